@@ -1,0 +1,453 @@
+package clientip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// Header names the forwarding header a trusted proxy sets.
+type Header int
+
+const (
+	// XForwardedFor reads X-Forwarded-For for the address and
+	// X-Forwarded-Proto for the scheme. It is the default.
+	XForwardedFor Header = iota
+	// Forwarded reads the RFC 7239 Forwarded header: the for and proto
+	// parameters of its elements.
+	Forwarded
+	// XRealIP reads X-Real-IP, a single address set by the proxy, and
+	// X-Forwarded-Proto for the scheme.
+	XRealIP
+)
+
+// String returns the header's name.
+func (h Header) String() string {
+	switch h {
+	case XForwardedFor:
+		return "X-Forwarded-For"
+	case Forwarded:
+		return "Forwarded"
+	case XRealIP:
+		return "X-Real-IP"
+	}
+	return fmt.Sprintf("Header(%d)", int(h))
+}
+
+// maxHops bounds the trusted hops a walk skips.
+const maxHops = 32
+
+// Options configures a [Resolver]. The zero Options trusts no proxy.
+// Mutating an Options after [New] has no effect on the Resolver.
+type Options struct {
+	// TrustedProxies are the networks of the proxies in front of this
+	// server. Forwarding headers are read only from a direct peer inside
+	// one of them, and hops inside them are skipped when walking a list.
+	// IPv4-mapped IPv6 prefixes are treated as IPv4. Default: none, so
+	// forwarding headers are ignored.
+	TrustedProxies []netip.Prefix
+
+	// Header is the forwarding header the trusted proxies set. Only this
+	// one is read. Default: [XForwardedFor].
+	Header Header
+
+	// PublicOrigin is the origin clients use to reach the service, such
+	// as "https://api.example.com", for deployments whose proxy rewrites
+	// Host. It must be an http or https URL with a host and nothing after
+	// it. The default port of the scheme is removed and the host is
+	// lower-cased. Default: none, so the request's Host is used.
+	PublicOrigin string
+}
+
+// Resolver resolves the client address, scheme and host of requests. The
+// zero value and a nil *Resolver are valid and trust no proxy. A Resolver is
+// immutable and safe for concurrent use.
+type Resolver struct {
+	trusted      []netip.Prefix
+	header       Header
+	publicOrigin string
+	publicScheme string
+	publicHost   string
+}
+
+// Errors returned by [New], wrapped with the offending value.
+var (
+	ErrTrustedProxy = errors.New("clientip: invalid trusted proxy prefix")
+	ErrHeader       = errors.New("clientip: unknown forwarding header")
+	ErrPublicOrigin = errors.New("clientip: invalid public origin")
+)
+
+// New validates o and returns a Resolver. Every problem is reported, joined
+// with [errors.Join].
+func New(o Options) (*Resolver, error) {
+	var errs []error
+	rv := &Resolver{header: o.Header}
+	for _, p := range o.TrustedProxies {
+		if !p.IsValid() {
+			errs = append(errs, fmt.Errorf("%w: %v", ErrTrustedProxy, p))
+			continue
+		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		if p.Addr().Zone() != "" {
+			errs = append(errs, fmt.Errorf("%w: %v has a zone", ErrTrustedProxy, p))
+			continue
+		}
+		rv.trusted = append(rv.trusted, p.Masked())
+	}
+	switch o.Header {
+	case XForwardedFor, Forwarded, XRealIP:
+	default:
+		errs = append(errs, fmt.Errorf("%w: %d", ErrHeader, int(o.Header)))
+	}
+	if o.PublicOrigin != "" {
+		scheme, host, err := parseOrigin(o.PublicOrigin)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w: %q: %v", ErrPublicOrigin, o.PublicOrigin, err))
+		} else {
+			rv.publicScheme, rv.publicHost = scheme, host
+			rv.publicOrigin = scheme + "://" + host
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return rv, nil
+}
+
+// MustNew is like [New] but panics on error. Use it only with constant
+// options.
+func MustNew(o Options) *Resolver {
+	rv, err := New(o)
+	if err != nil {
+		panic(err)
+	}
+	return rv
+}
+
+func parseOrigin(s string) (scheme, host string, err error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", "", errors.New("not a URL")
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", "", errors.New("scheme must be http or https")
+	case u.Opaque != "" || u.Host == "":
+		return "", "", errors.New("missing host")
+	case u.User != nil:
+		return "", "", errors.New("userinfo is not allowed")
+	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.ForceQuery, u.Fragment != "":
+		return "", "", errors.New("path, query and fragment are not allowed")
+	}
+	host = strings.ToLower(u.Host)
+	if port := u.Port(); (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+		host = strings.TrimSuffix(host, ":"+port)
+	}
+	if strings.HasSuffix(host, ":") {
+		return "", "", errors.New("empty port")
+	}
+	return u.Scheme, host, nil
+}
+
+// Trusted reports whether addr is inside one of the trusted proxy
+// networks.
+func (rv *Resolver) Trusted(addr netip.Addr) bool {
+	if rv == nil {
+		return false
+	}
+	addr = addr.Unmap().WithZone("")
+	for _, p := range rv.trusted {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// Info is what a [Resolver] resolves for a request.
+type Info struct {
+	// Addr is the client address, without zone, IPv4-mapped addresses
+	// unmapped. It is the zero Addr when RemoteAddr is not an IP address
+	// (a Unix socket, a test that did not set it).
+	Addr netip.Addr
+	// Scheme is "http" or "https": the scheme the client used.
+	Scheme string
+	// Host is the public host if one is configured, otherwise the
+	// request's Host.
+	Host string
+}
+
+// Resolve returns the client address, scheme and host of r.
+func (rv *Resolver) Resolve(r *http.Request) Info {
+	addr, scheme := rv.resolve(r)
+	return Info{Addr: addr, Scheme: scheme, Host: rv.Host(r)}
+}
+
+// Addr returns the client address of r. See [Info.Addr].
+func (rv *Resolver) Addr(r *http.Request) netip.Addr {
+	addr, _ := rv.resolve(r)
+	return addr
+}
+
+// Scheme returns "https" or "http", the scheme the client used for r.
+func (rv *Resolver) Scheme(r *http.Request) string {
+	_, scheme := rv.resolve(r)
+	return scheme
+}
+
+// IsHTTPS reports whether the client used HTTPS for r.
+func (rv *Resolver) IsHTTPS(r *http.Request) bool { return rv.Scheme(r) == "https" }
+
+// Host returns the configured public host, or r.Host when there is none.
+func (rv *Resolver) Host(r *http.Request) string {
+	if rv != nil && rv.publicHost != "" {
+		return rv.publicHost
+	}
+	return r.Host
+}
+
+// PublicOrigin returns the configured public origin ("https://host[:port]")
+// and whether one is configured.
+func (rv *Resolver) PublicOrigin() (string, bool) {
+	if rv == nil || rv.publicOrigin == "" {
+		return "", false
+	}
+	return rv.publicOrigin, true
+}
+
+// Origin returns the origin the client used to reach the service: the
+// configured public origin, or else the resolved scheme, "://" and the
+// lower-cased Host of r (with the scheme's default port removed), which is
+// how a browser serializes the Origin header.
+func (rv *Resolver) Origin(r *http.Request) string {
+	if o, ok := rv.PublicOrigin(); ok {
+		return o
+	}
+	scheme := rv.Scheme(r)
+	host := strings.ToLower(r.Host)
+	switch {
+	case scheme == "https" && strings.HasSuffix(host, ":443"):
+		host = host[:len(host)-4]
+	case scheme == "http" && strings.HasSuffix(host, ":80"):
+		host = host[:len(host)-3]
+	}
+	return scheme + "://" + host
+}
+
+// tlsScheme is the scheme of the connection to this server.
+func tlsScheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// resolve returns the client address and scheme of r.
+func (rv *Resolver) resolve(r *http.Request) (netip.Addr, string) {
+	peer := parseRemoteAddr(r.RemoteAddr)
+	if rv == nil || len(rv.trusted) == 0 || !peer.IsValid() || !rv.Trusted(peer) {
+		return peer, tlsScheme(r)
+	}
+	switch rv.header {
+	case Forwarded:
+		return walkForwarded(rv, r.Header["Forwarded"], peer, tlsScheme(r))
+	case XRealIP:
+		addr := peer
+		if vals := r.Header["X-Real-Ip"]; len(vals) == 1 {
+			if a, ok := parseNode(trimOWS(vals[0])); ok {
+				addr = a
+			}
+		}
+		return addr, forwardedProto(r.Header["X-Forwarded-Proto"], 1, tlsScheme(r))
+	default:
+		addr, hops := walkXFF(rv, r.Header["X-Forwarded-For"], peer)
+		return addr, forwardedProto(r.Header["X-Forwarded-Proto"], hops, tlsScheme(r))
+	}
+}
+
+// parseRemoteAddr parses RemoteAddr, "host:port" or a bare address.
+func parseRemoteAddr(s string) netip.Addr {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap().WithZone("")
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().WithZone("")
+	}
+	return netip.Addr{}
+}
+
+// walkXFF walks X-Forwarded-For lines from the right. It returns the client
+// address and the number of entries read to reach it (0 when there was no
+// entry at all).
+func walkXFF(rv *Resolver, lines []string, peer netip.Addr) (netip.Addr, int) {
+	last, hops := peer, 0
+	for i := len(lines) - 1; i >= 0; i-- {
+		rest := lines[i]
+		if trimOWS(rest) == "" {
+			continue // an empty header line adds nothing
+		}
+		for {
+			j := strings.LastIndexByte(rest, ',')
+			hops++
+			a, ok := parseNode(trimOWS(rest[j+1:]))
+			if !ok {
+				return last, hops - 1
+			}
+			if !rv.Trusted(a) {
+				return a, hops
+			}
+			last = a
+			if hops >= maxHops {
+				return last, hops
+			}
+			if j < 0 {
+				break
+			}
+			rest = rest[:j]
+		}
+	}
+	return last, hops
+}
+
+// forwardedProto picks the X-Forwarded-Proto value written by the proxy
+// that received the client's connection: the hops-th value from the right
+// when every proxy appended one, otherwise the rightmost, which the nearest
+// proxy wrote. Values other than http and https are ignored.
+func forwardedProto(lines []string, hops int, fallback string) string {
+	if len(lines) == 0 {
+		return fallback
+	}
+	if hops < 1 {
+		hops = 1
+	}
+	n := 0
+	for _, line := range lines {
+		n += strings.Count(line, ",") + 1
+	}
+	want := n - hops // index from the left
+	if want < 0 {
+		want = n - 1
+	}
+	i := 0
+	for _, line := range lines {
+		for item := range strings.SplitSeq(line, ",") {
+			if i == want {
+				switch v := trimOWS(item); {
+				case strings.EqualFold(v, "https"):
+					return "https"
+				case strings.EqualFold(v, "http"):
+					return "http"
+				}
+				return fallback
+			}
+			i++
+		}
+	}
+	return fallback
+}
+
+// trimOWS removes optional white space (spaces and horizontal tabs).
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// parseNode parses a node as proxies write it: an IPv4 or IPv6 address,
+// optionally with a port ("192.0.2.1:8080", "[2001:db8::1]:443"), an IPv6
+// address in brackets without a port, or with a zone. It returns the
+// address without zone and unmapped. Names, "unknown" and obfuscated
+// identifiers are not addresses.
+func parseNode(s string) (netip.Addr, bool) {
+	if s == "" || len(s) > 64 {
+		return netip.Addr{}, false
+	}
+	if s[0] == '[' {
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return netip.Addr{}, false
+		}
+		rest := s[end+1:]
+		if rest != "" && !validPort(rest) {
+			return netip.Addr{}, false
+		}
+		a, err := netip.ParseAddr(s[1:end])
+		if err != nil || !a.Is6() {
+			return netip.Addr{}, false
+		}
+		return a.Unmap().WithZone(""), true
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().WithZone(""), true
+	}
+	// IPv4 with a port. An IPv6 address with a port must use brackets.
+	if i := strings.LastIndexByte(s, ':'); i > 0 && strings.IndexByte(s[:i], ':') < 0 && validPort(s[i:]) {
+		if a, err := netip.ParseAddr(s[:i]); err == nil && a.Is4() {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// validPort reports whether s is ":" followed by 1 to 5 digits, or an RFC
+// 7239 obfuscated port (":_" followed by ALPHA / DIGIT / "." / "_" / "-").
+func validPort(s string) bool {
+	if len(s) < 2 || s[0] != ':' {
+		return false
+	}
+	s = s[1:]
+	if s[0] == '_' {
+		return len(s) > 1 && obfChars(s[1:])
+	}
+	if len(s) > 5 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func obfChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+type ctxKey struct{}
+
+// Handler returns a middleware that resolves each request once and stores
+// the [Info] in its context, for handlers to read with [FromContext]. The
+// request itself (RemoteAddr, Host, headers) is not modified.
+func (rv *Resolver) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := rv.Resolve(r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, &info)))
+	})
+}
+
+// FromContext returns the Info stored by [Resolver.Handler], and whether
+// there is one.
+func FromContext(ctx context.Context) (Info, bool) {
+	p, ok := ctx.Value(ctxKey{}).(*Info)
+	if !ok {
+		return Info{}, false
+	}
+	return *p, true
+}

@@ -1,0 +1,51 @@
+// Package clientip resolves the client address, the scheme and the host of
+// a request, trusting forwarding headers only from proxies the operator
+// names. Every httpguard package that needs one of these (HSTS in headers,
+// the redirect in https, the origin check in csrf, the key in ratelimit)
+// takes the one [Resolver] the application configures, so trust is decided
+// once, in one place.
+//
+// # Trust
+//
+// The zero [Resolver] (and a nil *Resolver) trusts no proxy: the address is
+// the host part of [net/http.Request.RemoteAddr], the scheme is "https"
+// exactly when [net/http.Request.TLS] is set, and the host is
+// [net/http.Request.Host]. This is the right setting for a server that
+// faces clients directly, and any other setting there would let every
+// client choose its own address.
+//
+// Behind proxies, list their addresses in [Options.TrustedProxies] and name
+// the header they set in [Options.Header]. Forwarding headers are read only
+// when the direct peer is in that list, and only the one header named: a
+// proxy that sets X-Forwarded-For passes a client's own Forwarded header
+// through untouched, so reading both would let the client choose.
+//
+// X-Forwarded-For and Forwarded are walked from the right, skipping the
+// trusted proxies, to the first address that is not trusted: that is the
+// client. Entries further left were written by the client and are ignored.
+// If every entry is trusted, the leftmost is the client. Several header
+// lines are read as one list, in order.
+//
+// # Garbage
+//
+// An entry that is not an address (garbage, "unknown", an RFC 7239
+// obfuscated identifier such as "_hidden", an empty item) is never used as
+// one. The walk stops there and the result is the last trusted hop that
+// was reached, which is the direct peer when the first entry read is
+// already unusable. The walk also stops after 32 trusted hops.
+//
+// # Scheme
+//
+// With [XForwardedFor] and [XRealIP], the scheme comes from
+// X-Forwarded-Proto; with [Forwarded], from the proto parameter of the
+// element that named the client. Only "http" and "https" are accepted;
+// anything else, or no value, falls back to whether the connection to this
+// server used TLS.
+//
+// # Public origin
+//
+// A proxy that rewrites Host hides the host the client asked for.
+// [Options.PublicOrigin] records the service's public origin once, so
+// redirects, HSTS and origin checks agree on it. X-Forwarded-Host is never
+// read.
+package clientip

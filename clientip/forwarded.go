@@ -1,0 +1,174 @@
+package clientip
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// walkForwarded walks RFC 7239 Forwarded elements from the right and
+// returns the client address and the scheme from the proto parameter of
+// the element that named it.
+func walkForwarded(rv *Resolver, lines []string, peer netip.Addr, fallback string) (netip.Addr, string) {
+	last, lastProto, hops := peer, "", 0
+	for i := len(lines) - 1; i >= 0; i-- {
+		rest := lines[i]
+		if trimOWS(rest) == "" {
+			continue
+		}
+		for {
+			j := lastUnquotedComma(rest)
+			hops++
+			node, proto, ok := parseElement(trimOWS(rest[j+1:]))
+			if !ok {
+				return last, schemeOr(lastProto, fallback)
+			}
+			a, ok := parseNode(node)
+			if !ok {
+				// "unknown", an obfuscated identifier or garbage: the
+				// client is hidden behind the proxy that wrote this.
+				return last, schemeOr(proto, fallback)
+			}
+			if !rv.Trusted(a) {
+				return a, schemeOr(proto, fallback)
+			}
+			last, lastProto = a, proto
+			if hops >= maxHops {
+				return last, schemeOr(lastProto, fallback)
+			}
+			if j < 0 {
+				break
+			}
+			rest = rest[:j]
+		}
+	}
+	return last, schemeOr(lastProto, fallback)
+}
+
+func schemeOr(proto, fallback string) string {
+	switch {
+	case strings.EqualFold(proto, "https"):
+		return "https"
+	case strings.EqualFold(proto, "http"):
+		return "http"
+	}
+	return fallback
+}
+
+// lastUnquotedComma returns the index of the last comma of s outside a
+// quoted string, or -1.
+func lastUnquotedComma(s string) int {
+	inQuote := false
+	for i := len(s) - 1; i >= 0; i-- {
+		switch s[i] {
+		case '"':
+			inQuote = !inQuote
+		case ',':
+			if !inQuote {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// parseElement parses one forwarded-element, pairs separated by ";", and
+// returns the values of its for and proto parameters. It reports false for
+// a malformed element: an empty one, a pair without "=", a bad name or
+// value, an unterminated quote, a repeated parameter or one without for.
+// Quoted values may not contain quoted-pairs: no address or scheme needs
+// one.
+func parseElement(s string) (node, proto string, ok bool) {
+	if s == "" {
+		return "", "", false
+	}
+	var seenFor, seenProto, seenBy, seenHost bool
+	for s != "" {
+		var pair string
+		if i := strings.IndexByte(s, ';'); i >= 0 {
+			pair, s = trimOWS(s[:i]), trimOWS(s[i+1:])
+			if s == "" {
+				return "", "", false // trailing ";"
+			}
+		} else {
+			pair, s = s, ""
+		}
+		eq := strings.IndexByte(pair, '=')
+		if eq <= 0 {
+			return "", "", false
+		}
+		name, value := pair[:eq], pair[eq+1:]
+		if !isToken(name) {
+			return "", "", false
+		}
+		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
+			value = value[1 : len(value)-1]
+			if strings.ContainsAny(value, "\"\\") || !printable(value) {
+				return "", "", false
+			}
+		} else if !isNodeToken(value) {
+			return "", "", false
+		}
+		var seen *bool
+		switch {
+		case strings.EqualFold(name, "for"):
+			seen, node = &seenFor, value
+		case strings.EqualFold(name, "proto"):
+			seen, proto = &seenProto, value
+		case strings.EqualFold(name, "by"):
+			seen = &seenBy
+		case strings.EqualFold(name, "host"):
+			seen = &seenHost
+		}
+		if seen != nil {
+			if *seen {
+				return "", "", false
+			}
+			*seen = true
+		}
+	}
+	return node, proto, seenFor
+}
+
+func isTchar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTchar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isNodeToken accepts a token, and also the ":" "[" "]" of an unquoted
+// IPv6 node, which RFC 7239 requires to be quoted but some proxies do not.
+func isNodeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isTchar(c) && c != ':' && c != '[' && c != ']' {
+			return false
+		}
+	}
+	return true
+}
+
+// printable reports whether s holds only visible ASCII and spaces.
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
