@@ -1,0 +1,33 @@
+module github.com/httpguard/httpguard/bench
+
+go 1.26.0
+
+require github.com/httpguard/httpguard v0.0.0
+
+require (
+	filippo.io/csrf v0.2.1 // indirect
+	github.com/alexedwards/scs/v2 v2.9.0 // indirect
+	github.com/auth0/go-jwt-middleware/v2 v2.3.1 // indirect
+	github.com/go-chi/chi/v5 v5.2.5 // indirect
+	github.com/go-chi/httprate v0.16.1 // indirect
+	github.com/gorilla/csrf v1.7.3 // indirect
+	github.com/gorilla/securecookie v1.1.2 // indirect
+	github.com/gorilla/sessions v1.4.0 // indirect
+	github.com/klauspost/cpuid/v2 v2.2.10 // indirect
+	github.com/labstack/echo/v4 v4.16.4 // indirect
+	github.com/labstack/gommon v0.5.0 // indirect
+	github.com/mattn/go-colorable v0.1.15 // indirect
+	github.com/mattn/go-isatty v0.0.22 // indirect
+	github.com/realclientip/realclientip-go v1.0.0 // indirect
+	github.com/rs/cors v1.11.1 // indirect
+	github.com/unrolled/secure v1.18.0 // indirect
+	github.com/valyala/bytebufferpool v1.0.0 // indirect
+	github.com/valyala/fasttemplate v1.2.2 // indirect
+	github.com/zeebo/xxh3 v1.0.2 // indirect
+	golang.org/x/crypto v0.57.0 // indirect
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+)
+
+replace github.com/httpguard/httpguard => ../
