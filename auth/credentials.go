@@ -1,0 +1,121 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/httpguard/httpguard/auth/password"
+	"github.com/httpguard/httpguard/identity"
+)
+
+// PasswordHasher hashes and verifies passwords. [*password.Hasher]
+// implements it, and [password.Default] is the default of every option of
+// this type. Implementations must be safe for concurrent use.
+type PasswordHasher interface {
+	// Hash returns a stored hash of password.
+	Hash(password string) (string, error)
+	// Verify reports whether password matches the stored hash encoded,
+	// and whether the hash should be replaced by a new one.
+	Verify(password, encoded string) (ok bool, needsRehash bool, err error)
+}
+
+// Precomputed reasons, so that a rejection allocates nothing. Each wraps
+// ErrInvalidCredentials.
+var (
+	errUnknownUser   = fmt.Errorf("%w: unknown user", ErrInvalidCredentials)
+	errWrongPassword = fmt.Errorf("%w: wrong password", ErrInvalidCredentials)
+	errEmptyPassword = fmt.Errorf("%w: empty password", ErrInvalidCredentials)
+)
+
+// passwordChecker verifies passwords against a UserStore with the same
+// hashing work for unknown and known users.
+type passwordChecker struct {
+	hasher PasswordHasher
+	// dummy is a hash, made by hasher, of a random password that is
+	// immediately forgotten. Unknown users are verified against it.
+	dummy string
+}
+
+func newPasswordChecker(h PasswordHasher) (*passwordChecker, error) {
+	if h == nil {
+		h = password.Default
+	}
+	dummy, err := h.Hash(rand.Text())
+	if err != nil {
+		return nil, fmt.Errorf("auth: hashing the dummy password: %w", err)
+	}
+	return &passwordChecker{hasher: h, dummy: dummy}, nil
+}
+
+// check looks name up and verifies pw. Exactly one verification runs on
+// every path that reaches the store and answers, except when the stored
+// hash is refused before any work (malformed, beyond the limits) or the
+// password is too long for it: then the dummy is verified too, so that the
+// fast failure does not reveal that the user exists.
+func (c *passwordChecker) check(ctx context.Context, users UserStore, name, pw string) (identity.Options, bool, error) {
+	if pw == "" {
+		return identity.Options{}, false, errEmptyPassword
+	}
+	u, found, err := users.LookupUser(ctx, name)
+	if err != nil {
+		return identity.Options{}, false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if !found {
+		_, _, _ = c.hasher.Verify(pw, c.dummy)
+		return identity.Options{}, false, errUnknownUser
+	}
+	ok, rehash, err := c.hasher.Verify(pw, u.Hash)
+	if err != nil {
+		_, _, _ = c.hasher.Verify(pw, c.dummy)
+		return identity.Options{}, false, fmt.Errorf("%w: %w", ErrInvalidCredentials, err)
+	}
+	if !ok {
+		return identity.Options{}, false, errWrongPassword
+	}
+	opts := u.Identity
+	if opts.Subject == "" {
+		opts.Subject = name
+	}
+	opts.Method = ""
+	return opts, rehash, nil
+}
+
+var defaultChecker = sync.OnceValues(func() (*passwordChecker, error) {
+	return newPasswordChecker(password.Default)
+})
+
+// CheckPassword looks up the user name in users and verifies password
+// against the stored hash with [password.Default]. It is the building
+// block of [Basic] and of the token endpoint's password grant.
+//
+// On success it returns the user's identity options with Subject
+// defaulting to name and Method left empty: the caller sets the method it
+// authenticated with (identity.MethodBasic, identity.MethodBearer, ...)
+// and passes the options to [identity.New]. The slices and maps of the
+// options may be shared with the store and must not be modified.
+//
+// An unknown user costs the same hashing work as a known user with a wrong
+// password (a verification against a dummy hash), so the response time
+// does not reveal which user names exist. Both return an error wrapping
+// [ErrInvalidCredentials]; so does an empty password, refused before the
+// lookup, and a stored hash that [password.Verify] refuses (the error then
+// also wraps the password package's reason, for the log). A store failure
+// returns an error wrapping [ErrUnavailable] and the store's error.
+//
+// CheckPassword does not limit attempts; callers combine it with an
+// [AttemptLimiter]. It is safe for concurrent use. Its first call hashes
+// the dummy password once.
+func CheckPassword(ctx context.Context, users UserStore, name, password string) (identity.Options, error) {
+	if users == nil {
+		return identity.Options{}, fmt.Errorf("%w: nil UserStore", ErrUnavailable)
+	}
+	c, err := defaultChecker()
+	if err != nil {
+		return identity.Options{}, errors.Join(ErrUnavailable, err)
+	}
+	opts, _, err := c.check(ctx, users, name, password)
+	return opts, err
+}

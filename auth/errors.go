@@ -1,0 +1,45 @@
+package auth
+
+import (
+	"errors"
+	"net/http"
+)
+
+// The rejection reasons shared by every authenticator of this package.
+// The error an [BasicOptions.OnReject] (or any other OnReject of this
+// package) receives wraps one of them, possibly together with a more
+// precise cause; test with [errors.Is]. The messages are constants: they
+// never contain request data.
+var (
+	// ErrNoCredentials: the request carries no credentials for this
+	// authenticator. Answered with 401 and a challenge.
+	ErrNoCredentials = errors.New("auth: no credentials")
+	// ErrInvalidCredentials: the credentials are well-formed but wrong:
+	// unknown user, wrong password, unknown or revoked key. Answered with
+	// 401 and a challenge.
+	ErrInvalidCredentials = errors.New("auth: invalid credentials")
+	// ErrMalformedCredentials: the credentials cannot be parsed (wrong
+	// scheme, bad base64, no colon, control characters, invalid UTF-8,
+	// repeated or oversized headers). Answered with 401 and a challenge,
+	// never 400 or 500.
+	ErrMalformedCredentials = errors.New("auth: malformed credentials")
+	// ErrUnavailable: the credential store could not answer. Answered with
+	// 503; the client is not told it failed to authenticate.
+	ErrUnavailable = errors.New("auth: credential store unavailable")
+	// ErrTooManyAttempts: the [AttemptLimiter] refused another attempt.
+	// Answered with 429 and Retry-After.
+	ErrTooManyAttempts = errors.New("auth: too many failed attempts")
+)
+
+// rejectStatus maps a rejection reason to its status code: 503 for
+// [ErrUnavailable], 429 for [ErrTooManyAttempts] and 401 otherwise.
+func rejectStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrUnavailable):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrTooManyAttempts):
+		return http.StatusTooManyRequests
+	default:
+		return http.StatusUnauthorized
+	}
+}

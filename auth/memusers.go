@@ -1,0 +1,129 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/httpguard/httpguard/auth/password"
+	"github.com/httpguard/httpguard/identity"
+)
+
+// ErrInvalidUser is returned by [MemoryUsers.Add] and
+// [MemoryUsers.AddPassword] for a user name that Basic cannot carry (empty,
+// containing a colon or a control character, not UTF-8) or a hash that
+// [password.Inspect] refuses.
+var ErrInvalidUser = errors.New("auth: invalid user")
+
+// MemoryUsers is an in-memory [UserStore]. The zero value is an empty
+// store ready to use; a MemoryUsers is safe for concurrent use, including
+// changes while requests are served, and must not be copied after first
+// use.
+type MemoryUsers struct {
+	mu    sync.RWMutex
+	users map[string]User
+}
+
+// NewMemoryUsers returns an empty [MemoryUsers].
+func NewMemoryUsers() *MemoryUsers { return new(MemoryUsers) }
+
+// LookupUser implements [UserStore]. It never returns an error. The
+// returned identity options share their slices with the store and must not
+// be modified.
+func (s *MemoryUsers) LookupUser(_ context.Context, name string) (User, bool, error) {
+	s.mu.RLock()
+	u, ok := s.users[name]
+	s.mu.RUnlock()
+	return u, ok, nil
+}
+
+// Add stores u under name, replacing any user of that name. The hash must
+// be one [password.Inspect] accepts. Add copies the roles, scopes and the
+// top level of the claims of u.Identity.
+func (s *MemoryUsers) Add(name string, u User) error {
+	if err := validUserName(name); err != nil {
+		return err
+	}
+	if _, err := password.Inspect(u.Hash); err != nil {
+		return fmt.Errorf("%w: %q: %w", ErrInvalidUser, name, err)
+	}
+	u.Identity.Roles = slices.Clip(slices.Clone(u.Identity.Roles))
+	u.Identity.Scopes = slices.Clip(slices.Clone(u.Identity.Scopes))
+	u.Identity.Claims = maps.Clone(u.Identity.Claims)
+	s.mu.Lock()
+	if s.users == nil {
+		s.users = make(map[string]User)
+	}
+	s.users[name] = u
+	s.mu.Unlock()
+	return nil
+}
+
+// AddPassword hashes pw with [password.Hash] and stores the user with the
+// identity id, replacing any user of that name.
+func (s *MemoryUsers) AddPassword(name, pw string, id identity.Options) error {
+	if err := validUserName(name); err != nil {
+		return err
+	}
+	h, err := password.Hash(pw)
+	if err != nil {
+		return fmt.Errorf("%w: %q: %w", ErrInvalidUser, name, err)
+	}
+	return s.Add(name, User{Hash: h, Identity: id})
+}
+
+// UpdateHash replaces the stored hash of an existing user; it does nothing
+// for an unknown user. Its signature fits [BasicOptions.OnRehash], so that
+// hashes upgrade themselves as users log in.
+func (s *MemoryUsers) UpdateHash(_ context.Context, name, hash string) error {
+	if _, err := password.Inspect(hash); err != nil {
+		return fmt.Errorf("%w: %q: %w", ErrInvalidUser, name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u, ok := s.users[name]; ok {
+		u.Hash = hash
+		s.users[name] = u
+	}
+	return nil
+}
+
+// Delete removes the user name, if present.
+func (s *MemoryUsers) Delete(name string) {
+	s.mu.Lock()
+	delete(s.users, name)
+	s.mu.Unlock()
+}
+
+// Len returns the number of users.
+func (s *MemoryUsers) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.users)
+}
+
+// validUserName reports whether name can be sent in an RFC 7617 user-id:
+// non-empty, valid UTF-8, no colon and no control character.
+func validUserName(name string) error {
+	if name == "" || !utf8.ValidString(name) || hasCTLOrColon(name) {
+		return fmt.Errorf("%w: %q: user names must be non-empty UTF-8 without colons or control characters", ErrInvalidUser, name)
+	}
+	return nil
+}
+
+func hasCTLOrColon(s string) bool {
+	for _, r := range s {
+		if r == ':' || isControl(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// isControl reports whether r is a control character in the sense of RFC
+// 7617 §2 (the Unicode Cc category: C0, DEL and C1).
+func isControl(r rune) bool { return r < 0x20 || (0x7f <= r && r <= 0x9f) }
