@@ -387,16 +387,39 @@ func parseNode(s string) (netip.Addr, bool) {
 		}
 		return a.Unmap().WithZone(""), true
 	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap().WithZone(""), true
+	if !addrChars(s) {
+		return netip.Addr{}, false // not worth a parse (and its error allocation)
 	}
 	// IPv4 with a port. An IPv6 address with a port must use brackets.
-	if i := strings.LastIndexByte(s, ':'); i > 0 && strings.IndexByte(s[:i], ':') < 0 && validPort(s[i:]) {
+	if i := strings.LastIndexByte(s, ':'); i > 0 && strings.IndexByte(s[:i], ':') < 0 {
+		if !validPort(s[i:]) {
+			return netip.Addr{}, false
+		}
 		if a, err := netip.ParseAddr(s[:i]); err == nil && a.Is4() {
 			return a, true
 		}
+		return netip.Addr{}, false
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().WithZone(""), true
 	}
 	return netip.Addr{}, false
+}
+
+// addrChars reports whether s could be an address: hexadecimal digits,
+// dots and colons, and anything after a "%" (an IPv6 zone).
+func addrChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F', c == '.', c == ':':
+		case c == '%' && i > 0:
+			return true
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // validPort reports whether s is ":" followed by 1 to 5 digits, or an RFC

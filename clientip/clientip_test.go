@@ -1,0 +1,404 @@
+package clientip_test
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/httpguard/httpguard/clientip"
+)
+
+var proxies = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("fd00::/8"),
+	netip.MustParsePrefix("::ffff:192.168.0.0/112"), // IPv4-mapped: 192.168.0.0/16
+}
+
+type req struct {
+	remote  string
+	tls     bool
+	host    string
+	headers [][2]string
+}
+
+func (q req) build() *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr = q.remote
+	if q.host != "" {
+		r.Host = q.host
+	}
+	if q.tls {
+		r.TLS = &tls.ConnectionState{}
+	}
+	for _, h := range q.headers {
+		r.Header.Add(h[0], h[1])
+	}
+	return r
+}
+
+func hdr(kv ...string) [][2]string {
+	var out [][2]string
+	for i := 0; i < len(kv); i += 2 {
+		out = append(out, [2]string{kv[i], kv[i+1]})
+	}
+	return out
+}
+
+func TestResolve(t *testing.T) {
+	t.Parallel()
+	direct := &clientip.Resolver{}
+	xff := clientip.MustNew(clientip.Options{TrustedProxies: proxies})
+	fwd := clientip.MustNew(clientip.Options{TrustedProxies: proxies, Header: clientip.Forwarded})
+	realIP := clientip.MustNew(clientip.Options{TrustedProxies: proxies, Header: clientip.XRealIP})
+
+	tests := []struct {
+		name       string
+		rv         *clientip.Resolver
+		req        req
+		wantAddr   string // "" means the zero Addr
+		wantScheme string
+	}{
+		// Direct connections: forwarding headers are noise.
+		{"a direct client is its RemoteAddr", direct, req{remote: "203.0.113.7:5555"}, "203.0.113.7", "http"},
+		{"a nil resolver uses RemoteAddr", nil, req{remote: "203.0.113.7:5555"}, "203.0.113.7", "http"},
+		{"TLS on the connection means https", direct, req{remote: "203.0.113.7:5555", tls: true}, "203.0.113.7", "https"},
+		{"with no trusted proxy X-Forwarded-For is ignored", direct,
+			req{remote: "203.0.113.7:5555", headers: hdr("X-Forwarded-For", "1.2.3.4")}, "203.0.113.7", "http"},
+		{"with no trusted proxy X-Forwarded-Proto is ignored", direct,
+			req{remote: "203.0.113.7:5555", headers: hdr("X-Forwarded-Proto", "https")}, "203.0.113.7", "http"},
+		{"with no trusted proxy X-Forwarded-Proto cannot downgrade", direct,
+			req{remote: "203.0.113.7:5555", tls: true, headers: hdr("X-Forwarded-Proto", "http")}, "203.0.113.7", "https"},
+		{"an IPv6 RemoteAddr loses its zone", direct, req{remote: "[fe80::1%eth0]:443"}, "fe80::1", "http"},
+		{"an IPv4-mapped RemoteAddr is unmapped", direct, req{remote: "[::ffff:203.0.113.9]:80"}, "203.0.113.9", "http"},
+		{"a RemoteAddr without port is accepted", direct, req{remote: "203.0.113.7"}, "203.0.113.7", "http"},
+		{"a RemoteAddr that is not an address gives the zero Addr", direct, req{remote: "@"}, "", "http"},
+
+		// Spoofing: an untrusted peer's headers change nothing.
+		{"an untrusted peer sending X-Forwarded-For is ignored", xff,
+			req{remote: "203.0.113.7:1", headers: hdr("X-Forwarded-For", "1.2.3.4")}, "203.0.113.7", "http"},
+		{"an untrusted peer sending Forwarded is ignored", fwd,
+			req{remote: "203.0.113.7:1", headers: hdr("Forwarded", "for=1.2.3.4;proto=https")}, "203.0.113.7", "http"},
+		{"an untrusted peer sending X-Forwarded-Proto is ignored", xff,
+			req{remote: "203.0.113.7:1", headers: hdr("X-Forwarded-Proto", "https")}, "203.0.113.7", "http"},
+		{"an untrusted peer sending X-Real-IP is ignored", realIP,
+			req{remote: "203.0.113.7:1", headers: hdr("X-Real-IP", "1.2.3.4")}, "203.0.113.7", "http"},
+		{"a trusted proxy's other header is not read (Forwarded when X-Forwarded-For is configured)", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=1.2.3.4")}, "10.0.0.1", "http"},
+		{"a trusted proxy's other header is not read (X-Forwarded-For when Forwarded is configured)", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "1.2.3.4")}, "10.0.0.1", "http"},
+
+		// X-Forwarded-For from trusted proxies.
+		{"one trusted proxy: the client is the rightmost entry", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1")}, "198.51.100.1", "http"},
+		{"entries left of the first untrusted one are the client's own and ignored", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "6.6.6.6, 198.51.100.1")}, "198.51.100.1", "http"},
+		{"several trusted hops resolve to the first untrusted one", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "6.6.6.6, 198.51.100.1, 10.1.1.1, 10.2.2.2")}, "198.51.100.1", "http"},
+		{"a spoofed trusted-looking entry left of the client changes nothing", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "10.9.9.9, 198.51.100.1, 10.1.1.1")}, "198.51.100.1", "http"},
+		{"all entries trusted: the leftmost is the client", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "10.3.3.3, 10.2.2.2")}, "10.3.3.3", "http"},
+		{"several header lines are one list", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "6.6.6.6", "X-Forwarded-For", "198.51.100.1, 10.1.1.1")}, "198.51.100.1", "http"},
+		{"an empty header line adds nothing", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1", "X-Forwarded-For", "")}, "198.51.100.1", "http"},
+		{"IPv4 with a port", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1:4711")}, "198.51.100.1", "http"},
+		{"IPv6 without brackets", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "2001:db8::1")}, "2001:db8::1", "http"},
+		{"IPv6 with brackets and port", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "[2001:db8::1]:443")}, "2001:db8::1", "http"},
+		{"IPv6 with brackets, no port", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "[2001:db8::1]")}, "2001:db8::1", "http"},
+		{"IPv6 with a zone loses it", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "fe80::1%eth0")}, "fe80::1", "http"},
+		{"an IPv4-mapped entry is unmapped", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "::ffff:198.51.100.1")}, "198.51.100.1", "http"},
+		{"an IPv4-mapped trusted proxy prefix matches IPv4 peers", xff,
+			req{remote: "192.168.1.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1")}, "198.51.100.1", "http"},
+		{"an IPv6 trusted proxy", xff,
+			req{remote: "[fd00::5]:1", headers: hdr("X-Forwarded-For", "198.51.100.1")}, "198.51.100.1", "http"},
+		{"tabs and spaces around entries are trimmed", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "\t198.51.100.1 ,  10.1.1.1\t")}, "198.51.100.1", "http"},
+		{"no X-Forwarded-For from a trusted proxy: the proxy is the client", xff,
+			req{remote: "10.0.0.1:1"}, "10.0.0.1", "http"},
+
+		// Garbage never becomes an address.
+		{"garbage from a trusted proxy falls back to that proxy", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "not-an-ip")}, "10.0.0.1", "http"},
+		{"garbage after trusted hops falls back to the last trusted hop", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1, garbage, 10.7.7.7")}, "10.7.7.7", "http"},
+		{"an empty item is garbage", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1,,")}, "10.0.0.1", "http"},
+		{"unknown is not an address", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "unknown")}, "10.0.0.1", "http"},
+		{"a host name is not an address", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "evil.example")}, "10.0.0.1", "http"},
+		{"an IPv6 address with an unbracketed port is garbage", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "2001:db8::1:443:")}, "10.0.0.1", "http"},
+		{"a port out of syntax is garbage", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1:x")}, "10.0.0.1", "http"},
+		{"a bracketed IPv4 is garbage", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "[198.51.100.1]")}, "10.0.0.1", "http"},
+		{"an address with leading zeros is garbage", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "010.001.1.1")}, "10.0.0.1", "http"},
+
+		// X-Forwarded-Proto from trusted proxies.
+		{"a trusted proxy's X-Forwarded-Proto https", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1", "X-Forwarded-Proto", "https")}, "198.51.100.1", "https"},
+		{"X-Forwarded-Proto is case-insensitive", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-Proto", "HTTPS")}, "10.0.0.1", "https"},
+		{"a trusted proxy's X-Forwarded-Proto http over TLS means the client used http", xff,
+			req{remote: "10.0.0.1:1", tls: true, headers: hdr("X-Forwarded-Proto", "http")}, "10.0.0.1", "http"},
+		{"an unknown X-Forwarded-Proto falls back to the connection", xff,
+			req{remote: "10.0.0.1:1", tls: true, headers: hdr("X-Forwarded-Proto", "gopher")}, "10.0.0.1", "https"},
+		{"appended X-Forwarded-Proto: the value of the hop that saw the client", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1, 10.1.1.1", "X-Forwarded-Proto", "https, http")}, "198.51.100.1", "https"},
+		{"a client-sent X-Forwarded-Proto left of the proxies' values is ignored", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1", "X-Forwarded-Proto", "https, http")}, "198.51.100.1", "http"},
+		{"an overwriting proxy chain: the single value counts", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1, 10.1.1.1", "X-Forwarded-Proto", "https")}, "198.51.100.1", "https"},
+
+		// Forwarded (RFC 7239).
+		{"Forwarded: the RFC's example", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=192.0.2.60;proto=https;by=203.0.113.43")}, "192.0.2.60", "https"},
+		{"Forwarded: quoted IPv6 with port", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="[2001:db8:cafe::17]:4711"`)}, "2001:db8:cafe::17", "http"},
+		{"Forwarded: quoted IPv4", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="192.0.2.43"`)}, "192.0.2.43", "http"},
+		{"Forwarded: parameter names are case-insensitive", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "For=192.0.2.43;PROTO=https")}, "192.0.2.43", "https"},
+		{"Forwarded: several elements walked from the right", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=6.6.6.6;proto=https, for=192.0.2.43;proto=http, for=10.1.1.1;proto=https")}, "192.0.2.43", "http"},
+		{"Forwarded: several lines are one list", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=6.6.6.6", "Forwarded", "for=192.0.2.43, for=10.1.1.1")}, "192.0.2.43", "http"},
+		{"Forwarded: a comma inside a quoted value does not split", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for=192.0.2.43;ext="a,b"`)}, "192.0.2.43", "http"},
+		{"Forwarded: unknown hides the client behind the proxy", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=unknown;proto=https")}, "10.0.0.1", "https"},
+		{"Forwarded: an obfuscated identifier is not an address", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=_hidden, for=10.1.1.1")}, "10.1.1.1", "http"},
+		{"Forwarded: an obfuscated port is accepted", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="[2001:db8::2]:_p1"`)}, "2001:db8::2", "http"},
+		{"Forwarded: a repeated parameter makes the element garbage", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=192.0.2.43;for=6.6.6.6")}, "10.0.0.1", "http"},
+		{"Forwarded: an element without for is garbage", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "proto=https")}, "10.0.0.1", "http"},
+		{"Forwarded: an unterminated quote is garbage", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="192.0.2.43`)}, "10.0.0.1", "http"},
+		{"Forwarded: a client's garbage left of the proxy's element is never reached", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="6.6.6.6, for=192.0.2.43`)}, "192.0.2.43", "http"},
+		{"Forwarded: a bad proto falls back to the connection", fwd,
+			req{remote: "10.0.0.1:1", tls: true, headers: hdr("Forwarded", "for=192.0.2.43;proto=ftp")}, "192.0.2.43", "https"},
+		{"Forwarded: a trailing semicolon is garbage", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=192.0.2.43;")}, "10.0.0.1", "http"},
+
+		// X-Real-IP.
+		{"X-Real-IP from a trusted proxy", realIP,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Real-IP", "198.51.100.1", "X-Forwarded-Proto", "https")}, "198.51.100.1", "https"},
+		{"X-Real-IP garbage falls back to the proxy", realIP,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Real-IP", "198.51.100.1, 6.6.6.6")}, "10.0.0.1", "http"},
+		{"two X-Real-IP lines are ambiguous and ignored", realIP,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Real-IP", "198.51.100.1", "X-Real-IP", "6.6.6.6")}, "10.0.0.1", "http"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.req.build()
+			info := tt.rv.Resolve(r)
+			var want netip.Addr
+			if tt.wantAddr != "" {
+				want = netip.MustParseAddr(tt.wantAddr)
+			}
+			if info.Addr != want {
+				t.Errorf("Addr = %v, want %v", info.Addr, want)
+			}
+			if info.Scheme != tt.wantScheme {
+				t.Errorf("Scheme = %q, want %q", info.Scheme, tt.wantScheme)
+			}
+			if got := tt.rv.Addr(r); got != info.Addr {
+				t.Errorf("Addr(r) = %v, Resolve(r).Addr = %v", got, info.Addr)
+			}
+			if got := tt.rv.IsHTTPS(r); got != (tt.wantScheme == "https") {
+				t.Errorf("IsHTTPS = %v", got)
+			}
+		})
+	}
+}
+
+func TestWalkIsBounded(t *testing.T) {
+	t.Parallel()
+	rv := clientip.MustNew(clientip.Options{TrustedProxies: proxies})
+	// 10 000 trusted-looking entries: the walk stops after 32 hops and
+	// reports a trusted hop, never an entry further left.
+	entries := make([]string, 10000)
+	for i := range entries {
+		entries[i] = "10.0.0.2"
+	}
+	entries[0] = "6.6.6.6"
+	r := req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", strings.Join(entries, ","))}.build()
+	if got := rv.Addr(r); got != netip.MustParseAddr("10.0.0.2") {
+		t.Errorf("Addr = %v, want the last trusted hop 10.0.0.2", got)
+	}
+}
+
+func TestHostAndOrigin(t *testing.T) {
+	t.Parallel()
+	public := clientip.MustNew(clientip.Options{PublicOrigin: "HTTPS://API.Example.com:443/"})
+	behind := clientip.MustNew(clientip.Options{TrustedProxies: proxies})
+	tests := []struct {
+		name       string
+		rv         *clientip.Resolver
+		req        req
+		wantHost   string
+		wantOrigin string
+	}{
+		{"no public origin: the request Host", nil, req{remote: "1.2.3.4:1", host: "Example.COM"}, "Example.COM", "http://example.com"},
+		{"TLS: https origin without the default port", nil, req{remote: "1.2.3.4:1", tls: true, host: "example.com:443"}, "example.com:443", "https://example.com"},
+		{"a non-default port is kept", nil, req{remote: "1.2.3.4:1", host: "example.com:8080"}, "example.com:8080", "http://example.com:8080"},
+		{"http default port removed", nil, req{remote: "1.2.3.4:1", host: "example.com:80"}, "example.com:80", "http://example.com"},
+		{"a public origin overrides a rewritten Host", public, req{remote: "1.2.3.4:1", host: "internal:8080"}, "api.example.com", "https://api.example.com"},
+		{"behind a trusted proxy the scheme comes from it", behind,
+			req{remote: "10.0.0.1:1", host: "example.com", headers: hdr("X-Forwarded-Proto", "https")}, "example.com", "https://example.com"},
+		{"X-Forwarded-Host is never read", behind,
+			req{remote: "10.0.0.1:1", host: "example.com", headers: hdr("X-Forwarded-Host", "evil.example")}, "example.com", "http://example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.req.build()
+			if got := tt.rv.Host(r); got != tt.wantHost {
+				t.Errorf("Host = %q, want %q", got, tt.wantHost)
+			}
+			if got := tt.rv.Origin(r); got != tt.wantOrigin {
+				t.Errorf("Origin = %q, want %q", got, tt.wantOrigin)
+			}
+		})
+	}
+	if o, ok := public.PublicOrigin(); !ok || o != "https://api.example.com" {
+		t.Errorf("PublicOrigin = %q, %v", o, ok)
+	}
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		opts clientip.Options
+		want error
+	}{
+		{"an invalid prefix", clientip.Options{TrustedProxies: []netip.Prefix{{}}}, clientip.ErrTrustedProxy},
+		{"an unknown header", clientip.Options{Header: clientip.Header(42)}, clientip.ErrHeader},
+		{"a public origin with a path", clientip.Options{PublicOrigin: "https://example.com/app"}, clientip.ErrPublicOrigin},
+		{"a public origin with userinfo", clientip.Options{PublicOrigin: "https://user@example.com"}, clientip.ErrPublicOrigin},
+		{"a public origin with a query", clientip.Options{PublicOrigin: "https://example.com?x"}, clientip.ErrPublicOrigin},
+		{"a public origin with another scheme", clientip.Options{PublicOrigin: "ftp://example.com"}, clientip.ErrPublicOrigin},
+		{"a public origin without host", clientip.Options{PublicOrigin: "https://"}, clientip.ErrPublicOrigin},
+		{"a public origin with an empty port", clientip.Options{PublicOrigin: "https://example.com:"}, clientip.ErrPublicOrigin},
+		{"a bare host is not an origin", clientip.Options{PublicOrigin: "example.com"}, clientip.ErrPublicOrigin},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := clientip.New(tt.opts)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("New error = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	t.Run("every problem is reported", func(t *testing.T) {
+		_, err := clientip.New(clientip.Options{TrustedProxies: []netip.Prefix{{}}, Header: 9, PublicOrigin: "x"})
+		for _, want := range []error{clientip.ErrTrustedProxy, clientip.ErrHeader, clientip.ErrPublicOrigin} {
+			if !errors.Is(err, want) {
+				t.Errorf("error %v does not report %v", err, want)
+			}
+		}
+	})
+}
+
+func TestHandlerStoresInfo(t *testing.T) {
+	t.Parallel()
+	rv := clientip.MustNew(clientip.Options{TrustedProxies: proxies})
+	var got clientip.Info
+	var ok bool
+	h := rv.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok = clientip.FromContext(r.Context())
+		if r.RemoteAddr != "10.0.0.1:1" {
+			t.Errorf("RemoteAddr was modified: %q", r.RemoteAddr)
+		}
+	}))
+	r := req{remote: "10.0.0.1:1", host: "example.com", headers: hdr("X-Forwarded-For", "198.51.100.1", "X-Forwarded-Proto", "https")}.build()
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	want := clientip.Info{Addr: netip.MustParseAddr("198.51.100.1"), Scheme: "https", Host: "example.com"}
+	if !ok || got != want {
+		t.Errorf("FromContext = %+v, %v; want %+v", got, ok, want)
+	}
+	if _, ok := clientip.FromContext(httptest.NewRequest("GET", "/", nil).Context()); ok {
+		t.Error("FromContext reported Info on a bare context")
+	}
+}
+
+func TestEndToEndServer(t *testing.T) {
+	t.Parallel()
+	// The server is reached over loopback, so trust 127.0.0.0/8 as the proxy.
+	rv := clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	srv := httptest.NewServer(rv.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info, _ := clientip.FromContext(r.Context())
+		w.Write([]byte(info.Addr.String() + " " + info.Scheme))
+	})))
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req.Header.Set("X-Forwarded-For", "6.6.6.6, 198.51.100.9")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if got := string(body); got != "198.51.100.9 https" {
+		t.Errorf("body = %q", got)
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
+	rv := clientip.MustNew(clientip.Options{TrustedProxies: proxies, Header: clientip.Forwarded})
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 200; j++ {
+				r := req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=192.0.2.43;proto=https")}.build()
+				if got := rv.Resolve(r); got.Addr != netip.MustParseAddr("192.0.2.43") || got.Scheme != "https" {
+					t.Errorf("Resolve = %+v", got)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestResolveAllocatesNothing(t *testing.T) {
+	xff := clientip.MustNew(clientip.Options{TrustedProxies: proxies})
+	fwd := clientip.MustNew(clientip.Options{TrustedProxies: proxies, Header: clientip.Forwarded})
+	cases := map[string]struct {
+		rv *clientip.Resolver
+		r  *http.Request
+	}{
+		"direct":    {nil, req{remote: "203.0.113.7:5555"}.build()},
+		"xff":       {xff, req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "6.6.6.6, 198.51.100.1, 10.1.1.1", "X-Forwarded-Proto", "https")}.build()},
+		"forwarded": {fwd, req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="[2001:db8::1]:80";proto=https, for=10.1.1.1`)}.build()},
+		"garbage":   {xff, req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "garbage")}.build()},
+	}
+	for name, c := range cases {
+		if n := testing.AllocsPerRun(100, func() { _ = c.rv.Resolve(c.r) }); n != 0 {
+			t.Errorf("%s: Resolve allocates %v times, want 0", name, n)
+		}
+	}
+}

@@ -1,0 +1,195 @@
+package identity_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/httpguard/httpguard/identity"
+)
+
+func TestReadersAreIsolated(t *testing.T) {
+	t.Parallel()
+	roles := []string{"user", "admin"}
+	claims := map[string]any{
+		"sub":    "alice",
+		"groups": []any{"ops", map[string]any{"team": "red"}},
+		"meta":   map[string]any{"level": 3.0},
+		"tags":   []string{"a"},
+	}
+	id := identity.New(identity.Options{Subject: "alice", Method: identity.MethodBearer, Roles: roles, Scopes: []string{"items:read"}, Claims: claims})
+	ctx := identity.NewContext(context.Background(), id)
+
+	tests := []struct {
+		name   string
+		mutate func()
+	}{
+		{"changing the Options slices after New", func() { roles[0] = "root" }},
+		{"changing the Options claims after New", func() { claims["sub"] = "mallory"; claims["groups"].([]any)[0] = "root" }},
+		{"changing the slice Roles returned", func() {
+			got, _ := identity.FromContext(ctx)
+			r := got.Roles()
+			r[0] = "root"
+			_ = append(r[:1], "root")
+		}},
+		{"changing the slice Scopes returned", func() {
+			got, _ := identity.FromContext(ctx)
+			s := got.Scopes()
+			s[0] = "*"
+		}},
+		{"changing a nested claim returned by Claim", func() {
+			got, _ := identity.FromContext(ctx)
+			g, _ := got.Claim("groups")
+			g.([]any)[1].(map[string]any)["team"] = "blue"
+			m, _ := got.Claim("meta")
+			m.(map[string]any)["level"] = 99.0
+			tg, _ := got.Claim("tags")
+			tg.([]string)[0] = "z"
+		}},
+		{"changing the map Claims returned", func() {
+			got, _ := identity.FromContext(ctx)
+			c := got.Claims()
+			c["sub"] = "mallory"
+			c["groups"].([]any)[0] = "root"
+		}},
+	}
+	for _, tt := range tests {
+		tt.mutate()
+		got, ok := identity.FromContext(ctx)
+		if !ok {
+			t.Fatalf("%s: identity lost", tt.name)
+		}
+		if got.Subject() != "alice" || got.Method() != identity.MethodBearer {
+			t.Errorf("%s: subject/method changed: %q %q", tt.name, got.Subject(), got.Method())
+		}
+		if r := got.Roles(); !slices.Equal(r, []string{"user", "admin"}) {
+			t.Errorf("%s: roles changed: %v", tt.name, r)
+		}
+		if s := got.Scopes(); !slices.Equal(s, []string{"items:read"}) {
+			t.Errorf("%s: scopes changed: %v", tt.name, s)
+		}
+		if sub, _ := got.Claim("sub"); sub != "alice" {
+			t.Errorf("%s: claim sub changed: %v", tt.name, sub)
+		}
+		g, _ := got.Claim("groups")
+		if g.([]any)[0] != "ops" || g.([]any)[1].(map[string]any)["team"] != "red" {
+			t.Errorf("%s: nested claim changed: %v", tt.name, g)
+		}
+		if m, _ := got.Claim("meta"); m.(map[string]any)["level"] != 3.0 {
+			t.Errorf("%s: nested map claim changed: %v", tt.name, m)
+		}
+		if tg, _ := got.Claim("tags"); tg.([]string)[0] != "a" {
+			t.Errorf("%s: []string claim changed: %v", tt.name, tg)
+		}
+	}
+}
+
+func TestAccessors(t *testing.T) {
+	t.Parallel()
+	id := identity.New(identity.Options{Subject: "bob", Method: identity.MethodSession, Roles: []string{"user", "user", "guest"}, Scopes: []string{"a", "b"}})
+	if id.NumRoles() != 2 || id.Role(0) != "user" || id.Role(1) != "guest" {
+		t.Errorf("duplicate roles not folded: %v", id.Roles())
+	}
+	if !id.HasRole("guest") || id.HasRole("admin") || id.HasRole("User") {
+		t.Error("HasRole wrong")
+	}
+	if id.NumScopes() != 2 || id.Scope(1) != "b" || !id.HasScope("a") || id.HasScope("c") {
+		t.Error("scopes wrong")
+	}
+	if _, ok := id.Claim("x"); ok {
+		t.Error("Claim reported a missing claim")
+	}
+	if id.Claims() != nil {
+		t.Error("Claims of an identity without claims is not nil")
+	}
+	if id.IsZero() {
+		t.Error("IsZero on a real identity")
+	}
+	var zero identity.Identity
+	if !zero.IsZero() || zero.HasRole("") || zero.NumRoles() != 0 || zero.Subject() != "" {
+		t.Error("zero identity is not anonymous")
+	}
+}
+
+func TestContext(t *testing.T) {
+	t.Parallel()
+	r := httptest.NewRequest("GET", "/", nil)
+	if _, ok := identity.FromRequest(r); ok {
+		t.Error("identity found in a bare request")
+	}
+	id := identity.New(identity.Options{Subject: "carol", Method: identity.MethodAPIKey})
+	r = r.WithContext(identity.NewContext(r.Context(), id))
+	got, ok := identity.FromRequest(r)
+	if !ok || got.Subject() != "carol" || got.Method() != identity.MethodAPIKey {
+		t.Errorf("FromRequest = %v, %v", got.Subject(), ok)
+	}
+}
+
+func TestRecorderSeesInnerIdentity(t *testing.T) {
+	t.Parallel()
+	ctx, rec := identity.WithRecorder(context.Background())
+	if _, ok := rec.Identity(); ok {
+		t.Error("empty recorder reports an identity")
+	}
+	inner := identity.NewContext(ctx, identity.New(identity.Options{Subject: "dave"}))
+	_ = inner
+	got, ok := rec.Identity()
+	if !ok || got.Subject() != "dave" {
+		t.Errorf("recorder = %q, %v", got.Subject(), ok)
+	}
+	var nilRec *identity.Recorder
+	if _, ok := nilRec.Identity(); ok {
+		t.Error("nil recorder reports an identity")
+	}
+}
+
+func TestConcurrentReaders(t *testing.T) {
+	t.Parallel()
+	ctx := identity.NewContext(context.Background(), identity.New(identity.Options{
+		Subject: "eve", Roles: []string{"user"}, Claims: map[string]any{"m": map[string]any{"k": "v"}},
+	}))
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 500; j++ {
+				id, _ := identity.FromContext(ctx)
+				r := id.Roles()
+				r[0] = "admin"
+				c := id.Claims()
+				c["m"].(map[string]any)["k"] = "x"
+				if !id.HasRole("user") {
+					t.Error("role changed under a concurrent reader")
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestReadsAllocateNothing(t *testing.T) {
+	ctx := identity.NewContext(context.Background(), identity.New(identity.Options{Subject: "f", Roles: []string{"user", "admin"}}))
+	n := testing.AllocsPerRun(100, func() {
+		id, _ := identity.FromContext(ctx)
+		_ = id.HasRole("admin")
+		for i := 0; i < id.NumRoles(); i++ {
+			_ = id.Role(i)
+		}
+	})
+	if n != 0 {
+		t.Errorf("reading allocates %v times", n)
+	}
+}
+
+func BenchmarkFromContext(b *testing.B) {
+	ctx := identity.NewContext(context.Background(), identity.New(identity.Options{Subject: "f", Roles: []string{"user", "admin"}}))
+	b.ReportAllocs()
+	for b.Loop() {
+		id, _ := identity.FromContext(ctx)
+		_ = id.HasRole("admin")
+	}
+}

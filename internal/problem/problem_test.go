@@ -1,0 +1,227 @@
+package problem_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// validate checks body against RFC 9457 §3: a JSON object whose standard
+// members, when present, have the right types; status equal to the HTTP
+// status; type and instance URI references.
+func validate(t *testing.T, body []byte, status int) map[string]any {
+	t.Helper()
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		t.Fatalf("body is not a JSON object: %v: %s", err, body)
+	}
+	if dec.More() {
+		t.Fatalf("trailing data after the object: %s", body)
+	}
+	for _, k := range []string{"type", "title", "detail", "instance"} {
+		if v, ok := m[k]; ok {
+			if _, isStr := v.(string); !isStr {
+				t.Errorf("member %q is %T, want string", k, v)
+			}
+		}
+	}
+	n, ok := m["status"].(json.Number)
+	if !ok {
+		t.Fatalf("status is %T, want number", m["status"])
+	}
+	if got, err := strconv.Atoi(n.String()); err != nil || got != status {
+		t.Errorf("status member = %v, HTTP status %d", n, status)
+	}
+	if m["type"] == "" || m["title"] == "" {
+		t.Errorf("empty type or title: %s", body)
+	}
+	return m
+}
+
+func checkHeaders(t *testing.T, h http.Header) {
+	t.Helper()
+	want := map[string]string{
+		"Content-Type":           "application/problem+json",
+		"Cache-Control":          "no-store",
+		"X-Content-Type-Options": "nosniff",
+	}
+	for k, v := range want {
+		if got := h.Values(k); len(got) != 1 || got[0] != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+}
+
+func TestWriteGeneric(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		status     int
+		wantStatus int
+		wantTitle  string
+	}{
+		{"401 keeps its status text", 401, 401, "Unauthorized"},
+		{"403", 403, 403, "Forbidden"},
+		{"413", 413, 413, "Request Entity Too Large"},
+		{"422", 422, 422, "Unprocessable Entity"},
+		{"429", 429, 429, "Too Many Requests"},
+		{"500", 500, 500, "Internal Server Error"},
+		{"a 2xx status is written as 500", 200, 500, "Internal Server Error"},
+		{"an unknown 4xx status is written as 500", 499, 500, "Internal Server Error"},
+		{"a status beyond 599 is written as 500", 600, 500, "Internal Server Error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Header().Set("ETag", `"x"`)
+			problem.Write(w, tt.status)
+			if w.Code != tt.wantStatus {
+				t.Errorf("status %d, want %d", w.Code, tt.wantStatus)
+			}
+			checkHeaders(t, w.Header())
+			m := validate(t, w.Body.Bytes(), tt.wantStatus)
+			if m["title"] != tt.wantTitle || m["type"] != "about:blank" {
+				t.Errorf("title/type = %v/%v", m["title"], m["type"])
+			}
+			if _, ok := m["detail"]; ok {
+				t.Error("a generic problem has a detail")
+			}
+			if w.Header().Get("WWW-Authenticate") == "" {
+				t.Error("a header the caller set was dropped")
+			}
+			if w.Header().Get("Content-Encoding") != "" || w.Header().Get("ETag") != "" {
+				t.Error("representation headers of another body were kept")
+			}
+			if cl := w.Header().Get("Content-Length"); cl != strconv.Itoa(w.Body.Len()) {
+				t.Errorf("Content-Length %s, body %d bytes", cl, w.Body.Len())
+			}
+		})
+	}
+}
+
+func TestWriteProblemWithExtensions(t *testing.T) {
+	t.Parallel()
+	w := httptest.NewRecorder()
+	err := problem.WriteProblem(w, &problem.Problem{
+		Status:   422,
+		Detail:   "The request body failed validation.",
+		Instance: "urn:request:abc",
+		Extensions: []problem.Member{
+			{Name: "errors", Value: []map[string]string{{"field": "email", "rule": "email"}}},
+			{Name: "request_id", Value: "abc"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHeaders(t, w.Header())
+	m := validate(t, w.Body.Bytes(), 422)
+	if m["detail"] != "The request body failed validation." || m["instance"] != "urn:request:abc" || m["request_id"] != "abc" {
+		t.Errorf("members: %v", m)
+	}
+	if errs, ok := m["errors"].([]any); !ok || len(errs) != 1 {
+		t.Errorf("errors member: %v", m["errors"])
+	}
+	// Standard members come first, in RFC order.
+	if !bytes.HasPrefix(w.Body.Bytes(), []byte(`{"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":`)) {
+		t.Errorf("member order: %s", w.Body.Bytes())
+	}
+}
+
+func TestWriteProblemRejectsBadProblems(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		p    problem.Problem
+	}{
+		{"a 2xx status", problem.Problem{Status: 200}},
+		{"an extension redefining status", problem.Problem{Status: 400, Extensions: []problem.Member{{Name: "status", Value: 200}}}},
+		{"an extension name too short", problem.Problem{Status: 400, Extensions: []problem.Member{{Name: "id", Value: 1}}}},
+		{"an extension name with a hyphen", problem.Problem{Status: 400, Extensions: []problem.Member{{Name: "request-id", Value: 1}}}},
+		{"an extension name starting with a digit", problem.Problem{Status: 400, Extensions: []problem.Member{{Name: "1abc", Value: 1}}}},
+		{"a repeated extension", problem.Problem{Status: 400, Extensions: []problem.Member{{Name: "abc", Value: 1}, {Name: "abc", Value: 2}}}},
+		{"an unencodable value", problem.Problem{Status: 400, Extensions: []problem.Member{{Name: "abc", Value: make(chan int)}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			if err := problem.WriteProblem(w, &tt.p); err == nil {
+				t.Fatal("no error")
+			}
+			if w.Code != 500 {
+				t.Errorf("status %d, want the generic 500", w.Code)
+			}
+			validate(t, w.Body.Bytes(), 500)
+		})
+	}
+}
+
+func TestEncodeEscapes(t *testing.T) {
+	t.Parallel()
+	b, err := problem.Encode(&problem.Problem{Status: 400, Title: "a \"quoted\" <title>", Detail: "line\nbreak"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := validate(t, b, 400)
+	if m["title"] != "a \"quoted\" <title>" || m["detail"] != "line\nbreak" {
+		t.Errorf("round trip: %v", m)
+	}
+	if bytes.Contains(b, []byte("<")) {
+		t.Errorf("HTML-significant characters not escaped: %s", b)
+	}
+}
+
+func TestReason(t *testing.T) {
+	t.Parallel()
+	errFirst := errors.New("first")
+	r := httptest.NewRequest("GET", "/", nil)
+	problem.SetReason(r, errFirst) // nobody listening: no effect, no panic
+	ctx, rs := problem.WithReason(r.Context())
+	r = r.WithContext(ctx)
+	if rs.Err() != nil {
+		t.Error("new Reason not empty")
+	}
+	problem.SetReason(r, nil)
+	problem.Reject(httptest.NewRecorder(), r, 403, errFirst)
+	problem.SetReason(r, errors.New("second"))
+	if !errors.Is(rs.Err(), errFirst) {
+		t.Errorf("reason = %v, want the first", rs.Err())
+	}
+	if problem.ReasonFrom(ctx) != rs {
+		t.Error("ReasonFrom does not return the installed Reason")
+	}
+	var nilReason *problem.Reason
+	if nilReason.Err() != nil {
+		t.Error("nil Reason has an error")
+	}
+}
+
+func TestWriteAllocations(t *testing.T) {
+	w := httptest.NewRecorder()
+	n := testing.AllocsPerRun(100, func() {
+		w.Body.Reset()
+		problem.Write(w, 401)
+	})
+	if n > 1 {
+		t.Errorf("Write allocates %v times, want at most 1", n)
+	}
+}
+
+func BenchmarkWrite(b *testing.B) {
+	w := httptest.NewRecorder()
+	b.ReportAllocs()
+	for b.Loop() {
+		w.Body.Reset()
+		problem.Write(w, 403)
+	}
+}
