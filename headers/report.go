@@ -1,0 +1,290 @@
+package headers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// Limits of the report handler.
+const (
+	// DefaultReportMaxBytes is the default body limit of a report request.
+	DefaultReportMaxBytes = 64 << 10
+	// maxReportMaxBytes is the largest ReportOptions.MaxBytes accepted.
+	maxReportMaxBytes = 1 << 20
+	// maxReports bounds the reports of one application/reports+json body.
+	maxReports = 100
+	// maxReportField bounds each string field of a [Report].
+	maxReportField = 1024
+)
+
+// Report is one CSP violation report, from either format browsers send.
+// Every string is at most 1 KiB (longer values are cut at a UTF-8
+// boundary) and is data from the client: log it, never trust it.
+type Report struct {
+	DocumentURL        string
+	Referrer           string
+	BlockedURL         string
+	EffectiveDirective string
+	OriginalPolicy     string
+	Disposition        string // "enforce" or "report"
+	SourceFile         string
+	Sample             string
+	StatusCode         int
+	LineNumber         int
+	ColumnNumber       int
+}
+
+// ReportOptions configures a [ReportHandler]. The zero value is valid.
+type ReportOptions struct {
+	// MaxBytes limits the request body. Default [DefaultReportMaxBytes];
+	// at most 1 MiB.
+	MaxBytes int64
+	// Logger receives one Warn record per report. Default slog.Default().
+	Logger *slog.Logger
+	// OnReport, when set, is called for each report instead of logging it.
+	// It must be safe for concurrent use.
+	OnReport func(r *http.Request, rep Report)
+	// OnReject writes the response for a request that is not a report;
+	// err wraps [ErrReportMethod], [ErrReportMediaType],
+	// [ErrReportTooLarge] or [ErrReportBody]. Default: a generic problem
+	// response (405 with Allow: POST, 415, 413 or 400).
+	OnReject func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// ReportHandler receives CSP violation reports: POST bodies of type
+// application/csp-report (report-uri) or application/reports+json
+// (report-to), answered with 204 No Content. Mount it at the path named by
+// CSP.ReportURI or CSP.ReportTo, and put a rate limit in front of it: any
+// client can post reports. It is safe for concurrent use.
+type ReportHandler struct {
+	maxBytes int64
+	logger   *slog.Logger
+	onReport func(*http.Request, Report)
+	onReject func(http.ResponseWriter, *http.Request, error)
+}
+
+// NewReportHandler validates o and returns a ReportHandler.
+func NewReportHandler(o ReportOptions) (*ReportHandler, error) {
+	h := &ReportHandler{maxBytes: o.MaxBytes, logger: o.Logger, onReport: o.OnReport, onReject: o.OnReject}
+	switch {
+	case o.MaxBytes < 0 || o.MaxBytes > maxReportMaxBytes:
+		return nil, &OptionError{Field: "MaxBytes", Value: itoa(max(o.MaxBytes, 0)), Err: because(ErrReportOptions, "must be between 0 and 1 MiB")}
+	case o.MaxBytes == 0:
+		h.maxBytes = DefaultReportMaxBytes
+	}
+	if h.logger == nil {
+		h.logger = slog.Default()
+	}
+	return h, nil
+}
+
+// ServeHTTP reads, parses and logs the reports in r.
+func (h *ReportHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		h.reject(w, r, ErrReportMethod)
+		return
+	}
+	ct := r.Header.Get("Content-Type")
+	if _, err := reportFormat(ct); err != nil {
+		h.reject(w, r, err)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			h.reject(w, r, ErrReportTooLarge)
+			return
+		}
+		h.reject(w, r, ErrReportBody)
+		return
+	}
+	reports, err := ParseReports(ct, body)
+	if err != nil {
+		h.reject(w, r, err)
+		return
+	}
+	for _, rep := range reports {
+		if h.onReport != nil {
+			h.onReport(r, rep)
+			continue
+		}
+		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "csp violation",
+			slog.String("document_url", rep.DocumentURL),
+			slog.String("blocked_url", rep.BlockedURL),
+			slog.String("effective_directive", rep.EffectiveDirective),
+			slog.String("disposition", rep.Disposition),
+			slog.String("source_file", rep.SourceFile),
+			slog.Int("line", rep.LineNumber),
+			slog.Int("column", rep.ColumnNumber),
+			slog.String("sample", rep.Sample),
+		)
+	}
+	w.Header()["Cache-Control"] = []string{"no-store"}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *ReportHandler) reject(w http.ResponseWriter, r *http.Request, err error) {
+	if h.onReject != nil {
+		h.onReject(w, r, err)
+		return
+	}
+	status := http.StatusBadRequest
+	switch err {
+	case ErrReportMethod:
+		status = http.StatusMethodNotAllowed
+		w.Header().Set("Allow", http.MethodPost)
+	case ErrReportMediaType:
+		status = http.StatusUnsupportedMediaType
+	case ErrReportTooLarge:
+		status = http.StatusRequestEntityTooLarge
+	}
+	problem.Reject(w, r, status, err)
+}
+
+type format int
+
+const (
+	formatCSPReport format = iota + 1 // {"csp-report": {...}}
+	formatReports                     // [{"type": "csp-violation", "body": {...}}, ...]
+)
+
+func reportFormat(contentType string) (format, error) {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return 0, ErrReportMediaType
+	}
+	switch mt {
+	case "application/csp-report", "application/json":
+		return formatCSPReport, nil
+	case "application/reports+json":
+		return formatReports, nil
+	}
+	return 0, ErrReportMediaType
+}
+
+// cspReport is the body of application/csp-report (CSP Level 2).
+type cspReport struct {
+	Report *struct {
+		DocumentURI        string `json:"document-uri"`
+		Referrer           string `json:"referrer"`
+		BlockedURI         string `json:"blocked-uri"`
+		ViolatedDirective  string `json:"violated-directive"`
+		EffectiveDirective string `json:"effective-directive"`
+		OriginalPolicy     string `json:"original-policy"`
+		Disposition        string `json:"disposition"`
+		SourceFile         string `json:"source-file"`
+		ScriptSample       string `json:"script-sample"`
+		StatusCode         int    `json:"status-code"`
+		LineNumber         int    `json:"line-number"`
+		ColumnNumber       int    `json:"column-number"`
+	} `json:"csp-report"`
+}
+
+// reportEnvelope is one report of application/reports+json.
+type reportEnvelope struct {
+	Type string `json:"type"`
+	Body *struct {
+		DocumentURL        string `json:"documentURL"`
+		Referrer           string `json:"referrer"`
+		BlockedURL         string `json:"blockedURL"`
+		EffectiveDirective string `json:"effectiveDirective"`
+		OriginalPolicy     string `json:"originalPolicy"`
+		Disposition        string `json:"disposition"`
+		SourceFile         string `json:"sourceFile"`
+		Sample             string `json:"sample"`
+		StatusCode         int    `json:"statusCode"`
+		LineNumber         int    `json:"lineNumber"`
+		ColumnNumber       int    `json:"columnNumber"`
+	} `json:"body"`
+}
+
+// ParseReports parses a CSP violation report body of the given
+// Content-Type: application/csp-report (or application/json) holding one
+// {"csp-report": …} object, or application/reports+json holding an array
+// of reports, of which only those of type csp-violation are returned (at
+// most 100). Unknown members are ignored; strings are cut to 1 KiB. It
+// returns an error wrapping [ErrReportMediaType] or [ErrReportBody], never
+// panics, and is safe for concurrent use.
+func ParseReports(contentType string, body []byte) ([]Report, error) {
+	f, err := reportFormat(contentType)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	switch f {
+	case formatCSPReport:
+		var doc cspReport
+		if err := dec.Decode(&doc); err != nil || doc.Report == nil || !atEOF(dec) {
+			return nil, ErrReportBody
+		}
+		c := doc.Report
+		effective := c.EffectiveDirective
+		if effective == "" {
+			effective = c.ViolatedDirective
+		}
+		return []Report{clean(Report{
+			DocumentURL: c.DocumentURI, Referrer: c.Referrer, BlockedURL: c.BlockedURI,
+			EffectiveDirective: effective, OriginalPolicy: c.OriginalPolicy,
+			Disposition: c.Disposition, SourceFile: c.SourceFile, Sample: c.ScriptSample,
+			StatusCode: c.StatusCode, LineNumber: c.LineNumber, ColumnNumber: c.ColumnNumber,
+		})}, nil
+	default:
+		var envs []reportEnvelope
+		if err := dec.Decode(&envs); err != nil || envs == nil || !atEOF(dec) {
+			return nil, ErrReportBody
+		}
+		reports := make([]Report, 0, min(len(envs), maxReports))
+		for _, e := range envs {
+			if e.Type != "csp-violation" || e.Body == nil {
+				continue
+			}
+			if len(reports) == maxReports {
+				break
+			}
+			b := e.Body
+			reports = append(reports, clean(Report{
+				DocumentURL: b.DocumentURL, Referrer: b.Referrer, BlockedURL: b.BlockedURL,
+				EffectiveDirective: b.EffectiveDirective, OriginalPolicy: b.OriginalPolicy,
+				Disposition: b.Disposition, SourceFile: b.SourceFile, Sample: b.Sample,
+				StatusCode: b.StatusCode, LineNumber: b.LineNumber, ColumnNumber: b.ColumnNumber,
+			}))
+		}
+		return reports, nil
+	}
+}
+
+func atEOF(dec *json.Decoder) bool {
+	_, err := dec.Token()
+	return err == io.EOF
+}
+
+func clean(r Report) Report {
+	for _, p := range []*string{&r.DocumentURL, &r.Referrer, &r.BlockedURL, &r.EffectiveDirective,
+		&r.OriginalPolicy, &r.Disposition, &r.SourceFile, &r.Sample} {
+		*p = truncate(*p)
+	}
+	return r
+}
+
+// truncate cuts s to at most maxReportField bytes at a rune boundary and
+// replaces invalid UTF-8.
+func truncate(s string) string {
+	if len(s) > maxReportField {
+		i := maxReportField
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		s = s[:i]
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
