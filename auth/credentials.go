@@ -55,32 +55,35 @@ func newPasswordChecker(h PasswordHasher) (*passwordChecker, error) {
 // hash is refused before any work (malformed, beyond the limits) or the
 // password is too long for it: then the dummy is verified too, so that the
 // fast failure does not reveal that the user exists.
-func (c *passwordChecker) check(ctx context.Context, users UserStore, name, pw string) (identity.Options, bool, error) {
+//
+// It returns the user's identity options, the stored hash that verified and
+// whether it needs rehashing.
+func (c *passwordChecker) check(ctx context.Context, users UserStore, name, pw string) (opts identity.Options, stored string, rehash bool, err error) {
 	if pw == "" {
-		return identity.Options{}, false, errEmptyPassword
+		return identity.Options{}, "", false, errEmptyPassword
 	}
 	u, found, err := users.LookupUser(ctx, name)
 	if err != nil {
-		return identity.Options{}, false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return identity.Options{}, "", false, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	if !found {
 		_, _, _ = c.hasher.Verify(pw, c.dummy)
-		return identity.Options{}, false, errUnknownUser
+		return identity.Options{}, "", false, errUnknownUser
 	}
 	ok, rehash, err := c.hasher.Verify(pw, u.Hash)
 	if err != nil {
 		_, _, _ = c.hasher.Verify(pw, c.dummy)
-		return identity.Options{}, false, fmt.Errorf("%w: %w", ErrInvalidCredentials, err)
+		return identity.Options{}, "", false, fmt.Errorf("%w: %w", ErrInvalidCredentials, err)
 	}
 	if !ok {
-		return identity.Options{}, false, errWrongPassword
+		return identity.Options{}, "", false, errWrongPassword
 	}
-	opts := u.Identity
+	opts = u.Identity
 	if opts.Subject == "" {
 		opts.Subject = name
 	}
 	opts.Method = ""
-	return opts, rehash, nil
+	return opts, u.Hash, rehash, nil
 }
 
 var defaultChecker = sync.OnceValues(func() (*passwordChecker, error) {
@@ -116,6 +119,6 @@ func CheckPassword(ctx context.Context, users UserStore, name, password string) 
 	if err != nil {
 		return identity.Options{}, errors.Join(ErrUnavailable, err)
 	}
-	opts, _, err := c.check(ctx, users, name, password)
+	opts, _, _, err := c.check(ctx, users, name, password)
 	return opts, err
 }

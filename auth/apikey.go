@@ -1,0 +1,351 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// Defaults of [APIKeyOptions].
+const (
+	// DefaultAPIKeyHeader is the default APIKeyOptions.Header.
+	DefaultAPIKeyHeader = "X-API-Key"
+	// DefaultAPIKeyScheme is the default APIKeyOptions.Scheme, used
+	// when the key travels in the Authorization header.
+	DefaultAPIKeyScheme = "Bearer"
+	// DefaultAPIKeyRealm is the default APIKeyOptions.Realm.
+	DefaultAPIKeyRealm = "api"
+)
+
+// StoredAPIKey is what an [APIKeyStore] keeps for a key: never the key,
+// only its hash.
+type StoredAPIKey struct {
+	// Hash is GeneratedAPIKey.Hash, the hex SHA-256 of the key.
+	Hash string
+	// Identity describes the key's principal: its owner as Subject, and
+	// the Scopes (and Roles) it grants. Method is set by the middleware;
+	// Subject defaults to the key's ID.
+	Identity identity.Options
+	// Expires, when not zero, is the instant from which the key is
+	// refused.
+	Expires time.Time
+}
+
+// APIKeyStore looks up API keys by their public ID (GeneratedAPIKey.ID).
+// Implementations must be safe for concurrent use.
+type APIKeyStore interface {
+	// LookupAPIKey returns the key whose ID is id. An unknown ID is
+	// found == false with a nil error; err is for a store that could not
+	// answer, which the middleware turns into a 503.
+	LookupAPIKey(ctx context.Context, id string) (k StoredAPIKey, found bool, err error)
+}
+
+// APIKeyOptions configures [NewAPIKey]. The zero value is not usable: Keys
+// is required. NewAPIKey copies what it needs: mutating an APIKeyOptions
+// after NewAPIKey has no effect on the middleware.
+type APIKeyOptions struct {
+	// Keys looks up keys by ID. Required.
+	Keys APIKeyStore
+
+	// Prefix is the prefix of the accepted keys, as given to
+	// [GenerateAPIKey]. Keys with another prefix are refused without a
+	// lookup. Default: [DefaultAPIKeyPrefix].
+	Prefix string
+
+	// Header is the request header carrying the key. When it is
+	// "Authorization" the value is "<Scheme> <key>". Default:
+	// [DefaultAPIKeyHeader].
+	Header string
+
+	// Scheme is the authentication scheme expected when Header is
+	// Authorization, compared case-insensitively, and announced in the
+	// challenge. Default: [DefaultAPIKeyScheme].
+	Scheme string
+
+	// Realm is announced in the challenge of a 401, WWW-Authenticate:
+	// <Scheme> realm="<Realm>" (Scheme "ApiKey" for a custom header). It
+	// must be printable ASCII without quotes or backslashes. Default:
+	// [DefaultAPIKeyRealm].
+	Realm string
+
+	// Limiter, when set, is asked before the lookup whether another
+	// attempt for (key ID, client address) may be made; when it says no
+	// the request gets 429 with Retry-After. Unknown, wrong and expired
+	// keys are recorded as failures. Default: none.
+	Limiter AttemptLimiter
+
+	// ClientIP resolves the client address given to Limiter. Default:
+	// nil, the direct peer.
+	ClientIP *clientip.Resolver
+
+	// OnReject writes the response for a rejected request; err wraps
+	// [ErrNoCredentials], [ErrMalformedCredentials],
+	// [ErrInvalidCredentials], [ErrTooManyAttempts] (see [RetryAfter]) or
+	// [ErrUnavailable]. The reason is recorded for the access log before
+	// OnReject is called. Default: 401 with the challenge, 429 with
+	// Retry-After, or 503, as a generic RFC 9457 problem.
+	OnReject func(w http.ResponseWriter, r *http.Request, err error)
+
+	now func() time.Time // tests
+}
+
+// APIKey is the API key middleware built by [NewAPIKey]. It is safe for
+// concurrent use. The zero value rejects every request with 401.
+type APIKey struct {
+	keys      APIKeyStore
+	prefix    string
+	header    string // canonical
+	scheme    string // lower-case; empty unless header is Authorization
+	limiter   AttemptLimiter
+	clientIP  *clientip.Resolver
+	onReject  func(w http.ResponseWriter, r *http.Request, err error)
+	challenge string
+	now       func() time.Time
+}
+
+// Precomputed reasons; each wraps ErrInvalidCredentials.
+var (
+	errAPIKeyUnknown       = fmt.Errorf("%w: unknown API key", ErrInvalidCredentials)
+	errAPIKeyWrong         = fmt.Errorf("%w: wrong API key secret", ErrInvalidCredentials)
+	errAPIKeyExpired       = fmt.Errorf("%w: expired API key", ErrInvalidCredentials)
+	errAPIKeyNotConfigured = fmt.Errorf("%w: API key middleware not configured (use NewAPIKey)", ErrInvalidCredentials)
+)
+
+const (
+	defaultAPIKeyChallenge = `ApiKey realm="` + DefaultAPIKeyRealm + `"`
+	// maxAPIKeyHeaderValueLen bounds the header value read: a scheme and
+	// the longest key, with room to spare.
+	maxAPIKeyHeaderValueLen = 256
+)
+
+// NewAPIKey validates o and returns the middleware. Every problem is
+// reported, joined with [errors.Join].
+func NewAPIKey(o APIKeyOptions) (*APIKey, error) {
+	var errs []error
+	if o.Keys == nil {
+		errs = append(errs, errors.New("auth: APIKeyOptions.Keys is required"))
+	}
+	m := &APIKey{
+		keys:     o.Keys,
+		prefix:   o.Prefix,
+		header:   http.CanonicalHeaderKey(o.Header),
+		limiter:  o.Limiter,
+		clientIP: o.ClientIP,
+		onReject: o.OnReject,
+		now:      o.now,
+	}
+	if m.prefix == "" {
+		m.prefix = DefaultAPIKeyPrefix
+	}
+	if !apiKeyPrefixOK(m.prefix) {
+		errs = append(errs, fmt.Errorf("auth: APIKeyOptions.Prefix: %w", ErrAPIKeyPrefix))
+	}
+	if m.header == "" {
+		m.header = DefaultAPIKeyHeader
+	}
+	if !credToken(m.header) {
+		errs = append(errs, errors.New("auth: APIKeyOptions.Header must be a header name"))
+	}
+	scheme := "ApiKey"
+	if m.header == "Authorization" {
+		scheme = o.Scheme
+		if scheme == "" {
+			scheme = DefaultAPIKeyScheme
+		}
+		if !credToken(scheme) {
+			errs = append(errs, errors.New("auth: APIKeyOptions.Scheme must be a token"))
+		}
+		m.scheme = credLower(scheme)
+	} else if o.Scheme != "" {
+		errs = append(errs, errors.New("auth: APIKeyOptions.Scheme is only used with Header Authorization"))
+	}
+	realm := o.Realm
+	if realm == "" {
+		realm = DefaultAPIKeyRealm
+	}
+	if !credRealmOK(realm) {
+		errs = append(errs, errors.New("auth: APIKeyOptions.Realm must be printable ASCII without quotes or backslashes"))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	m.challenge = scheme + ` realm="` + realm + `"`
+	if m.now == nil {
+		m.now = time.Now
+	}
+	return m, nil
+}
+
+// MustNewAPIKey is like [NewAPIKey] but panics on error. Use it only with
+// constant options.
+func MustNewAPIKey(o APIKeyOptions) *APIKey {
+	m, err := NewAPIKey(o)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// Handler returns next wrapped so that it only runs for requests with a
+// valid API key; the request's context then carries the key's
+// [identity.Identity] with Method [identity.MethodAPIKey].
+func (m *APIKey) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := m.Authenticate(r)
+		if err != nil {
+			m.reject(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+	})
+}
+
+// Check reports whether r carries a valid API key: nil, or an error
+// wrapping one of the package's sentinels.
+func (m *APIKey) Check(r *http.Request) error {
+	_, err := m.Authenticate(r)
+	return err
+}
+
+// Authenticate extracts r's API key and verifies it as the middleware
+// does, and returns its identity.
+func (m *APIKey) Authenticate(r *http.Request) (identity.Identity, error) {
+	if m == nil || m.keys == nil {
+		return identity.Identity{}, errAPIKeyNotConfigured
+	}
+	key, err := m.extract(r)
+	if err != nil {
+		return identity.Identity{}, err
+	}
+	return m.verify(r, key)
+}
+
+// extract returns the key from the configured header.
+func (m *APIKey) extract(r *http.Request) (string, error) {
+	vals := r.Header[m.header]
+	switch len(vals) {
+	case 0:
+		return "", ErrNoCredentials
+	case 1:
+	default:
+		return "", errAPIKeyMultiple
+	}
+	v := vals[0]
+	if len(v) > maxAPIKeyHeaderValueLen {
+		return "", errAPIKeyFormat
+	}
+	if m.scheme != "" {
+		n := len(m.scheme)
+		if len(v) <= n || v[n] != ' ' || !credFoldEqual(v[:n], m.scheme) {
+			return "", errAPIKeyScheme
+		}
+		v = v[n+1:]
+		for len(v) > 0 && v[0] == ' ' {
+			v = v[1:]
+		}
+	}
+	return v, nil
+}
+
+func (m *APIKey) verify(r *http.Request, key string) (identity.Identity, error) {
+	prefix, id, err := ParseAPIKey(key)
+	if err != nil {
+		return identity.Identity{}, err
+	}
+	if prefix != m.prefix {
+		return identity.Identity{}, errAPIKeyPrefix
+	}
+	ctx := r.Context()
+	var ip netip.Addr
+	if m.limiter != nil {
+		ip = m.clientIP.Addr(r)
+		if wait, err := m.limiter.Check(ctx, id, ip); err != nil {
+			return identity.Identity{}, &attemptsError{wait: wait, cause: err}
+		}
+	}
+	k, found, err := m.keys.LookupAPIKey(ctx, id)
+	if err != nil {
+		return identity.Identity{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	switch {
+	case !found:
+		err = errAPIKeyUnknown
+	case !apiKeyMatches(key, k.Hash):
+		err = errAPIKeyWrong
+	case !k.Expires.IsZero() && !m.now().Before(k.Expires):
+		err = errAPIKeyExpired
+	}
+	if err != nil {
+		if m.limiter != nil {
+			_ = m.limiter.RecordFailure(ctx, id, ip)
+		}
+		return identity.Identity{}, err
+	}
+	if m.limiter != nil {
+		_ = m.limiter.RecordSuccess(ctx, id, ip)
+	}
+	opts := k.Identity
+	if opts.Subject == "" {
+		opts.Subject = id
+	}
+	opts.Method = identity.MethodAPIKey
+	return identity.New(opts), nil
+}
+
+func (m *APIKey) reject(w http.ResponseWriter, r *http.Request, err error) {
+	problem.SetReason(r, err)
+	if m != nil && m.onReject != nil {
+		m.onReject(w, r, err)
+		return
+	}
+	status := rejectStatus(err)
+	switch status {
+	case http.StatusUnauthorized:
+		challenge := defaultAPIKeyChallenge
+		if m != nil && m.challenge != "" {
+			challenge = m.challenge
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+	case http.StatusTooManyRequests:
+		if d, ok := RetryAfter(err); ok {
+			w.Header().Set("Retry-After", retryAfterSeconds(d))
+		}
+	}
+	problem.Write(w, status)
+}
+
+// credToken reports whether s is an RFC 9110 token.
+func credToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '!' || c == '#' || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' ||
+			c == '+' || c == '-' || c == '.' || c == '^' || c == '_' || c == '`' || c == '|' || c == '~':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// credLower returns s with ASCII letters lower-cased.
+func credLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}

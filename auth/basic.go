@@ -1,0 +1,330 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// Defaults and bounds of [BasicOptions].
+const (
+	// DefaultBasicRealm is the default BasicOptions.Realm.
+	DefaultBasicRealm = "restricted"
+	// DefaultBasicCacheSize is the default BasicOptions.CacheSize.
+	DefaultBasicCacheSize = 10000
+	// MaxBasicCacheTTL is the largest BasicOptions.CacheTTL accepted.
+	MaxBasicCacheTTL = time.Hour
+)
+
+// BasicOptions configures [NewBasic]. The zero value is not usable: Users
+// is required. NewBasic copies what it needs: mutating a BasicOptions
+// after NewBasic has no effect on the middleware.
+type BasicOptions struct {
+	// Users looks up accounts by user name. Required.
+	Users UserStore
+
+	// Realm is announced in the challenge,
+	// WWW-Authenticate: Basic realm="<Realm>", charset="UTF-8".
+	// It must be printable ASCII without quotes or backslashes. Default:
+	// [DefaultBasicRealm].
+	Realm string
+
+	// Hasher verifies passwords and hashes the dummy password unknown
+	// users are verified against. Default: [password.Default].
+	Hasher PasswordHasher
+
+	// Limiter, when set, is asked before any password work whether
+	// another attempt for (user name, client address) may be made; when
+	// it says no the request gets 429 with Retry-After. Failed attempts
+	// (unknown user, wrong password) are recorded, and a success clears
+	// them. Default: none; put a rate limiter in front of the
+	// middleware instead or as well.
+	Limiter AttemptLimiter
+
+	// ClientIP resolves the client address given to Limiter. Default:
+	// nil, the direct peer (no proxy trusted).
+	ClientIP *clientip.Resolver
+
+	// CacheTTL enables a cache of successful verifications for that
+	// long, so that a client sending the same credentials on every
+	// request pays the password hash once per CacheTTL instead of every
+	// time. The store is still consulted on every request, and a cached
+	// verification counts only while it returns the same hash, so a
+	// changed password or a deleted user takes effect immediately. At
+	// most [MaxBasicCacheTTL]. Default: 0, no cache. See the package's
+	// security considerations before enabling it.
+	CacheTTL time.Duration
+
+	// CacheSize bounds the number of cached verifications. Default:
+	// [DefaultBasicCacheSize] when CacheTTL is set.
+	CacheSize int
+
+	// OnRehash, when set, is called after a password verified against a
+	// hash that needs upgrading (bcrypt, or argon2id weaker than
+	// Hasher's parameters), with a new hash of the password made by
+	// Hasher; the request pays that extra hash once. Its error is
+	// ignored. [MemoryUsers.UpdateHash] fits. Default: none.
+	OnRehash func(ctx context.Context, name, newHash string) error
+
+	// OnReject writes the response for a rejected request; err wraps
+	// [ErrNoCredentials], [ErrMalformedCredentials],
+	// [ErrInvalidCredentials], [ErrTooManyAttempts] (see [RetryAfter])
+	// or [ErrUnavailable]. The reason is recorded for the access log
+	// before OnReject is called. Default: 401 with the Basic challenge,
+	// 429 with Retry-After, or 503, as a generic RFC 9457 problem.
+	OnReject func(w http.ResponseWriter, r *http.Request, err error)
+
+	now func() time.Time // tests
+}
+
+// Basic is the HTTP Basic authentication middleware (RFC 7617) built by
+// [NewBasic]. It is safe for concurrent use. The zero value rejects every
+// request with 401.
+type Basic struct {
+	users     UserStore
+	checker   *passwordChecker
+	limiter   AttemptLimiter
+	clientIP  *clientip.Resolver
+	cache     *verifyCache
+	onRehash  func(ctx context.Context, name, newHash string) error
+	onReject  func(w http.ResponseWriter, r *http.Request, err error)
+	challenge string
+}
+
+var errBasicNotConfigured = fmt.Errorf("%w: Basic middleware not configured (use NewBasic)", ErrInvalidCredentials)
+
+// NewBasic validates o and returns the middleware. Every problem is
+// reported, joined with [errors.Join]. It hashes a random dummy password
+// once with the Hasher, so it takes as long as one password hash.
+func NewBasic(o BasicOptions) (*Basic, error) {
+	var errs []error
+	if o.Users == nil {
+		errs = append(errs, errors.New("auth: BasicOptions.Users is required"))
+	}
+	realm := o.Realm
+	if realm == "" {
+		realm = DefaultBasicRealm
+	}
+	if !credRealmOK(realm) {
+		errs = append(errs, errors.New("auth: BasicOptions.Realm must be printable ASCII without quotes or backslashes"))
+	}
+	switch {
+	case o.CacheTTL < 0:
+		errs = append(errs, errors.New("auth: BasicOptions.CacheTTL must not be negative"))
+	case o.CacheTTL > MaxBasicCacheTTL:
+		errs = append(errs, fmt.Errorf("auth: BasicOptions.CacheTTL must be at most %s", MaxBasicCacheTTL))
+	}
+	if o.CacheSize < 0 {
+		errs = append(errs, errors.New("auth: BasicOptions.CacheSize must not be negative"))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	checker, err := newPasswordChecker(o.Hasher)
+	if err != nil {
+		return nil, err
+	}
+	b := &Basic{
+		users:     o.Users,
+		checker:   checker,
+		limiter:   o.Limiter,
+		clientIP:  o.ClientIP,
+		onRehash:  o.OnRehash,
+		onReject:  o.OnReject,
+		challenge: `Basic realm="` + realm + `", charset="UTF-8"`,
+	}
+	if o.CacheTTL > 0 {
+		size := o.CacheSize
+		if size == 0 {
+			size = DefaultBasicCacheSize
+		}
+		now := o.now
+		if now == nil {
+			now = time.Now
+		}
+		b.cache = newVerifyCache(o.CacheTTL, size, now)
+	}
+	return b, nil
+}
+
+// MustNewBasic is like [NewBasic] but panics on error. Use it only with
+// constant options.
+func MustNewBasic(o BasicOptions) *Basic {
+	b, err := NewBasic(o)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Handler returns next wrapped so that it only runs for requests with
+// valid Basic credentials; the request's context then carries the user's
+// [identity.Identity] with Method [identity.MethodBasic] and Subject
+// defaulting to the user name.
+func (b *Basic) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := b.Authenticate(r)
+		if err != nil {
+			b.reject(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+	})
+}
+
+// Check reports whether r carries valid Basic credentials: nil, or an error
+// wrapping one of the package's sentinels.
+func (b *Basic) Check(r *http.Request) error {
+	_, err := b.Authenticate(r)
+	return err
+}
+
+// Authenticate parses and verifies r's Basic credentials, consulting the
+// Limiter and the cache as the middleware does, and returns the identity.
+func (b *Basic) Authenticate(r *http.Request) (identity.Identity, error) {
+	if b == nil || b.checker == nil {
+		return identity.Identity{}, errBasicNotConfigured
+	}
+	vals := r.Header["Authorization"]
+	switch len(vals) {
+	case 0:
+		return identity.Identity{}, ErrNoCredentials
+	case 1:
+	default:
+		return identity.Identity{}, errBasicMultiple
+	}
+	name, pw, err := ParseBasic(vals[0])
+	if err != nil {
+		return identity.Identity{}, err
+	}
+	ctx := r.Context()
+	var ip netip.Addr
+	if b.limiter != nil {
+		ip = b.clientIP.Addr(r)
+		if wait, err := b.limiter.Check(ctx, name, ip); err != nil {
+			return identity.Identity{}, &attemptsError{wait: wait, cause: err}
+		}
+	}
+	opts, err := b.verify(ctx, name, pw)
+	if err != nil {
+		if b.limiter != nil && errors.Is(err, ErrInvalidCredentials) {
+			_ = b.limiter.RecordFailure(ctx, name, ip)
+		}
+		return identity.Identity{}, err
+	}
+	if b.limiter != nil {
+		_ = b.limiter.RecordSuccess(ctx, name, ip)
+	}
+	opts.Method = identity.MethodBasic
+	return identity.New(opts), nil
+}
+
+// verify checks the credentials against the cache, then the store.
+func (b *Basic) verify(ctx context.Context, name, pw string) (identity.Options, error) {
+	if b.cache != nil && pw != "" {
+		k := b.cache.sum(name, pw)
+		if hash, ok := b.cache.lookup(k); ok {
+			u, found, err := b.users.LookupUser(ctx, name)
+			if err != nil {
+				return identity.Options{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+			}
+			if found && u.Hash == hash {
+				opts := u.Identity
+				if opts.Subject == "" {
+					opts.Subject = name
+				}
+				return opts, nil
+			}
+			b.cache.forget(k)
+		}
+	}
+	opts, stored, rehash, err := b.checker.check(ctx, b.users, name, pw)
+	if err != nil {
+		return identity.Options{}, err
+	}
+	if rehash && b.onRehash != nil {
+		if h, err := b.checker.hasher.Hash(pw); err == nil {
+			_ = b.onRehash(ctx, name, h)
+		}
+	} else if b.cache != nil {
+		// A rehashed user is cached on its next request, under the new
+		// hash; caching the old one would only miss.
+		b.cache.store(b.cache.sum(name, pw), stored)
+	}
+	return opts, nil
+}
+
+func (b *Basic) reject(w http.ResponseWriter, r *http.Request, err error) {
+	problem.SetReason(r, err)
+	if b != nil && b.onReject != nil {
+		b.onReject(w, r, err)
+		return
+	}
+	status := rejectStatus(err)
+	switch status {
+	case http.StatusUnauthorized:
+		challenge := `Basic realm="` + DefaultBasicRealm + `", charset="UTF-8"`
+		if b != nil && b.challenge != "" {
+			challenge = b.challenge
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+	case http.StatusTooManyRequests:
+		if d, ok := RetryAfter(err); ok {
+			w.Header().Set("Retry-After", retryAfterSeconds(d))
+		}
+	}
+	problem.Write(w, status)
+}
+
+// attemptsError is the rejection for an AttemptLimiter's refusal.
+type attemptsError struct {
+	wait  time.Duration
+	cause error
+}
+
+func (e *attemptsError) Error() string { return ErrTooManyAttempts.Error() }
+
+func (e *attemptsError) Unwrap() []error { return []error{ErrTooManyAttempts, e.cause} }
+
+// RetryAfter returns how long the [AttemptLimiter] asked the client to wait,
+// when err is a rejection for [ErrTooManyAttempts] from this package's
+// middleware. A custom OnReject uses it to set Retry-After.
+func RetryAfter(err error) (time.Duration, bool) {
+	var ae *attemptsError
+	if errors.As(err, &ae) {
+		return ae.wait, true
+	}
+	return 0, false
+}
+
+// retryAfterSeconds renders d as a Retry-After delay in whole seconds,
+// rounded up, at least 1.
+func retryAfterSeconds(d time.Duration) string {
+	s := math.Ceil(d.Seconds())
+	switch {
+	case s < 1 || math.IsNaN(s):
+		s = 1
+	case s > 1<<31:
+		s = 1 << 31
+	}
+	return strconv.FormatInt(int64(s), 10)
+}
+
+// credRealmOK reports whether s can be placed in a quoted-string as is.
+func credRealmOK(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return s != ""
+}

@@ -1,0 +1,120 @@
+package auth
+
+import (
+	"encoding/base64"
+	"fmt"
+	"unicode/utf8"
+)
+
+// MaxBasicHeaderLength is the longest Authorization header value, in bytes,
+// that [ParseBasic] and [Basic] accept: enough for a 256-byte user name and
+// a 2 KiB password. Longer values are malformed.
+const MaxBasicHeaderLength = 4096
+
+// Reasons for malformed Basic credentials, precomputed so that rejecting
+// allocates nothing. Each wraps ErrMalformedCredentials.
+var (
+	errBasicScheme   = fmt.Errorf("%w: not the Basic scheme", ErrMalformedCredentials)
+	errBasicTooLong  = fmt.Errorf("%w: Authorization header too long", ErrMalformedCredentials)
+	errBasicBase64   = fmt.Errorf("%w: invalid base64", ErrMalformedCredentials)
+	errBasicColon    = fmt.Errorf("%w: no colon between user-id and password", ErrMalformedCredentials)
+	errBasicEmpty    = fmt.Errorf("%w: empty user-id", ErrMalformedCredentials)
+	errBasicEncoding = fmt.Errorf("%w: not UTF-8 or contains control characters", ErrMalformedCredentials)
+	errBasicMultiple = fmt.Errorf("%w: several Authorization headers", ErrMalformedCredentials)
+)
+
+// basicB64 decodes the token68 of RFC 7617: standard base64 with padding.
+// Strict decoding refuses non-zero trailing bits, so a value has one
+// encoding.
+var basicB64 = base64.StdEncoding.Strict()
+
+// ParseBasic parses the value of an Authorization header carrying RFC 7617
+// Basic credentials,
+//
+//	Basic base64(user-id ":" password)
+//
+// The scheme is case-insensitive and followed by one or more spaces; the
+// credentials must be padded standard base64 of UTF-8 text without control
+// characters, the user-id non-empty and separated from the password by the
+// first colon. Any other value, or one longer than [MaxBasicHeaderLength],
+// returns an error wrapping [ErrMalformedCredentials]; ParseBasic never
+// panics. The password may be empty. ParseBasic allocates once, for the
+// decoded credentials.
+func ParseBasic(value string) (username, password string, err error) {
+	if len(value) > MaxBasicHeaderLength {
+		return "", "", errBasicTooLong
+	}
+	if len(value) < 6 || !credFoldEqual(value[:5], "basic") || value[5] != ' ' {
+		return "", "", errBasicScheme
+	}
+	enc := value[6:]
+	for len(enc) > 0 && enc[0] == ' ' {
+		enc = enc[1:]
+	}
+	if enc == "" {
+		return "", "", errBasicBase64
+	}
+	var src [MaxBasicHeaderLength]byte
+	var buf [MaxBasicHeaderLength * 3 / 4]byte
+	n, err := basicB64.Decode(buf[:], src[:copy(src[:], enc)])
+	if err != nil {
+		return "", "", errBasicBase64
+	}
+	dec := buf[:n]
+	colon := -1
+	for i, c := range dec {
+		if c == ':' {
+			colon = i
+			break
+		}
+	}
+	switch {
+	case colon < 0:
+		return "", "", errBasicColon
+	case colon == 0:
+		return "", "", errBasicEmpty
+	case !cleanUTF8(dec):
+		return "", "", errBasicEncoding
+	}
+	s := string(dec)
+	return s[:colon], s[colon+1:], nil
+}
+
+// cleanUTF8 reports whether b is valid UTF-8 without control characters
+// (Unicode category Cc).
+func cleanUTF8(b []byte) bool {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError || isControl(r) {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// credFoldEqual reports whether s equals the lower-case ASCII word lower,
+// ignoring ASCII case.
+func credFoldEqual(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
