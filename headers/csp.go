@@ -140,7 +140,7 @@ var sandboxTokens = map[string]bool{
 	"allow-orientation-lock": true, "allow-pointer-lock": true, "allow-popups": true,
 	"allow-popups-to-escape-sandbox": true, "allow-presentation": true,
 	"allow-same-origin": true, "allow-scripts": true, "allow-top-navigation": true,
-	"allow-top-navigation-by-user-activation": true,
+	"allow-top-navigation-by-user-activation":  true,
 	"allow-top-navigation-to-custom-protocols": true,
 	"allow-storage-access-by-user-activation":  true,
 }
