@@ -1,0 +1,28 @@
+package ratelimit
+
+import (
+	"net/http"
+	"net/netip"
+	"time"
+)
+
+// SetClock makes s read the time from now, for tests of the arithmetic.
+func SetClock(s *MemoryStore, now func() time.Time) {
+	s.now = now
+	s.start = now()
+}
+
+// KeyOf returns the stored key of r for the i-th limit of m.
+func KeyOf(m *Middleware, i int, r *http.Request) (string, bool) {
+	var buf [keyBufSize]byte
+	k, ok := m.appendKey(buf[:0], &m.limits[i], r)
+	return string(k), ok
+}
+
+// NetworkKey returns the network part of an address key.
+func NetworkKey(addr netip.Addr, v4, v6 int) string {
+	return string(appendAddr(nil, addr, v4, v6))
+}
+
+// Store returns the store of m.
+func StoreOf(m *Middleware) Store { return m.store }

@@ -1,0 +1,65 @@
+package ratelimit
+
+import "time"
+
+// Quota is what a [Store] applies to one key: the generic cell rate
+// algorithm with one request admitted every Interval on average and at most
+// Burst admitted at once. [Limit] derives it from a rate per period.
+type Quota struct {
+	// Interval is the emission interval: the period divided by the rate.
+	// It must be at least one microsecond.
+	Interval time.Duration
+	// Burst is the number of requests a key that has been idle long enough
+	// may make at once. It must be at least 1.
+	Burst int
+}
+
+// valid reports whether q can be applied without overflow.
+func (q Quota) valid() bool {
+	return q.Interval >= time.Microsecond && q.Burst >= 1 && q.Burst <= maxBurst &&
+		int64(q.Interval) <= int64(maxTolerance)/int64(q.Burst)
+}
+
+// Bounds that keep the arithmetic of every store in range: Burst times
+// Interval fits an int64 of nanoseconds with room to spare, and the
+// microseconds the Redis script works in stay exact in a Lua double.
+const (
+	maxBurst     = 1 << 30
+	maxTolerance = 100 * 365 * 24 * time.Hour
+)
+
+// Result is the outcome of one decision on one key.
+type Result struct {
+	// Allowed reports whether the request was admitted.
+	Allowed bool
+	// Remaining is how many more requests the key may make right now, after
+	// this one. It is 0 when the request was refused.
+	Remaining int
+	// RetryAfter is how long to wait before one request would be admitted.
+	// It is 0 when the request was admitted.
+	RetryAfter time.Duration
+	// ResetAfter is how long until the key is back to its full burst, if it
+	// makes no more requests.
+	ResetAfter time.Duration
+}
+
+// step applies one GCRA decision for a request of cost 1 at time now to a
+// key whose theoretical arrival time is tat (0 or any time before now for a
+// key with no debt), with emission interval t and burst b, all in the same
+// unit. It returns the new theoretical arrival time to store (tat unchanged
+// when the request is refused) and the result expressed in that unit.
+//
+// A request is admitted when the new theoretical arrival time, tat+t, is at
+// most b*t ahead of now. The Redis script of package redisstore mirrors
+// this function line by line.
+func step(tat, now, t int64, b int) (newTAT int64, allowed bool, remaining int, retryAfter, resetAfter int64) {
+	if tat < now {
+		tat = now
+	}
+	next := tat + t
+	allowAt := next - int64(b)*t
+	if now < allowAt {
+		return tat, false, 0, allowAt - now, tat - now
+	}
+	return next, true, int((now - allowAt) / t), 0, next - now
+}

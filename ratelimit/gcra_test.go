@@ -1,0 +1,160 @@
+package ratelimit_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/ratelimit"
+)
+
+type gcraStep struct {
+	advance   time.Duration
+	allowed   bool
+	remaining int
+	retry     time.Duration
+	reset     time.Duration // checked when not zero
+}
+
+func TestGCRA(t *testing.T) {
+	tests := []struct {
+		name  string
+		q     ratelimit.Quota
+		steps []gcraStep
+	}{
+		{
+			name: "five per minute admits a burst of five then one every twelve seconds",
+			q:    ratelimit.Quota{Interval: 12 * time.Second, Burst: 5},
+			steps: []gcraStep{
+				{allowed: true, remaining: 4, reset: 12 * time.Second},
+				{allowed: true, remaining: 3, reset: 24 * time.Second},
+				{allowed: true, remaining: 2},
+				{allowed: true, remaining: 1},
+				{allowed: true, remaining: 0, reset: time.Minute},
+				{allowed: false, retry: 12 * time.Second, reset: time.Minute},
+				{advance: 11 * time.Second, allowed: false, retry: time.Second},
+				{advance: time.Second, allowed: true, remaining: 0},
+				{allowed: false, retry: 12 * time.Second},
+			},
+		},
+		{
+			name: "a steady rate at exactly the interval is always admitted",
+			q:    ratelimit.Quota{Interval: 100 * time.Millisecond, Burst: 1},
+			steps: []gcraStep{
+				{allowed: true},
+				{advance: 100 * time.Millisecond, allowed: true},
+				{advance: 100 * time.Millisecond, allowed: true},
+				{advance: 100 * time.Millisecond, allowed: true},
+				{advance: 50 * time.Millisecond, allowed: false, retry: 50 * time.Millisecond},
+				{advance: 50 * time.Millisecond, allowed: true},
+			},
+		},
+		{
+			name: "a long idle period gives back the full burst and no more",
+			q:    ratelimit.Quota{Interval: 500 * time.Millisecond, Burst: 3},
+			steps: []gcraStep{
+				{allowed: true, remaining: 2},
+				{allowed: true, remaining: 1},
+				{allowed: true, remaining: 0},
+				{allowed: false, retry: 500 * time.Millisecond},
+				{advance: time.Hour, allowed: true, remaining: 2, reset: 500 * time.Millisecond},
+				{allowed: true, remaining: 1},
+				{allowed: true, remaining: 0},
+				{allowed: false, retry: 500 * time.Millisecond},
+			},
+		},
+		{
+			name: "partial recovery earns back whole requests only",
+			q:    ratelimit.Quota{Interval: time.Second, Burst: 4},
+			steps: []gcraStep{
+				{allowed: true, remaining: 3},
+				{allowed: true, remaining: 2},
+				{allowed: true, remaining: 1},
+				{allowed: true, remaining: 0},
+				{advance: 2500 * time.Millisecond, allowed: true, remaining: 1},
+				{allowed: true, remaining: 0},
+				{allowed: false, retry: 500 * time.Millisecond, reset: 3500 * time.Millisecond},
+			},
+		},
+		{
+			name: "refused requests do not extend the wait",
+			q:    ratelimit.Quota{Interval: time.Second, Burst: 1},
+			steps: []gcraStep{
+				{allowed: true},
+				{allowed: false, retry: time.Second},
+				{allowed: false, retry: time.Second},
+				{allowed: false, retry: time.Second},
+				{advance: time.Second, allowed: true},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			clock := newClock()
+			ratelimit.SetClock(s, clock.Now)
+			for i, st := range tt.steps {
+				clock.Advance(st.advance)
+				got, err := s.Take(context.Background(), "k", tt.q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Allowed != st.allowed || got.Remaining != st.remaining || got.RetryAfter != st.retry {
+					t.Errorf("step %d: got allowed=%v remaining=%d retry=%v, want %v %d %v",
+						i, got.Allowed, got.Remaining, got.RetryAfter, st.allowed, st.remaining, st.retry)
+				}
+				if st.reset != 0 && got.ResetAfter != st.reset {
+					t.Errorf("step %d: reset after %v, want %v", i, got.ResetAfter, st.reset)
+				}
+			}
+		})
+	}
+}
+
+func TestMemoryStorePeekAndReset(t *testing.T) {
+	ctx := context.Background()
+	s, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+	clock := newClock()
+	ratelimit.SetClock(s, clock.Now)
+	q := ratelimit.Quota{Interval: time.Second, Burst: 2}
+	for range 5 {
+		if res, _ := s.Peek(ctx, "k", q); !res.Allowed || res.Remaining != 1 {
+			t.Fatalf("peek on a fresh key = %+v, want allowed with 1 remaining", res)
+		}
+	}
+	if s.Len() != 0 {
+		t.Fatalf("peek stored %d keys", s.Len())
+	}
+	s.Take(ctx, "k", q)
+	s.Take(ctx, "k", q)
+	if res, _ := s.Peek(ctx, "k", q); res.Allowed || res.RetryAfter != time.Second {
+		t.Fatalf("peek on a spent key = %+v, want refused for 1s", res)
+	}
+	if err := s.Reset(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := s.Take(ctx, "k", q); !res.Allowed || res.Remaining != 1 {
+		t.Fatalf("take after reset = %+v, want a full burst", res)
+	}
+}
+
+func TestMemoryStoreRejectsInvalidQuota(t *testing.T) {
+	s, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+	for _, q := range []ratelimit.Quota{
+		{},
+		{Interval: time.Nanosecond, Burst: 1},
+		{Interval: time.Second, Burst: 0},
+		{Interval: 200 * time.Hour * 24 * 365, Burst: 1},
+		{Interval: time.Hour, Burst: 1 << 31},
+	} {
+		if _, err := s.Take(context.Background(), "k", q); err == nil {
+			t.Errorf("Take with %+v: no error", q)
+		}
+	}
+	if _, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{MaxKeys: -1}); err == nil {
+		t.Error("negative MaxKeys accepted")
+	}
+}

@@ -1,0 +1,187 @@
+package ratelimit
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/netip"
+	"strconv"
+
+	"github.com/httpguard/httpguard/identity"
+)
+
+// Key selects what a [Limit] counts: each distinct key gets its own budget.
+// Build one with [ByIP], [BySubject], [ByAPIKey], [ByRoute], [Global] or
+// [ByFunc]. The zero Key is [ByIP]. A Key is an immutable value.
+//
+// Keys are stored as "<limit name>:<kind>:<value>". Values that are not
+// short printable tokens (long subjects, route patterns with spaces, API
+// keys always) are replaced by the first 16 bytes of their SHA-256, in hex,
+// so a key is bounded in size and never holds a secret in clear.
+type Key struct {
+	kind   keyKind
+	header string
+	fn     func(*http.Request) (string, bool)
+}
+
+type keyKind uint8
+
+const (
+	kindIP keyKind = iota
+	kindSubject
+	kindAPIKey
+	kindRoute
+	kindGlobal
+	kindFunc
+)
+
+// ByIP keys by client address, resolved by [Options.ClientIP] and grouped
+// by [Options.IPv4Prefix] and [Options.IPv6Prefix] (/32 and /64 by
+// default: one IPv6 subscriber is usually given a whole /64). Requests
+// without an IP address (over a Unix socket) share one key.
+func ByIP() Key { return Key{kind: kindIP} }
+
+// BySubject keys by the subject of the [identity.Identity] in the request
+// context, set by an authenticating middleware further out. Requests
+// without an identity, or with an empty subject, are keyed by client
+// address as with [ByIP], so anonymous traffic is limited too.
+func BySubject() Key { return Key{kind: kindSubject} }
+
+// ByAPIKey keys by the value of the named request header, such as
+// "X-API-Key", hashed. Requests without it are keyed by client address as
+// with [ByIP].
+//
+// The value is not verified here: a client can send a different made-up
+// key with every request and get a fresh budget each time. Use ByAPIKey
+// after the middleware that authenticates the key (or prefer [BySubject]
+// there), or together with a [ByIP] limit.
+func ByAPIKey(header string) Key { return Key{kind: kindAPIKey, header: header} }
+
+// ByRoute keys by [net/http.Request.Pattern], the pattern of the
+// [net/http.ServeMux] route that matched. The pattern is set only when the
+// middleware wraps a handler registered on a ServeMux; outside the mux
+// every request has the empty pattern and they all share one key.
+func ByRoute() Key { return Key{kind: kindRoute} }
+
+// Global gives every request the same key: one budget for everyone, as a
+// ceiling on what a route may serve.
+func Global() Key { return Key{kind: kindGlobal} }
+
+// ByFunc keys by what fn returns. When fn reports false the limit does not
+// apply to the request. fn must be safe for concurrent use and should not
+// return values a client can vary at will (see [ByAPIKey]).
+func ByFunc(fn func(r *http.Request) (key string, ok bool)) Key {
+	return Key{kind: kindFunc, fn: fn}
+}
+
+// String returns the kind of key, as used in stored keys.
+func (k Key) String() string {
+	switch k.kind {
+	case kindSubject:
+		return "sub"
+	case kindAPIKey:
+		return "apikey"
+	case kindRoute:
+		return "route"
+	case kindGlobal:
+		return "all"
+	case kindFunc:
+		return "fn"
+	}
+	return "ip"
+}
+
+// maxRawKey is the longest value stored as is; longer ones are hashed.
+const maxRawKey = 64
+
+// keyBufSize fits every key this package builds: a name of at most
+// maxName bytes, a kind, and a value of at most maxRawKey bytes or a hash.
+const keyBufSize = maxName + 8 + maxRawKey + 8
+
+// appendKey appends the key of r for limit l and reports whether the limit
+// applies.
+func (m *Middleware) appendKey(dst []byte, l *limit, r *http.Request) ([]byte, bool) {
+	dst = append(dst, l.name...)
+	dst = append(dst, ':')
+	switch l.key.kind {
+	case kindSubject:
+		if id, ok := identity.FromRequest(r); ok && id.Subject() != "" {
+			dst = append(dst, "sub:"...)
+			return appendValue(dst, id.Subject()), true
+		}
+	case kindAPIKey:
+		if v := r.Header[l.key.header]; len(v) > 0 && v[0] != "" {
+			dst = append(dst, "apikey:"...)
+			return appendHash(dst, v[0]), true
+		}
+	case kindRoute:
+		dst = append(dst, "route:"...)
+		return appendValue(dst, r.Pattern), true
+	case kindGlobal:
+		return append(dst, "all"...), true
+	case kindFunc:
+		v, ok := l.key.fn(r)
+		if !ok {
+			return dst, false
+		}
+		dst = append(dst, "fn:"...)
+		return appendValue(dst, v), true
+	}
+	return appendAddr(dst, m.clientIP.Addr(r), m.v4Bits, m.v6Bits), true
+}
+
+// appendAddr appends "ip:" and the network of addr: the prefix of v4 or v6
+// bits containing it, as "192.0.2.0/24" or "2001:db8:1:2::/64", or
+// "ip:none" for the zero Addr.
+func appendAddr(dst []byte, addr netip.Addr, v4, v6 int) []byte {
+	dst = append(dst, "ip:"...)
+	addr = addr.Unmap().WithZone("")
+	bits := v6
+	switch {
+	case !addr.IsValid():
+		return append(dst, "none"...)
+	case addr.Is4():
+		bits = v4
+	}
+	p, err := addr.Prefix(bits)
+	if err != nil { // unreachable: bits is validated by New
+		return append(dst, "none"...)
+	}
+	dst = p.Addr().AppendTo(dst)
+	dst = append(dst, '/')
+	return strconv.AppendInt(dst, int64(bits), 10)
+}
+
+// appendValue appends s when it is a short token of safe characters, and
+// otherwise "#" and a hash of s, so that the two forms never collide.
+func appendValue(dst []byte, s string) []byte {
+	if len(s) <= maxRawKey && safeToken(s) {
+		return append(dst, s...)
+	}
+	return appendHash(dst, s)
+}
+
+func appendHash(dst []byte, s string) []byte {
+	sum := sha256.Sum256([]byte(s))
+	dst = append(dst, '#')
+	return hex.AppendEncode(dst, sum[:16])
+}
+
+// safeToken reports whether s is non-empty and made of characters that are
+// harmless in a log line or a Redis key: letters, digits and -._~@+/:=
+// (no space, no braces, which Redis Cluster reads as a hash tag, no "#").
+func safeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-' || c == '.' || c == '_' || c == '~' || c == '@' || c == '+' || c == '/' || c == ':' || c == '=':
+		default:
+			return false
+		}
+	}
+	return true
+}

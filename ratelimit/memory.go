@@ -1,0 +1,213 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// DefaultMaxKeys is the number of keys a [MemoryStore] tracks when
+// [MemoryOptions.MaxKeys] is zero. At about 80 bytes a key (measured by
+// TestMemoryStoreBound with a million distinct addresses) it bounds the
+// store to roughly 8 MB.
+const DefaultMaxKeys = 100_000
+
+// sampleSize is how many entries a full shard examines to choose one to
+// evict; Redis samples five for its approximated LRU.
+const sampleSize = 8
+
+// MemoryOptions configures a [MemoryStore]. The zero MemoryOptions is the
+// recommended default.
+type MemoryOptions struct {
+	// MaxKeys is a hard bound on the number of keys tracked at once, so
+	// that a client rotating through addresses or user names cannot make
+	// the store grow without limit. Keys whose state has fully decayed are
+	// dropped first; when none has, the key closest to a full burst (the
+	// one with the least to remember) is evicted, so a key that is being
+	// limited outlives a flood of one-shot keys. Default: [DefaultMaxKeys].
+	MaxKeys int
+}
+
+// MemoryStore is a [Store] in the memory of one process: sharded by a
+// seeded hash of the key, each shard a map under its own mutex. Entries
+// whose state has fully decayed are equivalent to absent ones and are
+// deleted as the store runs into them; no goroutine is started, so there
+// is nothing to close. Use [NewMemoryStore]; the zero MemoryStore is not
+// usable. A MemoryStore is safe for concurrent use.
+type MemoryStore struct {
+	seed   maphash.Seed
+	mask   uint64
+	shards []shard
+	start  time.Time
+	now    func() time.Time
+}
+
+type shard struct {
+	mu  sync.Mutex
+	m   map[string]int64 // theoretical arrival time, nanoseconds after start
+	max int
+	_   [32]byte // keep shards on separate cache lines
+}
+
+// ErrMaxKeys is wrapped by the error [NewMemoryStore] returns for a
+// negative MaxKeys.
+var ErrMaxKeys = errors.New("ratelimit: invalid MaxKeys")
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore(o MemoryOptions) (*MemoryStore, error) {
+	maxKeys := o.MaxKeys
+	switch {
+	case maxKeys < 0:
+		return nil, fmt.Errorf("%w: %d is negative", ErrMaxKeys, maxKeys)
+	case maxKeys == 0:
+		maxKeys = DefaultMaxKeys
+	}
+	// Up to 64 shards, with at least 16 keys each so that eviction has a
+	// sample to choose from.
+	n := 1
+	for n < 64 && maxKeys/(n*2) >= 16 {
+		n *= 2
+	}
+	s := &MemoryStore{
+		seed:   maphash.MakeSeed(),
+		mask:   uint64(n - 1),
+		shards: make([]shard, n),
+		start:  time.Now(),
+		now:    time.Now,
+	}
+	per := (maxKeys + n - 1) / n
+	for i := range s.shards {
+		s.shards[i].m = make(map[string]int64)
+		s.shards[i].max = per
+	}
+	return s, nil
+}
+
+// Len returns the number of keys tracked, including keys whose state has
+// decayed but that have not been dropped yet.
+func (s *MemoryStore) Len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += len(sh.m)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// MaxKeys returns the bound on the number of keys tracked. [MemoryStore.Len]
+// never exceeds it.
+func (s *MemoryStore) MaxKeys() int {
+	return s.shards[0].max * len(s.shards)
+}
+
+// Take implements [Store]. It never returns an error other than for an
+// invalid q.
+func (s *MemoryStore) Take(_ context.Context, key string, q Quota) (Result, error) {
+	if !q.valid() {
+		return Result{}, errQuota
+	}
+	return s.apply(key, q, false), nil
+}
+
+// Peek implements [Store].
+func (s *MemoryStore) Peek(_ context.Context, key string, q Quota) (Result, error) {
+	if !q.valid() {
+		return Result{}, errQuota
+	}
+	return s.apply(key, q, true), nil
+}
+
+// Reset implements [Store].
+func (s *MemoryStore) Reset(_ context.Context, key string) error {
+	sh := s.shard(key)
+	sh.mu.Lock()
+	delete(sh.m, key)
+	sh.mu.Unlock()
+	return nil
+}
+
+var errQuota = errors.New("ratelimit: invalid quota")
+
+func (s *MemoryStore) shard(key string) *shard {
+	return &s.shards[maphash.String(s.seed, key)&s.mask]
+}
+
+func (s *MemoryStore) clock() int64 {
+	return int64(s.now().Sub(s.start))
+}
+
+// apply is the decision. key may be a view of a caller's buffer: it is
+// cloned before it is stored.
+func (s *MemoryStore) apply(key string, q Quota, peek bool) Result {
+	now := s.clock()
+	sh := s.shard(key)
+	sh.mu.Lock()
+	tat, found := sh.m[key]
+	newTAT, ok, remaining, retry, reset := step(tat, now, int64(q.Interval), q.Burst)
+	if ok && !peek {
+		if found {
+			sh.m[key] = newTAT
+		} else {
+			sh.insert(strings.Clone(key), newTAT, now)
+		}
+	}
+	sh.mu.Unlock()
+	return Result{Allowed: ok, Remaining: remaining, RetryAfter: time.Duration(retry), ResetAfter: time.Duration(reset)}
+}
+
+// insert adds a key that is not in the map, first making room if the shard
+// is full. It also drops a decayed entry or two it runs into, so that a
+// store under normal load stays small without a sweeper goroutine.
+func (sh *shard) insert(key string, tat, now int64) {
+	if len(sh.m) < sh.max {
+		n := 0
+		for k, t := range sh.m {
+			if t <= now {
+				delete(sh.m, k)
+			}
+			if n++; n == 2 {
+				break
+			}
+		}
+		sh.m[key] = tat
+		return
+	}
+	// Full: drop every decayed entry in a sample, or else the sampled
+	// entry with the earliest theoretical arrival time, which is the one
+	// with the least debt to remember.
+	var victim string
+	var victimTAT int64
+	dropped, picked, n := false, false, 0
+	for k, t := range sh.m {
+		if t <= now {
+			delete(sh.m, k)
+			dropped = true
+		} else if !picked || t < victimTAT {
+			victim, victimTAT, picked = k, t, true
+		}
+		if n++; n == sampleSize {
+			break
+		}
+	}
+	if !dropped && picked {
+		delete(sh.m, victim)
+	}
+	sh.m[key] = tat
+}
+
+// stringView returns a string sharing b's bytes, for map lookups with a key
+// built in a stack buffer. The string must not outlive b nor be retained:
+// apply clones it before storing it.
+func stringView(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}

@@ -1,0 +1,385 @@
+package ratelimit
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"time"
+
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// Errors. The error a [Middleware] passes to [Options.OnReject] wraps one
+// of ErrLimited, [ErrStore] or ErrNotConfigured; the errors from [New]
+// wrap ErrOption.
+var (
+	// ErrLimited means a limit refused the request: 429 Too Many Requests.
+	ErrLimited = errors.New("ratelimit: rate limit exceeded")
+	// ErrNotConfigured means the Middleware was not built by New: it
+	// refuses every request with 500 rather than letting them through.
+	ErrNotConfigured = errors.New("ratelimit: middleware not built by New")
+	// ErrOption is wrapped by every configuration error.
+	ErrOption = errors.New("ratelimit: invalid option")
+)
+
+// Limit is one rate limit: Rate requests per Period for each distinct
+// [Key], with bursts of up to Burst requests. Applied with the generic cell
+// rate algorithm, it admits a request every Period/Rate on average and
+// never more than Burst at once; a key that stops sending recovers one
+// request every Period/Rate.
+type Limit struct {
+	// Name identifies the limit in the RateLimit-Policy and RateLimit
+	// response fields and in stored keys: 1 to 32 ASCII letters, digits,
+	// "-", "_" or ".". Limits sharing one [Store] under the same name and
+	// key share their budget, which is how one limit spans several routes
+	// or processes; use distinct names otherwise. Default: "default".
+	Name string
+	// Rate is the number of requests admitted per Period. Required.
+	Rate int
+	// Period is the time over which Rate requests are admitted. Required;
+	// Period/Rate must be at least a microsecond.
+	Period time.Duration
+	// Burst is the number of requests a key may make at once after being
+	// idle. Default: Rate, so "5 per minute" admits 5 at once and then one
+	// every 12 seconds.
+	Burst int
+	// Key selects what is counted. Default: [ByIP].
+	Key Key
+}
+
+// HeaderMode says when a [Middleware] sends the RateLimit-Policy and
+// RateLimit response fields.
+type HeaderMode uint8
+
+const (
+	// HeadersAlways sends them on every response, admitted or refused, so
+	// well-behaved clients can slow down before being refused. It is the
+	// default.
+	HeadersAlways HeaderMode = iota
+	// HeadersOnReject sends them only with 429 responses.
+	HeadersOnReject
+	// HeadersOff never sends them. Retry-After is still sent with 429 and
+	// 503 responses.
+	HeadersOff
+)
+
+// Options configures a [Middleware]. Mutating an Options after [New] has no
+// effect on the Middleware.
+type Options struct {
+	// Limits are applied in order to every request; the first one that
+	// refuses it stops the evaluation, and limits before it have counted
+	// the request. Put the most selective limit (per address) first and
+	// the global ceiling last. At least one is required, at most 16.
+	Limits []Limit
+
+	// ClientIP resolves the client address for [ByIP] keys (and the
+	// fallback of [BySubject] and [ByAPIKey]). Default: nil, which trusts
+	// no proxy and uses the address of the direct peer. Behind a proxy,
+	// configure its address there: otherwise every client shares the
+	// proxy's budget, and trusting forwarding headers from any peer would
+	// let each client pick a fresh address per request.
+	ClientIP *clientip.Resolver
+
+	// IPv4Prefix is the length of the IPv4 networks that share one budget,
+	// 8 to 32. Default: 32, one address.
+	IPv4Prefix int
+	// IPv6Prefix is the length of the IPv6 networks that share one budget,
+	// 24 to 128. Default: 64, because a single subscriber usually holds a
+	// whole /64 and can rotate through its 2^64 addresses.
+	IPv6Prefix int
+
+	// Store keeps the limits' state. Default: a new [MemoryStore] with
+	// default options, private to this Middleware. Share a store between
+	// Middlewares only with distinct limit names, or on purpose.
+	Store Store
+
+	// Headers says when to send the RateLimit-Policy and RateLimit fields.
+	// Default: [HeadersAlways].
+	Headers HeaderMode
+
+	// OnReject writes the response for a refused request. err wraps
+	// [ErrLimited] (status 429) or [ErrStore] (503). Retry-After and, by
+	// [Options.Headers], the RateLimit fields are already set on w.
+	// Default: an RFC 9457 problem response with that status and nothing
+	// from the request.
+	OnReject func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// Middleware is a rate limiter for HTTP handlers. Build it with [New]; the
+// zero Middleware refuses every request with 500 and [ErrNotConfigured]. A
+// Middleware is safe for concurrent use.
+type Middleware struct {
+	limits   []limit
+	store    Store
+	mem      *MemoryStore // store, when it is one: the allocation-free path
+	clientIP *clientip.Resolver
+	v4Bits   int
+	v6Bits   int
+	headers  HeaderMode
+	policy   string // RateLimit-Policy, every limit
+	onReject func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// limit is a validated Limit.
+type limit struct {
+	name    string
+	quoted  string // `"name"`, a structured-field string
+	key     Key
+	q       Quota
+	limited error // ErrLimited naming this limit
+	store   error // ErrStore naming this limit
+}
+
+const (
+	maxName   = 32
+	maxLimits = 16
+)
+
+// New validates o and returns a Middleware. Every problem is reported,
+// joined with [errors.Join].
+func New(o Options) (*Middleware, error) {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrOption}, args...)...))
+	}
+	m := &Middleware{
+		store:    o.Store,
+		clientIP: o.ClientIP,
+		v4Bits:   o.IPv4Prefix,
+		v6Bits:   o.IPv6Prefix,
+		headers:  o.Headers,
+		onReject: o.OnReject,
+	}
+	switch {
+	case len(o.Limits) == 0:
+		bad("Limits: at least one limit is required")
+	case len(o.Limits) > maxLimits:
+		bad("Limits: %d limits, at most %d are allowed", len(o.Limits), maxLimits)
+	}
+	seen := make(map[string]bool)
+	for i, l := range o.Limits {
+		c, lerrs := compileLimit(i, l)
+		errs = append(errs, lerrs...)
+		if seen[c.name] {
+			bad("Limits[%d].Name: %q is used twice", i, c.name)
+		}
+		seen[c.name] = true
+		m.limits = append(m.limits, c)
+	}
+	if m.v4Bits == 0 {
+		m.v4Bits = 32
+	}
+	if m.v6Bits == 0 {
+		m.v6Bits = 64
+	}
+	if m.v4Bits < 8 || m.v4Bits > 32 {
+		bad("IPv4Prefix: %d is not between 8 and 32", o.IPv4Prefix)
+	}
+	if m.v6Bits < 24 || m.v6Bits > 128 {
+		bad("IPv6Prefix: %d is not between 24 and 128", o.IPv6Prefix)
+	}
+	if o.Headers > HeadersOff {
+		bad("Headers: unknown mode %d", o.Headers)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if m.store == nil {
+		m.store, _ = NewMemoryStore(MemoryOptions{}) // cannot fail
+	}
+	m.mem, _ = m.store.(*MemoryStore)
+	if m.onReject == nil {
+		m.onReject = defaultReject
+	}
+	for i := range m.limits {
+		if i > 0 {
+			m.policy += ", "
+		}
+		m.policy += m.limits[i].policy()
+	}
+	return m, nil
+}
+
+func compileLimit(i int, l Limit) (limit, []error) {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: Limits[%d].%s", ErrOption, i, fmt.Sprintf(format, args...)))
+	}
+	c := limit{name: l.Name, key: l.Key}
+	if c.name == "" {
+		c.name = "default"
+	}
+	if len(c.name) > maxName || !validName(c.name) {
+		bad("Name: %q must be 1 to %d ASCII letters, digits, '-', '_' or '.'", l.Name, maxName)
+	}
+	burst := l.Burst
+	if burst == 0 {
+		burst = l.Rate
+	}
+	switch {
+	case l.Rate <= 0:
+		bad("Rate: %d must be positive", l.Rate)
+	case l.Period <= 0:
+		bad("Period: %v must be positive", l.Period)
+	case burst < 0:
+		bad("Burst: %d must not be negative", l.Burst)
+	default:
+		c.q = Quota{Interval: l.Period / time.Duration(l.Rate), Burst: burst}
+		if !c.q.valid() {
+			bad("Period/Rate must be at least 1µs and Burst×Period/Rate at most 100 years (Rate %d, Period %v, Burst %d)", l.Rate, l.Period, burst)
+		}
+	}
+	switch l.Key.kind {
+	case kindAPIKey:
+		if !validName(l.Key.header) && !validHeader(l.Key.header) {
+			bad("Key: ByAPIKey(%q) is not a header name", l.Key.header)
+		}
+		c.key.header = textproto.CanonicalMIMEHeaderKey(l.Key.header)
+	case kindFunc:
+		if l.Key.fn == nil {
+			bad("Key: ByFunc(nil)")
+		}
+	}
+	c.quoted = strconv.Quote(c.name) // the name is plain ASCII: a valid sf-string
+	c.limited = fmt.Errorf("%w (limit %q)", ErrLimited, c.name)
+	c.store = fmt.Errorf("%w (limit %q)", ErrStore, c.name)
+	return c, errs
+}
+
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeader reports whether s is an HTTP token (a field name).
+func validHeader(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || c == ':' || c == '"' || c == '(' || c == ')' || c == ',' || c == '/' ||
+			c == ';' || c == '<' || c == '=' || c == '>' || c == '?' || c == '@' || c == '[' || c == '\\' ||
+			c == ']' || c == '{' || c == '}' {
+			return false
+		}
+	}
+	return true
+}
+
+// policy renders the limit as a RateLimit-Policy item: quota q is the
+// burst, window w the seconds in which an idle key earns it back.
+func (l *limit) policy() string {
+	w := ceilSeconds(time.Duration(l.q.Burst) * l.q.Interval)
+	return l.quoted + ";q=" + strconv.Itoa(l.q.Burst) + ";w=" + strconv.FormatInt(w, 10)
+}
+
+// ceilSeconds rounds d up to whole seconds, at least 1.
+func ceilSeconds(d time.Duration) int64 {
+	s := int64((d + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return s
+}
+
+// decision is the outcome of the limits for one request.
+type decision struct {
+	n       int // number of limits evaluated, with their results in res
+	res     [maxLimits]Result
+	refused int // index of the refusing limit, or -1
+	err     error
+}
+
+// decide evaluates the limits in order until one refuses the request.
+func (m *Middleware) decide(r *http.Request, d *decision) {
+	d.refused = -1
+	for i := range m.limits {
+		l := &m.limits[i]
+		var buf [keyBufSize]byte
+		key, ok := m.appendKey(buf[:0], l, r)
+		if !ok {
+			d.res[d.n] = Result{Allowed: true, Remaining: -1}
+			d.n++
+			continue
+		}
+		var res Result
+		if m.mem != nil {
+			res = m.mem.apply(stringView(key), l.q, false)
+		} else {
+			var err error
+			res, err = m.store.Take(r.Context(), string(key), l.q)
+			if err != nil {
+				d.refused, d.err = i, fmt.Errorf("%w: %w", l.store, err)
+				return
+			}
+		}
+		d.res[d.n] = res
+		d.n++
+		if !res.Allowed {
+			d.refused, d.err = i, l.limited
+			return
+		}
+	}
+}
+
+// Check applies the limits to r, counting it, and returns nil when it is
+// admitted, or an error wrapping [ErrLimited] or [ErrStore]. It is the
+// decision of [Middleware.Handler] without the response.
+func (m *Middleware) Check(r *http.Request) error {
+	if m.store == nil {
+		return ErrNotConfigured
+	}
+	var d decision
+	m.decide(r, &d)
+	return d.err
+}
+
+// Handler returns next wrapped in the limits: an admitted request reaches
+// next, a refused one is answered by [Options.OnReject].
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.store == nil {
+			problem.Reject(w, r, http.StatusInternalServerError, ErrNotConfigured)
+			return
+		}
+		var d decision
+		m.decide(r, &d)
+		if d.err == nil {
+			if m.headers == HeadersAlways {
+				m.setFields(w.Header(), &d)
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		if errors.Is(d.err, ErrLimited) {
+			if m.headers != HeadersOff {
+				m.setFields(h, &d)
+			}
+			h["Retry-After"] = []string{strconv.FormatInt(ceilSeconds(d.res[d.refused].RetryAfter), 10)}
+		} else {
+			h["Retry-After"] = []string{"1"}
+		}
+		m.onReject(w, r, d.err)
+	})
+}
+
+func defaultReject(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusTooManyRequests
+	if !errors.Is(err, ErrLimited) {
+		status = http.StatusServiceUnavailable
+	}
+	problem.Reject(w, r, status, err)
+}

@@ -1,0 +1,174 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/httpguard/httpguard/ratelimit"
+)
+
+// script applies one decision atomically, with Redis's clock, in
+// microseconds (exact in a Lua double for the next few centuries). It
+// mirrors the arithmetic of package ratelimit line by line.
+//
+// KEYS[1] is the key; ARGV is the mode ("take", "peek" or "reset"), the
+// emission interval in microseconds and the burst. It returns {allowed,
+// remaining, retry after, reset after}, durations in microseconds.
+var script = redis.NewScript(`
+if ARGV[1] == 'reset' then
+  redis.call('DEL', KEYS[1])
+  return {1, 0, 0, 0}
+end
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[2])
+local burst = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local nxt = tat + interval
+local allow_at = nxt - burst * interval
+if now < allow_at then
+  return {0, 0, allow_at - now, tat - now}
+end
+if ARGV[1] == 'take' then
+  redis.call('SET', KEYS[1], string.format('%.0f', nxt), 'PX', math.ceil((nxt - now) / 1000))
+end
+return {1, math.floor((now - allow_at) / interval), 0, nxt - now}
+`)
+
+// DefaultPrefix is the prefix of every key when [Options.Prefix] is empty.
+const DefaultPrefix = "httpguard:ratelimit:"
+
+// DefaultTimeout bounds each call when [Options.Timeout] is zero.
+const DefaultTimeout = 250 * time.Millisecond
+
+// Errors.
+var (
+	// ErrUnavailable is wrapped by the errors of a fail-closed Store when
+	// Redis cannot be reached or answers with an error.
+	ErrUnavailable = errors.New("redisstore: redis unavailable")
+	// ErrOption is wrapped by the errors of [New].
+	ErrOption = errors.New("redisstore: invalid option")
+)
+
+// Options configures a [Store]. Mutating it after [New] has no effect.
+type Options struct {
+	// Client is the Redis client: a *redis.Client, *redis.ClusterClient,
+	// *redis.Ring or any [redis.UniversalClient]. Required.
+	Client redis.Scripter
+
+	// Prefix is prepended to every key, to share a Redis with other data.
+	// It must not contain "{" or "}": in Redis Cluster a hash tag in the
+	// prefix would put every key in one slot. Default: [DefaultPrefix].
+	Prefix string
+
+	// FailOpen admits requests while Redis is unreachable, reporting each
+	// failure to OnError. The default, false, fails closed: the failure is
+	// returned, and the rate limiter refuses the request with 503. Fail
+	// closed where a limit protects credentials (login and token routes);
+	// failing open on other routes keeps the service up during a Redis
+	// outage at the cost of not limiting. Use two Stores on one client to
+	// have both.
+	FailOpen bool
+
+	// OnError is told of every Redis failure when FailOpen is set, for
+	// logging and alerting. It must be safe for concurrent use and fast.
+	// Default: nothing.
+	OnError func(error)
+
+	// Timeout bounds each call, so that a Redis that stops answering
+	// cannot hold requests. Default: [DefaultTimeout].
+	Timeout time.Duration
+}
+
+// Store is a [ratelimit.Store] in Redis, shared by every process that uses
+// the same Redis and prefix. Each call is one script, run atomically in
+// one round trip (EVALSHA, or EVAL the first time), using Redis's clock so
+// the processes' clocks do not matter. Keys expire when their state has
+// fully decayed. Build it with [New]; a Store is safe for concurrent use.
+type Store struct {
+	client   redis.Scripter
+	prefix   string
+	failOpen bool
+	onError  func(error)
+	timeout  time.Duration
+}
+
+var _ ratelimit.Store = (*Store)(nil)
+
+// New validates o and returns a Store. It does not contact Redis.
+func New(o Options) (*Store, error) {
+	var errs []error
+	if o.Client == nil {
+		errs = append(errs, fmt.Errorf("%w: Client is required", ErrOption))
+	}
+	if strings.ContainsAny(o.Prefix, "{}") {
+		errs = append(errs, fmt.Errorf("%w: Prefix %q contains a Redis Cluster hash tag", ErrOption, o.Prefix))
+	}
+	if o.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("%w: Timeout %v is negative", ErrOption, o.Timeout))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	s := &Store{client: o.Client, prefix: o.Prefix, failOpen: o.FailOpen, onError: o.OnError, timeout: o.Timeout}
+	if s.prefix == "" {
+		s.prefix = DefaultPrefix
+	}
+	if s.timeout == 0 {
+		s.timeout = DefaultTimeout
+	}
+	return s, nil
+}
+
+// Take implements [ratelimit.Store].
+func (s *Store) Take(ctx context.Context, key string, q ratelimit.Quota) (ratelimit.Result, error) {
+	return s.run(ctx, "take", key, q)
+}
+
+// Peek implements [ratelimit.Store].
+func (s *Store) Peek(ctx context.Context, key string, q ratelimit.Quota) (ratelimit.Result, error) {
+	return s.run(ctx, "peek", key, q)
+}
+
+// Reset implements [ratelimit.Store].
+func (s *Store) Reset(ctx context.Context, key string) error {
+	_, err := s.run(ctx, "reset", key, ratelimit.Quota{Interval: time.Microsecond, Burst: 1})
+	return err
+}
+
+var errReply = errors.New("unexpected reply")
+
+func (s *Store) run(ctx context.Context, mode, key string, q ratelimit.Quota) (ratelimit.Result, error) {
+	interval := q.Interval.Microseconds()
+	if interval < 1 || q.Burst < 1 {
+		return ratelimit.Result{}, fmt.Errorf("%w: invalid quota", ErrOption)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	vals, err := script.Run(ctx, s.client, []string{s.prefix + key}, mode, interval, q.Burst).Int64Slice()
+	if err == nil && len(vals) != 4 {
+		err = errReply
+	}
+	if err != nil {
+		if s.failOpen {
+			if s.onError != nil {
+				s.onError(fmt.Errorf("%w (failing open): %w", ErrUnavailable, err))
+			}
+			return ratelimit.Result{Allowed: true, Remaining: -1}, nil
+		}
+		return ratelimit.Result{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return ratelimit.Result{
+		Allowed:    vals[0] == 1,
+		Remaining:  int(vals[1]),
+		RetryAfter: time.Duration(vals[2]) * time.Microsecond,
+		ResetAfter: time.Duration(vals[3]) * time.Microsecond,
+	}, nil
+}

@@ -1,0 +1,33 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+)
+
+// Store keeps the state of rate-limited keys: one theoretical arrival time
+// per key. [NewMemoryStore] is the default, for one process; package
+// ratelimit/redisstore shares limits between processes.
+//
+// Keys are built by this package from a limit's name and the request's key
+// (an address prefix, a subject, a hash of an API key). They are at most a
+// few hundred bytes of printable ASCII and never contain secrets in clear.
+//
+// Implementations must be safe for concurrent use, and each method must be
+// atomic for its key: two concurrent Take calls on one key must never both
+// be admitted past the burst.
+type Store interface {
+	// Take applies one decision to key under q: when a request fits, it is
+	// admitted and counted. A refused request changes nothing.
+	Take(ctx context.Context, key string, q Quota) (Result, error)
+	// Peek reports what Take would decide, changing nothing.
+	Peek(ctx context.Context, key string, q Quota) (Result, error)
+	// Reset forgets key, giving it back its full burst.
+	Reset(ctx context.Context, key string) error
+}
+
+// ErrStore is wrapped by the errors returned when a [Store] fails. A
+// Middleware whose store fails refuses the request (fail closed) with 503
+// Service Unavailable; a store can choose to fail open instead, as
+// redisstore does when configured to.
+var ErrStore = errors.New("ratelimit: store unavailable")
