@@ -1,0 +1,365 @@
+package cors
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/httpguard/httpguard/cors/internal/headervals"
+	"github.com/httpguard/httpguard/cors/internal/origins"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// Reasons a request is not granted cross-origin access, returned by
+// [Middleware.Check] and passed to [Options.OnReject]. They never contain
+// request data.
+var (
+	// ErrNoOrigin: the request has no Origin header, so it is not a CORS
+	// request (or it has several, which no browser sends).
+	ErrNoOrigin = errors.New("cors: no Origin header")
+	// ErrOriginNotAllowed: the origin is not allowed, or is not in the
+	// form browsers send.
+	ErrOriginNotAllowed = errors.New("cors: origin not allowed")
+	// ErrMethodNotAllowed: the preflight asks for a method that is not
+	// allowed.
+	ErrMethodNotAllowed = errors.New("cors: method not allowed")
+	// ErrHeadersNotAllowed: the preflight asks for a header that is not
+	// allowed, or its header list is malformed or too long.
+	ErrHeadersNotAllowed = errors.New("cors: request headers not allowed")
+	// ErrPrivateNetworkNotAllowed: the preflight asks for Private Network
+	// Access, which is not enabled.
+	ErrPrivateNetworkNotAllowed = errors.New("cors: private network access not allowed")
+)
+
+// Canonical header names, used as map keys so no canonicalization runs per
+// request.
+const (
+	hOrigin   = "Origin"
+	hVary     = "Vary"
+	hACRM     = "Access-Control-Request-Method"
+	hACRH     = "Access-Control-Request-Headers"
+	hACRPN    = "Access-Control-Request-Private-Network"
+	hACAO     = "Access-Control-Allow-Origin"
+	hACAC     = "Access-Control-Allow-Credentials"
+	hACAM     = "Access-Control-Allow-Methods"
+	hACAH     = "Access-Control-Allow-Headers"
+	hACEH     = "Access-Control-Expose-Headers"
+	hACMA     = "Access-Control-Max-Age"
+	hACAPN    = "Access-Control-Allow-Private-Network"
+	varyOther = "Origin"
+	// Every response to OPTIONS depends on these: whether it is a
+	// preflight at all depends on Access-Control-Request-Method.
+	varyOptions = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"
+)
+
+// Middleware answers CORS preflights and adds CORS headers to responses for
+// allowed origins. Create one with [New]. A Middleware is immutable and
+// safe for concurrent use. The zero Middleware is valid and fails closed:
+// it allows no origin, still sets Vary, and rejects every preflight.
+type Middleware struct {
+	origins     *origins.Set
+	anyOrigin   bool // "*" configured
+	literalStar bool // answer "*" (any origin, no credentials)
+	allowNull   bool
+	allowFunc   func(string) bool
+	credentials bool
+
+	methods   map[string]struct{} // upper case
+	anyMethod bool
+	maxMethod int
+
+	headers           map[string]struct{} // lower case
+	anyHeader         bool
+	maxHeader         int
+	allowHeadersValue string
+
+	exposeValue     string
+	maxAgeValue     string
+	privateNetwork  bool
+	passthrough     bool
+	preflightStatus int
+	onReject        func(http.ResponseWriter, *http.Request, error)
+}
+
+// grant is what a successful preflight answers.
+type grant struct {
+	origin  string // Access-Control-Allow-Origin
+	methods string // Access-Control-Allow-Methods, "" to omit
+	headers string // Access-Control-Allow-Headers, "" to omit
+	pna     bool
+}
+
+// Handler returns next wrapped in the CORS middleware. Preflights
+// (OPTIONS with Origin and Access-Control-Request-Method) are answered
+// here unless [Options.OptionsPassthrough] is set; every other request
+// reaches next, with CORS headers when its origin is allowed. Handler
+// panics if next is nil, a programming error found at start-up.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if next == nil {
+		panic("cors: Handler called with a nil handler")
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			if acrm, ok := r.Header[hACRM]; ok {
+				if _, ok := r.Header[hOrigin]; ok {
+					m.preflight(w, r, next, acrm)
+					return
+				}
+			}
+		}
+		m.actual(w, r, next)
+	})
+}
+
+// Check reports whether the middleware would grant r cross-origin access:
+// nil when r carries an allowed Origin and, for a preflight, asks for
+// allowed methods, headers and private-network access. Otherwise the error
+// wraps [ErrNoOrigin], [ErrOriginNotAllowed], [ErrMethodNotAllowed],
+// [ErrHeadersNotAllowed] or [ErrPrivateNetworkNotAllowed]. It is useful
+// outside the middleware, for example to check the Origin of a WebSocket
+// handshake against the same policy. Check does not allocate.
+func (m *Middleware) Check(r *http.Request) error {
+	if r.Method == http.MethodOptions {
+		if acrm, ok := r.Header[hACRM]; ok {
+			if _, ok := r.Header[hOrigin]; ok {
+				_, err := m.decidePreflight(r, acrm)
+				return err
+			}
+		}
+	}
+	_, err := m.allowedOrigin(r)
+	return err
+}
+
+// actual handles every request that is not a preflight.
+func (m *Middleware) actual(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	h := w.Header()
+	if m.literalStar {
+		// The response does not depend on the origin, so no Vary.
+		n := 1
+		if m.exposeValue != "" {
+			n++
+		}
+		vals := headervals.Take(n)
+		vals[0] = "*"
+		h[hACAO] = vals[0:1:1]
+		if m.exposeValue != "" {
+			vals[1] = m.exposeValue
+			h[hACEH] = vals[1:2:2]
+		}
+		next.ServeHTTP(w, r)
+		return
+	}
+	vary := varyOther
+	if r.Method == http.MethodOptions {
+		vary = varyOptions
+	}
+	origin, err := m.allowedOrigin(r)
+	prev := h[hVary]
+	n := len(prev) + 1
+	if err == nil {
+		n++
+		if m.credentials {
+			n++
+		}
+		if m.exposeValue != "" {
+			n++
+		}
+	}
+	vals := headervals.Take(n)
+	i := putVary(h, vals, prev, vary)
+	if err == nil {
+		vals[i] = origin
+		h[hACAO] = vals[i : i+1 : i+1]
+		i++
+		if m.credentials {
+			vals[i] = "true"
+			h[hACAC] = vals[i : i+1 : i+1]
+			i++
+		}
+		if m.exposeValue != "" {
+			vals[i] = m.exposeValue
+			h[hACEH] = vals[i : i+1 : i+1]
+		}
+	}
+	next.ServeHTTP(w, r)
+}
+
+// putVary stores the previous Vary values and v at the start of vals and
+// points the Vary header at them. It returns the next free index.
+func putVary(h http.Header, vals, prev []string, v string) int {
+	i := copy(vals, prev)
+	vals[i] = v
+	i++
+	h[hVary] = vals[0:i:i]
+	return i
+}
+
+func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, next http.Handler, acrm []string) {
+	h := w.Header()
+	g, err := m.decidePreflight(r, acrm)
+	prev := h[hVary]
+	n := len(prev) + 1
+	if err == nil {
+		n++ // origin
+		if m.credentials {
+			n++
+		}
+		if g.methods != "" {
+			n++
+		}
+		if g.headers != "" {
+			n++
+		}
+		if m.maxAgeValue != "" {
+			n++
+		}
+		if g.pna {
+			n++
+		}
+	}
+	vals := headervals.Take(n)
+	i := putVary(h, vals, prev, varyOptions)
+	if err != nil {
+		if m.passthrough {
+			problem.SetReason(r, err)
+			next.ServeHTTP(w, r)
+			return
+		}
+		if m.onReject != nil {
+			m.onReject(w, r, err)
+			return
+		}
+		problem.Reject(w, r, http.StatusForbidden, err)
+		return
+	}
+	set := func(key, v string) {
+		vals[i] = v
+		h[key] = vals[i : i+1 : i+1]
+		i++
+	}
+	set(hACAO, g.origin)
+	if m.credentials {
+		set(hACAC, "true")
+	}
+	if g.methods != "" {
+		set(hACAM, g.methods)
+	}
+	if g.headers != "" {
+		set(hACAH, g.headers)
+	}
+	if m.maxAgeValue != "" {
+		set(hACMA, m.maxAgeValue)
+	}
+	if g.pna {
+		set(hACAPN, "true")
+	}
+	if m.passthrough {
+		next.ServeHTTP(w, r)
+		return
+	}
+	status := m.preflightStatus
+	if status == 0 {
+		status = http.StatusNoContent
+	}
+	w.WriteHeader(status)
+}
+
+// allowedOrigin returns the value of Access-Control-Allow-Origin for r, or
+// why there is none.
+func (m *Middleware) allowedOrigin(r *http.Request) (string, error) {
+	vals := r.Header[hOrigin]
+	if len(vals) != 1 {
+		return "", ErrNoOrigin
+	}
+	o := vals[0]
+	if o == "null" {
+		if m.allowNull {
+			return o, nil
+		}
+		return "", ErrOriginNotAllowed
+	}
+	if m.literalStar {
+		return "*", nil
+	}
+	if m.origins.Match(o) {
+		return o, nil
+	}
+	if m.anyOrigin || m.allowFunc != nil {
+		// Only a value in the exact form browsers send is echoed or shown
+		// to the function.
+		if _, _, _, ok := origins.Parse(o); ok && (m.anyOrigin || m.allowFunc(o)) {
+			return o, nil
+		}
+	}
+	return "", ErrOriginNotAllowed
+}
+
+// decidePreflight decides a preflight: the origin, then the method, the
+// headers and Private Network Access, cheapest first.
+func (m *Middleware) decidePreflight(r *http.Request, acrm []string) (grant, error) {
+	var g grant
+	origin, err := m.allowedOrigin(r)
+	if err != nil {
+		return g, err
+	}
+	g.origin = origin
+	if len(acrm) != 1 {
+		return g, ErrMethodNotAllowed
+	}
+	method := acrm[0]
+	switch {
+	case method == http.MethodGet || method == http.MethodHead || method == http.MethodPost:
+		// CORS-safelisted: browsers need no Access-Control-Allow-Methods.
+	case m.anyMethod && isToken(method):
+		g.methods = "*"
+	case m.methodAllowed(method):
+		g.methods = method
+	default:
+		return g, ErrMethodNotAllowed
+	}
+	if lines := r.Header[hACRH]; len(lines) > 0 {
+		if m.anyHeader {
+			v, ok := echoHeaderList(lines)
+			if !ok {
+				return g, ErrHeadersNotAllowed
+			}
+			g.headers = v
+		} else {
+			nonEmpty, ok := m.acceptHeaders(lines)
+			if !ok {
+				return g, ErrHeadersNotAllowed
+			}
+			if nonEmpty {
+				g.headers = m.allowHeadersValue
+			}
+		}
+	}
+	if v := r.Header[hACRPN]; len(v) == 1 && v[0] == "true" {
+		if !m.privateNetwork {
+			return g, ErrPrivateNetworkNotAllowed
+		}
+		g.pna = true
+	}
+	return g, nil
+}
+
+// methodAllowed reports whether method matches an allowed method,
+// ignoring case, without allocating.
+func (m *Middleware) methodAllowed(method string) bool {
+	if len(method) == 0 || len(method) > m.maxMethod {
+		return false
+	}
+	if _, ok := m.methods[method]; ok {
+		return true
+	}
+	var buf [maxHeaderName]byte
+	for i := 0; i < len(method); i++ {
+		c := method[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	_, ok := m.methods[string(buf[:len(method)])]
+	return ok
+}

@@ -1,0 +1,706 @@
+package cors_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/cors"
+)
+
+// corsHeaders are the response headers the spec table checks: each is
+// either expected with an exact value or must be absent.
+var corsHeaders = []string{
+	"Access-Control-Allow-Origin",
+	"Access-Control-Allow-Credentials",
+	"Access-Control-Allow-Methods",
+	"Access-Control-Allow-Headers",
+	"Access-Control-Expose-Headers",
+	"Access-Control-Max-Age",
+	"Access-Control-Allow-Private-Network",
+	"Vary",
+	"X-Next",
+}
+
+const (
+	varyOrigin  = "Origin"
+	varyOptions = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"
+)
+
+// base is a typical credentialed API configuration.
+var base = cors.Options{
+	AllowedOrigins:   []string{"https://app.example.com", "https://*.example.com", "http://localhost:3000"},
+	AllowedMethods:   []string{http.MethodPut, http.MethodDelete, "PATCH"},
+	AllowedHeaders:   []string{"Content-Type", "X-Request-ID"},
+	ExposedHeaders:   []string{"X-Total-Count"},
+	AllowCredentials: true,
+	MaxAge:           10 * time.Minute,
+}
+
+func with(f func(*cors.Options)) cors.Options {
+	o := base
+	f(&o)
+	return o
+}
+
+type specCase struct {
+	name    string
+	opts    cors.Options
+	method  string
+	headers [][2]string // request header lines, in order; a name may repeat
+	status  int         // 0: the next handler's 200
+	want    map[string]string
+	err     error // what Check returns
+}
+
+// next is the wrapped handler; it marks that it ran.
+var next = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Next", "1")
+	_, _ = io.WriteString(w, "next")
+})
+
+func preflight(origin, method string, extra ...[2]string) [][2]string {
+	h := [][2]string{{"Origin", origin}, {"Access-Control-Request-Method", method}}
+	return append(h, extra...)
+}
+
+func acrh(v string) [2]string { return [2]string{"Access-Control-Request-Headers", v} }
+
+func allowedActual(origin string) map[string]string {
+	return map[string]string{
+		"Access-Control-Allow-Origin":      origin,
+		"Access-Control-Allow-Credentials": "true",
+		"Access-Control-Expose-Headers":    "x-total-count",
+		"Vary":                             varyOrigin,
+		"X-Next":                           "1",
+	}
+}
+
+var passedDisallowed = map[string]string{"Vary": varyOrigin, "X-Next": "1"}
+var rejectedPreflight = map[string]string{"Vary": varyOptions}
+
+func allowedPreflight(origin string, kv ...string) map[string]string {
+	m := map[string]string{
+		"Access-Control-Allow-Origin":      origin,
+		"Access-Control-Allow-Credentials": "true",
+		"Access-Control-Max-Age":           "600",
+		"Vary":                             varyOptions,
+	}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+var megabyteOfCommas = strings.Repeat(",", 1<<20)
+var megabyteName = strings.Repeat("a", 1<<20)
+
+var specCases = []specCase{
+	// Actual requests.
+	{name: "an actual request from an allowed exact origin gets the origin, credentials and exposed headers",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://app.example.com"}},
+		want: allowedActual("https://app.example.com")},
+	{name: "a subdomain at any depth matches a subdomain pattern",
+		opts: base, method: "POST", headers: [][2]string{{"Origin", "https://api.eu.example.com"}},
+		want: allowedActual("https://api.eu.example.com")},
+	{name: "an http origin on localhost is allowed with credentials",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "http://localhost:3000"}},
+		want: allowedActual("http://localhost:3000")},
+	{name: "a request without Origin still varies on Origin",
+		opts: base, method: "GET", want: passedDisallowed, err: cors.ErrNoOrigin},
+	{name: "a request with two Origin lines is not a browser request and gets no CORS headers",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://app.example.com"}, {"Origin", "https://app.example.com"}},
+		want: passedDisallowed, err: cors.ErrNoOrigin},
+	{name: "a disallowed origin gets no CORS headers but Vary, and reaches the handler",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://attacker.test"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "a same-origin request that is not listed gets only Vary",
+		opts: base, method: "POST", headers: [][2]string{{"Origin", "https://api.other.test"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "regression suffix trick: https://evilexample.com is not a subdomain of example.com",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://evilexample.com"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "regression prefix trick: https://example.com.evil.net is not a subdomain of example.com",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://app.example.com.evil.net"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "regression userinfo trick: https://app.example.com@evil.net is not an origin",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://app.example.com@evil.net"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "regression userinfo trick: https://evil@app.example.com is not an origin",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://evil@app.example.com"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "the apex domain is not matched by its subdomain pattern",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://example.com"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "an empty first label does not match a subdomain pattern",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://.example.com"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "a trailing dot is a different origin",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://app.example.com."}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "the scheme must match: http is not https",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "http://app.example.com"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "the scheme must match for patterns too",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "http://api.example.com"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "the port must match",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://app.example.com:8443"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "upper case is not what browsers send and does not match",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "HTTPS://APP.EXAMPLE.COM"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "an explicit default port is not what browsers send and does not match",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://app.example.com:443"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "an origin with a path does not match a pattern",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://a.example.com/x"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "regression null origin: null is not allowed by default",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "null"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "null is allowed only with DangerouslyAllowNullOrigin",
+		opts: with(func(o *cors.Options) { o.DangerouslyAllowNullOrigin = true }), method: "GET",
+		headers: [][2]string{{"Origin", "null"}}, want: allowedActual("null")},
+	{name: "an OPTIONS request without Access-Control-Request-Method is an actual request and varies on the preflight headers",
+		opts: base, method: "OPTIONS", headers: [][2]string{{"Origin", "https://app.example.com"}},
+		want: map[string]string{
+			"Access-Control-Allow-Origin": "https://app.example.com", "Access-Control-Allow-Credentials": "true",
+			"Access-Control-Expose-Headers": "x-total-count", "Vary": varyOptions, "X-Next": "1"}},
+	{name: "an OPTIONS request with Access-Control-Request-Method but no Origin is not a preflight",
+		opts: base, method: "OPTIONS", headers: [][2]string{{"Access-Control-Request-Method", "PUT"}},
+		want: map[string]string{"Vary": varyOptions, "X-Next": "1"}, err: cors.ErrNoOrigin},
+
+	// Preflights.
+	{name: "a preflight for an allowed method and headers is answered with 204 and the allow headers",
+		opts: base, method: "OPTIONS", status: 204,
+		headers: preflight("https://app.example.com", "PUT", acrh("content-type,x-request-id")),
+		want: allowedPreflight("https://app.example.com",
+			"Access-Control-Allow-Methods", "PUT", "Access-Control-Allow-Headers", "content-type, x-request-id")},
+	{name: "methods are matched case-insensitively and the requested spelling is echoed",
+		opts: base, method: "OPTIONS", status: 204, headers: preflight("https://app.example.com", "patch"),
+		want: allowedPreflight("https://app.example.com", "Access-Control-Allow-Methods", "patch")},
+	{name: "headers are matched case-insensitively",
+		opts: base, method: "OPTIONS", status: 204,
+		headers: preflight("https://app.example.com", "DELETE", acrh("X-Request-ID")),
+		want: allowedPreflight("https://app.example.com",
+			"Access-Control-Allow-Methods", "DELETE", "Access-Control-Allow-Headers", "content-type, x-request-id")},
+	{name: "a safelisted method needs no Access-Control-Allow-Methods",
+		opts: base, method: "OPTIONS", status: 204, headers: preflight("https://app.example.com", "GET"),
+		want: allowedPreflight("https://app.example.com")},
+	{name: "a preflight from a subdomain is allowed",
+		opts: base, method: "OPTIONS", status: 204, headers: preflight("https://a.example.com", "PUT"),
+		want: allowedPreflight("https://a.example.com", "Access-Control-Allow-Methods", "PUT")},
+	{name: "a preflight from a disallowed origin gets no allow headers and no echo of the allowed list",
+		opts: base, method: "OPTIONS", status: 403, headers: preflight("https://attacker.test", "PUT"),
+		want: rejectedPreflight, err: cors.ErrOriginNotAllowed},
+	{name: "a preflight for a disallowed method is answered without allow headers",
+		opts: base, method: "OPTIONS", status: 403, headers: preflight("https://app.example.com", "PROPFIND"),
+		want: rejectedPreflight, err: cors.ErrMethodNotAllowed},
+	{name: "a preflight with two Access-Control-Request-Method lines fails",
+		opts: base, method: "OPTIONS", status: 403,
+		headers: preflight("https://app.example.com", "PUT", [2]string{"Access-Control-Request-Method", "PUT"}),
+		want: rejectedPreflight, err: cors.ErrMethodNotAllowed},
+	{name: "a preflight for a disallowed header is answered without allow headers",
+		opts: base, method: "OPTIONS", status: 403,
+		headers: preflight("https://app.example.com", "PUT", acrh("content-type,x-secret")),
+		want: rejectedPreflight, err: cors.ErrHeadersNotAllowed},
+	{name: "a header list split over two lines by a proxy is read as one list",
+		opts: base, method: "OPTIONS", status: 204,
+		headers: preflight("https://app.example.com", "PUT", acrh("content-type"), acrh("x-request-id")),
+		want: allowedPreflight("https://app.example.com",
+			"Access-Control-Allow-Methods", "PUT", "Access-Control-Allow-Headers", "content-type, x-request-id")},
+	{name: "a few empty elements and single spaces are tolerated",
+		opts: base, method: "OPTIONS", status: 204,
+		headers: preflight("https://app.example.com", "PUT", acrh(", content-type ,,x-request-id")),
+		want: allowedPreflight("https://app.example.com",
+			"Access-Control-Allow-Methods", "PUT", "Access-Control-Allow-Headers", "content-type, x-request-id")},
+	{name: "an empty header list needs no Access-Control-Allow-Headers",
+		opts: base, method: "OPTIONS", status: 204,
+		headers: preflight("https://app.example.com", "PUT", acrh("")),
+		want: allowedPreflight("https://app.example.com", "Access-Control-Allow-Methods", "PUT")},
+	{name: "regression rs/cors#170: a megabyte of commas is rejected",
+		opts: base, method: "OPTIONS", status: 403,
+		headers: preflight("https://app.example.com", "PUT", acrh(megabyteOfCommas)),
+		want: rejectedPreflight, err: cors.ErrHeadersNotAllowed},
+	{name: "regression rs/cors#170: a megabyte-long header name is rejected",
+		opts: base, method: "OPTIONS", status: 403,
+		headers: preflight("https://app.example.com", "PUT", acrh(megabyteName)),
+		want: rejectedPreflight, err: cors.ErrHeadersNotAllowed},
+	{name: "more names than allowed headers are rejected even if each is allowed",
+		opts: base, method: "OPTIONS", status: 403,
+		headers: preflight("https://app.example.com", "PUT", acrh("content-type,content-type,content-type")),
+		want: rejectedPreflight, err: cors.ErrHeadersNotAllowed},
+	{name: "a private network preflight fails unless allowed",
+		opts: base, method: "OPTIONS", status: 403,
+		headers: preflight("https://app.example.com", "PUT", [2]string{"Access-Control-Request-Private-Network", "true"}),
+		want: rejectedPreflight, err: cors.ErrPrivateNetworkNotAllowed},
+	{name: "a private network preflight is allowed with AllowPrivateNetwork",
+		opts: with(func(o *cors.Options) { o.AllowPrivateNetwork = true }), method: "OPTIONS", status: 204,
+		headers: preflight("https://app.example.com", "PUT", [2]string{"Access-Control-Request-Private-Network", "true"}),
+		want: allowedPreflight("https://app.example.com", "Access-Control-Allow-Methods", "PUT",
+			"Access-Control-Allow-Private-Network", "true")},
+	{name: "OptionsPassthrough passes a successful preflight to the next handler with the allow headers",
+		opts: with(func(o *cors.Options) { o.OptionsPassthrough = true }), method: "OPTIONS",
+		headers: preflight("https://app.example.com", "PUT"),
+		want: allowedPreflight("https://app.example.com", "Access-Control-Allow-Methods", "PUT", "X-Next", "1")},
+	{name: "OptionsPassthrough passes a failed preflight on without allow headers",
+		opts: with(func(o *cors.Options) { o.OptionsPassthrough = true }), method: "OPTIONS",
+		headers: preflight("https://attacker.test", "PUT"),
+		want: map[string]string{"Vary": varyOptions, "X-Next": "1"}, err: cors.ErrOriginNotAllowed},
+	{name: "PreflightStatus sets the status of a successful preflight",
+		opts: with(func(o *cors.Options) { o.PreflightStatus = 200 }), method: "OPTIONS", status: 200,
+		headers: preflight("https://app.example.com", "GET"), want: allowedPreflight("https://app.example.com")},
+	{name: "DisablePreflightCache sends Max-Age 0",
+		opts: with(func(o *cors.Options) { o.MaxAge = 0; o.DisablePreflightCache = true }), method: "OPTIONS", status: 204,
+		headers: preflight("https://app.example.com", "GET"), want: allowedPreflight("https://app.example.com", "Access-Control-Max-Age", "0")},
+	{name: "no MaxAge omits Access-Control-Max-Age",
+		opts: with(func(o *cors.Options) { o.MaxAge = 0 }), method: "OPTIONS", status: 204,
+		headers: preflight("https://app.example.com", "GET"), want: allowedPreflight("https://app.example.com", "Access-Control-Max-Age", "")},
+
+	// Any origin.
+	{name: "with * and no credentials every response says * and does not vary",
+		opts: cors.Options{AllowedOrigins: []string{"*"}, ExposedHeaders: []string{"X-Total-Count"}}, method: "GET",
+		headers: [][2]string{{"Origin", "https://anyone.test"}},
+		want:    map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "x-total-count", "X-Next": "1"}},
+	{name: "with * and no credentials a request without Origin also says *",
+		opts: cors.Options{AllowedOrigins: []string{"*"}}, method: "GET",
+		want: map[string]string{"Access-Control-Allow-Origin": "*", "X-Next": "1"}, err: cors.ErrNoOrigin},
+	{name: "with * a preflight is answered with * and wildcard methods",
+		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"*"}},
+		method: "OPTIONS", status: 204, headers: preflight("https://anyone.test", "PURGE"),
+		want: map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "*", "Vary": varyOptions}},
+	{name: "with all headers allowed the requested list is echoed, covering Authorization",
+		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowedHeaders: []string{"*"}},
+		method: "OPTIONS", status: 204, headers: preflight("https://anyone.test", "GET", acrh("authorization,x-anything")),
+		want: map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "authorization,x-anything", "Vary": varyOptions}},
+	{name: "with all headers allowed a malformed list is not echoed",
+		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowedHeaders: []string{"*"}},
+		method: "OPTIONS", status: 403, headers: preflight("https://anyone.test", "GET", acrh("x-a,x-b:evil")),
+		want: rejectedPreflight, err: cors.ErrHeadersNotAllowed},
+	{name: "regression echo#2400: * with credentials requires the dangerous option and then echoes and varies",
+		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowCredentials: true, DangerouslyAllowCredentialsWithAnyOrigin: true},
+		method: "GET", headers: [][2]string{{"Origin", "https://anyone.test"}},
+		want: map[string]string{"Access-Control-Allow-Origin": "https://anyone.test", "Access-Control-Allow-Credentials": "true",
+			"Vary": varyOrigin, "X-Next": "1"}},
+	{name: "* with credentials never echoes a value browsers would not send",
+		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowCredentials: true, DangerouslyAllowCredentialsWithAnyOrigin: true},
+		method: "GET", headers: [][2]string{{"Origin", "https://anyone.test/<script>"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+
+	// Origin function.
+	{name: "AllowOriginFunc allows what the list does not",
+		opts: with(func(o *cors.Options) {
+			o.AllowOriginFunc = func(origin string) bool { return origin == "https://partner.test" }
+		}), method: "GET", headers: [][2]string{{"Origin", "https://partner.test"}},
+		want: allowedActual("https://partner.test")},
+	{name: "AllowOriginFunc never sees a value in a form browsers do not send",
+		opts: with(func(o *cors.Options) {
+			o.AllowOriginFunc = func(origin string) bool { return true }
+		}), method: "GET", headers: [][2]string{{"Origin", "https://Partner.test"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "AllowOriginFunc never sees null",
+		opts: with(func(o *cors.Options) {
+			o.AllowOriginFunc = func(origin string) bool { return true }
+		}), method: "GET", headers: [][2]string{{"Origin", "null"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+}
+
+func newRequest(method, target string, lines [][2]string) *http.Request {
+	r := httptest.NewRequest(method, target, nil)
+	for _, kv := range lines {
+		r.Header.Add(kv[0], kv[1])
+	}
+	return r
+}
+
+// checkHeaders compares the CORS headers of h with want: every header in
+// corsHeaders must have the wanted value, or be absent when not wanted. Vary
+// is compared as a list.
+func checkHeaders(t *testing.T, h http.Header, want map[string]string) {
+	t.Helper()
+	for _, k := range corsHeaders {
+		got, ok := h[k]
+		w := want[k]
+		if k == "Vary" {
+			if g, wl := splitList(got), splitList([]string{w}); !slices.Equal(g, wl) {
+				t.Errorf("Vary = %q, want %q", g, wl)
+			}
+			continue
+		}
+		if w == "" {
+			if ok {
+				t.Errorf("%s = %q, want it absent", k, got)
+			}
+			continue
+		}
+		if len(got) != 1 || got[0] != w {
+			t.Errorf("%s = %q, want %q", k, got, w)
+		}
+	}
+}
+
+func splitList(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		for e := range strings.SplitSeq(l, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// TestSpec runs every case through the three entry points: the middleware
+// with a recorder, Check, and a real server over the wire.
+func TestSpec(t *testing.T) {
+	for _, tc := range specCases {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := cors.New(tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := m.Handler(next)
+			wantStatus := tc.status
+			if wantStatus == 0 {
+				wantStatus = 200
+			}
+
+			t.Run("Handler", func(t *testing.T) {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, newRequest(tc.method, "https://api.example.org/resource", tc.headers))
+				if rec.Code != wantStatus {
+					t.Errorf("status = %d, want %d", rec.Code, wantStatus)
+				}
+				checkHeaders(t, rec.Header(), tc.want)
+				if wantStatus == 403 && strings.Contains(rec.Body.String(), "example") {
+					t.Errorf("rejection body reveals configuration or request data: %s", rec.Body)
+				}
+			})
+
+			t.Run("Check", func(t *testing.T) {
+				err := m.Check(newRequest(tc.method, "https://api.example.org/resource", tc.headers))
+				if !errors.Is(err, tc.err) || (err == nil) != (tc.err == nil) {
+					t.Errorf("Check = %v, want %v", err, tc.err)
+				}
+			})
+
+			t.Run("Server", func(t *testing.T) {
+				for _, kv := range tc.headers {
+					if len(kv[1]) > 8<<10 {
+						t.Skip("header too large for the wire")
+					}
+				}
+				srv := httptest.NewServer(h)
+				defer srv.Close()
+				req, _ := http.NewRequest(tc.method, srv.URL+"/resource", nil)
+				for _, kv := range tc.headers {
+					req.Header.Add(kv[0], kv[1])
+				}
+				resp, err := srv.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != wantStatus {
+					t.Errorf("status = %d, want %d", resp.StatusCode, wantStatus)
+				}
+				checkHeaders(t, resp.Header, tc.want)
+			})
+		})
+	}
+}
+
+func TestNewRejectsUnsafeOrMalformedOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		opts cors.Options
+		want []error
+	}{
+		{"no origin at all has no safe default", cors.Options{}, []error{cors.ErrNoAllowedOrigins}},
+		{"regression echo#2400 and rs/cors#55: * with credentials",
+			cors.Options{AllowedOrigins: []string{"*"}, AllowCredentials: true}, []error{cors.ErrWildcardCredentials}},
+		{"* with other origins is ambiguous",
+			cors.Options{AllowedOrigins: []string{"*", "https://a.test"}}, []error{cors.ErrConflict}},
+		{"* with an origin function is ambiguous",
+			cors.Options{AllowedOrigins: []string{"*"}, AllowOriginFunc: func(string) bool { return true }}, []error{cors.ErrConflict}},
+		{"an http origin with credentials", cors.Options{AllowedOrigins: []string{"http://app.example.com"}, AllowCredentials: true},
+			[]error{cors.ErrInsecureOrigin}},
+		{"an http pattern with credentials", cors.Options{AllowedOrigins: []string{"http://*.example.com"}, AllowCredentials: true},
+			[]error{cors.ErrInsecureOrigin}},
+		{"regression null origin: null without the explicit option", cors.Options{AllowedOrigins: []string{"null"}},
+			[]error{cors.ErrNullOrigin}},
+		{"userinfo", cors.Options{AllowedOrigins: []string{"https://user@app.example.com"}}, []error{cors.ErrInvalidOrigin}},
+		{"a path", cors.Options{AllowedOrigins: []string{"https://app.example.com/"}}, []error{cors.ErrInvalidOrigin}},
+		{"a query", cors.Options{AllowedOrigins: []string{"https://app.example.com?x"}}, []error{cors.ErrInvalidOrigin}},
+		{"a fragment", cors.Options{AllowedOrigins: []string{"https://app.example.com#x"}}, []error{cors.ErrInvalidOrigin}},
+		{"no scheme", cors.Options{AllowedOrigins: []string{"app.example.com"}}, []error{cors.ErrInvalidOrigin}},
+		{"regression rs/cors#197: a prefix wildcard such as h*", cors.Options{AllowedOrigins: []string{"h*"}}, []error{cors.ErrInvalidOrigin}},
+		{"a wildcard inside a label", cors.Options{AllowedOrigins: []string{"https://*example.com"}}, []error{cors.ErrInvalidOrigin}},
+		{"a wildcard in a later label", cors.Options{AllowedOrigins: []string{"https://app.*.example.com"}}, []error{cors.ErrInvalidOrigin}},
+		{"a wildcard for the whole host", cors.Options{AllowedOrigins: []string{"https://*"}}, []error{cors.ErrInvalidOrigin}},
+		{"a pattern on a top-level domain", cors.Options{AllowedOrigins: []string{"https://*.com"}}, []error{cors.ErrInvalidOrigin}},
+		{"a pattern on an IP address", cors.Options{AllowedOrigins: []string{"https://*.1.2.3.4"}}, []error{cors.ErrInvalidOrigin}},
+		{"an empty port", cors.Options{AllowedOrigins: []string{"https://app.example.com:"}}, []error{cors.ErrInvalidOrigin}},
+		{"a port out of range", cors.Options{AllowedOrigins: []string{"https://app.example.com:65536"}}, []error{cors.ErrInvalidOrigin}},
+		{"a non-ASCII host", cors.Options{AllowedOrigins: []string{"https://bücher.example"}}, []error{cors.ErrInvalidOrigin}},
+		{"an empty label", cors.Options{AllowedOrigins: []string{"https://app..example.com"}}, []error{cors.ErrInvalidOrigin}},
+		{"a non-canonical IPv4 address", cors.Options{AllowedOrigins: []string{"http://0x7f.1"}}, []error{cors.ErrInvalidOrigin}},
+		{"* methods with credentials", with(func(o *cors.Options) { o.AllowedMethods = []string{"*"} }), []error{cors.ErrWildcardCredentials}},
+		{"* headers with credentials", with(func(o *cors.Options) { o.AllowedHeaders = []string{"*"} }), []error{cors.ErrWildcardCredentials}},
+		{"* exposed headers with credentials", with(func(o *cors.Options) { o.ExposedHeaders = []string{"*"} }), []error{cors.ErrWildcardCredentials}},
+		{"a method that is not a token", with(func(o *cors.Options) { o.AllowedMethods = []string{"GET POST"} }), []error{cors.ErrInvalidMethod}},
+		{"TRACE", with(func(o *cors.Options) { o.AllowedMethods = []string{"trace"} }), []error{cors.ErrInvalidMethod}},
+		{"a header scripts cannot set", with(func(o *cors.Options) { o.AllowedHeaders = []string{"Cookie"} }), []error{cors.ErrInvalidHeader}},
+		{"a Sec- header", with(func(o *cors.Options) { o.AllowedHeaders = []string{"Sec-Fetch-Site"} }), []error{cors.ErrInvalidHeader}},
+		{"a header that is not a token", with(func(o *cors.Options) { o.AllowedHeaders = []string{"X Foo"} }), []error{cors.ErrInvalidHeader}},
+		{"a negative MaxAge", with(func(o *cors.Options) { o.MaxAge = -time.Second }), []error{cors.ErrInvalidMaxAge}},
+		{"a sub-second MaxAge", with(func(o *cors.Options) { o.MaxAge = 1500 * time.Millisecond }), []error{cors.ErrInvalidMaxAge}},
+		{"a MaxAge over a day", with(func(o *cors.Options) { o.MaxAge = 25 * time.Hour }), []error{cors.ErrInvalidMaxAge}},
+		{"MaxAge with DisablePreflightCache", with(func(o *cors.Options) { o.DisablePreflightCache = true }), []error{cors.ErrConflict}},
+		{"a preflight status outside 2xx", with(func(o *cors.Options) { o.PreflightStatus = 403 }), []error{cors.ErrInvalidPreflightStatus}},
+		{"every problem is reported at once",
+			cors.Options{AllowedOrigins: []string{"*", "null", "https://a.test/"}, AllowCredentials: true, MaxAge: -1},
+			[]error{cors.ErrWildcardCredentials, cors.ErrNullOrigin, cors.ErrInvalidOrigin, cors.ErrConflict, cors.ErrInvalidMaxAge}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := cors.New(tt.opts)
+			if err == nil || m != nil {
+				t.Fatalf("New = %v, %v; want an error", m, err)
+			}
+			for _, want := range tt.want {
+				if !errors.Is(err, want) {
+					t.Errorf("error %q does not wrap %q", err, want)
+				}
+			}
+			var oe *cors.OptionError
+			if !errors.As(err, &oe) || !strings.HasPrefix(err.Error(), "cors: ") {
+				t.Errorf("error %q is not a *cors.OptionError with the cors: prefix", err)
+			}
+		})
+	}
+}
+
+func TestNewAcceptsAndNormalizesOrigins(t *testing.T) {
+	m := cors.MustNew(cors.Options{AllowedOrigins: []string{
+		"HTTPS://App.Example.COM:443", "http://127.0.0.1:8080", "http://[::1]:3000",
+		"chrome-extension://abcdefghijklmnop", "https://*.Example.org:8443",
+	}, AllowCredentials: true})
+	for _, o := range []string{
+		"https://app.example.com", "http://127.0.0.1:8080", "http://[::1]:3000",
+		"chrome-extension://abcdefghijklmnop", "https://x.example.org:8443",
+	} {
+		r := newRequest("GET", "/", [][2]string{{"Origin", o}})
+		if err := m.Check(r); err != nil {
+			t.Errorf("Check(%s) = %v, want nil", o, err)
+		}
+	}
+	for _, o := range []string{"https://App.Example.com", "https://x.example.org", "http://[0:0::1]:3000"} {
+		r := newRequest("GET", "/", [][2]string{{"Origin", o}})
+		if err := m.Check(r); err == nil {
+			t.Errorf("Check(%s) = nil, want an error", o)
+		}
+	}
+}
+
+// Regression for jub0bs/cors GHSA-vhxv-fg4m-p2w8: origins whose hosts
+// share a suffix must not allow the concatenation.
+func TestRegressionJub0bsGHSAvhxvSharedSuffix(t *testing.T) {
+	m := cors.MustNew(cors.Options{AllowedOrigins: []string{"https://foo.com", "https://bar.com", "https://*.foo.com"}})
+	for _, o := range []string{"https://barfoo.com", "https://foobar.com", "https://xfoo.com", "https://bar.com.foo.org"} {
+		if err := m.Check(newRequest("GET", "/", [][2]string{{"Origin", o}})); err == nil {
+			t.Errorf("%s allowed", o)
+		}
+	}
+}
+
+// Regression for rs/cors#198: the values the middleware writes must not be
+// slices shared between requests (or with the request), or a handler that
+// overwrites one changes it for every later response.
+func TestRegressionRsCors198HandlerCannotCorruptSharedValues(t *testing.T) {
+	for _, opts := range []cors.Options{base, {AllowedOrigins: []string{"*"}, ExposedHeaders: []string{"X-A"}}} {
+		m := cors.MustNew(opts)
+		evil := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for _, vals := range w.Header() {
+				for i := range vals {
+					vals[i] = "corrupted"
+				}
+			}
+		}))
+		for _, lines := range [][][2]string{
+			{{"Origin", "https://app.example.com"}},
+			preflight("https://app.example.com", "PUT"),
+			{{"Origin", "https://attacker.test"}},
+		} {
+			req := newRequest(lines2method(lines), "/", lines)
+			evil.ServeHTTP(httptest.NewRecorder(), req)
+			if got := req.Header.Get("Origin"); got != lines[0][1] {
+				t.Fatalf("the request's Origin was changed to %q through the response", got)
+			}
+		}
+		// Every later response is intact.
+		rec := httptest.NewRecorder()
+		m.Handler(next).ServeHTTP(rec, newRequest("GET", "/", [][2]string{{"Origin", "https://app.example.com"}}))
+		for k, vals := range rec.Header() {
+			if slices.Contains(vals, "corrupted") {
+				t.Errorf("%s = %q after a handler overwrote its own copy", k, vals)
+			}
+		}
+		rec = httptest.NewRecorder()
+		opts.OptionsPassthrough = true
+		m2 := cors.MustNew(opts)
+		m2.Handler(next).ServeHTTP(rec, newRequest("OPTIONS", "/", preflight("https://app.example.com", "PUT")))
+		for k, vals := range rec.Header() {
+			if slices.Contains(vals, "corrupted") {
+				t.Errorf("%s = %q after a handler overwrote its own copy", k, vals)
+			}
+		}
+	}
+}
+
+func lines2method(lines [][2]string) string {
+	for _, kv := range lines {
+		if kv[0] == "Access-Control-Request-Method" {
+			return "OPTIONS"
+		}
+	}
+	return "GET"
+}
+
+// A handler that appends to a header value must not write into another
+// response's slot.
+func TestAppendingToAValueDoesNotTouchOtherResponses(t *testing.T) {
+	m := cors.MustNew(base)
+	var mu sync.Mutex
+	var held []http.Header
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Vary"] = append(w.Header()["Vary"], "Accept-Encoding")
+		mu.Lock()
+		held = append(held, w.Header())
+		mu.Unlock()
+	}))
+	for range 600 {
+		h.ServeHTTP(httptest.NewRecorder(), newRequest("GET", "/", [][2]string{{"Origin", "https://app.example.com"}}))
+	}
+	for _, hd := range held {
+		if got := hd["Vary"]; !slices.Equal(got, []string{"Origin", "Accept-Encoding"}) {
+			t.Fatalf("Vary = %q", got)
+		}
+		if got := hd["Access-Control-Allow-Origin"]; !slices.Equal(got, []string{"https://app.example.com"}) {
+			t.Fatalf("Access-Control-Allow-Origin = %q", got)
+		}
+	}
+}
+
+func TestVarySetByAnOuterMiddlewareIsKept(t *testing.T) {
+	m := cors.MustNew(base)
+	for _, lines := range [][][2]string{
+		{{"Origin", "https://app.example.com"}},
+		{{"Origin", "https://attacker.test"}},
+		preflight("https://app.example.com", "PUT"),
+		preflight("https://attacker.test", "PUT"),
+	} {
+		rec := httptest.NewRecorder()
+		rec.Header().Set("Vary", "Accept-Encoding")
+		m.Handler(next).ServeHTTP(rec, newRequest(lines2method(lines), "/", lines))
+		got := splitList(rec.Header()["Vary"])
+		if got[0] != "Accept-Encoding" || !slices.Contains(got, "Origin") {
+			t.Errorf("Vary = %q, want Accept-Encoding kept and Origin added", got)
+		}
+	}
+}
+
+func TestOnRejectReceivesTheReasonAndVaryIsAlreadySet(t *testing.T) {
+	var gotErr error
+	var gotVary []string
+	m := cors.MustNew(with(func(o *cors.Options) {
+		o.OnReject = func(w http.ResponseWriter, r *http.Request, err error) {
+			gotErr, gotVary = err, w.Header()["Vary"]
+			w.WriteHeader(http.StatusTeapot)
+		}
+	}))
+	rec := httptest.NewRecorder()
+	m.Handler(next).ServeHTTP(rec, newRequest("OPTIONS", "/", preflight("https://app.example.com", "PROPFIND")))
+	if rec.Code != http.StatusTeapot || !errors.Is(gotErr, cors.ErrMethodNotAllowed) || len(gotVary) == 0 {
+		t.Errorf("status %d, err %v, Vary %q", rec.Code, gotErr, gotVary)
+	}
+}
+
+func TestZeroMiddlewareFailsClosed(t *testing.T) {
+	var m cors.Middleware
+	rec := httptest.NewRecorder()
+	m.Handler(next).ServeHTTP(rec, newRequest("GET", "/", [][2]string{{"Origin", "https://app.example.com"}}))
+	checkHeaders(t, rec.Header(), passedDisallowed)
+	rec = httptest.NewRecorder()
+	m.Handler(next).ServeHTTP(rec, newRequest("OPTIONS", "/", preflight("https://app.example.com", "GET")))
+	if rec.Code != http.StatusForbidden {
+		t.Errorf("preflight status = %d, want 403", rec.Code)
+	}
+	checkHeaders(t, rec.Header(), rejectedPreflight)
+}
+
+func TestHandlerPanicsOnNilNext(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic")
+		}
+	}()
+	cors.MustNew(base).Handler(nil)
+}
+
+func TestOptionsAreCopied(t *testing.T) {
+	o := cors.Options{AllowedOrigins: []string{"https://a.test"}, AllowedHeaders: []string{"X-A"}}
+	m := cors.MustNew(o)
+	o.AllowedOrigins[0] = "https://b.test"
+	o.AllowedHeaders[0] = "X-B"
+	if err := m.Check(newRequest("GET", "/", [][2]string{{"Origin", "https://a.test"}})); err != nil {
+		t.Errorf("mutating the options after New changed the middleware: %v", err)
+	}
+	if err := m.Check(newRequest("OPTIONS", "/", preflight("https://a.test", "GET", acrh("x-a")))); err != nil {
+		t.Errorf("mutating the options after New changed the middleware: %v", err)
+	}
+}
+
+// TestConcurrentRequests serves allowed, disallowed and preflight requests
+// in parallel from handlers that rewrite their own headers; run with -race.
+func TestConcurrentRequests(t *testing.T) {
+	m := cors.MustNew(with(func(o *cors.Options) { o.AllowPrivateNetwork = true }))
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, vals := range w.Header() {
+			for i := range vals {
+				vals[i] = "mine"
+			}
+		}
+	}))
+	cases := [][][2]string{
+		{{"Origin", "https://app.example.com"}},
+		{{"Origin", "https://attacker.test"}},
+		preflight("https://a.example.com", "PUT", acrh("content-type")),
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				lines := cases[(g+i)%len(cases)]
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, newRequest(lines2method(lines), "/", lines))
+				if lines2method(lines) == "OPTIONS" && rec.Header().Get("Access-Control-Allow-Origin") != "https://a.example.com" {
+					t.Errorf("preflight ACAO = %q", rec.Header().Get("Access-Control-Allow-Origin"))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

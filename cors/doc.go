@@ -1,0 +1,106 @@
+// Package cors implements the server side of the [CORS protocol] of the
+// Fetch standard: it tells browsers which other origins may read this
+// server's responses, and answers their preflight requests.
+//
+//	c, err := cors.New(cors.Options{
+//		AllowedOrigins: []string{"https://app.example.com", "https://*.example.com"},
+//		AllowedMethods: []string{http.MethodPut, http.MethodDelete},
+//		AllowedHeaders: []string{"Content-Type", "Authorization"},
+//		AllowCredentials: true,
+//		MaxAge: time.Hour,
+//	})
+//	if err != nil {
+//		log.Fatal(err) // a bad configuration fails at start, never per request
+//	}
+//	http.ListenAndServe(addr, c.Handler(mux))
+//
+// # What CORS is and is not
+//
+// CORS relaxes the same-origin policy: it lets scripts of the allowed
+// origins read responses they could otherwise send requests for but not
+// read. It does not stop requests. A disallowed origin's simple request
+// (a GET, or a form POST) still reaches the handler; only the response is
+// withheld from the script. Protect state-changing endpoints against
+// cross-site requests with package csrf, which accepts the same origin
+// list.
+//
+// # Origins
+//
+// [Options.AllowedOrigins] takes exact origins ("https://app.example.com",
+// "http://localhost:3000"), subdomain patterns ("https://*.example.com",
+// which matches proper subdomains at any depth, never the domain itself
+// nor look-alikes such as "https://evilexample.com" or
+// "https://example.com.evil.net"), or "*" alone. Every entry is parsed at
+// [New]; anything a browser could never send as an Origin (userinfo, a
+// path, a wildcard elsewhere than the whole first label) is an error, and
+// so are combinations that cannot be safe:
+//
+//   - "*", or an http origin on a non-loopback host, with
+//     AllowCredentials: errors unless
+//     [Options.DangerouslyAllowCredentialsWithAnyOrigin] or
+//     [Options.DangerouslyAllowInsecureOrigins] is set;
+//   - "null": an error unless [Options.DangerouslyAllowNullOrigin] is set,
+//     because any page can send it;
+//   - "*" in AllowedMethods, AllowedHeaders or ExposedHeaders with
+//     AllowCredentials, which browsers would read as a literal name.
+//
+// Request Origin values are matched exactly against the canonical form
+// browsers send: lower case, no default port. A value in any other form
+// never matches and is never echoed.
+//
+// # Responses
+//
+// For an allowed origin, actual responses carry Access-Control-Allow-Origin
+// (the origin, or "*" for a credential-less "*" configuration),
+// Access-Control-Allow-Credentials and Access-Control-Expose-Headers as
+// configured. A disallowed origin gets no CORS header at all: neither the
+// list of allowed origins nor anything else is revealed.
+//
+// Every response whose headers depend on the Origin carries "Vary: Origin",
+// including responses to disallowed origins and to requests without an
+// Origin, so a shared cache never serves one origin's response to another.
+// Responses to OPTIONS also vary on Access-Control-Request-Method,
+// Access-Control-Request-Headers and Access-Control-Request-Private-Network.
+// Vary values already set by an outer middleware are kept.
+//
+// A preflight is an OPTIONS request with Origin and
+// Access-Control-Request-Method. A successful one is answered with
+// [Options.PreflightStatus] (204 by default) and the allow headers; a
+// failed one (origin, method, header or private-network request not
+// allowed) with [Options.OnReject], by default a 403 problem response with
+// no allow header, and the reason recorded for the access log. With
+// [Options.OptionsPassthrough] both reach the next handler.
+//
+// # Performance
+//
+// Everything that can be is computed by [New]. A request costs map lookups
+// and, for the rare subdomain pattern, a scan of the origin without
+// allocation. Header values are written into slots that belong to the
+// response alone (never a slice shared between requests, which a handler
+// could overwrite for everyone: rs/cors#198), carved from per-CPU chunks,
+// so the amortized cost is zero allocations per request on every path.
+// Access-Control-Request-Headers is parsed with fixed bounds: a megabyte of
+// commas or a megabyte-long name is rejected after reading a few hundred
+// bytes.
+//
+// # Security considerations
+//
+//   - Place the middleware outside authentication. Browsers send preflights
+//     without credentials, so an authentication middleware in front of
+//     CORS rejects every preflight; see the _incorrect example.
+//   - Register it for every method of a route. A method-specific pattern
+//     such as "POST /api" in [net/http.ServeMux] never routes the OPTIONS
+//     preflight to the middleware; wrap the whole mux instead.
+//   - [Options.AllowOriginFunc] sees only the origin: the decision cannot
+//     depend on other request headers that Vary would have to list
+//     (rs/cors#157). Whatever it allows is allowed with credentials when
+//     AllowCredentials is set.
+//   - Subdomain patterns trust every subdomain, including ones a third
+//     party can host content on. The package refuses patterns on a
+//     top-level domain ("https://*.com") but has no public suffix list:
+//     "https://*.co.uk" is accepted and trusts a whole registry.
+//   - Private Network Access is a Chromium mechanism; allow it only on
+//     services meant to be reached from public websites.
+//
+// [CORS protocol]: https://fetch.spec.whatwg.org/#http-cors-protocol
+package cors
