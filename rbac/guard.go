@@ -1,0 +1,310 @@
+package rbac
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/httpguard/httpguard/identity"
+)
+
+// OwnerFunc reports whether the resource r addresses belongs to id, for
+// permissions a role grants only on the principal's own resources
+// ([Role].Own). It runs after the identity and the permissions have been
+// checked, and only when an own-only grant is what would allow the request,
+// so an admin with an unconditional grant never pays for it. It must be
+// safe for concurrent use. If it cannot decide (a database error), it must
+// return false: the request is then rejected with [ErrNotOwner].
+//
+// Behind a per-route guard on an [net/http.ServeMux] route, r.PathValue
+// holds the route's wildcards. In the rule table, the matched rule's
+// wildcards are set with [net/http.Request.SetPathValue] before the call.
+type OwnerFunc func(r *http.Request, id identity.Identity) bool
+
+// PathValueIsSubject returns an [OwnerFunc] for routes such as
+// "GET /users/{id}": the resource is owned when the path wildcard name is
+// non-empty and equal to the principal's subject.
+func PathValueIsSubject(name string) OwnerFunc {
+	return func(r *http.Request, id identity.Identity) bool {
+		v := r.PathValue(name)
+		return v != "" && v == id.Subject()
+	}
+}
+
+// Requirement says what a request needs. Its conditions combine with AND:
+// every permission of Permissions, at least one of AnyPermission, and at
+// least one of Roles. A permission the principal's roles grant only on
+// their own resources counts when Owner reports that the resource is
+// theirs.
+type Requirement struct {
+	// Permissions must all be granted. Wildcards are not allowed here.
+	Permissions []string
+	// AnyPermission: at least one must be granted, if any are listed.
+	AnyPermission []string
+	// Roles: the principal must hold at least one, directly or through
+	// inheritance, if any are listed.
+	Roles []string
+	// Owner decides whether the request's resource belongs to the
+	// principal, which own-only grants need. Without it, own-only grants
+	// never apply. Setting it without Permissions or AnyPermission is an
+	// error, since it would have no effect.
+	Owner OwnerFunc
+	// Authenticated must be true for a requirement with no permission and
+	// no role, which admits any authenticated principal. Requiring it
+	// keeps an empty Requirement from admitting everyone by accident.
+	Authenticated bool
+}
+
+// reqPerm is a required permission with its precomputed rejections.
+type reqPerm struct {
+	perm                    string
+	denied, scope, notOwner *AccessError
+}
+
+func newReqPerm(p string) reqPerm {
+	return reqPerm{
+		perm:     p,
+		denied:   newAccessError(http.StatusForbidden, ErrPermission, p, ""),
+		scope:    newAccessError(http.StatusForbidden, ErrScope, p, ""),
+		notOwner: newAccessError(http.StatusForbidden, ErrNotOwner, p, ""),
+	}
+}
+
+// compiledReq is a validated [Requirement] with every rejection value
+// allocated in advance.
+type compiledReq struct {
+	all     []reqPerm
+	any     []reqPerm
+	roles   []string
+	roleErr *AccessError
+	owner   OwnerFunc
+}
+
+// compileRequirement validates req; field names it in errors.
+func compileRequirement(field string, req Requirement) (*compiledReq, []error) {
+	var errs []error
+	bad := func(f, v string, reason error) {
+		errs = append(errs, &OptionError{Field: field + f, Value: v, Err: ErrInvalidRequirement, reason: reason})
+	}
+	c := &compiledReq{owner: req.Owner}
+	for i, p := range req.Permissions {
+		if reason := checkPermission(p, false); reason != nil {
+			bad(fmt.Sprintf(".Permissions[%d]", i), p, reason)
+			continue
+		}
+		c.all = append(c.all, newReqPerm(p))
+	}
+	for i, p := range req.AnyPermission {
+		if reason := checkPermission(p, false); reason != nil {
+			bad(fmt.Sprintf(".AnyPermission[%d]", i), p, reason)
+			continue
+		}
+		c.any = append(c.any, newReqPerm(p))
+	}
+	for i, role := range req.Roles {
+		if reason := checkRoleName(role); reason != nil {
+			bad(fmt.Sprintf(".Roles[%d]", i), role, reason)
+			continue
+		}
+		c.roles = append(c.roles, role)
+	}
+	if len(req.Roles) > 0 && len(c.roles) > 0 {
+		c.roleErr = newAccessError(http.StatusForbidden, ErrRole, "", c.roles[0])
+	}
+	empty := len(req.Permissions) == 0 && len(req.AnyPermission) == 0 && len(req.Roles) == 0
+	if empty && !req.Authenticated {
+		bad("", "", errors.New("requires nothing: list permissions or roles, or set Authenticated"))
+	}
+	if req.Owner != nil && len(req.Permissions) == 0 && len(req.AnyPermission) == 0 {
+		bad(".Owner", "", errors.New("has no effect without Permissions or AnyPermission"))
+	}
+	return c, errs
+}
+
+// permissions returns every permission c names.
+func (c *compiledReq) permissions() []string {
+	out := make([]string, 0, len(c.all)+len(c.any))
+	for _, p := range c.all {
+		out = append(out, p.perm)
+	}
+	for _, p := range c.any {
+		out = append(out, p.perm)
+	}
+	return out
+}
+
+// check decides whether id, under p, meets c. Cheap checks come first;
+// the OwnerFunc, which may query a database, runs last and at most once.
+// If pat is not nil, the rule table matched it against path, and its
+// wildcards are set on r before the OwnerFunc runs. check does not
+// allocate unless it sets path values.
+func (c *compiledReq) check(m *Middleware, p *Policy, r *http.Request, id identity.Identity, pat *pattern, path string) error {
+	if len(c.roles) > 0 {
+		held := false
+		for _, role := range c.roles {
+			if p.HasRole(id, role) {
+				held = true
+				break
+			}
+		}
+		if !held {
+			return c.roleErr
+		}
+	}
+	scoped := m.isScoped(id)
+	var ownerErr *AccessError // set when an own-only grant is needed
+	for i := range c.all {
+		rp := &c.all[i]
+		g := p.grant(id, rp.perm)
+		if g == Denied {
+			return rp.denied
+		}
+		if scoped && !scopeCovers(id, rp.perm) {
+			return rp.scope
+		}
+		if g == OwnOnly && ownerErr == nil {
+			ownerErr = rp.notOwner
+		}
+	}
+	if len(c.any) > 0 {
+		var ownCandidate, scopeErr *AccessError
+		satisfied := false
+		for i := range c.any {
+			rp := &c.any[i]
+			g := p.grant(id, rp.perm)
+			if g == Denied {
+				continue
+			}
+			if scoped && !scopeCovers(id, rp.perm) {
+				if scopeErr == nil {
+					scopeErr = rp.scope
+				}
+				continue
+			}
+			if g == Allowed {
+				satisfied = true
+				break
+			}
+			if ownCandidate == nil {
+				ownCandidate = rp.notOwner
+			}
+		}
+		if !satisfied {
+			switch {
+			case ownCandidate != nil:
+				if ownerErr == nil {
+					ownerErr = ownCandidate
+				}
+			case scopeErr != nil:
+				return scopeErr
+			default:
+				return c.any[0].denied
+			}
+		}
+	}
+	if ownerErr != nil {
+		if c.owner == nil {
+			return ownerErr
+		}
+		if pat != nil {
+			pat.setPathValues(r, path)
+		}
+		if !c.owner(r, id) {
+			return ownerErr
+		}
+	}
+	return nil
+}
+
+// Guard is a compiled [Requirement] bound to its [Middleware]: it follows
+// the Middleware's policy, scopes and rejection handler. A Guard is safe for
+// concurrent use.
+type Guard struct {
+	m   *Middleware
+	req *compiledReq
+}
+
+// Guard validates req and returns its Guard. The error joins one
+// [*OptionError] per problem. Permissions and roles are checked for syntax
+// only, since the policy can change; [Middleware.Matrix] shows required
+// permissions that no role grants.
+func (m *Middleware) Guard(req Requirement) (*Guard, error) {
+	c, errs := compileRequirement("Requirement", req)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	m.register(c.permissions())
+	return &Guard{m: m, req: c}, nil
+}
+
+// Check returns nil if r may proceed, or the reason it may not: an
+// [*AccessError]. It reads the principal from r's context (see the
+// identity package) and does not allocate unless the OwnerFunc does.
+func (g *Guard) Check(r *http.Request) error {
+	id, p, err := g.m.principal(r)
+	if err != nil {
+		return err
+	}
+	return g.req.check(g.m, p, r, id, nil, "")
+}
+
+// Handler returns a handler that calls next when r passes [Guard.Check]
+// and rejects it through Options.OnReject otherwise. The method value
+// g.Handler is a func(http.Handler) http.Handler.
+func (g *Guard) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := g.Check(r); err != nil {
+			g.m.reject(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (m *Middleware) mustGuard(method string, req Requirement) func(http.Handler) http.Handler {
+	g, err := m.Guard(req)
+	if err != nil {
+		panic("rbac: " + method + ": " + err.Error())
+	}
+	return g.Handler
+}
+
+// Require returns a middleware admitting a principal whose roles grant
+// every one of perms on every resource. Roles that grant a permission only
+// on owned resources do not count; use [Middleware.RequireOwner] for
+// those routes. Like [net/http.ServeMux.Handle] with a bad pattern, it
+// panics if perms is empty or malformed, since perms are constants of the
+// program; use [Middleware.Guard] to get an error instead.
+func (m *Middleware) Require(perms ...string) func(http.Handler) http.Handler {
+	return m.mustGuard("Require", Requirement{Permissions: perms})
+}
+
+// RequireAny returns a middleware admitting a principal whose roles grant
+// at least one of perms on every resource. It panics as
+// [Middleware.Require] does.
+func (m *Middleware) RequireAny(perms ...string) func(http.Handler) http.Handler {
+	return m.mustGuard("RequireAny", Requirement{AnyPermission: perms})
+}
+
+// RequireRole returns a middleware admitting a principal holding at least
+// one of roles, directly or through inheritance (an admin inheriting user
+// holds "user"). Prefer permissions, which say what a route does rather
+// than who may do it. It panics if roles is empty or malformed.
+func (m *Middleware) RequireRole(roles ...string) func(http.Handler) http.Handler {
+	return m.mustGuard("RequireRole", Requirement{Roles: roles})
+}
+
+// RequireOwner returns a middleware admitting a principal whose roles
+// grant every one of perms either on every resource, or only on their own
+// resources when owner reports that the request's resource is theirs:
+//
+//	mux.Handle("GET /users/{id}", m.RequireOwner(rbac.PathValueIsSubject("id"), "users:read")(h))
+//
+// lets an admin read any user and a user read only themselves. It panics
+// if owner is nil or perms is empty or malformed.
+func (m *Middleware) RequireOwner(owner OwnerFunc, perms ...string) func(http.Handler) http.Handler {
+	if owner == nil {
+		panic("rbac: RequireOwner: nil OwnerFunc")
+	}
+	return m.mustGuard("RequireOwner", Requirement{Permissions: perms, Owner: owner})
+}

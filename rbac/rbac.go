@@ -1,0 +1,278 @@
+package rbac
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// DefaultChallenge is the WWW-Authenticate value sent with a 401 when
+// Options.WWWAuthenticate is empty.
+const DefaultChallenge = "Bearer"
+
+// Options configures a [Middleware]. [New] copies and compiles it:
+// changing Options afterwards has no effect.
+type Options struct {
+	// Policy maps roles to permissions. Required. Replace it while
+	// serving with [Middleware.SetPolicy].
+	Policy *Policy
+
+	// Rules is an optional path rule table enforced by
+	// [Middleware.Handler], for applications that cannot attach a
+	// requirement to each route (see the package documentation, "Rule
+	// table"). Prefer per-route guards ([Middleware.Require] and
+	// friends): they cannot drift from the routes. Default: none, and
+	// Handler then rejects every request with [ErrNoRule].
+	Rules []Rule
+
+	// ScopedMethods lists the authentication methods whose credentials
+	// carry scopes that limit what the principal may do: for an identity
+	// authenticated by one of them, every permission a requirement checks
+	// must also be covered by one of the identity's scopes, matched with
+	// the permission grammar ("users:read", "users:*", "*"). A token
+	// minted with fewer scopes then cannot use all of its user's roles.
+	// Typically []identity.Method{identity.MethodBearer}. Default: none,
+	// scopes are ignored. Role requirements are not limited by scopes.
+	ScopedMethods []identity.Method
+
+	// WWWAuthenticate is the challenge sent in the WWW-Authenticate
+	// header of a 401 response, which RFC 9110 requires. It must match the
+	// authentication the application uses, such as
+	// `Basic realm="api", charset="UTF-8"`. Default: [DefaultChallenge].
+	WWWAuthenticate string
+
+	// OnReject writes the response for a rejected request. err is an
+	// [*AccessError] wrapping ErrUnauthenticated (status 401),
+	// ErrAmbiguousPath (400) or another reason (403); [StatusOf] returns
+	// the status. The reason is recorded with the problem package's
+	// SetReason for an access log before OnReject is called. Default:
+	// the generic RFC 9457 problem response for that status, with
+	// WWW-Authenticate on a 401. Never echo request data in the response.
+	OnReject func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// Middleware enforces role-based access control. Per-route guards come
+// from [Middleware.Require], [Middleware.RequireAny],
+// [Middleware.RequireRole], [Middleware.RequireOwner] and
+// [Middleware.Guard]; [Middleware.Handler] enforces the optional rule
+// table.
+//
+// A Middleware is safe for concurrent use, including [Middleware.SetPolicy]
+// while serving. The zero Middleware is valid and fails closed: it has no
+// policy, so it answers 401 without an identity and 403 with one, and it
+// has no rules.
+type Middleware struct {
+	policy    atomic.Pointer[Policy]
+	rules     *ruleTable
+	scoped    []identity.Method
+	challenge string
+	onReject  func(w http.ResponseWriter, r *http.Request, err error)
+
+	mu       sync.Mutex
+	required map[string]struct{} // permissions guards and rules require
+}
+
+// New validates opts and returns a Middleware. Every problem is reported:
+// the error joins one [*PolicyError] or [*OptionError] per problem.
+func New(opts Options) (*Middleware, error) {
+	m := &Middleware{onReject: opts.OnReject, challenge: DefaultChallenge}
+	var errs []error
+	if opts.Policy == nil {
+		errs = append(errs, &OptionError{Field: "Policy", Err: ErrNoPolicy})
+	} else {
+		m.policy.Store(opts.Policy)
+	}
+	if opts.WWWAuthenticate != "" {
+		if !validHeaderValue(opts.WWWAuthenticate) {
+			errs = append(errs, &OptionError{Field: "WWWAuthenticate", Value: opts.WWWAuthenticate, Err: ErrInvalidOption,
+				reason: errors.New("must be a non-empty header value without control characters")})
+		}
+		m.challenge = opts.WWWAuthenticate
+	}
+	for i, meth := range opts.ScopedMethods {
+		if meth == "" {
+			errs = append(errs, &OptionError{Field: fmt.Sprintf("ScopedMethods[%d]", i), Err: ErrInvalidOption, reason: errEmptyName})
+		}
+	}
+	m.scoped = slices.Clone(opts.ScopedMethods)
+	if len(opts.Rules) > 0 {
+		t, rerrs := compileRules(m, opts.Rules)
+		errs = append(errs, rerrs...)
+		m.rules = t
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return m, nil
+}
+
+// MustNew is like [New] but panics on error.
+func MustNew(opts Options) *Middleware {
+	m, err := New(opts)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+func validHeaderValue(s string) bool {
+	if strings.TrimSpace(s) == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// Policy returns the policy in force, or nil for the zero Middleware.
+func (m *Middleware) Policy() *Policy { return m.policy.Load() }
+
+// SetPolicy replaces the policy in force, atomically: each request is
+// decided entirely under the old policy or entirely under the new one.
+// Guards and rules keep working, since they name permissions and roles,
+// not a policy. A nil p is refused with [ErrNoPolicy].
+func (m *Middleware) SetPolicy(p *Policy) error {
+	if p == nil {
+		return &OptionError{Field: "SetPolicy", Err: ErrNoPolicy}
+	}
+	m.policy.Store(p)
+	return nil
+}
+
+// Can reports whether id may use perm on every resource under the policy
+// in force, taking scopes into account when id's method is one of
+// Options.ScopedMethods. It does not allocate.
+func (m *Middleware) Can(id identity.Identity, perm string) bool {
+	p := m.policy.Load()
+	if p == nil || checkPermission(perm, true) != nil || p.grant(id, perm) != Allowed {
+		return false
+	}
+	return !m.isScoped(id) || scopeCovers(id, perm)
+}
+
+func (m *Middleware) isScoped(id identity.Identity) bool {
+	return len(m.scoped) > 0 && slices.Contains(m.scoped, id.Method())
+}
+
+// scopeCovers reports whether one of id's scopes covers perm. Scopes that
+// are not well-formed permissions cover nothing.
+func scopeCovers(id identity.Identity, perm string) bool {
+	for i, n := 0, id.NumScopes(); i < n; i++ {
+		s := id.Scope(i)
+		if checkPermission(s, true) == nil && covers(s, perm) {
+			return true
+		}
+	}
+	return false
+}
+
+// reject records err and writes the rejection.
+func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error) {
+	problem.SetReason(r, err)
+	if m.onReject != nil {
+		m.onReject(w, r, err)
+		return
+	}
+	status := http.StatusForbidden
+	if ae, ok := err.(*AccessError); ok {
+		status = ae.Status
+	}
+	if status == http.StatusUnauthorized {
+		challenge := m.challenge
+		if challenge == "" {
+			challenge = DefaultChallenge
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+	}
+	problem.Write(w, status)
+}
+
+// principal returns the authenticated identity of r and the policy in
+// force, or the reason to reject.
+func (m *Middleware) principal(r *http.Request) (identity.Identity, *Policy, error) {
+	id, ok := identity.FromRequest(r)
+	if !ok || id.Subject() == "" {
+		return identity.Identity{}, nil, errUnauthenticated
+	}
+	p := m.policy.Load()
+	if p == nil {
+		return id, nil, errNoPolicy
+	}
+	return id, p, nil
+}
+
+func (m *Middleware) register(perms ...[]string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.required == nil {
+		m.required = make(map[string]struct{})
+	}
+	for _, ps := range perms {
+		for _, p := range ps {
+			m.required[p] = struct{}{}
+		}
+	}
+}
+
+// Required returns every permission the guards and rules of m require,
+// sorted.
+func (m *Middleware) Required() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]string, 0, len(m.required))
+	for p := range m.required {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Matrix returns the effective permission matrix of the policy in force,
+// with a column for every permission a guard or rule requires, so that a
+// requirement no role can meet shows up as an empty column. It returns nil
+// for the zero Middleware.
+func (m *Middleware) Matrix() *Matrix {
+	p := m.policy.Load()
+	if p == nil {
+		return nil
+	}
+	return p.Matrix(m.Required()...)
+}
+
+// MatrixHandler serves [Middleware.Matrix] as JSON to GET and HEAD
+// requests, for periodic access reviews. The matrix describes the whole
+// authorization model: serve it only behind a guard such as
+// m.RequireRole("admin").
+func (m *Middleware) MatrixHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			problem.Write(w, http.StatusMethodNotAllowed)
+			return
+		}
+		body, err := json.Marshal(m.Matrix())
+		if err != nil {
+			problem.Write(w, http.StatusInternalServerError)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		if r.Method == http.MethodHead {
+			return
+		}
+		_, _ = w.Write(append(body, '\n'))
+	})
+}

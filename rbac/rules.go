@@ -1,0 +1,620 @@
+package rbac
+
+import (
+	"errors"
+	"fmt"
+	"go/token"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/httpguard/httpguard/identity"
+)
+
+// Rule is one entry of the rule table (Options.Rules): the requests its
+// Pattern matches need its Requirement, or nothing when AllowAnonymous is
+// set.
+type Rule struct {
+	// Pattern selects requests with the syntax of [net/http.ServeMux]
+	// patterns, without a host: "[METHOD ]/path", where path segments are
+	// literals, "{name}" wildcards, a final "{name...}", a trailing "/"
+	// for a whole subtree, or a final "{$}" for the path ending in "/"
+	// only. A GET pattern also matches HEAD. When several rules match, the
+	// most specific wins, as in ServeMux; two rules that overlap with
+	// neither more specific, or that differ only in letter case, are an
+	// error.
+	Pattern string
+	// Requirement is what matching requests need.
+	Requirement
+	// AllowAnonymous lets matching requests through without an identity
+	// and without any check: a login page, a health probe. The
+	// Requirement must then be empty.
+	AllowAnonymous bool
+}
+
+// pattern is a compiled Rule.Pattern.
+type pattern struct {
+	str    string
+	method string // "" for every method
+	segs   []pseg
+}
+
+type pseg struct {
+	lit   string // a literal segment, unescaped
+	name  string // the wildcard's name, "" for a trailing "/"
+	wild  bool   // {name}
+	multi bool   // {name...} or a trailing "/"
+	end   bool   // {$}
+}
+
+var (
+	errPatternEmpty  = errors.New("empty pattern")
+	errPatternHost   = errors.New("the path must start with '/' (host patterns are not supported)")
+	errPatternMethod = errors.New("invalid method")
+	errPatternSeg    = errors.New("empty, '.' or '..' segment, or a literal with '/', '\\', '{' or '}'")
+	errPatternWild   = errors.New("invalid wildcard: it must be a whole segment {name}, {name...} last, or {$} last")
+	errPatternDup    = errors.New("duplicate wildcard name")
+)
+
+func parsePattern(s string) (*pattern, error) {
+	p := &pattern{str: s}
+	rest := strings.TrimSpace(s)
+	if rest == "" {
+		return nil, errPatternEmpty
+	}
+	if i := strings.IndexAny(rest, " \t"); i >= 0 {
+		p.method, rest = rest[:i], strings.TrimLeft(rest[i:], " \t")
+		for j := 0; j < len(p.method); j++ {
+			if !isTokenChar(p.method[j]) {
+				return nil, errPatternMethod
+			}
+		}
+	}
+	if rest == "" || rest[0] != '/' {
+		return nil, errPatternHost
+	}
+	if rest == "/" {
+		p.segs = []pseg{{multi: true}}
+		return p, nil
+	}
+	parts := strings.Split(rest[1:], "/")
+	names := map[string]bool{}
+	for i, part := range parts {
+		last := i == len(parts)-1
+		switch {
+		case part == "" && last:
+			p.segs = append(p.segs, pseg{multi: true})
+		case strings.HasPrefix(part, "{"):
+			if !strings.HasSuffix(part, "}") || strings.ContainsAny(part[1:len(part)-1], "{}") {
+				return nil, errPatternWild
+			}
+			name := part[1 : len(part)-1]
+			seg := pseg{wild: true}
+			switch {
+			case name == "$":
+				if !last {
+					return nil, errPatternWild
+				}
+				seg = pseg{end: true}
+			case strings.HasSuffix(name, "..."):
+				if !last {
+					return nil, errPatternWild
+				}
+				name = strings.TrimSuffix(name, "...")
+				seg = pseg{multi: true}
+			}
+			if !seg.end {
+				if !token.IsIdentifier(name) {
+					return nil, errPatternWild
+				}
+				if names[name] {
+					return nil, errPatternDup
+				}
+				names[name] = true
+				seg.name = name
+			}
+			p.segs = append(p.segs, seg)
+		default:
+			lit, err := url.PathUnescape(part)
+			if err != nil || lit == "" || lit == "." || lit == ".." || strings.ContainsAny(lit, "/\\{}") {
+				return nil, errPatternSeg
+			}
+			p.segs = append(p.segs, pseg{lit: lit})
+		}
+	}
+	return p, nil
+}
+
+func isTokenChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// relationship between the request sets two patterns match, as in
+// net/http's routing.
+type relationship uint8
+
+const (
+	equivalent relationship = iota
+	moreGeneral
+	moreSpecific
+	disjoint
+	overlaps
+)
+
+func inverse(r relationship) relationship {
+	switch r {
+	case moreGeneral:
+		return moreSpecific
+	case moreSpecific:
+		return moreGeneral
+	}
+	return r
+}
+
+func combine(r1, r2 relationship) relationship {
+	switch r1 {
+	case equivalent:
+		return r2
+	case disjoint:
+		return disjoint
+	case overlaps:
+		if r2 == disjoint {
+			return disjoint
+		}
+		return overlaps
+	default: // moreGeneral, moreSpecific
+		switch r2 {
+		case equivalent:
+			return r1
+		case inverse(r1):
+			return overlaps
+		default:
+			return r2
+		}
+	}
+}
+
+// compare relates p1 to p2, comparing literals without regard to ASCII
+// letter case so that patterns differing only in case are equivalent.
+func (p1 *pattern) compare(p2 *pattern) relationship {
+	var mrel relationship
+	switch {
+	case p1.method == p2.method:
+		mrel = equivalent
+	case p1.method == "":
+		mrel = moreGeneral
+	case p2.method == "":
+		mrel = moreSpecific
+	case p1.method == http.MethodGet && p2.method == http.MethodHead:
+		mrel = moreGeneral
+	case p1.method == http.MethodHead && p2.method == http.MethodGet:
+		mrel = moreSpecific
+	default:
+		return disjoint
+	}
+	return combine(mrel, p1.comparePaths(p2))
+}
+
+func (p1 *pattern) comparePaths(p2 *pattern) relationship {
+	s1, s2 := p1.segs, p2.segs
+	last1, last2 := s1[len(s1)-1], s2[len(s2)-1]
+	if len(s1) != len(s2) && !last1.multi && !last2.multi {
+		return disjoint
+	}
+	rel := equivalent
+	for ; len(s1) > 0 && len(s2) > 0; s1, s2 = s1[1:], s2[1:] {
+		rel = combine(rel, compareSegs(s1[0], s2[0]))
+		if rel == disjoint {
+			return rel
+		}
+	}
+	switch {
+	case len(s1) == 0 && len(s2) == 0:
+		return rel
+	case len(s1) < len(s2) && last1.multi:
+		return combine(rel, moreGeneral)
+	case len(s2) < len(s1) && last2.multi:
+		return combine(rel, moreSpecific)
+	}
+	return disjoint
+}
+
+func compareSegs(a, b pseg) relationship {
+	switch {
+	case a.multi && b.multi:
+		return equivalent
+	case a.multi:
+		return moreGeneral
+	case b.multi:
+		return moreSpecific
+	case a.end && b.end:
+		return equivalent
+	case a.end || b.end:
+		return disjoint
+	case a.wild && b.wild:
+		return equivalent
+	case a.wild:
+		return moreGeneral
+	case b.wild:
+		return moreSpecific
+	case equalFoldASCII(a.lit, b.lit):
+		return equivalent
+	}
+	return disjoint
+}
+
+// equalFoldASCII compares s and t with ASCII letters folded and every other
+// byte compared exactly. It does not allocate.
+func equalFoldASCII(s, t string) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		a, b := s[i], t[i]
+		if a == b {
+			continue
+		}
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
+}
+
+// matchMethod reports whether the pattern's method accepts method.
+func (p *pattern) matchMethod(method string, fold bool) bool {
+	switch {
+	case p.method == "":
+		return true
+	case p.method == method, fold && equalFoldASCII(p.method, method):
+		return true
+	case p.method == http.MethodGet:
+		return method == http.MethodHead || fold && equalFoldASCII(method, http.MethodHead)
+	}
+	return false
+}
+
+// matchPath reports whether the decoded path p, which starts with '/',
+// matches. A path is read as the segments between its slashes: "/" is one
+// empty segment, "/a/" is "a" then an empty segment, "//a" is an empty
+// segment then "a". It does not allocate.
+func (p *pattern) matchPath(path string, fold bool) bool {
+	rest, atEnd := path[1:], false
+	for _, s := range p.segs {
+		if atEnd {
+			return false
+		}
+		if s.multi {
+			return true
+		}
+		var seg string
+		if j := strings.IndexByte(rest, '/'); j >= 0 {
+			seg, rest = rest[:j], rest[j+1:]
+		} else {
+			seg, atEnd = rest, true
+		}
+		switch {
+		case s.end:
+			if seg != "" || !atEnd {
+				return false
+			}
+		case s.wild:
+			if seg == "" {
+				return false
+			}
+		case fold:
+			if !equalFoldASCII(seg, s.lit) {
+				return false
+			}
+		default:
+			if seg != s.lit {
+				return false
+			}
+		}
+	}
+	return atEnd
+}
+
+// setPathValues sets the pattern's wildcards from path, which it matched.
+func (p *pattern) setPathValues(r *http.Request, path string) {
+	rest := path[1:]
+	for _, s := range p.segs {
+		if s.multi {
+			if s.name != "" {
+				r.SetPathValue(s.name, rest)
+			}
+			return
+		}
+		seg := rest
+		if j := strings.IndexByte(rest, '/'); j >= 0 {
+			seg, rest = rest[:j], rest[j+1:]
+		} else {
+			rest = ""
+		}
+		if s.wild {
+			r.SetPathValue(s.name, seg)
+		}
+	}
+}
+
+// compiledRule is a validated Rule.
+type compiledRule struct {
+	pat       *pattern
+	req       *compiledReq // nil when anonymous
+	anonymous bool
+}
+
+// ruleTable holds the rules ordered so that a rule comes before every
+// rule it is more specific than: the first match is the most specific.
+type ruleTable struct {
+	rules []compiledRule
+}
+
+func compileRules(m *Middleware, rules []Rule) (*ruleTable, []error) {
+	var errs []error
+	var compiled []compiledRule
+	for i, rule := range rules {
+		field := fmt.Sprintf("Rules[%d]", i)
+		pat, err := parsePattern(rule.Pattern)
+		if err != nil {
+			errs = append(errs, &OptionError{Field: field + ".Pattern", Value: rule.Pattern, Err: ErrInvalidPattern, reason: err})
+			continue
+		}
+		cr := compiledRule{pat: pat, anonymous: rule.AllowAnonymous}
+		if rule.AllowAnonymous {
+			r := rule.Requirement
+			if len(r.Permissions)+len(r.AnyPermission)+len(r.Roles) > 0 || r.Owner != nil || r.Authenticated {
+				errs = append(errs, &OptionError{Field: field, Value: rule.Pattern, Err: ErrInvalidRequirement,
+					reason: errors.New("AllowAnonymous with a Requirement")})
+				continue
+			}
+		} else {
+			req, rerrs := compileRequirement(field, rule.Requirement)
+			if len(rerrs) > 0 {
+				errs = append(errs, rerrs...)
+				continue
+			}
+			cr.req = req
+			m.register(req.permissions())
+		}
+		for j := range compiled {
+			switch compiled[j].pat.compare(pat) {
+			case equivalent:
+				errs = append(errs, &OptionError{Field: field + ".Pattern", Value: rule.Pattern, Err: ErrPatternConflict,
+					reason: fmt.Errorf("matches the same requests as %s", quote(compiled[j].pat.str))})
+			case overlaps:
+				errs = append(errs, &OptionError{Field: field + ".Pattern", Value: rule.Pattern, Err: ErrPatternConflict,
+					reason: fmt.Errorf("overlaps %s and neither is more specific", quote(compiled[j].pat.str))})
+			}
+		}
+		compiled = append(compiled, cr)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	// Order by specificity: repeatedly take a rule that no remaining rule
+	// is more specific than. The relation is a partial order once
+	// conflicts are excluded, so this always progresses.
+	t := &ruleTable{rules: make([]compiledRule, 0, len(compiled))}
+	remaining := compiled
+	for len(remaining) > 0 {
+		for i := range remaining {
+			minimal := true
+			for j := range remaining {
+				if i != j && remaining[j].pat.compare(remaining[i].pat) == moreSpecific {
+					minimal = false
+					break
+				}
+			}
+			if minimal {
+				t.rules = append(t.rules, remaining[i])
+				remaining = append(remaining[:i:i], remaining[i+1:]...)
+				break
+			}
+		}
+	}
+	return t, nil
+}
+
+// match returns the index of the most specific rule matching, or -1.
+func (t *ruleTable) match(method, path string, fold bool) int {
+	for i := range t.rules {
+		p := t.rules[i].pat
+		if p.matchMethod(method, fold) && p.matchPath(path, fold) {
+			return i
+		}
+	}
+	return -1
+}
+
+// ambiguousPath reports whether u's path is one routers disagree about: a
+// control character or backslash, or a percent-encoded byte that is
+// unreserved (RFC 3986 §2.3: letters, digits, "-._~"), a slash, a
+// backslash, a percent sign or a control character. Clients have no reason
+// to send those, and a router that decodes, or does not, or decodes twice,
+// would see a different path than the rule table.
+func ambiguousPath(u *url.URL) bool {
+	for i := 0; i < len(u.Path); i++ {
+		if c := u.Path[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return true
+		}
+	}
+	raw := u.RawPath
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '%' {
+			continue
+		}
+		if i+2 >= len(raw) || !isHex(raw[i+1]) || !isHex(raw[i+2]) {
+			return true
+		}
+		c := unhex(raw[i+1])<<4 | unhex(raw[i+2])
+		switch {
+		case c < 0x20, c == 0x7f, c == '/', c == '\\', c == '%',
+			'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '-', c == '.', c == '_', c == '~':
+			return true
+		}
+		i += 2
+	}
+	return false
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// cleanPath returns the canonical path for p as net/http.ServeMux computes
+// it: rooted, with "." and ".." resolved, repeated slashes collapsed and a
+// trailing slash kept. It allocates only when p is not already clean.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		if len(p) == len(np)+1 && strings.HasPrefix(p, np) {
+			np = p
+		} else {
+			np += "/"
+		}
+	}
+	return np
+}
+
+func hasUpperASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+func hasLowerASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'z' {
+			return true
+		}
+	}
+	return false
+}
+
+// candidates is the set of rules a request could be routed to.
+type candidates struct {
+	idx  [4]int
+	path [4]string
+	n    int
+}
+
+func (c *candidates) add(i int, path string) {
+	if i < 0 {
+		return
+	}
+	for k := 0; k < c.n; k++ {
+		if c.idx[k] == i {
+			return
+		}
+	}
+	c.idx[c.n], c.path[c.n] = i, path
+	c.n++
+}
+
+// Check applies the rule table to r and returns nil if r may proceed, or
+// the reason it may not: an [*AccessError].
+//
+// The table is matched on the path as [net/http.ServeMux] would route it
+// (cleaned: "//", "/./" and "/../" resolved), and also as a router that
+// does not clean paths, or that ignores letter case, would route it. A
+// request must satisfy every rule it could be routed to that way, so
+// neither a non-canonical path nor a change of case can reach a handler
+// under a weaker rule. A path that matches no rule under any reading is
+// rejected with [ErrNoRule]: the table denies by default. A path with
+// ambiguous percent-encoding is rejected with [ErrAmbiguousPath]. Check
+// does not allocate for a clean path unless an OwnerFunc runs.
+func (m *Middleware) Check(r *http.Request) error {
+	t := m.rules
+	if t == nil {
+		return errNoRule
+	}
+	if ambiguousPath(r.URL) {
+		return errAmbiguousPath
+	}
+	raw := r.URL.Path
+	clean := cleanPath(raw)
+	fold := hasUpperASCII(raw) || hasLowerASCII(r.Method)
+	var c candidates
+	c.add(t.match(r.Method, clean, false), clean)
+	if raw != clean && raw != "" && raw[0] == '/' {
+		c.add(t.match(r.Method, raw, false), raw)
+	}
+	if fold {
+		c.add(t.match(r.Method, clean, true), clean)
+		if raw != clean && raw != "" && raw[0] == '/' {
+			c.add(t.match(r.Method, raw, true), raw)
+		}
+	}
+	if c.n == 0 {
+		return errNoRule
+	}
+	var (
+		id     identity.Identity
+		p      *Policy
+		authed bool
+	)
+	for k := 0; k < c.n; k++ {
+		rule := &t.rules[c.idx[k]]
+		if rule.anonymous {
+			continue
+		}
+		if !authed {
+			var err error
+			if id, p, err = m.principal(r); err != nil {
+				return err
+			}
+			authed = true
+		}
+		if err := rule.req.check(m, p, r, id, rule.pat, c.path[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Handler returns a handler that enforces the rule table (Options.Rules)
+// and calls next for requests that pass [Middleware.Check]; others are
+// rejected through Options.OnReject. Without rules, every request is
+// rejected.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := m.Check(r); err != nil {
+			m.reject(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
