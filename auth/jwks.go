@@ -1,0 +1,425 @@
+package auth
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of [JWKSOptions].
+const (
+	DefaultJWKSRefreshInterval    = time.Hour
+	DefaultJWKSMinRefreshInterval = time.Minute
+	DefaultJWKSTimeout            = 5 * time.Second
+	DefaultJWKSMaxBytes           = 256 << 10
+	maxJWKSKeys                   = 100
+)
+
+// JWKSOptions tunes how [NewJWT] fetches JWTOptions.JWKSURL. The zero
+// value uses the defaults.
+type JWKSOptions struct {
+	// HTTPClient fetches the set. Default: a client with Timeout that
+	// follows at most three redirects, to https URLs only.
+	HTTPClient *http.Client
+	// Timeout bounds one fetch. Default [DefaultJWKSTimeout].
+	Timeout time.Duration
+	// RefreshInterval is how old the set may get before it is refetched
+	// in the background (requests keep using the old set meanwhile).
+	// Default [DefaultJWKSRefreshInterval]; at least one minute.
+	RefreshInterval time.Duration
+	// MinRefreshInterval is the least time between two fetches: a token
+	// with an unknown kid triggers a fetch only if the last one is at
+	// least this old, so unknown kids cannot make the service hammer
+	// the identity provider. Default [DefaultJWKSMinRefreshInterval].
+	MinRefreshInterval time.Duration
+	// MaxBytes bounds the size of the document. Default
+	// [DefaultJWKSMaxBytes].
+	MaxBytes int64
+	// DangerouslyAllowHTTP accepts an http JWKSURL, for tests against a
+	// local server only: a key set fetched in clear text can be
+	// replaced on the way.
+	DangerouslyAllowHTTP bool
+}
+
+// jwk is the JSON form of one JSON Web Key (RFC 7517, RFC 7518 §6,
+// RFC 8037).
+type jwk struct {
+	Kty    string   `json:"kty"`
+	Kid    string   `json:"kid,omitempty"`
+	Use    string   `json:"use,omitempty"`
+	KeyOps []string `json:"key_ops,omitempty"`
+	Alg    string   `json:"alg,omitempty"`
+	Crv    string   `json:"crv,omitempty"`
+	N      string   `json:"n,omitempty"`
+	E      string   `json:"e,omitempty"`
+	X      string   `json:"x,omitempty"`
+	Y      string   `json:"y,omitempty"`
+	D      string   `json:"d,omitempty"`
+}
+
+type jwkSet struct {
+	Keys []jwk `json:"keys"`
+}
+
+// ParseJWKS parses a JSON Web Key Set and returns its public signature
+// keys, ready for JWTOptions.Keys. A key's alg jsonMember becomes
+// Key.Algorithm; without one, the key serves the allowed jwtAlgorithms of its
+// type. Keys that are symmetric ("oct"), meant for encryption (use "enc",
+// key_ops without "verify"), carry private material, use an unsupported
+// type or curve, or are RSA keys under 2048 bits are skipped; the
+// returned error lists them (joined), next to the usable keys.
+func ParseJWKS(data []byte) ([]Key, error) {
+	var set jwkSet
+	if err := json.Unmarshal(data, &set); err != nil {
+		return nil, errors.New("auth: JWKS is not a JSON key set")
+	}
+	if len(set.Keys) > maxJWKSKeys {
+		return nil, fmt.Errorf("auth: JWKS has more than %d keys", maxJWKSKeys)
+	}
+	var keys []Key
+	var errs []error
+	for i, j := range set.Keys {
+		k, err := j.key()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("auth: JWKS key %d: %w", i, err))
+			continue
+		}
+		keys = append(keys, k)
+	}
+	return keys, errors.Join(errs...)
+}
+
+var jwkB64 = base64.RawURLEncoding.Strict()
+
+func (j *jwk) key() (Key, error) {
+	if j.D != "" {
+		return Key{}, errors.New("contains private key material")
+	}
+	if j.Use != "" && j.Use != "sig" {
+		return Key{}, errors.New("not a signature key")
+	}
+	if j.KeyOps != nil {
+		ok := false
+		for _, op := range j.KeyOps {
+			ok = ok || op == "verify"
+		}
+		if !ok {
+			return Key{}, errors.New("key_ops does not include verify")
+		}
+	}
+	if len(j.Kid) > maxKIDLen {
+		return Key{}, errors.New("kid too long")
+	}
+	k := Key{ID: j.Kid, Algorithm: j.Alg}
+	switch j.Kty {
+	case "RSA":
+		nb, err := jwkB64.DecodeString(j.N)
+		if err != nil || len(nb) == 0 || nb[0] == 0 {
+			return Key{}, errors.New("invalid RSA modulus")
+		}
+		eb, err := jwkB64.DecodeString(j.E)
+		if err != nil || len(eb) == 0 || len(eb) > 4 || eb[0] == 0 {
+			return Key{}, errors.New("invalid RSA exponent")
+		}
+		e := 0
+		for _, b := range eb {
+			e = e<<8 | int(b)
+		}
+		if e < 3 || e%2 == 0 || e > 1<<31-1 {
+			return Key{}, errors.New("invalid RSA exponent")
+		}
+		n := new(big.Int).SetBytes(nb)
+		if n.BitLen() < minRSABits {
+			return Key{}, fmt.Errorf("RSA key of %d bits", n.BitLen())
+		}
+		k.Key = &rsa.PublicKey{N: n, E: e}
+	case "EC":
+		var curve elliptic.Curve
+		size := 0
+		switch j.Crv {
+		case "P-256":
+			curve, size = elliptic.P256(), 32
+		case "P-384":
+			curve, size = elliptic.P384(), 48
+		default:
+			return Key{}, errors.New("unsupported curve")
+		}
+		x, errx := jwkB64.DecodeString(j.X)
+		y, erry := jwkB64.DecodeString(j.Y)
+		if errx != nil || erry != nil || len(x) != size || len(y) != size {
+			return Key{}, errors.New("invalid EC point")
+		}
+		pt := append(append([]byte{4}, x...), y...)
+		pub, err := ecdsa.ParseUncompressedPublicKey(curve, pt)
+		if err != nil {
+			return Key{}, errors.New("invalid EC point")
+		}
+		k.Key = pub
+	case "OKP":
+		if j.Crv != "Ed25519" {
+			return Key{}, errors.New("unsupported curve")
+		}
+		x, err := jwkB64.DecodeString(j.X)
+		if err != nil || len(x) != ed25519.PublicKeySize {
+			return Key{}, errors.New("invalid Ed25519 key")
+		}
+		k.Key = ed25519.PublicKey(x)
+	case "oct":
+		return Key{}, errors.New("symmetric keys are never taken from a JWKS")
+	default:
+		return Key{}, errors.New("unsupported key type")
+	}
+	return k, nil
+}
+
+// marshalJWKS renders the public halves of keys as a JWKS. HMAC secrets
+// are never published.
+func marshalJWKS(keys []Key) ([]byte, error) {
+	set := jwkSet{Keys: []jwk{}}
+	for _, k := range keys {
+		j := jwk{Kid: k.ID, Alg: k.Algorithm, Use: "sig"}
+		switch key := k.Key.(type) {
+		case ed25519.PrivateKey:
+			j.Kty, j.Crv, j.X = "OKP", "Ed25519", jwkB64.EncodeToString(key.Public().(ed25519.PublicKey))
+		case ed25519.PublicKey:
+			j.Kty, j.Crv, j.X = "OKP", "Ed25519", jwkB64.EncodeToString(key)
+		case *ecdsa.PrivateKey, *ecdsa.PublicKey:
+			pub, ok := key.(*ecdsa.PublicKey)
+			if !ok {
+				pub = &key.(*ecdsa.PrivateKey).PublicKey
+			}
+			var err error
+			if j, err = ecJWK(k, pub); err != nil {
+				return nil, err
+			}
+		case *rsa.PrivateKey:
+			j.Kty, j.N, j.E = "RSA", jwkB64.EncodeToString(key.N.Bytes()), jwkB64.EncodeToString(big.NewInt(int64(key.E)).Bytes())
+		case *rsa.PublicKey:
+			j.Kty, j.N, j.E = "RSA", jwkB64.EncodeToString(key.N.Bytes()), jwkB64.EncodeToString(big.NewInt(int64(key.E)).Bytes())
+		default:
+			continue
+		}
+		set.Keys = append(set.Keys, j)
+	}
+	return json.Marshal(set)
+}
+
+func ecJWK(k Key, pub *ecdsa.PublicKey) (jwk, error) {
+	j := jwk{Kid: k.ID, Alg: k.Algorithm, Use: "sig", Kty: "EC"}
+	size := 0
+	switch pub.Curve {
+	case elliptic.P256():
+		j.Crv, size = "P-256", 32
+	case elliptic.P384():
+		j.Crv, size = "P-384", 48
+	default:
+		return jwk{}, errors.New("auth: unsupported curve")
+	}
+	b, err := pub.Bytes()
+	if err != nil || len(b) != 1+2*size {
+		return jwk{}, errors.New("auth: invalid EC key")
+	}
+	j.X = jwkB64.EncodeToString(b[1 : 1+size])
+	j.Y = jwkB64.EncodeToString(b[1+size:])
+	return j, nil
+}
+
+// remoteKeySet is a JWKS fetched over HTTPS, cached and refreshed.
+type remoteKeySet struct {
+	url        string
+	client     *http.Client
+	timeout    time.Duration
+	refresh    time.Duration
+	minRefresh time.Duration
+	maxBytes   int64
+	algs       []string
+	now        func() time.Time
+
+	set       atomic.Pointer[keySet]
+	fetchedAt atomic.Int64 // unix nanoseconds of the last successful fetch
+
+	mu          sync.Mutex
+	inflight    chan struct{}
+	lastAttempt time.Time
+	lastErr     error
+}
+
+func newRemoteKeySet(raw string, o JWKSOptions, algs []string) (*remoteKeySet, error) {
+	var errs []error
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "" || u.User != nil || u.Fragment != "":
+		errs = append(errs, errors.New("auth: JWTOptions.JWKSURL must be an absolute https URL without user info or fragment"))
+	case u.Scheme == "http" && o.DangerouslyAllowHTTP:
+	case u.Scheme != "https":
+		errs = append(errs, errors.New("auth: JWTOptions.JWKSURL must use https"))
+	}
+	r := &remoteKeySet{
+		url: raw, client: o.HTTPClient, timeout: o.Timeout, refresh: o.RefreshInterval,
+		minRefresh: o.MinRefreshInterval, maxBytes: o.MaxBytes, algs: algs, now: time.Now,
+	}
+	if r.timeout == 0 {
+		r.timeout = DefaultJWKSTimeout
+	}
+	if r.refresh == 0 {
+		r.refresh = DefaultJWKSRefreshInterval
+	}
+	if r.minRefresh == 0 {
+		r.minRefresh = DefaultJWKSMinRefreshInterval
+	}
+	if r.maxBytes == 0 {
+		r.maxBytes = DefaultJWKSMaxBytes
+	}
+	switch {
+	case r.timeout < 0 || r.timeout > time.Minute:
+		errs = append(errs, errors.New("auth: JWKSOptions.Timeout must be between 0 and one minute"))
+	case r.minRefresh < time.Second:
+		errs = append(errs, errors.New("auth: JWKSOptions.MinRefreshInterval must be at least one second"))
+	case r.refresh < r.minRefresh:
+		errs = append(errs, errors.New("auth: JWKSOptions.RefreshInterval must not be shorter than MinRefreshInterval"))
+	case r.maxBytes < 1024 || r.maxBytes > 16<<20:
+		errs = append(errs, errors.New("auth: JWKSOptions.MaxBytes must be between 1 KiB and 16 MiB"))
+	}
+	if r.client == nil {
+		r.client = &http.Client{
+			Timeout: r.timeout,
+			CheckRedirect: func(req *http.Request, via []*http.Request) error {
+				if len(via) >= 3 || req.URL.Scheme != "https" {
+					return errors.New("auth: JWKS redirect refused")
+				}
+				return nil
+			},
+		}
+	}
+	return r, errors.Join(errs...)
+}
+
+// current returns the last fetched set, or nil.
+func (r *remoteKeySet) current() *keySet { return r.set.Load() }
+
+// keySetFor returns the set holding a key for (kid, alg), fetching when
+// the set is missing, or when kid is unknown and the last fetch is older
+// than minRefresh. A stale set is refreshed in the background.
+func (r *remoteKeySet) keySetFor(ctx context.Context, kid string, hasKID bool, alg string) (*keySet, error) {
+	if ks := r.current(); ks != nil {
+		if ks.lookup(kid, hasKID, alg) != nil {
+			if time.Duration(r.now().UnixNano()-r.fetchedAt.Load()) > r.refresh {
+				go func() { _ = r.fetchOnce(context.Background()) }()
+			}
+			return ks, nil
+		}
+	}
+	err := r.fetchOnce(ctx)
+	ks := r.current()
+	if ks == nil {
+		if err == nil {
+			err = errors.New("no key set")
+		}
+		return nil, errors.Join(ErrKeySetUnavailable, err)
+	}
+	if ks.lookup(kid, hasKID, alg) == nil {
+		return nil, ErrTokenUnknownKey
+	}
+	return ks, nil
+}
+
+var errJWKSThrottled = errors.New("auth: JWKS fetched too recently")
+
+// fetchOnce fetches the set unless a fetch is in flight (then it waits for
+// that one) or the last attempt is younger than minRefresh.
+func (r *remoteKeySet) fetchOnce(ctx context.Context) error {
+	r.mu.Lock()
+	if ch := r.inflight; ch != nil {
+		r.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		r.mu.Lock()
+		err := r.lastErr
+		r.mu.Unlock()
+		return err
+	}
+	now := r.now()
+	if !r.lastAttempt.IsZero() && now.Sub(r.lastAttempt) < r.minRefresh {
+		err := r.lastErr
+		r.mu.Unlock()
+		if err == nil {
+			err = errJWKSThrottled
+		}
+		return err
+	}
+	ch := make(chan struct{})
+	r.inflight, r.lastAttempt = ch, now
+	r.mu.Unlock()
+
+	// The fetch has its own deadline, not the request's: waiters share
+	// it, and one cancelled request must not fail it for the others.
+	fctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	ks, err := r.fetch(fctx)
+	cancel()
+
+	r.mu.Lock()
+	r.lastErr = err
+	if err == nil {
+		r.set.Store(ks)
+		r.fetchedAt.Store(r.now().UnixNano())
+	}
+	r.inflight = nil
+	close(ch)
+	r.mu.Unlock()
+	return err
+}
+
+func (r *remoteKeySet) fetch(ctx context.Context) (*keySet, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("auth: JWKS fetch: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("auth: JWKS fetch: status %d", resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, r.maxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("auth: JWKS fetch: %w", err)
+	}
+	if int64(len(body)) > r.maxBytes {
+		return nil, fmt.Errorf("auth: JWKS larger than %d bytes", r.maxBytes)
+	}
+	keys, _ := ParseJWKS(body) // unusable keys are skipped
+	var vks []*verKey
+	for i, k := range keys {
+		if k.Algorithm != "" && jwtAlgorithms[k.Algorithm].kind == 0 {
+			continue
+		}
+		vk, err := compileKey(i, k, r.algs)
+		if err != nil {
+			continue // a key for an algorithm this service does not allow
+		}
+		vks = append(vks, vk)
+	}
+	if len(vks) == 0 {
+		return nil, errors.New("auth: JWKS has no key usable with the allowed jwtAlgorithms")
+	}
+	return newKeySet(vks), nil
+}

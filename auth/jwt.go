@@ -1,0 +1,608 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// Defaults and bounds of [JWTOptions].
+const (
+	// DefaultMaxTokenBytes is the default JWTOptions.MaxTokenBytes.
+	DefaultMaxTokenBytes = 8 << 10
+	// MaxLeeway is the largest JWTOptions.Leeway accepted.
+	MaxLeeway = 5 * time.Minute
+	// DefaultRealm is the default realm of the WWW-Authenticate challenge.
+	DefaultRealm = "api"
+	// TypeAccessToken is the typ of a JWT access token (RFC 9068).
+	TypeAccessToken = "at+jwt"
+)
+
+// JWTOptions configures [NewJWT]. NewJWT copies what it needs: mutating
+// the options or their slices afterwards has no effect.
+type JWTOptions struct {
+	// Algorithms is the allowlist of JWS jwtAlgorithms (see [AlgHS256] and
+	// its siblings). Required: there is no default, "none" in any
+	// casing is an error, and a list that mixes HMAC with public-key
+	// jwtAlgorithms is an error (RFC 8725 §3.1), which together rule out
+	// algorithm confusion.
+	Algorithms []string
+
+	// Keys are the verification keys. A token's kid selects among them
+	// by exact match; a token without kid is verified only by keys
+	// without ID. At least one key or a JWKSURL is required.
+	Keys []Key
+
+	// JWKSURL is an https URL of a JSON Web Key Set (RFC 7517), such as
+	// an identity provider's jwks_uri. Its keys are fetched when first
+	// needed, refreshed every JWKS.RefreshInterval, and refetched early
+	// (at most once per JWKS.MinRefreshInterval) when a token names an
+	// unknown kid, so keys rotate without a restart. Symmetric ("oct")
+	// keys in the set are ignored. Default: none.
+	JWKSURL string
+	// JWKS tunes the fetching of JWKSURL.
+	JWKS JWKSOptions
+
+	// Issuer, when set, is the required iss claim (exact match).
+	Issuer string
+	// Audience, when set, must be one of the token's aud values: the
+	// identifier of this service. Set it whenever the issuer serves more
+	// than one service (RFC 8725 §3.9).
+	Audience string
+	// Type, when set, is the required typ header, compared without case
+	// and ignoring an "application/" prefix; use [TypeAccessToken] for
+	// RFC 9068 access tokens. Default: typ is not checked.
+	Type string
+
+	// Leeway is the clock skew tolerated on exp, nbf and iat. Default 0;
+	// at most [MaxLeeway].
+	Leeway time.Duration
+	// MaxTokenBytes bounds the token length; longer tokens are rejected
+	// before any decoding. Default [DefaultMaxTokenBytes].
+	MaxTokenBytes int
+
+	// RolesClaim names the claim holding the principal's roles (a string
+	// or an array of strings). Default "roles".
+	RolesClaim string
+	// IdentityClaims lists claims copied into the identity's Claims.
+	// Default none, which keeps the hot path free of a map decode.
+	IdentityClaims []string
+
+	// CookieName, when set, also accepts the token from this cookie. A
+	// request carrying a token in more than one place is rejected.
+	CookieName string
+	// DangerouslyAllowQueryToken accepts the token from the access_token
+	// query parameter (RFC 6750 §2.3), where it leaks into logs, history
+	// and Referer headers. Default false: the query string is ignored.
+	DangerouslyAllowQueryToken bool
+
+	// Denylist, when set, is consulted for the jti of every token, which
+	// then becomes a required claim. Errors from it fail closed (503).
+	Denylist Denylist
+
+	// CacheSize, when positive, caches that many verified tokens, keyed
+	// by a keyed hash of the token. A hit skips the signature check but
+	// still checks expiry and the denylist. Entries die with the key set
+	// that verified them. Default 0: no cache.
+	CacheSize int
+
+	// Realm is the realm of the WWW-Authenticate challenge. Default
+	// [DefaultRealm]. It must be printable ASCII without quotes or
+	// backslashes.
+	Realm string
+
+	// OnReject writes the response for a rejected request; err wraps one
+	// of the package's sentinels. Default: 401 with the RFC 6750
+	// challenge (error="invalid_token" for a bad token), or 503 with
+	// Retry-After when a key set or denylist is unavailable, as an
+	// RFC 9457 problem.
+	OnReject func(w http.ResponseWriter, r *http.Request, err error)
+
+	now func() time.Time // tests
+}
+
+// JWT is the bearer-token middleware built by [NewJWT]. It is safe for
+// concurrent use. The zero value rejects every request with 401.
+type JWT struct {
+	c *jwtConfig
+}
+
+type jwtConfig struct {
+	algs          []string
+	parser        *jwt.Parser
+	keys          *keySet
+	remote        *remoteKeySet
+	typ           string
+	maxToken      int
+	leeway        time.Duration
+	rolesClaim    string
+	needMap       bool
+	idClaims      []string
+	cookie        string
+	query         bool
+	denylist      Denylist
+	cache         *jwtCache
+	onReject      func(http.ResponseWriter, *http.Request, error)
+	now           func() time.Time
+	challenge     string
+	challengeBad  string
+	challengeBusy string
+	keyfunc       jwt.Keyfunc
+}
+
+// NewJWT validates opts and returns the middleware. Every problem in opts
+// is reported, joined with errors.Join.
+func NewJWT(opts JWTOptions) (*JWT, error) {
+	var errs []error
+	c := &jwtConfig{
+		algs:       append([]string(nil), opts.Algorithms...),
+		typ:        opts.Type,
+		maxToken:   opts.MaxTokenBytes,
+		leeway:     opts.Leeway,
+		rolesClaim: opts.RolesClaim,
+		idClaims:   append([]string(nil), opts.IdentityClaims...),
+		cookie:     opts.CookieName,
+		query:      opts.DangerouslyAllowQueryToken,
+		denylist:   opts.Denylist,
+		onReject:   opts.OnReject,
+		now:        opts.now,
+	}
+	if err := checkAlgorithms("JWTOptions.Algorithms", c.algs); err != nil {
+		errs = append(errs, err)
+	}
+	var keys []*verKey
+	for i, k := range opts.Keys {
+		vk, err := compileKey(i, k, c.algs)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		keys = append(keys, vk)
+	}
+	c.keys = newKeySet(keys)
+	if opts.JWKSURL != "" {
+		rk, err := newRemoteKeySet(opts.JWKSURL, opts.JWKS, c.algs)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.remote = rk
+	} else if len(opts.Keys) == 0 {
+		errs = append(errs, errors.New("auth: JWTOptions.Keys or JWTOptions.JWKSURL is required"))
+	}
+	switch {
+	case c.leeway < 0:
+		errs = append(errs, errors.New("auth: JWTOptions.Leeway must not be negative"))
+	case c.leeway > MaxLeeway:
+		errs = append(errs, fmt.Errorf("auth: JWTOptions.Leeway must be at most %s", MaxLeeway))
+	}
+	switch {
+	case c.maxToken == 0:
+		c.maxToken = DefaultMaxTokenBytes
+	case c.maxToken < 64 || c.maxToken > 1<<20:
+		errs = append(errs, errors.New("auth: JWTOptions.MaxTokenBytes must be between 64 and 1 MiB"))
+	}
+	if c.typ != "" && !isHTTPToken(c.typ) {
+		errs = append(errs, errors.New("auth: JWTOptions.Type must be a media type token such as at+jwt"))
+	}
+	if c.rolesClaim == "" {
+		c.rolesClaim = "roles"
+	}
+	c.needMap = c.rolesClaim != "roles" || len(c.idClaims) > 0
+	if c.cookie != "" && !isHTTPToken(c.cookie) {
+		errs = append(errs, errors.New("auth: JWTOptions.CookieName is not a valid cookie name"))
+	}
+	if opts.CacheSize < 0 {
+		errs = append(errs, errors.New("auth: JWTOptions.CacheSize must not be negative"))
+	} else if opts.CacheSize > 0 {
+		c.cache = newJWTCache(opts.CacheSize)
+	}
+	realm := opts.Realm
+	if realm == "" {
+		realm = DefaultRealm
+	}
+	if !jwtRealmOK(realm) {
+		errs = append(errs, errors.New("auth: JWTOptions.Realm must be printable ASCII without quotes or backslashes"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	popts := []jwt.ParserOption{
+		jwt.WithValidMethods(c.algs),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(c.leeway),
+		jwt.WithStrictDecoding(),
+		jwt.WithTimeFunc(c.now),
+	}
+	if opts.Issuer != "" {
+		popts = append(popts, jwt.WithIssuer(opts.Issuer))
+	}
+	if opts.Audience != "" {
+		popts = append(popts, jwt.WithAudience(opts.Audience))
+	}
+	c.parser = jwt.NewParser(popts...)
+	c.keyfunc = c.lookupKeyFromToken
+	c.challenge = `Bearer realm="` + realm + `"`
+	c.challengeBad = c.challenge + `, error="invalid_token", error_description="The access token is invalid"`
+	c.challengeBusy = c.challenge
+	return &JWT{c: c}, nil
+}
+
+// MustNewJWT is like [NewJWT] but panics on an error. Use it only with
+// constant options.
+func MustNewJWT(opts JWTOptions) *JWT {
+	m, err := NewJWT(opts)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// errNotConfigured is the reason the zero JWT rejects every request.
+var errNotConfigured = &tokenError{msg: "auth: JWT middleware not configured (use NewJWT)"}
+
+// Handler returns next wrapped so that it only runs for requests with a
+// valid bearer token; the request's context then carries the token's
+// [identity.Identity] (Method [identity.MethodBearer]).
+func (m *JWT) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := m.Authenticate(r)
+		if err != nil {
+			m.reject(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+	})
+}
+
+// Check reports whether r carries a valid bearer token: nil, or an error
+// wrapping one of the package's sentinels.
+func (m *JWT) Check(r *http.Request) error {
+	_, err := m.Authenticate(r)
+	return err
+}
+
+// Authenticate extracts and verifies r's bearer token and returns its
+// identity.
+func (m *JWT) Authenticate(r *http.Request) (identity.Identity, error) {
+	if m == nil || m.c == nil {
+		return identity.Identity{}, errNotConfigured
+	}
+	tok, err := m.c.extract(r)
+	if err != nil {
+		return identity.Identity{}, err
+	}
+	return m.c.verify(r.Context(), tok)
+}
+
+// Verify verifies a token obtained some other way (a WebSocket
+// subprotocol, a message) exactly as the middleware does.
+func (m *JWT) Verify(ctx context.Context, token string) (identity.Identity, error) {
+	if m == nil || m.c == nil {
+		return identity.Identity{}, errNotConfigured
+	}
+	if len(token) > m.c.maxToken {
+		return identity.Identity{}, ErrTokenTooLarge
+	}
+	if !isB64Token(token) {
+		return identity.Identity{}, ErrTokenMalformed
+	}
+	return m.c.verify(ctx, token)
+}
+
+func (m *JWT) reject(w http.ResponseWriter, r *http.Request, err error) {
+	if m.c != nil && m.c.onReject != nil {
+		m.c.onReject(w, r, err)
+		return
+	}
+	challenge := `Bearer realm="` + DefaultRealm + `"`
+	if m.c != nil {
+		challenge = m.c.challenge
+	}
+	status := http.StatusUnauthorized
+	switch {
+	case errors.Is(err, errNotConfigured):
+	case errors.Is(err, ErrInvalidToken):
+		if m.c != nil {
+			challenge = m.c.challengeBad
+		}
+	case isStoreUnavailable(err):
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "5")
+		problem.Reject(w, r, status, err)
+		return
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	problem.Reject(w, r, status, err)
+}
+
+// accessClaims is the typed claims set decoded on the hot path.
+type accessClaims struct {
+	jwt.RegisteredClaims
+	Scope string           `json:"scope,omitempty"`
+	Scp   jwt.ClaimStrings `json:"scp,omitempty"`
+	Roles jwt.ClaimStrings `json:"roles,omitempty"`
+}
+
+// jwtPayloadPool holds buffers for the decoded claims set.
+var jwtPayloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// verify checks a syntactically valid token.
+func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, error) {
+	if c.cache != nil {
+		if id, ok, err := c.cacheHit(ctx, tok); ok {
+			return id, err
+		}
+	}
+	hseg, rest, ok := strings.Cut(tok, ".")
+	if !ok {
+		return identity.Identity{}, ErrTokenMalformed
+	}
+	pseg, sseg, ok := strings.Cut(rest, ".")
+	if !ok || strings.IndexByte(sseg, '.') >= 0 || sseg == "" || !b64Valid(sseg) {
+		return identity.Identity{}, ErrTokenMalformed
+	}
+	h, ok := scanHeader(hseg)
+	if !ok {
+		return identity.Identity{}, ErrTokenMalformed
+	}
+	if h.crit {
+		return identity.Identity{}, ErrTokenCritical
+	}
+	alg := algName(h.alg, c.algs)
+	if alg == "" {
+		return identity.Identity{}, ErrTokenAlgorithm
+	}
+	if c.typ != "" && (h.typ == nil || h.typEsc || !typMatches(h.typ, c.typ)) {
+		return identity.Identity{}, ErrTokenType
+	}
+	// The claims set is scanned for duplicate names before golang-jwt
+	// decodes it (where the last duplicate would silently win).
+	bp := jwtPayloadPool.Get().(*[]byte)
+	buf := *bp
+	if need := len(pseg)/4*3 + 3; cap(buf) < need {
+		buf = make([]byte, need)
+	}
+	buf = buf[:cap(buf)]
+	n, ok := b64Decode(buf, pseg)
+	if ok {
+		var members [maxClaimMembers]jsonMember
+		var count int
+		count, ok = scanObject(buf[:n], members[:])
+		ok = ok && numericDatesOK(members[:count])
+	}
+	if cap(buf) <= 64<<10 {
+		*bp = buf[:0]
+		jwtPayloadPool.Put(bp)
+	}
+	if !ok {
+		return identity.Identity{}, ErrTokenMalformed
+	}
+
+	// Resolve the key before parsing, with the request's context for a
+	// JWKS fetch; the Keyfunc then finds the same key without I/O.
+	ks, err := c.keySetFor(ctx, tok, hseg, alg)
+	if err != nil {
+		return identity.Identity{}, err
+	}
+	var claims accessClaims
+	if _, err := c.parser.ParseWithClaims(tok, &claims, c.keyfunc); err != nil {
+		return identity.Identity{}, mapJWTError(err)
+	}
+	if claims.Subject == "" {
+		return identity.Identity{}, ErrTokenClaimMissing
+	}
+	if c.denylist != nil {
+		if claims.ID == "" {
+			return identity.Identity{}, ErrTokenClaimMissing
+		}
+		revoked, err := c.denylist.IsRevoked(ctx, claims.ID)
+		if err != nil {
+			return identity.Identity{}, storeUnavailable(err)
+		}
+		if revoked {
+			return identity.Identity{}, ErrTokenRevoked
+		}
+	}
+	id, err := c.identityOf(tok, pseg, &claims)
+	if err != nil {
+		return identity.Identity{}, err
+	}
+	if c.cache != nil {
+		c.cache.add(tok, id, claims.ExpiresAt.Time, claims.ID, ks)
+	}
+	return id, nil
+}
+
+// numericDatesOK reports whether exp, nbf and iat, where present, are
+// JSON numbers: encoding/json would also accept them quoted.
+func numericDatesOK(ms []jsonMember) bool {
+	for _, m := range ms {
+		switch string(m.key) {
+		case "exp", "nbf", "iat":
+			if m.str || len(m.val) == 0 || !(m.val[0] == '-' || '0' <= m.val[0] && m.val[0] <= '9') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// identityOf builds the identity of verified claims.
+func (c *jwtConfig) identityOf(tok, pseg string, cl *accessClaims) (identity.Identity, error) {
+	o := identity.Options{Subject: cl.Subject, Method: identity.MethodBearer}
+	switch {
+	case cl.Scope != "":
+		o.Scopes = strings.Fields(cl.Scope)
+	case len(cl.Scp) > 0:
+		o.Scopes = cl.Scp
+	}
+	o.Roles = cl.Roles
+	if c.needMap {
+		raw, err := jwt.NewParser().DecodeSegment(pseg)
+		if err != nil {
+			return identity.Identity{}, ErrTokenMalformed
+		}
+		var all map[string]any
+		if err := json.Unmarshal(raw, &all); err != nil {
+			return identity.Identity{}, ErrTokenMalformed
+		}
+		if c.rolesClaim != "roles" {
+			o.Roles = nil
+			switch v := all[c.rolesClaim].(type) {
+			case nil:
+			case string:
+				o.Roles = []string{v}
+			case []any:
+				for _, e := range v {
+					s, ok := e.(string)
+					if !ok {
+						return identity.Identity{}, ErrTokenMalformed
+					}
+					o.Roles = append(o.Roles, s)
+				}
+			default:
+				return identity.Identity{}, ErrTokenMalformed
+			}
+		}
+		if len(c.idClaims) > 0 {
+			o.Claims = make(map[string]any, len(c.idClaims))
+			for _, name := range c.idClaims {
+				if v, ok := all[name]; ok {
+					o.Claims[name] = v
+				}
+			}
+		}
+	}
+	_ = tok
+	return identity.New(o), nil
+}
+
+// keySetFor finds the key set holding the key for the token's kid and
+// alg, fetching the JWKS if needed.
+func (c *jwtConfig) keySetFor(ctx context.Context, tok, hseg, alg string) (*keySet, error) {
+	kid, hasKID, ok := headerKID(hseg)
+	if !ok {
+		return nil, ErrTokenUnknownKey
+	}
+	if c.keys.lookup(kid, hasKID, alg) != nil {
+		return c.keys, nil
+	}
+	if c.remote == nil {
+		return nil, ErrTokenUnknownKey
+	}
+	return c.remote.keySetFor(ctx, kid, hasKID, alg)
+}
+
+// lookupKeyFromToken is the golang-jwt Keyfunc: it selects the key by the
+// parsed kid and the (already allowlisted) alg, never from jku, x5u, jwk
+// or x5c, which are ignored.
+func (c *jwtConfig) lookupKeyFromToken(t *jwt.Token) (any, error) {
+	alg := t.Method.Alg()
+	v, hasKID := t.Header["kid"]
+	kid, isStr := v.(string)
+	if hasKID && (!isStr || kid == "" || len(kid) > maxKIDLen) {
+		return nil, ErrTokenUnknownKey
+	}
+	k := c.keys.lookup(kid, hasKID, alg)
+	if k == nil && c.remote != nil {
+		k = c.remote.current().lookup(kid, hasKID, alg)
+	}
+	if k == nil {
+		return nil, ErrTokenUnknownKey
+	}
+	return k.key, nil
+}
+
+// headerKID returns the kid of a header that scanHeader accepted.
+func headerKID(hseg string) (kid string, has, ok bool) {
+	var buf [maxHeaderBytes]byte
+	n, _ := b64Decode(buf[:], hseg)
+	var members [maxHeaderMembers]jsonMember
+	count, _ := scanObject(buf[:n], members[:])
+	for _, m := range members[:count] {
+		if string(m.key) != "kid" {
+			continue
+		}
+		if !m.str || len(m.val) == 0 || len(m.val) > maxKIDLen {
+			return "", true, false
+		}
+		if !m.esc {
+			return string(m.val), true, true
+		}
+		// Rare: a kid spelled with escapes. Decode it like encoding/json.
+		var s string
+		raw := make([]byte, 0, len(m.val)+2)
+		raw = append(append(append(raw, '"'), m.val...), '"')
+		if err := json.Unmarshal(raw, &s); err != nil || s == "" {
+			return "", true, false
+		}
+		return s, true, true
+	}
+	return "", false, true
+}
+
+// mapJWTError turns a golang-jwt error into one of the package sentinels.
+func mapJWTError(err error) error {
+	switch {
+	case errors.Is(err, ErrTokenUnknownKey):
+		return ErrTokenUnknownKey
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return ErrTokenSignature
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return ErrTokenExpired
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return ErrTokenNotYetValid
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return ErrTokenIssuer
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return ErrTokenAudience
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return ErrTokenClaimMissing
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return ErrTokenAlgorithm
+	}
+	return ErrTokenMalformed
+}
+
+// isHTTPToken reports whether s is a non-empty RFC 9110 token.
+func isHTTPToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// jwtRealmOK reports whether s can be placed in a quoted-string as is.
+func jwtRealmOK(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,95 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"hash/maphash"
+	"sync"
+	"time"
+
+	"github.com/httpguard/httpguard/identity"
+)
+
+// jwtCache remembers verified tokens so that a repeated token skips the
+// signature check. Entries are keyed by a keyed hash of the token (the
+// seed is random per process, so an attacker cannot aim collisions) and
+// hold the full token, compared in constant time on every hit. A hit
+// still checks expiry and the denylist, and an entry is only valid while
+// the key set that verified it is current.
+type jwtCache struct {
+	seed maphash.Seed
+	max  int
+	mu   sync.RWMutex
+	m    map[uint64]*jwtCacheEntry
+}
+
+type jwtCacheEntry struct {
+	token string
+	id    identity.Identity
+	exp   time.Time
+	jti   string
+	ks    *keySet
+}
+
+func newJWTCache(max int) *jwtCache {
+	return &jwtCache{seed: maphash.MakeSeed(), max: max, m: make(map[uint64]*jwtCacheEntry, min(max, 1024))}
+}
+
+func (tc *jwtCache) get(tok string) *jwtCacheEntry {
+	h := maphash.String(tc.seed, tok)
+	tc.mu.RLock()
+	e := tc.m[h]
+	tc.mu.RUnlock()
+	if e == nil || len(e.token) != len(tok) || subtle.ConstantTimeCompare([]byte(e.token), []byte(tok)) != 1 {
+		return nil
+	}
+	return e
+}
+
+func (tc *jwtCache) add(tok string, id identity.Identity, exp time.Time, jti string, ks *keySet) {
+	h := maphash.String(tc.seed, tok)
+	e := &jwtCacheEntry{token: tok, id: id, exp: exp, jti: jti, ks: ks}
+	tc.mu.Lock()
+	if _, ok := tc.m[h]; !ok && len(tc.m) >= tc.max {
+		for k := range tc.m { // evict an arbitrary entry
+			delete(tc.m, k)
+			break
+		}
+	}
+	tc.m[h] = e
+	tc.mu.Unlock()
+}
+
+func (tc *jwtCache) remove(tok string) {
+	h := maphash.String(tc.seed, tok)
+	tc.mu.Lock()
+	delete(tc.m, h)
+	tc.mu.Unlock()
+}
+
+// cacheHit answers from the cache. ok is false on a miss, in which case
+// the caller verifies the token in full.
+func (c *jwtConfig) cacheHit(ctx context.Context, tok string) (identity.Identity, bool, error) {
+	e := c.cache.get(tok)
+	if e == nil {
+		return identity.Identity{}, false, nil
+	}
+	if e.ks != c.keys && (c.remote == nil || e.ks != c.remote.current()) {
+		c.cache.remove(tok) // the key set changed: verify again
+		return identity.Identity{}, false, nil
+	}
+	if !c.now().Before(e.exp.Add(c.leeway)) {
+		c.cache.remove(tok)
+		return identity.Identity{}, true, ErrTokenExpired
+	}
+	if c.denylist != nil {
+		revoked, err := c.denylist.IsRevoked(ctx, e.jti)
+		if err != nil {
+			return identity.Identity{}, true, storeUnavailable(err)
+		}
+		if revoked {
+			return identity.Identity{}, true, ErrTokenRevoked
+		}
+	}
+	return e.id, true, nil
+}

@@ -1,0 +1,91 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+)
+
+// tokenError is the type of the bearer-token sentinels: each one unwraps to
+// [ErrInvalidToken], so a caller can test for "any invalid token" with one
+// errors.Is and still log the precise reason.
+// Each also unwraps to the shared [ErrInvalidCredentials], or
+// [ErrMalformedCredentials] for a token that cannot be parsed.
+type tokenError struct {
+	msg       string
+	malformed bool
+}
+
+func (e *tokenError) Error() string { return e.msg }
+func (e *tokenError) Unwrap() []error {
+	if e.malformed {
+		return []error{ErrInvalidToken, ErrMalformedCredentials}
+	}
+	return []error{ErrInvalidToken, ErrInvalidCredentials}
+}
+
+// ErrInvalidToken is what every bearer-token rejection below unwraps to:
+// the request carried a token, and it cannot be accepted. The default
+// response is 401 with WWW-Authenticate: Bearer error="invalid_token".
+var ErrInvalidToken = errors.New("auth: invalid bearer token")
+
+// Reasons a bearer token is rejected. Each unwraps to [ErrInvalidToken].
+// They are values for OnReject and the log; the client only ever sees the
+// generic invalid_token response.
+var (
+	// ErrTokenMalformed: not three base64url segments of JSON, a header
+	// with duplicate or escaped jsonMember names, bad claim types, characters
+	// outside the RFC 6750 token alphabet, or several tokens in one request.
+	ErrTokenMalformed error = &tokenError{msg: "auth: malformed bearer token", malformed: true}
+	// ErrTokenTooLarge: the token is longer than JWTOptions.MaxTokenBytes.
+	ErrTokenTooLarge error = &tokenError{msg: "auth: bearer token too large", malformed: true}
+	// ErrTokenAlgorithm: the alg header is missing, "none" in any casing,
+	// or not in JWTOptions.Algorithms.
+	ErrTokenAlgorithm error = &tokenError{msg: "auth: token algorithm not allowed"}
+	// ErrTokenUnknownKey: no configured (or JWKS) key has the token's kid
+	// and accepts its algorithm.
+	ErrTokenUnknownKey error = &tokenError{msg: "auth: token signed with an unknown key"}
+	// ErrTokenSignature: the signature does not verify.
+	ErrTokenSignature error = &tokenError{msg: "auth: token signature invalid"}
+	// ErrTokenCritical: the header has a crit jsonMember; no JWS extension is
+	// understood, so RFC 7515 §4.1.11 requires rejecting it.
+	ErrTokenCritical error = &tokenError{msg: "auth: token has critical header extensions"}
+	// ErrTokenType: the typ header does not match JWTOptions.Type.
+	ErrTokenType error = &tokenError{msg: "auth: token type not accepted"}
+	// ErrTokenExpired: exp is in the past (beyond the leeway).
+	ErrTokenExpired error = &tokenError{msg: "auth: token expired"}
+	// ErrTokenNotYetValid: nbf, or iat, is in the future (beyond the
+	// leeway).
+	ErrTokenNotYetValid error = &tokenError{msg: "auth: token not valid yet"}
+	// ErrTokenIssuer: iss differs from JWTOptions.Issuer.
+	ErrTokenIssuer error = &tokenError{msg: "auth: token issuer not accepted"}
+	// ErrTokenAudience: aud does not contain JWTOptions.Audience.
+	ErrTokenAudience error = &tokenError{msg: "auth: token audience not accepted"}
+	// ErrTokenClaimMissing: a required claim (exp, sub, or jti when a
+	// denylist is configured) is absent.
+	ErrTokenClaimMissing error = &tokenError{msg: "auth: token misses a required claim"}
+	// ErrTokenRevoked: the token's jti is on the denylist.
+	ErrTokenRevoked error = &tokenError{msg: "auth: token revoked"}
+)
+
+// ErrInsufficientScope is the reason [RequireScopes] rejects an
+// authenticated request whose identity lacks a required scope: 403 with
+// WWW-Authenticate: Bearer error="insufficient_scope" (RFC 6750 §3.1).
+var ErrInsufficientScope = errors.New("auth: insufficient scope")
+
+// ErrKeySetUnavailable is the reason a token is rejected when the JWKS
+// needed to verify it could not be fetched (network error, timeout, an
+// oversized or invalid document). The default response is 503 with
+// Retry-After, not 401: the token may be fine.
+var ErrKeySetUnavailable = errors.New("auth: JWKS unavailable")
+
+// errNoToken is the reason for a request without a bearer token.
+var errNoToken = fmt.Errorf("%w: no bearer token", ErrNoCredentials)
+
+// storeUnavailable wraps the error of a store that could not answer.
+func storeUnavailable(err error) error { return fmt.Errorf("%w: %w", ErrUnavailable, err) }
+
+// isStoreUnavailable reports whether err means "try again later" rather
+// than "bad credentials".
+func isStoreUnavailable(err error) bool {
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, ErrKeySetUnavailable)
+}

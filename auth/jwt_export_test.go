@@ -1,0 +1,15 @@
+package auth
+
+import "time"
+
+// WithJWTClock returns o with its clock replaced, for tests.
+func WithJWTClock(o JWTOptions, now func() time.Time) JWTOptions {
+	o.now = now
+	return o
+}
+
+// WithIssuerClock returns o with its clock replaced, for tests.
+func WithIssuerClock(o IssuerOptions, now func() time.Time) IssuerOptions {
+	o.now = now
+	return o
+}

@@ -1,0 +1,115 @@
+package auth
+
+import (
+	"net/http"
+	"net/url"
+)
+
+// extract returns the one bearer token of r. No token at all is the
+// no-credentials error; a token in several places, two Authorization
+// headers, or a malformed Bearer credential is ErrTokenMalformed.
+func (c *jwtConfig) extract(r *http.Request) (string, error) {
+	var tok string
+	found := 0
+	switch vals := r.Header["Authorization"]; len(vals) {
+	case 0:
+	case 1:
+		t, isBearer, err := parseBearer(vals[0])
+		if err != nil {
+			return "", err
+		}
+		if isBearer {
+			tok, found = t, 1
+		}
+	default:
+		return "", ErrTokenMalformed
+	}
+	if c.cookie != "" {
+		switch cs := r.CookiesNamed(c.cookie); len(cs) {
+		case 0:
+		case 1:
+			tok = cs[0].Value
+			found++
+		default:
+			return "", ErrTokenMalformed
+		}
+	}
+	if c.query && r.URL != nil && r.URL.RawQuery != "" {
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			return "", ErrTokenMalformed
+		}
+		switch vs := q["access_token"]; len(vs) {
+		case 0:
+		case 1:
+			tok = vs[0]
+			found++
+		default:
+			return "", ErrTokenMalformed
+		}
+	}
+	switch {
+	case found == 0:
+		return "", errNoToken
+	case found > 1:
+		return "", ErrTokenMalformed
+	case len(tok) > c.maxToken:
+		return "", ErrTokenTooLarge
+	case !isB64Token(tok):
+		return "", ErrTokenMalformed
+	}
+	return tok, nil
+}
+
+// parseBearer parses an Authorization value. isBearer is false for
+// another scheme; a Bearer credential that is not "Bearer" 1*SP token is
+// an error. The scheme is case-insensitive (RFC 9110 §11.1).
+func parseBearer(v string) (tok string, isBearer bool, err error) {
+	const scheme = "bearer"
+	if len(v) < len(scheme) || !asciiEqualFold(v[:len(scheme)], scheme) {
+		return "", false, nil
+	}
+	if len(v) == len(scheme) {
+		return "", true, ErrTokenMalformed
+	}
+	if v[len(scheme)] != ' ' {
+		return "", false, nil // "Bearerx ...": another scheme
+	}
+	i := len(scheme)
+	for i < len(v) && v[i] == ' ' {
+		i++
+	}
+	if i == len(v) {
+		return "", true, ErrTokenMalformed
+	}
+	return v[i:], true, nil
+}
+
+// isB64Token reports whether s matches RFC 6750's b64token:
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func isB64Token(s string) bool {
+	if s == "" {
+		return false
+	}
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
+		default:
+			goto tail
+		}
+	}
+	return true
+tail:
+	if i == 0 {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '=' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,439 @@
+package auth
+
+import "bytes"
+
+// This file holds the allocation-free pre-parsing done on every token
+// before golang-jwt sees it: strict base64url, and a scan of the JOSE
+// header and the claims set that rejects what encoding/json would accept
+// silently (duplicate jsonMember names, where the last one wins in Go but the
+// first one may win in the issuer's library; jsonMember names spelled with
+// escapes, which hide duplicates) and extracts alg, typ and crit.
+
+const (
+	maxKIDLen        = 256  // bytes of a kid we look up
+	maxHeaderBytes   = 1024 // decoded JOSE header
+	maxHeaderMembers = 16
+	maxClaimMembers  = 64
+	maxJSONDepth     = 16
+)
+
+// b64val maps a base64url character to its value, or 0xff.
+var b64val = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := 0; i < len(alphabet); i++ {
+		t[alphabet[i]] = byte(i)
+	}
+	return t
+}()
+
+// b64Decode decodes unpadded base64url s into dst strictly: only the
+// base64url alphabet, no padding, no length of 1 mod 4, and zero trailing
+// bits, so that every byte string has exactly one encoding. It returns the
+// decoded length and false on any violation or if dst is too small.
+func b64Decode(dst []byte, s string) (int, bool) {
+	if len(s)%4 == 1 {
+		return 0, false
+	}
+	need := len(s) / 4 * 3
+	switch len(s) % 4 {
+	case 2:
+		need++
+	case 3:
+		need += 2
+	}
+	if need > len(dst) {
+		return 0, false
+	}
+	n := 0
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		a, b, c, d := b64val[s[i]], b64val[s[i+1]], b64val[s[i+2]], b64val[s[i+3]]
+		if a|b|c|d == 0xff {
+			return 0, false
+		}
+		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
+		dst[n], dst[n+1], dst[n+2] = byte(v>>16), byte(v>>8), byte(v)
+		n += 3
+	}
+	switch len(s) - i {
+	case 2:
+		a, b := b64val[s[i]], b64val[s[i+1]]
+		if a|b == 0xff || b&0x0f != 0 {
+			return 0, false
+		}
+		dst[n] = a<<2 | b>>4
+		n++
+	case 3:
+		a, b, c := b64val[s[i]], b64val[s[i+1]], b64val[s[i+2]]
+		if a|b|c == 0xff || c&0x03 != 0 {
+			return 0, false
+		}
+		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6
+		dst[n], dst[n+1] = byte(v>>16), byte(v>>8)
+		n += 2
+	}
+	return n, true
+}
+
+// b64Valid reports whether s is strict unpadded base64url, without
+// decoding it.
+func b64Valid(s string) bool {
+	switch len(s) % 4 {
+	case 1:
+		return false
+	case 2:
+		if b64val[s[len(s)-1]]&0x0f != 0 {
+			return false
+		}
+	case 3:
+		if b64val[s[len(s)-1]]&0x03 != 0 {
+			return false
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		if b64val[s[i]] == 0xff {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonMember is one top-level jsonMember of a JSON object: the raw key (never
+// escaped) and the raw value; for a string value, val is the content
+// between the quotes and esc reports whether it contains escapes.
+type jsonMember struct {
+	key []byte
+	val []byte
+	str bool
+	esc bool
+}
+
+// jsonScanner walks a JSON text without allocating.
+type jsonScanner struct {
+	b []byte
+	i int
+}
+
+func (s *jsonScanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// str scans a string starting at the opening quote and returns its raw
+// content and whether it has escapes.
+func (s *jsonScanner) str() (raw []byte, esc, ok bool) {
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return nil, false, false
+	}
+	s.i++
+	start := s.i
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			raw = s.b[start:s.i]
+			s.i++
+			return raw, esc, true
+		case c == '\\':
+			esc = true
+			if s.i+1 >= len(s.b) {
+				return nil, false, false
+			}
+			switch s.b[s.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.i += 2
+			case 'u':
+				if s.i+6 > len(s.b) {
+					return nil, false, false
+				}
+				for _, h := range s.b[s.i+2 : s.i+6] {
+					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+						return nil, false, false
+					}
+				}
+				s.i += 6
+			default:
+				return nil, false, false
+			}
+		case c < 0x20:
+			return nil, false, false
+		default:
+			s.i++
+		}
+	}
+	return nil, false, false
+}
+
+func (s *jsonScanner) digits() bool {
+	start := s.i
+	for s.i < len(s.b) && '0' <= s.b[s.i] && s.b[s.i] <= '9' {
+		s.i++
+	}
+	return s.i > start
+}
+
+func (s *jsonScanner) number() bool {
+	if s.i < len(s.b) && s.b[s.i] == '-' {
+		s.i++
+	}
+	if s.i < len(s.b) && s.b[s.i] == '0' {
+		s.i++
+	} else if !s.digits() {
+		return false
+	}
+	if s.i < len(s.b) && s.b[s.i] == '.' {
+		s.i++
+		if !s.digits() {
+			return false
+		}
+	}
+	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+		s.i++
+		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
+			s.i++
+		}
+		if !s.digits() {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *jsonScanner) literal(lit string) bool {
+	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
+		return false
+	}
+	s.i += len(lit)
+	return true
+}
+
+// value skips any JSON value, nesting at most maxJSONDepth levels.
+func (s *jsonScanner) value(depth int) bool {
+	if depth > maxJSONDepth || s.i >= len(s.b) {
+		return false
+	}
+	switch c := s.b[s.i]; {
+	case c == '"':
+		_, _, ok := s.str()
+		return ok
+	case c == '{':
+		s.i++
+		s.ws()
+		if s.i < len(s.b) && s.b[s.i] == '}' {
+			s.i++
+			return true
+		}
+		for {
+			s.ws()
+			if _, _, ok := s.str(); !ok {
+				return false
+			}
+			s.ws()
+			if s.i >= len(s.b) || s.b[s.i] != ':' {
+				return false
+			}
+			s.i++
+			s.ws()
+			if !s.value(depth + 1) {
+				return false
+			}
+			s.ws()
+			if s.i >= len(s.b) {
+				return false
+			}
+			if s.b[s.i] == '}' {
+				s.i++
+				return true
+			}
+			if s.b[s.i] != ',' {
+				return false
+			}
+			s.i++
+		}
+	case c == '[':
+		s.i++
+		s.ws()
+		if s.i < len(s.b) && s.b[s.i] == ']' {
+			s.i++
+			return true
+		}
+		for {
+			s.ws()
+			if !s.value(depth + 1) {
+				return false
+			}
+			s.ws()
+			if s.i >= len(s.b) {
+				return false
+			}
+			if s.b[s.i] == ']' {
+				s.i++
+				return true
+			}
+			if s.b[s.i] != ',' {
+				return false
+			}
+			s.i++
+		}
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	default:
+		return s.number()
+	}
+}
+
+// scanObject parses b as one JSON object and stores its top-level members
+// in out. It fails on invalid JSON, on more members than out holds, on a
+// jsonMember name with escapes and on a duplicate jsonMember name.
+func scanObject(b []byte, out []jsonMember) (int, bool) {
+	s := jsonScanner{b: b}
+	s.ws()
+	if s.i >= len(b) || b[s.i] != '{' {
+		return 0, false
+	}
+	s.i++
+	s.ws()
+	n := 0
+	if s.i < len(b) && b[s.i] == '}' {
+		s.i++
+	} else {
+		for {
+			s.ws()
+			key, esc, ok := s.str()
+			if !ok || esc || n == len(out) {
+				return 0, false
+			}
+			for j := 0; j < n; j++ {
+				if bytes.Equal(out[j].key, key) {
+					return 0, false
+				}
+			}
+			s.ws()
+			if s.i >= len(b) || b[s.i] != ':' {
+				return 0, false
+			}
+			s.i++
+			s.ws()
+			m := jsonMember{key: key}
+			if s.i < len(b) && b[s.i] == '"' {
+				m.val, m.esc, ok = s.str()
+				m.str = true
+			} else {
+				start := s.i
+				ok = s.value(1)
+				m.val = b[start:s.i]
+			}
+			if !ok {
+				return 0, false
+			}
+			out[n] = m
+			n++
+			s.ws()
+			if s.i >= len(b) {
+				return 0, false
+			}
+			if b[s.i] == '}' {
+				s.i++
+				break
+			}
+			if b[s.i] != ',' {
+				return 0, false
+			}
+			s.i++
+		}
+	}
+	s.ws()
+	return n, s.i == len(b)
+}
+
+// joseHeader is what the middleware reads from a JOSE header before
+// golang-jwt parses it.
+type joseHeader struct {
+	alg    []byte // raw, unescaped; nil when absent or not a plain string
+	typ    []byte // raw; nil when absent
+	typEsc bool
+	crit   bool
+}
+
+// scanHeader decodes and scans the header segment.
+func scanHeader(seg string) (h joseHeader, ok bool) {
+	var buf [maxHeaderBytes]byte
+	n, ok := b64Decode(buf[:], seg)
+	if !ok {
+		return h, false
+	}
+	var members [maxHeaderMembers]jsonMember
+	count, ok := scanObject(buf[:n], members[:])
+	if !ok {
+		return h, false
+	}
+	for _, m := range members[:count] {
+		switch string(m.key) {
+		case "alg":
+			if m.str && !m.esc {
+				h.alg = m.val
+			}
+		case "typ":
+			if !m.str {
+				return h, false
+			}
+			h.typ, h.typEsc = m.val, m.esc
+		case "crit":
+			h.crit = true
+		}
+	}
+	return h, true
+}
+
+// algName returns the allowlisted algorithm equal to raw, without
+// allocating; "" when none matches.
+func algName(raw []byte, allow []string) string {
+	for _, a := range allow {
+		if string(raw) == a {
+			return a
+		}
+	}
+	return ""
+}
+
+// typMatches compares a typ header with the expected media type, ignoring
+// ASCII case and an "application/" prefix (RFC 7515 §4.1.9).
+func typMatches(raw []byte, want string) bool {
+	const prefix = "application/"
+	if len(raw) > len(prefix) && asciiEqualFold(raw[:len(prefix)], prefix) {
+		raw = raw[len(prefix):]
+	}
+	return asciiEqualFold(raw, want)
+}
+
+func asciiEqualFold[T string | []byte](a T, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

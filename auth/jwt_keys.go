@@ -1,0 +1,290 @@
+package auth
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Key is a JWT key: a verification key for [NewJWT], or a signing key for
+// [NewIssuer].
+//
+// Key.Key is one of
+//
+//   - []byte: an HMAC secret for HS256, HS384 or HS512, at least as long as
+//     the hash (32, 48 or 64 bytes; RFC 7518 §3.2);
+//   - ed25519.PublicKey or ed25519.PrivateKey: EdDSA;
+//   - *ecdsa.PublicKey or *ecdsa.PrivateKey on P-256 (ES256) or P-384
+//     (ES384);
+//   - *rsa.PublicKey or *rsa.PrivateKey of at least 2048 bits: RS256,
+//     RS384, RS512, PS256, PS384, PS512.
+//
+// A private key given for verification is reduced to its public half.
+type Key struct {
+	// ID is the key ID, matched exactly against a token's kid header. It
+	// is an opaque label: it never names a file, URL or query. A key with
+	// an empty ID verifies only tokens without a kid.
+	ID string
+	// Algorithm is the one JWS algorithm this key is used with. Empty
+	// means every algorithm of the allowlist that suits the key's type
+	// (a P-256 key only ever verifies ES256; an RSA key verifies the
+	// RS/PS algorithms that are allowed). An HMAC secret can never verify
+	// a public-key algorithm and vice versa, whatever the token says.
+	Algorithm string
+	// Key is the key material; see the type documentation.
+	Key any
+}
+
+// Algorithm names accepted in allowlists.
+const (
+	AlgHS256 = "HS256"
+	AlgHS384 = "HS384"
+	AlgHS512 = "HS512"
+	AlgRS256 = "RS256"
+	AlgRS384 = "RS384"
+	AlgRS512 = "RS512"
+	AlgPS256 = "PS256"
+	AlgPS384 = "PS384"
+	AlgPS512 = "PS512"
+	AlgES256 = "ES256"
+	AlgES384 = "ES384"
+	AlgEdDSA = "EdDSA"
+)
+
+type keyKind uint8
+
+const (
+	kindHMAC keyKind = iota + 1
+	kindRSA
+	kindEC256
+	kindEC384
+	kindEd25519
+)
+
+// jwtAlgorithms maps every supported algorithm to the kind of key it needs
+// and its golang-jwt method. "none" is deliberately absent.
+var jwtAlgorithms = map[string]struct {
+	kind   keyKind
+	method jwt.SigningMethod
+}{
+	AlgHS256: {kindHMAC, jwt.SigningMethodHS256},
+	AlgHS384: {kindHMAC, jwt.SigningMethodHS384},
+	AlgHS512: {kindHMAC, jwt.SigningMethodHS512},
+	AlgRS256: {kindRSA, jwt.SigningMethodRS256},
+	AlgRS384: {kindRSA, jwt.SigningMethodRS384},
+	AlgRS512: {kindRSA, jwt.SigningMethodRS512},
+	AlgPS256: {kindRSA, jwt.SigningMethodPS256},
+	AlgPS384: {kindRSA, jwt.SigningMethodPS384},
+	AlgPS512: {kindRSA, jwt.SigningMethodPS512},
+	AlgES256: {kindEC256, jwt.SigningMethodES256},
+	AlgES384: {kindEC384, jwt.SigningMethodES384},
+	AlgEdDSA: {kindEd25519, jwt.SigningMethodEdDSA},
+}
+
+// allJWTAlgorithms lists every supported algorithm.
+var allJWTAlgorithms = []string{AlgHS256, AlgHS384, AlgHS512, AlgRS256, AlgRS384, AlgRS512,
+	AlgPS256, AlgPS384, AlgPS512, AlgES256, AlgES384, AlgEdDSA}
+
+// hmacMinLen is the minimum secret length per HMAC algorithm.
+var hmacMinLen = map[string]int{AlgHS256: 32, AlgHS384: 48, AlgHS512: 64}
+
+// minRSABits is the smallest RSA modulus accepted.
+const minRSABits = 2048
+
+// verKey is a compiled verification key.
+type verKey struct {
+	id   string
+	algs []string // the jwtAlgorithms this key verifies, a subset of the allowlist
+	kind keyKind
+	key  any // []byte, ed25519.PublicKey, *ecdsa.PublicKey, *rsa.PublicKey
+}
+
+func (k *verKey) accepts(alg string) bool {
+	for _, a := range k.algs {
+		if a == alg {
+			return true
+		}
+	}
+	return false
+}
+
+// keySet is an immutable set of verification keys.
+type keySet struct {
+	byID  map[string][]*verKey
+	noID  []*verKey
+	count int
+}
+
+// lookup returns the key that verifies alg for kid; hasKID distinguishes a
+// token without kid from one with an empty kid (which matches nothing).
+func (s *keySet) lookup(kid string, hasKID bool, alg string) *verKey {
+	if s == nil {
+		return nil
+	}
+	list := s.noID
+	if hasKID {
+		list = s.byID[kid]
+	}
+	for _, k := range list {
+		if k.accepts(alg) {
+			return k
+		}
+	}
+	return nil
+}
+
+func newKeySet(keys []*verKey) *keySet {
+	s := &keySet{byID: make(map[string][]*verKey)}
+	for _, k := range keys {
+		if k.id == "" {
+			s.noID = append(s.noID, k)
+		} else {
+			s.byID[k.id] = append(s.byID[k.id], k)
+		}
+		s.count++
+	}
+	return s
+}
+
+// checkAlgorithms validates an allowlist: known names, no "none", and no
+// mix of HMAC with public-key jwtAlgorithms.
+func checkAlgorithms(field string, algs []string) error {
+	if len(algs) == 0 {
+		return fmt.Errorf("auth: %s is required: list the JWS jwtAlgorithms your tokens use, for example [\"EdDSA\"] or [\"HS256\"]", field)
+	}
+	var errs []error
+	hmac, public := false, false
+	for _, a := range algs {
+		if strings.EqualFold(a, "none") {
+			errs = append(errs, fmt.Errorf("auth: %s: algorithm %q is never accepted", field, a))
+			continue
+		}
+		info, ok := jwtAlgorithms[a]
+		if !ok {
+			errs = append(errs, fmt.Errorf("auth: %s: unsupported algorithm %q", field, a))
+			continue
+		}
+		if info.kind == kindHMAC {
+			hmac = true
+		} else {
+			public = true
+		}
+	}
+	if hmac && public {
+		errs = append(errs, fmt.Errorf("auth: %s mixes HMAC and public-key jwtAlgorithms; use one family per verifier (RFC 8725 §3.1)", field))
+	}
+	return errors.Join(errs...)
+}
+
+// compileKey checks k against the allowlist and returns its verification
+// form.
+func compileKey(i int, k Key, allow []string) (*verKey, error) {
+	where := fmt.Sprintf("auth: key %d", i)
+	if k.ID != "" {
+		where = fmt.Sprintf("auth: key %q", k.ID)
+	}
+	if len(k.ID) > maxKIDLen {
+		return nil, fmt.Errorf("%s: ID longer than %d bytes", where, maxKIDLen)
+	}
+	vk := &verKey{id: k.ID}
+	switch key := k.Key.(type) {
+	case []byte:
+		vk.kind = kindHMAC
+		vk.key = slices.Clone(key)
+	case ed25519.PrivateKey:
+		if len(key) != ed25519.PrivateKeySize {
+			return nil, fmt.Errorf("%s: invalid Ed25519 private key", where)
+		}
+		vk.kind, vk.key = kindEd25519, key.Public().(ed25519.PublicKey)
+	case ed25519.PublicKey:
+		if len(key) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("%s: invalid Ed25519 public key", where)
+		}
+		vk.kind, vk.key = kindEd25519, slices.Clone(key)
+	case *ecdsa.PrivateKey:
+		if key == nil {
+			return nil, fmt.Errorf("%s: nil key", where)
+		}
+		return compileKey(i, Key{ID: k.ID, Algorithm: k.Algorithm, Key: &key.PublicKey}, allow)
+	case *ecdsa.PublicKey:
+		if key == nil || key.Curve == nil {
+			return nil, fmt.Errorf("%s: nil key", where)
+		}
+		switch key.Curve {
+		case elliptic.P256():
+			vk.kind = kindEC256
+		case elliptic.P384():
+			vk.kind = kindEC384
+		default:
+			return nil, fmt.Errorf("%s: ECDSA curve %s not supported (use P-256 or P-384)", where, key.Curve.Params().Name)
+		}
+		vk.key = key
+	case *rsa.PrivateKey:
+		if key == nil {
+			return nil, fmt.Errorf("%s: nil key", where)
+		}
+		return compileKey(i, Key{ID: k.ID, Algorithm: k.Algorithm, Key: &key.PublicKey}, allow)
+	case *rsa.PublicKey:
+		if key == nil || key.N == nil {
+			return nil, fmt.Errorf("%s: nil key", where)
+		}
+		if key.N.BitLen() < minRSABits {
+			return nil, fmt.Errorf("%s: RSA key of %d bits; at least %d are required", where, key.N.BitLen(), minRSABits)
+		}
+		vk.kind, vk.key = kindRSA, key
+	case nil:
+		return nil, fmt.Errorf("%s: Key is nil", where)
+	default:
+		return nil, fmt.Errorf("%s: unsupported key type %T", where, k.Key)
+	}
+	if k.Algorithm != "" {
+		info, ok := jwtAlgorithms[k.Algorithm]
+		switch {
+		case !ok || !slices.Contains(allow, k.Algorithm):
+			return nil, fmt.Errorf("%s: algorithm %q is not in the allowlist", where, k.Algorithm)
+		case info.kind != vk.kind:
+			return nil, fmt.Errorf("%s: algorithm %s does not suit a %s key", where, k.Algorithm, vk.kind)
+		}
+		vk.algs = []string{k.Algorithm}
+	} else {
+		for _, a := range allow {
+			if info, ok := jwtAlgorithms[a]; ok && info.kind == vk.kind {
+				vk.algs = append(vk.algs, a)
+			}
+		}
+		if len(vk.algs) == 0 {
+			return nil, fmt.Errorf("%s: no allowed algorithm suits a %s key", where, vk.kind)
+		}
+	}
+	if vk.kind == kindHMAC {
+		for _, a := range vk.algs {
+			if n := len(vk.key.([]byte)); n < hmacMinLen[a] {
+				return nil, fmt.Errorf("%s: %s secret of %d bytes; at least %d random bytes are required", where, a, n, hmacMinLen[a])
+			}
+		}
+	}
+	return vk, nil
+}
+
+func (k keyKind) String() string {
+	switch k {
+	case kindHMAC:
+		return "HMAC"
+	case kindRSA:
+		return "RSA"
+	case kindEC256:
+		return "P-256"
+	case kindEC384:
+		return "P-384"
+	case kindEd25519:
+		return "Ed25519"
+	}
+	return "unknown"
+}

@@ -1,0 +1,625 @@
+package auth_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func testClock() time.Time { return testNow }
+
+type testKeys struct {
+	hmac  []byte
+	ed    ed25519.PrivateKey
+	ec    *ecdsa.PrivateKey
+	ec384 *ecdsa.PrivateKey
+	rsa   *rsa.PrivateKey
+	// attacker keys
+	evilEd  ed25519.PrivateKey
+	evilRSA *rsa.PrivateKey
+}
+
+var keysOnce = sync.OnceValue(func() *testKeys {
+	k := &testKeys{hmac: []byte("0123456789abcdef0123456789abcdef")}
+	_, k.ed, _ = ed25519.GenerateKey(rand.Reader)
+	_, k.evilEd, _ = ed25519.GenerateKey(rand.Reader)
+	k.ec, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k.ec384, _ = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	k.rsa, _ = rsa.GenerateKey(rand.Reader, 2048)
+	k.evilRSA, _ = rsa.GenerateKey(rand.Reader, 2048)
+	return k
+})
+
+func seg(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func rawSeg(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// signRaw signs header.payload (already encoded) with method and key.
+func signRaw(t testing.TB, method jwt.SigningMethod, key any, h, p string) string {
+	t.Helper()
+	sig, err := method.Sign(h+"."+p, key)
+	if err != nil {
+		t.Fatalf("sign: %v", err)
+	}
+	return h + "." + p + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// sign signs claims with an explicit header map.
+func sign(t testing.TB, method jwt.SigningMethod, key any, header map[string]any, claims map[string]any) string {
+	t.Helper()
+	h := map[string]any{}
+	for k, v := range header {
+		h[k] = v
+	}
+	header = h
+	if _, ok := header["alg"]; !ok {
+		header["alg"] = method.Alg()
+	}
+	return signRaw(t, method, key, seg(header), seg(claims))
+}
+
+func goodClaims() map[string]any {
+	return map[string]any{
+		"iss":   "https://issuer.example",
+		"aud":   "api://orders",
+		"sub":   "alice",
+		"exp":   testNow.Add(10 * time.Minute).Unix(),
+		"iat":   testNow.Add(-time.Minute).Unix(),
+		"nbf":   testNow.Add(-time.Minute).Unix(),
+		"jti":   "token-1",
+		"scope": "orders:read orders:write",
+		"roles": []string{"admin"},
+	}
+}
+
+func with(c map[string]any, kv ...any) map[string]any {
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == nil {
+			delete(c, kv[i].(string))
+		} else {
+			c[kv[i].(string)] = kv[i+1]
+		}
+	}
+	return c
+}
+
+func newJWT(t testing.TB, o auth.JWTOptions) *auth.JWT {
+	t.Helper()
+	if o.Issuer == "" {
+		o.Issuer = "https://issuer.example"
+	}
+	if o.Audience == "" {
+		o.Audience = "api://orders"
+	}
+	m, err := auth.NewJWT(auth.WithJWTClock(o, testClock))
+	if err != nil {
+		t.Fatalf("NewJWT: %v", err)
+	}
+	return m
+}
+
+// serve runs r through m and returns the response and the recorded
+// rejection reason.
+func serve(m *auth.JWT, r *http.Request) (*httptest.ResponseRecorder, identity.Identity, error) {
+	var got identity.Identity
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = identity.FromRequest(r)
+		io.WriteString(w, "ok")
+	}))
+	ctx, reason := problem.WithReason(r.Context())
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r.WithContext(ctx))
+	return w, got, reason.Err()
+}
+
+func bearer(tok string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/orders", nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	return r
+}
+
+func pemPublic(t testing.TB, pub any) []byte {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
+func TestJWTAcceptsValidTokens(t *testing.T) {
+	k := keysOnce()
+	tests := []struct {
+		name   string
+		opts   auth.JWTOptions
+		method jwt.SigningMethod
+		key    any
+		header map[string]any
+	}{
+		{"HS256 with one secret and no kid", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}}, jwt.SigningMethodHS256, k.hmac, nil},
+		{"EdDSA selected by kid", auth.JWTOptions{Algorithms: []string{"EdDSA"}, Keys: []auth.Key{{ID: "ed-1", Key: k.ed.Public()}}}, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "ed-1"}},
+		{"ES256 with a private key given for verification", auth.JWTOptions{Algorithms: []string{"ES256"}, Keys: []auth.Key{{ID: "ec", Key: k.ec}}}, jwt.SigningMethodES256, k.ec, map[string]any{"kid": "ec"}},
+		{"ES384", auth.JWTOptions{Algorithms: []string{"ES384"}, Keys: []auth.Key{{ID: "ec", Key: &k.ec384.PublicKey}}}, jwt.SigningMethodES384, k.ec384, map[string]any{"kid": "ec"}},
+		{"RS256 among two keys", auth.JWTOptions{Algorithms: []string{"RS256"}, Keys: []auth.Key{{ID: "old", Key: &k.evilRSA.PublicKey}, {ID: "new", Key: &k.rsa.PublicKey}}}, jwt.SigningMethodRS256, k.rsa, map[string]any{"kid": "new"}},
+		{"PS256 with an RSA key allowed for RS256 and PS256", auth.JWTOptions{Algorithms: []string{"RS256", "PS256"}, Keys: []auth.Key{{ID: "r", Key: &k.rsa.PublicKey}}}, jwt.SigningMethodPS256, k.rsa, map[string]any{"kid": "r"}},
+		{"typ at+jwt in any case with the application/ prefix", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Type: "at+jwt"}, jwt.SigningMethodHS256, k.hmac, map[string]any{"typ": "application/AT+JWT"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newJWT(t, tt.opts)
+			tok := sign(t, tt.method, tt.key, tt.header, goodClaims())
+			w, id, reason := serve(m, bearer(tok))
+			if w.Code != http.StatusOK {
+				t.Fatalf("status %d, reason %v", w.Code, reason)
+			}
+			if id.Subject() != "alice" || id.Method() != identity.MethodBearer {
+				t.Errorf("identity %q %q", id.Subject(), id.Method())
+			}
+			if !id.HasScope("orders:read") || !id.HasScope("orders:write") || id.NumScopes() != 2 {
+				t.Errorf("scopes %v", id.Scopes())
+			}
+			if !id.HasRole("admin") {
+				t.Errorf("roles %v", id.Roles())
+			}
+		})
+	}
+}
+
+func TestJWTBearerSchemeIsCaseInsensitive(t *testing.T) {
+	k := keysOnce()
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}})
+	tok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, goodClaims())
+	for _, scheme := range []string{"Bearer ", "bearer ", "BEARER  "} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Authorization", scheme+tok)
+		if w, _, reason := serve(m, r); w.Code != http.StatusOK {
+			t.Errorf("%q: status %d (%v)", scheme, w.Code, reason)
+		}
+	}
+}
+
+// TestJWTAttacks holds one case per attack of RFC 8725 and per known
+// library bug; each must end in 401, never 500 or a panic.
+func TestJWTAttacks(t *testing.T) {
+	k := keysOnce()
+	hs := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{ID: "k1", Key: k.hmac}}})
+	rs := newJWT(t, auth.JWTOptions{Algorithms: []string{"RS256"}, Keys: []auth.Key{{ID: "k1", Key: &k.rsa.PublicKey}}})
+	es := newJWT(t, auth.JWTOptions{Algorithms: []string{"ES256"}, Keys: []auth.Key{{ID: "k1", Key: &k.ec.PublicKey}}})
+	ed := newJWT(t, auth.JWTOptions{Algorithms: []string{"EdDSA"}, Keys: []auth.Key{{ID: "k1", Key: k.ed.Public()}}})
+	kid := map[string]any{"kid": "k1"}
+	good := sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "k1"}, goodClaims())
+	parts := strings.Split(good, ".")
+	evilPub := k.evilEd.Public().(ed25519.PublicKey)
+	evilJWK := map[string]any{"kty": "OKP", "crv": "Ed25519", "x": base64.RawURLEncoding.EncodeToString(evilPub)}
+
+	type tc struct {
+		name string
+		m    *auth.JWT
+		req  func() *http.Request
+		want error
+	}
+	var tests []tc
+	add := func(name string, m *auth.JWT, tok string, want error) {
+		tests = append(tests, tc{name, m, func() *http.Request { return bearer(tok) }, want})
+	}
+	// alg none in every casing (CVE-2015-9235 and the node-jose, jsjws,
+	// pyjwt family), with and without a signature.
+	for _, alg := range []string{"none", "None", "NONE", "nOnE"} {
+		h := seg(map[string]any{"alg": alg, "kid": "k1"})
+		add("alg "+alg+" with an empty signature", hs, h+"."+parts[1]+".", auth.ErrTokenMalformed)
+		add("alg "+alg+" with the original signature", hs, h+"."+parts[1]+"."+parts[2], auth.ErrTokenAlgorithm)
+	}
+	// Algorithm confusion (CVE-2016-10555, CVE-2022-29217 in PyJWT,
+	// CVE-2024-54150 in cjwt): HS256 keyed with the verifier's public key.
+	add("HS256 signed with the RSA public key PEM (CVE-2016-10555)", rs,
+		sign(t, jwt.SigningMethodHS256, pemPublic(t, &k.rsa.PublicKey), kid, goodClaims()), auth.ErrTokenAlgorithm)
+	add("HS256 signed with the EC public key PEM (CVE-2022-29217)", es,
+		sign(t, jwt.SigningMethodHS256, pemPublic(t, &k.ec.PublicKey), kid, goodClaims()), auth.ErrTokenAlgorithm)
+	add("HS256 signed with the raw Ed25519 public key", ed,
+		sign(t, jwt.SigningMethodHS256, []byte(k.ed.Public().(ed25519.PublicKey)), kid, goodClaims()), auth.ErrTokenAlgorithm)
+	add("RS256 token presented to an HS256 verifier", hs,
+		sign(t, jwt.SigningMethodRS256, k.rsa, kid, goodClaims()), auth.ErrTokenAlgorithm)
+	// Signature tampering.
+	add("stripped signature", hs, parts[0]+"."+parts[1]+".", auth.ErrTokenMalformed)
+	add("two segments only", hs, parts[0]+"."+parts[1], auth.ErrTokenMalformed)
+	add("truncated signature", hs, parts[0]+"."+parts[1]+"."+parts[2][:20], auth.ErrTokenSignature)
+	add("signature with non-canonical trailing bits", hs, parts[0]+"."+parts[1]+"."+parts[2][:len(parts[2])-1]+"B", auth.ErrTokenMalformed)
+	add("four segments", hs, good+".x", auth.ErrTokenMalformed)
+	add("payload changed after signing", hs, parts[0]+"."+seg(with(goodClaims(), "sub", "root"))+"."+parts[2], auth.ErrTokenSignature)
+	add("ECDSA signature of zeros (CVE-2022-21449)", es,
+		seg(map[string]any{"alg": "ES256", "kid": "k1"})+"."+parts[1]+"."+base64.RawURLEncoding.EncodeToString(make([]byte, 64)), auth.ErrTokenSignature)
+	// kid injection (path traversal, SQL, URLs): kid only ever matches a
+	// configured ID.
+	for _, bad := range []string{"../../dev/null", "/dev/null", "' OR '1'='1", "k1' --", "k1\x00", "https://evil.example/key", "", strings.Repeat("k", 300)} {
+		add("kid "+strings.ToValidUTF8(bad[:min(len(bad), 20)], "?"), hs,
+			sign(t, jwt.SigningMethodHS256, []byte{}, map[string]any{"kid": bad}, goodClaims()), auth.ErrTokenUnknownKey)
+	}
+	add("kid as a number", hs, sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": 1}, goodClaims()), auth.ErrTokenUnknownKey)
+	add("no kid when every key has an ID", hs, sign(t, jwt.SigningMethodHS256, k.hmac, nil, goodClaims()), auth.ErrTokenUnknownKey)
+	// Embedded and remote keys are never trusted (CVE-2018-0114
+	// node-jose jwk, jku/x5u SSRF).
+	add("embedded jwk with the attacker's key (CVE-2018-0114)", ed,
+		sign(t, jwt.SigningMethodEdDSA, k.evilEd, map[string]any{"kid": "k1", "jwk": evilJWK}, goodClaims()), auth.ErrTokenSignature)
+	add("jku pointing to the attacker's JWKS", ed,
+		sign(t, jwt.SigningMethodEdDSA, k.evilEd, map[string]any{"kid": "k1", "jku": "https://evil.example/jwks.json"}, goodClaims()), auth.ErrTokenSignature)
+	add("x5u pointing to the attacker's certificate", rs,
+		sign(t, jwt.SigningMethodRS256, k.evilRSA, map[string]any{"kid": "k1", "x5u": "https://evil.example/cert.pem"}, goodClaims()), auth.ErrTokenSignature)
+	add("x5c with the attacker's certificate", rs,
+		sign(t, jwt.SigningMethodRS256, k.evilRSA, map[string]any{"kid": "k1", "x5c": []string{"MIIB"}}, goodClaims()), auth.ErrTokenSignature)
+	add("unknown crit extension", hs, sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "k1", "crit": []string{"exp"}, "exp": 1}, goodClaims()), auth.ErrTokenCritical)
+	// Claims.
+	add("expired", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "exp", testNow.Add(-time.Second).Unix())), auth.ErrTokenExpired)
+	add("nbf in the future", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "nbf", testNow.Add(time.Hour).Unix())), auth.ErrTokenNotYetValid)
+	add("iat far in the future", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "iat", testNow.Add(24*time.Hour).Unix())), auth.ErrTokenNotYetValid)
+	add("wrong issuer", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "iss", "https://evil.example")), auth.ErrTokenIssuer)
+	add("missing issuer", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "iss", nil)), auth.ErrTokenClaimMissing)
+	add("wrong audience", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "aud", []string{"api://billing"})), auth.ErrTokenAudience)
+	add("missing exp", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "exp", nil)), auth.ErrTokenClaimMissing)
+	add("missing sub", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "sub", nil)), auth.ErrTokenClaimMissing)
+	add("exp as a string", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "exp", "9999999999")), auth.ErrTokenMalformed)
+	add("scope as an object", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "scope", map[string]any{"a": 1})), auth.ErrTokenMalformed)
+	// Size and syntax.
+	add("token of 1 MB", hs, strings.Repeat("a", 1<<20), auth.ErrTokenTooLarge)
+	add("non-JSON header", hs, signRaw(t, jwt.SigningMethodHS256, k.hmac, rawSeg("not json"), parts[1]), auth.ErrTokenMalformed)
+	add("header that is a JSON array", hs, signRaw(t, jwt.SigningMethodHS256, k.hmac, rawSeg(`["HS256"]`), parts[1]), auth.ErrTokenMalformed)
+	add("duplicate alg in the header", hs, signRaw(t, jwt.SigningMethodHS256, k.hmac, rawSeg(`{"alg":"HS256","kid":"k1","alg":"none"}`), parts[1]), auth.ErrTokenMalformed)
+	add("duplicate kid in the header", hs, signRaw(t, jwt.SigningMethodHS256, k.hmac, rawSeg(`{"alg":"HS256","kid":"other","kid":"k1"}`), parts[1]), auth.ErrTokenMalformed)
+	add("duplicate hidden by an escaped member name", hs, signRaw(t, jwt.SigningMethodHS256, k.hmac, rawSeg(`{"alg":"HS256","kid":"k1","\u0061lg":"none"}`), parts[1]), auth.ErrTokenMalformed)
+	add("duplicate sub in the claims", hs, signRaw(t, jwt.SigningMethodHS256, k.hmac, parts[0], rawSeg(`{"sub":"alice","sub":"root","exp":9999999999,"iss":"https://issuer.example","aud":"api://orders"}`)), auth.ErrTokenMalformed)
+	add("trailing data after the header object", hs, signRaw(t, jwt.SigningMethodHS256, k.hmac, rawSeg(`{"alg":"HS256","kid":"k1"}x`), parts[1]), auth.ErrTokenMalformed)
+	add("padded base64", hs, parts[0]+"=."+parts[1]+"."+parts[2], auth.ErrTokenMalformed)
+	add("header with standard base64 characters", hs, strings.ReplaceAll(parts[0], "e", "+")+"."+parts[1]+"."+parts[2], auth.ErrTokenMalformed)
+	add("deeply nested header value", hs, signRaw(t, jwt.SigningMethodHS256, k.hmac, rawSeg(`{"alg":"HS256","kid":"k1","x":`+strings.Repeat("[", 40)+strings.Repeat("]", 40)+`}`), parts[1]), auth.ErrTokenMalformed)
+	add("a token with a space", hs, "abc def", auth.ErrTokenMalformed)
+
+	tests = append(tests,
+		tc{"token in the query string", hs, func() *http.Request {
+			return httptest.NewRequest(http.MethodGet, "/orders?access_token="+good, nil)
+		}, auth.ErrNoCredentials},
+		tc{"two Authorization headers", hs, func() *http.Request {
+			r := bearer(good)
+			r.Header.Add("Authorization", "Bearer "+good)
+			return r
+		}, auth.ErrTokenMalformed},
+		tc{"Bearer without a token", hs, func() *http.Request {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Header.Set("Authorization", "Bearer")
+			return r
+		}, auth.ErrTokenMalformed},
+		tc{"Basic credentials instead of a bearer token", hs, func() *http.Request {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.SetBasicAuth("alice", "secret")
+			return r
+		}, auth.ErrNoCredentials},
+		tc{"no Authorization header", hs, func() *http.Request { return httptest.NewRequest(http.MethodGet, "/", nil) }, auth.ErrNoCredentials},
+	)
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, _, reason := serve(tt.m, tt.req())
+			if w.Code != http.StatusUnauthorized {
+				t.Fatalf("status %d, want 401 (reason %v)", w.Code, reason)
+			}
+			if !errors.Is(reason, tt.want) {
+				t.Errorf("reason %v, want %v", reason, tt.want)
+			}
+			if !errors.Is(reason, auth.ErrNoCredentials) && !errors.Is(reason, auth.ErrInvalidToken) {
+				t.Errorf("reason %v wraps neither ErrNoCredentials nor ErrInvalidToken", reason)
+			}
+			chal := w.Header().Get("WWW-Authenticate")
+			wantChal := `Bearer realm="api", error="invalid_token", error_description="The access token is invalid"`
+			if errors.Is(reason, auth.ErrNoCredentials) {
+				wantChal = `Bearer realm="api"`
+			}
+			if chal != wantChal {
+				t.Errorf("WWW-Authenticate %q, want %q", chal, wantChal)
+			}
+			if strings.Contains(w.Body.String(), "alice") || strings.Contains(w.Body.String(), "evil") {
+				t.Errorf("body reflects request data: %s", w.Body)
+			}
+		})
+	}
+}
+
+func TestJWTTypeCheck(t *testing.T) {
+	k := keysOnce()
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Type: auth.TypeAccessToken})
+	for _, h := range []map[string]any{nil, {"typ": "JWT"}, {"typ": "at+jwt2"}, {"typ": 1}} {
+		tok := sign(t, jwt.SigningMethodHS256, k.hmac, h, goodClaims())
+		w, _, reason := serve(m, bearer(tok))
+		if w.Code != http.StatusUnauthorized || !errors.Is(reason, auth.ErrInvalidToken) {
+			t.Errorf("header %v: status %d reason %v", h, w.Code, reason)
+		}
+	}
+}
+
+func TestJWTLeeway(t *testing.T) {
+	k := keysOnce()
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Leeway: 30 * time.Second})
+	ok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "exp", testNow.Add(-20*time.Second).Unix()))
+	if w, _, reason := serve(m, bearer(ok)); w.Code != http.StatusOK {
+		t.Errorf("expired 20s ago within a 30s leeway: %d %v", w.Code, reason)
+	}
+	late := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "exp", testNow.Add(-40*time.Second).Unix()))
+	if w, _, _ := serve(m, bearer(late)); w.Code != http.StatusUnauthorized {
+		t.Errorf("expired 40s ago: %d", w.Code)
+	}
+}
+
+func TestJWTCookieAndQuery(t *testing.T) {
+	k := keysOnce()
+	tok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, goodClaims())
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, CookieName: "at", DangerouslyAllowQueryToken: true})
+	cookie := httptest.NewRequest(http.MethodGet, "/", nil)
+	cookie.AddCookie(&http.Cookie{Name: "at", Value: tok})
+	query := httptest.NewRequest(http.MethodGet, "/?access_token="+tok, nil)
+	both := bearer(tok)
+	both.AddCookie(&http.Cookie{Name: "at", Value: tok})
+	twoQuery := httptest.NewRequest(http.MethodGet, "/?access_token="+tok+"&access_token="+tok, nil)
+	for _, tt := range []struct {
+		name string
+		r    *http.Request
+		want int
+	}{
+		{"token in the configured cookie", cookie, 200},
+		{"token in the query string when enabled", query, 200},
+		{"token in a header and a cookie", both, 401},
+		{"token twice in the query string", twoQuery, 401},
+	} {
+		if w, _, reason := serve(m, tt.r); w.Code != tt.want {
+			t.Errorf("%s: %d (%v)", tt.name, w.Code, reason)
+		}
+	}
+}
+
+func TestJWTCustomRolesAndIdentityClaims(t *testing.T) {
+	k := keysOnce()
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, RolesClaim: "groups", IdentityClaims: []string{"tenant", "jti"}})
+	tok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "groups", []string{"ops", "dev"}, "tenant", "acme", "scope", nil, "scp", []string{"a", "b"}))
+	w, id, reason := serve(m, bearer(tok))
+	if w.Code != 200 {
+		t.Fatalf("%d %v", w.Code, reason)
+	}
+	if !id.HasRole("ops") || !id.HasRole("dev") || id.HasRole("admin") {
+		t.Errorf("roles %v", id.Roles())
+	}
+	if v, _ := id.Claim("tenant"); v != "acme" {
+		t.Errorf("tenant %v", v)
+	}
+	if v, _ := id.Claim("jti"); v != "token-1" {
+		t.Errorf("jti %v", v)
+	}
+	if !id.HasScope("a") || !id.HasScope("b") {
+		t.Errorf("scp %v", id.Scopes())
+	}
+}
+
+func TestNewJWTRejectsUnsafeOptions(t *testing.T) {
+	k := keysOnce()
+	_, weakRSA := rsa.GenerateKey(rand.Reader, 1024)
+	small, _ := rsa.GenerateKey(rand.Reader, 1024)
+	_ = weakRSA
+	p521, _ := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	tests := []struct {
+		name string
+		opts auth.JWTOptions
+		want string
+	}{
+		{"no algorithms", auth.JWTOptions{Keys: []auth.Key{{Key: k.hmac}}}, "Algorithms is required"},
+		{"alg none", auth.JWTOptions{Algorithms: []string{"none"}, Keys: []auth.Key{{Key: k.hmac}}}, "never accepted"},
+		{"alg NONE", auth.JWTOptions{Algorithms: []string{"HS256", "NONE"}, Keys: []auth.Key{{Key: k.hmac}}}, "never accepted"},
+		{"mixed HMAC and public-key algorithms", auth.JWTOptions{Algorithms: []string{"HS256", "RS256"}, Keys: []auth.Key{{Key: k.hmac}}}, "mixes HMAC"},
+		{"unknown algorithm", auth.JWTOptions{Algorithms: []string{"HS1"}, Keys: []auth.Key{{Key: k.hmac}}}, "unsupported algorithm"},
+		{"no keys", auth.JWTOptions{Algorithms: []string{"HS256"}}, "Keys or JWTOptions.JWKSURL"},
+		{"short HMAC secret", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: []byte("secret")}}}, "at least 32"},
+		{"HS512 secret shorter than 64 bytes", auth.JWTOptions{Algorithms: []string{"HS512"}, Keys: []auth.Key{{Key: k.hmac}}}, "at least 64"},
+		{"RSA key of 1024 bits", auth.JWTOptions{Algorithms: []string{"RS256"}, Keys: []auth.Key{{Key: &small.PublicKey}}}, "at least 2048"},
+		{"P-521 key", auth.JWTOptions{Algorithms: []string{"ES256"}, Keys: []auth.Key{{Key: &p521.PublicKey}}}, "not supported"},
+		{"key algorithm outside the allowlist", auth.JWTOptions{Algorithms: []string{"RS256"}, Keys: []auth.Key{{Key: &k.rsa.PublicKey, Algorithm: "PS256"}}}, "not in the allowlist"},
+		{"HMAC secret for an RSA algorithm", auth.JWTOptions{Algorithms: []string{"RS256"}, Keys: []auth.Key{{Key: k.hmac}}}, "no allowed algorithm suits"},
+		{"EC key declared for EdDSA", auth.JWTOptions{Algorithms: []string{"EdDSA", "ES256"}, Keys: []auth.Key{{Key: &k.ec.PublicKey, Algorithm: "EdDSA"}}}, "does not suit"},
+		{"leeway of an hour", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Leeway: time.Hour}, "Leeway"},
+		{"tiny MaxTokenBytes", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, MaxTokenBytes: 10}, "MaxTokenBytes"},
+		{"realm with a quote", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Realm: `a"b`}, "Realm"},
+		{"http JWKS URL", auth.JWTOptions{Algorithms: []string{"RS256"}, JWKSURL: "http://idp.example/jwks"}, "https"},
+		{"unsupported key type", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: "secret-as-string-0123456789abcdef"}}}, "unsupported key type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := auth.NewJWT(tt.opts)
+			if err == nil || m != nil {
+				t.Fatalf("NewJWT accepted %s", tt.name)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestJWTZeroValueRejects(t *testing.T) {
+	var m auth.JWT
+	w, _, reason := serve(&m, bearer("a.b.c"))
+	if w.Code != http.StatusUnauthorized || reason == nil {
+		t.Errorf("zero JWT: %d %v", w.Code, reason)
+	}
+}
+
+func TestJWTOnReject(t *testing.T) {
+	k := keysOnce()
+	var got error
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+		got = err
+		w.WriteHeader(http.StatusTeapot)
+	}})
+	tok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "exp", testNow.Add(-time.Hour).Unix()))
+	w, _, _ := serve(m, bearer(tok))
+	if w.Code != http.StatusTeapot || !errors.Is(got, auth.ErrTokenExpired) {
+		t.Errorf("%d %v", w.Code, got)
+	}
+}
+
+func TestJWTDenylist(t *testing.T) {
+	k := keysOnce()
+	dl := auth.NewMemoryDenylist()
+	for _, cache := range []int{0, 16} {
+		m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Denylist: dl, CacheSize: cache})
+		// The memory denylist runs on the real clock: expire in 2100.
+		tok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "jti", "jti-cache-"+string(rune('a'+cache)), "exp", 4102444800))
+		if w, _, reason := serve(m, bearer(tok)); w.Code != 200 {
+			t.Fatalf("before revocation: %d %v", w.Code, reason)
+		}
+		if err := m.Revoke(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+		if w, _, reason := serve(m, bearer(tok)); w.Code != 401 || !errors.Is(reason, auth.ErrTokenRevoked) {
+			t.Errorf("cache %d after revocation: %d %v", cache, w.Code, reason)
+		}
+		noJTI := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "jti", nil))
+		if w, _, reason := serve(m, bearer(noJTI)); w.Code != 401 || !errors.Is(reason, auth.ErrTokenClaimMissing) {
+			t.Errorf("token without jti: %d %v", w.Code, reason)
+		}
+	}
+}
+
+type failingDenylist struct{}
+
+func (failingDenylist) Revoke(context.Context, string, time.Time) error { return errors.New("down") }
+func (failingDenylist) IsRevoked(context.Context, string) (bool, error) {
+	return false, errors.New("down")
+}
+
+func TestJWTDenylistFailureFailsClosed(t *testing.T) {
+	k := keysOnce()
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Denylist: failingDenylist{}})
+	w, _, reason := serve(m, bearer(sign(t, jwt.SigningMethodHS256, k.hmac, nil, goodClaims())))
+	if w.Code != http.StatusServiceUnavailable || !errors.Is(reason, auth.ErrUnavailable) || w.Header().Get("Retry-After") == "" {
+		t.Errorf("%d %v %q", w.Code, reason, w.Header().Get("Retry-After"))
+	}
+}
+
+func TestJWTCache(t *testing.T) {
+	k := keysOnce()
+	now := testNow
+	m, err := auth.NewJWT(auth.WithJWTClock(auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, CacheSize: 2}, func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, goodClaims())
+	for i := 0; i < 3; i++ {
+		if w, id, reason := serve(m, bearer(tok)); w.Code != 200 || id.Subject() != "alice" {
+			t.Fatalf("hit %d: %d %v", i, w.Code, reason)
+		}
+	}
+	// A forged token of the same length never matches the cached one.
+	forged := tok[:len(tok)-2] + "AA"
+	if w, _, _ := serve(m, bearer(forged)); w.Code != 401 {
+		t.Errorf("forged token: %d", w.Code)
+	}
+	// Fill the cache beyond its size: still correct.
+	for i := 0; i < 5; i++ {
+		other := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "jti", string(rune('a'+i))))
+		if w, _, _ := serve(m, bearer(other)); w.Code != 200 {
+			t.Fatalf("other %d: %d", i, w.Code)
+		}
+	}
+	now = testNow.Add(time.Hour) // the cached token expired
+	if w, _, reason := serve(m, bearer(tok)); w.Code != 401 || !errors.Is(reason, auth.ErrTokenExpired) {
+		t.Errorf("expired cached token: %d %v", w.Code, reason)
+	}
+}
+
+func TestJWTConcurrent(t *testing.T) {
+	k := keysOnce()
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, CacheSize: 8, Denylist: auth.NewMemoryDenylist()})
+	good := sign(t, jwt.SigningMethodHS256, k.hmac, nil, goodClaims())
+	bad := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "exp", 1))
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				tok, want := good, 200
+				if i%3 == 0 {
+					tok, want = bad, 401
+				}
+				if w, _, _ := serve(m, bearer(tok)); w.Code != want {
+					t.Errorf("status %d, want %d", w.Code, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestJWTEndToEnd(t *testing.T) {
+	k := keysOnce()
+	iss, err := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{ID: "ed-2026", Algorithm: "EdDSA", Key: k.ed}, Issuer: "https://issuer.example", Audience: []string{"api://orders"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := auth.NewJWT(auth.JWTOptions{Algorithms: []string{"EdDSA"}, Keys: []auth.Key{iss.VerificationKey()}, Issuer: "https://issuer.example", Audience: "api://orders", Type: auth.TypeAccessToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := identity.FromRequest(r)
+		io.WriteString(w, id.Subject()+" "+strings.Join(id.Scopes(), ","))
+	})))
+	defer srv.Close()
+	at, err := iss.Issue(context.Background(), auth.Grant{Subject: "bob", Scopes: []string{"orders:read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+	req.Header.Set("Authorization", "Bearer "+at.Token)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "bob orders:read" {
+		t.Errorf("%d %q", resp.StatusCode, body)
+	}
+	// A 1 MB header is refused by the server itself (431), not by a panic.
+	req, _ = http.NewRequest(http.MethodGet, srv.URL, nil)
+	req.Header.Set("Authorization", "Bearer "+strings.Repeat("a", 1<<20))
+	resp, err = srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge && resp.StatusCode != 401 {
+		t.Errorf("1 MB header: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,275 @@
+package auth
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// Defaults and bounds of [IssuerOptions].
+const (
+	// DefaultAccessTokenTTL is the default lifetime of an access token.
+	DefaultAccessTokenTTL = 15 * time.Minute
+	// MaxAccessTokenTTL is the longest lifetime accepted.
+	MaxAccessTokenTTL = 24 * time.Hour
+)
+
+// IssuerOptions configures [NewIssuer]. NewIssuer copies what it needs.
+type IssuerOptions struct {
+	// Key signs the tokens. Key.Algorithm is required; Key.Key is an
+	// HMAC secret ([]byte) or a private key (ed25519.PrivateKey,
+	// *ecdsa.PrivateKey, *rsa.PrivateKey) with the same size rules as
+	// for verification. Key.ID becomes the kid header; set it whenever
+	// keys rotate.
+	Key Key
+	// PublishKeys are further public keys served by the JWKS handler,
+	// typically the previous signing key during a rotation, so that
+	// tokens it signed stay verifiable until they expire.
+	PublishKeys []Key
+	// Issuer is the iss claim, the issuer's URL. Required.
+	Issuer string
+	// Audience is the default aud claim: the services the tokens are
+	// for. Default none (then verifiers cannot check aud).
+	Audience []string
+	// TTL is the access token lifetime. Default
+	// [DefaultAccessTokenTTL]; at most [MaxAccessTokenTTL].
+	TTL time.Duration
+	// Type is the typ header. Default [TypeAccessToken] ("at+jwt",
+	// RFC 9068), which lets a verifier with JWTOptions.Type refuse
+	// other JWTs (ID tokens, for example) signed by the same key.
+	Type string
+
+	now func() time.Time
+}
+
+// Issuer mints signed JWT access tokens. It is safe for concurrent use.
+// The zero value is not usable: every method returns an error.
+type Issuer struct {
+	key     Key
+	method  jwt.SigningMethod
+	verify  Key
+	iss     string
+	aud     []string
+	ttl     time.Duration
+	typ     string
+	jwks    []byte
+	now     func() time.Time
+	jwksLen string
+}
+
+// Grant describes the access token to issue.
+type Grant struct {
+	// Subject is the sub claim: the user or the client. Required.
+	Subject string
+	// Roles go into the roles claim.
+	Roles []string
+	// Scopes go into the scope claim, space-separated. Each must be a
+	// valid RFC 6749 scope token.
+	Scopes []string
+	// ClientID is the client_id claim (RFC 9068), when known.
+	ClientID string
+	// Audience overrides IssuerOptions.Audience when not empty.
+	Audience []string
+}
+
+// AccessToken is an issued token.
+type AccessToken struct {
+	// Token is the compact JWS.
+	Token string
+	// ID is its jti, for a [Denylist].
+	ID string
+	// ExpiresAt is its exp.
+	ExpiresAt time.Time
+}
+
+var errIssuerNotConfigured = errors.New("auth: Issuer not configured (use NewIssuer)")
+
+// NewIssuer validates opts and returns an Issuer.
+func NewIssuer(opts IssuerOptions) (*Issuer, error) {
+	var errs []error
+	k := opts.Key
+	info, known := jwtAlgorithms[k.Algorithm]
+	if !known {
+		errs = append(errs, errors.New("auth: IssuerOptions.Key.Algorithm is required and must be a supported algorithm"))
+	} else {
+		switch k.Key.(type) {
+		case []byte, ed25519.PrivateKey, *ecdsa.PrivateKey, *rsa.PrivateKey:
+			if _, err := compileKey(0, k, []string{k.Algorithm}); err != nil {
+				errs = append(errs, err)
+			}
+		default:
+			errs = append(errs, fmt.Errorf("auth: IssuerOptions.Key.Key must be a private key or an HMAC secret, not %T", k.Key))
+		}
+	}
+	if opts.Issuer == "" {
+		errs = append(errs, errors.New("auth: IssuerOptions.Issuer is required"))
+	}
+	ttl := opts.TTL
+	switch {
+	case ttl == 0:
+		ttl = DefaultAccessTokenTTL
+	case ttl < time.Second || ttl > MaxAccessTokenTTL:
+		errs = append(errs, fmt.Errorf("auth: IssuerOptions.TTL must be between 1s and %s", MaxAccessTokenTTL))
+	}
+	typ := opts.Type
+	if typ == "" {
+		typ = TypeAccessToken
+	} else if !isHTTPToken(typ) {
+		errs = append(errs, errors.New("auth: IssuerOptions.Type must be a media type token"))
+	}
+	for i, pk := range opts.PublishKeys {
+		if _, ok := pk.Key.([]byte); ok {
+			errs = append(errs, fmt.Errorf("auth: IssuerOptions.PublishKeys[%d] is an HMAC secret; secrets are never published", i))
+			continue
+		}
+		if _, err := compileKey(i, pk, allJWTAlgorithms); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	is := &Issuer{
+		key: k, method: info.method, iss: opts.Issuer, aud: slices.Clone(opts.Audience),
+		ttl: ttl, typ: typ, now: opts.now,
+	}
+	if is.now == nil {
+		is.now = time.Now
+	}
+	if b, ok := k.Key.([]byte); ok {
+		k.Key = slices.Clone(b)
+		is.key = k
+		is.verify = k
+	} else {
+		vk, _ := compileKey(0, k, []string{k.Algorithm})
+		is.verify = Key{ID: k.ID, Algorithm: k.Algorithm, Key: vk.key}
+	}
+	var pub []Key
+	if _, ok := k.Key.([]byte); !ok {
+		pub = append(pub, is.verify)
+	}
+	pub = append(pub, opts.PublishKeys...)
+	jwks, err := marshalJWKS(pub)
+	if err != nil {
+		return nil, err
+	}
+	is.jwks = jwks
+	is.jwksLen = strconv.Itoa(len(jwks))
+	return is, nil
+}
+
+// issuedClaims is the claims set of an issued token.
+type issuedClaims struct {
+	jwt.RegisteredClaims
+	Scope    string   `json:"scope,omitempty"`
+	Roles    []string `json:"roles,omitempty"`
+	ClientID string   `json:"client_id,omitempty"`
+}
+
+// Issue signs an access token for g.
+func (is *Issuer) Issue(_ context.Context, g Grant) (AccessToken, error) {
+	if is == nil || is.method == nil {
+		return AccessToken{}, errIssuerNotConfigured
+	}
+	if g.Subject == "" {
+		return AccessToken{}, errors.New("auth: Grant.Subject is required")
+	}
+	for _, s := range g.Scopes {
+		if !validScopeToken(s) {
+			return AccessToken{}, errors.New("auth: Grant.Scopes holds an invalid scope token")
+		}
+	}
+	now := is.now().Truncate(time.Second)
+	exp := now.Add(is.ttl)
+	aud := is.aud
+	if len(g.Audience) > 0 {
+		aud = g.Audience
+	}
+	jti := rand.Text()
+	c := issuedClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    is.iss,
+			Subject:   g.Subject,
+			Audience:  jwt.ClaimStrings(aud),
+			ExpiresAt: jwt.NewNumericDate(exp),
+			NotBefore: jwt.NewNumericDate(now),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        jti,
+		},
+		Scope:    strings.Join(g.Scopes, " "),
+		Roles:    g.Roles,
+		ClientID: g.ClientID,
+	}
+	t := jwt.NewWithClaims(is.method, c)
+	t.Header["typ"] = is.typ
+	if is.key.ID != "" {
+		t.Header["kid"] = is.key.ID
+	}
+	s, err := t.SignedString(is.key.Key)
+	if err != nil {
+		return AccessToken{}, fmt.Errorf("auth: signing: %w", err)
+	}
+	return AccessToken{Token: s, ID: jti, ExpiresAt: exp}, nil
+}
+
+// TTL returns the access token lifetime.
+func (is *Issuer) TTL() time.Duration { return is.ttl }
+
+// VerificationKey returns the key that verifies this issuer's tokens,
+// for JWTOptions.Keys: the public key, or the HMAC secret itself.
+func (is *Issuer) VerificationKey() Key { return is.verify }
+
+// JWKS returns the issuer's public keys as a JSON Web Key Set document.
+// An HMAC issuer publishes an empty set.
+func (is *Issuer) JWKS() []byte { return slices.Clone(is.jwks) }
+
+// JWKSHandler serves [Issuer.JWKS] for GET and HEAD (405 otherwise),
+// with Content-Type application/jwk-set+json and a five-minute public
+// cache lifetime.
+func (is *Issuer) JWKSHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			problem.Reject(w, r, http.StatusMethodNotAllowed, errMethodNotAllowed)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "application/jwk-set+json")
+		h.Set("Cache-Control", "public, max-age=300")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Length", is.jwksLen)
+		if r.Method == http.MethodHead {
+			return
+		}
+		_, _ = w.Write(is.jwks)
+	})
+}
+
+var errMethodNotAllowed = errors.New("auth: method not allowed")
+
+// validScopeToken reports whether s is an RFC 6749 §3.3 scope-token:
+// 1*( %x21 / %x23-5B / %x5D-7E ).
+func validScopeToken(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
