@@ -1,0 +1,164 @@
+package errorsafe
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/httpguard/httpguard/identity"
+)
+
+// Log messages. They are constants: every value is an attribute.
+const (
+	msgAccess  = "http request"
+	msgPanic   = "panic recovered"
+	msgError   = "handler error"
+	msgEvent   = "security event"
+	maxPathLog = 1024 // bytes of the path logged
+	maxValLog  = 256  // bytes of a header value logged
+)
+
+// logAccess writes the access record of r and the security event it
+// amounts to.
+func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panicked, aborted bool) {
+	status := x.logStatus()
+	if panicked && !x.started() {
+		status = http.StatusInternalServerError // written by a Recover further out
+	}
+	reason := as.reason.Err()
+	if panicked {
+		reason = ErrPanic
+	}
+	subject := as.subject(r)
+
+	if !panicked {
+		if kind, source := classify(status, reason); kind != "" {
+			c.emitEvent(r, x, kind, status, reason, source, subject)
+		}
+	}
+
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	ctx := r.Context()
+	lg := c.log()
+	if !lg.Enabled(ctx, level) {
+		return
+	}
+	var buf [16]slog.Attr
+	attrs := buf[:0]
+	attrs = append(attrs,
+		slog.String("method", r.Method),
+		slog.String("path", truncate(r.URL.Path, maxPathLog)),
+	)
+	if q := c.redactQuery(r.URL.RawQuery); q != "" {
+		attrs = append(attrs, slog.String("query", q))
+	}
+	attrs = append(attrs,
+		slog.Int("status", status),
+		slog.Int64("bytes", x.bytes),
+		slog.Duration("duration", time.Since(as.start)),
+	)
+	if addr := c.clientIP.Addr(r); addr.IsValid() {
+		attrs = append(attrs, slog.String("client_ip", addr.String()))
+	}
+	if subject != "" {
+		attrs = append(attrs, slog.String("subject", subject))
+	}
+	if x.id != "" {
+		attrs = append(attrs, slog.String("request_id", x.id))
+	}
+	if ua := r.Header.Get("User-Agent"); ua != "" {
+		attrs = append(attrs, slog.String("user_agent", truncate(ua, maxValLog)))
+	}
+	if reason != nil {
+		attrs = append(attrs, slog.String("reason", reason.Error()))
+	}
+	if x.hijacked {
+		attrs = append(attrs, slog.Bool("hijacked", true))
+	}
+	if aborted {
+		attrs = append(attrs, slog.Bool("aborted", true))
+	}
+	if len(c.logHeaders) > 0 {
+		hs := make([]any, 0, len(c.logHeaders))
+		for i, name := range c.logHeaders {
+			vs := r.Header[name]
+			if len(vs) == 0 {
+				continue
+			}
+			v := Redacted
+			switch c.logHeaderMode[i] {
+			case hdrURL:
+				v = c.redactURL(strings.Join(vs, ", "))
+			case hdrPlain:
+				v = truncate(strings.Join(vs, ", "), maxValLog)
+			}
+			hs = append(hs, slog.String(name, v))
+		}
+		if len(hs) > 0 {
+			attrs = append(attrs, slog.Group("headers", hs...))
+		}
+	}
+	lg.LogAttrs(ctx, level, msgAccess, attrs...)
+}
+
+// subject returns the authenticated subject recorded further in, or the
+// one already in r's context, or "".
+func (as *accessState) subject(r *http.Request) string {
+	if id, ok := as.rec.Identity(); ok {
+		return id.Subject()
+	}
+	if id, ok := identity.FromRequest(r); ok {
+		return id.Subject()
+	}
+	return ""
+}
+
+// logPanic logs a recovered panic with its stack.
+func (c *config) logPanic(x *exchange, r *http.Request, pv any) {
+	stack := debug.Stack()
+	lg := c.log()
+	ctx := r.Context()
+	if !lg.Enabled(ctx, slog.LevelError) {
+		return
+	}
+	lg.LogAttrs(ctx, slog.LevelError, msgPanic,
+		slog.String("panic", panicString(pv)),
+		slog.String("stack", string(stack)),
+		slog.String("request_id", x.id),
+		slog.String("method", r.Method),
+		slog.String("path", truncate(r.URL.Path, maxPathLog)),
+		slog.Bool("response_started", x.started()),
+	)
+}
+
+// panicString formats a panic value for the log, never for a client.
+func panicString(pv any) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = "(panic value could not be formatted)"
+		}
+	}()
+	switch v := pv.(type) {
+	case error:
+		return v.Error()
+	case string:
+		return v
+	case fmt.Stringer:
+		return v.String()
+	}
+	return fmt.Sprintf("%#v", pv)
+}
+
+// truncate returns s cut to at most n bytes.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,139 @@
+// Package errorsafe keeps errors from leaking: the client learns that
+// something failed and nothing about why; the operator learns everything
+// except the secrets. It recovers panics, turns errors returned by
+// handlers into generic [RFC 9457] problem responses, replaces the bodies
+// of 5xx responses, assigns request IDs, and writes structured access and
+// security logs with [log/slog], redacting credentials.
+//
+// It depends on the standard library only (plus httpguard's identity and
+// clientip).
+//
+// # Quick start
+//
+//	es, err := errorsafe.New(errorsafe.Options{ClientIP: resolver})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	mux.Handle("GET /invoices/{id}", errorsafe.HandlerFunc(getInvoice))
+//	srv := &http.Server{Handler: es.Handler(mux)} // outermost
+//
+// [Middleware.Handler] does everything below at the cost of one
+// middleware. The parts are available alone as [Middleware.Recover],
+// [Middleware.RequestID], [Middleware.AccessLog] and
+// [Middleware.SafeErrors]; chained directly, they share their per-request
+// state.
+//
+// # Panics
+//
+// A panic below the middleware is logged at error level with its value,
+// stack, request ID, method and path. If the response has not started,
+// the client gets
+//
+//	HTTP/1.1 500 Internal Server Error
+//	Content-Type: application/problem+json
+//	Cache-Control: no-store
+//	X-Content-Type-Options: nosniff
+//
+//	{"type":"about:blank","title":"Internal Server Error","status":500,"request_id":"…"}
+//
+// If it has started, nothing correct can be sent any more, so the
+// connection is aborted with [net/http.ErrAbortHandler] and the client
+// sees a failed transfer rather than a truncated body it might trust. A
+// panic with [net/http.ErrAbortHandler] is passed on to net/http untouched.
+//
+// # Errors from handlers
+//
+// A [HandlerFunc] returns an error instead of writing one. An [*Error]
+// carries a public status and message separately from its private cause;
+// [Options.Errors] maps sentinel errors to statuses; anything else is a
+// generic 500. The cause is logged with the request ID, which the client
+// also receives as the "request_id" member of the problem, so a user can
+// quote it and the operator can find the cause. [WriteError] does the same
+// for handlers of any shape.
+//
+// # Safe error bodies
+//
+// [Middleware.SafeErrors] answers every 5xx response written by inner
+// handlers with the generic problem, whatever body they tried to send
+// (a database error, a stack trace from a framework in debug mode), and
+// optionally ([Options.ReplaceMuxErrors]) the plain-text 404 and 405
+// bodies of [net/http.ServeMux]. The status and headers such as Allow,
+// Retry-After and WWW-Authenticate are kept.
+//
+// # Request IDs
+//
+// An incoming X-Request-ID is used only if there is exactly one, of at
+// most 64 bytes of ASCII letters, digits and "-_.:+/="; anything else
+// (newlines, control characters, a 10 KB value, quotes) is replaced by a
+// generated ID of 24 base32 characters from [crypto/rand]. The ID is put in
+// the context ([RequestIDFrom]) and echoed in the response. Set
+// [Options.IgnoreIncomingRequestID] when no proxy assigns IDs.
+//
+// # Access log
+//
+// One record per request, message "http request", with the attributes
+// method, path, query (redacted), status, bytes, duration, client_ip,
+// subject, request_id, user_agent, reason, and the headers listed in
+// [Options.LogHeaders]. The subject is the one an auth or session
+// middleware further in put into the context with [identity.NewContext];
+// the reason is the one any httpguard package recorded when it rejected
+// the request ([RejectReason]). Client addresses are resolved by
+// [Options.ClientIP], so forwarding headers are believed only from
+// trusted proxies.
+//
+// # Redaction
+//
+// Values never go into message text, only into attributes, so a
+// structured handler escapes them. The values of Authorization,
+// Proxy-Authorization, Cookie, Set-Cookie, X-API-Key, any header whose
+// name contains "auth", "token", "secret", "key", "passw", "session",
+// "cookie", "credential" or "signature", and [Options.RedactHeaders] are
+// written as [Redacted]. Query parameters named like password, token,
+// access_token, refresh_token, client_secret, api_key, code and
+// [Options.RedactParams] are redacted (see [Middleware.RedactQuery] for
+// the rules), and so are the userinfo, query and fragment of URL headers
+// such as Referer. Bodies and forms are never logged; use
+// [Middleware.RedactValues] to log a form yourself.
+//
+// # Security events
+//
+// Rejections and recovered panics are emitted as typed [Event] values
+// with a stable [EventKind] (authentication_failed, access_denied,
+// csrf_rejected, rate_limited, session_invalid, request_rejected,
+// panic_recovered): logged at warn level with the message "security
+// event", and passed to [Options.OnEvent] so a service can count them and
+// alert.
+//
+// # Order
+//
+// Install [Middleware.Handler] outermost, before every other httpguard
+// middleware, so that it sees their rejections, recovers their panics and
+// assigns the request ID before anyone logs:
+//
+//	errorsafe → https.Redirect → headers → cors → ratelimit (by IP) →
+//	csrf → session → auth → ratelimit (by identity) → rbac → handler
+//
+// # Security considerations
+//
+//   - The panic value, the error text and the stack are for the log only;
+//     no response ever contains them. Public messages must be constants:
+//     a message built from request data would be reflected to the client.
+//   - Redaction works on names and shapes. A secret in a URL path
+//     (/reset/<token>), in a panic value or in an error message cannot be
+//     recognised and is logged as is: keep secrets out of paths and
+//     errors, or leave the path out of your log pipeline.
+//   - An incoming request ID is attacker-controlled even when well-formed:
+//     a client can reuse another request's ID. Treat it as a correlation
+//     hint, never as proof; set [Options.IgnoreIncomingRequestID] when no
+//     trusted proxy assigns it.
+//   - Aborting a started response closes the connection (HTTP/1.x) or
+//     resets the stream (HTTP/2). That is deliberate: a truncated body
+//     with a success status is worse.
+//   - Upgrade requests (WebSocket) pass through with their responses
+//     untouched; panics in them are still recovered and logged, and the
+//     connection is aborted if it was hijacked.
+//   - Logging happens on the request's goroutine; a slow slog handler or
+//     [Options.OnEvent] hook slows every request.
+//
+// [RFC 9457]: https://www.rfc-editor.org/rfc/rfc9457
+package errorsafe

@@ -1,0 +1,361 @@
+package errorsafe
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/httpguard/httpguard/clientip"
+)
+
+// DefaultRequestIDHeader is the header a request ID is read from and echoed
+// in when [Options.RequestIDHeader] is empty.
+const DefaultRequestIDHeader = "X-Request-ID"
+
+// DefaultMaxRequestIDLength is the longest incoming request ID accepted when
+// [Options.MaxRequestIDLength] is zero.
+const DefaultMaxRequestIDLength = 64
+
+// maxRequestIDLength is the largest value [Options.MaxRequestIDLength] may
+// take, and minRequestIDLength the smallest non-zero one.
+const (
+	maxRequestIDLength = 200
+	minRequestIDLength = 8
+)
+
+// Options configures a [Middleware]. The zero Options is the recommended
+// default: logs go to [log/slog.Default], client addresses are the direct
+// peer's, incoming X-Request-ID values are accepted when short and safe,
+// and the credential headers and parameters listed in the package
+// documentation are redacted. [New] copies what it needs, so mutating an
+// Options after New has no effect.
+type Options struct {
+	// Logger receives the access, panic, error and security event records.
+	// Default: nil, which means the logger returned by [log/slog.Default]
+	// at the time of each record, so a later [log/slog.SetDefault] is
+	// honoured.
+	Logger *slog.Logger
+
+	// ClientIP resolves the client address written in access logs and
+	// events. Default: nil, which trusts no proxy and logs the address
+	// of the direct peer (see [clientip.Resolver]).
+	ClientIP *clientip.Resolver
+
+	// RequestIDHeader is the request header an incoming request ID is read
+	// from and the response header the request ID is echoed in. It must be
+	// a valid header name. Default: [DefaultRequestIDHeader].
+	RequestIDHeader string
+
+	// MaxRequestIDLength is the longest incoming request ID accepted, in
+	// bytes, between 8 and 200. Longer values are replaced by a generated
+	// ID. Default: [DefaultMaxRequestIDLength].
+	MaxRequestIDLength int
+
+	// IgnoreIncomingRequestID makes the middleware generate a request ID
+	// for every request and never use one sent by the client. Set it when
+	// the service faces clients directly and no proxy assigns IDs; the
+	// default (false) keeps IDs assigned by a gateway so that records can
+	// be correlated across hops. An incoming ID is only ever used when it
+	// passes the checks described in the package documentation.
+	IgnoreIncomingRequestID bool
+
+	// GenerateRequestID returns a new request ID. A result that is empty,
+	// longer than 200 bytes or not made of the characters allowed in
+	// incoming IDs is discarded in favour of the built-in generator, so a
+	// broken generator can never inject data into headers or logs.
+	// Default: nil, 24 characters of lower-case base32 from 120 random
+	// bits read from [crypto/rand].
+	GenerateRequestID func() string
+
+	// RedactHeaders names additional request headers whose values are
+	// replaced by "[REDACTED]" wherever they would be logged. The built-in
+	// list (Authorization, Proxy-Authorization, Cookie, Set-Cookie,
+	// X-API-Key and names containing "auth", "token", "secret", "key",
+	// "password", "session", "cookie", "credential" or "signature") always
+	// applies. Names must be valid header names.
+	RedactHeaders []string
+
+	// RedactParams names additional query and form parameters whose
+	// values are redacted wherever they would be logged. Matching ignores
+	// case and treats "-" as "_". The built-in list (see the package
+	// documentation) always applies. Names must not be empty.
+	RedactParams []string
+
+	// LogHeaders names request headers to add to each access log record,
+	// under the group "headers". Values of sensitive headers are
+	// redacted; Referer, Origin and Location have their query and
+	// credentials redacted; every value is truncated to 256 bytes.
+	// Default: none (User-Agent is always logged, as "user_agent").
+	LogHeaders []string
+
+	// ReplaceMuxErrors makes [Middleware.SafeErrors] (and
+	// [Middleware.Handler]) also replace the plain-text 404 and 405
+	// bodies written by [net/http.Error], as [net/http.ServeMux] does,
+	// with the generic problem response. Headers such as Allow are kept.
+	// Default: false, only 5xx bodies are replaced.
+	ReplaceMuxErrors bool
+
+	// Errors maps sentinel errors to a status and public message for
+	// [HandlerFunc] and [WriteError]. They are tried in order with
+	// [errors.Is] after an [*Error] found with [errors.As]. Default: none;
+	// the built-in mappings (see [WriteError]) apply after these.
+	Errors []ErrorMapping
+
+	// OnEvent, if set, is called synchronously with every security
+	// [Event] after it has been logged, for counting and alerting. It
+	// runs on the request's goroutine after the response was written, so
+	// it must be fast and safe for concurrent use. Default: nil.
+	OnEvent func(ctx context.Context, ev Event)
+}
+
+// ErrorMapping maps a sentinel error to the status and public message
+// written when a handler returns an error that [errors.Is] it.
+type ErrorMapping struct {
+	// Err is the sentinel to match. It must not be nil.
+	Err error
+	// Status is the HTTP status to answer, 400 to 599.
+	Status int
+	// Public is sent to the client as the problem "detail". It must be a
+	// constant: never request data or an error message. Empty means no
+	// detail.
+	Public string
+}
+
+// ErrInvalidOption is wrapped by every error [New] returns.
+var ErrInvalidOption = errors.New("errorsafe: invalid option")
+
+// OptionError describes one invalid [Options] field. It wraps
+// [ErrInvalidOption].
+type OptionError struct {
+	// Field is the name of the Options field, such as "RequestIDHeader"
+	// or "Errors[2].Status".
+	Field string
+	// Reason says what is wrong with it.
+	Reason string
+}
+
+// Error implements error.
+func (e *OptionError) Error() string {
+	return "errorsafe: invalid option " + e.Field + ": " + e.Reason
+}
+
+// Unwrap returns [ErrInvalidOption].
+func (e *OptionError) Unwrap() error { return ErrInvalidOption }
+
+// Middleware provides the errorsafe middlewares sharing one configuration:
+// [Middleware.Handler] (all of them, the recommended setup),
+// [Middleware.Recover], [Middleware.RequestID], [Middleware.AccessLog] and
+// [Middleware.SafeErrors].
+//
+// A Middleware is immutable and safe for concurrent use. The zero value is
+// ready to use and behaves like the result of New(Options{}); a nil
+// *Middleware is not usable.
+type Middleware struct {
+	c *config
+}
+
+// config is the compiled form of Options.
+type config struct {
+	logger         *slog.Logger
+	clientIP       *clientip.Resolver
+	idHeader       string // canonical
+	maxIDLen       int
+	ignoreIncoming bool
+	genID          func() string
+	redactHeaders  map[string]bool // canonical names
+	redactParams   map[string]bool // normalized names
+	logHeaders     []string        // canonical names
+	logHeaderMode  []uint8         // per logHeaders entry: hdrPlain, hdrRedact or hdrURL
+	replaceMux     bool
+	mappings       []ErrorMapping
+	onEvent        func(context.Context, Event)
+}
+
+var defaultConfig = func() *config {
+	c, err := compile(Options{})
+	if err != nil {
+		panic(err) // unreachable: the zero Options is valid
+	}
+	return c
+}()
+
+// New validates opts and returns a Middleware. Every problem is reported,
+// joined with [errors.Join]; each is an [*OptionError].
+func New(opts Options) (*Middleware, error) {
+	c, err := compile(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Middleware{c: c}, nil
+}
+
+// MustNew is like [New] but panics on error. Use it only with constant
+// options.
+func MustNew(opts Options) *Middleware {
+	m, err := New(opts)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+func (m *Middleware) conf() *config {
+	if m.c == nil {
+		return defaultConfig
+	}
+	return m.c
+}
+
+func compile(o Options) (*config, error) {
+	var errs []error
+	bad := func(field, reason string) {
+		errs = append(errs, &OptionError{Field: field, Reason: reason})
+	}
+	c := &config{
+		logger:         o.Logger,
+		clientIP:       o.ClientIP,
+		ignoreIncoming: o.IgnoreIncomingRequestID,
+		genID:          o.GenerateRequestID,
+		replaceMux:     o.ReplaceMuxErrors,
+		onEvent:        o.OnEvent,
+		redactHeaders:  make(map[string]bool, len(defaultRedactHeaders)+len(o.RedactHeaders)),
+		redactParams:   make(map[string]bool, len(defaultRedactParams)+len(o.RedactParams)),
+	}
+
+	c.idHeader = textproto.CanonicalMIMEHeaderKey(DefaultRequestIDHeader)
+	if o.RequestIDHeader != "" {
+		if !validHeaderName(o.RequestIDHeader) {
+			bad("RequestIDHeader", "not a valid header name")
+		} else {
+			c.idHeader = textproto.CanonicalMIMEHeaderKey(o.RequestIDHeader)
+		}
+	}
+
+	switch n := o.MaxRequestIDLength; {
+	case n == 0:
+		c.maxIDLen = DefaultMaxRequestIDLength
+	case n < minRequestIDLength || n > maxRequestIDLength:
+		bad("MaxRequestIDLength", "must be 0 or between "+strconv.Itoa(minRequestIDLength)+" and "+strconv.Itoa(maxRequestIDLength))
+	default:
+		c.maxIDLen = n
+	}
+
+	for _, h := range defaultRedactHeaders {
+		c.redactHeaders[textproto.CanonicalMIMEHeaderKey(h)] = true
+	}
+	for i, h := range o.RedactHeaders {
+		if !validHeaderName(h) {
+			bad("RedactHeaders["+strconv.Itoa(i)+"]", "not a valid header name")
+			continue
+		}
+		c.redactHeaders[textproto.CanonicalMIMEHeaderKey(h)] = true
+	}
+
+	for _, p := range defaultRedactParams {
+		c.redactParams[p] = true
+	}
+	for i, p := range o.RedactParams {
+		n, ok := normalizeParam(p)
+		if p == "" || !ok {
+			bad("RedactParams["+strconv.Itoa(i)+"]", "must be a non-empty name of at most "+strconv.Itoa(maxKeyLen)+" bytes")
+			continue
+		}
+		c.redactParams[n] = true
+	}
+
+	seen := make(map[string]bool, len(o.LogHeaders))
+	for i, h := range o.LogHeaders {
+		if !validHeaderName(h) {
+			bad("LogHeaders["+strconv.Itoa(i)+"]", "not a valid header name")
+			continue
+		}
+		h = textproto.CanonicalMIMEHeaderKey(h)
+		if !seen[h] {
+			seen[h] = true
+			c.logHeaders = append(c.logHeaders, h)
+		}
+	}
+	for _, h := range c.logHeaders {
+		mode := hdrPlain
+		switch {
+		case c.sensitiveHeader(h):
+			mode = hdrRedact
+		case urlHeaders[h]:
+			mode = hdrURL
+		}
+		c.logHeaderMode = append(c.logHeaderMode, mode)
+	}
+
+	for i, mp := range o.Errors {
+		field := "Errors[" + strconv.Itoa(i) + "]"
+		if mp.Err == nil {
+			bad(field+".Err", "must not be nil")
+		}
+		if !validStatus(mp.Status) {
+			bad(field+".Status", "must be an error status between 400 and 599 with a standard status text")
+		}
+		if !safePublic(mp.Public) {
+			bad(field+".Public", "must be valid UTF-8 without control characters, at most 200 bytes")
+		}
+	}
+	c.mappings = append([]ErrorMapping(nil), o.Errors...)
+
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// validStatus reports whether code is a 4xx or 5xx status with a standard
+// status text.
+func validStatus(code int) bool {
+	return code >= 400 && code <= 599 && http.StatusText(code) != ""
+}
+
+// safePublic reports whether s may be sent as a public message: short,
+// valid UTF-8 and free of control characters.
+func safePublic(s string) bool {
+	if len(s) > 200 || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderName reports whether s is an RFC 9110 token.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTchar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isTchar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// log returns the logger to use for one record.
+func (c *config) log() *slog.Logger {
+	if c.logger != nil {
+		return c.logger
+	}
+	return slog.Default()
+}

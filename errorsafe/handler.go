@@ -1,0 +1,212 @@
+package errorsafe
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// ErrPanic is the rejection reason recorded, and reported in the access
+// log and the panic_recovered [Event], when a handler panicked.
+var ErrPanic = errors.New("errorsafe: handler panicked")
+
+type feature uint8
+
+const (
+	fRecover feature = 1 << iota
+	fRequestID
+	fAccessLog
+	fSafeErrors
+	fAll = fRecover | fRequestID | fAccessLog | fSafeErrors
+)
+
+// handler is every errorsafe middleware; f selects what it does.
+type handler struct {
+	c    *config
+	next http.Handler
+	f    feature
+}
+
+func (m *Middleware) wrap(next http.Handler, f feature) http.Handler {
+	if next == nil {
+		panic("errorsafe: nil handler")
+	}
+	return &handler{c: m.conf(), next: next, f: f}
+}
+
+// Handler returns next wrapped in every errorsafe middleware, in the
+// recommended order and at the cost of one: it assigns the request ID,
+// logs one access record per request, emits security events, recovers
+// panics and replaces 5xx (and, if enabled, ServeMux 404/405) bodies with
+// the generic problem response. Install it outermost.
+//
+// Requests for a protocol upgrade (Connection: upgrade, or CONNECT) pass
+// through with their responses untouched; their panics are still
+// recovered and logged. Handler panics if next is nil.
+func (m *Middleware) Handler(next http.Handler) http.Handler { return m.wrap(next, fAll) }
+
+// Recover returns a middleware that recovers panics in next. The panic
+// value and stack are logged at error level with the request ID, method
+// and path (never the query), and a panic_recovered [Event] is emitted. If
+// the response has not started, the client gets the generic 500 problem
+// with the request ID; if it has (a status or body was written, or the
+// connection hijacked), the connection is aborted by panicking with
+// [net/http.ErrAbortHandler], since the only alternative is a corrupt
+// response. A panic with [net/http.ErrAbortHandler] itself is not
+// recovered: net/http handles it. The panic value never reaches the
+// client.
+//
+// Recover panics if next is nil.
+func (m *Middleware) Recover(next http.Handler) http.Handler { return m.wrap(next, fRecover) }
+
+// RequestID returns a middleware that assigns each request an ID, stores
+// it in the context (read it with [RequestIDFrom]) and echoes it in the
+// response header [Options.RequestIDHeader]. An incoming ID is kept when
+// there is exactly one, at most [Options.MaxRequestIDLength] bytes of
+// ASCII letters, digits and "-_.:+/=", unless
+// [Options.IgnoreIncomingRequestID] is set; otherwise one is generated. If
+// an errorsafe middleware further out already assigned one, it is kept.
+// The request's headers are never modified.
+//
+// RequestID panics if next is nil.
+func (m *Middleware) RequestID(next http.Handler) http.Handler { return m.wrap(next, fRequestID) }
+
+// AccessLog returns a middleware that logs one record per request after
+// it completes: method, path, redacted query, status, bytes, duration,
+// client address (through [Options.ClientIP]), authenticated subject
+// (recorded by [identity.NewContext] further in), request ID, user agent,
+// the configured headers (redacted) and the rejection reason recorded by
+// any httpguard package (see [RejectReason]). It also emits the security
+// [Event] a rejection or panic amounts to. Level: error for 5xx, info
+// otherwise. Values are attributes; the message is the constant
+// "http request".
+//
+// AccessLog panics if next is nil.
+func (m *Middleware) AccessLog(next http.Handler) http.Handler { return m.wrap(next, fAccessLog) }
+
+// SafeErrors returns a middleware that answers every 5xx response of next
+// with the generic problem response (with the request ID) instead of the
+// body next writes, keeping the status and headers such as Allow,
+// Retry-After and WWW-Authenticate. With [Options.ReplaceMuxErrors], the
+// plain-text 404 and 405 bodies of [net/http.Error] are replaced too.
+// Responses written by [WriteError] and [HandlerFunc] pass untouched: they
+// are safe already. Upgrade requests pass through untouched. The wrapped
+// writer supports [net/http.ResponseController] (flush, hijack,
+// deadlines) through Unwrap.
+//
+// SafeErrors panics if next is nil.
+func (m *Middleware) SafeErrors(next http.Handler) http.Handler { return m.wrap(next, fSafeErrors) }
+
+// RejectReason returns the reason r was rejected, as recorded by an
+// httpguard package further in, or nil. It is available once the inner
+// handler has returned, to code running inside [Middleware.AccessLog] or
+// [Middleware.Handler] (an [Options.OnEvent] hook receives it in
+// [Event.Reason]).
+func RejectReason(r *http.Request) error {
+	return problem.ReasonFrom(r.Context()).Err()
+}
+
+// isUpgrade reports whether r asks to switch protocols: an HTTP/1.1
+// Connection: upgrade, or an HTTP/2 extended CONNECT.
+func isUpgrade(r *http.Request) bool {
+	if r.Method == http.MethodConnect {
+		return true
+	}
+	for _, v := range r.Header["Connection"] {
+		for v != "" {
+			var tok string
+			tok, v, _ = strings.Cut(v, ",")
+			if strings.EqualFold(strings.TrimSpace(tok), "upgrade") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// accessState is what the access log needs after the handler returned.
+type accessState struct {
+	start  time.Time
+	reason *problem.Reason
+	rec    *identity.Recorder
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c, f := h.c, h.f
+	x, ok := w.(*exchange)
+	if !ok {
+		x = &exchange{w: w, c: c, upgrade: isUpgrade(r)}
+	}
+	if f&fSafeErrors != 0 && !x.upgrade {
+		x.replace = true
+		x.replaceMux = x.replaceMux || c.replaceMux
+	}
+
+	ctx := r.Context()
+	if f&fRequestID != 0 && x.id == "" {
+		if ox := exchangeFrom(ctx); ox != nil && ox.id != "" {
+			x.id = ox.id
+		} else {
+			x.id = c.requestID(r)
+			x.idHdr[0] = x.id
+			x.w.Header()[c.idHeader] = x.idHdr[:1:1]
+		}
+	}
+	if !x.inCtx && (x.id != "" || f&fAccessLog != 0) {
+		x.inCtx = true
+		ctx = context.WithValue(ctx, ctxKey{}, x)
+	}
+	var as accessState
+	if f&fAccessLog != 0 {
+		as.start = time.Now()
+		ctx, as.reason = problem.WithReason(ctx)
+		ctx, as.rec = identity.WithRecorder(ctx)
+	}
+	if ctx != r.Context() {
+		r = r.WithContext(ctx)
+	}
+
+	done := false
+	defer h.finish(x, r, &as, &done)
+	h.next.ServeHTTP(x, r)
+	done = true
+}
+
+// finish runs deferred: it recovers a panic (Recover), then logs the
+// access record and events (AccessLog), then aborts the connection when a
+// panic happened after the response started.
+func (h *handler) finish(x *exchange, r *http.Request, as *accessState, done *bool) {
+	var pv any
+	if h.f&fRecover != 0 {
+		pv = recover()
+	}
+	panicked := pv != nil || !*done
+	abort := false
+	if pv != nil {
+		if pv == http.ErrAbortHandler {
+			if h.f&fAccessLog != 0 {
+				h.c.logAccess(x, r, as, true, true)
+			}
+			panic(pv)
+		}
+		h.c.logPanic(x, r, pv)
+		problem.SetReason(r, ErrPanic)
+		h.c.emitEvent(r, x, EventPanicRecovered, http.StatusInternalServerError, ErrPanic, "errorsafe", as.subject(r))
+		if x.started() {
+			abort = true
+		} else {
+			x.writeProblem(http.StatusInternalServerError, "")
+		}
+	}
+	if h.f&fAccessLog != 0 {
+		h.c.logAccess(x, r, as, panicked, abort)
+	}
+	if abort {
+		panic(http.ErrAbortHandler)
+	}
+}

@@ -1,0 +1,332 @@
+package errorsafe
+
+import (
+	"bytes"
+	"net/textproto"
+	"net/url"
+	"strings"
+)
+
+// Redacted replaces every redacted value.
+const Redacted = "[REDACTED]"
+
+// truncated ends a logged query that was cut short.
+const truncated = "[TRUNCATED]"
+
+const (
+	maxQueryLog = 1024 // bytes of a query logged, marker included
+	maxKeyLen   = 64   // longest parameter name matched; longer ones are redacted
+	maxBareItem = 32   // longest query item without "=" logged as is
+)
+
+// defaultRedactHeaders are always redacted, whatever their name says.
+var defaultRedactHeaders = []string{
+	"Authorization",
+	"Proxy-Authorization",
+	"Cookie",
+	"Set-Cookie",
+	"X-Api-Key",
+}
+
+// sensitiveHeaderWords redact any header whose lower-case name contains
+// one of them.
+var sensitiveHeaderWords = []string{
+	"auth", "token", "secret", "key", "passw", "session", "cookie", "credential", "signature",
+}
+
+// How a logged header is written.
+const (
+	hdrPlain uint8 = iota
+	hdrRedact
+	hdrURL
+)
+
+// urlHeaders carry URLs whose query and credentials are redacted.
+var urlHeaders = map[string]bool{
+	"Referer":          true,
+	"Origin":           true,
+	"Location":         true,
+	"Content-Location": true,
+}
+
+// defaultRedactParams are parameter names (normalized: lower case, "_"
+// for "-") redacted on exact match.
+var defaultRedactParams = []string{
+	"pwd", "pass", "pin", "otp", "key", "code", "sig", "jwt", "sid", "ssn",
+	"assertion", "client_assertion", "code_verifier", "state_token",
+}
+
+// sensitiveParamWords redact any parameter whose normalized name contains
+// one of them.
+var sensitiveParamWords = [][]byte{
+	[]byte("password"), []byte("passwd"), []byte("passphrase"), []byte("secret"),
+	[]byte("token"), []byte("api_key"), []byte("apikey"), []byte("auth"),
+	[]byte("credential"), []byte("signature"), []byte("session"), []byte("private"),
+	[]byte("cookie"),
+}
+
+// RedactQuery returns rawQuery, a URL query string, with the values of
+// sensitive parameters replaced by [Redacted], as the access log writes
+// it. A parameter is sensitive when its name, percent-decoded, lower-cased
+// and with "-" read as "_", contains one of "password", "passwd",
+// "passphrase", "secret", "token", "api_key", "apikey", "auth",
+// "credential", "signature", "session", "private" or "cookie"; equals a
+// short name such as "code", "key", "pin", "otp" or "sig"; or is listed in
+// [Options.RedactParams]. Names longer than 64 bytes, values that look like
+// a JWT ("eyJ…") and items without "=" longer than 32 bytes are redacted
+// too. Both "&" and ";" separate items. The result is at most 1024 bytes:
+// items that do not fit are dropped and "[TRUNCATED]" ends the list.
+//
+// RedactQuery is safe for concurrent use. The zero Middleware uses the
+// built-in lists.
+func (m *Middleware) RedactQuery(rawQuery string) string { return m.conf().redactQuery(rawQuery) }
+
+// RedactURL returns u with its userinfo, query (see [Middleware.RedactQuery])
+// and fragment redacted, and the rest cut to 256 bytes, as the access log
+// writes Referer, Origin and Location headers.
+func (m *Middleware) RedactURL(u string) string { return m.conf().redactURL(u) }
+
+// RedactHeader returns the value of request header name as the access log
+// would write it: [Redacted] for a sensitive header (see
+// [Options.RedactHeaders]), a redacted URL for Referer, Origin, Location
+// and Content-Location, otherwise the value cut to 256 bytes.
+func (m *Middleware) RedactHeader(name, value string) string {
+	return m.conf().redactHeader(textproto.CanonicalMIMEHeaderKey(name), value)
+}
+
+// RedactValues returns a copy of v, such as a parsed form, in which the
+// values of sensitive parameters (see [Middleware.RedactQuery]) and values
+// that look like a JWT are replaced by [Redacted]. Use it before logging
+// form data.
+func (m *Middleware) RedactValues(v url.Values) url.Values {
+	c := m.conf()
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		cp := make([]string, len(vs))
+		sensitive := c.sensitiveKey(k)
+		for i, s := range vs {
+			if sensitive || looksSecret(s) {
+				cp[i] = Redacted
+			} else {
+				cp[i] = s
+			}
+		}
+		out[k] = cp
+	}
+	return out
+}
+
+func (c *config) redactHeader(name, value string) string {
+	switch {
+	case c.sensitiveHeader(name):
+		return Redacted
+	case urlHeaders[name]:
+		return c.redactURL(value)
+	}
+	return truncate(value, maxValLog)
+}
+
+// sensitiveHeader reports whether the header with canonical name is
+// redacted.
+func (c *config) sensitiveHeader(name string) bool {
+	if c.redactHeaders[name] {
+		return true
+	}
+	lower := strings.ToLower(name)
+	for _, w := range sensitiveHeaderWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *config) redactURL(u string) string {
+	rest, frag, hasFrag := strings.Cut(u, "#")
+	base, query, hasQuery := strings.Cut(rest, "?")
+	if i := strings.Index(base, "://"); i >= 0 {
+		auth := base[i+3:]
+		end := strings.IndexByte(auth, '/')
+		if end < 0 {
+			end = len(auth)
+		}
+		if at := strings.LastIndexByte(auth[:end], '@'); at >= 0 {
+			base = base[:i+3] + Redacted + auth[at:]
+		}
+	} else if at := strings.IndexByte(base, '@'); at >= 0 && !strings.Contains(base[:at], "/") {
+		// Scheme-less authority with userinfo.
+		base = Redacted + base[at:]
+	}
+	base = truncate(base, maxValLog)
+	if !hasQuery && !hasFrag {
+		return base
+	}
+	var b strings.Builder
+	b.WriteString(base)
+	if hasQuery {
+		b.WriteByte('?')
+		b.WriteString(c.redactQuery(query))
+	}
+	if hasFrag && frag != "" {
+		b.WriteString("#" + Redacted)
+	}
+	return b.String()
+}
+
+// redactQuery implements RedactQuery. It does not allocate when nothing
+// needs redacting and the query fits.
+func (c *config) redactQuery(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	if len(raw) <= maxQueryLog && !c.anySensitive(raw) {
+		return raw
+	}
+	var b strings.Builder
+	b.Grow(min(len(raw), maxQueryLog))
+	limit := maxQueryLog - len(truncated) - 1
+	prevSep := byte(0)
+	for rest := raw; ; {
+		i := strings.IndexAny(rest, "&;")
+		item := rest
+		if i >= 0 {
+			item = rest[:i]
+		}
+		piece := item
+		if c.sensitiveItem(item) {
+			if k, _, ok := strings.Cut(item, "="); ok && len(k) <= maxKeyLen {
+				piece = k + "=" + Redacted
+			} else {
+				piece = Redacted
+			}
+		}
+		need := len(piece)
+		if prevSep != 0 {
+			need++
+		}
+		if b.Len()+need > limit {
+			if prevSep != 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(truncated)
+			break
+		}
+		if prevSep != 0 {
+			b.WriteByte(prevSep)
+		}
+		b.WriteString(piece)
+		if i < 0 {
+			break
+		}
+		prevSep = rest[i]
+		rest = rest[i+1:]
+	}
+	return b.String()
+}
+
+// anySensitive reports whether any item of raw is sensitive.
+func (c *config) anySensitive(raw string) bool {
+	for rest := raw; ; {
+		i := strings.IndexAny(rest, "&;")
+		item := rest
+		if i >= 0 {
+			item = rest[:i]
+		}
+		if c.sensitiveItem(item) {
+			return true
+		}
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+1:]
+	}
+}
+
+// sensitiveItem reports whether the query item "key=value" (or a bare
+// "value") must be redacted.
+func (c *config) sensitiveItem(item string) bool {
+	k, v, ok := strings.Cut(item, "=")
+	if !ok {
+		return len(item) > maxBareItem
+	}
+	return c.sensitiveKey(k) || looksSecret(v)
+}
+
+// sensitiveKey reports whether the raw (still escaped) parameter name k is
+// sensitive.
+func (c *config) sensitiveKey(k string) bool {
+	var buf [maxKeyLen]byte
+	n, ok := normalizeInto(&buf, k)
+	if !ok {
+		return true // too long to match: redact
+	}
+	key := buf[:n]
+	if c.redactParams[string(key)] {
+		return true
+	}
+	for _, w := range sensitiveParamWords {
+		if bytes.Contains(key, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// looksSecret reports whether a value looks like a JWT or other
+// base64-encoded JSON token, which is redacted whatever its name.
+func looksSecret(v string) bool {
+	return strings.HasPrefix(v, "eyJ") || strings.HasPrefix(v, "eyj")
+}
+
+// normalizeParam returns the normalized form of a configured name.
+func normalizeParam(k string) (string, bool) {
+	var buf [maxKeyLen]byte
+	n, ok := normalizeInto(&buf, k)
+	return string(buf[:n]), ok
+}
+
+// normalizeInto percent-decodes k ("+" is a space), lower-cases it and
+// maps "-" to "_", into buf. It reports false when the result would not
+// fit. A malformed escape is kept literally, as net/url would reject the
+// whole query rather than guess.
+func normalizeInto(buf *[maxKeyLen]byte, k string) (int, bool) {
+	n := 0
+	for i := 0; i < len(k); i++ {
+		ch := k[i]
+		switch ch {
+		case '%':
+			if i+2 < len(k) && ishex(k[i+1]) && ishex(k[i+2]) {
+				ch = unhex(k[i+1])<<4 | unhex(k[i+2])
+				i += 2
+			}
+		case '+':
+			ch = ' '
+		}
+		switch {
+		case 'A' <= ch && ch <= 'Z':
+			ch += 'a' - 'A'
+		case ch == '-':
+			ch = '_'
+		}
+		if n == len(buf) {
+			return n, false
+		}
+		buf[n] = ch
+		n++
+	}
+	return n, true
+}
+
+func ishex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
