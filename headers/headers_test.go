@@ -1,0 +1,664 @@
+package headers_test
+
+import (
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"html/template"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/headers"
+)
+
+var ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, "{}\n")
+})
+
+func serve(t testing.TB, m *headers.Middleware, r *http.Request) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler(ok).ServeHTTP(rec, r)
+	return rec
+}
+
+func mustNew(t testing.TB, o headers.Options) *headers.Middleware {
+	t.Helper()
+	m, err := headers.New(o)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return m
+}
+
+func tlsRequest(method, target string) *http.Request {
+	r := httptest.NewRequest(method, target, nil)
+	r.TLS = &tls.ConnectionState{HandshakeComplete: true}
+	return r
+}
+
+func TestPresetsSetEveryHeader(t *testing.T) {
+	common := map[string]string{
+		"Strict-Transport-Security":         "max-age=63072000; includeSubDomains",
+		"X-Frame-Options":                   "DENY",
+		"X-Content-Type-Options":            "nosniff",
+		"Permissions-Policy":                headers.DefaultPermissionsPolicy,
+		"Cross-Origin-Opener-Policy":        "same-origin",
+		"Cross-Origin-Resource-Policy":      "same-origin",
+		"X-Permitted-Cross-Domain-Policies": "none",
+		"X-Xss-Protection":                  "0",
+	}
+	tests := []struct {
+		name string
+		opts headers.Options
+		want map[string]string
+	}{
+		{"the zero options are the API preset", headers.Options{}, map[string]string{
+			"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+			"Referrer-Policy":         "no-referrer",
+		}},
+		{"the API preset forbids everything", headers.API(), map[string]string{
+			"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+			"Referrer-Policy":         "no-referrer",
+		}},
+		{"the HTML preset has a nonce-based strict policy", headers.HTML(), map[string]string{
+			"Content-Security-Policy": "default-src 'none'; script-src 'nonce-NONCE' 'strict-dynamic'; style-src 'self' 'nonce-NONCE'; img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+			"Referrer-Policy":         "strict-origin-when-cross-origin",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var nonce string
+			m := mustNew(t, tt.opts)
+			rec := httptest.NewRecorder()
+			m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				nonce, _ = headers.Nonce(r.Context())
+			})).ServeHTTP(rec, tlsRequest("GET", "https://example.com/"))
+			want := map[string]string{}
+			for k, v := range common {
+				want[k] = v
+			}
+			for k, v := range tt.want {
+				want[k] = strings.ReplaceAll(v, "NONCE", nonce)
+			}
+			for k, v := range want {
+				if got := rec.Header().Values(k); len(got) != 1 || got[0] != v {
+					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+			for k := range rec.Header() {
+				if _, ok := want[k]; !ok {
+					t.Errorf("unexpected header %s: %q", k, rec.Header()[k])
+				}
+			}
+		})
+	}
+}
+
+func TestHSTSOnlyOverHTTPS(t *testing.T) {
+	proxy := netip.MustParsePrefix("10.0.0.0/8")
+	rv := clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{proxy}})
+	tests := []struct {
+		name     string
+		resolver *clientip.Resolver
+		tls      bool
+		remote   string
+		proto    string
+		want     bool
+	}{
+		{"plain HTTP gets no HSTS", nil, false, "192.0.2.1:1234", "", false},
+		{"a TLS connection gets HSTS", nil, true, "192.0.2.1:1234", "", true},
+		{"a trusted proxy that says https gets HSTS", rv, false, "10.1.2.3:1234", "https", true},
+		{"a trusted proxy that says http gets no HSTS", rv, false, "10.1.2.3:1234", "http", false},
+		{"an untrusted peer claiming https gets no HSTS", rv, false, "192.0.2.1:1234", "https", false},
+		{"without a resolver a claimed https is ignored", nil, false, "10.1.2.3:1234", "https", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mustNew(t, headers.Options{ClientIP: tt.resolver})
+			r := httptest.NewRequest("GET", "http://example.com/", nil)
+			r.RemoteAddr = tt.remote
+			if tt.tls {
+				r.TLS = &tls.ConnectionState{}
+			}
+			if tt.proto != "" {
+				r.Header.Set("X-Forwarded-Proto", tt.proto)
+			}
+			got := serve(t, m, r).Header().Get("Strict-Transport-Security") != ""
+			if got != tt.want {
+				t.Errorf("HSTS sent = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// unrolled/secure and martini-contrib/secure (issue #11, "SSLProxyHeaders
+// trusted without checking source") believe X-Forwarded-Proto from any
+// peer: a client on a plain connection could make the server answer as if
+// over HTTPS. Here the claim counts only from a configured proxy.
+func TestRegressionMartiniSecure11ForwardedProtoFromAnyPeer(t *testing.T) {
+	rv := clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/32")}})
+	m := mustNew(t, headers.Options{ClientIP: rv})
+	for _, h := range []string{"X-Forwarded-Proto", "X-Forwarded-Ssl", "X-Url-Scheme", "Front-End-Https", "Forwarded"} {
+		r := httptest.NewRequest("GET", "http://example.com/", nil)
+		r.RemoteAddr = "203.0.113.9:5555"
+		r.Header.Set(h, "https")
+		if got := serve(t, m, r).Header().Get("Strict-Transport-Security"); got != "" {
+			t.Errorf("%s: https from an untrusted peer set HSTS %q", h, got)
+		}
+	}
+}
+
+func TestHSTSOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		hsts headers.HSTS
+		want string
+	}{
+		{"the default is two years with subdomains", headers.HSTS{}, "max-age=63072000; includeSubDomains"},
+		{"preload is opt-in", headers.HSTS{Preload: true}, "max-age=63072000; includeSubDomains; preload"},
+		{"subdomains can be left out", headers.HSTS{DisableIncludeSubDomains: true, MaxAge: 600}, "max-age=600"},
+		{"the header can be omitted", headers.HSTS{Omit: true}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mustNew(t, headers.Options{HSTS: tt.hsts})
+			if got := serve(t, m, tlsRequest("GET", "https://example.com/")).Header().Get("Strict-Transport-Security"); got != tt.want {
+				t.Errorf("HSTS = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewRejectsInvalidOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		opts headers.Options
+		want error
+	}{
+		{"an unquoted keyword", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"self"}}}, headers.ErrUnquotedKeyword},
+		{"an unquoted none", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{"none"}}}, headers.ErrUnquotedKeyword},
+		{"a fixed nonce", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"'nonce-abc123'"}}}, headers.ErrNonceSource},
+		{"a source that injects a directive", headers.Options{CSP: &headers.CSP{ImgSrc: []string{"https://a.example; script-src *"}}}, headers.ErrSource},
+		{"a source that injects a policy", headers.Options{CSP: &headers.CSP{ImgSrc: []string{"https://a.example,script-src"}}}, headers.ErrSource},
+		{"a source with a line break", headers.Options{CSP: &headers.CSP{ImgSrc: []string{"https://a.example\r\nSet-Cookie: x=1"}}}, headers.ErrSource},
+		{"a malformed hash", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"'sha256-short'"}}}, headers.ErrSource},
+		{"an unknown keyword", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"'unsafe-everything'"}}}, headers.ErrSource},
+		{"unsafe-inline scripts", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{headers.Self, headers.UnsafeInline}}}, headers.ErrUnsafeSource},
+		{"unsafe-inline through default-src", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.Self, headers.UnsafeInline}}}, headers.ErrUnsafeSource},
+		{"unsafe-eval", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{headers.Self, headers.UnsafeEval}}}, headers.ErrUnsafeSource},
+		{"scripts from anywhere", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"https:"}}}, headers.ErrUnsafeSource},
+		{"scripts from data URLs", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"data:"}}}, headers.ErrUnsafeSource},
+		{"plugins from anywhere", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.Self}, ObjectSrc: []string{"*"}}}, headers.ErrUnsafeSource},
+		{"images over http", headers.Options{CSP: &headers.CSP{ImgSrc: []string{"http://cdn.example"}}}, headers.ErrUnsafeSource},
+		{"none with other sources", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None, headers.Self}}}, headers.ErrPolicy},
+		{"strict-dynamic without a nonce", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{headers.Self}, StrictDynamic: true}}, headers.ErrPolicy},
+		{"a script keyword in img-src", headers.Options{CSP: &headers.CSP{ImgSrc: []string{headers.UnsafeInline}}}, headers.ErrPolicy},
+		{"an empty policy", headers.Options{CSP: &headers.CSP{}}, headers.ErrPolicy},
+		{"a report URL over http", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, ReportURI: "http://r.example/csp"}}, headers.ErrPolicy},
+		{"a report URL with a quote", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, ReportTo: `/csp"; x="`}}, headers.ErrPolicy},
+		{"an unknown sandbox token", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, Sandbox: true, SandboxAllow: []string{"allow-everything"}}}, headers.ErrPolicy},
+		{"two report-only policies", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, ReportOnly: true}, CSPReportOnly: &headers.CSP{DefaultSrc: []string{headers.None}}}, headers.ErrPolicy},
+		{"OmitCSP with a policy", headers.Options{OmitCSP: true, CSP: &headers.CSP{DefaultSrc: []string{headers.None}}}, headers.ErrPolicy},
+		{"ALLOW-FROM framing", headers.Options{FrameOptions: "ALLOW-FROM https://a.example"}, headers.ErrValue},
+		{"a misspelt referrer policy", headers.Options{ReferrerPolicy: "no-referer"}, headers.ErrValue},
+		{"the unsafe-url referrer policy", headers.Options{ReferrerPolicy: "unsafe-url"}, headers.ErrValue},
+		{"a malformed permissions policy", headers.Options{PermissionsPolicy: "camera 'none'"}, headers.ErrValue},
+		{"an unknown COOP", headers.Options{CrossOriginOpenerPolicy: "same-site"}, headers.ErrValue},
+		{"an unknown CORP", headers.Options{CrossOriginResourcePolicy: "none"}, headers.ErrValue},
+		{"an unknown XSS setting", headers.Options{XSSProtection: "1; mode=allow"}, headers.ErrValue},
+		{"a header value with a line break", headers.Options{CrossOriginEmbedderPolicy: "require-corp\r\nX: y"}, headers.ErrValue},
+		{"a negative HSTS max-age", headers.Options{HSTS: headers.HSTS{MaxAge: -1}}, headers.ErrHSTS},
+		{"preload without subdomains", headers.Options{HSTS: headers.HSTS{Preload: true, DisableIncludeSubDomains: true}}, headers.ErrHSTS},
+		{"preload for less than a year", headers.Options{HSTS: headers.HSTS{Preload: true, MaxAge: 86400}}, headers.ErrHSTS},
+		{"an allowed host of *", headers.Options{AllowedHosts: []string{"*"}}, headers.ErrHostPattern},
+		{"a Unicode allowed host", headers.Options{AllowedHosts: []string{"bücher.example"}}, headers.ErrHostPattern},
+		{"an allowed host with a path", headers.Options{AllowedHosts: []string{"example.com/admin"}}, headers.ErrHostPattern},
+		{"an allowed host with a bad port", headers.Options{AllowedHosts: []string{"example.com:99999"}}, headers.ErrHostPattern},
+		{"a wildcard in the middle", headers.Options{AllowedHosts: []string{"api.*.example.com"}}, headers.ErrHostPattern},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := headers.New(tt.opts)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("New error = %v, want %v", err, tt.want)
+			}
+			var oe *headers.OptionError
+			if !errors.As(err, &oe) || oe.Field == "" {
+				t.Errorf("error %v is not an *OptionError naming a field", err)
+			}
+		})
+	}
+}
+
+func TestNewReportsEveryProblem(t *testing.T) {
+	_, err := headers.New(headers.Options{
+		CSP:            &headers.CSP{ScriptSrc: []string{"self", "'unsafe-eval'"}},
+		ReferrerPolicy: "bogus",
+		AllowedHosts:   []string{"*"},
+	})
+	for _, want := range []error{headers.ErrUnquotedKeyword, headers.ErrUnsafeSource, headers.ErrValue, headers.ErrHostPattern} {
+		if !errors.Is(err, want) {
+			t.Errorf("joined error %v does not include %v", err, want)
+		}
+	}
+}
+
+func TestDangerouslyAllowUnsafe(t *testing.T) {
+	m := mustNew(t, headers.Options{CSP: &headers.CSP{
+		DefaultSrc:             []string{headers.Self},
+		ScriptSrc:              []string{headers.Self, headers.UnsafeInline, headers.UnsafeEval},
+		DangerouslyAllowUnsafe: true,
+	}})
+	got := serve(t, m, httptest.NewRequest("GET", "/", nil)).Header().Get("Content-Security-Policy")
+	if want := "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'"; got != want {
+		t.Errorf("CSP = %q, want %q", got, want)
+	}
+}
+
+func TestCSPRendering(t *testing.T) {
+	hash := "'sha256-" + strings.Repeat("A", 43) + "='"
+	tests := []struct {
+		name string
+		csp  headers.CSP
+		want string
+	}{
+		{"keywords and hosts are canonical and deduplicated",
+			headers.CSP{DefaultSrc: []string{"'SELF'", "HTTPS://CDN.Example.com/Path", "'self'"}},
+			"default-src 'self' https://cdn.example.com/Path"},
+		{"a hash keeps its digest",
+			headers.CSP{ScriptSrc: []string{hash}},
+			"script-src " + hash},
+		{"unsafe-inline next to a hash is allowed because browsers ignore it",
+			headers.CSP{ScriptSrc: []string{hash, headers.UnsafeInline}},
+			"script-src " + hash + " 'unsafe-inline'"},
+		{"strict-dynamic fallbacks next to a hash are allowed",
+			headers.CSP{ScriptSrc: []string{hash, headers.StrictDynamic, "https:"}},
+			"script-src " + hash + " 'strict-dynamic' https:"},
+		{"boolean directives follow the source lists",
+			headers.CSP{DefaultSrc: []string{headers.None}, Sandbox: true, SandboxAllow: []string{"allow-scripts"}, UpgradeInsecureRequests: true, RequireTrustedTypes: true},
+			"default-src 'none'; sandbox allow-scripts; upgrade-insecure-requests; require-trusted-types-for 'script'"},
+		{"report endpoints come last",
+			headers.CSP{DefaultSrc: []string{headers.None}, ReportURI: "/csp-report", ReportTo: "https://r.example/csp"},
+			"default-src 'none'; report-uri /csp-report; report-to csp-endpoint"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			csp := tt.csp
+			m := mustNew(t, headers.Options{CSP: &csp})
+			if got := serve(t, m, httptest.NewRequest("GET", "/", nil)).Header().Get("Content-Security-Policy"); got != tt.want {
+				t.Errorf("CSP = %q\n          want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReportOnlyAndReportingEndpoints(t *testing.T) {
+	m := mustNew(t, headers.Options{
+		CSP: &headers.CSP{DefaultSrc: []string{headers.Self}, ReportTo: "/csp"},
+		CSPReportOnly: &headers.CSP{
+			DefaultSrc: []string{headers.None}, ScriptNonce: true, StrictDynamic: true, ReportTo: "/csp",
+		},
+	})
+	var nonce string
+	rec := httptest.NewRecorder()
+	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nonce, _ = headers.Nonce(r.Context())
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	h := rec.Header()
+	if got, want := h.Get("Content-Security-Policy"), "default-src 'self'; report-to csp-endpoint"; got != want {
+		t.Errorf("CSP = %q, want %q", got, want)
+	}
+	if got, want := h.Get("Content-Security-Policy-Report-Only"), "default-src 'none'; script-src 'nonce-"+nonce+"' 'strict-dynamic'; report-to csp-endpoint"; got != want {
+		t.Errorf("CSP-Report-Only = %q, want %q", got, want)
+	}
+	if got, want := h.Get("Reporting-Endpoints"), `csp-endpoint="/csp"`; got != want {
+		t.Errorf("Reporting-Endpoints = %q, want %q", got, want)
+	}
+}
+
+func TestFrameOptionsFollowFrameAncestors(t *testing.T) {
+	tests := []struct {
+		name  string
+		opts  headers.Options
+		want  string
+		omits bool
+	}{
+		{"frame-ancestors self gives SAMEORIGIN", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, FrameAncestors: []string{headers.Self}}}, "SAMEORIGIN", false},
+		{"frame-ancestors none gives DENY", headers.Options{}, "DENY", false},
+		{"an explicit value wins and is canonical", headers.Options{FrameOptions: "sameorigin"}, "SAMEORIGIN", false},
+		{"Omit leaves it out", headers.Options{FrameOptions: headers.Omit}, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := serve(t, mustNew(t, tt.opts), httptest.NewRequest("GET", "/", nil)).Header()
+			if _, present := h["X-Frame-Options"]; present == tt.omits || h.Get("X-Frame-Options") != tt.want {
+				t.Errorf("X-Frame-Options = %q, want %q", h["X-Frame-Options"], tt.want)
+			}
+		})
+	}
+}
+
+func TestLegacyXSSProtectionIsAvailable(t *testing.T) {
+	m := mustNew(t, headers.Options{XSSProtection: "1;mode=block"})
+	if got := serve(t, m, httptest.NewRequest("GET", "/", nil)).Header().Get("X-XSS-Protection"); got != "1; mode=block" {
+		t.Errorf("X-XSS-Protection = %q, want the normalized legacy value", got)
+	}
+}
+
+func TestNonces(t *testing.T) {
+	tmpl := template.Must(template.New("page").Parse(`<script nonce="{{.Nonce}}">go()</script>`))
+	m := mustNew(t, headers.HTML())
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nonce, ok := headers.Nonce(r.Context())
+		if !ok {
+			t.Error("no nonce in the request context")
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = tmpl.Execute(w, struct{ Nonce string }{nonce})
+	}))
+	seen := map[string]bool{}
+	for range 1000 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		body := rec.Body.String()
+		nonce := strings.TrimSuffix(strings.TrimPrefix(body, `<script nonce="`), `">go()</script>`)
+		if len(nonce) != 22 || strings.Trim(nonce, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+			t.Fatalf("template rendered nonce %q: not 22 base64url characters", nonce)
+		}
+		csp := rec.Header().Get("Content-Security-Policy")
+		if strings.Count(csp, "'nonce-"+nonce+"'") != 2 {
+			t.Fatalf("CSP %q does not carry the template's nonce in script-src and style-src", csp)
+		}
+		if seen[nonce] {
+			t.Fatalf("nonce %q repeated", nonce)
+		}
+		seen[nonce] = true
+	}
+}
+
+// NetEscapades.AspNetCore.SecurityHeaders#117 and
+// csp-html-webpack-plugin#82: a nonce that repeats across responses makes
+// the policy bypassable. Each response gets its own.
+func TestRegressionNetEscapades117NonceNotReusedAcrossResponses(t *testing.T) {
+	m := mustNew(t, headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.Self}, ScriptNonce: true}})
+	a := serve(t, m, httptest.NewRequest("GET", "/", nil)).Header().Get("Content-Security-Policy")
+	b := serve(t, m, httptest.NewRequest("GET", "/", nil)).Header().Get("Content-Security-Policy")
+	if a == b {
+		t.Fatalf("two responses share the policy %q", a)
+	}
+	if !strings.HasPrefix(a, "default-src 'self'; script-src 'self' 'nonce-") {
+		t.Errorf("script-src does not inherit default-src before the nonce: %q", a)
+	}
+}
+
+func TestNoNonceWithoutNoncePolicy(t *testing.T) {
+	m := mustNew(t, headers.Options{})
+	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n, ok := headers.Nonce(r.Context()); ok {
+			t.Errorf("Nonce = %q, want none", n)
+		}
+	})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+}
+
+func TestAllowedHosts(t *testing.T) {
+	m := mustNew(t, headers.Options{AllowedHosts: []string{
+		"example.com", "*.example.org", "localhost:8080", "127.0.0.1", "::1",
+		"xn--bcher-kva.example", "Upper.Example.NET.",
+	}})
+	tests := []struct {
+		host string
+		want bool
+	}{
+		{"example.com", true},
+		{"example.com:443", true},
+		{"EXAMPLE.COM", true},
+		{"example.com.", true},
+		{"example.com.:8443", true},
+		{"www.example.com", false},
+		{"example.com.evil.com", false},
+		{"evilexample.com", false},
+		{"a.example.org", true},
+		{"a.b.example.org:1", true},
+		{"example.org", false},
+		{".example.org", false},
+		{"localhost:8080", true},
+		{"localhost", false},
+		{"localhost:8081", false},
+		{"127.0.0.1:9999", true},
+		{"127.0.0.2", false},
+		{"[::1]", true},
+		{"[::1]:8080", true},
+		{"[0:0::1]", true},
+		{"::1", false},
+		{"[::2]", false},
+		{"[::1%lo]", false},
+		{"xn--bcher-kva.example", true},
+		{"XN--BCHER-KVA.EXAMPLE", true},
+		{"bücher.example", false},
+		{"upper.example.net", true},
+		{"", false},
+		{"example.com:", false},
+		{"example.com:abc", false},
+		{"example.com:99999", false},
+		{"example.com@evil.com", false},
+		{"example.com/evil", false},
+		{"example.com\r\nX: y", false},
+		{"exa mple.com", false},
+		{"example..com", false},
+		{"-example.com", false},
+		{strings.Repeat("a.", 200) + "example.com", false},
+	}
+	for _, tt := range tests {
+		t.Run("Host "+tt.host, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Host = tt.host
+			err := m.Check(r)
+			if (err == nil) != tt.want {
+				t.Fatalf("Check = %v, want allowed %v", err, tt.want)
+			}
+			if err != nil && !errors.Is(err, headers.ErrHostNotAllowed) {
+				t.Errorf("Check error %v does not wrap ErrHostNotAllowed", err)
+			}
+			rec := serve(t, m, r)
+			if tt.want && rec.Code != http.StatusOK || !tt.want && rec.Code != http.StatusBadRequest {
+				t.Errorf("status %d", rec.Code)
+			}
+		})
+	}
+}
+
+func TestRejectionDoesNotReflectTheHost(t *testing.T) {
+	m := mustNew(t, headers.HTML())
+	m, err := m.With(func(o *headers.Options) { o.AllowedHosts = []string{"example.com"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Host = "evil-marker.example"
+	rec := serve(t, m, r)
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400", rec.Code)
+	}
+	raw := rec.Body.String()
+	for k, v := range rec.Header() {
+		raw += k + strings.Join(v, "")
+	}
+	if strings.Contains(raw, "evil-marker") {
+		t.Errorf("the response reflects the Host header: %s", raw)
+	}
+	if got := rec.Header().Get("Content-Type"); got != "application/problem+json" {
+		t.Errorf("Content-Type = %q, want problem JSON", got)
+	}
+	if got := rec.Header().Get("Content-Security-Policy"); strings.Contains(got, "nonce") || got == "" {
+		t.Errorf("rejection CSP = %q, want a strict policy without a nonce", got)
+	}
+	if got := rec.Header().Get("X-Frame-Options"); got != "DENY" {
+		t.Errorf("rejection lacks the security headers: X-Frame-Options %q", got)
+	}
+}
+
+func TestOnReject(t *testing.T) {
+	var gotErr error
+	m := mustNew(t, headers.Options{
+		AllowedHosts: []string{"example.com"},
+		OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+			gotErr = err
+			w.WriteHeader(http.StatusMisdirectedRequest)
+		},
+	})
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Host = "other.example"
+	if rec := serve(t, m, r); rec.Code != http.StatusMisdirectedRequest {
+		t.Errorf("status %d, want the OnReject status", rec.Code)
+	}
+	if !errors.Is(gotErr, headers.ErrHostNotAllowed) {
+		t.Errorf("OnReject got %v", gotErr)
+	}
+}
+
+func TestWithDerivesARouteVariant(t *testing.T) {
+	base := mustNew(t, headers.HTML())
+	embed, err := base.With(func(o *headers.Options) {
+		o.CSP.FrameAncestors = []string{headers.Self}
+		o.CrossOriginResourcePolicy = "cross-origin"
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := serve(t, embed, httptest.NewRequest("GET", "/", nil)).Header()
+	if got := h.Get("X-Frame-Options"); got != "SAMEORIGIN" {
+		t.Errorf("variant X-Frame-Options = %q", got)
+	}
+	if got := h.Get("Cross-Origin-Resource-Policy"); got != "cross-origin" {
+		t.Errorf("variant CORP = %q", got)
+	}
+	h = serve(t, base, httptest.NewRequest("GET", "/", nil)).Header()
+	if got := h.Get("Cross-Origin-Resource-Policy"); got != "same-origin" || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Errorf("With changed the original middleware: %q", h)
+	}
+	if _, err := base.With(func(o *headers.Options) { o.ReferrerPolicy = "bogus" }); !errors.Is(err, headers.ErrValue) {
+		t.Errorf("With error = %v, want ErrValue", err)
+	}
+}
+
+func TestOptionsAreCopied(t *testing.T) {
+	o := headers.HTML()
+	o.AllowedHosts = []string{"example.com"}
+	m := mustNew(t, o)
+	o.CSP.DefaultSrc[0] = "*"
+	o.AllowedHosts[0] = "evil.example"
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Host = "example.com"
+	h := serve(t, m, r)
+	if h.Code != http.StatusOK || !strings.HasPrefix(h.Header().Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Errorf("mutating Options after New changed the middleware: %d %q", h.Code, h.Header().Get("Content-Security-Policy"))
+	}
+}
+
+// rs/cors#198: a header slice shared between responses lets one handler's
+// append or edit leak into every later response.
+func TestRegressionRsCors198HandlerEditsDoNotLeak(t *testing.T) {
+	m := mustNew(t, headers.Options{})
+	edit := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["X-Frame-Options"][0] = "SAMEORIGIN"
+		h["Permissions-Policy"] = append(h["Permissions-Policy"], "camera=(self)")
+		h.Add("Content-Security-Policy", "script-src 'self'")
+	}))
+	edit.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	h := serve(t, m, httptest.NewRequest("GET", "/", nil)).Header()
+	if got := h["X-Frame-Options"]; len(got) != 1 || got[0] != "DENY" {
+		t.Errorf("X-Frame-Options = %q after another response edited it", got)
+	}
+	if got := h["Permissions-Policy"]; len(got) != 1 {
+		t.Errorf("Permissions-Policy = %q after another response appended to it", got)
+	}
+	if got := h["Content-Security-Policy"]; len(got) != 1 {
+		t.Errorf("Content-Security-Policy = %q after another response added to it", got)
+	}
+}
+
+func TestZeroMiddlewareIsTheAPIPreset(t *testing.T) {
+	var m headers.Middleware
+	h := serve(t, &m, tlsRequest("GET", "https://example.com/")).Header()
+	if h.Get("Content-Security-Policy") != "default-src 'none'; frame-ancestors 'none'" || h.Get("Strict-Transport-Security") == "" {
+		t.Errorf("zero Middleware headers: %v", h)
+	}
+	if err := m.Check(httptest.NewRequest("GET", "/", nil)); err != nil {
+		t.Errorf("zero Middleware Check = %v", err)
+	}
+}
+
+func TestEndToEnd(t *testing.T) {
+	m := mustNew(t, headers.HTML())
+	tmpl := template.Must(template.New("").Parse(`<!doctype html><script nonce="{{.}}" src="/app.js"></script>`))
+	srv := httptest.NewTLSServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nonce, _ := headers.Nonce(r.Context())
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = tmpl.Execute(w, nonce)
+	})))
+	defer srv.Close()
+	res, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.Header.Get("Strict-Transport-Security") == "" {
+		t.Error("no HSTS over a real TLS connection")
+	}
+	i := bytes.Index(body, []byte(`nonce="`))
+	if i < 0 {
+		t.Fatalf("body %q has no nonce", body)
+	}
+	nonce := string(body[i+7 : i+7+22])
+	if !strings.Contains(res.Header.Get("Content-Security-Policy"), "'nonce-"+nonce+"'") {
+		t.Errorf("CSP %q lacks the body's nonce %q", res.Header.Get("Content-Security-Policy"), nonce)
+	}
+}
+
+func TestConcurrentRequests(t *testing.T) {
+	m := mustNew(t, headers.HTML())
+	variant, err := m.With(func(o *headers.Options) { o.AllowedHosts = []string{"example.com"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				mw := m
+				if g%2 == 1 {
+					mw = variant
+				}
+				rec := httptest.NewRecorder()
+				mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					n, _ := headers.Nonce(r.Context())
+					w.Header().Add("X-Frame-Options", "SAMEORIGIN")
+					mu.Lock()
+					if seen[n] {
+						t.Errorf("nonce %q repeated", n)
+					}
+					seen[n] = true
+					mu.Unlock()
+				})).ServeHTTP(rec, httptest.NewRequest("GET", "http://example.com/", nil))
+				if rec.Code != http.StatusOK {
+					t.Errorf("status %d", rec.Code)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
