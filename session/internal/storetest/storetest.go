@@ -1,0 +1,390 @@
+// Package storetest is the conformance suite every session.Store must
+// pass, at the store level (the session.Store contract) and through the
+// middleware (fixation, replay after logout, tampering, concurrency). The
+// session package runs it against its memory and cookie stores, and
+// session/redisstore against a real Redis server.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/session"
+)
+
+// Run runs the whole suite. newStore returns a fresh, empty store.
+func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
+	t.Run("contract", func(t *testing.T) { testContract(t, newStore(t)) })
+	t.Run("middleware", func(t *testing.T) { testMiddleware(t, newStore) })
+}
+
+const id1 = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+func newID(t *testing.T, c byte) string {
+	t.Helper()
+	id := strings.Repeat(string(c), session.IDLength-1) + "A"
+	if !session.ValidID(id) {
+		t.Fatalf("bad test ID %q", id)
+	}
+	return id
+}
+
+func testContract(t *testing.T, st session.Store) {
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour)
+
+	t.Run("an unknown token is not found and is not an error", func(t *testing.T) {
+		for _, tok := range []string{"", id1, "short", strings.Repeat("x", 5000), "\x00\xff", id1 + "A"} {
+			_, found, err := st.Find(ctx, tok)
+			if found || err != nil {
+				t.Errorf("Find(%.20q) = found %v, err %v; want not found, nil", tok, found, err)
+			}
+		}
+	})
+
+	t.Run("a committed record is found with its data", func(t *testing.T) {
+		id := newID(t, 'B')
+		tok, err := st.Commit(ctx, session.Record{ID: id, Data: []byte("one"), Expiry: exp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, found, err := st.Find(ctx, tok)
+		if err != nil || !found {
+			t.Fatalf("Find = found %v, err %v", found, err)
+		}
+		if rec.ID != id || string(rec.Data) != "one" {
+			t.Errorf("Find = %q %q, want %q one", rec.ID, rec.Data, id)
+		}
+		if d := rec.Expiry.Sub(exp); d < -time.Second || d > time.Second {
+			t.Errorf("Expiry = %v, want about %v", rec.Expiry, exp)
+		}
+	})
+
+	t.Run("a commit replaces the record of the same ID", func(t *testing.T) {
+		id := newID(t, 'C')
+		if _, err := st.Commit(ctx, session.Record{ID: id, Data: []byte("old"), Expiry: exp}); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := st.Commit(ctx, session.Record{ID: id, Data: []byte("new"), Expiry: exp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, found, _ := st.Find(ctx, tok)
+		if !found || string(rec.Data) != "new" {
+			t.Errorf("Find = %v %q, want new", found, rec.Data)
+		}
+	})
+
+	t.Run("a deleted record is not found through any of its tokens", func(t *testing.T) {
+		id := newID(t, 'D')
+		tok1, err := st.Commit(ctx, session.Record{ID: id, Data: []byte("v1"), Expiry: exp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok2, err := st.Commit(ctx, session.Record{ID: id, Data: []byte("v2"), Expiry: exp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Delete(ctx, session.Record{ID: id, Expiry: exp}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range []string{tok1, tok2} {
+			if _, found, err := st.Find(ctx, tok); found || err != nil {
+				t.Errorf("Find after Delete = %v, %v; want not found", found, err)
+			}
+		}
+	})
+
+	t.Run("deleting an unknown ID is not an error", func(t *testing.T) {
+		if err := st.Delete(ctx, session.Record{ID: newID(t, 'E'), Expiry: exp}); err != nil {
+			t.Error(err)
+		}
+	})
+
+	t.Run("a record committed with a past expiry is not found", func(t *testing.T) {
+		tok, err := st.Commit(ctx, session.Record{ID: newID(t, 'F'), Data: []byte("x"), Expiry: time.Now().Add(-time.Second)})
+		if err != nil {
+			return // refusing is also correct
+		}
+		if _, found, _ := st.Find(ctx, tok); found {
+			t.Error("expired record found")
+		}
+	})
+
+	t.Run("a tampered or truncated token is not found", func(t *testing.T) {
+		tok, err := st.Commit(ctx, session.Record{ID: newID(t, 'G'), Data: []byte("secret"), Expiry: exp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range tamper(tok) {
+			if _, found, err := st.Find(ctx, bad); found || err != nil {
+				t.Errorf("Find(tampered %.30q) = %v, %v", bad, found, err)
+			}
+		}
+	})
+
+	t.Run("the store is safe for concurrent use", func(t *testing.T) {
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				id := newID(t, "HIJKLMNO"[g])
+				for i := range 50 {
+					tok, err := st.Commit(ctx, session.Record{ID: id, Data: []byte{byte(i)}, Expiry: exp})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if _, found, err := st.Find(ctx, tok); !found || err != nil {
+						t.Errorf("Find = %v, %v", found, err)
+						return
+					}
+				}
+				_ = st.Delete(ctx, session.Record{ID: id, Expiry: exp})
+			}()
+		}
+		wg.Wait()
+	})
+}
+
+// tamper returns variants of tok: each character flipped in a few
+// positions, truncated, extended.
+func tamper(tok string) []string {
+	var out []string
+	for _, i := range []int{0, len(tok) / 2, len(tok) - 1} {
+		b := []byte(tok)
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+		out = append(out, string(b))
+	}
+	return append(out, tok[:len(tok)-1], tok[:len(tok)/2], tok+"A", "")
+}
+
+// App is the test application: a session middleware around routes that
+// exercise the session API.
+type App struct {
+	M       *session.Middleware
+	Handler http.Handler
+}
+
+// NewApp wraps the test routes in a Middleware built from opts.
+func NewApp(t testing.TB, opts session.Options) *App {
+	t.Helper()
+	m, err := session.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/set", func(w http.ResponseWriter, r *http.Request) {
+		session.FromRequest(r).SetString(r.URL.Query().Get("k"), r.URL.Query().Get("v"))
+	})
+	mux.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
+		v, _ := session.FromRequest(r).GetString(r.URL.Query().Get("k"))
+		_, _ = w.Write([]byte(v))
+	})
+	mux.HandleFunc("/incr", func(w http.ResponseWriter, r *http.Request) {
+		s := session.FromRequest(r)
+		n, _ := s.GetInt("n")
+		s.SetInt("n", n+1)
+	})
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		id := identity.New(identity.Options{Subject: r.URL.Query().Get("user"), Roles: []string{"member"}})
+		if err := session.FromRequest(r).Login(id); err != nil {
+			http.Error(w, "login failed", http.StatusServiceUnavailable)
+		}
+	})
+	mux.HandleFunc("/whoami", func(w http.ResponseWriter, r *http.Request) {
+		id, ok := identity.FromRequest(r)
+		if !ok {
+			http.Error(w, "anonymous", http.StatusUnauthorized)
+			return
+		}
+		_, _ = w.Write([]byte(id.Subject()))
+	})
+	mux.HandleFunc("/logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := session.FromRequest(r).Destroy(); err != nil {
+			http.Error(w, "logout failed", http.StatusServiceUnavailable)
+		}
+	})
+	mux.HandleFunc("/renew", func(w http.ResponseWriter, r *http.Request) {
+		if err := session.FromRequest(r).Renew(); err != nil {
+			http.Error(w, "renew failed", http.StatusServiceUnavailable)
+		}
+	})
+	return &App{M: m, Handler: m.Handler(mux)}
+}
+
+// Do serves one request to path carrying token (if not empty) as the
+// session cookie and returns the recorder and the token the response
+// sets: the new token, "" if the cookie was expired, or token unchanged
+// if the response set none.
+func (a *App) Do(t testing.TB, path, token string) (*httptest.ResponseRecorder, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, "https://example.com"+path, nil)
+	if token != "" {
+		req.AddCookie(&http.Cookie{Name: a.M.CookieName(), Value: token})
+	}
+	rec := httptest.NewRecorder()
+	a.Handler.ServeHTTP(rec, req)
+	for _, c := range (&http.Response{Header: rec.Header()}).Cookies() {
+		if c.Name == a.M.CookieName() {
+			if c.MaxAge < 0 {
+				return rec, ""
+			}
+			return rec, c.Value
+		}
+	}
+	return rec, token
+}
+
+func testMiddleware(t *testing.T, newStore func(t *testing.T) session.Store) {
+	app := func(t *testing.T) *App { return NewApp(t, session.Options{Store: newStore(t)}) }
+
+	t.Run("a value set in one request is read in the next", func(t *testing.T) {
+		a := app(t)
+		_, tok := a.Do(t, "/set?k=color&v=blue", "")
+		if tok == "" {
+			t.Fatal("no session cookie set")
+		}
+		rec, _ := a.Do(t, "/get?k=color", tok)
+		if got := rec.Body.String(); got != "blue" {
+			t.Errorf("got %q, want blue", got)
+		}
+	})
+
+	t.Run("a request that only reads creates no session", func(t *testing.T) {
+		a := app(t)
+		rec, tok := a.Do(t, "/get?k=color", "")
+		if tok != "" || rec.Header().Get("Set-Cookie") != "" {
+			t.Errorf("Set-Cookie %q on a read-only request", rec.Header().Get("Set-Cookie"))
+		}
+	})
+
+	t.Run("fixation: login renews the ID and the pre-login token is dead", func(t *testing.T) {
+		a := app(t)
+		_, pre := a.Do(t, "/set?k=cart&v=3", "")
+		_, post := a.Do(t, "/login?user=alice", pre)
+		if post == "" || post == pre {
+			t.Fatalf("token not renewed at login: %q", post)
+		}
+		if rec, _ := a.Do(t, "/whoami", post); rec.Body.String() != "alice" {
+			t.Errorf("whoami with new token = %d %q", rec.Code, rec.Body.String())
+		}
+		if rec, _ := a.Do(t, "/get?k=cart", post); rec.Body.String() != "3" {
+			t.Errorf("data lost on renew: %q", rec.Body.String())
+		}
+		if rec, _ := a.Do(t, "/whoami", pre); rec.Code != http.StatusUnauthorized {
+			t.Errorf("pre-login token still works: %d", rec.Code)
+		}
+		if rec, _ := a.Do(t, "/get?k=cart", pre); rec.Body.String() != "" {
+			t.Errorf("pre-login token still holds data: %q", rec.Body.String())
+		}
+	})
+
+	t.Run("renew: the old token is dead, every copy of it", func(t *testing.T) {
+		a := app(t)
+		_, tok := a.Do(t, "/set?k=a&v=1", "")
+		_, older := a.Do(t, "/set?k=b&v=2", tok) // cookie stores issue a new value
+		_, renewed := a.Do(t, "/renew", older)
+		if renewed == older || renewed == "" {
+			t.Fatalf("renew did not change the token")
+		}
+		for _, old := range []string{tok, older} {
+			if rec, _ := a.Do(t, "/get?k=a", old); rec.Body.String() != "" {
+				t.Errorf("old token still valid after Renew")
+			}
+		}
+		if rec, _ := a.Do(t, "/get?k=b", renewed); rec.Body.String() != "2" {
+			t.Errorf("renewed session lost data: %q", rec.Body.String())
+		}
+	})
+
+	// gorilla/sessions#271 and #282 (sonatype-2021-4899): a logout that
+	// only expires the cookie leaves a copied cookie valid.
+	t.Run("gorilla/sessions#282: replay after logout fails", func(t *testing.T) {
+		a := app(t)
+		_, tok := a.Do(t, "/login?user=bob", "")
+		rec, after := a.Do(t, "/logout", tok)
+		if after != "" {
+			t.Errorf("logout did not expire the cookie: %q", rec.Header().Values("Set-Cookie"))
+		}
+		if rec, _ := a.Do(t, "/whoami", tok); rec.Code != http.StatusUnauthorized {
+			t.Errorf("replayed cookie after logout = %d %q, want 401", rec.Code, rec.Body.String())
+		}
+	})
+
+	// gorilla/sessions#211, securecookie#56: an undecodable cookie made
+	// every request fail until the user cleared cookies.
+	t.Run("gorilla/sessions#211: a tampered or truncated cookie gives a fresh session, not an error", func(t *testing.T) {
+		a := app(t)
+		_, tok := a.Do(t, "/login?user=carol", "")
+		for _, bad := range tamper(tok) {
+			if bad == "" {
+				continue
+			}
+			rec, _ := a.Do(t, "/whoami", bad)
+			if rec.Code != http.StatusUnauthorized {
+				t.Errorf("tampered token %.20q: %d, want 401 (anonymous)", bad, rec.Code)
+			}
+			rec, tok2 := a.Do(t, "/set?k=x&v=y", bad)
+			if rec.Code != http.StatusOK || tok2 == bad || tok2 == "" {
+				t.Errorf("writing with a tampered token: %d, token changed %v", rec.Code, tok2 != bad)
+			}
+		}
+	})
+
+	t.Run("a dead token is cleared from the client", func(t *testing.T) {
+		a := app(t)
+		_, tok := a.Do(t, "/set?k=a&v=1", "")
+		a.Do(t, "/logout", tok)
+		_, after := a.Do(t, "/get?k=a", tok)
+		if after != "" {
+			t.Errorf("dead cookie not expired")
+		}
+	})
+
+	t.Run("concurrent requests on one session are safe", func(t *testing.T) {
+		a := app(t)
+		_, tok := a.Do(t, "/incr", "")
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 20 {
+					rec, _ := a.Do(t, "/incr", tok)
+					if rec.Code != http.StatusOK {
+						t.Errorf("status %d", rec.Code)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	})
+
+	t.Run("many sessions do not interfere", func(t *testing.T) {
+		a := app(t)
+		toks := make([]string, 20)
+		for i := range toks {
+			_, toks[i] = a.Do(t, "/set?k=i&v="+string(rune('a'+i)), "")
+		}
+		for i, tok := range toks {
+			rec, _ := a.Do(t, "/get?k=i", tok)
+			if !bytes.Equal(rec.Body.Bytes(), []byte{byte('a' + i)}) {
+				t.Errorf("session %d = %q", i, rec.Body.String())
+			}
+		}
+	})
+}

@@ -1,0 +1,73 @@
+package session
+
+import (
+	"crypto/subtle"
+	"strconv"
+
+	"github.com/gorilla/securecookie"
+)
+
+// KeyPair is one generation of keys for a [CookieStore]: an HMAC-SHA256
+// key that authenticates the cookie and an AES-256 key that encrypts it.
+// Generate each with 32 bytes from crypto/rand and keep them out of the
+// source (an environment variable, a secret manager).
+type KeyPair struct {
+	// HashKey authenticates with HMAC-SHA256. At least 32 bytes.
+	HashKey []byte
+	// BlockKey encrypts with AES-256 in CTR mode (securecookie's
+	// encrypt-then-MAC). Exactly 32 bytes, different from HashKey.
+	BlockKey []byte
+}
+
+// minHashKey is the shortest HMAC key accepted: SHA-256's output size.
+const minHashKey = 32
+
+func checkHashKey(field string, k []byte) error {
+	switch {
+	case len(k) < minHashKey:
+		return &OptionError{Field: field, Reason: "must be at least 32 bytes, got " + strconv.Itoa(len(k))}
+	case allZero(k):
+		return &OptionError{Field: field, Reason: "is all zero bytes"}
+	}
+	return nil
+}
+
+func checkBlockKey(field string, k []byte) error {
+	switch {
+	case len(k) != 32:
+		return &OptionError{Field: field, Reason: "must be exactly 32 bytes (AES-256), got " + strconv.Itoa(len(k))}
+	case allZero(k):
+		return &OptionError{Field: field, Reason: "is all zero bytes"}
+	}
+	return nil
+}
+
+func allZero(b []byte) bool {
+	var acc byte
+	for _, c := range b {
+		acc |= c
+	}
+	return acc == 0
+}
+
+// newCodec returns a securecookie codec that passes bytes through, with
+// no timestamp limit (expiry is checked from the payload) and the
+// 4096-byte length limit on both encoding and decoding.
+func newCodec(hashKey, blockKey []byte) *securecookie.SecureCookie {
+	c := securecookie.New(clone(hashKey), clone(blockKey))
+	c.SetSerializer(securecookie.NopEncoder{})
+	c.MaxAge(0)
+	c.MaxLength(maxCookieSize)
+	return c
+}
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+func sameKey(a, b []byte) bool {
+	return len(a) == len(b) && subtle.ConstantTimeCompare(a, b) == 1
+}

@@ -1,0 +1,169 @@
+package session
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"sync"
+	"time"
+)
+
+// DefaultMaxSessions is the default bound of a [MemoryStore].
+const DefaultMaxSessions = 100_000
+
+// ErrStoreFull is returned by [MemoryStore.Commit] when the store holds
+// [MemoryOptions.MaxSessions] live sessions and another would be created.
+// The middleware answers it with 503 ([ErrStore]); existing sessions keep
+// working.
+var ErrStoreFull = errors.New("session: memory store is full")
+
+// MemoryOptions configures a [MemoryStore]. The zero value is the
+// recommended configuration.
+type MemoryOptions struct {
+	// MaxSessions bounds the number of sessions kept, so a flood of new
+	// sessions cannot exhaust memory. When the bound is reached, expired
+	// sessions are swept and, if none expired, a new session is refused
+	// with [ErrStoreFull] (a 503) while existing ones can still be updated:
+	// the flood is turned away rather than logging real users out.
+	// Default: [DefaultMaxSessions]. Must not be negative.
+	MaxSessions int
+	// SweepInterval is how often expired sessions are removed, during a
+	// Commit (no background goroutine is started). Default: one minute.
+	// Must not be negative.
+	SweepInterval time.Duration
+
+	now func() time.Time
+}
+
+// MemoryStore is a [Store] that keeps sessions in this process's memory,
+// keyed by [StorageKey], the SHA-256 of the session ID, so a heap dump
+// holds no usable token. It is the default store of [New]. Sessions are
+// lost on restart and not shared between processes; use
+// session/redisstore for that.
+//
+// The zero value is not usable; create one with [NewMemoryStore]. A
+// MemoryStore is safe for concurrent use.
+type MemoryStore struct {
+	mu         sync.RWMutex
+	m          map[[sha256.Size]byte]memEntry
+	max        int
+	sweepEvery time.Duration
+	lastSweep  time.Time
+	lastFull   time.Time // last sweep forced by the bound
+	now        func() time.Time
+}
+
+type memEntry struct {
+	data   []byte
+	expiry int64 // Unix nanoseconds
+}
+
+// NewMemoryStore returns an empty MemoryStore configured by opts.
+func NewMemoryStore(opts MemoryOptions) (*MemoryStore, error) {
+	var errs []error
+	if opts.MaxSessions < 0 {
+		errs = append(errs, &OptionError{Field: "MaxSessions", Reason: "must not be negative"})
+	}
+	if opts.SweepInterval < 0 {
+		errs = append(errs, &OptionError{Field: "SweepInterval", Reason: "must not be negative"})
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	s := &MemoryStore{
+		m:          make(map[[sha256.Size]byte]memEntry),
+		max:        opts.MaxSessions,
+		sweepEvery: opts.SweepInterval,
+		now:        opts.now,
+	}
+	if s.max == 0 {
+		s.max = DefaultMaxSessions
+	}
+	if s.sweepEvery == 0 {
+		s.sweepEvery = time.Minute
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.lastSweep = s.now()
+	return s, nil
+}
+
+// Find implements [Store]. It does not allocate.
+func (s *MemoryStore) Find(_ context.Context, token string) (Record, bool, error) {
+	key, ok := StorageKey(token)
+	if !ok {
+		return Record{}, false, nil
+	}
+	s.mu.RLock()
+	e, ok := s.m[key]
+	s.mu.RUnlock()
+	if !ok || s.now().UnixNano() >= e.expiry {
+		return Record{}, false, nil
+	}
+	return Record{ID: token, Data: e.data, Expiry: time.Unix(0, e.expiry)}, true, nil
+}
+
+var errBadID = errors.New("session: malformed session ID")
+
+// Commit implements [Store]. It returns rec.ID as the token.
+func (s *MemoryStore) Commit(_ context.Context, rec Record) (string, error) {
+	key, ok := StorageKey(rec.ID)
+	if !ok {
+		return "", errBadID
+	}
+	now := s.now()
+	exp := rec.Expiry.UnixNano()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.Sub(s.lastSweep) >= s.sweepEvery {
+		s.sweep(now)
+	}
+	if exp <= now.UnixNano() {
+		delete(s.m, key)
+		return rec.ID, nil
+	}
+	if _, exists := s.m[key]; !exists && len(s.m) >= s.max {
+		// Sweep at most once a second under a flood, so that refusing
+		// stays cheap.
+		if now.Sub(s.lastFull) >= time.Second {
+			s.lastFull = now
+			s.sweep(now)
+		}
+		if len(s.m) >= s.max {
+			return "", ErrStoreFull
+		}
+	}
+	s.m[key] = memEntry{data: rec.Data, expiry: exp}
+	return rec.ID, nil
+}
+
+// Delete implements [Store].
+func (s *MemoryStore) Delete(_ context.Context, rec Record) error {
+	key, ok := StorageKey(rec.ID)
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	delete(s.m, key)
+	s.mu.Unlock()
+	return nil
+}
+
+// Len returns the number of sessions held, expired ones not yet swept
+// included.
+func (s *MemoryStore) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.m)
+}
+
+func (s *MemoryStore) sweep(now time.Time) {
+	s.lastSweep = now
+	n := now.UnixNano()
+	for k, e := range s.m {
+		if n >= e.expiry {
+			delete(s.m, k)
+		}
+	}
+}

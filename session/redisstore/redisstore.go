@@ -1,0 +1,153 @@
+// Package redisstore is a session.Store on Redis, for services that run on
+// more than one machine and must share sessions (and, with a
+// session.CookieStore, the list of revoked sessions).
+//
+// It works with any redis/go-redis/v9 [redis.UniversalClient]: a
+// standalone server ([redis.NewClient]), Sentinel
+// ([redis.NewFailoverClient]) or Cluster ([redis.NewClusterClient]).
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+//	store, err := redisstore.New(redisstore.Options{Client: rdb})
+//	if err != nil { log.Fatal(err) }
+//	sessions, err := session.New(session.Options{Store: store})
+//
+// Each session is one Redis string under Prefix followed by the base64url
+// SHA-256 of the session ID ([session.StorageKey]): the IDs clients hold
+// never reach Redis, so a dump of Redis (a backup, a replica, a MONITOR
+// session) holds no usable token. Every operation is a single atomic
+// command (GET, SET with PX, DEL) and keys expire in Redis at the
+// session's idle or absolute deadline, whichever comes first, so no sweeper
+// is needed. Each key is independent, so Cluster needs no hash tags.
+//
+// # Security considerations
+//
+// Redis holds session data in the clear: protect it like the database
+// (network isolation, AUTH or ACLs, TLS on untrusted networks). A Redis
+// error is returned to the session middleware, which answers 503; it never
+// degrades to an anonymous session.
+package redisstore
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/httpguard/httpguard/session"
+)
+
+// DefaultPrefix is the default key prefix.
+const DefaultPrefix = "httpguard:session:"
+
+// ErrOption is wrapped by the errors of [New].
+var ErrOption = errors.New("redisstore: invalid option")
+
+// Options configures a [Store].
+type Options struct {
+	// Client is the Redis client. Required. The Store does not close it.
+	Client redis.UniversalClient
+	// Prefix is put before every key, to share a database with other
+	// data or separate applications. Default: [DefaultPrefix].
+	Prefix string
+
+	now func() time.Time
+}
+
+// Store is a [session.Store] on Redis. Create it with [New]. A Store is
+// safe for concurrent use.
+type Store struct {
+	client redis.UniversalClient
+	prefix string
+	now    func() time.Time
+}
+
+var _ session.Store = (*Store)(nil)
+
+// New returns a Store using opts.Client.
+func New(opts Options) (*Store, error) {
+	if opts.Client == nil {
+		return nil, errors.Join(ErrOption, errors.New("redisstore: Client is required"))
+	}
+	s := &Store{client: opts.Client, prefix: opts.Prefix, now: opts.now}
+	if s.prefix == "" {
+		s.prefix = DefaultPrefix
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// key returns the Redis key of a session ID and whether the ID is well
+// formed.
+func (s *Store) key(id string) (string, bool) {
+	sum, ok := session.StorageKey(id)
+	if !ok {
+		return "", false
+	}
+	buf := make([]byte, len(s.prefix)+base64.RawURLEncoding.EncodedLen(len(sum)))
+	copy(buf, s.prefix)
+	base64.RawURLEncoding.Encode(buf[len(s.prefix):], sum[:])
+	return string(buf), true
+}
+
+// Each value is the expiry (8 bytes, big endian Unix nanoseconds)
+// followed by the session data.
+const header = 8
+
+// Find implements [session.Store] with one GET.
+func (s *Store) Find(ctx context.Context, token string) (session.Record, bool, error) {
+	key, ok := s.key(token)
+	if !ok {
+		return session.Record{}, false, nil
+	}
+	b, err := s.client.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return session.Record{}, false, nil
+	}
+	if err != nil {
+		return session.Record{}, false, err
+	}
+	if len(b) < header {
+		return session.Record{}, false, nil
+	}
+	exp := int64(binary.BigEndian.Uint64(b))
+	if exp <= s.now().UnixNano() {
+		return session.Record{}, false, nil
+	}
+	return session.Record{ID: token, Data: b[header:], Expiry: time.Unix(0, exp)}, true, nil
+}
+
+var errBadID = errors.New("redisstore: malformed session ID")
+
+// Commit implements [session.Store] with one SET ... PX, or a DEL when
+// rec.Expiry has passed. It returns rec.ID as the token.
+func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) {
+	key, ok := s.key(rec.ID)
+	if !ok {
+		return "", errBadID
+	}
+	ttl := rec.Expiry.Sub(s.now())
+	if ttl < time.Millisecond {
+		return rec.ID, s.client.Del(ctx, key).Err()
+	}
+	v := make([]byte, header+len(rec.Data))
+	binary.BigEndian.PutUint64(v, uint64(rec.Expiry.UnixNano()))
+	copy(v[header:], rec.Data)
+	if err := s.client.Set(ctx, key, v, ttl).Err(); err != nil {
+		return "", err
+	}
+	return rec.ID, nil
+}
+
+// Delete implements [session.Store] with one DEL.
+func (s *Store) Delete(ctx context.Context, rec session.Record) error {
+	key, ok := s.key(rec.ID)
+	if !ok {
+		return nil
+	}
+	return s.client.Del(ctx, key).Err()
+}

@@ -1,0 +1,531 @@
+package session
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// Defaults applied by [New] to zero [Options] fields.
+const (
+	// DefaultCookieName is the session cookie's name. The __Host- prefix
+	// makes browsers refuse the cookie unless it is Secure, has Path=/ and
+	// no Domain, so a sibling subdomain cannot plant or overwrite it.
+	DefaultCookieName = "__Host-session"
+	// DefaultInsecureCookieName is the name used instead when
+	// [Options.DangerouslyAllowInsecureCookie] is set, since browsers
+	// reject a __Host- cookie without Secure.
+	DefaultInsecureCookieName = "session"
+	// DefaultIdleTimeout ends a session after this long without a request
+	// (OWASP ASVS 3.3.2, level 2).
+	DefaultIdleTimeout = 30 * time.Minute
+	// DefaultAbsoluteTimeout ends a session this long after it was
+	// created or renewed, however active (OWASP ASVS 3.3.2, level 2).
+	DefaultAbsoluteTimeout = 12 * time.Hour
+)
+
+// Errors. Every error the middleware passes to [Options.OnReject] wraps one
+// of them.
+var (
+	// ErrStore means the store failed: unreachable, timed out, full. The
+	// default response is 503 with Retry-After, never an anonymous session.
+	ErrStore = errors.New("session: store unavailable")
+	// ErrTooLarge means an encoded session does not fit in a 4096-byte
+	// cookie ([CookieStore]). The default response is 500: the application
+	// put too much in the session.
+	ErrTooLarge = errors.New("session: encoded session exceeds the 4096-byte cookie limit")
+	// ErrEncode means a session value could not be encoded (identity
+	// claims or a JSON value that encoding/json rejects). Default: 500.
+	ErrEncode = errors.New("session: cannot encode session")
+	// ErrHeadersWritten is returned by [Session.Renew] and [Session.Login]
+	// once the response headers are out, since the new token could no
+	// longer reach the client; it is also recorded as the rejection reason
+	// (see internal/problem's Reason) when a change made after the headers
+	// cannot be saved.
+	ErrHeadersWritten = errors.New("session: response headers already written")
+	// ErrNoSession is returned by the methods of a nil *Session: the
+	// middleware is not installed on this route.
+	ErrNoSession = errors.New("session: no session in the request context")
+	// ErrNoSubject is returned by [Session.Login] for an identity without
+	// a subject.
+	ErrNoSubject = errors.New("session: identity has no subject")
+	// ErrOption is wrapped by every [OptionError].
+	ErrOption = errors.New("session: invalid option")
+)
+
+// OptionError describes an invalid option given to a constructor. It wraps
+// [ErrOption].
+type OptionError struct {
+	Field  string // the option's name, e.g. "CookieDomain"
+	Reason string // why it was rejected
+}
+
+func (e *OptionError) Error() string { return "session: option " + e.Field + ": " + e.Reason }
+
+// Unwrap returns [ErrOption].
+func (e *OptionError) Unwrap() error { return ErrOption }
+
+// Options configures a [Middleware]. The zero Options is the recommended
+// configuration: an in-memory store, a __Host- cookie that is Secure,
+// HttpOnly and SameSite=Lax with Path=/, a 30-minute idle timeout and a
+// 12-hour absolute timeout. [New] copies what it needs; mutating Options
+// afterwards has no effect.
+type Options struct {
+	// Store keeps the sessions. Default: a [MemoryStore] with its default
+	// bound, private to this Middleware.
+	Store Store
+
+	// CookieName is the session cookie's name, an RFC 9110 token. Default:
+	// [DefaultCookieName] ("__Host-session"), or
+	// [DefaultInsecureCookieName] when DangerouslyAllowInsecureCookie is
+	// set. A "__Host-" name with CookieDomain set or CookiePath other than
+	// "/" is an error, as is a "__Host-" or "__Secure-" name without
+	// Secure: browsers would drop the cookie.
+	CookieName string
+	// CookieDomain is the cookie's Domain attribute, which shares the
+	// session with every subdomain. Default: none (host-only), which is
+	// what the __Host- prefix requires.
+	CookieDomain string
+	// CookiePath is the cookie's Path attribute. Default: "/".
+	CookiePath string
+	// SameSite is the cookie's SameSite attribute. Default (zero or
+	// [net/http.SameSiteDefaultMode]): [net/http.SameSiteLaxMode], which
+	// keeps the cookie off cross-site subrequests and POSTs. None is
+	// allowed only with Secure, which is always set unless
+	// DangerouslyAllowInsecureCookie is.
+	SameSite http.SameSite
+	// PersistentCookie gives the cookie a Max-Age equal to the time left
+	// until the session expires, so it survives a browser restart.
+	// Default: false, a browser-session cookie, dropped when the browser
+	// closes; the server-side timeouts apply either way.
+	PersistentCookie bool
+	// DangerouslyAllowInsecureCookie omits the Secure attribute, so the
+	// cookie is also sent over plain HTTP where anyone on the path can
+	// read it. Only for local development without TLS. Default: false.
+	DangerouslyAllowInsecureCookie bool
+
+	// IdleTimeout ends a session after this long without a request. It is
+	// enforced by the server from the time kept in the session record; to
+	// avoid a store write on every request the record is refreshed at most
+	// every IdleTimeout/8 (and at least every minute), so a session can
+	// end up to that much earlier. Default: [DefaultIdleTimeout]. Must not
+	// be negative or exceed AbsoluteTimeout.
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends a session this long after it was created or
+	// last renewed ([Session.Renew], [Session.Login]), however active.
+	// Default: [DefaultAbsoluteTimeout]. Must not be negative.
+	AbsoluteTimeout time.Duration
+
+	// TokenHeader, when set, lets clients that cannot keep cookies carry
+	// the session token in this request header instead. A request that
+	// has the header (with an empty value before it has a token) is served
+	// entirely through it: its cookie is ignored and a new or changed
+	// token comes back in the same header of the response, which is empty
+	// when the session was destroyed. Browsers keep using the HttpOnly
+	// cookie; a script can only obtain a token for a session it started
+	// through the header itself. Default: none. Must be a valid header
+	// name other than Cookie, Set-Cookie, Authorization and Host.
+	TokenHeader string
+
+	// LazyLoad defers loading a session from the store until the handler
+	// first uses it, saving a store round trip on requests that do not.
+	// The cost: the session's identity is not put in the request context
+	// (authorization middleware such as rbac sees no principal; read it
+	// with [Session.Identity]), and a store failure found after the
+	// handler started is reported by replacing the response with the
+	// error response if the headers are still unsent. Default: false; a
+	// request that carries a token has its session loaded before the
+	// handler runs. Requests without a token never touch the store.
+	LazyLoad bool
+
+	// OnReject writes the response when the store fails or the session
+	// cannot be saved. err wraps [ErrStore], [ErrTooLarge] or [ErrEncode].
+	// Default: a generic problem response, 503 with Retry-After: 5 for
+	// ErrStore and 500 otherwise. It is called with the underlying
+	// [net/http.ResponseWriter], before any of the handler's output.
+	OnReject func(w http.ResponseWriter, r *http.Request, err error)
+
+	now func() time.Time
+}
+
+// Middleware loads, saves and secures sessions. Create it with [New]; the
+// zero value has no store and answers every request with 500 (it fails
+// closed). A Middleware is safe for concurrent use.
+type Middleware struct {
+	store        Store
+	cookieName   string
+	cookieAttrs  string // "; Path=/; Secure; HttpOnly; SameSite=Lax"
+	deleteCookie string // complete Set-Cookie value expiring the cookie
+	persistent   bool
+	idle         time.Duration
+	absolute     time.Duration
+	touchEvery   time.Duration
+	tokenHeader  string
+	lazy         bool
+	onReject     func(http.ResponseWriter, *http.Request, error)
+	now          func() time.Time
+}
+
+// New validates opts and returns a Middleware. All problems are reported
+// together, joined, each as an [*OptionError].
+func New(opts Options) (*Middleware, error) {
+	var errs []error
+	bad := func(field, reason string) { errs = append(errs, &OptionError{Field: field, Reason: reason}) }
+
+	secure := !opts.DangerouslyAllowInsecureCookie
+	name := opts.CookieName
+	if name == "" {
+		name = DefaultCookieName
+		if !secure {
+			name = DefaultInsecureCookieName
+		}
+	}
+	if !validToken(name) {
+		bad("CookieName", "not an RFC 9110 token")
+	}
+	path := opts.CookiePath
+	if path == "" {
+		path = "/"
+	}
+	if !validPath(path) {
+		bad("CookiePath", "must start with / and have no control characters or semicolons")
+	}
+	if opts.CookieDomain != "" && !validDomain(opts.CookieDomain) {
+		bad("CookieDomain", "not a host name")
+	}
+	if strings.HasPrefix(name, "__Host-") {
+		if opts.CookieDomain != "" {
+			bad("CookieDomain", "browsers reject a __Host- cookie with a Domain")
+		}
+		if path != "/" {
+			bad("CookiePath", "browsers reject a __Host- cookie whose Path is not /")
+		}
+	}
+	if !secure && (strings.HasPrefix(name, "__Host-") || strings.HasPrefix(name, "__Secure-")) {
+		bad("DangerouslyAllowInsecureCookie", "browsers reject a __Host- or __Secure- cookie without Secure")
+	}
+	sameSite := "Lax"
+	switch opts.SameSite {
+	case 0, http.SameSiteDefaultMode, http.SameSiteLaxMode:
+	case http.SameSiteStrictMode:
+		sameSite = "Strict"
+	case http.SameSiteNoneMode:
+		sameSite = "None"
+		if !secure {
+			bad("SameSite", "browsers reject SameSite=None without Secure")
+		}
+	default:
+		bad("SameSite", "unknown mode")
+	}
+	idle, absolute := opts.IdleTimeout, opts.AbsoluteTimeout
+	if idle == 0 {
+		idle = DefaultIdleTimeout
+	}
+	if absolute == 0 {
+		absolute = DefaultAbsoluteTimeout
+	}
+	if idle < 0 {
+		bad("IdleTimeout", "must not be negative")
+	}
+	if absolute < 0 {
+		bad("AbsoluteTimeout", "must not be negative")
+	}
+	if idle > 0 && absolute > 0 && idle > absolute {
+		bad("IdleTimeout", "must not exceed AbsoluteTimeout")
+	}
+	header := ""
+	if opts.TokenHeader != "" {
+		header = http.CanonicalHeaderKey(opts.TokenHeader)
+		switch {
+		case !validToken(header):
+			bad("TokenHeader", "not a valid header name")
+		case header == "Cookie" || header == "Set-Cookie" || header == "Authorization" || header == "Host":
+			bad("TokenHeader", "must not be "+header)
+		}
+	}
+	store := opts.Store
+	if store == nil {
+		ms, err := NewMemoryStore(MemoryOptions{})
+		if err != nil {
+			errs = append(errs, err)
+		}
+		store = ms
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	var attrs strings.Builder
+	attrs.WriteString("; Path=")
+	attrs.WriteString(path)
+	if opts.CookieDomain != "" {
+		attrs.WriteString("; Domain=")
+		attrs.WriteString(strings.TrimPrefix(opts.CookieDomain, "."))
+	}
+	if secure {
+		attrs.WriteString("; Secure")
+	}
+	attrs.WriteString("; HttpOnly; SameSite=")
+	attrs.WriteString(sameSite)
+
+	touch := idle / 8
+	if touch > time.Minute {
+		touch = time.Minute
+	}
+	m := &Middleware{
+		store:        store,
+		cookieName:   name,
+		cookieAttrs:  attrs.String(),
+		deleteCookie: name + "=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:01 GMT" + attrs.String(),
+		persistent:   opts.PersistentCookie,
+		idle:         idle,
+		absolute:     absolute,
+		touchEvery:   touch,
+		tokenHeader:  header,
+		lazy:         opts.LazyLoad,
+		onReject:     opts.OnReject,
+		now:          opts.now,
+	}
+	if m.onReject == nil {
+		m.onReject = defaultReject
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	return m, nil
+}
+
+// MustNew is like [New] but panics on error. Use it only with constant
+// options.
+func MustNew(opts Options) *Middleware {
+	m, err := New(opts)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+func defaultReject(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, ErrStore) {
+		w.Header().Set("Retry-After", "5")
+		problem.Reject(w, r, http.StatusServiceUnavailable, err)
+		return
+	}
+	problem.Reject(w, r, http.StatusInternalServerError, err)
+}
+
+func storeError(err error) error {
+	if errors.Is(err, ErrStore) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrEncode) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrStore, err)
+}
+
+// CookieName returns the name of the session cookie.
+func (m *Middleware) CookieName() string { return m.cookieName }
+
+// state is everything one request needs, allocated at once.
+type state struct {
+	sess Session
+	rw   responseWriter
+	ctx  sessionCtx
+}
+
+type ctxKey struct{}
+
+// sessionCtx carries the *Session without a separate context.WithValue
+// allocation.
+type sessionCtx struct {
+	context.Context
+	s *Session
+}
+
+func (c *sessionCtx) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return c.s
+	}
+	return c.Context.Value(key)
+}
+
+// FromContext returns the request's session, or nil when the middleware
+// is not installed. The getters of a nil *Session report nothing found.
+func FromContext(ctx context.Context) *Session {
+	s, _ := ctx.Value(ctxKey{}).(*Session)
+	return s
+}
+
+// FromRequest returns r's session, or nil; see [FromContext].
+func FromRequest(r *http.Request) *Session { return FromContext(r.Context()) }
+
+// Handler returns next wrapped in the session middleware. For each request
+// it reads the token from the cookie (or [Options.TokenHeader]), loads the
+// session unless [Options.LazyLoad] is set, puts the session and, if
+// someone logged in, the [identity.Identity] in the request context, and
+// saves the session just before the response headers are written, only if
+// it changed or its idle deadline needs extending. A store failure is
+// answered by [Options.OnReject] (503 by default), never by serving the
+// request as anonymous.
+//
+// The [net/http.ResponseWriter] passed to next implements Flush and
+// Hijack and has an Unwrap method, so [net/http.ResponseController] works.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.store == nil {
+			problem.Reject(w, r, http.StatusInternalServerError, ErrNoSession)
+			return
+		}
+		st := &state{}
+		s := &st.sess
+		s.m = m
+		s.ctx = r.Context()
+		if m.tokenHeader != "" {
+			if v, ok := r.Header[m.tokenHeader]; ok {
+				s.viaHeader = true
+				if len(v) > 0 {
+					s.token = v[0]
+				}
+			}
+		}
+		if !s.viaHeader {
+			s.token, _ = cookieValue(r.Header, m.cookieName)
+		}
+		ctx := context.Context(&st.ctx)
+		st.ctx.Context = r.Context()
+		st.ctx.s = s
+		if s.token != "" && !m.lazy {
+			if err := s.load(); err != nil {
+				m.onReject(w, r, err)
+				return
+			}
+			if s.data.hasIdent {
+				ctx = identity.NewContext(ctx, s.data.ident)
+			}
+		}
+		r = r.WithContext(ctx)
+		s.ctx = ctx
+		st.rw.ResponseWriter = w
+		st.rw.st = st
+		st.rw.r = r
+		next.ServeHTTP(&st.rw, r)
+		st.rw.finish()
+	})
+}
+
+// responseWriter saves the session before the headers go out.
+type responseWriter struct {
+	http.ResponseWriter
+	st      *state
+	r       *http.Request
+	written bool // headers sent (or replaced by an error response)
+	failed  bool // the response was replaced by an error response
+}
+
+var errReplaced = errors.New("session: response replaced by an error response")
+
+// before saves the session; it reports false if the handler's response
+// must be dropped.
+func (rw *responseWriter) before() bool {
+	if rw.written {
+		return !rw.failed
+	}
+	rw.written = true
+	if err := rw.st.sess.commit(rw.ResponseWriter); err != nil {
+		rw.failed = true
+		rw.st.sess.m.onReject(rw.ResponseWriter, rw.r, err)
+		return false
+	}
+	return true
+}
+
+// WriteHeader saves the session, then writes the header. An informational
+// status (1xx other than 101) passes straight through.
+func (rw *responseWriter) WriteHeader(code int) {
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		rw.ResponseWriter.WriteHeader(code)
+		return
+	}
+	if rw.before() {
+		rw.ResponseWriter.WriteHeader(code)
+	}
+}
+
+// Write saves the session if the headers are not yet out, then writes b.
+func (rw *responseWriter) Write(b []byte) (int, error) {
+	if !rw.before() {
+		return 0, errReplaced
+	}
+	return rw.ResponseWriter.Write(b)
+}
+
+// Flush saves the session, then flushes.
+func (rw *responseWriter) Flush() { _ = rw.FlushError() }
+
+// FlushError saves the session, then flushes; [net/http.ResponseController]
+// calls it.
+func (rw *responseWriter) FlushError() error {
+	if !rw.before() {
+		return errReplaced
+	}
+	return http.NewResponseController(rw.ResponseWriter).Flush()
+}
+
+// Hijack hands the connection over. The session is not saved: nothing can
+// carry its cookie any more.
+func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	rw.written = true
+	rw.st.sess.sealed()
+	return http.NewResponseController(rw.ResponseWriter).Hijack()
+}
+
+// Unwrap returns the underlying ResponseWriter.
+func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
+
+// finish runs after the handler returned.
+func (rw *responseWriter) finish() {
+	if !rw.written {
+		rw.before()
+		return
+	}
+	if rw.failed {
+		return
+	}
+	if err := rw.st.sess.commitLate(); err != nil {
+		problem.SetReason(rw.r, err)
+	}
+}
+
+// setCookie adds the headers that deliver token to the client.
+func (m *Middleware) setToken(w http.ResponseWriter, s *Session, token string, expiry time.Time) {
+	h := w.Header()
+	if s.viaHeader {
+		h.Set(m.tokenHeader, token)
+		h.Add("Vary", m.tokenHeader)
+		h.Set("Cache-Control", "no-store")
+		return
+	}
+	var c string
+	switch {
+	case token == "":
+		c = m.deleteCookie
+	case m.persistent:
+		age := int64((expiry.Sub(m.now()) + time.Second - 1) / time.Second)
+		if age < 1 {
+			age = 1
+		}
+		c = m.cookieName + "=" + token + "; Max-Age=" + strconv.FormatInt(age, 10) + m.cookieAttrs
+	default:
+		c = m.cookieName + "=" + token + m.cookieAttrs
+	}
+	h.Add("Set-Cookie", c)
+	h.Add("Vary", "Cookie")
+	h.Set("Cache-Control", "no-store")
+}

@@ -1,0 +1,958 @@
+package session_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/problem"
+	"github.com/httpguard/httpguard/session"
+	"github.com/httpguard/httpguard/session/internal/storetest"
+)
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func key(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
+
+func cookieStore(t testing.TB, now func() time.Time, keys ...session.KeyPair) *session.CookieStore {
+	t.Helper()
+	if len(keys) == 0 {
+		keys = []session.KeyPair{{HashKey: key(1), BlockKey: key(2)}}
+	}
+	o := session.CookieStoreOptions{Keys: keys}
+	if now != nil {
+		o = o.WithNow(now)
+	}
+	s, err := session.NewCookieStore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func memoryStore(t testing.TB, o session.MemoryOptions) *session.MemoryStore {
+	t.Helper()
+	s, err := session.NewMemoryStore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestStores(t *testing.T) {
+	t.Run("memory", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) session.Store { return memoryStore(t, session.MemoryOptions{}) })
+	})
+	t.Run("cookie", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) session.Store { return cookieStore(t, nil) })
+	})
+}
+
+func TestNewRejectsUnsafeOrImpossibleOptions(t *testing.T) {
+	tests := []struct {
+		name  string
+		opts  session.Options
+		field string
+	}{
+		{"a __Host- cookie with a domain", session.Options{CookieDomain: "example.com"}, "CookieDomain"},
+		{"a __Host- cookie with a sub-path", session.Options{CookiePath: "/app"}, "CookiePath"},
+		{"a __Host- cookie without Secure", session.Options{CookieName: "__Host-s", DangerouslyAllowInsecureCookie: true}, "DangerouslyAllowInsecureCookie"},
+		{"a __Secure- cookie without Secure", session.Options{CookieName: "__Secure-s", DangerouslyAllowInsecureCookie: true}, "DangerouslyAllowInsecureCookie"},
+		{"SameSite=None without Secure", session.Options{DangerouslyAllowInsecureCookie: true, SameSite: http.SameSiteNoneMode}, "SameSite"},
+		{"an unknown SameSite mode", session.Options{SameSite: 9}, "SameSite"},
+		{"a cookie name with a space", session.Options{CookieName: "my session"}, "CookieName"},
+		{"a path without a slash", session.Options{CookieName: "s", CookiePath: "app"}, "CookiePath"},
+		{"a path with a semicolon", session.Options{CookieName: "s", CookiePath: "/a;b"}, "CookiePath"},
+		{"a domain that is not a host name", session.Options{CookieName: "s", CookieDomain: "exa mple.com"}, "CookieDomain"},
+		{"a negative idle timeout", session.Options{IdleTimeout: -1}, "IdleTimeout"},
+		{"a negative absolute timeout", session.Options{AbsoluteTimeout: -1}, "AbsoluteTimeout"},
+		{"an idle timeout longer than the absolute one", session.Options{IdleTimeout: 2 * time.Hour, AbsoluteTimeout: time.Hour}, "IdleTimeout"},
+		{"the token in the Cookie header", session.Options{TokenHeader: "cookie"}, "TokenHeader"},
+		{"the token in the Authorization header", session.Options{TokenHeader: "Authorization"}, "TokenHeader"},
+		{"a token header name that is not a token", session.Options{TokenHeader: "X Token"}, "TokenHeader"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := session.New(tt.opts)
+			if !errors.Is(err, session.ErrOption) {
+				t.Fatalf("New = %v, want ErrOption", err)
+			}
+			var oe *session.OptionError
+			if !errors.As(err, &oe) || oe.Field != tt.field {
+				t.Errorf("error %v, want field %s", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestNewReportsAllProblemsTogether(t *testing.T) {
+	_, err := session.New(session.Options{CookieDomain: "example.com", CookiePath: "/x", IdleTimeout: -1})
+	if n := strings.Count(err.Error(), "session: option"); n != 3 {
+		t.Errorf("got %d problems in %q, want 3", n, err)
+	}
+}
+
+func setCookie(t *testing.T, rec *httptest.ResponseRecorder) string {
+	t.Helper()
+	v := rec.Header().Values("Set-Cookie")
+	if len(v) != 1 {
+		t.Fatalf("Set-Cookie = %q, want one", v)
+	}
+	return v[0]
+}
+
+func TestCookieAttributes(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    session.Options
+		prefix  string
+		want    []string
+		notWant []string
+	}{
+		{"the default is a __Host- cookie, Secure, HttpOnly, Lax, Path=/, session-only",
+			session.Options{}, "__Host-session=",
+			[]string{"; Path=/", "; Secure", "; HttpOnly", "; SameSite=Lax"}, []string{"Domain", "Max-Age", "Expires"}},
+		{"a persistent cookie has a Max-Age equal to the idle timeout",
+			session.Options{PersistentCookie: true, IdleTimeout: time.Hour}, "__Host-session=",
+			[]string{"; Max-Age=3600", "; Secure"}, nil},
+		{"SameSite Strict is kept", session.Options{SameSite: http.SameSiteStrictMode}, "__Host-session=",
+			[]string{"; SameSite=Strict"}, nil},
+		{"SameSite None is allowed with Secure", session.Options{SameSite: http.SameSiteNoneMode}, "__Host-session=",
+			[]string{"; SameSite=None", "; Secure"}, nil},
+		{"a domain cookie needs a name without __Host-", session.Options{CookieName: "sid", CookieDomain: "example.com"}, "sid=",
+			[]string{"; Domain=example.com", "; Secure"}, nil},
+		{"the insecure escape hatch drops Secure and the prefix", session.Options{DangerouslyAllowInsecureCookie: true}, "session=",
+			[]string{"; HttpOnly"}, []string{"Secure"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := storetest.NewApp(t, tt.opts)
+			rec, _ := a.Do(t, "/set?k=a&v=b", "")
+			c := setCookie(t, rec)
+			if !strings.HasPrefix(c, tt.prefix) {
+				t.Errorf("cookie %q, want prefix %q", c, tt.prefix)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(c, w) {
+					t.Errorf("cookie %q lacks %q", c, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(c, w) {
+					t.Errorf("cookie %q has %q", c, w)
+				}
+			}
+			if got := rec.Header().Values("Vary"); len(got) != 1 || got[0] != "Cookie" {
+				t.Errorf("Vary = %q, want Cookie", got)
+			}
+			if got := rec.Header().Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control = %q, want no-store", got)
+			}
+		})
+	}
+}
+
+func TestResponsesWithoutCookieHaveNoCacheHeaders(t *testing.T) {
+	a := storetest.NewApp(t, session.Options{})
+	_, tok := a.Do(t, "/set?k=a&v=b", "")
+	rec, _ := a.Do(t, "/get?k=a", tok)
+	if rec.Header().Get("Set-Cookie") != "" || rec.Header().Get("Cache-Control") != "" || rec.Header().Get("Vary") != "" {
+		t.Errorf("read of an existing session set headers: %v", rec.Header())
+	}
+	// A changed server-side session keeps its token: no new cookie.
+	rec, _ = a.Do(t, "/set?k=a&v=c", tok)
+	if rec.Header().Get("Set-Cookie") != "" {
+		t.Errorf("unchanged token re-sent: %q", rec.Header().Get("Set-Cookie"))
+	}
+}
+
+func newApp(t *testing.T, store func(now func() time.Time) session.Store, o session.Options) (*storetest.App, *clock) {
+	t.Helper()
+	c := newClock()
+	o.Store = store(c.Now)
+	return storetest.NewApp(t, o.WithNow(c.Now)), c
+}
+
+var stores = []struct {
+	name string
+	new  func(t *testing.T) func(now func() time.Time) session.Store
+}{
+	{"memory", func(t *testing.T) func(now func() time.Time) session.Store {
+		return func(now func() time.Time) session.Store {
+			return memoryStore(t, session.MemoryOptions{}.WithNow(now))
+		}
+	}},
+	{"cookie", func(t *testing.T) func(now func() time.Time) session.Store {
+		return func(now func() time.Time) session.Store { return cookieStore(t, now) }
+	}},
+}
+
+func TestTimeoutsAreEnforcedByTheServer(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Run("an idle session expires", func(t *testing.T) {
+				a, c := newApp(t, st.new(t), session.Options{IdleTimeout: 10 * time.Minute, AbsoluteTimeout: time.Hour})
+				_, tok := a.Do(t, "/login?user=ann", "")
+				c.Advance(10*time.Minute + time.Second)
+				rec, after := a.Do(t, "/whoami", tok)
+				if rec.Code != http.StatusUnauthorized {
+					t.Errorf("idle session still valid: %d", rec.Code)
+				}
+				if after != "" {
+					t.Errorf("expired cookie not cleared")
+				}
+			})
+			t.Run("activity keeps a session alive past the idle timeout", func(t *testing.T) {
+				a, c := newApp(t, st.new(t), session.Options{IdleTimeout: 10 * time.Minute, AbsoluteTimeout: time.Hour})
+				_, tok := a.Do(t, "/login?user=ann", "")
+				for range 5 {
+					c.Advance(5 * time.Minute)
+					var rec *httptest.ResponseRecorder
+					rec, tok = a.Do(t, "/whoami", tok)
+					if rec.Code != http.StatusOK {
+						t.Fatalf("active session expired: %d", rec.Code)
+					}
+				}
+			})
+			t.Run("an active session expires at the absolute timeout", func(t *testing.T) {
+				a, c := newApp(t, st.new(t), session.Options{IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 30 * time.Minute})
+				_, tok := a.Do(t, "/login?user=ann", "")
+				for i := range 7 {
+					c.Advance(5 * time.Minute)
+					var rec *httptest.ResponseRecorder
+					rec, tok = a.Do(t, "/whoami", tok)
+					if i < 5 && rec.Code != http.StatusOK {
+						t.Fatalf("after %d min: %d", 5*(i+1), rec.Code)
+					}
+					if i == 6 && rec.Code != http.StatusUnauthorized {
+						t.Fatalf("session alive past the absolute timeout")
+					}
+				}
+			})
+			t.Run("renewing restarts the absolute timeout", func(t *testing.T) {
+				a, c := newApp(t, st.new(t), session.Options{IdleTimeout: 20 * time.Minute, AbsoluteTimeout: 30 * time.Minute})
+				_, tok := a.Do(t, "/set?k=a&v=1", "")
+				c.Advance(15 * time.Minute)
+				_, tok = a.Do(t, "/login?user=ann", tok)
+				c.Advance(20*time.Minute - time.Second)
+				if rec, _ := a.Do(t, "/whoami", tok); rec.Code != http.StatusOK {
+					t.Errorf("renewed session expired early: %d", rec.Code)
+				}
+			})
+		})
+	}
+}
+
+func TestIdleDeadlineIsRefreshedSparingly(t *testing.T) {
+	var commits atomic.Int32
+	c := newClock()
+	ms := memoryStore(t, session.MemoryOptions{}.WithNow(c.Now))
+	a := storetest.NewApp(t, session.Options{Store: countingStore{ms, &commits}, IdleTimeout: 16 * time.Minute}.WithNow(c.Now))
+	_, tok := a.Do(t, "/set?k=a&v=1", "")
+	commits.Store(0)
+	for range 10 {
+		c.Advance(5 * time.Second)
+		a.Do(t, "/get?k=a", tok)
+	}
+	if n := commits.Load(); n != 0 {
+		t.Errorf("%d store writes for reads within a minute, want 0", n)
+	}
+	c.Advance(2 * time.Minute)
+	a.Do(t, "/get?k=a", tok)
+	if n := commits.Load(); n != 1 {
+		t.Errorf("%d store writes after two idle minutes, want 1", n)
+	}
+}
+
+type countingStore struct {
+	session.Store
+	n *atomic.Int32
+}
+
+func (s countingStore) Commit(ctx context.Context, rec session.Record) (string, error) {
+	s.n.Add(1)
+	return s.Store.Commit(ctx, rec)
+}
+
+func TestCookieStoreKeyRotation(t *testing.T) {
+	oldKeys := session.KeyPair{HashKey: key(1), BlockKey: key(2)}
+	newKeys := session.KeyPair{HashKey: key(3), BlockKey: key(4)}
+	rev := memoryStore(t, session.MemoryOptions{})
+	mk := func(keys ...session.KeyPair) *storetest.App {
+		s, err := session.NewCookieStore(session.CookieStoreOptions{Keys: keys, Revocations: rev})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return storetest.NewApp(t, session.Options{Store: s})
+	}
+	_, tok := mk(oldKeys).Do(t, "/login?user=dave", "")
+
+	t.Run("an old key still decodes during rotation", func(t *testing.T) {
+		rotated := mk(newKeys, oldKeys)
+		rec, _ := rotated.Do(t, "/whoami", tok)
+		if rec.Body.String() != "dave" {
+			t.Fatalf("old cookie rejected during rotation: %d", rec.Code)
+		}
+		_, fresh := rotated.Do(t, "/set?k=a&v=1", tok)
+		if rec, _ := mk(newKeys).Do(t, "/whoami", fresh); rec.Body.String() != "dave" {
+			t.Errorf("re-encoded cookie not under the new key: %d", rec.Code)
+		}
+	})
+	t.Run("a cookie signed with a retired key gives a fresh empty session", func(t *testing.T) {
+		rec, after := mk(newKeys).Do(t, "/whoami", tok)
+		if rec.Code != http.StatusUnauthorized {
+			t.Errorf("retired key accepted: %d", rec.Code)
+		}
+		if after != "" {
+			t.Errorf("stale cookie not cleared")
+		}
+	})
+}
+
+func TestCookieStoreRejectsBadKeys(t *testing.T) {
+	tests := []struct {
+		name string
+		keys []session.KeyPair
+	}{
+		{"no keys", nil},
+		{"a short hash key", []session.KeyPair{{HashKey: key(1)[:16], BlockKey: key(2)}}},
+		{"an AES-128 block key", []session.KeyPair{{HashKey: key(1), BlockKey: key(2)[:16]}}},
+		{"no block key", []session.KeyPair{{HashKey: key(1)}}},
+		{"an all-zero hash key", []session.KeyPair{{HashKey: make([]byte, 32), BlockKey: key(2)}}},
+		{"the same key for both", []session.KeyPair{{HashKey: key(1), BlockKey: key(1)}}},
+		{"a bad second pair", []session.KeyPair{{HashKey: key(1), BlockKey: key(2)}, {HashKey: key(3)[:31], BlockKey: key(4)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := session.NewCookieStore(session.CookieStoreOptions{Keys: tt.keys}); !errors.Is(err, session.ErrOption) {
+				t.Errorf("NewCookieStore = %v, want ErrOption", err)
+			}
+		})
+	}
+}
+
+// gorilla/sessions#109 and #186: a session grown past the cookie limit
+// was silently dropped by the browser.
+func TestCookieStoreSessionTooLargeIsAnError(t *testing.T) {
+	var got error
+	a := storetest.NewApp(t, session.Options{
+		Store:    cookieStore(t, nil),
+		OnReject: func(w http.ResponseWriter, r *http.Request, err error) { got = err; w.WriteHeader(500) },
+	})
+	rec, _ := a.Do(t, "/set?k=big&v="+strings.Repeat("x", 4000), "")
+	if rec.Code != http.StatusInternalServerError || !errors.Is(got, session.ErrTooLarge) {
+		t.Errorf("status %d, err %v; want 500 ErrTooLarge", rec.Code, got)
+	}
+	if rec.Header().Get("Set-Cookie") != "" {
+		t.Errorf("oversized cookie sent")
+	}
+}
+
+func TestMemoryStoreBoundHoldsUnderAFlood(t *testing.T) {
+	c := newClock()
+	ms := memoryStore(t, session.MemoryOptions{MaxSessions: 50}.WithNow(c.Now))
+	a := storetest.NewApp(t, session.Options{Store: ms, IdleTimeout: time.Minute}.WithNow(c.Now))
+	_, keep := a.Do(t, "/set?k=a&v=1", "")
+	refused := 0
+	for range 500 {
+		if rec, _ := a.Do(t, "/set?k=a&v=1", ""); rec.Code == http.StatusServiceUnavailable {
+			refused++
+		}
+	}
+	if ms.Len() > 50 {
+		t.Errorf("store holds %d sessions, bound 50", ms.Len())
+	}
+	if refused != 451 {
+		t.Errorf("refused %d new sessions, want 451", refused)
+	}
+	if rec, _ := a.Do(t, "/set?k=a&v=2", keep); rec.Code != http.StatusOK {
+		t.Errorf("an existing session cannot be updated when the store is full: %d", rec.Code)
+	}
+	c.Advance(2 * time.Minute)
+	if rec, _ := a.Do(t, "/set?k=a&v=1", ""); rec.Code != http.StatusOK {
+		t.Errorf("new session refused after the flood expired: %d", rec.Code)
+	}
+	if ms.Len() != 1 {
+		t.Errorf("expired sessions not swept: %d left", ms.Len())
+	}
+}
+
+// failingStore fails every operation while down is set.
+type failingStore struct {
+	session.Store
+	down *atomic.Bool
+}
+
+var errDown = errors.New("connection refused")
+
+func (s failingStore) Find(ctx context.Context, tok string) (session.Record, bool, error) {
+	if s.down.Load() {
+		return session.Record{}, false, errDown
+	}
+	return s.Store.Find(ctx, tok)
+}
+
+func (s failingStore) Commit(ctx context.Context, rec session.Record) (string, error) {
+	if s.down.Load() {
+		return "", errDown
+	}
+	return s.Store.Commit(ctx, rec)
+}
+
+func (s failingStore) Delete(ctx context.Context, rec session.Record) error {
+	if s.down.Load() {
+		return errDown
+	}
+	return s.Store.Delete(ctx, rec)
+}
+
+func TestStoreFailureIsA503NeverAnonymous(t *testing.T) {
+	for _, lazy := range []bool{false, true} {
+		name := "eager"
+		if lazy {
+			name = "lazy"
+		}
+		t.Run(name, func(t *testing.T) {
+			down := new(atomic.Bool)
+			fs := failingStore{memoryStore(t, session.MemoryOptions{}), down}
+			a := storetest.NewApp(t, session.Options{Store: fs, LazyLoad: lazy})
+			_, tok := a.Do(t, "/login?user=erin", "")
+			down.Store(true)
+			for _, path := range []string{"/get?k=a", "/set?k=a&v=1", "/logout"} {
+				rec, after := a.Do(t, path, tok)
+				if rec.Code != http.StatusServiceUnavailable {
+					t.Errorf("%s with the store down: %d %q, want 503", path, rec.Code, rec.Body.String())
+				}
+				if rec.Header().Get("Retry-After") == "" || rec.Header().Get("Content-Type") != problem.ContentType {
+					t.Errorf("%s: 503 without Retry-After or problem JSON: %v", path, rec.Header())
+				}
+				if after != tok {
+					t.Errorf("%s: cookie changed while the store was down", path)
+				}
+			}
+			if rec, _ := a.Do(t, "/set?k=a&v=1", ""); rec.Code != http.StatusServiceUnavailable {
+				t.Errorf("new session with the store down: %d", rec.Code)
+			}
+			down.Store(false)
+			if rec, _ := a.Do(t, "/get?k=a", tok); rec.Code != http.StatusOK {
+				t.Errorf("not recovered: %d", rec.Code)
+			}
+		})
+	}
+}
+
+func TestRejectionReasonIsRecorded(t *testing.T) {
+	down := new(atomic.Bool)
+	down.Store(true)
+	a := storetest.NewApp(t, session.Options{Store: failingStore{memoryStore(t, session.MemoryOptions{}), down}})
+	req := httptest.NewRequest("GET", "/get", nil)
+	req.AddCookie(&http.Cookie{Name: a.M.CookieName(), Value: strings.Repeat("A", 43)})
+	ctx, reason := problem.WithReason(req.Context())
+	rec := httptest.NewRecorder()
+	a.Handler.ServeHTTP(rec, req.WithContext(ctx))
+	if !errors.Is(reason.Err(), session.ErrStore) || !errors.Is(reason.Err(), errDown) {
+		t.Errorf("reason = %v", reason.Err())
+	}
+	if strings.Contains(rec.Body.String(), "refused") {
+		t.Errorf("internal error reflected: %s", rec.Body.String())
+	}
+}
+
+func TestIdentityIsInTheRequestContext(t *testing.T) {
+	var got identity.Identity
+	m := session.MustNew(session.Options{})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			_ = session.FromRequest(r).Login(identity.New(identity.Options{Subject: "fay", Roles: []string{"admin"}, Scopes: []string{"read"}, Claims: map[string]any{"tenant": "t1", "n": 3}}))
+			return
+		}
+		got, _ = identity.FromRequest(r)
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/login", nil))
+	req := httptest.NewRequest("GET", "/", nil)
+	for _, c := range rec.Result().Cookies() {
+		req.AddCookie(c)
+	}
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if got.Subject() != "fay" || !got.HasRole("admin") || !got.HasScope("read") || got.Method() != identity.MethodSession {
+		t.Errorf("identity = %q %v %v %q", got.Subject(), got.Roles(), got.Scopes(), got.Method())
+	}
+	if v, _ := got.Claim("tenant"); v != "t1" {
+		t.Errorf("claim tenant = %v", v)
+	}
+	if v, _ := got.Claim("n"); v != 3.0 {
+		t.Errorf("claim n = %v (%T), want 3 as float64", v, v)
+	}
+}
+
+func TestLoginRejectsAnIdentityWithoutSubject(t *testing.T) {
+	var err error
+	m := session.MustNew(session.Options{})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err = session.FromRequest(r).Login(identity.Identity{})
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if !errors.Is(err, session.ErrNoSubject) || rec.Header().Get("Set-Cookie") != "" {
+		t.Errorf("err %v, Set-Cookie %q", err, rec.Header().Get("Set-Cookie"))
+	}
+}
+
+func TestLazyLoad(t *testing.T) {
+	var finds atomic.Int32
+	ms := memoryStore(t, session.MemoryOptions{})
+	m := session.MustNew(session.Options{Store: findCounter{ms, &finds}, LazyLoad: true})
+	var inCtx bool
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := session.FromRequest(r)
+		switch r.URL.Path {
+		case "/login":
+			_ = s.Login(identity.New(identity.Options{Subject: "gus"}))
+		case "/me":
+			_, inCtx = identity.FromRequest(r)
+			id, _ := s.Identity()
+			_, _ = io.WriteString(w, id.Subject())
+		}
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/login", nil))
+	cookies := rec.Result().Cookies()
+	finds.Store(0)
+	req := httptest.NewRequest("GET", "/static", nil)
+	req.AddCookie(cookies[0])
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if finds.Load() != 0 {
+		t.Errorf("a request that does not use the session loaded it")
+	}
+	req = httptest.NewRequest("GET", "/me", nil)
+	req.AddCookie(cookies[0])
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Body.String() != "gus" || finds.Load() != 1 || inCtx {
+		t.Errorf("lazy /me = %q, finds %d, identity in context %v", rec.Body.String(), finds.Load(), inCtx)
+	}
+}
+
+type findCounter struct {
+	session.Store
+	n *atomic.Int32
+}
+
+func (s findCounter) Find(ctx context.Context, tok string) (session.Record, bool, error) {
+	s.n.Add(1)
+	return s.Store.Find(ctx, tok)
+}
+
+func TestTokenHeaderForAPIClients(t *testing.T) {
+	a := storetest.NewApp(t, session.Options{TokenHeader: "Session-Token"})
+	do := func(path, tok string, withHeader bool) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", path, nil)
+		if withHeader {
+			req.Header["Session-Token"] = []string{tok}
+		}
+		rec := httptest.NewRecorder()
+		a.Handler.ServeHTTP(rec, req)
+		return rec
+	}
+	rec := do("/login?user=hal", "", true)
+	tok := rec.Header().Get("Session-Token")
+	if tok == "" || rec.Header().Get("Set-Cookie") != "" {
+		t.Fatalf("login through the header: token %q, Set-Cookie %q", tok, rec.Header().Get("Set-Cookie"))
+	}
+	if rec.Header().Get("Vary") != "Session-Token" || rec.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("headers %v", rec.Header())
+	}
+	if rec := do("/whoami", tok, true); rec.Body.String() != "hal" {
+		t.Errorf("whoami via header = %d", rec.Code)
+	}
+	if rec := do("/whoami", tok, false); rec.Code != http.StatusUnauthorized {
+		t.Errorf("token accepted without the header")
+	}
+	rec = do("/logout", tok, true)
+	if v, ok := rec.Header()["Session-Token"]; !ok || v[0] != "" {
+		t.Errorf("logout did not clear the header token: %q", v)
+	}
+	if rec := do("/whoami", tok, true); rec.Code != http.StatusUnauthorized {
+		t.Errorf("replay after logout via header: %d", rec.Code)
+	}
+	// A request with the header never reads the cookie, so a script
+	// cannot turn the HttpOnly cookie into a readable token.
+	_, ctok := a.Do(t, "/login?user=ivy", "")
+	req := httptest.NewRequest("GET", "/renew", nil)
+	req.AddCookie(&http.Cookie{Name: a.M.CookieName(), Value: ctok})
+	req.Header.Set("Session-Token", "")
+	rec = httptest.NewRecorder()
+	a.Handler.ServeHTTP(rec, req)
+	if rec.Header().Get("Session-Token") == ctok {
+		t.Errorf("cookie session exposed through the header")
+	}
+}
+
+// alexedwards/scs#215: a change made after the handler wrote the body was
+// silently lost.
+func TestChangesAfterTheHeadersWereWritten(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			c := newClock()
+			store := st.new(t)(c.Now)
+			var renewErr error
+			m := session.MustNew(session.Options{Store: store}.WithNow(c.Now))
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s := session.FromRequest(r)
+				switch r.URL.Path {
+				case "/late":
+					_, _ = io.WriteString(w, "body first")
+					s.SetString("late", "yes")
+					renewErr = s.Renew()
+				case "/latelogout":
+					_, _ = io.WriteString(w, "body first")
+					_ = s.Destroy()
+				case "/set":
+					s.SetString("a", "1")
+				case "/get":
+					v, _ := s.GetString(r.URL.Query().Get("k"))
+					_, _ = io.WriteString(w, v)
+				}
+			}))
+			do := func(path, tok string) (*httptest.ResponseRecorder, error) {
+				req := httptest.NewRequest("GET", path, nil)
+				if tok != "" {
+					req.AddCookie(&http.Cookie{Name: m.CookieName(), Value: tok})
+				}
+				ctx, reason := problem.WithReason(req.Context())
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req.WithContext(ctx))
+				return rec, reason.Err()
+			}
+			rec, _ := do("/set", "")
+			tok := rec.Result().Cookies()[0].Value
+			_, reason := do("/late", tok)
+			if !errors.Is(renewErr, session.ErrHeadersWritten) {
+				t.Errorf("Renew after the body = %v, want ErrHeadersWritten", renewErr)
+			}
+			rec, _ = do("/get?k=late", tok)
+			switch st.name {
+			case "memory":
+				if rec.Body.String() != "yes" || reason != nil {
+					t.Errorf("late change of a server-side session lost: %q, reason %v", rec.Body.String(), reason)
+				}
+			case "cookie":
+				if !errors.Is(reason, session.ErrHeadersWritten) {
+					t.Errorf("lost late change not reported: %v", reason)
+				}
+			}
+			do("/latelogout", tok)
+			if rec, _ := do("/get?k=a", tok); rec.Body.String() != "" {
+				t.Errorf("Destroy after the body left the session alive")
+			}
+		})
+	}
+}
+
+func TestResponseControllerStillWorks(t *testing.T) {
+	m := session.MustNew(session.Options{})
+	var flushErr, deadlineErr error
+	srv := httptest.NewTLSServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		session.FromRequest(r).SetString("a", "1")
+		rc := http.NewResponseController(w)
+		deadlineErr = rc.SetWriteDeadline(time.Now().Add(time.Minute))
+		_, _ = io.WriteString(w, "x")
+		flushErr = rc.Flush()
+	})))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if flushErr != nil || deadlineErr != nil {
+		t.Errorf("Flush %v, SetWriteDeadline %v", flushErr, deadlineErr)
+	}
+	if len(resp.Cookies()) != 1 {
+		t.Errorf("session not saved before the flush: %v", resp.Header)
+	}
+}
+
+func TestFlushSavesTheSessionFirst(t *testing.T) {
+	m := session.MustNew(session.Options{})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		session.FromRequest(r).SetString("a", "1")
+		w.(http.Flusher).Flush()
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if !rec.Flushed || rec.Header().Get("Set-Cookie") == "" {
+		t.Errorf("flushed %v, Set-Cookie %q", rec.Flushed, rec.Header().Get("Set-Cookie"))
+	}
+}
+
+func TestEndToEndWithCookieJarOverTLS(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			a := storetest.NewApp(t, session.Options{Store: st.new(t)(time.Now)})
+			srv := httptest.NewTLSServer(a.Handler)
+			defer srv.Close()
+			jar, _ := cookiejar.New(nil)
+			client := srv.Client()
+			client.Jar = jar
+			get := func(path string) (int, string) {
+				resp, err := client.Get(srv.URL + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(b)
+			}
+			u, _ := url.Parse(srv.URL)
+			if code, _ := get("/whoami"); code != http.StatusUnauthorized {
+				t.Fatalf("anonymous whoami = %d", code)
+			}
+			get("/set?k=cart&v=2")
+			pre := jar.Cookies(u)
+			get("/login?user=jo")
+			if code, body := get("/whoami"); code != 200 || body != "jo" {
+				t.Fatalf("whoami after login = %d %q", code, body)
+			}
+			if code, body := get("/get?k=cart"); body != "2" {
+				t.Errorf("cart lost at login: %d %q", code, body)
+			}
+			post := jar.Cookies(u)
+			if len(pre) != 1 || len(post) != 1 || pre[0].Value == post[0].Value {
+				t.Fatalf("cookie not renewed at login: %v -> %v", pre, post)
+			}
+			get("/logout")
+			if len(jar.Cookies(u)) != 0 {
+				t.Errorf("cookie still in the jar after logout")
+			}
+			if code, _ := get("/whoami"); code != http.StatusUnauthorized {
+				t.Errorf("whoami after logout = %d", code)
+			}
+			// Replay the copied cookie after logout.
+			jar.SetCookies(u, post)
+			if code, _ := get("/whoami"); code != http.StatusUnauthorized {
+				t.Errorf("replayed cookie after logout = %d", code)
+			}
+		})
+	}
+}
+
+func TestSessionIsSafeForConcurrentUseWithinARequest(t *testing.T) {
+	m := session.MustNew(session.Options{})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := session.FromRequest(r)
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				k := string(rune('a' + g))
+				for i := range 100 {
+					s.SetInt(k, int64(i))
+					s.GetInt(k)
+					s.Has("z")
+					s.Keys()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(s.Keys()) != 8 {
+			t.Errorf("keys = %v", s.Keys())
+		}
+	}))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		}()
+	}
+	wg.Wait()
+}
+
+func TestTypedValues(t *testing.T) {
+	when := time.Date(2030, 5, 6, 7, 8, 9, 123, time.UTC)
+	type prefs struct{ Theme string }
+	m := session.MustNew(session.Options{})
+	var errs []string
+	check := func(ok bool, what string) {
+		if !ok {
+			errs = append(errs, what)
+		}
+	}
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := session.FromRequest(r)
+		if r.URL.Path == "/set" {
+			s.SetString("s", "str")
+			s.SetInt("i", -7)
+			s.SetBool("b", true)
+			s.SetFloat("f", 2.5)
+			s.SetBytes("y", []byte{0, 1, 2})
+			s.SetTime("t", when)
+			_ = s.SetJSON("j", prefs{"dark"})
+			s.SetString("flash", "saved")
+			s.SetString("gone", "x")
+			s.Delete("gone")
+			return
+		}
+		v, ok := s.GetString("s")
+		check(ok && v == "str", "string")
+		i, ok := s.GetInt("i")
+		check(ok && i == -7, "int")
+		b, ok := s.GetBool("b")
+		check(ok && b, "bool")
+		f, ok := s.GetFloat("f")
+		check(ok && f == 2.5, "float")
+		y, ok := s.GetBytes("y")
+		check(ok && bytes.Equal(y, []byte{0, 1, 2}), "bytes")
+		tm, ok := s.GetTime("t")
+		check(ok && tm.Equal(when), "time")
+		var p prefs
+		ok, err := s.GetJSON("j", &p)
+		check(ok && err == nil && p.Theme == "dark", "json")
+		_, ok = s.GetInt("s")
+		check(!ok, "a string is not an int")
+		fl, ok := s.PopString("flash")
+		check(ok && fl == "saved", "pop")
+		check(!s.Has("flash") && !s.Has("gone"), "deleted")
+		check(strings.Join(s.Keys(), ",") == "b,f,i,j,s,t,y", "keys "+strings.Join(s.Keys(), ","))
+		check(!s.IsNew(), "not new")
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/set", nil))
+	req := httptest.NewRequest("GET", "/get", nil)
+	req.AddCookie(rec.Result().Cookies()[0])
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if len(errs) > 0 {
+		t.Errorf("failed: %v", errs)
+	}
+}
+
+func TestNilSession(t *testing.T) {
+	var s *session.Session
+	if _, ok := s.GetString("a"); ok {
+		t.Error("nil session found a value")
+	}
+	for name, err := range map[string]error{"Renew": s.Renew(), "Destroy": s.Destroy(), "Load": s.Load(), "Login": s.Login(identity.New(identity.Options{Subject: "x"}))} {
+		if !errors.Is(err, session.ErrNoSession) {
+			t.Errorf("%s on nil = %v", name, err)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("SetString on a nil session did not panic")
+		}
+	}()
+	s.SetString("a", "b")
+}
+
+func TestZeroMiddlewareFailsClosed(t *testing.T) {
+	var m session.Middleware
+	called := false
+	rec := httptest.NewRecorder()
+	m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true })).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if called || rec.Code != http.StatusInternalServerError {
+		t.Errorf("zero Middleware: called %v, status %d", called, rec.Code)
+	}
+}
+
+func TestCookieHeaderParsing(t *testing.T) {
+	tests := []struct {
+		name   string
+		header []string
+		want   string
+		ok     bool
+	}{
+		{"a single cookie", []string{"sid=abc"}, "abc", true},
+		{"among others", []string{"a=1; sid=abc; b=2"}, "abc", true},
+		{"in a second header line", []string{"a=1", "sid=abc"}, "abc", true},
+		{"the first of two wins", []string{"sid=one; sid=two"}, "one", true},
+		{"quoted", []string{`sid="abc"`}, "abc", true},
+		{"with tabs and spaces", []string{" \tsid=abc\t ;x=1"}, "abc", true},
+		{"a longer name is not a match", []string{"sidx=abc; xsid=def"}, "", false},
+		{"an invalid value is skipped", []string{"sid=a\\b; sid=ok"}, "ok", true},
+		{"an empty value is absent", []string{"sid="}, "", false},
+		{"no header", nil, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := session.CookieValue(http.Header{"Cookie": tt.header}, "sid")
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("got %q %v, want %q %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func TestHardenCookie(t *testing.T) {
+	t.Run("defaults are applied", func(t *testing.T) {
+		c := &http.Cookie{Name: "pref", Value: "dark"}
+		if err := session.HardenCookie(c); err != nil {
+			t.Fatal(err)
+		}
+		if !c.Secure || !c.HttpOnly || c.Path != "/" || c.SameSite != http.SameSiteLaxMode {
+			t.Errorf("cookie %v", c)
+		}
+	})
+	bad := []struct {
+		name string
+		c    *http.Cookie
+	}{
+		{"a __Host- cookie with a domain", &http.Cookie{Name: "__Host-x", Value: "1", Domain: "example.com"}},
+		{"a __Host- cookie with a path", &http.Cookie{Name: "__Host-x", Value: "1", Path: "/a"}},
+		{"a name that is not a token", &http.Cookie{Name: "a b", Value: "1"}},
+		{"a value with a semicolon", &http.Cookie{Name: "a", Value: "1;2"}},
+		{"a cookie over 4096 bytes", &http.Cookie{Name: "a", Value: strings.Repeat("x", 4100)}},
+		{"nil", nil},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := session.HardenCookie(tt.c); !errors.Is(err, session.ErrCookie) {
+				t.Errorf("HardenCookie = %v, want ErrCookie", err)
+			}
+		})
+	}
+	t.Run("SetCookie writes nothing on error", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		if err := session.SetCookie(rec, &http.Cookie{Name: "__Host-x", Value: "1", Domain: "a.com"}); err == nil || rec.Header().Get("Set-Cookie") != "" {
+			t.Errorf("err %v, header %q", err, rec.Header().Get("Set-Cookie"))
+		}
+		if err := session.SetCookie(rec, &http.Cookie{Name: "__Host-x", Value: "1"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.Header().Get("Set-Cookie"); got != "__Host-x=1; Path=/; HttpOnly; Secure; SameSite=Lax" {
+			t.Errorf("Set-Cookie %q", got)
+		}
+	})
+}

@@ -1,0 +1,119 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"time"
+)
+
+// Store persists sessions. Every method takes the request's context, so a
+// store on the network honours the request's deadline and cancellation.
+//
+// A Store deals in [Record]s whose Data it treats as opaque bytes; the
+// [Middleware] owns the encoding. There are two kinds of stores:
+//
+//   - server-side stores ([MemoryStore], session/redisstore) keep the
+//     record and give the client its ID as the token. They must key
+//     records by [StorageKey] (a SHA-256 of the ID), never by the ID itself,
+//     so that a copy of the store holds no usable token.
+//   - client-side stores ([CookieStore]) put the whole record, encrypted
+//     and authenticated, in the token, and remember only revoked IDs.
+//
+// The contract every implementation must keep:
+//
+//   - Find returns found=false and err=nil for a token that is malformed,
+//     unknown, expired, revoked, tampered with or authenticated by a key
+//     the store no longer accepts. err is reserved for a failure of the
+//     store itself (a network error, a timeout), which the Middleware
+//     answers with 503 rather than treating the client as logged out.
+//   - Commit stores rec until rec.Expiry, replacing any record with the
+//     same ID, and returns the token to send to the client. A Commit with
+//     an Expiry not after the current time behaves like Delete. The store
+//     owns rec.Data after Commit returns and the caller must not modify it.
+//   - Delete forgets the record with rec.ID so that no token issued for it
+//     is found again, even one copied before. Deleting an unknown ID is not
+//     an error.
+//   - The Data returned by Find must not be modified by the caller; a store
+//     may return a slice it keeps.
+//
+// Implementations must be safe for concurrent use.
+type Store interface {
+	Find(ctx context.Context, token string) (rec Record, found bool, err error)
+	Commit(ctx context.Context, rec Record) (token string, err error)
+	Delete(ctx context.Context, rec Record) error
+}
+
+// Record is one session as a [Store] sees it.
+type Record struct {
+	// ID identifies the session: 256 bits from crypto/rand, encoded as
+	// 43 characters of unpadded base64url (see [StorageKey]). It is stable
+	// for the life of a session and changes on [Session.Renew].
+	ID string
+	// Data is the encoded session, opaque to the store.
+	Data []byte
+	// Expiry is when the store may forget the record: the earlier of the
+	// idle and the absolute deadline. The Middleware enforces both
+	// deadlines itself, so a store that keeps a record longer is not a
+	// security problem, only a waste of space.
+	Expiry time.Time
+}
+
+// IDLength is the length of a session ID: 32 random bytes in unpadded
+// base64url.
+const IDLength = 43
+
+// newID returns a fresh session ID of 256 random bits.
+func newID() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// ValidID reports whether id has the shape of a session ID: exactly
+// [IDLength] characters of the base64url alphabet, whose last character
+// carries no stray bits. It does not allocate.
+func ValidID(id string) bool {
+	if len(id) != IDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if b64Value(id[i]) < 0 {
+			return false
+		}
+	}
+	// 43 characters hold 258 bits; the last character's two low bits are
+	// padding and must be zero for the encoding to be canonical.
+	return b64Value(id[IDLength-1])&3 == 0
+}
+
+func b64Value(c byte) int {
+	switch {
+	case 'A' <= c && c <= 'Z':
+		return int(c - 'A')
+	case 'a' <= c && c <= 'z':
+		return int(c-'a') + 26
+	case '0' <= c && c <= '9':
+		return int(c-'0') + 52
+	case c == '-':
+		return 62
+	case c == '_':
+		return 63
+	}
+	return -1
+}
+
+// StorageKey returns the key a server-side store files the session with
+// ID id under, the SHA-256 of the ID, and whether id is well formed (see
+// [ValidID]). A store that looks records up by StorageKey never holds a
+// value a client could present. A malformed id yields ok=false and must be
+// treated as not found. StorageKey does not allocate.
+func StorageKey(id string) (key [sha256.Size]byte, ok bool) {
+	if !ValidID(id) {
+		return key, false
+	}
+	var buf [IDLength]byte
+	copy(buf[:], id)
+	return sha256.Sum256(buf[:]), true
+}

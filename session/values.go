@@ -1,0 +1,526 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/httpguard/httpguard/identity"
+)
+
+// Session is the session of one request, obtained with [FromRequest] or
+// [FromContext]. Changes are saved by the middleware just before the
+// response headers are written.
+//
+// A Session is safe for concurrent use by the goroutines of its request.
+// Getters on a nil *Session report nothing found; setters on a nil *Session
+// panic, since a write that silently goes nowhere (the middleware is not
+// installed) is a bug to find at once; Renew, Login and Destroy on a nil
+// *Session return [ErrNoSession].
+//
+// Values keep their type: a value set with SetInt is found only by GetInt.
+// Keys are any strings.
+type Session struct {
+	mu  sync.Mutex
+	m   *Middleware
+	ctx context.Context
+
+	token     string // token presented by the client, then the one sent
+	viaHeader bool   // the token travels in Options.TokenHeader
+
+	loaded  bool
+	loadErr error
+	id      string    // session ID, "" until the session exists in the store
+	expiry  time.Time // store expiry of the loaded record
+	data    record
+
+	modified  bool // data changed since load
+	touch     bool // idle deadline needs extending
+	stale     bool // the client holds a token that is no longer valid
+	headerOut bool // the response headers were written
+	late      bool // modified after the headers were written
+}
+
+// load fetches the session once. It must be called with s.mu held, or
+// before the session is shared.
+func (s *Session) load() error {
+	if s.loaded {
+		return s.loadErr
+	}
+	s.loaded = true
+	if s.token == "" {
+		return nil
+	}
+	m := s.m
+	rec, found, err := m.store.Find(s.ctx, s.token)
+	if err != nil {
+		s.loadErr = storeError(err)
+		return s.loadErr
+	}
+	if !found {
+		s.stale = true
+		return nil
+	}
+	data, err := decodeRecord(rec.Data)
+	if err != nil {
+		s.stale = true
+		return nil
+	}
+	now := m.now().UnixNano()
+	if now >= data.created+int64(m.absolute) || now >= data.lastSeen+int64(m.idle) || data.created > now+int64(time.Minute) {
+		s.stale = true
+		return nil
+	}
+	s.id = rec.ID
+	s.expiry = rec.Expiry
+	s.data = data
+	if now-data.lastSeen >= int64(m.touchEvery) {
+		s.touch = true
+	}
+	return nil
+}
+
+// sealed marks the headers as gone.
+func (s *Session) sealed() {
+	s.mu.Lock()
+	s.headerOut = true
+	s.mu.Unlock()
+}
+
+// empty reports whether the session holds nothing worth storing.
+func (s *Session) empty() bool { return len(s.data.values) == 0 && !s.data.hasIdent }
+
+// commit saves the session and sets the headers that deliver its token. It
+// runs once, just before the response headers are written.
+func (s *Session) commit(w http.ResponseWriter) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.headerOut = true
+	if !s.loaded {
+		return nil
+	}
+	if s.loadErr != nil {
+		return s.loadErr
+	}
+	m := s.m
+	if s.modified || s.touch {
+		if s.id == "" && s.empty() {
+			// A new session that holds nothing is not created; a client
+			// holding a dead token is told to drop it.
+			s.modified = false
+			if s.stale && s.token != "" {
+				m.setToken(w, s, "", time.Time{})
+			}
+			return nil
+		}
+		token, expiry, err := s.save()
+		if err != nil {
+			return err
+		}
+		if token != s.token || m.persistent {
+			if !s.viaHeader && len(m.cookieName)+len(token)+len(m.cookieAttrs)+len("=; Max-Age=9999999999") > maxCookieSize {
+				return ErrTooLarge
+			}
+			m.setToken(w, s, token, expiry)
+			s.token = token
+		}
+		return nil
+	}
+	if s.stale && s.token != "" {
+		m.setToken(w, s, "", time.Time{})
+	}
+	return nil
+}
+
+// save writes the session to the store. s.mu must be held.
+func (s *Session) save() (string, time.Time, error) {
+	m := s.m
+	nowT := m.now()
+	now := nowT.UnixNano()
+	if s.id == "" {
+		s.id = newID()
+		s.data.created = now
+	}
+	s.data.lastSeen = now
+	expiry := time.Unix(0, s.data.created).Add(m.absolute)
+	if idle := nowT.Add(m.idle); idle.Before(expiry) {
+		expiry = idle
+	}
+	data, err := s.data.encode(make([]byte, 0, s.data.encodedSize()))
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	token, err := m.store.Commit(s.ctx, Record{ID: s.id, Data: data, Expiry: expiry})
+	if err != nil {
+		return "", time.Time{}, storeError(err)
+	}
+	s.expiry = expiry
+	s.modified, s.touch, s.stale = false, false, false
+	return token, expiry, nil
+}
+
+// commitLate saves changes made after the headers were written, when that
+// is possible without a new token: a server-side store whose token is the
+// session ID.
+func (s *Session) commitLate() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.late || !s.modified {
+		return nil
+	}
+	if s.id == "" || s.token != s.id {
+		return ErrHeadersWritten
+	}
+	_, _, err := s.save()
+	return err
+}
+
+// change runs f on the loaded session under the lock and marks it
+// modified. Load errors are kept for the middleware to report.
+func (s *Session) change(f func()) {
+	if s == nil {
+		panic("session: no session in the request context; is the session middleware installed on this route?")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.load() != nil {
+		return
+	}
+	f()
+	s.modified = true
+	if s.headerOut {
+		s.late = true
+	}
+}
+
+// find returns the entry for key, loading the session first.
+func (s *Session) find(key string, k kind) (entry, bool) {
+	if s == nil {
+		return entry{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.load() != nil {
+		return entry{}, false
+	}
+	for i := range s.data.values {
+		if e := &s.data.values[i]; e.key == key {
+			return *e, e.kind == k
+		}
+	}
+	return entry{}, false
+}
+
+func (s *Session) put(e entry) {
+	s.change(func() {
+		for i := range s.data.values {
+			if s.data.values[i].key == e.key {
+				s.data.values[i] = e
+				return
+			}
+		}
+		s.data.values = append(s.data.values, e)
+	})
+}
+
+// Load loads the session now if it has not been (see [Options.LazyLoad])
+// and returns the store's error, if any. Handlers rarely need it: a load
+// error is also answered by the middleware with [Options.OnReject].
+func (s *Session) Load() error {
+	if s == nil {
+		return ErrNoSession
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.load()
+}
+
+// GetString returns the string value of key and whether there is one.
+func (s *Session) GetString(key string) (string, bool) {
+	e, ok := s.find(key, kindString)
+	return e.str, ok
+}
+
+// SetString sets key to the string v.
+func (s *Session) SetString(key, v string) { s.put(entry{key: key, kind: kindString, str: v}) }
+
+// PopString returns the string value of key and deletes it, for one-time
+// messages.
+func (s *Session) PopString(key string) (string, bool) {
+	v, ok := s.GetString(key)
+	if ok {
+		s.Delete(key)
+	}
+	return v, ok
+}
+
+// GetInt returns the integer value of key and whether there is one.
+func (s *Session) GetInt(key string) (int64, bool) {
+	e, ok := s.find(key, kindInt)
+	return int64(e.num), ok
+}
+
+// SetInt sets key to the integer v.
+func (s *Session) SetInt(key string, v int64) {
+	s.put(entry{key: key, kind: kindInt, num: uint64(v)})
+}
+
+// GetBool returns the boolean value of key and whether there is one.
+func (s *Session) GetBool(key string) (bool, bool) {
+	e, ok := s.find(key, kindBool)
+	return e.num == 1, ok
+}
+
+// SetBool sets key to the boolean v.
+func (s *Session) SetBool(key string, v bool) {
+	var n uint64
+	if v {
+		n = 1
+	}
+	s.put(entry{key: key, kind: kindBool, num: n})
+}
+
+// GetFloat returns the float value of key and whether there is one.
+func (s *Session) GetFloat(key string) (float64, bool) {
+	e, ok := s.find(key, kindFloat)
+	return math.Float64frombits(e.num), ok
+}
+
+// SetFloat sets key to the float v.
+func (s *Session) SetFloat(key string, v float64) {
+	s.put(entry{key: key, kind: kindFloat, num: floatBits(v)})
+}
+
+// GetBytes returns a copy of the byte-slice value of key and whether there
+// is one.
+func (s *Session) GetBytes(key string) ([]byte, bool) {
+	e, ok := s.find(key, kindBytes)
+	if !ok {
+		return nil, false
+	}
+	return []byte(e.str), true
+}
+
+// SetBytes sets key to a copy of v.
+func (s *Session) SetBytes(key string, v []byte) {
+	s.put(entry{key: key, kind: kindBytes, str: string(v)})
+}
+
+// GetTime returns the time value of key and whether there is one. The
+// time is in UTC, with nanosecond precision and no monotonic reading.
+func (s *Session) GetTime(key string) (time.Time, bool) {
+	e, ok := s.find(key, kindTime)
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(e.num), int64(e.nsec)).UTC(), true
+}
+
+// SetTime sets key to the time v.
+func (s *Session) SetTime(key string, v time.Time) {
+	s.put(entry{key: key, kind: kindTime, num: uint64(v.Unix()), nsec: uint32(v.Nanosecond())})
+}
+
+// GetJSON decodes the JSON value of key into dst with encoding/json and
+// reports whether there was one.
+func (s *Session) GetJSON(key string, dst any) (bool, error) {
+	e, ok := s.find(key, kindJSON)
+	if !ok {
+		return false, nil
+	}
+	return true, json.Unmarshal([]byte(e.str), dst)
+}
+
+// SetJSON sets key to the JSON encoding of v. The error is encoding/json's,
+// wrapping [ErrEncode]; on error the session is unchanged.
+func (s *Session) SetJSON(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return errors.Join(ErrEncode, err)
+	}
+	s.put(entry{key: key, kind: kindJSON, str: string(bytes.TrimSpace(b))})
+	return nil
+}
+
+// Has reports whether key has a value of any type.
+func (s *Session) Has(key string) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.load() != nil {
+		return false
+	}
+	for i := range s.data.values {
+		if s.data.values[i].key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// Keys returns the keys of the session's values, sorted.
+func (s *Session) Keys() []string {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.load() != nil {
+		return nil
+	}
+	keys := make([]string, len(s.data.values))
+	for i := range s.data.values {
+		keys[i] = s.data.values[i].key
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Delete removes key. Deleting a missing key changes nothing.
+func (s *Session) Delete(key string) {
+	if !s.Has(key) {
+		return
+	}
+	s.change(func() {
+		s.data.values = slices.DeleteFunc(s.data.values, func(e entry) bool { return e.key == key })
+	})
+}
+
+// Clear removes every value but keeps the session and its identity.
+func (s *Session) Clear() {
+	s.change(func() { s.data.values = nil })
+}
+
+// IsNew reports whether the session did not exist before this request (or
+// was renewed or destroyed during it).
+func (s *Session) IsNew() bool {
+	if s == nil {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_ = s.load()
+	return s.id == ""
+}
+
+// Identity returns the identity stored by [Session.Login] and whether
+// there is one.
+func (s *Session) Identity() (identity.Identity, bool) {
+	if s == nil {
+		return identity.Identity{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.load() != nil || !s.data.hasIdent {
+		return identity.Identity{}, false
+	}
+	return s.data.ident, true
+}
+
+// Renew gives the session a new ID, keeping its data, and deletes the old
+// record from the store at once, so the old token is dead even if this
+// response never arrives. The absolute timeout restarts. Call it whenever
+// privileges change (login, logout of an elevated mode, role change), to
+// defeat session fixation. It returns the store's error (wrapping
+// [ErrStore]), or [ErrHeadersWritten] once the response headers are out,
+// when the new token could no longer reach the client; in both cases
+// nothing changed.
+func (s *Session) Renew() error {
+	if s == nil {
+		return ErrNoSession
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.renew()
+}
+
+func (s *Session) renew() error {
+	if err := s.load(); err != nil {
+		return err
+	}
+	if s.headerOut {
+		return ErrHeadersWritten
+	}
+	if s.id != "" {
+		if err := s.m.store.Delete(s.ctx, Record{ID: s.id, Expiry: s.expiry}); err != nil {
+			return storeError(err)
+		}
+		s.id = ""
+		s.stale = true
+	}
+	s.modified = true
+	return nil
+}
+
+// Login renews the session (see [Session.Renew]) and stores id in it, in
+// one step. From the next request on, the middleware puts id in the
+// request context ([identity.FromRequest]); an identity without a
+// [identity.Identity.Method] gets [identity.MethodSession]. Identity claims
+// are stored as JSON and read back as JSON values (numbers as float64).
+// It returns [ErrNoSubject] for an identity without a subject.
+func (s *Session) Login(id identity.Identity) error {
+	if s == nil {
+		return ErrNoSession
+	}
+	if id.Subject() == "" {
+		return ErrNoSubject
+	}
+	if id.Method() == "" {
+		id = identity.New(identity.Options{
+			Subject: id.Subject(),
+			Method:  identity.MethodSession,
+			Roles:   id.Roles(),
+			Scopes:  id.Scopes(),
+			Claims:  id.Claims(),
+		})
+	}
+	if c := id.Claims(); c != nil {
+		if _, err := json.Marshal(c); err != nil {
+			return errors.Join(ErrEncode, err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.renew(); err != nil {
+		return err
+	}
+	s.data.ident = id
+	s.data.hasIdent = true
+	return nil
+}
+
+// Destroy ends the session: its record is deleted from the store at once
+// (for a [CookieStore], its ID is revoked), so a copy of the token is dead,
+// and the client is told to drop the cookie. Values set afterwards in the
+// same request start a new session. Destroy works even after the response
+// headers are out (only the cookie can then no longer be expired). It
+// returns the store's error, wrapping [ErrStore]; the session is then
+// unchanged.
+func (s *Session) Destroy() error {
+	if s == nil {
+		return ErrNoSession
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.load(); err != nil {
+		return err
+	}
+	if s.id != "" {
+		if err := s.m.store.Delete(s.ctx, Record{ID: s.id, Expiry: s.expiry}); err != nil {
+			return storeError(err)
+		}
+	}
+	s.id = ""
+	s.data = record{}
+	s.modified, s.touch, s.late = false, false, false
+	s.stale = true
+	return nil
+}
