@@ -1,0 +1,173 @@
+package headers_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/httpguard/httpguard/headers"
+)
+
+var sourceSeeds = []string{
+	"'self'", "'SELF'", "self", "'none'", "none", "'unsafe-inline'", "'strict-dynamic'",
+	"'nonce-abc'", "nonce-abc", "'sha256-" + strings.Repeat("A", 43) + "='", "'sha384-x'",
+	"https:", "data:", "blob:", "*", "*.example.com", "https://*.example.com:*/path/",
+	"example.com:443", "HTTPS://CDN.Example.com/a%20b", "https://a.example; script-src *",
+	"https://a.example,x", "a b", "'", "''", "https://", "https://[::1]", "ws://x:99999",
+	"x:1/a%zz", "-a.example", "a..b", "mailto:x", "\x00",
+}
+
+// FuzzParseSource checks that ParseSource never panics, that what it
+// accepts can never end a directive or a header, and that its canonical
+// form parses to itself.
+func FuzzParseSource(f *testing.F) {
+	for _, s := range sourceSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		src, err := headers.ParseSource(s)
+		if err != nil {
+			if src != (headers.Source{}) {
+				t.Fatalf("error %v with a non-zero source %+v", err, src)
+			}
+			return
+		}
+		if src.Value == "" || strings.ContainsAny(src.Value, ";, \t\r\n\x00") {
+			t.Fatalf("accepted %q as %q, which can break out of its directive", s, src.Value)
+		}
+		for i := 0; i < len(src.Value); i++ {
+			if c := src.Value[i]; c < 0x21 || c > 0x7e {
+				t.Fatalf("accepted %q with byte %#x", s, c)
+			}
+		}
+		again, err := headers.ParseSource(src.Value)
+		if err != nil || again != src {
+			t.Fatalf("canonical %q reparses as %+v, %v", src.Value, again, err)
+		}
+		if !strings.EqualFold(src.Value, s) {
+			t.Fatalf("canonical form %q differs from %q by more than case", src.Value, s)
+		}
+	})
+}
+
+// FuzzAllowedHosts checks the Host check against a reference: never a
+// panic, Check and Handler agree, an allowed Host is one of the listed
+// names once lower-cased and stripped of port and trailing dot, and the
+// response never reflects the Host.
+func FuzzAllowedHosts(f *testing.F) {
+	m, err := headers.New(headers.Options{AllowedHosts: []string{"example.com", "*.example.org", "localhost:8080", "[::1]", "127.0.0.1"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, h := range []string{"example.com", "EXAMPLE.COM.", "example.com:443", "a.example.org", "example.org",
+		"localhost:8080", "localhost", "[::1]:1", "[::1", "127.0.0.1:80", "example.com\r\nx", "", "ex%61mple.com",
+		"example.com.evil", "evil.com#example.com", "xn--bcher-kva.example", "bücher.example"} {
+		f.Add(h)
+	}
+	f.Fuzz(func(t *testing.T, host string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Host = host
+		checkErr := m.Check(r)
+		if checkErr != nil && !errors.Is(checkErr, headers.ErrHostNotAllowed) {
+			t.Fatalf("Check error %v", checkErr)
+		}
+		rec := httptest.NewRecorder()
+		m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(rec, r)
+		if (checkErr == nil) != (rec.Code == http.StatusOK) {
+			t.Fatalf("Check %v but status %d", checkErr, rec.Code)
+		}
+		if checkErr != nil {
+			if len(host) >= 4 && strings.Contains(rec.Body.String(), host) {
+				t.Fatalf("rejection reflects the host %q", host)
+			}
+			return
+		}
+		name := strings.ToLower(host)
+		port := ""
+		if i := strings.LastIndexByte(name, ':'); i >= 0 && !strings.HasSuffix(name, "]") {
+			name, port = name[:i], name[i+1:]
+		}
+		name = strings.TrimSuffix(name, ".")
+		switch {
+		case name == "example.com", name == "[::1]", name == "127.0.0.1":
+		case strings.HasSuffix(name, ".example.org") && len(name) > len(".example.org"):
+		case name == "localhost" && port == "8080":
+		default:
+			t.Fatalf("allowed %q (name %q, port %q)", host, name, port)
+		}
+		if strings.ContainsAny(name, "/@?#%\\ \r\n") {
+			t.Fatalf("allowed %q with a URL delimiter", host)
+		}
+	})
+}
+
+// FuzzParseReports checks that any body parses without panic, within the
+// documented bounds.
+func FuzzParseReports(f *testing.F) {
+	f.Add("application/csp-report", cspReportBody)
+	f.Add("application/reports+json", reportsBody)
+	f.Add("application/json", `{"csp-report":{}}`)
+	f.Add("application/reports+json", `[{"type":"csp-violation","body":null}]`)
+	f.Add("text/plain", "x")
+	f.Fuzz(func(t *testing.T, contentType, body string) {
+		reps, err := headers.ParseReports(contentType, []byte(body))
+		if err != nil {
+			if reps != nil {
+				t.Fatal("reports returned with an error")
+			}
+			if !errors.Is(err, headers.ErrReportBody) && !errors.Is(err, headers.ErrReportMediaType) {
+				t.Fatalf("unexpected error %v", err)
+			}
+			return
+		}
+		if len(reps) > 100 {
+			t.Fatalf("%d reports", len(reps))
+		}
+		for _, r := range reps {
+			for _, s := range []string{r.DocumentURL, r.Referrer, r.BlockedURL, r.EffectiveDirective, r.OriginalPolicy, r.Disposition, r.SourceFile, r.Sample} {
+				if len(s) > 1024 {
+					t.Fatalf("field of %d bytes", len(s))
+				}
+			}
+		}
+	})
+}
+
+// FuzzCSP builds policies from arbitrary sources: New never panics, and a
+// policy it accepts is a single header line whose directives are the ones
+// configured.
+func FuzzCSP(f *testing.F) {
+	for i, s := range sourceSeeds {
+		f.Add(s, sourceSeeds[(i+1)%len(sourceSeeds)], i%2 == 0, i%3 == 0)
+	}
+	f.Fuzz(func(t *testing.T, a, b string, nonce, strict bool) {
+		m, err := headers.New(headers.Options{CSP: &headers.CSP{
+			DefaultSrc:    []string{a},
+			ScriptSrc:     []string{b},
+			ImgSrc:        []string{a, b},
+			ScriptNonce:   nonce,
+			StrictDynamic: strict,
+		}})
+		if err != nil {
+			return
+		}
+		rec := httptest.NewRecorder()
+		m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		csp := rec.Header().Values("Content-Security-Policy")
+		if len(csp) != 1 || strings.ContainsAny(csp[0], "\r\n,") {
+			t.Fatalf("policy %q", csp)
+		}
+		var names []string
+		for d := range strings.SplitSeq(csp[0], "; ") {
+			names = append(names, strings.Fields(d)[0])
+		}
+		if got := strings.Join(names, " "); got != "default-src script-src img-src" {
+			t.Fatalf("directives %q from %q", got, csp[0])
+		}
+		if strings.Contains(csp[0], "'unsafe-eval'") || strings.Contains(csp[0], "'nonce-") != nonce {
+			t.Fatalf("policy %q", csp[0])
+		}
+	})
+}

@@ -1,0 +1,175 @@
+package headers_test
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/httpguard/httpguard/headers"
+)
+
+const cspReportBody = `{"csp-report":{"document-uri":"https://example.com/page","referrer":"","violated-directive":"script-src-elem","effective-directive":"script-src-elem","original-policy":"default-src 'none'","disposition":"enforce","blocked-uri":"https://evil.example/x.js","status-code":200,"line-number":3,"column-number":7,"source-file":"https://example.com/page","script-sample":""}}`
+
+const reportsBody = `[{"type":"csp-violation","age":10,"url":"https://example.com/","user_agent":"UA","body":{"documentURL":"https://example.com/","blockedURL":"inline","effectiveDirective":"script-src-elem","originalPolicy":"default-src 'none'","disposition":"report","sample":"alert(1)","statusCode":200,"lineNumber":1,"columnNumber":2}},{"type":"deprecation","body":{"id":"x"}}]`
+
+func TestParseReports(t *testing.T) {
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		want        []headers.Report
+		err         error
+	}{
+		{"a report-uri document", "application/csp-report", cspReportBody, []headers.Report{{
+			DocumentURL: "https://example.com/page", BlockedURL: "https://evil.example/x.js",
+			EffectiveDirective: "script-src-elem", OriginalPolicy: "default-src 'none'", Disposition: "enforce",
+			SourceFile: "https://example.com/page", StatusCode: 200, LineNumber: 3, ColumnNumber: 7,
+		}}, nil},
+		{"a report-to batch keeps only CSP reports", "application/reports+json; charset=utf-8", reportsBody, []headers.Report{{
+			DocumentURL: "https://example.com/", BlockedURL: "inline", EffectiveDirective: "script-src-elem",
+			OriginalPolicy: "default-src 'none'", Disposition: "report", Sample: "alert(1)",
+			StatusCode: 200, LineNumber: 1, ColumnNumber: 2,
+		}}, nil},
+		{"the violated directive stands in for a missing effective one", "application/json", `{"csp-report":{"violated-directive":"img-src"}}`,
+			[]headers.Report{{EffectiveDirective: "img-src"}}, nil},
+		{"an empty batch", "application/reports+json", `[]`, []headers.Report{}, nil},
+		{"another media type", "text/plain", cspReportBody, nil, headers.ErrReportMediaType},
+		{"a malformed media type", "application/csp-report; =", cspReportBody, nil, headers.ErrReportMediaType},
+		{"a document without csp-report", "application/csp-report", `{"other":{}}`, nil, headers.ErrReportBody},
+		{"trailing data", "application/csp-report", cspReportBody + `{}`, nil, headers.ErrReportBody},
+		{"truncated JSON", "application/reports+json", reportsBody[:40], nil, headers.ErrReportBody},
+		{"a wrong type", "application/reports+json", `{"type":"csp-violation"}`, nil, headers.ErrReportBody},
+		{"null", "application/reports+json", `null`, nil, headers.ErrReportBody},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := headers.ParseReports(tt.contentType, []byte(tt.body))
+			if !errors.Is(err, tt.err) || (err == nil) != (tt.err == nil) {
+				t.Fatalf("error = %v, want %v", err, tt.err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d reports, want %d: %+v", len(got), len(tt.want), got)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("report %d = %+v\n want %+v", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestParseReportsBoundsFields(t *testing.T) {
+	long := strings.Repeat("é", 2000)
+	got, err := headers.ParseReports("application/csp-report", []byte(`{"csp-report":{"blocked-uri":"`+long+`","script-sample":"\u0000\ud800x"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(got[0].BlockedURL); n > 1024 || n < 1000 {
+		t.Errorf("blocked URL of %d bytes, want cut to at most 1 KiB", n)
+	}
+	if !strings.HasSuffix(got[0].BlockedURL, "é") {
+		t.Error("the cut split a rune")
+	}
+	var many strings.Builder
+	many.WriteString("[")
+	for i := range 500 {
+		if i > 0 {
+			many.WriteString(",")
+		}
+		many.WriteString(`{"type":"csp-violation","body":{}}`)
+	}
+	many.WriteString("]")
+	got, err = headers.ParseReports("application/reports+json", []byte(many.String()))
+	if err != nil || len(got) != 100 {
+		t.Errorf("got %d reports, %v; want 100", len(got), err)
+	}
+}
+
+func TestReportHandler(t *testing.T) {
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: &buf, mu: &mu}, nil))
+	h, err := headers.NewReportHandler(headers.ReportOptions{Logger: logger, MaxBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		method      string
+		contentType string
+		body        string
+		status      int
+		allow       string
+	}{
+		{"a report-uri report is accepted", "POST", "application/csp-report", cspReportBody, 204, ""},
+		{"a report-to batch is accepted", "POST", "application/reports+json", reportsBody, 204, ""},
+		{"GET is not allowed", "GET", "", "", 405, "POST"},
+		{"another media type is refused", "POST", "application/x-www-form-urlencoded", "a=b", 415, ""},
+		{"a body over the limit is refused", "POST", "application/csp-report", `{"csp-report":{"blocked-uri":"` + strings.Repeat("a", 5000) + `"}}`, 413, ""},
+		{"a malformed body is refused", "POST", "application/csp-report", "{", 400, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, "/csp", strings.NewReader(tt.body))
+			if tt.contentType != "" {
+				r.Header.Set("Content-Type", tt.contentType)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			if rec.Code != tt.status {
+				t.Errorf("status %d, want %d", rec.Code, tt.status)
+			}
+			if got := rec.Header().Get("Allow"); got != tt.allow {
+				t.Errorf("Allow = %q, want %q", got, tt.allow)
+			}
+			if strings.Contains(rec.Body.String(), "evil.example") {
+				t.Error("the response reflects the report")
+			}
+		})
+	}
+	mu.Lock()
+	logs := buf.String()
+	mu.Unlock()
+	if strings.Count(logs, `"msg":"csp violation"`) != 2 || !strings.Contains(logs, `"blocked_url":"https://evil.example/x.js"`) {
+		t.Errorf("logs do not hold the two reports:\n%s", logs)
+	}
+}
+
+type lockedWriter struct {
+	w  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func TestReportHandlerOnReport(t *testing.T) {
+	var got []headers.Report
+	h, err := headers.NewReportHandler(headers.ReportOptions{OnReport: func(r *http.Request, rep headers.Report) { got = append(got, rep) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("POST", "/csp", strings.NewReader(reportsBody))
+	r.Header.Set("Content-Type", "application/reports+json")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if len(got) != 1 || got[0].Sample != "alert(1)" {
+		t.Errorf("OnReport got %+v", got)
+	}
+}
+
+func TestNewReportHandlerRejectsBadLimits(t *testing.T) {
+	for _, n := range []int64{-1, 2 << 20} {
+		if _, err := headers.NewReportHandler(headers.ReportOptions{MaxBytes: n}); !errors.Is(err, headers.ErrReportOptions) {
+			t.Errorf("MaxBytes %d: error %v", n, err)
+		}
+	}
+}
