@@ -189,3 +189,13 @@ func TestNilHandlerPanics(t *testing.T) {
 		})
 	}
 }
+
+// errorsafeSetDefault makes slog's default logger write JSON to buf and
+// returns the previous default.
+func errorsafeSetDefault(buf *logBuf) *slog.Logger {
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(buf, nil)))
+	return prev
+}
+
+func restoreDefault(prev *slog.Logger) { slog.SetDefault(prev) }

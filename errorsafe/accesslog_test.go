@@ -1,0 +1,316 @@
+package errorsafe_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/errorsafe"
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+func TestAccessLogRecord(t *testing.T) {
+	rv := clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	m, logs := newLogged(t, errorsafe.Options{ClientIP: rv, LogHeaders: []string{"Referer", "X-Forwarded-For"}})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(identity.NewContext(r.Context(), identity.New(identity.Options{Subject: "alice", Method: identity.MethodBearer})))
+		w.WriteHeader(http.StatusCreated)
+		w.Write([]byte("created!"))
+	}))
+	req := httptest.NewRequest("POST", "/items?page=2", nil)
+	req.RemoteAddr = "10.1.2.3:4567"
+	req.Header.Set("X-Forwarded-For", "203.0.113.9")
+	req.Header.Set("User-Agent", "curl/8.5")
+	req.Header.Set("Referer", "https://app.example/cb?code=abc&next=/home")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+
+	lr := logs.find(t, "http request")
+	if lr == nil {
+		t.Fatalf("no access record in %s", logs)
+	}
+	want := map[string]any{
+		"level":      "INFO",
+		"method":     "POST",
+		"path":       "/items",
+		"query":      "page=2",
+		"status":     201.0,
+		"bytes":      8.0,
+		"client_ip":  "203.0.113.9",
+		"subject":    "alice",
+		"user_agent": "curl/8.5",
+	}
+	for k, v := range want {
+		if lr[k] != v {
+			t.Errorf("%s = %v, want %v", k, lr[k], v)
+		}
+	}
+	if _, ok := lr["duration"].(float64); !ok {
+		t.Errorf("duration = %v", lr["duration"])
+	}
+	if id, _ := lr["request_id"].(string); !generatedID.MatchString(id) {
+		t.Errorf("request_id = %v", lr["request_id"])
+	}
+	if _, ok := lr["reason"]; ok {
+		t.Errorf("a reason on an accepted request: %v", lr["reason"])
+	}
+	hs, _ := lr["headers"].(map[string]any)
+	if hs["Referer"] != "https://app.example/cb?code=[REDACTED]&next=/home" || hs["X-Forwarded-For"] != "203.0.113.9" {
+		t.Errorf("headers = %v", lr["headers"])
+	}
+}
+
+func TestAccessLogLevels(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		level  string
+	}{
+		{"a 200 is logged at info", 200, "INFO"},
+		{"a 404 is logged at info", 404, "INFO"},
+		{"a 500 is logged at error", 500, "ERROR"},
+		{"nothing written is logged as 200", 0, "INFO"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, logs := newLogged(t, errorsafe.Options{})
+			m.AccessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.status != 0 {
+					w.WriteHeader(tt.status)
+				}
+			})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+			lr := logs.find(t, "http request")
+			want := float64(tt.status)
+			if tt.status == 0 {
+				want = 200
+			}
+			if lr["level"] != tt.level || lr["status"] != want {
+				t.Errorf("record = %v", lr)
+			}
+		})
+	}
+}
+
+// secrets are sent by the client in every place a request can carry one.
+var secrets = []string{
+	"BEARER-SECRET-1", "BASIC-SECRET-2", "COOKIE-SECRET-3", "APIKEY-SECRET-4",
+	"QUERY-PASSWORD-5", "QUERY-TOKEN-6", "QUERY-ACCESS-7", "QUERY-REFRESH-8",
+	"QUERY-CLIENT-9", "QUERY-APIKEY-10", "FORM-PASSWORD-11", "FORM-TOKEN-12",
+	"CUSTOM-HEADER-13", "CUSTOM-PARAM-14", "REFERER-TOKEN-15", "PROXY-AUTH-16",
+	"REFERER-USERINFO-17", "SESSION-HEADER-18", "JWT-LOOKALIKE-19", "ENCODED-KEY-20",
+	"SEMICOLON-21", "FRAGMENT-22", "CSRF-TOKEN-23",
+}
+
+// TestSecretsNeverReachTheLog sends secrets in headers, query, form and
+// cookies to requests that succeed, are rejected, fail and panic, and
+// checks the captured log bytes.
+func TestSecretsNeverReachTheLog(t *testing.T) {
+	m, logs := newLogged(t, errorsafe.Options{
+		RedactHeaders: []string{"X-Internal"},
+		RedactParams:  []string{"ssn-number"},
+		LogHeaders:    []string{"Authorization", "Proxy-Authorization", "Cookie", "X-Api-Key", "X-Internal", "Referer", "X-Session-Id", "User-Agent", "X-Csrf-Token"},
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		w.Write([]byte("ok"))
+	})
+	mux.HandleFunc("/reject", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Set-Cookie", "session=COOKIE-SECRET-3")
+		problem.Reject(w, r, http.StatusUnauthorized, errors.New("auth: invalid credentials"))
+	})
+	mux.Handle("/fail", errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		r.ParseForm()
+		return errors.New("db: timeout")
+	}))
+	mux.HandleFunc("/panic", func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		panic("nil pointer")
+	})
+	srv := httptest.NewServer(m.Handler(mux))
+	defer srv.Close()
+
+	query := url.Values{
+		"password": {"QUERY-PASSWORD-5"}, "token": {"QUERY-TOKEN-6"}, "access_token": {"QUERY-ACCESS-7"},
+		"refresh_token": {"QUERY-REFRESH-8"}, "client_secret": {"QUERY-CLIENT-9"}, "api_key": {"QUERY-APIKEY-10"},
+		"SSN_Number": {"CUSTOM-PARAM-14"}, "q": {"eyJJWT-LOOKALIKE-19"}, "page": {"3"},
+	}.Encode() + "&api%5Fkey=ENCODED-KEY-20;secret=SEMICOLON-21"
+	form := url.Values{"password": {"FORM-PASSWORD-11"}, "refresh_token": {"FORM-TOKEN-12"}, "user": {"bob"}}.Encode()
+
+	for _, path := range []string{"/ok", "/reject", "/fail", "/panic"} {
+		req, _ := http.NewRequest("POST", srv.URL+path+"?"+query, strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "Bearer BEARER-SECRET-1")
+		req.Header.Add("Authorization", "Basic BASIC-SECRET-2")
+		req.Header.Set("Proxy-Authorization", "Basic PROXY-AUTH-16")
+		req.Header.Set("Cookie", "session=COOKIE-SECRET-3; theme=dark")
+		req.Header.Set("X-API-Key", "APIKEY-SECRET-4")
+		req.Header.Set("X-Internal", "CUSTOM-HEADER-13")
+		req.Header.Set("X-Session-Id", "SESSION-HEADER-18")
+		req.Header.Set("X-CSRF-Token", "CSRF-TOKEN-23")
+		req.Header.Set("Referer", "https://user:REFERER-USERINFO-17@app.example/cb?access_token=REFERER-TOKEN-15#id_token=FRAGMENT-22")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	waitFor(t, logs, 4)
+
+	out := logs.String()
+	for _, s := range secrets {
+		if strings.Contains(out, s) {
+			t.Errorf("log contains %s", s)
+		}
+	}
+	if !strings.Contains(out, "page=3") || !strings.Contains(out, "[REDACTED]") {
+		t.Errorf("log lacks the redacted query: %s", out)
+	}
+}
+
+// waitFor waits until n access records were written.
+func waitFor(t *testing.T, logs *logBuf, n int) {
+	t.Helper()
+	for range 500 {
+		if strings.Count(logs.String(), `"msg":"http request"`) >= n {
+			return
+		}
+		waitRecord(t, logs, "http request")
+	}
+}
+
+func TestSecurityEvents(t *testing.T) {
+	tests := []struct {
+		name    string
+		status  int
+		reason  error
+		kind    errorsafe.EventKind
+		source  string
+		noEvent bool
+	}{
+		{"an auth rejection is authentication_failed", 401, errors.New("auth: token expired"), errorsafe.EventAuthenticationFailed, "auth", false},
+		{"a 401 without reason is authentication_failed", 401, nil, errorsafe.EventAuthenticationFailed, "", false},
+		{"an rbac 403 is access_denied", 403, errors.New("rbac: missing permission"), errorsafe.EventAccessDenied, "rbac", false},
+		{"a csrf 403 is csrf_rejected", 403, errors.New("csrf: cross-origin request"), errorsafe.EventCSRFRejected, "csrf", false},
+		{"a session 401 is session_invalid", 401, errors.New("session: expired"), errorsafe.EventSessionInvalid, "session", false},
+		{"a 429 is rate_limited", 429, errors.New("ratelimit: limit exceeded"), errorsafe.EventRateLimited, "ratelimit", false},
+		{"a cors 400 is request_rejected", 400, errors.New("cors: origin not allowed"), errorsafe.EventRequestRejected, "cors", false},
+		{"a wrapped reason keeps its source", 403, wrapped{errors.New("rbac: denied")}, errorsafe.EventAccessDenied, "rbac", false},
+		{"a 404 without reason is no event", 404, nil, "", "", true},
+		{"a 400 from errorsafe itself is no event", 400, errors.New("errorsafe: 400 Bad Request"), "", "", true},
+		{"a 500 is no event", 500, errors.New("auth: store down"), "", "", true},
+		{"a 200 is no event", 200, nil, "", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var got []errorsafe.Event
+			m, logs := newLogged(t, errorsafe.Options{OnEvent: func(ctx context.Context, ev errorsafe.Event) {
+				mu.Lock()
+				got = append(got, ev)
+				mu.Unlock()
+			}})
+			var seenReason error
+			inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				r = r.WithContext(identity.NewContext(r.Context(), identity.New(identity.Options{Subject: "mallory"})))
+				if tt.reason != nil {
+					problem.Reject(w, r, tt.status, tt.reason)
+				} else {
+					w.WriteHeader(tt.status)
+				}
+			})
+			observer := func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					next.ServeHTTP(w, r)
+					seenReason = errorsafe.RejectReason(r)
+				})
+			}
+			req := httptest.NewRequest("GET", "/admin?token=x", nil)
+			req.RemoteAddr = "192.0.2.7:1234"
+			rec := httptest.NewRecorder()
+			m.Handler(observer(inner)).ServeHTTP(rec, req)
+
+			if seenReason != tt.reason {
+				t.Errorf("RejectReason = %v, want %v", seenReason, tt.reason)
+			}
+			if tt.noEvent {
+				if len(got) != 0 || logs.find(t, "security event") != nil {
+					t.Errorf("unexpected events %v", got)
+				}
+				return
+			}
+			if len(got) != 1 {
+				t.Fatalf("events = %v", got)
+			}
+			ev := got[0]
+			if ev.Kind != tt.kind || ev.Source != tt.source || ev.Status != tt.status || ev.Reason != tt.reason ||
+				ev.Subject != "mallory" || ev.Path != "/admin" || ev.Method != "GET" || ev.ClientIP != netip.MustParseAddr("192.0.2.7") ||
+				ev.RequestID != rec.Header().Get("X-Request-Id") || ev.Time.IsZero() {
+				t.Errorf("event = %+v", ev)
+			}
+			lr := logs.find(t, "security event")
+			if lr == nil || lr["level"] != "WARN" || lr["event"] != string(tt.kind) || lr["source"] != tt.source || lr["subject"] != "mallory" || lr["client_ip"] != "192.0.2.7" {
+				t.Errorf("event record = %v", lr)
+			}
+			if ar := logs.find(t, "http request"); tt.reason != nil && ar["reason"] != tt.reason.Error() {
+				t.Errorf("access record reason = %v", ar["reason"])
+			}
+		})
+	}
+}
+
+type wrapped struct{ err error }
+
+func (w wrapped) Error() string { return "Policy check failed: " + w.err.Error() }
+func (w wrapped) Unwrap() error { return w.err }
+
+func TestPanicEvent(t *testing.T) {
+	var got []errorsafe.Event
+	m, logs := newLogged(t, errorsafe.Options{OnEvent: func(ctx context.Context, ev errorsafe.Event) { got = append(got, ev) }})
+	rec := httptest.NewRecorder()
+	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("x") })).
+		ServeHTTP(rec, httptest.NewRequest("GET", "/p", nil))
+	if len(got) != 1 || got[0].Kind != errorsafe.EventPanicRecovered || got[0].Status != 500 || !errors.Is(got[0].Reason, errorsafe.ErrPanic) {
+		t.Fatalf("events = %+v", got)
+	}
+	if ar := logs.find(t, "http request"); ar["status"] != 500.0 || ar["reason"] != errorsafe.ErrPanic.Error() {
+		t.Errorf("access record = %v", ar)
+	}
+}
+
+// TestAccessLogInsideRecover: with the parts chained in the documented
+// order (Recover outermost), the access log still records the panic as a
+// 500 while it unwinds.
+func TestAccessLogInsideRecover(t *testing.T) {
+	m, logs := newLogged(t, errorsafe.Options{})
+	h := m.Recover(m.RequestID(m.AccessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		panic("x")
+	}))))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	ar := logs.find(t, "http request")
+	if rec.Code != 500 || ar == nil || ar["status"] != 500.0 || ar["request_id"] != rec.Header().Get("X-Request-Id") {
+		t.Errorf("%d, record %v", rec.Code, ar)
+	}
+	if pr := logs.find(t, "panic recovered"); pr == nil || pr["request_id"] != rec.Header().Get("X-Request-Id") {
+		t.Errorf("panic record %v", pr)
+	}
+}
+
+func TestLogsGoToSlogDefaultWhenNoLogger(t *testing.T) {
+	buf := new(logBuf)
+	prev := errorsafeSetDefault(buf)
+	defer restoreDefault(prev)
+	var m errorsafe.Middleware
+	m.AccessLog(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	if buf.find(t, "http request") == nil {
+		t.Errorf("nothing logged to the default logger: %q", buf)
+	}
+}

@@ -1,0 +1,210 @@
+package errorsafe_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/errorsafe"
+)
+
+var (
+	errNoInvoice = errors.New("store: invoice not found")
+	errFrozen    = errors.New("store: account frozen")
+)
+
+const privateCause = "pq: password authentication failed for user admin at 10.0.0.7"
+
+func TestHandlerFuncErrors(t *testing.T) {
+	opts := errorsafe.Options{Errors: []errorsafe.ErrorMapping{
+		{Err: errNoInvoice, Status: http.StatusNotFound, Public: "No such invoice."},
+		{Err: errFrozen, Status: http.StatusForbidden},
+	}}
+	tests := []struct {
+		name     string
+		err      error
+		status   int
+		detail   string
+		logLevel string // level of the "handler error" record
+	}{
+		{"a plain error becomes a generic 500", errors.New(privateCause), 500, "", "ERROR"},
+		{"a wrapped plain error becomes a generic 500", fmt.Errorf("load: %w", errors.New(privateCause)), 500, "", "ERROR"},
+		{"an Error shows its status and public message only", &errorsafe.Error{Status: 409, Public: "Version conflict.", Err: errors.New(privateCause)}, 409, "Version conflict.", "DEBUG"},
+		{"an Error wrapped by fmt.Errorf is found", fmt.Errorf("ctx: %w", &errorsafe.Error{Status: 422, Err: errors.New(privateCause)}), 422, "", "DEBUG"},
+		{"an Error with status 0 is a 500", &errorsafe.Error{Err: errors.New(privateCause)}, 500, "", "ERROR"},
+		{"an Error with a success status is a 500", &errorsafe.Error{Status: 200, Public: "ok?", Err: errors.New(privateCause)}, 500, "ok?", "ERROR"},
+		{"an Error with a 5xx status keeps its public message", &errorsafe.Error{Status: 503, Public: "Down for maintenance.", Err: errors.New(privateCause)}, 503, "Down for maintenance.", "ERROR"},
+		{"a mapped sentinel gets its status and message", fmt.Errorf("get 42: %w: %s", errNoInvoice, privateCause), 404, "No such invoice.", "DEBUG"},
+		{"a mapped sentinel without message gets none", errFrozen, 403, "", "DEBUG"},
+		{"a MaxBytesError is a 413", fmt.Errorf("decode: %w", &http.MaxBytesError{Limit: 10}), 413, "", "DEBUG"},
+		{"a deadline is a 503", fmt.Errorf("query %s: %w", privateCause, context.DeadlineExceeded), 503, "", "ERROR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, logs := newLogged(t, opts)
+			h := m.Handler(errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+				return tt.err
+			}))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", "/invoices/42", nil))
+			if rec.Code != tt.status {
+				t.Errorf("status = %d, want %d", rec.Code, tt.status)
+			}
+			if strings.Contains(rec.Body.String(), "pq:") || strings.Contains(rec.Body.String(), "store:") {
+				t.Errorf("body leaks the cause: %s", rec.Body)
+			}
+			p := problemBody(t, rec.Body.Bytes())
+			if d, _ := p["detail"].(string); d != tt.detail {
+				t.Errorf("detail = %q, want %q", d, tt.detail)
+			}
+			if p["title"] != http.StatusText(tt.status) {
+				t.Errorf("title = %v", p["title"])
+			}
+			id := rec.Header().Get("X-Request-Id")
+			if p["request_id"] != id || id == "" {
+				t.Errorf("request_id = %v, header %q", p["request_id"], id)
+			}
+			lr := logs.find(t, "handler error")
+			if lr == nil || lr["level"] != tt.logLevel || lr["request_id"] != id || !strings.Contains(lr["error"].(string), "pq:") && !strings.Contains(lr["error"].(string), "store:") && !strings.Contains(lr["error"].(string), "request body too large") {
+				t.Errorf("handler error record = %v", lr)
+			}
+			if ar := logs.find(t, "http request"); ar == nil || ar["status"] != float64(tt.status) || ar["reason"] != tt.err.Error() {
+				t.Errorf("access record = %v", ar)
+			}
+		})
+	}
+}
+
+func TestHandlerFuncWithoutMiddleware(t *testing.T) {
+	rec := httptest.NewRecorder()
+	errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return &errorsafe.Error{Status: 404, Public: "Gone fishing."}
+	}).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	p := problemBody(t, rec.Body.Bytes())
+	if rec.Code != 404 || p["detail"] != "Gone fishing." || p["request_id"] != nil {
+		t.Errorf("%d %v", rec.Code, p)
+	}
+}
+
+func TestHandlerFuncNilErrorWritesNothing(t *testing.T) {
+	m, _ := newLogged(t, errorsafe.Options{})
+	rec := httptest.NewRecorder()
+	m.Handler(errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		io.WriteString(w, "ok")
+		return nil
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 200 || rec.Body.String() != "ok" {
+		t.Errorf("%d %q", rec.Code, rec.Body)
+	}
+}
+
+func TestErrorAfterResponseStartedIsOnlyLogged(t *testing.T) {
+	m, logs := newLogged(t, errorsafe.Options{})
+	rec := httptest.NewRecorder()
+	m.Handler(errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		io.WriteString(w, "partial")
+		return errors.New(privateCause)
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 200 || rec.Body.String() != "partial" {
+		t.Errorf("response changed after it started: %d %q", rec.Code, rec.Body)
+	}
+	if lr := logs.find(t, "handler error"); lr == nil || lr["response_started"] != true {
+		t.Errorf("record = %v", lr)
+	}
+}
+
+func TestErrorFromGoneClientWritesNothing(t *testing.T) {
+	m, logs := newLogged(t, errorsafe.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec := httptest.NewRecorder()
+	m.Handler(errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return fmt.Errorf("query: %w", r.Context().Err())
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil).WithContext(ctx))
+	if rec.Body.Len() != 0 {
+		t.Errorf("wrote %q to a gone client", rec.Body)
+	}
+	if lr := logs.find(t, "handler error"); lr == nil || lr["level"] != "DEBUG" || lr["client_gone"] != true {
+		t.Errorf("record = %v", lr)
+	}
+}
+
+func TestWriteErrorKeepsRequiredHeaders(t *testing.T) {
+	m, _ := newLogged(t, errorsafe.Options{})
+	rec := httptest.NewRecorder()
+	m.Handler(errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
+		w.Header().Set("Content-Type", "text/html")
+		return &errorsafe.Error{Status: 401}
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 401 || rec.Header().Get("WWW-Authenticate") == "" {
+		t.Errorf("%d %v", rec.Code, rec.Header())
+	}
+	if rec.Header().Get("Content-Type") != "application/problem+json" || rec.Header().Get("Cache-Control") != "no-store" || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("headers = %v", rec.Header())
+	}
+}
+
+func TestWriteErrorPassesThroughSafeErrors(t *testing.T) {
+	// A 5xx written by WriteError is already safe: SafeErrors keeps its
+	// public message instead of replacing it.
+	m, _ := newLogged(t, errorsafe.Options{})
+	rec := httptest.NewRecorder()
+	m.Handler(errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Retry-After", "120")
+		return &errorsafe.Error{Status: 503, Public: "Down for maintenance."}
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if p := problemBody(t, rec.Body.Bytes()); rec.Code != 503 || p["detail"] != "Down for maintenance." || rec.Header().Get("Retry-After") != "120" {
+		t.Errorf("%d %v %v", rec.Code, p, rec.Header())
+	}
+}
+
+func TestWriteErrorNilDoesNothing(t *testing.T) {
+	rec := httptest.NewRecorder()
+	errorsafe.WriteError(rec, httptest.NewRequest("GET", "/", nil), nil)
+	if rec.Body.Len() != 0 || len(rec.Header()) != 0 {
+		t.Error("WriteError(nil) wrote something")
+	}
+}
+
+func TestErrorMessage(t *testing.T) {
+	tests := []struct {
+		name string
+		err  *errorsafe.Error
+		want string
+	}{
+		{"a status and cause", &errorsafe.Error{Status: 404, Err: io.EOF}, "errorsafe: 404 Not Found: EOF"},
+		{"no cause", &errorsafe.Error{Status: 400, Public: "Bad."}, "errorsafe: 400 Bad Request"},
+		{"an invalid status reads as 500", &errorsafe.Error{Status: 42}, "errorsafe: 500 Internal Server Error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.err.Error(); got != tt.want {
+				t.Errorf("Error() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if !errors.Is(&errorsafe.Error{Err: io.EOF}, io.EOF) {
+		t.Error("Error does not unwrap to its cause")
+	}
+}
+
+func TestHandlerTimeoutIsA503(t *testing.T) {
+	m, _ := newLogged(t, errorsafe.Options{})
+	rec := httptest.NewRecorder()
+	m.Handler(errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Nanosecond)
+		defer cancel()
+		<-ctx.Done()
+		return ctx.Err()
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 503 {
+		t.Errorf("status = %d", rec.Code)
+	}
+}

@@ -1,0 +1,167 @@
+package errorsafe_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/httpguard/httpguard/errorsafe"
+)
+
+var generatedID = regexp.MustCompile(`^[0-9a-hjkmnp-tv-z]{24}$`)
+
+// requestIDCases are shared with FuzzRequestID as seeds.
+var requestIDCases = []struct {
+	name   string
+	values []string // incoming header lines; nil = none
+	keep   bool     // the incoming ID is kept
+}{
+	{"no incoming ID gets a generated one", nil, false},
+	{"a UUID is kept", []string{"3f2c8a1e-6b7d-4c55-9e0a-1b2c3d4e5f60"}, true},
+	{"a ULID is kept", []string{"01ARZ3NDEKTSV4RRFFQ69G5FAV"}, true},
+	{"a trace-style ID with colons, slashes and equals is kept", []string{"Root=1-5759e988:bd862e3f/a+b.c_d"}, true},
+	{"an ID of exactly 64 bytes is kept", []string{strings.Repeat("a", 64)}, true},
+	{"an empty ID is replaced", []string{""}, false},
+	{"an ID of 65 bytes is replaced", []string{strings.Repeat("a", 65)}, false},
+	{"a 10 KB ID is replaced", []string{strings.Repeat("x", 10<<10)}, false},
+	{"an ID with a newline (log forging) is replaced", []string{"abc\nlevel=ERROR msg=forged"}, false},
+	{"an ID with CRLF (header injection) is replaced", []string{"abc\r\nSet-Cookie: a=b"}, false},
+	{"an ID with a NUL is replaced", []string{"abc\x00def"}, false},
+	{"an ID with an escape character is replaced", []string{"abc\x1b[31mred"}, false},
+	{"an ID with a quote (JSON breaking) is replaced", []string{`abc","admin":true`}, false},
+	{"an ID with a space is replaced", []string{"abc def"}, false},
+	{"an ID with a backslash is replaced", []string{`abc\u0000`}, false},
+	{"an ID with HTML is replaced", []string{"<script>alert(1)</script>"}, false},
+	{"an ID with non-ASCII is replaced", []string{"idé"}, false},
+	{"an ID with invalid UTF-8 is replaced", []string{"id\xff"}, false},
+	{"two ID header lines are replaced", []string{"first", "second"}, false},
+}
+
+func TestRequestID(t *testing.T) {
+	for _, tt := range requestIDCases {
+		t.Run(tt.name, func(t *testing.T) {
+			m, logs := newLogged(t, errorsafe.Options{})
+			var inCtx string
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				inCtx = errorsafe.RequestIDFrom(r.Context())
+				http.Error(w, "boom", http.StatusInternalServerError)
+			}))
+			req := httptest.NewRequest("GET", "/", nil)
+			if tt.values != nil {
+				req.Header["X-Request-Id"] = tt.values
+			}
+			before := append([]string(nil), req.Header["X-Request-Id"]...)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+
+			got := rec.Header().Get("X-Request-Id")
+			if tt.keep && got != tt.values[0] {
+				t.Errorf("echoed %q, want the incoming %q", got, tt.values[0])
+			}
+			if !tt.keep && !generatedID.MatchString(got) {
+				t.Errorf("echoed %q, want a generated ID", got)
+			}
+			if inCtx != got {
+				t.Errorf("context has %q, response %q", inCtx, got)
+			}
+			if p := problemBody(t, rec.Body.Bytes()); p["request_id"] != got {
+				t.Errorf("problem request_id = %v, want %q", p["request_id"], got)
+			}
+			if lr := logs.find(t, "http request"); lr == nil || lr["request_id"] != got {
+				t.Errorf("access record = %v", lr)
+			}
+			if strings.Join(req.Header["X-Request-Id"], "|") != strings.Join(before, "|") {
+				t.Error("the request's header was modified")
+			}
+			if !tt.keep && len(tt.values) > 0 && tt.values[0] != "" && strings.Contains(logs.String(), tt.values[0]) {
+				t.Error("the rejected incoming ID reached the log")
+			}
+		})
+	}
+}
+
+func TestRequestIDOptions(t *testing.T) {
+	tests := []struct {
+		name     string
+		opts     errorsafe.Options
+		header   string
+		incoming string
+		want     func(string) bool
+	}{
+		{"IgnoreIncomingRequestID replaces a valid incoming ID",
+			errorsafe.Options{IgnoreIncomingRequestID: true}, "X-Request-Id", "valid-id-123",
+			func(s string) bool { return generatedID.MatchString(s) }},
+		{"a custom header is read and echoed",
+			errorsafe.Options{RequestIDHeader: "x-correlation-id"}, "X-Correlation-Id", "corr-1",
+			func(s string) bool { return s == "corr-1" }},
+		{"a shorter maximum replaces longer IDs",
+			errorsafe.Options{MaxRequestIDLength: 8}, "X-Request-Id", "123456789",
+			func(s string) bool { return generatedID.MatchString(s) }},
+		{"a custom generator is used",
+			errorsafe.Options{GenerateRequestID: func() string { return "gen-42" }}, "X-Request-Id", "",
+			func(s string) bool { return s == "gen-42" }},
+		{"a custom generator returning unsafe IDs is overruled",
+			errorsafe.Options{GenerateRequestID: func() string { return "bad\nid" }}, "X-Request-Id", "",
+			func(s string) bool { return generatedID.MatchString(s) }},
+		{"a custom generator returning nothing is overruled",
+			errorsafe.Options{GenerateRequestID: func() string { return "" }}, "X-Request-Id", "",
+			func(s string) bool { return generatedID.MatchString(s) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _ := newLogged(t, tt.opts)
+			req := httptest.NewRequest("GET", "/", nil)
+			if tt.incoming != "" {
+				req.Header.Set(tt.header, tt.incoming)
+			}
+			rec := httptest.NewRecorder()
+			m.RequestID(http.NotFoundHandler()).ServeHTTP(rec, req)
+			if got := rec.Header().Get(tt.header); !tt.want(got) {
+				t.Errorf("echoed %q", got)
+			}
+		})
+	}
+}
+
+func TestRequestIDsAreUnique(t *testing.T) {
+	m := errorsafe.MustNew(errorsafe.Options{})
+	h := m.RequestID(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	seen := make(map[string]bool)
+	for range 1000 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		id := rec.Header().Get("X-Request-Id")
+		if seen[id] {
+			t.Fatalf("duplicate ID %q", id)
+		}
+		seen[id] = true
+	}
+}
+
+func TestNestedMiddlewaresShareOneRequestID(t *testing.T) {
+	outer := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger()})
+	inner := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger(), IgnoreIncomingRequestID: true})
+	var got string
+	// A foreign wrapper between them hides the outer exchange from the
+	// inner middleware; the ID still comes from the context.
+	foreign := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(struct{ http.ResponseWriter }{w}, r)
+		})
+	}
+	h := outer.Handler(foreign(inner.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = errorsafe.RequestIDFrom(r.Context())
+	}))))
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("X-Request-Id", "from-gateway")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if got != "from-gateway" || rec.Header().Get("X-Request-Id") != "from-gateway" {
+		t.Errorf("inner saw %q, response %q", got, rec.Header().Get("X-Request-Id"))
+	}
+	if errorsafe.RequestIDFrom(req.Context()) != "" {
+		t.Error("ID found in a context without one")
+	}
+}

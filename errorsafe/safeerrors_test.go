@@ -1,0 +1,273 @@
+package errorsafe_test
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/errorsafe"
+)
+
+func TestSafeErrorsReplacesBodies(t *testing.T) {
+	leaky := "ERROR: relation users does not exist at /srv/app/db.go:42"
+	tests := []struct {
+		name       string
+		replaceMux bool
+		method     string
+		path       string
+		headers    http.Header // request headers
+		status     int
+		replaced   bool
+		keep       map[string]string // response headers that must survive
+	}{
+		{"a 500 body is replaced", false, "GET", "/500", nil, 500, true, nil},
+		{"a 502 body is replaced", false, "GET", "/502", nil, 502, true, nil},
+		{"a 503 keeps Retry-After", false, "GET", "/503", nil, 503, true, map[string]string{"Retry-After": "30"}},
+		{"a status written through Write is replaced", false, "GET", "/500write", nil, 500, true, nil},
+		{"a 200 is untouched", false, "GET", "/ok", nil, 200, false, nil},
+		{"an application 404 is untouched", false, "GET", "/app404", nil, 404, false, nil},
+		{"a 400 from http.Error is untouched", false, "GET", "/400", nil, 400, false, nil},
+		{"a mux 404 is untouched by default", false, "GET", "/nowhere", nil, 404, false, nil},
+		{"a mux 404 is replaced when enabled", true, "GET", "/nowhere", nil, 404, true, nil},
+		{"a mux 405 is replaced when enabled and keeps Allow", true, "DELETE", "/ok", nil, 405, true, map[string]string{"Allow": "GET, HEAD"}},
+		{"an application JSON 404 is untouched when enabled", true, "GET", "/app404", nil, 404, false, nil},
+		{"an upgrade request's 500 passes through untouched", false, "GET", "/500", http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}}, 500, false, nil},
+		{"a HEAD 500 gets no body", false, "HEAD", "/500", nil, 500, true, nil},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /500", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		http.Error(w, leaky, 500)
+	})
+	mux.HandleFunc("GET /502", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(502)
+		fmt.Fprintf(w, "<html>%s</html>", leaky)
+	})
+	mux.HandleFunc("GET /503", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "30")
+		w.WriteHeader(503)
+		io.WriteString(w, leaky)
+	})
+	mux.HandleFunc("GET /500write", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(500)
+		w.Write([]byte(leaky))
+		w.WriteHeader(200) // superfluous: dropped
+	})
+	mux.HandleFunc("GET /ok", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "fine") })
+	mux.HandleFunc("GET /app404", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(404)
+		io.WriteString(w, `{"error":"no such user"}`)
+	})
+	mux.HandleFunc("GET /400", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "bad date format", 400) })
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _ := newLogged(t, errorsafe.Options{ReplaceMuxErrors: tt.replaceMux})
+			req := httptest.NewRequest(tt.method, tt.path, nil)
+			for k, v := range tt.headers {
+				req.Header[k] = v
+			}
+			for name, mw := range map[string]func(http.Handler) http.Handler{"Handler": m.Handler, "SafeErrors": m.SafeErrors} {
+				srv := httptest.NewServer(mw(mux))
+				resp, err := srv.Client().Do(withURL(t, req, srv.URL))
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				srv.Close()
+				if resp.StatusCode != tt.status {
+					t.Errorf("%s: status = %d, want %d", name, resp.StatusCode, tt.status)
+				}
+				isProblem := resp.Header.Get("Content-Type") == "application/problem+json"
+				if isProblem != tt.replaced {
+					t.Errorf("%s: replaced = %v, want %v (body %q)", name, isProblem, tt.replaced, body)
+				}
+				if tt.replaced {
+					if strings.Contains(string(body), "relation") || resp.Header.Get("Content-Encoding") != "" {
+						t.Errorf("%s: leak: %q %v", name, body, resp.Header)
+					}
+					if tt.method != "HEAD" {
+						p := problemBody(t, body)
+						if p["status"] != float64(tt.status) || p["title"] != http.StatusText(tt.status) {
+							t.Errorf("%s: problem = %v", name, p)
+						}
+						if name == "Handler" && p["request_id"] != resp.Header.Get("X-Request-Id") {
+							t.Errorf("%s: request_id = %v", name, p["request_id"])
+						}
+					}
+				}
+				for k, v := range tt.keep {
+					if got := resp.Header.Get(k); got != v {
+						t.Errorf("%s: %s = %q, want %q", name, k, got, v)
+					}
+				}
+			}
+		})
+	}
+}
+
+func withURL(t *testing.T, r *http.Request, base string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(r.Method, base+r.URL.RequestURI(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = r.Header.Clone()
+	return req
+}
+
+// TestResponseControllerThroughWrappers: the wrappers implement Unwrap, so
+// flushing, deadlines, full duplex and hijacking keep working.
+func TestResponseControllerThroughWrappers(t *testing.T) {
+	m, _ := newLogged(t, errorsafe.Options{ReplaceMuxErrors: true})
+	chain := func(h http.Handler) http.Handler { return m.Handler(m.Recover(m.SafeErrors(m.AccessLog(h)))) }
+
+	t.Run("flush streams before the handler returns", func(t *testing.T) {
+		release := make(chan struct{})
+		srv := httptest.NewServer(chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rc := http.NewResponseController(w)
+			io.WriteString(w, "first\n")
+			if err := rc.Flush(); err != nil {
+				t.Errorf("Flush: %v", err)
+			}
+			w.(http.Flusher).Flush()
+			<-release
+			io.WriteString(w, "second\n")
+		})))
+		defer srv.Close()
+		resp, err := srv.Client().Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		line, err := bufio.NewReader(resp.Body).ReadString('\n')
+		close(release)
+		if err != nil || line != "first\n" {
+			t.Errorf("read %q, %v before release", line, err)
+		}
+	})
+
+	t.Run("deadlines and full duplex are supported", func(t *testing.T) {
+		srv := httptest.NewServer(chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rc := http.NewResponseController(w)
+			for name, err := range map[string]error{
+				"SetReadDeadline":  rc.SetReadDeadline(time.Now().Add(time.Minute)),
+				"SetWriteDeadline": rc.SetWriteDeadline(time.Now().Add(time.Minute)),
+				"EnableFullDuplex": rc.EnableFullDuplex(),
+			} {
+				if err != nil {
+					t.Errorf("%s: %v", name, err)
+				}
+			}
+		})))
+		defer srv.Close()
+		resp, err := srv.Client().Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	})
+
+	t.Run("hijack works through the controller and the interface", func(t *testing.T) {
+		for _, useIface := range []bool{false, true} {
+			srv := httptest.NewServer(chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				var err error
+				var conn interface{ Close() error }
+				var bufrw *bufio.ReadWriter
+				if useIface {
+					conn, bufrw, err = w.(http.Hijacker).Hijack()
+				} else {
+					conn, bufrw, err = http.NewResponseController(w).Hijack()
+				}
+				if err != nil {
+					t.Errorf("Hijack: %v", err)
+					return
+				}
+				defer conn.Close()
+				bufrw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nhijacked")
+				bufrw.Flush()
+			})))
+			resp, err := srv.Client().Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			srv.Close()
+			if string(body) != "hijacked" {
+				t.Errorf("body = %q", body)
+			}
+		}
+	})
+
+	t.Run("unsupported features report ErrNotSupported", func(t *testing.T) {
+		rec := struct{ http.ResponseWriter }{httptest.NewRecorder()}
+		chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, _, err := http.NewResponseController(w).Hijack(); !errors.Is(err, http.ErrNotSupported) {
+				t.Errorf("Hijack: %v", err)
+			}
+			if err := http.NewResponseController(w).Flush(); !errors.Is(err, http.ErrNotSupported) {
+				t.Errorf("Flush: %v", err)
+			}
+		})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	})
+
+	t.Run("io.Copy from a file is counted", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "f")
+		data := strings.Repeat("z", 100_000)
+		os.WriteFile(path, []byte(data), 0o600)
+		m2, logs := newLogged(t, errorsafe.Options{})
+		srv := httptest.NewServer(m2.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			f, err := os.Open(path)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer f.Close()
+			io.Copy(w, f)
+		})))
+		defer srv.Close()
+		resp, err := srv.Client().Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != data {
+			t.Errorf("body of %d bytes", len(body))
+		}
+		if lr := waitRecord(t, logs, "http request"); lr["bytes"] != float64(len(data)) {
+			t.Errorf("bytes = %v", lr["bytes"])
+		}
+	})
+}
+
+func TestInformationalResponsesPassThrough(t *testing.T) {
+	m, _ := newLogged(t, errorsafe.Options{})
+	srv := httptest.NewServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</app.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, "secret detail")
+	})))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || strings.Contains(string(body), "secret") {
+		t.Errorf("%d %q", resp.StatusCode, body)
+	}
+}
