@@ -438,15 +438,21 @@ func (t *ruleTable) match(method, path string, fold bool) int {
 	return -1
 }
 
-// ambiguousPath reports whether u's path is one routers disagree about: a
-// control character or backslash, or a percent-encoded byte that is
-// unreserved (RFC 3986 §2.3: letters, digits, "-._~"), a slash, a
-// backslash, a percent sign or a control character. Clients have no reason
-// to send those, and a router that decodes, or does not, or decodes twice,
-// would see a different path than the rule table.
+// ambiguousPath reports whether u's path is one routers disagree about:
+// an opaque or unrooted request target, a control character or backslash,
+// or a percent-encoded byte that is unreserved (RFC 3986 §2.3: letters,
+// digits, "-._~"), a slash, a backslash, a percent sign, one of ";?#", or
+// a control character. Clients have no reason to send those, and a router
+// or backend that decodes, or does not, or decodes twice, would see a
+// different path than the rule table.
 func ambiguousPath(u *url.URL) bool {
+	if u.Opaque != "" || u.Path != "" && u.Path[0] != '/' {
+		return true
+	}
+	// In the decoded path, '?', '#' and '%' can only come from "%3F",
+	// "%23" and "%25": they are not part of a path otherwise.
 	for i := 0; i < len(u.Path); i++ {
-		if c := u.Path[i]; c < 0x20 || c == 0x7f || c == '\\' {
+		if c := u.Path[i]; c < 0x20 || c == 0x7f || c == '\\' || c == '?' || c == '#' || c == '%' {
 			return true
 		}
 	}
@@ -460,7 +466,7 @@ func ambiguousPath(u *url.URL) bool {
 		}
 		c := unhex(raw[i+1])<<4 | unhex(raw[i+2])
 		switch {
-		case c < 0x20, c == 0x7f, c == '/', c == '\\', c == '%',
+		case c < 0x20, c == 0x7f, c == '/', c == '\\', c == '%', c == ';', c == '?', c == '#',
 			'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
 			c == '-', c == '.', c == '_', c == '~':
 			return true
@@ -564,7 +570,7 @@ func (m *Middleware) Check(r *http.Request) error {
 	if ambiguousPath(r.URL) {
 		return errAmbiguousPath
 	}
-	raw := r.URL.Path
+	raw := r.URL.Path // rooted or empty: ambiguousPath refused the rest
 	clean := cleanPath(raw)
 	fold := hasUpperASCII(raw) || hasLowerASCII(r.Method)
 	var c candidates

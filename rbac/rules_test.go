@@ -1,0 +1,320 @@
+package rbac_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/problem"
+	"github.com/httpguard/httpguard/rbac"
+)
+
+// seedRules is a rule table for the seed policy, with a catch-all that
+// admits any authenticated principal.
+func seedRules() []rbac.Rule {
+	self := rbac.PathValueIsSubject("id")
+	return []rbac.Rule{
+		{Pattern: "GET /healthz", AllowAnonymous: true},
+		{Pattern: "/public/", AllowAnonymous: true},
+		{Pattern: "/", Requirement: rbac.Requirement{Authenticated: true}},
+		{Pattern: "/private/", Requirement: rbac.Requirement{Roles: []string{"user"}}},
+		{Pattern: "GET /users/{id}", Requirement: rbac.Requirement{Permissions: []string{"users:read"}, Owner: self}},
+		{Pattern: "PUT /users/{id}", Requirement: rbac.Requirement{Permissions: []string{"users:update"}, Owner: self}},
+		{Pattern: "DELETE /users/{id}", Requirement: rbac.Requirement{Permissions: []string{"users:delete"}}},
+		{Pattern: "/admin/", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+		{Pattern: "GET /data", Requirement: rbac.Requirement{Permissions: []string{"data:view"}}},
+		{Pattern: "GET /data/{$}", Requirement: rbac.Requirement{Permissions: []string{"data:view"}}},
+	}
+}
+
+// checkStatus runs r through the rule table of m in front of a handler
+// that answers 200 and returns the status.
+func checkStatus(m *rbac.Middleware, method, target string, id *identity.Identity) (int, error) {
+	r := httptest.NewRequest(method, target, nil)
+	if id != nil {
+		r = withIdentity(r, *id)
+	}
+	ctx, reason := problem.WithReason(r.Context())
+	w := serve(m.Handler(ok), r.WithContext(ctx))
+	return w.Code, reason.Err()
+}
+
+func TestRuleTable(t *testing.T) {
+	m := newMiddleware(t, rbac.Options{Rules: seedRules()})
+	guest, user, admin := principal("gina", "guest"), principal("alice", "user"), principal("root", "admin")
+	tests := []struct {
+		name           string
+		method, target string
+		id             *identity.Identity
+		want           int
+		reason         error
+	}{
+		{"an anonymous health probe", "GET", "/healthz", nil, 200, nil},
+		{"a HEAD health probe matches the GET rule", "HEAD", "/healthz", nil, 200, nil},
+		{"a POST to the probe falls to the catch-all", "POST", "/healthz", nil, 401, rbac.ErrUnauthenticated},
+		{"anonymous public content", "GET", "/public/logo.png", nil, 200, nil},
+		{"the catch-all needs an identity", "GET", "/anything", nil, 401, rbac.ErrUnauthenticated},
+		{"the catch-all admits any identity", "GET", "/anything", &guest, 200, nil},
+		{"a user reads their own record", "GET", "/users/alice", &user, 200, nil},
+		{"a user cannot read another record", "GET", "/users/bob", &user, 403, rbac.ErrNotOwner},
+		{"an admin reads any record", "GET", "/users/bob", &admin, 200, nil},
+		{"a user updates their own record", "PUT", "/users/alice", &user, 200, nil},
+		{"a user cannot delete their own record", "DELETE", "/users/alice", &user, 403, rbac.ErrPermission},
+		{"an admin deletes a user", "DELETE", "/users/bob", &admin, 200, nil},
+		{"a guest cannot enter the admin area", "GET", "/admin/settings", &guest, 403, rbac.ErrRole},
+		{"an admin enters the admin area", "GET", "/admin/settings", &admin, 200, nil},
+		{"the admin subtree root", "GET", "/admin/", &admin, 200, nil},
+		{"all data needs data:view on every resource", "GET", "/data", &user, 403, rbac.ErrNotOwner},
+		{"all data is closed to guests", "GET", "/data", &guest, 403, rbac.ErrPermission},
+		{"all data for an admin", "GET", "/data", &admin, 200, nil},
+		{"the {$} rule", "GET", "/data/", &guest, 403, rbac.ErrPermission},
+		{"a user enters the private area", "GET", "/private/notes", &user, 200, nil},
+		{"an admin inherits the user role", "GET", "/private/notes", &admin, 200, nil},
+		{"a guest cannot enter the private area", "GET", "/private/notes", &guest, 403, rbac.ErrRole},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, reason := checkStatus(m, tt.method, tt.target, tt.id)
+			if got != tt.want || !errors.Is(reason, tt.reason) {
+				t.Errorf("%s %s: status %d, reason %v; want %d, %v", tt.method, tt.target, got, reason, tt.want, tt.reason)
+			}
+		})
+	}
+}
+
+func TestRuleTableDeniesByDefault(t *testing.T) {
+	m := newMiddleware(t, rbac.Options{Rules: []rbac.Rule{
+		{Pattern: "GET /public/", AllowAnonymous: true},
+		{Pattern: "/admin/", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+	}})
+	admin := principal("root", "admin")
+	for _, target := range []string{"/", "/other", "/admin", "/publicx/"} {
+		got, reason := checkStatus(m, "GET", target, &admin)
+		if got != 403 || !errors.Is(reason, rbac.ErrNoRule) {
+			t.Errorf("GET %s: %d %v, want 403 ErrNoRule", target, got, reason)
+		}
+	}
+	if got, reason := checkStatus(m, "POST", "/public/x", nil); got != 403 || !errors.Is(reason, rbac.ErrNoRule) {
+		t.Errorf("POST to a GET-only rule: %d %v", got, reason)
+	}
+}
+
+// TestPathBypassRegressions replays published bypasses of path-based access
+// rules. A request must never reach a handler under a weaker rule than the
+// one its path resolves to.
+func TestPathBypassRegressions(t *testing.T) {
+	m := newMiddleware(t, rbac.Options{Rules: seedRules()})
+	guest := principal("gina", "guest")
+	tests := []struct {
+		name   string
+		target string
+		method string
+		id     *identity.Identity
+		want   int
+	}{
+		// caddyserver/caddy#1859: "//v2/2.jpg" passed casbin's caddy-authz;
+		// expressjs/express#3373: "/page//admin" skipped an admin check.
+		{"caddy 1859 leading double slash", "//admin/users", "GET", &guest, 403},
+		{"caddy 1859 leading double slash anonymous", "//admin/users", "GET", nil, 401},
+		{"express 3373 inner double slash", "/admin//users", "GET", &guest, 403},
+		{"triple slash", "///admin///users", "GET", &guest, 403},
+		// GHSA-p224-6x5r-fjpm (ory/oathkeeper): "/public/../admin/secrets"
+		// matched a permissive rule on the raw path.
+		{"GHSA-p224-6x5r-fjpm dot-dot from a public prefix", "/public/../admin/secrets", "GET", nil, 401},
+		{"GHSA-p224-6x5r-fjpm dot-dot as a guest", "/public/../admin/secrets", "GET", &guest, 403},
+		{"dot segment", "/./admin/users", "GET", &guest, 403},
+		{"dot-dot above the root", "/../../admin/users", "GET", &guest, 403},
+		{"dot-dot back into the admin area", "/admin/../admin/users", "GET", &guest, 403},
+		// The reverse: a router that does not clean paths routes
+		// "/private/../public/x" to the private handler.
+		{"dot-dot out of a private prefix", "/private/../public/x", "GET", nil, 401},
+		{"dot-dot out of a private prefix as a guest", "/private/../public/x", "GET", &guest, 403},
+		// GHSA-xf64-8mw2-4gr2 (traefik): "%2e%2e" resolved after routing.
+		{"GHSA-xf64-8mw2-4gr2 encoded dot-dot", "/public/%2e%2e/admin/users", "GET", nil, 400},
+		{"GHSA-xf64-8mw2-4gr2 encoded dot-dot upper case", "/public/%2E%2E/admin/users", "GET", nil, 400},
+		// greenpau/go-authcrunch#110: "/public/..%2f..%2fadmin".
+		{"authcrunch 110 encoded slash traversal", "/public/..%2f..%2fadmin", "GET", nil, 400},
+		// GHSA-gm3x-23wp-hc2c (traefik): encoded '/', '\', NUL, ';', '?', '#'.
+		{"GHSA-gm3x-23wp-hc2c encoded slash", "/public%2F..%2Fadmin/users", "GET", nil, 400},
+		{"GHSA-gm3x-23wp-hc2c encoded backslash", "/public/..%5Cadmin/users", "GET", nil, 400},
+		{"GHSA-gm3x-23wp-hc2c encoded NUL", "/public/x%00/../../admin", "GET", nil, 400},
+		{"GHSA-gm3x-23wp-hc2c encoded semicolon", "/public/x%3B/admin", "GET", nil, 400},
+		{"GHSA-gm3x-23wp-hc2c encoded question mark", "/public/x%3F/admin", "GET", nil, 400},
+		{"GHSA-gm3x-23wp-hc2c encoded hash", "/public/x%23/admin", "GET", nil, 400},
+		{"an encoded letter spelling a protected segment", "/%61dmin/users", "GET", &guest, 400},
+		{"an encoded percent for double decoding", "/public/%252e%252e/admin", "GET", nil, 400},
+		// GHSA-g7pc-pc7g-h8jh (caddy): changing the letter case of the path
+		// bypassed a path matcher meant to ignore case.
+		{"GHSA-g7pc-pc7g-h8jh upper case", "/ADMIN/users", "GET", &guest, 403},
+		{"GHSA-g7pc-pc7g-h8jh mixed case", "/Admin/users", "GET", nil, 401},
+		{"GHSA-g7pc-pc7g-h8jh mixed case with dot-dot", "/public/../Admin/users", "GET", &guest, 403},
+		// The reverse: "/PUBLIC/x" must not ride the anonymous rule to a
+		// case-sensitive router's catch-all.
+		{"case change into a public prefix", "/PUBLIC/x", "GET", nil, 401},
+		// A router that upper-cases methods.
+		{"a lower-case method", "/users/bob", "delete", &guest, 403},
+		{"a lower-case method on the admin area", "/admin/x", "get", nil, 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, reason := checkStatus(m, tt.method, tt.target, tt.id)
+			if got != tt.want {
+				t.Errorf("%s %s: status %d (%v), want %d", tt.method, tt.target, got, reason, tt.want)
+			}
+		})
+	}
+
+	// The legitimate forms still work.
+	admin := principal("root", "admin")
+	for _, target := range []string{"/admin/users", "//admin/users", "/public/../admin/users", "/ADMIN/users"} {
+		if got, reason := checkStatus(m, "GET", target, &admin); got != 200 {
+			t.Errorf("admin GET %s: %d %v", target, got, reason)
+		}
+	}
+}
+
+// TestOpaqueRequestTarget replays GHSA-f52w-8j3h-j724 (traefik): a
+// request-target such as "http:http://internal/admin" parses into
+// URL.Opaque with an empty Path, which normalizes to "/".
+func TestOpaqueRequestTarget(t *testing.T) {
+	m := newMiddleware(t, rbac.Options{Rules: []rbac.Rule{{Pattern: "/", AllowAnonymous: true}}})
+	r := httptest.NewRequest("GET", "/", nil)
+	r.URL = &url.URL{Scheme: "http", Opaque: "http://internal/admin"}
+	if err := m.Check(r); !errors.Is(err, rbac.ErrAmbiguousPath) {
+		t.Errorf("opaque target: %v", err)
+	}
+	r.URL = &url.URL{Path: "*"}
+	if err := m.Check(r); !errors.Is(err, rbac.ErrAmbiguousPath) {
+		t.Errorf("unrooted path: %v", err)
+	}
+	r.URL = &url.URL{}
+	if err := m.Check(r); err != nil {
+		t.Errorf("empty path: %v", err)
+	}
+}
+
+func TestRuleValidation(t *testing.T) {
+	admin := rbac.Requirement{Roles: []string{"admin"}}
+	tests := []struct {
+		name  string
+		rules []rbac.Rule
+		want  error
+		text  string
+	}{
+		{"an empty pattern", []rbac.Rule{{Pattern: "", Requirement: admin}}, rbac.ErrInvalidPattern, "Rules[0].Pattern"},
+		{"a host pattern", []rbac.Rule{{Pattern: "example.com/admin", Requirement: admin}}, rbac.ErrInvalidPattern, "host"},
+		{"a bad method", []rbac.Rule{{Pattern: "G(ET /admin", Requirement: admin}}, rbac.ErrInvalidPattern, "method"},
+		{"an empty segment", []rbac.Rule{{Pattern: "/a//b", Requirement: admin}}, rbac.ErrInvalidPattern, "segment"},
+		{"a dot-dot segment", []rbac.Rule{{Pattern: "/a/../b", Requirement: admin}}, rbac.ErrInvalidPattern, "segment"},
+		{"a partial wildcard", []rbac.Rule{{Pattern: "/a{x}", Requirement: admin}}, rbac.ErrInvalidPattern, "segment"},
+		{"a multi wildcard not last", []rbac.Rule{{Pattern: "/{x...}/a", Requirement: admin}}, rbac.ErrInvalidPattern, "wildcard"},
+		{"a {$} not last", []rbac.Rule{{Pattern: "/{$}/a", Requirement: admin}}, rbac.ErrInvalidPattern, "wildcard"},
+		{"a duplicate wildcard", []rbac.Rule{{Pattern: "/{x}/{x}", Requirement: admin}}, rbac.ErrInvalidPattern, "duplicate"},
+		{"an invalid wildcard name", []rbac.Rule{{Pattern: "/{1x}", Requirement: admin}}, rbac.ErrInvalidPattern, "wildcard"},
+		{"two identical patterns", []rbac.Rule{{Pattern: "/a", Requirement: admin}, {Pattern: "/a", Requirement: admin}}, rbac.ErrPatternConflict, "Rules[1]"},
+		{"patterns differing in case", []rbac.Rule{{Pattern: "/Admin/", Requirement: admin}, {Pattern: "/admin/", Requirement: admin}}, rbac.ErrPatternConflict, "same requests"},
+		{"a trailing slash and a multi wildcard", []rbac.Rule{{Pattern: "/a/", Requirement: admin}, {Pattern: "/a/{rest...}", Requirement: admin}}, rbac.ErrPatternConflict, "same requests"},
+		{"overlapping patterns", []rbac.Rule{{Pattern: "GET /", Requirement: admin}, {Pattern: "/index.html", Requirement: admin}}, rbac.ErrPatternConflict, "neither is more specific"},
+		{"overlapping wildcards", []rbac.Rule{{Pattern: "/{a}/b", Requirement: admin}, {Pattern: "/a/{b}", Requirement: admin}}, rbac.ErrPatternConflict, "neither"},
+		{"an anonymous rule with a requirement", []rbac.Rule{{Pattern: "/", AllowAnonymous: true, Requirement: admin}}, rbac.ErrInvalidRequirement, "AllowAnonymous"},
+		{"a rule requiring nothing", []rbac.Rule{{Pattern: "/"}}, rbac.ErrInvalidRequirement, "requires nothing"},
+		{"a rule requiring a wildcard", []rbac.Rule{{Pattern: "/", Requirement: rbac.Requirement{Permissions: []string{"*"}}}}, rbac.ErrInvalidRequirement, "Rules[0].Permissions[0]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := rbac.New(rbac.Options{Policy: seedPolicy(t), Rules: tt.rules})
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.text) {
+				t.Errorf("New = %v; want %v naming %q", err, tt.want, tt.text)
+			}
+		})
+	}
+	// Patterns that ServeMux accepts together are accepted together.
+	_, err := rbac.New(rbac.Options{Policy: seedPolicy(t), Rules: []rbac.Rule{
+		{Pattern: "/", Requirement: admin},
+		{Pattern: "GET /{$}", Requirement: admin},
+		{Pattern: "HEAD /{$}", Requirement: admin},
+		{Pattern: "/a/", Requirement: admin},
+		{Pattern: "/a/{$}", Requirement: admin},
+		{Pattern: "/a/{x}", Requirement: admin},
+		{Pattern: "/a/b", Requirement: admin},
+		{Pattern: "/a/b/{rest...}", Requirement: admin},
+		{Pattern: "/%7Euser", Requirement: admin},
+		{Pattern: "POST  /a/b", Requirement: admin},
+	}})
+	if err != nil {
+		t.Errorf("valid table refused: %v", err)
+	}
+}
+
+// TestRulePrecedenceAgreesWithServeMux registers the same patterns on a
+// ServeMux and checks that the rule table picks the rule ServeMux picks.
+func TestRulePrecedenceAgreesWithServeMux(t *testing.T) {
+	patterns := []string{
+		"/", "GET /{$}", "/a/", "/a/{$}", "/a/{x}", "/a/b", "GET /a/b", "/a/b/{rest...}", "/c/{x}/d",
+		"DELETE /a/b", "/b/{x}/{y}", "/b/c/d", "/e/c/", "HEAD /h", "GET /h",
+	}
+	var rules []rbac.Rule
+	mux := http.NewServeMux()
+	for i, p := range patterns {
+		// Rule i admits only the role "r<i>", so the role that passes
+		// tells which rule was chosen.
+		role := "r" + string(rune('a'+i))
+		rules = append(rules, rbac.Rule{Pattern: p, Requirement: rbac.Requirement{Roles: []string{role}}})
+		mux.Handle(p, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	}
+	var roles []rbac.Role
+	for i := range patterns {
+		roles = append(roles, rbac.Role{Name: "r" + string(rune('a'+i))})
+	}
+	m := newMiddleware(t, rbac.Options{Policy: rbac.MustPolicy(roles...), Rules: rules})
+	for _, target := range []string{"/", "/x", "/a/", "/a/q", "/a/b", "/a/b/", "/a/b/c/d", "/c/q/d", "/c/q/e", "/b/1/2", "/b/c/d", "/b/c/2", "/b/c/", "/e/c/", "/e/c/d/e", "/h"} {
+		for _, method := range []string{"GET", "HEAD", "POST", "DELETE"} {
+			r := httptest.NewRequest(method, target, nil)
+			_, want := mux.Handler(r)
+			chosen := ""
+			for i, p := range patterns {
+				id := principal("s", "r"+string(rune('a'+i)))
+				if m.Check(withIdentity(r, id)) == nil {
+					if chosen != "" {
+						t.Errorf("%s %s: two rules admit it: %q and %q", method, target, chosen, p)
+					}
+					chosen = p
+				}
+			}
+			if chosen != want {
+				t.Errorf("%s %s: rule table chose %q, ServeMux %q", method, target, chosen, want)
+			}
+		}
+	}
+}
+
+// TestRuleConflictsAgreeWithServeMux checks that a pair of patterns is
+// refused exactly when ServeMux refuses it.
+func TestRuleConflictsAgreeWithServeMux(t *testing.T) {
+	patterns := []string{
+		"/", "GET /", "HEAD /", "/{$}", "GET /{$}", "/a", "/a/", "/a/{$}", "/a/{x}", "/a/{x...}", "/a/b",
+		"GET /a/b", "POST /a/b", "/a/b/{rest...}", "/a/{x}/c", "/{x}/b", "/{x}/{y}", "/b/{x...}", "/b/c/{y}",
+	}
+	admin := rbac.Requirement{Roles: []string{"admin"}}
+	for _, p1 := range patterns {
+		for _, p2 := range patterns {
+			muxRefuses := func() (refused bool) {
+				defer func() { refused = recover() != nil }()
+				mux := http.NewServeMux()
+				mux.Handle(p1, ok)
+				mux.Handle(p2, ok)
+				return false
+			}()
+			_, err := rbac.New(rbac.Options{Policy: seedPolicy(t), Rules: []rbac.Rule{
+				{Pattern: p1, Requirement: admin}, {Pattern: p2, Requirement: admin},
+			}})
+			if (err != nil) != muxRefuses {
+				t.Errorf("%q with %q: rbac error %v, ServeMux refuses %v", p1, p2, err, muxRefuses)
+			}
+		}
+	}
+}
