@@ -303,6 +303,7 @@ func (m *JWT) Verify(ctx context.Context, token string) (identity.Identity, erro
 }
 
 func (m *JWT) reject(w http.ResponseWriter, r *http.Request, err error) {
+	problem.SetReason(r, err)
 	if m.c != nil && m.c.onReject != nil {
 		m.c.onReject(w, r, err)
 		return
@@ -321,11 +322,11 @@ func (m *JWT) reject(w http.ResponseWriter, r *http.Request, err error) {
 	case isStoreUnavailable(err):
 		status = http.StatusServiceUnavailable
 		w.Header().Set("Retry-After", "5")
-		problem.Reject(w, r, status, err)
+		problem.Write(w, status)
 		return
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
-	problem.Reject(w, r, status, err)
+	problem.Write(w, status)
 }
 
 // accessClaims is the typed claims set decoded on the hot path.

@@ -13,3 +13,9 @@ func WithIssuerClock(o IssuerOptions, now func() time.Time) IssuerOptions {
 	o.now = now
 	return o
 }
+
+// WithTokenEndpointClock returns o with its clock replaced, for tests.
+func WithTokenEndpointClock(o TokenEndpointOptions, now func() time.Time) TokenEndpointOptions {
+	o.now = now
+	return o
+}

@@ -1,0 +1,638 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// OAuth2 grant types served by [TokenEndpoint].
+const (
+	GrantPassword          = "password"
+	GrantClientCredentials = "client_credentials"
+	GrantRefreshToken      = "refresh_token"
+)
+
+// Defaults of [TokenEndpointOptions].
+const (
+	DefaultRefreshTokenTTL         = 14 * 24 * time.Hour
+	DefaultRefreshTokenMaxLifetime = 90 * 24 * time.Hour
+	DefaultTokenRequestMaxBytes    = 4 << 10
+)
+
+// Client is an OAuth2 client registered with a [TokenEndpoint].
+type Client struct {
+	// ID is the client_id. Required; printable ASCII without spaces.
+	ID string
+	// SecretHash is a password hash of the client secret (see
+	// auth/password), verified with TokenEndpointOptions.Hasher. The
+	// secret itself is never stored. Required unless Public.
+	SecretHash string
+	// Public marks a client that cannot keep a secret (a native or
+	// browser app). It authenticates with client_id alone and may use
+	// only the password and refresh_token grants. Setting Public with a
+	// SecretHash is an error.
+	Public bool
+	// Grants are the grant types the client may use ([GrantPassword],
+	// [GrantClientCredentials], [GrantRefreshToken]). Required. A
+	// client with GrantRefreshToken receives a refresh token with each
+	// password grant.
+	Grants []string
+	// Scopes bound what the client may obtain: a token's scopes are the
+	// requested ones, which must be within Scopes and, for a user,
+	// within the user's own scopes. Default none.
+	Scopes []string
+	// Roles are the roles of the client's own tokens
+	// (client_credentials). Users' tokens carry the user's roles.
+	Roles []string
+}
+
+// TokenEndpointOptions configures [NewTokenEndpoint]. NewTokenEndpoint
+// copies what it needs.
+type TokenEndpointOptions struct {
+	// Issuer signs the access tokens. Required.
+	Issuer *Issuer
+	// Clients are the registered clients. Required.
+	Clients []Client
+	// Users checks user names and passwords for the password grant and
+	// is consulted again on every refresh (a deleted user's refresh
+	// tokens stop working; changed roles and scopes take effect).
+	// Required when a client may use the password or refresh_token
+	// grant.
+	Users UserStore
+	// Hasher verifies passwords and client secrets. Default
+	// [password.Default].
+	Hasher PasswordHasher
+	// Limiter, when set, limits failed password attempts per user name
+	// and client address; a refused attempt gets 429 with Retry-After.
+	Limiter AttemptLimiter
+	// ClientIP resolves the client address given to Limiter. Default:
+	// nil, the direct peer.
+	ClientIP *clientip.Resolver
+	// RefreshStore keeps refresh tokens. Default: a new
+	// [MemoryRefreshStore] (one instance only; use auth/redisstore for
+	// several).
+	RefreshStore RefreshStore
+	// RefreshTokenTTL is how long an unused refresh token stays valid.
+	// Default [DefaultRefreshTokenTTL].
+	RefreshTokenTTL time.Duration
+	// RefreshTokenMaxLifetime bounds a rotation chain: after it the user
+	// must authenticate again. Default [DefaultRefreshTokenMaxLifetime].
+	RefreshTokenMaxLifetime time.Duration
+	// MaxBodyBytes bounds the request body. Default
+	// [DefaultTokenRequestMaxBytes].
+	MaxBodyBytes int64
+
+	now func() time.Time
+}
+
+// TokenEndpoint is the OAuth2 token endpoint (RFC 6749 §3.2) built by
+// [NewTokenEndpoint]; it is an [http.Handler]. It serves the password
+// (§4.3), client_credentials (§4.4) and refresh_token (§6) grants, with
+// client authentication by HTTP Basic or by form parameters (§2.3.1).
+// It is safe for concurrent use. The zero value answers every request
+// with a server_error.
+type TokenEndpoint struct {
+	issuer     *Issuer
+	clients    map[string]*Client
+	users      UserStore
+	hasher     PasswordHasher
+	checker    *passwordChecker
+	limiter    AttemptLimiter
+	clientIP   *clientip.Resolver
+	store      RefreshStore
+	refreshTTL time.Duration
+	maxLife    time.Duration
+	maxBody    int64
+	now        func() time.Time
+}
+
+// NewTokenEndpoint validates opts and returns the endpoint. It hashes a
+// random dummy password once with the Hasher (unknown users are verified
+// against it), so it takes as long as one password hash.
+func NewTokenEndpoint(opts TokenEndpointOptions) (*TokenEndpoint, error) {
+	var errs []error
+	e := &TokenEndpoint{
+		issuer: opts.Issuer, clients: make(map[string]*Client), users: opts.Users,
+		hasher: opts.Hasher, limiter: opts.Limiter, clientIP: opts.ClientIP,
+		store: opts.RefreshStore, refreshTTL: opts.RefreshTokenTTL,
+		maxLife: opts.RefreshTokenMaxLifetime, maxBody: opts.MaxBodyBytes, now: opts.now,
+	}
+	if e.issuer == nil || e.issuer.method == nil {
+		errs = append(errs, errors.New("auth: TokenEndpointOptions.Issuer is required (use NewIssuer)"))
+	}
+	if len(opts.Clients) == 0 {
+		errs = append(errs, errors.New("auth: TokenEndpointOptions.Clients is required"))
+	}
+	needUsers := false
+	for i := range opts.Clients {
+		c := opts.Clients[i]
+		where := fmt.Sprintf("auth: client %d", i)
+		if c.ID != "" {
+			where = fmt.Sprintf("auth: client %q", c.ID)
+		}
+		if c.ID == "" || len(c.ID) > 256 || !printableNoSpace(c.ID) {
+			errs = append(errs, fmt.Errorf("%s: ID must be 1 to 256 printable ASCII characters without spaces", where))
+		}
+		if _, dup := e.clients[c.ID]; dup {
+			errs = append(errs, fmt.Errorf("%s: duplicate ID", where))
+		}
+		switch {
+		case c.Public && c.SecretHash != "":
+			errs = append(errs, fmt.Errorf("%s: a public client has no SecretHash", where))
+		case !c.Public && c.SecretHash == "":
+			errs = append(errs, fmt.Errorf("%s: SecretHash is required for a confidential client (or set Public)", where))
+		}
+		if len(c.Grants) == 0 {
+			errs = append(errs, fmt.Errorf("%s: Grants is required", where))
+		}
+		for _, g := range c.Grants {
+			switch g {
+			case GrantPassword, GrantRefreshToken:
+				needUsers = true
+			case GrantClientCredentials:
+				if c.Public {
+					errs = append(errs, fmt.Errorf("%s: a public client cannot use client_credentials", where))
+				}
+			default:
+				errs = append(errs, fmt.Errorf("%s: unsupported grant %q", where, g))
+			}
+		}
+		for _, s := range c.Scopes {
+			if !validScopeToken(s) {
+				errs = append(errs, fmt.Errorf("%s: %q is not a scope token", where, s))
+			}
+		}
+		c.Grants = slices.Clone(c.Grants)
+		c.Scopes = slices.Clone(c.Scopes)
+		c.Roles = slices.Clone(c.Roles)
+		e.clients[c.ID] = &c
+	}
+	if needUsers && e.users == nil {
+		errs = append(errs, errors.New("auth: TokenEndpointOptions.Users is required for the password and refresh_token grants"))
+	}
+	if e.refreshTTL == 0 {
+		e.refreshTTL = DefaultRefreshTokenTTL
+	}
+	if e.maxLife == 0 {
+		e.maxLife = DefaultRefreshTokenMaxLifetime
+	}
+	if e.refreshTTL < time.Minute || e.maxLife < e.refreshTTL || e.maxLife > 5*365*24*time.Hour {
+		errs = append(errs, errors.New("auth: RefreshTokenTTL must be at least a minute and RefreshTokenMaxLifetime between it and five years"))
+	}
+	switch {
+	case e.maxBody == 0:
+		e.maxBody = DefaultTokenRequestMaxBytes
+	case e.maxBody < 256 || e.maxBody > 1<<20:
+		errs = append(errs, errors.New("auth: TokenEndpointOptions.MaxBodyBytes must be between 256 bytes and 1 MiB"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if e.store == nil {
+		e.store = NewMemoryRefreshStore()
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	checker, err := newPasswordChecker(e.hasher)
+	if err != nil {
+		return nil, err
+	}
+	e.checker, e.hasher = checker, checker.hasher
+	return e, nil
+}
+
+// oauthError is an RFC 6749 §5.2 error: the code and status the client
+// sees, and the reason for the log.
+type oauthError struct {
+	status int
+	code   string
+	desc   string
+	cause  error
+	wait   time.Duration
+}
+
+func (e *oauthError) Error() string {
+	if e.cause != nil {
+		return "auth: token endpoint: " + e.code + ": " + e.cause.Error()
+	}
+	return "auth: token endpoint: " + e.code
+}
+
+func (e *oauthError) Unwrap() error { return e.cause }
+
+// Reasons recorded for the log (the client sees only the OAuth2 code).
+var (
+	errTokenMethod        = errors.New("auth: token request is not a POST")
+	errTokenContentType   = errors.New("auth: token request is not form-encoded")
+	errTokenBody          = errors.New("auth: token request body unreadable or too large")
+	errTokenRepeated      = errors.New("auth: token request repeats a parameter")
+	errTokenMissingParam  = errors.New("auth: token request misses a parameter")
+	errTokenTwoClientAuth = errors.New("auth: token request authenticates the client twice")
+	errUnknownClient      = fmt.Errorf("%w: unknown client", ErrInvalidCredentials)
+	errClientSecret       = fmt.Errorf("%w: wrong client secret", ErrInvalidCredentials)
+	errGrantNotAllowed    = errors.New("auth: grant type not allowed for this client")
+	errUnsupportedGrant   = errors.New("auth: unsupported grant type")
+	errScopeNotAllowed    = errors.New("auth: scope not allowed")
+	errRefreshClient      = fmt.Errorf("%w: refresh token issued to another client", ErrInvalidCredentials)
+	errRefreshUserGone    = fmt.Errorf("%w: user of the refresh token no longer exists", ErrInvalidCredentials)
+	errIssuing            = errors.New("auth: issuing the token failed")
+)
+
+func oerr(status int, code, desc string, cause error) *oauthError {
+	return &oauthError{status: status, code: code, desc: desc, cause: cause}
+}
+
+// tokenResponse is the RFC 6749 §5.1 success body.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+}
+
+// ServeHTTP answers a token request.
+func (e *TokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if e == nil || e.issuer == nil {
+		writeOAuthError(w, r, oerr(http.StatusInternalServerError, "server_error", "The token endpoint is not configured.", errIssuerNotConfigured))
+		return
+	}
+	resp, err := e.serve(r)
+	if err != nil {
+		writeOAuthError(w, r, err)
+		return
+	}
+	body, _ := json.Marshal(resp) // strings and an integer: cannot fail
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+func (e *TokenEndpoint) serve(r *http.Request) (*tokenResponse, *oauthError) {
+	if r.Method != http.MethodPost {
+		return nil, oerr(http.StatusMethodNotAllowed, "invalid_request", "The token endpoint accepts POST only.", errTokenMethod)
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, oerr(http.StatusBadRequest, "invalid_request", "The request must be application/x-www-form-urlencoded.", errTokenContentType)
+	}
+	form, err := readForm(r, e.maxBody)
+	if err != nil {
+		return nil, oerr(http.StatusBadRequest, "invalid_request", "The request body is malformed.", err)
+	}
+	client, oe := e.authenticateClient(r, form)
+	if oe != nil {
+		return nil, oe
+	}
+	grant := form.Get("grant_type")
+	switch grant {
+	case "":
+		return nil, oerr(http.StatusBadRequest, "invalid_request", "The grant_type parameter is missing.", errTokenMissingParam)
+	case GrantPassword, GrantClientCredentials, GrantRefreshToken:
+	default:
+		return nil, oerr(http.StatusBadRequest, "unsupported_grant_type", "The grant type is not supported.", errUnsupportedGrant)
+	}
+	if !slices.Contains(client.Grants, grant) {
+		return nil, oerr(http.StatusBadRequest, "unauthorized_client", "The client may not use this grant type.", errGrantNotAllowed)
+	}
+	ctx := r.Context()
+	switch grant {
+	case GrantPassword:
+		return e.passwordGrant(ctx, r, client, form)
+	case GrantClientCredentials:
+		return e.clientCredentialsGrant(ctx, client, form)
+	default:
+		return e.refreshGrant(ctx, client, form)
+	}
+}
+
+// readForm reads the form body: bounded, each parameter at most once
+// (RFC 6749 §3.2), empty values treated as absent. The query string is
+// ignored: credentials never belong in a URL.
+func readForm(r *http.Request, max int64) (url.Values, error) {
+	if r.ContentLength > max {
+		return nil, errTokenBody
+	}
+	buf, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, max))
+	if err != nil {
+		return nil, errTokenBody
+	}
+	vals, err := url.ParseQuery(string(buf))
+	if err != nil {
+		return nil, errTokenBody
+	}
+	for k, v := range vals {
+		if len(v) > 1 {
+			return nil, errTokenRepeated
+		}
+		if v[0] == "" {
+			delete(vals, k)
+		}
+	}
+	return vals, nil
+}
+
+// authenticateClient authenticates the client by HTTP Basic or by the
+// client_id and client_secret parameters, never both (RFC 6749 §2.3).
+func (e *TokenEndpoint) authenticateClient(r *http.Request, form url.Values) (*Client, *oauthError) {
+	var id, secret string
+	switch vals := r.Header["Authorization"]; len(vals) {
+	case 0:
+		id, secret = form.Get("client_id"), form.Get("client_secret")
+	case 1:
+		if form.Has("client_secret") {
+			return nil, invalidClient(errTokenTwoClientAuth)
+		}
+		u, p, err := ParseBasic(vals[0])
+		if err != nil {
+			return nil, invalidClient(err)
+		}
+		// RFC 6749 §2.3.1: the client ID and secret are form-encoded
+		// before Basic encoding.
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(u)
+		secret, err2 = url.QueryUnescape(p)
+		if err1 != nil || err2 != nil {
+			return nil, invalidClient(ErrMalformedCredentials)
+		}
+		if fid := form.Get("client_id"); fid != "" && fid != id {
+			return nil, invalidClient(errTokenTwoClientAuth)
+		}
+	default:
+		return nil, invalidClient(errTokenTwoClientAuth)
+	}
+	if id == "" {
+		return nil, invalidClient(ErrNoCredentials)
+	}
+	c, ok := e.clients[id]
+	if !ok {
+		return nil, invalidClient(errUnknownClient)
+	}
+	if c.Public {
+		if secret != "" {
+			return nil, invalidClient(errClientSecret)
+		}
+		return c, nil
+	}
+	if secret == "" {
+		return nil, invalidClient(errClientSecret)
+	}
+	ok, _, err := e.hasher.Verify(secret, c.SecretHash)
+	if err != nil || !ok {
+		return nil, invalidClient(errClientSecret)
+	}
+	return c, nil
+}
+
+// invalidClient is RFC 6749 §5.2's invalid_client. The RFC requires 401
+// with a challenge when the client tried the Authorization header and
+// allows it otherwise; it is 401 with the Basic challenge every time.
+func invalidClient(cause error) *oauthError {
+	return oerr(http.StatusUnauthorized, "invalid_client", "Client authentication failed.", cause)
+}
+
+// grantScopes resolves the scope parameter against what may be granted:
+// omitted means all of allowed; otherwise every requested scope must be
+// in allowed.
+func grantScopes(param string, allowed []string) ([]string, *oauthError) {
+	if param == "" {
+		return slices.Clone(allowed), nil
+	}
+	if len(param) > 4096 {
+		return nil, oerr(http.StatusBadRequest, "invalid_scope", "The requested scope is invalid.", errScopeNotAllowed)
+	}
+	var out []string
+	for _, s := range strings.Split(param, " ") {
+		if s == "" {
+			continue
+		}
+		if !validScopeToken(s) || !slices.Contains(allowed, s) {
+			return nil, oerr(http.StatusBadRequest, "invalid_scope", "The requested scope is invalid or exceeds what may be granted.", errScopeNotAllowed)
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// intersect returns the elements of a that are also in b, in a's order.
+func intersect(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if slices.Contains(b, s) && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *Client, form url.Values) (*tokenResponse, *oauthError) {
+	name, pw := form.Get("username"), form.Get("password")
+	if name == "" || pw == "" {
+		return nil, oerr(http.StatusBadRequest, "invalid_request", "The username and password parameters are required.", errTokenMissingParam)
+	}
+	var ip netip.Addr
+	if e.limiter != nil {
+		ip = e.clientIP.Addr(r)
+		if wait, err := e.limiter.Check(ctx, name, ip); err != nil {
+			oe := oerr(http.StatusTooManyRequests, "slow_down", "Too many failed attempts; retry later.", &attemptsError{wait: wait, cause: err})
+			oe.wait = wait
+			return nil, oe
+		}
+	}
+	opts, _, _, err := e.checker.check(ctx, e.users, name, pw)
+	if err != nil {
+		if errors.Is(err, ErrUnavailable) {
+			return nil, oerr(http.StatusServiceUnavailable, "temporarily_unavailable", "The service is temporarily unavailable.", err)
+		}
+		if e.limiter != nil {
+			_ = e.limiter.RecordFailure(ctx, name, ip)
+		}
+		return nil, oerr(http.StatusBadRequest, "invalid_grant", "The user name or password is incorrect.", err)
+	}
+	if e.limiter != nil {
+		_ = e.limiter.RecordSuccess(ctx, name, ip)
+	}
+	scopes, oe := grantScopes(form.Get("scope"), intersect(c.Scopes, opts.Scopes))
+	if oe != nil {
+		return nil, oe
+	}
+	resp, oe := e.issue(ctx, Grant{Subject: opts.Subject, Roles: opts.Roles, Scopes: scopes, ClientID: c.ID})
+	if oe != nil {
+		return nil, oe
+	}
+	if slices.Contains(c.Grants, GrantRefreshToken) {
+		now := e.now()
+		rt := newOpaqueToken()
+		rec := RefreshToken{
+			Family: newOpaqueToken(), ClientID: c.ID, Subject: name, Scopes: scopes,
+			AuthTime: now, ExpiresAt: now.Add(e.refreshTTL), FamilyExpiresAt: now.Add(e.maxLife),
+		}
+		if err := e.store.Create(ctx, HashRefreshToken(rt), rec); err != nil {
+			return nil, oerr(http.StatusServiceUnavailable, "temporarily_unavailable", "The service is temporarily unavailable.", storeUnavailable(err))
+		}
+		resp.RefreshToken = rt
+	}
+	return resp, nil
+}
+
+func (e *TokenEndpoint) clientCredentialsGrant(ctx context.Context, c *Client, form url.Values) (*tokenResponse, *oauthError) {
+	scopes, oe := grantScopes(form.Get("scope"), c.Scopes)
+	if oe != nil {
+		return nil, oe
+	}
+	// No refresh token: the client can always authenticate again
+	// (RFC 6749 §4.4.3).
+	return e.issue(ctx, Grant{Subject: c.ID, Roles: c.Roles, Scopes: scopes, ClientID: c.ID})
+}
+
+func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Values) (*tokenResponse, *oauthError) {
+	rt := form.Get("refresh_token")
+	if rt == "" {
+		return nil, oerr(http.StatusBadRequest, "invalid_request", "The refresh_token parameter is required.", errTokenMissingParam)
+	}
+	invalid := func(cause error) *oauthError {
+		return oerr(http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked.", cause)
+	}
+	busy := func(err error) *oauthError {
+		return oerr(http.StatusServiceUnavailable, "temporarily_unavailable", "The service is temporarily unavailable.", storeUnavailable(err))
+	}
+	if len(rt) > 512 {
+		return nil, invalid(ErrRefreshTokenNotFound)
+	}
+	hash := HashRefreshToken(rt)
+	old, found, err := e.store.Lookup(ctx, hash)
+	if err != nil {
+		return nil, busy(err)
+	}
+	now := e.now()
+	if !found || !old.ExpiresAt.After(now) || !old.FamilyExpiresAt.After(now) {
+		return nil, invalid(ErrRefreshTokenNotFound)
+	}
+	if old.Used || old.Revoked {
+		// A rotated token came back: it was stolen, or the client lost
+		// a response. Either way, end the whole family (RFC 9700
+		// §4.14.2).
+		if err := e.store.RevokeFamily(ctx, old.Family, old.FamilyExpiresAt); err != nil {
+			return nil, busy(err)
+		}
+		return nil, invalid(ErrRefreshTokenReused)
+	}
+	if old.ClientID != c.ID {
+		if err := e.store.RevokeFamily(ctx, old.Family, old.FamilyExpiresAt); err != nil {
+			return nil, busy(err)
+		}
+		return nil, invalid(errRefreshClient)
+	}
+	u, found, err := e.users.LookupUser(ctx, old.Subject)
+	if err != nil {
+		return nil, busy(err)
+	}
+	if !found {
+		_ = e.store.RevokeFamily(ctx, old.Family, old.FamilyExpiresAt)
+		return nil, invalid(errRefreshUserGone)
+	}
+	opts := u.Identity
+	if opts.Subject == "" {
+		opts.Subject = old.Subject
+	}
+	// Never more than first granted, nor than the user and client may
+	// have now.
+	scopes, oe := grantScopes(form.Get("scope"), intersect(old.Scopes, intersect(c.Scopes, opts.Scopes)))
+	if oe != nil {
+		return nil, oe
+	}
+	next := old
+	next.Used, next.Revoked = false, false
+	next.Scopes = scopes
+	next.ExpiresAt = now.Add(e.refreshTTL)
+	if next.ExpiresAt.After(old.FamilyExpiresAt) {
+		next.ExpiresAt = old.FamilyExpiresAt
+	}
+	newRT := newOpaqueToken()
+	if err := e.store.Rotate(ctx, hash, HashRefreshToken(newRT), next); err != nil {
+		switch {
+		case errors.Is(err, ErrRefreshTokenReused):
+			_ = e.store.RevokeFamily(ctx, old.Family, old.FamilyExpiresAt)
+			return nil, invalid(ErrRefreshTokenReused)
+		case errors.Is(err, ErrRefreshTokenNotFound):
+			return nil, invalid(err)
+		}
+		return nil, busy(err)
+	}
+	resp, oe := e.issue(ctx, Grant{Subject: opts.Subject, Roles: opts.Roles, Scopes: scopes, ClientID: c.ID})
+	if oe != nil {
+		return nil, oe
+	}
+	resp.RefreshToken = newRT
+	return resp, nil
+}
+
+func (e *TokenEndpoint) issue(ctx context.Context, g Grant) (*tokenResponse, *oauthError) {
+	at, err := e.issuer.Issue(ctx, g)
+	if err != nil {
+		return nil, oerr(http.StatusInternalServerError, "server_error", "The token could not be issued.", errors.Join(errIssuing, err))
+	}
+	return &tokenResponse{
+		AccessToken: at.Token,
+		TokenType:   "Bearer",
+		ExpiresIn:   int64(e.issuer.ttl / time.Second),
+		Scope:       strings.Join(g.Scopes, " "),
+	}, nil
+}
+
+// writeOAuthError writes an RFC 6749 §5.2 error response. Its members
+// are constants: nothing from the request is reflected.
+func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
+	problem.SetReason(r, e)
+	h := w.Header()
+	switch e.status {
+	case http.StatusUnauthorized:
+		h.Set("WWW-Authenticate", `Basic realm="token", charset="UTF-8"`)
+	case http.StatusMethodNotAllowed:
+		h.Set("Allow", "POST")
+	case http.StatusTooManyRequests:
+		h.Set("Retry-After", retryAfterSeconds(e.wait))
+	case http.StatusServiceUnavailable:
+		h.Set("Retry-After", "5")
+	}
+	body, _ := json.Marshal(struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description,omitempty"`
+	}{e.code, e.desc})
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(e.status)
+	_, _ = w.Write(body)
+}
+
+func printableNoSpace(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,403 @@
+package auth_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/auth/password"
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// oauthHasher hashes with tiny parameters so that the tests run quickly.
+var oauthHasher = password.MustNew(password.Options{
+	Params:                     password.Params{Memory: 64, Time: 1, Threads: 1},
+	DangerouslyAllowWeakParams: true,
+})
+
+type oauthFixture struct {
+	ep     *auth.TokenEndpoint
+	jwt    *auth.JWT
+	users  *auth.MemoryUsers
+	store  *auth.MemoryRefreshStore
+	issuer *auth.Issuer
+}
+
+func mustHash(t testing.TB, pw string) string {
+	t.Helper()
+	h, err := oauthHasher.Hash(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func newOAuth(t testing.TB, mod func(*auth.TokenEndpointOptions)) *oauthFixture {
+	t.Helper()
+	k := keysOnce()
+	iss, err := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{ID: "ed", Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "https://issuer.example", Audience: []string{"api://orders"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := auth.NewMemoryUsers()
+	if err := users.Add("alice", auth.User{Hash: mustHash(t, "correct horse"), Identity: identity.Options{Roles: []string{"admin"}, Scopes: []string{"orders:read", "orders:write"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := users.Add("bob", auth.User{Hash: mustHash(t, "battery staple"), Identity: identity.Options{Scopes: []string{"orders:read"}}}); err != nil {
+		t.Fatal(err)
+	}
+	store := auth.NewMemoryRefreshStore()
+	o := auth.TokenEndpointOptions{
+		Issuer: iss,
+		Clients: []auth.Client{
+			{ID: "web", Public: true, Grants: []string{auth.GrantPassword, auth.GrantRefreshToken}, Scopes: []string{"orders:read", "orders:write"}},
+			{ID: "cli", SecretHash: mustHash(t, "cli-secret"), Grants: []string{auth.GrantPassword, auth.GrantRefreshToken}, Scopes: []string{"orders:read", "orders:write"}},
+			{ID: "batch", SecretHash: mustHash(t, "batch secret/+="), Grants: []string{auth.GrantClientCredentials}, Scopes: []string{"reports:run"}, Roles: []string{"service"}},
+		},
+		Users:        users,
+		Hasher:       oauthHasher,
+		RefreshStore: store,
+	}
+	if mod != nil {
+		mod(&o)
+	}
+	ep, err := auth.NewTokenEndpoint(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := auth.NewJWT(auth.JWTOptions{Algorithms: []string{auth.AlgEdDSA}, Keys: []auth.Key{iss.VerificationKey()}, Issuer: "https://issuer.example", Audience: "api://orders", Type: auth.TypeAccessToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &oauthFixture{ep: ep, jwt: m, users: users, store: store, issuer: iss}
+}
+
+type tokenResult struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+	reason error
+}
+
+func (r tokenResult) str(k string) string { s, _ := r.body[k].(string); return s }
+
+func (f *oauthFixture) post(t testing.TB, form url.Values, mod func(*http.Request)) tokenResult {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if mod != nil {
+		mod(req)
+	}
+	ctx, reason := problem.WithReason(req.Context())
+	w := httptest.NewRecorder()
+	f.ep.ServeHTTP(w, req.WithContext(ctx))
+	res := tokenResult{status: w.Code, header: w.Header(), raw: w.Body.String(), reason: reason.Err()}
+	if err := json.Unmarshal(w.Body.Bytes(), &res.body); err != nil {
+		t.Fatalf("body is not JSON: %q", w.Body)
+	}
+	return res
+}
+
+func form(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	return v
+}
+
+func basicAuth(id, secret string) func(*http.Request) {
+	return func(r *http.Request) { r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret)) }
+}
+
+func TestTokenEndpointPasswordGrant(t *testing.T) {
+	f := newOAuth(t, nil)
+	res := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil)
+	if res.status != 200 {
+		t.Fatalf("status %d: %s (%v)", res.status, res.raw, res.reason)
+	}
+	if res.header.Get("Cache-Control") != "no-store" || res.header.Get("Pragma") != "no-cache" || !strings.HasPrefix(res.header.Get("Content-Type"), "application/json") {
+		t.Errorf("headers %v", res.header)
+	}
+	if res.str("token_type") != "Bearer" || res.body["expires_in"] != float64(900) || res.str("refresh_token") == "" || res.str("scope") != "orders:read orders:write" {
+		t.Errorf("body %s", res.raw)
+	}
+	id, err := f.jwt.Verify(context.Background(), res.str("access_token"))
+	if err != nil {
+		t.Fatalf("access token does not verify: %v", err)
+	}
+	if id.Subject() != "alice" || !id.HasRole("admin") || !id.HasScope("orders:write") {
+		t.Errorf("identity %v %v %v", id.Subject(), id.Roles(), id.Scopes())
+	}
+}
+
+func TestTokenEndpointErrors(t *testing.T) {
+	f := newOAuth(t, nil)
+	pw := func(kv ...string) url.Values {
+		return form(append([]string{"grant_type", "password", "username", "alice", "password", "correct horse"}, kv...)...)
+	}
+	tests := []struct {
+		name   string
+		form   url.Values
+		mod    func(*http.Request)
+		status int
+		code   string
+		reason error
+	}{
+		{"a GET request", nil, func(r *http.Request) { r.Method = http.MethodGet }, 405, "invalid_request", nil},
+		{"a JSON body", pw("client_id", "web"), func(r *http.Request) { r.Header.Set("Content-Type", "application/json") }, 400, "invalid_request", nil},
+		{"a repeated parameter", func() url.Values { v := pw("client_id", "web"); v.Add("username", "bob"); return v }(), nil, 400, "invalid_request", nil},
+		{"a body over the limit", pw("client_id", "web", "pad", strings.Repeat("x", 8000)), nil, 400, "invalid_request", nil},
+		{"no client authentication", pw(), nil, 401, "invalid_client", auth.ErrNoCredentials},
+		{"an unknown client", pw("client_id", "nobody"), nil, 401, "invalid_client", auth.ErrInvalidCredentials},
+		{"a wrong client secret by Basic", pw(), basicAuth("cli", "wrong"), 401, "invalid_client", auth.ErrInvalidCredentials},
+		{"a wrong client secret in the form", pw("client_id", "cli", "client_secret", "wrong"), nil, 401, "invalid_client", auth.ErrInvalidCredentials},
+		{"a public client sending a secret", pw("client_id", "web", "client_secret", "x"), nil, 401, "invalid_client", auth.ErrInvalidCredentials},
+		{"Basic and form client authentication together", pw("client_secret", "cli-secret"), basicAuth("cli", "cli-secret"), 401, "invalid_client", nil},
+		{"Basic for one client and client_id for another", pw("client_id", "web"), basicAuth("cli", "cli-secret"), 401, "invalid_client", nil},
+		{"a malformed Basic header", pw(), func(r *http.Request) { r.Header.Set("Authorization", "Basic !!!") }, 401, "invalid_client", auth.ErrMalformedCredentials},
+		{"no grant_type", form("client_id", "web"), nil, 400, "invalid_request", nil},
+		{"an unknown grant_type", form("client_id", "web", "grant_type", "implicit"), nil, 400, "unsupported_grant_type", nil},
+		{"a grant the client may not use", form("grant_type", "client_credentials", "client_id", "web"), nil, 400, "unauthorized_client", nil},
+		{"a wrong password", form("grant_type", "password", "username", "alice", "password", "wrong", "client_id", "web"), nil, 400, "invalid_grant", auth.ErrInvalidCredentials},
+		{"an unknown user", form("grant_type", "password", "username", "mallory", "password", "x", "client_id", "web"), nil, 400, "invalid_grant", auth.ErrInvalidCredentials},
+		{"no password", form("grant_type", "password", "username", "alice", "client_id", "web"), nil, 400, "invalid_request", nil},
+		{"a scope the user does not have", form("grant_type", "password", "username", "bob", "password", "battery staple", "client_id", "web", "scope", "orders:write"), nil, 400, "invalid_scope", nil},
+		{"a scope the client may not grant", pw("client_id", "web", "scope", "admin"), nil, 400, "invalid_scope", nil},
+		{"a scope with a quote", pw("client_id", "web", "scope", `orders:read "x`), nil, 400, "invalid_scope", nil},
+		{"an unknown refresh token", form("grant_type", "refresh_token", "refresh_token", "nope", "client_id", "web"), nil, 400, "invalid_grant", auth.ErrRefreshTokenNotFound},
+		{"no refresh token", form("grant_type", "refresh_token", "client_id", "web"), nil, 400, "invalid_request", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := f.post(t, tt.form, tt.mod)
+			if res.status != tt.status || res.str("error") != tt.code {
+				t.Fatalf("got %d %s, want %d %s (%v)", res.status, res.raw, tt.status, tt.code, res.reason)
+			}
+			if tt.reason != nil && !errors.Is(res.reason, tt.reason) {
+				t.Errorf("reason %v, want %v", res.reason, tt.reason)
+			}
+			if res.status == 401 && !strings.HasPrefix(res.header.Get("WWW-Authenticate"), "Basic ") {
+				t.Errorf("401 without a Basic challenge")
+			}
+			if res.status == 405 && res.header.Get("Allow") != "POST" {
+				t.Errorf("405 without Allow")
+			}
+			if res.header.Get("Cache-Control") != "no-store" {
+				t.Errorf("error response is cacheable")
+			}
+			for _, leak := range []string{"alice", "mallory", "wrong", "nobody", "implicit"} {
+				if strings.Contains(res.raw, leak) {
+					t.Errorf("response reflects %q: %s", leak, res.raw)
+				}
+			}
+		})
+	}
+}
+
+func TestTokenEndpointClientCredentials(t *testing.T) {
+	f := newOAuth(t, nil)
+	res := f.post(t, form("grant_type", "client_credentials"), basicAuth("batch", "batch secret/+="))
+	if res.status != 200 || res.str("refresh_token") != "" || res.str("scope") != "reports:run" {
+		t.Fatalf("%d %s", res.status, res.raw)
+	}
+	id, err := f.jwt.Verify(context.Background(), res.str("access_token"))
+	if err != nil || id.Subject() != "batch" || !id.HasRole("service") {
+		t.Fatalf("%v %v", id, err)
+	}
+	// Form authentication works too.
+	res = f.post(t, form("grant_type", "client_credentials", "client_id", "batch", "client_secret", "batch secret/+=", "scope", "reports:run"), nil)
+	if res.status != 200 {
+		t.Fatalf("form auth: %d %s", res.status, res.raw)
+	}
+}
+
+func TestTokenEndpointRefreshRotationAndReuse(t *testing.T) {
+	f := newOAuth(t, nil)
+	first := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "scope", "orders:read orders:write"), basicAuth("cli", "cli-secret"))
+	if first.status != 200 {
+		t.Fatalf("%d %s", first.status, first.raw)
+	}
+	rt1 := first.str("refresh_token")
+	second := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt1, "scope", "orders:read"), basicAuth("cli", "cli-secret"))
+	if second.status != 200 || second.str("refresh_token") == "" || second.str("refresh_token") == rt1 || second.str("scope") != "orders:read" {
+		t.Fatalf("refresh: %d %s", second.status, second.raw)
+	}
+	rt2 := second.str("refresh_token")
+	// Scope may narrow but never widen again beyond the first grant... and
+	// the rotated token narrowed it to orders:read.
+	wide := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt2, "scope", "orders:write"), basicAuth("cli", "cli-secret"))
+	if wide.status != 400 || wide.str("error") != "invalid_scope" {
+		t.Fatalf("widening: %d %s", wide.status, wide.raw)
+	}
+	// Reusing rt1 revokes the family: rt2 stops working too.
+	reuse := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt1), basicAuth("cli", "cli-secret"))
+	if reuse.status != 400 || reuse.str("error") != "invalid_grant" || !errors.Is(reuse.reason, auth.ErrRefreshTokenReused) {
+		t.Fatalf("reuse: %d %s %v", reuse.status, reuse.raw, reuse.reason)
+	}
+	after := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt2), basicAuth("cli", "cli-secret"))
+	if after.status != 400 || after.str("error") != "invalid_grant" {
+		t.Fatalf("family not revoked: %d %s", after.status, after.raw)
+	}
+}
+
+func TestTokenEndpointRefreshBoundToClientAndUser(t *testing.T) {
+	f := newOAuth(t, nil)
+	res := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil)
+	other := f.post(t, form("grant_type", "refresh_token", "refresh_token", res.str("refresh_token")), basicAuth("cli", "cli-secret"))
+	if other.status != 400 || other.str("error") != "invalid_grant" {
+		t.Fatalf("another client: %d %s", other.status, other.raw)
+	}
+	res = f.post(t, form("grant_type", "password", "username", "bob", "password", "battery staple", "client_id", "web"), nil)
+	f.users.Delete("bob")
+	gone := f.post(t, form("grant_type", "refresh_token", "refresh_token", res.str("refresh_token"), "client_id", "web"), nil)
+	if gone.status != 400 || gone.str("error") != "invalid_grant" {
+		t.Fatalf("deleted user: %d %s", gone.status, gone.raw)
+	}
+}
+
+func TestTokenEndpointRefreshExpiry(t *testing.T) {
+	now := time.Now()
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) {
+		*o = auth.WithTokenEndpointClock(*o, func() time.Time { return now })
+		o.RefreshTokenTTL = time.Hour
+		o.RefreshTokenMaxLifetime = 2 * time.Hour
+	})
+	res := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil)
+	rt := res.str("refresh_token")
+	for i := 0; i < 3; i++ {
+		now = now.Add(50 * time.Minute)
+		r := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt, "client_id", "web"), nil)
+		if i < 2 && r.status != 200 {
+			t.Fatalf("rotation %d: %d %s", i, r.status, r.raw)
+		}
+		if i == 2 {
+			// 150 minutes after the login: beyond the family's lifetime.
+			if r.status != 400 || r.str("error") != "invalid_grant" {
+				t.Fatalf("past the family lifetime: %d %s", r.status, r.raw)
+			}
+			return
+		}
+		rt = r.str("refresh_token")
+	}
+}
+
+func TestTokenEndpointConcurrentRefreshOneWins(t *testing.T) {
+	f := newOAuth(t, nil)
+	res := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil)
+	rt := res.str("refresh_token")
+	var ok atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt, "client_id", "web"), nil); r.status == 200 {
+				ok.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 1 {
+		t.Fatalf("%d concurrent refreshes of one token succeeded, want 1", ok.Load())
+	}
+}
+
+// oauthLimiter refuses attempts after max failures per user name.
+type oauthLimiter struct {
+	mu       sync.Mutex
+	failures map[string]int
+	max      int
+}
+
+func (l *oauthLimiter) Check(_ context.Context, name string, _ netip.Addr) (time.Duration, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.failures[name] >= l.max {
+		return 3 * time.Second, errors.New("limited")
+	}
+	return 0, nil
+}
+
+func (l *oauthLimiter) RecordFailure(_ context.Context, name string, _ netip.Addr) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failures[name]++
+	return nil
+}
+
+func (l *oauthLimiter) RecordSuccess(_ context.Context, name string, _ netip.Addr) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.failures, name)
+	return nil
+}
+
+func TestTokenEndpointAttemptLimiter(t *testing.T) {
+	lim := &oauthLimiter{failures: map[string]int{}, max: 2}
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) { o.Limiter = lim })
+	bad := form("grant_type", "password", "username", "alice", "password", "nope", "client_id", "web")
+	for i := 0; i < 2; i++ {
+		if r := f.post(t, bad, nil); r.status != 400 {
+			t.Fatalf("attempt %d: %d", i, r.status)
+		}
+	}
+	r := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil)
+	if r.status != 429 || r.str("error") != "slow_down" || r.header.Get("Retry-After") != "3" || !errors.Is(r.reason, auth.ErrTooManyAttempts) {
+		t.Fatalf("locked out: %d %s %q %v", r.status, r.raw, r.header.Get("Retry-After"), r.reason)
+	}
+}
+
+type downUsers struct{}
+
+func (downUsers) LookupUser(context.Context, string) (auth.User, bool, error) {
+	return auth.User{}, false, errors.New("db down")
+}
+
+func TestTokenEndpointStoreDown(t *testing.T) {
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) { o.Users = downUsers{} })
+	r := f.post(t, form("grant_type", "password", "username", "alice", "password", "x", "client_id", "web"), nil)
+	if r.status != 503 || r.str("error") != "temporarily_unavailable" || !errors.Is(r.reason, auth.ErrUnavailable) {
+		t.Fatalf("%d %s %v", r.status, r.raw, r.reason)
+	}
+}
+
+func TestNewTokenEndpointRejectsUnsafeOptions(t *testing.T) {
+	k := keysOnce()
+	iss, _ := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgHS256, Key: k.hmac}, Issuer: "https://i.example"})
+	users := auth.NewMemoryUsers()
+	tests := []struct {
+		name string
+		o    auth.TokenEndpointOptions
+		want string
+	}{
+		{"no issuer", auth.TokenEndpointOptions{Clients: []auth.Client{{ID: "a", Public: true, Grants: []string{"password"}}}, Users: users}, "Issuer is required"},
+		{"no clients", auth.TokenEndpointOptions{Issuer: iss, Users: users}, "Clients is required"},
+		{"a confidential client without a secret hash", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: []auth.Client{{ID: "a", Grants: []string{"password"}}}}, "SecretHash is required"},
+		{"a public client with client_credentials", auth.TokenEndpointOptions{Issuer: iss, Clients: []auth.Client{{ID: "a", Public: true, Grants: []string{"client_credentials"}}}}, "public client cannot"},
+		{"the implicit grant", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: []auth.Client{{ID: "a", Public: true, Grants: []string{"implicit"}}}}, "unsupported grant"},
+		{"a password client without users", auth.TokenEndpointOptions{Issuer: iss, Clients: []auth.Client{{ID: "a", Public: true, Grants: []string{"password"}}}}, "Users is required"},
+		{"duplicate client IDs", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: []auth.Client{{ID: "a", Public: true, Grants: []string{"password"}}, {ID: "a", Public: true, Grants: []string{"password"}}}}, "duplicate"},
+		{"a client ID with a space", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: []auth.Client{{ID: "a b", Public: true, Grants: []string{"password"}}}}, "without spaces"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := auth.NewTokenEndpoint(tt.o)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
