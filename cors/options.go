@@ -143,16 +143,16 @@ type Options struct {
 
 // Configuration errors, wrapped in an [*OptionError] by [New].
 var (
-	ErrNoAllowedOrigins      = errors.New("cors: no allowed origins: set AllowedOrigins or AllowOriginFunc")
-	ErrInvalidOrigin         = errors.New("cors: invalid origin")
-	ErrNullOrigin            = errors.New(`cors: "null" is allowed only with DangerouslyAllowNullOrigin`)
-	ErrWildcardCredentials   = errors.New(`cors: "*" with AllowCredentials`)
-	ErrInsecureOrigin        = errors.New("cors: http origin with AllowCredentials")
-	ErrInvalidMethod         = errors.New("cors: invalid method")
-	ErrInvalidHeader         = errors.New("cors: invalid header name")
-	ErrInvalidMaxAge         = errors.New("cors: invalid MaxAge")
+	ErrNoAllowedOrigins       = errors.New("cors: no allowed origins: set AllowedOrigins or AllowOriginFunc")
+	ErrInvalidOrigin          = errors.New("cors: invalid origin")
+	ErrNullOrigin             = errors.New(`cors: "null" is allowed only with DangerouslyAllowNullOrigin`)
+	ErrWildcardCredentials    = errors.New(`cors: "*" with AllowCredentials`)
+	ErrInsecureOrigin         = errors.New("cors: http origin with AllowCredentials")
+	ErrInvalidMethod          = errors.New("cors: invalid method")
+	ErrInvalidHeader          = errors.New("cors: invalid header name")
+	ErrInvalidMaxAge          = errors.New("cors: invalid MaxAge")
 	ErrInvalidPreflightStatus = errors.New("cors: invalid PreflightStatus")
-	ErrConflict              = errors.New("cors: conflicting options")
+	ErrConflict               = errors.New("cors: conflicting options")
 )
 
 // OptionError describes one invalid field of [Options]. Value is the

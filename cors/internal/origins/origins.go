@@ -222,7 +222,7 @@ func Parse(s string) (scheme, host, port string, ok bool) {
 				return "", "", "", false
 			}
 		}
-		if end == 1 {
+		if a, err := netip.ParseAddr(rest[1:end]); err != nil || !a.Is6() {
 			return "", "", "", false
 		}
 		rest = rest[end+1:]

@@ -1,0 +1,155 @@
+package cors_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/httpguard/httpguard/cors"
+)
+
+func show(h http.Handler, r *http.Request) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	fmt.Println(rec.Code)
+	for _, k := range []string{
+		"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Allow-Methods",
+		"Access-Control-Allow-Headers", "Access-Control-Max-Age", "Vary",
+	} {
+		if v := rec.Header().Get(k); v != "" {
+			fmt.Printf("%s: %s\n", k, v)
+		}
+	}
+}
+
+func Example() {
+	c, err := cors.New(cors.Options{
+		AllowedOrigins:   []string{"https://app.example.com", "https://*.example.com"},
+		AllowedMethods:   []string{http.MethodPut, http.MethodDelete},
+		AllowedHeaders:   []string{"Content-Type"},
+		AllowCredentials: true,
+		MaxAge:           time.Hour,
+	})
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/items", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "items") })
+	h := c.Handler(mux) // wrap the whole mux, outside authentication
+
+	r := httptest.NewRequest(http.MethodOptions, "https://api.example.com/items", nil)
+	r.Header.Set("Origin", "https://admin.example.com")
+	r.Header.Set("Access-Control-Request-Method", http.MethodPut)
+	r.Header.Set("Access-Control-Request-Headers", "content-type")
+	show(h, r)
+	// Output:
+	// 204
+	// Access-Control-Allow-Origin: https://admin.example.com
+	// Access-Control-Allow-Credentials: true
+	// Access-Control-Allow-Methods: PUT
+	// Access-Control-Allow-Headers: content-type
+	// Access-Control-Max-Age: 3600
+	// Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network
+}
+
+// New refuses configurations that cannot be safe, reporting every problem.
+func ExampleNew() {
+	_, err := cors.New(cors.Options{
+		AllowedOrigins:   []string{"*", "https://example.com/"},
+		AllowCredentials: true,
+	})
+	fmt.Println(errors.Is(err, cors.ErrWildcardCredentials), errors.Is(err, cors.ErrInvalidOrigin))
+	// Output: true true
+}
+
+// A disallowed origin reaches the handler but gets no CORS header, only
+// Vary, so the browser withholds the response from the calling script.
+func ExampleMiddleware_Handler() {
+	c := cors.MustNew(cors.Options{AllowedOrigins: []string{"https://app.example.com"}})
+	h := c.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+
+	for _, origin := range []string{"https://app.example.com", "https://evilexample.com"} {
+		r := httptest.NewRequest(http.MethodGet, "https://api.example.com/", nil)
+		r.Header.Set("Origin", origin)
+		show(h, r)
+	}
+	// Output:
+	// 200
+	// Access-Control-Allow-Origin: https://app.example.com
+	// Vary: Origin
+	// 200
+	// Vary: Origin
+}
+
+// Check applies the same policy outside the middleware, here to the Origin
+// of a WebSocket handshake.
+func ExampleMiddleware_Check() {
+	c := cors.MustNew(cors.Options{AllowedOrigins: []string{"https://*.example.com"}})
+	for _, origin := range []string{"https://chat.example.com", "https://example.com.evil.net"} {
+		r := httptest.NewRequest(http.MethodGet, "https://ws.example.com/socket", nil)
+		r.Header.Set("Origin", origin)
+		fmt.Println(origin, c.Check(r))
+	}
+	// Output:
+	// https://chat.example.com <nil>
+	// https://example.com.evil.net cors: origin not allowed
+}
+
+// Incorrect: a method-specific pattern hides the preflight from the
+// middleware. The browser sends OPTIONS /items before the PUT; the mux has
+// no OPTIONS route, answers 405 without CORS headers, and the PUT is never
+// sent. Wrap the whole mux instead, as in the package example.
+func ExampleMiddleware_Handler_incorrect() {
+	c := cors.MustNew(cors.Options{
+		AllowedOrigins: []string{"https://app.example.com"},
+		AllowedMethods: []string{http.MethodPut},
+	})
+	mux := http.NewServeMux()
+	mux.Handle("PUT /items", c.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))) // wrong
+
+	r := httptest.NewRequest(http.MethodOptions, "https://api.example.com/items", nil)
+	r.Header.Set("Origin", "https://app.example.com")
+	r.Header.Set("Access-Control-Request-Method", http.MethodPut)
+	show(mux, r)
+	// Output:
+	// 405
+}
+
+// Incorrect: authentication outside CORS. Browsers send preflights without
+// credentials, so the authentication middleware rejects them and the real
+// request is never sent. Put CORS outside: c.Handler(requireAuth(mux)).
+func ExampleMiddleware_Handler_incorrectAuthOutside() {
+	c := cors.MustNew(cors.Options{
+		AllowedOrigins:   []string{"https://app.example.com"},
+		AllowedHeaders:   []string{"Authorization"},
+		AllowCredentials: true,
+	})
+	requireAuth := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") == "" {
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	preflight := func() *http.Request {
+		r := httptest.NewRequest(http.MethodOptions, "https://api.example.com/me", nil)
+		r.Header.Set("Origin", "https://app.example.com")
+		r.Header.Set("Access-Control-Request-Method", http.MethodGet)
+		r.Header.Set("Access-Control-Request-Headers", "authorization")
+		return r
+	}
+	show(requireAuth(c.Handler(ok)), preflight()) // wrong
+	show(c.Handler(requireAuth(ok)), preflight()) // right
+	// Output:
+	// 401
+	// 204
+	// Access-Control-Allow-Origin: https://app.example.com
+	// Access-Control-Allow-Credentials: true
+	// Access-Control-Allow-Headers: authorization
+	// Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network
+}

@@ -1,0 +1,124 @@
+package cors_test
+
+import (
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/httpguard/httpguard/cors"
+)
+
+var fuzzMiddleware = cors.MustNew(base)
+
+// FuzzOrigin checks that whatever the Origin value, the middleware never
+// panics, Check and the handler agree, and an allowed value is exactly one
+// of the configured origins or a canonical https origin whose host is a
+// proper subdomain of example.com.
+func FuzzOrigin(f *testing.F) {
+	for _, tc := range specCases {
+		for _, kv := range tc.headers {
+			if kv[0] == "Origin" {
+				f.Add(kv[1])
+			}
+		}
+	}
+	f.Add("https://a.example.com")
+	f.Add("https://a.example.com:443")
+	f.Add("https://[::1]")
+	f.Fuzz(func(t *testing.T, origin string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header["Origin"] = []string{origin}
+		err := fuzzMiddleware.Check(r)
+		rec := httptest.NewRecorder()
+		fuzzMiddleware.Handler(next).ServeHTTP(rec, r)
+		acao := rec.Header()["Access-Control-Allow-Origin"]
+		if (err == nil) != (len(acao) == 1) {
+			t.Fatalf("Check = %v but Access-Control-Allow-Origin = %q", err, acao)
+		}
+		if !slices.Equal(rec.Header()["Vary"], []string{"Origin"}) {
+			t.Fatalf("Vary = %q", rec.Header()["Vary"])
+		}
+		if err != nil {
+			return
+		}
+		if acao[0] != origin {
+			t.Fatalf("Access-Control-Allow-Origin = %q for %q", acao[0], origin)
+		}
+		if origin == "https://app.example.com" || origin == "http://localhost:3000" {
+			return
+		}
+		u, perr := url.Parse(origin)
+		if perr != nil || u.Scheme != "https" || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" ||
+			u.Port() != "" || u.Host != strings.ToLower(u.Host) || "https://"+u.Host != origin {
+			t.Fatalf("allowed %q, which is not a canonical https origin", origin)
+		}
+		host := u.Hostname()
+		sub, ok := strings.CutSuffix(host, ".example.com")
+		if !ok || sub == "" || strings.HasPrefix(sub, ".") || strings.HasSuffix(sub, ".") || strings.Contains(sub, "..") {
+			t.Fatalf("allowed %q, whose host is not a proper subdomain of example.com", origin)
+		}
+	})
+}
+
+// FuzzRequestHeaders checks the bounded Access-Control-Request-Headers
+// parser: a preflight is allowed only if every element is an allowed name
+// (ignoring case and up to one space around it), and every list of allowed
+// names, each at most once, is allowed.
+func FuzzRequestHeaders(f *testing.F) {
+	for _, tc := range specCases {
+		for _, kv := range tc.headers {
+			if kv[0] == "Access-Control-Request-Headers" && len(kv[1]) < 1000 {
+				f.Add(kv[1])
+			}
+		}
+	}
+	f.Add("Content-Type, X-Request-Id")
+	f.Add(",,,,,,,,,,,,,,,,,,,,content-type")
+	f.Add("content-type,\tx-request-id")
+	f.Fuzz(func(t *testing.T, v string) {
+		r := httptest.NewRequest("OPTIONS", "/", nil)
+		r.Header["Origin"] = []string{"https://app.example.com"}
+		r.Header["Access-Control-Request-Method"] = []string{"PUT"}
+		r.Header["Access-Control-Request-Headers"] = []string{v}
+		err := fuzzMiddleware.Check(r)
+
+		// Safety: whatever the list, an allowed preflight names only
+		// allowed headers.
+		// Liveness: a list in the form the parser promises to read (at most
+		// one space or tab around each element) is accepted.
+		var names []string
+		safe, strict := true, true
+		empty := 0
+		for _, e := range strings.Split(v, ",") {
+			switch l := strings.ToLower(strings.Trim(e, " \t")); {
+			case l == "":
+			case l == "content-type" || l == "x-request-id":
+			default:
+				safe = false
+			}
+			if len(e) > 0 && (e[0] == ' ' || e[0] == '\t') {
+				e = e[1:]
+			}
+			if len(e) > 0 && (e[len(e)-1] == ' ' || e[len(e)-1] == '\t') {
+				e = e[:len(e)-1]
+			}
+			switch l := strings.ToLower(e); {
+			case l == "":
+				empty++
+			case l == "content-type" || l == "x-request-id":
+				names = append(names, l)
+			default:
+				strict = false
+			}
+		}
+		if err == nil && !safe {
+			t.Fatalf("allowed %q, which names a header that is not allowed", v)
+		}
+		wellFormed := strict && empty <= 16 && len(names) <= 2 && !(len(names) == 2 && names[0] == names[1])
+		if wellFormed && err != nil {
+			t.Fatalf("rejected %q: %v", v, err)
+		}
+	})
+}

@@ -1,0 +1,183 @@
+package origins_test
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/httpguard/httpguard/cors/internal/origins"
+)
+
+var entryCases = []struct {
+	in, canonical string
+	err           error
+}{
+	{"https://app.example.com", "https://app.example.com", nil},
+	{"HTTPS://App.Example.COM:443", "https://app.example.com", nil},
+	{"http://localhost:80", "http://localhost", nil},
+	{"http://127.0.0.1:8080", "http://127.0.0.1:8080", nil},
+	{"http://[0:0::1]:3000", "http://[::1]:3000", nil},
+	{"https://*.example.com", "https://*.example.com", nil},
+	{"https://*.example.com:8443", "https://*.example.com:8443", nil},
+	{"http://*.localhost", "http://*.localhost", nil},
+	{"moz-extension://abc", "moz-extension://abc", nil},
+	{"", "", origins.ErrEmpty},
+	{"*", "", origins.ErrSpecialValue},
+	{"null", "", origins.ErrSpecialValue},
+	{"example.com", "", origins.ErrNoScheme},
+	{"1http://a.test", "", origins.ErrScheme},
+	{"https://user@a.test", "", origins.ErrUserinfo},
+	{"https://a.test/", "", origins.ErrPath},
+	{"https://a.test?q", "", origins.ErrPath},
+	{"https://a.test#f", "", origins.ErrPath},
+	{"https://a.test:", "", origins.ErrPort},
+	{"https://a.test:0", "", origins.ErrPort},
+	{"https://a.test:08080", "", origins.ErrPort},
+	{"https://a.test:70000", "", origins.ErrPort},
+	{"https://bücher.test", "", origins.ErrNonASCII},
+	{"https://a..test", "", origins.ErrHost},
+	{"https://a.test.", "", origins.ErrHost},
+	{"https://", "", origins.ErrHost},
+	{"https://*", "", origins.ErrWildcard},
+	{"https://*example.com", "", origins.ErrWildcard},
+	{"https://a.*.example.com", "", origins.ErrWildcard},
+	{"https://*.*.example.com", "", origins.ErrWildcard},
+	{"https://*.com", "", origins.ErrPatternTLD},
+	{"https://*.1.2.3.4", "", origins.ErrPatternIP},
+	{"ftp://*.example.com", "", origins.ErrPatternHTTP},
+	{"http://0x7f.1", "", origins.ErrHost},
+	{"http://[fe80::1%25eth0]", "", origins.ErrHost},
+	{"http://[::ffff:1.2.3.4]", "", origins.ErrHost},
+}
+
+func TestParseEntry(t *testing.T) {
+	for _, tc := range entryCases {
+		e, err := origins.ParseEntry(tc.in)
+		if !errors.Is(err, tc.err) || (err == nil) != (tc.err == nil) {
+			t.Errorf("ParseEntry(%q) error = %v, want %v", tc.in, err, tc.err)
+			continue
+		}
+		if err == nil && e.Canonical != tc.canonical {
+			t.Errorf("ParseEntry(%q) = %q, want %q", tc.in, e.Canonical, tc.canonical)
+		}
+	}
+}
+
+func TestMatch(t *testing.T) {
+	var entries []origins.Entry
+	for _, s := range []string{"https://app.example.com", "https://*.example.com", "http://*.example.org:8080", "http://[::1]:3000"} {
+		e, err := origins.ParseEntry(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, e)
+	}
+	set := origins.Compile(entries)
+	for o, want := range map[string]bool{
+		"https://app.example.com":       true,
+		"https://a.example.com":         true,
+		"https://a.b.example.com":       true,
+		"https://example.com":           false,
+		"https://evilexample.com":       false,
+		"https://a.example.com.evil.io": false,
+		"https://.example.com":          false,
+		"https://a..example.com":        false,
+		"http://a.example.com":          false,
+		"https://a.example.com:443":     false,
+		"https://A.example.com":         false,
+		"https://a.example.com.":        false,
+		"https://x@a.example.com":       false,
+		"http://a.example.org:8080":     true,
+		"http://a.example.org":          false,
+		"http://a.example.org:08080":    false,
+		"http://[::1]:3000":             true,
+		"":                              false,
+		"null":                          false,
+	} {
+		if got := set.Match(o); got != want {
+			t.Errorf("Match(%q) = %v, want %v", o, got, want)
+		}
+	}
+	var zero *origins.Set
+	if zero.Match("https://app.example.com") || zero.Len() != 0 {
+		t.Error("a nil Set matches")
+	}
+}
+
+// FuzzParse checks that Parse accepts only what ParseEntry accepts as
+// already canonical, and that every accepted value is a URL with only a
+// scheme and a host.
+func FuzzParse(f *testing.F) {
+	for _, tc := range entryCases {
+		f.Add(tc.in)
+		f.Add(tc.canonical)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		scheme, host, port, ok := origins.Parse(s)
+		if !ok {
+			return
+		}
+		rebuilt := scheme + "://" + host
+		if port != "" {
+			rebuilt += ":" + port
+		}
+		if rebuilt != s {
+			t.Fatalf("Parse(%q) = %q %q %q, which does not rebuild it", s, scheme, host, port)
+		}
+		u, err := url.Parse(s)
+		if err != nil || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Host != s[len(scheme)+3:] {
+			t.Fatalf("Parse accepted %q, which is not scheme://host[:port] (%v)", s, err)
+		}
+		if strings.HasPrefix(host, "[") {
+			return // IPv6 in any spelling is parsed; only exact entries match it
+		}
+		e, err := origins.ParseEntry(s)
+		if err != nil {
+			if errors.Is(err, origins.ErrHost) && looksNumeric(host) {
+				return // a numeric host that is not an IPv4 address
+			}
+			t.Fatalf("Parse accepted %q but ParseEntry rejects it: %v", s, err)
+		}
+		if e.Canonical != s {
+			t.Fatalf("Parse accepted %q, which is not canonical (%q)", s, e.Canonical)
+		}
+	})
+}
+
+func looksNumeric(host string) bool {
+	last := host[strings.LastIndexByte(host, '.')+1:]
+	return strings.Trim(last, "0123456789") == "" || strings.HasPrefix(last, "0x")
+}
+
+// FuzzParseEntry checks that canonical forms are fixed points and that an
+// exact entry matches itself.
+func FuzzParseEntry(f *testing.F) {
+	for _, tc := range entryCases {
+		f.Add(tc.in)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := origins.ParseEntry(s)
+		if err != nil {
+			return
+		}
+		e2, err := origins.ParseEntry(e.Canonical)
+		if err != nil || e2 != e {
+			t.Fatalf("ParseEntry(%q) = %+v, but its canonical form parses as %+v, %v", s, e, e2, err)
+		}
+		set := origins.Compile([]origins.Entry{e})
+		if e.Pattern {
+			sub := strings.Replace(e.Canonical, "*", "x", 1)
+			if !set.Match(sub) {
+				t.Fatalf("pattern %q does not match %q", e.Canonical, sub)
+			}
+			if set.Match(strings.Replace(e.Canonical, "*.", "", 1)) {
+				t.Fatalf("pattern %q matches its apex", e.Canonical)
+			}
+			return
+		}
+		if !set.Match(e.Canonical) {
+			t.Fatalf("exact entry %q does not match itself", e.Canonical)
+		}
+	})
+}
