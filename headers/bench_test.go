@@ -1,0 +1,67 @@
+package headers_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/httpguard/httpguard/headers"
+)
+
+func benchHandler(b *testing.B, h http.Handler, r *http.Request) {
+	w := &reusedWriter{h: make(http.Header, 32)}
+	b.ReportAllocs()
+	for b.Loop() {
+		w.reset()
+		h.ServeHTTP(w, r)
+	}
+}
+
+func BenchmarkHandler(b *testing.B) {
+	api := headers.MustNew(headers.Options{})
+	html := headers.MustNew(headers.HTML())
+	hosts := headers.MustNew(headers.Options{AllowedHosts: []string{"example.com", "*.example.org", "localhost:8080"}})
+	https := tlsRequest("GET", "https://example.com/")
+	plain := httptest.NewRequest("GET", "http://example.com/", nil)
+
+	b.Run("preset=api/https", func(b *testing.B) { benchHandler(b, api.Handler(noop), https) })
+	b.Run("preset=api/http", func(b *testing.B) { benchHandler(b, api.Handler(noop), plain) })
+	b.Run("preset=html/nonce", func(b *testing.B) { benchHandler(b, html.Handler(noop), https) })
+	b.Run("hosts/allowed", func(b *testing.B) { benchHandler(b, hosts.Handler(noop), https) })
+
+	rejected := httptest.NewRequest("GET", "/", nil)
+	rejected.Host = "evil.example"
+	b.Run("hosts/rejected", func(b *testing.B) { benchHandler(b, hosts.Handler(noop), rejected) })
+
+	// Adversarial: a Host header of 64 KiB, and one of 200 labels.
+	huge := httptest.NewRequest("GET", "/", nil)
+	huge.Host = strings.Repeat("a", 64<<10) + ".example.org"
+	b.Run("hosts/huge-host", func(b *testing.B) { benchHandler(b, hosts.Handler(noop), huge) })
+	deep := httptest.NewRequest("GET", "/", nil)
+	deep.Host = strings.Repeat("a.", 120) + "example.org"
+	b.Run("hosts/many-labels", func(b *testing.B) { benchHandler(b, hosts.Handler(noop), deep) })
+}
+
+func BenchmarkParseSource(b *testing.B) {
+	for _, s := range []string{"'self'", "https://cdn.example.com:443/js/", "'sha256-" + strings.Repeat("A", 43) + "='", strings.Repeat("a", 1024)} {
+		name := s
+		if len(name) > 20 {
+			name = name[:20]
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = headers.ParseSource(s)
+			}
+		})
+	}
+}
+
+func BenchmarkParseReports(b *testing.B) {
+	body := []byte(reportsBody)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = headers.ParseReports("application/reports+json", body)
+	}
+}
