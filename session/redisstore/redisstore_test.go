@@ -1,0 +1,238 @@
+package redisstore_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/httpguard/httpguard/internal/testenv"
+	"github.com/httpguard/httpguard/session"
+	"github.com/httpguard/httpguard/session/internal/storetest"
+	"github.com/httpguard/httpguard/session/redisstore"
+)
+
+var prefixes atomic.Int64
+
+func newStore(t testing.TB, addr string) (*redisstore.Store, *redis.Client, string) {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
+	t.Cleanup(func() { _ = rdb.Close() })
+	prefix := "test" + strconv.FormatInt(prefixes.Add(1), 10) + ":"
+	s, err := redisstore.New(redisstore.Options{Client: rdb, Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, rdb, prefix
+}
+
+func TestConformanceAgainstARealRedis(t *testing.T) {
+	addr := testenv.Redis(t)
+	storetest.Run(t, func(t *testing.T) session.Store {
+		s, _, _ := newStore(t, addr)
+		return s
+	})
+}
+
+func TestNewRequiresAClient(t *testing.T) {
+	if _, err := redisstore.New(redisstore.Options{}); !errors.Is(err, redisstore.ErrOption) {
+		t.Errorf("New without client = %v", err)
+	}
+}
+
+func TestUniversalClientStandalone(t *testing.T) {
+	addr := testenv.Redis(t)
+	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{addr}})
+	defer rdb.Close()
+	s, err := redisstore.New(redisstore.Options{Client: rdb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := storetest.NewApp(t, session.Options{Store: s})
+	_, tok := a.Do(t, "/login?user=uma", "")
+	if rec, _ := a.Do(t, "/whoami", tok); rec.Body.String() != "uma" {
+		t.Errorf("whoami = %d %q", rec.Code, rec.Body.String())
+	}
+}
+
+func TestTokensAreStoredOnlyAsHashesWithATTL(t *testing.T) {
+	addr := testenv.Redis(t)
+	s, rdb, prefix := newStore(t, addr)
+	a := storetest.NewApp(t, session.Options{Store: s, IdleTimeout: 10 * time.Minute})
+	_, tok := a.Do(t, "/login?user=val", "")
+	ctx := context.Background()
+	keys, err := rdb.Keys(ctx, prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(tok))
+	want := prefix + base64.RawURLEncoding.EncodeToString(sum[:])
+	if len(keys) != 1 || keys[0] != want {
+		t.Fatalf("keys = %q, want [%q]", keys, want)
+	}
+	v, _ := rdb.Get(ctx, keys[0]).Result()
+	if strings.Contains(keys[0], tok) || strings.Contains(v, tok) {
+		t.Errorf("the token is stored in clear")
+	}
+	ttl, _ := rdb.PTTL(ctx, keys[0]).Result()
+	if ttl < 9*time.Minute || ttl > 10*time.Minute {
+		t.Errorf("TTL = %v, want the idle timeout", ttl)
+	}
+	a.Do(t, "/logout", tok)
+	if n, _ := rdb.Exists(ctx, want).Result(); n != 0 {
+		t.Errorf("logout left the record in Redis")
+	}
+}
+
+func TestSessionsExpireInRedis(t *testing.T) {
+	addr := testenv.Redis(t)
+	s, rdb, prefix := newStore(t, addr)
+	a := storetest.NewApp(t, session.Options{Store: s, IdleTimeout: 300 * time.Millisecond, AbsoluteTimeout: 300 * time.Millisecond})
+	_, tok := a.Do(t, "/login?user=wes", "")
+	time.Sleep(400 * time.Millisecond)
+	if rec, _ := a.Do(t, "/whoami", tok); rec.Code != http.StatusUnauthorized {
+		t.Errorf("expired session accepted: %d", rec.Code)
+	}
+	if keys, _ := rdb.Keys(context.Background(), prefix+"*").Result(); len(keys) != 0 {
+		t.Errorf("expired keys left: %q", keys)
+	}
+}
+
+func TestSharedBetweenInstances(t *testing.T) {
+	addr := testenv.Redis(t)
+	s1, _, prefix := newStore(t, addr)
+	rdb2 := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb2.Close()
+	s2, _ := redisstore.New(redisstore.Options{Client: rdb2, Prefix: prefix})
+	a1 := storetest.NewApp(t, session.Options{Store: s1})
+	a2 := storetest.NewApp(t, session.Options{Store: s2})
+	_, tok := a1.Do(t, "/login?user=xia", "")
+	if rec, _ := a2.Do(t, "/whoami", tok); rec.Body.String() != "xia" {
+		t.Errorf("second instance: %d", rec.Code)
+	}
+	a2.Do(t, "/logout", tok)
+	if rec, _ := a1.Do(t, "/whoami", tok); rec.Code != http.StatusUnauthorized {
+		t.Errorf("logout on one instance did not end the session on the other")
+	}
+}
+
+func TestCookieStoreRevocationsInRedis(t *testing.T) {
+	addr := testenv.Redis(t)
+	rev, _, _ := newStore(t, addr)
+	mk := func() *storetest.App {
+		cs, err := session.NewCookieStore(session.CookieStoreOptions{
+			Keys:        []session.KeyPair{{HashKey: []byte(strings.Repeat("h", 32)), BlockKey: []byte(strings.Repeat("b", 32))}},
+			Revocations: rev,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return storetest.NewApp(t, session.Options{Store: cs})
+	}
+	a1, a2 := mk(), mk()
+	_, tok := a1.Do(t, "/login?user=yan", "")
+	a1.Do(t, "/logout", tok)
+	if rec, _ := a2.Do(t, "/whoami", tok); rec.Code != http.StatusUnauthorized {
+		t.Errorf("a cookie revoked on one instance replays on another: %d", rec.Code)
+	}
+}
+
+// proxy forwards TCP to Redis and can be cut, to simulate Redis going away
+// and coming back without losing its data.
+type proxy struct {
+	ln     net.Listener
+	target string
+	down   atomic.Bool
+	mu     sync.Mutex
+	conns  []net.Conn
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: target}
+	t.Cleanup(func() { ln.Close(); p.cut() })
+	go p.serve()
+	return p
+}
+
+func (p *proxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		if p.down.Load() {
+			c.Close()
+			continue
+		}
+		u, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, c, u)
+		p.mu.Unlock()
+		go func() { _, _ = io.Copy(u, c); u.Close() }()
+		go func() { _, _ = io.Copy(c, u); c.Close() }()
+	}
+}
+
+func (p *proxy) cut() {
+	p.down.Store(true)
+	p.mu.Lock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+	p.mu.Unlock()
+}
+
+func TestRedisOutageIsA503AndRecovers(t *testing.T) {
+	addr := testenv.Redis(t)
+	p := newProxy(t, addr)
+	s, _, _ := newStore(t, p.ln.Addr().String())
+	a := storetest.NewApp(t, session.Options{Store: s})
+	_, tok := a.Do(t, "/login?user=zed", "")
+
+	p.cut()
+	for _, path := range []string{"/whoami", "/set?k=a&v=1", "/logout"} {
+		rec, after := a.Do(t, path, tok)
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+			t.Errorf("%s with Redis down: %d, want 503 with Retry-After", path, rec.Code)
+		}
+		if after != tok {
+			t.Errorf("%s with Redis down changed the cookie", path)
+		}
+	}
+	if rec, _ := a.Do(t, "/set?k=a&v=1", ""); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("a new session with Redis down: %d", rec.Code)
+	}
+
+	p.down.Store(false)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rec, _ := a.Do(t, "/whoami", tok)
+		if rec.Code == http.StatusOK && rec.Body.String() == "zed" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not recovered after Redis returned: %d", rec.Code)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
