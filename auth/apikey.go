@@ -148,7 +148,7 @@ func NewAPIKey(o APIKeyOptions) (*APIKey, error) {
 		errs = append(errs, fmt.Errorf("auth: APIKeyOptions.Prefix: %w", ErrAPIKeyPrefix))
 	}
 	if m.header == "" {
-		m.header = DefaultAPIKeyHeader
+		m.header = http.CanonicalHeaderKey(DefaultAPIKeyHeader)
 	}
 	if !credToken(m.header) {
 		errs = append(errs, errors.New("auth: APIKeyOptions.Header must be a header name"))

@@ -118,10 +118,3 @@ func (c *verifyCache) store(k [sha256.Size]byte, hash string) {
 	}
 	c.entries[k] = cacheEntry{hash: hash, expires: now.Add(c.ttl)}
 }
-
-// len returns the number of entries, expired or not.
-func (c *verifyCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.entries)
-}
