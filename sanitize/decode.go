@@ -1,0 +1,351 @@
+package sanitize
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/go-playground/validator/v10"
+
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// Errors reported by decoding, wrapped in the error [DecodeJSON] and
+// [DecodeForm] return and passed to [Options.OnReject].
+var (
+	ErrContentType   = errors.New("sanitize: unsupported content type")   // 415
+	ErrTooLarge      = errors.New("sanitize: request body too large")     // 413
+	ErrEmptyBody     = errors.New("sanitize: empty request body")         // 400
+	ErrInvalidUTF8   = errors.New("sanitize: body is not valid UTF-8")    // 400
+	ErrMalformed     = errors.New("sanitize: malformed body")             // 400
+	ErrTooDeep       = errors.New("sanitize: nesting too deep")           // 400
+	ErrDuplicateKey  = errors.New("sanitize: duplicate object key")       // 400
+	ErrUnknownField  = errors.New("sanitize: unknown field")              // 400
+	ErrTrailingData  = errors.New("sanitize: data after the JSON value")  // 400
+	ErrInvalidFields = errors.New("sanitize: fields failed validation")   // 422
+	ErrRead          = errors.New("sanitize: reading the body failed")    // 400
+	ErrTarget        = errors.New("sanitize: decoding target is invalid") // 500, a programming error
+)
+
+var (
+	errTooDeep      = ErrTooDeep
+	errDuplicateKey = ErrDuplicateKey
+)
+
+// Defaults of [Options].
+const (
+	DefaultMaxBytes = 1 << 20 // 1 MiB
+	DefaultMaxDepth = 32
+)
+
+// Options configures a [Decoder]. The zero Options is the strict default.
+// Mutating an Options after [New] has no effect on the Decoder.
+type Options struct {
+	// MaxBytes bounds the request body. A larger body is refused with 413
+	// before it is read whole. Default: [DefaultMaxBytes].
+	MaxBytes int64
+	// MaxDepth bounds the nesting of JSON objects and arrays. Default:
+	// [DefaultMaxDepth].
+	MaxDepth int
+	// ContentTypes are the media types a JSON body may declare. A body
+	// with another or no Content-Type is refused with 415. A charset
+	// parameter, if present, must be utf-8. Default: application/json and
+	// any application/*+json type.
+	ContentTypes []string
+	// Policies names the HTML policies that `sanitize:"html=NAME"` tags may
+	// use, in addition to the built-in "strict" and "ugc".
+	Policies map[string]*Policy
+	// AllowUnknownFields accepts JSON members and form fields that the
+	// target does not declare; they are ignored. Default: refused with 400.
+	AllowUnknownFields bool
+	// OnReject writes the response for a rejected body. Default: a
+	// problem response with the status the error calls for, and for
+	// validation failures a 422 listing each field by its JSON name, the
+	// rule and a message, never the submitted value.
+	OnReject func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// Decoder decodes, sanitizes and validates request bodies. It is safe for
+// concurrent use. The zero Decoder is not usable; a nil *Decoder passed to
+// [DecodeJSON] or [DecodeForm] uses the defaults.
+type Decoder struct {
+	maxBytes     int64
+	maxDepth     int
+	contentTypes map[string]bool // nil: application/json and application/*+json
+	policies     map[string]*Policy
+	allowUnknown bool
+	onReject     func(w http.ResponseWriter, r *http.Request, err error)
+	validate     *validator.Validate
+	plans        planCache
+}
+
+// ErrOption is wrapped by every configuration error [New] returns.
+var ErrOption = errors.New("sanitize: invalid option")
+
+// New validates o and returns a Decoder.
+func New(o Options) (*Decoder, error) {
+	var errs []error
+	d := &Decoder{
+		maxBytes:     o.MaxBytes,
+		maxDepth:     o.MaxDepth,
+		allowUnknown: o.AllowUnknownFields,
+		onReject:     o.OnReject,
+		policies:     map[string]*Policy{"strict": Strict(), "ugc": UserContent()},
+	}
+	if d.maxBytes == 0 {
+		d.maxBytes = DefaultMaxBytes
+	}
+	if d.maxBytes < 0 {
+		errs = append(errs, fmt.Errorf("%w: MaxBytes %d is negative", ErrOption, o.MaxBytes))
+	}
+	if d.maxDepth == 0 {
+		d.maxDepth = DefaultMaxDepth
+	}
+	if d.maxDepth < 0 || d.maxDepth > 10000 {
+		errs = append(errs, fmt.Errorf("%w: MaxDepth %d is outside 1 to 10000", ErrOption, o.MaxDepth))
+	}
+	if len(o.ContentTypes) > 0 {
+		d.contentTypes = make(map[string]bool, len(o.ContentTypes))
+		for _, ct := range o.ContentTypes {
+			mt, params, err := mime.ParseMediaType(ct)
+			if err != nil || len(params) > 0 || !strings.Contains(mt, "/") {
+				errs = append(errs, fmt.Errorf("%w: content type %q is not a bare media type", ErrOption, ct))
+				continue
+			}
+			d.contentTypes[mt] = true
+		}
+	}
+	for name, p := range o.Policies {
+		if name == "" || p == nil || strings.ContainsAny(name, ",= ") {
+			errs = append(errs, fmt.Errorf("%w: policy %q", ErrOption, name))
+			continue
+		}
+		d.policies[name] = p
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	d.validate = newValidator()
+	return d, nil
+}
+
+// MustNew is like [New] but panics on error.
+func MustNew(o Options) *Decoder {
+	d, err := New(o)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+var defaultDecoder = MustNew(Options{})
+
+// DecodeJSON decodes the JSON body of r into a value of type T, then
+// applies the `sanitize` struct tags, then validates it with the `validate`
+// struct tags. T is usually a struct type.
+//
+// In order, it refuses (and answers through [Options.OnReject]):
+// a Content-Type other than JSON (415); a body over the size limit (413);
+// an empty body, invalid UTF-8, nesting over the depth limit, a repeated
+// object key, an unknown field, a value of the wrong type, a number that
+// overflows its field, or anything after the one JSON value (400); and a
+// value that fails validation (422). On error the response has been
+// written and the handler should return.
+//
+// A nil d uses the default Decoder.
+func DecodeJSON[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, error) {
+	var v T
+	if d == nil {
+		d = defaultDecoder
+	}
+	err := d.decodeJSON(w, r, &v)
+	if err != nil {
+		d.reject(w, r, err)
+	}
+	return v, err
+}
+
+func (d *Decoder) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	if !d.jsonContentType(r.Header.Get("Content-Type")) {
+		return ErrContentType
+	}
+	body, err := d.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return ErrEmptyBody
+	}
+	if !utf8.Valid(body) {
+		return ErrInvalidUTF8
+	}
+	if err := checkStructure(body, d.maxDepth); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if !d.allowUnknown {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(dst); err != nil {
+		return classifyJSONError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return ErrTrailingData
+	}
+	return d.finish(dst)
+}
+
+// finish applies the sanitize tags, then validation.
+func (d *Decoder) finish(dst any) error {
+	if err := d.sanitizeValue(reflect.ValueOf(dst)); err != nil {
+		return err
+	}
+	return d.validateValue(dst)
+}
+
+func classifyJSONError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var invalid *json.InvalidUnmarshalError
+	switch {
+	case errors.As(err, &invalid):
+		return fmt.Errorf("%w: %v", ErrTarget, err)
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			field = "(root)"
+		}
+		// The field path comes from the target type's own JSON names,
+		// so it may be shown; the offending value is not kept.
+		return &FieldErrors{Fields: []FieldError{{Field: field, Rule: "type", Message: "must be a " + jsonKind(typeErr.Type)}}}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return ErrUnknownField
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: truncated", ErrMalformed)
+	default:
+		return ErrMalformed
+	}
+}
+
+// jsonKind names the JSON shape a Go type expects, for messages.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "value of another type"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "whole number in range"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "non-negative whole number in range"
+	case reflect.Float32, reflect.Float64:
+		return "number in range"
+	case reflect.String:
+		return "string"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	}
+	return "value of another type"
+}
+
+func (d *Decoder) jsonContentType(ct string) bool {
+	if ct == "" {
+		return false
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	for k, v := range params {
+		if k != "charset" || !strings.EqualFold(v, "utf-8") {
+			return false
+		}
+	}
+	if d.contentTypes != nil {
+		return d.contentTypes[mt]
+	}
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+}
+
+// readBody reads the whole body, at most maxBytes.
+func (d *Decoder) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > d.maxBytes {
+		return nil, ErrTooLarge
+	}
+	body := http.MaxBytesReader(w, r.Body, d.maxBytes)
+	r.Body = body
+	size := r.ContentLength
+	if size < 0 || size > d.maxBytes {
+		size = 512
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+1))
+	if _, err := buf.ReadFrom(body); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, ErrTooLarge
+		}
+		return nil, ErrRead
+	}
+	return buf.Bytes(), nil
+}
+
+// statusOf maps a decoding error to its HTTP status.
+func statusOf(err error) int {
+	var fe *FieldErrors
+	switch {
+	case errors.As(err, &fe):
+		return http.StatusUnprocessableEntity
+	case errors.Is(err, ErrContentType):
+		return http.StatusUnsupportedMediaType
+	case errors.Is(err, ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrTarget):
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}
+
+// StatusOf returns the HTTP status the default rejection uses for err, an
+// error returned by DecodeJSON or DecodeForm: 415, 413, 422, 400, or 500
+// for a programming error (a target that cannot be decoded into).
+func StatusOf(err error) int { return statusOf(err) }
+
+func (d *Decoder) reject(w http.ResponseWriter, r *http.Request, err error) {
+	if d.onReject != nil {
+		d.onReject(w, r, err)
+		return
+	}
+	Reject(w, r, err)
+}
+
+// Reject writes the default response for err, an error returned by
+// DecodeJSON or DecodeForm: a generic problem response with the status
+// [StatusOf] gives, and for field errors a 422 whose "errors" member lists
+// each field, rule and message. It is the default [Options.OnReject]; a
+// custom OnReject can call it after logging.
+func Reject(w http.ResponseWriter, r *http.Request, err error) {
+	problem.SetReason(r, err)
+	status := statusOf(err)
+	var fe *FieldErrors
+	if errors.As(err, &fe) {
+		_ = problem.WriteProblem(w, &problem.Problem{
+			Status:     status,
+			Detail:     "The request has invalid fields.",
+			Extensions: []problem.Member{{Name: "errors", Value: fe.Fields}},
+		})
+		return
+	}
+	problem.Write(w, status)
+}

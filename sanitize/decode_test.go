@@ -1,0 +1,345 @@
+package sanitize_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/httpguard/httpguard/sanitize"
+)
+
+type address struct {
+	City string `json:"city" sanitize:"trim" validate:"required"`
+}
+
+type signup struct {
+	Name    string            `json:"name" sanitize:"trim,nfc" validate:"required,min=2,max=20"`
+	Email   string            `json:"email" sanitize:"trim,lower" validate:"required,email"`
+	Age     int8              `json:"age" validate:"gte=0,lte=120"`
+	Bio     string            `json:"bio,omitempty" sanitize:"html=ugc" validate:"max=2000"`
+	Tags    []string          `json:"tags,omitempty" sanitize:"trim,text" validate:"max=5,dive,max=20"`
+	Address *address          `json:"address,omitempty"`
+	Extra   map[string]string `json:"extra,omitempty" sanitize:"trim"`
+}
+
+const valid = `{"name":"  Alice ","email":" Alice@Example.COM ","age":30,"bio":"<b>hi</b><script>x</script>","tags":[" go ","<i>web</i>"],"address":{"city":" Paris "},"extra":{"k":" v "}}`
+
+func post(body, ct string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "/signup", strings.NewReader(body))
+	if ct != "" {
+		r.Header.Set("Content-Type", ct)
+	}
+	return r
+}
+
+func TestDecodeJSONSanitizesThenValidates(t *testing.T) {
+	t.Parallel()
+	w := httptest.NewRecorder()
+	got, err := sanitize.DecodeJSON[signup](nil, w, post(valid, "application/json"))
+	if err != nil {
+		t.Fatalf("err = %v, body %s", err, w.Body)
+	}
+	if got.Name != "Alice" || got.Email != "alice@example.com" || got.Age != 30 {
+		t.Errorf("scalar fields: %+v", got)
+	}
+	if got.Bio != "<b>hi</b>" {
+		t.Errorf("bio not sanitized: %q", got.Bio)
+	}
+	if len(got.Tags) != 2 || got.Tags[0] != "go" || got.Tags[1] != "web" {
+		t.Errorf("tags: %q", got.Tags)
+	}
+	if got.Address == nil || got.Address.City != "Paris" {
+		t.Errorf("nested struct not walked: %+v", got.Address)
+	}
+	if got.Extra["k"] != "v" {
+		t.Errorf("map values not sanitized: %q", got.Extra)
+	}
+	if w.Code != http.StatusOK || w.Body.Len() != 0 {
+		t.Errorf("success wrote a response: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestNFCNormalisation(t *testing.T) {
+	t.Parallel()
+	// "é" as e + combining acute accent becomes the single code point.
+	got, err := sanitize.DecodeJSON[signup](nil, httptest.NewRecorder(),
+		post(`{"name":"Jose\u0301","email":"j@example.com","age":1}`, "application/json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "Jos\u00e9" {
+		t.Errorf("name = %q, want NFC", got.Name)
+	}
+}
+
+func TestJSONAttacks(t *testing.T) {
+	t.Parallel()
+	deep := strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000)
+	deepArray := `{"tags":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + "}"
+	huge := `{"name":"` + strings.Repeat("A", 10<<20) + `"}`
+	manyKeys := func() string {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := 0; i < 50000; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`"k` + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + `":1`)
+		}
+		b.WriteString("}")
+		return b.String()
+	}()
+	tests := []struct {
+		name    string
+		body    string
+		ct      string
+		status  int
+		wantErr error
+	}{
+		{"a 10 MB body is refused before it is read whole", huge, "application/json", 413, sanitize.ErrTooLarge},
+		{"10 000-deep objects", deep, "application/json", 400, sanitize.ErrTooDeep},
+		{"10 000-deep arrays", deepArray, "application/json", 400, sanitize.ErrTooDeep},
+		{"an unknown field", `{"name":"Al","email":"a@example.com","admin":true}`, "application/json", 400, sanitize.ErrUnknownField},
+		{"a duplicate key", `{"name":"Al","email":"a@example.com","email":"b@example.com"}`, "application/json", 400, sanitize.ErrDuplicateKey},
+		{"a duplicate key differing in case", `{"name":"Al","email":"a@example.com","EMAIL":"b@example.com"}`, "application/json", 400, sanitize.ErrDuplicateKey},
+		{"a duplicate key spelled with an escape", `{"name":"Al","email":"a@example.com","\u0065mail":"b@example.com"}`, "application/json", 400, sanitize.ErrDuplicateKey},
+		{"a duplicate key in a nested object", `{"name":"Al","email":"a@example.com","address":{"city":"a","city":"b"}}`, "application/json", 400, sanitize.ErrDuplicateKey},
+		{"50 000 distinct keys are an unknown field, not a slow scan", manyKeys, "application/json", 400, nil},
+		{"trailing data", `{"name":"Al","email":"a@example.com"} {"x":1}`, "application/json", 400, sanitize.ErrTrailingData},
+		{"trailing garbage", `{"name":"Al","email":"a@example.com"}x`, "application/json", 400, sanitize.ErrTrailingData},
+		{"a wrong content type", valid, "text/plain", 415, sanitize.ErrContentType},
+		{"a missing content type", valid, "", 415, sanitize.ErrContentType},
+		{"a form content type", valid, "application/x-www-form-urlencoded", 415, sanitize.ErrContentType},
+		{"a non-UTF-8 charset", valid, "application/json; charset=latin1", 415, sanitize.ErrContentType},
+		{"invalid UTF-8", "{\"name\":\"Al\xff\xfe\",\"email\":\"a@example.com\"}", "application/json", 400, sanitize.ErrInvalidUTF8},
+		{"a number overflowing int8", `{"name":"Al","email":"a@example.com","age":300}`, "application/json", 422, sanitize.ErrInvalidFields},
+		{"a string where a number belongs", `{"name":"Al","email":"a@example.com","age":"30"}`, "application/json", 422, sanitize.ErrInvalidFields},
+		{"a huge exponent", `{"name":"Al","email":"a@example.com","age":1e999999}`, "application/json", 422, sanitize.ErrInvalidFields},
+		{"an empty body", ``, "application/json", 400, sanitize.ErrEmptyBody},
+		{"only white space", "  \n ", "application/json", 400, sanitize.ErrEmptyBody},
+		{"truncated JSON", `{"name":"Al"`, "application/json", 400, sanitize.ErrMalformed},
+		{"not JSON", `name=Al`, "application/json", 400, sanitize.ErrMalformed},
+		{"an array instead of an object", `[1,2]`, "application/json", 422, sanitize.ErrInvalidFields},
+		{"null is an empty object, then fails validation", `null`, "application/json", 422, sanitize.ErrInvalidFields},
+		{"a validation failure", `{"name":"A","email":"not-an-email","age":-1}`, "application/json", 422, sanitize.ErrInvalidFields},
+		{"a +json media type is JSON", `{"name":"Al","email":"a@example.com"}`, "application/merge-patch+json", 200, nil},
+		{"charset utf-8 is accepted", `{"name":"Al","email":"a@example.com"}`, "application/json; charset=UTF-8", 200, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			_, err := sanitize.DecodeJSON[signup](nil, w, post(tt.body, tt.ct))
+			if tt.status == 200 {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Errorf("err = %v, want %v", err, tt.wantErr)
+			}
+			if w.Code != tt.status {
+				t.Errorf("status %d, want %d", w.Code, tt.status)
+			}
+			if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			if sanitize.StatusOf(err) != tt.status {
+				t.Errorf("StatusOf = %d", sanitize.StatusOf(err))
+			}
+			// Nothing the client sent comes back.
+			for _, leak := range []string{"admin", "not-an-email", "latin1", "300", "Al", "b@example.com", "\\u0065"} {
+				if strings.Contains(w.Body.String(), leak) {
+					t.Errorf("response reflects %q: %s", leak, w.Body)
+				}
+			}
+		})
+	}
+}
+
+func TestValidationResponseListsFields(t *testing.T) {
+	t.Parallel()
+	w := httptest.NewRecorder()
+	body := `{"name":"<script>alert(1)</script>xxxxxxxxxxxxxxxxxxxx","email":"evil@@x","age":121,"tags":["a","b","c","d","e","f"],"address":{"city":"  "}}`
+	_, err := sanitize.DecodeJSON[signup](nil, w, post(body, "application/json"))
+	var fe *sanitize.FieldErrors
+	if !errors.As(err, &fe) {
+		t.Fatalf("err = %v", err)
+	}
+	if w.Code != 422 {
+		t.Fatalf("status %d", w.Code)
+	}
+	var resp struct {
+		Status int                   `json:"status"`
+		Errors []sanitize.FieldError `json:"errors"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range resp.Errors {
+		got[e.Field] = e.Rule
+		if e.Message == "" {
+			t.Errorf("%s: empty message", e.Field)
+		}
+	}
+	want := map[string]string{"name": "max", "email": "email", "age": "lte", "tags": "max", "address.city": "required"}
+	for f, rule := range want {
+		if got[f] != rule {
+			t.Errorf("field %s: rule %q, want %q (all: %v)", f, got[f], rule, got)
+		}
+	}
+	for _, leak := range []string{"script", "evil", "121", "xxxx"} {
+		if strings.Contains(w.Body.String(), leak) {
+			t.Errorf("422 body reflects %q: %s", leak, w.Body)
+		}
+	}
+	if strings.Contains(err.Error(), "evil") {
+		t.Errorf("error text reflects input: %v", err)
+	}
+}
+
+func TestOptions(t *testing.T) {
+	t.Parallel()
+	_, err := sanitize.New(sanitize.Options{MaxBytes: -1, MaxDepth: -3, ContentTypes: []string{"json"}, Policies: map[string]*sanitize.Policy{"": nil}})
+	if !errors.Is(err, sanitize.ErrOption) {
+		t.Fatalf("err = %v", err)
+	}
+	if n := strings.Count(err.Error(), "\n") + 1; n != 4 {
+		t.Errorf("want 4 problems reported, got %d: %v", n, err)
+	}
+
+	var seen error
+	d := sanitize.MustNew(sanitize.Options{
+		MaxBytes:           64,
+		MaxDepth:           2,
+		ContentTypes:       []string{"application/vnd.api+json"},
+		AllowUnknownFields: true,
+		OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+			seen = err
+			w.WriteHeader(499)
+		},
+	})
+	w := httptest.NewRecorder()
+	if _, err := sanitize.DecodeJSON[signup](d, w, post(`{"name":"Al","email":"a@example.com","x":1}`, "application/vnd.api+json")); err != nil {
+		t.Errorf("unknown field with AllowUnknownFields: %v", err)
+	}
+	w = httptest.NewRecorder()
+	_, err = sanitize.DecodeJSON[signup](d, w, post(`{"name":"Al","email":"a@example.com"}`, "application/json"))
+	if !errors.Is(err, sanitize.ErrContentType) || !errors.Is(seen, sanitize.ErrContentType) || w.Code != 499 {
+		t.Errorf("custom content types / OnReject: %v %v %d", err, seen, w.Code)
+	}
+	w = httptest.NewRecorder()
+	_, err = sanitize.DecodeJSON[signup](d, w, post(`{"address":{"city":[1]}}`, "application/vnd.api+json"))
+	if !errors.Is(err, sanitize.ErrTooDeep) {
+		t.Errorf("depth 3 with MaxDepth 2: %v", err)
+	}
+	w = httptest.NewRecorder()
+	_, err = sanitize.DecodeJSON[signup](d, w, post(`{"name":"`+strings.Repeat("a", 100)+`"}`, "application/vnd.api+json"))
+	if !errors.Is(err, sanitize.ErrTooLarge) {
+		t.Errorf("100-byte body with MaxBytes 64: %v", err)
+	}
+}
+
+type chunked struct{ io.Reader }
+
+func TestBodyWithoutContentLengthIsBounded(t *testing.T) {
+	t.Parallel()
+	d := sanitize.MustNew(sanitize.Options{MaxBytes: 1024})
+	r := httptest.NewRequest(http.MethodPost, "/", chunked{bytes.NewReader(bytes.Repeat([]byte(" "), 1<<20))})
+	r.ContentLength = -1
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	_, err := sanitize.DecodeJSON[signup](d, w, r)
+	if !errors.Is(err, sanitize.ErrTooLarge) || w.Code != 413 {
+		t.Errorf("err %v, status %d", err, w.Code)
+	}
+}
+
+type badTag struct {
+	Name string `json:"name" sanitize:"shout"`
+}
+
+type unknownPolicy struct {
+	Name string `json:"name" sanitize:"html=fancy"`
+}
+
+func TestBadSanitizeTagsAreProgrammingErrors(t *testing.T) {
+	t.Parallel()
+	for _, f := range []func(w http.ResponseWriter) error{
+		func(w http.ResponseWriter) error {
+			_, err := sanitize.DecodeJSON[badTag](nil, w, post(`{"name":"x"}`, "application/json"))
+			return err
+		},
+		func(w http.ResponseWriter) error {
+			_, err := sanitize.DecodeJSON[unknownPolicy](nil, w, post(`{"name":"x"}`, "application/json"))
+			return err
+		},
+	} {
+		w := httptest.NewRecorder()
+		if err := f(w); !errors.Is(err, sanitize.ErrTarget) || w.Code != 500 {
+			t.Errorf("err %v, status %d", err, w.Code)
+		}
+		if strings.Contains(w.Body.String(), "shout") || strings.Contains(w.Body.String(), "fancy") {
+			t.Errorf("500 reflects internals: %s", w.Body)
+		}
+	}
+}
+
+type node struct {
+	Name     string `json:"name" sanitize:"trim"`
+	Children []node `json:"children"`
+}
+
+func TestRecursiveTypes(t *testing.T) {
+	t.Parallel()
+	got, err := sanitize.DecodeJSON[node](nil, httptest.NewRecorder(),
+		post(`{"name":" a ","children":[{"name":" b ","children":[{"name":" c "}]}]}`, "application/json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "a" || got.Children[0].Name != "b" || got.Children[0].Children[0].Name != "c" {
+		t.Errorf("%+v", got)
+	}
+}
+
+func TestCustomPolicy(t *testing.T) {
+	t.Parallel()
+	type doc struct {
+		Body string `json:"body" sanitize:"html=links"`
+	}
+	d := sanitize.MustNew(sanitize.Options{Policies: map[string]*sanitize.Policy{"links": sanitize.UserContent()}})
+	got, err := sanitize.DecodeJSON[doc](d, httptest.NewRecorder(), post(`{"body":"<a href=\"javascript:x\">a</a><b>b</b>"}`, "application/json"))
+	if err != nil || got.Body != "a<b>b</b>" {
+		t.Errorf("%q %v", got.Body, err)
+	}
+}
+
+func TestConcurrentDecoding(t *testing.T) {
+	t.Parallel()
+	d := sanitize.MustNew(sanitize.Options{})
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 50; j++ {
+				got, err := sanitize.DecodeJSON[signup](d, httptest.NewRecorder(), post(valid, "application/json"))
+				if err != nil || got.Name != "Alice" {
+					t.Errorf("%v %+v", err, got)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,73 @@
+// Package sanitize handles untrusted input: it sanitizes HTML with
+// compiled bluemonday policies, decodes request bodies strictly and within
+// bounds, applies declarative field sanitizing, and validates the result
+// with go-playground/validator, answering 422 with one entry per failing
+// field.
+//
+// # HTML
+//
+// [Strict] removes all markup; [UserContent] keeps formatting and safe
+// links (rel="nofollow", and target="_blank" with rel="noopener" for links
+// to other sites). [Text] is Strict for plain strings. [NewPolicy] wraps a
+// custom bluemonday policy. Policies are compiled once and safe for
+// concurrent use.
+//
+// Sanitize HTML on the way in only when the field really is HTML. For
+// everything else, store the text as it is and let html/template escape it
+// on the way out: escaping at output is the defence against cross-site
+// scripting, sanitizing is for content that must stay HTML.
+//
+// # Decoding
+//
+// [DecodeJSON] decodes a JSON body into a typed value:
+//
+//	type Comment struct {
+//		Body string `json:"body" sanitize:"trim,nfc,html=ugc" validate:"required,max=2000"`
+//	}
+//	c, err := sanitize.DecodeJSON[Comment](dec, w, r)
+//	if err != nil {
+//		return // the 4xx response has been written
+//	}
+//
+// It checks, in order: the Content-Type (415), the body size through
+// [net/http.MaxBytesReader] (413, default 1 MiB), UTF-8, nesting depth,
+// repeated keys, unknown fields, types and number ranges, that exactly one
+// JSON value was sent (400), then applies the `sanitize` tags and validates
+// with the `validate` tags (422). [DecodeForm] and [DecodeQuery] do the
+// same for form bodies and query strings.
+//
+// A 422 response lists each field by its JSON name with the failed rule
+// and a message:
+//
+//	{"type":"about:blank","title":"Unprocessable Entity","status":422,
+//	 "detail":"The request has invalid fields.",
+//	 "errors":[{"field":"email","rule":"email","message":"must be an email address"}]}
+//
+// No response ever contains the submitted value, an unknown field's name or
+// a decoder's error text.
+//
+// # Whole routes
+//
+// [BodyLimit] refuses bodies that are too large or of the wrong type for
+// every handler behind it, before they run.
+//
+// # SQL injection
+//
+// Sanitizing is not the defence against SQL injection: parameterized
+// queries are. Pass user input as arguments, never in the query text:
+//
+//	row := db.QueryRowContext(ctx, "SELECT name FROM users WHERE id = $1", id)
+//
+// and never build SQL with fmt.Sprintf or string concatenation, however
+// the input was cleaned. Identifiers that cannot be parameters (a sort
+// column) must come from a fixed allowlist in code.
+//
+// # Security considerations
+//
+// The limits bound memory per request, not the number of requests: put a
+// rate limit in front. Duplicate keys are refused (including keys that
+// differ only in letter case, which encoding/json would match to the same
+// field) because parsers disagree on which value wins, a known way to
+// smuggle values past a validating proxy. Validation messages come from
+// the struct tags' parameters, never from the request.
+package sanitize

@@ -1,0 +1,61 @@
+package sanitize_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/httpguard/httpguard/sanitize"
+)
+
+func ExampleUserContent() {
+	fmt.Println(sanitize.UserContent().Sanitize(`<b>hi</b> <a href="https://example.com" onclick="steal()">x</a><script>alert(1)</script>`))
+	// Output: <b>hi</b> <a href="https://example.com" rel="nofollow noopener" target="_blank">x</a>
+}
+
+func ExampleText() {
+	fmt.Println(sanitize.Text(`<img src=x onerror=alert(1)>Bob & "Alice"`))
+	// Output: Bob &amp; &#34;Alice&#34;
+}
+
+// A handler decodes, sanitizes and validates a JSON body in one call; on
+// error the 4xx response is already written.
+func ExampleDecodeJSON() {
+	type Comment struct {
+		Body string `json:"body" sanitize:"trim,html=ugc" validate:"required,max=200"`
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := sanitize.DecodeJSON[Comment](nil, w, r)
+		if err != nil {
+			return
+		}
+		fmt.Fprint(w, c.Body)
+	})
+	for _, body := range []string{`{"body":" <i>nice</i><script>x</script> "}`, `{"body":""}`, `{"body":"x","admin":true}`} {
+		r := httptest.NewRequest(http.MethodPost, "/comment/", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Println(w.Code, w.Body.String())
+	}
+	// Output:
+	// 200 <i>nice</i>
+	// 422 {"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"The request has invalid fields.","errors":[{"field":"body","rule":"required","message":"is required"}]}
+	//
+	// 400 {"type":"about:blank","title":"Bad Request","status":400}
+}
+
+func ExampleNewBodyLimit() {
+	limit, err := sanitize.NewBodyLimit(sanitize.BodyOptions{MaxBytes: 1 << 10})
+	if err != nil {
+		panic(err)
+	}
+	h := limit.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("<xml/>"))
+	r.Header.Set("Content-Type", "application/xml")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	fmt.Println(w.Code)
+	// Output: 415
+}

@@ -1,0 +1,208 @@
+package sanitize
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// A `sanitize` struct tag lists operations applied to a string field (or
+// the strings in a slice, array, pointer or map value field) in order,
+// after decoding and before validation:
+//
+//	trim          remove leading and trailing Unicode white space
+//	nfc           normalise to Unicode NFC, so that visually equal
+//	              strings compare equal
+//	lower, upper  change case
+//	html=NAME     sanitize HTML with the named policy: "strict" (text
+//	              only), "ugc" (user content), or a name in Options.Policies
+//	text          the same as html=strict
+//
+// Nested structs are walked whether or not they are tagged. An unknown
+// operation or policy is a programming error, reported as ErrTarget (500)
+// the first time the type is decoded.
+type stringOp func(string) string
+
+type fieldPlan struct {
+	index int
+	ops   []stringOp
+	walk  bool // the field's type contains structs to walk
+}
+
+type typePlan struct {
+	fields []fieldPlan
+	err    error
+}
+
+// planCache holds one plan per struct type, per Decoder (policy names are
+// the Decoder's).
+type planCache struct {
+	mu    sync.Mutex
+	plans map[reflect.Type]*typePlan
+}
+
+func (d *Decoder) plan(t reflect.Type) *typePlan {
+	pc := &d.plans
+	pc.mu.Lock()
+	if pc.plans == nil {
+		pc.plans = map[reflect.Type]*typePlan{}
+	}
+	defer pc.mu.Unlock()
+	return d.buildPlan(pc, t)
+}
+
+// buildPlan is called with pc.mu held. Recursive types terminate because a
+// plan is registered before its fields are planned.
+func (d *Decoder) buildPlan(pc *planCache, t reflect.Type) *typePlan {
+	if p, ok := pc.plans[t]; ok {
+		return p
+	}
+	p := &typePlan{}
+	pc.plans[t] = p
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		if !sf.IsExported() {
+			continue
+		}
+		fp := fieldPlan{index: i}
+		if tag, ok := sf.Tag.Lookup("sanitize"); ok && tag != "" && tag != "-" {
+			ops, err := d.parseOps(tag)
+			if err != nil {
+				p.err = fmt.Errorf("%w: %s.%s: %v", ErrTarget, t.Name(), sf.Name, err)
+				return p
+			}
+			if !holdsStrings(sf.Type) {
+				p.err = fmt.Errorf("%w: %s.%s: sanitize tag on a field without strings", ErrTarget, t.Name(), sf.Name)
+				return p
+			}
+			fp.ops = ops
+		}
+		if st := structIn(sf.Type); st != nil {
+			fp.walk = true
+			if sub := d.buildPlan(pc, st); sub.err != nil {
+				p.err = sub.err
+				return p
+			}
+		}
+		if fp.ops != nil || fp.walk {
+			p.fields = append(p.fields, fp)
+		}
+	}
+	return p
+}
+
+func (d *Decoder) parseOps(tag string) ([]stringOp, error) {
+	var ops []stringOp
+	for item := range strings.SplitSeq(tag, ",") {
+		name, arg, hasArg := strings.Cut(strings.TrimSpace(item), "=")
+		switch {
+		case name == "trim" && !hasArg:
+			ops = append(ops, strings.TrimSpace)
+		case name == "nfc" && !hasArg:
+			ops = append(ops, norm.NFC.String)
+		case name == "lower" && !hasArg:
+			ops = append(ops, strings.ToLower)
+		case name == "upper" && !hasArg:
+			ops = append(ops, strings.ToUpper)
+		case name == "text" && !hasArg:
+			ops = append(ops, Strict().Sanitize)
+		case name == "html" && hasArg:
+			p, ok := d.policies[arg]
+			if !ok {
+				return nil, fmt.Errorf("unknown HTML policy %q", arg)
+			}
+			ops = append(ops, p.Sanitize)
+		default:
+			return nil, fmt.Errorf("unknown operation %q", item)
+		}
+	}
+	return ops, nil
+}
+
+// holdsStrings reports whether t is a string or contains strings directly
+// (through pointers, slices, arrays or map values).
+func holdsStrings(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.String:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		return holdsStrings(t.Elem())
+	}
+	return false
+}
+
+// structIn returns the struct type t holds directly or through pointers,
+// slices, arrays or map values, or nil.
+func structIn(t reflect.Type) reflect.Type {
+	switch t.Kind() {
+	case reflect.Struct:
+		return t
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		return structIn(t.Elem())
+	}
+	return nil
+}
+
+// sanitizeValue applies the sanitize tags to the struct v points to.
+func (d *Decoder) sanitizeValue(v reflect.Value) error {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	p := d.plan(v.Type())
+	if p.err != nil {
+		return p.err
+	}
+	for _, fp := range p.fields {
+		if err := d.apply(v.Field(fp.index), fp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *Decoder) apply(v reflect.Value, fp fieldPlan) error {
+	switch v.Kind() {
+	case reflect.String:
+		if fp.ops != nil {
+			s := v.String()
+			for _, op := range fp.ops {
+				s = op(s)
+			}
+			v.SetString(s)
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return d.apply(v.Elem(), fp)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if err := d.apply(v.Index(i), fp); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(iter.Value())
+			if err := d.apply(e, fp); err != nil {
+				return err
+			}
+			v.SetMapIndex(iter.Key(), e)
+		}
+	case reflect.Struct:
+		if fp.walk {
+			return d.sanitizeValue(v.Addr())
+		}
+	}
+	return nil
+}

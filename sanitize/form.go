@@ -1,0 +1,214 @@
+package sanitize
+
+import (
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// DecodeForm decodes an application/x-www-form-urlencoded request body
+// into a value of type T, with the same limits, sanitizing and validation
+// as [DecodeJSON]. Fields are matched by their `form` tag, else their
+// `json` tag, else their name, exactly. Supported field types are strings,
+// booleans, integers, floats, pointers to them and slices of them; nested
+// structs are not. A field given twice where one value is expected, an
+// unknown field or an unparseable value is refused with 400 (unknown) or
+// 422 (type); multipart bodies are refused with 415.
+//
+// A nil d uses the default Decoder.
+func DecodeForm[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, error) {
+	var v T
+	if d == nil {
+		d = defaultDecoder
+	}
+	err := d.decodeForm(w, r, &v)
+	if err != nil {
+		d.reject(w, r, err)
+	}
+	return v, err
+}
+
+// DecodeQuery decodes the URL query of r into a value of type T, like
+// [DecodeForm] does a form body. The query is bounded by the server's
+// header limits, so no body limit applies.
+//
+// A nil d uses the default Decoder.
+func DecodeQuery[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, error) {
+	var v T
+	if d == nil {
+		d = defaultDecoder
+	}
+	err := d.decodeValues(r.URL.RawQuery, &v)
+	if err != nil {
+		d.reject(w, r, err)
+	}
+	return v, err
+}
+
+func (d *Decoder) decodeForm(w http.ResponseWriter, r *http.Request, dst any) error {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return ErrContentType
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return ErrContentType
+	}
+	body, err := d.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	return d.decodeValues(string(body), dst)
+}
+
+func (d *Decoder) decodeValues(raw string, dst any) error {
+	vals, err := url.ParseQuery(raw)
+	if err != nil {
+		return ErrMalformed
+	}
+	for k, vs := range vals {
+		for _, v := range append(vs, k) {
+			if !validText(v) {
+				return ErrInvalidUTF8
+			}
+		}
+	}
+	rv := reflect.ValueOf(dst).Elem()
+	if rv.Kind() != reflect.Struct {
+		return fmt.Errorf("%w: form target must be a struct", ErrTarget)
+	}
+	t := rv.Type()
+	seen := 0
+	var fieldErrs []FieldError
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		if !sf.IsExported() {
+			continue
+		}
+		name := formName(sf)
+		if name == "" {
+			continue
+		}
+		vs, ok := vals[name]
+		if !ok {
+			continue
+		}
+		seen++
+		if err := setField(rv.Field(i), vs); err != nil {
+			if err == errTwice {
+				return ErrDuplicateKey
+			}
+			fieldErrs = append(fieldErrs, FieldError{Field: name, Rule: "type", Message: "must be a " + formKind(sf.Type)})
+		}
+	}
+	if seen < len(vals) && !d.allowUnknown {
+		return ErrUnknownField
+	}
+	if fieldErrs != nil {
+		return &FieldErrors{Fields: fieldErrs}
+	}
+	return d.finish(dst)
+}
+
+func validText(s string) bool {
+	return strings.ToValidUTF8(s, "\uFFFD") == s && !strings.ContainsRune(s, 0)
+}
+
+func formName(sf reflect.StructField) string {
+	for _, key := range []string{"form", "json"} {
+		if tag, ok := sf.Tag.Lookup(key); ok {
+			name, _, _ := strings.Cut(tag, ",")
+			if name == "-" {
+				return ""
+			}
+			if name != "" {
+				return name
+			}
+		}
+	}
+	return sf.Name
+}
+
+type formError string
+
+func (e formError) Error() string { return string(e) }
+
+const (
+	errTwice       = formError("given more than once")
+	errUnsupported = formError("unsupported field type")
+)
+
+func setField(f reflect.Value, vs []string) error {
+	switch f.Kind() {
+	case reflect.Slice:
+		s := reflect.MakeSlice(f.Type(), len(vs), len(vs))
+		for i, v := range vs {
+			if err := setScalar(s.Index(i), v); err != nil {
+				return err
+			}
+		}
+		f.Set(s)
+		return nil
+	case reflect.Pointer:
+		if len(vs) != 1 {
+			return errTwice
+		}
+		p := reflect.New(f.Type().Elem())
+		if err := setScalar(p.Elem(), vs[0]); err != nil {
+			return err
+		}
+		f.Set(p)
+		return nil
+	}
+	if len(vs) != 1 {
+		return errTwice
+	}
+	return setScalar(f, vs[0])
+}
+
+func setScalar(f reflect.Value, v string) error {
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(v)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return err
+		}
+		f.SetBool(b)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, err := strconv.ParseInt(v, 10, f.Type().Bits())
+		if err != nil {
+			return err
+		}
+		f.SetInt(n)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, err := strconv.ParseUint(v, 10, f.Type().Bits())
+		if err != nil {
+			return err
+		}
+		f.SetUint(n)
+	case reflect.Float32, reflect.Float64:
+		n, err := strconv.ParseFloat(v, f.Type().Bits())
+		if err != nil {
+			return err
+		}
+		f.SetFloat(n)
+	default:
+		return errUnsupported
+	}
+	return nil
+}
+
+func formKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if t.Kind() == reflect.String {
+		return "string"
+	}
+	return jsonKind(t)
+}

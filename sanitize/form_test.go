@@ -1,0 +1,127 @@
+package sanitize_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/httpguard/httpguard/sanitize"
+)
+
+type search struct {
+	Query string   `form:"q" sanitize:"trim" validate:"required,max=50"`
+	Page  int      `form:"page" validate:"gte=0,lte=1000"`
+	Tags  []string `form:"tag" sanitize:"trim,lower"`
+	Exact *bool    `form:"exact"`
+}
+
+func TestDecodeFormAndQuery(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		form    string // "" means query
+		query   string
+		ct      string
+		status  int
+		wantErr error
+	}{
+		{"a valid form", "q=+go+&page=2&tag=A&tag=+b&exact=true", "", "application/x-www-form-urlencoded", 200, nil},
+		{"a valid query", "", "q=go&page=2&tag=A", "", 200, nil},
+		{"an unknown field", "q=go&admin=1", "", "application/x-www-form-urlencoded", 400, sanitize.ErrUnknownField},
+		{"a scalar given twice", "q=go&q=evil", "", "application/x-www-form-urlencoded", 400, sanitize.ErrDuplicateKey},
+		{"a number out of range for int", "q=go&page=99999999999999999999", "", "application/x-www-form-urlencoded", 422, sanitize.ErrInvalidFields},
+		{"a validation failure", "q=go&page=5000", "", "application/x-www-form-urlencoded", 422, sanitize.ErrInvalidFields},
+		{"a bad escape", "q=%zz", "", "application/x-www-form-urlencoded", 400, sanitize.ErrMalformed},
+		{"invalid UTF-8", "q=%ff%fe", "", "application/x-www-form-urlencoded", 400, sanitize.ErrInvalidUTF8},
+		{"multipart is refused", "q=go", "", "multipart/form-data; boundary=x", 415, sanitize.ErrContentType},
+		{"JSON is refused by the form decoder", `{"q":"go"}`, "", "application/json", 415, sanitize.ErrContentType},
+		{"a query with an unknown field", "", "q=go&debug=1", "", 400, sanitize.ErrUnknownField},
+		{"a query failing validation", "", "page=1", "", 422, sanitize.ErrInvalidFields},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			var got search
+			var err error
+			if tt.form != "" {
+				r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.form))
+				r.Header.Set("Content-Type", tt.ct)
+				got, err = sanitize.DecodeForm[search](nil, w, r)
+			} else {
+				got, err = sanitize.DecodeQuery[search](nil, w, httptest.NewRequest(http.MethodGet, "/?"+tt.query, nil))
+			}
+			if tt.status == 200 {
+				if err != nil {
+					t.Fatalf("err = %v (%s)", err, w.Body)
+				}
+				if got.Query != "go" || got.Page != 2 || got.Tags[0] != "a" {
+					t.Errorf("decoded %+v", got)
+				}
+				return
+			}
+			if !errors.Is(err, tt.wantErr) || w.Code != tt.status {
+				t.Errorf("err %v status %d, want %v %d", err, w.Code, tt.wantErr, tt.status)
+			}
+			for _, leak := range []string{"evil", "admin", "debug", "99999", "5000"} {
+				if strings.Contains(w.Body.String(), leak) {
+					t.Errorf("response reflects %q: %s", leak, w.Body)
+				}
+			}
+		})
+	}
+}
+
+func TestBodyLimit(t *testing.T) {
+	t.Parallel()
+	m, err := sanitize.NewBodyLimit(sanitize.BodyOptions{MaxBytes: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var readErr error
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 64)
+		for readErr == nil {
+			_, readErr = r.Body.Read(buf)
+		}
+	}))
+	tests := []struct {
+		name   string
+		body   string
+		ct     string
+		length int64 // -1: unknown
+		status int
+	}{
+		{"a small JSON body passes", `{"a":1}`, "application/json", 7, 200},
+		{"a large declared body is refused before the handler", strings.Repeat("x", 17), "application/json", 17, 413},
+		{"a body growing past the limit fails the read", strings.Repeat("x", 100), "application/json", -1, 200},
+		{"a wrong content type", `a=1`, "application/x-www-form-urlencoded", 3, 415},
+		{"no content type", `{}`, "", 2, 415},
+		{"no body passes whatever the type", ``, "", 0, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			readErr = nil
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.body))
+			r.ContentLength = tt.length
+			if tt.ct != "" {
+				r.Header.Set("Content-Type", tt.ct)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tt.status {
+				t.Errorf("status %d, want %d", w.Code, tt.status)
+			}
+			if tt.length == -1 {
+				var mbe *http.MaxBytesError
+				if !errors.As(readErr, &mbe) {
+					t.Errorf("read error %v, want MaxBytesError", readErr)
+				}
+			}
+		})
+	}
+	if _, err := sanitize.NewBodyLimit(sanitize.BodyOptions{MaxBytes: -1, ContentTypes: []string{"text/html; charset=utf-8"}}); !errors.Is(err, sanitize.ErrOption) {
+		t.Errorf("bad options: %v", err)
+	}
+}

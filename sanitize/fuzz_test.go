@@ -1,0 +1,69 @@
+package sanitize_test
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"net/http/httptest"
+
+	"github.com/httpguard/httpguard/sanitize"
+)
+
+func FuzzDecodeJSON(f *testing.F) {
+	for _, s := range []string{
+		valid, `{"name":"Al","email":"a@example.com","email":"b"}`, `{"a":` + strings.Repeat("[", 40),
+		`{"name":"Al"} x`, "{\"name\":\"\xff\"}", `{"age":300}`, `null`, `[]`, `"\u0000"`, `{"\u0065mail":1,"email":2}`,
+	} {
+		f.Add(s)
+	}
+	d := sanitize.MustNew(sanitize.Options{MaxBytes: 4096})
+	f.Fuzz(func(t *testing.T, body string) {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		got, err := sanitize.DecodeJSON[signup](d, w, r)
+		if err == nil {
+			if w.Body.Len() != 0 {
+				t.Fatal("success wrote a body")
+			}
+			// Accepted values are sanitized: no markup in text-only tags.
+			for _, tag := range got.Tags {
+				if strings.ContainsAny(tag, "<>") {
+					t.Fatalf("tag %q not sanitized", tag)
+				}
+			}
+			if got.Name != strings.TrimSpace(got.Name) {
+				t.Fatalf("name %q not trimmed", got.Name)
+			}
+			return
+		}
+		switch w.Code {
+		case 400, 413, 422:
+		default:
+			t.Fatalf("status %d for %v", w.Code, err)
+		}
+		if errors.Is(err, sanitize.ErrTarget) {
+			t.Fatalf("programming error on input: %v", err)
+		}
+		if len(body) >= 8 && strings.Contains(w.Body.String(), body) {
+			t.Fatalf("response reflects the body")
+		}
+	})
+}
+
+func FuzzDecodeForm(f *testing.F) {
+	for _, s := range []string{"q=go&page=2&tag=a", "q=%zz", "q=a&q=b", "page=1e5", "exact=maybe", ";", "&&&"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		_, err := sanitize.DecodeForm[search](nil, w, r)
+		if err != nil && w.Code != 400 && w.Code != 413 && w.Code != 422 {
+			t.Fatalf("status %d for %v", w.Code, err)
+		}
+	})
+}

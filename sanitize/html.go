@@ -1,0 +1,57 @@
+package sanitize
+
+import (
+	"github.com/microcosm-cc/bluemonday"
+)
+
+// Policy is a compiled HTML sanitizing policy. It is safe for concurrent
+// use; build policies once, at start, and share them.
+type Policy struct {
+	p *bluemonday.Policy
+}
+
+var (
+	strictPolicy      = &Policy{p: bluemonday.StrictPolicy()}
+	userContentPolicy = &Policy{p: newUserContent()}
+)
+
+// Strict returns the text-only policy: every element is removed, its text
+// kept and HTML-escaped, so the result is safe anywhere in an HTML body or
+// a quoted attribute.
+func Strict() *Policy { return strictPolicy }
+
+// UserContent returns the policy for formatted user content such as
+// comments: paragraphs, line breaks, emphasis, lists, quotes, code, and
+// links to http, https and mailto URLs. Links get rel="nofollow" and, when
+// they point to another site, target="_blank" with rel="noopener". No
+// attribute other than href survives, so no event handler or style can.
+func UserContent() *Policy { return userContentPolicy }
+
+func newUserContent() *bluemonday.Policy {
+	p := bluemonday.NewPolicy()
+	p.AllowElements("p", "br", "b", "strong", "i", "em", "u", "s", "del", "ins", "sub", "sup",
+		"ul", "ol", "li", "blockquote", "code", "pre", "hr", "h3", "h4", "h5", "h6")
+	p.AllowAttrs("href").OnElements("a")
+	p.AllowURLSchemes("http", "https", "mailto")
+	p.RequireParseableURLs(true)
+	p.AllowRelativeURLs(true)
+	p.RequireNoFollowOnLinks(true)
+	p.AddTargetBlankToFullyQualifiedLinks(true)
+	return p
+}
+
+// NewPolicy wraps a bluemonday policy the caller built. The caller must not
+// change p afterwards: bluemonday policies are safe for concurrent use only
+// once they are no longer modified.
+func NewPolicy(p *bluemonday.Policy) *Policy { return &Policy{p: p} }
+
+// Sanitize returns s with everything the policy does not allow removed.
+func (p *Policy) Sanitize(s string) string { return p.p.Sanitize(s) }
+
+// SanitizeBytes is Sanitize for a byte slice.
+func (p *Policy) SanitizeBytes(b []byte) []byte { return p.p.SanitizeBytes(b) }
+
+// Text returns s with all markup removed and the remaining text
+// HTML-escaped: the strict policy, for plain strings such as names and
+// titles that will be shown in HTML.
+func Text(s string) string { return strictPolicy.Sanitize(s) }

@@ -1,0 +1,195 @@
+package sanitize_test
+
+import (
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+
+	"github.com/httpguard/httpguard/sanitize"
+)
+
+// xssVectors are filter-evasion cases in the spirit of the OWASP XSS Filter
+// Evasion Cheat Sheet: script tags in every casing and encoding, event
+// handlers, javascript: and data: URLs, SVG and MathML tricks, broken and
+// nested tags.
+var xssVectors = []string{
+	`<script>alert(1)</script>`,
+	`<SCRIPT>alert(1)</SCRIPT>`,
+	`<ScRiPt>alert(1)</sCrIpT>`,
+	`<script src=https://evil.example/x.js></script>`,
+	`<<SCRIPT>alert("XSS");//<</SCRIPT>`,
+	`<SCRIPT/XSS SRC="http://evil.example/xss.js"></SCRIPT>`,
+	`<script/src=data:,alert(1)>`,
+	`<scr<script>ipt>alert(1)</scr</script>ipt>`,
+	`<IMG SRC="javascript:alert('XSS');">`,
+	`<IMG SRC=JaVaScRiPt:alert('XSS')>`,
+	`<IMG SRC=&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;&#97;&#108;&#101;&#114;&#116;&#40;&#39;&#88;&#83;&#83;&#39;&#41;>`,
+	`<IMG SRC=&#x6A&#x61&#x76&#x61&#x73&#x63&#x72&#x69&#x70&#x74&#x3A&#x61&#x6C&#x65&#x72&#x74&#x28&#x27&#x58&#x53&#x53&#x27&#x29>`,
+	`<img src=x onerror=alert(1)>`,
+	`<img src=x OnErRoR=alert(1)>`,
+	`<img src="x" onerror="&#97;lert(1)">`,
+	`<body onload=alert(1)>`,
+	`<div onmouseover="alert(1)">hover</div>`,
+	`<p onclick=alert(1)>click</p>`,
+	`<a href="javascript:alert(1)">x</a>`,
+	`<a href="JAVASCRIPT:alert(1)">x</a>`,
+	`<a href=" javascript:alert(1)">x</a>`,
+	`<a href="jav&#x09;ascript:alert(1)">x</a>`,
+	`<a href="jav	ascript:alert(1)">x</a>`,
+	`<a href="&#106;avascript:alert(1)">x</a>`,
+	`<a href="vbscript:msgbox(1)">x</a>`,
+	`<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>`,
+	`<a href="https://ok.example" onclick="alert(1)">x</a>`,
+	`<a href="https://ok.example" style="background:url(javascript:alert(1))">x</a>`,
+	`<svg onload=alert(1)>`,
+	`<svg><script>alert(1)</script></svg>`,
+	`<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>`,
+	`<svg><animate onbegin=alert(1) attributeName=x dur=1s>`,
+	`<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext></math>`,
+	`<math href="javascript:alert(1)">CLICK</math>`,
+	`<iframe src="javascript:alert(1)"></iframe>`,
+	`<iframe srcdoc="<script>alert(1)</script>"></iframe>`,
+	`<object data="javascript:alert(1)"></object>`,
+	`<embed src="data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+">`,
+	`<style>@import 'https://evil.example/x.css';</style>`,
+	`<div style="width: expression(alert(1));">x</div>`,
+	`<link rel=stylesheet href="https://evil.example/x.css">`,
+	`<meta http-equiv="refresh" content="0;url=javascript:alert(1)">`,
+	`<base href="https://evil.example/">`,
+	`<form action="javascript:alert(1)"><input type=submit></form>`,
+	`<button formaction="javascript:alert(1)">x</button>`,
+	`<details open ontoggle=alert(1)>`,
+	`<video><source onerror="alert(1)"></video>`,
+	`<input autofocus onfocus=alert(1)>`,
+	`<marquee onstart=alert(1)>`,
+	`<noscript><p title="</noscript><img src=x onerror=alert(1)>">`,
+	`<textarea></textarea><script>alert(1)</script>`,
+	`<title><img src=x onerror=alert(1)></title>`,
+	`<!--<img src="--><img src=x onerror=alert(1)//">`,
+	`<![CDATA[<script>alert(1)</script>]]>`,
+	`<img """><script>alert("XSS")</script>">`,
+	`<IMG SRC="jav&#x0A;ascript:alert('XSS');">`,
+	`\u003cscript\u003ealert(1)\u003c/script\u003e`,
+	`%3Cscript%3Ealert(1)%3C/script%3E`,
+	`<a href="//evil.example">protocol-relative</a>`,
+	`<a href="mailto:x@example.com" onmouseover=alert(1)>mail</a>`,
+}
+
+var allowedUGC = map[string]bool{
+	"p": true, "br": true, "b": true, "strong": true, "i": true, "em": true, "u": true, "s": true,
+	"del": true, "ins": true, "sub": true, "sup": true, "ul": true, "ol": true, "li": true,
+	"blockquote": true, "code": true, "pre": true, "hr": true, "h3": true, "h4": true, "h5": true, "h6": true, "a": true,
+}
+
+// assertInert parses out as a browser would and fails if anything in it
+// could execute: an element outside the allowlist, any attribute other
+// than the link attributes, or a link to a scheme other than http, https
+// or mailto.
+func assertInert(t *testing.T, in, out string, strict bool) {
+	t.Helper()
+	z := html.NewTokenizer(strings.NewReader(out))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken && tt != html.EndTagToken {
+			if tt == html.CommentToken || tt == html.DoctypeToken {
+				t.Errorf("%q: comment or doctype survived: %q", in, out)
+			}
+			continue
+		}
+		tok := z.Token()
+		if strict {
+			t.Errorf("%q: strict output has a tag: %q", in, out)
+			return
+		}
+		if !allowedUGC[tok.Data] {
+			t.Errorf("%q: element <%s> survived: %q", in, tok.Data, out)
+		}
+		for _, a := range tok.Attr {
+			switch a.Key {
+			case "href":
+				v := strings.ToLower(strings.TrimSpace(a.Val))
+				if i := strings.IndexByte(v, ':'); i >= 0 && !strings.ContainsAny(v[:i], "/?#") {
+					if s := v[:i]; s != "http" && s != "https" && s != "mailto" {
+						t.Errorf("%q: href scheme %q survived: %q", in, s, out)
+					}
+				}
+			case "rel", "target":
+			default:
+				t.Errorf("%q: attribute %s survived: %q", in, a.Key, out)
+			}
+		}
+	}
+}
+
+func TestXSSVectorsAreNeutralised(t *testing.T) {
+	t.Parallel()
+	for _, in := range xssVectors {
+		strict := sanitize.Strict().Sanitize(in)
+		assertInert(t, in, strict, true)
+		if strings.ContainsRune(strict, '<') {
+			t.Errorf("%q: strict output contains '<': %q", in, strict)
+		}
+		if sanitize.Text(in) != strict {
+			t.Errorf("%q: Text differs from Strict", in)
+		}
+		ugc := sanitize.UserContent().Sanitize(in)
+		assertInert(t, in, ugc, false)
+		if strings.Contains(strings.ToLower(ugc), "<script") {
+			t.Errorf("%q: user-content output contains a script tag: %q", in, ugc)
+		}
+	}
+}
+
+func TestBenignFormattingSurvives(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, want string
+	}{
+		{"emphasis", `<b>bold</b> and <em>em</em>`, `<b>bold</b> and <em>em</em>`},
+		{"lists", `<ul><li>one</li><li>two</li></ul>`, `<ul><li>one</li><li>two</li></ul>`},
+		{"an external link gets nofollow, noopener and a new tab",
+			`<a href="https://example.com/x">x</a>`,
+			`<a href="https://example.com/x" rel="nofollow noopener" target="_blank">x</a>`},
+		{"a relative link gets nofollow", `<a href="/docs">docs</a>`, `<a href="/docs" rel="nofollow">docs</a>`},
+		{"a mailto link", `<a href="mailto:a@example.com">mail</a>`, `<a href="mailto:a@example.com" rel="nofollow">mail</a>`},
+		{"code blocks", `<pre><code>x &lt; y</code></pre>`, `<pre><code>x &lt; y</code></pre>`},
+		{"text is escaped, not dropped", `1 < 2 & 3 > 2`, `1 &lt; 2 &amp; 3 &gt; 2`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sanitize.UserContent().Sanitize(tt.in); got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+	if got := sanitize.Text(`<b>Alice</b> & "Bob"`); got != `Alice &amp; &#34;Bob&#34;` {
+		t.Errorf("Text = %q", got)
+	}
+}
+
+func FuzzPolicies(f *testing.F) {
+	for _, v := range xssVectors {
+		f.Add(v)
+	}
+	f.Add(`<b>bold</b> <a href="https://example.com">x</a>`)
+	f.Fuzz(func(t *testing.T, in string) {
+		for _, p := range []*sanitize.Policy{sanitize.Strict(), sanitize.UserContent()} {
+			once := p.Sanitize(in)
+			if twice := p.Sanitize(once); twice != once {
+				t.Fatalf("not idempotent:\nin    %q\nonce  %q\ntwice %q", in, once, twice)
+			}
+			if strings.Contains(strings.ToLower(once), "<script") {
+				t.Fatalf("<script in output %q", once)
+			}
+		}
+		strict := sanitize.Strict().Sanitize(in)
+		if strings.ContainsAny(strict, "<>") {
+			t.Fatalf("markup in strict output %q", strict)
+		}
+		assertInert(t, in, sanitize.UserContent().Sanitize(in), false)
+	})
+}

@@ -1,0 +1,106 @@
+package sanitize
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// BodyOptions configures a [BodyLimit]. The zero BodyOptions limits bodies
+// to [DefaultMaxBytes] and accepts JSON only.
+type BodyOptions struct {
+	// MaxBytes bounds request bodies. A request whose Content-Length is
+	// larger is refused with 413 before the handler runs; a body that
+	// grows past the limit while the handler reads it fails the read, as
+	// [net/http.MaxBytesReader] does. Default: [DefaultMaxBytes].
+	MaxBytes int64
+	// ContentTypes are the media types a request with a body may declare;
+	// others are refused with 415. Default: application/json and
+	// application/*+json. List "application/x-www-form-urlencoded" or
+	// "multipart/form-data" explicitly to accept forms.
+	ContentTypes []string
+	// OnReject writes the response for a refused request. Default: a
+	// generic problem response (413 or 415).
+	OnReject func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// BodyLimit is a middleware that bounds request bodies and restricts their
+// content types for whole routes. It is immutable and safe for concurrent
+// use.
+type BodyLimit struct {
+	maxBytes     int64
+	contentTypes map[string]bool
+	onReject     func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// NewBodyLimit validates o and returns a BodyLimit.
+func NewBodyLimit(o BodyOptions) (*BodyLimit, error) {
+	var errs []error
+	m := &BodyLimit{maxBytes: o.MaxBytes, onReject: o.OnReject}
+	if m.maxBytes == 0 {
+		m.maxBytes = DefaultMaxBytes
+	}
+	if m.maxBytes < 0 {
+		errs = append(errs, fmt.Errorf("%w: MaxBytes %d is negative", ErrOption, o.MaxBytes))
+	}
+	if len(o.ContentTypes) > 0 {
+		m.contentTypes = make(map[string]bool, len(o.ContentTypes))
+		for _, ct := range o.ContentTypes {
+			mt, params, err := mime.ParseMediaType(ct)
+			if err != nil || len(params) > 0 || !strings.Contains(mt, "/") {
+				errs = append(errs, fmt.Errorf("%w: content type %q is not a bare media type", ErrOption, ct))
+				continue
+			}
+			m.contentTypes[mt] = true
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return m, nil
+}
+
+// Check reports whether r's declared body is acceptable: ErrTooLarge or
+// ErrContentType, or nil. A request without a body always passes.
+func (m *BodyLimit) Check(r *http.Request) error {
+	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	if r.ContentLength > m.maxBytes {
+		return ErrTooLarge
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return ErrContentType
+	}
+	if m.contentTypes != nil {
+		if !m.contentTypes[mt] {
+			return ErrContentType
+		}
+	} else if mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+		return ErrContentType
+	}
+	return nil
+}
+
+// Handler returns the middleware.
+func (m *BodyLimit) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := m.Check(r); err != nil {
+			if m.onReject != nil {
+				m.onReject(w, r, err)
+				return
+			}
+			problem.Reject(w, r, statusOf(err), err)
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, m.maxBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}

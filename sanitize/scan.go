@@ -1,0 +1,96 @@
+package sanitize
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// checkStructure walks a JSON text once, before it is decoded, and reports
+// nesting deeper than maxDepth and objects that repeat a key. It does not
+// validate the syntax: the decoder does that afterwards. It never panics on
+// malformed input.
+func checkStructure(b []byte, maxDepth int) error {
+	const smallObject = 16
+	type frame struct {
+		object    bool
+		expectKey bool
+		keys      int                 // index into keys where this object's keys start
+		set       map[string]struct{} // lower-cased keys, once the object is large
+	}
+	var stackBuf [16]frame
+	stack := stackBuf[:0]
+	var keysBuf [32]string
+	keys := keysBuf[:0]
+
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '{', '[':
+			if len(stack) >= maxDepth {
+				return errTooDeep
+			}
+			stack = append(stack, frame{object: c == '{', expectKey: c == '{', keys: len(keys)})
+		case '}', ']':
+			if len(stack) == 0 {
+				return nil // malformed; the decoder reports it
+			}
+			keys = keys[:stack[len(stack)-1].keys]
+			stack = stack[:len(stack)-1]
+		case ',':
+			if n := len(stack); n > 0 && stack[n-1].object {
+				stack[n-1].expectKey = true
+			}
+		case '"':
+			start := i
+			escaped := false
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					escaped = true
+					i++
+				}
+			}
+			if i >= len(b) {
+				return nil // unterminated string; the decoder reports it
+			}
+			n := len(stack)
+			if n == 0 || !stack[n-1].object || !stack[n-1].expectKey {
+				continue
+			}
+			stack[n-1].expectKey = false
+			key := string(b[start+1 : i])
+			if escaped {
+				var k string
+				if json.Unmarshal(b[start:i+1], &k) != nil {
+					return nil // malformed escape; the decoder reports it
+				}
+				key = k
+			}
+			// encoding/json matches field names case-insensitively, so keys
+			// differing only in case would also collide. Small objects are
+			// checked by a linear scan; from smallObject keys on, a set
+			// keeps a 100 000-key object linear.
+			f := &stack[n-1]
+			if f.set != nil {
+				lk := strings.ToLower(key)
+				if _, dup := f.set[lk]; dup {
+					return errDuplicateKey
+				}
+				f.set[lk] = struct{}{}
+				continue
+			}
+			for _, k := range keys[f.keys:] {
+				if strings.EqualFold(k, key) {
+					return errDuplicateKey
+				}
+			}
+			keys = append(keys, key)
+			if len(keys)-f.keys >= smallObject {
+				f.set = make(map[string]struct{}, 2*smallObject)
+				for _, k := range keys[f.keys:] {
+					f.set[strings.ToLower(k)] = struct{}{}
+				}
+				keys = keys[:f.keys]
+			}
+		}
+	}
+	return nil
+}
