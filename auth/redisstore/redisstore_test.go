@@ -1,0 +1,178 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/auth/redisstore"
+	"github.com/httpguard/httpguard/internal/testenv"
+	"github.com/redis/go-redis/v9"
+)
+
+func newClient(t *testing.T) *redis.Client {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: testenv.Redis(t)})
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+// refreshStores returns every implementation, so that one contract test
+// covers the in-memory store and the Redis one alike.
+func refreshStores(t *testing.T) map[string]auth.RefreshStore {
+	rdb := newClient(t)
+	rs, err := redisstore.NewRefreshStore(redisstore.Options{Client: rdb, Prefix: "test:" + t.Name() + ":"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]auth.RefreshStore{"memory": auth.NewMemoryRefreshStore(), "redis": rs}
+}
+
+func rec(family string) auth.RefreshToken {
+	now := time.Now()
+	return auth.RefreshToken{
+		Family: family, ClientID: "web", Subject: "alice", Scopes: []string{"a", "b"},
+		AuthTime: now, ExpiresAt: now.Add(time.Hour), FamilyExpiresAt: now.Add(24 * time.Hour),
+	}
+}
+
+func TestRefreshStoreContract(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range refreshStores(t) {
+		t.Run(name, func(t *testing.T) {
+			if _, found, err := s.Lookup(ctx, "missing"); found || err != nil {
+				t.Fatalf("missing token: %v %v", found, err)
+			}
+			if err := s.Create(ctx, "h1", rec("fam1")); err != nil {
+				t.Fatal(err)
+			}
+			got, found, err := s.Lookup(ctx, "h1")
+			if err != nil || !found || got.Family != "fam1" || got.ClientID != "web" || got.Subject != "alice" ||
+				len(got.Scopes) != 2 || got.Used || got.Revoked || got.ExpiresAt.Sub(rec("").ExpiresAt).Abs() > time.Second {
+				t.Fatalf("lookup: %+v %v %v", got, found, err)
+			}
+			next := rec("ignored: the family comes from the old token")
+			next.Scopes = []string{"a"}
+			if err := s.Rotate(ctx, "h1", "h2", next); err != nil {
+				t.Fatalf("rotate: %v", err)
+			}
+			if got, _, _ := s.Lookup(ctx, "h1"); !got.Used {
+				t.Errorf("old token not marked used")
+			}
+			if got, found, _ := s.Lookup(ctx, "h2"); !found || got.Family != "fam1" || len(got.Scopes) != 1 {
+				t.Errorf("new token: %+v", got)
+			}
+			if err := s.Rotate(ctx, "h1", "h3", next); !errors.Is(err, auth.ErrRefreshTokenReused) {
+				t.Errorf("second rotation of h1: %v", err)
+			}
+			if err := s.Rotate(ctx, "nope", "h4", next); !errors.Is(err, auth.ErrRefreshTokenNotFound) {
+				t.Errorf("rotation of a missing token: %v", err)
+			}
+			if err := s.RevokeFamily(ctx, "fam1", time.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if got, _, _ := s.Lookup(ctx, "h2"); !got.Revoked {
+				t.Errorf("family not revoked")
+			}
+			if err := s.Rotate(ctx, "h2", "h5", next); !errors.Is(err, auth.ErrRefreshTokenReused) {
+				t.Errorf("rotation in a revoked family: %v", err)
+			}
+			expired := rec("fam2")
+			expired.ExpiresAt = time.Now().Add(50 * time.Millisecond)
+			if err := s.Create(ctx, "h6", expired); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(80 * time.Millisecond)
+			if _, found, _ := s.Lookup(ctx, "h6"); found {
+				t.Errorf("expired token found")
+			}
+		})
+	}
+}
+
+func TestRefreshStoreConcurrentRotationOneWins(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range refreshStores(t) {
+		t.Run(name, func(t *testing.T) {
+			if err := s.Create(ctx, "root", rec("famc")); err != nil {
+				t.Fatal(err)
+			}
+			var wins atomic.Int32
+			var wg sync.WaitGroup
+			for i := 0; i < 16; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if err := s.Rotate(ctx, "root", fmt.Sprintf("child%d", i), rec("famc")); err == nil {
+						wins.Add(1)
+					} else if !errors.Is(err, auth.ErrRefreshTokenReused) {
+						t.Errorf("rotate: %v", err)
+					}
+				}()
+			}
+			wg.Wait()
+			if wins.Load() != 1 {
+				t.Fatalf("%d rotations won, want 1", wins.Load())
+			}
+		})
+	}
+}
+
+func TestDenylist(t *testing.T) {
+	ctx := context.Background()
+	rdb := newClient(t)
+	d, err := redisstore.NewDenylist(redisstore.Options{Client: rdb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, dl := range map[string]auth.Denylist{"memory": auth.NewMemoryDenylist(), "redis": d} {
+		t.Run(name, func(t *testing.T) {
+			if r, err := dl.IsRevoked(ctx, "j1"); r || err != nil {
+				t.Fatalf("%v %v", r, err)
+			}
+			if err := dl.Revoke(ctx, "j1", time.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if r, err := dl.IsRevoked(ctx, "j1"); !r || err != nil {
+				t.Fatalf("after revoke: %v %v", r, err)
+			}
+			if err := dl.Revoke(ctx, "j2", time.Now().Add(60*time.Millisecond)); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
+			if r, _ := dl.IsRevoked(ctx, "j2"); r {
+				t.Errorf("entry outlived the token")
+			}
+			if err := dl.Revoke(ctx, "", time.Now().Add(time.Hour)); !errors.Is(err, auth.ErrInvalidJTI) {
+				t.Errorf("empty jti: %v", err)
+			}
+		})
+	}
+}
+
+func TestRedisDown(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
+	defer rdb.Close()
+	d, _ := redisstore.NewDenylist(redisstore.Options{Client: rdb})
+	if _, err := d.IsRevoked(context.Background(), "j"); err == nil {
+		t.Error("IsRevoked on an unreachable server returned no error")
+	}
+	s, _ := redisstore.NewRefreshStore(redisstore.Options{Client: rdb})
+	if _, _, err := s.Lookup(context.Background(), "h"); err == nil {
+		t.Error("Lookup on an unreachable server returned no error")
+	}
+}
+
+func TestNewRequiresClient(t *testing.T) {
+	if _, err := redisstore.NewRefreshStore(redisstore.Options{}); err == nil {
+		t.Error("NewRefreshStore without a client")
+	}
+	if _, err := redisstore.NewDenylist(redisstore.Options{}); err == nil {
+		t.Error("NewDenylist without a client")
+	}
+}
