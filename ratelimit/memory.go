@@ -18,7 +18,8 @@ import (
 const DefaultMaxKeys = 100_000
 
 // sampleSize is how many entries a full shard examines to choose one to
-// evict; Redis samples five for its approximated LRU.
+// evict (Redis samples five for its approximated LRU). Looking for a
+// decayed entry, it examines up to twice as many.
 const sampleSize = 8
 
 // MemoryOptions configures a [MemoryStore]. The zero MemoryOptions is the
@@ -26,10 +27,12 @@ const sampleSize = 8
 type MemoryOptions struct {
 	// MaxKeys is a hard bound on the number of keys tracked at once, so
 	// that a client rotating through addresses or user names cannot make
-	// the store grow without limit. Keys whose state has fully decayed are
-	// dropped first; when none has, the key closest to a full burst (the
-	// one with the least to remember) is evicted, so a key that is being
-	// limited outlives a flood of one-shot keys. Default: [DefaultMaxKeys].
+	// the store grow without limit. When a shard is full, a sample of its
+	// keys is examined: keys whose state has fully decayed (equivalent to
+	// absent ones) are dropped; if there is none, the sampled key closest
+	// to a full burst, the one with the least to remember, is evicted. So
+	// a key that is being limited outlives a flood of one-shot keys.
+	// Default: [DefaultMaxKeys].
 	MaxKeys int
 }
 
@@ -48,10 +51,14 @@ type MemoryStore struct {
 }
 
 type shard struct {
-	mu  sync.Mutex
-	m   map[string]int64 // theoretical arrival time, nanoseconds after start
-	max int
-	_   [32]byte // keep shards on separate cache lines
+	mu sync.Mutex
+	// m maps a key to its slot in tat, so that an update writes the slab
+	// rather than assigning to the map, which would make the key escape.
+	m    map[string]int32
+	tat  []int64 // theoretical arrival times, nanoseconds after start
+	free []int32 // unused slots of tat
+	max  int
+	_    [16]byte // keep shards on separate cache lines
 }
 
 // ErrMaxKeys is wrapped by the error [NewMemoryStore] returns for a
@@ -82,7 +89,7 @@ func NewMemoryStore(o MemoryOptions) (*MemoryStore, error) {
 	}
 	per := (maxKeys + n - 1) / n
 	for i := range s.shards {
-		s.shards[i].m = make(map[string]int64)
+		s.shards[i].m = make(map[string]int32)
 		s.shards[i].max = per
 	}
 	return s, nil
@@ -128,7 +135,9 @@ func (s *MemoryStore) Peek(_ context.Context, key string, q Quota) (Result, erro
 func (s *MemoryStore) Reset(_ context.Context, key string) error {
 	sh := s.shard(key)
 	sh.mu.Lock()
-	delete(sh.m, key)
+	if slot, ok := sh.m[key]; ok {
+		sh.remove(key, slot)
+	}
 	sh.mu.Unlock()
 	return nil
 }
@@ -149,11 +158,15 @@ func (s *MemoryStore) apply(key string, q Quota, peek bool) Result {
 	now := s.clock()
 	sh := s.shard(key)
 	sh.mu.Lock()
-	tat, found := sh.m[key]
+	slot, found := sh.m[key]
+	var tat int64
+	if found {
+		tat = sh.tat[slot]
+	}
 	newTAT, ok, remaining, retry, reset := step(tat, now, int64(q.Interval), q.Burst)
 	if ok && !peek {
 		if found {
-			sh.m[key] = newTAT
+			sh.tat[slot] = newTAT
 		} else {
 			sh.insert(strings.Clone(key), newTAT, now)
 		}
@@ -168,38 +181,56 @@ func (s *MemoryStore) apply(key string, q Quota, peek bool) Result {
 func (sh *shard) insert(key string, tat, now int64) {
 	if len(sh.m) < sh.max {
 		n := 0
-		for k, t := range sh.m {
-			if t <= now {
-				delete(sh.m, k)
+		for k, slot := range sh.m {
+			if sh.tat[slot] <= now {
+				sh.remove(k, slot)
 			}
 			if n++; n == 2 {
 				break
 			}
 		}
-		sh.m[key] = tat
-		return
+	} else {
+		sh.evict(now)
 	}
-	// Full: drop every decayed entry in a sample, or else the sampled
-	// entry with the earliest theoretical arrival time, which is the one
-	// with the least debt to remember.
+	var slot int32
+	if n := len(sh.free); n > 0 {
+		slot, sh.free = sh.free[n-1], sh.free[:n-1]
+	} else {
+		slot = int32(len(sh.tat))
+		sh.tat = append(sh.tat, 0)
+	}
+	sh.tat[slot] = tat
+	sh.m[key] = slot
+}
+
+// evict makes room in a full shard: it drops every decayed entry in a
+// sample, or else the sampled entry with the earliest theoretical arrival
+// time, which is the one with the least debt to remember.
+func (sh *shard) evict(now int64) {
 	var victim string
-	var victimTAT int64
+	var victimSlot int32
 	dropped, picked, n := false, false, 0
-	for k, t := range sh.m {
-		if t <= now {
-			delete(sh.m, k)
+	for k, slot := range sh.m {
+		if t := sh.tat[slot]; t <= now {
+			sh.remove(k, slot)
 			dropped = true
-		} else if !picked || t < victimTAT {
-			victim, victimTAT, picked = k, t, true
+		} else if !picked || t < sh.tat[victimSlot] {
+			victim, victimSlot, picked = k, slot, true
 		}
-		if n++; n == sampleSize {
+		// Keep looking for a decayed entry a little longer before
+		// evicting a live one.
+		if n++; n >= sampleSize && dropped || n == 2*sampleSize {
 			break
 		}
 	}
 	if !dropped && picked {
-		delete(sh.m, victim)
+		sh.remove(victim, victimSlot)
 	}
-	sh.m[key] = tat
+}
+
+func (sh *shard) remove(key string, slot int32) {
+	delete(sh.m, key)
+	sh.free = append(sh.free, slot)
 }
 
 // stringView returns a string sharing b's bytes, for map lookups with a key

@@ -1,0 +1,571 @@
+package ratelimit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/ratelimit"
+)
+
+var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	io.WriteString(w, "ok")
+})
+
+func mustNew(t testing.TB, o ratelimit.Options) *ratelimit.Middleware {
+	t.Helper()
+	m, err := ratelimit.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func request(remote string, header ...string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr = remote
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Add(header[i], header[i+1])
+	}
+	return r
+}
+
+func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func TestNewRejectsUnsafeOrInvalidOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		o    ratelimit.Options
+		want string
+	}{
+		{"no limit at all", ratelimit.Options{}, "at least one limit"},
+		{"a zero rate", ratelimit.Options{Limits: []ratelimit.Limit{{Period: time.Second}}}, "Rate"},
+		{"a negative period", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: -time.Second}}}, "Period"},
+		{"a negative burst", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second, Burst: -1}}}, "Burst"},
+		{"a rate finer than a microsecond", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 2_000_000, Period: time.Second}}}, "1µs"},
+		{"a name with a quote", ratelimit.Options{Limits: []ratelimit.Limit{{Name: `a"b`, Rate: 1, Period: time.Second}}}, "Name"},
+		{"two limits with the same name", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}, {Rate: 2, Period: time.Second}}}, "used twice"},
+		{"a nil key function", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second, Key: ratelimit.ByFunc(nil)}}}, "ByFunc(nil)"},
+		{"an API key header that is not a header name", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second, Key: ratelimit.ByAPIKey("x key")}}}, "header name"},
+		{"an IPv6 prefix of /8", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}}, IPv6Prefix: 8}, "IPv6Prefix"},
+		{"an IPv4 prefix of /33", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}}, IPv4Prefix: 33}, "IPv4Prefix"},
+		{"an unknown header mode", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}}, Headers: 9}, "Headers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ratelimit.New(tt.o)
+			if err == nil || !errors.Is(err, ratelimit.ErrOption) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("New() error = %v, want ErrOption mentioning %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("every problem is reported at once", func(t *testing.T) {
+		_, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{{Name: "a b"}}, IPv4Prefix: 1})
+		for _, want := range []string{"Name", "Rate", "IPv4Prefix"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("error %v does not mention %s", err, want)
+			}
+		}
+	})
+}
+
+func TestHandler(t *testing.T) {
+	fiveAMinute := []ratelimit.Limit{{Name: "ip", Rate: 5, Period: time.Minute}}
+	tests := []struct {
+		name       string
+		o          ratelimit.Options
+		requests   int // from one address; the last one is checked
+		wantStatus int
+		wantHeader map[string]string // "" means absent
+	}{
+		{
+			name: "a request under the limit reaches the handler and sees the RateLimit fields",
+			o:    ratelimit.Options{Limits: fiveAMinute}, requests: 1, wantStatus: 200,
+			wantHeader: map[string]string{
+				"RateLimit-Policy": `"ip";q=5;w=60`,
+				"RateLimit":        `"ip";r=4;t=12`,
+				"Retry-After":      "",
+			},
+		},
+		{
+			name: "the last request of the burst is admitted with nothing remaining",
+			o:    ratelimit.Options{Limits: fiveAMinute}, requests: 5, wantStatus: 200,
+			wantHeader: map[string]string{"RateLimit": `"ip";r=0;t=60`},
+		},
+		{
+			name: "the request over the limit gets 429, Retry-After and a problem body",
+			o:    ratelimit.Options{Limits: fiveAMinute}, requests: 6, wantStatus: 429,
+			wantHeader: map[string]string{
+				"Retry-After":      "12",
+				"RateLimit-Policy": `"ip";q=5;w=60`,
+				"RateLimit":        `"ip";r=0;t=60`,
+				"Content-Type":     "application/problem+json",
+			},
+		},
+		{
+			name: "headers on reject only leaves admitted responses clean",
+			o:    ratelimit.Options{Limits: fiveAMinute, Headers: ratelimit.HeadersOnReject}, requests: 1, wantStatus: 200,
+			wantHeader: map[string]string{"RateLimit-Policy": "", "RateLimit": ""},
+		},
+		{
+			name: "headers on reject only still describes the refusal",
+			o:    ratelimit.Options{Limits: fiveAMinute, Headers: ratelimit.HeadersOnReject}, requests: 6, wantStatus: 429,
+			wantHeader: map[string]string{"RateLimit": `"ip";r=0;t=60`, "Retry-After": "12"},
+		},
+		{
+			name: "headers off sends only Retry-After",
+			o:    ratelimit.Options{Limits: fiveAMinute, Headers: ratelimit.HeadersOff}, requests: 6, wantStatus: 429,
+			wantHeader: map[string]string{"RateLimit-Policy": "", "RateLimit": "", "Retry-After": "12"},
+		},
+		{
+			name: "several limits are all described",
+			o: ratelimit.Options{Limits: []ratelimit.Limit{
+				{Name: "ip", Rate: 5, Period: time.Minute},
+				{Name: "all", Rate: 1000, Period: time.Second, Key: ratelimit.Global()},
+			}},
+			requests: 2, wantStatus: 200,
+			wantHeader: map[string]string{
+				"RateLimit-Policy": `"ip";q=5;w=60, "all";q=1000;w=1`,
+				"RateLimit":        `"ip";r=3;t=24, "all";r=998;t=1`,
+			},
+		},
+		{
+			name: "a burst larger than the rate is advertised as quota over the time to earn it",
+			o:    ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second, Burst: 30}}}, requests: 1, wantStatus: 200,
+			wantHeader: map[string]string{"RateLimit-Policy": `"default";q=30;w=30`, "RateLimit": `"default";r=29;t=1`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := mustNew(t, tt.o).Handler(okHandler)
+			var w *httptest.ResponseRecorder
+			for range tt.requests {
+				w = serve(h, request("192.0.2.1:1234"))
+			}
+			if w.Code != tt.wantStatus {
+				t.Fatalf("status %d, want %d", w.Code, tt.wantStatus)
+			}
+			for k, want := range tt.wantHeader {
+				if got := w.Header().Get(k); got != want {
+					t.Errorf("%s: %q, want %q", k, got, want)
+				}
+			}
+			if w.Code == 429 && strings.Contains(w.Body.String(), "192.0.2.1") {
+				t.Errorf("the problem body reflects the client address: %s", w.Body)
+			}
+		})
+	}
+}
+
+func TestSeveralLimitsOnOneRoute(t *testing.T) {
+	// 5 a minute per address and 8 a minute overall: the global ceiling
+	// refuses a fresh address once others have spent it.
+	m := mustNew(t, ratelimit.Options{Limits: []ratelimit.Limit{
+		{Name: "ip", Rate: 5, Period: time.Minute},
+		{Name: "all", Rate: 8, Period: time.Minute, Key: ratelimit.Global()},
+	}})
+	h := m.Handler(okHandler)
+	codes := ""
+	for i := range 10 {
+		w := serve(h, request(fmt.Sprintf("192.0.2.%d:1", i%2+1)))
+		codes += fmt.Sprint(w.Code/100, " ")
+	}
+	if want := "2 2 2 2 2 2 2 2 4 4 "; codes != want {
+		t.Errorf("status classes %q, want %q", codes, want)
+	}
+	err := m.Check(request("192.0.2.99:1"))
+	if !errors.Is(err, ratelimit.ErrLimited) || !strings.Contains(err.Error(), `"all"`) {
+		t.Errorf("Check() = %v, want ErrLimited naming the global limit", err)
+	}
+}
+
+func TestOnRejectReceivesTheReason(t *testing.T) {
+	var got error
+	m := mustNew(t, ratelimit.Options{
+		Limits: []ratelimit.Limit{{Rate: 1, Period: time.Hour}},
+		OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+			got = err
+			if w.Header().Get("Retry-After") == "" {
+				t.Error("Retry-After not set before OnReject")
+			}
+			w.WriteHeader(http.StatusTeapot)
+		},
+	})
+	h := m.Handler(okHandler)
+	serve(h, request("192.0.2.1:1"))
+	if w := serve(h, request("192.0.2.1:1")); w.Code != http.StatusTeapot || !errors.Is(got, ratelimit.ErrLimited) {
+		t.Fatalf("status %d, err %v", w.Code, got)
+	}
+}
+
+func TestZeroMiddlewareFailsClosed(t *testing.T) {
+	var m ratelimit.Middleware
+	if w := serve(m.Handler(okHandler), request("192.0.2.1:1")); w.Code != http.StatusInternalServerError {
+		t.Errorf("status %d, want 500", w.Code)
+	}
+	if err := m.Check(request("192.0.2.1:1")); !errors.Is(err, ratelimit.ErrNotConfigured) {
+		t.Errorf("Check() = %v", err)
+	}
+}
+
+// failingStore fails every call.
+type failingStore struct{}
+
+var errDown = errors.New("down")
+
+func (failingStore) Take(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+	return ratelimit.Result{}, errDown
+}
+func (failingStore) Peek(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+	return ratelimit.Result{}, errDown
+}
+func (failingStore) Reset(context.Context, string) error { return errDown }
+
+func TestStoreFailureFailsClosedWith503(t *testing.T) {
+	m := mustNew(t, ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}}, Store: failingStore{}})
+	w := serve(m.Handler(okHandler), request("192.0.2.1:1"))
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "1" || strings.Contains(w.Body.String(), "down") {
+		t.Fatalf("status %d, Retry-After %q, body %s", w.Code, w.Header().Get("Retry-After"), w.Body)
+	}
+	if err := m.Check(request("192.0.2.1:1")); !errors.Is(err, ratelimit.ErrStore) || !errors.Is(err, errDown) {
+		t.Errorf("Check() = %v, want ErrStore wrapping the store's error", err)
+	}
+}
+
+func TestKeys(t *testing.T) {
+	withID := func(r *http.Request, subject string) *http.Request {
+		return r.WithContext(identity.NewContext(r.Context(), identity.New(identity.Options{Subject: subject})))
+	}
+	routed := request("192.0.2.1:1")
+	routed.Pattern = "POST /token"
+	tests := []struct {
+		name   string
+		key    ratelimit.Key
+		r      *http.Request
+		want   string
+		wantOK bool
+	}{
+		{"an IPv4 client is keyed by its address", ratelimit.ByIP(), request("192.0.2.1:1"), "l:ip:192.0.2.1/32", true},
+		{"an IPv4-mapped IPv6 client is keyed as IPv4", ratelimit.ByIP(), request("[::ffff:192.0.2.1]:1"), "l:ip:192.0.2.1/32", true},
+		{"an IPv6 client is keyed by its /64", ratelimit.ByIP(), request("[2001:db8:1:2:3:4:5:6]:1"), "l:ip:2001:db8:1:2::/64", true},
+		{"a zone does not make a new key", ratelimit.ByIP(), request("[fe80::1%eth0]:1"), "l:ip:fe80::/64", true},
+		{"a request without an IP address shares one key", ratelimit.ByIP(), request("@unix"), "l:ip:none", true},
+		{"the zero Key is ByIP", ratelimit.Key{}, request("192.0.2.1:1"), "l:ip:192.0.2.1/32", true},
+		{"a subject is keyed by name", ratelimit.BySubject(), withID(request("192.0.2.1:1"), "alice"), "l:sub:alice", true},
+		{"a subject with odd characters is hashed", ratelimit.BySubject(), withID(request("192.0.2.1:1"), "a{b}"), "l:sub:#", true},
+		{"no identity falls back to the address", ratelimit.BySubject(), request("192.0.2.1:1"), "l:ip:192.0.2.1/32", true},
+		{"an API key is never stored in clear", ratelimit.ByAPIKey("x-api-key"), request("192.0.2.1:1", "X-Api-Key", "secret"), "l:apikey:#2bb80d537b1da3e38bd30361aa855686", true},
+		{"no API key falls back to the address", ratelimit.ByAPIKey("X-API-Key"), request("192.0.2.1:1"), "l:ip:192.0.2.1/32", true},
+		{"a route is keyed by its pattern", ratelimit.ByRoute(), routed, "l:route:#", true},
+		{"the global key is one for everyone", ratelimit.Global(), request("192.0.2.1:1"), "l:all", true},
+		{"a key function chooses the key", ratelimit.ByFunc(func(r *http.Request) (string, bool) { return "tenant-7", true }), request("192.0.2.1:1"), "l:fn:tenant-7", true},
+		{"a key function can exempt a request", ratelimit.ByFunc(func(r *http.Request) (string, bool) { return "", false }), request("192.0.2.1:1"), "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mustNew(t, ratelimit.Options{Limits: []ratelimit.Limit{{Name: "l", Rate: 1, Period: time.Second, Key: tt.key}}})
+			got, ok := ratelimit.KeyOf(m, 0, tt.r)
+			if ok != tt.wantOK || !strings.HasPrefix(got, tt.want) {
+				t.Fatalf("key %q, %v; want prefix %q, %v", got, ok, tt.want, tt.wantOK)
+			}
+			if strings.Contains(got, "secret") {
+				t.Fatalf("key %q holds the API key", got)
+			}
+		})
+	}
+}
+
+// Regression: go-chi/httprate#53 ("KeyByRealIP is susceptible to
+// spoofing"), tollbooth#2 and long2ice/fastapi-limiter#10. A client that
+// rotates X-Forwarded-For (or X-Real-IP, True-Client-IP) must not get a
+// fresh budget: without a trusted proxy the headers are ignored.
+func TestRegressionHttprate53SpoofedForwardingHeadersDoNotChangeTheKey(t *testing.T) {
+	h := mustNew(t, ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 3, Period: time.Hour}}}).Handler(okHandler)
+	admitted := 0
+	for i := range 20 {
+		spoof := fmt.Sprintf("203.0.113.%d", i)
+		w := serve(h, request("192.0.2.1:1", "X-Forwarded-For", spoof, "X-Real-Ip", spoof, "True-Client-Ip", spoof, "Forwarded", "for="+spoof))
+		if w.Code == 200 {
+			admitted++
+		}
+	}
+	if admitted != 3 {
+		t.Fatalf("%d requests admitted, want 3", admitted)
+	}
+}
+
+func TestSpoofedHeadersFromAnUntrustedPeerBehindATrustedProxy(t *testing.T) {
+	rv := clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	m := mustNew(t, ratelimit.Options{ClientIP: rv, Limits: []ratelimit.Limit{{Name: "l", Rate: 1, Period: time.Hour}}})
+	// Through the proxy: the client the proxy saw, whatever it prepended.
+	k1, _ := ratelimit.KeyOf(m, 0, request("10.0.0.1:1", "X-Forwarded-For", "198.51.100.7, 192.0.2.1"))
+	k2, _ := ratelimit.KeyOf(m, 0, request("10.0.0.1:1", "X-Forwarded-For", "198.51.100.8, 192.0.2.1"))
+	if k1 != "l:ip:192.0.2.1/32" || k1 != k2 {
+		t.Errorf("through the proxy: keys %q and %q, want both l:ip:192.0.2.1/32", k1, k2)
+	}
+	// Straight from an untrusted peer: the header is ignored.
+	k3, _ := ratelimit.KeyOf(m, 0, request("192.0.2.9:1", "X-Forwarded-For", "10.0.0.1"))
+	if k3 != "l:ip:192.0.2.9/32" {
+		t.Errorf("untrusted peer: key %q", k3)
+	}
+}
+
+// Regression: express-rate-limit's ERR_ERL_KEY_GEN_IPV6 advice. An IPv6
+// client holds a whole /64 and can rotate through it; all of it must
+// share one budget.
+func TestIPv6RotationInsideOneSlash64StaysOneKey(t *testing.T) {
+	h := mustNew(t, ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 3, Period: time.Hour}}}).Handler(okHandler)
+	admitted := 0
+	for i := range 50 {
+		w := serve(h, request(fmt.Sprintf("[2001:db8:aa:bb:%x:%x::1]:443", i, i*7)))
+		if w.Code == 200 {
+			admitted++
+		}
+	}
+	if admitted != 3 {
+		t.Fatalf("%d requests admitted from one /64, want 3", admitted)
+	}
+	if w := serve(h, request("[2001:db8:aa:bc::1]:443")); w.Code != 200 {
+		t.Fatalf("the next /64 was refused: %d", w.Code)
+	}
+}
+
+func TestIPv6PrefixIsConfigurable(t *testing.T) {
+	m := mustNew(t, ratelimit.Options{Limits: []ratelimit.Limit{{Name: "l", Rate: 1, Period: time.Hour}}, IPv6Prefix: 48, IPv4Prefix: 24})
+	for remote, want := range map[string]string{
+		"[2001:db8:aa:bb::1]:1": "l:ip:2001:db8:aa::/48",
+		"192.0.2.77:1":          "l:ip:192.0.2.0/24",
+	} {
+		if got, _ := ratelimit.KeyOf(m, 0, request(remote)); got != want {
+			t.Errorf("%s: key %q, want %q", remote, got, want)
+		}
+	}
+}
+
+func TestConcurrentRequestsAdmitExactlyTheBurst(t *testing.T) {
+	m := mustNew(t, ratelimit.Options{Limits: []ratelimit.Limit{
+		{Name: "ip", Rate: 50, Period: time.Hour},
+		{Name: "all", Rate: 1000, Period: time.Hour, Key: ratelimit.Global()},
+	}})
+	h := m.Handler(okHandler)
+	var admitted atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100 {
+				remote := "192.0.2.1:1"
+				if i%2 == 1 {
+					remote = fmt.Sprintf("198.51.100.%d:1", g)
+				}
+				if serve(h, request(remote)).Code == 200 {
+					admitted.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// 50 for the shared address, 50 for each of the 8 others.
+	if got := admitted.Load(); got != 50+8*50 {
+		t.Fatalf("%d admitted, want %d", got, 50+8*50)
+	}
+}
+
+// TestMemoryStoreBound rotates through a million client addresses, as an
+// attacker with a large pool would, and checks that the store never tracks
+// more than MaxKeys and that its memory stays bounded.
+func TestMemoryStoreBound(t *testing.T) {
+	n := 1_000_000
+	if testing.Short() || raceEnabled {
+		n = 200_000
+	}
+	store, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+	h := mustNew(t, ratelimit.Options{
+		Limits:  []ratelimit.Limit{{Rate: 1, Period: time.Hour}},
+		Store:   store,
+		Headers: ratelimit.HeadersOff,
+	}).Handler(okHandler)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r := request("")
+	w := httptest.NewRecorder()
+	for i := range n {
+		r.RemoteAddr = netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}).String() + ":1"
+		h.ServeHTTP(w, r)
+		if i%100_000 == 0 && store.Len() > store.MaxKeys() {
+			t.Fatalf("after %d addresses the store holds %d keys, more than %d", i, store.Len(), store.MaxKeys())
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if store.Len() > store.MaxKeys() {
+		t.Fatalf("the store holds %d keys, more than %d", store.Len(), store.MaxKeys())
+	}
+	grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("%d addresses: %d keys tracked (bound %d), heap grew %.1f MB, %d bytes a key",
+		n, store.Len(), store.MaxKeys(), float64(grew)/(1<<20), grew/int64(max(store.Len(), 1)))
+	if limit := int64(16 << 20); grew > limit {
+		t.Fatalf("heap grew %d bytes, more than %d", grew, limit)
+	}
+}
+
+// A key that is being limited is the last one eviction picks, so flooding
+// the store with one-shot keys does not reset an attacker's budget.
+func TestALimitedKeySurvivesAFloodOfNewKeys(t *testing.T) {
+	ctx := context.Background()
+	store, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{MaxKeys: 1000})
+	q := ratelimit.Quota{Interval: time.Minute, Burst: 10}
+	for range 10 {
+		store.Take(ctx, "victim-of-limits", q)
+	}
+	for i := range 100_000 {
+		store.Take(ctx, fmt.Sprint("junk-", i), q)
+	}
+	if res, _ := store.Peek(ctx, "victim-of-limits", q); res.Allowed {
+		t.Fatal("the limited key was evicted by the flood")
+	}
+	if store.Len() > store.MaxKeys() {
+		t.Fatalf("%d keys, bound %d", store.Len(), store.MaxKeys())
+	}
+}
+
+func TestDecayedKeysAreDroppedBeforeLiveOnes(t *testing.T) {
+	ctx := context.Background()
+	// Half the bound, so that no shard has to hold more live keys than
+	// it can: what is measured is which keys make room.
+	store, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{MaxKeys: 2000})
+	clock := newClock()
+	ratelimit.SetClock(store, clock.Now)
+	q := ratelimit.Quota{Interval: time.Second, Burst: 1}
+	for i := range 5000 {
+		store.Take(ctx, fmt.Sprint("old-", i), q)
+	}
+	clock.Advance(time.Minute)
+	for i := range 1000 {
+		store.Take(ctx, fmt.Sprint("new-", i), q)
+	}
+	// Eviction samples, so a few live keys may go while decayed ones
+	// remain; with random eviction half of them would.
+	lost := 0
+	for i := range 1000 {
+		if res, _ := store.Peek(ctx, fmt.Sprint("new-", i), q); res.Allowed {
+			lost++
+		}
+	}
+	t.Logf("%d of 1000 live keys evicted", lost)
+	if lost > 10 {
+		t.Fatalf("%d of 1000 live keys were evicted while decayed keys were kept", lost)
+	}
+}
+
+func TestEndToEnd(t *testing.T) {
+	mux := http.NewServeMux()
+	login := mustNew(t, ratelimit.Options{Limits: []ratelimit.Limit{
+		{Name: "ip", Rate: 2, Period: time.Minute},
+		{Name: "route", Rate: 1000, Period: time.Second, Key: ratelimit.ByRoute()},
+	}})
+	mux.Handle("POST /token", login.Handler(okHandler))
+	mux.Handle("GET /", okHandler)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	var codes []int
+	for range 3 {
+		res, err := srv.Client().Post(srv.URL+"/token", "text/plain", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		codes = append(codes, res.StatusCode)
+		if res.StatusCode == 429 {
+			if res.Header.Get("Retry-After") != "30" || res.Header.Get("Content-Type") != "application/problem+json" {
+				t.Errorf("429 headers: %v", res.Header)
+			}
+		}
+	}
+	if fmt.Sprint(codes) != "[200 200 429]" {
+		t.Fatalf("statuses %v", codes)
+	}
+	res, err := srv.Client().Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("another route was limited: %d", res.StatusCode)
+	}
+}
+
+func TestAllocations(t *testing.T) {
+	if testing.CoverMode() != "" || raceEnabled {
+		t.Skip("allocation counts differ under -cover and -race")
+	}
+	newHandler := func(mode ratelimit.HeaderMode, burst int) http.Handler {
+		period := time.Microsecond // admitted every time
+		if burst == 1 {
+			period = time.Hour // refused after the first
+		}
+		return mustNew(t, ratelimit.Options{
+			Limits:  []ratelimit.Limit{{Name: "ip", Rate: 1, Period: period, Burst: burst}, {Name: "all", Rate: 1, Period: period, Burst: burst, Key: ratelimit.Global()}},
+			Headers: mode,
+		}).Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	}
+	tests := []struct {
+		name  string
+		h     http.Handler
+		r     *http.Request
+		max   float64
+		allow bool
+	}{
+		{"an admitted IPv4 request with headers off", newHandler(ratelimit.HeadersOff, 1<<20), request("192.0.2.1:1"), 0, true},
+		{"an admitted IPv6 request with headers off", newHandler(ratelimit.HeadersOff, 1<<20), request("[2001:db8::1]:1"), 0, true},
+		{"an admitted request with headers on", newHandler(ratelimit.HeadersAlways, 1<<20), request("192.0.2.1:1"), 1, true},
+		{"a refused request", newHandler(ratelimit.HeadersAlways, 1), request("192.0.2.1:1"), 5, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &discardWriter{h: http.Header{}}
+			tt.h.ServeHTTP(w, tt.r)
+			got := testing.AllocsPerRun(200, func() {
+				clear(w.h)
+				w.code = 0
+				tt.h.ServeHTTP(w, tt.r)
+			})
+			if (w.code == 0) != tt.allow {
+				t.Fatalf("status %d", w.code)
+			}
+			if got > tt.max {
+				t.Errorf("%.1f allocations, want at most %.0f", got, tt.max)
+			}
+		})
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps nothing but the header map
+// and the status, so that only the middleware's allocations are counted.
+type discardWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(code int)        { w.code = code }
