@@ -40,12 +40,12 @@ func TestEveryRoleOnEveryRoute(t *testing.T) {
 	m := newMiddleware(t, rbac.Options{})
 	mux := seedMux(t, m)
 	who := map[string]*identity.Identity{
-		"anonymous": nil,
-		"guest":     ptr(principal("gina", "guest")),
-		"user":      ptr(principal("alice", "user")),
-		"admin":     ptr(principal("root", "admin")),
-		"unknown":   ptr(principal("eve", "superuser")),
-		"no roles":  ptr(principal("nora")),
+		"anonymous":  nil,
+		"guest":      ptr(principal("gina", "guest")),
+		"user":       ptr(principal("alice", "user")),
+		"admin":      ptr(principal("root", "admin")),
+		"unknown":    ptr(principal("eve", "superuser")),
+		"no roles":   ptr(principal("nora")),
 		"no subject": ptr(identity.New(identity.Options{Roles: []string{"admin"}})),
 	}
 	type row = map[string]int

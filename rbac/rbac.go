@@ -193,7 +193,9 @@ func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error) {
 		if challenge == "" {
 			challenge = DefaultChallenge
 		}
-		w.Header().Set("WWW-Authenticate", challenge)
+		// The canonical spelling of WWW-Authenticate, so Set does not
+		// allocate a canonical copy of the key.
+		w.Header().Set("Www-Authenticate", challenge)
 	}
 	problem.Write(w, status)
 }
