@@ -174,6 +174,9 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 		if err != nil {
 			errs = append(errs, err)
 		}
+		if c.now != nil {
+			rk.now = c.now
+		}
 		c.remote = rk
 	} else if len(opts.Keys) == 0 {
 		errs = append(errs, errors.New("auth: JWTOptions.Keys or JWTOptions.JWKSURL is required"))

@@ -1,0 +1,248 @@
+package auth_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/httpguard/httpguard/auth"
+)
+
+// jwksServer serves a replaceable JWKS document over TLS and counts the
+// fetches.
+type jwksServer struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	doc     []byte
+	status  int
+	delay   time.Duration
+	fetches atomic.Int32
+}
+
+func newJWKSServer(t *testing.T, doc []byte) *jwksServer {
+	js := &jwksServer{doc: doc, status: 200}
+	js.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		js.fetches.Add(1)
+		js.mu.Lock()
+		doc, status, delay := js.doc, js.status, js.delay
+		js.mu.Unlock()
+		time.Sleep(delay)
+		w.WriteHeader(status)
+		w.Write(doc)
+	}))
+	t.Cleanup(js.srv.Close)
+	return js
+}
+
+func (js *jwksServer) set(doc []byte, status int) {
+	js.mu.Lock()
+	js.doc, js.status = doc, status
+	js.mu.Unlock()
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func edJWK(kid string, pub ed25519.PublicKey, alg string) map[string]any {
+	m := map[string]any{"kty": "OKP", "crv": "Ed25519", "kid": kid, "x": b64(pub)}
+	if alg != "" {
+		m["alg"] = alg
+	}
+	return m
+}
+
+func ecJWK(kid string, pub *ecdsa.PublicKey) map[string]any {
+	b, _ := pub.Bytes()
+	return map[string]any{"kty": "EC", "crv": "P-256", "kid": kid, "x": b64(b[1:33]), "y": b64(b[33:])}
+}
+
+func jwksDoc(keys ...map[string]any) []byte {
+	b, _ := json.Marshal(map[string]any{"keys": keys})
+	return b
+}
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func newRemoteJWT(t *testing.T, js *jwksServer, clock *fakeClock, algs ...string) *auth.JWT {
+	t.Helper()
+	m, err := auth.NewJWT(auth.WithJWTClock(auth.JWTOptions{
+		Algorithms: algs,
+		JWKSURL:    js.srv.URL + "/jwks.json",
+		JWKS:       auth.JWKSOptions{HTTPClient: js.srv.Client(), MinRefreshInterval: time.Minute, RefreshInterval: time.Hour, MaxBytes: 4096, Timeout: time.Second},
+	}, clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestJWKSRotationAndBoundedRefresh(t *testing.T) {
+	k := keysOnce()
+	_, next, _ := ed25519.GenerateKey(rand.Reader)
+	js := newJWKSServer(t, jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), "EdDSA")))
+	clock := &fakeClock{now: testNow}
+	m := newRemoteJWT(t, js, clock, "EdDSA")
+
+	tok1 := sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "k1"}, goodClaims())
+	for i := 0; i < 3; i++ {
+		if w, _, reason := serve(m, bearer(tok1)); w.Code != 200 {
+			t.Fatalf("k1: %d %v", w.Code, reason)
+		}
+	}
+	if n := js.fetches.Load(); n != 1 {
+		t.Fatalf("%d fetches for one key set, want 1", n)
+	}
+	// Unknown kids right after a fetch do not trigger fetches.
+	for i := 0; i < 10; i++ {
+		tok := sign(t, jwt.SigningMethodEdDSA, k.evilEd, map[string]any{"kid": "unknown-" + string(rune('a'+i))}, goodClaims())
+		if w, _, reason := serve(m, bearer(tok)); w.Code != 401 || !errors.Is(reason, auth.ErrTokenUnknownKey) {
+			t.Fatalf("unknown kid: %d %v", w.Code, reason)
+		}
+	}
+	if n := js.fetches.Load(); n != 1 {
+		t.Fatalf("unknown kids caused %d fetches, want none", n-1)
+	}
+	// The provider rotates; after MinRefreshInterval the new kid is
+	// fetched, without a restart.
+	js.set(jwksDoc(edJWK("k2", next.Public().(ed25519.PublicKey), "")), 200)
+	clock.Add(2 * time.Minute)
+	tok2 := sign(t, jwt.SigningMethodEdDSA, next, map[string]any{"kid": "k2"}, goodClaims())
+	if w, _, reason := serve(m, bearer(tok2)); w.Code != 200 {
+		t.Fatalf("k2 after rotation: %d %v", w.Code, reason)
+	}
+	if w, _, _ := serve(m, bearer(tok1)); w.Code != 401 {
+		t.Fatalf("k1 still accepted after it left the set: %d", w.Code)
+	}
+}
+
+func TestJWKSSingleFlight(t *testing.T) {
+	k := keysOnce()
+	js := newJWKSServer(t, jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), "EdDSA")))
+	js.delay = 50 * time.Millisecond
+	m := newRemoteJWT(t, js, &fakeClock{now: testNow}, "EdDSA")
+	tok := sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "k1"}, goodClaims())
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if w, _, reason := serve(m, bearer(tok)); w.Code != 200 {
+				t.Errorf("%d %v", w.Code, reason)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := js.fetches.Load(); n != 1 {
+		t.Fatalf("%d concurrent fetches, want 1", n)
+	}
+}
+
+func TestJWKSUnavailable(t *testing.T) {
+	k := keysOnce()
+	tok := sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "k1"}, goodClaims())
+	for _, tt := range []struct {
+		name   string
+		doc    []byte
+		status int
+	}{
+		{"a server error", []byte("{}"), 500},
+		{"a document over MaxBytes", jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), strings.Repeat("x", 5000))), 200},
+		{"not JSON", []byte("<html>"), 200},
+		{"only symmetric keys", jwksDoc(map[string]any{"kty": "oct", "kid": "k1", "k": b64(k.hmac), "alg": "HS256"}), 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			js := newJWKSServer(t, tt.doc)
+			js.set(tt.doc, tt.status)
+			clock := &fakeClock{now: testNow}
+			m := newRemoteJWT(t, js, clock, "EdDSA")
+			w, _, reason := serve(m, bearer(tok))
+			if w.Code != http.StatusServiceUnavailable || !errors.Is(reason, auth.ErrKeySetUnavailable) || w.Header().Get("Retry-After") == "" {
+				t.Fatalf("%d %v", w.Code, reason)
+			}
+			// The failure is not retried on every request...
+			serve(m, bearer(tok))
+			if n := js.fetches.Load(); n != 1 {
+				t.Fatalf("%d fetches, want 1", n)
+			}
+			// ...but after MinRefreshInterval, and a repaired provider is used.
+			js.set(jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), "EdDSA")), 200)
+			clock.Add(2 * time.Minute)
+			if w, _, reason := serve(m, bearer(tok)); w.Code != 200 {
+				t.Fatalf("after repair: %d %v", w.Code, reason)
+			}
+		})
+	}
+}
+
+func TestJWKSKeyAlgorithms(t *testing.T) {
+	k := keysOnce()
+	js := newJWKSServer(t, jwksDoc(
+		ecJWK("ec", &k.ec.PublicKey), // no alg: usable with ES256 only
+		edJWK("ed", k.ed.Public().(ed25519.PublicKey), "EdDSA"),
+		map[string]any{"kty": "oct", "kid": "hs", "k": b64(k.hmac)},
+	))
+	m := newRemoteJWT(t, js, &fakeClock{now: testNow}, "ES256")
+	if w, _, reason := serve(m, bearer(sign(t, jwt.SigningMethodES256, k.ec, map[string]any{"kid": "ec"}, goodClaims()))); w.Code != 200 {
+		t.Fatalf("EC key without alg: %d %v", w.Code, reason)
+	}
+	for name, tok := range map[string]string{
+		"an EdDSA key when only ES256 is allowed": sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "ed", "alg": "ES256"}, goodClaims()),
+		"an oct key from the JWKS":                sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "hs", "alg": "ES256"}, goodClaims()),
+	} {
+		if w, _, _ := serve(m, bearer(tok)); w.Code != 401 {
+			t.Errorf("%s: %d", name, w.Code)
+		}
+	}
+}
+
+func TestParseJWKS(t *testing.T) {
+	k := keysOnce()
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	b, _ := p384.PublicKey.Bytes()
+	doc := jwksDoc(
+		edJWK("ed", k.ed.Public().(ed25519.PublicKey), "EdDSA"),
+		ecJWK("ec", &k.ec.PublicKey),
+		map[string]any{"kty": "EC", "crv": "P-384", "kid": "ec384", "x": b64(b[1:49]), "y": b64(b[49:])},
+		map[string]any{"kty": "RSA", "kid": "rsa", "n": b64(k.rsa.N.Bytes()), "e": "AQAB", "alg": "RS256"},
+		map[string]any{"kty": "RSA", "kid": "small", "n": b64(make([]byte, 128)), "e": "AQAB"},
+		map[string]any{"kty": "EC", "crv": "P-256", "kid": "off-curve", "x": b64(make([]byte, 32)), "y": b64(make([]byte, 32))},
+		map[string]any{"kty": "OKP", "crv": "Ed25519", "kid": "enc", "use": "enc", "x": b64(make([]byte, 32))},
+		map[string]any{"kty": "OKP", "crv": "Ed25519", "kid": "priv", "x": b64(make([]byte, 32)), "d": b64(make([]byte, 32))},
+		map[string]any{"kty": "oct", "kid": "hs", "k": b64(k.hmac)},
+	)
+	keys, err := auth.ParseJWKS(doc)
+	if err == nil {
+		t.Error("no error listed the skipped keys")
+	}
+	var ids []string
+	for _, key := range keys {
+		ids = append(ids, key.ID)
+	}
+	if strings.Join(ids, ",") != "ed,ec,ec384,rsa" {
+		t.Errorf("usable keys %v", ids)
+	}
+	if _, err := auth.ParseJWKS([]byte("[]")); err == nil {
+		t.Error("a JSON array parsed as a JWKS")
+	}
+}

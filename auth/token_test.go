@@ -1,0 +1,123 @@
+package auth_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/httpguard/httpguard/auth"
+)
+
+func TestIssuerTokensVerifyForEveryAlgorithm(t *testing.T) {
+	k := keysOnce()
+	for _, tt := range []struct {
+		alg string
+		key any
+	}{
+		{auth.AlgHS256, k.hmac}, {auth.AlgEdDSA, k.ed}, {auth.AlgES256, k.ec}, {auth.AlgES384, k.ec384},
+		{auth.AlgRS256, k.rsa}, {auth.AlgPS256, k.rsa},
+	} {
+		t.Run(tt.alg, func(t *testing.T) {
+			iss, err := auth.NewIssuer(auth.WithIssuerClock(auth.IssuerOptions{Key: auth.Key{ID: "kid-" + tt.alg, Algorithm: tt.alg, Key: tt.key}, Issuer: "https://issuer.example", Audience: []string{"api://orders"}, TTL: 5 * time.Minute}, testClock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			at, err := iss.Issue(context.Background(), auth.Grant{Subject: "alice", Roles: []string{"admin"}, Scopes: []string{"orders:read"}, ClientID: "web"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if at.ID == "" || !at.ExpiresAt.Equal(testNow.Add(5*time.Minute)) {
+				t.Errorf("token metadata %+v", at)
+			}
+			m := newJWT(t, auth.JWTOptions{Algorithms: []string{tt.alg}, Keys: []auth.Key{iss.VerificationKey()}, Type: auth.TypeAccessToken, IdentityClaims: []string{"client_id", "jti"}})
+			id, err := m.Verify(context.Background(), at.Token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id.Subject() != "alice" || !id.HasRole("admin") || !id.HasScope("orders:read") {
+				t.Errorf("identity %v %v %v", id.Subject(), id.Roles(), id.Scopes())
+			}
+			if v, _ := id.Claim("client_id"); v != "web" {
+				t.Errorf("client_id %v", v)
+			}
+			if v, _ := id.Claim("jti"); v != at.ID {
+				t.Errorf("jti %v", v)
+			}
+			tok, _, _ := jwt.NewParser().ParseUnverified(at.Token, jwt.MapClaims{})
+			if tok.Header["kid"] != "kid-"+tt.alg || tok.Header["typ"] != "at+jwt" {
+				t.Errorf("header %v", tok.Header)
+			}
+		})
+	}
+}
+
+func TestIssuerJWKSHandler(t *testing.T) {
+	k := keysOnce()
+	old, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	iss, err := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{ID: "new", Algorithm: auth.AlgEdDSA, Key: k.ed}, PublishKeys: []auth.Key{{ID: "old", Algorithm: auth.AlgES256, Key: &old.PublicKey}}, Issuer: "https://i.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	iss.JWKSHandler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/.well-known/jwks.json", nil))
+	if w.Code != 200 || w.Header().Get("Content-Type") != "application/jwk-set+json" {
+		t.Fatalf("%d %v", w.Code, w.Header())
+	}
+	body, _ := io.ReadAll(w.Body)
+	if strings.Contains(string(body), `"d"`) {
+		t.Fatalf("private key material published: %s", body)
+	}
+	keys, err := auth.ParseJWKS(body)
+	if err != nil || len(keys) != 2 || keys[0].ID != "new" || keys[1].ID != "old" {
+		t.Fatalf("%v %v", keys, err)
+	}
+	if pub, ok := keys[0].Key.(ed25519.PublicKey); !ok || !pub.Equal(k.ed.Public()) {
+		t.Errorf("published key differs")
+	}
+	w = httptest.NewRecorder()
+	iss.JWKSHandler().ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", nil))
+	if w.Code != 405 || w.Header().Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST: %d", w.Code)
+	}
+	hs, _ := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgHS256, Key: k.hmac}, Issuer: "https://i.example"})
+	if string(hs.JWKS()) != `{"keys":[]}` {
+		t.Errorf("HMAC issuer published %s", hs.JWKS())
+	}
+}
+
+func TestNewIssuerRejectsUnsafeOptions(t *testing.T) {
+	k := keysOnce()
+	for _, tt := range []struct {
+		name string
+		o    auth.IssuerOptions
+		want string
+	}{
+		{"no algorithm", auth.IssuerOptions{Key: auth.Key{Key: k.ed}, Issuer: "x"}, "Algorithm is required"},
+		{"alg none", auth.IssuerOptions{Key: auth.Key{Algorithm: "none", Key: k.ed}, Issuer: "x"}, "Algorithm is required"},
+		{"a public key", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed.Public()}, Issuer: "x"}, "private key"},
+		{"a short secret", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgHS256, Key: []byte("short")}, Issuer: "x"}, "at least 32"},
+		{"a mismatched algorithm", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgRS256, Key: k.ec}, Issuer: "x"}, "does not suit"},
+		{"no issuer", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}}, "Issuer is required"},
+		{"a TTL of a week", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "x", TTL: 7 * 24 * time.Hour}, "TTL"},
+		{"a published secret", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "x", PublishKeys: []auth.Key{{Key: k.hmac}}}, "never published"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := auth.NewIssuer(tt.o)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := (*auth.Issuer)(nil).Issue(context.Background(), auth.Grant{Subject: "a"}); err == nil {
+		t.Error("nil Issuer issued a token")
+	}
+}
