@@ -1,0 +1,208 @@
+package csrf
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/csrf/internal/origins"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// Reasons a request is rejected, returned by [Middleware.Check] and passed
+// to [Options.OnReject]. They are constants and never contain request data.
+var (
+	// ErrCrossOrigin: Sec-Fetch-Site says the request comes from another
+	// site (or from a sibling subdomain without AllowSameSite), and its
+	// origin is not trusted.
+	ErrCrossOrigin = errors.New("csrf: cross-origin request (Sec-Fetch-Site)")
+	// ErrOriginMismatch: without Sec-Fetch-Site, the Origin header matches
+	// neither the request's own origin (scheme, host and port) nor a
+	// trusted origin.
+	ErrOriginMismatch = errors.New("csrf: Origin does not match the request's origin")
+	// ErrNullOrigin: the Origin is "null", sent by sandboxed documents and
+	// after cross-origin redirects; it cannot be trusted.
+	ErrNullOrigin = errors.New("csrf: null Origin")
+	// ErrMalformedOrigin: the Origin is not in the form browsers send
+	// (userinfo, a path, upper case, several values...).
+	ErrMalformedOrigin = errors.New("csrf: malformed Origin")
+	// ErrTokenMissing: a token is required and none was sent.
+	ErrTokenMissing = errors.New("csrf: token missing")
+	// ErrTokenInvalid: the token is malformed, was issued for another
+	// session or cookie, or under a retired key; or the token cookie is
+	// missing.
+	ErrTokenInvalid = errors.New("csrf: token invalid")
+)
+
+// Middleware rejects unsafe cross-origin requests from browsers. Create
+// one with [New]. A Middleware is immutable and safe for concurrent use.
+// The zero Middleware is valid and equals New(Options{}).
+type Middleware struct {
+	trusted       *origins.Set
+	allowSameSite bool
+	clientIP      *clientip.Resolver
+	publicOrigin  string
+	exempt        []exemption
+	tokens        *tokenConfig
+	onReject      func(http.ResponseWriter, *http.Request, error)
+}
+
+type exemption struct {
+	method, path, reason string
+}
+
+// Handler returns next wrapped in the protection: rejected requests are
+// answered by [Options.OnReject] and never reach next. Handler panics if
+// next is nil, a programming error found at start-up.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if next == nil {
+		panic("csrf: Handler called with a nil handler")
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.tokens != nil {
+			r = m.prepareTokens(w, r)
+		}
+		if err := m.Check(r); err != nil {
+			if m.onReject != nil {
+				m.onReject(w, r, err)
+				return
+			}
+			problem.Reject(w, r, http.StatusForbidden, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Check decides r and returns nil if it may proceed, or an error wrapping
+// one of the reasons above. The decision, cheapest step first:
+//
+//  1. GET, HEAD and OPTIONS pass, unless a method-override header
+//     (X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override) or a
+//     _method query parameter asks for another method: such a request is
+//     checked as unsafe.
+//  2. Sec-Fetch-Site "same-origin" or "none" (a user navigation) passes;
+//     "same-site" passes with AllowSameSite. Any other value, or several,
+//     is cross-origin: rejected unless the Origin is trusted or the route
+//     exempt.
+//  3. Without Sec-Fetch-Site, an Origin must equal the request's own
+//     origin (scheme, host and port, or ClientIP's public origin) or a
+//     trusted origin; "null", userinfo (golang/go#78563) and other
+//     malformed values are rejected.
+//  4. Without either header the request comes from a non-browser client
+//     or a very old browser; it passes unless tokens are configured.
+//  5. With tokens, the request must carry a valid one when step 4
+//     applied, or always with [TokenOptions.Always].
+//
+// Exempt routes skip steps 2 to 5. In token mode Check may read the form
+// body (at most [TokenOptions.MaxFormBytes]); it is meant to run inside the
+// middleware's handler, where the token state is in the context.
+func (m *Middleware) Check(r *http.Request) error {
+	if isSafe(r) {
+		return nil
+	}
+	needToken := m.tokens != nil && m.tokens.always
+	sfs := r.Header["Sec-Fetch-Site"]
+	originLines := r.Header["Origin"]
+	switch {
+	case len(sfs) == 1 && (sfs[0] == "same-origin" || sfs[0] == "none"):
+	case len(sfs) == 1 && sfs[0] == "same-site" && m.allowSameSite:
+	case len(sfs) > 0:
+		if len(originLines) == 1 && m.trusted.Match(originLines[0]) {
+			break
+		}
+		if m.isExempt(r) {
+			return nil
+		}
+		return ErrCrossOrigin
+	case len(originLines) == 0:
+		needToken = m.tokens != nil
+	default:
+		if err := m.checkOrigin(r, originLines); err != nil {
+			if m.isExempt(r) {
+				return nil
+			}
+			return err
+		}
+	}
+	if needToken {
+		if m.isExempt(r) {
+			return nil
+		}
+		return m.verifyToken(r)
+	}
+	return nil
+}
+
+// isSafe reports whether r uses a safe method and asks for no other.
+func isSafe(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		return false
+	}
+	h := r.Header
+	if len(h["X-Http-Method-Override"]) > 0 || len(h["X-Http-Method"]) > 0 || len(h["X-Method-Override"]) > 0 {
+		return false
+	}
+	if r.URL != nil && strings.Contains(r.URL.RawQuery, "_method=") {
+		return false
+	}
+	return true
+}
+
+// checkOrigin compares the Origin header, in the absence of
+// Sec-Fetch-Site, with the request's own origin and the trusted origins.
+func (m *Middleware) checkOrigin(r *http.Request, lines []string) error {
+	if len(lines) != 1 {
+		return ErrMalformedOrigin
+	}
+	o := lines[0]
+	if o == "null" {
+		return ErrNullOrigin
+	}
+	scheme, _, _, ok := origins.Parse(o)
+	if !ok {
+		return ErrMalformedOrigin
+	}
+	if m.publicOrigin != "" {
+		if o == m.publicOrigin {
+			return nil
+		}
+	} else if scheme == m.clientIP.Scheme(r) && sameHost(o[len(scheme)+3:], r.Host, scheme) {
+		return nil
+	}
+	if m.trusted.Match(o) {
+		return nil
+	}
+	return ErrOriginMismatch
+}
+
+// sameHost reports whether the host[:port] of a canonical origin equals
+// the request's Host, ignoring case and the scheme's default port, without
+// allocating.
+func sameHost(originHost, host, scheme string) bool {
+	switch {
+	case scheme == "https" && strings.HasSuffix(host, ":443"):
+		host = host[:len(host)-4]
+	case scheme == "http" && strings.HasSuffix(host, ":80"):
+		host = host[:len(host)-3]
+	}
+	return host != "" && strings.EqualFold(originHost, host)
+}
+
+// isExempt reports whether r targets an exempt route: the exact path, with
+// no escaping, and the method if one is named.
+func (m *Middleware) isExempt(r *http.Request) bool {
+	if len(m.exempt) == 0 || r.URL == nil || r.URL.RawPath != "" {
+		return false
+	}
+	for i := range m.exempt {
+		e := &m.exempt[i]
+		if r.URL.Path == e.path && (e.method == "" || e.method == r.Method) {
+			return true
+		}
+	}
+	return false
+}

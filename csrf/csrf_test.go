@@ -1,0 +1,362 @@
+package csrf_test
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/csrf"
+)
+
+type req struct {
+	method  string
+	target  string // absolute URL: its scheme says whether the connection is TLS
+	headers [][2]string
+	remote  string
+}
+
+func (q req) build() *http.Request {
+	method := q.method
+	if method == "" {
+		method = "POST"
+	}
+	target := q.target
+	if target == "" {
+		target = "https://example.com/transfer"
+	}
+	r := httptest.NewRequest(method, target, nil)
+	if strings.HasPrefix(target, "http://") {
+		r.TLS = nil
+	} else if r.TLS == nil {
+		r.TLS = &tls.ConnectionState{}
+	}
+	for _, kv := range q.headers {
+		if kv[0] == "Host" {
+			r.Host = kv[1]
+			continue
+		}
+		r.Header.Add(kv[0], kv[1])
+	}
+	if q.remote != "" {
+		r.RemoteAddr = q.remote
+	}
+	return r
+}
+
+func sfs(v string) [2]string    { return [2]string{"Sec-Fetch-Site", v} }
+func origin(v string) [2]string { return [2]string{"Origin", v} }
+
+var trustedOpts = csrf.Options{TrustedOrigins: []string{"https://admin.example.org", "https://*.partner.test"}}
+var exemptOpts = csrf.Options{Exempt: []csrf.Exemption{
+	{Pattern: "POST /webhooks/stripe", Reason: "signed by the sender, server to server"},
+	{Pattern: "/saml/acs", Reason: "the identity provider posts the assertion cross-site"},
+}}
+
+var proxy = clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+var public = clientip.MustNew(clientip.Options{PublicOrigin: "https://www.example.com"})
+
+type checkCase struct {
+	name   string
+	opts   csrf.Options
+	req    req
+	err    error // nil: the request passes
+	stdlib bool  // whether net/http's CrossOriginProtection (same trusted origins, no bypass) lets it pass
+}
+
+var checkCases = []checkCase{
+	{name: "a cross-site GET passes: safe methods are never checked",
+		req: req{method: "GET", headers: [][2]string{sfs("cross-site"), origin("https://evil.test")}}, stdlib: true},
+	{name: "a cross-site HEAD passes", req: req{method: "HEAD", headers: [][2]string{sfs("cross-site")}}, stdlib: true},
+	{name: "a cross-site OPTIONS passes", req: req{method: "OPTIONS", headers: [][2]string{sfs("cross-site")}}, stdlib: true},
+	{name: "a same-origin POST passes", req: req{headers: [][2]string{sfs("same-origin"), origin("https://example.com")}}, stdlib: true},
+	{name: "a user navigation (Sec-Fetch-Site: none) passes", req: req{headers: [][2]string{sfs("none")}}, stdlib: true},
+	{name: "a cross-site form POST is rejected",
+		req: req{headers: [][2]string{sfs("cross-site"), origin("https://evil.test"), {"Content-Type", "application/x-www-form-urlencoded"}}},
+		err: csrf.ErrCrossOrigin},
+	{name: "a cross-site DELETE is rejected", req: req{method: "DELETE", headers: [][2]string{sfs("cross-site")}}, err: csrf.ErrCrossOrigin},
+	{name: "regression gorilla/csrf CVE-2025-24358: a sibling subdomain (same-site) is rejected by default",
+		req: req{headers: [][2]string{sfs("same-site"), origin("https://evil.example.com")}}, err: csrf.ErrCrossOrigin},
+	{name: "same-site passes with AllowSameSite", opts: csrf.Options{AllowSameSite: true},
+		req: req{headers: [][2]string{sfs("same-site"), origin("https://app.example.com")}}},
+	{name: "an unknown Sec-Fetch-Site value fails closed", req: req{headers: [][2]string{sfs("same-origin-please")}}, err: csrf.ErrCrossOrigin},
+	{name: "several Sec-Fetch-Site values fail closed",
+		req: req{headers: [][2]string{sfs("same-origin"), sfs("cross-site")}}, err: csrf.ErrCrossOrigin, stdlib: true},
+	{name: "a trusted origin passes a cross-site request", opts: trustedOpts,
+		req: req{headers: [][2]string{sfs("cross-site"), origin("https://admin.example.org")}}, stdlib: true},
+	{name: "a subdomain of a trusted pattern passes", opts: trustedOpts,
+		req: req{headers: [][2]string{sfs("cross-site"), origin("https://eu.partner.test")}}},
+	{name: "regression gorilla/csrf CVE-2025-47909: the http origin of a trusted https origin is rejected", opts: trustedOpts,
+		req: req{headers: [][2]string{sfs("cross-site"), origin("http://admin.example.org")}}, err: csrf.ErrCrossOrigin},
+	{name: "a look-alike of a trusted pattern is rejected", opts: trustedOpts,
+		req: req{headers: [][2]string{sfs("cross-site"), origin("https://evilpartner.test")}}, err: csrf.ErrCrossOrigin},
+	{name: "a trusted origin on another port is rejected", opts: trustedOpts,
+		req: req{headers: [][2]string{sfs("cross-site"), origin("https://admin.example.org:8443")}}, err: csrf.ErrCrossOrigin},
+
+	// Origin fallback (no Sec-Fetch-Site).
+	{name: "without Sec-Fetch-Site an Origin equal to the request's origin passes",
+		req: req{headers: [][2]string{origin("https://example.com")}}, stdlib: true},
+	{name: "without Sec-Fetch-Site the Host is compared ignoring case",
+		req: req{headers: [][2]string{origin("https://example.com"), {"Host", "Example.COM"}}}},
+	{name: "without Sec-Fetch-Site the default port in Host is ignored",
+		req: req{headers: [][2]string{origin("https://example.com"), {"Host", "example.com:443"}}}},
+	{name: "an http page cannot post to the https site (scheme mismatch)",
+		req: req{headers: [][2]string{origin("http://example.com")}}, err: csrf.ErrOriginMismatch, stdlib: true},
+	{name: "an https page cannot post to the http site (scheme mismatch)",
+		req: req{target: "http://example.com/transfer", headers: [][2]string{origin("https://example.com")}}, err: csrf.ErrOriginMismatch, stdlib: true},
+	{name: "a port mismatch is rejected",
+		req: req{headers: [][2]string{origin("https://example.com:8443")}}, err: csrf.ErrOriginMismatch},
+	{name: "another host is rejected", req: req{headers: [][2]string{origin("https://evil.test")}}, err: csrf.ErrOriginMismatch},
+	{name: "regression null origin: null is rejected", req: req{headers: [][2]string{origin("null")}}, err: csrf.ErrNullOrigin},
+	{name: "regression golang/go#78563: an Origin with userinfo is rejected",
+		req: req{headers: [][2]string{origin("https://evil@example.com")}}, err: csrf.ErrMalformedOrigin, stdlib: true},
+	{name: "an Origin with a path is rejected", req: req{headers: [][2]string{origin("https://example.com/x")}}, err: csrf.ErrMalformedOrigin, stdlib: true},
+	{name: "two Origin lines are rejected",
+		req: req{headers: [][2]string{origin("https://example.com"), origin("https://example.com")}}, err: csrf.ErrMalformedOrigin, stdlib: true},
+	{name: "a trusted origin passes without Sec-Fetch-Site", opts: trustedOpts,
+		req: req{headers: [][2]string{origin("https://admin.example.org")}}, stdlib: true},
+	{name: "a request with neither header passes (not a current browser)", req: req{}, stdlib: true},
+	{name: "behind a trusted proxy the forwarded scheme is used", opts: csrf.Options{ClientIP: proxy},
+		req: req{target: "http://example.com/transfer", remote: "10.0.0.1:1234",
+			headers: [][2]string{origin("https://example.com"), {"X-Forwarded-Proto", "https"}, {"X-Forwarded-For", "203.0.113.9"}}}, stdlib: true},
+	{name: "X-Forwarded-Proto from an untrusted peer is ignored", opts: csrf.Options{ClientIP: proxy},
+		req: req{target: "http://example.com/transfer", remote: "203.0.113.9:1234",
+			headers: [][2]string{origin("https://example.com"), {"X-Forwarded-Proto", "https"}}}, err: csrf.ErrOriginMismatch, stdlib: true},
+	{name: "the public origin replaces the rewritten Host", opts: csrf.Options{ClientIP: public},
+		req: req{target: "http://backend:8080/transfer", headers: [][2]string{origin("https://www.example.com")}}},
+	{name: "with a public origin the request's Host is not trusted", opts: csrf.Options{ClientIP: public},
+		req: req{target: "http://backend:8080/transfer", headers: [][2]string{origin("http://backend:8080")}}, err: csrf.ErrOriginMismatch, stdlib: true},
+
+	// Method override.
+	{name: "X-HTTP-Method-Override does not turn a cross-site POST into a safe method",
+		req: req{headers: [][2]string{sfs("cross-site"), {"X-HTTP-Method-Override", "GET"}}}, err: csrf.ErrCrossOrigin},
+	{name: "a cross-site GET asking for DELETE through X-HTTP-Method-Override is checked as unsafe",
+		req: req{method: "GET", headers: [][2]string{sfs("cross-site"), {"X-HTTP-Method-Override", "DELETE"}}}, err: csrf.ErrCrossOrigin, stdlib: true},
+	{name: "a cross-site GET asking for DELETE through X-Method-Override is checked as unsafe",
+		req: req{method: "GET", headers: [][2]string{sfs("cross-site"), {"X-Method-Override", "DELETE"}}}, err: csrf.ErrCrossOrigin, stdlib: true},
+	{name: "a cross-site GET asking for DELETE through _method is checked as unsafe",
+		req: req{method: "GET", target: "https://example.com/items/1?_method=DELETE", headers: [][2]string{sfs("cross-site")}},
+		err: csrf.ErrCrossOrigin, stdlib: true},
+	{name: "a same-origin GET with a method override passes",
+		req: req{method: "GET", headers: [][2]string{sfs("same-origin"), {"X-HTTP-Method-Override", "DELETE"}}}, stdlib: true},
+
+	// Exemptions.
+	{name: "an exempt route accepts a cross-site POST", opts: exemptOpts,
+		req: req{target: "https://example.com/webhooks/stripe", headers: [][2]string{sfs("cross-site")}}},
+	{name: "an exemption without a method covers every method", opts: exemptOpts,
+		req: req{method: "PUT", target: "https://example.com/saml/acs", headers: [][2]string{origin("https://idp.test")}}},
+	{name: "an exemption for POST does not cover PUT", opts: exemptOpts,
+		req: req{method: "PUT", target: "https://example.com/webhooks/stripe", headers: [][2]string{sfs("cross-site")}}, err: csrf.ErrCrossOrigin},
+	{name: "regression CVE-2025-47910: the path with a trailing slash is not exempt", opts: exemptOpts,
+		req: req{target: "https://example.com/webhooks/stripe/", headers: [][2]string{sfs("cross-site")}}, err: csrf.ErrCrossOrigin},
+	{name: "regression CVE-2025-47910: an unclean path ServeMux would redirect is not exempt", opts: exemptOpts,
+		req: req{target: "https://example.com/webhooks//stripe", headers: [][2]string{sfs("cross-site")}}, err: csrf.ErrCrossOrigin},
+	{name: "regression CVE-2025-47910: a dot-dot path is not exempt", opts: exemptOpts,
+		req: req{target: "https://example.com/webhooks/stripe/../../admin", headers: [][2]string{sfs("cross-site")}}, err: csrf.ErrCrossOrigin},
+	{name: "an escaped spelling of an exempt path is not exempt", opts: exemptOpts,
+		req: req{target: "https://example.com/webhooks%2Fstripe", headers: [][2]string{sfs("cross-site")}}, err: csrf.ErrCrossOrigin},
+	{name: "a prefix of an exempt path is not exempt", opts: exemptOpts,
+		req: req{target: "https://example.com/webhooks/stripe-admin", headers: [][2]string{sfs("cross-site")}}, err: csrf.ErrCrossOrigin},
+}
+
+// TestCheck runs every case through Check, the middleware, and net/http's
+// CrossOriginProtection configured alike, so the table records exactly
+// where this package decides differently.
+func TestCheck(t *testing.T) {
+	for _, tc := range checkCases {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := csrf.New(tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Check(tc.req.build()); !errors.Is(err, tc.err) || (err == nil) != (tc.err == nil) {
+				t.Errorf("Check = %v, want %v", err, tc.err)
+			}
+
+			rec := httptest.NewRecorder()
+			reached := false
+			m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached = true })).ServeHTTP(rec, tc.req.build())
+			if reached != (tc.err == nil) {
+				t.Errorf("handler reached = %v, want %v", reached, tc.err == nil)
+			}
+			if tc.err != nil {
+				if rec.Code != http.StatusForbidden || rec.Header().Get("Content-Type") != "application/problem+json" {
+					t.Errorf("rejection: %d %q", rec.Code, rec.Header().Get("Content-Type"))
+				}
+				if body := rec.Body.String(); strings.Contains(body, "evil") || strings.Contains(body, "example") {
+					t.Errorf("rejection reflects request data: %s", body)
+				}
+			}
+
+			cop := http.NewCrossOriginProtection()
+			for _, o := range tc.opts.TrustedOrigins {
+				if !strings.Contains(o, "*") {
+					_ = cop.AddTrustedOrigin(o)
+				}
+			}
+			if got := cop.Check(tc.req.build()) == nil; got != tc.stdlib {
+				t.Errorf("net/http CrossOriginProtection passes = %v, the table says %v", got, tc.stdlib)
+			}
+		})
+	}
+}
+
+func TestNewRejectsInvalidOptions(t *testing.T) {
+	key := make([]byte, 32)
+	tests := []struct {
+		name string
+		opts csrf.Options
+		want error
+	}{
+		{"* trusts every site", csrf.Options{TrustedOrigins: []string{"*"}}, csrf.ErrInvalidTrustedOrigin},
+		{"null trusts every sandboxed page", csrf.Options{TrustedOrigins: []string{"null"}}, csrf.ErrInvalidTrustedOrigin},
+		{"a trusted origin with a path", csrf.Options{TrustedOrigins: []string{"https://a.test/"}}, csrf.ErrInvalidTrustedOrigin},
+		{"a trusted origin with userinfo", csrf.Options{TrustedOrigins: []string{"https://u@a.test"}}, csrf.ErrInvalidTrustedOrigin},
+		{"a bare host, as gorilla/csrf took", csrf.Options{TrustedOrigins: []string{"a.test"}}, csrf.ErrInvalidTrustedOrigin},
+		{"an exemption without a reason", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/hook"}}}, csrf.ErrInvalidExemption},
+		{"an exemption with a wildcard", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/hooks/{id}", Reason: "x"}}}, csrf.ErrInvalidExemption},
+		{"an exemption for a subtree", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/hooks/", Reason: "x"}}}, csrf.ErrInvalidExemption},
+		{"an unclean exemption", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/a/../hooks", Reason: "x"}}}, csrf.ErrInvalidExemption},
+		{"an escaped exemption", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/a%2Fb", Reason: "x"}}}, csrf.ErrInvalidExemption},
+		{"a relative exemption", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "hooks", Reason: "x"}}}, csrf.ErrInvalidExemption},
+		{"a lower-case method", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "post /hooks", Reason: "x"}}}, csrf.ErrInvalidExemption},
+		{"a short token key", csrf.Options{Tokens: &csrf.TokenOptions{Key: key[:16]}}, csrf.ErrInvalidTokenOptions},
+		{"a short previous key", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, PreviousKeys: [][]byte{key[:8]}}}, csrf.ErrInvalidTokenOptions},
+		{"a __Host- cookie without Secure", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, InsecureHTTPCookie: true, CookieName: "__Host-x"}}, csrf.ErrInvalidTokenOptions},
+		{"a field name that needs escaping", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, FieldName: `x"><script>`}}, csrf.ErrInvalidTokenOptions},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := csrf.New(tt.opts)
+			if m != nil || !errors.Is(err, tt.want) {
+				t.Fatalf("New = %v, %v; want %v", m, err, tt.want)
+			}
+			var oe *csrf.OptionError
+			if !errors.As(err, &oe) || !strings.HasPrefix(err.Error(), "csrf: Options.") {
+				t.Errorf("error %q is not a *csrf.OptionError", err)
+			}
+		})
+	}
+	_, err := csrf.New(csrf.Options{TrustedOrigins: []string{"*", "null"}, Exempt: []csrf.Exemption{{Pattern: "/x"}}})
+	if n := strings.Count(err.Error(), "\n") + 1; n != 3 {
+		t.Errorf("New reported %d problems, want all 3: %v", n, err)
+	}
+}
+
+func TestZeroMiddlewareIsTheDefaultProtection(t *testing.T) {
+	var m csrf.Middleware
+	if err := m.Check(req{headers: [][2]string{sfs("cross-site")}}.build()); !errors.Is(err, csrf.ErrCrossOrigin) {
+		t.Errorf("Check = %v", err)
+	}
+	if err := m.Check(req{headers: [][2]string{origin("https://example.com")}}.build()); err != nil {
+		t.Errorf("Check = %v", err)
+	}
+}
+
+func TestOnRejectGetsTheReason(t *testing.T) {
+	var got error
+	m := csrf.MustNew(csrf.Options{OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+		got = err
+		w.WriteHeader(http.StatusTeapot)
+	}})
+	rec := httptest.NewRecorder()
+	m.Handler(http.NotFoundHandler()).ServeHTTP(rec, req{headers: [][2]string{origin("null")}}.build())
+	if rec.Code != http.StatusTeapot || !errors.Is(got, csrf.ErrNullOrigin) {
+		t.Errorf("%d %v", rec.Code, got)
+	}
+}
+
+func TestHandlerPanicsOnNilNext(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic")
+		}
+	}()
+	csrf.MustNew(csrf.Options{}).Handler(nil)
+}
+
+// TestEndToEnd serves a real TLS server and sends what browsers send.
+func TestEndToEnd(t *testing.T) {
+	m := csrf.MustNew(csrf.Options{})
+	srv := httptest.NewTLSServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "done")
+	})))
+	defer srv.Close()
+	tests := []struct {
+		name    string
+		headers [][2]string
+		want    int
+	}{
+		{"a same-origin fetch", [][2]string{sfs("same-origin"), origin(srv.URL)}, 200},
+		{"an old browser on the same origin", [][2]string{origin(srv.URL)}, 200},
+		{"a cross-site form", [][2]string{sfs("cross-site"), origin("https://evil.test")}, 403},
+		{"an old browser on another origin", [][2]string{origin("https://evil.test")}, 403},
+		{"a plain-http page of the same host", [][2]string{origin(strings.Replace(srv.URL, "https", "http", 1))}, 403},
+		{"curl", nil, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := http.NewRequest("POST", srv.URL+"/transfer", strings.NewReader("amount=1"))
+			for _, kv := range tt.headers {
+				r.Header.Add(kv[0], kv[1])
+			}
+			resp, err := srv.Client().Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+}
+
+// TestConcurrentRequests checks requests in parallel; run with -race.
+func TestConcurrentRequests(t *testing.T) {
+	m := csrf.MustNew(trustedOpts)
+	h := m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 500 {
+				tc := checkCases[(g*31+i)%len(checkCases)]
+				if tc.opts.ClientIP != nil || tc.opts.AllowSameSite || tc.opts.Exempt != nil {
+					continue
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, tc.req.build())
+				if (rec.Code == 200) != (tc.err == nil) {
+					t.Errorf("%s: status %d", tc.name, rec.Code)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// The origin parser is shared with package cors by copy, so that one list
+// of origins means the same to both; the copies must not drift.
+func TestOriginParserMatchesCors(t *testing.T) {
+	a, err := os.ReadFile("internal/origins/origins.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("../cors/internal/origins/origins.go")
+	if err != nil {
+		t.Skip("package cors not present:", err)
+	}
+	if string(a) != string(b) {
+		t.Error("csrf/internal/origins/origins.go differs from cors/internal/origins/origins.go; copy one over the other")
+	}
+}

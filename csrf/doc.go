@@ -1,0 +1,88 @@
+// Package csrf protects against cross-site request forgery: a page on
+// another site making the user's browser send a state-changing request,
+// with the user's cookies, to this server.
+//
+//	p, err := csrf.New(csrf.Options{
+//		TrustedOrigins: []string{"https://admin.example.com"},
+//		Exempt: []csrf.Exemption{{Pattern: "POST /webhooks/stripe", Reason: "signed by Stripe, sent server to server"}},
+//	})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	http.ListenAndServe(addr, p.Handler(mux))
+//
+// # How requests are judged
+//
+// The default protection needs no token, no cookie and no change to forms.
+// It decides with headers that browsers set and scripts cannot forge, the
+// algorithm of [net/http.CrossOriginProtection] (Go 1.25) and
+// filippo.io/csrf, which OWASP lists as a primary defence:
+//
+//   - GET, HEAD and OPTIONS are safe and pass. Handlers must not change
+//     state on them. A method-override header or _method parameter on a
+//     safe request makes it unsafe, so an override middleware further in
+//     cannot turn a cross-site GET into a DELETE.
+//   - Sec-Fetch-Site, sent by every browser since 2023: "same-origin" and
+//     "none" pass, "same-site" passes only with [Options.AllowSameSite],
+//     anything else is cross-origin and rejected.
+//   - Without it, Origin must equal the request's own origin (scheme, host
+//     and port) or a trusted origin.
+//   - With neither header the request is not from a current browser: a
+//     command-line or server-side client, which CSRF cannot abuse, or a
+//     browser from before 2020. It passes, unless tokens are enabled.
+//
+// # Differences from net/http's CrossOriginProtection
+//
+// The package builds on the same decision and adds what a service needs
+// around it:
+//
+//   - rejections go through [Options.OnReject], by default a generic 403
+//     problem response, and the reason (an exported sentinel) is recorded
+//     for the access log;
+//   - the Origin fallback compares the scheme too, using the
+//     [clientip.Resolver] the application configured, so an http page
+//     cannot post to the https site (net/http fails open there, by design);
+//     the Host comparison ignores case and the default port;
+//   - an Origin with userinfo ("https://evil@example.com") or in any form
+//     a browser would not send is rejected (golang/go#78563);
+//   - several Sec-Fetch-Site values are rejected, not resolved to the
+//     first;
+//   - trusted origins may be subdomain patterns and are compared by
+//     scheme, host and port (gorilla/csrf CVE-2025-47909 trusted the http
+//     origin of a trusted host);
+//   - exemptions are exact paths, each with a reason, never the paths
+//     ServeMux would redirect to them (CVE-2025-47910);
+//   - tokens for old browsers, below.
+//
+// # Tokens
+//
+// [Options.Tokens] adds synchronizer tokens for requests that carry neither
+// header (or for every unsafe request, with [TokenOptions.Always]). Tokens
+// are HMACs of the session identifier the application supplies
+// ([TokenOptions.SessionID]), so a token from one session is worthless in
+// another, or, before a session exists, of a random value in a
+// "__Host-csrf" cookie that subdomains cannot overwrite (signed double
+// submit). Nothing is stored server-side. [Token] masks the token with
+// fresh randomness on every call (BREACH); [TemplateField] renders the
+// hidden form field for html/template. The token is read from the
+// X-CSRF-Token header or from the csrf_token form field.
+//
+// # Security considerations
+//
+//   - Place the middleware before session and authentication middleware,
+//     so forged requests are rejected before any state is read.
+//   - Behind a TLS-terminating proxy, configure [Options.ClientIP]; without
+//     it old browsers' same-origin requests look like http-to-https and are
+//     rejected. A proxy that rewrites Host needs
+//     [clientip.Options.PublicOrigin].
+//   - Exempt routes accept forged requests: authenticate them otherwise
+//     (signatures, tokens in the body), never with cookies.
+//   - Sec-Fetch-Site is trusted as browsers send it. A proxy that strips
+//     or rewrites it weakens the protection to the Origin check.
+//   - CORS is a separate concern: allowing an origin to read responses
+//     (package cors) does not allow it to send unsafe requests here unless
+//     it is also in [Options.TrustedOrigins].
+//   - A response that issues the token cookie carries "Cache-Control:
+//     private" and "Vary: Cookie". A handler that replaces them with public
+//     caching would let a shared cache hand one client's cookie to others.
+package csrf

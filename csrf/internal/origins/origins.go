@@ -1,0 +1,407 @@
+// Package origins parses and matches web origins as browsers serialize them
+// in the Origin request header: scheme "://" host [":" port], lower case,
+// without the scheme's default port, without userinfo, path, query or
+// fragment.
+//
+// A [Set] is compiled once from configured entries, exact origins such as
+// "https://app.example.com" and subdomain patterns such as
+// "https://*.example.com", and then matched against request values without
+// allocating. Matching is exact: a request value that is not in the
+// canonical form a browser sends never matches.
+//
+// This file is kept identical in cors/internal/origins and
+// csrf/internal/origins so that one list of origins means the same thing to
+// both packages; a test in csrf fails when the copies differ.
+package origins
+
+import (
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// Reasons a configured entry is rejected. The caller wraps them with the
+// entry and its own sentinel.
+var (
+	ErrEmpty        = errors.New("empty origin")
+	ErrNoScheme     = errors.New(`missing scheme: write "https://host"`)
+	ErrScheme       = errors.New("invalid scheme")
+	ErrUserinfo     = errors.New("userinfo is not part of an origin")
+	ErrPath         = errors.New("path, query and fragment are not part of an origin (remove any trailing slash)")
+	ErrHost         = errors.New("invalid host")
+	ErrNonASCII     = errors.New("host must be ASCII: write an internationalized name in its punycode form (xn--)")
+	ErrPort         = errors.New("invalid port")
+	ErrWildcard     = errors.New(`a wildcard is allowed only as the whole first label of a host, as in "https://*.example.com"`)
+	ErrPatternIP    = errors.New("a subdomain pattern cannot apply to an IP address")
+	ErrPatternTLD   = errors.New("a subdomain pattern must name a registrable domain, not a top-level domain")
+	ErrPatternHTTP  = errors.New("a subdomain pattern must use http or https")
+	ErrSpecialValue = errors.New(`"*" and "null" are not origins`)
+)
+
+// Maximum lengths, generous for real origins and small enough to bound the
+// work spent on hostile values.
+const (
+	maxScheme = 32
+	maxHost   = 253
+	maxOrigin = maxScheme + len("://") + maxHost + len(":65535")
+)
+
+// Entry is a parsed configured entry.
+type Entry struct {
+	// Canonical is the entry as a browser would serialize a matching
+	// origin; for a pattern, with "*." in front of the domain.
+	Canonical string
+	Scheme    string
+	// Host is the host without port; for a pattern, the domain the
+	// subdomains belong to.
+	Host string
+	// Port is the explicit port, or "" for the scheme's default.
+	Port      string
+	Pattern   bool
+	Loopback  bool // the host is localhost, a *.localhost name or a loopback address
+	IPAddress bool
+}
+
+// Secure reports whether the entry can only match a secure context: an
+// https origin, or a loopback host, which browsers treat as potentially
+// trustworthy.
+func (e Entry) Secure() bool {
+	return e.Scheme == "https" || e.Loopback || (e.Scheme != "http" && e.Scheme != "")
+}
+
+// ParseEntry parses a configured origin or subdomain pattern. It accepts
+// upper case and an explicit default port and returns the canonical form;
+// everything else that a browser could not send is an error.
+func ParseEntry(s string) (Entry, error) {
+	var e Entry
+	switch s {
+	case "":
+		return e, ErrEmpty
+	case "*", "null":
+		return e, ErrSpecialValue
+	}
+	if len(s) > maxOrigin+2 {
+		return e, ErrHost
+	}
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return e, ErrNoScheme
+	}
+	scheme := strings.ToLower(s[:i])
+	if !validScheme(scheme) {
+		return e, ErrScheme
+	}
+	rest := s[i+3:]
+	if strings.ContainsAny(rest, "/?#") {
+		return e, ErrPath
+	}
+	if strings.IndexByte(rest, '@') >= 0 {
+		return e, ErrUserinfo
+	}
+	host, port := rest, ""
+	if strings.HasPrefix(host, "[") {
+		end := strings.IndexByte(host, ']')
+		if end < 0 {
+			return e, ErrHost
+		}
+		host, port = rest[:end+1], rest[end+1:]
+		if port != "" {
+			if port[0] != ':' {
+				return e, ErrHost
+			}
+			port = port[1:]
+			if port == "" {
+				return e, ErrPort
+			}
+		}
+	} else if j := strings.LastIndexByte(host, ':'); j >= 0 {
+		host, port = rest[:j], rest[j+1:]
+		if port == "" {
+			return e, ErrPort
+		}
+	}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 || port[0] == '0' || port[0] == '+' {
+			return e, ErrPort
+		}
+		if (scheme == "https" && n == 443) || (scheme == "http" && n == 80) {
+			port = ""
+		}
+	}
+	for k := 0; k < len(host); k++ {
+		if host[k] >= 0x80 {
+			return e, ErrNonASCII
+		}
+	}
+	host = strings.ToLower(host)
+	e.Scheme, e.Port = scheme, port
+	if strings.HasPrefix(host, "*.") {
+		e.Pattern = true
+		host = host[2:]
+		if scheme != "http" && scheme != "https" {
+			return e, ErrPatternHTTP
+		}
+	}
+	if strings.IndexByte(host, '*') >= 0 {
+		return e, ErrWildcard
+	}
+	switch {
+	case strings.HasPrefix(host, "["):
+		a, err := netip.ParseAddr(host[1 : len(host)-1])
+		if err != nil || !a.Is6() || a.Zone() != "" || a.Is4In6() {
+			return e, ErrHost
+		}
+		host = "[" + a.String() + "]"
+		e.IPAddress, e.Loopback = true, a.IsLoopback()
+	case looksIPv4(host):
+		a, err := netip.ParseAddr(host)
+		if err != nil || !a.Is4() {
+			return e, ErrHost
+		}
+		host = a.String()
+		e.IPAddress, e.Loopback = true, a.IsLoopback()
+	default:
+		if !validDomain(host) {
+			return e, ErrHost
+		}
+		e.Loopback = host == "localhost" || strings.HasSuffix(host, ".localhost")
+	}
+	if e.Pattern {
+		if e.IPAddress {
+			return e, ErrPatternIP
+		}
+		if strings.IndexByte(host, '.') < 0 && host != "localhost" {
+			return e, ErrPatternTLD
+		}
+	}
+	e.Host = host
+	var b strings.Builder
+	b.WriteString(scheme)
+	b.WriteString("://")
+	if e.Pattern {
+		b.WriteString("*.")
+	}
+	b.WriteString(host)
+	if port != "" {
+		b.WriteByte(':')
+		b.WriteString(port)
+	}
+	e.Canonical = b.String()
+	return e, nil
+}
+
+// Parse splits a request's Origin value into scheme, host and port without
+// allocating. It reports false for anything a browser would not send:
+// upper case, a default port written out, a port with a leading zero,
+// userinfo, a path, an empty label, a trailing dot, characters outside
+// letters, digits, '-', '.' and '_' (or, in brackets, an IPv6 address).
+// "null" is not parsed.
+func Parse(s string) (scheme, host, port string, ok bool) {
+	if len(s) > maxOrigin {
+		return "", "", "", false
+	}
+	i := strings.Index(s, "://")
+	if i <= 0 {
+		return "", "", "", false
+	}
+	scheme, rest := s[:i], s[i+3:]
+	if !validScheme(scheme) || rest == "" {
+		return "", "", "", false
+	}
+	host = rest
+	if rest[0] == '[' {
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			return "", "", "", false
+		}
+		host = rest[:end+1]
+		for k := 1; k < end; k++ {
+			if c := rest[k]; !isHex(c) && c != ':' && c != '.' {
+				return "", "", "", false
+			}
+		}
+		if a, err := netip.ParseAddr(rest[1:end]); err != nil || !a.Is6() {
+			return "", "", "", false
+		}
+		rest = rest[end+1:]
+		if rest != "" {
+			if rest[0] != ':' {
+				return "", "", "", false
+			}
+			port = rest[1:]
+			if port == "" {
+				return "", "", "", false
+			}
+		}
+	} else {
+		if j := strings.IndexByte(rest, ':'); j >= 0 {
+			host, port = rest[:j], rest[j+1:]
+			if port == "" {
+				return "", "", "", false
+			}
+		}
+		if !validDomain(host) {
+			return "", "", "", false
+		}
+	}
+	if port != "" && !canonicalPort(scheme, port) {
+		return "", "", "", false
+	}
+	return scheme, host, port, true
+}
+
+// canonicalPort reports whether port is 1 to 65535 without a leading zero
+// and not the default port of scheme.
+func canonicalPort(scheme, port string) bool {
+	if len(port) > 5 || port[0] == '0' {
+		return false
+	}
+	n := 0
+	for k := 0; k < len(port); k++ {
+		c := port[k]
+		if c < '0' || c > '9' {
+			return false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n > 65535 {
+		return false
+	}
+	return !(scheme == "https" && n == 443) && !(scheme == "http" && n == 80)
+}
+
+// validScheme reports whether s is ALPHA *( ALPHA / DIGIT / "+" / "-" /
+// "." ) in lower case, at most 32 bytes.
+func validScheme(s string) bool {
+	if s == "" || len(s) > maxScheme || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for k := 1; k < len(s); k++ {
+		c := s[k]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// validDomain reports whether s is a lower-case host name: labels of
+// letters, digits, '-' and '_', separated by single dots, none empty, at
+// most 63 bytes each and 253 in all, with no trailing dot.
+func validDomain(s string) bool {
+	if s == "" || len(s) > maxHost {
+		return false
+	}
+	label := 0
+	for k := 0; k < len(s); k++ {
+		c := s[k]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+			label++
+			if label > 63 {
+				return false
+			}
+		case c == '.':
+			if label == 0 {
+				return false
+			}
+			label = 0
+		default:
+			return false
+		}
+	}
+	return label > 0
+}
+
+// looksIPv4 reports whether a host is made of digits and dots only, or
+// ends in a numeric label, so that browsers parse it as an IPv4 address.
+func looksIPv4(s string) bool {
+	last := s[strings.LastIndexByte(s, '.')+1:]
+	if last == "" {
+		return false
+	}
+	if strings.HasPrefix(last, "0x") || strings.HasPrefix(last, "0X") {
+		return true
+	}
+	for k := 0; k < len(last); k++ {
+		if last[k] < '0' || last[k] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f'
+}
+
+// Set is a compiled list of exact origins and subdomain patterns. The zero
+// Set matches nothing. A Set is immutable and safe for concurrent use.
+type Set struct {
+	exact    map[string]struct{}
+	patterns []pattern
+}
+
+type pattern struct {
+	scheme string
+	suffix string // "." + domain
+	port   string
+}
+
+// Compile builds a Set from parsed entries. Duplicates are ignored.
+func Compile(entries []Entry) *Set {
+	s := &Set{exact: make(map[string]struct{}, len(entries))}
+	seen := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		if seen[e.Canonical] {
+			continue
+		}
+		seen[e.Canonical] = true
+		if e.Pattern {
+			s.patterns = append(s.patterns, pattern{scheme: e.Scheme, suffix: "." + e.Host, port: e.Port})
+			continue
+		}
+		s.exact[e.Canonical] = struct{}{}
+	}
+	return s
+}
+
+// Len returns the number of distinct entries in s.
+func (s *Set) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.exact) + len(s.patterns)
+}
+
+// Match reports whether the request Origin value o is in s: equal to an
+// exact entry, or a canonical origin whose host is a proper subdomain of a
+// pattern's domain with the pattern's scheme and port. It does not
+// allocate.
+func (s *Set) Match(o string) bool {
+	if s == nil {
+		return false
+	}
+	if _, ok := s.exact[o]; ok {
+		return true
+	}
+	if len(s.patterns) == 0 {
+		return false
+	}
+	scheme, host, port, ok := Parse(o)
+	if !ok || host[0] == '[' {
+		return false
+	}
+	for i := range s.patterns {
+		p := &s.patterns[i]
+		// The host must end in "."+domain and have at least one whole
+		// label in front of it; validDomain (in Parse) guarantees that
+		// label is not empty, so "https://.example.com" cannot match.
+		if scheme == p.scheme && port == p.port && len(host) > len(p.suffix) && strings.HasSuffix(host, p.suffix) {
+			return true
+		}
+	}
+	return false
+}

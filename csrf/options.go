@@ -1,0 +1,315 @@
+package csrf
+
+import (
+	"errors"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/csrf/internal/origins"
+)
+
+// Options configures a [Middleware]. The zero Options is the recommended
+// protection: Fetch Metadata and Origin checks, no trusted origin, no
+// exemption, no tokens. [New] copies and compiles the Options, so mutating
+// them after New has no effect.
+type Options struct {
+	// TrustedOrigins are other origins allowed to send unsafe requests:
+	// exact origins ("https://admin.example.com") and subdomain patterns
+	// ("https://*.example.com") with the syntax of cors.Options
+	// AllowedOrigins, so one list can configure both. An origin is matched
+	// on its scheme, host and port (gorilla/csrf's CVE-2025-47909 trusted
+	// http://host when https://host was meant). "*" and "null" are errors:
+	// they would trust every site. Default: none.
+	TrustedOrigins []string
+
+	// AllowSameSite accepts requests with "Sec-Fetch-Site: same-site":
+	// from other subdomains of the same registrable domain. Subdomains are
+	// often less trusted (user content, legacy apps), so the default
+	// rejects them unless their origin is in TrustedOrigins. Default:
+	// false.
+	AllowSameSite bool
+
+	// ClientIP resolves the scheme and host the client used, for
+	// comparing an Origin header with the request's own origin when
+	// Sec-Fetch-Site is absent. Behind a TLS-terminating proxy, configure
+	// it (TrustedProxies, or PublicOrigin when the proxy rewrites Host):
+	// otherwise the request looks like http while the browser's Origin
+	// says https, and old browsers' requests are rejected. Default: nil,
+	// direct connections only.
+	ClientIP *clientip.Resolver
+
+	// Exempt lists routes that skip every check, for endpoints that must
+	// accept cross-site requests (webhooks, SAML and OAuth form posts).
+	// Each needs a Reason. A route matches a request whose path equals its
+	// path exactly, with no escaped characters; a path ServeMux would
+	// clean or redirect ("/hooks/", "/hooks//x", "/hooks/../x") never
+	// matches (CVE-2025-47910). Default: none.
+	Exempt []Exemption
+
+	// Tokens enables synchronizer tokens for clients that send neither
+	// Sec-Fetch-Site nor Origin (old browsers) or, with
+	// [TokenOptions.Always], for every unsafe request. Default: nil, no
+	// tokens; such requests are assumed to come from non-browser clients
+	// and pass, as with net/http's CrossOriginProtection.
+	Tokens *TokenOptions
+
+	// OnReject writes the response to a rejected request. err wraps one
+	// of [ErrCrossOrigin], [ErrOriginMismatch], [ErrNullOrigin],
+	// [ErrMalformedOrigin], [ErrTokenMissing] or [ErrTokenInvalid].
+	// Default: a generic 403 problem response (internal/problem) with the
+	// reason recorded for the access log.
+	OnReject func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// Exemption is one route that skips cross-origin checks.
+type Exemption struct {
+	// Pattern is "[METHOD ]/path", such as "POST /webhooks/stripe". The
+	// path must be clean and contain no '%', '?', '#' or '{'; without a
+	// method, every method matches.
+	Pattern string
+	// Reason says why the route must accept cross-site requests. It is
+	// required, for review.
+	Reason string
+}
+
+// TokenOptions configures tokens. Tokens are derived, not stored: an HMAC
+// of the session identifier (when [TokenOptions.SessionID] reports one) or
+// of a random value kept in a cookie (signed double-submit), masked with a
+// fresh random value on every call to [Token] so the page never carries the
+// same bytes twice (BREACH).
+type TokenOptions struct {
+	// Key is the HMAC key, at least 32 random bytes. Required.
+	Key []byte
+	// PreviousKeys still verify tokens during a key rotation.
+	PreviousKeys [][]byte
+	// SessionID returns a stable identifier of the request's session,
+	// and whether there is one. Tokens of a session are then valid only
+	// in that session. Without a session (or with a nil SessionID), tokens
+	// are bound to the token cookie instead. It must be safe for
+	// concurrent use.
+	SessionID func(r *http.Request) (string, bool)
+	// Always requires a token on every unsafe request that is not exempt,
+	// in addition to the Fetch Metadata and Origin checks. Default: false,
+	// a token is required only when the request carries neither
+	// Sec-Fetch-Site nor Origin. Non-browser clients then need a token
+	// too, or an exemption.
+	Always bool
+	// CookieName names the token cookie. Default: "__Host-csrf", which
+	// browsers accept only with Secure, Path=/ and no Domain, so a
+	// subdomain cannot plant one.
+	CookieName string
+	// InsecureHTTPCookie drops the Secure attribute, for development over
+	// plain http. CookieName then defaults to "csrf"; a "__Host-" or
+	// "__Secure-" name is an error. Default: false.
+	InsecureHTTPCookie bool
+	// FieldName is the form field read for the token. Default:
+	// "csrf_token".
+	FieldName string
+	// HeaderName is the request header read for the token before the
+	// form. Default: "X-CSRF-Token".
+	HeaderName string
+	// MaxFormBytes bounds the body read to find the form field. Default:
+	// 1 MiB; larger bodies are rejected without a token from the header.
+	MaxFormBytes int64
+}
+
+// Configuration errors, wrapped in an [*OptionError] by [New].
+var (
+	ErrInvalidTrustedOrigin = errors.New("csrf: invalid trusted origin")
+	ErrInvalidExemption     = errors.New("csrf: invalid exemption")
+	ErrInvalidTokenOptions  = errors.New("csrf: invalid token options")
+)
+
+// OptionError describes one invalid field of [Options]. Value is the
+// offending configured value.
+type OptionError struct {
+	Field  string
+	Value  string
+	Reason string
+	Err    error
+}
+
+// Error returns "csrf: Options.Field: "value": reason".
+func (e *OptionError) Error() string {
+	s := "csrf: Options." + e.Field
+	if e.Value != "" {
+		s += ": " + strconv.Quote(e.Value)
+	}
+	s += ": " + strings.TrimPrefix(e.Err.Error(), "csrf: ")
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	return s
+}
+
+// Unwrap returns the sentinel error.
+func (e *OptionError) Unwrap() error { return e.Err }
+
+// New validates o and returns a Middleware. Every problem is reported,
+// each as an [*OptionError], joined with [errors.Join].
+func New(o Options) (*Middleware, error) {
+	var errs []error
+	bad := func(field, value string, sentinel error, reason string) {
+		errs = append(errs, &OptionError{Field: field, Value: value, Err: sentinel, Reason: reason})
+	}
+	m := &Middleware{
+		allowSameSite: o.AllowSameSite,
+		clientIP:      o.ClientIP,
+		onReject:      o.OnReject,
+	}
+	if po, ok := o.ClientIP.PublicOrigin(); ok {
+		m.publicOrigin = po
+	}
+
+	var entries []origins.Entry
+	for _, s := range o.TrustedOrigins {
+		e, err := origins.ParseEntry(s)
+		if err != nil {
+			bad("TrustedOrigins", s, ErrInvalidTrustedOrigin, err.Error())
+			continue
+		}
+		entries = append(entries, e)
+	}
+	if len(entries) > 0 {
+		m.trusted = origins.Compile(entries)
+	}
+
+	for i, e := range o.Exempt {
+		field := "Exempt[" + strconv.Itoa(i) + "]"
+		ex, reason := parseExemption(e.Pattern)
+		if reason != "" {
+			bad(field, e.Pattern, ErrInvalidExemption, reason)
+			continue
+		}
+		if strings.TrimSpace(e.Reason) == "" {
+			bad(field, e.Pattern, ErrInvalidExemption, "a Reason is required")
+			continue
+		}
+		ex.reason = e.Reason
+		m.exempt = append(m.exempt, ex)
+	}
+
+	if t := o.Tokens; t != nil {
+		tc := &tokenConfig{
+			sessionID:  t.SessionID,
+			always:     t.Always,
+			cookieName: t.CookieName,
+			secure:     !t.InsecureHTTPCookie,
+			fieldName:  t.FieldName,
+			headerName: http.CanonicalHeaderKey(t.HeaderName),
+			maxForm:    t.MaxFormBytes,
+		}
+		if len(t.Key) < 32 {
+			bad("Tokens.Key", "", ErrInvalidTokenOptions, "at least 32 random bytes are required")
+		}
+		tc.keys = append(tc.keys, append([]byte(nil), t.Key...))
+		for _, k := range t.PreviousKeys {
+			if len(k) < 32 {
+				bad("Tokens.PreviousKeys", "", ErrInvalidTokenOptions, "at least 32 random bytes are required")
+			}
+			tc.keys = append(tc.keys, append([]byte(nil), k...))
+		}
+		if tc.cookieName == "" {
+			tc.cookieName = "__Host-csrf"
+			if !tc.secure {
+				tc.cookieName = "csrf"
+			}
+		}
+		switch {
+		case !isToken(tc.cookieName):
+			bad("Tokens.CookieName", tc.cookieName, ErrInvalidTokenOptions, "not a cookie name")
+		case !tc.secure && (strings.HasPrefix(tc.cookieName, "__Host-") || strings.HasPrefix(tc.cookieName, "__Secure-")):
+			bad("Tokens.CookieName", tc.cookieName, ErrInvalidTokenOptions, "browsers drop prefixed cookies without Secure")
+		}
+		if tc.fieldName == "" {
+			tc.fieldName = "csrf_token"
+		}
+		if !isFieldName(tc.fieldName) {
+			bad("Tokens.FieldName", tc.fieldName, ErrInvalidTokenOptions, "use letters, digits, '-' and '_'")
+		}
+		if tc.headerName == "" {
+			tc.headerName = "X-Csrf-Token"
+		}
+		if !isToken(tc.headerName) {
+			bad("Tokens.HeaderName", t.HeaderName, ErrInvalidTokenOptions, "not a header name")
+		}
+		if tc.maxForm == 0 {
+			tc.maxForm = 1 << 20
+		}
+		if tc.maxForm < 0 {
+			bad("Tokens.MaxFormBytes", strconv.FormatInt(tc.maxForm, 10), ErrInvalidTokenOptions, "must be positive")
+		}
+		m.tokens = tc
+	}
+
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return m, nil
+}
+
+// MustNew is like [New] but panics on error. Use it only with constant
+// options.
+func MustNew(o Options) *Middleware {
+	m, err := New(o)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// parseExemption parses "[METHOD ]/path" and returns a reason when it is
+// invalid.
+func parseExemption(p string) (exemption, string) {
+	var ex exemption
+	if method, rest, ok := strings.Cut(p, " "); ok {
+		if !isToken(method) || method != strings.ToUpper(method) {
+			return ex, "the method must be an upper-case token"
+		}
+		ex.method, p = method, rest
+	}
+	switch {
+	case !strings.HasPrefix(p, "/"):
+		return ex, "the path must start with /"
+	case strings.ContainsAny(p, "%?#{} \t"):
+		return ex, "the path must be literal: no escapes, query, fragment, wildcard or space"
+	case path.Clean(p) != strings.TrimSuffix(p, "/") && p != "/":
+		return ex, "the path must be clean"
+	case strings.HasSuffix(p, "/") && p != "/":
+		return ex, "a trailing slash names a subtree in ServeMux; exemptions match one exact path"
+	}
+	ex.path = p
+	return ex, ""
+}
+
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isFieldName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,216 @@
+package csrf
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"html/template"
+	"io"
+	"mime"
+	"net/http"
+)
+
+const (
+	tokenLen       = sha256.Size                  // unmasked token: an HMAC-SHA256
+	maskedLen      = 2 * tokenLen                 // mask || token XOR mask
+	maskedEncLen   = (maskedLen*8 + 5) / 6        // 86 base64url characters
+	nonceLen       = 32                           // random value in the cookie
+	nonceEncLen    = (nonceLen*8 + 5) / 6         // 43 base64url characters
+	sessionContext = "httpguard/csrf session\x00" // HMAC domain separation
+	cookieContext  = "httpguard/csrf cookie\x00"
+)
+
+var b64 = base64.RawURLEncoding
+
+type tokenConfig struct {
+	keys       [][]byte // keys[0] signs; all verify
+	sessionID  func(*http.Request) (string, bool)
+	always     bool
+	cookieName string
+	secure     bool
+	fieldName  string
+	headerName string
+	maxForm    int64
+}
+
+// tokenState is what the middleware learned about the request's token
+// binding, stored in the request context for [Token] and [Check].
+type tokenState struct {
+	cfg *tokenConfig
+	// expected is the unmasked token of this request under keys[0]:
+	// bound to the session, or to the cookie nonce.
+	expected []byte
+	// binding is the session identifier or the cookie nonce, to verify
+	// under previous keys.
+	binding string
+	session bool
+	// fromCookie reports whether the binding came from the request's own
+	// cookie (as opposed to one issued on this response): only then can
+	// the request itself be verified.
+	fromCookie bool
+}
+
+type stateKey struct{}
+
+// prepareTokens finds or creates the request's token binding, issuing the
+// cookie when there is neither a session nor a valid cookie, and stores it
+// in the context.
+func (m *Middleware) prepareTokens(w http.ResponseWriter, r *http.Request) *http.Request {
+	tc := m.tokens
+	st := &tokenState{cfg: tc}
+	if tc.sessionID != nil {
+		if sid, ok := tc.sessionID(r); ok && sid != "" {
+			st.binding, st.session = sid, true
+		}
+	}
+	if !st.session {
+		if c, err := r.Cookie(tc.cookieName); err == nil && validNonce(c.Value) {
+			st.binding, st.fromCookie = c.Value, true
+		} else {
+			var nonce [nonceLen]byte
+			_, _ = rand.Read(nonce[:])
+			st.binding = b64.EncodeToString(nonce[:])
+			http.SetCookie(w, &http.Cookie{
+				Name:     tc.cookieName,
+				Value:    st.binding,
+				Path:     "/",
+				Secure:   tc.secure,
+				HttpOnly: true,
+				SameSite: http.SameSiteLaxMode,
+			})
+			h := w.Header()
+			h.Add("Vary", "Cookie")
+			if h.Get("Cache-Control") == "" {
+				// The cookie is a per-client secret: never let a shared
+				// cache hand it to someone else.
+				h.Set("Cache-Control", "private")
+			}
+		}
+	}
+	st.expected = tc.derive(tc.keys[0], st.binding, st.session)
+	return r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+}
+
+func validNonce(s string) bool {
+	if len(s) != nonceEncLen {
+		return false
+	}
+	var buf [nonceLen + 2]byte
+	n, err := b64.Decode(buf[:], []byte(s))
+	return err == nil && n == nonceLen
+}
+
+func (tc *tokenConfig) derive(key []byte, binding string, session bool) []byte {
+	mac := hmac.New(sha256.New, key)
+	if session {
+		_, _ = io.WriteString(mac, sessionContext)
+	} else {
+		_, _ = io.WriteString(mac, cookieContext)
+	}
+	_, _ = io.WriteString(mac, binding)
+	return mac.Sum(nil)
+}
+
+// verifyToken checks the token sent with r against the binding found by
+// the middleware.
+func (m *Middleware) verifyToken(r *http.Request) error {
+	st, _ := r.Context().Value(stateKey{}).(*tokenState)
+	if st == nil || st.cfg != m.tokens {
+		// Check called outside this middleware's handler: nothing to
+		// verify against.
+		return ErrTokenInvalid
+	}
+	sent := m.sentToken(r)
+	if sent == "" {
+		return ErrTokenMissing
+	}
+	if !st.session && !st.fromCookie {
+		return ErrTokenInvalid // the cookie was only now issued
+	}
+	var raw [maskedLen + 3]byte
+	if len(sent) != maskedEncLen {
+		return ErrTokenInvalid
+	}
+	n, err := b64.Decode(raw[:], []byte(sent))
+	if err != nil || n != maskedLen {
+		return ErrTokenInvalid
+	}
+	var tok [tokenLen]byte
+	for i := range tok {
+		tok[i] = raw[i] ^ raw[tokenLen+i]
+	}
+	if hmac.Equal(tok[:], st.expected) {
+		return nil
+	}
+	for _, k := range m.tokens.keys[1:] {
+		if hmac.Equal(tok[:], m.tokens.derive(k, st.binding, st.session)) {
+			return nil
+		}
+	}
+	return ErrTokenInvalid
+}
+
+// sentToken returns the token from the header, or else from the form of a
+// form-encoded body.
+func (m *Middleware) sentToken(r *http.Request) string {
+	tc := m.tokens
+	if v := r.Header[tc.headerName]; len(v) == 1 {
+		return v[0]
+	} else if len(v) > 1 {
+		return ""
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/x-www-form-urlencoded" && ct != "multipart/form-data" {
+		return ""
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(nil, r.Body, tc.maxForm)
+	}
+	if ct == "multipart/form-data" {
+		if err := r.ParseMultipartForm(tc.maxForm); err != nil {
+			return ""
+		}
+	} else if err := r.ParseForm(); err != nil {
+		return ""
+	}
+	if v := r.PostForm[tc.fieldName]; len(v) == 1 && len(v[0]) == maskedEncLen {
+		return v[0]
+	}
+	return ""
+}
+
+// Token returns a fresh masked token for r, to embed in a form field or
+// send in the token header. Every call returns different bytes that verify
+// the same way, so a compressed response never repeats a secret (BREACH).
+// It returns "" when r did not pass through a [Middleware] with tokens. The
+// token is URL- and HTML-safe.
+func Token(r *http.Request) string {
+	st, _ := r.Context().Value(stateKey{}).(*tokenState)
+	if st == nil {
+		return ""
+	}
+	var raw [maskedLen]byte
+	_, _ = rand.Read(raw[:tokenLen])
+	for i := 0; i < tokenLen; i++ {
+		raw[tokenLen+i] = raw[i] ^ st.expected[i]
+	}
+	return b64.EncodeToString(raw[:])
+}
+
+// TemplateField returns a hidden form input carrying [Token](r), for
+// html/template:
+//
+//	<form method="post">{{ .CSRFField }} ...</form>
+//
+// It returns "" when r did not pass through a [Middleware] with tokens.
+func TemplateField(r *http.Request) template.HTML {
+	st, _ := r.Context().Value(stateKey{}).(*tokenState)
+	if st == nil {
+		return ""
+	}
+	// The field name is validated by New and the token is base64url: no
+	// escaping is needed.
+	return template.HTML(`<input type="hidden" name="` + st.cfg.fieldName + `" value="` + Token(r) + `">`)
+}
