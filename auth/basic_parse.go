@@ -3,6 +3,7 @@ package auth
 import (
 	"encoding/base64"
 	"fmt"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -27,6 +28,16 @@ var (
 // Strict decoding refuses non-zero trailing bits, so a value has one
 // encoding.
 var basicB64 = base64.StdEncoding.Strict()
+
+// basicBuffers holds the encoded credentials as bytes and their decoding.
+// They are pooled rather than on the stack: 7 KiB frames make goroutine
+// stacks grow and shrink under load.
+type basicBuffers struct {
+	enc [MaxBasicHeaderLength]byte
+	dec [MaxBasicHeaderLength * 3 / 4]byte
+}
+
+var basicBufs = sync.Pool{New: func() any { return new(basicBuffers) }}
 
 // ParseBasic parses the value of an Authorization header carrying RFC 7617
 // Basic credentials,
@@ -54,13 +65,13 @@ func ParseBasic(value string) (username, password string, err error) {
 	if enc == "" {
 		return "", "", errBasicBase64
 	}
-	var src [MaxBasicHeaderLength]byte
-	var buf [MaxBasicHeaderLength * 3 / 4]byte
-	n, err := basicB64.Decode(buf[:], src[:copy(src[:], enc)])
+	bufs := basicBufs.Get().(*basicBuffers)
+	defer basicBufs.Put(bufs)
+	n, err := basicB64.Decode(bufs.dec[:], bufs.enc[:copy(bufs.enc[:], enc)])
 	if err != nil {
 		return "", "", errBasicBase64
 	}
-	dec := buf[:n]
+	dec := bufs.dec[:n]
 	colon := -1
 	for i, c := range dec {
 		if c == ':' {
