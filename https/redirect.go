@@ -1,0 +1,253 @@
+package https
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// ACMEChallengePath is the path prefix of ACME HTTP-01 challenges, which
+// must be answered over plain HTTP.
+const ACMEChallengePath = "/.well-known/acme-challenge/"
+
+// RedirectOptions configures a [Redirect]. There is no safe default target,
+// so at least one of Host, AllowedHosts or an https
+// [clientip.Options.PublicOrigin] must be set. Mutating a RedirectOptions
+// after [NewRedirect] has no effect.
+type RedirectOptions struct {
+	// ClientIP decides whether a request already came over HTTPS (it is
+	// then passed on, not redirected). Its https public origin, if any, is
+	// the default Host. Default nil: only a TLS connection to this server
+	// counts, so X-Forwarded-Proto is ignored until the proxy is trusted.
+	ClientIP *clientip.Resolver
+
+	// Host is the canonical host, with an optional port, that requests are
+	// redirected to when their own Host is not in AllowedHosts, such as
+	// "example.com" or "localhost:8443". It is never taken from the
+	// request.
+	Host string
+
+	// AllowedHosts are hosts redirected to themselves on HTTPS: exact names
+	// or IP literals, or "*.example.com" for any subdomain, each with an
+	// optional port that the request must use. Matching ignores case and
+	// a trailing dot. A request for any other Host goes to Host, or, with
+	// no Host, is rejected with 400: an attacker's Host header never
+	// becomes a Location.
+	AllowedHosts []string
+
+	// HTTPSPort is the port of the HTTPS listener, added to hosts from
+	// AllowedHosts. Default 443 (no port in the URL). Host carries its own
+	// port.
+	HTTPSPort int
+
+	// Exempt lists paths served over plain HTTP instead of redirected:
+	// an exact path ("/healthz"), or a prefix ending in "/"
+	// ("/.well-known/acme-challenge/"). Matching is on the request's
+	// cleaned, unescaped path. Default none.
+	Exempt []string
+
+	// Temporary uses 302 and 307 instead of 301 and 308, which browsers
+	// cache. Use it while trying a deployment. Default false.
+	Temporary bool
+
+	// OnReject writes the response for a request whose host is not
+	// allowed when no Host is configured; err wraps [ErrHostNotAllowed].
+	// Default: a generic 400 problem response.
+	OnReject func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// Redirect is middleware that sends plain HTTP requests to HTTPS: 301 for
+// GET and HEAD, 308 (which keeps the method and body) for the others, path
+// and query kept. Requests that came over HTTPS and exempt paths are passed
+// to the next handler. A Redirect is immutable and safe for concurrent use.
+// The zero Redirect has no target and rejects every plain HTTP request
+// with 400.
+type Redirect struct {
+	rv        *clientip.Resolver
+	canonical string // "https://host[:port]" or ""
+	exact     map[string]hostRule
+	wildcards []wildcardRule
+	port      string // ":8443" or ""
+	exempt    []string
+	get, post int
+	onReject  func(http.ResponseWriter, *http.Request, error)
+}
+
+type hostRule struct {
+	anyPort bool
+	ports   []string
+	prefix  string // "https://host[:port]"
+}
+
+func (h hostRule) allows(port string) bool { return h.anyPort || slices.Contains(h.ports, port) }
+
+type wildcardRule struct {
+	suffix  string
+	anyPort bool
+	ports   []string
+}
+
+// NewRedirect validates o and returns a Redirect.
+func NewRedirect(o RedirectOptions) (*Redirect, error) {
+	var errs []error
+	fail := func(field, value string, err error) {
+		errs = append(errs, &OptionError{Field: "RedirectOptions." + field, Value: value, Err: err})
+	}
+	rd := &Redirect{
+		rv: o.ClientIP, exact: map[string]hostRule{}, onReject: o.OnReject,
+		get: http.StatusMovedPermanently, post: http.StatusPermanentRedirect,
+	}
+	if o.Temporary {
+		rd.get, rd.post = http.StatusFound, http.StatusTemporaryRedirect
+	}
+	switch {
+	case o.HTTPSPort == 0, o.HTTPSPort == 443:
+	case o.HTTPSPort < 0 || o.HTTPSPort > 65535:
+		fail("HTTPSPort", strconv.Itoa(o.HTTPSPort), because(ErrOption, "not a port"))
+	default:
+		rd.port = ":" + strconv.Itoa(o.HTTPSPort)
+	}
+	host := o.Host
+	if host == "" {
+		if origin, ok := o.ClientIP.PublicOrigin(); ok && strings.HasPrefix(origin, "https://") {
+			host = strings.TrimPrefix(origin, "https://")
+		}
+	}
+	if host != "" {
+		h, port, wildcard, err := parseHostPattern(host)
+		switch {
+		case err != nil:
+			fail("Host", host, err)
+		case wildcard:
+			fail("Host", host, because(ErrHost, "the canonical host cannot be a wildcard"))
+		default:
+			rd.canonical = "https://" + h
+			if port != "" && port != "443" {
+				rd.canonical += ":" + port
+			}
+		}
+	}
+	for i, p := range o.AllowedHosts {
+		h, port, wildcard, err := parseHostPattern(p)
+		if err != nil {
+			fail("AllowedHosts["+strconv.Itoa(i)+"]", p, err)
+			continue
+		}
+		if wildcard {
+			rd.wildcards = append(rd.wildcards, wildcardRule{suffix: h, anyPort: port == "", ports: []string{port}})
+			continue
+		}
+		r := rd.exact[h]
+		r.prefix = "https://" + h + rd.port
+		if port == "" {
+			r.anyPort = true
+		} else {
+			r.ports = append(r.ports, port)
+		}
+		rd.exact[h] = r
+	}
+	if rd.canonical == "" && len(o.AllowedHosts) == 0 && len(errs) == 0 {
+		fail("Host", "", ErrNoHost)
+	}
+	for i, p := range o.Exempt {
+		if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?#") || strings.Contains(p, "//") {
+			fail("Exempt["+strconv.Itoa(i)+"]", p, because(ErrPath, "must be an absolute path without query"))
+			continue
+		}
+		rd.exempt = append(rd.exempt, p)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return rd, nil
+}
+
+// Location returns the https URL a plain HTTP request r is redirected to,
+// or an error wrapping [ErrHostNotAllowed]. It does not check whether r
+// came over HTTPS or is exempt.
+func (rd *Redirect) Location(r *http.Request) (string, error) {
+	prefix, err := rd.prefix(r.Host)
+	if err != nil {
+		return "", err
+	}
+	return prefix + requestPath(r), nil
+}
+
+// prefix returns "https://host[:port]" for the request's Host.
+func (rd *Redirect) prefix(hostport string) (string, error) {
+	if len(hostport) <= 260 {
+		if h, port, ok := splitHostPort(hostport); ok {
+			if host, ok := normalizeHost(h); ok {
+				if r, ok := rd.exact[host]; ok && r.allows(port) {
+					return r.prefix, nil
+				}
+				for _, w := range rd.wildcards {
+					if len(host) > len(w.suffix) && strings.HasSuffix(host, w.suffix) && (w.anyPort || slices.Contains(w.ports, port)) {
+						return "https://" + host + rd.port, nil
+					}
+				}
+			}
+		}
+	}
+	if rd.canonical != "" {
+		return rd.canonical, nil
+	}
+	return "", ErrHostNotAllowed
+}
+
+// requestPath returns the escaped path and query of r, starting with "/".
+func requestPath(r *http.Request) string {
+	p := r.URL.EscapedPath()
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	if r.URL.RawQuery != "" || r.URL.ForceQuery {
+		return p + "?" + r.URL.RawQuery
+	}
+	return p
+}
+
+func (rd *Redirect) isExempt(path string) bool {
+	for _, e := range rd.exempt {
+		if path == e || strings.HasSuffix(e, "/") && strings.HasPrefix(path, e) && !strings.Contains(path[len(e):], "..") {
+			return true
+		}
+	}
+	return false
+}
+
+// Handler returns the redirect middleware: requests that came over HTTPS
+// (as decided by RedirectOptions.ClientIP) and exempt paths go to next;
+// every other request gets a redirect with an empty body, or the OnReject
+// response. HSTS is not sent here: RFC 6797 forbids it over plain HTTP.
+func (rd *Redirect) Handler(next http.Handler) http.Handler {
+	if rd == nil {
+		rd = &Redirect{}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rd.rv.IsHTTPS(r) || len(rd.exempt) > 0 && rd.isExempt(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		prefix, err := rd.prefix(r.Host)
+		if err != nil {
+			if rd.onReject != nil {
+				rd.onReject(w, r, err)
+				return
+			}
+			problem.Reject(w, r, http.StatusBadRequest, err)
+			return
+		}
+		code := rd.post
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			code = rd.get
+		}
+		w.Header()["Location"] = []string{prefix + requestPath(r)}
+		w.WriteHeader(code)
+	})
+}

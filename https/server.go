@@ -1,0 +1,172 @@
+package https
+
+import (
+	"crypto/tls"
+	"errors"
+	"log"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Server defaults, chosen so that a slow or idle client cannot hold a
+// connection (and its goroutine) open for long.
+const (
+	// DefaultReadHeaderTimeout bounds reading the request line and
+	// headers: the Slowloris defence.
+	DefaultReadHeaderTimeout = 5 * time.Second
+	// DefaultReadTimeout bounds reading the whole request, body included.
+	DefaultReadTimeout = 30 * time.Second
+	// DefaultWriteTimeout bounds the time from the end of the request
+	// headers to the end of the response. Handlers that stream longer
+	// extend their own deadline with http.ResponseController.
+	DefaultWriteTimeout = 60 * time.Second
+	// DefaultIdleTimeout bounds the wait for the next request on a
+	// keep-alive connection.
+	DefaultIdleTimeout = 120 * time.Second
+	// DefaultMaxHeaderBytes bounds the request line and headers: 64 KiB,
+	// where net/http's own default is 1 MiB.
+	DefaultMaxHeaderBytes = 64 << 10
+)
+
+// ServerOptions configures [NewServer]. Zero fields take the defaults
+// above; mutating the options afterwards has no effect.
+type ServerOptions struct {
+	// Addr is the listen address, such as ":443". Default "" (net/http's
+	// default, ":http" or ":https").
+	Addr string
+	// Handler serves requests. Required.
+	Handler http.Handler
+	// TLSConfig is used by ListenAndServeTLS and ServeTLS. Default
+	// [TLSConfig](). A config whose MinVersion allows TLS 1.0 or 1.1 is an
+	// error.
+	TLSConfig *tls.Config
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound
+	// the phases of a connection (see the defaults). Negative values are
+	// errors; ReadHeaderTimeout may not exceed ReadTimeout.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// MaxHeaderBytes bounds the request headers. Default
+	// [DefaultMaxHeaderBytes]; at most 1 MiB.
+	MaxHeaderBytes int
+	// ErrorLog receives connection errors (TLS handshake failures, timeouts).
+	// Default: the log package's standard logger.
+	ErrorLog *log.Logger
+}
+
+// NewServer returns an [http.Server] with the timeouts, header limit and
+// TLS configuration of o, validated. Start it with ListenAndServeTLS (or
+// ListenAndServe behind a TLS-terminating proxy) and stop it with Shutdown.
+func NewServer(o ServerOptions) (*http.Server, error) {
+	var errs []error
+	fail := func(field, value string, err error) {
+		errs = append(errs, &OptionError{Field: "ServerOptions." + field, Value: value, Err: err})
+	}
+	if o.Handler == nil {
+		fail("Handler", "", because(ErrOption, "required"))
+	}
+	durations := []struct {
+		name string
+		d    *time.Duration
+		def  time.Duration
+	}{
+		{"ReadHeaderTimeout", &o.ReadHeaderTimeout, DefaultReadHeaderTimeout},
+		{"ReadTimeout", &o.ReadTimeout, DefaultReadTimeout},
+		{"WriteTimeout", &o.WriteTimeout, DefaultWriteTimeout},
+		{"IdleTimeout", &o.IdleTimeout, DefaultIdleTimeout},
+	}
+	for _, d := range durations {
+		switch {
+		case *d.d < 0:
+			fail(d.name, d.d.String(), because(ErrTimeout, "negative"))
+		case *d.d == 0:
+			*d.d = d.def
+		}
+	}
+	if o.ReadHeaderTimeout > o.ReadTimeout {
+		fail("ReadHeaderTimeout", o.ReadHeaderTimeout.String(), because(ErrTimeout, "longer than ReadTimeout, which includes it"))
+	}
+	switch {
+	case o.MaxHeaderBytes == 0:
+		o.MaxHeaderBytes = DefaultMaxHeaderBytes
+	case o.MaxHeaderBytes < 0 || o.MaxHeaderBytes > 1<<20:
+		fail("MaxHeaderBytes", strconv.Itoa(o.MaxHeaderBytes), because(ErrOption, "must be between 1 and 1 MiB"))
+	}
+	cfg := o.TLSConfig
+	if cfg == nil {
+		cfg = TLSConfig()
+	} else {
+		if err := CheckTLSConfig(cfg); err != nil {
+			fail("TLSConfig", "", err)
+		}
+		cfg = cfg.Clone()
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &http.Server{
+		Addr:              o.Addr,
+		Handler:           o.Handler,
+		TLSConfig:         cfg,
+		ReadHeaderTimeout: o.ReadHeaderTimeout,
+		ReadTimeout:       o.ReadTimeout,
+		WriteTimeout:      o.WriteTimeout,
+		IdleTimeout:       o.IdleTimeout,
+		MaxHeaderBytes:    o.MaxHeaderBytes,
+		ErrorLog:          o.ErrorLog,
+	}, nil
+}
+
+// cipherSuites are the TLS 1.2 suites [TLSConfig] allows: ECDHE key
+// exchange (forward secrecy) with an AEAD cipher only. TLS 1.3 suites are
+// all AEAD and not configurable.
+var cipherSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
+// TLSConfig returns a new hardened server configuration: TLS 1.2 at least,
+// TLS 1.2 limited to ECDHE with AES-GCM or ChaCha20-Poly1305, Go's default
+// key exchanges (X25519MLKEM768, X25519, P-256, P-384), and ALPN for HTTP/2
+// and HTTP/1.1. Add Certificates or GetCertificate before use. Each call
+// returns a fresh value the caller may modify.
+func TLSConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		CipherSuites: append([]uint16(nil), cipherSuites...),
+		NextProtos:   []string{"h2", "http/1.1"},
+	}
+}
+
+// CheckTLSConfig reports, wrapping [ErrTLSConfig], a configuration that
+// accepts TLS 1.0 or 1.1, lists a TLS 1.2 cipher suite without forward
+// secrecy or AEAD, or sets InsecureSkipVerify.
+func CheckTLSConfig(c *tls.Config) error {
+	if c.MinVersion < tls.VersionTLS12 {
+		return because(ErrTLSConfig, "MinVersion below TLS 1.2")
+	}
+	for _, s := range c.CipherSuites {
+		ok := false
+		for _, a := range cipherSuites {
+			ok = ok || a == s
+		}
+		if !ok && !isTLS13Suite(s) {
+			return because(ErrTLSConfig, "cipher suite "+tls.CipherSuiteName(s)+" lacks forward secrecy or AEAD")
+		}
+	}
+	if c.InsecureSkipVerify {
+		return because(ErrTLSConfig, "InsecureSkipVerify")
+	}
+	return nil
+}
+
+func isTLS13Suite(s uint16) bool {
+	switch s {
+	case tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256:
+		return true
+	}
+	return false
+}
