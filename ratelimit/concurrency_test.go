@@ -1,0 +1,98 @@
+package ratelimit_test
+
+import (
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/ratelimit"
+)
+
+func TestConcurrencyLimiterShedsLoad(t *testing.T) {
+	c, err := ratelimit.NewConcurrencyLimiter(ratelimit.ConcurrencyOptions{MaxInFlight: 2, RetryAfter: 1500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	started := make(chan struct{}, 2)
+	h := c.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started <- struct{}{}
+		<-release
+	}))
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() { defer wg.Done(); serve(h, request("192.0.2.1:1")) }()
+	}
+	<-started
+	<-started
+	if c.InFlight() != 2 {
+		t.Fatalf("in flight %d", c.InFlight())
+	}
+	w := serve(h, request("192.0.2.1:1"))
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "2" {
+		t.Fatalf("third request: %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+	}
+	close(release)
+	wg.Wait()
+	if c.InFlight() != 0 {
+		t.Fatalf("slots not released: %d", c.InFlight())
+	}
+}
+
+func TestConcurrencyLimiterReleasesOnPanic(t *testing.T) {
+	c, _ := ratelimit.NewConcurrencyLimiter(ratelimit.ConcurrencyOptions{MaxInFlight: 1})
+	h := c.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
+	func() {
+		defer func() { recover() }()
+		serve(h, request("192.0.2.1:1"))
+	}()
+	if c.InFlight() != 0 {
+		t.Fatal("a panicking handler kept its slot")
+	}
+}
+
+func TestConcurrencyLimiterOptions(t *testing.T) {
+	if _, err := ratelimit.NewConcurrencyLimiter(ratelimit.ConcurrencyOptions{}); !errors.Is(err, ratelimit.ErrOption) {
+		t.Errorf("zero MaxInFlight: %v", err)
+	}
+	if _, err := ratelimit.NewConcurrencyLimiter(ratelimit.ConcurrencyOptions{MaxInFlight: 1, RetryAfter: -1}); !errors.Is(err, ratelimit.ErrOption) {
+		t.Errorf("negative RetryAfter: %v", err)
+	}
+	var zero ratelimit.ConcurrencyLimiter
+	if w := serve(zero.Handler(okHandler), request("192.0.2.1:1")); w.Code != 500 {
+		t.Errorf("zero ConcurrencyLimiter: %d", w.Code)
+	}
+}
+
+func TestConcurrencyLimiterUnderRace(t *testing.T) {
+	c, _ := ratelimit.NewConcurrencyLimiter(ratelimit.ConcurrencyOptions{MaxInFlight: 3})
+	var mu sync.Mutex
+	cur, peak := 0, 0
+	h := c.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		mu.Lock()
+		cur++
+		peak = max(peak, cur)
+		mu.Unlock()
+		time.Sleep(time.Millisecond)
+		mu.Lock()
+		cur--
+		mu.Unlock()
+	}))
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				serve(h, request("192.0.2.1:1"))
+			}
+		}()
+	}
+	wg.Wait()
+	if peak > 3 {
+		t.Fatalf("peak %d in flight, bound 3", peak)
+	}
+}

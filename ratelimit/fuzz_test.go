@@ -1,0 +1,126 @@
+package ratelimit_test
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/ratelimit"
+)
+
+func printableKey(t *testing.T, k string) {
+	t.Helper()
+	if len(k) > 160 {
+		t.Fatalf("key of %d bytes", len(k))
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] <= ' ' || k[i] >= 0x7f {
+			t.Fatalf("key %q has byte %#x", k, k[i])
+		}
+	}
+}
+
+// FuzzIPKey checks the client address key against untrusted input: the
+// peer address and forwarding headers.
+func FuzzIPKey(f *testing.F) {
+	for _, s := range []struct {
+		remote, xff string
+		v6         uint8
+	}{
+		{"192.0.2.1:1", "", 64},
+		{"192.0.2.1:1", "203.0.113.5", 64},
+		{"[2001:db8:1:2:3:4:5:6]:1", "", 64},
+		{"[::ffff:192.0.2.1]:1", "", 48},
+		{"[fe80::1%eth0]:1", "", 128},
+		{"10.0.0.1:1", "198.51.100.7, 192.0.2.1", 64},
+		{"10.0.0.1:1", "garbage, [2001:db8::1]:443", 56},
+		{"10.0.0.1:1", strings.Repeat("10.0.0.2,", 100), 64},
+		{"@unix", "192.0.2.1", 64},
+		{"", "", 0},
+	} {
+		f.Add(s.remote, s.xff, s.v6)
+	}
+	trusting := clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	limits := []ratelimit.Limit{{Name: "l", Rate: 1, Period: time.Second}}
+	f.Fuzz(func(t *testing.T, remote, xff string, v6 uint8) {
+		bits := 24 + int(v6)%105
+		direct, err := ratelimit.New(ratelimit.Options{Limits: limits, IPv6Prefix: bits})
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxied, _ := ratelimit.New(ratelimit.Options{Limits: limits, IPv6Prefix: bits, ClientIP: trusting})
+		plain := request("")
+		plain.RemoteAddr = remote
+		spoofed := request("", "X-Forwarded-For", xff)
+		spoofed.RemoteAddr = remote
+		k1, ok1 := ratelimit.KeyOf(direct, 0, plain)
+		k2, ok2 := ratelimit.KeyOf(direct, 0, spoofed)
+		if !ok1 || !ok2 || k1 != k2 {
+			t.Fatalf("without trusted proxies X-Forwarded-For changed the key: %q vs %q", k1, k2)
+		}
+		k3, _ := ratelimit.KeyOf(proxied, 0, spoofed)
+		for _, k := range []string{k1, k3} {
+			printableKey(t, k)
+			if !strings.HasPrefix(k, "l:ip:") {
+				t.Fatalf("key %q", k)
+			}
+		}
+		// Grouping: every address of the network has the network's key.
+		if ap, err := netip.ParseAddrPort(remote); err == nil {
+			a := ap.Addr().Unmap().WithZone("")
+			pb := bits
+			if a.Is4() {
+				pb = 32
+			}
+			p, _ := a.Prefix(pb)
+			other := request(netip.AddrPortFrom(p.Addr(), 9).String())
+			if k, _ := ratelimit.KeyOf(direct, 0, other); k != k1 {
+				t.Fatalf("%s and %s, in one /%d, have keys %q and %q", a, p.Addr(), pb, k1, k)
+			}
+			if want := ratelimit.NetworkKey(a, 32, bits); "l:"+want != k1 {
+				t.Fatalf("key %q, network %q", k1, want)
+			}
+		}
+	})
+}
+
+// FuzzSubjectKey checks keys built from identity subjects, which may hold
+// anything an identity provider put there: bounded, printable, and
+// distinct subjects never share a key.
+func FuzzSubjectKey(f *testing.F) {
+	for _, s := range [][2]string{
+		{"alice", "bob"},
+		{"alice", "Alice"},
+		{"a{b}", "a b"},
+		{strings.Repeat("x", 64), strings.Repeat("x", 65)},
+		{"#abc", "abc"},
+		{"\x00", ""},
+		{"ünïcode", "unicode"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	m, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{{Name: "l", Rate: 1, Period: time.Second, Key: ratelimit.BySubject()}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	keyOf := func(subject string) string {
+		r := request("192.0.2.1:1")
+		r = r.WithContext(identity.NewContext(r.Context(), identity.New(identity.Options{Subject: subject})))
+		k, _ := ratelimit.KeyOf(m, 0, r)
+		return k
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		ka, kb := keyOf(a), keyOf(b)
+		printableKey(t, ka)
+		printableKey(t, kb)
+		if (a == b) != (ka == kb) {
+			t.Fatalf("subjects %q and %q have keys %q and %q", a, b, ka, kb)
+		}
+		if a == "" && !strings.HasPrefix(ka, "l:ip:") {
+			t.Fatalf("an empty subject is keyed %q, want the address", ka)
+		}
+	})
+}
