@@ -28,7 +28,7 @@ func printableKey(t *testing.T, k string) {
 func FuzzIPKey(f *testing.F) {
 	for _, s := range []struct {
 		remote, xff string
-		v6         uint8
+		v6          uint8
 	}{
 		{"192.0.2.1:1", "", 64},
 		{"192.0.2.1:1", "203.0.113.5", 64},
