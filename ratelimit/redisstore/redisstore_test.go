@@ -1,0 +1,315 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/httpguard/httpguard/internal/testenv"
+	"github.com/httpguard/httpguard/ratelimit"
+	"github.com/httpguard/httpguard/ratelimit/redisstore"
+)
+
+func newClient(t *testing.T, addr string) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func newStore(t *testing.T, o redisstore.Options) *redisstore.Store {
+	t.Helper()
+	s, err := redisstore.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestNewRejectsInvalidOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		o    redisstore.Options
+		want string
+	}{
+		{"no client", redisstore.Options{}, "Client"},
+		{"a prefix with a hash tag", redisstore.Options{Client: redis.NewClient(&redis.Options{}), Prefix: "app{1}:"}, "hash tag"},
+		{"a negative timeout", redisstore.Options{Client: redis.NewClient(&redis.Options{}), Timeout: -1}, "Timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := redisstore.New(tt.o)
+			if !errors.Is(err, redisstore.ErrOption) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want ErrOption naming %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestGCRAInRedis(t *testing.T) {
+	client := newClient(t, testenv.Redis(t))
+	s := newStore(t, redisstore.Options{Client: client})
+	ctx := context.Background()
+	q := ratelimit.Quota{Interval: time.Hour, Burst: 5}
+
+	if res, err := s.Peek(ctx, "k", q); err != nil || !res.Allowed || res.Remaining != 4 {
+		t.Fatalf("peek on a fresh key = %+v, %v", res, err)
+	}
+	if n, _ := client.Exists(ctx, redisstore.DefaultPrefix+"k").Result(); n != 0 {
+		t.Fatal("peek stored the key")
+	}
+	for want := 4; want >= 0; want-- {
+		res, err := s.Take(ctx, "k", q)
+		if err != nil || !res.Allowed || res.Remaining != want {
+			t.Fatalf("take = %+v, %v; want admitted with %d remaining", res, err, want)
+		}
+	}
+	res, err := s.Take(ctx, "k", q)
+	if err != nil || res.Allowed || res.RetryAfter < time.Hour-time.Second || res.RetryAfter > time.Hour {
+		t.Fatalf("take over the burst = %+v, %v; want refused for about an hour", res, err)
+	}
+	if res.ResetAfter < 5*time.Hour-time.Second || res.ResetAfter > 5*time.Hour {
+		t.Fatalf("reset after %v, want about 5h", res.ResetAfter)
+	}
+	// The key expires when its state has decayed.
+	ttl, _ := client.PTTL(ctx, redisstore.DefaultPrefix+"k").Result()
+	if ttl < 5*time.Hour-time.Second || ttl > 5*time.Hour {
+		t.Fatalf("PTTL %v, want about 5h", ttl)
+	}
+	if err := s.Reset(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := s.Take(ctx, "k", q); !res.Allowed || res.Remaining != 4 {
+		t.Fatalf("take after reset = %+v", res)
+	}
+}
+
+func TestSteadyRateRecovers(t *testing.T) {
+	s := newStore(t, redisstore.Options{Client: newClient(t, testenv.Redis(t))})
+	ctx := context.Background()
+	q := ratelimit.Quota{Interval: 50 * time.Millisecond, Burst: 1}
+	if res, _ := s.Take(ctx, "k", q); !res.Allowed {
+		t.Fatal("first request refused")
+	}
+	res, _ := s.Take(ctx, "k", q)
+	if res.Allowed || res.RetryAfter <= 0 || res.RetryAfter > 50*time.Millisecond {
+		t.Fatalf("second request = %+v", res)
+	}
+	time.Sleep(res.RetryAfter + 5*time.Millisecond)
+	if res, _ := s.Take(ctx, "k", q); !res.Allowed {
+		t.Fatalf("after waiting Retry-After: %+v", res)
+	}
+}
+
+// Two limiters in two "processes" (separate clients) share one Redis and
+// admit exactly the limit between them under concurrent load.
+func TestTwoInstancesShareOneLimitExactly(t *testing.T) {
+	addr := testenv.Redis(t)
+	limits := []ratelimit.Limit{
+		{Name: "ip", Rate: 60, Period: time.Hour},
+		{Name: "all", Rate: 100, Period: time.Hour, Key: ratelimit.Global()},
+	}
+	var handlers []http.Handler
+	for range 2 {
+		m, err := ratelimit.New(ratelimit.Options{Limits: limits, Store: newStore(t, redisstore.Options{Client: newClient(t, addr)})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		handlers = append(handlers, m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+	}
+	var perIP, total atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 30 {
+				remote := "192.0.2.1:1"
+				if i%2 == 1 {
+					remote = fmt.Sprintf("198.51.100.%d:1", g)
+				}
+				r := httptest.NewRequest("GET", "/", nil)
+				r.RemoteAddr = remote
+				w := httptest.NewRecorder()
+				handlers[g%2].ServeHTTP(w, r)
+				if w.Code == 200 {
+					total.Add(1)
+					if remote == "192.0.2.1:1" {
+						perIP.Add(1)
+					}
+				} else if w.Code != 429 {
+					t.Errorf("status %d", w.Code)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if total.Load() != 100 {
+		t.Errorf("%d admitted in total, want exactly 100", total.Load())
+	}
+	if perIP.Load() > 60 {
+		t.Errorf("%d admitted for one address, limit 60", perIP.Load())
+	}
+}
+
+// switchDialer dials whatever address it currently holds, so a test can
+// kill one redis-server and point the same client at another.
+type switchDialer struct{ addr atomic.Value }
+
+func (d *switchDialer) dial(ctx context.Context, network, _ string) (net.Conn, error) {
+	var nd net.Dialer
+	return nd.DialContext(ctx, network, d.addr.Load().(string))
+}
+
+func TestRedisKilledMidTest(t *testing.T) {
+	for _, failOpen := range []bool{false, true} {
+		t.Run(fmt.Sprintf("FailOpen=%v", failOpen), func(t *testing.T) {
+			first := testenv.Redis(t)
+			d := new(switchDialer)
+			d.addr.Store(first)
+			client := redis.NewClient(&redis.Options{Addr: "redis", Dialer: d.dial, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+			defer client.Close()
+			var reported atomic.Int64
+			store := newStore(t, redisstore.Options{Client: client, FailOpen: failOpen, OnError: func(error) { reported.Add(1) }, Timeout: 500 * time.Millisecond})
+			m, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1000, Period: time.Hour}}, Store: store})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+			get := func() *httptest.ResponseRecorder {
+				r := httptest.NewRequest("GET", "/", nil)
+				r.RemoteAddr = "192.0.2.1:1"
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				return w
+			}
+			if w := get(); w.Code != 200 {
+				t.Fatalf("with Redis up: %d", w.Code)
+			}
+
+			// Kill the server.
+			killer := redis.NewClient(&redis.Options{Addr: first})
+			killer.Shutdown(context.Background()) // the reply is a closed connection
+			killer.Close()
+			waitDown(t, first)
+
+			w := get()
+			switch {
+			case failOpen && (w.Code != 200 || reported.Load() == 0):
+				t.Fatalf("fail open with Redis down: %d, %d errors reported", w.Code, reported.Load())
+			case !failOpen && (w.Code != 503 || w.Header().Get("Retry-After") == ""):
+				t.Fatalf("fail closed with Redis down: %d", w.Code)
+			}
+			if !failOpen {
+				_, err := store.Take(context.Background(), "k", ratelimit.Quota{Interval: time.Second, Burst: 1})
+				if !errors.Is(err, redisstore.ErrUnavailable) {
+					t.Fatalf("Take with Redis down: %v", err)
+				}
+				if err := m.Check(httptest.NewRequest("GET", "/", nil)); !errors.Is(err, ratelimit.ErrStore) {
+					t.Fatalf("Check with Redis down: %v", err)
+				}
+			}
+
+			// A new server comes up: the same client recovers.
+			d.addr.Store(testenv.Redis(t))
+			deadline := time.Now().Add(5 * time.Second)
+			for get().Code != 200 || failOpen && reportedAfter(store) {
+				if time.Now().After(deadline) {
+					t.Fatal("did not recover after Redis came back")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			n := reported.Load()
+			if w := get(); w.Code != 200 || reported.Load() != n {
+				t.Fatalf("after recovery: %d, errors still reported", w.Code)
+			}
+			if w := get(); w.Header().Get("RateLimit") == "" {
+				t.Fatal("after recovery the RateLimit field is missing: the store is not answering")
+			}
+		})
+	}
+}
+
+// reportedAfter reports whether the store still fails open: a fail-open
+// result carries no remaining count.
+func reportedAfter(s *redisstore.Store) bool {
+	res, err := s.Peek(context.Background(), "probe", ratelimit.Quota{Interval: time.Second, Burst: 1})
+	return err != nil || res.Remaining < 0
+}
+
+func waitDown(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err != nil {
+			return
+		}
+		c.Close()
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("redis-server did not stop")
+}
+
+func TestAttemptLimiterSharedThroughRedis(t *testing.T) {
+	addr := testenv.Redis(t)
+	var limiters []*ratelimit.AttemptLimiter
+	for range 2 {
+		a, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{
+			MaxFailures: 4,
+			Store:       newStore(t, redisstore.Options{Client: newClient(t, addr)}),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		limiters = append(limiters, a)
+	}
+	ctx := context.Background()
+	ip := netip.MustParseAddr("203.0.113.9")
+	for i := range 4 {
+		a := limiters[i%2]
+		if _, err := a.Check(ctx, "alice", ip); err != nil {
+			t.Fatalf("attempt %d refused: %v", i+1, err)
+		}
+		a.RecordFailure(ctx, "alice", ip)
+	}
+	for _, a := range limiters {
+		if retry, err := a.Check(ctx, "alice", ip); !errors.Is(err, ratelimit.ErrLocked) || retry <= 0 {
+			t.Fatalf("after 4 failures split over two processes: %v, %v", retry, err)
+		}
+	}
+	if _, err := limiters[0].Check(ctx, "bob", ip); err != nil {
+		t.Fatalf("bob: %v", err)
+	}
+	keys, _ := newClient(t, addr).Keys(ctx, redisstore.DefaultPrefix+"*").Result()
+	if len(keys) != 2 {
+		t.Errorf("keys %q, want the pair and the user", keys)
+	}
+	for _, k := range keys {
+		if strings.Contains(k, "alice") || strings.Count(k, "{") != 1 {
+			t.Errorf("key %q", k)
+		}
+	}
+}
+
+func TestFailClosedAttemptLimiterRefusesWhenRedisIsDown(t *testing.T) {
+	addr := testenv.Redis(t)
+	client := newClient(t, addr)
+	a, _ := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{Store: newStore(t, redisstore.Options{Client: client})})
+	client.Shutdown(context.Background())
+	waitDown(t, addr)
+	if _, err := a.Check(context.Background(), "alice", netip.MustParseAddr("192.0.2.1")); !errors.Is(err, redisstore.ErrUnavailable) {
+		t.Fatalf("Check with Redis down: %v", err)
+	}
+}
