@@ -27,7 +27,9 @@ const (
 	// EventSessionInvalid: a 401 or 403 recorded by session.
 	EventSessionInvalid EventKind = "session_invalid"
 	// EventRequestRejected: another 4xx whose reason an httpguard
-	// package (cors, headers, sanitize, https, …) recorded.
+	// package (cors, headers, sanitize, https, …) recorded. Errors
+	// returned by application handlers are not events unless their status
+	// is 401, 403 or 429.
 	EventRequestRejected EventKind = "request_rejected"
 	// EventPanicRecovered: [Middleware.Recover] recovered a panic.
 	EventPanicRecovered EventKind = "panic_recovered"
@@ -90,10 +92,19 @@ func classify(status int, reason error) (EventKind, string) {
 	case http.StatusTooManyRequests:
 		return EventRateLimited, source
 	}
-	if reason != nil && source != "" && source != "errorsafe" {
+	if reason != nil && rejectingPackages[source] {
 		return EventRequestRejected, source
 	}
 	return "", source
+}
+
+// rejectingPackages are the httpguard packages whose 4xx rejections are
+// security events. Errors of application packages (a "store: not found"
+// returned by a handler) are not.
+var rejectingPackages = map[string]bool{
+	"auth": true, "rbac": true, "headers": true, "https": true, "cors": true, "csrf": true,
+	"session": true, "session/redisstore": true, "sanitize": true,
+	"ratelimit": true, "ratelimit/redisstore": true,
 }
 
 // errSource returns the package prefix of the first error in err's chain

@@ -185,6 +185,7 @@ func (h *handler) finish(x *exchange, r *http.Request, as *accessState, done *bo
 	if h.f&fRecover != 0 {
 		pv = recover()
 	}
+	x.finish()
 	panicked := pv != nil || !*done
 	abort := false
 	if pv != nil {

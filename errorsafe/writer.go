@@ -34,6 +34,7 @@ type exchange struct {
 	upgrade     bool  // the request asks for a protocol upgrade
 	inCtx       bool  // the exchange is stored in the request context
 
+	pending    bool // a generic problem's header is held back, see WriteHeader
 	replace    bool // replace 5xx bodies (SafeErrors)
 	replaceMux bool // also replace ServeMux 404/405 bodies
 	discard    bool // the inner handler's body is being discarded
@@ -70,7 +71,42 @@ func (x *exchange) WriteHeader(code int) {
 	}
 	x.wroteHeader = true
 	x.status = code
+	if x.id != "" && !x.upgrade && x.isGenericProblem(code) {
+		// Probably the generic problem of internal/problem, written by
+		// an httpguard rejection. Hold the header back until the body
+		// shows whether it is, to add the request ID to it.
+		x.pending = true
+		return
+	}
 	x.w.WriteHeader(code)
+}
+
+// isGenericProblem reports whether the headers set announce the generic
+// problem body of status code.
+func (x *exchange) isGenericProblem(code int) bool {
+	if code < 400 || code > 599 || generic[code-400] == nil {
+		return false
+	}
+	h := x.w.Header()
+	cl := h["Content-Length"]
+	return len(cl) == 1 && cl[0] == genericLen[code-400] && h.Get("Content-Type") == problem.ContentType
+}
+
+// writePending writes the held-back header. When p, the first body
+// write, is the generic problem, the same problem with the request ID is
+// written instead and the returned bool is true.
+func (x *exchange) writePending(p []byte) bool {
+	x.pending = false
+	if string(p) == string(generic[x.status-400]) {
+		body := renderProblem(x.status, "", x.id)
+		x.w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
+		x.w.WriteHeader(x.status)
+		n, _ := x.w.Write(body)
+		x.bytes += int64(n)
+		return true
+	}
+	x.w.WriteHeader(x.status)
+	return false
 }
 
 // shouldReplace reports whether a response with status code and the
@@ -95,6 +131,9 @@ func (x *exchange) Write(p []byte) (int, error) {
 	if x.discard {
 		return len(p), nil
 	}
+	if x.pending && x.writePending(p) {
+		return len(p), nil
+	}
 	n, err := x.w.Write(p)
 	x.bytes += int64(n)
 	return n, err
@@ -107,6 +146,9 @@ func (x *exchange) WriteString(s string) (int, error) {
 	}
 	if x.discard {
 		return len(s), nil
+	}
+	if x.pending {
+		x.writePending(nil)
 	}
 	n, err := io.WriteString(x.w, s)
 	x.bytes += int64(n)
@@ -121,6 +163,9 @@ func (x *exchange) ReadFrom(src io.Reader) (int64, error) {
 	}
 	if x.discard {
 		return io.Copy(io.Discard, src)
+	}
+	if x.pending {
+		x.writePending(nil)
 	}
 	var n int64
 	var err error
@@ -146,6 +191,9 @@ func (x *exchange) FlushError() error {
 	if !x.wroteHeader && !x.hijacked {
 		x.WriteHeader(http.StatusOK)
 	}
+	if x.pending {
+		x.writePending(nil)
+	}
 	if f, ok := x.w.(interface{ FlushError() error }); ok {
 		return f.FlushError()
 	}
@@ -154,6 +202,9 @@ func (x *exchange) FlushError() error {
 
 // Hijack takes over the connection through [http.ResponseController].
 func (x *exchange) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if x.pending {
+		x.writePending(nil)
+	}
 	conn, rw, err := http.NewResponseController(x.w).Hijack()
 	if err == nil {
 		x.hijacked = true
@@ -163,6 +214,14 @@ func (x *exchange) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // Unwrap returns the wrapped writer, for [http.ResponseController].
 func (x *exchange) Unwrap() http.ResponseWriter { return x.w }
+
+// finish writes a header still held back when the handler returns
+// without a body.
+func (x *exchange) finish() {
+	if x.pending {
+		x.writePending(nil)
+	}
+}
 
 // started reports whether the response can no longer be replaced.
 func (x *exchange) started() bool { return x.wroteHeader || x.hijacked }
@@ -194,8 +253,12 @@ func (x *exchange) writeProblem(status int, detail string) {
 }
 
 // pre and post hold, for every status with a status text, the generic
-// problem body cut around the value of the request_id member.
-var pre, post [200][]byte
+// problem body cut around the value of the request_id member; generic
+// holds it without the member.
+var pre, post, generic [200][]byte
+
+// genericLen holds the Content-Length of each generic body.
+var genericLen [200]string
 
 // idPlaceholder is cut out of the rendered template. It contains none of
 // the characters JSON escapes.
@@ -213,6 +276,11 @@ func init() {
 		if err != nil {
 			panic(err) // unreachable: constant input
 		}
+		generic[code-400], err = problem.Encode(&problem.Problem{Status: code})
+		if err != nil {
+			panic(err) // unreachable: constant input
+		}
+		genericLen[code-400] = strconv.Itoa(len(generic[code-400]))
 		i := indexOf(b, idPlaceholder)
 		pre[code-400] = b[:i:i]
 		post[code-400] = b[i+len(idPlaceholder):]
@@ -237,8 +305,7 @@ func renderProblem(status int, detail, id string) []byte {
 	}
 	if detail == "" {
 		if id == "" {
-			b, _ := problem.Encode(&problem.Problem{Status: status})
-			return b
+			return generic[status-400] // shared: only ever read
 		}
 		p, q := pre[status-400], post[status-400]
 		b := make([]byte, 0, len(p)+len(id)+len(q))
@@ -252,7 +319,7 @@ func renderProblem(status int, detail, id string) []byte {
 	}
 	b, err := problem.Encode(pr)
 	if err != nil {
-		b, _ = problem.Encode(&problem.Problem{Status: http.StatusInternalServerError})
+		return generic[http.StatusInternalServerError-400]
 	}
 	return b
 }

@@ -1,0 +1,78 @@
+package errorsafe_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/httpguard/httpguard/errorsafe"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// nopWriter is a ResponseWriter that allocates nothing itself.
+type nopWriter struct{ h http.Header }
+
+func (w *nopWriter) Header() http.Header         { return w.h }
+func (w *nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *nopWriter) WriteHeader(int)             {}
+
+// TestAllocationBudgets enforces the per-request allocations of each
+// middleware on the allowed and the rejected paths.
+func TestAllocationBudgets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts")
+	}
+	m := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger()})
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	fail := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write(secretBody)
+	})
+	reject := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		problem.Reject(w, r, http.StatusForbidden, errDenied)
+	})
+	plain := httptest.NewRequest("GET", "/x?page=1", nil)
+	withID := httptest.NewRequest("GET", "/x", nil)
+	withID.Header.Set("X-Request-Id", "gateway-assigned-1")
+	hostile := httptest.NewRequest("GET", "/x", nil)
+	hostile.Header.Set("X-Request-Id", "bad\nid")
+
+	// The request ID itself costs: the exchange holding it (and the
+	// header slice), the context value, the request copy and, when
+	// generated, the string.
+	const idCost = 4
+	tests := []struct {
+		name string
+		h    http.Handler
+		r    *http.Request
+		max  float64
+	}{
+		{"Recover on the allowed path costs one wrapper", m.Recover(ok), plain, 1},
+		{"SafeErrors on the allowed path costs one wrapper", m.SafeErrors(ok), plain, 1},
+		{"SafeErrors replacing a 500 adds only the header values", m.SafeErrors(fail), plain, 2},
+		{"RequestID with an incoming ID costs no string", m.RequestID(ok), withID, idCost - 1},
+		{"RequestID generating an ID", m.RequestID(ok), plain, idCost},
+		{"RequestID replacing a hostile ID", m.RequestID(ok), hostile, idCost},
+		{"Recover and RequestID together cost only the request ID", m.Recover(m.RequestID(ok)), plain, idCost},
+		{"Handler with logging disabled adds the reason and identity recorders", m.Handler(ok), plain, idCost + 4},
+		{"Handler on a rejected request with logging disabled", m.Handler(reject), plain, idCost + 4 + 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &nopWriter{h: make(http.Header, 8)}
+			got := testing.AllocsPerRun(200, func() {
+				clear(w.h)
+				tt.h.ServeHTTP(w, tt.r)
+			})
+			if got > tt.max {
+				t.Errorf("%v allocations per request, budget %v", got, tt.max)
+			}
+		})
+	}
+}
+
+var (
+	errDenied  = errors.New("rbac: denied")
+	secretBody = []byte("secret")
+)

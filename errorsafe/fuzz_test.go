@@ -1,0 +1,143 @@
+package errorsafe_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/httpguard/httpguard/errorsafe"
+)
+
+// validIncomingID is the documented rule, written independently of the
+// implementation.
+func validIncomingID(s string) bool {
+	if len(s) == 0 || len(s) > errorsafe.DefaultMaxRequestIDLength {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:+/=", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzRequestID sends arbitrary X-Request-ID values: the ID echoed, put in
+// the context and in the problem body is the incoming one exactly when it
+// is valid, a generated one otherwise, and the body stays valid JSON.
+func FuzzRequestID(f *testing.F) {
+	for _, tc := range requestIDCases {
+		for _, v := range tc.values {
+			f.Add(v)
+		}
+	}
+	m := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger()})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Ctx-Id", errorsafe.RequestIDFrom(r.Context()))
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	f.Fuzz(func(t *testing.T, in string) {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header["X-Request-Id"] = []string{in}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		got := rec.Header().Get("X-Request-Id")
+		if validIncomingID(in) {
+			if got != in {
+				t.Fatalf("valid ID %q echoed as %q", in, got)
+			}
+		} else if !generatedID.MatchString(got) {
+			t.Fatalf("invalid ID %q echoed as %q", in, got)
+		}
+		if rec.Header().Get("X-Ctx-Id") != got {
+			t.Fatalf("context ID %q, echoed %q", rec.Header().Get("X-Ctx-Id"), got)
+		}
+		var p map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+			t.Fatalf("body is not JSON for ID %q: %v: %q", in, err, rec.Body)
+		}
+		if p["request_id"] != got {
+			t.Fatalf("request_id %v, echoed %q", p["request_id"], got)
+		}
+	})
+}
+
+// mustRedact is an independent oracle for a few parameter names the
+// documentation promises to redact.
+func mustRedact(rawKey string) bool {
+	k, err := url.QueryUnescape(rawKey)
+	if err != nil || len(k) > 64 {
+		return false
+	}
+	k = strings.ReplaceAll(strings.ToLower(k), "-", "_")
+	for _, w := range []string{"password", "token", "secret", "api_key"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzRedactQuery checks that redaction never panics, bounds its output,
+// is idempotent, redacts every documented name it keeps, and always
+// redacts a password placed first whatever follows.
+func FuzzRedactQuery(f *testing.F) {
+	for _, tc := range redactQueryCases {
+		f.Add(tc.in, "hunter2")
+	}
+	f.Add("a=1", "")
+	f.Add("a=1", "&token=")
+	var m errorsafe.Middleware
+	f.Fuzz(func(t *testing.T, q, secret string) {
+		out := m.RedactQuery(q)
+		if len(out) > 1024 {
+			t.Fatalf("output of %d bytes", len(out))
+		}
+		if again := m.RedactQuery(out); again != out {
+			t.Fatalf("not idempotent:\n%q\n%q", out, again)
+		}
+		if len(q) <= 1024 && !strings.Contains(q, "[TRUNCATED]") && strings.Contains(out, "[TRUNCATED]") {
+			t.Fatalf("short query %q truncated: %q", q, out)
+		}
+		for _, item := range strings.FieldsFunc(out, func(r rune) bool { return r == '&' || r == ';' }) {
+			k, v, ok := strings.Cut(item, "=")
+			if ok && mustRedact(k) && v != errorsafe.Redacted {
+				t.Fatalf("item %q kept in %q (from %q)", item, out, q)
+			}
+		}
+		withSecret := "password=" + url.QueryEscape(secret) + "&" + q
+		out = m.RedactQuery(withSecret)
+		if !strings.HasPrefix(out, "password=[REDACTED]") {
+			t.Fatalf("password not redacted: %q", out)
+		}
+	})
+}
+
+// FuzzRedactURL checks that URL redaction never panics, is idempotent and
+// never keeps userinfo or a fragment.
+func FuzzRedactURL(f *testing.F) {
+	for _, s := range []string{
+		"https://app.example/cb?code=abc&x=1", "https://user:pw@app.example/", "https://a/#access_token=x",
+		"user:pw@host/x", "", "?", "#", "://@", "https://[::1]:8443/p?token=x", "http://a@b@c/d?e#f",
+	} {
+		f.Add(s)
+	}
+	var m errorsafe.Middleware
+	f.Fuzz(func(t *testing.T, u string) {
+		out := m.RedactURL(u)
+		if again := m.RedactURL(out); again != out {
+			t.Fatalf("not idempotent: %q -> %q -> %q", u, out, again)
+		}
+		if i := strings.IndexByte(out, '#'); i >= 0 && out[i:] != "#"+errorsafe.Redacted {
+			t.Fatalf("fragment kept: %q -> %q", u, out)
+		}
+		if pu, err := url.Parse(u); err == nil && pu.User != nil && pu.User.String() != "" && len(pu.Scheme) > 0 {
+			if strings.Contains(out, pu.User.String()+"@") && pu.User.String() != errorsafe.Redacted {
+				t.Fatalf("userinfo kept: %q -> %q", u, out)
+			}
+		}
+	})
+}

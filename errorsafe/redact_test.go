@@ -1,0 +1,125 @@
+package errorsafe_test
+
+import (
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/httpguard/httpguard/errorsafe"
+)
+
+// redactQueryCases are shared with FuzzRedactQuery as seeds.
+var redactQueryCases = []struct {
+	name string
+	in   string
+	want string
+}{
+	{"an empty query stays empty", "", ""},
+	{"harmless parameters are kept", "page=2&sort=name", "page=2&sort=name"},
+	{"a password is redacted", "user=bob&password=hunter2", "user=bob&password=[REDACTED]"},
+	{"OAuth parameters are redacted", "access_token=a&refresh_token=b&client_secret=c&code=d&state=e",
+		"access_token=[REDACTED]&refresh_token=[REDACTED]&client_secret=[REDACTED]&code=[REDACTED]&state=e"},
+	{"names match case-insensitively", "PassWord=x&API_KEY=y", "PassWord=[REDACTED]&API_KEY=[REDACTED]"},
+	{"a dash reads as an underscore", "api-key=x&X-Auth-Token=y", "api-key=[REDACTED]&X-Auth-Token=[REDACTED]"},
+	{"percent-encoded names are decoded", "pass%77ord=x&api%5Fkey=y", "pass%77ord=[REDACTED]&api%5Fkey=[REDACTED]"},
+	{"names containing a sensitive word are redacted", "new_password=x&user[password]=y&csrf_token=z&id_token=w",
+		"new_password=[REDACTED]&user[password]=[REDACTED]&csrf_token=[REDACTED]&id_token=[REDACTED]"},
+	{"semicolons separate items too", "a=1;token=x", "a=1;token=[REDACTED]"},
+	{"repeated parameters are all redacted", "token=a&token=b", "token=[REDACTED]&token=[REDACTED]"},
+	{"a JWT value is redacted under any name", "q=eyJhbGciOiJIUzI1NiJ9.e30.x", "q=[REDACTED]"},
+	{"a long bare item is redacted", "x&" + strings.Repeat("t", 40), "x&[REDACTED]"},
+	{"a short bare item is kept", "debug&x=1", "debug&x=1"},
+	{"an empty value stays redacted-free", "token=", "token=[REDACTED]"},
+	{"empty items are kept", "a=1&&b=2&", "a=1&&b=2&"},
+	{"an overlong name is redacted whole", strings.Repeat("k", 70) + "=v", "[REDACTED]"},
+	{"a malformed escape does not panic", "to%ken=x&%=y&%zz=1&a=%", "to%ken=x&%=y&%zz=1&a=%"},
+	{"a query longer than 1024 bytes is truncated",
+		strings.Repeat("a=1&", 300), strings.Repeat("a=1&", 253) + "[TRUNCATED]"},
+	{"one huge item is truncated", "q=" + strings.Repeat("x", 2000), "[TRUNCATED]"},
+}
+
+func TestRedactQuery(t *testing.T) {
+	m := errorsafe.MustNew(errorsafe.Options{RedactParams: []string{"Account-Number"}})
+	for _, tt := range redactQueryCases {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := m.RedactQuery(tt.in); got != tt.want {
+				t.Errorf("RedactQuery(%.80q) =\n%.200q\nwant\n%.200q", tt.in, got, tt.want)
+			}
+		})
+	}
+	t.Run("configured parameters are redacted", func(t *testing.T) {
+		if got := m.RedactQuery("account_number=1&ACCOUNT-NUMBER=2"); got != "account_number=[REDACTED]&ACCOUNT-NUMBER=[REDACTED]" {
+			t.Errorf("got %q", got)
+		}
+	})
+	t.Run("the zero Middleware uses the built-in lists", func(t *testing.T) {
+		var z errorsafe.Middleware
+		if got := z.RedactQuery("password=x&account_number=1"); got != "password=[REDACTED]&account_number=1" {
+			t.Errorf("got %q", got)
+		}
+	})
+}
+
+func TestRedactURL(t *testing.T) {
+	var m errorsafe.Middleware
+	tests := []struct {
+		name, in, want string
+	}{
+		{"a plain URL is kept", "https://app.example/path", "https://app.example/path"},
+		{"the query is redacted", "https://app.example/cb?code=abc&x=1", "https://app.example/cb?code=[REDACTED]&x=1"},
+		{"userinfo is redacted", "https://user:pw@app.example/", "https://[REDACTED]@app.example/"},
+		{"userinfo with @ in the password is redacted", "https://u:p@ss@app.example/x@y", "https://[REDACTED]@app.example/x@y"},
+		{"a fragment is redacted", "https://app.example/#access_token=abc", "https://app.example/#[REDACTED]"},
+		{"an empty fragment is dropped", "https://app.example/#", "https://app.example/"},
+		{"a scheme-less authority with userinfo is redacted", "user:pw@host/x", "[REDACTED]@host/x"},
+		{"an origin is kept", "https://app.example", "https://app.example"},
+		{"a long path is cut", "https://a/" + strings.Repeat("p", 300), ("https://a/" + strings.Repeat("p", 300))[:256]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := m.RedactURL(tt.in); got != tt.want {
+				t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRedactHeader(t *testing.T) {
+	m := errorsafe.MustNew(errorsafe.Options{RedactHeaders: []string{"x-tenant"}})
+	tests := []struct {
+		name, header, value, want string
+	}{
+		{"Authorization is redacted", "authorization", "Bearer x", errorsafe.Redacted},
+		{"Proxy-Authorization is redacted", "Proxy-Authorization", "Basic x", errorsafe.Redacted},
+		{"Cookie is redacted", "Cookie", "a=b", errorsafe.Redacted},
+		{"Set-Cookie is redacted", "Set-Cookie", "a=b", errorsafe.Redacted},
+		{"X-API-Key is redacted", "X-API-Key", "k", errorsafe.Redacted},
+		{"a configured header is redacted", "X-Tenant", "t", errorsafe.Redacted},
+		{"a header named like a token is redacted", "X-Amz-Security-Token", "t", errorsafe.Redacted},
+		{"a header named like a session is redacted", "X-Session-ID", "s", errorsafe.Redacted},
+		{"Referer has its query redacted", "Referer", "https://a/?token=x", "https://a/?token=[REDACTED]"},
+		{"Accept is kept", "Accept", "text/html", "text/html"},
+		{"a long value is cut", "X-Long", strings.Repeat("v", 300), strings.Repeat("v", 256)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := m.RedactHeader(tt.header, tt.value); got != tt.want {
+				t.Errorf("RedactHeader(%q) = %q, want %q", tt.header, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRedactValues(t *testing.T) {
+	var m errorsafe.Middleware
+	in := url.Values{"user": {"bob"}, "password": {"a", "b"}, "note": {"eyJhbGciOi"}}
+	got := m.RedactValues(in)
+	want := url.Values{"user": {"bob"}, "password": {errorsafe.Redacted, errorsafe.Redacted}, "note": {errorsafe.Redacted}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("RedactValues = %v, want %v", got, want)
+	}
+	if in.Get("password") != "a" {
+		t.Error("RedactValues modified its argument")
+	}
+}
