@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"hash"
 	"sync"
 	"time"
 )
@@ -22,9 +23,7 @@ type verifyCache struct {
 	max int
 	now func() time.Time
 
-	// ipad and opad are the HMAC key XORed with the pads, precomputed.
-	ipad, opad [sha256.BlockSize]byte
-	key        [32]byte
+	macs sync.Pool // *macState
 
 	mu      sync.Mutex
 	entries map[[sha256.Size]byte]cacheEntry
@@ -37,45 +36,37 @@ type cacheEntry struct {
 
 func newVerifyCache(ttl time.Duration, size int, now func() time.Time) *verifyCache {
 	c := &verifyCache{ttl: ttl, max: size, now: now, entries: make(map[[sha256.Size]byte]cacheEntry)}
-	_, _ = rand.Read(c.key[:]) // crypto/rand.Read never fails
-	for i := range c.ipad {
-		c.ipad[i], c.opad[i] = 0x36, 0x5c
-	}
-	for i, b := range c.key {
-		c.ipad[i] ^= b
-		c.opad[i] ^= b
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails
+	c.macs.New = func() any {
+		return &macState{mac: hmac.New(sha256.New, key), buf: make([]byte, 0, 128)}
 	}
 	return c
 }
 
-// cacheInline bounds the credentials keyed without allocating.
-const cacheInline = 512
+// macState is a pooled HMAC and its scratch space. After its first Sum,
+// crypto/hmac's Reset restores the keyed state without rehashing the key,
+// so a sum costs two SHA-256 blocks for typical credentials instead of
+// four.
+type macState struct {
+	mac hash.Hash
+	buf []byte
+	out [sha256.Size]byte
+}
 
 // sum returns HMAC-SHA-256(key, name || 0x00 || pw). The name cannot
 // contain a NUL (ParseBasic refuses control characters), so the encoding
-// is unambiguous. Short inputs are hashed from stack buffers; longer ones
-// go through crypto/hmac, which computes the same value.
+// is unambiguous.
 func (c *verifyCache) sum(name, pw string) [sha256.Size]byte {
-	if len(name)+1+len(pw) > cacheInline {
-		m := hmac.New(sha256.New, c.key[:])
-		m.Write([]byte(name))
-		m.Write([]byte{0})
-		m.Write([]byte(pw))
-		var out [sha256.Size]byte
-		m.Sum(out[:0])
-		return out
-	}
-	var inner [sha256.BlockSize + cacheInline]byte
-	n := copy(inner[:], c.ipad[:])
-	n += copy(inner[n:], name)
-	inner[n] = 0
-	n++
-	n += copy(inner[n:], pw)
-	ih := sha256.Sum256(inner[:n])
-	var outer [sha256.BlockSize + sha256.Size]byte
-	copy(outer[:], c.opad[:])
-	copy(outer[sha256.BlockSize:], ih[:])
-	return sha256.Sum256(outer[:])
+	st := c.macs.Get().(*macState)
+	st.buf = append(append(append(st.buf[:0], name...), 0), pw...)
+	st.mac.Reset()
+	st.mac.Write(st.buf)
+	st.mac.Sum(st.out[:0])
+	out := st.out
+	clear(st.buf) // the password does not outlive the request in the pool
+	c.macs.Put(st)
+	return out
 }
 
 // lookup returns the stored hash remembered for k, if it has not expired.
