@@ -1,0 +1,91 @@
+package csrf_test
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+
+	"github.com/httpguard/httpguard/csrf"
+)
+
+func Example() {
+	p, err := csrf.New(csrf.Options{
+		TrustedOrigins: []string{"https://admin.example.com"},
+		Exempt: []csrf.Exemption{
+			{Pattern: "POST /webhooks/stripe", Reason: "server-to-server, authenticated by its signature"},
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+
+	send := func(path, fetchSite, origin string) {
+		r := httptest.NewRequest(http.MethodPost, "https://example.com"+path, nil)
+		if fetchSite != "" {
+			r.Header.Set("Sec-Fetch-Site", fetchSite)
+		}
+		if origin != "" {
+			r.Header.Set("Origin", origin)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		fmt.Println(path, fetchSite, origin, rec.Code)
+	}
+	send("/transfer", "same-origin", "https://example.com")
+	send("/transfer", "cross-site", "https://evil.example")
+	send("/transfer", "cross-site", "https://admin.example.com")
+	send("/transfer", "", "https://example.com") // an old browser
+	send("/transfer", "", "")                    // curl
+	send("/webhooks/stripe", "cross-site", "")
+	// Output:
+	// /transfer same-origin https://example.com 200
+	// /transfer cross-site https://evil.example 403
+	// /transfer cross-site https://admin.example.com 200
+	// /transfer  https://example.com 200
+	// /transfer   200
+	// /webhooks/stripe cross-site  200
+}
+
+// Configuration mistakes are errors at start-up.
+func ExampleNew() {
+	_, err := csrf.New(csrf.Options{
+		TrustedOrigins: []string{"example.com"}, // a host, not an origin
+		Exempt:         []csrf.Exemption{{Pattern: "/hooks/"}},
+	})
+	fmt.Println(errors.Is(err, csrf.ErrInvalidTrustedOrigin), errors.Is(err, csrf.ErrInvalidExemption))
+	// Output: true true
+}
+
+// Check exposes the decision, and the reason, outside the middleware.
+func ExampleMiddleware_Check() {
+	p := csrf.MustNew(csrf.Options{})
+	r := httptest.NewRequest(http.MethodPost, "https://example.com/transfer", nil)
+	r.Header.Set("Origin", "https://evil@example.com")
+	fmt.Println(p.Check(r))
+	// Output: csrf: malformed Origin
+}
+
+// Tokens for forms served to old browsers: render the field with
+// TemplateField and the middleware checks it on submission.
+func ExampleTemplateField() {
+	key := make([]byte, 32) // use 32 random bytes from your secret store
+	p := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key}})
+	form := template.Must(template.New("form").Parse(
+		`<form method="post" action="/transfer">{{.CSRF}}<button>Send</button></form>`))
+	h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = form.Execute(w, map[string]any{"CSRF": csrf.TemplateField(r)})
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://example.com/", nil))
+	// The token differs on every render; hide it.
+	fmt.Println(regexp.MustCompile(`value="[^"]{86}"`).ReplaceAllString(rec.Body.String(), `value="…"`))
+	c := rec.Result().Cookies()[0]
+	fmt.Println(c.Name, c.Secure, c.HttpOnly)
+	// Output:
+	// <form method="post" action="/transfer"><input type="hidden" name="csrf_token" value="…"><button>Send</button></form>
+	// __Host-csrf true true
+}

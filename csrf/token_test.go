@@ -1,0 +1,307 @@
+package csrf_test
+
+import (
+	"bytes"
+	"errors"
+	"html/template"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/httpguard/httpguard/csrf"
+)
+
+var (
+	key1 = bytes.Repeat([]byte{1}, 32)
+	key2 = bytes.Repeat([]byte{2}, 32)
+)
+
+// sessionFromHeader is a stand-in for a session manager: the session
+// identifier is whatever X-Test-Session says.
+func sessionFromHeader(r *http.Request) (string, bool) {
+	s := r.Header.Get("X-Test-Session")
+	return s, s != ""
+}
+
+// tokenServer wraps a handler that prints csrf.Token(r) and records the
+// error the middleware rejected with.
+type tokenServer struct {
+	h   http.Handler
+	err error
+}
+
+func newTokenServer(t testing.TB, to csrf.TokenOptions, o csrf.Options) *tokenServer {
+	t.Helper()
+	ts := &tokenServer{}
+	o.Tokens = &to
+	o.OnReject = func(w http.ResponseWriter, r *http.Request, err error) {
+		ts.err = err
+		w.WriteHeader(http.StatusForbidden)
+	}
+	m, err := csrf.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.h = m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, csrf.Token(r))
+	}))
+	return ts
+}
+
+// do serves r and returns the status, the body and the cookies set.
+func (ts *tokenServer) do(r *http.Request) (int, string, []*http.Cookie) {
+	ts.err = nil
+	rec := httptest.NewRecorder()
+	ts.h.ServeHTTP(rec, r)
+	return rec.Code, rec.Body.String(), rec.Result().Cookies()
+}
+
+// get fetches a page and returns its token and the token cookie, if one
+// was issued.
+func (ts *tokenServer) get(t testing.TB, headers ...[2]string) (string, *http.Cookie) {
+	t.Helper()
+	code, body, cookies := ts.do(req{method: "GET", headers: headers}.build())
+	if code != 200 || body == "" {
+		t.Fatalf("GET: %d %q", code, body)
+	}
+	var c *http.Cookie
+	if len(cookies) > 0 {
+		c = cookies[0]
+	}
+	return body, c
+}
+
+func post(headers ...[2]string) *http.Request { return req{headers: headers}.build() }
+
+func cookieHeader(c *http.Cookie) [2]string { return [2]string{"Cookie", c.Name + "=" + c.Value} }
+func tokenHeader(tok string) [2]string      { return [2]string{"X-CSRF-Token", tok} }
+
+func TestTokenCookieMode(t *testing.T) {
+	ts := newTokenServer(t, csrf.TokenOptions{Key: key1}, csrf.Options{})
+	tok, c := ts.get(t)
+	if c == nil || c.Name != "__Host-csrf" || !c.Secure || !c.HttpOnly || c.Path != "/" || c.Domain != "" || c.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("token cookie = %+v", c)
+	}
+	tokB, cB := ts.get(t)
+
+	tests := []struct {
+		name string
+		r    *http.Request
+		err  error
+	}{
+		{"a request without Fetch Metadata and with the cookie's token passes", post(cookieHeader(c), tokenHeader(tok)), nil},
+		{"a missing token is rejected", post(cookieHeader(c)), csrf.ErrTokenMissing},
+		{"a token without its cookie is rejected", post(tokenHeader(tok)), csrf.ErrTokenInvalid},
+		{"a token for another cookie is rejected", post(cookieHeader(cB), tokenHeader(tok)), csrf.ErrTokenInvalid},
+		{"the other cookie's own token passes", post(cookieHeader(cB), tokenHeader(tokB)), nil},
+		{"a tampered token is rejected", post(cookieHeader(c), tokenHeader(flip(tok))), csrf.ErrTokenInvalid},
+		{"a truncated token is rejected", post(cookieHeader(c), tokenHeader(tok[:60])), csrf.ErrTokenInvalid},
+		{"a token that is not base64url is rejected", post(cookieHeader(c), tokenHeader(strings.Repeat("*", 86))), csrf.ErrTokenInvalid},
+		{"the unmasked cookie value is not a token", post(cookieHeader(c), tokenHeader(c.Value)), csrf.ErrTokenInvalid},
+		{"a forged cookie with a matching-looking token is rejected",
+			post([2]string{"Cookie", "__Host-csrf=" + strings.Repeat("A", 43)}, tokenHeader(tok)), csrf.ErrTokenInvalid},
+		{"two token headers are rejected", post(cookieHeader(c), tokenHeader(tok), tokenHeader(tok)), csrf.ErrTokenMissing},
+		{"a same-origin browser request needs no token by default", post(sfs("same-origin")), nil},
+		{"a cross-site request is rejected before tokens are looked at", post(sfs("cross-site"), cookieHeader(c), tokenHeader(tok)), csrf.ErrCrossOrigin},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, _ := ts.do(tt.r)
+			if (code == 200) != (tt.err == nil) || !errors.Is(ts.err, tt.err) {
+				t.Errorf("status %d, err %v; want %v", code, ts.err, tt.err)
+			}
+		})
+	}
+}
+
+// flip changes one character of a token in a way that keeps it base64url.
+func flip(tok string) string {
+	b := []byte(tok)
+	i := len(b) / 2
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	return string(b)
+}
+
+func TestTokenSessionMode(t *testing.T) {
+	ts := newTokenServer(t, csrf.TokenOptions{Key: key1, SessionID: sessionFromHeader}, csrf.Options{})
+	alice := [2]string{"X-Test-Session", "alice-session"}
+	mallory := [2]string{"X-Test-Session", "mallory-session"}
+	tok, c := ts.get(t, alice)
+	if c != nil {
+		t.Errorf("a cookie was issued although there is a session: %v", c)
+	}
+	malloryTok, _ := ts.get(t, mallory)
+	for _, tt := range []struct {
+		name string
+		r    *http.Request
+		err  error
+	}{
+		{"the session's token passes", post(alice, tokenHeader(tok)), nil},
+		{"regression token replay across sessions: another session's token is rejected", post(alice, tokenHeader(malloryTok)), csrf.ErrTokenInvalid},
+		{"a session's token is rejected without the session", post(tokenHeader(tok)), csrf.ErrTokenInvalid},
+		{"a missing token is rejected", post(alice), csrf.ErrTokenMissing},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, _ := ts.do(tt.r)
+			if (code == 200) != (tt.err == nil) || !errors.Is(ts.err, tt.err) {
+				t.Errorf("status %d, err %v; want %v", code, ts.err, tt.err)
+			}
+		})
+	}
+}
+
+func TestTokensAreMaskedPerCall(t *testing.T) {
+	ts := newTokenServer(t, csrf.TokenOptions{Key: key1, SessionID: sessionFromHeader}, csrf.Options{})
+	s := [2]string{"X-Test-Session", "s"}
+	a, _ := ts.get(t, s)
+	b, _ := ts.get(t, s)
+	if a == b || len(a) != 86 {
+		t.Fatalf("tokens %q and %q: want distinct 86-character values", a, b)
+	}
+	for _, tok := range []string{a, b} {
+		if code, _, _ := ts.do(post(s, tokenHeader(tok))); code != 200 {
+			t.Errorf("token %q rejected: %v", tok, ts.err)
+		}
+	}
+}
+
+func TestTokenFromForm(t *testing.T) {
+	ts := newTokenServer(t, csrf.TokenOptions{Key: key1}, csrf.Options{})
+	tok, c := ts.get(t)
+
+	form := url.Values{"csrf_token": {tok}, "amount": {"10"}}.Encode()
+	r := httptest.NewRequest("POST", "https://example.com/transfer", strings.NewReader(form))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.AddCookie(c)
+	if code, _, _ := ts.do(r); code != 200 {
+		t.Errorf("urlencoded form: %v", ts.err)
+	}
+
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("csrf_token", tok)
+	_ = mw.Close()
+	r = httptest.NewRequest("POST", "https://example.com/upload", &body)
+	r.Header.Set("Content-Type", mw.FormDataContentType())
+	r.AddCookie(c)
+	if code, _, _ := ts.do(r); code != 200 {
+		t.Errorf("multipart form: %v", ts.err)
+	}
+
+	r = httptest.NewRequest("POST", "https://example.com/transfer?csrf_token="+tok, nil)
+	r.AddCookie(c)
+	if code, _, _ := ts.do(r); code == 200 {
+		t.Error("a token in the query string was accepted; it leaks through logs and Referer")
+	}
+
+	big := url.Values{"csrf_token": {tok}, "pad": {strings.Repeat("x", 2<<20)}}.Encode()
+	r = httptest.NewRequest("POST", "https://example.com/transfer", strings.NewReader(big))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.AddCookie(c)
+	if code, _, _ := ts.do(r); code == 200 {
+		t.Error("a form larger than MaxFormBytes was read")
+	}
+}
+
+func TestTokenAlways(t *testing.T) {
+	ts := newTokenServer(t, csrf.TokenOptions{Key: key1, Always: true}, csrf.Options{Exempt: []csrf.Exemption{
+		{Pattern: "POST /hook", Reason: "signed webhook"},
+	}})
+	tok, c := ts.get(t)
+	if code, _, _ := ts.do(post(sfs("same-origin"))); code == 200 || !errors.Is(ts.err, csrf.ErrTokenMissing) {
+		t.Errorf("a same-origin request without a token passed with Always: %v", ts.err)
+	}
+	if code, _, _ := ts.do(post(sfs("same-origin"), cookieHeader(c), tokenHeader(tok))); code != 200 {
+		t.Errorf("a same-origin request with a token: %v", ts.err)
+	}
+	r := req{target: "https://example.com/hook", headers: [][2]string{sfs("cross-site")}}.build()
+	if code, _, _ := ts.do(r); code != 200 {
+		t.Errorf("an exempt route needed a token: %v", ts.err)
+	}
+}
+
+func TestTokenKeyRotation(t *testing.T) {
+	old := newTokenServer(t, csrf.TokenOptions{Key: key1, SessionID: sessionFromHeader}, csrf.Options{})
+	s := [2]string{"X-Test-Session", "s"}
+	tok, _ := old.get(t, s)
+
+	rotated := newTokenServer(t, csrf.TokenOptions{Key: key2, PreviousKeys: [][]byte{key1}, SessionID: sessionFromHeader}, csrf.Options{})
+	if code, _, _ := rotated.do(post(s, tokenHeader(tok))); code != 200 {
+		t.Errorf("a token under the previous key was rejected during rotation: %v", rotated.err)
+	}
+	retired := newTokenServer(t, csrf.TokenOptions{Key: key2, SessionID: sessionFromHeader}, csrf.Options{})
+	if code, _, _ := retired.do(post(s, tokenHeader(tok))); code == 200 {
+		t.Error("a token under a retired key was accepted")
+	}
+}
+
+func TestTemplateField(t *testing.T) {
+	m := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1, FieldName: "authenticity_token"}})
+	tmpl := template.Must(template.New("").Parse(`<form method="post">{{.}}</form>`))
+	var out bytes.Buffer
+	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = tmpl.Execute(&out, csrf.TemplateField(r))
+	})).ServeHTTP(httptest.NewRecorder(), req{method: "GET"}.build())
+	if !regexp.MustCompile(`^<form method="post"><input type="hidden" name="authenticity_token" value="[A-Za-z0-9_-]{86}"></form>$`).Match(out.Bytes()) {
+		t.Errorf("rendered %s", out.String())
+	}
+	if csrf.Token(httptest.NewRequest("GET", "/", nil)) != "" || csrf.TemplateField(httptest.NewRequest("GET", "/", nil)) != "" {
+		t.Error("a token outside the middleware")
+	}
+}
+
+func TestTokenCheckOutsideTheMiddlewareFailsClosed(t *testing.T) {
+	m := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1}})
+	if err := m.Check(post(tokenHeader(strings.Repeat("A", 86)))); !errors.Is(err, csrf.ErrTokenInvalid) {
+		t.Errorf("Check = %v", err)
+	}
+}
+
+// TestTokenEndToEnd runs a browser-like client with a cookie jar against a
+// TLS server: fetch the form, post it back.
+func TestTokenEndToEnd(t *testing.T) {
+	m := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1}})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /form", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, csrf.Token(r))
+	})
+	mux.HandleFunc("POST /transfer", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "done")
+	})
+	srv := httptest.NewTLSServer(m.Handler(mux))
+	defer srv.Close()
+	client := srv.Client()
+	client.Jar, _ = cookiejar.New(nil)
+
+	resp, err := client.Get(srv.URL + "/form")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+
+	send := func(token string) int {
+		resp, err := client.PostForm(srv.URL+"/transfer", url.Values{"csrf_token": {token}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := send(string(tok)); code != 200 {
+		t.Errorf("posting the form's token: %d", code)
+	}
+	if code := send(""); code != 403 {
+		t.Errorf("posting without a token: %d", code)
+	}
+}
