@@ -359,6 +359,35 @@ type compiledRule struct {
 // rule it is more specific than: the first match is the most specific.
 type ruleTable struct {
 	rules []compiledRule
+	// byFirst indexes, by the lower-case first literal segment of their
+	// pattern, the rules that can match a path starting with that
+	// segment: those with that literal and those starting with a
+	// wildcard, in table order. generic lists the latter alone, for a
+	// first segment no pattern names.
+	byFirst map[string][]int
+	generic []int
+}
+
+// index builds byFirst and generic.
+func (t *ruleTable) index() {
+	t.byFirst = make(map[string][]int)
+	for i := range t.rules {
+		if s := t.rules[i].pat.segs[0]; s.lit != "" {
+			t.byFirst[strings.ToLower(s.lit)] = nil
+		}
+	}
+	for i := range t.rules {
+		s := t.rules[i].pat.segs[0]
+		if s.lit == "" {
+			t.generic = append(t.generic, i)
+			for k, list := range t.byFirst {
+				t.byFirst[k] = append(list, i)
+			}
+			continue
+		}
+		k := strings.ToLower(s.lit)
+		t.byFirst[k] = append(t.byFirst[k], i)
+	}
 }
 
 func compileRules(m *Middleware, rules []Rule) (*ruleTable, []error) {
@@ -424,18 +453,41 @@ func compileRules(m *Middleware, rules []Rule) (*ruleTable, []error) {
 			}
 		}
 	}
+	t.index()
 	return t, nil
 }
 
 // match returns the index of the most specific rule matching, or -1.
 func (t *ruleTable) match(method, path string, fold bool) int {
-	for i := range t.rules {
-		p := t.rules[i].pat
-		if p.matchMethod(method, fold) && p.matchPath(path, fold) {
+	first := path[1:]
+	if j := strings.IndexByte(first, '/'); j >= 0 {
+		first = first[:j]
+	}
+	if hasUpperASCII(first) {
+		// Rare: the index is keyed in lower case, so scan everything
+		// rather than allocate a lower-case copy.
+		for i := range t.rules {
+			if t.matches(i, method, path, fold) {
+				return i
+			}
+		}
+		return -1
+	}
+	list, ok := t.byFirst[first]
+	if !ok {
+		list = t.generic
+	}
+	for _, i := range list {
+		if t.matches(i, method, path, fold) {
 			return i
 		}
 	}
 	return -1
+}
+
+func (t *ruleTable) matches(i int, method, path string, fold bool) bool {
+	p := t.rules[i].pat
+	return p.matchMethod(method, fold) && p.matchPath(path, fold)
 }
 
 // ambiguousPath reports whether u's path is one routers disagree about:

@@ -1,0 +1,144 @@
+package rbac_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/rbac"
+)
+
+func BenchmarkPolicyCan(b *testing.B) {
+	p := seedPolicy(b)
+	for _, bc := range []struct {
+		name string
+		id   identity.Identity
+		perm string
+	}{
+		{"exact", principal("root", "admin"), "users:delete"},
+		{"inherited", principal("root", "admin"), "data:view:public"},
+		{"denied", principal("gina", "guest"), "users:delete"},
+		{"unknown role", principal("eve", "superuser"), "users:delete"},
+		{"many roles", principal("x", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "guest"), "data:view:public"},
+		{"deep permission", principal("gina", "guest"), "data:view:public:a:b:c:d:e:f:g"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p.Can(bc.id, bc.perm)
+			}
+		})
+	}
+}
+
+// BenchmarkPolicyCanLarge checks a policy of 1000 roles with 10 permissions
+// each: a check stays a few map lookups.
+func BenchmarkPolicyCanLarge(b *testing.B) {
+	roles := make([]rbac.Role, 1000)
+	for i := range roles {
+		roles[i] = rbac.Role{Name: fmt.Sprintf("role-%d", i)}
+		for j := 0; j < 10; j++ {
+			roles[i].Permissions = append(roles[i].Permissions, fmt.Sprintf("res%d:act%d", i, j))
+		}
+		if i > 0 {
+			roles[i].Inherits = []string{fmt.Sprintf("role-%d", i-1)}
+		}
+	}
+	p, err := rbac.NewPolicy(roles...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := principal("s", "role-999")
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Can(id, "res0:act9")
+	}
+}
+
+func BenchmarkGuard(b *testing.B) {
+	m := newMiddleware(b, rbac.Options{})
+	quiet := newMiddleware(b, rbac.Options{OnReject: func(http.ResponseWriter, *http.Request, error) {}})
+	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	own := withIdentity(httptest.NewRequest("GET", "/users/alice", nil), principal("alice", "user"))
+	own.SetPathValue("id", "alice")
+	for _, bc := range []struct {
+		name string
+		h    http.Handler
+		r    *http.Request
+	}{
+		{"allowed", m.Require("users:delete")(next), withIdentity(httptest.NewRequest("DELETE", "/users/bob", nil), principal("root", "admin"))},
+		{"allowed owner", m.RequireOwner(rbac.PathValueIsSubject("id"), "users:read")(next), own},
+		{"allowed role", m.RequireRole("user")(next), withIdentity(httptest.NewRequest("GET", "/", nil), principal("root", "admin"))},
+		{"denied quiet", quiet.Require("users:delete")(next), withIdentity(httptest.NewRequest("DELETE", "/users/bob", nil), principal("alice", "user"))},
+		{"denied problem", m.Require("users:delete")(next), withIdentity(httptest.NewRequest("DELETE", "/users/bob", nil), principal("alice", "user"))},
+		{"unauthenticated", m.Require("users:delete")(next), httptest.NewRequest("DELETE", "/users/bob", nil)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			w := &discard{}
+			b.ReportAllocs()
+			for b.Loop() {
+				bc.h.ServeHTTP(w, bc.r)
+			}
+		})
+	}
+}
+
+func BenchmarkRuleTable(b *testing.B) {
+	m := newMiddleware(b, rbac.Options{Rules: seedRules()})
+	admin := principal("root", "admin")
+	long := "/public/" + strings.Repeat("a/", 5000) + "x"
+	slashes := "/" + strings.Repeat("/", 10000) + "admin/x"
+	dots := "/public" + strings.Repeat("/..", 5000) + "/admin/x"
+	for _, bc := range []struct{ name, target string }{
+		{"clean", "/users/bob"},
+		{"subtree", "/admin/settings/general"},
+		{"upper case", "/ADMIN/settings"},
+		{"non-canonical", "//admin/./settings"},
+		{"adversarial 10k segments", long},
+		{"adversarial 10k slashes", slashes},
+		{"adversarial 5k dot-dots", dots},
+		{"adversarial encoded", "/public/" + strings.Repeat("%41", 3000)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			r := withIdentity(httptest.NewRequest("GET", bc.target, nil), admin)
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = m.Check(r)
+			}
+		})
+	}
+}
+
+// BenchmarkRuleTableSize measures the linear rule scan against table size.
+func BenchmarkRuleTableSize(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		rules := make([]rbac.Rule, n)
+		for i := range rules {
+			rules[i] = rbac.Rule{Pattern: fmt.Sprintf("GET /res%d/{id}", i), Requirement: rbac.Requirement{Roles: []string{"admin"}}}
+		}
+		m := newMiddleware(b, rbac.Options{Rules: rules})
+		r := withIdentity(httptest.NewRequest("GET", fmt.Sprintf("/res%d/42", n-1), nil), principal("root", "admin"))
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = m.Check(r)
+			}
+		})
+	}
+}
+
+func BenchmarkParsePolicy(b *testing.B) {
+	data, err := seedPolicy(b).MarshalJSON()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := rbac.ParsePolicy(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
