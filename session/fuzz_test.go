@@ -1,0 +1,178 @@
+package session_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/session"
+)
+
+// FuzzCookieHeader sends arbitrary Cookie headers through the middleware:
+// it never panics, never fails the request, and never yields a logged-in
+// session (a forged token would need a 256-bit guess).
+func FuzzCookieHeader(f *testing.F) {
+	for _, s := range []string{
+		"__Host-session=abc", "__Host-session=" + strings.Repeat("A", 43), "a=1; __Host-session=\"x\"",
+		"__Host-session=;;;", "__Host-session", "\x00\xff", strings.Repeat("__Host-session=a;", 100),
+	} {
+		f.Add(s)
+	}
+	m := session.MustNew(session.Options{})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := identity.FromRequest(r); ok {
+			w.WriteHeader(598)
+		}
+		if !session.FromRequest(r).IsNew() {
+			w.WriteHeader(599)
+		}
+	}))
+	f.Fuzz(func(t *testing.T, cookie string) {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header["Cookie"] = []string{cookie}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Errorf("status %d for Cookie %q", rec.Code, cookie)
+		}
+	})
+}
+
+// FuzzCookieValue checks the Cookie header parser: what it returns is a
+// valid cookie value found in the header, and a header built from a valid
+// value is always parsed back.
+func FuzzCookieValue(f *testing.F) {
+	f.Add("sid=abc", "abc")
+	f.Add("a=1; sid=\"q\"", "v")
+	f.Add(" sid=x ; sid=y", "z")
+	f.Fuzz(func(t *testing.T, header, value string) {
+		got, ok := session.CookieValue(http.Header{"Cookie": {header}}, "sid")
+		if ok && (got == "" || !strings.Contains(header, got) || strings.ContainsAny(got, "; \t\",\\")) {
+			t.Errorf("CookieValue(%q) = %q", header, got)
+		}
+		valid := value != ""
+		for i := 0; i < len(value); i++ {
+			if c := value[i]; c <= 0x20 || c >= 0x7f || strings.IndexByte("\";,\\", c) >= 0 {
+				valid = false
+			}
+		}
+		if valid {
+			got, ok := session.CookieValue(http.Header{"Cookie": {"x=1; sid=" + value + "; y=2"}}, "sid")
+			if !ok || got != value {
+				t.Errorf("round trip of %q = %q %v", value, got, ok)
+			}
+		}
+	})
+}
+
+// FuzzCookieStoreDecode feeds arbitrary cookie values to a CookieStore:
+// never a panic, never an error, never found (forging needs the keys);
+// and any data committed is found back unchanged.
+func FuzzCookieStoreDecode(f *testing.F) {
+	cs := cookieStore(f, nil)
+	ctx := context.Background()
+	id := strings.Repeat("Q", 42) + "A"
+	good, err := cs.Commit(ctx, session.Record{ID: id, Data: []byte("seed"), Expiry: time.Now().Add(time.Hour)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{good, good[:len(good)/2], good + "A", "", "MTIzfA==", strings.Repeat("A", 5000)} {
+		f.Add(s, []byte("data"))
+	}
+	f.Fuzz(func(t *testing.T, token string, data []byte) {
+		rec, found, err := cs.Find(ctx, token)
+		if err != nil {
+			t.Fatalf("Find error %v", err)
+		}
+		// Only a token this store issued (the seed, perhaps re-encoded
+		// with equivalent base64) may be found; the fuzzing workers each
+		// issue their own seed, with the same keys.
+		if found && (rec.ID != id || string(rec.Data) != "seed") {
+			t.Fatalf("forged token %q found: %q", token, rec.Data)
+		}
+		tok, err := cs.Commit(ctx, session.Record{ID: id, Data: data, Expiry: time.Now().Add(time.Hour)})
+		if err != nil {
+			if errors.Is(err, session.ErrTooLarge) {
+				return
+			}
+			t.Fatal(err)
+		}
+		rec, found, err = cs.Find(ctx, tok)
+		if err != nil || !found || rec.ID != id || !bytes.Equal(rec.Data, data) {
+			t.Errorf("round trip: %v %v %q", found, err, rec.Data)
+		}
+	})
+}
+
+// FuzzRecord decodes arbitrary session records (what a compromised or
+// corrupted store could return): never a panic, and whatever decodes
+// encodes back to the same bytes.
+func FuzzRecord(f *testing.F) {
+	sample := session.EncodeSample()
+	f.Add(sample)
+	f.Add(sample[:len(sample)-1])
+	f.Add([]byte{1, 0, 0, 0, 0})
+	f.Add([]byte{1, 0, 0, 1, 1, 'a', 0, 0, 0, 0, 0})
+	f.Add([]byte{1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		again, ok := session.RoundTripRecord(data)
+		if !ok {
+			return
+		}
+		third, ok := session.RoundTripRecord(again)
+		if !ok || !bytes.Equal(again, third) {
+			t.Errorf("re-encoding is not stable:\n%x\n%x", again, third)
+		}
+	})
+}
+
+// FuzzSignerVerify: arbitrary tokens never verify and never panic; signed
+// values come back unchanged.
+func FuzzSignerVerify(f *testing.F) {
+	s, err := session.NewSigner(session.SignerOptions{Keys: [][]byte{key(7)}, Purpose: "reset", MaxAge: time.Hour})
+	if err != nil {
+		f.Fatal(err)
+	}
+	good, _ := s.Sign([]byte("user-42"))
+	for _, tok := range []string{good, good[1:], "", "|||", strings.Repeat("A", 5000)} {
+		f.Add(tok, []byte("v"))
+	}
+	f.Fuzz(func(t *testing.T, token string, value []byte) {
+		if v, err := s.Verify(token); err == nil && string(v) != "user-42" {
+			t.Fatalf("forged token verified: %q", v)
+		}
+		tok, err := s.Sign(value)
+		if err != nil {
+			return
+		}
+		v, err := s.Verify(tok)
+		if err != nil || !bytes.Equal(v, value) {
+			t.Errorf("round trip: %q %v", v, err)
+		}
+	})
+}
+
+// FuzzValidID: ValidID accepts exactly the canonical base64url encodings
+// of 32 bytes.
+func FuzzValidID(f *testing.F) {
+	f.Add(strings.Repeat("A", 43))
+	f.Add(strings.Repeat("A", 42) + "B")
+	f.Add(strings.Repeat("_", 43))
+	f.Fuzz(func(t *testing.T, id string) {
+		b, err := base64.RawURLEncoding.Strict().DecodeString(id)
+		want := err == nil && len(b) == 32 && len(id) == session.IDLength
+		if got := session.ValidID(id); got != want {
+			t.Errorf("ValidID(%q) = %v, want %v", id, got, want)
+		}
+		if _, ok := session.StorageKey(id); ok != want {
+			t.Errorf("StorageKey(%q) ok = %v", id, ok)
+		}
+	})
+}
