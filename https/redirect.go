@@ -175,7 +175,7 @@ func (rd *Redirect) Location(r *http.Request) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return prefix + requestPath(r), nil
+	return location(prefix, r), nil
 }
 
 // prefix returns "https://host[:port]" for the request's Host.
@@ -200,16 +200,18 @@ func (rd *Redirect) prefix(hostport string) (string, error) {
 	return "", ErrHostNotAllowed
 }
 
-// requestPath returns the escaped path and query of r, starting with "/".
-func requestPath(r *http.Request) string {
+// location returns prefix followed by the escaped path and query of r,
+// the path starting with "/", in one allocation.
+func location(prefix string, r *http.Request) string {
 	p := r.URL.EscapedPath()
+	slash := ""
 	if !strings.HasPrefix(p, "/") {
-		p = "/" + p
+		slash = "/"
 	}
 	if r.URL.RawQuery != "" || r.URL.ForceQuery {
-		return p + "?" + r.URL.RawQuery
+		return prefix + slash + p + "?" + r.URL.RawQuery
 	}
-	return p
+	return prefix + slash + p
 }
 
 func (rd *Redirect) isExempt(path string) bool {
@@ -247,7 +249,7 @@ func (rd *Redirect) Handler(next http.Handler) http.Handler {
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			code = rd.get
 		}
-		w.Header()["Location"] = []string{prefix + requestPath(r)}
+		w.Header()["Location"] = []string{location(prefix, r)}
 		w.WriteHeader(code)
 	})
 }

@@ -1,0 +1,196 @@
+package https_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/acme/autocert"
+
+	"github.com/httpguard/httpguard/https"
+)
+
+func TestNewDevCert(t *testing.T) {
+	dev, err := https.NewDevCert(https.DevCertOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(dev.TLS.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, ok := leaf.PublicKey.(*ecdsa.PublicKey); !ok || k.Curve != elliptic.P256() {
+		t.Errorf("key %T, want ECDSA P-256", leaf.PublicKey)
+	}
+	if leaf.Subject.Organization[0] != https.DevCertOrganization || leaf.IsCA {
+		t.Errorf("subject %v, CA %v", leaf.Subject, leaf.IsCA)
+	}
+	if d := leaf.NotAfter.Sub(leaf.NotBefore); d < 29*24*time.Hour || d > 31*24*time.Hour {
+		t.Errorf("validity %v, want 30 days", d)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(dev.CertPEM)
+	for _, name := range []string{"localhost", "127.0.0.1", "::1"} {
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: name}); err != nil {
+			t.Errorf("not valid for %s: %v", name, err)
+		}
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: "example.com"}); err == nil {
+		t.Error("valid for example.com")
+	}
+	if !bytes.HasPrefix(dev.KeyPEM, []byte("-----BEGIN PRIVATE KEY-----")) {
+		t.Error("key is not PKCS #8 PEM")
+	}
+	other, _ := https.NewDevCert(https.DevCertOptions{})
+	if bytes.Equal(other.CertPEM, dev.CertPEM) {
+		t.Error("two development certificates are identical")
+	}
+}
+
+func TestNewDevCertRefusesPublicNames(t *testing.T) {
+	tests := []struct {
+		name string
+		o    https.DevCertOptions
+		want error
+	}{
+		{"a public name", https.DevCertOptions{Hosts: []string{"example.com"}}, https.ErrDevHost},
+		{"a public address", https.DevCertOptions{Hosts: []string{"192.0.2.1"}}, https.ErrDevHost},
+		{"a private address", https.DevCertOptions{Hosts: []string{"10.0.0.1"}}, https.ErrDevHost},
+		{"a wildcard over a public suffix", https.DevCertOptions{Hosts: []string{"*.com"}}, https.ErrDevHost},
+		{"a validity over 397 days", https.DevCertOptions{Validity: 400 * 24 * time.Hour}, https.ErrOption},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := https.NewDevCert(tt.o); !errors.Is(err, tt.want) {
+				t.Errorf("error %v, want %v", err, tt.want)
+			}
+		})
+	}
+	for _, ok := range [][]string{{"app.localhost"}, {"*.app.test"}, {"api.example"}, {"[::1]"}} {
+		if _, err := https.NewDevCert(https.DevCertOptions{Hosts: ok}); err != nil {
+			t.Errorf("%v: %v", ok, err)
+		}
+	}
+}
+
+func TestNewACMERejectsInvalidOptions(t *testing.T) {
+	valid := func() https.ACMEOptions {
+		return https.ACMEOptions{Hosts: []string{"example.com"}, CacheDir: t.TempDir(), AcceptTOS: true}
+	}
+	if _, err := https.NewACME(valid()); err != nil {
+		t.Fatalf("valid options: %v", err)
+	}
+	tests := []struct {
+		name string
+		edit func(*https.ACMEOptions)
+		want error
+	}{
+		{"no hosts", func(o *https.ACMEOptions) { o.Hosts = nil }, https.ErrOption},
+		{"a wildcard host", func(o *https.ACMEOptions) { o.Hosts = []string{"*.example.com"} }, https.ErrHost},
+		{"an IP address", func(o *https.ACMEOptions) { o.Hosts = []string{"192.0.2.1"} }, https.ErrHost},
+		{"a name without a dot", func(o *https.ACMEOptions) { o.Hosts = []string{"intranet"} }, https.ErrHost},
+		{"a host with a port", func(o *https.ACMEOptions) { o.Hosts = []string{"example.com:443"} }, https.ErrHost},
+		{"no cache", func(o *https.ACMEOptions) { o.CacheDir = "" }, https.ErrOption},
+		{"terms not accepted", func(o *https.ACMEOptions) { o.AcceptTOS = false }, https.ErrOption},
+		{"a directory over http", func(o *https.ACMEOptions) { o.DirectoryURL = "http://acme.example/dir" }, https.ErrOption},
+		{"a malformed email", func(o *https.ACMEOptions) { o.Email = "admin; rm" }, https.ErrOption},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := valid()
+			tt.edit(&o)
+			if _, err := https.NewACME(o); !errors.Is(err, tt.want) {
+				t.Errorf("error %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestACME serves a certificate from the ACME cache (put there as autocert
+// stores what the CA issued) through a real TLS handshake, without
+// contacting a CA, and checks the host allowlist and the HTTP-01 handler.
+func TestACME(t *testing.T) {
+	const host = "shop.example"
+	dev, err := https.NewDevCert(https.DevCertOptions{Hosts: []string{host}, Validity: 90 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := autocert.DirCache(t.TempDir())
+	if err := cache.Put(context.Background(), host, append(append([]byte{}, dev.KeyPEM...), dev.CertPEM...)); err != nil {
+		t.Fatal(err)
+	}
+	a, err := https.NewACME(https.ACMEOptions{Hosts: []string{host}, Cache: cache, AcceptTOS: true,
+		DirectoryURL: "https://acme.invalid/directory"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := a.TLSConfig()
+	if cfg.MinVersion != tls.VersionTLS12 || !strings.Contains(strings.Join(cfg.NextProtos, ","), "acme-tls/1") {
+		t.Errorf("TLS config %v %v", cfg.MinVersion, cfg.NextProtos)
+	}
+	srv, err := https.NewServer(https.ServerOptions{
+		Handler:   http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") }),
+		TLSConfig: cfg,
+		ErrorLog:  log.New(io.Discard, "", 0),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := startTLS(t, srv)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(dev.CertPEM)
+
+	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, ServerName: host})
+	if err != nil {
+		t.Fatalf("handshake for the allowed host: %v", err)
+	}
+	conn.Close()
+	if conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, ServerName: "other.example"}); err == nil {
+		conn.Close()
+		t.Error("a certificate was served for a host not in the allowlist")
+	}
+
+	rd := mustRedirect(t, https.RedirectOptions{Host: host})
+	h := a.HTTPHandler(rd.Handler(http.NotFoundHandler()))
+	tests := []struct {
+		name   string
+		host   string
+		path   string
+		status int
+	}{
+		{"other paths are redirected", host, "/page", http.StatusMovedPermanently},
+		{"an unknown challenge token for an allowed host is not found", host, https.ACMEChallengePath + "token", http.StatusNotFound},
+		{"a challenge for another host is refused", "other.example", https.ACMEChallengePath + "token", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", tt.path, nil)
+			r.Host = tt.host
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			if rec.Code != tt.status {
+				t.Errorf("status %d, want %d", rec.Code, tt.status)
+			}
+		})
+	}
+	t.Run("a nil fallback rejects instead of redirecting to the request's host", func(t *testing.T) {
+		r := httptest.NewRequest("GET", "/page", nil)
+		r.Host = "evil.example"
+		rec := httptest.NewRecorder()
+		a.HTTPHandler(nil).ServeHTTP(rec, r)
+		if rec.Code != http.StatusBadRequest || rec.Header().Get("Location") != "" {
+			t.Errorf("status %d, Location %q", rec.Code, rec.Header().Get("Location"))
+		}
+	})
+}

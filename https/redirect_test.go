@@ -1,0 +1,336 @@
+package https_test
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/https"
+)
+
+var reached = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusTeapot)
+})
+
+func mustRedirect(t testing.TB, o https.RedirectOptions) *https.Redirect {
+	t.Helper()
+	rd, err := https.NewRedirect(o)
+	if err != nil {
+		t.Fatalf("NewRedirect: %v", err)
+	}
+	return rd
+}
+
+func TestRedirect(t *testing.T) {
+	rd := mustRedirect(t, https.RedirectOptions{
+		Host:         "example.com",
+		AllowedHosts: []string{"example.com", "www.example.com", "*.example.org", "localhost:8080", "[::1]"},
+		Exempt:       []string{https.ACMEChallengePath, "/healthz"},
+	})
+	dev := mustRedirect(t, https.RedirectOptions{AllowedHosts: []string{"localhost:8080"}, HTTPSPort: 8443})
+	temp := mustRedirect(t, https.RedirectOptions{Host: "example.com:8443", Temporary: true})
+
+	tests := []struct {
+		name     string
+		rd       *https.Redirect
+		method   string
+		host     string
+		target   string
+		status   int
+		location string
+	}{
+		{"GET is moved permanently", rd, "GET", "example.com", "/a/b?x=1", 301, "https://example.com/a/b?x=1"},
+		{"HEAD is moved permanently", rd, "HEAD", "example.com", "/", 301, "https://example.com/"},
+		{"POST keeps its method with 308", rd, "POST", "example.com", "/form", 308, "https://example.com/form"},
+		{"DELETE keeps its method with 308", rd, "DELETE", "example.com", "/item/1", 308, "https://example.com/item/1"},
+		{"an escaped path and query are kept", rd, "GET", "example.com", "/a%20b/%2F?q=%3Cx%3E&y", 301, "https://example.com/a%20b/%2F?q=%3Cx%3E&y"},
+		{"an empty query is kept", rd, "GET", "example.com", "/p?", 301, "https://example.com/p?"},
+		{"a path that looks like a host stays a path", rd, "GET", "example.com", "//evil.example/x", 301, "https://example.com//evil.example/x"},
+		{"an allowed host is redirected to itself", rd, "GET", "www.example.com", "/", 301, "https://www.example.com/"},
+		{"host case and trailing dot are normalized", rd, "GET", "WWW.Example.COM.", "/", 301, "https://www.example.com/"},
+		{"the HTTP port is dropped", rd, "GET", "www.example.com:80", "/", 301, "https://www.example.com/"},
+		{"a wildcard host is redirected to itself", rd, "GET", "a.b.example.org", "/", 301, "https://a.b.example.org/"},
+		{"an IPv6 literal is redirected to itself", rd, "GET", "[::1]:80", "/", 301, "https://[::1]/"},
+		{"a pattern with a port needs that port", rd, "GET", "localhost:8081", "/", 301, "https://example.com/"},
+		{"an unknown host goes to the canonical host", rd, "GET", "evil.example", "/x", 301, "https://example.com/x"},
+		{"a host with userinfo goes to the canonical host", rd, "GET", "example.com@evil.example", "/", 301, "https://example.com/"},
+		{"a missing host goes to the canonical host", rd, "GET", "", "/", 301, "https://example.com/"},
+		{"the ACME challenge path is exempt", rd, "GET", "example.com", "/.well-known/acme-challenge/token", 418, ""},
+		{"an exact exempt path is exempt", rd, "GET", "example.com", "/healthz", 418, ""},
+		{"an exact exempt path does not cover its children", rd, "GET", "example.com", "/healthz/deep", 301, "https://example.com/healthz/deep"},
+		{"dot segments do not escape an exempt prefix", rd, "GET", "example.com", "/.well-known/acme-challenge/../admin", 301, "https://example.com/.well-known/acme-challenge/../admin"},
+		{"the HTTPS port is added to allowed hosts", dev, "GET", "localhost:8080", "/", 301, "https://localhost:8443/"},
+		{"temporary redirects use 302", temp, "GET", "x", "/", 302, "https://example.com:8443/"},
+		{"temporary redirects use 307 for POST", temp, "POST", "x", "/", 307, "https://example.com:8443/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, "http://placeholder"+tt.target, nil)
+			r.Host = tt.host
+			rec := httptest.NewRecorder()
+			tt.rd.Handler(reached).ServeHTTP(rec, r)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d", rec.Code, tt.status)
+			}
+			if got := rec.Header().Get("Location"); got != tt.location {
+				t.Errorf("Location = %q, want %q", got, tt.location)
+			}
+			if rec.Header().Get("Strict-Transport-Security") != "" {
+				t.Error("HSTS sent over plain HTTP")
+			}
+		})
+	}
+}
+
+// VaporSecurityHeaders#28 ("Host poisoning issue in HTTPSRedirectMiddleware")
+// and TerriaJS/terriajs-server#368: a redirect built from the Host header
+// sends users to the attacker's site with a cacheable 301.
+func TestRegressionVaporSecurityHeaders28HostHeaderOpenRedirect(t *testing.T) {
+	withCanonical := mustRedirect(t, https.RedirectOptions{Host: "example.com"})
+	listOnly := mustRedirect(t, https.RedirectOptions{AllowedHosts: []string{"example.com"}})
+	for _, host := range []string{"evil.example", "evil.example:443", "example.com.evil.example", "evil.example/example.com",
+		"evil.example#example.com", "evil.example\\example.com", "[::1]", "EVIL.example.", "example.com\r\nLocation: https://evil.example"} {
+		r := httptest.NewRequest("GET", "/login?next=/", nil)
+		r.Host = host
+
+		rec := httptest.NewRecorder()
+		withCanonical.Handler(reached).ServeHTTP(rec, r)
+		if got := rec.Header().Get("Location"); got != "https://example.com/login?next=/" {
+			t.Errorf("Host %q: Location %q", host, got)
+		}
+
+		rec = httptest.NewRecorder()
+		listOnly.Handler(reached).ServeHTTP(rec, r)
+		if rec.Code != http.StatusBadRequest || rec.Header().Get("Location") != "" {
+			t.Errorf("Host %q without a canonical host: status %d, Location %q", host, rec.Code, rec.Header().Get("Location"))
+		}
+		if strings.Contains(rec.Body.String(), "evil") {
+			t.Errorf("the rejection reflects the Host %q", host)
+		}
+	}
+}
+
+// martini-contrib/secure#11 and unrolled/secure's SSLProxyHeaders: a client
+// on plain HTTP that claims X-Forwarded-Proto: https skips the redirect.
+// Here only a trusted proxy's claim counts.
+func TestRegressionMartiniSecure11ForwardedProtoSkipsRedirect(t *testing.T) {
+	rv := clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	rd := mustRedirect(t, https.RedirectOptions{ClientIP: rv, Host: "example.com"})
+	tests := []struct {
+		name   string
+		remote string
+		header string
+		value  string
+		tls    bool
+		status int
+	}{
+		{"a client claiming https is still redirected", "203.0.113.7:1234", "X-Forwarded-Proto", "https", false, 301},
+		{"a client claiming https through Forwarded is still redirected", "203.0.113.7:1234", "Forwarded", "for=1.2.3.4;proto=https", false, 301},
+		{"a client claiming X-Forwarded-Ssl is still redirected", "203.0.113.7:1234", "X-Forwarded-Ssl", "on", false, 301},
+		{"a trusted proxy saying https is passed through", "10.0.0.2:1234", "X-Forwarded-Proto", "https", false, 418},
+		{"a trusted proxy saying http is redirected", "10.0.0.2:1234", "X-Forwarded-Proto", "http", false, 301},
+		{"a direct TLS connection is passed through", "203.0.113.7:1234", "", "", true, 418},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tt.remote
+			if tt.header != "" {
+				r.Header.Set(tt.header, tt.value)
+			}
+			if tt.tls {
+				r.TLS = &tls.ConnectionState{}
+			}
+			rec := httptest.NewRecorder()
+			rd.Handler(reached).ServeHTTP(rec, r)
+			if rec.Code != tt.status {
+				t.Errorf("status %d, want %d", rec.Code, tt.status)
+			}
+		})
+	}
+}
+
+func TestRedirectUsesThePublicOrigin(t *testing.T) {
+	rv := clientip.MustNew(clientip.Options{PublicOrigin: "https://Public.Example:8443"})
+	rd := mustRedirect(t, https.RedirectOptions{ClientIP: rv})
+	r := httptest.NewRequest("GET", "/x", nil)
+	r.Host = "internal:8080"
+	loc, err := rd.Location(r)
+	if err != nil || loc != "https://public.example:8443/x" {
+		t.Errorf("Location = %q, %v", loc, err)
+	}
+}
+
+func TestNewRedirectRejectsInvalidOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		o    https.RedirectOptions
+		want error
+	}{
+		{"no host at all", https.RedirectOptions{}, https.ErrNoHost},
+		{"a URL as host", https.RedirectOptions{Host: "https://example.com"}, https.ErrHost},
+		{"a path in the host", https.RedirectOptions{Host: "example.com/x"}, https.ErrHost},
+		{"a wildcard canonical host", https.RedirectOptions{Host: "*.example.com"}, https.ErrHost},
+		{"a bad port", https.RedirectOptions{Host: "example.com:0x1"}, https.ErrHost},
+		{"every host allowed", https.RedirectOptions{AllowedHosts: []string{"*"}}, https.ErrHost},
+		{"a Unicode host", https.RedirectOptions{AllowedHosts: []string{"bücher.example"}}, https.ErrHost},
+		{"a bad HTTPS port", https.RedirectOptions{Host: "example.com", HTTPSPort: 70000}, https.ErrOption},
+		{"a relative exempt path", https.RedirectOptions{Host: "example.com", Exempt: []string{"healthz"}}, https.ErrPath},
+		{"an exempt path with a query", https.RedirectOptions{Host: "example.com", Exempt: []string{"/x?y"}}, https.ErrPath},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := https.NewRedirect(tt.o)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("error %v, want %v", err, tt.want)
+			}
+			var oe *https.OptionError
+			if !errors.As(err, &oe) {
+				t.Errorf("%v is not an *OptionError", err)
+			}
+		})
+	}
+}
+
+func TestRedirectOnReject(t *testing.T) {
+	var got error
+	rd := mustRedirect(t, https.RedirectOptions{
+		AllowedHosts: []string{"example.com"},
+		OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+			got = err
+			w.WriteHeader(http.StatusMisdirectedRequest)
+		},
+	})
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Host = "other.example"
+	rec := httptest.NewRecorder()
+	rd.Handler(reached).ServeHTTP(rec, r)
+	if rec.Code != http.StatusMisdirectedRequest || !errors.Is(got, https.ErrHostNotAllowed) {
+		t.Errorf("status %d, err %v", rec.Code, got)
+	}
+}
+
+func TestZeroRedirectRejects(t *testing.T) {
+	var rd https.Redirect
+	rec := httptest.NewRecorder()
+	rd.Handler(reached).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("zero Redirect: status %d, want 400", rec.Code)
+	}
+}
+
+type reusedWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *reusedWriter) Header() http.Header         { return w.h }
+func (w *reusedWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *reusedWriter) WriteHeader(code int)        { w.code = code }
+
+func TestRedirectAllocations(t *testing.T) {
+	rd := mustRedirect(t, https.RedirectOptions{Host: "example.com", AllowedHosts: []string{"www.example.com"}})
+	h := rd.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	plain := httptest.NewRequest("GET", "/a/b?c=d", nil)
+	plain.Host = "www.example.com"
+	hostile := httptest.NewRequest("GET", "/a/b?c=d", nil)
+	hostile.Host = "evil.example"
+	secure := httptest.NewRequest("GET", "/a/b?c=d", nil)
+	secure.TLS = &tls.ConnectionState{}
+	tests := []struct {
+		name string
+		r    *http.Request
+		max  float64
+	}{
+		{"a redirect costs the Location and its slice", plain, 2},
+		{"a hostile host costs the same", hostile, 2},
+		{"an HTTPS request passes for free", secure, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &reusedWriter{h: make(http.Header)}
+			h.ServeHTTP(w, tt.r)
+			n := testing.AllocsPerRun(200, func() {
+				clear(w.h)
+				h.ServeHTTP(w, tt.r)
+			})
+			t.Logf("%v allocations", n)
+			if n > tt.max {
+				t.Errorf("%v allocations, want at most %v", n, tt.max)
+			}
+		})
+	}
+}
+
+func TestRedirectEndToEnd(t *testing.T) {
+	dev, err := https.NewDevCert(https.DevCertOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "secure "+r.URL.RequestURI()) })
+	tlsSrv := httptest.NewUnstartedServer(app)
+	tlsSrv.TLS = https.TLSConfig()
+	tlsSrv.TLS.Certificates = []tls.Certificate{dev.TLS}
+	tlsSrv.StartTLS()
+	defer tlsSrv.Close()
+
+	rd := mustRedirect(t, https.RedirectOptions{Host: tlsSrv.Listener.Addr().String()})
+	plain := httptest.NewServer(rd.Handler(app))
+	defer plain.Close()
+
+	client := tlsSrv.Client()
+	res, err := client.Get(plain.URL + "/path?q=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(body) != "secure /path?q=1" || res.Request.URL.Scheme != "https" {
+		t.Errorf("followed the redirect to %s and got %q", res.Request.URL, body)
+	}
+
+	res, err = client.Post(plain.URL+"/form", "text/plain", strings.NewReader("body"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.Request.Method != "POST" || res.Request.URL.Scheme != "https" {
+		t.Errorf("POST ended as %s %s", res.Request.Method, res.Request.URL)
+	}
+}
+
+func TestRedirectConcurrent(t *testing.T) {
+	rd := mustRedirect(t, https.RedirectOptions{Host: "example.com", AllowedHosts: []string{"*.example.com"}})
+	h := rd.Handler(reached)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				r := httptest.NewRequest("GET", "/x", nil)
+				r.Host = "h" + string(rune('a'+g)) + ".example.com"
+				if i%3 == 0 {
+					r.Host = "evil.example"
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, r)
+				want := "https://" + r.Host + "/x"
+				if i%3 == 0 {
+					want = "https://example.com/x"
+				}
+				if got := rec.Header().Get("Location"); got != want {
+					t.Errorf("Location %q, want %q", got, want)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,246 @@
+package https_test
+
+import (
+	"bufio"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/https"
+)
+
+// startTLS serves srv over TLS on a loopback port and returns its address.
+func startTLS(t *testing.T, srv *http.Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.ServeTLS(ln, "", "") }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return ln.Addr().String()
+}
+
+func TestTLSHandshake(t *testing.T) {
+	dev, err := https.NewDevCert(https.DevCertOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := https.TLSConfig()
+	cfg.Certificates = []tls.Certificate{dev.TLS}
+	srv, err := https.NewServer(https.ServerOptions{
+		Handler:   http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, r.Proto) }),
+		TLSConfig: cfg,
+		ErrorLog:  log.New(io.Discard, "", 0),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := startTLS(t, srv)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(dev.CertPEM)
+
+	tests := []struct {
+		name    string
+		client  *tls.Config
+		ok      bool
+		version uint16
+		alert   string
+	}{
+		{"TLS 1.3 is accepted", &tls.Config{MinVersion: tls.VersionTLS13}, true, tls.VersionTLS13, ""},
+		{"TLS 1.2 with ECDHE and AES-GCM is accepted", &tls.Config{MaxVersion: tls.VersionTLS12,
+			CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}}, true, tls.VersionTLS12, ""},
+		{"TLS 1.2 with ChaCha20-Poly1305 is accepted", &tls.Config{MaxVersion: tls.VersionTLS12,
+			CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}}, true, tls.VersionTLS12, ""},
+		{"TLS 1.1 is refused", &tls.Config{MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}, false, 0, "protocol version not supported"},
+		{"TLS 1.0 is refused", &tls.Config{MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS10}, false, 0, "protocol version not supported"},
+		{"TLS 1.2 with CBC only is refused", &tls.Config{MaxVersion: tls.VersionTLS12,
+			CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}}, false, 0, "handshake failure"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.client.Clone()
+			c.RootCAs = roots
+			c.ServerName = "localhost"
+			conn, err := tls.Dial("tcp", addr, c)
+			if !tt.ok {
+				if err == nil {
+					conn.Close()
+					t.Fatalf("handshake succeeded with %s", tls.VersionName(conn.ConnectionState().Version))
+				}
+				// The server must be the one refusing, with an alert.
+				if !strings.Contains(err.Error(), tt.alert) {
+					t.Fatalf("handshake error %q, want the server's %q alert", err, tt.alert)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("handshake failed: %v", err)
+			}
+			defer conn.Close()
+			if v := conn.ConnectionState().Version; v != tt.version {
+				t.Errorf("version %s, want %s", tls.VersionName(v), tls.VersionName(tt.version))
+			}
+		})
+	}
+
+	t.Run("HTTP/2 is negotiated", func(t *testing.T) {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost"}, ForceAttemptHTTP2: true}
+		defer tr.CloseIdleConnections()
+		res, err := (&http.Client{Transport: tr}).Get("https://" + addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if string(body) != "HTTP/2.0" {
+			t.Errorf("protocol %q, want HTTP/2.0", body)
+		}
+	})
+}
+
+// A client that sends its headers slowly (Slowloris) is disconnected once
+// ReadHeaderTimeout has passed, over plain HTTP and over TLS.
+func TestSlowHeaderClientIsCutOff(t *testing.T) {
+	dev, err := https.NewDevCert(https.DevCertOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 300 * time.Millisecond
+	for _, useTLS := range []bool{false, true} {
+		name := "plain HTTP"
+		if useTLS {
+			name = "TLS"
+		}
+		t.Run(name, func(t *testing.T) {
+			cfg := https.TLSConfig()
+			cfg.Certificates = []tls.Certificate{dev.TLS}
+			srv, err := https.NewServer(https.ServerOptions{
+				Handler:           http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}),
+				TLSConfig:         cfg,
+				ReadHeaderTimeout: timeout,
+				ErrorLog:          log.New(io.Discard, "", 0),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if useTLS {
+				go func() { _ = srv.ServeTLS(ln, "", "") }()
+			} else {
+				go func() { _ = srv.Serve(ln) }()
+			}
+			defer srv.Close()
+
+			var conn net.Conn
+			conn, err = net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if useTLS {
+				tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true})
+				if err := tc.Handshake(); err != nil {
+					t.Fatal(err)
+				}
+				conn = tc
+			}
+			defer conn.Close()
+			start := time.Now()
+			if _, err := io.WriteString(conn, "GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: "); err != nil {
+				t.Fatal(err)
+			}
+			// Trickle one byte every 50 ms, never finishing the headers.
+			done := make(chan error, 1)
+			go func() {
+				for {
+					time.Sleep(50 * time.Millisecond)
+					if _, err := io.WriteString(conn, "a"); err != nil {
+						done <- err
+						return
+					}
+				}
+			}()
+			_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, readErr := bufio.NewReader(conn).ReadString('\n')
+			elapsed := time.Since(start)
+			var ne net.Error
+			if errors.As(readErr, &ne) && ne.Timeout() {
+				t.Fatalf("the server kept the slow connection open for 5 s")
+			}
+			if elapsed < timeout-50*time.Millisecond || elapsed > timeout+2*time.Second {
+				t.Errorf("connection cut after %v, want about %v", elapsed, timeout)
+			}
+		})
+	}
+}
+
+func TestNewServer(t *testing.T) {
+	h := http.NotFoundHandler()
+	srv, err := https.NewServer(https.ServerOptions{Addr: ":8443", Handler: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.ReadHeaderTimeout != https.DefaultReadHeaderTimeout || srv.ReadTimeout != https.DefaultReadTimeout ||
+		srv.WriteTimeout != https.DefaultWriteTimeout || srv.IdleTimeout != https.DefaultIdleTimeout ||
+		srv.MaxHeaderBytes != https.DefaultMaxHeaderBytes || srv.TLSConfig.MinVersion != tls.VersionTLS12 || srv.Addr != ":8443" {
+		t.Errorf("defaults not applied: %+v", srv)
+	}
+
+	tests := []struct {
+		name string
+		o    https.ServerOptions
+		want error
+	}{
+		{"no handler", https.ServerOptions{}, https.ErrOption},
+		{"a negative timeout", https.ServerOptions{Handler: h, WriteTimeout: -time.Second}, https.ErrTimeout},
+		{"a header timeout beyond the read timeout", https.ServerOptions{Handler: h, ReadHeaderTimeout: time.Minute, ReadTimeout: time.Second}, https.ErrTimeout},
+		{"a header limit over 1 MiB", https.ServerOptions{Handler: h, MaxHeaderBytes: 2 << 20}, https.ErrOption},
+		{"TLS 1.0 allowed", https.ServerOptions{Handler: h, TLSConfig: &tls.Config{MinVersion: tls.VersionTLS10}}, https.ErrTLSConfig},
+		{"a zero MinVersion", https.ServerOptions{Handler: h, TLSConfig: &tls.Config{}}, https.ErrTLSConfig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := https.NewServer(tt.o); !errors.Is(err, tt.want) {
+				t.Errorf("error %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckTLSConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		c    *tls.Config
+		ok   bool
+	}{
+		{"the hardened config passes", https.TLSConfig(), true},
+		{"TLS 1.3 only passes", &tls.Config{MinVersion: tls.VersionTLS13}, true},
+		{"TLS 1.1 fails", &tls.Config{MinVersion: tls.VersionTLS11}, false},
+		{"an RSA key exchange suite fails", &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}}, false},
+		{"a CBC suite fails", &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA}}, false},
+		{"InsecureSkipVerify fails", &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := https.CheckTLSConfig(tt.c)
+			if (err == nil) != tt.ok || err != nil && !errors.Is(err, https.ErrTLSConfig) {
+				t.Errorf("CheckTLSConfig = %v", err)
+			}
+		})
+	}
+	a, b := https.TLSConfig(), https.TLSConfig()
+	a.CipherSuites[0] = 0
+	if b.CipherSuites[0] == 0 || !strings.Contains(strings.Join(b.NextProtos, ","), "h2") {
+		t.Error("TLSConfig values share state")
+	}
+}
