@@ -33,7 +33,9 @@ type Result struct {
 	// Allowed reports whether the request was admitted.
 	Allowed bool
 	// Remaining is how many more requests the key may make right now, after
-	// this one. It is 0 when the request was refused.
+	// this one. It is 0 when the request was refused, and -1 when it is
+	// unknown: a store that failed open admits without knowing, and the
+	// RateLimit response field then leaves the limit out.
 	Remaining int
 	// RetryAfter is how long to wait before one request would be admitted.
 	// It is 0 when the request was admitted.

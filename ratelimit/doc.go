@@ -1,0 +1,113 @@
+// Package ratelimit limits how often clients may call a service, against
+// brute force and denial of service: rate limits with the generic cell
+// rate algorithm ([GCRA]), a failed-attempt limiter for credentials, and a
+// concurrency limiter for load shedding.
+//
+//	lim, err := ratelimit.New(ratelimit.Options{
+//		Limits: []ratelimit.Limit{
+//			{Name: "ip", Rate: 5, Period: time.Minute},                               // per client
+//			{Name: "all", Rate: 1000, Period: time.Second, Key: ratelimit.Global()}, // ceiling
+//		},
+//		ClientIP: resolver, // the one *clientip.Resolver of the application
+//	})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	mux.Handle("POST /token", lim.Handler(tokenHandler))
+//
+// # Limits
+//
+// A [Limit] admits Rate requests per Period for each key, with bursts of
+// up to Burst (default Rate). GCRA stores one timestamp per key, the
+// theoretical arrival time of the next request, and admits a request when
+// that time is less than Burst intervals ahead; it is exact (no fixed
+// windows to game at their edges), needs no timer, and its state decays
+// to nothing when a key stops sending. A Middleware applies its limits in
+// order and stops at the first that refuses; limits before it have counted
+// the request.
+//
+// # Keys
+//
+// A [Key] says what is counted: the client address ([ByIP], the default,
+// with IPv6 grouped by /64), the authenticated subject ([BySubject]), an
+// API key ([ByAPIKey]), the ServeMux route ([ByRoute]), everyone
+// ([Global]) or a function ([ByFunc]). The client address comes from
+// [Options.ClientIP], a [clientip.Resolver] shared with the rest of the
+// application, so forwarding headers are believed only from the proxies
+// it names.
+//
+// # Stores
+//
+// The default store is a [MemoryStore] private to the Middleware: sharded,
+// and bounded to [MemoryOptions.MaxKeys] keys so that an attacker rotating
+// through addresses cannot exhaust memory (about 110 bytes a key, measured
+// with a million addresses). Package ratelimit/redisstore shares limits
+// between processes, one atomic script and one round trip per limit and
+// request. Any [Store] that applies the same arithmetic atomically works.
+//
+// # Responses
+//
+// A refused request gets 429 Too Many Requests, an RFC 9457 problem body
+// without request data, Retry-After in seconds, and the RateLimit-Policy
+// and RateLimit fields of the [IETF draft]:
+//
+//	RateLimit-Policy: "ip";q=5;w=60, "all";q=1000;w=1
+//	RateLimit: "ip";r=0;t=60
+//
+// q is the burst and w the seconds in which an idle key earns it back; r
+// is what the key may still send now and t the seconds until it is back to
+// the full burst. The fields are sent on admitted responses too
+// ([HeadersAlways], the default), or only on refusals, or never
+// ([Options.Headers]). A store failure refuses with 503 (fail closed).
+// [Options.OnReject] replaces the response; the headers are set before it
+// is called.
+//
+// # Failed attempts
+//
+// A rate limit on a login route slows everyone down alike. [AttemptLimiter]
+// counts only failures, per (user name, network) and per user name, so a
+// password-guessing storm is refused while the right user keeps working.
+// It satisfies the attempt-limiter contract of package auth. See
+// [AttemptLimiter] for the lockout semantics and the trade-off of the
+// per-user cap.
+//
+// # Load shedding
+//
+// [ConcurrencyLimiter] bounds the requests in flight and refuses the next
+// one at once with 503 and Retry-After, rather than queueing work an
+// overloaded server cannot finish.
+//
+// # Placement
+//
+// Limit by address early, before expensive work (after CORS, before CSRF,
+// sessions and authentication), and by subject after authentication:
+//
+//	errorsafe → https → headers → cors → ratelimit (by IP) → csrf →
+//	session → auth → ratelimit (by identity) → rbac → handler
+//
+// # Security considerations
+//
+// Behind a proxy, configure it in the [clientip.Resolver]: otherwise every
+// client shares the proxy's budget. Never trust forwarding headers from
+// every peer: a client would choose a fresh address, and budget, per
+// request (go-chi/httprate#53). Group IPv6 clients by at least /64; a
+// subscriber usually holds a whole /64 (often a /56).
+//
+// [ByAPIKey] and [ByFunc] keys may be chosen by the client. Use them after
+// authentication, or alongside a per-address limit. Values that are not
+// short tokens, and API keys always, are stored as SHA-256 prefixes; user
+// names in the attempt limiter too.
+//
+// The memory store's bound is a trade-off: when a shard is full, the key
+// with the least state to remember is evicted, which is a key close to its
+// full burst; a key that is being limited is evicted last. A flood of new
+// keys can still evict keys that made one request recently: the bound
+// protects memory first.
+//
+// Per-process memory stores give each process its own budget: N replicas
+// admit N times the limit. Use ratelimit/redisstore where that matters,
+// and fail closed on credential routes.
+//
+// [IETF draft]: https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/
+// [GCRA]: https://en.wikipedia.org/wiki/Generic_cell_rate_algorithm
+package ratelimit

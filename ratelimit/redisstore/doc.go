@@ -1,0 +1,47 @@
+// Package redisstore is a [ratelimit.Store] in Redis, for limits shared by
+// every process of a service: N replicas with a memory store each admit N
+// times the limit; with one Redis they admit it once.
+//
+//	client := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+//	store, err := redisstore.New(redisstore.Options{Client: client})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	lim, err := ratelimit.New(ratelimit.Options{Limits: limits, Store: store})
+//
+// # Atomicity
+//
+// Every decision is one Lua script (EVALSHA, EVAL the first time): it reads
+// the key's theoretical arrival time, applies the GCRA arithmetic with
+// Redis's own clock (TIME), and writes the new time with an expiry at the
+// moment the state would have decayed to nothing. Redis runs scripts one
+// at a time, so concurrent requests from many processes never admit more
+// than the burst, and the processes' clocks do not matter. A decision is
+// one round trip per limit.
+//
+// # Redis Cluster
+//
+// Each script touches one key, so it works on Redis Cluster. The attempt
+// limiter of package ratelimit puts a hash tag with the user's hash in
+// each of its keys, so all of one user's keys live in one slot and fail
+// or succeed together. [Options.Prefix] must not hold a hash tag: it would
+// send every key to one slot.
+//
+// # When Redis is unreachable
+//
+// By default a Store fails closed: it returns an error wrapping
+// [ErrUnavailable] and the rate limiter answers 503, the attempt limiter
+// refuses the login. With [Options.FailOpen] it admits and reports the
+// failure to [Options.OnError]. Fail closed on credential routes (login,
+// token), where an outage must not become an unlimited guessing window;
+// fail open elsewhere if availability matters more. Two Stores on one
+// client give both. Each call is bounded by [Options.Timeout], so a Redis
+// that hangs cannot hold requests.
+//
+// # Security considerations
+//
+// Keys hold limit names, client networks and SHA-256 prefixes of API keys
+// and user names, never secrets in clear. Anyone who can write to the
+// Redis can lift every limit: protect it like the rest of the service's
+// state (ACLs, TLS, no public exposure).
+package redisstore
