@@ -373,6 +373,9 @@ func TestBasicConcurrentUse(t *testing.T) {
 }
 
 func TestBasicAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
 	s := newBasic(t, func(o *auth.BasicOptions) { o.CacheTTL = time.Minute })
 	h := s.basic.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	mk := func(v string) (*http.Request, *discard) {
