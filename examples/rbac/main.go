@@ -1,0 +1,246 @@
+// Command rbac is a runnable server showing the rbac package with the
+// roles of the project's brief: an admin deletes users and views all data,
+// a user views and updates their own data, a guest views some data.
+//
+//	go run ./examples/rbac                   # listens on 127.0.0.1:8080
+//	go run ./examples/rbac -addr 127.0.0.1:9090
+//	go run ./examples/rbac -policy policy.json   # reloaded on SIGHUP
+//
+// At start it prints one demo bearer token per user. With them:
+//
+//	curl -i localhost:8080/data/public                                     # 401: no identity
+//	curl -i -H "Authorization: Bearer $GUEST" localhost:8080/data/public   # 200: guests view public data
+//	curl -i -H "Authorization: Bearer $GUEST" localhost:8080/data          # 403: only admins view all data
+//	curl -i -H "Authorization: Bearer $BOB"   localhost:8080/users/bob     # 200: a user reads their own record
+//	curl -i -H "Authorization: Bearer $BOB"   localhost:8080/users/alice   # 403: ...and no one else's
+//	curl -i -X PUT -H "Authorization: Bearer $BOB" localhost:8080/users/bob      # 200: and updates it
+//	curl -i -X DELETE -H "Authorization: Bearer $BOB" localhost:8080/users/carol # 403
+//	curl -i -X DELETE -H "Authorization: Bearer $ALICE" localhost:8080/users/carol # 200: admins delete users
+//	curl -i -H "Authorization: Bearer $ALICE" localhost:8080/admin/matrix  # the effective permission matrix
+//	curl -i -H "Authorization: Bearer $BOB" --path-as-is localhost:8080//admin/matrix  # redirected to /admin/matrix, guarded there
+//
+// Authentication here is a DEMO STAND-IN for the auth package: a fixed map
+// of demo users to random tokens generated at each start. It exists only so
+// this example does not depend on auth; a real service verifies JWTs, API
+// keys or sessions with auth or session, which put the same
+// identity.Identity in the request context.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/rbac"
+)
+
+// seedPolicy is used when -policy is not given. The same policy as JSON:
+//
+//	{"roles": [
+//	  {"name": "guest", "permissions": ["data:view:public"]},
+//	  {"name": "user", "inherits": ["guest"], "own": ["users:read", "users:update", "data:view"]},
+//	  {"name": "admin", "inherits": ["user"], "permissions": ["users:*", "data:*"]}
+//	]}
+var seedPolicy = []rbac.Role{
+	{Name: "guest", Description: "views some data", Permissions: []string{"data:view:public"}},
+	{Name: "user", Description: "views and updates their own data", Inherits: []string{"guest"},
+		Own: []string{"users:read", "users:update", "data:view"}},
+	{Name: "admin", Description: "deletes users and views all data", Inherits: []string{"user"},
+		Permissions: []string{"users:*", "data:*"}},
+}
+
+// demoUser is one principal of the demo stand-in for auth.
+type demoUser struct {
+	subject, role string
+	token         []byte
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	policyFile := flag.String("policy", "", "JSON policy file (default: the built-in seed policy); reloaded on SIGHUP")
+	flag.Parse()
+
+	policy, err := loadPolicy(*policyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, err := rbac.New(rbac.Options{
+		Policy: policy,
+		// Rejections are logged with their reason, then answered with a
+		// generic body: the reason (which permission was missing) is for
+		// the operator, never for the client.
+		OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+			status := rbac.StatusOf(err)
+			log.Printf("rbac: %q %q: %d: %v", r.Method, r.URL.Path, status, err) // quoted: no log injection
+			if status == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="rbac-demo"`)
+			}
+			w.Header().Set("Cache-Control", "no-store")
+			http.Error(w, http.StatusText(status), status)
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	users := demoUsers()
+	mux := routes(m)
+	srv := &http.Server{
+		Addr:              *addr,
+		Handler:           demoAuth(users, mux),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+
+	if *policyFile != "" {
+		go reloadOnHUP(m, *policyFile)
+	}
+	go func() {
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+		<-stop
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}()
+
+	fmt.Fprintln(os.Stderr, "WARNING: DEMO AUTHENTICATION. These tokens are random for this run only and stand in for the auth package:")
+	for _, u := range users {
+		fmt.Fprintf(os.Stderr, "  export %s=%s   # %s, role %s\n", strings.ToUpper(u.subject), u.token, u.subject, u.role)
+	}
+	fmt.Fprintln(os.Stderr, "Effective permissions:")
+	_ = m.Matrix().WriteText(os.Stderr)
+	log.Printf("listening on http://%s", *addr)
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}
+
+// routes attaches a requirement to every route: the router's own decision
+// is the one that is guarded.
+func routes(m *rbac.Middleware) *http.ServeMux {
+	self := rbac.PathValueIsSubject("id")
+	me, err := m.Guard(rbac.Requirement{Authenticated: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "rbac demo: see the package documentation for curl commands")
+	})
+	mux.Handle("GET /me", me.Handler(http.HandlerFunc(whoami)))
+	mux.Handle("GET /data/public", m.Require("data:view:public")(text("public data, for everyone signed in")))
+	mux.Handle("GET /data", m.Require("data:view")(text("all data, for admins")))
+	mux.Handle("GET /data/{id}", m.RequireOwner(self, "data:view")(text("one user's data, for them and admins")))
+	mux.Handle("GET /users/{id}", m.RequireOwner(self, "users:read")(http.HandlerFunc(showUser)))
+	mux.Handle("PUT /users/{id}", m.RequireOwner(self, "users:update")(text("updated")))
+	mux.Handle("DELETE /users/{id}", m.Require("users:delete")(text("deleted")))
+	mux.Handle("GET /admin/matrix", m.RequireRole("admin")(m.MatrixHandler()))
+	return mux
+}
+
+func text(s string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, s)
+	})
+}
+
+func whoami(w http.ResponseWriter, r *http.Request) {
+	id, _ := identity.FromRequest(r)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"subject": id.Subject(), "roles": id.Roles()})
+}
+
+func showUser(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	// The path value is safe to echo here: the guard admitted only the
+	// owner or an admin, and JSON encoding escapes it.
+	_ = json.NewEncoder(w).Encode(map[string]string{"id": r.PathValue("id")})
+}
+
+// demoUsers returns the demo principals with a fresh random token each.
+func demoUsers() []demoUser {
+	users := []demoUser{
+		{subject: "alice", role: "admin"},
+		{subject: "bob", role: "user"},
+		{subject: "carol", role: "user"},
+		{subject: "guest", role: "guest"},
+	}
+	for i := range users {
+		users[i].token = []byte("demo-" + rand.Text())
+	}
+	return users
+}
+
+// demoAuth is the DEMO STAND-IN for the auth package: it reads
+// "Authorization: Bearer <token>", compares the token with every demo
+// token in constant time, and on a match puts the user's identity in the
+// request context. A missing or unknown token leaves the request
+// anonymous; the rbac guards then answer 401.
+func demoAuth(users []demoUser, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
+		if found && strings.EqualFold(scheme, "Bearer") {
+			match := -1
+			for i, u := range users { // no early exit: every token is compared
+				if subtle.ConstantTimeCompare([]byte(token), u.token) == 1 {
+					match = i
+				}
+			}
+			if match >= 0 {
+				u := users[match]
+				id := identity.New(identity.Options{Subject: u.subject, Method: identity.MethodBearer, Roles: []string{u.role}})
+				r = r.WithContext(identity.NewContext(r.Context(), id))
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func loadPolicy(file string) (*rbac.Policy, error) {
+	if file == "" {
+		return rbac.NewPolicy(seedPolicy...)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return rbac.LoadPolicy(f)
+}
+
+// reloadOnHUP reloads the policy file on SIGHUP. A file that fails to load
+// keeps the policy in force.
+func reloadOnHUP(m *rbac.Middleware, file string) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	for range hup {
+		p, err := loadPolicy(file)
+		if err != nil {
+			log.Printf("policy reload failed, keeping the current policy: %v", err)
+			continue
+		}
+		if err := m.SetPolicy(p); err != nil {
+			log.Printf("policy reload failed: %v", err)
+			continue
+		}
+		log.Printf("policy reloaded: roles %s", strings.Join(slices.Sorted(slices.Values(p.RoleNames())), ", "))
+	}
+}
