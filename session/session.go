@@ -507,9 +507,7 @@ func (rw *responseWriter) finish() {
 func (m *Middleware) setToken(w http.ResponseWriter, s *Session, token string, expiry time.Time) {
 	h := w.Header()
 	if s.viaHeader {
-		h.Set(m.tokenHeader, token)
-		h.Add("Vary", m.tokenHeader)
-		h.Set("Cache-Control", "no-store")
+		addHeaders(h, m.tokenHeader, token, m.tokenHeader, true)
 		return
 	}
 	var c string
@@ -525,7 +523,25 @@ func (m *Middleware) setToken(w http.ResponseWriter, s *Session, token string, e
 	default:
 		c = m.cookieName + "=" + token + m.cookieAttrs
 	}
-	h.Add("Set-Cookie", c)
-	h.Add("Vary", "Cookie")
-	h.Set("Cache-Control", "no-store")
+	addHeaders(h, "Set-Cookie", c, "Cookie", false)
+}
+
+// addHeaders adds name: value (replacing it when replace is set), adds
+// vary to Vary and sets Cache-Control: no-store, with one allocation for
+// the three values when the headers are new. Each header gets its own
+// capacity-limited slice, so a later append to one cannot touch another.
+func addHeaders(h http.Header, name, value, vary string, replace bool) {
+	vals := make([]string, 3)
+	vals[0], vals[1], vals[2] = value, vary, "no-store"
+	if old := h[name]; len(old) > 0 && !replace {
+		h[name] = append(old, value)
+	} else {
+		h[name] = vals[0:1:1]
+	}
+	if old := h["Vary"]; len(old) > 0 {
+		h["Vary"] = append(old, vary)
+	} else {
+		h["Vary"] = vals[1:2:2]
+	}
+	h["Cache-Control"] = vals[2:3:3]
 }
