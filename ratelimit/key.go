@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"unsafe"
 
 	"github.com/httpguard/httpguard/identity"
 )
@@ -49,7 +50,8 @@ func BySubject() Key { return Key{kind: kindSubject} }
 
 // ByAPIKey keys by the value of the named request header, such as
 // "X-API-Key", hashed. Requests without it are keyed by client address as
-// with [ByIP].
+// with [ByIP]; values longer than 1024 bytes, which no API key is, share
+// one key.
 //
 // The value is not verified here: a client can send a different made-up
 // key with every request and get a fresh budget each time. Use ByAPIKey
@@ -94,6 +96,10 @@ func (k Key) String() string {
 // maxRawKey is the longest value stored as is; longer ones are hashed.
 const maxRawKey = 64
 
+// maxAPIKey is the longest API key hashed; longer header values share the
+// key "oversize".
+const maxAPIKey = 1024
+
 // keyBufSize fits every key this package builds: a name of at most
 // maxName bytes, a kind, and a value of at most maxRawKey bytes or a hash.
 const keyBufSize = maxName + 8 + maxRawKey + 8
@@ -112,6 +118,11 @@ func (m *Middleware) appendKey(dst []byte, l *limit, r *http.Request) ([]byte, b
 	case kindAPIKey:
 		if v := r.Header[l.key.header]; len(v) > 0 && v[0] != "" {
 			dst = append(dst, "apikey:"...)
+			if len(v[0]) > maxAPIKey {
+				// Not an API key: do not spend time hashing it, and
+				// give every such value one shared budget.
+				return append(dst, "oversize"...), true
+			}
 			return appendHash(dst, v[0]), true
 		}
 	case kindRoute:
@@ -162,7 +173,7 @@ func appendValue(dst []byte, s string) []byte {
 }
 
 func appendHash(dst []byte, s string) []byte {
-	sum := sha256.Sum256([]byte(s))
+	sum := sha256.Sum256(bytesView(s))
 	dst = append(dst, '#')
 	return hex.AppendEncode(dst, sum[:16])
 }
@@ -184,4 +195,10 @@ func safeToken(s string) bool {
 		}
 	}
 	return true
+}
+
+// bytesView returns the bytes of s without copying them, for hashing a
+// header value without an allocation. The bytes must not be modified.
+func bytesView(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }

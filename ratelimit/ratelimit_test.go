@@ -271,6 +271,7 @@ func TestKeys(t *testing.T) {
 		{"a subject with odd characters is hashed", ratelimit.BySubject(), withID(request("192.0.2.1:1"), "a{b}"), "l:sub:#", true},
 		{"no identity falls back to the address", ratelimit.BySubject(), request("192.0.2.1:1"), "l:ip:192.0.2.1/32", true},
 		{"an API key is never stored in clear", ratelimit.ByAPIKey("x-api-key"), request("192.0.2.1:1", "X-Api-Key", "secret"), "l:apikey:#2bb80d537b1da3e38bd30361aa855686", true},
+		{"an oversized API key is not hashed and shares one key", ratelimit.ByAPIKey("X-API-Key"), request("192.0.2.1:1", "X-Api-Key", strings.Repeat("k", 1025)), "l:apikey:oversize", true},
 		{"no API key falls back to the address", ratelimit.ByAPIKey("X-API-Key"), request("192.0.2.1:1"), "l:ip:192.0.2.1/32", true},
 		{"a route is keyed by its pattern", ratelimit.ByRoute(), routed, "l:route:#", true},
 		{"the global key is one for everyone", ratelimit.Global(), request("192.0.2.1:1"), "l:all", true},
