@@ -682,7 +682,9 @@ func TestChangesAfterTheHeadersWereWritten(t *testing.T) {
 func TestResponseControllerStillWorks(t *testing.T) {
 	m := session.MustNew(session.Options{})
 	var flushErr, deadlineErr error
+	done := make(chan struct{})
 	srv := httptest.NewTLSServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(done)
 		session.FromRequest(r).SetString("a", "1")
 		rc := http.NewResponseController(w)
 		deadlineErr = rc.SetWriteDeadline(time.Now().Add(time.Minute))
@@ -695,6 +697,7 @@ func TestResponseControllerStillWorks(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	<-done
 	if flushErr != nil || deadlineErr != nil {
 		t.Errorf("Flush %v, SetWriteDeadline %v", flushErr, deadlineErr)
 	}
