@@ -1,0 +1,217 @@
+// Command basicauth is a runnable server that protects GET /secure-data/
+// with HTTP Basic authentication from package auth: argon2id password
+// hashes, no password in source, the same work for unknown users, a
+// verification cache, and a limit on failed attempts per user and address.
+//
+//	go run ./examples/basicauth                       # listens on 127.0.0.1:8080
+//	go run ./examples/basicauth -addr 127.0.0.1:9090
+//	go run ./examples/basicauth -users users.json     # users from a file of hashes
+//
+// Without -users it serves one demo user, "demo", whose password is the
+// environment variable BASICAUTH_DEMO_PASSWORD or, when that is unset, a
+// random one printed once at start. Then:
+//
+//	curl -i localhost:8080/secure-data/                          # 401 with a Basic challenge
+//	curl -i -u demo:wrong localhost:8080/secure-data/            # 401, and counted as a failure
+//	curl -i -u "demo:$BASICAUTH_DEMO_PASSWORD" localhost:8080/secure-data/   # 200
+//
+// After ten failures for one user from one address, every attempt for that
+// pair gets 429 with Retry-After, the right password included.
+//
+// # A file of users
+//
+// -hash reads a password from standard input and prints its argon2id hash;
+// nothing else is written, so it composes with a shell:
+//
+//	printf %s 'correct horse battery staple' | go run ./examples/basicauth -hash
+//
+// The users file is a JSON list of names, hashes and roles:
+//
+//	[
+//	  {"name": "alice", "hash": "$argon2id$v=19$m=19456,t=2,p=1$...", "roles": ["admin"]},
+//	  {"name": "bob", "hash": "$2y$10$...", "roles": ["user"]}
+//	]
+//
+// bcrypt hashes ($2a$, $2b$, $2y$, as htpasswd -B writes them) are accepted
+// and upgraded to argon2id in memory at each user's first login; a real
+// service would save the new hash (BasicOptions.OnRehash).
+//
+// Basic sends the password with every request: outside this loopback demo,
+// serve it over HTTPS only (see the https package and examples/https).
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/auth/password"
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/ratelimit"
+)
+
+// demoPasswordEnv names the environment variable with the demo user's
+// password.
+const demoPasswordEnv = "BASICAUTH_DEMO_PASSWORD"
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	usersFile := flag.String("users", "", "JSON file of users and password hashes (default: one demo user)")
+	hashOnly := flag.Bool("hash", false, "read a password from standard input, print its argon2id hash and exit")
+	flag.Parse()
+
+	if *hashOnly {
+		if err := printHash(os.Stdin, os.Stdout); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+
+	users, err := loadUsers(*usersFile, os.Getenv(demoPasswordEnv), os.Stderr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler, err := newHandler(users)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	srv := &http.Server{
+		Addr:              *addr,
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	log.Printf("basicauth: listening on http://%s/secure-data/", *addr)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}
+
+// newHandler returns the server's routes: GET /secure-data/ behind Basic.
+func newHandler(users *auth.MemoryUsers) (http.Handler, error) {
+	limiter, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{})
+	if err != nil {
+		return nil, err
+	}
+	basic, err := auth.NewBasic(auth.BasicOptions{
+		Users:    users,
+		Realm:    "secure-data",
+		Limiter:  limiter,
+		CacheTTL: time.Minute,
+		OnRehash: users.UpdateHash,
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /secure-data/", basic.Handler(http.HandlerFunc(secureData)))
+	return mux, nil
+}
+
+func secureData(w http.ResponseWriter, r *http.Request) {
+	id, _ := identity.FromRequest(r)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"user":  id.Subject(),
+		"roles": id.Roles(),
+		"data":  "the secure data",
+	})
+}
+
+// fileUser is one entry of the users file.
+type fileUser struct {
+	Name  string   `json:"name"`
+	Hash  string   `json:"hash"`
+	Roles []string `json:"roles"`
+}
+
+// maxUsersFile bounds the users file read.
+const maxUsersFile = 10 << 20
+
+// loadUsers reads the users file, or makes the demo user when path is
+// empty: with demoPassword, or a random password written once to notice.
+func loadUsers(path, demoPassword string, notice io.Writer) (*auth.MemoryUsers, error) {
+	users := auth.NewMemoryUsers()
+	if path == "" {
+		if demoPassword == "" {
+			demoPassword = rand.Text()
+			fmt.Fprintf(notice, "\n*** DEMO USER: demo / %s\n*** random password for this run only; set %s or use -users for real accounts\n\n", demoPassword, demoPasswordEnv)
+		}
+		if err := users.AddPassword("demo", demoPassword, identity.Options{Roles: []string{"user"}}); err != nil {
+			return nil, fmt.Errorf("demo user: %w", err)
+		}
+		return users, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(io.LimitReader(f, maxUsersFile))
+	dec.DisallowUnknownFields()
+	var list []fileUser
+	if err := dec.Decode(&list); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var errs []error
+	for i, u := range list {
+		if _, found, _ := users.LookupUser(context.Background(), u.Name); found {
+			errs = append(errs, fmt.Errorf("%s: user %d: %q is listed twice", path, i, u.Name))
+			continue
+		}
+		if err := users.Add(u.Name, auth.User{Hash: u.Hash, Identity: identity.Options{Roles: u.Roles}}); err != nil {
+			// The error names the user, never the hash.
+			errs = append(errs, fmt.Errorf("%s: user %d: %w", path, i, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if users.Len() == 0 {
+		return nil, fmt.Errorf("%s: no users", path)
+	}
+	return users, nil
+}
+
+// printHash reads one password line from in and writes its argon2id hash
+// to out. A trailing newline (and carriage return) is not part of the
+// password.
+func printHash(in io.Reader, out io.Writer) error {
+	line, err := bufio.NewReader(io.LimitReader(in, 8<<10)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	pw := strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+	h, err := password.Hash(pw)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(out, h)
+	return err
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/httpguard/httpguard/auth/password"
+)
+
+func TestPrintHash(t *testing.T) {
+	var out bytes.Buffer
+	if err := printHash(strings.NewReader("s3cret pass\r\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	h := strings.TrimSpace(out.String())
+	if ok, _, err := password.Verify("s3cret pass", h); !ok || err != nil {
+		t.Errorf("printed hash %q does not verify the password without its newline: %v", h, err)
+	}
+	if err := printHash(strings.NewReader("\n"), &out); err == nil {
+		t.Error("an empty password was hashed")
+	}
+}
+
+func writeUsers(t *testing.T, v any) string {
+	t.Helper()
+	b, _ := json.Marshal(v)
+	p := filepath.Join(t.TempDir(), "users.json")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestServer(t *testing.T) {
+	h, _ := password.Hash("wonderland")
+	bc, _ := bcrypt.GenerateFromPassword([]byte("builder"), bcrypt.MinCost)
+	path := writeUsers(t, []fileUser{
+		{Name: "alice", Hash: h, Roles: []string{"admin"}},
+		{Name: "bob", Hash: string(bc)},
+	})
+	users, err := loadUsers(path, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler, err := newHandler(users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
+	defer srv.Close()
+	get := func(user, pw string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/secure-data/", nil)
+		if user != "" {
+			req.SetBasicAuth(user, pw)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if r := get("", ""); r.StatusCode != 401 || r.Header.Get("WWW-Authenticate") != `Basic realm="secure-data", charset="UTF-8"` {
+		t.Errorf("no credentials: %d %q", r.StatusCode, r.Header.Get("WWW-Authenticate"))
+	}
+	if r := get("alice", "wonderland"); r.StatusCode != 200 {
+		t.Errorf("alice: %d", r.StatusCode)
+	}
+	if r := get("bob", "builder"); r.StatusCode != 200 {
+		t.Errorf("bob (bcrypt): %d", r.StatusCode)
+	}
+	if u, _, _ := users.LookupUser(t.Context(), "bob"); !strings.HasPrefix(u.Hash, "$argon2id$") {
+		t.Error("bob's bcrypt hash was not upgraded")
+	}
+	for i := range 10 {
+		if r := get("alice", "guess"); r.StatusCode != 401 {
+			t.Fatalf("guess %d: %d", i, r.StatusCode)
+		}
+	}
+	if r := get("alice", "wonderland"); r.StatusCode != 429 || r.Header.Get("Retry-After") == "" {
+		t.Errorf("after ten failures: %d, Retry-After %q; want 429", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+}
+
+func TestLoadUsers(t *testing.T) {
+	var notice bytes.Buffer
+	users, err := loadUsers("", "", &notice)
+	if err != nil || users.Len() != 1 || !strings.Contains(notice.String(), "DEMO USER: demo / ") {
+		t.Errorf("random demo user: %v, %q", err, notice.String())
+	}
+	notice.Reset()
+	if _, err := loadUsers("", "from-env", &notice); err != nil || notice.Len() != 0 {
+		t.Errorf("demo password from the environment: %v, printed %q", err, notice.String())
+	}
+	h, _ := password.Hash("x1")
+	for _, tt := range []struct {
+		name string
+		v    any
+	}{
+		{"a plaintext password instead of a hash", []fileUser{{Name: "eve", Hash: "hunter2"}}},
+		{"a name listed twice", []fileUser{{Name: "a", Hash: h}, {Name: "a", Hash: h}}},
+		{"an unknown field", []map[string]string{{"name": "a", "hash": h, "password": "x"}}},
+		{"no users", []fileUser{}},
+		{"an absurd bcrypt cost", []fileUser{{Name: "a", Hash: "$2b$31$" + strings.Repeat("a", 53)}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadUsers(writeUsers(t, tt.v), "", nil)
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error reveals the secret: %v", err)
+			}
+		})
+	}
+}
