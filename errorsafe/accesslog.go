@@ -121,12 +121,14 @@ func (as *accessState) subject(r *http.Request) string {
 
 // logPanic logs a recovered panic with its stack.
 func (c *config) logPanic(x *exchange, r *http.Request, pv any) {
-	stack := debug.Stack()
 	lg := c.log()
 	ctx := r.Context()
 	if !lg.Enabled(ctx, slog.LevelError) {
 		return
 	}
+	// Captured here, still on the panicking goroutine's stack below the
+	// deferred call, so the trace shows where the panic happened.
+	stack := debug.Stack()
 	lg.LogAttrs(ctx, slog.LevelError, msgPanic,
 		slog.String("panic", panicString(pv)),
 		slog.String("stack", string(stack)),

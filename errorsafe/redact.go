@@ -15,6 +15,7 @@ const truncated = "[TRUNCATED]"
 
 const (
 	maxQueryLog = 1024 // bytes of a query logged, marker included
+	maxScan     = 4096 // bytes of a query read; the item they cut is dropped
 	maxKeyLen   = 64   // longest parameter name matched; longer ones are redacted
 	maxBareItem = 32   // longest query item without "=" logged as is
 )
@@ -75,7 +76,8 @@ var sensitiveParamWords = [][]byte{
 // [Options.RedactParams]. Names longer than 64 bytes, values that look like
 // a JWT ("eyJ…") and items without "=" longer than 32 bytes are redacted
 // too. Both "&" and ";" separate items. The result is at most 1024 bytes:
-// items that do not fit are dropped and "[TRUNCATED]" ends the list.
+// items that do not fit are dropped and "[TRUNCATED]" ends the list. Only
+// the first 4096 bytes are read, so hostile queries cost little.
 //
 // RedactQuery is safe for concurrent use. The zero Middleware uses the
 // built-in lists.
@@ -182,8 +184,20 @@ func (c *config) redactQuery(raw string) string {
 	if len(raw) <= maxQueryLog && !c.anySensitive(raw) {
 		return raw
 	}
+	// Bound the work on hostile queries: read at most maxScan bytes and
+	// drop the item that limit cuts, so no part of a value is logged.
+	cut := false
+	if len(raw) > maxScan {
+		raw = raw[:maxScan]
+		cut = true
+		i := strings.LastIndexAny(raw, "&;")
+		if i < 0 {
+			return truncated
+		}
+		raw = raw[:i]
+	}
 	var b strings.Builder
-	b.Grow(min(len(raw), maxQueryLog))
+	b.Grow(min(len(raw)+len(truncated)+1, maxQueryLog))
 	limit := maxQueryLog - len(truncated) - 1
 	prevSep := byte(0)
 	for rest := raw; ; {
@@ -216,6 +230,10 @@ func (c *config) redactQuery(raw string) string {
 		}
 		b.WriteString(piece)
 		if i < 0 {
+			if cut {
+				b.WriteByte('&')
+				b.WriteString(truncated)
+			}
 			break
 		}
 		prevSep = rest[i]

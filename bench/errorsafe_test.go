@@ -1,0 +1,133 @@
+package bench
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	chimw "github.com/go-chi/chi/v5/middleware"
+	"github.com/httpguard/httpguard/errorsafe"
+	"github.com/labstack/echo/v4"
+	echomw "github.com/labstack/echo/v4/middleware"
+)
+
+// esWriter is a ResponseWriter whose header map is cleared and reused
+// between iterations, so only the middleware's own work is measured.
+type esWriter struct{ h http.Header }
+
+func (w *esWriter) Header() http.Header         { return w.h }
+func (w *esWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *esWriter) WriteHeader(int)             {}
+
+var (
+	esOK    = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	esPanic = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+)
+
+// chiNopEntry makes chi's Recoverer log the panic to nowhere instead of
+// printing a pretty stack to stderr, as a discarding slog handler does for
+// httpguard.
+type chiNopEntry struct{}
+
+func (chiNopEntry) Write(int, int, http.Header, time.Duration, any) {}
+func (chiNopEntry) Panic(any, []byte)                               {}
+
+func esServe(b *testing.B, h http.Handler, r *http.Request) {
+	b.Helper()
+	w := &esWriter{h: make(http.Header, 8)}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		h.ServeHTTP(w, r)
+	}
+}
+
+func esMiddleware(b *testing.B) *errorsafe.Middleware {
+	m, err := errorsafe.New(errorsafe.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// BenchmarkErrorsafeRecover: a request that does not panic, the common
+// case. httpguard wraps the writer to know whether the response started;
+// chi does not (and so writes a 500 header after a started response).
+func BenchmarkErrorsafeRecover(b *testing.B) {
+	m := esMiddleware(b)
+	r := httptest.NewRequest("GET", "/", nil)
+	b.Run("impl=httpguard", func(b *testing.B) { esServe(b, m.Recover(esOK), r) })
+	b.Run("impl=chi", func(b *testing.B) { esServe(b, chimw.Recoverer(esOK), r) })
+}
+
+// BenchmarkErrorsafeRecoverPanic: a panicking handler; both capture the
+// stack and log it to a discarding sink. httpguard also writes the
+// generic problem body; chi writes a bare 500.
+func BenchmarkErrorsafeRecoverPanic(b *testing.B) {
+	m := esMiddleware(b)
+	r := httptest.NewRequest("GET", "/", nil)
+	rc := chimw.WithLogEntry(httptest.NewRequest("GET", "/", nil), chiNopEntry{})
+	b.Run("impl=httpguard", func(b *testing.B) { esServe(b, m.Recover(esPanic), r) })
+	b.Run("impl=chi", func(b *testing.B) { esServe(b, chimw.Recoverer(esPanic), rc) })
+}
+
+// BenchmarkErrorsafeRequestID: generating an ID, and accepting an incoming
+// one. httpguard also echoes the ID in the response and validates incoming
+// ones; chi accepts any incoming value unchecked.
+func BenchmarkErrorsafeRequestID(b *testing.B) {
+	m := esMiddleware(b)
+	gen := httptest.NewRequest("GET", "/", nil)
+	in := httptest.NewRequest("GET", "/", nil)
+	in.Header.Set("X-Request-Id", "3f2c8a1e-6b7d-4c55-9e0a-1b2c3d4e5f60")
+	for _, tc := range []struct {
+		name string
+		r    *http.Request
+	}{{"generated", gen}, {"incoming", in}} {
+		b.Run("case="+tc.name+"/impl=httpguard", func(b *testing.B) { esServe(b, m.RequestID(esOK), tc.r) })
+		b.Run("case="+tc.name+"/impl=chi", func(b *testing.B) { esServe(b, chimw.RequestID(esOK), tc.r) })
+	}
+}
+
+// BenchmarkErrorsafeRecoverRequestID: the two together, as installed
+// outermost in a service.
+func BenchmarkErrorsafeRecoverRequestID(b *testing.B) {
+	m := esMiddleware(b)
+	r := httptest.NewRequest("GET", "/", nil)
+	b.Run("impl=httpguard", func(b *testing.B) { esServe(b, m.Recover(m.RequestID(esOK)), r) })
+	b.Run("impl=chi", func(b *testing.B) { esServe(b, chimw.Recoverer(chimw.RequestID(esOK)), r) })
+}
+
+// newEcho returns an echo instance serving GET / with mws, so that both
+// implementations pay the same router and context costs; httpguard's
+// middleware runs through echo.WrapMiddleware.
+func newEcho(mws ...echo.MiddlewareFunc) *echo.Echo {
+	e := echo.New()
+	e.Logger.SetOutput(discard{})
+	e.Use(mws...)
+	e.GET("/", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
+	return e
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkErrorsafeEchoRecover: Recover inside echo, no panic.
+func BenchmarkErrorsafeEchoRecover(b *testing.B) {
+	m := esMiddleware(b)
+	r := httptest.NewRequest("GET", "/", nil)
+	b.Run("impl=httpguard", func(b *testing.B) { esServe(b, newEcho(echo.WrapMiddleware(m.Recover)), r) })
+	b.Run("impl=echo", func(b *testing.B) { esServe(b, newEcho(echomw.Recover()), r) })
+}
+
+// BenchmarkErrorsafeEchoRequestID: RequestID inside echo, generating an
+// ID. Both echo it in the response; echo also echoes incoming values
+// unchecked.
+func BenchmarkErrorsafeEchoRequestID(b *testing.B) {
+	m := esMiddleware(b)
+	r := httptest.NewRequest("GET", "/", nil)
+	b.Run("impl=httpguard", func(b *testing.B) { esServe(b, newEcho(echo.WrapMiddleware(m.RequestID)), r) })
+	b.Run("impl=echo", func(b *testing.B) { esServe(b, newEcho(echomw.RequestID()), r) })
+}

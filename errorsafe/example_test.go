@@ -1,0 +1,200 @@
+package errorsafe_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+
+	"github.com/httpguard/httpguard/errorsafe"
+)
+
+// exampleLogger writes text records without the time, so the output is
+// stable.
+func exampleLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			switch a.Key {
+			case slog.TimeKey, "duration", "stack", "request_id":
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+}
+
+// The recommended setup: one Handler outermost, error-returning handlers
+// inside.
+func Example() {
+	es, err := errorsafe.New(errorsafe.Options{
+		Logger:                  exampleLogger(),
+		GenerateRequestID:       func() string { return "req-1" },
+		IgnoreIncomingRequestID: true,
+	})
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /invoices/{id}", errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return errors.New("pq: connection refused to 10.0.0.7:5432")
+	}))
+	h := es.Handler(mux)
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/invoices/7?access_token=secret", nil))
+	fmt.Println(rec.Code, rec.Header().Get("X-Request-Id"))
+	fmt.Print(rec.Body.String())
+	// Output:
+	// level=ERROR msg="handler error" status=500 error="pq: connection refused to 10.0.0.7:5432" method=GET path=/invoices/7 client_gone=false response_started=false
+	// level=ERROR msg="http request" method=GET path=/invoices/7 query="access_token=[REDACTED]" status=500 bytes=89 client_ip=192.0.2.1 reason="pq: connection refused to 10.0.0.7:5432"
+	// 500 req-1
+	// {"type":"about:blank","title":"Internal Server Error","status":500,"request_id":"req-1"}
+}
+
+// ExampleNew maps a sentinel error to a status and a public message.
+func ExampleNew() {
+	errNotFound := errors.New("store: not found")
+	es, err := errorsafe.New(errorsafe.Options{
+		Logger:            slog.New(slog.DiscardHandler),
+		GenerateRequestID: func() string { return "req-2" },
+		Errors: []errorsafe.ErrorMapping{
+			{Err: errNotFound, Status: http.StatusNotFound, Public: "No such invoice."},
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	h := es.Handler(errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return fmt.Errorf("invoice 7: %w", errNotFound)
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/invoices/7", nil))
+	fmt.Println(rec.Code)
+	fmt.Print(rec.Body.String())
+
+	_, err = errorsafe.New(errorsafe.Options{MaxRequestIDLength: 4096})
+	fmt.Println(err)
+	// Output:
+	// 404
+	// {"type":"about:blank","title":"Not Found","status":404,"detail":"No such invoice.","request_id":"req-2"}
+	// errorsafe: invalid option MaxRequestIDLength: must be 0 or between 8 and 200
+}
+
+// A panic becomes a generic 500; the value and stack go to the log only.
+func ExampleMiddleware_Recover() {
+	es := errorsafe.MustNew(errorsafe.Options{Logger: exampleLogger()})
+	h := es.Recover(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		panic("token 0xDEADBEEF rejected by the HSM")
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/pay", nil))
+	fmt.Println(rec.Code, rec.Header().Get("Content-Type"))
+	fmt.Print(rec.Body.String())
+	// Output:
+	// level=ERROR msg="panic recovered" panic="token 0xDEADBEEF rejected by the HSM" method=GET path=/pay response_started=false
+	// level=WARN msg="security event" event=panic_recovered source=errorsafe status=500 reason="errorsafe: handler panicked" method=GET path=/pay client_ip=192.0.2.1 subject=""
+	// 500 application/problem+json
+	// {"type":"about:blank","title":"Internal Server Error","status":500}
+}
+
+// A hostile request ID is replaced; a well-formed one from a gateway is
+// kept.
+func ExampleMiddleware_RequestID() {
+	es := errorsafe.MustNew(errorsafe.Options{GenerateRequestID: func() string { return "generated-1" }})
+	h := es.RequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Println("handler sees", errorsafe.RequestIDFrom(r.Context()))
+	}))
+	for _, incoming := range []string{"gw-7f3a", "x\nlevel=ERROR msg=forged"} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("X-Request-ID", incoming)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Println("response has", rec.Header().Get("X-Request-ID"))
+	}
+	// Output:
+	// handler sees gw-7f3a
+	// response has gw-7f3a
+	// handler sees generated-1
+	// response has generated-1
+}
+
+// SafeErrors replaces the body of a 5xx and, when enabled, the plain-text
+// 404 and 405 of ServeMux, keeping headers such as Allow.
+func ExampleMiddleware_SafeErrors() {
+	es := errorsafe.MustNew(errorsafe.Options{ReplaceMuxErrors: true})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /report", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "open /srv/reports/q3.csv: permission denied", http.StatusInternalServerError)
+	})
+	h := es.SafeErrors(mux)
+	for _, req := range []*http.Request{
+		httptest.NewRequest("GET", "/report", nil),
+		httptest.NewRequest("DELETE", "/report", nil),
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Printf("%d Allow=%q\n", rec.Code, rec.Header().Get("Allow"))
+		fmt.Print(rec.Body.String())
+	}
+	// Output:
+	// 500 Allow=""
+	// {"type":"about:blank","title":"Internal Server Error","status":500}
+	// 405 Allow="GET, HEAD"
+	// {"type":"about:blank","title":"Method Not Allowed","status":405}
+}
+
+// OnEvent receives every security event, for metrics and alerts.
+func ExampleOptions_onEvent() {
+	es := errorsafe.MustNew(errorsafe.Options{
+		Logger: slog.New(slog.DiscardHandler),
+		OnEvent: func(ctx context.Context, ev errorsafe.Event) {
+			fmt.Println(ev.Kind, ev.Source, ev.Status, ev.Reason)
+		},
+	})
+	h := es.Handler(errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
+		return &errorsafe.Error{Status: http.StatusUnauthorized, Err: errors.New("auth: token expired")}
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	// Output:
+	// authentication_failed errorsafe 401 errorsafe: 401 Unauthorized: auth: token expired
+}
+
+// Redaction as the access log applies it, for logging data yourself.
+func ExampleMiddleware_RedactQuery() {
+	var es errorsafe.Middleware // the zero value uses the built-in lists
+	fmt.Println(es.RedactQuery("user=bob&password=hunter2&page=2"))
+	fmt.Println(es.RedactURL("https://u:p@app.example/cb?code=xyz#access_token=abc"))
+	fmt.Println(es.RedactHeader("Authorization", "Bearer abc"))
+	// Output:
+	// user=bob&password=[REDACTED]&page=2
+	// https://[REDACTED]@app.example/cb?code=[REDACTED]#[REDACTED]
+	// [REDACTED]
+}
+
+// Incorrect: an errorsafe middleware inside auth cannot see auth's
+// rejections, nor recover panics in auth, nor give them a request ID.
+// Install it outermost instead.
+func ExampleMiddleware_Handler_incorrect() {
+	es := errorsafe.MustNew(errorsafe.Options{Logger: slog.New(slog.DiscardHandler)})
+	auth := func(next http.Handler) http.Handler { // stands for auth.NewJWT(...).Handler
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "missing bearer token", http.StatusUnauthorized)
+		})
+	}
+	app := http.NotFoundHandler()
+
+	wrong := auth(es.Handler(app))
+	right := es.Handler(auth(app))
+	for _, h := range []http.Handler{wrong, right} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		fmt.Printf("request ID present: %v\n", rec.Header().Get("X-Request-Id") != "")
+	}
+	// Output:
+	// request ID present: false
+	// request ID present: true
+}
