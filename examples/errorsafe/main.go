@@ -1,0 +1,150 @@
+// Command errorsafe is a small server showing what the errorsafe package
+// does: panics become a generic 500, errors returned by handlers become
+// problem responses that say nothing about their cause, every response
+// carries a request ID, and one structured access record per request goes
+// to stderr with credentials redacted. Security events are counted.
+//
+// Run it and try it with curl:
+//
+//	go run ./examples/errorsafe                  # listens on 127.0.0.1:8080
+//	go run ./examples/errorsafe -addr 127.0.0.1:9000
+//
+//	curl -i localhost:8080/hello
+//	curl -i localhost:8080/invoices/42          # found
+//	curl -i localhost:8080/invoices/7           # mapped error: 404 "No such invoice."
+//	curl -i localhost:8080/invoices/0           # internal error: generic 500, cause in the log
+//	curl -i localhost:8080/panic                # panic: generic 500 with the request ID
+//	curl -i localhost:8080/stream               # panic mid-response: the transfer is aborted
+//	curl -i localhost:8080/admin                # 401 with WWW-Authenticate, an authentication_failed event
+//	curl -i localhost:8080/nope                 # ServeMux 404 as a problem response
+//	curl -i -X DELETE localhost:8080/hello      # ServeMux 405, Allow kept
+//	curl -i 'localhost:8080/hello?password=hunter2&page=2' -H 'Authorization: Bearer secret'
+//	                                             # the log shows password=[REDACTED], no token
+//	curl -i localhost:8080/hello -H 'X-Request-ID: gw-1234'           # kept
+//	curl -i localhost:8080/hello -H "X-Request-ID: $(printf 'a%.0s' {1..100})"  # too long: replaced
+//	curl -s localhost:8080/events               # security events counted by OnEvent
+//
+// Compare the request ID in a 500 response with the "handler error" or
+// "panic recovered" record on stderr: that is how a user's report leads to
+// the cause.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"time"
+
+	"github.com/httpguard/httpguard/errorsafe"
+)
+
+var errNoInvoice = errors.New("store: invoice not found")
+
+// counter counts security events by kind, as a metrics system would.
+type counter struct {
+	mu sync.Mutex
+	n  map[errorsafe.EventKind]int
+}
+
+func (c *counter) add(_ context.Context, ev errorsafe.Event) {
+	c.mu.Lock()
+	c.n[ev.Kind]++
+	c.mu.Unlock()
+}
+
+func (c *counter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(c.n)
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	flag.Parse()
+
+	events := &counter{n: make(map[errorsafe.EventKind]int)}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	es, err := errorsafe.New(errorsafe.Options{
+		Logger:           logger,
+		ReplaceMuxErrors: true,
+		LogHeaders:       []string{"Authorization", "Referer"}, // shown redacted
+		Errors: []errorsafe.ErrorMapping{
+			{Err: errNoInvoice, Status: http.StatusNotFound, Public: "No such invoice."},
+		},
+		OnEvent: events.add,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello, your request ID is %s\n", errorsafe.RequestIDFrom(r.Context()))
+	})
+	mux.Handle("GET /invoices/{id}", errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		switch id := r.PathValue("id"); id {
+		case "42":
+			w.Header().Set("Content-Type", "application/json")
+			_, err := io.WriteString(w, `{"id":42,"total":"99.00"}`+"\n")
+			return err
+		case "0":
+			// The cause is logged with the request ID; the client sees a
+			// generic 500.
+			return errors.New("pq: password authentication failed for user \"billing\" at 10.0.0.7:5432")
+		default:
+			return fmt.Errorf("select invoice: %w", errNoInvoice)
+		}
+	}))
+	mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) {
+		var cfg map[string]string
+		cfg["db_password"] = "never shown to the client" // nil map: a runtime panic
+	})
+	mux.HandleFunc("GET /stream", func(w http.ResponseWriter, r *http.Request) {
+		for i := range 3 {
+			fmt.Fprintf(w, "chunk %d\n", i)
+			_ = http.NewResponseController(w).Flush()
+		}
+		panic("lost the upstream half way")
+	})
+	mux.Handle("GET /admin", errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="example"`)
+		return &errorsafe.Error{Status: http.StatusUnauthorized, Err: errors.New("auth: missing bearer token")}
+	}))
+	mux.Handle("GET /events", events)
+
+	srv := &http.Server{
+		Addr:              *addr,
+		Handler:           es.Handler(mux), // outermost
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		// Panics are recovered by errorsafe; anything net/http still logs
+		// goes through the same structured logger.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError),
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+
+	logger.Info("listening", slog.String("addr", "http://"+*addr))
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}
