@@ -358,7 +358,8 @@ func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, 
 	if !ok || strings.IndexByte(sseg, '.') >= 0 || sseg == "" || !b64Valid(sseg) {
 		return identity.Identity{}, ErrTokenMalformed
 	}
-	h, ok := scanHeader(hseg)
+	var hbuf [maxHeaderBytes]byte
+	h, ok := scanHeader(hbuf[:], hseg)
 	if !ok {
 		return identity.Identity{}, ErrTokenMalformed
 	}
@@ -385,7 +386,7 @@ func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, 
 		var members [maxClaimMembers]jsonMember
 		var count int
 		count, ok = scanObject(buf[:n], members[:])
-		ok = ok && numericDatesOK(members[:count])
+		ok = ok && numericDatesOK(buf[:n], members[:count])
 	}
 	if cap(buf) <= 64<<10 {
 		*bp = buf[:0]
@@ -397,7 +398,7 @@ func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, 
 
 	// Resolve the key before parsing, with the request's context for a
 	// JWKS fetch; the Keyfunc then finds the same key without I/O.
-	ks, err := c.keySetFor(ctx, tok, hseg, alg)
+	ks, err := c.keySetFor(ctx, &h, alg)
 	if err != nil {
 		return identity.Identity{}, err
 	}
@@ -432,11 +433,13 @@ func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, 
 
 // numericDatesOK reports whether exp, nbf and iat, where present, are
 // JSON numbers: encoding/json would also accept them quoted.
-func numericDatesOK(ms []jsonMember) bool {
-	for _, m := range ms {
-		switch string(m.key) {
+func numericDatesOK(b []byte, ms []jsonMember) bool {
+	for i := range ms {
+		m := &ms[i]
+		switch string(m.key(b)) {
 		case "exp", "nbf", "iat":
-			if m.str || len(m.val) == 0 || !(m.val[0] == '-' || '0' <= m.val[0] && m.val[0] <= '9') {
+			v := m.val(b)
+			if m.str || len(v) == 0 || !(v[0] == '-' || '0' <= v[0] && v[0] <= '9') {
 				return false
 			}
 		}
@@ -496,13 +499,25 @@ func (c *jwtConfig) identityOf(tok, pseg string, cl *accessClaims) (identity.Ide
 
 // keySetFor finds the key set holding the key for the token's kid and
 // alg, fetching the JWKS if needed.
-func (c *jwtConfig) keySetFor(ctx context.Context, tok, hseg, alg string) (*keySet, error) {
-	kid, hasKID, ok := headerKID(hseg)
-	if !ok {
+func (c *jwtConfig) keySetFor(ctx context.Context, h *joseHeader, alg string) (*keySet, error) {
+	if h.kidBad {
 		return nil, ErrTokenUnknownKey
 	}
-	if c.keys.lookup(kid, hasKID, alg) != nil {
+	hasKID := h.kid != nil
+	if !h.kidEsc && c.keys.lookupBytes(h.kid, hasKID, alg) != nil {
 		return c.keys, nil
+	}
+	kid := string(h.kid)
+	if h.kidEsc {
+		// Rare: a kid spelled with escapes. Decode it like encoding/json.
+		raw := make([]byte, 0, len(h.kid)+2)
+		raw = append(append(append(raw, '"'), h.kid...), '"')
+		if err := json.Unmarshal(raw, &kid); err != nil || kid == "" {
+			return nil, ErrTokenUnknownKey
+		}
+		if c.keys.lookup(kid, hasKID, alg) != nil {
+			return c.keys, nil
+		}
 	}
 	if c.remote == nil {
 		return nil, ErrTokenUnknownKey
@@ -528,34 +543,6 @@ func (c *jwtConfig) lookupKeyFromToken(t *jwt.Token) (any, error) {
 		return nil, ErrTokenUnknownKey
 	}
 	return k.key, nil
-}
-
-// headerKID returns the kid of a header that scanHeader accepted.
-func headerKID(hseg string) (kid string, has, ok bool) {
-	var buf [maxHeaderBytes]byte
-	n, _ := b64Decode(buf[:], hseg)
-	var members [maxHeaderMembers]jsonMember
-	count, _ := scanObject(buf[:n], members[:])
-	for _, m := range members[:count] {
-		if string(m.key) != "kid" {
-			continue
-		}
-		if !m.str || len(m.val) == 0 || len(m.val) > maxKIDLen {
-			return "", true, false
-		}
-		if !m.esc {
-			return string(m.val), true, true
-		}
-		// Rare: a kid spelled with escapes. Decode it like encoding/json.
-		var s string
-		raw := make([]byte, 0, len(m.val)+2)
-		raw = append(append(append(raw, '"'), m.val...), '"')
-		if err := json.Unmarshal(raw, &s); err != nil || s == "" {
-			return "", true, false
-		}
-		return s, true, true
-	}
-	return "", false, true
 }
 
 // mapJWTError turns a golang-jwt error into one of the package sentinels.

@@ -1,6 +1,9 @@
 package auth
 
-import "bytes"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 // This file holds the allocation-free pre-parsing done on every token
 // before golang-jwt sees it: strict base64url, and a scan of the JOSE
@@ -101,15 +104,18 @@ func b64Valid(s string) bool {
 	return true
 }
 
-// jsonMember is one top-level jsonMember of a JSON object: the raw key (never
-// escaped) and the raw value; for a string value, val is the content
-// between the quotes and esc reports whether it contains escapes.
+// jsonMember is one top-level member of a JSON object, as offsets into
+// the scanned text (offsets, not slices, so that scanning a stack buffer
+// does not move it to the heap): the raw key (never escaped) and the raw
+// value; for a string value, the content between the quotes, and esc
+// reports whether it contains escapes.
 type jsonMember struct {
-	key []byte
-	val []byte
-	str bool
-	esc bool
+	k0, k1, v0, v1 int32
+	str, esc       bool
 }
+
+func (m *jsonMember) key(b []byte) []byte { return b[m.k0:m.k1] }
+func (m *jsonMember) val(b []byte) []byte { return b[m.v0:m.v1] }
 
 // jsonScanner walks a JSON text without allocating.
 type jsonScanner struct {
@@ -130,47 +136,55 @@ func (s *jsonScanner) ws() {
 
 // str scans a string starting at the opening quote and returns its raw
 // content and whether it has escapes.
-func (s *jsonScanner) str() (raw []byte, esc, ok bool) {
+func (s *jsonScanner) str() (start, end int, esc, ok bool) {
 	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return nil, false, false
+		return 0, 0, false, false
 	}
 	s.i++
-	start := s.i
+	start = s.i
 	for s.i < len(s.b) {
 		c := s.b[s.i]
 		switch {
 		case c == '"':
-			raw = s.b[start:s.i]
+			end = s.i
 			s.i++
-			return raw, esc, true
+			return start, end, esc, true
 		case c == '\\':
 			esc = true
 			if s.i+1 >= len(s.b) {
-				return nil, false, false
+				return 0, 0, false, false
 			}
 			switch s.b[s.i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				s.i += 2
 			case 'u':
 				if s.i+6 > len(s.b) {
-					return nil, false, false
+					return 0, 0, false, false
 				}
 				for _, h := range s.b[s.i+2 : s.i+6] {
 					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
-						return nil, false, false
+						return 0, 0, false, false
 					}
 				}
 				s.i += 6
 			default:
-				return nil, false, false
+				return 0, 0, false, false
 			}
 		case c < 0x20:
-			return nil, false, false
-		default:
+			return 0, 0, false, false
+		case c < utf8.RuneSelf:
 			s.i++
+		default:
+			// encoding/json would turn invalid UTF-8 into U+FFFD, making
+			// distinct raw names equal: refuse it.
+			r, size := utf8.DecodeRune(s.b[s.i:])
+			if r == utf8.RuneError && size <= 1 {
+				return 0, 0, false, false
+			}
+			s.i += size
 		}
 	}
-	return nil, false, false
+	return 0, 0, false, false
 }
 
 func (s *jsonScanner) digits() bool {
@@ -223,7 +237,7 @@ func (s *jsonScanner) value(depth int) bool {
 	}
 	switch c := s.b[s.i]; {
 	case c == '"':
-		_, _, ok := s.str()
+		_, _, _, ok := s.str()
 		return ok
 	case c == '{':
 		s.i++
@@ -234,7 +248,7 @@ func (s *jsonScanner) value(depth int) bool {
 		}
 		for {
 			s.ws()
-			if _, _, ok := s.str(); !ok {
+			if _, _, _, ok := s.str(); !ok {
 				return false
 			}
 			s.ws()
@@ -312,12 +326,13 @@ func scanObject(b []byte, out []jsonMember) (int, bool) {
 	} else {
 		for {
 			s.ws()
-			key, esc, ok := s.str()
+			k0, k1, esc, ok := s.str()
 			if !ok || esc || n == len(out) {
 				return 0, false
 			}
+			key := b[k0:k1]
 			for j := 0; j < n; j++ {
-				if bytes.Equal(out[j].key, key) {
+				if bytes.Equal(out[j].key(b), key) {
 					return 0, false
 				}
 			}
@@ -327,14 +342,15 @@ func scanObject(b []byte, out []jsonMember) (int, bool) {
 			}
 			s.i++
 			s.ws()
-			m := jsonMember{key: key}
+			m := jsonMember{k0: int32(k0), k1: int32(k1)}
 			if s.i < len(b) && b[s.i] == '"' {
-				m.val, m.esc, ok = s.str()
-				m.str = true
+				var v0, v1 int
+				v0, v1, m.esc, ok = s.str()
+				m.v0, m.v1, m.str = int32(v0), int32(v1), true
 			} else {
 				start := s.i
 				ok = s.value(1)
-				m.val = b[start:s.i]
+				m.v0, m.v1 = int32(start), int32(s.i)
 			}
 			if !ok {
 				return 0, false
@@ -360,37 +376,44 @@ func scanObject(b []byte, out []jsonMember) (int, bool) {
 }
 
 // joseHeader is what the middleware reads from a JOSE header before
-// golang-jwt parses it.
+// golang-jwt parses it. The slices point into the caller's buffer.
 type joseHeader struct {
-	alg    []byte // raw, unescaped; nil when absent or not a plain string
+	alg    []byte // raw; nil when absent or not a plain string
 	typ    []byte // raw; nil when absent
 	typEsc bool
+	kid    []byte // raw; nil when absent
+	kidEsc bool
+	kidBad bool // kid present but not a non-empty string of at most maxKIDLen bytes
 	crit   bool
 }
 
-// scanHeader decodes and scans the header segment.
-func scanHeader(seg string) (h joseHeader, ok bool) {
-	var buf [maxHeaderBytes]byte
-	n, ok := b64Decode(buf[:], seg)
+// scanHeader decodes the header segment into buf and scans it.
+func scanHeader(buf []byte, seg string) (h joseHeader, ok bool) {
+	n, ok := b64Decode(buf, seg)
 	if !ok {
 		return h, false
 	}
+	b := buf[:n]
 	var members [maxHeaderMembers]jsonMember
-	count, ok := scanObject(buf[:n], members[:])
+	count, ok := scanObject(b, members[:])
 	if !ok {
 		return h, false
 	}
-	for _, m := range members[:count] {
-		switch string(m.key) {
+	for i := range members[:count] {
+		m := &members[i]
+		switch string(m.key(b)) {
 		case "alg":
 			if m.str && !m.esc {
-				h.alg = m.val
+				h.alg = m.val(b)
 			}
 		case "typ":
 			if !m.str {
 				return h, false
 			}
-			h.typ, h.typEsc = m.val, m.esc
+			h.typ, h.typEsc = m.val(b), m.esc
+		case "kid":
+			h.kid, h.kidEsc = m.val(b), m.esc
+			h.kidBad = !m.str || m.v0 == m.v1 || m.v1-m.v0 > maxKIDLen
 		case "crit":
 			h.crit = true
 		}

@@ -140,6 +140,23 @@ func (s *keySet) lookup(kid string, hasKID bool, alg string) *verKey {
 	return nil
 }
 
+// lookupBytes is lookup with the kid as raw bytes, without allocating.
+func (s *keySet) lookupBytes(kid []byte, hasKID bool, alg string) *verKey {
+	if s == nil {
+		return nil
+	}
+	list := s.noID
+	if hasKID {
+		list = s.byID[string(kid)]
+	}
+	for _, k := range list {
+		if k.accepts(alg) {
+			return k
+		}
+	}
+	return nil
+}
+
 func newKeySet(keys []*verKey) *keySet {
 	s := &keySet{byID: make(map[string][]*verKey)}
 	for _, k := range keys {

@@ -1,0 +1,125 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/httpguard/httpguard/auth"
+)
+
+// fuzzSeeds returns tokens from the attack table and valid tokens.
+func fuzzSeeds(t testing.TB) []string {
+	k := keysOnce()
+	good := sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "k1"}, goodClaims())
+	p := strings.Split(good, ".")
+	return []string{
+		good,
+		p[0] + "." + p[1] + ".",
+		seg(map[string]any{"alg": "none"}) + "." + p[1] + ".",
+		sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "../../dev/null"}, goodClaims()),
+		signRaw(t, jwt.SigningMethodHS256, k.hmac, rawSeg(`{"alg":"HS256","kid":"k1","alg":"none"}`), p[1]),
+		signRaw(t, jwt.SigningMethodHS256, k.hmac, rawSeg(`{"alg":"HS256","kid":"k\u0031"}`), p[1]),
+		signRaw(t, jwt.SigningMethodHS256, k.hmac, p[0], rawSeg(`{"sub":"a","exp":1e99,"iss":"https://issuer.example","aud":["api://orders"]}`)),
+		sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "k1", "crit": []string{"b64"}}, goodClaims()),
+		"a.b.c", "..", "", "=", strings.Repeat("a", 100),
+	}
+}
+
+func fuzzJWT(t testing.TB) *auth.JWT {
+	k := keysOnce()
+	return newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{ID: "k1", Key: k.hmac}}, MaxTokenBytes: 4096, CookieName: "at"})
+}
+
+// FuzzBearerExtraction feeds arbitrary Authorization and Cookie headers
+// through the middleware: it never panics, never answers other than 200
+// or 401, and the reason of a rejection is always one of the package's.
+func FuzzBearerExtraction(f *testing.F) {
+	for _, tok := range fuzzSeeds(f) {
+		f.Add("Bearer "+tok, "")
+		f.Add("bearer  "+tok, "at="+tok)
+	}
+	f.Add("Basic YTpi", "")
+	f.Add("Bearer", "at=x; at=y")
+	f.Add("Bearer a b", "")
+	m := fuzzJWT(f)
+	h := m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	f.Fuzz(func(t *testing.T, authz, cookie string) {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		if authz != "" {
+			r.Header["Authorization"] = []string{authz}
+		}
+		if cookie != "" {
+			r.Header["Cookie"] = []string{cookie}
+		}
+		err := m.Check(r)
+		if err != nil && !errors.Is(err, auth.ErrNoCredentials) && !errors.Is(err, auth.ErrInvalidToken) {
+			t.Fatalf("reason %v is none of the package's", err)
+		}
+		if err2 := m.Check(r); (err == nil) != (err2 == nil) {
+			t.Fatalf("inconsistent: %v then %v", err, err2)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if (err == nil) != (w.Code == 200) || (err != nil && w.Code != 401) {
+			t.Fatalf("status %d for %v", w.Code, err)
+		}
+	})
+}
+
+// FuzzJWTVerify checks the verification path: no panic, only package
+// reasons, and whatever it accepts golang-jwt accepts too with the same
+// key, algorithm and claim checks (the pre-scan only ever narrows).
+func FuzzJWTVerify(f *testing.F) {
+	for _, tok := range fuzzSeeds(f) {
+		f.Add(tok)
+	}
+	k := keysOnce()
+	m := fuzzJWT(f)
+	ref := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithIssuer("https://issuer.example"), jwt.WithAudience("api://orders"), jwt.WithTimeFunc(testClock))
+	f.Fuzz(func(t *testing.T, tok string) {
+		id, err := m.Verify(context.Background(), tok)
+		if err != nil {
+			if !errors.Is(err, auth.ErrInvalidToken) {
+				t.Fatalf("reason %v does not wrap ErrInvalidToken", err)
+			}
+			return
+		}
+		if id.Subject() == "" {
+			t.Fatal("accepted a token without subject")
+		}
+		if _, err := ref.Parse(tok, func(*jwt.Token) (any, error) { return k.hmac, nil }); err != nil {
+			t.Fatalf("accepted a token golang-jwt rejects: %v", err)
+		}
+	})
+}
+
+// FuzzParseJWKS: any document parses without panic, and every key it
+// returns is usable by NewJWT for some algorithm.
+func FuzzParseJWKS(f *testing.F) {
+	k := keysOnce()
+	b, _ := k.ec.PublicKey.Bytes()
+	f.Add(string(jwksDoc(ecJWK("ec", &k.ec.PublicKey))))
+	f.Add(`{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"},{"kty":"OKP","crv":"Ed25519","x":"` + b64(b[1:33]) + `"}]}`)
+	f.Add(`{"keys":[{"kty":"oct","k":"AAAA"}]}`)
+	f.Add(`{"keys":null}`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		keys, _ := auth.ParseJWKS([]byte(doc))
+		for _, key := range keys {
+			algs := []string{"EdDSA"}
+			switch key.Key.(type) {
+			case interface{ Size() int }: // *rsa.PublicKey
+				algs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
+			}
+			if _, err := auth.NewJWT(auth.JWTOptions{Algorithms: algs, Keys: []auth.Key{key}}); err != nil {
+				if _, err2 := auth.NewJWT(auth.JWTOptions{Algorithms: []string{"ES256", "ES384"}, Keys: []auth.Key{key}}); err2 != nil {
+					t.Fatalf("parsed key unusable: %v / %v", err, err2)
+				}
+			}
+		}
+	})
+}
