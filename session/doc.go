@@ -1,0 +1,135 @@
+// Package session manages HTTP sessions: a middleware that loads and saves
+// them, secure cookie defaults, server-side stores in memory ([MemoryStore])
+// and Redis (session/redisstore), an encrypted cookie store
+// ([CookieStore], on gorilla/securecookie), a login helper that puts an
+// [identity.Identity] in the request context, and signed expiring tokens
+// for links sent outside a session ([Signer]).
+//
+//	sessions, err := session.New(session.Options{}) // memory store, secure defaults
+//	if err != nil { log.Fatal(err) }
+//	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+//		// ... check the credentials, then:
+//		if err := session.FromRequest(r).Login(identity.New(identity.Options{Subject: user})); err != nil {
+//			http.Error(w, "try again", http.StatusServiceUnavailable)
+//		}
+//	})
+//	http.ListenAndServeTLS(addr, cert, key, sessions.Handler(mux))
+//
+// # The middleware
+//
+// [Middleware.Handler] reads the session token from the cookie, loads the
+// session (before the handler, so that the identity is in the context; or
+// on first use with [Options.LazyLoad]), and saves it just before the
+// response headers are written — on the handler's first WriteHeader, Write
+// or Flush, or when it returns — and only if it changed or its idle
+// deadline needs extending. Requests without a token never touch the
+// store, and a session that holds nothing is never created. When it sets
+// a cookie it also adds Vary: Cookie and Cache-Control: no-store, so a
+// shared cache never hands one user's cookie to another.
+//
+// The handler gets its session with [FromRequest] and uses the typed
+// accessors of [Session] (GetString/SetString, GetInt, GetBool, GetFloat,
+// GetBytes, GetTime, GetJSON, Delete, PopString for one-time messages).
+//
+// # Cookies
+//
+// The defaults follow RFC 6265bis and OWASP: the name __Host-session (the
+// prefix makes browsers refuse the cookie unless it is Secure, host-only
+// and Path=/, so a sibling subdomain cannot plant one), Secure, HttpOnly,
+// SameSite=Lax, Path=/, and no Max-Age (the cookie ends with the browser;
+// [Options.PersistentCookie] changes that). Combinations browsers reject —
+// SameSite=None without Secure, a __Host- cookie with a Domain or another
+// Path — are errors from [New]. [HardenCookie] and [SetCookie] give other
+// cookies the same defaults.
+//
+// # Timeouts
+//
+// Both timeouts are enforced by the server from times kept inside the
+// session record, whatever the cookie's lifetime says: [Options.IdleTimeout]
+// (default 30 minutes) and [Options.AbsoluteTimeout] (default 12 hours,
+// counted from login), the values of OWASP ASVS 3.3.2 level 2.
+//
+// # Stores
+//
+// Every store implements [Store], whose methods take the request's
+// context. Server-side stores give the client a random 256-bit ID
+// ([IDLength] base64url characters) and keep the record under its SHA-256
+// ([StorageKey]), so a leaked store holds no usable cookie. The
+// [CookieStore] keeps the whole session in the cookie, encrypted with
+// AES-256 and authenticated with HMAC-SHA256, rotates keys through
+// [CookieStoreOptions.Keys], refuses sessions over 4096 bytes with
+// [ErrTooLarge], and remembers revoked IDs so that logout is real. The
+// suite in internal/storetest runs against every store, Redis included.
+//
+// A store failure is answered with 503 and Retry-After by default
+// ([Options.OnReject]): a user is never silently logged out, and nobody is
+// silently served as anonymous.
+//
+// # Login, renewal and logout
+//
+// [Session.Login] stores an identity and renews the session ID in one
+// step; from the next request on, the middleware puts the identity in the
+// request context ([identity.FromRequest]) for rbac and the rest of the
+// chain. [Session.Renew] changes the ID and deletes the old record at
+// once: call it on every privilege change. [Session.Destroy] deletes the
+// record (or revokes the ID) and expires the cookie, so a copied cookie is
+// dead.
+//
+// # API clients
+//
+// Clients that cannot keep cookies can carry the token in a header
+// ([Options.TokenHeader]). A request with that header is served through
+// it alone: the cookie is ignored, so a script cannot turn a browser's
+// HttpOnly cookie into a readable token.
+//
+// # Signed tokens
+//
+// [Signer] signs values into URL-safe tokens that expire after
+// [SignerOptions.MaxAge] and are bound to a purpose, like Python's
+// itsdangerous: password-reset and email-confirmation links.
+//
+// # Where it goes in the chain
+//
+// The recommended order, outermost first: errorsafe → https → headers →
+// cors → ratelimit (by IP) → csrf → session → auth → ratelimit (by
+// identity) → rbac → handler. csrf sits outside session: SameSite=Lax keeps
+// the cookie off cross-site POSTs in current browsers, but not off
+// same-site ones from a sibling subdomain, nor in every browser.
+//
+// # Security considerations
+//
+//   - Fixation: call [Session.Renew] (or [Session.Login], which does) on
+//     every privilege change. The old ID is deleted before the new one is
+//     issued.
+//   - Replay after logout: [Session.Destroy] deletes the server-side
+//     record. With a [CookieStore], the revocation is kept in
+//     [CookieStoreOptions.Revocations]: the default is per process, so
+//     several instances must share a store (session/redisstore), or a
+//     logged-out cookie still works on the other instances until it
+//     expires.
+//   - Tampering: a cookie that is malformed, tampered with, truncated,
+//     expired or signed by a retired key is treated as absent (a fresh,
+//     empty session, and the client is told to drop it), never as an
+//     error page the user cannot get past.
+//   - Concurrency: two concurrent requests of one session each load it and
+//     save their own copy; the last to finish wins, as in most session
+//     libraries. Keep what must not be lost (a cart, a balance) in the
+//     database, not in the session.
+//   - Memory: the [MemoryStore] is bounded ([MemoryOptions.MaxSessions]);
+//     once full it refuses new sessions (503) rather than evicting the
+//     sessions of real users. Put a rate limit in front of whatever creates
+//     sessions.
+//   - After the headers: changes made once the response has started are
+//     saved if the token need not change (a server-side store); otherwise
+//     they are dropped and [ErrHeadersWritten] is recorded as the request's
+//     rejection reason. [Session.Renew] and [Session.Login] return
+//     [ErrHeadersWritten] then; [Session.Destroy] still works.
+//   - Secrets: keys come from the caller (environment, secret manager),
+//     never from source; [NewCookieStore] and [NewSigner] check their
+//     lengths.
+//   - [Options.DangerouslyAllowInsecureCookie] sends the cookie over plain
+//     HTTP: for local development only.
+//
+// [RFC 6265bis]: https://datatracker.ietf.org/doc/draft-ietf-httpbis-rfc6265bis/
+// [OWASP ASVS]: https://owasp.org/www-project-application-security-verification-standard/
+package session

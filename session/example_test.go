@@ -1,0 +1,196 @@
+package session_test
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/session"
+)
+
+// attrs returns a Set-Cookie value without its (random) value.
+func attrs(setCookie string) string {
+	name, rest, _ := strings.Cut(setCookie, "=")
+	_, rest, _ = strings.Cut(rest, ";")
+	return name + "=…;" + rest
+}
+
+// A login, an authenticated request and a logout with the default options:
+// the memory store and a __Host- cookie.
+func Example() {
+	sessions, err := session.New(session.Options{})
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		// Check the credentials first; then:
+		id := identity.New(identity.Options{Subject: "alice", Roles: []string{"editor"}})
+		if err := session.FromRequest(r).Login(id); err != nil {
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+		}
+	})
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+		id, ok := identity.FromRequest(r) // put there by the middleware
+		if !ok {
+			http.Error(w, "log in first", http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprintf(w, "%s (editor: %v)", id.Subject(), id.HasRole("editor"))
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := session.FromRequest(r).Destroy(); err != nil {
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+		}
+	})
+	h := sessions.Handler(mux)
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "https://example.com/login", nil))
+	fmt.Println("login:", attrs(rec.Header().Get("Set-Cookie")))
+	fmt.Println("Vary:", rec.Header().Get("Vary"), "/ Cache-Control:", rec.Header().Get("Cache-Control"))
+	cookie := rec.Result().Cookies()[0]
+
+	req := httptest.NewRequest("GET", "https://example.com/me", nil)
+	req.AddCookie(cookie)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Println("me:", rec.Body.String())
+
+	req = httptest.NewRequest("POST", "https://example.com/logout", nil)
+	req.AddCookie(cookie)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Println("logout:", attrs(rec.Header().Get("Set-Cookie")))
+
+	// The cookie copied before the logout is dead.
+	req = httptest.NewRequest("GET", "https://example.com/me", nil)
+	req.AddCookie(cookie)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Println("replay:", rec.Code)
+	// Output:
+	// login: __Host-session=…; Path=/; Secure; HttpOnly; SameSite=Lax
+	// Vary: Cookie / Cache-Control: no-store
+	// me: alice (editor: true)
+	// logout: __Host-session=…; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Path=/; Secure; HttpOnly; SameSite=Lax
+	// replay: 401
+}
+
+// Typed values in a handler.
+func ExampleMiddleware_Handler() {
+	sessions := session.MustNew(session.Options{})
+	h := sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := session.FromRequest(r)
+		n, _ := s.GetInt("visits")
+		s.SetInt("visits", n+1)
+		fmt.Fprintf(w, "visit %d", n+1)
+	}))
+	var cookie *http.Cookie
+	for range 3 {
+		req := httptest.NewRequest("GET", "https://example.com/", nil)
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if c := rec.Result().Cookies(); len(c) > 0 {
+			cookie = c[0]
+		}
+		fmt.Println(rec.Body.String())
+	}
+	// Output:
+	// visit 1
+	// visit 2
+	// visit 3
+}
+
+// A configuration browsers would reject is an error from New, not a cookie
+// that silently never comes back.
+func ExampleNew_incorrect() {
+	_, err := session.New(session.Options{
+		CookieDomain: "example.com", // shares the cookie with subdomains...
+		// ...but the default name has the __Host- prefix, which forbids it.
+	})
+	fmt.Println(errors.Is(err, session.ErrOption))
+	fmt.Println(err)
+	// Output:
+	// true
+	// session: option CookieDomain: browsers reject a __Host- cookie with a Domain
+}
+
+// Sessions kept entirely in an encrypted cookie, with key rotation: the
+// new pair encodes, the old one still decodes until its cookies expire.
+func ExampleNewCookieStore() {
+	// In production, read the keys from the environment or a secret
+	// manager; here they are random.
+	pair := func() session.KeyPair {
+		h, b := make([]byte, 32), make([]byte, 32)
+		_, _ = rand.Read(h)
+		_, _ = rand.Read(b)
+		return session.KeyPair{HashKey: h, BlockKey: b}
+	}
+	store, err := session.NewCookieStore(session.CookieStoreOptions{
+		Keys: []session.KeyPair{pair(), pair()}, // newest first
+	})
+	if err != nil {
+		panic(err)
+	}
+	sessions := session.MustNew(session.Options{Store: store})
+	h := sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		session.FromRequest(r).SetString("theme", "dark")
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "https://example.com/", nil))
+	fmt.Println(attrs(rec.Header().Get("Set-Cookie")))
+
+	_, err = session.NewCookieStore(session.CookieStoreOptions{
+		Keys: []session.KeyPair{{HashKey: []byte("short"), BlockKey: make([]byte, 16)}},
+	})
+	fmt.Println(err)
+	// Output:
+	// __Host-session=…; Path=/; Secure; HttpOnly; SameSite=Lax
+	// session: option Keys[0].HashKey: must be at least 32 bytes, got 5
+	// session: option Keys[0].BlockKey: must be exactly 32 bytes (AES-256), got 16
+}
+
+// A password-reset link that expires after an hour.
+func ExampleSigner() {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // in production: a persistent secret
+	reset, err := session.NewSigner(session.SignerOptions{
+		Keys:    [][]byte{key},
+		Purpose: "password-reset",
+		MaxAge:  time.Hour,
+	})
+	if err != nil {
+		panic(err)
+	}
+	token, _ := reset.Sign([]byte("user-42"))
+	link := "https://example.com/reset?token=" + token
+
+	got, err := reset.Verify(strings.TrimPrefix(link, "https://example.com/reset?token="))
+	fmt.Println(string(got), err)
+
+	_, err = reset.Verify(token[:len(token)-2])
+	fmt.Println(err)
+	// Output:
+	// user-42 <nil>
+	// session: invalid signed token
+}
+
+// Any cookie the application sets can get the same defaults.
+func ExampleSetCookie() {
+	rec := httptest.NewRecorder()
+	if err := session.SetCookie(rec, &http.Cookie{Name: "__Host-prefs", Value: "compact"}); err != nil {
+		panic(err)
+	}
+	fmt.Println(rec.Header().Get("Set-Cookie"))
+	// Output:
+	// __Host-prefs=compact; Path=/; HttpOnly; Secure; SameSite=Lax
+}
