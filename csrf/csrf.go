@@ -78,10 +78,10 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 // Check decides r and returns nil if it may proceed, or an error wrapping
 // one of the reasons above. The decision, cheapest step first:
 //
-//  1. GET, HEAD and OPTIONS pass, unless a method-override header
-//     (X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override) or a
-//     _method query parameter asks for another method: such a request is
-//     checked as unsafe.
+//  1. GET, HEAD and OPTIONS pass, unless a _method query parameter or,
+//     on a request that is not same-origin, an X-HTTP-Method-Override
+//     header is present: such a request is checked as unsafe, whichever
+//     way an override middleware further out or further in rewrites it.
 //  2. Sec-Fetch-Site "same-origin" or "none" (a user navigation) passes;
 //     "same-site" passes with AllowSameSite. Any other value, or several,
 //     is cross-origin: rejected unless the Origin is trusted or the route
@@ -135,21 +135,30 @@ func (m *Middleware) Check(r *http.Request) error {
 	return nil
 }
 
-// isSafe reports whether r uses a safe method and asks for no other.
+// isSafe reports whether r uses a safe method and asks for no other. An
+// override header on a safe request means either that an override
+// middleware further out already turned an unsafe request into this one,
+// or that one further in is about to turn it into an unsafe one: both are
+// checked as unsafe, unless the browser says the request is same-origin.
+// X-HTTP-Method-Override is the header the override middleware of
+// gorilla/handlers, echo and Rack read; rarer names (X-HTTP-Method,
+// X-Method-Override) are not looked up, to keep the safe path at two map
+// lookups. A cross-site page cannot set any of them without a CORS
+// preflight.
 func isSafe(r *http.Request) bool {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 	default:
 		return false
 	}
+	if r.URL != nil && r.URL.RawQuery != "" && strings.Contains(r.URL.RawQuery, "_method=") {
+		return false
+	}
 	h := r.Header
-	if len(h["X-Http-Method-Override"]) > 0 || len(h["X-Http-Method"]) > 0 || len(h["X-Method-Override"]) > 0 {
-		return false
+	if v := h["Sec-Fetch-Site"]; len(v) == 1 && (v[0] == "same-origin" || v[0] == "none") {
+		return true
 	}
-	if r.URL != nil && strings.Contains(r.URL.RawQuery, "_method=") {
-		return false
-	}
-	return true
+	return len(h["X-Http-Method-Override"]) == 0
 }
 
 // checkOrigin compares the Origin header, in the absence of

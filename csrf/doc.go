@@ -19,9 +19,10 @@
 // filippo.io/csrf, which OWASP lists as a primary defence:
 //
 //   - GET, HEAD and OPTIONS are safe and pass. Handlers must not change
-//     state on them. A method-override header or _method parameter on a
-//     safe request makes it unsafe, so an override middleware further in
-//     cannot turn a cross-site GET into a DELETE.
+//     state on them. An X-HTTP-Method-Override header or a _method
+//     parameter on a safe request that is not same-origin makes it
+//     unsafe, so an override middleware cannot turn a cross-site GET into
+//     a DELETE (further in) or hide a POST as a GET (further out).
 //   - Sec-Fetch-Site, sent by every browser since 2023: "same-origin" and
 //     "none" pass, "same-site" passes only with [Options.AllowSameSite],
 //     anything else is cross-origin and rejected.

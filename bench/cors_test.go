@@ -1,0 +1,150 @@
+package bench
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	chicors "github.com/go-chi/cors"
+	"github.com/httpguard/httpguard/cors"
+	"github.com/labstack/echo/v4"
+	echomw "github.com/labstack/echo/v4/middleware"
+	rscors "github.com/rs/cors"
+)
+
+// corsWriter is a ResponseWriter whose header map is cleared and reused
+// between iterations, so only the middleware's own work is measured.
+type corsWriter struct{ h http.Header }
+
+func (w *corsWriter) Header() http.Header         { return w.h }
+func (w *corsWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *corsWriter) WriteHeader(int)             {}
+
+var corsNoop = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+
+// corsConfig is one policy, expressed for every implementation.
+type corsConfig struct {
+	name    string
+	origins []string
+	origin  string // an allowed origin to send
+	creds   bool
+}
+
+func corsConfigs() []corsConfig {
+	fifty := make([]string, 50)
+	for i := range fifty {
+		fifty[i] = fmt.Sprintf("https://app%d.example.com", i)
+	}
+	return []corsConfig{
+		{"origins=1", []string{"https://app.example.com"}, "https://app.example.com", true},
+		{"origins=50", fifty, "https://app49.example.com", true},
+		{"origins=pattern", []string{"https://*.example.com"}, "https://app.example.com", true},
+		{"origins=*", []string{"*"}, "https://app.example.com", false},
+	}
+}
+
+// corsImpls builds the same policy with each implementation, httpguard
+// first.
+func corsImpls(b *testing.B, c corsConfig) []struct {
+	name string
+	h    http.Handler
+} {
+	methods := []string{http.MethodGet, http.MethodPost, http.MethodPut}
+	headers := []string{"Content-Type", "X-Request-Id"}
+	hg, err := cors.New(cors.Options{
+		AllowedOrigins: c.origins, AllowedMethods: []string{http.MethodPut}, AllowedHeaders: headers,
+		AllowCredentials: c.creds, MaxAge: 600e9,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rs := rscors.New(rscors.Options{
+		AllowedOrigins: c.origins, AllowedMethods: methods, AllowedHeaders: headers,
+		AllowCredentials: c.creds, MaxAge: 600,
+	})
+	chi := chicors.Handler(chicors.Options{
+		AllowedOrigins: c.origins, AllowedMethods: methods, AllowedHeaders: headers,
+		AllowCredentials: c.creds, MaxAge: 600,
+	})
+	e := echo.New()
+	echoHandler := echomw.CORSWithConfig(echomw.CORSConfig{
+		AllowOrigins: c.origins, AllowMethods: methods, AllowHeaders: headers,
+		AllowCredentials: c.creds, MaxAge: 600,
+	})(func(echo.Context) error { return nil })
+	echoHTTP := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := e.AcquireContext()
+		ctx.Reset(r, w)
+		_ = echoHandler(ctx)
+		e.ReleaseContext(ctx)
+	})
+	return []struct {
+		name string
+		h    http.Handler
+	}{
+		{"httpguard", hg.Handler(corsNoop)},
+		{"rs-cors", rs.Handler(corsNoop)},
+		{"go-chi-cors", chi(corsNoop)},
+		{"echo", echoHTTP},
+	}
+}
+
+func newCORSRequest(method, origin string, kv ...string) *http.Request {
+	r, _ := http.NewRequest(method, "https://api.example.org/items", nil)
+	if origin != "" {
+		r.Header.Set("Origin", origin)
+	}
+	for i := 0; i < len(kv); i += 2 {
+		r.Header.Set(kv[i], kv[i+1])
+	}
+	return r
+}
+
+func serveLoop(b *testing.B, h http.Handler, r *http.Request) {
+	w := &corsWriter{h: make(http.Header)}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		h.ServeHTTP(w, r)
+	}
+}
+
+// BenchmarkCORS compares preflight, actual and disallowed requests with 1
+// and 50 exact origins, a subdomain pattern and "*".
+func BenchmarkCORS(b *testing.B) {
+	for _, c := range corsConfigs() {
+		reqs := []struct {
+			name string
+			r    *http.Request
+		}{
+			{"preflight", newCORSRequest(http.MethodOptions, c.origin,
+				"Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "content-type,x-request-id")},
+			{"actual", newCORSRequest(http.MethodGet, c.origin)},
+			{"disallowed", newCORSRequest(http.MethodGet, "https://attacker.test")},
+		}
+		impls := corsImpls(b, c)
+		for _, rq := range reqs {
+			for _, impl := range impls {
+				b.Run(c.name+"/req="+rq.name+"/impl="+impl.name, func(b *testing.B) {
+					serveLoop(b, impl.h, rq.r)
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkCORSAdversarial sends preflights whose
+// Access-Control-Request-Headers is crafted to be expensive (rs/cors#170).
+func BenchmarkCORSAdversarial(b *testing.B) {
+	impls := corsImpls(b, corsConfigs()[0])
+	for _, acrh := range []struct{ name, v string }{
+		{"acrh=1MB-commas", strings.Repeat(",", 1<<20)},
+		{"acrh=1000-commas", strings.Repeat(",", 1000)},
+	} {
+		r := newCORSRequest(http.MethodOptions, "https://app.example.com",
+			"Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", acrh.v)
+		for _, impl := range impls {
+			b.Run(acrh.name+"/impl="+impl.name, func(b *testing.B) { serveLoop(b, impl.h, r) })
+		}
+	}
+}
