@@ -1,0 +1,148 @@
+// Command csrf serves a form that changes state, protected by the csrf
+// middleware: cross-site and cross-origin submissions are rejected from
+// the headers browsers send (Sec-Fetch-Site, Origin), and, because tokens
+// are enabled, clients that send neither header (old browsers, or curl)
+// must post the token from the form. A webhook route is exempt, with its
+// reason.
+//
+// Run it:
+//
+//	go run ./examples/csrf                 # listens on 127.0.0.1:8080
+//	go run ./examples/csrf -addr :9000
+//
+// Set CSRF_KEY to 64 hex digits (32 random bytes, e.g. from
+// "openssl rand -hex 32") to keep tokens valid across restarts; without it
+// an ephemeral key is generated and a warning is logged. Open
+// http://127.0.0.1:8080/ in a browser and submit the form, or use curl:
+//
+//	# A cross-site form post, as a browser sends it: 403.
+//	curl -i -X POST http://127.0.0.1:8080/transfer -H 'Sec-Fetch-Site: cross-site'
+//
+//	# An old browser posting from another origin: 403.
+//	curl -i -X POST http://127.0.0.1:8080/transfer -H 'Origin: https://evil.example'
+//
+//	# The same origin (Origin matches scheme, host and port): 200.
+//	curl -i -X POST http://127.0.0.1:8080/transfer -H 'Origin: http://127.0.0.1:8080'
+//
+//	# Neither header and no token: 403 (token missing).
+//	curl -i -X POST http://127.0.0.1:8080/transfer
+//
+//	# Load the form, keep its cookie, post its token: 200.
+//	tok=$(curl -s -c /tmp/jar http://127.0.0.1:8080/ | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p')
+//	curl -i -b /tmp/jar -X POST http://127.0.0.1:8080/transfer -d "csrf_token=$tok&amount=5"
+//
+//	# The exempt webhook accepts a cross-site post.
+//	curl -i -X POST http://127.0.0.1:8080/webhooks/demo -H 'Sec-Fetch-Site: cross-site'
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"html/template"
+	"log"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/httpguard/httpguard/csrf"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+var page = template.Must(template.New("page").Parse(`<!doctype html>
+<title>Transfer</title>
+<form method="post" action="/transfer">
+{{.CSRF}}
+<label>Amount <input name="amount" value="5"></label>
+<button>Send</button>
+</form>
+`))
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	flag.Parse()
+
+	key, err := loadKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	p, err := csrf.New(csrf.Options{
+		Exempt: []csrf.Exemption{
+			{Pattern: "POST /webhooks/demo", Reason: "called server to server; authenticate it with a signature, not cookies"},
+		},
+		Tokens: &csrf.TokenOptions{
+			Key: key,
+			// This example serves plain HTTP, where browsers and curl drop
+			// Secure cookies. Serve HTTPS in production and remove this.
+			InsecureHTTPCookie: true,
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Print("WARNING: plain HTTP: the token cookie is sent without Secure; use HTTPS in production")
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store") // the page carries a per-user token
+		_ = page.Execute(w, map[string]any{"CSRF": csrf.TemplateField(r)})
+	})
+	mux.HandleFunc("POST /transfer", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("transfer accepted\n"))
+	})
+	mux.HandleFunc("POST /webhooks/demo", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("webhook accepted\n"))
+	})
+
+	srv := &http.Server{
+		Addr:              *addr,
+		Handler:           logRequests(p.Handler(mux)),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       time.Minute,
+	}
+	log.Printf("listening on http://%s", *addr)
+	log.Fatal(srv.ListenAndServe())
+}
+
+// loadKey reads the token key from CSRF_KEY, or generates an ephemeral one.
+func loadKey() ([]byte, error) {
+	if s := os.Getenv("CSRF_KEY"); s != "" {
+		return hex.DecodeString(s)
+	}
+	log.Print("WARNING: CSRF_KEY is not set; using an ephemeral key. Tokens will not survive a restart " +
+		"and will not verify on other instances. Set CSRF_KEY to 64 hex digits of secret random data.")
+	key := make([]byte, 32)
+	_, err := rand.Read(key)
+	return key, err
+}
+
+// logRequests logs each request with its status and, for a rejection, the
+// reason the middleware recorded. The client never sees the reason.
+func logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, reason := problem.WithReason(r.Context())
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r.WithContext(ctx))
+		if err := reason.Err(); err != nil {
+			log.Printf("%s %s -> %d (%v)", r.Method, r.URL.Path, sw.status, err)
+			return
+		}
+		log.Printf("%s %s -> %d", r.Method, r.URL.Path, sw.status)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
