@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/httpguard/httpguard/identity"
 )
@@ -78,6 +79,7 @@ type compiledReq struct {
 	roles   []string
 	roleErr *AccessError
 	owner   OwnerFunc
+	cache   atomic.Pointer[reqCache]
 }
 
 // compileRequirement validates req; field names it in errors.
@@ -133,18 +135,124 @@ func (c *compiledReq) permissions() []string {
 	return out
 }
 
+// reqCache holds, for one policy, what each role of the policy grants of
+// a requirement's permissions, so that a check costs one map lookup per
+// role of the principal instead of one per role, permission and wildcard
+// prefix. It is built on the first check under a policy and replaced when
+// the policy is swapped.
+type reqCache struct {
+	policy *Policy
+	roles  map[string]*roleVerdict // roles granting nothing are left out
+}
+
+type roleVerdict struct {
+	grants  []Grant // for c.all, then c.any
+	hasRole bool    // the role includes one of c.roles
+}
+
+// verdicts returns the cache for p, building it if needed. Concurrent
+// builders store equivalent caches, so the last store wins harmlessly.
+func (c *compiledReq) verdicts(p *Policy) *reqCache {
+	if rc := c.cache.Load(); rc != nil && rc.policy == p {
+		return rc
+	}
+	rc := &reqCache{policy: p, roles: make(map[string]*roleVerdict)}
+	for name, e := range p.byName {
+		v := &roleVerdict{grants: make([]Grant, len(c.all)+len(c.any))}
+		useful := false
+		for i, rp := range c.all {
+			v.grants[i] = e.lookup(rp.perm)
+			useful = useful || v.grants[i] != Denied
+		}
+		for i, rp := range c.any {
+			v.grants[len(c.all)+i] = e.lookup(rp.perm)
+			useful = useful || v.grants[len(c.all)+i] != Denied
+		}
+		for _, r := range c.roles {
+			if _, ok := e.includes[r]; ok {
+				v.hasRole, useful = true, true
+				break
+			}
+		}
+		if useful {
+			rc.roles[name] = v
+		}
+	}
+	c.cache.Store(rc)
+	return rc
+}
+
+// maxCachedRoles is how many useful roles of one principal a check holds
+// on the stack; a principal with more falls back to direct lookups.
+const maxCachedRoles = 8
+
+// principalVerdicts is the part of a reqCache that concerns one principal.
+type principalVerdicts struct {
+	vs   [maxCachedRoles]*roleVerdict
+	n    int
+	slow bool
+}
+
+func (pv *principalVerdicts) load(rc *reqCache, id identity.Identity) {
+	for i, n := 0, id.NumRoles(); i < n; i++ {
+		v, ok := rc.roles[id.Role(i)]
+		if !ok {
+			continue
+		}
+		if pv.n == maxCachedRoles {
+			pv.slow = true
+			return
+		}
+		pv.vs[pv.n] = v
+		pv.n++
+	}
+}
+
+// grant returns the strongest grant of the k-th permission (in c.all, then
+// c.any) among the principal's roles.
+func (pv *principalVerdicts) grant(k int) Grant {
+	best := Denied
+	for i := 0; i < pv.n; i++ {
+		if g := pv.vs[i].grants[k]; g > best {
+			best = g
+		}
+	}
+	return best
+}
+
+func (pv *principalVerdicts) hasRole() bool {
+	for i := 0; i < pv.n; i++ {
+		if pv.vs[i].hasRole {
+			return true
+		}
+	}
+	return false
+}
+
 // check decides whether id, under p, meets c. Cheap checks come first;
 // the OwnerFunc, which may query a database, runs last and at most once.
 // If pat is not nil, the rule table matched it against path, and its
 // wildcards are set on r before the OwnerFunc runs. check does not
-// allocate unless it sets path values.
+// allocate unless it sets path values or builds the cache for a new
+// policy.
 func (c *compiledReq) check(m *Middleware, p *Policy, r *http.Request, id identity.Identity, pat *pattern, path string) error {
+	var pv principalVerdicts
+	pv.load(c.verdicts(p), id)
+	grant := func(k int, perm string) Grant {
+		if pv.slow {
+			return p.grant(id, perm)
+		}
+		return pv.grant(k)
+	}
 	if len(c.roles) > 0 {
-		held := false
-		for _, role := range c.roles {
-			if p.HasRole(id, role) {
-				held = true
-				break
+		held := pv.hasRole()
+		if pv.slow {
+			held = false
+			for _, role := range c.roles {
+				if p.HasRole(id, role) {
+					held = true
+					break
+				}
 			}
 		}
 		if !held {
@@ -155,7 +263,7 @@ func (c *compiledReq) check(m *Middleware, p *Policy, r *http.Request, id identi
 	var ownerErr *AccessError // set when an own-only grant is needed
 	for i := range c.all {
 		rp := &c.all[i]
-		g := p.grant(id, rp.perm)
+		g := grant(i, rp.perm)
 		if g == Denied {
 			return rp.denied
 		}
@@ -171,7 +279,7 @@ func (c *compiledReq) check(m *Middleware, p *Policy, r *http.Request, id identi
 		satisfied := false
 		for i := range c.any {
 			rp := &c.any[i]
-			g := p.grant(id, rp.perm)
+			g := grant(len(c.all)+i, rp.perm)
 			if g == Denied {
 				continue
 			}

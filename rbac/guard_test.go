@@ -418,3 +418,38 @@ func TestMatrixShowsRequirements(t *testing.T) {
 		t.Errorf("matrix served to a user: %d", w.Code)
 	}
 }
+
+// TestManyRoles covers principals with more useful roles than a check
+// keeps on the stack: the decision must not change.
+func TestManyRoles(t *testing.T) {
+	var roles []rbac.Role
+	var names []string
+	for i := 0; i < 12; i++ {
+		name := "team-" + string(rune('a'+i))
+		roles = append(roles, rbac.Role{Name: name, Own: []string{"docs:read"}, Permissions: []string{"team:" + name[5:]}})
+		names = append(names, name)
+	}
+	roles = append(roles, rbac.Role{Name: "editor", Permissions: []string{"docs:read"}})
+	m := newMiddleware(t, rbac.Options{Policy: rbac.MustPolicy(roles...)})
+	read := m.Require("docs:read")(ok)
+	role := m.RequireRole("editor")(ok)
+	for _, tt := range []struct {
+		name  string
+		roles []string
+		want  int
+	}{
+		{"twelve own-only roles", names, 403},
+		{"twelve own-only roles and the granting one last", append(names[:12:12], "editor"), 200},
+		{"the granting one first", append([]string{"editor"}, names...), 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := withIdentity(httptest.NewRequest("GET", "/docs/1", nil), principal("s", tt.roles...))
+			if w := serve(read, r); w.Code != tt.want {
+				t.Errorf("permission: %d, want %d", w.Code, tt.want)
+			}
+			if w := serve(role, r); w.Code != tt.want {
+				t.Errorf("role: %d, want %d", w.Code, tt.want)
+			}
+		})
+	}
+}
