@@ -20,11 +20,17 @@ import (
 func TestAccessLogRecord(t *testing.T) {
 	rv := clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
 	m, logs := newLogged(t, errorsafe.Options{ClientIP: rv, LogHeaders: []string{"Referer", "X-Forwarded-For"}})
-	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = r.WithContext(identity.NewContext(r.Context(), identity.New(identity.Options{Subject: "alice", Method: identity.MethodBearer})))
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusCreated)
 		w.Write([]byte("created!"))
-	}))
+	})
+	auth := func(next http.Handler) http.Handler { // as an auth middleware does
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := identity.New(identity.Options{Subject: "alice", Method: identity.MethodBearer})
+			next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+		})
+	}
+	h := m.Handler(auth(app))
 	req := httptest.NewRequest("POST", "/items?page=2", nil)
 	req.RemoteAddr = "10.1.2.3:4567"
 	req.Header.Set("X-Forwarded-For", "203.0.113.9")

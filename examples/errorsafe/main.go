@@ -49,6 +49,11 @@ import (
 
 var errNoInvoice = errors.New("store: invoice not found")
 
+type config struct{ dbPassword string }
+
+// loadConfig fails the way real code does: it returns nil.
+var loadConfig = func() *config { return nil }
+
 // counter counts security events by kind, as a metrics system would.
 type counter struct {
 	mu sync.Mutex
@@ -106,8 +111,8 @@ func main() {
 		}
 	}))
 	mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) {
-		var cfg map[string]string
-		cfg["db_password"] = "never shown to the client" // nil map: a runtime panic
+		cfg := loadConfig()
+		fmt.Fprintln(w, cfg.dbPassword) // nil pointer: a runtime panic
 	})
 	mux.HandleFunc("GET /stream", func(w http.ResponseWriter, r *http.Request) {
 		for i := range 3 {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package errorsafe_test
+
+const raceEnabled = false
