@@ -377,3 +377,26 @@ func FuzzAPIKeyExtraction(f *testing.F) {
 		}
 	})
 }
+
+func TestRetryAfterIsAtLeastOneSecond(t *testing.T) {
+	for _, tt := range []struct {
+		wait time.Duration
+		want string
+	}{{0, "1"}, {-time.Second, "1"}, {time.Millisecond, "1"}, {time.Second, "1"}, {1001 * time.Millisecond, "2"}, {1 << 62, "2147483648"}} {
+		lim := newFakeLimiter(0)
+		lim.wait = tt.wait
+		s := newAPIKeySetup(t, func(o *auth.APIKeyOptions) { o.Limiter = lim })
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("X-API-Key", s.live.Key)
+		if err := s.mw.Check(r); !errors.Is(err, auth.ErrTooManyAttempts) || err.Error() != auth.ErrTooManyAttempts.Error() {
+			t.Fatalf("Check = %v", err)
+		}
+		w, _ := doHeader(s.mw.Handler(scopesHandler), "X-API-Key", s.live.Key)
+		if got := w.Header().Get("Retry-After"); w.Code != 429 || got != tt.want {
+			t.Errorf("wait %v: %d Retry-After %q; want 429 %q", tt.wait, w.Code, got, tt.want)
+		}
+	}
+	if _, ok := auth.RetryAfter(auth.ErrInvalidCredentials); ok {
+		t.Error("RetryAfter of another error")
+	}
+}
