@@ -47,7 +47,7 @@ type MemoryStore struct {
 	mask   uint64
 	shards []shard
 	start  time.Time
-	now    func() time.Time
+	now    func() time.Time // nil: the monotonic clock
 }
 
 type shard struct {
@@ -85,7 +85,6 @@ func NewMemoryStore(o MemoryOptions) (*MemoryStore, error) {
 		mask:   uint64(n - 1),
 		shards: make([]shard, n),
 		start:  time.Now(),
-		now:    time.Now,
 	}
 	per := (maxKeys + n - 1) / n
 	for i := range s.shards {
@@ -148,7 +147,13 @@ func (s *MemoryStore) shard(key string) *shard {
 	return &s.shards[maphash.String(s.seed, key)&s.mask]
 }
 
+// clock returns the monotonic time since the store was created. Without
+// an injected clock it reads only the monotonic clock, which costs half of
+// time.Now.
 func (s *MemoryStore) clock() int64 {
+	if s.now == nil {
+		return int64(time.Since(s.start))
+	}
 	return int64(s.now().Sub(s.start))
 }
 
