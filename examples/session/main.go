@@ -1,0 +1,291 @@
+// Command session is a runnable server showing package session: a login
+// that stores an identity in a server-side session and renews its ID, data
+// kept in the session, a logout that kills every copy of the cookie, and a
+// password-reset link signed with an expiry.
+//
+//	go run ./examples/session                                  # https://127.0.0.1:8080, memory store
+//	go run ./examples/session -addr 127.0.0.1:9090
+//	go run ./examples/session -redis redis://127.0.0.1:6379/0  # sessions in Redis
+//
+// The session cookie is __Host-session: Secure, HttpOnly, SameSite=Lax,
+// Path=/. Browsers only accept it over HTTPS, so the server listens with
+// TLS and a throwaway self-signed certificate made at start (hence curl's
+// -k). The demo user is "demo"; its password is the environment variable
+// SESSION_DEMO_PASSWORD or, when that is unset, a random one printed once
+// at start. With curl and a cookie jar:
+//
+//	curl -sk -c jar -b jar https://127.0.0.1:8080/               # anonymous
+//	curl -sk -c jar -b jar -d user=demo -d "password=$SESSION_DEMO_PASSWORD" https://127.0.0.1:8080/login
+//	curl -sk -c jar -b jar https://127.0.0.1:8080/               # logged in as demo
+//	curl -sk -c jar -b jar -d note=hello https://127.0.0.1:8080/data
+//	curl -sk -c jar -b jar https://127.0.0.1:8080/data           # ["hello"]
+//	cp jar stolen                                                # someone copies the cookie
+//	curl -sk -c jar -b jar -X POST https://127.0.0.1:8080/logout
+//	curl -sk -b stolen https://127.0.0.1:8080/data               # 401: the copy died with the logout
+//
+// A signed, expiring link (the value is readable, not secret):
+//
+//	curl -sk -X POST -d user=demo https://127.0.0.1:8080/reset-link   # prints a link valid 15 minutes
+//	curl -sk "https://127.0.0.1:8080/reset?token=..."                 # "reset allowed for demo"
+//
+// The signing key is the environment variable SESSION_SIGNING_KEY (64 hex
+// digits) or, when unset, a random key that dies with the process: links
+// then stop working at restart, and the server says so loudly.
+//
+// Sessions last 30 minutes without a request and 12 hours at most. A
+// store failure (Redis down) is answered with 503, never with an anonymous
+// page. Login attempts are not rate limited here; put package ratelimit in
+// front of /login in a real service.
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/session"
+	"github.com/httpguard/httpguard/session/redisstore"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	redisURL := flag.String("redis", "", "Redis URL for the session store (default: in memory)")
+	flag.Parse()
+
+	password := os.Getenv("SESSION_DEMO_PASSWORD")
+	if password == "" {
+		password = rand.Text()
+		log.Printf("SESSION_DEMO_PASSWORD is unset; the password of user demo is %s", password)
+	}
+	signingKey, err := hex.DecodeString(os.Getenv("SESSION_SIGNING_KEY"))
+	if err != nil || len(signingKey) == 0 {
+		signingKey = make([]byte, 32)
+		_, _ = rand.Read(signingKey)
+		log.Printf("WARNING: SESSION_SIGNING_KEY is unset or not hex; using an ephemeral key. Reset links will not survive a restart.")
+	}
+
+	var store session.Store
+	if *redisURL != "" {
+		opts, err := redis.ParseURL(*redisURL)
+		if err != nil {
+			log.Fatalf("-redis: %v", err)
+		}
+		rdb := redis.NewClient(opts)
+		defer rdb.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err = rdb.Ping(ctx).Err()
+		cancel()
+		if err != nil {
+			log.Fatalf("redis: %v", err)
+		}
+		if store, err = redisstore.New(redisstore.Options{Client: rdb}); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	h, err := newHandler(config{store: store, password: password, signingKey: signingKey})
+	if err != nil {
+		log.Fatal(err)
+	}
+	cert, err := selfSigned()
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &http.Server{
+		Addr:              *addr,
+		Handler:           h,
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+	go func() {
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+		<-stop
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}()
+	log.Printf("listening on https://%s (self-signed certificate: use curl -k)", *addr)
+	if err := srv.ListenAndServeTLS("", ""); !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}
+
+type config struct {
+	store      session.Store // nil: in memory
+	password   string        // the demo user's password
+	signingKey []byte
+}
+
+// newHandler returns the application: the routes inside the session
+// middleware, inside net/http's cross-origin protection, which rejects
+// cross-site form posts to /login and /logout (SameSite=Lax alone does
+// not cover every browser or same-site attacker).
+func newHandler(cfg config) (http.Handler, error) {
+	sessions, err := session.New(session.Options{Store: cfg.store})
+	if err != nil {
+		return nil, err
+	}
+	reset, err := session.NewSigner(session.SignerOptions{
+		Keys:    [][]byte{cfg.signingKey},
+		Purpose: "password-reset",
+		MaxAge:  15 * time.Minute,
+	})
+	if err != nil {
+		return nil, err
+	}
+	want := sha256.Sum256([]byte(cfg.password))
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		s := session.FromRequest(r)
+		n, _ := s.GetInt("visits")
+		s.SetInt("visits", n+1)
+		if id, ok := identity.FromRequest(r); ok {
+			fmt.Fprintf(w, "logged in as %s (visit %d)\n", id.Subject(), n+1)
+			return
+		}
+		fmt.Fprintf(w, "anonymous (visit %d)\n", n+1)
+	})
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		got := sha256.Sum256([]byte(r.PostFormValue("password")))
+		userOK := subtle.ConstantTimeCompare([]byte(r.PostFormValue("user")), []byte("demo"))
+		if userOK&subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			http.Error(w, "wrong user name or password", http.StatusUnauthorized)
+			return
+		}
+		// Login renews the session ID (against fixation) and stores the
+		// identity; the middleware puts it in the context of the next
+		// requests.
+		id := identity.New(identity.Options{Subject: "demo", Roles: []string{"user"}})
+		if err := session.FromRequest(r).Login(id); err != nil {
+			http.Error(w, "please try again later", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "logged in as demo")
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := session.FromRequest(r).Destroy(); err != nil {
+			http.Error(w, "please try again later", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "logged out")
+	})
+	mux.HandleFunc("GET /data", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := identity.FromRequest(r); !ok {
+			http.Error(w, "log in first", http.StatusUnauthorized)
+			return
+		}
+		notes := []string{}
+		if _, err := session.FromRequest(r).GetJSON("notes", &notes); err != nil {
+			http.Error(w, "corrupt notes", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(notes)
+	})
+	mux.HandleFunc("POST /data", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := identity.FromRequest(r); !ok {
+			http.Error(w, "log in first", http.StatusUnauthorized)
+			return
+		}
+		note := r.PostFormValue("note")
+		if note == "" || len(note) > 200 {
+			http.Error(w, "a note is 1 to 200 bytes", http.StatusUnprocessableEntity)
+			return
+		}
+		s := session.FromRequest(r)
+		var notes []string
+		_, _ = s.GetJSON("notes", &notes)
+		if len(notes) >= 10 {
+			http.Error(w, "at most 10 notes", http.StatusUnprocessableEntity)
+			return
+		}
+		if err := s.SetJSON("notes", append(notes, note)); err != nil {
+			http.Error(w, "cannot save", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /reset-link", func(w http.ResponseWriter, r *http.Request) {
+		// A real service looks the user up and sends the link by email,
+		// answering the same whether or not the user exists.
+		user := r.PostFormValue("user")
+		if user != "demo" {
+			fmt.Fprintln(w, "if that user exists, a link was sent")
+			return
+		}
+		token, err := reset.Sign([]byte(user))
+		if err != nil {
+			http.Error(w, "cannot sign", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "https://%s/reset?token=%s\n", r.Host, url.QueryEscape(token))
+	})
+	mux.HandleFunc("GET /reset", func(w http.ResponseWriter, r *http.Request) {
+		user, err := reset.Verify(r.URL.Query().Get("token"))
+		switch {
+		case errors.Is(err, session.ErrTokenExpired):
+			http.Error(w, "this link has expired", http.StatusGone)
+		case err != nil:
+			http.Error(w, "invalid link", http.StatusBadRequest)
+		default:
+			fmt.Fprintf(w, "reset allowed for %s\n", user)
+		}
+	})
+	return http.NewCrossOriginProtection().Handler(sessions.Handler(mux)), nil
+}
+
+// selfSigned returns a throwaway certificate for 127.0.0.1 and localhost.
+func selfSigned() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "session example"},
+		NotBefore:    time.Now().Add(-time.Minute),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/httpguard/httpguard/internal/testenv"
+	"github.com/httpguard/httpguard/session"
+	"github.com/httpguard/httpguard/session/redisstore"
+)
+
+func TestLoginDataLogoutFlow(t *testing.T) {
+	stores := map[string]func(t *testing.T) session.Store{
+		"memory": func(t *testing.T) session.Store { return nil },
+		"redis": func(t *testing.T) session.Store {
+			rdb := redis.NewClient(&redis.Options{Addr: testenv.Redis(t)})
+			t.Cleanup(func() { rdb.Close() })
+			s, err := redisstore.New(redisstore.Options{Client: rdb})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+	}
+	for name, store := range stores {
+		t.Run(name, func(t *testing.T) {
+			_, err := newHandler(config{store: store(t), password: "pw", signingKey: make([]byte, 32)})
+			if err == nil {
+				t.Fatal("an all-zero signing key was accepted")
+			}
+			key := []byte(strings.Repeat("k", 32))
+			h, err := newHandler(config{store: store(t), password: "pw", signingKey: key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewTLSServer(h)
+			defer srv.Close()
+			jar, _ := cookiejar.New(nil)
+			c := srv.Client()
+			c.Jar = jar
+			u, _ := url.Parse(srv.URL)
+			do := func(method, path string, form url.Values) (int, string) {
+				t.Helper()
+				var resp *http.Response
+				var err error
+				if method == http.MethodPost {
+					resp, err = c.PostForm(srv.URL+path, form)
+				} else {
+					resp, err = c.Get(srv.URL + path)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, strings.TrimSpace(string(b))
+			}
+			if code, _ := do("POST", "/login", url.Values{"user": {"demo"}, "password": {"nope"}}); code != http.StatusUnauthorized {
+				t.Errorf("wrong password: %d", code)
+			}
+			if code, body := do("POST", "/login", url.Values{"user": {"demo"}, "password": {"pw"}}); code != 200 {
+				t.Fatalf("login: %d %s", code, body)
+			}
+			if code, _ := do("POST", "/data", url.Values{"note": {"hello"}}); code != http.StatusNoContent {
+				t.Errorf("add note: %d", code)
+			}
+			if _, body := do("GET", "/data", nil); body != `["hello"]` {
+				t.Errorf("notes = %s", body)
+			}
+			_, link := do("POST", "/reset-link", url.Values{"user": {"demo"}})
+			lu, err := url.Parse(link)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, body := do("GET", "/reset?"+lu.RawQuery, nil); body != "reset allowed for demo" {
+				t.Errorf("reset link: %s", body)
+			}
+			if code, _ := do("GET", "/reset?token=forged", nil); code != http.StatusBadRequest {
+				t.Errorf("forged reset token: %d", code)
+			}
+			stolen := jar.Cookies(u)
+			do("POST", "/logout", nil)
+			jar.SetCookies(u, stolen)
+			if code, _ := do("GET", "/data", nil); code != http.StatusUnauthorized {
+				t.Errorf("stolen cookie after logout: %d", code)
+			}
+		})
+	}
+}
