@@ -92,6 +92,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	x := exchangeFrom(r.Context())
+	if x == nil {
+		x = findExchange(w)
+	}
 	c, id := defaultConfig, ""
 	if x != nil {
 		c, id = x.c, x.id
@@ -152,4 +155,20 @@ func (c *config) logError(r *http.Request, id string, status int, err error, can
 		slog.Bool("client_gone", canceled),
 		slog.Bool("response_started", started),
 	)
+}
+
+// findExchange returns the exchange w is or wraps, looking through up to
+// 16 writers that implement Unwrap, or nil.
+func findExchange(w http.ResponseWriter) *exchange {
+	for range 16 {
+		switch v := w.(type) {
+		case *exchange:
+			return v
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = v.Unwrap()
+		default:
+			return nil
+		}
+	}
+	return nil
 }

@@ -185,8 +185,10 @@ func (h *handler) finish(x *exchange, r *http.Request, as *accessState, done *bo
 	if h.f&fRecover != 0 {
 		pv = recover()
 	}
-	x.finish()
 	panicked := pv != nil || !*done
+	if !panicked {
+		x.finish()
+	}
 	abort := false
 	if pv != nil {
 		if pv == http.ErrAbortHandler {
@@ -194,6 +196,11 @@ func (h *handler) finish(x *exchange, r *http.Request, as *accessState, done *bo
 				h.c.logAccess(x, r, as, true, true)
 			}
 			panic(pv)
+		}
+		if x.pending {
+			// A generic problem's header was held back: nothing is on
+			// the wire yet, so the 500 can still be sent.
+			x.pending, x.wroteHeader, x.status = false, false, 0
 		}
 		h.c.logPanic(x, r, pv)
 		problem.SetReason(r, ErrPanic)

@@ -325,3 +325,29 @@ func TestGenericRejectionsCarryTheRequestID(t *testing.T) {
 		})
 	}
 }
+
+func TestSafeErrorsAloneKeepsWriteErrorResponses(t *testing.T) {
+	m, _ := newLogged(t, errorsafe.Options{})
+	rec := httptest.NewRecorder()
+	m.SafeErrors(errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return &errorsafe.Error{Status: 503, Public: "Down for maintenance."}
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if p := problemBody(t, rec.Body.Bytes()); rec.Code != 503 || p["detail"] != "Down for maintenance." {
+		t.Errorf("%d %v", rec.Code, p)
+	}
+}
+
+func TestPanicAfterHeldBackRejectionStillAnswers500(t *testing.T) {
+	m, _ := newLogged(t, errorsafe.Options{})
+	rec := httptest.NewRecorder()
+	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "application/problem+json")
+		h.Set("Content-Length", fmt.Sprint(len(`{"type":"about:blank","title":"Forbidden","status":403}`+"\n")))
+		w.WriteHeader(http.StatusForbidden) // generic problem announced, held back
+		panic("before the body")
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if p := problemBody(t, rec.Body.Bytes()); rec.Code != 500 || p["status"] != 500.0 {
+		t.Errorf("%d %v", rec.Code, p)
+	}
+}
