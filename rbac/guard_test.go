@@ -33,6 +33,7 @@ func seedMux(t testing.TB, m *rbac.Middleware) *http.ServeMux {
 	mux.Handle("GET /members", m.RequireRole("user")(ok))
 	mux.Handle("GET /search", m.RequireAny("data:view", "data:view:public")(ok))
 	mux.Handle("GET /me", authenticated.Handler(ok))
+	mux.Handle("GET /reports", m.Require("reports:export")(ok)) // granted to no one
 	return mux
 }
 
@@ -67,6 +68,7 @@ func TestEveryRoleOnEveryRoute(t *testing.T) {
 		{"GET", "/members", row{"user": 200, "admin": 200}},
 		{"GET", "/search", row{"guest": 200, "user": 200, "admin": 200}},
 		{"GET", "/me", row{"guest": 200, "user": 200, "admin": 200, "unknown": 200, "no roles": 200}},
+		{"GET", "/reports", row{}},
 	}
 	for _, rt := range routes {
 		for name, id := range who {

@@ -9,7 +9,7 @@ import (
 
 // Matrix is the effective permission matrix of a policy: for every role and
 // every permission, how the role grants it once inheritance and wildcards
-// are resolved. Review it regularly (OWASP ASVS V8 asks for it), print it
+// are resolved. Review it regularly, as OWASP ASVS asks; print it
 // with [Matrix.WriteText], or serve it as JSON with
 // [Middleware.MatrixHandler] behind an admin-only requirement.
 type Matrix struct {
