@@ -1,0 +1,5 @@
+//go:build !race
+
+package https_test
+
+const raceEnabled = false
