@@ -11,16 +11,20 @@ import (
 // Each also unwraps to the shared [ErrInvalidCredentials], or
 // [ErrMalformedCredentials] for a token that cannot be parsed.
 type tokenError struct {
-	msg       string
-	malformed bool
+	msg     string
+	parents []error // precomputed: errors.Is allocates nothing
 }
 
-func (e *tokenError) Error() string { return e.msg }
-func (e *tokenError) Unwrap() []error {
-	if e.malformed {
-		return []error{ErrInvalidToken, ErrMalformedCredentials}
+func (e *tokenError) Error() string   { return e.msg }
+func (e *tokenError) Unwrap() []error { return e.parents }
+
+// newTokenError returns a bearer-token reason; a malformed one also
+// unwraps to ErrMalformedCredentials, any other to ErrInvalidCredentials.
+func newTokenError(msg string, malformed bool) *tokenError {
+	if malformed {
+		return &tokenError{msg, []error{ErrInvalidToken, ErrMalformedCredentials}}
 	}
-	return []error{ErrInvalidToken, ErrInvalidCredentials}
+	return &tokenError{msg, []error{ErrInvalidToken, ErrInvalidCredentials}}
 }
 
 // ErrInvalidToken is what every bearer-token rejection below unwraps to:
@@ -35,36 +39,36 @@ var (
 	// ErrTokenMalformed: not three base64url segments of JSON, a header
 	// with duplicate or escaped jsonMember names, bad claim types, characters
 	// outside the RFC 6750 token alphabet, or several tokens in one request.
-	ErrTokenMalformed error = &tokenError{msg: "auth: malformed bearer token", malformed: true}
+	ErrTokenMalformed error = newTokenError("auth: malformed bearer token", true)
 	// ErrTokenTooLarge: the token is longer than JWTOptions.MaxTokenBytes.
-	ErrTokenTooLarge error = &tokenError{msg: "auth: bearer token too large", malformed: true}
+	ErrTokenTooLarge error = newTokenError("auth: bearer token too large", true)
 	// ErrTokenAlgorithm: the alg header is missing, "none" in any casing,
 	// or not in JWTOptions.Algorithms.
-	ErrTokenAlgorithm error = &tokenError{msg: "auth: token algorithm not allowed"}
+	ErrTokenAlgorithm error = newTokenError("auth: token algorithm not allowed", false)
 	// ErrTokenUnknownKey: no configured (or JWKS) key has the token's kid
 	// and accepts its algorithm.
-	ErrTokenUnknownKey error = &tokenError{msg: "auth: token signed with an unknown key"}
+	ErrTokenUnknownKey error = newTokenError("auth: token signed with an unknown key", false)
 	// ErrTokenSignature: the signature does not verify.
-	ErrTokenSignature error = &tokenError{msg: "auth: token signature invalid"}
+	ErrTokenSignature error = newTokenError("auth: token signature invalid", false)
 	// ErrTokenCritical: the header has a crit jsonMember; no JWS extension is
 	// understood, so RFC 7515 §4.1.11 requires rejecting it.
-	ErrTokenCritical error = &tokenError{msg: "auth: token has critical header extensions"}
+	ErrTokenCritical error = newTokenError("auth: token has critical header extensions", false)
 	// ErrTokenType: the typ header does not match JWTOptions.Type.
-	ErrTokenType error = &tokenError{msg: "auth: token type not accepted"}
+	ErrTokenType error = newTokenError("auth: token type not accepted", false)
 	// ErrTokenExpired: exp is in the past (beyond the leeway).
-	ErrTokenExpired error = &tokenError{msg: "auth: token expired"}
+	ErrTokenExpired error = newTokenError("auth: token expired", false)
 	// ErrTokenNotYetValid: nbf, or iat, is in the future (beyond the
 	// leeway).
-	ErrTokenNotYetValid error = &tokenError{msg: "auth: token not valid yet"}
+	ErrTokenNotYetValid error = newTokenError("auth: token not valid yet", false)
 	// ErrTokenIssuer: iss differs from JWTOptions.Issuer.
-	ErrTokenIssuer error = &tokenError{msg: "auth: token issuer not accepted"}
+	ErrTokenIssuer error = newTokenError("auth: token issuer not accepted", false)
 	// ErrTokenAudience: aud does not contain JWTOptions.Audience.
-	ErrTokenAudience error = &tokenError{msg: "auth: token audience not accepted"}
+	ErrTokenAudience error = newTokenError("auth: token audience not accepted", false)
 	// ErrTokenClaimMissing: a required claim (exp, sub, or jti when a
 	// denylist is configured) is absent.
-	ErrTokenClaimMissing error = &tokenError{msg: "auth: token misses a required claim"}
+	ErrTokenClaimMissing error = newTokenError("auth: token misses a required claim", false)
 	// ErrTokenRevoked: the token's jti is on the denylist.
-	ErrTokenRevoked error = &tokenError{msg: "auth: token revoked"}
+	ErrTokenRevoked error = newTokenError("auth: token revoked", false)
 )
 
 // ErrInsufficientScope is the reason [RequireScopes] rejects an

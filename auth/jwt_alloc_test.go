@@ -1,0 +1,67 @@
+package auth_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/httpguard/httpguard/auth"
+)
+
+// discardWriter is a ResponseWriter that allocates nothing itself.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(int)             {}
+
+// TestJWTAllocations pins the allocation budget of the accepted and
+// rejected paths. The accepted path is dominated by golang-jwt's header
+// map; the rejections an attacker drives cheaply allocate almost nothing.
+func TestJWTAllocations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts")
+	}
+	k := keysOnce()
+	claims := benchClaims()
+	good := sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "k1"}, claims)
+	p := strings.Split(good, ".")
+	m := newJWTForBench(t)
+	cached, _ := auth.NewJWT(auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{ID: "k1", Key: k.hmac}}, Issuer: "https://issuer.example", Audience: "api://orders", CacheSize: 16})
+	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	for _, tt := range []struct {
+		name     string
+		m        *auth.JWT
+		tok      string
+		max      float64
+		false401 bool
+	}{
+		{"a valid token", m, good, 48, false},
+		{"a valid token from the cache", cached, good, 4, false},
+		{"no token", m, "", 3, true},
+		{"a 1 MB token", m, strings.Repeat("a", 1<<20), 3, true},
+		{"alg none", m, seg(map[string]any{"alg": "none"}) + "." + p[1] + ".", 3, true},
+		{"a duplicate header member", m, rawSeg(`{"alg":"HS256","alg":"none"}`) + "." + p[1] + "." + p[2], 3, true},
+		{"an unknown kid", m, sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "nope"}, claims), 3, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tt.m.Handler(next)
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			if tt.tok != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.tok)
+			}
+			w := &discardWriter{h: http.Header{}}
+			h.ServeHTTP(w, req) // warm pools and caches
+			n := testing.AllocsPerRun(200, func() {
+				clear(w.h)
+				h.ServeHTTP(w, req)
+			})
+			if n > tt.max {
+				t.Errorf("%v allocations, budget %v", n, tt.max)
+			}
+			t.Logf("%v allocations", n)
+		})
+	}
+}

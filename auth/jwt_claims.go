@@ -1,0 +1,163 @@
+package auth
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// accessClaims is the typed claims set decoded on the hot path. It decodes
+// itself with the allocation-free scanner: encoding/json only validates
+// the text and hands it over. The scan refuses duplicate and escaped
+// member names, invalid UTF-8, quoted dates, and claims of the wrong
+// type; other members are skipped.
+type accessClaims struct {
+	jwt.RegisteredClaims
+	Scope string
+	Scp   []string
+	Roles []string
+
+	exp, nbf, iat jwt.NumericDate // storage for the RegisteredClaims pointers
+}
+
+// errClaims is what UnmarshalJSON returns; golang-jwt wraps it in
+// jwt.ErrTokenMalformed, which maps to ErrTokenMalformed.
+var errClaims = newTokenError("auth: malformed claims", true)
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (c *accessClaims) UnmarshalJSON(b []byte) error {
+	var members [maxClaimMembers]jsonMember
+	n, ok := scanObject(b, members[:])
+	if !ok {
+		return errClaims
+	}
+	for i := range members[:n] {
+		m := &members[i]
+		v := m.val(b)
+		var err error
+		switch string(m.key(b)) {
+		case "iss":
+			c.Issuer, err = claimString(m, v)
+		case "sub":
+			c.Subject, err = claimString(m, v)
+		case "jti":
+			c.ID, err = claimString(m, v)
+		case "scope":
+			c.Scope, err = claimString(m, v)
+		case "aud":
+			var aud []string
+			aud, err = claimStrings(m, v)
+			c.Audience = aud
+		case "scp":
+			c.Scp, err = claimStrings(m, v)
+		case "roles":
+			c.Roles, err = claimStrings(m, v)
+		case "exp":
+			c.ExpiresAt, err = claimDate(m, v, &c.exp)
+		case "nbf":
+			c.NotBefore, err = claimDate(m, v, &c.nbf)
+		case "iat":
+			c.IssuedAt, err = claimDate(m, v, &c.iat)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// claimString decodes a string member; null is the empty string.
+func claimString(m *jsonMember, v []byte) (string, error) {
+	if !m.str {
+		if string(v) == "null" {
+			return "", nil
+		}
+		return "", errClaims
+	}
+	if !m.esc {
+		return string(v), nil
+	}
+	return unescape(v)
+}
+
+// unescape decodes the content of a JSON string that has escapes.
+func unescape(v []byte) (string, error) {
+	raw := make([]byte, 0, len(v)+2)
+	raw = append(append(append(raw, '"'), v...), '"')
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", errClaims
+	}
+	return s, nil
+}
+
+// claimStrings decodes a string or an array of strings; null is nil.
+func claimStrings(m *jsonMember, v []byte) ([]string, error) {
+	if m.str {
+		s, err := claimString(m, v)
+		return []string{s}, err
+	}
+	if string(v) == "null" {
+		return nil, nil
+	}
+	if len(v) < 2 || v[0] != '[' {
+		return nil, errClaims
+	}
+	// The scanner validated the array; walk its elements.
+	s := jsonScanner{b: v, i: 1}
+	var out []string
+	for {
+		s.ws()
+		if s.i < len(v) && v[s.i] == ']' && len(out) == 0 {
+			return out, nil
+		}
+		start, end, esc, ok := s.str()
+		if !ok {
+			return nil, errClaims
+		}
+		var e string
+		if esc {
+			var err error
+			if e, err = unescape(v[start:end]); err != nil {
+				return nil, err
+			}
+		} else {
+			e = string(v[start:end])
+		}
+		if out == nil {
+			out = make([]string, 0, 4)
+		}
+		out = append(out, e)
+		s.ws()
+		if s.i >= len(v) {
+			return nil, errClaims
+		}
+		switch v[s.i] {
+		case ']':
+			return out, nil
+		case ',':
+			s.i++
+		default:
+			return nil, errClaims
+		}
+	}
+}
+
+// claimDate decodes a NumericDate (a JSON number of seconds) into dst,
+// as golang-jwt does: fractional seconds kept, truncated to
+// jwt.TimePrecision.
+func claimDate(m *jsonMember, v []byte, dst *jwt.NumericDate) (*jwt.NumericDate, error) {
+	if m.str || len(v) == 0 || !(v[0] == '-' || '0' <= v[0] && v[0] <= '9') {
+		return nil, errClaims
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	if err != nil || math.IsInf(f, 0) || math.Abs(f) > 1<<53 {
+		return nil, errClaims
+	}
+	sec, frac := math.Modf(f)
+	dst.Time = time.Unix(int64(sec), int64(frac*1e9)).Truncate(jwt.TimePrecision)
+	return dst, nil
+}
