@@ -1,0 +1,212 @@
+// Command ratelimit is a runnable server showing package ratelimit: a
+// per-address and global limit on an API route, a login route protected
+// by a per-address limit and the failed-attempt limiter, and load shedding
+// on a slow route. With -redis the limits are shared through Redis.
+//
+//	go run ./examples/ratelimit                                  # 127.0.0.1:8080, in memory
+//	go run ./examples/ratelimit -addr 127.0.0.1:9090 -redis redis://localhost:6379/0
+//
+// Watch the API limit (20 a minute per address) turn into 429s, with the
+// RateLimit field counting down and Retry-After from the 21st request:
+//
+//	for i in $(seq 1 25); do
+//		curl -s -o /dev/null -w '%{http_code} %header{ratelimit} %header{retry-after}\n' http://127.0.0.1:8080/api
+//	done
+//
+// Guess a password: after 10 failures for alice from your address every
+// attempt, the right password included, gets 429 for 15 minutes, while bob
+// still logs in (the demo password is printed at start):
+//
+//	for i in $(seq 1 12); do
+//		curl -s -w ' %{http_code}\n' -d user=alice -d password=guess http://127.0.0.1:8080/login
+//	done
+//	curl -s -w ' %{http_code}\n' -d user=bob -d "password=$PASSWORD" http://127.0.0.1:8080/login
+//
+// Overload the slow route (2 in flight at most) and see 503s:
+//
+//	for i in $(seq 1 5); do curl -s -o /dev/null -w '%{http_code}\n' http://127.0.0.1:8080/slow & done; wait
+//
+// (curl older than 7.84 has no %header{}: use curl -si and read the
+// RateLimit and Retry-After lines.)
+//
+// The demo password comes from the RATELIMIT_DEMO_PASSWORD environment
+// variable; without it a random one is generated and printed. The server
+// trusts no proxy: behind one, configure a clientip.Resolver.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/ratelimit"
+	"github.com/httpguard/httpguard/ratelimit/redisstore"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	redisURL := flag.String("redis", "", "Redis URL (redis://host:port/db) to share limits; default: in memory")
+	flag.Parse()
+
+	password := os.Getenv("RATELIMIT_DEMO_PASSWORD")
+	if password == "" {
+		password = rand.Text()[:12]
+		log.Printf("WARNING: RATELIMIT_DEMO_PASSWORD is not set; the users alice and bob get the random password %s", password)
+	}
+
+	h, cleanup, err := newServer(*redisURL, password)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer cleanup()
+
+	srv := &http.Server{
+		Addr:              *addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	log.Printf("listening on http://%s (routes: /api, POST /login, /slow)", *addr)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}
+
+// newServer builds the routes. With a Redis URL the limits live in Redis:
+// the login limits fail closed when it is down, the API limit fails open.
+func newServer(redisURL, password string) (http.Handler, func(), error) {
+	var resolver *clientip.Resolver // direct connections; behind a proxy, name it here
+	var apiStore, loginStore ratelimit.Store
+	cleanup := func() {}
+	if redisURL != "" {
+		opts, err := redis.ParseURL(redisURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("-redis: %w", err)
+		}
+		client := redis.NewClient(opts)
+		cleanup = func() { client.Close() }
+		apiStore, err = redisstore.New(redisstore.Options{
+			Client:   client,
+			FailOpen: true,
+			OnError:  func(err error) { log.Printf("rate limit store: %v", err) },
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		if loginStore, err = redisstore.New(redisstore.Options{Client: client}); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	api, err := ratelimit.New(ratelimit.Options{
+		Limits: []ratelimit.Limit{
+			{Name: "ip", Rate: 20, Period: time.Minute},
+			{Name: "api", Rate: 1000, Period: time.Second, Key: ratelimit.Global()},
+		},
+		ClientIP: resolver,
+		Store:    apiStore,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	// The route limit catches floods; the attempt limiter catches guessing
+	// without slowing the right user down.
+	loginLimit, err := ratelimit.New(ratelimit.Options{
+		Limits:   []ratelimit.Limit{{Name: "login-ip", Rate: 30, Period: time.Minute}},
+		ClientIP: resolver,
+		Store:    loginStore,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	attempts, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{Store: loginStore})
+	if err != nil {
+		return nil, nil, err
+	}
+	shed, err := ratelimit.NewConcurrencyLimiter(ratelimit.ConcurrencyOptions{MaxInFlight: 2})
+	if err != nil {
+		return nil, nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /api", api.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})))
+	mux.Handle("POST /login", loginLimit.Handler(loginHandler(attempts, resolver, password)))
+	mux.Handle("GET /slow", shed.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(2 * time.Second):
+			fmt.Fprintln(w, "done")
+		case <-r.Context().Done():
+		}
+	})))
+	return mux, cleanup, nil
+}
+
+// loginHandler checks a user name and password from a form, as an
+// authenticator does with an attempt limiter: Check first, then verify,
+// then record the outcome.
+func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolver, password string) http.Handler {
+	want := sha256.Sum256([]byte(password))
+	users := map[string]bool{"alice": true, "bob": true}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+		user, pass := r.PostFormValue("user"), r.PostFormValue("password")
+		ip := clientAddr(resolver, r)
+		ctx := r.Context()
+		if retry, err := attempts.Check(ctx, user, ip); err != nil {
+			w.Header().Set("Retry-After", strconv.FormatInt(int64((retry+time.Second-1)/time.Second), 10))
+			http.Error(w, "too many failed attempts", http.StatusTooManyRequests)
+			return
+		}
+		got := sha256.Sum256([]byte(pass))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !users[user] {
+			if err := attempts.RecordFailure(ctx, user, ip); err != nil {
+				log.Printf("attempts: %v", err)
+			}
+			w.Header().Set("WWW-Authenticate", `Basic realm="demo"`)
+			http.Error(w, "wrong user name or password", http.StatusUnauthorized)
+			return
+		}
+		if err := attempts.RecordSuccess(ctx, user, ip); err != nil {
+			log.Printf("attempts: %v", err)
+		}
+		fmt.Fprintf(w, "welcome, %s\n", user)
+	})
+}
+
+func clientAddr(resolver *clientip.Resolver, r *http.Request) netip.Addr {
+	if a := resolver.Addr(r); a.IsValid() {
+		return a
+	}
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	a, _ := netip.ParseAddr(host)
+	return a
+}
