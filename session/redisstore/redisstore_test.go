@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -236,3 +237,103 @@ func TestRedisOutageIsA503AndRecovers(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// startRedis starts a redis-server on port and returns a function that
+// stops it. Unlike testenv.Redis, the test controls its life.
+func startRedis(t *testing.T, bin string, port int) (stop func()) {
+	t.Helper()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+	}
+	t.Cleanup(stop)
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), MaxRetries: -1})
+	defer rdb.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if rdb.Ping(context.Background()).Err() == nil {
+			return stop
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("redis-server did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The real server is killed and started again (empty, as it has no
+// persistence): requests fail with 503 meanwhile, never as anonymous,
+// and work again once it is back.
+func TestRedisServerStoppedAndRestarted(t *testing.T) {
+	bin := testenv.LookPath(t, "redis-server", "redis-server")
+	port := testenv.FreePort(t)
+	stop := startRedis(t, bin, port)
+	s, _, _ := newStore(t, "127.0.0.1:"+strconv.Itoa(port))
+	a := storetest.NewApp(t, session.Options{Store: s})
+	_, tok := a.Do(t, "/login?user=ada", "")
+	if rec, _ := a.Do(t, "/whoami", tok); rec.Body.String() != "ada" {
+		t.Fatalf("whoami = %d", rec.Code)
+	}
+
+	stop()
+	if rec, _ := a.Do(t, "/whoami", tok); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("whoami with redis-server stopped: %d, want 503", rec.Code)
+	}
+	if rec, _ := a.Do(t, "/login?user=ada", tok); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("login with redis-server stopped: %d, want 503", rec.Code)
+	}
+
+	startRedis(t, bin, port)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		// The restarted server is empty: the old session is gone, which
+		// must read as anonymous (401), not as an error.
+		rec, _ := a.Do(t, "/whoami", tok)
+		if rec.Code == http.StatusUnauthorized {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not recovered: %d", rec.Code)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, tok = a.Do(t, "/login?user=ada", "")
+	if rec, _ := a.Do(t, "/whoami", tok); rec.Body.String() != "ada" {
+		t.Errorf("login after the restart: %d", rec.Code)
+	}
+}
+
+// BenchmarkStore is one load+save of a logged-in session through the
+// middleware against a real Redis: a GET and a SET per request.
+func BenchmarkStore(b *testing.B) {
+	s, _, _ := newStore(b, testenv.Redis(b))
+	a := storetest.NewApp(b, session.Options{Store: s})
+	_, tok := a.Do(b, "/login?user=bea", "")
+	r, _ := http.NewRequest(http.MethodGet, "https://example.com/incr", nil)
+	r.AddCookie(&http.Cookie{Name: a.M.CookieName(), Value: tok})
+	w := &nopWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		a.Handler.ServeHTTP(w, r)
+	}
+	if w.code != 0 {
+		b.Fatalf("status %d", w.code)
+	}
+}
+
+type nopWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *nopWriter) Header() http.Header         { return w.h }
+func (w *nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *nopWriter) WriteHeader(code int)        { w.code = code }
