@@ -1,0 +1,129 @@
+package auth_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+
+	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/identity"
+)
+
+// ExampleNewJWT protects an API with bearer tokens signed by an Ed25519
+// key: a token minted by an [auth.Issuer] passes, a request without one
+// gets the RFC 6750 challenge.
+func ExampleNewJWT() {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader) // in production: loaded from a secret store
+	issuer, err := auth.NewIssuer(auth.IssuerOptions{
+		Key:      auth.Key{ID: "2026-01", Algorithm: auth.AlgEdDSA, Key: priv},
+		Issuer:   "https://auth.example.com",
+		Audience: []string{"https://api.example.com"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	bearer, err := auth.NewJWT(auth.JWTOptions{
+		Algorithms: []string{auth.AlgEdDSA},
+		Keys:       []auth.Key{issuer.VerificationKey()},
+		Issuer:     "https://auth.example.com",
+		Audience:   "https://api.example.com",
+		Type:       auth.TypeAccessToken,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	api := bearer.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := identity.FromRequest(r)
+		fmt.Fprintf(w, "hello %s", id.Subject())
+	}))
+
+	at, _ := issuer.Issue(context.Background(), auth.Grant{Subject: "alice", Scopes: []string{"orders:read"}})
+	r := httptest.NewRequest(http.MethodGet, "/orders", nil)
+	r.Header.Set("Authorization", "Bearer "+at.Token)
+	w := httptest.NewRecorder()
+	api.ServeHTTP(w, r)
+	fmt.Println(w.Code, w.Body)
+
+	w = httptest.NewRecorder()
+	api.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/orders", nil))
+	fmt.Println(w.Code, w.Header().Get("WWW-Authenticate"))
+
+	r.Header.Set("Authorization", "Bearer "+at.Token[:len(at.Token)-4]+"AAAA")
+	w = httptest.NewRecorder()
+	api.ServeHTTP(w, r)
+	fmt.Println(w.Code, w.Header().Get("WWW-Authenticate"))
+	// Output:
+	// 200 hello alice
+	// 401 Bearer realm="api"
+	// 401 Bearer realm="api", error="invalid_token", error_description="The access token is invalid"
+}
+
+// ExampleRequireScopes answers 403 insufficient_scope, naming the
+// required scope, when the token lacks it.
+func ExampleRequireScopes() {
+	secret := []byte("an example secret of 32 bytes!!!") // in production: 32 random bytes from a secret store
+	issuer, _ := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgHS256, Key: secret}, Issuer: "https://auth.example.com"})
+	bearer, _ := auth.NewJWT(auth.JWTOptions{Algorithms: []string{auth.AlgHS256}, Keys: []auth.Key{issuer.VerificationKey()}, Issuer: "https://auth.example.com"})
+
+	mux := http.NewServeMux()
+	mux.Handle("DELETE /orders/{id}", auth.RequireScopes("orders:write")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	api := bearer.Handler(mux) // authenticate first, then check scopes
+
+	at, _ := issuer.Issue(context.Background(), auth.Grant{Subject: "bob", Scopes: []string{"orders:read"}})
+	r := httptest.NewRequest(http.MethodDelete, "/orders/7", nil)
+	r.Header.Set("Authorization", "Bearer "+at.Token)
+	w := httptest.NewRecorder()
+	api.ServeHTTP(w, r)
+	fmt.Println(w.Code)
+	fmt.Println(w.Header().Get("WWW-Authenticate"))
+	// Output:
+	// 403
+	// Bearer realm="api", error="insufficient_scope", error_description="The access token lacks a required scope", scope="orders:write"
+}
+
+// ExampleNewTokenEndpoint serves the password grant to a first-party
+// public client and refreshes the token.
+func ExampleNewTokenEndpoint() {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	issuer, _ := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{ID: "k1", Algorithm: auth.AlgEdDSA, Key: priv}, Issuer: "https://auth.example.com"})
+	users := auth.NewMemoryUsers()
+	if err := users.AddPassword("alice", "correct horse battery staple", identity.Options{Scopes: []string{"orders:read", "orders:write"}}); err != nil {
+		log.Fatal(err)
+	}
+	endpoint, err := auth.NewTokenEndpoint(auth.TokenEndpointOptions{
+		Issuer: issuer,
+		Users:  users,
+		Clients: []auth.Client{{
+			ID: "first-party-app", Public: true,
+			Grants: []string{auth.GrantPassword, auth.GrantRefreshToken},
+			Scopes: []string{"orders:read", "orders:write"},
+		}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	post := func(form url.Values) map[string]any {
+		r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		endpoint.ServeHTTP(w, r)
+		var body map[string]any
+		_ = json.Unmarshal(w.Body.Bytes(), &body)
+		fmt.Println(w.Code, w.Header().Get("Cache-Control"), body["token_type"], body["scope"], body["error"])
+		return body
+	}
+	tok := post(url.Values{"grant_type": {"password"}, "client_id": {"first-party-app"}, "username": {"alice"}, "password": {"correct horse battery staple"}, "scope": {"orders:read"}})
+	post(url.Values{"grant_type": {"refresh_token"}, "client_id": {"first-party-app"}, "refresh_token": {tok["refresh_token"].(string)}})
+	post(url.Values{"grant_type": {"refresh_token"}, "client_id": {"first-party-app"}, "refresh_token": {tok["refresh_token"].(string)}}) // replayed
+	// Output:
+	// 200 no-store Bearer orders:read <nil>
+	// 200 no-store Bearer orders:read <nil>
+	// 400 no-store <nil> <nil> invalid_grant
+}
