@@ -66,7 +66,10 @@ type APIKeyOptions struct {
 
 	// Scheme is the authentication scheme expected when Header is
 	// Authorization, compared case-insensitively, and announced in the
-	// challenge. Default: [DefaultAPIKeyScheme].
+	// challenge. Default: [DefaultAPIKeyScheme]. A route served by both
+	// this middleware and JWT bearer tokens should keep API keys in their
+	// own header, or use another scheme, so that each authenticator sees
+	// only its own credentials.
 	Scheme string
 
 	// Realm is announced in the challenge of a 401, WWW-Authenticate:
