@@ -50,7 +50,83 @@
 //
 // # Bearer tokens and the token endpoint
 //
-// NewJWT verifies bearer tokens and the token endpoint issues them.
+// [NewJWT] verifies JWT access tokens (RFC 7519, RFC 9068) sent as
+// Authorization: Bearer (RFC 6750; the scheme in any case, the token in
+// the b64token alphabet), optionally from a cookie, and from the query
+// string only with [JWTOptions.DangerouslyAllowQueryToken]. It follows
+// RFC 8725 on golang-jwt/jwt/v5: one jwt.Parser built at construction, an
+// explicit allowlist ([JWTOptions.Algorithms], required; "none" and a mix
+// of HMAC and public-key algorithms are construction errors), each [Key]
+// bound to the algorithms of its type (an HMAC secret never verifies
+// RS256, a public key never verifies HS256), exp always required, iss,
+// aud and typ checked when configured, a leeway of at most [MaxLeeway],
+// and [JWTOptions.MaxTokenBytes] checked before any decoding. Before
+// golang-jwt sees a token, an allocation-free scan refuses headers and
+// claims with duplicate or escaped member names or invalid UTF-8, quoted
+// dates, and any crit header (no extension is understood). A kid only
+// selects among configured keys or the keys of [JWTOptions.JWKSURL]; it
+// never names a file, URL or query; jku, x5u, jwk and x5c are ignored.
+// The JWKS is fetched over HTTPS with a timeout and a size limit,
+// refreshed in the background, refetched at most once per
+// [JWKSOptions.MinRefreshInterval] for an unknown kid (one fetch shared by
+// concurrent requests), and never yields symmetric keys; a JWKS key
+// without alg serves only the allowed algorithms of its type.
+//
+// A missing token gets 401 with WWW-Authenticate: Bearer realm="api"; an
+// invalid one 401 with error="invalid_token" and one generic description,
+// whatever the reason; the reason ([ErrTokenExpired], [ErrTokenAudience],
+// ... all wrapping [ErrInvalidToken]) goes to OnReject and the log. A JWKS
+// or denylist that cannot answer gets 503 (fail closed). [RequireScopes]
+// and [NewScopeCheck] answer 403 with error="insufficient_scope" and the
+// required scope (RFC 6750 §3.1). The identity carries sub, the roles
+// claim ([JWTOptions.RolesClaim]) and the scopes of scope or scp.
+//
+// [JWTOptions.CacheSize] keeps verified tokens, keyed by a keyed hash of
+// the token and compared in full in constant time; a hit still checks
+// expiry and the denylist, and entries die with the key set that verified
+// them. [JWTOptions.Denylist] revokes access tokens by jti ([JWT.Revoke],
+// [MemoryDenylist], auth/redisstore for several instances).
+//
+// [Issuer] mints access tokens (sub, roles, scope, client_id, iss, aud,
+// iat, nbf, exp, a random jti, typ at+jwt, kid) and serves its public keys
+// as a JWKS ([Issuer.JWKSHandler]; HMAC secrets are never published).
+// [TokenEndpoint] is the OAuth2 token endpoint of RFC 6749: POST and
+// application/x-www-form-urlencoded only, each parameter at most once,
+// client authentication by Basic or form (never both; client secrets
+// stored as password hashes), and the grants
+//
+//   - client_credentials (§4.4): for machine-to-machine calls where the
+//     client acts on its own behalf. No refresh token.
+//   - password (§4.3): the user gives the password to the client. RFC 9700
+//     (OAuth 2.0 Security Best Current Practice, §2.4) says this grant
+//     MUST NOT be used, because it exposes the password to the client and
+//     cannot carry multi-factor or federated login. Use it only for a
+//     first-party client you control (your own app talking to your own
+//     API) and migrate to the authorization code grant with PKCE
+//     (RFC 7636), through a browser, for anything else: third-party
+//     clients, single sign-on, multi-factor authentication. This package
+//     has no authorization endpoint; pair an identity provider with
+//     [NewJWT] and [JWTOptions.JWKSURL] for that.
+//   - refresh_token (§6): refresh tokens are 256-bit random strings,
+//     stored only as SHA-256 hashes in a [RefreshStore] (in memory by
+//     default, auth/redisstore for several instances), bound to their
+//     client, rotated on every use, and bounded by an idle lifetime and a
+//     family lifetime. Presenting a rotated token again revokes the whole
+//     family (RFC 9700 §4.14.2). The user is looked up again on every
+//     refresh, so deleted users and removed scopes take effect.
+//
+// Granted scopes are the requested ones (all allowed ones when scope is
+// omitted) and must lie within the client's scopes and, for a user, the
+// user's own; anything else is invalid_scope. Successes carry
+// Cache-Control: no-store; errors are RFC 6749 §5.2 JSON with constant
+// descriptions (invalid_request, invalid_client with 401 and a Basic
+// challenge, invalid_grant, unauthorized_client, unsupported_grant_type,
+// invalid_scope). With [TokenEndpointOptions.Limiter], a refused password
+// attempt is answered 429 with Retry-After and the body
+// {"error":"slow_down"}: RFC 6749 defines no rate-limit error, slow_down
+// is the registered token-endpoint code for "retry later, more slowly"
+// (RFC 8628 §3.5), and clients that do not know it still see a standard
+// 429. A user store that cannot answer is 503 temporarily_unavailable.
 //
 // # Failed attempts
 //
