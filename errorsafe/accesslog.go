@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
+	"runtime"
 	"strings"
 	"time"
 
@@ -128,7 +128,7 @@ func (c *config) logPanic(x *exchange, r *http.Request, pv any) {
 	}
 	// Captured here, still on the panicking goroutine's stack below the
 	// deferred call, so the trace shows where the panic happened.
-	stack := debug.Stack()
+	stack := stackTrace()
 	lg.LogAttrs(ctx, slog.LevelError, msgPanic,
 		slog.String("panic", panicString(pv)),
 		slog.String("stack", string(stack)),
@@ -137,6 +137,21 @@ func (c *config) logPanic(x *exchange, r *http.Request, pv any) {
 		slog.String("path", truncate(r.URL.Path, maxPathLog)),
 		slog.Bool("response_started", x.started()),
 	)
+}
+
+// stackTrace returns the current goroutine's stack. Unlike
+// [runtime/debug.Stack], which starts at 1 KB and walks the stack again
+// for every doubling, it starts large enough for a typical handler, so
+// the stack is usually walked once. It stops growing at 1 MB.
+func stackTrace() []byte {
+	buf := make([]byte, 16<<10)
+	for {
+		n := runtime.Stack(buf, false)
+		if n < len(buf) || len(buf) >= 1<<20 {
+			return buf[:n]
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }
 
 // panicString formats a panic value for the log, never for a client.
