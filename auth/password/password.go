@@ -148,7 +148,8 @@ type Hasher struct {
 }
 
 // Default is the Hasher of [Hash] and [Verify]: [DefaultParams] and the
-// default limits.
+// default limits. Do not reassign it; build another Hasher with [New] and
+// pass it where a hasher is an option.
 var Default = MustNew(Options{})
 
 // New validates o and returns a Hasher. Every problem is reported, joined
