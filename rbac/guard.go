@@ -326,7 +326,8 @@ func (c *compiledReq) check(m *Middleware, p *Policy, r *http.Request, id identi
 
 // Guard is a compiled [Requirement] bound to its [Middleware]: it follows
 // the Middleware's policy, scopes and rejection handler. A Guard is safe for
-// concurrent use.
+// concurrent use. The zero Guard fails closed: it rejects every request
+// with [ErrNoPolicy] (403).
 type Guard struct {
 	m   *Middleware
 	req *compiledReq
@@ -349,6 +350,9 @@ func (m *Middleware) Guard(req Requirement) (*Guard, error) {
 // [*AccessError]. It reads the principal from r's context (see the
 // identity package) and does not allocate unless the OwnerFunc does.
 func (g *Guard) Check(r *http.Request) error {
+	if g == nil || g.m == nil || g.req == nil {
+		return errNoPolicy
+	}
 	id, p, err := g.m.principal(r)
 	if err != nil {
 		return err
@@ -362,7 +366,7 @@ func (g *Guard) Check(r *http.Request) error {
 func (g *Guard) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := g.Check(r); err != nil {
-			g.m.reject(w, r, err)
+			g.m.reject(w, r, err) // a nil g.m rejects with the default response
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -455,3 +455,14 @@ func TestManyRoles(t *testing.T) {
 		})
 	}
 }
+
+func TestZeroGuardFailsClosed(t *testing.T) {
+	var g rbac.Guard
+	r := withIdentity(httptest.NewRequest("GET", "/", nil), principal("root", "admin"))
+	if err := g.Check(r); !errors.Is(err, rbac.ErrNoPolicy) {
+		t.Errorf("zero Guard Check = %v", err)
+	}
+	if w := serve(g.Handler(ok), r); w.Code != http.StatusForbidden {
+		t.Errorf("zero Guard Handler status %d", w.Code)
+	}
+}

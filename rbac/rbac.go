@@ -180,7 +180,7 @@ func scopeCovers(id identity.Identity, perm string) bool {
 // reject records err and writes the rejection.
 func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error) {
 	problem.SetReason(r, err)
-	if m.onReject != nil {
+	if m != nil && m.onReject != nil {
 		m.onReject(w, r, err)
 		return
 	}
@@ -189,9 +189,9 @@ func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error) {
 		status = ae.Status
 	}
 	if status == http.StatusUnauthorized {
-		challenge := m.challenge
-		if challenge == "" {
-			challenge = DefaultChallenge
+		challenge := DefaultChallenge
+		if m != nil && m.challenge != "" {
+			challenge = m.challenge
 		}
 		// The canonical spelling of WWW-Authenticate, so Set does not
 		// allocate a canonical copy of the key.
