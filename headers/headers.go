@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/internal/problem"
@@ -41,18 +42,18 @@ const (
 	// DefaultXSSProtection turns the legacy XSS auditor off; see the
 	// package documentation for why.
 	DefaultXSSProtection = "0"
-	// DefaultHSTSMaxAge is two years, in seconds, as the HSTS preload list
-	// recommends.
-	DefaultHSTSMaxAge = 63072000
+	// DefaultHSTSMaxAge is two years (max-age=63072000), as the HSTS
+	// preload list recommends.
+	DefaultHSTSMaxAge = 63072000 * time.Second
 )
 
 // HSTS configures Strict-Transport-Security (RFC 6797). The zero value is
 // max-age=63072000; includeSubDomains.
 type HSTS struct {
-	// MaxAge is how long browsers remember to use HTTPS only, in whole
-	// seconds. Default: two years. It must not be negative; use Omit to
-	// send no header.
-	MaxAge int64
+	// MaxAge is how long browsers remember to use HTTPS only, sent in
+	// whole seconds. Default [DefaultHSTSMaxAge]. It must be at least one
+	// second; use Omit to send no header.
+	MaxAge time.Duration
 	// DisableIncludeSubDomains drops includeSubDomains, for a domain whose
 	// subdomains still serve plain HTTP. Default false.
 	DisableIncludeSubDomains bool
@@ -427,16 +428,16 @@ func compile(o Options) (*config, error) {
 		if maxAge == 0 {
 			maxAge = DefaultHSTSMaxAge
 		}
-		if maxAge < 0 {
-			errs = append(errs, &OptionError{Field: "HSTS.MaxAge", Err: because(ErrHSTS, "negative")})
+		if maxAge < time.Second {
+			errs = append(errs, &OptionError{Field: "HSTS.MaxAge", Value: maxAge.String(), Err: because(ErrHSTS, "shorter than a second")})
 		}
 		if h.Preload && h.DisableIncludeSubDomains {
 			errs = append(errs, &OptionError{Field: "HSTS.Preload", Err: because(ErrHSTS, "preload requires includeSubDomains")})
 		}
-		if h.Preload && maxAge < 31536000 {
+		if h.Preload && maxAge < 365*24*time.Hour {
 			errs = append(errs, &OptionError{Field: "HSTS.Preload", Err: because(ErrHSTS, "preload requires a max-age of at least one year")})
 		}
-		c.hsts = "max-age=" + itoa(maxAge)
+		c.hsts = "max-age=" + itoa(int64(maxAge/time.Second))
 		if !h.DisableIncludeSubDomains {
 			c.hsts += "; includeSubDomains"
 		}

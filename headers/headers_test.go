@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/headers"
@@ -164,7 +165,7 @@ func TestHSTSOptions(t *testing.T) {
 	}{
 		{"the default is two years with subdomains", headers.HSTS{}, "max-age=63072000; includeSubDomains"},
 		{"preload is opt-in", headers.HSTS{Preload: true}, "max-age=63072000; includeSubDomains; preload"},
-		{"subdomains can be left out", headers.HSTS{DisableIncludeSubDomains: true, MaxAge: 600}, "max-age=600"},
+		{"subdomains can be left out", headers.HSTS{DisableIncludeSubDomains: true, MaxAge: 10 * time.Minute}, "max-age=600"},
 		{"the header can be omitted", headers.HSTS{Omit: true}, ""},
 	}
 	for _, tt := range tests {
@@ -215,9 +216,10 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"an unknown CORP", headers.Options{CrossOriginResourcePolicy: "none"}, headers.ErrValue},
 		{"an unknown XSS setting", headers.Options{XSSProtection: "1; mode=allow"}, headers.ErrValue},
 		{"a header value with a line break", headers.Options{CrossOriginEmbedderPolicy: "require-corp\r\nX: y"}, headers.ErrValue},
-		{"a negative HSTS max-age", headers.Options{HSTS: headers.HSTS{MaxAge: -1}}, headers.ErrHSTS},
+		{"a negative HSTS max-age", headers.Options{HSTS: headers.HSTS{MaxAge: -time.Second}}, headers.ErrHSTS},
+		{"a sub-second HSTS max-age", headers.Options{HSTS: headers.HSTS{MaxAge: time.Millisecond}}, headers.ErrHSTS},
 		{"preload without subdomains", headers.Options{HSTS: headers.HSTS{Preload: true, DisableIncludeSubDomains: true}}, headers.ErrHSTS},
-		{"preload for less than a year", headers.Options{HSTS: headers.HSTS{Preload: true, MaxAge: 86400}}, headers.ErrHSTS},
+		{"preload for less than a year", headers.Options{HSTS: headers.HSTS{Preload: true, MaxAge: 24 * time.Hour}}, headers.ErrHSTS},
 		{"an allowed host of *", headers.Options{AllowedHosts: []string{"*"}}, headers.ErrHostPattern},
 		{"a Unicode allowed host", headers.Options{AllowedHosts: []string{"bücher.example"}}, headers.ErrHostPattern},
 		{"an allowed host with a path", headers.Options{AllowedHosts: []string{"example.com/admin"}}, headers.ErrHostPattern},
