@@ -360,3 +360,56 @@ func TestOriginParserMatchesCors(t *testing.T) {
 		t.Error("csrf/internal/origins/origins.go differs from cors/internal/origins/origins.go; copy one over the other")
 	}
 }
+
+// One list of origins configures cors.Options.AllowedOrigins and
+// TrustedOrigins alike; entries mean the same in both packages.
+func TestSharedOriginList(t *testing.T) {
+	shared := []string{"https://app.example.com", "https://*.example.com", "http://localhost:3000", "HTTPS://Admin.Example.org:443"}
+	m, err := csrf.New(csrf.Options{TrustedOrigins: shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for o, want := range map[string]bool{
+		"https://app.example.com":   true,
+		"https://a.b.example.com":   true,
+		"http://localhost:3000":     true,
+		"https://admin.example.org": true,
+		"https://example.com":       false,
+		"https://evilexample.com":   false,
+		"http://app.example.com":    false,
+	} {
+		err := m.Check(req{headers: [][2]string{sfs("cross-site"), origin(o)}}.build())
+		if (err == nil) != want {
+			t.Errorf("%s: Check = %v, want allowed %v", o, err, want)
+		}
+	}
+}
+
+// TestConcurrentTokens issues and verifies tokens in parallel; run with
+// -race.
+func TestConcurrentTokens(t *testing.T) {
+	m := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1, SessionID: sessionFromHeader}})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, csrf.Token(r))
+	}))
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := [2]string{"X-Test-Session", "session-" + string(rune('a'+g))}
+			for range 100 {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req{method: "GET", headers: [][2]string{s}}.build())
+				tok := rec.Body.String()
+				rec = httptest.NewRecorder()
+				h.ServeHTTP(rec, req{headers: [][2]string{s, {"X-CSRF-Token", tok}}}.build())
+				if rec.Code != 200 {
+					t.Errorf("status %d", rec.Code)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -126,10 +126,15 @@ var (
 // OptionError describes one invalid field of [Options]. Value is the
 // offending configured value.
 type OptionError struct {
-	Field  string
-	Value  string
+	// Field is the name of the Options field, such as "AllowedOrigins".
+	Field string
+	// Value is the offending configured value, or "" when the problem is
+	// the field as a whole.
+	Value string
+	// Reason explains what is wrong and how to fix it.
 	Reason string
-	Err    error
+	// Err is one of the package's configuration sentinels.
+	Err error
 }
 
 // Error returns "csrf: Options.Field: "value": reason".
