@@ -8,6 +8,7 @@ import (
 
 // SetClock makes s read the time from now, for tests of the arithmetic.
 func SetClock(s *MemoryStore, now func() time.Time) {
+	s.init()
 	s.now = now
 	s.start = now()
 }

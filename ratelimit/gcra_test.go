@@ -158,3 +158,17 @@ func TestMemoryStoreRejectsInvalidQuota(t *testing.T) {
 		t.Error("negative MaxKeys accepted")
 	}
 }
+
+func TestZeroMemoryStoreIsUsable(t *testing.T) {
+	var s ratelimit.MemoryStore
+	q := ratelimit.Quota{Interval: time.Second, Burst: 1}
+	if res, err := s.Take(context.Background(), "k", q); err != nil || !res.Allowed {
+		t.Fatalf("first Take = %+v, %v", res, err)
+	}
+	if res, _ := s.Take(context.Background(), "k", q); res.Allowed {
+		t.Fatal("second Take admitted")
+	}
+	if s.MaxKeys() < ratelimit.DefaultMaxKeys || s.Len() != 1 {
+		t.Fatalf("MaxKeys %d, Len %d", s.MaxKeys(), s.Len())
+	}
+}

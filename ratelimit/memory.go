@@ -40,9 +40,10 @@ type MemoryOptions struct {
 // seeded hash of the key, each shard a map under its own mutex. Entries
 // whose state has fully decayed are equivalent to absent ones and are
 // deleted as the store runs into them; no goroutine is started, so there
-// is nothing to close. Use [NewMemoryStore]; the zero MemoryStore is not
-// usable. A MemoryStore is safe for concurrent use.
+// is nothing to close. The zero MemoryStore is ready to use, with the
+// default options. A MemoryStore is safe for concurrent use.
 type MemoryStore struct {
+	once   sync.Once
 	seed   maphash.Seed
 	mask   uint64
 	shards []shard
@@ -74,29 +75,38 @@ func NewMemoryStore(o MemoryOptions) (*MemoryStore, error) {
 	case maxKeys == 0:
 		maxKeys = DefaultMaxKeys
 	}
-	// Up to 64 shards, with at least 16 keys each so that eviction has a
-	// sample to choose from.
+	s := new(MemoryStore)
+	s.once.Do(func() { s.setup(maxKeys) })
+	return s, nil
+}
+
+// setup allocates the shards: up to 64, with at least 16 keys each so that
+// eviction has a sample to choose from.
+func (s *MemoryStore) setup(maxKeys int) {
 	n := 1
 	for n < 64 && maxKeys/(n*2) >= 16 {
 		n *= 2
 	}
-	s := &MemoryStore{
-		seed:   maphash.MakeSeed(),
-		mask:   uint64(n - 1),
-		shards: make([]shard, n),
-		start:  time.Now(),
-	}
+	s.seed = maphash.MakeSeed()
+	s.mask = uint64(n - 1)
+	s.shards = make([]shard, n)
+	s.start = time.Now()
 	per := (maxKeys + n - 1) / n
 	for i := range s.shards {
 		s.shards[i].m = make(map[string]int32)
 		s.shards[i].max = per
 	}
-	return s, nil
+}
+
+// init sets up a zero MemoryStore with the defaults.
+func (s *MemoryStore) init() {
+	s.once.Do(func() { s.setup(DefaultMaxKeys) })
 }
 
 // Len returns the number of keys tracked, including keys whose state has
 // decayed but that have not been dropped yet.
 func (s *MemoryStore) Len() int {
+	s.init()
 	n := 0
 	for i := range s.shards {
 		sh := &s.shards[i]
@@ -110,6 +120,7 @@ func (s *MemoryStore) Len() int {
 // MaxKeys returns the bound on the number of keys tracked. [MemoryStore.Len]
 // never exceeds it.
 func (s *MemoryStore) MaxKeys() int {
+	s.init()
 	return s.shards[0].max * len(s.shards)
 }
 
@@ -132,6 +143,7 @@ func (s *MemoryStore) Peek(_ context.Context, key string, q Quota) (Result, erro
 
 // Reset implements [Store].
 func (s *MemoryStore) Reset(_ context.Context, key string) error {
+	s.init()
 	sh := s.shard(key)
 	sh.mu.Lock()
 	if slot, ok := sh.m[key]; ok {
@@ -160,6 +172,7 @@ func (s *MemoryStore) clock() int64 {
 // apply is the decision. key may be a view of a caller's buffer: it is
 // cloned before it is stored.
 func (s *MemoryStore) apply(key string, q Quota, peek bool) Result {
+	s.init()
 	now := s.clock()
 	sh := s.shard(key)
 	sh.mu.Lock()

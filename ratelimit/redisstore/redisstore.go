@@ -91,7 +91,8 @@ type Options struct {
 // the same Redis and prefix. Each call is one script, run atomically in
 // one round trip (EVALSHA, or EVAL the first time), using Redis's clock so
 // the processes' clocks do not matter. Keys expire when their state has
-// fully decayed. Build it with [New]; a Store is safe for concurrent use.
+// fully decayed. Build it with [New]; the zero Store fails every call, even
+// with FailOpen. A Store is safe for concurrent use.
 type Store struct {
 	client   redis.Scripter
 	prefix   string
@@ -143,9 +144,15 @@ func (s *Store) Reset(ctx context.Context, key string) error {
 	return err
 }
 
-var errReply = errors.New("unexpected reply")
+var (
+	errReply         = errors.New("unexpected reply")
+	errNotConfigured = fmt.Errorf("%w: Store not built by New", ErrOption)
+)
 
 func (s *Store) run(ctx context.Context, mode, key string, q ratelimit.Quota) (ratelimit.Result, error) {
+	if s.client == nil {
+		return ratelimit.Result{}, errNotConfigured
+	}
 	interval := q.Interval.Microseconds()
 	if interval < 1 || q.Burst < 1 {
 		return ratelimit.Result{}, fmt.Errorf("%w: invalid quota", ErrOption)

@@ -313,3 +313,25 @@ func TestFailClosedAttemptLimiterRefusesWhenRedisIsDown(t *testing.T) {
 		t.Fatalf("Check with Redis down: %v", err)
 	}
 }
+
+func TestZeroStoreFailsClosed(t *testing.T) {
+	var s redisstore.Store
+	if _, err := s.Take(context.Background(), "k", ratelimit.Quota{Interval: time.Second, Burst: 1}); err == nil {
+		t.Fatal("the zero Store admitted a request")
+	}
+}
+
+func BenchmarkStoreTake(b *testing.B) {
+	s, err := redisstore.New(redisstore.Options{Client: redis.NewClient(&redis.Options{Addr: testenv.Redis(b)})})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	q := ratelimit.Quota{Interval: time.Microsecond, Burst: 1 << 20}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Take(ctx, "bench", q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
