@@ -366,7 +366,11 @@ func (g *Guard) Check(r *http.Request) error {
 func (g *Guard) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := g.Check(r); err != nil {
-			g.m.reject(w, r, err) // a nil g.m rejects with the default response
+			var m *Middleware // nil rejects with the default response
+			if g != nil {
+				m = g.m
+			}
+			m.reject(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r)

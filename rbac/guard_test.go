@@ -465,4 +465,8 @@ func TestZeroGuardFailsClosed(t *testing.T) {
 	if w := serve(g.Handler(ok), r); w.Code != http.StatusForbidden {
 		t.Errorf("zero Guard Handler status %d", w.Code)
 	}
+	var nilGuard *rbac.Guard
+	if w := serve(nilGuard.Handler(ok), r); w.Code != http.StatusForbidden {
+		t.Errorf("nil Guard Handler status %d", w.Code)
+	}
 }
