@@ -21,7 +21,11 @@
 // middleware. The parts are available alone as [Middleware.Recover],
 // [Middleware.RequestID], [Middleware.AccessLog] and
 // [Middleware.SafeErrors]; chained directly, they share their per-request
-// state.
+// state. Every middleware wraps the [net/http.ResponseWriter] in a writer
+// that implements Unwrap, Flush, Hijack and ReadFrom, so
+// [net/http.ResponseController] (flushing, hijacking, deadlines, full
+// duplex) keeps working, and that never writes a header once the
+// response has started.
 //
 // # Panics
 //
@@ -68,6 +72,13 @@
 // generated ID of 24 base32 characters from [crypto/rand]. The ID is put in
 // the context ([RequestIDFrom]) and echoed in the response. Set
 // [Options.IgnoreIncomingRequestID] when no proxy assigns IDs.
+//
+// Every generic error response carries the ID as its "request_id"
+// member: those errorsafe writes, and the generic problem responses other
+// httpguard middlewares further in write when they reject a request (the
+// ID is added when the body is exactly the generic problem of its
+// status). Problem responses with a detail or extension members, and
+// responses of other types, are left as they are.
 //
 // # Access log
 //
@@ -130,8 +141,10 @@
 //     resets the stream (HTTP/2). That is deliberate: a truncated body
 //     with a success status is worse.
 //   - Upgrade requests (WebSocket) pass through with their responses
-//     untouched; panics in them are still recovered and logged, and the
-//     connection is aborted if it was hijacked.
+//     untouched; panics in them are still recovered and logged. After a
+//     hijack nothing is written to the connection: the panic is passed on
+//     as [net/http.ErrAbortHandler] and the hijacking code owns the
+//     connection.
 //   - Logging happens on the request's goroutine; a slow slog handler or
 //     [Options.OnEvent] hook slows every request.
 //

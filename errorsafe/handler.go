@@ -47,7 +47,8 @@ func (m *Middleware) wrap(next http.Handler, f feature) http.Handler {
 //
 // Requests for a protocol upgrade (Connection: upgrade, or CONNECT) pass
 // through with their responses untouched; their panics are still
-// recovered and logged. Handler panics if next is nil.
+// recovered and logged. The returned handler is safe for concurrent use.
+// Handler panics if next is nil.
 func (m *Middleware) Handler(next http.Handler) http.Handler { return m.wrap(next, fAll) }
 
 // Recover returns a middleware that recovers panics in next. The panic

@@ -286,3 +286,42 @@ type testConfig struct{ password string }
 
 // loadConfig fails the way real code does: it returns nil.
 var loadConfig = func() *testConfig { return nil }
+
+// TestRecoverAbortsHTTP2Streams: over HTTP/2 the abort resets the stream;
+// the client sees an error, never a complete body.
+func TestRecoverAbortsHTTP2Streams(t *testing.T) {
+	m, _ := newLogged(t, errorsafe.Options{})
+	srv := httptest.NewUnstartedServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/before" {
+			panic(secretPanic)
+		}
+		io.WriteString(w, "partial")
+		http.NewResponseController(w).Flush()
+		panic(secretPanic)
+	})))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+
+	resp, err := srv.Client().Get(srv.URL + "/after")
+	if err == nil {
+		if resp.ProtoMajor != 2 {
+			t.Fatalf("protocol %s", resp.Proto)
+		}
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	if err == nil {
+		t.Error("an aborted HTTP/2 response read without error")
+	}
+
+	resp, err = srv.Client().Get(srv.URL + "/before")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || strings.Contains(string(body), "hunter2") {
+		t.Errorf("%d %q", resp.StatusCode, body)
+	}
+}
