@@ -133,8 +133,9 @@ func (m *Middleware) Check(r *http.Request) error {
 // actual handles every request that is not a preflight.
 func (m *Middleware) actual(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	h := w.Header()
-	if m.literalStar {
-		// The response does not depend on the origin, so no Vary.
+	if m.literalStar && r.Method != http.MethodOptions {
+		// The response does not depend on the origin, so no Vary. (A
+		// response to OPTIONS still varies on whether it is a preflight.)
 		n := 1
 		if m.exposeValue != "" {
 			n++
@@ -271,15 +272,16 @@ func (m *Middleware) allowedOrigin(r *http.Request) (string, error) {
 	if len(vals) != 1 {
 		return "", ErrNoOrigin
 	}
+	if m.literalStar {
+		// Any origin, even an opaque one, may read public responses.
+		return "*", nil
+	}
 	o := vals[0]
 	if o == "null" {
 		if m.allowNull {
 			return o, nil
 		}
 		return "", ErrOriginNotAllowed
-	}
-	if m.literalStar {
-		return "*", nil
 	}
 	if m.origins.Match(o) {
 		return o, nil

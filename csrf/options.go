@@ -105,8 +105,12 @@ type TokenOptions struct {
 	// plain http. CookieName then defaults to "csrf"; a "__Host-" or
 	// "__Secure-" name is an error. Default: false.
 	InsecureHTTPCookie bool
-	// FieldName is the form field read for the token. Default:
-	// "csrf_token".
+	// FieldName is the form field read for the token, when the header is
+	// absent and the body is application/x-www-form-urlencoded or
+	// multipart/form-data. The middleware then parses the form, so
+	// handlers must read it through r.PostForm or r.FormValue, not from
+	// r.Body. Tokens are never read from the query string, which leaks
+	// into logs and Referer. Default: "csrf_token".
 	FieldName string
 	// HeaderName is the request header read for the token before the
 	// form. Default: "X-CSRF-Token".
