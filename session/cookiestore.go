@@ -31,6 +31,10 @@ type CookieStoreOptions struct {
 	// process; when several instances serve the same cookies, give them a
 	// shared store (session/redisstore). If Revocations is full or fails,
 	// Destroy and Renew fail (503) rather than pretend the cookie is dead.
+	// An entry lives only until the revoked cookie would have expired
+	// (usually the idle timeout), so the default bound of
+	// [DefaultMaxSessions] entries takes that many logouts within one idle
+	// period to fill; rate-limit logins and logouts well below that.
 	Revocations Store
 
 	now func() time.Time

@@ -69,6 +69,7 @@ type OptionError struct {
 	Reason string // why it was rejected
 }
 
+// Error returns "session: option Field: Reason".
 func (e *OptionError) Error() string { return "session: option " + e.Field + ": " + e.Reason }
 
 // Unwrap returns [ErrOption].
