@@ -129,6 +129,12 @@ var specCases = []specCase{
 	{name: "regression prefix trick: https://example.com.evil.net is not a subdomain of example.com",
 		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://app.example.com.evil.net"}},
 		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "regression unescaped-dot patterns (wso2/api-manager#3832): https://a-example-com.evil.net does not match",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://a-example-com.evil.net"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "regression prefix matching (hangwin/mcp-chrome#384): http://localhost:3000.evil.net does not match",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "http://localhost:3000.evil.net"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
 	{name: "regression userinfo trick: https://app.example.com@evil.net is not an origin",
 		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://app.example.com@evil.net"}},
 		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
@@ -178,7 +184,7 @@ var specCases = []specCase{
 		want: map[string]string{"Vary": varyOptions, "X-Next": "1"}, err: cors.ErrNoOrigin},
 
 	// Preflights.
-	{name: "a preflight for an allowed method and headers is answered with 204 and the allow headers",
+	{name: "a preflight for an allowed method and headers is answered here with 204 and never reaches the handler (ringo/stick#37)",
 		opts: base, method: "OPTIONS", status: 204,
 		headers: preflight("https://app.example.com", "PUT", acrh("content-type,x-request-id")),
 		want: allowedPreflight("https://app.example.com",

@@ -111,6 +111,8 @@ var checkCases = []checkCase{
 		req: req{headers: [][2]string{origin("http://example.com")}}, err: csrf.ErrOriginMismatch, stdlib: true},
 	{name: "an https page cannot post to the http site (scheme mismatch)",
 		req: req{target: "http://example.com/transfer", headers: [][2]string{origin("https://example.com")}}, err: csrf.ErrOriginMismatch, stdlib: true},
+	{name: "regression nosurf CVE-2025-46721 and gorilla/csrf CVE-2025-24358: over TLS a subdomain's Origin is checked, not skipped",
+		req: req{headers: [][2]string{origin("https://evil.example.com")}}, err: csrf.ErrOriginMismatch},
 	{name: "a port mismatch is rejected",
 		req: req{headers: [][2]string{origin("https://example.com:8443")}}, err: csrf.ErrOriginMismatch},
 	{name: "another host is rejected", req: req{headers: [][2]string{origin("https://evil.test")}}, err: csrf.ErrOriginMismatch},
