@@ -1,0 +1,195 @@
+// Command jwt is a runnable server that issues JWT access tokens from an
+// OAuth2 token endpoint (password grant, with refresh tokens) and protects
+// GET /users/me/ with them, using package auth.
+//
+//	go run ./examples/jwt                       # listens on 127.0.0.1:8080
+//	go run ./examples/jwt -addr 127.0.0.1:9090
+//
+// It serves one demo user, "demo", whose password is the environment
+// variable JWT_DEMO_PASSWORD or, when that is unset, a random one printed
+// once at start. The Ed25519 signing key is the base64url-encoded 32-byte
+// seed in JWT_SIGNING_KEY; without it a key is generated for this run only
+// (with a loud warning), so tokens die with the process. Make a seed with
+//
+//	head -c 32 /dev/urandom | basenc --base64url | tr -d '=\n'
+//
+// Then, with jq installed:
+//
+//	curl -i localhost:8080/users/me/                      # 401, WWW-Authenticate: Bearer realm="api"
+//	curl -s localhost:8080/token -d grant_type=password -d client_id=demo-cli \
+//	     -d username=demo --data-urlencode "password=$JWT_DEMO_PASSWORD" | tee /tmp/token.json
+//	TOKEN=$(jq -r .access_token /tmp/token.json)
+//	curl -i -H "Authorization: Bearer $TOKEN" localhost:8080/users/me/    # 200
+//	curl -s localhost:8080/token -d grant_type=refresh_token -d client_id=demo-cli \
+//	     -d "refresh_token=$(jq -r .refresh_token /tmp/token.json)"        # a new pair; the old refresh token is spent
+//	curl -s localhost:8080/.well-known/jwks.json                           # the public key, for other services
+//
+// Replaying a spent refresh token revokes every token of its family. Ten
+// wrong passwords for one user from one address lock that pair out for a
+// while (429 with Retry-After).
+//
+// The password grant is here because it is the simplest flow to try with
+// curl. RFC 9700 deprecates it: use it only for a first-party client and
+// prefer the authorization code grant with PKCE through an identity
+// provider (see the auth package documentation). Outside this loopback
+// demo, serve everything over HTTPS.
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/ratelimit"
+)
+
+// Environment variables read by the demo.
+const (
+	demoPasswordEnv = "JWT_DEMO_PASSWORD"
+	signingKeyEnv   = "JWT_SIGNING_KEY"
+)
+
+const (
+	issuerURL = "http://127.0.0.1:8080"
+	audience  = "demo-api"
+	clientID  = "demo-cli"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	flag.Parse()
+
+	key, err := signingKey(os.Getenv(signingKeyEnv), os.Stderr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	pw := os.Getenv(demoPasswordEnv)
+	if pw == "" {
+		pw = rand.Text()
+		fmt.Fprintf(os.Stderr, "\n*** DEMO USER: demo / %s\n*** random password for this run only; set %s to choose one\n\n", pw, demoPasswordEnv)
+	}
+	handler, err := newHandler(key, pw)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &http.Server{
+		Addr:              *addr,
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	log.Printf("jwt: listening on http://%s (POST /token, GET /users/me/)", *addr)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}
+
+// signingKey decodes the Ed25519 seed from env, or generates a key and
+// warns on notice.
+func signingKey(env string, notice io.Writer) (ed25519.PrivateKey, error) {
+	if env == "" {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(notice, "\n!!! WARNING: %s is not set: using an EPHEMERAL signing key generated for this run.\n!!! Every token becomes invalid when the process stops, and other instances cannot verify them.\n!!! Never run like this in production.\n\n", signingKeyEnv)
+		return priv, nil
+	}
+	seed, err := base64.RawURLEncoding.DecodeString(env)
+	if err != nil || len(seed) != ed25519.SeedSize {
+		// The message never includes the value.
+		return nil, fmt.Errorf("%s must be a base64url-encoded %d-byte Ed25519 seed", signingKeyEnv, ed25519.SeedSize)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// newHandler returns the routes: the token endpoint, the JWKS and the
+// protected /users/me/.
+func newHandler(key ed25519.PrivateKey, demoPassword string) (http.Handler, error) {
+	users := auth.NewMemoryUsers()
+	if err := users.AddPassword("demo", demoPassword, identity.Options{
+		Roles:  []string{"user"},
+		Scopes: []string{"profile:read", "profile:write"},
+	}); err != nil {
+		return nil, fmt.Errorf("demo user: %w", err)
+	}
+	issuer, err := auth.NewIssuer(auth.IssuerOptions{
+		Key:      auth.Key{ID: "demo-ed25519", Algorithm: auth.AlgEdDSA, Key: key},
+		Issuer:   issuerURL,
+		Audience: []string{audience},
+		TTL:      15 * time.Minute,
+	})
+	if err != nil {
+		return nil, err
+	}
+	limiter, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{})
+	if err != nil {
+		return nil, err
+	}
+	endpoint, err := auth.NewTokenEndpoint(auth.TokenEndpointOptions{
+		Issuer:  issuer,
+		Users:   users,
+		Limiter: limiter,
+		Clients: []auth.Client{{
+			ID:     clientID,
+			Public: true, // a first-party command-line client: no secret to keep
+			Grants: []string{auth.GrantPassword, auth.GrantRefreshToken},
+			Scopes: []string{"profile:read", "profile:write"},
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	bearer, err := auth.NewJWT(auth.JWTOptions{
+		Algorithms: []string{auth.AlgEdDSA},
+		Keys:       []auth.Key{issuer.VerificationKey()},
+		Issuer:     issuerURL,
+		Audience:   audience,
+		Type:       auth.TypeAccessToken,
+		Leeway:     30 * time.Second,
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /token", endpoint)
+	mux.Handle("GET /.well-known/jwks.json", issuer.JWKSHandler())
+	mux.Handle("GET /users/me/", bearer.Handler(auth.RequireScopes("profile:read")(http.HandlerFunc(me))))
+	return mux, nil
+}
+
+func me(w http.ResponseWriter, r *http.Request) {
+	id, _ := identity.FromRequest(r)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"username": id.Subject(),
+		"roles":    id.Roles(),
+		"scopes":   id.Scopes(),
+	})
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestSigningKey(t *testing.T) {
+	var notice bytes.Buffer
+	if _, err := signingKey("", &notice); err != nil || !strings.Contains(notice.String(), "EPHEMERAL") {
+		t.Fatalf("no loud warning for a generated key: %v %q", err, notice.String())
+	}
+	seed := make([]byte, ed25519.SeedSize)
+	rand.Read(seed)
+	k, err := signingKey(base64.RawURLEncoding.EncodeToString(seed), &notice)
+	if err != nil || !bytes.Equal(k.Seed(), seed) {
+		t.Fatalf("seed from env: %v", err)
+	}
+	if _, err := signingKey("c2hvcnQ", &notice); err == nil || strings.Contains(err.Error(), "c2hvcnQ") {
+		t.Fatalf("short seed: %v", err)
+	}
+}
+
+func TestFlow(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	h, err := newHandler(key, "demo password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	get := func(tok string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/users/me/", nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	if resp := get(""); resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != `Bearer realm="api"` {
+		t.Fatalf("without token: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	token := func(v url.Values) (int, map[string]any) {
+		resp, err := http.PostForm(srv.URL+"/token", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body
+	}
+	code, body := token(url.Values{"grant_type": {"password"}, "client_id": {clientID}, "username": {"demo"}, "password": {"demo password"}})
+	if code != 200 {
+		t.Fatalf("token: %d %v", code, body)
+	}
+	resp := get(body["access_token"].(string))
+	var me map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&me)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || me["username"] != "demo" {
+		t.Fatalf("me: %d %v", resp.StatusCode, me)
+	}
+	code, refreshed := token(url.Values{"grant_type": {"refresh_token"}, "client_id": {clientID}, "refresh_token": {body["refresh_token"].(string)}})
+	if code != 200 || refreshed["access_token"] == "" {
+		t.Fatalf("refresh: %d %v", code, refreshed)
+	}
+	if code, _ := token(url.Values{"grant_type": {"password"}, "client_id": {clientID}, "username": {"demo"}, "password": {"wrong"}}); code != 400 {
+		t.Fatalf("wrong password: %d", code)
+	}
+	jwks, err := http.Get(srv.URL + "/.well-known/jwks.json")
+	if err != nil || jwks.StatusCode != 200 {
+		t.Fatalf("jwks: %v", err)
+	}
+	jwks.Body.Close()
+}
