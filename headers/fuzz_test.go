@@ -140,16 +140,20 @@ func FuzzParseReports(f *testing.F) {
 // configured.
 func FuzzCSP(f *testing.F) {
 	for i, s := range sourceSeeds {
-		f.Add(s, sourceSeeds[(i+1)%len(sourceSeeds)], i%2 == 0, i%3 == 0)
+		f.Add(s, sourceSeeds[(i+1)%len(sourceSeeds)], i%2 == 0, i%3 == 0, i%5 == 0)
 	}
-	f.Fuzz(func(t *testing.T, a, b string, nonce, strict bool) {
-		m, err := headers.New(headers.Options{CSP: &headers.CSP{
+	f.Fuzz(func(t *testing.T, a, b string, nonce, strict, reportOnly bool) {
+		o := headers.Options{CSP: &headers.CSP{
 			DefaultSrc:    []string{a},
 			ScriptSrc:     []string{b},
 			ImgSrc:        []string{a, b},
 			ScriptNonce:   nonce,
 			StrictDynamic: strict,
-		}})
+		}}
+		if reportOnly {
+			o.CSPReportOnly = &headers.CSP{DefaultSrc: []string{b}, ScriptSrc: []string{a}, ScriptNonce: strict}
+		}
+		m, err := headers.New(o)
 		if err != nil {
 			return
 		}

@@ -324,7 +324,7 @@ func compile(o Options) (*config, error) {
 		p, perrs := compileCSP(&ro, "CSPReportOnly")
 		errs = append(errs, perrs...)
 		c.cspRO = p
-		if c.csp != nil && c.csp.header == p.header {
+		if c.csp != nil && p != nil && c.csp.header == p.header {
 			errs = append(errs, &OptionError{Field: "CSP.ReportOnly", Err: because(ErrPolicy, "both policies are report-only; set one in CSPReportOnly only")})
 		}
 	}

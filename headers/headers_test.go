@@ -207,6 +207,7 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"a report URL with a quote", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, ReportTo: `/csp"; x="`}}, headers.ErrPolicy},
 		{"an unknown sandbox token", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, Sandbox: true, SandboxAllow: []string{"allow-everything"}}}, headers.ErrPolicy},
 		{"two report-only policies", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, ReportOnly: true}, CSPReportOnly: &headers.CSP{DefaultSrc: []string{headers.None}}}, headers.ErrPolicy},
+		{"an invalid report-only policy next to a valid one", headers.Options{CSPReportOnly: &headers.CSP{ScriptSrc: []string{"self"}}}, headers.ErrUnquotedKeyword},
 		{"OmitCSP with a policy", headers.Options{OmitCSP: true, CSP: &headers.CSP{DefaultSrc: []string{headers.None}}}, headers.ErrPolicy},
 		{"ALLOW-FROM framing", headers.Options{FrameOptions: "ALLOW-FROM https://a.example"}, headers.ErrValue},
 		{"a misspelt referrer policy", headers.Options{ReferrerPolicy: "no-referer"}, headers.ErrValue},

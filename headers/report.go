@@ -30,17 +30,26 @@ const (
 // Every string is at most 1 KiB (longer values are cut at a UTF-8
 // boundary) and is data from the client: log it, never trust it.
 type Report struct {
-	DocumentURL        string
-	Referrer           string
-	BlockedURL         string
+	// DocumentURL is the page whose policy was violated; Referrer is its
+	// referrer.
+	DocumentURL, Referrer string
+	// BlockedURL is the resource that was blocked, or "inline" or "eval".
+	BlockedURL string
+	// EffectiveDirective is the directive that blocked it, such as
+	// script-src-elem.
 	EffectiveDirective string
-	OriginalPolicy     string
-	Disposition        string // "enforce" or "report"
-	SourceFile         string
-	Sample             string
-	StatusCode         int
-	LineNumber         int
-	ColumnNumber       int
+	// OriginalPolicy is the policy as the browser received it.
+	OriginalPolicy string
+	// Disposition is "enforce" or "report" (a report-only policy).
+	Disposition string
+	// SourceFile, LineNumber and ColumnNumber locate the violation.
+	SourceFile               string
+	LineNumber, ColumnNumber int
+	// Sample is the first characters of the blocked inline script or
+	// style, when the policy has 'report-sample'.
+	Sample string
+	// StatusCode is the HTTP status of the page.
+	StatusCode int
 }
 
 // ReportOptions configures a [ReportHandler]. The zero value is valid.
