@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -144,4 +145,36 @@ func BenchmarkErrorsafeEchoRequestID(b *testing.B) {
 	r := httptest.NewRequest("GET", "/", nil)
 	b.Run("impl=httpguard", func(b *testing.B) { esServe(b, newEcho(echo.WrapMiddleware(m.RequestID)), r) })
 	b.Run("impl=echo", func(b *testing.B) { esServe(b, newEcho(echomw.RequestID()), r) })
+}
+
+// BenchmarkErrorsafeAccessLog: one access record per request, written as
+// text or JSON to a discarding writer. httpguard's record carries the
+// redacted query, client address, subject, request ID, user agent and
+// rejection reason as slog attributes; chi's DefaultLogFormatter writes a
+// text line.
+func BenchmarkErrorsafeAccessLog(b *testing.B) {
+	m, err := errorsafe.New(errorsafe.Options{Logger: slog.New(slog.NewTextHandler(discard{}, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	chiLog := chimw.RequestLogger(&chimw.DefaultLogFormatter{Logger: log.New(discard{}, "", log.LstdFlags), NoColor: true})
+	r := httptest.NewRequest("GET", "/items?page=2", nil)
+	r.Header.Set("User-Agent", "bench/1.0")
+	b.Run("impl=httpguard", func(b *testing.B) { esServe(b, m.AccessLog(esOK), r) })
+	b.Run("impl=chi", func(b *testing.B) { esServe(b, chiLog(esOK), r) })
+}
+
+// BenchmarkErrorsafeEchoAccessLog: the access log inside echo, JSON to a
+// discarding writer for both.
+func BenchmarkErrorsafeEchoAccessLog(b *testing.B) {
+	m, err := errorsafe.New(errorsafe.Options{Logger: slog.New(slog.NewJSONHandler(discard{}, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/?page=2", nil)
+	r.Header.Set("User-Agent", "bench/1.0")
+	b.Run("impl=httpguard", func(b *testing.B) { esServe(b, newEcho(echo.WrapMiddleware(m.AccessLog)), r) })
+	b.Run("impl=echo", func(b *testing.B) {
+		esServe(b, newEcho(echomw.LoggerWithConfig(echomw.LoggerConfig{Output: discard{}})), r)
+	})
 }

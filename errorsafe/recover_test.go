@@ -325,3 +325,19 @@ func TestRecoverAbortsHTTP2Streams(t *testing.T) {
 		t.Errorf("%d %q", resp.StatusCode, body)
 	}
 }
+
+func TestInvalidStatusCodeBecomesA500(t *testing.T) {
+	m, _ := newLogged(t, errorsafe.Options{})
+	srv := httptest.NewServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(42) // net/http panics on this
+	})))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 500 {
+		t.Errorf("status = %d", resp.StatusCode)
+	}
+}

@@ -69,16 +69,20 @@ func (x *exchange) WriteHeader(code int) {
 		x.writeProblem(code, "")
 		return
 	}
-	x.wroteHeader = true
-	x.status = code
 	if x.id != "" && !x.upgrade && x.isGenericProblem(code) {
 		// Probably the generic problem of internal/problem, written by
 		// an httpguard rejection. Hold the header back until the body
 		// shows whether it is, to add the request ID to it.
+		x.wroteHeader = true
+		x.status = code
 		x.pending = true
 		return
 	}
+	// The wrapped writer panics on an invalid code: only a code it took
+	// starts the response, so a Recover can still answer 500.
 	x.w.WriteHeader(code)
+	x.wroteHeader = true
+	x.status = code
 }
 
 // isGenericProblem reports whether the headers set announce the generic
