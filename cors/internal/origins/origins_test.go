@@ -181,3 +181,24 @@ func FuzzParseEntry(f *testing.F) {
 		}
 	})
 }
+
+func TestMatchManyExactEntries(t *testing.T) {
+	var entries []origins.Entry
+	for i := range 20 {
+		e, err := origins.ParseEntry("https://app" + string(rune('a'+i)) + ".example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, e, e) // duplicates are ignored
+	}
+	set := origins.Compile(entries)
+	if set.Len() != 20 {
+		t.Errorf("Len = %d, want 20", set.Len())
+	}
+	if !set.Match("https://appa.example.com") || !set.Match("https://appt.example.com") {
+		t.Error("an entry does not match")
+	}
+	if set.Match("https://appu.example.com") || set.Match("https://app.example.com") {
+		t.Error("a value that is not an entry matches")
+	}
+}

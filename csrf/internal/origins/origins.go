@@ -341,8 +341,13 @@ func isHex(c byte) bool {
 // Set matches nothing. A Set is immutable and safe for concurrent use.
 type Set struct {
 	exact    map[string]struct{}
+	few      []string // the exact entries when there are at most maxFew
 	patterns []pattern
 }
+
+// maxFew is the size up to which comparing strings one by one beats
+// hashing the request value for a map lookup.
+const maxFew = 8
 
 type pattern struct {
 	scheme string
@@ -365,6 +370,12 @@ func Compile(entries []Entry) *Set {
 		}
 		s.exact[e.Canonical] = struct{}{}
 	}
+	if len(s.exact) <= maxFew {
+		for o := range s.exact {
+			s.few = append(s.few, o)
+		}
+		s.exact = nil
+	}
 	return s
 }
 
@@ -373,7 +384,7 @@ func (s *Set) Len() int {
 	if s == nil {
 		return 0
 	}
-	return len(s.exact) + len(s.patterns)
+	return len(s.exact) + len(s.few) + len(s.patterns)
 }
 
 // Match reports whether the request Origin value o is in s: equal to an
@@ -384,8 +395,16 @@ func (s *Set) Match(o string) bool {
 	if s == nil {
 		return false
 	}
-	if _, ok := s.exact[o]; ok {
-		return true
+	if s.exact != nil {
+		if _, ok := s.exact[o]; ok {
+			return true
+		}
+	} else {
+		for _, e := range s.few {
+			if e == o {
+				return true
+			}
+		}
 	}
 	if len(s.patterns) == 0 {
 		return false
