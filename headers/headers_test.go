@@ -665,3 +665,18 @@ func TestConcurrentRequests(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestReportOnlyNonceWithoutEnforcedPolicy(t *testing.T) {
+	m := mustNew(t, headers.Options{OmitCSP: true, CSPReportOnly: &headers.CSP{DefaultSrc: []string{headers.None}, ScriptNonce: true}})
+	var nonce string
+	rec := httptest.NewRecorder()
+	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nonce, _ = headers.Nonce(r.Context())
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if _, ok := rec.Header()["Content-Security-Policy"]; ok {
+		t.Error("an enforced policy was sent with OmitCSP")
+	}
+	if got, want := rec.Header().Get("Content-Security-Policy-Report-Only"), "default-src 'none'; script-src 'nonce-"+nonce+"'"; nonce == "" || got != want {
+		t.Errorf("report-only policy %q, want %q", got, want)
+	}
+}
