@@ -680,3 +680,36 @@ func TestReportOnlyNonceWithoutEnforcedPolicy(t *testing.T) {
 		t.Errorf("report-only policy %q, want %q", got, want)
 	}
 }
+
+// Starlette#1997 (a port in the Host header rejected every request) and
+// Starlette#3357 (an IPv6 Host such as [::1]:8000 split at its first
+// colon): both are requests a trusted-host check must parse correctly.
+func TestRegressionStarlette3357HostPortsAndIPv6(t *testing.T) {
+	m := mustNew(t, headers.Options{AllowedHosts: []string{"localhost", "[::1]", "2001:db8::1", "example.com:8000"}})
+	for host, want := range map[string]bool{
+		"localhost:8000":       true,
+		"[::1]:8000":           true,
+		"[2001:db8::1]:443":    true,
+		"[2001:DB8:0::1]":      true,
+		"example.com:8000":     true,
+		"example.com:8001":     false,
+		"[":                    false,
+		"[::1]8000":            false,
+		"[2001:db8::1%eth0]":   false,
+		"2001:db8::1":          false,
+		"[::ffff:127.0.0.1]":   false,
+		"[::1]:8000:8000":      false,
+		"localhost:8000:8000":  false,
+		"[::1]:":               false,
+		"example.com:8000/x":   false,
+		"[fe80::1]:80":         false,
+		"LOCALHOST.:8000":      true,
+		"localhost.localhost.": false,
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Host = host
+		if got := m.Check(r) == nil; got != want {
+			t.Errorf("Host %q allowed = %v, want %v", host, got, want)
+		}
+	}
+}
