@@ -3,11 +3,11 @@
 // server's responses, and answers their preflight requests.
 //
 //	c, err := cors.New(cors.Options{
-//		AllowedOrigins: []string{"https://app.example.com", "https://*.example.com"},
-//		AllowedMethods: []string{http.MethodPut, http.MethodDelete},
-//		AllowedHeaders: []string{"Content-Type", "Authorization"},
+//		AllowedOrigins:   []string{"https://app.example.com", "https://*.example.com"},
+//		AllowedMethods:   []string{http.MethodPut, http.MethodDelete},
+//		AllowedHeaders:   []string{"Content-Type", "Authorization"},
 //		AllowCredentials: true,
-//		MaxAge: time.Hour,
+//		MaxAge:           time.Hour,
 //	})
 //	if err != nil {
 //		log.Fatal(err) // a bad configuration fails at start, never per request

@@ -143,16 +143,30 @@ type Options struct {
 
 // Configuration errors, wrapped in an [*OptionError] by [New].
 var (
-	ErrNoAllowedOrigins       = errors.New("cors: no allowed origins: set AllowedOrigins or AllowOriginFunc")
-	ErrInvalidOrigin          = errors.New("cors: invalid origin")
-	ErrNullOrigin             = errors.New(`cors: "null" is allowed only with DangerouslyAllowNullOrigin`)
-	ErrWildcardCredentials    = errors.New(`cors: "*" with AllowCredentials`)
-	ErrInsecureOrigin         = errors.New("cors: http origin with AllowCredentials")
-	ErrInvalidMethod          = errors.New("cors: invalid method")
-	ErrInvalidHeader          = errors.New("cors: invalid header name")
-	ErrInvalidMaxAge          = errors.New("cors: invalid MaxAge")
+	// ErrNoAllowedOrigins: neither AllowedOrigins nor AllowOriginFunc is
+	// set, and there is no safe default.
+	ErrNoAllowedOrigins = errors.New("cors: no allowed origins: set AllowedOrigins or AllowOriginFunc")
+	// ErrInvalidOrigin: an entry of AllowedOrigins is not an origin or a
+	// valid subdomain pattern.
+	ErrInvalidOrigin = errors.New("cors: invalid origin")
+	// ErrNullOrigin: "null" is listed without DangerouslyAllowNullOrigin.
+	ErrNullOrigin = errors.New(`cors: "null" is allowed only with DangerouslyAllowNullOrigin`)
+	// ErrWildcardCredentials: "*" is used with AllowCredentials.
+	ErrWildcardCredentials = errors.New(`cors: "*" with AllowCredentials`)
+	// ErrInsecureOrigin: an http origin on a non-loopback host is used with
+	// AllowCredentials without DangerouslyAllowInsecureOrigins.
+	ErrInsecureOrigin = errors.New("cors: http origin with AllowCredentials")
+	// ErrInvalidMethod: an entry of AllowedMethods is not an allowed token.
+	ErrInvalidMethod = errors.New("cors: invalid method")
+	// ErrInvalidHeader: an entry of AllowedHeaders or ExposedHeaders is
+	// not a token, or names a header scripts cannot set.
+	ErrInvalidHeader = errors.New("cors: invalid header name")
+	// ErrInvalidMaxAge: MaxAge is negative, over 24h or not whole seconds.
+	ErrInvalidMaxAge = errors.New("cors: invalid MaxAge")
+	// ErrInvalidPreflightStatus: PreflightStatus is not a 2xx status.
 	ErrInvalidPreflightStatus = errors.New("cors: invalid PreflightStatus")
-	ErrConflict               = errors.New("cors: conflicting options")
+	// ErrConflict: options contradict each other.
+	ErrConflict = errors.New("cors: conflicting options")
 )
 
 // OptionError describes one invalid field of [Options]. Value is the

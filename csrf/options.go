@@ -122,9 +122,14 @@ type TokenOptions struct {
 
 // Configuration errors, wrapped in an [*OptionError] by [New].
 var (
+	// ErrInvalidTrustedOrigin: an entry of TrustedOrigins is not an origin
+	// or a valid subdomain pattern, or is "*" or "null".
 	ErrInvalidTrustedOrigin = errors.New("csrf: invalid trusted origin")
-	ErrInvalidExemption     = errors.New("csrf: invalid exemption")
-	ErrInvalidTokenOptions  = errors.New("csrf: invalid token options")
+	// ErrInvalidExemption: an exemption has no reason, or its pattern is
+	// not a clean literal path.
+	ErrInvalidExemption = errors.New("csrf: invalid exemption")
+	// ErrInvalidTokenOptions: a key is too short, or a name is invalid.
+	ErrInvalidTokenOptions = errors.New("csrf: invalid token options")
 )
 
 // OptionError describes one invalid field of [Options]. Value is the
