@@ -93,7 +93,8 @@ type APIKeyOptions struct {
 	// [ErrInvalidCredentials], [ErrTooManyAttempts] (see [RetryAfter]) or
 	// [ErrUnavailable]. The reason is recorded for the access log before
 	// OnReject is called. Default: 401 with the challenge, 429 with
-	// Retry-After, or 503, as a generic RFC 9457 problem.
+	// Retry-After, or 503 with Retry-After: 5, as a generic RFC 9457
+	// problem.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 
 	now func() time.Time // tests
@@ -320,6 +321,8 @@ func (m *APIKey) reject(w http.ResponseWriter, r *http.Request, err error) {
 		if d, ok := RetryAfter(err); ok {
 			w.Header().Set("Retry-After", retryAfterSeconds(d))
 		}
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", unavailableRetryAfter)
 	}
 	problem.Write(w, status)
 }

@@ -223,7 +223,7 @@ func TestAPIKeyStoreFailureIs503(t *testing.T) {
 	m := auth.MustNewAPIKey(auth.APIKeyOptions{Keys: failingKeys{}})
 	g, _ := auth.GenerateAPIKey("")
 	w, reason := doHeader(m.Handler(scopesHandler), "X-API-Key", g.Key)
-	if w.Code != 503 || !errors.Is(reason, auth.ErrUnavailable) || w.Header().Get("WWW-Authenticate") != "" {
+	if w.Code != 503 || !errors.Is(reason, auth.ErrUnavailable) || w.Header().Get("WWW-Authenticate") != "" || w.Header().Get("Retry-After") != "5" {
 		t.Errorf("status %d reason %v", w.Code, reason)
 	}
 }

@@ -80,7 +80,8 @@ type BasicOptions struct {
 	// [ErrInvalidCredentials], [ErrTooManyAttempts] (see [RetryAfter])
 	// or [ErrUnavailable]. The reason is recorded for the access log
 	// before OnReject is called. Default: 401 with the Basic challenge,
-	// 429 with Retry-After, or 503, as a generic RFC 9457 problem.
+	// 429 with Retry-After, or 503 with Retry-After: 5, as a generic
+	// RFC 9457 problem.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 
 	now func() time.Time // tests
@@ -281,6 +282,8 @@ func (b *Basic) reject(w http.ResponseWriter, r *http.Request, err error) {
 		if d, ok := RetryAfter(err); ok {
 			w.Header().Set("Retry-After", retryAfterSeconds(d))
 		}
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", unavailableRetryAfter)
 	}
 	problem.Write(w, status)
 }

@@ -113,6 +113,9 @@ func TestBasicStoreFailureIs503(t *testing.T) {
 	if w.Header().Get("WWW-Authenticate") != "" {
 		t.Error("503 carries a challenge: the client would think its password is wrong")
 	}
+	if w.Header().Get("Retry-After") != "5" {
+		t.Errorf("Retry-After = %q; want 5", w.Header().Get("Retry-After"))
+	}
 }
 
 func TestBasicCache(t *testing.T) {

@@ -31,6 +31,10 @@ var (
 	ErrTooManyAttempts = errors.New("auth: too many failed attempts")
 )
 
+// unavailableRetryAfter is the Retry-After of a 503 for a store that
+// could not answer, in seconds, the same as the bearer middleware's.
+const unavailableRetryAfter = "5"
+
 // rejectStatus maps a rejection reason to its status code: 503 for
 // [ErrUnavailable], 429 for [ErrTooManyAttempts] and 401 otherwise.
 func rejectStatus(err error) int {
