@@ -217,7 +217,7 @@ var specCases = []specCase{
 		opts: base, method: "OPTIONS", status: 403,
 		headers: preflight("https://app.example.com", "PUT", acrh("content-type,x-secret")),
 		want:    rejectedPreflight, err: cors.ErrHeadersNotAllowed},
-	{name: "a header list split over two lines by a proxy is read as one list",
+	{name: "regression rs/cors#184 and jub0bs/cors#7: a header list split over two lines by a proxy is read as one list",
 		opts: base, method: "OPTIONS", status: 204,
 		headers: preflight("https://app.example.com", "PUT", acrh("content-type"), acrh("x-request-id")),
 		want: allowedPreflight("https://app.example.com",
