@@ -37,6 +37,12 @@ var redactQueryCases = []struct {
 	{"a query longer than 1024 bytes is truncated",
 		strings.Repeat("a=1&", 300), strings.Repeat("a=1&", 253) + "[TRUNCATED]"},
 	{"one huge item is truncated", "q=" + strings.Repeat("x", 2000), "[TRUNCATED]"},
+	{"only 4096 bytes are read and the item they cut is dropped",
+		strings.Repeat("password="+strings.Repeat("x", 200)+"&", 19) + "q=" + strings.Repeat("y", 300),
+		strings.Repeat("password=[REDACTED]&", 19) + "[TRUNCATED]"},
+	{"a secret cut at 4096 bytes is dropped whole",
+		strings.Repeat("a", 4090) + "&token=SECRETVALUE",
+		"[REDACTED]&[TRUNCATED]"},
 }
 
 func TestRedactQuery(t *testing.T) {
