@@ -206,3 +206,20 @@ func ExampleReportHandler() {
 	// script-src-elem blocked https://evil.example/x.js
 	// 204
 }
+
+// Incorrect: loosening X-Frame-Options in a handler does not allow framing,
+// because the policy's frame-ancestors 'none' takes precedence in every
+// browser with CSP Level 2. Derive a variant with [Middleware.With] and
+// change frame-ancestors instead.
+func ExampleMiddleware_With_incorrect() {
+	m := headers.MustNew(headers.HTML())
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Frame-Options", "SAMEORIGIN") // has no effect on modern browsers
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/widget", nil))
+	csp := rec.Header().Get("Content-Security-Policy")
+	fmt.Println(rec.Header().Get("X-Frame-Options"), "but", csp[strings.Index(csp, "frame-ancestors"):])
+	// Output:
+	// SAMEORIGIN but frame-ancestors 'none'
+}
