@@ -4,7 +4,7 @@
 // request context, where rbac, ratelimit and errorsafe read it.
 //
 // Every authenticator follows the same shape: a constructor that validates
-// its options and fails at start ([NewBasic], [NewAPIKey], NewJWT), a
+// its options and fails at start ([NewBasic], [NewAPIKey], [NewJWT]), a
 // Handler method that wraps the next handler, Authenticate and Check for
 // use outside a middleware, and an OnReject option for the rejection.
 //
