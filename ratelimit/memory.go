@@ -12,9 +12,9 @@ import (
 )
 
 // DefaultMaxKeys is the number of keys a [MemoryStore] tracks when
-// [MemoryOptions.MaxKeys] is zero. At about 80 bytes a key (measured by
+// [MemoryOptions.MaxKeys] is zero. At about 110 bytes a key (measured by
 // TestMemoryStoreBound with a million distinct addresses) it bounds the
-// store to roughly 8 MB.
+// store to roughly 11 MB.
 const DefaultMaxKeys = 100_000
 
 // sampleSize is how many entries a full shard examines to choose one to
