@@ -116,7 +116,9 @@ func BenchmarkErrorsafeRecoverRequestID(b *testing.B) {
 
 // newEcho returns an echo instance serving GET / with mws, so that both
 // implementations pay the same router and context costs; httpguard's
-// middleware runs through echo.WrapMiddleware.
+// middleware runs through echo.WrapMiddleware, which by itself (around a
+// no-op net/http middleware) costs 4 allocations and 184 B per request on
+// this version of echo. Read the echo rows with that in mind.
 func newEcho(mws ...echo.MiddlewareFunc) *echo.Echo {
 	e := echo.New()
 	e.Logger.SetOutput(discard{})

@@ -144,7 +144,7 @@ func (c *config) logPanic(x *exchange, r *http.Request, pv any) {
 // for every doubling, it starts large enough for a typical handler, so
 // the stack is usually walked once. It stops growing at 1 MB.
 func stackTrace() []byte {
-	buf := make([]byte, 16<<10)
+	buf := make([]byte, 8<<10)
 	for {
 		n := runtime.Stack(buf, false)
 		if n < len(buf) || len(buf) >= 1<<20 {
