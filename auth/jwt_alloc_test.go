@@ -44,6 +44,7 @@ func TestJWTAllocations(t *testing.T) {
 		{"a 1 MB token", m, strings.Repeat("a", 1<<20), 3, true},
 		{"alg none", m, seg(map[string]any{"alg": "none"}) + "." + p[1] + ".", 3, true},
 		{"a duplicate header member", m, rawSeg(`{"alg":"HS256","alg":"none"}`) + "." + p[1] + "." + p[2], 3, true},
+		{"8000 periods (CVE-2025-30204)", m, strings.Repeat(".", 8000), 3, true},
 		{"an unknown kid", m, sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "nope"}, claims), 3, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

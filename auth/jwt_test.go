@@ -298,6 +298,10 @@ func TestJWTAttacks(t *testing.T) {
 	add("header with standard base64 characters", hs, strings.ReplaceAll(parts[0], "e", "+")+"."+parts[1]+"."+parts[2], auth.ErrTokenMalformed)
 	add("deeply nested header value", hs, signRaw(t, jwt.SigningMethodHS256, k.hmac, rawSeg(`{"alg":"HS256","kid":"k1","x":`+strings.Repeat("[", 40)+strings.Repeat("]", 40)+`}`), parts[1]), auth.ErrTokenMalformed)
 	add("a token with a space", hs, "abc def", auth.ErrTokenMalformed)
+	add("many periods (CVE-2025-30204, GHSA-mh63-6h87-95cp)", hs, strings.Repeat(".", 8000), auth.ErrTokenMalformed)
+	add("member names equal once invalid UTF-8 becomes U+FFFD", hs, signRaw(t, jwt.SigningMethodHS256, k.hmac, rawSeg("{\"alg\":\"HS256\",\"kid\":\"k1\",\"\xff\":1,\"\xfe\":2}"), parts[1]), auth.ErrTokenMalformed)
+	add("a claims set that is not an object", hs, signRaw(t, jwt.SigningMethodHS256, k.hmac, parts[0], rawSeg(`"alice"`)), auth.ErrTokenMalformed)
+	add("roles as a number", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "roles", 7)), auth.ErrTokenMalformed)
 
 	tests = append(tests,
 		tc{"token in the query string", hs, func() *http.Request {

@@ -59,3 +59,17 @@ func TestNewScopeCheckRejectsBadScopes(t *testing.T) {
 		t.Error("zero ScopeCheck let a request through")
 	}
 }
+
+func TestScopeCheckAllocations(t *testing.T) {
+	h := auth.RequireScopes("orders:read")(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	ok := r.WithContext(identity.NewContext(r.Context(), identity.New(identity.Options{Subject: "a", Scopes: []string{"orders:read"}})))
+	lacking := r.WithContext(identity.NewContext(r.Context(), identity.New(identity.Options{Subject: "a"})))
+	w := httptest.NewRecorder()
+	if n := testing.AllocsPerRun(100, func() { h.ServeHTTP(w, ok) }); n != 0 {
+		t.Errorf("allowed path: %v allocations", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { clear(w.Header()); h.ServeHTTP(w, lacking) }); n > 3 {
+		t.Errorf("rejected path: %v allocations", n)
+	}
+}
