@@ -92,6 +92,9 @@
 // [Options.ClientIP], so forwarding headers are believed only from
 // trusted proxies.
 //
+// Wrap the application's slog handler in [LogHandler] to add the request
+// ID to every record logged with a request's context.
+//
 // # Redaction
 //
 // Values never go into message text, only into attributes, so a

@@ -198,3 +198,23 @@ func ExampleMiddleware_Handler_incorrect() {
 	// request ID present: false
 	// request ID present: true
 }
+
+// LogHandler adds the request ID to the application's own records.
+func ExampleLogHandler() {
+	h := errorsafe.LogHandler(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	logger := slog.New(h)
+	es := errorsafe.MustNew(errorsafe.Options{GenerateRequestID: func() string { return "req-3" }})
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		logger.InfoContext(r.Context(), "charging card", "amount_cents", 4200)
+	})
+	es.RequestID(app).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/pay", nil))
+	// Output:
+	// level=INFO msg="charging card" amount_cents=4200 request_id=req-3
+}
