@@ -215,42 +215,49 @@ func (b *Basic) Authenticate(r *http.Request) (identity.Identity, error) {
 			return identity.Identity{}, &attemptsError{wait: wait, cause: err}
 		}
 	}
-	opts, err := b.verify(ctx, name, pw)
+	opts, cached, err := b.verify(ctx, name, pw)
 	if err != nil {
 		if b.limiter != nil && errors.Is(err, ErrInvalidCredentials) {
 			_ = b.limiter.RecordFailure(ctx, name, ip)
 		}
 		return identity.Identity{}, err
 	}
-	if b.limiter != nil {
+	// A cache hit skips RecordSuccess, a store write per request: the
+	// verification that filled the cache, at most CacheTTL ago, recorded
+	// it. The Check above still runs on every request, so a locked pair
+	// stays locked even for a cached password; otherwise guesses refused
+	// by the limiter could still be tested against the cache.
+	if b.limiter != nil && !cached {
 		_ = b.limiter.RecordSuccess(ctx, name, ip)
 	}
 	opts.Method = identity.MethodBasic
 	return identity.New(opts), nil
 }
 
-// verify checks the credentials against the cache, then the store.
-func (b *Basic) verify(ctx context.Context, name, pw string) (identity.Options, error) {
+// verify checks the credentials against the cache, then the store. cached
+// reports a cache hit.
+func (b *Basic) verify(ctx context.Context, name, pw string) (opts identity.Options, cached bool, err error) {
+	var k [32]byte
 	if b.cache != nil && pw != "" {
-		k := b.cache.sum(name, pw)
+		k = b.cache.sum(name, pw)
 		if hash, ok := b.cache.lookup(k); ok {
 			u, found, err := b.users.LookupUser(ctx, name)
 			if err != nil {
-				return identity.Options{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+				return identity.Options{}, false, fmt.Errorf("%w: %w", ErrUnavailable, err)
 			}
 			if found && u.Hash == hash {
 				opts := u.Identity
 				if opts.Subject == "" {
 					opts.Subject = name
 				}
-				return opts, nil
+				return opts, true, nil
 			}
 			b.cache.forget(k)
 		}
 	}
 	opts, stored, rehash, err := b.checker.check(ctx, b.users, name, pw)
 	if err != nil {
-		return identity.Options{}, err
+		return identity.Options{}, false, err
 	}
 	if rehash && b.onRehash != nil {
 		if h, err := b.checker.hasher.Hash(pw); err == nil {
@@ -259,9 +266,9 @@ func (b *Basic) verify(ctx context.Context, name, pw string) (identity.Options, 
 	} else if b.cache != nil {
 		// A rehashed user is cached on its next request, under the new
 		// hash; caching the old one would only miss.
-		b.cache.store(b.cache.sum(name, pw), stored)
+		b.cache.store(k, stored)
 	}
-	return opts, nil
+	return opts, false, nil
 }
 
 func (b *Basic) reject(w http.ResponseWriter, r *http.Request, err error) {

@@ -557,3 +557,26 @@ func TestBasicCacheIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// The limiter is consulted before the cache on every request: otherwise a
+// locked-out guesser could keep testing passwords against the cache while
+// the real user is active.
+func TestBasicLimiterGuardsTheCache(t *testing.T) {
+	lim := newFakeLimiter(3)
+	s := newBasic(t, func(o *auth.BasicOptions) { o.CacheTTL = time.Minute; o.Limiter = lim })
+	h := s.basic.Handler(whoami)
+	for range 3 {
+		if w, _ := do(h, basicValue("alice", "wonderland")); w.Code != 200 {
+			t.Fatalf("alice: %d", w.Code)
+		}
+	}
+	if lim.checks != 3 || lim.successes != 1 {
+		t.Errorf("checks %d, successes %d; want 3 checks and one recorded success (cache hits write nothing)", lim.checks, lim.successes)
+	}
+	for range 3 {
+		do(h, basicValue("alice", "guess"))
+	}
+	if w, _ := do(h, basicValue("alice", "wonderland")); w.Code != http.StatusTooManyRequests {
+		t.Errorf("a locked pair with a cached password: %d; want 429", w.Code)
+	}
+}
