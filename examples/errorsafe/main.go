@@ -24,9 +24,9 @@
 //	curl -i localhost:8080/hello -H "X-Request-ID: $(printf 'a%.0s' {1..100})"  # too long: replaced
 //	curl -s localhost:8080/events               # security events counted by OnEvent
 //
-// Compare the request ID in a 500 response with the "handler error" or
-// "panic recovered" record on stderr: that is how a user's report leads to
-// the cause.
+// Compare the request ID in a 500 response with the "loading invoice",
+// "handler error" or "panic recovered" records on stderr: that is how a
+// user's report leads to the cause.
 package main
 
 import (
@@ -78,7 +78,8 @@ func main() {
 	flag.Parse()
 
 	events := &counter{n: make(map[errorsafe.EventKind]int)}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	// LogHandler adds the request ID to the application's own records.
+	logger := slog.New(errorsafe.LogHandler(slog.NewJSONHandler(os.Stderr, nil)))
 	es, err := errorsafe.New(errorsafe.Options{
 		Logger:           logger,
 		ReplaceMuxErrors: true,
@@ -97,7 +98,9 @@ func main() {
 		fmt.Fprintf(w, "hello, your request ID is %s\n", errorsafe.RequestIDFrom(r.Context()))
 	})
 	mux.Handle("GET /invoices/{id}", errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		switch id := r.PathValue("id"); id {
+		id := r.PathValue("id")
+		logger.InfoContext(r.Context(), "loading invoice", slog.String("invoice", id))
+		switch id {
 		case "42":
 			w.Header().Set("Content-Type", "application/json")
 			_, err := io.WriteString(w, `{"id":42,"total":"99.00"}`+"\n")
