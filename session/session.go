@@ -535,12 +535,12 @@ func addHeaders(h http.Header, name, value, vary string, replace bool) {
 	vals := make([]string, 3)
 	vals[0], vals[1], vals[2] = value, vary, "no-store"
 	if old := h[name]; len(old) > 0 && !replace {
-		h[name] = append(old, value)
+		h[name] = append(old[:len(old):len(old)], value) // never into a shared slice's spare capacity
 	} else {
 		h[name] = vals[0:1:1]
 	}
 	if old := h["Vary"]; len(old) > 0 {
-		h["Vary"] = append(old, vary)
+		h["Vary"] = append(old[:len(old):len(old)], vary)
 	} else {
 		h["Vary"] = vals[1:2:2]
 	}

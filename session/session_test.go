@@ -959,3 +959,23 @@ func TestHardenCookie(t *testing.T) {
 		}
 	})
 }
+
+// rs/cors#198: appending to a header slice another middleware shares
+// between requests corrupts it for every later request.
+func TestSharedHeaderSlicesAreNotAppendedInPlace(t *testing.T) {
+	shared := make([]string, 1, 4)
+	shared[0] = "Origin"
+	m := session.MustNew(session.Options{})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Vary"] = shared // an outer middleware's precomputed value
+		session.FromRequest(r).SetString("a", "b")
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if got := rec.Header().Values("Vary"); len(got) != 2 || got[1] != "Cookie" {
+		t.Errorf("Vary = %q", got)
+	}
+	if got := shared[:cap(shared)][1]; got != "" {
+		t.Errorf("the shared slice was written to: %q", got)
+	}
+}
