@@ -60,8 +60,11 @@ func FuzzRedirect(f *testing.F) {
 		if got.EscapedPath() != u.EscapedPath() && !(u.EscapedPath() == "*" || u.EscapedPath() == "") && got.EscapedPath() != "/"+u.EscapedPath() {
 			t.Fatalf("path %q became %q", u.EscapedPath(), got.EscapedPath())
 		}
-		if got.RawQuery != u.RawQuery {
+		if validQuery(u.RawQuery) && got.RawQuery != u.RawQuery {
 			t.Fatalf("query %q became %q", u.RawQuery, got.RawQuery)
+		}
+		if !validQuery(got.RawQuery) {
+			t.Fatalf("query %q became %q, which a URI cannot hold", u.RawQuery, got.RawQuery)
 		}
 	})
 }
@@ -98,4 +101,23 @@ func FuzzHostPattern(f *testing.F) {
 			t.Fatalf("pattern %q gives Location %q", p, loc)
 		}
 	})
+}
+
+// validQuery reports whether q holds only bytes a URI query may hold, and
+// "%" only before two hex digits.
+func validQuery(q string) bool {
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '%':
+			if i+2 >= len(q) || !strings.ContainsRune("0123456789abcdefABCDEF", rune(q[i+1])) || !strings.ContainsRune("0123456789abcdefABCDEF", rune(q[i+2])) {
+				return false
+			}
+		case strings.IndexByte("-._~!$&'()*+,;=:@/?", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }

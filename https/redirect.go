@@ -209,9 +209,52 @@ func location(prefix string, r *http.Request) string {
 		slash = "/"
 	}
 	if r.URL.RawQuery != "" || r.URL.ForceQuery {
-		return prefix + slash + p + "?" + r.URL.RawQuery
+		return prefix + slash + p + "?" + escapeQuery(r.URL.RawQuery)
 	}
 	return prefix + slash + p
+}
+
+// escapeQuery percent-encodes the bytes of a raw query that may not appear
+// in a URI (spaces, controls, quotes, non-ASCII, a "%" without two hex
+// digits), so the Location is always a valid URI. A valid query is returned
+// as is, without allocating.
+func escapeQuery(q string) string {
+	i := 0
+	for i < len(q) && queryByteOK(q, i) {
+		i++
+	}
+	if i == len(q) {
+		return q
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(q)+16)
+	b = append(b, q[:i]...)
+	for ; i < len(q); i++ {
+		if queryByteOK(q, i) {
+			b = append(b, q[i])
+			continue
+		}
+		b = append(b, '%', hex[q[i]>>4], hex[q[i]&15])
+	}
+	return string(b)
+}
+
+// queryByteOK reports whether q[i] may stand as is in a URI query:
+// unreserved, sub-delims, ":", "@", "/", "?", or a "%" starting a
+// percent-encoding.
+func queryByteOK(q string, i int) bool {
+	c := q[i]
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	case c == '%':
+		return i+2 < len(q) && isHex(q[i+1]) && isHex(q[i+2])
+	}
+	return strings.IndexByte("-._~!$&'()*+,;=:@/?", c) >= 0
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 func (rd *Redirect) isExempt(path string) bool {

@@ -51,6 +51,7 @@ func TestRedirect(t *testing.T) {
 		{"POST keeps its method with 308", rd, "POST", "example.com", "/form", 308, "https://example.com/form"},
 		{"DELETE keeps its method with 308", rd, "DELETE", "example.com", "/item/1", 308, "https://example.com/item/1"},
 		{"an escaped path and query are kept", rd, "GET", "example.com", "/a%20b/%2F?q=%3Cx%3E&y", 301, "https://example.com/a%20b/%2F?q=%3Cx%3E&y"},
+		{"a query with bytes a URI cannot hold is escaped", rd, "GET", "example.com", "/q?a=%zz&b=\"<x>\"&c=%41", 301, "https://example.com/q?a=%25zz&b=%22%3Cx%3E%22&c=%41"},
 		{"an empty query is kept", rd, "GET", "example.com", "/p?", 301, "https://example.com/p?"},
 		{"a path that looks like a host stays a path", rd, "GET", "example.com", "//evil.example/x", 301, "https://example.com//evil.example/x"},
 		{"an allowed host is redirected to itself", rd, "GET", "www.example.com", "/", 301, "https://www.example.com/"},
