@@ -45,9 +45,10 @@ type BasicOptions struct {
 	// Limiter, when set, is asked before any password work whether
 	// another attempt for (user name, client address) may be made; when
 	// it says no the request gets 429 with Retry-After. Failed attempts
-	// (unknown user, wrong password) are recorded, and a success clears
-	// them. Default: none; put a rate limiter in front of the
-	// middleware instead or as well.
+	// (unknown user, wrong password) are recorded, and a verified
+	// password clears them (a cache hit is checked but not recorded).
+	// Default: none; put a rate limiter in front of the middleware
+	// instead or as well.
 	Limiter AttemptLimiter
 
 	// ClientIP resolves the client address given to Limiter. Default:
