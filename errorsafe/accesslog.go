@@ -13,12 +13,13 @@ import (
 
 // Log messages. They are constants: every value is an attribute.
 const (
-	msgAccess  = "http request"
-	msgPanic   = "panic recovered"
-	msgError   = "handler error"
-	msgEvent   = "security event"
-	maxPathLog = 1024 // bytes of the path logged
-	maxValLog  = 256  // bytes of a header value logged
+	msgAccess    = "http request"
+	msgPanic     = "panic recovered"
+	msgError     = "handler error"
+	msgEvent     = "security event"
+	msgHookPanic = "event hook panicked"
+	maxPathLog   = 1024 // bytes of the path logged
+	maxValLog    = 256  // bytes of a header value logged
 )
 
 // logAccess writes the access record of r and the security event it

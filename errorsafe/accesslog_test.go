@@ -320,3 +320,20 @@ func TestLogsGoToSlogDefaultWhenNoLogger(t *testing.T) {
 		t.Errorf("nothing logged to the default logger: %q", buf)
 	}
 }
+
+func TestPanickingEventHookIsContained(t *testing.T) {
+	m, logs := newLogged(t, errorsafe.Options{OnEvent: func(context.Context, errorsafe.Event) { panic("hook bug") }})
+	for want, h := range map[int]http.Handler{
+		500: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("handler bug") }),
+		403: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusForbidden) }),
+	} {
+		rec := httptest.NewRecorder()
+		m.Handler(h).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		if rec.Code != want {
+			t.Errorf("status %d, want %d", rec.Code, want)
+		}
+	}
+	if r := logs.find(t, "event hook panicked"); r == nil || r["panic"] != "hook bug" {
+		t.Errorf("record = %v", r)
+	}
+}

@@ -108,8 +108,8 @@ type Options struct {
 
 	// OnEvent, if set, is called synchronously with every security
 	// [Event] after it has been logged, for counting and alerting. It
-	// runs on the request's goroutine after the response was written, so
-	// it must be fast and safe for concurrent use. Default: nil.
+	// runs on the request's goroutine, so it must be fast and safe for
+	// concurrent use. A panic in it is recovered and logged. Default: nil.
 	OnEvent func(ctx context.Context, ev Event)
 }
 

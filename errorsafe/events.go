@@ -1,6 +1,7 @@
 package errorsafe
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -165,6 +166,22 @@ func (c *config) emitEvent(r *http.Request, x *exchange, kind EventKind, status 
 		)
 	}
 	if c.onEvent != nil {
-		c.onEvent(ctx, ev)
+		c.callHook(ctx, ev)
 	}
+}
+
+// callHook calls OnEvent. A panic in the hook is logged, not propagated:
+// it must not turn a rejection into a crash or stop a 500 from being
+// written.
+func (c *config) callHook(ctx context.Context, ev Event) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.log().LogAttrs(ctx, slog.LevelError, msgHookPanic,
+				slog.String("panic", panicString(v)),
+				slog.String("event", string(ev.Kind)),
+				slog.String("request_id", ev.RequestID),
+			)
+		}
+	}()
+	c.onEvent(ctx, ev)
 }
