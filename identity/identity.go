@@ -86,6 +86,15 @@ func dedupe(in []string) []string {
 	return slices.Clip(out)
 }
 
+// WithMethod returns a copy of id authenticated by m. The copy shares id's
+// immutable roles, scopes and claims, so it costs no allocation: use it
+// where a principal verified one way is carried another (a login stored in
+// a session is later authenticated by the session).
+func (id Identity) WithMethod(m Method) Identity {
+	id.method = m
+	return id
+}
+
 // IsZero reports whether id is the anonymous zero Identity.
 func (id Identity) IsZero() bool {
 	return id.subject == "" && id.method == "" && id.roles == nil && id.scopes == nil && id.claims == nil

@@ -113,6 +113,25 @@ func TestAccessors(t *testing.T) {
 	}
 }
 
+func TestWithMethod(t *testing.T) {
+	id := identity.New(identity.Options{Subject: "bob", Method: identity.MethodBasic, Roles: []string{"user"}})
+	s := id.WithMethod(identity.MethodSession)
+	if s.Method() != identity.MethodSession || id.Method() != identity.MethodBasic {
+		t.Errorf("methods %q %q", s.Method(), id.Method())
+	}
+	if s.Subject() != "bob" || !s.HasRole("user") {
+		t.Error("WithMethod lost the principal")
+	}
+	r := s.Roles()
+	r[0] = "admin"
+	if !id.HasRole("user") || !s.HasRole("user") {
+		t.Error("roles shared mutably")
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = id.WithMethod(identity.MethodBearer) }); n != 0 {
+		t.Errorf("WithMethod allocates %v", n)
+	}
+}
+
 func TestContext(t *testing.T) {
 	t.Parallel()
 	r := httptest.NewRequest("GET", "/", nil)
