@@ -62,6 +62,9 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if m.tokens != nil {
 			r = m.prepareTokens(w, r)
+		} else if isSafe(r) {
+			next.ServeHTTP(w, r)
+			return
 		}
 		if err := m.Check(r); err != nil {
 			if m.onReject != nil {
@@ -78,10 +81,10 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 // Check decides r and returns nil if it may proceed, or an error wrapping
 // one of the reasons above. The decision, cheapest step first:
 //
-//  1. GET, HEAD and OPTIONS pass, unless a _method query parameter or,
-//     on a request that is not same-origin, an X-HTTP-Method-Override
-//     header is present: such a request is checked as unsafe, whichever
-//     way an override middleware further out or further in rewrites it.
+//  1. GET, HEAD and OPTIONS pass, unless a _method query parameter or an
+//     X-HTTP-Method-Override header is present: such a request is checked
+//     as unsafe, whichever way an override middleware further out or
+//     further in rewrites it.
 //  2. Sec-Fetch-Site "same-origin" or "none" (a user navigation) passes;
 //     "same-site" passes with AllowSameSite. Any other value, or several,
 //     is cross-origin: rejected unless the Origin is trusted or the route
@@ -102,6 +105,11 @@ func (m *Middleware) Check(r *http.Request) error {
 	if isSafe(r) {
 		return nil
 	}
+	return m.checkUnsafe(r)
+}
+
+// checkUnsafe runs steps 2 to 5 of [Middleware.Check].
+func (m *Middleware) checkUnsafe(r *http.Request) error {
 	needToken := m.tokens != nil && m.tokens.always
 	sfs := r.Header["Sec-Fetch-Site"]
 	originLines := r.Header["Origin"]
@@ -136,29 +144,25 @@ func (m *Middleware) Check(r *http.Request) error {
 }
 
 // isSafe reports whether r uses a safe method and asks for no other. An
-// override header on a safe request means either that an override
-// middleware further out already turned an unsafe request into this one,
-// or that one further in is about to turn it into an unsafe one: both are
-// checked as unsafe, unless the browser says the request is same-origin.
-// X-HTTP-Method-Override is the header the override middleware of
-// gorilla/handlers, echo and Rack read; rarer names (X-HTTP-Method,
-// X-Method-Override) are not looked up, to keep the safe path at two map
-// lookups. A cross-site page cannot set any of them without a CORS
-// preflight.
+// X-HTTP-Method-Override header or a _method query parameter on a safe
+// request means either that an override middleware further out already
+// turned an unsafe request into this one, or that one further in is about
+// to turn it into an unsafe one: both are checked as unsafe (and pass if
+// the browser says they are same-origin). X-HTTP-Method-Override is the
+// header the override middleware of gorilla/handlers, echo and Rack read;
+// rarer names (X-HTTP-Method, X-Method-Override) are not looked up, to keep
+// the safe path at one map lookup. A cross-site page cannot set any of them
+// without a CORS preflight.
 func isSafe(r *http.Request) bool {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 	default:
 		return false
 	}
-	if r.URL != nil && r.URL.RawQuery != "" && strings.Contains(r.URL.RawQuery, "_method=") {
+	if len(r.Header["X-Http-Method-Override"]) != 0 {
 		return false
 	}
-	h := r.Header
-	if v := h["Sec-Fetch-Site"]; len(v) == 1 && (v[0] == "same-origin" || v[0] == "none") {
-		return true
-	}
-	return len(h["X-Http-Method-Override"]) == 0
+	return r.URL == nil || r.URL.RawQuery == "" || !strings.Contains(r.URL.RawQuery, "_method=")
 }
 
 // checkOrigin compares the Origin header, in the absence of
