@@ -16,7 +16,15 @@ func SetClock(s *MemoryStore, now func() time.Time) {
 // KeyOf returns the stored key of r for the i-th limit of m.
 func KeyOf(m *Middleware, i int, r *http.Request) (string, bool) {
 	var buf [keyBufSize]byte
-	k, ok := m.appendKey(buf[:0], &m.limits[i], r)
+	k, ok := m.appendKey(buf[:0], &m.limits[i], r, false)
+	return string(k), ok
+}
+
+// CompactKeyOf returns the key of r for the i-th limit of m as the memory
+// store sees it.
+func CompactKeyOf(m *Middleware, i int, r *http.Request) (string, bool) {
+	var buf [keyBufSize]byte
+	k, ok := m.appendKey(buf[:0], &m.limits[i], r, true)
 	return string(k), ok
 }
 

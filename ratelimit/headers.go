@@ -29,8 +29,7 @@ func (m *Middleware) setFields(h http.Header, d *decision) {
 	b := f.buf[:0]
 	first := true
 	for i := 0; i < d.n; i++ {
-		res := &d.res[i]
-		if res.Remaining < 0 {
+		if d.remaining[i] < 0 {
 			continue
 		}
 		if !first {
@@ -39,9 +38,9 @@ func (m *Middleware) setFields(h http.Header, d *decision) {
 		first = false
 		b = append(b, m.limits[i].quoted...)
 		b = append(b, ";r="...)
-		b = strconv.AppendInt(b, int64(res.Remaining), 10)
+		b = strconv.AppendInt(b, int64(d.remaining[i]), 10)
 		b = append(b, ";t="...)
-		b = strconv.AppendInt(b, ceilSeconds(res.ResetAfter), 10)
+		b = strconv.AppendInt(b, d.reset[i], 10)
 	}
 	f.vals[0] = m.policy
 	h["Ratelimit-Policy"] = f.vals[0:1:1]

@@ -105,8 +105,9 @@ const maxAPIKey = 1024
 const keyBufSize = maxName + 8 + maxRawKey + 8
 
 // appendKey appends the key of r for limit l and reports whether the limit
-// applies.
-func (m *Middleware) appendKey(dst []byte, l *limit, r *http.Request) ([]byte, bool) {
+// applies. With compact set, an address is appended in binary rather than
+// as text: for the MemoryStore, whose keys never leave the process.
+func (m *Middleware) appendKey(dst []byte, l *limit, r *http.Request, compact bool) ([]byte, bool) {
 	dst = append(dst, l.name...)
 	dst = append(dst, ':')
 	switch l.key.kind {
@@ -138,7 +139,29 @@ func (m *Middleware) appendKey(dst []byte, l *limit, r *http.Request) ([]byte, b
 		dst = append(dst, "fn:"...)
 		return appendValue(dst, v), true
 	}
+	if compact {
+		return appendCompactAddr(dst, m.clientIP.Addr(r), m.v4Bits, m.v6Bits), true
+	}
 	return appendAddr(dst, m.clientIP.Addr(r), m.v4Bits, m.v6Bits), true
+}
+
+// appendCompactAddr is appendAddr in binary: "ip" and then the 4 or 16
+// bytes of the network and its prefix length, or "ip:none". The two forms
+// are equal for the same addresses.
+func appendCompactAddr(dst []byte, addr netip.Addr, v4, v6 int) []byte {
+	addr = addr.Unmap().WithZone("")
+	if !addr.IsValid() {
+		return append(dst, "ip:none"...)
+	}
+	dst = append(dst, "ip"...)
+	if addr.Is4() {
+		p, _ := addr.Prefix(v4)
+		a := p.Addr().As4()
+		return append(append(dst, a[:]...), byte(v4))
+	}
+	p, _ := addr.Prefix(v6)
+	a := p.Addr().As16()
+	return append(append(dst, a[:]...), byte(v6))
 }
 
 // appendAddr appends "ip:" and the network of addr: the prefix of v4 or v6

@@ -294,23 +294,24 @@ func ceilSeconds(d time.Duration) int64 {
 	return s
 }
 
-// decision is the outcome of the limits for one request.
+// decision is the outcome of the limits for one request, kept small: it is
+// zeroed on every request.
 type decision struct {
-	n       int // number of limits evaluated, with their results in res
-	res     [maxLimits]Result
-	refused int // index of the refusing limit, or -1
-	err     error
+	n         int              // number of limits evaluated
+	remaining [maxLimits]int32 // per limit evaluated; -1 when unknown
+	reset     [maxLimits]int64 // seconds until the full burst is back
+	retry     time.Duration    // of the refusing limit
+	err       error            // nil when admitted
 }
 
 // decide evaluates the limits in order until one refuses the request.
 func (m *Middleware) decide(r *http.Request, d *decision) {
-	d.refused = -1
 	for i := range m.limits {
 		l := &m.limits[i]
 		var buf [keyBufSize]byte
-		key, ok := m.appendKey(buf[:0], l, r)
+		key, ok := m.appendKey(buf[:0], l, r, m.mem != nil)
 		if !ok {
-			d.res[d.n] = Result{Allowed: true, Remaining: -1}
+			d.remaining[d.n] = -1
 			d.n++
 			continue
 		}
@@ -321,14 +322,15 @@ func (m *Middleware) decide(r *http.Request, d *decision) {
 			var err error
 			res, err = m.store.Take(r.Context(), string(key), l.q)
 			if err != nil {
-				d.refused, d.err = i, fmt.Errorf("%w: %w", l.store, err)
+				d.err = fmt.Errorf("%w: %w", l.store, err)
 				return
 			}
 		}
-		d.res[d.n] = res
+		d.remaining[d.n] = int32(max(res.Remaining, -1))
+		d.reset[d.n] = ceilSeconds(res.ResetAfter)
 		d.n++
 		if !res.Allowed {
-			d.refused, d.err = i, l.limited
+			d.retry, d.err = res.RetryAfter, l.limited
 			return
 		}
 	}
@@ -368,7 +370,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			if m.headers != HeadersOff {
 				m.setFields(h, &d)
 			}
-			h["Retry-After"] = []string{strconv.FormatInt(ceilSeconds(d.res[d.refused].RetryAfter), 10)}
+			h["Retry-After"] = []string{strconv.FormatInt(ceilSeconds(d.retry), 10)}
 		} else {
 			h["Retry-After"] = []string{"1"}
 		}
