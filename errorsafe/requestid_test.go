@@ -1,6 +1,9 @@
 package errorsafe_test
 
 import (
+	"bufio"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -163,5 +166,45 @@ func TestNestedMiddlewaresShareOneRequestID(t *testing.T) {
 	}
 	if errorsafe.RequestIDFrom(req.Context()) != "" {
 		t.Error("ID found in a context without one")
+	}
+}
+
+// TestRegressionPeerRequestIDReflection: chi's middleware.RequestID and
+// echo's middleware.RequestID take the incoming X-Request-ID verbatim
+// (echo#1714 pins that behaviour with a test) and echo reflects it in the
+// response, so a client chooses what goes into every log line and
+// response of its request. Sent over a real connection, hostile values
+// never come back and never reach the log.
+func TestRegressionPeerRequestIDReflection(t *testing.T) {
+	m, logs := newLogged(t, errorsafe.Options{})
+	srv := httptest.NewServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	defer srv.Close()
+	for _, hostile := range []string{
+		`x","level":"ERROR","msg":"forged`,
+		"tab\tseparated",
+		strings.Repeat("A", 10<<10),
+		"ünïcödé",
+		"a=b; Path=/; HttpOnly",
+	} {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: x\r\nX-Request-ID: %s\r\nConnection: close\r\n\r\n", hostile)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		conn.Close()
+		if got := resp.Header.Get("X-Request-Id"); !generatedID.MatchString(got) {
+			t.Errorf("hostile ID %.40q echoed as %.40q", hostile, got)
+		}
+	}
+	waitFor(t, logs, 5)
+	for _, needle := range []string{"forged", "tab", "AAAAAAAA", "ünïcödé", "HttpOnly"} {
+		if strings.Contains(logs.String(), needle) {
+			t.Errorf("log contains %q", needle)
+		}
 	}
 }
