@@ -72,7 +72,10 @@ var (
 
 // generic holds the rendered body of the generic problem for every status
 // with a standard status text, indexed by status-400.
-var generic [200][]byte
+var (
+	generic    [200][]byte
+	genericLen [200]string // Content-Length of each generic body
+)
 
 func init() {
 	for code := 400; code < 600; code++ {
@@ -84,6 +87,7 @@ func init() {
 			panic(err) // unreachable: the generic problems are constants
 		}
 		generic[code-400] = b
+		genericLen[code-400] = strconv.Itoa(len(b))
 	}
 }
 
@@ -178,7 +182,7 @@ func Write(w http.ResponseWriter, status int) {
 	if status < 400 || status > 599 || generic[status-400] == nil {
 		status = http.StatusInternalServerError
 	}
-	writeBody(w, status, generic[status-400])
+	writeBody(w, status, generic[status-400], genericLen[status-400])
 }
 
 // WriteProblem writes p. If p cannot be encoded (a status outside 400 to
@@ -191,11 +195,11 @@ func WriteProblem(w http.ResponseWriter, p *Problem) error {
 		Write(w, http.StatusInternalServerError)
 		return err
 	}
-	writeBody(w, p.Status, b)
+	writeBody(w, p.Status, b, strconv.Itoa(len(b)))
 	return nil
 }
 
-func writeBody(w http.ResponseWriter, status int, body []byte) {
+func writeBody(w http.ResponseWriter, status int, body []byte, length string) {
 	h := w.Header()
 	h.Del("Content-Encoding")
 	h.Del("Content-Range")
@@ -208,7 +212,7 @@ func writeBody(w http.ResponseWriter, status int, body []byte) {
 	vals[0] = ContentType
 	vals[1] = "no-store"
 	vals[2] = "nosniff"
-	vals[3] = strconv.Itoa(len(body))
+	vals[3] = length
 	h["Content-Type"] = vals[0:1:1]
 	h["Cache-Control"] = vals[1:2:2]
 	h["X-Content-Type-Options"] = vals[2:3:3]
