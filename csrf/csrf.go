@@ -162,7 +162,60 @@ func isSafe(r *http.Request) bool {
 	if len(r.Header["X-Http-Method-Override"]) != 0 {
 		return false
 	}
-	return r.URL == nil || r.URL.RawQuery == "" || !strings.Contains(r.URL.RawQuery, "_method=")
+	return r.URL == nil || r.URL.RawQuery == "" || !hasMethodParam(r.URL.RawQuery)
+}
+
+// hasMethodParam reports whether the query has a parameter named _method,
+// however it is percent-encoded, as url.ParseQuery would decode it. A
+// parameter such as payment_method does not count.
+func hasMethodParam(q string) bool {
+	if strings.IndexByte(q, '%') < 0 && !strings.Contains(q, "_method") {
+		return false
+	}
+	for q != "" {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		key, _, _ := strings.Cut(pair, "=")
+		if decodesTo(key, "_method") {
+			return true
+		}
+	}
+	return false
+}
+
+// decodesTo reports whether the query component s decodes to want, without
+// allocating.
+func decodesTo(s, want string) bool {
+	j := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '+':
+			c = ' '
+		case c == '%' && i+2 < len(s) && isHexDigit(s[i+1]) && isHexDigit(s[i+2]):
+			c = unhex(s[i+1])<<4 | unhex(s[i+2])
+			i += 2
+		}
+		if j >= len(want) || c != want[j] {
+			return false
+		}
+		j++
+	}
+	return j == len(want)
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }
 
 // checkOrigin compares the Origin header, in the absence of

@@ -146,6 +146,11 @@ var checkCases = []checkCase{
 		err: csrf.ErrCrossOrigin, stdlib: true},
 	{name: "a cross-site POST that an outer override middleware turned into a GET is still checked",
 		req: req{method: "GET", headers: [][2]string{sfs("cross-site"), {"X-HTTP-Method-Override", "GET"}}}, err: csrf.ErrCrossOrigin, stdlib: true},
+	{name: "a percent-encoded _method parameter is found too",
+		req: req{method: "GET", target: "https://example.com/items/1?a=1&%5Fmethod=DELETE", headers: [][2]string{sfs("cross-site")}},
+		err: csrf.ErrCrossOrigin, stdlib: true},
+	{name: "a parameter that merely ends in _method, such as payment_method, is not an override",
+		req: req{method: "GET", target: "https://example.com/checkout?payment_method=card", headers: [][2]string{sfs("cross-site")}}, stdlib: true},
 	{name: "a same-origin GET with a method override passes",
 		req: req{method: "GET", headers: [][2]string{sfs("same-origin"), {"X-HTTP-Method-Override", "DELETE"}}}, stdlib: true},
 

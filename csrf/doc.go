@@ -19,10 +19,10 @@
 // filippo.io/csrf, which OWASP lists as a primary defence:
 //
 //   - GET, HEAD and OPTIONS are safe and pass. Handlers must not change
-//     state on them. An X-HTTP-Method-Override header or a _method
-//     parameter on a safe request that is not same-origin makes it
-//     unsafe, so an override middleware cannot turn a cross-site GET into
-//     a DELETE (further in) or hide a POST as a GET (further out).
+//     state on them. A safe request carrying an X-HTTP-Method-Override
+//     header or a _method query parameter is checked as unsafe, so an
+//     override middleware can neither turn a cross-site GET into a DELETE
+//     (further in) nor hide a cross-site POST as a GET (further out).
 //   - Sec-Fetch-Site, sent by every browser since 2023: "same-origin" and
 //     "none" pass, "same-site" passes only with [Options.AllowSameSite],
 //     anything else is cross-origin and rejected.

@@ -101,3 +101,32 @@ func FuzzToken(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMethodParam checks that a cross-site GET whose query carries a
+// _method parameter, in any encoding url.ParseQuery decodes, is checked
+// as unsafe, and that one without any parameter decoding to _method passes.
+func FuzzMethodParam(f *testing.F) {
+	for _, tc := range checkCases {
+		if u, err := url.Parse(tc.req.target); err == nil && u.RawQuery != "" {
+			f.Add(u.RawQuery)
+		}
+	}
+	f.Add("_method=DELETE")
+	f.Add("a=1&%5f%6Dethod=PUT")
+	f.Add("payment_method=card")
+	f.Add("_method")
+	m := csrf.MustNew(csrf.Options{})
+	f.Fuzz(func(t *testing.T, q string) {
+		r := httptest.NewRequest("GET", "https://example.com/", nil)
+		r.URL.RawQuery = q
+		r.Header["Sec-Fetch-Site"] = []string{"cross-site"}
+		err := m.Check(r)
+		vals, _ := url.ParseQuery(q)
+		if _, ok := vals["_method"]; ok && err == nil {
+			t.Fatalf("query %q carries _method but the GET was not checked", q)
+		}
+		if err != nil && !strings.Contains(strings.ToLower(q), "method") && !strings.Contains(q, "%") {
+			t.Fatalf("query %q was treated as an override", q)
+		}
+	})
+}
