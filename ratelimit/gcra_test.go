@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -154,7 +155,7 @@ func TestMemoryStoreRejectsInvalidQuota(t *testing.T) {
 			t.Errorf("Take with %+v: no error", q)
 		}
 	}
-	if _, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{MaxKeys: -1}); err == nil {
+	if _, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{MaxKeys: -1}); !errors.Is(err, ratelimit.ErrOption) {
 		t.Error("negative MaxKeys accepted")
 	}
 }

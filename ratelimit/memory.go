@@ -62,16 +62,13 @@ type shard struct {
 	_    [16]byte // keep shards on separate cache lines
 }
 
-// ErrMaxKeys is wrapped by the error [NewMemoryStore] returns for a
-// negative MaxKeys.
-var ErrMaxKeys = errors.New("ratelimit: invalid MaxKeys")
-
-// NewMemoryStore returns an empty MemoryStore.
+// NewMemoryStore returns an empty MemoryStore. Its only error, for a
+// negative MaxKeys, wraps [ErrOption].
 func NewMemoryStore(o MemoryOptions) (*MemoryStore, error) {
 	maxKeys := o.MaxKeys
 	switch {
 	case maxKeys < 0:
-		return nil, fmt.Errorf("%w: %d is negative", ErrMaxKeys, maxKeys)
+		return nil, fmt.Errorf("%w: MaxKeys: %d is negative", ErrOption, maxKeys)
 	case maxKeys == 0:
 		maxKeys = DefaultMaxKeys
 	}

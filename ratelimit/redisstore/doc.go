@@ -17,7 +17,8 @@
 // moment the state would have decayed to nothing. Redis runs scripts one
 // at a time, so concurrent requests from many processes never admit more
 // than the burst, and the processes' clocks do not matter. A decision is
-// one round trip per limit.
+// one round trip per limit. Times are kept in microseconds: an emission
+// interval is rounded down to a whole microsecond.
 //
 // # Redis Cluster
 //
