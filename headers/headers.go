@@ -335,7 +335,7 @@ func compile(o Options) (*config, error) {
 	switch frame {
 	case "":
 		frame = DefaultFrameOptions
-		if c.csp != nil && c.csp.frameAncestors == Self {
+		if c.csp != nil && c.csp.header == "Content-Security-Policy" && c.csp.frameAncestors == Self {
 			frame = "SAMEORIGIN"
 		}
 	case Omit:

@@ -336,6 +336,7 @@ func TestFrameOptionsFollowFrameAncestors(t *testing.T) {
 	}{
 		{"frame-ancestors self gives SAMEORIGIN", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, FrameAncestors: []string{headers.Self}}}, "SAMEORIGIN", false},
 		{"frame-ancestors none gives DENY", headers.Options{}, "DENY", false},
+		{"a report-only frame-ancestors self leaves DENY", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, FrameAncestors: []string{headers.Self}, ReportOnly: true}}, "DENY", false},
 		{"an explicit value wins and is canonical", headers.Options{FrameOptions: "sameorigin"}, "SAMEORIGIN", false},
 		{"Omit leaves it out", headers.Options{FrameOptions: headers.Omit}, "", true},
 	}
