@@ -6,8 +6,10 @@ import (
 	"html/template"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"regexp"
 
+	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/csrf"
 )
 
@@ -88,4 +90,33 @@ func ExampleTemplateField() {
 	// Output:
 	// <form method="post" action="/transfer"><input type="hidden" name="csrf_token" value="…"><button>Send</button></form>
 	// __Host-csrf true true
+}
+
+// Behind a TLS-terminating proxy the server sees plain http, so an old
+// browser's Origin ("https://...") would not match the request's own
+// origin. Tell the package which proxy to believe, once, through clientip;
+// or give the public origin when the proxy also rewrites Host.
+func Example_behindAProxy() {
+	direct := csrf.MustNew(csrf.Options{})
+	proxied := csrf.MustNew(csrf.Options{ClientIP: clientip.MustNew(clientip.Options{
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+	})})
+	rewritten := csrf.MustNew(csrf.Options{ClientIP: clientip.MustNew(clientip.Options{
+		PublicOrigin: "https://www.example.com",
+	})})
+
+	// An old browser (no Sec-Fetch-Site) posting to https://www.example.com,
+	// as the application behind the proxy receives it.
+	r := httptest.NewRequest(http.MethodPost, "http://www.example.com/transfer", nil)
+	r.RemoteAddr = "10.0.0.7:41000"
+	r.Header.Set("X-Forwarded-Proto", "https")
+	r.Header.Set("Origin", "https://www.example.com")
+	fmt.Println("no proxy configured:", direct.Check(r))
+	fmt.Println("trusted proxy:", proxied.Check(r))
+	r.Host = "app-backend:8080"
+	fmt.Println("public origin:", rewritten.Check(r))
+	// Output:
+	// no proxy configured: csrf: Origin does not match the request's origin
+	// trusted proxy: <nil>
+	// public origin: <nil>
 }
