@@ -72,6 +72,33 @@ func TestAllocationBudgets(t *testing.T) {
 	}
 }
 
+// TestRecoverAddsNoAllocationToRequestID: Recover chained with RequestID
+// shares its per-request state, so the pair costs exactly what RequestID
+// costs alone.
+func TestRecoverAddsNoAllocationToRequestID(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts are exact only without -race and -short")
+	}
+	m := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger()})
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	w := &nopWriter{h: make(http.Header, 8)}
+	for _, r := range []*http.Request{
+		httptest.NewRequest("GET", "/", nil),
+		func() *http.Request {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("X-Request-Id", "gw-1")
+			return r
+		}(),
+	} {
+		h1, h2 := m.RequestID(ok), m.Recover(m.RequestID(ok))
+		alone := testing.AllocsPerRun(200, func() { clear(w.h); h1.ServeHTTP(w, r) })
+		both := testing.AllocsPerRun(200, func() { clear(w.h); h2.ServeHTTP(w, r) })
+		if both != alone {
+			t.Errorf("Recover+RequestID %v allocations per request, RequestID alone %v", both, alone)
+		}
+	}
+}
+
 var (
 	errDenied  = errors.New("rbac: denied")
 	secretBody = []byte("secret")
