@@ -178,9 +178,7 @@ func NewAttemptLimiter(o AttemptOptions) (*AttemptLimiter, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if a.store == nil {
-		a.store, _ = NewMemoryStore(MemoryOptions{}) // cannot fail
-	}
+	a.store = storeOrDefault(a.store)
 	if a.norm == nil {
 		a.norm = strings.ToLower
 	}

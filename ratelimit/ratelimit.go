@@ -187,9 +187,7 @@ func New(o Options) (*Middleware, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if m.store == nil {
-		m.store, _ = NewMemoryStore(MemoryOptions{}) // cannot fail
-	}
+	m.store = storeOrDefault(m.store)
 	m.mem, _ = m.store.(*MemoryStore)
 	if m.onReject == nil {
 		m.onReject = defaultReject
@@ -376,6 +374,15 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		}
 		m.onReject(w, r, d.err)
 	})
+}
+
+// storeOrDefault returns s, or a new MemoryStore when s is nil or a nil
+// *MemoryStore.
+func storeOrDefault(s Store) Store {
+	if ms, ok := s.(*MemoryStore); s == nil || ok && ms == nil {
+		return new(MemoryStore)
+	}
+	return s
 }
 
 func defaultReject(w http.ResponseWriter, r *http.Request, err error) {

@@ -214,6 +214,18 @@ func TestOnRejectReceivesTheReason(t *testing.T) {
 	}
 }
 
+func TestANilMemoryStoreMeansTheDefault(t *testing.T) {
+	var store *ratelimit.MemoryStore
+	m := mustNew(t, ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Hour}}, Store: store})
+	h := m.Handler(okHandler)
+	if w := serve(h, request("192.0.2.1:1")); w.Code != 200 {
+		t.Fatalf("first request: %d", w.Code)
+	}
+	if w := serve(h, request("192.0.2.1:1")); w.Code != 429 {
+		t.Fatalf("second request: %d", w.Code)
+	}
+}
+
 func TestZeroMiddlewareFailsClosed(t *testing.T) {
 	var m ratelimit.Middleware
 	if w := serve(m.Handler(okHandler), request("192.0.2.1:1")); w.Code != http.StatusInternalServerError {
