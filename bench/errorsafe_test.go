@@ -99,7 +99,7 @@ func BenchmarkErrorsafeRequestID(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		r    *http.Request
-	}{{"generated", gen}, {"incoming", in}} {
+	}{{"new", gen}, {"incoming", in}} {
 		b.Run("case="+tc.name+"/impl=httpguard", func(b *testing.B) { esServe(b, m.RequestID(esOK), tc.r) })
 		b.Run("case="+tc.name+"/impl=chi", func(b *testing.B) { esServe(b, chimw.RequestID(esOK), tc.r) })
 	}

@@ -61,7 +61,7 @@ func TestAccessLogRecord(t *testing.T) {
 	if _, ok := lr["duration"].(float64); !ok {
 		t.Errorf("duration = %v", lr["duration"])
 	}
-	if id, _ := lr["request_id"].(string); !generatedID.MatchString(id) {
+	if id, _ := lr["request_id"].(string); !freshID.MatchString(id) {
 		t.Errorf("request_id = %v", lr["request_id"])
 	}
 	if _, ok := lr["reason"]; ok {

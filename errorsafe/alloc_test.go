@@ -40,7 +40,7 @@ func TestAllocationBudgets(t *testing.T) {
 
 	// The request ID itself costs: the exchange holding it (and the
 	// header slice), the context value, the request copy and, when
-	// generated, the string.
+	// newly made, the string.
 	const idCost = 4
 	tests := []struct {
 		name string

@@ -49,7 +49,7 @@ func BenchmarkRecover(b *testing.B) {
 func BenchmarkRequestID(b *testing.B) {
 	m := errorsafe.MustNew(errorsafe.Options{})
 	for _, tc := range []struct{ name, id string }{
-		{"generated", ""},
+		{"new", ""},
 		{"incoming", "3f2c8a1e-6b7d-4c55-9e0a-1b2c3d4e5f60"},
 		{"hostile-newline", "abc\nlevel=ERROR"},
 		{"hostile-10KB", strings.Repeat("a", 10<<10)},

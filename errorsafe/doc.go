@@ -69,7 +69,7 @@
 // An incoming X-Request-ID is used only if there is exactly one, of at
 // most 64 bytes of ASCII letters, digits and "-_.:+/="; anything else
 // (newlines, control characters, a 10 KB value, quotes) is replaced by a
-// generated ID of 24 base32 characters from [crypto/rand]. The ID is put in
+// new ID of 24 base32 characters from [crypto/rand]. The ID is put in
 // the context ([RequestIDFrom]) and echoed in the response. Set
 // [Options.IgnoreIncomingRequestID] when no proxy assigns IDs.
 //

@@ -52,7 +52,7 @@ type Options struct {
 	RequestIDHeader string
 
 	// MaxRequestIDLength is the longest incoming request ID accepted, in
-	// bytes, between 8 and 200. Longer values are replaced by a generated
+	// bytes, between 8 and 200. Longer values are replaced by a new
 	// ID. Default: [DefaultMaxRequestIDLength].
 	MaxRequestIDLength int
 

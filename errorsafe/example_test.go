@@ -103,7 +103,7 @@ func ExampleMiddleware_Recover() {
 // A hostile request ID is replaced; a well-formed one from a gateway is
 // kept.
 func ExampleMiddleware_RequestID() {
-	es := errorsafe.MustNew(errorsafe.Options{GenerateRequestID: func() string { return "generated-1" }})
+	es := errorsafe.MustNew(errorsafe.Options{GenerateRequestID: func() string { return "new-1" }})
 	h := es.RequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Println("handler sees", errorsafe.RequestIDFrom(r.Context()))
 	}))
@@ -117,8 +117,8 @@ func ExampleMiddleware_RequestID() {
 	// Output:
 	// handler sees gw-7f3a
 	// response has gw-7f3a
-	// handler sees generated-1
-	// response has generated-1
+	// handler sees new-1
+	// response has new-1
 }
 
 // SafeErrors replaces the body of a 5xx and, when enabled, the plain-text

@@ -27,7 +27,7 @@ func validIncomingID(s string) bool {
 
 // FuzzRequestID sends arbitrary X-Request-ID values: the ID echoed, put in
 // the context and in the problem body is the incoming one exactly when it
-// is valid, a generated one otherwise, and the body stays valid JSON.
+// is valid, a new one otherwise, and the body stays valid JSON.
 func FuzzRequestID(f *testing.F) {
 	for _, tc := range requestIDCases {
 		for _, v := range tc.values {
@@ -49,7 +49,7 @@ func FuzzRequestID(f *testing.F) {
 			if got != in {
 				t.Fatalf("valid ID %q echoed as %q", in, got)
 			}
-		} else if !generatedID.MatchString(got) {
+		} else if !freshID.MatchString(got) {
 			t.Fatalf("invalid ID %q echoed as %q", in, got)
 		}
 		if rec.Header().Get("X-Ctx-Id") != got {

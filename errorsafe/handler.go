@@ -70,7 +70,7 @@ func (m *Middleware) Recover(next http.Handler) http.Handler { return m.wrap(nex
 // response header [Options.RequestIDHeader]. An incoming ID is kept when
 // there is exactly one, at most [Options.MaxRequestIDLength] bytes of
 // ASCII letters, digits and "-_.:+/=", unless
-// [Options.IgnoreIncomingRequestID] is set; otherwise one is generated. If
+// [Options.IgnoreIncomingRequestID] is set; otherwise a new one is made. If
 // an errorsafe middleware further out already assigned one, it is kept.
 // The request's headers are never modified.
 //

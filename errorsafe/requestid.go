@@ -46,7 +46,7 @@ func validID(s string, max int) bool {
 }
 
 // requestID returns the ID for r: the incoming one when allowed and valid,
-// else a generated one.
+// else a new one.
 func (c *config) requestID(r *http.Request) string {
 	if !c.ignoreIncoming {
 		// Exactly one header line: several lines are ambiguous, and a

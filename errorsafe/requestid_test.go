@@ -13,7 +13,7 @@ import (
 	"github.com/httpguard/httpguard/errorsafe"
 )
 
-var generatedID = regexp.MustCompile(`^[0-9a-hjkmnp-tv-z]{24}$`)
+var freshID = regexp.MustCompile(`^[0-9a-hjkmnp-tv-z]{24}$`)
 
 // requestIDCases are shared with FuzzRequestID as seeds.
 var requestIDCases = []struct {
@@ -21,7 +21,7 @@ var requestIDCases = []struct {
 	values []string // incoming header lines; nil = none
 	keep   bool     // the incoming ID is kept
 }{
-	{"no incoming ID gets a generated one", nil, false},
+	{"no incoming ID gets a new one", nil, false},
 	{"a UUID is kept", []string{"3f2c8a1e-6b7d-4c55-9e0a-1b2c3d4e5f60"}, true},
 	{"a ULID is kept", []string{"01ARZ3NDEKTSV4RRFFQ69G5FAV"}, true},
 	{"a trace-style ID with colons, slashes and equals is kept", []string{"Root=1-5759e988:bd862e3f/a+b.c_d"}, true},
@@ -63,8 +63,8 @@ func TestRequestID(t *testing.T) {
 			if tt.keep && got != tt.values[0] {
 				t.Errorf("echoed %q, want the incoming %q", got, tt.values[0])
 			}
-			if !tt.keep && !generatedID.MatchString(got) {
-				t.Errorf("echoed %q, want a generated ID", got)
+			if !tt.keep && !freshID.MatchString(got) {
+				t.Errorf("echoed %q, want a new ID", got)
 			}
 			if inCtx != got {
 				t.Errorf("context has %q, response %q", inCtx, got)
@@ -95,22 +95,22 @@ func TestRequestIDOptions(t *testing.T) {
 	}{
 		{"IgnoreIncomingRequestID replaces a valid incoming ID",
 			errorsafe.Options{IgnoreIncomingRequestID: true}, "X-Request-Id", "valid-id-123",
-			func(s string) bool { return generatedID.MatchString(s) }},
+			func(s string) bool { return freshID.MatchString(s) }},
 		{"a custom header is read and echoed",
 			errorsafe.Options{RequestIDHeader: "x-correlation-id"}, "X-Correlation-Id", "corr-1",
 			func(s string) bool { return s == "corr-1" }},
 		{"a shorter maximum replaces longer IDs",
 			errorsafe.Options{MaxRequestIDLength: 8}, "X-Request-Id", "123456789",
-			func(s string) bool { return generatedID.MatchString(s) }},
+			func(s string) bool { return freshID.MatchString(s) }},
 		{"a custom generator is used",
 			errorsafe.Options{GenerateRequestID: func() string { return "gen-42" }}, "X-Request-Id", "",
 			func(s string) bool { return s == "gen-42" }},
 		{"a custom generator returning unsafe IDs is overruled",
 			errorsafe.Options{GenerateRequestID: func() string { return "bad\nid" }}, "X-Request-Id", "",
-			func(s string) bool { return generatedID.MatchString(s) }},
+			func(s string) bool { return freshID.MatchString(s) }},
 		{"a custom generator returning nothing is overruled",
 			errorsafe.Options{GenerateRequestID: func() string { return "" }}, "X-Request-Id", "",
-			func(s string) bool { return generatedID.MatchString(s) }},
+			func(s string) bool { return freshID.MatchString(s) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,7 +197,7 @@ func TestRegressionPeerRequestIDReflection(t *testing.T) {
 		}
 		resp.Body.Close()
 		conn.Close()
-		if got := resp.Header.Get("X-Request-Id"); !generatedID.MatchString(got) {
+		if got := resp.Header.Get("X-Request-Id"); !freshID.MatchString(got) {
 			t.Errorf("hostile ID %.40q echoed as %.40q", hostile, got)
 		}
 	}

@@ -66,7 +66,7 @@ func TestEndToEnd(t *testing.T) {
 				t.Errorf("status = %d, want %d", resp.StatusCode, tt.status)
 			}
 			id := resp.Header.Get("X-Request-Id")
-			if !generatedID.MatchString(id) {
+			if !freshID.MatchString(id) {
 				t.Errorf("X-Request-Id = %q", id)
 			}
 			for _, leak := range []string{"hunter2", "pq:", "store:", "auth:", "page not found", "goroutine"} {
