@@ -3,6 +3,8 @@ package headers
 import (
 	"encoding/base64"
 	"strings"
+
+	"github.com/httpguard/httpguard/internal/hostport"
 )
 
 // CSP keyword sources, for the source lists of [CSP]. Keywords must keep
@@ -193,7 +195,7 @@ func parseHostSource(s string) (Source, error) {
 			end = len(rest)
 		}
 		port := rest[1:end]
-		if port != "*" && !validPort(port) {
+		if port != "*" && !hostport.ValidPort(port) {
 			return Source{}, because(ErrSource, "bad port")
 		}
 		b.WriteString(rest[:end])
@@ -231,21 +233,6 @@ func validSourceHost(h string) bool {
 		}
 	}
 	return true
-}
-
-// validPort reports whether p is 1 to 5 digits with a value up to 65535.
-func validPort(p string) bool {
-	if p == "" || len(p) > 5 {
-		return false
-	}
-	n := 0
-	for i := 0; i < len(p); i++ {
-		if !isDigit(p[i]) {
-			return false
-		}
-		n = n*10 + int(p[i]-'0')
-	}
-	return n <= 65535
 }
 
 // validSourcePath reports whether p is "/" followed by path characters:

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/httpguard/httpguard/internal/hostport"
 )
 
 // DevCertOrganization marks development certificates in their subject, so
@@ -75,7 +77,7 @@ func NewDevCert(o DevCertOptions) (*DevCert, error) {
 			tmpl.IPAddresses = append(tmpl.IPAddresses, a.AsSlice())
 			continue
 		}
-		name, ok := normalizeHost(strings.TrimPrefix(h, "*."))
+		name, ok := hostport.Normalize(strings.TrimPrefix(h, "*."))
 		if !ok || !localName(name) {
 			errs = append(errs, &OptionError{Field: "DevCertOptions.Hosts[" + strconv.Itoa(i) + "]", Value: h, Err: ErrDevHost})
 			continue

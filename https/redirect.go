@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/internal/hostport"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -179,10 +180,10 @@ func (rd *Redirect) Location(r *http.Request) (string, error) {
 }
 
 // prefix returns "https://host[:port]" for the request's Host.
-func (rd *Redirect) prefix(hostport string) (string, error) {
-	if len(hostport) <= 260 {
-		if h, port, ok := splitHostPort(hostport); ok {
-			if host, ok := normalizeHost(h); ok {
+func (rd *Redirect) prefix(hostPort string) (string, error) {
+	if len(hostPort) <= 260 {
+		if h, port, ok := hostport.Split(hostPort); ok {
+			if host, ok := hostport.Normalize(h); ok {
 				if r, ok := rd.exact[host]; ok && r.allows(port) {
 					return r.prefix, nil
 				}

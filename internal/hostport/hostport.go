@@ -1,0 +1,161 @@
+// Package hostport parses and normalises the host names and host patterns
+// that headers (allowed hosts) and https (redirect targets) compare, so the
+// two packages agree on what a host is.
+package hostport
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// Split splits "host", "host:port", "[v6]" or "[v6]:port". A port is 1 to
+// 5 digits up to 65535. It does not allocate.
+func Split(s string) (host, port string, ok bool) {
+	if strings.HasPrefix(s, "[") {
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return "", "", false
+		}
+		host, rest := s[:end+1], s[end+1:]
+		if rest == "" {
+			return host, "", true
+		}
+		if rest[0] != ':' || !ValidPort(rest[1:]) {
+			return "", "", false
+		}
+		return host, rest[1:], true
+	}
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return s, "", true
+	}
+	if !ValidPort(s[i+1:]) {
+		return "", "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
+// ValidPort reports whether p is 1 to 5 digits with a value up to 65535.
+func ValidPort(p string) bool {
+	if p == "" || len(p) > 5 {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(p); i++ {
+		if p[i] < '0' || p[i] > '9' {
+			return false
+		}
+		n = n*10 + int(p[i]-'0')
+	}
+	return n <= 65535
+}
+
+// Normalize returns h lower-cased without a trailing dot if it is a valid
+// DNS name, IPv4 address or bracketed IPv6 address without zone, the IPv6
+// address in its canonical form. It allocates only for upper-case letters
+// or a non-canonical IPv6 form.
+func Normalize(h string) (string, bool) {
+	if strings.HasPrefix(h, "[") {
+		if len(h) < 3 || h[len(h)-1] != ']' {
+			return "", false
+		}
+		a, err := netip.ParseAddr(h[1 : len(h)-1])
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return "", false
+		}
+		if s := "[" + a.String() + "]"; s != h {
+			return s, true // canonical form, such as [::1] for [0:0::1]
+		}
+		return h, true
+	}
+	return NormalizeName(h)
+}
+
+// NormalizeName validates a DNS name (or dotted IPv4 address): labels of
+// letters, digits and hyphens, 1 to 63 bytes each, 253 in all, an optional
+// trailing dot. It returns the name lower-cased without the trailing dot,
+// allocating only when the name has upper-case letters.
+func NormalizeName(h string) (string, bool) {
+	h = strings.TrimSuffix(h, ".")
+	if h == "" || len(h) > 253 {
+		return "", false
+	}
+	upper := false
+	labelLen := 0
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case 'A' <= c && c <= 'Z':
+			upper = true
+		case c == '-':
+			if labelLen == 0 {
+				return "", false // a label may not start with a hyphen
+			}
+		case c == '.':
+			if labelLen == 0 || h[i-1] == '-' {
+				return "", false
+			}
+			labelLen = 0
+			continue
+		default:
+			return "", false
+		}
+		labelLen++
+		if labelLen > 63 {
+			return "", false
+		}
+	}
+	if h[len(h)-1] == '-' {
+		return "", false
+	}
+	if upper {
+		h = strings.ToLower(h)
+	}
+	return h, true
+}
+
+// ParsePattern parses a configured host pattern: "name", "name:port",
+// "[v6]", "[v6]:port", a bare "::1", or "*.name[:port]". It returns the
+// normalised host (for a wildcard, the suffix with its leading dot) and
+// port. On error reason explains the problem for an option error; the
+// caller wraps it with its own sentinel.
+func ParsePattern(p string) (host, port string, wildcard bool, reason string) {
+	if p == "" {
+		return "", "", false, "empty"
+	}
+	if strings.Contains(p, "://") {
+		return "", "", false, "a host, not a URL: drop the scheme"
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] >= 0x80 {
+			return "", "", false, "not ASCII: write internationalized names as punycode (xn--…)"
+		}
+	}
+	// A bare IPv6 address, such as ::1.
+	if a, err := netip.ParseAddr(p); err == nil && a.Is6() {
+		if a.Zone() != "" {
+			return "", "", false, "IPv6 zone"
+		}
+		return "[" + a.String() + "]", "", false, ""
+	}
+	h, port, ok := Split(p)
+	if !ok {
+		return "", "", false, "bad port or brackets"
+	}
+	if rest, ok := strings.CutPrefix(h, "*."); ok {
+		name, ok := NormalizeName(rest)
+		if !ok {
+			return "", "", false, "bad host name after *."
+		}
+		return "." + name, port, true, ""
+	}
+	if strings.Contains(h, "*") {
+		return "", "", false, `"*" is only allowed as a leading "*."`
+	}
+	name, ok := Normalize(h)
+	if !ok {
+		return "", "", false, "not a host name or IP address"
+	}
+	return name, port, false, ""
+}

@@ -1,0 +1,96 @@
+package hostport_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/httpguard/httpguard/internal/hostport"
+)
+
+func TestSplitAndNormalize(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, host, port string
+		ok             bool
+	}{
+		{"example.com", "example.com", "", true},
+		{"Example.COM.:8443", "example.com", "8443", true},
+		{"[::1]:443", "[::1]", "443", true},
+		{"[0:0::1]", "[::1]", "", true},
+		{"192.0.2.1:80", "192.0.2.1", "80", true},
+		{"example.com:65536", "", "", false},
+		{"example.com:", "", "", false},
+		{"example.com:8x", "", "", false},
+		{"[::1", "", "", false},
+		{"[fe80::1%eth0]", "", "", false},
+		{"[192.0.2.1]", "", "", false},
+		{"-bad.example", "", "", false},
+		{"bad-.example", "", "", false},
+		{"a..b", "", "", false},
+		{"ex ample.com", "", "", false},
+		{"evil.com/x", "", "", false},
+		{"user@evil.com", "", "", false},
+		{strings.Repeat("a", 64) + ".com", "", "", false},
+		{"", "", "", false},
+	}
+	for _, tt := range tests {
+		h, port, ok := hostport.Split(tt.in)
+		var host string
+		if ok {
+			host, ok = hostport.Normalize(h)
+		}
+		if ok != tt.ok || (ok && (host != tt.host || port != tt.port)) {
+			t.Errorf("%q: got %q %q %v, want %q %q %v", tt.in, host, port, ok, tt.host, tt.port, tt.ok)
+		}
+	}
+}
+
+func TestParsePattern(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, host, port string
+		wildcard       bool
+		bad            bool
+	}{
+		{"example.com", "example.com", "", false, false},
+		{"*.Example.com:8443", ".example.com", "8443", true, false},
+		{"::1", "[::1]", "", false, false},
+		{"[::1]:8080", "[::1]", "8080", false, false},
+		{"", "", "", false, true},
+		{"*", "", "", false, true},
+		{"a.*.example.com", "", "", false, true},
+		{"*.[::1]", "", "", false, true},
+		{"https://example.com", "", "", false, true},
+		{"bücher.example", "", "", false, true},
+		{"fe80::1%eth0", "", "", false, true},
+	}
+	for _, tt := range tests {
+		host, port, wc, reason := hostport.ParsePattern(tt.in)
+		if (reason != "") != tt.bad || (!tt.bad && (host != tt.host || port != tt.port || wc != tt.wildcard)) {
+			t.Errorf("%q: got %q %q %v %q", tt.in, host, port, wc, reason)
+		}
+	}
+}
+
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{"example.com", "[::1]:443", "Example.COM.:8443", "[0:0::1]", "a..b", "*.x.y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, _, ok := hostport.Split(s)
+		if !ok {
+			return
+		}
+		n, ok := hostport.Normalize(h)
+		if !ok {
+			return
+		}
+		// Normalising is idempotent and yields lower-case ASCII.
+		if again, ok := hostport.Normalize(n); !ok || again != n {
+			t.Fatalf("Normalize(%q) = %q, then %q %v", h, n, again, ok)
+		}
+		if strings.ToLower(n) != n || strings.ContainsAny(n, "/@?# \t%") {
+			t.Fatalf("unsafe normal form %q", n)
+		}
+	})
+}
