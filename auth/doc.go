@@ -54,16 +54,21 @@
 // Authorization: Bearer (RFC 6750; the scheme in any case, the token in
 // the b64token alphabet), optionally from a cookie, and from the query
 // string only with [JWTOptions.DangerouslyAllowQueryToken]. It follows
-// RFC 8725 on golang-jwt/jwt/v5: one jwt.Parser built at construction, an
-// explicit allowlist ([JWTOptions.Algorithms], required; "none" and a mix
-// of HMAC and public-key algorithms are construction errors), each [Key]
-// bound to the algorithms of its type (an HMAC secret never verifies
-// RS256, a public key never verifies HS256), exp always required, iss,
-// aud and typ checked when configured, a leeway of at most [MaxLeeway],
-// and [JWTOptions.MaxTokenBytes] checked before any decoding. Before
-// golang-jwt sees a token, an allocation-free scan refuses headers and
-// claims with duplicate or escaped member names or invalid UTF-8, quoted
-// dates, and any crit header (no extension is understood). A kid only
+// RFC 8725 on golang-jwt/jwt/v5: an explicit allowlist
+// ([JWTOptions.Algorithms], required; "none" and a mix of HMAC and
+// public-key algorithms are construction errors), each [Key] bound to the
+// algorithms of its type (an HMAC secret never verifies RS256, a public key
+// never verifies HS256), exp always required, iss, aud and typ checked
+// when configured, a leeway of at most [MaxLeeway], and
+// [JWTOptions.MaxTokenBytes] checked before any decoding. golang-jwt's
+// signing methods check the signature and its jwt.Validator, built once at
+// construction, checks the claims. The parsing in front of them is this
+// package's own, strict and allocation-free, because jwt.Parser decodes
+// the header into a map where a duplicate member silently wins: it refuses
+// headers and claims with duplicate or escaped member names or invalid
+// UTF-8, non-canonical base64url, quoted dates, claims of the wrong type,
+// and any crit header (no extension is understood). The fuzz tests check
+// that every token it accepts, jwt.Parser accepts too. A kid only
 // selects among configured keys or the keys of [JWTOptions.JWKSURL]; it
 // never names a file, URL or query; jku, x5u, jwk and x5c are ignored.
 // The JWKS is fetched over HTTPS with a timeout and a size limit,

@@ -75,8 +75,8 @@ type jwkSet struct {
 }
 
 // ParseJWKS parses a JSON Web Key Set and returns its public signature
-// keys, ready for JWTOptions.Keys. A key's alg jsonMember becomes
-// Key.Algorithm; without one, the key serves the allowed jwtAlgorithms of its
+// keys, ready for JWTOptions.Keys. A key's alg member becomes
+// Key.Algorithm; without one, the key serves the allowed algorithms of its
 // type. Keys that are symmetric ("oct"), meant for encryption (use "enc",
 // key_ops without "verify"), carry private material, use an unsupported
 // type or curve, or are RSA keys under 2048 bits are skipped; the

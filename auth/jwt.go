@@ -30,10 +30,10 @@ const (
 // JWTOptions configures [NewJWT]. NewJWT copies what it needs: mutating
 // the options or their slices afterwards has no effect.
 type JWTOptions struct {
-	// Algorithms is the allowlist of JWS jwtAlgorithms (see [AlgHS256] and
+	// Algorithms is the allowlist of JWS algorithms (see [AlgHS256] and
 	// its siblings). Required: there is no default, "none" in any
 	// casing is an error, and a list that mixes HMAC with public-key
-	// jwtAlgorithms is an error (RFC 8725 §3.1), which together rule out
+	// algorithms is an error (RFC 8725 §3.1), which together rule out
 	// algorithm confusion.
 	Algorithms []string
 
@@ -118,7 +118,7 @@ type JWT struct {
 
 type jwtConfig struct {
 	algs          []string
-	parser        *jwt.Parser
+	validator     *jwt.Validator
 	keys          *keySet
 	remote        *remoteKeySet
 	typ           string
@@ -136,7 +136,6 @@ type jwtConfig struct {
 	challenge     string
 	challengeBad  string
 	challengeBusy string
-	keyfunc       jwt.Keyfunc
 }
 
 // NewJWT validates opts and returns the middleware. Every problem in opts
@@ -222,11 +221,9 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 		c.now = time.Now
 	}
 	popts := []jwt.ParserOption{
-		jwt.WithValidMethods(c.algs),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(c.leeway),
-		jwt.WithStrictDecoding(),
 		jwt.WithTimeFunc(c.now),
 	}
 	if opts.Issuer != "" {
@@ -235,8 +232,7 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 	if opts.Audience != "" {
 		popts = append(popts, jwt.WithAudience(opts.Audience))
 	}
-	c.parser = jwt.NewParser(popts...)
-	c.keyfunc = c.lookupKeyFromToken
+	c.validator = jwt.NewValidator(popts...)
 	c.challenge = `Bearer realm="` + realm + `"`
 	c.challengeBad = c.challenge + `, error="invalid_token", error_description="The access token is invalid"`
 	c.challengeBusy = c.challenge
@@ -335,6 +331,12 @@ func (m *JWT) reject(w http.ResponseWriter, r *http.Request, err error) {
 // claimsPool recycles the typed claims of verified tokens.
 var claimsPool = sync.Pool{New: func() any { return new(accessClaims) }}
 
+// claimsBufPool recycles the buffers claims sets are decoded into.
+var claimsBufPool = sync.Pool{New: func() any { b := make([]byte, 1024); return &b }}
+
+// maxSignatureBytes is the longest signature accepted: RSA-4096.
+const maxSignatureBytes = 512
+
 // verify checks a syntactically valid token.
 func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, error) {
 	if c.cache != nil {
@@ -365,20 +367,40 @@ func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, 
 	if c.typ != "" && (h.typ == nil || h.typEsc || !typMatches(h.typ, c.typ)) {
 		return identity.Identity{}, ErrTokenType
 	}
-	if !b64Valid(pseg) {
-		return identity.Identity{}, ErrTokenMalformed
-	}
-
-	// Resolve the key before parsing, with the request's context for a
-	// JWKS fetch; the Keyfunc then finds the same key without I/O.
-	ks, err := c.keySetFor(ctx, &h, alg)
+	ks, key, err := c.keyFor(ctx, &h, alg)
 	if err != nil {
 		return identity.Identity{}, err
 	}
+
+	// The claims are decoded by the allocation-free scanner into typed
+	// fields; a claims set that does not fit is refused before the
+	// signature costs anything.
 	claims := claimsPool.Get().(*accessClaims)
 	*claims = accessClaims{}
 	defer claimsPool.Put(claims)
-	if _, err := c.parser.ParseWithClaims(tok, claims, c.keyfunc); err != nil {
+	bp := claimsBufPool.Get().(*[]byte)
+	defer claimsBufPool.Put(bp)
+	if need := len(pseg)/4*3 + 3; cap(*bp) < need {
+		*bp = make([]byte, need)
+	}
+	buf := (*bp)[:cap(*bp)]
+	n, ok := b64Decode(buf, pseg)
+	if !ok || claims.UnmarshalJSON(buf[:n]) != nil {
+		return identity.Identity{}, ErrTokenMalformed
+	}
+	// golang-jwt checks the signature over header.payload exactly as
+	// received, with the key the kid and alg selected.
+	var sig [maxSignatureBytes]byte
+	sn, ok := b64Decode(sig[:], sseg)
+	if !ok {
+		return identity.Identity{}, ErrTokenSignature
+	}
+	if err := jwtAlgorithms[alg].method.Verify(tok[:len(hseg)+1+len(pseg)], sig[:sn], key.key); err != nil {
+		return identity.Identity{}, ErrTokenSignature
+	}
+	// golang-jwt's Validator, built once at New, checks exp (required),
+	// nbf, iat, iss and aud with the leeway.
+	if err := c.validator.Validate(claims); err != nil {
 		return identity.Identity{}, mapJWTError(err)
 	}
 	if claims.Subject == "" {
@@ -455,76 +477,61 @@ func (c *jwtConfig) identityOf(pseg string, cl *accessClaims) (identity.Identity
 	return identity.New(o), nil
 }
 
-// keySetFor finds the key set holding the key for the token's kid and
-// alg, fetching the JWKS if needed.
-func (c *jwtConfig) keySetFor(ctx context.Context, h *joseHeader, alg string) (*keySet, error) {
+// keyFor finds the key for the token's kid and alg, and the key set
+// holding it, fetching the JWKS if needed. A kid only ever selects among
+// configured or JWKS keys; jku, x5u, jwk and x5c are never read.
+func (c *jwtConfig) keyFor(ctx context.Context, h *joseHeader, alg string) (*keySet, *verKey, error) {
 	if h.kidBad {
-		return nil, ErrTokenUnknownKey
+		return nil, nil, ErrTokenUnknownKey
 	}
 	hasKID := h.kid != nil
-	if !h.kidEsc && c.keys.lookupBytes(h.kid, hasKID, alg) != nil {
-		return c.keys, nil
-	}
-	if c.remote == nil && !h.kidEsc {
-		return nil, ErrTokenUnknownKey
+	if !h.kidEsc {
+		if k := c.keys.lookupBytes(h.kid, hasKID, alg); k != nil {
+			return c.keys, k, nil
+		}
+		if c.remote == nil {
+			return nil, nil, ErrTokenUnknownKey
+		}
 	}
 	kid := string(h.kid)
 	if h.kidEsc {
 		// Rare: a kid spelled with escapes. Decode it like encoding/json.
-		raw := make([]byte, 0, len(h.kid)+2)
-		raw = append(append(append(raw, '"'), h.kid...), '"')
-		if err := json.Unmarshal(raw, &kid); err != nil || kid == "" {
-			return nil, ErrTokenUnknownKey
+		var err error
+		if kid, err = unescape(h.kid); err != nil || kid == "" {
+			return nil, nil, ErrTokenUnknownKey
 		}
-		if c.keys.lookup(kid, hasKID, alg) != nil {
-			return c.keys, nil
+		if k := c.keys.lookup(kid, hasKID, alg); k != nil {
+			return c.keys, k, nil
+		}
+		if c.remote == nil {
+			return nil, nil, ErrTokenUnknownKey
 		}
 	}
-	if c.remote == nil {
-		return nil, ErrTokenUnknownKey
+	ks, err := c.remote.keySetFor(ctx, kid, hasKID, alg)
+	if err != nil {
+		return nil, nil, err
 	}
-	return c.remote.keySetFor(ctx, kid, hasKID, alg)
-}
-
-// lookupKeyFromToken is the golang-jwt Keyfunc: it selects the key by the
-// parsed kid and the (already allowlisted) alg, never from jku, x5u, jwk
-// or x5c, which are ignored.
-func (c *jwtConfig) lookupKeyFromToken(t *jwt.Token) (any, error) {
-	alg := t.Method.Alg()
-	v, hasKID := t.Header["kid"]
-	kid, isStr := v.(string)
-	if hasKID && (!isStr || kid == "" || len(kid) > maxKIDLen) {
-		return nil, ErrTokenUnknownKey
-	}
-	k := c.keys.lookup(kid, hasKID, alg)
-	if k == nil && c.remote != nil {
-		k = c.remote.current().lookup(kid, hasKID, alg)
-	}
+	k := ks.lookup(kid, hasKID, alg)
 	if k == nil {
-		return nil, ErrTokenUnknownKey
+		return nil, nil, ErrTokenUnknownKey
 	}
-	return k.key, nil
+	return ks, k, nil
 }
 
-// mapJWTError turns a golang-jwt error into one of the package sentinels.
+// mapJWTError turns a golang-jwt validation error into one of the
+// package sentinels.
 func mapJWTError(err error) error {
 	switch {
-	case errors.Is(err, ErrTokenUnknownKey):
-		return ErrTokenUnknownKey
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		return ErrTokenSignature
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return ErrTokenExpired
 	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return ErrTokenNotYetValid
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return ErrTokenClaimMissing
 	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
 		return ErrTokenIssuer
 	case errors.Is(err, jwt.ErrTokenInvalidAudience):
 		return ErrTokenAudience
-	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return ErrTokenClaimMissing
-	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		return ErrTokenAlgorithm
 	}
 	return ErrTokenMalformed
 }

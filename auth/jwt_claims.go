@@ -9,11 +9,11 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// accessClaims is the typed claims set decoded on the hot path. It decodes
-// itself with the allocation-free scanner: encoding/json only validates
-// the text and hands it over. The scan refuses duplicate and escaped
-// member names, invalid UTF-8, quoted dates, and claims of the wrong
-// type; other members are skipped.
+// accessClaims is the typed claims set decoded on the hot path, by the
+// allocation-free scanner (UnmarshalJSON also serves encoding/json, for
+// Revoke). The scan refuses duplicate and escaped member names, invalid
+// UTF-8, quoted dates, and claims of the wrong type; other members are
+// skipped.
 type accessClaims struct {
 	jwt.RegisteredClaims
 	Scope string

@@ -37,7 +37,7 @@ var ErrInvalidToken = errors.New("auth: invalid bearer token")
 // generic invalid_token response.
 var (
 	// ErrTokenMalformed: not three base64url segments of JSON, a header
-	// with duplicate or escaped jsonMember names, bad claim types, characters
+	// with duplicate or escaped member names, bad claim types, characters
 	// outside the RFC 6750 token alphabet, or several tokens in one request.
 	ErrTokenMalformed error = newTokenError("auth: malformed bearer token", true)
 	// ErrTokenTooLarge: the token is longer than JWTOptions.MaxTokenBytes.
@@ -50,7 +50,7 @@ var (
 	ErrTokenUnknownKey error = newTokenError("auth: token signed with an unknown key", false)
 	// ErrTokenSignature: the signature does not verify.
 	ErrTokenSignature error = newTokenError("auth: token signature invalid", false)
-	// ErrTokenCritical: the header has a crit jsonMember; no JWS extension is
+	// ErrTokenCritical: the header has a crit member; no JWS extension is
 	// understood, so RFC 7515 §4.1.11 requires rejecting it.
 	ErrTokenCritical error = newTokenError("auth: token has critical header extensions", false)
 	// ErrTokenType: the typ header does not match JWTOptions.Type.

@@ -8,8 +8,8 @@ import (
 // This file holds the allocation-free pre-parsing done on every token
 // before golang-jwt sees it: strict base64url, and a scan of the JOSE
 // header and the claims set that rejects what encoding/json would accept
-// silently (duplicate jsonMember names, where the last one wins in Go but the
-// first one may win in the issuer's library; jsonMember names spelled with
+// silently (duplicate member names, where the last one wins in Go but the
+// first one may win in the issuer's library; member names spelled with
 // escapes, which hide duplicates) and extracts alg, typ and crit.
 
 const (
@@ -311,7 +311,7 @@ func (s *jsonScanner) value(depth int) bool {
 
 // scanObject parses b as one JSON object and stores its top-level members
 // in out. It fails on invalid JSON, on more members than out holds, on a
-// jsonMember name with escapes and on a duplicate jsonMember name.
+// member name with escapes and on a duplicate member name.
 func scanObject(b []byte, out []jsonMember) (int, bool) {
 	s := jsonScanner{b: b}
 	s.ws()

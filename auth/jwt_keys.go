@@ -101,7 +101,7 @@ const minRSABits = 2048
 // verKey is a compiled verification key.
 type verKey struct {
 	id   string
-	algs []string // the jwtAlgorithms this key verifies, a subset of the allowlist
+	algs []string // the algorithms this key verifies, a subset of the allowlist
 	kind keyKind
 	key  any // []byte, ed25519.PublicKey, *ecdsa.PublicKey, *rsa.PublicKey
 }
@@ -171,7 +171,7 @@ func newKeySet(keys []*verKey) *keySet {
 }
 
 // checkAlgorithms validates an allowlist: known names, no "none", and no
-// mix of HMAC with public-key jwtAlgorithms.
+// mix of HMAC with public-key algorithms.
 func checkAlgorithms(field string, algs []string) error {
 	if len(algs) == 0 {
 		return fmt.Errorf("auth: %s is required: list the JWS jwtAlgorithms your tokens use, for example [\"EdDSA\"] or [\"HS256\"]", field)
