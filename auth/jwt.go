@@ -117,25 +117,24 @@ type JWT struct {
 }
 
 type jwtConfig struct {
-	algs          []string
-	validator     *jwt.Validator
-	keys          *keySet
-	remote        *remoteKeySet
-	typ           string
-	maxToken      int
-	leeway        time.Duration
-	rolesClaim    string
-	needMap       bool
-	idClaims      []string
-	cookie        string
-	query         bool
-	denylist      Denylist
-	cache         *jwtCache
-	onReject      func(http.ResponseWriter, *http.Request, error)
-	now           func() time.Time
-	challenge     string
-	challengeBad  string
-	challengeBusy string
+	algs         []string
+	validator    *jwt.Validator
+	keys         *keySet
+	remote       *remoteKeySet
+	typ          string
+	maxToken     int
+	leeway       time.Duration
+	rolesClaim   string
+	needMap      bool
+	idClaims     []string
+	cookie       string
+	query        bool
+	denylist     Denylist
+	cache        *jwtCache
+	onReject     func(http.ResponseWriter, *http.Request, error)
+	now          func() time.Time
+	challenge    string
+	challengeBad string
 }
 
 // NewJWT validates opts and returns the middleware. Every problem in opts
@@ -235,7 +234,6 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 	c.validator = jwt.NewValidator(popts...)
 	c.challenge = `Bearer realm="` + realm + `"`
 	c.challengeBad = c.challenge + `, error="invalid_token", error_description="The access token is invalid"`
-	c.challengeBusy = c.challenge
 	return &JWT{c: c}, nil
 }
 

@@ -95,6 +95,11 @@ type TokenEndpointOptions struct {
 	// MaxBodyBytes bounds the request body. Default
 	// [DefaultTokenRequestMaxBytes].
 	MaxBodyBytes int64
+	// OnRehash, when set, is called after a password grant whose
+	// password verified against a hash that needs upgrading, with a new
+	// hash made by Hasher, as [BasicOptions.OnRehash]. Its error is
+	// ignored. [MemoryUsers.UpdateHash] fits. Default: none.
+	OnRehash func(ctx context.Context, name, newHash string) error
 
 	now func() time.Time
 }
@@ -117,6 +122,7 @@ type TokenEndpoint struct {
 	refreshTTL time.Duration
 	maxLife    time.Duration
 	maxBody    int64
+	onRehash   func(ctx context.Context, name, newHash string) error
 	now        func() time.Time
 }
 
@@ -129,7 +135,7 @@ func NewTokenEndpoint(opts TokenEndpointOptions) (*TokenEndpoint, error) {
 		issuer: opts.Issuer, clients: make(map[string]*Client), users: opts.Users,
 		hasher: opts.Hasher, limiter: opts.Limiter, clientIP: opts.ClientIP,
 		store: opts.RefreshStore, refreshTTL: opts.RefreshTokenTTL,
-		maxLife: opts.RefreshTokenMaxLifetime, maxBody: opts.MaxBodyBytes, now: opts.now,
+		maxLife: opts.RefreshTokenMaxLifetime, maxBody: opts.MaxBodyBytes, onRehash: opts.OnRehash, now: opts.now,
 	}
 	if e.issuer == nil || e.issuer.method == nil {
 		errs = append(errs, errors.New("auth: TokenEndpointOptions.Issuer is required (use NewIssuer)"))
@@ -459,7 +465,7 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 			return nil, oe
 		}
 	}
-	opts, _, _, err := e.checker.check(ctx, e.users, name, pw)
+	opts, _, rehash, err := e.checker.check(ctx, e.users, name, pw)
 	if err != nil {
 		if errors.Is(err, ErrUnavailable) {
 			return nil, oerr(http.StatusServiceUnavailable, "temporarily_unavailable", "The service is temporarily unavailable.", err)
@@ -471,6 +477,11 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 	}
 	if e.limiter != nil {
 		_ = e.limiter.RecordSuccess(ctx, name, ip)
+	}
+	if rehash && e.onRehash != nil {
+		if h, err := e.hasher.Hash(pw); err == nil {
+			_ = e.onRehash(ctx, name, h)
+		}
 	}
 	scopes, oe := grantScopes(form.Get("scope"), intersect(c.Scopes, opts.Scopes))
 	if oe != nil {
@@ -585,6 +596,34 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 	}
 	resp.RefreshToken = newRT
 	return resp, nil
+}
+
+// RevokeRefreshToken revokes the family of a refresh token: the token,
+// every token rotated from it and every token it was rotated from stop
+// working (a logout, a lost device). An unknown or expired token is not
+// an error: there is nothing left to revoke. Only a store failure is.
+func (e *TokenEndpoint) RevokeRefreshToken(ctx context.Context, token string) error {
+	if e == nil || e.store == nil {
+		return errIssuerNotConfigured
+	}
+	if token == "" || len(token) > 512 {
+		return nil
+	}
+	t, found, err := e.store.Lookup(ctx, HashRefreshToken(token))
+	if err != nil {
+		return storeUnavailable(err)
+	}
+	if !found {
+		return nil
+	}
+	until := t.FamilyExpiresAt
+	if until.IsZero() {
+		until = e.now().Add(e.maxLife)
+	}
+	if err := e.store.RevokeFamily(ctx, t.Family, until); err != nil {
+		return storeUnavailable(err)
+	}
+	return nil
 }
 
 func (e *TokenEndpoint) issue(ctx context.Context, g Grant) (*tokenResponse, *oauthError) {

@@ -401,3 +401,34 @@ func TestNewTokenEndpointRejectsUnsafeOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestTokenEndpointRevokeRefreshToken(t *testing.T) {
+	f := newOAuth(t, nil)
+	res := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil)
+	rt := res.str("refresh_token")
+	if err := f.ep.RevokeRefreshToken(context.Background(), rt); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt, "client_id", "web"), nil); r.status != 400 || r.str("error") != "invalid_grant" {
+		t.Fatalf("revoked token refreshed: %d %s", r.status, r.raw)
+	}
+	if err := f.ep.RevokeRefreshToken(context.Background(), "unknown"); err != nil {
+		t.Fatalf("unknown token: %v", err)
+	}
+}
+
+func TestTokenEndpointRehashesWeakHashes(t *testing.T) {
+	weak := password.MustNew(password.Options{Params: password.Params{Memory: 32, Time: 1, Threads: 1}, DangerouslyAllowWeakParams: true})
+	var got string
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) {
+		o.OnRehash = func(_ context.Context, name, h string) error { got = name; return nil }
+	})
+	h, _ := weak.Hash("old password")
+	if err := f.users.Add("carol", auth.User{Hash: h}); err != nil {
+		t.Fatal(err)
+	}
+	f.post(t, form("grant_type", "password", "username", "carol", "password", "old password", "client_id", "web"), nil)
+	if got != "carol" {
+		t.Fatalf("OnRehash not called for a weak hash (got %q)", got)
+	}
+}
