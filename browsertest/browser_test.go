@@ -9,9 +9,9 @@ func TestBrowser(t *testing.T) {
 	s := startBrowser(t)
 	t.Run("CORS", s.testCORS)
 	t.Run("Preflight", s.testPreflight)
-	// t.Run("CSRF", s.testCSRF)
-	// t.Run("CSP", s.testCSP)
-	// t.Run("Framing", s.testFraming)
+	t.Run("CSRF", s.testCSRF)
+	t.Run("CSP", s.testCSP)
+	t.Run("Framing", s.testFraming)
 	// t.Run("SessionCookie", s.testSessionCookie)
 	// t.Run("HostPrefix", s.testHostPrefix)
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -194,6 +195,11 @@ type hit struct {
 	Status                    int
 }
 
+// String shows what a test needs to read in a failure message.
+func (h hit) String() string {
+	return fmt.Sprintf("{%s %s%s Origin=%q Sec-Fetch-Site=%q cookies=%v status=%d}", h.Method, h.Host, h.Path, h.Origin, h.FetchSite, h.Cookies, h.Status)
+}
+
 // isPreflight reports whether h is a CORS preflight.
 func (h hit) isPreflight() bool {
 	return h.Method == http.MethodOptions && h.Origin != "" && h.Header.Get("Access-Control-Request-Method") != ""
@@ -258,7 +264,7 @@ func (l *events[T]) wait(t *testing.T, ctx context.Context, what string, cond fu
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			t.Fatalf("gave up waiting for %s: %v; recorded %+v", what, ctx.Err(), items)
+			t.Fatalf("gave up waiting for %s: %v; recorded %v", what, ctx.Err(), items)
 		}
 	}
 }
