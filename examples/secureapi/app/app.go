@@ -1,0 +1,486 @@
+// Package app is the secureapi server: every httpguard protection stacked
+// in the recommended order around a small API. Command secureapi reads
+// flags and environment variables, builds a [Config] and serves [New]'s
+// handler; tests, load generators and benchmarks build the same server
+// in-process:
+//
+//	h, err := app.New(app.Config{
+//		SigningKey: key,   // ed25519.PrivateKey, shared by every instance
+//		CSRFKey:    secret, // 32 random bytes, shared by every instance
+//		Users:      users,  // *auth.MemoryUsers with argon2id hashes
+//	})
+//	srv := httptest.NewServer(h)
+//
+// # The stack
+//
+// Outermost first, as DESIGN.md recommends:
+//
+//	errorsafe (recover, request ID, JSON access log, safe error bodies)
+//	→ https.Redirect (with Config.RedirectHost)
+//	→ headers (API preset; the HTML page gets the HTML preset with nonces)
+//	→ cors (only with Config.CORSOrigins)
+//	→ ratelimit by client address
+//	→ csrf (Fetch Metadata and Origin)
+//	→ session
+//	→ auth (a bearer token, when one is sent)
+//	→ ratelimit by subject
+//	→ routes, each with its rbac guard
+//
+// The browser routes (GET /, POST /login, POST /logout) add a second csrf
+// layer that also requires a token; the password routes (POST /token,
+// POST /login, GET /secure-data/) add a stricter rate limit by address
+// and the failed-attempt limiter.
+//
+// # State
+//
+// Sessions, rate limits, failed attempts, refresh tokens and revoked
+// access tokens live in memory, or in Redis when [Config.Redis] is set,
+// so that instances behind one load balancer share them. Users are kept
+// in memory by each process.
+package app
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/httpguard/httpguard"
+	"github.com/httpguard/httpguard/auth"
+	authredis "github.com/httpguard/httpguard/auth/redisstore"
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/cors"
+	"github.com/httpguard/httpguard/csrf"
+	"github.com/httpguard/httpguard/errorsafe"
+	"github.com/httpguard/httpguard/headers"
+	"github.com/httpguard/httpguard/https"
+	"github.com/httpguard/httpguard/ratelimit"
+	ratelimitredis "github.com/httpguard/httpguard/ratelimit/redisstore"
+	"github.com/httpguard/httpguard/sanitize"
+	"github.com/httpguard/httpguard/session"
+	sessionredis "github.com/httpguard/httpguard/session/redisstore"
+)
+
+// Identifiers shared by every instance of the service.
+const (
+	// Issuer is the iss claim of access tokens.
+	Issuer = "secureapi"
+	// Audience is their aud claim.
+	Audience = "secureapi"
+	// ClientID is the registered first-party public client.
+	ClientID = "secureapi-cli"
+	// Realm is the realm of the authentication challenges.
+	Realm = "secureapi"
+)
+
+// Defaults of [Config].
+const (
+	DefaultRequestRate    = 20
+	DefaultCredentialRate = 30
+	DefaultMaxFailures    = 10
+	DefaultLockout        = 15 * time.Minute
+	DefaultAccessTokenTTL = 15 * time.Minute
+)
+
+// Config describes one instance. SigningKey, CSRFKey and Users are
+// required; every other zero field is the default described. New copies
+// what it needs.
+type Config struct {
+	// Logger receives the JSON access log, security events and the
+	// application's records. Default: [slog.Default].
+	Logger *slog.Logger
+
+	// ClientIP resolves client addresses and schemes. Default: nil, trust
+	// no proxy: forwarding headers are ignored.
+	ClientIP *clientip.Resolver
+
+	// TLS says clients reach the service over HTTPS (directly or through
+	// a trusted TLS-terminating proxy): cookies get Secure and the __Host-
+	// prefix. Default false: plain HTTP on loopback, for development; the
+	// cookies then lack Secure.
+	TLS bool
+	// RedirectHost, when set, is the host[:port] that requests made over
+	// plain HTTP (except GET /healthz) are redirected to, over HTTPS. The
+	// Host header is never used for the redirect. Default: no redirect.
+	RedirectHost string
+
+	// AllowedHosts are the Host header values served; others get 400
+	// (against DNS rebinding and Host header injection). Default: none,
+	// no check.
+	AllowedHosts []string
+
+	// CORSOrigins may read responses from scripts, with bearer tokens
+	// (never cookies). Default: none, no CORS.
+	CORSOrigins []string
+
+	// Redis, when set, holds sessions, rate limits, failed attempts,
+	// refresh tokens and revoked access tokens, shared by every instance
+	// using it. The caller closes it. Default: memory, per process.
+	Redis redis.UniversalClient
+
+	// SigningKey signs and verifies access tokens (EdDSA). Required.
+	SigningKey ed25519.PrivateKey
+	// CSRFKey is the HMAC key of CSRF tokens, at least 32 bytes. Required.
+	CSRFKey []byte
+
+	// Users are the accounts, with their roles. Required. DELETE
+	// /users/{id} removes accounts from it.
+	Users *auth.MemoryUsers
+	// Hasher verifies passwords on POST /token and GET /secure-data/.
+	// Default: password.Default (argon2id at the OWASP parameters).
+	// POST /login always uses the default.
+	Hasher auth.PasswordHasher
+
+	// RequestRate is the budget of each client address and of each
+	// authenticated subject, in requests per second, with bursts of
+	// twice as many. Default [DefaultRequestRate].
+	RequestRate int
+	// CredentialRate is the budget of each client address on the
+	// password routes, per minute. Default [DefaultCredentialRate].
+	CredentialRate int
+	// MaxFailures wrong passwords in a row for one user name from one
+	// address lock that pair out for Lockout. Defaults
+	// [DefaultMaxFailures] and [DefaultLockout].
+	MaxFailures int
+	Lockout     time.Duration
+	// AccessTokenTTL is the lifetime of access tokens. Default
+	// [DefaultAccessTokenTTL].
+	AccessTokenTTL time.Duration
+
+	// DemoPanic serves GET /panic, which panics, to show recovery.
+	DemoPanic bool
+}
+
+// server holds what the handlers need.
+type server struct {
+	log      *slog.Logger
+	users    *auth.MemoryUsers
+	clientIP *clientip.Resolver
+	attempts *ratelimit.AttemptLimiter
+	bearer   *auth.JWT
+	refresh  auth.RefreshStore
+	decoder  *sanitize.Decoder
+	cookie   string // the session cookie's name, for the challenge
+}
+
+// New validates cfg and returns the service's handler. It hashes two
+// dummy passwords (one for the token endpoint, one for HTTP Basic), so
+// it takes as long as two password hashes. The handler is safe for
+// concurrent use; it owns no goroutine and needs no cleanup.
+func New(cfg Config) (http.Handler, error) {
+	var errs []error
+	if len(cfg.SigningKey) != ed25519.PrivateKeySize {
+		errs = append(errs, errors.New("app: Config.SigningKey must be an Ed25519 private key"))
+	}
+	if len(cfg.CSRFKey) < 32 {
+		errs = append(errs, errors.New("app: Config.CSRFKey must be at least 32 bytes"))
+	}
+	if cfg.Users == nil {
+		errs = append(errs, errors.New("app: Config.Users is required"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	requestRate := orDefault(cfg.RequestRate, DefaultRequestRate)
+	credentialRate := orDefault(cfg.CredentialRate, DefaultCredentialRate)
+
+	// Stores: Redis when configured, memory otherwise. Request limits fail
+	// open when Redis is down (the service stays up, unlimited, and says
+	// so in the log); credential limits fail closed.
+	var (
+		sessionStore   session.Store
+		requestStore   ratelimit.Store
+		credStore      ratelimit.Store
+		refreshStore   auth.RefreshStore = auth.NewMemoryRefreshStore()
+		denylist       auth.Denylist     = auth.NewMemoryDenylist()
+		err            error
+		redisStoreErrs []error
+	)
+	if cfg.Redis != nil {
+		keep := func(err error) { redisStoreErrs = append(redisStoreErrs, err) }
+		var s *sessionredis.Store
+		s, err = sessionredis.New(sessionredis.Options{Client: cfg.Redis})
+		keep(err)
+		sessionStore = s
+		var rs *ratelimitredis.Store
+		rs, err = ratelimitredis.New(ratelimitredis.Options{Client: cfg.Redis, FailOpen: true, OnError: func(err error) {
+			logger.Error("rate limit store unavailable: request limits are not enforced", "error", err)
+		}})
+		keep(err)
+		requestStore = rs
+		rs, err = ratelimitredis.New(ratelimitredis.Options{Client: cfg.Redis})
+		keep(err)
+		credStore = rs
+		var rt *authredis.RefreshStore
+		rt, err = authredis.NewRefreshStore(authredis.Options{Client: cfg.Redis})
+		keep(err)
+		refreshStore = rt
+		var dl *authredis.Denylist
+		dl, err = authredis.NewDenylist(authredis.Options{Client: cfg.Redis})
+		keep(err)
+		denylist = dl
+		if err := errors.Join(redisStoreErrs...); err != nil {
+			return nil, err
+		}
+	} else {
+		if requestStore, err = ratelimit.NewMemoryStore(ratelimit.MemoryOptions{}); err != nil {
+			return nil, err
+		}
+		credStore = requestStore // distinct limit names keep budgets apart
+	}
+
+	// Outermost: recovery, request IDs, the access log, safe error bodies.
+	es, err := errorsafe.New(errorsafe.Options{
+		Logger:                  logger,
+		ClientIP:                cfg.ClientIP,
+		IgnoreIncomingRequestID: true, // no gateway assigns IDs here
+		ReplaceMuxErrors:        true, // ServeMux's plain-text 404 and 405 become problems
+	})
+	if err != nil {
+		return nil, err
+	}
+	var redirect func(http.Handler) http.Handler
+	if cfg.RedirectHost != "" {
+		rd, err := https.NewRedirect(https.RedirectOptions{
+			ClientIP: cfg.ClientIP,
+			Host:     cfg.RedirectHost,
+			Exempt:   []string{"/healthz"},
+		})
+		if err != nil {
+			return nil, err
+		}
+		redirect = rd.Handler
+	}
+	sec, err := headers.New(headers.Options{ClientIP: cfg.ClientIP, AllowedHosts: cfg.AllowedHosts})
+	if err != nil {
+		return nil, err
+	}
+	htmlHeaders, err := sec.With(func(o *headers.Options) {
+		page := headers.HTML()
+		o.CSP, o.ReferrerPolicy = page.CSP, page.ReferrerPolicy
+	})
+	if err != nil {
+		return nil, err
+	}
+	var corsHandler func(http.Handler) http.Handler
+	if len(cfg.CORSOrigins) > 0 {
+		c, err := cors.New(cors.Options{
+			AllowedOrigins: cfg.CORSOrigins,
+			AllowedMethods: []string{http.MethodDelete},
+			AllowedHeaders: []string{"Authorization", "Content-Type"},
+			ExposedHeaders: []string{"X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy"},
+			MaxAge:         10 * time.Minute,
+		})
+		if err != nil {
+			return nil, err
+		}
+		corsHandler = c.Handler
+	}
+	perIP, err := ratelimit.New(ratelimit.Options{
+		Limits:   []ratelimit.Limit{{Name: "ip", Rate: requestRate, Period: time.Second, Burst: 2 * requestRate, Key: ratelimit.ByIP()}},
+		ClientIP: cfg.ClientIP,
+		Store:    requestStore,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Cross-origin protection for every route: browsers' cross-site
+	// requests are refused unless they come from a CORS origin, which may
+	// call the API with bearer tokens. Non-browser clients pass.
+	crossOrigin, err := csrf.New(csrf.Options{TrustedOrigins: cfg.CORSOrigins, ClientIP: cfg.ClientIP})
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := session.New(session.Options{
+		Store:                          sessionStore,
+		DangerouslyAllowInsecureCookie: !cfg.TLS, // plain HTTP on loopback only; main refuses anything else
+	})
+	if err != nil {
+		return nil, err
+	}
+	issuer, err := auth.NewIssuer(auth.IssuerOptions{
+		Key:      auth.Key{ID: keyID(cfg.SigningKey), Algorithm: auth.AlgEdDSA, Key: cfg.SigningKey},
+		Issuer:   Issuer,
+		Audience: []string{Audience},
+		TTL:      orDefault(cfg.AccessTokenTTL, DefaultAccessTokenTTL),
+	})
+	if err != nil {
+		return nil, err
+	}
+	bearer, err := auth.NewJWT(auth.JWTOptions{
+		Algorithms: []string{auth.AlgEdDSA},
+		Keys:       []auth.Key{issuer.VerificationKey()},
+		Issuer:     Issuer,
+		Audience:   Audience,
+		Type:       auth.TypeAccessToken,
+		Leeway:     30 * time.Second,
+		Denylist:   denylist,
+		CacheSize:  4096,
+		Realm:      Realm,
+	})
+	if err != nil {
+		return nil, err
+	}
+	perSubject, err := ratelimit.New(ratelimit.Options{
+		Limits:   []ratelimit.Limit{{Name: "subject", Rate: requestRate, Period: time.Second, Burst: 2 * requestRate, Key: ratelimit.BySubject()}},
+		ClientIP: cfg.ClientIP,
+		Store:    requestStore,
+		Headers:  ratelimit.HeadersOnReject, // admitted responses show the per-address budget
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// The password routes: a stricter budget per address (each check
+	// costs a password hash), and the failed-attempt limiter shared by
+	// POST /token, POST /login and GET /secure-data/.
+	credLimit, err := ratelimit.New(ratelimit.Options{
+		Limits:   []ratelimit.Limit{{Name: "credentials", Rate: credentialRate, Period: time.Minute, Key: ratelimit.ByIP()}},
+		ClientIP: cfg.ClientIP,
+		Store:    credStore,
+	})
+	if err != nil {
+		return nil, err
+	}
+	attempts, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{
+		Store:       credStore,
+		MaxFailures: orDefault(cfg.MaxFailures, DefaultMaxFailures),
+		Lockout:     orDefault(cfg.Lockout, DefaultLockout),
+	})
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := auth.NewTokenEndpoint(auth.TokenEndpointOptions{
+		Issuer:       issuer,
+		Users:        cfg.Users,
+		Hasher:       cfg.Hasher,
+		Limiter:      attempts,
+		ClientIP:     cfg.ClientIP,
+		RefreshStore: refreshStore,
+		Clients: []auth.Client{{
+			ID:     ClientID,
+			Public: true, // a first-party command-line or browser client: no secret to keep
+			Grants: []string{auth.GrantPassword, auth.GrantRefreshToken},
+			Scopes: allScopes,
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	basic, err := auth.NewBasic(auth.BasicOptions{
+		Users:    cfg.Users,
+		Realm:    Realm,
+		Hasher:   cfg.Hasher,
+		Limiter:  attempts,
+		ClientIP: cfg.ClientIP,
+		CacheTTL: time.Minute, // scripts send the password with every request
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The browser routes also need a token from the page: a cross-origin
+	// POST is refused by the Fetch Metadata and Origin checks first, even
+	// with a valid token, and so is one from a CORS origin.
+	csrfTokens, err := csrf.New(csrf.Options{
+		ClientIP: cfg.ClientIP,
+		Tokens:   &csrf.TokenOptions{Key: cfg.CSRFKey, Always: true, InsecureHTTPCookie: !cfg.TLS},
+	})
+	if err != nil {
+		return nil, err
+	}
+	guards, err := newGuards()
+	if err != nil {
+		return nil, err
+	}
+	decoder, err := sanitize.New(sanitize.Options{MaxBytes: 16 << 10, OnReject: rejectBody})
+	if err != nil {
+		return nil, err
+	}
+
+	s := &server{
+		log:      logger,
+		users:    cfg.Users,
+		clientIP: cfg.ClientIP,
+		attempts: attempts,
+		bearer:   bearer,
+		refresh:  refreshStore,
+		decoder:  decoder,
+		cookie:   sessions.CookieName(),
+	}
+	mux := http.NewServeMux()
+	s.routes(mux, routeDeps{
+		tokens:   tokens,
+		basic:    basic.Handler,
+		cred:     credLimit.Handler,
+		browser:  csrfTokens.Handler,
+		html:     htmlHeaders.Handler,
+		guards:   guards,
+		panicRun: cfg.DemoPanic,
+	})
+
+	stack := httpguard.Chain(
+		es.Handler,
+		redirect,
+		sec.Handler,
+		corsHandler,
+		perIP.Handler,
+		crossOrigin.Handler,
+		sessions.Handler,
+		s.authenticate,
+		perSubject.Handler,
+	)
+	return stack(mux), nil
+}
+
+// authenticate verifies a bearer token when the request carries one and
+// passes every other request on: a session, HTTP Basic on its route, or
+// nobody, for the route's guard to judge.
+func (s *server) authenticate(next http.Handler) http.Handler {
+	withToken := s.bearer.Handler(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := r.Header["Authorization"]; len(v) > 0 && len(v[0]) >= 7 && equalFoldASCII(v[0][:7], "bearer ") {
+			withToken.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// keyID names the signing key by its public key, so that instances with
+// different keys never confuse them.
+func keyID(k ed25519.PrivateKey) string {
+	sum := sha256.Sum256(k.Public().(ed25519.PublicKey))
+	return "ed25519-" + hex.EncodeToString(sum[:8])
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}

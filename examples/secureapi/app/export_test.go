@@ -1,0 +1,4 @@
+package app
+
+// RoutePatterns lists every route, for the tests that walk them.
+var RoutePatterns = routePatterns

@@ -1,0 +1,363 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/csrf"
+	"github.com/httpguard/httpguard/errorsafe"
+	"github.com/httpguard/httpguard/headers"
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/sanitize"
+	"github.com/httpguard/httpguard/session"
+)
+
+// routeDeps are the per-route middlewares built by New.
+type routeDeps struct {
+	tokens   http.Handler
+	basic    func(http.Handler) http.Handler // HTTP Basic
+	cred     func(http.Handler) http.Handler // the password routes' budget per address
+	browser  func(http.Handler) http.Handler // CSRF tokens
+	html     func(http.Handler) http.Handler // the HTML preset of the security headers
+	guards   *guards
+	panicRun bool
+}
+
+// routes registers every route with its protection. Each pattern is
+// listed in routePatterns, which the tests walk.
+func (s *server) routes(mux *http.ServeMux, d routeDeps) {
+	g := d.guards
+	type h = http.HandlerFunc
+	mux.Handle("GET /{$}", d.html(d.browser(h(s.page))))
+	mux.Handle("POST /login", d.cred(d.browser(h(s.login))))
+	mux.Handle("POST /logout", d.browser(h(s.logout)))
+	mux.Handle("GET /data", s.sessionOnly(h(s.data)))
+	mux.Handle("GET /secure-data/", d.cred(d.basic(h(s.secureData))))
+	mux.Handle("POST /token", d.cred(d.tokens))
+	mux.Handle("POST /token/revoke", h(s.revoke))
+	mux.Handle("GET /users/me/", g.signedIn(h(s.me)))
+	mux.Handle("GET /users/{id}", g.readUser(h(s.getUser)))
+	mux.Handle("DELETE /users/{id}", g.delUser(h(s.deleteUser)))
+	mux.Handle("GET /items/{id}", g.readItems(h(s.item)))
+	mux.Handle("POST /comment/", g.signedIn(h(s.comment)))
+	mux.Handle("POST /api/data", g.signedIn(h(s.apiData)))
+	mux.Handle("GET /healthz", h(healthz))
+	if d.panicRun {
+		mux.Handle("GET /panic", h(func(http.ResponseWriter, *http.Request) {
+			panic("demo panic: this text and the stack go to the log, never to the client")
+		}))
+	}
+}
+
+// routePatterns lists the patterns routes registers (GET /panic only with
+// Config.DemoPanic).
+var routePatterns = []string{
+	"GET /{$}", "POST /login", "POST /logout", "GET /data", "GET /secure-data/",
+	"POST /token", "POST /token/revoke", "GET /users/me/", "GET /users/{id}",
+	"DELETE /users/{id}", "GET /items/{id}", "POST /comment/", "POST /api/data",
+	"GET /healthz", "GET /panic",
+}
+
+var page = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en">
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width">
+<title>secureapi</title>
+<style nonce="{{.Nonce}}">body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}label{display:block;margin:.5rem 0}</style>
+<h1>secureapi</h1>
+{{if .User}}<p>Signed in as <strong>{{.User}}</strong>.</p>
+<form method="post" action="/logout">{{.CSRF}}<button>Sign out</button></form>
+{{else}}<form method="post" action="/login">{{.CSRF}}
+<label>User name <input name="username" autocomplete="username" required></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button>Sign in</button>
+</form>{{end}}
+<pre id="me"></pre>
+<script nonce="{{.Nonce}}">
+fetch("/users/me/").then(r => r.ok ? r.json() : null).then(me => {
+  if (me) document.getElementById("me").textContent = JSON.stringify(me, null, 2);
+});
+</script>
+</html>
+`))
+
+// page is the login page. Its script and style carry the response's CSP
+// nonce and its forms the CSRF token.
+func (s *server) page(w http.ResponseWriter, r *http.Request) {
+	nonce, _ := headers.Nonce(r.Context())
+	data := struct {
+		User  string
+		CSRF  template.HTML
+		Nonce string
+	}{CSRF: csrf.TemplateField(r), Nonce: nonce}
+	if id, ok := identity.FromRequest(r); ok && id.Method() == identity.MethodSession {
+		data.User = id.Subject()
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store") // a nonce and a token: never cache
+	if err := page.Execute(w, data); err != nil {
+		s.log.ErrorContext(r.Context(), "rendering the page", "error", err)
+	}
+}
+
+// login checks a user name and password from a form and starts a session.
+// Failed attempts count with those of POST /token and GET /secure-data/.
+func (s *server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	name, pw := r.PostFormValue("username"), r.PostFormValue("password")
+	ctx, ip := r.Context(), s.clientIP.Addr(r)
+	if wait, err := s.attempts.Check(ctx, name, ip); err != nil {
+		w.Header().Set("Retry-After", seconds(wait))
+		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusTooManyRequests, Err: err})
+		return
+	}
+	opts, err := auth.CheckPassword(ctx, s.users, name, pw)
+	if errors.Is(err, auth.ErrUnavailable) {
+		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusServiceUnavailable, Err: err})
+		return
+	}
+	if err != nil {
+		if rerr := s.attempts.RecordFailure(ctx, name, ip); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		s.challengeSession(w)
+		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusUnauthorized, Err: err})
+		return
+	}
+	if err := s.attempts.RecordSuccess(ctx, name, ip); err != nil {
+		s.log.WarnContext(ctx, "recording a successful login", "error", err)
+	}
+	opts.Method = identity.MethodSession
+	// Login renews the session ID, against fixation.
+	if err := session.FromRequest(r).Login(identity.New(opts)); err != nil {
+		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusServiceUnavailable, Err: err})
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// logout destroys the session in the store, so every copy of the cookie
+// dies, on every instance sharing the store.
+func (s *server) logout(w http.ResponseWriter, r *http.Request) {
+	if err := session.FromRequest(r).Destroy(); err != nil {
+		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusServiceUnavailable, Err: err})
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+var errNoSession = errors.New("secureapi: a browser session is required")
+
+// sessionOnly admits principals authenticated by a session cookie only.
+func (s *server) sessionOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := identity.FromRequest(r); !ok || id.Subject() == "" || id.Method() != identity.MethodSession {
+			s.challengeSession(w)
+			errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusUnauthorized, Err: errNoSession})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// challengeSession sets the challenge of a cookie login (the "Cookie"
+// scheme of draft-broyer-http-cookie-auth): RFC 9110 requires a
+// WWW-Authenticate header on every 401.
+func (s *server) challengeSession(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Cookie realm="`+Realm+`", form-action="/login", cookie-name="`+s.cookie+`"`)
+}
+
+func (s *server) data(w http.ResponseWriter, r *http.Request) {
+	id, _ := identity.FromRequest(r)
+	sess := session.FromRequest(r)
+	n, _ := sess.GetInt("visits")
+	sess.SetInt("visits", n+1)
+	writeJSON(w, http.StatusOK, map[string]any{"username": id.Subject(), "visits": n + 1})
+}
+
+func (s *server) secureData(w http.ResponseWriter, r *http.Request) {
+	id, _ := identity.FromRequest(r)
+	writeJSON(w, http.StatusOK, map[string]any{"username": id.Subject(), "data": "only HTTP Basic reaches this"})
+}
+
+func (s *server) me(w http.ResponseWriter, r *http.Request) {
+	id, _ := identity.FromRequest(r)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"username": id.Subject(),
+		"roles":    nonNil(id.Roles()),
+		"scopes":   nonNil(id.Scopes()),
+	})
+}
+
+func (s *server) getUser(w http.ResponseWriter, r *http.Request) {
+	u, found, err := s.users.LookupUser(r.Context(), r.PathValue("id"))
+	if err != nil || !found {
+		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusNotFound, Err: err})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"username": r.PathValue("id"), "roles": nonNil(u.Identity.Roles)})
+}
+
+// deleteUser removes an account from this process's store: its password
+// and refresh tokens stop working at once; access tokens already issued
+// live out their lifetime unless revoked at POST /token/revoke.
+func (s *server) deleteUser(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("id")
+	if _, found, _ := s.users.LookupUser(r.Context(), name); !found {
+		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusNotFound})
+		return
+	}
+	s.users.Delete(name)
+	s.log.InfoContext(r.Context(), "user deleted", "user", name)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// item serves items 1 to 100.
+func (s *server) item(w http.ResponseWriter, r *http.Request) {
+	v := r.PathValue("id")
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 100 || strconv.Itoa(n) != v { // no "+7" or "007"
+		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusNotFound})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": n, "name": "item " + v})
+}
+
+// comment is the body of POST /comment/: trimmed, normalized, sanitized
+// to safe HTML, then validated.
+type comment struct {
+	Body string `json:"body" sanitize:"trim,nfc,html=ugc" validate:"required,max=2000"`
+}
+
+func (s *server) comment(w http.ResponseWriter, r *http.Request) {
+	c, err := sanitize.DecodeJSON[comment](s.decoder, w, r)
+	if err != nil {
+		return // answered by rejectBody
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"body": c.Body})
+}
+
+// apiData accepts up to 64 KiB of anything and logs that it arrived:
+// its size and type, never its content.
+func (s *server) apiData(w http.ResponseWriter, r *http.Request) {
+	n, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		errorsafe.WriteError(w, r, err) // 413 for a body over the limit
+		return
+	}
+	id, _ := identity.FromRequest(r)
+	s.log.InfoContext(r.Context(), "data received", "subject", id.Subject(), "bytes", n,
+		"content_type", truncate(r.Header.Get("Content-Type"), 100))
+	writeJSON(w, http.StatusAccepted, map[string]any{"received_bytes": n})
+}
+
+// revoke is the token revocation endpoint of RFC 7009 for the public
+// client: an access token goes on the denylist until it expires, a
+// refresh token takes its whole family with it. As the RFC asks, an
+// invalid or unknown token is answered 200 too.
+func (s *server) revoke(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if err := r.ParseForm(); err != nil || len(r.PostForm["token"]) != 1 || len(r.PostForm["client_id"]) > 1 {
+		oauthError(w, http.StatusBadRequest, "invalid_request")
+		return
+	}
+	if r.PostForm.Get("client_id") != ClientID {
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+Realm+`"`)
+		oauthError(w, http.StatusUnauthorized, "invalid_client")
+		return
+	}
+	token, ctx := r.PostForm.Get("token"), r.Context()
+	var err error
+	if strings.Count(token, ".") == 2 { // a JWT: an access token
+		if err = s.bearer.Revoke(ctx, token); err != nil && !errors.Is(err, auth.ErrUnavailable) {
+			err = nil // invalid or expired: nothing to revoke
+		}
+	} else {
+		var rt auth.RefreshToken
+		var found bool
+		rt, found, err = s.refresh.Lookup(ctx, auth.HashRefreshToken(token))
+		if err == nil && found && rt.ClientID == ClientID {
+			err = s.refresh.RevokeFamily(ctx, rt.Family, rt.FamilyExpiresAt)
+		}
+	}
+	if err != nil {
+		s.log.ErrorContext(ctx, "token revocation failed", "error", err)
+		w.Header().Set("Retry-After", "5")
+		oauthError(w, http.StatusServiceUnavailable, "temporarily_unavailable")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}
+
+// oauthError writes an RFC 6749 §5.2 error, as the token endpoint does.
+func oauthError(w http.ResponseWriter, status int, code string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, `{"error":"`+code+`"}`+"\n")
+}
+
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+// rejectBody answers a body that sanitize refused: a problem with the
+// request ID, and for invalid fields their names, rules and messages
+// (never the submitted values).
+func rejectBody(w http.ResponseWriter, r *http.Request, err error) {
+	var fe *sanitize.FieldErrors
+	if !errors.As(err, &fe) {
+		errorsafe.WriteError(w, r, &errorsafe.Error{Status: sanitize.StatusOf(err), Err: err})
+		return
+	}
+	// Not through errorsafe.WriteError, which has no place for the list
+	// of fields; the access log shows the 422 without its reason.
+	body, _ := json.Marshal(map[string]any{
+		"type":       "about:blank",
+		"title":      http.StatusText(http.StatusUnprocessableEntity),
+		"status":     http.StatusUnprocessableEntity,
+		"detail":     "The request has invalid fields.",
+		"errors":     fe.Fields,
+		"request_id": errorsafe.RequestIDFrom(r.Context()),
+	})
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusUnprocessableEntity)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store") // personal data
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// seconds renders a Retry-After delay in whole seconds, at least 1.
+func seconds(d time.Duration) string {
+	return strconv.FormatInt(max(1, int64(math.Ceil(d.Seconds()))), 10)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
