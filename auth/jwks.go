@@ -248,8 +248,9 @@ type remoteKeySet struct {
 	algs       []string
 	now        func() time.Time
 
-	set       atomic.Pointer[keySet]
-	fetchedAt atomic.Int64 // unix nanoseconds of the last successful fetch
+	set        atomic.Pointer[keySet]
+	fetchedAt  atomic.Int64 // unix nanoseconds of the last successful fetch
+	background atomic.Bool  // a background refresh is running
 
 	mu          sync.Mutex
 	inflight    chan struct{}
@@ -316,8 +317,13 @@ func (r *remoteKeySet) current() *keySet { return r.set.Load() }
 func (r *remoteKeySet) keySetFor(ctx context.Context, kid string, hasKID bool, alg string) (*keySet, error) {
 	if ks := r.current(); ks != nil {
 		if ks.lookup(kid, hasKID, alg) != nil {
-			if time.Duration(r.now().UnixNano()-r.fetchedAt.Load()) > r.refresh {
-				go func() { _ = r.fetchOnce(context.Background()) }()
+			if time.Duration(r.now().UnixNano()-r.fetchedAt.Load()) > r.refresh && r.background.CompareAndSwap(false, true) {
+				// One background refresh at a time, however many
+				// requests see the stale set.
+				go func() {
+					defer r.background.Store(false)
+					_ = r.fetchOnce(context.Background())
+				}()
 			}
 			return ks, nil
 		}

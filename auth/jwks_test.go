@@ -246,3 +246,26 @@ func TestParseJWKS(t *testing.T) {
 		t.Error("a JSON array parsed as a JWKS")
 	}
 }
+
+func TestJWKSBackgroundRefresh(t *testing.T) {
+	k := keysOnce()
+	js := newJWKSServer(t, jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), "EdDSA")))
+	clock := &fakeClock{now: testNow}
+	m := newRemoteJWT(t, js, clock, "EdDSA")
+	tok := sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "k1"}, with(goodClaims(), "exp", testNow.Add(24*time.Hour).Unix()))
+	serve(m, bearer(tok))
+	clock.Add(2 * time.Hour) // older than RefreshInterval
+	for i := 0; i < 50; i++ {
+		if w, _, reason := serve(m, bearer(tok)); w.Code != 200 {
+			t.Fatalf("stale set refused: %d %v", w.Code, reason)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for js.fetches.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := js.fetches.Load(); n != 2 {
+		t.Fatalf("%d fetches after the set went stale, want 2 (one background refresh)", n)
+	}
+}
