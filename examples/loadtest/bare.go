@@ -1,0 +1,148 @@
+package main
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// bareTokenTTL is the lifetime of the baseline's tokens.
+const bareTokenTTL = time.Hour
+
+// bareMaxTokens bounds the baseline's token table.
+const bareMaxTokens = 100_000
+
+// newBareMux serves the routes the generator drives on a bare
+// [http.ServeMux], with only the application work every implementation
+// needs: a password check by constant-time comparison (no hashing), an
+// opaque random token kept in a map, a role check for deletes, and the
+// JSON bodies. No headers, CORS, rate limits, sessions, JWT, logging,
+// recovery, sanitizing or lockout. It is the baseline that measures what
+// the protections of secureapi cost (-serve-bare), and the server of the
+// end-to-end test.
+//
+// accounts maps each user name to its role; every account has password.
+func newBareMux(accounts map[string]string, password string) http.Handler {
+	b := &bare{accounts: accounts, password: []byte(password), tokens: make(map[string]bareToken)}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /token", b.token)
+	mux.HandleFunc("GET /users/me/", b.auth(b.me))
+	mux.HandleFunc("GET /items/{id}", b.auth(b.item))
+	mux.HandleFunc("POST /comment/", b.auth(b.comment))
+	mux.HandleFunc("DELETE /users/{id}", b.auth(b.delete))
+	return mux
+}
+
+type bare struct {
+	accounts map[string]string
+	password []byte
+
+	mu     sync.RWMutex
+	tokens map[string]bareToken
+}
+
+type bareToken struct {
+	user, role string
+	expires    time.Time
+}
+
+type bareHandler func(w http.ResponseWriter, r *http.Request, t bareToken)
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (b *bare) token(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "password" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
+		return
+	}
+	role, known := b.accounts[r.PostForm.Get("username")]
+	if !known || subtle.ConstantTimeCompare([]byte(r.PostForm.Get("password")), b.password) != 1 {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
+		return
+	}
+	tok := rand.Text()
+	b.mu.Lock()
+	if len(b.tokens) >= bareMaxTokens {
+		now := time.Now()
+		for k, t := range b.tokens {
+			if now.After(t.expires) {
+				delete(b.tokens, k)
+			}
+		}
+	}
+	full := len(b.tokens) >= bareMaxTokens
+	if !full {
+		b.tokens[tok] = bareToken{user: r.PostForm.Get("username"), role: role, expires: time.Now().Add(bareTokenTTL)}
+	}
+	b.mu.Unlock()
+	if full {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{
+		"access_token": tok, "token_type": "Bearer", "expires_in": int(bareTokenTTL.Seconds()),
+	})
+}
+
+func (b *bare) auth(next bareHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		b.mu.RLock()
+		t, found := b.tokens[tok]
+		b.mu.RUnlock()
+		if !ok || !found || time.Now().After(t.expires) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		next(w, r, t)
+	}
+}
+
+func (b *bare) me(w http.ResponseWriter, r *http.Request, t bareToken) {
+	writeJSON(w, http.StatusOK, map[string]any{"username": t.user, "roles": []string{t.role}})
+}
+
+func (b *bare) item(w http.ResponseWriter, r *http.Request, t bareToken) {
+	id, err := strconv.Atoi(r.PathValue("id"))
+	if err != nil || id < 1 || id > 100 {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "name": "item " + strconv.Itoa(id)})
+}
+
+func (b *bare) comment(w http.ResponseWriter, r *http.Request, t bareToken) {
+	var c struct {
+		Body string `json:"body"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&c); err != nil || c.Body == "" {
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"body": c.Body})
+}
+
+func (b *bare) delete(w http.ResponseWriter, r *http.Request, t bareToken) {
+	if t.role != roleAdmin {
+		w.WriteHeader(http.StatusForbidden)
+		return
+	}
+	if _, ok := b.accounts[r.PathValue("id")]; !ok {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	// The demo accounts are never really deleted: the baseline must
+	// serve the whole run.
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,690 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Roles of the demo users, and what each does.
+const (
+	roleAdmin = "admin"
+	roleUser  = "user"
+	roleGuest = "guest"
+)
+
+var roles = []string{roleAdmin, roleUser, roleGuest}
+
+// Route labels in the report. The attacker's attempts on the token
+// endpoint are reported apart from the users' token requests.
+const (
+	routeToken       = "POST /token"
+	routeTokenAttack = "POST /token (attacker)"
+	routeMe          = "GET /users/me/"
+	routeItem        = "GET /items/{id}"
+	routeComment     = "POST /comment/"
+	routeDelete      = "DELETE /users/{id}"
+	routeDeleteProbe = "DELETE /users/{id} (non-admin probe)"
+)
+
+// Bounds on the configuration, so that a typo cannot start an unbounded
+// run.
+const (
+	maxRequests = 10_000_000
+	maxDuration = 10 * time.Minute
+	maxWorkers  = 256
+	maxAttacker = 64
+	maxBody     = 1 << 20
+)
+
+// Config is one load-test run. The zero values of the optional fields
+// have the defaults of the command's flags.
+type Config struct {
+	Target      *url.URL          // from parseTarget: loopback only
+	Duration    time.Duration     // wall-clock bound
+	MaxRequests int64             // bound on requests, users and attacker together
+	Workers     int               // concurrent legitimate users
+	Mix         map[string]int    // role → weight among the workers
+	Accounts    map[string]string // role → user name
+	Password    string            // the demo users' password
+	ClientID    string            // OAuth2 client_id for the password grant
+
+	Attackers       int    // concurrent password guessers on /token
+	AttackUser      string // the account they guess
+	AttackRealEvery int    // every n-th guess is the real password (0: never)
+
+	// DistinctSources gives every worker and attacker its own loopback
+	// source address (127.1.0.x for users, 127.2.0.x for attackers), as
+	// separate clients would have, so per-address limits and lockouts
+	// apply per client. Linux routes all of 127.0.0.0/8 to lo; elsewhere
+	// or for an IPv6 target it is turned off with a warning.
+	DistinctSources bool
+
+	Timeout  time.Duration // per request
+	TLS      *tls.Config   // for https targets
+	Progress time.Duration // interval of the progress line; 0: none
+	Seed     uint64
+}
+
+// Counts are the outcomes that matter beyond latency.
+type Counts struct {
+	Legit        int64 // requests of legitimate users that should succeed
+	LegitRefused int64 // of those, answered 401, 403 or 429
+	LegitErrors  int64 // of those, answered otherwise (5xx, other 4xx, no response)
+
+	Probes        int64 // non-admin deletes, which must be refused
+	ProbesDenied  int64 // answered 403 (or 401)
+	ProbesAllowed int64 // answered 2xx or 404 (past the access check): an access-control failure
+
+	Attempts      int64 // attacker guesses
+	Through       int64 // answered 200: a token for the attacker
+	LockedOut     int64 // answered 429
+	WrongPassword int64 // answered 400 or 401
+	AttackOther   int64 // anything else
+}
+
+// Result is the outcome of a run.
+type Result struct {
+	Config  Config
+	Elapsed time.Duration
+	Stats   *Stats
+	Counts  Counts
+	Workers map[string]int // role → workers
+	Notes   []string       // warnings worth reading with the figures
+}
+
+// live holds the counters shared by the workers, read by the progress
+// line while the run goes on.
+type live struct {
+	budget atomic.Int64
+	total  atomic.Int64
+	c      struct {
+		legit, legitRefused, legitErrors          atomic.Int64
+		probes, probesDenied, probesAllowed       atomic.Int64
+		attempts, through, lockedOut, wrong, othr atomic.Int64
+	}
+}
+
+func (l *live) counts() Counts {
+	return Counts{
+		Legit: l.c.legit.Load(), LegitRefused: l.c.legitRefused.Load(), LegitErrors: l.c.legitErrors.Load(),
+		Probes: l.c.probes.Load(), ProbesDenied: l.c.probesDenied.Load(), ProbesAllowed: l.c.probesAllowed.Load(),
+		Attempts: l.c.attempts.Load(), Through: l.c.through.Load(), LockedOut: l.c.lockedOut.Load(),
+		WrongPassword: l.c.wrong.Load(), AttackOther: l.c.othr.Load(),
+	}
+}
+
+// Validate checks cfg and fills in defaults.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if cfg.Target == nil {
+		errs = append(errs, errors.New("loadtest: no target"))
+	} else if _, err := parseTarget(cfg.Target.String()); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.Duration <= 0 || cfg.Duration > maxDuration {
+		errs = append(errs, fmt.Errorf("loadtest: -duration must be in (0, %v]", maxDuration))
+	}
+	if cfg.MaxRequests <= 0 || cfg.MaxRequests > maxRequests {
+		errs = append(errs, fmt.Errorf("loadtest: -requests must be in [1, %d]", maxRequests))
+	}
+	if cfg.Workers < 0 || cfg.Workers > maxWorkers {
+		errs = append(errs, fmt.Errorf("loadtest: -users must be in [0, %d]", maxWorkers))
+	}
+	if cfg.Attackers < 0 || cfg.Attackers > maxAttacker {
+		errs = append(errs, fmt.Errorf("loadtest: -attackers must be in [0, %d]", maxAttacker))
+	}
+	if cfg.Workers == 0 && cfg.Attackers == 0 {
+		errs = append(errs, errors.New("loadtest: nothing to run: no users and no attackers"))
+	}
+	if cfg.Password == "" {
+		errs = append(errs, errors.New("loadtest: no demo password: set SECUREAPI_DEMO_PASSWORD or -password to the one secureapi uses"))
+	}
+	if cfg.Workers > 0 {
+		total := 0
+		for r, w := range cfg.Mix {
+			if !isRole(r) || w < 0 {
+				errs = append(errs, fmt.Errorf("loadtest: -mix: bad entry %q=%d", r, w))
+			}
+			total += w
+		}
+		if total == 0 {
+			errs = append(errs, errors.New("loadtest: -mix gives no role a weight"))
+		}
+		for r, w := range cfg.Mix {
+			if w > 0 && cfg.Accounts[r] == "" {
+				errs = append(errs, fmt.Errorf("loadtest: -accounts names no user for role %s", r))
+			}
+		}
+	}
+	if cfg.Attackers > 0 && cfg.AttackUser == "" {
+		errs = append(errs, errors.New("loadtest: -attack-user is empty"))
+	}
+	if cfg.AttackRealEvery < 0 {
+		errs = append(errs, errors.New("loadtest: -attack-real-every must not be negative"))
+	}
+	if cfg.ClientID == "" {
+		errs = append(errs, errors.New("loadtest: -client-id is empty"))
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	return errors.Join(errs...)
+}
+
+func isRole(r string) bool {
+	for _, x := range roles {
+		if r == x {
+			return true
+		}
+	}
+	return false
+}
+
+// assignRoles gives each of n workers a role, in proportion to the
+// weights and interleaved, so that a short run still sees every role.
+func assignRoles(n int, mix map[string]int) []string {
+	total := 0
+	for _, r := range roles {
+		total += mix[r]
+	}
+	out := make([]string, 0, n)
+	if total == 0 {
+		return out
+	}
+	// Largest remainder by a smooth weighted round robin (as nginx
+	// balances upstreams): deterministic and proportional at every prefix.
+	cur := make(map[string]int, len(roles))
+	for range n {
+		best := ""
+		for _, r := range roles {
+			if mix[r] <= 0 {
+				continue
+			}
+			cur[r] += mix[r]
+			if best == "" || cur[r] > cur[best] {
+				best = r
+			}
+		}
+		cur[best] -= total
+		out = append(out, best)
+	}
+	return out
+}
+
+// Run drives the target until cfg.Duration has passed, cfg.MaxRequests
+// requests have been sent or ctx is done, and returns what it measured.
+// Progress lines go to progress (nil for none).
+func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	res := &Result{Config: cfg, Stats: NewStats(), Workers: map[string]int{}}
+	if cfg.DistinctSources {
+		if note := checkDistinctSources(cfg.Target); note != "" {
+			res.Notes = append(res.Notes, note)
+			cfg.DistinctSources = false
+		}
+	}
+	if !cfg.DistinctSources && cfg.Attackers > 0 {
+		res.Notes = append(res.Notes, "users and attackers share one source address: a lockout of the attacked user from that address also refuses the legitimate user of that name")
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
+	l := &live{}
+	l.budget.Store(cfg.MaxRequests)
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	merge := func(s *Stats) {
+		mu.Lock()
+		res.Stats.Merge(s)
+		mu.Unlock()
+	}
+	start := time.Now()
+	for i, role := range assignRoles(cfg.Workers, cfg.Mix) {
+		res.Workers[role]++
+		u := &user{
+			cfg: &cfg, l: l, role: role, name: cfg.Accounts[role], id: i,
+			c:     newClient(&cfg, source(cfg.DistinctSources, 1, i)),
+			rng:   rand.New(rand.NewPCG(cfg.Seed, uint64(i))),
+			stats: NewStats(),
+		}
+		wg.Go(func() {
+			u.run(ctx)
+			merge(u.stats)
+		})
+	}
+	for j := range cfg.Attackers {
+		a := &attacker{
+			cfg: &cfg, l: l, id: j,
+			c:     newClient(&cfg, source(cfg.DistinctSources, 2, j)),
+			stats: NewStats(),
+		}
+		wg.Go(func() {
+			a.run(ctx)
+			merge(a.stats)
+		})
+	}
+	stopProgress := startProgress(progress, cfg.Progress, start, l)
+	wg.Wait()
+	res.Elapsed = time.Since(start)
+	stopProgress()
+	res.Counts = l.counts()
+	return res, nil
+}
+
+// source returns the loopback source address of the i-th client of a
+// group (1 users, 2 attackers): 127.group.hi.lo with lo from 1.
+func source(distinct bool, group byte, i int) netip.Addr {
+	if !distinct {
+		return netip.Addr{}
+	}
+	return netip.AddrFrom4([4]byte{127, group, byte(i / 254), byte(i%254 + 1)})
+}
+
+// checkDistinctSources returns why distinct source addresses cannot be
+// used for target, or "" when they can.
+func checkDistinctSources(target *url.URL) string {
+	if a, err := netip.ParseAddr(target.Hostname()); err == nil && a.Is6() {
+		return "distinct source addresses need an IPv4 target (IPv6 has one loopback address); every client shares ::1"
+	}
+	ln, err := net.Listen("tcp4", netip.AddrPortFrom(source(true, 1, 0), 0).String())
+	if err != nil {
+		return "this system cannot bind 127.1.0.1, so every client shares one source address (" + err.Error() + ")"
+	}
+	ln.Close()
+	return ""
+}
+
+// client sends requests from one source address.
+type client struct {
+	base string
+	http *http.Client
+}
+
+func newClient(cfg *Config, src netip.Addr) *client {
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second, Control: dialLoopbackOnly}
+	if src.IsValid() {
+		d.LocalAddr = &net.TCPAddr{IP: src.AsSlice()}
+	}
+	tr := &http.Transport{
+		// Proxy is deliberately nil: HTTP_PROXY must not send the load
+		// to another host.
+		DialContext:         d.DialContext,
+		TLSClientConfig:     cfg.TLS,
+		MaxIdleConnsPerHost: 2,
+		IdleConnTimeout:     30 * time.Second,
+		DisableCompression:  true,
+	}
+	return &client{
+		base: cfg.Target.String(),
+		http: &http.Client{
+			Transport: tr,
+			Timeout:   cfg.Timeout,
+			// Never follow a redirect: it could lead off loopback, and
+			// a redirect is an answer to measure, not to chase.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+}
+
+// do sends one request and returns the status, the body when keep is set
+// (at most maxBody bytes), and the latency. A request cut short because
+// ctx ended returns ok=false and must not be counted.
+func (c *client) do(ctx context.Context, method, path, contentType string, body []byte, bearer string, keep bool) (status int, resp []byte, d time.Duration, ok bool) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return statusTransportError, nil, 0, ctx.Err() == nil
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Accept", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	start := time.Now()
+	r, err := c.http.Do(req)
+	if err != nil {
+		return statusTransportError, nil, time.Since(start), ctx.Err() == nil
+	}
+	lr := io.LimitReader(r.Body, maxBody)
+	if keep {
+		resp, err = io.ReadAll(lr)
+	} else {
+		_, err = io.Copy(io.Discard, lr)
+	}
+	r.Body.Close()
+	d = time.Since(start)
+	if err != nil {
+		return statusTransportError, nil, d, ctx.Err() == nil
+	}
+	return r.StatusCode, resp, d, true
+}
+
+// take reserves one request of the budget; false means the run is over.
+func (l *live) take() bool {
+	if l.budget.Add(-1) < 0 {
+		return false
+	}
+	l.total.Add(1)
+	return true
+}
+
+// user is one legitimate client of one role: it obtains a token with the
+// password grant and then calls the API, renewing the token when it
+// expires or is refused.
+type user struct {
+	cfg   *Config
+	l     *live
+	role  string
+	name  string
+	id    int
+	c     *client
+	rng   *rand.Rand
+	stats *Stats
+
+	token   string
+	expires time.Time
+	backoff time.Duration
+	n       int
+}
+
+// actions are weighted per role: guests read items and comment, users
+// also read their profile and now and then try an admin-only delete
+// (which must be refused), admins also delete users that do not exist.
+type action int
+
+const (
+	actMe action = iota
+	actItem
+	actComment
+	actDelete
+	actDeleteProbe
+)
+
+var mixes = map[string][]struct {
+	a action
+	w int
+}{
+	roleGuest: {{actItem, 8}, {actComment, 2}},
+	roleUser:  {{actMe, 30}, {actItem, 50}, {actComment, 18}, {actDeleteProbe, 2}},
+	roleAdmin: {{actMe, 20}, {actItem, 50}, {actComment, 20}, {actDelete, 10}},
+}
+
+func (u *user) pick() action {
+	m := mixes[u.role]
+	total := 0
+	for _, e := range m {
+		total += e.w
+	}
+	k := u.rng.IntN(total)
+	for _, e := range m {
+		if k < e.w {
+			return e.a
+		}
+		k -= e.w
+	}
+	return m[0].a
+}
+
+func (u *user) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		if u.token == "" || time.Now().After(u.expires) {
+			if !u.login(ctx) {
+				return
+			}
+			continue
+		}
+		if !u.call(ctx) {
+			return
+		}
+	}
+}
+
+// tokenResponse is the part of an RFC 6749 §5.1 response the generator
+// reads.
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	ExpiresIn   int64  `json:"expires_in"`
+}
+
+func passwordGrant(clientID, username, password string) []byte {
+	return []byte(url.Values{
+		"grant_type": {"password"}, "client_id": {clientID},
+		"username": {username}, "password": {password},
+	}.Encode())
+}
+
+// login obtains a token; it returns false when the run is over. A failed
+// login is a legitimate request refused; the user then waits, doubling
+// the wait up to a second, rather than hammering the endpoint.
+func (u *user) login(ctx context.Context) bool {
+	if !u.l.take() {
+		return false
+	}
+	status, body, d, ok := u.c.do(ctx, http.MethodPost, "/token", "application/x-www-form-urlencoded",
+		passwordGrant(u.cfg.ClientID, u.name, u.cfg.Password), "", true)
+	if !ok {
+		return false
+	}
+	u.stats.Add(routeToken, status, d)
+	u.l.c.legit.Add(1)
+	var tr tokenResponse
+	if status == http.StatusOK && json.Unmarshal(body, &tr) == nil && tr.AccessToken != "" {
+		u.token = tr.AccessToken
+		life := time.Duration(tr.ExpiresIn) * time.Second
+		if life <= 0 {
+			life = 5 * time.Minute
+		}
+		u.expires = time.Now().Add(life * 9 / 10)
+		u.backoff = 0
+		return true
+	}
+	u.refused(status)
+	u.backoff = min(max(2*u.backoff, 50*time.Millisecond), time.Second)
+	t := time.NewTimer(u.backoff)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// refused counts a legitimate request that did not succeed.
+func (u *user) refused(status int) {
+	switch status {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests:
+		u.l.c.legitRefused.Add(1)
+	default:
+		u.l.c.legitErrors.Add(1)
+	}
+}
+
+var commentBodies = [][]byte{
+	[]byte(`{"body":"Great item, works as described."}`),
+	[]byte(`{"body":"Shipping took <b>two</b> days."}`),
+	[]byte(`{"body":"<script>alert(1)</script>Would buy again."}`),
+}
+
+// call makes one API request; it returns false when the run is over.
+func (u *user) call(ctx context.Context) bool {
+	if !u.l.take() {
+		return false
+	}
+	u.n++
+	var (
+		route, method, path, ct string
+		body                    []byte
+	)
+	a := u.pick()
+	switch a {
+	case actMe:
+		route, method, path = routeMe, http.MethodGet, "/users/me/"
+	case actItem:
+		route, method, path = routeItem, http.MethodGet, "/items/"+strconv.Itoa(1+u.rng.IntN(100))
+	case actComment:
+		route, method, path, ct = routeComment, http.MethodPost, "/comment/", "application/json"
+		body = commentBodies[u.rng.IntN(len(commentBodies))]
+	case actDelete:
+		// Users that do not exist: the demo accounts must survive the run.
+		route, method, path = routeDelete, http.MethodDelete, "/users/loadtest-ghost-"+strconv.Itoa(u.id)+"-"+strconv.Itoa(u.n)
+	case actDeleteProbe:
+		// A user that does not exist either: a 404 means the request
+		// passed the access check, so it counts as allowed.
+		route, method, path = routeDeleteProbe, http.MethodDelete, "/users/loadtest-probe-"+strconv.Itoa(u.id)+"-"+strconv.Itoa(u.n)
+	}
+	status, _, d, ok := u.c.do(ctx, method, path, ct, body, u.token, false)
+	if !ok {
+		return false
+	}
+	u.stats.Add(route, status, d)
+
+	if a == actDeleteProbe {
+		u.l.c.probes.Add(1)
+		switch {
+		case status == http.StatusForbidden || status == http.StatusUnauthorized:
+			u.l.c.probesDenied.Add(1)
+		case status >= 200 && status < 300, status == http.StatusNotFound:
+			u.l.c.probesAllowed.Add(1)
+		}
+		return true
+	}
+	u.l.c.legit.Add(1)
+	switch {
+	case status >= 200 && status < 300:
+	case a == actDelete && status == http.StatusNotFound:
+	default:
+		u.refused(status)
+		if status == http.StatusUnauthorized {
+			u.token = "" // expired or revoked: log in again
+		}
+	}
+	return true
+}
+
+// attacker guesses the password of one account on the token endpoint as
+// fast as the server answers. Every AttackRealEvery-th guess is the real
+// password, as a guesser with a good word list would eventually try: a
+// lockout must refuse it too.
+type attacker struct {
+	cfg   *Config
+	l     *live
+	id    int
+	c     *client
+	stats *Stats
+	n     int
+}
+
+func (a *attacker) run(ctx context.Context) {
+	for ctx.Err() == nil && a.l.take() {
+		a.n++
+		guess := "guess-" + strconv.Itoa(a.id) + "-" + strconv.Itoa(a.n)
+		if k := a.cfg.AttackRealEvery; k > 0 && a.n%k == 0 {
+			guess = a.cfg.Password
+		}
+		status, _, d, ok := a.c.do(ctx, http.MethodPost, "/token", "application/x-www-form-urlencoded",
+			passwordGrant(a.cfg.ClientID, a.cfg.AttackUser, guess), "", false)
+		if !ok {
+			return
+		}
+		a.stats.Add(routeTokenAttack, status, d)
+		a.l.c.attempts.Add(1)
+		switch status {
+		case http.StatusOK:
+			a.l.c.through.Add(1)
+		case http.StatusTooManyRequests:
+			a.l.c.lockedOut.Add(1)
+		case http.StatusBadRequest, http.StatusUnauthorized:
+			a.l.c.wrong.Add(1)
+		default:
+			a.l.c.othr.Add(1)
+		}
+	}
+}
+
+// startProgress prints a progress line every interval until the returned
+// function is called.
+func startProgress(w io.Writer, every time.Duration, start time.Time, l *live) (stop func()) {
+	if w == nil || every <= 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		last, lastAt := int64(0), start
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				n := l.total.Load()
+				c := l.counts()
+				fmt.Fprintf(w, "%6.1fs %9d requests %8.0f req/s  refused %d  errors %d  attacker %d (through %d, locked out %d)\n",
+					now.Sub(start).Seconds(), n, float64(n-last)/now.Sub(lastAt).Seconds(),
+					c.LegitRefused, c.LegitErrors, c.Attempts, c.Through, c.LockedOut)
+				last, lastAt = n, now
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// WriteReport prints the figures of a run.
+func (r *Result) WriteReport(w io.Writer) {
+	cfg := r.Config
+	total := r.Stats.Total()
+	var wk []string
+	for _, role := range roles {
+		if n := r.Workers[role]; n > 0 {
+			wk = append(wk, fmt.Sprintf("%d %s", n, role))
+		}
+	}
+	fmt.Fprintf(w, "target %s · users %d (%s) · attackers %d · bounds %v / %d requests\n",
+		cfg.Target, cfg.Workers, strings.Join(wk, ", "), cfg.Attackers, cfg.Duration, cfg.MaxRequests)
+	c := r.Counts
+	fmt.Fprintf(w, "%d requests in %.2fs: %.0f req/s (legitimate %.0f req/s)\n\n",
+		total, r.Elapsed.Seconds(), rate(total, r.Elapsed), rate(int(c.Legit+c.Probes), r.Elapsed))
+	writeRouteTable(w, r.Stats.Summaries(), r.Elapsed)
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "legitimate requests: %d, refused %d (401/403/429), errors %d\n", c.Legit, c.LegitRefused, c.LegitErrors)
+	if c.Probes > 0 {
+		fmt.Fprintf(w, "access probes (non-admin DELETE): %d, denied %d, ALLOWED %d\n", c.Probes, c.ProbesDenied, c.ProbesAllowed)
+	}
+	if cfg.Attackers > 0 {
+		fmt.Fprintf(w, "attacker on %q: %d attempts, GOT THROUGH %d, locked out %d (429), wrong password %d, other %d\n",
+			cfg.AttackUser, c.Attempts, c.Through, c.LockedOut, c.WrongPassword, c.AttackOther)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+}
+
+// SecurityFailures is the number of requests that should have been
+// refused and were not: attacker guesses that obtained a token and
+// non-admin deletes that were allowed.
+func (r *Result) SecurityFailures() int64 { return r.Counts.Through + r.Counts.ProbesAllowed }
