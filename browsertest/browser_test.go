@@ -12,6 +12,6 @@ func TestBrowser(t *testing.T) {
 	t.Run("CSRF", s.testCSRF)
 	t.Run("CSP", s.testCSP)
 	t.Run("Framing", s.testFraming)
-	// t.Run("SessionCookie", s.testSessionCookie)
-	// t.Run("HostPrefix", s.testHostPrefix)
+	t.Run("SessionCookie", s.testSessionCookie)
+	t.Run("HostPrefix", s.testHostPrefix)
 }
