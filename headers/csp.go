@@ -145,10 +145,30 @@ var sandboxTokens = map[string]bool{
 	"allow-storage-access-by-user-activation":  true,
 }
 
-// broad are sources that allow scripts from anywhere.
-var broad = map[string]bool{
-	"*": true, "http:": true, "https:": true, "ftp:": true, "http://*": true,
-	"https://*": true, "http://*.*": true, "https://*.*": true,
+// broadSchemes are scheme sources that match every host.
+var broadSchemes = map[string]bool{"*": true, "http:": true, "https:": true, "ftp:": true}
+
+// isBroad reports whether s allows content from any host: "*", a network
+// scheme such as https:, or a host source whose host is "*" or a wildcard
+// over a single label ("*.com"), whatever its scheme, port or path, so
+// "https://*:443", "*:*" and "*/" count as much as "*".
+func isBroad(s Source) bool {
+	switch s.Kind {
+	case SourceScheme:
+		return broadSchemes[s.Value]
+	case SourceHost:
+	default:
+		return false
+	}
+	host := s.Value
+	if i := strings.Index(host, "://"); i >= 0 {
+		host = host[i+3:]
+	}
+	if i := strings.IndexAny(host, ":/"); i >= 0 {
+		host = host[:i]
+	}
+	host = strings.TrimSuffix(host, ".")
+	return host == "*" || strings.HasPrefix(host, "*.") && !strings.Contains(host[2:], ".")
 }
 
 // policy is a compiled CSP: the header name and either a static value, or
@@ -357,7 +377,7 @@ func checkUnsafe(lists map[string][]Source, field string) []error {
 				fail(name, s, "allows script injection")
 			case s.Value == "data:":
 				fail(name, s, "data: URLs can carry any script")
-			case broad[s.Value] && !strict:
+			case isBroad(s) && !strict:
 				fail(name, s, "allows scripts from any host")
 			}
 		}
@@ -367,7 +387,7 @@ func checkUnsafe(lists map[string][]Source, field string) []error {
 		objectSrc = lists["default-src"]
 	}
 	for _, s := range objectSrc {
-		if broad[s.Value] {
+		if isBroad(s) {
 			fail("object-src", s, "allows plugins from any host")
 		}
 	}
@@ -379,7 +399,7 @@ func checkUnsafe(lists map[string][]Source, field string) []error {
 				}
 			}
 			if s.Value == "http:" || strings.HasPrefix(s.Value, "http://") || s.Value == "ftp:" || strings.HasPrefix(s.Value, "ftp://") {
-				if !broad[s.Value] || !slices.Contains(scriptLists, d.name) {
+				if !isBroad(s) || !slices.Contains(scriptLists, d.name) {
 					fail(d.name, s, "loads content over an insecure scheme")
 				}
 			}
