@@ -377,9 +377,11 @@ func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, 
 	*claims = accessClaims{}
 	defer claimsPool.Put(claims)
 	bp := claimsBufPool.Get().(*[]byte)
-	defer claimsBufPool.Put(bp)
 	if need := len(pseg)/4*3 + 3; cap(*bp) < need {
 		*bp = make([]byte, need)
+	}
+	if cap(*bp) <= 16<<10 { // a rare huge buffer is not kept
+		defer claimsBufPool.Put(bp)
 	}
 	buf := (*bp)[:cap(*bp)]
 	n, ok := b64Decode(buf, pseg)
