@@ -39,7 +39,9 @@ type ServerOptions struct {
 	Handler http.Handler
 	// TLSConfig is used by ListenAndServeTLS and ServeTLS. Default
 	// [TLSConfig](). A config whose MinVersion allows TLS 1.0 or 1.1 is an
-	// error.
+	// error. It is cloned; when its CipherSuites is nil the clone gets the
+	// AEAD suites of [TLSConfig], since crypto/tls's defaults still
+	// include CBC suites for TLS 1.2.
 	TLSConfig *tls.Config
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound
 	// the phases of a connection (see the defaults). Negative values are
@@ -99,6 +101,10 @@ func NewServer(o ServerOptions) (*http.Server, error) {
 			fail("TLSConfig", "", err)
 		}
 		cfg = cfg.Clone()
+		if cfg.CipherSuites == nil {
+			// crypto/tls's defaults still enable the ECDHE CBC-SHA suites.
+			cfg.CipherSuites = append([]uint16(nil), cipherSuites...)
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
