@@ -73,3 +73,24 @@ func BenchmarkAdversarial(b *testing.B) {
 		benchServe(b, h, newRequest("GET", "/", [][2]string{{"Origin", "https://" + megabyteName + ".example.com"}}))
 	})
 }
+
+// BenchmarkCheckPreflight isolates the decision from the response: a
+// megabyte of Access-Control-Request-Headers must cost about what a short
+// list costs.
+func BenchmarkCheckPreflight(b *testing.B) {
+	m := cors.MustNew(base)
+	for _, c := range []struct{ name, acrh string }{
+		{"acrh=short", "content-type,x-request-id"},
+		{"acrh=1MB-commas", megabyteOfCommas},
+		{"acrh=1000-commas", strings.Repeat(",", 1000)},
+		{"acrh=1MB-name", megabyteName},
+	} {
+		r := newRequest("OPTIONS", "/", preflight("https://app.example.com", "PUT", acrh(c.acrh)))
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = m.Check(r)
+			}
+		})
+	}
+}
