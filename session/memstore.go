@@ -56,6 +56,10 @@ type MemoryStore struct {
 type memEntry struct {
 	data   []byte
 	expiry int64 // Unix nanoseconds
+	// dead marks a deleted session kept until it would have expired, so
+	// that a request which loaded it before the Delete cannot bring it
+	// back with a later Commit.
+	dead bool
 }
 
 // NewMemoryStore returns an empty MemoryStore configured by opts.
@@ -98,7 +102,7 @@ func (s *MemoryStore) Find(_ context.Context, token string) (Record, bool, error
 	s.mu.RLock()
 	e, ok := s.m[key]
 	s.mu.RUnlock()
-	if !ok || s.now().UnixNano() >= e.expiry {
+	if !ok || e.dead || s.now().UnixNano() >= e.expiry {
 		return Record{}, false, nil
 	}
 	return Record{ID: token, Data: e.data, Expiry: time.Unix(0, e.expiry)}, true, nil
@@ -106,7 +110,10 @@ func (s *MemoryStore) Find(_ context.Context, token string) (Record, bool, error
 
 var errBadID = errors.New("session: malformed session ID")
 
-// Commit implements [Store]. It returns rec.ID as the token.
+// Commit implements [Store]. It returns rec.ID as the token. The Commit
+// of a session deleted less than its lifetime ago stores nothing: it comes
+// from a request that loaded the session before the Delete, and must not
+// revive it.
 func (s *MemoryStore) Commit(_ context.Context, rec Record) (string, error) {
 	key, ok := StorageKey(rec.ID)
 	if !ok {
@@ -119,11 +126,15 @@ func (s *MemoryStore) Commit(_ context.Context, rec Record) (string, error) {
 	if now.Sub(s.lastSweep) >= s.sweepEvery {
 		s.sweep(now)
 	}
+	old, exists := s.m[key]
+	if exists && old.dead && now.UnixNano() < old.expiry {
+		return rec.ID, nil
+	}
 	if exp <= now.UnixNano() {
 		delete(s.m, key)
 		return rec.ID, nil
 	}
-	if _, exists := s.m[key]; !exists && len(s.m) >= s.max {
+	if !exists && len(s.m) >= s.max {
 		// Sweep at most once a second under a flood, so that refusing
 		// stays cheap.
 		if now.Sub(s.lastFull) >= time.Second {
@@ -138,20 +149,31 @@ func (s *MemoryStore) Commit(_ context.Context, rec Record) (string, error) {
 	return rec.ID, nil
 }
 
-// Delete implements [Store].
+// Delete implements [Store]. The record's data is dropped at once; a
+// marker without data stays in its place until the record would have
+// expired, so that a Commit of the same ID by a request still in flight
+// does not revive the session (see [MemoryStore.Commit]).
 func (s *MemoryStore) Delete(_ context.Context, rec Record) error {
 	key, ok := StorageKey(rec.ID)
 	if !ok {
 		return nil
 	}
+	now := s.now().UnixNano()
 	s.mu.Lock()
-	delete(s.m, key)
+	if e, exists := s.m[key]; exists {
+		switch {
+		case now >= e.expiry:
+			delete(s.m, key)
+		case !e.dead:
+			s.m[key] = memEntry{expiry: e.expiry, dead: true}
+		}
+	}
 	s.mu.Unlock()
 	return nil
 }
 
 // Len returns the number of sessions held, expired ones not yet swept
-// included.
+// and the markers of deleted ones included.
 func (s *MemoryStore) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -33,8 +33,11 @@ import (
 //     an Expiry not after the current time behaves like Delete. The store
 //     owns rec.Data after Commit returns and the caller must not modify it.
 //   - Delete forgets the record with rec.ID so that no token issued for it
-//     is found again, even one copied before. Deleting an unknown ID is not
-//     an error.
+//     is found again, even one copied before, and even after a later
+//     Commit of the same ID: a request that loaded the session before a
+//     logout may save it after, and must not revive it. A store may refuse
+//     that Commit or accept it and store nothing. Deleting an unknown ID
+//     is not an error.
 //   - The Data returned by Find must not be modified by the caller; a store
 //     may return a slice it keeps.
 //

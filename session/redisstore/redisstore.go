@@ -14,10 +14,16 @@
 // Each session is one Redis string under Prefix followed by the base64url
 // SHA-256 of the session ID ([session.StorageKey]): the IDs clients hold
 // never reach Redis, so a dump of Redis (a backup, a replica, a MONITOR
-// session) holds no usable token. Every operation is a single atomic
-// command (GET, SET with PX, DEL) and keys expire in Redis at the
-// session's idle or absolute deadline, whichever comes first, so no sweeper
-// is needed. Each key is independent, so Cluster needs no hash tags.
+// session) holds no usable token. Every operation is atomic: Find is one
+// GET, Delete one SET ... XX KEEPTTL and Commit one small script, and keys
+// expire in Redis at the session's idle or absolute deadline, whichever
+// comes first, so no sweeper is needed. Each key is independent, so
+// Cluster needs no hash tags. Redis 6.0 or later is required (KEEPTTL).
+//
+// Delete empties the key rather than removing it, keeping its TTL: the
+// empty value marks the session as logged out until it would have
+// expired, and Commit leaves such a key alone, so a request that loaded
+// the session before the logout and saves it afterwards cannot revive it.
 //
 // # Security considerations
 //
@@ -123,7 +129,17 @@ func (s *Store) Find(ctx context.Context, token string) (session.Record, bool, e
 
 var errBadID = errors.New("redisstore: malformed session ID")
 
-// Commit implements [session.Store] with one SET ... PX, or a DEL when
+// commitScript sets KEYS[1] to ARGV[1] for ARGV[2] milliseconds unless it
+// holds the empty value Delete leaves: the session was logged out.
+var commitScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v and #v == 0 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`)
+
+// Commit implements [session.Store] with one script: a SET ... PX, unless
+// the session was deleted (then nothing is stored), or a Delete when
 // rec.Expiry has passed. It returns rec.ID as the token.
 func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) {
 	key, ok := s.key(rec.ID)
@@ -132,22 +148,32 @@ func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) 
 	}
 	ttl := rec.Expiry.Sub(s.now())
 	if ttl < time.Millisecond {
-		return rec.ID, s.client.Del(ctx, key).Err()
+		return rec.ID, s.del(ctx, key)
 	}
 	v := make([]byte, header+len(rec.Data))
 	binary.BigEndian.PutUint64(v, uint64(rec.Expiry.UnixNano()))
 	copy(v[header:], rec.Data)
-	if err := s.client.Set(ctx, key, v, ttl).Err(); err != nil {
+	if err := commitScript.Run(ctx, s.client, []string{key}, v, ttl.Milliseconds()).Err(); err != nil {
 		return "", err
 	}
 	return rec.ID, nil
 }
 
-// Delete implements [session.Store] with one DEL.
+// Delete implements [session.Store] with one SET key "" XX KEEPTTL: the
+// data is gone at once and the empty value keeps a later Commit of the
+// same ID from reviving the session until the key expires.
 func (s *Store) Delete(ctx context.Context, rec session.Record) error {
 	key, ok := s.key(rec.ID)
 	if !ok {
 		return nil
 	}
-	return s.client.Del(ctx, key).Err()
+	return s.del(ctx, key)
+}
+
+func (s *Store) del(ctx context.Context, key string) error {
+	err := s.client.SetArgs(ctx, key, "", redis.SetArgs{Mode: "XX", KeepTTL: true}).Err()
+	if errors.Is(err, redis.Nil) { // no such key
+		return nil
+	}
+	return err
 }

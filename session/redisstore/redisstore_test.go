@@ -91,8 +91,13 @@ func TestTokensAreStoredOnlyAsHashesWithATTL(t *testing.T) {
 		t.Errorf("TTL = %v, want the idle timeout", ttl)
 	}
 	a.Do(t, "/logout", tok)
-	if n, _ := rdb.Exists(ctx, want).Result(); n != 0 {
-		t.Errorf("logout left the record in Redis")
+	// The data is gone; an empty marker keeps a late save from reviving
+	// the session, and expires with it.
+	if v, err := rdb.Get(ctx, want).Result(); err != nil && err != redis.Nil || v != "" {
+		t.Errorf("logout left the record's data in Redis: %d bytes, %v", len(v), err)
+	}
+	if ttl, _ := rdb.PTTL(ctx, want).Result(); ttl > 10*time.Minute || ttl == -1 {
+		t.Errorf("marker TTL after logout = %v, want at most the idle timeout", ttl)
 	}
 }
 

@@ -102,6 +102,28 @@ func testContract(t *testing.T, st session.Store) {
 		}
 	})
 
+	// A request that loaded the session before a logout elsewhere saves it
+	// afterwards: the save must not bring the logged-out session back.
+	t.Run("a commit after delete does not resurrect the record", func(t *testing.T) {
+		id := newID(t, 'P')
+		if _, err := st.Commit(ctx, session.Record{ID: id, Data: []byte("v1"), Expiry: exp}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Delete(ctx, session.Record{ID: id, Expiry: exp}); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := st.Commit(ctx, session.Record{ID: id, Data: []byte("v2"), Expiry: exp})
+		if err != nil {
+			return // refusing is also correct
+		}
+		if _, found, err := st.Find(ctx, tok); found || err != nil {
+			t.Errorf("Find after Delete then Commit = %v, %v; want not found", found, err)
+		}
+		if _, found, err := st.Find(ctx, id); found || err != nil {
+			t.Errorf("Find(id) after Delete then Commit = %v, %v; want not found", found, err)
+		}
+	})
+
 	t.Run("deleting an unknown ID is not an error", func(t *testing.T) {
 		if err := st.Delete(ctx, session.Record{ID: newID(t, 'E'), Expiry: exp}); err != nil {
 			t.Error(err)
@@ -321,6 +343,47 @@ func testMiddleware(t *testing.T, newStore func(t *testing.T) session.Store) {
 		}
 		if rec, _ := a.Do(t, "/whoami", tok); rec.Code != http.StatusUnauthorized {
 			t.Errorf("replayed cookie after logout = %d %q, want 401", rec.Code, rec.Body.String())
+		}
+	})
+
+	// A request that loaded the session before the logout and saves it
+	// after (a slow upload, a second tab) must not revive it for the
+	// copied cookie.
+	t.Run("replay after logout fails when a request in flight saves the session afterwards", func(t *testing.T) {
+		st := newStore(t)
+		a := NewApp(t, session.Options{Store: st})
+		_, tok := a.Do(t, "/login?user=dave", "")
+		loaded, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+		slow := session.MustNew(session.Options{Store: st}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := session.FromRequest(r)
+			s.GetString("x")
+			close(loaded)
+			<-release
+			s.SetString("x", "y")
+		}))
+		rec := httptest.NewRecorder()
+		go func() {
+			defer close(done)
+			req := httptest.NewRequest(http.MethodGet, "https://example.com/slow", nil)
+			req.AddCookie(&http.Cookie{Name: a.M.CookieName(), Value: tok})
+			slow.ServeHTTP(rec, req)
+		}()
+		<-loaded
+		if _, after := a.Do(t, "/logout", tok); after != "" {
+			t.Fatal("logout did not expire the cookie")
+		}
+		close(release)
+		<-done
+		toks := []string{tok}
+		for _, c := range (&http.Response{Header: rec.Header()}).Cookies() {
+			if c.Name == a.M.CookieName() && c.Value != "" {
+				toks = append(toks, c.Value)
+			}
+		}
+		for _, tk := range toks {
+			if rec, _ := a.Do(t, "/whoami", tk); rec.Code != http.StatusUnauthorized {
+				t.Errorf("replayed cookie after logout = %d %q, want 401", rec.Code, rec.Body.String())
+			}
 		}
 	})
 
