@@ -153,3 +153,27 @@ func ExampleMiddleware_Handler_incorrectAuthOutside() {
 	// Access-Control-Allow-Headers: authorization
 	// Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network
 }
+
+// Choosing a policy: a public, credential-less API answers "*" and needs
+// no Vary; an API that relies on cookies must list its origins, and every
+// response then varies on Origin.
+func Example_publicOrPrivate() {
+	public := cors.MustNew(cors.Options{AllowedOrigins: []string{"*"}})
+	private := cors.MustNew(cors.Options{
+		AllowedOrigins:   []string{"https://app.example.com"},
+		AllowCredentials: true,
+	})
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	for _, c := range []*cors.Middleware{public, private} {
+		r := httptest.NewRequest(http.MethodGet, "https://api.example.com/", nil)
+		r.Header.Set("Origin", "https://app.example.com")
+		show(c.Handler(ok), r)
+	}
+	// Output:
+	// 200
+	// Access-Control-Allow-Origin: *
+	// 200
+	// Access-Control-Allow-Origin: https://app.example.com
+	// Access-Control-Allow-Credentials: true
+	// Vary: Origin
+}
