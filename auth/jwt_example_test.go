@@ -127,3 +127,29 @@ func ExampleNewTokenEndpoint() {
 	// 200 no-store Bearer orders:read <nil>
 	// 400 no-store <nil> <nil> invalid_grant
 }
+
+// ExampleRequireScopes_incorrect shows the classic misuse: the scope check
+// wraps the authenticating middleware instead of being wrapped by it, so
+// it runs before any identity is in the context and refuses every request
+// with 401, valid token or not. Authenticate outside, authorize inside.
+func ExampleRequireScopes_incorrect() {
+	secret := []byte("an example secret of 32 bytes!!!")
+	issuer, _ := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgHS256, Key: secret}, Issuer: "https://auth.example.com"})
+	bearer, _ := auth.NewJWT(auth.JWTOptions{Algorithms: []string{auth.AlgHS256}, Keys: []auth.Key{issuer.VerificationKey()}, Issuer: "https://auth.example.com"})
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+
+	wrong := auth.RequireScopes("orders:read")(bearer.Handler(handler))
+	right := bearer.Handler(auth.RequireScopes("orders:read")(handler))
+
+	at, _ := issuer.Issue(context.Background(), auth.Grant{Subject: "bob", Scopes: []string{"orders:read"}})
+	for _, h := range []http.Handler{wrong, right} {
+		r := httptest.NewRequest(http.MethodGet, "/orders", nil)
+		r.Header.Set("Authorization", "Bearer "+at.Token)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Println(w.Code)
+	}
+	// Output:
+	// 401
+	// 200
+}
