@@ -572,9 +572,10 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 	if oe != nil {
 		return nil, oe
 	}
+	// RFC 6749 §6: the new refresh token keeps the scope of the old one;
+	// only the access token is narrowed to the scope requested now.
 	next := old
 	next.Used, next.Revoked = false, false
-	next.Scopes = scopes
 	next.ExpiresAt = now.Add(e.refreshTTL)
 	if next.ExpiresAt.After(old.FamilyExpiresAt) {
 		next.ExpiresAt = old.FamilyExpiresAt

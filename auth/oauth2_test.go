@@ -236,12 +236,17 @@ func TestTokenEndpointRefreshRotationAndReuse(t *testing.T) {
 		t.Fatalf("refresh: %d %s", second.status, second.raw)
 	}
 	rt2 := second.str("refresh_token")
-	// Scope may narrow but never widen again beyond the first grant... and
-	// the rotated token narrowed it to orders:read.
-	wide := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt2, "scope", "orders:write"), basicAuth("cli", "cli-secret"))
+	// The refresh token keeps the first grant's scope (RFC 6749 §6): only
+	// that access token was narrowed. Nothing beyond the first grant.
+	wide := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt2, "scope", "orders:write admin"), basicAuth("cli", "cli-secret"))
 	if wide.status != 400 || wide.str("error") != "invalid_scope" {
-		t.Fatalf("widening: %d %s", wide.status, wide.raw)
+		t.Fatalf("widening beyond the grant: %d %s", wide.status, wide.raw)
 	}
+	third := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt2, "scope", "orders:write"), basicAuth("cli", "cli-secret"))
+	if third.status != 200 || third.str("scope") != "orders:write" {
+		t.Fatalf("scope of the first grant after narrowing: %d %s", third.status, third.raw)
+	}
+	rt2 = third.str("refresh_token")
 	// Reusing rt1 revokes the family: rt2 stops working too.
 	reuse := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt1), basicAuth("cli", "cli-secret"))
 	if reuse.status != 400 || reuse.str("error") != "invalid_grant" || !errors.Is(reuse.reason, auth.ErrRefreshTokenReused) {
