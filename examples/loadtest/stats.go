@@ -113,7 +113,9 @@ func Percentile(sorted []time.Duration, p float64) time.Duration {
 	if n == 0 {
 		return 0
 	}
-	rank := int(math.Ceil(p / 100 * float64(n)))
+	// The tolerance keeps float error from pushing an exact rank (99.9%
+	// of 1000) up by one.
+	rank := int(math.Ceil(p*float64(n)/100 - 1e-9))
 	rank = min(max(rank, 1), n)
 	return sorted[rank-1]
 }

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const testPassword = "correct horse battery staple"
+
+var testAccounts = map[string]string{roleAdmin: "alice", roleUser: "bob", roleGuest: "carol"}
+
+// lockout mimics secureapi's token endpoint protection: after 10
+// consecutive wrong passwords for one user name from one client address,
+// every attempt for that pair, the right password included, gets 429 with
+// Retry-After; other pairs are unaffected.
+func lockout(next http.Handler) http.Handler {
+	var mu sync.Mutex
+	fails := map[string]int{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/token" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		_ = r.ParseForm()
+		key := r.PostForm.Get("username") + "|" + host
+		mu.Lock()
+		n := fails[key]
+		mu.Unlock()
+		if n >= 10 {
+			w.Header().Set("Retry-After", "60")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		mu.Lock()
+		if rec.Code == http.StatusOK {
+			delete(fails, key)
+		} else {
+			fails[key]++
+		}
+		mu.Unlock()
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	})
+}
+
+func newTestServer(t *testing.T, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func testConfig(t *testing.T, target string) Config {
+	t.Helper()
+	u, err := parseTarget(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Config{
+		Target: u, Duration: 20 * time.Second, MaxRequests: 1500, Workers: 6,
+		Mix: map[string]int{roleAdmin: 1, roleUser: 1, roleGuest: 1}, Accounts: testAccounts,
+		Password: testPassword, ClientID: "test-cli",
+		Attackers: 1, AttackUser: "alice", AttackRealEvery: 25,
+		DistinctSources: true, Timeout: 5 * time.Second, Seed: 7,
+	}
+}
+
+// The end-to-end run against a server with the routes of secureapi and a
+// per-(user, address) lockout: the attacker is locked out after exactly
+// ten wrong guesses and never gets through, not even with the right
+// password, while the real alice, from her own address, is never refused.
+func TestRunEndToEnd(t *testing.T) {
+	target := newTestServer(t, lockout(newBareMux(map[string]string{"alice": roleAdmin, "bob": roleUser, "carol": roleGuest}, testPassword)))
+	cfg := testConfig(t, target)
+	cfg.Progress = 10 * time.Millisecond
+	var progress bytes.Buffer
+	res, err := Run(context.Background(), cfg, &progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range res.Notes {
+		t.Log("note:", n)
+	}
+	c := res.Counts
+	if total := res.Stats.Total(); total != int(cfg.MaxRequests) {
+		t.Errorf("%d requests recorded, want exactly the bound %d", total, cfg.MaxRequests)
+	}
+	if res.Elapsed >= cfg.Duration {
+		t.Errorf("the request bound did not stop the run: %v", res.Elapsed)
+	}
+	if got := c.Legit + c.Probes + c.Attempts; got != int64(res.Stats.Total()) {
+		t.Errorf("counts add up to %d, stats to %d", got, res.Stats.Total())
+	}
+	if c.Through != 0 || c.Attempts == 0 {
+		t.Errorf("attacker: %d attempts, %d through; want some attempts and none through", c.Attempts, c.Through)
+	}
+	if c.WrongPassword != 10 || c.LockedOut != c.Attempts-10 {
+		t.Errorf("attacker: %d wrong, %d locked out of %d; want 10 wrong then only lockouts", c.WrongPassword, c.LockedOut, c.Attempts)
+	}
+	if len(res.Notes) == 0 && c.LegitRefused != 0 {
+		t.Errorf("%d legitimate requests refused: the attacker's lockout reached the real user", c.LegitRefused)
+	}
+	if c.LegitErrors != 0 || c.ProbesAllowed != 0 || c.ProbesDenied != c.Probes {
+		t.Errorf("counts %+v", c)
+	}
+	if res.SecurityFailures() != 0 {
+		t.Errorf("SecurityFailures = %d", res.SecurityFailures())
+	}
+	sums := map[string]RouteSummary{}
+	for _, s := range res.Stats.Summaries() {
+		sums[s.Route] = s
+		if s.P50 > s.P90 || s.P90 > s.P99 || s.P99 > s.Max || s.P50 <= 0 {
+			t.Errorf("%s: percentiles out of order: %+v", s.Route, s)
+		}
+	}
+	for _, route := range []string{routeToken, routeTokenAttack, routeMe, routeItem, routeComment, routeDelete} {
+		if sums[route].Count == 0 {
+			t.Errorf("no request on %s", route)
+		}
+	}
+	if got := fmtStatuses(sums[routeToken].Statuses); got != "200:6" {
+		t.Errorf("users' token requests: %s, want one 200 per user", got)
+	}
+	if got := fmtStatuses(sums[routeDelete].Statuses); !strings.HasPrefix(got, "404:") || strings.Contains(got, " ") {
+		t.Errorf("admin deletes of missing users: %s, want only 404", got)
+	}
+
+	var report bytes.Buffer
+	res.WriteReport(&report)
+	for _, want := range []string{"req/s", "p99", routeItem, "refused 0", "GOT THROUGH 0", "ALLOWED 0", "200:"} {
+		if !strings.Contains(report.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, report.String())
+		}
+	}
+	if !strings.Contains(progress.String(), "requests") {
+		t.Logf("no progress line in a run of %v", res.Elapsed)
+	}
+}
+
+// The duration bound stops a run that the request bound would not.
+func TestRunStopsAtTheDuration(t *testing.T) {
+	target := newTestServer(t, newBareMux(map[string]string{"alice": roleAdmin, "bob": roleUser, "carol": roleGuest}, testPassword))
+	cfg := testConfig(t, target)
+	cfg.Duration, cfg.MaxRequests, cfg.Attackers = 300*time.Millisecond, maxRequests, 0
+	cfg.Progress = 50 * time.Millisecond
+	var progress bytes.Buffer
+	res, err := Run(context.Background(), cfg, &progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Elapsed < cfg.Duration || res.Elapsed > cfg.Duration+3*time.Second {
+		t.Errorf("run took %v, want about %v", res.Elapsed, cfg.Duration)
+	}
+	if n := res.Stats.Total(); n == 0 || n >= maxRequests {
+		t.Errorf("%d requests", n)
+	}
+	// Requests cut short by the deadline are not counted as errors.
+	if res.Counts.LegitErrors != 0 || res.Counts.LegitRefused != 0 {
+		t.Errorf("counts %+v", res.Counts)
+	}
+	if !strings.Contains(progress.String(), "req/s") {
+		t.Errorf("no progress line in %v: %q", res.Elapsed, progress.String())
+	}
+}
+
+// Each way a server can fail shows up in the figure made for it.
+func TestRunReportsServerFailures(t *testing.T) {
+	accounts := map[string]string{"alice": roleAdmin, "bob": roleUser, "carol": roleGuest}
+	app := newBareMux(accounts, testPassword)
+	tests := []struct {
+		name    string
+		handler http.Handler
+		check   func(t *testing.T, c Counts)
+	}{
+		{
+			"without a lockout the attacker gets through",
+			newBareMux(accounts, testPassword),
+			func(t *testing.T, c Counts) {
+				if c.Through == 0 {
+					t.Errorf("through = 0 of %d attempts", c.Attempts)
+				}
+			},
+		},
+		{
+			"an unguarded delete lets the probes through",
+			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodDelete {
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+				app.ServeHTTP(w, r)
+			}),
+			func(t *testing.T, c Counts) {
+				if c.Probes == 0 || c.ProbesAllowed != c.Probes {
+					t.Errorf("probes %d, allowed %d; want all allowed", c.Probes, c.ProbesAllowed)
+				}
+			},
+		},
+		{
+			"a server refusing everyone refuses legitimate users",
+			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(http.StatusTooManyRequests)
+			}),
+			func(t *testing.T, c Counts) {
+				if c.LegitRefused == 0 || c.LegitRefused != c.Legit {
+					t.Errorf("refused %d of %d", c.LegitRefused, c.Legit)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig(t, newTestServer(t, tt.handler))
+			cfg.Workers, cfg.Mix, cfg.MaxRequests, cfg.Duration = 3, map[string]int{roleUser: 1}, 600, 3*time.Second
+			res, err := Run(context.Background(), cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, res.Counts)
+		})
+	}
+}
+
+// The command exits 1 when an attacker got through, and prints the report.
+func TestCommandExitStatus(t *testing.T) {
+	target := newTestServer(t, newBareMux(map[string]string{"alice": roleAdmin, "bob": roleUser, "carol": roleGuest}, testPassword))
+	var out, errb bytes.Buffer
+	code := run([]string{"-target", target, "-password", testPassword, "-users", "1", "-mix", "guest=1",
+		"-requests", "400", "-duration", "10s", "-progress", "0"}, &out, &errb)
+	if code != 1 || !strings.Contains(out.String(), "GOT THROUGH") {
+		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	}
+	t.Setenv(demoPasswordEnv, testPassword)
+	out.Reset()
+	code = run([]string{"-target", target, "-attackers", "0", "-requests", "200", "-progress", "0"}, &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "refused 0") {
+		t.Fatalf("with the password from the environment: exit %d, stdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	}
+}
+
+// Every user and attacker connects from its own loopback address, so a
+// server's per-address limits see separate clients.
+func TestRunUsesDistinctSourceAddresses(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	app := newBareMux(map[string]string{"alice": roleAdmin, "bob": roleUser, "carol": roleGuest}, testPassword)
+	target := newTestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		mu.Lock()
+		seen[host] = true
+		mu.Unlock()
+		app.ServeHTTP(w, r)
+	}))
+	cfg := testConfig(t, target)
+	cfg.Workers, cfg.Attackers, cfg.MaxRequests = 3, 2, 200
+	res, err := Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Notes) > 0 {
+		t.Skip("distinct source addresses unavailable here:", res.Notes)
+	}
+	want := []string{"127.1.0.1", "127.1.0.2", "127.1.0.3", "127.2.0.1", "127.2.0.2"}
+	if len(seen) != len(want) {
+		t.Errorf("source addresses %v, want %v", seen, want)
+	}
+	for _, a := range want {
+		if !seen[a] {
+			t.Errorf("no request from %s (saw %v)", a, seen)
+		}
+	}
+
+	// Turned off, everyone shares the default address, and the report
+	// says what that means for lockouts.
+	clear(seen)
+	cfg.DistinctSources = false
+	res, err = Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || !seen["127.0.0.1"] {
+		t.Errorf("source addresses %v, want only 127.0.0.1", seen)
+	}
+	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "share one source address") {
+		t.Errorf("notes %q", res.Notes)
+	}
+}
