@@ -1,0 +1,641 @@
+package app_test
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/httpguard/httpguard/examples/secureapi/app"
+)
+
+// The columns of the route matrix: who calls, and how.
+var principals = []string{
+	"anonymous",
+	"alice token", "bob token", "carol token",
+	"alice session", "bob session", "carol session",
+	"alice basic", "bob basic", "carol basic",
+}
+
+// TestEveryRouteAsEveryPrincipal walks every route as each role, with each
+// kind of credential and with none, and checks the outcome: no route is
+// reachable without its protection. It also checks that every response
+// carries the security headers and every error is a problem document with
+// the request ID.
+func TestEveryRouteAsEveryPrincipal(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	anon := srv.client(t)
+	clients := map[string]*client{"anonymous": anon}
+	for _, u := range []string{"alice", "bob", "carol"} {
+		c := srv.client(t)
+		c.header.Set("Authorization", "Bearer "+anon.bearer(u))
+		clients[u+" token"] = c
+		clients[u+" session"] = srv.sessionClient(t, u)
+		c = srv.client(t)
+		c.header.Set("Authorization", "Basic "+basic(u, testPassword))
+		clients[u+" basic"] = c
+	}
+
+	type row struct {
+		pattern, method, path string
+		body, contentType     string
+		want                  [10]int // in the order of principals
+	}
+	const (
+		form = "application/x-www-form-urlencoded"
+		js   = "application/json"
+	)
+	every := func(code int) [10]int { return [10]int{code, code, code, code, code, code, code, code, code, code} }
+	rows := []row{
+		{pattern: "GET /{$}", method: "GET", path: "/", want: every(200)},
+		{pattern: "GET /healthz", method: "GET", path: "/healthz", want: every(200)},
+		// The browser routes need the form's CSRF token.
+		{pattern: "POST /login", method: "POST", path: "/login", contentType: form, body: "username=bob&password=" + url.QueryEscape(testPassword), want: every(403)},
+		{pattern: "POST /logout", method: "POST", path: "/logout", contentType: form, want: every(403)},
+		// A session, nothing else.
+		{pattern: "GET /data", method: "GET", path: "/data", want: [10]int{401, 401, 401, 401, 200, 200, 200, 401, 401, 401}},
+		// HTTP Basic, nothing else.
+		{pattern: "GET /secure-data/", method: "GET", path: "/secure-data/", want: [10]int{401, 401, 401, 401, 401, 401, 401, 200, 200, 200}},
+		// A bearer token or a session.
+		{pattern: "GET /users/me/", method: "GET", path: "/users/me/", want: [10]int{401, 200, 200, 200, 200, 200, 200, 401, 401, 401}},
+		// Own record (users), or users:read (admin).
+		{pattern: "GET /users/{id}", method: "GET", path: "/users/bob", want: [10]int{401, 200, 200, 403, 200, 200, 403, 401, 401, 401}},
+		{pattern: "GET /users/{id}", method: "GET", path: "/users/alice", want: [10]int{401, 200, 403, 403, 200, 403, 403, 401, 401, 401}},
+		{pattern: "GET /users/{id}", method: "GET", path: "/users/carol", want: [10]int{401, 200, 403, 403, 200, 403, 403, 401, 401, 401}},
+		{pattern: "GET /users/{id}", method: "GET", path: "/users/nobody", want: [10]int{401, 404, 403, 403, 404, 403, 403, 401, 401, 401}},
+		// Admin only; authorization before existence.
+		{pattern: "DELETE /users/{id}", method: "DELETE", path: "/users/nobody", want: [10]int{401, 404, 403, 403, 404, 403, 403, 401, 401, 401}},
+		// items:read, which every role holds.
+		{pattern: "GET /items/{id}", method: "GET", path: "/items/7", want: [10]int{401, 200, 200, 200, 200, 200, 200, 401, 401, 401}},
+		{pattern: "GET /items/{id}", method: "GET", path: "/items/101", want: [10]int{401, 404, 404, 404, 404, 404, 404, 401, 401, 401}},
+		{pattern: "GET /items/{id}", method: "GET", path: "/items/007", want: [10]int{401, 404, 404, 404, 404, 404, 404, 401, 401, 401}},
+		// Authenticated, with a valid body.
+		{pattern: "POST /comment/", method: "POST", path: "/comment/", contentType: js, body: `{"body":"<b>hello</b>"}`, want: [10]int{401, 200, 200, 200, 200, 200, 200, 401, 401, 401}},
+		{pattern: "POST /comment/", method: "POST", path: "/comment/", contentType: js, body: `{"body":"<script>x</script>"}`, want: [10]int{401, 422, 422, 422, 422, 422, 422, 401, 401, 401}},
+		{pattern: "POST /api/data", method: "POST", path: "/api/data", contentType: js, body: `{"n":1}`, want: [10]int{401, 202, 202, 202, 202, 202, 202, 401, 401, 401}},
+		// Public endpoints authenticated by their body. The token endpoint
+		// reads any Authorization header as client authentication, which
+		// a public client has none of: invalid_client.
+		{pattern: "POST /token", method: "POST", path: "/token", contentType: form, body: "grant_type=password&client_id=" + app.ClientID + "&username=bob&password=wrong", want: [10]int{400, 401, 401, 401, 400, 400, 400, 401, 401, 401}},
+		{pattern: "POST /token/revoke", method: "POST", path: "/token/revoke", contentType: form, body: "client_id=" + app.ClientID + "&token=not-a-token", want: every(200)},
+		// Recovery: a generic 500, whoever asks.
+		{pattern: "GET /panic", method: "GET", path: "/panic", want: every(500)},
+		// ServeMux's own answers, as problems.
+		{method: "GET", path: "/nowhere", want: every(404)},
+		{method: "PUT", path: "/users/bob", want: every(405)},
+	}
+
+	covered := map[string]bool{}
+	for _, r := range rows {
+		covered[r.pattern] = true
+	}
+	for _, p := range app.RoutePatterns {
+		if !covered[p] {
+			t.Errorf("route %q is not walked by the matrix", p)
+		}
+	}
+
+	for _, r := range rows {
+		for i, who := range principals {
+			var hdr []string
+			if r.contentType != "" {
+				hdr = []string{"Content-Type", r.contentType}
+			}
+			resp := clients[who].do(r.method, r.path, strings.NewReader(r.body), hdr...)
+			if resp.StatusCode != r.want[i] {
+				t.Errorf("%s %s as %s: %d, want %d (%s)", r.method, r.path, who, resp.StatusCode, r.want[i], resp.body)
+			}
+			checkSecurityHeaders(t, r.method+" "+r.path+" as "+who, resp)
+			if r.pattern != "POST /token" && r.pattern != "POST /token/revoke" {
+				checkProblem(t, r.method+" "+r.path+" as "+who, resp)
+			}
+		}
+	}
+}
+
+// checkSecurityHeaders checks the headers every response must carry.
+func checkSecurityHeaders(t *testing.T, what string, r response) {
+	t.Helper()
+	for k, v := range map[string]string{
+		"X-Content-Type-Options":     "nosniff",
+		"X-Frame-Options":            "DENY",
+		"Referrer-Policy":            "",
+		"Content-Security-Policy":    "",
+		"Cross-Origin-Opener-Policy": "same-origin",
+		"X-Request-Id":               "",
+	} {
+		got := r.Header.Get(k)
+		if got == "" || (v != "" && got != v) {
+			t.Errorf("%s: %d without %s (%q)", what, r.StatusCode, k, got)
+		}
+	}
+}
+
+// checkProblem checks that an error is a problem document carrying the
+// request ID of its response.
+func checkProblem(t *testing.T, what string, r response) {
+	t.Helper()
+	if r.StatusCode < 400 {
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("%s: %d with Content-Type %q", what, r.StatusCode, ct)
+		return
+	}
+	if id := r.json(t)["request_id"]; id == nil || id != r.Header.Get("X-Request-Id") {
+		t.Errorf("%s: %d problem with request_id %v, header %q", what, r.StatusCode, id, r.Header.Get("X-Request-Id"))
+	}
+}
+
+func basic(user, pw string) string {
+	req, _ := http.NewRequest("GET", "/", nil)
+	req.SetBasicAuth(user, pw)
+	return strings.TrimPrefix(req.Header.Get("Authorization"), "Basic ")
+}
+
+func TestScopes(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	c := srv.client(t)
+	tests := []struct {
+		name, user, scope, path string
+		want                    int
+		challenge               string // expected WWW-Authenticate, when 403 for a scope
+	}{
+		{"a token with every scope reads items", "carol", "", "/items/1", 200, ""},
+		{"a token without items:read gets insufficient_scope", "bob", "profile:read", "/items/1", 403,
+			`Bearer realm="secureapi", error="insufficient_scope", error_description="The access token lacks a required scope", scope="items:read"`},
+		{"a narrower token still reads items", "bob", "items:read", "/items/1", 200, ""},
+		{"an admin token without users:read cannot read another user", "alice", "items:read", "/users/bob", 403, ""},
+		{"a user token without profile:read cannot read its own record", "bob", "items:read", "/users/bob", 403, ""},
+		{"an admin token without items:read cannot read items", "alice", "users:read", "/items/2", 403,
+			`Bearer realm="secureapi", error="insufficient_scope", error_description="The access token lacks a required scope", scope="items:read"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := c.token(tt.user, testPassword, tt.scope)
+			if r.StatusCode != 200 {
+				t.Fatalf("token: %d %s", r.StatusCode, r.body)
+			}
+			tok := r.json(t)["access_token"].(string)
+			got := c.get(tt.path, "Authorization", "Bearer "+tok)
+			if got.StatusCode != tt.want {
+				t.Fatalf("%s: %d, want %d", tt.path, got.StatusCode, tt.want)
+			}
+			if tt.want == 403 {
+				if ch := got.Header.Get("WWW-Authenticate"); !strings.Contains(ch, `error="insufficient_scope"`) || (tt.challenge != "" && ch != tt.challenge) {
+					t.Errorf("challenge %q", ch)
+				}
+			}
+		})
+	}
+	// A scope beyond the user's is refused by the token endpoint.
+	if r := c.token("carol", testPassword, "users:delete"); r.StatusCode != 400 || r.json(t)["error"] != "invalid_scope" {
+		t.Errorf("guest asking for users:delete: %d %s", r.StatusCode, r.body)
+	}
+	// /users/me/ reports the token's scopes, not the user's.
+	r := c.token("alice", testPassword, "items:read")
+	me := c.get("/users/me/", "Authorization", "Bearer "+r.json(t)["access_token"].(string)).json(t)
+	if fmt.Sprint(me["scopes"]) != "[items:read]" || fmt.Sprint(me["roles"]) != "[admin]" || me["username"] != "alice" {
+		t.Errorf("me: %v", me)
+	}
+}
+
+// TestTokenLockout: after 10 wrong passwords for one user name from one
+// address, every attempt for that pair is refused with 429 and
+// Retry-After, the right password included, on every password route;
+// other users are unaffected, and X-Forwarded-For from an untrusted peer
+// changes nothing.
+func TestTokenLockout(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	c := srv.client(t)
+	for i := range 10 {
+		// Each attempt claims to come from a different address.
+		r := c.token("bob", "wrong", "", "X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i+1), "X-Real-Ip", "198.51.100.1")
+		if r.StatusCode != 400 || r.json(t)["error"] != "invalid_grant" {
+			t.Fatalf("wrong password %d: %d %s", i+1, r.StatusCode, r.body)
+		}
+	}
+	for _, xff := range []string{"", "203.0.113.99", "10.0.0.1, 192.0.2.7"} {
+		r := c.token("bob", testPassword, "", "X-Forwarded-For", xff)
+		if r.StatusCode != 429 || r.Header.Get("Retry-After") == "" || r.json(t)["error"] != "slow_down" {
+			t.Errorf("right password while locked (X-Forwarded-For %q): %d Retry-After=%q %s", xff, r.StatusCode, r.Header.Get("Retry-After"), r.body)
+		}
+	}
+	// The same lock on the other password routes.
+	if r := c.login("bob", testPassword); r.StatusCode != 429 || r.Header.Get("Retry-After") == "" {
+		t.Errorf("form login while locked: %d %s", r.StatusCode, r.body)
+	}
+	if r := c.get("/secure-data/", "Authorization", "Basic "+basic("bob", testPassword)); r.StatusCode != 429 || r.Header.Get("Retry-After") == "" {
+		t.Errorf("Basic while locked: %d %s", r.StatusCode, r.body)
+	}
+	// Other users, from the same address, are unaffected.
+	if r := c.token("alice", testPassword, ""); r.StatusCode != 200 {
+		t.Errorf("alice during bob's lockout: %d %s", r.StatusCode, r.body)
+	}
+	if r := c.token("BOB", testPassword, ""); r.StatusCode != 429 {
+		t.Errorf("bob's lockout must not be escaped by letter case: %d", r.StatusCode)
+	}
+}
+
+// TestLockoutNeedsConsecutiveFailures: a success clears the failures.
+func TestLockoutNeedsConsecutiveFailures(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	c := srv.client(t)
+	for round := range 3 {
+		for range 9 {
+			if r := c.token("carol", "wrong", ""); r.StatusCode != 400 {
+				t.Fatalf("round %d: %d", round, r.StatusCode)
+			}
+		}
+		if r := c.token("carol", testPassword, ""); r.StatusCode != 200 {
+			t.Fatalf("round %d: the right password after 9 failures: %d", round, r.StatusCode)
+		}
+	}
+}
+
+// TestCSRF: the form routes refuse cross-origin posts (another host,
+// scheme or port, or "null"), even with a valid token; a same-origin post
+// with the token works.
+func TestCSRF(t *testing.T) {
+	t.Parallel()
+	srv := start(t, func(c *app.Config) { c.CORSOrigins = []string{"https://app.example.com"} })
+	u, _ := url.Parse(srv.URL)
+	otherPort := "http://127.0.0.1:1"
+	if u.Port() == "1" {
+		otherPort = "http://127.0.0.1:2"
+	}
+	crossOrigin := []struct{ name, origin, site string }{
+		{"another host", "http://evil.example", ""},
+		{"another scheme", "https://" + u.Host, ""},
+		{"another port", otherPort, ""},
+		{"a null origin", "null", ""},
+		{"a CORS origin, trusted to read but not to post forms", "https://app.example.com", "cross-site"},
+		{"a cross-site fetch", "", "cross-site"},
+		{"a same-site fetch from a sibling subdomain", "", "same-site"},
+	}
+	c := srv.client(t)
+	for _, tt := range crossOrigin {
+		t.Run("login from "+tt.name, func(t *testing.T) {
+			tok := c.csrfToken()
+			hdr := []string{}
+			if tt.origin != "" {
+				hdr = append(hdr, "Origin", tt.origin)
+			}
+			if tt.site != "" {
+				hdr = append(hdr, "Sec-Fetch-Site", tt.site)
+			}
+			r := c.postForm("/login", url.Values{"csrf_token": {tok}, "username": {"bob"}, "password": {testPassword}}, hdr...)
+			if r.StatusCode != 403 {
+				t.Errorf("%d, want 403", r.StatusCode)
+			}
+		})
+	}
+	t.Run("login without a token", func(t *testing.T) {
+		r := c.postForm("/login", url.Values{"username": {"bob"}, "password": {testPassword}}, "Origin", srv.URL)
+		if r.StatusCode != 403 {
+			t.Errorf("%d, want 403", r.StatusCode)
+		}
+	})
+	t.Run("login with a token from another client", func(t *testing.T) {
+		tok := srv.client(t).csrfToken()
+		r := c.postForm("/login", url.Values{"csrf_token": {tok}, "username": {"bob"}, "password": {testPassword}}, "Origin", srv.URL)
+		if r.StatusCode != 403 {
+			t.Errorf("%d, want 403", r.StatusCode)
+		}
+	})
+
+	s := srv.sessionClient(t, "bob")
+	if r := s.get("/data"); r.StatusCode != 200 {
+		t.Fatalf("data after login: %d", r.StatusCode)
+	}
+	for _, tt := range crossOrigin {
+		tok := s.csrfToken()
+		hdr := []string{}
+		if tt.origin != "" {
+			hdr = append(hdr, "Origin", tt.origin)
+		}
+		if tt.site != "" {
+			hdr = append(hdr, "Sec-Fetch-Site", tt.site)
+		}
+		if r := s.postForm("/logout", url.Values{"csrf_token": {tok}}, hdr...); r.StatusCode != 403 {
+			t.Errorf("logout from %s: %d, want 403", tt.name, r.StatusCode)
+		}
+	}
+	if r := s.get("/data"); r.StatusCode != 200 {
+		t.Fatalf("the refused logouts ended the session: %d", r.StatusCode)
+	}
+	r := s.postForm("/logout", url.Values{"csrf_token": {s.csrfToken()}}, "Origin", srv.URL)
+	if r.StatusCode != 303 || r.Header.Get("Location") != "/" {
+		t.Fatalf("same-origin logout: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	checkSecurityHeaders(t, "logout redirect", r)
+	if r := s.get("/data"); r.StatusCode != 401 {
+		t.Errorf("data after logout: %d", r.StatusCode)
+	}
+}
+
+// TestLogin: a successful login renews the session and answers 303 to /;
+// a failed one is a 401 problem with the cookie challenge.
+func TestLogin(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	c := srv.client(t)
+	if r := c.login("bob", "wrong"); r.StatusCode != 401 || !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Cookie ") {
+		t.Fatalf("wrong password: %d %q", r.StatusCode, r.Header.Get("WWW-Authenticate"))
+	}
+	r := c.login("bob", testPassword)
+	if r.StatusCode != 303 || r.Header.Get("Location") != "/" {
+		t.Fatalf("login: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	checkSecurityHeaders(t, "login redirect", r)
+	var cookie *http.Cookie
+	for _, ck := range r.Cookies() {
+		if ck.Name == "session" {
+			cookie = ck
+		}
+	}
+	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("session cookie: %+v", cookie)
+	}
+	if page := c.get("/"); !strings.Contains(string(page.body), "Signed in as <strong>bob</strong>") {
+		t.Errorf("page after login: %s", page.body)
+	}
+}
+
+func TestComment(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	c := srv.client(t)
+	c.header.Set("Authorization", "Bearer "+c.bearer("bob"))
+	tests := []struct {
+		name, contentType, body string
+		want                    int
+		out                     string
+	}{
+		{"formatting is kept, scripts are removed", "application/json", `{"body":"  <b>hi</b><script>alert(1)</script> <a href=\"javascript:alert(1)\">x</a>"}`, 200, "<b>hi</b> x"},
+		{"text is trimmed", "application/json", `{"body":"  plain  "}`, 200, "plain"},
+		{"nothing left after sanitizing is refused", "application/json", `{"body":"<script>alert(1)</script>"}`, 422, ""},
+		{"a missing body is refused", "application/json", `{}`, 422, ""},
+		{"a body over 2000 characters is refused", "application/json", `{"body":"` + strings.Repeat("a", 2001) + `"}`, 422, ""},
+		{"an unknown field is refused", "application/json", `{"body":"x","admin":true}`, 400, ""},
+		{"a repeated key is refused", "application/json", `{"body":"x","body":"y"}`, 400, ""},
+		{"another content type is refused", "text/plain", `{"body":"x"}`, 415, ""},
+		{"a body over 16 KiB is refused", "application/json", `{"body":"` + strings.Repeat("a", 17<<10) + `"}`, 413, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := c.do("POST", "/comment/", strings.NewReader(tt.body), "Content-Type", tt.contentType)
+			if r.StatusCode != tt.want {
+				t.Fatalf("%d, want %d: %s", r.StatusCode, tt.want, r.body)
+			}
+			checkProblem(t, tt.name, r)
+			if tt.want == 200 && r.json(t)["body"] != tt.out {
+				t.Errorf("body %q, want %q", r.json(t)["body"], tt.out)
+			}
+			if strings.Contains(string(r.body), "alert") || (tt.want != 200 && strings.Contains(string(r.body), "admin")) {
+				t.Errorf("response reflects the input: %s", r.body)
+			}
+			if tt.want == 422 {
+				errs, _ := r.json(t)["errors"].([]any)
+				if len(errs) != 1 || errs[0].(map[string]any)["field"] != "body" {
+					t.Errorf("422 errors %v", r.json(t)["errors"])
+				}
+			}
+		})
+	}
+}
+
+// TestAPIDataLogsArrivalNeverData captures the log and checks that it
+// records the arrival, with the request ID and the subject, and never the
+// data, nor the token.
+func TestAPIDataLogsArrivalNeverData(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	c := srv.client(t)
+	tok := c.bearer("carol")
+	const secret = "4111-1111-1111-1111 SSN 078-05-1120"
+	r := c.postJSON("/api/data", `{"card":"`+secret+`"}`, "Authorization", "Bearer "+tok)
+	if r.StatusCode != 202 {
+		t.Fatalf("%d %s", r.StatusCode, r.body)
+	}
+	recs := srv.log.records(t, "data received")
+	if len(recs) != 1 {
+		t.Fatalf("%d arrival records in %s", len(recs), srv.log)
+	}
+	rec := recs[0]
+	if rec["subject"] != "carol" || rec["bytes"] != float64(len(`{"card":"`+secret+`"}`)) || rec["request_id"] != r.Header.Get("X-Request-Id") || rec["request_id"] == "" {
+		t.Errorf("arrival record %v", rec)
+	}
+	for _, leak := range []string{"4111", "078-05", "card", tok, tok[len(tok)-20:]} {
+		if strings.Contains(srv.log.String(), leak) {
+			t.Errorf("the log holds %q:\n%s", leak, srv.log)
+		}
+	}
+	if r := c.do("POST", "/api/data", strings.NewReader(strings.Repeat("x", 65<<10)), "Authorization", "Bearer "+tok); r.StatusCode != 413 {
+		t.Errorf("a body over 64 KiB: %d", r.StatusCode)
+	}
+}
+
+func TestRateLimits(t *testing.T) {
+	t.Parallel()
+	srv := start(t, func(c *app.Config) { c.RequestRate = 1; c.CredentialRate = 2 })
+	c := srv.client(t)
+	codes := []int{}
+	var last response
+	for range 3 {
+		last = c.get("/healthz")
+		codes = append(codes, last.StatusCode)
+	}
+	if !slices.Equal(codes, []int{200, 200, 429}) {
+		t.Fatalf("three requests with a burst of two: %v", codes)
+	}
+	if last.Header.Get("Retry-After") == "" || !strings.Contains(last.Header.Get("RateLimit-Policy"), `"ip"`) {
+		t.Errorf("429 headers: %v", last.Header)
+	}
+	checkSecurityHeaders(t, "429", last)
+	checkProblem(t, "429", last)
+
+	// The password routes have a budget of their own per address.
+	srv = start(t, func(c *app.Config) { c.CredentialRate = 2 })
+	c = srv.client(t)
+	codes = codes[:0]
+	for _, user := range []string{"alice", "bob", "carol"} {
+		codes = append(codes, c.token(user, "wrong", "").StatusCode)
+	}
+	if !slices.Equal(codes, []int{400, 400, 429}) {
+		t.Fatalf("password attempts with a budget of two: %v", codes)
+	}
+}
+
+func TestRevocation(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	c := srv.client(t)
+	r := c.token("bob", testPassword, "")
+	tok := r.json(t)
+	access, refresh := tok["access_token"].(string), tok["refresh_token"].(string)
+
+	revoke := func(token string) int {
+		return c.postForm("/token/revoke", url.Values{"client_id": {app.ClientID}, "token": {token}}).StatusCode
+	}
+	if got := c.get("/users/me/", "Authorization", "Bearer "+access); got.StatusCode != 200 {
+		t.Fatalf("before: %d", got.StatusCode)
+	}
+	if code := revoke(access); code != 200 {
+		t.Fatalf("revoke access token: %d", code)
+	}
+	if got := c.get("/users/me/", "Authorization", "Bearer "+access); got.StatusCode != 401 || !strings.Contains(got.Header.Get("WWW-Authenticate"), "invalid_token") {
+		t.Errorf("revoked access token: %d %q", got.StatusCode, got.Header.Get("WWW-Authenticate"))
+	}
+	if code := revoke(refresh); code != 200 {
+		t.Fatalf("revoke refresh token: %d", code)
+	}
+	got := c.postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {refresh}})
+	if got.StatusCode != 400 || got.json(t)["error"] != "invalid_grant" {
+		t.Errorf("revoked refresh token: %d %s", got.StatusCode, got.body)
+	}
+	if code := c.postForm("/token/revoke", url.Values{"client_id": {"someone-else"}, "token": {access}}).StatusCode; code != 401 {
+		t.Errorf("unknown client: %d", code)
+	}
+	if code := c.postForm("/token/revoke", url.Values{"client_id": {app.ClientID}}).StatusCode; code != 400 {
+		t.Errorf("no token: %d", code)
+	}
+}
+
+func TestDeleteUser(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	c := srv.client(t)
+	dave := c.token("dave", testPassword, "").json(t)
+	admin := c.bearer("alice")
+	if r := c.do("DELETE", "/users/dave", nil, "Authorization", "Bearer "+admin); r.StatusCode != 204 {
+		t.Fatalf("delete: %d %s", r.StatusCode, r.body)
+	}
+	if r := c.get("/users/dave", "Authorization", "Bearer "+admin); r.StatusCode != 404 {
+		t.Errorf("read deleted: %d", r.StatusCode)
+	}
+	if r := c.token("dave", testPassword, ""); r.StatusCode != 400 {
+		t.Errorf("password of a deleted user: %d", r.StatusCode)
+	}
+	r := c.postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {dave["refresh_token"].(string)}})
+	if r.StatusCode != 400 {
+		t.Errorf("refresh of a deleted user: %d %s", r.StatusCode, r.body)
+	}
+}
+
+// TestEveryResponseCarriesSecurityHeaders covers the responses the matrix
+// does not: preflights, refused preflights and a disallowed host.
+func TestEveryResponseCarriesSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	srv := start(t, func(c *app.Config) {
+		c.CORSOrigins = []string{"https://app.example.com"}
+		c.AllowedHosts = []string{"127.0.0.1"}
+	})
+	c := srv.client(t)
+	pre := c.do("OPTIONS", "/users/bob", nil, "Origin", "https://app.example.com", "Access-Control-Request-Method", "DELETE", "Access-Control-Request-Headers", "authorization")
+	if pre.StatusCode != 204 || pre.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+		t.Errorf("preflight: %d %v", pre.StatusCode, pre.Header)
+	}
+	checkSecurityHeaders(t, "preflight", pre)
+	bad := c.do("OPTIONS", "/users/bob", nil, "Origin", "https://evil.example", "Access-Control-Request-Method", "DELETE")
+	if bad.StatusCode != 403 || bad.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("refused preflight: %d %v", bad.StatusCode, bad.Header)
+	}
+	checkSecurityHeaders(t, "refused preflight", bad)
+	checkProblem(t, "refused preflight", bad)
+	// A script of the CORS origin may call the API with a token.
+	tok := c.bearer("bob")
+	r := c.postJSON("/comment/", `{"body":"hi"}`, "Authorization", "Bearer "+tok, "Origin", "https://app.example.com", "Sec-Fetch-Site", "cross-site")
+	if r.StatusCode != 200 || r.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+		t.Errorf("cross-origin API call from the CORS origin: %d %v", r.StatusCode, r.Header)
+	}
+	// ... but no other site.
+	if r := c.postJSON("/comment/", `{"body":"hi"}`, "Authorization", "Bearer "+tok, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"); r.StatusCode != 403 {
+		t.Errorf("cross-site API call: %d", r.StatusCode)
+	}
+	req, _ := http.NewRequest("GET", srv.URL+"/healthz", nil)
+	req.Host = "evil.example"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 || resp.Header.Get("X-Frame-Options") != "DENY" || resp.Header.Get("X-Request-Id") == "" {
+		t.Errorf("disallowed host: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// TestPanicIsLoggedNotShown checks that the panic value stays in the log.
+func TestPanicIsLoggedNotShown(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	r := srv.client(t).get("/panic")
+	if r.StatusCode != 500 || strings.Contains(string(r.body), "demo panic") {
+		t.Fatalf("%d %s", r.StatusCode, r.body)
+	}
+	recs := srv.log.records(t, "panic recovered")
+	if len(recs) != 1 || !strings.Contains(fmt.Sprint(recs[0]["panic"]), "demo panic") || recs[0]["request_id"] != r.Header.Get("X-Request-Id") {
+		t.Errorf("panic records %v", recs)
+	}
+	if r := start(t, func(c *app.Config) { c.DemoPanic = false }).client(t).get("/panic"); r.StatusCode != 404 {
+		t.Errorf("/panic without DemoPanic: %d", r.StatusCode)
+	}
+}
+
+func TestNewRefusesIncompleteConfig(t *testing.T) {
+	t.Parallel()
+	_, err := app.New(app.Config{SigningKey: ed25519.PrivateKey("short"), CSRFKey: []byte("short")})
+	for _, want := range []string{"SigningKey", "CSRFKey", "Users"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+	cfg := newConfig(t, new(logBuffer))
+	cfg.CORSOrigins = []string{"*.example.com"}
+	if _, err := app.New(cfg); err == nil {
+		t.Error("an invalid CORS origin was accepted")
+	}
+}
+
+// TestConcurrentClients runs every role at once, for the race detector.
+func TestConcurrentClients(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for _, user := range []string{"alice", "bob", "carol"} {
+		// Credentials first: only the test's goroutine may fail it.
+		c, s := srv.client(t), srv.sessionClient(t, user)
+		tok := c.bearer(user)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				if r := c.get(fmt.Sprintf("/items/%d", i+1), "Authorization", "Bearer "+tok); r.StatusCode != 200 {
+					errs <- fmt.Errorf("%s item %d: %d", user, i+1, r.StatusCode)
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if r := s.get("/data"); r.StatusCode != 200 {
+					errs <- fmt.Errorf("%s data: %d", user, r.StatusCode)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
