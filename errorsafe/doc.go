@@ -143,8 +143,11 @@
 //   - Aborting a started response closes the connection (HTTP/1.x) or
 //     resets the stream (HTTP/2). That is deliberate: a truncated body
 //     with a success status is worse.
-//   - Upgrade requests (WebSocket) pass through with their responses
-//     untouched; panics in them are still recovered and logged. After a
+//   - Upgrade requests (WebSocket) can switch protocols and hijack the
+//     connection, but a 5xx answer to one is replaced like any other:
+//     Connection: upgrade is the client's choice, so exempting it would
+//     let anyone read the internals of an error body. Panics in them are
+//     still recovered and logged. After a
 //     hijack nothing is written to the connection: the panic is passed on
 //     as [net/http.ErrAbortHandler] and the hijacking code owns the
 //     connection.

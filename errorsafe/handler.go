@@ -45,9 +45,10 @@ func (m *Middleware) wrap(next http.Handler, f feature) http.Handler {
 // panics and replaces 5xx (and, if enabled, ServeMux 404/405) bodies with
 // the generic problem response. Install it outermost.
 //
-// Requests for a protocol upgrade (Connection: upgrade, or CONNECT) pass
-// through with their responses untouched; their panics are still
-// recovered and logged. The returned handler is safe for concurrent use.
+// Requests for a protocol upgrade (Connection: upgrade, or CONNECT) can
+// switch protocols and hijack the connection; a 5xx answer to them is
+// replaced like any other, since the client chooses those headers. Their
+// panics are recovered and logged. The returned handler is safe for concurrent use.
 // Handler panics if next is nil.
 func (m *Middleware) Handler(next http.Handler) http.Handler { return m.wrap(next, fAll) }
 
@@ -96,7 +97,9 @@ func (m *Middleware) AccessLog(next http.Handler) http.Handler { return m.wrap(n
 // Retry-After and WWW-Authenticate. With [Options.ReplaceMuxErrors], the
 // plain-text 404 and 405 bodies of [net/http.Error] are replaced too.
 // Responses written by [WriteError] and [HandlerFunc] pass untouched: they
-// are safe already. Upgrade requests pass through untouched. The wrapped
+// are safe already. Upgrade requests can still switch protocols (101,
+// hijacking); their 5xx bodies are replaced too, since the client, not
+// the handler, decides that a request asks for an upgrade. The wrapped
 // writer supports [net/http.ResponseController] (flush, hijack,
 // deadlines) through Unwrap.
 //
@@ -143,7 +146,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		x = &exchange{w: w, c: c, upgrade: isUpgrade(r)}
 	}
-	if f&fSafeErrors != 0 && !x.upgrade {
+	// Upgrade requests are not exempt: Connection: upgrade is the
+	// client's to send, and a 5xx is never part of a protocol switch.
+	if f&fSafeErrors != 0 {
 		x.replace = true
 		x.replaceMux = x.replaceMux || c.replaceMux
 	}

@@ -41,7 +41,9 @@ func TestSafeErrorsReplacesBodies(t *testing.T) {
 		{"a mux 404 is replaced when enabled", true, "GET", "/nowhere", nil, 404, true, nil},
 		{"a mux 405 is replaced when enabled and keeps Allow", true, "DELETE", "/ok", nil, 405, true, map[string]string{"Allow": "GET, HEAD"}},
 		{"an application JSON 404 is untouched when enabled", true, "GET", "/app404", nil, 404, false, nil},
-		{"an upgrade request's 500 passes through untouched", false, "GET", "/500", http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}}, 500, false, nil},
+		// The client chooses Connection: Upgrade; it must not be a way to
+		// read the internals in a 5xx body.
+		{"an upgrade request's 500 is replaced too", false, "GET", "/500", http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}}, 500, true, nil},
 		{"a HEAD 500 gets no body", false, "HEAD", "/500", nil, 500, true, nil},
 	}
 	mux := http.NewServeMux()
