@@ -80,8 +80,9 @@ type CSP struct {
 
 	// DangerouslyAllowUnsafe accepts sources that switch off most of what
 	// CSP protects: 'unsafe-inline' for scripts without a nonce or hash,
-	// 'unsafe-eval', 'unsafe-hashes', data: or broad wildcards (*, https:)
-	// in script-src or object-src, and http: sources. Default false: New
+	// 'unsafe-eval', 'unsafe-hashes', data: or sources matching any host
+	// (*, https:, https://*:443, */, *.com) in script-src or object-src,
+	// and http: sources. Default false: New
 	// returns [ErrUnsafeSource].
 	DangerouslyAllowUnsafe bool
 }
