@@ -41,6 +41,13 @@ func cookieValue(h http.Header, name string) (string, bool) {
 	return "", false
 }
 
+// hasPrefixFold reports whether s begins with prefix in any case: RFC
+// 6265bis matches the __Host- and __Secure- prefixes case-insensitively,
+// as browsers do.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
 func trimOWS(s string) string {
 	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
 		s = s[1:]
@@ -161,7 +168,7 @@ func HardenCookie(c *http.Cookie) error {
 	if c.Domain != "" && !validDomain(c.Domain) {
 		errs = append(errs, errors.New("session: cookie domain is invalid"))
 	}
-	if strings.HasPrefix(c.Name, "__Host-") {
+	if hasPrefixFold(c.Name, "__Host-") {
 		if c.Domain != "" {
 			errs = append(errs, errors.New("session: a __Host- cookie must not have a Domain"))
 		}

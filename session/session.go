@@ -88,9 +88,10 @@ type Options struct {
 	// CookieName is the session cookie's name, an RFC 9110 token. Default:
 	// [DefaultCookieName] ("__Host-session"), or
 	// [DefaultInsecureCookieName] when DangerouslyAllowInsecureCookie is
-	// set. A "__Host-" name with CookieDomain set or CookiePath other than
-	// "/" is an error, as is a "__Host-" or "__Secure-" name without
-	// Secure: browsers would drop the cookie.
+	// set. A "__Host-" name with CookieDomain set or CookiePath other
+	// than "/" is an error, as is a "__Host-" or "__Secure-" name without
+	// Secure: browsers would drop the cookie. The prefixes are matched in
+	// any case, as RFC 6265bis and browsers match them.
 	CookieName string
 	// CookieDomain is the cookie's Domain attribute, which shares the
 	// session with every subdomain. Default: none (host-only), which is
@@ -203,7 +204,7 @@ func New(opts Options) (*Middleware, error) {
 	if opts.CookieDomain != "" && !validDomain(opts.CookieDomain) {
 		bad("CookieDomain", "not a host name")
 	}
-	if strings.HasPrefix(name, "__Host-") {
+	if hasPrefixFold(name, "__Host-") {
 		if opts.CookieDomain != "" {
 			bad("CookieDomain", "browsers reject a __Host- cookie with a Domain")
 		}
@@ -211,7 +212,7 @@ func New(opts Options) (*Middleware, error) {
 			bad("CookiePath", "browsers reject a __Host- cookie whose Path is not /")
 		}
 	}
-	if !secure && (strings.HasPrefix(name, "__Host-") || strings.HasPrefix(name, "__Secure-")) {
+	if !secure && (hasPrefixFold(name, "__Host-") || hasPrefixFold(name, "__Secure-")) {
 		bad("DangerouslyAllowInsecureCookie", "browsers reject a __Host- or __Secure- cookie without Secure")
 	}
 	sameSite := "Lax"

@@ -87,6 +87,11 @@ func TestNewRejectsUnsafeOrImpossibleOptions(t *testing.T) {
 		{"a __Host- cookie with a sub-path", session.Options{CookiePath: "/app"}, "CookiePath"},
 		{"a __Host- cookie without Secure", session.Options{CookieName: "__Host-s", DangerouslyAllowInsecureCookie: true}, "DangerouslyAllowInsecureCookie"},
 		{"a __Secure- cookie without Secure", session.Options{CookieName: "__Secure-s", DangerouslyAllowInsecureCookie: true}, "DangerouslyAllowInsecureCookie"},
+		// RFC 6265bis matches the prefixes case-insensitively, as current
+		// browsers do.
+		{"a __HOST- cookie with a domain", session.Options{CookieName: "__HOST-s", CookieDomain: "example.com"}, "CookieDomain"},
+		{"a __host- cookie with a sub-path", session.Options{CookieName: "__host-s", CookiePath: "/app"}, "CookiePath"},
+		{"a __secure- cookie without Secure", session.Options{CookieName: "__secure-s", DangerouslyAllowInsecureCookie: true}, "DangerouslyAllowInsecureCookie"},
 		{"SameSite=None without Secure", session.Options{DangerouslyAllowInsecureCookie: true, SameSite: http.SameSiteNoneMode}, "SameSite"},
 		{"an unknown SameSite mode", session.Options{SameSite: 9}, "SameSite"},
 		{"a cookie name with a space", session.Options{CookieName: "my session"}, "CookieName"},
@@ -934,6 +939,7 @@ func TestHardenCookie(t *testing.T) {
 	}{
 		{"a __Host- cookie with a domain", &http.Cookie{Name: "__Host-x", Value: "1", Domain: "example.com"}},
 		{"a __Host- cookie with a path", &http.Cookie{Name: "__Host-x", Value: "1", Path: "/a"}},
+		{"a __host- cookie with a domain, the prefix in another case", &http.Cookie{Name: "__host-x", Value: "1", Domain: "example.com"}},
 		{"a name that is not a token", &http.Cookie{Name: "a b", Value: "1"}},
 		{"a value with a semicolon", &http.Cookie{Name: "a", Value: "1;2"}},
 		{"a cookie over 4096 bytes", &http.Cookie{Name: "a", Value: strings.Repeat("x", 4100)}},
