@@ -49,7 +49,8 @@ type RedirectOptions struct {
 	// Exempt lists paths served over plain HTTP instead of redirected:
 	// an exact path ("/healthz"), or a prefix ending in "/"
 	// ("/.well-known/acme-challenge/"). Matching is on the request's
-	// cleaned, unescaped path. Default none.
+	// unescaped path as received, not cleaned: "//healthz", or a prefix
+	// followed by "..", is redirected rather than exempt. Default none.
 	Exempt []string
 
 	// Temporary uses 302 and 307 instead of 301 and 308, which browsers
