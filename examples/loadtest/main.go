@@ -19,6 +19,13 @@
 // guess is the real password, so a lockout that lets the right password
 // through shows up as "GOT THROUGH".
 //
+// By default each user sends its next request as soon as the last is
+// answered, which is a load test: secureapi's rate limits (20 requests/s
+// per address and per user) then refuse most of it with 429, and the
+// report says so. -user-rate 5 paces each user like a person clicking, to
+// see that legitimate users within their budget are never refused while
+// the attacker is locked out.
+//
 // On Linux every user and attacker connects from its own loopback address
 // (127.1.0.x and 127.2.0.x), as separate clients would, so the server's
 // per-address rate limits and lockouts apply to each: the attacker's
@@ -86,6 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	accounts := fs.String("accounts", "admin=alice,user=bob,guest=carol", "the account of each role")
 	password := fs.String("password", "", "the demo users' password (default $"+demoPasswordEnv+")")
 	clientID := fs.String("client-id", "secureapi-cli", "OAuth2 client_id of the password grant")
+	userRate := fs.Float64("user-rate", 0, "requests per second of each user (0: as fast as the server answers)")
 	attackers := fs.Int("attackers", 1, "concurrent password guessers on /token")
 	attackUser := fs.String("attack-user", "alice", "the account the attackers guess")
 	attackReal := fs.Int("attack-real-every", 25, "every n-th guess is the real password (0: never)")
@@ -143,7 +151,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Target: u, Duration: *duration, MaxRequests: *requests, Workers: *users,
 		Mix: weights, Accounts: acc, Password: *password, ClientID: *clientID,
 		Attackers: *attackers, AttackUser: *attackUser, AttackRealEvery: *attackReal,
-		DistinctSources: *distinct, Timeout: *timeout, Progress: *progress, Seed: *seed,
+		DistinctSources: *distinct, UserRate: *userRate, Timeout: *timeout, Progress: *progress, Seed: *seed,
 	}
 	if u.Scheme == "https" {
 		cfg.TLS, err = tlsConfig(*caCert, *insecure)

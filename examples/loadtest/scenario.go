@@ -74,6 +74,10 @@ type Config struct {
 	// or for an IPv6 target it is turned off with a warning.
 	DistinctSources bool
 
+	// UserRate paces each legitimate user to this many requests per
+	// second; 0 sends the next request as soon as the last is answered.
+	UserRate float64
+
 	Timeout  time.Duration // per request
 	TLS      *tls.Config   // for https targets
 	Progress time.Duration // interval of the progress line; 0: none
@@ -84,6 +88,9 @@ type Config struct {
 type Counts struct {
 	Legit        int64 // requests of legitimate users that should succeed
 	LegitRefused int64 // of those, answered 401, 403 or 429
+	Refused401   int64 // the refusals by status
+	Refused403   int64
+	Refused429   int64
 	LegitErrors  int64 // of those, answered otherwise (5xx, other 4xx, no response)
 
 	Probes        int64 // non-admin deletes, which must be refused
@@ -114,6 +121,7 @@ type live struct {
 	total  atomic.Int64
 	c      struct {
 		legit, legitRefused, legitErrors          atomic.Int64
+		r401, r403, r429                          atomic.Int64
 		probes, probesDenied, probesAllowed       atomic.Int64
 		attempts, through, lockedOut, wrong, othr atomic.Int64
 	}
@@ -122,6 +130,7 @@ type live struct {
 func (l *live) counts() Counts {
 	return Counts{
 		Legit: l.c.legit.Load(), LegitRefused: l.c.legitRefused.Load(), LegitErrors: l.c.legitErrors.Load(),
+		Refused401: l.c.r401.Load(), Refused403: l.c.r403.Load(), Refused429: l.c.r429.Load(),
 		Probes: l.c.probes.Load(), ProbesDenied: l.c.probesDenied.Load(), ProbesAllowed: l.c.probesAllowed.Load(),
 		Attempts: l.c.attempts.Load(), Through: l.c.through.Load(), LockedOut: l.c.lockedOut.Load(),
 		WrongPassword: l.c.wrong.Load(), AttackOther: l.c.othr.Load(),
@@ -176,6 +185,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.AttackRealEvery < 0 {
 		errs = append(errs, errors.New("loadtest: -attack-real-every must not be negative"))
+	}
+	if cfg.UserRate < 0 || cfg.UserRate > 1e6 {
+		errs = append(errs, errors.New("loadtest: -user-rate must be in [0, 1e6]"))
 	}
 	if cfg.ClientID == "" {
 		errs = append(errs, errors.New("loadtest: -client-id is empty"))
@@ -408,6 +420,7 @@ type user struct {
 	expires time.Time
 	backoff time.Duration
 	n       int
+	next    time.Time // when the next paced request is due
 }
 
 // actions are weighted per role: guests read items and comment, users
@@ -450,6 +463,9 @@ func (u *user) pick() action {
 
 func (u *user) run(ctx context.Context) {
 	for ctx.Err() == nil {
+		if !u.pace(ctx) {
+			return
+		}
 		if u.token == "" || time.Now().After(u.expires) {
 			if !u.login(ctx) {
 				return
@@ -460,6 +476,32 @@ func (u *user) run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// pace waits until the next request is due under cfg.UserRate; it
+// returns false when the run is over. A user that falls behind does not
+// burst to catch up.
+func (u *user) pace(ctx context.Context) bool {
+	if u.cfg.UserRate <= 0 {
+		return true
+	}
+	now := time.Now()
+	if u.next.IsZero() {
+		// Spread the users' first requests over one interval.
+		u.next = now.Add(time.Duration(u.rng.Float64() * float64(time.Second) / u.cfg.UserRate))
+	}
+	if wait := u.next.Sub(now); wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+		now = u.next
+	}
+	u.next = now.Add(time.Duration(float64(time.Second) / u.cfg.UserRate))
+	return true
 }
 
 // tokenResponse is the part of an RFC 6749 §5.1 response the generator
@@ -516,7 +558,14 @@ func (u *user) login(ctx context.Context) bool {
 // refused counts a legitimate request that did not succeed.
 func (u *user) refused(status int) {
 	switch status {
-	case http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests:
+	case http.StatusUnauthorized:
+		u.l.c.r401.Add(1)
+		u.l.c.legitRefused.Add(1)
+	case http.StatusForbidden:
+		u.l.c.r403.Add(1)
+		u.l.c.legitRefused.Add(1)
+	case http.StatusTooManyRequests:
+		u.l.c.r429.Add(1)
 		u.l.c.legitRefused.Add(1)
 	default:
 		u.l.c.legitErrors.Add(1)
@@ -671,7 +720,11 @@ func (r *Result) WriteReport(w io.Writer) {
 		total, r.Elapsed.Seconds(), rate(total, r.Elapsed), rate(int(c.Legit+c.Probes), r.Elapsed))
 	writeRouteTable(w, r.Stats.Summaries(), r.Elapsed)
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "legitimate requests: %d, refused %d (401/403/429), errors %d\n", c.Legit, c.LegitRefused, c.LegitErrors)
+	fmt.Fprintf(w, "legitimate requests: %d, refused %d (401: %d, 403: %d, 429: %d), errors %d\n",
+		c.Legit, c.LegitRefused, c.Refused401, c.Refused403, c.Refused429, c.LegitErrors)
+	if c.Refused429 > 0 && cfg.UserRate == 0 {
+		fmt.Fprintln(w, "note: the 429s are the server's rate limits refusing an unpaced load (secureapi admits 20 requests/s per address and per user by default); -user-rate paces each user")
+	}
 	if c.Probes > 0 {
 		fmt.Fprintf(w, "access probes (non-admin DELETE): %d, denied %d, ALLOWED %d\n", c.Probes, c.ProbesDenied, c.ProbesAllowed)
 	}

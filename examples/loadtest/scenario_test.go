@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -297,5 +298,49 @@ func TestRunUsesDistinctSourceAddresses(t *testing.T) {
 	}
 	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "share one source address") {
 		t.Errorf("notes %q", res.Notes)
+	}
+}
+
+// -user-rate paces each user; the request bound and duration still hold.
+func TestRunPacesUsers(t *testing.T) {
+	target := newTestServer(t, newBareMux(map[string]string{"alice": roleAdmin, "bob": roleUser, "carol": roleGuest}, testPassword))
+	cfg := testConfig(t, target)
+	cfg.Workers, cfg.Attackers, cfg.UserRate, cfg.Duration = 2, 0, 20, time.Second
+	res, err := Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 users × 20/s × 1 s, the logins included; generous bounds for a
+	// loaded machine, far below an unpaced run's thousands.
+	if n := res.Stats.Total(); n < 20 || n > 50 {
+		t.Errorf("%d requests in %v at 2 × 20/s", n, res.Elapsed)
+	}
+}
+
+// An unpaced run that meets rate limits says why legitimate requests were
+// refused.
+func TestReportExplainsRateLimitRefusals(t *testing.T) {
+	app := newBareMux(map[string]string{"alice": roleAdmin, "bob": roleUser, "carol": roleGuest}, testPassword)
+	var n atomic.Int64
+	target := newTestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/token" && n.Add(1)%2 == 0 {
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		app.ServeHTTP(w, r)
+	}))
+	cfg := testConfig(t, target)
+	cfg.Workers, cfg.Attackers, cfg.MaxRequests = 2, 0, 100
+	res, err := Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report bytes.Buffer
+	res.WriteReport(&report)
+	if c := res.Counts; c.Refused429 == 0 || c.Refused429 != c.LegitRefused {
+		t.Errorf("counts %+v", c)
+	}
+	if !strings.Contains(report.String(), "-user-rate") || !strings.Contains(report.String(), "429: ") {
+		t.Errorf("report does not explain the 429s:\n%s", report.String())
 	}
 }
