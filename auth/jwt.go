@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -119,6 +120,8 @@ type JWT struct {
 type jwtConfig struct {
 	algs         []string
 	validator    *jwt.Validator
+	iss, aud     string
+	wantJTI      bool // jti is an identity claim
 	keys         *keySet
 	remote       *remoteKeySet
 	typ          string
@@ -225,6 +228,8 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 		jwt.WithLeeway(c.leeway),
 		jwt.WithTimeFunc(c.now),
 	}
+	c.iss, c.aud = opts.Issuer, opts.Audience
+	c.wantJTI = slices.Contains(c.idClaims, "jti")
 	if opts.Issuer != "" {
 		popts = append(popts, jwt.WithIssuer(opts.Issuer))
 	}
@@ -374,7 +379,7 @@ func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, 
 	// fields; a claims set that does not fit is refused before the
 	// signature costs anything.
 	claims := claimsPool.Get().(*accessClaims)
-	*claims = accessClaims{}
+	*claims = accessClaims{wantIss: c.iss, wantAud: c.aud, skipJTI: c.denylist == nil && !c.wantJTI}
 	defer claimsPool.Put(claims)
 	bp := claimsBufPool.Get().(*[]byte)
 	if need := len(pseg)/4*3 + 3; cap(*bp) < need {

@@ -21,6 +21,12 @@ type accessClaims struct {
 	Roles []string
 
 	exp, nbf, iat jwt.NumericDate // storage for the RegisteredClaims pointers
+
+	// Set before decoding by the middleware: the expected iss and aud,
+	// reused instead of allocating equal strings, and whether jti is
+	// needed at all.
+	wantIss, wantAud string
+	skipJTI          bool
 }
 
 // errClaims is what UnmarshalJSON returns; golang-jwt wraps it in
@@ -40,21 +46,28 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 		var err error
 		switch string(m.key(b)) {
 		case "iss":
+			if c.wantIss != "" && m.str && string(v) == c.wantIss {
+				c.Issuer = c.wantIss
+				continue
+			}
 			c.Issuer, err = claimString(m, v)
 		case "sub":
 			c.Subject, err = claimString(m, v)
 		case "jti":
+			if c.skipJTI && (m.str || string(v) == "null") {
+				continue
+			}
 			c.ID, err = claimString(m, v)
 		case "scope":
 			c.Scope, err = claimString(m, v)
 		case "aud":
 			var aud []string
-			aud, err = claimStrings(m, v)
+			aud, err = claimStrings(m, v, c.wantAud)
 			c.Audience = aud
 		case "scp":
-			c.Scp, err = claimStrings(m, v)
+			c.Scp, err = claimStrings(m, v, "")
 		case "roles":
-			c.Roles, err = claimStrings(m, v)
+			c.Roles, err = claimStrings(m, v, "")
 		case "exp":
 			c.ExpiresAt, err = claimDate(m, v, &c.exp)
 		case "nbf":
@@ -94,9 +107,13 @@ func unescape(v []byte) (string, error) {
 	return s, nil
 }
 
-// claimStrings decodes a string or an array of strings; null is nil.
-func claimStrings(m *jsonMember, v []byte) ([]string, error) {
+// claimStrings decodes a string or an array of strings; null is nil. An
+// element equal to intern is intern itself, not a new string.
+func claimStrings(m *jsonMember, v []byte, intern string) ([]string, error) {
 	if m.str {
+		if intern != "" && !m.esc && string(v) == intern {
+			return []string{intern}, nil
+		}
 		s, err := claimString(m, v)
 		return []string{s}, err
 	}
@@ -124,6 +141,8 @@ func claimStrings(m *jsonMember, v []byte) ([]string, error) {
 			if e, err = unescape(v[start:end]); err != nil {
 				return nil, err
 			}
+		} else if intern != "" && string(v[start:end]) == intern {
+			e = intern
 		} else {
 			e = string(v[start:end])
 		}
