@@ -1,0 +1,399 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/httpguard/httpguard/auth/password"
+	"github.com/httpguard/httpguard/examples/secureapi/app"
+	"github.com/httpguard/httpguard/internal/testenv"
+)
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func jsonLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func TestParseFlags(t *testing.T) {
+	t.Parallel()
+	o, err := parseFlags([]string{"-cors-origin", "https://a.example", "-cors-origin", "https://b.example", "-trust-proxy", "10.0.0.0/8", "-demo-panic"}, io.Discard)
+	if err != nil || len(o.corsOrigins) != 2 || len(o.trustProxies) != 1 || !o.demoPanic || o.addr != "127.0.0.1:8080" {
+		t.Fatalf("%+v %v", o, err)
+	}
+	for _, args := range [][]string{{"-trust-proxy", "10.0.0.1"}, {"extra"}, {"-nope"}} {
+		if _, err := parseFlags(args, io.Discard); err == nil {
+			t.Errorf("%q accepted", args)
+		}
+	}
+}
+
+func TestKeys(t *testing.T) {
+	t.Parallel()
+	var log syncBuffer
+	k, err := key(env(nil), envCSRFKey, 32, false, jsonLogger(&log))
+	if err != nil || len(k) != 32 || !strings.Contains(log.String(), "EPHEMERAL KEY: "+envCSRFKey) || !strings.Contains(log.String(), `"level":"WARN"`) {
+		t.Fatalf("no loud warning for a generated key: %v %s", err, log.String())
+	}
+	want := randomHex(32)
+	if k, err := key(env(map[string]string{envSigningKey: want}), envSigningKey, 32, true, jsonLogger(io.Discard)); err != nil || hex.EncodeToString(k) != want {
+		t.Errorf("key from the environment: %v", err)
+	}
+	for _, tt := range []struct{ name, value string }{
+		{envSigningKey, "not hex, and secret"},
+		{envSigningKey, randomHex(16)},
+		{envSigningKey, randomHex(33)},
+		{envCSRFKey, randomHex(31)},
+	} {
+		_, err := key(env(map[string]string{tt.name: tt.value}), tt.name, 32, false, jsonLogger(io.Discard))
+		if err == nil || strings.Contains(err.Error(), tt.value) {
+			t.Errorf("%s=%q: %v", tt.name, tt.value, err)
+		}
+	}
+	if _, err := key(env(nil), envSigningKey, 32, true, jsonLogger(io.Discard)); err == nil || !strings.Contains(err.Error(), "-redis") {
+		t.Errorf("a generated key with -redis: %v", err)
+	}
+}
+
+func TestUsersFile(t *testing.T) {
+	t.Parallel()
+	weak := password.MustNew(password.Options{Params: password.Params{Memory: 8, Time: 1}, DangerouslyAllowWeakParams: true})
+	hash, _ := weak.Hash("pw")
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.json", `{"users":[{"username":"ann","role":"admin","hash":"`+hash+`"},{"username":"ben","role":"guest","hash":"`+hash+`"}]}`)
+	store, err := users(good, env(nil), false, io.Discard, jsonLogger(io.Discard))
+	if err != nil || store.Len() != 2 {
+		t.Fatalf("%v", err)
+	}
+	u, found, _ := store.LookupUser(t.Context(), "ben")
+	if !found || u.Identity.Roles[0] != "guest" || len(u.Identity.Scopes) != 1 {
+		t.Errorf("ben: %+v", u)
+	}
+	for name, content := range map[string]string{
+		"unknown-role.json":  `{"users":[{"username":"ann","role":"root","hash":"` + hash + `"}]}`,
+		"unknown-field.json": `{"users":[{"username":"ann","role":"admin","hash":"` + hash + `","password":"x"}]}`,
+		"duplicate.json":     `{"users":[{"username":"ann","role":"admin","hash":"` + hash + `"},{"username":"ann","role":"guest","hash":"` + hash + `"}]}`,
+		"bad-hash.json":      `{"users":[{"username":"ann","role":"admin","hash":"plaintext"}]}`,
+		"bad-name.json":      `{"users":[{"username":"a:b","role":"admin","hash":"` + hash + `"}]}`,
+		"empty.json":         `{"users":[]}`,
+		"trailing.json":      `{"users":[{"username":"ann","role":"admin","hash":"` + hash + `"}]} {}`,
+	} {
+		if _, err := users(write(name, content), env(nil), false, io.Discard, jsonLogger(io.Discard)); err == nil {
+			t.Errorf("%s accepted", name)
+		} else if strings.Contains(err.Error(), "plaintext") {
+			t.Errorf("%s: the error echoes the hash: %v", name, err)
+		}
+	}
+}
+
+// TestDemoUsers: random passwords are printed once on stdout, never
+// logged; SECUREAPI_DEMO_PASSWORD replaces them.
+func TestDemoUsers(t *testing.T) {
+	t.Parallel()
+	var out, log syncBuffer
+	store, err := users("", env(nil), false, &out, jsonLogger(&log))
+	if err != nil || store.Len() != 3 {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^  alice  admin  (\S+)$`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no password for alice on stdout: %q", out.String())
+	}
+	if strings.Contains(log.String(), m[1]) {
+		t.Errorf("the log holds the password")
+	}
+	u, _, _ := store.LookupUser(t.Context(), "alice")
+	if ok, _, _ := password.Verify(m[1], u.Hash); !ok {
+		t.Errorf("the printed password does not verify")
+	}
+	for _, name := range []string{"bob", "carol"} {
+		if !strings.Contains(out.String(), "  "+name+" ") {
+			t.Errorf("no password for %s", name)
+		}
+	}
+
+	out = syncBuffer{}
+	store, err = users("", env(map[string]string{envDemoPassword: "chosen password"}), true, &out, jsonLogger(io.Discard))
+	if err != nil || out.String() != "" {
+		t.Fatalf("with %s: %v, printed %q", envDemoPassword, err, out.String())
+	}
+	u, _, _ = store.LookupUser(t.Context(), "carol")
+	if ok, _, _ := password.Verify("chosen password", u.Hash); !ok || u.Identity.Roles[0] != app.RoleGuest {
+		t.Errorf("carol: %+v", u)
+	}
+	if _, err := users("", env(nil), true, io.Discard, jsonLogger(io.Discard)); err == nil {
+		t.Error("random passwords with -redis were accepted")
+	}
+}
+
+func TestSetupRefusesUnsafeOptions(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"-addr", "0.0.0.0:8080"},
+		{"-addr", ":8080"},
+		{"-tls-dev", "-cert", "c.pem", "-key", "k.pem"},
+		{"-cert", "missing.pem", "-key", "missing.pem"},
+		{"-redis", "redis://:hunter2@127.0.0.1:1/0"},
+		{"-redis", "mysql://user:hunter2@host/db"},
+	} {
+		o, err := parseFlags(args, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard))
+		if err == nil {
+			inst.close()
+			t.Errorf("%q accepted", args)
+		} else if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: the error echoes the password: %v", args, err)
+		}
+	}
+}
+
+// TestTLSDev: with -tls-dev, HTTPS responses carry HSTS and __Host-
+// cookies, and plain HTTP is redirected to the canonical host, never to
+// the request's Host.
+func TestTLSDev(t *testing.T) {
+	t.Parallel()
+	o, _ := parseFlags([]string{"-tls-dev"}, io.Discard)
+	inst, err := setup(o, env(map[string]string{envDemoPassword: "pw"}), io.Discard, jsonLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.close()
+	if inst.tlsConfig == nil || len(inst.tlsConfig.Certificates) != 1 || inst.redirect != "localhost:8080" {
+		t.Fatalf("tls %v redirect %q", inst.tlsConfig, inst.redirect)
+	}
+	serve := func(req *http.Request) *http.Response {
+		w := httptest.NewRecorder()
+		inst.handler.ServeHTTP(w, req)
+		return w.Result()
+	}
+	r := serve(httptest.NewRequest("GET", "https://localhost:8080/", nil))
+	if r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Strict-Transport-Security"), "max-age=") || !strings.Contains(r.Header.Get("Set-Cookie"), "__Host-csrf=") {
+		t.Errorf("HTTPS page: %d %v", r.StatusCode, r.Header)
+	}
+	req := httptest.NewRequest("GET", "http://127.0.0.1:8081/users/me/?x=1", nil)
+	req.Host = "evil.example"
+	r = serve(req)
+	if r.StatusCode != 400 && (r.StatusCode != 301 || r.Header.Get("Location") != "https://localhost:8080/users/me/?x=1") {
+		t.Errorf("plain HTTP for another host: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	r = serve(httptest.NewRequest("GET", "http://127.0.0.1:8081/users/me/?x=1", nil))
+	if r.StatusCode != 301 || r.Header.Get("Location") != "https://localhost:8080/users/me/?x=1" || r.Header.Get("Strict-Transport-Security") != "" {
+		t.Errorf("plain HTTP: %d %q %v", r.StatusCode, r.Header.Get("Location"), r.Header)
+	}
+	if r := serve(httptest.NewRequest("GET", "http://127.0.0.1:8081/healthz", nil)); r.StatusCode != 200 {
+		t.Errorf("health check over plain HTTP: %d", r.StatusCode)
+	}
+}
+
+// browser is an HTTP client with a cookie jar, pointed at one instance at
+// a time; cookies ignore ports, so both instances see the same jar.
+type browser struct {
+	t  *testing.T
+	hc *http.Client
+}
+
+func newBrowser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) do(method, u string, form url.Values, hdr ...string) (int, []byte) {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, u, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, data
+}
+
+var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// form posts form to base+path with the token of base's page, as a
+// browser on that origin does.
+func (b *browser) form(base, path string, form url.Values) int {
+	b.t.Helper()
+	_, page := b.do("GET", base+"/", nil)
+	m := csrfField.FindSubmatch(page)
+	if m == nil {
+		b.t.Fatalf("no CSRF token in %s", page)
+	}
+	form.Set("csrf_token", string(m[1]))
+	code, _ := b.do("POST", base+path, form, "Origin", base)
+	return code
+}
+
+func (b *browser) token(base, user, pw string) (int, map[string]any) {
+	code, body := b.do("POST", base+"/token", url.Values{"grant_type": {"password"}, "client_id": {app.ClientID}, "username": {user}, "password": {pw}})
+	var m map[string]any
+	_ = json.Unmarshal(body, &m)
+	return code, m
+}
+
+// TestTwoInstancesShareRedis runs two instances on one real Redis, as two
+// replicas behind a load balancer: a session made on one is valid on the
+// other, a logout on one ends it on both, failed logins count across
+// both, and so do revoked and rotated tokens.
+func TestTwoInstancesShareRedis(t *testing.T) {
+	addr := testenv.Redis(t)
+	vars := env(map[string]string{envSigningKey: randomHex(32), envCSRFKey: randomHex(32)})
+	const pw = "shared demo password"
+	// A users file with the cheapest argon2id hashes keeps the test fast.
+	weak := password.MustNew(password.Options{Params: password.Params{Memory: 8, Time: 1}, DangerouslyAllowWeakParams: true})
+	var f strings.Builder
+	f.WriteString(`{"users":[`)
+	for i, u := range [][2]string{{"alice", app.RoleAdmin}, {"bob", app.RoleUser}, {"carol", app.RoleGuest}} {
+		h, _ := weak.Hash(pw)
+		if i > 0 {
+			f.WriteString(",")
+		}
+		f.WriteString(`{"username":"` + u[0] + `","role":"` + u[1] + `","hash":"` + h + `"}`)
+	}
+	f.WriteString("]}")
+	usersFile := filepath.Join(t.TempDir(), "users.json")
+	if err := os.WriteFile(usersFile, []byte(f.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := func() *httptest.Server {
+		o, err := parseFlags([]string{"-redis", "redis://" + addr + "/0", "-users", usersFile}, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := setup(o, vars, io.Discard, jsonLogger(io.Discard))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(inst.handler)
+		t.Cleanup(func() { srv.Close(); inst.close() })
+		return srv
+	}
+	a, b := start(), start()
+
+	t.Run("a session made on one instance is valid on the other", func(t *testing.T) {
+		br := newBrowser(t)
+		if code := br.form(a.URL, "/login", url.Values{"username": {"bob"}, "password": {pw}}); code != 303 {
+			t.Fatalf("login on A: %d", code)
+		}
+		if code, body := br.do("GET", b.URL+"/data", nil); code != 200 || !strings.Contains(string(body), `"username":"bob"`) {
+			t.Fatalf("data on B: %d %s", code, body)
+		}
+		if code, body := br.do("GET", a.URL+"/data", nil); code != 200 || !strings.Contains(string(body), `"visits":2`) {
+			t.Fatalf("data on A after B counted a visit: %d %s", code, body)
+		}
+		if code := br.form(b.URL, "/logout", url.Values{}); code != 303 {
+			t.Fatalf("logout on B: %d", code)
+		}
+		for name, srv := range map[string]*httptest.Server{"A": a, "B": b} {
+			if code, _ := br.do("GET", srv.URL+"/data", nil); code != 401 {
+				t.Errorf("data on %s after the logout: %d", name, code)
+			}
+		}
+	})
+
+	t.Run("failed logins count across instances", func(t *testing.T) {
+		br := newBrowser(t)
+		for i := range 10 {
+			srv := a
+			if i%2 == 1 {
+				srv = b
+			}
+			if code, _ := br.token(srv.URL, "carol", "wrong"); code != 400 {
+				t.Fatalf("wrong password %d: %d", i+1, code)
+			}
+		}
+		for name, srv := range map[string]*httptest.Server{"A": a, "B": b} {
+			if code, body := br.token(srv.URL, "carol", pw); code != 429 {
+				t.Errorf("right password on %s after 5 failures on each: %d %v", name, code, body)
+			}
+		}
+		if code := br.form(a.URL, "/login", url.Values{"username": {"carol"}, "password": {pw}}); code != 429 {
+			t.Errorf("form login after the failures: %d", code)
+		}
+		if code, _ := br.token(b.URL, "alice", pw); code != 200 {
+			t.Errorf("alice during carol's lockout: %d", code)
+		}
+	})
+
+	t.Run("revoked and rotated tokens count across instances", func(t *testing.T) {
+		br := newBrowser(t)
+		code, tok := br.token(a.URL, "alice", pw)
+		if code != 200 {
+			t.Fatalf("token on A: %d", code)
+		}
+		access, refresh := tok["access_token"].(string), tok["refresh_token"].(string)
+		if code, _ := br.do("GET", b.URL+"/users/me/", nil, "Authorization", "Bearer "+access); code != 200 {
+			t.Fatalf("A's token on B: %d", code)
+		}
+		code, body := br.do("POST", b.URL+"/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {refresh}})
+		if code != 200 {
+			t.Fatalf("refresh on B: %d %s", code, body)
+		}
+		if code, _ := br.do("POST", a.URL+"/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {refresh}}); code != 400 {
+			t.Errorf("replayed refresh token on A: %d", code)
+		}
+		if code, _ := br.do("POST", b.URL+"/token/revoke", url.Values{"client_id": {app.ClientID}, "token": {access}}); code != 200 {
+			t.Fatalf("revoke on B: %d", code)
+		}
+		if code, _ := br.do("GET", a.URL+"/users/me/", nil, "Authorization", "Bearer "+access); code != 401 {
+			t.Errorf("revoked token on A: %d", code)
+		}
+	})
+}
