@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/httpguard/httpguard/headers"
@@ -89,7 +90,7 @@ document.head.append(trusted);
 	navigate(t, ctx, srv+"/")
 	got, err := chromedp.Run(ctx, chromedp.Poll[cspResults](
 		`window.results && results.trusted && results.imageFailed && results.violations.length >= 3 && results`,
-		chromedp.WithPollingTimeout(scenarioTimeout)))
+		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(scenarioTimeout)))
 	if err != nil {
 		t.Fatalf("the page did not finish: %v (results: %+v)", err, eval[cspResults](t, ctx, "window.results"))
 	}
@@ -217,7 +218,7 @@ addEventListener("message", e => results.messages.push(e.data.framed));
 			// allows the framing, has run its script and sent its message.
 			got, err := chromedp.Run(ctx, chromedp.Poll[results](
 				`results.loaded.target && results.loaded.sentinel && results.messages.includes("/allowed") && results`,
-				chromedp.WithPollingTimeout(scenarioTimeout)))
+				chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(scenarioTimeout)))
 			if err != nil {
 				t.Fatalf("the frames did not load: %v", err)
 			}
