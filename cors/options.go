@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/httpguard/httpguard/cors/internal/origins"
+	"github.com/httpguard/httpguard/internal/origins"
 )
 
 // Options configures a [Middleware]. There is no default for the allowed

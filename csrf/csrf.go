@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/httpguard/httpguard/clientip"
-	"github.com/httpguard/httpguard/csrf/internal/origins"
+	"github.com/httpguard/httpguard/internal/origins"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 

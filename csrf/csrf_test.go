@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -350,22 +349,6 @@ func TestConcurrentRequests(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-}
-
-// The origin parser is shared with package cors by copy, so that one list
-// of origins means the same to both; the copies must not drift.
-func TestOriginParserMatchesCors(t *testing.T) {
-	a, err := os.ReadFile("internal/origins/origins.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile("../cors/internal/origins/origins.go")
-	if err != nil {
-		t.Skip("package cors not present:", err)
-	}
-	if string(a) != string(b) {
-		t.Error("csrf/internal/origins/origins.go differs from cors/internal/origins/origins.go; copy one over the other")
-	}
 }
 
 // One list of origins configures cors.Options.AllowedOrigins and

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/httpguard/httpguard/clientip"
-	"github.com/httpguard/httpguard/csrf/internal/origins"
+	"github.com/httpguard/httpguard/internal/origins"
 )
 
 // Options configures a [Middleware]. The zero Options is the recommended

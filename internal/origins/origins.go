@@ -9,9 +9,8 @@
 // allocating. Matching is exact: a request value that is not in the
 // canonical form a browser sends never matches.
 //
-// This file is kept identical in cors/internal/origins and
-// csrf/internal/origins so that one list of origins means the same thing to
-// both packages; a test in csrf fails when the copies differ.
+// Packages cors and csrf both parse their origin lists here, so that one
+// list of origins means the same thing to both.
 package origins
 
 import (

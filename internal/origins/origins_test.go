@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/httpguard/httpguard/cors/internal/origins"
+	"github.com/httpguard/httpguard/internal/origins"
 )
 
 var entryCases = []struct {
