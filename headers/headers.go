@@ -552,7 +552,8 @@ func validAllowItem(s string) bool {
 
 // Check reports whether r may be served: nil, or an error wrapping
 // [ErrHostNotAllowed] when Options.AllowedHosts is set and r.Host is not
-// in it. It does not allocate.
+// in it. It does not allocate, except once to lower-case a Host with
+// upper-case letters.
 func (m *Middleware) Check(r *http.Request) error {
 	c := m.config()
 	if c.hosts != nil && !c.hosts.allowed(r.Host) {
