@@ -1,0 +1,78 @@
+// Package browsertest proves in a real browser that the headers httpguard
+// sends produce the protection it claims. CORS, CSP, framing rules,
+// SameSite and the __Host- cookie prefix are enforced by browsers, not by
+// the server; a test that only reads response headers cannot show that a
+// browser reads them as intended. The suite drives Debian's Chromium,
+// headless, through chromedp, and every scenario asserts what the browser
+// did: values the page's own scripts observed, and the requests the test
+// servers saw (or never saw).
+//
+// It is a separate module, so chromedp never enters the main module's
+// go.mod. It holds only tests.
+//
+// # Running
+//
+//	apt-get install -y chromium
+//	cd browsertest && go test -race -count=1 ./...
+//
+// Without Chromium on PATH (as chromium or chromium-browser) the suite is
+// skipped with a message saying how to install it, unless
+// HTTPGUARD_REQUIRE_EXTERNAL=1 (as CI sets), which turns the skip into a
+// failure. One scenario runs with, for example,
+// go test -run 'TestBrowser/CSRF' ./...
+//
+// # The browser
+//
+// One Chromium process serves the whole suite; each scenario opens its own
+// browser context (an incognito profile with its own cookies, cache and
+// preflight cache). It is launched with --headless --no-sandbox
+// --disable-gpu --disable-background-networking --disable-component-update
+// --disable-sync --no-first-run --disable-quic and a fresh --user-data-dir,
+// plus --ignore-certificate-errors-spki-list naming the public key of a
+// development certificate from package https, generated for the run: the
+// browser trusts exactly that key, so the TLS origins are real secure
+// contexts, and accepts no other invalid certificate.
+//
+// # Origins
+//
+// httptest servers on loopback, over plain HTTP and TLS, are reached under
+// several names: 127.0.0.1 and localhost on different ports are different
+// sites; two ports of one name are different origins of one site; and
+// app.localhost and evil.app.localhost (which Chromium resolves to
+// loopback itself) are a host and its subdomain.
+//
+// # Scenarios
+//
+//   - CORS: a credentialed fetch from the allowed origin reads the body and
+//     only the exposed headers; from a disallowed origin it fails in the
+//     page, although the server answered it with the cookie; without
+//     AllowCredentials only an uncredentialed fetch succeeds.
+//   - Preflight: a PUT with a custom header is preflighted once and the
+//     preflight is cached past Chromium's 5-second default for Max-Age;
+//     with Max-Age 0 every PUT is preflighted; a header, method or origin
+//     not allowed fails the preflight and the request is never sent.
+//   - CSRF: the same-origin form with its token succeeds; without a token,
+//     with a forged one, or posted from another site it is rejected before
+//     the handler.
+//   - CSP: the HTML preset runs the nonced script and what it inserts
+//     ('strict-dynamic'), blocks an inline script, an external script
+//     (never requested) and an event handler without the nonce, and the
+//     violation report reaches the report endpoint.
+//   - Framing: X-Frame-Options DENY and frame-ancestors 'none', together or
+//     alone, stop another site's iframe (its document is fetched, never
+//     rendered, and frame-ancestors violations are reported); a
+//     frame-ancestors source naming the site lets it frame the page.
+//   - SessionCookie: the session cookie is stored Secure, HttpOnly,
+//     SameSite=Lax and host-only; document.cookie does not show it; it goes
+//     with same-origin posts and cross-site links but not cross-site posts;
+//     a same-site post from another port carries it, and csrf, outside
+//     session as recommended, rejects that post.
+//   - HostPrefix: a subdomain cannot plant a __Host-session cookie (session
+//     fixation), while it can plant an unprefixed one; the __Host- cookie
+//     is not sent to subdomains.
+//
+// Waits are event-driven (page polling, channels signalled by the test
+// servers) with a 60-second bound per scenario; the one fixed wait lets
+// Chromium's 5-second default preflight cache expire before the request
+// that shows Max-Age is obeyed, and the request counts decide that case.
+package browsertest
