@@ -193,49 +193,9 @@ func New(cfg Config) (http.Handler, error) {
 	requestRate := orDefault(cfg.RequestRate, DefaultRequestRate)
 	credentialRate := orDefault(cfg.CredentialRate, DefaultCredentialRate)
 
-	// Stores: Redis when configured, memory otherwise. Request limits fail
-	// open when Redis is down (the service stays up, unlimited, and says
-	// so in the log); credential limits fail closed.
-	var (
-		sessionStore   session.Store
-		requestStore   ratelimit.Store
-		credStore      ratelimit.Store
-		refreshStore   auth.RefreshStore = auth.NewMemoryRefreshStore()
-		denylist       auth.Denylist     = auth.NewMemoryDenylist()
-		err            error
-		redisStoreErrs []error
-	)
-	if cfg.Redis != nil {
-		keep := func(err error) { redisStoreErrs = append(redisStoreErrs, err) }
-		var s *sessionredis.Store
-		s, err = sessionredis.New(sessionredis.Options{Client: cfg.Redis})
-		keep(err)
-		sessionStore = s
-		var rs *ratelimitredis.Store
-		rs, err = ratelimitredis.New(ratelimitredis.Options{Client: cfg.Redis, FailOpen: true, OnError: func(err error) {
-			logger.Error("rate limit store unavailable: request limits are not enforced", "error", err)
-		}})
-		keep(err)
-		requestStore = rs
-		rs, err = ratelimitredis.New(ratelimitredis.Options{Client: cfg.Redis})
-		keep(err)
-		credStore = rs
-		var rt *authredis.RefreshStore
-		rt, err = authredis.NewRefreshStore(authredis.Options{Client: cfg.Redis})
-		keep(err)
-		refreshStore = rt
-		var dl *authredis.Denylist
-		dl, err = authredis.NewDenylist(authredis.Options{Client: cfg.Redis})
-		keep(err)
-		denylist = dl
-		if err := errors.Join(redisStoreErrs...); err != nil {
-			return nil, err
-		}
-	} else {
-		if requestStore, err = ratelimit.NewMemoryStore(ratelimit.MemoryOptions{}); err != nil {
-			return nil, err
-		}
-		credStore = requestStore // distinct limit names keep budgets apart
+	st, err := newStores(cfg.Redis, logger)
+	if err != nil {
+		return nil, err
 	}
 
 	// Outermost: recovery, request IDs, the access log, safe error bodies.
@@ -288,7 +248,7 @@ func New(cfg Config) (http.Handler, error) {
 	perIP, err := ratelimit.New(ratelimit.Options{
 		Limits:   []ratelimit.Limit{{Name: "ip", Rate: requestRate, Period: time.Second, Burst: 2 * requestRate, Key: ratelimit.ByIP()}},
 		ClientIP: cfg.ClientIP,
-		Store:    requestStore,
+		Store:    st.requests,
 	})
 	if err != nil {
 		return nil, err
@@ -301,7 +261,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	sessions, err := session.New(session.Options{
-		Store:                          sessionStore,
+		Store:                          st.session,
 		DangerouslyAllowInsecureCookie: !cfg.TLS, // plain HTTP on loopback only; main refuses anything else
 	})
 	if err != nil {
@@ -323,7 +283,7 @@ func New(cfg Config) (http.Handler, error) {
 		Audience:   Audience,
 		Type:       auth.TypeAccessToken,
 		Leeway:     30 * time.Second,
-		Denylist:   denylist,
+		Denylist:   st.denylist,
 		CacheSize:  4096,
 		Realm:      Realm,
 	})
@@ -333,7 +293,7 @@ func New(cfg Config) (http.Handler, error) {
 	perSubject, err := ratelimit.New(ratelimit.Options{
 		Limits:   []ratelimit.Limit{{Name: "subject", Rate: requestRate, Period: time.Second, Burst: 2 * requestRate, Key: ratelimit.BySubject()}},
 		ClientIP: cfg.ClientIP,
-		Store:    requestStore,
+		Store:    st.requests,
 		Headers:  ratelimit.HeadersOnReject, // admitted responses show the per-address budget
 	})
 	if err != nil {
@@ -346,13 +306,13 @@ func New(cfg Config) (http.Handler, error) {
 	credLimit, err := ratelimit.New(ratelimit.Options{
 		Limits:   []ratelimit.Limit{{Name: "credentials", Rate: credentialRate, Period: time.Minute, Key: ratelimit.ByIP()}},
 		ClientIP: cfg.ClientIP,
-		Store:    credStore,
+		Store:    st.credentials,
 	})
 	if err != nil {
 		return nil, err
 	}
 	attempts, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{
-		Store:       credStore,
+		Store:       st.credentials,
 		MaxFailures: orDefault(cfg.MaxFailures, DefaultMaxFailures),
 		Lockout:     orDefault(cfg.Lockout, DefaultLockout),
 	})
@@ -365,7 +325,7 @@ func New(cfg Config) (http.Handler, error) {
 		Hasher:       cfg.Hasher,
 		Limiter:      attempts,
 		ClientIP:     cfg.ClientIP,
-		RefreshStore: refreshStore,
+		RefreshStore: st.refresh,
 		Clients: []auth.Client{{
 			ID:     ClientID,
 			Public: true, // a first-party command-line or browser client: no secret to keep
@@ -412,7 +372,7 @@ func New(cfg Config) (http.Handler, error) {
 		clientIP: cfg.ClientIP,
 		attempts: attempts,
 		bearer:   bearer,
-		refresh:  refreshStore,
+		refresh:  st.refresh,
 		decoder:  decoder,
 		cookie:   sessions.CookieName(),
 	}
@@ -483,4 +443,41 @@ func orDefault[T int | time.Duration](v, def T) T {
 		return def
 	}
 	return v
+}
+
+// stores are where the state shared by instances lives.
+type stores struct {
+	session     session.Store // nil: the session package's memory store
+	requests    ratelimit.Store
+	credentials ratelimit.Store
+	refresh     auth.RefreshStore
+	denylist    auth.Denylist
+}
+
+// newStores returns stores in rdb, or in memory when rdb is nil. Request
+// limits fail open when Redis is down (the service stays up, unlimited,
+// and says so in the log); every other store fails closed, so a Redis
+// outage never admits a password guess, a revoked token or a dead
+// session.
+func newStores(rdb redis.UniversalClient, logger *slog.Logger) (stores, error) {
+	if rdb == nil {
+		mem, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+		return stores{
+			requests:    mem,
+			credentials: mem, // distinct limit names keep the budgets apart
+			refresh:     auth.NewMemoryRefreshStore(),
+			denylist:    auth.NewMemoryDenylist(),
+		}, err
+	}
+	sess, err1 := sessionredis.New(sessionredis.Options{Client: rdb})
+	requests, err2 := ratelimitredis.New(ratelimitredis.Options{Client: rdb, FailOpen: true, OnError: func(err error) {
+		logger.Error("rate limit store unavailable: request limits are not enforced", "error", err)
+	}})
+	credentials, err3 := ratelimitredis.New(ratelimitredis.Options{Client: rdb})
+	refresh, err4 := authredis.NewRefreshStore(authredis.Options{Client: rdb})
+	denylist, err5 := authredis.NewDenylist(authredis.Options{Client: rdb})
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+		return stores{}, err
+	}
+	return stores{session: sess, requests: requests, credentials: credentials, refresh: refresh, denylist: denylist}, nil
 }
