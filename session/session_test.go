@@ -475,6 +475,39 @@ func TestStoreFailureIsA503NeverAnonymous(t *testing.T) {
 	}
 }
 
+// deleteFailingStore fails Delete only, as a store that goes down between
+// the load of a session and its logout.
+type deleteFailingStore struct{ session.Store }
+
+func (deleteFailingStore) Delete(context.Context, session.Record) error { return errDown }
+
+func TestAFailedLogoutOrRenewIsA503EvenWhenTheHandlerIgnoresIt(t *testing.T) {
+	for _, op := range []string{"Destroy", "Renew"} {
+		t.Run(op, func(t *testing.T) {
+			ms := memoryStore(t, session.MemoryOptions{})
+			a := storetest.NewApp(t, session.Options{Store: ms})
+			_, tok := a.Do(t, "/login?user=ivy", "")
+			m := session.MustNew(session.Options{Store: deleteFailingStore{ms}})
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s := session.FromRequest(r)
+				if op == "Destroy" {
+					_ = s.Destroy() // error ignored: the page says "logged out"
+				} else {
+					_ = s.Renew()
+				}
+				_, _ = w.Write([]byte("done"))
+			}))
+			req := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
+			req.AddCookie(&http.Cookie{Name: m.CookieName(), Value: tok})
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusServiceUnavailable || strings.Contains(rec.Body.String(), "done") {
+				t.Errorf("%s failed in the store: %d %q, want 503", op, rec.Code, rec.Body.String())
+			}
+		})
+	}
+}
+
 func TestRejectionReasonIsRecorded(t *testing.T) {
 	down := new(atomic.Bool)
 	down.Store(true)

@@ -36,9 +36,14 @@ type Session struct {
 
 	loaded  bool
 	loadErr error
-	id      string    // session ID, "" until the session exists in the store
-	expiry  time.Time // store expiry of the loaded record
-	data    record
+	// opErr is the store failure of the last Renew or Destroy, answered
+	// like a load failure even if the handler ignores it: a logout that
+	// did not happen must not look like one.
+	opErr error
+
+	id     string    // session ID, "" until the session exists in the store
+	expiry time.Time // store expiry of the loaded record
+	data   record
 
 	modified  bool // data changed since load
 	touch     bool // idle deadline needs extending
@@ -108,6 +113,9 @@ func (s *Session) commit(w http.ResponseWriter) error {
 	if s.loadErr != nil {
 		return s.loadErr
 	}
+	if s.opErr != nil {
+		return s.opErr
+	}
 	m := s.m
 	if s.modified || s.touch {
 		if s.id == "" && s.empty() {
@@ -171,6 +179,9 @@ func (s *Session) save() (string, time.Time, error) {
 func (s *Session) commitLate() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.opErr != nil {
+		return s.opErr
+	}
 	if !s.late || !s.modified {
 		return nil
 	}
@@ -432,7 +443,8 @@ func (s *Session) Identity() (identity.Identity, bool) {
 // defeat session fixation. It returns the store's error (wrapping
 // [ErrStore]), or [ErrHeadersWritten] once the response headers are out,
 // when the new token could no longer reach the client; in both cases
-// nothing changed.
+// nothing changed. After a store error the middleware answers the request
+// with [Options.OnReject] (503) even if the handler ignores the error.
 func (s *Session) Renew() error {
 	if s == nil {
 		return ErrNoSession
@@ -451,11 +463,13 @@ func (s *Session) renew() error {
 	}
 	if s.id != "" {
 		if err := s.m.store.Delete(s.ctx, Record{ID: s.id, Expiry: s.expiry}); err != nil {
-			return storeError(err)
+			s.opErr = storeError(err)
+			return s.opErr
 		}
 		s.id = ""
 		s.stale = true
 	}
+	s.opErr = nil
 	s.modified = true
 	return nil
 }
@@ -503,7 +517,9 @@ func (s *Session) Login(id identity.Identity) error {
 // same request start a new session. Destroy works even after the response
 // headers are out (only the cookie can then no longer be expired). It
 // returns the store's error, wrapping [ErrStore]; the session is then
-// unchanged.
+// unchanged, and the middleware answers the request with
+// [Options.OnReject] (503) even if the handler ignores the error, so a
+// logout that failed never looks like one that succeeded.
 func (s *Session) Destroy() error {
 	if s == nil {
 		return ErrNoSession
@@ -515,9 +531,11 @@ func (s *Session) Destroy() error {
 	}
 	if s.id != "" {
 		if err := s.m.store.Delete(s.ctx, Record{ID: s.id, Expiry: s.expiry}); err != nil {
-			return storeError(err)
+			s.opErr = storeError(err)
+			return s.opErr
 		}
 	}
+	s.opErr = nil
 	s.id = ""
 	s.data = record{}
 	s.modified, s.touch, s.late = false, false, false
