@@ -39,7 +39,7 @@ type ServerOptions struct {
 	Handler http.Handler
 	// TLSConfig is used by ListenAndServeTLS and ServeTLS. Default
 	// [TLSConfig](). A config whose MinVersion allows TLS 1.0 or 1.1 is an
-	// error. It is cloned; when its CipherSuites is nil the clone gets the
+	// error. It is cloned; when its CipherSuites is empty the clone gets the
 	// AEAD suites of [TLSConfig], since crypto/tls's defaults still
 	// include CBC suites for TLS 1.2.
 	TLSConfig *tls.Config
@@ -101,7 +101,7 @@ func NewServer(o ServerOptions) (*http.Server, error) {
 			fail("TLSConfig", "", err)
 		}
 		cfg = cfg.Clone()
-		if cfg.CipherSuites == nil {
+		if len(cfg.CipherSuites) == 0 {
 			// crypto/tls's defaults still enable the ECDHE CBC-SHA suites.
 			cfg.CipherSuites = append([]uint16(nil), cipherSuites...)
 		}

@@ -106,7 +106,7 @@ func TestTLSHandshake(t *testing.T) {
 	})
 }
 
-// A caller's own tls.Config that leaves CipherSuites empty would otherwise
+// A caller's own tls.Config that leaves CipherSuites nil or empty would otherwise
 // get crypto/tls's defaults, which still include the ECDHE CBC-SHA suites
 // (no AEAD, Lucky13-class padding oracles). NewServer fills in the AEAD list.
 func TestNewServerRefusesCBCWithACallerConfig(t *testing.T) {
@@ -114,26 +114,36 @@ func TestNewServerRefusesCBCWithACallerConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mine := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{dev.TLS}}
-	srv, err := https.NewServer(https.ServerOptions{
-		Handler:   http.NotFoundHandler(),
-		TLSConfig: mine,
-		ErrorLog:  log.New(io.Discard, "", 0),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mine.CipherSuites != nil {
-		t.Fatal("NewServer modified the caller's tls.Config")
-	}
-	addr := startTLS(t, srv)
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(dev.CertPEM)
-	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, ServerName: "localhost", MaxVersion: tls.VersionTLS12,
-		CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}})
-	if err == nil {
-		conn.Close()
-		t.Fatalf("a CBC-only TLS 1.2 client negotiated %s", tls.CipherSuiteName(conn.ConnectionState().CipherSuite))
+	for _, tt := range []struct {
+		name   string
+		suites []uint16
+	}{
+		{"nil cipher suites", nil},
+		{"an empty cipher suite list", []uint16{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mine := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{dev.TLS}, CipherSuites: tt.suites}
+			srv, err := https.NewServer(https.ServerOptions{
+				Handler:   http.NotFoundHandler(),
+				TLSConfig: mine,
+				ErrorLog:  log.New(io.Discard, "", 0),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(mine.CipherSuites) != 0 {
+				t.Fatal("NewServer modified the caller's tls.Config")
+			}
+			addr := startTLS(t, srv)
+			conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, ServerName: "localhost", MaxVersion: tls.VersionTLS12,
+				CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}})
+			if err == nil {
+				conn.Close()
+				t.Fatalf("a CBC-only TLS 1.2 client negotiated %s", tls.CipherSuiteName(conn.ConnectionState().CipherSuite))
+			}
+		})
 	}
 }
 
