@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -121,8 +122,8 @@ type jwtConfig struct {
 	algs         []string
 	validator    *jwt.Validator
 	iss, aud     string
-	wantJTI      bool // jti is an identity claim
-	keys         *keySet
+	wantJTI      bool                   // jti is an identity claim
+	keys         atomic.Pointer[keySet] // static keys; replaced by SetKeys
 	remote       *remoteKeySet
 	typ          string
 	maxToken     int
@@ -169,7 +170,7 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 		}
 		keys = append(keys, vk)
 	}
-	c.keys = newKeySet(keys)
+	c.keys.Store(newKeySet(keys))
 	if opts.JWKSURL != "" {
 		rk, err := newRemoteKeySet(opts.JWKSURL, opts.JWKS, c.algs)
 		if err != nil {
@@ -250,6 +251,36 @@ func MustNewJWT(opts JWTOptions) *JWT {
 		panic(err)
 	}
 	return m
+}
+
+// SetKeys replaces the static verification keys (JWTOptions.Keys), for
+// a rotation without restart: tokens signed by a removed key are refused
+// from the next request on, and cached verifications by the old set are
+// dropped. The keys are checked against the allowlist exactly as by
+// NewJWT; on error nothing changes. It is safe to call while serving.
+// With no JWKSURL, at least one key is required.
+func (m *JWT) SetKeys(keys []Key) error {
+	if m == nil || m.c == nil {
+		return errNotConfigured
+	}
+	var errs []error
+	var vks []*verKey
+	for i, k := range keys {
+		vk, err := compileKey(i, k, m.c.algs)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		vks = append(vks, vk)
+	}
+	if len(keys) == 0 && m.c.remote == nil {
+		errs = append(errs, errors.New("auth: SetKeys: at least one key is required without a JWKSURL"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	m.c.keys.Store(newKeySet(vks))
+	return nil
 }
 
 // errNotConfigured is the reason the zero JWT rejects every request.
@@ -491,8 +522,9 @@ func (c *jwtConfig) keyFor(ctx context.Context, h *joseHeader, alg string) (*key
 	}
 	hasKID := h.kid != nil
 	if !h.kidEsc {
-		if k := c.keys.lookupBytes(h.kid, hasKID, alg); k != nil {
-			return c.keys, k, nil
+		ks := c.keys.Load()
+		if k := ks.lookupBytes(h.kid, hasKID, alg); k != nil {
+			return ks, k, nil
 		}
 		if c.remote == nil {
 			return nil, nil, ErrTokenUnknownKey
@@ -505,8 +537,9 @@ func (c *jwtConfig) keyFor(ctx context.Context, h *joseHeader, alg string) (*key
 		if kid, err = unescape(h.kid); err != nil || kid == "" {
 			return nil, nil, ErrTokenUnknownKey
 		}
-		if k := c.keys.lookup(kid, hasKID, alg); k != nil {
-			return c.keys, k, nil
+		ks := c.keys.Load()
+		if k := ks.lookup(kid, hasKID, alg); k != nil {
+			return ks, k, nil
 		}
 		if c.remote == nil {
 			return nil, nil, ErrTokenUnknownKey

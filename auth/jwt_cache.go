@@ -74,7 +74,7 @@ func (c *jwtConfig) cacheHit(ctx context.Context, tok string) (identity.Identity
 	if e == nil {
 		return identity.Identity{}, false, nil
 	}
-	if e.ks != c.keys && (c.remote == nil || e.ks != c.remote.current()) {
+	if e.ks != c.keys.Load() && (c.remote == nil || e.ks != c.remote.current()) {
 		c.cache.remove(tok) // the key set changed: verify again
 		return identity.Identity{}, false, nil
 	}

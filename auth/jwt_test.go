@@ -627,3 +627,31 @@ func TestJWTEndToEnd(t *testing.T) {
 		t.Errorf("1 MB header: %d", resp.StatusCode)
 	}
 }
+
+func TestJWTSetKeysRotatesWithoutRestart(t *testing.T) {
+	k := keysOnce()
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"EdDSA"}, Keys: []auth.Key{{ID: "old", Key: k.ed.Public()}}, CacheSize: 8})
+	oldTok := sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "old"}, goodClaims())
+	newTok := sign(t, jwt.SigningMethodEdDSA, k.evilEd, map[string]any{"kid": "new"}, goodClaims())
+	if w, _, _ := serve(m, bearer(oldTok)); w.Code != 200 {
+		t.Fatal("old key before rotation")
+	}
+	if err := m.SetKeys([]auth.Key{{ID: "new", Key: k.evilEd.Public()}}); err != nil {
+		t.Fatal(err)
+	}
+	if w, _, _ := serve(m, bearer(newTok)); w.Code != 200 {
+		t.Error("new key after rotation")
+	}
+	if w, _, _ := serve(m, bearer(oldTok)); w.Code != 401 {
+		t.Error("old key (and its cache entry) still accepted after rotation")
+	}
+	if err := m.SetKeys([]auth.Key{{Key: []byte("short")}}); err == nil {
+		t.Error("SetKeys accepted an HMAC key for an EdDSA verifier")
+	}
+	if err := m.SetKeys(nil); err == nil {
+		t.Error("SetKeys accepted no keys without a JWKS")
+	}
+	if w, _, _ := serve(m, bearer(newTok)); w.Code != 200 {
+		t.Error("a failed SetKeys changed the keys")
+	}
+}
