@@ -75,7 +75,8 @@
 // refreshed in the background, refetched at most once per
 // [JWKSOptions.MinRefreshInterval] for an unknown kid (one fetch shared by
 // concurrent requests), and never yields symmetric keys; a JWKS key
-// without alg serves only the allowed algorithms of its type.
+// without alg serves only the allowed algorithms of its type. Static keys
+// rotate while serving with [JWT.SetKeys].
 //
 // A missing token gets 401 with WWW-Authenticate: Bearer realm="api"; an
 // invalid one 401 with error="invalid_token" and one generic description,
