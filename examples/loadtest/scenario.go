@@ -74,6 +74,11 @@ type Config struct {
 	// or for an IPv6 target it is turned off with a warning.
 	DistinctSources bool
 
+	// LoginFirst logs every user in before the measured window starts
+	// (within a bound of Duration), so that the figures hold no password
+	// hashing; those logins are reported on their own.
+	LoginFirst bool
+
 	// UserRate paces each legitimate user to this many requests per
 	// second; 0 sends the next request as soon as the last is answered.
 	UserRate float64
@@ -111,7 +116,11 @@ type Result struct {
 	Stats   *Stats
 	Counts  Counts
 	Workers map[string]int // role → workers
-	Notes   []string       // warnings worth reading with the figures
+	// Logins are the users' logins before the measured window, with
+	// Config.LoginFirst (nil otherwise), which took LoginElapsed.
+	Logins       *Stats
+	LoginElapsed time.Duration
+	Notes        []string // warnings worth reading with the figures
 }
 
 // live holds the counters shared by the workers, read by the progress
@@ -256,11 +265,53 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		res.Notes = append(res.Notes, "users and attackers share one source address: a lockout of the attacked user from that address also refuses the legitimate user of that name")
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
-	defer cancel()
 	l := &live{}
 	l.budget.Store(cfg.MaxRequests)
+	var users []*user
+	for i, role := range assignRoles(cfg.Workers, cfg.Mix) {
+		res.Workers[role]++
+		users = append(users, &user{
+			cfg: &cfg, l: l, role: role, name: cfg.Accounts[role], id: i,
+			c:     newClient(&cfg, source(cfg.DistinctSources, 1, i)),
+			rng:   rand.New(rand.NewPCG(cfg.Seed, uint64(i))),
+			stats: NewStats(),
+		})
+	}
+	if cfg.LoginFirst && len(users) > 0 {
+		// Every user logs in before the clock starts, within a bound of
+		// its own, so that the measured window holds no password
+		// hashing. These logins take from the request budget but are
+		// reported apart.
+		l0 := &live{}
+		l0.budget.Store(cfg.MaxRequests)
+		lctx, lcancel := context.WithTimeout(ctx, cfg.Duration)
+		start := time.Now()
+		var wg sync.WaitGroup
+		for _, u := range users {
+			u.l = l0
+			wg.Go(func() {
+				for lctx.Err() == nil && u.token == "" {
+					if !u.login(lctx) {
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		lcancel()
+		res.Logins, res.LoginElapsed = NewStats(), time.Since(start)
+		for _, u := range users {
+			res.Logins.Merge(u.stats)
+			u.stats, u.l = NewStats(), l
+		}
+		l.budget.Add(-l0.total.Load())
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
 
+	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	merge := func(s *Stats) {
@@ -269,14 +320,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		mu.Unlock()
 	}
 	start := time.Now()
-	for i, role := range assignRoles(cfg.Workers, cfg.Mix) {
-		res.Workers[role]++
-		u := &user{
-			cfg: &cfg, l: l, role: role, name: cfg.Accounts[role], id: i,
-			c:     newClient(&cfg, source(cfg.DistinctSources, 1, i)),
-			rng:   rand.New(rand.NewPCG(cfg.Seed, uint64(i))),
-			stats: NewStats(),
-		}
+	for _, u := range users {
 		wg.Go(func() {
 			u.run(ctx)
 			merge(u.stats)
@@ -720,6 +764,12 @@ func (r *Result) WriteReport(w io.Writer) {
 		total, r.Elapsed.Seconds(), rate(total, r.Elapsed), rate(int(c.Legit+c.Probes), r.Elapsed))
 	writeRouteTable(w, r.Stats.Summaries(), r.Elapsed)
 	fmt.Fprintln(w)
+	if r.Logins != nil {
+		for _, s := range r.Logins.Summaries() {
+			fmt.Fprintf(w, "before the window: %d logins in %.2fs (p50 %s, max %s; %s), not counted above\n",
+				s.Count, r.LoginElapsed.Seconds(), fmtDur(s.P50), fmtDur(s.Max), fmtStatuses(s.Statuses))
+		}
+	}
 	fmt.Fprintf(w, "legitimate requests: %d, refused %d (401: %d, 403: %d, 429: %d), errors %d\n",
 		c.Legit, c.LegitRefused, c.Refused401, c.Refused403, c.Refused429, c.LegitErrors)
 	if c.Refused429 > 0 && cfg.UserRate == 0 {

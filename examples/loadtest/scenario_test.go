@@ -344,3 +344,34 @@ func TestReportExplainsRateLimitRefusals(t *testing.T) {
 		t.Errorf("report does not explain the 429s:\n%s", report.String())
 	}
 }
+
+// With LoginFirst the logins happen before the measured window and are
+// reported apart; the request bound covers both.
+func TestRunLoginFirst(t *testing.T) {
+	target := newTestServer(t, lockout(newBareMux(map[string]string{"alice": roleAdmin, "bob": roleUser, "carol": roleGuest}, testPassword)))
+	cfg := testConfig(t, target)
+	cfg.LoginFirst = true
+	res, err := Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Logins == nil || res.Logins.Total() != cfg.Workers {
+		t.Fatalf("logins before the window: %v", res.Logins)
+	}
+	if got := fmtStatuses(res.Logins.Summaries()[0].Statuses); got != "200:6" {
+		t.Errorf("logins %s", got)
+	}
+	for _, s := range res.Stats.Summaries() {
+		if s.Route == routeToken {
+			t.Errorf("logins counted in the window: %+v", s)
+		}
+	}
+	if got := res.Stats.Total() + res.Logins.Total(); got != int(cfg.MaxRequests) {
+		t.Errorf("%d requests in all, want the bound %d", got, cfg.MaxRequests)
+	}
+	var report bytes.Buffer
+	res.WriteReport(&report)
+	if !strings.Contains(report.String(), "before the window: 6 logins") {
+		t.Errorf("report:\n%s", report.String())
+	}
+}
