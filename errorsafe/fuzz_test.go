@@ -108,9 +108,10 @@ func FuzzRedactQuery(f *testing.F) {
 				t.Fatalf("item %q kept in %q (from %q)", item, out, q)
 			}
 		}
-		withSecret := "password=" + url.QueryEscape(secret) + "&" + q
-		out = m.RedactQuery(withSecret)
-		if !strings.HasPrefix(out, "password=[REDACTED]") {
+		item := "password=" + url.QueryEscape(secret)
+		out = m.RedactQuery(item + "&" + q)
+		// An item longer than the 4096 bytes read is dropped whole.
+		if !strings.HasPrefix(out, "password=[REDACTED]") && (len(item) < 4096 || out != "[TRUNCATED]") {
 			t.Fatalf("password not redacted: %q", out)
 		}
 	})
