@@ -31,6 +31,21 @@
 //	     -d '{"body":"<b>hi</b><script>alert(1)</script>"}' localhost:8080/comment/   # {"body":"<b>hi</b>"}
 //	curl -i -u "bob:$SECUREAPI_DEMO_PASSWORD" localhost:8080/secure-data/   # HTTP Basic
 //
+// A browser session, with the page's CSRF token (or open
+// http://localhost:8080/ in a browser):
+//
+//	csrf() { curl -s -c /tmp/jar -b /tmp/jar localhost:8080/ | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p'; }
+//	curl -i -c /tmp/jar -b /tmp/jar localhost:8080/login -d "csrf_token=$(csrf)" \
+//	     -d username=alice --data-urlencode "password=$SECUREAPI_DEMO_PASSWORD"     # 303 to /
+//	curl -s -b /tmp/jar localhost:8080/data                                  # session only
+//	curl -i -b /tmp/jar -X DELETE localhost:8080/users/carol                 # 204: alice is admin
+//	curl -i -c /tmp/jar -b /tmp/jar localhost:8080/logout -d "csrf_token=$(csrf)" -H 'Origin: https://evil.example'  # 403
+//	curl -i -c /tmp/jar -b /tmp/jar localhost:8080/logout -d "csrf_token=$(csrf)"   # 303; the session is dead everywhere
+//
+// Ten wrong passwords for one user from one address lock that pair out
+// (429 with Retry-After, the right password included) on POST /token,
+// POST /login and GET /secure-data/ alike.
+//
 // Logs are JSON on stderr, one access record per request with its request
 // ID, which every error response also carries.
 package main

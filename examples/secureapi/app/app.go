@@ -5,15 +5,15 @@
 // in-process:
 //
 //	h, err := app.New(app.Config{
-//		SigningKey: key,   // ed25519.PrivateKey, shared by every instance
-//		CSRFKey:    secret, // 32 random bytes, shared by every instance
-//		Users:      users,  // *auth.MemoryUsers with argon2id hashes
+//		SigningKey: key,     // an ed25519.PrivateKey, the same on every instance
+//		CSRFKey:    csrfKey, // 32 random bytes, the same on every instance
+//		Users:      users,   // an *auth.MemoryUsers of argon2id hashes
 //	})
 //	srv := httptest.NewServer(h)
 //
 // # The stack
 //
-// Outermost first, as DESIGN.md recommends:
+// Outermost first, in the order package httpguard recommends:
 //
 //	errorsafe (recover, request ID, JSON access log, safe error bodies)
 //	→ https.Redirect (with Config.RedirectHost)
@@ -31,12 +31,58 @@
 // POST /login, GET /secure-data/) add a stricter rate limit by address
 // and the failed-attempt limiter.
 //
+// # Routes
+//
+//	GET    /                 public   login page: CSP nonce, CSRF token
+//	POST   /login            form     user name and password; 303 to / with a session
+//	POST   /logout           form     ends the session; 303 to /
+//	GET    /data             session  the session's user and a visit counter
+//	GET    /secure-data/     Basic    HTTP Basic only
+//	POST   /token            public   OAuth2 password and refresh_token grants (RFC 6749)
+//	POST   /token/revoke     public   token revocation (RFC 7009)
+//	GET    /users/me/        signed   {"username","roles","scopes"}
+//	GET    /users/{id}       signed   own record (profile:read), or any (users:read)
+//	DELETE /users/{id}       signed   users:delete
+//	GET    /items/{id}       signed   items:read; ids 1 to 100
+//	POST   /comment/         signed   {"body": "..."}, sanitized and returned
+//	POST   /api/data         signed   logs that data arrived, never the data
+//	GET    /healthz          public   liveness
+//	GET    /panic            public   with Config.DemoPanic: panics, to show recovery
+//
+// "form" routes need the page's CSRF token and a same-origin request;
+// "signed" ones a bearer token or a session. Roles carry scopes: guest
+// items:read; user adds profile:read and profile:write; admin adds
+// users:read and users:delete. A bearer token is limited to the scopes it
+// was issued with (ask POST /token for fewer with scope=...), a session
+// holds all of its user's. Errors are RFC 9457 problems carrying the
+// request ID, except on the two OAuth2 endpoints, whose errors are RFC
+// 6749 §5.2 JSON.
+//
+// # Cross-site request forgery
+//
+// The routes that accept a session also serve the page's own scripts, so
+// their defence is the Fetch Metadata and Origin checks plus the
+// SameSite=Lax cookie; the form routes add tokens for browsers too old to
+// send either header. Bearer tokens are not sent by browsers on their own,
+// so scripts of a CORS origin may call the API with them.
+//
 // # State
 //
 // Sessions, rate limits, failed attempts, refresh tokens and revoked
 // access tokens live in memory, or in Redis when [Config.Redis] is set,
 // so that instances behind one load balancer share them. Users are kept
-// in memory by each process.
+// in memory by each process: DELETE /users/{id} acts on one instance
+// only. It stops new logins and refreshes of the account at once; access
+// tokens already issued live out their lifetime unless revoked at POST
+// /token/revoke, and sessions until they end.
+//
+// # Reusing the server
+//
+// New is the whole server. A load generator or a benchmark builds it
+// in-process with a [Config] (raise RequestRate and CredentialRate when
+// every request comes from one loopback address, and set Hasher to cheap
+// argon2id parameters to measure the stack rather than password hashing),
+// or runs command secureapi and drives it over the network.
 package app
 
 import (
