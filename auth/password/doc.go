@@ -41,8 +41,9 @@
 // and a bcrypt cost of 31 takes days. Verify parses the hash strictly
 // first and refuses, with [ErrHashLimits] and before any hashing,
 // parameters beyond [Options.MaxMemory] (256 MiB), [Options.MaxTime] (16
-// passes), [Options.MaxThreads] (16 lanes) and [Options.MaxBcryptCost]
-// (14). Malformed strings ([ErrMalformedHash]) and other algorithms
+// passes), [Options.MaxThreads] (16 lanes), [Options.MaxWork] (memory
+// times passes: 256 MiB once, or 64 MiB four times) and
+// [Options.MaxBcryptCost] (14). Malformed strings ([ErrMalformedHash]) and other algorithms
 // ([ErrUnsupportedHash]) are refused the same way.
 //
 // bcrypt uses only the first 72 bytes of a password. Verifying a longer

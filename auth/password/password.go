@@ -83,6 +83,7 @@ const (
 	DefaultMaxMemory         = 256 * 1024 // KiB: 256 MiB
 	DefaultMaxTime           = 16
 	DefaultMaxThreads        = 16
+	DefaultMaxWork           = 256 * 1024 // KiB × passes: 256 MiB once, 64 MiB four times
 	DefaultMaxBcryptCost     = 14
 	DefaultMaxPasswordLength = 1024
 
@@ -117,6 +118,12 @@ type Options struct {
 	// MaxThreads is the largest parallelism of a stored argon2id hash
 	// that Verify accepts. Default: [DefaultMaxThreads].
 	MaxThreads uint8
+	// MaxWork bounds memory times passes (KiB × t) of a stored argon2id
+	// hash, the quantity its CPU time grows with, so that a hash at the
+	// memory limit cannot also ask for the pass limit: 256 MiB × 16
+	// passes would cost seconds of CPU per login attempt. Default:
+	// [DefaultMaxWork], about seven times the work of [DefaultParams].
+	MaxWork uint64
 	// MaxBcryptCost is the largest cost of a stored bcrypt hash that
 	// Verify accepts; each step doubles the work (cost 14 takes about a
 	// second). At most 31. Default: [DefaultMaxBcryptCost].
@@ -143,6 +150,7 @@ type Hasher struct {
 	maxMemory     uint32
 	maxTime       uint32
 	maxThreads    uint8
+	maxWork       uint64
 	maxBcryptCost int
 	maxPassword   int
 }
@@ -176,6 +184,7 @@ func New(o Options) (*Hasher, error) {
 		maxMemory:     orDefault(o.MaxMemory, DefaultMaxMemory),
 		maxTime:       orDefault(o.MaxTime, DefaultMaxTime),
 		maxThreads:    orDefault(o.MaxThreads, DefaultMaxThreads),
+		maxWork:       orDefault(o.MaxWork, DefaultMaxWork),
 		maxBcryptCost: orDefault(o.MaxBcryptCost, DefaultMaxBcryptCost),
 		maxPassword:   orDefault(o.MaxPasswordLength, DefaultMaxPasswordLength),
 	}
@@ -193,7 +202,7 @@ func New(o Options) (*Hasher, error) {
 	if p.KeyLength < minKeyLength || p.KeyLength > maxKeyLength {
 		errs = append(errs, fmt.Errorf("%w: key length must be %d to %d bytes", ErrInvalidOptions, minKeyLength, maxKeyLength))
 	}
-	if p.Memory > h.maxMemory || p.Time > h.maxTime || p.Threads > h.maxThreads {
+	if p.Memory > h.maxMemory || p.Time > h.maxTime || p.Threads > h.maxThreads || uint64(p.Memory)*uint64(p.Time) > h.maxWork {
 		errs = append(errs, fmt.Errorf("%w: params exceed the verification limits", ErrInvalidOptions))
 	}
 	if h.maxBcryptCost < bcryptMinCost || h.maxBcryptCost > bcrypt.MaxCost {
@@ -208,7 +217,7 @@ func New(o Options) (*Hasher, error) {
 	return h, nil
 }
 
-func orDefault[T uint8 | uint32 | int](v, def T) T {
+func orDefault[T uint8 | uint32 | uint64 | int](v, def T) T {
 	if v == 0 {
 		return def
 	}

@@ -90,7 +90,7 @@ func (h *Hasher) parseArgon2id(s string) (Info, error) {
 	if t < 1 || p < 1 || p > 255 || m < 8*p {
 		return bad("parameters out of range")
 	}
-	if m > uint64(h.maxMemory) || t > uint64(h.maxTime) || p > uint64(h.maxThreads) {
+	if m > uint64(h.maxMemory) || t > uint64(h.maxTime) || p > uint64(h.maxThreads) || m*t > h.maxWork {
 		return Info{}, fmt.Errorf("%w: argon2id m=%d t=%d p=%d", ErrHashLimits, m, t, p)
 	}
 	rawSalt, rawKey, ok := strings.Cut(s, "$")
