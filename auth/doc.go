@@ -154,7 +154,21 @@
 // the limits) and passwords too long for bcrypt also pay the dummy
 // verification. The work is equal per hashing algorithm: a store mixing
 // bcrypt and argon2id hashes shows the difference until OnRehash has
-// upgraded them.
+// upgraded them. The same holds for argon2id hashes made with parameters
+// other than the hasher's current ones (the dummy uses the current ones):
+// after changing the parameters, let OnRehash converge before relying on
+// equal timing.
+//
+// A [UserStore] that matches names case-insensitively (many SQL
+// collations do) should return the canonical name as the identity's
+// Subject: the attempt limiter counts failures per name as typed, so
+// "Alice" and "alice" would otherwise have separate counters.
+//
+// An API key's ID is public (it is part of the key and may be logged), and
+// the attempt limiter counts failures per key ID. Someone who knows an ID
+// can therefore spend that key's per-key failure budget; the per-address
+// limit still lets the owner in from their own network with ratelimit's
+// AttemptLimiter, and a key under attack is better rotated than trusted.
 //
 // Password hashing is deliberately expensive, 19 MiB and tens of
 // milliseconds per verification at the default parameters: a client
