@@ -77,6 +77,9 @@ func (s *suite) testCSRF(t *testing.T) {
 			if err != nil {
 				t.Fatalf("submit the form: %v", err)
 			}
+			if resp == nil {
+				t.Fatal("the browser reported no response for the navigation")
+			}
 			if resp.Status != int64(tc.status) {
 				t.Errorf("the browser got status %d for the post, want %d", resp.Status, tc.status)
 			}

@@ -228,7 +228,7 @@ addEventListener("message", e => results.messages.push(e.data.framed));
 				ran = countOf(got.Messages, "/allowed") == 2
 			}
 			if ran != tc.framed {
-				t.Errorf("the framed page's script ran: %v, want %v (messages %q)", ran, tc.framed, got.Messages)
+				t.Fatalf("the framed page's script ran: %v, want %v (messages %q)", ran, tc.framed, got.Messages)
 			}
 			// A framed page that renders loads its image; a blocked one never does.
 			wantPixels := 1

@@ -132,6 +132,9 @@ func (s *suite) testSessionCookie(t *testing.T) {
 			if err != nil {
 				t.Fatalf("click #%s: %v", tc.click, err)
 			}
+			if resp == nil {
+				t.Fatal("the browser reported no response for the navigation")
+			}
 			if resp.Status != int64(tc.status) {
 				t.Errorf("the browser got status %d, want %d", resp.Status, tc.status)
 			}
