@@ -112,6 +112,16 @@ type AttemptOptions struct {
 // new device waits for the attack to stop. An attacker sharing that
 // network (the same /64 or IPv4 address) gets the per-pair budget only.
 //
+// # Concurrent attempts
+//
+// Check only reads the counts, and a failure is counted when
+// RecordFailure is called after the password check. Attempts that pass
+// Check before any of them is recorded are all admitted: a client that
+// sends many guesses for one user name at once, each held for the time
+// a password hash takes, gets more than MaxFailures of them checked
+// before the lock applies. Put a per-address rate limit ([Middleware]
+// with [ByIP]) or a [ConcurrencyLimiter] on the login route as well.
+//
 // Build it with [NewAttemptLimiter]; the zero AttemptLimiter refuses every
 // attempt with [ErrNotConfigured]. It is safe for concurrent use.
 type AttemptLimiter struct {
@@ -201,7 +211,8 @@ func (a *AttemptLimiter) keys(username string, ip netip.Addr) (pair, user, known
 // When it may not, it returns an error wrapping [ErrLocked] or
 // [ErrUserLocked] and how long to wait. A store failure returns an error
 // wrapping [ErrStore] and a retry of one second: the attempt is refused
-// (fail closed).
+// (fail closed). Check changes nothing: see "Concurrent attempts" on
+// [AttemptLimiter].
 func (a *AttemptLimiter) Check(ctx context.Context, username string, ip netip.Addr) (time.Duration, error) {
 	if a.store == nil {
 		return time.Second, errAttemptNotConfigured
