@@ -117,9 +117,9 @@ type Options struct {
 
 	// IdleTimeout ends a session after this long without a request. It is
 	// enforced by the server from the time kept in the session record; to
-	// avoid a store write on every request the record is refreshed at most
-	// every IdleTimeout/8 (and at least every minute), so a session can
-	// end up to that much earlier. Default: [DefaultIdleTimeout]. Must not
+	// avoid a store write on every request the record is refreshed only
+	// once it is older than IdleTimeout/8 or one minute, whichever is
+	// shorter, so a session can end up to that much earlier. Default: [DefaultIdleTimeout]. Must not
 	// be negative or exceed AbsoluteTimeout.
 	IdleTimeout time.Duration
 	// AbsoluteTimeout ends a session this long after it was created or
