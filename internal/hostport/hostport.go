@@ -106,8 +106,8 @@ func NormalizeName(h string) (string, bool) {
 			return "", false
 		}
 	}
-	if h[len(h)-1] == '-' {
-		return "", false
+	if c := h[len(h)-1]; c == '-' || c == '.' {
+		return "", false // "a.." : the trailing dot's label would be empty
 	}
 	if upper {
 		h = strings.ToLower(h)

@@ -27,6 +27,8 @@ func TestSplitAndNormalize(t *testing.T) {
 		{"-bad.example", "", "", false},
 		{"bad-.example", "", "", false},
 		{"a..b", "", "", false},
+		{"0..", "", "", false},
+		{"example.com..", "", "", false},
 		{"ex ample.com", "", "", false},
 		{"evil.com/x", "", "", false},
 		{"user@evil.com", "", "", false},
