@@ -4,9 +4,12 @@
 // counts, and how many attacker attempts got through versus how many
 // legitimate requests were refused.
 //
-//	SECUREAPI_DEMO_PASSWORD=s3cret go run ./examples/secureapi &
-//	SECUREAPI_DEMO_PASSWORD=s3cret go run ./examples/loadtest -target http://127.0.0.1:8080
+//	export SECUREAPI_DEMO_PASSWORD='correct horse battery staple'
+//	go run ./examples/secureapi &
+//	go run ./examples/loadtest                        # 20 s or 200 000 requests against 127.0.0.1:8080
+//	go run ./examples/loadtest -user-rate 5           # users at a human pace: none refused, the attacker locked out
 //	go run ./examples/loadtest -duration 5s -requests 20000 -users 16 -attackers 2
+//	go run ./examples/loadtest -target https://localhost:8080 -insecure-skip-verify   # secureapi -tls-dev
 //
 // Each legitimate user logs in with the OAuth2 password grant (POST
 // /token) as the account of its role (-accounts, default alice the admin,
@@ -45,13 +48,15 @@
 // token map instead of JWTs, no headers, CORS, rate limits, sessions,
 // logging or lockout) as a baseline:
 //
-//	go run ./examples/loadtest -serve-bare 127.0.0.1:8081 &
-//	go run ./examples/loadtest -target http://127.0.0.1:8081 -attackers 0
+//	go run ./examples/loadtest -serve-bare 127.0.0.1:8090 &
+//	go run ./examples/loadtest -target http://127.0.0.1:8090 -attackers 0
 //	go run ./examples/loadtest -target http://127.0.0.1:8080 -attackers 0
 //
 // Compare the throughput and p99 of the two runs. Without attackers and
 // with -login-first (the default), which logs every user in before the
-// clock starts, the figures hold no password hashing.
+// clock starts, the figures hold no password hashing. Raise secureapi's
+// request budget (app.Config.RequestRate) for this comparison: at its
+// default an unpaced load mostly measures how fast it answers 429.
 package main
 
 import (

@@ -51,8 +51,8 @@ const (
 	maxBody     = 1 << 20
 )
 
-// Config is one load-test run. The zero values of the optional fields
-// have the defaults of the command's flags.
+// Config is one load-test run. [Config.Validate] checks it; the command's
+// flags give every field its default.
 type Config struct {
 	Target      *url.URL          // from parseTarget: loopback only
 	Duration    time.Duration     // wall-clock bound
@@ -146,7 +146,8 @@ func (l *live) counts() Counts {
 	}
 }
 
-// Validate checks cfg and fills in defaults.
+// Validate checks cfg, reporting every problem, and sets Timeout to 10 s
+// when it is not positive.
 func (cfg *Config) Validate() error {
 	var errs []error
 	if cfg.Target == nil {
@@ -227,8 +228,8 @@ func assignRoles(n int, mix map[string]int) []string {
 	if total == 0 {
 		return out
 	}
-	// Largest remainder by a smooth weighted round robin (as nginx
-	// balances upstreams): deterministic and proportional at every prefix.
+	// Smooth weighted round robin (as nginx balances upstreams):
+	// deterministic, and close to the proportions at every prefix.
 	cur := make(map[string]int, len(roles))
 	for range n {
 		best := ""
