@@ -268,12 +268,13 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 
 	l := &live{}
 	l.budget.Store(cfg.MaxRequests)
+	firstErr := &firstError{}
 	var users []*user
 	for i, role := range assignRoles(cfg.Workers, cfg.Mix) {
 		res.Workers[role]++
 		users = append(users, &user{
 			cfg: &cfg, l: l, role: role, name: cfg.Accounts[role], id: i,
-			c:     newClient(&cfg, source(cfg.DistinctSources, 1, i)),
+			c:     newClient(&cfg, source(cfg.DistinctSources, 1, i)).reporting(firstErr),
 			rng:   rand.New(rand.NewPCG(cfg.Seed, uint64(i))),
 			stats: NewStats(),
 		})
@@ -330,7 +331,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	for j := range cfg.Attackers {
 		a := &attacker{
 			cfg: &cfg, l: l, id: j,
-			c:     newClient(&cfg, source(cfg.DistinctSources, 2, j)),
+			c:     newClient(&cfg, source(cfg.DistinctSources, 2, j)).reporting(firstErr),
 			stats: NewStats(),
 		}
 		wg.Go(func() {
@@ -343,6 +344,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	res.Elapsed = time.Since(start)
 	stopProgress()
 	res.Counts = l.counts()
+	firstErr.once.Do(func() {}) // no more writes
+	if firstErr.msg != "" {
+		res.Notes = append(res.Notes, "first request without a response: "+firstErr.msg)
+	}
 	return res, nil
 }
 
@@ -371,8 +376,21 @@ func checkDistinctSources(target *url.URL) string {
 
 // client sends requests from one source address.
 type client struct {
-	base string
-	http *http.Client
+	base     string
+	http     *http.Client
+	firstErr *firstError // may be nil
+}
+
+// firstError keeps the first transport error of a run, for the report.
+type firstError struct {
+	once sync.Once
+	msg  string
+}
+
+func (f *firstError) record(err error) {
+	if f != nil {
+		f.once.Do(func() { f.msg = err.Error() })
+	}
 }
 
 func newClient(cfg *Config, src netip.Addr) *client {
@@ -401,6 +419,12 @@ func newClient(cfg *Config, src netip.Addr) *client {
 	}
 }
 
+// reporting makes c record its first transport error in f.
+func (c *client) reporting(f *firstError) *client {
+	c.firstErr = f
+	return c
+}
+
 // do sends one request and returns the status, the body when keep is set
 // (at most maxBody bytes), and the latency. A request cut short because
 // ctx ended returns ok=false and must not be counted.
@@ -423,6 +447,9 @@ func (c *client) do(ctx context.Context, method, path, contentType string, body 
 	start := time.Now()
 	r, err := c.http.Do(req)
 	if err != nil {
+		if ctx.Err() == nil {
+			c.firstErr.record(err)
+		}
 		return statusTransportError, nil, time.Since(start), ctx.Err() == nil
 	}
 	lr := io.LimitReader(r.Body, maxBody)

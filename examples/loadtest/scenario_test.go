@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -373,5 +375,36 @@ func TestRunLoginFirst(t *testing.T) {
 	res.WriteReport(&report)
 	if !strings.Contains(report.String(), "before the window: 6 logins") {
 		t.Errorf("report:\n%s", report.String())
+	}
+}
+
+// An https target works with its CA, and without it the run reports why
+// no request got a response.
+func TestRunHTTPS(t *testing.T) {
+	srv := httptest.NewTLSServer(newBareMux(map[string]string{"alice": roleAdmin, "bob": roleUser, "carol": roleGuest}, testPassword))
+	t.Cleanup(srv.Close)
+	cfg := testConfig(t, srv.URL)
+	cfg.Attackers, cfg.MaxRequests = 0, 100
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	cfg.TLS = &tls.Config{RootCAs: pool}
+	res, err := Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Counts; c.Legit == 0 || c.LegitErrors != 0 || c.LegitRefused != 0 {
+		t.Errorf("with the CA: counts %+v, notes %q", c, res.Notes)
+	}
+
+	cfg.TLS, cfg.Duration = nil, 300*time.Millisecond
+	res, err = Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Counts; c.LegitErrors == 0 {
+		t.Errorf("without the CA: counts %+v", c)
+	}
+	if n := strings.Join(res.Notes, "\n"); !strings.Contains(n, "certificate") {
+		t.Errorf("notes %q do not name the certificate problem", n)
 	}
 }
