@@ -198,8 +198,8 @@ func TestSetupRefusesUnsafeOptions(t *testing.T) {
 // the request's Host.
 func TestTLSDev(t *testing.T) {
 	t.Parallel()
-	o, _ := parseFlags([]string{"-tls-dev"}, io.Discard)
-	inst, err := setup(o, env(map[string]string{envDemoPassword: "pw"}), io.Discard, jsonLogger(io.Discard))
+	o, _ := parseFlags([]string{"-tls-dev", "-users", weakUsersFile(t, "pw")}, io.Discard)
+	inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,6 +229,27 @@ func TestTLSDev(t *testing.T) {
 	if r := serve(httptest.NewRequest("GET", "http://127.0.0.1:8081/healthz", nil)); r.StatusCode != 200 {
 		t.Errorf("health check over plain HTTP: %d", r.StatusCode)
 	}
+}
+
+// weakUsersFile writes a -users file of alice, bob and carol with pw,
+// hashed with the cheapest argon2id parameters to keep tests fast.
+func weakUsersFile(t *testing.T, pw string) string {
+	weak := password.MustNew(password.Options{Params: password.Params{Memory: 8, Time: 1}, DangerouslyAllowWeakParams: true})
+	var f strings.Builder
+	f.WriteString(`{"users":[`)
+	for i, u := range [][2]string{{"alice", app.RoleAdmin}, {"bob", app.RoleUser}, {"carol", app.RoleGuest}} {
+		h, _ := weak.Hash(pw)
+		if i > 0 {
+			f.WriteString(",")
+		}
+		f.WriteString(`{"username":"` + u[0] + `","role":"` + u[1] + `","hash":"` + h + `"}`)
+	}
+	f.WriteString("]}")
+	path := filepath.Join(t.TempDir(), "users.json")
+	if err := os.WriteFile(path, []byte(f.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // browser is an HTTP client with a cookie jar, pointed at one instance at
@@ -296,22 +317,7 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 	addr := testenv.Redis(t)
 	vars := env(map[string]string{envSigningKey: randomHex(32), envCSRFKey: randomHex(32)})
 	const pw = "shared demo password"
-	// A users file with the cheapest argon2id hashes keeps the test fast.
-	weak := password.MustNew(password.Options{Params: password.Params{Memory: 8, Time: 1}, DangerouslyAllowWeakParams: true})
-	var f strings.Builder
-	f.WriteString(`{"users":[`)
-	for i, u := range [][2]string{{"alice", app.RoleAdmin}, {"bob", app.RoleUser}, {"carol", app.RoleGuest}} {
-		h, _ := weak.Hash(pw)
-		if i > 0 {
-			f.WriteString(",")
-		}
-		f.WriteString(`{"username":"` + u[0] + `","role":"` + u[1] + `","hash":"` + h + `"}`)
-	}
-	f.WriteString("]}")
-	usersFile := filepath.Join(t.TempDir(), "users.json")
-	if err := os.WriteFile(usersFile, []byte(f.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	usersFile := weakUsersFile(t, pw)
 	start := func() *httptest.Server {
 		o, err := parseFlags([]string{"-redis", "redis://" + addr + "/0", "-users", usersFile}, io.Discard)
 		if err != nil {
