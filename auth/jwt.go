@@ -14,6 +14,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -195,14 +196,14 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 	case c.maxToken < 64 || c.maxToken > 1<<20:
 		errs = append(errs, errors.New("auth: JWTOptions.MaxTokenBytes must be between 64 and 1 MiB"))
 	}
-	if c.typ != "" && !isHTTPToken(c.typ) {
+	if c.typ != "" && !httptoken.IsToken(c.typ) {
 		errs = append(errs, errors.New("auth: JWTOptions.Type must be a media type token such as at+jwt"))
 	}
 	if c.rolesClaim == "" {
 		c.rolesClaim = "roles"
 	}
 	c.needMap = c.rolesClaim != "roles" || len(c.idClaims) > 0
-	if c.cookie != "" && !isHTTPToken(c.cookie) {
+	if c.cookie != "" && !httptoken.IsToken(c.cookie) {
 		errs = append(errs, errors.New("auth: JWTOptions.CookieName is not a valid cookie name"))
 	}
 	if opts.CacheSize < 0 {
@@ -572,23 +573,6 @@ func mapJWTError(err error) error {
 		return ErrTokenAudience
 	}
 	return ErrTokenMalformed
-}
-
-// isHTTPToken reports whether s is a non-empty RFC 9110 token.
-func isHTTPToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // jwtRealmOK reports whether s can be placed in a quoted-string as is.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -126,7 +127,7 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 	typ := opts.Type
 	if typ == "" {
 		typ = TypeAccessToken
-	} else if !isHTTPToken(typ) {
+	} else if !httptoken.IsToken(typ) {
 		errs = append(errs, errors.New("auth: IssuerOptions.Type must be a media type token"))
 	}
 	for i, pk := range opts.PublishKeys {

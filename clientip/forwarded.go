@@ -3,6 +3,8 @@ package clientip
 import (
 	"net/netip"
 	"strings"
+
+	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
 // walkForwarded walks RFC 7239 Forwarded elements from the right and
@@ -97,7 +99,7 @@ func parseElement(s string) (node, proto string, ok bool) {
 			return "", "", false
 		}
 		name, value := pair[:eq], pair[eq+1:]
-		if !isToken(name) {
+		if !httptoken.IsToken(name) {
 			return "", "", false
 		}
 		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
@@ -129,26 +131,6 @@ func parseElement(s string) (node, proto string, ok bool) {
 	return node, proto, seenFor
 }
 
-func isTchar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
-
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTchar(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 // isNodeToken accepts a token, and also the ":" "[" "]" of an unquoted
 // IPv6 node, which RFC 7239 requires to be quoted but some proxies do not.
 func isNodeToken(s string) bool {
@@ -156,7 +138,7 @@ func isNodeToken(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isTchar(c) && c != ':' && c != '[' && c != ']' {
+		if c := s[i]; !httptoken.IsTchar(c) && c != ':' && c != '[' && c != ']' {
 			return false
 		}
 	}

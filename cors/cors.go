@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/httpguard/httpguard/cors/internal/headervals"
+	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/origins"
 	"github.com/httpguard/httpguard/internal/problem"
 )
@@ -312,7 +313,7 @@ func (m *Middleware) decidePreflight(r *http.Request, acrm []string) (grant, err
 	switch {
 	case method == http.MethodGet || method == http.MethodHead || method == http.MethodPost:
 		// CORS-safelisted: browsers need no Access-Control-Allow-Methods.
-	case m.anyMethod && isToken(method):
+	case m.anyMethod && httptoken.IsToken(method):
 		g.methods = "*"
 	case m.methodAllowed(method):
 		g.methods = method

@@ -1,6 +1,10 @@
 package cors
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/httpguard/httpguard/internal/httptoken"
+)
 
 // acceptHeaders reports whether every element of the comma-separated
 // Access-Control-Request-Headers lines is an allowed header name, ignoring
@@ -110,7 +114,7 @@ func echoHeaderList(lines []string) (string, bool) {
 			switch {
 			case c == ',':
 				names++
-			case c == ' ' || c == '\t' || isTchar(c):
+			case c == ' ' || c == '\t' || httptoken.IsTchar(c):
 			default:
 				return "", false
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/origins"
 )
 
@@ -293,7 +294,7 @@ func New(o Options) (*Middleware, error) {
 			}
 			continue
 		}
-		if !isToken(s) || len(s) > maxHeaderName {
+		if !httptoken.IsToken(s) || len(s) > maxHeaderName {
 			bad("AllowedMethods", s, ErrInvalidMethod, "not an HTTP token")
 			continue
 		}
@@ -323,7 +324,7 @@ func New(o Options) (*Middleware, error) {
 		}
 		l := strings.ToLower(s)
 		switch {
-		case !isToken(s) || len(s) > maxHeaderName:
+		case !httptoken.IsToken(s) || len(s) > maxHeaderName:
 			bad("AllowedHeaders", s, ErrInvalidHeader, "not an HTTP token of at most 128 bytes")
 			continue
 		case forbiddenRequestHeaders[l] || strings.HasPrefix(l, "sec-") || strings.HasPrefix(l, "proxy-"):
@@ -353,7 +354,7 @@ func New(o Options) (*Middleware, error) {
 			exposed = append(exposed, "*")
 			continue
 		}
-		if !isToken(s) || len(s) > maxHeaderName {
+		if !httptoken.IsToken(s) || len(s) > maxHeaderName {
 			bad("ExposedHeaders", s, ErrInvalidHeader, "not an HTTP token of at most 128 bytes")
 			continue
 		}
@@ -397,29 +398,4 @@ func MustNew(o Options) *Middleware {
 		panic(err)
 	}
 	return m
-}
-
-// isToken reports whether s is an RFC 9110 token.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTchar(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isTchar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	switch c {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
 }

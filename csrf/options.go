@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/origins"
 )
 
@@ -233,7 +234,7 @@ func New(o Options) (*Middleware, error) {
 			}
 		}
 		switch {
-		case !isToken(tc.cookieName):
+		case !httptoken.IsToken(tc.cookieName):
 			bad("Tokens.CookieName", tc.cookieName, ErrInvalidTokenOptions, "not a cookie name")
 		case !tc.secure && (strings.HasPrefix(tc.cookieName, "__Host-") || strings.HasPrefix(tc.cookieName, "__Secure-")):
 			bad("Tokens.CookieName", tc.cookieName, ErrInvalidTokenOptions, "browsers drop prefixed cookies without Secure")
@@ -247,7 +248,7 @@ func New(o Options) (*Middleware, error) {
 		if tc.headerName == "" {
 			tc.headerName = "X-Csrf-Token"
 		}
-		if !isToken(tc.headerName) {
+		if !httptoken.IsToken(tc.headerName) {
 			bad("Tokens.HeaderName", t.HeaderName, ErrInvalidTokenOptions, "not a header name")
 		}
 		if tc.maxForm == 0 {
@@ -280,7 +281,7 @@ func MustNew(o Options) *Middleware {
 func parseExemption(p string) (exemption, string) {
 	var ex exemption
 	if method, rest, ok := strings.Cut(p, " "); ok {
-		if !isToken(method) || method != strings.ToUpper(method) {
+		if !httptoken.IsToken(method) || method != strings.ToUpper(method) {
 			return ex, "the method must be an upper-case token"
 		}
 		ex.method, p = method, rest
@@ -297,22 +298,6 @@ func parseExemption(p string) (exemption, string) {
 	}
 	ex.path = p
 	return ex, ""
-}
-
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 func isFieldName(s string) bool {

@@ -7,10 +7,10 @@ import (
 	"net/http"
 	"net/textproto"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
 // DefaultRequestIDHeader is the header a request ID is read from and echoed
@@ -229,7 +229,7 @@ func compile(o Options) (*config, error) {
 
 	c.idHeader = textproto.CanonicalMIMEHeaderKey(DefaultRequestIDHeader)
 	if o.RequestIDHeader != "" {
-		if !validHeaderName(o.RequestIDHeader) {
+		if !httptoken.IsToken(o.RequestIDHeader) {
 			bad("RequestIDHeader", "not a valid header name")
 		} else {
 			c.idHeader = textproto.CanonicalMIMEHeaderKey(o.RequestIDHeader)
@@ -249,7 +249,7 @@ func compile(o Options) (*config, error) {
 		c.redactHeaders[textproto.CanonicalMIMEHeaderKey(h)] = true
 	}
 	for i, h := range o.RedactHeaders {
-		if !validHeaderName(h) {
+		if !httptoken.IsToken(h) {
 			bad("RedactHeaders["+strconv.Itoa(i)+"]", "not a valid header name")
 			continue
 		}
@@ -270,7 +270,7 @@ func compile(o Options) (*config, error) {
 
 	seen := make(map[string]bool, len(o.LogHeaders))
 	for i, h := range o.LogHeaders {
-		if !validHeaderName(h) {
+		if !httptoken.IsToken(h) {
 			bad("LogHeaders["+strconv.Itoa(i)+"]", "not a valid header name")
 			continue
 		}
@@ -329,27 +329,6 @@ func safePublic(s string) bool {
 		}
 	}
 	return true
-}
-
-// validHeaderName reports whether s is an RFC 9110 token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTchar(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isTchar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 // log returns the logger to use for one record.

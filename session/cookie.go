@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
 // maxCookieSize is the limit browsers place on one cookie: name, value and
@@ -63,24 +65,6 @@ func validCookieValue(v string) bool {
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		if c <= 0x20 || c >= 0x7f || c == '"' || c == ',' || c == ';' || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-// validToken reports whether s is an RFC 9110 token, the syntax of cookie
-// and header names.
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
 			return false
 		}
 	}
@@ -156,7 +140,7 @@ func HardenCookie(c *http.Cookie) error {
 		c.SameSite = http.SameSiteLaxMode
 	}
 	var errs []error
-	if !validToken(c.Name) {
+	if !httptoken.IsToken(c.Name) {
 		errs = append(errs, errors.New("session: cookie name is not a token"))
 	}
 	if !validCookieValue(c.Value) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gorilla/securecookie"
+	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
 // CookieStoreOptions configures a [CookieStore].
@@ -80,7 +81,7 @@ func NewCookieStore(opts CookieStoreOptions) (*CookieStore, error) {
 	if name == "" {
 		name = "session"
 	}
-	if !validToken(name) {
+	if !httptoken.IsToken(name) {
 		errs = append(errs, &OptionError{Field: "Name", Reason: "not an RFC 9110 token"})
 	}
 	rev := opts.Revocations

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -191,7 +192,7 @@ func New(opts Options) (*Middleware, error) {
 			name = DefaultInsecureCookieName
 		}
 	}
-	if !validToken(name) {
+	if !httptoken.IsToken(name) {
 		bad("CookieName", "not an RFC 9110 token")
 	}
 	path := opts.CookiePath
@@ -248,7 +249,7 @@ func New(opts Options) (*Middleware, error) {
 	if opts.TokenHeader != "" {
 		header = http.CanonicalHeaderKey(opts.TokenHeader)
 		switch {
-		case !validToken(header):
+		case !httptoken.IsToken(header):
 			bad("TokenHeader", "not a valid header name")
 		case header == "Cookie" || header == "Set-Cookie" || header == "Authorization" || header == "Host":
 			bad("TokenHeader", "must not be "+header)

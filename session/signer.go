@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gorilla/securecookie"
+	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
 // Errors returned by [Signer.Verify].
@@ -66,7 +67,7 @@ func NewSigner(opts SignerOptions) (*Signer, error) {
 			errs = append(errs, err)
 		}
 	}
-	if !validToken(opts.Purpose) {
+	if !httptoken.IsToken(opts.Purpose) {
 		errs = append(errs, &OptionError{Field: "Purpose", Reason: "required, an RFC 9110 token"})
 	}
 	if opts.MaxAge <= 0 {
