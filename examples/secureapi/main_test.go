@@ -223,7 +223,8 @@ func TestTLSDev(t *testing.T) {
 		t.Errorf("plain HTTP for another host: %d %q", r.StatusCode, r.Header.Get("Location"))
 	}
 	r = serve(httptest.NewRequest("GET", "http://127.0.0.1:8081/users/me/?x=1", nil))
-	if r.StatusCode != 301 || r.Header.Get("Location") != "https://localhost:8080/users/me/?x=1" || r.Header.Get("Strict-Transport-Security") != "" {
+	if r.StatusCode != 301 || r.Header.Get("Location") != "https://localhost:8080/users/me/?x=1" ||
+		r.Header.Get("Strict-Transport-Security") != "" || r.Header.Get("X-Frame-Options") != "DENY" || r.Header.Get("X-Request-Id") == "" {
 		t.Errorf("plain HTTP: %d %q %v", r.StatusCode, r.Header.Get("Location"), r.Header)
 	}
 	if r := serve(httptest.NewRequest("GET", "http://127.0.0.1:8081/healthz", nil)); r.StatusCode != 200 {

@@ -13,11 +13,13 @@
 //
 // # The stack
 //
-// Outermost first, in the order package httpguard recommends:
+// Outermost first, in the order package httpguard recommends, except that
+// the security headers come before the HTTPS redirect so that every
+// response, redirects included, carries them:
 //
 //	errorsafe (recover, request ID, JSON access log, safe error bodies)
-//	→ https.Redirect (with Config.RedirectHost)
 //	→ headers (API preset; the HTML page gets the HTML preset with nonces)
+//	→ https.Redirect (with Config.RedirectHost)
 //	→ cors (only with Config.CORSOrigins)
 //	→ ratelimit by client address
 //	→ csrf (Fetch Metadata and Origin)
@@ -435,8 +437,11 @@ func New(cfg Config) (http.Handler, error) {
 
 	stack := httpguard.Chain(
 		es.Handler,
-		redirect,
+		// The recommended order puts the redirect before the headers;
+		// here the headers come first so that the 301 carries them too.
+		// HSTS is not sent over plain HTTP either way.
 		sec.Handler,
+		redirect,
 		corsHandler,
 		perIP.Handler,
 		crossOrigin.Handler,
