@@ -145,7 +145,7 @@ func TestBasic(t *testing.T) {
 			s := newBasic(t, nil)
 			// dave's hash passes the store's check (the default limits)
 			// but not the test Hasher's.
-			if err := s.users.Add("dave", auth.User{Hash: "$argon2id$v=19$m=262144,t=16,p=16$c29tZXNhbHQ$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo"}); err != nil {
+			if err := s.users.Add("dave", auth.User{Hash: "$argon2id$v=19$m=131072,t=2,p=16$c29tZXNhbHQ$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo"}); err != nil {
 				t.Fatal(err)
 			}
 			w, reason := do(s.basic.Handler(whoami), tt.authz...)
