@@ -4,12 +4,14 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/examples/secureapi/app"
 )
 
@@ -241,6 +243,30 @@ func TestTokenLockout(t *testing.T) {
 	}
 	if r := c.token("BOB", testPassword, ""); r.StatusCode != 429 {
 		t.Errorf("bob's lockout must not be escaped by letter case: %d", r.StatusCode)
+	}
+}
+
+// TestLockoutBehindTrustedProxy: behind a proxy named in the resolver,
+// the client address comes from its X-Forwarded-For, so one client's
+// lockout does not lock out the others behind the same proxy.
+func TestLockoutBehindTrustedProxy(t *testing.T) {
+	t.Parallel()
+	rv, err := clientip.New(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := start(t, func(c *app.Config) { c.ClientIP = rv })
+	c := srv.client(t)
+	for range 10 {
+		if r := c.token("bob", "wrong", "", "X-Forwarded-For", "203.0.113.1"); r.StatusCode != 400 {
+			t.Fatalf("wrong password: %d", r.StatusCode)
+		}
+	}
+	if r := c.token("bob", testPassword, "", "X-Forwarded-For", "203.0.113.1"); r.StatusCode != 429 {
+		t.Errorf("the guessing client: %d", r.StatusCode)
+	}
+	if r := c.token("bob", testPassword, "", "X-Forwarded-For", "198.51.100.2"); r.StatusCode != 200 {
+		t.Errorf("bob from his own address behind the proxy: %d", r.StatusCode)
 	}
 }
 
