@@ -225,7 +225,7 @@ func users(file string, getenv func(string) string, shared bool, out io.Writer, 
 		for i, u := range f.Users {
 			scopes := app.ScopesFor(u.Role)
 			if scopes == nil {
-				return nil, fmt.Errorf("-users %s: user %d: role must be one of %s", file, i, strings.Join(app.Roles, ", "))
+				return nil, fmt.Errorf("-users %s: user %d: role must be guest, user or admin", file, i)
 			}
 			if _, dup, _ := store.LookupUser(context.Background(), u.Username); dup {
 				return nil, fmt.Errorf("-users %s: user %d: duplicate user name", file, i)

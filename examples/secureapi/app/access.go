@@ -17,9 +17,6 @@ const (
 	RoleAdmin = "admin"
 )
 
-// Roles lists the roles in order of privilege.
-var Roles = []string{RoleGuest, RoleUser, RoleAdmin}
-
 // Permissions are named like the OAuth2 scopes that carry them, so that a
 // token requested with fewer scopes loses the matching permissions.
 const (

@@ -179,9 +179,13 @@ type Config struct {
 	// Users are the accounts, with their roles. Required. DELETE
 	// /users/{id} removes accounts from it.
 	Users *auth.MemoryUsers
-	// Hasher verifies passwords on POST /token and GET /secure-data/.
-	// Default: password.Default (argon2id at the OWASP parameters).
-	// POST /login always uses the default.
+	// Hasher verifies passwords on POST /token and GET /secure-data/,
+	// and hashes the dummy password unknown users are verified against.
+	// Default: password.Default (argon2id at the OWASP parameters). POST
+	// /login always uses the default (auth.CheckPassword takes no
+	// hasher), so keep stored hashes at the default parameters, as
+	// -hash-password makes them: then an unknown user costs as much as a
+	// known one everywhere. Tests set cheap parameters here.
 	Hasher auth.PasswordHasher
 
 	// RequestRate is the budget of each client address and of each
