@@ -34,12 +34,13 @@
 // identity and clientip. [Chain] composes their middleware in the
 // recommended order, outermost first:
 //
-//	errorsafe.Recover → errorsafe request ID + access log → https.Redirect →
-//	headers → cors → ratelimit (by IP) → csrf → session → auth →
+//	errorsafe.Recover → errorsafe request ID + access log → headers →
+//	https.Redirect → cors → ratelimit (by IP) → csrf → session → auth →
 //	ratelimit (by identity) → rbac → handler
 //
-// CORS sits outside auth because browsers send preflight requests without
-// credentials.
+// Headers sit outside the redirect so that the redirect, too, carries them
+// (HSTS only over HTTPS). CORS sits outside auth because browsers send
+// preflight requests without credentials.
 package httpguard
 
 import "net/http"

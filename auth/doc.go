@@ -196,7 +196,7 @@
 // OnReject and recorded (see internal/problem) for the access log.
 //
 // Put CORS outside the authenticators: browsers send preflight requests
-// without credentials. The recommended order is errorsafe, https, headers,
+// without credentials. The recommended order is errorsafe, headers, https,
 // cors, ratelimit by IP, csrf, session, auth, ratelimit by identity, rbac,
 // handler.
 //
