@@ -104,7 +104,7 @@ type Counts struct {
 
 	Attempts      int64 // attacker guesses
 	Through       int64 // answered 200: a token for the attacker
-	LockedOut     int64 // answered 429
+	LockedOut     int64 // answered 429: a lockout, or a rate limit on the password route
 	WrongPassword int64 // answered 400 or 401
 	AttackOther   int64 // anything else
 }
@@ -765,7 +765,7 @@ func startProgress(w io.Writer, every time.Duration, start time.Time, l *live) (
 			case now := <-t.C:
 				n := l.total.Load()
 				c := l.counts()
-				fmt.Fprintf(w, "%6.1fs %9d requests %8.0f req/s  refused %d  errors %d  attacker %d (through %d, locked out %d)\n",
+				fmt.Fprintf(w, "%6.1fs %9d requests %8.0f req/s  refused %d  errors %d  attacker %d (through %d, 429 %d)\n",
 					now.Sub(start).Seconds(), n, float64(n-last)/now.Sub(lastAt).Seconds(),
 					c.LegitRefused, c.LegitErrors, c.Attempts, c.Through, c.LockedOut)
 				last, lastAt = n, now
@@ -807,7 +807,7 @@ func (r *Result) WriteReport(w io.Writer) {
 		fmt.Fprintf(w, "access probes (non-admin DELETE): %d, denied %d, ALLOWED %d\n", c.Probes, c.ProbesDenied, c.ProbesAllowed)
 	}
 	if cfg.Attackers > 0 {
-		fmt.Fprintf(w, "attacker on %q: %d attempts, GOT THROUGH %d, locked out %d (429), wrong password %d, other %d\n",
+		fmt.Fprintf(w, "attacker on %q: %d attempts, GOT THROUGH %d, refused %d (429: lockout or rate limit), wrong password %d, other %d\n",
 			cfg.AttackUser, c.Attempts, c.Through, c.LockedOut, c.WrongPassword, c.AttackOther)
 	}
 	for _, n := range r.Notes {
