@@ -49,6 +49,7 @@ type options struct {
 	usersFile      string
 	demoPanic      bool
 	hashPassword   bool
+	requestRate    int
 }
 
 func parseFlags(args []string, output io.Writer) (options, error) {
@@ -72,12 +73,16 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	})
 	fs.StringVar(&o.usersFile, "users", "", "JSON file of users with argon2id hashes (default: demo users alice, bob and carol)")
 	fs.BoolVar(&o.demoPanic, "demo-panic", false, "serve GET /panic, which panics, to show recovery")
+	fs.IntVar(&o.requestRate, "request-rate", app.DefaultRequestRate, "requests per second allowed to each client address and each user (raise it for load tests)")
 	fs.BoolVar(&o.hashPassword, "hash-password", false, "read a password on stdin, print its argon2id hash for -users, and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.requestRate < 1 {
+		return o, fmt.Errorf("-request-rate must be at least 1")
 	}
 	return o, nil
 }
@@ -98,7 +103,7 @@ func setup(o options, getenv func(string) string, out io.Writer, logger *slog.Lo
 		return nil, fmt.Errorf("-addr: %w", err)
 	}
 	inst := &instance{close: func() {}}
-	cfg := app.Config{Logger: logger, CORSOrigins: o.corsOrigins, DemoPanic: o.demoPanic}
+	cfg := app.Config{Logger: logger, CORSOrigins: o.corsOrigins, DemoPanic: o.demoPanic, RequestRate: o.requestRate}
 
 	switch {
 	case o.tlsDev && (o.certFile != "" || o.keyFile != ""):
