@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"github.com/httpguard/httpguard/clientip"
@@ -78,10 +77,12 @@ type APIKeyOptions struct {
 	// [DefaultAPIKeyRealm].
 	Realm string
 
-	// Limiter, when set, is asked before the lookup whether another
-	// attempt for (key ID, client address) may be made; when it says no
-	// the request gets 429 with Retry-After. Unknown, wrong and expired
-	// keys are recorded as failures. Default: none.
+	// Limiter, when set, reserves an attempt for (key ID, client
+	// address) after the lookup and before the secret is compared
+	// ([AttemptLimiter.Reserve]); when it says no the request gets 429
+	// with Retry-After. The reservation is the failure, so unknown, wrong
+	// and expired keys count as failures; a valid key clears the pair.
+	// Default: none.
 	Limiter AttemptLimiter
 
 	// ClientIP resolves the client address given to Limiter. Default:
@@ -267,16 +268,16 @@ func (m *APIKey) verify(r *http.Request, key string) (identity.Identity, error) 
 		return identity.Identity{}, errAPIKeyPrefix
 	}
 	ctx := r.Context()
-	var ip netip.Addr
+	gate := attemptGate{limiter: m.limiter, name: id}
 	if m.limiter != nil {
-		ip = m.clientIP.Addr(r)
-		if wait, err := m.limiter.Check(ctx, id, ip); err != nil {
-			return identity.Identity{}, &attemptsError{wait: wait, cause: err}
-		}
+		gate.ip = m.clientIP.Addr(r)
 	}
 	k, found, err := m.keys.LookupAPIKey(ctx, id)
 	if err != nil {
 		return identity.Identity{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if err := gate.reserve(ctx); err != nil {
+		return identity.Identity{}, err
 	}
 	switch {
 	case !found:
@@ -287,14 +288,9 @@ func (m *APIKey) verify(r *http.Request, key string) (identity.Identity, error) 
 		err = errAPIKeyExpired
 	}
 	if err != nil {
-		if m.limiter != nil {
-			_ = m.limiter.RecordFailure(ctx, id, ip)
-		}
 		return identity.Identity{}, err
 	}
-	if m.limiter != nil {
-		_ = m.limiter.RecordSuccess(ctx, id, ip)
-	}
+	gate.success(ctx)
 	opts := k.Identity
 	if opts.Subject == "" {
 		opts.Subject = id

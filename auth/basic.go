@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"time"
 
@@ -42,13 +41,16 @@ type BasicOptions struct {
 	// users are verified against. Default: [password.Default].
 	Hasher PasswordHasher
 
-	// Limiter, when set, is asked before any password work whether
-	// another attempt for (user name, client address) may be made; when
-	// it says no the request gets 429 with Retry-After. Failed attempts
-	// (unknown user, wrong password) are recorded, and a verified
-	// password clears them (a cache hit is checked but not recorded).
-	// Default: none; put a rate limiter in front of the middleware
-	// instead or as well.
+	// Limiter, when set, reserves an attempt for (user name, client
+	// address) after the user lookup and before every password
+	// verification, unknown user included ([AttemptLimiter.Reserve]);
+	// when it says no the request gets 429 with Retry-After and no
+	// password is hashed. The reservation is the failure; a verified
+	// password clears the pair. A cache hit, which verifies nothing, is
+	// only checked ([AttemptLimiter.Check]): a locked pair is refused
+	// even with the right password, and nothing is counted. Default:
+	// none; put a rate limiter in front of the middleware instead or as
+	// well.
 	Limiter AttemptLimiter
 
 	// ClientIP resolves the client address given to Limiter. Default:
@@ -209,35 +211,30 @@ func (b *Basic) Authenticate(r *http.Request) (identity.Identity, error) {
 		return identity.Identity{}, err
 	}
 	ctx := r.Context()
-	var ip netip.Addr
+	gate := attemptGate{limiter: b.limiter, name: name}
 	if b.limiter != nil {
-		ip = b.clientIP.Addr(r)
-		if wait, err := b.limiter.Check(ctx, name, ip); err != nil {
-			return identity.Identity{}, &attemptsError{wait: wait, cause: err}
-		}
+		gate.ip = b.clientIP.Addr(r)
 	}
-	opts, cached, err := b.verify(ctx, name, pw)
+	opts, cached, err := b.verify(ctx, name, pw, gate)
 	if err != nil {
-		if b.limiter != nil && errors.Is(err, ErrInvalidCredentials) {
-			_ = b.limiter.RecordFailure(ctx, name, ip)
-		}
 		return identity.Identity{}, err
 	}
 	// A cache hit skips RecordSuccess, a store write per request: the
 	// verification that filled the cache, at most CacheTTL ago, recorded
-	// it. The Check above still runs on every request, so a locked pair
-	// stays locked even for a cached password; otherwise guesses refused
-	// by the limiter could still be tested against the cache.
-	if b.limiter != nil && !cached {
-		_ = b.limiter.RecordSuccess(ctx, name, ip)
+	// it. A cache hit is still checked against the limiter, so a locked
+	// pair stays locked even for a cached password; otherwise guesses
+	// refused by the limiter could still be tested against the cache.
+	if !cached {
+		gate.success(ctx)
 	}
 	opts.Method = identity.MethodBasic
 	return identity.New(opts), nil
 }
 
 // verify checks the credentials against the cache, then the store. cached
-// reports a cache hit.
-func (b *Basic) verify(ctx context.Context, name, pw string) (opts identity.Options, cached bool, err error) {
+// reports a cache hit. A cache hit is checked against gate; anything else
+// reserves an attempt before the verification.
+func (b *Basic) verify(ctx context.Context, name, pw string, gate attemptGate) (opts identity.Options, cached bool, err error) {
 	var k [32]byte
 	if b.cache != nil && pw != "" {
 		k = b.cache.sum(name, pw)
@@ -247,6 +244,9 @@ func (b *Basic) verify(ctx context.Context, name, pw string) (opts identity.Opti
 				return identity.Options{}, false, fmt.Errorf("%w: %w", ErrUnavailable, err)
 			}
 			if found && u.Hash == hash {
+				if err := gate.check(ctx); err != nil {
+					return identity.Options{}, false, err
+				}
 				opts := u.Identity
 				if opts.Subject == "" {
 					opts.Subject = name
@@ -256,7 +256,7 @@ func (b *Basic) verify(ctx context.Context, name, pw string) (opts identity.Opti
 			b.cache.forget(k)
 		}
 	}
-	opts, stored, rehash, err := b.checker.check(ctx, b.users, name, pw)
+	opts, stored, rehash, err := b.checker.check(ctx, b.users, name, pw, gate)
 	if err != nil {
 		return identity.Options{}, false, err
 	}

@@ -558,9 +558,9 @@ func TestBasicCacheIsBounded(t *testing.T) {
 	}
 }
 
-// The limiter is consulted before the cache on every request: otherwise a
-// locked-out guesser could keep testing passwords against the cache while
-// the real user is active.
+// The limiter is consulted on cache hits too (Check, which counts
+// nothing): otherwise a locked-out guesser could keep testing passwords
+// against the cache while the real user is active.
 func TestBasicLimiterGuardsTheCache(t *testing.T) {
 	lim := newFakeLimiter(3)
 	s := newBasic(t, func(o *auth.BasicOptions) { o.CacheTTL = time.Minute; o.Limiter = lim })
@@ -570,8 +570,8 @@ func TestBasicLimiterGuardsTheCache(t *testing.T) {
 			t.Fatalf("alice: %d", w.Code)
 		}
 	}
-	if lim.checks != 3 || lim.successes != 1 {
-		t.Errorf("checks %d, successes %d; want 3 checks and one recorded success (cache hits write nothing)", lim.checks, lim.successes)
+	if lim.reserves != 1 || lim.checks != 2 || lim.successes != 1 {
+		t.Errorf("reserves %d, checks %d, successes %d; want one reservation and one recorded success for the verification, and a check for each of the 2 cache hits", lim.reserves, lim.checks, lim.successes)
 	}
 	for range 3 {
 		do(h, basicValue("alice", "guess"))

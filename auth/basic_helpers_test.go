@@ -24,17 +24,23 @@ var fastHasher = password.MustNew(password.Options{
 })
 
 // countingHasher counts the verifications that did hashing work (those
-// that returned no error: a refused hash or password costs nothing).
+// that returned no error: a refused hash or password costs nothing). A
+// delay makes each verification last as long as a real password hash, so
+// that concurrent attempts overlap.
 type countingHasher struct {
 	h      *password.Hasher
 	worked atomic.Int64
 	calls  atomic.Int64
+	delay  time.Duration
 }
 
 func (c *countingHasher) Hash(pw string) (string, error) { return c.h.Hash(pw) }
 
 func (c *countingHasher) Verify(pw, encoded string) (bool, bool, error) {
 	c.calls.Add(1)
+	if c.delay > 0 {
+		time.Sleep(c.delay)
+	}
 	ok, rehash, err := c.h.Verify(pw, encoded)
 	if err == nil {
 		c.worked.Add(1)
@@ -52,11 +58,13 @@ func (failingUsers) LookupUser(context.Context, string) (auth.User, bool, error)
 }
 
 // fakeLimiter is an AttemptLimiter that refuses once failures reach max.
+// Reserve counts a failure atomically, as the contract requires.
 type fakeLimiter struct {
 	mu        sync.Mutex
 	max       int
 	failures  map[string]int
 	checks    int
+	reserves  int
 	successes int
 	wait      time.Duration
 }
@@ -77,11 +85,16 @@ func (l *fakeLimiter) Check(_ context.Context, name string, ip netip.Addr) (time
 	return 0, nil
 }
 
-func (l *fakeLimiter) RecordFailure(_ context.Context, name string, ip netip.Addr) error {
+func (l *fakeLimiter) Reserve(_ context.Context, name string, ip netip.Addr) (time.Duration, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.failures[name+"|"+ip.String()]++
-	return nil
+	l.reserves++
+	k := name + "|" + ip.String()
+	if l.failures[k] >= l.max {
+		return l.wait, errLimited
+	}
+	l.failures[k]++
+	return 0, nil
 }
 
 func (l *fakeLimiter) RecordSuccess(_ context.Context, name string, ip netip.Addr) error {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync"
 
 	"github.com/httpguard/httpguard/auth/password"
@@ -50,21 +51,75 @@ func newPasswordChecker(h PasswordHasher) (*passwordChecker, error) {
 	return &passwordChecker{hasher: h, dummy: dummy}, nil
 }
 
+// attemptGate consults an AttemptLimiter, when there is one, for one
+// attempt of name from ip. Its refusals are *attemptsError.
+type attemptGate struct {
+	limiter AttemptLimiter
+	name    string
+	ip      netip.Addr
+}
+
+// reserve is called before every verification: it admits the attempt and
+// counts it as a failure, atomically, or refuses it.
+func (g attemptGate) reserve(ctx context.Context) error {
+	if g.limiter == nil {
+		return nil
+	}
+	if wait, err := g.limiter.Reserve(ctx, g.name, g.ip); err != nil {
+		return &attemptsError{wait: wait, cause: err}
+	}
+	return nil
+}
+
+// check is called where credentials are accepted or refused without a
+// verification: it refuses a locked pair and counts nothing.
+func (g attemptGate) check(ctx context.Context) error {
+	if g.limiter == nil {
+		return nil
+	}
+	if wait, err := g.limiter.Check(ctx, g.name, g.ip); err != nil {
+		return &attemptsError{wait: wait, cause: err}
+	}
+	return nil
+}
+
+// success clears the pair after a verification that succeeded. The
+// limiter's error is ignored: the verification stands, and the pair stays
+// counted one failure more than it should, which is the safe side.
+func (g attemptGate) success(ctx context.Context) {
+	if g.limiter != nil {
+		_ = g.limiter.RecordSuccess(ctx, g.name, g.ip)
+	}
+}
+
 // check looks name up and verifies pw. Exactly one verification runs on
 // every path that reaches the store and answers, except when the stored
 // hash is refused before any work (malformed, beyond the limits) or the
 // password is too long for it: then the dummy is verified too, so that the
 // fast failure does not reveal that the user exists.
 //
+// gate reserves the attempt after the lookup and before any verification,
+// known or unknown user alike, so that a locked pair is refused without
+// hashing and a user-store failure costs the pair nothing; an empty
+// password, refused without a verification, is only checked against it.
+// A refusal is returned as is (an *attemptsError). The caller calls
+// gate.success when check succeeds.
+//
 // It returns the user's identity options, the stored hash that verified and
 // whether it needs rehashing.
-func (c *passwordChecker) check(ctx context.Context, users UserStore, name, pw string) (opts identity.Options, stored string, rehash bool, err error) {
+func (c *passwordChecker) check(ctx context.Context, users UserStore, name, pw string, gate attemptGate) (opts identity.Options, stored string, rehash bool, err error) {
 	if pw == "" {
+		if err := gate.check(ctx); err != nil {
+			return identity.Options{}, "", false, err
+		}
 		return identity.Options{}, "", false, errEmptyPassword
 	}
 	u, found, err := users.LookupUser(ctx, name)
 	if err != nil {
 		return identity.Options{}, "", false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if err := gate.reserve(ctx); err != nil {
+		return identity.Options{}, "", false, err
 	}
 	if !found {
 		_, _, _ = c.hasher.Verify(pw, c.dummy)
@@ -109,7 +164,10 @@ var defaultChecker = sync.OnceValues(func() (*passwordChecker, error) {
 // returns an error wrapping [ErrUnavailable] and the store's error.
 //
 // CheckPassword does not limit attempts; callers combine it with an
-// [AttemptLimiter]. It is safe for concurrent use. Its first call hashes
+// [AttemptLimiter]: Reserve before calling it (refusing the request when
+// Reserve does), RecordSuccess when it succeeds, nothing more when it
+// fails. An empty password is refused before any verification and needs
+// only a Check. It is safe for concurrent use. Its first call hashes
 // the dummy password once.
 func CheckPassword(ctx context.Context, users UserStore, name, password string) (identity.Options, error) {
 	if users == nil {
@@ -119,6 +177,6 @@ func CheckPassword(ctx context.Context, users UserStore, name, password string) 
 	if err != nil {
 		return identity.Options{}, errors.Join(ErrUnavailable, err)
 	}
-	opts, _, _, err := c.check(ctx, users, name, password)
+	opts, _, _, err := c.check(ctx, users, name, password, attemptGate{})
 	return opts, err
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -76,8 +75,13 @@ type TokenEndpointOptions struct {
 	// Hasher verifies passwords and client secrets. Default
 	// [password.Default].
 	Hasher PasswordHasher
-	// Limiter, when set, limits failed password attempts per user name
-	// and client address; a refused attempt gets 429 with Retry-After.
+	// Limiter, when set, limits password attempts of the password grant
+	// per user name and client address: an attempt is reserved after the
+	// user lookup and before the password is verified
+	// ([AttemptLimiter.Reserve]), and a verified password clears the
+	// pair. A refused attempt gets 429 with Retry-After and no password
+	// is hashed. Client secrets are not counted by it; put a rate limiter
+	// on the endpoint as well.
 	Limiter AttemptLimiter
 	// ClientIP resolves the client address given to Limiter. Default:
 	// nil, the direct peer.
@@ -456,28 +460,23 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 	if name == "" || pw == "" {
 		return nil, oerr(http.StatusBadRequest, "invalid_request", "The username and password parameters are required.", errTokenMissingParam)
 	}
-	var ip netip.Addr
+	gate := attemptGate{limiter: e.limiter, name: name}
 	if e.limiter != nil {
-		ip = e.clientIP.Addr(r)
-		if wait, err := e.limiter.Check(ctx, name, ip); err != nil {
-			oe := oerr(http.StatusTooManyRequests, "slow_down", "Too many failed attempts; retry later.", &attemptsError{wait: wait, cause: err})
+		gate.ip = e.clientIP.Addr(r)
+	}
+	opts, _, rehash, err := e.checker.check(ctx, e.users, name, pw, gate)
+	if err != nil {
+		if wait, ok := RetryAfter(err); ok {
+			oe := oerr(http.StatusTooManyRequests, "slow_down", "Too many failed attempts; retry later.", err)
 			oe.wait = wait
 			return nil, oe
 		}
-	}
-	opts, _, rehash, err := e.checker.check(ctx, e.users, name, pw)
-	if err != nil {
 		if errors.Is(err, ErrUnavailable) {
 			return nil, oerr(http.StatusServiceUnavailable, "temporarily_unavailable", "The service is temporarily unavailable.", err)
 		}
-		if e.limiter != nil {
-			_ = e.limiter.RecordFailure(ctx, name, ip)
-		}
 		return nil, oerr(http.StatusBadRequest, "invalid_grant", "The user name or password is incorrect.", err)
 	}
-	if e.limiter != nil {
-		_ = e.limiter.RecordSuccess(ctx, name, ip)
-	}
+	gate.success(ctx)
 	if rehash && e.onRehash != nil {
 		if h, err := e.hasher.Hash(pw); err == nil {
 			_ = e.onRehash(ctx, name, h)

@@ -336,11 +336,14 @@ func (l *oauthLimiter) Check(_ context.Context, name string, _ netip.Addr) (time
 	return 0, nil
 }
 
-func (l *oauthLimiter) RecordFailure(_ context.Context, name string, _ netip.Addr) error {
+func (l *oauthLimiter) Reserve(_ context.Context, name string, _ netip.Addr) (time.Duration, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.failures[name] >= l.max {
+		return 3 * time.Second, errors.New("limited")
+	}
 	l.failures[name]++
-	return nil
+	return 0, nil
 }
 
 func (l *oauthLimiter) RecordSuccess(_ context.Context, name string, _ netip.Addr) error {

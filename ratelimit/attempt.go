@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Errors returned by [AttemptLimiter.Check].
+// Errors returned by [AttemptLimiter.Check] and [AttemptLimiter.Reserve].
 var (
 	// ErrLocked means too many failed attempts were made for this user
 	// name from this network: every attempt for the pair, right password
@@ -57,9 +57,12 @@ type AttemptOptions struct {
 	// [DefaultLockout].
 	Lockout time.Duration
 
-	// MaxUserFailures is the number of failed attempts for one user name,
-	// from all networks together, after which attempts for it are refused
-	// from every network where the user has not logged in recently. It is
+	// MaxUserFailures is the number of attempts for one user name, from
+	// all networks where the user has not logged in recently together,
+	// after which attempts for it are refused from those networks. Every
+	// reserved attempt counts (see [AttemptLimiter.Reserve]); a success
+	// does not take it back, but it makes its network known, whose
+	// attempts no longer count. It is
 	// the defence against guessing distributed over many addresses.
 	// Default: [DefaultMaxUserFailures].
 	MaxUserFailures int
@@ -75,7 +78,10 @@ type AttemptOptions struct {
 	KnownNetworkTTL time.Duration
 	// DisableKnownNetworks turns the exemption off: a per-user lockout
 	// then refuses the real user everywhere too, for as long as an
-	// attacker keeps failing. Default: false.
+	// attacker keeps failing. Networks with a recent success are still
+	// remembered, so that their attempts do not count toward
+	// MaxUserFailures: a user who logs in often is not locked by their
+	// own successes. Default: false.
 	DisableKnownNetworks bool
 
 	// IPv4Prefix and IPv6Prefix group addresses into networks as in
@@ -93,13 +99,18 @@ type AttemptOptions struct {
 // AttemptLimiter counts failed credential checks per (user name, network)
 // and per user name, so that a password-guessing storm is refused while the
 // real user keeps working. It implements the attempt-limiter contract of
-// package auth (Check before verifying a password, RecordFailure or
-// RecordSuccess after) without importing it.
+// package auth without importing it: [AttemptLimiter.Reserve] before every
+// password verification, [AttemptLimiter.RecordSuccess] after a verified
+// one, and [AttemptLimiter.Check] where credentials are accepted without a
+// verification (a cache of verified passwords).
 //
-// Both counts use the generic cell rate algorithm: MaxFailures failures are
-// admitted at once, then one more every Lockout. A success clears the
-// pair's count but not the user's, so an attacker cannot reset the per-user
-// count by logging into their own account from the same network.
+// Both counts use the generic cell rate algorithm: MaxFailures attempts
+// are admitted at once, then one more every Lockout. Reserve counts an
+// attempt as a failure before the password is verified, in one atomic
+// step per key, and a success clears the pair, so what the pair counts is
+// the failures in a row since its last success. A success leaves the
+// per-user count as it is, so an attacker cannot reset it by logging into
+// their own account from the same network.
 //
 // # The per-user trade-off
 //
@@ -110,17 +121,25 @@ type AttemptOptions struct {
 // from the per-user cap (still subject to the per-pair one), so the real
 // user at home or at the office keeps working during an attack, while a
 // new device waits for the attack to stop. An attacker sharing that
-// network (the same /64 or IPv4 address) gets the per-pair budget only.
+// network (the same /64 or IPv4 address) gets the per-pair budget only,
+// and its failures do not count toward the per-user cap, so it cannot
+// lock the user out of other networks either.
 //
 // # Concurrent attempts
 //
-// Check only reads the counts, and a failure is counted when
-// RecordFailure is called after the password check. Attempts that pass
-// Check before any of them is recorded are all admitted: a client that
-// sends many guesses for one user name at once, each held for the time
-// a password hash takes, gets more than MaxFailures of them checked
-// before the lock applies. Put a per-address rate limit ([Middleware]
-// with [ByIP]) or a [ConcurrencyLimiter] on the login route as well.
+// Reserve takes the pair's count first: of any number of concurrent
+// reservations for one pair, at most MaxFailures are admitted (fewer when
+// the pair has failed before), whatever the store, since each [Store]
+// call is atomic for its key. It then takes the per-user count, unless the
+// network is known. When the per-user cap refuses, the pair has still
+// counted the attempt: an attempt refused because the user name is locked
+// costs its pair one failure, as a failure would have. Nothing is counted
+// when the pair refuses. Attempts that are refused cost the store one
+// round trip per key and no password verification.
+//
+// [AttemptLimiter.RecordFailure] is the older, two-step protocol (Check,
+// verify, then record): attempts that pass Check before any failure is
+// recorded are all admitted. Use Reserve.
 //
 // Build it with [NewAttemptLimiter]; the zero AttemptLimiter refuses every
 // attempt with [ErrNotConfigured]. It is safe for concurrent use.
@@ -211,8 +230,9 @@ func (a *AttemptLimiter) keys(username string, ip netip.Addr) (pair, user, known
 // When it may not, it returns an error wrapping [ErrLocked] or
 // [ErrUserLocked] and how long to wait. A store failure returns an error
 // wrapping [ErrStore] and a retry of one second: the attempt is refused
-// (fail closed). Check changes nothing: see "Concurrent attempts" on
-// [AttemptLimiter].
+// (fail closed). Check changes nothing: use it where credentials are
+// accepted without a password verification; before a verification, use
+// [AttemptLimiter.Reserve].
 func (a *AttemptLimiter) Check(ctx context.Context, username string, ip netip.Addr) (time.Duration, error) {
 	if a.store == nil {
 		return time.Second, errAttemptNotConfigured
@@ -245,8 +265,74 @@ func (a *AttemptLimiter) Check(ctx context.Context, username string, ip netip.Ad
 	return res.RetryAfter, ErrUserLocked
 }
 
+// Reserve decides whether an attempt for username from ip may verify a
+// password now and, when it may, counts it as a failure in the same
+// atomic step, before the verification: concurrent reservations beyond
+// the budget are refused, so a burst of simultaneous guesses gets no more
+// verifications than a sequence would. Call [AttemptLimiter.RecordSuccess]
+// when the password verifies; a failed verification needs no further call.
+//
+// A refusal returns an error wrapping [ErrLocked] (the pair has used its
+// MaxFailures) or [ErrUserLocked] (the user name has used its
+// MaxUserFailures and the network is not known), and how long to wait. A
+// store failure returns an error wrapping [ErrStore] and a retry of one
+// second: the attempt is refused (fail closed).
+//
+// Reserve looks at up to three keys, once each: whether the network is
+// known (a read), the pair (a Take: when it refuses, nothing is counted)
+// and, from a network that is not known, the user name (a Take; see
+// "Concurrent attempts" on [AttemptLimiter] for what a refusal there
+// costs the pair). From a known network the per-user count is neither
+// taken nor, unless [AttemptOptions.DisableKnownNetworks] is set,
+// consulted; with it set, it is read and a locked user name is refused
+// before the pair is counted. With a Redis store that is up to three
+// round trips.
+func (a *AttemptLimiter) Reserve(ctx context.Context, username string, ip netip.Addr) (time.Duration, error) {
+	if a.store == nil {
+		return time.Second, errAttemptNotConfigured
+	}
+	pairKey, userKey, knownKey := a.keys(username, ip)
+	k, err := a.store.Peek(ctx, knownKey, a.known)
+	if err != nil {
+		return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	known := !k.Allowed // a known network holds an entry that a Take would refuse
+	if known && !a.useKnown {
+		res, err := a.store.Peek(ctx, userKey, a.user)
+		if err != nil {
+			return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
+		}
+		if !res.Allowed {
+			return res.RetryAfter, ErrUserLocked
+		}
+	}
+	res, err := a.store.Take(ctx, pairKey, a.pair)
+	if err != nil {
+		return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	if !res.Allowed {
+		return res.RetryAfter, ErrLocked
+	}
+	if known {
+		return 0, nil
+	}
+	res, err = a.store.Take(ctx, userKey, a.user)
+	if err != nil {
+		return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	if !res.Allowed {
+		return res.RetryAfter, ErrUserLocked
+	}
+	return 0, nil
+}
+
 // RecordFailure counts a failed attempt for username from ip, for the pair
-// and for the user.
+// and for the user. It belongs to the two-step protocol, Check then
+// RecordFailure after the verification, which admits concurrent attempts
+// beyond the budget (see "Concurrent attempts" on [AttemptLimiter]); it
+// is not part of package auth's contract. Never call it after
+// [AttemptLimiter.Reserve]: the reservation already counted the failure,
+// and it would be counted twice.
 func (a *AttemptLimiter) RecordFailure(ctx context.Context, username string, ip netip.Addr) error {
 	if a.store == nil {
 		return errAttemptNotConfigured
@@ -260,17 +346,22 @@ func (a *AttemptLimiter) RecordFailure(ctx context.Context, username string, ip 
 	return nil
 }
 
-// RecordSuccess clears the failures of (username, ip) and, unless
-// [AttemptOptions.DisableKnownNetworks] is set, marks the network as one
-// where the user logs in, for KnownNetworkTTL from now. The per-user count
-// is left as it is.
+// RecordSuccess clears the failures of (username, ip), the reservation of
+// the attempt that succeeded included, so the pair is back to its full
+// MaxFailures; and it marks the network as one where the user logs in, for
+// KnownNetworkTTL from now. A known network is exempt from the per-user
+// cap unless [AttemptOptions.DisableKnownNetworks] is set, and its
+// reservations never count toward the per-user cap, so a user who logs in
+// often is not locked by their own successes. The per-user count is left
+// as it is: the reservation of a first success from a new network stays
+// counted there, as one attempt.
 func (a *AttemptLimiter) RecordSuccess(ctx context.Context, username string, ip netip.Addr) error {
 	if a.store == nil {
 		return errAttemptNotConfigured
 	}
 	pairKey, _, knownKey := a.keys(username, ip)
 	err := a.store.Reset(ctx, pairKey)
-	if err == nil && a.useKnown {
+	if err == nil {
 		// Forget the previous mark, so the network stays known for
 		// KnownNetworkTTL after the latest success.
 		if err = a.store.Reset(ctx, knownKey); err == nil {

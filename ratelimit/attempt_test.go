@@ -14,28 +14,26 @@ import (
 )
 
 // attemptLimiter is a copy of auth.AttemptLimiter: sibling packages do not
-// import each other, so the contract is asserted against this copy (and in
-// the bench module against the original).
+// import each other, so the contract is asserted against this copy (and
+// against the original in package auth's tests).
 type attemptLimiter interface {
 	Check(ctx context.Context, username string, ip netip.Addr) (retryAfter time.Duration, err error)
-	RecordFailure(ctx context.Context, username string, ip netip.Addr) error
+	Reserve(ctx context.Context, username string, ip netip.Addr) (retryAfter time.Duration, err error)
 	RecordSuccess(ctx context.Context, username string, ip netip.Addr) error
 }
 
 var _ attemptLimiter = (*ratelimit.AttemptLimiter)(nil)
 
-// login simulates an authenticator using the limiter: Check, then verify,
-// then record. It reports whether the login went through.
+// login simulates an authenticator using the limiter: Reserve, then
+// verify, then record a success. It reports whether the login went
+// through.
 func login(t *testing.T, a attemptLimiter, user, password string, ip netip.Addr) (bool, error) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := a.Check(ctx, user, ip); err != nil {
+	if _, err := a.Reserve(ctx, user, ip); err != nil {
 		return false, err
 	}
 	if password != "right" {
-		if err := a.RecordFailure(ctx, user, ip); err != nil {
-			t.Fatal(err)
-		}
 		return false, nil
 	}
 	if err := a.RecordSuccess(ctx, user, ip); err != nil {
@@ -120,8 +118,9 @@ func TestAttemptLimiterSuccessClearsThePair(t *testing.T) {
 }
 
 func TestAttemptLimiterStopsDistributedGuessing(t *testing.T) {
-	a, clock := newAttempts(t, ratelimit.AttemptOptions{MaxUserFailures: 20})
-	// Alice logs in from home once: her network becomes known.
+	a, clock := newAttempts(t, ratelimit.AttemptOptions{MaxUserFailures: 21})
+	// Alice logs in from home once: her network becomes known. Its
+	// reservation, made while it was not, stays counted for the user.
 	if ok, err := login(t, a, "alice", "right", home); !ok {
 		t.Fatal(err)
 	}
@@ -168,35 +167,153 @@ func TestAttemptLimiterWithoutKnownNetworksLocksEverywhere(t *testing.T) {
 	}
 }
 
-func TestAttemptLimiterConcurrentFailuresNeverExceedTheBudget(t *testing.T) {
-	a, _ := newAttempts(t, ratelimit.AttemptOptions{})
+// reserveAll makes n reservations at once, one per goroutine, all
+// released together, for user from addr(i), and returns how many were
+// admitted and the errors of the refused ones.
+func reserveAll(a attemptLimiter, n int, user string, addr func(i int) netip.Addr) (admitted int, refused []error) {
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	admitted := 0
-	for range 8 {
+	start := make(chan struct{})
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range 20 {
-				if _, err := a.Check(ctx, "alice", attacker); err == nil {
-					mu.Lock()
-					admitted++
-					mu.Unlock()
-					a.RecordFailure(ctx, "alice", attacker)
-				}
+			<-start
+			_, err := a.Reserve(ctx, user, addr(i))
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				admitted++
+			} else {
+				refused = append(refused, err)
 			}
 		}()
 	}
+	close(start)
 	wg.Wait()
-	// Check and RecordFailure are separate steps, so racing goroutines can
-	// each pass Check before any records; what must hold is that the
-	// count locks the pair.
-	if _, err := a.Check(ctx, "alice", attacker); !errors.Is(err, ratelimit.ErrLocked) {
-		t.Fatalf("not locked after %d concurrent failures: %v", admitted, err)
+	return admitted, refused
+}
+
+// The bug of the two-step protocol (Check, verify, RecordFailure): 200
+// simultaneous guesses for one pair all passed Check before any failure
+// was recorded. A reservation is one atomic step.
+func TestAttemptLimiterReserveAdmitsOnlyTheBudgetOfConcurrentGuesses(t *testing.T) {
+	a, _ := newAttempts(t, ratelimit.AttemptOptions{})
+	admitted, refused := reserveAll(a, 200, "alice", func(int) netip.Addr { return attacker })
+	if admitted != ratelimit.DefaultMaxFailures {
+		t.Fatalf("%d of 200 concurrent guesses admitted, want %d", admitted, ratelimit.DefaultMaxFailures)
 	}
-	if admitted > 10+8 {
-		t.Fatalf("%d attempts admitted", admitted)
+	for _, err := range refused {
+		if !errors.Is(err, ratelimit.ErrLocked) {
+			t.Fatalf("refused with %v, want ErrLocked", err)
+		}
+	}
+	ctx := context.Background()
+	if retry, err := a.Reserve(ctx, "alice", attacker); !errors.Is(err, ratelimit.ErrLocked) || retry <= 0 {
+		t.Fatalf("the right password after the storm: %v, %v; want ErrLocked and a retry", retry, err)
+	}
+	if retry, err := a.Check(ctx, "alice", attacker); !errors.Is(err, ratelimit.ErrLocked) || retry != ratelimit.DefaultLockout {
+		t.Fatalf("Check after the storm: %v, %v", retry, err)
+	}
+	if ok, err := login(t, a, "bob", "right", attacker); !ok {
+		t.Errorf("bob from the attacker's address: %v", err)
+	}
+	if ok, err := login(t, a, "alice", "right", home); !ok {
+		t.Errorf("alice from home: %v", err)
+	}
+}
+
+func TestAttemptLimiterReserveAdmitsOnlyTheUserBudgetOfConcurrentDistributedGuesses(t *testing.T) {
+	a, _ := newAttempts(t, ratelimit.AttemptOptions{MaxUserFailures: 20})
+	admitted, refused := reserveAll(a, 200, "alice", func(i int) netip.Addr {
+		return netip.AddrFrom4([4]byte{203, 0, byte(i / 250), byte(i % 250)})
+	})
+	if admitted != 20 {
+		t.Fatalf("%d of 200 guesses from 200 addresses admitted, want 20", admitted)
+	}
+	for _, err := range refused {
+		if !errors.Is(err, ratelimit.ErrUserLocked) {
+			t.Fatalf("refused with %v, want ErrUserLocked", err)
+		}
+	}
+}
+
+// A reservation refused for the pair counts nothing: a guesser on one
+// network does not use up the user's budget beyond the pair's.
+func TestAttemptLimiterPairRefusalsDoNotCountForTheUser(t *testing.T) {
+	a, _ := newAttempts(t, ratelimit.AttemptOptions{MaxUserFailures: 15})
+	if admitted, _ := reserveAll(a, 100, "alice", func(int) netip.Addr { return attacker }); admitted != 10 {
+		t.Fatalf("%d admitted from one network", admitted)
+	}
+	ctx := context.Background()
+	for i := range 5 {
+		if _, err := a.Reserve(ctx, "alice", netip.AddrFrom4([4]byte{192, 0, 2, byte(i)})); err != nil {
+			t.Fatalf("attempt %d from another network: %v", 11+i, err)
+		}
+	}
+	if _, err := a.Reserve(ctx, "alice", netip.MustParseAddr("192.0.2.99")); !errors.Is(err, ratelimit.ErrUserLocked) {
+		t.Fatalf("attempt 16: %v, want ErrUserLocked", err)
+	}
+}
+
+// Consecutive: nine failures and a success leave the full budget.
+func TestAttemptLimiterSuccessGivesBackTheFullBudget(t *testing.T) {
+	a, _ := newAttempts(t, ratelimit.AttemptOptions{})
+	for range 9 {
+		login(t, a, "alice", "wrong", home)
+	}
+	if ok, err := login(t, a, "alice", "right", home); !ok {
+		t.Fatal(err)
+	}
+	if admitted, _ := reserveAll(a, 50, "alice", func(int) netip.Addr { return home }); admitted != 10 {
+		t.Fatalf("%d admitted after a success, want the full 10", admitted)
+	}
+}
+
+// Failures from a network where the user logged in do not count toward the
+// per-user cap, so an attacker there cannot lock the user out elsewhere,
+// and the user's own successes never lock them.
+func TestAttemptLimiterKnownNetworkAttemptsDoNotCountForTheUser(t *testing.T) {
+	for _, disable := range []bool{false, true} {
+		t.Run(fmt.Sprintf("DisableKnownNetworks=%v", disable), func(t *testing.T) {
+			a, _ := newAttempts(t, ratelimit.AttemptOptions{MaxUserFailures: 5, DisableKnownNetworks: disable})
+			for range 50 {
+				if ok, err := login(t, a, "alice", "right", home); !ok {
+					t.Fatalf("alice's own logins locked her: %v", err)
+				}
+			}
+			for range 3 {
+				login(t, a, "alice", "wrong", home)
+			}
+			// One count from the first login; four left elsewhere.
+			for i := range 4 {
+				if _, err := login(t, a, "alice", "wrong", netip.AddrFrom4([4]byte{192, 0, 2, byte(i)})); err != nil {
+					t.Fatalf("a new network: %v", err)
+				}
+			}
+			if _, err := login(t, a, "alice", "right", netip.MustParseAddr("192.0.2.99")); !errors.Is(err, ratelimit.ErrUserLocked) {
+				t.Fatalf("after the budget: %v", err)
+			}
+		})
+	}
+}
+
+// The two-step protocol still counts failures, for callers that have not
+// moved to Reserve.
+func TestAttemptLimiterRecordFailureStillLocks(t *testing.T) {
+	a, _ := newAttempts(t, ratelimit.AttemptOptions{MaxFailures: 3})
+	ctx := context.Background()
+	for range 3 {
+		if _, err := a.Check(ctx, "alice", attacker); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.RecordFailure(ctx, "alice", attacker); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Check(ctx, "alice", attacker); !errors.Is(err, ratelimit.ErrLocked) {
+		t.Fatalf("not locked: %v", err)
 	}
 }
 
@@ -209,6 +326,9 @@ func TestAttemptLimiterStoreFailureFailsClosed(t *testing.T) {
 	if retry, err := a.Check(ctx, "alice", home); !errors.Is(err, ratelimit.ErrStore) || retry <= 0 {
 		t.Errorf("Check() = %v, %v; want ErrStore and a retry", retry, err)
 	}
+	if retry, err := a.Reserve(ctx, "alice", home); !errors.Is(err, ratelimit.ErrStore) || retry <= 0 {
+		t.Errorf("Reserve() = %v, %v; want ErrStore and a retry", retry, err)
+	}
 	if err := a.RecordFailure(ctx, "alice", home); !errors.Is(err, ratelimit.ErrStore) {
 		t.Errorf("RecordFailure() = %v", err)
 	}
@@ -218,6 +338,9 @@ func TestAttemptLimiterStoreFailureFailsClosed(t *testing.T) {
 	var zero ratelimit.AttemptLimiter
 	if _, err := zero.Check(ctx, "alice", home); !errors.Is(err, ratelimit.ErrNotConfigured) {
 		t.Errorf("zero AttemptLimiter: %v", err)
+	}
+	if _, err := zero.Reserve(ctx, "alice", home); !errors.Is(err, ratelimit.ErrNotConfigured) {
+		t.Errorf("zero AttemptLimiter Reserve: %v", err)
 	}
 }
 

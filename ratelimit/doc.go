@@ -65,11 +65,14 @@
 // # Failed attempts
 //
 // A rate limit on a login route slows everyone down alike. [AttemptLimiter]
-// counts only failures, per (user name, network) and per user name, so a
-// password-guessing storm is refused while the right user keeps working.
-// It satisfies the attempt-limiter contract of package auth. See
-// [AttemptLimiter] for the lockout semantics and the trade-off of the
-// per-user cap.
+// counts failures in a row, per (user name, network) and per user name, so
+// a password-guessing storm is refused while the right user keeps working.
+// [AttemptLimiter.Reserve], called before each password verification,
+// admits and counts the attempt in one atomic step, so that many
+// simultaneous guesses get no more verifications than MaxFailures; a
+// success clears the pair. It satisfies the attempt-limiter contract of
+// package auth. See [AttemptLimiter] for the lockout semantics and the
+// trade-off of the per-user cap.
 //
 // # Load shedding
 //

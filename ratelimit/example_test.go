@@ -127,9 +127,11 @@ func ExampleMiddleware_Handler() {
 	// 429 "user";q=2;w=72 "user";r=0;t=72
 }
 
-// A login handler that counts failed passwords: after ten for one user
-// from one address the pair is locked, right password included, while
-// other users and other addresses are not affected.
+// A login handler that reserves an attempt before verifying the password:
+// after ten failures in a row for one user from one address the pair is
+// locked, right password included, while other users and other addresses
+// are not affected. The reservation is the failure, so concurrent guesses
+// cannot all pass before one is counted.
 func ExampleAttemptLimiter() {
 	attempts, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{})
 	if err != nil {
@@ -138,12 +140,11 @@ func ExampleAttemptLimiter() {
 	ctx := context.Background()
 	attacker := netip.MustParseAddr("203.0.113.9")
 	login := func(user, password string, ip netip.Addr) string {
-		if retry, err := attempts.Check(ctx, user, ip); err != nil {
+		if retry, err := attempts.Reserve(ctx, user, ip); err != nil {
 			return fmt.Sprintf("429, retry in %v", retry.Round(time.Minute))
 		}
 		if password != "correct horse" {
-			attempts.RecordFailure(ctx, user, ip)
-			return "401"
+			return "401" // the reservation counted the failure
 		}
 		attempts.RecordSuccess(ctx, user, ip)
 		return "200"

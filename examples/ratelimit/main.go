@@ -171,8 +171,9 @@ func newServer(redisURL, password string) (http.Handler, func(), error) {
 }
 
 // loginHandler checks a user name and password from a form, as an
-// authenticator does with an attempt limiter: Check first, then verify,
-// then record the outcome.
+// authenticator does with an attempt limiter: Reserve first (which counts
+// the attempt as a failure, atomically, so concurrent guesses cannot all
+// pass before one is counted), then verify, then record a success.
 func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolver, password string) http.Handler {
 	want := sha256.Sum256([]byte(password))
 	users := map[string]bool{"alice": true, "bob": true}
@@ -181,16 +182,13 @@ func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolve
 		user, pass := r.PostFormValue("user"), r.PostFormValue("password")
 		ip := clientAddr(resolver, r)
 		ctx := r.Context()
-		if retry, err := attempts.Check(ctx, user, ip); err != nil {
+		if retry, err := attempts.Reserve(ctx, user, ip); err != nil {
 			w.Header().Set("Retry-After", strconv.FormatInt(int64((retry+time.Second-1)/time.Second), 10))
 			http.Error(w, "too many failed attempts", http.StatusTooManyRequests)
 			return
 		}
 		got := sha256.Sum256([]byte(pass))
 		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !users[user] {
-			if err := attempts.RecordFailure(ctx, user, ip); err != nil {
-				log.Printf("attempts: %v", err)
-			}
 			w.Header().Set("WWW-Authenticate", `Basic realm="demo"`)
 			http.Error(w, "wrong user name or password", http.StatusUnauthorized)
 			return

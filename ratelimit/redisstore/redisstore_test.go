@@ -279,10 +279,9 @@ func TestAttemptLimiterSharedThroughRedis(t *testing.T) {
 	ip := netip.MustParseAddr("203.0.113.9")
 	for i := range 4 {
 		a := limiters[i%2]
-		if _, err := a.Check(ctx, "alice", ip); err != nil {
+		if _, err := a.Reserve(ctx, "alice", ip); err != nil {
 			t.Fatalf("attempt %d refused: %v", i+1, err)
 		}
-		a.RecordFailure(ctx, "alice", ip)
 	}
 	for _, a := range limiters {
 		if retry, err := a.Check(ctx, "alice", ip); !errors.Is(err, ratelimit.ErrLocked) || retry <= 0 {
@@ -303,6 +302,84 @@ func TestAttemptLimiterSharedThroughRedis(t *testing.T) {
 	}
 }
 
+// The concurrency bug of the two-step protocol, through Redis: 200
+// simultaneous reservations for one pair, split over two processes' clients,
+// admit exactly MaxFailures; 200 for one user from 200 networks admit
+// exactly MaxUserFailures.
+func TestAttemptLimiterReserveIsAtomicThroughRedis(t *testing.T) {
+	addr := testenv.Redis(t)
+	var limiters []*ratelimit.AttemptLimiter
+	for range 2 {
+		a, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{
+			MaxUserFailures: 30,
+			Store:           newStore(t, redisstore.Options{Client: newClient(t, addr), Timeout: 5 * time.Second}),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		limiters = append(limiters, a)
+	}
+	reserve := func(user string, ip func(i int) netip.Addr) (admitted int, refused []error) {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		start := make(chan struct{})
+		for i := range 200 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, err := limiters[i%2].Reserve(context.Background(), user, ip(i))
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil {
+					admitted++
+				} else {
+					refused = append(refused, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		return admitted, refused
+	}
+	attacker := netip.MustParseAddr("203.0.113.9")
+	admitted, refused := reserve("alice", func(int) netip.Addr { return attacker })
+	if admitted != ratelimit.DefaultMaxFailures {
+		t.Fatalf("%d of 200 concurrent guesses for one pair admitted, want %d", admitted, ratelimit.DefaultMaxFailures)
+	}
+	for _, err := range refused {
+		if !errors.Is(err, ratelimit.ErrLocked) {
+			t.Fatalf("refused with %v, want ErrLocked", err)
+		}
+	}
+	if retry, err := limiters[0].Reserve(context.Background(), "alice", attacker); !errors.Is(err, ratelimit.ErrLocked) || retry <= 0 {
+		t.Fatalf("after the storm: %v, %v", retry, err)
+	}
+	admitted, refused = reserve("bob", func(i int) netip.Addr { return netip.AddrFrom4([4]byte{198, 51, byte(i / 250), byte(i % 250)}) })
+	if admitted != 30 {
+		t.Fatalf("%d of 200 concurrent guesses for bob from 200 networks admitted, want 30", admitted)
+	}
+	for _, err := range refused {
+		if !errors.Is(err, ratelimit.ErrUserLocked) {
+			t.Fatalf("refused with %v, want ErrUserLocked", err)
+		}
+	}
+	// A success clears the pair.
+	ctx := context.Background()
+	home := netip.MustParseAddr("192.0.2.50")
+	for range 9 {
+		limiters[0].Reserve(ctx, "carol", home)
+	}
+	if err := limiters[1].RecordSuccess(ctx, "carol", home); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if _, err := limiters[i%2].Reserve(ctx, "carol", home); err != nil {
+			t.Fatalf("attempt %d after a success: %v", i+1, err)
+		}
+	}
+}
+
 func TestFailClosedAttemptLimiterRefusesWhenRedisIsDown(t *testing.T) {
 	addr := testenv.Redis(t)
 	client := newClient(t, addr)
@@ -311,6 +388,9 @@ func TestFailClosedAttemptLimiterRefusesWhenRedisIsDown(t *testing.T) {
 	waitDown(t, addr)
 	if _, err := a.Check(context.Background(), "alice", netip.MustParseAddr("192.0.2.1")); !errors.Is(err, redisstore.ErrUnavailable) {
 		t.Fatalf("Check with Redis down: %v", err)
+	}
+	if _, err := a.Reserve(context.Background(), "alice", netip.MustParseAddr("192.0.2.1")); !errors.Is(err, redisstore.ErrUnavailable) {
+		t.Fatalf("Reserve with Redis down: %v", err)
 	}
 }
 

@@ -1,0 +1,256 @@
+package auth_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/ratelimit"
+)
+
+var _ auth.AttemptLimiter = (*ratelimit.AttemptLimiter)(nil)
+
+// verifyDelay is how long each counted verification takes in the
+// concurrency tests: long enough for 200 simultaneous attempts to overlap,
+// as they do with a real argon2id hash.
+const verifyDelay = 20 * time.Millisecond
+
+func newAttemptLimiter(t testing.TB) *ratelimit.AttemptLimiter {
+	t.Helper()
+	a, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// serveFrom serves one request with Authorization authz from addr.
+func serveFrom(h http.Handler, addr, authz string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, "/secure-data/", nil)
+	r.RemoteAddr = addr
+	r.Header.Set("Authorization", authz)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// concurrently runs f n times at once, one goroutine each, released
+// together, and returns how many times each status was answered.
+func concurrently(n int, f func() (status int, retryAfter string)) (map[int]int, []string) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var retries []string
+	start := make(chan struct{})
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			st, ra := f()
+			mu.Lock()
+			statuses[st]++
+			if st == http.StatusTooManyRequests {
+				retries = append(retries, ra)
+			}
+			mu.Unlock()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return statuses, retries
+}
+
+const (
+	attackerAddr = "203.0.113.7:4000"
+	homeAddr     = "198.51.100.20:5000"
+)
+
+// Found in review: with Check before the verification and RecordFailure
+// after it, 200 simultaneous guesses for one user from one address were
+// all verified against a limit of 10.
+func TestBasicConcurrentGuessesVerifyAtMostTheBudget(t *testing.T) {
+	s := newBasic(t, func(o *auth.BasicOptions) { o.Limiter = newAttemptLimiter(t) })
+	s.hasher.delay = verifyDelay
+	h := s.basic.Handler(whoami)
+	statuses, retries := concurrently(200, func() (int, string) {
+		w := serveFrom(h, attackerAddr, basicValue("alice", "guess"))
+		return w.Code, w.Header().Get("Retry-After")
+	})
+	if got := s.hasher.calls.Load(); got > ratelimit.DefaultMaxFailures {
+		t.Fatalf("%d of 200 concurrent guesses reached the password hash, want at most %d", got, ratelimit.DefaultMaxFailures)
+	}
+	if statuses[401] != ratelimit.DefaultMaxFailures || statuses[429] != 200-ratelimit.DefaultMaxFailures {
+		t.Fatalf("statuses %v, want %d × 401 and the rest 429", statuses, ratelimit.DefaultMaxFailures)
+	}
+	for _, ra := range retries {
+		if ra != "900" {
+			t.Fatalf("Retry-After %q, want 900 (the lockout)", ra)
+		}
+	}
+	s.hasher.delay = 0
+	before := s.hasher.calls.Load()
+	w := serveFrom(h, attackerAddr, basicValue("alice", "wonderland"))
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("the right password after the lockout: %d, Retry-After %q; want 429 with Retry-After", w.Code, w.Header().Get("Retry-After"))
+	}
+	if s.hasher.calls.Load() != before {
+		t.Error("a locked pair's attempt was verified")
+	}
+	if w := serveFrom(h, attackerAddr, basicValue("bob", "builder")); w.Code != http.StatusOK {
+		t.Errorf("another user from the same address: %d", w.Code)
+	}
+	if w := serveFrom(h, homeAddr, basicValue("alice", "wonderland")); w.Code != http.StatusOK {
+		t.Errorf("alice from another address: %d", w.Code)
+	}
+}
+
+// A cached password is accepted without a verification, so it is only
+// checked: it uses none of the budget, and a locked pair is refused even
+// with it.
+func TestBasicCachedPasswordIsOnlyChecked(t *testing.T) {
+	s := newBasic(t, func(o *auth.BasicOptions) { o.Limiter = newAttemptLimiter(t); o.CacheTTL = time.Minute })
+	h := s.basic.Handler(whoami)
+	if w := serveFrom(h, attackerAddr, basicValue("alice", "wonderland")); w.Code != http.StatusOK {
+		t.Fatalf("first login: %d", w.Code)
+	}
+	for i := range 9 {
+		if w := serveFrom(h, attackerAddr, basicValue("alice", "guess")); w.Code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i+1, w.Code)
+		}
+	}
+	verified := s.hasher.calls.Load()
+	for range 20 {
+		if w := serveFrom(h, attackerAddr, basicValue("alice", "wonderland")); w.Code != http.StatusOK {
+			t.Fatalf("a cached password with 9 failures: %d", w.Code)
+		}
+	}
+	if s.hasher.calls.Load() != verified {
+		t.Fatal("the cached password was verified again")
+	}
+	// Cache hits neither used the budget nor cleared it: one guess left.
+	if w := serveFrom(h, attackerAddr, basicValue("alice", "guess")); w.Code != http.StatusUnauthorized {
+		t.Fatalf("the tenth guess: %d", w.Code)
+	}
+	w := serveFrom(h, attackerAddr, basicValue("alice", "wonderland"))
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "900" {
+		t.Fatalf("a cached password for a locked pair: %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+	}
+}
+
+// The budget is of consecutive failures: a success gives it back whole.
+func TestBasicSuccessResetsThePair(t *testing.T) {
+	s := newBasic(t, func(o *auth.BasicOptions) { o.Limiter = newAttemptLimiter(t) })
+	h := s.basic.Handler(whoami)
+	for range 9 {
+		serveFrom(h, attackerAddr, basicValue("alice", "guess"))
+	}
+	if w := serveFrom(h, attackerAddr, basicValue("alice", "wonderland")); w.Code != http.StatusOK {
+		t.Fatalf("the right password after 9 failures: %d", w.Code)
+	}
+	for i := range 10 {
+		if w := serveFrom(h, attackerAddr, basicValue("alice", "guess")); w.Code != http.StatusUnauthorized {
+			t.Fatalf("guess %d after a success: %d", i+1, w.Code)
+		}
+	}
+	if w := serveFrom(h, attackerAddr, basicValue("alice", "wonderland")); w.Code != http.StatusTooManyRequests {
+		t.Fatalf("after 10 consecutive failures: %d, want 429", w.Code)
+	}
+}
+
+// A user-store failure is not a failed attempt: it costs the pair nothing.
+func TestBasicStoreFailureUsesNoBudget(t *testing.T) {
+	lim := newAttemptLimiter(t)
+	s := newBasic(t, func(o *auth.BasicOptions) { o.Limiter = lim; o.Users = failingUsers{} })
+	h := s.basic.Handler(whoami)
+	for range 20 {
+		if w := serveFrom(h, attackerAddr, basicValue("alice", "guess")); w.Code != http.StatusServiceUnavailable {
+			t.Fatalf("store down: %d", w.Code)
+		}
+	}
+	if _, err := lim.Check(context.Background(), "alice", netipOf(attackerAddr)); err != nil {
+		t.Fatalf("store failures locked the pair: %v", err)
+	}
+}
+
+func TestTokenEndpointConcurrentGuessesVerifyAtMostTheBudget(t *testing.T) {
+	hasher := &countingHasher{h: oauthHasher, delay: verifyDelay}
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) { o.Limiter = newAttemptLimiter(t); o.Hasher = hasher })
+	hasher.calls.Store(0)
+	post := func(user, pw string) *httptest.ResponseRecorder {
+		body := form("grant_type", "password", "username", user, "password", pw, "client_id", "web").Encode()
+		r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(body))
+		r.RemoteAddr = attackerAddr
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		f.ep.ServeHTTP(w, r)
+		return w
+	}
+	statuses, retries := concurrently(200, func() (int, string) {
+		w := post("alice", "guess")
+		return w.Code, w.Header().Get("Retry-After")
+	})
+	if got := hasher.calls.Load(); got > ratelimit.DefaultMaxFailures {
+		t.Fatalf("%d of 200 concurrent password grants reached the password hash, want at most %d", got, ratelimit.DefaultMaxFailures)
+	}
+	if statuses[400] != ratelimit.DefaultMaxFailures || statuses[429] != 200-ratelimit.DefaultMaxFailures {
+		t.Fatalf("statuses %v, want %d × 400 and the rest 429", statuses, ratelimit.DefaultMaxFailures)
+	}
+	for _, ra := range retries {
+		if ra != "900" {
+			t.Fatalf("Retry-After %q, want 900", ra)
+		}
+	}
+	hasher.delay = 0
+	w := post("alice", "correct horse")
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), `"slow_down"`) {
+		t.Fatalf("the right password after the lockout: %d %q %s", w.Code, w.Header().Get("Retry-After"), w.Body)
+	}
+	if w := post("bob", "battery staple"); w.Code != http.StatusOK {
+		t.Fatalf("another user from the same address: %d %s", w.Code, w.Body)
+	}
+}
+
+// slowKeys is a key store that answers after verifyDelay, so that
+// concurrent requests overlap.
+type slowKeys struct{ auth.APIKeyStore }
+
+func (k slowKeys) LookupAPIKey(ctx context.Context, id string) (auth.StoredAPIKey, bool, error) {
+	time.Sleep(verifyDelay)
+	return k.APIKeyStore.LookupAPIKey(ctx, id)
+}
+
+func TestAPIKeyConcurrentGuessesAreLimited(t *testing.T) {
+	s := newAPIKeySetup(t, func(o *auth.APIKeyOptions) { o.Limiter = newAttemptLimiter(t); o.Keys = slowKeys{o.Keys} })
+	h := s.mw.Handler(whoami)
+	wrong := s.live.Key[:len(s.live.Key)-2] + "aa"
+	statuses, _ := concurrently(200, func() (int, string) {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = attackerAddr
+		r.Header.Set("X-API-Key", wrong)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code, w.Header().Get("Retry-After")
+	})
+	if statuses[401] != ratelimit.DefaultMaxFailures || statuses[429] != 200-ratelimit.DefaultMaxFailures {
+		t.Fatalf("statuses %v, want %d × 401 and the rest 429", statuses, ratelimit.DefaultMaxFailures)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr = attackerAddr
+	r.Header.Set("X-API-Key", s.live.Key)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "900" {
+		t.Fatalf("the right key after the lockout: %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+	}
+}
+
+func netipOf(hostport string) netip.Addr {
+	return netip.MustParseAddrPort(hostport).Addr()
+}
