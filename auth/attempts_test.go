@@ -144,6 +144,27 @@ func TestBasicCachedPasswordIsOnlyChecked(t *testing.T) {
 	}
 }
 
+// An empty password is refused without a verification, so it is only
+// checked: it uses none of the budget, and a locked pair gets 429 for it
+// as for anything else.
+func TestBasicEmptyPasswordIsOnlyChecked(t *testing.T) {
+	s := newBasic(t, func(o *auth.BasicOptions) { o.Limiter = newAttemptLimiter(t) })
+	h := s.basic.Handler(whoami)
+	for range 20 {
+		if w := serveFrom(h, attackerAddr, basicValue("alice", "")); w.Code != http.StatusUnauthorized {
+			t.Fatalf("an empty password: %d", w.Code)
+		}
+	}
+	for i := range 10 {
+		if w := serveFrom(h, attackerAddr, basicValue("alice", "guess")); w.Code != http.StatusUnauthorized {
+			t.Fatalf("guess %d after empty passwords: %d", i+1, w.Code)
+		}
+	}
+	if w := serveFrom(h, attackerAddr, basicValue("alice", "")); w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "900" {
+		t.Fatalf("an empty password for a locked pair: %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+	}
+}
+
 // The budget is of consecutive failures: a success gives it back whole.
 func TestBasicSuccessResetsThePair(t *testing.T) {
 	s := newBasic(t, func(o *auth.BasicOptions) { o.Limiter = newAttemptLimiter(t) })
