@@ -136,11 +136,16 @@
 //
 // # Failed attempts
 //
-// [BasicOptions.Limiter] and [APIKeyOptions.Limiter] take an
-// [AttemptLimiter] (ratelimit's implements it) consulted before any
-// password work, by user name or key ID and client address (resolved by
-// the optional [clientip.Resolver]). When it refuses, the answer is 429
-// with Retry-After; failures are recorded and a success clears them.
+// [BasicOptions.Limiter] and [APIKeyOptions.Limiter], and the token
+// endpoint's password grant, take an [AttemptLimiter] (ratelimit's
+// implements it), keyed by user name or key ID and client address
+// (resolved by the optional [clientip.Resolver]). Before every real
+// password or key verification the authenticator reserves an attempt:
+// the reservation is atomic and counts as a failure until a success clears
+// the pair, so concurrent guesses cannot all slip past the limit while the
+// hashes run. Paths that verify nothing (a cache hit, an empty password)
+// only check. When the limiter refuses, the answer is 429 with
+// Retry-After, for the right password too, until the lockout ends.
 //
 // # Security considerations
 //
