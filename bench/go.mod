@@ -15,6 +15,7 @@ require (
 	github.com/gorilla/securecookie v1.1.2
 	github.com/gorilla/sessions v1.4.0
 	github.com/httpguard/httpguard v0.0.0
+	github.com/justinas/nosurf v1.2.0
 	github.com/labstack/echo/v4 v4.16.4
 	github.com/lestrrat-go/jwx/v2 v2.1.3
 	github.com/realclientip/realclientip-go v1.0.0
@@ -31,7 +32,6 @@ require (
 	github.com/goccy/go-json v0.10.3 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/google/uuid v1.6.0 // indirect
-	github.com/justinas/nosurf v1.2.0 // indirect
 	github.com/klauspost/cpuid/v2 v2.2.10 // indirect
 	github.com/labstack/gommon v0.5.0 // indirect
 	github.com/lestrrat-go/blackmagic v1.0.2 // indirect
