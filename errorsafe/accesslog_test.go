@@ -337,3 +337,48 @@ func TestPanickingEventHookIsContained(t *testing.T) {
 		t.Errorf("record = %v", r)
 	}
 }
+
+func TestSetRejectReasonReachesTheAccessLog(t *testing.T) {
+	errMine := errors.New("app: export quota used")
+	tests := []struct {
+		name    string
+		reasons []error
+		want    error
+	}{
+		{"a reason recorded by the application is logged", []error{errMine}, errMine},
+		{"the first reason recorded wins", []error{errMine, errDenied}, errMine},
+		{"a nil reason is ignored", []error{nil, errMine}, errMine},
+		{"no reason logs none", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, logs := newLogged(t, errorsafe.Options{})
+			var got error
+			app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for _, err := range tt.reasons {
+					errorsafe.SetRejectReason(r, err)
+				}
+				w.WriteHeader(http.StatusForbidden)
+			})
+			rec := httptest.NewRecorder()
+			m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				app.ServeHTTP(w, r)
+				got = errorsafe.RejectReason(r)
+			})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			if got != tt.want {
+				t.Errorf("RejectReason = %v, want %v", got, tt.want)
+			}
+			lr := logs.find(t, "http request")
+			if want := ""; tt.want != nil {
+				want = tt.want.Error()
+				if lr == nil || lr["reason"] != want {
+					t.Errorf("logged reason %v, want %q", lr["reason"], want)
+				}
+			} else if lr == nil || lr["reason"] != nil {
+				t.Errorf("logged reason %v, want none", lr)
+			}
+		})
+	}
+	// Without an errorsafe middleware further out, nothing happens.
+	errorsafe.SetRejectReason(httptest.NewRequest("GET", "/", nil), errMine)
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/httpguard/httpguard/errorsafe"
@@ -32,6 +33,16 @@ func TestAllocationBudgets(t *testing.T) {
 	reject := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		problem.Reject(w, r, http.StatusForbidden, errDenied)
 	})
+	// Header values set without allocating, so the budget counts the
+	// middleware's work only. Each request gets its own slices in real
+	// code; the test writer discards them.
+	detailedType, detailedLen := []string{problem.ContentType}, []string{strconv.Itoa(len(fieldProblem))}
+	detailed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Type"] = detailedType
+		w.Header()["Content-Length"] = detailedLen
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		w.Write(fieldProblem)
+	})
 	plain := httptest.NewRequest("GET", "/x?page=1", nil)
 	withID := httptest.NewRequest("GET", "/x", nil)
 	withID.Header.Set("X-Request-Id", "gateway-assigned-1")
@@ -57,6 +68,8 @@ func TestAllocationBudgets(t *testing.T) {
 		{"Recover and RequestID together cost only the request ID", m.Recover(m.RequestID(ok)), plain, idCost},
 		{"Handler with logging disabled adds the reason and identity recorders", m.Handler(ok), plain, idCost + 4},
 		{"Handler on a rejected request with logging disabled", m.Handler(reject), plain, idCost + 4 + 3},
+		// The new body and its Content-Length (slice and string).
+		{"Handler adding the request ID to a detailed problem", m.Handler(detailed), plain, idCost + 4 + 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -126,3 +127,29 @@ func BenchmarkWriteError(b *testing.B) {
 }
 
 var errBench = errors.New("db: down")
+
+// BenchmarkProblemRequestID measures adding the request ID to problems
+// written further in: a detailed 422, a problem already carrying one,
+// one at the 16 KiB bound with many members (the adversarial case: the
+// body is validated and scanned in full) and one over it (passed on).
+func BenchmarkProblemRequestID(b *testing.B) {
+	m := errorsafe.MustNew(errorsafe.Options{Logger: slog.New(slog.DiscardHandler)})
+	r := httptest.NewRequest("GET", "/", nil)
+	many := `{"status":400,"errors":[` + strings.Repeat(`{"field":"f","rule":"max"},`, 580) + `{}]}`
+	for _, tc := range []struct{ name, body string }{
+		{"detailed-422", string(fieldProblem)},
+		{"own-request-id", `{"status":400,"detail":"x","request_id":"app-1"}`},
+		{"adversarial-16KiB-many-members", many}, // just under the bound
+		{"adversarial-over-bound", `{"detail":"` + strings.Repeat("x", 20<<10) + `"}`},
+	} {
+		typ, n := []string{problem.ContentType}, []string{strconv.Itoa(len(tc.body))}
+		body := []byte(tc.body)
+		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Content-Type"] = typ
+			w.Header()["Content-Length"] = n
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write(body)
+		}))
+		b.Run("case="+tc.name, func(b *testing.B) { benchServe(b, h, r) })
+	}
+}

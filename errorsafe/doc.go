@@ -73,12 +73,18 @@
 // the context ([RequestIDFrom]) and echoed in the response. Set
 // [Options.IgnoreIncomingRequestID] when no proxy assigns IDs.
 //
-// Every generic error response carries the ID as its "request_id"
-// member: those errorsafe writes, and the generic problem responses other
-// httpguard middlewares further in write when they reject a request (the
-// ID is added when the body is exactly the generic problem of its
-// status). Problem responses with a detail or extension members, and
-// responses of other types, are left as they are.
+// Every problem response carries the ID as its "request_id" member:
+// those errorsafe writes, and every application/problem+json 4xx or 5xx
+// response written further in, by httpguard middlewares rejecting a
+// request or by the application, detailed or not. The header of such a
+// response is held back until its body is complete (at most 16 KiB, the
+// announced Content-Length if any, else until the handler returns); if
+// the body is a JSON object without a top-level "request_id", the member
+// is inserted before its closing brace and Content-Length adjusted.
+// Anything else passes through byte for byte: a body over 16 KiB, one
+// that is not a JSON object, one with a content coding, one of another
+// media type, and a problem whose handler flushes or hijacks before the
+// body is complete (what was held is sent first, unchanged).
 //
 // # Access log
 //

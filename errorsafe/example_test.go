@@ -218,3 +218,30 @@ func ExampleLogHandler() {
 	// Output:
 	// level=INFO msg="charging card" amount_cents=4200 request_id=req-3
 }
+
+// An application's own rejection: the reason goes to the access log, the
+// client gets a problem with the request ID added by the middleware.
+func ExampleSetRejectReason() {
+	errQuota := errors.New("billing: monthly quota of 1000 exports used")
+	es := errorsafe.MustNew(errorsafe.Options{
+		Logger:            exampleLogger(),
+		GenerateRequestID: func() string { return "req-4" },
+	})
+	h := es.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		errorsafe.SetRejectReason(r, errQuota)
+		body := `{"type":"about:blank","title":"Forbidden","status":403,"detail":"Export quota reached."}`
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, body)
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/exports", nil))
+	fmt.Println(rec.Code, rec.Header().Get("Content-Length"))
+	fmt.Println(rec.Body.String())
+	// Output:
+	// level=WARN msg="security event" event=access_denied source=billing status=403 reason="billing: monthly quota of 1000 exports used" method=POST path=/exports client_ip=192.0.2.1 subject=""
+	// level=INFO msg="http request" method=POST path=/exports status=403 bytes=109 client_ip=192.0.2.1 reason="billing: monthly quota of 1000 exports used"
+	// 403 109
+	// {"type":"about:blank","title":"Forbidden","status":403,"detail":"Export quota reached.","request_id":"req-4"}
+}

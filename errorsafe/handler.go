@@ -107,12 +107,26 @@ func (m *Middleware) AccessLog(next http.Handler) http.Handler { return m.wrap(n
 func (m *Middleware) SafeErrors(next http.Handler) http.Handler { return m.wrap(next, fSafeErrors) }
 
 // RejectReason returns the reason r was rejected, as recorded by an
-// httpguard package further in, or nil. It is available once the inner
-// handler has returned, to code running inside [Middleware.AccessLog] or
-// [Middleware.Handler] (an [Options.OnEvent] hook receives it in
-// [Event.Reason]).
+// httpguard package or [SetRejectReason] further in, or nil. It is
+// available once the inner handler has returned, to code running inside
+// [Middleware.AccessLog] or [Middleware.Handler] (an [Options.OnEvent]
+// hook receives it in [Event.Reason]).
 func RejectReason(r *http.Request) error {
 	return problem.ReasonFrom(r.Context()).Err()
+}
+
+// SetRejectReason records err as the reason r was rejected, for the
+// access log record and the security [Event] of [Middleware.AccessLog]
+// and [Middleware.Handler] further out, which read it with
+// [RejectReason]. Call it from an OnReject hook or a handler that
+// refuses a request, before or after writing the response. The first
+// reason recorded wins: it is the decision that stopped the request. A
+// nil err is ignored, and without an errorsafe middleware further out
+// the call does nothing. The reason goes to the log only, never to the
+// client, so it may be a detailed error; still, it must not hold secrets
+// such as passwords or tokens. Safe for concurrent use.
+func SetRejectReason(r *http.Request, err error) {
+	problem.SetReason(r, err)
 }
 
 // isUpgrade reports whether r asks to switch protocols: an HTTP/1.1
@@ -204,9 +218,9 @@ func (h *handler) finish(x *exchange, r *http.Request, as *accessState, done *bo
 			panic(pv)
 		}
 		if x.pending {
-			// A generic problem's header was held back: nothing is on
-			// the wire yet, so the 500 can still be sent.
-			x.pending, x.wroteHeader, x.status = false, false, 0
+			// A problem's header was held back: nothing is on the
+			// wire yet, so the 500 can still be sent.
+			x.discardHeld()
 		}
 		h.c.logPanic(x, r, pv)
 		problem.SetReason(r, ErrPanic)

@@ -2,7 +2,6 @@ package errorsafe_test
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/errorsafe"
-	"github.com/httpguard/httpguard/internal/problem"
 )
 
 func TestSafeErrorsReplacesBodies(t *testing.T) {
@@ -273,58 +271,6 @@ func TestInformationalResponsesPassThrough(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 500 || strings.Contains(string(body), "secret") {
 		t.Errorf("%d %q", resp.StatusCode, body)
-	}
-}
-
-func TestGenericRejectionsCarryTheRequestID(t *testing.T) {
-	tests := []struct {
-		name   string
-		write  func(w http.ResponseWriter, r *http.Request)
-		withID bool
-	}{
-		{"a generic rejection gets the request ID", func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Retry-After", "7")
-			problem.Reject(w, r, http.StatusTooManyRequests, errors.New("ratelimit: exceeded"))
-		}, true},
-		{"a generic 404 gets the request ID", func(w http.ResponseWriter, r *http.Request) {
-			problem.Write(w, http.StatusNotFound)
-		}, true},
-		{"a problem with a detail is untouched", func(w http.ResponseWriter, r *http.Request) {
-			problem.WriteProblem(w, &problem.Problem{Status: 422, Detail: "Field errors.", Extensions: []problem.Member{{Name: "fields", Value: []string{"email"}}}})
-		}, false},
-		{"a look-alike body of the same length is untouched", func(w http.ResponseWriter, r *http.Request) {
-			rec := httptest.NewRecorder()
-			problem.Write(rec, 404)
-			b := bytes.Replace(rec.Body.Bytes(), []byte("Not Found"), []byte("Not found"), 1)
-			w.Header().Set("Content-Type", "application/problem+json")
-			w.Header().Set("Content-Length", fmt.Sprint(len(b)))
-			w.WriteHeader(404)
-			w.Write(b)
-		}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			m, _ := newLogged(t, errorsafe.Options{})
-			srv := httptest.NewServer(m.Handler(http.HandlerFunc(tt.write)))
-			defer srv.Close()
-			resp, err := srv.Client().Get(srv.URL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			p := problemBody(t, body)
-			id := resp.Header.Get("X-Request-Id")
-			if got := p["request_id"] == id; got != tt.withID {
-				t.Errorf("request_id = %v, header %q, want present = %v", p["request_id"], id, tt.withID)
-			}
-			if resp.Header.Get("Content-Length") != fmt.Sprint(len(body)) {
-				t.Errorf("Content-Length %s for %d bytes", resp.Header.Get("Content-Length"), len(body))
-			}
-			if tt.withID && resp.Header.Get("Retry-After") == "" && resp.StatusCode == 429 {
-				t.Error("Retry-After lost")
-			}
-		})
 	}
 }
 

@@ -3,10 +3,12 @@ package errorsafe
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/httpguard/httpguard/internal/problem"
 )
@@ -34,11 +36,13 @@ type exchange struct {
 	upgrade     bool  // the request asks for a protocol upgrade
 	inCtx       bool  // the exchange is stored in the request context
 
-	pending    bool // a generic problem's header is held back, see WriteHeader
-	replace    bool // replace 5xx bodies (SafeErrors)
-	replaceMux bool // also replace ServeMux 404/405 bodies
-	discard    bool // the inner handler's body is being discarded
-	own        bool // WriteError is writing: pass through untouched
+	pending    bool   // a problem's header is held back, see WriteHeader
+	want       int    // Content-Length announced by the held problem, -1 if none
+	held       []byte // body of the held problem received so far
+	replace    bool   // replace 5xx bodies (SafeErrors)
+	replaceMux bool   // also replace ServeMux 404/405 bodies
+	discard    bool   // the inner handler's body is being discarded
+	own        bool   // WriteError is writing: pass through untouched
 }
 
 type ctxKey struct{}
@@ -69,14 +73,16 @@ func (x *exchange) WriteHeader(code int) {
 		x.writeProblem(code, "")
 		return
 	}
-	if x.id != "" && !x.upgrade && x.isGenericProblem(code) {
-		// Probably the generic problem of internal/problem, written by
-		// an httpguard rejection. Hold the header back until the body
-		// shows whether it is, to add the request ID to it.
-		x.wroteHeader = true
-		x.status = code
-		x.pending = true
-		return
+	if x.id != "" && !x.upgrade && !x.own && code >= 400 && code <= 599 {
+		if n, ok := x.holdable(); ok {
+			// A problem document: hold the header back until its body
+			// is complete, to add the request ID to it (see complete).
+			x.wroteHeader = true
+			x.status = code
+			x.pending = true
+			x.want = n
+			return
+		}
 	}
 	// The wrapped writer panics on an invalid code: only a code it took
 	// starts the response, so a Recover can still answer 500.
@@ -85,32 +91,104 @@ func (x *exchange) WriteHeader(code int) {
 	x.status = code
 }
 
-// isGenericProblem reports whether the headers set announce the generic
-// problem body of status code.
-func (x *exchange) isGenericProblem(code int) bool {
-	if code < 400 || code > 599 || generic[code-400] == nil {
-		return false
-	}
+// maxHeldProblem is the largest problem body held back to add the
+// request ID to. Problems are a few hundred bytes; a larger body passes
+// through as it is.
+const maxHeldProblem = 16 << 10
+
+// holdable reports whether the headers set announce a problem document
+// whose body can be held back: Content-Type application/problem+json, no
+// content coding, transfer coding or trailers, and a single
+// Content-Length between 1 and maxHeldProblem, or none. It returns the
+// announced length, -1 if none.
+func (x *exchange) holdable() (int, bool) {
 	h := x.w.Header()
+	if ct := h["Content-Type"]; len(ct) != 1 || !isProblemType(ct[0]) {
+		return 0, false
+	}
+	if len(h["Content-Encoding"]) != 0 || len(h["Transfer-Encoding"]) != 0 || len(h["Trailer"]) != 0 {
+		return 0, false
+	}
 	cl := h["Content-Length"]
-	return len(cl) == 1 && cl[0] == genericLen[code-400] && h.Get("Content-Type") == problem.ContentType
+	switch len(cl) {
+	case 0:
+		return -1, true
+	case 1:
+		n, err := strconv.Atoi(cl[0])
+		return n, err == nil && n > 0 && n <= maxHeldProblem
+	}
+	return 0, false
 }
 
-// writePending writes the held-back header. When p, the first body
-// write, is the generic problem, the same problem with the request ID is
-// written instead and the returned bool is true.
-func (x *exchange) writePending(p []byte) bool {
-	x.pending = false
-	if string(p) == string(generic[x.status-400]) {
-		body := renderProblem(x.status, "", x.id)
-		x.w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
-		x.w.WriteHeader(x.status)
-		n, _ := x.w.Write(body)
-		x.bytes += int64(n)
-		return true
+// isProblemType reports whether the media type of Content-Type value v is
+// application/problem+json, with or without parameters.
+func isProblemType(v string) bool {
+	const t = problem.ContentType
+	if len(v) < len(t) || !strings.EqualFold(v[:len(t)], t) {
+		return false
+	}
+	rest := strings.TrimLeft(v[len(t):], " \t")
+	return rest == "" || rest[0] == ';'
+}
+
+// hold takes p, a part of the held problem's body. The body is completed
+// when the announced length is reached; a body longer than announced or
+// than maxHeldProblem releases what is held unchanged and passes p on.
+func (x *exchange) hold(p []byte) (int, error) {
+	switch {
+	case x.want > 0 && len(x.held) == 0 && len(p) == x.want:
+		x.complete(p) // the whole body in one write, the usual case
+		return len(p), nil
+	case x.want > 0 && len(x.held)+len(p) <= x.want:
+		if x.held == nil {
+			x.held = make([]byte, 0, x.want)
+		}
+		x.held = append(x.held, p...)
+		if len(x.held) == x.want {
+			x.complete(x.held)
+		}
+		return len(p), nil
+	case x.want < 0 && len(x.held)+len(p) <= maxHeldProblem:
+		x.held = append(x.held, p...)
+		return len(p), nil
+	}
+	x.release()
+	n, err := x.w.Write(p)
+	x.bytes += int64(n)
+	return n, err
+}
+
+// complete writes the held header and body, the body with the request ID
+// added as its "request_id" member when it is a JSON object without one.
+// The Content-Length is then that of the new body.
+func (x *exchange) complete(body []byte) {
+	x.pending, x.held = false, nil
+	var out []byte
+	if g := generic[x.status-400]; g != nil && string(body) == string(g) {
+		out = renderProblem(x.status, "", x.id) // precomputed fast path
+	} else {
+		out = addRequestID(body, x.id)
+	}
+	if out != nil {
+		x.w.Header()["Content-Length"] = []string{strconv.Itoa(len(out))}
+		body = out
 	}
 	x.w.WriteHeader(x.status)
-	return false
+	n, _ := x.w.Write(body)
+	x.bytes += int64(n)
+}
+
+// release writes the held header and what was held of the body,
+// unchanged: the body is not a problem that can be completed (a Flush, a
+// hijack, a body longer or shorter than announced).
+func (x *exchange) release() {
+	held := x.held
+	x.pending, x.held = false, nil
+	x.w.WriteHeader(x.status)
+	if len(held) > 0 {
+		n, _ := x.w.Write(held)
+		x.bytes += int64(n)
+	}
 }
 
 // shouldReplace reports whether a response with status code and the
@@ -135,8 +213,8 @@ func (x *exchange) Write(p []byte) (int, error) {
 	if x.discard {
 		return len(p), nil
 	}
-	if x.pending && x.writePending(p) {
-		return len(p), nil
+	if x.pending {
+		return x.hold(p)
 	}
 	n, err := x.w.Write(p)
 	x.bytes += int64(n)
@@ -152,7 +230,7 @@ func (x *exchange) WriteString(s string) (int, error) {
 		return len(s), nil
 	}
 	if x.pending {
-		x.writePending(nil)
+		return x.hold([]byte(s))
 	}
 	n, err := io.WriteString(x.w, s)
 	x.bytes += int64(n)
@@ -169,7 +247,8 @@ func (x *exchange) ReadFrom(src io.Reader) (int64, error) {
 		return io.Copy(io.Discard, src)
 	}
 	if x.pending {
-		x.writePending(nil)
+		// Through Write, so the body is held like any other.
+		return io.Copy(writerOnly{x}, src)
 	}
 	var n int64
 	var err error
@@ -196,7 +275,7 @@ func (x *exchange) FlushError() error {
 		x.WriteHeader(http.StatusOK)
 	}
 	if x.pending {
-		x.writePending(nil)
+		x.release()
 	}
 	if f, ok := x.w.(interface{ FlushError() error }); ok {
 		return f.FlushError()
@@ -207,7 +286,7 @@ func (x *exchange) FlushError() error {
 // Hijack takes over the connection through [http.ResponseController].
 func (x *exchange) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if x.pending {
-		x.writePending(nil)
+		x.release()
 	}
 	conn, rw, err := http.NewResponseController(x.w).Hijack()
 	if err == nil {
@@ -219,12 +298,25 @@ func (x *exchange) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap returns the wrapped writer, for [http.ResponseController].
 func (x *exchange) Unwrap() http.ResponseWriter { return x.w }
 
-// finish writes a header still held back when the handler returns
-// without a body.
+// finish writes a problem still held back when the handler returns: a
+// body of unannounced length is complete now; a body shorter than
+// announced, or none (a HEAD handler may write none), is released
+// unchanged.
 func (x *exchange) finish() {
-	if x.pending {
-		x.writePending(nil)
+	if !x.pending {
+		return
 	}
+	if x.want < 0 && len(x.held) > 0 {
+		x.complete(x.held)
+		return
+	}
+	x.release()
+}
+
+// discardHeld drops a held problem that was never written: nothing is on
+// the wire, so another response can still be sent.
+func (x *exchange) discardHeld() {
+	x.pending, x.held, x.wroteHeader, x.status = false, nil, false, 0
 }
 
 // started reports whether the response can no longer be replaced.
@@ -261,9 +353,6 @@ func (x *exchange) writeProblem(status int, detail string) {
 // holds it without the member.
 var pre, post, generic [200][]byte
 
-// genericLen holds the Content-Length of each generic body.
-var genericLen [200]string
-
 // idPlaceholder is cut out of the rendered template. It contains none of
 // the characters JSON escapes.
 const idPlaceholder = "REQUESTIDPLACEHOLDER"
@@ -284,7 +373,6 @@ func init() {
 		if err != nil {
 			panic(err) // unreachable: constant input
 		}
-		genericLen[code-400] = strconv.Itoa(len(generic[code-400]))
 		i := indexOf(b, idPlaceholder)
 		pre[code-400] = b[:i:i]
 		post[code-400] = b[i+len(idPlaceholder):]
@@ -361,4 +449,99 @@ var dropOnReplace = []string{
 	"Last-Modified",
 	"Trailer",
 	"Transfer-Encoding",
+}
+
+// addRequestID returns body, a JSON object, with the member
+// "request_id": id added before its closing brace, or nil when body is
+// not a valid JSON object or already has a top-level "request_id" member.
+func addRequestID(body []byte, id string) []byte {
+	first, last := 0, len(body)-1
+	for first < len(body) && isSpace(body[first]) {
+		first++
+	}
+	for last >= 0 && isSpace(body[last]) {
+		last--
+	}
+	if first >= last || body[first] != '{' || body[last] != '}' || !json.Valid(body) {
+		return nil
+	}
+	if hasTopLevelMember(body[first:last+1], "request_id") {
+		return nil
+	}
+	empty := true // the object has no member: no comma before ours
+	for i := last - 1; i > first; i-- {
+		if !isSpace(body[i]) {
+			empty = false
+			break
+		}
+	}
+	out := make([]byte, 0, len(body)+len(`,"request_id":""`)+2*len(id))
+	out = append(out, body[:last]...)
+	if !empty {
+		out = append(out, ',')
+	}
+	out = append(out, `"request_id":`...)
+	out = appendJSONString(out, id)
+	return append(out, body[last:]...)
+}
+
+// hasTopLevelMember reports whether obj, a valid JSON object, has a
+// member called name at its top level. Names with escapes are decoded
+// before comparing, so "request\u005fid" is found too.
+func hasTopLevelMember(obj []byte, name string) bool {
+	depth := 0
+	key := false // the next string at depth 1 is a member name
+	for i := 0; i < len(obj); i++ {
+		switch obj[i] {
+		case '{', '[':
+			depth++
+			key = depth == 1
+		case '}', ']':
+			depth--
+		case ',':
+			key = depth == 1
+		case '"':
+			j, escaped := i+1, false
+			for ; obj[j] != '"'; j++ { // valid JSON: the string is closed
+				if obj[j] == '\\' {
+					escaped = true
+					j++
+				}
+			}
+			if key {
+				key = false
+				if escaped {
+					var s string
+					if json.Unmarshal(obj[i:j+1], &s) == nil && s == name {
+						return true
+					}
+				} else if string(obj[i+1:j]) == name {
+					return true
+				}
+			}
+			i = j
+		}
+	}
+	return false
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// does for ASCII. Request IDs need no escaping (see validID); this keeps
+// the body valid whatever they hold.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20 || c == '<' || c == '>' || c == '&' || c >= 0x80:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }
