@@ -3,7 +3,9 @@
 // the headers browsers send (Sec-Fetch-Site, Origin), and, because tokens
 // are enabled, clients that send neither header (old browsers, or curl)
 // must post the token from the form. A webhook route is exempt, with its
-// reason.
+// reason. Each request is logged on stderr by errorsafe, a rejection with
+// the reason csrf recorded; the 403 problem the client gets carries only
+// the request ID, to quote when reporting it.
 //
 // Run it:
 //
@@ -46,7 +48,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/csrf"
-	"github.com/httpguard/httpguard/internal/problem"
+	"github.com/httpguard/httpguard/errorsafe"
 )
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>
@@ -96,9 +98,14 @@ func main() {
 		_, _ = w.Write([]byte("webhook accepted\n"))
 	})
 
+	// errorsafe outermost: one access record per request on stderr, with
+	// the reason the csrf middleware recorded when it rejected one (the
+	// client never sees it), and the request ID in every 403 problem.
+	es := errorsafe.MustNew(errorsafe.Options{})
+
 	srv := &http.Server{
 		Addr:              *addr,
-		Handler:           logRequests(p.Handler(mux)),
+		Handler:           es.Handler(p.Handler(mux)),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
@@ -119,30 +126,3 @@ func loadKey() ([]byte, error) {
 	_, err := rand.Read(key)
 	return key, err
 }
-
-// logRequests logs each request with its status and, for a rejection, the
-// reason the middleware recorded. The client never sees the reason.
-func logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, reason := problem.WithReason(r.Context())
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(sw, r.WithContext(ctx))
-		if err := reason.Err(); err != nil {
-			log.Printf("%s %s -> %d (%v)", r.Method, r.URL.Path, sw.status, err)
-			return
-		}
-		log.Printf("%s %s -> %d", r.Method, r.URL.Path, sw.status)
-	})
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
