@@ -413,7 +413,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	decoder, err := sanitize.New(sanitize.Options{MaxBytes: 16 << 10, OnReject: rejectBody})
+	decoder, err := sanitize.New(sanitize.Options{MaxBytes: 16 << 10})
 	if err != nil {
 		return nil, err
 	}

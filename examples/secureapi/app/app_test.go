@@ -435,6 +435,13 @@ func TestComment(t *testing.T) {
 					t.Errorf("422 errors %v", r.json(t)["errors"])
 				}
 			}
+			if tt.want != 200 {
+				// The access record says why, never with the input.
+				rec := srv.log.access(t, r.Header.Get("X-Request-Id"))
+				if reason, _ := rec["reason"].(string); !strings.HasPrefix(reason, "sanitize: ") || strings.Contains(reason, "alert") || strings.Contains(reason, "admin") {
+					t.Errorf("access record reason %q", rec["reason"])
+				}
+			}
 		})
 	}
 }

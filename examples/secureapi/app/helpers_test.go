@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/auth/password"
@@ -78,6 +79,24 @@ func (b *logBuffer) records(t testing.TB, msg string) []map[string]any {
 		}
 	}
 	return out
+}
+
+// access returns the access record of the request with ID id. The record
+// is written once the handler has returned, which can be after the client
+// has read the response, so it waits for it a little.
+func (b *logBuffer) access(t testing.TB, id string) map[string]any {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		for _, rec := range b.records(t, "http request") {
+			if rec["request_id"] == id {
+				return rec
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no access record for request %q in\n%s", id, b)
+			return nil
+		}
+	}
 }
 
 // testServer is one secureapi instance behind httptest.

@@ -240,7 +240,11 @@ type comment struct {
 func (s *server) comment(w http.ResponseWriter, r *http.Request) {
 	c, err := sanitize.DecodeJSON[comment](s.decoder, w, r)
 	if err != nil {
-		return // answered by rejectBody
+		// Answered by sanitize: a problem (for invalid fields, their
+		// names, rules and messages, never the submitted values) to
+		// which errorsafe adds the request ID; the reason goes to the
+		// access log.
+		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"body": c.Body})
 }
@@ -309,31 +313,6 @@ func oauthError(w http.ResponseWriter, status int, code string) {
 func healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = io.WriteString(w, "ok\n")
-}
-
-// rejectBody answers a body that sanitize refused: a problem with the
-// request ID, and for invalid fields their names, rules and messages
-// (never the submitted values).
-func rejectBody(w http.ResponseWriter, r *http.Request, err error) {
-	var fe *sanitize.FieldErrors
-	if !errors.As(err, &fe) {
-		errorsafe.WriteError(w, r, &errorsafe.Error{Status: sanitize.StatusOf(err), Err: err})
-		return
-	}
-	// Not through errorsafe.WriteError, which has no place for the list
-	// of fields; the access log shows the 422 without its reason.
-	body, _ := json.Marshal(map[string]any{
-		"type":       "about:blank",
-		"title":      http.StatusText(http.StatusUnprocessableEntity),
-		"status":     http.StatusUnprocessableEntity,
-		"detail":     "The request has invalid fields.",
-		"errors":     fe.Fields,
-		"request_id": errorsafe.RequestIDFrom(r.Context()),
-	})
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusUnprocessableEntity)
-	_, _ = w.Write(append(body, '\n'))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
