@@ -16,6 +16,7 @@
 //	curl -i localhost:8080/panic                # panic: generic 500 with the request ID
 //	curl -i localhost:8080/stream               # panic mid-response: the transfer is aborted
 //	curl -i localhost:8080/admin                # 401 with WWW-Authenticate, an authentication_failed event
+//	curl -i localhost:8080/export               # the application's own 403 problem: request_id added, reason logged
 //	curl -i localhost:8080/nope                 # ServeMux 404 as a problem response
 //	curl -i -X DELETE localhost:8080/hello      # ServeMux 405, Allow kept
 //	curl -i 'localhost:8080/hello?password=hunter2&page=2' -H 'Authorization: Bearer secret'
@@ -41,6 +42,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"time"
 
@@ -128,6 +130,19 @@ func main() {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="example"`)
 		return &errorsafe.Error{Status: http.StatusUnauthorized, Err: errors.New("auth: missing bearer token")}
 	}))
+	mux.HandleFunc("GET /export", func(w http.ResponseWriter, r *http.Request) {
+		// The application's own problem, with a detail and an extension
+		// member. The middleware adds "request_id" to it, and the reason
+		// recorded here goes to the access record, not to the client.
+		errorsafe.SetRejectReason(r, errors.New("billing: export quota of 1000 rows used by account 7"))
+		body := `{"type":"about:blank","title":"Forbidden","status":403,"detail":"Export quota reached.","limit":1000}` + "\n"
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(w, body)
+	})
 	mux.Handle("GET /events", events)
 
 	srv := &http.Server{
