@@ -41,7 +41,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/cors"
-	"github.com/httpguard/httpguard/internal/problem"
+	"github.com/httpguard/httpguard/errorsafe"
 )
 
 func main() {
@@ -77,8 +77,14 @@ func main() {
 	})
 
 	// CORS sits outside everything else, authentication included:
-	// browsers send preflights without credentials.
-	handler := logRequests(c.Handler(mux))
+	// browsers send preflights without credentials. errorsafe, outermost,
+	// logs each request as JSON on stderr with the reason of a rejection,
+	// which the client never sees.
+	es, err := errorsafe.New(errorsafe.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := es.Handler(c.Handler(mux))
 
 	srv := &http.Server{
 		Addr:              *addr,
@@ -91,30 +97,3 @@ func main() {
 	log.Printf("listening on http://%s", *addr)
 	log.Fatal(srv.ListenAndServe())
 }
-
-// logRequests logs each request with its status and, for a rejection, the
-// reason the middleware recorded. The client never sees the reason.
-func logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, reason := problem.WithReason(r.Context())
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(sw, r.WithContext(ctx))
-		if err := reason.Err(); err != nil {
-			log.Printf("%s %s origin=%q -> %d (%v)", r.Method, r.URL.Path, r.Header.Get("Origin"), sw.status, err)
-			return
-		}
-		log.Printf("%s %s origin=%q -> %d", r.Method, r.URL.Path, r.Header.Get("Origin"), sw.status)
-	})
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

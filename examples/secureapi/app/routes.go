@@ -114,7 +114,10 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	name, pw := r.PostFormValue("username"), r.PostFormValue("password")
 	ctx, ip := r.Context(), s.clientIP.Addr(r)
-	if wait, err := s.attempts.Check(ctx, name, ip); err != nil {
+	// Reserve before the password is verified: the reservation is the
+	// failure until a success clears it, so concurrent guesses cannot
+	// all slip past the limit while their hashes run.
+	if wait, err := s.attempts.Reserve(ctx, name, ip); err != nil {
 		w.Header().Set("Retry-After", seconds(wait))
 		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusTooManyRequests, Err: err})
 		return
@@ -125,9 +128,6 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		if rerr := s.attempts.RecordFailure(ctx, name, ip); rerr != nil {
-			err = errors.Join(err, rerr)
-		}
 		s.challengeSession(w)
 		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusUnauthorized, Err: err})
 		return
