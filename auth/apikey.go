@@ -202,14 +202,7 @@ func MustNewAPIKey(o APIKeyOptions) *APIKey {
 // valid API key; the request's context then carries the key's
 // [identity.Identity] with Method [identity.MethodAPIKey].
 func (m *APIKey) Handler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := m.Authenticate(r)
-		if err != nil {
-			m.reject(w, r, err)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
-	})
+	return authenticated(next, m.Authenticate, m.reject)
 }
 
 // Check reports whether r carries a valid API key: nil, or an error

@@ -175,14 +175,7 @@ func MustNewBasic(o BasicOptions) *Basic {
 // [identity.Identity] with Method [identity.MethodBasic] and Subject
 // defaulting to the user name.
 func (b *Basic) Handler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := b.Authenticate(r)
-		if err != nil {
-			b.reject(w, r, err)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
-	})
+	return authenticated(next, b.Authenticate, b.reject)
 }
 
 // Check reports whether r carries valid Basic credentials: nil, or an error

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"sync"
 
@@ -179,4 +180,19 @@ func CheckPassword(ctx context.Context, users UserStore, name, password string) 
 	}
 	opts, _, _, err := c.check(ctx, users, name, password, attemptGate{})
 	return opts, err
+}
+
+// authenticated wraps next so that it runs only for requests authenticate
+// accepts, with the identity in their context; the others go to reject.
+// It is the Handler of every authenticator in this package.
+func authenticated(next http.Handler, authenticate func(*http.Request) (identity.Identity, error),
+	reject func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := authenticate(r)
+		if err != nil {
+			reject(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+	})
 }

@@ -291,14 +291,7 @@ var errNotConfigured = newTokenError("auth: JWT middleware not configured (use N
 // valid bearer token; the request's context then carries the token's
 // [identity.Identity] (Method [identity.MethodBearer]).
 func (m *JWT) Handler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := m.Authenticate(r)
-		if err != nil {
-			m.reject(w, r, err)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
-	})
+	return authenticated(next, m.Authenticate, m.reject)
 }
 
 // Check reports whether r carries a valid bearer token: nil, or an error
