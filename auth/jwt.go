@@ -406,26 +406,31 @@ func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, 
 	claims := claimsPool.Get().(*accessClaims)
 	*claims = accessClaims{wantIss: c.iss, wantAud: c.aud, skipJTI: c.denylist == nil && !c.wantJTI}
 	defer claimsPool.Put(claims)
+	// One pooled buffer holds the decoded claims and a copy of the
+	// signing input, which the signature check needs as bytes.
+	signing := tok[:len(hseg)+1+len(pseg)]
 	bp := claimsBufPool.Get().(*[]byte)
-	if need := len(pseg)/4*3 + 3; cap(*bp) < need {
+	cn := len(pseg)/4*3 + 3
+	if need := cn + len(signing); cap(*bp) < need {
 		*bp = make([]byte, need)
 	}
 	if cap(*bp) <= 16<<10 { // a rare huge buffer is not kept
 		defer claimsBufPool.Put(bp)
 	}
 	buf := (*bp)[:cap(*bp)]
-	n, ok := b64Decode(buf, pseg)
+	n, ok := b64Decode(buf[:cn], pseg)
 	if !ok || claims.UnmarshalJSON(buf[:n]) != nil {
 		return identity.Identity{}, ErrTokenMalformed
 	}
-	// golang-jwt checks the signature over header.payload exactly as
-	// received, with the key the kid and alg selected.
+	// The signature is checked over header.payload exactly as received,
+	// with the key the kid and alg selected.
 	var sig [maxSignatureBytes]byte
 	sn, ok := b64Decode(sig[:], sseg)
 	if !ok {
 		return identity.Identity{}, ErrTokenSignature
 	}
-	if err := jwtAlgorithms[alg].method.Verify(tok[:len(hseg)+1+len(pseg)], sig[:sn], key.key); err != nil {
+	msg := buf[cn : cn+copy(buf[cn:], signing)]
+	if !verifySignature(alg, msg, sig[:sn], key) {
 		return identity.Identity{}, ErrTokenSignature
 	}
 	// golang-jwt's Validator, built once at New, checks exp (required),

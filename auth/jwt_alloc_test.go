@@ -38,7 +38,7 @@ func TestJWTAllocations(t *testing.T) {
 		max      float64
 		false401 bool
 	}{
-		{"a valid token", m, good, 22, false},
+		{"a valid token", m, good, 14, false},
 		{"a valid token from the cache", cached, good, 4, false},
 		{"no token", m, "", 3, true},
 		{"a 1 MB token", m, strings.Repeat("a", 1<<20), 3, true},

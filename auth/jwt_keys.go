@@ -103,7 +103,8 @@ type verKey struct {
 	id   string
 	algs []string // the algorithms this key verifies, a subset of the allowlist
 	kind keyKind
-	key  any // []byte, ed25519.PublicKey, *ecdsa.PublicKey, *rsa.PublicKey
+	key  any            // []byte, ed25519.PublicKey, *ecdsa.PublicKey, *rsa.PublicKey
+	macs *[3]jwtMACPool // HMAC states per hash, for an HMAC secret
 }
 
 func (k *verKey) accepts(alg string) bool {
@@ -213,8 +214,8 @@ func compileKey(i int, k Key, allow []string) (*verKey, error) {
 	vk := &verKey{id: k.ID}
 	switch key := k.Key.(type) {
 	case []byte:
-		vk.kind = kindHMAC
-		vk.key = slices.Clone(key)
+		secret := slices.Clone(key)
+		vk.kind, vk.key, vk.macs = kindHMAC, secret, newMACPools(secret)
 	case ed25519.PrivateKey:
 		if len(key) != ed25519.PrivateKeySize {
 			return nil, fmt.Errorf("%s: invalid Ed25519 private key", where)
