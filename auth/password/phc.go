@@ -9,8 +9,9 @@ import (
 )
 
 // b64 is the unpadded standard base64 of the PHC string format. Strict
-// decoding refuses non-zero trailing bits, so every accepted string has a
-// single encoding and parsing round-trips.
+// decoding refuses non-zero trailing bits; decoding skips carriage returns
+// and newlines, which parseArgon2id refuses first, so every accepted string
+// has a single encoding and parsing round-trips.
 var b64 = base64.RawStdEncoding.Strict()
 
 // maxEncodedLength bounds a stored hash; the longest valid argon2id string
@@ -96,6 +97,9 @@ func (h *Hasher) parseArgon2id(s string) (Info, error) {
 	rawSalt, rawKey, ok := strings.Cut(s, "$")
 	if !ok {
 		return bad("missing key")
+	}
+	if strings.ContainsAny(s, "\r\n") {
+		return bad("line break") // encoding/base64 would skip it
 	}
 	if len(rawSalt) > b64.EncodedLen(maxSaltLength) || len(rawKey) > b64.EncodedLen(maxKeyLength) {
 		return Info{}, fmt.Errorf("%w: argon2id salt or key too long", ErrHashLimits)
