@@ -3,6 +3,7 @@ package cors
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/httpguard/httpguard/cors/internal/headervals"
 	"github.com/httpguard/httpguard/internal/httptoken"
@@ -64,11 +65,13 @@ type Middleware struct {
 	allowFunc   func(string) bool
 	credentials bool
 
-	methods   map[string]struct{} // upper case
-	anyMethod bool
-	maxMethod int
+	methods    map[string]struct{} // upper case
+	fewMethods []string            // the same when there are at most maxFew
+	anyMethod  bool
+	maxMethod  int
 
 	headers           map[string]struct{} // lower case
+	fewHeaders        []string            // the same when there are at most maxFew
 	anyHeader         bool
 	maxHeader         int
 	allowHeadersValue string
@@ -101,8 +104,8 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			if acrm, ok := r.Header[hACRM]; ok {
-				if _, ok := r.Header[hOrigin]; ok {
-					m.preflight(w, r, next, acrm)
+				if origin, ok := r.Header[hOrigin]; ok {
+					m.preflight(w, r, next, origin, acrm)
 					return
 				}
 			}
@@ -121,13 +124,13 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 func (m *Middleware) Check(r *http.Request) error {
 	if r.Method == http.MethodOptions {
 		if acrm, ok := r.Header[hACRM]; ok {
-			if _, ok := r.Header[hOrigin]; ok {
-				_, err := m.decidePreflight(r, acrm)
+			if origin, ok := r.Header[hOrigin]; ok {
+				_, err := m.decidePreflight(r, origin, acrm)
 				return err
 			}
 		}
 	}
-	_, err := m.allowedOrigin(r)
+	_, err := m.allowedOrigin(r.Header[hOrigin])
 	return err
 }
 
@@ -155,7 +158,7 @@ func (m *Middleware) actual(w http.ResponseWriter, r *http.Request, next http.Ha
 	if r.Method == http.MethodOptions {
 		vary = varyOptions
 	}
-	origin, err := m.allowedOrigin(r)
+	origin, err := m.allowedOrigin(r.Header[hOrigin])
 	prev := h[hVary]
 	n := len(prev) + 1
 	if err == nil {
@@ -196,9 +199,9 @@ func putVary(h http.Header, vals, prev []string, v string) int {
 	return i
 }
 
-func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, next http.Handler, acrm []string) {
+func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, next http.Handler, origin, acrm []string) {
 	h := w.Header()
-	g, err := m.decidePreflight(r, acrm)
+	g, err := m.decidePreflight(r, origin, acrm)
 	prev := h[hVary]
 	n := len(prev) + 1
 	if err == nil {
@@ -219,6 +222,10 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, next http
 			n++
 		}
 	}
+	refuse := err != nil && !m.passthrough && m.onReject == nil
+	if refuse {
+		n += len(refusalKeys)
+	}
 	vals := headervals.Take(n)
 	i := putVary(h, vals, prev, varyOptions)
 	if err != nil {
@@ -231,7 +238,8 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, next http
 			m.onReject(w, r, err)
 			return
 		}
-		problem.Reject(w, r, http.StatusForbidden, err)
+		problem.SetReason(r, err)
+		writeRefusal(w, h, vals[i:])
 		return
 	}
 	set := func(key, v string) {
@@ -266,10 +274,44 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, next http
 	w.WriteHeader(status)
 }
 
-// allowedOrigin returns the value of Access-Control-Allow-Origin for r, or
-// why there is none.
-func (m *Middleware) allowedOrigin(r *http.Request) (string, error) {
-	vals := r.Header[hOrigin]
+// The default answer to a refused preflight is the generic 403 problem of
+// problem.Reject, rendered once here so that a refusal (a megabyte of
+// commas included) costs a few map writes: the headers problem.Write
+// removes and sets, in canonical form, and its body. TestRefusalIsProblemWrite
+// keeps the two identical.
+var (
+	refusalDelete = [...]string{"Content-Encoding", "Content-Range", "Etag", "Last-Modified"}
+	refusalKeys   = [...]string{"Content-Type", "Cache-Control", "X-Content-Type-Options", "Content-Length"}
+	refusalValues [len(refusalKeys)]string
+	refusalBody   []byte
+)
+
+func init() {
+	b, err := problem.Encode(&problem.Problem{Status: http.StatusForbidden})
+	if err != nil {
+		panic(err) // unreachable: the generic problem is a constant
+	}
+	refusalBody = b
+	refusalValues = [...]string{problem.ContentType, "no-store", "nosniff", strconv.Itoa(len(b))}
+}
+
+// writeRefusal writes the generic 403 problem, its header values stored in
+// vals, which has room for them and belongs to this response alone.
+func writeRefusal(w http.ResponseWriter, h http.Header, vals []string) {
+	for _, k := range refusalDelete {
+		delete(h, k)
+	}
+	copy(vals, refusalValues[:])
+	for j := range refusalKeys {
+		h[refusalKeys[j]] = vals[j : j+1 : j+1]
+	}
+	w.WriteHeader(http.StatusForbidden)
+	_, _ = w.Write(refusalBody)
+}
+
+// allowedOrigin returns the value of Access-Control-Allow-Origin for a
+// request whose Origin header lines are vals, or why there is none.
+func (m *Middleware) allowedOrigin(vals []string) (string, error) {
 	if len(vals) != 1 {
 		return "", ErrNoOrigin
 	}
@@ -299,9 +341,9 @@ func (m *Middleware) allowedOrigin(r *http.Request) (string, error) {
 
 // decidePreflight decides a preflight: the origin, then the method, the
 // headers and Private Network Access, cheapest first.
-func (m *Middleware) decidePreflight(r *http.Request, acrm []string) (grant, error) {
+func (m *Middleware) decidePreflight(r *http.Request, originVals, acrm []string) (grant, error) {
 	var g grant
-	origin, err := m.allowedOrigin(r)
+	origin, err := m.allowedOrigin(originVals)
 	if err != nil {
 		return g, err
 	}
@@ -350,6 +392,14 @@ func (m *Middleware) decidePreflight(r *http.Request, acrm []string) (grant, err
 // ignoring case, without allocating.
 func (m *Middleware) methodAllowed(method string) bool {
 	if len(method) == 0 || len(method) > m.maxMethod {
+		return false
+	}
+	if m.fewMethods != nil {
+		for _, s := range m.fewMethods {
+			if len(s) == len(method) && (s == method || equalUpper(s, method)) {
+				return true
+			}
+		}
 		return false
 	}
 	if _, ok := m.methods[method]; ok {

@@ -2,6 +2,7 @@ package cors_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/cors"
+	"github.com/httpguard/httpguard/internal/problem"
 )
 
 // corsHeaders are the response headers the spec table checks: each is
@@ -646,6 +648,102 @@ func TestOnRejectReceivesTheReasonAndVaryIsAlreadySet(t *testing.T) {
 	m.Handler(next).ServeHTTP(rec, newRequest("OPTIONS", "/", preflight("https://app.example.com", "PROPFIND")))
 	if rec.Code != http.StatusTeapot || !errors.Is(gotErr, cors.ErrMethodNotAllowed) || len(gotVary) == 0 {
 		t.Errorf("status %d, err %v, Vary %q", rec.Code, gotErr, gotVary)
+	}
+}
+
+// TestMethodAndHeaderMatchingIgnoresCaseWithFewOrManyNames runs the same
+// decisions against short lists, which are scanned, and long ones, which
+// are hashed: both ignore ASCII case and nothing else.
+func TestMethodAndHeaderMatchingIgnoresCaseWithFewOrManyNames(t *testing.T) {
+	few := cors.MustNew(cors.Options{AllowedOrigins: []string{"https://app.example.com"},
+		AllowedMethods: []string{"PUT", "patch"}, AllowedHeaders: []string{"X-Request-ID", "content-type"}})
+	var methods, headers []string
+	for i := range 12 {
+		methods = append(methods, fmt.Sprintf("M%d", i))
+		headers = append(headers, fmt.Sprintf("X-H%d", i))
+	}
+	many := cors.MustNew(cors.Options{AllowedOrigins: []string{"https://app.example.com"},
+		AllowedMethods: append(methods, "PUT", "patch"), AllowedHeaders: append(headers, "X-Request-ID", "content-type")})
+	tests := []struct {
+		name, method, headers string
+		want                  error
+	}{
+		{"an exact method and header are allowed", "PUT", "x-request-id", nil},
+		{"a method and header in another case are allowed", "pUt", "X-REQUEST-id,Content-Type", nil},
+		{"a method configured in lower case is matched in upper case", "PATCH", "", nil},
+		{"a method differing by one letter is refused", "PUX", "", cors.ErrMethodNotAllowed},
+		{"a method that is a prefix is refused", "PU", "", cors.ErrMethodNotAllowed},
+		{"a header that is a prefix is refused", "PUT", "x-request", cors.ErrHeadersNotAllowed},
+		{"a header one byte longer is refused", "PUT", "x-request-idx", cors.ErrHeadersNotAllowed},
+		{"a header with a non-ASCII letter is refused", "PUT", "x-request-\u0130d", cors.ErrHeadersNotAllowed},
+		{"a header differing in a non-letter is refused", "PUT", "x_request-id", cors.ErrHeadersNotAllowed},
+	}
+	for _, tt := range tests {
+		for _, m := range []struct {
+			name string
+			m    *cors.Middleware
+		}{{"few", few}, {"many", many}} {
+			t.Run(m.name+"/"+tt.name, func(t *testing.T) {
+				kv := preflight("https://app.example.com", tt.method)
+				if tt.headers != "" {
+					kv = append(kv, acrh(tt.headers))
+				}
+				if err := m.m.Check(newRequest("OPTIONS", "/", kv)); !errors.Is(err, tt.want) {
+					t.Errorf("Check: %v, want %v", err, tt.want)
+				}
+			})
+		}
+	}
+}
+
+// TestRefusalIsProblemWrite checks that the default answer to a refused
+// preflight, rendered once at start-up, is exactly what problem.Reject
+// writes (status, every header, body) and that the reason is still recorded.
+func TestRefusalIsProblemWrite(t *testing.T) {
+	stale := [][2]string{
+		{"Content-Encoding", "gzip"}, {"Content-Range", "bytes 0-1/2"}, {"ETag", `"x"`},
+		{"Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT"}, {"Content-Type", "text/html"},
+		{"Vary", "Accept-Encoding"}, {"X-Kept", "yes"},
+	}
+	for _, tt := range []struct {
+		name string
+		r    *http.Request
+		want error
+	}{
+		{"a preflight from a disallowed origin", newRequest("OPTIONS", "/", preflight("https://attacker.test", "PUT")), cors.ErrOriginNotAllowed},
+		{"a preflight with a disallowed method", newRequest("OPTIONS", "/", preflight("https://app.example.com", "PROPFIND")), cors.ErrMethodNotAllowed},
+		{"a preflight with a megabyte of commas", newRequest("OPTIONS", "/", preflight("https://app.example.com", "PUT", acrh(megabyteOfCommas))), cors.ErrHeadersNotAllowed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := httptest.NewRecorder()
+			for _, kv := range stale {
+				got.Header().Add(kv[0], kv[1])
+			}
+			ctx, reason := problem.WithReason(tt.r.Context())
+			cors.MustNew(base).Handler(next).ServeHTTP(got, tt.r.WithContext(ctx))
+
+			want := httptest.NewRecorder()
+			for _, kv := range stale {
+				want.Header().Add(kv[0], kv[1])
+			}
+			want.Header().Add("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network")
+			problem.Write(want, http.StatusForbidden)
+
+			if got.Code != want.Code || got.Body.String() != want.Body.String() {
+				t.Errorf("got %d %q, want %d %q", got.Code, got.Body, want.Code, want.Body)
+			}
+			if len(got.Header()) != len(want.Header()) {
+				t.Errorf("headers %q, want %q", got.Header(), want.Header())
+			}
+			for k, v := range want.Header() {
+				if !slices.Equal(got.Header()[k], v) {
+					t.Errorf("%s: %q, want %q", k, got.Header()[k], v)
+				}
+			}
+			if !errors.Is(reason.Err(), tt.want) {
+				t.Errorf("reason %v, want %v", reason.Err(), tt.want)
+			}
+		})
 	}
 }
 

@@ -78,9 +78,9 @@
 // allocation. Header values are written into slots that belong to the
 // response alone (never a slice shared between requests, which a handler
 // could overwrite for everyone: rs/cors#198), carved from per-CPU chunks,
-// so the amortized cost is zero allocations per request on every path but
-// one: the default answer to a failed preflight costs the single
-// allocation of its problem response.
+// so the amortized cost is zero allocations per request on every path,
+// the default answer to a failed preflight included: its 403 problem
+// response is rendered once, at start-up.
 // Access-Control-Request-Headers is parsed with fixed bounds: a megabyte of
 // commas or a megabyte-long name is rejected after reading a few hundred
 // bytes.

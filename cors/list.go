@@ -83,6 +83,14 @@ func (m *Middleware) headerAllowed(name string) bool {
 	if len(name) > m.maxHeader {
 		return false
 	}
+	if m.fewHeaders != nil {
+		for _, s := range m.fewHeaders {
+			if len(s) == len(name) && (s == name || equalLower(s, name)) {
+				return true
+			}
+		}
+		return false
+	}
 	if _, ok := m.headers[name]; ok {
 		return true
 	}
@@ -134,4 +142,34 @@ func echoHeaderList(lines []string) (string, bool) {
 		}
 	}
 	return strings.Join(nonEmpty, ", "), true
+}
+
+// equalLower reports whether s, ASCII upper case folded to lower, equals
+// key. The two have the same length.
+func equalLower(key, s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != key[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// equalUpper reports whether s, ASCII lower case folded to upper, equals
+// key. The two have the same length.
+func equalUpper(key, s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != key[i] {
+			return false
+		}
+	}
+	return true
 }

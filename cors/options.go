@@ -3,6 +3,7 @@ package cors
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -206,6 +207,7 @@ const (
 	maxEmptyElements = 16  // empty list elements tolerated (RFC 9110 §5.6.1.2)
 	maxOWS           = 1   // optional white space tolerated around an element
 	maxHeaderName    = 128 // longest configurable header name
+	maxFew           = 8   // sets up to this size are scanned, not hashed
 	maxEchoACRH      = 1024
 	maxEchoElements  = 64
 )
@@ -339,6 +341,17 @@ func New(o Options) (*Middleware, error) {
 	}
 	sort.Strings(names)
 	m.allowHeadersValue = strings.Join(names, ", ")
+	// A few short names are compared one by one, which beats hashing the
+	// request's value for a map lookup.
+	if len(names) <= maxFew {
+		m.fewHeaders = slices.Clone(names)
+	}
+	if len(m.methods) <= maxFew {
+		for u := range m.methods {
+			m.fewMethods = append(m.fewMethods, u)
+		}
+		sort.Strings(m.fewMethods)
+	}
 
 	// Exposed headers.
 	var exposed []string
