@@ -468,7 +468,9 @@ func (c *jwtConfig) identityOf(pseg string, cl *accessClaims) (identity.Identity
 	o := identity.Options{Subject: cl.Subject, Method: identity.MethodBearer}
 	switch {
 	case cl.Scope != "":
-		o.Scopes = strings.Fields(cl.Scope)
+		// Split into the pooled claims' array: identity.New copies the
+		// list (a local array would escape through it).
+		o.Scopes = slices.AppendSeq(cl.scopeBuf[:0], strings.FieldsSeq(cl.Scope))
 	case len(cl.Scp) > 0:
 		o.Scopes = cl.Scp
 	}

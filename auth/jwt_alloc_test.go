@@ -18,11 +18,17 @@ func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(int)             {}
 
 // TestJWTAllocations pins the allocation budget of the accepted and
-// rejected paths. The accepted path is dominated by golang-jwt's header
-// map; the rejections an attacker drives cheaply allocate almost nothing.
+// rejected paths. Of the accepted path's allocations, three are the
+// request's context and identity, two identity.New's copies of the roles
+// and scopes, three the subject, scope and role strings, and one
+// golang-jwt's Validator; the rejections an attacker drives cheaply
+// allocate almost nothing.
 func TestJWTAllocations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation counts")
+	}
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under -race")
 	}
 	k := keysOnce()
 	claims := benchClaims()
@@ -38,7 +44,7 @@ func TestJWTAllocations(t *testing.T) {
 		max      float64
 		false401 bool
 	}{
-		{"a valid token", m, good, 14, false},
+		{"a valid token", m, good, 10, false},
 		{"a valid token from the cache", cached, good, 4, false},
 		{"no token", m, "", 3, true},
 		{"a 1 MB token", m, strings.Repeat("a", 1<<20), 3, true},

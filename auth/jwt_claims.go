@@ -22,6 +22,12 @@ type accessClaims struct {
 
 	exp, nbf, iat jwt.NumericDate // storage for the RegisteredClaims pointers
 
+	// Backing arrays of Audience, Scp and Roles for the usual short
+	// lists, so that a pooled accessClaims decodes them without
+	// allocating. Whatever keeps a list copies it (identity.New does).
+	audBuf, scpBuf, rolesBuf [4]string
+	scopeBuf                 [8]string // the scope claim split by the middleware
+
 	// Set before decoding by the middleware: the expected iss and aud,
 	// reused instead of allocating equal strings, and whether jti is
 	// needed at all.
@@ -62,12 +68,12 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 			c.Scope, err = claimString(m, v)
 		case "aud":
 			var aud []string
-			aud, err = claimStrings(m, v, c.wantAud)
+			aud, err = claimStrings(c.audBuf[:0], m, v, c.wantAud)
 			c.Audience = aud
 		case "scp":
-			c.Scp, err = claimStrings(m, v, "")
+			c.Scp, err = claimStrings(c.scpBuf[:0], m, v, "")
 		case "roles":
-			c.Roles, err = claimStrings(m, v, "")
+			c.Roles, err = claimStrings(c.rolesBuf[:0], m, v, "")
 		case "exp":
 			c.ExpiresAt, err = claimDate(m, v, &c.exp)
 		case "nbf":
@@ -107,15 +113,16 @@ func unescape(v []byte) (string, error) {
 	return s, nil
 }
 
-// claimStrings decodes a string or an array of strings; null is nil. An
-// element equal to intern is intern itself, not a new string.
-func claimStrings(m *jsonMember, v []byte, intern string) ([]string, error) {
+// claimStrings decodes a string or an array of strings, appended to dst
+// (empty, with room for the usual few); null and [] are nil. An element
+// equal to intern is intern itself, not a new string.
+func claimStrings(dst []string, m *jsonMember, v []byte, intern string) ([]string, error) {
 	if m.str {
 		if intern != "" && !m.esc && string(v) == intern {
-			return []string{intern}, nil
+			return append(dst, intern), nil
 		}
 		s, err := claimString(m, v)
-		return []string{s}, err
+		return append(dst, s), err
 	}
 	if string(v) == "null" {
 		return nil, nil
@@ -125,11 +132,11 @@ func claimStrings(m *jsonMember, v []byte, intern string) ([]string, error) {
 	}
 	// The scanner validated the array; walk its elements.
 	s := jsonScanner{b: v, i: 1}
-	var out []string
+	out := dst
 	for {
 		s.ws()
 		if s.i < len(v) && v[s.i] == ']' && len(out) == 0 {
-			return out, nil
+			return nil, nil
 		}
 		start, end, esc, ok := s.str()
 		if !ok {
@@ -145,9 +152,6 @@ func claimStrings(m *jsonMember, v []byte, intern string) ([]string, error) {
 			e = intern
 		} else {
 			e = string(v[start:end])
-		}
-		if out == nil {
-			out = make([]string, 0, 4)
 		}
 		out = append(out, e)
 		s.ws()

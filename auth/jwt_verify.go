@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"hash"
+	"slices"
 	"sync"
 )
 
@@ -113,7 +114,8 @@ func verifySignature(alg string, msg, sig []byte, k *verKey) bool {
 	if !ok {
 		return false
 	}
-	return info.method.Verify(string(msg), sig, k.key) == nil
+	// A copy, so that the caller's signature buffer can stay on its stack.
+	return info.method.Verify(string(msg), slices.Clone(sig), k.key) == nil
 }
 
 // verifyECDSA checks a JWS ECDSA signature, the big-endian r and s of
