@@ -273,6 +273,9 @@ func (rv *Resolver) resolve(r *http.Request) (netip.Addr, string) {
 
 // parseRemoteAddr parses RemoteAddr, "host:port" or a bare address.
 func parseRemoteAddr(s string) netip.Addr {
+	if a, ok := parseIPv4Port(s); ok {
+		return a
+	}
 	if ap, err := netip.ParseAddrPort(s); err == nil {
 		return ap.Addr().Unmap().WithZone("")
 	}
@@ -280,6 +283,53 @@ func parseRemoteAddr(s string) netip.Addr {
 		return a.Unmap().WithZone("")
 	}
 	return netip.Addr{}
+}
+
+// parseIPv4Port is the common case of parseRemoteAddr, what net/http sets
+// for a TCP connection over IPv4: "a.b.c.d:port" with decimal octets
+// without leading zeros and a port of 1 to 5 digits up to 65535. It
+// reports false for anything else, which the general parser then handles;
+// everything it accepts, netip.ParseAddrPort accepts with the same
+// address.
+func parseIPv4Port(s string) (netip.Addr, bool) {
+	var ip [4]byte
+	i := 0
+	for field := 0; field < 4; field++ {
+		start, v := i, 0
+		for i < len(s) && i-start < 3 && '0' <= s[i] && s[i] <= '9' {
+			v = v*10 + int(s[i]-'0')
+			i++
+		}
+		n := i - start
+		if n == 0 || v > 255 || n > 1 && s[start] == '0' {
+			return netip.Addr{}, false
+		}
+		ip[field] = byte(v)
+		sep := byte('.')
+		if field == 3 {
+			sep = ':'
+		}
+		if i >= len(s) || s[i] != sep {
+			return netip.Addr{}, false
+		}
+		i++
+	}
+	port := s[i:]
+	if len(port) == 0 || len(port) > 5 {
+		return netip.Addr{}, false
+	}
+	v := 0
+	for j := 0; j < len(port); j++ {
+		c := port[j]
+		if c < '0' || c > '9' {
+			return netip.Addr{}, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	if v > 65535 {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(ip), true
 }
 
 // walkXFF walks X-Forwarded-For lines from the right. It returns the client
