@@ -170,7 +170,13 @@ func (s *MemoryStore) clock() int64 {
 // cloned before it is stored.
 func (s *MemoryStore) apply(key string, q Quota, peek bool) Result {
 	s.init()
-	now := s.clock()
+	return s.applyAt(key, q, peek, s.clock())
+}
+
+// applyAt is apply at time now, a reading of s.clock, so that a request
+// checked against several limits reads the clock once. s must be
+// initialized.
+func (s *MemoryStore) applyAt(key string, q Quota, peek bool, now int64) Result {
 	sh := s.shard(key)
 	sh.mu.Lock()
 	slot, found := sh.m[key]

@@ -129,8 +129,8 @@ type limit struct {
 	quoted  string // `"name"`, a structured-field string
 	key     Key
 	q       Quota
-	limited error // ErrLimited naming this limit
-	store   error // ErrStore naming this limit
+	limited *limitedError // ErrLimited naming this limit
+	store   error         // ErrStore naming this limit
 }
 
 const (
@@ -242,7 +242,7 @@ func compileLimit(i int, l Limit) (limit, []error) {
 		}
 	}
 	c.quoted = strconv.Quote(c.name) // the name is plain ASCII: a valid sf-string
-	c.limited = fmt.Errorf("%w (limit %q)", ErrLimited, c.name)
+	c.limited = &limitedError{msg: fmt.Sprintf("%v (limit %q)", ErrLimited, c.name)}
 	c.store = fmt.Errorf("%w (limit %q)", ErrStore, c.name)
 	return c, errs
 }
@@ -292,6 +292,13 @@ func ceilSeconds(d time.Duration) int64 {
 	return s
 }
 
+// limitedError is ErrLimited naming the limit that refused: a type of its
+// own, so that the refusal path recognizes it without errors.Is.
+type limitedError struct{ msg string }
+
+func (e *limitedError) Error() string { return e.msg }
+func (e *limitedError) Unwrap() error { return ErrLimited }
+
 // decision is the outcome of the limits for one request, kept small: it is
 // zeroed on every request.
 type decision struct {
@@ -300,10 +307,16 @@ type decision struct {
 	reset     [maxLimits]int64 // seconds until the full burst is back
 	retry     time.Duration    // of the refusing limit
 	err       error            // nil when admitted
+	limited   bool             // err wraps ErrLimited
 }
 
 // decide evaluates the limits in order until one refuses the request.
 func (m *Middleware) decide(r *http.Request, d *decision) {
+	var now int64
+	if m.mem != nil {
+		m.mem.init()
+		now = m.mem.clock() // one reading for every limit
+	}
 	for i := range m.limits {
 		l := &m.limits[i]
 		var buf [keyBufSize]byte
@@ -315,7 +328,7 @@ func (m *Middleware) decide(r *http.Request, d *decision) {
 		}
 		var res Result
 		if m.mem != nil {
-			res = m.mem.apply(stringView(key), l.q, false)
+			res = m.mem.applyAt(stringView(key), l.q, false, now)
 		} else {
 			var err error
 			res, err = m.store.Take(r.Context(), string(key), l.q)
@@ -328,7 +341,7 @@ func (m *Middleware) decide(r *http.Request, d *decision) {
 		d.reset[d.n] = ceilSeconds(res.ResetAfter)
 		d.n++
 		if !res.Allowed {
-			d.retry, d.err = res.RetryAfter, l.limited
+			d.retry, d.err, d.limited = res.RetryAfter, l.limited, true
 			return
 		}
 	}
@@ -358,17 +371,14 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		m.decide(r, &d)
 		if d.err == nil {
 			if m.headers == HeadersAlways {
-				m.setFields(w.Header(), &d)
+				m.setFields(w.Header(), &d, false)
 			}
 			next.ServeHTTP(w, r)
 			return
 		}
 		h := w.Header()
-		if errors.Is(d.err, ErrLimited) {
-			if m.headers != HeadersOff {
-				m.setFields(h, &d)
-			}
-			h["Retry-After"] = []string{strconv.FormatInt(ceilSeconds(d.retry), 10)}
+		if d.limited {
+			m.setFields(h, &d, true)
 		} else {
 			h["Retry-After"] = []string{"1"}
 		}
@@ -387,7 +397,7 @@ func storeOrDefault(s Store) Store {
 
 func defaultReject(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusTooManyRequests
-	if !errors.Is(err, ErrLimited) {
+	if _, ok := err.(*limitedError); !ok && !errors.Is(err, ErrLimited) {
 		status = http.StatusServiceUnavailable
 	}
 	problem.Reject(w, r, status, err)

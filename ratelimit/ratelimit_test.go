@@ -551,7 +551,8 @@ func TestAllocations(t *testing.T) {
 		{"an admitted IPv4 request with headers off", newHandler(ratelimit.HeadersOff, 1<<20), request("192.0.2.1:1"), 0, true},
 		{"an admitted IPv6 request with headers off", newHandler(ratelimit.HeadersOff, 1<<20), request("[2001:db8::1]:1"), 0, true},
 		{"an admitted request with headers on", newHandler(ratelimit.HeadersAlways, 1<<20), request("192.0.2.1:1"), 1, true},
-		{"a refused request", newHandler(ratelimit.HeadersAlways, 1), request("192.0.2.1:1"), 5, false},
+		{"a refused request", newHandler(ratelimit.HeadersAlways, 1), request("192.0.2.1:1"), 2, false},
+		{"a refused request with headers off", newHandler(ratelimit.HeadersOff, 1), request("192.0.2.1:1"), 2, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
