@@ -176,6 +176,20 @@ func claimDate(m *jsonMember, v []byte, dst *jwt.NumericDate) (*jwt.NumericDate,
 	if m.str || len(v) == 0 || !(v[0] == '-' || '0' <= v[0] && v[0] <= '9') {
 		return nil, errClaims
 	}
+	if len(v) <= 15 { // the usual whole seconds, exactly as ParseFloat reads them
+		sec, ok := int64(0), true
+		for _, d := range v {
+			if d < '0' || d > '9' {
+				ok = false
+				break
+			}
+			sec = sec*10 + int64(d-'0')
+		}
+		if ok {
+			dst.Time = time.Unix(sec, 0).Truncate(jwt.TimePrecision)
+			return dst, nil
+		}
+	}
 	f, err := strconv.ParseFloat(string(v), 64)
 	if err != nil || math.IsInf(f, 0) || math.Abs(f) > 1<<53 {
 		return nil, errClaims

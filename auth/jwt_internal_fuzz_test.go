@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // FuzzJWTScanObject checks the allocation-free JSON scan against
@@ -70,6 +75,39 @@ func FuzzJWTBase64(f *testing.F) {
 		}
 		if ok && !bytes.Equal(buf[:n], want) {
 			t.Fatalf("%q: %x, want %x", s, buf[:n], want)
+		}
+	})
+}
+
+// FuzzJWTClaimDate checks the NumericDate decoder, whose whole-seconds
+// fast path must agree with the strconv.ParseFloat reading golang-jwt
+// uses, on every JSON number the scanner lets through.
+func FuzzJWTClaimDate(f *testing.F) {
+	for _, s := range []string{"0", "1", "1700000000", "999999999999999", "9999999999999999", "-1", "1.5", "1e3", "1700000000.999999", "-0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b := []byte(`{"exp":` + s + `}`)
+		var ms [1]jsonMember
+		if n, ok := scanObject(b, ms[:]); !ok || n != 1 || ms[0].str {
+			return
+		}
+		v := ms[0].val(b)
+		var got jwt.NumericDate
+		_, err := claimDate(&ms[0], v, &got)
+		fv, perr := strconv.ParseFloat(string(v), 64)
+		if perr != nil || math.IsInf(fv, 0) || math.Abs(fv) > 1<<53 {
+			if err == nil {
+				t.Fatalf("%q accepted, ParseFloat reads %v, %v", v, fv, perr)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("%q refused: %v", v, err)
+		}
+		sec, frac := math.Modf(fv)
+		if want := time.Unix(int64(sec), int64(frac*1e9)).Truncate(jwt.TimePrecision); !got.Time.Equal(want) {
+			t.Fatalf("%q decoded as %v, want %v", v, got.Time, want)
 		}
 	})
 }
