@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/httpguard/httpguard/identity"
@@ -46,10 +47,15 @@ func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panick
 		level = slog.LevelError
 	}
 	ctx := r.Context()
-	lg := c.log()
-	if !lg.Enabled(ctx, level) {
+	// The handler is called directly, as [slog.Logger.LogAttrs] would,
+	// minus a second Enabled call and the stack walk for the record's
+	// source: the call site is always this function, so its PC is taken
+	// once (see accessPC).
+	h := c.log().Handler()
+	if !h.Enabled(ctx, level) {
 		return
 	}
+	now := time.Now()
 	var buf [16]slog.Attr
 	attrs := buf[:0]
 	attrs = append(attrs,
@@ -62,7 +68,7 @@ func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panick
 	attrs = append(attrs,
 		slog.Int("status", status),
 		slog.Int64("bytes", x.bytes),
-		slog.Duration("duration", time.Since(as.start)),
+		slog.Duration("duration", now.Sub(as.start)),
 	)
 	if addr := c.clientIP.Addr(r); addr.IsValid() {
 		attrs = append(attrs, slog.String("client_ip", addr.String()))
@@ -105,7 +111,26 @@ func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panick
 			attrs = append(attrs, slog.Group("headers", hs...))
 		}
 	}
-	lg.LogAttrs(ctx, level, msgAccess, attrs...)
+	rec := slog.NewRecord(now, level, msgAccess, accessPC())
+	rec.AddAttrs(attrs...)
+	_ = h.Handle(ctx, rec)
+}
+
+// accessPCs holds the program counter of the call site of accessPC in
+// logAccess, the source of access records, once taken.
+var accessPCs atomic.Uintptr
+
+// accessPC returns the program counter of its caller's call site, as
+// [slog.Logger.LogAttrs] records it, walking the stack only the first
+// time: the caller is always logAccess.
+func accessPC() uintptr {
+	if pc := accessPCs.Load(); pc != 0 {
+		return pc
+	}
+	var pcs [1]uintptr
+	runtime.Callers(2, pcs[:]) // skip runtime.Callers and accessPC
+	accessPCs.Store(pcs[0])
+	return pcs[0]
 }
 
 // subject returns the authenticated subject recorded further in, or the

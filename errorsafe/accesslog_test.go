@@ -2,7 +2,9 @@ package errorsafe_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -381,4 +383,41 @@ func TestSetRejectReasonReachesTheAccessLog(t *testing.T) {
 	}
 	// Without an errorsafe middleware further out, nothing happens.
 	errorsafe.SetRejectReason(httptest.NewRequest("GET", "/", nil), errMine)
+}
+
+// TestAccessLogSource checks that an access record's source, for a
+// handler with AddSource, is the access log's call site in errorsafe on
+// every request, as slog.Logger.LogAttrs would record it.
+func TestAccessLogSource(t *testing.T) {
+	var buf logBuf
+	m, err := errorsafe.New(errorsafe.Options{
+		Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{AddSource: true})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	for range 3 {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	}
+	var n int
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec struct {
+			Msg    string
+			Source struct{ Function, File string }
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Msg != "http request" {
+			continue
+		}
+		n++
+		if !strings.HasSuffix(rec.Source.Function, "errorsafe.(*config).logAccess") || !strings.HasSuffix(rec.Source.File, "/errorsafe/accesslog.go") {
+			t.Errorf("source = %+v, want errorsafe's logAccess in accesslog.go", rec.Source)
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d access records, want 3:\n%s", n, buf.String())
+	}
 }

@@ -49,10 +49,10 @@ func TestAllocationBudgets(t *testing.T) {
 	hostile := httptest.NewRequest("GET", "/x", nil)
 	hostile.Header.Set("X-Request-Id", "bad\nid")
 
-	// The request ID itself costs: the exchange holding it (and the
-	// header slice), the context value, the request copy and, when
-	// newly made, the string.
-	const idCost = 4
+	// The request ID itself costs: the exchange holding it (with the
+	// header slice and the context that carries it), the request copy
+	// and, when newly made, the string.
+	const idCost = 3
 	tests := []struct {
 		name string
 		h    http.Handler

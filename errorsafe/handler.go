@@ -1,7 +1,6 @@
 package errorsafe
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -179,7 +178,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !x.inCtx && (x.id != "" || f&fAccessLog != 0) {
 		x.inCtx = true
-		ctx = context.WithValue(ctx, ctxKey{}, x)
+		x.ctx = exchangeCtx{Context: ctx, x: x}
+		ctx = &x.ctx // carried by the exchange: no allocation of its own
 	}
 	var as accessState
 	if f&fAccessLog != 0 {

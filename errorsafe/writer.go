@@ -43,9 +43,27 @@ type exchange struct {
 	replaceMux bool   // also replace ServeMux 404/405 bodies
 	discard    bool   // the inner handler's body is being discarded
 	own        bool   // WriteError is writing: pass through untouched
+
+	ctx exchangeCtx // the request context carrying this exchange
 }
 
 type ctxKey struct{}
+
+// exchangeCtx is a request context that carries its exchange, as
+// context.WithValue(parent, ctxKey{}, x) would, without an allocation of
+// its own: it lives in the exchange. Every other key, Done, Err and
+// Deadline are the parent's.
+type exchangeCtx struct {
+	context.Context
+	x *exchange
+}
+
+func (c *exchangeCtx) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return c.x
+	}
+	return c.Context.Value(key)
+}
 
 // exchangeFrom returns the exchange stored in ctx, or nil.
 func exchangeFrom(ctx context.Context) *exchange {
