@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/headers/internal/headervals"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -567,7 +568,8 @@ func (m *Middleware) Check(r *http.Request) error {
 // them (each header gets its own slice). A request whose host is not
 // allowed gets the headers and the OnReject response; next is not called.
 //
-// Without a nonce the headers cost one allocation per request. With one,
+// Without a nonce the headers cost no allocation of their own: their
+// values are slots of a pooled slab, each response's alone. With one,
 // the request passed to next carries the nonce in its context ([Nonce]).
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	c := m.config()
@@ -608,7 +610,9 @@ func (c *config) setFixed(h http.Header, r *http.Request, csp, cspRO string) {
 	if cspRO != "" {
 		n++
 	}
-	vals := make([]string, n)
+	// Slots of a pooled slab, this response's alone: never a slice
+	// shared with another response, and no allocation per request.
+	vals := headervals.Take(n)
 	copy(vals, c.vals)
 	for i, k := range c.keys {
 		h[k] = vals[i : i+1 : i+1]
