@@ -31,10 +31,10 @@
 // Referrer-Policy: strict-origin-when-cross-origin.
 //
 // The middleware sets the headers before calling the next handler, each in
-// its own slice of one per-request array, so a handler may still change or
-// delete any of them for its response; no slice is shared between requests
-// (the mistake of rs/cors#198). Without a nonce this costs one allocation
-// per request.
+// its own slice of per-request slots taken from a pooled slab, so a handler
+// may still change or delete any of them for its response; no slice is
+// shared between requests (the mistake of rs/cors#198). Without a nonce
+// this costs no allocation per request, beyond the slab's amortized share.
 //
 // # Strict-Transport-Security
 //
