@@ -201,10 +201,12 @@ func WriteProblem(w http.ResponseWriter, p *Problem) error {
 
 func writeBody(w http.ResponseWriter, status int, body []byte, length string) {
 	h := w.Header()
-	h.Del("Content-Encoding")
-	h.Del("Content-Range")
-	h.Del("ETag")
-	h.Del("Last-Modified")
+	// The keys are canonical already, so the map is used directly rather
+	// than through Header.Del, which canonicalizes each one again.
+	delete(h, "Content-Encoding")
+	delete(h, "Content-Range")
+	delete(h, "Etag") // the canonical form of ETag
+	delete(h, "Last-Modified")
 	// One allocation for the four header values instead of four. Each
 	// header gets its own capacity-limited slice, so an outer middleware
 	// appending to one cannot touch another.
