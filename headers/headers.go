@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/clientip"
-	"github.com/httpguard/httpguard/headers/internal/headervals"
+	"github.com/httpguard/httpguard/internal/headervals"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"unsafe"
 
-	"github.com/httpguard/httpguard/cors/internal/headervals"
+	"github.com/httpguard/httpguard/internal/headervals"
 )
 
 // TestTakeNeverSharesASlot takes slots from many goroutines and checks that
