@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -90,6 +91,12 @@ func FuzzAllowedHosts(f *testing.F) {
 			name, port = name[:i], name[i+1:]
 		}
 		name = strings.TrimSuffix(name, ".")
+		if strings.HasPrefix(name, "[") && strings.HasSuffix(name, "]") {
+			// Any spelling of the allowed IPv6 address is that address.
+			if a, err := netip.ParseAddr(name[1 : len(name)-1]); err == nil && a == netip.IPv6Loopback() {
+				name = "[::1]"
+			}
+		}
 		switch {
 		case name == "example.com", name == "[::1]", name == "127.0.0.1":
 		case strings.HasSuffix(name, ".example.org") && len(name) > len(".example.org"):
