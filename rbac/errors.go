@@ -168,19 +168,30 @@ func (e *PolicyError) Error() string {
 		b.WriteString(": ")
 	}
 	if e.Field != "" {
-		b.WriteString(e.Field)
-		if e.Value != "" {
-			b.WriteByte(' ')
-			b.WriteString(quote(e.Value))
-		}
-		b.WriteString(": ")
+		writeField(&b, e.Field, e.Value)
 	}
-	b.WriteString(strings.TrimPrefix(e.Err.Error(), "rbac: "))
-	if e.reason != nil {
-		b.WriteString(": ")
-		b.WriteString(e.reason.Error())
-	}
+	writeReason(&b, e.Err, e.reason)
 	return b.String()
+}
+
+// writeField writes field, the quoted value if there is one, and ": ".
+func writeField(b *strings.Builder, field, value string) {
+	b.WriteString(field)
+	if value != "" {
+		b.WriteByte(' ')
+		b.WriteString(quote(value))
+	}
+	b.WriteString(": ")
+}
+
+// writeReason writes the sentinel's message without its "rbac: " prefix,
+// then the finer reason, if any.
+func writeReason(b *strings.Builder, sentinel, reason error) {
+	b.WriteString(strings.TrimPrefix(sentinel.Error(), "rbac: "))
+	if reason != nil {
+		b.WriteString(": ")
+		b.WriteString(reason.Error())
+	}
 }
 
 // Unwrap returns Err.
@@ -203,17 +214,8 @@ type OptionError struct {
 func (e *OptionError) Error() string {
 	var b strings.Builder
 	b.WriteString("rbac: ")
-	b.WriteString(e.Field)
-	if e.Value != "" {
-		b.WriteByte(' ')
-		b.WriteString(quote(e.Value))
-	}
-	b.WriteString(": ")
-	b.WriteString(strings.TrimPrefix(e.Err.Error(), "rbac: "))
-	if e.reason != nil {
-		b.WriteString(": ")
-		b.WriteString(e.reason.Error())
-	}
+	writeField(&b, e.Field, e.Value)
+	writeReason(&b, e.Err, e.reason)
 	return b.String()
 }
 
