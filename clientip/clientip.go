@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+
+	"github.com/httpguard/httpguard/internal/hostport"
 )
 
 // Header names the forwarding header a trusted proxy sets.
@@ -314,19 +316,7 @@ func parseIPv4Port(s string) (netip.Addr, bool) {
 		}
 		i++
 	}
-	port := s[i:]
-	if len(port) == 0 || len(port) > 5 {
-		return netip.Addr{}, false
-	}
-	v := 0
-	for j := 0; j < len(port); j++ {
-		c := port[j]
-		if c < '0' || c > '9' {
-			return netip.Addr{}, false
-		}
-		v = v*10 + int(c-'0')
-	}
-	if v > 65535 {
+	if !hostport.ValidPort(s[i:]) {
 		return netip.Addr{}, false
 	}
 	return netip.AddrFrom4(ip), true

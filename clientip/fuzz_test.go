@@ -100,6 +100,9 @@ func FuzzRemoteAddrAndRealIP(f *testing.F) {
 	for _, s := range []string{"203.0.113.7:5555", "[fe80::1%eth0]:443", "@", "", "1.2.3.4", "[::ffff:1.2.3.4]:1"} {
 		f.Add(s, "198.51.100.1")
 	}
+	for _, s := range []string{"192.0.2.1:40000", "192.0.2.01:1", "256.1.1.1:1", "1.2.3.4:65536", "1.2.3.4:00080", "1.2.3:4", "1.2.3.4.5:6"} {
+		f.Add(s, "")
+	}
 	rv := clientip.MustNew(clientip.Options{TrustedProxies: proxies, Header: clientip.XRealIP})
 	f.Fuzz(func(t *testing.T, remote, realIP string) {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -111,6 +114,11 @@ func FuzzRemoteAddrAndRealIP(f *testing.F) {
 		}
 		var direct clientip.Resolver
 		d := direct.Addr(r)
+		// The direct address is exactly what net/netip makes of RemoteAddr
+		// (the package parses the common IPv4 form by hand first).
+		if ap, err := netip.ParseAddrPort(remote); err == nil && d != ap.Addr().Unmap().WithZone("") {
+			t.Fatalf("RemoteAddr %q resolved to %v, netip says %v", remote, d, ap.Addr())
+		}
 		if info.Addr != d {
 			// Only a trusted peer may be replaced, and only by the
 			// X-Real-IP value itself.
