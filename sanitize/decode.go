@@ -210,6 +210,10 @@ func (d *Decoder) finish(dst any) error {
 	return d.validateValue(dst)
 }
 
+// errTruncated is returned for a body that ends mid-document; it is built
+// once so that a truncated request costs no error allocation.
+var errTruncated = fmt.Errorf("%w: truncated", ErrMalformed)
+
 func classifyJSONError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	var invalid *json.InvalidUnmarshalError
@@ -227,7 +231,7 @@ func classifyJSONError(err error) error {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return ErrUnknownField
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%w: truncated", ErrMalformed)
+		return errTruncated
 	default:
 		return ErrMalformed
 	}
