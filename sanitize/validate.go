@@ -26,6 +26,8 @@ type FieldError struct {
 // FieldErrors is the error for a body that decoded but has invalid fields.
 // It matches [ErrInvalidFields] with errors.Is.
 type FieldErrors struct {
+	// Fields lists one entry per failing field and rule, in the order the
+	// fields were checked.
 	Fields []FieldError
 }
 
