@@ -9,7 +9,6 @@ import (
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/identity"
-	"github.com/httpguard/httpguard/internal/problem"
 )
 
 // Defaults of [APIKeyOptions].
@@ -293,27 +292,12 @@ func (m *APIKey) verify(r *http.Request, key string) (identity.Identity, error) 
 }
 
 func (m *APIKey) reject(w http.ResponseWriter, r *http.Request, err error) {
-	problem.SetReason(r, err)
-	if m != nil && m.onReject != nil {
-		m.onReject(w, r, err)
-		return
+	var onReject func(http.ResponseWriter, *http.Request, error)
+	var challenge string
+	if m != nil {
+		onReject, challenge = m.onReject, m.challenge
 	}
-	status := rejectStatus(err)
-	switch status {
-	case http.StatusUnauthorized:
-		challenge := defaultAPIKeyChallenge
-		if m != nil && m.challenge != "" {
-			challenge = m.challenge
-		}
-		w.Header().Set("WWW-Authenticate", challenge)
-	case http.StatusTooManyRequests:
-		if d, ok := RetryAfter(err); ok {
-			w.Header().Set("Retry-After", retryAfterSeconds(d))
-		}
-	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", unavailableRetryAfter)
-	}
-	problem.Write(w, status)
+	rejectCredentials(w, r, err, onReject, challenge, defaultAPIKeyChallenge)
 }
 
 // credToken reports whether s is an RFC 9110 token.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/identity"
-	"github.com/httpguard/httpguard/internal/problem"
 )
 
 // Defaults and bounds of [BasicOptions].
@@ -105,6 +104,10 @@ type Basic struct {
 }
 
 var errBasicNotConfigured = fmt.Errorf("%w: Basic middleware not configured (use NewBasic)", ErrInvalidCredentials)
+
+// defaultBasicChallenge is the challenge of a [Basic] without one (its
+// zero value).
+const defaultBasicChallenge = `Basic realm="` + DefaultBasicRealm + `", charset="UTF-8"`
 
 // NewBasic validates o and returns the middleware. Every problem is
 // reported, joined with [errors.Join]. It hashes a random dummy password
@@ -266,27 +269,12 @@ func (b *Basic) verify(ctx context.Context, name, pw string, gate attemptGate) (
 }
 
 func (b *Basic) reject(w http.ResponseWriter, r *http.Request, err error) {
-	problem.SetReason(r, err)
-	if b != nil && b.onReject != nil {
-		b.onReject(w, r, err)
-		return
+	var onReject func(http.ResponseWriter, *http.Request, error)
+	var challenge string
+	if b != nil {
+		onReject, challenge = b.onReject, b.challenge
 	}
-	status := rejectStatus(err)
-	switch status {
-	case http.StatusUnauthorized:
-		challenge := `Basic realm="` + DefaultBasicRealm + `", charset="UTF-8"`
-		if b != nil && b.challenge != "" {
-			challenge = b.challenge
-		}
-		w.Header().Set("WWW-Authenticate", challenge)
-	case http.StatusTooManyRequests:
-		if d, ok := RetryAfter(err); ok {
-			w.Header().Set("Retry-After", retryAfterSeconds(d))
-		}
-	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", unavailableRetryAfter)
-	}
-	problem.Write(w, status)
+	rejectCredentials(w, r, err, onReject, challenge, defaultBasicChallenge)
 }
 
 // attemptsError is the rejection for an AttemptLimiter's refusal.

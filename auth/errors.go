@@ -3,6 +3,8 @@ package auth
 import (
 	"errors"
 	"net/http"
+
+	"github.com/httpguard/httpguard/internal/problem"
 )
 
 // The rejection reasons shared by every authenticator of this package.
@@ -46,4 +48,33 @@ func rejectStatus(err error) int {
 	default:
 		return http.StatusUnauthorized
 	}
+}
+
+// rejectCredentials is the rejection of [Basic] and [APIKey]: it records
+// err as the reason and hands it to onReject when set; otherwise it
+// answers with [rejectStatus]'s status and its header: the challenge
+// (defaultChallenge when challenge is empty, as in a zero middleware) on
+// a 401, Retry-After on a 429 and a 503.
+func rejectCredentials(w http.ResponseWriter, r *http.Request, err error,
+	onReject func(http.ResponseWriter, *http.Request, error), challenge, defaultChallenge string) {
+	problem.SetReason(r, err)
+	if onReject != nil {
+		onReject(w, r, err)
+		return
+	}
+	status := rejectStatus(err)
+	switch status {
+	case http.StatusUnauthorized:
+		if challenge == "" {
+			challenge = defaultChallenge
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+	case http.StatusTooManyRequests:
+		if d, ok := RetryAfter(err); ok {
+			w.Header().Set("Retry-After", retryAfterSeconds(d))
+		}
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", unavailableRetryAfter)
+	}
+	problem.Write(w, status)
 }
