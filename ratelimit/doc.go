@@ -65,8 +65,9 @@
 // # Failed attempts
 //
 // A rate limit on a login route slows everyone down alike. [AttemptLimiter]
-// counts failures in a row, per (user name, network) and per user name, so
-// a password-guessing storm is refused while the right user keeps working.
+// counts failures in a row per (user name, network), and attempts per user
+// name from networks where that user has not logged in recently, so a
+// password-guessing storm is refused while the right user keeps working.
 // [AttemptLimiter.Reserve], called before each password verification,
 // admits and counts the attempt in one atomic step, so that many
 // simultaneous guesses get no more verifications than MaxFailures; a
