@@ -25,7 +25,8 @@
 //     (further in) nor hide a cross-site POST as a GET (further out).
 //   - Sec-Fetch-Site, sent by every browser since 2023: "same-origin" and
 //     "none" pass, "same-site" passes only with [Options.AllowSameSite],
-//     anything else is cross-origin and rejected.
+//     anything else is cross-origin and rejected unless the Origin header
+//     is a trusted origin.
 //   - Without it, Origin must equal the request's own origin (scheme, host
 //     and port) or a trusted origin.
 //   - With neither header the request is not from a current browser: a
