@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"sync"
 )
 
@@ -44,9 +42,7 @@ func (s *MemoryAPIKeys) Add(id string, k StoredAPIKey) error {
 	if len(k.Hash) != 64 || !apiKeyMatchesShape(k.Hash) {
 		return fmt.Errorf("%w: hash must be 64 hex digits", ErrInvalidAPIKey)
 	}
-	k.Identity.Roles = slices.Clip(slices.Clone(k.Identity.Roles))
-	k.Identity.Scopes = slices.Clip(slices.Clone(k.Identity.Scopes))
-	k.Identity.Claims = maps.Clone(k.Identity.Claims)
+	k.Identity = cloneIdentityOptions(k.Identity)
 	s.mu.Lock()
 	if s.keys == nil {
 		s.keys = make(map[string]StoredAPIKey)

@@ -51,9 +51,7 @@ func (s *MemoryUsers) Add(name string, u User) error {
 	if _, err := password.Inspect(u.Hash); err != nil {
 		return fmt.Errorf("%w: %q: %w", ErrInvalidUser, name, err)
 	}
-	u.Identity.Roles = slices.Clip(slices.Clone(u.Identity.Roles))
-	u.Identity.Scopes = slices.Clip(slices.Clone(u.Identity.Scopes))
-	u.Identity.Claims = maps.Clone(u.Identity.Claims)
+	u.Identity = cloneIdentityOptions(u.Identity)
 	s.mu.Lock()
 	if s.users == nil {
 		s.users = make(map[string]User)
@@ -104,6 +102,17 @@ func (s *MemoryUsers) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return len(s.users)
+}
+
+// cloneIdentityOptions copies the roles, scopes and the top level of the
+// claims of o, so that a store does not share them with its caller. The
+// slices are clipped: an append by a reader of the store cannot write
+// into them.
+func cloneIdentityOptions(o identity.Options) identity.Options {
+	o.Roles = slices.Clip(slices.Clone(o.Roles))
+	o.Scopes = slices.Clip(slices.Clone(o.Scopes))
+	o.Claims = maps.Clone(o.Claims)
+	return o
 }
 
 // validUserName reports whether name can be sent in an RFC 7617 user-id:
