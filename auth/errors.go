@@ -33,8 +33,8 @@ var (
 	ErrTooManyAttempts = errors.New("auth: too many failed attempts")
 )
 
-// unavailableRetryAfter is the Retry-After of a 503 for a store that
-// could not answer, in seconds, the same as the bearer middleware's.
+// unavailableRetryAfter is the Retry-After of a 503 for a store, key set
+// or denylist that could not answer, in seconds, for every authenticator.
 const unavailableRetryAfter = "5"
 
 // rejectStatus maps a rejection reason to its status code: 503 for

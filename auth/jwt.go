@@ -348,7 +348,7 @@ func (m *JWT) reject(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	case isStoreUnavailable(err):
 		status = http.StatusServiceUnavailable
-		w.Header().Set("Retry-After", "5")
+		w.Header().Set("Retry-After", unavailableRetryAfter)
 		problem.Write(w, status)
 		return
 	}
