@@ -28,7 +28,7 @@
 //	curl -s -H "Authorization: Bearer $TOKEN" localhost:8080/users/me/       # bob, user, his scopes
 //	curl -i -H "Authorization: Bearer $TOKEN" localhost:8080/users/alice     # 403: not his record
 //	curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-//	     -d '{"body":"<b>hi</b><script>alert(1)</script>"}' localhost:8080/comment/   # {"body":"<b>hi</b>"}
+//	     -d '{"body":"<b>hi</b><script>alert(1)</script>"}' localhost:8080/comment/   # <b>hi</b>, JSON-escaped: {"body":"\u003cb\u003ehi\u003c/b\u003e"}
 //	curl -i -u "bob:$SECUREAPI_DEMO_PASSWORD" localhost:8080/secure-data/   # HTTP Basic
 //
 // A browser session, with the page's CSRF token (or open
