@@ -42,17 +42,21 @@ func (w *rlWriter) Header() http.Header         { return w.h }
 func (w *rlWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *rlWriter) WriteHeader(code int)        { w.code = code }
 
+// rlRun serves one request in a loop, reporting besides wall time the
+// process CPU time per request (see serveLoop).
 func rlRun(b *testing.B, h http.Handler, wantCode int) {
 	b.Helper()
 	r := rlRequest()
 	w := &rlWriter{h: http.Header{}}
 	h.ServeHTTP(w, r) // warm up, and spend the budget of refusing setups
 	b.ReportAllocs()
+	start := processCPU()
 	for b.Loop() {
 		clear(w.h)
 		w.code = 0
 		h.ServeHTTP(w, r)
 	}
+	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
 	if w.code != wantCode {
 		b.Fatalf("status %d, want %d", w.code, wantCode)
 	}

@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"net/http"
 	"net/netip"
@@ -108,8 +109,7 @@ const keyBufSize = maxName + 8 + maxRawKey + 8
 // applies. With compact set, an address is appended in binary rather than
 // as text: for the MemoryStore, whose keys never leave the process.
 func (m *Middleware) appendKey(dst []byte, l *limit, r *http.Request, compact bool) ([]byte, bool) {
-	dst = append(dst, l.name...)
-	dst = append(dst, ':')
+	dst = append(dst, l.prefix...)
 	switch l.key.kind {
 	case kindSubject:
 		if id, ok := identity.FromRequest(r); ok && id.Subject() != "" {
@@ -147,21 +147,31 @@ func (m *Middleware) appendKey(dst []byte, l *limit, r *http.Request, compact bo
 
 // appendCompactAddr is appendAddr in binary: "ip" and then the 4 or 16
 // bytes of the network and its prefix length, or "ip:none". The two forms
-// are equal for the same addresses.
+// are equal for the same addresses. It masks the address itself rather
+// than through netip.Addr.Prefix: this is the per-request path of the
+// memory store.
 func appendCompactAddr(dst []byte, addr netip.Addr, v4, v6 int) []byte {
-	addr = addr.Unmap().WithZone("")
+	addr = addr.Unmap() // an IPv4 address has no zone
+	if addr.Is4() {
+		a := addr.As4()
+		n := binary.BigEndian.Uint32(a[:]) & ^(uint32(1)<<(32-v4) - 1)
+		return append(dst, 'i', 'p', byte(n>>24), byte(n>>16), byte(n>>8), byte(n), byte(v4))
+	}
 	if !addr.IsValid() {
 		return append(dst, "ip:none"...)
 	}
-	dst = append(dst, "ip"...)
-	if addr.Is4() {
-		p, _ := addr.Prefix(v4)
-		a := p.Addr().As4()
-		return append(append(dst, a[:]...), byte(v4))
+	a := addr.As16() // without the zone
+	hi, lo := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
+	if v6 <= 64 {
+		hi &= ^(uint64(1)<<(64-v6) - 1)
+		lo = 0
+	} else {
+		lo &= ^(uint64(1)<<(128-v6) - 1)
 	}
-	p, _ := addr.Prefix(v6)
-	a := p.Addr().As16()
-	return append(append(dst, a[:]...), byte(v6))
+	dst = append(dst, "ip"...)
+	dst = binary.BigEndian.AppendUint64(dst, hi)
+	dst = binary.BigEndian.AppendUint64(dst, lo)
+	return append(dst, byte(v6))
 }
 
 // appendAddr appends "ip:" and the network of addr: the prefix of v4 or v6

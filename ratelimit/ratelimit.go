@@ -126,6 +126,7 @@ type Middleware struct {
 // limit is a validated Limit.
 type limit struct {
 	name    string
+	prefix  string // "name:", the start of its stored keys
 	quoted  string // `"name"`, a structured-field string
 	key     Key
 	q       Quota
@@ -189,6 +190,9 @@ func New(o Options) (*Middleware, error) {
 	}
 	m.store = storeOrDefault(m.store)
 	m.mem, _ = m.store.(*MemoryStore)
+	if m.mem != nil {
+		m.mem.init() // so that requests need not
+	}
 	if m.onReject == nil {
 		m.onReject = defaultReject
 	}
@@ -241,6 +245,7 @@ func compileLimit(i int, l Limit) (limit, []error) {
 			bad("Key: ByFunc(nil)")
 		}
 	}
+	c.prefix = c.name + ":"
 	c.quoted = strconv.Quote(c.name) // the name is plain ASCII: a valid sf-string
 	c.limited = &limitedError{msg: fmt.Sprintf("%v (limit %q)", ErrLimited, c.name)}
 	c.store = fmt.Errorf("%w (limit %q)", ErrStore, c.name)
@@ -314,7 +319,6 @@ type decision struct {
 func (m *Middleware) decide(r *http.Request, d *decision) {
 	var now int64
 	if m.mem != nil {
-		m.mem.init()
 		now = m.mem.clock() // one reading for every limit
 	}
 	for i := range m.limits {
