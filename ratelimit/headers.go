@@ -4,41 +4,115 @@ import (
 	"net/http"
 	"strconv"
 	"unsafe"
+
+	"github.com/httpguard/httpguard/internal/problem"
 )
 
-// fields holds the values of the RateLimit-Policy, RateLimit and
-// Retry-After response fields and the bytes of the last two, in one
-// allocation.
-type fields struct {
-	vals [3]string
-	buf  [144]byte
+// The RateLimit and Retry-After values of one response are built in a
+// buffer sized for the worst case of the Middleware's limits. A RateLimit
+// item is the quoted name, ";r=" and up to 10 digits (the remaining count
+// is an int32), ";t=" and up to 10 digits (the reset of a valid Quota is
+// under a century in seconds), and ", " between items; Retry-After is up
+// to 10 digits too. Values out of those ranges, which only a Store of
+// another package could return, still work: append then reallocates.
+const (
+	itemMax  = len(";r=") + 10 + len(";t=") + 10 + len(", ")
+	retryMax = 10
+	largeBuf = maxLimits*(maxName+2+itemMax) + retryMax
+)
+
+// fieldsNeed returns the worst-case size of the buffer for limits.
+func fieldsNeed(limits []limit) int {
+	n := retryMax
+	for i := range limits {
+		n += len(limits[i].quoted) + itemMax
+	}
+	return n
 }
 
-// setFields sets RateLimit-Policy (every limit, precomputed) and RateLimit
-// (the state of each limit evaluated for this request) as the IETF
-// RateLimit header fields draft describes them:
+// Slots of the string values of a response: an admitted one has the two
+// RateLimit fields, a refused one Retry-After, them, and the four fields
+// of the problem response.
+const admittedSlots = 2
+
+const (
+	slotRetry = iota
+	slotPolicy
+	slotLimits
+	slotProblem
+	refusedSlots = slotProblem + len(problemKeys)
+)
+
+// fields is one allocation holding the string values of a response's
+// header fields and a buffer for the bytes of the ones built per request.
+// The values are this response's alone: header maps share strings, never
+// slices.
+type fields[V, B any] struct {
+	vals V // [n]string
+	buf  B // [n]byte
+}
+
+// newFields allocates a fields of V string values and a buffer of B.
+func newFields[V, B any]() ([]string, []byte) {
+	f := new(fields[V, B])
+	return unsafe.Slice((*string)(unsafe.Pointer(&f.vals)), unsafe.Sizeof(f.vals)/unsafe.Sizeof("")),
+		unsafe.Slice((*byte)(unsafe.Pointer(&f.buf)), unsafe.Sizeof(f.buf))[:0]
+}
+
+// fieldAllocators returns the allocators of admitted and refused responses
+// with a buffer of at least need bytes, rounded so that each object fills
+// its size class.
+func fieldAllocators(need int) (admitted, refused func() ([]string, []byte)) {
+	type (
+		a = [admittedSlots]string
+		r = [refusedSlots]string
+	)
+	switch {
+	case need <= 48:
+		return newFields[a, [48]byte], newFields[r, [48]byte]
+	case need <= 112:
+		return newFields[a, [112]byte], newFields[r, [112]byte]
+	case need <= 240:
+		return newFields[a, [240]byte], newFields[r, [240]byte]
+	}
+	return newFields[a, [largeBuf]byte], newFields[r, [largeBuf]byte]
+}
+
+// setAdmitted sets RateLimit-Policy (every limit, precomputed) and
+// RateLimit (the state of each limit evaluated for this request) as the
+// IETF RateLimit header fields draft describes them:
 //
 //	RateLimit-Policy: "ip";q=5;w=60, "all";q=1000;w=1
 //	RateLimit: "ip";r=4;t=12, "all";r=999;t=1
 //
 // r is the number of requests the key may still make now, t the seconds
 // until it is back to its full burst. Limits whose key did not apply to
-// the request are left out. When refused is set it also sets Retry-After,
-// and the RateLimit fields only unless they are off; otherwise it sets
-// the RateLimit fields. It costs one allocation when the values fit 144
-// bytes.
-func (m *Middleware) setFields(h http.Header, d *decision, refused bool) {
-	f := new(fields)
-	b := f.buf[:0]
-	if refused {
-		b = strconv.AppendInt(b, ceilSeconds(d.retry), 10)
-		// The bytes are never written again: the string may share them.
-		f.vals[2] = unsafe.String(&b[0], len(b))
-		h["Retry-After"] = f.vals[2:3:3]
-		if m.headers == HeadersOff {
-			return
-		}
+// the request are left out. It costs one allocation.
+func (m *Middleware) setAdmitted(h http.Header, d *decision) {
+	vals, b := m.newAdmitted()
+	m.setRateLimit(h, d, vals, b)
+}
+
+// setRefused sets Retry-After and, unless they are off, the RateLimit
+// fields of a request a limit refused, in one allocation. It returns the
+// values' spare slots, for the problem response.
+func (m *Middleware) setRefused(h http.Header, d *decision) []string {
+	vals, b := m.newRefused()
+	b = strconv.AppendInt(b, ceilSeconds(d.retry), 10)
+	// The bytes are never written again: the string may share them.
+	vals[slotRetry] = unsafe.String(&b[0], len(b))
+	h["Retry-After"] = vals[slotRetry : slotRetry+1 : slotRetry+1]
+	if m.headers != HeadersOff {
+		m.setRateLimit(h, d, vals[slotPolicy:slotLimits+1], b[len(b):])
 	}
+	return vals[slotProblem:]
+}
+
+// setRateLimit sets the RateLimit fields with vals[0] and vals[1] for
+// their values, building the RateLimit value in b.
+func (m *Middleware) setRateLimit(h http.Header, d *decision, vals []string, b []byte) {
+	vals[0] = m.policy
+	h["Ratelimit-Policy"] = vals[0:1:1]
 	start := len(b)
 	for i := 0; i < d.n; i++ {
 		if d.remaining[i] < 0 {
@@ -53,11 +127,47 @@ func (m *Middleware) setFields(h http.Header, d *decision, refused bool) {
 		b = append(b, ";t="...)
 		b = strconv.AppendInt(b, d.reset[i], 10)
 	}
-	f.vals[0] = m.policy
-	h["Ratelimit-Policy"] = f.vals[0:1:1]
 	if len(b) > start {
 		// As above: b[start:] is written once, then only read.
-		f.vals[1] = unsafe.String(&b[start], len(b)-start)
-		h["Ratelimit"] = f.vals[1:2:2]
+		vals[1] = unsafe.String(&b[start], len(b)-start)
+		h["Ratelimit"] = vals[1:2:2]
 	}
+}
+
+// The generic 429 problem response, what problem.Write writes, rendered
+// once so that a refusal costs a few map writes: the header fields
+// problem.Write removes and the ones it sets, in canonical form, and its
+// body. TestRefusalIsProblemWrite keeps the two identical.
+var (
+	problemDelete = [...]string{"Content-Encoding", "Content-Range", "Etag", "Last-Modified"}
+	problemKeys   = [...]string{"Content-Type", "Cache-Control", "X-Content-Type-Options", "Content-Length"}
+	problemValues [len(problemKeys)]string
+	problemBody   []byte
+)
+
+func init() {
+	b, err := problem.Encode(&problem.Problem{Status: http.StatusTooManyRequests})
+	if err != nil {
+		panic(err) // unreachable: the generic problem is a constant
+	}
+	problemBody = b
+	problemValues = [...]string{problem.ContentType, "no-store", "nosniff", strconv.Itoa(len(b))}
+}
+
+// writeLimited writes the generic 429 problem, its header values stored
+// in vals, which has room for them and belongs to this response alone.
+// With stale unset, h holds nothing but the fields this package set, so
+// there is nothing to delete.
+func writeLimited(w http.ResponseWriter, h http.Header, vals []string, stale bool) {
+	if stale {
+		for _, k := range problemDelete {
+			delete(h, k)
+		}
+	}
+	copy(vals, problemValues[:])
+	for j := range problemKeys {
+		h[problemKeys[j]] = vals[j : j+1 : j+1]
+	}
+	w.WriteHeader(http.StatusTooManyRequests)
+	_, _ = w.Write(problemBody)
 }

@@ -121,6 +121,10 @@ type Middleware struct {
 	headers  HeaderMode
 	policy   string // RateLimit-Policy, every limit
 	onReject func(w http.ResponseWriter, r *http.Request, err error)
+	problem  bool // onReject is the default: write the 429 problem directly
+
+	// allocators of the header values of admitted and refused responses
+	newAdmitted, newRefused func() ([]string, []byte)
 }
 
 // limit is a validated Limit.
@@ -194,8 +198,9 @@ func New(o Options) (*Middleware, error) {
 		m.mem.init() // so that requests need not
 	}
 	if m.onReject == nil {
-		m.onReject = defaultReject
+		m.onReject, m.problem = defaultReject, true
 	}
+	m.newAdmitted, m.newRefused = fieldAllocators(fieldsNeed(m.limits))
 	for i := range m.limits {
 		if i > 0 {
 			m.policy += ", "
@@ -375,18 +380,27 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		m.decide(r, &d)
 		if d.err == nil {
 			if m.headers == HeadersAlways {
-				m.setFields(w.Header(), &d, false)
+				m.setAdmitted(w.Header(), &d)
 			}
 			next.ServeHTTP(w, r)
 			return
 		}
 		h := w.Header()
-		if d.limited {
-			m.setFields(h, &d, true)
-		} else {
+		if !d.limited {
 			h["Retry-After"] = []string{"1"}
+			m.onReject(w, r, d.err)
+			return
 		}
-		m.onReject(w, r, d.err)
+		stale := len(h) > 0 // before the fields of this package
+		spare := m.setRefused(h, &d)
+		if !m.problem {
+			m.onReject(w, r, d.err)
+			return
+		}
+		// What defaultReject does for a limit's refusal, with the
+		// problem response rendered once (see writeLimited).
+		problem.SetReason(r, d.err)
+		writeLimited(w, h, spare, stale)
 	})
 }
 

@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/problem"
 	"github.com/httpguard/httpguard/ratelimit"
 )
 
@@ -527,6 +530,110 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
+// TestRefusalIsProblemWrite checks that the default answer to a request a
+// limit refuses, rendered once at start-up, is exactly what problem.Reject
+// writes after the rate-limit fields (status, every header, body), with or
+// without fields set further out, and that the reason is still recorded
+// for a logging middleware.
+func TestRefusalIsProblemWrite(t *testing.T) {
+	stale := [][2]string{
+		{"Content-Encoding", "gzip"}, {"Content-Range", "bytes 0-1/2"}, {"ETag", `"x"`},
+		{"Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT"}, {"Content-Type", "text/html"},
+		{"Retry-After", "1"}, {"X-Kept", "yes"},
+	}
+	long := make([]ratelimit.Limit, 16)
+	for i := range long {
+		long[i] = ratelimit.Limit{Name: fmt.Sprintf("%032d", i), Rate: 1, Period: time.Hour, Key: ratelimit.Global()}
+	}
+	two := []ratelimit.Limit{{Name: "ip", Rate: 1, Period: time.Hour}, {Name: "all", Rate: 1000, Period: time.Second, Key: ratelimit.Global()}}
+	for _, tt := range []struct {
+		name   string
+		limits []ratelimit.Limit
+		mode   ratelimit.HeaderMode
+		stale  bool
+	}{
+		{"headers on, nothing set further out", two, ratelimit.HeadersAlways, false},
+		{"headers on, fields set further out", two, ratelimit.HeadersAlways, true},
+		{"headers on reject, fields set further out", two, ratelimit.HeadersOnReject, true},
+		{"headers off, nothing set further out", two, ratelimit.HeadersOff, false},
+		{"headers off, fields set further out", two, ratelimit.HeadersOff, true},
+		{"sixteen limits with the longest names", long, ratelimit.HeadersAlways, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			// One clock for both, so that their fields are the same.
+			clock := newClock()
+			handler := func(onReject func(http.ResponseWriter, *http.Request, error)) http.Handler {
+				store, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+				ratelimit.SetClock(store, clock.Now)
+				h := mustNew(t, ratelimit.Options{Limits: tt.limits, Store: store, Headers: tt.mode, OnReject: onReject}).Handler(okHandler)
+				if w := serve(h, request("192.0.2.1:1")); w.Code != http.StatusOK {
+					t.Fatalf("first request: %d", w.Code)
+				}
+				return h
+			}
+			var wantErr error
+			got, want := httptest.NewRecorder(), httptest.NewRecorder()
+			h := handler(nil)
+			ref := handler(func(w http.ResponseWriter, r *http.Request, err error) {
+				wantErr = err
+				problem.Reject(w, r, http.StatusTooManyRequests, err)
+			})
+			clock.Advance(time.Second)
+			if tt.stale {
+				for _, kv := range stale {
+					got.Header().Add(kv[0], kv[1])
+					want.Header().Add(kv[0], kv[1])
+				}
+			}
+			ctx, reason := problem.WithReason(context.Background())
+			h.ServeHTTP(got, request("192.0.2.1:1").WithContext(ctx))
+			ref.ServeHTTP(want, request("192.0.2.1:1"))
+
+			if got.Code != http.StatusTooManyRequests || got.Code != want.Code || got.Body.String() != want.Body.String() {
+				t.Errorf("got %d %q, want %d %q", got.Code, got.Body, want.Code, want.Body)
+			}
+			if len(got.Header()) != len(want.Header()) {
+				t.Errorf("headers %q, want %q", got.Header(), want.Header())
+			}
+			for k, v := range want.Header() {
+				if !slices.Equal(got.Header()[k], v) {
+					t.Errorf("%s: %q, want %q", k, got.Header()[k], v)
+				}
+			}
+			if got.Header().Get("Retry-After") == "" {
+				t.Error("no Retry-After")
+			}
+			if err := reason.Err(); err == nil || err.Error() != wantErr.Error() || !errors.Is(err, ratelimit.ErrLimited) {
+				t.Errorf("reason %v, want %v", err, wantErr)
+			}
+		})
+	}
+}
+
+// The RateLimit fields are the same whatever the size of the buffer they
+// are built in: sixteen limits with 32-character names fill the largest.
+func TestRateLimitFieldsOfManyLimits(t *testing.T) {
+	limits := make([]ratelimit.Limit, 16)
+	var policy, state []string
+	for i := range limits {
+		name := fmt.Sprintf("%032d", i)
+		limits[i] = ratelimit.Limit{Name: name, Rate: 1 << 30, Period: time.Hour, Burst: 1 << 30, Key: ratelimit.Global()}
+		// An idle key has its whole burst: 2^30 requests, earned back in
+		// 2^30 intervals of 3352ns (an hour / 2^30, rounded down), which
+		// is 3599.2s, sent rounded up.
+		policy = append(policy, strconv.Quote(name)+";q=1073741824;w=3600")
+		state = append(state, strconv.Quote(name)+";r=1073741823;t=1")
+	}
+	m := mustNew(t, ratelimit.Options{Limits: limits})
+	w := serve(m.Handler(okHandler), request("192.0.2.1:1"))
+	if got, want := w.Header().Get("RateLimit-Policy"), strings.Join(policy, ", "); got != want {
+		t.Errorf("RateLimit-Policy %q, want %q", got, want)
+	}
+	if got, want := w.Header().Get("RateLimit"), strings.Join(state, ", "); got != want {
+		t.Errorf("RateLimit %q, want %q", got, want)
+	}
+}
+
 func TestAllocations(t *testing.T) {
 	if testing.CoverMode() != "" || raceEnabled {
 		t.Skip("allocation counts differ under -cover and -race")
@@ -551,8 +658,8 @@ func TestAllocations(t *testing.T) {
 		{"an admitted IPv4 request with headers off", newHandler(ratelimit.HeadersOff, 1<<20), request("192.0.2.1:1"), 0, true},
 		{"an admitted IPv6 request with headers off", newHandler(ratelimit.HeadersOff, 1<<20), request("[2001:db8::1]:1"), 0, true},
 		{"an admitted request with headers on", newHandler(ratelimit.HeadersAlways, 1<<20), request("192.0.2.1:1"), 1, true},
-		{"a refused request", newHandler(ratelimit.HeadersAlways, 1), request("192.0.2.1:1"), 2, false},
-		{"a refused request with headers off", newHandler(ratelimit.HeadersOff, 1), request("192.0.2.1:1"), 2, false},
+		{"a refused request", newHandler(ratelimit.HeadersAlways, 1), request("192.0.2.1:1"), 1, false},
+		{"a refused request with headers off", newHandler(ratelimit.HeadersOff, 1), request("192.0.2.1:1"), 1, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
