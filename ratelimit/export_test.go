@@ -35,3 +35,6 @@ func NetworkKey(addr netip.Addr, v4, v6 int) string {
 
 // Store returns the store of m.
 func StoreOf(m *Middleware) Store { return m.store }
+
+// Quotient is quotient, the division of the GCRA step.
+var Quotient = quotient

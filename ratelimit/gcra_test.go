@@ -3,6 +3,8 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
+	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -171,5 +173,39 @@ func TestZeroMemoryStoreIsUsable(t *testing.T) {
 	}
 	if s.MaxKeys() < ratelimit.DefaultMaxKeys || s.Len() != 1 {
 		t.Fatalf("MaxKeys %d, Len %d", s.MaxKeys(), s.Len())
+	}
+}
+
+// The division of the GCRA step, done in floating point, agrees with the
+// integer division for every operand, at the edges of exact doubles too.
+func TestQuotientIsIntegerDivision(t *testing.T) {
+	edges := []int64{0, 1, 2, 3, 7, 999, 1000, 1001, 1 << 30, 1<<30 - 1, 1<<52 - 1, 1 << 52, 1<<52 + 1,
+		1<<53 - 1, 1 << 53, 1<<53 + 1, 1 << 62, math.MaxInt64}
+	check := func(x, d int64) {
+		if d <= 0 || x < 0 {
+			return
+		}
+		if got, want := ratelimit.Quotient(x, d), x/d; got != want {
+			t.Fatalf("quotient(%d, %d) = %d, want %d", x, d, got, want)
+		}
+	}
+	for _, x := range edges {
+		for _, d := range edges {
+			for _, dx := range []int64{-1, 0, 1} {
+				check(x+dx, d)
+				check(x, d+dx)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200_000 {
+		// Multiples of d and their neighbours, where a rounded quotient
+		// would go wrong, and arbitrary values.
+		d := rng.Int64N(1<<uint(1+rng.IntN(62))) + 1
+		q := rng.Int64N(1 << uint(1+rng.IntN(31)))
+		check(q*d, d)
+		check(q*d-1, d)
+		check(q*d+1, d)
+		check(rng.Int64N(1<<uint(1+rng.IntN(62))), d)
 	}
 }
