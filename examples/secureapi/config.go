@@ -50,6 +50,7 @@ type options struct {
 	demoPanic      bool
 	hashPassword   bool
 	requestRate    int
+	logFlush       time.Duration
 }
 
 func parseFlags(args []string, output io.Writer) (options, error) {
@@ -74,17 +75,24 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	fs.StringVar(&o.usersFile, "users", "", "JSON file of users with argon2id hashes (default: demo users alice, bob and carol)")
 	fs.BoolVar(&o.demoPanic, "demo-panic", false, "serve GET /panic, which panics, to show recovery")
 	fs.IntVar(&o.requestRate, "request-rate", app.DefaultRequestRate, "requests per second allowed to each client address and each user (raise it for load tests)")
+	fs.DurationVar(&o.logFlush, "log-flush", 100*time.Millisecond, "longest time routine access records wait in memory before they are written (warnings and errors are written at once; 0: write every record at once)")
 	fs.BoolVar(&o.hashPassword, "hash-password", false, "read a password on stdin, print its argon2id hash for -users, and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	var err error
+	switch {
+	case fs.NArg() > 0:
+		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case o.requestRate < 1:
+		err = errors.New("-request-rate must be at least 1")
+	case o.logFlush < 0 || o.logFlush > time.Minute:
+		err = errors.New("-log-flush must be between 0 and 1m")
 	}
-	if o.requestRate < 1 {
-		return o, fmt.Errorf("-request-rate must be at least 1")
+	if err != nil {
+		fmt.Fprintln(output, "secureapi:", err)
 	}
-	return o, nil
+	return o, err
 }
 
 // instance is a configured server, ready to listen.

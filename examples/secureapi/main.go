@@ -47,7 +47,10 @@
 // POST /login and GET /secure-data/ alike.
 //
 // Logs are JSON on stderr, one access record per request with its request
-// ID, which every error response also carries.
+// ID, which every error response also carries. Access records are written
+// in batches, at most -log-flush (100 ms) after they happen, which saves a
+// system call per request; warnings and errors are written at once, and a
+// shutdown writes what is left. -log-flush 0 writes every record at once.
 package main
 
 import (
@@ -55,6 +58,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -69,7 +73,6 @@ import (
 )
 
 func main() {
-	logger := slog.New(errorsafe.LogHandler(slog.NewJSONHandler(os.Stderr, nil)))
 	o, err := parseFlags(os.Args[1:], os.Stderr)
 	if err != nil {
 		os.Exit(2)
@@ -81,18 +84,35 @@ func main() {
 		}
 		return
 	}
+	os.Exit(run(o))
+}
+
+// run serves until SIGINT or SIGTERM and returns the exit status.
+func run(o options) int {
+	var out io.Writer = os.Stderr
+	if o.logFlush > 0 {
+		buf := newLogBuffer(os.Stderr, o.logFlush)
+		defer buf.Close()
+		out = buf
+	}
+	var h slog.Handler = slog.NewJSONHandler(out, nil)
+	if buf, ok := out.(*logBuffer); ok {
+		h = flushOnWarn{h, buf}
+	}
+	logger := slog.New(errorsafe.LogHandler(h))
 	inst, err := setup(o, os.Getenv, os.Stdout, logger)
 	if err != nil {
 		logger.Error("cannot start", "error", err)
-		os.Exit(1)
+		return 1
 	}
 	defer inst.close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := serve(ctx, o, inst, logger); err != nil {
 		logger.Error("server failed", "error", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // serve listens until ctx is done, then shuts down gracefully.

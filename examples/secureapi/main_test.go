@@ -23,16 +23,25 @@ import (
 	"github.com/httpguard/httpguard/internal/testenv"
 )
 
-// syncBuffer is a log sink safe for concurrent writes.
+// syncBuffer is a log sink safe for concurrent writes that counts them.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu     sync.Mutex
+	b      bytes.Buffer
+	writes int
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.writes++
 	return s.b.Write(p)
+}
+
+// Writes returns how many writes were made.
+func (s *syncBuffer) Writes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes
 }
 
 func (s *syncBuffer) String() string {
