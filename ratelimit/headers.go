@@ -3,31 +3,42 @@ package ratelimit
 import (
 	"net/http"
 	"strconv"
+	"time"
 	"unsafe"
 
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
 // The RateLimit and Retry-After values of one response are built in a
-// buffer sized for the worst case of the Middleware's limits. A RateLimit
-// item is the quoted name, ";r=" and up to 10 digits (the remaining count
-// is an int32), ";t=" and up to 10 digits (the reset of a valid Quota is
-// under a century in seconds), and ", " between items; Retry-After is up
-// to 10 digits too. Values out of those ranges, which only a Store of
-// another package could return, still work: append then reallocates.
-const (
-	itemMax  = len(";r=") + 10 + len(";t=") + 10 + len(", ")
-	retryMax = 10
-	largeBuf = maxLimits*(maxName+2+itemMax) + retryMax
-)
+// buffer sized for the Middleware's limits. A RateLimit item is the quoted
+// name, ";r=" and the remaining count, at most the burst, ";t=" and the
+// seconds until the burst is back, at most the burst's worth of intervals,
+// and ", " between items; Retry-After is at most that many seconds too.
+// Values out of those ranges, which only a Store of another package could
+// return, still work: append then reallocates. largeBuf fits any valid
+// configuration: 16 limits of 32 character names, bursts and windows of
+// 10 digits.
+const largeBuf = maxLimits*(maxName+2+len(";r=;t=, ")+20) + 10
 
-// fieldsNeed returns the worst-case size of the buffer for limits.
+// fieldsNeed returns the size of the buffer for limits.
 func fieldsNeed(limits []limit) int {
-	n := retryMax
+	n, retry := 0, 0
 	for i := range limits {
-		n += len(limits[i].quoted) + itemMax
+		l := &limits[i]
+		window := digits(ceilSeconds(time.Duration(l.q.Burst) * l.q.Interval))
+		n += len(l.quoted) + len(";r=;t=, ") + digits(int64(l.q.Burst)) + window
+		retry = max(retry, window)
 	}
-	return n
+	return n + retry
+}
+
+// digits returns the number of decimal digits of n >= 0.
+func digits(n int64) int {
+	d := 1
+	for ; n >= 10; n /= 10 {
+		d++
+	}
+	return d
 }
 
 // Slots of the string values of a response: an admitted one has the two
@@ -60,14 +71,15 @@ func newFields[V, B any]() ([]string, []byte) {
 }
 
 // fieldAllocators returns the allocators of admitted and refused responses
-// with a buffer of at least need bytes, rounded so that each object fills
-// its size class.
+// with a buffer of at least need bytes, rounded up to one of a few sizes.
 func fieldAllocators(need int) (admitted, refused func() ([]string, []byte)) {
 	type (
 		a = [admittedSlots]string
 		r = [refusedSlots]string
 	)
 	switch {
+	case need <= 32:
+		return newFields[a, [32]byte], newFields[r, [32]byte]
 	case need <= 48:
 		return newFields[a, [48]byte], newFields[r, [48]byte]
 	case need <= 112:

@@ -295,7 +295,10 @@ func (l *limit) policy() string {
 
 // ceilSeconds rounds d up to whole seconds, at least 1.
 func ceilSeconds(d time.Duration) int64 {
-	s := int64((d + time.Second - 1) / time.Second)
+	s := int64(d / time.Second)
+	if d%time.Second > 0 { // without overflow near the largest Duration
+		s++
+	}
 	if s < 1 {
 		s = 1
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -631,6 +632,44 @@ func TestRateLimitFieldsOfManyLimits(t *testing.T) {
 	}
 	if got, want := w.Header().Get("RateLimit"), strings.Join(state, ", "); got != want {
 		t.Errorf("RateLimit %q, want %q", got, want)
+	}
+}
+
+// fixedStore decides every request the same way, with results no memory
+// store produces.
+type fixedStore struct{ res ratelimit.Result }
+
+func (s fixedStore) Take(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+	return s.res, nil
+}
+func (s fixedStore) Peek(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+	return s.res, nil
+}
+func (fixedStore) Reset(context.Context, string) error { return nil }
+
+// Fields larger than the buffer sized for the limits, which only another
+// Store can cause, are still sent whole.
+func TestFieldsLargerThanTheLimitsAllow(t *testing.T) {
+	long := 200 * 365 * 24 * time.Hour // more than any valid Quota
+	for _, tt := range []struct {
+		name string
+		res  ratelimit.Result
+		want map[string]string
+	}{
+		{"an admitted request", ratelimit.Result{Allowed: true, Remaining: math.MaxInt32, ResetAfter: long},
+			map[string]string{"RateLimit": `"l";r=2147483647;t=6307200000`}},
+		{"a refused request", ratelimit.Result{RetryAfter: long, ResetAfter: math.MaxInt64},
+			map[string]string{"RateLimit": `"l";r=0;t=9223372037`, "Retry-After": "6307200000"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mustNew(t, ratelimit.Options{Limits: []ratelimit.Limit{{Name: "l", Rate: 1, Period: time.Second}}, Store: fixedStore{tt.res}})
+			w := serve(m.Handler(okHandler), request("192.0.2.1:1"))
+			for k, v := range tt.want {
+				if got := w.Header().Get(k); got != v {
+					t.Errorf("%s: %q, want %q", k, got, v)
+				}
+			}
+		})
 	}
 }
 
