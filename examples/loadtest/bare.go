@@ -4,12 +4,71 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/httpguard/httpguard/errorsafe"
+	"github.com/httpguard/httpguard/headers"
 )
+
+// bareLayers are the middlewares -serve-bare-with can put around the
+// baseline, configured as secureapi configures them.
+var bareLayers = map[string]func(logw io.Writer) (func(http.Handler) http.Handler, error){
+	"errorsafe": func(logw io.Writer) (func(http.Handler) http.Handler, error) {
+		m, err := errorsafe.New(errorsafe.Options{
+			Logger:                  slog.New(slog.NewJSONHandler(logw, nil)),
+			IgnoreIncomingRequestID: true,
+			ReplaceMuxErrors:        true,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return m.Handler, nil
+	},
+	"headers": func(io.Writer) (func(http.Handler) http.Handler, error) {
+		m, err := headers.New(headers.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return m.Handler, nil
+	},
+}
+
+var bareLayerNames = slices.Sorted(func(yield func(string) bool) {
+	for k := range bareLayers {
+		if !yield(k) {
+			return
+		}
+	}
+})
+
+// wrapBare wraps h in the comma-separated middlewares of list, outermost
+// first; errorsafe logs to logw.
+func wrapBare(h http.Handler, list string, logw io.Writer) (http.Handler, error) {
+	if list == "" {
+		return h, nil
+	}
+	names := strings.Split(list, ",")
+	for i := len(names) - 1; i >= 0; i-- {
+		layer, ok := bareLayers[strings.TrimSpace(names[i])]
+		if !ok {
+			return nil, errors.New("loadtest: -serve-bare-with: unknown middleware " + strconv.Quote(names[i]) + "; known: " + strings.Join(bareLayerNames, ", "))
+		}
+		mw, err := layer(logw)
+		if err != nil {
+			return nil, err
+		}
+		h = mw(h)
+	}
+	return h, nil
+}
 
 // bareTokenTTL is the lifetime of the baseline's tokens.
 const bareTokenTTL = time.Hour

@@ -57,6 +57,12 @@
 // clock starts, the figures hold no password hashing. Raise secureapi's
 // request budget (app.Config.RequestRate) for this comparison: at its
 // default an unpaced load mostly measures how fast it answers 429.
+//
+// -serve-bare-with wraps the baseline in some of the middlewares secureapi
+// stacks (errorsafe with its JSON access log on stderr, headers with the
+// API preset), to see what each costs on its own:
+//
+//	go run ./examples/loadtest -serve-bare 127.0.0.1:8090 -serve-bare-with headers 2>/dev/null &
 package main
 
 import (
@@ -111,6 +117,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	caCert := fs.String("cacert", "", "PEM file of the CA that signed an https target's certificate")
 	insecure := fs.Bool("insecure-skip-verify", false, "accept any certificate from an https target (loopback development certificates)")
 	serveBare := fs.String("serve-bare", "", "instead of generating load, serve the baseline bare ServeMux on this loopback address")
+	bareWith := fs.String("serve-bare-with", "", "with -serve-bare: wrap the baseline in these httpguard middlewares, outermost first (comma-separated: "+strings.Join(bareLayerNames, ", ")+"), to measure what each costs")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -131,7 +138,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	if *serveBare != "" {
-		if err := serveBaseline(ctx, *serveBare, acc, *password, stderr); err != nil {
+		if err := serveBaseline(ctx, *serveBare, *bareWith, acc, *password, stderr); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 2
 		}
@@ -221,7 +228,7 @@ func tlsConfig(caFile string, insecure bool) (*tls.Config, error) {
 }
 
 // serveBaseline serves newBareMux on a loopback address until ctx ends.
-func serveBaseline(ctx context.Context, addr string, roleAccounts map[string]string, password string, logw io.Writer) error {
+func serveBaseline(ctx context.Context, addr, with string, roleAccounts map[string]string, password string, logw io.Writer) error {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil || !ap.Addr().IsLoopback() || ap.Addr().Is4In6() {
 		return errors.New("loadtest: -serve-bare must be a loopback address:port such as 127.0.0.1:8081")
@@ -233,12 +240,16 @@ func serveBaseline(ctx context.Context, addr string, roleAccounts map[string]str
 	for role, name := range roleAccounts {
 		users[name] = role
 	}
+	h, err := wrapBare(newBareMux(users, password), with, logw)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newBareMux(users, password),
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       time.Minute,
 		ErrorLog:          log.New(logw, "bare: ", 0),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -140,5 +141,48 @@ func TestServeBareRefusesNonLoopbackAddresses(t *testing.T) {
 		if code := run([]string{"-serve-bare", addr, "-password", "pw"}, &out, &errb); code != 2 {
 			t.Errorf("-serve-bare %s: exit %d, want 2 (stderr %q)", addr, code, errb.String())
 		}
+	}
+}
+
+func TestServeBareWith(t *testing.T) {
+	bare := newBareMux(map[string]string{"alice": roleAdmin}, "pw")
+	for _, tc := range []struct {
+		with            string
+		wantCSP, wantID bool
+		wantLog         bool
+	}{
+		{"", false, false, false},
+		{"headers", true, false, false},
+		{"errorsafe", false, true, true},
+		{"errorsafe, headers", true, true, true},
+	} {
+		t.Run(tc.with, func(t *testing.T) {
+			var logs bytes.Buffer
+			h, err := wrapBare(bare, tc.with, &logs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/items/7", nil))
+			if w.Code != http.StatusUnauthorized {
+				t.Errorf("status %d, want 401 from the baseline", w.Code)
+			}
+			if got := w.Header().Get("Content-Security-Policy") != ""; got != tc.wantCSP {
+				t.Errorf("Content-Security-Policy present %v, want %v", got, tc.wantCSP)
+			}
+			if got := w.Header().Get("X-Request-Id") != ""; got != tc.wantID {
+				t.Errorf("X-Request-Id present %v, want %v", got, tc.wantID)
+			}
+			if got := strings.Contains(logs.String(), `"msg":"http request"`); got != tc.wantLog {
+				t.Errorf("access record %v, want %v: %q", got, tc.wantLog, logs.String())
+			}
+		})
+	}
+	if _, err := wrapBare(bare, "headers,cors", io.Discard); err == nil || !strings.Contains(err.Error(), `"cors"`) {
+		t.Errorf("an unknown middleware: err = %v", err)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"-serve-bare", "127.0.0.1:0", "-serve-bare-with", "nope", "-password", "pw"}, &out, &errb); code != 2 {
+		t.Errorf("-serve-bare-with nope: exit %d, want 2 (stderr %q)", code, errb.String())
 	}
 }
