@@ -82,6 +82,8 @@ func fieldAllocators(need int) (admitted, refused func() ([]string, []byte)) {
 		return newFields[a, [32]byte], newFields[r, [32]byte]
 	case need <= 48:
 		return newFields[a, [48]byte], newFields[r, [48]byte]
+	case need <= 64:
+		return newFields[a, [64]byte], newFields[r, [64]byte]
 	case need <= 112:
 		return newFields[a, [112]byte], newFields[r, [112]byte]
 	case need <= 240:
