@@ -112,16 +112,16 @@ type Options struct {
 // zero Middleware refuses every request with 500 and [ErrNotConfigured]. A
 // Middleware is safe for concurrent use.
 type Middleware struct {
-	limits   []limit
-	store    Store
-	mem      *MemoryStore // store, when it is one: the allocation-free path
-	clientIP *clientip.Resolver
-	v4Bits   int
-	v6Bits   int
-	headers  HeaderMode
-	policy   string // RateLimit-Policy, every limit
-	onReject func(w http.ResponseWriter, r *http.Request, err error)
-	problem  bool // onReject is the default: write the 429 problem directly
+	limits         []limit
+	store          Store
+	mem            *MemoryStore // store, when it is one: the allocation-free path
+	clientIP       *clientip.Resolver
+	v4Bits         int
+	v6Bits         int
+	headers        HeaderMode
+	policy         string // RateLimit-Policy, every limit
+	onReject       func(w http.ResponseWriter, r *http.Request, err error)
+	defaultProblem bool // onReject is defaultReject: write the 429 problem directly
 
 	// allocators of the header values of admitted and refused responses
 	newAdmitted, newRefused func() ([]string, []byte)
@@ -198,7 +198,7 @@ func New(o Options) (*Middleware, error) {
 		m.mem.init() // so that requests need not
 	}
 	if m.onReject == nil {
-		m.onReject, m.problem = defaultReject, true
+		m.onReject, m.defaultProblem = defaultReject, true
 	}
 	m.newAdmitted, m.newRefused = fieldAllocators(fieldsNeed(m.limits))
 	for i := range m.limits {
@@ -396,7 +396,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		}
 		stale := len(h) > 0 // before the fields of this package
 		spare := m.setRefused(h, &d)
-		if !m.problem {
+		if !m.defaultProblem {
 			m.onReject(w, r, d.err)
 			return
 		}
