@@ -697,6 +697,8 @@ func TestAllocations(t *testing.T) {
 		{"an admitted IPv4 request with headers off", newHandler(ratelimit.HeadersOff, 1<<20), request("192.0.2.1:1"), 0, true},
 		{"an admitted IPv6 request with headers off", newHandler(ratelimit.HeadersOff, 1<<20), request("[2001:db8::1]:1"), 0, true},
 		{"an admitted request with headers on", newHandler(ratelimit.HeadersAlways, 1<<20), request("192.0.2.1:1"), 1, true},
+		{"an admitted request with headers on reject only", newHandler(ratelimit.HeadersOnReject, 1<<20), request("192.0.2.1:1"), 0, true},
+		{"an admitted IPv6 request with headers on", newHandler(ratelimit.HeadersAlways, 1<<20), request("[2001:db8::1]:1"), 1, true},
 		{"a refused request", newHandler(ratelimit.HeadersAlways, 1), request("192.0.2.1:1"), 1, false},
 		{"a refused request with headers off", newHandler(ratelimit.HeadersOff, 1), request("192.0.2.1:1"), 1, false},
 	}
