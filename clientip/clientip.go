@@ -296,14 +296,30 @@ func parseRemoteAddr(s string) netip.Addr {
 func parseIPv4Port(s string) (netip.Addr, bool) {
 	var ip [4]byte
 	i := 0
-	for field := 0; field < 4; field++ {
-		start, v := i, 0
-		for i < len(s) && i-start < 3 && '0' <= s[i] && s[i] <= '9' {
-			v = v*10 + int(s[i]-'0')
-			i++
+	for field := range 4 {
+		// One to three digits. After a leading zero none may follow, so
+		// that "01" fails at the separator.
+		if i >= len(s) {
+			return netip.Addr{}, false
 		}
-		n := i - start
-		if n == 0 || v > 255 || n > 1 && s[start] == '0' {
+		v := uint(s[i]) - '0'
+		if v > 9 {
+			return netip.Addr{}, false
+		}
+		i++
+		if v != 0 && i < len(s) {
+			if d := uint(s[i]) - '0'; d <= 9 {
+				v = v*10 + d
+				i++
+				if i < len(s) {
+					if d := uint(s[i]) - '0'; d <= 9 {
+						v = v*10 + d
+						i++
+					}
+				}
+			}
+		}
+		if v > 255 {
 			return netip.Addr{}, false
 		}
 		ip[field] = byte(v)

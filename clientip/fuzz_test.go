@@ -116,8 +116,14 @@ func FuzzRemoteAddrAndRealIP(f *testing.F) {
 		d := direct.Addr(r)
 		// The direct address is exactly what net/netip makes of RemoteAddr
 		// (the package parses the common IPv4 form by hand first).
-		if ap, err := netip.ParseAddrPort(remote); err == nil && d != ap.Addr().Unmap().WithZone("") {
-			t.Fatalf("RemoteAddr %q resolved to %v, netip says %v", remote, d, ap.Addr())
+		var want netip.Addr
+		if ap, err := netip.ParseAddrPort(remote); err == nil {
+			want = ap.Addr().Unmap().WithZone("")
+		} else if a, err := netip.ParseAddr(remote); err == nil {
+			want = a.Unmap().WithZone("")
+		}
+		if d != want {
+			t.Fatalf("RemoteAddr %q resolved to %v, netip says %v", remote, d, want)
 		}
 		if info.Addr != d {
 			// Only a trusted peer may be replaced, and only by the
