@@ -348,10 +348,15 @@ type Set struct {
 // hashing the request value for a map lookup.
 const maxFew = 8
 
+// pattern is a compiled subdomain pattern. A value matches when it is
+// prefix + sub + tail, where sub is a valid host name (what validDomain
+// accepts) of at most maxSub bytes: exactly the values that Parse accepts
+// with the pattern's scheme and port and a host that is a proper
+// subdomain of the domain.
 type pattern struct {
-	scheme string
-	suffix string // "." + domain
-	port   string
+	prefix string // scheme + "://"
+	tail   string // "." + domain [+ ":" + port]
+	maxSub int    // maxHost - len("." + domain)
 }
 
 // Compile builds a Set from parsed entries. Duplicates are ignored.
@@ -364,7 +369,11 @@ func Compile(entries []Entry) *Set {
 		}
 		seen[e.Canonical] = true
 		if e.Pattern {
-			s.patterns = append(s.patterns, pattern{scheme: e.Scheme, suffix: "." + e.Host, port: e.Port})
+			p := pattern{prefix: e.Scheme + "://", tail: "." + e.Host, maxSub: maxHost - len(e.Host) - 1}
+			if e.Port != "" {
+				p.tail += ":" + e.Port
+			}
+			s.patterns = append(s.patterns, p)
 			continue
 		}
 		s.exact[e.Canonical] = struct{}{}
@@ -405,21 +414,28 @@ func (s *Set) Match(o string) bool {
 			}
 		}
 	}
-	if len(s.patterns) == 0 {
-		return false
-	}
-	scheme, host, port, ok := Parse(o)
-	if !ok || host[0] == '[' {
-		return false
-	}
 	for i := range s.patterns {
-		p := &s.patterns[i]
-		// The host must end in "."+domain and have at least one whole
-		// label in front of it; validDomain (in Parse) guarantees that
-		// label is not empty, so "https://.example.com" cannot match.
-		if scheme == p.scheme && port == p.port && len(host) > len(p.suffix) && strings.HasSuffix(host, p.suffix) {
+		if s.patterns[i].match(o) {
 			return true
 		}
 	}
 	return false
+}
+
+// match reports whether o is a canonical origin with the pattern's scheme
+// and port whose host is a proper subdomain of the pattern's domain. It
+// does what Parse followed by a comparison of scheme, port and host suffix
+// would, without splitting o: the prefix and tail come from a valid
+// configured entry, so o is canonical exactly when the labels in front of
+// the domain are, and the whole host is at most maxHost bytes (which also
+// keeps o within maxOrigin). Whatever o's length, at most maxSub bytes of
+// it are looked at past the two comparisons.
+func (p *pattern) match(o string) bool {
+	if len(o) <= len(p.prefix)+len(p.tail) || o[:len(p.prefix)] != p.prefix || o[len(o)-len(p.tail):] != p.tail {
+		return false
+	}
+	sub := o[len(p.prefix) : len(o)-len(p.tail)]
+	// validDomain rejects an empty label, so neither
+	// "https://.example.com" nor "https://a..example.com" matches.
+	return len(sub) <= p.maxSub && validDomain(sub)
 }

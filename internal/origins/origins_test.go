@@ -202,3 +202,84 @@ func TestMatchManyExactEntries(t *testing.T) {
 		t.Error("a value that is not an entry matches")
 	}
 }
+
+// matchByParse is the definition Set.Match implements for one entry: an
+// exact entry matches its canonical form; a pattern matches a value that
+// Parse accepts, with the pattern's scheme and port and a host name that
+// ends in "." + the pattern's domain with at least one byte in front.
+func matchByParse(e origins.Entry, o string) bool {
+	if !e.Pattern {
+		return o == e.Canonical
+	}
+	scheme, host, port, ok := origins.Parse(o)
+	if !ok || strings.HasPrefix(host, "[") {
+		return false
+	}
+	suffix := "." + e.Host
+	return scheme == e.Scheme && port == e.Port && len(host) > len(suffix) && strings.HasSuffix(host, suffix)
+}
+
+var matchCases = []struct{ entry, origin string }{
+	{"https://*.example.com", "https://a.example.com"},
+	{"https://*.example.com", "https://a.b.example.com"},
+	{"https://*.example.com", "https://example.com"},
+	{"https://*.example.com", "https://.example.com"},
+	{"https://*.example.com", "https://a..example.com"},
+	{"https://*.example.com", "https://a.example.com:443"},
+	{"https://*.example.com", "https://a:1.example.com"},
+	{"https://*.example.com", "https://a_b-c.example.com"},
+	{"https://*.example.com", "https://A.example.com"},
+	{"https://*.example.com", "https://a/.example.com"},
+	{"https://*.example.com", "https://x@a.example.com"},
+	{"https://*.example.com", "https://[::1].example.com"},
+	{"https://*.example.com", "https://" + strings.Repeat("a", 63) + ".example.com"},
+	{"https://*.example.com", "https://" + strings.Repeat("a", 64) + ".example.com"},
+	{"https://*.example.com", "https://" + strings.Repeat("a.", 120) + "example.com"},
+	{"https://*.example.com", "https://" + strings.Repeat("a.", 122) + "example.com"},
+	{"http://*.example.org:8080", "http://a.example.org:8080"},
+	{"http://*.example.org:8080", "http://a.example.org"},
+	{"http://*.example.org:8080", "http://a.example.org:08080"},
+	{"http://*.localhost", "http://app.localhost"},
+	{"https://app.example.com", "https://app.example.com"},
+	{"https://app.example.com", "https://app.example.com."},
+}
+
+func TestMatchAgreesWithParse(t *testing.T) {
+	for _, tc := range matchCases {
+		e, err := origins.ParseEntry(tc.entry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := matchByParse(e, tc.origin)
+		if got := origins.Compile([]origins.Entry{e}).Match(tc.origin); got != want {
+			t.Errorf("%q matches %q: %v, want %v", tc.entry, tc.origin, got, want)
+		}
+	}
+}
+
+// FuzzMatch checks that Set.Match, which compares a pattern's prefix and
+// tail and validates only the labels in between, decides exactly as Parse
+// followed by a comparison of scheme, host suffix and port does.
+func FuzzMatch(f *testing.F) {
+	for _, tc := range matchCases {
+		f.Add(tc.entry, tc.origin)
+	}
+	f.Fuzz(func(t *testing.T, entry, o string) {
+		e, err := origins.ParseEntry(entry)
+		if err != nil {
+			return
+		}
+		want := matchByParse(e, o)
+		if got := origins.Compile([]origins.Entry{e}).Match(o); got != want {
+			t.Fatalf("%q matches %q: %v, but Parse says %v", e.Canonical, o, got, want)
+		}
+		// The same for a value built to pass the prefix and tail checks.
+		if e.Pattern {
+			built := strings.Replace(e.Canonical, "*", o, 1)
+			want := matchByParse(e, built)
+			if got := origins.Compile([]origins.Entry{e}).Match(built); got != want {
+				t.Fatalf("%q matches %q: %v, but Parse says %v", e.Canonical, built, got, want)
+			}
+		}
+	})
+}
