@@ -12,6 +12,18 @@ import (
 
 var fuzzMiddleware = cors.MustNew(base)
 
+// manyHeaders are more names than the middleware compares one by one,
+// some the prefix of another.
+var manyHeaders = []string{"a", "ab", "abc", "content-type", "x-a", "x-ab", "x-request-id", "x-b", "x-c", "x-d"}
+
+var fuzzManyHeaders = cors.MustNew(with(func(o *cors.Options) { o.AllowedHeaders = manyHeaders }))
+
+// fewPrefixes are few enough to be compared one by one, some the prefix
+// of another.
+var fewPrefixes = []string{"a", "ab", "x-a", "x-ab"}
+
+var fuzzFewPrefixes = cors.MustNew(with(func(o *cors.Options) { o.AllowedHeaders = fewPrefixes }))
+
 // FuzzOrigin checks that whatever the Origin value, the middleware never
 // panics, Check and the handler agree, and an allowed value is exactly one
 // of the configured origins or a canonical https origin whose host is a
@@ -77,6 +89,7 @@ func FuzzRequestHeaders(f *testing.F) {
 	f.Add("Content-Type, X-Request-Id")
 	f.Add(",,,,,,,,,,,,,,,,,,,,content-type")
 	f.Add("content-type,\tx-request-id")
+	f.Add("X-A, x-ab ,abc")
 	f.Fuzz(func(t *testing.T, v string) {
 		r := httptest.NewRequest("OPTIONS", "/", nil)
 		r.Header["Origin"] = []string{"https://app.example.com"}
@@ -120,5 +133,88 @@ func FuzzRequestHeaders(f *testing.F) {
 		if wellFormed && err != nil {
 			t.Fatalf("rejected %q: %v", v, err)
 		}
+
+		// Exactness: the one-pass parser decides as the windowed
+		// reference does, for the value as one line and split into lines
+		// at each newline.
+		// Both the few names compared one by one and the many looked up in
+		// a map.
+		for _, mw := range []struct {
+			m       *cors.Middleware
+			allowed []string
+		}{
+			{fuzzMiddleware, []string{"content-type", "x-request-id"}},
+			{fuzzFewPrefixes, fewPrefixes},
+			{fuzzManyHeaders, manyHeaders},
+		} {
+			for _, lines := range [][]string{{v}, strings.Split(v, "\n")} {
+				r.Header["Access-Control-Request-Headers"] = lines
+				err := mw.m.Check(r)
+				if want := referenceAcceptHeaders(mw.allowed, lines); (err == nil) != want {
+					t.Fatalf("Check(%q) with %d allowed names = %v, but the reference parser says %v", lines, len(mw.allowed), err, want)
+				}
+			}
+		}
 	})
+}
+
+// referenceAcceptHeaders is the bounded header-list reader the middleware
+// implemented first, written for clarity: each element is cut at the first
+// comma within a window of the longest allowed name plus one space or tab
+// on each side and the comma, trimmed of at most one space or tab on each
+// side, and must then be empty (at most 16 times) or an allowed name (at
+// most as many as there are allowed names). allowed is in lower case.
+func referenceAcceptHeaders(allowed, lines []string) bool {
+	longest := 0
+	for _, a := range allowed {
+		longest = max(longest, len(a))
+	}
+	window := 1 + longest + 1 + 1
+	empty, names := 0, 0
+	for _, s := range lines {
+		for {
+			end := min(len(s), window)
+			elem, rest, more := s[:end], s[end:], false
+			if i := strings.IndexByte(s[:end], ','); i >= 0 {
+				elem, rest, more = s[:i], s[i+1:], true
+			}
+			if !more && rest != "" {
+				return false
+			}
+			if len(elem) > 0 && (elem[0] == ' ' || elem[0] == '\t') {
+				elem = elem[1:]
+			}
+			if len(elem) > 0 && (elem[len(elem)-1] == ' ' || elem[len(elem)-1] == '\t') {
+				elem = elem[:len(elem)-1]
+			}
+			if len(elem) > 0 && (elem[0] == ' ' || elem[0] == '\t' || elem[len(elem)-1] == ' ' || elem[len(elem)-1] == '\t') {
+				return false
+			}
+			if elem == "" {
+				if empty++; empty > 16 {
+					return false
+				}
+			} else {
+				names++
+				if names > len(allowed) || !slices.Contains(allowed, asciiLower(elem)) {
+					return false
+				}
+			}
+			if !more {
+				break
+			}
+			s = rest
+		}
+	}
+	return true
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

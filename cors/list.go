@@ -10,85 +10,97 @@ import (
 // Access-Control-Request-Headers lines is an allowed header name, ignoring
 // case, and whether there was any non-empty element.
 //
-// The work is bounded whatever the size of the lines (rs/cors#170): an
-// element is looked for only in a window of the longest allowed name plus
-// white space, at most 16 empty elements are tolerated, and there can be no
-// more non-empty elements than allowed names (a browser sends each name
-// once). A megabyte of commas or of one long name is rejected after a few
-// hundred bytes. Browsers send one line; several lines, as some proxies
-// split it into (rs/cors#184), are read as one list.
+// An element is an allowed name or nothing, with at most one space or tab
+// on each side. The lines are read once, left to right, and the work is
+// bounded whatever their size (rs/cors#170): a name is read for at most one
+// byte more than the longest allowed name, at most 16 empty elements are
+// tolerated, and there can be no more names than allowed names (a browser
+// sends each name once). A megabyte of commas or of one long name is
+// rejected after a few hundred bytes. Browsers send one line; several
+// lines, as some proxies split it into (rs/cors#184), are read as one list.
 func (m *Middleware) acceptHeaders(lines []string) (nonEmpty, ok bool) {
-	window := maxOWS + m.maxHeader + maxOWS + 1 // +1 for the comma
 	empty, names := 0, 0
 	for _, s := range lines {
 		for {
-			elem, rest, more := cutAtComma(s, window)
-			if !more && len(rest) > 0 {
-				return false, false // no comma within the window: too long
+			// [OWS] name [OWS], then a comma or the end of the line.
+			i := 0
+			if i < len(s) && isOWS(s[i]) {
+				i++
 			}
-			elem, trimmed := trimOWS(elem)
-			if !trimmed {
+			n := m.allowedNameAt(s[i:])
+			if n < 0 {
 				return false, false
 			}
-			if elem == "" {
+			j := i + n
+			if j < len(s) && isOWS(s[j]) {
+				j++
+			}
+			if j < len(s) && s[j] != ',' {
+				return false, false
+			}
+			if n == 0 {
 				empty++
 				if empty > maxEmptyElements {
 					return false, false
 				}
 			} else {
 				names++
-				if names > len(m.headers) || !m.headerAllowed(elem) {
+				if names > len(m.headers) {
 					return false, false
 				}
 				nonEmpty = true
 			}
-			if !more {
+			if j == len(s) {
 				break
 			}
-			s = rest
+			s = s[j+1:]
 		}
 	}
 	return nonEmpty, true
 }
 
-// cutAtComma looks for a comma in the first n bytes of s. It returns the
-// text before it, the text after it and true; or, when there is none,
-// s[:n], s[n:] and false.
-func cutAtComma(s string, n int) (before, after string, found bool) {
-	end := min(len(s), n)
-	if i := strings.IndexByte(s[:end], ','); i >= 0 {
-		return s[:i], s[i+1:], true
-	}
-	return s[:end], s[end:], false
-}
-
-// trimOWS removes at most maxOWS spaces or tabs from each end of s. It
-// reports false if more remain.
-func trimOWS(s string) (string, bool) {
-	for k := 0; k < maxOWS && len(s) > 0 && (s[0] == ' ' || s[0] == '\t'); k++ {
-		s = s[1:]
-	}
-	for k := 0; k < maxOWS && len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t'); k++ {
-		s = s[:len(s)-1]
-	}
-	if len(s) > 0 && (s[0] == ' ' || s[0] == '\t' || s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		return s, false
-	}
-	return s, true
-}
-
-// headerAllowed looks name up in the allowed set, ignoring case, without
-// allocating.
-func (m *Middleware) headerAllowed(name string) bool {
-	if len(name) > m.maxHeader {
-		return false
+// allowedNameAt returns the length of the allowed header name, ignoring
+// case, that s starts with and that a comma, a space, a tab or the end of s
+// follows; 0 if s is empty or starts with one of those (an empty element);
+// and -1 otherwise. It reads at most one byte more than the longest allowed
+// name.
+func (m *Middleware) allowedNameAt(s string) int {
+	if s == "" || isDelim(s[0]) {
+		return 0
 	}
 	if m.fewHeaders != nil {
-		for _, s := range m.fewHeaders {
-			if len(s) == len(name) && (s == name || equalLower(s, name)) {
-				return true
+		// Compare each allowed name with the start of s: the bytes a
+		// browser sends, in lower case, are found by a plain comparison.
+		for _, a := range m.fewHeaders {
+			if len(s) >= len(a) && (len(s) == len(a) || isDelim(s[len(a)])) {
+				if p := s[:len(a)]; p == a || equalLower(a, p) {
+					return len(a)
+				}
 			}
 		}
+		return -1
+	}
+	// Allowed names are tokens: the name ends at the first byte that is
+	// not a tchar, and is too long if it runs past the longest allowed
+	// name.
+	j, end := 0, min(len(s), m.maxHeader+1)
+	for j < end && httptoken.IsTchar(s[j]) {
+		j++
+	}
+	if (j < len(s) && !isDelim(s[j])) || !m.headerAllowed(s[:j]) {
+		return -1
+	}
+	return j
+}
+
+func isDelim(c byte) bool { return c == ',' || isOWS(c) }
+
+func isOWS(c byte) bool { return c == ' ' || c == '\t' }
+
+// headerAllowed looks name up in the map of allowed names, ignoring case,
+// without allocating.
+func (m *Middleware) headerAllowed(name string) bool {
+	if len(name) > m.maxHeader {
 		return false
 	}
 	if _, ok := m.headers[name]; ok {
