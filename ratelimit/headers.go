@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -15,10 +16,7 @@ import (
 // seconds until the burst is back, at most the burst's worth of intervals,
 // and ", " between items; Retry-After is at most that many seconds too.
 // Values out of those ranges, which only a Store of another package could
-// return, still work: append then reallocates. largeBuf fits any valid
-// configuration: 16 limits of 32 character names, bursts and windows of
-// 10 digits.
-const largeBuf = maxLimits*(maxName+2+len(";r=;t=, ")+20) + 10
+// return, still work: append then reallocates.
 
 // fieldsNeed returns the size of the buffer for limits.
 func fieldsNeed(limits []limit) int {
@@ -54,42 +52,48 @@ const (
 	refusedSlots = slotProblem + len(problemKeys)
 )
 
-// fields is one allocation holding the string values of a response's
-// header fields and a buffer for the bytes of the ones built per request.
-// The values are this response's alone: header maps share strings, never
-// slices.
-type fields[V, B any] struct {
-	vals V // [n]string
-	buf  B // [n]byte
+// Header values are carved out of arenas: chunks of string slots and
+// bytes handed to one P at a time through a sync.Pool, so that a response
+// costs no allocation of its own while no two responses ever share a slot
+// or a byte. The slots of a response are capacity-limited, so a handler
+// that appends to a value gets a new array, and the bytes are written once,
+// before the strings that share them are made, and never again. A chunk
+// is dropped (and collected once no response refers to it) when it cannot
+// hold the next response, never reused.
+const (
+	arenaSlots = 256
+	arenaBytes = 4096
+)
+
+type arena struct {
+	vals  []string
+	bytes []byte
 }
 
-// newFields allocates a fields of V string values and a buffer of B.
-func newFields[V, B any]() ([]string, []byte) {
-	f := new(fields[V, B])
-	return unsafe.Slice((*string)(unsafe.Pointer(&f.vals)), unsafe.Sizeof(f.vals)/unsafe.Sizeof("")),
-		unsafe.Slice((*byte)(unsafe.Pointer(&f.buf)), unsafe.Sizeof(f.buf))[:0]
-}
+var arenas = sync.Pool{New: func() any {
+	return &arena{vals: make([]string, arenaSlots), bytes: make([]byte, 0, arenaBytes)}
+}}
 
-// fieldAllocators returns the allocators of admitted and refused responses
-// with a buffer of at least need bytes, rounded up to one of a few sizes.
-func fieldAllocators(need int) (admitted, refused func() ([]string, []byte)) {
-	type (
-		a = [admittedSlots]string
-		r = [refusedSlots]string
-	)
-	switch {
-	case need <= 32:
-		return newFields[a, [32]byte], newFields[r, [32]byte]
-	case need <= 48:
-		return newFields[a, [48]byte], newFields[r, [48]byte]
-	case need <= 64:
-		return newFields[a, [64]byte], newFields[r, [64]byte]
-	case need <= 112:
-		return newFields[a, [112]byte], newFields[r, [112]byte]
-	case need <= 240:
-		return newFields[a, [240]byte], newFields[r, [240]byte]
+// take returns n empty string slots and an empty buffer with room for
+// need bytes, both this response's alone.
+func take(n, need int) ([]string, []byte) {
+	if need > arenaBytes/4 {
+		return make([]string, n), make([]byte, 0, need)
 	}
-	return newFields[a, [largeBuf]byte], newFields[r, [largeBuf]byte]
+	a := arenas.Get().(*arena)
+	if len(a.vals) < n {
+		a.vals = make([]string, arenaSlots)
+	}
+	used := len(a.bytes)
+	if cap(a.bytes)-used < need {
+		a.bytes, used = make([]byte, 0, arenaBytes), 0
+	}
+	vals := a.vals[:n:n]
+	a.vals = a.vals[n:]
+	b := a.bytes[used : used : used+need]
+	a.bytes = a.bytes[:used+need]
+	arenas.Put(a)
+	return vals, b
 }
 
 // setAdmitted sets RateLimit-Policy (every limit, precomputed) and
@@ -101,17 +105,17 @@ func fieldAllocators(need int) (admitted, refused func() ([]string, []byte)) {
 //
 // r is the number of requests the key may still make now, t the seconds
 // until it is back to its full burst. Limits whose key did not apply to
-// the request are left out. It costs one allocation.
+// the request are left out. It does not allocate.
 func (m *Middleware) setAdmitted(h http.Header, d *decision) {
-	vals, b := m.newAdmitted()
+	vals, b := take(admittedSlots, m.need)
 	m.setRateLimit(h, d, vals, b)
 }
 
 // setRefused sets Retry-After and, unless they are off, the RateLimit
-// fields of a request a limit refused, in one allocation. It returns the
+// fields of a request a limit refused, without allocating. It returns the
 // values' spare slots, for the problem response.
 func (m *Middleware) setRefused(h http.Header, d *decision) []string {
-	vals, b := m.newRefused()
+	vals, b := take(refusedSlots, m.need)
 	b = strconv.AppendInt(b, ceilSeconds(d.retry), 10)
 	// The bytes are never written again: the string may share them.
 	vals[slotRetry] = unsafe.String(&b[0], len(b))

@@ -122,9 +122,7 @@ type Middleware struct {
 	policy         string // RateLimit-Policy, every limit
 	onReject       func(w http.ResponseWriter, r *http.Request, err error)
 	defaultProblem bool // onReject is defaultReject: write the 429 problem directly
-
-	// allocators of the header values of admitted and refused responses
-	newAdmitted, newRefused func() ([]string, []byte)
+	need           int  // bytes of the header values built per response
 }
 
 // limit is a validated Limit.
@@ -200,7 +198,7 @@ func New(o Options) (*Middleware, error) {
 	if m.onReject == nil {
 		m.onReject, m.defaultProblem = defaultReject, true
 	}
-	m.newAdmitted, m.newRefused = fieldAllocators(fieldsNeed(m.limits))
+	m.need = fieldsNeed(m.limits)
 	for i := range m.limits {
 		if i > 0 {
 			m.policy += ", "

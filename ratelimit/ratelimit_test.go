@@ -696,11 +696,11 @@ func TestAllocations(t *testing.T) {
 	}{
 		{"an admitted IPv4 request with headers off", newHandler(ratelimit.HeadersOff, 1<<20), request("192.0.2.1:1"), 0, true},
 		{"an admitted IPv6 request with headers off", newHandler(ratelimit.HeadersOff, 1<<20), request("[2001:db8::1]:1"), 0, true},
-		{"an admitted request with headers on", newHandler(ratelimit.HeadersAlways, 1<<20), request("192.0.2.1:1"), 1, true},
+		{"an admitted request with headers on", newHandler(ratelimit.HeadersAlways, 1<<20), request("192.0.2.1:1"), 0, true},
 		{"an admitted request with headers on reject only", newHandler(ratelimit.HeadersOnReject, 1<<20), request("192.0.2.1:1"), 0, true},
-		{"an admitted IPv6 request with headers on", newHandler(ratelimit.HeadersAlways, 1<<20), request("[2001:db8::1]:1"), 1, true},
-		{"a refused request", newHandler(ratelimit.HeadersAlways, 1), request("192.0.2.1:1"), 1, false},
-		{"a refused request with headers off", newHandler(ratelimit.HeadersOff, 1), request("192.0.2.1:1"), 1, false},
+		{"an admitted IPv6 request with headers on", newHandler(ratelimit.HeadersAlways, 1<<20), request("[2001:db8::1]:1"), 0, true},
+		{"a refused request", newHandler(ratelimit.HeadersAlways, 1), request("192.0.2.1:1"), 0, false},
+		{"a refused request with headers off", newHandler(ratelimit.HeadersOff, 1), request("192.0.2.1:1"), 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -731,3 +731,60 @@ type discardWriter struct {
 func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(code int)        { w.code = code }
+
+// TestHeaderValuesBelongToOneResponse is the rs/cors#198 regression for
+// this package's per-response header values, which share pooled chunks: a
+// handler that overwrites or appends to its response's values changes
+// nothing in another response, and a response's values stay intact while
+// thousands of later responses, from several goroutines, are built.
+func TestHeaderValuesBelongToOneResponse(t *testing.T) {
+	mutate := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["Ratelimit"][0] = "tampered"
+		h["Ratelimit-Policy"] = append(h["Ratelimit-Policy"], "appended")
+	})
+	m := mustNew(t, ratelimit.Options{Limits: []ratelimit.Limit{{Name: "ip", Rate: 1000, Period: time.Hour, Burst: 1000}}})
+	h := m.Handler(okHandler)
+	first := serve(h, request("192.0.2.1:1")).Header()
+	// A constant: the value itself shares the bytes under test.
+	const want = `"ip";r=999;t=4`
+	if got := first.Get("RateLimit"); got != want {
+		t.Fatalf("first RateLimit %q, want %q", got, want)
+	}
+	// One goroutine, so mostly one pooled chunk: filled, then replaced.
+	for range 500 {
+		serve(h, request("192.0.2.1:1"))
+	}
+	if got := first.Get("RateLimit"); got != want {
+		t.Fatalf("an earlier response's RateLimit became %q, want %q", got, want)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				r := request(fmt.Sprintf("198.51.100.%d:%d", g, 1+i%9))
+				if i%2 == 0 {
+					serve(m.Handler(mutate), r)
+				} else {
+					serve(h, r)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got := first.Get("RateLimit"); got != want {
+		t.Errorf("an earlier response's RateLimit became %q, want %q", got, want)
+	}
+	if got := first.Values("RateLimit-Policy"); len(got) != 1 || got[0] != `"ip";q=1000;w=3600` {
+		t.Errorf("an earlier response's RateLimit-Policy became %q", got)
+	}
+	next := serve(h, request("192.0.2.1:1")).Header()
+	if got := next.Get("RateLimit"); !strings.HasPrefix(got, `"ip";r=498;t=`) {
+		t.Errorf("a later response's RateLimit %q", got)
+	}
+	if got := next.Values("RateLimit-Policy"); len(got) != 1 || got[0] != `"ip";q=1000;w=3600` {
+		t.Errorf("a later response's RateLimit-Policy %q", got)
+	}
+}
