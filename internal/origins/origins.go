@@ -341,6 +341,7 @@ func isHex(c byte) bool {
 type Set struct {
 	exact    map[string]struct{}
 	few      []string // the exact entries when there are at most maxFew
+	lengths  [maxOrigin/64 + 1]uint64
 	patterns []pattern
 }
 
@@ -378,6 +379,14 @@ func Compile(entries []Entry) *Set {
 		}
 		s.exact[e.Canonical] = struct{}{}
 	}
+	// The lengths of the exact entries: a value of any other length
+	// cannot be one, and is not hashed for the map lookup. Entries come
+	// from ParseEntry, so none is longer than maxOrigin.
+	for o := range s.exact {
+		if len(o) <= maxOrigin {
+			s.lengths[len(o)/64] |= 1 << (len(o) % 64)
+		}
+	}
 	if len(s.exact) <= maxFew {
 		for o := range s.exact {
 			s.few = append(s.few, o)
@@ -404,8 +413,10 @@ func (s *Set) Match(o string) bool {
 		return false
 	}
 	if s.exact != nil {
-		if _, ok := s.exact[o]; ok {
-			return true
+		if len(o) <= maxOrigin && s.lengths[len(o)/64]&(1<<(len(o)%64)) != 0 {
+			if _, ok := s.exact[o]; ok {
+				return true
+			}
 		}
 	} else {
 		for _, e := range s.few {

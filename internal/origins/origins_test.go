@@ -283,3 +283,42 @@ func FuzzMatch(f *testing.F) {
 		}
 	})
 }
+
+// TestMatchManyExactEntriesOfManyLengths checks the length filter in front
+// of the map lookup: entries whose lengths fall in each 64-bit word of it,
+// up to the longest canonical origin, match, and values one byte longer
+// or shorter do not.
+func TestMatchManyExactEntriesOfManyLengths(t *testing.T) {
+	var entries []origins.Entry
+	var want []string
+	for _, n := range []int{1, 50, 55, 56, 57, 63, 120, 121, 183, 184, 185, 240, 253} {
+		// n bytes of 60-byte labels and a last one of 1 to 61 bytes.
+		k, r := n/61, n%61
+		if r == 0 {
+			k, r = k-1, 61
+		}
+		host := strings.Repeat(strings.Repeat("a", 60)+".", k) + strings.Repeat("b", r)
+		o := "https://" + host + ":65535"
+		if n == 253 {
+			o = "moz-extension0123456789012345678://" + host + ":65535"
+		}
+		e, err := origins.ParseEntry(o)
+		if err != nil {
+			t.Fatalf("ParseEntry(%q): %v", o, err)
+		}
+		entries = append(entries, e)
+		want = append(want, e.Canonical)
+	}
+	set := origins.Compile(entries)
+	for _, o := range want {
+		if !set.Match(o) {
+			t.Errorf("entry of length %d does not match itself", len(o))
+		}
+		if set.Match(o+"0") || set.Match(o[:len(o)-1]) {
+			t.Errorf("a value one byte longer or shorter than the entry of length %d matches", len(o))
+		}
+	}
+	if set.Match(want[len(want)-1] + strings.Repeat("0", 1<<20)) {
+		t.Error("a megabyte-long value matches")
+	}
+}
