@@ -15,8 +15,11 @@ package headervals
 
 import "sync"
 
-// chunkSize is the number of slots in one chunk: 4 KiB of string headers.
-const chunkSize = 256
+// chunkSize is the number of slots in one chunk: just under 4 KiB of
+// string headers. The runtime puts an 8-byte header in front of an object
+// with pointers larger than 512 bytes, so 256 slots (4096 bytes) would
+// take the next size class, 4864 bytes, and 255 fill a 4096-byte one.
+const chunkSize = 255
 
 type chunk struct {
 	vals []string

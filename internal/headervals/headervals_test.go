@@ -1,6 +1,7 @@
 package headervals_test
 
 import (
+	"runtime"
 	"sync"
 	"testing"
 	"unsafe"
@@ -54,5 +55,27 @@ func TestTakeNeverSharesASlot(t *testing.T) {
 	}
 	if s := headervals.Take(1000); len(s) != 1000 {
 		t.Errorf("Take(1000) has len %d", len(s))
+	}
+}
+
+// TestTakeCostsTheSlotsItHandsOut checks that the chunks fill their size
+// class: taking a slot costs 16 bytes of heap, not more (a chunk of 4096
+// bytes of strings would take 4864 with the runtime's malloc header).
+func TestTakeCostsTheSlotsItHandsOut(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under the race detector")
+	}
+	const slots = 1 << 18
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range slots / 3 {
+		s := headervals.Take(3)
+		s[0] = "x"
+	}
+	runtime.ReadMemStats(&after)
+	perSlot := float64(after.TotalAlloc-before.TotalAlloc) / (slots / 3 * 3)
+	t.Logf("%.2f bytes per slot", perSlot)
+	if perSlot > 16*1.05 {
+		t.Errorf("%.2f bytes of heap per slot, want about 16", perSlot)
 	}
 }

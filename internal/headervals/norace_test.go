@@ -1,0 +1,5 @@
+//go:build !race
+
+package headervals_test
+
+const raceEnabled = false
