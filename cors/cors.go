@@ -192,7 +192,10 @@ func (m *Middleware) actual(w http.ResponseWriter, r *http.Request, next http.Ha
 // putVary stores the previous Vary values and v at the start of vals and
 // points the Vary header at them. It returns the next free index.
 func putVary(h http.Header, vals, prev []string, v string) int {
-	i := copy(vals, prev)
+	i := 0
+	if len(prev) > 0 {
+		i = copy(vals, prev) // a call to typedslicecopy, even for nothing
+	}
 	vals[i] = v
 	i++
 	h[hVary] = vals[0:i:i]
