@@ -49,7 +49,7 @@ const (
 	slotPolicy
 	slotLimits
 	slotProblem
-	refusedSlots = slotProblem + len(problemKeys)
+	refusedSlots = slotProblem + problem.Slots
 )
 
 // Header values are carved out of arenas: chunks of string slots and
@@ -150,42 +150,4 @@ func (m *Middleware) setRateLimit(h http.Header, d *decision, vals []string, b [
 		vals[1] = unsafe.String(&b[start], len(b)-start)
 		h["Ratelimit"] = vals[1:2:2]
 	}
-}
-
-// The generic 429 problem response, what problem.Write writes, rendered
-// once so that a refusal costs a few map writes: the header fields
-// problem.Write removes and the ones it sets, in canonical form, and its
-// body. TestRefusalIsProblemWrite keeps the two identical.
-var (
-	problemDelete = [...]string{"Content-Encoding", "Content-Range", "Etag", "Last-Modified"}
-	problemKeys   = [...]string{"Content-Type", "Cache-Control", "X-Content-Type-Options", "Content-Length"}
-	problemValues [len(problemKeys)]string
-	problemBody   []byte
-)
-
-func init() {
-	b, err := problem.Encode(&problem.Problem{Status: http.StatusTooManyRequests})
-	if err != nil {
-		panic(err) // unreachable: the generic problem is a constant
-	}
-	problemBody = b
-	problemValues = [...]string{problem.ContentType, "no-store", "nosniff", strconv.Itoa(len(b))}
-}
-
-// writeLimited writes the generic 429 problem, its header values stored
-// in vals, which has room for them and belongs to this response alone.
-// With stale unset, h holds nothing but the fields this package set, so
-// there is nothing to delete.
-func writeLimited(w http.ResponseWriter, h http.Header, vals []string, stale bool) {
-	if stale {
-		for _, k := range problemDelete {
-			delete(h, k)
-		}
-	}
-	copy(vals, problemValues[:])
-	for j := range problemKeys {
-		h[problemKeys[j]] = vals[j : j+1 : j+1]
-	}
-	w.WriteHeader(http.StatusTooManyRequests)
-	_, _ = w.Write(problemBody)
 }

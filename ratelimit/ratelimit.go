@@ -399,9 +399,9 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			return
 		}
 		// What defaultReject does for a limit's refusal, with the
-		// problem response rendered once (see writeLimited).
+		// generic problem written into this response's slots.
 		problem.SetReason(r, d.err)
-		writeLimited(w, h, spare, stale)
+		problem.WriteInto(w, http.StatusTooManyRequests, spare, !stale)
 	})
 }
 

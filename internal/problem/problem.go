@@ -185,6 +185,24 @@ func Write(w http.ResponseWriter, status int) {
 	writeBody(w, status, generic[status-400], genericLen[status-400])
 }
 
+// Slots is the number of header values the generic problem sets: the
+// length [WriteInto] needs.
+const Slots = 4
+
+// WriteInto is [Write] for a middleware whose rejections allocate
+// nothing: the header values are stored in vals, which has at least Slots
+// slots belonging to this response alone (taken from the per-response
+// slots the middleware has anyway). With fresh set, the caller knows that
+// w's header map holds only fields it set itself for this response, none
+// of the ones Write removes, and the removals are skipped. The response is
+// the one Write writes.
+func WriteInto(w http.ResponseWriter, status int, vals []string, fresh bool) {
+	if status < 400 || status > 599 || generic[status-400] == nil {
+		status = http.StatusInternalServerError
+	}
+	writeWith(w, status, generic[status-400], genericLen[status-400], vals, fresh)
+}
+
 // WriteProblem writes p. If p cannot be encoded (a status outside 400 to
 // 599, an invalid extension member), it writes the generic 500 problem
 // instead and returns the error, so a programming mistake never produces a
@@ -200,17 +218,23 @@ func WriteProblem(w http.ResponseWriter, p *Problem) error {
 }
 
 func writeBody(w http.ResponseWriter, status int, body []byte, length string) {
+	// One allocation for the four header values instead of four.
+	writeWith(w, status, body, length, make([]string, Slots), false)
+}
+
+func writeWith(w http.ResponseWriter, status int, body []byte, length string, vals []string, fresh bool) {
 	h := w.Header()
-	// The keys are canonical already, so the map is used directly rather
-	// than through Header.Del, which canonicalizes each one again.
-	delete(h, "Content-Encoding")
-	delete(h, "Content-Range")
-	delete(h, "Etag") // the canonical form of ETag
-	delete(h, "Last-Modified")
-	// One allocation for the four header values instead of four. Each
-	// header gets its own capacity-limited slice, so an outer middleware
-	// appending to one cannot touch another.
-	vals := make([]string, 4)
+	if !fresh {
+		// The keys are canonical already, so the map is used directly
+		// rather than through Header.Del, which canonicalizes each one
+		// again.
+		delete(h, "Content-Encoding")
+		delete(h, "Content-Range")
+		delete(h, "Etag") // the canonical form of ETag
+		delete(h, "Last-Modified")
+	}
+	// Each header gets its own capacity-limited slice, so an outer
+	// middleware appending to one cannot touch another.
 	vals[0] = ContentType
 	vals[1] = "no-store"
 	vals[2] = "nosniff"

@@ -217,6 +217,54 @@ func TestWriteAllocations(t *testing.T) {
 	}
 }
 
+// TestWriteIntoIsWrite checks that WriteInto writes what Write writes,
+// stored in the caller's slots, and skips only the removals it is told to.
+func TestWriteIntoIsWrite(t *testing.T) {
+	stale := [][2]string{{"Etag", `"v1"`}, {"Content-Encoding", "gzip"}, {"Content-Range", "bytes 0-1/2"}, {"Last-Modified", "x"}, {"Retry-After", "7"}}
+	for _, status := range []int{403, 429, 505, 200, 600} {
+		for _, fresh := range []bool{false, true} {
+			t.Run(strconv.Itoa(status)+"/fresh="+strconv.FormatBool(fresh), func(t *testing.T) {
+				got, want := httptest.NewRecorder(), httptest.NewRecorder()
+				if !fresh {
+					for _, kv := range stale {
+						got.Header().Set(kv[0], kv[1])
+						want.Header().Set(kv[0], kv[1])
+					}
+				}
+				vals := make([]string, problem.Slots+1)
+				vals[problem.Slots] = "untouched"
+				problem.WriteInto(got, status, vals[:problem.Slots], fresh)
+				problem.Write(want, status)
+				if got.Code != want.Code || got.Body.String() != want.Body.String() {
+					t.Errorf("got %d %q, want %d %q", got.Code, got.Body, want.Code, want.Body)
+				}
+				if len(got.Header()) != len(want.Header()) {
+					t.Errorf("headers %q, want %q", got.Header(), want.Header())
+				}
+				for k, v := range want.Header() {
+					if g := got.Header()[k]; len(g) != len(v) || len(g) > 0 && g[0] != v[0] {
+						t.Errorf("%s: %q, want %q", k, g, v)
+					}
+				}
+				if got.Header()["Content-Type"][0] != vals[0] || cap(got.Header()["Content-Type"]) != 1 {
+					t.Error("the values are not in the caller's capacity-limited slots")
+				}
+				if vals[problem.Slots] != "untouched" {
+					t.Error("WriteInto wrote past its slots")
+				}
+			})
+		}
+	}
+	// Fresh skips the removals: a stale ETag stays, which is why only a
+	// caller that set every field itself may say so.
+	w := httptest.NewRecorder()
+	w.Header().Set("Etag", `"v1"`)
+	problem.WriteInto(w, 429, make([]string, problem.Slots), true)
+	if w.Header().Get("Etag") == "" {
+		t.Error("fresh removed a field")
+	}
+}
+
 func BenchmarkWrite(b *testing.B) {
 	w := httptest.NewRecorder()
 	b.ReportAllocs()
