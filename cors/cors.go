@@ -3,7 +3,6 @@ package cors
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/httpguard/httpguard/internal/headervals"
 	"github.com/httpguard/httpguard/internal/httptoken"
@@ -237,7 +236,7 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, next http
 	}
 	refuse := err != nil && !m.passthrough && m.onReject == nil
 	if refuse {
-		n += len(refusalKeys)
+		n += problem.Slots
 	}
 	vals := headervals.Take(n)
 	i := putVary(h, vals, prev, varyOptions)
@@ -252,7 +251,9 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, next http
 			return
 		}
 		problem.SetReason(r, err)
-		writeRefusal(w, h, vals[i:])
+		// The generic 403 of problem.Reject, its header values in this
+		// response's slots.
+		problem.WriteInto(w, http.StatusForbidden, vals[i:], false)
 		return
 	}
 	set := func(key, v string) {
@@ -285,41 +286,6 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, next http
 		status = http.StatusNoContent
 	}
 	w.WriteHeader(status)
-}
-
-// The default answer to a refused preflight is the generic 403 problem of
-// problem.Reject, rendered once here so that a refusal (a megabyte of
-// commas included) costs a few map writes: the headers problem.Write
-// removes and sets, in canonical form, and its body. TestRefusalIsProblemWrite
-// keeps the two identical.
-var (
-	refusalDelete = [...]string{"Content-Encoding", "Content-Range", "Etag", "Last-Modified"}
-	refusalKeys   = [...]string{"Content-Type", "Cache-Control", "X-Content-Type-Options", "Content-Length"}
-	refusalValues [len(refusalKeys)]string
-	refusalBody   []byte
-)
-
-func init() {
-	b, err := problem.Encode(&problem.Problem{Status: http.StatusForbidden})
-	if err != nil {
-		panic(err) // unreachable: the generic problem is a constant
-	}
-	refusalBody = b
-	refusalValues = [...]string{problem.ContentType, "no-store", "nosniff", strconv.Itoa(len(b))}
-}
-
-// writeRefusal writes the generic 403 problem, its header values stored in
-// vals, which has room for them and belongs to this response alone.
-func writeRefusal(w http.ResponseWriter, h http.Header, vals []string) {
-	for _, k := range refusalDelete {
-		delete(h, k)
-	}
-	copy(vals, refusalValues[:])
-	for j := range refusalKeys {
-		h[refusalKeys[j]] = vals[j : j+1 : j+1]
-	}
-	w.WriteHeader(http.StatusForbidden)
-	_, _ = w.Write(refusalBody)
 }
 
 // allowedOrigin returns the value of Access-Control-Allow-Origin for a
