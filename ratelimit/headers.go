@@ -3,10 +3,10 @@ package ratelimit
 import (
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 	"unsafe"
 
+	"github.com/httpguard/httpguard/internal/headervals"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -52,50 +52,6 @@ const (
 	refusedSlots = slotProblem + problem.Slots
 )
 
-// Header values are carved out of arenas: chunks of string slots and
-// bytes handed to one P at a time through a sync.Pool, so that a response
-// costs no allocation of its own while no two responses ever share a slot
-// or a byte. The slots of a response are capacity-limited, so a handler
-// that appends to a value gets a new array, and the bytes are written once,
-// before the strings that share them are made, and never again. A chunk
-// is dropped (and collected once no response refers to it) when it cannot
-// hold the next response, never reused.
-const (
-	arenaSlots = 256
-	arenaBytes = 4096
-)
-
-type arena struct {
-	vals  []string
-	bytes []byte
-}
-
-var arenas = sync.Pool{New: func() any {
-	return &arena{vals: make([]string, arenaSlots), bytes: make([]byte, 0, arenaBytes)}
-}}
-
-// take returns n empty string slots and an empty buffer with room for
-// need bytes, both this response's alone.
-func take(n, need int) ([]string, []byte) {
-	if need > arenaBytes/4 {
-		return make([]string, n), make([]byte, 0, need)
-	}
-	a := arenas.Get().(*arena)
-	if len(a.vals) < n {
-		a.vals = make([]string, arenaSlots)
-	}
-	used := len(a.bytes)
-	if cap(a.bytes)-used < need {
-		a.bytes, used = make([]byte, 0, arenaBytes), 0
-	}
-	vals := a.vals[:n:n]
-	a.vals = a.vals[n:]
-	b := a.bytes[used : used : used+need]
-	a.bytes = a.bytes[:used+need]
-	arenas.Put(a)
-	return vals, b
-}
-
 // setAdmitted sets RateLimit-Policy (every limit, precomputed) and
 // RateLimit (the state of each limit evaluated for this request) as the
 // IETF RateLimit header fields draft describes them:
@@ -107,7 +63,7 @@ func take(n, need int) ([]string, []byte) {
 // until it is back to its full burst. Limits whose key did not apply to
 // the request are left out. It does not allocate.
 func (m *Middleware) setAdmitted(h http.Header, d *decision) {
-	vals, b := take(admittedSlots, m.need)
+	vals, b := headervals.TakeBytes(admittedSlots, m.need)
 	m.setRateLimit(h, d, vals, b)
 }
 
@@ -115,7 +71,7 @@ func (m *Middleware) setAdmitted(h http.Header, d *decision) {
 // fields of a request a limit refused, without allocating. It returns the
 // values' spare slots, for the problem response.
 func (m *Middleware) setRefused(h http.Header, d *decision) []string {
-	vals, b := take(refusedSlots, m.need)
+	vals, b := headervals.TakeBytes(refusedSlots, m.need)
 	b = strconv.AppendInt(b, ceilSeconds(d.retry), 10)
 	// The bytes are never written again: the string may share them.
 	vals[slotRetry] = unsafe.String(&b[0], len(b))

@@ -11,6 +11,10 @@
 // two requests ever share a slot. A handler that appends to a value gets a
 // new array (the capacity is exact); one that overwrites a slot changes only
 // its own response.
+//
+// TakeBytes adds room for values built per request (a counter, a date):
+// bytes carved the same way out of a byte chunk, written once before the
+// strings that share them are made, and never again.
 package headervals
 
 import "sync"
@@ -21,9 +25,13 @@ import "sync"
 // take the next size class, 4864 bytes, and 255 fill a 4096-byte one.
 const chunkSize = 255
 
+// byteChunkSize is the number of bytes in one chunk of TakeBytes.
+const byteChunkSize = 4096
+
 type chunk struct {
-	vals []string
-	used int
+	vals  []string
+	used  int
+	bytes []byte // len is what is used; allocated on first use
 }
 
 var pool = sync.Pool{New: func() any { return &chunk{vals: make([]string, chunkSize)} }}
@@ -47,4 +55,29 @@ func Take(n int) []string {
 	c.used += n
 	pool.Put(c)
 	return s
+}
+
+// TakeBytes is Take with an empty buffer of capacity size for building
+// values: bytes no other call returns, so strings made from them (with
+// unsafe.String, once they are written) may go into a response. Appending
+// beyond size gets a new array. It is safe for concurrent use.
+func TakeBytes(n, size int) ([]string, []byte) {
+	if n <= 0 || n > chunkSize/4 || size > byteChunkSize/4 {
+		return make([]string, max(n, 0)), make([]byte, 0, size)
+	}
+	c := pool.Get().(*chunk)
+	if c.used+n > len(c.vals) {
+		c.vals, c.used = make([]string, chunkSize), 0
+	}
+	s := c.vals[c.used : c.used+n : c.used+n]
+	c.used += n
+	used := len(c.bytes)
+	if cap(c.bytes)-used < size {
+		// As with slots, a chunk is dropped, never reused.
+		c.bytes, used = make([]byte, 0, byteChunkSize), 0
+	}
+	b := c.bytes[used : used : used+size]
+	c.bytes = c.bytes[:used+size]
+	pool.Put(c)
+	return s, b
 }

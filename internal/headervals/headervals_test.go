@@ -79,3 +79,53 @@ func TestTakeCostsTheSlotsItHandsOut(t *testing.T) {
 		t.Errorf("%.2f bytes of heap per slot, want about 16", perSlot)
 	}
 }
+
+// TestTakeBytesNeverSharesAByte fills every buffer TakeBytes hands out, from
+// many goroutines, and checks at the end that each still holds what its
+// owner wrote: no byte or slot was handed out twice.
+func TestTakeBytesNeverSharesAByte(t *testing.T) {
+	type taken struct {
+		vals []string
+		b    []byte
+		mark byte
+	}
+	results := make([][]taken, 8)
+	var wg sync.WaitGroup
+	for g := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 3000 {
+				n, size := 1+(g+i)%7, (g*31+i*17)%1100 // some above the chunk's quarter
+				vals, b := headervals.TakeBytes(n, size)
+				if len(vals) != n || cap(vals) != n || len(b) != 0 || cap(b) != size {
+					t.Errorf("TakeBytes(%d, %d): slots len %d cap %d, bytes len %d cap %d", n, size, len(vals), cap(vals), len(b), cap(b))
+					return
+				}
+				mark := byte(g*3000 + i)
+				for range size {
+					b = append(b, mark)
+				}
+				for k := range vals {
+					vals[k] = string(rune('a' + g))
+				}
+				results[g] = append(results[g], taken{vals, b, mark})
+			}
+		}()
+	}
+	wg.Wait()
+	for g, rs := range results {
+		for _, r := range rs {
+			for _, c := range r.b {
+				if c != r.mark {
+					t.Fatalf("goroutine %d: a byte was overwritten: %d, want %d", g, c, r.mark)
+				}
+			}
+			for _, v := range r.vals {
+				if v != string(rune('a'+g)) {
+					t.Fatalf("goroutine %d: a slot was overwritten: %q", g, v)
+				}
+			}
+		}
+	}
+}
