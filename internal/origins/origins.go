@@ -51,15 +51,16 @@ type Entry struct {
 	// Canonical is the entry as a browser would serialize a matching
 	// origin; for a pattern, with "*." in front of the domain.
 	Canonical string
-	Scheme    string
+	// Scheme is the scheme, lower case.
+	Scheme string
 	// Host is the host without port; for a pattern, the domain the
 	// subdomains belong to.
 	Host string
 	// Port is the explicit port, or "" for the scheme's default.
 	Port      string
-	Pattern   bool
+	Pattern   bool // "scheme://*.domain": any subdomain of Host, not Host itself
 	Loopback  bool // the host is localhost, a *.localhost name or a loopback address
-	IPAddress bool
+	IPAddress bool // the host is an IP literal
 }
 
 // Secure reports whether the entry can only match a secure context: an
