@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -41,13 +42,7 @@ var bareLayers = map[string]func(logw io.Writer) (func(http.Handler) http.Handle
 	},
 }
 
-var bareLayerNames = slices.Sorted(func(yield func(string) bool) {
-	for k := range bareLayers {
-		if !yield(k) {
-			return
-		}
-	}
-})
+var bareLayerNames = slices.Sorted(maps.Keys(bareLayers))
 
 // wrapBare wraps h in the comma-separated middlewares of list, outermost
 // first; errorsafe logs to logw.
