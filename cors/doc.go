@@ -73,17 +73,20 @@
 //
 // # Performance
 //
-// Everything that can be is computed by [New]. A request costs map lookups
-// and, for the rare subdomain pattern, a scan of the origin without
-// allocation. Header values are written into slots that belong to the
+// Everything that can be is computed by [New]. Matching an Origin never
+// allocates: up to eight exact origins are compared one by one, a longer
+// list is a map looked up only when some entry has the value's length, and
+// a subdomain pattern compares the scheme prefix and the domain tail, then
+// checks at most a host's length of labels in between, without parsing the
+// whole value. Header values are written into slots that belong to the
 // response alone (never a slice shared between requests, which a handler
-// could overwrite for everyone: rs/cors#198), carved from per-CPU chunks,
-// so the amortized cost is zero allocations per request on every path,
-// the default answer to a failed preflight included: its 403 problem
-// response is rendered once, at start-up.
-// Access-Control-Request-Headers is parsed with fixed bounds: a megabyte of
-// commas or a megabyte-long name is rejected after reading a few hundred
-// bytes.
+// could overwrite for everyone: rs/cors#198), carved from chunks that
+// serve many requests, so the amortized cost is zero allocations per
+// request on every path, the default answer to a failed preflight
+// included: its 403 problem response is written into the same slots.
+// Access-Control-Request-Headers is read in one pass with fixed bounds: a
+// megabyte of commas or a megabyte-long name is rejected after reading at
+// most a kilobyte.
 //
 // # Security considerations
 //
