@@ -228,6 +228,16 @@ func New(o Options) (*Middleware, error) {
 	bad := func(field, value string, sentinel error, reason string) {
 		errs = append(errs, &OptionError{Field: field, Value: value, Err: sentinel, Reason: reason})
 	}
+	// wildcard checks a "*" entry of a method or header list: it must be
+	// alone, and browsers take it for a literal name with credentials.
+	wildcard := func(field string, list []string, kind string) {
+		if o.AllowCredentials {
+			bad(field, "*", ErrWildcardCredentials, "browsers read it as a "+kind+" named * with credentials")
+		}
+		if len(list) > 1 {
+			bad(field, "*", ErrConflict, `"*" must be the only entry`)
+		}
+	}
 	m := &Middleware{
 		allowFunc:       o.AllowOriginFunc,
 		allowNull:       o.DangerouslyAllowNullOrigin,
@@ -288,12 +298,7 @@ func New(o Options) (*Middleware, error) {
 	for _, s := range o.AllowedMethods {
 		if s == "*" {
 			m.anyMethod = true
-			if o.AllowCredentials {
-				bad("AllowedMethods", s, ErrWildcardCredentials, "browsers read it as a method named * with credentials")
-			}
-			if len(o.AllowedMethods) > 1 {
-				bad("AllowedMethods", s, ErrConflict, `"*" must be the only entry`)
-			}
+			wildcard("AllowedMethods", o.AllowedMethods, "method")
 			continue
 		}
 		if !httptoken.IsToken(s) || len(s) > maxHeaderName {
@@ -316,12 +321,7 @@ func New(o Options) (*Middleware, error) {
 	for _, s := range o.AllowedHeaders {
 		if s == "*" {
 			m.anyHeader = true
-			if o.AllowCredentials {
-				bad("AllowedHeaders", s, ErrWildcardCredentials, "browsers read it as a header named * with credentials")
-			}
-			if len(o.AllowedHeaders) > 1 {
-				bad("AllowedHeaders", s, ErrConflict, `"*" must be the only entry`)
-			}
+			wildcard("AllowedHeaders", o.AllowedHeaders, "header")
 			continue
 		}
 		l := strings.ToLower(s)
@@ -358,12 +358,7 @@ func New(o Options) (*Middleware, error) {
 	seen := map[string]bool{}
 	for _, s := range o.ExposedHeaders {
 		if s == "*" {
-			if o.AllowCredentials {
-				bad("ExposedHeaders", s, ErrWildcardCredentials, "browsers read it as a header named * with credentials")
-			}
-			if len(o.ExposedHeaders) > 1 {
-				bad("ExposedHeaders", s, ErrConflict, `"*" must be the only entry`)
-			}
+			wildcard("ExposedHeaders", o.ExposedHeaders, "header")
 			exposed = append(exposed, "*")
 			continue
 		}
