@@ -39,13 +39,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
-	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -55,6 +52,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/ratelimit"
 	"github.com/httpguard/httpguard/ratelimit/redisstore"
 )
@@ -76,26 +74,24 @@ func main() {
 	}
 	defer cleanup()
 
-	srv := &http.Server{
-		Addr:              *addr,
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       time.Minute,
-		MaxHeaderBytes:    16 << 10,
+	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: h})
+	if err != nil {
+		log.Fatal(err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
 	log.Printf("listening on http://%s (routes: /api, POST /login, /slow)", *addr)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	select {
+	case err := <-errc:
 		log.Fatal(err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		log.Printf("shutdown: %v", err)
 	}
 }
 
@@ -180,7 +176,7 @@ func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolve
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 		user, pass := r.PostFormValue("user"), r.PostFormValue("password")
-		ip := clientAddr(resolver, r)
+		ip := resolver.Addr(r) // nil resolver: the peer address
 		ctx := r.Context()
 		if retry, err := attempts.Reserve(ctx, user, ip); err != nil {
 			w.Header().Set("Retry-After", strconv.FormatInt(int64((retry+time.Second-1)/time.Second), 10))
@@ -198,13 +194,4 @@ func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolve
 		}
 		fmt.Fprintf(w, "welcome, %s\n", user)
 	})
-}
-
-func clientAddr(resolver *clientip.Resolver, r *http.Request) netip.Addr {
-	if a := resolver.Addr(r); a.IsValid() {
-		return a
-	}
-	host, _, _ := net.SplitHostPort(r.RemoteAddr)
-	a, _ := netip.ParseAddr(host)
-	return a
 }
