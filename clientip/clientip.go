@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/httpguard/httpguard/internal/hostport"
+	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
 // Header names the forwarding header a trusted proxy sets.
@@ -262,7 +263,7 @@ func (rv *Resolver) resolve(r *http.Request) (netip.Addr, string) {
 	case XRealIP:
 		addr := peer
 		if vals := r.Header["X-Real-Ip"]; len(vals) == 1 {
-			if a, ok := parseNode(trimOWS(vals[0])); ok {
+			if a, ok := parseNode(httptoken.TrimOWS(vals[0])); ok {
 				addr = a
 			}
 		}
@@ -345,13 +346,13 @@ func walkXFF(rv *Resolver, lines []string, peer netip.Addr) (netip.Addr, int) {
 	last, hops := peer, 0
 	for i := len(lines) - 1; i >= 0; i-- {
 		rest := lines[i]
-		if trimOWS(rest) == "" {
+		if httptoken.TrimOWS(rest) == "" {
 			continue // an empty header line adds nothing
 		}
 		for {
 			j := strings.LastIndexByte(rest, ',')
 			hops++
-			a, ok := parseNode(trimOWS(rest[j+1:]))
+			a, ok := parseNode(httptoken.TrimOWS(rest[j+1:]))
 			if !ok {
 				return last, hops - 1
 			}
@@ -394,7 +395,7 @@ func forwardedProto(lines []string, hops int, fallback string) string {
 	for _, line := range lines {
 		for item := range strings.SplitSeq(line, ",") {
 			if i == want {
-				switch v := trimOWS(item); {
+				switch v := httptoken.TrimOWS(item); {
 				case strings.EqualFold(v, "https"):
 					return "https"
 				case strings.EqualFold(v, "http"):
@@ -406,17 +407,6 @@ func forwardedProto(lines []string, hops int, fallback string) string {
 		}
 	}
 	return fallback
-}
-
-// trimOWS removes optional white space (spaces and horizontal tabs).
-func trimOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // parseNode parses a node as proxies write it: an IPv4 or IPv6 address,

@@ -14,13 +14,13 @@ func walkForwarded(rv *Resolver, lines []string, peer netip.Addr, fallback strin
 	last, lastProto, hops := peer, "", 0
 	for i := len(lines) - 1; i >= 0; i-- {
 		rest := lines[i]
-		if trimOWS(rest) == "" {
+		if httptoken.TrimOWS(rest) == "" {
 			continue
 		}
 		for {
 			j := lastUnquotedComma(rest)
 			hops++
-			node, proto, ok := parseElement(trimOWS(rest[j+1:]))
+			node, proto, ok := parseElement(httptoken.TrimOWS(rest[j+1:]))
 			if !ok {
 				return last, schemeOr(lastProto, fallback)
 			}
@@ -87,7 +87,7 @@ func parseElement(s string) (node, proto string, ok bool) {
 	for s != "" {
 		var pair string
 		if i := strings.IndexByte(s, ';'); i >= 0 {
-			pair, s = trimOWS(s[:i]), trimOWS(s[i+1:])
+			pair, s = httptoken.TrimOWS(s[:i]), httptoken.TrimOWS(s[i+1:])
 			if s == "" {
 				return "", "", false // trailing ";"
 			}

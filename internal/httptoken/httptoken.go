@@ -1,6 +1,7 @@
 // Package httptoken recognises RFC 9110 tokens, the syntax of header
-// names, methods, cookie names and many parameter values, so that every
-// package validates them the same way.
+// names, methods, cookie names and many parameter values, compares them
+// ignoring ASCII case and trims optional white space, so that every
+// package treats them the same way.
 package httptoken
 
 // tchar is the RFC 9110 §5.6.2 tchar set:
@@ -34,4 +35,43 @@ func IsToken(s string) bool {
 		}
 	}
 	return true
+}
+
+// EqualFold reports whether s and t are equal with ASCII letters compared
+// case-insensitively and every other byte compared exactly: the comparison
+// HTTP defines for tokens such as auth schemes. Unlike strings.EqualFold it
+// never folds a non-ASCII character into an ASCII one (U+212A KELVIN SIGN
+// into "k"). It does not allocate.
+func EqualFold(s, t string) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		a, b := s[i], t[i]
+		if a == b {
+			continue
+		}
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
+}
+
+// TrimOWS removes RFC 9110 optional white space (spaces and horizontal
+// tabs) from both ends of s.
+func TrimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }

@@ -31,3 +31,47 @@ func TestIsTcharMatchesTheGrammar(t *testing.T) {
 		}
 	}
 }
+
+func TestEqualFold(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		s, t string
+		want bool
+	}{
+		{"Bearer", "bearer", true},
+		{"BEARER", "bearer", true},
+		{"bearer", "BeArEr", true},
+		{"__Host-", "__host-", true},
+		{"", "", true},
+		{"bearer", "bearer ", false},
+		{"bearer", "bearex", false},
+		{"[", "{", false}, // 0x5b and 0x7b differ by the case bit but are not letters
+		{"@", "`", false},
+		{"\u212aey", "key", false}, // KELVIN SIGN is not "k"
+		{"\u017f", "s", false},     // LONG S is not "s"
+	} {
+		if got := httptoken.EqualFold(tc.s, tc.t); got != tc.want {
+			t.Errorf("EqualFold(%q, %q) = %v, want %v", tc.s, tc.t, got, tc.want)
+		}
+		if got := httptoken.EqualFold(tc.t, tc.s); got != tc.want {
+			t.Errorf("EqualFold(%q, %q) = %v, want %v", tc.t, tc.s, got, tc.want)
+		}
+	}
+}
+
+func TestTrimOWS(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"":            "",
+		" \t ":        "",
+		"a":           "a",
+		" \ta b\t ":   "a b",
+		"\r\na\r\n":   "\r\na\r\n", // CR and LF are not optional white space
+		"\u00a0a":     "\u00a0a",
+		"\t192.0.2.1": "192.0.2.1",
+	} {
+		if got := httptoken.TrimOWS(in); got != want {
+			t.Errorf("TrimOWS(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
