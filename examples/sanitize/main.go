@@ -2,7 +2,8 @@
 // input with package sanitize: the Go counterpart of a Pydantic model plus
 // bleach.
 //
-//	go run ./examples/sanitize
+//	go run ./examples/sanitize                      # listens on 127.0.0.1:8080
+//	go run ./examples/sanitize -addr 127.0.0.1:9090
 //
 // Then, in another terminal:
 //
@@ -30,13 +31,18 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"log"
 	"net/http"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/sanitize"
 )
 
@@ -88,15 +94,23 @@ func main() {
 		_ = json.NewEncoder(w).Encode(map[string]any{"q": s.Q, "page": s.Page, "total": len(comments)})
 	})
 
-	srv := &http.Server{
-		Addr:              *addr,
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
+	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: mux})
+	if err != nil {
+		log.Fatal(err)
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
 	log.Printf("listening on http://%s", *addr)
-	log.Fatal(srv.ListenAndServe())
+	select {
+	case err := <-errc:
+		log.Fatal(err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		log.Printf("shutdown: %v", err)
+	}
 }
