@@ -7,7 +7,7 @@
 // Run it:
 //
 //	go run ./examples/cors                 # listens on 127.0.0.1:8080
-//	go run ./examples/cors -addr :9000
+//	go run ./examples/cors -addr 127.0.0.1:9090
 //
 // It allows https://app.example.com, every subdomain of example.com over
 // https, and http://localhost:3000 (a development front end), with
@@ -34,14 +34,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"log"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/httpguard/httpguard/cors"
 	"github.com/httpguard/httpguard/errorsafe"
+	"github.com/httpguard/httpguard/https"
 )
 
 func main() {
@@ -78,22 +83,31 @@ func main() {
 
 	// CORS sits outside everything else, authentication included:
 	// browsers send preflights without credentials. errorsafe, outermost,
-	// logs each request as JSON on stderr with the reason of a rejection,
-	// which the client never sees.
+	// logs each request through the default slog logger (stderr) with the
+	// reason of a rejection, which the client never sees.
 	es, err := errorsafe.New(errorsafe.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
 	handler := es.Handler(c.Handler(mux))
 
-	srv := &http.Server{
-		Addr:              *addr,
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       time.Minute,
+	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: handler})
+	if err != nil {
+		log.Fatal(err)
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
 	log.Printf("listening on http://%s", *addr)
-	log.Fatal(srv.ListenAndServe())
+	select {
+	case err := <-errc:
+		log.Fatal(err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		log.Printf("shutdown: %v", err)
+	}
 }
