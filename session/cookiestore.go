@@ -112,17 +112,7 @@ const payloadHeader = 32 + 8
 // Find implements [Store]: it authenticates, decrypts and checks the
 // expiry and revocation of token.
 func (s *CookieStore) Find(ctx context.Context, token string) (Record, bool, error) {
-	if token == "" || len(token) > maxCookieSize {
-		return Record{}, false, nil
-	}
-	var payload []byte
-	ok := false
-	for _, c := range s.codecs {
-		if c.Decode(s.name, token, &payload) == nil {
-			ok = true
-			break
-		}
-	}
+	payload, ok := decode(s.codecs, s.name, token)
 	if !ok || len(payload) < payloadHeader {
 		return Record{}, false, nil
 	}

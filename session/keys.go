@@ -61,6 +61,23 @@ func newCodec(hashKey, blockKey []byte) *securecookie.SecureCookie {
 	return c
 }
 
+// decode returns the payload of token, authenticated (and decrypted, for
+// a codec with a block key) under name by the first of codecs that accepts
+// it. An empty token, or one longer than a cookie can be, is refused
+// unread.
+func decode(codecs []*securecookie.SecureCookie, name, token string) ([]byte, bool) {
+	if token == "" || len(token) > maxCookieSize {
+		return nil, false
+	}
+	var payload []byte
+	for _, c := range codecs {
+		if c.Decode(name, token, &payload) == nil {
+			return payload, true
+		}
+	}
+	return nil, false
+}
+
 func clone(b []byte) []byte {
 	if b == nil {
 		return nil

@@ -103,17 +103,7 @@ func (s *Signer) Sign(value []byte) (string, error) {
 // for this Signer's purpose no longer than MaxAge ago. Otherwise it
 // returns [ErrTokenInvalid] or [ErrTokenExpired]. It never panics.
 func (s *Signer) Verify(token string) ([]byte, error) {
-	if token == "" || len(token) > maxCookieSize {
-		return nil, ErrTokenInvalid
-	}
-	var payload []byte
-	ok := false
-	for _, c := range s.codecs {
-		if c.Decode(s.purpose, token, &payload) == nil {
-			ok = true
-			break
-		}
-	}
+	payload, ok := decode(s.codecs, s.purpose, token)
 	if !ok || len(payload) < 8 {
 		return nil, ErrTokenInvalid
 	}
