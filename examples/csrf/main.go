@@ -10,7 +10,7 @@
 // Run it:
 //
 //	go run ./examples/csrf                 # listens on 127.0.0.1:8080
-//	go run ./examples/csrf -addr :9000
+//	go run ./examples/csrf -addr 127.0.0.1:9090
 //
 // Set CSRF_KEY to 64 hex digits (32 random bytes, e.g. from
 // "openssl rand -hex 32") to keep tokens valid across restarts; without it
@@ -38,17 +38,22 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"html/template"
 	"log"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/httpguard/httpguard/csrf"
 	"github.com/httpguard/httpguard/errorsafe"
+	"github.com/httpguard/httpguard/https"
 )
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>
@@ -103,22 +108,36 @@ func main() {
 	// client never sees it), and the request ID in every 403 problem.
 	es := errorsafe.MustNew(errorsafe.Options{})
 
-	srv := &http.Server{
-		Addr:              *addr,
-		Handler:           es.Handler(p.Handler(mux)),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       time.Minute,
+	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: es.Handler(p.Handler(mux))})
+	if err != nil {
+		log.Fatal(err)
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
 	log.Printf("listening on http://%s", *addr)
-	log.Fatal(srv.ListenAndServe())
+	select {
+	case err := <-errc:
+		log.Fatal(err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		log.Printf("shutdown: %v", err)
+	}
 }
 
 // loadKey reads the token key from CSRF_KEY, or generates an ephemeral one.
 func loadKey() ([]byte, error) {
 	if s := os.Getenv("CSRF_KEY"); s != "" {
-		return hex.DecodeString(s)
+		key, err := hex.DecodeString(s)
+		if err != nil {
+			// hex's error quotes the offending character: keep the key out of the log.
+			return nil, errors.New("CSRF_KEY must be hex digits")
+		}
+		return key, nil
 	}
 	log.Print("WARNING: CSRF_KEY is not set; using an ephemeral key. Tokens will not survive a restart " +
 		"and will not verify on other instances. Set CSRF_KEY to 64 hex digits of secret random data.")
