@@ -94,6 +94,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -462,28 +463,14 @@ func New(cfg Config) (http.Handler, error) {
 func (s *server) authenticate(next http.Handler) http.Handler {
 	withToken := s.bearer.Handler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if v := r.Header["Authorization"]; len(v) > 0 && len(v[0]) >= 7 && equalFoldASCII(v[0][:7], "bearer ") {
+		// The scheme is case-insensitive; no non-ASCII character folds
+		// into one of "bearer ", so strings.EqualFold is exact here.
+		if v := r.Header["Authorization"]; len(v) > 0 && len(v[0]) >= 7 && strings.EqualFold(v[0][:7], "bearer ") {
 			withToken.ServeHTTP(w, r)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // keyID names the signing key by its public key, so that instances with
