@@ -44,9 +44,11 @@ import (
 	"os/signal"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/httpguard/httpguard/errorsafe"
+	"github.com/httpguard/httpguard/https"
 )
 
 var errNoInvoice = errors.New("store: invoice not found")
@@ -145,29 +147,29 @@ func main() {
 	})
 	mux.Handle("GET /events", events)
 
-	srv := &http.Server{
-		Addr:              *addr,
-		Handler:           es.Handler(mux), // outermost
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+	srv, err := https.NewServer(https.ServerOptions{
+		Addr:    *addr,
+		Handler: es.Handler(mux), // outermost
 		// Panics are recovered by errorsafe; anything net/http still logs
 		// goes through the same structured logger.
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError),
-	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
-
-	logger.Info("listening", slog.String("addr", "http://"+*addr))
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	})
+	if err != nil {
 		log.Fatal(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	logger.Info("listening", slog.String("addr", "http://"+*addr))
+	select {
+	case err := <-errc:
+		log.Fatal(err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		log.Printf("shutdown: %v", err)
 	}
 }
