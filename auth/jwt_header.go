@@ -230,6 +230,20 @@ func (s *jsonScanner) literal(lit string) bool {
 	return true
 }
 
+// next ends a member or an element: after any whitespace it consumes a
+// comma (more is true: another one follows) or the closing bracket (more
+// is false: the object or array is complete). ok is false at the end of
+// the input or on any other byte.
+func (s *jsonScanner) next(closing byte) (more, ok bool) {
+	s.ws()
+	if s.i >= len(s.b) {
+		return false, false
+	}
+	c := s.b[s.i]
+	s.i++
+	return c == ',', c == ',' || c == closing
+}
+
 // value skips any JSON value, nesting at most maxJSONDepth levels.
 func (s *jsonScanner) value(depth int) bool {
 	if depth > maxJSONDepth || s.i >= len(s.b) {
@@ -260,18 +274,9 @@ func (s *jsonScanner) value(depth int) bool {
 			if !s.value(depth + 1) {
 				return false
 			}
-			s.ws()
-			if s.i >= len(s.b) {
-				return false
+			if more, ok := s.next('}'); !more {
+				return ok
 			}
-			if s.b[s.i] == '}' {
-				s.i++
-				return true
-			}
-			if s.b[s.i] != ',' {
-				return false
-			}
-			s.i++
 		}
 	case c == '[':
 		s.i++
@@ -285,18 +290,9 @@ func (s *jsonScanner) value(depth int) bool {
 			if !s.value(depth + 1) {
 				return false
 			}
-			s.ws()
-			if s.i >= len(s.b) {
-				return false
+			if more, ok := s.next(']'); !more {
+				return ok
 			}
-			if s.b[s.i] == ']' {
-				s.i++
-				return true
-			}
-			if s.b[s.i] != ',' {
-				return false
-			}
-			s.i++
 		}
 	case c == 't':
 		return s.literal("true")
@@ -357,18 +353,12 @@ func scanObject(b []byte, out []jsonMember) (int, bool) {
 			}
 			out[n] = m
 			n++
-			s.ws()
-			if s.i >= len(b) {
-				return 0, false
-			}
-			if b[s.i] == '}' {
-				s.i++
+			if more, ok := s.next('}'); !more {
+				if !ok {
+					return 0, false
+				}
 				break
 			}
-			if b[s.i] != ',' {
-				return 0, false
-			}
-			s.i++
 		}
 	}
 	s.ws()
