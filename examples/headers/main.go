@@ -82,7 +82,9 @@ func main() {
 		if err != nil {
 			log.Fatalf("-trusted-proxy: %v", err)
 		}
-		rv = clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{p}})
+		if rv, err = clientip.New(clientip.Options{TrustedProxies: []netip.Prefix{p}}); err != nil {
+			log.Fatalf("-trusted-proxy: %v", err)
+		}
 	}
 
 	// The site: the HTML preset, violations reported to /csp-report.
