@@ -29,7 +29,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -41,6 +40,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/httpguard/httpguard/headers"
@@ -134,7 +134,7 @@ func main() {
 		log.Fatal(err)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	servers := []*http.Server{srv}
 	errc := make(chan error, 2)
@@ -161,15 +161,15 @@ func main() {
 
 	select {
 	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
-			log.Fatal(err)
-		}
+		log.Fatal(err)
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, s := range servers {
-		_ = s.Shutdown(shutdown)
+		if err := s.Shutdown(shutdown); err != nil {
+			log.Printf("shutdown: %v", err)
+		}
 	}
 }
 
