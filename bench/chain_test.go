@@ -16,7 +16,6 @@ import (
 	chimw "github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/httprate"
 	rscors "github.com/rs/cors"
-	"github.com/unrolled/secure"
 
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/cors"
@@ -235,18 +234,7 @@ func (*chainClaims) Validate(context.Context) error { return nil }
 
 func peersChain(tb testing.TB) chain {
 	tb.Helper()
-	sec := secure.New(secure.Options{
-		STSSeconds: 63072000, STSIncludeSubdomains: true,
-		ContentSecurityPolicy: benchCSP,
-		FrameDeny:             true,
-		ContentTypeNosniff:    true,
-		BrowserXssFilter:      true, CustomBrowserXssValue: "0",
-		ReferrerPolicy:                "no-referrer",
-		PermissionsPolicy:             headers.DefaultPermissionsPolicy,
-		CrossOriginOpenerPolicy:       "same-origin",
-		CrossOriginResourcePolicy:     "same-origin",
-		XPermittedCrossDomainPolicies: "none",
-	})
+	sec := unrolledTen()
 	cr := rscors.New(rscors.Options{
 		AllowedOrigins: []string{chainOrigin}, AllowedMethods: chainCORSMethods,
 		AllowedHeaders: chainCORSHeaders, AllowCredentials: true, MaxAge: 600,
