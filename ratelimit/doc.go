@@ -60,7 +60,10 @@
 // ([HeadersAlways], the default), or only on refusals, or never
 // ([Options.Headers]). A store failure refuses with 503 (fail closed).
 // [Options.OnReject] replaces the response; the headers are set before it
-// is called.
+// is called. The values are built into slots and bytes that belong to the
+// response alone (never a slice shared between requests, which a handler
+// could overwrite for everyone), carved from pooled chunks, so neither an
+// admitted nor a refused request allocates with the memory store.
 //
 // # Failed attempts
 //
