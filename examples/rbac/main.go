@@ -31,7 +31,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -43,6 +42,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/rbac"
 )
@@ -98,27 +98,13 @@ func main() {
 
 	users := demoUsers()
 	mux := routes(m)
-	srv := &http.Server{
-		Addr:              *addr,
-		Handler:           demoAuth(users, mux),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
+	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: demoAuth(users, mux)})
+	if err != nil {
+		log.Fatal(err)
 	}
-
 	if *policyFile != "" {
 		go reloadOnHUP(m, *policyFile)
 	}
-	go func() {
-		stop := make(chan os.Signal, 1)
-		signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
-		<-stop
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}()
 
 	fmt.Fprintln(os.Stderr, "WARNING: DEMO AUTHENTICATION. These tokens are random for this run only and stand in for the auth package:")
 	for _, u := range users {
@@ -126,9 +112,21 @@ func main() {
 	}
 	fmt.Fprintln(os.Stderr, "Effective permissions:")
 	_ = m.Matrix().WriteText(os.Stderr)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
 	log.Printf("listening on http://%s", *addr)
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+	select {
+	case err := <-errc:
 		log.Fatal(err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		log.Printf("shutdown: %v", err)
 	}
 }
 
