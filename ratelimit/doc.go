@@ -63,7 +63,8 @@
 // is called. The values are built into slots and bytes that belong to the
 // response alone (never a slice shared between requests, which a handler
 // could overwrite for everyone), carved from pooled chunks, so neither an
-// admitted nor a refused request allocates with the memory store.
+// admitted nor a refused request allocates with the memory store and an
+// address key (TestAllocations).
 //
 // # Failed attempts
 //
