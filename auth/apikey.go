@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
 // Defaults of [APIKeyOptions].
@@ -154,7 +156,7 @@ func NewAPIKey(o APIKeyOptions) (*APIKey, error) {
 	if m.header == "" {
 		m.header = http.CanonicalHeaderKey(DefaultAPIKeyHeader)
 	}
-	if !credToken(m.header) {
+	if !httptoken.IsToken(m.header) {
 		errs = append(errs, errors.New("auth: APIKeyOptions.Header must be a header name"))
 	}
 	scheme := "ApiKey"
@@ -163,10 +165,10 @@ func NewAPIKey(o APIKeyOptions) (*APIKey, error) {
 		if scheme == "" {
 			scheme = DefaultAPIKeyScheme
 		}
-		if !credToken(scheme) {
+		if !httptoken.IsToken(scheme) {
 			errs = append(errs, errors.New("auth: APIKeyOptions.Scheme must be a token"))
 		}
-		m.scheme = credLower(scheme)
+		m.scheme = strings.ToLower(scheme)
 	} else if o.Scheme != "" {
 		errs = append(errs, errors.New("auth: APIKeyOptions.Scheme is only used with Header Authorization"))
 	}
@@ -298,33 +300,4 @@ func (m *APIKey) reject(w http.ResponseWriter, r *http.Request, err error) {
 		onReject, challenge = m.onReject, m.challenge
 	}
 	rejectCredentials(w, r, err, onReject, challenge, defaultAPIKeyChallenge)
-}
-
-// credToken reports whether s is an RFC 9110 token.
-func credToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case c == '!' || c == '#' || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' ||
-			c == '+' || c == '-' || c == '.' || c == '^' || c == '_' || c == '`' || c == '|' || c == '~':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// credLower returns s with ASCII letters lower-cased.
-func credLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
