@@ -64,7 +64,7 @@
 // response alone (never a slice shared between requests, which a handler
 // could overwrite for everyone), carved from pooled chunks, so neither an
 // admitted nor a refused request allocates with the memory store and an
-// address key (TestAllocations).
+// address key.
 //
 // # Failed attempts
 //
