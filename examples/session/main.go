@@ -9,8 +9,8 @@
 //
 // The session cookie is __Host-session: Secure, HttpOnly, SameSite=Lax,
 // Path=/. Browsers only accept it over HTTPS, so the server listens with
-// TLS and a throwaway self-signed certificate made at start (hence curl's
-// -k). The demo user is "demo"; its password is the environment variable
+// TLS and a throwaway self-signed development certificate from package
+// https, made at start (hence curl's -k). The demo user is "demo"; its password is the environment variable
 // SESSION_DEMO_PASSWORD or, when that is unset, a random one printed once
 // at start. With curl and a cookie jar:
 //
@@ -29,8 +29,9 @@
 //	curl -sk "https://127.0.0.1:8080/reset?token=..."                 # "reset allowed for demo"
 //
 // The signing key is the environment variable SESSION_SIGNING_KEY (64 hex
-// digits) or, when unset, a random key that dies with the process: links
-// then stop working at restart, and the server says so loudly.
+// digits) or, when unset or not hex, a random key that dies with the
+// process: links then stop working at restart, and the server says so
+// loudly.
 //
 // Sessions last 30 minutes without a request and 12 hours at most. A
 // store failure (Redis down) is answered with 503, never with an anonymous
@@ -40,22 +41,16 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"log"
-	"math/big"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -65,6 +60,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/session"
 	"github.com/httpguard/httpguard/session/redisstore"
@@ -110,31 +106,32 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cert, err := selfSigned()
+	// A development certificate from package https: self-signed, for
+	// localhost, 127.0.0.1 and ::1 only.
+	dev, err := https.NewDevCert(https.DevCertOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := &http.Server{
-		Addr:              *addr,
-		Handler:           h,
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-	}
-	go func() {
-		stop := make(chan os.Signal, 1)
-		signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
-		<-stop
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}()
-	log.Printf("listening on https://%s (self-signed certificate: use curl -k)", *addr)
-	if err := srv.ListenAndServeTLS("", ""); !errors.Is(err, http.ErrServerClosed) {
+	tlsConfig := https.TLSConfig()
+	tlsConfig.Certificates = []tls.Certificate{dev.TLS}
+	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: h, TLSConfig: tlsConfig})
+	if err != nil {
 		log.Fatal(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServeTLS("", "") }()
+	log.Printf("listening on https://%s (self-signed certificate: use curl -k)", *addr)
+	select {
+	case err := <-errc:
+		log.Fatal(err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		log.Printf("shutdown: %v", err)
 	}
 }
 
@@ -261,31 +258,4 @@ func newHandler(cfg config) (http.Handler, error) {
 		}
 	})
 	return http.NewCrossOriginProtection().Handler(sessions.Handler(mux)), nil
-}
-
-// selfSigned returns a throwaway certificate for 127.0.0.1 and localhost.
-func selfSigned() (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "session example"},
-		NotBefore:    time.Now().Add(-time.Minute),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
