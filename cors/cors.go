@@ -375,7 +375,7 @@ func (m *Middleware) methodAllowed(method string) bool {
 	}
 	if m.fewMethods != nil {
 		for _, s := range m.fewMethods {
-			if len(s) == len(method) && (s == method || equalUpper(s, method)) {
+			if s == method || httptoken.EqualFold(s, method) {
 				return true
 			}
 		}

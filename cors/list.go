@@ -73,7 +73,7 @@ func (m *Middleware) allowedNameAt(s string) int {
 		// browser sends, in lower case, are found by a plain comparison.
 		for _, a := range m.fewHeaders {
 			if len(s) >= len(a) && (len(s) == len(a) || isDelim(s[len(a)])) {
-				if p := s[:len(a)]; p == a || equalLower(a, p) {
+				if p := s[:len(a)]; p == a || httptoken.EqualFold(a, p) {
 					return len(a)
 				}
 			}
@@ -154,34 +154,4 @@ func echoHeaderList(lines []string) (string, bool) {
 		}
 	}
 	return strings.Join(nonEmpty, ", "), true
-}
-
-// equalLower reports whether s, ASCII upper case folded to lower, equals
-// key. The two have the same length.
-func equalLower(key, s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != key[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// equalUpper reports whether s, ASCII lower case folded to upper, equals
-// key. The two have the same length.
-func equalUpper(key, s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		if c != key[i] {
-			return false
-		}
-	}
-	return true
 }
