@@ -6,6 +6,7 @@
 //
 //	go run ./examples/headers                      # listens on 127.0.0.1:8080
 //	go run ./examples/headers -addr 127.0.0.1:9000
+//	go run ./examples/headers -allowed-hosts localhost:8080,app.test   # Host values served (default localhost,127.0.0.1,[::1], any port)
 //
 // Try it with curl:
 //
