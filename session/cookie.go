@@ -27,7 +27,7 @@ func cookieValue(h http.Header, name string) (string, bool) {
 			} else {
 				part, line = line, ""
 			}
-			part = trimOWS(part)
+			part = httptoken.TrimOWS(part)
 			if len(part) <= len(name) || part[len(name)] != '=' || part[:len(name)] != name {
 				continue
 			}
@@ -47,17 +47,7 @@ func cookieValue(h http.Header, name string) (string, bool) {
 // 6265bis matches the __Host- and __Secure- prefixes case-insensitively,
 // as browsers do.
 func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
-}
-
-func trimOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
+	return len(s) >= len(prefix) && httptoken.EqualFold(s[:len(prefix)], prefix)
 }
 
 // validCookieValue reports whether v is made of RFC 6265 cookie-octets.
