@@ -25,6 +25,14 @@ func TestAllocations(t *testing.T) {
 	dirty := withIdentity(httptest.NewRequest("GET", "//admin/../admin/x", nil), admin)
 	upper := withIdentity(httptest.NewRequest("GET", "/ADMIN/x", nil), admin)
 
+	// A rejection's header values live in per-response slots carved out
+	// of a pooled chunk: nothing is allocated, except now and then under
+	// the race detector, which makes the pool drop chunks.
+	deniedMax, unauthMax := 0.0, 0.0
+	if raceEnabled {
+		deniedMax, unauthMax = 1, 2
+	}
+
 	w := &discard{}
 	// A handler that writes nothing, so only the guard is measured.
 	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
@@ -45,8 +53,8 @@ func TestAllocations(t *testing.T) {
 		{"an allowed ownership guard", 0, func() { ownerGuard.ServeHTTP(w, own) }},
 		{"a denied decision", 0, func() { _ = quiet.Check(delByUser) }},
 		{"a denied guard with a quiet OnReject", 0, func() { quietDenied.ServeHTTP(w, delByUser) }},
-		{"a denied guard writing the problem response", 1, func() { denied.ServeHTTP(w, delByUser) }},
-		{"an unauthenticated guard writing 401 and its challenge", 2, func() { denied.ServeHTTP(w, anon) }},
+		{"a denied guard writing the problem response", deniedMax, func() { denied.ServeHTTP(w, delByUser) }},
+		{"an unauthenticated guard writing 401 and its challenge", unauthMax, func() { denied.ServeHTTP(w, anon) }},
 		{"the rule table on a clean path", 0, func() { _ = m.Check(del) }},
 		{"the rule table on an upper-case path", 0, func() { _ = m.Check(upper) }},
 		{"the rule table on a non-canonical path cleans it once", 2, func() { _ = m.Check(dirty) }},

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/headervals"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -188,16 +189,21 @@ func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error) {
 	if ae, ok := err.(*AccessError); ok {
 		status = ae.Status
 	}
-	if status == http.StatusUnauthorized {
-		challenge := DefaultChallenge
-		if m != nil && m.challenge != "" {
-			challenge = m.challenge
-		}
-		// The canonical spelling of WWW-Authenticate, so Set does not
-		// allocate a canonical copy of the key.
-		w.Header().Set("Www-Authenticate", challenge)
+	if status != http.StatusUnauthorized {
+		problem.WriteInto(w, status, headervals.Take(problem.Slots), false)
+		return
 	}
-	problem.Write(w, status)
+	challenge := DefaultChallenge
+	if m != nil && m.challenge != "" {
+		challenge = m.challenge
+	}
+	// The challenge and the problem's header values in slots of this
+	// response alone, so a rejection allocates nothing for its headers.
+	vals := headervals.Take(problem.Slots + 1)
+	vals[problem.Slots] = challenge
+	// The canonical spelling of WWW-Authenticate, as Set would store it.
+	w.Header()["Www-Authenticate"] = vals[problem.Slots:]
+	problem.WriteInto(w, status, vals[:problem.Slots:problem.Slots], false)
 }
 
 // principal returns the authenticated identity of r and the policy in
