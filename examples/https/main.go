@@ -12,9 +12,9 @@
 // By default HTTPS listens on 127.0.0.1:8080 (-addr) and the redirect on
 // 127.0.0.1:8081 (-http-addr, "" to disable). With -tls-dev the
 // certificate, valid for localhost, 127.0.0.1 and ::1, is written to a
-// temporary file whose path is printed, so curl can check it:
+// new temporary directory whose path is printed, so curl can check it:
 //
-//	curl -i --cacert /tmp/httpguard-dev-cert.pem https://localhost:8080/
+//	curl -i --cacert /tmp/httpguard-dev-NNNN/cert.pem https://localhost:8080/   # the path printed at start
 //	curl -i -k https://127.0.0.1:8080/                  # or skip verification
 //	curl -i http://127.0.0.1:8081/some/path?q=1         # 301 to https://127.0.0.1:8080/some/path?q=1
 //	curl -i -X POST http://127.0.0.1:8081/form          # 308 keeps the method
@@ -79,7 +79,14 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		path := filepath.Join(os.TempDir(), "httpguard-dev-cert.pem")
+		// A directory of its own, not a fixed name in a shared temporary
+		// directory, where another user could have planted a symbolic link
+		// for this write to follow.
+		dir, err := os.MkdirTemp("", "httpguard-dev-")
+		if err != nil {
+			log.Fatal(err)
+		}
+		path := filepath.Join(dir, "cert.pem")
 		if err := os.WriteFile(path, dev.CertPEM, 0o644); err != nil {
 			log.Fatal(err)
 		}
