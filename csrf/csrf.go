@@ -7,6 +7,7 @@ import (
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/internal/origins"
+	"github.com/httpguard/httpguard/internal/percent"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -189,12 +190,14 @@ func decodesTo(s, want string) bool {
 	j := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case c == '+':
+		switch c {
+		case '+':
 			c = ' '
-		case c == '%' && i+2 < len(s) && isHexDigit(s[i+1]) && isHexDigit(s[i+2]):
-			c = unhex(s[i+1])<<4 | unhex(s[i+2])
-			i += 2
+		case '%':
+			if b, ok := percent.Byte(s, i); ok {
+				c = b
+				i += 2
+			}
 		}
 		if j >= len(want) || c != want[j] {
 			return false
@@ -202,20 +205,6 @@ func decodesTo(s, want string) bool {
 		j++
 	}
 	return j == len(want)
-}
-
-func isHexDigit(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }
 
 // checkOrigin compares the Origin header, in the absence of

@@ -5,6 +5,8 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+
+	"github.com/httpguard/httpguard/internal/percent"
 )
 
 // Redacted replaces every redacted value.
@@ -313,8 +315,8 @@ func normalizeInto(buf *[maxKeyLen]byte, k string) (int, bool) {
 		ch := k[i]
 		switch ch {
 		case '%':
-			if i+2 < len(k) && ishex(k[i+1]) && ishex(k[i+2]) {
-				ch = unhex(k[i+1])<<4 | unhex(k[i+2])
+			if b, ok := percent.Byte(k, i); ok {
+				ch = b
 				i += 2
 			}
 		case '+':
@@ -333,18 +335,4 @@ func normalizeInto(buf *[maxKeyLen]byte, k string) (int, bool) {
 		n++
 	}
 	return n, true
-}
-
-func ishex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }
