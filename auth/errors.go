@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/httpguard/httpguard/internal/headervals"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -68,13 +69,30 @@ func rejectCredentials(w http.ResponseWriter, r *http.Request, err error,
 		if challenge == "" {
 			challenge = defaultChallenge
 		}
-		w.Header().Set("WWW-Authenticate", challenge)
+		writeRejection(w, status, "Www-Authenticate", challenge)
 	case http.StatusTooManyRequests:
 		if d, ok := RetryAfter(err); ok {
-			w.Header().Set("Retry-After", retryAfterSeconds(d))
+			writeRejection(w, status, "Retry-After", retryAfterSeconds(d))
+		} else {
+			writeRejection(w, status, "", "")
 		}
-	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", unavailableRetryAfter)
+	default:
+		writeRejection(w, status, "Retry-After", unavailableRetryAfter)
 	}
-	problem.Write(w, status)
+}
+
+// writeRejection writes the generic problem response for status with one
+// more header field, key (in canonical form, as Set would store it) set to
+// value, unless key is empty. The header values go into slots that belong
+// to this response alone, so the default rejections an attacker can drive
+// allocate nothing for their headers.
+func writeRejection(w http.ResponseWriter, status int, key, value string) {
+	if key == "" {
+		problem.WriteInto(w, status, headervals.Take(problem.Slots), false)
+		return
+	}
+	vals := headervals.Take(problem.Slots + 1)
+	vals[problem.Slots] = value
+	w.Header()[key] = vals[problem.Slots:]
+	problem.WriteInto(w, status, vals[:problem.Slots:problem.Slots], false)
 }

@@ -347,13 +347,10 @@ func (m *JWT) reject(w http.ResponseWriter, r *http.Request, err error) {
 			challenge = m.c.challengeBad
 		}
 	case isStoreUnavailable(err):
-		status = http.StatusServiceUnavailable
-		w.Header().Set("Retry-After", unavailableRetryAfter)
-		problem.Write(w, status)
+		writeRejection(w, http.StatusServiceUnavailable, "Retry-After", unavailableRetryAfter)
 		return
 	}
-	w.Header().Set("WWW-Authenticate", challenge)
-	problem.Write(w, status)
+	writeRejection(w, status, "Www-Authenticate", challenge)
 }
 
 // claimsPool recycles the typed claims of verified tokens.

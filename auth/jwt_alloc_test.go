@@ -22,7 +22,7 @@ func (w *discardWriter) WriteHeader(int)             {}
 // request's context and identity, two identity.New's copies of the roles
 // and scopes, three the subject, scope and role strings, and one
 // golang-jwt's Validator; the rejections an attacker drives cheaply
-// allocate almost nothing.
+// allocate nothing (their header values go into per-response slots).
 func TestJWTAllocations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation counts")
@@ -46,12 +46,12 @@ func TestJWTAllocations(t *testing.T) {
 	}{
 		{"a valid token", m, good, 10, false},
 		{"a valid token from the cache", cached, good, 4, false},
-		{"no token", m, "", 3, true},
-		{"a 1 MB token", m, strings.Repeat("a", 1<<20), 3, true},
-		{"alg none", m, seg(map[string]any{"alg": "none"}) + "." + p[1] + ".", 3, true},
-		{"a duplicate header member", m, rawSeg(`{"alg":"HS256","alg":"none"}`) + "." + p[1] + "." + p[2], 3, true},
-		{"8000 periods (CVE-2025-30204)", m, strings.Repeat(".", 8000), 3, true},
-		{"an unknown kid", m, sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "nope"}, claims), 3, true},
+		{"no token", m, "", 0, true},
+		{"a 1 MB token", m, strings.Repeat("a", 1<<20), 0, true},
+		{"alg none", m, seg(map[string]any{"alg": "none"}) + "." + p[1] + ".", 0, true},
+		{"a duplicate header member", m, rawSeg(`{"alg":"HS256","alg":"none"}`) + "." + p[1] + "." + p[2], 0, true},
+		{"8000 periods (CVE-2025-30204)", m, strings.Repeat(".", 8000), 0, true},
+		{"an unknown kid", m, sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "nope"}, claims), 0, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := tt.m.Handler(next)

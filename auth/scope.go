@@ -123,12 +123,12 @@ func (s *ScopeCheck) reject(w http.ResponseWriter, r *http.Request, err error) {
 		if s != nil && s.challenge != "" {
 			c = s.challenge
 		}
-		w.Header().Set("WWW-Authenticate", c)
-		problem.Write(w, http.StatusUnauthorized)
+		writeRejection(w, http.StatusUnauthorized, "Www-Authenticate", c)
 		return
 	}
 	if s != nil && s.challengeBad != "" {
-		w.Header().Set("WWW-Authenticate", s.challengeBad)
+		writeRejection(w, http.StatusForbidden, "Www-Authenticate", s.challengeBad)
+		return
 	}
-	problem.Write(w, http.StatusForbidden)
+	writeRejection(w, http.StatusForbidden, "", "")
 }
