@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/origins"
 	"github.com/httpguard/httpguard/internal/percent"
 	"github.com/httpguard/httpguard/internal/problem"
@@ -235,8 +236,9 @@ func (m *Middleware) checkOrigin(r *http.Request, lines []string) error {
 }
 
 // sameHost reports whether the host[:port] of a canonical origin equals
-// the request's Host, ignoring case and the scheme's default port, without
-// allocating.
+// the request's Host, ignoring ASCII case and the scheme's default port,
+// without allocating. strings.EqualFold would also fold a Kelvin sign into
+// "k" and a long s into "s", so a Host that is another name would match.
 func sameHost(originHost, host, scheme string) bool {
 	switch {
 	case scheme == "https" && strings.HasSuffix(host, ":443"):
@@ -244,7 +246,7 @@ func sameHost(originHost, host, scheme string) bool {
 	case scheme == "http" && strings.HasSuffix(host, ":80"):
 		host = host[:len(host)-3]
 	}
-	return host != "" && strings.EqualFold(originHost, host)
+	return host != "" && httptoken.EqualFold(originHost, host)
 }
 
 // isExempt reports whether r targets an exempt route: the exact path, with
