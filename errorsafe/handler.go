@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -138,7 +139,7 @@ func isUpgrade(r *http.Request) bool {
 		for v != "" {
 			var tok string
 			tok, v, _ = strings.Cut(v, ",")
-			if strings.EqualFold(strings.TrimSpace(tok), "upgrade") {
+			if httptoken.EqualFold(httptoken.TrimOWS(tok), "upgrade") {
 				return true
 			}
 		}

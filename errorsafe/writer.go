@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -142,7 +143,7 @@ func (x *exchange) holdable() (int, bool) {
 // application/problem+json, with or without parameters.
 func isProblemType(v string) bool {
 	const t = problem.ContentType
-	if len(v) < len(t) || !strings.EqualFold(v[:len(t)], t) {
+	if len(v) < len(t) || !httptoken.EqualFold(v[:len(t)], t) {
 		return false
 	}
 	rest := strings.TrimLeft(v[len(t):], " \t")
