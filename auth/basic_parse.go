@@ -55,7 +55,7 @@ func ParseBasic(value string) (username, password string, err error) {
 	if len(value) > MaxBasicHeaderLength {
 		return "", "", errBasicTooLong
 	}
-	if len(value) < 6 || !credFoldEqual(value[:5], "basic") || value[5] != ' ' {
+	if len(value) < 6 || !asciiEqualFold(value[:5], "basic") || value[5] != ' ' {
 		return "", "", errBasicScheme
 	}
 	enc := value[6:]
@@ -108,24 +108,6 @@ func cleanUTF8(b []byte) bool {
 			return false
 		}
 		i += size
-	}
-	return true
-}
-
-// credFoldEqual reports whether s equals the lower-case ASCII word lower,
-// ignoring ASCII case.
-func credFoldEqual(s, lower string) bool {
-	if len(s) != len(lower) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
 	}
 	return true
 }

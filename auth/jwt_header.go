@@ -432,6 +432,9 @@ func typMatches(raw []byte, want string) bool {
 	return asciiEqualFold(raw, want)
 }
 
+// asciiEqualFold reports whether a equals b, ignoring the case of ASCII
+// letters. It is the scheme and media-type comparison of every
+// authenticator in this package.
 func asciiEqualFold[T string | []byte](a T, b string) bool {
 	if len(a) != len(b) {
 		return false
