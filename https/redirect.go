@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/internal/headervals"
 	"github.com/httpguard/httpguard/internal/hostport"
 	"github.com/httpguard/httpguard/internal/problem"
 )
@@ -294,7 +295,11 @@ func (rd *Redirect) Handler(next http.Handler) http.Handler {
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			code = rd.get
 		}
-		w.Header()["Location"] = []string{location(prefix, r)}
+		// The value's slice comes from headervals: it belongs to this
+		// response alone, without an allocation of its own.
+		v := headervals.Take(1)
+		v[0] = location(prefix, r)
+		w.Header()["Location"] = v
 		w.WriteHeader(code)
 	})
 }
