@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
 // Rule is one entry of the rule table (Options.Rules): the requests its
@@ -242,34 +243,10 @@ func compareSegs(a, b pseg) relationship {
 		return moreGeneral
 	case b.wild:
 		return moreSpecific
-	case equalFoldASCII(a.lit, b.lit):
+	case httptoken.EqualFold(a.lit, b.lit):
 		return equivalent
 	}
 	return disjoint
-}
-
-// equalFoldASCII compares s and t with ASCII letters folded and every other
-// byte compared exactly. It does not allocate.
-func equalFoldASCII(s, t string) bool {
-	if len(s) != len(t) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		a, b := s[i], t[i]
-		if a == b {
-			continue
-		}
-		if 'A' <= a && a <= 'Z' {
-			a += 'a' - 'A'
-		}
-		if 'A' <= b && b <= 'Z' {
-			b += 'a' - 'A'
-		}
-		if a != b {
-			return false
-		}
-	}
-	return true
 }
 
 // matchMethod reports whether the pattern's method accepts method.
@@ -277,10 +254,10 @@ func (p *pattern) matchMethod(method string, fold bool) bool {
 	switch {
 	case p.method == "":
 		return true
-	case p.method == method, fold && equalFoldASCII(p.method, method):
+	case p.method == method, fold && httptoken.EqualFold(p.method, method):
 		return true
 	case p.method == http.MethodGet:
-		return method == http.MethodHead || fold && equalFoldASCII(method, http.MethodHead)
+		return method == http.MethodHead || fold && httptoken.EqualFold(method, http.MethodHead)
 	}
 	return false
 }
@@ -314,7 +291,7 @@ func (p *pattern) matchPath(path string, fold bool) bool {
 				return false
 			}
 		case fold:
-			if !equalFoldASCII(seg, s.lit) {
+			if !httptoken.EqualFold(seg, s.lit) {
 				return false
 			}
 		default:
