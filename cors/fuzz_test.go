@@ -218,3 +218,94 @@ func asciiLower(s string) string {
 	}
 	return string(b)
 }
+
+var fuzzAnyHeader = cors.MustNew(cors.Options{AllowedOrigins: []string{"*"}, AllowedHeaders: []string{"*"}})
+
+// FuzzEchoRequestHeaders checks the reader of Access-Control-Request-Headers
+// for AllowedHeaders "*", whose result goes back to the client in
+// Access-Control-Allow-Headers: whatever the lines, an allowed preflight
+// echoes only token bytes, commas and white space, at most 1 KiB, naming
+// exactly the requested names in order; and every list of tokens within
+// the documented bounds (1 KiB, 80 elements) is allowed.
+func FuzzEchoRequestHeaders(f *testing.F) {
+	for _, tc := range specCases {
+		for _, kv := range tc.headers {
+			if kv[0] == "Access-Control-Request-Headers" && len(kv[1]) < 1000 {
+				f.Add(kv[1])
+			}
+		}
+	}
+	f.Add("authorization,x-anything")
+	f.Add("x-a,x-b:evil")
+	f.Add(" X-A ,\tx-b,, ")
+	f.Add("x-a\nx-b, x-c")
+	f.Add("x-a\r\nset-cookie: a=b")
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, lines := range [][]string{{v}, strings.Split(v, "\n")} {
+			r := httptest.NewRequest("OPTIONS", "/", nil)
+			r.Header["Origin"] = []string{"https://anyone.test"}
+			r.Header["Access-Control-Request-Method"] = []string{"GET"}
+			r.Header["Access-Control-Request-Headers"] = lines
+			err := fuzzAnyHeader.Check(r)
+			rec := httptest.NewRecorder()
+			fuzzAnyHeader.Handler(next).ServeHTTP(rec, r)
+			if (err == nil) != (rec.Code == 204) {
+				t.Fatalf("lines %q: Check = %v but status %d", lines, err, rec.Code)
+			}
+
+			var want []string
+			total, elements, tokens := 0, 0, true
+			for _, s := range lines {
+				total += len(s)
+				for e := range strings.SplitSeq(s, ",") {
+					elements++
+					e = strings.Trim(e, " \t")
+					for i := 0; i < len(e); i++ {
+						if !isTchar(e[i]) {
+							tokens = false
+						}
+					}
+					if e != "" {
+						want = append(want, e)
+					}
+				}
+			}
+			if tokens && total <= 1024 && elements <= 80 && err != nil {
+				t.Fatalf("rejected %q: %v", lines, err)
+			}
+			if err != nil {
+				continue
+			}
+			got := rec.Header()["Access-Control-Allow-Headers"]
+			if len(want) == 0 {
+				if len(got) != 0 {
+					t.Fatalf("lines %q with no name: Access-Control-Allow-Headers = %q", lines, got)
+				}
+				continue
+			}
+			if len(got) != 1 || len(got[0]) > 1024+2*len(lines) {
+				t.Fatalf("lines %q: Access-Control-Allow-Headers = %q", lines, got)
+			}
+			var echoed []string
+			for e := range strings.SplitSeq(got[0], ",") {
+				e = strings.Trim(e, " \t")
+				for i := 0; i < len(e); i++ {
+					if !isTchar(e[i]) {
+						t.Fatalf("lines %q: echoed %q, with a byte that is not a token's", lines, got[0])
+					}
+				}
+				if e != "" {
+					echoed = append(echoed, e)
+				}
+			}
+			if !slices.Equal(echoed, want) {
+				t.Fatalf("lines %q: echoed names %q, want %q", lines, echoed, want)
+			}
+		}
+	})
+}
+
+// isTchar reports whether c may appear in an RFC 9110 token.
+func isTchar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}

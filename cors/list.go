@@ -119,8 +119,9 @@ func (m *Middleware) headerAllowed(name string) bool {
 }
 
 // echoHeaderList validates the Access-Control-Request-Headers lines for
-// echoing back when every header is allowed: tokens separated by commas
-// and optional white space, at most 64 names and 1 KiB. It returns the
+// echoing back when every header is allowed: tokens separated by commas,
+// each with optional white space around it ("a b" is refused), at most 64
+// names and 1 KiB. It returns the
 // value to send ("" when the list is empty). Several lines are joined,
 // which allocates; browsers send one.
 func echoHeaderList(lines []string) (string, bool) {
@@ -130,11 +131,21 @@ func echoHeaderList(lines []string) (string, bool) {
 		if total > maxEchoACRH {
 			return "", false
 		}
+		// gap: white space has followed a name in this element, so a
+		// second name ("a b") would make it no list element at all.
+		inName, gap := false, false
 		for _, c := range []byte(s) {
 			switch {
 			case c == ',':
 				names++
-			case c == ' ' || c == '\t' || httptoken.IsTchar(c):
+				inName, gap = false, false
+			case c == ' ' || c == '\t':
+				gap = inName
+			case httptoken.IsTchar(c):
+				if gap {
+					return "", false
+				}
+				inName = true
 			default:
 				return "", false
 			}
