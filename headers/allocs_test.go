@@ -53,7 +53,7 @@ func TestAllocations(t *testing.T) {
 	}{
 		{"every header over HTTPS without a nonce costs no allocation", api.Handler(noop), allowed, 0},
 		{"the HTML preset with a nonce stays small", html.Handler(noop), allowed, 4},
-		{"a rejected host costs only the problem response", api.Handler(noop), rejected, 1},
+		{"a rejected host costs no allocation either: the problem response uses the same slots", api.Handler(noop), rejected, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -575,16 +575,20 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	c := m.config()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c.hosts != nil && !c.hosts.allowed(r.Host) {
-			c.setRejected(w.Header(), r)
 			if c.onReject != nil {
+				c.setRejected(w.Header(), r, 0)
 				c.onReject(w, r, ErrHostNotAllowed)
 				return
 			}
-			problem.Reject(w, r, http.StatusBadRequest, ErrHostNotAllowed)
+			// problem.Reject, its header values in spare slots of this
+			// response's array.
+			spare := c.setRejected(w.Header(), r, problem.Slots)
+			problem.SetReason(r, ErrHostNotAllowed)
+			problem.WriteInto(w, http.StatusBadRequest, spare, false)
 			return
 		}
 		if !c.nonce {
-			c.setFixed(w.Header(), r, "", "")
+			c.setFixed(w.Header(), r, "", "", 0)
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -597,8 +601,9 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 const rejectCSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 // setFixed sets every header from one backing array. csp and cspRO are the
-// rendered values of the nonce-bearing policies, "" for none.
-func (c *config) setFixed(h http.Header, r *http.Request, csp, cspRO string) {
+// rendered values of the nonce-bearing policies, "" for none. It returns
+// extra further slots of the array, empty, for the caller's own values.
+func (c *config) setFixed(h http.Header, r *http.Request, csp, cspRO string, extra int) []string {
 	n := len(c.vals)
 	hsts := c.hsts != "" && c.opts.ClientIP.IsHTTPS(r)
 	if hsts {
@@ -612,7 +617,7 @@ func (c *config) setFixed(h http.Header, r *http.Request, csp, cspRO string) {
 	}
 	// Slots of a pooled slab, this response's alone: never a slice
 	// shared with another response, and no allocation per request.
-	vals := headervals.Take(n)
+	vals := headervals.Take(n + extra)
 	copy(vals, c.vals)
 	for i, k := range c.keys {
 		h[k] = vals[i : i+1 : i+1]
@@ -632,19 +637,20 @@ func (c *config) setFixed(h http.Header, r *http.Request, csp, cspRO string) {
 		vals[i] = cspRO
 		h["Content-Security-Policy-Report-Only"] = vals[i : i+1 : i+1]
 	}
+	return vals[n:]
 }
 
 // setRejected sets the headers of a rejection: the fixed ones, and a strict
 // policy in place of one that needs a nonce.
-func (c *config) setRejected(h http.Header, r *http.Request) {
+func (c *config) setRejected(h http.Header, r *http.Request, extra int) []string {
 	if !c.nonce {
-		c.setFixed(h, r, "", "")
-		return
+		return c.setFixed(h, r, "", "", extra)
 	}
-	c.setFixed(h, r, rejectCSP, "")
+	spare := c.setFixed(h, r, rejectCSP, "", extra)
 	if c.cspRO != nil && c.cspRO.pieces != nil {
 		delete(h, "Content-Security-Policy-Report-Only")
 	}
+	return spare
 }
 
 // nonceLen is the length of a nonce: 16 random bytes in unpadded base64url.
@@ -694,7 +700,7 @@ func (c *config) setWithNonce(h http.Header, r *http.Request) *http.Request {
 	} else {
 		nonce = cspRO[len(c.cspRO.pieces[0]):][:nonceLen]
 	}
-	c.setFixed(h, r, csp, cspRO)
+	c.setFixed(h, r, csp, cspRO, 0)
 	return r.WithContext(context.WithValue(r.Context(), nonceKey{}, &nonce))
 }
 

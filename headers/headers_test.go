@@ -2,6 +2,7 @@ package headers_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"errors"
 	"html/template"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/headers"
+	"github.com/httpguard/httpguard/internal/problem"
 )
 
 var ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -511,6 +513,21 @@ func TestRejectionDoesNotReflectTheHost(t *testing.T) {
 	}
 	if got := rec.Header().Get("X-Frame-Options"); got != "DENY" {
 		t.Errorf("rejection lacks the security headers: X-Frame-Options %q", got)
+	}
+}
+
+func TestRejectionRecordsTheReasonForTheAccessLog(t *testing.T) {
+	m := mustNew(t, headers.Options{AllowedHosts: []string{"example.com"}})
+	ctx, reason := problem.WithReason(context.Background())
+	r := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
+	r.Host = "evil.example"
+	rec := httptest.NewRecorder()
+	m.Handler(noop).ServeHTTP(rec, r)
+	if rec.Code != http.StatusBadRequest || rec.Header().Get("Cache-Control") != "no-store" {
+		t.Fatalf("status %d, Cache-Control %q: want the generic 400 problem", rec.Code, rec.Header().Get("Cache-Control"))
+	}
+	if !errors.Is(reason.Err(), headers.ErrHostNotAllowed) {
+		t.Errorf("recorded reason %v, want ErrHostNotAllowed", reason.Err())
 	}
 }
 
