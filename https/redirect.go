@@ -288,7 +288,10 @@ func (rd *Redirect) Handler(next http.Handler) http.Handler {
 				rd.onReject(w, r, err)
 				return
 			}
-			problem.Reject(w, r, http.StatusBadRequest, err)
+			// problem.Reject, its header values in slots of this
+			// response's own.
+			problem.SetReason(r, err)
+			problem.WriteInto(w, http.StatusBadRequest, headervals.Take(problem.Slots), false)
 			return
 		}
 		code := rd.post

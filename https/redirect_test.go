@@ -242,6 +242,10 @@ func TestRedirectAllocations(t *testing.T) {
 	}
 	rd := mustRedirect(t, https.RedirectOptions{Host: "example.com", AllowedHosts: []string{"www.example.com"}})
 	h := rd.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	// Without a canonical Host, a host not allowed is refused, not
+	// redirected.
+	strict := mustRedirect(t, https.RedirectOptions{AllowedHosts: []string{"www.example.com"}}).
+		Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	plain := httptest.NewRequest("GET", "/a/b?c=d", nil)
 	plain.Host = "www.example.com"
 	hostile := httptest.NewRequest("GET", "/a/b?c=d", nil)
@@ -249,21 +253,27 @@ func TestRedirectAllocations(t *testing.T) {
 	secure := httptest.NewRequest("GET", "/a/b?c=d", nil)
 	secure.TLS = &tls.ConnectionState{}
 	tests := []struct {
-		name string
-		r    *http.Request
-		max  float64
+		name   string
+		h      http.Handler
+		r      *http.Request
+		status int // 0: passed to the next handler, which writes nothing
+		max    float64
 	}{
-		{"a redirect costs the Location string", plain, 1},
-		{"a hostile host costs the same", hostile, 1},
-		{"an HTTPS request passes for free", secure, 0},
+		{"a redirect costs the Location string", h, plain, 301, 1},
+		{"a hostile host redirected to the canonical one costs the same", h, hostile, 301, 1},
+		{"a refused host costs no allocation: the problem uses per-response slots", strict, hostile, 400, 0},
+		{"an HTTPS request passes for free", h, secure, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := &reusedWriter{h: make(http.Header)}
-			h.ServeHTTP(w, tt.r)
+			tt.h.ServeHTTP(w, tt.r)
+			if w.code != tt.status {
+				t.Fatalf("status %d, want %d", w.code, tt.status)
+			}
 			n := testing.AllocsPerRun(200, func() {
 				clear(w.h)
-				h.ServeHTTP(w, tt.r)
+				tt.h.ServeHTTP(w, tt.r)
 			})
 			t.Logf("%v allocations", n)
 			if n > tt.max {
