@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/internal/headervals"
 	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/origins"
 	"github.com/httpguard/httpguard/internal/percent"
@@ -73,7 +74,10 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 				m.onReject(w, r, err)
 				return
 			}
-			problem.Reject(w, r, http.StatusForbidden, err)
+			// problem.Reject, its header values in slots of this
+			// response's own.
+			problem.SetReason(r, err)
+			problem.WriteInto(w, http.StatusForbidden, headervals.Take(problem.Slots), false)
 			return
 		}
 		next.ServeHTTP(w, r)
