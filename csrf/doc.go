@@ -44,7 +44,7 @@
 //   - the Origin fallback compares the scheme too, using the
 //     [clientip.Resolver] the application configured, so an http page
 //     cannot post to the https site (net/http fails open there, by design);
-//     the Host comparison ignores case and the default port;
+//     the Host comparison ignores ASCII case and the default port;
 //   - an Origin with userinfo ("https://evil@example.com") or in any form
 //     a browser would not send is rejected (golang/go#78563);
 //   - several Sec-Fetch-Site values are rejected, not resolved to the
