@@ -1,0 +1,114 @@
+package hostset_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/httpguard/httpguard/internal/hostport"
+	"github.com/httpguard/httpguard/internal/hostset"
+)
+
+// patterns is the Set the tests match against.
+var patterns = []string{"example.com", "api.example.com:8443", "api.example.com:9443", "*.example.org", "*.example.org:8080", "[::1]", "*.ports.test:1", "*.ports.test:2"}
+
+func compile(t testing.TB) *hostset.Set {
+	t.Helper()
+	s := &hostset.Set{}
+	for _, p := range patterns {
+		host, port, wildcard, reason := hostport.ParsePattern(p)
+		if reason != "" {
+			t.Fatalf("ParsePattern(%q): %s", p, reason)
+		}
+		s.Add(host, port, wildcard)
+	}
+	return s
+}
+
+func TestMatch(t *testing.T) {
+	s := compile(t)
+	cases := []struct {
+		name     string
+		hostPort string
+		host     string
+		exact    bool
+		ok       bool
+	}{
+		{"an exact host without a port matches", "example.com", "example.com", true, true},
+		{"an exact host allows any port when listed without one", "example.com:1234", "example.com", true, true},
+		{"an exact host is matched ignoring case", "EXAMPLE.com", "example.com", true, true},
+		{"a trailing dot is ignored", "example.com.", "example.com", true, true},
+		{"an exact host with ports allows each listed port", "api.example.com:9443", "api.example.com", true, true},
+		{"an exact host with ports refuses the default port", "api.example.com", "", false, false},
+		{"an exact host with ports refuses another port", "api.example.com:443", "", false, false},
+		{"a wildcard matches a subdomain on any port", "a.example.org:1", "a.example.org", false, true},
+		{"a wildcard matches subdomains at any depth", "a.b.example.org", "a.b.example.org", false, true},
+		{"a wildcard never matches the domain itself", "example.org", "", false, false},
+		{"a wildcard never matches a look-alike", "evilexample.org", "", false, false},
+		{"wildcard ports of one suffix add up", "x.ports.test:2", "x.ports.test", false, true},
+		{"a wildcard refuses a port not listed", "x.ports.test:3", "", false, false},
+		{"an IPv6 literal matches in canonical form", "[0:0::1]:80", "[::1]", true, true},
+		{"another host is refused", "evil.test", "", false, false},
+		{"an empty Host is refused", "", "", false, false},
+		{"a malformed Host is refused", "example.com:port", "", false, false},
+		{"a Host with a path is refused", "example.com/x", "", false, false},
+		{"a Host longer than a name and a port is refused unread", strings.Repeat("a.", 200) + "example.org", "", false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			host, exact, ok := s.Match(c.hostPort)
+			if host != c.host || exact != c.exact || ok != c.ok {
+				t.Errorf("Match(%q) = %q, %v, %v; want %q, %v, %v", c.hostPort, host, exact, ok, c.host, c.exact, c.ok)
+			}
+		})
+	}
+}
+
+func TestZeroSetAllowsNothing(t *testing.T) {
+	var s hostset.Set
+	if _, _, ok := s.Match("example.com"); ok || s.Len() != 0 {
+		t.Errorf("the zero Set matched, or has %d entries", s.Len())
+	}
+}
+
+func TestMatchAllocations(t *testing.T) {
+	s := compile(t)
+	for _, v := range []string{"example.com", "a.example.org:8080", "evil.test", strings.Repeat("x", 1<<20)} {
+		if n := testing.AllocsPerRun(100, func() { s.Match(v) }); n != 0 {
+			t.Errorf("Match(%.20q…) allocates %v times, want 0", v, n)
+		}
+	}
+}
+
+// FuzzMatch checks that Match never panics and allows only what the
+// patterns describe: the normalized host of the value, equal to an exact
+// entry or a proper subdomain of a wildcard's domain.
+func FuzzMatch(f *testing.F) {
+	for _, v := range []string{"example.com", "EXAMPLE.com.", "api.example.com:9443", "a.b.example.org", "example.org", "[0:0::1]:80", "x.ports.test:3", "example.com/x"} {
+		f.Add(v)
+	}
+	s := compile(f)
+	f.Fuzz(func(t *testing.T, v string) {
+		host, exact, ok := s.Match(v)
+		if !ok {
+			if host != "" || exact {
+				t.Fatalf("Match(%q) refused but returned %q, %v", v, host, exact)
+			}
+			return
+		}
+		h, port, sok := hostport.Split(v)
+		n, nok := hostport.Normalize(h)
+		if !sok || !nok || n != host {
+			t.Fatalf("Match(%q) allowed host %q, which is not the value's normalized host", v, host)
+		}
+		switch {
+		case exact:
+			if host != "example.com" && host != "[::1]" && !(host == "api.example.com" && (port == "8443" || port == "9443")) {
+				t.Fatalf("Match(%q) allowed %q as exact", v, host)
+			}
+		case strings.HasSuffix(host, ".example.org"):
+		case strings.HasSuffix(host, ".ports.test") && (port == "1" || port == "2"):
+		default:
+			t.Fatalf("Match(%q) allowed %q by a wildcard it does not match", v, host)
+		}
+	})
+}
