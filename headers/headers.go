@@ -12,6 +12,7 @@ import (
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/internal/headervals"
+	"github.com/httpguard/httpguard/internal/hostset"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -192,7 +193,7 @@ type config struct {
 	csp, cspRO *policy
 	nonce      bool
 
-	hosts    *hostRules
+	hosts    *hostset.Set
 	onReject func(http.ResponseWriter, *http.Request, error)
 }
 
@@ -557,7 +558,7 @@ func validAllowItem(s string) bool {
 // upper-case letters.
 func (m *Middleware) Check(r *http.Request) error {
 	c := m.config()
-	if c.hosts != nil && !c.hosts.allowed(r.Host) {
+	if c.hosts != nil && !hostAllowed(c.hosts, r.Host) {
 		return ErrHostNotAllowed
 	}
 	return nil
@@ -574,7 +575,7 @@ func (m *Middleware) Check(r *http.Request) error {
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	c := m.config()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c.hosts != nil && !c.hosts.allowed(r.Host) {
+		if c.hosts != nil && !hostAllowed(c.hosts, r.Host) {
 			if c.onReject != nil {
 				c.setRejected(w.Header(), r, 0)
 				c.onReject(w, r, ErrHostNotAllowed)
