@@ -3,13 +3,12 @@ package https
 import (
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/internal/headervals"
-	"github.com/httpguard/httpguard/internal/hostport"
+	"github.com/httpguard/httpguard/internal/hostset"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -72,27 +71,13 @@ type RedirectOptions struct {
 // with 400.
 type Redirect struct {
 	rv        *clientip.Resolver
-	canonical string // "https://host[:port]" or ""
-	exact     map[string]hostRule
-	wildcards []wildcardRule
-	port      string // ":8443" or ""
+	canonical string            // "https://host[:port]" or ""
+	hosts     hostset.Set       // AllowedHosts
+	prefixes  map[string]string // exact allowed host → "https://host[:port]"
+	port      string            // ":8443" or ""
 	exempt    []string
 	get, post int
 	onReject  func(http.ResponseWriter, *http.Request, error)
-}
-
-type hostRule struct {
-	anyPort bool
-	ports   []string
-	prefix  string // "https://host[:port]"
-}
-
-func (h hostRule) allows(port string) bool { return h.anyPort || slices.Contains(h.ports, port) }
-
-type wildcardRule struct {
-	suffix  string
-	anyPort bool
-	ports   []string
 }
 
 // NewRedirect validates o and returns a Redirect.
@@ -102,7 +87,7 @@ func NewRedirect(o RedirectOptions) (*Redirect, error) {
 		errs = append(errs, &OptionError{Field: "RedirectOptions." + field, Value: value, Err: err})
 	}
 	rd := &Redirect{
-		rv: o.ClientIP, exact: map[string]hostRule{}, onReject: o.OnReject,
+		rv: o.ClientIP, prefixes: map[string]string{}, onReject: o.OnReject,
 		get: http.StatusMovedPermanently, post: http.StatusPermanentRedirect,
 	}
 	if o.Temporary {
@@ -141,18 +126,10 @@ func NewRedirect(o RedirectOptions) (*Redirect, error) {
 			fail("AllowedHosts["+strconv.Itoa(i)+"]", p, err)
 			continue
 		}
-		if wildcard {
-			rd.wildcards = append(rd.wildcards, wildcardRule{suffix: h, anyPort: port == "", ports: []string{port}})
-			continue
+		rd.hosts.Add(h, port, wildcard)
+		if !wildcard {
+			rd.prefixes[h] = "https://" + h + rd.port
 		}
-		r := rd.exact[h]
-		r.prefix = "https://" + h + rd.port
-		if port == "" {
-			r.anyPort = true
-		} else {
-			r.ports = append(r.ports, port)
-		}
-		rd.exact[h] = r
 	}
 	if rd.canonical == "" && len(o.AllowedHosts) == 0 && len(errs) == 0 {
 		fail("Host", "", ErrNoHost)
@@ -183,19 +160,11 @@ func (rd *Redirect) Location(r *http.Request) (string, error) {
 
 // prefix returns "https://host[:port]" for the request's Host.
 func (rd *Redirect) prefix(hostPort string) (string, error) {
-	if len(hostPort) <= 260 {
-		if h, port, ok := hostport.Split(hostPort); ok {
-			if host, ok := hostport.Normalize(h); ok {
-				if r, ok := rd.exact[host]; ok && r.allows(port) {
-					return r.prefix, nil
-				}
-				for _, w := range rd.wildcards {
-					if len(host) > len(w.suffix) && strings.HasSuffix(host, w.suffix) && (w.anyPort || slices.Contains(w.ports, port)) {
-						return "https://" + host + rd.port, nil
-					}
-				}
-			}
+	if host, exact, ok := rd.hosts.Match(hostPort); ok {
+		if exact {
+			return rd.prefixes[host], nil
 		}
+		return "https://" + host + rd.port, nil
 	}
 	if rd.canonical != "" {
 		return rd.canonical, nil
