@@ -11,6 +11,7 @@ import (
 
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/internal/httptoken"
+	"github.com/httpguard/httpguard/internal/percent"
 )
 
 // Rule is one entry of the rule table (Options.Rules): the requests its
@@ -490,10 +491,10 @@ func ambiguousPath(u *url.URL) bool {
 		if raw[i] != '%' {
 			continue
 		}
-		if i+2 >= len(raw) || !isHex(raw[i+1]) || !isHex(raw[i+2]) {
+		c, ok := percent.Byte(raw, i)
+		if !ok {
 			return true
 		}
-		c := unhex(raw[i+1])<<4 | unhex(raw[i+2])
 		switch {
 		case c < 0x20, c == 0x7f, c == '/', c == '\\', c == '%', c == ';', c == '?', c == '#',
 			'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
@@ -503,21 +504,6 @@ func ambiguousPath(u *url.URL) bool {
 		i += 2
 	}
 	return false
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
 }
 
 // cleanPath returns the canonical path for p as net/http.ServeMux computes
