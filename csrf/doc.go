@@ -19,10 +19,13 @@
 // filippo.io/csrf, which OWASP lists as a primary defence:
 //
 //   - GET, HEAD and OPTIONS are safe and pass. Handlers must not change
-//     state on them. A safe request carrying an X-HTTP-Method-Override
-//     header or a _method query parameter is checked as unsafe, so an
-//     override middleware can neither turn a cross-site GET into a DELETE
-//     (further in) nor hide a cross-site POST as a GET (further out).
+//     state on them. A safe request with a _method query parameter, which a
+//     cross-site link or image can carry, is checked as unsafe. A
+//     middleware that overrides the method (from X-HTTP-Method-Override or
+//     a _method form field) belongs outside this one, so that the method
+//     checked is the method the handler runs: a cross-site POST turned
+//     into a DELETE is then checked as a DELETE, and one turned into a GET
+//     runs a safe handler.
 //   - Sec-Fetch-Site, sent by every browser since 2023: "same-origin" and
 //     "none" pass, "same-site" passes only with [Options.AllowSameSite],
 //     anything else is cross-origin and rejected unless the Origin header
