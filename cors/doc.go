@@ -92,7 +92,8 @@
 //
 //   - Place the middleware outside authentication. Browsers send preflights
 //     without credentials, so an authentication middleware in front of
-//     CORS rejects every preflight; see the _incorrect example.
+//     CORS rejects every preflight; see the incorrectAuthOutside example
+//     of [Middleware.Handler].
 //   - Register it for every method of a route. A method-specific pattern
 //     such as "POST /api" in [net/http.ServeMux] never routes the OPTIONS
 //     preflight to the middleware; wrap the whole mux instead.

@@ -20,10 +20,10 @@
 //
 // # A file of users
 //
-// -hash reads a password from standard input and prints its argon2id hash;
+// -hash-password reads a password from standard input and prints its argon2id hash;
 // nothing else is written, so it composes with a shell:
 //
-//	printf %s 'correct horse battery staple' | go run ./examples/basicauth -hash
+//	printf %s 'correct horse battery staple' | go run ./examples/basicauth -hash-password
 //
 // The users file is a JSON list of names, hashes and roles:
 //
@@ -71,7 +71,7 @@ const demoPasswordEnv = "BASICAUTH_DEMO_PASSWORD"
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	usersFile := flag.String("users", "", "JSON file of users and password hashes (default: one demo user)")
-	hashOnly := flag.Bool("hash", false, "read a password from standard input, print its argon2id hash and exit")
+	hashOnly := flag.Bool("hash-password", false, "read a password from standard input, print its argon2id hash and exit")
 	flag.Parse()
 
 	if *hashOnly {
