@@ -275,3 +275,79 @@ func TestAPIKeyConcurrentGuessesAreLimited(t *testing.T) {
 func netipOf(hostport string) netip.Addr {
 	return netip.MustParseAddrPort(hostport).Addr()
 }
+
+// looseUsers matches names as a case- and trailing-space-insensitive SQL
+// collation does, and, as the package documentation asks of such a store,
+// returns the canonical name as the identity's Subject.
+type looseUsers struct{ auth.UserStore }
+
+func (l looseUsers) LookupUser(ctx context.Context, name string) (auth.User, bool, error) {
+	canonical := strings.ToLower(strings.TrimRight(name, " "))
+	u, found, err := l.UserStore.LookupUser(ctx, canonical)
+	if found && u.Identity.Subject == "" {
+		u.Identity.Subject = canonical
+	}
+	return u, found, err
+}
+
+// spellings of alice that a loose store finds; the attempt limiter's own
+// normalization (lower case) folds only the first three together.
+var aliceSpellings = []string{"alice", "Alice", "ALICE", "alice ", "Alice  ", "alice   ", "ALICE    ", "alice     ",
+	"alice      ", "alice       ", "alice        ", "alice         ", "alice          ", "alice           "}
+
+// Found in review: the limiter counted failures under the name as typed,
+// so with a store that matches names loosely every spelling of one
+// account got a fresh budget. Failures of a found user are now counted
+// under its Subject.
+func TestBasicLooseStoreSpellingsShareOneBudget(t *testing.T) {
+	s := newBasic(t, func(o *auth.BasicOptions) {
+		o.Limiter = newAttemptLimiter(t)
+		o.Users = looseUsers{testUsers(t)}
+		o.CacheTTL = time.Minute
+	})
+	h := s.basic.Handler(whoami)
+	statuses := map[int]int{}
+	for _, name := range aliceSpellings {
+		statuses[serveFrom(h, attackerAddr, basicValue(name, "guess")).Code]++
+	}
+	if s.hasher.calls.Load() > ratelimit.DefaultMaxFailures || statuses[401] != ratelimit.DefaultMaxFailures {
+		t.Fatalf("%d verifications, statuses %v; want %d × 401 and the rest 429", s.hasher.calls.Load(), statuses, ratelimit.DefaultMaxFailures)
+	}
+	for _, name := range []string{"alice", "alice   "} {
+		if w := serveFrom(h, attackerAddr, basicValue(name, "wonderland")); w.Code != http.StatusTooManyRequests {
+			t.Errorf("the right password as %q from the locked address: %d, want 429", name, w.Code)
+		}
+	}
+	if w := serveFrom(h, homeAddr, basicValue("Alice ", "wonderland")); w.Code != http.StatusOK {
+		t.Errorf("alice from another address: %d", w.Code)
+	}
+}
+
+func TestTokenEndpointLooseStoreSpellingsShareOneBudget(t *testing.T) {
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) {
+		o.Limiter = newAttemptLimiter(t)
+		o.Users = looseUsers{o.Users}
+	})
+	post := func(addr, user, pw string) int {
+		body := form("grant_type", "password", "username", user, "password", pw, "client_id", "web").Encode()
+		r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(body))
+		r.RemoteAddr = addr
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		f.ep.ServeHTTP(w, r)
+		return w.Code
+	}
+	statuses := map[int]int{}
+	for _, name := range aliceSpellings {
+		statuses[post(attackerAddr, name, "guess")]++
+	}
+	if statuses[400] != ratelimit.DefaultMaxFailures || statuses[429] != len(aliceSpellings)-ratelimit.DefaultMaxFailures {
+		t.Fatalf("statuses %v, want %d × 400 and the rest 429", statuses, ratelimit.DefaultMaxFailures)
+	}
+	if code := post(attackerAddr, "alice  ", "correct horse"); code != http.StatusTooManyRequests {
+		t.Errorf("the right password from the locked address: %d, want 429", code)
+	}
+	if code := post(homeAddr, "ALICE", "correct horse"); code != http.StatusOK {
+		t.Errorf("alice from another address: %d", code)
+	}
+}

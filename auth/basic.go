@@ -211,7 +211,7 @@ func (b *Basic) Authenticate(r *http.Request) (identity.Identity, error) {
 	if b.limiter != nil {
 		gate.ip = b.clientIP.Addr(r)
 	}
-	opts, cached, err := b.verify(ctx, name, pw, gate)
+	opts, cached, err := b.verify(ctx, name, pw, &gate)
 	if err != nil {
 		return identity.Identity{}, err
 	}
@@ -230,7 +230,7 @@ func (b *Basic) Authenticate(r *http.Request) (identity.Identity, error) {
 // verify checks the credentials against the cache, then the store. cached
 // reports a cache hit. A cache hit is checked against gate; anything else
 // reserves an attempt before the verification.
-func (b *Basic) verify(ctx context.Context, name, pw string, gate attemptGate) (opts identity.Options, cached bool, err error) {
+func (b *Basic) verify(ctx context.Context, name, pw string, gate *attemptGate) (opts identity.Options, cached bool, err error) {
 	var k [32]byte
 	if b.cache != nil && pw != "" {
 		k = b.cache.sum(name, pw)
@@ -240,6 +240,7 @@ func (b *Basic) verify(ctx context.Context, name, pw string, gate attemptGate) (
 				return identity.Options{}, false, fmt.Errorf("%w: %w", ErrUnavailable, err)
 			}
 			if found && u.Hash == hash {
+				gate.canonical(u)
 				if err := gate.check(ctx); err != nil {
 					return identity.Options{}, false, err
 				}

@@ -60,6 +60,14 @@ type attemptGate struct {
 	ip      netip.Addr
 }
 
+// canonical makes the gate count u's attempts under the Subject of its
+// identity, when the store sets one.
+func (g *attemptGate) canonical(u User) {
+	if u.Identity.Subject != "" {
+		g.name = u.Identity.Subject
+	}
+}
+
 // reserve is called before every verification: it admits the attempt and
 // counts it as a failure, atomically, or refuses it.
 func (g attemptGate) reserve(ctx context.Context) error {
@@ -106,9 +114,15 @@ func (g attemptGate) success(ctx context.Context) {
 // A refusal is returned as is (an *attemptsError). The caller calls
 // gate.success when check succeeds.
 //
+// A user the store finds is counted under the Subject of its identity,
+// when the store sets one, instead of the name as typed: a store that
+// matches names loosely (a case- or space-insensitive SQL collation) would
+// otherwise give every spelling of one account a fresh budget. check sets
+// gate.name to the name it counted under, for gate.success.
+//
 // It returns the user's identity options, the stored hash that verified and
 // whether it needs rehashing.
-func (c *passwordChecker) check(ctx context.Context, users UserStore, name, pw string, gate attemptGate) (opts identity.Options, stored string, rehash bool, err error) {
+func (c *passwordChecker) check(ctx context.Context, users UserStore, name, pw string, gate *attemptGate) (opts identity.Options, stored string, rehash bool, err error) {
 	if pw == "" {
 		if err := gate.check(ctx); err != nil {
 			return identity.Options{}, "", false, err
@@ -118,6 +132,9 @@ func (c *passwordChecker) check(ctx context.Context, users UserStore, name, pw s
 	u, found, err := users.LookupUser(ctx, name)
 	if err != nil {
 		return identity.Options{}, "", false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if found {
+		gate.canonical(u)
 	}
 	if err := gate.reserve(ctx); err != nil {
 		return identity.Options{}, "", false, err
@@ -178,7 +195,7 @@ func CheckPassword(ctx context.Context, users UserStore, name, password string) 
 	if err != nil {
 		return identity.Options{}, errors.Join(ErrUnavailable, err)
 	}
-	opts, _, _, err := c.check(ctx, users, name, password, attemptGate{})
+	opts, _, _, err := c.check(ctx, users, name, password, &attemptGate{})
 	return opts, err
 }
 

@@ -166,10 +166,11 @@
 // after changing the parameters, let OnRehash converge before relying on
 // equal timing.
 //
-// A [UserStore] that matches names case-insensitively (many SQL
-// collations do) should return the canonical name as the identity's
-// Subject: the attempt limiter counts failures per name as typed, so
-// "Alice" and "alice" would otherwise have separate counters.
+// A [UserStore] that matches names loosely (many SQL collations ignore
+// case and trailing spaces) should return the canonical name as the
+// identity's Subject: the attempt limiter counts a found user's failures
+// under that Subject, so "Alice", "alice " and "alice" share one budget.
+// Without a Subject, failures are counted per name as typed.
 //
 // An API key's ID is public (it is part of the key and may be logged), and
 // the attempt limiter counts failures per key ID. Someone who knows an ID

@@ -464,7 +464,7 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 	if e.limiter != nil {
 		gate.ip = e.clientIP.Addr(r)
 	}
-	opts, _, rehash, err := e.checker.check(ctx, e.users, name, pw, gate)
+	opts, _, rehash, err := e.checker.check(ctx, e.users, name, pw, &gate)
 	if err != nil {
 		if wait, ok := RetryAfter(err); ok {
 			oe := oerr(http.StatusTooManyRequests, "slow_down", "Too many failed attempts; retry later.", err)
