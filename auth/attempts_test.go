@@ -250,7 +250,7 @@ func (k slowKeys) LookupAPIKey(ctx context.Context, id string) (auth.StoredAPIKe
 func TestAPIKeyConcurrentGuessesAreLimited(t *testing.T) {
 	s := newAPIKeySetup(t, func(o *auth.APIKeyOptions) { o.Limiter = newAttemptLimiter(t); o.Keys = slowKeys{o.Keys} })
 	h := s.mw.Handler(whoami)
-	wrong := s.live.Key[:len(s.live.Key)-2] + "aa"
+	wrong := wrongSecretOf(s.live.Key)
 	statuses, _ := concurrently(200, func() (int, string) {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.RemoteAddr = attackerAddr
