@@ -32,10 +32,12 @@ type CookieStoreOptions struct {
 	// process; when several instances serve the same cookies, give them a
 	// shared store (session/redisstore). If Revocations is full or fails,
 	// Destroy and Renew fail (503) rather than pretend the cookie is dead.
-	// An entry lives only until the revoked cookie would have expired
-	// (usually the idle timeout), so the default bound of
-	// [DefaultMaxSessions] entries takes that many logouts within one idle
-	// period to fill; rate-limit logins and logouts well below that.
+	// An entry lives until the revoked session's absolute deadline (the
+	// absolute timeout after login, 12 hours by default), when every copy
+	// of its cookie has expired, so the default bound of
+	// [DefaultMaxSessions] entries takes that many logouts and renewals
+	// within one absolute timeout to fill; rate-limit logins and logouts
+	// well below that, or give a larger store.
 	Revocations Store
 
 	now func() time.Time

@@ -114,8 +114,9 @@
 //   - Concurrency: two concurrent requests of one session each load it and
 //     save their own copy; the last to finish wins, as in most session
 //     libraries, except that a session deleted by Destroy or Renew stays
-//     deleted: the stores keep a marker without data until it would have
-//     expired, so a request that loaded it earlier cannot revive it. Keep what must not be lost (a cart, a balance) in the
+//     deleted: the stores keep a marker without data until the session's
+//     absolute deadline, so a request that loaded it earlier cannot revive
+//     it, however late it saves. Keep what must not be lost (a cart, a balance) in the
 //     database, not in the session.
 //   - Memory: the [MemoryStore] is bounded ([MemoryOptions.MaxSessions]);
 //     once full it refuses new sessions (503) rather than evicting the

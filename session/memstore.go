@@ -24,7 +24,10 @@ type MemoryOptions struct {
 	// sessions cannot exhaust memory. When the bound is reached, expired
 	// sessions are swept and, if none expired, a new session is refused
 	// with [ErrStoreFull] (a 503) while existing ones can still be updated:
-	// the flood is turned away rather than logging real users out.
+	// the flood is turned away rather than logging real users out. The
+	// marker a logout or renewal leaves counts too, until the session's
+	// absolute deadline (see [MemoryStore.Delete]): size the bound for the
+	// live sessions plus the logouts of one absolute timeout.
 	// Default: [DefaultMaxSessions]. Must not be negative.
 	MaxSessions int
 	// SweepInterval is how often expired sessions are removed, during a
@@ -56,9 +59,9 @@ type MemoryStore struct {
 type memEntry struct {
 	data   []byte
 	expiry int64 // Unix nanoseconds
-	// dead marks a deleted session kept until it would have expired, so
-	// that a request which loaded it before the Delete cannot bring it
-	// back with a later Commit.
+	// dead marks a deleted session kept until its absolute deadline (the
+	// Expiry given to Delete), so that a request which loaded it before
+	// the Delete cannot bring it back with a later Commit.
 	dead bool
 }
 
@@ -150,9 +153,10 @@ func (s *MemoryStore) Commit(_ context.Context, rec Record) (string, error) {
 }
 
 // Delete implements [Store]. The record's data is dropped at once; a
-// marker without data stays in its place until the record would have
-// expired, so that a Commit of the same ID by a request still in flight
-// does not revive the session (see [MemoryStore.Commit]).
+// marker without data stays in its place until rec.Expiry (the session's
+// absolute deadline) or the record's own expiry, whichever is later, so
+// that a Commit of the same ID by a request still in flight does not
+// revive the session (see [MemoryStore.Commit]).
 func (s *MemoryStore) Delete(_ context.Context, rec Record) error {
 	key, ok := StorageKey(rec.ID)
 	if !ok {
@@ -161,11 +165,18 @@ func (s *MemoryStore) Delete(_ context.Context, rec Record) error {
 	now := s.now().UnixNano()
 	s.mu.Lock()
 	if e, exists := s.m[key]; exists {
+		// The marker holds until the session's absolute deadline, when
+		// one is given: a request that loaded the session before the
+		// logout may save it long after the record would have idled out.
+		until := e.expiry
+		if !rec.Expiry.IsZero() {
+			until = max(until, rec.Expiry.UnixNano())
+		}
 		switch {
-		case now >= e.expiry:
+		case now >= until:
 			delete(s.m, key)
-		case !e.dead:
-			s.m[key] = memEntry{expiry: e.expiry, dead: true}
+		case !e.dead || until > e.expiry:
+			s.m[key] = memEntry{expiry: until, dead: true}
 		}
 	}
 	s.mu.Unlock()

@@ -36,8 +36,11 @@ import (
 //     is found again, even one copied before, and even after a later
 //     Commit of the same ID: a request that loaded the session before a
 //     logout may save it after, and must not revive it. A store may refuse
-//     that Commit or accept it and store nothing. Deleting an unknown ID
-//     is not an error.
+//     that Commit or accept it and store nothing. rec.Expiry is then the
+//     session's absolute deadline, the latest any token of it could be
+//     valid: the deletion must hold at least until then (a copy of the
+//     token refreshed after the one being logged out lives past that
+//     token's own idle deadline). Deleting an unknown ID is not an error.
 //   - The Data returned by Find must not be modified by the caller; a store
 //     may return a slice it keeps.
 //
@@ -59,7 +62,8 @@ type Record struct {
 	// Expiry is when the store may forget the record: the earlier of the
 	// idle and the absolute deadline. The Middleware enforces both
 	// deadlines itself, so a store that keeps a record longer is not a
-	// security problem, only a waste of space.
+	// security problem, only a waste of space. In a Delete it is the
+	// absolute deadline, until which the deletion must hold.
 	Expiry time.Time
 }
 

@@ -462,7 +462,7 @@ func (s *Session) renew() error {
 		return ErrHeadersWritten
 	}
 	if s.id != "" {
-		if err := s.m.store.Delete(s.ctx, Record{ID: s.id, Expiry: s.expiry}); err != nil {
+		if err := s.m.store.Delete(s.ctx, s.deletion()); err != nil {
 			s.opErr = storeError(err)
 			return s.opErr
 		}
@@ -530,7 +530,7 @@ func (s *Session) Destroy() error {
 		return err
 	}
 	if s.id != "" {
-		if err := s.m.store.Delete(s.ctx, Record{ID: s.id, Expiry: s.expiry}); err != nil {
+		if err := s.m.store.Delete(s.ctx, s.deletion()); err != nil {
 			s.opErr = storeError(err)
 			return s.opErr
 		}
@@ -541,4 +541,14 @@ func (s *Session) Destroy() error {
 	s.modified, s.touch, s.late = false, false, false
 	s.stale = true
 	return nil
+}
+
+// deletion is the Record a Delete of the loaded session passes to the
+// store: its ID, and its absolute deadline as the Expiry, the latest any
+// copy of its token can be valid. The deletion must hold until then, not
+// only until this request's token would have idled out: another copy,
+// refreshed later, lives longer (found in review: with CookieStore such a
+// copy was accepted again once the revocation lapsed).
+func (s *Session) deletion() Record {
+	return Record{ID: s.id, Expiry: time.Unix(0, s.data.created).Add(s.m.absolute)}
 }

@@ -159,15 +159,36 @@ func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) 
 	return rec.ID, nil
 }
 
-// Delete implements [session.Store] with one SET key "" XX KEEPTTL: the
-// data is gone at once and the empty value keeps a later Commit of the
-// same ID from reviving the session until the key expires.
+// deleteScript empties KEYS[1] if it exists, keeping its expiry unless
+// ARGV[1] milliseconds is longer: the empty value then stays until the
+// session's absolute deadline.
+var deleteScript = redis.NewScript(`
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then return 0 end
+local want = tonumber(ARGV[1])
+if want > ttl then
+  redis.call('SET', KEYS[1], '', 'PX', want)
+else
+  redis.call('SET', KEYS[1], '', 'KEEPTTL')
+end
+return 1
+`)
+
+// Delete implements [session.Store] with one script: the data is gone at
+// once, and the empty value left in its place keeps a later Commit of the
+// same ID from reviving the session until the key expires, at the
+// session's absolute deadline (rec.Expiry) when that is later than the
+// key's own expiry.
 func (s *Store) Delete(ctx context.Context, rec session.Record) error {
 	key, ok := s.key(rec.ID)
 	if !ok {
 		return nil
 	}
-	return s.del(ctx, key)
+	ttl := rec.Expiry.Sub(s.now())
+	if rec.Expiry.IsZero() || ttl < time.Millisecond {
+		return s.del(ctx, key)
+	}
+	return deleteScript.Run(ctx, s.client, []string{key}, ttl.Milliseconds()).Err()
 }
 
 func (s *Store) del(ctx context.Context, key string) error {

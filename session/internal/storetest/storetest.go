@@ -124,6 +124,30 @@ func testContract(t *testing.T, st session.Store) {
 		}
 	})
 
+	// A copy of a token refreshed after the one logged out, or a request
+	// in flight during the logout, may come back after the deleted
+	// record's own expiry: the deletion holds until the absolute deadline
+	// Delete is given.
+	t.Run("a deletion holds until its Expiry, past the record's own", func(t *testing.T) {
+		id := newID(t, 'Q')
+		if _, err := st.Commit(ctx, session.Record{ID: id, Data: []byte("v1"), Expiry: time.Now().Add(time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Delete(ctx, session.Record{ID: id, Expiry: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1200 * time.Millisecond)
+		tok, err := st.Commit(ctx, session.Record{ID: id, Data: []byte("v2"), Expiry: time.Now().Add(time.Hour)})
+		if err != nil {
+			return // refusing is also correct
+		}
+		for _, k := range []string{tok, id} {
+			if _, found, err := st.Find(ctx, k); found || err != nil {
+				t.Errorf("Find after the record's expiry, within the deletion's = %v, %v; want not found", found, err)
+			}
+		}
+	})
+
 	t.Run("deleting an unknown ID is not an error", func(t *testing.T) {
 		if err := st.Delete(ctx, session.Record{ID: newID(t, 'E'), Expiry: exp}); err != nil {
 			t.Error(err)
