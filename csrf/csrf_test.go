@@ -238,6 +238,9 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"a short token key", csrf.Options{Tokens: &csrf.TokenOptions{Key: key[:16]}}, csrf.ErrInvalidTokenOptions},
 		{"a short previous key", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, PreviousKeys: [][]byte{key[:8]}}}, csrf.ErrInvalidTokenOptions},
 		{"a __Host- cookie without Secure", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, InsecureHTTPCookie: true, CookieName: "__Host-x"}}, csrf.ErrInvalidTokenOptions},
+		// Found in review: browsers match the prefix in any case.
+		{"a __host- cookie, lower case, without Secure", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, InsecureHTTPCookie: true, CookieName: "__host-x"}}, csrf.ErrInvalidTokenOptions},
+		{"a __SECURE- cookie without Secure", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, InsecureHTTPCookie: true, CookieName: "__SECURE-x"}}, csrf.ErrInvalidTokenOptions},
 		{"a field name that needs escaping", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, FieldName: `x"><script>`}}, csrf.ErrInvalidTokenOptions},
 	}
 	for _, tt := range tests {

@@ -91,6 +91,20 @@ type TokenOptions struct {
 	// in that session. Without a session (or with a nil SessionID), tokens
 	// are bound to the token cookie instead. It must be safe for
 	// concurrent use.
+	//
+	// The middleware runs outside the session middleware, so SessionID
+	// reads the request itself. With a server-side session store (the
+	// memory store or session/redisstore) the session cookie's value is
+	// the session ID and stays the same for the session's life:
+	//
+	//	SessionID: func(r *http.Request) (string, bool) {
+	//		c, err := r.Cookie(sessions.CookieName())
+	//		return c.Value, err == nil && c.Value != ""
+	//	}
+	//
+	// With a session.CookieStore the cookie changes whenever the session
+	// is saved, which would void the tokens already on a page: leave
+	// SessionID nil there, and tokens use the signed cookie.
 	SessionID func(r *http.Request) (string, bool)
 	// Always requires a token on every unsafe request that is not exempt,
 	// in addition to the Fetch Metadata and Origin checks. Default: false,
@@ -236,7 +250,8 @@ func New(o Options) (*Middleware, error) {
 		switch {
 		case !httptoken.IsToken(tc.cookieName):
 			bad("Tokens.CookieName", tc.cookieName, ErrInvalidTokenOptions, "not a cookie name")
-		case !tc.secure && (strings.HasPrefix(tc.cookieName, "__Host-") || strings.HasPrefix(tc.cookieName, "__Secure-")):
+		case !tc.secure && (httptoken.HasPrefixFold(tc.cookieName, "__Host-") || httptoken.HasPrefixFold(tc.cookieName, "__Secure-")):
+			// Browsers match the prefixes in any case (RFC 6265bis).
 			bad("Tokens.CookieName", tc.cookieName, ErrInvalidTokenOptions, "browsers drop prefixed cookies without Secure")
 		}
 		if tc.fieldName == "" {

@@ -43,13 +43,6 @@ func cookieValue(h http.Header, name string) (string, bool) {
 	return "", false
 }
 
-// hasPrefixFold reports whether s begins with prefix in any case: RFC
-// 6265bis matches the __Host- and __Secure- prefixes case-insensitively,
-// as browsers do.
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && httptoken.EqualFold(s[:len(prefix)], prefix)
-}
-
 // validCookieValue reports whether v is made of RFC 6265 cookie-octets.
 func validCookieValue(v string) bool {
 	for i := 0; i < len(v); i++ {
@@ -142,7 +135,7 @@ func HardenCookie(c *http.Cookie) error {
 	if c.Domain != "" && !validDomain(c.Domain) {
 		errs = append(errs, errors.New("session: cookie domain is invalid"))
 	}
-	if hasPrefixFold(c.Name, "__Host-") {
+	if httptoken.HasPrefixFold(c.Name, "__Host-") {
 		if c.Domain != "" {
 			errs = append(errs, errors.New("session: a __Host- cookie must not have a Domain"))
 		}

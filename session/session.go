@@ -205,7 +205,7 @@ func New(opts Options) (*Middleware, error) {
 	if opts.CookieDomain != "" && !validDomain(opts.CookieDomain) {
 		bad("CookieDomain", "not a host name")
 	}
-	if hasPrefixFold(name, "__Host-") {
+	if httptoken.HasPrefixFold(name, "__Host-") {
 		if opts.CookieDomain != "" {
 			bad("CookieDomain", "browsers reject a __Host- cookie with a Domain")
 		}
@@ -213,7 +213,7 @@ func New(opts Options) (*Middleware, error) {
 			bad("CookiePath", "browsers reject a __Host- cookie whose Path is not /")
 		}
 	}
-	if !secure && (hasPrefixFold(name, "__Host-") || hasPrefixFold(name, "__Secure-")) {
+	if !secure && (httptoken.HasPrefixFold(name, "__Host-") || httptoken.HasPrefixFold(name, "__Secure-")) {
 		bad("DangerouslyAllowInsecureCookie", "browsers reject a __Host- or __Secure- cookie without Secure")
 	}
 	sameSite := "Lax"

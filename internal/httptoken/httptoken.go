@@ -64,6 +64,13 @@ func EqualFold(s, t string) bool {
 	return true
 }
 
+// HasPrefixFold reports whether s begins with prefix, ASCII letters
+// compared case-insensitively as in [EqualFold]: RFC 6265bis matches the
+// __Host- and __Secure- cookie name prefixes that way, as browsers do.
+func HasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && EqualFold(s[:len(prefix)], prefix)
+}
+
 // TrimOWS removes RFC 9110 optional white space (spaces and horizontal
 // tabs) from both ends of s.
 func TrimOWS(s string) string {

@@ -75,3 +75,23 @@ func TestTrimOWS(t *testing.T) {
 		}
 	}
 }
+
+func TestHasPrefixFold(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		s, prefix string
+		want      bool
+	}{
+		{"__Host-id", "__Host-", true},
+		{"__host-id", "__Host-", true},
+		{"__HOST-", "__Host-", true},
+		{"__Host", "__Host-", false},
+		{"_Host-id", "__Host-", false},
+		{"__\u212aost-id", "__Kost-", false}, // the Kelvin sign is not K
+		{"", "", true},
+	} {
+		if got := httptoken.HasPrefixFold(tt.s, tt.prefix); got != tt.want {
+			t.Errorf("HasPrefixFold(%q, %q) = %v, want %v", tt.s, tt.prefix, got, tt.want)
+		}
+	}
+}
