@@ -466,8 +466,15 @@ func (c *jwtConfig) identityOf(pseg string, cl *accessClaims) (identity.Identity
 	switch {
 	case cl.Scope != "":
 		// Split into the pooled claims' array: identity.New copies the
-		// list (a local array would escape through it).
-		o.Scopes = slices.AppendSeq(cl.scopeBuf[:0], strings.FieldsSeq(cl.Scope))
+		// list (a local array would escape through it). RFC 6749 §3.3
+		// separates scopes with spaces only: "read\u00a0admin" is one
+		// (invalid) scope, never "read" and "admin".
+		o.Scopes = cl.scopeBuf[:0]
+		for sc := range strings.SplitSeq(cl.Scope, " ") {
+			if sc != "" {
+				o.Scopes = append(o.Scopes, sc)
+			}
+		}
 	case len(cl.Scp) > 0:
 		o.Scopes = cl.Scp
 	}

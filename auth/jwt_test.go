@@ -12,9 +12,11 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -285,6 +287,25 @@ func TestJWTAttacks(t *testing.T) {
 	add("missing sub", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "sub", nil)), auth.ErrTokenClaimMissing)
 	add("exp as a string", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "exp", "9999999999")), auth.ErrTokenMalformed)
 	add("scope as an object", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "scope", map[string]any{"a": 1})), auth.ErrTokenMalformed)
+	// CVE-2024-51744 (golang-jwt): an expired token with a forged
+	// signature was reported as expired only, and callers that ignored
+	// that error accepted it. The signature is checked first.
+	expired := sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "exp", testNow.Add(-time.Hour).Unix()))
+	ep := strings.Split(expired, ".")
+	add("CVE-2024-51744: an expired token with a forged signature", hs, ep[0]+"."+ep[1]+"."+base64.RawURLEncoding.EncodeToString(make([]byte, 32)), auth.ErrTokenSignature)
+	// CVE-2020-26160 (jwt-go): an empty aud array passed the audience
+	// check.
+	for _, a := range []struct {
+		aud  any
+		want error
+	}{
+		{[]string{}, auth.ErrTokenClaimMissing},
+		{[]string{""}, auth.ErrTokenClaimMissing},
+		{"", auth.ErrTokenClaimMissing},
+		{[]string{"other", ""}, auth.ErrTokenAudience},
+	} {
+		add(fmt.Sprintf("CVE-2020-26160: aud %#v", a.aud), hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "aud", a.aud)), a.want)
+	}
 	// Size and syntax.
 	add("token of 1 MB", hs, strings.Repeat("a", 1<<20), auth.ErrTokenTooLarge)
 	add("non-JSON header", hs, signRaw(t, jwt.SigningMethodHS256, k.hmac, rawSeg("not json"), parts[1]), auth.ErrTokenMalformed)
@@ -360,6 +381,28 @@ func TestJWTTypeCheck(t *testing.T) {
 		w, _, reason := serve(m, bearer(tok))
 		if w.Code != http.StatusUnauthorized || !errors.Is(reason, auth.ErrInvalidToken) {
 			t.Errorf("header %v: status %d reason %v", h, w.Code, reason)
+		}
+	}
+}
+
+// Found in review: the scope claim was split on any Unicode white space,
+// so a signed "read\u00a0admin" became the scopes read and admin. RFC 6749
+// §3.3 separates scopes with spaces only.
+func TestJWTScopesSplitOnSpacesOnly(t *testing.T) {
+	k := keysOnce()
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}})
+	for scope, want := range map[string][]string{
+		"orders:read  orders:write ": {"orders:read", "orders:write"},
+		"read\u00a0admin":            {"read\u00a0admin"},
+		"read\tadmin":                {"read\tadmin"},
+		" ":                          nil,
+	} {
+		w, id, reason := serve(m, bearer(sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "scope", scope))))
+		if w.Code != http.StatusOK {
+			t.Fatalf("scope %q: status %d, %v", scope, w.Code, reason)
+		}
+		if got := id.Scopes(); !slices.Equal(got, want) {
+			t.Errorf("scope %q: scopes %q, want %q", scope, got, want)
 		}
 	}
 }
