@@ -59,7 +59,9 @@
 // public-key algorithms are construction errors), each [Key] bound to the
 // algorithms of its type (an HMAC secret never verifies RS256, a public key
 // never verifies HS256), exp always required, iss, aud and typ checked
-// when configured, a leeway of at most [MaxLeeway], and
+// when configured (aud is required with a JWKS URL: an identity provider
+// signs every application's tokens with the same keys), a leeway of at
+// most [MaxLeeway], and
 // [JWTOptions.MaxTokenBytes] checked before any decoding. The signature
 // is checked with the standard library directly, accepting exactly what
 // golang-jwt's signing methods accept (a fuzz test compares the two), and

@@ -88,6 +88,7 @@ func newRemoteJWT(t *testing.T, js *jwksServer, clock *fakeClock, algs ...string
 	t.Helper()
 	m, err := auth.NewJWT(auth.WithJWTClock(auth.JWTOptions{
 		Algorithms: algs,
+		Audience:   "api://orders",
 		JWKSURL:    js.srv.URL + "/jwks.json",
 		JWKS:       auth.JWKSOptions{HTTPClient: js.srv.Client(), MinRefreshInterval: time.Minute, RefreshInterval: time.Hour, MaxBytes: 4096, Timeout: time.Second},
 	}, clock.Now))

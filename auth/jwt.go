@@ -59,8 +59,16 @@ type JWTOptions struct {
 	Issuer string
 	// Audience, when set, must be one of the token's aud values: the
 	// identifier of this service. Set it whenever the issuer serves more
-	// than one service (RFC 8725 §3.9).
+	// than one service (RFC 8725 §3.9). It is required with a JWKSURL: an
+	// identity provider signs the tokens of every application it serves,
+	// ID tokens included, with the same keys, so without it a token meant
+	// for another application would be accepted here.
 	Audience string
+	// DangerouslyAllowAnyAudience lifts the requirement of an Audience
+	// with a JWKSURL, for an identity provider whose access tokens carry
+	// no aud claim. Check what binds a token to this service (a client_id
+	// claim, through IdentityClaims) in the handler. Default false.
+	DangerouslyAllowAnyAudience bool
 	// Type, when set, is the required typ header, compared without case
 	// and ignoring an "application/" prefix; use [TypeAccessToken] for
 	// RFC 9068 access tokens. Default: typ is not checked.
@@ -183,6 +191,9 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 		c.remote = rk
 	} else if len(opts.Keys) == 0 {
 		errs = append(errs, errors.New("auth: JWTOptions.Keys or JWTOptions.JWKSURL is required"))
+	}
+	if opts.JWKSURL != "" && opts.Audience == "" && !opts.DangerouslyAllowAnyAudience {
+		errs = append(errs, errors.New("auth: JWTOptions.Audience is required with a JWKSURL: the identity provider signs tokens for other applications with the same keys (RFC 8725 §3.9)"))
 	}
 	switch {
 	case c.leeway < 0:

@@ -496,6 +496,9 @@ func TestNewJWTRejectsUnsafeOptions(t *testing.T) {
 		{"tiny MaxTokenBytes", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, MaxTokenBytes: 10}, "MaxTokenBytes"},
 		{"realm with a quote", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Realm: `a"b`}, "Realm"},
 		{"http JWKS URL", auth.JWTOptions{Algorithms: []string{"RS256"}, JWKSURL: "http://idp.example/jwks"}, "https"},
+		// Found in review: any application's token from the same identity
+		// provider, ID tokens included, verified without an audience.
+		{"JWKS URL without an audience", auth.JWTOptions{Algorithms: []string{"RS256"}, JWKSURL: "https://idp.example/jwks"}, "Audience is required"},
 		{"unsupported key type", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: "secret-as-string-0123456789abcdef"}}}, "unsupported key type"},
 	}
 	for _, tt := range tests {
@@ -508,6 +511,17 @@ func TestNewJWTRejectsUnsafeOptions(t *testing.T) {
 				t.Errorf("error %q does not mention %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestJWKSWithoutAudienceOnlyWhenDangerouslyAllowed(t *testing.T) {
+	for _, o := range []auth.JWTOptions{
+		{Algorithms: []string{"RS256"}, JWKSURL: "https://idp.example/jwks", Audience: "api://orders"},
+		{Algorithms: []string{"RS256"}, JWKSURL: "https://idp.example/jwks", DangerouslyAllowAnyAudience: true},
+	} {
+		if _, err := auth.NewJWT(o); err != nil {
+			t.Errorf("NewJWT(%+v): %v", o, err)
+		}
 	}
 }
 
