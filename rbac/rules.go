@@ -344,6 +344,11 @@ type ruleTable struct {
 	// first segment no pattern names.
 	byFirst map[string][]int
 	generic []int
+	// upper is set when a literal of some pattern has an upper-case
+	// letter: a lower-case path can then reach that rule's handler
+	// through a router that ignores case, so every path is also matched
+	// ignoring case.
+	upper bool
 }
 
 // index builds byFirst and generic.
@@ -429,6 +434,11 @@ func compileRules(m *Middleware, rules []Rule) (*ruleTable, []error) {
 				remaining = append(remaining[:i:i], remaining[i+1:]...)
 				break
 			}
+		}
+	}
+	for i := range t.rules {
+		for _, s := range t.rules[i].pat.segs {
+			t.upper = t.upper || hasUpperASCII(s.lit)
 		}
 	}
 	t.index()
@@ -552,12 +562,16 @@ type candidates struct {
 	n    int
 }
 
+// add adds rule i for path, unless that pair is there already. The same
+// rule reached through two readings of the path is kept twice: its path
+// values can differ ("/users/bob/../alice/x" is id=alice cleaned and
+// id=bob raw), and an OwnerFunc must approve both.
 func (c *candidates) add(i int, path string) {
 	if i < 0 {
 		return
 	}
 	for k := 0; k < c.n; k++ {
-		if c.idx[k] == i {
+		if c.idx[k] == i && c.path[k] == path {
 			return
 		}
 	}
@@ -587,7 +601,7 @@ func (m *Middleware) Check(r *http.Request) error {
 	}
 	raw := r.URL.Path // rooted or empty: ambiguousPath refused the rest
 	clean := cleanPath(raw)
-	fold := hasUpperASCII(raw) || hasLowerASCII(r.Method)
+	fold := t.upper || hasUpperASCII(raw) || hasLowerASCII(r.Method)
 	var c candidates
 	c.add(t.match(r.Method, clean, false), clean)
 	if raw != clean && raw != "" && raw[0] == '/' {

@@ -177,6 +177,55 @@ func TestPathBypassRegressions(t *testing.T) {
 	}
 }
 
+// Found in review: the cleaned and the raw reading of a path that chose
+// the same rule were checked once, with the cleaned path's values, so a
+// router that does not clean paths served alice bob's record through
+// "/users/bob/../alice/profile" (cleaned: id=alice; raw: id=bob).
+func TestOwnerIsCheckedForEveryReadingOfThePath(t *testing.T) {
+	pol := rbac.MustPolicy(rbac.Role{Name: "user", Own: []string{"users:read"}})
+	m := newMiddleware(t, rbac.Options{Policy: pol, Rules: []rbac.Rule{
+		{Pattern: "GET /users/{id}/{rest...}", Requirement: rbac.Requirement{
+			Permissions: []string{"users:read"}, Owner: rbac.PathValueIsSubject("id")}},
+	}})
+	alice := principal("alice", "user")
+	for target, want := range map[string]int{
+		"/users/alice/profile":               200,
+		"/users/bob/profile":                 403,
+		"/users/bob/../alice/profile":        403, // raw: bob's
+		"/users/alice/../bob/profile":        403, // cleaned: bob's
+		"/users/alice/./profile":             200,
+		"/users/alice//profile":              200,
+		"/users/bob/../../users/alice/x":     403,
+		"/users/alice/x/../../alice/profile": 200,
+	} {
+		if got, reason := checkStatus(m, "GET", target, &alice); got != want {
+			t.Errorf("alice GET %s: %d (%v), want %d", target, got, reason, want)
+		}
+	}
+}
+
+// Found in review: letter case was ignored only when the path had an
+// upper-case letter, so with a rule "/Admin/" a lower-case "/admin/x"
+// rode the anonymous catch-all to a router that ignores case.
+func TestUpperCaseRuleLiteralsAreMatchedIgnoringCase(t *testing.T) {
+	m := newMiddleware(t, rbac.Options{Rules: []rbac.Rule{
+		{Pattern: "/", AllowAnonymous: true},
+		{Pattern: "/Admin/", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+	}})
+	admin := principal("root", "admin")
+	for _, target := range []string{"/admin/x", "/ADMIN/x", "/Admin/x", "/public/../admin/x"} {
+		if got, reason := checkStatus(m, "GET", target, nil); got != 401 {
+			t.Errorf("anonymous GET %s: %d (%v), want 401", target, got, reason)
+		}
+		if got, reason := checkStatus(m, "GET", target, &admin); got != 200 {
+			t.Errorf("admin GET %s: %d (%v), want 200", target, got, reason)
+		}
+	}
+	if got, reason := checkStatus(m, "GET", "/other", nil); got != 200 {
+		t.Errorf("anonymous GET /other: %d (%v), want 200", got, reason)
+	}
+}
+
 // TestOpaqueRequestTarget replays GHSA-f52w-8j3h-j724 (traefik): a
 // request-target such as "http:http://internal/admin" parses into
 // URL.Opaque with an empty Path, which normalizes to "/".
