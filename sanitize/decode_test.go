@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -342,4 +343,82 @@ func TestConcurrentDecoding(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// manyFields has more fields than the duplicate-key scan checks by a
+// linear scan, so its set is used.
+type manyFields struct {
+	F01, F02, F03, F04, F05, F06, F07, F08 string
+	F09, F10, F11, F12, F13, F14, F15, F16 string
+	Sub                                    string `json:"sub"`
+	Kid                                    string `json:"kid"`
+}
+
+// Found in review: past 16 keys, duplicates were looked up by
+// strings.ToLower, but encoding/json matches "ſub" (U+017F) to the field
+// "sub" and the Kelvin sign to "k", so the last value won where a parser
+// that keeps the first sees another.
+func TestDuplicateKeysFoldAsEncodingJSONMatchesThem(t *testing.T) {
+	for _, tt := range []struct{ first, second string }{
+		{`"sub"`, `"ſub"`},
+		{`"sub"`, `"\u017fub"`},
+		{`"kid"`, "\"\u212aid\""},
+		{`"kid"`, `"KID"`},
+	} {
+		for _, large := range []bool{false, true} {
+			var b strings.Builder
+			b.WriteString(`{` + tt.first + `:"alice"`)
+			if large {
+				for i := 1; i <= 16; i++ {
+					fmt.Fprintf(&b, `,"F%02d":"x"`, i)
+				}
+			}
+			b.WriteString(`,` + tt.second + `:"admin"}`)
+			w := httptest.NewRecorder()
+			r := httptest.NewRequest("POST", "/", strings.NewReader(b.String()))
+			r.Header.Set("Content-Type", "application/json")
+			v, err := sanitize.DecodeJSON[manyFields](nil, w, r)
+			if !errors.Is(err, sanitize.ErrDuplicateKey) || w.Code != 400 {
+				t.Errorf("%s then %s (16 more keys: %v): err %v, status %d, decoded %+v", tt.first, tt.second, large, err, w.Code, v)
+			}
+		}
+	}
+}
+
+type embeddedBase struct {
+	Body string `json:"body" sanitize:"html=ugc"`
+}
+
+type commentWithUnexportedBase struct {
+	embeddedBase
+	Title string `json:"title" sanitize:"text"`
+}
+
+type EmbeddedBase struct {
+	Body string `json:"body" sanitize:"html=ugc"`
+}
+
+type commentWithExportedBase struct {
+	EmbeddedBase
+}
+
+// Found in review: encoding/json fills the promoted fields of an embedded
+// struct of an unexported type, but the sanitizer skipped them, so their
+// HTML went through unsanitized. Such a type is now a programming error;
+// an exported embedded type is sanitized.
+func TestEmbeddedStructsAreSanitizedOrRefused(t *testing.T) {
+	body := `{"body":"<img src=x onerror=alert(1)>hi"}`
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	if _, err := sanitize.DecodeJSON[commentWithUnexportedBase](nil, w, r); !errors.Is(err, sanitize.ErrTarget) || w.Code != 500 {
+		t.Errorf("embedded unexported type: err %v, status %d; want ErrTarget, 500", err, w.Code)
+	}
+	w = httptest.NewRecorder()
+	r = httptest.NewRequest("POST", "/", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	v, err := sanitize.DecodeJSON[commentWithExportedBase](nil, w, r)
+	if err != nil || strings.Contains(v.Body, "onerror") || !strings.Contains(v.Body, "hi") {
+		t.Errorf("embedded exported type: %q, %v", v.Body, err)
+	}
 }

@@ -65,6 +65,19 @@ func (d *Decoder) buildPlan(pc *planCache, t reflect.Type) *typePlan {
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
 		if !sf.IsExported() {
+			// encoding/json fills the exported fields of an embedded
+			// struct of an unexported type, but reflect cannot set them:
+			// their sanitize tags would be skipped silently (found in
+			// review: stored XSS through an embedded base struct).
+			if sf.Anonymous && sf.Type.Kind() == reflect.Struct {
+				if sub := d.buildPlan(pc, sf.Type); sub.err != nil || len(sub.fields) > 0 {
+					p.err = fmt.Errorf("%w: %s.%s: an embedded struct of an unexported type with sanitize tags (export the type)", ErrTarget, t.Name(), sf.Name)
+					if sub.err != nil {
+						p.err = sub.err
+					}
+					return p
+				}
+			}
 			continue
 		}
 		fp := fieldPlan{index: i}

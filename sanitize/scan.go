@@ -3,6 +3,8 @@ package sanitize
 import (
 	"encoding/json"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // checkStructure walks a JSON text once, before it is decoded, and reports
@@ -70,7 +72,7 @@ func checkStructure(b []byte, maxDepth int) error {
 			// keeps a 100 000-key object linear.
 			f := &stack[n-1]
 			if f.set != nil {
-				lk := strings.ToLower(key)
+				lk := foldKey(key)
 				if _, dup := f.set[lk]; dup {
 					return errDuplicateKey
 				}
@@ -86,11 +88,44 @@ func checkStructure(b []byte, maxDepth int) error {
 			if len(keys)-f.keys >= smallObject {
 				f.set = make(map[string]struct{}, 2*smallObject)
 				for _, k := range keys[f.keys:] {
-					f.set[strings.ToLower(k)] = struct{}{}
+					f.set[foldKey(k)] = struct{}{}
 				}
 				keys = keys[:f.keys]
 			}
 		}
 	}
 	return nil
+}
+
+// foldKey returns key folded as encoding/json matches field names, so that
+// two keys fold to the same string exactly when strings.EqualFold says
+// they are equal: every rune becomes the smallest rune of its case-folding
+// orbit. strings.ToLower is not that: "ſ" (U+017F) folds to "s" and the
+// Kelvin sign to "k", which encoding/json matches to the fields "s" and
+// "k" (found in review: past smallObject keys, "ſub" slipped past a "sub"
+// and overwrote it).
+func foldKey(key string) string {
+	ascii := true
+	for i := 0; i < len(key); i++ {
+		if key[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToUpper(key)
+	}
+	b := make([]byte, 0, len(key))
+	for _, r := range key {
+		for {
+			r2 := unicode.SimpleFold(r)
+			if r2 <= r {
+				r = r2
+				break
+			}
+			r = r2
+		}
+		b = utf8.AppendRune(b, r)
+	}
+	return string(b)
 }
