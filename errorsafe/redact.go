@@ -65,7 +65,7 @@ var sensitiveParamWords = [][]byte{
 	[]byte("password"), []byte("passwd"), []byte("passphrase"), []byte("secret"),
 	[]byte("token"), []byte("api_key"), []byte("apikey"), []byte("auth"),
 	[]byte("credential"), []byte("signature"), []byte("session"), []byte("private"),
-	[]byte("cookie"),
+	[]byte("cookie"), []byte("passcode"), []byte("sessid"), []byte("_key"),
 }
 
 // RedactQuery returns rawQuery, a URL query string, with the values of
@@ -73,7 +73,8 @@ var sensitiveParamWords = [][]byte{
 // it. A parameter is sensitive when its name, percent-decoded, lower-cased
 // and with "-" read as "_", contains one of "password", "passwd",
 // "passphrase", "secret", "token", "api_key", "apikey", "auth",
-// "credential", "signature", "session", "private" or "cookie"; equals a
+// "credential", "signature", "session", "private", "cookie", "passcode",
+// "sessid" (PHPSESSID) or "_key" (access_key, subscription-key); equals a
 // short name such as "code", "key", "pin", "otp" or "sig"; or is listed in
 // [Options.RedactParams]. Names longer than 64 bytes, values that look like
 // a JWT ("eyJ…") and items without "=" longer than 32 bytes are redacted
@@ -148,14 +149,22 @@ func (c *config) sensitiveHeader(name string) bool {
 func (c *config) redactURL(u string) string {
 	rest, frag, hasFrag := strings.Cut(u, "#")
 	base, query, hasQuery := strings.Cut(rest, "?")
+	start := -1 // where the authority begins
 	if i := strings.Index(base, "://"); i >= 0 {
-		auth := base[i+3:]
+		start = i + 3
+	} else if strings.HasPrefix(base, "//") {
+		// Scheme-relative, as a Location or Referer may be (found in
+		// review: its userinfo was logged).
+		start = 2
+	}
+	if start >= 0 {
+		auth := base[start:]
 		end := strings.IndexByte(auth, '/')
 		if end < 0 {
 			end = len(auth)
 		}
 		if at := strings.LastIndexByte(auth[:end], '@'); at >= 0 {
-			base = base[:i+3] + Redacted + auth[at:]
+			base = base[:start] + Redacted + auth[at:]
 		}
 	} else if at := strings.IndexByte(base, '@'); at >= 0 && !strings.Contains(base[:at], "/") {
 		// Scheme-less authority with userinfo.

@@ -59,6 +59,15 @@ func TestRedactQuery(t *testing.T) {
 			t.Errorf("got %q", got)
 		}
 	})
+	// Found in review: common secret parameter names logged in clear.
+	t.Run("access keys, PHP session IDs and passcodes are redacted", func(t *testing.T) {
+		var z errorsafe.Middleware
+		in := "subscription-key=a&access_key=b&PHPSESSID=c&passcode=d&sort=e"
+		want := "subscription-key=[REDACTED]&access_key=[REDACTED]&PHPSESSID=[REDACTED]&passcode=[REDACTED]&sort=e"
+		if got := z.RedactQuery(in); got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	})
 	t.Run("the zero Middleware uses the built-in lists", func(t *testing.T) {
 		var z errorsafe.Middleware
 		if got := z.RedactQuery("password=x&account_number=1"); got != "password=[REDACTED]&account_number=1" {
@@ -80,6 +89,9 @@ func TestRedactURL(t *testing.T) {
 		{"an empty fragment is dropped", "https://app.example/#", "https://app.example/"},
 		{"a scheme-less authority with userinfo is redacted", "user:pw@host/x", "[REDACTED]@host/x"},
 		{"an origin is kept", "https://app.example", "https://app.example"},
+		// Found in review: the userinfo of a scheme-relative URL was kept.
+		{"a scheme-relative URL's userinfo is redacted", "//bob:hunter2@app.example/x", "//[REDACTED]@app.example/x"},
+		{"a scheme-relative URL without userinfo is kept", "//app.example/x@y", "//app.example/x@y"},
 		{"a long path is cut", "https://a/" + strings.Repeat("p", 300), ("https://a/" + strings.Repeat("p", 300))[:256]},
 	}
 	for _, tt := range tests {
