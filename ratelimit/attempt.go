@@ -42,9 +42,16 @@ type AttemptOptions struct {
 	// digits, "-", "_" or ".". Default: "login".
 	Name string
 
-	// Store keeps the counts. Default: a new [MemoryStore], private to this
-	// limiter. Use a shared store (ratelimit/redisstore) when several
-	// processes check the same users, or each one grants its own budget.
+	// Store keeps the counts. Default: three new [MemoryStore]s, private
+	// to this limiter, one for each kind of key (user name and network,
+	// user name, known network), so that a flood of one kind cannot evict
+	// another: an attacker spreading guesses over many networks fills the
+	// first with per-network counts, and the per-user count that stops
+	// that spreading is never dropped to make room for them. Use a shared
+	// store (ratelimit/redisstore) when several processes check the same
+	// users, or each one grants its own budget; give its Redis a
+	// maxmemory-policy that does not evict keys (noeviction), or an
+	// attacker can evict the per-user counts the same way.
 	Store Store
 
 	// MaxFailures is the number of failed attempts in a row for one user
@@ -145,7 +152,9 @@ type AttemptOptions struct {
 // attempt with [ErrNotConfigured]. It is safe for concurrent use.
 type AttemptLimiter struct {
 	name     string
-	store    Store
+	store    Store // of the pairs (user name, network); nil in the zero AttemptLimiter
+	users    Store // of the user names
+	networks Store // of the known networks
 	pair     Quota
 	user     Quota
 	known    Quota
@@ -207,7 +216,7 @@ func NewAttemptLimiter(o AttemptOptions) (*AttemptLimiter, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	a.store = storeOrDefault(a.store)
+	a.setStores(o.Store, 0)
 	if a.norm == nil {
 		a.norm = strings.ToLower
 	}
@@ -245,7 +254,7 @@ func (a *AttemptLimiter) Check(ctx context.Context, username string, ip netip.Ad
 	if !res.Allowed {
 		return res.RetryAfter, ErrLocked
 	}
-	res, err = a.store.Peek(ctx, userKey, a.user)
+	res, err = a.users.Peek(ctx, userKey, a.user)
 	if err != nil {
 		return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
 	}
@@ -254,7 +263,7 @@ func (a *AttemptLimiter) Check(ctx context.Context, username string, ip netip.Ad
 	}
 	if a.useKnown {
 		// A known network holds an entry that a Take would refuse.
-		k, err := a.store.Peek(ctx, knownKey, a.known)
+		k, err := a.networks.Peek(ctx, knownKey, a.known)
 		if err != nil {
 			return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
 		}
@@ -292,13 +301,13 @@ func (a *AttemptLimiter) Reserve(ctx context.Context, username string, ip netip.
 		return time.Second, errAttemptNotConfigured
 	}
 	pairKey, userKey, knownKey := a.keys(username, ip)
-	k, err := a.store.Peek(ctx, knownKey, a.known)
+	k, err := a.networks.Peek(ctx, knownKey, a.known)
 	if err != nil {
 		return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	known := !k.Allowed // a known network holds an entry that a Take would refuse
 	if known && !a.useKnown {
-		res, err := a.store.Peek(ctx, userKey, a.user)
+		res, err := a.users.Peek(ctx, userKey, a.user)
 		if err != nil {
 			return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
 		}
@@ -316,7 +325,7 @@ func (a *AttemptLimiter) Reserve(ctx context.Context, username string, ip netip.
 	if known {
 		return 0, nil
 	}
-	res, err = a.store.Take(ctx, userKey, a.user)
+	res, err = a.users.Take(ctx, userKey, a.user)
 	if err != nil {
 		return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
 	}
@@ -339,7 +348,7 @@ func (a *AttemptLimiter) RecordFailure(ctx context.Context, username string, ip 
 	}
 	pairKey, userKey, _ := a.keys(username, ip)
 	_, err1 := a.store.Take(ctx, pairKey, a.pair)
-	_, err2 := a.store.Take(ctx, userKey, a.user)
+	_, err2 := a.users.Take(ctx, userKey, a.user)
 	if err := errors.Join(err1, err2); err != nil {
 		return fmt.Errorf("%w: %w", ErrStore, err)
 	}
@@ -364,12 +373,31 @@ func (a *AttemptLimiter) RecordSuccess(ctx context.Context, username string, ip 
 	if err == nil {
 		// Forget the previous mark, so the network stays known for
 		// KnownNetworkTTL after the latest success.
-		if err = a.store.Reset(ctx, knownKey); err == nil {
-			_, err = a.store.Take(ctx, knownKey, a.known)
+		if err = a.networks.Reset(ctx, knownKey); err == nil {
+			_, err = a.networks.Take(ctx, knownKey, a.known)
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	return nil
+}
+
+// setStores sets the stores of a: three private MemoryStores of maxKeys
+// keys each (0: the default) when s is nil, else s for every kind of key.
+func (a *AttemptLimiter) setStores(s Store, maxKeys int) {
+	if ms, ok := s.(*MemoryStore); s != nil && !(ok && ms == nil) {
+		a.store, a.users, a.networks = s, s, s
+		return
+	}
+	n := maxKeys
+	if n == 0 {
+		n = DefaultMaxKeys
+	}
+	var stores [3]*MemoryStore
+	for i := range stores {
+		stores[i] = new(MemoryStore)
+		stores[i].once.Do(func() { stores[i].setup(n) })
+	}
+	a.store, a.users, a.networks = stores[0], stores[1], stores[2]
 }

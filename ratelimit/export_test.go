@@ -38,3 +38,14 @@ func StoreOf(m *Middleware) Store { return m.store }
 
 // Quotient is quotient, the division of the GCRA step.
 var Quotient = quotient
+
+// NewAttemptLimiterMaxKeys is NewAttemptLimiter with private memory stores
+// of maxKeys keys each, for tests that fill them.
+func NewAttemptLimiterMaxKeys(o AttemptOptions, maxKeys int) (*AttemptLimiter, error) {
+	a, err := NewAttemptLimiter(o)
+	if err != nil {
+		return nil, err
+	}
+	a.setStores(o.Store, maxKeys)
+	return a, nil
+}

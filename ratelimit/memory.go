@@ -43,12 +43,13 @@ type MemoryOptions struct {
 // is nothing to close. The zero MemoryStore is ready to use, with the
 // default options. A MemoryStore is safe for concurrent use.
 type MemoryStore struct {
-	once   sync.Once
-	seed   maphash.Seed
-	mask   uint64
-	shards []shard
-	start  time.Time
-	now    func() time.Time // nil: the monotonic clock
+	once    sync.Once
+	seed    maphash.Seed
+	mask    uint64
+	shards  []shard
+	maxKeys int
+	start   time.Time
+	now     func() time.Time // nil: the monotonic clock
 }
 
 type shard struct {
@@ -88,11 +89,17 @@ func (s *MemoryStore) setup(maxKeys int) {
 	s.mask = uint64(n - 1)
 	s.shards = make([]shard, n)
 	s.start = time.Now()
-	per := (maxKeys + n - 1) / n
+	// The bound is exact: the first maxKeys%n shards hold one key more
+	// (found in review: rounding every shard up let 1 000 become 1 024).
+	per, extra := maxKeys/n, maxKeys%n
 	for i := range s.shards {
 		s.shards[i].m = make(map[string]int32)
 		s.shards[i].max = per
+		if i < extra {
+			s.shards[i].max++
+		}
 	}
+	s.maxKeys = maxKeys
 }
 
 // init sets up a zero MemoryStore with the defaults.
@@ -118,7 +125,7 @@ func (s *MemoryStore) Len() int {
 // never exceeds it.
 func (s *MemoryStore) MaxKeys() int {
 	s.init()
-	return s.shards[0].max * len(s.shards)
+	return s.maxKeys
 }
 
 // Take implements [Store]. It never returns an error other than for an

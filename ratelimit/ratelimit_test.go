@@ -464,6 +464,22 @@ func TestALimitedKeySurvivesAFloodOfNewKeys(t *testing.T) {
 	}
 }
 
+// Found in review: every shard's share was rounded up, so MaxKeys 1 000
+// held 1 024 keys. The bound is now the number configured.
+func TestMaxKeysIsExact(t *testing.T) {
+	ctx := context.Background()
+	q := ratelimit.Quota{Interval: time.Hour, Burst: 10}
+	for _, maxKeys := range []int{1, 17, 1000, 4099} {
+		store, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{MaxKeys: maxKeys})
+		for i := range 4 * maxKeys {
+			store.Take(ctx, fmt.Sprint("k", i), q)
+		}
+		if store.MaxKeys() != maxKeys || store.Len() > maxKeys {
+			t.Errorf("MaxKeys %d: reports %d, holds %d", maxKeys, store.MaxKeys(), store.Len())
+		}
+	}
+}
+
 func TestDecayedKeysAreDroppedBeforeLiveOnes(t *testing.T) {
 	ctx := context.Background()
 	// Half the bound, so that no shard has to hold more live keys than
