@@ -184,6 +184,12 @@ func TestResolve(t *testing.T) {
 			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=unknown;proto=https")}, "10.0.0.1", "https"},
 		{"Forwarded: an obfuscated identifier is not an address", fwd,
 			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=_hidden, for=10.1.1.1")}, "10.1.1.1", "http"},
+		// Found in review: the hidden client's scheme ignored the element
+		// that named the proxy standing for it.
+		{"Forwarded: a hidden client without proto takes the proxy's element's", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=_hid, for=10.1.1.1;proto=https")}, "10.1.1.1", "https"},
+		{"Forwarded: a hidden client's own proto wins", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=_hid;proto=http, for=10.1.1.1;proto=https")}, "10.1.1.1", "http"},
 		{"Forwarded: an obfuscated port is accepted", fwd,
 			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="[2001:db8::2]:_p1"`)}, "2001:db8::2", "http"},
 		{"Forwarded: a repeated parameter makes the element garbage", fwd,

@@ -38,7 +38,11 @@
 //
 // With [XForwardedFor] and [XRealIP], the scheme comes from
 // X-Forwarded-Proto; with [Forwarded], from the proto parameter of the
-// element that named the client. Only "http" and "https" are accepted;
+// element that named the client. When that element hides the client
+// ("unknown", an obfuscated name) and the last trusted proxy stands for
+// it, the hiding element's proto still describes the client's connection
+// and is used; without one, the proto of the element that named that
+// proxy is. Only "http" and "https" are accepted;
 // anything else, or no value, falls back to whether the connection to this
 // server used TLS.
 //

@@ -1,6 +1,7 @@
 package clientip
 
 import (
+	"cmp"
 	"net/netip"
 	"strings"
 
@@ -27,8 +28,10 @@ func walkForwarded(rv *Resolver, lines []string, peer netip.Addr, fallback strin
 			a, ok := parseNode(node)
 			if !ok {
 				// "unknown", an obfuscated identifier or garbage: the
-				// client is hidden behind the proxy that wrote this.
-				return last, schemeOr(proto, fallback)
+				// client is hidden behind the proxy that wrote this. Its
+				// proto, if any, is the client's; else the element
+				// that named that proxy says how it was reached.
+				return last, schemeOr(cmp.Or(proto, lastProto), fallback)
 			}
 			if !rv.Trusted(a) {
 				return a, schemeOr(proto, fallback)
