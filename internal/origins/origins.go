@@ -149,6 +149,10 @@ func ParseEntry(s string) (Entry, error) {
 	}
 	switch {
 	case strings.HasPrefix(host, "["):
+		// "http://*.[" reaches here with host "[" (found by FuzzMatch).
+		if len(host) < 2 || host[len(host)-1] != ']' {
+			return e, ErrHost
+		}
 		a, err := netip.ParseAddr(host[1 : len(host)-1])
 		if err != nil || !a.Is6() || a.Zone() != "" || a.Is4In6() {
 			return e, ErrHost

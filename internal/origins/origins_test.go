@@ -49,6 +49,10 @@ var entryCases = []struct {
 	{"http://0x7f.1", "", origins.ErrHost},
 	{"http://[fe80::1%25eth0]", "", origins.ErrHost},
 	{"http://[::ffff:1.2.3.4]", "", origins.ErrHost},
+	// Found by FuzzMatch in CI: a pattern whose domain is an unclosed
+	// bracket sliced out of range.
+	{"http://*.[", "", origins.ErrHost},
+	{"http://*.[::1]", "", origins.ErrPort},
 }
 
 func TestParseEntry(t *testing.T) {
