@@ -32,12 +32,11 @@ type CookieStoreOptions struct {
 	// process; when several instances serve the same cookies, give them a
 	// shared store (session/redisstore). If Revocations is full or fails,
 	// Destroy and Renew fail (503) rather than pretend the cookie is dead.
-	// An entry lives until the revoked session's absolute deadline (the
-	// absolute timeout after login, 12 hours by default), when every copy
-	// of its cookie has expired, so the default bound of
-	// [DefaultMaxSessions] entries takes that many logouts and renewals
-	// within one absolute timeout to fill; rate-limit logins and logouts
-	// well below that, or give a larger store.
+	// An entry lives one idle timeout after the logout or renewal (at
+	// most until the absolute deadline), when every copy of the cookie
+	// has expired, so the default bound of [DefaultMaxSessions] entries
+	// takes that many logouts and renewals within one idle period to
+	// fill; rate-limit logins and logouts well below that.
 	Revocations Store
 
 	now func() time.Time
@@ -138,11 +137,20 @@ func (s *CookieStore) Find(ctx context.Context, token string) (Record, bool, err
 }
 
 // Commit implements [Store]: it returns the encoded cookie value. It
-// fails with [ErrTooLarge] if the value exceeds 4096 bytes.
-func (s *CookieStore) Commit(_ context.Context, rec Record) (string, error) {
+// fails with [ErrTooLarge] if the value exceeds 4096 bytes. The session
+// of a revoked ID is not encoded: Commit returns an empty token, which
+// tells the client to drop its cookie, so that a request that loaded the
+// session before a logout cannot save a cookie that outlives the
+// revocation.
+func (s *CookieStore) Commit(ctx context.Context, rec Record) (string, error) {
 	var raw [33]byte // 43 base64 characters decode to 32 bytes and 2 zero bits
 	if !ValidID(rec.ID) {
 		return "", errBadID
+	}
+	if _, revoked, err := s.revocations.Find(ctx, rec.ID); err != nil {
+		return "", err
+	} else if revoked {
+		return "", nil
 	}
 	if _, err := base64.RawURLEncoding.Decode(raw[:], []byte(rec.ID)); err != nil {
 		return "", errBadID

@@ -25,9 +25,8 @@ type MemoryOptions struct {
 	// sessions are swept and, if none expired, a new session is refused
 	// with [ErrStoreFull] (a 503) while existing ones can still be updated:
 	// the flood is turned away rather than logging real users out. The
-	// marker a logout or renewal leaves counts too, until the session's
-	// absolute deadline (see [MemoryStore.Delete]): size the bound for the
-	// live sessions plus the logouts of one absolute timeout.
+	// marker a logout or renewal leaves counts too, for one idle timeout
+	// (see [MemoryStore.Delete]).
 	// Default: [DefaultMaxSessions]. Must not be negative.
 	MaxSessions int
 	// SweepInterval is how often expired sessions are removed, during a
@@ -59,9 +58,9 @@ type MemoryStore struct {
 type memEntry struct {
 	data   []byte
 	expiry int64 // Unix nanoseconds
-	// dead marks a deleted session kept until its absolute deadline (the
-	// Expiry given to Delete), so that a request which loaded it before
-	// the Delete cannot bring it back with a later Commit.
+	// dead marks a deleted session kept until the Expiry given to
+	// Delete (one idle timeout later), so that a request which loaded it
+	// before the Delete cannot bring it back with a later Commit.
 	dead bool
 }
 
@@ -153,10 +152,10 @@ func (s *MemoryStore) Commit(_ context.Context, rec Record) (string, error) {
 }
 
 // Delete implements [Store]. The record's data is dropped at once; a
-// marker without data stays in its place until rec.Expiry (the session's
-// absolute deadline) or the record's own expiry, whichever is later, so
-// that a Commit of the same ID by a request still in flight does not
-// revive the session (see [MemoryStore.Commit]).
+// marker without data stays in its place until rec.Expiry (one idle
+// timeout after the deletion) or the record's own expiry, whichever is
+// later, so that a Commit of the same ID by a request still in flight does
+// not revive the session (see [MemoryStore.Commit]).
 func (s *MemoryStore) Delete(_ context.Context, rec Record) error {
 	key, ok := StorageKey(rec.ID)
 	if !ok {
@@ -165,9 +164,9 @@ func (s *MemoryStore) Delete(_ context.Context, rec Record) error {
 	now := s.now().UnixNano()
 	s.mu.Lock()
 	if e, exists := s.m[key]; exists {
-		// The marker holds until the session's absolute deadline, when
-		// one is given: a request that loaded the session before the
-		// logout may save it long after the record would have idled out.
+		// The marker holds until rec.Expiry, when one is given: a copy
+		// of the token refreshed after the one logged out lives past
+		// the record's own expiry.
 		until := e.expiry
 		if !rec.Expiry.IsZero() {
 			until = max(until, rec.Expiry.UnixNano())

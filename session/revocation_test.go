@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -57,47 +58,77 @@ func TestCookieStoreRenewOutlivesRefreshedCopies(t *testing.T) {
 
 // Found in review: a request that loaded the session before a logout and
 // saved it after the deletion marker had expired (the record's idle
-// deadline) revived the session for every copy of its token. The marker
-// now lasts until the absolute deadline.
-func TestInFlightSaveLongAfterLogoutDoesNotRevive(t *testing.T) {
+// deadline) revived the session for every copy of its token. A request
+// that saves soon after the logout must not produce a token that outlives
+// the deletion either. Both are checked now and after the deletion has
+// lapsed (one idle timeout after the logout) but the token saved would
+// still be live.
+func TestInFlightSaveAfterLogoutDoesNotRevive(t *testing.T) {
 	for _, s := range stores {
-		t.Run(s.name, func(t *testing.T) {
-			c := newClock()
-			st := s.new(t)(c.Now)
-			o := session.Options{Store: st, IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 12 * time.Hour}.WithNow(c.Now)
-			a := storetest.NewApp(t, o)
-			_, tok := a.Do(t, "/login?user=dave", "")
-			loaded, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
-			slow := session.MustNew(o).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				s := session.FromRequest(r)
-				s.GetString("x")
-				close(loaded)
-				<-release
-				s.SetString("x", "y")
-			}))
-			rec := httptest.NewRecorder()
-			go func() {
-				defer close(done)
-				req := httptest.NewRequest(http.MethodPost, "https://example.com/upload", nil)
-				req.AddCookie(&http.Cookie{Name: a.M.CookieName(), Value: tok})
-				slow.ServeHTTP(rec, req)
-			}()
-			<-loaded
-			a.Do(t, "/logout", tok)
-			c.Advance(10*time.Minute + 2*time.Second)
-			close(release)
-			<-done
-			toks := []string{tok}
-			for _, ck := range (&http.Response{Header: rec.Header()}).Cookies() {
-				if ck.Name == a.M.CookieName() && ck.Value != "" {
-					toks = append(toks, ck.Value)
+		for _, delay := range []time.Duration{time.Minute, 10*time.Minute + 2*time.Second} {
+			t.Run(fmt.Sprint(s.name, "/", delay), func(t *testing.T) {
+				c := newClock()
+				st := s.new(t)(c.Now)
+				o := session.Options{Store: st, IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 12 * time.Hour}.WithNow(c.Now)
+				a := storetest.NewApp(t, o)
+				_, tok := a.Do(t, "/login?user=dave", "")
+				loaded, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+				slow := session.MustNew(o).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					s := session.FromRequest(r)
+					s.GetString("x")
+					close(loaded)
+					<-release
+					s.SetString("x", "y")
+				}))
+				rec := httptest.NewRecorder()
+				go func() {
+					defer close(done)
+					req := httptest.NewRequest(http.MethodPost, "https://example.com/upload", nil)
+					req.AddCookie(&http.Cookie{Name: a.M.CookieName(), Value: tok})
+					slow.ServeHTTP(rec, req)
+				}()
+				<-loaded
+				a.Do(t, "/logout", tok)
+				c.Advance(delay)
+				close(release)
+				<-done
+				toks := []string{tok}
+				for _, ck := range (&http.Response{Header: rec.Header()}).Cookies() {
+					if ck.Name == a.M.CookieName() && ck.Value != "" {
+						toks = append(toks, ck.Value)
+					}
 				}
-			}
-			for _, tk := range toks {
-				if r, _ := a.Do(t, "/whoami", tk); r.Code != http.StatusUnauthorized {
-					t.Errorf("session revived after logout: %d %q", r.Code, r.Body.String())
+				// 9m30s more: past the deletion (one idle timeout after the
+				// logout) for the early save, before its token would idle out.
+				for _, later := range []time.Duration{0, 9*time.Minute + 30*time.Second} {
+					c.Advance(later)
+					for _, tk := range toks {
+						if r, _ := a.Do(t, "/whoami", tk); r.Code != http.StatusUnauthorized {
+							t.Errorf("%v after the save: session revived after logout: %d %q", later, r.Code, r.Body.String())
+						}
+					}
 				}
-			}
-		})
+			})
+		}
+	}
+}
+
+// A logout's marker lasts one idle timeout, not until the absolute
+// deadline: a bounded memory store is not filled by the logouts of a day
+// (found in review of the first fix, which held markers for 12 hours).
+func TestLogoutMarkersDoNotFillTheMemoryStore(t *testing.T) {
+	c := newClock()
+	st, err := session.NewMemoryStore(session.MemoryOptions{MaxSessions: 20}.WithNow(c.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := storetest.NewApp(t, session.Options{Store: st, IdleTimeout: time.Minute, AbsoluteTimeout: 12 * time.Hour}.WithNow(c.Now))
+	for range 20 {
+		_, tok := a.Do(t, "/login?user=eve", "")
+		a.Do(t, "/logout", tok)
+	}
+	c.Advance(2 * time.Minute)
+	if rec, tok := a.Do(t, "/login?user=eve", ""); rec.Code != http.StatusOK || tok == "" {
+		t.Fatalf("login after 20 logouts and an idle timeout: %d", rec.Code)
 	}
 }

@@ -36,11 +36,14 @@ import (
 //     is found again, even one copied before, and even after a later
 //     Commit of the same ID: a request that loaded the session before a
 //     logout may save it after, and must not revive it. A store may refuse
-//     that Commit or accept it and store nothing. rec.Expiry is then the
-//     session's absolute deadline, the latest any token of it could be
-//     valid: the deletion must hold at least until then (a copy of the
-//     token refreshed after the one being logged out lives past that
-//     token's own idle deadline). Deleting an unknown ID is not an error.
+//     that Commit, accept it and store nothing, or return an empty token,
+//     which tells the client to drop its token. rec.Expiry is then the
+//     latest any token of the session could still be valid (one idle
+//     timeout after the deletion, at most the absolute deadline): the
+//     deletion must hold at least until then, even past the record's own
+//     expiry, since a copy of the token refreshed after the one being
+//     logged out lives longer than it. Deleting an unknown ID is not an
+//     error.
 //   - The Data returned by Find must not be modified by the caller; a store
 //     may return a slice it keeps.
 //
@@ -62,8 +65,8 @@ type Record struct {
 	// Expiry is when the store may forget the record: the earlier of the
 	// idle and the absolute deadline. The Middleware enforces both
 	// deadlines itself, so a store that keeps a record longer is not a
-	// security problem, only a waste of space. In a Delete it is the
-	// absolute deadline, until which the deletion must hold.
+	// security problem, only a waste of space. In a Delete it is when
+	// the deletion may be forgotten (see [Store]).
 	Expiry time.Time
 }
 

@@ -43,7 +43,10 @@ type Session struct {
 
 	id     string    // session ID, "" until the session exists in the store
 	expiry time.Time // store expiry of the loaded record
-	data   record
+	// loadedAt is when the record was loaded (Unix nanoseconds): the
+	// request's activity, from which save measures the idle timeout.
+	loadedAt int64
+	data     record
 
 	modified  bool // data changed since load
 	touch     bool // idle deadline needs extending
@@ -85,6 +88,7 @@ func (s *Session) load() error {
 	s.id = rec.ID
 	s.expiry = rec.Expiry
 	s.data = data
+	s.loadedAt = now
 	if now-data.lastSeen >= int64(m.touchEvery) {
 		s.touch = true
 	}
@@ -154,6 +158,16 @@ func (s *Session) save() (string, time.Time, error) {
 	if s.id == "" {
 		s.id = newID()
 		s.data.created = now
+		s.loadedAt = now
+	} else if now >= s.loadedAt+int64(m.idle) || now >= s.data.created+int64(m.absolute) {
+		// The session idled out while this request ran: it was loaded
+		// more than the idle timeout ago. A logout that happened
+		// meanwhile is held by the store only until one idle timeout
+		// after it, so saving now could revive it: the session is
+		// dropped instead.
+		s.id, s.data = "", record{}
+		s.modified, s.touch, s.stale = false, false, true
+		return "", time.Time{}, nil
 	}
 	s.data.lastSeen = now
 	expiry := time.Unix(0, s.data.created).Add(m.absolute)
@@ -544,11 +558,18 @@ func (s *Session) Destroy() error {
 }
 
 // deletion is the Record a Delete of the loaded session passes to the
-// store: its ID, and its absolute deadline as the Expiry, the latest any
-// copy of its token can be valid. The deletion must hold until then, not
-// only until this request's token would have idled out: another copy,
-// refreshed later, lives longer (found in review: with CookieStore such a
-// copy was accepted again once the revocation lapsed).
+// store: its ID, and as the Expiry the latest any copy of its token can
+// still be valid, one idle timeout from now (at most the absolute
+// deadline). Every copy was last saved before now, so it idles out by
+// then; it cannot be refreshed after the deletion, which the store holds
+// until then, and a request in flight that saves later is refused by
+// save. (Found in review: the CookieStore revoked the ID only until this
+// request's token would idle out, and a copy refreshed later lived on.)
 func (s *Session) deletion() Record {
-	return Record{ID: s.id, Expiry: time.Unix(0, s.data.created).Add(s.m.absolute)}
+	m := s.m
+	until := m.now().Add(m.idle)
+	if abs := time.Unix(0, s.data.created).Add(m.absolute); abs.Before(until) {
+		until = abs
+	}
+	return Record{ID: s.id, Expiry: until}
 }

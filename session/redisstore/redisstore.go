@@ -160,8 +160,8 @@ func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) 
 }
 
 // deleteScript empties KEYS[1] if it exists, keeping its expiry unless
-// ARGV[1] milliseconds is longer: the empty value then stays until the
-// session's absolute deadline.
+// ARGV[1] milliseconds is longer: the empty value then stays until
+// rec.Expiry.
 var deleteScript = redis.NewScript(`
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl == -2 then return 0 end
@@ -176,9 +176,9 @@ return 1
 
 // Delete implements [session.Store] with one script: the data is gone at
 // once, and the empty value left in its place keeps a later Commit of the
-// same ID from reviving the session until the key expires, at the
-// session's absolute deadline (rec.Expiry) when that is later than the
-// key's own expiry.
+// same ID from reviving the session until the key expires: at rec.Expiry
+// (one idle timeout after the deletion) when that is later than the key's
+// own expiry.
 func (s *Store) Delete(ctx context.Context, rec session.Record) error {
 	key, ok := s.key(rec.ID)
 	if !ok {
