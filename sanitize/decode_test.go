@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/httpguard/httpguard/sanitize"
 )
@@ -400,6 +401,46 @@ type EmbeddedBase struct {
 
 type commentWithExportedBase struct {
 	EmbeddedBase
+}
+
+type embeddedStamps struct {
+	CreatedAt time.Time `json:"created_at"`
+	Note      string    `json:"note"`
+}
+
+type commentWithUntaggedUnexportedBase struct {
+	embeddedStamps
+	Body string `json:"body" sanitize:"html=ugc"`
+}
+
+type nestedTagged struct {
+	Inner struct {
+		Body string `json:"body" sanitize:"text"`
+	} `json:"inner"`
+}
+
+type commentWithDeeplyTaggedBase struct {
+	nestedTagged
+}
+
+// An embedded struct of an unexported type without sanitize tags, however
+// deep, is decoded as before (found in review of the fix below, which
+// refused any struct inside one, time.Time included); tags deeper inside
+// one are refused too.
+func TestEmbeddedUnexportedStructsWithoutTagsAreDecoded(t *testing.T) {
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("POST", "/", strings.NewReader(`{"created_at":"2026-01-02T03:04:05Z","note":"n","body":"<b>x</b>"}`))
+	r.Header.Set("Content-Type", "application/json")
+	v, err := sanitize.DecodeJSON[commentWithUntaggedUnexportedBase](nil, w, r)
+	if err != nil || v.CreatedAt.Year() != 2026 || v.Note != "n" || v.Body != "<b>x</b>" {
+		t.Errorf("got %+v, %v", v, err)
+	}
+	w = httptest.NewRecorder()
+	r = httptest.NewRequest("POST", "/", strings.NewReader(`{"inner":{"body":"<b>x</b>"}}`))
+	r.Header.Set("Content-Type", "application/json")
+	if _, err := sanitize.DecodeJSON[commentWithDeeplyTaggedBase](nil, w, r); !errors.Is(err, sanitize.ErrTarget) {
+		t.Errorf("a tag two levels inside an unexported embedded type: %v, want ErrTarget", err)
+	}
 }
 
 // Found in review: encoding/json fills the promoted fields of an embedded

@@ -29,7 +29,8 @@ type stringOp func(string) string
 type fieldPlan struct {
 	index int
 	ops   []stringOp
-	walk  bool // the field's type contains structs to walk
+	walk  bool      // the field's type contains structs to walk
+	sub   *typePlan // with walk: the plan of that struct type
 }
 
 type typePlan struct {
@@ -70,11 +71,13 @@ func (d *Decoder) buildPlan(pc *planCache, t reflect.Type) *typePlan {
 			// their sanitize tags would be skipped silently (found in
 			// review: stored XSS through an embedded base struct).
 			if sf.Anonymous && sf.Type.Kind() == reflect.Struct {
-				if sub := d.buildPlan(pc, sf.Type); sub.err != nil || len(sub.fields) > 0 {
+				sub := d.buildPlan(pc, sf.Type)
+				if sub.err != nil {
+					p.err = sub.err
+					return p
+				}
+				if pc.sanitizes(sub, map[*typePlan]bool{}) {
 					p.err = fmt.Errorf("%w: %s.%s: an embedded struct of an unexported type with sanitize tags (export the type)", ErrTarget, t.Name(), sf.Name)
-					if sub.err != nil {
-						p.err = sub.err
-					}
 					return p
 				}
 			}
@@ -95,16 +98,38 @@ func (d *Decoder) buildPlan(pc *planCache, t reflect.Type) *typePlan {
 		}
 		if st := structIn(sf.Type); st != nil {
 			fp.walk = true
-			if sub := d.buildPlan(pc, st); sub.err != nil {
+			sub := d.buildPlan(pc, st)
+			if sub.err != nil {
 				p.err = sub.err
 				return p
 			}
+			fp.sub = sub
 		}
 		if fp.ops != nil || fp.walk {
 			p.fields = append(p.fields, fp)
 		}
 	}
 	return p
+}
+
+// sanitizes reports whether p has a sanitize operation anywhere, in its
+// own fields or in the structs they hold. Only tags count: a field that
+// merely holds a struct (a time.Time) is walked but changes nothing.
+// pc.mu must be held.
+func (pc *planCache) sanitizes(p *typePlan, seen map[*typePlan]bool) bool {
+	if seen[p] {
+		return false
+	}
+	seen[p] = true
+	for _, f := range p.fields {
+		if f.ops != nil {
+			return true
+		}
+		if f.walk && f.sub != nil && pc.sanitizes(f.sub, seen) {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Decoder) parseOps(tag string) ([]stringOp, error) {
