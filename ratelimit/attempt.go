@@ -44,10 +44,12 @@ type AttemptOptions struct {
 
 	// Store keeps the counts. Default: three new [MemoryStore]s, private
 	// to this limiter, one for each kind of key (user name and network,
-	// user name, known network), so that a flood of one kind cannot evict
-	// another: an attacker spreading guesses over many networks fills the
-	// first with per-network counts, and the per-user count that stops
-	// that spreading is never dropped to make room for them. Use a shared
+	// user name, known network; up to about 11 MB each), so that a flood
+	// of one kind cannot evict another: an attacker spreading guesses over
+	// many networks fills the first with per-network counts, and the
+	// per-user count that stops that spreading is never dropped to make
+	// room for them. A MemoryStore given here keeps the pairs, and two
+	// more of its bound keep the rest. Use a shared
 	// store (ratelimit/redisstore) when several processes check the same
 	// users, or each one grants its own budget; give its Redis a
 	// maxmemory-policy that does not evict keys (noeviction), or an
@@ -383,19 +385,31 @@ func (a *AttemptLimiter) RecordSuccess(ctx context.Context, username string, ip 
 	return nil
 }
 
-// setStores sets the stores of a: three private MemoryStores of maxKeys
-// keys each (0: the default) when s is nil, else s for every kind of key.
+// setStores sets the stores of a. A Store other than a MemoryStore serves
+// every kind of key. Otherwise each kind gets a MemoryStore of its own:
+// s for the pairs, when it is one, and new ones of the same bound (or of
+// maxKeys, or the default) for the rest, so that no kind can evict
+// another (found in review: a MemoryStore passed in, the natural way to
+// set MaxKeys, brought back the eviction of per-user counts).
 func (a *AttemptLimiter) setStores(s Store, maxKeys int) {
-	if ms, ok := s.(*MemoryStore); s != nil && !(ok && ms == nil) {
+	ms, isMem := s.(*MemoryStore)
+	if s != nil && !isMem {
 		a.store, a.users, a.networks = s, s, s
 		return
 	}
 	n := maxKeys
+	if ms != nil && n == 0 {
+		n = ms.MaxKeys()
+	}
 	if n == 0 {
 		n = DefaultMaxKeys
 	}
 	var stores [3]*MemoryStore
 	for i := range stores {
+		if i == 0 && ms != nil {
+			stores[i] = ms
+			continue
+		}
 		stores[i] = new(MemoryStore)
 		stores[i].once.Do(func() { stores[i].setup(n) })
 	}
