@@ -412,6 +412,9 @@ func (a *AttemptLimiter) setStores(s Store, maxKeys int) {
 		}
 		stores[i] = new(MemoryStore)
 		stores[i].once.Do(func() { stores[i].setup(n) })
+		if ms != nil { // the same clock, injected in tests
+			stores[i].now, stores[i].start = ms.now, ms.start
+		}
 	}
 	a.store, a.users, a.networks = stores[0], stores[1], stores[2]
 }
