@@ -184,7 +184,10 @@ var defaultChecker = sync.OnceValues(func() (*passwordChecker, error) {
 // CheckPassword does not limit attempts; callers combine it with an
 // [AttemptLimiter]: Reserve before calling it (refusing the request when
 // Reserve does), RecordSuccess when it succeeds, nothing more when it
-// fails. An empty password is refused before any verification and needs
+// fails. The caller reserves under the name as typed; with a [UserStore]
+// that matches names loosely, normalize the name the same way first (or
+// use ratelimit.AttemptOptions.Username): Basic and the token endpoint
+// count a found user under its Subject. An empty password is refused before any verification and needs
 // only a Check. It is safe for concurrent use. Its first call hashes
 // the dummy password once.
 func CheckPassword(ctx context.Context, users UserStore, name, password string) (identity.Options, error) {

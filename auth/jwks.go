@@ -77,7 +77,9 @@ type jwkSet struct {
 // ParseJWKS parses a JSON Web Key Set and returns its public signature
 // keys, ready for JWTOptions.Keys. A key's alg member becomes
 // Key.Algorithm; without one, the key serves the allowed algorithms of its
-// type. Keys that are symmetric ("oct"), meant for encryption (use "enc",
+// type. An identity provider signs every application's tokens with these
+// keys: set JWTOptions.Audience, as NewJWT requires with a JWKSURL. Keys
+// that are symmetric ("oct"), meant for encryption (use "enc",
 // key_ops without "verify"), carry private material, use an unsupported
 // type or curve, or are RSA keys under 2048 bits are skipped; the
 // returned error lists them (joined), next to the usable keys.

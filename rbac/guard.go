@@ -230,7 +230,10 @@ func (pv *principalVerdicts) hasRole() bool {
 }
 
 // check decides whether id, under p, meets c. Cheap checks come first;
-// the OwnerFunc, which may query a database, runs last and at most once.
+// the OwnerFunc, which may query a database, runs last and at most once
+// per call. The rule table calls check once for every reading of the path
+// that reaches the rule (cleaned, raw, ignoring case), so a non-canonical
+// path may run the OwnerFunc up to four times.
 // If pat is not nil, the rule table matched it against path, and its
 // wildcards are set on r before the OwnerFunc runs. check does not
 // allocate unless it sets path values or builds the cache for a new
