@@ -187,9 +187,9 @@ var defaultChecker = sync.OnceValues(func() (*passwordChecker, error) {
 // fails. The caller reserves under the name as typed; with a [UserStore]
 // that matches names loosely, normalize the name the same way first (or
 // use ratelimit.AttemptOptions.Username): Basic and the token endpoint
-// count a found user under its Subject. An empty password is refused before any verification and needs
-// only a Check. It is safe for concurrent use. Its first call hashes
-// the dummy password once.
+// count a found user under its Subject. An empty password is refused
+// before any verification and needs only a Check. It is safe for
+// concurrent use. Its first call hashes the dummy password once.
 func CheckPassword(ctx context.Context, users UserStore, name, password string) (identity.Options, error) {
 	if users == nil {
 		return identity.Options{}, fmt.Errorf("%w: nil UserStore", ErrUnavailable)
