@@ -66,6 +66,7 @@ var sensitiveParamWords = [][]byte{
 	[]byte("token"), []byte("api_key"), []byte("apikey"), []byte("auth"),
 	[]byte("credential"), []byte("signature"), []byte("session"), []byte("private"),
 	[]byte("cookie"), []byte("passcode"), []byte("sessid"), []byte("_key"),
+	[]byte("_code"), []byte("totp"),
 }
 
 // RedactQuery returns rawQuery, a URL query string, with the values of
@@ -74,7 +75,8 @@ var sensitiveParamWords = [][]byte{
 // and with "-" read as "_", contains one of "password", "passwd",
 // "passphrase", "secret", "token", "api_key", "apikey", "auth",
 // "credential", "signature", "session", "private", "cookie", "passcode",
-// "sessid" (PHPSESSID) or "_key" (access_key, subscription-key); equals a
+// "sessid" (PHPSESSID), "_key" (access_key, subscription-key), "_code"
+// (mfa_code, reset-code) or "totp"; equals a
 // short name such as "code", "key", "pin", "otp" or "sig"; or is listed in
 // [Options.RedactParams]. Names longer than 64 bytes, values that look like
 // a JWT ("eyJ…") and items without "=" longer than 32 bytes are redacted
@@ -149,17 +151,22 @@ func (c *config) sensitiveHeader(name string) bool {
 func (c *config) redactURL(u string) string {
 	rest, frag, hasFrag := strings.Cut(u, "#")
 	base, query, hasQuery := strings.Cut(rest, "?")
-	start := -1 // where the authority begins
-	if i := strings.Index(base, "://"); i >= 0 {
-		start = i + 3
-	} else if strings.HasPrefix(base, "//") {
-		// Scheme-relative, as a Location or Referer may be (found in
-		// review: its userinfo was logged).
-		start = 2
+	// Where the authority begins: after "scheme://", or after a leading
+	// "//" (scheme-relative, as a Location may be). Browsers also read "\"
+	// as "/" and "https:/host" as "https://host", so any run of slashes
+	// and backslashes after the scheme or at the start counts (found in
+	// review: these forms kept their userinfo in the log).
+	start := -1
+	after := base
+	if i := strings.IndexByte(base, ':'); i > 0 && isScheme(base[:i]) {
+		after = base[i+1:]
+	}
+	if n := len(after) - len(strings.TrimLeft(after, "/\\")); n > 0 && (n >= 2 || len(after) < len(base)) {
+		start = len(base) - len(after) + n
 	}
 	if start >= 0 {
 		auth := base[start:]
-		end := strings.IndexByte(auth, '/')
+		end := strings.IndexAny(auth, "/\\")
 		if end < 0 {
 			end = len(auth)
 		}
@@ -344,4 +351,18 @@ func normalizeInto(buf *[maxKeyLen]byte, k string) (int, bool) {
 		n++
 	}
 	return n, true
+}
+
+// isScheme reports whether s is a URL scheme (RFC 3986 §3.1).
+func isScheme(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
 }

@@ -62,8 +62,8 @@ func TestRedactQuery(t *testing.T) {
 	// Found in review: common secret parameter names logged in clear.
 	t.Run("access keys, PHP session IDs and passcodes are redacted", func(t *testing.T) {
 		var z errorsafe.Middleware
-		in := "subscription-key=a&access_key=b&PHPSESSID=c&passcode=d&sort=e"
-		want := "subscription-key=[REDACTED]&access_key=[REDACTED]&PHPSESSID=[REDACTED]&passcode=[REDACTED]&sort=e"
+		in := "subscription-key=a&access_key=b&PHPSESSID=c&passcode=d&mfa_code=f&reset-code=g&totp=h&sort=e"
+		want := "subscription-key=[REDACTED]&access_key=[REDACTED]&PHPSESSID=[REDACTED]&passcode=[REDACTED]&mfa_code=[REDACTED]&reset-code=[REDACTED]&totp=[REDACTED]&sort=e"
 		if got := z.RedactQuery(in); got != want {
 			t.Errorf("got %q, want %q", got, want)
 		}
@@ -92,6 +92,10 @@ func TestRedactURL(t *testing.T) {
 		// Found in review: the userinfo of a scheme-relative URL was kept.
 		{"a scheme-relative URL's userinfo is redacted", "//bob:hunter2@app.example/x", "//[REDACTED]@app.example/x"},
 		{"a scheme-relative URL without userinfo is kept", "//app.example/x@y", "//app.example/x@y"},
+		{"a backslash authority's userinfo is redacted", `/\bob:pw@app.example/x`, `/\[REDACTED]@app.example/x`},
+		{"a one-slash authority's userinfo is redacted", "https:/bob:pw@app.example", "https:/[REDACTED]@app.example"},
+		{"a backslash ends the authority", `https://app.example\x@y`, `https://app.example\x@y`},
+		{"a path with @ is kept", "/x@y", "/x@y"},
 		{"a long path is cut", "https://a/" + strings.Repeat("p", 300), ("https://a/" + strings.Repeat("p", 300))[:256]},
 	}
 	for _, tt := range tests {
