@@ -396,6 +396,29 @@ func TestLogin(t *testing.T) {
 	}
 }
 
+// Found in review: when another user signed in on the same browser, the
+// session's values carried over to them (visits counted on).
+func TestLoginAsAnotherUserStartsFresh(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	c := srv.sessionClient(t, "carol")
+	if got := c.get("/data").json(t); got["username"] != "carol" || got["visits"] != float64(1) {
+		t.Fatalf("carol's first visit: %v", got)
+	}
+	if r := c.login("alice", testPassword); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("alice's login: %d", r.StatusCode)
+	}
+	if got := c.get("/data").json(t); got["username"] != "alice" || got["visits"] != float64(1) {
+		t.Errorf("alice after carol on the same browser: %v, want her own first visit", got)
+	}
+	if r := c.login("alice", testPassword); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("alice's second login: %d", r.StatusCode)
+	}
+	if got := c.get("/data").json(t); got["visits"] != float64(2) {
+		t.Errorf("alice signing in again keeps her session's values: %v", got)
+	}
+}
+
 func TestComment(t *testing.T) {
 	t.Parallel()
 	srv := start(t, nil)

@@ -136,8 +136,14 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.log.WarnContext(ctx, "recording a successful login", "error", err)
 	}
 	opts.Method = identity.MethodSession
+	sess := session.FromRequest(r)
+	if prev, ok := sess.Identity(); ok && prev.Subject() != opts.Subject {
+		// Another user signs in on this browser: nothing of the previous
+		// user's session carries over to them.
+		sess.Clear()
+	}
 	// Login renews the session ID, against fixation.
-	if err := session.FromRequest(r).Login(identity.New(opts)); err != nil {
+	if err := sess.Login(identity.New(opts)); err != nil {
 		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusServiceUnavailable, Err: err})
 		return
 	}
