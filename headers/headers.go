@@ -589,7 +589,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			return
 		}
 		if !c.nonce {
-			c.setFixed(w.Header(), r, "", "", 0)
+			c.setFixed(w.Header(), r, "", "", "", 0)
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -602,9 +602,11 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 const rejectCSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 // setFixed sets every header from one backing array. csp and cspRO are the
-// rendered values of the nonce-bearing policies, "" for none. It returns
-// extra further slots of the array, empty, for the caller's own values.
-func (c *config) setFixed(h http.Header, r *http.Request, csp, cspRO string, extra int) []string {
+// rendered values of the nonce-bearing policies, "" for none; csp goes
+// under cspName, which is Content-Security-Policy-Report-Only for a CSP
+// with ReportOnly. It returns extra further slots of the array, empty, for
+// the caller's own values.
+func (c *config) setFixed(h http.Header, r *http.Request, cspName, csp, cspRO string, extra int) []string {
 	n := len(c.vals)
 	hsts := c.hsts != "" && c.opts.ClientIP.IsHTTPS(r)
 	if hsts {
@@ -631,7 +633,7 @@ func (c *config) setFixed(h http.Header, r *http.Request, csp, cspRO string, ext
 	}
 	if csp != "" {
 		vals[i] = csp
-		h["Content-Security-Policy"] = vals[i : i+1 : i+1]
+		h[cspName] = vals[i : i+1 : i+1]
 		i++
 	}
 	if cspRO != "" {
@@ -645,9 +647,9 @@ func (c *config) setFixed(h http.Header, r *http.Request, csp, cspRO string, ext
 // policy in place of one that needs a nonce.
 func (c *config) setRejected(h http.Header, r *http.Request, extra int) []string {
 	if !c.nonce {
-		return c.setFixed(h, r, "", "", extra)
+		return c.setFixed(h, r, "", "", "", extra)
 	}
-	spare := c.setFixed(h, r, rejectCSP, "", extra)
+	spare := c.setFixed(h, r, "Content-Security-Policy", rejectCSP, "", extra)
 	if c.cspRO != nil && c.cspRO.pieces != nil {
 		delete(h, "Content-Security-Policy-Report-Only")
 	}
@@ -701,7 +703,13 @@ func (c *config) setWithNonce(h http.Header, r *http.Request) *http.Request {
 	} else {
 		nonce = cspRO[len(c.cspRO.pieces[0]):][:nonceLen]
 	}
-	c.setFixed(h, r, csp, cspRO, 0)
+	cspName := ""
+	if c.csp != nil {
+		// A CSP with ReportOnly: its own header, never the enforced one
+		// (found in review: it was sent as Content-Security-Policy).
+		cspName = c.csp.header
+	}
+	c.setFixed(h, r, cspName, csp, cspRO, 0)
 	return r.WithContext(context.WithValue(r.Context(), nonceKey{}, &nonce))
 }
 

@@ -704,6 +704,24 @@ func TestReportOnlyNonceWithoutEnforcedPolicy(t *testing.T) {
 	}
 }
 
+// Found in review: a CSP with ReportOnly and a nonce was sent as the
+// enforced Content-Security-Policy, which blocked every script without
+// the nonce while the operator was only testing the policy.
+func TestReportOnlyCSPWithNonceIsNotEnforced(t *testing.T) {
+	m := mustNew(t, headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, ScriptNonce: true, ReportOnly: true}})
+	var nonce string
+	rec := httptest.NewRecorder()
+	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nonce, _ = headers.Nonce(r.Context())
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if v, ok := rec.Header()["Content-Security-Policy"]; ok {
+		t.Errorf("a report-only policy was sent as Content-Security-Policy: %q", v)
+	}
+	if got, want := rec.Header().Get("Content-Security-Policy-Report-Only"), "default-src 'none'; script-src 'nonce-"+nonce+"'"; nonce == "" || got != want {
+		t.Errorf("report-only policy %q, want %q", got, want)
+	}
+}
+
 // Starlette#1997 (a port in the Host header rejected every request) and
 // Starlette#3357 (an IPv6 Host such as [::1]:8000 split at its first
 // colon): both are requests a trusted-host check must parse correctly.
