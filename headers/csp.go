@@ -21,13 +21,15 @@ type CSP struct {
 	// not set.
 	DefaultSrc []string
 	// ScriptSrc restricts scripts. When it is empty and ScriptNonce is
-	// set, script-src is DefaultSrc (without 'none' and hash sources) plus the nonce.
+	// set, script-src is DefaultSrc (without 'none' and hash sources)
+	// plus the nonce.
 	ScriptSrc []string
 	// ScriptSrcElem and ScriptSrcAttr restrict script elements and inline
 	// event handlers separately (CSP Level 3).
 	ScriptSrcElem, ScriptSrcAttr []string
 	// StyleSrc restricts style sheets. When it is empty and StyleNonce is
-	// set, style-src is DefaultSrc (without 'none' and hash sources) plus the nonce.
+	// set, style-src is DefaultSrc (without 'none' and hash sources)
+	// plus the nonce.
 	StyleSrc []string
 	// StyleSrcElem and StyleSrcAttr restrict style elements and style
 	// attributes separately (CSP Level 3).
