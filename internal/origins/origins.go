@@ -226,7 +226,14 @@ func Parse(s string) (scheme, host, port string, ok bool) {
 				return "", "", "", false
 			}
 		}
-		if a, err := netip.ParseAddr(rest[1:end]); err != nil || !a.Is6() {
+		// Only the canonical form a browser serializes (found in review:
+		// "[0:0:0:0:0:0:0:1]" and "[::ffff:1.2.3.4]" were echoed).
+		a, err := netip.ParseAddr(rest[1:end])
+		if err != nil || !a.Is6() || a.Is4In6() {
+			return "", "", "", false
+		}
+		var buf [64]byte
+		if string(a.AppendTo(buf[:0])) != rest[1:end] {
 			return "", "", "", false
 		}
 		rest = rest[end+1:]
@@ -248,6 +255,13 @@ func Parse(s string) (scheme, host, port string, ok bool) {
 		}
 		if !validDomain(host) {
 			return "", "", "", false
+		}
+		if looksIPv4(host) {
+			// netip accepts only the four-part decimal form browsers
+			// serialize, not "127.1", "0x7f.0.0.1" or "999.1.1.1".
+			if a, err := netip.ParseAddr(host); err != nil || !a.Is4() {
+				return "", "", "", false
+			}
 		}
 	}
 	if port != "" && !canonicalPort(scheme, port) {

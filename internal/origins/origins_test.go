@@ -109,6 +109,24 @@ func TestMatch(t *testing.T) {
 	}
 }
 
+// Found in review: Parse accepted addresses in forms no browser sends,
+// which cors then echoed or showed to AllowOriginFunc.
+func TestParseRefusesNonCanonicalAddresses(t *testing.T) {
+	for _, s := range []string{
+		"http://[0:0:0:0:0:0:0:1]", "http://[::0001]", "http://[::ffff:1.2.3.4]", "http://[::ABCD]",
+		"http://127.1", "http://0x7f.0.0.1", "http://999.1.1.1", "http://1.2.3.4.5", "http://01.2.3.4",
+	} {
+		if _, _, _, ok := origins.Parse(s); ok {
+			t.Errorf("Parse(%q) accepted a form browsers do not send", s)
+		}
+	}
+	for _, s := range []string{"http://[::1]", "http://[2001:db8::1]:8080", "http://127.0.0.1", "https://192.0.2.1:8443"} {
+		if _, _, _, ok := origins.Parse(s); !ok {
+			t.Errorf("Parse(%q) refused a canonical origin", s)
+		}
+	}
+}
+
 // FuzzParse checks that Parse accepts only what ParseEntry accepts as
 // already canonical, and that every accepted value is a URL with only a
 // scheme and a host.
