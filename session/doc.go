@@ -115,9 +115,10 @@
 //     save their own copy; the last to finish wins, as in most session
 //     libraries, except that a session deleted by Destroy or Renew stays
 //     deleted: the stores keep a marker without data for one idle timeout,
-//     and a request that saves a session it loaded more than an idle
-//     timeout ago drops it instead, so a request that loaded the session
-//     before the logout cannot revive it, however late it saves. Keep what must not be lost (a cart, a balance) in the
+//     a request whose loaded record expired while it ran saves nothing,
+//     and a Renew checks that the session still exists, so a request that
+//     loaded the session before the logout cannot revive it, however late
+//     it saves. Keep what must not be lost (a cart, a balance) in the
 //     database, not in the session.
 //   - Memory: the [MemoryStore] is bounded ([MemoryOptions.MaxSessions]);
 //     once full it refuses new sessions (503) rather than evicting the

@@ -43,10 +43,7 @@ type Session struct {
 
 	id     string    // session ID, "" until the session exists in the store
 	expiry time.Time // store expiry of the loaded record
-	// loadedAt is when the record was loaded (Unix nanoseconds): the
-	// request's activity, from which save measures the idle timeout.
-	loadedAt int64
-	data     record
+	data   record
 
 	modified  bool // data changed since load
 	touch     bool // idle deadline needs extending
@@ -88,7 +85,6 @@ func (s *Session) load() error {
 	s.id = rec.ID
 	s.expiry = rec.Expiry
 	s.data = data
-	s.loadedAt = now
 	if now-data.lastSeen >= int64(m.touchEvery) {
 		s.touch = true
 	}
@@ -132,6 +128,11 @@ func (s *Session) commit(w http.ResponseWriter) error {
 			return nil
 		}
 		token, expiry, err := s.save()
+		if err == errExpiredInFlight {
+			// Nothing is saved and the client keeps the token it has:
+			// other requests may have kept the session alive.
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -150,6 +151,11 @@ func (s *Session) commit(w http.ResponseWriter) error {
 	return nil
 }
 
+// errExpiredInFlight is save's answer for a session whose record expired
+// while the request ran: nothing was saved, and the client is told
+// nothing.
+var errExpiredInFlight = errors.New("session: the record expired during the request")
+
 // save writes the session to the store. s.mu must be held.
 func (s *Session) save() (string, time.Time, error) {
 	m := s.m
@@ -158,16 +164,14 @@ func (s *Session) save() (string, time.Time, error) {
 	if s.id == "" {
 		s.id = newID()
 		s.data.created = now
-		s.loadedAt = now
-	} else if now >= s.loadedAt+int64(m.idle) || now >= s.data.created+int64(m.absolute) {
-		// The session idled out while this request ran: it was loaded
-		// more than the idle timeout ago. A logout that happened
-		// meanwhile is held by the store only until one idle timeout
-		// after it, so saving now could revive it: the session is
-		// dropped instead.
-		s.id, s.data = "", record{}
-		s.modified, s.touch, s.stale = false, false, true
-		return "", time.Time{}, nil
+	} else if now >= min(s.data.created+int64(m.absolute), s.data.lastSeen+int64(m.idle)) {
+		// The record this request loaded has expired while it ran. A
+		// logout that happened meanwhile is held by the store at least
+		// until then, and not necessarily longer, and one that came
+		// after the expiry left no trace: saving now could revive a
+		// logged-out session. Nothing is saved.
+		s.modified, s.touch = false, false
+		return "", time.Time{}, errExpiredInFlight
 	}
 	s.data.lastSeen = now
 	expiry := time.Unix(0, s.data.created).Add(m.absolute)
@@ -203,6 +207,9 @@ func (s *Session) commitLate() error {
 		return ErrHeadersWritten
 	}
 	_, _, err := s.save()
+	if err == errExpiredInFlight {
+		return nil
+	}
 	return err
 }
 
@@ -476,6 +483,16 @@ func (s *Session) renew() error {
 		return ErrHeadersWritten
 	}
 	if s.id != "" {
+		// A logout may have deleted the session since this request
+		// loaded it: its values and identity must not move to the new
+		// ID (found in review: a Renew after a logout revived the
+		// identity under a fresh ID).
+		if _, found, err := s.m.store.Find(s.ctx, s.token); err != nil {
+			s.opErr = storeError(err)
+			return s.opErr
+		} else if !found {
+			s.data = record{}
+		}
 		if err := s.m.store.Delete(s.ctx, s.deletion()); err != nil {
 			s.opErr = storeError(err)
 			return s.opErr

@@ -1,0 +1,198 @@
+package session_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/session"
+	"github.com/httpguard/httpguard/session/internal/storetest"
+)
+
+// slowReq starts a request carrying tok whose handler loads the session,
+// signals loaded, waits for release, then runs after(s).
+func slowReq(t *testing.T, o session.Options, name, tok string, after func(s *session.Session)) (loaded, release chan struct{}, done chan *httptest.ResponseRecorder) {
+	loaded, release, done = make(chan struct{}), make(chan struct{}), make(chan *httptest.ResponseRecorder, 1)
+	h := session.MustNew(o).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := session.FromRequest(r)
+		s.GetString("x")
+		close(loaded)
+		<-release
+		if after != nil {
+			after(s)
+		}
+	}))
+	go func() {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "https://example.com/slow", nil)
+		req.AddCookie(&http.Cookie{Name: name, Value: tok})
+		h.ServeHTTP(rec, req)
+		done <- rec
+	}()
+	return
+}
+
+func cookiesOf(rec *httptest.ResponseRecorder, name string) []*http.Cookie {
+	var out []*http.Cookie
+	for _, c := range (&http.Response{Header: rec.Header()}).Cookies() {
+		if c.Name == name {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Requests in flight during a logout, found in the review of the fixes in
+// revocation_test.go: each of these was wrong with the first or second fix.
+
+// A user's request that runs longer than the idle timeout, while other
+// requests keep the session alive, must not clear the client's cookie.
+func TestALongRequestDoesNotClearALiveSession(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			c := newClock()
+			st := s.new(t)(c.Now)
+			o := session.Options{Store: st, IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 12 * time.Hour}.WithNow(c.Now)
+			a := storetest.NewApp(t, o)
+			_, tok := a.Do(t, "/login?user=dave", "")
+			c.Advance(2 * time.Minute)
+			loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, nil)
+			<-loaded
+			// the user keeps browsing meanwhile
+			for range 11 {
+				c.Advance(time.Minute)
+				if r, nt := a.Do(t, "/whoami", tok); r.Code != 200 {
+					t.Fatalf("live session refused: %d", r.Code)
+				} else {
+					tok = nt
+				}
+			}
+			close(release)
+			rec := <-done
+			for _, ck := range cookiesOf(rec, a.M.CookieName()) {
+				if ck.MaxAge < 0 || ck.Value == "" {
+					t.Errorf("a long request of an active user logged the browser out: Set-Cookie %q", rec.Header().Values("Set-Cookie"))
+				}
+			}
+			if r, _ := a.Do(t, "/whoami", tok); r.Code != 200 {
+				t.Errorf("session dead: %d", r.Code)
+			}
+		})
+	}
+}
+
+// A request in flight during the logout that calls Renew afterwards must
+// not mint a new ID carrying the logged-out identity.
+func TestRenewAfterLogoutDoesNotRevive(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			c := newClock()
+			st := s.new(t)(c.Now)
+			o := session.Options{Store: st, IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 12 * time.Hour}.WithNow(c.Now)
+			a := storetest.NewApp(t, o)
+			_, tok := a.Do(t, "/login?user=dave", "")
+			var renewErr error
+			loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, func(s *session.Session) { renewErr = s.Renew() })
+			<-loaded
+			a.Do(t, "/logout", tok)
+			c.Advance(time.Second)
+			close(release)
+			rec := <-done
+			for _, ck := range cookiesOf(rec, a.M.CookieName()) {
+				if ck.Value == "" {
+					continue
+				}
+				if r, _ := a.Do(t, "/whoami", ck.Value); r.Code != http.StatusUnauthorized {
+					t.Errorf("Renew after logout (err %v) revived the session under a new ID: %d %q", renewErr, r.Code, r.Body.String())
+				}
+			}
+		})
+	}
+}
+
+// gateStore pauses the first armed Find after it returned the record.
+type gateStore struct {
+	session.Store
+	mu    sync.Mutex
+	armed bool
+	found chan struct{}
+	cont  chan struct{}
+}
+
+func (g *gateStore) Find(ctx context.Context, tok string) (session.Record, bool, error) {
+	rec, ok, err := g.Store.Find(ctx, tok)
+	g.mu.Lock()
+	armed := g.armed
+	g.armed = false
+	g.mu.Unlock()
+	if armed {
+		close(g.found)
+		<-g.cont
+	}
+	return rec, ok, err
+}
+
+// A logout between a request's Find and the rest of its load must not let
+// its save pass after the deletion has lapsed (the first version read the
+// load time after Find).
+func TestLogoutDuringTheLoadDoesNotRevive(t *testing.T) {
+	c := newClock()
+	g := &gateStore{Store: memoryStore(t, session.MemoryOptions{}.WithNow(c.Now)), found: make(chan struct{}), cont: make(chan struct{})}
+	o := session.Options{Store: g, IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 12 * time.Hour}.WithNow(c.Now)
+	a := storetest.NewApp(t, o)
+	_, tok := a.Do(t, "/login?user=dave", "")
+	g.mu.Lock()
+	g.armed = true
+	g.mu.Unlock()
+	loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, func(s *session.Session) { s.SetString("x", "y") })
+	<-g.found // the slow request's Find returned the live record
+	a.Do(t, "/logout", tok)
+	c.Advance(50 * time.Millisecond) // scheduling delay before the clock read
+	close(g.cont)
+	<-loaded
+	c.Advance(10*time.Minute - 10*time.Millisecond) // marker gone, save still "within" idle of loadedAt
+	close(release)
+	<-done
+	if r, _ := a.Do(t, "/whoami", tok); r.Code != http.StatusUnauthorized {
+		t.Errorf("revived: %d %q", r.Code, r.Body.String())
+	}
+}
+
+// A logout that finds the record already idled out in the store leaves no
+// marker; a request that loaded it just before then must not revive it.
+func TestLogoutOfAnExpiredRecordDoesNotLetAnInFlightSaveRevive(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			c := newClock()
+			st := s.new(t)(c.Now)
+			o := session.Options{Store: st, IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 12 * time.Hour}.WithNow(c.Now)
+			a := storetest.NewApp(t, o)
+			_, tok := a.Do(t, "/login?user=dave", "")
+			c.Advance(10*time.Minute - time.Second)
+			loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, nil)
+			<-loaded
+			c.Advance(2 * time.Second)
+			if _, after := a.Do(t, "/logout", tok); after != "" {
+				t.Fatalf("logout kept cookie")
+			}
+			c.Advance(30 * time.Second)
+			close(release)
+			rec := <-done
+			toks := []string{tok}
+			for _, ck := range cookiesOf(rec, a.M.CookieName()) {
+				if ck.Value != "" {
+					toks = append(toks, ck.Value)
+					t.Logf("in-flight response after the logout sets a fresh cookie")
+				}
+			}
+			for _, tk := range toks {
+				if r, _ := a.Do(t, "/whoami", tk); r.Code != http.StatusUnauthorized {
+					t.Errorf("session valid after the logout: %d %q", r.Code, r.Body.String())
+				}
+			}
+		})
+	}
+}
