@@ -423,6 +423,28 @@ type commentWithDeeplyTaggedBase struct {
 	nestedTagged
 }
 
+type replyThread struct {
+	Replies []threadComment `json:"replies"`
+}
+
+type threadComment struct {
+	replyThread
+	Body string `json:"body" sanitize:"html=strict"`
+}
+
+// Found in review of the fix below: a recursive type, whose plan was not
+// finished when the embedded struct was checked, slipped through, and the
+// replies' bodies were not sanitized.
+func TestRecursiveEmbeddedUnexportedStructIsRefused(t *testing.T) {
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("POST", "/", strings.NewReader(`{"body":"ok","replies":[{"body":"<script>alert(1)</script>"}]}`))
+	r.Header.Set("Content-Type", "application/json")
+	v, err := sanitize.DecodeJSON[threadComment](nil, w, r)
+	if !errors.Is(err, sanitize.ErrTarget) {
+		t.Errorf("got %+v, %v; want ErrTarget", v, err)
+	}
+}
+
 // An embedded struct of an unexported type without sanitize tags, however
 // deep, is decoded as before (found in review of the fix below, which
 // refused any struct inside one, time.Time included); tags deeper inside

@@ -34,8 +34,9 @@ type fieldPlan struct {
 }
 
 type typePlan struct {
-	fields []fieldPlan
-	err    error
+	fields   []fieldPlan
+	err      error
+	building bool // buildPlan has not finished it: its fields are not all known
 }
 
 // planCache holds one plan per struct type, per Decoder (policy names are
@@ -61,8 +62,9 @@ func (d *Decoder) buildPlan(pc *planCache, t reflect.Type) *typePlan {
 	if p, ok := pc.plans[t]; ok {
 		return p
 	}
-	p := &typePlan{}
+	p := &typePlan{building: true}
 	pc.plans[t] = p
+	defer func() { p.building = false }()
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
 		if !sf.IsExported() {
@@ -117,6 +119,12 @@ func (d *Decoder) buildPlan(pc *planCache, t reflect.Type) *typePlan {
 // merely holds a struct (a time.Time) is walked but changes nothing.
 // pc.mu must be held.
 func (pc *planCache) sanitizes(p *typePlan, seen map[*typePlan]bool) bool {
+	if p.building {
+		// A recursive type whose plan is not finished: its fields are
+		// not all known, so assume the worst (found in review: a
+		// thread embedding replies of its own type slipped through).
+		return true
+	}
 	if seen[p] {
 		return false
 	}
