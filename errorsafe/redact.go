@@ -66,7 +66,8 @@ var sensitiveParamWords = [][]byte{
 	[]byte("token"), []byte("api_key"), []byte("apikey"), []byte("auth"),
 	[]byte("credential"), []byte("signature"), []byte("session"), []byte("private"),
 	[]byte("cookie"), []byte("passcode"), []byte("sessid"), []byte("_key"),
-	[]byte("_code"), []byte("totp"),
+	[]byte("mfa"), []byte("verification_code"), []byte("reset_code"),
+	[]byte("recovery_code"), []byte("totp"),
 }
 
 // RedactQuery returns rawQuery, a URL query string, with the values of
@@ -75,8 +76,8 @@ var sensitiveParamWords = [][]byte{
 // and with "-" read as "_", contains one of "password", "passwd",
 // "passphrase", "secret", "token", "api_key", "apikey", "auth",
 // "credential", "signature", "session", "private", "cookie", "passcode",
-// "sessid" (PHPSESSID), "_key" (access_key, subscription-key), "_code"
-// (mfa_code, reset-code) or "totp"; equals a
+// "sessid" (PHPSESSID), "_key" (access_key, subscription-key), "mfa",
+// "verification_code", "reset_code", "recovery_code" or "totp"; equals a
 // short name such as "code", "key", "pin", "otp" or "sig"; or is listed in
 // [Options.RedactParams]. Names longer than 64 bytes, values that look like
 // a JWT ("eyJ…") and items without "=" longer than 32 bytes are redacted
@@ -152,21 +153,35 @@ func (c *config) redactURL(u string) string {
 	rest, frag, hasFrag := strings.Cut(u, "#")
 	base, query, hasQuery := strings.Cut(rest, "?")
 	// Where the authority begins: after "scheme://", or after a leading
-	// "//" (scheme-relative, as a Location may be). Browsers also read "\"
-	// as "/" and "https:/host" as "https://host", so any run of slashes
-	// and backslashes after the scheme or at the start counts (found in
-	// review: these forms kept their userinfo in the log).
-	start := -1
-	after := base
-	if i := strings.IndexByte(base, ':'); i > 0 && isScheme(base[:i]) {
-		after = base[i+1:]
+	// "//" (scheme-relative, as a Location may be). For the special
+	// schemes (http, https, ws, wss, ftp, file) and scheme-relative URLs
+	// browsers also read "\\" as "/" and "https:/host" as "https://host".
+	// Leading white space and control characters are skipped, as URL
+	// parsers do. (Found in review: these forms kept their userinfo.)
+	trimmed := strings.TrimLeftFunc(base, func(r rune) bool { return r <= ' ' })
+	off := len(base) - len(trimmed)
+	after, special, hasScheme := trimmed, true, false
+	if i := strings.IndexByte(trimmed, ':'); i > 0 && isScheme(trimmed[:i]) {
+		after, hasScheme = trimmed[i+1:], true
+		special = isSpecialScheme(trimmed[:i])
 	}
-	if n := len(after) - len(strings.TrimLeft(after, "/\\")); n > 0 && (n >= 2 || len(after) < len(base)) {
-		start = len(base) - len(after) + n
+	seps := "/"
+	if special {
+		seps = "/\\"
+	}
+	start := -1
+	n := len(after) - len(strings.TrimLeft(after, seps))
+	switch {
+	case n >= 2, n == 1 && hasScheme && special:
+		start = off + len(trimmed) - len(after) + n
+	default:
+		if i := strings.Index(base, "://"); i >= 0 {
+			start, seps = i+3, "/"
+		}
 	}
 	if start >= 0 {
 		auth := base[start:]
-		end := strings.IndexAny(auth, "/\\")
+		end := strings.IndexAny(auth, seps)
 		if end < 0 {
 			end = len(auth)
 		}
@@ -351,6 +366,17 @@ func normalizeInto(buf *[maxKeyLen]byte, k string) (int, bool) {
 		n++
 	}
 	return n, true
+}
+
+// isSpecialScheme reports whether scheme is one of the WHATWG URL
+// standard's special schemes, in whose URLs "\\" is read as "/".
+func isSpecialScheme(scheme string) bool {
+	for _, sp := range [...]string{"http", "https", "ws", "wss", "ftp", "file"} {
+		if strings.EqualFold(scheme, sp) {
+			return true
+		}
+	}
+	return false
 }
 
 // isScheme reports whether s is a URL scheme (RFC 3986 §3.1).

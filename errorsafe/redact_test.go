@@ -62,8 +62,8 @@ func TestRedactQuery(t *testing.T) {
 	// Found in review: common secret parameter names logged in clear.
 	t.Run("access keys, PHP session IDs and passcodes are redacted", func(t *testing.T) {
 		var z errorsafe.Middleware
-		in := "subscription-key=a&access_key=b&PHPSESSID=c&passcode=d&mfa_code=f&reset-code=g&totp=h&sort=e"
-		want := "subscription-key=[REDACTED]&access_key=[REDACTED]&PHPSESSID=[REDACTED]&passcode=[REDACTED]&mfa_code=[REDACTED]&reset-code=[REDACTED]&totp=[REDACTED]&sort=e"
+		in := "subscription-key=a&access_key=b&PHPSESSID=c&passcode=d&mfa_code=f&reset-code=g&totp=h&sort=e&country_code=US&error_code=E42"
+		want := "subscription-key=[REDACTED]&access_key=[REDACTED]&PHPSESSID=[REDACTED]&passcode=[REDACTED]&mfa_code=[REDACTED]&reset-code=[REDACTED]&totp=[REDACTED]&sort=e&country_code=US&error_code=E42"
 		if got := z.RedactQuery(in); got != want {
 			t.Errorf("got %q, want %q", got, want)
 		}
@@ -96,6 +96,14 @@ func TestRedactURL(t *testing.T) {
 		{"a one-slash authority's userinfo is redacted", "https:/bob:pw@app.example", "https:/[REDACTED]@app.example"},
 		{"a backslash ends the authority", `https://app.example\x@y`, `https://app.example\x@y`},
 		{"a path with @ is kept", "/x@y", "/x@y"},
+		// Found in review of the previous fix: a backslash ended the
+		// authority for every scheme, and leading white space hid the
+		// scheme.
+		{"a backslash in a database URL's password", `postgres://admin:pa\ss@db.internal/x`, "postgres://[REDACTED]@db.internal/x"},
+		{"a backslash in a Redis URL's password", `redis://:s3cr\et@cache:6379`, "redis://[REDACTED]@cache:6379"},
+		{"leading white space", " https://bob:pw@app.example/x", " https://[REDACTED]@app.example/x"},
+		{"an upper-case special scheme with backslashes", `HTTPS:\\bob:pw@app.example`, `HTTPS:\\[REDACTED]@app.example`},
+		{"a special scheme without slashes", "https:bob:pw@app.example/x", "[REDACTED]@app.example/x"},
 		{"a long path is cut", "https://a/" + strings.Repeat("p", 300), ("https://a/" + strings.Repeat("p", 300))[:256]},
 	}
 	for _, tt := range tests {
