@@ -49,7 +49,8 @@ type AttemptOptions struct {
 	// many networks fills the first with per-network counts, and the
 	// per-user count that stops that spreading is never dropped to make
 	// room for them. A MemoryStore given here keeps the pairs, and two
-	// more of its bound keep the rest. Use a shared
+	// companions of its bound, shared by every limiter given it, keep the
+	// rest. Use a shared
 	// store (ratelimit/redisstore) when several processes check the same
 	// users, or each one grants its own budget; give its Redis a
 	// maxmemory-policy that does not evict keys (noeviction), or an
@@ -386,35 +387,52 @@ func (a *AttemptLimiter) RecordSuccess(ctx context.Context, username string, ip 
 }
 
 // setStores sets the stores of a. A Store other than a MemoryStore serves
-// every kind of key. Otherwise each kind gets a MemoryStore of its own:
-// s for the pairs, when it is one, and new ones of the same bound (or of
-// maxKeys, or the default) for the rest, so that no kind can evict
-// another (found in review: a MemoryStore passed in, the natural way to
-// set MaxKeys, brought back the eviction of per-user counts).
+// every kind of key. Otherwise each kind gets a MemoryStore of its own, so
+// that no kind can evict another (found in review: a MemoryStore passed
+// in, the natural way to set MaxKeys, brought back the eviction of
+// per-user counts). A MemoryStore passed in keeps the pairs, and its two
+// companions, made once with its bound and clock, keep the rest: every
+// limiter given that store shares all three, as it shared the one before.
+// Without a store, the three are new, of maxKeys keys (0: the default).
 func (a *AttemptLimiter) setStores(s Store, maxKeys int) {
 	ms, isMem := s.(*MemoryStore)
 	if s != nil && !isMem {
 		a.store, a.users, a.networks = s, s, s
 		return
 	}
-	n := maxKeys
-	if ms != nil && n == 0 {
-		n = ms.MaxKeys()
+	if ms != nil {
+		c := ms.attemptCompanions()
+		a.store, a.users, a.networks = ms, c[0], c[1]
+		return
 	}
-	if n == 0 {
-		n = DefaultMaxKeys
+	if maxKeys == 0 {
+		maxKeys = DefaultMaxKeys
 	}
 	var stores [3]*MemoryStore
 	for i := range stores {
-		if i == 0 && ms != nil {
-			stores[i] = ms
-			continue
-		}
-		stores[i] = new(MemoryStore)
-		stores[i].once.Do(func() { stores[i].setup(n) })
-		if ms != nil { // the same clock, injected in tests
-			stores[i].now, stores[i].start = ms.now, ms.start
-		}
+		stores[i] = newMemoryStoreOf(maxKeys)
 	}
 	a.store, a.users, a.networks = stores[0], stores[1], stores[2]
+}
+
+// newMemoryStoreOf returns a MemoryStore of n keys.
+func newMemoryStoreOf(n int) *MemoryStore {
+	s := new(MemoryStore)
+	s.once.Do(func() { s.setup(n) })
+	return s
+}
+
+// attemptCompanions returns the two stores that keep an AttemptLimiter's
+// user names and known networks next to s, made on first use with s's
+// bound and clock.
+func (s *MemoryStore) attemptCompanions() [2]*MemoryStore {
+	s.init()
+	s.companionsOnce.Do(func() {
+		for i := range s.companions {
+			c := newMemoryStoreOf(s.maxKeys)
+			c.now, c.start = s.now, s.start // the same clock, injected in tests
+			s.companions[i] = c
+		}
+	})
+	return s.companions
 }

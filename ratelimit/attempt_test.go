@@ -463,3 +463,29 @@ func TestUserCapSurvivesAFloodOfNetworks(t *testing.T) {
 		})
 	}
 }
+
+// Two limiters given one MemoryStore (Basic and the token endpoint, for
+// example) share one per-user count, as they did when the store held every
+// kind of key (found in review of the separation: each limiter had made
+// companion stores of its own, doubling the cap).
+func TestLimitersGivenOneMemoryStoreShareTheUserCap(t *testing.T) {
+	st, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a1, _ := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{Store: st})
+	a2, _ := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{Store: st})
+	ctx := context.Background()
+	admitted := 0
+	for i := range 2000 {
+		ip := netip.AddrFrom4([4]byte{11, 0, byte(i >> 8), byte(i)})
+		for _, a := range []*ratelimit.AttemptLimiter{a1, a2} {
+			if _, err := a.Reserve(ctx, "victim", ip); err == nil {
+				admitted++
+			}
+		}
+	}
+	if admitted > ratelimit.DefaultMaxUserFailures+1 {
+		t.Errorf("two limiters on one MemoryStore: %d guesses for one user, cap %d", admitted, ratelimit.DefaultMaxUserFailures+1)
+	}
+}

@@ -50,6 +50,12 @@ type MemoryStore struct {
 	maxKeys int
 	start   time.Time
 	now     func() time.Time // nil: the monotonic clock
+
+	// companions are the stores of an AttemptLimiter's user names and
+	// known networks when this one keeps its pairs: made once, so that
+	// every limiter given this store shares them.
+	companionsOnce sync.Once
+	companions     [2]*MemoryStore
 }
 
 type shard struct {
