@@ -35,6 +35,17 @@ func slowReq(t *testing.T, o session.Options, name, tok string, after func(s *se
 	return
 }
 
+// loggedIn returns dave's token on an app over a new store from newStore,
+// with a 10-minute idle timeout and a clock of its own.
+func loggedIn(t *testing.T, newStore func(t *testing.T) func(now func() time.Time) session.Store) (*clock, session.Options, *storetest.App, string) {
+	t.Helper()
+	c := newClock()
+	o := session.Options{Store: newStore(t)(c.Now), IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 12 * time.Hour}.WithNow(c.Now)
+	a := storetest.NewApp(t, o)
+	_, tok := a.Do(t, "/login?user=dave", "")
+	return c, o, a, tok
+}
+
 func cookiesOf(rec *httptest.ResponseRecorder, name string) []*http.Cookie {
 	var out []*http.Cookie
 	for _, c := range (&http.Response{Header: rec.Header()}).Cookies() {
@@ -53,11 +64,7 @@ func cookiesOf(rec *httptest.ResponseRecorder, name string) []*http.Cookie {
 func TestALongRequestDoesNotClearALiveSession(t *testing.T) {
 	for _, s := range stores {
 		t.Run(s.name, func(t *testing.T) {
-			c := newClock()
-			st := s.new(t)(c.Now)
-			o := session.Options{Store: st, IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 12 * time.Hour}.WithNow(c.Now)
-			a := storetest.NewApp(t, o)
-			_, tok := a.Do(t, "/login?user=dave", "")
+			c, o, a, tok := loggedIn(t, s.new)
 			c.Advance(2 * time.Minute)
 			loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, nil)
 			<-loaded
@@ -89,11 +96,7 @@ func TestALongRequestDoesNotClearALiveSession(t *testing.T) {
 func TestRenewAfterLogoutDoesNotRevive(t *testing.T) {
 	for _, s := range stores {
 		t.Run(s.name, func(t *testing.T) {
-			c := newClock()
-			st := s.new(t)(c.Now)
-			o := session.Options{Store: st, IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 12 * time.Hour}.WithNow(c.Now)
-			a := storetest.NewApp(t, o)
-			_, tok := a.Do(t, "/login?user=dave", "")
+			c, o, a, tok := loggedIn(t, s.new)
 			var renewErr error
 			loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, func(s *session.Session) { renewErr = s.Renew() })
 			<-loaded
@@ -166,11 +169,7 @@ func TestLogoutDuringTheLoadDoesNotRevive(t *testing.T) {
 func TestLogoutOfAnExpiredRecordDoesNotLetAnInFlightSaveRevive(t *testing.T) {
 	for _, s := range stores {
 		t.Run(s.name, func(t *testing.T) {
-			c := newClock()
-			st := s.new(t)(c.Now)
-			o := session.Options{Store: st, IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 12 * time.Hour}.WithNow(c.Now)
-			a := storetest.NewApp(t, o)
-			_, tok := a.Do(t, "/login?user=dave", "")
+			c, o, a, tok := loggedIn(t, s.new)
 			c.Advance(10*time.Minute - time.Second)
 			loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, nil)
 			<-loaded

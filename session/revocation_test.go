@@ -3,7 +3,6 @@ package session_test
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -67,34 +66,16 @@ func TestInFlightSaveAfterLogoutDoesNotRevive(t *testing.T) {
 	for _, s := range stores {
 		for _, delay := range []time.Duration{time.Minute, 10*time.Minute + 2*time.Second} {
 			t.Run(fmt.Sprint(s.name, "/", delay), func(t *testing.T) {
-				c := newClock()
-				st := s.new(t)(c.Now)
-				o := session.Options{Store: st, IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 12 * time.Hour}.WithNow(c.Now)
-				a := storetest.NewApp(t, o)
-				_, tok := a.Do(t, "/login?user=dave", "")
-				loaded, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
-				slow := session.MustNew(o).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					s := session.FromRequest(r)
-					s.GetString("x")
-					close(loaded)
-					<-release
-					s.SetString("x", "y")
-				}))
-				rec := httptest.NewRecorder()
-				go func() {
-					defer close(done)
-					req := httptest.NewRequest(http.MethodPost, "https://example.com/upload", nil)
-					req.AddCookie(&http.Cookie{Name: a.M.CookieName(), Value: tok})
-					slow.ServeHTTP(rec, req)
-				}()
+				c, o, a, tok := loggedIn(t, s.new)
+				loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, func(s *session.Session) { s.SetString("x", "y") })
 				<-loaded
 				a.Do(t, "/logout", tok)
 				c.Advance(delay)
 				close(release)
-				<-done
+				rec := <-done
 				toks := []string{tok}
-				for _, ck := range (&http.Response{Header: rec.Header()}).Cookies() {
-					if ck.Name == a.M.CookieName() && ck.Value != "" {
+				for _, ck := range cookiesOf(rec, a.M.CookieName()) {
+					if ck.Value != "" {
 						toks = append(toks, ck.Value)
 					}
 				}
