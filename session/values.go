@@ -483,6 +483,7 @@ func (s *Session) renew() error {
 		return ErrHeadersWritten
 	}
 	if s.id != "" {
+		del := s.deletion() // from the loaded data, before it may be cleared
 		// A logout may have deleted the session since this request
 		// loaded it: its values and identity must not move to the new
 		// ID (found in review: a Renew after a logout revived the
@@ -493,7 +494,7 @@ func (s *Session) renew() error {
 		} else if !found {
 			s.data = record{}
 		}
-		if err := s.m.store.Delete(s.ctx, s.deletion()); err != nil {
+		if err := s.m.store.Delete(s.ctx, del); err != nil {
 			s.opErr = storeError(err)
 			return s.opErr
 		}
@@ -574,19 +575,25 @@ func (s *Session) Destroy() error {
 	return nil
 }
 
+// deletionSkew is how far apart the clocks of instances sharing a store
+// may be: the tolerance load already grants a record's creation time.
+const deletionSkew = time.Minute
+
 // deletion is the Record a Delete of the loaded session passes to the
 // store: its ID, and as the Expiry the latest any copy of its token can
 // still be valid, one idle timeout from now (at most the absolute
-// deadline). Every copy was last saved before now, so it idles out by
-// then; it cannot be refreshed after the deletion, which the store holds
-// until then, and a request in flight that saves later is refused by
-// save. (Found in review: the CookieStore revoked the ID only until this
-// request's token would idle out, and a copy refreshed later lived on.)
+// deadline), plus deletionSkew for a copy last saved by an instance whose
+// clock runs ahead. Every copy was last saved before now, so it idles out
+// by then; it cannot be refreshed after the deletion, which the store
+// holds until then, and a request in flight that saves later is refused
+// by save. (Found in review: the CookieStore revoked the ID only until
+// this request's token would idle out, and a copy refreshed later lived
+// on.)
 func (s *Session) deletion() Record {
 	m := s.m
 	until := m.now().Add(m.idle)
 	if abs := time.Unix(0, s.data.created).Add(m.absolute); abs.Before(until) {
 		until = abs
 	}
-	return Record{ID: s.id, Expiry: until}
+	return Record{ID: s.id, Expiry: until.Add(deletionSkew)}
 }
