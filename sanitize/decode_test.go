@@ -445,6 +445,28 @@ func TestRecursiveEmbeddedUnexportedStructIsRefused(t *testing.T) {
 	}
 }
 
+type treeLinks struct {
+	Children []treeNode `json:"children"`
+}
+
+type treeNode struct {
+	treeLinks
+	Name string `json:"name"`
+}
+
+// A recursive type without a single tag decodes: found in review of the
+// fix above, whose first version, checking the embedded struct before its
+// recursive plan was finished, refused it.
+func TestUntaggedRecursiveEmbeddedUnexportedStructDecodes(t *testing.T) {
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("POST", "/", strings.NewReader(`{"name":"a","children":[{"name":"b"}]}`))
+	r.Header.Set("Content-Type", "application/json")
+	v, err := sanitize.DecodeJSON[treeNode](nil, w, r)
+	if err != nil || len(v.Children) != 1 || v.Children[0].Name != "b" {
+		t.Errorf("got %+v, %v", v, err)
+	}
+}
+
 // An embedded struct of an unexported type without sanitize tags, however
 // deep, is decoded as before (found in review of the fix below, which
 // refused any struct inside one, time.Time included); tags deeper inside

@@ -34,9 +34,8 @@ type fieldPlan struct {
 }
 
 type typePlan struct {
-	fields   []fieldPlan
-	err      error
-	building bool // buildPlan has not finished it: its fields are not all known
+	fields []fieldPlan
+	err    error
 }
 
 // planCache holds one plan per struct type, per Decoder (policy names are
@@ -44,6 +43,17 @@ type typePlan struct {
 type planCache struct {
 	mu    sync.Mutex
 	plans map[reflect.Type]*typePlan
+	// While plan builds: the plans made, and the embedded structs of
+	// unexported types met, checked once every plan is complete.
+	pass     []*typePlan
+	deferred []embedCheck
+}
+
+// embedCheck is an embedded struct of an unexported type: its fields are
+// filled by encoding/json but cannot be set through reflect.
+type embedCheck struct {
+	sub   *typePlan
+	where string
 }
 
 func (d *Decoder) plan(t reflect.Type) *typePlan {
@@ -53,7 +63,24 @@ func (d *Decoder) plan(t reflect.Type) *typePlan {
 		pc.plans = map[reflect.Type]*typePlan{}
 	}
 	defer pc.mu.Unlock()
-	return d.buildPlan(pc, t)
+	p := d.buildPlan(pc, t)
+	// Every plan of this pass is complete now, recursive ones included
+	// (found in review: checked while still being built, a recursive
+	// type either slipped through or, assumed to sanitize, was refused
+	// without a single tag).
+	for _, e := range pc.deferred {
+		if pc.sanitizes(e.sub, map[*typePlan]bool{}) {
+			err := fmt.Errorf("%w: %s: an embedded struct of an unexported type with sanitize tags (export the type)", ErrTarget, e.where)
+			for _, q := range pc.pass {
+				if q.err == nil {
+					q.err = err
+				}
+			}
+			break
+		}
+	}
+	pc.pass, pc.deferred = nil, nil
+	return p
 }
 
 // buildPlan is called with pc.mu held. Recursive types terminate because a
@@ -62,9 +89,9 @@ func (d *Decoder) buildPlan(pc *planCache, t reflect.Type) *typePlan {
 	if p, ok := pc.plans[t]; ok {
 		return p
 	}
-	p := &typePlan{building: true}
+	p := &typePlan{}
 	pc.plans[t] = p
-	defer func() { p.building = false }()
+	pc.pass = append(pc.pass, p)
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
 		if !sf.IsExported() {
@@ -78,10 +105,7 @@ func (d *Decoder) buildPlan(pc *planCache, t reflect.Type) *typePlan {
 					p.err = sub.err
 					return p
 				}
-				if pc.sanitizes(sub, map[*typePlan]bool{}) {
-					p.err = fmt.Errorf("%w: %s.%s: an embedded struct of an unexported type with sanitize tags (export the type)", ErrTarget, t.Name(), sf.Name)
-					return p
-				}
+				pc.deferred = append(pc.deferred, embedCheck{sub, t.Name() + "." + sf.Name})
 			}
 			continue
 		}
@@ -119,12 +143,6 @@ func (d *Decoder) buildPlan(pc *planCache, t reflect.Type) *typePlan {
 // merely holds a struct (a time.Time) is walked but changes nothing.
 // pc.mu must be held.
 func (pc *planCache) sanitizes(p *typePlan, seen map[*typePlan]bool) bool {
-	if p.building {
-		// A recursive type whose plan is not finished: its fields are
-		// not all known, so assume the worst (found in review: a
-		// thread embedding replies of its own type slipped through).
-		return true
-	}
 	if seen[p] {
 		return false
 	}
