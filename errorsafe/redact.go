@@ -150,48 +150,19 @@ func (c *config) sensitiveHeader(name string) bool {
 }
 
 func (c *config) redactURL(u string) string {
+	// Browsers drop tabs and newlines anywhere in a URL: so does the log,
+	// so that "https:\t//user:pw@host" is read as what it is.
+	if strings.ContainsAny(u, "\t\r\n") {
+		u = strings.Map(func(r rune) rune {
+			if r == '\t' || r == '\r' || r == '\n' {
+				return -1
+			}
+			return r
+		}, u)
+	}
+	u = c.redactUserinfo(u)
 	rest, frag, hasFrag := strings.Cut(u, "#")
 	base, query, hasQuery := strings.Cut(rest, "?")
-	// Where the authority begins: after "scheme://", or after a leading
-	// "//" (scheme-relative, as a Location may be). For the special
-	// schemes (http, https, ws, wss, ftp, file) and scheme-relative URLs
-	// browsers also read "\\" as "/" and "https:/host" as "https://host".
-	// Leading white space and control characters are skipped, as URL
-	// parsers do. (Found in review: these forms kept their userinfo.)
-	trimmed := strings.TrimLeftFunc(base, func(r rune) bool { return r <= ' ' })
-	off := len(base) - len(trimmed)
-	after, special, hasScheme := trimmed, true, false
-	if i := strings.IndexByte(trimmed, ':'); i > 0 && isScheme(trimmed[:i]) {
-		after, hasScheme = trimmed[i+1:], true
-		special = isSpecialScheme(trimmed[:i])
-	}
-	seps := "/"
-	if special {
-		seps = "/\\"
-	}
-	start := -1
-	n := len(after) - len(strings.TrimLeft(after, seps))
-	switch {
-	case n >= 2, n == 1 && hasScheme && special:
-		start = off + len(trimmed) - len(after) + n
-	default:
-		if i := strings.Index(base, "://"); i >= 0 {
-			start, seps = i+3, "/"
-		}
-	}
-	if start >= 0 {
-		auth := base[start:]
-		end := strings.IndexAny(auth, seps)
-		if end < 0 {
-			end = len(auth)
-		}
-		if at := strings.LastIndexByte(auth[:end], '@'); at >= 0 {
-			base = base[:start] + Redacted + auth[at:]
-		}
-	} else if at := strings.IndexByte(base, '@'); at >= 0 && !strings.Contains(base[:at], "/") {
-		// Scheme-less authority with userinfo.
-		base = Redacted + base[at:]
-	}
 	base = truncate(base, maxValLog)
 	if !hasQuery && !hasFrag {
 		return base
@@ -366,6 +337,76 @@ func normalizeInto(buf *[maxKeyLen]byte, k string) (int, bool) {
 		n++
 	}
 	return n, true
+}
+
+// redactUserinfo replaces the userinfo of u, if any, with [Redacted].
+// Where the authority begins: after "scheme://", or after a leading "//"
+// (scheme-relative, as a Location may be). For the special schemes (http,
+// https, ws, wss, ftp, file) and scheme-relative URLs browsers also read
+// "\\" as "/" and "https:/host" as "https://host". Leading white space and
+// control characters are skipped, as URL parsers do. A password holding
+// "?" or "#" is redacted whole. (Found in review: each of these forms
+// kept its userinfo in the log.)
+func (c *config) redactUserinfo(u string) string {
+	trimmed := strings.TrimLeftFunc(u, func(r rune) bool { return r <= ' ' })
+	off := len(u) - len(trimmed)
+	after, special, hasScheme := trimmed, true, false
+	if i := strings.IndexByte(trimmed, ':'); i > 0 && isScheme(trimmed[:i]) {
+		after, hasScheme = trimmed[i+1:], true
+		special = isSpecialScheme(trimmed[:i])
+	}
+	seps := "/"
+	if special {
+		seps = "/\\"
+	}
+	start := -1
+	n := len(after) - len(strings.TrimLeft(after, seps))
+	switch {
+	case n >= 2, n == 1 && hasScheme && special:
+		start = off + len(trimmed) - len(after) + n
+	default:
+		if i := strings.Index(u, "://"); i >= 0 {
+			start, seps = i+3, "/"
+		}
+	}
+	if start >= 0 {
+		auth := u[start:]
+		end := strings.IndexAny(auth, seps+"?#")
+		if end < 0 {
+			end = len(auth)
+		}
+		if at := strings.LastIndexByte(auth[:end], '@'); at >= 0 {
+			return u[:start] + Redacted + auth[at:]
+		}
+		// "user:pa?ss@host": not a valid URL, but a password with "?" or
+		// "#" must not be half logged. A host and port ("host:8443?q=a@b")
+		// is not taken for one.
+		if colon := strings.LastIndexByte(auth[:end], ':'); colon >= 0 && !allDigits(auth[colon+1:end]) {
+			slash := strings.IndexAny(auth, seps)
+			if slash < 0 {
+				slash = len(auth)
+			}
+			if at := strings.LastIndexByte(auth[:slash], '@'); at >= 0 {
+				return u[:start] + Redacted + auth[at:]
+			}
+		}
+		return u
+	}
+	// A scheme-less authority with userinfo: "user:pw@host/x".
+	if at := strings.IndexByte(u, '@'); at >= 0 && !strings.ContainsAny(u[:at], "/?#") {
+		return Redacted + u[at:]
+	}
+	return u
+}
+
+// allDigits reports whether s is made of ASCII digits only.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // isSpecialScheme reports whether scheme is one of the WHATWG URL

@@ -115,6 +115,38 @@ func TestRedactURL(t *testing.T) {
 	}
 }
 
+// Found in review of the previous fixes: tabs and newlines, which
+// browsers drop, hid the authority, and a "?" or "#" in a password left
+// half of it in the log. No form below may log the password.
+func TestRedactURLNeverLogsThePassword(t *testing.T) {
+	var m errorsafe.Middleware
+	for _, in := range []string{
+		"https:\t//bob:hunter2@app.example/x",
+		"https:/\t/bob:hunter2@app.example/x",
+		"ht\ttps://bob:hunter2@app.example/x",
+		"https://bob:hunter2@app.example\t/x",
+		"https://bob:hun#ter2@app.example/x",
+		"https://bob:hun?ter2@app.example/x",
+		"ssh:\t//bob:hunter2@app.example/x",
+		" \x00https:\\\\bob:hunter2@app.example",
+		"file:///bob:hunter2@x",
+		"\t//bob:hunter2@app.example/",
+		"HTTPS:bob:hunter2@app.example",
+		"https:bob:hunter2@app.example",
+		"postgres://admin:hunter2@db/x",
+	} {
+		if out := m.RedactURL(in); strings.Contains(out, "hunter2") || strings.Contains(out, "ter2") {
+			t.Errorf("RedactURL(%q) = %q", in, out)
+		}
+	}
+	// A host and port followed by a query with an @ is not userinfo.
+	for _, in := range []string{"https://api.example?email=a@b.example", "https://api.example:8443?email=a@b.example"} {
+		if out := m.RedactURL(in); !strings.HasPrefix(out, strings.SplitN(in, "?", 2)[0]) {
+			t.Errorf("RedactURL(%q) = %q, want the host kept", in, out)
+		}
+	}
+}
+
 func TestRedactHeader(t *testing.T) {
 	m := errorsafe.MustNew(errorsafe.Options{RedactHeaders: []string{"x-tenant"}})
 	tests := []struct {
