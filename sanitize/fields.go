@@ -35,6 +35,7 @@ type fieldPlan struct {
 
 type typePlan struct {
 	fields []fieldPlan
+	embeds []*typePlan // of the embedded structs of unexported types
 	err    error
 }
 
@@ -52,8 +53,8 @@ type planCache struct {
 // embedCheck is an embedded struct of an unexported type: its fields are
 // filled by encoding/json but cannot be set through reflect.
 type embedCheck struct {
-	sub   *typePlan
-	where string
+	parent, sub *typePlan
+	where       string
 }
 
 func (d *Decoder) plan(t reflect.Type) *typePlan {
@@ -69,18 +70,42 @@ func (d *Decoder) plan(t reflect.Type) *typePlan {
 	// type either slipped through or, assumed to sanitize, was refused
 	// without a single tag).
 	for _, e := range pc.deferred {
-		if pc.sanitizes(e.sub, map[*typePlan]bool{}) {
-			err := fmt.Errorf("%w: %s: an embedded struct of an unexported type with sanitize tags (export the type)", ErrTarget, e.where)
-			for _, q := range pc.pass {
-				if q.err == nil {
-					q.err = err
+		if e.parent.err == nil && pc.sanitizes(e.sub, map[*typePlan]bool{}) {
+			e.parent.err = fmt.Errorf("%w: %s: an embedded struct of an unexported type with sanitize tags (export the type)", ErrTarget, e.where)
+		}
+	}
+	// Then every plan of the pass that holds one in error, through a
+	// field or an embedded struct, however deep, is in error too; no
+	// other is (found in review: the first version refused every plan of
+	// the pass, the embedded type's own and unrelated siblings included).
+	for changed := len(pc.deferred) > 0; changed; {
+		changed = false
+		for _, q := range pc.pass {
+			if q.err == nil {
+				if err := q.heldErr(); err != nil {
+					q.err, changed = err, true
 				}
 			}
-			break
 		}
 	}
 	pc.pass, pc.deferred = nil, nil
 	return p
+}
+
+// heldErr returns the error of a plan p holds through a field or an
+// embedded struct of an unexported type, or nil.
+func (p *typePlan) heldErr() error {
+	for _, f := range p.fields {
+		if f.sub != nil && f.sub.err != nil {
+			return f.sub.err
+		}
+	}
+	for _, e := range p.embeds {
+		if e.err != nil {
+			return e.err
+		}
+	}
+	return nil
 }
 
 // buildPlan is called with pc.mu held. Recursive types terminate because a
@@ -105,7 +130,8 @@ func (d *Decoder) buildPlan(pc *planCache, t reflect.Type) *typePlan {
 					p.err = sub.err
 					return p
 				}
-				pc.deferred = append(pc.deferred, embedCheck{sub, t.Name() + "." + sf.Name})
+				pc.deferred = append(pc.deferred, embedCheck{p, sub, t.Name() + "." + sf.Name})
+				p.embeds = append(p.embeds, sub)
 			}
 			continue
 		}
