@@ -101,7 +101,17 @@ func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panick
 			v := Redacted
 			switch c.logHeaderMode[i] {
 			case hdrURL:
-				v = c.redactURL(strings.Join(vs, ", "))
+				// Each line on its own: joined, only the first URL's
+				// userinfo would be found (found in review).
+				if len(vs) == 1 {
+					v = c.redactURL(vs[0])
+				} else {
+					red := make([]string, len(vs))
+					for k, u := range vs {
+						red[k] = c.redactURL(u)
+					}
+					v = truncate(strings.Join(red, ", "), maxValLog)
+				}
 			case hdrPlain:
 				v = truncate(strings.Join(vs, ", "), maxValLog)
 			}

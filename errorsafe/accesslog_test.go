@@ -112,7 +112,7 @@ var secrets = []string{
 	"QUERY-PASSWORD-5", "QUERY-TOKEN-6", "QUERY-ACCESS-7", "QUERY-REFRESH-8",
 	"QUERY-CLIENT-9", "QUERY-APIKEY-10", "FORM-PASSWORD-11", "FORM-TOKEN-12",
 	"CUSTOM-HEADER-13", "CUSTOM-PARAM-14", "REFERER-TOKEN-15", "PROXY-AUTH-16",
-	"REFERER-USERINFO-17", "SESSION-HEADER-18", "JWT-LOOKALIKE-19", "ENCODED-KEY-20",
+	"REFERER-USERINFO-17", "SESSION-HEADER-18", "JWT-LOOKALIKE-19", "ENCODED-KEY-20", "SECOND-REFERER-24",
 	"SEMICOLON-21", "FRAGMENT-22", "CSRF-TOKEN-23",
 }
 
@@ -163,7 +163,10 @@ func TestSecretsNeverReachTheLog(t *testing.T) {
 		req.Header.Set("X-Internal", "CUSTOM-HEADER-13")
 		req.Header.Set("X-Session-Id", "SESSION-HEADER-18")
 		req.Header.Set("X-CSRF-Token", "CSRF-TOKEN-23")
-		req.Header.Set("Referer", "https://user:REFERER-USERINFO-17@app.example/cb?access_token=REFERER-TOKEN-15#id_token=FRAGMENT-22")
+		// Two lines: joined before redaction, only the first URL's
+		// userinfo was found (found in review).
+		req.Header.Set("Referer", "https://user:SECOND-REFERER-24@app.example/x")
+		req.Header.Add("Referer", "https://user:REFERER-USERINFO-17@app.example/cb?access_token=REFERER-TOKEN-15#id_token=FRAGMENT-22")
 		resp, err := srv.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)

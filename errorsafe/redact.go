@@ -340,14 +340,25 @@ func normalizeInto(buf *[maxKeyLen]byte, k string) (int, bool) {
 }
 
 // redactUserinfo replaces the userinfo of u, if any, with [Redacted].
-// Where the authority begins: after "scheme://", or after a leading "//"
+//
+// The authority begins after "scheme://", or after a leading "//"
 // (scheme-relative, as a Location may be). For the special schemes (http,
 // https, ws, wss, ftp, file) and scheme-relative URLs browsers also read
-// "\\" as "/" and "https:/host" as "https://host". Leading white space and
-// control characters are skipped, as URL parsers do. A password holding
-// "?" or "#" is redacted whole. (Found in review: each of these forms
-// kept its userinfo in the log.)
+// "\\" as "/" and "https:/host" as "https://host". Leading white space
+// and control characters are skipped, as URL parsers do. As in a browser,
+// the authority ends at the first "/", "?" or "#" (and "\\" for the
+// special schemes), and its userinfo is what comes before its last "@".
+//
+// An authority whose port is not a number ("user:pa" in
+// "user:pa?ss@host" or "key:se/cret@bucket") is no URL a browser accepts:
+// it is a password holding one of those characters, so everything up to
+// the last "@" of the URL is redacted. (Found in review: each of these
+// forms kept its userinfo in the log.)
 func (c *config) redactUserinfo(u string) string {
+	head := u
+	if k := strings.IndexAny(u, "?#"); k >= 0 {
+		head = u[:k]
+	}
 	trimmed := strings.TrimLeftFunc(u, func(r rune) bool { return r <= ' ' })
 	off := len(u) - len(trimmed)
 	after, special, hasScheme := trimmed, true, false
@@ -355,48 +366,70 @@ func (c *config) redactUserinfo(u string) string {
 		after, hasScheme = trimmed[i+1:], true
 		special = isSpecialScheme(trimmed[:i])
 	}
-	seps := "/"
+	seps := "/?#"
 	if special {
-		seps = "/\\"
+		seps = "/\\?#"
 	}
 	start := -1
-	n := len(after) - len(strings.TrimLeft(after, seps))
+	n := len(after) - len(strings.TrimLeft(after, seps[:len(seps)-2]))
 	switch {
 	case n >= 2, n == 1 && hasScheme && special:
 		start = off + len(trimmed) - len(after) + n
+	case hasScheme:
+		// "scheme:" without slashes: no authority, unless the text
+		// before the first "?" or "#" has "://" further on.
+		if i := strings.Index(head, "://"); i >= 0 {
+			start, seps = i+3, "/?#"
+		}
 	default:
-		if i := strings.Index(u, "://"); i >= 0 {
-			start, seps = i+3, "/"
-		}
+		// No scheme and no slashes: "user:pw@host/x" is taken for an
+		// authority with userinfo.
+		start = off
 	}
-	if start >= 0 {
-		auth := u[start:]
-		end := strings.IndexAny(auth, seps+"?#")
-		if end < 0 {
-			end = len(auth)
-		}
-		if at := strings.LastIndexByte(auth[:end], '@'); at >= 0 {
+	if start < 0 {
+		// "mailto:user@host", "https:user:pw@host": the scheme-less
+		// reading, from the start.
+		start = off
+	}
+	auth := u[start:]
+	end := strings.IndexAny(auth, seps)
+	if end < 0 {
+		end = len(auth)
+	}
+	if at := strings.LastIndexByte(auth[:end], '@'); at >= 0 {
+		return u[:start] + Redacted + auth[at:]
+	}
+	if badPort(auth[:end]) {
+		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
 			return u[:start] + Redacted + auth[at:]
 		}
-		// "user:pa?ss@host": not a valid URL, but a password with "?" or
-		// "#" must not be half logged. A host and port ("host:8443?q=a@b")
-		// is not taken for one.
-		if colon := strings.LastIndexByte(auth[:end], ':'); colon >= 0 && !allDigits(auth[colon+1:end]) {
-			slash := strings.IndexAny(auth, seps)
-			if slash < 0 {
-				slash = len(auth)
-			}
-			if at := strings.LastIndexByte(auth[:slash], '@'); at >= 0 {
-				return u[:start] + Redacted + auth[at:]
-			}
-		}
-		return u
-	}
-	// A scheme-less authority with userinfo: "user:pw@host/x".
-	if at := strings.IndexByte(u, '@'); at >= 0 && !strings.ContainsAny(u[:at], "/?#") {
-		return Redacted + u[at:]
 	}
 	return u
+}
+
+// badPort reports whether authority, which has no "@", has a port that is
+// not a number: "host:" or "host:abc", outside an IPv6 literal's brackets.
+func badPort(authority string) bool {
+	hp := authority
+	if strings.HasPrefix(hp, "[") {
+		k := strings.IndexByte(hp, ']')
+		if k < 0 {
+			return false
+		}
+		hp = hp[k+1:]
+		if hp == "" {
+			return false
+		}
+		if hp[0] != ':' {
+			return true
+		}
+		return hp == ":" || !allDigits(hp[1:])
+	}
+	k := strings.LastIndexByte(hp, ':')
+	if k < 0 {
+		return false
+	}
+	return k == len(hp)-1 || !allDigits(hp[k+1:])
 }
 
 // allDigits reports whether s is made of ASCII digits only.
