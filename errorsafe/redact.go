@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/httpguard/httpguard/internal/hostport"
+	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/percent"
 )
 
@@ -408,7 +410,8 @@ func (c *config) redactUserinfo(u string) string {
 }
 
 // badPort reports whether authority, which has no "@", has a port that is
-// not a number: "host:" or "host:abc", outside an IPv6 literal's brackets.
+// not one (hostport.ValidPort): "host:", "host:abc" or "host:99999",
+// outside an IPv6 literal's brackets.
 func badPort(authority string) bool {
 	hp := authority
 	if strings.HasPrefix(hp, "[") {
@@ -423,30 +426,20 @@ func badPort(authority string) bool {
 		if hp[0] != ':' {
 			return true
 		}
-		return hp == ":" || !allDigits(hp[1:])
+		return !hostport.ValidPort(hp[1:])
 	}
 	k := strings.LastIndexByte(hp, ':')
 	if k < 0 {
 		return false
 	}
-	return k == len(hp)-1 || !allDigits(hp[k+1:])
-}
-
-// allDigits reports whether s is made of ASCII digits only.
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return !hostport.ValidPort(hp[k+1:])
 }
 
 // isSpecialScheme reports whether scheme is one of the WHATWG URL
 // standard's special schemes, in whose URLs "\\" is read as "/".
 func isSpecialScheme(scheme string) bool {
 	for _, sp := range [...]string{"http", "https", "ws", "wss", "ftp", "file"} {
-		if strings.EqualFold(scheme, sp) {
+		if httptoken.EqualFold(scheme, sp) {
 			return true
 		}
 	}
