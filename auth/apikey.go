@@ -242,7 +242,7 @@ func (m *APIKey) extract(r *http.Request) (string, error) {
 	}
 	if m.scheme != "" {
 		n := len(m.scheme)
-		if len(v) <= n || v[n] != ' ' || !asciiEqualFold(v[:n], m.scheme) {
+		if len(v) <= n || v[n] != ' ' || !httptoken.EqualFold(v[:n], m.scheme) {
 			return "", errAPIKeyScheme
 		}
 		v = v[n+1:]

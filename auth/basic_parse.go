@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
 // MaxBasicHeaderLength is the longest Authorization header value, in bytes,
@@ -55,7 +57,7 @@ func ParseBasic(value string) (username, password string, err error) {
 	if len(value) > MaxBasicHeaderLength {
 		return "", "", errBasicTooLong
 	}
-	if len(value) < 6 || !asciiEqualFold(value[:5], "basic") || value[5] != ' ' {
+	if len(value) < 6 || !httptoken.EqualFold(value[:5], "basic") || value[5] != ' ' {
 		return "", "", errBasicScheme
 	}
 	enc := value[6:]

@@ -3,6 +3,8 @@ package auth
 import (
 	"net/http"
 	"net/url"
+
+	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
 // extract returns the one bearer token of r. No token at all is the
@@ -66,7 +68,7 @@ func (c *jwtConfig) extract(r *http.Request) (string, error) {
 // an error. The scheme is case-insensitive (RFC 9110 §11.1).
 func parseBearer(v string) (tok string, isBearer bool, err error) {
 	const scheme = "bearer"
-	if len(v) < len(scheme) || !asciiEqualFold(v[:len(scheme)], scheme) {
+	if len(v) < len(scheme) || !httptoken.EqualFold(v[:len(scheme)], scheme) {
 		return "", false, nil
 	}
 	if len(v) == len(scheme) {

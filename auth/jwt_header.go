@@ -3,6 +3,8 @@ package auth
 import (
 	"bytes"
 	"unicode/utf8"
+
+	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
 // This file holds the allocation-free pre-parsing done on every token
@@ -426,30 +428,8 @@ func algName(raw []byte, allow []string) string {
 // ASCII case and an "application/" prefix (RFC 7515 §4.1.9).
 func typMatches(raw []byte, want string) bool {
 	const prefix = "application/"
-	if len(raw) > len(prefix) && asciiEqualFold(raw[:len(prefix)], prefix) {
+	if len(raw) > len(prefix) && httptoken.EqualFold(raw[:len(prefix)], prefix) {
 		raw = raw[len(prefix):]
 	}
-	return asciiEqualFold(raw, want)
-}
-
-// asciiEqualFold reports whether a equals b, ignoring the case of ASCII
-// letters. It is the scheme and media-type comparison of every
-// authenticator in this package.
-func asciiEqualFold[T string | []byte](a T, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
+	return httptoken.EqualFold(raw, want)
 }

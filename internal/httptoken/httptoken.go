@@ -41,8 +41,9 @@ func IsToken(s string) bool {
 // case-insensitively and every other byte compared exactly: the comparison
 // HTTP defines for tokens such as auth schemes. Unlike strings.EqualFold it
 // never folds a non-ASCII character into an ASCII one (U+212A KELVIN SIGN
-// into "k"). It does not allocate.
-func EqualFold(s, t string) bool {
+// into "k"). s may be bytes, such as a header value not yet made a string.
+// It does not allocate.
+func EqualFold[T string | []byte](s T, t string) bool {
 	if len(s) != len(t) {
 		return false
 	}
