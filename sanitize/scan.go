@@ -100,10 +100,12 @@ func checkStructure(b []byte, maxDepth int) error {
 // foldKey returns key folded as encoding/json matches field names, so that
 // two keys fold to the same string exactly when strings.EqualFold says
 // they are equal: every rune becomes the smallest rune of its case-folding
-// orbit. strings.ToLower is not that: "ſ" (U+017F) folds to "s" and the
-// Kelvin sign to "k", which encoding/json matches to the fields "s" and
-// "k" (found in review: past smallObject keys, "ſub" slipped past a "sub"
-// and overwrote it).
+// orbit, and an ASCII capital then its small letter, so that an ASCII key
+// folds as strings.ToLower folds it, without allocating when it is already
+// in lower case. strings.ToLower alone is not that fold: "ſ" (U+017F)
+// folds to "s" and the Kelvin sign to "k", which encoding/json matches to
+// the fields "s" and "k" (found in review: past smallObject keys, "ſub"
+// slipped past a "sub" and overwrote it).
 func foldKey(key string) string {
 	ascii := true
 	for i := 0; i < len(key); i++ {
@@ -113,7 +115,7 @@ func foldKey(key string) string {
 		}
 	}
 	if ascii {
-		return strings.ToUpper(key)
+		return strings.ToLower(key)
 	}
 	b := make([]byte, 0, len(key))
 	for _, r := range key {
@@ -124,6 +126,9 @@ func foldKey(key string) string {
 				break
 			}
 			r = r2
+		}
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
 		}
 		b = utf8.AppendRune(b, r)
 	}
