@@ -44,7 +44,7 @@ type AttemptOptions struct {
 
 	// Store keeps the counts. Default: three new [MemoryStore]s, private
 	// to this limiter, one for each kind of key (user name and network,
-	// user name, known network; up to about 11 MB each), so that a flood
+	// user name, known network; up to about 6 MB each), so that a flood
 	// of one kind cannot evict another: an attacker spreading guesses over
 	// many networks fills the first with per-network counts, and the
 	// per-user count that stops that spreading is never dropped to make
