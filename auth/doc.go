@@ -123,7 +123,9 @@
 //     client, rotated on every use, and bounded by an idle lifetime and a
 //     family lifetime. Presenting a rotated token again revokes the whole
 //     family (RFC 9700 §4.14.2). The user is looked up again on every
-//     refresh, so deleted users and removed scopes take effect.
+//     refresh, so deleted users and removed scopes take effect, and a
+//     family is bound to the user's password hash: a password change
+//     ends every refresh token issued before it.
 //
 // Granted scopes are the requested ones (all allowed ones when scope is
 // omitted) and must lie within the client's scopes and, for a user, the

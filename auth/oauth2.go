@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -102,7 +103,10 @@ type TokenEndpointOptions struct {
 	// OnRehash, when set, is called after a password grant whose
 	// password verified against a hash that needs upgrading, with a new
 	// hash made by Hasher, as [BasicOptions.OnRehash]. Its error is
-	// ignored. [MemoryUsers.UpdateHash] fits. Default: none.
+	// ignored; when it succeeds, the refresh token issued is bound to the
+	// new hash, and the user's older refresh tokens, bound to the old one,
+	// end as after a password change (once per upgrade of the hashing
+	// parameters). [MemoryUsers.UpdateHash] fits. Default: none.
 	OnRehash func(ctx context.Context, name, newHash string) error
 
 	now func() time.Time
@@ -260,6 +264,7 @@ var (
 	errScopeNotAllowed    = errors.New("auth: scope not allowed")
 	errRefreshClient      = fmt.Errorf("%w: refresh token issued to another client", ErrInvalidCredentials)
 	errRefreshUserGone    = fmt.Errorf("%w: user of the refresh token no longer exists", ErrInvalidCredentials)
+	errRefreshCredential  = fmt.Errorf("%w: password changed since the refresh token was issued", ErrInvalidCredentials)
 	errIssuing            = errors.New("auth: issuing the token failed")
 )
 
@@ -464,7 +469,7 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 	if e.limiter != nil {
 		gate.ip = e.clientIP.Addr(r)
 	}
-	opts, _, rehash, err := e.checker.check(ctx, e.users, name, pw, &gate)
+	opts, stored, rehash, err := e.checker.check(ctx, e.users, name, pw, &gate)
 	if err != nil {
 		if wait, ok := RetryAfter(err); ok {
 			oe := oerr(http.StatusTooManyRequests, "slow_down", "Too many failed attempts; retry later.", err)
@@ -478,8 +483,11 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 	}
 	gate.success(ctx)
 	if rehash && e.onRehash != nil {
-		if h, err := e.hasher.Hash(pw); err == nil {
-			_ = e.onRehash(ctx, name, h)
+		if h, err := e.hasher.Hash(pw); err == nil && e.onRehash(ctx, name, h) == nil {
+			// The stored hash is now h: the refresh token's fingerprint
+			// must match it. (Other families of the user, bound to the
+			// old hash, end as after a password change.)
+			stored = h
 		}
 	}
 	scopes, oe := grantScopes(form.Get("scope"), intersect(c.Scopes, opts.Scopes))
@@ -496,6 +504,7 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 		rec := RefreshToken{
 			Family: newOpaqueToken(), ClientID: c.ID, Subject: name, Scopes: scopes,
 			AuthTime: now, ExpiresAt: now.Add(e.refreshTTL), FamilyExpiresAt: now.Add(e.maxLife),
+			Credential: credentialFingerprint(stored),
 		}
 		if err := e.store.Create(ctx, HashRefreshToken(rt), rec); err != nil {
 			return nil, oerr(http.StatusServiceUnavailable, "temporarily_unavailable", "The service is temporarily unavailable.", storeUnavailable(err))
@@ -560,6 +569,14 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 	if !found {
 		_ = e.store.RevokeFamily(ctx, old.Family, old.FamilyExpiresAt)
 		return nil, invalid(errRefreshUserGone)
+	}
+	if subtle.ConstantTimeCompare([]byte(old.Credential), []byte(credentialFingerprint(u.Hash))) != 1 {
+		// The password changed since the login (or the store lost the
+		// fingerprint): whoever holds this token must log in again.
+		if err := e.store.RevokeFamily(ctx, old.Family, old.FamilyExpiresAt); err != nil {
+			return nil, busy(err)
+		}
+		return nil, invalid(errRefreshCredential)
 	}
 	opts := u.Identity
 	if opts.Subject == "" {

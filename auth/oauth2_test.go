@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -273,6 +274,53 @@ func TestTokenEndpointRefreshBoundToClientAndUser(t *testing.T) {
 	}
 }
 
+// A password change ends the refresh tokens issued before it: a stolen
+// refresh token must not outlive the reset its owner made to lock the
+// thief out. Tokens issued after the change keep working, and so does a
+// family through a rehash made by its own login.
+func TestTokenEndpointRefreshEndsWithAPasswordChange(t *testing.T) {
+	f := newOAuth(t, nil)
+	login := func(pw string) string {
+		t.Helper()
+		res := f.post(t, form("grant_type", "password", "username", "alice", "password", pw, "client_id", "web"), nil)
+		if res.status != 200 || res.str("refresh_token") == "" {
+			t.Fatalf("login: %d %s", res.status, res.raw)
+		}
+		return res.str("refresh_token")
+	}
+	refresh := func(rt string) tokenResult {
+		t.Helper()
+		return f.post(t, form("grant_type", "refresh_token", "refresh_token", rt, "client_id", "web"), nil)
+	}
+	stolen := login("correct horse")
+	if r := refresh(stolen); r.status != 200 {
+		t.Fatalf("refresh before the change: %d %s", r.status, r.raw)
+	} else {
+		stolen = r.str("refresh_token")
+	}
+	if err := f.users.UpdateHash(context.Background(), "alice", mustHash(t, "new password")); err != nil {
+		t.Fatal(err)
+	}
+	r := refresh(stolen)
+	if r.status != 400 || r.str("error") != "invalid_grant" || !errors.Is(r.reason, auth.ErrInvalidCredentials) {
+		t.Fatalf("refresh after the change: %d %s %v", r.status, r.raw, r.reason)
+	}
+	fresh := login("new password")
+	if r := refresh(fresh); r.status != 200 {
+		t.Fatalf("refresh of a token issued after the change: %d %s", r.status, r.raw)
+	} else {
+		fresh = r.str("refresh_token")
+	}
+	// Setting the same password again also makes a new hash (a new
+	// salt): what counts is the change of the stored credential.
+	if err := f.users.UpdateHash(context.Background(), "alice", mustHash(t, "new password")); err != nil {
+		t.Fatal(err)
+	}
+	if r := refresh(fresh); r.status != 400 || errors.Is(r.reason, auth.ErrRefreshTokenReused) {
+		t.Fatalf("refresh after a reset to the same password: %d %s %v", r.status, r.raw, r.reason)
+	}
+}
+
 func TestTokenEndpointRefreshExpiry(t *testing.T) {
 	now := time.Now()
 	f := newOAuth(t, func(o *auth.TokenEndpointOptions) {
@@ -425,18 +473,39 @@ func TestTokenEndpointRevokeRefreshToken(t *testing.T) {
 	}
 }
 
+// A weak hash is upgraded at login, and the refresh token of that login
+// keeps working whether the new hash was stored or not: it is bound to
+// the hash the store holds afterwards.
 func TestTokenEndpointRehashesWeakHashes(t *testing.T) {
 	weak := password.MustNew(password.Options{Params: password.Params{Memory: 32, Time: 1, Threads: 1}, DangerouslyAllowWeakParams: true})
-	var got string
-	f := newOAuth(t, func(o *auth.TokenEndpointOptions) {
-		o.OnRehash = func(_ context.Context, name, h string) error { got = name; return nil }
-	})
-	h, _ := weak.Hash("old password")
-	if err := f.users.Add("carol", auth.User{Hash: h}); err != nil {
-		t.Fatal(err)
-	}
-	f.post(t, form("grant_type", "password", "username", "carol", "password", "old password", "client_id", "web"), nil)
-	if got != "carol" {
-		t.Fatalf("OnRehash not called for a weak hash (got %q)", got)
+	for _, stored := range []bool{true, false} {
+		t.Run(fmt.Sprint("stored=", stored), func(t *testing.T) {
+			var got string
+			var f *oauthFixture
+			f = newOAuth(t, func(o *auth.TokenEndpointOptions) {
+				o.OnRehash = func(ctx context.Context, name, h string) error {
+					got = name
+					if !stored {
+						return errors.New("database down")
+					}
+					return f.users.UpdateHash(ctx, name, h)
+				}
+			})
+			h, _ := weak.Hash("old password")
+			if err := f.users.Add("carol", auth.User{Hash: h}); err != nil {
+				t.Fatal(err)
+			}
+			res := f.post(t, form("grant_type", "password", "username", "carol", "password", "old password", "client_id", "web"), nil)
+			if got != "carol" {
+				t.Fatalf("OnRehash not called for a weak hash (got %q)", got)
+			}
+			if u, _, _ := f.users.LookupUser(context.Background(), "carol"); (u.Hash != h) != stored {
+				t.Fatalf("hash replaced: %v, want %v", u.Hash != h, stored)
+			}
+			r := f.post(t, form("grant_type", "refresh_token", "refresh_token", res.str("refresh_token"), "client_id", "web"), nil)
+			if r.status != 200 {
+				t.Fatalf("refresh after the login's rehash: %d %s", r.status, r.raw)
+			}
+		})
 	}
 }

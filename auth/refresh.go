@@ -34,6 +34,12 @@ type RefreshToken struct {
 	ExpiresAt time.Time
 	// FamilyExpiresAt is when the family ends, however often it rotates.
 	FamilyExpiresAt time.Time
+	// Credential is a fingerprint of the user's password hash when the
+	// family began. A refresh is refused, and the family revoked, once the
+	// user's stored hash no longer matches it, so a password change or
+	// reset ends every refresh token issued before it. A store must keep
+	// it like every other field: one that drops it refuses every refresh.
+	Credential string
 
 	// Used reports, on Lookup, that the token was already rotated.
 	Used bool
@@ -77,6 +83,15 @@ func newOpaqueToken() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics instead)
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// credentialFingerprint returns what [RefreshToken.Credential] holds for a
+// password hash: 128 bits of its SHA-256, base64url-encoded. It is a hash
+// of a salted, slow hash: it tells nothing about the password, and serves
+// only to notice that the hash changed.
+func credentialFingerprint(hash string) string {
+	sum := sha256.Sum256([]byte("httpguard refresh credential\x00" + hash))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
 // HashRefreshToken returns the key a [RefreshStore] keeps token under:

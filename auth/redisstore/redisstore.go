@@ -66,7 +66,7 @@ func fields(t auth.RefreshToken) []any {
 	return []any{
 		"family", t.Family, "client", t.ClientID, "sub", t.Subject,
 		"scopes", strings.Join(t.Scopes, " "), "auth", ms(t.AuthTime),
-		"exp", ms(t.ExpiresAt), "fexp", ms(t.FamilyExpiresAt), "used", "0",
+		"exp", ms(t.ExpiresAt), "fexp", ms(t.FamilyExpiresAt), "cred", t.Credential, "used", "0",
 	}
 }
 
@@ -122,6 +122,8 @@ func (s *RefreshStore) Lookup(ctx context.Context, hash string) (auth.RefreshTok
 			t.Subject = v
 		case "scopes":
 			t.Scopes = strings.Fields(v)
+		case "cred":
+			t.Credential = v
 		case "auth", "exp", "fexp":
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
@@ -159,7 +161,7 @@ if redis.call('HGET', KEYS[1], 'used') == '1' then return 2 end
 if redis.call('EXISTS', ARGV[1] .. fam) == 1 then return 2 end
 redis.call('HSET', KEYS[1], 'used', '1')
 redis.call('HSET', KEYS[2], 'family', fam, 'client', ARGV[2], 'sub', ARGV[3], 'scopes', ARGV[4],
-  'auth', ARGV[5], 'exp', ARGV[6], 'fexp', ARGV[7], 'used', '0')
+  'auth', ARGV[5], 'exp', ARGV[6], 'fexp', ARGV[7], 'cred', ARGV[8], 'used', '0')
 redis.call('PEXPIREAT', KEYS[2], ARGV[6])
 return 1
 `)
@@ -168,7 +170,7 @@ return 1
 func (s *RefreshStore) Rotate(ctx context.Context, oldHash, newHash string, next auth.RefreshToken) error {
 	n, err := rotateScript.Run(ctx, s.rdb, []string{s.token + oldHash, s.token + newHash},
 		s.family, next.ClientID, next.Subject, strings.Join(next.Scopes, " "),
-		ms(next.AuthTime), ms(next.ExpiresAt), ms(next.FamilyExpiresAt)).Int()
+		ms(next.AuthTime), ms(next.ExpiresAt), ms(next.FamilyExpiresAt), next.Credential).Int()
 	if err != nil {
 		return err
 	}
