@@ -72,10 +72,16 @@ type BasicOptions struct {
 
 	// OnRehash, when set, is called after a password verified against a
 	// hash that needs upgrading (bcrypt, or argon2id weaker than
-	// Hasher's parameters), with a new hash of the password made by
-	// Hasher; the request pays that extra hash once. Its error is
-	// ignored. [MemoryUsers.UpdateHash] fits. Default: none.
-	OnRehash func(ctx context.Context, name, newHash string) error
+	// Hasher's parameters), with that hash and a new hash of the password
+	// made by Hasher; the request pays that extra hash once. It must
+	// store newHash only if the user's hash is still oldHash (a
+	// compare-and-swap: UPDATE ... WHERE hash = oldHash), or a password
+	// changed since the verification would be overwritten with the old
+	// one. Its error is ignored. A successful upgrade counts as a change
+	// of credential for the token endpoint sharing the store: the user's
+	// refresh tokens end at their next use. [MemoryUsers.Rehash] fits.
+	// Default: none.
+	OnRehash func(ctx context.Context, name, oldHash, newHash string) error
 
 	// OnReject writes the response for a rejected request; err wraps
 	// [ErrNoCredentials], [ErrMalformedCredentials],
@@ -98,7 +104,7 @@ type Basic struct {
 	limiter   AttemptLimiter
 	clientIP  *clientip.Resolver
 	cache     *verifyCache
-	onRehash  func(ctx context.Context, name, newHash string) error
+	onRehash  func(ctx context.Context, name, oldHash, newHash string) error
 	onReject  func(w http.ResponseWriter, r *http.Request, err error)
 	challenge string
 }
@@ -259,7 +265,7 @@ func (b *Basic) verify(ctx context.Context, name, pw string, gate *attemptGate) 
 	}
 	if rehash && b.onRehash != nil {
 		if h, err := b.checker.hasher.Hash(pw); err == nil {
-			_ = b.onRehash(ctx, name, h)
+			_ = b.onRehash(ctx, name, stored, h)
 		}
 	} else if b.cache != nil {
 		// A rehashed user is cached on its next request, under the new

@@ -199,13 +199,45 @@ func TestBasicCacheKeyCoversLongInputs_Okta2024(t *testing.T) {
 	}
 }
 
+// Rehash is a compare-and-swap: it replaces only the hash that was
+// verified, never a password changed since, and never creates a user.
+func TestMemoryUsersRehashIsACompareAndSwap(t *testing.T) {
+	ctx := context.Background()
+	users := auth.NewMemoryUsers()
+	first, second, third := mustHash(t, "one"), mustHash(t, "two"), mustHash(t, "three")
+	if err := users.Add("alice", auth.User{Hash: first}); err != nil {
+		t.Fatal(err)
+	}
+	if err := users.Rehash(ctx, "alice", second, third); !errors.Is(err, auth.ErrHashChanged) {
+		t.Fatalf("swap from a hash that is not stored: %v", err)
+	}
+	if err := users.Rehash(ctx, "alice", first, "plain"); !errors.Is(err, auth.ErrInvalidUser) {
+		t.Fatalf("swap to a plaintext hash: %v", err)
+	}
+	if err := users.Rehash(ctx, "nobody", first, second); !errors.Is(err, auth.ErrHashChanged) {
+		t.Fatalf("swap for an unknown user: %v", err)
+	}
+	if users.Len() != 1 {
+		t.Fatal("Rehash created a user")
+	}
+	if u, _, _ := users.LookupUser(ctx, "alice"); u.Hash != first {
+		t.Fatal("a failed swap changed the hash")
+	}
+	if err := users.Rehash(ctx, "alice", first, second); err != nil {
+		t.Fatal(err)
+	}
+	if u, _, _ := users.LookupUser(ctx, "alice"); u.Hash != second {
+		t.Fatal("the swap did not store the new hash")
+	}
+}
+
 func TestBasicOnRehashUpgradesBcrypt(t *testing.T) {
 	var calls atomic.Int64
 	var s *basicSetup
 	s = newBasic(t, func(o *auth.BasicOptions) {
-		o.OnRehash = func(ctx context.Context, name, newHash string) error {
+		o.OnRehash = func(ctx context.Context, name, oldHash, newHash string) error {
 			calls.Add(1)
-			return s.users.UpdateHash(ctx, name, newHash)
+			return s.users.Rehash(ctx, name, oldHash, newHash)
 		}
 	})
 	h := s.basic.Handler(whoami)

@@ -124,8 +124,12 @@
 //     family lifetime. Presenting a rotated token again revokes the whole
 //     family (RFC 9700 §4.14.2). The user is looked up again on every
 //     refresh, so deleted users and removed scopes take effect, and a
-//     family is bound to the user's password hash: a password change
-//     ends every refresh token issued before it.
+//     family is bound to the user's password hash: a password change, or
+//     an upgrade of the hash by OnRehash, ends every refresh token issued
+//     before it at its next use. Access tokens already issued live until
+//     they expire, unless revoked (see [JWT.Revoke]). Refresh tokens
+//     issued by an earlier version, without that binding, end at their
+//     first use.
 //
 // Granted scopes are the requested ones (all allowed ones when scope is
 // omitted) and must lie within the client's scopes and, for a user, the

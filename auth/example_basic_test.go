@@ -24,7 +24,7 @@ func ExampleNewBasic() {
 		Users:    users,
 		Realm:    "staff",
 		CacheTTL: time.Minute,
-		OnRehash: users.UpdateHash,
+		OnRehash: users.Rehash,
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -19,6 +19,12 @@ import (
 // [password.Inspect] refuses.
 var ErrInvalidUser = errors.New("auth: invalid user")
 
+// ErrHashChanged is returned by [MemoryUsers.Rehash] when the stored hash
+// is no longer the one the password was verified against: the password
+// was changed or reset meanwhile, or the user deleted, and the upgrade
+// must not undo that.
+var ErrHashChanged = errors.New("auth: stored hash changed since it was verified")
+
 // MemoryUsers is an in-memory [UserStore]. The zero value is an empty
 // store ready to use; a MemoryUsers is safe for concurrent use, including
 // changes while requests are served, and must not be copied after first
@@ -74,9 +80,10 @@ func (s *MemoryUsers) AddPassword(name, pw string, id identity.Options) error {
 	return s.Add(name, User{Hash: h, Identity: id})
 }
 
-// UpdateHash replaces the stored hash of an existing user; it does nothing
-// for an unknown user. Its signature fits [BasicOptions.OnRehash], so that
-// hashes upgrade themselves as users log in.
+// UpdateHash replaces the stored hash of an existing user, as a password
+// change or reset does; it does nothing for an unknown user. The token
+// endpoint's refresh tokens issued before it stop working. To upgrade
+// hashes as users log in, use [MemoryUsers.Rehash].
 func (s *MemoryUsers) UpdateHash(_ context.Context, name, hash string) error {
 	if _, err := password.Inspect(hash); err != nil {
 		return fmt.Errorf("%w: %q: %w", ErrInvalidUser, name, err)
@@ -87,6 +94,27 @@ func (s *MemoryUsers) UpdateHash(_ context.Context, name, hash string) error {
 		u.Hash = hash
 		s.users[name] = u
 	}
+	return nil
+}
+
+// Rehash replaces the stored hash of name with newHash only if it is still
+// oldHash, and returns [ErrHashChanged] otherwise: a compare-and-swap, so
+// that the upgrade of a hash verified just before a password change cannot
+// overwrite the new password with the old one. Its signature fits
+// [BasicOptions.OnRehash] and [TokenEndpointOptions.OnRehash], so that
+// hashes upgrade themselves as users log in.
+func (s *MemoryUsers) Rehash(_ context.Context, name, oldHash, newHash string) error {
+	if _, err := password.Inspect(newHash); err != nil {
+		return fmt.Errorf("%w: %q: %w", ErrInvalidUser, name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[name]
+	if !ok || u.Hash != oldHash {
+		return ErrHashChanged
+	}
+	u.Hash = newHash
+	s.users[name] = u
 	return nil
 }
 

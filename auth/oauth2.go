@@ -101,13 +101,16 @@ type TokenEndpointOptions struct {
 	// [DefaultTokenRequestMaxBytes].
 	MaxBodyBytes int64
 	// OnRehash, when set, is called after a password grant whose
-	// password verified against a hash that needs upgrading, with a new
-	// hash made by Hasher, as [BasicOptions.OnRehash]. Its error is
-	// ignored; when it succeeds, the refresh token issued is bound to the
-	// new hash, and the user's older refresh tokens, bound to the old one,
-	// end as after a password change (once per upgrade of the hashing
-	// parameters). [MemoryUsers.UpdateHash] fits. Default: none.
-	OnRehash func(ctx context.Context, name, newHash string) error
+	// password verified against a hash that needs upgrading, with that
+	// hash and a new one made by Hasher, and must be a compare-and-swap
+	// as [BasicOptions.OnRehash] says. When it succeeds, the refresh token
+	// issued is bound to the new hash, and the user's older refresh
+	// tokens, bound to the old one, end as after a password change (once
+	// per upgrade of the hashing parameters). When it fails, the token is
+	// bound to the hash verified, so if a password change won the race
+	// the token ends at its first refresh. [MemoryUsers.Rehash] fits.
+	// Default: none.
+	OnRehash func(ctx context.Context, name, oldHash, newHash string) error
 
 	now func() time.Time
 }
@@ -130,7 +133,7 @@ type TokenEndpoint struct {
 	refreshTTL time.Duration
 	maxLife    time.Duration
 	maxBody    int64
-	onRehash   func(ctx context.Context, name, newHash string) error
+	onRehash   func(ctx context.Context, name, oldHash, newHash string) error
 	now        func() time.Time
 }
 
@@ -483,10 +486,12 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 	}
 	gate.success(ctx)
 	if rehash && e.onRehash != nil {
-		if h, err := e.hasher.Hash(pw); err == nil && e.onRehash(ctx, name, h) == nil {
+		if h, err := e.hasher.Hash(pw); err == nil && e.onRehash(ctx, name, stored, h) == nil {
 			// The stored hash is now h: the refresh token's fingerprint
 			// must match it. (Other families of the user, bound to the
-			// old hash, end as after a password change.)
+			// old hash, end as after a password change.) Had the swap
+			// failed, a password change may have come first: the token
+			// stays bound to the hash verified, and ends with it.
 			stored = h
 		}
 	}

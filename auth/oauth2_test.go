@@ -321,6 +321,47 @@ func TestTokenEndpointRefreshEndsWithAPasswordChange(t *testing.T) {
 	}
 }
 
+// A password reset that lands between the verification of the old
+// password and the upgrade of its hash wins: the upgrade, a
+// compare-and-swap, does not overwrite it with a hash of the old password,
+// and the refresh token of that login (a thief's, say) ends at its first
+// use (found in review: a blind write kept the reset from taking effect).
+func TestTokenEndpointRehashLosesToAPasswordReset(t *testing.T) {
+	weak := password.MustNew(password.Options{Params: password.Params{Memory: 32, Time: 1, Threads: 1}, DangerouslyAllowWeakParams: true})
+	var f *oauthFixture
+	reset := mustHash(t, "new password")
+	var swapErr error
+	f = newOAuth(t, func(o *auth.TokenEndpointOptions) {
+		o.OnRehash = func(ctx context.Context, name, old, h string) error {
+			// The owner resets the password while the thief's login is
+			// between its verification and its upgrade.
+			if err := f.users.UpdateHash(ctx, name, reset); err != nil {
+				t.Fatal(err)
+			}
+			swapErr = f.users.Rehash(ctx, name, old, h)
+			return swapErr
+		}
+	})
+	h, _ := weak.Hash("old password")
+	if err := f.users.Add("carol", auth.User{Hash: h}); err != nil {
+		t.Fatal(err)
+	}
+	res := f.post(t, form("grant_type", "password", "username", "carol", "password", "old password", "client_id", "web"), nil)
+	if res.status != 200 {
+		t.Fatalf("login: %d %s", res.status, res.raw)
+	}
+	if !errors.Is(swapErr, auth.ErrHashChanged) {
+		t.Fatalf("Rehash after a reset: %v, want ErrHashChanged", swapErr)
+	}
+	if u, _, _ := f.users.LookupUser(context.Background(), "carol"); u.Hash != reset {
+		t.Fatal("the upgrade overwrote the reset")
+	}
+	r := f.post(t, form("grant_type", "refresh_token", "refresh_token", res.str("refresh_token"), "client_id", "web"), nil)
+	if r.status != 400 || r.str("error") != "invalid_grant" {
+		t.Fatalf("refresh of the login that lost to the reset: %d %s", r.status, r.raw)
+	}
+}
+
 func TestTokenEndpointRefreshExpiry(t *testing.T) {
 	now := time.Now()
 	f := newOAuth(t, func(o *auth.TokenEndpointOptions) {
@@ -483,12 +524,12 @@ func TestTokenEndpointRehashesWeakHashes(t *testing.T) {
 			var got string
 			var f *oauthFixture
 			f = newOAuth(t, func(o *auth.TokenEndpointOptions) {
-				o.OnRehash = func(ctx context.Context, name, h string) error {
+				o.OnRehash = func(ctx context.Context, name, old, h string) error {
 					got = name
 					if !stored {
 						return errors.New("database down")
 					}
-					return f.users.UpdateHash(ctx, name, h)
+					return f.users.Rehash(ctx, name, old, h)
 				}
 			})
 			h, _ := weak.Hash("old password")

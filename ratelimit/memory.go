@@ -41,8 +41,10 @@ type MemoryOptions struct {
 // string: the store's memory does not depend on the keys' length, a key
 // is hashed once per decision, and no secret a key function returns is
 // kept. Two keys share a budget only if their hashes collide, which for
-// 100 000 keys has a chance of about 1 in 3.7 billion and which a client
-// cannot steer, since the seed never leaves the process. Entries
+// 100 000 keys held at once has a chance of about 1 in 3.7 billion (it
+// grows with the keys a store sees over its life: about 1 in 180 000 for
+// a billion against a full store) and which a client cannot steer, since
+// the seed never leaves the process. Entries
 // whose state has fully decayed are equivalent to absent ones and are
 // deleted as the store runs into them; no goroutine is started, so there
 // is nothing to close. The zero MemoryStore is ready to use, with the

@@ -122,7 +122,7 @@ func newHandler(users *auth.MemoryUsers) (http.Handler, error) {
 		Realm:    "secure-data",
 		Limiter:  limiter,
 		CacheTTL: time.Minute,
-		OnRehash: users.UpdateHash,
+		OnRehash: users.Rehash,
 	})
 	if err != nil {
 		return nil, err
