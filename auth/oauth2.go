@@ -107,8 +107,10 @@ type TokenEndpointOptions struct {
 	// issued is bound to the new hash, and the user's older refresh
 	// tokens, bound to the old one, end as after a password change (once
 	// per upgrade of the hashing parameters). When it fails, the token is
-	// bound to the hash verified, so if a password change won the race
-	// the token ends at its first refresh. [MemoryUsers.Rehash] fits.
+	// bound to the hash now stored if the password verifies against it
+	// (another login upgraded it first), and otherwise to the hash
+	// verified, so if a password change won the race the token ends at
+	// its first refresh. [MemoryUsers.Rehash] fits.
 	// Default: none.
 	OnRehash func(ctx context.Context, name, oldHash, newHash string) error
 
@@ -486,13 +488,8 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 	}
 	gate.success(ctx)
 	if rehash && e.onRehash != nil {
-		if h, err := e.hasher.Hash(pw); err == nil && e.onRehash(ctx, name, stored, h) == nil {
-			// The stored hash is now h: the refresh token's fingerprint
-			// must match it. (Other families of the user, bound to the
-			// old hash, end as after a password change.) Had the swap
-			// failed, a password change may have come first: the token
-			// stays bound to the hash verified, and ends with it.
-			stored = h
+		if h, err := e.hasher.Hash(pw); err == nil {
+			stored = e.rehash(ctx, name, pw, stored, h)
 		}
 	}
 	scopes, oe := grantScopes(form.Get("scope"), intersect(c.Scopes, opts.Scopes))
@@ -517,6 +514,28 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 		resp.RefreshToken = rt
 	}
 	return resp, nil
+}
+
+// rehash upgrades the verified hash stored to h through OnRehash and
+// returns the hash the user's refresh token is to be bound to: h when the
+// swap succeeded (the user's other families, bound to the old hash, end as
+// after a password change). When it failed, either another login of the
+// same user upgraded the hash first, or the password changed: the hash
+// now stored is used if this password verifies against it, which tells
+// the two apart, and otherwise the one verified, so the token ends at its
+// first refresh.
+func (e *TokenEndpoint) rehash(ctx context.Context, name, pw, stored, h string) string {
+	if e.onRehash(ctx, name, stored, h) == nil {
+		return h
+	}
+	u, found, err := e.users.LookupUser(ctx, name)
+	if err != nil || !found || u.Hash == stored {
+		return stored
+	}
+	if ok, _, err := e.hasher.Verify(pw, u.Hash); err == nil && ok {
+		return u.Hash
+	}
+	return stored
 }
 
 func (e *TokenEndpoint) clientCredentialsGrant(ctx context.Context, c *Client, form url.Values) (*tokenResponse, *oauthError) {
