@@ -367,31 +367,22 @@ func (m *Middleware) decidePreflight(r *http.Request, originVals, acrm []string)
 	return g, nil
 }
 
-// methodAllowed reports whether method matches an allowed method,
-// ignoring case, without allocating.
+// methodAllowed reports whether method is an allowed method, byte for
+// byte, as the browser compares it with Access-Control-Allow-Methods
+// (found in review: a case-insensitive match let "patch" through wherever
+// PATCH was allowed, and echoed it so that the browser sent it).
 func (m *Middleware) methodAllowed(method string) bool {
 	if len(method) == 0 || len(method) > m.maxMethod {
 		return false
 	}
 	if m.fewMethods != nil {
 		for _, s := range m.fewMethods {
-			if s == method || httptoken.EqualFold(s, method) {
+			if s == method {
 				return true
 			}
 		}
 		return false
 	}
-	if _, ok := m.methods[method]; ok {
-		return true
-	}
-	var buf [maxHeaderName]byte
-	for i := 0; i < len(method); i++ {
-		c := method[i]
-		if 'a' <= c && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	_, ok := m.methods[string(buf[:len(method)])]
+	_, ok := m.methods[method]
 	return ok
 }

@@ -67,8 +67,12 @@ type Options struct {
 
 	// AllowedMethods lists the methods allowed in preflights, besides
 	// GET, HEAD and POST, which the CORS protocol always allows. Methods
-	// are matched case-insensitively and must be tokens; CONNECT, TRACE
-	// and TRACK are errors. "*", alone, allows every method, and is an
+	// must be tokens, and are compared case-sensitively, as browsers
+	// compare Access-Control-Allow-Methods: allowing PATCH does not allow
+	// a request made with "patch". DELETE, GET, HEAD, OPTIONS, POST and
+	// PUT, which browsers upper-case in any spelling, may be given in any
+	// case. CONNECT, TRACE and TRACK are errors. "*", alone, allows every
+	// method, and is an
 	// error with AllowCredentials (browsers read it literally then).
 	// Default: none beyond GET, HEAD and POST.
 	AllowedMethods []string
@@ -305,12 +309,12 @@ func New(o Options) (*Middleware, error) {
 			bad("AllowedMethods", s, ErrInvalidMethod, "not an HTTP token")
 			continue
 		}
-		u := strings.ToUpper(s)
-		switch u {
+		switch strings.ToUpper(s) {
 		case "CONNECT", "TRACE", "TRACK":
 			bad("AllowedMethods", s, ErrInvalidMethod, "browsers never allow it")
 			continue
 		}
+		u := normalizeMethod(s)
 		m.methods[u] = struct{}{}
 		m.maxMethod = max(m.maxMethod, len(u))
 	}
@@ -406,4 +410,17 @@ func MustNew(o Options) *Middleware {
 		panic(err)
 	}
 	return m
+}
+
+// normalizeMethod upper-cases the methods that fetch normalizes (DELETE,
+// GET, HEAD, OPTIONS, POST and PUT, in any case) and returns any other
+// method as it is: browsers send the others as the page spelled them, and
+// compare the allowed ones byte for byte.
+func normalizeMethod(s string) string {
+	for _, m := range [...]string{"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"} {
+		if httptoken.EqualFold(s, m) {
+			return m
+		}
+	}
+	return s
 }
