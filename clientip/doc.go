@@ -46,6 +46,16 @@
 // anything else, or no value, falls back to whether the connection to this
 // server used TLS.
 //
+// X-Forwarded-Proto carries no address, so its values are matched to the
+// X-Forwarded-For hops by position: when it holds as many values as hops
+// were walked, the one written by the proxy that received the client's
+// connection is used; otherwise the rightmost. The proxies must therefore
+// agree: either the edge proxy overwrites X-Forwarded-Proto (a client's
+// value never survives) or every trusted proxy appends to it. A chain in
+// which the edge appends and an inner proxy passes the header through
+// lines a client's own value up with the edge's hop, and the client
+// decides its scheme.
+//
 // # Public origin
 //
 // A proxy that rewrites Host hides the host the client asked for.

@@ -20,10 +20,11 @@
 // trusted proxy only. unrolled/secure and echo believe X-Forwarded-Proto
 // from any client, which lets a client on plain HTTP skip the redirect.
 //
-// The target host is never copied from the request. A Host listed in
-// RedirectOptions.AllowedHosts is redirected to itself; any other Host
-// goes to the canonical RedirectOptions.Host, or gets a 400 when there is
-// none. Redirect middleware that builds the Location from the Host header
+// The target host is never copied from the request unchecked. A Host
+// listed in RedirectOptions.AllowedHosts, or matching one of its
+// "*.example.com" patterns, is redirected to itself, normalized (lower
+// case, no trailing dot); any other Host goes to the canonical
+// RedirectOptions.Host, or gets a 400 when there is none. Redirect middleware that builds the Location from the Host header
 // is an open redirect into a cacheable 301 (VaporSecurityHeaders#28,
 // TerriaJS/terriajs-server#368, reinhardt-web#1513).
 //

@@ -149,7 +149,9 @@ func TLSConfig() *tls.Config {
 
 // CheckTLSConfig reports, wrapping [ErrTLSConfig], a configuration that
 // accepts TLS 1.0 or 1.1, lists a TLS 1.2 cipher suite without forward
-// secrecy or AEAD, or sets InsecureSkipVerify.
+// secrecy or AEAD, or sets InsecureSkipVerify. It checks c only: the
+// configurations a GetConfigForClient callback returns are not seen, and
+// should be checked where they are made.
 func CheckTLSConfig(c *tls.Config) error {
 	if c.MinVersion < tls.VersionTLS12 {
 		return because(ErrTLSConfig, "MinVersion below TLS 1.2")
