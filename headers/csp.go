@@ -38,7 +38,12 @@ type CSP struct {
 	// ChildSrc, WorkerSrc and ManifestSrc are the other fetch directives.
 	ImgSrc, FontSrc, ConnectSrc, MediaSrc, ObjectSrc, FrameSrc, ChildSrc, WorkerSrc, ManifestSrc []string
 	// BaseURI restricts <base href>; [None] stops injected base elements
-	// from redirecting relative script URLs.
+	// from redirecting relative script URLs. base-uri does not fall back
+	// to default-src: when scripts are allowed by a nonce or hash and
+	// BaseURI is empty, base-uri 'self' is added, or an injected
+	// <base href="https://attacker.example/"> would load every relative
+	// nonced script from the attacker's host. Set it to [None] to forbid
+	// <base> altogether.
 	BaseURI []string
 	// FormAction restricts form targets.
 	FormAction []string
@@ -262,6 +267,13 @@ func compileCSP(c *CSP, field string) (*policy, []error) {
 			l = append(l, Source{Kind: SourceKeyword, Value: StrictDynamic})
 		}
 		lists["script-src"] = l
+	}
+
+	if len(lists["base-uri"]) == 0 && slices.ContainsFunc([]string{"default-src", "script-src", "script-src-elem"},
+		func(name string) bool { return slices.ContainsFunc(lists[name], isNonceOrHash) }) {
+		// found in review: a nonce policy without base-uri trusted any
+		// host an injected <base> named.
+		lists["base-uri"] = []Source{{Kind: SourceKeyword, Value: Self}}
 	}
 
 	if !c.DangerouslyAllowUnsafe {

@@ -285,13 +285,22 @@ func TestCSPRendering(t *testing.T) {
 			"default-src 'self' https://cdn.example.com/Path"},
 		{"a hash keeps its digest",
 			headers.CSP{ScriptSrc: []string{hash}},
-			"script-src " + hash},
+			"script-src " + hash + "; base-uri 'self'"},
 		{"unsafe-inline next to a hash is allowed because browsers ignore it",
 			headers.CSP{ScriptSrc: []string{hash, headers.UnsafeInline}},
-			"script-src " + hash + " 'unsafe-inline'"},
+			"script-src " + hash + " 'unsafe-inline'; base-uri 'self'"},
 		{"strict-dynamic fallbacks next to a hash are allowed",
 			headers.CSP{ScriptSrc: []string{hash, headers.StrictDynamic, "https:"}},
-			"script-src " + hash + " 'strict-dynamic' https:"},
+			"script-src " + hash + " 'strict-dynamic' https:; base-uri 'self'"},
+		{"a hash in default-src, the fallback of script-src, also gets base-uri 'self' (found in review: an injected <base> re-targeted relative nonced scripts)",
+			headers.CSP{DefaultSrc: []string{hash}},
+			"default-src " + hash + "; base-uri 'self'"},
+		{"a hash policy keeps the BaseURI it is given",
+			headers.CSP{ScriptSrc: []string{hash}, BaseURI: []string{headers.None}},
+			"script-src " + hash + "; base-uri 'none'"},
+		{"a policy without nonce or hash gets no base-uri",
+			headers.CSP{DefaultSrc: []string{headers.Self}},
+			"default-src 'self'"},
 		{"boolean directives follow the source lists",
 			headers.CSP{DefaultSrc: []string{headers.None}, Sandbox: true, SandboxAllow: []string{"allow-scripts"}, UpgradeInsecureRequests: true, RequireTrustedTypes: true},
 			"default-src 'none'; sandbox allow-scripts; upgrade-insecure-requests; require-trusted-types-for 'script'"},
@@ -326,7 +335,7 @@ func TestReportOnlyAndReportingEndpoints(t *testing.T) {
 	if got, want := h.Get("Content-Security-Policy"), "default-src 'self'; report-to csp-endpoint"; got != want {
 		t.Errorf("CSP = %q, want %q", got, want)
 	}
-	if got, want := h.Get("Content-Security-Policy-Report-Only"), "default-src 'none'; script-src 'nonce-"+nonce+"' 'strict-dynamic'; report-to csp-endpoint"; got != want {
+	if got, want := h.Get("Content-Security-Policy-Report-Only"), "default-src 'none'; script-src 'nonce-"+nonce+"' 'strict-dynamic'; base-uri 'self'; report-to csp-endpoint"; got != want {
 		t.Errorf("CSP-Report-Only = %q, want %q", got, want)
 	}
 	if got, want := h.Get("Reporting-Endpoints"), `csp-endpoint="/csp"`; got != want {
@@ -699,7 +708,7 @@ func TestReportOnlyNonceWithoutEnforcedPolicy(t *testing.T) {
 	if _, ok := rec.Header()["Content-Security-Policy"]; ok {
 		t.Error("an enforced policy was sent with OmitCSP")
 	}
-	if got, want := rec.Header().Get("Content-Security-Policy-Report-Only"), "default-src 'none'; script-src 'nonce-"+nonce+"'"; nonce == "" || got != want {
+	if got, want := rec.Header().Get("Content-Security-Policy-Report-Only"), "default-src 'none'; script-src 'nonce-"+nonce+"'; base-uri 'self'"; nonce == "" || got != want {
 		t.Errorf("report-only policy %q, want %q", got, want)
 	}
 }
@@ -717,7 +726,7 @@ func TestReportOnlyCSPWithNonceIsNotEnforced(t *testing.T) {
 	if v, ok := rec.Header()["Content-Security-Policy"]; ok {
 		t.Errorf("a report-only policy was sent as Content-Security-Policy: %q", v)
 	}
-	if got, want := rec.Header().Get("Content-Security-Policy-Report-Only"), "default-src 'none'; script-src 'nonce-"+nonce+"'"; nonce == "" || got != want {
+	if got, want := rec.Header().Get("Content-Security-Policy-Report-Only"), "default-src 'none'; script-src 'nonce-"+nonce+"'; base-uri 'self'"; nonce == "" || got != want {
 		t.Errorf("report-only policy %q, want %q", got, want)
 	}
 }
