@@ -342,20 +342,24 @@ func (m *JWT) Verify(ctx context.Context, token string) (identity.Identity, erro
 
 func (m *JWT) reject(w http.ResponseWriter, r *http.Request, err error) {
 	problem.SetReason(r, err)
-	if m.c != nil && m.c.onReject != nil {
-		m.c.onReject(w, r, err)
+	var c *jwtConfig // nil for a nil or zero JWT, as Basic and APIKey allow
+	if m != nil {
+		c = m.c
+	}
+	if c != nil && c.onReject != nil {
+		c.onReject(w, r, err)
 		return
 	}
 	challenge := `Bearer realm="` + DefaultRealm + `"`
-	if m.c != nil {
-		challenge = m.c.challenge
+	if c != nil {
+		challenge = c.challenge
 	}
 	status := http.StatusUnauthorized
 	switch {
 	case errors.Is(err, errNotConfigured):
 	case errors.Is(err, ErrInvalidToken):
-		if m.c != nil {
-			challenge = m.c.challengeBad
+		if c != nil {
+			challenge = c.challengeBad
 		}
 	case isStoreUnavailable(err):
 		writeRejection(w, http.StatusServiceUnavailable, "Retry-After", unavailableRetryAfter)

@@ -531,6 +531,13 @@ func TestJWTZeroValueRejects(t *testing.T) {
 	if w.Code != http.StatusUnauthorized || reason == nil {
 		t.Errorf("zero JWT: %d %v", w.Code, reason)
 	}
+	// A nil *JWT too, as a nil *Basic and *APIKey do (found in review:
+	// it panicked).
+	var nilJWT *auth.JWT
+	w, _, reason = serve(nilJWT, bearer("a.b.c"))
+	if w.Code != http.StatusUnauthorized || reason == nil {
+		t.Errorf("nil JWT: %d %v", w.Code, reason)
+	}
 }
 
 func TestJWTOnReject(t *testing.T) {
