@@ -574,6 +574,23 @@ func TestJWTDenylist(t *testing.T) {
 		if w, _, reason := serve(m, bearer(noJTI)); w.Code != 401 || !errors.Is(reason, auth.ErrTokenClaimMissing) {
 			t.Errorf("token without jti: %d %v", w.Code, reason)
 		}
+		// A jti longer than a denylist keeps is revoked by its hash, and
+		// only that one (found in review: it could not be revoked).
+		long := strings.Repeat("j", auth.MaxJTILength) + string(rune('a'+cache))
+		longTok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "jti", long+"1", "exp", 4102444800))
+		sibling := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "jti", long+"2", "exp", 4102444800))
+		if w, _, reason := serve(m, bearer(longTok)); w.Code != 200 {
+			t.Fatalf("long jti before revocation: %d %v", w.Code, reason)
+		}
+		if err := m.Revoke(context.Background(), longTok); err != nil {
+			t.Fatalf("revoking a long jti: %v", err)
+		}
+		if w, _, reason := serve(m, bearer(longTok)); w.Code != 401 || !errors.Is(reason, auth.ErrTokenRevoked) {
+			t.Errorf("cache %d, long jti after revocation: %d %v", cache, w.Code, reason)
+		}
+		if w, _, reason := serve(m, bearer(sibling)); w.Code != 200 {
+			t.Errorf("cache %d, another long jti after the revocation: %d %v", cache, w.Code, reason)
+		}
 	}
 }
 
