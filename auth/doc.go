@@ -106,7 +106,9 @@
 // stored as password hashes), and the grants
 //
 //   - client_credentials (§4.4): for machine-to-machine calls where the
-//     client acts on its own behalf. No refresh token.
+//     client acts on its own behalf. No refresh token. The token's
+//     subject is "client:" and the client ID ([ClientSubjectPrefix]), so
+//     it never equals a user's (RFC 9068 §5).
 //   - password (§4.3): the user gives the password to the client. RFC 9700
 //     (OAuth 2.0 Security Best Current Practice, §2.4) says this grant
 //     MUST NOT be used, because it exposes the password to the client and

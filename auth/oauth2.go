@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -58,6 +59,20 @@ type Client struct {
 	// Roles are the roles of the client's own tokens
 	// (client_credentials). Users' tokens carry the user's roles.
 	Roles []string
+}
+
+// ClientSubjectPrefix starts the subject of a client's own tokens
+// (client_credentials): "client:" and the client ID. Client IDs and user
+// names share no namespace otherwise, and a user named like a client would
+// get tokens whose subject a handler could not tell from the client's (RFC
+// 9068 §5). The password and refresh grants refuse users whose subject
+// starts with it, in any case.
+const ClientSubjectPrefix = "client:"
+
+// isClientSubject reports whether a user's subject could pass for a
+// client's.
+func isClientSubject(sub string) bool {
+	return httptoken.HasPrefixFold(sub, ClientSubjectPrefix)
 }
 
 // TokenEndpointOptions configures [NewTokenEndpoint]. NewTokenEndpoint
@@ -270,6 +285,7 @@ var (
 	errRefreshClient      = fmt.Errorf("%w: refresh token issued to another client", ErrInvalidCredentials)
 	errRefreshUserGone    = fmt.Errorf("%w: user of the refresh token no longer exists", ErrInvalidCredentials)
 	errRefreshCredential  = fmt.Errorf("%w: password changed since the refresh token was issued", ErrInvalidCredentials)
+	errClientSubject      = fmt.Errorf("%w: user subject starts with %q, which client tokens use", ErrInvalidCredentials, ClientSubjectPrefix)
 	errIssuing            = errors.New("auth: issuing the token failed")
 )
 
@@ -487,6 +503,9 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 		return nil, oerr(http.StatusBadRequest, "invalid_grant", "The user name or password is incorrect.", err)
 	}
 	gate.success(ctx)
+	if isClientSubject(opts.Subject) {
+		return nil, oerr(http.StatusBadRequest, "invalid_grant", "The user name or password is incorrect.", errClientSubject)
+	}
 	if rehash && e.onRehash != nil {
 		if h, err := e.hasher.Hash(pw); err == nil {
 			stored = e.rehash(ctx, name, pw, stored, h)
@@ -545,7 +564,7 @@ func (e *TokenEndpoint) clientCredentialsGrant(ctx context.Context, c *Client, f
 	}
 	// No refresh token: the client can always authenticate again
 	// (RFC 6749 §4.4.3).
-	return e.issue(ctx, Grant{Subject: c.ID, Roles: c.Roles, Scopes: scopes, ClientID: c.ID})
+	return e.issue(ctx, Grant{Subject: ClientSubjectPrefix + c.ID, Roles: c.Roles, Scopes: scopes, ClientID: c.ID})
 }
 
 func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Values) (*tokenResponse, *oauthError) {
@@ -605,6 +624,10 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 	opts := u.Identity
 	if opts.Subject == "" {
 		opts.Subject = old.Subject
+	}
+	if isClientSubject(opts.Subject) {
+		_ = e.store.RevokeFamily(ctx, old.Family, old.FamilyExpiresAt)
+		return nil, invalid(errClientSubject)
 	}
 	// Never more than first granted, nor than the user and client may
 	// have now.

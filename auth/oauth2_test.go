@@ -215,7 +215,7 @@ func TestTokenEndpointClientCredentials(t *testing.T) {
 		t.Fatalf("%d %s", res.status, res.raw)
 	}
 	id, err := f.jwt.Verify(context.Background(), res.str("access_token"))
-	if err != nil || id.Subject() != "batch" || !id.HasRole("service") {
+	if err != nil || id.Subject() != "client:batch" || !id.HasRole("service") {
 		t.Fatalf("%v %v", id, err)
 	}
 	// Form authentication works too.
@@ -391,6 +391,43 @@ func TestTokenEndpointConcurrentRehashesKeepBothFamilies(t *testing.T) {
 	r := f.post(t, form("grant_type", "refresh_token", "refresh_token", res.str("refresh_token"), "client_id", "web"), nil)
 	if r.status != 200 {
 		t.Fatalf("refresh of the login whose swap lost to another login's: %d %s", r.status, r.raw)
+	}
+}
+
+// A client's own tokens have the subject "client:" and its ID, and no user
+// can get a token with such a subject, so a handler keying on the subject
+// never takes a user for a client (found in review: a user named "batch"
+// got tokens with the batch client's subject; RFC 9068 §5).
+func TestTokenEndpointClientAndUserSubjectsNeverCollide(t *testing.T) {
+	f := newOAuth(t, nil)
+	userHash := mustHash(t, "user pw")
+	if err := f.users.Add("batch", auth.User{Hash: userHash}); err != nil {
+		t.Fatal(err)
+	}
+	client := f.post(t, form("grant_type", "client_credentials"), basicAuth("batch", "batch secret/+="))
+	user := f.post(t, form("grant_type", "password", "username", "batch", "password", "user pw", "client_id", "web"), nil)
+	cid, err1 := f.jwt.Verify(context.Background(), client.str("access_token"))
+	uid, err2 := f.jwt.Verify(context.Background(), user.str("access_token"))
+	if err1 != nil || err2 != nil || cid.Subject() == uid.Subject() || uid.Subject() != "batch" {
+		t.Fatalf("client %q (%v), user %q (%v)", cid.Subject(), err1, uid.Subject(), err2)
+	}
+	for _, sub := range []string{"client:batch", "CLIENT:batch"} {
+		if err := f.users.Add("mallory-"+sub[:1], auth.User{Hash: mustHash(t, "pw"), Identity: identity.Options{Subject: sub}}); err != nil {
+			t.Fatal(err)
+		}
+		res := f.post(t, form("grant_type", "password", "username", "mallory-"+sub[:1], "password", "pw", "client_id", "web"), nil)
+		if res.status != 400 || res.str("error") != "invalid_grant" {
+			t.Errorf("a user with subject %q: %d %s", sub, res.status, res.raw)
+		}
+	}
+	// A user whose subject becomes a client's after the login (same
+	// password hash) loses the refresh token.
+	rt := user.str("refresh_token")
+	if err := f.users.Add("batch", auth.User{Hash: userHash, Identity: identity.Options{Subject: "client:batch"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt, "client_id", "web"), nil); r.status != 400 || r.str("error") != "invalid_grant" || !strings.Contains(fmt.Sprint(r.reason), "client tokens use") {
+		t.Errorf("refresh for a subject turned client-like: %d %s %v", r.status, r.raw, r.reason)
 	}
 }
 
