@@ -180,7 +180,14 @@
 // case and trailing spaces) should return the canonical name as the
 // identity's Subject: the attempt limiter counts a found user's failures
 // under that Subject, so "Alice", "alice " and "alice" share one budget.
-// Without a Subject, failures are counted per name as typed.
+// Without a Subject, failures are counted per name as typed. The
+// trade-off: unknown names are still counted as typed, after the
+// limiter's Username mapping, so someone who has spent a name's failure
+// budget from one address can try a variant the store folds and the
+// limiter does not ("alice " with the default lower-casing): a 429 tells
+// that the account exists, a 401 that it does not. Set the limiter's
+// Username mapping to the store's own folding (trimming trailing spaces,
+// say) to close that.
 //
 // An API key's ID is public (it is part of the key and may be logged), and
 // the attempt limiter counts failures per key ID. Someone who knows an ID
