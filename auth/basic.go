@@ -79,8 +79,9 @@ type BasicOptions struct {
 	// changed since the verification would be overwritten with the old
 	// one. Its error is ignored. A successful upgrade counts as a change
 	// of credential for the token endpoint sharing the store: the user's
-	// refresh tokens end at their next use. [MemoryUsers.Rehash] fits.
-	// Default: none.
+	// refresh tokens end at their next use. Every hasher sharing the store
+	// must use the same parameters, or each upgrades the other's hashes
+	// back and forth. [MemoryUsers.Rehash] fits. Default: none.
 	OnRehash func(ctx context.Context, name, oldHash, newHash string) error
 
 	// OnReject writes the response for a rejected request; err wraps

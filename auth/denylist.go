@@ -28,11 +28,12 @@ type Denylist interface {
 // denylist never sees more than MaxJTILength bytes.
 const MaxJTILength = 256
 
-// denyKey returns what the denylist keeps for jti: jti itself, or a hash
-// of it when it is longer than MaxJTILength (found in review: such tokens
-// could not be revoked, and a Redis denylist failed every request bearing
-// one).
-func denyKey(jti string) string {
+// DenylistKey returns what [JWT] passes to a [Denylist] for jti: jti
+// itself, or "sha256:" and a hash of it when it is longer than
+// MaxJTILength (found in review: such tokens could not be revoked, and a
+// Redis denylist failed every request bearing one). Revoke a jti directly
+// through a Denylist under this key.
+func DenylistKey(jti string) string {
 	if len(jti) <= MaxJTILength {
 		return jti
 	}

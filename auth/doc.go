@@ -108,7 +108,9 @@
 //   - client_credentials (§4.4): for machine-to-machine calls where the
 //     client acts on its own behalf. No refresh token. The token's
 //     subject is "client:" and the client ID ([ClientSubjectPrefix]), so
-//     it never equals a user's (RFC 9068 §5).
+//     it never equals a user's (RFC 9068 §5). The prefix is reserved at
+//     the token endpoint only: where Basic, API keys or sessions also
+//     authenticate, check the identity's Method as well as its Subject.
 //   - password (§4.3): the user gives the password to the client. RFC 9700
 //     (OAuth 2.0 Security Best Current Practice, §2.4) says this grant
 //     MUST NOT be used, because it exposes the password to the client and
@@ -184,8 +186,10 @@
 // trade-off: unknown names are still counted as typed, after the
 // limiter's Username mapping, so someone who has spent a name's failure
 // budget from one address can try a variant the store folds and the
-// limiter does not ("alice " with the default lower-casing): a 429 tells
-// that the account exists, a 401 that it does not. Set the limiter's
+// limiter does not ("alice " with the default lower-casing): a refusal for
+// too many attempts (429, or slow_down at the token endpoint) tells that
+// the account exists, a plain rejection (401, or invalid_grant) that it
+// does not. Set the limiter's
 // Username mapping to the store's own folding (trimming trailing spaces,
 // say) to close that.
 //

@@ -457,7 +457,7 @@ func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, 
 		if claims.ID == "" {
 			return identity.Identity{}, ErrTokenClaimMissing
 		}
-		revoked, err := c.denylist.IsRevoked(ctx, denyKey(claims.ID))
+		revoked, err := c.denylist.IsRevoked(ctx, DenylistKey(claims.ID))
 		if err != nil {
 			return identity.Identity{}, storeUnavailable(err)
 		}
@@ -470,7 +470,7 @@ func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, 
 		return identity.Identity{}, err
 	}
 	if c.cache != nil {
-		c.cache.add(tok, id, claims.ExpiresAt.Time, denyKey(claims.ID), ks)
+		c.cache.add(tok, id, claims.ExpiresAt.Time, DenylistKey(claims.ID), ks)
 	}
 	return id, nil
 }

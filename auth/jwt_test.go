@@ -594,6 +594,17 @@ func TestJWTDenylist(t *testing.T) {
 	}
 }
 
+func TestDenylistKey(t *testing.T) {
+	short := strings.Repeat("j", auth.MaxJTILength)
+	if got := auth.DenylistKey(short); got != short {
+		t.Errorf("a jti of MaxJTILength bytes became %q", got)
+	}
+	long, other := auth.DenylistKey(short+"1"), auth.DenylistKey(short+"2")
+	if !strings.HasPrefix(long, "sha256:") || len(long) > auth.MaxJTILength || long == other {
+		t.Errorf("long jti keys %q and %q", long, other)
+	}
+}
+
 type failingDenylist struct{}
 
 func (failingDenylist) Revoke(context.Context, string, time.Time) error { return errors.New("down") }

@@ -118,14 +118,17 @@ type TokenEndpointOptions struct {
 	// OnRehash, when set, is called after a password grant whose
 	// password verified against a hash that needs upgrading, with that
 	// hash and a new one made by Hasher, and must be a compare-and-swap
-	// as [BasicOptions.OnRehash] says. When it succeeds, the refresh token
-	// issued is bound to the new hash, and the user's older refresh
-	// tokens, bound to the old one, end as after a password change (once
-	// per upgrade of the hashing parameters). When it fails, the token is
-	// bound to the hash now stored if the password verifies against it
-	// (another login upgraded it first), and otherwise to the hash
-	// verified, so if a password change won the race the token ends at
-	// its first refresh. [MemoryUsers.Rehash] fits.
+	// as [BasicOptions.OnRehash] says. The user is then looked up again:
+	// the refresh token issued is bound to the hash now stored if it is
+	// the new one, the old one, or one this password verifies (another
+	// login upgraded it first), and otherwise to the hash verified, so if
+	// a password change won the race the token ends at its first refresh.
+	// Once the new hash is stored, the user's older refresh tokens, bound
+	// to the old one, end as after a password change: once per upgrade of
+	// the hashing parameters, as long as every hasher sharing the user
+	// store (Basic's, this endpoint's) uses the same parameters. Hashers
+	// whose parameters differ each find the other's hashes weaker and
+	// upgrade them back and forth. [MemoryUsers.Rehash] fits.
 	// Default: none.
 	OnRehash func(ctx context.Context, name, oldHash, newHash string) error
 
@@ -536,20 +539,23 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 }
 
 // rehash upgrades the verified hash stored to h through OnRehash and
-// returns the hash the user's refresh token is to be bound to: h when the
-// swap succeeded (the user's other families, bound to the old hash, end as
-// after a password change). When it failed, either another login of the
-// same user upgraded the hash first, or the password changed: the hash
-// now stored is used if this password verifies against it, which tells
-// the two apart, and otherwise the one verified, so the token ends at its
-// first refresh.
+// returns the hash the user's refresh token is to be bound to: the hash
+// the store holds afterwards, read back rather than inferred from
+// OnRehash's result (an UPDATE ... WHERE that matched no row reports no
+// error). That is h when the swap won (the user's other families, bound to
+// the old hash, end as after a password change) and stored when nothing
+// changed. Any other hash means another login of the same user upgraded
+// it first, or the password changed: it is used if this password verifies
+// against it, which tells the two apart, and otherwise the one verified,
+// so the token ends at its first refresh.
 func (e *TokenEndpoint) rehash(ctx context.Context, name, pw, stored, h string) string {
-	if e.onRehash(ctx, name, stored, h) == nil {
-		return h
-	}
+	_ = e.onRehash(ctx, name, stored, h)
 	u, found, err := e.users.LookupUser(ctx, name)
-	if err != nil || !found || u.Hash == stored {
+	switch {
+	case err != nil || !found:
 		return stored
+	case u.Hash == h || u.Hash == stored:
+		return u.Hash
 	}
 	if ok, _, err := e.hasher.Verify(pw, u.Hash); err == nil && ok {
 		return u.Hash

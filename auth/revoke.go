@@ -33,7 +33,7 @@ func (m *JWT) Revoke(ctx context.Context, token string) error {
 	if m.c.cache != nil {
 		m.c.cache.remove(token)
 	}
-	if err := m.c.denylist.Revoke(ctx, denyKey(c.ID), c.ExpiresAt.Add(m.c.leeway)); err != nil {
+	if err := m.c.denylist.Revoke(ctx, DenylistKey(c.ID), c.ExpiresAt.Add(m.c.leeway)); err != nil {
 		return storeUnavailable(err)
 	}
 	return nil

@@ -64,7 +64,7 @@ type Middleware struct {
 	allowFunc   func(string) bool
 	credentials bool
 
-	methods    map[string]struct{} // upper case
+	methods    map[string]struct{} // as configured; the six fetch upper-cases in upper case
 	fewMethods []string            // the same when there are at most maxFew
 	anyMethod  bool
 	maxMethod  int

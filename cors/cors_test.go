@@ -479,6 +479,8 @@ func TestNewRejectsUnsafeOrMalformedOptions(t *testing.T) {
 		{"* exposed headers with credentials", with(func(o *cors.Options) { o.ExposedHeaders = []string{"*"} }), []error{cors.ErrWildcardCredentials}},
 		{"a method that is not a token", with(func(o *cors.Options) { o.AllowedMethods = []string{"GET POST"} }), []error{cors.ErrInvalidMethod}},
 		{"TRACE", with(func(o *cors.Options) { o.AllowedMethods = []string{"trace"} }), []error{cors.ErrInvalidMethod}},
+		{"PATCH in lower case, which would refuse every browser", with(func(o *cors.Options) { o.AllowedMethods = []string{"patch"} }), []error{cors.ErrInvalidMethod}},
+		{"PATCH in mixed case", with(func(o *cors.Options) { o.AllowedMethods = []string{"Patch"} }), []error{cors.ErrInvalidMethod}},
 		{"a header scripts cannot set", with(func(o *cors.Options) { o.AllowedHeaders = []string{"Cookie"} }), []error{cors.ErrInvalidHeader}},
 		{"a Sec- header", with(func(o *cors.Options) { o.AllowedHeaders = []string{"Sec-Fetch-Site"} }), []error{cors.ErrInvalidHeader}},
 		{"a header that is not a token", with(func(o *cors.Options) { o.AllowedHeaders = []string{"X Foo"} }), []error{cors.ErrInvalidHeader}},
@@ -662,14 +664,14 @@ func TestOnRejectReceivesTheReasonAndVaryIsAlreadySet(t *testing.T) {
 // configuration.
 func TestMethodAndHeaderMatchingWithFewOrManyNames(t *testing.T) {
 	few := cors.MustNew(cors.Options{AllowedOrigins: []string{"https://app.example.com"},
-		AllowedMethods: []string{"put", "patch"}, AllowedHeaders: []string{"X-Request-ID", "content-type"}})
+		AllowedMethods: []string{"put", "propfind"}, AllowedHeaders: []string{"X-Request-ID", "content-type"}})
 	var methods, headers []string
 	for i := range 12 {
 		methods = append(methods, fmt.Sprintf("M%d", i))
 		headers = append(headers, fmt.Sprintf("X-H%d", i))
 	}
 	many := cors.MustNew(cors.Options{AllowedOrigins: []string{"https://app.example.com"},
-		AllowedMethods: append(methods, "put", "patch"), AllowedHeaders: append(headers, "X-Request-ID", "content-type")})
+		AllowedMethods: append(methods, "put", "propfind"), AllowedHeaders: append(headers, "X-Request-ID", "content-type")})
 	tests := []struct {
 		name, method, headers string
 		want                  error
@@ -678,8 +680,8 @@ func TestMethodAndHeaderMatchingWithFewOrManyNames(t *testing.T) {
 		{"a header in another case is allowed", "PUT", "X-REQUEST-id,Content-Type", nil},
 		{"a method fetch normalizes, configured in lower case, is allowed in upper case", "PUT", "", nil},
 		{"a method fetch normalizes is refused in another case (no browser sends it)", "pUt", "", cors.ErrMethodNotAllowed},
-		{"another method is allowed as configured", "patch", "", nil},
-		{"another method is refused in another case", "PATCH", "", cors.ErrMethodNotAllowed},
+		{"another method is allowed as configured", "propfind", "", nil},
+		{"another method is refused in another case", "PROPFIND", "", cors.ErrMethodNotAllowed},
 		{"a method differing by one letter is refused", "PUX", "", cors.ErrMethodNotAllowed},
 		{"a method that is a prefix is refused", "PU", "", cors.ErrMethodNotAllowed},
 		{"a header that is a prefix is refused", "PUT", "x-request", cors.ErrHeadersNotAllowed},

@@ -71,7 +71,9 @@ type Options struct {
 	// compare Access-Control-Allow-Methods: allowing PATCH does not allow
 	// a request made with "patch". DELETE, GET, HEAD, OPTIONS, POST and
 	// PUT, which browsers upper-case in any spelling, may be given in any
-	// case. CONNECT, TRACE and TRACK are errors. "*", alone, allows every
+	// case; PATCH in another case ("patch") is an error, a likely slip
+	// that would refuse every browser. CONNECT, TRACE and TRACK are
+	// errors. "*", alone, allows every
 	// method, and is an
 	// error with AllowCredentials (browsers read it literally then).
 	// Default: none beyond GET, HEAD and POST.
@@ -315,6 +317,12 @@ func New(o Options) (*Middleware, error) {
 			continue
 		}
 		u := normalizeMethod(s)
+		if u != "PATCH" && httptoken.EqualFold(u, "PATCH") {
+			// Almost surely meant as PATCH, which pages spell so and
+			// browsers send as spelled: "patch" would refuse them all.
+			bad("AllowedMethods", s, ErrInvalidMethod, `write "PATCH": browsers compare methods other than DELETE, GET, HEAD, OPTIONS, POST and PUT byte for byte`)
+			continue
+		}
 		m.methods[u] = struct{}{}
 		m.maxMethod = max(m.maxMethod, len(u))
 	}

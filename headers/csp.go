@@ -39,10 +39,10 @@ type CSP struct {
 	ImgSrc, FontSrc, ConnectSrc, MediaSrc, ObjectSrc, FrameSrc, ChildSrc, WorkerSrc, ManifestSrc []string
 	// BaseURI restricts <base href>; [None] stops injected base elements
 	// from redirecting relative script URLs. base-uri does not fall back
-	// to default-src: when scripts are allowed by a nonce or hash and
-	// BaseURI is empty, base-uri 'self' is added, or an injected
+	// to default-src: when scripts or styles are allowed by a nonce or
+	// hash and BaseURI is empty, base-uri 'self' is added, or an injected
 	// <base href="https://attacker.example/"> would load every relative
-	// nonced script from the attacker's host. Set it to [None] to forbid
+	// nonced script or style sheet from the attacker's host. Set it to [None] to forbid
 	// <base> altogether.
 	BaseURI []string
 	// FormAction restricts form targets.
@@ -269,7 +269,7 @@ func compileCSP(c *CSP, field string) (*policy, []error) {
 		lists["script-src"] = l
 	}
 
-	if len(lists["base-uri"]) == 0 && slices.ContainsFunc([]string{"default-src", "script-src", "script-src-elem"},
+	if len(lists["base-uri"]) == 0 && slices.ContainsFunc([]string{"default-src", "script-src", "script-src-elem", "style-src", "style-src-elem"},
 		func(name string) bool { return slices.ContainsFunc(lists[name], isNonceOrHash) }) {
 		// found in review: a nonce policy without base-uri trusted any
 		// host an injected <base> named.

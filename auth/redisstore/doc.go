@@ -15,12 +15,14 @@
 //
 //   - prefix + "rt:" + hash: a hash per refresh token, stored under
 //     [auth.HashRefreshToken] of the token, never the token itself, with
-//     the family, client, subject, scopes, times and a used flag. It
-//     expires with the token.
+//     the family, client, subject, scopes, times, the fingerprint of the
+//     user's password hash ([auth.RefreshToken].Credential) and a used
+//     flag. It expires with the token.
 //   - prefix + "rf:" + family: present while a family is revoked; it
 //     expires with the family.
 //   - prefix + "jti:" + jti: present while an access token is revoked; it
-//     expires with the token.
+//     expires with the token. A jti longer than [auth.MaxJTILength] comes
+//     as [auth.DenylistKey] of it.
 //
 // Rotation runs as one Lua script, so of two instances rotating the same
 // refresh token at the same moment exactly one wins, and the other sees a
