@@ -80,7 +80,8 @@ type BasicOptions struct {
 	// one. Its error is ignored. A successful upgrade counts as a change
 	// of credential for the token endpoint sharing the store: the user's
 	// refresh tokens end at their next use. Every hasher sharing the store
-	// must use the same parameters, or each upgrades the other's hashes
+	// should use the same parameters: two of which neither is at least as
+	// strong as the other in every parameter upgrade each other's hashes
 	// back and forth. [MemoryUsers.Rehash] fits. Default: none.
 	OnRehash func(ctx context.Context, name, oldHash, newHash string) error
 

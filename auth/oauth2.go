@@ -118,17 +118,21 @@ type TokenEndpointOptions struct {
 	// OnRehash, when set, is called after a password grant whose
 	// password verified against a hash that needs upgrading, with that
 	// hash and a new one made by Hasher, and must be a compare-and-swap
-	// as [BasicOptions.OnRehash] says. The user is then looked up again:
-	// the refresh token issued is bound to the hash now stored if it is
-	// the new one, the old one, or one this password verifies (another
+	// as [BasicOptions.OnRehash] says; it returns nil when it stored the
+	// new hash. Its error is not returned to the client. The user is then
+	// looked up again: the refresh token issued is bound to the new hash
+	// if OnRehash succeeded or the store holds it, to the old one if the
+	// store still holds it and OnRehash failed, to any other hash the
+	// store holds only if this password verifies against it (another
 	// login upgraded it first), and otherwise to the hash verified, so if
 	// a password change won the race the token ends at its first refresh.
 	// Once the new hash is stored, the user's older refresh tokens, bound
 	// to the old one, end as after a password change: once per upgrade of
 	// the hashing parameters, as long as every hasher sharing the user
-	// store (Basic's, this endpoint's) uses the same parameters. Hashers
-	// whose parameters differ each find the other's hashes weaker and
-	// upgrade them back and forth. [MemoryUsers.Rehash] fits.
+	// store (Basic's, this endpoint's) uses the same parameters: hashers
+	// of which neither is at least as strong as the other in every
+	// parameter each find the other's hashes weaker and upgrade them back
+	// and forth. [MemoryUsers.Rehash] fits.
 	// Default: none.
 	OnRehash func(ctx context.Context, name, oldHash, newHash string) error
 
@@ -548,14 +552,22 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 // it first, or the password changed: it is used if this password verifies
 // against it, which tells the two apart, and otherwise the one verified,
 // so the token ends at its first refresh.
+//
+// A success reported by OnRehash settles the two cases a read cannot: a
+// lookup that fails, and one that still returns the old hash (a replica or
+// cache behind the write), are taken for the new hash, which a
+// compare-and-swap that succeeded stored.
 func (e *TokenEndpoint) rehash(ctx context.Context, name, pw, stored, h string) string {
-	_ = e.onRehash(ctx, name, stored, h)
+	swapped := e.onRehash(ctx, name, stored, h) == nil
 	u, found, err := e.users.LookupUser(ctx, name)
 	switch {
-	case err != nil || !found:
+	case err != nil || !found || u.Hash == stored:
+		if swapped {
+			return h
+		}
 		return stored
-	case u.Hash == h || u.Hash == stored:
-		return u.Hash
+	case u.Hash == h:
+		return h
 	}
 	if ok, _, err := e.hasher.Verify(pw, u.Hash); err == nil && ok {
 		return u.Hash
