@@ -186,12 +186,12 @@
 // trade-off: unknown names are still counted as typed, after the
 // limiter's Username mapping, so someone who has spent a name's failure
 // budget from one address can try a variant the store folds and the
-// limiter does not ("alice " with the default lower-casing): a refusal for
-// too many attempts (429, or slow_down at the token endpoint) tells that
-// the account exists, a plain rejection (401, or invalid_grant) that it
-// does not. Set the limiter's
-// Username mapping to the store's own folding (trimming trailing spaces,
-// say) to close that.
+// limiter does not (an accent, with a collation that ignores accents; the
+// limiter's default folds case and trailing spaces): a refusal for too
+// many attempts (429, or slow_down at the token endpoint) tells that the
+// account exists, a plain rejection (401, or invalid_grant) that it does
+// not. Set the limiter's Username mapping to the store's own folding to
+// close that.
 //
 // An API key's ID is public (it is part of the key and may be logged), and
 // the attempt limiter counts failures per key ID. Someone who knows an ID
