@@ -200,21 +200,24 @@ func TestBasicStoreFailureUsesNoBudget(t *testing.T) {
 	}
 }
 
+// postPassword sends a password grant for the public client "web" from
+// addr. It is safe to call from several goroutines.
+func postPassword(f *oauthFixture, addr, user, pw string) *httptest.ResponseRecorder {
+	body := form("grant_type", "password", "username", user, "password", pw, "client_id", "web").Encode()
+	r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(body))
+	r.RemoteAddr = addr
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	f.ep.ServeHTTP(w, r)
+	return w
+}
+
 func TestTokenEndpointConcurrentGuessesVerifyAtMostTheBudget(t *testing.T) {
 	hasher := &countingHasher{h: oauthHasher, delay: verifyDelay}
 	f := newOAuth(t, func(o *auth.TokenEndpointOptions) { o.Limiter = newAttemptLimiter(t); o.Hasher = hasher })
 	hasher.calls.Store(0)
-	post := func(user, pw string) *httptest.ResponseRecorder {
-		body := form("grant_type", "password", "username", user, "password", pw, "client_id", "web").Encode()
-		r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(body))
-		r.RemoteAddr = attackerAddr
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		w := httptest.NewRecorder()
-		f.ep.ServeHTTP(w, r)
-		return w
-	}
 	statuses, retries := concurrently(200, func() (int, string) {
-		w := post("alice", "guess")
+		w := postPassword(f, attackerAddr, "alice", "guess")
 		return w.Code, w.Header().Get("Retry-After")
 	})
 	if got := hasher.calls.Load(); got > ratelimit.DefaultMaxFailures {
@@ -229,11 +232,11 @@ func TestTokenEndpointConcurrentGuessesVerifyAtMostTheBudget(t *testing.T) {
 		}
 	}
 	hasher.delay = 0
-	w := post("alice", "correct horse")
+	w := postPassword(f, attackerAddr, "alice", "correct horse")
 	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), `"slow_down"`) {
 		t.Fatalf("the right password after the lockout: %d %q %s", w.Code, w.Header().Get("Retry-After"), w.Body)
 	}
-	if w := post("bob", "battery staple"); w.Code != http.StatusOK {
+	if w := postPassword(f, attackerAddr, "bob", "battery staple"); w.Code != http.StatusOK {
 		t.Fatalf("another user from the same address: %d %s", w.Code, w.Body)
 	}
 }
@@ -328,15 +331,7 @@ func TestTokenEndpointLooseStoreSpellingsShareOneBudget(t *testing.T) {
 		o.Limiter = newAttemptLimiter(t)
 		o.Users = looseUsers{o.Users}
 	})
-	post := func(addr, user, pw string) int {
-		body := form("grant_type", "password", "username", user, "password", pw, "client_id", "web").Encode()
-		r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(body))
-		r.RemoteAddr = addr
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		w := httptest.NewRecorder()
-		f.ep.ServeHTTP(w, r)
-		return w.Code
-	}
+	post := func(addr, user, pw string) int { return postPassword(f, addr, user, pw).Code }
 	statuses := map[int]int{}
 	for _, name := range aliceSpellings {
 		statuses[post(attackerAddr, name, "guess")]++

@@ -26,14 +26,7 @@ func TestRenewOfAnExpiredCopyRevokesTheID(t *testing.T) {
 			var renewErr error
 			loaded, release, done := slowReq(t, o, a.M.CookieName(), old, func(s *session.Session) { renewErr = s.Renew() })
 			<-loaded
-			for range 11 {
-				c.Advance(time.Minute)
-				if r, nt := a.Do(t, "/whoami", tok); r.Code != 200 {
-					t.Fatalf("live session refused: %d", r.Code)
-				} else {
-					tok = nt
-				}
-			}
+			tok = keepBrowsing(t, c, a, tok, 11)
 			close(release)
 			<-done
 			if r, _ := a.Do(t, "/whoami", tok); r.Code != http.StatusUnauthorized {

@@ -73,12 +73,7 @@ func TestInFlightSaveAfterLogoutDoesNotRevive(t *testing.T) {
 				c.Advance(delay)
 				close(release)
 				rec := <-done
-				toks := []string{tok}
-				for _, ck := range cookiesOf(rec, a.M.CookieName()) {
-					if ck.Value != "" {
-						toks = append(toks, ck.Value)
-					}
-				}
+				toks := tokensAfter(rec, a.M.CookieName(), tok)
 				// 9m30s more: past the deletion (one idle timeout after the
 				// logout) for the early save, before its token would idle out.
 				for _, later := range []time.Duration{0, 9*time.Minute + 30*time.Second} {
