@@ -247,7 +247,11 @@ func (d *Decoder) sanitizeValue(v reflect.Value) error {
 	if v.Kind() != reflect.Struct {
 		return nil
 	}
-	p := d.plan(v.Type())
+	return d.sanitizeWith(v, d.plan(v.Type()))
+}
+
+// sanitizeWith applies plan p, the plan of v's type, to the struct v.
+func (d *Decoder) sanitizeWith(v reflect.Value, p *typePlan) error {
 	if p.err != nil {
 		return p.err
 	}
@@ -291,7 +295,9 @@ func (d *Decoder) apply(v reflect.Value, fp fieldPlan) error {
 		}
 	case reflect.Struct:
 		if fp.walk {
-			return d.sanitizeValue(v.Addr())
+			// fp.sub is the plan of v's type: no lookup under the
+			// cache's lock for each element of a []Item.
+			return d.sanitizeWith(v, fp.sub)
 		}
 	}
 	return nil
