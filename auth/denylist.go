@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"sync"
 	"time"
@@ -37,8 +35,7 @@ func DenylistKey(jti string) string {
 	if len(jti) <= MaxJTILength {
 		return jti
 	}
-	sum := sha256.Sum256([]byte(jti))
-	return "sha256:" + base64.RawURLEncoding.EncodeToString(sum[:])
+	return "sha256:" + HashRefreshToken(jti) // the same digest and encoding
 }
 
 // ErrInvalidJTI is returned by a denylist for an empty or too long jti.

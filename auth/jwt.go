@@ -453,11 +453,13 @@ func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, 
 	if claims.Subject == "" {
 		return identity.Identity{}, ErrTokenClaimMissing
 	}
+	var denyKey string // what the cache checks on a hit, with a denylist
 	if c.denylist != nil {
 		if claims.ID == "" {
 			return identity.Identity{}, ErrTokenClaimMissing
 		}
-		revoked, err := c.denylist.IsRevoked(ctx, DenylistKey(claims.ID))
+		denyKey = DenylistKey(claims.ID)
+		revoked, err := c.denylist.IsRevoked(ctx, denyKey)
 		if err != nil {
 			return identity.Identity{}, storeUnavailable(err)
 		}
@@ -470,7 +472,7 @@ func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, 
 		return identity.Identity{}, err
 	}
 	if c.cache != nil {
-		c.cache.add(tok, id, claims.ExpiresAt.Time, DenylistKey(claims.ID), ks)
+		c.cache.add(tok, id, claims.ExpiresAt.Time, denyKey, ks)
 	}
 	return id, nil
 }

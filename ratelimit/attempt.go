@@ -417,13 +417,6 @@ func (a *AttemptLimiter) setStores(s Store, maxKeys int) {
 	a.store, a.users, a.networks = stores[0], stores[1], stores[2]
 }
 
-// newMemoryStoreOf returns a MemoryStore of n keys.
-func newMemoryStoreOf(n int) *MemoryStore {
-	s := new(MemoryStore)
-	s.once.Do(func() { s.setup(n) })
-	return s
-}
-
 // attemptCompanions returns the two stores that keep an AttemptLimiter's
 // user names and known networks next to s, made on first use with s's
 // bound and clock.

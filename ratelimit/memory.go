@@ -86,9 +86,14 @@ func NewMemoryStore(o MemoryOptions) (*MemoryStore, error) {
 	case maxKeys == 0:
 		maxKeys = DefaultMaxKeys
 	}
+	return newMemoryStoreOf(maxKeys), nil
+}
+
+// newMemoryStoreOf returns a MemoryStore of n > 0 keys.
+func newMemoryStoreOf(n int) *MemoryStore {
 	s := new(MemoryStore)
-	s.once.Do(func() { s.setup(maxKeys) })
-	return s, nil
+	s.once.Do(func() { s.setup(n) })
+	return s
 }
 
 // setup allocates the shards: up to 64, with at least 16 keys each so that

@@ -78,7 +78,7 @@ func (s *Session) load() error {
 		return nil
 	}
 	now := m.now().UnixNano()
-	if now >= data.created+int64(m.absolute) || now >= data.lastSeen+int64(m.idle) || data.created > now+int64(time.Minute) {
+	if now >= data.created+int64(m.absolute) || now >= data.lastSeen+int64(m.idle) || data.created > now+int64(clockSkew) {
 		s.stale = true
 		return nil
 	}
@@ -575,14 +575,15 @@ func (s *Session) Destroy() error {
 	return nil
 }
 
-// deletionSkew is how far apart the clocks of instances sharing a store
-// may be: the tolerance load already grants a record's creation time.
-const deletionSkew = time.Minute
+// clockSkew is how far apart the clocks of instances sharing a store may
+// be: load accepts a record created that far in the future, and a deletion
+// is held that much longer.
+const clockSkew = time.Minute
 
 // deletion is the Record a Delete of the loaded session passes to the
 // store: its ID, and as the Expiry the latest any copy of its token can
 // still be valid, one idle timeout from now (at most the absolute
-// deadline), plus deletionSkew for a copy last saved by an instance whose
+// deadline), plus clockSkew for a copy last saved by an instance whose
 // clock runs ahead. Every copy was last saved before now, so it idles out
 // by then; it cannot be refreshed after the deletion, which the store
 // holds until then, and a request in flight that saves later is refused
@@ -595,5 +596,5 @@ func (s *Session) deletion() Record {
 	if abs := time.Unix(0, s.data.created).Add(m.absolute); abs.Before(until) {
 		until = abs
 	}
-	return Record{ID: s.id, Expiry: until.Add(deletionSkew)}
+	return Record{ID: s.id, Expiry: until.Add(clockSkew)}
 }
