@@ -95,11 +95,15 @@ type TokenOptions struct {
 	// The middleware runs outside the session middleware, so SessionID
 	// reads the request itself. With a server-side session store (the
 	// memory store or session/redisstore) the session cookie's value is
-	// the session ID and stays the same for the session's life:
+	// the session ID and stays the same until Login or Renew gives the
+	// session a new one:
 	//
 	//	SessionID: func(r *http.Request) (string, bool) {
 	//		c, err := r.Cookie(sessions.CookieName())
-	//		return c.Value, err == nil && c.Value != ""
+	//		if err != nil {
+	//			return "", false
+	//		}
+	//		return c.Value, c.Value != ""
 	//	}
 	//
 	// With a session.CookieStore the cookie changes whenever the session

@@ -15,7 +15,10 @@ import (
 // checked, and only when an own-only grant is what would allow the request,
 // so an admin with an unconditional grant never pays for it. It must be
 // safe for concurrent use. If it cannot decide (a database error), it must
-// return false: the request is then rejected with [ErrNotOwner].
+// return false: the request is then rejected with [ErrNotOwner]. In the
+// rule table it runs once for each reading of the path (cleaned and as
+// sent) that reaches an own-only grant, with that reading's path values,
+// and every call must approve.
 //
 // Behind a per-route guard on an [net/http.ServeMux] route, r.PathValue
 // holds the route's wildcards. In the rule table, the matched rule's

@@ -25,9 +25,10 @@ type CookieStoreOptions struct {
 	// another application sharing keys) does not decode. Default:
 	// "session".
 	Name string
-	// Revocations remembers the IDs of destroyed and renewed sessions until
-	// they would have expired, so a cookie copied before a logout is dead
-	// even though it is still correctly authenticated. Default: a
+	// Revocations remembers the IDs of destroyed and renewed sessions for
+	// as long as a copy of their cookie could live, so a cookie copied
+	// before a logout is dead even though it is still correctly
+	// authenticated. Default: a
 	// [MemoryStore] private to this CookieStore, which protects only this
 	// process; when several instances serve the same cookies, give them a
 	// shared store (session/redisstore). If Revocations is full or fails,

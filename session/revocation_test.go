@@ -13,8 +13,9 @@ import (
 // Found in review: CookieStore revoked a logged-out session's ID only until
 // the logging-out cookie's own idle deadline, so a copy refreshed after it
 // (the attacker's, still in use) was accepted again once the revocation
-// lapsed, up to the absolute timeout. A deletion now holds until the
-// session's absolute deadline.
+// lapsed, up to the absolute timeout. A deletion now holds one idle
+// timeout (plus the clock skew) past the logout, when every copy, however
+// refreshed, has idled out.
 func TestCookieStoreLogoutOutlivesRefreshedCopies(t *testing.T) {
 	c := newClock()
 	st := cookieStore(t, c.Now)

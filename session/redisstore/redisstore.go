@@ -15,15 +15,16 @@
 // SHA-256 of the session ID ([session.StorageKey]): the IDs clients hold
 // never reach Redis, so a dump of Redis (a backup, a replica, a MONITOR
 // session) holds no usable token. Every operation is atomic: Find is one
-// GET, Delete one SET ... XX KEEPTTL and Commit one small script, and keys
+// GET, Delete and Commit one small script each, and keys
 // expire in Redis at the session's idle or absolute deadline, whichever
 // comes first, so no sweeper is needed. Each key is independent, so
 // Cluster needs no hash tags. Redis 6.0 or later is required (KEEPTTL).
 //
-// Delete empties the key rather than removing it, keeping its TTL: the
-// empty value marks the session as logged out until it would have
-// expired, and Commit leaves such a key alone, so a request that loaded
-// the session before the logout and saves it afterwards cannot revive it.
+// Delete empties the key rather than removing it: the empty value marks the
+// session as logged out until the key's own expiry or the Record's Expiry
+// (one idle timeout after the logout), whichever is later, and Commit
+// leaves such a key alone, so a request that loaded the session before the
+// logout and saves it afterwards cannot revive it.
 //
 // # Security considerations
 //
