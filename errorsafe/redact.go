@@ -62,10 +62,10 @@ var defaultRedactParams = []string{
 }
 
 // sensitiveParamWords redact any parameter whose normalized name contains
-// one of them.
+// one of them ("api_key", in the documented list, through "_key").
 var sensitiveParamWords = [][]byte{
 	[]byte("password"), []byte("passwd"), []byte("passphrase"), []byte("secret"),
-	[]byte("token"), []byte("api_key"), []byte("apikey"), []byte("auth"),
+	[]byte("token"), []byte("apikey"), []byte("auth"),
 	[]byte("credential"), []byte("signature"), []byte("session"), []byte("private"),
 	[]byte("cookie"), []byte("passcode"), []byte("sessid"), []byte("_key"),
 	[]byte("mfa"), []byte("verification_code"), []byte("reset_code"),
