@@ -14,12 +14,14 @@ import (
 )
 
 // Two limits on a login route: five a minute per client address, and a
-// ceiling of a thousand a second for everyone.
+// ceiling of a thousand an hour for everyone. (A ceiling of a thousand a
+// second earns a request back every millisecond, so the counts printed
+// here would depend on how fast the machine runs the loop.)
 func Example() {
 	lim, err := ratelimit.New(ratelimit.Options{
 		Limits: []ratelimit.Limit{
 			{Name: "ip", Rate: 5, Period: time.Minute},
-			{Name: "all", Rate: 1000, Period: time.Second, Key: ratelimit.Global()},
+			{Name: "all", Rate: 1000, Period: time.Hour, Key: ratelimit.Global()},
 		},
 	})
 	if err != nil {
@@ -42,11 +44,11 @@ func Example() {
 		fmt.Println()
 	}
 	// Output:
-	// 1 200 "ip";r=4;t=12, "all";r=999;t=1
-	// 2 200 "ip";r=3;t=24, "all";r=998;t=1
-	// 3 200 "ip";r=2;t=36, "all";r=997;t=1
-	// 4 200 "ip";r=1;t=48, "all";r=996;t=1
-	// 5 200 "ip";r=0;t=60, "all";r=995;t=1
+	// 1 200 "ip";r=4;t=12, "all";r=999;t=4
+	// 2 200 "ip";r=3;t=24, "all";r=998;t=8
+	// 3 200 "ip";r=2;t=36, "all";r=997;t=11
+	// 4 200 "ip";r=1;t=48, "all";r=996;t=15
+	// 5 200 "ip";r=0;t=60, "all";r=995;t=18
 	// 6 429 "ip";r=0;t=60 Retry-After: 12
 }
 
