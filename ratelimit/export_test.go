@@ -16,16 +16,14 @@ func SetClock(s *MemoryStore, now func() time.Time) {
 // KeyOf returns the stored key of r for the i-th limit of m.
 func KeyOf(m *Middleware, i int, r *http.Request) (string, bool) {
 	var buf [keyBufSize]byte
-	k, ok := m.appendKey(buf[:0], &m.limits[i], r, false)
+	k, ok := m.appendKey(buf[:0], &m.limits[i], r)
 	return string(k), ok
 }
 
-// CompactKeyOf returns the key of r for the i-th limit of m as the memory
-// store sees it.
-func CompactKeyOf(m *Middleware, i int, r *http.Request) (string, bool) {
-	var buf [keyBufSize]byte
-	k, ok := m.appendKey(buf[:0], &m.limits[i], r, true)
-	return string(k), ok
+// MemKeyOf returns the hash by which the MemoryStore of m knows the key of
+// r for the i-th limit of m.
+func MemKeyOf(m *Middleware, i int, r *http.Request) (uint64, bool) {
+	return m.memKey(&m.limits[i], r)
 }
 
 // NetworkKey returns the network part of an address key.

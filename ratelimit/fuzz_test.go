@@ -83,20 +83,20 @@ func FuzzIPKey(f *testing.F) {
 			if want := ratelimit.NetworkKey(a, 32, bits); "l:"+want != k1 {
 				t.Fatalf("key %q, network %q", k1, want)
 			}
-			c1, _ := ratelimit.CompactKeyOf(direct, 0, plain)
-			c2, _ := ratelimit.CompactKeyOf(direct, 0, other)
+			c1, _ := ratelimit.MemKeyOf(direct, 0, plain)
+			c2, _ := ratelimit.MemKeyOf(direct, 0, other)
 			if c1 != c2 {
-				t.Fatalf("compact keys of %s and %s differ", a, p.Addr())
+				t.Fatalf("memory keys of %s and %s differ", a, p.Addr())
 			}
 		}
-		// The compact form of the memory store is as discriminating as the
-		// text form: equal for the same network, different otherwise.
-		c1, _ := ratelimit.CompactKeyOf(direct, 0, plain)
+		// The hash of the memory store is as discriminating as the text
+		// form: equal for the same network, different otherwise.
+		c1, _ := ratelimit.MemKeyOf(direct, 0, plain)
 		ref := request("192.0.2.1:1")
 		kr, _ := ratelimit.KeyOf(direct, 0, ref)
-		cr, _ := ratelimit.CompactKeyOf(direct, 0, ref)
+		cr, _ := ratelimit.MemKeyOf(direct, 0, ref)
 		if (k1 == kr) != (c1 == cr) {
-			t.Fatalf("text keys %q, %q and compact keys %q, %q disagree", k1, kr, c1, cr)
+			t.Fatalf("text keys %q, %q and memory keys %x, %x disagree", k1, kr, c1, cr)
 		}
 	})
 }

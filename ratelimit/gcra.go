@@ -49,12 +49,14 @@ type Result struct {
 // key whose theoretical arrival time is tat (0 or any time before now for a
 // key with no debt), with emission interval t and burst b, all in the same
 // unit. It returns the new theoretical arrival time to store (tat unchanged
-// when the request is refused) and the result expressed in that unit.
+// when the request is refused) and the result expressed in that unit. With
+// count unset, the remaining count of an admitted request, the one
+// division, is left at 0.
 //
 // A request is admitted when the new theoretical arrival time, tat+t, is at
 // most b*t ahead of now. The Redis script of package redisstore mirrors
 // this function line by line.
-func step(tat, now, t int64, b int) (newTAT int64, allowed bool, remaining int, retryAfter, resetAfter int64) {
+func step(tat, now, t int64, b int, count bool) (newTAT int64, allowed bool, remaining int, retryAfter, resetAfter int64) {
 	if tat < now {
 		tat = now
 	}
@@ -63,7 +65,10 @@ func step(tat, now, t int64, b int) (newTAT int64, allowed bool, remaining int, 
 	if now < allowAt {
 		return tat, false, 0, allowAt - now, tat - now
 	}
-	return next, true, int(quotient(now-allowAt, t)), 0, next - now
+	if count {
+		remaining = int(quotient(now-allowAt, t))
+	}
+	return next, true, remaining, 0, next - now
 }
 
 // quotient returns x/t for x >= 0 and t > 0, as the integer division

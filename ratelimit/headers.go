@@ -99,7 +99,7 @@ func (m *Middleware) setRateLimit(h http.Header, d *decision, vals []string, b [
 		b = append(b, ";r="...)
 		b = strconv.AppendInt(b, int64(d.remaining[i]), 10)
 		b = append(b, ";t="...)
-		b = strconv.AppendInt(b, d.reset[i], 10)
+		b = strconv.AppendInt(b, ceilSeconds(d.reset[i]), 10)
 	}
 	if len(b) > start {
 		// As above: b[start:] is written once, then only read.

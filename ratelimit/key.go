@@ -105,16 +105,34 @@ const maxAPIKey = 1024
 // maxName bytes, a kind, and a value of at most maxRawKey bytes or a hash.
 const keyBufSize = maxName + 8 + maxRawKey + 8
 
-// appendKey appends the key of r for limit l and reports whether the limit
-// applies. With compact set, an address is appended in binary rather than
-// as text: for the MemoryStore, whose keys never leave the process.
-func (m *Middleware) appendKey(dst []byte, l *limit, r *http.Request, compact bool) ([]byte, bool) {
+// appendKey appends the key of r for limit l, in the text form a [Store]
+// is given, and reports whether the limit applies.
+func (m *Middleware) appendKey(dst []byte, l *limit, r *http.Request) ([]byte, bool) {
+	dst, form := appendValueKey(dst, l, r)
+	if form == keyAddr {
+		dst = appendAddr(dst, m.clientIP.Addr(r), m.v4Bits, m.v6Bits)
+	}
+	return dst, form != keyNone
+}
+
+// keyForm says what appendValueKey made of a request.
+type keyForm uint8
+
+const (
+	keyNone  keyForm = iota // the limit does not apply
+	keyValue                // the key is complete
+	keyAddr                 // the key is the limit's prefix and the client's network
+)
+
+// appendValueKey appends the key of r for limit l when it is not the
+// client's network, and otherwise only the limit's prefix.
+func appendValueKey(dst []byte, l *limit, r *http.Request) ([]byte, keyForm) {
 	dst = append(dst, l.prefix...)
 	switch l.key.kind {
 	case kindSubject:
 		if id, ok := identity.FromRequest(r); ok && id.Subject() != "" {
 			dst = append(dst, "sub:"...)
-			return appendValue(dst, id.Subject()), true
+			return appendValue(dst, id.Subject()), keyValue
 		}
 	case kindAPIKey:
 		if v := r.Header[l.key.header]; len(v) > 0 && v[0] != "" {
@@ -122,43 +140,80 @@ func (m *Middleware) appendKey(dst []byte, l *limit, r *http.Request, compact bo
 			if len(v[0]) > maxAPIKey {
 				// Not an API key: do not spend time hashing it, and
 				// give every such value one shared budget.
-				return append(dst, "oversize"...), true
+				return append(dst, "oversize"...), keyValue
 			}
-			return appendHash(dst, v[0]), true
+			return appendHash(dst, v[0]), keyValue
 		}
 	case kindRoute:
 		dst = append(dst, "route:"...)
-		return appendValue(dst, r.Pattern), true
+		return appendValue(dst, r.Pattern), keyValue
 	case kindGlobal:
-		return append(dst, "all"...), true
+		return append(dst, "all"...), keyValue
 	case kindFunc:
 		v, ok := l.key.fn(r)
 		if !ok {
-			return dst, false
+			return dst, keyNone
 		}
 		dst = append(dst, "fn:"...)
-		return appendValue(dst, v), true
+		return appendValue(dst, v), keyValue
 	}
-	if compact {
-		return appendCompactAddr(dst, m.clientIP.Addr(r), m.v4Bits, m.v6Bits), true
-	}
-	return appendAddr(dst, m.clientIP.Addr(r), m.v4Bits, m.v6Bits), true
+	return dst, keyAddr
 }
 
-// appendCompactAddr is appendAddr in binary: "ip" and then the 4 or 16
-// bytes of the network and its prefix length, or "ip:none". The two forms
-// are equal for the same addresses. It masks the address itself rather
-// than through netip.Addr.Prefix: this is the per-request path of the
-// memory store.
-func appendCompactAddr(dst []byte, addr netip.Addr, v4, v6 int) []byte {
-	addr = addr.Unmap() // an IPv4 address has no zone
+// memKey returns the hash by which m's MemoryStore knows the key of r for
+// limit l, and whether the limit applies. A key other than an address is
+// the hash of its text form. An address is hashed without a text form:
+// the network it belongs to goes through a keyed bijection of 64-bit
+// words (see addrSeeds.hash), so that two IPv4 networks, or two IPv6
+// networks of up to 64 bits, never share a budget, and nobody without the
+// store's seed can tell which networks of different families or limits
+// would.
+func (m *Middleware) memKey(l *limit, r *http.Request) (uint64, bool) {
+	if l.key.kind == kindIP {
+		return l.addr.hash(m.clientIP.Addr(r), m.v4Bits, m.v6Bits), true
+	}
+	var buf [keyBufSize]byte
+	key, form := appendValueKey(buf[:0], l, r)
+	switch form {
+	case keyNone:
+		return 0, false
+	case keyAddr:
+		return l.addr.hash(m.clientIP.Addr(r), m.v4Bits, m.v6Bits), true
+	}
+	return m.mem.hash(stringView(key)), true
+}
+
+// addrSeeds are the secret words by which a limit hashes networks for a
+// MemoryStore, derived from the store's seed, the limit's name and the
+// prefix lengths: limits that share a store and a name share the hashes
+// of a network only when they group addresses alike, as their text keys
+// do.
+type addrSeeds struct {
+	v4, v6, out, none uint64
+}
+
+// newAddrSeeds derives the seeds of limit l of m from m's MemoryStore.
+func newAddrSeeds(s *MemoryStore, l *limit, v4, v6 int) addrSeeds {
+	word := func(what string, bits int) uint64 {
+		return s.hash(l.prefix + "ip/" + what + "/" + strconv.Itoa(bits))
+	}
+	return addrSeeds{v4: word("v4", v4), v6: word("v6", v6), out: word("out", 0), none: word("none", 0)}
+}
+
+// hash returns the hash of the network of addr: its prefix of v4 or v6
+// bits. An IPv4 network is mix(network ^ v4) + out and an IPv6 one
+// mix(mix(high ^ v6) ^ low) + out, where mix is a bijection: within one
+// family (and for IPv6 within the first 64 bits) distinct networks have
+// distinct hashes. The zero Addr has one hash of its own.
+func (s *addrSeeds) hash(addr netip.Addr, v4, v6 int) uint64 {
+	addr = addr.Unmap()
 	if addr.Is4() {
 		a := addr.As4()
 		n := binary.BigEndian.Uint32(a[:]) & ^(uint32(1)<<(32-v4) - 1)
-		return append(dst, 'i', 'p', byte(n>>24), byte(n>>16), byte(n>>8), byte(n), byte(v4))
+		return mix64(uint64(n)^s.v4) + s.out
 	}
 	if !addr.IsValid() {
-		return append(dst, "ip:none"...)
+		return s.none
 	}
 	a := addr.As16() // without the zone
 	hi, lo := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
@@ -168,10 +223,18 @@ func appendCompactAddr(dst []byte, addr netip.Addr, v4, v6 int) []byte {
 	} else {
 		lo &= ^(uint64(1)<<(128-v6) - 1)
 	}
-	dst = append(dst, "ip"...)
-	dst = binary.BigEndian.AppendUint64(dst, hi)
-	dst = binary.BigEndian.AppendUint64(dst, lo)
-	return append(dst, byte(v6))
+	return mix64(mix64(hi^s.v6)^lo) + s.out
+}
+
+// mix64 is the finalizer of MurmurHash3: a bijection of 64-bit words whose
+// every output bit depends on every input bit.
+func mix64(x uint64) uint64 {
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return x
 }
 
 // appendAddr appends "ip:" and the network of addr: the prefix of v4 or v6

@@ -44,7 +44,10 @@ type MemoryOptions struct {
 // 100 000 keys held at once has a chance of about 1 in 3.7 billion (it
 // grows with the keys a store sees over its life: about 1 in 180 000 for
 // a billion against a full store) and which a client cannot steer, since
-// the seed never leaves the process. Entries
+// the seed never leaves the process. Client networks, the keys of [ByIP],
+// are hashed by a keyed bijection rather than as text: two IPv4 networks
+// of one limit never collide, nor do two IPv6 networks of up to 64 bits.
+// Entries
 // whose state has fully decayed are equivalent to absent ones and are
 // deleted as the store runs into them; no goroutine is started, so there
 // is nothing to close. The zero MemoryStore is ready to use, with the
@@ -195,18 +198,17 @@ func (s *MemoryStore) clock() int64 {
 	return int64(s.now().Sub(s.start))
 }
 
-// apply is the decision. key may be a view of a caller's buffer: only its
-// hash is stored.
+// apply is the decision for key.
 func (s *MemoryStore) apply(key string, q Quota, peek bool) Result {
 	s.init()
-	return s.applyAt(key, q, peek, s.clock())
+	return s.applyAt(s.hash(key), q, peek, true, s.clock())
 }
 
-// applyAt is apply at time now, a reading of s.clock, so that a request
-// checked against several limits reads the clock once. s must be
-// initialized.
-func (s *MemoryStore) applyAt(key string, q Quota, peek bool, now int64) Result {
-	h := s.hash(key)
+// applyAt is apply for the key whose hash is h at time now, a reading of
+// s.clock, so that a request checked against several limits reads the
+// clock once. With count unset, the Remaining of an admitted request is
+// left at 0. s must be initialized.
+func (s *MemoryStore) applyAt(h uint64, q Quota, peek, count bool, now int64) Result {
 	sh := s.shard(h)
 	sh.mu.Lock()
 	slot, found := sh.m[h]
@@ -214,7 +216,7 @@ func (s *MemoryStore) applyAt(key string, q Quota, peek bool, now int64) Result 
 	if found {
 		tat = sh.tat[slot]
 	}
-	newTAT, ok, remaining, retry, reset := step(tat, now, int64(q.Interval), q.Burst)
+	newTAT, ok, remaining, retry, reset := step(tat, now, int64(q.Interval), q.Burst, count)
 	if ok && !peek {
 		if found {
 			sh.tat[slot] = newTAT

@@ -134,6 +134,7 @@ type limit struct {
 	q       Quota
 	limited *limitedError // ErrLimited naming this limit
 	store   error         // ErrStore naming this limit
+	addr    addrSeeds     // for hashing networks in a MemoryStore
 }
 
 const (
@@ -194,6 +195,9 @@ func New(o Options) (*Middleware, error) {
 	m.mem, _ = m.store.(*MemoryStore)
 	if m.mem != nil {
 		m.mem.init() // so that requests need not
+		for i := range m.limits {
+			m.limits[i].addr = newAddrSeeds(m.mem, &m.limits[i], m.v4Bits, m.v6Bits)
+		}
 	}
 	if m.onReject == nil {
 		m.onReject, m.defaultProblem = defaultReject, true
@@ -313,33 +317,41 @@ func (e *limitedError) Unwrap() error { return ErrLimited }
 // decision is the outcome of the limits for one request, kept small: it is
 // zeroed on every request.
 type decision struct {
-	n         int              // number of limits evaluated
-	remaining [maxLimits]int32 // per limit evaluated; -1 when unknown
-	reset     [maxLimits]int64 // seconds until the full burst is back
-	retry     time.Duration    // of the refusing limit
-	err       error            // nil when admitted
-	limited   bool             // err wraps ErrLimited
+	n         int                      // number of limits evaluated
+	remaining [maxLimits]int32         // per limit evaluated; -1 when unknown
+	reset     [maxLimits]time.Duration // until the full burst is back
+	retry     time.Duration            // of the refusing limit
+	err       error                    // nil when admitted
+	limited   bool                     // err wraps ErrLimited
 }
 
 // decide evaluates the limits in order until one refuses the request.
-func (m *Middleware) decide(r *http.Request, d *decision) {
+// With detail unset, the remaining counts of an admitted request are not
+// computed: they are for the RateLimit field only.
+func (m *Middleware) decide(r *http.Request, d *decision, detail bool) {
 	var now int64
 	if m.mem != nil {
 		now = m.mem.clock() // one reading for every limit
 	}
 	for i := range m.limits {
 		l := &m.limits[i]
-		var buf [keyBufSize]byte
-		key, ok := m.appendKey(buf[:0], l, r, m.mem != nil)
-		if !ok {
-			d.remaining[d.n] = -1
-			d.n++
-			continue
-		}
 		var res Result
 		if m.mem != nil {
-			res = m.mem.applyAt(stringView(key), l.q, false, now)
+			h, ok := m.memKey(l, r)
+			if !ok {
+				d.remaining[d.n] = -1
+				d.n++
+				continue
+			}
+			res = m.mem.applyAt(h, l.q, false, detail, now)
 		} else {
+			var buf [keyBufSize]byte
+			key, ok := m.appendKey(buf[:0], l, r)
+			if !ok {
+				d.remaining[d.n] = -1
+				d.n++
+				continue
+			}
 			var err error
 			res, err = m.store.Take(r.Context(), string(key), l.q)
 			if err != nil {
@@ -348,7 +360,7 @@ func (m *Middleware) decide(r *http.Request, d *decision) {
 			}
 		}
 		d.remaining[d.n] = int32(max(res.Remaining, -1))
-		d.reset[d.n] = ceilSeconds(res.ResetAfter)
+		d.reset[d.n] = res.ResetAfter
 		d.n++
 		if !res.Allowed {
 			d.retry, d.err, d.limited = res.RetryAfter, l.limited, true
@@ -365,7 +377,7 @@ func (m *Middleware) Check(r *http.Request) error {
 		return ErrNotConfigured
 	}
 	var d decision
-	m.decide(r, &d)
+	m.decide(r, &d, false)
 	return d.err
 }
 
@@ -378,7 +390,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			return
 		}
 		var d decision
-		m.decide(r, &d)
+		m.decide(r, &d, m.headers == HeadersAlways)
 		if d.err == nil {
 			if m.headers == HeadersAlways {
 				m.setAdmitted(w.Header(), &d)

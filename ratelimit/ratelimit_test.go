@@ -230,6 +230,56 @@ func TestANilMemoryStoreMeansTheDefault(t *testing.T) {
 	}
 }
 
+// TestSharedMemoryStore runs two Middlewares on one MemoryStore: a limit
+// shares the budget of a network with a limit of the same name that
+// groups addresses alike, as their text keys in another store would, and
+// with no other.
+func TestSharedMemoryStore(t *testing.T) {
+	byName := func(name string, v4, v6 int) ratelimit.Options {
+		return ratelimit.Options{
+			Limits:     []ratelimit.Limit{{Name: name, Rate: 1, Period: time.Hour}},
+			IPv4Prefix: v4,
+			IPv6Prefix: v6,
+		}
+	}
+	tests := []struct {
+		name   string
+		a, b   ratelimit.Options
+		remote [2]string // the first to a, the second to b
+		shared bool
+	}{
+		{"same limit, same address", byName("l", 0, 0), byName("l", 0, 0), [2]string{"192.0.2.1:1", "192.0.2.1:2"}, true},
+		{"same limit, same IPv6 /64", byName("l", 0, 0), byName("l", 0, 0), [2]string{"[2001:db8::1]:1", "[2001:db8::2]:2"}, true},
+		{"same limit, other address", byName("l", 0, 0), byName("l", 0, 0), [2]string{"192.0.2.1:1", "192.0.2.2:1"}, false},
+		{"same limit, other IPv6 /64", byName("l", 0, 0), byName("l", 0, 0), [2]string{"[2001:db8::1]:1", "[2001:db8:0:1::1]:1"}, false},
+		{"other name", byName("l", 0, 0), byName("m", 0, 0), [2]string{"192.0.2.1:1", "192.0.2.1:1"}, false},
+		{"same /24 grouped alike", byName("l", 24, 0), byName("l", 24, 0), [2]string{"192.0.2.1:1", "192.0.2.200:1"}, true},
+		{"same address grouped otherwise", byName("l", 24, 0), byName("l", 32, 0), [2]string{"192.0.2.1:1", "192.0.2.1:1"}, false},
+		{"same IPv6 address grouped otherwise", byName("l", 0, 64), byName("l", 0, 128), [2]string{"[2001:db8::1]:1", "[2001:db8::1]:1"}, false},
+		{"mapped IPv4 is IPv4", byName("l", 0, 0), byName("l", 0, 0), [2]string{"192.0.2.1:1", "[::ffff:192.0.2.1]:1"}, true},
+		{"no address", byName("l", 0, 0), byName("l", 0, 0), [2]string{"@", "@"}, true},
+		{"no address is not an address", byName("l", 0, 0), byName("l", 0, 0), [2]string{"@", "0.0.0.0:1"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.a.Store, tt.b.Store = store, store
+			a := mustNew(t, tt.a).Handler(okHandler)
+			b := mustNew(t, tt.b).Handler(okHandler)
+			if w := serve(a, request(tt.remote[0])); w.Code != http.StatusOK {
+				t.Fatalf("first request: %d", w.Code)
+			}
+			w := serve(b, request(tt.remote[1]))
+			if got := w.Code == http.StatusTooManyRequests; got != tt.shared {
+				t.Fatalf("second request: %d, want the budget shared: %v", w.Code, tt.shared)
+			}
+		})
+	}
+}
+
 func TestZeroMiddlewareFailsClosed(t *testing.T) {
 	var m ratelimit.Middleware
 	if w := serve(m.Handler(okHandler), request("192.0.2.1:1")); w.Code != http.StatusInternalServerError {
