@@ -116,9 +116,10 @@
 //     libraries, except that a session deleted by Destroy or Renew stays
 //     deleted: the stores keep a marker without data for one idle timeout,
 //     a request whose loaded record expired while it ran saves nothing,
-//     and a Renew checks that the session still exists, so a request that
-//     loaded the session before the logout cannot revive it, however late
-//     it saves. Keep what must not be lost (a cart, a balance) in the
+//     and a Renew carries the values over only if its own deletion of the
+//     old ID found the session still there (atomically with a [Remover]
+//     store), so a request that loaded the session before the logout
+//     cannot revive it, however late it saves. Keep what must not be lost (a cart, a balance) in the
 //     database, not in the session.
 //   - Memory: the [MemoryStore] is bounded ([MemoryOptions.MaxSessions]);
 //     once full it refuses new sessions (503) rather than evicting the

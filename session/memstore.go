@@ -156,14 +156,22 @@ func (s *MemoryStore) Commit(_ context.Context, rec Record) (string, error) {
 // timeout after the deletion) or the record's own expiry, whichever is
 // later, so that a Commit of the same ID by a request still in flight does
 // not revive the session (see [MemoryStore.Commit]).
-func (s *MemoryStore) Delete(_ context.Context, rec Record) error {
+func (s *MemoryStore) Delete(ctx context.Context, rec Record) error {
+	_, err := s.Remove(ctx, rec)
+	return err
+}
+
+// Remove implements [Remover]: it is Delete, reporting whether the record
+// was live (found by Find) until then.
+func (s *MemoryStore) Remove(_ context.Context, rec Record) (found bool, err error) {
 	key, ok := StorageKey(rec.ID)
 	if !ok {
-		return nil
+		return false, nil
 	}
 	now := s.now().UnixNano()
 	s.mu.Lock()
 	if e, exists := s.m[key]; exists {
+		found = !e.dead && now < e.expiry
 		// The marker holds until rec.Expiry, when one is given: a copy
 		// of the token refreshed after the one logged out lives past
 		// the record's own expiry.
@@ -179,7 +187,7 @@ func (s *MemoryStore) Delete(_ context.Context, rec Record) error {
 		}
 	}
 	s.mu.Unlock()
-	return nil
+	return found, nil
 }
 
 // Len returns the number of sessions held, expired ones not yet swept

@@ -54,6 +54,24 @@ type Store interface {
 	Delete(ctx context.Context, rec Record) error
 }
 
+// Remover is implemented by a [Store] that can delete a record and tell
+// whether it was still there, as one atomic step. [Session.Renew] (and
+// so [Session.Login]) uses it to move a session's values to a new ID only
+// if its own deletion of the old ID is the one that took the record: a
+// logout, or another renewal, that lands while this request is running is
+// then never undone. [MemoryStore] and session/redisstore implement it.
+//
+// With a Store that does not, Renew checks with Find and then deletes,
+// and a logout that lands between the two can be undone for the renewing
+// request's client.
+type Remover interface {
+	// Remove deletes rec as Delete does and reports whether a live
+	// record with rec.ID was there, one Find would have found, until
+	// this call. Of several concurrent Removes of one record, at most one
+	// reports true.
+	Remove(ctx context.Context, rec Record) (found bool, err error)
+}
+
 // Record is one session as a [Store] sees it.
 type Record struct {
 	// ID identifies the session: 256 bits from crypto/rand, encoded as

@@ -466,6 +466,13 @@ func (s *Session) Identity() (identity.Identity, bool) {
 // when the new token could no longer reach the client; in both cases
 // nothing changed. After a store error the middleware answers the request
 // with [Options.OnReject] (503) even if the handler ignores the error.
+//
+// If the session was deleted since this request loaded it (a logout in
+// another request, or another Renew of the same session), the renewed
+// session starts empty: its values and identity are not carried over. With
+// a [Remover] store ([MemoryStore], session/redisstore) that check and the
+// deletion are one atomic step; with another store a logout that lands
+// between them can be undone for this request's client.
 func (s *Session) Renew() error {
 	if s == nil {
 		return ErrNoSession
@@ -488,15 +495,13 @@ func (s *Session) renew() error {
 		// loaded it: its values and identity must not move to the new
 		// ID (found in review: a Renew after a logout revived the
 		// identity under a fresh ID).
-		if _, found, err := s.m.store.Find(s.ctx, s.token); err != nil {
+		found, err := s.m.removeForRenew(s.ctx, s.token, del)
+		if err != nil {
 			s.opErr = storeError(err)
 			return s.opErr
-		} else if !found {
-			s.data = record{}
 		}
-		if err := s.m.store.Delete(s.ctx, del); err != nil {
-			s.opErr = storeError(err)
-			return s.opErr
+		if !found {
+			s.data = record{}
 		}
 		s.id = ""
 		s.stale = true
@@ -504,6 +509,20 @@ func (s *Session) renew() error {
 	s.opErr = nil
 	s.modified = true
 	return nil
+}
+
+// removeForRenew deletes the record del of the session presented as token
+// and reports whether it was still live: in one step with a [Remover],
+// otherwise by Find and then Delete (see [Remover]).
+func (m *Middleware) removeForRenew(ctx context.Context, token string, del Record) (bool, error) {
+	if r, ok := m.store.(Remover); ok {
+		return r.Remove(ctx, del)
+	}
+	_, found, err := m.store.Find(ctx, token)
+	if err != nil {
+		return false, err
+	}
+	return found, m.store.Delete(ctx, del)
 }
 
 // Login renews the session (see [Session.Renew]) and stores id in it, in

@@ -15,7 +15,8 @@
 // SHA-256 of the session ID ([session.StorageKey]): the IDs clients hold
 // never reach Redis, so a dump of Redis (a backup, a replica, a MONITOR
 // session) holds no usable token. Every operation is atomic: Find is one
-// GET, Delete and Commit one small script each, and keys
+// GET, Delete (and Remove, the [session.Remover] that Renew uses) and Commit
+// one small script each, and keys
 // expire in Redis at the session's idle or absolute deadline, whichever
 // comes first, so no sweeper is needed. Each key is independent, so
 // Cluster needs no hash tags. Redis 6.0 or later is required (KEEPTTL).
@@ -162,17 +163,19 @@ func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) 
 
 // deleteScript empties KEYS[1] if it exists, keeping its expiry unless
 // ARGV[1] milliseconds is longer: the empty value then stays until
-// rec.Expiry.
+// rec.Expiry. It returns the first bytes of the old value, the expiry of
+// a live record ("" for a deleted one), or nil when there was no key.
 var deleteScript = redis.NewScript(`
 local ttl = redis.call('PTTL', KEYS[1])
-if ttl == -2 then return 0 end
+if ttl == -2 then return false end
+local head = redis.call('GETRANGE', KEYS[1], 0, 7)
 local want = tonumber(ARGV[1])
-if want > ttl then
+if want > 0 and want > ttl then
   redis.call('SET', KEYS[1], '', 'PX', want)
 else
   redis.call('SET', KEYS[1], '', 'KEEPTTL')
 end
-return 1
+return head
 `)
 
 // Delete implements [session.Store] with one script: the data is gone at
@@ -181,15 +184,29 @@ return 1
 // (one idle timeout after the deletion) when that is later than the key's
 // own expiry.
 func (s *Store) Delete(ctx context.Context, rec session.Record) error {
+	_, err := s.Remove(ctx, rec)
+	return err
+}
+
+// Remove implements [session.Remover]: it is Delete, in the same script,
+// reporting whether the record was live (found by Find) until then.
+func (s *Store) Remove(ctx context.Context, rec session.Record) (found bool, err error) {
 	key, ok := s.key(rec.ID)
 	if !ok {
-		return nil
+		return false, nil
 	}
-	ttl := rec.Expiry.Sub(s.now())
-	if rec.Expiry.IsZero() || ttl < time.Millisecond {
-		return s.del(ctx, key)
+	var keep int64 // milliseconds the deletion must hold; 0: the key's own expiry
+	if ttl := rec.Expiry.Sub(s.now()); !rec.Expiry.IsZero() && ttl >= time.Millisecond {
+		keep = ttl.Milliseconds()
 	}
-	return deleteScript.Run(ctx, s.client, []string{key}, ttl.Milliseconds()).Err()
+	head, err := deleteScript.Run(ctx, s.client, []string{key}, keep).Text()
+	if errors.Is(err, redis.Nil) { // no such key
+		return false, nil
+	}
+	if err != nil || len(head) < header {
+		return false, err
+	}
+	return int64(binary.BigEndian.Uint64([]byte(head))) > s.now().UnixNano(), nil
 }
 
 func (s *Store) del(ctx context.Context, key string) error {

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,6 +145,74 @@ func testContract(t *testing.T, st session.Store) {
 		for _, k := range []string{tok, id} {
 			if _, found, err := st.Find(ctx, k); found || err != nil {
 				t.Errorf("Find after the record's expiry, within the deletion's = %v, %v; want not found", found, err)
+			}
+		}
+	})
+
+	t.Run("Remove reports whether the record was live, and deletes it", func(t *testing.T) {
+		r, ok := st.(session.Remover)
+		if !ok {
+			t.Logf("%T is not a session.Remover", st)
+			return
+		}
+		id := newID(t, 'R')
+		if found, err := r.Remove(ctx, session.Record{ID: id, Expiry: exp}); found || err != nil {
+			t.Errorf("Remove(unknown) = %v, %v; want false, nil", found, err)
+		}
+		tok, err := st.Commit(ctx, session.Record{ID: id, Data: []byte("v1"), Expiry: exp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found, err := r.Remove(ctx, session.Record{ID: id, Expiry: exp}); !found || err != nil {
+			t.Errorf("Remove(live) = %v, %v; want true, nil", found, err)
+		}
+		if _, found, err := st.Find(ctx, tok); found || err != nil {
+			t.Errorf("Find after Remove = %v, %v; want not found", found, err)
+		}
+		if found, err := r.Remove(ctx, session.Record{ID: id, Expiry: exp}); found || err != nil {
+			t.Errorf("second Remove = %v, %v; want false, nil", found, err)
+		}
+		if tok, err := st.Commit(ctx, session.Record{ID: id, Data: []byte("v2"), Expiry: exp}); err == nil {
+			if _, found, _ := st.Find(ctx, tok); found {
+				t.Error("a Commit after Remove revived the record")
+			}
+		}
+		if found, err := r.Remove(ctx, session.Record{ID: "malformed", Expiry: exp}); found || err != nil {
+			t.Errorf("Remove(malformed) = %v, %v; want false, nil", found, err)
+		}
+	})
+
+	t.Run("of concurrent Removes of one record, one finds it", func(t *testing.T) {
+		r, ok := st.(session.Remover)
+		if !ok {
+			return
+		}
+		for round := range 20 {
+			id := newID(t, "STUVWXYZabcdefghijkl"[round])
+			if _, err := st.Commit(ctx, session.Record{ID: id, Data: []byte("v"), Expiry: exp}); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			finds := 0
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					found, err := r.Remove(ctx, session.Record{ID: id, Expiry: exp})
+					if err != nil {
+						t.Error(err)
+					}
+					if found {
+						mu.Lock()
+						finds++
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			if finds != 1 {
+				t.Fatalf("%d of 4 concurrent Removes found the record, want 1", finds)
 			}
 		}
 	})
@@ -411,6 +480,39 @@ func testMiddleware(t *testing.T, newStore func(t *testing.T) session.Store) {
 		}
 	})
 
+	// A logout that lands after a request loaded the session and just
+	// before that request renews it (a login form posted twice, a tab
+	// logging out while another elevates) must stay a logout: the renewed
+	// session gets no values or identity of the old one.
+	t.Run("a logout racing a renewal is not undone", func(t *testing.T) {
+		st := newStore(t)
+		if _, ok := st.(session.Remover); !ok {
+			t.Logf("%T is not a session.Remover: Renew leaves this window open", st)
+			return
+		}
+		a := NewApp(t, session.Options{Store: st})
+		_, tok := a.Do(t, "/login?user=dave", "")
+		racing := &logoutInRenew{Store: st, logout: func() {
+			if _, after := a.Do(t, "/logout", tok); after != "" {
+				t.Error("logout did not expire the cookie")
+			}
+		}}
+		renewing := NewApp(t, session.Options{Store: racing})
+		racing.armed.Store(true) // from the request's first store call on
+		rec, renewed := renewing.Do(t, "/renew", tok)
+		if racing.armed.Load() {
+			t.Fatal("the logout was not injected")
+		}
+		if rec.Code != http.StatusOK {
+			t.Fatalf("renew: %d", rec.Code)
+		}
+		for _, tk := range []string{tok, renewed} {
+			if rec, _ := a.Do(t, "/whoami", tk); rec.Code != http.StatusUnauthorized {
+				t.Errorf("a logout before the renewal's deletion was undone: %d %q", rec.Code, rec.Body.String())
+			}
+		}
+	})
+
 	// gorilla/sessions#211, securecookie#56: an undecodable cookie made
 	// every request fail until the user cleared cookies.
 	t.Run("gorilla/sessions#211: a tampered or truncated cookie gives a fresh session, not an error", func(t *testing.T) {
@@ -474,4 +576,31 @@ func testMiddleware(t *testing.T, newStore func(t *testing.T) session.Store) {
 			}
 		}
 	})
+}
+
+// logoutInRenew is a Store and Remover that runs logout once, when armed,
+// at the worst moment for a renewal: after the request's load found the
+// session and before the renewal's own deletion of it.
+type logoutInRenew struct {
+	session.Store
+	armed  atomic.Bool
+	finds  atomic.Int32
+	logout func()
+}
+
+// Find lets the request load the session, then logs it out before a
+// second Find (a Renew that checks, then deletes).
+func (s *logoutInRenew) Find(ctx context.Context, token string) (session.Record, bool, error) {
+	rec, found, err := s.Store.Find(ctx, token)
+	if s.finds.Add(1) > 1 && s.armed.CompareAndSwap(true, false) {
+		s.logout()
+	}
+	return rec, found, err
+}
+
+func (s *logoutInRenew) Remove(ctx context.Context, rec session.Record) (bool, error) {
+	if s.armed.CompareAndSwap(true, false) {
+		s.logout()
+	}
+	return s.Store.(session.Remover).Remove(ctx, rec)
 }
