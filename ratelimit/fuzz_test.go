@@ -101,6 +101,59 @@ func FuzzIPKey(f *testing.F) {
 	})
 }
 
+// FuzzMemoryKey checks the hashes by which a MemoryStore knows client
+// networks against their text keys: two Middlewares share one store and a
+// limit name, each with its own prefix lengths, and two requests get one
+// budget in the store exactly when their text keys are equal.
+func FuzzMemoryKey(f *testing.F) {
+	for _, s := range []struct {
+		a, b               string
+		v4a, v4b, v6a, v6b uint8
+	}{
+		{"192.0.2.1:1", "192.0.2.1:2", 32, 32, 64, 64},
+		{"192.0.2.0:1", "192.0.2.0:1", 24, 32, 64, 64},
+		{"192.0.2.1:1", "192.0.2.200:1", 24, 24, 64, 64},
+		{"[2001:db8::]:1", "[2001:db8::]:1", 32, 32, 64, 128},
+		{"[2001:db8::1]:1", "[2001:db8::2]:1", 32, 32, 128, 128},
+		{"[2001:db8::1]:1", "[2001:db8:0:1::]:1", 32, 32, 128, 128},
+		{"[2001:db8::]:1", "[2001:db8::]:1", 32, 32, 48, 64},
+		{"192.0.2.1:1", "192.0.2.1:1", 32, 32, 48, 64},
+		{"@", "@", 8, 32, 24, 128},
+		{"@", "0.0.0.0:1", 32, 32, 64, 64},
+		{"[::ffff:192.0.2.1]:1", "192.0.2.1:1", 32, 32, 64, 64},
+		{"[fe80::1%eth0]:1", "[fe80::1]:2", 32, 32, 128, 128},
+	} {
+		f.Add(s.a, s.b, s.v4a, s.v4b, s.v6a, s.v6b)
+	}
+	f.Fuzz(func(t *testing.T, a, b string, v4a, v4b, v6a, v6b uint8) {
+		store, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mk := func(v4, v6 uint8) *ratelimit.Middleware {
+			m, err := ratelimit.New(ratelimit.Options{
+				Limits:     []ratelimit.Limit{{Name: "l", Rate: 1, Period: time.Second}},
+				Store:      store,
+				IPv4Prefix: 8 + int(v4)%25,
+				IPv6Prefix: 24 + int(v6)%105,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		ma, mb := mk(v4a, v6a), mk(v4b, v6b)
+		ra, rb := request(a), request(b)
+		ta, _ := ratelimit.KeyOf(ma, 0, ra)
+		tb, _ := ratelimit.KeyOf(mb, 0, rb)
+		ha, _ := ratelimit.MemKeyOf(ma, 0, ra)
+		hb, _ := ratelimit.MemKeyOf(mb, 0, rb)
+		if (ta == tb) != (ha == hb) {
+			t.Fatalf("text keys %q and %q, memory keys %x and %x", ta, tb, ha, hb)
+		}
+	})
+}
+
 // FuzzSubjectKey checks keys built from identity subjects, which may hold
 // anything an identity provider put there: bounded, printable, and
 // distinct subjects never share a key.

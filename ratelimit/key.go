@@ -162,12 +162,9 @@ func appendValueKey(dst []byte, l *limit, r *http.Request) ([]byte, keyForm) {
 
 // memKey returns the hash by which m's MemoryStore knows the key of r for
 // limit l, and whether the limit applies. A key other than an address is
-// the hash of its text form. An address is hashed without a text form:
-// the network it belongs to goes through a keyed bijection of 64-bit
-// words (see addrSeeds.hash), so that two IPv4 networks, or two IPv6
-// networks of up to 64 bits, never share a budget, and nobody without the
-// store's seed can tell which networks of different families or limits
-// would.
+// the hash of its text form. A client network (the key of ByIP, and the
+// fallback of BySubject and ByAPIKey) is hashed without a text form, by
+// addrSeeds.hash.
 func (m *Middleware) memKey(l *limit, r *http.Request) (uint64, bool) {
 	if l.key.kind == kindIP {
 		return l.addr.hash(m.clientIP.Addr(r), m.v4Bits, m.v6Bits), true
@@ -183,34 +180,45 @@ func (m *Middleware) memKey(l *limit, r *http.Request) (uint64, bool) {
 	return m.mem.hash(stringView(key)), true
 }
 
-// addrSeeds are the secret words by which a limit hashes networks for a
-// MemoryStore, derived from the store's seed, the limit's name and the
-// prefix lengths: limits that share a store and a name share the hashes
-// of a network only when they group addresses alike, as their text keys
-// do.
+// addrSeeds are the secret words by which a limit hashes client networks
+// in a MemoryStore. They are derived from the store's seed, the limit's
+// name and, for each family, its prefix length: limits that share a store
+// and a name share the hash of a network exactly when their text keys
+// (appendAddr) would be equal.
 type addrSeeds struct {
-	v4, v6, out, none uint64
+	v4, out4     uint64 // IPv4 networks
+	v6, lo, out6 uint64 // IPv6 networks
+	none         uint64 // requests without an address
 }
 
-// newAddrSeeds derives the seeds of limit l of m from m's MemoryStore.
+// newAddrSeeds derives the seeds of limit l from the MemoryStore s, for
+// networks of v4 and v6 bits.
 func newAddrSeeds(s *MemoryStore, l *limit, v4, v6 int) addrSeeds {
 	word := func(what string, bits int) uint64 {
 		return s.hash(l.prefix + "ip/" + what + "/" + strconv.Itoa(bits))
 	}
-	return addrSeeds{v4: word("v4", v4), v6: word("v6", v6), out: word("out", 0), none: word("none", 0)}
+	return addrSeeds{
+		v4: word("v4", v4), out4: word("out4", v4),
+		v6: word("v6", v6), lo: word("lo", v6), out6: word("out6", v6),
+		none: s.hash(l.prefix + "ip:none"), // the text key: Reset and Peek reach it
+	}
 }
 
-// hash returns the hash of the network of addr: its prefix of v4 or v6
-// bits. An IPv4 network is mix(network ^ v4) + out and an IPv6 one
-// mix(mix(high ^ v6) ^ low) + out, where mix is a bijection: within one
-// family (and for IPv6 within the first 64 bits) distinct networks have
-// distinct hashes. The zero Addr has one hash of its own.
+// hash returns the hash of the network of addr, its prefix of v4 or v6
+// bits. With mix a bijection of 64-bit words, an IPv4 network n is
+// mix(n ^ v4) + out4, and an IPv6 network of up to 64 bits, whose first
+// half is hi, is mix(hi ^ v6) + out6: within one family, distinct
+// networks of up to 64 bits never share a hash. A longer IPv6 network,
+// with the second half lo, is mix(mix(hi ^ v6) ^ mix(lo ^ lo')) + out6,
+// and every other pair (the two families, networks of other lengths
+// sharing the store) collides only as two random 64-bit values do, at
+// places that cannot be found without the seeds.
 func (s *addrSeeds) hash(addr netip.Addr, v4, v6 int) uint64 {
 	addr = addr.Unmap()
 	if addr.Is4() {
 		a := addr.As4()
-		n := binary.BigEndian.Uint32(a[:]) & ^(uint32(1)<<(32-v4) - 1)
-		return mix64(uint64(n)^s.v4) + s.out
+		n := binary.BigEndian.Uint32(a[:]) &^ (uint32(1)<<(32-v4) - 1)
+		return mix64(uint64(n)^s.v4) + s.out4
 	}
 	if !addr.IsValid() {
 		return s.none
@@ -218,12 +226,11 @@ func (s *addrSeeds) hash(addr netip.Addr, v4, v6 int) uint64 {
 	a := addr.As16() // without the zone
 	hi, lo := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
 	if v6 <= 64 {
-		hi &= ^(uint64(1)<<(64-v6) - 1)
-		lo = 0
-	} else {
-		lo &= ^(uint64(1)<<(128-v6) - 1)
+		hi &^= uint64(1)<<(64-v6) - 1
+		return mix64(hi^s.v6) + s.out6
 	}
-	return mix64(mix64(hi^s.v6)^lo) + s.out
+	lo &^= uint64(1)<<(128-v6) - 1
+	return mix64(mix64(hi^s.v6)^mix64(lo^s.lo)) + s.out6
 }
 
 // mix64 is the finalizer of MurmurHash3: a bijection of 64-bit words whose

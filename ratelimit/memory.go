@@ -44,10 +44,13 @@ type MemoryOptions struct {
 // 100 000 keys held at once has a chance of about 1 in 3.7 billion (it
 // grows with the keys a store sees over its life: about 1 in 180 000 for
 // a billion against a full store) and which a client cannot steer, since
-// the seed never leaves the process. Client networks, the keys of [ByIP],
-// are hashed by a keyed bijection rather than as text: two IPv4 networks
-// of one limit never collide, nor do two IPv6 networks of up to 64 bits.
-// Entries
+// the seed never leaves the process. A [Middleware] hashes client
+// networks (the keys of [ByIP], and of [BySubject] and [ByAPIKey] for
+// requests without a subject or key) directly rather than as text: two
+// IPv4 networks of one limit never share a budget, nor do two IPv6
+// networks of up to 64 bits. So Take, Peek and Reset given the text key
+// of a network (see [Store]) do not reach the Middleware's entry for it;
+// every other key they do. Entries
 // whose state has fully decayed are equivalent to absent ones and are
 // deleted as the store runs into them; no goroutine is started, so there
 // is nothing to close. The zero MemoryStore is ready to use, with the

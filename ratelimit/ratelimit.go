@@ -326,9 +326,10 @@ type decision struct {
 }
 
 // decide evaluates the limits in order until one refuses the request.
-// With detail unset, the remaining counts of an admitted request are not
-// computed: they are for the RateLimit field only.
-func (m *Middleware) decide(r *http.Request, d *decision, detail bool) {
+// With count unset, the remaining counts of the limits that admit it are
+// left at 0: they are read only for the RateLimit field, which a response
+// may then not carry.
+func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 	var now int64
 	if m.mem != nil {
 		now = m.mem.clock() // one reading for every limit
@@ -343,7 +344,7 @@ func (m *Middleware) decide(r *http.Request, d *decision, detail bool) {
 				d.n++
 				continue
 			}
-			res = m.mem.applyAt(h, l.q, false, detail, now)
+			res = m.mem.applyAt(h, l.q, false, count, now)
 		} else {
 			var buf [keyBufSize]byte
 			key, ok := m.appendKey(buf[:0], l, r)
@@ -390,7 +391,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			return
 		}
 		var d decision
-		m.decide(r, &d, m.headers == HeadersAlways)
+		m.decide(r, &d, m.headers != HeadersOff)
 		if d.err == nil {
 			if m.headers == HeadersAlways {
 				m.setAdmitted(w.Header(), &d)

@@ -150,6 +150,18 @@ func TestHandler(t *testing.T) {
 			},
 		},
 		{
+			// Found in review: with headers on reject only, the limits
+			// that admitted the request before the one that refused it
+			// were described with nothing remaining.
+			name: "headers on reject only count what the other limits have left",
+			o: ratelimit.Options{Limits: []ratelimit.Limit{
+				{Name: "a", Rate: 10, Period: time.Hour},
+				{Name: "b", Rate: 1, Period: time.Hour},
+			}, Headers: ratelimit.HeadersOnReject},
+			requests: 2, wantStatus: 429,
+			wantHeader: map[string]string{"RateLimit": `"a";r=8;t=720, "b";r=0;t=3600`},
+		},
+		{
 			name: "a burst larger than the rate is advertised as quota over the time to earn it",
 			o:    ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second, Burst: 30}}}, requests: 1, wantStatus: 200,
 			wantHeader: map[string]string{"RateLimit-Policy": `"default";q=30;w=30`, "RateLimit": `"default";r=29;t=1`},
@@ -242,6 +254,16 @@ func TestSharedMemoryStore(t *testing.T) {
 			IPv6Prefix: v6,
 		}
 	}
+	bySubject := func(name string) ratelimit.Options {
+		o := byName(name, 0, 0)
+		o.Limits[0].Key = ratelimit.BySubject()
+		return o
+	}
+	byAPIKey := func(name string) ratelimit.Options {
+		o := byName(name, 0, 0)
+		o.Limits[0].Key = ratelimit.ByAPIKey("X-Api-Key")
+		return o
+	}
 	tests := []struct {
 		name   string
 		a, b   ratelimit.Options
@@ -254,8 +276,16 @@ func TestSharedMemoryStore(t *testing.T) {
 		{"same limit, other IPv6 /64", byName("l", 0, 0), byName("l", 0, 0), [2]string{"[2001:db8::1]:1", "[2001:db8:0:1::1]:1"}, false},
 		{"other name", byName("l", 0, 0), byName("m", 0, 0), [2]string{"192.0.2.1:1", "192.0.2.1:1"}, false},
 		{"same /24 grouped alike", byName("l", 24, 0), byName("l", 24, 0), [2]string{"192.0.2.1:1", "192.0.2.200:1"}, true},
-		{"same address grouped otherwise", byName("l", 24, 0), byName("l", 32, 0), [2]string{"192.0.2.1:1", "192.0.2.1:1"}, false},
-		{"same IPv6 address grouped otherwise", byName("l", 0, 64), byName("l", 0, 128), [2]string{"[2001:db8::1]:1", "[2001:db8::1]:1"}, false},
+		{"same network address grouped otherwise", byName("l", 24, 0), byName("l", 32, 0), [2]string{"192.0.2.0:1", "192.0.2.0:1"}, false},
+		{"same IPv6 network address grouped otherwise", byName("l", 0, 64), byName("l", 0, 128), [2]string{"[2001:db8::]:1", "[2001:db8::]:1"}, false},
+		{"IPv4 grouped alike, IPv6 otherwise", byName("l", 24, 48), byName("l", 24, 64), [2]string{"192.0.2.1:1", "192.0.2.1:1"}, true},
+		{"IPv6 grouped alike, IPv4 otherwise", byName("l", 24, 48), byName("l", 32, 48), [2]string{"[2001:db8::1]:1", "[2001:db8::1]:1"}, true},
+		{"no address, grouped otherwise", byName("l", 8, 24), byName("l", 32, 128), [2]string{"@", "@"}, true},
+		{"one /64, grouped by /128", byName("l", 0, 128), byName("l", 0, 128), [2]string{"[2001:db8::1]:1", "[2001:db8::2]:1"}, false},
+		{"halves differing alike, grouped by /128", byName("l", 0, 128), byName("l", 0, 128), [2]string{"[2001:db8::1]:1", "[2001:db8:0:1::]:1"}, false},
+		{"the address fallback of BySubject", bySubject("l"), bySubject("l"), [2]string{"192.0.2.1:1", "192.0.2.2:1"}, false},
+		{"the address fallback of BySubject, one address", bySubject("l"), bySubject("l"), [2]string{"192.0.2.1:1", "192.0.2.1:2"}, true},
+		{"the address fallback of ByAPIKey", byAPIKey("l"), byAPIKey("l"), [2]string{"[2001:db8::1]:1", "[2001:db8:1::1]:1"}, false},
 		{"mapped IPv4 is IPv4", byName("l", 0, 0), byName("l", 0, 0), [2]string{"192.0.2.1:1", "[::ffff:192.0.2.1]:1"}, true},
 		{"no address", byName("l", 0, 0), byName("l", 0, 0), [2]string{"@", "@"}, true},
 		{"no address is not an address", byName("l", 0, 0), byName("l", 0, 0), [2]string{"@", "0.0.0.0:1"}, false},
@@ -275,6 +305,40 @@ func TestSharedMemoryStore(t *testing.T) {
 			w := serve(b, request(tt.remote[1]))
 			if got := w.Code == http.StatusTooManyRequests; got != tt.shared {
 				t.Fatalf("second request: %d, want the budget shared: %v", w.Code, tt.shared)
+			}
+		})
+	}
+}
+
+// A MemoryStore's Reset, given the text key of a request (KeyOf), gives
+// the budget back, except for a client network, which the Middleware
+// hashes without a text key (see MemoryStore).
+func TestMemoryStoreResetOfAMiddlewaresKey(t *testing.T) {
+	tests := []struct {
+		name   string
+		key    ratelimit.Key
+		remote string
+		reset  bool
+	}{
+		{"one budget for everyone", ratelimit.Global(), "192.0.2.1:1", true},
+		{"no client address", ratelimit.ByIP(), "@", true},
+		{"a client network", ratelimit.ByIP(), "192.0.2.1:1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := mustNew(t, ratelimit.Options{Limits: []ratelimit.Limit{{Name: "l", Rate: 1, Period: time.Hour, Key: tt.key}}, Store: store})
+			h := m.Handler(okHandler)
+			serve(h, request(tt.remote))
+			key, _ := ratelimit.KeyOf(m, 0, request(tt.remote))
+			if err := store.Reset(context.Background(), key); err != nil {
+				t.Fatal(err)
+			}
+			if got := serve(h, request(tt.remote)).Code == http.StatusOK; got != tt.reset {
+				t.Errorf("Reset(%q) gave the budget back: %v, want %v", key, got, tt.reset)
 			}
 		})
 	}

@@ -12,6 +12,8 @@ import (
 // Keys are built by this package from a limit's name and the request's key
 // (an address prefix, a subject, a hash of an API key). They are at most a
 // few hundred bytes of printable ASCII and never contain secrets in clear.
+// (A Middleware on a [MemoryStore] hashes address prefixes without making
+// their text keys.)
 //
 // Implementations must be safe for concurrent use, and each method must be
 // atomic for its key: two concurrent Take calls on one key must never both
