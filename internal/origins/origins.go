@@ -229,11 +229,7 @@ func Parse(s string) (scheme, host, port string, ok bool) {
 		// Only the canonical form a browser serializes (found in review:
 		// "[0:0:0:0:0:0:0:1]" and "[::ffff:1.2.3.4]" were echoed).
 		a, err := netip.ParseAddr(rest[1:end])
-		if err != nil || !a.Is6() || a.Is4In6() {
-			return "", "", "", false
-		}
-		var buf [64]byte
-		if string(a.AppendTo(buf[:0])) != rest[1:end] {
+		if err != nil || !a.Is6() || string(appendBrowserIPv6(make([]byte, 0, 64), a)) != rest[1:end] {
 			return "", "", "", false
 		}
 		rest = rest[end+1:]
@@ -468,4 +464,19 @@ func (p *pattern) match(o string) bool {
 	// validDomain rejects an empty label, so neither
 	// "https://.example.com" nor "https://a..example.com" matches.
 	return len(sub) <= p.maxSub && validDomain(sub)
+}
+
+// appendBrowserIPv6 appends the IPv6 address a (without a zone) as the URL
+// standard serializes it: what netip writes, except that an IPv4-mapped
+// address keeps hexadecimal groups ("::ffff:c000:201", where netip writes
+// "::ffff:192.0.2.1").
+func appendBrowserIPv6(dst []byte, a netip.Addr) []byte {
+	if !a.Is4In6() {
+		return a.AppendTo(dst)
+	}
+	b := a.As16()
+	dst = append(dst, "::ffff:"...)
+	dst = strconv.AppendUint(dst, uint64(b[12])<<8|uint64(b[13]), 16)
+	dst = append(dst, ':')
+	return strconv.AppendUint(dst, uint64(b[14])<<8|uint64(b[15]), 16)
 }

@@ -114,13 +114,17 @@ func TestMatch(t *testing.T) {
 func TestParseRefusesNonCanonicalAddresses(t *testing.T) {
 	for _, s := range []string{
 		"http://[0:0:0:0:0:0:0:1]", "http://[::0001]", "http://[::ffff:1.2.3.4]", "http://[::ABCD]",
+		"http://[::ffff:0102:0304]", "http://[0:0:0:0:0:ffff:102:304]", "http://[::FFFF:102:304]",
 		"http://127.1", "http://0x7f.0.0.1", "http://999.1.1.1", "http://1.2.3.4.5", "http://01.2.3.4",
 	} {
 		if _, _, _, ok := origins.Parse(s); ok {
 			t.Errorf("Parse(%q) accepted a form browsers do not send", s)
 		}
 	}
-	for _, s := range []string{"http://[::1]", "http://[2001:db8::1]:8080", "http://127.0.0.1", "https://192.0.2.1:8443"} {
+	// An IPv4-mapped address as a browser serializes it, in hexadecimal
+	// groups (refused before: netip writes it dotted).
+	for _, s := range []string{"http://[::1]", "http://[2001:db8::1]:8080", "http://127.0.0.1", "https://192.0.2.1:8443",
+		"http://[::ffff:102:304]", "http://[::ffff:c000:201]:8080", "http://[::ffff:0:0]"} {
 		if _, _, _, ok := origins.Parse(s); !ok {
 			t.Errorf("Parse(%q) refused a canonical origin", s)
 		}
