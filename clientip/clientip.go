@@ -290,7 +290,7 @@ func parseRemoteAddr(s string) netip.Addr {
 
 // parseIPv4Port is the common case of parseRemoteAddr, what net/http sets
 // for a TCP connection over IPv4: "a.b.c.d:port" with decimal octets
-// without leading zeros and a port of 1 to 5 digits up to 65535. It
+// without leading zeros and a port as hostport.ValidPort takes it. It
 // reports false for anything else, which the general parser then handles;
 // everything it accepts, netip.ParseAddrPort accepts with the same
 // address.

@@ -354,6 +354,9 @@ func compile(o Options) (*config, error) {
 	case "", "nosniff":
 		nosniff = "nosniff"
 	case Omit:
+		// In any case, as "NOSNIFF" is (found in review: "OMIT" was
+		// sent as the header's value, which browsers ignore).
+		nosniff = Omit
 	default:
 		bad("ContentTypeOptions", nosniff, "must be nosniff")
 	}

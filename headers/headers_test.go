@@ -193,6 +193,11 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"a source that injects a policy", headers.Options{CSP: &headers.CSP{ImgSrc: []string{"https://a.example,script-src"}}}, headers.ErrSource},
 		{"a source with a line break", headers.Options{CSP: &headers.CSP{ImgSrc: []string{"https://a.example\r\nSet-Cookie: x=1"}}}, headers.ErrSource},
 		{"a malformed hash", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"'sha256-short'"}}}, headers.ErrSource},
+		// Found in review: base64 decoders skip line breaks, so a digest
+		// copied with its newline passed, and an HTTP/2 server then
+		// dropped the whole policy.
+		{"a hash with a line break", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"'sha256-" + strings.Repeat("A", 43) + "=\n'"}}}, headers.ErrSource},
+		{"a hash with a line break inside", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"'sha256-" + strings.Repeat("A", 20) + "\r\n" + strings.Repeat("A", 23) + "='"}}}, headers.ErrSource},
 		{"an unknown keyword", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"'unsafe-everything'"}}}, headers.ErrSource},
 		{"unsafe-inline scripts", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{headers.Self, headers.UnsafeInline}}}, headers.ErrUnsafeSource},
 		{"unsafe-inline through default-src", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.Self, headers.UnsafeInline}}}, headers.ErrUnsafeSource},
@@ -229,6 +234,11 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"preload without subdomains", headers.Options{HSTS: headers.HSTS{Preload: true, DisableIncludeSubDomains: true}}, headers.ErrHSTS},
 		{"preload for less than a year", headers.Options{HSTS: headers.HSTS{Preload: true, MaxAge: 24 * time.Hour}}, headers.ErrHSTS},
 		{"an allowed host of *", headers.Options{AllowedHosts: []string{"*"}}, headers.ErrHostPattern},
+		// Found in review: a wildcard over a public suffix allowed every
+		// host under it.
+		{"an allowed host of *.com", headers.Options{AllowedHosts: []string{"*.com"}}, headers.ErrHostPattern},
+		{"an allowed host of *.co.uk", headers.Options{AllowedHosts: []string{"*.CO.UK"}}, headers.ErrHostPattern},
+		{"an allowed host of *.github.io", headers.Options{AllowedHosts: []string{"*.github.io"}}, headers.ErrHostPattern},
 		{"a Unicode allowed host", headers.Options{AllowedHosts: []string{"bücher.example"}}, headers.ErrHostPattern},
 		{"an allowed host with a path", headers.Options{AllowedHosts: []string{"example.com/admin"}}, headers.ErrHostPattern},
 		{"an allowed host with a bad port", headers.Options{AllowedHosts: []string{"example.com:99999"}}, headers.ErrHostPattern},
@@ -366,6 +376,22 @@ func TestFrameOptionsFollowFrameAncestors(t *testing.T) {
 				t.Errorf("X-Frame-Options = %q, want %q", h["X-Frame-Options"], tt.want)
 			}
 		})
+	}
+}
+
+// Found in review: "OMIT" was accepted for ContentTypeOptions, as
+// "NOSNIFF" is, but sent as the header's value, which browsers ignore.
+func TestContentTypeOptionsInAnyCase(t *testing.T) {
+	for _, tt := range []struct{ value, want string }{
+		{"", "nosniff"}, {"NoSniff", "nosniff"}, {headers.Omit, ""}, {"OMIT", ""}, {"Omit", ""},
+	} {
+		h := serve(t, mustNew(t, headers.Options{ContentTypeOptions: tt.value}), httptest.NewRequest("GET", "/", nil)).Header()
+		if got, present := h["X-Content-Type-Options"]; present != (tt.want != "") || h.Get("X-Content-Type-Options") != tt.want {
+			t.Errorf("ContentTypeOptions %q: X-Content-Type-Options = %q, want %q", tt.value, got, tt.want)
+		}
+	}
+	if _, err := headers.New(headers.Options{ContentTypeOptions: "sniff"}); !errors.Is(err, headers.ErrValue) {
+		t.Errorf("ContentTypeOptions \"sniff\": %v", err)
 	}
 }
 

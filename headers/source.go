@@ -137,10 +137,21 @@ func parseQuoted(s string) (Source, error) {
 }
 
 // validDigest reports whether d is the base64 (standard or URL-safe, padded
-// or not) of exactly size bytes.
+// or not) of exactly size bytes. Only the base64 alphabets are allowed:
+// the decoders skip line breaks, which would reach the header (found in
+// review: a digest with a trailing newline, as base64 tools print it,
+// made an HTTP/2 server drop the whole policy).
 func validDigest(d string, size int) bool {
 	if d == "" || len(d) > 100 {
 		return false
+	}
+	for i := 0; i < len(d); i++ {
+		switch c := d[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case c == '+', c == '/', c == '-', c == '_', c == '=':
+		default:
+			return false
+		}
 	}
 	var dst [100]byte
 	for _, enc := range [...]*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {

@@ -50,7 +50,8 @@ type RedirectOptions struct {
 	// an exact path ("/healthz"), or a prefix ending in "/"
 	// ("/.well-known/acme-challenge/"). Matching is on the request's
 	// unescaped path as received, not cleaned: "//healthz", or a prefix
-	// followed by "..", is redirected rather than exempt. Default none.
+	// followed by "..", is redirected rather than exempt. "/", which
+	// would exempt every path, is an error. Default none.
 	Exempt []string
 
 	// Temporary uses 302 and 307 instead of 301 and 308, which browsers
@@ -137,6 +138,12 @@ func NewRedirect(o RedirectOptions) (*Redirect, error) {
 	for i, p := range o.Exempt {
 		if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?#") || strings.Contains(p, "//") {
 			fail("Exempt["+strconv.Itoa(i)+"]", p, because(ErrPath, "must be an absolute path without query"))
+			continue
+		}
+		if p == "/" {
+			// Found in review: a prefix of every path turned the
+			// redirect off without a word.
+			fail("Exempt["+strconv.Itoa(i)+"]", p, because(ErrPath, "exempts every path: leave the redirect out instead"))
 			continue
 		}
 		rd.exempt = append(rd.exempt, p)

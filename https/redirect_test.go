@@ -181,6 +181,10 @@ func TestNewRedirectRejectsInvalidOptions(t *testing.T) {
 		{"a wildcard canonical host", https.RedirectOptions{Host: "*.example.com"}, https.ErrHost},
 		{"a bad port", https.RedirectOptions{Host: "example.com:0x1"}, https.ErrHost},
 		{"every host allowed", https.RedirectOptions{AllowedHosts: []string{"*"}}, https.ErrHost},
+		// Found in review: "*.com" was an open redirect to any .com host.
+		{"every host of a top-level domain allowed", https.RedirectOptions{AllowedHosts: []string{"*.com"}}, https.ErrHost},
+		{"every host of a public suffix allowed", https.RedirectOptions{Host: "example.com", AllowedHosts: []string{"*.co.uk"}}, https.ErrHost},
+		{"every path exempt", https.RedirectOptions{Host: "example.com", Exempt: []string{"/"}}, https.ErrPath},
 		{"a Unicode host", https.RedirectOptions{AllowedHosts: []string{"bücher.example"}}, https.ErrHost},
 		{"a bad HTTPS port", https.RedirectOptions{Host: "example.com", HTTPSPort: 70000}, https.ErrOption},
 		{"a relative exempt path", https.RedirectOptions{Host: "example.com", Exempt: []string{"healthz"}}, https.ErrPath},

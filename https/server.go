@@ -45,7 +45,8 @@ type ServerOptions struct {
 	TLSConfig *tls.Config
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound
 	// the phases of a connection (see the defaults). Negative values are
-	// errors; ReadHeaderTimeout may not exceed ReadTimeout.
+	// errors; ReadHeaderTimeout may not exceed ReadTimeout (when it is
+	// left at its default, it is shortened to a shorter ReadTimeout).
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// MaxHeaderBytes bounds the request headers. Default
 	// [DefaultMaxHeaderBytes]; at most 1 MiB.
@@ -76,6 +77,7 @@ func NewServer(o ServerOptions) (*http.Server, error) {
 		{"WriteTimeout", &o.WriteTimeout, DefaultWriteTimeout},
 		{"IdleTimeout", &o.IdleTimeout, DefaultIdleTimeout},
 	}
+	headerDefault := o.ReadHeaderTimeout == 0
 	for _, d := range durations {
 		switch {
 		case *d.d < 0:
@@ -83,6 +85,11 @@ func NewServer(o ServerOptions) (*http.Server, error) {
 		case *d.d == 0:
 			*d.d = d.def
 		}
+	}
+	if headerDefault && o.ReadTimeout > 0 {
+		// A ReadTimeout shorter than the default header timeout is
+		// stricter, not an error (found in review: 2s was refused).
+		o.ReadHeaderTimeout = min(o.ReadHeaderTimeout, o.ReadTimeout)
 	}
 	if o.ReadHeaderTimeout > o.ReadTimeout {
 		fail("ReadHeaderTimeout", o.ReadHeaderTimeout.String(), because(ErrTimeout, "longer than ReadTimeout, which includes it"))
@@ -149,9 +156,9 @@ func TLSConfig() *tls.Config {
 
 // CheckTLSConfig reports, wrapping [ErrTLSConfig], a configuration that
 // accepts TLS 1.0 or 1.1, lists a TLS 1.2 cipher suite without forward
-// secrecy or AEAD, or sets InsecureSkipVerify. It checks c only: the
-// configurations a GetConfigForClient callback returns are not seen, and
-// should be checked where they are made.
+// secrecy or AEAD, or sets InsecureSkipVerify or a KeyLogWriter. It
+// checks c only: the configurations a GetConfigForClient callback returns
+// are not seen, and should be checked where they are made.
 func CheckTLSConfig(c *tls.Config) error {
 	if c.MinVersion < tls.VersionTLS12 {
 		return because(ErrTLSConfig, "MinVersion below TLS 1.2")
@@ -167,6 +174,10 @@ func CheckTLSConfig(c *tls.Config) error {
 	}
 	if c.InsecureSkipVerify {
 		return because(ErrTLSConfig, "InsecureSkipVerify")
+	}
+	if c.KeyLogWriter != nil {
+		// Found in review: it writes every session's secrets out.
+		return because(ErrTLSConfig, "KeyLogWriter (it logs the keys of every connection)")
 	}
 	return nil
 }

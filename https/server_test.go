@@ -237,6 +237,16 @@ func TestNewServer(t *testing.T) {
 		t.Errorf("defaults not applied: %+v", srv)
 	}
 
+	// Found in review: a ReadTimeout shorter than the default header
+	// timeout was refused; the default now follows it.
+	short, err := https.NewServer(https.ServerOptions{Handler: h, ReadTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatalf("ReadTimeout 2s: %v", err)
+	}
+	if short.ReadHeaderTimeout != 2*time.Second || short.ReadTimeout != 2*time.Second {
+		t.Errorf("ReadTimeout 2s: header timeout %v, read timeout %v", short.ReadHeaderTimeout, short.ReadTimeout)
+	}
+
 	tests := []struct {
 		name string
 		o    https.ServerOptions
@@ -270,6 +280,7 @@ func TestCheckTLSConfig(t *testing.T) {
 		{"an RSA key exchange suite fails", &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}}, false},
 		{"a CBC suite fails", &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA}}, false},
 		{"InsecureSkipVerify fails", &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true}, false},
+		{"a KeyLogWriter fails", &tls.Config{MinVersion: tls.VersionTLS12, KeyLogWriter: io.Discard}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

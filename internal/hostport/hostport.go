@@ -6,10 +6,12 @@ package hostport
 import (
 	"net/netip"
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 )
 
-// Split splits "host", "host:port", "[v6]" or "[v6]:port". A port is 1 to
-// 5 digits up to 65535. It does not allocate.
+// Split splits "host", "host:port", "[v6]" or "[v6]:port", where port is
+// valid for ValidPort. It does not allocate.
 func Split(s string) (host, port string, ok bool) {
 	if strings.HasPrefix(s, "[") {
 		end := strings.IndexByte(s, ']')
@@ -35,9 +37,12 @@ func Split(s string) (host, port string, ok bool) {
 	return s[:i], s[i+1:], true
 }
 
-// ValidPort reports whether p is 1 to 5 digits with a value up to 65535.
+// ValidPort reports whether p is a port as a URL serializes it: 1 to 5
+// digits without a leading zero, from 1 to 65535. (Found in review: a host
+// configured as "example.com:0" redirected there, and "example.com:00443"
+// was not the same host as "example.com:443".)
 func ValidPort(p string) bool {
-	if p == "" || len(p) > 5 {
+	if p == "" || len(p) > 5 || p[0] == '0' {
 		return false
 	}
 	n := 0
@@ -148,6 +153,11 @@ func ParsePattern(p string) (host, port string, wildcard bool, reason string) {
 		if !ok {
 			return "", "", false, "bad host name after *."
 		}
+		if PublicSuffix(name) {
+			// Found in review: "*.com" made a redirect to any .com
+			// host, as "*" would.
+			return "", "", false, "a public suffix after *. matches other people's hosts: name your own domain (*.example.com)"
+		}
 		return "." + name, port, true, ""
 	}
 	if strings.Contains(h, "*") {
@@ -158,4 +168,19 @@ func ParsePattern(p string) (host, port string, wildcard bool, reason string) {
 		return "", "", false, "not a host name or IP address"
 	}
 	return name, port, false, ""
+}
+
+// PublicSuffix reports whether the lower-case DNS name is a public suffix,
+// under which anyone may register a name: a top-level domain ("com"), a
+// registry's second level ("co.uk") or a hosting service's shared domain
+// ("github.io"), by the Public Suffix List, and any single label the list
+// does not know. A subdomain pattern over one ("*.co.uk") would match
+// other people's hosts. localhost, whose names all mean this machine
+// (RFC 6761), is not one.
+func PublicSuffix(name string) bool {
+	if name == "localhost" {
+		return false
+	}
+	suffix, _ := publicsuffix.PublicSuffix(name)
+	return suffix == name
 }

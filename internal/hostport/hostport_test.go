@@ -19,6 +19,12 @@ func TestSplitAndNormalize(t *testing.T) {
 		{"[0:0::1]", "[::1]", "", true},
 		{"192.0.2.1:80", "192.0.2.1", "80", true},
 		{"example.com:65536", "", "", false},
+		{"example.com:65535", "example.com", "65535", true},
+		{"example.com:1", "example.com", "1", true},
+		// Found in review: port 0 and leading zeros, which no URL has.
+		{"example.com:0", "", "", false},
+		{"example.com:00443", "", "", false},
+		{"[::1]:0443", "", "", false},
 		{"example.com:", "", "", false},
 		{"example.com:8x", "", "", false},
 		{"[::1", "", "", false},
@@ -65,6 +71,17 @@ func TestParsePattern(t *testing.T) {
 		{"https://example.com", "", "", false, true},
 		{"bücher.example", "", "", false, true},
 		{"fe80::1%eth0", "", "", false, true},
+		{"*.localhost", ".localhost", "", true, false},
+		{"*.example.co.uk", ".example.co.uk", "", true, false},
+		{"*.www.ck", ".www.ck", "", true, false},
+		// Found in review: a wildcard over a public suffix matches other
+		// people's hosts.
+		{"*.com", "", "", false, true},
+		{"*.co.uk", "", "", false, true},
+		{"*.ck", "", "", false, true},
+		{"*.b.ck", "", "", false, true},
+		{"*.github.io", "", "", false, true},
+		{"*.internal", "", "", false, true},
 	}
 	for _, tt := range tests {
 		host, port, wc, reason := hostport.ParsePattern(tt.in)

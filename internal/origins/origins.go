@@ -18,6 +18,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/httpguard/httpguard/internal/hostport"
 )
 
 // Reasons a configured entry is rejected. The caller wraps them with the
@@ -33,7 +35,7 @@ var (
 	ErrPort         = errors.New("invalid port")
 	ErrWildcard     = errors.New(`a wildcard is allowed only as the whole first label of a host, as in "https://*.example.com"`)
 	ErrPatternIP    = errors.New("a subdomain pattern cannot apply to an IP address")
-	ErrPatternTLD   = errors.New("a subdomain pattern must name a registrable domain, not a top-level domain")
+	ErrPatternTLD   = errors.New("a subdomain pattern must name a registrable domain, not a public suffix such as com, co.uk or github.io")
 	ErrPatternHTTP  = errors.New("a subdomain pattern must use http or https")
 	ErrSpecialValue = errors.New(`"*" and "null" are not origins`)
 )
@@ -176,7 +178,7 @@ func ParseEntry(s string) (Entry, error) {
 		if e.IPAddress {
 			return e, ErrPatternIP
 		}
-		if strings.IndexByte(host, '.') < 0 && host != "localhost" {
+		if hostport.PublicSuffix(host) {
 			return e, ErrPatternTLD
 		}
 	}

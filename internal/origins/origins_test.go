@@ -44,6 +44,11 @@ var entryCases = []struct {
 	{"https://a.*.example.com", "", origins.ErrWildcard},
 	{"https://*.*.example.com", "", origins.ErrWildcard},
 	{"https://*.com", "", origins.ErrPatternTLD},
+	// Found in review of the host patterns: a public suffix of more than
+	// one label, a registry's or a hosting service's, is one too.
+	{"https://*.co.uk", "", origins.ErrPatternTLD},
+	{"https://*.github.io", "", origins.ErrPatternTLD},
+	{"https://*.test", "", origins.ErrPatternTLD},
 	{"https://*.1.2.3.4", "", origins.ErrPatternIP},
 	{"ftp://*.example.com", "", origins.ErrPatternHTTP},
 	{"http://0x7f.1", "", origins.ErrHost},
