@@ -91,7 +91,10 @@
 //     request must satisfy each rule it could be routed to;
 //   - refuses with 400 [ErrAmbiguousPath] a path with a percent-encoded
 //     unreserved character, '/', '\', '%', ';', '?' or '#', a control
-//     character or backslash, an opaque or unrooted request target.
+//     character or backslash, an opaque or unrooted request target, and
+//     a CONNECT request whose path is not clean ("//admin", "/a/../b"):
+//     ServeMux does not clean CONNECT paths, and matches a wildcard to
+//     an empty segment there, which no reading above does.
 //
 // A subtree rule "/admin/" does not cover "/admin" itself, as in ServeMux
 // (which redirects "/admin" to "/admin/"); add a rule for "/admin" if the

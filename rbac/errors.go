@@ -77,8 +77,9 @@ var (
 	ErrNoRule = errors.New("rbac: no rule matches the request")
 	// ErrAmbiguousPath: the request path has a percent-encoded slash,
 	// backslash, dot or other unreserved character, or a control
-	// character, which routers disagree about; the rule table refuses to
-	// guess. Status 400.
+	// character, or it is the path of a CONNECT request and not clean,
+	// which routers disagree about; the rule table refuses to guess.
+	// Status 400.
 	ErrAmbiguousPath = errors.New("rbac: ambiguous request path")
 )
 

@@ -589,8 +589,11 @@ func (c *candidates) add(i int, path string) {
 // neither a non-canonical path nor a change of case can reach a handler
 // under a weaker rule. A path that matches no rule under any reading is
 // rejected with [ErrNoRule]: the table denies by default. A path with
-// ambiguous percent-encoding is rejected with [ErrAmbiguousPath]. Check
-// does not allocate for a clean path unless an OwnerFunc runs.
+// ambiguous percent-encoding, and a CONNECT request whose path is not
+// clean (ServeMux routes CONNECT without cleaning the path, and matches a
+// wildcard to an empty segment there), are rejected with
+// [ErrAmbiguousPath]. Check does not allocate for a clean path unless an
+// OwnerFunc runs.
 func (m *Middleware) Check(r *http.Request) error {
 	t := m.rules
 	if t == nil {
@@ -601,6 +604,15 @@ func (m *Middleware) Check(r *http.Request) error {
 	}
 	raw := r.URL.Path // rooted or empty: ambiguousPath refused the rest
 	clean := cleanPath(raw)
+	if raw != clean && raw != "" && httptoken.EqualFold(r.Method, http.MethodConnect) {
+		// ServeMux routes a CONNECT request on its path as sent, not
+		// cleaned, and there a wildcard also matches an empty segment:
+		// "//admin" is "/{tenant}/admin" with tenant "". Neither reading
+		// below is that one, so such a request is refused; a clean
+		// CONNECT path is routed as that of any other method. The
+		// method's case is ignored as for the readings below.
+		return errAmbiguousPath
+	}
 	fold := t.upper || hasUpperASCII(raw) || hasLowerASCII(r.Method)
 	var c candidates
 	c.add(t.match(r.Method, clean, false), clean)
