@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -505,5 +507,171 @@ func TestEmbeddedStructsAreSanitizedOrRefused(t *testing.T) {
 	v, err := sanitize.DecodeJSON[commentWithExportedBase](nil, w, r)
 	if err != nil || strings.Contains(v.Body, "onerror") || !strings.Contains(v.Body, "hi") {
 		t.Errorf("embedded exported type: %q, %v", v.Body, err)
+	}
+}
+
+type htmlThenNFC struct {
+	Body string `json:"body" sanitize:"html=ugc,nfc"`
+}
+
+type textThenTrim struct {
+	Body string `json:"body" sanitize:"text, trim"`
+}
+
+type htmlThenHTML struct {
+	Body string `json:"body" sanitize:"html=ugc,html=strict"`
+}
+
+type htmlLast struct {
+	Body string `json:"body" sanitize:"trim,nfc,lower,html=ugc"`
+}
+
+// Found in review: an operation after html= or text could undo the
+// sanitizing: with "html=ugc,nfc", NFC merged the ">" of "<b>" with a
+// following U+0338 into "≯", reopening the tag with an event handler.
+// Such a tag is refused as a programming error.
+func TestOperationsAfterHTMLAreRefused(t *testing.T) {
+	t.Parallel()
+	const attack = `{"body":"<b>\u0338 onmouseover=alert(1) x=</b>"}`
+	tests := []struct {
+		name   string
+		decode func(http.ResponseWriter, *http.Request) (string, error)
+		status int
+	}{
+		{"nfc after html=", func(w http.ResponseWriter, r *http.Request) (string, error) {
+			v, err := sanitize.DecodeJSON[htmlThenNFC](nil, w, r)
+			return v.Body, err
+		}, 500},
+		{"trim after text", func(w http.ResponseWriter, r *http.Request) (string, error) {
+			v, err := sanitize.DecodeJSON[textThenTrim](nil, w, r)
+			return v.Body, err
+		}, 500},
+		{"html= after html=", func(w http.ResponseWriter, r *http.Request) (string, error) {
+			v, err := sanitize.DecodeJSON[htmlThenHTML](nil, w, r)
+			return v.Body, err
+		}, 500},
+		{"html= last", func(w http.ResponseWriter, r *http.Request) (string, error) {
+			v, err := sanitize.DecodeJSON[htmlLast](nil, w, r)
+			return v.Body, err
+		}, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			got, err := tt.decode(w, post(attack, "application/json"))
+			if tt.status == 200 {
+				// NFC first makes the whole input one broken tag, which
+				// the policy drops.
+				if err != nil || got != "" {
+					t.Errorf("stored %q, err %v", got, err)
+				}
+				return
+			}
+			if !errors.Is(err, sanitize.ErrTarget) || w.Code != tt.status {
+				t.Fatalf("err %v, status %d; want ErrTarget, %d", err, w.Code, tt.status)
+			}
+			if !strings.Contains(err.Error(), "must be the last operation") {
+				t.Errorf("unclear error: %v", err)
+			}
+		})
+	}
+}
+
+type keyed struct {
+	M map[string]string            `json:"m,omitempty" validate:"dive,max=3"`
+	K map[string]int               `json:"k,omitempty" validate:"dive,keys,max=3,endkeys"`
+	N map[string][]item            `json:"n,omitempty" validate:"dive,dive"`
+	P map[string]map[string]string `json:"p,omitempty" validate:"dive,dive,max=3"`
+	T map[string]item              `json:"t,omitempty"`
+	A []map[string]string          `json:"a,omitempty" validate:"dive,dive,max=3"`
+}
+
+// Found in review: a 422 showed map keys, which come from the request, in
+// the field path ("m[secret-token <svg onload=alert(1)>]"), and so did
+// FieldErrors.Error, which reaches logs. A key is now shown as "*".
+func TestFieldPathsDoNotShowMapKeys(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		body  string
+		field string
+		rule  string
+	}{
+		{`{"m":{"secret <svg onload=alert(1)>":"toolong"}}`, "m[*]", "max"},
+		{`{"m":{"secret].x[0":"toolong"}}`, "m[*]", "max"},
+		{`{"k":{"secret":1}}`, "k[*]", "max"},
+		{`{"n":{"secret":[{"body":"ok"},{"body":""}]}}`, "n[*][1].body", "required"},
+		{`{"n":{"secret].body[0":[{"body":""}]}}`, "n[*]", "required"},
+		{`{"p":{"secret":{"secret.2":"toolong"}}}`, "p[*][*]", "max"},
+		{`{"a":[{"secret":"toolong"}]}`, "a[0][*]", "max"},
+		// A wrong type: from Go 1.27 on, encoding/json reports the key.
+		{`{"t":{"secret":{"body":1}}}`, "t", "type"},
+		{`{"m":{"secret":1}}`, "m", "type"},
+	}
+	for _, tt := range tests {
+		w := httptest.NewRecorder()
+		_, err := sanitize.DecodeJSON[keyed](nil, w, post(tt.body, "application/json"))
+		if !errors.Is(err, sanitize.ErrInvalidFields) || w.Code != 422 {
+			t.Errorf("%s: err %v, status %d", tt.body, err, w.Code)
+			continue
+		}
+		var resp struct {
+			Errors []sanitize.FieldError `json:"errors"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.Errors) != 1 || resp.Errors[0].Field != tt.field || resp.Errors[0].Rule != tt.rule {
+			t.Errorf("%s: errors %+v, want %s (%s)", tt.body, resp.Errors, tt.field, tt.rule)
+		}
+		if strings.Contains(w.Body.String(), "secret") || strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s: a key reached the response or the error: %s; %v", tt.body, w.Body, err)
+		}
+	}
+}
+
+// Found in review: the read buffer was sized from the claimed
+// Content-Length, so a 2-byte body claiming 1 MiB allocated 1 MiB, and
+// with MaxBytes near math.MaxInt64 the size overflowed and make panicked.
+// (Not parallel: it measures the bytes allocated.)
+func TestClaimedContentLengthDoesNotSizeTheBuffer(t *testing.T) {
+	claim := func(d *sanitize.Decoder, body string, length int64) error {
+		r := post(body, "application/json")
+		r.ContentLength = length
+		_, err := sanitize.DecodeJSON[struct{}](d, httptest.NewRecorder(), r)
+		return err
+	}
+	const n = 50
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range n {
+		if err := claim(nil, `{}`, sanitize.DefaultMaxBytes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 128<<10 {
+		t.Errorf("a 2-byte body claiming 1 MiB allocated %d bytes", per)
+	}
+
+	huge := sanitize.MustNew(sanitize.Options{MaxBytes: math.MaxInt64})
+	for _, length := range []int64{math.MaxInt64, math.MaxInt64 - 1} {
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("Content-Length %d: panic %v", length, p)
+				}
+			}()
+			if err := claim(huge, `{}`, length); err != nil {
+				t.Errorf("Content-Length %d: %v", length, err)
+			}
+		}()
+	}
+
+	// A body longer than the first buffer is still read whole.
+	long := `{"name":"` + strings.Repeat("a", 300<<10) + `"}`
+	r := post(long, "application/json")
+	v, err := sanitize.DecodeJSON[struct{ Name string }](nil, httptest.NewRecorder(), r)
+	if err != nil || len(v.Name) != 300<<10 {
+		t.Errorf("a 300 KiB body: %d bytes, %v", len(v.Name), err)
 	}
 }

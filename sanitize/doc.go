@@ -30,11 +30,18 @@
 //	}
 //
 // It checks, in order: the Content-Type (415), the body size through
-// [net/http.MaxBytesReader] (413, default 1 MiB), UTF-8, nesting depth,
-// repeated keys, unknown fields, types and number ranges, that exactly one
-// JSON value was sent (400), then applies the `sanitize` tags and validates
-// with the `validate` tags (422). [DecodeForm] and [DecodeQuery] do the
-// same for form bodies and query strings.
+// [net/http.MaxBytesReader] (413, default 1 MiB), UTF-8, nesting depth
+// and repeated keys (400); then it decodes, refusing malformed JSON and
+// unknown fields (400) and values of the wrong type or numbers out of
+// their field's range (422); it checks that exactly one JSON value was
+// sent (400), then applies the `sanitize` tags and validates with the
+// `validate` tags (422). [DecodeForm] and [DecodeQuery] do the same for
+// form bodies and query strings. A slice, array or map of structs is
+// sanitized and validated item by item.
+//
+// A `sanitize` tag lists operations applied in order: trim, nfc, lower,
+// upper, and html=NAME or text, which must come last (an operation after
+// them could undo the sanitizing, so such a tag is refused).
 //
 // A 422 response lists each field by its JSON name with the failed rule
 // and a message:
@@ -43,8 +50,9 @@
 //	 "detail":"The request has invalid fields.",
 //	 "errors":[{"field":"email","rule":"email","message":"must be an email address"}]}
 //
-// No response ever contains the submitted value, an unknown field's name or
-// a decoder's error text.
+// No response ever contains the submitted value, an unknown field's name,
+// a map key (a path shows it as "[*]", as in "labels[*]") or a decoder's
+// error text.
 //
 // # Whole routes
 //

@@ -21,9 +21,15 @@ import (
 //	              only), "ugc" (user content), or a name in Options.Policies
 //	text          the same as html=strict
 //
-// Nested structs are walked whether or not they are tagged. An unknown
-// operation or policy is a programming error, reported as ErrTarget (500)
-// the first time the type is decoded.
+// html=NAME and text must come last: an operation after them could undo
+// the sanitizing (NFC merges ">" and U+0338 into "≯", which reopens a
+// tag), so a tag such as "html=ugc,nfc" is refused.
+//
+// Nested structs are walked whether or not they are tagged, and so are
+// the structs a slice, array, map or pointer target holds. An unknown
+// operation or policy, or an operation after html=NAME or text, is a
+// programming error, reported as ErrTarget (500) the first time the type
+// is decoded.
 type stringOp func(string) string
 
 type fieldPlan struct {
@@ -186,8 +192,18 @@ func (pc *planCache) sanitizes(p *typePlan, seen map[*typePlan]bool) bool {
 
 func (d *Decoder) parseOps(tag string) ([]stringOp, error) {
 	var ops []stringOp
+	last := "" // the html=NAME or text operation seen, if any
 	for item := range strings.SplitSeq(tag, ",") {
-		name, arg, hasArg := strings.Cut(strings.TrimSpace(item), "=")
+		item = strings.TrimSpace(item)
+		// Found in review: "html=ugc,nfc" let NFC merge ">" and U+0338
+		// after sanitizing, reopening a tag with an event handler.
+		if last != "" {
+			return nil, fmt.Errorf("operation %q after %q: html=NAME and text must be the last operation", item, last)
+		}
+		name, arg, hasArg := strings.Cut(item, "=")
+		if name == "html" || name == "text" {
+			last = item
+		}
 		switch {
 		case name == "trim" && !hasArg:
 			ops = append(ops, strings.TrimSpace)
@@ -212,14 +228,24 @@ func (d *Decoder) parseOps(tag string) ([]stringOp, error) {
 	return ops, nil
 }
 
+// maxElems bounds the pointers, slices, arrays and maps holdsStrings and
+// structIn look through: only a type made of itself, such as type L []L,
+// has more, and it holds no string and no struct (found in review: such a
+// type recursed without end).
+const maxElems = 100
+
 // holdsStrings reports whether t is a string or contains strings directly
 // (through pointers, slices, arrays or map values).
 func holdsStrings(t reflect.Type) bool {
-	switch t.Kind() {
-	case reflect.String:
-		return true
-	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
-		return holdsStrings(t.Elem())
+	for range maxElems {
+		switch t.Kind() {
+		case reflect.String:
+			return true
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			t = t.Elem()
+		default:
+			return false
+		}
 	}
 	return false
 }
@@ -227,27 +253,33 @@ func holdsStrings(t reflect.Type) bool {
 // structIn returns the struct type t holds directly or through pointers,
 // slices, arrays or map values, or nil.
 func structIn(t reflect.Type) reflect.Type {
-	switch t.Kind() {
-	case reflect.Struct:
-		return t
-	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
-		return structIn(t.Elem())
+	for range maxElems {
+		switch t.Kind() {
+		case reflect.Struct:
+			return t
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			t = t.Elem()
+		default:
+			return nil
+		}
 	}
 	return nil
 }
 
-// sanitizeValue applies the sanitize tags to the struct v points to.
+// sanitizeValue applies the sanitize tags to the struct v points to, or to
+// the structs it holds through pointers, slices, arrays or map values,
+// walking them as it walks a struct field of that type (found in review: a
+// []Comment target skipped the tags of its elements).
 func (d *Decoder) sanitizeValue(v reflect.Value) error {
-	for v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			return nil
-		}
-		v = v.Elem()
+	st := structIn(v.Type())
+	if st == nil {
+		return nil // no struct, so no tags
 	}
-	if v.Kind() != reflect.Struct {
-		return nil
+	p := d.plan(st)
+	if p.err != nil {
+		return p.err // even when there is no element to apply it to
 	}
-	return d.sanitizeWith(v, d.plan(v.Type()))
+	return d.apply(v, fieldPlan{walk: true, sub: p})
 }
 
 // sanitizeWith applies plan p, the plan of v's type, to the struct v.

@@ -101,7 +101,7 @@ func (d *Decoder) decodeValues(raw string, dst any) error {
 			if err == errTwice {
 				return ErrDuplicateKey
 			}
-			fieldErrs = append(fieldErrs, FieldError{Field: name, Rule: "type", Message: "must be a " + formKind(sf.Type)})
+			fieldErrs = append(fieldErrs, FieldError{Field: name, Rule: "type", Message: mustBe(formKind(sf.Type))})
 		}
 	}
 	if seen < len(vals) && !d.allowUnknown {

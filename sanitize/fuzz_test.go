@@ -3,6 +3,7 @@ package sanitize_test
 import (
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -64,6 +65,56 @@ func FuzzDecodeForm(f *testing.F) {
 		_, err := sanitize.DecodeForm[search](nil, w, r)
 		if err != nil && w.Code != 400 && w.Code != 413 && w.Code != 422 {
 			t.Fatalf("status %d for %v", w.Code, err)
+		}
+	})
+}
+
+// FuzzDecodeCollections decodes into a map of slices of structs: their
+// items are sanitized and validated, and every reported path is made of
+// the type's own names, indexes and "[*]" for a key, never of anything
+// the request held (found in review: map keys were reported).
+func FuzzDecodeCollections(f *testing.F) {
+	for _, s := range []string{
+		`{"a":[` + valid + `]}`, `{"k <b>":[{"name":"A"}]}`, `{"x].name[0":[{"tags":["<i>"]}]}`,
+		`{"a":[{"address":{"city":1}}]}`, `{"a":null}`, `null`, `[]`, `{"a":[null]}`,
+	} {
+		f.Add(s)
+	}
+	d := sanitize.MustNew(sanitize.Options{MaxBytes: 4096})
+	names := map[string]bool{"name": true, "email": true, "age": true, "bio": true, "tags": true,
+		"address": true, "extra": true, "city": true}
+	index := regexp.MustCompile(`\[(\*|[0-9]+)\]`)
+	f.Fuzz(func(t *testing.T, body string) {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		got, err := sanitize.DecodeJSON[map[string][]*signup](d, w, r)
+		if err == nil {
+			for _, items := range got {
+				for _, it := range items {
+					if it != nil && (strings.ContainsAny(strings.Join(it.Tags, ""), "<>") || it.Name != strings.TrimSpace(it.Name)) {
+						t.Fatalf("item not sanitized: %+v", it)
+					}
+				}
+			}
+			return
+		}
+		if errors.Is(err, sanitize.ErrTarget) {
+			t.Fatalf("programming error on input: %v", err)
+		}
+		var fe *sanitize.FieldErrors
+		if !errors.As(err, &fe) {
+			return
+		}
+		for _, e := range fe.Fields {
+			if e.Field == "(root)" {
+				continue
+			}
+			for _, part := range strings.Split(index.ReplaceAllString(e.Field, ""), ".") {
+				if part != "" && !names[part] {
+					t.Fatalf("path %q holds %q", e.Field, part)
+				}
+			}
 		}
 	})
 }

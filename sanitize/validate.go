@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
@@ -13,7 +14,9 @@ import (
 // never holds the submitted value.
 type FieldError struct {
 	// Field is the path of the field by its JSON (or form) names, such as
-	// "address.city" or "tags[2]".
+	// "address.city" or "tags[2]"; a map key, which came from the
+	// request, is written "*", as in "labels[*]". "(root)" is the whole
+	// value.
 	Field string `json:"field"`
 	// Rule is the failed rule: a validator tag such as "required",
 	// "email" or "max", or "type" for a value of the wrong type.
@@ -49,29 +52,78 @@ func (e *FieldErrors) Is(target error) bool { return target == ErrInvalidFields 
 
 func newValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
-	v.RegisterTagNameFunc(func(f reflect.StructField) string {
-		for _, key := range []string{"json", "form"} {
-			name, _, _ := strings.Cut(f.Tag.Get(key), ",")
-			if name == "-" {
-				return ""
-			}
-			if name != "" {
-				return name
-			}
-		}
-		return f.Name
-	})
+	v.RegisterTagNameFunc(tagName)
 	return v
 }
 
+// tagName names a field in validation paths by its JSON (or form) name;
+// for "" the validator uses the Go name.
+func tagName(f reflect.StructField) string {
+	for _, key := range []string{"json", "form"} {
+		name, _, _ := strings.Cut(f.Tag.Get(key), ",")
+		if name == "-" {
+			return ""
+		}
+		if name != "" {
+			return name
+		}
+	}
+	return f.Name
+}
+
+// validateValue validates the struct dst points to, or the structs it
+// holds through pointers, slices, arrays or map values.
 func (d *Decoder) validateValue(dst any) error {
-	v := reflect.ValueOf(dst)
-	for v.Kind() == reflect.Pointer && !v.IsNil() {
-		v = v.Elem()
+	var out []FieldError
+	if err := d.validateIn(reflect.ValueOf(dst), "", &out); err != nil {
+		return err
 	}
-	if v.Kind() != reflect.Struct {
-		return nil // validator validates structs; other targets have no tags
+	if out == nil {
+		return nil
 	}
+	return &FieldErrors{Fields: out}
+}
+
+// validateIn validates the struct v, or each struct v holds through
+// pointers, slices, arrays or map values, as the validator validates the
+// elements of a struct field with a `dive` tag (found in review: a
+// []Comment target skipped validation). The failures are added to *out
+// with path, the path of v, in front.
+func (d *Decoder) validateIn(v reflect.Value, path string, out *[]FieldError) error {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return d.validateIn(v.Elem(), path, out)
+		}
+	case reflect.Slice, reflect.Array:
+		if structIn(v.Type()) == nil {
+			return nil // no struct, so no tags: no need to visit every item
+		}
+		for i := 0; i < v.Len(); i++ {
+			if err := d.validateIn(v.Index(i), path+"["+strconv.Itoa(i)+"]", out); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		if structIn(v.Type()) == nil {
+			return nil
+		}
+		iter := v.MapRange()
+		for iter.Next() {
+			// The key came from the request: it is never shown.
+			if err := d.validateIn(iter.Value(), path+"[*]", out); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		return d.validateStruct(v, path, out)
+	}
+	return nil
+}
+
+// validateStruct validates the struct v, adding its failures to *out with
+// path in front.
+func (d *Decoder) validateStruct(v reflect.Value, path string, out *[]FieldError) error {
 	err := d.validate.Struct(v.Interface())
 	if err == nil {
 		return nil
@@ -80,23 +132,104 @@ func (d *Decoder) validateValue(dst any) error {
 	if !errors.As(err, &verrs) {
 		return fmt.Errorf("%w: %v", ErrTarget, err)
 	}
-	out := &FieldErrors{Fields: make([]FieldError, 0, len(verrs))}
 	for _, fe := range verrs {
-		out.Fields = append(out.Fields, FieldError{
-			Field:   fieldPath(fe.Namespace()),
-			Rule:    fe.Tag(),
-			Message: message(fe),
-		})
+		field := fieldPath(fe.Namespace(), v.Type())
+		switch {
+		case path == "":
+		case field == "(root)":
+			field = path
+		default:
+			field = path + "." + field
+		}
+		*out = append(*out, FieldError{Field: field, Rule: fe.Tag(), Message: message(fe)})
 	}
-	return out
+	return nil
 }
 
-// fieldPath drops the struct type name that starts a validator namespace.
-func fieldPath(ns string) string {
-	if _, rest, ok := strings.Cut(ns, "."); ok {
-		return rest
+// fieldPath turns ns, a validator namespace in the struct type t, into
+// the path reported to the client: without the type name, and with each
+// map key, which came from the request, replaced by "*" (found in review:
+// a 422 echoed a map key, markup and secrets included, and so did
+// FieldErrors.Error in logs). A validator namespace writes a key as it is,
+// "m[KEY]", so ns is read by t, and only what t itself provides is copied:
+// field names, item indexes, and "[*]" for a key. A key is taken to end at
+// the first "]": a key holding "]" may shift the reported path, but what
+// is copied still comes from t only. If ns cannot be read by t (an
+// interface field), the path ends where the reading stopped.
+func fieldPath(ns string, t reflect.Type) string {
+	if t.Name() != "" {
+		ns = strings.TrimPrefix(ns, t.Name()+".")
 	}
-	return ns
+	var b strings.Builder
+	for ns != "" {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch t.Kind() {
+		case reflect.Struct:
+			rest, ok := strings.CutPrefix(ns, ".")
+			if b.Len() == 0 {
+				rest, ok = ns, true // the first field has no dot
+			}
+			f, name := fieldNamed(t, rest)
+			if !ok || name == "" {
+				return pathOrRoot(&b)
+			}
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(name)
+			ns, t = rest[len(name):], f.Type
+		case reflect.Slice, reflect.Array:
+			digits := strings.TrimLeft(strings.TrimPrefix(ns, "["), "0123456789")
+			n := len(ns) - len(digits)
+			if !strings.HasPrefix(ns, "[") || n < 2 || !strings.HasPrefix(digits, "]") {
+				return pathOrRoot(&b)
+			}
+			b.WriteString(ns[:n+1])
+			ns, t = digits[1:], t.Elem()
+		case reflect.Map:
+			end := strings.IndexByte(ns, ']')
+			if !strings.HasPrefix(ns, "[") || end < 0 {
+				return pathOrRoot(&b)
+			}
+			b.WriteString("[*]")
+			ns, t = ns[end+1:], t.Elem()
+		default:
+			return pathOrRoot(&b)
+		}
+	}
+	return pathOrRoot(&b)
+}
+
+func pathOrRoot(b *strings.Builder) string {
+	if b.Len() == 0 {
+		return "(root)"
+	}
+	return b.String()
+}
+
+// fieldNamed returns the field of the struct type t whose validator name
+// starts ns, followed by the end, "." or "[", and that name; the longest
+// such name if several fit, or "" if none does.
+func fieldNamed(t reflect.Type, ns string) (reflect.StructField, string) {
+	var found reflect.StructField
+	best := ""
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.Anonymous && !f.IsExported() {
+			continue // the validator skips them too
+		}
+		name := tagName(f)
+		if name == "" {
+			name = f.Name
+		}
+		rest, ok := strings.CutPrefix(ns, name)
+		if ok && len(name) > len(best) && (rest == "" || rest[0] == '.' || rest[0] == '[') {
+			found, best = f, name
+		}
+	}
+	return found, best
 }
 
 // message explains a failed rule with its parameter, which comes from the

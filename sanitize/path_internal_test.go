@@ -1,0 +1,73 @@
+package sanitize
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+type pathItem struct {
+	Body string `json:"body"`
+}
+
+type PathBase struct {
+	Note string `json:"note"`
+}
+
+type pathTarget struct {
+	PathBase
+	Name  string                         `json:"name"`
+	Items []pathItem                     `json:"items"`
+	Map   map[string]pathItem            `json:"map"`
+	Deep  map[string]map[string][]string `json:"deep"`
+	Ptr   *pathItem                      `json:"ptr"`
+	Any   map[string]any                 `json:"any"`
+	Plain string
+}
+
+// Found in review: map keys, which come from the request, reached 422
+// responses and FieldErrors.Error through validation paths and, from Go
+// 1.27 on, through the paths encoding/json gives for values of the wrong
+// type. The paths are read by the target type and only what the type
+// provides is kept, whatever the keys hold.
+func TestPathsKeepOnlyWhatTheTypeProvides(t *testing.T) {
+	typ := reflect.TypeFor[pathTarget]()
+	validation := []struct{ ns, want string }{
+		{"pathTarget.name", "name"},
+		{"pathTarget.Plain", "Plain"},
+		{"pathTarget.PathBase.note", "PathBase.note"},
+		{"pathTarget.items[3].body", "items[3].body"},
+		{"pathTarget.map[SECRET].body", "map[*].body"},
+		{"pathTarget.map[SECRET].x[0].evil", "map[*]"},
+		{"pathTarget.map[SECRET]].body", "map[*]"},
+		{"pathTarget.deep[SECRET][SE.CRET][2]", "deep[*][*][2]"},
+		{"pathTarget.deep[SECRET]", "deep[*]"},
+		{"pathTarget.ptr.body", "ptr.body"},
+		{"pathTarget.any[SECRET][SECRET]", "any[*]"},
+		{"pathTarget.map[SECRET", "map"},
+		{"pathTarget.SECRET", "(root)"},
+	}
+	for _, tt := range validation {
+		if got := fieldPath(tt.ns, typ); got != tt.want {
+			t.Errorf("fieldPath(%q) = %q, want %q", tt.ns, got, tt.want)
+		}
+	}
+	typeErrors := []struct{ field, want string }{
+		{"", "(root)"},
+		{"name", "name"},
+		{"note", "note"},
+		{"items.body", "items.body"},      // Go 1.26
+		{"items.3.body", "items[3].body"}, // Go 1.27
+		{"map.body", "map"},
+		{"map.SECRET.body", "map"},
+		{"deep.SECRET", "deep"},
+		{"ptr.body", "ptr.body"},
+		{"SECRET", "(root)"},
+	}
+	for _, tt := range typeErrors {
+		got := typeErrorPath(tt.field, typ)
+		if got != tt.want || strings.Contains(got, "SECRET") {
+			t.Errorf("typeErrorPath(%q) = %q, want %q", tt.field, got, tt.want)
+		}
+	}
+}
