@@ -216,6 +216,24 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+func TestInsecureTrustedOriginsNeedTheDangerousOption(t *testing.T) {
+	for _, o := range []string{"http://localhost:3000", "http://127.0.0.1:8080", "http://[::1]", "http://app.localhost"} {
+		if _, err := csrf.New(csrf.Options{TrustedOrigins: []string{o}}); err != nil {
+			t.Errorf("loopback %s: %v", o, err)
+		}
+	}
+	m, err := csrf.New(csrf.Options{TrustedOrigins: []string{"http://admin.example.com"}, DangerouslyTrustInsecureOrigins: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, "https://app.example.com/x", nil)
+	r.Header.Set("Sec-Fetch-Site", "same-site")
+	r.Header.Set("Origin", "http://admin.example.com")
+	if err := m.Check(r); err != nil {
+		t.Errorf("the trusted http origin was refused: %v", err)
+	}
+}
+
 func TestNewRejectsInvalidOptions(t *testing.T) {
 	key := make([]byte, 32)
 	tests := []struct {
@@ -228,6 +246,9 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"a trusted origin with a path", csrf.Options{TrustedOrigins: []string{"https://a.test/"}}, csrf.ErrInvalidTrustedOrigin},
 		{"a trusted origin with userinfo", csrf.Options{TrustedOrigins: []string{"https://u@a.test"}}, csrf.ErrInvalidTrustedOrigin},
 		{"a bare host, as gorilla/csrf took", csrf.Options{TrustedOrigins: []string{"a.test"}}, csrf.ErrInvalidTrustedOrigin},
+		// Found in review: a network attacker can serve an http origin.
+		{"an http origin", csrf.Options{TrustedOrigins: []string{"http://admin.example.com"}}, csrf.ErrInvalidTrustedOrigin},
+		{"an http pattern", csrf.Options{TrustedOrigins: []string{"http://*.example.com"}}, csrf.ErrInvalidTrustedOrigin},
 		{"an exemption without a reason", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/hook"}}}, csrf.ErrInvalidExemption},
 		{"an exemption with a wildcard", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/hooks/{id}", Reason: "x"}}}, csrf.ErrInvalidExemption},
 		{"an exemption for a subtree", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/hooks/", Reason: "x"}}}, csrf.ErrInvalidExemption},

@@ -23,8 +23,16 @@ type Options struct {
 	// AllowedOrigins, so one list can configure both. An origin is matched
 	// on its scheme, host and port (gorilla/csrf's CVE-2025-47909 trusted
 	// http://host when https://host was meant). "*" and "null" are errors:
-	// they would trust every site. Default: none.
+	// they would trust every site. So is an http origin or pattern whose
+	// host is not a loopback name or address, unless
+	// DangerouslyTrustInsecureOrigins is set. Default: none.
 	TrustedOrigins []string
+
+	// DangerouslyTrustInsecureOrigins permits http origins and patterns
+	// on non-loopback hosts in TrustedOrigins. Anyone on the network path
+	// of such an origin can serve a page from it that sends unsafe
+	// requests the checks then accept. Default: false.
+	DangerouslyTrustInsecureOrigins bool
 
 	// AllowSameSite accepts requests with "Sec-Fetch-Site: same-site":
 	// from other subdomains of the same registrable domain. Subdomains are
@@ -94,17 +102,17 @@ type TokenOptions struct {
 	//
 	// The middleware runs outside the session middleware, so SessionID
 	// reads the request itself. With a server-side session store (the
-	// memory store or session/redisstore) the session cookie's value is
-	// the session ID and stays the same until Login or Renew gives the
-	// session a new one:
+	// memory store or session/redisstore) the session token is the
+	// session ID and stays the same until Login or Renew gives the
+	// session a new one; session.Middleware.Token reads it as the session
+	// middleware does:
 	//
-	//	SessionID: func(r *http.Request) (string, bool) {
-	//		c, err := r.Cookie(sessions.CookieName())
-	//		if err != nil {
-	//			return "", false
-	//		}
-	//		return c.Value, c.Value != ""
-	//	}
+	//	SessionID: sessions.Token,
+	//
+	// (Reading the cookie with r.Cookie can disagree with the session
+	// middleware when a sibling subdomain plants a malformed cookie of the
+	// same name: found in review. A __Host- session cookie, the default,
+	// cannot be planted.)
 	//
 	// With a session.CookieStore the cookie changes whenever the session
 	// is saved, which would void the tokens already on a page: leave
@@ -142,7 +150,8 @@ type TokenOptions struct {
 // Configuration errors, wrapped in an [*OptionError] by [New].
 var (
 	// ErrInvalidTrustedOrigin: an entry of TrustedOrigins is not an origin
-	// or a valid subdomain pattern, or is "*" or "null".
+	// or a valid subdomain pattern, is "*" or "null", or is an http origin
+	// on a non-loopback host without DangerouslyTrustInsecureOrigins.
 	ErrInvalidTrustedOrigin = errors.New("csrf: invalid trusted origin")
 	// ErrInvalidExemption: an exemption has no reason, or its pattern is
 	// not a clean literal path.
@@ -202,6 +211,12 @@ func New(o Options) (*Middleware, error) {
 		e, err := origins.ParseEntry(s)
 		if err != nil {
 			bad("TrustedOrigins", s, ErrInvalidTrustedOrigin, err.Error())
+			continue
+		}
+		if !e.Secure() && !o.DangerouslyTrustInsecureOrigins {
+			// Found in review: a network attacker can serve an http
+			// origin, which is also same-site with an https app.
+			bad("TrustedOrigins", s, ErrInvalidTrustedOrigin, "an http origin on a non-loopback host can be served by anyone on the network path: use https, or set DangerouslyTrustInsecureOrigins")
 			continue
 		}
 		entries = append(entries, e)

@@ -136,7 +136,10 @@ type Options struct {
 	// when the session was destroyed. Browsers keep using the HttpOnly
 	// cookie; a script can only obtain a token for a session it started
 	// through the header itself. Default: none. Must be a valid header
-	// name other than Cookie, Set-Cookie, Authorization and Host.
+	// name other than Cookie, Set-Cookie, Authorization and Host, and not
+	// one of the CORS-safelisted request headers (Accept,
+	// Accept-Language, Content-Language, Content-Type, Range), which any
+	// site may send cross-origin.
 	TokenHeader string
 
 	// LazyLoad defers loading a session from the store until the handler
@@ -253,6 +256,11 @@ func New(opts Options) (*Middleware, error) {
 			bad("TokenHeader", "not a valid header name")
 		case header == "Cookie" || header == "Set-Cookie" || header == "Authorization" || header == "Host":
 			bad("TokenHeader", "must not be "+header)
+		case corsSafelisted(header):
+			// Found in review: another site's page may send these
+			// cross-origin without a preflight, and so choose the
+			// session of a request that carries one.
+			bad("TokenHeader", "must not be "+header+", which any site may send cross-origin without a preflight")
 		}
 	}
 	store := opts.Store
@@ -336,6 +344,36 @@ func storeError(err error) error {
 // CookieName returns the name of the session cookie.
 func (m *Middleware) CookieName() string { return m.cookieName }
 
+// Token returns the session token r carries, exactly as the middleware
+// reads it: from [Options.TokenHeader] when r has that header, otherwise
+// from the first well-formed session cookie, and whether there is one.
+// With a server-side store the token is the session ID, which makes
+// Token the function to bind CSRF tokens to the session
+// (csrf.TokenOptions.SessionID). Reading the cookie with
+// [http.Request.Cookie] instead can disagree with the middleware on a
+// request that carries a malformed cookie of the same name, planted from
+// a sibling subdomain, before the real one. Token does not validate the
+// token against the store.
+func (m *Middleware) Token(r *http.Request) (string, bool) {
+	tok, _ := m.requestToken(r)
+	return tok, tok != ""
+}
+
+// requestToken returns the token of r and whether it came in the token
+// header.
+func (m *Middleware) requestToken(r *http.Request) (token string, viaHeader bool) {
+	if m.tokenHeader != "" {
+		if v, ok := r.Header[m.tokenHeader]; ok {
+			if len(v) > 0 {
+				token = v[0]
+			}
+			return token, true
+		}
+	}
+	token, _ = cookieValue(r.Header, m.cookieName)
+	return token, false
+}
+
 // state is everything one request needs, allocated at once.
 type state struct {
 	sess Session
@@ -390,17 +428,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		s := &st.sess
 		s.m = m
 		s.ctx = r.Context()
-		if m.tokenHeader != "" {
-			if v, ok := r.Header[m.tokenHeader]; ok {
-				s.viaHeader = true
-				if len(v) > 0 {
-					s.token = v[0]
-				}
-			}
-		}
-		if !s.viaHeader {
-			s.token, _ = cookieValue(r.Header, m.cookieName)
-		}
+		s.token, s.viaHeader = m.requestToken(r)
 		ctx := context.Context(&st.ctx)
 		st.ctx.Context = r.Context()
 		st.ctx.s = s
@@ -547,4 +575,14 @@ func addHeaders(h http.Header, name, value, vary string, replace bool) {
 		h["Vary"] = vals[1:2:2]
 	}
 	h["Cache-Control"] = vals[2:3:3]
+}
+
+// corsSafelisted reports whether the canonical header name is one the
+// Fetch standard lets a page send cross-origin without a preflight.
+func corsSafelisted(name string) bool {
+	switch name {
+	case "Accept", "Accept-Language", "Content-Language", "Content-Type", "Range":
+		return true
+	}
+	return false
 }

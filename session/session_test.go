@@ -104,6 +104,10 @@ func TestNewRejectsUnsafeOrImpossibleOptions(t *testing.T) {
 		{"the token in the Cookie header", session.Options{TokenHeader: "cookie"}, "TokenHeader"},
 		{"the token in the Authorization header", session.Options{TokenHeader: "Authorization"}, "TokenHeader"},
 		{"a token header name that is not a token", session.Options{TokenHeader: "X Token"}, "TokenHeader"},
+		// Found in review: a CORS-safelisted header lets another site
+		// choose the session of a request.
+		{"a token header any site may send", session.Options{TokenHeader: "accept-language"}, "TokenHeader"},
+		{"the token in the Range header", session.Options{TokenHeader: "Range"}, "TokenHeader"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -503,6 +507,47 @@ func TestAFailedLogoutOrRenewIsA503EvenWhenTheHandlerIgnoresIt(t *testing.T) {
 			h.ServeHTTP(rec, req)
 			if rec.Code != http.StatusServiceUnavailable || strings.Contains(rec.Body.String(), "done") {
 				t.Errorf("%s failed in the store: %d %q, want 503", op, rec.Code, rec.Body.String())
+			}
+		})
+	}
+}
+
+// Found in review: csrf's SessionID recipe read the cookie with r.Cookie,
+// which takes a malformed value the session middleware skips; Token reads
+// the one the middleware uses.
+func TestTokenIsTheTokenTheMiddlewareUses(t *testing.T) {
+	a := storetest.NewApp(t, session.Options{Store: memoryStore(t, session.MemoryOptions{}), TokenHeader: "Session-Token"})
+	_, tok := a.Do(t, "/login?user=ivy", "")
+	name := a.M.CookieName()
+	tests := []struct {
+		name   string
+		header http.Header
+		want   string
+	}{
+		{"no token", http.Header{}, ""},
+		{"the cookie", http.Header{"Cookie": {name + "=" + tok}}, tok},
+		{"a planted malformed cookie first", http.Header{"Cookie": {name + "=x,y; " + name + "=" + tok}}, tok},
+		{"a quoted cookie", http.Header{"Cookie": {name + `="` + tok + `"`}}, tok},
+		{"the token header wins", http.Header{"Cookie": {name + "=other"}, "Session-Token": {tok}}, tok},
+		{"an empty token header", http.Header{"Cookie": {name + "=" + tok}, "Session-Token": {""}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var seen string
+			h := a.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if id, ok := identity.FromRequest(r); ok {
+					seen = id.Subject()
+				}
+			}))
+			r := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
+			r.Header = tt.header
+			got, ok := a.M.Token(r)
+			if got != tt.want || ok != (tt.want != "") {
+				t.Fatalf("Token = %q, %v; want %q", got, ok, tt.want)
+			}
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			if (seen == "ivy") != (tt.want == tok) {
+				t.Errorf("the middleware saw %q, Token %q", seen, got)
 			}
 		})
 	}
