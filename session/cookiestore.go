@@ -139,10 +139,9 @@ func (s *CookieStore) Find(ctx context.Context, token string) (Record, bool, err
 
 // Commit implements [Store]: it returns the encoded cookie value. It
 // fails with [ErrTooLarge] if the value exceeds 4096 bytes. The session
-// of a revoked ID is not encoded: Commit returns an empty token, which
-// tells the client to drop its cookie, so that a request that loaded the
-// session before a logout cannot save a cookie that outlives the
-// revocation.
+// of a revoked ID is not encoded: Commit returns an empty token, and the
+// Middleware sends no cookie, so that a request that loaded the session
+// before a logout cannot save a cookie that outlives the revocation.
 func (s *CookieStore) Commit(ctx context.Context, rec Record) (string, error) {
 	var raw [33]byte // 43 base64 characters decode to 32 bytes and 2 zero bits
 	if !ValidID(rec.ID) {

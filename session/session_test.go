@@ -553,6 +553,36 @@ func TestTokenIsTheTokenTheMiddlewareUses(t *testing.T) {
 	}
 }
 
+// Found in review: a request that loaded the session before another
+// request's Login saved it after, was refused by the store, and answered
+// with a deletion of the cookie, which, arriving after the login's
+// response, logged the user out.
+func TestARequestOverlappingALoginDoesNotDeleteItsCookie(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			o := session.Options{Store: st.new(t)(nil)}
+			a := storetest.NewApp(t, o)
+			_, tok := a.Do(t, "/set?k=a&v=1", "")
+			loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, func(s *session.Session) { s.SetString("cart", "1") })
+			<-loaded
+			login, fresh := a.Do(t, "/login?user=ivy", tok)
+			if fresh == "" || fresh == tok {
+				t.Fatalf("login set no new cookie: %q", login.Header().Values("Set-Cookie"))
+			}
+			close(release)
+			slow := <-done
+			for _, c := range slow.Result().Cookies() {
+				if c.Name == a.M.CookieName() && (c.MaxAge < 0 || c.Value == "") {
+					t.Errorf("the overlapping request deletes the cookie: %q", slow.Header().Values("Set-Cookie"))
+				}
+			}
+			if rec, _ := a.Do(t, "/whoami", fresh); rec.Body.String() != "ivy" {
+				t.Errorf("the login does not hold: %d %q", rec.Code, rec.Body.String())
+			}
+		})
+	}
+}
+
 func TestRejectionReasonIsRecorded(t *testing.T) {
 	down := new(atomic.Bool)
 	down.Store(true)

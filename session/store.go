@@ -36,8 +36,9 @@ import (
 //     is found again, even one copied before, and even after a later
 //     Commit of the same ID: a request that loaded the session before a
 //     logout may save it after, and must not revive it. A store may refuse
-//     that Commit, accept it and store nothing, or return an empty token,
-//     which tells the client to drop its token. rec.Expiry is then the
+//     that Commit, accept it and store nothing, or return an empty token;
+//     the Middleware then sends the client nothing, since the request
+//     that deleted the session has told the client what to hold. rec.Expiry is then the
 //     latest any token of the session could still be valid (one idle
 //     timeout after the deletion, at most the absolute deadline): the
 //     deletion must hold at least until then, even past the record's own

@@ -136,6 +136,14 @@ func (s *Session) commit(w http.ResponseWriter) error {
 		if err != nil {
 			return err
 		}
+		if token == "" {
+			// The store refused: another request deleted the session
+			// while this one ran (a logout, or a Login or Renew that gave
+			// it a new ID). That request's response tells the client what
+			// to hold; a deletion from here could arrive after it and
+			// drop a fresh login (found in review).
+			return nil
+		}
 		if token != s.token || m.persistent {
 			if !s.viaHeader && len(m.cookieName)+len(token)+len(m.cookieAttrs)+len("=; Max-Age=9999999999") > maxCookieSize {
 				return ErrTooLarge
