@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/ratelimit"
 )
 
@@ -301,7 +302,7 @@ var aliceSpellings = []string{"alice", "Alice", "ALICE", "alice ", "Alice  ", "a
 // Found in review: the limiter counted failures under the name as typed,
 // so with a store that matches names loosely every spelling of one
 // account got a fresh budget. Failures of a found user are now counted
-// under its Subject.
+// under its Subject as well.
 func TestBasicLooseStoreSpellingsShareOneBudget(t *testing.T) {
 	s := newBasic(t, func(o *auth.BasicOptions) {
 		o.Limiter = newAttemptLimiter(t)
@@ -344,5 +345,46 @@ func TestTokenEndpointLooseStoreSpellingsShareOneBudget(t *testing.T) {
 	}
 	if code := post(homeAddr, "ALICE", "correct horse"); code != http.StatusOK {
 		t.Errorf("alice from another address: %d", code)
+	}
+}
+
+// Found in review: failures of a found user were counted under its
+// Subject only, and the limiter then answered a probe of the name as
+// typed differently for a user that exists (401) and for one that does
+// not (429). Every attempt is now counted under the name as typed too.
+func TestTheLimiterDoesNotTellWhichUsersExist(t *testing.T) {
+	probes := []struct {
+		name         string
+		guess, probe func(user string) (string, string)
+	}{
+		{"an empty password after failures",
+			func(u string) (string, string) { return u, "wrong" },
+			func(u string) (string, string) { return u, "" }},
+		{"the name after failures as another spelling",
+			func(u string) (string, string) { return strings.ToUpper(u[:1]) + u[1:], "wrong" },
+			func(u string) (string, string) { return u, "wrong" }},
+	}
+	for _, p := range probes {
+		t.Run(p.name, func(t *testing.T) {
+			users := auth.NewMemoryUsers()
+			if err := users.AddPassword("alice", "correct horse", identity.Options{Subject: "user-1"}); err != nil {
+				t.Fatal(err)
+			}
+			b, err := auth.NewBasic(auth.BasicOptions{Users: users, Limiter: newAttemptLimiter(t), Hasher: fastHasher})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := b.Handler(whoami)
+			got := map[string]int{}
+			for _, u := range []string{"alice", "mallory"} {
+				for range ratelimit.DefaultMaxFailures {
+					serveFrom(h, attackerAddr, basicValue(p.guess(u)))
+				}
+				got[u] = serveFrom(h, attackerAddr, basicValue(p.probe(u))).Code
+			}
+			if got["alice"] != got["mallory"] || got["alice"] != http.StatusTooManyRequests {
+				t.Errorf("alice, who exists: %d; mallory, who does not: %d; want 429 for both", got["alice"], got["mallory"])
+			}
+		})
 	}
 }

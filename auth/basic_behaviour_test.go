@@ -91,8 +91,8 @@ func TestBasicAttemptLimiter(t *testing.T) {
 	if w := req("bob", "builder"); w.Code != http.StatusOK {
 		t.Fatalf("bob: %d", w.Code)
 	}
-	if s.limiter.successes != 1 {
-		t.Errorf("successes = %d; want 1", s.limiter.successes)
+	if s.limiter.successes != 2 {
+		t.Errorf("successes = %d; want 2, under the name and the Subject", s.limiter.successes)
 	}
 	// Malformed credentials never reach the limiter.
 	checks := s.limiter.checks

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/identity"
@@ -54,30 +55,66 @@ func newPasswordChecker(h PasswordHasher) (*passwordChecker, error) {
 
 // attemptGate consults an AttemptLimiter, when there is one, for one
 // attempt of name from ip. Its refusals are *attemptsError.
+//
+// Every attempt is counted under the name as typed, found or not, so that
+// the limiter answers alike whether a user exists (found in review: a
+// found user counted only under its Subject answered 401 where an unknown
+// name answered 429). A found user whose identity has another Subject is
+// counted under that Subject too: a store that matches names loosely (a
+// case- or accent-insensitive SQL collation), or that knows a user under
+// several names, then gives all of them one budget.
 type attemptGate struct {
 	limiter AttemptLimiter
 	name    string
+	subject string // of the found user, when it is not name
 	ip      netip.Addr
 }
 
-// canonical makes the gate count u's attempts under the Subject of its
-// identity, when the store sets one.
+// canonical adds the Subject of u's identity, when the store sets one, to
+// the names the gate counts under, unless the limiter counts it as the
+// name itself (see usernameFolder).
 func (g *attemptGate) canonical(u User) {
-	if u.Identity.Subject != "" {
-		g.name = u.Identity.Subject
+	s := u.Identity.Subject
+	if s == "" || s == g.name {
+		return
 	}
+	if f, ok := g.limiter.(usernameFolder); ok && f.Username(s) == f.Username(g.name) {
+		return
+	}
+	g.subject = s
 }
 
-// reserve is called before every verification: it admits the attempt and
-// counts it as a failure, atomically, or refuses it.
+// usernameFolder is implemented by an AttemptLimiter that counts user
+// names in a folded form, as ratelimit.AttemptLimiter does (lower case,
+// without trailing spaces, by default): a Subject that folds to the name
+// as typed is then not counted twice.
+type usernameFolder interface {
+	Username(name string) string
+}
+
+// each calls f with every name the gate counts under, stopping at the
+// first error.
+func (g attemptGate) each(f func(name string) (time.Duration, error)) error {
+	for _, name := range [2]string{g.name, g.subject} {
+		if name == "" {
+			continue
+		}
+		if wait, err := f(name); err != nil {
+			return &attemptsError{wait: wait, cause: err}
+		}
+	}
+	return nil
+}
+
+// reserve is called before every verification: for each name it admits
+// the attempt and counts it as a failure, atomically, or refuses it. (A
+// refusal under the Subject leaves the attempt counted under the name:
+// the safe side.)
 func (g attemptGate) reserve(ctx context.Context) error {
 	if g.limiter == nil {
 		return nil
 	}
-	if wait, err := g.limiter.Reserve(ctx, g.name, g.ip); err != nil {
-		return &attemptsError{wait: wait, cause: err}
-	}
-	return nil
+	return g.each(func(name string) (time.Duration, error) { return g.limiter.Reserve(ctx, name, g.ip) })
 }
 
 // check is called where credentials are accepted or refused without a
@@ -86,18 +123,18 @@ func (g attemptGate) check(ctx context.Context) error {
 	if g.limiter == nil {
 		return nil
 	}
-	if wait, err := g.limiter.Check(ctx, g.name, g.ip); err != nil {
-		return &attemptsError{wait: wait, cause: err}
-	}
-	return nil
+	return g.each(func(name string) (time.Duration, error) { return g.limiter.Check(ctx, name, g.ip) })
 }
 
-// success clears the pair after a verification that succeeded. The
+// success clears the pairs after a verification that succeeded. The
 // limiter's error is ignored: the verification stands, and the pair stays
 // counted one failure more than it should, which is the safe side.
 func (g attemptGate) success(ctx context.Context) {
 	if g.limiter != nil {
-		_ = g.limiter.RecordSuccess(ctx, g.name, g.ip)
+		_ = g.each(func(name string) (time.Duration, error) {
+			_ = g.limiter.RecordSuccess(ctx, name, g.ip)
+			return 0, nil
+		})
 	}
 }
 
@@ -110,31 +147,29 @@ func (g attemptGate) success(ctx context.Context) {
 // gate reserves the attempt after the lookup and before any verification,
 // known or unknown user alike, so that a locked pair is refused without
 // hashing and a user-store failure costs the pair nothing; an empty
-// password, refused without a verification, is only checked against it.
-// A refusal is returned as is (an *attemptsError). The caller calls
-// gate.success when check succeeds.
+// password, refused without a verification, is only checked against it,
+// after the lookup too. A refusal is returned as is (an *attemptsError).
+// The caller calls gate.success when check succeeds.
 //
-// A user the store finds is counted under the Subject of its identity,
-// when the store sets one, instead of the name as typed: a store that
-// matches names loosely (a case- or space-insensitive SQL collation) would
-// otherwise give every spelling of one account a fresh budget. check sets
-// gate.name to the name it counted under, for gate.success.
+// A user the store finds is counted under the name as typed and, when its
+// identity has another Subject, under that Subject too (see attemptGate);
+// check adds the Subject to gate, for gate.success.
 //
 // It returns the user's identity options, the stored hash that verified and
 // whether it needs rehashing.
 func (c *passwordChecker) check(ctx context.Context, users UserStore, name, pw string, gate *attemptGate) (opts identity.Options, stored string, rehash bool, err error) {
-	if pw == "" {
-		if err := gate.check(ctx); err != nil {
-			return identity.Options{}, "", false, err
-		}
-		return identity.Options{}, "", false, errEmptyPassword
-	}
 	u, found, err := users.LookupUser(ctx, name)
 	if err != nil {
 		return identity.Options{}, "", false, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	if found {
 		gate.canonical(u)
+	}
+	if pw == "" {
+		if err := gate.check(ctx); err != nil {
+			return identity.Options{}, "", false, err
+		}
+		return identity.Options{}, "", false, errEmptyPassword
 	}
 	if err := gate.reserve(ctx); err != nil {
 		return identity.Options{}, "", false, err
@@ -187,7 +222,7 @@ var defaultChecker = sync.OnceValues(func() (*passwordChecker, error) {
 // fails. The caller reserves under the name as typed; with a [UserStore]
 // that matches names loosely, normalize the name the same way first (or
 // use ratelimit.AttemptOptions.Username): Basic and the token endpoint
-// count a found user under its Subject. An empty password is refused
+// count a found user under its Subject as well. An empty password is refused
 // before any verification and needs only a Check. It is safe for
 // concurrent use. Its first call hashes the dummy password once.
 func CheckPassword(ctx context.Context, users UserStore, name, password string) (identity.Options, error) {

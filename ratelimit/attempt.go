@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ const (
 	DefaultMaxUserFailures  = 100
 	DefaultUserLockout      = 36 * time.Second // 100 an hour, sustained
 	DefaultKnownNetworkTTL  = 30 * 24 * time.Hour
+	DefaultMaxKnownNetworks = 10
 	defaultAttemptNamespace = "login"
 )
 
@@ -43,18 +45,22 @@ type AttemptOptions struct {
 	Name string
 
 	// Store keeps the counts. Default: three new [MemoryStore]s, private
-	// to this limiter, one for each kind of key (user name and network,
-	// user name, known network; up to about 6 MB each), so that a flood
-	// of one kind cannot evict another: an attacker spreading guesses over
-	// many networks fills the first with per-network counts, and the
-	// per-user count that stops that spreading is never dropped to make
-	// room for them. A MemoryStore given here keeps the pairs, and two
-	// companions of its bound, shared by every limiter given it, keep the
-	// rest. Use a shared
-	// store (ratelimit/redisstore) when several processes check the same
-	// users, or each one grants its own budget; give its Redis a
-	// maxmemory-policy that does not evict keys (noeviction), or an
-	// attacker can evict the per-user counts the same way.
+	// to this limiter, one for each kind of key, so that a flood of one
+	// kind cannot evict another: an attacker spreading guesses over many
+	// networks fills the first with per-network counts, and the per-user
+	// count that stops that spreading is never dropped to make room for
+	// them. The pairs (user name and network) and the user names get
+	// [DefaultMaxKeys] keys each (up to about 6 MB each); the known
+	// networks, which must last KnownNetworkTTL rather than hours, get
+	// twice as many (about 12 MB), and their store never evicts a live
+	// entry (see "Known networks" on [AttemptLimiter]). A MemoryStore
+	// given here keeps the pairs, and two companions sized from its
+	// bound in the same way, shared by every limiter given it, keep the
+	// rest. Use a shared store (ratelimit/redisstore) when several
+	// processes check the same users, or each one grants its own budget;
+	// give its Redis a maxmemory-policy that does not evict keys
+	// (noeviction), or an attacker can evict the per-user counts and the
+	// known networks the same way.
 	Store Store
 
 	// MaxFailures is the number of failed attempts in a row for one user
@@ -86,6 +92,17 @@ type AttemptOptions struct {
 	// successfully stays exempt from the per-user lockout. Default:
 	// [DefaultKnownNetworkTTL].
 	KnownNetworkTTL time.Duration
+	// MaxKnownNetworks bounds how fast one user name makes networks
+	// known: MaxKnownNetworks new networks at once, then one more every
+	// KnownNetworkTTL / MaxKnownNetworks (3 days with the defaults), so
+	// at most twice MaxKnownNetworks in any KnownNetworkTTL. A success
+	// from a new network beyond that budget is not remembered (the
+	// network is treated as a new device); a success from a network
+	// already known renews it without using the budget. It keeps one
+	// account, or a handful, from filling the store of known networks
+	// (see "Known networks" on [AttemptLimiter]). Default:
+	// [DefaultMaxKnownNetworks].
+	MaxKnownNetworks int
 	// DisableKnownNetworks turns the exemption off: a per-user lockout
 	// then refuses the real user everywhere too, for as long as an
 	// attacker keeps failing. Networks with a recent success are still
@@ -137,6 +154,34 @@ type AttemptOptions struct {
 // and its failures do not count toward the per-user cap, so it cannot
 // lock the user out of other networks either.
 //
+// # Known networks
+//
+// Only a success records a known network, so only someone holding valid
+// credentials adds entries, and each user name adds them at the pace
+// [AttemptOptions.MaxKnownNetworks] allows. The default store of known
+// networks (and the companion of a MemoryStore given in the options)
+// never evicts a live entry: when it is full, a success from a new
+// network is not remembered, but no known network is forgotten before
+// its KnownNetworkTTL. (Found in review: that store evicted the oldest
+// success, so an attacker logging into ordinary accounts from a few
+// hundred thousand fresh IPv6 /64s, cheap from one /48, pushed the
+// victim's home network out, then locked the victim out everywhere with
+// a distributed guessing storm.) An attacker can still fill the store:
+// with the defaults it takes close to 10 000 accounts logging in from
+// fresh networks (2 × MaxKeys entries, each account adding at most
+// 2 × MaxKnownNetworks networks and one budget entry per
+// KnownNetworkTTL), or fewer accounts over several KnownNetworkTTLs,
+// each of their networks renewed by a success at least once per
+// KnownNetworkTTL. While it stays full no new network becomes known for
+// anyone, so new devices are counted toward the per-user cap as with
+// DisableKnownNetworks; networks already known stay exempt. A service
+// with more user-network pairs in KnownNetworkTTL than the store holds
+// is in that state without an attacker: give it a MemoryStore with a
+// larger MaxKeys. A shared store holds the same keys: a Redis with
+// maxmemory-policy noeviction never drops a known network, one that
+// evicts under memory pressure (allkeys-lru, volatile-lru) can drop it
+// like any other key.
+//
 // # Concurrent attempts
 //
 // Reserve takes the pair's count first: of any number of concurrent
@@ -163,6 +208,7 @@ type AttemptLimiter struct {
 	pair     Quota
 	user     Quota
 	known    Quota
+	budget   Quota // of new known networks, per user name
 	useKnown bool
 	v4, v6   int
 	norm     func(string) string
@@ -203,6 +249,10 @@ func NewAttemptLimiter(o AttemptOptions) (*AttemptLimiter, error) {
 	a.pair = Quota{Interval: defDur(o.Lockout, DefaultLockout), Burst: def(o.MaxFailures, DefaultMaxFailures)}
 	a.user = Quota{Interval: defDur(o.UserLockout, DefaultUserLockout), Burst: def(o.MaxUserFailures, DefaultMaxUserFailures)}
 	a.known = Quota{Interval: defDur(o.KnownNetworkTTL, DefaultKnownNetworkTTL), Burst: 1}
+	maxKnown := def(o.MaxKnownNetworks, DefaultMaxKnownNetworks)
+	if maxKnown > 0 {
+		a.budget = Quota{Interval: a.known.Interval / time.Duration(maxKnown), Burst: maxKnown}
+	}
 	if !a.pair.valid() {
 		bad("MaxFailures %d and Lockout %v: both must be positive, their product at most 100 years", o.MaxFailures, o.Lockout)
 	}
@@ -211,6 +261,8 @@ func NewAttemptLimiter(o AttemptOptions) (*AttemptLimiter, error) {
 	}
 	if !a.known.valid() {
 		bad("KnownNetworkTTL: %v must be positive and at most 100 years", o.KnownNetworkTTL)
+	} else if !a.budget.valid() {
+		bad("MaxKnownNetworks: %d must be positive and at most KnownNetworkTTL in microseconds", o.MaxKnownNetworks)
 	}
 	if a.v4 < 8 || a.v4 > 32 {
 		bad("IPv4Prefix: %d is not between 8 and 32", o.IPv4Prefix)
@@ -230,14 +282,38 @@ func NewAttemptLimiter(o AttemptOptions) (*AttemptLimiter, error) {
 
 var errAttemptNotConfigured = fmt.Errorf("%w (AttemptLimiter)", ErrNotConfigured)
 
+// Username returns the form under which a's counts know username:
+// [AttemptOptions.Username] applied to it. Two names with the same form
+// share their counts. (auth counts a user under the name as typed and
+// under its identity's Subject; it uses Username to count a Subject that
+// folds to the name once, not twice.)
+func (a *AttemptLimiter) Username(username string) string {
+	if a == nil || a.norm == nil {
+		return defaultUsername(username)
+	}
+	return a.norm(username)
+}
+
 // keys returns the stored keys of the pair, the user and the known network.
 // The user's hash is a Redis Cluster hash tag, so all of one user's keys
 // live in one slot.
 func (a *AttemptLimiter) keys(username string, ip netip.Addr) (pair, user, known string) {
-	sum := sha256.Sum256([]byte(a.norm(username)))
-	uh := "{" + hex.EncodeToString(sum[:16]) + "}"
+	uh := userTag(a.norm(username))
 	netw := string(appendAddr(nil, ip, a.v4, a.v6))
 	return a.name + ":pair:" + uh + ":" + netw, a.name + ":user:" + uh, a.name + ":known:" + uh + ":" + netw
+}
+
+// budgetKey returns the stored key of the user's budget of new known
+// networks.
+func (a *AttemptLimiter) budgetKey(username string) string {
+	return a.name + ":newnets:" + userTag(a.norm(username))
+}
+
+// userTag returns the hash of a normalized user name, as a Redis Cluster
+// hash tag.
+func userTag(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return "{" + hex.EncodeToString(sum[:16]) + "}"
 }
 
 // Check reports whether an attempt for username from ip may be made now.
@@ -369,23 +445,46 @@ func (a *AttemptLimiter) RecordFailure(ctx context.Context, username string, ip 
 // often is not locked by their own successes. The per-user count is left
 // as it is: the reservation of a first success from a new network stays
 // counted there, as one attempt.
+//
+// A network not yet known uses one of the user's
+// [AttemptOptions.MaxKnownNetworks]; beyond them, or when the store of
+// known networks is full (see "Known networks" on [AttemptLimiter]), it
+// is not remembered, and RecordSuccess still returns nil. A known network
+// is renewed without using any. With a Redis store that is four round
+// trips.
 func (a *AttemptLimiter) RecordSuccess(ctx context.Context, username string, ip netip.Addr) error {
 	if a.store == nil {
 		return errAttemptNotConfigured
 	}
 	pairKey, _, knownKey := a.keys(username, ip)
-	err := a.store.Reset(ctx, pairKey)
-	if err == nil {
-		// Forget the previous mark, so the network stays known for
-		// KnownNetworkTTL after the latest success.
-		if err = a.networks.Reset(ctx, knownKey); err == nil {
-			_, err = a.networks.Take(ctx, knownKey, a.known)
-		}
-	}
-	if err != nil {
+	if err := a.recordSuccess(ctx, username, pairKey, knownKey); err != nil {
 		return fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	return nil
+}
+
+func (a *AttemptLimiter) recordSuccess(ctx context.Context, username, pairKey, knownKey string) error {
+	if err := a.store.Reset(ctx, pairKey); err != nil {
+		return err
+	}
+	k, err := a.networks.Peek(ctx, knownKey, a.known)
+	if err != nil {
+		return err
+	}
+	if k.Allowed {
+		// A new network: it takes one of the user's budget, so that
+		// one account cannot fill the store (found in review).
+		b, err := a.networks.Take(ctx, a.budgetKey(username), a.budget)
+		if err != nil || !b.Allowed {
+			return err
+		}
+	} else if err := a.networks.Reset(ctx, knownKey); err != nil {
+		// Known: forget the previous mark, so the network stays known
+		// for KnownNetworkTTL after the latest success.
+		return err
+	}
+	_, err = a.networks.Take(ctx, knownKey, a.known)
+	return err
 }
 
 // setStores sets the stores of a. A Store other than a MemoryStore serves
@@ -393,9 +492,10 @@ func (a *AttemptLimiter) RecordSuccess(ctx context.Context, username string, ip 
 // that no kind can evict another (found in review: a MemoryStore passed
 // in, the natural way to set MaxKeys, brought back the eviction of
 // per-user counts). A MemoryStore passed in keeps the pairs, and its two
-// companions, made once with its bound and clock, keep the rest: every
-// limiter given that store shares all three, as it shared the one before.
-// Without a store, the three are new, of maxKeys keys (0: the default).
+// companions, made once with its clock and sized from its bound, keep the
+// rest: every limiter given that store shares all three, as it shared the
+// one before. Without a store, the three are new, sized from maxKeys (0:
+// the default). The store of known networks is made by newKnownStore.
 func (a *AttemptLimiter) setStores(s Store, maxKeys int) {
 	ms, isMem := s.(*MemoryStore)
 	if s != nil && !isMem {
@@ -410,23 +510,32 @@ func (a *AttemptLimiter) setStores(s Store, maxKeys int) {
 	if maxKeys == 0 {
 		maxKeys = DefaultMaxKeys
 	}
-	var stores [3]*MemoryStore
-	for i := range stores {
-		stores[i] = newMemoryStoreOf(maxKeys)
+	a.store, a.users, a.networks = newMemoryStoreOf(maxKeys), newMemoryStoreOf(maxKeys), newKnownStore(maxKeys)
+}
+
+// newKnownStore returns the store of an AttemptLimiter's known networks
+// next to stores of maxKeys keys: twice as many keys, since its entries
+// last KnownNetworkTTL and each user with one also has a budget entry,
+// and no eviction of live entries, so that other users' successes cannot
+// push a user's known networks out (found in review).
+func newKnownStore(maxKeys int) *MemoryStore {
+	if maxKeys <= math.MaxInt/2 {
+		maxKeys *= 2
 	}
-	a.store, a.users, a.networks = stores[0], stores[1], stores[2]
+	s := newMemoryStoreOf(maxKeys)
+	s.keep = true
+	return s
 }
 
 // attemptCompanions returns the two stores that keep an AttemptLimiter's
 // user names and known networks next to s, made on first use with s's
-// bound and clock.
+// clock: the first of s's bound, the second by newKnownStore.
 func (s *MemoryStore) attemptCompanions() [2]*MemoryStore {
 	s.init()
 	s.companionsOnce.Do(func() {
-		for i := range s.companions {
-			c := newMemoryStoreOf(s.maxKeys)
+		s.companions = [2]*MemoryStore{newMemoryStoreOf(s.maxKeys), newKnownStore(s.maxKeys)}
+		for _, c := range s.companions {
 			c.now, c.start = s.now, s.start // the same clock, injected in tests
-			s.companions[i] = c
 		}
 	})
 	return s.companions

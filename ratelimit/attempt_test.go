@@ -376,6 +376,8 @@ func TestNewAttemptLimiterRejectsInvalidOptions(t *testing.T) {
 		{"a negative lockout", ratelimit.AttemptOptions{Lockout: -time.Second}, "Lockout"},
 		{"a negative user failure count", ratelimit.AttemptOptions{MaxUserFailures: -1}, "MaxUserFailures"},
 		{"a negative known-network lifetime", ratelimit.AttemptOptions{KnownNetworkTTL: -time.Hour}, "KnownNetworkTTL"},
+		{"a negative known-network budget", ratelimit.AttemptOptions{MaxKnownNetworks: -1}, "MaxKnownNetworks"},
+		{"a known-network budget finer than a microsecond", ratelimit.AttemptOptions{KnownNetworkTTL: time.Millisecond, MaxKnownNetworks: 2000}, "MaxKnownNetworks"},
 		{"a name with a space", ratelimit.AttemptOptions{Name: "a b"}, "Name"},
 		{"an IPv6 prefix of /200", ratelimit.AttemptOptions{IPv6Prefix: 200}, "IPv6Prefix"},
 	}
@@ -490,5 +492,194 @@ func TestLimitersGivenOneMemoryStoreShareTheUserCap(t *testing.T) {
 	}
 	if admitted > ratelimit.DefaultMaxUserFailures+1 {
 		t.Errorf("two limiters on one MemoryStore: %d guesses for one user, cap %d", admitted, ratelimit.DefaultMaxUserFailures+1)
+	}
+}
+
+// v6Net returns the address ::1 of the /64 2001:db8:a:b::/64, one fresh
+// network for every (a, b), as an attacker gets from one /48.
+func v6Net(a, b int) netip.Addr {
+	return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, byte(a >> 8), byte(a), byte(b >> 8), byte(b), 15: 1})
+}
+
+// Found in review: the known networks lived in a bounded store whose
+// eviction dropped the entry with the earliest expiry, the oldest
+// success. An attacker logging into ordinary accounts from about twice
+// MaxKeys fresh IPv6 /64s (cheap from one /48) evicted alice's home
+// network, then a guessing storm spread over many networks locked alice
+// out at home too. Now each user name makes at most MaxKnownNetworks
+// networks known at once (which stops the reviewer's 20 accounts), and
+// the store of known networks never evicts a live entry (which stops 500
+// accounts that fill it).
+func TestKnownNetworkSurvivesOtherUsersSuccesses(t *testing.T) {
+	const maxKeys = 1000 // stands for DefaultMaxKeys
+	for _, attack := range []struct{ accounts, networks int }{
+		{20, 100}, // the reviewer's
+		{500, 10}, // within the per-user budget, 5 500 entries
+	} {
+		for _, given := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%d accounts × %d networks, MemoryStore given: %v", attack.accounts, attack.networks, given), func(t *testing.T) {
+				var o ratelimit.AttemptOptions
+				if given {
+					o.Store = must(ratelimit.NewMemoryStore(ratelimit.MemoryOptions{MaxKeys: maxKeys}))
+				}
+				a, err := ratelimit.NewAttemptLimiterMaxKeys(o, maxKeys)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx := context.Background()
+				if ok, err := login(t, a, "alice", "right", home); !ok {
+					t.Fatal(err)
+				}
+				for acct := range attack.accounts {
+					for i := range attack.networks {
+						name := fmt.Sprintf("mallory%d", acct)
+						if ok, err := login(t, a, name, "right", v6Net(acct, i)); !ok {
+							t.Fatalf("attacker success %d/%d refused: %v", acct, i, err)
+						}
+					}
+				}
+				if n := ratelimit.KnownStoreOf(a).(*ratelimit.MemoryStore).Len(); n > 2*maxKeys {
+					t.Errorf("the store of known networks holds %d keys, bound %d", n, 2*maxKeys)
+				}
+				// A distributed failure storm on alice.
+				for i := range 150 {
+					_, _ = a.Reserve(ctx, "alice", v6Net(0xffff, i))
+				}
+				if _, err := a.Reserve(ctx, "alice", netip.MustParseAddr("192.0.2.1")); !errors.Is(err, ratelimit.ErrUserLocked) {
+					t.Fatalf("alice from a new network after the storm: %v, want ErrUserLocked", err)
+				}
+				if _, err := a.Reserve(ctx, "alice", home); err != nil {
+					t.Errorf("alice refused at home after %d attacker successes: %v", attack.accounts*attack.networks, err)
+				}
+			})
+		}
+	}
+}
+
+// Found in review: one account could make any number of networks known.
+// A user name makes MaxKnownNetworks new networks known at once, then one
+// more every KnownNetworkTTL / MaxKnownNetworks; renewing a known network
+// uses none. Through a MemoryStore (with its companions) and through any
+// other Store (one store for every key, as with Redis).
+func TestMaxKnownNetworksBoundsOneUser(t *testing.T) {
+	for _, generic := range []bool{false, true} {
+		t.Run(fmt.Sprintf("generic Store: %v", generic), func(t *testing.T) {
+			mem := must(ratelimit.NewMemoryStore(ratelimit.MemoryOptions{}))
+			clock := newClock()
+			ratelimit.SetClock(mem, clock.Now)
+			var st ratelimit.Store = mem
+			if generic {
+				st = &recordingStore{Store: mem}
+			}
+			a := must(ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{Store: st}))
+			ctx := context.Background()
+			success := func(i int) {
+				t.Helper()
+				if err := a.RecordSuccess(ctx, "mallory", v6Net(1, i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			known := func(i int) bool { return ratelimit.IsKnown(a, "mallory", v6Net(1, i)) }
+			for i := range 30 {
+				success(i)
+			}
+			for i := range 30 {
+				if want := i < ratelimit.DefaultMaxKnownNetworks; known(i) != want {
+					t.Errorf("network %d known: %v, want %v", i, known(i), want)
+				}
+			}
+			// 29 days later the budget is back to 9 of 10 (one every 3
+			// days): 9 of 10 new networks become known.
+			clock.Advance(29 * 24 * time.Hour)
+			for i := 30; i < 40; i++ {
+				success(i)
+			}
+			for i := 30; i < 40; i++ {
+				if want := i < 39; known(i) != want {
+					t.Errorf("network %d known: %v, want %v", i, known(i), want)
+				}
+			}
+			// With the budget spent, a known network is still renewed.
+			success(0)
+			clock.Advance(2 * 24 * time.Hour)
+			if !known(0) {
+				t.Error("network 0, renewed on day 29, forgotten on day 31")
+			}
+			if known(1) {
+				t.Error("network 1, not renewed, still known after KnownNetworkTTL")
+			}
+		})
+	}
+}
+
+// Found in review: a full store of known networks refuses new ones rather
+// than evict live ones; it takes new ones again as entries expire, and a
+// known network is renewed while it is full.
+func TestFullKnownNetworkStoreKeepsItsEntries(t *testing.T) {
+	st := must(ratelimit.NewMemoryStore(ratelimit.MemoryOptions{MaxKeys: 100}))
+	clock := newClock()
+	ratelimit.SetClock(st, clock.Now)
+	a := must(ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{Store: st}))
+	ctx := context.Background()
+	bobHome := netip.MustParseAddr("192.0.2.7")
+	if err := a.RecordSuccess(ctx, "alice", home); err != nil {
+		t.Fatal(err)
+	}
+	for acct := range 200 {
+		for i := range 10 {
+			if err := a.RecordSuccess(ctx, fmt.Sprintf("mallory%d", acct), v6Net(acct, i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	known := ratelimit.KnownStoreOf(a).(*ratelimit.MemoryStore)
+	if known.Len() != known.MaxKeys() {
+		t.Fatalf("the store of known networks holds %d keys of %d", known.Len(), known.MaxKeys())
+	}
+	if !ratelimit.IsKnown(a, "alice", home) {
+		t.Fatal("alice's home evicted")
+	}
+	if err := a.RecordSuccess(ctx, "bob", bobHome); err != nil {
+		t.Fatal(err)
+	}
+	if ratelimit.IsKnown(a, "bob", bobHome) {
+		t.Error("a full store took a new network")
+	}
+	clock.Advance(20 * 24 * time.Hour)
+	if err := a.RecordSuccess(ctx, "alice", home); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(11 * 24 * time.Hour) // the attacker's entries have expired
+	if !ratelimit.IsKnown(a, "alice", home) {
+		t.Error("alice's home, renewed while the store was full, forgotten")
+	}
+	if err := a.RecordSuccess(ctx, "bob", bobHome); err != nil {
+		t.Fatal(err)
+	}
+	if !ratelimit.IsKnown(a, "bob", bobHome) {
+		t.Error("the store took no new network after its entries expired")
+	}
+}
+
+func TestAttemptLimiterUsername(t *testing.T) {
+	def, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	custom, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{Username: func(s string) string { return "x" + s }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		a        *ratelimit.AttemptLimiter
+		in, want string
+	}{
+		{def, "Alice  ", "alice"},
+		{def, "alice", "alice"},
+		{custom, "Alice", "xAlice"},
+	} {
+		if got := tt.a.Username(tt.in); got != tt.want {
+			t.Errorf("Username(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 	"time"
@@ -47,3 +48,13 @@ func NewAttemptLimiterMaxKeys(o AttemptOptions, maxKeys int) (*AttemptLimiter, e
 	a.setStores(o.Store, maxKeys)
 	return a, nil
 }
+
+// IsKnown reports whether ip is a known network of username in a.
+func IsKnown(a *AttemptLimiter, username string, ip netip.Addr) bool {
+	_, _, k := a.keys(username, ip)
+	r, err := a.networks.Peek(context.Background(), k, a.known)
+	return err == nil && !r.Allowed
+}
+
+// KnownStoreOf returns the store of a's known networks.
+func KnownStoreOf(a *AttemptLimiter) Store { return a.networks }

@@ -63,6 +63,12 @@ type MemoryStore struct {
 	maxKeys int
 	start   time.Time
 	now     func() time.Time // nil: the monotonic clock
+	// keep makes a full shard refuse a new key rather than evict a live
+	// one: only decayed entries are dropped to make room, and a Take that
+	// finds none is admitted without being recorded. It is set only on
+	// the store of an AttemptLimiter's known networks, whose live entries
+	// an attacker must not be able to push out (see attemptCompanions).
+	keep bool
 
 	// companions are the stores of an AttemptLimiter's user names and
 	// known networks when this one keeps its pairs: made once, so that
@@ -224,7 +230,7 @@ func (s *MemoryStore) applyAt(h uint64, q Quota, peek, count bool, now int64) Re
 		if found {
 			sh.tat[slot] = newTAT
 		} else {
-			sh.insert(h, newTAT, now)
+			sh.insert(h, newTAT, now, s.keep)
 		}
 	}
 	sh.mu.Unlock()
@@ -233,8 +239,9 @@ func (s *MemoryStore) applyAt(h uint64, q Quota, peek, count bool, now int64) Re
 
 // insert adds a key that is not in the map, first making room if the shard
 // is full. It also drops a decayed entry or two it runs into, so that a
-// store under normal load stays small without a sweeper goroutine.
-func (sh *shard) insert(h uint64, tat, now int64) {
+// store under normal load stays small without a sweeper goroutine. With
+// keep set, a full shard without a decayed entry does not take the key.
+func (sh *shard) insert(h uint64, tat, now int64, keep bool) {
 	if len(sh.m) < sh.max {
 		n := 0
 		for k, slot := range sh.m {
@@ -245,8 +252,8 @@ func (sh *shard) insert(h uint64, tat, now int64) {
 				break
 			}
 		}
-	} else {
-		sh.evict(now)
+	} else if !sh.evict(now, keep) {
+		return
 	}
 	var slot int32
 	if n := len(sh.free); n > 0 {
@@ -261,8 +268,10 @@ func (sh *shard) insert(h uint64, tat, now int64) {
 
 // evict makes room in a full shard: it drops every decayed entry in a
 // sample, or else the sampled entry with the earliest theoretical arrival
-// time, which is the one with the least debt to remember.
-func (sh *shard) evict(now int64) {
+// time, which is the one with the least debt to remember. With keep set it
+// never drops a live entry: it looks through the whole shard for a decayed
+// one, and reports whether it found any.
+func (sh *shard) evict(now int64, keep bool) bool {
 	var victim uint64
 	var victimSlot int32
 	dropped, picked, n := false, false, 0
@@ -275,13 +284,17 @@ func (sh *shard) evict(now int64) {
 		}
 		// Keep looking for a decayed entry a little longer before
 		// evicting a live one.
-		if n++; n >= sampleSize && dropped || n == 2*sampleSize {
+		if n++; n >= sampleSize && dropped || n == 2*sampleSize && !keep {
 			break
 		}
+	}
+	if keep {
+		return dropped
 	}
 	if !dropped && picked {
 		sh.remove(victim, victimSlot)
 	}
+	return true
 }
 
 func (sh *shard) remove(h uint64, slot int32) {
