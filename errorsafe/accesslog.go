@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/httpguard/httpguard/identity"
 )
@@ -21,6 +22,8 @@ const (
 	msgHookPanic = "event hook panicked"
 	maxPathLog   = 1024 // bytes of the path logged
 	maxValLog    = 256  // bytes of a header value logged
+	maxMethodLog = 32   // bytes of the method logged, marker included
+	maxTextLog   = 4096 // bytes of a panic value, error or reason logged, marker included
 )
 
 // logAccess writes the access record of r and the security event it
@@ -59,11 +62,11 @@ func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panick
 	var buf [16]slog.Attr
 	attrs := buf[:0]
 	attrs = append(attrs,
-		slog.String("method", r.Method),
+		slog.String("method", clip(r.Method, maxMethodLog)),
 		slog.String("path", truncate(r.URL.Path, maxPathLog)),
 	)
 	if q := c.redactQuery(r.URL.RawQuery); q != "" {
-		attrs = append(attrs, slog.String("query", q))
+		attrs = append(attrs, slog.String("query", noBidi(q)))
 	}
 	attrs = append(attrs,
 		slog.Int("status", status),
@@ -83,7 +86,7 @@ func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panick
 		attrs = append(attrs, slog.String("user_agent", truncate(ua, maxValLog)))
 	}
 	if reason != nil {
-		attrs = append(attrs, slog.String("reason", reason.Error()))
+		attrs = append(attrs, slog.String("reason", clip(reason.Error(), maxTextLog)))
 	}
 	if x.hijacked {
 		attrs = append(attrs, slog.Bool("hijacked", true))
@@ -113,9 +116,9 @@ func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panick
 					v = truncate(strings.Join(red, ", "), maxValLog)
 				}
 			case hdrPlain:
-				v = truncate(strings.Join(vs, ", "), maxValLog)
+				v = plainHeader(strings.Join(vs, ", "))
 			}
-			hs = append(hs, slog.String(name, v))
+			hs = append(hs, slog.String(name, noBidi(v)))
 		}
 		if len(hs) > 0 {
 			attrs = append(attrs, slog.Group("headers", hs...))
@@ -166,10 +169,10 @@ func (c *config) logPanic(x *exchange, r *http.Request, pv any) {
 	// deferred call, so the trace shows where the panic happened.
 	stack := stackTrace()
 	lg.LogAttrs(ctx, slog.LevelError, msgPanic,
-		slog.String("panic", panicString(pv)),
+		slog.String("panic", clip(panicString(pv), maxTextLog)),
 		slog.String("stack", string(stack)),
 		slog.String("request_id", x.id),
-		slog.String("method", r.Method),
+		slog.String("method", clip(r.Method, maxMethodLog)),
 		slog.String("path", truncate(r.URL.Path, maxPathLog)),
 		slog.Bool("response_started", x.started()),
 	)
@@ -208,10 +211,56 @@ func panicString(pv any) (s string) {
 	return fmt.Sprintf("%#v", pv)
 }
 
-// truncate returns s cut to at most n bytes.
+// truncate returns s cut to at most n bytes, with its bidi controls
+// replaced (see noBidi).
 func truncate(s string, n int) string {
 	if len(s) > n {
-		return s[:n]
+		s = s[:n]
 	}
-	return s
+	return noBidi(s)
+}
+
+// clip returns s cut to at most n bytes, "[TRUNCATED]" included, as
+// RedactQuery marks a cut, and with its bidi controls replaced (see
+// noBidi). It bounds text that has no natural bound: the method, which
+// net/http accepts up to MaxHeaderBytes, a panic value, an error. The
+// cut falls on a rune boundary. (Found in review: a 500 KB method made
+// a 500 KB log record.)
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return noBidi(s)
+	}
+	cut := n - len(truncated)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return noBidi(s[:cut]) + truncated
+}
+
+// noBidi returns s with every Unicode bidirectional embedding, override
+// and isolate control (U+202A to U+202E, U+2066 to U+2069) replaced by
+// U+FFFD, which has the same length. Written raw, as the JSON handler of
+// log/slog writes them, they make a log viewer show the rest of the line
+// in another order than it was written. (Found in review: a path or
+// User-Agent could reorder its log line.) It allocates only when it
+// replaces something.
+func noBidi(s string) string {
+	if strings.IndexByte(s, 0xe2) < 0 {
+		return s
+	}
+	var b []byte
+	for i := 0; i+2 < len(s); i++ {
+		c1, c2 := s[i+1], s[i+2]
+		if s[i] == 0xe2 && (c1 == 0x80 && 0xaa <= c2 && c2 <= 0xae || c1 == 0x81 && 0xa6 <= c2 && c2 <= 0xa9) {
+			if b == nil {
+				b = []byte(s)
+			}
+			copy(b[i:], "\uFFFD")
+			i += 2
+		}
+	}
+	if b == nil {
+		return s
+	}
+	return string(b)
 }

@@ -424,3 +424,141 @@ func TestAccessLogSource(t *testing.T) {
 		t.Errorf("%d access records, want 3:\n%s", n, buf.String())
 	}
 }
+
+// Found in review: the method, a panic value, an error and a reason were
+// logged whole, so that a 500 KB method (net/http accepts one up to
+// MaxHeaderBytes) made 500 KB of log per request. Each is cut, and the
+// cut marked.
+func TestLoggedTextIsBounded(t *testing.T) {
+	huge := strings.Repeat("x", 500<<10)
+	type field struct {
+		msg, key string
+		max      int
+	}
+	tests := []struct {
+		name   string
+		method string
+		h      http.Handler
+		want   []field
+	}{
+		{"a huge method", strings.Repeat("A", 500<<10),
+			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				problem.Reject(w, r, http.StatusForbidden, errors.New("rbac: denied"))
+			}),
+			[]field{{"http request", "method", 32}, {"security event", "method", 32}}},
+		{"a huge method in a panic", strings.Repeat("A", 500<<10),
+			http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("x") }),
+			[]field{{"panic recovered", "method", 32}}},
+		{"a huge method in an error", strings.Repeat("A", 500<<10),
+			errorsafe.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return errors.New("db: down") }),
+			[]field{{"handler error", "method", 32}}},
+		{"a huge panic value", "GET",
+			http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("bad id: " + huge) }),
+			[]field{{"panic recovered", "panic", 4096}}},
+		{"a huge error", "GET",
+			errorsafe.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return errors.New("db: bad id " + huge) }),
+			[]field{{"handler error", "error", 4096}, {"http request", "reason", 4096}}},
+		{"a huge rejection reason", "GET",
+			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				problem.Reject(w, r, http.StatusBadRequest, errors.New("sanitize: bad field "+huge))
+			}),
+			[]field{{"http request", "reason", 4096}, {"security event", "reason", 4096}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ev errorsafe.Event
+			m, logs := newLogged(t, errorsafe.Options{OnEvent: func(_ context.Context, e errorsafe.Event) { ev = e }})
+			m.Handler(tt.h).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tt.method, "/", nil))
+			if n := len(logs.String()); n > 32<<10 {
+				t.Errorf("%d bytes of log for one request", n)
+			}
+			for _, f := range tt.want {
+				rec := logs.find(t, f.msg)
+				s, _ := rec[f.key].(string)
+				if len(s) > f.max || !strings.HasSuffix(s, "[TRUNCATED]") {
+					t.Errorf("%q %s = %d bytes %.40q…, want at most %d ending with [TRUNCATED]", f.msg, f.key, len(s), s, f.max)
+				}
+			}
+			if len(ev.Method) > 32 {
+				t.Errorf("Event.Method of %d bytes", len(ev.Method))
+			}
+		})
+	}
+	t.Run("net/http delivers a huge method", func(t *testing.T) {
+		m, logs := newLogged(t, errorsafe.Options{})
+		srv := httptest.NewServer(m.Handler(http.NotFoundHandler()))
+		defer srv.Close()
+		req, _ := http.NewRequest(strings.Repeat("A", 500<<10), srv.URL+"/", nil)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		waitFor(t, logs, 1)
+		if n := len(logs.String()); n > 8<<10 {
+			t.Errorf("%d bytes of log for one request", n)
+		}
+	})
+}
+
+// Found in review: the JWTs of identity proxies' headers listed in
+// LogHeaders were logged in full, on any line of the header.
+func TestAccessLogRedactsJWTHeaders(t *testing.T) {
+	const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.SIGNATURE-1"
+	headers := []string{"Cf-Access-Jwt-Assertion", "X-Goog-Iap-Jwt-Assertion", "X-Amzn-Oidc-Data", "Dpop", "X-Jwt", "X-Upstream"}
+	m, logs := newLogged(t, errorsafe.Options{LogHeaders: append(headers, "Accept")})
+	r := httptest.NewRequest("GET", "/", nil)
+	for _, h := range headers {
+		r.Header.Add(h, "first line")
+		r.Header.Add(h, jwt)
+	}
+	r.Header.Set("Accept", "text/html")
+	m.Handler(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), r)
+	rec := logs.find(t, "http request")
+	hs, _ := rec["headers"].(map[string]any)
+	for _, h := range headers {
+		if hs[h] != errorsafe.Redacted {
+			t.Errorf("header %s logged as %v", h, hs[h])
+		}
+	}
+	if hs["Accept"] != "text/html" {
+		t.Errorf("Accept logged as %v", hs["Accept"])
+	}
+	if strings.Contains(logs.String(), "SIGNATURE-1") {
+		t.Errorf("log holds the JWT: %s", logs)
+	}
+}
+
+// Found in review: bidirectional controls in the path and User-Agent were
+// written raw into JSON logs, so a log viewer could show a line
+// reordered. They are replaced by U+FFFD wherever request text is logged.
+func TestLogsHaveNoBidiControls(t *testing.T) {
+	bidi := []string{"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
+	tests := []struct {
+		name string
+		set  func(r *http.Request, c string)
+		h    http.Handler
+	}{
+		{"in the path", func(r *http.Request, c string) { r.URL.Path = "/a" + c + "b" }, http.NotFoundHandler()},
+		{"in the User-Agent", func(r *http.Request, c string) { r.Header.Set("User-Agent", "a"+c+"b") }, http.NotFoundHandler()},
+		{"in a logged header", func(r *http.Request, c string) { r.Header.Set("X-Note", "a"+c+"b") }, http.NotFoundHandler()},
+		{"in a URL header", func(r *http.Request, c string) { r.Header.Set("Referer", "https://h/?q="+c) }, http.NotFoundHandler()},
+		{"in the query", func(r *http.Request, c string) { r.URL.RawQuery = "q=a" + c + "&token=x" }, http.NotFoundHandler()},
+		{"in a panic", func(r *http.Request, c string) { r.Header.Set("X-Id", c) },
+			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("bad id " + r.Header.Get("X-Id")) })},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, c := range bidi {
+				m, logs := newLogged(t, errorsafe.Options{LogHeaders: []string{"X-Note", "Referer"}})
+				r := httptest.NewRequest("GET", "/", nil)
+				tt.set(r, c)
+				m.Handler(tt.h).ServeHTTP(httptest.NewRecorder(), r)
+				out := logs.String()
+				if strings.Contains(out, c) || !strings.Contains(out, "\ufffd") {
+					t.Errorf("%U: log %q", []rune(c)[0], out)
+				}
+			}
+		})
+	}
+}

@@ -85,6 +85,25 @@ func TestAllocationBudgets(t *testing.T) {
 	}
 }
 
+// TestRedactQueryCleanDoesNotAllocate: the value checks added in review
+// (percent-encoded JWTs, URLs with userinfo) cost no allocation on
+// queries with nothing to redact.
+func TestRedactQueryCleanDoesNotAllocate(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts are exact only without -race and -short")
+	}
+	var m errorsafe.Middleware
+	for _, q := range []string{
+		"page=2&sort=name&q=shoes",
+		"redirect_uri=https%3A%2F%2Fapp.example%2Fcb&next=https://app.example/x&email=a%40b.example",
+		"searchKeyword=go&postcode=1&monkey=2&x=%65%78",
+	} {
+		if got := testing.AllocsPerRun(100, func() { _ = m.RedactQuery(q) }); got != 0 {
+			t.Errorf("RedactQuery(%q): %v allocations", q, got)
+		}
+	}
+}
+
 // TestRecoverAddsNoAllocationToRequestID: Recover chained with RequestID
 // shares its per-request state, so the pair costs exactly what RequestID
 // costs alone.

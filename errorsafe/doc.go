@@ -107,13 +107,25 @@
 // structured handler escapes them. The values of Authorization,
 // Proxy-Authorization, Cookie, Set-Cookie, X-API-Key, any header whose
 // name contains "auth", "token", "secret", "key", "passw", "session",
-// "cookie", "credential" or "signature", and [Options.RedactHeaders] are
-// written as [Redacted]. Query parameters named like password, token,
-// access_token, refresh_token, client_secret, api_key, code and
-// [Options.RedactParams] are redacted (see [Middleware.RedactQuery] for
-// the rules), and so are the userinfo, query and fragment of URL headers
-// such as Referer. Bodies and forms are never logged; use
+// "cookie", "credential", "signature", "jwt", "assertion", "dpop" or
+// "oidc", any header value holding a JWT ("eyJ…"), and
+// [Options.RedactHeaders] are written as [Redacted]. Query parameters
+// named like password, token, access_token, refresh_token,
+// client_secret, api_key, accessKey, code, resetCode, SAMLResponse and
+// [Options.RedactParams] are redacted, whatever their case and
+// separators; so are values that look like a JWT, even percent-encoded,
+// and the userinfo of URLs in values (see [Middleware.RedactQuery] for
+// the rules). The userinfo, query and fragment of URL headers such as
+// Referer are redacted too. Bodies and forms are never logged; use
 // [Middleware.RedactValues] to log a form yourself.
+//
+// Logged text is bounded: the path to 1024 bytes, header values and the
+// User-Agent to 256, the method to 32, a panic value, an error and a
+// rejection reason to 4096; a cut method, panic value, error or reason
+// ends with "[TRUNCATED]". Unicode bidirectional controls (U+202A to
+// U+202E, U+2066 to U+2069), which would make a log viewer show a line
+// reordered, are replaced by U+FFFD in the logged path, query,
+// User-Agent, headers, method, panic value, error and reason.
 //
 // # Security events
 //

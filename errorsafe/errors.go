@@ -148,9 +148,9 @@ func (c *config) logError(r *http.Request, id string, status int, err error, can
 	}
 	lg.LogAttrs(ctx, level, msgError,
 		slog.Int("status", status),
-		slog.String("error", err.Error()),
+		slog.String("error", clip(err.Error(), maxTextLog)),
 		slog.String("request_id", id),
-		slog.String("method", r.Method),
+		slog.String("method", clip(r.Method, maxMethodLog)),
 		slog.String("path", truncate(r.URL.Path, maxPathLog)),
 		slog.Bool("client_gone", canceled),
 		slog.Bool("response_started", started),

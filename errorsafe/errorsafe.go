@@ -76,20 +76,25 @@ type Options struct {
 	// replaced by "[REDACTED]" wherever they would be logged. The built-in
 	// list (Authorization, Proxy-Authorization, Cookie, Set-Cookie,
 	// X-API-Key and names containing "auth", "token", "secret", "key",
-	// "password", "session", "cookie", "credential" or "signature") always
-	// applies. Names must be valid header names.
+	// "passw", "session", "cookie", "credential", "signature", "jwt",
+	// "assertion", "dpop" or "oidc") always applies, and so does the
+	// redaction of any header value holding a JWT. Names must be valid
+	// header names.
 	RedactHeaders []string
 
 	// RedactParams names additional query and form parameters whose
 	// values are redacted wherever they would be logged. Matching ignores
-	// case and treats "-" as "_". The built-in list (see the package
-	// documentation) always applies. Names must not be empty.
+	// case and every byte that is not an ASCII letter or digit, so
+	// "account-number" also matches "account_number" and "accountNumber".
+	// The built-in list (see [Middleware.RedactQuery]) always applies.
+	// Names must hold a letter or digit.
 	RedactParams []string
 
 	// LogHeaders names request headers to add to each access log record,
-	// under the group "headers". Values of sensitive headers are
-	// redacted; Referer, Origin and Location have their query and
-	// credentials redacted; every value is truncated to 256 bytes.
+	// under the group "headers". Values of sensitive headers, and values
+	// holding a JWT, are redacted; Referer, Origin and Location have their
+	// query and credentials redacted; every value is truncated to 256
+	// bytes.
 	// Default: none (User-Agent is always logged, as "user_agent").
 	LogHeaders []string
 
@@ -257,12 +262,13 @@ func compile(o Options) (*config, error) {
 	}
 
 	for _, p := range defaultRedactParams {
-		c.redactParams[p] = true
+		n, _ := normalizeParam(p)
+		c.redactParams[n] = true
 	}
 	for i, p := range o.RedactParams {
 		n, ok := normalizeParam(p)
-		if p == "" || !ok {
-			bad("RedactParams["+strconv.Itoa(i)+"]", "must be a non-empty name of at most "+strconv.Itoa(maxKeyLen)+" bytes")
+		if n == "" || !ok {
+			bad("RedactParams["+strconv.Itoa(i)+"]", "must be a name of at most "+strconv.Itoa(maxKeyLen)+" bytes with a letter or digit")
 			continue
 		}
 		c.redactParams[n] = true

@@ -99,6 +99,9 @@ func TestNewRejectsUnsafeOptions(t *testing.T) {
 		{"an invalid redacted header name is rejected", errorsafe.Options{RedactHeaders: []string{"Bad:Name"}}, "RedactHeaders[0]"},
 		{"an empty redacted parameter is rejected", errorsafe.Options{RedactParams: []string{""}}, "RedactParams[0]"},
 		{"an overlong redacted parameter is rejected", errorsafe.Options{RedactParams: []string{strings.Repeat("p", 65)}}, "RedactParams[0]"},
+		// Found in review: separators are ignored in names, so this one
+		// would match every name made of separators only.
+		{"a redacted parameter without a letter or digit is rejected", errorsafe.Options{RedactParams: []string{"ok", "-_"}}, "RedactParams[1]"},
 		{"an invalid logged header name is rejected", errorsafe.Options{LogHeaders: []string{"Referer", "a b"}}, "LogHeaders[1]"},
 		{"a nil sentinel is rejected", errorsafe.Options{Errors: []errorsafe.ErrorMapping{{Status: 404}}}, "Errors[0].Err"},
 		{"a success status is rejected", errorsafe.Options{Errors: []errorsafe.ErrorMapping{{Err: io.EOF, Status: 200}}}, "Errors[0].Status"},

@@ -57,7 +57,9 @@ type Event struct {
 	Reason error
 	// RequestID is the request ID, or "".
 	RequestID string
-	// Method and Path are those of the request; the query is not kept.
+	// Method and Path are those of the request, cut to 32 and 1024
+	// bytes (a cut method ends with "[TRUNCATED]"); the query is not
+	// kept.
 	Method, Path string
 	// ClientIP is the client address resolved by [Options.ClientIP]; the
 	// zero Addr when unknown.
@@ -138,7 +140,7 @@ func (c *config) emitEvent(r *http.Request, x *exchange, kind EventKind, status 
 		Status:    status,
 		Reason:    reason,
 		RequestID: x.id,
-		Method:    r.Method,
+		Method:    clip(r.Method, maxMethodLog),
 		Path:      truncate(r.URL.Path, maxPathLog),
 		ClientIP:  c.clientIP.Addr(r),
 		Subject:   subject,
@@ -147,7 +149,7 @@ func (c *config) emitEvent(r *http.Request, x *exchange, kind EventKind, status 
 	if lg := c.log(); lg.Enabled(ctx, slog.LevelWarn) {
 		reasonText := ""
 		if reason != nil {
-			reasonText = reason.Error()
+			reasonText = clip(reason.Error(), maxTextLog)
 		}
 		ip := ""
 		if ev.ClientIP.IsValid() {
@@ -177,7 +179,7 @@ func (c *config) callHook(ctx context.Context, ev Event) {
 	defer func() {
 		if v := recover(); v != nil {
 			c.log().LogAttrs(ctx, slog.LevelError, msgHookPanic,
-				slog.String("panic", panicString(v)),
+				slog.String("panic", clip(panicString(v), maxTextLog)),
 				slog.String("event", string(ev.Kind)),
 				slog.String("request_id", ev.RequestID),
 			)

@@ -2,6 +2,7 @@ package errorsafe
 
 import (
 	"bytes"
+	"math/bits"
 	"net/textproto"
 	"net/url"
 	"strings"
@@ -34,9 +35,12 @@ var defaultRedactHeaders = []string{
 }
 
 // sensitiveHeaderWords redact any header whose lower-case name contains
-// one of them.
+// one of them. "jwt", "assertion", "dpop" and "oidc" cover the identity
+// proxies' headers (Cf-Access-Jwt-Assertion, X-Goog-Iap-Jwt-Assertion,
+// X-Amzn-Oidc-Data, DPoP).
 var sensitiveHeaderWords = []string{
 	"auth", "token", "secret", "key", "passw", "session", "cookie", "credential", "signature",
+	"jwt", "assertion", "dpop", "oidc",
 }
 
 // How a logged header is written.
@@ -54,38 +58,78 @@ var urlHeaders = map[string]bool{
 	"Content-Location": true,
 }
 
-// defaultRedactParams are parameter names (normalized: lower case, "_"
-// for "-") redacted on exact match.
+// defaultRedactParams are parameter names redacted on exact match of
+// their normalized forms (see normalizeInto: "state-token" is
+// "statetoken").
 var defaultRedactParams = []string{
 	"pwd", "pass", "pin", "otp", "key", "code", "sig", "jwt", "sid", "ssn",
 	"assertion", "client_assertion", "code_verifier", "state_token",
 }
 
-// sensitiveParamWords redact any parameter whose normalized name contains
-// one of them ("api_key", in the documented list, through "_key").
+// sensitiveParamWords redact any parameter whose normalized name (lower
+// case letters and digits only: "Pass-Word", "pass_word" and "PassWord"
+// are all "password") contains one of them.
 var sensitiveParamWords = [][]byte{
-	[]byte("password"), []byte("passwd"), []byte("passphrase"), []byte("secret"),
+	[]byte("password"), []byte("passwd"), []byte("passphrase"), []byte("pwd"), []byte("secret"),
 	[]byte("token"), []byte("apikey"), []byte("auth"),
 	[]byte("credential"), []byte("signature"), []byte("session"), []byte("private"),
-	[]byte("cookie"), []byte("passcode"), []byte("sessid"), []byte("_key"),
-	[]byte("mfa"), []byte("verification_code"), []byte("reset_code"),
-	[]byte("recovery_code"), []byte("totp"),
+	[]byte("cookie"), []byte("passcode"), []byte("sessid"),
+	[]byte("mfa"), []byte("totp"), []byte("jwt"), []byte("assertion"), []byte("samlresponse"),
 }
+
+// codePrefixes redact any parameter whose normalized name contains "code"
+// right after one of them: the one-time codes "otp_code", "smsCode",
+// "verification-code", … but not "country_code" or "postcode".
+var codePrefixes = []string{
+	"otp", "sms", "pin", "verification", "verify", "reset", "recovery", "backup",
+	"activation", "confirmation", "security",
+}
+
+// sensitiveLastWords redact any parameter whose last word (see
+// normalizeInto) is one of them: "user_pass", "userPin", "email-otp", but
+// not "bypass".
+var sensitiveLastWords = []string{"pass", "pin", "otp"}
+
+// keyWords are common words ending in "key": a name that ends with one of
+// them is not taken for a key ("monkey", but "masterkey" is one).
+var keyWords = []string{"monkey", "donkey", "turkey", "hockey", "jockey", "whiskey"}
 
 // RedactQuery returns rawQuery, a URL query string, with the values of
 // sensitive parameters replaced by [Redacted], as the access log writes
-// it. A parameter is sensitive when its name, percent-decoded, lower-cased
-// and with "-" read as "_", contains one of "password", "passwd",
-// "passphrase", "secret", "token", "api_key", "apikey", "auth",
-// "credential", "signature", "session", "private", "cookie", "passcode",
-// "sessid" (PHPSESSID), "_key" (access_key, subscription-key), "mfa",
-// "verification_code", "reset_code", "recovery_code" or "totp"; equals a
-// short name such as "code", "key", "pin", "otp" or "sig"; or is listed in
-// [Options.RedactParams]. Names longer than 64 bytes, values that look like
-// a JWT ("eyJ…") and items without "=" longer than 32 bytes are redacted
-// too. Both "&" and ";" separate items. The result is at most 1024 bytes:
-// items that do not fit are dropped and "[TRUNCATED]" ends the list. Only
-// the first 4096 bytes are read, so hostile queries cost little.
+// it. A parameter name is normalized before matching: percent-decoded,
+// with ASCII letters lower-cased and every byte that is not an ASCII
+// letter or digit dropped, so "Pass-Word", "pass_word", "api.key" and
+// "accessKey" read as "password", "apikey" and "accesskey". A parameter
+// is sensitive when its normalized name
+//
+//   - contains one of "password", "passwd", "passphrase", "pwd",
+//     "secret", "token", "apikey", "auth", "credential", "signature",
+//     "session", "private", "cookie", "passcode", "sessid" (PHPSESSID),
+//     "mfa", "totp", "jwt", "assertion" or "samlresponse";
+//   - contains "code" right after "otp", "sms", "pin", "verification",
+//     "verify", "reset", "recovery", "backup", "activation",
+//     "confirmation" or "security" ("smsCode", "reset_code"; not
+//     "country_code" or "postcode");
+//   - has "key" or "keys" as a word of its own ("subscription-key",
+//     "accessKeyId", "api_keys"), or ends with "key" or "keys" but not
+//     with a common word such as "monkey" or "turkey" ("masterkey");
+//     "keyword" and "keyboard" are kept;
+//   - ends with the word "pass", "pin" or "otp" ("user_pass", "userPin";
+//     not "bypass");
+//   - equals a short name such as "code", "key", "pin", "otp" or "sig";
+//   - or is listed in [Options.RedactParams].
+//
+// Words are separated by any byte that is not a letter or digit, and
+// begin at an upper-case letter after a lower-case letter or a digit
+// (camelCase) and where letters and digits meet. Names longer than 64 bytes are
+// redacted too, and so are values that look like a JWT ("eyJ…", also
+// percent-encoded) and items without "=" longer than 32 bytes. A value
+// that holds a URL with userinfo ("next=https://user:pw@host/") has
+// the userinfo redacted, or the whole value when the URL is
+// percent-encoded. Both "&" and ";" separate items. The result is at
+// most 1024 bytes: items that do not fit are dropped and "[TRUNCATED]"
+// ends the list. Only the first 4096 bytes are read, so hostile queries
+// cost little.
 //
 // RedactQuery is safe for concurrent use. The zero Middleware uses the
 // built-in lists.
@@ -99,15 +143,18 @@ func (m *Middleware) RedactURL(u string) string { return m.conf().redactURL(u) }
 // RedactHeader returns the value of request header name as the access log
 // would write it: [Redacted] for a sensitive header (see
 // [Options.RedactHeaders]), a redacted URL for Referer, Origin, Location
-// and Content-Location, otherwise the value cut to 256 bytes.
+// and Content-Location, otherwise [Redacted] if the value holds a JWT (a
+// word starting with "eyJ", as in "Bearer eyJ…") and else the value cut
+// to 256 bytes. Bidirectional controls in the result are replaced by
+// U+FFFD.
 func (m *Middleware) RedactHeader(name, value string) string {
 	return m.conf().redactHeader(textproto.CanonicalMIMEHeaderKey(name), value)
 }
 
 // RedactValues returns a copy of v, such as a parsed form, in which the
 // values of sensitive parameters (see [Middleware.RedactQuery]) and values
-// that look like a JWT are replaced by [Redacted]. Use it before logging
-// form data.
+// that look like a JWT are replaced by [Redacted], and URLs have their
+// userinfo redacted. Use it before logging form data.
 func (m *Middleware) RedactValues(v url.Values) url.Values {
 	c := m.conf()
 	out := make(url.Values, len(v))
@@ -115,10 +162,10 @@ func (m *Middleware) RedactValues(v url.Values) url.Values {
 		cp := make([]string, len(vs))
 		sensitive := c.sensitiveKey(k)
 		for i, s := range vs {
-			if sensitive || looksSecret(s) {
+			if sensitive {
 				cp[i] = Redacted
 			} else {
-				cp[i] = s
+				cp[i] = c.redactValue(s)
 			}
 		}
 		out[k] = cp
@@ -131,9 +178,21 @@ func (c *config) redactHeader(name, value string) string {
 	case c.sensitiveHeader(name):
 		return Redacted
 	case urlHeaders[name]:
-		return c.redactURL(value)
+		return noBidi(c.redactURL(value))
 	}
-	return truncate(value, maxValLog)
+	return plainHeader(value)
+}
+
+// plainHeader returns the value of a header neither sensitive nor a URL
+// as logged: cut to 256 bytes, or [Redacted] if it holds a JWT. (Found in
+// review: the JWTs of Cf-Access-Jwt-Assertion and similar headers were
+// logged in full.)
+func plainHeader(value string) string {
+	value = truncate(value, maxValLog)
+	if hasJWT(value) {
+		return Redacted
+	}
+	return value
 }
 
 // sensitiveHeader reports whether the header with canonical name is
@@ -212,15 +271,11 @@ func (c *config) redactQuery(raw string) string {
 		if i >= 0 {
 			item = rest[:i]
 		}
-		piece := item
-		if c.sensitiveItem(item) {
-			if k, _, ok := strings.Cut(item, "="); ok && len(k) <= maxKeyLen {
-				piece = k + "=" + Redacted
-			} else {
-				piece = Redacted
-			}
+		name, value, _ := c.redactItem(item)
+		need := len(value)
+		if name != "" {
+			need += len(name) + 1
 		}
-		need := len(piece)
 		if prevSep != 0 {
 			need++
 		}
@@ -234,7 +289,11 @@ func (c *config) redactQuery(raw string) string {
 		if prevSep != 0 {
 			b.WriteByte(prevSep)
 		}
-		b.WriteString(piece)
+		if name != "" {
+			b.WriteString(name)
+			b.WriteByte('=')
+		}
+		b.WriteString(value)
 		if i < 0 {
 			if cut {
 				b.WriteByte('&')
@@ -248,7 +307,7 @@ func (c *config) redactQuery(raw string) string {
 	return b.String()
 }
 
-// anySensitive reports whether any item of raw is sensitive.
+// anySensitive reports whether any item of raw is redacted.
 func (c *config) anySensitive(raw string) bool {
 	for rest := raw; ; {
 		i := strings.IndexAny(rest, "&;")
@@ -256,7 +315,7 @@ func (c *config) anySensitive(raw string) bool {
 		if i >= 0 {
 			item = rest[:i]
 		}
-		if c.sensitiveItem(item) {
+		if _, _, changed := c.redactItem(item); changed {
 			return true
 		}
 		if i < 0 {
@@ -266,23 +325,93 @@ func (c *config) anySensitive(raw string) bool {
 	}
 }
 
-// sensitiveItem reports whether the query item "key=value" (or a bare
-// "value") must be redacted.
-func (c *config) sensitiveItem(item string) bool {
+// redactItem reports whether the query item "key=value" (or a bare
+// "value") is logged other than as it is, and if so, as name "=" value,
+// or as value alone when name is "". It does not allocate unless a URL's
+// userinfo is redacted.
+func (c *config) redactItem(item string) (name, value string, changed bool) {
 	k, v, ok := strings.Cut(item, "=")
 	if !ok {
-		return len(item) > maxBareItem
+		if len(item) > maxBareItem {
+			return "", Redacted, true
+		}
+		return "", item, false
 	}
-	return c.sensitiveKey(k) || looksSecret(v)
+	if c.sensitiveKey(k) {
+		v = Redacted
+	} else if rv := c.redactValue(v); rv != v {
+		v = rv
+	} else {
+		return "", item, false
+	}
+	if len(k) > maxKeyLen {
+		return "", Redacted, true
+	}
+	return k, v, true
 }
 
-// sensitiveKey reports whether the raw (still escaped) parameter name k is
-// sensitive.
+// redactValue returns the parameter value v (raw from a query, or
+// decoded from a form) as logged: [Redacted] if it looks like a JWT or
+// is a percent-encoded URL with userinfo, the URL with its userinfo
+// redacted if it is one, else v itself, without allocating. (Found in
+// review: "x=%65yJ…" and "next=https://user:pw@host" were logged as is.)
+func (c *config) redactValue(v string) string {
+	switch {
+	case looksSecret(v):
+		return Redacted
+	case looksLikeURL(v):
+		return c.redactUserinfo(v)
+	case c.encodedUserinfo(v):
+		return Redacted
+	}
+	return v
+}
+
+// looksLikeURL reports whether v may hold a URL with an authority.
+func looksLikeURL(v string) bool {
+	return strings.Contains(v, "://") || strings.HasPrefix(v, "//")
+}
+
+// encodedUserinfo reports whether v, once percent-decoded, is a URL with
+// userinfo ("https%3A%2F%2Fuser%3Apw%40host"). Only a value with an
+// escaped "/" and an "@", escaped or not, is decoded, so that common
+// values cost no allocation.
+func (c *config) encodedUserinfo(v string) bool {
+	if !strings.Contains(v, "@") && !strings.Contains(v, "%40") {
+		return false
+	}
+	if !strings.Contains(v, "%2F") && !strings.Contains(v, "%2f") {
+		return false
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		ch := v[i]
+		switch ch {
+		case '%':
+			if d, ok := percent.Byte(v, i); ok {
+				ch = d
+				i += 2
+			}
+		case '+':
+			ch = ' '
+		}
+		b.WriteByte(ch)
+	}
+	d := b.String()
+	return looksLikeURL(d) && c.redactUserinfo(d) != d
+}
+
+// sensitiveKey reports whether the parameter name k (raw from a query,
+// or decoded from a form) is sensitive: see [Middleware.RedactQuery] for
+// the rules.
 func (c *config) sensitiveKey(k string) bool {
 	var buf [maxKeyLen]byte
-	n, ok := normalizeInto(&buf, k)
+	n, starts, ok := normalizeInto(&buf, k)
 	if !ok {
 		return true // too long to match: redact
+	}
+	if n == 0 {
+		return false // "", "-", "[]"
 	}
 	key := buf[:n]
 	if c.redactParams[string(key)] {
@@ -293,52 +422,167 @@ func (c *config) sensitiveKey(k string) bool {
 			return true
 		}
 	}
+	if hasOneTimeCode(key) || endsWithKey(key) || hasWord(key, starts, "key") || hasWord(key, starts, "keys") {
+		return true
+	}
+	last := key[bits.Len64(starts)-1:]
+	for _, w := range sensitiveLastWords {
+		if string(last) == w {
+			return true
+		}
+	}
+	return false
+}
+
+// hasOneTimeCode reports whether the normalized name key contains "code"
+// right after one of codePrefixes.
+func hasOneTimeCode(key []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(key[i:], []byte("code"))
+		if j < 0 {
+			return false
+		}
+		i += j
+		for _, p := range codePrefixes {
+			if hasSuffix(key[:i], p) {
+				return true
+			}
+		}
+		i++
+	}
+}
+
+// endsWithKey reports whether the normalized name key ends with "key" or
+// "keys" but not with one of keyWords.
+func endsWithKey(key []byte) bool {
+	if hasSuffix(key, "s") {
+		key = key[:len(key)-1]
+	}
+	if !hasSuffix(key, "key") {
+		return false
+	}
+	for _, w := range keyWords {
+		if hasSuffix(key, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasSuffix(b []byte, suffix string) bool {
+	return len(b) >= len(suffix) && string(b[len(b)-len(suffix):]) == suffix
+}
+
+// hasWord reports whether w is a word of the normalized name key, whose
+// words start at the positions set in starts (see normalizeInto).
+func hasWord(key []byte, starts uint64, w string) bool {
+	for i := 0; i+len(w) <= len(key); i++ {
+		end := i + len(w)
+		if starts&(1<<i) != 0 && string(key[i:end]) == w && (end == len(key) || starts&(1<<end) != 0) {
+			return true
+		}
+	}
 	return false
 }
 
 // looksSecret reports whether a value looks like a JWT or other
-// base64-encoded JSON token, which is redacted whatever its name.
+// base64-encoded JSON token, which is redacted whatever its name: it
+// starts with "eyJ", possibly percent-encoded ("%65yJ").
 func looksSecret(v string) bool {
-	return strings.HasPrefix(v, "eyJ") || strings.HasPrefix(v, "eyj")
+	var head [3]byte
+	n := 0
+	for i := 0; i < len(v) && n < len(head); i++ {
+		ch := v[i]
+		if ch == '%' {
+			if b, ok := percent.Byte(v, i); ok {
+				ch = b
+				i += 2
+			}
+		}
+		head[n] = ch
+		n++
+	}
+	return n == len(head) && head[0] == 'e' && head[1] == 'y' && (head[2] == 'J' || head[2] == 'j')
+}
+
+// hasJWT reports whether a word of the header value v looks like a JWT
+// (see looksSecret): one starting at the beginning of v or after a byte
+// that cannot be part of a base64 token, as in "Bearer eyJ…" or
+// "token=eyJ…".
+func hasJWT(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if (i == 0 || !isBase64Byte(v[i-1])) && looksSecret(v[i:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// isBase64Byte reports whether ch is in the base64 or base64url alphabet.
+func isBase64Byte(ch byte) bool {
+	return 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' ||
+		ch == '-' || ch == '_' || ch == '+' || ch == '/'
 }
 
 // normalizeParam returns the normalized form of a configured name.
 func normalizeParam(k string) (string, bool) {
 	var buf [maxKeyLen]byte
-	n, ok := normalizeInto(&buf, k)
+	n, _, ok := normalizeInto(&buf, k)
 	return string(buf[:n]), ok
 }
 
-// normalizeInto percent-decodes k ("+" is a space), lower-cases it and
-// maps "-" to "_", into buf. It reports false when the result would not
-// fit. A malformed escape is kept literally, as net/url would reject the
-// whole query rather than guess.
-func normalizeInto(buf *[maxKeyLen]byte, k string) (int, bool) {
-	n := 0
+// normalizeInto writes the normalized form of the parameter name k into
+// buf: k percent-decoded, with ASCII letters lower-cased and every byte
+// that is not an ASCII letter or digit dropped, so that "Pass-Word",
+// "pass_word", "pass+word" and "PassWord" all read "password". It
+// returns the length written and, as bit i of starts, where in buf the
+// words of k start: after a dropped byte, at an upper-case letter that
+// follows a lower-case one or a digit (camelCase), and where digits and
+// letters meet. It reports false when k decodes to more than maxKeyLen
+// bytes. A malformed escape is kept literally, as net/url would reject
+// the whole query rather than guess.
+func normalizeInto(buf *[maxKeyLen]byte, k string) (n int, starts uint64, ok bool) {
+	const (
+		none = iota // no letter or digit yet, or a dropped byte
+		lower
+		upper
+		digit
+	)
+	decoded, prev := 0, none
 	for i := 0; i < len(k); i++ {
 		ch := k[i]
-		switch ch {
-		case '%':
+		if ch == '%' {
 			if b, ok := percent.Byte(k, i); ok {
 				ch = b
 				i += 2
 			}
-		case '+':
-			ch = ' '
 		}
+		decoded++
+		if decoded > maxKeyLen {
+			return n, starts, false
+		}
+		class := none
 		switch {
+		case 'a' <= ch && ch <= 'z':
+			class = lower
 		case 'A' <= ch && ch <= 'Z':
+			class = upper
 			ch += 'a' - 'A'
-		case ch == '-':
-			ch = '_'
+		case '0' <= ch && ch <= '9':
+			class = digit
 		}
-		if n == len(buf) {
-			return n, false
+		if class == none {
+			prev = none
+			continue
+		}
+		if prev == none || class == upper && prev != upper || (class == digit) != (prev == digit) {
+			starts |= 1 << n
 		}
 		buf[n] = ch
 		n++
+		prev = class
 	}
-	return n, true
+	return n, starts, true
 }
 
 // redactUserinfo replaces the userinfo of u, if any, with [Redacted].

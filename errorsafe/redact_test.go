@@ -33,7 +33,8 @@ var redactQueryCases = []struct {
 	{"an empty value stays redacted-free", "token=", "token=[REDACTED]"},
 	{"empty items are kept", "a=1&&b=2&", "a=1&&b=2&"},
 	{"an overlong name is redacted whole", strings.Repeat("k", 70) + "=v", "[REDACTED]"},
-	{"a malformed escape does not panic", "to%ken=x&%=y&%zz=1&a=%", "to%ken=x&%=y&%zz=1&a=%"},
+	// "%" is not a letter or digit: "to%ken" reads as "token".
+	{"a malformed escape does not panic", "to%ken=x&%=y&%zz=1&a=%", "to%ken=[REDACTED]&%=y&%zz=1&a=%"},
 	{"a query longer than 1024 bytes is truncated",
 		strings.Repeat("a=1&", 300), strings.Repeat("a=1&", 253) + "[TRUNCATED]"},
 	{"one huge item is truncated", "q=" + strings.Repeat("x", 2000), "[TRUNCATED]"},
@@ -43,6 +44,32 @@ var redactQueryCases = []struct {
 	{"a secret cut at 4096 bytes is dropped whole",
 		strings.Repeat("a", 4090) + "&token=SECRETVALUE",
 		"[REDACTED]&[TRUNCATED]"},
+	// Found in review: secret names in camelCase or with other
+	// separators than "-" and "_" were logged in clear.
+	{"camelCase one-time codes are redacted",
+		"verificationCode=1&resetCode=2&recoveryCode=3&smsCode=4&otpCode=5&pinCode=6",
+		"verificationCode=[REDACTED]&resetCode=[REDACTED]&recoveryCode=[REDACTED]&smsCode=[REDACTED]&otpCode=[REDACTED]&pinCode=[REDACTED]"},
+	{"camelCase keys are redacted", "accessKey=1&subscriptionKey=2&appKey=3&masterKey=4&accessKeyId=5",
+		"accessKey=[REDACTED]&subscriptionKey=[REDACTED]&appKey=[REDACTED]&masterKey=[REDACTED]&accessKeyId=[REDACTED]"},
+	{"any separator is ignored", "Pass-Word=1&api.key=2&api+key=3&user%20password=4&api%00key=5",
+		"Pass-Word=[REDACTED]&api.key=[REDACTED]&api+key=[REDACTED]&user%20password=[REDACTED]&api%00key=[REDACTED]"},
+	{"pwd, pass, pin and otp as a last word are redacted", "userPwd=1&db_pass=2&userPin=3&email-otp=4",
+		"userPwd=[REDACTED]&db_pass=[REDACTED]&userPin=[REDACTED]&email-otp=[REDACTED]"},
+	{"SAML responses and assertions are redacted", "SAMLResponse=PHNhbWw&jwt_assertion=x",
+		"SAMLResponse=[REDACTED]&jwt_assertion=[REDACTED]"},
+	{"key words that are no keys are kept", "keyword=go&searchKeyword=go&keyboard=us&monkey=1&turkeys=2&hockey=3",
+		"keyword=go&searchKeyword=go&keyboard=us&monkey=1&turkeys=2&hockey=3"},
+	{"codes that are no secrets are kept", "postcode=1&zipCode=2&countryCode=US&error-code=E1&bypass=1",
+		"postcode=1&zipCode=2&countryCode=US&error-code=E1&bypass=1"},
+	// Found in review: a percent-encoded JWT and a URL with userinfo in
+	// a value were logged.
+	{"a percent-encoded JWT value is redacted", "x=%65yJhbGciOi&y=%65%79%4A0", "x=[REDACTED]&y=[REDACTED]"},
+	{"the userinfo of a URL value is redacted", "next=https://u:hunter2@h/x&back=//u:pw@h",
+		"next=https://[REDACTED]@h/x&back=//[REDACTED]@h"},
+	{"a percent-encoded URL value with userinfo is redacted", "next=https%3A%2F%2Fu%3Ahunter2%40h%2Fx",
+		"next=[REDACTED]"},
+	{"URL values without userinfo are kept", "redirect_uri=https%3A%2F%2Fapp.example%2Fcb&next=https://h/x?e=a@b&email=a%40b.example",
+		"redirect_uri=https%3A%2F%2Fapp.example%2Fcb&next=https://h/x?e=a@b&email=a%40b.example"},
 }
 
 func TestRedactQuery(t *testing.T) {
@@ -56,6 +83,12 @@ func TestRedactQuery(t *testing.T) {
 	}
 	t.Run("configured parameters are redacted", func(t *testing.T) {
 		if got := m.RedactQuery("account_number=1&ACCOUNT-NUMBER=2"); got != "account_number=[REDACTED]&ACCOUNT-NUMBER=[REDACTED]" {
+			t.Errorf("got %q", got)
+		}
+	})
+	// Found in review: only "-" and "_" were read as the same.
+	t.Run("configured parameters match in any spelling", func(t *testing.T) {
+		if got := m.RedactQuery("accountNumber=1&account.number=2&account=3"); got != "accountNumber=[REDACTED]&account.number=[REDACTED]&account=3" {
 			t.Errorf("got %q", got)
 		}
 	})
@@ -160,6 +193,35 @@ func TestRedactURLNeverLogsThePassword(t *testing.T) {
 	}
 }
 
+// Found in review: the JWTs of identity proxies' headers were logged in
+// full.
+func TestRedactHeaderJWT(t *testing.T) {
+	var m errorsafe.Middleware
+	const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"
+	tests := []struct {
+		name, header, value, want string
+	}{
+		{"Cloudflare Access", "Cf-Access-Jwt-Assertion", jwt, errorsafe.Redacted},
+		{"Google IAP", "X-Goog-Iap-Jwt-Assertion", jwt, errorsafe.Redacted},
+		{"AWS ALB OIDC", "X-Amzn-Oidc-Data", jwt, errorsafe.Redacted},
+		{"DPoP proof", "DPoP", jwt, errorsafe.Redacted},
+		{"a JWT header", "X-Jwt", jwt, errorsafe.Redacted},
+		{"a JWT under any name", "X-Upstream", jwt, errorsafe.Redacted},
+		{"a JWT after a scheme", "X-Forwarded-Creds", "Bearer " + jwt, errorsafe.Redacted},
+		{"a JWT in a list", "X-Upstream", "a=1, b=" + jwt, errorsafe.Redacted},
+		{"a percent-encoded JWT", "X-Upstream", "%65yJhbGciOi", errorsafe.Redacted},
+		{"eyJ inside a word is kept", "X-Checksum", "AAAeyJ", "AAAeyJ"},
+		{"a plain value is kept", "Accept-Language", "en-GB, eyes", "en-GB, eyes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := m.RedactHeader(tt.header, tt.value); got != tt.want {
+				t.Errorf("RedactHeader(%q, %q) = %q, want %q", tt.header, tt.value, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestRedactHeader(t *testing.T) {
 	m := errorsafe.MustNew(errorsafe.Options{RedactHeaders: []string{"x-tenant"}})
 	tests := []struct {
@@ -176,6 +238,9 @@ func TestRedactHeader(t *testing.T) {
 		{"Referer has its query redacted", "Referer", "https://a/?token=x", "https://a/?token=[REDACTED]"},
 		{"Accept is kept", "Accept", "text/html", "text/html"},
 		{"a long value is cut", "X-Long", strings.Repeat("v", 300), strings.Repeat("v", 256)},
+		// Found in review: bidi controls reordered log lines.
+		{"bidi controls are replaced", "X-Note", "a\u202eb", "a\ufffdb"},
+		{"bidi controls in a URL header are replaced", "Referer", "https://h/\u2066?q=\u202e", "https://h/\ufffd?q=\ufffd"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,9 +253,12 @@ func TestRedactHeader(t *testing.T) {
 
 func TestRedactValues(t *testing.T) {
 	var m errorsafe.Middleware
-	in := url.Values{"user": {"bob"}, "password": {"a", "b"}, "note": {"eyJhbGciOi"}}
+	// Found in review: camelCase names and URLs with userinfo.
+	in := url.Values{"user": {"bob"}, "password": {"a", "b"}, "note": {"eyJhbGciOi"},
+		"resetCode": {"c"}, "next": {"https://u:pw@h/x"}, "back": {"https://h/x"}}
 	got := m.RedactValues(in)
-	want := url.Values{"user": {"bob"}, "password": {errorsafe.Redacted, errorsafe.Redacted}, "note": {errorsafe.Redacted}}
+	want := url.Values{"user": {"bob"}, "password": {errorsafe.Redacted, errorsafe.Redacted}, "note": {errorsafe.Redacted},
+		"resetCode": {errorsafe.Redacted}, "next": {"https://[REDACTED]@h/x"}, "back": {"https://h/x"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("RedactValues = %v, want %v", got, want)
 	}
