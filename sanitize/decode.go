@@ -162,8 +162,9 @@ var defaultDecoder = MustNew(Options{})
 // object key, an unknown field, or anything after the one JSON value
 // (400); and a value of the wrong type, a number that overflows its field,
 // or a value that fails validation (422, listing the fields as
-// [FieldErrors]). On error the response has been written and the handler
-// should return.
+// [FieldErrors]). On error the response has been written, the zero T is
+// returned (never a value that was not sanitized and validated), and the
+// handler should return.
 //
 // A nil d uses the default Decoder.
 func DecodeJSON[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, error) {
@@ -171,11 +172,12 @@ func DecodeJSON[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, e
 	if d == nil {
 		d = defaultDecoder
 	}
-	err := d.decodeJSON(w, r, &v)
-	if err != nil {
+	if err := d.decodeJSON(w, r, &v); err != nil {
 		d.reject(w, r, err)
+		var zero T // never a value that was not sanitized and validated
+		return zero, err
 	}
-	return v, err
+	return v, nil
 }
 
 func (d *Decoder) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -66,6 +67,35 @@ func TestDecodeJSONSanitizesThenValidates(t *testing.T) {
 	}
 	if w.Code != http.StatusOK || w.Body.Len() != 0 {
 		t.Errorf("success wrote a response: %d %s", w.Code, w.Body)
+	}
+}
+
+// Found in review: on an error the decoded value was returned as far as
+// decoding got, before sanitizing: a handler that used it despite the
+// error got raw markup. The zero value is returned instead.
+func TestAnErrorReturnsTheZeroValue(t *testing.T) {
+	t.Parallel()
+	bodies := []struct{ name, body, ct string }{
+		{"a wrong type after markup", `{"name":"Al","email":"a@b.example","age":"x","bio":"<script>x</script>"}`, "application/json"},
+		{"an unknown field after markup", `{"bio":"<script>x</script>","nope":1}`, "application/json"},
+		{"a failed validation", `{"name":"","email":"a@b.example","age":30,"bio":"<script>x</script>"}`, "application/json"},
+	}
+	for _, tt := range bodies {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := sanitize.DecodeJSON[signup](nil, httptest.NewRecorder(), post(tt.body, tt.ct))
+			if err == nil || !reflect.DeepEqual(got, signup{}) {
+				t.Errorf("err %v, value %+v; want an error and the zero value", err, got)
+			}
+		})
+	}
+	form := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("name=<script>x</script>&age=x"))
+	form.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if got, err := sanitize.DecodeForm[signup](nil, httptest.NewRecorder(), form); err == nil || !reflect.DeepEqual(got, signup{}) {
+		t.Errorf("form: err %v, value %+v", err, got)
+	}
+	query := httptest.NewRequest(http.MethodGet, "/?name=<script>x</script>&age=x", nil)
+	if got, err := sanitize.DecodeQuery[signup](nil, httptest.NewRecorder(), query); err == nil || !reflect.DeepEqual(got, signup{}) {
+		t.Errorf("query: err %v, value %+v", err, got)
 	}
 }
 

@@ -25,11 +25,12 @@ func DecodeForm[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, e
 	if d == nil {
 		d = defaultDecoder
 	}
-	err := d.decodeForm(w, r, &v)
-	if err != nil {
+	if err := d.decodeForm(w, r, &v); err != nil {
 		d.reject(w, r, err)
+		var zero T // never a value that was not sanitized and validated
+		return zero, err
 	}
-	return v, err
+	return v, nil
 }
 
 // DecodeQuery decodes the URL query of r into a value of type T, like
@@ -42,11 +43,12 @@ func DecodeQuery[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, 
 	if d == nil {
 		d = defaultDecoder
 	}
-	err := d.decodeValues(r.URL.RawQuery, &v)
-	if err != nil {
+	if err := d.decodeValues(r.URL.RawQuery, &v); err != nil {
 		d.reject(w, r, err)
+		var zero T // never a value that was not sanitized and validated
+		return zero, err
 	}
-	return v, err
+	return v, nil
 }
 
 func (d *Decoder) decodeForm(w http.ResponseWriter, r *http.Request, dst any) error {
