@@ -12,8 +12,17 @@ import (
 // implementation must be safe for concurrent use; [MemoryDenylist] is the
 // in-process one and auth/redisstore has one shared by several instances.
 type Denylist interface {
-	// Revoke denies jti until until (the token's expiry). After until
-	// the entry may be forgotten: the token is expired anyway.
+	// Revoke denies jti until until, the token's expiry (its exp claim,
+	// [AccessToken].ExpiresAt), and for [MaxLeeway] after it: a [JWT]
+	// accepts a token for up to its JWTOptions.Leeway, at most
+	// MaxLeeway, past exp. After until + MaxLeeway the entry may be
+	// forgotten: no verifier accepts the token anymore. Revoking a jti
+	// again keeps the later of the two times.
+	//
+	// Found in review: entries were kept only until exp, so a token
+	// revoked as documented was accepted again within the leeway. The
+	// extra MaxLeeway is the denylist's business, not the caller's, so
+	// that one denylist serves verifiers with different leeways.
 	Revoke(ctx context.Context, jti string, until time.Time) error
 	// IsRevoked reports whether jti is denied. An error means the store
 	// could not answer; the middleware then fails closed with 503.
@@ -42,9 +51,11 @@ func DenylistKey(jti string) string {
 var ErrInvalidJTI = errors.New("auth: jti must be 1 to 256 bytes")
 
 // MemoryDenylist is an in-memory [Denylist] for a single instance. The
-// zero value is ready to use and safe for concurrent use. Expired entries
-// are swept as new ones are added, so memory stays proportional to the
-// tokens revoked during one access-token lifetime.
+// zero value is ready to use and safe for concurrent use. Entries are
+// kept until the token's expiry plus [MaxLeeway], as the Denylist
+// contract requires, and swept as new ones are added, so memory stays
+// proportional to the tokens revoked during one access-token lifetime
+// and MaxLeeway.
 type MemoryDenylist struct {
 	mu        sync.RWMutex
 	m         map[string]time.Time
@@ -67,6 +78,7 @@ func (d *MemoryDenylist) Revoke(_ context.Context, jti string, until time.Time) 
 	if jti == "" || len(jti) > MaxJTILength {
 		return ErrInvalidJTI
 	}
+	until = until.Add(MaxLeeway) // the longest any JWT accepts past exp
 	now := d.clock()
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -82,7 +94,7 @@ func (d *MemoryDenylist) Revoke(_ context.Context, jti string, until time.Time) 
 		d.nextSweep = max(2*len(d.m), 64)
 	}
 	if !until.After(now) {
-		return nil // already expired: nothing to deny
+		return nil // expired beyond any leeway: nothing to deny
 	}
 	if old, ok := d.m[jti]; !ok || until.After(old) {
 		d.m[jti] = until

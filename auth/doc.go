@@ -89,13 +89,17 @@
 // or denylist that cannot answer gets 503 (fail closed). [RequireScopes]
 // and [NewScopeCheck] answer 403 with error="insufficient_scope" and the
 // required scope (RFC 6750 §3.1). The identity carries sub, the roles
-// claim ([JWTOptions.RolesClaim]) and the scopes of scope or scp.
+// claim ([JWTOptions.RolesClaim]) and the scopes of scope, or else of scp
+// (an array, or one space-separated string as Microsoft Entra ID issues
+// it).
 //
 // [JWTOptions.CacheSize] keeps verified tokens, keyed by a keyed hash of
 // the token and compared in full in constant time; a hit still checks
 // expiry and the denylist, and entries die with the key set that verified
 // them. [JWTOptions.Denylist] revokes access tokens by jti ([JWT.Revoke],
-// [MemoryDenylist], auth/redisstore for several instances).
+// [MemoryDenylist], auth/redisstore for several instances); a denylist
+// keeps an entry [MaxLeeway] past the token's expiry, so that no verifier's
+// leeway lets a revoked token back in.
 //
 // [Issuer] mints access tokens (sub, roles, scope, client_id, iss, aud,
 // iat, nbf, exp, a random jti, typ at+jwt, kid) and serves its public keys

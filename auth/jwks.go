@@ -81,8 +81,9 @@ type jwkSet struct {
 // keys: set JWTOptions.Audience, as NewJWT requires with a JWKSURL. Keys
 // that are symmetric ("oct"), meant for encryption (use "enc",
 // key_ops without "verify"), carry private material, use an unsupported
-// type or curve, or are RSA keys under 2048 bits are skipped; the
-// returned error lists them (joined), next to the usable keys.
+// type or curve, or are RSA keys under 2048 or over 4096 bits are
+// skipped; the returned error lists them (joined), next to the usable
+// keys.
 func ParseJWKS(data []byte) ([]Key, error) {
 	var set jwkSet
 	if err := json.Unmarshal(data, &set); err != nil {
@@ -144,8 +145,8 @@ func (j *jwk) key() (Key, error) {
 			return Key{}, errors.New("invalid RSA exponent")
 		}
 		n := new(big.Int).SetBytes(nb)
-		if n.BitLen() < minRSABits {
-			return Key{}, fmt.Errorf("RSA key of %d bits", n.BitLen())
+		if bits := n.BitLen(); bits < minRSABits || bits > maxRSABits {
+			return Key{}, fmt.Errorf("RSA key of %d bits; %d to %d are supported", bits, minRSABits, maxRSABits)
 		}
 		k.Key = &rsa.PublicKey{N: n, E: e}
 	case "EC":

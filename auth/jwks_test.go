@@ -270,3 +270,22 @@ func TestJWKSBackgroundRefresh(t *testing.T) {
 		t.Fatalf("%d fetches after the set went stale, want 2 (one background refresh)", n)
 	}
 }
+
+// Found in review: a JWKS RSA key over 4096 bits was taken, though no
+// token it signed could verify. It is skipped like the other unusable
+// keys, and the error says why.
+func TestParseJWKSSkipsRSAKeysOver4096Bits(t *testing.T) {
+	k := keysOnce()
+	large := append([]byte{0x80}, make([]byte, 512)...) // 4104 bits
+	doc := jwksDoc(
+		map[string]any{"kty": "RSA", "kid": "large", "n": b64(large), "e": "AQAB", "alg": "RS256"},
+		map[string]any{"kty": "RSA", "kid": "rsa", "n": b64(k.rsa.N.Bytes()), "e": "AQAB", "alg": "RS256"},
+	)
+	keys, err := auth.ParseJWKS(doc)
+	if err == nil || !strings.Contains(err.Error(), "key 0: RSA key of 4104 bits; 2048 to 4096") {
+		t.Errorf("error %v, want one naming the 4104-bit key", err)
+	}
+	if len(keys) != 1 || keys[0].ID != "rsa" {
+		t.Errorf("usable keys %v, want only rsa", keys)
+	}
+}

@@ -22,7 +22,9 @@ import (
 const (
 	// DefaultMaxTokenBytes is the default JWTOptions.MaxTokenBytes.
 	DefaultMaxTokenBytes = 8 << 10
-	// MaxLeeway is the largest JWTOptions.Leeway accepted.
+	// MaxLeeway is the largest JWTOptions.Leeway accepted. A [Denylist]
+	// keeps an entry this long past the token's expiry, so that it
+	// covers every verifier, whatever its Leeway.
 	MaxLeeway = 5 * time.Minute
 	// DefaultRealm is the default realm of the WWW-Authenticate challenge.
 	DefaultRealm = "api"
@@ -75,7 +77,8 @@ type JWTOptions struct {
 	Type string
 
 	// Leeway is the clock skew tolerated on exp, nbf and iat. Default 0;
-	// at most [MaxLeeway].
+	// at most [MaxLeeway], which a Denylist adds to the expiry of what it
+	// keeps.
 	Leeway time.Duration
 	// MaxTokenBytes bounds the token length; longer tokens are rejected
 	// before any decoding. Default [DefaultMaxTokenBytes].
@@ -89,7 +92,11 @@ type JWTOptions struct {
 	IdentityClaims []string
 
 	// CookieName, when set, also accepts the token from this cookie. A
-	// request carrying a token in more than one place is rejected.
+	// request carrying a token in more than one place is rejected. A
+	// browser sends the cookie with every request to the site, those a
+	// foreign page triggers included: protect state-changing routes
+	// against cross-site request forgery (package csrf, and a SameSite
+	// cookie), which a token in the Authorization header does not need.
 	CookieName string
 	// DangerouslyAllowQueryToken accepts the token from the access_token
 	// query parameter (RFC 6750 §2.3), where it leaks into logs, history
@@ -374,8 +381,9 @@ var claimsPool = sync.Pool{New: func() any { return new(accessClaims) }}
 // claimsBufPool recycles the buffers claims sets are decoded into.
 var claimsBufPool = sync.Pool{New: func() any { b := make([]byte, 1024); return &b }}
 
-// maxSignatureBytes is the longest signature accepted: RSA-4096.
-const maxSignatureBytes = 512
+// maxSignatureBytes is the longest signature accepted: that of the
+// largest RSA key compileKey accepts.
+const maxSignatureBytes = maxRSABits / 8
 
 // verify checks a syntactically valid token.
 func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, error) {
@@ -483,15 +491,8 @@ func (c *jwtConfig) identityOf(pseg string, cl *accessClaims) (identity.Identity
 	switch {
 	case cl.Scope != "":
 		// Split into the pooled claims' array: identity.New copies the
-		// list (a local array would escape through it). RFC 6749 §3.3
-		// separates scopes with spaces only: "read\u00a0admin" is one
-		// (invalid) scope, never "read" and "admin".
-		o.Scopes = cl.scopeBuf[:0]
-		for sc := range strings.SplitSeq(cl.Scope, " ") {
-			if sc != "" {
-				o.Scopes = append(o.Scopes, sc)
-			}
-		}
+		// list (a local array would escape through it).
+		o.Scopes = appendScopes(cl.scopeBuf[:0], cl.Scope)
 	case len(cl.Scp) > 0:
 		o.Scopes = cl.Scp
 	}
@@ -533,6 +534,18 @@ func (c *jwtConfig) identityOf(pseg string, cl *accessClaims) (identity.Identity
 		}
 	}
 	return identity.New(o), nil
+}
+
+// appendScopes appends the scopes of a space-separated scope or scp claim
+// to dst. RFC 6749 §3.3 separates scopes with spaces only:
+// "read\u00a0admin" is one (invalid) scope, never "read" and "admin".
+func appendScopes(dst []string, s string) []string {
+	for sc := range strings.SplitSeq(s, " ") {
+		if sc != "" {
+			dst = append(dst, sc)
+		}
+	}
+	return dst
 }
 
 // keyFor finds the key for the token's kid and alg, and the key set

@@ -17,7 +17,7 @@ import (
 type accessClaims struct {
 	jwt.RegisteredClaims
 	Scope string
-	Scp   []string
+	Scp   []string // an array, or a string split like Scope
 	Roles []string
 
 	exp, nbf, iat jwt.NumericDate // storage for the RegisteredClaims pointers
@@ -71,7 +71,16 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 			aud, err = claimStrings(c.audBuf[:0], m, v, c.wantAud)
 			c.Audience = aud
 		case "scp":
-			c.Scp, err = claimStrings(c.scpBuf[:0], m, v, "")
+			if m.str {
+				// One space-separated string, as Microsoft Entra ID
+				// issues it: split like scope (found in review: it was
+				// kept as one scope).
+				var sc string
+				sc, err = claimString(m, v)
+				c.Scp = appendScopes(c.scpBuf[:0], sc)
+			} else {
+				c.Scp, err = claimStrings(c.scpBuf[:0], m, v, "")
+			}
 		case "roles":
 			c.Roles, err = claimStrings(c.rolesBuf[:0], m, v, "")
 		case "exp":

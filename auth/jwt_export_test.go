@@ -19,3 +19,9 @@ func WithTokenEndpointClock(o TokenEndpointOptions, now func() time.Time) TokenE
 	o.now = now
 	return o
 }
+
+// NewMemoryDenylistWithClock returns an empty MemoryDenylist on the given
+// clock, for tests.
+func NewMemoryDenylistWithClock(now func() time.Time) *MemoryDenylist {
+	return &MemoryDenylist{now: now}
+}

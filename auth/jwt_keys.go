@@ -23,7 +23,7 @@ import (
 //   - ed25519.PublicKey or ed25519.PrivateKey: EdDSA;
 //   - *ecdsa.PublicKey or *ecdsa.PrivateKey on P-256 (ES256) or P-384
 //     (ES384);
-//   - *rsa.PublicKey or *rsa.PrivateKey of at least 2048 bits: RS256,
+//   - *rsa.PublicKey or *rsa.PrivateKey of 2048 to 4096 bits: RS256,
 //     RS384, RS512, PS256, PS384, PS512.
 //
 // A private key given for verification is reduced to its public half.
@@ -95,8 +95,13 @@ var allJWTAlgorithms = []string{AlgHS256, AlgHS384, AlgHS512, AlgRS256, AlgRS384
 // hmacMinLen is the minimum secret length per HMAC algorithm.
 var hmacMinLen = map[string]int{AlgHS256: 32, AlgHS384: 48, AlgHS512: 64}
 
-// minRSABits is the smallest RSA modulus accepted.
-const minRSABits = 2048
+// The sizes of RSA modulus accepted. The largest bounds the signature
+// the middleware decodes (maxSignatureBytes): found in review, larger
+// keys were accepted but no token they signed ever verified.
+const (
+	minRSABits = 2048
+	maxRSABits = 4096
+)
 
 // verKey is a compiled verification key.
 type verKey struct {
@@ -253,8 +258,8 @@ func compileKey(i int, k Key, allow []string) (*verKey, error) {
 		if key == nil || key.N == nil {
 			return nil, fmt.Errorf("%s: nil key", where)
 		}
-		if key.N.BitLen() < minRSABits {
-			return nil, fmt.Errorf("%s: RSA key of %d bits; at least %d are required", where, key.N.BitLen(), minRSABits)
+		if n := key.N.BitLen(); n < minRSABits || n > maxRSABits {
+			return nil, fmt.Errorf("%s: RSA key of %d bits; %d to %d are supported", where, n, minRSABits, maxRSABits)
 		}
 		vk.kind, vk.key = kindRSA, key
 	case nil:

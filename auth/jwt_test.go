@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -487,7 +488,7 @@ func TestNewJWTRejectsUnsafeOptions(t *testing.T) {
 		{"no keys", auth.JWTOptions{Algorithms: []string{"HS256"}}, "Keys or JWTOptions.JWKSURL"},
 		{"short HMAC secret", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: []byte("secret")}}}, "at least 32"},
 		{"HS512 secret shorter than 64 bytes", auth.JWTOptions{Algorithms: []string{"HS512"}, Keys: []auth.Key{{Key: k.hmac}}}, "at least 64"},
-		{"RSA key of 1024 bits", auth.JWTOptions{Algorithms: []string{"RS256"}, Keys: []auth.Key{{Key: &small.PublicKey}}}, "at least 2048"},
+		{"RSA key of 1024 bits", auth.JWTOptions{Algorithms: []string{"RS256"}, Keys: []auth.Key{{Key: &small.PublicKey}}}, "2048 to 4096"},
 		{"P-521 key", auth.JWTOptions{Algorithms: []string{"ES256"}, Keys: []auth.Key{{Key: &p521.PublicKey}}}, "not supported"},
 		{"key algorithm outside the allowlist", auth.JWTOptions{Algorithms: []string{"RS256"}, Keys: []auth.Key{{Key: &k.rsa.PublicKey, Algorithm: "PS256"}}}, "not in the allowlist"},
 		{"HMAC secret for an RSA algorithm", auth.JWTOptions{Algorithms: []string{"RS256"}, Keys: []auth.Key{{Key: k.hmac}}}, "no allowed algorithm suits"},
@@ -748,5 +749,185 @@ func TestJWTSetKeysRotatesWithoutRestart(t *testing.T) {
 	}
 	if w, _, _ := serve(m, bearer(newTok)); w.Code != 200 {
 		t.Error("a failed SetKeys changed the keys")
+	}
+}
+
+// Found in review: a denylist forgot an entry at the token's expiry, but a
+// JWT with a Leeway accepts the token until exp + Leeway, so a token
+// revoked exactly as the Denylist and AccessToken docs say came back for
+// the leeway. Every way of revoking, through one denylist shared by
+// verifiers of different leeways, must hold until the last of them
+// refuses the token as expired.
+func TestJWTRevokedTokenStaysRevokedThroughTheLeeway(t *testing.T) {
+	k := keysOnce()
+	now := testNow
+	clock := func() time.Time { return now }
+	iss, err := auth.NewIssuer(auth.WithIssuerClock(auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed},
+		Issuer: "https://issuer.example", Audience: []string{"api://orders"}, TTL: 10 * time.Minute}, clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leeways := []time.Duration{0, 30 * time.Second, auth.MaxLeeway}
+	cases := []struct {
+		name   string
+		revoke func(dl auth.Denylist, verifiers []*auth.JWT, at auth.AccessToken) error
+	}{
+		{"Denylist.Revoke with AccessToken.ExpiresAt, as documented", func(dl auth.Denylist, _ []*auth.JWT, at auth.AccessToken) error {
+			return dl.Revoke(context.Background(), auth.DenylistKey(at.ID), at.ExpiresAt)
+		}},
+		{"JWT.Revoke on the verifier without leeway", func(_ auth.Denylist, v []*auth.JWT, at auth.AccessToken) error {
+			return v[0].Revoke(context.Background(), at.Token)
+		}},
+		{"JWT.Revoke on the verifier with the largest leeway", func(_ auth.Denylist, v []*auth.JWT, at auth.AccessToken) error {
+			return v[len(v)-1].Revoke(context.Background(), at.Token)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			now = testNow
+			dl := auth.NewMemoryDenylistWithClock(clock)
+			var verifiers []*auth.JWT
+			for _, l := range leeways {
+				m, err := auth.NewJWT(auth.WithJWTClock(auth.JWTOptions{Algorithms: []string{auth.AlgEdDSA}, Keys: []auth.Key{iss.VerificationKey()},
+					Issuer: "https://issuer.example", Audience: "api://orders", Leeway: l, Denylist: dl, CacheSize: 4}, clock))
+				if err != nil {
+					t.Fatal(err)
+				}
+				verifiers = append(verifiers, m)
+			}
+			at, err := iss.Issue(context.Background(), auth.Grant{Subject: "alice"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range verifiers { // and cached
+				if w, _, reason := serve(m, bearer(at.Token)); w.Code != 200 {
+					t.Fatalf("before revocation: %d %v", w.Code, reason)
+				}
+			}
+			if err := tc.revoke(dl, verifiers, at); err != nil {
+				t.Fatal(err)
+			}
+			for _, after := range []time.Duration{-time.Second, time.Second, 29 * time.Second, auth.MaxLeeway - time.Second} {
+				now = at.ExpiresAt.Add(after)
+				for i, m := range verifiers {
+					w, _, reason := serve(m, bearer(at.Token))
+					want := auth.ErrTokenRevoked
+					if after >= leeways[i] {
+						want = auth.ErrTokenExpired
+					}
+					if w.Code != 401 || !errors.Is(reason, want) {
+						t.Errorf("%v after exp, leeway %v: %d %v, want 401 %v", after, leeways[i], w.Code, reason, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// Found in review: RSA keys over 4096 bits were accepted, but their
+// signatures are longer than the middleware decodes, so no token they
+// signed ever verified (an issuer's own tokens were refused). They are
+// refused where keys are configured, with a clear error.
+func TestRSAKeysOver4096BitsAreRefused(t *testing.T) {
+	n := new(big.Int).Add(new(big.Int).Lsh(big.NewInt(1), 4103), big.NewInt(1)) // 4104 bits
+	large := &rsa.PublicKey{N: n, E: 65537}
+	cases := []struct {
+		name string
+		err  func() error
+	}{
+		{"NewJWT", func() error {
+			_, err := auth.NewJWT(auth.JWTOptions{Algorithms: []string{auth.AlgRS256}, Keys: []auth.Key{{Key: large}}})
+			return err
+		}},
+		{"JWT.SetKeys", func() error {
+			return newJWT(t, auth.JWTOptions{Algorithms: []string{auth.AlgRS256}, Keys: []auth.Key{{Key: &keysOnce().rsa.PublicKey}}}).SetKeys([]auth.Key{{Key: large}})
+		}},
+		{"NewIssuer", func() error {
+			_, err := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgRS256, Key: &rsa.PrivateKey{PublicKey: *large}}, Issuer: "https://i"})
+			return err
+		}},
+		{"IssuerOptions.PublishKeys", func() error {
+			_, err := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: keysOnce().ed}, PublishKeys: []auth.Key{{Key: large}}, Issuer: "https://i"})
+			return err
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.err(); err == nil || !strings.Contains(err.Error(), "4104 bits; 2048 to 4096") {
+				t.Errorf("error %v, want one about the key size", err)
+			}
+		})
+	}
+}
+
+// Found in review (the other side of the bound): the largest key
+// accepted, 4096 bits, signs tokens that verify.
+func TestRSA4096KeyVerifies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates a 4096-bit key")
+	}
+	priv, err := rsa.GenerateKey(rand.Reader, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, alg := range []string{auth.AlgRS512, auth.AlgPS512} {
+		iss, err := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{ID: "big", Algorithm: alg, Key: priv}, Issuer: "https://issuer.example", Audience: []string{"api://orders"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := auth.NewJWT(auth.JWTOptions{Algorithms: []string{alg}, Keys: []auth.Key{iss.VerificationKey()}, Issuer: "https://issuer.example", Audience: "api://orders"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at, err := iss.Issue(context.Background(), auth.Grant{Subject: "alice"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w, _, reason := serve(m, bearer(at.Token)); w.Code != 200 {
+			t.Errorf("%s token of a 4096-bit key: %d %v", alg, w.Code, reason)
+		}
+	}
+}
+
+// Found in review: an scp claim given as one space-separated string, as
+// Microsoft Entra ID issues it, became one scope "User.Read Mail.Read",
+// so RequireScopes("User.Read") refused a token that has it. It is split
+// like scope: on spaces only (RFC 6749 §3.3).
+func TestJWTScpStringIsSplit(t *testing.T) {
+	k := keysOnce()
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}})
+	cases := []struct {
+		name   string
+		claims map[string]any
+		want   []string
+	}{
+		{"scp string", with(goodClaims(), "scope", nil, "scp", "User.Read Mail.Read"), []string{"User.Read", "Mail.Read"}},
+		{"scp string with extra spaces", with(goodClaims(), "scope", nil, "scp", " a  b "), []string{"a", "b"}},
+		{"scp string of one scope", with(goodClaims(), "scope", nil, "scp", "User.Read"), []string{"User.Read"}},
+		{"scp string split on spaces only", with(goodClaims(), "scope", nil, "scp", "read\u00a0admin\tx"), []string{"read\u00a0admin\tx"}},
+		{"scp string with an escape", with(goodClaims(), "scope", nil, "scp", "a&b c"), []string{"a&b", "c"}},
+		{"scp array", with(goodClaims(), "scope", nil, "scp", []string{"a", "b"}), []string{"a", "b"}},
+		{"empty scp string", with(goodClaims(), "scope", nil, "scp", ""), nil},
+		{"scope wins over scp", with(goodClaims(), "scope", "x", "scp", "a b"), []string{"x"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, tc.claims)
+			w, id, reason := serve(m, bearer(tok))
+			if w.Code != 200 {
+				t.Fatalf("%d %v", w.Code, reason)
+			}
+			if got := id.Scopes(); !slices.Equal(got, tc.want) {
+				t.Errorf("scopes %q, want %q", got, tc.want)
+			}
+		})
+	}
+	// And through RequireScopes, as the review's case.
+	tok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "scope", nil, "scp", "User.Read Mail.Read"))
+	h := m.Handler(auth.RequireScopes("User.Read")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, bearer(tok))
+	if w.Code != 200 {
+		t.Errorf("RequireScopes(User.Read) with scp \"User.Read Mail.Read\": %d", w.Code)
 	}
 }

@@ -425,12 +425,21 @@ func (e *TokenEndpoint) authenticateClient(r *http.Request, form url.Values) (*C
 	if id == "" {
 		return nil, invalidClient(ErrNoCredentials)
 	}
+	// Every request that sends a secret costs one hash verification,
+	// whether the client exists or not. Found in review: an unknown
+	// client was refused at once and a known one after a password hash,
+	// so the time told which client IDs exist. The dummy hash of the
+	// password checker costs the same as a real one.
 	c, ok := e.clients[id]
 	if !ok {
+		if secret != "" {
+			_, _, _ = e.checker.hasher.Verify(secret, e.checker.dummy)
+		}
 		return nil, invalidClient(errUnknownClient)
 	}
 	if c.Public {
 		if secret != "" {
+			_, _, _ = e.checker.hasher.Verify(secret, e.checker.dummy)
 			return nil, invalidClient(errClientSecret)
 		}
 		return c, nil
@@ -439,7 +448,13 @@ func (e *TokenEndpoint) authenticateClient(r *http.Request, form url.Values) (*C
 		return nil, invalidClient(errClientSecret)
 	}
 	ok, _, err := e.hasher.Verify(secret, c.SecretHash)
-	if err != nil || !ok {
+	if err != nil {
+		// A stored hash refused before any work, or a secret too long
+		// for it: answer no faster than for a wrong secret.
+		_, _, _ = e.checker.hasher.Verify(secret, e.checker.dummy)
+		return nil, invalidClient(errClientSecret)
+	}
+	if !ok {
 		return nil, invalidClient(errClientSecret)
 	}
 	return c, nil

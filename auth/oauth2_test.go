@@ -676,3 +676,39 @@ func TestTokenEndpointRehashesWeakHashes(t *testing.T) {
 		})
 	}
 }
+
+// Found in review: an unknown client_id was refused before any hashing
+// but a known confidential client after a password hash, so the response
+// time told which client IDs exist. Every request that sends a secret now
+// costs exactly one hash verification, against the client's hash or the
+// password checker's dummy.
+func TestTokenEndpointClientAuthenticationCostsOneHash(t *testing.T) {
+	hasher := &countingHasher{h: oauthHasher}
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) {
+		o.Hasher = hasher
+		o.Clients = append(o.Clients, auth.Client{ID: "broken", SecretHash: "not a hash", Grants: []string{auth.GrantClientCredentials}})
+	})
+	cases := []struct {
+		name string
+		form url.Values
+		mod  func(*http.Request)
+	}{
+		{"unknown client, Basic", form("grant_type", "client_credentials"), basicAuth("no-such-client", "wrong")},
+		{"unknown client, form", form("grant_type", "client_credentials", "client_id", "no-such-client", "client_secret", "wrong"), nil},
+		{"confidential client, wrong secret", form("grant_type", "client_credentials"), basicAuth("batch", "wrong")},
+		{"public client sending a secret", form("grant_type", "password", "username", "alice", "password", "x"), basicAuth("web", "wrong")},
+		{"confidential client whose stored hash is refused", form("grant_type", "client_credentials"), basicAuth("broken", "wrong")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := hasher.worked.Load()
+			res := f.post(t, tc.form, tc.mod)
+			if res.status != 401 || res.str("error") != "invalid_client" {
+				t.Fatalf("%d %s", res.status, res.raw)
+			}
+			if n := hasher.worked.Load() - before; n != 1 {
+				t.Errorf("%d hash verifications, want 1", n)
+			}
+		})
+	}
+}

@@ -56,12 +56,13 @@ type RefreshStore interface {
 	// Lookup returns the token stored under hash, with Used and Revoked
 	// set. A token past its ExpiresAt may be reported as not found.
 	Lookup(ctx context.Context, hash string) (t RefreshToken, found bool, err error)
-	// Rotate atomically marks the token under oldHash used and stores
-	// next under newHash. If the old token is already used, or its
-	// family revoked, it stores nothing and returns
-	// [ErrRefreshTokenReused]; if the old token is gone,
-	// [ErrRefreshTokenNotFound]. Of two concurrent rotations of one
-	// token, exactly one succeeds.
+	// Rotate marks the token under oldHash used and stores next under
+	// newHash. If the old token is already used, or its family revoked,
+	// it returns [ErrRefreshTokenReused]; if the old token is gone,
+	// [ErrRefreshTokenNotFound]; in both cases next must not become
+	// usable (a store that wrote it first deletes it, or reports its
+	// family revoked). Of two concurrent rotations of one token, exactly
+	// one succeeds.
 	Rotate(ctx context.Context, oldHash, newHash string, next RefreshToken) error
 	// RevokeFamily revokes every token of family, until until (the
 	// family's end).

@@ -21,12 +21,16 @@
 //   - prefix + "rf:" + family: present while a family is revoked; it
 //     expires with the family.
 //   - prefix + "jti:" + jti: present while an access token is revoked; it
-//     expires with the token. A jti longer than [auth.MaxJTILength] comes
-//     as [auth.DenylistKey] of it.
+//     expires [auth.MaxLeeway] after the token, the longest an auth.JWT
+//     accepts a token past its expiry. A jti longer than
+//     [auth.MaxJTILength] comes as [auth.DenylistKey] of it.
 //
-// Rotation runs as one Lua script, so of two instances rotating the same
-// refresh token at the same moment exactly one wins, and the other sees a
-// reuse.
+// A revocation, of a family or of a jti, is never shortened: revoking
+// again keeps the later end.
+//
+// A rotation stores the new token, then marks the old one used with a Lua
+// script, so of two instances rotating the same refresh token at the same
+// moment exactly one wins, and the other sees a reuse.
 //
 // # Security considerations
 //
@@ -38,7 +42,13 @@
 // Errors from Redis are returned as they are; auth turns them into 503
 // responses (fail closed), never into an accepted token.
 //
-// With Redis Cluster, the rotation script touches a token key, the next
-// token's key and the family key: put all of them in one slot with a hash
-// tag in the prefix, such as "{httpguard-auth}:".
+// # Redis Cluster
+//
+// Options.Client may be a cluster client and the prefix needs no hash
+// tag: every command, transaction and script touches one key, declared
+// in the script's KEYS, so the tokens and families spread over the slots.
+// (Found in review: the rotation script touched keys of several slots and
+// the lookup script a key it did not declare, so a cluster refused every
+// refresh unless a hash tag in the prefix put all keys in one slot, which
+// still works.)
 package redisstore

@@ -14,14 +14,21 @@ import (
 	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/auth/redisstore"
 	"github.com/httpguard/httpguard/identity"
+	"github.com/redis/go-redis/v9"
 )
 
 // TestTwoInstancesShareState runs two token endpoints and two bearer
 // middlewares, as two instances of a service would, on one Redis: a
 // refresh token rotated on one instance and replayed on the other revokes
 // the family, and an access token revoked on one is refused by the other.
+// It runs on a Redis server and on a Redis Cluster (found in review: a
+// cluster refused the refresh store's scripts, so every refresh got 503).
 func TestTwoInstancesShareState(t *testing.T) {
-	rdb := newClient(t)
+	t.Run("redis", func(t *testing.T) { testTwoInstancesShareState(t, newClient(t)) })
+	t.Run("redis cluster", func(t *testing.T) { testTwoInstancesShareState(t, newClusterClient(t)) })
+}
+
+func testTwoInstancesShareState(t *testing.T, rdb redis.UniversalClient) {
 	refresh, _ := redisstore.NewRefreshStore(redisstore.Options{Client: rdb})
 	deny, _ := redisstore.NewDenylist(redisstore.Options{Client: rdb})
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)

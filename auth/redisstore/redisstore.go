@@ -75,7 +75,12 @@ func (s *RefreshStore) Create(ctx context.Context, hash string, t auth.RefreshTo
 	if t.Family == "" || !t.ExpiresAt.After(time.Now()) {
 		return errors.New("redisstore: a refresh token needs a family and a future expiry")
 	}
-	key := s.token + hash
+	return s.write(ctx, s.token+hash, t)
+}
+
+// write stores t under key, expiring with the token. Both commands touch
+// key alone, so the transaction suits Redis Cluster.
+func (s *RefreshStore) write(ctx context.Context, key string, t auth.RefreshToken) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, key, fields(t)...)
 		p.PExpireAt(ctx, key, t.ExpiresAt)
@@ -84,35 +89,40 @@ func (s *RefreshStore) Create(ctx context.Context, hash string, t auth.RefreshTo
 	return err
 }
 
-// lookupScript returns the token's fields and whether its family is
-// revoked, in one round trip.
-var lookupScript = redis.NewScript(`
-local t = redis.call('HGETALL', KEYS[1])
-if #t == 0 then return false end
-local fam
-for i = 1, #t, 2 do if t[i] == 'family' then fam = t[i+1] end end
-local revoked = 0
-if fam then revoked = redis.call('EXISTS', ARGV[1] .. fam) end
-table.insert(t, 'revoked')
-table.insert(t, tostring(revoked))
-return t
-`)
-
-// Lookup implements [auth.RefreshStore].
+// Lookup implements [auth.RefreshStore]. It reads the token, then whether
+// its family is revoked: two commands, because in Redis Cluster the two
+// keys are in different slots and a script may touch only keys of one
+// slot, declared in advance (found in review: the script that read both
+// failed on a cluster). The family's key is known only once the token is
+// read, and a revocation never ends early, so the two reads need not be
+// atomic.
 func (s *RefreshStore) Lookup(ctx context.Context, hash string) (auth.RefreshToken, bool, error) {
-	res, err := lookupScript.Run(ctx, s.rdb, []string{s.token + hash}, s.family).StringSlice()
-	if errors.Is(err, redis.Nil) {
-		return auth.RefreshToken{}, false, nil
-	}
+	rec, err := s.rdb.HGetAll(ctx, s.token+hash).Result()
 	if err != nil {
 		return auth.RefreshToken{}, false, err
 	}
-	if len(res)%2 != 0 {
-		return auth.RefreshToken{}, false, errBadRecord
+	if len(rec) == 0 {
+		return auth.RefreshToken{}, false, nil
 	}
+	t, err := parseRecord(rec)
+	if err != nil {
+		return auth.RefreshToken{}, false, err
+	}
+	if !t.ExpiresAt.After(time.Now()) {
+		return auth.RefreshToken{}, false, nil
+	}
+	n, err := s.rdb.Exists(ctx, s.family+t.Family).Result()
+	if err != nil {
+		return auth.RefreshToken{}, false, err
+	}
+	t.Revoked = n == 1
+	return t, true, nil
+}
+
+// parseRecord decodes the fields of a stored token.
+func parseRecord(rec map[string]string) (auth.RefreshToken, error) {
 	var t auth.RefreshToken
-	for i := 0; i < len(res); i += 2 {
-		k, v := res[i], res[i+1]
+	for k, v := range rec {
 		switch k {
 		case "family":
 			t.Family = v
@@ -127,7 +137,7 @@ func (s *RefreshStore) Lookup(ctx context.Context, hash string) (auth.RefreshTok
 		case "auth", "exp", "fexp":
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
-				return auth.RefreshToken{}, false, errBadRecord
+				return auth.RefreshToken{}, errBadRecord
 			}
 			switch k {
 			case "auth":
@@ -139,52 +149,81 @@ func (s *RefreshStore) Lookup(ctx context.Context, hash string) (auth.RefreshTok
 			}
 		case "used":
 			t.Used = v == "1"
-		case "revoked":
-			t.Revoked = v == "1"
 		}
 	}
 	if t.Family == "" {
-		return auth.RefreshToken{}, false, errBadRecord
+		return auth.RefreshToken{}, errBadRecord
 	}
-	if !t.ExpiresAt.After(time.Now()) {
-		return auth.RefreshToken{}, false, nil
-	}
-	return t, true, nil
+	return t, nil
 }
 
-// rotateScript marks KEYS[1] used and creates KEYS[2] in its family,
-// unless KEYS[1] is missing (0), already used or its family revoked (2).
-var rotateScript = redis.NewScript(`
-local fam = redis.call('HGET', KEYS[1], 'family')
-if not fam then return 0 end
-if redis.call('HGET', KEYS[1], 'used') == '1' then return 2 end
-if redis.call('EXISTS', ARGV[1] .. fam) == 1 then return 2 end
+// markUsedScript marks the token KEYS[1] used, unless it is missing (0)
+// or already used (2). Of two concurrent rotations of one token, exactly
+// one gets 1.
+var markUsedScript = redis.NewScript(`
+local used = redis.call('HGET', KEYS[1], 'used')
+if not used then return 0 end
+if used == '1' then return 2 end
 redis.call('HSET', KEYS[1], 'used', '1')
-redis.call('HSET', KEYS[2], 'family', fam, 'client', ARGV[2], 'sub', ARGV[3], 'scopes', ARGV[4],
-  'auth', ARGV[5], 'exp', ARGV[6], 'fexp', ARGV[7], 'cred', ARGV[8], 'used', '0')
-redis.call('PEXPIREAT', KEYS[2], ARGV[6])
 return 1
 `)
 
-// Rotate implements [auth.RefreshStore].
+// Rotate implements [auth.RefreshStore]. The old token, the new one and
+// the family are three keys in three slots of a Redis Cluster, so the
+// rotation takes several commands (found in review: one script over all
+// of them failed on a cluster):
+//
+//  1. read the old token's family, and refuse a used token or a revoked
+//     family;
+//  2. store the new token in that family;
+//  3. mark the old token used with one script over its key alone, which
+//     decides between concurrent rotations; a loser deletes the token it
+//     stored in step 2.
+//
+// The new token is stored before the old one is spent, so a failure in
+// between leaves the old token usable rather than a client whose retry
+// looks like a reuse. A family revoked during the rotation still ends the
+// new token: Lookup reports its family revoked.
 func (s *RefreshStore) Rotate(ctx context.Context, oldHash, newHash string, next auth.RefreshToken) error {
-	n, err := rotateScript.Run(ctx, s.rdb, []string{s.token + oldHash, s.token + newHash},
-		s.family, next.ClientID, next.Subject, strings.Join(next.Scopes, " "),
-		ms(next.AuthTime), ms(next.ExpiresAt), ms(next.FamilyExpiresAt), next.Credential).Int()
+	oldKey, newKey := s.token+oldHash, s.token+newHash
+	vals, err := s.rdb.HMGet(ctx, oldKey, "family", "used").Result()
 	if err != nil {
 		return err
 	}
-	switch n {
-	case 1:
-		return nil
-	case 2:
-		return auth.ErrRefreshTokenReused
-	default:
+	family, _ := vals[0].(string)
+	if family == "" {
 		return auth.ErrRefreshTokenNotFound
 	}
+	if used, _ := vals[1].(string); used == "1" {
+		return auth.ErrRefreshTokenReused
+	}
+	revoked, err := s.rdb.Exists(ctx, s.family+family).Result()
+	if err != nil {
+		return err
+	}
+	if revoked == 1 {
+		return auth.ErrRefreshTokenReused
+	}
+	next.Family = family // the family comes from the old token
+	if err := s.write(ctx, newKey, next); err != nil {
+		return err
+	}
+	n, err := markUsedScript.Run(ctx, s.rdb, []string{oldKey}).Int()
+	if err != nil {
+		return err // whether the old token was spent is unknown: keep the new one
+	}
+	if n == 1 {
+		return nil
+	}
+	_ = s.rdb.Del(ctx, newKey).Err() // lost the race: nobody holds this token
+	if n == 2 {
+		return auth.ErrRefreshTokenReused
+	}
+	return auth.ErrRefreshTokenNotFound
 }
 
-// RevokeFamily implements [auth.RefreshStore].
+// RevokeFamily implements [auth.RefreshStore]. Revoking a family again
+// keeps the later end, as [auth.MemoryRefreshStore] does.
 func (s *RefreshStore) RevokeFamily(ctx context.Context, family string, until time.Time) error {
 	if family == "" {
 		return errors.New("redisstore: empty family")
@@ -192,7 +231,25 @@ func (s *RefreshStore) RevokeFamily(ctx context.Context, family string, until ti
 	if !until.After(time.Now()) {
 		until = time.Now().Add(auth.DefaultRefreshTokenMaxLifetime)
 	}
-	return s.rdb.Set(ctx, s.family+family, "1", atLeastMS(time.Until(until))).Err()
+	return setUntil(ctx, s.rdb, s.family+family, until)
+}
+
+// setUntilScript sets KEYS[1] to expire in ARGV[1] milliseconds unless it
+// already lives longer, so that of two revocations the later end wins (a
+// plain SET would shorten it). A key without expiry is left alone. PTTL
+// and SET PX are in every Redis version this package supports; SET with
+// PEXPIREAT GT would need Redis 7.
+var setUntilScript = redis.NewScript(`
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -1 or ttl >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+return 1
+`)
+
+// setUntil makes key exist until at least until, which is in the future.
+func setUntil(ctx context.Context, rdb redis.UniversalClient, key string, until time.Time) error {
+	ttl := atLeastMS(time.Until(until))
+	return setUntilScript.Run(ctx, rdb, []string{key}, ttl.Milliseconds()).Err()
 }
 
 // Denylist is an [auth.Denylist] in Redis. It is safe for concurrent use
@@ -212,16 +269,18 @@ func NewDenylist(o Options) (*Denylist, error) {
 	return &Denylist{rdb: o.Client, prefix: o.Prefix + "jti:"}, nil
 }
 
-// Revoke implements [auth.Denylist].
+// Revoke implements [auth.Denylist]: the entry lasts until until plus
+// [auth.MaxLeeway], and revoking a jti again keeps the later end (found
+// in review: a second, earlier until shortened the entry).
 func (d *Denylist) Revoke(ctx context.Context, jti string, until time.Time) error {
 	if jti == "" || len(jti) > auth.MaxJTILength {
 		return auth.ErrInvalidJTI
 	}
-	ttl := time.Until(until)
-	if ttl <= 0 {
-		return nil // expired already
+	until = until.Add(auth.MaxLeeway) // the longest any auth.JWT accepts past exp
+	if !until.After(time.Now()) {
+		return nil // expired beyond any leeway: nothing to deny
 	}
-	return d.rdb.Set(ctx, d.prefix+jti, "1", atLeastMS(ttl)).Err()
+	return setUntil(ctx, d.rdb, d.prefix+jti, until)
 }
 
 // IsRevoked implements [auth.Denylist].

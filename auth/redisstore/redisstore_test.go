@@ -23,14 +23,19 @@ func newClient(t *testing.T) *redis.Client {
 }
 
 // refreshStores returns every implementation, so that one contract test
-// covers the in-memory store and the Redis one alike.
+// covers the in-memory store and the Redis one alike, on a Redis server
+// and on a Redis Cluster (found in review: a cluster refused the Redis
+// store's scripts, so every refresh failed).
 func refreshStores(t *testing.T) map[string]auth.RefreshStore {
-	rdb := newClient(t)
-	rs, err := redisstore.NewRefreshStore(redisstore.Options{Client: rdb, Prefix: "test:" + t.Name() + ":"})
+	rs, err := redisstore.NewRefreshStore(redisstore.Options{Client: newClient(t), Prefix: "test:" + t.Name() + ":"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]auth.RefreshStore{"memory": auth.NewMemoryRefreshStore(), "redis": rs}
+	cs, err := redisstore.NewRefreshStore(redisstore.Options{Client: newClusterClient(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]auth.RefreshStore{"memory": auth.NewMemoryRefreshStore(), "redis": rs, "redis cluster": cs}
 }
 
 func rec(family string) auth.RefreshToken {
@@ -143,12 +148,13 @@ func TestDenylist(t *testing.T) {
 			if r, err := dl.IsRevoked(ctx, "j1"); !r || err != nil {
 				t.Fatalf("after revoke: %v %v", r, err)
 			}
-			if err := dl.Revoke(ctx, "j2", time.Now().Add(60*time.Millisecond)); err != nil {
+			// An entry lasts MaxLeeway past the token's expiry, no more.
+			if err := dl.Revoke(ctx, "j2", time.Now().Add(60*time.Millisecond-auth.MaxLeeway)); err != nil {
 				t.Fatal(err)
 			}
 			time.Sleep(100 * time.Millisecond)
 			if r, _ := dl.IsRevoked(ctx, "j2"); r {
-				t.Errorf("entry outlived the token")
+				t.Errorf("entry outlived the token and the leeway")
 			}
 			if err := dl.Revoke(ctx, "", time.Now().Add(time.Hour)); !errors.Is(err, auth.ErrInvalidJTI) {
 				t.Errorf("empty jti: %v", err)
@@ -176,5 +182,63 @@ func TestNewRequiresClient(t *testing.T) {
 	}
 	if _, err := redisstore.NewDenylist(redisstore.Options{}); err == nil {
 		t.Error("NewDenylist without a client")
+	}
+}
+
+// Found in review: the denylists forgot an entry at the token's expiry,
+// while a JWT with a Leeway accepts the token until exp + Leeway: a token
+// revoked as documented, with its expiry, came back. And the Redis
+// denylist let a second revocation with an earlier end shorten the entry
+// (a plain SET), where the memory one keeps the later end; the Redis
+// refresh store did the same to revoked families.
+func TestRevocationsOutliveTheLeewayAndNeverShorten(t *testing.T) {
+	ctx := context.Background()
+	rd, err := redisstore.NewDenylist(redisstore.Options{Client: newClient(t), Prefix: "test:" + t.Name() + ":"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	soon := func() time.Time { return time.Now().Add(100 * time.Millisecond) }
+	// Ends within the test unless MaxLeeway is added or a later end kept.
+	soonest := func() time.Time { return soon().Add(-auth.MaxLeeway) }
+	cases := []struct {
+		name  string
+		until []func() time.Time // the successive revocations
+	}{
+		{"revoked until the token's expiry", []func() time.Time{soon}},
+		{"revoked for an hour, then until sooner", []func() time.Time{func() time.Time { return time.Now().Add(time.Hour) }, soonest}},
+		{"revoked until soon, then until sooner", []func() time.Time{soon, soonest}},
+	}
+	for i, tc := range cases {
+		for name, dl := range map[string]auth.Denylist{"memory": auth.NewMemoryDenylist(), "redis": rd} {
+			t.Run(tc.name+"/"+name, func(t *testing.T) {
+				jti := fmt.Sprintf("jti-%d", i)
+				for _, until := range tc.until {
+					if err := dl.Revoke(ctx, jti, until()); err != nil {
+						t.Fatal(err)
+					}
+				}
+				time.Sleep(200 * time.Millisecond)
+				if r, err := dl.IsRevoked(ctx, jti); !r || err != nil {
+					t.Errorf("revoked = %v, %v after the token's expiry, within MaxLeeway", r, err)
+				}
+			})
+		}
+	}
+	for name, s := range refreshStores(t) {
+		t.Run("family revoked for an hour, then until sooner/"+name, func(t *testing.T) {
+			if err := s.Create(ctx, "h", rec("fam")); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.RevokeFamily(ctx, "fam", time.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.RevokeFamily(ctx, "fam", time.Now().Add(50*time.Millisecond)); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
+			if got, found, err := s.Lookup(ctx, "h"); !found || !got.Revoked || err != nil {
+				t.Errorf("family no longer revoked: %+v %v %v", got, found, err)
+			}
+		})
 	}
 }
