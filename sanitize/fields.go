@@ -228,8 +228,8 @@ func (d *Decoder) parseOps(tag string) ([]stringOp, error) {
 	return ops, nil
 }
 
-// maxElems bounds the pointers, slices, arrays and maps holdsStrings and
-// structIn look through: only a type made of itself, such as type L []L,
+// maxElems bounds the pointers, slices, arrays and maps elemOf looks
+// through: only a type made of itself, such as type L []L,
 // has more, and it holds no string and no struct (found in review: such a
 // type recursed without end).
 const maxElems = 100
@@ -237,30 +237,29 @@ const maxElems = 100
 // holdsStrings reports whether t is a string or contains strings directly
 // (through pointers, slices, arrays or map values).
 func holdsStrings(t reflect.Type) bool {
-	for range maxElems {
-		switch t.Kind() {
-		case reflect.String:
-			return true
-		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
-			t = t.Elem()
-		default:
-			return false
-		}
-	}
-	return false
+	e := elemOf(t)
+	return e != nil && e.Kind() == reflect.String
 }
 
 // structIn returns the struct type t holds directly or through pointers,
 // slices, arrays or map values, or nil.
 func structIn(t reflect.Type) reflect.Type {
+	if e := elemOf(t); e != nil && e.Kind() == reflect.Struct {
+		return e
+	}
+	return nil
+}
+
+// elemOf returns the type t holds through pointers, slices, arrays and map
+// values: t itself when it is none of them, and nil for a type made of
+// itself.
+func elemOf(t reflect.Type) reflect.Type {
 	for range maxElems {
 		switch t.Kind() {
-		case reflect.Struct:
-			return t
 		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
 			t = t.Elem()
 		default:
-			return nil
+			return t
 		}
 	}
 	return nil
