@@ -17,13 +17,17 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/examples/secureapi/app"
 	"github.com/httpguard/httpguard/https"
@@ -34,8 +38,13 @@ import (
 const (
 	envSigningKey   = "SECUREAPI_SIGNING_KEY"   // 64 hex digits: the Ed25519 seed of the token signing key
 	envCSRFKey      = "SECUREAPI_CSRF_KEY"      // at least 64 hex digits: the CSRF token key
-	envDemoPassword = "SECUREAPI_DEMO_PASSWORD" // the demo users' password
+	envDemoPassword = "SECUREAPI_DEMO_PASSWORD" // the demo users' password, at least minDemoPassword characters
+	envRedisURL     = "SECUREAPI_REDIS_URL"     // the Redis URL, instead of -redis: out of ps output when it holds a password
 )
+
+// minDemoPassword is the shortest SECUREAPI_DEMO_PASSWORD accepted: it is
+// the admin's password too.
+const minDemoPassword = 12
 
 // options are the command-line flags.
 type options struct {
@@ -57,22 +66,28 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("secureapi", flag.ContinueOnError)
 	fs.SetOutput(output)
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address; plain HTTP only on loopback, or on a private address behind -trust-proxy")
 	fs.BoolVar(&o.tlsDev, "tls-dev", false, "serve HTTPS with a generated self-signed development certificate")
 	fs.StringVar(&o.certFile, "cert", "", "serve HTTPS with this certificate chain (PEM); needs -key")
 	fs.StringVar(&o.keyFile, "key", "", "private key (PEM) of -cert")
 	fs.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8081", `with HTTPS, listen here for plain HTTP and redirect it ("" for none)`)
-	fs.StringVar(&o.redisURL, "redis", "", "Redis URL (redis://host:6379/0): share sessions, rate limits, refresh tokens and revoked tokens between instances")
-	fs.Func("cors-origin", "origin whose scripts may call the API with bearer tokens (repeatable)", func(s string) error {
+	fs.StringVar(&o.redisURL, "redis", "", "Redis URL (redis://host:6379/0): share sessions, rate limits, refresh tokens and revoked tokens between instances; "+
+		"a URL with a password is better passed in "+envRedisURL+", which ps does not show")
+	fs.Func("cors-origin", "origin whose scripts may call the API with bearer tokens, never with the session cookie (repeatable)", func(s string) error {
 		o.corsOrigins = append(o.corsOrigins, s)
 		return nil
 	})
-	fs.Func("trust-proxy", "network of a TLS-terminating proxy whose X-Forwarded-For and X-Forwarded-Proto are believed (CIDR, repeatable)", func(s string) error {
-		p, err := netip.ParsePrefix(s)
+	fs.Func("trust-proxy", "network of a TLS-terminating proxy whose X-Forwarded-For and X-Forwarded-Proto are believed (CIDR, repeatable). "+
+		"Every address in it may claim any client address, so it must be the proxies' own network: no broader than a /8 for IPv4 or a /32 for IPv6. "+
+		"Plain HTTP behind it needs -addr on a loopback or private address", func(s string) error {
+		p, err := parseProxy(s)
+		if err != nil {
+			return err
+		}
 		o.trustProxies = append(o.trustProxies, p)
-		return err
+		return nil
 	})
-	fs.StringVar(&o.usersFile, "users", "", "JSON file of users with argon2id hashes (default: demo users alice, bob and carol)")
+	fs.StringVar(&o.usersFile, "users", "", "JSON file of users with argon2id hashes from -hash-password (bcrypt of cost 10 or more is accepted too; weaker hashes are refused) (default: demo users alice, bob and carol)")
 	fs.BoolVar(&o.demoPanic, "demo-panic", false, "serve GET /panic, which panics, to show recovery")
 	fs.IntVar(&o.requestRate, "request-rate", app.DefaultRequestRate, "requests per second allowed to each client address and each user (raise it for load tests)")
 	fs.DurationVar(&o.logFlush, "log-flush", 100*time.Millisecond, "longest time routine access records wait in memory before they are written (warnings and errors are written at once; 0: write every record at once)")
@@ -93,6 +108,33 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 		fmt.Fprintln(output, "secureapi:", err)
 	}
 	return o, err
+}
+
+// The broadest networks -trust-proxy accepts. A trusted proxy's
+// X-Forwarded-For decides the client address, which keys the per-address
+// limits and the login lockout: if every peer were trusted (0.0.0.0/0),
+// each guess could claim a fresh address and neither would hold. A /8 is
+// already the whole of 10.0.0.0/8; an IPv6 /32 is a provider's block.
+const (
+	minProxyBits4 = 8
+	minProxyBits6 = 32
+)
+
+// parseProxy parses a -trust-proxy network and refuses one broader than
+// the bounds above. An IPv4-mapped IPv6 network (::ffff:0.0.0.0/96) is
+// judged as the IPv4 network it stands for, as package clientip reads it.
+func parseProxy(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return p, err
+	}
+	if p.Addr().Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	if p.Addr().Is4() && p.Bits() < minProxyBits4 || !p.Addr().Is4() && p.Bits() < minProxyBits6 {
+		return netip.Prefix{}, fmt.Errorf("%s is too broad: trust the proxies' network only (no broader than /%d for IPv4, /%d for IPv6)", s, minProxyBits4, minProxyBits6)
+	}
+	return p.Masked(), nil
 }
 
 // instance is a configured server, ready to listen.
@@ -135,9 +177,15 @@ func setup(o options, getenv func(string) string, out io.Writer, logger *slog.Lo
 		inst.tlsConfig.Certificates = []tls.Certificate{pair}
 		inst.redirect, cfg.AllowedHosts = certHosts(pair.Leaf, host, port)
 	default:
-		if len(o.trustProxies) == 0 && !isLoopback(host) {
-			return nil, errors.New("plain HTTP on a non-loopback address would expose passwords, tokens and cookies: " +
-				"use -tls-dev or -cert and -key, or -trust-proxy behind a TLS-terminating proxy")
+		// Plain HTTP carries passwords, tokens and cookies in clear. It is
+		// served on loopback (this machine only), or behind a
+		// TLS-terminating proxy on a private address, which the proxy
+		// reaches and the internet does not. -trust-proxy alone is not
+		// enough: on 0.0.0.0 or a public address clients could skip the
+		// proxy and send their passwords here in clear.
+		if !isLoopback(host) && (len(o.trustProxies) == 0 || !isPrivate(host)) {
+			return nil, errors.New("plain HTTP on a public or unspecified address would expose passwords, tokens and cookies: " +
+				"use -tls-dev or -cert and -key, or, behind a TLS-terminating proxy, -trust-proxy with -addr on a private address")
 		}
 		if isLoopback(host) {
 			cfg.AllowedHosts = []string{"localhost", "127.0.0.1", "[::1]"} // no DNS rebinding
@@ -149,27 +197,31 @@ func setup(o options, getenv func(string) string, out io.Writer, logger *slog.Lo
 		return nil, err
 	}
 
-	if o.redisURL != "" {
-		ropts, err := redis.ParseURL(o.redisURL)
-		if err != nil {
-			return nil, errors.New("-redis: not a Redis URL") // the URL may hold a password: never echo it
+	redisURL := o.redisURL
+	if v := getenv(envRedisURL); v != "" {
+		if redisURL != "" {
+			return nil, errors.New("-redis and " + envRedisURL + " are both set: choose one")
 		}
-		rdb := redis.NewClient(ropts)
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		err = rdb.Ping(ctx).Err()
-		cancel()
+		redisURL = v
+	}
+	if redisURL != "" {
+		rdb, err := connectRedis(redisURL)
 		if err != nil {
-			_ = rdb.Close()
-			return nil, fmt.Errorf("-redis: %w", err)
+			return nil, err
 		}
 		cfg.Redis = rdb
 		inst.close = func() { _ = rdb.Close() }
 	}
-	shared := o.redisURL != "" // several instances must agree on keys and passwords
+	shared := redisURL != "" // several instances must agree on keys and passwords
 	seed, err := key(getenv, envSigningKey, 32, shared, logger)
 	if err == nil {
 		cfg.SigningKey = ed25519.NewKeyFromSeed(seed)
 		cfg.CSRFKey, err = key(getenv, envCSRFKey, 32, shared, logger)
+	}
+	if err == nil && bytes.Contains(cfg.CSRFKey, seed) {
+		// One secret for two jobs: whoever learns it through one can
+		// forge the other's tokens.
+		err = errors.New(envSigningKey + " and " + envCSRFKey + " must be different keys")
 	}
 	if err == nil {
 		cfg.Users, err = users(o.usersFile, getenv, shared, out, logger)
@@ -205,7 +257,74 @@ func key(getenv func(string) string, name string, size int, shared bool, logger 
 		// Never echo the value.
 		return nil, fmt.Errorf("%s must be %d bytes in hex (%d hex digits)", name, size, 2*size)
 	}
+	if lowEntropy(k) {
+		return nil, fmt.Errorf("%s is not random (a repeated pattern, or too few distinct bytes): make one with: openssl rand -hex 32", name)
+	}
 	return k, nil
+}
+
+// lowEntropy reports whether k is obviously not random: fewer than 16
+// distinct byte values (32 random bytes have about 30), or a pattern
+// repeated with a period of at most half its length. It catches typed or
+// placeholder keys (all zeros, "abab...", a copied block twice), not
+// every weak key.
+func lowEntropy(k []byte) bool {
+	var seen [256]bool
+	distinct := 0
+	for _, b := range k {
+		if !seen[b] {
+			seen[b] = true
+			distinct++
+		}
+	}
+	if distinct < 16 {
+		return true
+	}
+	for period := 1; period <= len(k)/2; period++ {
+		if bytes.Equal(k[period:], k[:len(k)-period]) {
+			return true
+		}
+	}
+	return false
+}
+
+// errBadRedisURL never echoes the URL, which may hold a password.
+var errBadRedisURL = errors.New("-redis or " + envRedisURL + ": not a Redis URL (redis://[user:password@]host:port/db, with special characters of the password percent-encoded)")
+
+// connectRedis checks a Redis URL and connects to it. The URL may hold a
+// password, so no error shows any part of it: a URL that does not parse
+// as meant (an unescaped '#' or '@' in the password moves part of it into
+// the port, the host or a fragment, where the dial error would show it)
+// is refused before connecting, and a failed connection says why without
+// the address.
+func connectRedis(rawURL string) (*redis.Client, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Hostname() == "" || u.Fragment != "" || strings.Contains(u.Host+u.Path+u.RawQuery, "@") {
+		return nil, errBadRedisURL
+	}
+	opts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, errBadRedisURL
+	}
+	rdb := redis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		_ = rdb.Close()
+		var why string
+		switch {
+		case errors.Is(err, syscall.ECONNREFUSED):
+			why = "connection refused"
+		case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
+			why = "no answer in 3 s"
+		default:
+			// A DNS error names the host and a server's reply may quote
+			// the command it refused (AUTH and its password included).
+			why = "unknown host, wrong password or database, or not a Redis server"
+		}
+		return nil, errors.New("-redis or " + envRedisURL + ": cannot connect: " + why)
+	}
+	return rdb, nil
 }
 
 // userFile is the format of -users:
@@ -213,6 +332,11 @@ func key(getenv func(string) string, name string, size int, shared bool, logger 
 //	{"users": [{"username": "alice", "role": "admin", "hash": "$argon2id$v=19$m=19456,t=2,p=1$..."}]}
 //
 // Roles are guest, user and admin; hashes come from -hash-password.
+// Hashes below the OWASP minimum (argon2id m=19456,t=2,p=1 or an
+// equivalent, bcrypt cost 10) are refused. Keep them at the default
+// parameters, as -hash-password makes them: a known user then costs as
+// much as an unknown one, whose password is checked against a dummy hash
+// at those parameters.
 type userFile struct {
 	Users []struct {
 		Username string `json:"username"`
@@ -246,6 +370,9 @@ func users(file string, getenv func(string) string, shared bool, out io.Writer, 
 			if err := store.Add(u.Username, auth.User{Hash: u.Hash, Identity: identity.Options{Roles: []string{u.Role}, Scopes: scopes}}); err != nil {
 				return nil, fmt.Errorf("-users %s: user %d: %w", file, i, err)
 			}
+			if err := strongEnough(u.Hash); err != nil {
+				return nil, fmt.Errorf("-users %s: user %d (%q): %w; make a new hash with -hash-password", file, i, u.Username, err)
+			}
 		}
 		if store.Len() == 0 {
 			return nil, fmt.Errorf("-users %s: no users", file)
@@ -256,6 +383,9 @@ func users(file string, getenv func(string) string, shared bool, out io.Writer, 
 	pw := getenv(envDemoPassword)
 	if pw == "" && shared {
 		return nil, errors.New(envDemoPassword + " (or -users) is required with -redis: every instance must accept the same passwords")
+	}
+	if pw != "" && utf8.RuneCountInString(pw) < minDemoPassword {
+		return nil, fmt.Errorf("%s must be at least %d characters: it is the admin's password too", envDemoPassword, minDemoPassword)
 	}
 	var notice strings.Builder
 	for _, u := range []struct{ name, role string }{{"alice", app.RoleAdmin}, {"bob", app.RoleUser}, {"carol", app.RoleGuest}} {
@@ -276,6 +406,38 @@ func users(file string, getenv func(string) string, shared bool, out io.Writer, 
 		logger.Warn("demo users alice (admin), bob (user) and carol (guest) with the password in " + envDemoPassword)
 	}
 	return store, nil
+}
+
+// minBcryptCost is the lowest bcrypt cost accepted in -users, the
+// OWASP Password Storage Cheat Sheet's minimum.
+const minBcryptCost = 10
+
+// strongEnough refuses a stored hash cheaper than the OWASP minimum.
+// password.Inspect (run by store.Add) checks a hash's format and upper
+// limits, not its strength. A weak hash is cheap to crack if the file
+// leaks, and it names the accounts: a known user's wrong password is
+// checked against it in microseconds, an unknown user's against a dummy
+// hash at the default parameters in tens of milliseconds.
+func strongEnough(hash string) error {
+	info, err := password.Inspect(hash)
+	if err != nil {
+		return err
+	}
+	if info.Algorithm == password.Bcrypt {
+		if info.BcryptCost < minBcryptCost {
+			return fmt.Errorf("bcrypt cost %d is below %d", info.BcryptCost, minBcryptCost)
+		}
+		return nil
+	}
+	// password.New refuses argon2id parameters below the OWASP
+	// minimums (m=19456 KiB with t=2, m=12288 with t=3, ...) with
+	// ErrWeakParams: the rule -hash-password's hashes meet.
+	if _, err := password.New(password.Options{Params: info.Params}); errors.Is(err, password.ErrWeakParams) {
+		p := info.Params
+		return fmt.Errorf("argon2id m=%d,t=%d,p=%d with a %d-byte salt and a %d-byte key is below the OWASP minimum (m=19456,t=2,p=1, 16 and 32 bytes)",
+			p.Memory, p.Time, p.Threads, p.SaltLength, p.KeyLength)
+	}
+	return nil
 }
 
 // certHosts returns the redirect target and the allowed hosts of a
@@ -304,6 +466,13 @@ func certHosts(leaf *x509.Certificate, host, port string) (redirect string, allo
 		return target, allowed
 	}
 	return net.JoinHostPort(target, port), allowed
+}
+
+// isPrivate reports whether host is a private address (10/8, 172.16/12,
+// 192.168/16, fc00::/7), which the internet cannot reach directly.
+func isPrivate(host string) bool {
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsPrivate()
 }
 
 func isLoopback(host string) bool {

@@ -11,12 +11,26 @@
 //	go run ./examples/secureapi -cors-origin https://app.example.com -demo-panic
 //
 // Users are alice (admin), bob (user) and carol (guest), all with the
-// password in SECUREAPI_DEMO_PASSWORD when it is set, or accounts from a
-// -users file of argon2id hashes (make a hash with -hash-password). Keys
-// come from SECUREAPI_SIGNING_KEY and SECUREAPI_CSRF_KEY (64 hex digits
-// each: openssl rand -hex 32); without them keys are generated for the run,
-// with a warning. With -redis both keys and the passwords are required, so
-// that every instance agrees.
+// password in SECUREAPI_DEMO_PASSWORD (at least 12 characters) when it is
+// set, or accounts from a -users file of argon2id hashes (make a hash with
+// -hash-password; hashes below the OWASP minimum are refused, and so is
+// bcrypt below cost 10). Keys come from SECUREAPI_SIGNING_KEY and
+// SECUREAPI_CSRF_KEY (64 hex digits each, two different keys: openssl rand
+// -hex 32); a key that is visibly not random (all zeros, a repeated
+// pattern) is refused. Without them keys are generated for the run, with a
+// warning. With -redis both keys and the passwords are required, so that
+// every instance agrees. The Redis URL may come from SECUREAPI_REDIS_URL
+// instead of -redis, which keeps its password out of ps output; it must
+// be a well-formed redis:// or rediss:// URL with a host (percent-encode
+// '#', '/', '?' and '@' in the password), and no error ever shows it.
+//
+// Plain HTTP is served on loopback only, unless a TLS-terminating proxy
+// is in front: -trust-proxy names the proxies' network (no broader than a
+// /8 for IPv4 or a /32 for IPv6, since its addresses choose the client
+// address the limits count), and -addr must then be a private address,
+// which the proxy reaches and the internet does not:
+//
+//	go run ./examples/secureapi -addr 10.0.0.5:8080 -trust-proxy 10.0.0.0/24
 //
 // Try it (with jq):
 //
@@ -122,6 +136,9 @@ func serve(ctx context.Context, o options, inst *instance, logger *slog.Logger) 
 	if err != nil {
 		return err
 	}
+	// net/http answers "OPTIONS *" itself unless told not to, with none
+	// of the stack: no security headers, request ID or access record.
+	srv.DisableGeneralOptionsHandler = true
 	servers := []*http.Server{srv}
 	errc := make(chan error, 2)
 	if inst.tlsConfig != nil {
@@ -133,6 +150,7 @@ func serve(ctx context.Context, o options, inst *instance, logger *slog.Logger) 
 			if err != nil {
 				return err
 			}
+			plain.DisableGeneralOptionsHandler = true
 			servers = append(servers, plain)
 			go func() { errc <- plain.ListenAndServe() }()
 			logger.Info("redirecting plain HTTP", "addr", o.httpAddr, "to", "https://"+inst.redirect+"/")

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -17,6 +22,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/examples/secureapi/app"
@@ -73,6 +81,56 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
+// TestTrustProxy: -trust-proxy takes a proxies' network, not the
+// internet, and plain HTTP behind it is served on a private address only.
+// Found in review: -trust-proxy 0.0.0.0/0 was accepted, so every peer's
+// X-Forwarded-For chose its client address, a fresh one for each guess,
+// and the lockout and per-address limits held for nobody; and any
+// -trust-proxy skipped the refusal of plain HTTP on a public address.
+func TestTrustProxy(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"0.0.0.0/0", "::/0", "0.0.0.0/7", "::ffff:0.0.0.0/96", "::ffff:0.0.0.0/100", "2000::/16"} {
+		if o, err := parseFlags([]string{"-trust-proxy", s}, io.Discard); err == nil {
+			t.Errorf("-trust-proxy %s accepted: %v", s, o.trustProxies)
+		}
+	}
+	for s, want := range map[string]string{
+		"10.0.0.0/8":          "10.0.0.0/8",
+		"10.1.2.3/8":          "10.0.0.0/8",
+		"192.0.2.7/32":        "192.0.2.7/32",
+		"::ffff:10.0.0.0/104": "10.0.0.0/8",
+		"fd12:3456:789a::/48": "fd12:3456:789a::/48",
+	} {
+		o, err := parseFlags([]string{"-trust-proxy", s}, io.Discard)
+		if err != nil || len(o.trustProxies) != 1 || o.trustProxies[0].String() != want {
+			t.Errorf("-trust-proxy %s: %v %v, want %s", s, o.trustProxies, err, want)
+		}
+	}
+
+	users := usersFile(t, "pw")
+	for addr, ok := range map[string]bool{
+		"10.1.2.3:8080":    true, // a private address: the proxy reaches it, the internet does not
+		"[fd00::1]:8080":   true,
+		"127.0.0.1:8080":   true,
+		"0.0.0.0:8080":     false, // every interface, public ones included
+		":8080":            false,
+		"[::]:8080":        false,
+		"203.0.113.5:8080": false,
+	} {
+		o, err := parseFlags([]string{"-trust-proxy", "10.0.0.0/8", "-addr", addr, "-users", users}, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard))
+		if err == nil {
+			inst.close()
+		}
+		if (err == nil) != ok {
+			t.Errorf("plain HTTP on %s behind -trust-proxy: %v, want accepted %v", addr, err, ok)
+		}
+	}
+}
+
 func TestKeys(t *testing.T) {
 	t.Parallel()
 	var log syncBuffer
@@ -89,6 +147,10 @@ func TestKeys(t *testing.T) {
 		{envSigningKey, randomHex(16)},
 		{envSigningKey, randomHex(33)},
 		{envCSRFKey, randomHex(31)},
+		// Found in review: keys were checked for their length only.
+		{envSigningKey, strings.Repeat("0", 64)},
+		{envCSRFKey, strings.Repeat("ab", 32)},
+		{envCSRFKey, strings.Repeat(hex.EncodeToString([]byte("0123456789abcdef")), 2)}, // 16 distinct bytes, twice
 	} {
 		_, err := key(env(map[string]string{tt.name: tt.value}), tt.name, 32, false, jsonLogger(io.Discard))
 		if err == nil || strings.Contains(err.Error(), tt.value) {
@@ -98,12 +160,27 @@ func TestKeys(t *testing.T) {
 	if _, err := key(env(nil), envSigningKey, 32, true, jsonLogger(io.Discard)); err == nil || !strings.Contains(err.Error(), "-redis") {
 		t.Errorf("a generated key with -redis: %v", err)
 	}
+
+	// Found in review: one value for both keys was accepted.
+	same := randomHex(32)
+	o, _ := parseFlags([]string{"-users", usersFile(t, "pw")}, io.Discard)
+	for _, csrfKey := range []string{same, same + randomHex(8), randomHex(8) + same} {
+		if inst, err := setup(o, env(map[string]string{envSigningKey: same, envCSRFKey: csrfKey}), io.Discard, jsonLogger(io.Discard)); err == nil {
+			inst.close()
+			t.Errorf("a CSRF key holding the signing key accepted")
+		} else if strings.Contains(err.Error(), same) {
+			t.Errorf("the error echoes the key: %v", err)
+		}
+	}
 }
 
 func TestUsersFile(t *testing.T) {
 	t.Parallel()
+	hash, _ := password.Hash("pw")
+	bcrypt10, _ := bcrypt.GenerateFromPassword([]byte("pw"), 10)
 	weak := password.MustNew(password.Options{Params: password.Params{Memory: 8, Time: 1}, DangerouslyAllowWeakParams: true})
-	hash, _ := weak.Hash("pw")
+	weakHash, _ := weak.Hash("pw")
+	bcrypt4, _ := bcrypt.GenerateFromPassword([]byte("pw"), 4)
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
@@ -112,7 +189,7 @@ func TestUsersFile(t *testing.T) {
 		}
 		return p
 	}
-	good := write("good.json", `{"users":[{"username":"ann","role":"admin","hash":"`+hash+`"},{"username":"ben","role":"guest","hash":"`+hash+`"}]}`)
+	good := write("good.json", `{"users":[{"username":"ann","role":"admin","hash":"`+hash+`"},{"username":"ben","role":"guest","hash":"`+string(bcrypt10)+`"}]}`)
 	store, err := users(good, env(nil), false, io.Discard, jsonLogger(io.Discard))
 	if err != nil || store.Len() != 2 {
 		t.Fatalf("%v", err)
@@ -135,6 +212,52 @@ func TestUsersFile(t *testing.T) {
 		} else if strings.Contains(err.Error(), "plaintext") {
 			t.Errorf("%s: the error echoes the hash: %v", name, err)
 		}
+	}
+
+	// Found in review: hashes far below the OWASP minimum were accepted.
+	// A leaked file is then cheap to crack, and a known user's wrong
+	// password is answered much faster than an unknown user's (checked
+	// against a dummy hash at the default parameters), which names the
+	// accounts.
+	for name, weak := range map[string]string{"argon2id m=8,t=1": weakHash, "bcrypt cost 4": string(bcrypt4)} {
+		p := write("weak.json", `{"users":[{"username":"ann","role":"admin","hash":"`+hash+`"},{"username":"ben","role":"admin","hash":"`+weak+`"}]}`)
+		_, err := users(p, env(nil), false, io.Discard, jsonLogger(io.Discard))
+		if err == nil || !strings.Contains(err.Error(), `"ben"`) || !strings.Contains(err.Error(), "below") {
+			t.Errorf("a %s hash: %v, want an error naming ben and why", name, err)
+		}
+	}
+}
+
+// TestNoUserEnumerationByTiming: a wrong password for a known user takes
+// about as long as one for an unknown user. Found in review, with weak
+// hashes in -users (now refused): 4 ms against 127 ms.
+func TestNoUserEnumerationByTiming(t *testing.T) {
+	o, _ := parseFlags([]string{"-users", usersFile(t, "pw")}, io.Discard)
+	inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.close()
+	srv := httptest.NewServer(inst.handler)
+	defer srv.Close()
+	try := func(user string) time.Duration {
+		start := time.Now()
+		resp, err := http.Post(srv.URL+"/token", "application/x-www-form-urlencoded",
+			strings.NewReader("grant_type=password&client_id=secureapi-cli&username="+user+"&password=wrong"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return time.Since(start)
+	}
+	try("warm")
+	var known, unknown time.Duration
+	for range 3 {
+		known += try("alice")
+		unknown += try("nosuchuser")
+	}
+	if unknown > 4*known || known > 4*unknown {
+		t.Errorf("a known user answers in %v, an unknown one in %v", known/3, unknown/3)
 	}
 }
 
@@ -176,6 +299,13 @@ func TestDemoUsers(t *testing.T) {
 	if _, err := users("", env(nil), true, io.Discard, jsonLogger(io.Discard)); err == nil {
 		t.Error("random passwords with -redis were accepted")
 	}
+	// Found in review: SECUREAPI_DEMO_PASSWORD=x was accepted, for the
+	// admin too, and with -redis for every instance.
+	for _, shared := range []bool{false, true} {
+		if _, err := users("", env(map[string]string{envDemoPassword: "x"}), shared, io.Discard, jsonLogger(io.Discard)); err == nil {
+			t.Errorf("%s=x accepted (shared %v)", envDemoPassword, shared)
+		}
+	}
 }
 
 func TestSetupRefusesUnsafeOptions(t *testing.T) {
@@ -200,6 +330,76 @@ func TestSetupRefusesUnsafeOptions(t *testing.T) {
 			t.Errorf("%q: the error echoes the password: %v", args, err)
 		}
 	}
+	o, _ := parseFlags([]string{"-redis", "redis://127.0.0.1:1/0"}, io.Discard)
+	if _, err := setup(o, env(map[string]string{envRedisURL: "redis://127.0.0.1:1/0"}), io.Discard, jsonLogger(io.Discard)); err == nil {
+		t.Errorf("-redis and %s both set: accepted", envRedisURL)
+	}
+}
+
+// TestRedisURL: a Redis URL that does not parse as meant is refused
+// before any connection, and a failed connection names neither the URL
+// nor its address. Found in review: an unescaped '#' in the password made
+// "31337" the port, which the dial error (and go-redis's own log lines)
+// showed.
+func TestRedisURL(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{
+		"redis://:31337#hunter2@127.0.0.1:6379/0",
+		"redis://:31337/hunter2@127.0.0.1:6379/0",
+		"redis://:31337?hunter2@127.0.0.1:6379/0",
+		"redis://:hunter2@/0",
+	} {
+		if _, err := connectRedis(u); !errors.Is(err, errBadRedisURL) {
+			t.Errorf("%s: %v, want it refused before connecting", u, err)
+		}
+	}
+	_, err := connectRedis("redis://:hunter2@127.0.0.1:1/0")
+	if err == nil || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "127.0.0.1") {
+		t.Errorf("no Redis on port 1: %v", err)
+	}
+}
+
+// TestOptionsStarGoesThroughTheStack: "OPTIONS *" gets the security
+// headers and a request ID like every request. Found in review: net/http
+// answered it itself, past the stack.
+func TestOptionsStarGoesThroughTheStack(t *testing.T) {
+	t.Parallel()
+	o, _ := parseFlags([]string{"-users", usersFile(t, "pw")}, io.Discard)
+	inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.addr = ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- serve(ctx, o, inst, jsonLogger(io.Discard)) }()
+	defer func() { cancel(); <-done }()
+	var conn net.Conn
+	for range 100 {
+		if conn, err = net.Dial("tcp", o.addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if conn == nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("X-Content-Type-Options") == "" || resp.Header.Get("X-Request-Id") == "" {
+		t.Errorf("OPTIONS *: %d with headers %v", resp.StatusCode, resp.Header)
+	}
 }
 
 // TestTLSDev: with -tls-dev, HTTPS responses carry HSTS and __Host-
@@ -207,7 +407,7 @@ func TestSetupRefusesUnsafeOptions(t *testing.T) {
 // the request's Host.
 func TestTLSDev(t *testing.T) {
 	t.Parallel()
-	o, _ := parseFlags([]string{"-tls-dev", "-users", weakUsersFile(t, "pw")}, io.Discard)
+	o, _ := parseFlags([]string{"-tls-dev", "-users", usersFile(t, "pw")}, io.Discard)
 	inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard))
 	if err != nil {
 		t.Fatal(err)
@@ -241,14 +441,18 @@ func TestTLSDev(t *testing.T) {
 	}
 }
 
-// weakUsersFile writes a -users file of alice, bob and carol with pw,
-// hashed with the cheapest argon2id parameters to keep tests fast.
-func weakUsersFile(t *testing.T, pw string) string {
-	weak := password.MustNew(password.Options{Params: password.Params{Memory: 8, Time: 1}, DangerouslyAllowWeakParams: true})
+// usersFile writes a -users file of alice, bob and carol with pw. -users
+// refuses hashes below the default parameters' strength, so each costs
+// tens of milliseconds to verify; the three share one hash to keep the
+// file quick to write.
+func usersFile(t *testing.T, pw string) string {
+	h, err := password.Hash(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var f strings.Builder
 	f.WriteString(`{"users":[`)
 	for i, u := range [][2]string{{"alice", app.RoleAdmin}, {"bob", app.RoleUser}, {"carol", app.RoleGuest}} {
-		h, _ := weak.Hash(pw)
 		if i > 0 {
 			f.WriteString(",")
 		}
@@ -327,13 +531,24 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 	addr := testenv.Redis(t)
 	vars := env(map[string]string{envSigningKey: randomHex(32), envCSRFKey: randomHex(32)})
 	const pw = "shared demo password"
-	usersFile := weakUsersFile(t, pw)
-	start := func() *httptest.Server {
-		o, err := parseFlags([]string{"-redis", "redis://" + addr + "/0", "-users", usersFile}, io.Discard)
+	usersFile := usersFile(t, pw)
+	// A takes the URL from -redis, B from SECUREAPI_REDIS_URL.
+	start := func(fromEnv bool) *httptest.Server {
+		args, getenv := []string{"-redis", "redis://" + addr + "/0", "-users", usersFile}, vars
+		if fromEnv {
+			args = args[2:]
+			getenv = func(k string) string {
+				if k == envRedisURL {
+					return "redis://" + addr + "/0"
+				}
+				return vars(k)
+			}
+		}
+		o, err := parseFlags(args, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
-		inst, err := setup(o, vars, io.Discard, jsonLogger(io.Discard))
+		inst, err := setup(o, getenv, io.Discard, jsonLogger(io.Discard))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -341,7 +556,7 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 		t.Cleanup(func() { srv.Close(); inst.close() })
 		return srv
 	}
-	a, b := start(), start()
+	a, b := start(false), start(true)
 
 	t.Run("a session made on one instance is valid on the other", func(t *testing.T) {
 		br := newBrowser(t)

@@ -22,16 +22,16 @@
 //	→ https.Redirect (with Config.RedirectHost)
 //	→ cors (only with Config.CORSOrigins)
 //	→ ratelimit by client address
-//	→ csrf (Fetch Metadata and Origin)
+//	→ csrf (Fetch Metadata and Origin; the CORS origins only without the session cookie)
 //	→ session
 //	→ auth (a bearer token, when one is sent)
 //	→ ratelimit by subject
 //	→ routes, each with its rbac guard
 //
 // The browser routes (GET /, POST /login, POST /logout) add a second csrf
-// layer that also requires a token; the password routes (POST /token,
-// POST /login, GET /secure-data/) add a stricter rate limit by address
-// and the failed-attempt limiter.
+// layer that also requires a token, bound to the session once there is
+// one; the password routes (POST /token, POST /login, GET /secure-data/)
+// add a stricter rate limit by address and the failed-attempt limiter.
 //
 // # Routes
 //
@@ -58,7 +58,15 @@
 // was issued with (ask POST /token for fewer with scope=...), a session
 // holds all of its user's. Errors are RFC 9457 problems carrying the
 // request ID, except on the two OAuth2 endpoints, whose errors are RFC
-// 6749 §5.2 JSON.
+// 6749 §5.2 JSON ({"error": "invalid_grant"}): their own, a wrong method
+// (405), the cross-origin check (403) and the credential budget of POST
+// /token. Its 429s, from that budget or from the failed-attempt lockout,
+// carry Retry-After and the code slow_down, which auth's token endpoint
+// uses for its lockout: RFC 6749 has no rate-limit code, and slow_down is
+// the token endpoint's registered "retry later" (RFC 8628 §3.5). The
+// layers in front of every route still answer them with problems: an
+// unknown Host (400), the per-address request budget (429) and an invalid
+// bearer token (401), which no token request needs to send.
 //
 // # Cross-site request forgery
 //
@@ -66,7 +74,11 @@
 // their defence is the Fetch Metadata and Origin checks plus the
 // SameSite=Lax cookie; the form routes add tokens for browsers too old to
 // send either header. Bearer tokens are not sent by browsers on their own,
-// so scripts of a CORS origin may call the API with them.
+// so scripts of a CORS origin may call the API with them; a request that
+// carries the session cookie is refused from a CORS origin like from any
+// other, since a script there could otherwise act as the signed-in user
+// (a sibling subdomain is same-site, where SameSite=Lax sends the
+// cookie).
 //
 // # State
 //
@@ -163,8 +175,10 @@ type Config struct {
 	// no check.
 	AllowedHosts []string
 
-	// CORSOrigins may read responses from scripts, with bearer tokens
-	// (never cookies). Default: none, no CORS.
+	// CORSOrigins may read responses from scripts and send unsafe
+	// requests, with bearer tokens: a request that carries the session
+	// cookie is refused from them as from any other origin. Default:
+	// none, no CORS.
 	CORSOrigins []string
 
 	// Redis, when set, holds sessions, rate limits, failed attempts,
@@ -306,17 +320,14 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Cross-origin protection for every route: browsers' cross-site
-	// requests are refused unless they come from a CORS origin, which may
-	// call the API with bearer tokens. Non-browser clients pass.
-	crossOrigin, err := csrf.New(csrf.Options{TrustedOrigins: cfg.CORSOrigins, ClientIP: cfg.ClientIP})
-	if err != nil {
-		return nil, err
-	}
 	sessions, err := session.New(session.Options{
 		Store:                          st.session,
 		DangerouslyAllowInsecureCookie: !cfg.TLS, // plain HTTP on loopback only; main refuses anything else
 	})
+	if err != nil {
+		return nil, err
+	}
+	crossOrigin, err := newCrossOrigin(cfg, sessions)
 	if err != nil {
 		return nil, err
 	}
@@ -356,11 +367,19 @@ func New(cfg Config) (http.Handler, error) {
 	// The password routes: a stricter budget per address (each check
 	// costs a password hash), and the failed-attempt limiter shared by
 	// POST /token, POST /login and GET /secure-data/.
-	credLimit, err := ratelimit.New(ratelimit.Options{
+	credentials := ratelimit.Options{
 		Limits:   []ratelimit.Limit{{Name: "credentials", Rate: credentialRate, Period: time.Minute, Key: ratelimit.ByIP()}},
 		ClientIP: cfg.ClientIP,
 		Store:    st.credentials,
-	})
+	}
+	credLimit, err := ratelimit.New(credentials)
+	if err != nil {
+		return nil, err
+	}
+	// The same budget for POST /token (same store, same limit name), with
+	// its refusals in the OAuth2 error format.
+	credentials.OnReject = rejectOAuthRate
+	tokenCredLimit, err := ratelimit.New(credentials)
 	if err != nil {
 		return nil, err
 	}
@@ -405,7 +424,12 @@ func New(cfg Config) (http.Handler, error) {
 	// with a valid token, and so is one from a CORS origin.
 	csrfTokens, err := csrf.New(csrf.Options{
 		ClientIP: cfg.ClientIP,
-		Tokens:   &csrf.TokenOptions{Key: cfg.CSRFKey, Always: true, InsecureHTTPCookie: !cfg.TLS},
+		Tokens: &csrf.TokenOptions{
+			Key:                cfg.CSRFKey,
+			SessionID:          sessions.Token, // a signed-in user's tokens are valid in their session only
+			Always:             true,
+			InsecureHTTPCookie: !cfg.TLS,
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -431,13 +455,14 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	s.routes(mux, routeDeps{
-		tokens:   tokens,
-		basic:    basic.Handler,
-		cred:     credLimit.Handler,
-		browser:  csrfTokens.Handler,
-		html:     htmlHeaders.Handler,
-		guards:   guards,
-		panicRun: cfg.DemoPanic,
+		tokens:    tokens,
+		basic:     basic.Handler,
+		cred:      credLimit.Handler,
+		tokenCred: tokenCredLimit.Handler,
+		browser:   csrfTokens.Handler,
+		html:      htmlHeaders.Handler,
+		guards:    guards,
+		panicRun:  cfg.DemoPanic,
 	})
 
 	stack := httpguard.Chain(
@@ -449,12 +474,46 @@ func New(cfg Config) (http.Handler, error) {
 		redirect,
 		corsHandler,
 		perIP.Handler,
-		crossOrigin.Handler,
+		crossOrigin,
 		sessions.Handler,
 		s.authenticate,
 		perSubject.Handler,
 	)
 	return stack(mux), nil
+}
+
+// newCrossOrigin returns the cross-origin protection of every route:
+// browsers' cross-site and same-site requests are refused, non-browser
+// clients pass.
+//
+// Scripts of the CORS origins may call the API with bearer tokens, which
+// browsers never attach on their own, so their requests pass too, but
+// only without the session cookie. A browser sends that cookie with a
+// CORS origin's request when the script asks for it, and a sibling
+// subdomain (app.example.com calling api.example.com) is same-site, where
+// SameSite=Lax does not hold it back: trusting the origin then would let
+// the origin's scripts act as the signed-in user. So a request that
+// carries the session cookie gets the strict check, whatever its origin.
+func newCrossOrigin(cfg Config, sessions *session.Middleware) (func(http.Handler) http.Handler, error) {
+	strict, err := csrf.New(csrf.Options{ClientIP: cfg.ClientIP, OnReject: rejectCrossOrigin})
+	if err != nil || len(cfg.CORSOrigins) == 0 {
+		return strict.Handler, err
+	}
+	trustCORS, err := csrf.New(csrf.Options{TrustedOrigins: cfg.CORSOrigins, ClientIP: cfg.ClientIP, OnReject: rejectCrossOrigin})
+	if err != nil {
+		return nil, err
+	}
+	return func(next http.Handler) http.Handler {
+		withSession, withoutSession := strict.Handler(next), trustCORS.Handler(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// Token reads the cookie exactly as the session middleware does.
+			if _, ok := sessions.Token(r); ok {
+				withSession.ServeHTTP(w, r)
+				return
+			}
+			withoutSession.ServeHTTP(w, r)
+		})
+	}, nil
 }
 
 // authenticate verifies a bearer token when the request carries one and

@@ -85,6 +85,9 @@ func TestEveryRouteAsEveryPrincipal(t *testing.T) {
 		// a public client has none of: invalid_client.
 		{pattern: "POST /token", method: "POST", path: "/token", contentType: form, body: "grant_type=password&client_id=" + app.ClientID + "&username=bob&password=wrong", want: [10]int{400, 401, 401, 401, 400, 400, 400, 401, 401, 401}},
 		{pattern: "POST /token/revoke", method: "POST", path: "/token/revoke", contentType: form, body: "client_id=" + app.ClientID + "&token=not-a-token", want: every(200)},
+		// Their other methods, in their error format.
+		{pattern: "/token", method: "GET", path: "/token", want: every(405)},
+		{pattern: "/token/revoke", method: "PUT", path: "/token/revoke", want: every(405)},
 		// Recovery: a generic 500, whoever asks.
 		{pattern: "GET /panic", method: "GET", path: "/panic", want: every(500)},
 		// ServeMux's own answers, as problems.
@@ -113,7 +116,9 @@ func TestEveryRouteAsEveryPrincipal(t *testing.T) {
 				t.Errorf("%s %s as %s: %d, want %d (%s)", r.method, r.path, who, resp.StatusCode, r.want[i], resp.body)
 			}
 			checkSecurityHeaders(t, r.method+" "+r.path+" as "+who, resp)
-			if r.pattern != "POST /token" && r.pattern != "POST /token/revoke" {
+			if strings.HasSuffix(r.pattern, "/token") || strings.HasSuffix(r.pattern, "/token/revoke") {
+				checkOAuthError(t, r.method+" "+r.path+" as "+who, resp)
+			} else {
 				checkProblem(t, r.method+" "+r.path+" as "+who, resp)
 			}
 		}
@@ -151,6 +156,22 @@ func checkProblem(t *testing.T, what string, r response) {
 	}
 	if id := r.json(t)["request_id"]; id == nil || id != r.Header.Get("X-Request-Id") {
 		t.Errorf("%s: %d problem with request_id %v, header %q", what, r.StatusCode, id, r.Header.Get("X-Request-Id"))
+	}
+}
+
+// checkOAuthError checks that an error of an OAuth2 endpoint is RFC 6749
+// §5.2 JSON: an "error" code, no problem document.
+func checkOAuthError(t testing.TB, what string, r response) {
+	t.Helper()
+	if r.StatusCode < 400 {
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("%s: %d with Content-Type %q", what, r.StatusCode, ct)
+		return
+	}
+	if code, ok := r.json(t)["error"].(string); !ok || code == "" {
+		t.Errorf("%s: %d without an error code: %s", what, r.StatusCode, r.body)
 	}
 }
 
@@ -585,6 +606,84 @@ func TestDeleteUser(t *testing.T) {
 	if r.StatusCode != 400 {
 		t.Errorf("refresh of a deleted user: %d %s", r.StatusCode, r.body)
 	}
+}
+
+// TestCORSOriginCannotRideTheSession: the CORS origins call the API with
+// bearer tokens; a request from one that carries the session cookie gets
+// the strict cross-origin check. Found in review: the cross-origin check
+// trusted the CORS origins whatever the credential, so a CORS origin on a
+// sibling subdomain (same-site: the browser sends the cookie) acted as
+// the signed-in user.
+func TestCORSOriginCannotRideTheSession(t *testing.T) {
+	t.Parallel()
+	srv := start(t, func(c *app.Config) { c.CORSOrigins = []string{"https://app.example.com"} })
+	s := srv.sessionClient(t, "alice")
+	from := []string{"Origin", "https://app.example.com", "Sec-Fetch-Site", "same-site"}
+	if r := s.do("POST", "/api/data", strings.NewReader("x"), append([]string{"Content-Type", "text/plain"}, from...)...); r.StatusCode != 403 {
+		t.Errorf("simple POST /api/data with alice's cookie from the CORS origin: %d, want 403", r.StatusCode)
+	}
+	if r := s.do("DELETE", "/users/dave", nil, from...); r.StatusCode != 403 {
+		t.Errorf("DELETE /users/dave with alice's cookie from the CORS origin: %d, want 403", r.StatusCode)
+	}
+	// The same calls with alice's token and no cookie are what the
+	// origin is trusted for.
+	c := srv.client(t)
+	tok := c.bearer("alice")
+	if r := c.do("POST", "/api/data", strings.NewReader("x"), append([]string{"Content-Type", "text/plain", "Authorization", "Bearer " + tok}, from...)...); r.StatusCode != 202 {
+		t.Errorf("POST /api/data with alice's token from the CORS origin: %d, want 202", r.StatusCode)
+	}
+}
+
+// TestCSRFTokenBoundToSession: a signed-in user's form tokens are valid
+// in their session only, not with whatever session cookie comes along
+// with the token cookie they were made with.
+func TestCSRFTokenBoundToSession(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	alice, bob := srv.sessionClient(t, "alice"), srv.sessionClient(t, "bob")
+	tok := alice.csrfToken()
+	u, _ := url.Parse(srv.URL)
+	// Bob's session with alice's token and her token cookie.
+	for _, c := range alice.hc.Jar.Cookies(u) {
+		if c.Name == "csrf" {
+			bob.hc.Jar.SetCookies(u, []*http.Cookie{c})
+		}
+	}
+	if r := bob.postForm("/logout", url.Values{"csrf_token": {tok}}, "Origin", srv.URL); r.StatusCode != 403 {
+		t.Errorf("logout of bob's session with a token of alice's: %d, want 403", r.StatusCode)
+	}
+	if r := alice.postForm("/logout", url.Values{"csrf_token": {tok}}, "Origin", srv.URL); r.StatusCode != 303 {
+		t.Errorf("logout of alice's session with her token: %d, want 303", r.StatusCode)
+	}
+}
+
+// TestTokenEndpointErrorsAreOAuth: the refusals of POST /token are RFC
+// 6749 §5.2 JSON, like its own errors. Found in review: its credential
+// budget answered with a problem document.
+func TestTokenEndpointErrorsAreOAuth(t *testing.T) {
+	t.Parallel()
+	srv := start(t, func(c *app.Config) {
+		c.CredentialRate = 1
+		c.CORSOrigins = []string{"https://app.example.com"}
+	})
+	c := srv.client(t)
+	c.token("alice", "wrong", "")
+	r := c.token("alice", "wrong", "")
+	if r.StatusCode != 429 || r.Header.Get("Retry-After") == "" || r.json(t)["error"] != "slow_down" {
+		t.Errorf("over the credential budget: %d %v %s", r.StatusCode, r.Header, r.body)
+	}
+	checkOAuthError(t, "over the credential budget", r)
+	r = c.token("alice", "wrong", "", "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
+	if r.StatusCode != 403 {
+		t.Errorf("cross-site: %d, want 403", r.StatusCode)
+	}
+	checkOAuthError(t, "cross-site", r)
+	// Elsewhere a cross-site refusal is still a problem.
+	r = c.postJSON("/comment/", `{"body":"hi"}`, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
+	if r.StatusCode != 403 {
+		t.Errorf("cross-site comment: %d, want 403", r.StatusCode)
+	}
+	checkProblem(t, "cross-site comment", r)
 }
 
 // TestEveryResponseCarriesSecurityHeaders covers the responses the matrix

@@ -16,19 +16,21 @@ import (
 	"github.com/httpguard/httpguard/errorsafe"
 	"github.com/httpguard/httpguard/headers"
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/ratelimit"
 	"github.com/httpguard/httpguard/sanitize"
 	"github.com/httpguard/httpguard/session"
 )
 
 // routeDeps are the per-route middlewares built by New.
 type routeDeps struct {
-	tokens   http.Handler
-	basic    func(http.Handler) http.Handler // HTTP Basic
-	cred     func(http.Handler) http.Handler // the password routes' budget per address
-	browser  func(http.Handler) http.Handler // CSRF tokens
-	html     func(http.Handler) http.Handler // the HTML preset of the security headers
-	guards   *guards
-	panicRun bool
+	tokens    http.Handler
+	basic     func(http.Handler) http.Handler // HTTP Basic
+	cred      func(http.Handler) http.Handler // the password routes' budget per address
+	tokenCred func(http.Handler) http.Handler // the same budget, refusing in the OAuth2 format
+	browser   func(http.Handler) http.Handler // CSRF tokens
+	html      func(http.Handler) http.Handler // the HTML preset of the security headers
+	guards    *guards
+	panicRun  bool
 }
 
 // routes registers every route with its protection. Each pattern is
@@ -41,8 +43,10 @@ func (s *server) routes(mux *http.ServeMux, d routeDeps) {
 	mux.Handle("POST /logout", d.browser(h(s.logout)))
 	mux.Handle("GET /data", s.sessionOnly(h(s.data)))
 	mux.Handle("GET /secure-data/", d.cred(d.basic(h(s.secureData))))
-	mux.Handle("POST /token", d.cred(d.tokens))
+	mux.Handle("POST /token", d.tokenCred(d.tokens))
 	mux.Handle("POST /token/revoke", h(s.revoke))
+	mux.Handle("/token", h(oauthMethodNotAllowed)) // other methods, answered in the OAuth2 format
+	mux.Handle("/token/revoke", h(oauthMethodNotAllowed))
 	mux.Handle("GET /users/me/", g.signedIn(h(s.me)))
 	mux.Handle("GET /users/{id}", g.readUser(h(s.getUser)))
 	mux.Handle("DELETE /users/{id}", g.delUser(h(s.deleteUser)))
@@ -61,7 +65,7 @@ func (s *server) routes(mux *http.ServeMux, d routeDeps) {
 // Config.DemoPanic).
 var routePatterns = []string{
 	"GET /{$}", "POST /login", "POST /logout", "GET /data", "GET /secure-data/",
-	"POST /token", "POST /token/revoke", "GET /users/me/", "GET /users/{id}",
+	"POST /token", "POST /token/revoke", "/token", "/token/revoke", "GET /users/me/", "GET /users/{id}",
 	"DELETE /users/{id}", "GET /items/{id}", "POST /comment/", "POST /api/data",
 	"GET /healthz", "GET /panic",
 }
@@ -328,6 +332,44 @@ func oauthError(w http.ResponseWriter, status int, code string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, `{"error":"`+code+`"}`+"\n")
+}
+
+// oauthMethodNotAllowed answers the OAuth2 endpoints' other methods.
+func oauthMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", http.MethodPost)
+	errorsafe.SetRejectReason(r, errMethod)
+	oauthError(w, http.StatusMethodNotAllowed, "invalid_request")
+}
+
+var errMethod = errors.New("secureapi: the OAuth2 endpoints accept POST only")
+
+// isOAuth reports whether r is for one of the OAuth2 endpoints, whose
+// clients expect RFC 6749 §5.2 errors rather than problems.
+func isOAuth(r *http.Request) bool {
+	return r.URL.Path == "/token" || r.URL.Path == "/token/revoke"
+}
+
+// rejectCrossOrigin answers the cross-origin check's refusals: 403, in the
+// OAuth2 format on the OAuth2 endpoints, as a problem elsewhere.
+func rejectCrossOrigin(w http.ResponseWriter, r *http.Request, err error) {
+	if isOAuth(r) {
+		errorsafe.SetRejectReason(r, err)
+		oauthError(w, http.StatusForbidden, "invalid_request")
+		return
+	}
+	errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusForbidden, Err: err})
+}
+
+// rejectOAuthRate answers POST /token's credential budget: 429 (with the
+// Retry-After set by ratelimit) and slow_down, as auth's token endpoint
+// answers its own lockout, or 503 when the store fails.
+func rejectOAuthRate(w http.ResponseWriter, r *http.Request, err error) {
+	errorsafe.SetRejectReason(r, err)
+	if errors.Is(err, ratelimit.ErrLimited) {
+		oauthError(w, http.StatusTooManyRequests, "slow_down")
+		return
+	}
+	oauthError(w, http.StatusServiceUnavailable, "temporarily_unavailable")
 }
 
 func healthz(w http.ResponseWriter, _ *http.Request) {
