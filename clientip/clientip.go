@@ -50,9 +50,19 @@ type Options struct {
 	// TrustedProxies are the networks of the proxies in front of this
 	// server. Forwarding headers are read only from a direct peer inside
 	// one of them, and hops inside them are skipped when walking a list.
-	// IPv4-mapped IPv6 prefixes are treated as IPv4. Default: none, so
-	// forwarding headers are ignored.
+	// IPv4-mapped IPv6 prefixes are treated as IPv4. A network wider than
+	// /8 (IPv4) or /32 (IPv6) that is not private address space (such as
+	// 0.0.0.0/0) is an error unless DangerouslyTrustBroadNetworks is set.
+	// Default: none, so forwarding headers are ignored.
 	TrustedProxies []netip.Prefix
+
+	// DangerouslyTrustBroadNetworks permits TrustedProxies wider than /8
+	// or /32 outside private address space. Every client inside such a
+	// network can choose the address it is seen from with a forwarding
+	// header, which voids rate limits and lockouts by address: set it
+	// only when nothing but the proxies can reach the server. Default:
+	// false.
+	DangerouslyTrustBroadNetworks bool
 
 	// Header is the forwarding header the trusted proxies set. Only this
 	// one is read. Default: [XForwardedFor].
@@ -101,6 +111,12 @@ func New(o Options) (*Resolver, error) {
 			errs = append(errs, fmt.Errorf("%w: %v has a zone", ErrTrustedProxy, p))
 			continue
 		}
+		if broad(p) && !o.DangerouslyTrustBroadNetworks {
+			// Found in review (of the example server): 0.0.0.0/0 made
+			// every client a proxy, free to choose its own address.
+			errs = append(errs, fmt.Errorf("%w: %v is wider than /8 (IPv4) or /32 (IPv6) and not private: every client in it could choose its address (see DangerouslyTrustBroadNetworks)", ErrTrustedProxy, p))
+			continue
+		}
 		rv.trusted = append(rv.trusted, p.Masked())
 	}
 	switch o.Header {
@@ -121,6 +137,32 @@ func New(o Options) (*Resolver, error) {
 		return nil, errors.Join(errs...)
 	}
 	return rv, nil
+}
+
+// privateIPv6 are the IPv6 blocks no client on the internet comes from:
+// a trusted network inside one is not broad, however wide. (Every private
+// IPv4 block is /8 or narrower, so no IPv4 network wider than /8 is
+// private.)
+var privateIPv6 = []netip.Prefix{
+	netip.MustParsePrefix("fc00::/7"),  // unique local addresses
+	netip.MustParsePrefix("fe80::/10"), // link-local addresses
+}
+
+// broad reports whether the trusted network p is wider than /8 (IPv4) or
+// /32 (IPv6) and not inside private address space.
+func broad(p netip.Prefix) bool {
+	if p.Addr().Is4() {
+		return p.Bits() < 8
+	}
+	if p.Bits() >= 32 {
+		return false
+	}
+	for _, b := range privateIPv6 {
+		if b.Bits() <= p.Bits() && b.Contains(p.Addr()) {
+			return false
+		}
+	}
+	return true
 }
 
 // MustNew is like [New] but panics on error. Use it only with constant

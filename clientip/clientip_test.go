@@ -298,6 +298,13 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		want error
 	}{
 		{"an invalid prefix", clientip.Options{TrustedProxies: []netip.Prefix{{}}}, clientip.ErrTrustedProxy},
+		// Found in review of the example server: 0.0.0.0/0 made every
+		// client a proxy, free to choose its own address.
+		{"every IPv4 address", clientip.Options{TrustedProxies: prefixes("0.0.0.0/0")}, clientip.ErrTrustedProxy},
+		{"every IPv6 address", clientip.Options{TrustedProxies: prefixes("::/0")}, clientip.ErrTrustedProxy},
+		{"half the IPv4 internet", clientip.Options{TrustedProxies: prefixes("128.0.0.0/1")}, clientip.ErrTrustedProxy},
+		{"every IPv4 address, mapped", clientip.Options{TrustedProxies: prefixes("::ffff:0.0.0.0/96")}, clientip.ErrTrustedProxy},
+		{"a /16 of IPv6", clientip.Options{TrustedProxies: prefixes("2001::/16")}, clientip.ErrTrustedProxy},
 		{"an unknown header", clientip.Options{Header: clientip.Header(42)}, clientip.ErrHeader},
 		{"a public origin with a path", clientip.Options{PublicOrigin: "https://example.com/app"}, clientip.ErrPublicOrigin},
 		{"a public origin with userinfo", clientip.Options{PublicOrigin: "https://user@example.com"}, clientip.ErrPublicOrigin},
@@ -323,6 +330,33 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			}
 		}
 	})
+}
+
+func prefixes(ss ...string) []netip.Prefix {
+	var ps []netip.Prefix
+	for _, s := range ss {
+		ps = append(ps, netip.MustParsePrefix(s))
+	}
+	return ps
+}
+
+func TestBroadTrustedNetworks(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"10.0.0.0/8", "172.16.0.0/12", "203.0.113.0/24", "2001:db8::/32", "fc00::/7", "fd00::/8", "fe80::/10"} {
+		if _, err := clientip.New(clientip.Options{TrustedProxies: prefixes(p)}); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	rv, err := clientip.New(clientip.Options{TrustedProxies: prefixes("0.0.0.0/0"), DangerouslyTrustBroadNetworks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr = "198.51.100.7:1234"
+	r.Header.Set("X-Forwarded-For", "203.0.113.9")
+	if got := rv.Addr(r); got != netip.MustParseAddr("203.0.113.9") {
+		t.Errorf("with DangerouslyTrustBroadNetworks every peer is a proxy: got %v", got)
+	}
 }
 
 func TestHandlerStoresInfo(t *testing.T) {
