@@ -12,9 +12,13 @@
 //
 // # Redirect
 //
-// [Redirect] answers a request that did not come over HTTPS with 301 (GET
-// and HEAD) or 308 (other methods, which keeps the method and body), to the
-// same path and query on https. Whether a request came over HTTPS is
+// [Redirect] answers a GET or HEAD request that did not come over HTTPS
+// with 301 to the same path and query on https. A request with another
+// method is refused with 400, as golang.org/x/crypto/acme/autocert does:
+// its body has already crossed the network in clear, and a redirect would
+// let the client carry on without anyone noticing
+// (RedirectOptions.RedirectUnsafeMethods redirects it with 308 instead,
+// which keeps the method and body). Whether a request came over HTTPS is
 // decided by a [clientip.Resolver]: by default a TLS connection to this
 // server, behind a proxy the X-Forwarded-Proto (or Forwarded proto) of a
 // trusted proxy only. unrolled/secure and echo believe X-Forwarded-Proto
@@ -35,7 +39,7 @@
 // A redirect does not protect the first request, which an attacker on the
 // network sees and can answer: that is what HSTS (package headers) and
 // the HSTS preload list are for. A form posted over plain HTTP has already
-// leaked its content when the 308 arrives.
+// leaked its content when the answer arrives.
 //
 // # Server and TLS
 //

@@ -34,6 +34,11 @@ var (
 // configured.
 var ErrHostNotAllowed = errors.New("https: host not allowed")
 
+// ErrUnsafeMethod is passed to RedirectOptions.OnReject for a plain HTTP
+// request with a method other than GET and HEAD, which is refused rather
+// than redirected unless RedirectOptions.RedirectUnsafeMethods is set.
+var ErrUnsafeMethod = errors.New("https: method other than GET or HEAD over plain HTTP")
+
 // OptionError describes one invalid option. Constructors join every
 // OptionError they find with [errors.Join]; errors.Is matches the sentinel
 // in Err.

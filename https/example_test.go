@@ -35,11 +35,11 @@ func ExampleRedirect_Handler() {
 		r.Host = req.host
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
-		fmt.Println(req.method, req.host+req.target, "→", rec.Code, rec.Header().Get("Location"))
+		fmt.Println(strings.TrimSpace(fmt.Sprintln(req.method, req.host+req.target, "→", rec.Code, rec.Header().Get("Location"))))
 	}
 	// Output:
 	// GET www.example.com/search?q=go → 301 https://www.example.com/search?q=go
-	// POST example.com/login → 308 https://example.com/login
+	// POST example.com/login → 400
 	// GET evil.example/reset-password → 301 https://example.com/reset-password
 	// GET example.com/healthz → 200
 }

@@ -58,15 +58,25 @@ type RedirectOptions struct {
 	// cache. Use it while trying a deployment. Default false.
 	Temporary bool
 
+	// RedirectUnsafeMethods redirects requests with a method other than
+	// GET and HEAD with 308 (307 with Temporary), which keeps the method
+	// and body. Default false: they are refused with 400, as
+	// golang.org/x/crypto/acme/autocert does. Their body (a password, a
+	// token) has already crossed the network in clear, and a redirect
+	// would let the client carry on without anyone noticing.
+	RedirectUnsafeMethods bool
+
 	// OnReject writes the response for a request whose host is not
-	// allowed when no Host is configured; err wraps [ErrHostNotAllowed].
-	// Default: a generic 400 problem response.
+	// allowed when no Host is configured (err wraps [ErrHostNotAllowed]),
+	// and for a request with a method other than GET and HEAD (err wraps
+	// [ErrUnsafeMethod]). Default: a generic 400 problem response.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // Redirect is middleware that sends plain HTTP requests to HTTPS: 301 for
-// GET and HEAD, 308 (which keeps the method and body) for the others, path
-// and query kept. Requests that came over HTTPS and exempt paths are passed
+// GET and HEAD, path and query kept; requests with other methods are
+// refused with 400, or redirected with 308 (which keeps the method and
+// body) when RedirectOptions.RedirectUnsafeMethods is set. Requests that came over HTTPS and exempt paths are passed
 // to the next handler. A Redirect is immutable and safe for concurrent use.
 // The zero Redirect has no target and rejects every plain HTTP request
 // with 400.
@@ -77,7 +87,7 @@ type Redirect struct {
 	prefixes  map[string]string // exact allowed host → "https://host[:port]"
 	port      string            // ":8443" or ""
 	exempt    []string
-	get, post int
+	get, post int // post is 0 when unsafe methods are refused
 	onReject  func(http.ResponseWriter, *http.Request, error)
 }
 
@@ -93,6 +103,9 @@ func NewRedirect(o RedirectOptions) (*Redirect, error) {
 	}
 	if o.Temporary {
 		rd.get, rd.post = http.StatusFound, http.StatusTemporaryRedirect
+	}
+	if !o.RedirectUnsafeMethods {
+		rd.post = 0
 	}
 	switch {
 	case o.HTTPSPort == 0, o.HTTPSPort == 443:
@@ -259,6 +272,12 @@ func (rd *Redirect) Handler(next http.Handler) http.Handler {
 			return
 		}
 		prefix, err := rd.prefix(r.Host)
+		code := rd.get
+		if err == nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if code = rd.post; code == 0 {
+				err = ErrUnsafeMethod
+			}
+		}
 		if err != nil {
 			if rd.onReject != nil {
 				rd.onReject(w, r, err)
@@ -269,10 +288,6 @@ func (rd *Redirect) Handler(next http.Handler) http.Handler {
 			problem.SetReason(r, err)
 			problem.WriteInto(w, http.StatusBadRequest, headervals.Take(problem.Slots), false)
 			return
-		}
-		code := rd.post
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			code = rd.get
 		}
 		// The value's slice comes from headervals: it belongs to this
 		// response alone, without an allocation of its own.

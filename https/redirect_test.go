@@ -35,7 +35,8 @@ func TestRedirect(t *testing.T) {
 		Exempt:       []string{https.ACMEChallengePath, "/healthz"},
 	})
 	dev := mustRedirect(t, https.RedirectOptions{AllowedHosts: []string{"localhost:8080"}, HTTPSPort: 8443})
-	temp := mustRedirect(t, https.RedirectOptions{Host: "example.com:8443", Temporary: true})
+	temp := mustRedirect(t, https.RedirectOptions{Host: "example.com:8443", Temporary: true, RedirectUnsafeMethods: true})
+	unsafe := mustRedirect(t, https.RedirectOptions{Host: "example.com", RedirectUnsafeMethods: true})
 
 	tests := []struct {
 		name     string
@@ -48,8 +49,16 @@ func TestRedirect(t *testing.T) {
 	}{
 		{"GET is moved permanently", rd, "GET", "example.com", "/a/b?x=1", 301, "https://example.com/a/b?x=1"},
 		{"HEAD is moved permanently", rd, "HEAD", "example.com", "/", 301, "https://example.com/"},
-		{"POST keeps its method with 308", rd, "POST", "example.com", "/form", 308, "https://example.com/form"},
-		{"DELETE keeps its method with 308", rd, "DELETE", "example.com", "/item/1", 308, "https://example.com/item/1"},
+		// Found in review of the example server: a POST over plain HTTP
+		// redirected with 308 let the client resend a password it had
+		// just sent in clear without anyone noticing. As autocert does,
+		// it is refused.
+		{"POST is refused", rd, "POST", "example.com", "/form", 400, ""},
+		{"DELETE is refused", rd, "DELETE", "example.com", "/item/1", 400, ""},
+		{"a lower-case get is refused", rd, "get", "example.com", "/", 400, ""},
+		{"POST to an exempt path is served", rd, "POST", "example.com", "/healthz", 418, ""},
+		{"POST keeps its method with 308 when asked", unsafe, "POST", "example.com", "/form", 308, "https://example.com/form"},
+		{"DELETE keeps its method with 308 when asked", unsafe, "DELETE", "example.com", "/item/1", 308, "https://example.com/item/1"},
 		{"an escaped path and query are kept", rd, "GET", "example.com", "/a%20b/%2F?q=%3Cx%3E&y", 301, "https://example.com/a%20b/%2F?q=%3Cx%3E&y"},
 		{"a query with bytes a URI cannot hold is escaped", rd, "GET", "example.com", "/q?a=%zz&b=\"<x>\"&c=%41", 301, "https://example.com/q?a=%25zz&b=%22%3Cx%3E%22&c=%41"},
 		{"an empty query is kept", rd, "GET", "example.com", "/p?", 301, "https://example.com/p?"},
@@ -315,6 +324,18 @@ func TestRedirectEndToEnd(t *testing.T) {
 	}
 
 	res, err = client.Post(plain.URL+"/form", "text/plain", strings.NewReader("body"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || res.Request.URL.Scheme != "http" {
+		t.Errorf("POST over plain HTTP: %d at %s, want a 400 there", res.StatusCode, res.Request.URL)
+	}
+
+	rdPost := mustRedirect(t, https.RedirectOptions{Host: tlsSrv.Listener.Addr().String(), RedirectUnsafeMethods: true})
+	plainPost := httptest.NewServer(rdPost.Handler(app))
+	defer plainPost.Close()
+	res, err = client.Post(plainPost.URL+"/form", "text/plain", strings.NewReader("body"))
 	if err != nil {
 		t.Fatal(err)
 	}
