@@ -478,9 +478,14 @@ func (a *AttemptLimiter) recordSuccess(ctx context.Context, username, pairKey, k
 		if err != nil || !b.Allowed {
 			return err
 		}
+	} else if ms, ok := a.networks.(*MemoryStore); ok {
+		// Known: it stays known for KnownNetworkTTL after the latest
+		// success, renewed in place.
+		ms.renew(knownKey, a.known)
+		return nil
 	} else if err := a.networks.Reset(ctx, knownKey); err != nil {
-		// Known: forget the previous mark, so the network stays known
-		// for KnownNetworkTTL after the latest success.
+		// Known, in another Store: forget the previous mark and take a
+		// new one.
 		return err
 	}
 	_, err = a.networks.Take(ctx, knownKey, a.known)

@@ -237,6 +237,25 @@ func (s *MemoryStore) applyAt(h uint64, q Quota, peek, count bool, now int64) Re
 	return Result{Allowed: ok, Remaining: remaining, RetryAfter: time.Duration(retry), ResetAfter: time.Duration(reset)}
 }
 
+// renew gives key the state a first Take under q would, in place: an
+// existing entry keeps its slot, so that renewing it in a full store that
+// evicts nothing cannot lose it to a concurrent insert, as a Reset and
+// then a Take could (found in review).
+func (s *MemoryStore) renew(key string, q Quota) {
+	s.init()
+	now := s.clock()
+	newTAT, _, _, _, _ := step(0, now, int64(q.Interval), q.Burst, false)
+	h := s.hash(key)
+	sh := s.shard(h)
+	sh.mu.Lock()
+	if slot, found := sh.m[h]; found {
+		sh.tat[slot] = newTAT
+	} else {
+		sh.insert(h, newTAT, now, s.keep)
+	}
+	sh.mu.Unlock()
+}
+
 // insert adds a key that is not in the map, first making room if the shard
 // is full. It also drops a decayed entry or two it runs into, so that a
 // store under normal load stays small without a sweeper goroutine. With
@@ -269,8 +288,9 @@ func (sh *shard) insert(h uint64, tat, now int64, keep bool) {
 // evict makes room in a full shard: it drops every decayed entry in a
 // sample, or else the sampled entry with the earliest theoretical arrival
 // time, which is the one with the least debt to remember. With keep set it
-// never drops a live entry: it looks through the whole shard for a decayed
-// one, and reports whether it found any.
+// never drops a live entry, and reports whether the sample had a decayed
+// one. (The sample keeps the cost bounded; random map order makes each
+// attempt sample other entries.)
 func (sh *shard) evict(now int64, keep bool) bool {
 	var victim uint64
 	var victimSlot int32
@@ -284,7 +304,7 @@ func (sh *shard) evict(now int64, keep bool) bool {
 		}
 		// Keep looking for a decayed entry a little longer before
 		// evicting a live one.
-		if n++; n >= sampleSize && dropped || n == 2*sampleSize && !keep {
+		if n++; n >= sampleSize && dropped || n == 2*sampleSize {
 			break
 		}
 	}

@@ -110,29 +110,24 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	return o, err
 }
 
-// The broadest networks -trust-proxy accepts. A trusted proxy's
+// parseProxy parses a -trust-proxy network. A trusted proxy's
 // X-Forwarded-For decides the client address, which keys the per-address
 // limits and the login lockout: if every peer were trusted (0.0.0.0/0),
-// each guess could claim a fresh address and neither would hold. A /8 is
-// already the whole of 10.0.0.0/8; an IPv6 /32 is a provider's block.
-const (
-	minProxyBits4 = 8
-	minProxyBits6 = 32
-)
-
-// parseProxy parses a -trust-proxy network and refuses one broader than
-// the bounds above. An IPv4-mapped IPv6 network (::ffff:0.0.0.0/96) is
-// judged as the IPv4 network it stands for, as package clientip reads it.
+// each guess could claim a fresh address and neither would hold. Package
+// clientip refuses such a network (wider than /8 or /32 outside private
+// address space); asking it here reports the mistake with the flag. An
+// IPv4-mapped IPv6 network (::ffff:10.0.0.0/104) is kept as the IPv4
+// network it stands for, as clientip reads it.
 func parseProxy(s string) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(s)
 	if err != nil {
 		return p, err
 	}
+	if _, err := clientip.New(clientip.Options{TrustedProxies: []netip.Prefix{p}}); err != nil {
+		return netip.Prefix{}, err
+	}
 	if p.Addr().Is4In6() && p.Bits() >= 96 {
 		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-	}
-	if p.Addr().Is4() && p.Bits() < minProxyBits4 || !p.Addr().Is4() && p.Bits() < minProxyBits6 {
-		return netip.Prefix{}, fmt.Errorf("%s is too broad: trust the proxies' network only (no broader than /%d for IPv4, /%d for IPv6)", s, minProxyBits4, minProxyBits6)
 	}
 	return p.Masked(), nil
 }

@@ -376,8 +376,10 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The same budget for POST /token (same store, same limit name), with
-	// its refusals in the OAuth2 error format.
+	// The same budget for POST /token, with its refusals in the OAuth2
+	// error format: Middlewares on one store share the budget of limits
+	// with the same name and grouping (a custom OnReject on the first
+	// would cost every other route ratelimit's allocation-free refusal).
 	credentials.OnReject = rejectOAuthRate
 	tokenCredLimit, err := ratelimit.New(credentials)
 	if err != nil {
@@ -496,8 +498,11 @@ func New(cfg Config) (http.Handler, error) {
 // carries the session cookie gets the strict check, whatever its origin.
 func newCrossOrigin(cfg Config, sessions *session.Middleware) (func(http.Handler) http.Handler, error) {
 	strict, err := csrf.New(csrf.Options{ClientIP: cfg.ClientIP, OnReject: rejectCrossOrigin})
-	if err != nil || len(cfg.CORSOrigins) == 0 {
-		return strict.Handler, err
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.CORSOrigins) == 0 {
+		return strict.Handler, nil
 	}
 	trustCORS, err := csrf.New(csrf.Options{TrustedOrigins: cfg.CORSOrigins, ClientIP: cfg.ClientIP, OnReject: rejectCrossOrigin})
 	if err != nil {
