@@ -153,8 +153,13 @@ var defaultDecoder = MustNew(Options{})
 // array or map holding structs: each struct it holds is sanitized and
 // validated as the elements of a struct field of that type with a `dive`
 // tag would be, and a failing field is reported under a path such as
-// "[2].body" (for a map, "[*].body": keys are never reported). A JSON null
-// for a pointer T is refused (422) rather than returned as a nil pointer.
+// "[2].body" (for a map, "[*].body": keys are never reported; the items
+// of a map are checked in the order of their keys, so that the errors
+// come in the same order for the same body). A JSON null for a pointer T,
+// or for a pointer item of such a collection ("[2]", or "[*]" in a map),
+// is refused (422, rule "type") rather than returned as a nil pointer; a
+// null in a pointer field of a struct is left to the field's `validate`
+// tag.
 //
 // In order, it refuses (and answers through [Options.OnReject]):
 // a Content-Type other than JSON (415); a body over the size limit (413);
@@ -162,9 +167,9 @@ var defaultDecoder = MustNew(Options{})
 // object key, an unknown field, or anything after the one JSON value
 // (400); and a value of the wrong type, a number that overflows its field,
 // or a value that fails validation (422, listing the fields as
-// [FieldErrors]). On error the response has been written, the zero T is
-// returned (never a value that was not sanitized and validated), and the
-// handler should return.
+// [FieldErrors], at most [MaxFieldErrors] of them). On error the response
+// has been written, the zero T is returned (never a value that was not
+// sanitized and validated), and the handler should return.
 //
 // A nil d uses the default Decoder.
 func DecodeJSON[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, error) {
@@ -267,8 +272,10 @@ func classifyJSONError(err error, t reflect.Type) error {
 // "address.city") or holds them ("tags.2", "extra.KEY"), and a key came
 // from the request (found in review: with Go 1.27, a 422 echoed a map
 // key). So the path is read by t, and only what t provides is copied:
-// field names and indexes, written "tags[2]" as in validation paths. It
-// ends at a map, where a key could not be told from a field name.
+// field names and indexes, written "tags[2]" as in validation paths. The
+// Go name of an untagged embedded struct, which some versions put in the
+// path ("Base.note" for "note"), is passed over. It ends at a map, where
+// a key could not be told from a field name.
 func typeErrorPath(field string, t reflect.Type) string {
 	var b strings.Builder
 	for seg := range strings.SplitSeq(field, ".") {
@@ -284,20 +291,45 @@ func typeErrorPath(field string, t reflect.Type) string {
 			b.WriteString("[" + seg + "]")
 			t = t.Elem()
 		case reflect.Struct:
-			f, ok := jsonField(t, seg, 0)
-			if !ok {
+			if f, ok := jsonField(t, seg, 0); ok {
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(seg)
+				t = f.Type
+			} else if et := embeddedNamed(t, seg); et != nil {
+				// Go 1.25 and 1.26 name an untagged embedded struct by
+				// its Go name, "Base.note"; its fields are the outer
+				// struct's in JSON, so the client knows "note" and
+				// nothing is written (found in review: such paths were
+				// reported as "(root)").
+				t = et
+			} else {
 				return pathOrRoot(&b)
 			}
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(seg)
-			t = f.Type
 		default:
 			return pathOrRoot(&b)
 		}
 	}
 	return pathOrRoot(&b)
+}
+
+// embeddedNamed returns the struct type of the untagged embedded field of
+// the struct type t whose Go name is name, through a pointer if the field
+// is one, or nil. Those are the fields whose own fields encoding/json
+// promotes.
+func embeddedNamed(t reflect.Type, name string) reflect.Type {
+	f, ok := t.FieldByName(name)
+	if !ok || len(f.Index) != 1 || !f.Anonymous {
+		return nil
+	}
+	if tag := f.Tag.Get("json"); tag == "-" || !strings.HasPrefix(tag, ",") && tag != "" {
+		return nil // not embedded for encoding/json: a named field, or none
+	}
+	if et := indirect(f.Type); et.Kind() == reflect.Struct {
+		return et
+	}
+	return nil
 }
 
 // indirect returns the type t points to, through any number of pointers.

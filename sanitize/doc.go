@@ -37,7 +37,8 @@
 // sent (400), then applies the `sanitize` tags and validates with the
 // `validate` tags (422). [DecodeForm] and [DecodeQuery] do the same for
 // form bodies and query strings. A slice, array or map of structs is
-// sanitized and validated item by item.
+// sanitized and validated item by item, and a null item of it is refused
+// as a null body is.
 //
 // A `sanitize` tag lists operations applied in order: trim, nfc, lower,
 // upper, and html=NAME or text, which must come last (an operation after
@@ -49,6 +50,11 @@
 //	{"type":"about:blank","title":"Unprocessable Entity","status":422,
 //	 "detail":"The request has invalid fields.",
 //	 "errors":[{"field":"email","rule":"email","message":"must be an email address"}]}
+//
+// The list holds at most [MaxFieldErrors] entries; if more fields failed,
+// checking stops and a last entry says so:
+//
+//	{"field":"(more)","rule":"truncated","message":"more fields failed; only the first 100 are listed"}
 //
 // No response ever contains the submitted value, an unknown field's name,
 // a map key (a path shows it as "[*]", as in "labels[*]") or a decoder's

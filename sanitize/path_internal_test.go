@@ -55,7 +55,11 @@ func TestPathsKeepOnlyWhatTheTypeProvides(t *testing.T) {
 	typeErrors := []struct{ field, want string }{
 		{"", "(root)"},
 		{"name", "name"},
-		{"note", "note"},
+		{"note", "note"},                  // Go 1.27
+		{"PathBase.note", "note"},         // Go 1.25 and 1.26 name the embedded struct
+		{"PathBase", "(root)"},            // not a field: the path ends
+		{"items.PathBase", "items"},       // not embedded in the item
+		{"ptr.PathBase.note", "ptr"},      // nor in the pointed-to struct
 		{"items.body", "items.body"},      // Go 1.26
 		{"items.3.body", "items[3].body"}, // Go 1.27
 		{"map.body", "map"},

@@ -68,7 +68,7 @@ func TestCollectionTargetsAreSanitizedAndValidated(t *testing.T) {
 				}
 			}
 			return out
-		}), `[{"body":` + dirty + `},null]`, []string{"<b>hi</b>"}, 200, ""},
+		}), `[{"body":` + dirty + `},{"body":"x"}]`, []string{"<b>hi</b>", "x"}, 200, ""}, // null items: TestNullItemsOfCollectionTargetsAreRefused
 		{"an array", bodiesOf(func(v [2]item) []string { return sliceBodies(v[:]) }), `[{"body":` + dirty + `},{"body":"x"}]`, []string{"<b>hi</b>", "x"}, 200, ""},
 		{"a map", bodiesOf(mapBodies), `{"a":{"body":` + dirty + `}}`, []string{"<b>hi</b>"}, 200, ""},
 		{"a pointer to a slice", bodiesOf(func(v *[]item) []string { return sliceBodies(*v) }), `[{"body":` + dirty + `}]`, []string{"<b>hi</b>"}, 200, ""},

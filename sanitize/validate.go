@@ -1,9 +1,11 @@
 package sanitize
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,11 +28,28 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
+// MaxFieldErrors bounds the entries of a [FieldErrors]: once that many
+// failures are listed, checking stops at the next failure, and one more
+// entry marks the list as cut short, with Field "(more)", Rule "truncated"
+// and a message saying that other fields failed too. In a 422 response it
+// is the last member of "errors". Found in review: a list body of 300,000
+// empty items, 0.9 MB, gave a 20 MB response and allocated 320 MB.
+const MaxFieldErrors = 100
+
+// The Field and Rule of the entry that ends a list cut short at
+// [MaxFieldErrors].
+const (
+	truncatedField = "(more)"
+	truncatedRule  = "truncated"
+)
+
 // FieldErrors is the error for a body that decoded but has invalid fields.
 // It matches [ErrInvalidFields] with errors.Is.
 type FieldErrors struct {
 	// Fields lists one entry per failing field and rule, in the order the
-	// fields were checked.
+	// fields were checked: at most [MaxFieldErrors] of them, and then, if
+	// more fields failed, one entry with Field "(more)" and Rule
+	// "truncated".
 	Fields []FieldError
 }
 
@@ -49,6 +68,29 @@ func (e *FieldErrors) Error() string {
 
 // Is reports whether target is ErrInvalidFields.
 func (e *FieldErrors) Is(target error) bool { return target == ErrInvalidFields }
+
+// fieldErrorList collects at most MaxFieldErrors failures.
+type fieldErrorList struct {
+	fields []FieldError
+	full   bool // a failure past the bound was met: stop checking
+}
+
+// add appends fe, or, past the bound, the entry that marks the list as
+// cut short, after which full is set and nothing more is added.
+func (l *fieldErrorList) add(fe FieldError) {
+	switch {
+	case l.full:
+	case len(l.fields) < MaxFieldErrors:
+		l.fields = append(l.fields, fe)
+	default:
+		l.fields = append(l.fields, FieldError{
+			Field:   truncatedField,
+			Rule:    truncatedRule,
+			Message: "more fields failed; only the first " + strconv.Itoa(MaxFieldErrors) + " are listed",
+		})
+		l.full = true
+	}
+}
 
 func newValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
@@ -74,44 +116,58 @@ func tagName(f reflect.StructField) string {
 // validateValue validates the struct dst points to, or the structs it
 // holds through pointers, slices, arrays or map values.
 func (d *Decoder) validateValue(dst any) error {
-	var out []FieldError
+	var out fieldErrorList
 	if err := d.validateIn(reflect.ValueOf(dst), "", &out); err != nil {
 		return err
 	}
-	if out == nil {
+	if out.fields == nil {
 		return nil
 	}
-	return &FieldErrors{Fields: out}
+	return &FieldErrors{Fields: out.fields}
 }
 
 // validateIn validates the struct v, or each struct v holds through
 // pointers, slices, arrays or map values, as the validator validates the
 // elements of a struct field with a `dive` tag (found in review: a
-// []Comment target skipped validation). The failures are added to *out
-// with path, the path of v, in front.
-func (d *Decoder) validateIn(v reflect.Value, path string, out *[]FieldError) error {
+// []Comment target skipped validation). The failures are added to out
+// with path, the path of v, in front; the walk stops once out is full.
+//
+// A nil pointer met on the walk is an item of a collection target (a
+// null target is refused before, by nonNil, and struct fields are left
+// to the validator and their tags): it is refused as a null target is,
+// with the rule "type" at the item's path (found in review:
+// DecodeJSON[[]*T] returned [nil] for the body [null]).
+func (d *Decoder) validateIn(v reflect.Value, path string, out *fieldErrorList) error {
 	switch v.Kind() {
 	case reflect.Pointer:
-		if !v.IsNil() {
-			return d.validateIn(v.Elem(), path, out)
+		if v.IsNil() {
+			out.add(FieldError{Field: pathOr(path), Rule: "type", Message: mustBe(jsonKind(v.Type().Elem()))})
+			return nil
 		}
+		return d.validateIn(v.Elem(), path, out)
 	case reflect.Slice, reflect.Array:
-		if structIn(v.Type()) == nil {
-			return nil // no struct, so no tags: no need to visit every item
+		if !needsWalk(v.Type()) {
+			return nil // no struct and no pointer: no need to visit every item
 		}
-		for i := 0; i < v.Len(); i++ {
+		for i := 0; i < v.Len() && !out.full; i++ {
 			if err := d.validateIn(v.Index(i), path+"["+strconv.Itoa(i)+"]", out); err != nil {
 				return err
 			}
 		}
 	case reflect.Map:
-		if structIn(v.Type()) == nil {
+		if !needsWalk(v.Type()) {
 			return nil
 		}
-		iter := v.MapRange()
-		for iter.Next() {
-			// The key came from the request: it is never shown.
-			if err := d.validateIn(iter.Value(), path+"[*]", out); err != nil {
+		// The keys came from the request: they are never shown, but they
+		// order the walk, so that the failures are listed in the same
+		// order for the same body.
+		keys := v.MapKeys()
+		slices.SortFunc(keys, compareKeys)
+		for _, k := range keys {
+			if out.full {
+				break
+			}
+			if err := d.validateIn(v.MapIndex(k), path+"[*]", out); err != nil {
 				return err
 			}
 		}
@@ -121,9 +177,48 @@ func (d *Decoder) validateIn(v reflect.Value, path string, out *[]FieldError) er
 	return nil
 }
 
-// validateStruct validates the struct v, adding its failures to *out with
+// pathOr returns path, or "(root)" for the empty path.
+func pathOr(path string) string {
+	if path == "" {
+		return "(root)"
+	}
+	return path
+}
+
+// needsWalk reports whether the items of t, a slice, array or map type,
+// must be visited: they hold structs or pointers, directly or through
+// slices, arrays or map values.
+func needsWalk(t reflect.Type) bool {
+	for range maxElems {
+		switch t.Kind() {
+		case reflect.Slice, reflect.Array, reflect.Map:
+			t = t.Elem()
+		case reflect.Pointer, reflect.Struct:
+			return true
+		default:
+			return false
+		}
+	}
+	return false // a type made of itself, holding neither
+}
+
+// compareKeys orders map keys of the kinds encoding/json decodes into:
+// strings, integers, and types that unmarshal text (by their text).
+func compareKeys(a, b reflect.Value) int {
+	switch a.Kind() {
+	case reflect.String:
+		return strings.Compare(a.String(), b.String())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return cmp.Compare(a.Int(), b.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return cmp.Compare(a.Uint(), b.Uint())
+	}
+	return strings.Compare(fmt.Sprint(a.Interface()), fmt.Sprint(b.Interface()))
+}
+
+// validateStruct validates the struct v, adding its failures to out with
 // path in front.
-func (d *Decoder) validateStruct(v reflect.Value, path string, out *[]FieldError) error {
+func (d *Decoder) validateStruct(v reflect.Value, path string, out *fieldErrorList) error {
 	err := d.validate.Struct(v.Interface())
 	if err == nil {
 		return nil
@@ -133,6 +228,9 @@ func (d *Decoder) validateStruct(v reflect.Value, path string, out *[]FieldError
 		return fmt.Errorf("%w: %v", ErrTarget, err)
 	}
 	for _, fe := range verrs {
+		if out.full {
+			break
+		}
 		field := fieldPath(fe.Namespace(), v.Type())
 		switch {
 		case path == "":
@@ -141,7 +239,7 @@ func (d *Decoder) validateStruct(v reflect.Value, path string, out *[]FieldError
 		default:
 			field = path + "." + field
 		}
-		*out = append(*out, FieldError{Field: field, Rule: fe.Tag(), Message: message(fe)})
+		out.add(FieldError{Field: field, Rule: fe.Tag(), Message: message(fe)})
 	}
 	return nil
 }
