@@ -212,25 +212,7 @@ func (d *Decoder) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) er
 	if _, err := dec.Token(); err != io.EOF {
 		return ErrTrailingData
 	}
-	if err := nonNil(dst); err != nil {
-		return err
-	}
 	return d.finish(dst)
-}
-
-// nonNil refuses a JSON null decoded into a pointer target, which leaves
-// the pointer nil: nothing would be validated, and the handler would get a
-// nil pointer (found in review: DecodeJSON[*Comment] returned (nil, nil)
-// for the body "null"). Like a value of the wrong type, it is a 422.
-func nonNil(dst any) error {
-	v := reflect.ValueOf(dst).Elem()
-	for v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			return &FieldErrors{Fields: []FieldError{{Field: "(root)", Rule: "type", Message: mustBe(jsonKind(v.Type().Elem()))}}}
-		}
-		v = v.Elem()
-	}
-	return nil
 }
 
 // finish applies the sanitize tags, then validation.
@@ -282,7 +264,7 @@ func typeErrorPath(field string, t reflect.Type) string {
 		t = indirect(t)
 		for n := 0; (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) && !isIndex(seg); n++ {
 			if n == maxElems {
-				return pathOrRoot(&b) // a type made of itself
+				return pathOr(b.String()) // a type made of itself
 			}
 			t = indirect(t.Elem()) // an index the path omits
 		}
@@ -305,13 +287,13 @@ func typeErrorPath(field string, t reflect.Type) string {
 				// reported as "(root)").
 				t = et
 			} else {
-				return pathOrRoot(&b)
+				return pathOr(b.String())
 			}
 		default:
-			return pathOrRoot(&b)
+			return pathOr(b.String())
 		}
 	}
-	return pathOrRoot(&b)
+	return pathOr(b.String())
 }
 
 // embeddedNamed returns the struct type of the untagged embedded field of

@@ -127,6 +127,17 @@ func TestCollectionTargetWithBadTagIsRefused(t *testing.T) {
 	}
 }
 
+// So is a bad tag in a pointer target decoded from null: the programming
+// error is reported the first time the type is decoded, not hidden behind
+// the 422 for the null.
+func TestPointerTargetWithBadTagIsRefusedForNull(t *testing.T) {
+	t.Parallel()
+	w := httptest.NewRecorder()
+	if _, err := sanitize.DecodeJSON[*badTag](nil, w, post(`null`, "application/json")); !errors.Is(err, sanitize.ErrTarget) || w.Code != 500 {
+		t.Errorf("err %v, status %d; want ErrTarget, 500", err, w.Code)
+	}
+}
+
 // Found in review: DecodeJSON[*Comment] returned (nil, nil) for the body
 // null, so required fields were never checked and the handler got a nil
 // pointer. Like any value of the wrong type, it is a 422.

@@ -117,7 +117,8 @@ func tagName(f reflect.StructField) string {
 // holds through pointers, slices, arrays or map values.
 func (d *Decoder) validateValue(dst any) error {
 	var out fieldErrorList
-	if err := d.validateIn(reflect.ValueOf(dst), "", &out); err != nil {
+	var buf [64]byte // the path of the value being walked
+	if err := d.validateIn(reflect.ValueOf(dst), buf[:0], &out); err != nil {
 		return err
 	}
 	if out.fields == nil {
@@ -131,17 +132,19 @@ func (d *Decoder) validateValue(dst any) error {
 // elements of a struct field with a `dive` tag (found in review: a
 // []Comment target skipped validation). The failures are added to out
 // with path, the path of v, in front; the walk stops once out is full.
+// path is made a string only for a failure, so that walking a valid list
+// allocates nothing for the paths of its items.
 //
-// A nil pointer met on the walk is an item of a collection target (a
-// null target is refused before, by nonNil, and struct fields are left
-// to the validator and their tags): it is refused as a null target is,
-// with the rule "type" at the item's path (found in review:
-// DecodeJSON[[]*T] returned [nil] for the body [null]).
-func (d *Decoder) validateIn(v reflect.Value, path string, out *fieldErrorList) error {
+// A nil pointer met on the walk is the target itself or an item of a
+// collection target (struct fields are left to the validator and their
+// tags): it is refused with the rule "type" at its path, "(root)" for the
+// target (found in review: DecodeJSON[*Comment] returned (nil, nil) for
+// the body null, and DecodeJSON[[]*T] returned [nil] for [null]).
+func (d *Decoder) validateIn(v reflect.Value, path []byte, out *fieldErrorList) error {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
-			out.add(FieldError{Field: pathOr(path), Rule: "type", Message: mustBe(jsonKind(v.Type().Elem()))})
+			out.add(FieldError{Field: pathOr(string(path)), Rule: "type", Message: mustBe(jsonKind(v.Type().Elem()))})
 			return nil
 		}
 		return d.validateIn(v.Elem(), path, out)
@@ -150,7 +153,8 @@ func (d *Decoder) validateIn(v reflect.Value, path string, out *fieldErrorList) 
 			return nil // no struct and no pointer: no need to visit every item
 		}
 		for i := 0; i < v.Len() && !out.full; i++ {
-			if err := d.validateIn(v.Index(i), path+"["+strconv.Itoa(i)+"]", out); err != nil {
+			item := append(strconv.AppendInt(append(path, '['), int64(i), 10), ']')
+			if err := d.validateIn(v.Index(i), item, out); err != nil {
 				return err
 			}
 		}
@@ -167,7 +171,7 @@ func (d *Decoder) validateIn(v reflect.Value, path string, out *fieldErrorList) 
 			if out.full {
 				break
 			}
-			if err := d.validateIn(v.MapIndex(k), path+"[*]", out); err != nil {
+			if err := d.validateIn(v.MapIndex(k), append(path, "[*]"...), out); err != nil {
 				return err
 			}
 		}
@@ -218,7 +222,7 @@ func compareKeys(a, b reflect.Value) int {
 
 // validateStruct validates the struct v, adding its failures to out with
 // path in front.
-func (d *Decoder) validateStruct(v reflect.Value, path string, out *fieldErrorList) error {
+func (d *Decoder) validateStruct(v reflect.Value, path []byte, out *fieldErrorList) error {
 	err := d.validate.Struct(v.Interface())
 	if err == nil {
 		return nil
@@ -233,11 +237,11 @@ func (d *Decoder) validateStruct(v reflect.Value, path string, out *fieldErrorLi
 		}
 		field := fieldPath(fe.Namespace(), v.Type())
 		switch {
-		case path == "":
+		case len(path) == 0:
 		case field == "(root)":
-			field = path
+			field = string(path)
 		default:
-			field = path + "." + field
+			field = string(path) + "." + field
 		}
 		out.add(FieldError{Field: field, Rule: fe.Tag(), Message: message(fe)})
 	}
@@ -271,7 +275,7 @@ func fieldPath(ns string, t reflect.Type) string {
 			}
 			f, name := fieldNamed(t, rest)
 			if !ok || name == "" {
-				return pathOrRoot(&b)
+				return pathOr(b.String())
 			}
 			if b.Len() > 0 {
 				b.WriteByte('.')
@@ -282,29 +286,22 @@ func fieldPath(ns string, t reflect.Type) string {
 			digits := strings.TrimLeft(strings.TrimPrefix(ns, "["), "0123456789")
 			n := len(ns) - len(digits)
 			if !strings.HasPrefix(ns, "[") || n < 2 || !strings.HasPrefix(digits, "]") {
-				return pathOrRoot(&b)
+				return pathOr(b.String())
 			}
 			b.WriteString(ns[:n+1])
 			ns, t = digits[1:], t.Elem()
 		case reflect.Map:
 			end := strings.IndexByte(ns, ']')
 			if !strings.HasPrefix(ns, "[") || end < 0 {
-				return pathOrRoot(&b)
+				return pathOr(b.String())
 			}
 			b.WriteString("[*]")
 			ns, t = ns[end+1:], t.Elem()
 		default:
-			return pathOrRoot(&b)
+			return pathOr(b.String())
 		}
 	}
-	return pathOrRoot(&b)
-}
-
-func pathOrRoot(b *strings.Builder) string {
-	if b.Len() == 0 {
-		return "(root)"
-	}
-	return b.String()
+	return pathOr(b.String())
 }
 
 // fieldNamed returns the field of the struct type t whose validator name
