@@ -562,3 +562,15 @@ func TestLogsHaveNoBidiControls(t *testing.T) {
 		})
 	}
 }
+
+// The cut of a long panic value falls on a rune boundary: no half
+// character, which the JSON handler would log as U+FFFD.
+func TestLoggedTextIsCutOnARuneBoundary(t *testing.T) {
+	m, logs := newLogged(t, errorsafe.Options{})
+	h := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(strings.Repeat("é", 3000)) })
+	m.Handler(h).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	s, _ := logs.find(t, "panic recovered")["panic"].(string)
+	if len(s) > 4096 || !strings.HasSuffix(s, "[TRUNCATED]") || strings.ContainsRune(s, '\ufffd') {
+		t.Errorf("panic logged as %d bytes ending %q", len(s), s[max(0, len(s)-20):])
+	}
+}

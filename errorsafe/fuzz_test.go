@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -72,8 +74,18 @@ func mustRedact(rawKey string) bool {
 	if err != nil || len(k) > 64 {
 		return false
 	}
-	k = strings.ReplaceAll(strings.ToLower(k), "-", "_")
-	for _, w := range []string{"password", "token", "secret", "api_key"} {
+	// Case and every byte that is not an ASCII letter or digit are
+	// ignored: "Pass-Word", "api.key" and "apiKey" match.
+	k = strings.Map(func(r rune) rune {
+		switch {
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+			return r
+		case 'A' <= r && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return -1
+	}, k)
+	for _, w := range []string{"password", "token", "secret", "apikey"} {
 		if strings.Contains(k, w) {
 			return true
 		}
@@ -200,4 +212,44 @@ func isLetter(r rune) bool { return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
 // (RFC 3986 unreserved and sub-delims, and "%").
 func isUserinfoChar(r rune) bool {
 	return isLetter(r) || '0' <= r && r <= '9' || strings.ContainsRune("-._~!$&'()*+,;=%", r)
+}
+
+// FuzzRedactHeader checks the documented promises of RedactHeader on any
+// name and value: no bidirectional control is logged, a plain header's
+// value is at most 256 bytes and never keeps a word starting with "eyJ"
+// (a JWT), and a value that is kept is the input's first 256 bytes.
+func FuzzRedactHeader(f *testing.F) {
+	for _, s := range []struct{ name, value string }{
+		{"X-Upstream", "Bearer eyJhbGciOi.x.y"},
+		{"X-Note", "a\u202eb"},
+		{"Referer", "https://u:pw@h/\u2066?token=x#f"},
+		{"Accept-Language", "en-GB, eyes"},
+		{"X-Checksum", "AAAeyJ"},
+		{"X-Upstream", "%65yJhbGciOi"},
+		{"X-Long", strings.Repeat("\u202e", 100)},
+	} {
+		f.Add(s.name, s.value)
+	}
+	bidi := regexp.MustCompile("[\u202a-\u202e\u2066-\u2069]")
+	jwtWord := regexp.MustCompile(`(^|[^A-Za-z0-9+/_-])eyJ`)
+	var m errorsafe.Middleware
+	f.Fuzz(func(t *testing.T, name, value string) {
+		out := m.RedactHeader(name, value)
+		if bidi.MatchString(out) {
+			t.Fatalf("RedactHeader(%q, %q) = %q keeps a bidi control", name, value, out)
+		}
+		switch textproto.CanonicalMIMEHeaderKey(name) {
+		case "Referer", "Origin", "Location", "Content-Location":
+			return
+		}
+		if out == errorsafe.Redacted {
+			return
+		}
+		if len(out) > 256 || jwtWord.MatchString(out) {
+			t.Fatalf("RedactHeader(%q, %q) = %q", name, value, out)
+		}
+		if want := bidi.ReplaceAllString(value[:min(len(value), 256)], "\ufffd"); out != want {
+			t.Fatalf("RedactHeader(%q, %q) = %q, want the value's first 256 bytes %q", name, value, out, want)
+		}
+	})
 }

@@ -75,14 +75,11 @@ var sensitiveParamWords = [][]byte{
 	[]byte("credential"), []byte("signature"), []byte("session"), []byte("private"),
 	[]byte("cookie"), []byte("passcode"), []byte("sessid"),
 	[]byte("mfa"), []byte("totp"), []byte("jwt"), []byte("assertion"), []byte("samlresponse"),
-}
-
-// codePrefixes redact any parameter whose normalized name contains "code"
-// right after one of them: the one-time codes "otp_code", "smsCode",
-// "verification-code", … but not "country_code" or "postcode".
-var codePrefixes = []string{
-	"otp", "sms", "pin", "verification", "verify", "reset", "recovery", "backup",
-	"activation", "confirmation", "security",
+	// One-time codes ("otp_code", "smsCode", "verification-code"), but
+	// not "country_code" or "postcode".
+	[]byte("otpcode"), []byte("smscode"), []byte("pincode"), []byte("verificationcode"),
+	[]byte("verifycode"), []byte("resetcode"), []byte("recoverycode"), []byte("backupcode"),
+	[]byte("activationcode"), []byte("confirmationcode"), []byte("securitycode"),
 }
 
 // sensitiveLastWords redact any parameter whose last word (see
@@ -422,7 +419,7 @@ func (c *config) sensitiveKey(k string) bool {
 			return true
 		}
 	}
-	if hasOneTimeCode(key) || endsWithKey(key) || hasWord(key, starts, "key") || hasWord(key, starts, "keys") {
+	if endsWithKey(key) || hasWord(key, starts, "key") || hasWord(key, starts, "keys") {
 		return true
 	}
 	last := key[bits.Len64(starts)-1:]
@@ -432,24 +429,6 @@ func (c *config) sensitiveKey(k string) bool {
 		}
 	}
 	return false
-}
-
-// hasOneTimeCode reports whether the normalized name key contains "code"
-// right after one of codePrefixes.
-func hasOneTimeCode(key []byte) bool {
-	for i := 0; ; {
-		j := bytes.Index(key[i:], []byte("code"))
-		if j < 0 {
-			return false
-		}
-		i += j
-		for _, p := range codePrefixes {
-			if hasSuffix(key[:i], p) {
-				return true
-			}
-		}
-		i++
-	}
 }
 
 // endsWithKey reports whether the normalized name key ends with "key" or

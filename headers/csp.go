@@ -42,8 +42,8 @@ type CSP struct {
 	// to default-src: when scripts or styles are allowed by a nonce or
 	// hash and BaseURI is empty, base-uri 'self' is added, or an injected
 	// <base href="https://attacker.example/"> would load every relative
-	// nonced script or style sheet from the attacker's host. Set it to [None] to forbid
-	// <base> altogether.
+	// nonced script or style sheet from the attacker's host. Set it to
+	// [None] to forbid <base> altogether.
 	BaseURI []string
 	// FormAction restricts form targets.
 	FormAction []string

@@ -28,8 +28,9 @@
 // listed in RedirectOptions.AllowedHosts, or matching one of its
 // "*.example.com" patterns, is redirected to itself, normalized (lower
 // case, no trailing dot); any other Host goes to the canonical
-// RedirectOptions.Host, or gets a 400 when there is none. Redirect middleware that builds the Location from the Host header
-// is an open redirect into a cacheable 301 (VaporSecurityHeaders#28,
+// RedirectOptions.Host, or gets a 400 when there is none. Redirect
+// middleware that builds the Location from the Host header is an open
+// redirect into a cacheable 301 (VaporSecurityHeaders#28,
 // TerriaJS/terriajs-server#368, reinhardt-web#1513).
 //
 // Exempt paths ([ACMEChallengePath], a health check) are served over plain

@@ -75,9 +75,10 @@ type RedirectOptions struct {
 
 // Redirect is middleware that sends plain HTTP requests to HTTPS: 301 for
 // GET and HEAD, path and query kept; requests with other methods are
-// refused with 400, or redirected with 308 (which keeps the method and
-// body) when RedirectOptions.RedirectUnsafeMethods is set. Requests that came over HTTPS and exempt paths are passed
-// to the next handler. A Redirect is immutable and safe for concurrent use.
+// refused with 400 ([ErrUnsafeMethod]), or redirected with 308 (which
+// keeps the method and body) when RedirectOptions.RedirectUnsafeMethods
+// is set. Requests that came over HTTPS and exempt paths are passed to
+// the next handler. A Redirect is immutable and safe for concurrent use.
 // The zero Redirect has no target and rejects every plain HTTP request
 // with 400.
 type Redirect struct {

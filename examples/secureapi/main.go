@@ -26,9 +26,10 @@
 //
 // Plain HTTP is served on loopback only, unless a TLS-terminating proxy
 // is in front: -trust-proxy names the proxies' network (no broader than a
-// /8 for IPv4 or a /32 for IPv6, since its addresses choose the client
-// address the limits count), and -addr must then be a private address,
-// which the proxy reaches and the internet does not:
+// /8 for IPv4 or a /32 for IPv6 outside private address space, since its
+// addresses choose the client address the limits count), and -addr must
+// then be a private address, which the proxy reaches and the internet
+// does not:
 //
 //	go run ./examples/secureapi -addr 10.0.0.5:8080 -trust-proxy 10.0.0.0/24
 //
