@@ -47,9 +47,10 @@
 // server used TLS.
 //
 // X-Forwarded-Proto carries no address, so its values are matched to the
-// X-Forwarded-For hops by position: when it holds as many values as hops
-// were walked, the one written by the proxy that received the client's
-// connection is used; otherwise the rightmost. The proxies must therefore
+// X-Forwarded-For hops by position: when it holds at least as many values
+// as hops were walked, the one as far from the right as the client was
+// (written by the proxy that received the client's connection) is used;
+// otherwise the rightmost. The proxies must therefore
 // agree: either the edge proxy overwrites X-Forwarded-Proto (a client's
 // value never survives) or every trusted proxy appends to it. A chain in
 // which the edge appends and an inner proxy passes the header through

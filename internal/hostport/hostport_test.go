@@ -1,6 +1,7 @@
 package hostport_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -92,13 +93,17 @@ func TestParsePattern(t *testing.T) {
 }
 
 func FuzzNormalize(f *testing.F) {
-	for _, s := range []string{"example.com", "[::1]:443", "Example.COM.:8443", "[0:0::1]", "a..b", "*.x.y"} {
+	for _, s := range []string{"example.com", "[::1]:443", "Example.COM.:8443", "[0:0::1]", "a..b", "*.x.y", "example.com:0", "example.com:00443", "example.com:65535"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		h, _, ok := hostport.Split(s)
+		h, port, ok := hostport.Split(s)
 		if !ok {
 			return
+		}
+		// A port is one a URL could carry, written as a URL writes it.
+		if n, err := strconv.Atoi(port); port != "" && (err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port) {
+			t.Fatalf("Split(%q) accepted the port %q", s, port)
 		}
 		n, ok := hostport.Normalize(h)
 		if !ok {
