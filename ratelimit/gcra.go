@@ -55,7 +55,7 @@ type Result struct {
 //
 // A request is admitted when the new theoretical arrival time, tat+t, is at
 // most b*t ahead of now. The Redis script of package redisstore mirrors
-// this function line by line.
+// this function line by line, always counting.
 func step(tat, now, t int64, b int, count bool) (newTAT int64, allowed bool, remaining int, retryAfter, resetAfter int64) {
 	if tat < now {
 		tat = now
