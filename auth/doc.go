@@ -185,7 +185,8 @@
 // A [UserStore] that matches names loosely (many SQL collations ignore
 // case and trailing spaces) should return the canonical name as the
 // identity's Subject: the attempt limiter counts a found user's failures
-// under that Subject, so "Alice", "alice " and "alice" share one budget.
+// under that Subject too, besides the name as typed, so "Alice", "alice "
+// and "alice" share one budget.
 // Without a Subject, failures are counted per name as typed. The
 // trade-off: unknown names are still counted as typed, after the
 // limiter's Username mapping, so someone who has spent a name's failure

@@ -102,9 +102,10 @@
 //     (rs/cors#157). Whatever it allows is allowed with credentials when
 //     AllowCredentials is set.
 //   - Subdomain patterns trust every subdomain, including ones a third
-//     party can host content on. The package refuses patterns on a
-//     top-level domain ("https://*.com") but has no public suffix list:
-//     "https://*.co.uk" is accepted and trusts a whole registry.
+//     party can host content on. The package refuses patterns over a
+//     public suffix by the Public Suffix List ("https://*.com",
+//     "https://*.co.uk", "https://*.github.io"), but not over your own
+//     domain where others may host content.
 //   - Private Network Access is a Chromium mechanism; allow it only on
 //     services meant to be reached from public websites.
 //

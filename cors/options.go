@@ -73,9 +73,8 @@ type Options struct {
 	// PUT, which browsers upper-case in any spelling, may be given in any
 	// case; PATCH in another case ("patch") is an error, a likely slip
 	// that would refuse every browser. CONNECT, TRACE and TRACK are
-	// errors. "*", alone, allows every
-	// method, and is an
-	// error with AllowCredentials (browsers read it literally then).
+	// errors. "*", alone, allows every method, and is an error with
+	// AllowCredentials (browsers read it literally then).
 	// Default: none beyond GET, HEAD and POST.
 	AllowedMethods []string
 

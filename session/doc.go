@@ -119,8 +119,8 @@
 //     and a Renew carries the values over only if its own deletion of the
 //     old ID found the session still there (atomically with a [Remover]
 //     store), so a request that loaded the session before the logout
-//     cannot revive it, however late it saves. Keep what must not be lost (a cart, a balance) in the
-//     database, not in the session.
+//     cannot revive it, however late it saves. Keep what must not be lost
+//     (a cart, a balance) in the database, not in the session.
 //   - Memory: the [MemoryStore] is bounded ([MemoryOptions.MaxSessions]);
 //     once full it refuses new sessions (503) rather than evicting the
 //     sessions of real users. Put a rate limit in front of whatever creates

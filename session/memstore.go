@@ -161,6 +161,8 @@ func (s *MemoryStore) Delete(ctx context.Context, rec Record) error {
 	return err
 }
 
+var _ Remover = (*MemoryStore)(nil)
+
 // Remove implements [Remover]: it is Delete, reporting whether the record
 // was live (found by Find) until then.
 func (s *MemoryStore) Remove(_ context.Context, rec Record) (found bool, err error) {

@@ -168,6 +168,7 @@ type Options struct {
 // closed). A Middleware is safe for concurrent use.
 type Middleware struct {
 	store        Store
+	remover      Remover // store as a Remover, when it is one
 	cookieName   string
 	cookieAttrs  string // "; Path=/; Secure; HttpOnly; SameSite=Lax"
 	deleteCookie string // complete Set-Cookie value expiring the cookie
@@ -292,8 +293,10 @@ func New(opts Options) (*Middleware, error) {
 	if touch > time.Minute {
 		touch = time.Minute
 	}
+	remover, _ := store.(Remover)
 	m := &Middleware{
 		store:        store,
+		remover:      remover,
 		cookieName:   name,
 		cookieAttrs:  attrs.String(),
 		deleteCookie: name + "=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:01 GMT" + attrs.String(),

@@ -38,13 +38,13 @@ import (
 //     logout may save it after, and must not revive it. A store may refuse
 //     that Commit, accept it and store nothing, or return an empty token;
 //     the Middleware then sends the client nothing, since the request
-//     that deleted the session has told the client what to hold. rec.Expiry is then the
-//     latest any token of the session could still be valid (one idle
-//     timeout after the deletion, at most the absolute deadline): the
-//     deletion must hold at least until then, even past the record's own
-//     expiry, since a copy of the token refreshed after the one being
-//     logged out lives longer than it. Deleting an unknown ID is not an
-//     error.
+//     that deleted the session has told the client what to hold. The
+//     Delete's rec.Expiry is the latest any token of the session could
+//     still be valid (one idle timeout after the deletion, at most the
+//     absolute deadline): the deletion must hold at least until then, even
+//     past the record's own expiry, since a copy of the token refreshed
+//     after the one being logged out lives longer than it. Deleting an
+//     unknown ID is not an error.
 //   - The Data returned by Find must not be modified by the caller; a store
 //     may return a slice it keeps.
 //

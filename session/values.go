@@ -523,8 +523,8 @@ func (s *Session) renew() error {
 // and reports whether it was still live: in one step with a [Remover],
 // otherwise by Find and then Delete (see [Remover]).
 func (m *Middleware) removeForRenew(ctx context.Context, token string, del Record) (bool, error) {
-	if r, ok := m.store.(Remover); ok {
-		return r.Remove(ctx, del)
+	if m.remover != nil {
+		return m.remover.Remove(ctx, del)
 	}
 	_, found, err := m.store.Find(ctx, token)
 	if err != nil {

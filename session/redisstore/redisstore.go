@@ -15,10 +15,10 @@
 // SHA-256 of the session ID ([session.StorageKey]): the IDs clients hold
 // never reach Redis, so a dump of Redis (a backup, a replica, a MONITOR
 // session) holds no usable token. Every operation is atomic: Find is one
-// GET, Delete (and Remove, the [session.Remover] that Renew uses) and Commit
-// one small script each, and keys
-// expire in Redis at the session's idle or absolute deadline, whichever
-// comes first, so no sweeper is needed. Each key is independent, so
+// GET, Delete (and Remove, the [session.Remover] that Renew uses) and
+// Commit one small script each, and keys expire in Redis at the session's
+// idle or absolute deadline, whichever comes first, so no sweeper is
+// needed. Each key is independent, so
 // Cluster needs no hash tags. Redis 6.0 or later is required (KEEPTTL).
 //
 // Delete empties the key rather than removing it: the empty value marks the
@@ -72,7 +72,10 @@ type Store struct {
 	now    func() time.Time
 }
 
-var _ session.Store = (*Store)(nil)
+var (
+	_ session.Store   = (*Store)(nil)
+	_ session.Remover = (*Store)(nil)
+)
 
 // New returns a Store using opts.Client.
 func New(opts Options) (*Store, error) {

@@ -580,24 +580,15 @@ func testMiddleware(t *testing.T, newStore func(t *testing.T) session.Store) {
 
 // logoutInRenew is a Store and Remover that runs logout once, when armed,
 // at the worst moment for a renewal: after the request's load found the
-// session and before the renewal's own deletion of it.
+// session and before the renewal's own deletion of it. (It is always a
+// Remover, so Renew never takes its Find-then-Delete path here.)
 type logoutInRenew struct {
 	session.Store
 	armed  atomic.Bool
-	finds  atomic.Int32
 	logout func()
 }
 
-// Find lets the request load the session, then logs it out before a
-// second Find (a Renew that checks, then deletes).
-func (s *logoutInRenew) Find(ctx context.Context, token string) (session.Record, bool, error) {
-	rec, found, err := s.Store.Find(ctx, token)
-	if s.finds.Add(1) > 1 && s.armed.CompareAndSwap(true, false) {
-		s.logout()
-	}
-	return rec, found, err
-}
-
+// Remove runs the logout, once, then removes rec from the wrapped store.
 func (s *logoutInRenew) Remove(ctx context.Context, rec session.Record) (bool, error) {
 	if s.armed.CompareAndSwap(true, false) {
 		s.logout()
