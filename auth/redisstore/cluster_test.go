@@ -2,7 +2,6 @@ package redisstore_test
 
 import (
 	"context"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,21 +17,10 @@ import (
 // (CROSSSLOT) and scripts touching keys they do not declare.
 func newClusterClient(t *testing.T) *redis.ClusterClient {
 	t.Helper()
-	bin := testenv.LookPath(t, "redis-server", "redis-server")
-	dir := t.TempDir()
-	port, bus := testenv.FreePort(t), testenv.FreePort(t)
-	cmd := exec.Command(bin,
-		"--port", strconv.Itoa(port), "--cluster-port", strconv.Itoa(bus),
-		"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
-		"--cluster-enabled", "yes", "--cluster-config-file", dir+"/nodes.conf")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+	addr := testenv.RedisWith(t, func(dir string, _ int) []string {
+		return []string{"--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(testenv.FreePort(t)),
+			"--cluster-config-file", dir + "/nodes.conf"}
 	})
-	addr := "127.0.0.1:" + strconv.Itoa(port)
 	node := redis.NewClient(&redis.Options{Addr: addr})
 	defer node.Close()
 	ctx := context.Background()

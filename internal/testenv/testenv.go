@@ -57,18 +57,30 @@ func FreePort(t testing.TB) int {
 // stopped when the test ends.
 func Redis(t testing.TB) string {
 	t.Helper()
+	return RedisWith(t, nil)
+}
+
+// RedisWith is [Redis] with more redis-server arguments, from extra, given
+// the server's data directory and port (a retry on a taken port calls it
+// again with the new one).
+func RedisWith(t testing.TB, extra func(dir string, port int) []string) string {
+	t.Helper()
 	bin := LookPath(t, "redis-server", "redis-server")
 	dir := t.TempDir()
 	for attempt := 0; attempt < 3; attempt++ {
 		port := FreePort(t)
-		cmd := exec.Command(bin,
+		args := []string{
 			"--port", strconv.Itoa(port),
 			"--bind", "127.0.0.1",
 			"--save", "",
 			"--appendonly", "no",
 			"--dir", dir,
 			"--protected-mode", "yes",
-		)
+		}
+		if extra != nil {
+			args = append(args, extra(dir, port)...)
+		}
+		cmd := exec.Command(bin, args...)
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatalf("testenv: %v", err)
