@@ -73,7 +73,10 @@
 // chain. [Session.Renew] changes the ID and deletes the old record at
 // once: call it on every privilege change. [Session.Destroy] deletes the
 // record (or revokes the ID) and expires the cookie, so a copied cookie is
-// dead.
+// dead. A token that names no live session (expired, logged out,
+// tampered) is ignored and left with the client: a deletion sent in
+// answer to it could arrive after the response to a login made meanwhile
+// and drop the fresh cookie.
 //
 // # API clients
 //

@@ -47,7 +47,7 @@ type Session struct {
 
 	modified  bool // data changed since load
 	touch     bool // idle deadline needs extending
-	stale     bool // the client holds a token that is no longer valid
+	ended     bool // Destroy or Renew ended the session the client's token names
 	headerOut bool // the response headers were written
 	late      bool // modified after the headers were written
 }
@@ -68,18 +68,20 @@ func (s *Session) load() error {
 		s.loadErr = storeError(err)
 		return s.loadErr
 	}
+	// A token that names no live session is ignored, and the client is
+	// not told to drop it: a request sent with it may be answered after
+	// the response to a login that set a fresh cookie, and a deletion
+	// from here would then log the user out (found in review). The
+	// response that ended the session has told the client already.
 	if !found {
-		s.stale = true
 		return nil
 	}
 	data, err := decodeRecord(rec.Data)
 	if err != nil {
-		s.stale = true
 		return nil
 	}
 	now := m.now().UnixNano()
 	if now >= data.created+int64(m.absolute) || now >= data.lastSeen+int64(m.idle) || data.created > now+int64(clockSkew) {
-		s.stale = true
 		return nil
 	}
 	s.id = rec.ID
@@ -120,9 +122,9 @@ func (s *Session) commit(w http.ResponseWriter) error {
 	if s.modified || s.touch {
 		if s.id == "" && s.empty() {
 			// A new session that holds nothing is not created; a client
-			// holding a dead token is told to drop it.
+			// whose session this request ended is told to drop its token.
 			s.modified = false
-			if s.stale && s.token != "" {
+			if s.ended && s.token != "" {
 				m.setToken(w, s, "", time.Time{})
 			}
 			return nil
@@ -153,7 +155,7 @@ func (s *Session) commit(w http.ResponseWriter) error {
 		}
 		return nil
 	}
-	if s.stale && s.token != "" {
+	if s.ended && s.token != "" {
 		m.setToken(w, s, "", time.Time{})
 	}
 	return nil
@@ -195,7 +197,7 @@ func (s *Session) save() (string, time.Time, error) {
 		return "", time.Time{}, storeError(err)
 	}
 	s.expiry = expiry
-	s.modified, s.touch, s.stale = false, false, false
+	s.modified, s.touch, s.ended = false, false, false
 	return token, expiry, nil
 }
 
@@ -512,7 +514,7 @@ func (s *Session) renew() error {
 			s.data = record{}
 		}
 		s.id = ""
-		s.stale = true
+		s.ended = true
 	}
 	s.opErr = nil
 	s.modified = true
@@ -598,7 +600,7 @@ func (s *Session) Destroy() error {
 	s.id = ""
 	s.data = record{}
 	s.modified, s.touch, s.late = false, false, false
-	s.stale = true
+	s.ended = true
 	return nil
 }
 
