@@ -176,16 +176,56 @@ func (s *CookieStore) Commit(ctx context.Context, rec Record) (string, error) {
 // (or for [DefaultAbsoluteTimeout] when it is unknown), so every cookie
 // issued for it, including copies, stops being found.
 func (s *CookieStore) Delete(ctx context.Context, rec Record) error {
-	if !ValidID(rec.ID) {
+	rev, ok := s.revocation(rec)
+	if !ok {
 		return nil
+	}
+	_, err := s.revocations.Commit(ctx, rev)
+	return err
+}
+
+// revocation returns the record that revokes rec.ID, or false when there
+// is nothing to revoke.
+func (s *CookieStore) revocation(rec Record) (Record, bool) {
+	if !ValidID(rec.ID) {
+		return Record{}, false
 	}
 	exp := rec.Expiry
 	if exp.IsZero() {
 		exp = s.now().Add(DefaultAbsoluteTimeout)
 	}
 	if !exp.After(s.now()) {
-		return nil
+		return Record{}, false
 	}
-	_, err := s.revocations.Commit(ctx, Record{ID: rec.ID, Data: []byte{}, Expiry: exp.Add(time.Second)})
-	return err
+	return Record{ID: rec.ID, Data: []byte{}, Expiry: exp.Add(time.Second)}, true
+}
+
+var _ Remover = (*CookieStore)(nil)
+
+// Remove implements [Remover]: it is Delete, reporting whether rec.ID
+// was not revoked until then. A CookieStore keeps no list of the sessions
+// it issued, so an ID it never saw is reported found. Remove is atomic,
+// and the Middleware's Renew uses it, when [CookieStoreOptions.Revocations]
+// is an [Adder], as the default [MemoryStore] and session/redisstore are;
+// otherwise it checks and then revokes, and Renew does the same itself.
+func (s *CookieStore) Remove(ctx context.Context, rec Record) (found bool, err error) {
+	rev, ok := s.revocation(rec)
+	if !ok {
+		return false, nil
+	}
+	if a, ok := s.revocations.(Adder); ok {
+		return a.Add(ctx, rev)
+	}
+	_, revoked, err := s.revocations.Find(ctx, rec.ID)
+	if err != nil || revoked {
+		return false, err
+	}
+	_, err = s.revocations.Commit(ctx, rev)
+	return err == nil, err
+}
+
+// removesAtomically tells the Middleware whether Remove is atomic.
+func (s *CookieStore) removesAtomically() bool {
+	_, ok := s.revocations.(Adder)
+	return ok
 }

@@ -117,9 +117,27 @@ var errBadID = errors.New("session: malformed session ID")
 // from a request that loaded the session before the Delete, and must not
 // revive it.
 func (s *MemoryStore) Commit(_ context.Context, rec Record) (string, error) {
+	if _, err := s.put(rec, false); err != nil {
+		return "", err
+	}
+	return rec.ID, nil
+}
+
+var _ Adder = (*MemoryStore)(nil)
+
+// Add implements [Adder]: it is Commit, storing nothing and reporting
+// false when a record with rec.ID is live or was deleted less than its
+// lifetime ago.
+func (s *MemoryStore) Add(_ context.Context, rec Record) (bool, error) {
+	return s.put(rec, true)
+}
+
+// put stores rec, unless its ID is unused and onlyNew is set, or a
+// Delete's marker holds the ID. It reports whether it stored rec.
+func (s *MemoryStore) put(rec Record, onlyNew bool) (bool, error) {
 	key, ok := StorageKey(rec.ID)
 	if !ok {
-		return "", errBadID
+		return false, errBadID
 	}
 	now := s.now()
 	exp := rec.Expiry.UnixNano()
@@ -129,12 +147,14 @@ func (s *MemoryStore) Commit(_ context.Context, rec Record) (string, error) {
 		s.sweep(now)
 	}
 	old, exists := s.m[key]
-	if exists && old.dead && now.UnixNano() < old.expiry {
-		return rec.ID, nil
+	if exists && now.UnixNano() < old.expiry && (old.dead || onlyNew) {
+		return false, nil
 	}
 	if exp <= now.UnixNano() {
-		delete(s.m, key)
-		return rec.ID, nil
+		if !onlyNew {
+			delete(s.m, key)
+		}
+		return false, nil
 	}
 	if !exists && len(s.m) >= s.max {
 		// Sweep at most once a second under a flood, so that refusing
@@ -144,11 +164,11 @@ func (s *MemoryStore) Commit(_ context.Context, rec Record) (string, error) {
 			s.sweep(now)
 		}
 		if len(s.m) >= s.max {
-			return "", ErrStoreFull
+			return false, ErrStoreFull
 		}
 	}
 	s.m[key] = memEntry{data: rec.Data, expiry: exp}
-	return rec.ID, nil
+	return true, nil
 }
 
 // Delete implements [Store]. The record's data is dropped at once; a

@@ -3,6 +3,7 @@ package session_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,5 +108,60 @@ func TestLogoutMarkersDoNotFillTheMemoryStore(t *testing.T) {
 	c.Advance(2 * time.Minute)
 	if rec, tok := a.Do(t, "/login?user=eve", ""); rec.Code != http.StatusOK || tok == "" {
 		t.Fatalf("login after 20 logouts and an idle timeout: %d", rec.Code)
+	}
+}
+
+// revocationsWithoutAdd hides the Add of the store it wraps.
+type revocationsWithoutAdd struct{ session.Store }
+
+// A CookieStore revokes through its Revocations store's Add, so that of a
+// logout and a renewal racing on one session only one takes it; its
+// Remove is then what Renew uses. With a Revocations store that cannot
+// Add, Remove still answers, not atomically, and the Middleware does not
+// rely on it.
+func TestCookieStoreRemoveIsAtomicOnlyWithAnAdder(t *testing.T) {
+	ctx := t.Context()
+	exp := time.Now().Add(time.Hour)
+	for _, tt := range []struct {
+		name   string
+		rev    session.Store
+		atomic bool
+	}{
+		{"default revocations", nil, true},
+		{"memory store", memoryStore(t, session.MemoryOptions{}), true},
+		{"a store without Add", revocationsWithoutAdd{memoryStore(t, session.MemoryOptions{})}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := session.NewCookieStore(session.CookieStoreOptions{
+				Keys:        []session.KeyPair{{HashKey: key(1), BlockKey: key(2)}},
+				Revocations: tt.rev,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := session.New(session.Options{Store: st})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.UsesRemover() != tt.atomic {
+				t.Errorf("Renew uses Remove: %v, want %v", m.UsesRemover(), tt.atomic)
+			}
+			id := strings.Repeat("r", session.IDLength-1) + "A"
+			tok, err := st.Commit(ctx, session.Record{ID: id, Data: []byte("v"), Expiry: exp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range []bool{true, false} {
+				if found, err := st.Remove(ctx, session.Record{ID: id, Expiry: exp}); found != want || err != nil {
+					t.Errorf("Remove #%d = %v, %v; want %v, nil", i+1, found, err, want)
+				}
+			}
+			if _, found, err := st.Find(ctx, tok); found || err != nil {
+				t.Errorf("Find after Remove = %v, %v; want not found", found, err)
+			}
+			if found, err := st.Remove(ctx, session.Record{ID: id, Expiry: time.Now().Add(-time.Second)}); found || err != nil {
+				t.Errorf("Remove with a past expiry = %v, %v; want false, nil", found, err)
+			}
+		})
 	}
 }

@@ -294,6 +294,9 @@ func New(opts Options) (*Middleware, error) {
 		touch = time.Minute
 	}
 	remover, _ := store.(Remover)
+	if a, ok := store.(interface{ removesAtomically() bool }); ok && !a.removesAtomically() {
+		remover = nil // Renew's Find then Delete does what Remove would
+	}
 	m := &Middleware{
 		store:        store,
 		remover:      remover,

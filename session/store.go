@@ -60,7 +60,8 @@ type Store interface {
 // so [Session.Login]) uses it to move a session's values to a new ID only
 // if its own deletion of the old ID is the one that took the record: a
 // logout, or another renewal, that lands while this request is running is
-// then never undone. [MemoryStore] and session/redisstore implement it.
+// then never undone. [MemoryStore] and session/redisstore implement it,
+// and so does [CookieStore] when its Revocations store is an [Adder].
 //
 // With a Store that does not, Renew checks with Find and then deletes,
 // and a logout that lands between the two can be undone for the renewing
@@ -71,6 +72,19 @@ type Remover interface {
 	// this call. Of several concurrent Removes of one record, at most one
 	// reports true.
 	Remove(ctx context.Context, rec Record) (found bool, err error)
+}
+
+// Adder is implemented by a [Store] that can store a record only if its ID
+// is unused, as one atomic step. A [CookieStore] revokes an ID with it, so
+// that of a logout and a renewal racing on one session only one takes
+// it, and the CookieStore is then a [Remover]. [MemoryStore] and
+// session/redisstore implement it.
+type Adder interface {
+	// Add stores rec as Commit does, but only if no record with rec.ID
+	// is live or deleted less than its lifetime ago, and reports whether
+	// it stored it. A record whose Expiry has passed is not stored. Of
+	// several concurrent Adds of one ID, at most one reports true.
+	Add(ctx context.Context, rec Record) (added bool, err error)
 }
 
 // Record is one session as a [Store] sees it.

@@ -16,10 +16,11 @@
 // never reach Redis, so a dump of Redis (a backup, a replica, a MONITOR
 // session) holds no usable token. Every operation is atomic: Find is one
 // GET, Delete (and Remove, the [session.Remover] that Renew uses) and
-// Commit one small script each, and keys expire in Redis at the session's
-// idle or absolute deadline, whichever comes first, so no sweeper is
-// needed. Each key is independent, so
-// Cluster needs no hash tags. Redis 6.0 or later is required (KEEPTTL).
+// Commit one small script each, Add (the [session.Adder] with which a
+// session.CookieStore revokes) one SET NX, and keys expire in Redis at
+// the session's idle or absolute deadline, whichever comes first, so no
+// sweeper is needed. Each key is independent, so Cluster needs no hash
+// tags. Redis 6.0 or later is required (KEEPTTL).
 //
 // Delete empties the key rather than removing it: the empty value marks the
 // session as logged out until the key's own expiry or the Record's Expiry
@@ -155,13 +156,39 @@ func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) 
 	if ttl < time.Millisecond {
 		return rec.ID, s.del(ctx, key)
 	}
-	v := make([]byte, header+len(rec.Data))
-	binary.BigEndian.PutUint64(v, uint64(rec.Expiry.UnixNano()))
-	copy(v[header:], rec.Data)
-	if err := commitScript.Run(ctx, s.client, []string{key}, v, ttl.Milliseconds()).Err(); err != nil {
+	if err := commitScript.Run(ctx, s.client, []string{key}, s.value(rec), ttl.Milliseconds()).Err(); err != nil {
 		return "", err
 	}
 	return rec.ID, nil
+}
+
+var _ session.Adder = (*Store)(nil)
+
+// Add implements [session.Adder] with one SET ... NX PX: it stores rec
+// only if the key does not exist (a deleted session's empty value holds
+// the key until it expires). A session.CookieStore revokes IDs with it.
+func (s *Store) Add(ctx context.Context, rec session.Record) (bool, error) {
+	key, ok := s.key(rec.ID)
+	if !ok {
+		return false, errBadID
+	}
+	ttl := rec.Expiry.Sub(s.now())
+	if ttl < time.Millisecond {
+		return false, nil
+	}
+	err := s.client.SetArgs(ctx, key, s.value(rec), redis.SetArgs{Mode: "NX", TTL: ttl.Truncate(time.Millisecond)}).Err()
+	if errors.Is(err, redis.Nil) { // the key exists
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// value encodes rec as a key's value.
+func (s *Store) value(rec session.Record) []byte {
+	v := make([]byte, header+len(rec.Data))
+	binary.BigEndian.PutUint64(v, uint64(rec.Expiry.UnixNano()))
+	copy(v[header:], rec.Data)
+	return v
 }
 
 // deleteScript empties KEYS[1] if it exists, keeping its expiry unless
