@@ -37,6 +37,31 @@ func newID(t *testing.T, c byte) string {
 	return id
 }
 
+// race runs f(0) to f(n-1) concurrently, released together for the most
+// overlap, and returns how many reported true.
+func race(t *testing.T, n int, f func(i int) (bool, error)) int {
+	var wg sync.WaitGroup
+	var wins atomic.Int32
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			ok, err := f(i)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				wins.Add(1)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return int(wins.Load())
+}
+
 func testContract(t *testing.T, st session.Store) {
 	ctx := context.Background()
 	exp := time.Now().Add(time.Hour)
@@ -195,28 +220,9 @@ func testContract(t *testing.T, st session.Store) {
 			if _, err := st.Commit(ctx, session.Record{ID: id, Data: []byte("v"), Expiry: exp}); err != nil {
 				t.Fatal(err)
 			}
-			var wg sync.WaitGroup
-			var mu sync.Mutex
-			finds := 0
-			start := make(chan struct{}) // released at once, for the most overlap
-			for range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					found, err := r.Remove(ctx, session.Record{ID: id, Expiry: exp})
-					if err != nil {
-						t.Error(err)
-					}
-					if found {
-						mu.Lock()
-						finds++
-						mu.Unlock()
-					}
-				}()
-			}
-			close(start)
-			wg.Wait()
+			finds := race(t, 4, func(int) (bool, error) {
+				return r.Remove(ctx, session.Record{ID: id, Expiry: exp})
+			})
 			if finds != 1 {
 				t.Fatalf("%d of 4 concurrent Removes found the record, want 1", finds)
 			}
@@ -264,26 +270,10 @@ func testContract(t *testing.T, st session.Store) {
 		}
 		for round := range 20 {
 			id := newID(t, "mnopqrstuvwxyz012345"[round])
-			var wg sync.WaitGroup
-			var adds atomic.Int32
-			start := make(chan struct{})
-			for i := range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					added, err := a.Add(ctx, session.Record{ID: id, Data: []byte{byte('0' + i)}, Expiry: exp})
-					if err != nil {
-						t.Error(err)
-					}
-					if added {
-						adds.Add(1)
-					}
-				}()
-			}
-			close(start)
-			wg.Wait()
-			if n := adds.Load(); n != 1 {
+			n := race(t, 4, func(i int) (bool, error) {
+				return a.Add(ctx, session.Record{ID: id, Data: []byte{byte('0' + i)}, Expiry: exp})
+			})
+			if n != 1 {
 				t.Fatalf("%d of 4 concurrent Adds stored, want 1", n)
 			}
 		}
