@@ -204,9 +204,11 @@ var _ Remover = (*CookieStore)(nil)
 
 // Remove implements [Remover]: it is Delete, reporting whether rec.ID
 // was not revoked until then. A CookieStore keeps no list of the sessions
-// it issued, so an ID it never saw is reported found. Remove is atomic,
-// and the Middleware's Renew uses it, when [CookieStoreOptions.Revocations]
-// is an [Adder], as the default [MemoryStore] and session/redisstore are;
+// it issued, and each cookie carries its own deadline, so an ID it never
+// issued, or one whose cookie has expired, is reported found: the
+// Middleware's Renew checks the session's deadlines itself. Remove is
+// atomic, and Renew uses it, when [CookieStoreOptions.Revocations] is an
+// [Adder], as the default [MemoryStore] and session/redisstore are;
 // otherwise it checks and then revokes, and Renew does the same itself.
 func (s *CookieStore) Remove(ctx context.Context, rec Record) (found bool, err error) {
 	rev, ok := s.revocation(rec)

@@ -112,8 +112,8 @@
 //     expires.
 //   - Tampering: a cookie that is malformed, tampered with, truncated,
 //     expired or signed by a retired key is treated as absent (a fresh,
-//     empty session, and the client is told to drop it), never as an
-//     error page the user cannot get past.
+//     empty session; the client keeps the dead cookie until it expires or
+//     is replaced), never as an error page the user cannot get past.
 //   - Concurrency: two concurrent requests of one session each load it and
 //     save their own copy; the last to finish wins, as in most session
 //     libraries, except that a session deleted by Destroy or Renew stays

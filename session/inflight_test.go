@@ -136,6 +136,58 @@ func TestRenewAfterLogoutDoesNotRevive(t *testing.T) {
 	}
 }
 
+// A Renew in a request that loaded the session before its absolute
+// deadline and runs after it must not carry the identity over to a fresh
+// session (found in review: a CookieStore's Remove reports any ID it has
+// not revoked as found).
+func TestRenewAfterTheDeadlineDoesNotRevive(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			c := newClock()
+			o := session.Options{Store: s.new(t)(c.Now), IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 30 * time.Minute}.WithNow(c.Now)
+			a := storetest.NewApp(t, o)
+			_, tok := a.Do(t, "/login?user=dave", "")
+			tok = keepBrowsing(t, c, a, tok, 25) // alive, 5 minutes before the absolute deadline
+			var renewErr error
+			loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, func(s *session.Session) { renewErr = s.Renew() })
+			<-loaded
+			c.Advance(5*time.Minute + 30*time.Second)
+			if r, _ := a.Do(t, "/whoami", tok); r.Code != http.StatusUnauthorized {
+				t.Fatalf("session alive after its absolute deadline: %d", r.Code)
+			}
+			close(release)
+			rec := <-done
+			for _, tk := range tokensAfter(rec, a.M.CookieName(), tok) {
+				if r, _ := a.Do(t, "/whoami", tk); r.Code != http.StatusUnauthorized {
+					t.Errorf("a Renew after the absolute deadline (err %v) revived %q under a fresh session", renewErr, r.Body.String())
+				}
+			}
+		})
+	}
+}
+
+// A Renew that finds its session logged out must not expire the cookie:
+// the logout's response did, and a fresh login may have set a new one
+// since (found in review).
+func TestLateRenewOfALoggedOutSessionKeepsAFreshLogin(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			_, o, a, old := loggedIn(t, s.new)
+			loaded, release, done := slowReq(t, o, a.M.CookieName(), old, func(s *session.Session) { _ = s.Renew() })
+			<-loaded
+			a.Do(t, "/logout", old)
+			a.Do(t, "/login?user=erin", "")
+			close(release)
+			rec := <-done
+			for _, ck := range cookiesOf(rec, a.M.CookieName()) {
+				if ck.MaxAge < 0 {
+					t.Errorf("the late Renew's response expires the cookie: %q", rec.Header().Get("Set-Cookie"))
+				}
+			}
+		})
+	}
+}
+
 // gateStore pauses the first armed Find after it returned the record.
 type gateStore struct {
 	session.Store

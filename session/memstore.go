@@ -132,8 +132,8 @@ func (s *MemoryStore) Add(_ context.Context, rec Record) (bool, error) {
 	return s.put(rec, true)
 }
 
-// put stores rec, unless its ID is unused and onlyNew is set, or a
-// Delete's marker holds the ID. It reports whether it stored rec.
+// put stores rec, unless a Delete's marker holds its ID, or onlyNew is
+// set and a live record does. It reports whether it stored rec.
 func (s *MemoryStore) put(rec Record, onlyNew bool) (bool, error) {
 	key, ok := StorageKey(rec.ID)
 	if !ok {

@@ -161,6 +161,12 @@ func (s *Session) commit(w http.ResponseWriter) error {
 	return nil
 }
 
+// expired reports whether the loaded session's idle or absolute deadline
+// has passed at now (Unix nanoseconds).
+func (s *Session) expired(now int64) bool {
+	return now >= min(s.data.created+int64(s.m.absolute), s.data.lastSeen+int64(s.m.idle))
+}
+
 // errExpiredInFlight is save's answer for a session whose record expired
 // while the request ran: nothing was saved, and the client is told
 // nothing.
@@ -174,7 +180,7 @@ func (s *Session) save() (string, time.Time, error) {
 	if s.id == "" {
 		s.id = newID()
 		s.data.created = now
-	} else if now >= min(s.data.created+int64(m.absolute), s.data.lastSeen+int64(m.idle)) {
+	} else if s.expired(now) {
 		// The record this request loaded has expired while it ran. A
 		// logout that happened meanwhile is held by the store at least
 		// until then, and not necessarily longer, and one that came
@@ -479,10 +485,14 @@ func (s *Session) Identity() (identity.Identity, bool) {
 //
 // If the session was deleted since this request loaded it (a logout in
 // another request, or another Renew of the same session), the renewed
-// session starts empty: its values and identity are not carried over. With
-// a [Remover] store ([MemoryStore], session/redisstore) that check and the
-// deletion are one atomic step; with another store a logout that lands
-// between them can be undone for this request's client.
+// session starts empty: its values and identity are not carried over, and
+// the client is not told to drop its token (the logout's response did).
+// The same holds for a session whose idle or absolute deadline passed
+// while this request ran. With a [Remover] store ([MemoryStore],
+// session/redisstore, a [CookieStore] whose Revocations store is an
+// [Adder]) the check and the deletion are one atomic step; with another
+// store a logout that lands between them can be undone for this request's
+// client.
 func (s *Session) Renew() error {
 	if s == nil {
 		return ErrNoSession
@@ -510,11 +520,18 @@ func (s *Session) renew() error {
 			s.opErr = storeError(err)
 			return s.opErr
 		}
-		if !found {
+		// Nor may a session that expired while this request ran live on
+		// under a fresh ID, whatever the store reported (found in review:
+		// a CookieStore's Remove finds any ID it has not revoked).
+		if !found || s.expired(s.m.now().UnixNano()) {
 			s.data = record{}
 		}
 		s.id = ""
-		s.ended = true
+		// Only the request that ended the session tells the client to
+		// drop its token: when a logout came first, its response did,
+		// and a deletion from here could arrive after a fresh login's
+		// cookie (found in review).
+		s.ended = found
 	}
 	s.opErr = nil
 	s.modified = true
