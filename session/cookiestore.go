@@ -114,18 +114,9 @@ const payloadHeader = 32 + 8
 // Find implements [Store]: it authenticates, decrypts and checks the
 // expiry and revocation of token.
 func (s *CookieStore) Find(ctx context.Context, token string) (Record, bool, error) {
-	payload, ok := decode(s.codecs, s.name, token)
-	if !ok || len(payload) < payloadHeader {
+	rec, ok := s.findExpired(token)
+	if !ok || !rec.Expiry.After(s.now()) {
 		return Record{}, false, nil
-	}
-	exp := int64(binary.BigEndian.Uint64(payload[32:40]))
-	if exp <= s.now().Unix() {
-		return Record{}, false, nil
-	}
-	rec := Record{
-		ID:     base64.RawURLEncoding.EncodeToString(payload[:32]),
-		Data:   payload[payloadHeader:],
-		Expiry: time.Unix(exp, 0),
 	}
 	_, revoked, err := s.revocations.Find(ctx, rec.ID)
 	if err != nil {
@@ -135,6 +126,21 @@ func (s *CookieStore) Find(ctx context.Context, token string) (Record, bool, err
 		return Record{}, false, nil
 	}
 	return rec, true, nil
+}
+
+// findExpired returns the session of a token the store authenticates
+// whatever its expiry and revocation, for [Session.Destroy].
+func (s *CookieStore) findExpired(token string) (Record, bool) {
+	payload, ok := decode(s.codecs, s.name, token)
+	if !ok || len(payload) < payloadHeader {
+		return Record{}, false
+	}
+	exp := int64(binary.BigEndian.Uint64(payload[32:40]))
+	return Record{
+		ID:     base64.RawURLEncoding.EncodeToString(payload[:32]),
+		Data:   payload[payloadHeader:],
+		Expiry: time.Unix(exp, 0),
+	}, true
 }
 
 // Commit implements [Store]: it returns the encoded cookie value. It

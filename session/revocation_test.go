@@ -41,6 +41,40 @@ func TestCookieStoreLogoutOutlivesRefreshedCopies(t *testing.T) {
 	}
 }
 
+// Found in review: a logout with a cookie copy that had idled out did
+// nothing, so a copy someone else kept refreshing stayed valid. Each
+// CookieStore copy carries its own deadline; Destroy now revokes the ID of
+// any copy the store authenticates.
+func TestCookieStoreLogoutWithAnExpiredCopyKillsTheOthers(t *testing.T) {
+	c := newClock()
+	st := cookieStore(t, c.Now)
+	a := storetest.NewApp(t, session.Options{Store: st, IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 12 * time.Hour}.WithNow(c.Now))
+	_, victim := a.Do(t, "/login?user=ann", "")
+	stolen := victim
+	for range 4 { // the victim is away; the attacker keeps the session alive
+		c.Advance(10 * time.Minute)
+		_, stolen = a.Do(t, "/whoami", stolen)
+	}
+	if rec, _ := a.Do(t, "/whoami", victim); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("the victim's copy did not idle out: %d", rec.Code)
+	}
+	if rec, _ := a.Do(t, "/whoami", stolen); rec.Code != http.StatusOK {
+		t.Fatalf("the refreshed copy is not alive: %d", rec.Code)
+	}
+	if _, after := a.Do(t, "/logout", victim); after != "" {
+		t.Error("the logout did not expire the cookie")
+	}
+	if rec, _ := a.Do(t, "/whoami", stolen); rec.Code != http.StatusUnauthorized {
+		t.Errorf("a copy refreshed by someone else survived a logout with an expired copy: %d %q", rec.Code, rec.Body.String())
+	}
+	// A cookie the store does not authenticate revokes nothing.
+	_, other := a.Do(t, "/login?user=bob", "")
+	a.Do(t, "/logout", other[:len(other)-4]+"AAAA")
+	if rec, _ := a.Do(t, "/whoami", other); rec.Code != http.StatusOK {
+		t.Errorf("a logout with a tampered cookie ended another session: %d", rec.Code)
+	}
+}
+
 // The same with Renew (a privilege change): the pre-Renew ID stays dead.
 func TestCookieStoreRenewOutlivesRefreshedCopies(t *testing.T) {
 	c := newClock()

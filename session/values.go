@@ -590,8 +590,9 @@ func (s *Session) Login(id identity.Identity) error {
 }
 
 // Destroy ends the session: its record is deleted from the store at once
-// (for a [CookieStore], its ID is revoked), so a copy of the token is dead,
-// and the client is told to drop the cookie. Values set afterwards in the
+// (for a [CookieStore], its ID is revoked, even when the cookie presented
+// has expired, since a copy refreshed later may not have), so a copy of
+// the token is dead, and the client is told to drop the cookie. Values set afterwards in the
 // same request start a new session. Destroy works even after the response
 // headers are out (only the cookie can then no longer be expired). It
 // returns the store's error, wrapping [ErrStore]; the session is then
@@ -607,8 +608,12 @@ func (s *Session) Destroy() error {
 	if err := s.load(); err != nil {
 		return err
 	}
-	if s.id != "" {
-		if err := s.m.store.Delete(s.ctx, s.deletion()); err != nil {
+	del, ok := s.deletion(), s.id != ""
+	if !ok {
+		del, ok = s.expiredCopy()
+	}
+	if ok {
+		if err := s.m.store.Delete(s.ctx, del); err != nil {
 			s.opErr = storeError(err)
 			return s.opErr
 		}
@@ -636,11 +641,38 @@ const clockSkew = time.Minute
 // by save. (Found in review: the CookieStore revoked the ID only until
 // this request's token would idle out, and a copy refreshed later lived
 // on.)
-func (s *Session) deletion() Record {
-	m := s.m
+func (s *Session) deletion() Record { return s.m.deletion(s.id, s.data.created) }
+
+func (m *Middleware) deletion(id string, created int64) Record {
 	until := m.now().Add(m.idle)
-	if abs := time.Unix(0, s.data.created).Add(m.absolute); abs.Before(until) {
+	if abs := time.Unix(0, created).Add(m.absolute); abs.Before(until) {
 		until = abs
 	}
-	return Record{ID: s.id, Expiry: until.Add(clockSkew)}
+	return Record{ID: id, Expiry: until.Add(clockSkew)}
+}
+
+// expiredCopy returns the deletion of the session whose expired cookie
+// the client presented, when the store is a [CookieStore] that
+// authenticates it: each copy of a cookie carries its own deadline, and
+// one refreshed later by whoever else holds it may still be valid, so a
+// logout with an expired copy must revoke the ID too (found in review).
+// With a server-side store the copies share one record, which has
+// expired for all of them.
+func (s *Session) expiredCopy() (Record, bool) {
+	cs, ok := s.m.store.(interface {
+		findExpired(token string) (Record, bool)
+	})
+	if !ok || s.token == "" {
+		return Record{}, false
+	}
+	rec, ok := cs.findExpired(s.token)
+	if !ok {
+		return Record{}, false
+	}
+	data, err := decodeRecord(rec.Data)
+	if err != nil {
+		return Record{}, false
+	}
+	del := s.m.deletion(rec.ID, data.created)
+	return del, del.Expiry.After(s.m.now())
 }
