@@ -188,6 +188,41 @@ func TestLateRenewOfALoggedOutSessionKeepsAFreshLogin(t *testing.T) {
 	}
 }
 
+// A long request of an active user that calls Renew (a role change)
+// after its own loaded copy's idle deadline, while other requests kept the
+// session alive, must not log the user out (found in review).
+func TestRenewInALongRequestKeepsALiveSession(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			c, o, a, tok := loggedIn(t, s.new)
+			c.Advance(2 * time.Minute)
+			var renewErr error
+			loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, func(s *session.Session) { renewErr = s.Renew() })
+			<-loaded
+			tok = keepBrowsing(t, c, a, tok, 11) // the user keeps browsing meanwhile
+			close(release)
+			rec := <-done
+			if renewErr != nil {
+				t.Fatalf("Renew: %v", renewErr)
+			}
+			alive := false
+			for _, tk := range tokensAfter(rec, a.M.CookieName(), tok) {
+				if r, _ := a.Do(t, "/whoami", tk); r.Code == http.StatusOK {
+					alive = true
+				}
+			}
+			for _, ck := range cookiesOf(rec, a.M.CookieName()) {
+				if ck.MaxAge < 0 {
+					t.Errorf("the Renew's response expires the cookie of a live session: %q", rec.Header().Values("Set-Cookie"))
+				}
+			}
+			if !alive {
+				t.Errorf("a Renew in a long request logged out a session other requests kept alive")
+			}
+		})
+	}
+}
+
 // gateStore pauses the first armed Find after it returned the record.
 type gateStore struct {
 	session.Store

@@ -1,9 +1,11 @@
 package session_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -197,5 +199,54 @@ func TestCookieStoreRemoveIsAtomicOnlyWithAnAdder(t *testing.T) {
 				t.Errorf("Remove with a past expiry = %v, %v; want false, nil", found, err)
 			}
 		})
+	}
+}
+
+// countingRevocations counts the writes to a Revocations store.
+type countingRevocations struct {
+	*session.MemoryStore
+	writes atomic.Int64
+}
+
+func (c *countingRevocations) Commit(ctx context.Context, rec session.Record) (string, error) {
+	c.writes.Add(1)
+	return c.MemoryStore.Commit(ctx, rec)
+}
+
+func (c *countingRevocations) Add(ctx context.Context, rec session.Record) (bool, error) {
+	added, err := c.MemoryStore.Add(ctx, rec)
+	if added {
+		c.writes.Add(1)
+	}
+	return added, err
+}
+
+// Replaying a logged-out cookie to a logout must not write the
+// Revocations store again and again (found in review: Destroy revoked the
+// ID of any cookie the store authenticates, revoked or not).
+func TestCookieStoreLogoutReplayWritesNothing(t *testing.T) {
+	c := newClock()
+	ms, err := session.NewMemoryStore(session.MemoryOptions{}.WithNow(c.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := &countingRevocations{MemoryStore: ms}
+	st, err := session.NewCookieStore(session.CookieStoreOptions{
+		Keys:        []session.KeyPair{{HashKey: key(1), BlockKey: key(2)}},
+		Revocations: rev,
+	}.WithNow(c.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := storetest.NewApp(t, session.Options{Store: st, IdleTimeout: 10 * time.Minute}.WithNow(c.Now))
+	_, tok := a.Do(t, "/login?user=mallory", "")
+	a.Do(t, "/logout", tok)
+	before := rev.writes.Load()
+	for range 100 {
+		c.Advance(time.Second)
+		a.Do(t, "/logout", tok)
+	}
+	if n := rev.writes.Load() - before; n != 0 {
+		t.Errorf("100 logouts with an already revoked cookie wrote the Revocations store %d times", n)
 	}
 }

@@ -167,8 +167,12 @@ type Options struct {
 // zero value has no store and answers every request with 500 (it fails
 // closed). A Middleware is safe for concurrent use.
 type Middleware struct {
-	store        Store
-	remover      Remover // store as a Remover, when it is one
+	store   Store
+	remover Remover // store as a Remover, when it is one
+	// copies is the store as one whose tokens carry their own deadlines
+	// (a CookieStore), so that copies of one session's token expire
+	// apart; nil for a server-side store.
+	copies       copyStore
 	cookieName   string
 	cookieAttrs  string // "; Path=/; Secure; HttpOnly; SameSite=Lax"
 	deleteCookie string // complete Set-Cookie value expiring the cookie
@@ -297,9 +301,11 @@ func New(opts Options) (*Middleware, error) {
 	if a, ok := store.(interface{ removesAtomically() bool }); ok && !a.removesAtomically() {
 		remover = nil // Renew's Find then Delete does what Remove would
 	}
+	copies, _ := store.(copyStore)
 	m := &Middleware{
 		store:        store,
 		remover:      remover,
+		copies:       copies,
 		cookieName:   name,
 		cookieAttrs:  attrs.String(),
 		deleteCookie: name + "=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:01 GMT" + attrs.String(),

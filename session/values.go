@@ -167,6 +167,16 @@ func (s *Session) expired(now int64) bool {
 	return now >= min(s.data.created+int64(s.m.absolute), s.data.lastSeen+int64(s.m.idle))
 }
 
+// lapsed reports whether the loaded session has expired at now for every
+// copy of its token: its absolute deadline, which all copies share, has
+// passed. The idle deadline this request loaded may have been pushed
+// back by other requests since: a server-side store's Remove tells
+// whether the record is still live, and the copies of a CookieStore
+// token, which expire apart, may still be (see [Session.Renew]).
+func (s *Session) lapsed(now int64) bool {
+	return now >= s.data.created+int64(s.m.absolute)
+}
+
 // errExpiredInFlight is save's answer for a session whose record expired
 // while the request ran: nothing was saved, and the client is told
 // nothing.
@@ -487,8 +497,13 @@ func (s *Session) Identity() (identity.Identity, bool) {
 // another request, or another Renew of the same session), the renewed
 // session starts empty: its values and identity are not carried over, and
 // the client is not told to drop its token (the logout's response did).
-// The same holds for a session whose idle or absolute deadline passed
-// while this request ran. With a [Remover] store ([MemoryStore],
+// The same holds for a session whose absolute deadline passed while this
+// request ran, and, with a server-side store, one that idled out
+// meanwhile. With a [CookieStore], whose copies of a token expire apart,
+// a Renew in a request that outlived its own copy's idle deadline still
+// carries the session over, since the browser may have kept it alive
+// with fresher copies; the server's ReadTimeout and WriteTimeout bound how
+// long a request can run. With a [Remover] store ([MemoryStore],
 // session/redisstore, a [CookieStore] whose Revocations store is an
 // [Adder]) the check and the deletion are one atomic step; with another
 // store a logout that lands between them can be undone for this request's
@@ -509,7 +524,16 @@ func (s *Session) renew() error {
 	if s.headerOut {
 		return ErrHeadersWritten
 	}
-	if s.id != "" {
+	switch {
+	case s.id == "":
+	case s.lapsed(s.m.now().UnixNano()):
+		// The session this request loaded has expired while it ran, for
+		// every copy of its token: it may not live on under a fresh ID
+		// (found in review: a CookieStore's Remove finds any ID it has
+		// not revoked), and there is nothing left to delete.
+		s.data = record{}
+		s.id = ""
+	default:
 		del := s.deletion() // from the loaded data, before it may be cleared
 		// A logout may have deleted the session since this request
 		// loaded it: its values and identity must not move to the new
@@ -520,10 +544,7 @@ func (s *Session) renew() error {
 			s.opErr = storeError(err)
 			return s.opErr
 		}
-		// Nor may a session that expired while this request ran live on
-		// under a fresh ID, whatever the store reported (found in review:
-		// a CookieStore's Remove finds any ID it has not revoked).
-		if !found || s.expired(s.m.now().UnixNano()) {
+		if !found {
 			s.data = record{}
 		}
 		s.id = ""
@@ -591,8 +612,9 @@ func (s *Session) Login(id identity.Identity) error {
 
 // Destroy ends the session: its record is deleted from the store at once
 // (for a [CookieStore], its ID is revoked, even when the cookie presented
-// has expired, since a copy refreshed later may not have), so a copy of
-// the token is dead, and the client is told to drop the cookie. Values set afterwards in the
+// has expired, since a copy refreshed later may not have; a store that
+// wraps a CookieStore loses that), so a copy of the token is dead, and
+// the client is told to drop the cookie. Values set afterwards in the
 // same request start a new session. Destroy works even after the response
 // headers are out (only the cookie can then no longer be expired). It
 // returns the store's error, wrapping [ErrStore]; the session is then
@@ -608,15 +630,17 @@ func (s *Session) Destroy() error {
 	if err := s.load(); err != nil {
 		return err
 	}
-	del, ok := s.deletion(), s.id != ""
-	if !ok {
-		del, ok = s.expiredCopy()
+	var err error
+	if s.id != "" {
+		err = s.m.store.Delete(s.ctx, s.deletion())
+	} else if del, ok := s.expiredCopy(); ok {
+		// Revoked only if it is not yet, so that replaying a logged-out
+		// cookie writes nothing (found in review).
+		_, err = s.m.copies.Remove(s.ctx, del)
 	}
-	if ok {
-		if err := s.m.store.Delete(s.ctx, del); err != nil {
-			s.opErr = storeError(err)
-			return s.opErr
-		}
+	if err != nil {
+		s.opErr = storeError(err)
+		return s.opErr
 	}
 	s.opErr = nil
 	s.id = ""
@@ -651,6 +675,15 @@ func (m *Middleware) deletion(id string, created int64) Record {
 	return Record{ID: id, Expiry: until.Add(clockSkew)}
 }
 
+// copyStore is a store whose tokens carry their own deadlines, so that
+// copies of one session's token expire apart: a [CookieStore].
+type copyStore interface {
+	Remover
+	// findExpired returns the session of a token the store
+	// authenticates, whatever its expiry and revocation.
+	findExpired(token string) (Record, bool)
+}
+
 // expiredCopy returns the deletion of the session whose expired cookie
 // the client presented, when the store is a [CookieStore] that
 // authenticates it: each copy of a cookie carries its own deadline, and
@@ -659,13 +692,10 @@ func (m *Middleware) deletion(id string, created int64) Record {
 // With a server-side store the copies share one record, which has
 // expired for all of them.
 func (s *Session) expiredCopy() (Record, bool) {
-	cs, ok := s.m.store.(interface {
-		findExpired(token string) (Record, bool)
-	})
-	if !ok || s.token == "" {
+	if s.m.copies == nil || s.token == "" {
 		return Record{}, false
 	}
-	rec, ok := cs.findExpired(s.token)
+	rec, ok := s.m.copies.findExpired(s.token)
 	if !ok {
 		return Record{}, false
 	}
