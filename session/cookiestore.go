@@ -37,7 +37,9 @@ type CookieStoreOptions struct {
 	// most until the absolute deadline), when every copy of the cookie
 	// has expired, so the default bound of [DefaultMaxSessions] entries
 	// takes that many logouts and renewals within one idle period to
-	// fill; rate-limit logins and logouts well below that.
+	// fill. A logout with an expired cookie revokes its ID too, so a
+	// client may gather the cookies it revokes over a whole absolute
+	// timeout; rate-limit logins and logouts well below the bound.
 	Revocations Store
 
 	now func() time.Time
@@ -213,9 +215,9 @@ var _ Remover = (*CookieStore)(nil)
 // it issued, and each cookie carries its own deadline, so an ID it never
 // issued, or one whose cookie has expired, is reported found: the
 // Middleware's Renew checks the session's deadlines itself. Remove is
-// atomic, and Renew uses it, when [CookieStoreOptions.Revocations] is an
-// [Adder], as the default [MemoryStore] and session/redisstore are;
-// otherwise it checks and then revokes, and Renew does the same itself.
+// atomic when [CookieStoreOptions.Revocations] is an [Adder], as the
+// default [MemoryStore] and session/redisstore are; otherwise it checks
+// and then revokes.
 func (s *CookieStore) Remove(ctx context.Context, rec Record) (found bool, err error) {
 	rev, ok := s.revocation(rec)
 	if !ok {
@@ -230,10 +232,4 @@ func (s *CookieStore) Remove(ctx context.Context, rec Record) (found bool, err e
 	}
 	_, err = s.revocations.Commit(ctx, rev)
 	return err == nil, err
-}
-
-// removesAtomically tells the Middleware whether Remove is atomic.
-func (s *CookieStore) removesAtomically() bool {
-	_, ok := s.revocations.(Adder)
-	return ok
 }

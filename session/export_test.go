@@ -43,6 +43,3 @@ func EncodeSample() []byte {
 	b, _ := rec.encode(nil)
 	return b
 }
-
-// UsesRemover reports whether Renew deletes through the store's Remove.
-func (m *Middleware) UsesRemover() bool { return m.remover != nil }

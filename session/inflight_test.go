@@ -199,7 +199,7 @@ func TestRenewInALongRequestKeepsALiveSession(t *testing.T) {
 			var renewErr error
 			loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, func(s *session.Session) { renewErr = s.Renew() })
 			<-loaded
-			tok = keepBrowsing(t, c, a, tok, 11) // the user keeps browsing meanwhile
+			tok = keepBrowsing(t, c, a, tok, 9) // past its copy's deadline (load + 8 min); the user keeps browsing meanwhile
 			close(release)
 			rec := <-done
 			if renewErr != nil {
@@ -218,6 +218,98 @@ func TestRenewInALongRequestKeepsALiveSession(t *testing.T) {
 			}
 			if !alive {
 				t.Errorf("a Renew in a long request logged out a session other requests kept alive")
+			}
+		})
+	}
+}
+
+// A request in flight during a logout that calls Renew after the
+// revocation has lapsed (idle timeout + clock skew after the logout) must
+// not mint a fresh ID carrying the logged-out identity (found in review: a
+// CookieStore's Add succeeded again once the revocation had expired).
+func TestRenewAfterTheRevocationLapsedDoesNotRevive(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			c, o, a, tok := loggedIn(t, s.new)
+			var renewErr error
+			loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, func(s *session.Session) { renewErr = s.Renew() })
+			<-loaded
+			if _, after := a.Do(t, "/logout", tok); after != "" {
+				t.Fatal("logout kept the cookie")
+			}
+			c.Advance(10*time.Minute + time.Minute + 2*time.Second) // the revocation has lapsed
+			close(release)
+			rec := <-done
+			for _, ck := range cookiesOf(rec, a.M.CookieName()) {
+				if ck.Value == "" {
+					continue
+				}
+				if r, _ := a.Do(t, "/whoami", ck.Value); r.Code != http.StatusUnauthorized {
+					t.Errorf("Renew (err %v) revived the logged-out session under a fresh ID: %d %q", renewErr, r.Code, r.Body.String())
+				}
+			}
+		})
+	}
+}
+
+// TestRenewInALongRequestKeepsALiveSession with a Revocations store that
+// is not an Adder (found in review: Renew fell back to a Find that checks
+// the presented copy's own expiry, and logged the active user out).
+func TestRenewInALongRequestKeepsALiveSessionWithoutAdd(t *testing.T) {
+	newStore := func(t *testing.T) func(now func() time.Time) session.Store {
+		return func(now func() time.Time) session.Store {
+			st, err := session.NewCookieStore(session.CookieStoreOptions{
+				Keys:        []session.KeyPair{{HashKey: key(1), BlockKey: key(2)}},
+				Revocations: revocationsWithoutAdd{memoryStore(t, session.MemoryOptions{}.WithNow(now))},
+			}.WithNow(now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}
+	}
+	c, o, a, tok := loggedIn(t, newStore)
+	c.Advance(2 * time.Minute)
+	var renewErr error
+	loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, func(s *session.Session) { renewErr = s.Renew() })
+	<-loaded
+	tok = keepBrowsing(t, c, a, tok, 9) // Renew at load+9 min: past the copy's deadline (load+8)
+	close(release)
+	rec := <-done
+	if renewErr != nil {
+		t.Fatalf("Renew: %v", renewErr)
+	}
+	alive := false
+	for _, tk := range tokensAfter(rec, a.M.CookieName(), tok) {
+		if r, _ := a.Do(t, "/whoami", tk); r.Code == http.StatusOK {
+			alive = true
+		}
+	}
+	if !alive {
+		t.Errorf("a Renew in a long request logged out a session other requests kept alive (Set-Cookie %q)", rec.Header().Values("Set-Cookie"))
+	}
+}
+
+// With PersistentCookie, a request that loaded the session before a
+// logout and saves after it must send nothing (found in review: the
+// MemoryStore's Commit, which stored nothing, returned the dead token, and
+// the middleware re-sent it with a Max-Age, replacing a fresh login's
+// cookie).
+func TestPersistentLateSaveDoesNotDropAFreshLogin(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			c := newClock()
+			o := session.Options{Store: s.new(t)(c.Now), IdleTimeout: 10 * time.Minute, PersistentCookie: true}.WithNow(c.Now)
+			a := storetest.NewApp(t, o)
+			_, old := a.Do(t, "/login?user=erin", "")
+			loaded, release, done := slowReq(t, o, a.M.CookieName(), old, func(s *session.Session) { s.SetString("k", "v") })
+			<-loaded
+			a.Do(t, "/logout", old)
+			_, fresh := a.Do(t, "/login?user=erin", "")
+			close(release)
+			rec := <-done
+			if v := rec.Header().Values("Set-Cookie"); len(v) != 0 {
+				t.Errorf("a late save of a logged-out session sets %q: it replaces the fresh login's cookie %.12s…", v, fresh)
 			}
 		})
 	}

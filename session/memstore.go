@@ -113,11 +113,11 @@ func (s *MemoryStore) Find(_ context.Context, token string) (Record, bool, error
 var errBadID = errors.New("session: malformed session ID")
 
 // Commit implements [Store]. It returns rec.ID as the token. The Commit
-// of a session deleted less than its lifetime ago stores nothing: it comes
-// from a request that loaded the session before the Delete, and must not
-// revive it.
+// of a session deleted less than its lifetime ago stores nothing and
+// returns an empty token: it comes from a request that loaded the session
+// before the Delete, and must not revive it.
 func (s *MemoryStore) Commit(_ context.Context, rec Record) (string, error) {
-	if _, err := s.put(rec, false); err != nil {
+	if stored, err := s.put(rec, false); err != nil || !stored {
 		return "", err
 	}
 	return rec.ID, nil

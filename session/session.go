@@ -169,10 +169,9 @@ type Options struct {
 type Middleware struct {
 	store   Store
 	remover Remover // store as a Remover, when it is one
-	// copies is the store as one whose tokens carry their own deadlines
-	// (a CookieStore), so that copies of one session's token expire
-	// apart; nil for a server-side store.
-	copies       copyStore
+	// cookies is the store when it is a CookieStore, whose copies of one
+	// session's token carry their own deadlines and expire apart.
+	cookies      *CookieStore
 	cookieName   string
 	cookieAttrs  string // "; Path=/; Secure; HttpOnly; SameSite=Lax"
 	deleteCookie string // complete Set-Cookie value expiring the cookie
@@ -298,14 +297,11 @@ func New(opts Options) (*Middleware, error) {
 		touch = time.Minute
 	}
 	remover, _ := store.(Remover)
-	if a, ok := store.(interface{ removesAtomically() bool }); ok && !a.removesAtomically() {
-		remover = nil // Renew's Find then Delete does what Remove would
-	}
-	copies, _ := store.(copyStore)
+	cookies, _ := store.(*CookieStore)
 	m := &Middleware{
 		store:        store,
 		remover:      remover,
-		copies:       copies,
+		cookies:      cookies,
 		cookieName:   name,
 		cookieAttrs:  attrs.String(),
 		deleteCookie: name + "=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:01 GMT" + attrs.String(),

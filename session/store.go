@@ -35,10 +35,11 @@ import (
 //   - Delete forgets the record with rec.ID so that no token issued for it
 //     is found again, even one copied before, and even after a later
 //     Commit of the same ID: a request that loaded the session before a
-//     logout may save it after, and must not revive it. A store may refuse
-//     that Commit, accept it and store nothing, or return an empty token;
-//     the Middleware then sends the client nothing, since the request
-//     that deleted the session has told the client what to hold. The
+//     logout may save it after, and must not revive it. A store must
+//     then refuse that Commit or store nothing and return an empty token;
+//     the Middleware sends the client nothing, since the request that
+//     deleted the session has told the client what to hold (a token sent
+//     from here could replace a fresh login's cookie). The
 //     Delete's rec.Expiry is the latest any token of the session could
 //     still be valid (one idle timeout after the deletion, at most the
 //     absolute deadline): the deletion must hold at least until then, even
@@ -60,8 +61,9 @@ type Store interface {
 // so [Session.Login]) uses it to move a session's values to a new ID only
 // if its own deletion of the old ID is the one that took the record: a
 // logout, or another renewal, that lands while this request is running is
-// then never undone. [MemoryStore] and session/redisstore implement it,
-// and so does [CookieStore] when its Revocations store is an [Adder].
+// then never undone. [MemoryStore] and session/redisstore implement it;
+// so does [CookieStore], atomically only when its Revocations store is an
+// [Adder].
 //
 // With a Store that does not, Renew checks with Find and then deletes,
 // and a logout that lands between the two can be undone for the renewing
@@ -77,7 +79,7 @@ type Remover interface {
 // Adder is implemented by a [Store] that can store a record only if its ID
 // is unused, as one atomic step. A [CookieStore] revokes an ID with it, so
 // that of a logout and a renewal racing on one session only one takes
-// it, and the CookieStore is then a [Remover]. [MemoryStore] and
+// it: the CookieStore's Remove is then atomic. [MemoryStore] and
 // session/redisstore implement it.
 type Adder interface {
 	// Add stores rec as Commit does, but only if no record with rec.ID

@@ -34,8 +34,9 @@ type Session struct {
 	token     string // token presented by the client, then the one sent
 	viaHeader bool   // the token travels in Options.TokenHeader
 
-	loaded  bool
-	loadErr error
+	loaded   bool
+	loadedAt int64 // Unix nanoseconds, read before the load's Find
+	loadErr  error
 	// opErr is the store failure of the last Renew or Destroy, answered
 	// like a load failure even if the handler ignores it: a logout that
 	// did not happen must not look like one.
@@ -63,6 +64,7 @@ func (s *Session) load() error {
 		return nil
 	}
 	m := s.m
+	s.loadedAt = m.now().UnixNano()
 	rec, found, err := m.store.Find(s.ctx, s.token)
 	if err != nil {
 		s.loadErr = storeError(err)
@@ -165,16 +167,6 @@ func (s *Session) commit(w http.ResponseWriter) error {
 // has passed at now (Unix nanoseconds).
 func (s *Session) expired(now int64) bool {
 	return now >= min(s.data.created+int64(s.m.absolute), s.data.lastSeen+int64(s.m.idle))
-}
-
-// lapsed reports whether the loaded session has expired at now for every
-// copy of its token: its absolute deadline, which all copies share, has
-// passed. The idle deadline this request loaded may have been pushed
-// back by other requests since: a server-side store's Remove tells
-// whether the record is still live, and the copies of a CookieStore
-// token, which expire apart, may still be (see [Session.Renew]).
-func (s *Session) lapsed(now int64) bool {
-	return now >= s.data.created+int64(s.m.absolute)
 }
 
 // errExpiredInFlight is save's answer for a session whose record expired
@@ -497,17 +489,18 @@ func (s *Session) Identity() (identity.Identity, bool) {
 // another request, or another Renew of the same session), the renewed
 // session starts empty: its values and identity are not carried over, and
 // the client is not told to drop its token (the logout's response did).
-// The same holds for a session whose absolute deadline passed while this
-// request ran, and, with a server-side store, one that idled out
-// meanwhile. With a [CookieStore], whose copies of a token expire apart,
-// a Renew in a request that outlived its own copy's idle deadline still
-// carries the session over, since the browser may have kept it alive
-// with fresher copies; the server's ReadTimeout and WriteTimeout bound how
-// long a request can run. With a [Remover] store ([MemoryStore],
-// session/redisstore, a [CookieStore] whose Revocations store is an
-// [Adder]) the check and the deletion are one atomic step; with another
-// store a logout that lands between them can be undone for this request's
-// client.
+// The same holds for a session that expired meanwhile: its absolute
+// deadline passed, or, with a server-side store, its record idled out.
+// With a [CookieStore], whose copies of a token expire apart, a Renew in
+// a request that outlived its own copy's idle deadline still carries the
+// session over, since the browser may have kept it alive with fresher
+// copies, unless it comes more than one idle timeout after this request
+// loaded the session: a logout is remembered only that long, so the old ID
+// is then revoked and nothing carried over. With a [Remover] store
+// ([MemoryStore], session/redisstore, a [CookieStore] whose Revocations
+// store is an [Adder]) the check and the deletion are one atomic step;
+// with another store a logout that lands between them can be undone for
+// this request's client.
 func (s *Session) Renew() error {
 	if s == nil {
 		return ErrNoSession
@@ -524,16 +517,8 @@ func (s *Session) renew() error {
 	if s.headerOut {
 		return ErrHeadersWritten
 	}
-	switch {
-	case s.id == "":
-	case s.lapsed(s.m.now().UnixNano()):
-		// The session this request loaded has expired while it ran, for
-		// every copy of its token: it may not live on under a fresh ID
-		// (found in review: a CookieStore's Remove finds any ID it has
-		// not revoked), and there is nothing left to delete.
-		s.data = record{}
-		s.id = ""
-	default:
+	if s.id != "" {
+		now := s.m.now().UnixNano()
 		del := s.deletion() // from the loaded data, before it may be cleared
 		// A logout may have deleted the session since this request
 		// loaded it: its values and identity must not move to the new
@@ -543,6 +528,14 @@ func (s *Session) renew() error {
 		if err != nil {
 			s.opErr = storeError(err)
 			return s.opErr
+		}
+		if s.m.cookies != nil && now >= min(s.loadedAt+int64(s.m.idle), s.data.created+int64(s.m.absolute)) {
+			// A CookieStore revokes an ID only while a copy of its cookie
+			// can live: one idle timeout after a logout, at most until the
+			// absolute deadline. Past that from the load, a logout since
+			// may have lapsed, and Remove's found says nothing (found in
+			// review).
+			found = false
 		}
 		if !found {
 			s.data = record{}
@@ -636,7 +629,7 @@ func (s *Session) Destroy() error {
 	} else if del, ok := s.expiredCopy(); ok {
 		// Revoked only if it is not yet, so that replaying a logged-out
 		// cookie writes nothing (found in review).
-		_, err = s.m.copies.Remove(s.ctx, del)
+		_, err = s.m.cookies.Remove(s.ctx, del)
 	}
 	if err != nil {
 		s.opErr = storeError(err)
@@ -675,15 +668,6 @@ func (m *Middleware) deletion(id string, created int64) Record {
 	return Record{ID: id, Expiry: until.Add(clockSkew)}
 }
 
-// copyStore is a store whose tokens carry their own deadlines, so that
-// copies of one session's token expire apart: a [CookieStore].
-type copyStore interface {
-	Remover
-	// findExpired returns the session of a token the store
-	// authenticates, whatever its expiry and revocation.
-	findExpired(token string) (Record, bool)
-}
-
 // expiredCopy returns the deletion of the session whose expired cookie
 // the client presented, when the store is a [CookieStore] that
 // authenticates it: each copy of a cookie carries its own deadline, and
@@ -692,10 +676,10 @@ type copyStore interface {
 // With a server-side store the copies share one record, which has
 // expired for all of them.
 func (s *Session) expiredCopy() (Record, bool) {
-	if s.m.copies == nil || s.token == "" {
+	if s.m.cookies == nil || s.token == "" {
 		return Record{}, false
 	}
-	rec, ok := s.m.copies.findExpired(s.token)
+	rec, ok := s.m.cookies.findExpired(s.token)
 	if !ok {
 		return Record{}, false
 	}

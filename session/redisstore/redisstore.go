@@ -145,8 +145,9 @@ return 1
 `)
 
 // Commit implements [session.Store] with one script: a SET ... PX, unless
-// the session was deleted (then nothing is stored), or a Delete when
-// rec.Expiry has passed. It returns rec.ID as the token.
+// the session was deleted (then nothing is stored and the token is
+// empty), or a Delete when rec.Expiry has passed. It returns rec.ID as the
+// token.
 func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) {
 	key, ok := s.key(rec.ID)
 	if !ok {
@@ -156,7 +157,8 @@ func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) 
 	if ttl < time.Millisecond {
 		return rec.ID, s.del(ctx, key)
 	}
-	if err := commitScript.Run(ctx, s.client, []string{key}, s.value(rec), ttl.Milliseconds()).Err(); err != nil {
+	stored, err := commitScript.Run(ctx, s.client, []string{key}, s.value(rec), ttl.Milliseconds()).Int()
+	if err != nil || stored == 0 {
 		return "", err
 	}
 	return rec.ID, nil

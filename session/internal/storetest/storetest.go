@@ -142,6 +142,11 @@ func testContract(t *testing.T, st session.Store) {
 		if err != nil {
 			return // refusing is also correct
 		}
+		// The Middleware sends an empty token nowhere; any other would go
+		// to the client, and could replace a fresh login's cookie.
+		if tok != "" {
+			t.Errorf("Commit after Delete returned a token, want an empty one")
+		}
 		if _, found, err := st.Find(ctx, tok); found || err != nil {
 			t.Errorf("Find after Delete then Commit = %v, %v; want not found", found, err)
 		}
