@@ -233,3 +233,11 @@ func (s *CookieStore) Remove(ctx context.Context, rec Record) (found bool, err e
 	_, err = s.revocations.Commit(ctx, rev)
 	return err == nil, err
 }
+
+// cookieCopies is a store whose tokens carry their own deadlines: a
+// CookieStore, or a wrapper that embeds one. The Middleware checks for it
+// in New.
+type cookieCopies interface {
+	Remover
+	findExpired(token string) (Record, bool)
+}

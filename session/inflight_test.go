@@ -315,6 +315,108 @@ func TestPersistentLateSaveDoesNotDropAFreshLogin(t *testing.T) {
 	}
 }
 
+// wrappedCookieStore is an instrumentation wrapper that embeds the
+// CookieStore, so its methods, unexported ones included, are promoted.
+type wrappedCookieStore struct{ *session.CookieStore }
+
+// A Renew after the absolute deadline must not carry the identity over
+// with a wrapped CookieStore either (found in review: only a bare
+// *CookieStore was recognized, and its Remove reports any unrevoked ID as
+// found).
+func TestWrappedCookieStoreRenewAfterTheDeadlineDoesNotRevive(t *testing.T) {
+	c := newClock()
+	st := wrappedCookieStore{cookieStore(t, c.Now)}
+	o := session.Options{Store: st, IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 30 * time.Minute}.WithNow(c.Now)
+	a := storetest.NewApp(t, o)
+	_, tok := a.Do(t, "/login?user=dave", "")
+	tok = keepBrowsing(t, c, a, tok, 25)
+	var renewErr error
+	loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, func(s *session.Session) { renewErr = s.Renew() })
+	<-loaded
+	c.Advance(5*time.Minute + 30*time.Second) // past the absolute deadline
+	close(release)
+	rec := <-done
+	for _, tk := range tokensAfter(rec, a.M.CookieName(), tok) {
+		if r, _ := a.Do(t, "/whoami", tk); r.Code != http.StatusUnauthorized {
+			t.Errorf("Renew after the absolute deadline (err %v) revived %q under a fresh ID", renewErr, r.Body.String())
+		}
+	}
+}
+
+// The same wrapper and a Renew once a logout's revocation has lapsed.
+func TestWrappedCookieStoreRenewAfterTheRevocationLapsedDoesNotRevive(t *testing.T) {
+	c := newClock()
+	st := wrappedCookieStore{cookieStore(t, c.Now)}
+	o := session.Options{Store: st, IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 12 * time.Hour}.WithNow(c.Now)
+	a := storetest.NewApp(t, o)
+	_, tok := a.Do(t, "/login?user=dave", "")
+	loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, func(s *session.Session) { _ = s.Renew() })
+	<-loaded
+	a.Do(t, "/logout", tok)
+	c.Advance(10*time.Minute + time.Minute + 2*time.Second)
+	close(release)
+	rec := <-done
+	for _, ck := range cookiesOf(rec, a.M.CookieName()) {
+		if ck.Value == "" {
+			continue
+		}
+		if r, _ := a.Do(t, "/whoami", ck.Value); r.Code != http.StatusUnauthorized {
+			t.Errorf("revived the logged-out session under a fresh ID: %q", r.Body.String())
+		}
+	}
+}
+
+// slowAddRevocations is a Revocations store whose Add takes a while (a
+// saturated pool, a failover): the clock moves on during the call.
+type slowAddRevocations struct {
+	*session.MemoryStore
+	c     *clock
+	delay time.Duration
+	armed chan struct{}
+}
+
+func (s *slowAddRevocations) Add(ctx context.Context, rec session.Record) (bool, error) {
+	select {
+	case <-s.armed:
+		s.c.Advance(s.delay)
+	default:
+	}
+	return s.MemoryStore.Add(ctx, rec)
+}
+
+// A Remove that starts within one idle timeout of the load but runs after
+// the logout's revocation lapsed must not carry the identity over (found
+// in review: renew read the clock before Remove).
+func TestASlowRemoveAfterTheRevocationLapsedDoesNotRevive(t *testing.T) {
+	c := newClock()
+	rev := &slowAddRevocations{MemoryStore: memoryStore(t, session.MemoryOptions{}.WithNow(c.Now)), c: c, delay: 2 * time.Minute, armed: make(chan struct{})}
+	st, err := session.NewCookieStore(session.CookieStoreOptions{
+		Keys:        []session.KeyPair{{HashKey: key(1), BlockKey: key(2)}},
+		Revocations: rev,
+	}.WithNow(c.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := session.Options{Store: st, IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 12 * time.Hour}.WithNow(c.Now)
+	a := storetest.NewApp(t, o)
+	_, tok := a.Do(t, "/login?user=dave", "")
+	loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, func(s *session.Session) { _ = s.Renew() })
+	<-loaded
+	a.Do(t, "/logout", tok)                 // revoked until load + 11m01s
+	c.Advance(10*time.Minute - time.Second) // Renew starts inside the window
+	close(rev.armed)                        // its Add lands 2 minutes later
+	close(release)
+	rec := <-done
+	for _, ck := range cookiesOf(rec, a.M.CookieName()) {
+		if ck.Value == "" {
+			continue
+		}
+		if r, _ := a.Do(t, "/whoami", ck.Value); r.Code != http.StatusUnauthorized {
+			t.Errorf("revived the logged-out session under a fresh ID: %q", r.Body.String())
+		}
+	}
+}
+
 // gateStore pauses the first armed Find after it returned the record.
 type gateStore struct {
 	session.Store

@@ -169,9 +169,10 @@ type Options struct {
 type Middleware struct {
 	store   Store
 	remover Remover // store as a Remover, when it is one
-	// cookies is the store when it is a CookieStore, whose copies of one
-	// session's token carry their own deadlines and expire apart.
-	cookies      *CookieStore
+	// cookies is the store when it is a CookieStore (or embeds one),
+	// whose copies of one session's token carry their own deadlines and
+	// expire apart.
+	cookies      cookieCopies
 	cookieName   string
 	cookieAttrs  string // "; Path=/; Secure; HttpOnly; SameSite=Lax"
 	deleteCookie string // complete Set-Cookie value expiring the cookie
@@ -297,7 +298,7 @@ func New(opts Options) (*Middleware, error) {
 		touch = time.Minute
 	}
 	remover, _ := store.(Remover)
-	cookies, _ := store.(*CookieStore)
+	cookies, _ := store.(cookieCopies)
 	m := &Middleware{
 		store:        store,
 		remover:      remover,

@@ -496,7 +496,8 @@ func (s *Session) Identity() (identity.Identity, bool) {
 // session over, since the browser may have kept it alive with fresher
 // copies, unless it comes more than one idle timeout after this request
 // loaded the session: a logout is remembered only that long, so the old ID
-// is then revoked and nothing carried over. With a [Remover] store
+// is then revoked and nothing carried over (a store that wraps a
+// CookieStore must embed it for this). With a [Remover] store
 // ([MemoryStore], session/redisstore, a [CookieStore] whose Revocations
 // store is an [Adder]) the check and the deletion are one atomic step;
 // with another store a logout that lands between them can be undone for
@@ -518,7 +519,6 @@ func (s *Session) renew() error {
 		return ErrHeadersWritten
 	}
 	if s.id != "" {
-		now := s.m.now().UnixNano()
 		del := s.deletion() // from the loaded data, before it may be cleared
 		// A logout may have deleted the session since this request
 		// loaded it: its values and identity must not move to the new
@@ -529,7 +529,10 @@ func (s *Session) renew() error {
 			s.opErr = storeError(err)
 			return s.opErr
 		}
-		if s.m.cookies != nil && now >= min(s.loadedAt+int64(s.m.idle), s.data.created+int64(s.m.absolute)) {
+		now := s.m.now().UnixNano() // after Remove: it may have taken a while
+		if now >= s.data.created+int64(s.m.absolute) {
+			found = false // every copy and record is past its absolute deadline
+		} else if s.m.cookies != nil && now >= s.loadedAt+int64(s.m.idle) {
 			// A CookieStore revokes an ID only while a copy of its cookie
 			// can live: one idle timeout after a logout, at most until the
 			// absolute deadline. Past that from the load, a logout since
@@ -606,7 +609,8 @@ func (s *Session) Login(id identity.Identity) error {
 // Destroy ends the session: its record is deleted from the store at once
 // (for a [CookieStore], its ID is revoked, even when the cookie presented
 // has expired, since a copy refreshed later may not have; a store that
-// wraps a CookieStore loses that), so a copy of the token is dead, and
+// wraps a CookieStore must embed it to keep that), so a copy of the token
+// is dead, and
 // the client is told to drop the cookie. Values set afterwards in the
 // same request start a new session. Destroy works even after the response
 // headers are out (only the cookie can then no longer be expired). It
