@@ -610,12 +610,11 @@ func (s *Session) Login(id identity.Identity) error {
 // (for a [CookieStore], its ID is revoked, even when the cookie presented
 // has expired, since a copy refreshed later may not have; a store that
 // wraps a CookieStore must embed it to keep that), so a copy of the token
-// is dead, and
-// the client is told to drop the cookie. Values set afterwards in the
-// same request start a new session. Destroy works even after the response
-// headers are out (only the cookie can then no longer be expired). It
-// returns the store's error, wrapping [ErrStore]; the session is then
-// unchanged, and the middleware answers the request with
+// is dead, and the client is told to drop the cookie. Values set
+// afterwards in the same request start a new session. Destroy works even
+// after the response headers are out (only the cookie can then no longer
+// be expired). It returns the store's error, wrapping [ErrStore]; the
+// session is then unchanged, and the middleware answers the request with
 // [Options.OnReject] (503) even if the handler ignores the error, so a
 // logout that failed never looks like one that succeeded.
 func (s *Session) Destroy() error {
