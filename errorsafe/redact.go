@@ -587,7 +587,7 @@ func (c *config) redactUserinfo(u string) string {
 	trimmed := strings.TrimLeftFunc(u, func(r rune) bool { return r <= ' ' })
 	off := len(u) - len(trimmed)
 	after, special, hasScheme := trimmed, true, false
-	if i := strings.IndexByte(trimmed, ':'); i > 0 && isScheme(trimmed[:i]) {
+	if i := strings.IndexByte(trimmed, ':'); i > 0 && httptoken.IsScheme(trimmed[:i]) {
 		after, hasScheme = trimmed[i+1:], true
 		special = isSpecialScheme(trimmed[:i])
 	}
@@ -669,16 +669,3 @@ func isSpecialScheme(scheme string) bool {
 	return false
 }
 
-// isScheme reports whether s is a URL scheme (RFC 3986 §3.1).
-func isScheme(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
-		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
-		default:
-			return false
-		}
-	}
-	return s != ""
-}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/httpguard/httpguard/internal/hostport"
+	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
 // CSP keyword sources, for the source lists of [CSP]. Keywords must keep
@@ -101,7 +102,7 @@ func ParseSource(s string) (Source, error) {
 	}
 	// scheme-source: scheme ":" and nothing else.
 	if i := strings.IndexByte(s, ':'); i == len(s)-1 {
-		if !isScheme(s[:i]) {
+		if !httptoken.IsScheme(s[:i]) {
 			return Source{}, because(ErrSource, "bad scheme")
 		}
 		return Source{Kind: SourceScheme, Value: strings.ToLower(s)}, nil
@@ -162,20 +163,6 @@ func validDigest(d string, size int) bool {
 	return false
 }
 
-// isScheme reports whether s is ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
-func isScheme(s string) bool {
-	if s == "" || !isAlpha(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !isAlpha(c) && !isDigit(c) && c != '+' && c != '-' && c != '.' {
-			return false
-		}
-	}
-	return true
-}
-
 func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
@@ -184,7 +171,7 @@ func parseHostSource(s string) (Source, error) {
 	rest := s
 	var b strings.Builder
 	if i := strings.Index(rest, "://"); i >= 0 {
-		if !isScheme(rest[:i]) {
+		if !httptoken.IsScheme(rest[:i]) {
 			return Source{}, because(ErrSource, "bad scheme")
 		}
 		b.WriteString(strings.ToLower(rest[:i+3]))

@@ -95,3 +95,15 @@ func TestHasPrefixFold(t *testing.T) {
 		}
 	}
 }
+
+func TestIsScheme(t *testing.T) {
+	for s, want := range map[string]bool{
+		"https": true, "HTTP": true, "a": true, "z39.50r": true, "svn+ssh": true, "x-y": true,
+		"": false, "1http": false, "+a": false, ".a": false, "ht tp": false, "ht_tp": false,
+		"http:": false, "ht/tp": false, "é": false, "a\x00": false,
+	} {
+		if got := httptoken.IsScheme(s); got != want {
+			t.Errorf("IsScheme(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
