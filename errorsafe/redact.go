@@ -577,8 +577,11 @@ func normalizeInto(buf *[maxKeyLen]byte, k string) (n int, starts uint64, ok boo
 // An authority whose port is not a number ("user:pa" in
 // "user:pa?ss@host" or "key:se/cret@bucket") is no URL a browser accepts:
 // it is a password holding one of those characters, so everything up to
-// the last "@" of the URL is redacted. (Found in review: each of these
-// forms kept its userinfo in the log.)
+// the last "@" of the URL is redacted. So is what comes before the first
+// "@" of a query or fragment that follows a numeric port, when no "=",
+// "&" or "/" precedes it ("user:1234?5678@host": a numeric password
+// holding "?"). (Found in review: each of these forms kept its userinfo in
+// the log.)
 func (c *config) redactUserinfo(u string) string {
 	head := u
 	if k := strings.IndexAny(u, "?#"); k >= 0 {
@@ -627,6 +630,16 @@ func (c *config) redactUserinfo(u string) string {
 	if badPort(auth[:end]) {
 		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
 			return u[:start] + Redacted + auth[at:]
+		}
+	}
+	if a := auth[:end]; end < len(auth) && (auth[end] == '?' || auth[end] == '#') && strings.LastIndexByte(a, ':') > strings.LastIndexByte(a, ']') {
+		// "user:1234?5678@host": a port, then a query or fragment that
+		// holds an "@" with no "=", "&" or "/" before it, is rather a
+		// numeric password holding "?" or "#". A query with parameters
+		// ("host:8443?email=a@b") is no such thing.
+		rest := auth[end+1:]
+		if at := strings.IndexByte(rest, '@'); at >= 0 && !strings.ContainsAny(rest[:at], "=&/#") {
+			return u[:start] + Redacted + rest[at:]
 		}
 	}
 	return u
