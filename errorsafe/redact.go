@@ -681,4 +681,3 @@ func isSpecialScheme(scheme string) bool {
 	}
 	return false
 }
-
