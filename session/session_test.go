@@ -223,7 +223,16 @@ var stores = []struct {
 	{"cookie", func(t *testing.T) func(now func() time.Time) session.Store {
 		return func(now func() time.Time) session.Store { return cookieStore(t, now) }
 	}},
+	// A store that embeds a CookieStore must get the same checks as the
+	// CookieStore itself (found in review: only a bare one was seen).
+	{"wrapped cookie", func(t *testing.T) func(now func() time.Time) session.Store {
+		return func(now func() time.Time) session.Store { return wrappedCookieStore{cookieStore(t, now)} }
+	}},
 }
+
+// wrappedCookieStore is an instrumentation wrapper that embeds the
+// CookieStore, so its methods, unexported ones included, are promoted.
+type wrappedCookieStore struct{ *session.CookieStore }
 
 func TestTimeoutsAreEnforcedByTheServer(t *testing.T) {
 	for _, st := range stores {

@@ -45,6 +45,12 @@ type Session struct {
 	id     string    // session ID, "" until the session exists in the store
 	expiry time.Time // store expiry of the loaded record
 	data   record
+	// rejected is the deletion of a record the store still holds but
+	// load found past a deadline by this instance's clock: another
+	// instance whose clock runs behind still accepts it, so Destroy and
+	// Renew delete it (found in review). Server-side stores only; a
+	// CookieStore's expired copies are handled by expiredCopy.
+	rejected Record
 
 	modified  bool // data changed since load
 	touch     bool // idle deadline needs extending
@@ -84,6 +90,9 @@ func (s *Session) load() error {
 	}
 	now := m.now().UnixNano()
 	if now >= data.created+int64(m.absolute) || now >= data.lastSeen+int64(m.idle) || data.created > now+int64(clockSkew) {
+		if m.cookies == nil {
+			s.rejected = m.deletion(rec.ID, data.created)
+		}
 		return nil
 	}
 	s.id = rec.ID
@@ -477,13 +486,15 @@ func (s *Session) Identity() (identity.Identity, bool) {
 
 // Renew gives the session a new ID, keeping its data, and deletes the old
 // record from the store at once, so the old token is dead even if this
-// response never arrives. The absolute timeout restarts. Call it whenever
-// privileges change (login, logout of an elevated mode, role change), to
-// defeat session fixation. It returns the store's error (wrapping
-// [ErrStore]), or [ErrHeadersWritten] once the response headers are out,
-// when the new token could no longer reach the client; in both cases
-// nothing changed. After a store error the middleware answers the request
-// with [Options.OnReject] (503) even if the handler ignores the error.
+// response never arrives; as [Session.Destroy] does, it ends the session
+// of a token that has expired by this instance's clock too. The absolute
+// timeout restarts. Call it whenever privileges change (login, logout of
+// an elevated mode, role change), to defeat session fixation. It returns
+// the store's error (wrapping [ErrStore]), or [ErrHeadersWritten] once the
+// response headers are out, when the new token could no longer reach the
+// client; in both cases nothing changed. After a store error the
+// middleware answers the request with [Options.OnReject] (503) even if the
+// handler ignores the error.
 //
 // If the session was deleted since this request loaded it (a logout in
 // another request, or another Renew of the same session), the renewed
@@ -549,6 +560,9 @@ func (s *Session) renew() error {
 		// and a deletion from here could arrive after a fresh login's
 		// cookie (found in review).
 		s.ended = found
+	} else if err := s.endStale(); err != nil {
+		s.opErr = storeError(err)
+		return s.opErr
 	}
 	s.opErr = nil
 	s.modified = true
@@ -607,16 +621,17 @@ func (s *Session) Login(id identity.Identity) error {
 }
 
 // Destroy ends the session: its record is deleted from the store at once
-// (for a [CookieStore], its ID is revoked, even when the cookie presented
-// has expired, since a copy refreshed later may not have; a store that
-// wraps a CookieStore must embed it to keep that), so a copy of the token
-// is dead, and the client is told to drop the cookie. Values set
-// afterwards in the same request start a new session. Destroy works even
-// after the response headers are out (only the cookie can then no longer
-// be expired). It returns the store's error, wrapping [ErrStore]; the
-// session is then unchanged, and the middleware answers the request with
-// [Options.OnReject] (503) even if the handler ignores the error, so a
-// logout that failed never looks like one that succeeded.
+// (for a [CookieStore], its ID is revoked), so a copy of the token is
+// dead, and the client is told to drop the cookie. It does so even when
+// the session has expired by this instance's clock: a fresher copy of a
+// CookieStore cookie, or another instance whose clock runs behind, may
+// still accept it (a store that wraps a CookieStore must embed it for
+// this). Values set afterwards in the same request start a new session.
+// Destroy works even after the response headers are out (only the cookie
+// can then no longer be expired). It returns the store's error, wrapping
+// [ErrStore]; the session is then unchanged, and the middleware answers
+// the request with [Options.OnReject] (503) even if the handler ignores
+// the error, so a logout that failed never looks like one that succeeded.
 func (s *Session) Destroy() error {
 	if s == nil {
 		return ErrNoSession
@@ -629,10 +644,8 @@ func (s *Session) Destroy() error {
 	var err error
 	if s.id != "" {
 		err = s.m.store.Delete(s.ctx, s.deletion())
-	} else if del, ok := s.expiredCopy(); ok {
-		// Revoked only if it is not yet, so that replaying a logged-out
-		// cookie writes nothing (found in review).
-		_, err = s.m.cookies.Remove(s.ctx, del)
+	} else {
+		err = s.endStale()
 	}
 	if err != nil {
 		s.opErr = storeError(err)
@@ -669,6 +682,27 @@ func (m *Middleware) deletion(id string, created int64) Record {
 		until = abs
 	}
 	return Record{ID: id, Expiry: until.Add(clockSkew)}
+}
+
+// endStale ends the session the client's token names when load found it
+// expired by this instance's clock, for Destroy and Renew: another
+// instance, or a fresher copy of a CookieStore cookie, may still accept
+// it.
+func (s *Session) endStale() error {
+	if s.rejected.ID != "" {
+		if err := s.m.store.Delete(s.ctx, s.rejected); err != nil {
+			return err
+		}
+		s.rejected = Record{}
+		return nil
+	}
+	if del, ok := s.expiredCopy(); ok {
+		// Revoked only if it is not yet, so that replaying a logged-out
+		// cookie writes nothing (found in review).
+		_, err := s.m.cookies.Remove(s.ctx, del)
+		return err
+	}
+	return nil
 }
 
 // expiredCopy returns the deletion of the session whose expired cookie
