@@ -165,13 +165,7 @@ func TestCookieStoreRemove(t *testing.T) {
 		{"a store without Add", revocationsWithoutAdd{memoryStore(t, session.MemoryOptions{})}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			st, err := session.NewCookieStore(session.CookieStoreOptions{
-				Keys:        []session.KeyPair{{HashKey: key(1), BlockKey: key(2)}},
-				Revocations: tt.rev,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			st := cookieStoreRevoking(t, nil, tt.rev)
 			id := strings.Repeat("r", session.IDLength-1) + "A"
 			tok, err := st.Commit(ctx, session.Record{ID: id, Data: []byte("v"), Expiry: exp})
 			if err != nil {
@@ -221,13 +215,7 @@ func TestCookieStoreLogoutReplayWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	rev := &countingRevocations{MemoryStore: ms}
-	st, err := session.NewCookieStore(session.CookieStoreOptions{
-		Keys:        []session.KeyPair{{HashKey: key(1), BlockKey: key(2)}},
-		Revocations: rev,
-	}.WithNow(c.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := cookieStoreRevoking(t, c.Now, rev)
 	a := storetest.NewApp(t, session.Options{Store: st, IdleTimeout: 10 * time.Minute}.WithNow(c.Now))
 	_, tok := a.Do(t, "/login?user=mallory", "")
 	a.Do(t, "/logout", tok)

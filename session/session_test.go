@@ -43,12 +43,22 @@ func (c *clock) Advance(d time.Duration) {
 
 func key(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
 
+// cookieStoreRevoking is a CookieStore with the Revocations store rev.
+func cookieStoreRevoking(t testing.TB, now func() time.Time, rev session.Store) *session.CookieStore {
+	t.Helper()
+	return newCookieStore(t, now, session.CookieStoreOptions{Keys: []session.KeyPair{{HashKey: key(1), BlockKey: key(2)}}, Revocations: rev})
+}
+
 func cookieStore(t testing.TB, now func() time.Time, keys ...session.KeyPair) *session.CookieStore {
 	t.Helper()
 	if len(keys) == 0 {
 		keys = []session.KeyPair{{HashKey: key(1), BlockKey: key(2)}}
 	}
-	o := session.CookieStoreOptions{Keys: keys}
+	return newCookieStore(t, now, session.CookieStoreOptions{Keys: keys})
+}
+
+func newCookieStore(t testing.TB, now func() time.Time, o session.CookieStoreOptions) *session.CookieStore {
+	t.Helper()
 	if now != nil {
 		o = o.WithNow(now)
 	}
@@ -227,6 +237,14 @@ var stores = []struct {
 	// CookieStore itself (found in review: only a bare one was seen).
 	{"wrapped cookie", func(t *testing.T) func(now func() time.Time) session.Store {
 		return func(now func() time.Time) session.Store { return wrappedCookieStore{cookieStore(t, now)} }
+	}},
+	// Without an Adder, a CookieStore's Remove checks and then revokes
+	// (found in review: Renew then fell back to a Find that checks the
+	// presented copy's own expiry, and logged active users out).
+	{"cookie without Add", func(t *testing.T) func(now func() time.Time) session.Store {
+		return func(now func() time.Time) session.Store {
+			return cookieStoreRevoking(t, now, revocationsWithoutAdd{memoryStore(t, session.MemoryOptions{}.WithNow(now))})
+		}
 	}},
 }
 
