@@ -196,7 +196,11 @@ func FuzzRedactURLPassword(f *testing.F) {
 			return
 		}
 		tmpl := passwordForms[int(form)%len(passwordForms)]
-		if strings.Contains(tmpl, secret) || strings.Contains(tail, secret) {
+		// The rest of the URL may spell the secret itself, once the tabs
+		// and newlines that URL parsers drop are gone (found by the
+		// fuzzer: a tail "0\n0000A" after "/x" logs "/x00000A").
+		before, after, _ := strings.Cut(tmpl, "%s")
+		if strings.Contains(dropTabsAndNewlines(before), secret) || strings.Contains(dropTabsAndNewlines(after+tail), secret) {
 			return
 		}
 		u := strings.Replace(tmpl, "%s", secret, 1) + tail
@@ -204,6 +208,10 @@ func FuzzRedactURLPassword(f *testing.F) {
 			t.Fatalf("RedactURL(%q) = %q keeps the password", u, out)
 		}
 	})
+}
+
+func dropTabsAndNewlines(s string) string {
+	return strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(s)
 }
 
 func isLetter(r rune) bool { return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' }
