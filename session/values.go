@@ -46,11 +46,13 @@ type Session struct {
 	expiry time.Time // store expiry of the loaded record
 	data   record
 	// rejected is the deletion of a record the store still holds but
-	// load found past a deadline by this instance's clock: another
-	// instance whose clock runs behind still accepts it, so Destroy and
-	// Renew delete it (found in review). Server-side stores only; a
-	// CookieStore's expired copies are handled by expiredCopy.
+	// load found past a deadline by this instance's clock (see endStale).
+	// Server-side stores only; a CookieStore's expired copies are handled
+	// by expiredCopy.
 	rejected Record
+	// tokenEnded: this request has deleted (or revoked) the session the
+	// client's token names.
+	tokenEnded bool
 
 	modified  bool // data changed since load
 	touch     bool // idle deadline needs extending
@@ -540,6 +542,7 @@ func (s *Session) renew() error {
 			s.opErr = storeError(err)
 			return s.opErr
 		}
+		s.tokenEnded = true
 		now := s.m.now().UnixNano() // after Remove: it may have taken a while
 		if now >= s.data.created+int64(s.m.absolute) {
 			found = false // every copy and record is past its absolute deadline
@@ -644,6 +647,7 @@ func (s *Session) Destroy() error {
 	var err error
 	if s.id != "" {
 		err = s.m.store.Delete(s.ctx, s.deletion())
+		s.tokenEnded = err == nil
 	} else {
 		err = s.endStale()
 	}
@@ -684,25 +688,33 @@ func (m *Middleware) deletion(id string, created int64) Record {
 	return Record{ID: id, Expiry: until.Add(clockSkew)}
 }
 
-// endStale ends the session the client's token names when load found it
-// expired by this instance's clock, for Destroy and Renew: another
-// instance, or a fresher copy of a CookieStore cookie, may still accept
-// it.
+// endStale ends, for Destroy and Renew, the session the client's token
+// names when load did not take it as live: another instance, whose clock
+// runs behind, or a fresher copy of a CookieStore cookie, may still
+// accept it (found in review). It does so once per request.
 func (s *Session) endStale() error {
-	if s.rejected.ID != "" {
-		if err := s.m.store.Delete(s.ctx, s.rejected); err != nil {
-			return err
-		}
-		s.rejected = Record{}
+	if s.tokenEnded || s.token == "" {
 		return nil
 	}
-	if del, ok := s.expiredCopy(); ok {
-		// Revoked only if it is not yet, so that replaying a logged-out
-		// cookie writes nothing (found in review).
-		_, err := s.m.cookies.Remove(s.ctx, del)
-		return err
+	var err error
+	switch {
+	case s.m.cookies != nil:
+		if del, ok := s.expiredCopy(); ok {
+			// Revoked only if it is not yet, so that replaying a
+			// logged-out cookie writes nothing (found in review).
+			_, err = s.m.cookies.Remove(s.ctx, del)
+		}
+	case s.rejected.ID != "":
+		err = s.m.store.Delete(s.ctx, s.rejected)
+	case ValidID(s.token):
+		// A server-side store's token is the session ID. Its Find may
+		// have judged the record by this instance's clock, as
+		// redisstore's does, and found nothing; deleting a key that is
+		// not there writes nothing.
+		err = s.m.store.Delete(s.ctx, Record{ID: s.token, Expiry: s.m.now().Add(s.m.idle + clockSkew)})
 	}
-	return nil
+	s.tokenEnded = err == nil
+	return err
 }
 
 // expiredCopy returns the deletion of the session whose expired cookie

@@ -343,3 +343,41 @@ type nopWriter struct {
 func (w *nopWriter) Header() http.Header         { return w.h }
 func (w *nopWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (w *nopWriter) WriteHeader(code int)        { w.code = code }
+
+// Two instances share Redis, one clock 30 s ahead. A logout, or a login
+// that renews the session, on the fast one, whose Find judges the record
+// idled out by its own clock, must still end the session for the slow
+// one (found in review: the fast instance deleted nothing, and the slow
+// one kept accepting and refreshing the session).
+func TestEndingASessionOnAFastInstanceEndsItEverywhere(t *testing.T) {
+	addr := testenv.Redis(t)
+	for _, path := range []string{"/logout", "/login?user=erin"} {
+		t.Run(path, func(t *testing.T) {
+			var mu sync.Mutex
+			now := time.Now()
+			slowNow := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			fastNow := func() time.Time { return slowNow().Add(30 * time.Second) }
+			rdb := redis.NewClient(&redis.Options{Addr: addr})
+			t.Cleanup(func() { _ = rdb.Close() })
+			prefix := "test" + strconv.FormatInt(prefixes.Add(1), 10) + ":"
+			instance := func(clock func() time.Time) *storetest.App {
+				s, err := redisstore.New(redisstore.Options{Client: rdb, Prefix: prefix}.WithNow(clock))
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The middlewares keep the real clock; the stores judge records by
+				// theirs, as each instance's redisstore does.
+				return storetest.NewApp(t, session.Options{Store: s, IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 12 * time.Hour})
+			}
+			slow, fast := instance(slowNow), instance(fastNow)
+			_, tok := slow.Do(t, "/login?user=dave", "")
+			mu.Lock()
+			now = now.Add(10*time.Minute - 10*time.Second) // idled out for the fast instance only
+			mu.Unlock()
+			fast.Do(t, path, tok)
+			if r, _ := slow.Do(t, "/whoami", tok); r.Code != http.StatusUnauthorized {
+				t.Errorf("the session outlived %s on the fast instance: %d %q", path, r.Code, r.Body.String())
+			}
+		})
+	}
+}
