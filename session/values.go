@@ -706,12 +706,6 @@ func (s *Session) endStale() error {
 		}
 	case s.rejected.ID != "":
 		err = s.m.store.Delete(s.ctx, s.rejected)
-	case ValidID(s.token):
-		// A server-side store's token is the session ID. Its Find may
-		// have judged the record by this instance's clock, as
-		// redisstore's does, and found nothing; deleting a key that is
-		// not there writes nothing.
-		err = s.m.store.Delete(s.ctx, Record{ID: s.token, Expiry: s.m.now().Add(s.m.idle + clockSkew)})
 	}
 	s.tokenEnded = err == nil
 	return err

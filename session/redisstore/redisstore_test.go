@@ -345,10 +345,11 @@ func (w *nopWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (w *nopWriter) WriteHeader(code int)        { w.code = code }
 
 // Two instances share Redis, one clock 30 s ahead. A logout, or a login
-// that renews the session, on the fast one, whose Find judges the record
-// idled out by its own clock, must still end the session for the slow
-// one (found in review: the fast instance deleted nothing, and the slow
-// one kept accepting and refreshing the session).
+// that renews the session, on the fast one must end the session for the
+// slow one (found in review: the fast instance's Find judged the record
+// idled out by its own clock, so its logout deleted nothing, and the slow
+// one kept accepting and refreshing the session). The session package's
+// own test covers middlewares whose clocks differ.
 func TestEndingASessionOnAFastInstanceEndsItEverywhere(t *testing.T) {
 	addr := testenv.Redis(t)
 	for _, path := range []string{"/logout", "/login?user=erin"} {
@@ -365,8 +366,8 @@ func TestEndingASessionOnAFastInstanceEndsItEverywhere(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				// The middlewares keep the real clock; the stores judge records by
-				// theirs, as each instance's redisstore does.
+				// The middlewares keep the real clock; each store has its
+				// instance's.
 				return storetest.NewApp(t, session.Options{Store: s, IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 12 * time.Hour})
 			}
 			slow, fast := instance(slowNow), instance(fastNow)
@@ -379,5 +380,43 @@ func TestEndingASessionOnAFastInstanceEndsItEverywhere(t *testing.T) {
 				t.Errorf("the session outlived %s on the fast instance: %d %q", path, r.Code, r.Body.String())
 			}
 		})
+	}
+}
+
+// A logout replayed with a logged-out token writes nothing: the deletion
+// marker already outlives every copy of the token (found in review: a
+// version that deleted the token's ID blindly rewrote the marker each
+// time), and it succeeds while Redis refuses writes.
+func TestReplayedLogoutWritesNothing(t *testing.T) {
+	s, rdb, prefix := newStore(t, testenv.Redis(t))
+	a := storetest.NewApp(t, session.Options{Store: s, IdleTimeout: 10 * time.Minute})
+	ctx := context.Background()
+	_, tok := a.Do(t, "/login?user=rita", "")
+	a.Do(t, "/logout", tok)
+	sum := sha256.Sum256([]byte(tok))
+	key := prefix + base64.RawURLEncoding.EncodeToString(sum[:])
+	time.Sleep(50 * time.Millisecond)
+	before, err := rdb.PTTL(ctx, key).Result()
+	if err != nil || before <= 0 {
+		t.Fatalf("the marker's PTTL = %v, %v", before, err)
+	}
+	for range 3 {
+		if r, _ := a.Do(t, "/logout", tok); r.Code != http.StatusOK {
+			t.Fatalf("replayed logout = %d", r.Code)
+		}
+	}
+	if after, _ := rdb.PTTL(ctx, key).Result(); after > before {
+		t.Errorf("a replayed logout rewrote the marker: PTTL %v -> %v", before, after)
+	}
+	a.Do(t, "/logout", strings.Repeat("B", session.IDLength-1)+"A")
+	if keys, _ := rdb.Keys(ctx, prefix+"*").Result(); len(keys) != 1 {
+		t.Errorf("keys = %q, want only the marker", keys)
+	}
+	if err := rdb.ConfigSet(ctx, "min-replicas-to-write", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rdb.ConfigSet(context.Background(), "min-replicas-to-write", "0").Err() })
+	if r, _ := a.Do(t, "/logout", tok); r.Code != http.StatusOK {
+		t.Errorf("logout with a logged-out token while Redis refuses writes = %d", r.Code)
 	}
 }
