@@ -25,9 +25,13 @@ import (
 //
 //   - Find returns found=false and err=nil for a token that is malformed,
 //     unknown, expired, revoked, tampered with or authenticated by a key
-//     the store no longer accepts. err is reserved for a failure of the
-//     store itself (a network error, a timeout), which the Middleware
-//     answers with 503 rather than treating the client as logged out.
+//     the store no longer accepts. A store shared by several instances
+//     should judge expiry by a clock they share (Redis's key expiry), not
+//     by each instance's own: the Middleware checks the deadlines itself,
+//     and ends a record it finds expired when asked to. err is reserved
+//     for a failure of the store itself (a network error, a timeout),
+//     which the Middleware answers with 503 rather than treating the
+//     client as logged out.
 //   - Commit stores rec until rec.Expiry, replacing any record with the
 //     same ID, and returns the token to send to the client. A Commit with
 //     an Expiry not after the current time behaves like Delete. The store
