@@ -221,7 +221,14 @@ func (c *config) redactURL(u string) string {
 	u = c.redactUserinfo(u)
 	rest, frag, hasFrag := strings.Cut(u, "#")
 	base, query, hasQuery := strings.Cut(rest, "?")
-	base = truncate(base, maxValLog)
+	if clipped := truncate(base, maxValLog); len(base) > maxValLog && c.redactUserinfo(clipped) != clipped {
+		// Clipped, the URL reads differently ("x:…" whose later "://"
+		// was cut off) and would show what looks like userinfo: it is
+		// not logged at all (found by the fuzzer).
+		base = Redacted
+	} else {
+		base = clipped
+	}
 	if !hasQuery && !hasFrag {
 		return base
 	}

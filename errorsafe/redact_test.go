@@ -270,3 +270,25 @@ func TestRedactValues(t *testing.T) {
 		t.Error("RedactValues modified its argument")
 	}
 }
+
+// Found by the fuzzer: a long URL read one way before it was clipped to
+// 256 bytes ("x:" with a "://" further on) and another way after, where
+// it showed what looks like userinfo; the log showed it, and redacting
+// the logged text again changed it. Such a URL is now logged as
+// [REDACTED].
+func TestRedactURLClippedReadsTheSame(t *testing.T) {
+	var m errorsafe.Middleware
+	in := "ht\ttob:" + strings.Repeat("a", 100) + "@" + strings.Repeat("b", 200) + "@app.example://be/x"
+	out := m.RedactURL(in)
+	if out != errorsafe.Redacted {
+		t.Errorf("RedactURL(%.40q…) = %.60q…, want %q", in, out, errorsafe.Redacted)
+	}
+	if again := m.RedactURL(out); again != out {
+		t.Errorf("not idempotent: %q -> %q", out, again)
+	}
+	// A long URL that reads the same clipped is clipped, not redacted.
+	long := "https://app.example/" + strings.Repeat("p", 400)
+	if out := m.RedactURL(long); out != long[:256] {
+		t.Errorf("RedactURL(long) = %.60q…, want its first 256 bytes", out)
+	}
+}
