@@ -109,7 +109,10 @@
 //     [CookieStoreOptions.Revocations]: the default is per process, so
 //     several instances must share a store (session/redisstore), or a
 //     logged-out cookie still works on the other instances until it
-//     expires.
+//     expires. Destroy ends the session even when this instance finds it
+//     expired: another copy of a CookieStore cookie may still be fresh,
+//     and another instance, whose clock may run up to a minute behind,
+//     may still accept a server-side record.
 //   - Tampering: a cookie that is malformed, tampered with, truncated,
 //     expired or signed by a retired key is treated as absent (a fresh,
 //     empty session; the client keeps the dead cookie until it expires or
