@@ -90,7 +90,7 @@ func (s *Session) load() error {
 	if err != nil {
 		return nil
 	}
-	now := m.now().UnixNano()
+	now := s.loadedAt // one clock read: a slow Find makes the check lenient by its duration only
 	if now >= data.created+int64(m.absolute) || now >= data.lastSeen+int64(m.idle) || data.created > now+int64(clockSkew) {
 		if m.cookies == nil {
 			s.rejected = m.deletion(rec.ID, data.created)
