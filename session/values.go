@@ -91,7 +91,7 @@ func (s *Session) load() error {
 		return nil
 	}
 	now := s.loadedAt // one clock read: a slow Find makes the check lenient by its duration only
-	if now >= data.created+int64(m.absolute) || now >= data.lastSeen+int64(m.idle) || data.created > now+int64(clockSkew) {
+	if m.expired(&data, now) || data.created > now+int64(clockSkew) {
 		if m.cookies == nil {
 			s.rejected = m.deletion(rec.ID, data.created)
 		}
@@ -174,10 +174,11 @@ func (s *Session) commit(w http.ResponseWriter) error {
 	return nil
 }
 
-// expired reports whether the loaded session's idle or absolute deadline
-// has passed at now (Unix nanoseconds).
-func (s *Session) expired(now int64) bool {
-	return now >= min(s.data.created+int64(s.m.absolute), s.data.lastSeen+int64(s.m.idle))
+// expired reports whether the idle or absolute deadline of the session
+// rec has passed at now (Unix nanoseconds): the one rule load and save
+// apply.
+func (m *Middleware) expired(rec *record, now int64) bool {
+	return now >= min(rec.created+int64(m.absolute), rec.lastSeen+int64(m.idle))
 }
 
 // errExpiredInFlight is save's answer for a session whose record expired
@@ -193,7 +194,7 @@ func (s *Session) save() (string, time.Time, error) {
 	if s.id == "" {
 		s.id = newID()
 		s.data.created = now
-	} else if s.expired(now) {
+	} else if m.expired(&s.data, now) {
 		// The record this request loaded has expired while it ran. A
 		// logout that happened meanwhile is held by the store at least
 		// until then, and not necessarily longer, and one that came
