@@ -47,6 +47,20 @@ func loggedIn(t *testing.T, newStore func(t *testing.T) func(now func() time.Tim
 	return c, o, a, tok
 }
 
+// noLoginFrom fails t if a session cookie that rec sets logs anyone in:
+// what (a Renew that should have carried nothing over) revived a session.
+func noLoginFrom(t *testing.T, a *storetest.App, rec *httptest.ResponseRecorder, what string) {
+	t.Helper()
+	for _, ck := range cookiesOf(rec, a.M.CookieName()) {
+		if ck.Value == "" {
+			continue
+		}
+		if r, _ := a.Do(t, "/whoami", ck.Value); r.Code != http.StatusUnauthorized {
+			t.Errorf("%s revived the session under a new ID: %d %q", what, r.Code, r.Body.String())
+		}
+	}
+}
+
 // keepBrowsing makes n requests a minute apart with tok, as a user active
 // in another tab, each of which must succeed, and returns the token after
 // the last refresh.
@@ -130,14 +144,7 @@ func TestRenewAfterLogoutDoesNotRevive(t *testing.T) {
 				c.Advance(wait)
 				close(release)
 				rec := <-done
-				for _, ck := range cookiesOf(rec, a.M.CookieName()) {
-					if ck.Value == "" {
-						continue
-					}
-					if r, _ := a.Do(t, "/whoami", ck.Value); r.Code != http.StatusUnauthorized {
-						t.Errorf("Renew after logout (err %v) revived the session under a new ID: %d %q", renewErr, r.Code, r.Body.String())
-					}
-				}
+				noLoginFrom(t, a, rec, fmt.Sprintf("Renew after logout (err %v)", renewErr))
 			})
 		}
 	}
@@ -290,14 +297,7 @@ func TestASlowRemoveAfterTheRevocationLapsedDoesNotRevive(t *testing.T) {
 	close(rev.armed)                        // its Add lands 2 minutes later
 	close(release)
 	rec := <-done
-	for _, ck := range cookiesOf(rec, a.M.CookieName()) {
-		if ck.Value == "" {
-			continue
-		}
-		if r, _ := a.Do(t, "/whoami", ck.Value); r.Code != http.StatusUnauthorized {
-			t.Errorf("revived the logged-out session under a fresh ID: %q", r.Body.String())
-		}
-	}
+	noLoginFrom(t, a, rec, "a slow Remove after the revocation lapsed")
 }
 
 // gateStore pauses the first armed Find after it returned the record.
