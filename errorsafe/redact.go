@@ -351,6 +351,11 @@ func (c *config) redactItem(item string) (name, value string, changed bool) {
 	if len(k) > maxKeyLen {
 		return "", Redacted, true
 	}
+	if k == "" {
+		// A name is written with its "="; without one the "=" must stay,
+		// or the logged item reads as a bare one (found by the fuzzer).
+		return "", "=" + v, true
+	}
 	return k, v, true
 }
 
