@@ -613,11 +613,16 @@ func (c *config) redactUserinfo(u string) string {
 	start := -1
 	n := len(after) - len(strings.TrimLeft(after, seps[:len(seps)-2]))
 	switch {
-	case n >= 2, n == 1 && hasScheme && special:
+	case n >= 2, hasScheme && special:
+		// A special scheme's authority starts after its colon and any
+		// slashes: "https:bob:pw@host", with nothing to tell it from a
+		// path, is bob's (found by the fuzzer: a "://" further on, as in
+		// "https:bob:pw@host://", was taken for the authority's start).
 		start = off + len(trimmed) - len(after) + n
 	case hasScheme:
-		// "scheme:" without slashes: no authority, unless the text
-		// before the first "?" or "#" has "://" further on.
+		// Another "scheme:" without slashes: no authority, unless the
+		// text before the first "?" or "#" has "://" further on
+		// ("jdbc:mysql://user:pw@host").
 		if i := strings.Index(head, "://"); i >= 0 {
 			start, seps = i+3, "/?#"
 		}
@@ -627,7 +632,7 @@ func (c *config) redactUserinfo(u string) string {
 		start = off
 	}
 	if start < 0 {
-		// "mailto:user@host", "https:user:pw@host": the scheme-less
+		// "mailto:user@host", "urn:user:pw@host": the scheme-less
 		// reading, from the start.
 		start = off
 	}

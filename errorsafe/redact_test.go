@@ -136,7 +136,7 @@ func TestRedactURL(t *testing.T) {
 		{"a backslash in a Redis URL's password", `redis://:s3cr\et@cache:6379`, "redis://[REDACTED]@cache:6379"},
 		{"leading white space", " https://bob:pw@app.example/x", " https://[REDACTED]@app.example/x"},
 		{"an upper-case special scheme with backslashes", `HTTPS:\\bob:pw@app.example`, `HTTPS:\\[REDACTED]@app.example`},
-		{"a special scheme without slashes", "https:bob:pw@app.example/x", "[REDACTED]@app.example/x"},
+		{"a special scheme without slashes", "https:bob:pw@app.example/x", "https:[REDACTED]@app.example/x"},
 		{"a long path is cut", "https://a/" + strings.Repeat("p", 300), ("https://a/" + strings.Repeat("p", 300))[:256]},
 	}
 	for _, tt := range tests {
