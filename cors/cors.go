@@ -130,10 +130,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // [ErrHeadersNotAllowed] or [ErrPrivateNetworkNotAllowed]. It is useful
 // outside the middleware, for example to check the Origin of a WebSocket
 // handshake against the same policy, but only with a list of origins:
-// with "*" in AllowedOrigins it approves every origin, null included,
-// which suits public CORS responses (read without cookies) and not a
-// WebSocket handshake, which carries the user's cookies. Check does not
-// allocate.
+// with "*" in AllowedOrigins (and without AllowCredentials) it approves
+// every origin, null included, which suits public CORS responses (read
+// without cookies) and not a WebSocket handshake, which carries the
+// user's cookies. Check does not allocate, except to join several
+// Access-Control-Request-Headers lines when AllowedHeaders is "*"
+// (browsers send one).
 func (m *Middleware) Check(r *http.Request) error {
 	if r.Method == http.MethodOptions {
 		if acrm, ok := r.Header[hACRM]; ok {

@@ -468,6 +468,9 @@ func TestNewRejectsUnsafeOrMalformedOptions(t *testing.T) {
 		{"a wildcard in a later label", cors.Options{AllowedOrigins: []string{"https://app.*.example.com"}}, []error{cors.ErrInvalidOrigin}},
 		{"a wildcard for the whole host", cors.Options{AllowedOrigins: []string{"https://*"}}, []error{cors.ErrInvalidOrigin}},
 		{"a pattern on a top-level domain", cors.Options{AllowedOrigins: []string{"https://*.com"}}, []error{cors.ErrInvalidOrigin}},
+		// Found in review: every x.run.app is a public suffix, so the
+		// pattern trusted every Cloud Run customer's site.
+		{"a pattern on a domain whose subdomains are public suffixes", cors.Options{AllowedOrigins: []string{"https://*.run.app"}, AllowCredentials: true}, []error{cors.ErrInvalidOrigin}},
 		{"a pattern on an IP address", cors.Options{AllowedOrigins: []string{"https://*.1.2.3.4"}}, []error{cors.ErrInvalidOrigin}},
 		{"an empty port", cors.Options{AllowedOrigins: []string{"https://app.example.com:"}}, []error{cors.ErrInvalidOrigin}},
 		{"a port out of range", cors.Options{AllowedOrigins: []string{"https://app.example.com:65536"}}, []error{cors.ErrInvalidOrigin}},
@@ -541,6 +544,32 @@ func TestRegressionJub0bsGHSAvhxvSharedSuffix(t *testing.T) {
 	for _, o := range []string{"https://barfoo.com", "https://foobar.com", "https://xfoo.com", "https://bar.com.foo.org"} {
 		if err := m.Check(newRequest("GET", "/", [][2]string{{"Origin", o}})); err == nil {
 			t.Errorf("%s allowed", o)
+		}
+	}
+}
+
+// A subdomain pattern never grants a site under a public suffix below its
+// domain, which its owner does not control (found in review: with
+// "https://*.amazonaws.com" and credentials, any S3 bucket's page could
+// read the user's responses).
+func TestPatternRefusesHostsUnderAPublicSuffixBelowIt(t *testing.T) {
+	m := cors.MustNew(cors.Options{AllowedOrigins: []string{"https://*.amazonaws.com", "https://*.core.windows.net"}, AllowCredentials: true})
+	h := m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for _, tt := range []struct {
+		origin string
+		want   bool
+	}{
+		{"https://console.amazonaws.com", true},
+		{"https://attacker.s3.amazonaws.com", false},
+		{"https://attacker.web.core.windows.net", false},
+		{"https://portal.core.windows.net", true},
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, newRequest("GET", "/", [][2]string{{"Origin", tt.origin}}))
+		got := w.Header().Get("Access-Control-Allow-Origin")
+		if (got == tt.origin) != tt.want || got != "" && got != tt.origin {
+			t.Errorf("Origin %s: Access-Control-Allow-Origin %q, Access-Control-Allow-Credentials %q; granted should be %v",
+				tt.origin, got, w.Header().Get("Access-Control-Allow-Credentials"), tt.want)
 		}
 	}
 }

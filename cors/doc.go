@@ -83,7 +83,10 @@
 // could overwrite for everyone: rs/cors#198), carved from chunks that
 // serve many requests, so the amortized cost is zero allocations per
 // request on every path, the default answer to a failed preflight
-// included: its 403 problem response is written into the same slots.
+// included: its 403 problem response is written into the same slots. (One
+// exception: with AllowedHeaders "*", a preflight that sends
+// Access-Control-Request-Headers on several lines, which browsers do not,
+// has them joined into one value.)
 // Access-Control-Request-Headers is read in one pass with fixed bounds: a
 // megabyte of commas or a megabyte-long name is rejected after reading at
 // most a kilobyte.
@@ -102,10 +105,14 @@
 //     (rs/cors#157). Whatever it allows is allowed with credentials when
 //     AllowCredentials is set.
 //   - Subdomain patterns trust every subdomain, including ones a third
-//     party can host content on. The package refuses patterns over a
-//     public suffix by the Public Suffix List ("https://*.com",
-//     "https://*.co.uk", "https://*.github.io"), but not over your own
-//     domain where others may host content.
+//     party can host content on. By the Public Suffix List, the package
+//     refuses patterns over a public suffix ("https://*.com",
+//     "https://*.co.uk", "https://*.github.io") or over a domain whose
+//     subdomains all are ("https://*.run.app"), and a pattern never
+//     matches a host under a public suffix below its domain
+//     ("https://*.amazonaws.com" does not match
+//     "https://bucket.s3.amazonaws.com"). It cannot know your own domain's
+//     subdomains where others host content.
 //   - Private Network Access is a Chromium mechanism; allow it only on
 //     services meant to be reached from public websites.
 //

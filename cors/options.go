@@ -31,14 +31,20 @@ type Options struct {
 	//     proper subdomain of example.com, at any depth. It does not match
 	//     example.com itself (list it too), "https://evilexample.com" or
 	//     "https://example.com.evil.net". The wildcard must be the whole
-	//     first label, and the domain must have at least two labels;
+	//     first label, and the domain must be registrable: not a public
+	//     suffix ("*.co.uk", "*.github.io") nor a domain whose subdomains
+	//     all are ("*.run.app"), by the Public Suffix List. Nor does a
+	//     pattern match a host under a public suffix below its domain:
+	//     "https://*.amazonaws.com" matches "https://console.amazonaws.com"
+	//     but not "https://bucket.s3.amazonaws.com", someone else's site;
 	//   - "*", alone, for any origin, answered with
 	//     "Access-Control-Allow-Origin: *". It is an error together with
 	//     other entries, with [Options.AllowOriginFunc], or with
 	//     [Options.AllowCredentials] unless
 	//     [Options.DangerouslyAllowCredentialsWithAnyOrigin] is set.
 	//
-	// "null" is an error here; see [Options.DangerouslyAllowNullOrigin].
+	// "null" is an error here unless [Options.DangerouslyAllowNullOrigin]
+	// is set, and "*" together with that option is one.
 	// With AllowCredentials, an http origin or pattern whose host is not a
 	// loopback name or address is an error unless
 	// [Options.DangerouslyAllowInsecureOrigins] is set.

@@ -131,7 +131,12 @@ type Options struct {
 	// AllowedHosts, when not empty, lists the Host header values requests
 	// may carry: a name ("example.com"), an IP literal ("127.0.0.1",
 	// "[::1]") or "*." and a name ("*.example.com", any subdomain at any
-	// depth, not example.com itself), each with an optional ":port". A
+	// depth, not example.com itself), each with an optional ":port". The
+	// name after "*." must be registrable, not a public suffix ("*.co.uk")
+	// nor a domain whose subdomains all are ("*.run.app"), by the Public
+	// Suffix List, and a pattern does not match hosts under a public
+	// suffix below it ("*.amazonaws.com" refuses
+	// "bucket.s3.amazonaws.com", someone else's site). A
 	// pattern without a port allows any port. Matching ignores case and a
 	// trailing dot; names must be ASCII (punycode for IDNs). Other requests
 	// are rejected with 400, against Host header injection and DNS

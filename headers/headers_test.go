@@ -239,6 +239,7 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"an allowed host of *.com", headers.Options{AllowedHosts: []string{"*.com"}}, headers.ErrHostPattern},
 		{"an allowed host of *.co.uk", headers.Options{AllowedHosts: []string{"*.CO.UK"}}, headers.ErrHostPattern},
 		{"an allowed host of *.github.io", headers.Options{AllowedHosts: []string{"*.github.io"}}, headers.ErrHostPattern},
+		{"an allowed host of *.run.app, whose subdomains are public suffixes", headers.Options{AllowedHosts: []string{"*.run.app"}}, headers.ErrHostPattern},
 		{"a Unicode allowed host", headers.Options{AllowedHosts: []string{"bücher.example"}}, headers.ErrHostPattern},
 		{"an allowed host with a path", headers.Options{AllowedHosts: []string{"example.com/admin"}}, headers.ErrHostPattern},
 		{"an allowed host with a bad port", headers.Options{AllowedHosts: []string{"example.com:99999"}}, headers.ErrHostPattern},

@@ -153,10 +153,10 @@ func ParsePattern(p string) (host, port string, wildcard bool, reason string) {
 		if !ok {
 			return "", "", false, "bad host name after *."
 		}
-		if PublicSuffix(name) {
+		if SharedDomain(name) {
 			// Found in review: "*.com" made a redirect to any .com
-			// host, as "*" would.
-			return "", "", false, "a public suffix after *. matches other people's hosts: name your own domain (*.example.com)"
+			// host, as "*" would; "*.run.app" to any Cloud Run site.
+			return "", "", false, "a public suffix after *., or a domain whose subdomains are public suffixes, matches other people's hosts: name your own domain (*.example.com)"
 		}
 		return "." + name, port, true, ""
 	}
@@ -183,4 +183,29 @@ func PublicSuffix(name string) bool {
 	}
 	suffix, _ := publicsuffix.PublicSuffix(name)
 	return suffix == name
+}
+
+// SharedDomain reports whether a subdomain pattern over the lower-case DNS
+// name would match other people's hosts: name is a public suffix, or the
+// names right under it all are, by a wildcard rule of the Public Suffix
+// List ("*.run.app": every x.run.app is a public suffix, under which
+// anyone may register a site). Found in review: "*.run.app" passed, and
+// trusted every customer of the hosting service.
+func SharedDomain(name string) bool {
+	return PublicSuffix(name) || PublicSuffix("x."+name)
+}
+
+// SameOwner reports whether host, a lower-case DNS name under domain,
+// belongs to domain's owner: no public suffix of the list lies between
+// them. "bucket.s3.amazonaws.com" is under amazonaws.com, but also under
+// the public suffix s3.amazonaws.com, so it is someone else's (found in
+// review). A host one label under domain is always domain's: a wildcard
+// rule over domain is refused by [SharedDomain], and a name of its own
+// that the list holds ("s3.amazonaws.com") is the owner's service.
+func SameOwner(host, domain string) bool {
+	if strings.IndexByte(host[:len(host)-len(domain)-1], '.') < 0 {
+		return true // one label under domain
+	}
+	suffix, _ := publicsuffix.PublicSuffix(host)
+	return len(suffix) <= len(domain)
 }

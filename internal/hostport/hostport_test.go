@@ -83,6 +83,12 @@ func TestParsePattern(t *testing.T) {
 		{"*.b.ck", "", "", false, true},
 		{"*.github.io", "", "", false, true},
 		{"*.internal", "", "", false, true},
+		// Found in review: a domain whose subdomains are all public
+		// suffixes (a wildcard rule: every x.run.app is one).
+		{"*.run.app", "", "", false, true},
+		{"*.kawasaki.jp", "", "", false, true},
+		{"*.city.kawasaki.jp", ".city.kawasaki.jp", "", true, false}, // an exception to that rule
+		{"*.amazonaws.com", ".amazonaws.com", "", true, false},
 	}
 	for _, tt := range tests {
 		host, port, wc, reason := hostport.ParsePattern(tt.in)
@@ -117,4 +123,24 @@ func FuzzNormalize(f *testing.F) {
 			t.Fatalf("unsafe normal form %q", n)
 		}
 	})
+}
+
+func TestSameOwner(t *testing.T) {
+	for _, tt := range []struct {
+		host, domain string
+		want         bool
+	}{
+		{"a.example.com", "example.com", true},
+		{"a.b.example.com", "example.com", true},
+		{"s3.amazonaws.com", "amazonaws.com", true}, // a public suffix, but the owner's own name
+		{"bucket.s3.amazonaws.com", "amazonaws.com", false},
+		{"x.bucket.s3.amazonaws.com", "amazonaws.com", false},
+		{"x.bucket.s3.amazonaws.com", "s3.amazonaws.com", true}, // not that the pattern is allowed
+		{"www.city.kawasaki.jp", "city.kawasaki.jp", true},
+		{"a.b.localhost", "localhost", true},
+	} {
+		if got := hostport.SameOwner(tt.host, tt.domain); got != tt.want {
+			t.Errorf("SameOwner(%q, %q) = %v, want %v", tt.host, tt.domain, got, tt.want)
+		}
+	}
 }

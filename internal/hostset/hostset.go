@@ -100,7 +100,8 @@ func (s *Set) Match(hostPort string) (host string, exact, ok bool) {
 		return host, true, true
 	}
 	for _, w := range s.wildcards {
-		if len(host) > len(w.suffix) && strings.HasSuffix(host, w.suffix) && w.ports.allows(port) {
+		if len(host) > len(w.suffix) && strings.HasSuffix(host, w.suffix) && w.ports.allows(port) &&
+			hostport.SameOwner(host, w.suffix[1:]) {
 			return host, false, true
 		}
 	}

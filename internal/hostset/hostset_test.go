@@ -4,12 +4,14 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/httpguard/httpguard/internal/hostport"
 	"github.com/httpguard/httpguard/internal/hostset"
 )
 
 // patterns is the Set the tests match against.
-var patterns = []string{"example.com", "api.example.com:8443", "api.example.com:9443", "*.example.org", "*.example.org:8080", "[::1]", "*.ports.test:1", "*.ports.test:2"}
+var patterns = []string{"example.com", "api.example.com:8443", "api.example.com:9443", "*.example.org", "*.example.org:8080", "[::1]", "*.ports.test:1", "*.ports.test:2", "*.amazonaws.com"}
 
 func compile(t testing.TB) *hostset.Set {
 	t.Helper()
@@ -52,6 +54,11 @@ func TestMatch(t *testing.T) {
 		{"a malformed Host is refused", "example.com:port", "", false, false},
 		{"a Host with a path is refused", "example.com/x", "", false, false},
 		{"a Host longer than a name and a port is refused unread", strings.Repeat("a.", 200) + "example.org", "", false, false},
+		// Found in review: a wildcard matched hosts under a public suffix
+		// below its domain, which are other people's.
+		{"a wildcard matches its domain's own names", "a.b.amazonaws.com", "a.b.amazonaws.com", false, true},
+		{"a wildcard matches its domain's own public suffix", "s3.amazonaws.com", "s3.amazonaws.com", false, true},
+		{"a wildcard refuses a host under a public suffix below it", "bucket.s3.amazonaws.com", "", false, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -106,6 +113,10 @@ func FuzzMatch(f *testing.F) {
 				t.Fatalf("Match(%q) allowed %q as exact", v, host)
 			}
 		case strings.HasSuffix(host, ".example.org"):
+		case strings.HasSuffix(host, ".amazonaws.com"):
+			if ps, _ := publicsuffix.PublicSuffix(host); len(ps) > len("amazonaws.com") && strings.Count(host, ".") > 2 {
+				t.Fatalf("Match(%q) allowed %q, under the public suffix %q", v, host, ps)
+			}
 		case strings.HasSuffix(host, ".ports.test") && (port == "1" || port == "2"):
 		default:
 			t.Fatalf("Match(%q) allowed %q by a wildcard it does not match", v, host)

@@ -35,7 +35,7 @@ var (
 	ErrPort         = errors.New("invalid port")
 	ErrWildcard     = errors.New(`a wildcard is allowed only as the whole first label of a host, as in "https://*.example.com"`)
 	ErrPatternIP    = errors.New("a subdomain pattern cannot apply to an IP address")
-	ErrPatternTLD   = errors.New("a subdomain pattern must name a registrable domain, not a public suffix such as com, co.uk or github.io")
+	ErrPatternTLD   = errors.New("a subdomain pattern must name a registrable domain, not a public suffix such as com, co.uk or github.io, nor a domain whose subdomains are public suffixes, such as run.app")
 	ErrPatternHTTP  = errors.New("a subdomain pattern must use http or https")
 	ErrSpecialValue = errors.New(`"*" and "null" are not origins`)
 )
@@ -178,7 +178,7 @@ func ParseEntry(s string) (Entry, error) {
 		if e.IPAddress {
 			return e, ErrPatternIP
 		}
-		if hostport.PublicSuffix(host) {
+		if hostport.SharedDomain(host) {
 			return e, ErrPatternTLD
 		}
 	}
@@ -374,6 +374,7 @@ const maxFew = 8
 type pattern struct {
 	prefix string // scheme + "://"
 	tail   string // "." + domain [+ ":" + port]
+	port   int    // len(":" + port), 0 without a port
 	maxSub int    // maxHost - len("." + domain)
 }
 
@@ -390,6 +391,7 @@ func Compile(entries []Entry) *Set {
 			p := pattern{prefix: e.Scheme + "://", tail: "." + e.Host, maxSub: maxHost - len(e.Host) - 1}
 			if e.Port != "" {
 				p.tail += ":" + e.Port
+				p.port = 1 + len(e.Port)
 			}
 			s.patterns = append(s.patterns, p)
 			continue
@@ -451,7 +453,8 @@ func (s *Set) Match(o string) bool {
 }
 
 // match reports whether o is a canonical origin with the pattern's scheme
-// and port whose host is a proper subdomain of the pattern's domain. It
+// and port whose host is a proper subdomain of the pattern's domain, not
+// under a public suffix below it (see [hostport.SameOwner]). It
 // does what Parse followed by a comparison of scheme, port and host suffix
 // would, without splitting o: the prefix and tail come from a valid
 // configured entry, so o is canonical exactly when the labels in front of
@@ -465,7 +468,11 @@ func (p *pattern) match(o string) bool {
 	sub := o[len(p.prefix) : len(o)-len(p.tail)]
 	// validDomain rejects an empty label, so neither
 	// "https://.example.com" nor "https://a..example.com" matches.
-	return len(sub) <= p.maxSub && validDomain(sub)
+	if len(sub) > p.maxSub || !validDomain(sub) {
+		return false
+	}
+	host := o[len(p.prefix) : len(o)-p.port]
+	return hostport.SameOwner(host, host[len(sub)+1:])
 }
 
 // appendBrowserIPv6 appends the IPv6 address a (without a zone) as the URL

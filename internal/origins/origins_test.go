@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/httpguard/httpguard/internal/origins"
 )
 
@@ -49,6 +51,13 @@ var entryCases = []struct {
 	{"https://*.co.uk", "", origins.ErrPatternTLD},
 	{"https://*.github.io", "", origins.ErrPatternTLD},
 	{"https://*.test", "", origins.ErrPatternTLD},
+	// Found in review: a registrable domain whose subdomains are all
+	// public suffixes, by a wildcard rule of the list, matches other
+	// people's sites too ("x.a.run.app" is a Cloud Run customer's).
+	{"https://*.run.app", "", origins.ErrPatternTLD},
+	{"https://*.platformsh.site", "", origins.ErrPatternTLD},
+	{"https://*.kawasaki.jp", "", origins.ErrPatternTLD},
+	{"https://*.amazonaws.com", "https://*.amazonaws.com", nil},
 	{"https://*.1.2.3.4", "", origins.ErrPatternIP},
 	{"ftp://*.example.com", "", origins.ErrPatternHTTP},
 	{"http://0x7f.1", "", origins.ErrHost},
@@ -111,6 +120,41 @@ func TestMatch(t *testing.T) {
 	var zero *origins.Set
 	if zero.Match("https://app.example.com") || zero.Len() != 0 {
 		t.Error("a nil Set matches")
+	}
+}
+
+// TestMatchUnderAPublicSuffixBelowThePattern: a pattern over a registrable
+// domain does not match a host under a public suffix below it, which is
+// someone else's ("attacker.s3.amazonaws.com" under "*.amazonaws.com",
+// found in review), while the domain's own names do.
+func TestMatchUnderAPublicSuffixBelowThePattern(t *testing.T) {
+	var entries []origins.Entry
+	for _, s := range []string{"https://*.amazonaws.com", "https://*.windows.net:8443", "https://*.kawasaki.jp.example"} {
+		e, err := origins.ParseEntry(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, e)
+	}
+	set := origins.Compile(entries)
+	for _, tt := range []struct {
+		origin string
+		want   bool
+	}{
+		{"https://console.amazonaws.com", true},
+		{"https://s3.amazonaws.com", true}, // the owner's service itself
+		{"https://a.b.amazonaws.com", true},
+		{"https://attacker.s3.amazonaws.com", false},
+		{"https://x.attacker.s3.amazonaws.com", false},
+		{"https://attacker.s3.dualstack.us-east-1.amazonaws.com", false},
+		{"https://www.core.windows.net:8443", true},
+		{"https://attacker.web.core.windows.net:8443", false},
+		{"https://attacker.web.core.windows.net", false},
+		{"https://a.b.kawasaki.jp.example", true},
+	} {
+		if got := set.Match(tt.origin); got != tt.want {
+			t.Errorf("Match(%q) = %v, want %v", tt.origin, got, tt.want)
+		}
 	}
 }
 
@@ -247,7 +291,13 @@ func matchByParse(e origins.Entry, o string) bool {
 		return false
 	}
 	suffix := "." + e.Host
-	return scheme == e.Scheme && port == e.Port && len(host) > len(suffix) && strings.HasSuffix(host, suffix)
+	if scheme != e.Scheme || port != e.Port || len(host) <= len(suffix) || !strings.HasSuffix(host, suffix) {
+		return false
+	}
+	// Not under a public suffix below the pattern's domain, unless one
+	// label under it.
+	ps, _ := publicsuffix.PublicSuffix(host)
+	return len(ps) <= len(e.Host) || !strings.Contains(strings.TrimSuffix(host, suffix), ".")
 }
 
 var matchCases = []struct{ entry, origin string }{
