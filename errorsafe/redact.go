@@ -622,7 +622,13 @@ func (c *config) redactUserinfo(u string) string {
 	case hasScheme:
 		// Another "scheme:" without slashes: no authority, unless the
 		// text before the first "?" or "#" has "://" further on
-		// ("jdbc:mysql://user:pw@host").
+		// ("jdbc:mysql://user:pw@host"). But when the text up to the
+		// first "/" has an "@", it is read from the start as an
+		// authority with userinfo, whatever follows: "bob:pw@host/x://"
+		// is bob's password, not a scheme "bob" (found by the fuzzer).
+		if lead := head[off:]; strings.IndexByte(lead[:max(strings.IndexByte(lead, '/'), 0)], '@') >= 0 {
+			break
+		}
 		if i := strings.Index(head, "://"); i >= 0 {
 			start, seps = i+3, "/?#"
 		}
@@ -654,9 +660,16 @@ func (c *config) redactUserinfo(u string) string {
 		// holds an "@" with no "=", "&" or "/" before it, is rather a
 		// numeric password holding "?" or "#". A query with parameters
 		// ("host:8443?email=a@b") is no such thing.
+		// The last "@" before any of them is the userinfo's end, as the
+		// last "@" of an authority is: redacting the output again
+		// leaves it as it is (found by the fuzzer: "//:1#@@" kept an
+		// "@" that the next pass took for userinfo).
 		rest := auth[end+1:]
-		if at := strings.IndexByte(rest, '@'); at >= 0 && !strings.ContainsAny(rest[:at], "=&/#") {
-			return u[:start] + Redacted + rest[at:]
+		if j := strings.IndexAny(rest, "=&/#"); j >= 0 {
+			rest = rest[:j]
+		}
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			return u[:start] + Redacted + auth[end+1+at:]
 		}
 	}
 	return u
