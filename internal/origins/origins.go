@@ -471,6 +471,9 @@ func (p *pattern) match(o string) bool {
 	if len(sub) > p.maxSub || !validDomain(sub) {
 		return false
 	}
+	if strings.IndexByte(sub, '.') < 0 {
+		return true // one label under the domain: see hostport.SameOwner
+	}
 	host := o[len(p.prefix) : len(o)-p.port]
 	return hostport.SameOwner(host, host[len(sub)+1:])
 }
