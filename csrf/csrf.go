@@ -70,13 +70,15 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			return
 		}
 		if err := m.Check(r); err != nil {
+			// Recorded before OnReject, as rbac and auth do, so the
+			// access log has the reason whoever writes the response.
+			problem.SetReason(r, err)
 			if m.onReject != nil {
 				m.onReject(w, r, err)
 				return
 			}
 			// problem.Reject, its header values in slots of this
 			// response's own.
-			problem.SetReason(r, err)
 			problem.WriteInto(w, http.StatusForbidden, headervals.Take(problem.Slots), false)
 			return
 		}

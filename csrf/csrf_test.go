@@ -1,6 +1,8 @@
 package csrf_test
 
 import (
+	"bytes"
+	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/csrf"
+	"github.com/httpguard/httpguard/internal/problem"
 )
 
 type req struct {
@@ -302,6 +305,40 @@ func TestOnRejectGetsTheReason(t *testing.T) {
 	m.Handler(http.NotFoundHandler()).ServeHTTP(rec, req{headers: [][2]string{origin("null")}}.build())
 	if rec.Code != http.StatusTeapot || !errors.Is(got, csrf.ErrNullOrigin) {
 		t.Errorf("%d %v", rec.Code, got)
+	}
+}
+
+// TestCustomOnRejectRecordsTheReasonForTheAccessLog: the reason reaches
+// the access log whoever writes the rejection, as in rbac and auth; it was
+// recorded only on the default path.
+func TestCustomOnRejectRecordsTheReasonForTheAccessLog(t *testing.T) {
+	tokens := &csrf.TokenOptions{Key: bytes.Repeat([]byte{1}, 32)}
+	for _, tt := range []struct {
+		name string
+		opts csrf.Options
+		req  req
+		want error
+	}{
+		{"a cross-site POST", csrf.Options{}, req{headers: [][2]string{sfs("cross-site"), origin("https://evil.test")}}, csrf.ErrCrossOrigin},
+		{"an old browser's cross-origin POST", csrf.Options{}, req{headers: [][2]string{origin("https://evil.test")}}, csrf.ErrOriginMismatch},
+		{"a POST without a token", csrf.Options{Tokens: tokens}, req{}, csrf.ErrTokenMissing},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var passed error
+			tt.opts.OnReject = func(w http.ResponseWriter, r *http.Request, err error) {
+				passed = err
+				w.WriteHeader(http.StatusTeapot)
+			}
+			ctx, reason := problem.WithReason(context.Background())
+			rec := httptest.NewRecorder()
+			csrf.MustNew(tt.opts).Handler(noop).ServeHTTP(rec, tt.req.build().WithContext(ctx))
+			if rec.Code != http.StatusTeapot || !errors.Is(passed, tt.want) {
+				t.Fatalf("status %d, OnReject got %v; want %d from OnReject with %v", rec.Code, passed, http.StatusTeapot, tt.want)
+			}
+			if !errors.Is(reason.Err(), tt.want) {
+				t.Errorf("recorded reason %v, want %v", reason.Err(), tt.want)
+			}
+		})
 	}
 }
 

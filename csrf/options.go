@@ -67,9 +67,11 @@ type Options struct {
 
 	// OnReject writes the response to a rejected request. err wraps one
 	// of [ErrCrossOrigin], [ErrOriginMismatch], [ErrNullOrigin],
-	// [ErrMalformedOrigin], [ErrTokenMissing] or [ErrTokenInvalid].
-	// Default: a generic 403 problem response (internal/problem) with the
-	// reason recorded for the access log.
+	// [ErrMalformedOrigin], [ErrTokenMissing] or [ErrTokenInvalid]. The
+	// reason is recorded with the problem package's SetReason for an
+	// access log before OnReject is called. Default: a generic 403
+	// problem response (internal/problem). Never echo request data in the
+	// response.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 }
 
