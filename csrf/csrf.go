@@ -30,11 +30,14 @@ var (
 	// ErrMalformedOrigin: the Origin is not in the form browsers send
 	// (userinfo, a path, upper case, several values...).
 	ErrMalformedOrigin = errors.New("csrf: malformed Origin")
-	// ErrTokenMissing: a token is required and none was sent.
+	// ErrTokenMissing: a token is required and none was sent: neither
+	// the token header nor the form field, or only an empty value; or
+	// the form could not be read within [TokenOptions.MaxFormBytes].
 	ErrTokenMissing = errors.New("csrf: token missing")
-	// ErrTokenInvalid: the token is malformed, was issued for another
-	// session or cookie, or under a retired key; or the token cookie is
-	// missing.
+	// ErrTokenInvalid: a token was sent, in the header or the form field,
+	// but it is malformed (wrong length, not base64url, several values),
+	// was issued for another session or cookie, or under a retired key;
+	// or the token cookie is missing.
 	ErrTokenInvalid = errors.New("csrf: token invalid")
 )
 

@@ -145,7 +145,8 @@ type TokenOptions struct {
 	// form. Default: "X-CSRF-Token".
 	HeaderName string
 	// MaxFormBytes bounds the body read to find the form field. Default:
-	// 1 MiB; larger bodies are rejected without a token from the header.
+	// 1 MiB; larger bodies are rejected without a token from the header,
+	// with [ErrTokenMissing]: the field could not be read.
 	MaxFormBytes int64
 }
 

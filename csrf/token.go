@@ -122,9 +122,9 @@ func (m *Middleware) verifyToken(r *http.Request) error {
 		// verify against.
 		return ErrTokenInvalid
 	}
-	sent := m.sentToken(r)
-	if sent == "" {
-		return ErrTokenMissing
+	sent, err := m.sentToken(r)
+	if err != nil {
+		return err
 	}
 	if !st.session && !st.fromCookie {
 		return ErrTokenInvalid // the cookie was only now issued
@@ -153,32 +153,42 @@ func (m *Middleware) verifyToken(r *http.Request) error {
 }
 
 // sentToken returns the token from the header, or else from the form of a
-// form-encoded body.
-func (m *Middleware) sentToken(r *http.Request) string {
+// form-encoded body. Its error is [ErrTokenMissing] when no token was
+// sent, and [ErrTokenInvalid] when several were; a single token that is
+// malformed is returned for verifyToken to reject as invalid.
+func (m *Middleware) sentToken(r *http.Request) (string, error) {
 	tc := m.tokens
-	if v := r.Header[tc.headerName]; len(v) == 1 {
-		return v[0]
-	} else if len(v) > 1 {
-		return ""
+	if v := r.Header[tc.headerName]; len(v) > 0 {
+		return oneToken(v)
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "application/x-www-form-urlencoded" && ct != "multipart/form-data" {
-		return ""
+		return "", ErrTokenMissing
 	}
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(nil, r.Body, tc.maxForm)
 	}
 	if ct == "multipart/form-data" {
 		if err := r.ParseMultipartForm(tc.maxForm); err != nil {
-			return ""
+			return "", ErrTokenMissing // the field could not be read
 		}
 	} else if err := r.ParseForm(); err != nil {
-		return ""
+		return "", ErrTokenMissing
 	}
-	if v := r.PostForm[tc.fieldName]; len(v) == 1 && len(v[0]) == maskedEncLen {
-		return v[0]
+	return oneToken(r.PostForm[tc.fieldName])
+}
+
+// oneToken returns the single token among the values of a header or form
+// field. No value, or one empty value (a template that rendered no token),
+// is no token; several values are an invalid one, whatever they hold.
+func oneToken(v []string) (string, error) {
+	switch {
+	case len(v) > 1:
+		return "", ErrTokenInvalid
+	case len(v) == 0 || v[0] == "":
+		return "", ErrTokenMissing
 	}
-	return ""
+	return v[0], nil
 }
 
 // Token returns a fresh masked token for r, to embed in a form field or

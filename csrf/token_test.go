@@ -106,7 +106,7 @@ func TestTokenCookieMode(t *testing.T) {
 		{"the unmasked cookie value is not a token", post(cookieHeader(c), tokenHeader(c.Value)), csrf.ErrTokenInvalid},
 		{"a forged cookie with a matching-looking token is rejected",
 			post([2]string{"Cookie", "__Host-csrf=" + strings.Repeat("A", 43)}, tokenHeader(tok)), csrf.ErrTokenInvalid},
-		{"two token headers are rejected", post(cookieHeader(c), tokenHeader(tok), tokenHeader(tok)), csrf.ErrTokenMissing},
+		{"two token headers are rejected", post(cookieHeader(c), tokenHeader(tok), tokenHeader(tok)), csrf.ErrTokenInvalid},
 		{"a same-origin browser request needs no token by default", post(sfs("same-origin")), nil},
 		{"a cross-site request is rejected before tokens are looked at", post(sfs("cross-site"), cookieHeader(c), tokenHeader(tok)), csrf.ErrCrossOrigin},
 	}
@@ -210,6 +210,72 @@ func TestTokenFromForm(t *testing.T) {
 	r.AddCookie(c)
 	if code, _, _ := ts.do(r); code == 200 {
 		t.Error("a form larger than MaxFormBytes was read")
+	}
+}
+
+// formPost returns a POST whose form body carries the given values, with
+// the token cookie c; multi selects multipart/form-data.
+func formPost(t testing.TB, c *http.Cookie, multi bool, form url.Values) *http.Request {
+	t.Helper()
+	var r *http.Request
+	if multi {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		for k, vs := range form {
+			for _, v := range vs {
+				if err := mw.WriteField(k, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := mw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r = httptest.NewRequest("POST", "https://example.com/upload", &body)
+		r.Header.Set("Content-Type", mw.FormDataContentType())
+	} else {
+		r = httptest.NewRequest("POST", "https://example.com/transfer", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	r.AddCookie(c)
+	return r
+}
+
+// TestMalformedTokenIsInvalidNotMissing: a token that was sent but is
+// malformed is ErrTokenInvalid in the form field as in the header; only no
+// token at all is ErrTokenMissing. The form field used to drop a value that
+// was not exactly 86 characters, so the log said the token was missing.
+func TestMalformedTokenIsInvalidNotMissing(t *testing.T) {
+	ts := newTokenServer(t, csrf.TokenOptions{Key: key1}, csrf.Options{})
+	tok, c := ts.get(t)
+	field := func(v ...string) url.Values { return url.Values{"csrf_token": v, "amount": {"10"}} }
+	for _, tt := range []struct {
+		name string
+		r    *http.Request
+		err  error
+	}{
+		{"a truncated token in the header is invalid", post(cookieHeader(c), tokenHeader(tok[:80])), csrf.ErrTokenInvalid},
+		{"a truncated token in the form field is invalid", formPost(t, c, false, field(tok[:80])), csrf.ErrTokenInvalid},
+		{"a token with extra characters in the form field is invalid", formPost(t, c, false, field(tok+"AAAA")), csrf.ErrTokenInvalid},
+		{"a one-character token in the form field is invalid", formPost(t, c, false, field("x")), csrf.ErrTokenInvalid},
+		{"a token that is not base64url in the form field is invalid", formPost(t, c, false, field(strings.Repeat("*", 86))), csrf.ErrTokenInvalid},
+		{"a truncated token in a multipart form field is invalid", formPost(t, c, true, field(tok[:80])), csrf.ErrTokenInvalid},
+		{"two form fields are invalid, even both valid", formPost(t, c, false, field(tok, tok)), csrf.ErrTokenInvalid},
+		{"two multipart form fields are invalid", formPost(t, c, true, field(tok, tok)), csrf.ErrTokenInvalid},
+		{"a form without the field is missing", formPost(t, c, false, url.Values{"amount": {"10"}}), csrf.ErrTokenMissing},
+		{"an empty form field is missing: no token was rendered", formPost(t, c, false, field("")), csrf.ErrTokenMissing},
+		{"an empty token header is missing", post(cookieHeader(c), tokenHeader("")), csrf.ErrTokenMissing},
+		{"a body that is not a form is missing", post(cookieHeader(c), [2]string{"Content-Type", "application/json"}), csrf.ErrTokenMissing},
+		{"a form larger than MaxFormBytes is missing: the field was not read",
+			formPost(t, c, false, url.Values{"csrf_token": {tok}, "pad": {strings.Repeat("x", 2<<20)}}), csrf.ErrTokenMissing},
+		{"the form's own token still passes", formPost(t, c, false, field(tok)), nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, _ := ts.do(tt.r)
+			if (code == 200) != (tt.err == nil) || !errors.Is(ts.err, tt.err) {
+				t.Errorf("status %d, reason %v; want %v", code, ts.err, tt.err)
+			}
+		})
 	}
 }
 
