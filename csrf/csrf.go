@@ -66,8 +66,9 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		panic("csrf: Handler called with a nil handler")
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var st *tokenState
 		if m.tokens != nil {
-			r = m.prepareTokens(w, r)
+			r, st = m.prepareTokens(r)
 		} else if isSafe(r) {
 			next.ServeHTTP(w, r)
 			return
@@ -84,6 +85,9 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			// response's own.
 			problem.WriteInto(w, http.StatusForbidden, headervals.Take(problem.Slots), false)
 			return
+		}
+		if st != nil && st.newCookie() {
+			m.tokens.issueCookie(w, st)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -87,6 +87,10 @@
 //   - CORS is a separate concern: allowing an origin to read responses
 //     (package cors) does not allow it to send unsafe requests here unless
 //     it is also in [Options.TrustedOrigins].
+//   - The token cookie is issued only on the response to a request that
+//     passed, never on a rejection: a cross-site top-level POST arrives
+//     without the SameSite=Lax cookie, and a cookie on its response would
+//     replace the victim's and void the forms it has open.
 //   - A response that issues the token cookie carries "Cache-Control:
 //     private" and "Vary: Cookie". A handler that replaces them with public
 //     caching would let a shared cache hand one client's cookie to others.

@@ -71,7 +71,10 @@ type Options struct {
 	// reason is recorded with the problem package's SetReason for an
 	// access log before OnReject is called. Default: a generic 403
 	// problem response (internal/problem). Never echo request data in the
-	// response.
+	// response. A rejected response never issues the token cookie, so a
+	// form OnReject renders with [Token] for a client that had no valid
+	// token cookie cannot be submitted: link or redirect to the form's
+	// page instead.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 }
 

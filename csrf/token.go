@@ -47,17 +47,19 @@ type tokenState struct {
 	binding string
 	session bool
 	// fromCookie reports whether the binding came from the request's own
-	// cookie (as opposed to one issued on this response): only then can
-	// the request itself be verified.
+	// cookie (as opposed to a nonce created for this request, issued on
+	// its response if it passes): only then can the request itself be
+	// verified.
 	fromCookie bool
 }
 
 type stateKey struct{}
 
-// prepareTokens finds or creates the request's token binding, issuing the
-// cookie when there is neither a session nor a valid cookie, and stores it
-// in the context.
-func (m *Middleware) prepareTokens(w http.ResponseWriter, r *http.Request) *http.Request {
+// prepareTokens finds the request's token binding, or creates a cookie
+// nonce when there is neither a session nor a valid cookie, and stores it
+// in the context. It writes nothing: the handler issues a created nonce
+// with issueCookie once the request has passed.
+func (m *Middleware) prepareTokens(r *http.Request) (*http.Request, *tokenState) {
 	tc := m.tokens
 	st := &tokenState{cfg: tc}
 	if tc.sessionID != nil {
@@ -72,25 +74,36 @@ func (m *Middleware) prepareTokens(w http.ResponseWriter, r *http.Request) *http
 			var nonce [nonceLen]byte
 			_, _ = rand.Read(nonce[:])
 			st.binding = b64.EncodeToString(nonce[:])
-			http.SetCookie(w, &http.Cookie{
-				Name:     tc.cookieName,
-				Value:    st.binding,
-				Path:     "/",
-				Secure:   tc.secure,
-				HttpOnly: true,
-				SameSite: http.SameSiteLaxMode,
-			})
-			h := w.Header()
-			h.Add("Vary", "Cookie")
-			if h.Get("Cache-Control") == "" {
-				// The cookie is a per-client secret: never let a shared
-				// cache hand it to someone else.
-				h.Set("Cache-Control", "private")
-			}
 		}
 	}
 	st.expected = tc.derive(tc.keys[0], st.binding, st.session)
-	return r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+	return r.WithContext(context.WithValue(r.Context(), stateKey{}, st)), st
+}
+
+// newCookie reports whether the binding is a nonce created for this
+// request, which the response must issue in the token cookie.
+func (st *tokenState) newCookie() bool { return !st.session && !st.fromCookie }
+
+// issueCookie sets the token cookie carrying the nonce st created. It is
+// called only for a request that passed: a rejected cross-site top-level
+// POST arrives without the SameSite=Lax cookie, and a cookie set on its
+// response would replace the victim's and void the forms it has open.
+func (tc *tokenConfig) issueCookie(w http.ResponseWriter, st *tokenState) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     tc.cookieName,
+		Value:    st.binding,
+		Path:     "/",
+		Secure:   tc.secure,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	})
+	h := w.Header()
+	h.Add("Vary", "Cookie")
+	if h.Get("Cache-Control") == "" {
+		// The cookie is a per-client secret: never let a shared cache
+		// hand it to someone else.
+		h.Set("Cache-Control", "private")
+	}
 }
 
 func validNonce(s string) bool {
@@ -126,8 +139,8 @@ func (m *Middleware) verifyToken(r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !st.session && !st.fromCookie {
-		return ErrTokenInvalid // the cookie was only now issued
+	if st.newCookie() {
+		return ErrTokenInvalid // no valid token cookie was sent
 	}
 	var raw [maskedLen + 3]byte
 	if len(sent) != maskedEncLen {

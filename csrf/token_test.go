@@ -279,6 +279,89 @@ func TestMalformedTokenIsInvalidNotMissing(t *testing.T) {
 	}
 }
 
+// TestRejectedRequestDoesNotReplaceTheTokenCookie: a forged cross-site
+// top-level POST arrives without the SameSite=Lax token cookie, and a
+// browser stores a Lax cookie set on the response to a top-level
+// navigation (RFC 6265bis 5.7). The middleware issued a fresh cookie on
+// every request without one, rejected or not, so the attacker's page could
+// replace the victim's cookie and void every form the victim had open.
+func TestRejectedRequestDoesNotReplaceTheTokenCookie(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		opts   csrf.TokenOptions
+		forged [][2]string // what the browser sends with the attacker's POST
+		own    [][2]string // what it sends with the victim's own form
+		err    error       // why the forged POST is rejected
+	}{
+		{"a current browser, with Always", csrf.TokenOptions{Key: key1, Always: true},
+			[][2]string{sfs("cross-site"), origin("https://evil.test")},
+			[][2]string{sfs("same-origin"), origin("https://example.com")}, csrf.ErrCrossOrigin},
+		{"an old browser sending a cross-site Origin, with Always", csrf.TokenOptions{Key: key1, Always: true},
+			[][2]string{origin("https://evil.test")}, [][2]string{origin("https://example.com")}, csrf.ErrOriginMismatch},
+		{"an old browser sending neither header", csrf.TokenOptions{Key: key1},
+			nil, nil, csrf.ErrTokenMissing},
+		{"an old browser sending neither header, in session mode without a session", csrf.TokenOptions{Key: key1, SessionID: sessionFromHeader},
+			nil, nil, csrf.ErrTokenMissing},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTokenServer(t, tt.opts, csrf.Options{})
+			tok, c := ts.get(t) // the victim's open form and its cookie
+
+			rec := httptest.NewRecorder()
+			ts.err = nil
+			ts.h.ServeHTTP(rec, post(tt.forged...))
+			if rec.Code != http.StatusForbidden || !errors.Is(ts.err, tt.err) {
+				t.Fatalf("forged request: status %d, reason %v; want 403 with %v", rec.Code, ts.err, tt.err)
+			}
+			if set := rec.Result().Cookies(); len(set) > 0 {
+				t.Errorf("the rejection set cookies %v", set)
+				for _, nc := range set {
+					if nc.Name == c.Name {
+						c = nc // the browser stores it, replacing the victim's
+					}
+				}
+			}
+			if v := rec.Header().Values("Vary"); len(v) > 0 {
+				t.Errorf("the rejection has Vary %q, as if it issued a cookie", v)
+			}
+			if code, _, _ := ts.do(post(append(tt.own, cookieHeader(c), tokenHeader(tok))...)); code != http.StatusOK {
+				t.Errorf("after the forged request the victim's own form is rejected: status %d, reason %v", code, ts.err)
+			}
+		})
+	}
+}
+
+// TestTokenCookieIsIssuedToRequestsThatPass: every request without a valid
+// token cookie that passes, safe or not, gets one with its caching
+// headers, and its handler can render a token for it.
+func TestTokenCookieIsIssuedToRequestsThatPass(t *testing.T) {
+	ts := newTokenServer(t, csrf.TokenOptions{Key: key1}, csrf.Options{})
+	for _, tt := range []struct {
+		name string
+		r    *http.Request
+	}{
+		{"a GET", req{method: "GET"}.build()},
+		{"a same-origin POST", post(sfs("same-origin"))},
+		{"a GET with a malformed cookie", req{method: "GET", headers: [][2]string{{"Cookie", "__Host-csrf=x"}}}.build()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			ts.h.ServeHTTP(rec, tt.r)
+			set := rec.Result().Cookies()
+			if rec.Code != http.StatusOK || len(set) != 1 || set[0].Name != "__Host-csrf" {
+				t.Fatalf("status %d, cookies %v: want 200 with the token cookie", rec.Code, set)
+			}
+			if rec.Header().Get("Vary") != "Cookie" || rec.Header().Get("Cache-Control") != "private" {
+				t.Errorf("Vary %q, Cache-Control %q: want Cookie and private", rec.Header().Get("Vary"), rec.Header().Get("Cache-Control"))
+			}
+			tok := rec.Body.String()
+			if code, _, _ := ts.do(post(cookieHeader(set[0]), tokenHeader(tok))); code != http.StatusOK {
+				t.Errorf("the token rendered with the new cookie was rejected: %v", ts.err)
+			}
+		})
+	}
+}
+
 func TestTokenAlways(t *testing.T) {
 	ts := newTokenServer(t, csrf.TokenOptions{Key: key1, Always: true}, csrf.Options{Exempt: []csrf.Exemption{
 		{Pattern: "POST /hook", Reason: "signed webhook"},
