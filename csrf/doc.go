@@ -67,10 +67,13 @@
 // ([TokenOptions.SessionID]), so a token from one session is worthless in
 // another, or, before a session exists, of a random value in a
 // "__Host-csrf" cookie that subdomains cannot overwrite (signed double
-// submit). Nothing is stored server-side. [Token] masks the token with
-// fresh randomness on every call (BREACH); [TemplateField] renders the
-// hidden form field for html/template. The token is read from the
-// X-CSRF-Token header or from the csrf_token form field.
+// submit). A token bound to that cookie stays valid after a session
+// starts, so a form rendered before, or by the response that starts the
+// session, can still be posted; [TokenOptions.SessionID] says which forms
+// a change of session voids. Nothing is stored server-side. [Token] masks
+// the token with fresh randomness on every call (BREACH); [TemplateField]
+// renders the hidden form field for html/template. The token is read from
+// the X-CSRF-Token header or from the csrf_token form field.
 //
 // # Security considerations
 //

@@ -108,8 +108,7 @@ type TokenOptions struct {
 	// The middleware runs outside the session middleware, so SessionID
 	// reads the request itself. With a server-side session store (the
 	// memory store or session/redisstore) the session token is the
-	// session ID and stays the same until Login or Renew gives the
-	// session a new one; session.Middleware.Token reads it as the session
+	// session ID; session.Middleware.Token reads it as the session
 	// middleware does:
 	//
 	//	SessionID: sessions.Token,
@@ -118,6 +117,28 @@ type TokenOptions struct {
 	// middleware when a sibling subdomain plants a malformed cookie of the
 	// same name: found in review. A __Host- session cookie, the default,
 	// cannot be planted.)
+	//
+	// The session ID changes when a session starts (the first value
+	// stored), when Login or Renew gives it a new one, and when it ends
+	// (Destroy). A token is valid for the binding of the request that
+	// rendered it, so across such a change:
+	//
+	//   - A form rendered before the session started carries a token
+	//     bound to the token cookie, including a form rendered in the
+	//     response that starts the session. It keeps working once the
+	//     session exists, as long as that cookie lasts (it is a browser
+	//     session cookie), provided the cookie cannot be planted by a
+	//     sibling subdomain: CookieName starts with "__Host-" in that
+	//     exact case (the default does) and InsecureHTTPCookie is false.
+	//     With any other cookie such forms are rejected once the session
+	//     starts.
+	//   - [Token] with a session always returns a session-bound token, so
+	//     forms rendered during a session stop working when its ID
+	//     changes (Login, Renew, Destroy): render the form again.
+	//   - A form rendered in the response that ends a session (logout)
+	//     carries a token of the ended session, which no later request
+	//     has: render it on the next request instead, after a redirect
+	//     (post-redirect-get).
 	//
 	// With a session.CookieStore the cookie changes whenever the session
 	// is saved, which would void the tokens already on a page: leave
@@ -279,6 +300,16 @@ func New(o Options) (*Middleware, error) {
 			// Browsers match the prefixes in any case (RFC 6265bis).
 			bad("Tokens.CookieName", tc.cookieName, ErrInvalidTokenOptions, "browsers drop prefixed cookies without Secure")
 		}
+		// A sibling subdomain could plant a cookie of any other name (or
+		// without Secure) holding a nonce it knows, and get a token for it
+		// by fetching a page with that cookie itself: accepting
+		// cookie-bound tokens from a request with a session would then be
+		// a forgery against logged-in users. The prefix is matched in its
+		// exact case: browsers match it in any case only in recent
+		// versions (RFC 6265bis), and older ones, some of which send
+		// neither Sec-Fetch-Site nor Origin on form posts (Firefox before
+		// 70) and so rely on the token, let a sibling plant "__HOST-csrf".
+		tc.cookieFallback = tc.secure && strings.HasPrefix(tc.cookieName, "__Host-")
 		if tc.fieldName == "" {
 			tc.fieldName = "csrf_token"
 		}

@@ -33,6 +33,10 @@ type tokenConfig struct {
 	fieldName  string
 	headerName string
 	maxForm    int64
+	// cookieFallback: with a session, a token bound to the request's
+	// token cookie also verifies. Only for a cookie no sibling subdomain
+	// can plant (see New).
+	cookieFallback bool
 }
 
 // tokenState is what the middleware learned about the request's token
@@ -154,12 +158,26 @@ func (m *Middleware) verifyToken(r *http.Request) error {
 	for i := range tok {
 		tok[i] = raw[i] ^ raw[tokenLen+i]
 	}
+	tc := m.tokens
 	if hmac.Equal(tok[:], st.expected) {
 		return nil
 	}
-	for _, k := range m.tokens.keys[1:] {
-		if hmac.Equal(tok[:], m.tokens.derive(k, st.binding, st.session)) {
+	for _, k := range tc.keys[1:] {
+		if hmac.Equal(tok[:], tc.derive(k, st.binding, st.session)) {
 			return nil
+		}
+	}
+	if st.session && tc.cookieFallback {
+		// A form rendered before the session started carries a token
+		// bound to the token cookie: accept it while that cookie lasts.
+		// Read only now, so a session-bound token costs no cookie
+		// parsing.
+		if c, err := r.Cookie(tc.cookieName); err == nil && validNonce(c.Value) {
+			for _, k := range tc.keys {
+				if hmac.Equal(tok[:], tc.derive(k, c.Value, false)) {
+					return nil
+				}
+			}
 		}
 	}
 	return ErrTokenInvalid

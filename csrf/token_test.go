@@ -2,6 +2,7 @@ package csrf_test
 
 import (
 	"bytes"
+	"crypto/rand"
 	"errors"
 	"html/template"
 	"io"
@@ -155,6 +156,173 @@ func TestTokenSessionMode(t *testing.T) {
 			code, _, _ := ts.do(tt.r)
 			if (code == 200) != (tt.err == nil) || !errors.Is(ts.err, tt.err) {
 				t.Errorf("status %d, err %v; want %v", code, ts.err, tt.err)
+			}
+		})
+	}
+}
+
+// TestCookieBoundTokenAfterTheSessionStarts: a form rendered without a
+// session carries a token bound to the token cookie, and the next request
+// may carry a session (the handler that rendered it started one). With a
+// session the cookie-bound token used to be rejected; it is accepted when
+// the request's own token cookie is one no sibling subdomain can plant.
+func TestCookieBoundTokenAfterTheSessionStarts(t *testing.T) {
+	alice := [2]string{"X-Test-Session", "alice-session"}
+	mallory := [2]string{"X-Test-Session", "mallory-session"}
+	ts := newTokenServer(t, csrf.TokenOptions{Key: key1, SessionID: sessionFromHeader}, csrf.Options{})
+	tok, c := ts.get(t) // rendered before the session started
+	_, other := ts.get(t)
+	malloryTok, _ := ts.get(t, mallory)
+	inSession, _ := ts.get(t, alice, cookieHeader(c)) // rendered in the session, with the cookie
+
+	rotated := newTokenServer(t, csrf.TokenOptions{Key: key2, PreviousKeys: [][]byte{key1}, SessionID: sessionFromHeader}, csrf.Options{})
+	retired := newTokenServer(t, csrf.TokenOptions{Key: key2, SessionID: sessionFromHeader}, csrf.Options{})
+
+	for _, tt := range []struct {
+		name string
+		ts   *tokenServer
+		r    *http.Request
+		err  error
+	}{
+		{"a cookie-bound token passes with a session and its __Host- cookie", ts, post(alice, cookieHeader(c), tokenHeader(tok)), nil},
+		{"the form field passes too", ts, with(formPost(t, c, false, url.Values{"csrf_token": {tok}}), alice), nil},
+		{"a cookie-bound token is rejected with a session and no cookie", ts, post(alice, tokenHeader(tok)), csrf.ErrTokenInvalid},
+		{"a cookie-bound token is rejected with another cookie", ts, post(alice, cookieHeader(other), tokenHeader(tok)), csrf.ErrTokenInvalid},
+		{"a cookie-bound token is rejected with a malformed cookie", ts, post(alice, [2]string{"Cookie", "__Host-csrf=" + c.Value[:40]}, tokenHeader(tok)), csrf.ErrTokenInvalid},
+		{"the unmasked cookie value is not a token in a session either", ts, post(alice, cookieHeader(c), tokenHeader(c.Value)), csrf.ErrTokenInvalid},
+		{"another session's token is still rejected with the cookie", ts, post(alice, cookieHeader(c), tokenHeader(malloryTok)), csrf.ErrTokenInvalid},
+		{"a token rendered in a session is session-bound: it passes with the session alone", ts, post(alice, tokenHeader(inSession)), nil},
+		{"a token rendered in a session is session-bound: the cookie alone does not pass it", ts, post(cookieHeader(c), tokenHeader(inSession)), csrf.ErrTokenInvalid},
+		{"a cookie-bound token under a previous key passes during a rotation", rotated, post(alice, cookieHeader(c), tokenHeader(tok)), nil},
+		{"a cookie-bound token under a retired key is rejected", retired, post(alice, cookieHeader(c), tokenHeader(tok)), csrf.ErrTokenInvalid},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, _ := tt.ts.do(tt.r)
+			if (code == 200) != (tt.err == nil) || !errors.Is(tt.ts.err, tt.err) {
+				t.Errorf("status %d, err %v; want %v", code, tt.ts.err, tt.err)
+			}
+		})
+	}
+}
+
+// with adds a header to r and returns r.
+func with(r *http.Request, h [2]string) *http.Request {
+	r.Header.Add(h[0], h[1])
+	return r
+}
+
+// TestCookieBoundTokenIsRefusedInASessionWhenTheCookieCanBePlanted: a
+// sibling subdomain can plant a cookie without the __Host- prefix (or
+// without Secure) holding a nonce it knows, and get a token for that nonce
+// by fetching a page with the cookie itself. Accepting cookie-bound tokens
+// from requests with a session would then be a forgery against logged-in
+// users, so the fallback is refused for such cookies.
+func TestCookieBoundTokenIsRefusedInASessionWhenTheCookieCanBePlanted(t *testing.T) {
+	session := [2]string{"X-Test-Session", "victim-session"}
+	for _, tt := range []struct {
+		name     string
+		opts     csrf.TokenOptions
+		fallback bool
+	}{
+		{"the default __Host-csrf cookie", csrf.TokenOptions{}, true},
+		{"a custom __Host- name", csrf.TokenOptions{CookieName: "__Host-app-csrf"}, true},
+		{"a custom name without a prefix", csrf.TokenOptions{CookieName: "csrf"}, false},
+		{"a __Secure- name, which a sibling can set with Domain", csrf.TokenOptions{CookieName: "__Secure-csrf"}, false},
+		{"a __HOST- name, which browsers matching prefixes in exact case let a sibling set", csrf.TokenOptions{CookieName: "__HOST-csrf"}, false},
+		{"InsecureHTTPCookie", csrf.TokenOptions{InsecureHTTPCookie: true}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.Key, tt.opts.SessionID = key1, sessionFromHeader
+			ts := newTokenServer(t, tt.opts, csrf.Options{})
+			// The attacker fetches a page with its own nonce in the cookie
+			// and gets a token for it; the nonce is then planted in the
+			// victim's browser, which sends it with the victim's session.
+			planted := &http.Cookie{Name: ts.cookieName(t), Value: strings.Repeat("A", 43)}
+			tok, _ := ts.get(t, cookieHeader(planted))
+			if code, _, _ := ts.do(post(cookieHeader(planted), tokenHeader(tok))); code != 200 {
+				t.Fatalf("the token for the planted nonce does not pass without a session: %v", ts.err)
+			}
+			code, _, _ := ts.do(post(session, cookieHeader(planted), tokenHeader(tok)))
+			if tt.fallback && code != 200 {
+				t.Errorf("a cookie-bound token with a session is rejected: %v", ts.err)
+			}
+			if !tt.fallback && (code == 200 || !errors.Is(ts.err, csrf.ErrTokenInvalid)) {
+				t.Errorf("status %d, reason %v: a token for a plantable cookie passed with the victim's session", code, ts.err)
+			}
+		})
+	}
+}
+
+// cookieName returns the name of the token cookie ts issues.
+func (ts *tokenServer) cookieName(t testing.TB) string {
+	t.Helper()
+	_, c := ts.get(t)
+	if c == nil {
+		t.Fatal("no token cookie issued")
+	}
+	return c.Name
+}
+
+// TestTokenFromTheResponseThatStartsTheSession runs the recommended set-up
+// (the middleware outside the session middleware, SessionID reading the
+// session cookie) with a browser-like client against a TLS server: a page
+// whose handler starts the session renders a form, and the browser posts
+// it back with both cookies it received.
+func TestTokenFromTheResponseThatStartsTheSession(t *testing.T) {
+	const sessionCookie = "__Host-session"
+	sessionID := func(r *http.Request) (string, bool) {
+		c, err := r.Cookie(sessionCookie)
+		if err != nil {
+			return "", false
+		}
+		return c.Value, true
+	}
+	for _, tt := range []struct {
+		name    string
+		always  bool
+		headers [][2]string // what the browser adds to the POST
+	}{
+		{"an old browser, sending neither Sec-Fetch-Site nor Origin", false, nil},
+		{"a current browser, with Always", true, [][2]string{sfs("same-origin")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1, SessionID: sessionID, Always: tt.always}})
+			mux := http.NewServeMux()
+			mux.HandleFunc("GET /product", func(w http.ResponseWriter, r *http.Request) {
+				// The first value stored starts the session here.
+				http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: rand.Text(), Path: "/", Secure: true, HttpOnly: true})
+				_, _ = io.WriteString(w, csrf.Token(r)) // the add-to-cart form
+			})
+			mux.HandleFunc("POST /cart", func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.WriteString(w, "added")
+			})
+			srv := httptest.NewTLSServer(m.Handler(mux))
+			defer srv.Close()
+			client := srv.Client()
+			client.Jar, _ = cookiejar.New(nil)
+
+			resp, err := client.Get(srv.URL + "/product")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if len(resp.Cookies()) != 2 {
+				t.Fatalf("GET /product set %v: want the token and session cookies", resp.Cookies())
+			}
+
+			r, _ := http.NewRequest("POST", srv.URL+"/cart", strings.NewReader(url.Values{"csrf_token": {string(tok)}}.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for _, h := range tt.headers {
+				r.Header.Set(h[0], h[1])
+			}
+			resp, err = client.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("posting the form rendered by the response that started the session: status %d, want 200", resp.StatusCode)
 			}
 		})
 	}
