@@ -46,7 +46,9 @@
 //     for the access log;
 //   - the Origin fallback compares the scheme too, using the
 //     [clientip.Resolver] the application configured, so an http page
-//     cannot post to the https site (net/http fails open there, by design);
+//     cannot post to the https site (net/http fails open there, by design)
+//     when the scheme is known: behind a TLS-terminating proxy that needs
+//     [Options.ClientIP] (see Security considerations);
 //     the Host comparison ignores ASCII case and the default port;
 //   - an Origin with userinfo ("https://evil@example.com") or in any form
 //     a browser would not send is rejected (golang/go#78563);
@@ -79,10 +81,15 @@
 //
 //   - Place the middleware before session and authentication middleware,
 //     so forged requests are rejected before any state is read.
-//   - Behind a TLS-terminating proxy, configure [Options.ClientIP]; without
-//     it old browsers' same-origin requests look like http-to-https and are
-//     rejected. A proxy that rewrites Host needs
-//     [clientip.Options.PublicOrigin].
+//   - Behind a TLS-terminating proxy, configure [Options.ClientIP] with
+//     [clientip.Options.TrustedProxies], or [clientip.Options.PublicOrigin]
+//     when the proxy rewrites Host. Without it the server sees plain http
+//     and takes the request's own origin for http://host, which is not
+//     only a source of false rejections: for browsers that send no
+//     Sec-Fetch-Site, same-origin requests from the https site are
+//     rejected, and requests from an http page of the same host (which a
+//     network attacker can serve where HSTS is not in force) are
+//     accepted.
 //   - Exempt routes accept forged requests: authenticate them otherwise
 //     (signatures, tokens in the body), never with cookies.
 //   - Sec-Fetch-Site is trusted as browsers send it. A proxy that strips

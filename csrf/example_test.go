@@ -94,8 +94,9 @@ func ExampleTemplateField() {
 
 // Behind a TLS-terminating proxy the server sees plain http, so an old
 // browser's Origin ("https://...") would not match the request's own
-// origin. Tell the package which proxy to believe, once, through clientip;
-// or give the public origin when the proxy also rewrites Host.
+// origin, while an http page of the same host would. Tell the package
+// which proxy to believe, once, through clientip; or give the public
+// origin when the proxy also rewrites Host.
 func Example_behindAProxy() {
 	direct := csrf.MustNew(csrf.Options{})
 	proxied := csrf.MustNew(csrf.Options{ClientIP: clientip.MustNew(clientip.Options{
@@ -113,10 +114,20 @@ func Example_behindAProxy() {
 	r.Header.Set("Origin", "https://www.example.com")
 	fmt.Println("no proxy configured:", direct.Check(r))
 	fmt.Println("trusted proxy:", proxied.Check(r))
+
+	// The same request from an http page of the host, which anyone on the
+	// network path can serve where HSTS is not in force.
+	r.Header.Set("Origin", "http://www.example.com")
+	fmt.Println("no proxy configured, from http:", direct.Check(r))
+	fmt.Println("trusted proxy, from http:", proxied.Check(r))
+
+	r.Header.Set("Origin", "https://www.example.com")
 	r.Host = "app-backend:8080"
 	fmt.Println("public origin:", rewritten.Check(r))
 	// Output:
 	// no proxy configured: csrf: Origin does not match the request's origin
 	// trusted proxy: <nil>
+	// no proxy configured, from http: <nil>
+	// trusted proxy, from http: csrf: Origin does not match the request's origin
 	// public origin: <nil>
 }

@@ -44,10 +44,16 @@ type Options struct {
 	// ClientIP resolves the scheme and host the client used, for
 	// comparing an Origin header with the request's own origin when
 	// Sec-Fetch-Site is absent. Behind a TLS-terminating proxy, configure
-	// it (TrustedProxies, or PublicOrigin when the proxy rewrites Host):
-	// otherwise the request looks like http while the browser's Origin
-	// says https, and old browsers' requests are rejected. Default: nil,
-	// direct connections only.
+	// it: clientip.Options.TrustedProxies, so the scheme comes from the
+	// proxy's X-Forwarded-Proto or Forwarded header, or
+	// clientip.Options.PublicOrigin, which also covers a proxy that
+	// rewrites Host. Without it r.TLS is nil, so the request's own origin
+	// is taken as http://host: browsers without Sec-Fetch-Site then have
+	// their same-origin requests from the https site rejected
+	// (Origin https://host), and requests from an http page of the same
+	// host accepted (Origin http://host), a page anyone on the network
+	// path can serve where HSTS is not in force. Default: nil, direct
+	// connections only.
 	ClientIP *clientip.Resolver
 
 	// Exempt lists routes that skip every check, for endpoints that must
