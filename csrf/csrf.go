@@ -32,13 +32,18 @@ var (
 	ErrMalformedOrigin = errors.New("csrf: malformed Origin")
 	// ErrTokenMissing: a token is required and none was sent: neither
 	// the token header nor the form field, or only an empty value; or
-	// the form could not be read within [TokenOptions.MaxFormBytes].
+	// the form could not be parsed.
 	ErrTokenMissing = errors.New("csrf: token missing")
 	// ErrTokenInvalid: a token was sent, in the header or the form field,
 	// but it is malformed (wrong length, not base64url, several values),
 	// was issued for another session or cookie, or under a retired key;
 	// or the token cookie is missing.
 	ErrTokenInvalid = errors.New("csrf: token invalid")
+	// ErrFormTooLarge: the request carries no token header and its form
+	// body, where the token field would be, is larger than
+	// [TokenOptions.MaxFormBytes]. The default response is 413 Content
+	// Too Large rather than 403.
+	ErrFormTooLarge = errors.New("csrf: form too large to find the token")
 )
 
 // Middleware rejects unsafe cross-origin requests from browsers. Create
@@ -83,7 +88,11 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			}
 			// problem.Reject, its header values in slots of this
 			// response's own.
-			problem.WriteInto(w, http.StatusForbidden, headervals.Take(problem.Slots), false)
+			status := http.StatusForbidden
+			if err == ErrFormTooLarge {
+				status = http.StatusRequestEntityTooLarge
+			}
+			problem.WriteInto(w, status, headervals.Take(problem.Slots), false)
 			return
 		}
 		if st != nil && st.newCookie() {

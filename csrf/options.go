@@ -176,7 +176,8 @@ type TokenOptions struct {
 	HeaderName string
 	// MaxFormBytes bounds the body read to find the form field. Default:
 	// 1 MiB; larger bodies are rejected without a token from the header,
-	// with [ErrTokenMissing]: the field could not be read.
+	// with [ErrFormTooLarge] (413 by default): the field could not be
+	// read.
 	MaxFormBytes int64
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"html/template"
 	"io"
 	"mime"
@@ -199,12 +200,18 @@ func (m *Middleware) sentToken(r *http.Request) (string, error) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(nil, r.Body, tc.maxForm)
 	}
+	var err error
 	if ct == "multipart/form-data" {
-		if err := r.ParseMultipartForm(tc.maxForm); err != nil {
-			return "", ErrTokenMissing // the field could not be read
+		err = r.ParseMultipartForm(tc.maxForm)
+	} else {
+		err = r.ParseForm()
+	}
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return "", ErrFormTooLarge
 		}
-	} else if err := r.ParseForm(); err != nil {
-		return "", ErrTokenMissing
+		return "", ErrTokenMissing // the field could not be read
 	}
 	return oneToken(r.PostForm[tc.fieldName])
 }

@@ -434,8 +434,10 @@ func TestMalformedTokenIsInvalidNotMissing(t *testing.T) {
 		{"an empty form field is missing: no token was rendered", formPost(t, c, false, field("")), csrf.ErrTokenMissing},
 		{"an empty token header is missing", post(cookieHeader(c), tokenHeader("")), csrf.ErrTokenMissing},
 		{"a body that is not a form is missing", post(cookieHeader(c), [2]string{"Content-Type", "application/json"}), csrf.ErrTokenMissing},
-		{"a form larger than MaxFormBytes is missing: the field was not read",
-			formPost(t, c, false, url.Values{"csrf_token": {tok}, "pad": {strings.Repeat("x", 2<<20)}}), csrf.ErrTokenMissing},
+		{"a form larger than MaxFormBytes is too large: the field was not read",
+			formPost(t, c, false, url.Values{"csrf_token": {tok}, "pad": {strings.Repeat("x", 2<<20)}}), csrf.ErrFormTooLarge},
+		{"a multipart form larger than MaxFormBytes is too large",
+			formPost(t, c, true, url.Values{"csrf_token": {tok}, "pad": {strings.Repeat("x", 2<<20)}}), csrf.ErrFormTooLarge},
 		{"the form's own token still passes", formPost(t, c, false, field(tok)), nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -620,5 +622,32 @@ func TestTokenEndToEnd(t *testing.T) {
 	}
 	if code := send(""); code != 403 {
 		t.Errorf("posting without a token: %d", code)
+	}
+}
+
+// TestFormTooLargeIsAnswered413: without a custom OnReject, a form body
+// larger than MaxFormBytes, whose token field cannot be read, is answered
+// with a 413 problem, not a 403 that reads as a forgery.
+func TestFormTooLargeIsAnswered413(t *testing.T) {
+	m := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1, MaxFormBytes: 4 << 10}})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, csrf.Token(r)) }))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "https://example.com/", nil))
+	tok, c := rec.Body.String(), rec.Result().Cookies()[0]
+	for _, tt := range []struct {
+		name string
+		pad  int
+		want int
+	}{
+		{"a form within MaxFormBytes", 1 << 10, http.StatusOK},
+		{"a form over MaxFormBytes", 8 << 10, http.StatusRequestEntityTooLarge},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, formPost(t, c, false, url.Values{"csrf_token": {tok}, "pad": {strings.Repeat("x", tt.pad)}}))
+			if rec.Code != tt.want || tt.want != http.StatusOK && rec.Header().Get("Content-Type") != "application/problem+json" {
+				t.Errorf("status %d, Content-Type %q; want %d", rec.Code, rec.Header().Get("Content-Type"), tt.want)
+			}
+		})
 	}
 }
