@@ -1,7 +1,6 @@
 package errorsafe
 
 import (
-	"bytes"
 	"math/bits"
 	"net/textproto"
 	"net/url"
@@ -69,17 +68,43 @@ var defaultRedactParams = []string{
 // sensitiveParamWords redact any parameter whose normalized name (lower
 // case letters and digits only: "Pass-Word", "pass_word" and "PassWord"
 // are all "password") contains one of them.
-var sensitiveParamWords = [][]byte{
-	[]byte("password"), []byte("passwd"), []byte("passphrase"), []byte("pwd"), []byte("secret"),
-	[]byte("token"), []byte("apikey"), []byte("auth"),
-	[]byte("credential"), []byte("signature"), []byte("session"), []byte("private"),
-	[]byte("cookie"), []byte("passcode"), []byte("sessid"),
-	[]byte("mfa"), []byte("totp"), []byte("jwt"), []byte("assertion"), []byte("samlresponse"),
+var sensitiveParamWords = []string{
+	"password", "passwd", "passphrase", "pwd", "secret",
+	"token", "apikey", "auth",
+	"credential", "signature", "session", "private",
+	"cookie", "passcode", "sessid",
+	"mfa", "totp", "jwt", "assertion", "samlresponse",
 	// One-time codes ("otp_code", "smsCode", "verification-code"), but
 	// not "country_code" or "postcode".
-	[]byte("otpcode"), []byte("smscode"), []byte("pincode"), []byte("verificationcode"),
-	[]byte("verifycode"), []byte("resetcode"), []byte("recoverycode"), []byte("backupcode"),
-	[]byte("activationcode"), []byte("confirmationcode"), []byte("securitycode"),
+	"otpcode", "smscode", "pincode", "verificationcode",
+	"verifycode", "resetcode", "recoverycode", "backupcode",
+	"activationcode", "confirmationcode", "securitycode",
+}
+
+// sensitiveWordsAt lists sensitiveParamWords by first letter, so that a
+// name is scanned once, trying at each position only the words that
+// start with its letter, instead of once per word.
+var sensitiveWordsAt = func() (t [26][]string) {
+	for _, w := range sensitiveParamWords {
+		t[w[0]-'a'] = append(t[w[0]-'a'], w)
+	}
+	return t
+}()
+
+// hasSensitiveWord reports whether the normalized name key (lower-case
+// letters and digits) contains one of sensitiveParamWords.
+func hasSensitiveWord(key []byte) bool {
+	for i, ch := range key {
+		if ch < 'a' || ch > 'z' {
+			continue
+		}
+		for _, w := range sensitiveWordsAt[ch-'a'] {
+			if len(key)-i >= len(w) && string(key[i:i+len(w)]) == w {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sensitiveLastWords redact any parameter whose last word (see
@@ -426,10 +451,8 @@ func (c *config) sensitiveKey(k string) bool {
 	if c.redactParams[string(key)] {
 		return true
 	}
-	for _, w := range sensitiveParamWords {
-		if bytes.Contains(key, w) {
-			return true
-		}
+	if hasSensitiveWord(key) {
+		return true
 	}
 	if endsWithKey(key) || hasWord(key, starts, "key") || hasWord(key, starts, "keys") {
 		return true
