@@ -38,10 +38,10 @@
 //
 // # Stores
 //
-// The default store is a [MemoryStore] private to the Middleware: sharded,
-// and bounded to [MemoryOptions.MaxKeys] keys so that an attacker rotating
-// through addresses cannot exhaust memory (about 56 bytes a key, measured
-// with a million addresses). Package ratelimit/redisstore shares limits
+// The default store is a [MemoryStore] for each limit, private to the
+// Middleware: sharded, and bounded to [MemoryOptions.MaxKeys] keys so that
+// an attacker rotating through addresses cannot exhaust memory (about 56
+// bytes a key, measured with a million addresses). Package ratelimit/redisstore shares limits
 // between processes, one atomic script and one round trip per limit and
 // request. Any [Store] that applies the same arithmetic atomically works.
 //
@@ -107,10 +107,14 @@
 // names in the attempt limiter too.
 //
 // The memory store's bound is a trade-off: when a shard is full, the key
-// with the least state to remember is evicted, which is a key close to its
-// full burst; a key that is being limited is evicted last. A flood of new
-// keys can still evict keys that made one request recently: the bound
-// protects memory first.
+// with the least debt to remember is evicted, which is a key close to its
+// full burst. A flood of new keys can still evict keys that made one
+// request recently, and a limited key whose burst is 1, which owes no
+// more than a fresh key: the bound protects memory first. Within one limit
+// that gives the flood nothing its own fresh keys did not. Across limits
+// it would (made-up API keys evicting a limited address), so each limit
+// has a store of its own by default; a MemoryStore given in
+// [Options.Store] is shared by every limit (see [MemoryOptions.MaxKeys]).
 //
 // Per-process memory stores give each process its own budget: N replicas
 // admit N times the limit. Use ratelimit/redisstore where that matters,

@@ -32,8 +32,22 @@ func NetworkKey(addr netip.Addr, v4, v6 int) string {
 	return string(appendAddr(nil, addr, v4, v6))
 }
 
-// Store returns the store of m.
-func StoreOf(m *Middleware) Store { return m.store }
+// NewMaxKeys is New with MemoryStores of maxKeys keys for the limits when
+// o.Store is nil, for tests that fill them.
+func NewMaxKeys(o Options, maxKeys int) (*Middleware, error) {
+	m, err := New(o)
+	if err != nil {
+		return nil, err
+	}
+	m.setStores(o.Store, maxKeys)
+	return m, nil
+}
+
+// LimitStoreOf returns the MemoryStore of the i-th limit of m, or nil.
+func LimitStoreOf(m *Middleware, i int) *MemoryStore { return m.limits[i].mem }
+
+// StartOf returns the instant from which s counts its times.
+func StartOf(s *MemoryStore) time.Time { return s.start }
 
 // Quotient is quotient, the division of the GCRA step.
 var Quotient = quotient

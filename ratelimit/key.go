@@ -160,7 +160,7 @@ func appendValueKey(dst []byte, l *limit, r *http.Request) ([]byte, keyForm) {
 	return dst, keyAddr
 }
 
-// memKey returns the hash by which m's MemoryStore knows the key of r for
+// memKey returns the hash by which l's MemoryStore knows the key of r for
 // limit l, and whether the limit applies. A key other than an address is
 // the hash of its text form. A client network (the key of ByIP, and the
 // fallback of BySubject and ByAPIKey) is hashed without a text form, by
@@ -177,7 +177,7 @@ func (m *Middleware) memKey(l *limit, r *http.Request) (uint64, bool) {
 	case keyAddr:
 		return l.addr.hash(m.clientIP.Addr(r), m.v4Bits, m.v6Bits), true
 	}
-	return m.mem.hash(stringView(key)), true
+	return l.mem.hash(stringView(key)), true
 }
 
 // addrSeeds are the secret words by which a limit hashes client networks

@@ -13,7 +13,8 @@ import (
 // DefaultMaxKeys is the number of keys a [MemoryStore] tracks when
 // [MemoryOptions.MaxKeys] is zero. At about 56 bytes a key (measured by
 // TestMemoryStoreBound with a million distinct addresses) it bounds the
-// store to roughly 6 MB.
+// store to roughly 6 MB. A [Middleware] without [Options.Store] has one
+// such store per limit.
 const DefaultMaxKeys = 100_000
 
 // sampleSize is how many entries a full shard examines to choose one to
@@ -28,9 +29,24 @@ type MemoryOptions struct {
 	// that a client rotating through addresses or user names cannot make
 	// the store grow without limit. When a shard is full, a sample of its
 	// keys is examined: keys whose state has fully decayed (equivalent to
-	// absent ones) are dropped; if there is none, the sampled key closest
-	// to a full burst, the one with the least to remember, is evicted. So
-	// a key that is being limited outlives a flood of one-shot keys.
+	// absent ones) are dropped; if there is none, the sampled key with the
+	// earliest theoretical arrival time, the one with the least debt to
+	// remember, is evicted, and has its full burst back.
+	//
+	// So a key outlives a flood of keys that owe less than it does: a key
+	// limited under a burst of 10 outlives a flood of one-shot keys of the
+	// same limit. A limited key with a burst of 1 owes no more than a fresh
+	// one-shot key of its limit, and a flood of that limit's keys can evict
+	// it; the flood gains nothing by it, since each of its keys is a fresh
+	// budget already. The bound protects memory first.
+	//
+	// Limits that share a MemoryStore share its bound, and their debts are
+	// compared across limits: a flood of one limit's keys (made-up API keys
+	// under 1 an hour, each owing an hour) can evict another limit's
+	// entries (a client address under 5 a minute, owing a minute) and give
+	// that budget back. A [Middleware] without [Options.Store] gives each
+	// limit a MemoryStore of its own; where limits share a store of yours,
+	// use one store per limit (or distinct stores) where that matters.
 	// Default: [DefaultMaxKeys].
 	MaxKeys int
 }
@@ -106,6 +122,21 @@ func newMemoryStoreOf(n int) *MemoryStore {
 	s := new(MemoryStore)
 	s.once.Do(func() { s.setup(n) })
 	return s
+}
+
+// newMemoryStores returns n MemoryStores of maxKeys keys each, for the
+// limits of one Middleware, that share one clock: the same start (and
+// the monotonic clock), so that a reading of any one's clock is a reading
+// of every one's, which the Middleware takes once for all its limits.
+// Theoretical arrival times are relative to a store's start: a store
+// with another start would be given times off by the difference.
+func newMemoryStores(n, maxKeys int) []*MemoryStore {
+	stores := make([]*MemoryStore, n)
+	for i := range stores {
+		stores[i] = newMemoryStoreOf(maxKeys)
+		stores[i].start = stores[0].start
+	}
+	return stores
 }
 
 // setup allocates the shards: up to 64, with at least 16 keys each so that

@@ -91,9 +91,19 @@ type Options struct {
 	// whole /64 and can rotate through its 2^64 addresses.
 	IPv6Prefix int
 
-	// Store keeps the limits' state. Default: a new [MemoryStore] with
-	// default options, private to this Middleware. Share a store between
-	// Middlewares only with distinct limit names, or on purpose.
+	// Store keeps the limits' state. Default: a new [MemoryStore] for each
+	// limit, with default options ([DefaultMaxKeys] keys each), private to
+	// this Middleware, so that a flood of one limit's keys can evict only
+	// that limit's entries.
+	//
+	// A Store given here serves every limit of the Middleware. Limits
+	// sharing a MemoryStore share its bound ([MemoryOptions.MaxKeys]): a
+	// flood of one limit's keys, such as made-up API keys, can evict
+	// another limit's entries, such as a client address that is being
+	// limited, and give that budget back. Where that matters, leave Store
+	// nil, or give each limit a store of its own by splitting the limits
+	// between Middlewares. Share a store between Middlewares only with
+	// distinct limit names, or on purpose.
 	Store Store
 
 	// Headers says when to send the RateLimit-Policy and RateLimit fields.
@@ -112,9 +122,14 @@ type Options struct {
 // zero Middleware refuses every request with 500 and [ErrNotConfigured]. A
 // Middleware is safe for concurrent use.
 type Middleware struct {
-	limits         []limit
-	store          Store
-	mem            *MemoryStore // store, when it is one: the allocation-free path
+	limits []limit
+	store  Store // from the options; nil when each limit has a MemoryStore of its own
+	// mem is set when every limit has a MemoryStore (limit.mem), for the
+	// allocation-free path: the one given in the options, or the first of
+	// the limits' own stores. Its clock is read once for every limit, so
+	// every limit's store must share its start and clock (see
+	// newMemoryStores).
+	mem            *MemoryStore
 	clientIP       *clientip.Resolver
 	v4Bits         int
 	v6Bits         int
@@ -134,7 +149,8 @@ type limit struct {
 	q       Quota
 	limited *limitedError // ErrLimited naming this limit
 	store   error         // ErrStore naming this limit
-	addr    addrSeeds     // for hashing networks in a MemoryStore
+	mem     *MemoryStore  // the limit's store, when it is a MemoryStore
+	addr    addrSeeds     // for hashing networks in mem
 }
 
 const (
@@ -150,7 +166,6 @@ func New(o Options) (*Middleware, error) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrOption}, args...)...))
 	}
 	m := &Middleware{
-		store:    o.Store,
 		clientIP: o.ClientIP,
 		v4Bits:   o.IPv4Prefix,
 		v6Bits:   o.IPv6Prefix,
@@ -191,14 +206,7 @@ func New(o Options) (*Middleware, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	m.store = storeOrDefault(m.store)
-	m.mem, _ = m.store.(*MemoryStore)
-	if m.mem != nil {
-		m.mem.init() // so that requests need not
-		for i := range m.limits {
-			m.limits[i].addr = newAddrSeeds(m.mem, &m.limits[i], m.v4Bits, m.v6Bits)
-		}
-	}
+	m.setStores(o.Store, DefaultMaxKeys)
 	if m.onReject == nil {
 		m.onReject, m.defaultProblem = defaultReject, true
 	}
@@ -210,6 +218,38 @@ func New(o Options) (*Middleware, error) {
 		m.policy += m.limits[i].policy()
 	}
 	return m, nil
+}
+
+// setStores gives the limits of m their stores: s for every limit, or,
+// when s is nil (or a nil *MemoryStore), a MemoryStore of maxKeys keys for
+// each limit. One store per limit is found in review: when all the limits
+// shared one, a full shard evicted the entry with the earliest theoretical
+// arrival time across limits, so made-up API keys of a limit of 1 an hour
+// evicted the entry of an address limited to 5 a minute, and gave it its
+// budget back.
+func (m *Middleware) setStores(s Store, maxKeys int) {
+	m.store, m.mem = nil, nil
+	if ms, ok := s.(*MemoryStore); s == nil || ok && ms == nil {
+		for i, st := range newMemoryStores(len(m.limits), maxKeys) {
+			m.limits[i].mem = st
+		}
+		m.mem = m.limits[0].mem
+	} else {
+		m.store = s
+		if ms, ok := s.(*MemoryStore); ok {
+			ms.init() // so that requests need not
+			m.mem = ms
+		}
+		for i := range m.limits {
+			m.limits[i].mem = m.mem
+		}
+	}
+	if m.mem != nil {
+		for i := range m.limits {
+			l := &m.limits[i]
+			l.addr = newAddrSeeds(l.mem, l, m.v4Bits, m.v6Bits)
+		}
+	}
 }
 
 func compileLimit(i int, l Limit) (limit, []error) {
@@ -332,7 +372,8 @@ type decision struct {
 func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 	var now int64
 	if m.mem != nil {
-		now = m.mem.clock() // one reading for every limit
+		// One reading for every limit: their stores share one clock.
+		now = m.mem.clock()
 	}
 	for i := range m.limits {
 		l := &m.limits[i]
@@ -344,7 +385,7 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 				d.n++
 				continue
 			}
-			res = m.mem.applyAt(h, l.q, false, count, now)
+			res = l.mem.applyAt(h, l.q, false, count, now)
 		} else {
 			var buf [keyBufSize]byte
 			key, ok := m.appendKey(buf[:0], l, r)
@@ -374,7 +415,7 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 // admitted, or an error wrapping [ErrLimited] or [ErrStore]. It is the
 // decision of [Middleware.Handler] without the response.
 func (m *Middleware) Check(r *http.Request) error {
-	if m.store == nil {
+	if len(m.limits) == 0 {
 		return ErrNotConfigured
 	}
 	var d decision
@@ -386,7 +427,7 @@ func (m *Middleware) Check(r *http.Request) error {
 // next, a refused one is answered by [Options.OnReject].
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if m.store == nil {
+		if len(m.limits) == 0 {
 			problem.Reject(w, r, http.StatusInternalServerError, ErrNotConfigured)
 			return
 		}
@@ -416,15 +457,6 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		problem.SetReason(r, d.err)
 		problem.WriteInto(w, http.StatusTooManyRequests, spare, !stale)
 	})
-}
-
-// storeOrDefault returns s, or a new MemoryStore when s is nil or a nil
-// *MemoryStore.
-func storeOrDefault(s Store) Store {
-	if ms, ok := s.(*MemoryStore); s == nil || ok && ms == nil {
-		return new(MemoryStore)
-	}
-	return s
 }
 
 func defaultReject(w http.ResponseWriter, r *http.Request, err error) {

@@ -558,8 +558,101 @@ func TestMemoryStoreBound(t *testing.T) {
 	}
 }
 
-// A key that is being limited is the last one eviction picks, so flooding
-// the store with one-shot keys does not reset an attacker's budget.
+// Found in review: all the limits of a Middleware shared one default
+// MemoryStore, and a full shard evicts the sampled entry with the earliest
+// theoretical arrival time across limits. A client on one address sending
+// made-up API keys to a limit of 1 an hour (each key owing an hour) had
+// its entry in the per-address limit (owing a minute) evicted, and got
+// that budget back again and again. Each limit now has a store of its own:
+// a flood of one limit's keys evicts only that limit's entries.
+func TestAFloodOfOneLimitsKeysDoesNotResetAnother(t *testing.T) {
+	const maxKeys = 1000 // per limit; the default is DefaultMaxKeys
+	tests := []struct {
+		name   string
+		limits []ratelimit.Limit
+	}{
+		{"made-up API keys before a per-address limit", []ratelimit.Limit{
+			{Name: "key", Rate: 1, Period: time.Hour, Key: ratelimit.ByAPIKey("X-API-Key")},
+			{Name: "ip", Rate: 5, Period: time.Minute},
+		}},
+		{"made-up keys of a function before a per-address limit", []ratelimit.Limit{
+			{Name: "fn", Rate: 1, Period: time.Hour, Key: ratelimit.ByFunc(func(r *http.Request) (string, bool) {
+				return r.Header.Get("X-API-Key"), true
+			})},
+			{Name: "ip", Rate: 5, Period: time.Minute},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := ratelimit.NewMaxKeys(ratelimit.Options{Limits: tt.limits, Headers: ratelimit.HeadersOff}, maxKeys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := m.Handler(okHandler)
+			admitted := 0
+			for i := range 20 * maxKeys {
+				if serve(h, request("192.0.2.1:1", "X-API-Key", fmt.Sprint("made-up-", i))).Code == http.StatusOK {
+					admitted++
+				}
+			}
+			// The loop takes well under a minute: 5, and 1 more for
+			// every 12 seconds it might take on a slow machine.
+			if admitted > 6 {
+				t.Errorf("one address, limit 5 per minute: %d of %d requests admitted", admitted, 20*maxKeys)
+			}
+			for i := range tt.limits {
+				s := ratelimit.LimitStoreOf(m, i)
+				if s.MaxKeys() != maxKeys || s.Len() > maxKeys {
+					t.Errorf("limit %d: bound %d, %d keys held", i, s.MaxKeys(), s.Len())
+				}
+			}
+		})
+	}
+}
+
+// Each limit's default store is its own, with the default bound, and they
+// all count time from one start: the Middleware reads the clock once for
+// all its limits, and a theoretical arrival time read against another
+// start would be off by the difference.
+func TestEachLimitHasAStoreOfItsOwn(t *testing.T) {
+	limits := []ratelimit.Limit{
+		{Name: "ip", Rate: 5, Period: time.Minute},
+		{Name: "key", Rate: 1, Period: time.Hour, Key: ratelimit.ByAPIKey("X-API-Key")},
+		{Name: "all", Rate: 1000, Period: time.Second, Key: ratelimit.Global()},
+	}
+	var nilStore *ratelimit.MemoryStore
+	for _, store := range []ratelimit.Store{nil, nilStore} {
+		m := mustNew(t, ratelimit.Options{Limits: limits, Store: store})
+		first := ratelimit.LimitStoreOf(m, 0)
+		seen := map[*ratelimit.MemoryStore]bool{}
+		for i := range limits {
+			s := ratelimit.LimitStoreOf(m, i)
+			if s == nil || seen[s] {
+				t.Fatalf("Store %#v: limit %d has store %p, shared or none", store, i, s)
+			}
+			seen[s] = true
+			if s.MaxKeys() != ratelimit.DefaultMaxKeys {
+				t.Errorf("limit %d: bound %d, want %d", i, s.MaxKeys(), ratelimit.DefaultMaxKeys)
+			}
+			if got, want := ratelimit.StartOf(s), ratelimit.StartOf(first); got != want {
+				t.Errorf("limit %d counts time from %v, limit 0 from %v", i, got, want)
+			}
+		}
+	}
+	// A store given in the options serves every limit.
+	store, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+	m := mustNew(t, ratelimit.Options{Limits: limits, Store: store})
+	for i := range limits {
+		if s := ratelimit.LimitStoreOf(m, i); s != store {
+			t.Errorf("limit %d: store %p, want the one given, %p", i, s, store)
+		}
+	}
+}
+
+// A key that owes more than the one-shot keys of a flood outlives it:
+// eviction picks the sampled entry with the least debt. (A limited key
+// with Burst 1 owes no more than a fresh one-shot key of its limit, and
+// such a flood can evict it; see MemoryOptions.MaxKeys.)
 func TestALimitedKeySurvivesAFloodOfNewKeys(t *testing.T) {
 	ctx := context.Background()
 	store, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{MaxKeys: 1000})
