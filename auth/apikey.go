@@ -241,14 +241,13 @@ func (m *APIKey) extract(r *http.Request) (string, error) {
 		return "", errAPIKeyFormat
 	}
 	if m.scheme != "" {
-		n := len(m.scheme)
-		if len(v) <= n || v[n] != ' ' || !httptoken.EqualFold(v[:n], m.scheme) {
+		// The parsing that ratelimit.ByAPIKey("Authorization") keys by, so
+		// that every spelling accepted here is one rate-limit key.
+		scheme, key, ok := httptoken.SplitCredentials(v)
+		if !ok || !httptoken.EqualFold(scheme, m.scheme) {
 			return "", errAPIKeyScheme
 		}
-		v = v[n+1:]
-		for len(v) > 0 && v[0] == ' ' {
-			v = v[1:]
-		}
+		v = key
 	}
 	return v, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/internal/problem"
+	"github.com/httpguard/httpguard/ratelimit"
 )
 
 type apiKeySetup struct {
@@ -149,6 +150,51 @@ func TestAPIKey(t *testing.T) {
 	}
 }
 
+// Found in review: ratelimit.ByAPIKey, put after this middleware as its
+// documentation says, hashed the raw header value, so every spelling of one
+// key that this middleware accepts ("Bearer K", "bearer K", "Bearer  K")
+// had a budget of its own. Both now read the value through one parser
+// (internal/httptoken.SplitCredentials): every spelling accepted here is
+// one rate-limit key.
+func TestAPIKeySpellingsShareOneRateLimitBudget(t *testing.T) {
+	for _, tt := range []struct {
+		header    string
+		spellings func(key string) []string
+	}{
+		{"Authorization", func(k string) []string {
+			return []string{"Bearer " + k, "bearer " + k, "BEARER " + k, "Bearer  " + k, "Bearer   " + k}
+		}},
+		{"X-API-Key", func(k string) []string { return []string{k} }},
+	} {
+		t.Run(tt.header, func(t *testing.T) {
+			s := newAPIKeySetup(t, func(o *auth.APIKeyOptions) { o.Header = tt.header })
+			lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{
+				{Name: "key", Rate: 1, Period: time.Hour, Key: ratelimit.ByAPIKey(tt.header)},
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := s.mw.Handler(lim.Handler(scopesHandler))
+			admitted := 0
+			for _, v := range tt.spellings(s.live.Key) {
+				if w, _ := doHeader(s.mw.Handler(scopesHandler), tt.header, v); w.Code != http.StatusOK {
+					t.Fatalf("%q is not accepted: %d", v, w.Code)
+				}
+				switch w, _ := doHeader(h, tt.header, v); w.Code {
+				case http.StatusOK:
+					admitted++
+				case http.StatusTooManyRequests:
+				default:
+					t.Fatalf("%q: status %d", v, w.Code)
+				}
+			}
+			if admitted != 1 {
+				t.Fatalf("one API key, limit 1 per hour: %d requests admitted", admitted)
+			}
+		})
+	}
+}
+
 func TestAPIKeyInAuthorizationHeader(t *testing.T) {
 	s := newAPIKeySetup(t, func(o *auth.APIKeyOptions) { o.Header = "authorization" })
 	h := s.mw.Handler(scopesHandler)
@@ -159,6 +205,9 @@ func TestAPIKeyInAuthorizationHeader(t *testing.T) {
 	}{
 		{"the Bearer scheme carries the key", "Bearer " + s.live.Key, 200},
 		{"the scheme is case-insensitive", "bEARER " + s.live.Key, 200},
+		{"several spaces may follow the scheme", "Bearer   " + s.live.Key, 200},
+		{"a tab is not a space after the scheme", "Bearer\t" + s.live.Key, 401},
+		{"a space before the scheme is malformed", " Bearer " + s.live.Key, 401},
 		{"a bare key is malformed", s.live.Key, 401},
 		{"another scheme is malformed", "Basic " + s.live.Key, 401},
 		{"a glued scheme is malformed", "Bearer" + s.live.Key, 401},

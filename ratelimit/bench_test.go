@@ -64,6 +64,11 @@ func BenchmarkMiddleware(b *testing.B) {
 		l.Key = ratelimit.ByAPIKey("X-API-Key")
 		runBench(b, benchHandler(b, ratelimit.Options{Limits: []ratelimit.Limit{l}, Headers: ratelimit.HeadersOff}), request("192.0.2.1:1", "X-Api-Key", strings.Repeat("k", 40)))
 	})
+	b.Run("admitted/api-key-authorization", func(b *testing.B) {
+		l := generous
+		l.Key = ratelimit.ByAPIKey("Authorization")
+		runBench(b, benchHandler(b, ratelimit.Options{Limits: []ratelimit.Limit{l}, Headers: ratelimit.HeadersOff}), request("192.0.2.1:1", "Authorization", "Bearer "+strings.Repeat("k", 40)))
+	})
 	b.Run("refused", func(b *testing.B) {
 		h := benchHandler(b, ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Hour}}})
 		r := request("192.0.2.1:1")

@@ -49,6 +49,10 @@ func LimitStoreOf(m *Middleware, i int) *MemoryStore { return m.limits[i].mem }
 // StartOf returns the instant from which s counts its times.
 func StartOf(s *MemoryStore) time.Time { return s.start }
 
+// HashOf returns the hash by which the MemoryStore of the i-th limit of m
+// knows the text key.
+func HashOf(m *Middleware, i int, key string) uint64 { return m.limits[i].mem.hash(key) }
+
 // Quotient is quotient, the division of the GCRA step.
 var Quotient = quotient
 

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
 // Key selects what a [Limit] counts: each distinct key gets its own budget.
@@ -24,6 +25,10 @@ type Key struct {
 	kind   keyKind
 	header string
 	fn     func(*http.Request) (string, bool)
+	// credentials is set by New for ByAPIKey on Authorization or
+	// Proxy-Authorization: the value is keyed by its scheme, case-folded,
+	// and the credentials after it (see appendCredentialsHash).
+	credentials bool
 }
 
 type keyKind uint8
@@ -53,6 +58,16 @@ func BySubject() Key { return Key{kind: kindSubject} }
 // "X-API-Key", hashed. Requests without it are keyed by client address as
 // with [ByIP]; values longer than 1024 bytes, which no API key is, share
 // one key.
+//
+// The key is the credential as auth.APIKey reads it, so that one key it
+// accepts has one budget however it is spelled. On Authorization and
+// Proxy-Authorization, whose value is "<scheme> <credentials>" with the
+// scheme case-insensitive and any number of spaces after it (RFC 9110
+// §11.4), the scheme is folded to lower case and the spaces are skipped:
+// "Bearer K", "bearer K" and "Bearer  K" are one key. A value that is not
+// a scheme and a space is keyed as it is. Other headers are keyed by their
+// value exactly as it is, as auth.APIKey reads them; net/http's server has
+// already dropped any white space around a header value.
 //
 // The value is not verified here: a client can send a different made-up
 // key with every request and get a fresh budget each time. Use ByAPIKey
@@ -141,6 +156,9 @@ func appendValueKey(dst []byte, l *limit, r *http.Request) ([]byte, keyForm) {
 				// Not an API key: do not spend time hashing it, and
 				// give every such value one shared budget.
 				return append(dst, "oversize"...), keyValue
+			}
+			if l.key.credentials {
+				return appendCredentialsHash(dst, v[0]), keyValue
 			}
 			return appendHash(dst, v[0]), keyValue
 		}
@@ -277,6 +295,31 @@ func appendValue(dst []byte, s string) []byte {
 
 func appendHash(dst []byte, s string) []byte {
 	sum := sha256.Sum256(bytesView(s))
+	dst = append(dst, '#')
+	return hex.AppendEncode(dst, sum[:16])
+}
+
+// appendCredentialsHash appends "#" and a hash of an Authorization value
+// of at most maxAPIKey bytes, in the form auth.APIKey reads it: the scheme
+// in lower case, one space and the credentials after the spaces that
+// follow the scheme (the parsing is shared through httptoken). A value
+// without a scheme is hashed as it is, as appendHash does.
+func appendCredentialsHash(dst []byte, v string) []byte {
+	scheme, credentials, ok := httptoken.SplitCredentials(v)
+	if !ok {
+		return appendHash(dst, v)
+	}
+	var buf [maxAPIKey]byte // the canonical form is never longer than v
+	n := copy(buf[:], scheme)
+	for i := range n {
+		if c := buf[i]; 'A' <= c && c <= 'Z' {
+			buf[i] = c + 'a' - 'A'
+		}
+	}
+	buf[n] = ' '
+	n++
+	n += copy(buf[n:], credentials)
+	sum := sha256.Sum256(buf[:n])
 	dst = append(dst, '#')
 	return hex.AppendEncode(dst, sum[:16])
 }

@@ -287,6 +287,7 @@ func compileLimit(i int, l Limit) (limit, []error) {
 			bad("Key: ByAPIKey(%q) is not a header name", l.Key.header)
 		}
 		c.key.header = textproto.CanonicalMIMEHeaderKey(l.Key.header)
+		c.key.credentials = c.key.header == "Authorization" || c.key.header == "Proxy-Authorization"
 	case kindFunc:
 		if l.Key.fn == nil {
 			bad("Key: ByFunc(nil)")

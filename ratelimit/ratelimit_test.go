@@ -422,6 +422,81 @@ func TestKeys(t *testing.T) {
 	}
 }
 
+// Found in review: ByAPIKey hashed the raw header value, while auth.APIKey
+// on Authorization accepts the scheme in any case and any number of spaces
+// after it, so one authenticated key had a fresh budget per spelling. It
+// now keys by the credentials as auth reads them (the parsing is shared
+// through internal/httptoken; package auth's tests check the two together).
+func TestAPIKeyIsOneKeyHoweverItIsSpelled(t *testing.T) {
+	const k = "hg_abcdefghijklmnop_abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx"
+	tests := []struct {
+		name   string
+		header string
+		values []string // all one key
+		others []string // each a key of its own, not one of values
+	}{
+		{
+			name:   "Authorization: the scheme in any case, any number of spaces after it",
+			header: "Authorization",
+			values: []string{"Bearer " + k, "bearer " + k, "BEARER " + k, "Bearer  " + k, "Bearer   " + k},
+			others: []string{k, "Bearer\t" + k, "Basic " + k, "Bearer " + k + " ", "Bearer " + strings.ToUpper(k), "Bearer" + k},
+		},
+		{
+			name:   "Proxy-Authorization reads the same",
+			header: "proxy-authorization",
+			values: []string{"Bearer " + k, "bEaReR    " + k},
+			others: []string{k, "Basic " + k},
+		},
+		{
+			name:   "another header is keyed by its value as it is, as auth reads it",
+			header: "X-API-Key",
+			values: []string{k},
+			others: []string{"Bearer " + k, " " + k, k + " ", strings.ToUpper(k)},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mustNew(t, ratelimit.Options{Limits: []ratelimit.Limit{{Name: "l", Rate: 1, Period: time.Hour, Key: ratelimit.ByAPIKey(tt.header)}}})
+			keyOf := func(v string) string {
+				r := request("192.0.2.1:1", tt.header, v)
+				key, ok := ratelimit.KeyOf(m, 0, r)
+				if !ok || !strings.HasPrefix(key, "l:apikey:#") || strings.Contains(key, k) {
+					t.Fatalf("%q: key %q, %v", v, key, ok)
+				}
+				if h, _ := ratelimit.MemKeyOf(m, 0, r); h != ratelimit.HashOf(m, 0, key) {
+					t.Fatalf("%q: the memory store's hash is not that of the text key %q", v, key)
+				}
+				return key
+			}
+			want := keyOf(tt.values[0])
+			for _, v := range tt.values[1:] {
+				if got := keyOf(v); got != want {
+					t.Errorf("%q: key %q, want %q, the key of %q", v, got, want, tt.values[0])
+				}
+			}
+			seen := map[string]string{want: tt.values[0]}
+			for _, v := range tt.others {
+				got := keyOf(v)
+				if prev, ok := seen[got]; ok {
+					t.Errorf("%q has the key of %q", v, prev)
+				}
+				seen[got] = v
+			}
+			// Through the middleware: one budget for every spelling.
+			h := m.Handler(okHandler)
+			admitted := 0
+			for _, v := range tt.values {
+				if serve(h, request("192.0.2.1:1", tt.header, v)).Code == http.StatusOK {
+					admitted++
+				}
+			}
+			if admitted != 1 {
+				t.Errorf("limit 1 per hour, one API key spelled %d ways: %d admitted", len(tt.values), admitted)
+			}
+		})
+	}
+}
+
 // Regression: go-chi/httprate#53 ("KeyByRealIP is susceptible to
 // spoofing"), tollbooth#2 and long2ice/fastapi-limiter#10. A client that
 // rotates X-Forwarded-For (or X-Real-IP, True-Client-IP) must not get a
@@ -924,6 +999,10 @@ func TestAllocations(t *testing.T) {
 		{"an admitted IPv6 request with headers on", newHandler(ratelimit.HeadersAlways, 1<<20), request("[2001:db8::1]:1"), 0, true},
 		{"a refused request", newHandler(ratelimit.HeadersAlways, 1), request("192.0.2.1:1"), 0, false},
 		{"a refused request with headers off", newHandler(ratelimit.HeadersOff, 1), request("192.0.2.1:1"), 0, false},
+		{"an admitted request keyed by an API key in Authorization", mustNew(t, ratelimit.Options{
+			Limits:  []ratelimit.Limit{{Name: "key", Rate: 1, Period: time.Microsecond, Burst: 1 << 20, Key: ratelimit.ByAPIKey("Authorization")}},
+			Headers: ratelimit.HeadersOff,
+		}).Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})), request("192.0.2.1:1", "Authorization", "bearer  "+strings.Repeat("k", 80)), 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -84,6 +84,28 @@ func TrimOWS(s string) string {
 	return s
 }
 
+// SplitCredentials splits an Authorization or Proxy-Authorization value
+// (RFC 9110 §11.4: auth-scheme [ 1*SP ( token68 / #auth-param ) ]) into
+// its scheme and what follows the spaces after it. ok is false when v does
+// not start with a token followed by a space. The scheme is returned as
+// sent: compare it with [EqualFold], as schemes are case-insensitive. Only
+// spaces are skipped, as the grammar allows, not tabs; white space at the
+// end is kept. It does not allocate.
+func SplitCredentials(v string) (scheme, credentials string, ok bool) {
+	i := 0
+	for i < len(v) && tchar[v[i]] {
+		i++
+	}
+	if i == 0 || i == len(v) || v[i] != ' ' {
+		return "", "", false
+	}
+	scheme, v = v[:i], v[i+1:]
+	for len(v) > 0 && v[0] == ' ' {
+		v = v[1:]
+	}
+	return scheme, v, true
+}
+
 // IsScheme reports whether s is a URI scheme (RFC 3986 §3.1):
 // ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), in either case. Every
 // scheme is a token.

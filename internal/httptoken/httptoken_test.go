@@ -107,3 +107,29 @@ func TestIsScheme(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitCredentials(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in, scheme, credentials string
+		ok                      bool
+	}{
+		{"Bearer k", "Bearer", "k", true},
+		{"bearer k", "bearer", "k", true},
+		{"Bearer   k", "Bearer", "k", true},
+		{"Bearer k k ", "Bearer", "k k ", true}, // only the spaces after the scheme go
+		{"Bearer ", "Bearer", "", true},
+		{"Bearer", "", "", false},
+		{"Bearerk", "", "", false},
+		{"Bearer\tk", "", "", false}, // a tab does not end the scheme
+		{" Bearer k", "", "", false},
+		{"", "", "", false},
+		{"Bé k", "", "", false}, // not a token
+		{"Basic dXNlcjpwdw==", "Basic", "dXNlcjpwdw==", true},
+	} {
+		scheme, credentials, ok := httptoken.SplitCredentials(tt.in)
+		if scheme != tt.scheme || credentials != tt.credentials || ok != tt.ok {
+			t.Errorf("SplitCredentials(%q) = %q, %q, %v; want %q, %q, %v", tt.in, scheme, credentials, ok, tt.scheme, tt.credentials, tt.ok)
+		}
+	}
+}
