@@ -31,5 +31,7 @@ type Store interface {
 // ErrStore is wrapped by the errors returned when a [Store] fails. A
 // Middleware whose store fails refuses the request (fail closed) with 503
 // Service Unavailable; a store can choose to fail open instead, as
-// redisstore does when configured to.
+// redisstore does when configured to, but must not for a call whose
+// context is done: a client could then cancel its requests to have them
+// admitted without being counted.
 var ErrStore = errors.New("ratelimit: store unavailable")

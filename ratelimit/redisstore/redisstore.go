@@ -70,7 +70,12 @@ type Options struct {
 
 	// FailOpen admits requests while Redis is unreachable, reporting each
 	// failure to OnError. The default, false, fails closed: the failure is
-	// returned, and the rate limiter refuses the request with 503. Fail
+	// returned, and the rate limiter refuses the request with 503. A call
+	// whose context is done never fails open: a client that cancels its
+	// request (closes the connection, resets the stream) while the store
+	// asks Redis would otherwise be admitted uncounted, as many times as it
+	// likes. Its error wraps the context's error, so the rate limiter
+	// refuses it with 503, which the client is no longer there to read. Fail
 	// closed where a limit protects credentials (login and token routes);
 	// failing open on other routes keeps the service up during a Redis
 	// outage at the cost of not limiting. Use two Stores on one client to
@@ -79,7 +84,8 @@ type Options struct {
 
 	// OnError is told of every Redis failure when FailOpen is set, for
 	// logging and alerting. It must be safe for concurrent use and fast.
-	// Default: nothing.
+	// A call whose context is done (the client went away) is not a Redis
+	// failure and is not reported. Default: nothing.
 	OnError func(error)
 
 	// Timeout bounds each call, so that a Redis that stops answering
@@ -146,6 +152,7 @@ func (s *Store) Reset(ctx context.Context, key string) error {
 
 var (
 	errReply         = errors.New("unexpected reply")
+	errCallerGone    = errors.New("redisstore: the caller's context is done")
 	errNotConfigured = fmt.Errorf("%w: Store not built by New", ErrOption)
 )
 
@@ -157,13 +164,23 @@ func (s *Store) run(ctx context.Context, mode, key string, q ratelimit.Quota) (r
 	if interval < 1 || q.Burst < 1 {
 		return ratelimit.Result{}, fmt.Errorf("%w: invalid quota", ErrOption)
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	if err := ctx.Err(); err != nil {
+		return ratelimit.Result{}, fmt.Errorf("%w: %w", errCallerGone, err)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	vals, err := script.Run(ctx, s.client, []string{s.prefix + key}, mode, interval, q.Burst).Int64Slice()
+	vals, err := script.Run(callCtx, s.client, []string{s.prefix + key}, mode, interval, q.Burst).Int64Slice()
 	if err == nil && len(vals) != 4 {
 		err = errReply
 	}
 	if err != nil {
+		// The caller's context, not Redis, ended the call: never fail
+		// open for it (found in review: a client that sent a request
+		// and closed the connection had it admitted, uncounted, under a
+		// FailOpen store), nor report it as a Redis failure.
+		if cerr := ctx.Err(); cerr != nil {
+			return ratelimit.Result{}, fmt.Errorf("%w: %w", errCallerGone, cerr)
+		}
 		if s.failOpen {
 			if s.onError != nil {
 				s.onError(fmt.Errorf("%w (failing open): %w", ErrUnavailable, err))

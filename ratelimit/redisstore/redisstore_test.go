@@ -112,6 +112,152 @@ func TestSteadyRateRecovers(t *testing.T) {
 	}
 }
 
+// cancelOnProcess is a go-redis hook that cancels the context of a call
+// carrying a cancelKey as the call is made, as a client hanging up while
+// the store waits for Redis does, and fails the call with the context's
+// error, as go-redis then does.
+type cancelOnProcess struct{}
+
+type cancelKey struct{}
+
+func (cancelOnProcess) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (cancelOnProcess) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cancel, ok := ctx.Value(cancelKey{}).(context.CancelFunc); ok {
+			cancel()
+			return ctx.Err()
+		}
+		return next(ctx, cmd)
+	}
+}
+func (cancelOnProcess) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// Found in review: with FailOpen, a call that failed because the caller's
+// own context was done (the client closed the connection) counted as
+// "Redis unreachable", and was admitted without being counted. Such a call
+// now returns the context's error, fail open or not, and is not reported
+// to OnError.
+func TestACallerThatIsGoneIsNeverAdmitted(t *testing.T) {
+	client := newClient(t, testenv.Redis(t))
+	client.AddHook(cancelOnProcess{})
+	q := ratelimit.Quota{Interval: time.Hour, Burst: 1}
+	tests := []struct {
+		name string
+		ctx  func() context.Context
+		want error
+	}{
+		{"cancelled before the call", func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx
+		}, context.Canceled},
+		{"past its deadline before the call", func() context.Context {
+			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+			t.Cleanup(cancel)
+			return ctx
+		}, context.DeadlineExceeded},
+		{"cancelled while Redis is asked", func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			return context.WithValue(ctx, cancelKey{}, cancel)
+		}, context.Canceled},
+	}
+	for _, failOpen := range []bool{false, true} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("FailOpen=%v/%s", failOpen, tt.name), func(t *testing.T) {
+				var reported atomic.Int64
+				s := newStore(t, redisstore.Options{Client: client, FailOpen: failOpen, OnError: func(error) { reported.Add(1) }})
+				key := fmt.Sprintf("gone:%v:%s", failOpen, tt.name)
+				if res, err := s.Take(context.Background(), key, q); err != nil || !res.Allowed {
+					t.Fatalf("first Take = %+v, %v", res, err)
+				}
+				res, err := s.Take(tt.ctx(), key, q)
+				if err == nil || res.Allowed || !errors.Is(err, tt.want) || errors.Is(err, redisstore.ErrUnavailable) {
+					t.Fatalf("Take = %+v, %v; want refused with an error wrapping %v, not ErrUnavailable", res, err, tt.want)
+				}
+				if n := reported.Load(); n != 0 {
+					t.Fatalf("%d Redis failures reported", n)
+				}
+			})
+		}
+	}
+}
+
+// The same through the rate limiter: a request whose context is cancelled
+// is refused with 503 and never reaches the handler, although the store
+// fails open.
+func TestFailOpenRefusesRequestsWhoseContextIsCancelled(t *testing.T) {
+	client := newClient(t, testenv.Redis(t))
+	var reported atomic.Int64
+	store := newStore(t, redisstore.Options{Client: client, FailOpen: true, OnError: func(error) { reported.Add(1) }})
+	m, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Hour}}, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var served atomic.Int64
+	h := m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { served.Add(1) }))
+	get := func(ctx context.Context) int {
+		r := httptest.NewRequest("POST", "/send-sms", nil).WithContext(ctx)
+		r.RemoteAddr = "192.0.2.1:1"
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	if c := get(context.Background()); c != http.StatusOK {
+		t.Fatalf("first request: %d", c)
+	}
+	for range 10 {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if c := get(ctx); c != http.StatusServiceUnavailable {
+			t.Errorf("a cancelled request: %d, want 503", c)
+		}
+	}
+	if c := get(context.Background()); c != http.StatusTooManyRequests {
+		t.Fatalf("a request after them: %d, want 429", c)
+	}
+	if n := served.Load(); n != 1 {
+		t.Fatalf("limit 1 per hour, Redis up: the handler ran %d times (%d Redis failures reported)", n, reported.Load())
+	}
+	if n := reported.Load(); n != 0 {
+		t.Fatalf("%d cancelled requests reported as Redis failures", n)
+	}
+}
+
+// Over the wire: clients that send a request and hang up at once, never
+// reading the response, do not get it served, although the store fails
+// open.
+func TestFailOpenRefusesClientsThatHangUp(t *testing.T) {
+	client := newClient(t, testenv.Redis(t))
+	var reported atomic.Int64
+	store := newStore(t, redisstore.Options{Client: client, FailOpen: true, OnError: func(error) { reported.Add(1) }})
+	m, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Hour}}, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var served atomic.Int64
+	srv := httptest.NewServer(m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { served.Add(1) })))
+	const n = 200
+	for range n {
+		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write([]byte("GET /send-sms HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	srv.Close() // waits for the requests in flight
+	if got := served.Load(); got > 1 {
+		t.Fatalf("limit 1 per hour from one address, Redis up: the handler ran %d times for %d requests (%d Redis failures reported)", got, n, reported.Load())
+	}
+	if got := reported.Load(); got != 0 {
+		t.Fatalf("%d requests of clients that hung up reported as Redis failures", got)
+	}
+}
+
 // Two limiters in two "processes" (separate clients) share one Redis and
 // admit exactly the limit between them under concurrent load.
 func TestTwoInstancesShareOneLimitExactly(t *testing.T) {
