@@ -54,8 +54,9 @@ type Result struct {
 // division, is left at 0.
 //
 // A request is admitted when the new theoretical arrival time, tat+t, is at
-// most b*t ahead of now. The Redis script of package redisstore mirrors
-// this function line by line, always counting.
+// most b*t ahead of now. The Redis script of package redisstore applies
+// this function step for step, always counting, in whole microseconds
+// with t rounded up.
 func step(tat, now, t int64, b int, count bool) (newTAT int64, allowed bool, remaining int, retryAfter, resetAfter int64) {
 	if tat < now {
 		tat = now

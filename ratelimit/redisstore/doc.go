@@ -17,8 +17,10 @@
 // moment the state would have decayed to nothing. Redis runs scripts one
 // at a time, so concurrent requests from many processes never admit more
 // than the burst, and the processes' clocks do not matter. A decision is
-// one round trip per limit. Times are kept in microseconds: an emission
-// interval is rounded down to a whole microsecond.
+// one round trip per limit. Times are kept in whole microseconds: an
+// emission interval is rounded up to a whole microsecond, so a request
+// costs at least what it costs in a [ratelimit.MemoryStore], and the rate
+// admitted is at most the configured one (1.5µs is applied as 2µs).
 //
 // # Redis Cluster
 //

@@ -112,6 +112,40 @@ func TestSteadyRateRecovers(t *testing.T) {
 	}
 }
 
+// Found in review: the interval was truncated to whole microseconds, so
+// an interval of 1.999µs cost a request 1µs in Redis, almost twice the
+// rate a MemoryStore admits. It is rounded up: a request costs at least
+// what it costs in memory, and less than a microsecond more.
+func TestIntervalIsRoundedUpToAWholeMicrosecond(t *testing.T) {
+	s := newStore(t, redisstore.Options{Client: newClient(t, testenv.Redis(t))})
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		interval time.Duration
+		want     time.Duration
+	}{
+		{"Rate 500 250 per second", 1999 * time.Nanosecond, 2 * time.Microsecond},
+		{"just over a microsecond", 1001 * time.Nanosecond, 2 * time.Microsecond},
+		{"a whole number of microseconds", 3 * time.Microsecond, 3 * time.Microsecond},
+		{"a millisecond and a nanosecond", time.Millisecond + 1, time.Millisecond + time.Microsecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := ratelimit.Quota{Interval: tt.interval, Burst: 1000}
+			// A fresh key's first Take leaves it one interval in debt.
+			res, err := s.Take(ctx, "k:"+tt.name, q)
+			if err != nil || !res.Allowed {
+				t.Fatalf("Take = %+v, %v", res, err)
+			}
+			mem, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+			inMemory, _ := mem.Take(ctx, "k", q)
+			if res.ResetAfter != tt.want || res.ResetAfter < inMemory.ResetAfter {
+				t.Fatalf("one request costs %v in Redis, want %v (%v in memory)", res.ResetAfter, tt.want, inMemory.ResetAfter)
+			}
+		})
+	}
+}
+
 // cancelOnProcess is a go-redis hook that cancels the context of a call
 // carrying a cancelKey as the call is made, as a client hanging up while
 // the store waits for Redis does, and fails the call with the context's
