@@ -86,8 +86,10 @@ func ByRoute() Key { return Key{kind: kindRoute} }
 func Global() Key { return Key{kind: kindGlobal} }
 
 // ByFunc keys by what fn returns. When fn reports false the limit does not
-// apply to the request. fn must be safe for concurrent use and should not
-// return values a client can vary at will (see [ByAPIKey]).
+// apply to the request. Every request for which fn returns ("", true)
+// shares one key, and so one budget, as with [Global]: return false to
+// exempt a request instead. fn must be safe for concurrent use and should
+// not return values a client can vary at will (see [ByAPIKey]).
 func ByFunc(fn func(r *http.Request) (key string, ok bool)) Key {
 	return Key{kind: kindFunc, fn: fn}
 }

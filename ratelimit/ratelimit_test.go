@@ -407,6 +407,7 @@ func TestKeys(t *testing.T) {
 		{"the global key is one for everyone", ratelimit.Global(), request("192.0.2.1:1"), "l:all", true},
 		{"a key function chooses the key", ratelimit.ByFunc(func(r *http.Request) (string, bool) { return "tenant-7", true }), request("192.0.2.1:1"), "l:fn:tenant-7", true},
 		{"a key function can exempt a request", ratelimit.ByFunc(func(r *http.Request) (string, bool) { return "", false }), request("192.0.2.1:1"), "", false},
+		{"a key function's empty key is one key for all such requests", ratelimit.ByFunc(func(r *http.Request) (string, bool) { return "", true }), request("192.0.2.1:1"), "l:fn:#e3b0c44298fc1c149afbf4c8996fb924", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
