@@ -19,6 +19,7 @@
 //
 //	errorsafe (recover, request ID, JSON access log, safe error bodies)
 //	→ headers (API preset; the HTML page gets the HTML preset with nonces)
+//	→ requests for "*": OPTIONS * 204, any other method 400
 //	→ https.Redirect (with Config.RedirectHost)
 //	→ cors (only with Config.CORSOrigins)
 //	→ ratelimit by client address
@@ -49,6 +50,7 @@
 //	POST   /comment/         signed   {"body": "..."}, sanitized and returned
 //	POST   /api/data         signed   logs that data arrived, never the data
 //	GET    /healthz          public   liveness
+//	OPTIONS *                public   204, with the security headers (other methods on "*": 400)
 //	GET    /panic            public   with Config.DemoPanic: panics, to show recovery
 //
 // "form" routes need the page's CSRF token and a same-origin request;
@@ -473,6 +475,7 @@ func New(cfg Config) (http.Handler, error) {
 		// here the headers come first so that the 301 carries them too.
 		// HSTS is not sent over plain HTTP either way.
 		sec.Handler,
+		asteriskForm,
 		redirect,
 		corsHandler,
 		perIP.Handler,
@@ -534,6 +537,31 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+var errAsteriskForm = errors.New("secureapi: the request target \"*\" is for OPTIONS only")
+
+// asteriskForm answers the requests whose target is "*" (RFC 9112
+// §3.2.4), which name no resource: ServeMux would answer them itself with
+// a bare 400, past the problem responses. "OPTIONS *" asks about the
+// server as a whole, and net/http's own answer, when main does not turn
+// it off, is a success with no content; here it gets 204 with the
+// security headers and the request ID, as every response does. Any other
+// method cannot take that target: 400, as a problem. Both are answered
+// before the HTTPS redirect, which would send them to "/*", and the layers
+// further in, which guard resources: after the Host check, which still
+// refuses an unknown host.
+func asteriskForm(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.RequestURI != "*":
+			next.ServeHTTP(w, r)
+		case r.Method == http.MethodOptions:
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusBadRequest, Err: errAsteriskForm})
+		}
 	})
 }
 

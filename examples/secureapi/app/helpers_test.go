@@ -1,12 +1,15 @@
 package app_test
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -129,7 +132,9 @@ func startWith(t testing.TB, cfg app.Config, logs *logBuffer) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.DisableGeneralOptionsHandler = true // as command secureapi serves it
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, log: logs}
 }
@@ -188,6 +193,30 @@ func (c *client) do(method, path string, body io.Reader, hdr ...string) response
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{resp, b}
+}
+
+// raw sends method with the request target as is, which http.Client
+// cannot do for "*", and host as the Host header ("" for the server's
+// address).
+func (c *client) raw(method, target, host string) response {
+	c.t.Helper()
+	addr := strings.TrimPrefix(c.base, "http://")
+	if host == "" {
+		host = addr
+	}
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\n\r\n", method, target, host)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
 	if err != nil {
 		c.t.Fatal(err)
 	}
