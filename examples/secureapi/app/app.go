@@ -53,8 +53,8 @@
 //	OPTIONS *                public   204, with the security headers (other methods on "*": 400)
 //	GET    /panic            public   with Config.DemoPanic: panics, to show recovery
 //
-// "form" routes need the page's CSRF token and a same-origin request;
-// "signed" ones a bearer token or a session. Roles carry scopes: guest
+// "form" routes need the page's CSRF token and a same-origin request,
+// and take forms of at most 4 KiB; "signed" ones a bearer token or a session. Roles carry scopes: guest
 // items:read; user adds profile:read and profile:write; admin adds
 // users:read and users:delete. A bearer token is limited to the scopes it
 // was issued with (ask POST /token for fewer with scope=...), a session
@@ -433,6 +433,7 @@ func New(cfg Config) (http.Handler, error) {
 			SessionID:          sessions.Token, // a signed-in user's tokens are valid in their session only
 			Always:             true,
 			InsecureHTTPCookie: !cfg.TLS,
+			MaxFormBytes:       maxFormBytes, // the form routes' bound, before this layer reads the body
 		},
 	})
 	if err != nil {
