@@ -223,6 +223,10 @@ type Config struct {
 
 	// DemoPanic serves GET /panic, which panics, to show recovery.
 	DemoPanic bool
+
+	// attemptStore, when set, holds the failed attempts in place of the
+	// store New chooses: the tests make it fail (see export_test.go).
+	attemptStore ratelimit.Store
 }
 
 // server holds what the handlers need.
@@ -387,8 +391,12 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	attemptStore := st.credentials
+	if cfg.attemptStore != nil {
+		attemptStore = cfg.attemptStore
+	}
 	attempts, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{
-		Store:       st.credentials,
+		Store:       attemptStore,
 		MaxFailures: orDefault(cfg.MaxFailures, DefaultMaxFailures),
 		Lockout:     orDefault(cfg.Lockout, DefaultLockout),
 	})

@@ -1,7 +1,9 @@
 package app_test
 
 import (
+	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/examples/secureapi/app"
+	"github.com/httpguard/httpguard/ratelimit"
 )
 
 // The columns of the route matrix: who calls, and how.
@@ -474,6 +477,41 @@ func TestFormBodyLimit(t *testing.T) {
 				t.Errorf("signed in afterwards: %v, want %v", signedIn, wantSignedIn)
 			}
 		})
+	}
+}
+
+// failingStore is a ratelimit.Store that is down, as Redis can be.
+type failingStore struct{}
+
+var errStoreDown = errors.New("store down")
+
+func (failingStore) Take(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+	return ratelimit.Result{}, errStoreDown
+}
+
+func (failingStore) Peek(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+	return ratelimit.Result{}, errStoreDown
+}
+
+func (failingStore) Reset(context.Context, string) error { return errStoreDown }
+
+// TestLoginWhenTheAttemptStoreFails: POST /login refuses every attempt
+// when the failed-attempt store fails, the right password included, with
+// 503 and Retry-After. Found in review: it answered 429 with Retry-After:
+// 1, blaming the client for an outage.
+func TestLoginWhenTheAttemptStoreFails(t *testing.T) {
+	t.Parallel()
+	srv := start(t, func(c *app.Config) { app.SetAttemptStore(c, failingStore{}) })
+	for _, pw := range []string{testPassword, "wrong"} {
+		c := srv.client(t)
+		r := c.login("bob", pw)
+		if r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
+			t.Errorf("password %q: %d, Retry-After %q, want 503 with Retry-After", pw, r.StatusCode, r.Header.Get("Retry-After"))
+		}
+		checkProblem(t, "login with the store down", r)
+		if got := c.get("/data").StatusCode; got == http.StatusOK {
+			t.Errorf("password %q: signed in with the store down", pw)
+		}
 	}
 }
 

@@ -146,15 +146,22 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	ctx, ip := r.Context(), s.clientIP.Addr(r)
 	// Reserve before the password is verified: the reservation is the
 	// failure until a success clears it, so concurrent guesses cannot
-	// all slip past the limit while their hashes run.
-	if wait, err := s.attempts.Reserve(ctx, name, ip); err != nil {
+	// all slip past the limit while their hashes run. When the
+	// limiter's store fails the attempt is refused too (fail closed),
+	// with 503: the client is not to blame.
+	wait, err := s.attempts.Reserve(ctx, name, ip)
+	switch {
+	case errors.Is(err, ratelimit.ErrStore):
+		unavailable(w, r, err)
+		return
+	case err != nil:
 		w.Header().Set("Retry-After", seconds(wait))
 		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusTooManyRequests, Err: err})
 		return
 	}
 	opts, err := auth.CheckPassword(ctx, s.users, name, pw)
 	if errors.Is(err, auth.ErrUnavailable) {
-		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusServiceUnavailable, Err: err})
+		unavailable(w, r, err)
 		return
 	}
 	if err != nil {
@@ -174,7 +181,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	// Login renews the session ID, against fixation.
 	if err := sess.Login(identity.New(opts)); err != nil {
-		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusServiceUnavailable, Err: err})
+		unavailable(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -184,10 +191,18 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 // dies, on every instance sharing the store.
 func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 	if err := session.FromRequest(r).Destroy(); err != nil {
-		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusServiceUnavailable, Err: err})
+		unavailable(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// unavailable answers a request that a failing store (users, sessions,
+// failed attempts) could not decide: 503 with Retry-After, the answer
+// package auth gives when its stores fail.
+func unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set("Retry-After", "5")
+	errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusServiceUnavailable, Err: err})
 }
 
 var errNoSession = errors.New("secureapi: a browser session is required")
