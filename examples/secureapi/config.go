@@ -154,14 +154,15 @@ func setup(o options, getenv func(string) string, out io.Writer, logger *slog.Lo
 	case o.tlsDev && (o.certFile != "" || o.keyFile != ""):
 		return nil, errors.New("choose -tls-dev or -cert and -key, not both")
 	case o.tlsDev:
-		dev, err := https.NewDevCert(https.DevCertOptions{})
+		hosts, target := localHosts(host)
+		dev, err := https.NewDevCert(https.DevCertOptions{Hosts: hosts})
 		if err != nil {
 			return nil, err
 		}
 		inst.tlsConfig = https.TLSConfig()
 		inst.tlsConfig.Certificates = []tls.Certificate{dev.TLS}
-		inst.redirect = net.JoinHostPort("localhost", port)
-		cfg.AllowedHosts = []string{"localhost", "127.0.0.1", "[::1]"}
+		inst.redirect = net.JoinHostPort(target, port)
+		cfg.AllowedHosts = allowedHosts(hosts)
 		logger.Warn("DEVELOPMENT CERTIFICATE: self-signed, for localhost only; never use -tls-dev in production (curl -k)")
 	case o.certFile != "" || o.keyFile != "":
 		pair, err := tls.LoadX509KeyPair(o.certFile, o.keyFile)
@@ -183,7 +184,8 @@ func setup(o options, getenv func(string) string, out io.Writer, logger *slog.Lo
 				"use -tls-dev or -cert and -key, or, behind a TLS-terminating proxy, -trust-proxy with -addr on a private address")
 		}
 		if isLoopback(host) {
-			cfg.AllowedHosts = []string{"localhost", "127.0.0.1", "[::1]"} // no DNS rebinding
+			hosts, _ := localHosts(host)
+			cfg.AllowedHosts = allowedHosts(hosts) // no DNS rebinding
 		}
 	}
 	cfg.TLS = inst.tlsConfig != nil || len(o.trustProxies) > 0
@@ -461,6 +463,34 @@ func certHosts(leaf *x509.Certificate, host, port string) (redirect string, allo
 		return target, allowed
 	}
 	return net.JoinHostPort(target, port), allowed
+}
+
+// localHosts returns the hosts by which a client on this machine reaches
+// a server listening on host, and the one to send it to: localhost,
+// 127.0.0.1 and ::1, with the redirect to localhost, and host too, and
+// the redirect to it, when host is another loopback address (127.0.0.2,
+// ::ffff:127.0.0.1), which localhost does not reach. A page on any other
+// name that resolves to this machine (DNS rebinding) is refused.
+func localHosts(host string) (hosts []string, target string) {
+	hosts, target = []string{"localhost", "127.0.0.1", "::1"}, "localhost"
+	a, err := netip.ParseAddr(host)
+	if a = a.WithZone(""); err == nil && a.IsLoopback() && a != netip.AddrFrom4([4]byte{127, 0, 0, 1}) && a != netip.IPv6Loopback() {
+		hosts, target = append(hosts, a.String()), a.String()
+	}
+	return hosts, target
+}
+
+// allowedHosts returns host names and addresses as
+// app.Config.AllowedHosts takes them: IPv6 addresses in brackets.
+func allowedHosts(hosts []string) []string {
+	out := make([]string, len(hosts))
+	for i, h := range hosts {
+		if strings.Contains(h, ":") {
+			h = "[" + h + "]"
+		}
+		out[i] = h
+	}
+	return out
 }
 
 // isPrivate reports whether host is a private address (10/8, 172.16/12,

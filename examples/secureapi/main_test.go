@@ -413,6 +413,98 @@ func TestOptionsStarGoesThroughTheStack(t *testing.T) {
 	}
 }
 
+// TestLoopbackHosts: on a loopback -addr, the server answers the names of
+// this machine and the address it listens on, and refuses any other Host
+// (DNS rebinding). Found in review: the hosts were fixed to localhost,
+// 127.0.0.1 and [::1], so on -addr 127.0.0.2:8080 or
+// [::ffff:127.0.0.1]:8080 every request got 400.
+func TestLoopbackHosts(t *testing.T) {
+	t.Parallel()
+	users := usersFile(t, "pw")
+	tests := []struct {
+		args    []string
+		allowed []string
+		refused []string
+	}{
+		{
+			args:    []string{"-addr", "127.0.0.1:8080"},
+			allowed: []string{"localhost:8080", "127.0.0.1:8080", "[::1]:8080"},
+			refused: []string{"127.0.0.2:8080", "evil.example:8080", "evil.example"},
+		},
+		{
+			args:    []string{"-addr", "127.0.0.2:8080"},
+			allowed: []string{"127.0.0.2:8080", "localhost:8080"},
+			refused: []string{"127.0.0.3:8080", "evil.example:8080"},
+		},
+		{
+			args:    []string{"-addr", "[::ffff:127.0.0.1]:8080"},
+			allowed: []string{"[::ffff:127.0.0.1]:8080", "127.0.0.1:8080"},
+			refused: []string{"evil.example:8080"},
+		},
+		{
+			args:    []string{"-addr", "[::1]:8080"},
+			allowed: []string{"[::1]:8080", "localhost:8080"},
+			refused: []string{"evil.example:8080"},
+		},
+		{
+			args:    []string{"-addr", "127.0.0.2:8443", "-tls-dev"},
+			allowed: []string{"127.0.0.2:8443", "localhost:8443"},
+			refused: []string{"evil.example:8443"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			o, err := parseFlags(append(tt.args, "-users", users), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer inst.close()
+			scheme := "http"
+			if inst.tlsConfig != nil {
+				scheme = "https"
+			}
+			for _, hosts := range []struct {
+				list []string
+				want int
+			}{{tt.allowed, 200}, {tt.refused, 400}} {
+				for _, host := range hosts.list {
+					req := httptest.NewRequest("GET", scheme+"://"+host+"/healthz", nil)
+					rec := httptest.NewRecorder()
+					inst.handler.ServeHTTP(rec, req)
+					if rec.Code != hosts.want {
+						t.Errorf("Host %s: %d, want %d", host, rec.Code, hosts.want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestTLSDevOnAnotherLoopbackAddress: -tls-dev on a loopback address that
+// localhost does not reach redirects plain HTTP to that address, for
+// which its certificate is valid.
+func TestTLSDevOnAnotherLoopbackAddress(t *testing.T) {
+	t.Parallel()
+	o, _ := parseFlags([]string{"-tls-dev", "-addr", "127.0.0.2:8443", "-users", usersFile(t, "pw")}, io.Discard)
+	inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.close()
+	if inst.redirect != "127.0.0.2:8443" {
+		t.Errorf("redirect to %q, want 127.0.0.2:8443", inst.redirect)
+	}
+	leaf := inst.tlsConfig.Certificates[0].Leaf
+	if err := leaf.VerifyHostname("127.0.0.2"); err != nil {
+		t.Errorf("development certificate: %v", err)
+	}
+}
+
 // TestTLSDev: with -tls-dev, HTTPS responses carry HSTS and __Host-
 // cookies, and plain HTTP is redirected to the canonical host, never to
 // the request's Host.
