@@ -55,6 +55,7 @@ type options struct {
 	redisURL       string
 	corsOrigins    []string
 	trustProxies   []netip.Prefix
+	hosts          []string // from -host: lower case, IPv6 addresses without brackets
 	usersFile      string
 	demoPanic      bool
 	hashPassword   bool
@@ -85,6 +86,16 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 			return err
 		}
 		o.trustProxies = append(o.trustProxies, p)
+		return nil
+	})
+	fs.Func("host", "host name or IP address clients use to reach the service, without port (repeatable); requests for other hosts get 400. "+
+		"Required with -trust-proxy, whose proxy must forward it in Host. "+
+		"Default: localhost and the loopback addresses, or with -cert the certificate's names", func(s string) error {
+		h, err := parseHost(s)
+		if err != nil {
+			return err
+		}
+		o.hosts = append(o.hosts, h)
 		return nil
 	})
 	fs.StringVar(&o.usersFile, "users", "", "JSON file of users with argon2id hashes from -hash-password (bcrypt of cost 10 or more is accepted too; weaker hashes are refused) (default: demo users alice, bob and carol)")
@@ -132,6 +143,24 @@ func parseProxy(s string) (netip.Prefix, error) {
 	return p.Masked(), nil
 }
 
+// parseHost checks a -host value, a DNS name or an IP address, and
+// returns it in lower case, an IPv6 address without brackets. A port, a
+// scheme or a wildcard is refused: the value is also where plain HTTP is
+// redirected and what a development certificate names.
+func parseHost(s string) (string, error) {
+	if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")); err == nil && a.Zone() == "" {
+		return a.String(), nil
+	}
+	name := strings.ToLower(strings.TrimSuffix(s, "."))
+	labels := strings.Split(name, ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			return "", fmt.Errorf("%q is not a host name or IP address (no port, scheme or wildcard)", s)
+		}
+	}
+	return name, nil
+}
+
 // instance is a configured server, ready to listen.
 type instance struct {
 	handler   http.Handler
@@ -147,6 +176,11 @@ func setup(o options, getenv func(string) string, out io.Writer, logger *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("-addr: %w", err)
 	}
+	if len(o.trustProxies) > 0 && len(o.hosts) == 0 {
+		// The proxy forwards the Host its clients sent, which no default
+		// can guess.
+		return nil, errors.New("-trust-proxy needs -host: the names clients use to reach the service, which the proxy forwards in Host")
+	}
 	inst := &instance{close: func() {}}
 	cfg := app.Config{Logger: logger, CORSOrigins: o.corsOrigins, DemoPanic: o.demoPanic, RequestRate: o.requestRate}
 
@@ -155,9 +189,12 @@ func setup(o options, getenv func(string) string, out io.Writer, logger *slog.Lo
 		return nil, errors.New("choose -tls-dev or -cert and -key, not both")
 	case o.tlsDev:
 		hosts, target := localHosts(host)
+		if len(o.hosts) > 0 {
+			hosts, target = o.hosts, o.hosts[0]
+		}
 		dev, err := https.NewDevCert(https.DevCertOptions{Hosts: hosts})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("-tls-dev: %w", err)
 		}
 		inst.tlsConfig = https.TLSConfig()
 		inst.tlsConfig.Certificates = []tls.Certificate{dev.TLS}
@@ -183,7 +220,10 @@ func setup(o options, getenv func(string) string, out io.Writer, logger *slog.Lo
 			return nil, errors.New("plain HTTP on a public or unspecified address would expose passwords, tokens and cookies: " +
 				"use -tls-dev or -cert and -key, or, behind a TLS-terminating proxy, -trust-proxy with -addr on a private address")
 		}
-		if isLoopback(host) {
+		switch {
+		case len(o.hosts) > 0: // required with -trust-proxy
+			cfg.AllowedHosts = allowedHosts(o.hosts)
+		case isLoopback(host):
 			hosts, _ := localHosts(host)
 			cfg.AllowedHosts = allowedHosts(hosts) // no DNS rebinding
 		}

@@ -24,14 +24,22 @@
 // be a well-formed redis:// or rediss:// URL with a host (percent-encode
 // '#', '/', '?' and '@' in the password), and no error ever shows it.
 //
+// Requests must name the service in Host: on loopback, localhost or the
+// address listened on; with -cert, a name of the certificate; or the
+// names given with -host (repeatable), which replace these. Others get
+// 400, against DNS rebinding and Host header injection.
+//
 // Plain HTTP is served on loopback only, unless a TLS-terminating proxy
 // is in front: -trust-proxy names the proxies' network (no broader than a
 // /8 for IPv4 or a /32 for IPv6 outside private address space, since its
-// addresses choose the client address the limits count), and -addr must
-// then be a private address, which the proxy reaches and the internet
+// addresses choose the client address the limits count), -host the names
+// clients use, which the proxy must forward in Host (nginx: proxy_set_header
+// Host $host), and -addr must then be a loopback address (a proxy on this
+// machine) or a private address, which the proxy reaches and the internet
 // does not:
 //
-//	go run ./examples/secureapi -addr 10.0.0.5:8080 -trust-proxy 10.0.0.0/24
+//	go run ./examples/secureapi -addr 127.0.0.1:8080 -trust-proxy 127.0.0.1/32 -host api.example.com
+//	go run ./examples/secureapi -addr 10.0.0.5:8080 -trust-proxy 10.0.0.0/24 -host api.example.com
 //
 // Try it (with jq):
 //

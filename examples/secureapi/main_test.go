@@ -118,7 +118,7 @@ func TestTrustProxy(t *testing.T) {
 		"[::]:8080":        false,
 		"203.0.113.5:8080": false,
 	} {
-		o, err := parseFlags([]string{"-trust-proxy", "10.0.0.0/8", "-addr", addr, "-users", users}, io.Discard)
+		o, err := parseFlags([]string{"-trust-proxy", "10.0.0.0/8", "-host", "api.example.com", "-addr", addr, "-users", users}, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,6 +129,95 @@ func TestTrustProxy(t *testing.T) {
 		if (err == nil) != ok {
 			t.Errorf("plain HTTP on %s behind -trust-proxy: %v, want accepted %v", addr, err, ok)
 		}
+	}
+}
+
+func TestHostFlag(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]string{
+		"api.example.com":  "api.example.com",
+		"API.Example.COM.": "api.example.com",
+		"localhost":        "localhost",
+		"203.0.113.5":      "203.0.113.5",
+		"2001:DB8::1":      "2001:db8::1",
+		"[2001:db8::1]":    "2001:db8::1",
+	} {
+		o, err := parseFlags([]string{"-host", s}, io.Discard)
+		if err != nil || len(o.hosts) != 1 || o.hosts[0] != want {
+			t.Errorf("-host %s: %q %v, want %s", s, o.hosts, err, want)
+		}
+	}
+	for _, s := range []string{"", "api.example.com:443", "[::1]:443", "*.example.com", "https://api.example.com", "api..example.com", "-api.example.com", "api_x.example.com", "fe80::1%eth0"} {
+		if o, err := parseFlags([]string{"-host", s}, io.Discard); err == nil {
+			t.Errorf("-host %q accepted: %q", s, o.hosts)
+		}
+	}
+}
+
+// TestTrustProxyHosts: behind -trust-proxy the allowed hosts are the
+// -host names, which is required, whatever the address listened on.
+// Found in review: on a loopback -addr (a proxy on the same machine) the
+// loopback names were kept, so every request a proxy forwarded with the
+// site's Host got 400.
+func TestTrustProxyHosts(t *testing.T) {
+	t.Parallel()
+	users := usersFile(t, "pw")
+	tests := []struct {
+		args    []string
+		allowed []string
+		refused []string
+	}{
+		{
+			args:    []string{"-addr", "127.0.0.1:8080", "-trust-proxy", "127.0.0.1/32", "-host", "api.example.com"},
+			allowed: []string{"api.example.com", "API.example.com:443"},
+			refused: []string{"localhost:8080", "evil.example"},
+		},
+		{
+			args:    []string{"-addr", "10.0.0.5:8080", "-trust-proxy", "10.0.0.0/24", "-host", "api.example.com", "-host", "www.example.com"},
+			allowed: []string{"api.example.com", "www.example.com"},
+			refused: []string{"10.0.0.5:8080", "evil.example"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			o, err := parseFlags(append(tt.args, "-users", users), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer inst.close()
+			proxy := o.trustProxies[0].Addr().String()
+			for _, hosts := range []struct {
+				list []string
+				want int
+			}{{tt.allowed, 200}, {tt.refused, 400}} {
+				for _, host := range hosts.list {
+					req := httptest.NewRequest("GET", "http://"+host+"/healthz", nil)
+					req.RemoteAddr = net.JoinHostPort(proxy, "40000")
+					req.Header.Set("X-Forwarded-For", "203.0.113.9")
+					req.Header.Set("X-Forwarded-Proto", "https")
+					rec := httptest.NewRecorder()
+					inst.handler.ServeHTTP(rec, req)
+					if rec.Code != hosts.want {
+						t.Errorf("proxied request for Host %s: %d, want %d", host, rec.Code, hosts.want)
+					}
+				}
+			}
+		})
+	}
+	o, err := parseFlags([]string{"-addr", "127.0.0.1:8080", "-trust-proxy", "127.0.0.1/32", "-users", users}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard)); err == nil || !strings.Contains(err.Error(), "-host") {
+		if err == nil {
+			inst.close()
+		}
+		t.Errorf("-trust-proxy without -host: %v, want an error naming -host", err)
 	}
 }
 
@@ -324,6 +413,7 @@ func TestSetupRefusesUnsafeOptions(t *testing.T) {
 		{"-addr", "0.0.0.0:8080"},
 		{"-addr", ":8080"},
 		{"-tls-dev", "-cert", "c.pem", "-key", "k.pem"},
+		{"-tls-dev", "-host", "api.example.com"}, // a public name: not for a development certificate
 		{"-cert", "missing.pem", "-key", "missing.pem"},
 		{"-redis", "redis://:hunter2@127.0.0.1:1/0"},
 		{"-redis", "mysql://user:hunter2@host/db"},
@@ -450,6 +540,16 @@ func TestLoopbackHosts(t *testing.T) {
 			args:    []string{"-addr", "127.0.0.2:8443", "-tls-dev"},
 			allowed: []string{"127.0.0.2:8443", "localhost:8443"},
 			refused: []string{"evil.example:8443"},
+		},
+		{
+			args:    []string{"-host", "api.localhost"},
+			allowed: []string{"api.localhost:8080"},
+			refused: []string{"localhost:8080", "127.0.0.1:8080"},
+		},
+		{
+			args:    []string{"-tls-dev", "-host", "api.test"},
+			allowed: []string{"api.test:8080"},
+			refused: []string{"localhost:8080"},
 		},
 	}
 	for _, tt := range tests {
