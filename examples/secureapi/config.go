@@ -89,8 +89,8 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 		return nil
 	})
 	fs.Func("host", "host name or IP address clients use to reach the service, without port (repeatable); requests for other hosts get 400. "+
-		"Required with -trust-proxy, whose proxy must forward it in Host. "+
-		"Default: localhost and the loopback addresses, or with -cert the certificate's names", func(s string) error {
+		"Required with -trust-proxy, whose proxy must forward it in Host. With -cert, the certificate must be valid for each, and plain HTTP is redirected to the first. "+
+		"Default: localhost and the loopback address listened on, or with -cert the certificate's names", func(s string) error {
 		h, err := parseHost(s)
 		if err != nil {
 			return err
@@ -208,7 +208,9 @@ func setup(o options, getenv func(string) string, out io.Writer, logger *slog.Lo
 		}
 		inst.tlsConfig = https.TLSConfig()
 		inst.tlsConfig.Certificates = []tls.Certificate{pair}
-		inst.redirect, cfg.AllowedHosts = certHosts(pair.Leaf, host, port)
+		if inst.redirect, cfg.AllowedHosts, err = certHosts(pair.Leaf, o.hosts, host, port); err != nil {
+			return nil, err
+		}
 	default:
 		// Plain HTTP carries passwords, tokens and cookies in clear. It is
 		// served on loopback (this machine only), or behind a
@@ -477,32 +479,52 @@ func strongEnough(hash string) error {
 	return nil
 }
 
-// certHosts returns the redirect target and the allowed hosts of a
-// certificate: its names and addresses.
-func certHosts(leaf *x509.Certificate, host, port string) (redirect string, allowed []string) {
-	allowed = append(allowed, leaf.DNSNames...)
-	for _, ip := range leaf.IPAddresses {
-		a, _ := netip.AddrFromSlice(ip)
-		if a.Unmap().Is4() {
-			allowed = append(allowed, a.Unmap().String())
-		} else {
-			allowed = append(allowed, "["+a.String()+"]")
+// certHosts returns where plain HTTP is redirected (host[:port]) and the
+// allowed hosts of a server with the certificate leaf on port. With
+// -host (hosts), the allowed hosts are those names, for each of which the
+// certificate must be valid, and the redirect goes to the first.
+// Otherwise they are the certificate's names and addresses, and the
+// redirect goes to its first name that is not a wildcard, else its first
+// address, else the -addr host (addrHost) when the certificate is valid
+// for it; a certificate that names none of these is an error rather than
+// a redirect to a host the client cannot verify (or to "localhost", the
+// client's own machine).
+func certHosts(leaf *x509.Certificate, hosts []string, addrHost, port string) (redirect string, allowed []string, err error) {
+	var target string
+	if len(hosts) > 0 {
+		for _, h := range hosts {
+			if err := leaf.VerifyHostname(h); err != nil {
+				return "", nil, fmt.Errorf("-host %s: %w", h, err)
+			}
 		}
-	}
-	target := host
-	if len(leaf.DNSNames) > 0 && !strings.Contains(leaf.DNSNames[0], "*") {
-		target = leaf.DNSNames[0]
-	}
-	if target == "" || target == "0.0.0.0" || target == "::" {
-		target = "localhost"
+		target, allowed = hosts[0], allowedHosts(hosts)
+	} else {
+		var ips []string
+		for _, ip := range leaf.IPAddresses {
+			a, _ := netip.AddrFromSlice(ip)
+			ips = append(ips, a.Unmap().String())
+		}
+		allowed = append(append(allowed, leaf.DNSNames...), allowedHosts(ips)...)
+		for _, name := range leaf.DNSNames {
+			if !strings.Contains(name, "*") {
+				target = name
+				break
+			}
+		}
+		if target == "" && len(ips) > 0 {
+			target = ips[0]
+		}
+		if target == "" && addrHost != "" && leaf.VerifyHostname(addrHost) == nil {
+			target = addrHost
+		}
+		if target == "" {
+			return "", nil, errors.New("-cert names no host to redirect plain HTTP to (no name but wildcards, no IP address, not the -addr host): name one with -host")
+		}
 	}
 	if port == "443" {
-		if strings.Contains(target, ":") {
-			return "[" + target + "]", allowed
-		}
-		return target, allowed
+		return hostLiteral(target), allowed, nil
 	}
-	return net.JoinHostPort(target, port), allowed
+	return net.JoinHostPort(target, port), allowed, nil
 }
 
 // localHosts returns the hosts by which a client on this machine reaches
@@ -525,12 +547,18 @@ func localHosts(host string) (hosts []string, target string) {
 func allowedHosts(hosts []string) []string {
 	out := make([]string, len(hosts))
 	for i, h := range hosts {
-		if strings.Contains(h, ":") {
-			h = "[" + h + "]"
-		}
-		out[i] = h
+		out[i] = hostLiteral(h)
 	}
 	return out
+}
+
+// hostLiteral returns a host name or address as a Host header or a URL
+// holds it: an IPv6 address in brackets.
+func hostLiteral(h string) string {
+	if strings.Contains(h, ":") {
+		return "[" + h + "]"
+	}
+	return h
 }
 
 // isPrivate reports whether host is a private address (10/8, 172.16/12,

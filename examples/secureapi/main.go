@@ -27,7 +27,11 @@
 // Requests must name the service in Host: on loopback, localhost or the
 // address listened on; with -cert, a name of the certificate; or the
 // names given with -host (repeatable), which replace these. Others get
-// 400, against DNS rebinding and Host header injection.
+// 400, against DNS rebinding and Host header injection. With -cert, plain
+// HTTP is redirected to the first -host, else the certificate's first
+// name that is not a wildcard, else its first IP address, else the -addr
+// host if the certificate is valid for it; with none of these, secureapi
+// refuses to start.
 //
 // Plain HTTP is served on loopback only, unless a TLS-terminating proxy
 // is in front: -trust-proxy names the proxies' network (no broader than a

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +30,7 @@ import (
 
 	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/examples/secureapi/app"
+	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/internal/testenv"
 )
 
@@ -602,6 +605,99 @@ func TestTLSDevOnAnotherLoopbackAddress(t *testing.T) {
 	leaf := inst.tlsConfig.Certificates[0].Leaf
 	if err := leaf.VerifyHostname("127.0.0.2"); err != nil {
 		t.Errorf("development certificate: %v", err)
+	}
+}
+
+// TestCertHosts: with -cert, plain HTTP is redirected to a host the
+// certificate is valid for, and the allowed hosts are the certificate's,
+// or -host's. Found in review: the target was the first DNS name only,
+// so a certificate naming only IP addresses, or a wildcard first, sent
+// clients to the -addr host, "localhost" for "": their own machine.
+func TestCertHosts(t *testing.T) {
+	t.Parallel()
+	ip := func(s string) net.IP { return net.ParseIP(s) }
+	tests := []struct {
+		name     string
+		leaf     x509.Certificate
+		hosts    []string // -host
+		addrHost string   // from -addr
+		port     string
+		redirect string // "": an error
+		allowed  []string
+	}{
+		{name: "names", leaf: x509.Certificate{DNSNames: []string{"api.example.com", "www.example.com"}}, port: "443",
+			redirect: "api.example.com", allowed: []string{"api.example.com", "www.example.com"}},
+		{name: "a wildcard first", leaf: x509.Certificate{DNSNames: []string{"*.example.com", "api.example.com"}}, port: "443",
+			redirect: "api.example.com", allowed: []string{"*.example.com", "api.example.com"}},
+		{name: "IP addresses only", leaf: x509.Certificate{IPAddresses: []net.IP{ip("203.0.113.5"), ip("2001:db8::5")}}, port: "443",
+			redirect: "203.0.113.5", allowed: []string{"203.0.113.5", "[2001:db8::5]"}},
+		{name: "an IPv6 address on another port", leaf: x509.Certificate{IPAddresses: []net.IP{ip("2001:db8::5")}}, port: "8443",
+			redirect: "[2001:db8::5]:8443", allowed: []string{"[2001:db8::5]"}},
+		{name: "a wildcard only", leaf: x509.Certificate{DNSNames: []string{"*.example.com"}}, port: "443"},
+		{name: "a wildcard only, on all interfaces", leaf: x509.Certificate{DNSNames: []string{"*.example.com"}}, addrHost: "0.0.0.0", port: "443"},
+		{name: "no names", leaf: x509.Certificate{}, port: "443"},
+		{name: "a wildcard only, -addr a name under it", leaf: x509.Certificate{DNSNames: []string{"*.example.com"}}, addrHost: "api.example.com", port: "443",
+			redirect: "api.example.com", allowed: []string{"*.example.com"}},
+		{name: "a wildcard only, with -host", leaf: x509.Certificate{DNSNames: []string{"*.example.com"}}, hosts: []string{"api.example.com", "www.example.com"}, port: "443",
+			redirect: "api.example.com", allowed: []string{"api.example.com", "www.example.com"}},
+		{name: "-host an address of the certificate", leaf: x509.Certificate{DNSNames: []string{"api.example.com"}, IPAddresses: []net.IP{ip("2001:db8::5")}}, hosts: []string{"2001:db8::5"}, port: "443",
+			redirect: "[2001:db8::5]", allowed: []string{"[2001:db8::5]"}},
+		{name: "-host not in the certificate", leaf: x509.Certificate{DNSNames: []string{"api.example.com"}}, hosts: []string{"api.example.com", "evil.example"}, port: "443"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			redirect, allowed, err := certHosts(&tt.leaf, tt.hosts, tt.addrHost, tt.port)
+			if tt.redirect == "" {
+				if err == nil {
+					t.Errorf("redirect to %q, want an error", redirect)
+				}
+				return
+			}
+			if err != nil || redirect != tt.redirect || !slices.Equal(allowed, tt.allowed) {
+				t.Errorf("redirect %q, allowed %q, %v; want %q and %q", redirect, allowed, err, tt.redirect, tt.allowed)
+			}
+		})
+	}
+}
+
+// TestCertFlags: setup takes the redirect and the allowed hosts from the
+// -cert file and -host.
+func TestCertFlags(t *testing.T) {
+	t.Parallel()
+	dev, err := https.NewDevCert(https.DevCertOptions{Hosts: []string{"api.test", "www.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := errors.Join(os.WriteFile(certFile, dev.CertPEM, 0o600), os.WriteFile(keyFile, dev.KeyPEM, 0o600)); err != nil {
+		t.Fatal(err)
+	}
+	users := usersFile(t, "pw")
+	for _, tt := range []struct {
+		hosts    []string
+		redirect string // "": an error
+	}{
+		{redirect: "api.test"},
+		{hosts: []string{"www.test"}, redirect: "www.test"},
+		{hosts: []string{"www.test", "other.test"}},
+	} {
+		args := []string{"-addr", ":443", "-cert", certFile, "-key", keyFile, "-users", users}
+		for _, h := range tt.hosts {
+			args = append(args, "-host", h)
+		}
+		o, err := parseFlags(args, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard))
+		if err == nil {
+			inst.close()
+		}
+		if tt.redirect == "" && err == nil || tt.redirect != "" && (err != nil || inst.redirect != tt.redirect) {
+			t.Errorf("-host %q: %v, want a redirect to %q (\"\": an error)", tt.hosts, err, tt.redirect)
+		}
 	}
 }
 
