@@ -152,8 +152,7 @@ func parseHost(s string) (string, error) {
 		return a.String(), nil
 	}
 	name := strings.ToLower(strings.TrimSuffix(s, "."))
-	labels := strings.Split(name, ".")
-	for _, l := range labels {
+	for _, l := range strings.Split(name, ".") {
 		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
 			return "", fmt.Errorf("%q is not a host name or IP address (no port, scheme or wildcard)", s)
 		}
@@ -200,7 +199,7 @@ func setup(o options, getenv func(string) string, out io.Writer, logger *slog.Lo
 		inst.tlsConfig.Certificates = []tls.Certificate{dev.TLS}
 		inst.redirect = net.JoinHostPort(target, port)
 		cfg.AllowedHosts = allowedHosts(hosts)
-		logger.Warn("DEVELOPMENT CERTIFICATE: self-signed, for localhost only; never use -tls-dev in production (curl -k)")
+		logger.Warn("DEVELOPMENT CERTIFICATE: self-signed, for local names only; never use -tls-dev in production (curl -k)")
 	case o.certFile != "" || o.keyFile != "":
 		pair, err := tls.LoadX509KeyPair(o.certFile, o.keyFile)
 		if err != nil {
@@ -220,7 +219,7 @@ func setup(o options, getenv func(string) string, out io.Writer, logger *slog.Lo
 		// proxy and send their passwords here in clear.
 		if !isLoopback(host) && (len(o.trustProxies) == 0 || !isPrivate(host)) {
 			return nil, errors.New("plain HTTP on a public or unspecified address would expose passwords, tokens and cookies: " +
-				"use -tls-dev or -cert and -key, or, behind a TLS-terminating proxy, -trust-proxy with -addr on a private address")
+				"use -tls-dev or -cert and -key, or, behind a TLS-terminating proxy, -trust-proxy and -host with -addr on a private address")
 		}
 		switch {
 		case len(o.hosts) > 0: // required with -trust-proxy

@@ -54,9 +54,10 @@
 //	GET    /panic            public   with Config.DemoPanic: panics, to show recovery
 //
 // "form" routes need the page's CSRF token and a same-origin request,
-// and take forms of at most 4 KiB; "signed" ones a bearer token or a session. Roles carry scopes: guest
-// items:read; user adds profile:read and profile:write; admin adds
-// users:read and users:delete. A bearer token is limited to the scopes it
+// and take forms of at most 4 KiB; "signed" ones a bearer token or a
+// session. Roles carry scopes: guest items:read; user adds profile:read
+// and profile:write; admin adds users:read and users:delete. A bearer
+// token is limited to the scopes it
 // was issued with (ask POST /token for fewer with scope=...), a session
 // holds all of its user's. Errors are RFC 9457 problems carrying the
 // request ID, except on the two OAuth2 endpoints, whose errors are RFC
