@@ -49,6 +49,11 @@ type AttemptLimiter interface {
 	// long to wait, counting nothing for the pair. Call it before the
 	// verification, once per verification.
 	Reserve(ctx context.Context, username string, ip netip.Addr) (retryAfter time.Duration, err error)
+	// An error of Check or Reserve that means the limiter's store could
+	// not answer, rather than a refusal, wraps [ErrUnavailable] or has a
+	// method Unavailable() bool that reports true (ratelimit.ErrStore
+	// does): the request is then refused with 503 and [ErrUnavailable],
+	// not 429 and [ErrTooManyAttempts].
 	// RecordSuccess clears the failures of (username, ip), the
 	// reservation of the attempt that succeeded included.
 	RecordSuccess(ctx context.Context, username string, ip netip.Addr) error

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -384,6 +385,60 @@ func TestTheLimiterDoesNotTellWhichUsersExist(t *testing.T) {
 			}
 			if got["alice"] != got["mallory"] || got["alice"] != http.StatusTooManyRequests {
 				t.Errorf("alice, who exists: %d; mallory, who does not: %d; want 429 for both", got["alice"], got["mallory"])
+			}
+		})
+	}
+}
+
+// downStore is a ratelimit.Store that cannot answer, like an unreachable
+// Redis.
+type downStore struct{}
+
+func (downStore) Take(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+	return ratelimit.Result{}, errors.New("redis: connection refused")
+}
+
+func (downStore) Peek(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+	return ratelimit.Result{}, errors.New("redis: connection refused")
+}
+
+func (downStore) Reset(context.Context, string) error { return errors.New("redis: connection refused") }
+
+// When the attempt limiter's own store fails, the request is refused as
+// the service being unavailable (503, Retry-After 5), not as too many
+// attempts (found in review of the example server: 429 with Retry-After 1
+// told the user they had guessed too often).
+func TestAttemptLimiterStoreFailureIs503(t *testing.T) {
+	lim, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{Store: downStore{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	basic := newBasic(t, func(o *auth.BasicOptions) { o.Limiter = lim }).basic.Handler(whoami)
+	keys := newAPIKeySetup(t, func(o *auth.APIKeyOptions) { o.Limiter = lim })
+	apiKey := keys.mw.Handler(whoami)
+	token := newOAuth(t, func(o *auth.TokenEndpointOptions) { o.Limiter = lim })
+	for _, tt := range []struct {
+		name string
+		do   func() *httptest.ResponseRecorder
+		body string
+	}{
+		{"Basic", func() *httptest.ResponseRecorder {
+			return serveFrom(basic, attackerAddr, basicValue("alice", "wonderland"))
+		}, ""},
+		{"APIKey", func() *httptest.ResponseRecorder {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.RemoteAddr = attackerAddr
+			r.Header.Set("X-API-Key", keys.live.Key)
+			w := httptest.NewRecorder()
+			apiKey.ServeHTTP(w, r)
+			return w
+		}, ""},
+		{"token endpoint", func() *httptest.ResponseRecorder { return postPassword(token, attackerAddr, "alice", "correct horse") }, `"temporarily_unavailable"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := tt.do()
+			if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "5" || !strings.Contains(w.Body.String(), tt.body) {
+				t.Errorf("limiter store down: %d, Retry-After %q, body %s; want 503, Retry-After 5", w.Code, w.Header().Get("Retry-After"), w.Body)
 			}
 		})
 	}

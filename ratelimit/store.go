@@ -2,7 +2,6 @@ package ratelimit
 
 import (
 	"context"
-	"errors"
 )
 
 // Store keeps the state of rate-limited keys: one theoretical arrival time
@@ -34,4 +33,16 @@ type Store interface {
 // redisstore does when configured to, but must not for a call whose
 // context is done: a client could then cancel its requests to have them
 // admitted without being counted.
-var ErrStore = errors.New("ratelimit: store unavailable")
+//
+// ErrStore has a method Unavailable that reports true, by which a package
+// that does not import this one tells a store failure from a refusal: an
+// auth.AttemptLimiter error with it is answered 503, not 429.
+var ErrStore error = unavailableError("ratelimit: store unavailable")
+
+// unavailableError is the type of ErrStore.
+type unavailableError string
+
+func (e unavailableError) Error() string { return string(e) }
+
+// Unavailable reports true: the store could not answer.
+func (unavailableError) Unavailable() bool { return true }
