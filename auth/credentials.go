@@ -224,8 +224,9 @@ var defaultChecker = sync.OnceValues(func() (*passwordChecker, error) {
 // An unknown user costs the same hashing work as a known user with a wrong
 // password (a verification against a dummy hash), so the response time
 // does not reveal which user names exist. Both return an error wrapping
-// [ErrInvalidCredentials]; so does an empty password, refused before the
-// lookup, and a stored hash that [password.Verify] refuses (the error then
+// [ErrInvalidCredentials]; so does an empty password, refused without a
+// verification (after the lookup, so that a store failure is still
+// reported as one), and a stored hash that [password.Verify] refuses (the error then
 // also wraps the password package's reason, for the log). A store failure
 // returns an error wrapping [ErrUnavailable] and the store's error.
 //

@@ -46,7 +46,8 @@
 // too, and [BasicOptions.OnRehash] replaces them (and argon2id hashes
 // weaker than the current parameters) as users log in. [CheckPassword]
 // verifies a user name and password against a store with the same work
-// for unknown and known users; the token endpoint's password grant uses it.
+// for unknown and known users, as Basic and the token endpoint's password
+// grant do with their own Hasher.
 //
 // # Bearer tokens and the token endpoint
 //

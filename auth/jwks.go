@@ -38,7 +38,7 @@ type JWKSOptions struct {
 	Timeout time.Duration
 	// RefreshInterval is how old the set may get before it is refetched
 	// in the background (requests keep using the old set meanwhile).
-	// Default [DefaultJWKSRefreshInterval]; at least one minute.
+	// Default [DefaultJWKSRefreshInterval]; at least MinRefreshInterval.
 	RefreshInterval time.Duration
 	// MinRefreshInterval is the least time between two fetches: a token
 	// with an unknown kid triggers a fetch only if the last one is at
@@ -287,21 +287,27 @@ func newRemoteKeySet(raw string, o JWKSOptions, algs []string) (*remoteKeySet, e
 	if r.maxBytes == 0 {
 		r.maxBytes = DefaultJWKSMaxBytes
 	}
-	switch {
-	case r.timeout < 0 || r.timeout > time.Minute:
+	// Every problem is reported, not the first (found in review).
+	if r.timeout < 0 || r.timeout > time.Minute {
 		errs = append(errs, errors.New("auth: JWKSOptions.Timeout must be between 0 and one minute"))
-	case r.minRefresh < time.Second:
+	}
+	if r.minRefresh < time.Second {
 		errs = append(errs, errors.New("auth: JWKSOptions.MinRefreshInterval must be at least one second"))
-	case r.refresh < r.minRefresh:
+	}
+	if r.refresh < r.minRefresh {
 		errs = append(errs, errors.New("auth: JWKSOptions.RefreshInterval must not be shorter than MinRefreshInterval"))
-	case r.maxBytes < 1024 || r.maxBytes > 16<<20:
+	}
+	if r.maxBytes < 1024 || r.maxBytes > 16<<20 {
 		errs = append(errs, errors.New("auth: JWKSOptions.MaxBytes must be between 1 KiB and 16 MiB"))
 	}
 	if r.client == nil {
 		r.client = &http.Client{
 			Timeout: r.timeout,
 			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				if len(via) >= 3 || req.URL.Scheme != "https" {
+				// via holds the requests made so far: the third
+				// redirect is followed, a fourth is not (found in review:
+				// ">= 3" stopped at the third).
+				if len(via) > 3 || req.URL.Scheme != "https" {
 					return errors.New("auth: JWKS redirect refused")
 				}
 				return nil

@@ -289,3 +289,16 @@ func TestParseJWKSSkipsRSAKeysOver4096Bits(t *testing.T) {
 		t.Errorf("usable keys %v, want only rsa", keys)
 	}
 }
+
+// NewJWT reports every problem of JWKSOptions, not the first (found in
+// review).
+func TestJWKSOptionsReportsEveryProblem(t *testing.T) {
+	o := auth.JWTOptions{Algorithms: []string{auth.AlgEdDSA}, JWKSURL: "https://idp.example/jwks", Audience: "api",
+		JWKS: auth.JWKSOptions{Timeout: -1, MaxBytes: 1, RefreshInterval: 2 * time.Second, MinRefreshInterval: 3 * time.Second}}
+	_, err := auth.NewJWT(o)
+	for _, field := range []string{"Timeout", "MaxBytes", "RefreshInterval"} {
+		if err == nil || !strings.Contains(err.Error(), "JWKSOptions."+field) {
+			t.Errorf("NewJWT error %v, want it to name JWKSOptions.%s", err, field)
+		}
+	}
+}

@@ -52,7 +52,10 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 		var err error
 		switch string(m.key(b)) {
 		case "iss":
-			if c.wantIss != "" && m.str && string(v) == c.wantIss {
+			// The raw text is the issuer only without escapes (found in
+			// review: `t\u0031` matched a configured `t\u0031` while it
+			// decodes to "t1", another issuer).
+			if c.wantIss != "" && m.str && !m.esc && string(v) == c.wantIss {
 				c.Issuer = c.wantIss
 				continue
 			}

@@ -931,3 +931,54 @@ func TestJWTScpStringIsSplit(t *testing.T) {
 		t.Errorf("RequireScopes(User.Read) with scp \"User.Read Mail.Read\": %d", w.Code)
 	}
 }
+
+// The configured issuer is compared with the decoded iss claim, not its
+// raw JSON text (found in review: a raw `t\u0031` matched a configured
+// `t\u0031` while it decodes to "t1", another issuer, which golang-jwt
+// refuses).
+func TestIssuerIsComparedDecoded(t *testing.T) {
+	k := keysOnce()
+	const configured = `https://idp.example/t\u0031` // an issuer with a backslash in it
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Issuer: configured})
+	header := seg(map[string]any{"alg": "HS256", "typ": "JWT"})
+	exp, _ := jwt.NewNumericDate(testNow.Add(time.Minute)).MarshalJSON()
+	for _, tt := range []struct {
+		name   string
+		rawIss string // the JSON text of the iss member
+		ok     bool
+	}{
+		{"the configured issuer, as a JSON encoder writes it", `"https://idp.example/t\\u0031"`, true},
+		{"another issuer whose raw text is the configured one", `"https://idp.example/t\u0031"`, false},
+		{"that issuer spelled plainly", `"https://idp.example/t1"`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			claims := `{"iss":` + tt.rawIss + `,"aud":"api://orders","sub":"alice","exp":` + string(exp) + `}`
+			w, _, reason := serve(m, bearer(signRaw(t, jwt.SigningMethodHS256, k.hmac, header, rawSeg(claims))))
+			if tt.ok && w.Code != http.StatusOK || !tt.ok && (w.Code != http.StatusUnauthorized || !errors.Is(reason, auth.ErrTokenIssuer)) {
+				t.Errorf("status %d, reason %v; accepted should be %v", w.Code, reason, tt.ok)
+			}
+		})
+	}
+}
+
+// VerificationKey hands out a copy of an HMAC secret: a caller that wipes
+// the bytes it was given, as is routine for secrets, does not change the
+// key the issuer signs with (found in review).
+func TestVerificationKeyIsACopy(t *testing.T) {
+	iss, err := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgHS256, Key: []byte("0123456789abcdef0123456789abcdef")}, Issuer: "https://auth.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := auth.NewJWT(auth.JWTOptions{Algorithms: []string{auth.AlgHS256}, Keys: []auth.Key{iss.VerificationKey()}, Issuer: "https://auth.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(iss.VerificationKey().Key.([]byte))
+	at, err := iss.Issue(context.Background(), auth.Grant{Subject: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Verify(context.Background(), at.Token); err != nil {
+		t.Fatalf("a token issued after the caller wiped its copy does not verify: %v", err)
+	}
+}

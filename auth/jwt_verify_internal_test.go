@@ -6,6 +6,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 )
@@ -127,4 +129,29 @@ func FuzzJWTVerifySignature(f *testing.F) {
 		}
 		checkVerifyAgrees(t, fx, msg, sig)
 	})
+}
+
+// The default JWKS client follows at most three redirects, as documented
+// (found in review: it stopped at the third).
+func TestJWKSClientFollowsThreeRedirects(t *testing.T) {
+	r, err := newRemoteKeySet("https://idp.example/jwks", JWKSOptions{}, []string{AlgEdDSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	https := func(n int) []*http.Request {
+		via := make([]*http.Request, n)
+		for i := range via {
+			via[i] = httptest.NewRequest("GET", "https://idp.example/r", nil)
+		}
+		return via
+	}
+	next := httptest.NewRequest("GET", "https://idp.example/jwks", nil)
+	for n, want := range map[int]bool{1: true, 2: true, 3: true, 4: false} {
+		if got := r.client.CheckRedirect(next, https(n)) == nil; got != want {
+			t.Errorf("redirect %d followed: %v, want %v", n, got, want)
+		}
+	}
+	if r.client.CheckRedirect(httptest.NewRequest("GET", "http://idp.example/jwks", nil), https(1)) == nil {
+		t.Error("a redirect to http is followed")
+	}
 }

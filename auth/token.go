@@ -229,8 +229,16 @@ func (is *Issuer) Issue(_ context.Context, g Grant) (AccessToken, error) {
 func (is *Issuer) TTL() time.Duration { return is.ttl }
 
 // VerificationKey returns the key that verifies this issuer's tokens,
-// for JWTOptions.Keys: the public key, or the HMAC secret itself.
-func (is *Issuer) VerificationKey() Key { return is.verify }
+// for JWTOptions.Keys: the public key, or a copy of the HMAC secret, so
+// that a caller wiping the bytes it was given cannot change the key the
+// issuer signs with (found in review).
+func (is *Issuer) VerificationKey() Key {
+	k := is.verify
+	if b, ok := k.Key.([]byte); ok {
+		k.Key = slices.Clone(b)
+	}
+	return k
+}
 
 // JWKS returns the issuer's public keys as a JSON Web Key Set document.
 // An HMAC issuer publishes an empty set.
