@@ -184,15 +184,7 @@ func TestTrustProxyHosts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			t.Parallel()
-			o, err := parseFlags(append(tt.args, "-users", users), io.Discard)
-			if err != nil {
-				t.Fatal(err)
-			}
-			inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer inst.close()
+			o, inst := newInstance(t, append(tt.args, "-users", users)...)
 			proxy := o.trustProxies[0].Addr().String()
 			for _, hosts := range []struct {
 				list []string
@@ -558,15 +550,7 @@ func TestLoopbackHosts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			t.Parallel()
-			o, err := parseFlags(append(tt.args, "-users", users), io.Discard)
-			if err != nil {
-				t.Fatal(err)
-			}
-			inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer inst.close()
+			_, inst := newInstance(t, append(tt.args, "-users", users)...)
 			scheme := "http"
 			if inst.tlsConfig != nil {
 				scheme = "https"
@@ -926,4 +910,20 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 			t.Errorf("revoked token on A: %d", code)
 		}
 	})
+}
+
+// newInstance parses args and sets up an instance with no environment,
+// closed when the test ends.
+func newInstance(t *testing.T, args ...string) (options, *instance) {
+	t.Helper()
+	o, err := parseFlags(args, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(inst.close)
+	return o, inst
 }

@@ -218,19 +218,25 @@ func TestACallerThatIsGoneIsNeverAdmitted(t *testing.T) {
 	}
 }
 
-// The same through the rate limiter: a request whose context is cancelled
-// is refused with 503 and never reaches the handler, although the store
-// fails open.
-func TestFailOpenRefusesRequestsWhoseContextIsCancelled(t *testing.T) {
-	client := newClient(t, testenv.Redis(t))
-	var reported atomic.Int64
-	store := newStore(t, redisstore.Options{Client: client, FailOpen: true, OnError: func(error) { reported.Add(1) }})
+// failOpenHandler returns a handler limited to one request an hour per
+// address by a FailOpen store on a private Redis, with counters of the
+// requests it served and of the failures the store reported.
+func failOpenHandler(t *testing.T) (h http.Handler, served, reported *atomic.Int64) {
+	t.Helper()
+	served, reported = new(atomic.Int64), new(atomic.Int64)
+	store := newStore(t, redisstore.Options{Client: newClient(t, testenv.Redis(t)), FailOpen: true, OnError: func(error) { reported.Add(1) }})
 	m, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Hour}}, Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var served atomic.Int64
-	h := m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { served.Add(1) }))
+	return m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { served.Add(1) })), served, reported
+}
+
+// The same through the rate limiter: a request whose context is cancelled
+// is refused with 503 and never reaches the handler, although the store
+// fails open.
+func TestFailOpenRefusesRequestsWhoseContextIsCancelled(t *testing.T) {
+	h, served, reported := failOpenHandler(t)
 	get := func(ctx context.Context) int {
 		r := httptest.NewRequest("POST", "/send-sms", nil).WithContext(ctx)
 		r.RemoteAddr = "192.0.2.1:1"
@@ -263,15 +269,8 @@ func TestFailOpenRefusesRequestsWhoseContextIsCancelled(t *testing.T) {
 // reading the response, do not get it served, although the store fails
 // open.
 func TestFailOpenRefusesClientsThatHangUp(t *testing.T) {
-	client := newClient(t, testenv.Redis(t))
-	var reported atomic.Int64
-	store := newStore(t, redisstore.Options{Client: client, FailOpen: true, OnError: func(error) { reported.Add(1) }})
-	m, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Hour}}, Store: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var served atomic.Int64
-	srv := httptest.NewServer(m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { served.Add(1) })))
+	h, served, reported := failOpenHandler(t)
+	srv := httptest.NewServer(h)
 	const n = 200
 	for range n {
 		c, err := net.Dial("tcp", srv.Listener.Addr().String())
