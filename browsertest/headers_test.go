@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,7 +167,7 @@ func (s *suite) testFraming(t *testing.T) {
 	}
 	victimPage := template.Must(template.New("victim").Parse(`<!doctype html><title>victim</title>
 <script nonce="{{.Nonce}}">parent.postMessage({framed: location.pathname}, "*");</script>
-<img src="/pixel?page={{.Name}}">`))
+<img src="/pixel?page={{.Name}}&run={{.Run}}">`))
 	victimMux := http.NewServeMux()
 	victimMux.Handle("POST /csp-report/", reportHandler(t, reports))
 	victimMux.HandleFunc("GET /pixel", http.NotFound)
@@ -174,7 +175,7 @@ func (s *suite) testFraming(t *testing.T) {
 		victimMux.Handle("GET "+path, m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			nonce, _ := headers.Nonce(r.Context())
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			_ = victimPage.Execute(w, map[string]string{"Nonce": nonce, "Name": strings.TrimPrefix(path, "/")})
+			_ = victimPage.Execute(w, map[string]string{"Nonce": nonce, "Name": strings.TrimPrefix(path, "/"), "Run": r.URL.Query().Get("run")})
 		})))
 	}
 	victim = s.serve(t, recorder(hits, victimMux), true).origin("127.0.0.1")
@@ -183,8 +184,8 @@ func (s *suite) testFraming(t *testing.T) {
 window.results = {messages: [], loaded: {}};
 addEventListener("message", e => results.messages.push(e.data.framed));
 </script>
-<iframe src="{{.Victim}}{{.Path}}" onload="results.loaded.target = true"></iframe>
-<iframe src="{{.Victim}}/allowed" onload="results.loaded.sentinel = true"></iframe>`))
+<iframe src="{{.Victim}}{{.Path}}?run={{.Run}}" onload="results.loaded.target = true"></iframe>
+<iframe src="{{.Victim}}/allowed?run={{.Run}}" onload="results.loaded.sentinel = true"></iframe>`))
 	attackerMux.HandleFunc("GET /frame", func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.Query().Get("path")
 		if routes[path] == nil {
@@ -192,14 +193,14 @@ addEventListener("message", e => results.messages.push(e.data.framed));
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = framing.Execute(w, map[string]string{"Victim": victim, "Path": path})
+		_ = framing.Execute(w, map[string]string{"Victim": victim, "Path": path, "Run": r.URL.Query().Get("run")})
 	})
 
 	type results struct {
 		Messages []string        `json:"messages"`
 		Loaded   map[string]bool `json:"loaded"`
 	}
-	for _, tc := range []struct {
+	for run, tc := range []struct {
 		name, path string
 		framed     bool
 		report     bool // a frame-ancestors violation is reported
@@ -212,7 +213,10 @@ addEventListener("message", e => results.messages.push(e.data.framed));
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := s.tab(t)
 			nHits := len(hits.all())
-			navigate(t, ctx, attacker+"/frame?path="+tc.path)
+			// Each scenario's pages and images carry its run number, so that
+			// a late image of the previous scenario is not counted in this
+			// one (it was, on a loaded machine: 3 images, want 2).
+			navigate(t, ctx, attacker+"/frame?path="+tc.path+"&run="+strconv.Itoa(run))
 			// Both frames have finished loading (the browser fires load
 			// for a blocked frame too), and the sentinel, a page that
 			// allows the framing, has run its script and sent its message.
@@ -238,7 +242,7 @@ addEventListener("message", e => results.messages.push(e.data.framed));
 			pixels := func(hs []hit) int {
 				n := 0
 				for _, h := range hs[nHits:] {
-					if h.Path == "/pixel" && (h.Query == "page="+tc.path[1:] || h.Query == "page=allowed") {
+					if h.Path == "/pixel" && (h.Query == "page="+tc.path[1:]+"&run="+strconv.Itoa(run) || h.Query == "page=allowed&run="+strconv.Itoa(run)) {
 						n++
 					}
 				}
