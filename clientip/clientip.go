@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 
 	"github.com/httpguard/httpguard/internal/hostport"
 	"github.com/httpguard/httpguard/internal/httptoken"
+	"github.com/httpguard/httpguard/internal/origins"
 )
 
 // Header names the forwarding header a trusted proxy sets.
@@ -71,8 +71,12 @@ type Options struct {
 	// PublicOrigin is the origin clients use to reach the service, such
 	// as "https://api.example.com", for deployments whose proxy rewrites
 	// Host. It must be an http or https URL with a host and nothing after
-	// it. The default port of the scheme is removed and the host is
-	// lower-cased. Default: none, so the request's Host is used.
+	// it (a trailing "/" is allowed). It is kept in the form browsers send
+	// in Origin: the scheme's default port removed, the host lower-cased,
+	// an IPv6 address in its canonical text; a form no browser sends (a
+	// port with a leading zero, "127.1", a raw non-ASCII name: write
+	// punycode) is an error. Default: none, so the request's Host is
+	// used.
 	PublicOrigin string
 }
 
@@ -175,29 +179,24 @@ func MustNew(o Options) *Resolver {
 	return rv
 }
 
+// parseOrigin parses PublicOrigin into its scheme and its host with any
+// port, in the form browsers send in Origin (internal/origins): csrf
+// compares the two byte for byte, and the HTTPS redirect sends browsers to
+// it. A form no browser sends is an error rather than kept (found in
+// review: "[2001:db8:0:0::1]" and ":0443" were kept, so every Origin
+// check through the fallback failed), and so is anything no browser can
+// load ("127.1", ":99999", a zone, a raw non-ASCII name).
 func parseOrigin(s string) (scheme, host string, err error) {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "", "", errors.New("not a URL")
-	}
+	e, err := origins.ParseEntry(strings.TrimSuffix(s, "/"))
 	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
+	case err != nil:
+		return "", "", err
+	case e.Scheme != "http" && e.Scheme != "https":
 		return "", "", errors.New("scheme must be http or https")
-	case u.Opaque != "" || u.Host == "":
-		return "", "", errors.New("missing host")
-	case u.User != nil:
-		return "", "", errors.New("userinfo is not allowed")
-	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.ForceQuery, u.Fragment != "":
-		return "", "", errors.New("path, query and fragment are not allowed")
+	case e.Pattern:
+		return "", "", errors.New("a pattern is not an origin")
 	}
-	host = strings.ToLower(u.Host)
-	if port := u.Port(); (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
-		host = strings.TrimSuffix(host, ":"+port)
-	}
-	if strings.HasSuffix(host, ":") {
-		return "", "", errors.New("empty port")
-	}
-	return u.Scheme, host, nil
+	return e.Scheme, strings.TrimPrefix(e.Canonical, e.Scheme+"://"), nil
 }
 
 // Trusted reports whether addr is inside one of the trusted proxy
@@ -383,7 +382,12 @@ func parseIPv4Port(s string) (netip.Addr, bool) {
 
 // walkXFF walks X-Forwarded-For lines from the right. It returns the client
 // address and the number of entries read to reach it (0 when there was no
-// entry at all).
+// entry at all). A client hidden behind a trusted proxy ("unknown",
+// "_hidden") is that proxy's address, but its entry is counted: the
+// X-Forwarded-Proto value at its position, which the same proxy wrote,
+// is the scheme the client used, as walkForwarded reads it from the
+// hidden element (found in review: the next proxy's "http" was taken for
+// an https client, and the HTTPS redirect looped).
 func walkXFF(rv *Resolver, lines []string, peer netip.Addr) (netip.Addr, int) {
 	last, hops := peer, 0
 	for i := len(lines) - 1; i >= 0; i-- {
@@ -396,7 +400,7 @@ func walkXFF(rv *Resolver, lines []string, peer netip.Addr) (netip.Addr, int) {
 			hops++
 			a, ok := parseNode(httptoken.TrimOWS(rest[j+1:]))
 			if !ok {
-				return last, hops - 1
+				return last, hops
 			}
 			if !rv.Trusted(a) {
 				return a, hops
@@ -437,13 +441,7 @@ func forwardedProto(lines []string, hops int, fallback string) string {
 	for _, line := range lines {
 		for item := range strings.SplitSeq(line, ",") {
 			if i == want {
-				switch v := httptoken.TrimOWS(item); {
-				case strings.EqualFold(v, "https"):
-					return "https"
-				case strings.EqualFold(v, "http"):
-					return "http"
-				}
-				return fallback
+				return schemeOr(httptoken.TrimOWS(item), fallback)
 			}
 			i++
 		}

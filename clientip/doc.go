@@ -23,8 +23,9 @@
 // X-Forwarded-For and Forwarded are walked from the right, skipping the
 // trusted proxies, to the first address that is not trusted: that is the
 // client. Entries further left were written by the client and are ignored.
-// If every entry is trusted, the leftmost is the client. Several header
-// lines are read as one list, in order.
+// If every entry is trusted, the leftmost is the client; the walk stops
+// after 32 entries, whose last is then taken for the client. Several
+// header lines are read as one list, in order.
 //
 // # Garbage
 //

@@ -49,11 +49,14 @@ func walkForwarded(rv *Resolver, lines []string, peer netip.Addr, fallback strin
 	return last, schemeOr(lastProto, fallback)
 }
 
+// schemeOr returns proto as "http" or "https", in any ASCII case, or else
+// fallback. Only ASCII letters fold: strings.EqualFold took "httpſ" (a
+// long s) for https (found in review).
 func schemeOr(proto, fallback string) string {
 	switch {
-	case strings.EqualFold(proto, "https"):
+	case httptoken.EqualFold(proto, "https"):
 		return "https"
-	case strings.EqualFold(proto, "http"):
+	case httptoken.EqualFold(proto, "http"):
 		return "http"
 	}
 	return fallback
@@ -76,6 +79,24 @@ func lastUnquotedComma(s string) int {
 	return -1
 }
 
+// firstUnquoted returns the index of the first c in s outside a quoted
+// string, or -1. (Found in review: a ";" inside a quoted extension value,
+// which RFC 7239 allows, split the pair and voided the element.)
+func firstUnquoted(s string, c byte) int {
+	inQuote := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			inQuote = !inQuote
+		case c:
+			if !inQuote {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
 // parseElement parses one forwarded-element, pairs separated by ";", and
 // returns the values of its for and proto parameters. It reports false for
 // a malformed element: an empty one, a pair without "=", a bad name or
@@ -89,7 +110,7 @@ func parseElement(s string) (node, proto string, ok bool) {
 	var seenFor, seenProto, seenBy, seenHost bool
 	for s != "" {
 		var pair string
-		if i := strings.IndexByte(s, ';'); i >= 0 {
+		if i := firstUnquoted(s, ';'); i >= 0 {
 			pair, s = httptoken.TrimOWS(s[:i]), httptoken.TrimOWS(s[i+1:])
 			if s == "" {
 				return "", "", false // trailing ";"
@@ -115,13 +136,13 @@ func parseElement(s string) (node, proto string, ok bool) {
 		}
 		var seen *bool
 		switch {
-		case strings.EqualFold(name, "for"):
+		case httptoken.EqualFold(name, "for"):
 			seen, node = &seenFor, value
-		case strings.EqualFold(name, "proto"):
+		case httptoken.EqualFold(name, "proto"):
 			seen, proto = &seenProto, value
-		case strings.EqualFold(name, "by"):
+		case httptoken.EqualFold(name, "by"):
 			seen = &seenBy
-		case strings.EqualFold(name, "host"):
+		case httptoken.EqualFold(name, "host"):
 			seen = &seenHost
 		}
 		if seen != nil {
