@@ -186,22 +186,13 @@ func TestTrustProxyHosts(t *testing.T) {
 			t.Parallel()
 			o, inst := newInstance(t, append(tt.args, "-users", users)...)
 			proxy := o.trustProxies[0].Addr().String()
-			for _, hosts := range []struct {
-				list []string
-				want int
-			}{{tt.allowed, 200}, {tt.refused, 400}} {
-				for _, host := range hosts.list {
-					req := httptest.NewRequest("GET", "http://"+host+"/healthz", nil)
-					req.RemoteAddr = net.JoinHostPort(proxy, "40000")
-					req.Header.Set("X-Forwarded-For", "203.0.113.9")
-					req.Header.Set("X-Forwarded-Proto", "https")
-					rec := httptest.NewRecorder()
-					inst.handler.ServeHTTP(rec, req)
-					if rec.Code != hosts.want {
-						t.Errorf("proxied request for Host %s: %d, want %d", host, rec.Code, hosts.want)
-					}
-				}
-			}
+			checkHosts(t, inst.handler, tt.allowed, tt.refused, func(host string) *http.Request {
+				req := httptest.NewRequest("GET", "http://"+host+"/healthz", nil)
+				req.RemoteAddr = net.JoinHostPort(proxy, "40000")
+				req.Header.Set("X-Forwarded-For", "203.0.113.9")
+				req.Header.Set("X-Forwarded-Proto", "https")
+				return req
+			})
 		})
 	}
 	o, err := parseFlags([]string{"-addr", "127.0.0.1:8080", "-trust-proxy", "127.0.0.1/32", "-users", users}, io.Discard)
@@ -555,19 +546,9 @@ func TestLoopbackHosts(t *testing.T) {
 			if inst.tlsConfig != nil {
 				scheme = "https"
 			}
-			for _, hosts := range []struct {
-				list []string
-				want int
-			}{{tt.allowed, 200}, {tt.refused, 400}} {
-				for _, host := range hosts.list {
-					req := httptest.NewRequest("GET", scheme+"://"+host+"/healthz", nil)
-					rec := httptest.NewRecorder()
-					inst.handler.ServeHTTP(rec, req)
-					if rec.Code != hosts.want {
-						t.Errorf("Host %s: %d, want %d", host, rec.Code, hosts.want)
-					}
-				}
-			}
+			checkHosts(t, inst.handler, tt.allowed, tt.refused, func(host string) *http.Request {
+				return httptest.NewRequest("GET", scheme+"://"+host+"/healthz", nil)
+			})
 		})
 	}
 }
@@ -926,4 +907,22 @@ func newInstance(t *testing.T, args ...string) (options, *instance) {
 	}
 	t.Cleanup(inst.close)
 	return o, inst
+}
+
+// checkHosts serves the request that request builds for each host: the
+// allowed ones must get 200, the refused ones 400.
+func checkHosts(t *testing.T, h http.Handler, allowed, refused []string, request func(host string) *http.Request) {
+	t.Helper()
+	for _, hosts := range []struct {
+		list []string
+		want int
+	}{{allowed, http.StatusOK}, {refused, http.StatusBadRequest}} {
+		for _, host := range hosts.list {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, request(host))
+			if rec.Code != hosts.want {
+				t.Errorf("Host %s: %d, want %d", host, rec.Code, hosts.want)
+			}
+		}
+	}
 }
