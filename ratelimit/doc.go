@@ -41,9 +41,9 @@
 // The default store is a [MemoryStore] for each limit, private to the
 // Middleware: sharded, and bounded to [MemoryOptions.MaxKeys] keys so that
 // an attacker rotating through addresses cannot exhaust memory (about 56
-// bytes a key, measured with a million addresses). Package ratelimit/redisstore shares limits
-// between processes, one atomic script and one round trip per limit and
-// request. Any [Store] that applies the same arithmetic atomically works.
+// bytes a key, measured with a million addresses). Package
+// ratelimit/redisstore shares limits between processes, one atomic script
+// and one round trip per limit and request. Any [Store] that applies the same arithmetic atomically works.
 //
 // # Responses
 //

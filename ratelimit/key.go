@@ -321,9 +321,7 @@ func appendCredentialsHash(dst []byte, v string) []byte {
 	buf[n] = ' '
 	n++
 	n += copy(buf[n:], credentials)
-	sum := sha256.Sum256(buf[:n])
-	dst = append(dst, '#')
-	return hex.AppendEncode(dst, sum[:16])
+	return appendHash(dst, stringView(buf[:n]))
 }
 
 // safeToken reports whether s is non-empty and made of characters that are
