@@ -76,3 +76,6 @@ func IsKnown(a *AttemptLimiter, username string, ip netip.Addr) bool {
 
 // KnownStoreOf returns the store of a's known networks.
 func KnownStoreOf(a *AttemptLimiter) Store { return a.networks }
+
+// AppendDecimal is appendDecimal, for its test against strconv.
+var AppendDecimal = appendDecimal
