@@ -34,6 +34,11 @@ const (
 	DefaultAbsoluteTimeout = 12 * time.Hour
 )
 
+// maxTimeout is the longest timeout applied: a longer IdleTimeout or
+// AbsoluteTimeout counts as this long, which keeps every deadline within
+// the range of Unix nanoseconds (before the year 2262).
+const maxTimeout = 100 * 365 * 24 * time.Hour
+
 // Errors. Every error the middleware passes to [Options.OnReject] wraps one
 // of them.
 var (
@@ -121,11 +126,13 @@ type Options struct {
 	// avoid a store write on every request the record is refreshed only
 	// once it is older than IdleTimeout/8 or one minute, whichever is
 	// shorter, so a session can end up to that much earlier. Default: [DefaultIdleTimeout]. Must not
-	// be negative or exceed AbsoluteTimeout.
+	// be negative or exceed AbsoluteTimeout; more than 100 years counts as
+	// 100 years.
 	IdleTimeout time.Duration
 	// AbsoluteTimeout ends a session this long after it was created or
 	// last renewed ([Session.Renew], [Session.Login]), however active.
-	// Default: [DefaultAbsoluteTimeout]. Must not be negative.
+	// Default: [DefaultAbsoluteTimeout]. Must not be negative; more than
+	// 100 years (math.MaxInt64 for "never") counts as 100 years.
 	AbsoluteTimeout time.Duration
 
 	// TokenHeader, when set, lets clients that cannot keep cookies carry
@@ -253,6 +260,9 @@ func New(opts Options) (*Middleware, error) {
 	if idle > 0 && absolute > 0 && idle > absolute {
 		bad("IdleTimeout", "must not exceed AbsoluteTimeout")
 	}
+	// Deadlines are Unix nanoseconds: a longer timeout (math.MaxInt64
+	// for "never") would overflow them and end every session at once.
+	idle, absolute = min(idle, maxTimeout), min(absolute, maxTimeout)
 	header := ""
 	if opts.TokenHeader != "" {
 		header = http.CanonicalHeaderKey(opts.TokenHeader)

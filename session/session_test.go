@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -304,6 +305,31 @@ func TestTimeoutsAreEnforcedByTheServer(t *testing.T) {
 					t.Errorf("renewed session expired early: %d", rec.Code)
 				}
 			})
+			// A timeout too long to matter, such as math.MaxInt64 for
+			// "never", once overflowed the deadline arithmetic: every
+			// session was taken as expired at once.
+			for _, tc := range []struct {
+				name           string
+				idle, absolute time.Duration
+			}{
+				{"an absolute timeout of MaxInt64", 0, math.MaxInt64},
+				{"an absolute timeout of 250 years", 0, 250 * 365 * 24 * time.Hour},
+				{"both timeouts MaxInt64", math.MaxInt64, math.MaxInt64},
+			} {
+				t.Run(tc.name+" ends no session early", func(t *testing.T) {
+					a, c := newApp(t, st.new(t), session.Options{IdleTimeout: tc.idle, AbsoluteTimeout: tc.absolute})
+					_, tok := a.Do(t, "/set?k=a&v=1", "")
+					c.Advance(5 * time.Minute)
+					_, tok = a.Do(t, "/login?user=ann", tok)
+					c.Advance(5 * time.Minute)
+					if rec, _ := a.Do(t, "/whoami", tok); rec.Code != http.StatusOK {
+						t.Errorf("logged-in session lost: %d", rec.Code)
+					}
+					if rec, _ := a.Do(t, "/get?k=a", tok); rec.Body.String() != "1" {
+						t.Errorf("value lost across the login: %q", rec.Body.String())
+					}
+				})
+			}
 		})
 	}
 }
