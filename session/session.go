@@ -125,9 +125,10 @@ type Options struct {
 	// enforced by the server from the time kept in the session record; to
 	// avoid a store write on every request the record is refreshed only
 	// once it is older than IdleTimeout/8 or one minute, whichever is
-	// shorter, so a session can end up to that much earlier. Default: [DefaultIdleTimeout]. Must not
-	// be negative or exceed AbsoluteTimeout; more than 100 years counts as
-	// 100 years.
+	// shorter, so a session can end up to that much earlier. Default:
+	// [DefaultIdleTimeout], or AbsoluteTimeout when that is shorter. Must
+	// not be negative or exceed AbsoluteTimeout; more than 100 years
+	// counts as 100 years.
 	IdleTimeout time.Duration
 	// AbsoluteTimeout ends a session this long after it was created or
 	// last renewed ([Session.Renew], [Session.Login]), however active.
@@ -245,11 +246,14 @@ func New(opts Options) (*Middleware, error) {
 		bad("SameSite", "unknown mode")
 	}
 	idle, absolute := opts.IdleTimeout, opts.AbsoluteTimeout
-	if idle == 0 {
-		idle = DefaultIdleTimeout
-	}
 	if absolute == 0 {
 		absolute = DefaultAbsoluteTimeout
+	}
+	if idle == 0 {
+		idle = DefaultIdleTimeout
+		if absolute > 0 {
+			idle = min(idle, absolute)
+		}
 	}
 	if idle < 0 {
 		bad("IdleTimeout", "must not be negative")

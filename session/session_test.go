@@ -305,6 +305,29 @@ func TestTimeoutsAreEnforcedByTheServer(t *testing.T) {
 					t.Errorf("renewed session expired early: %d", rec.Code)
 				}
 			})
+			// An AbsoluteTimeout shorter than DefaultIdleTimeout, with
+			// IdleTimeout left at its default, was refused by New with an
+			// error about IdleTimeout, an option the caller never set.
+			for _, tc := range []struct {
+				name     string
+				absolute time.Duration
+			}{
+				{"an absolute timeout of 15 minutes alone", 15 * time.Minute},
+				{"an absolute timeout of 1 second alone", time.Second},
+			} {
+				t.Run(tc.name+" is accepted and enforced", func(t *testing.T) {
+					a, c := newApp(t, st.new(t), session.Options{AbsoluteTimeout: tc.absolute})
+					_, tok := a.Do(t, "/login?user=ann", "")
+					c.Advance(tc.absolute / 2)
+					if rec, _ := a.Do(t, "/whoami", tok); rec.Code != http.StatusOK {
+						t.Errorf("session lost before its absolute timeout: %d", rec.Code)
+					}
+					c.Advance(tc.absolute/2 + time.Millisecond)
+					if rec, _ := a.Do(t, "/whoami", tok); rec.Code != http.StatusUnauthorized {
+						t.Errorf("session alive past its absolute timeout: %d", rec.Code)
+					}
+				})
+			}
 			// A timeout too long to matter, such as math.MaxInt64 for
 			// "never", once overflowed the deadline arithmetic: every
 			// session was taken as expired at once.
