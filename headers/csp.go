@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/httpguard/httpguard/internal/hostport"
 )
 
 // CSP is a Content Security Policy, built from typed directives. Every
@@ -88,9 +90,9 @@ type CSP struct {
 	// DangerouslyAllowUnsafe accepts sources that switch off most of what
 	// CSP protects: 'unsafe-inline' for scripts without a nonce or hash,
 	// 'unsafe-eval', 'unsafe-hashes', data: or sources matching any host
-	// (*, https:, https://*:443, */, *.com) in script-src or object-src,
-	// and http: sources. Default false: New
-	// returns [ErrUnsafeSource].
+	// or any site of a shared domain (*, https:, https://*:443, */, *.com,
+	// *.co.uk, *.github.io) in script-src or object-src, and http:
+	// sources. Default false: New returns [ErrUnsafeSource].
 	DangerouslyAllowUnsafe bool
 }
 
@@ -158,8 +160,10 @@ var broadSchemes = map[string]bool{"*": true, "http:": true, "https:": true, "ft
 
 // isBroad reports whether s allows content from any host: "*", a network
 // scheme such as https:, or a host source whose host is "*" or a wildcard
-// over a single label ("*.com"), whatever its scheme, port or path, so
-// "https://*:443", "*:*" and "*/" count as much as "*".
+// over a domain under which anyone may have a site ("*.com", "*.co.uk",
+// "*.github.io", "*.run.app": a public suffix, or a domain whose subdomains
+// all are, by the Public Suffix List), whatever its scheme, port or path,
+// so "https://*:443", "*:*" and "*/" count as much as "*".
 func isBroad(s Source) bool {
 	switch s.Kind {
 	case SourceScheme:
@@ -176,7 +180,7 @@ func isBroad(s Source) bool {
 		host = host[:i]
 	}
 	host = strings.TrimSuffix(host, ".")
-	return host == "*" || strings.HasPrefix(host, "*.") && !strings.Contains(host[2:], ".")
+	return host == "*" || strings.HasPrefix(host, "*.") && hostport.SharedDomain(host[2:])
 }
 
 // policy is a compiled CSP: the header name and either a static value, or

@@ -207,6 +207,13 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"scripts from any host on any port", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"*:*"}}}, headers.ErrUnsafeSource},
 		{"scripts from any host under a path", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"*/"}}}, headers.ErrUnsafeSource},
 		{"scripts from any host of a top-level domain", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"https://*.com"}}}, headers.ErrUnsafeSource},
+		// Anyone can register a name under a public suffix, or host a
+		// site under a shared hosting domain: a wildcard over one loads
+		// scripts from strangers as "*.com" does.
+		{"scripts from any host of a public suffix", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"https://*.co.uk"}}}, headers.ErrUnsafeSource},
+		{"scripts from any site of a hosting service", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"*.github.io"}}}, headers.ErrUnsafeSource},
+		{"scripts from any site of a wildcard public suffix", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{"https://*.run.app"}}}, headers.ErrUnsafeSource},
+		{"plugins from any site of a hosting service", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.Self}, ObjectSrc: []string{"*.GitHub.io."}}}, headers.ErrUnsafeSource},
 		{"plugins from any host under a path", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.Self}, ObjectSrc: []string{"https://*/"}}}, headers.ErrUnsafeSource},
 		{"scripts from data URLs", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"data:"}}}, headers.ErrUnsafeSource},
 		{"plugins from anywhere", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.Self}, ObjectSrc: []string{"*"}}}, headers.ErrUnsafeSource},
