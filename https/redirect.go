@@ -3,6 +3,7 @@ package https
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -49,9 +50,11 @@ type RedirectOptions struct {
 	// Exempt lists paths served over plain HTTP instead of redirected:
 	// an exact path ("/healthz"), or a prefix ending in "/"
 	// ("/.well-known/acme-challenge/"). Matching is on the request's
-	// unescaped path as received, not cleaned: "//healthz", or a prefix
-	// followed by "..", is redirected rather than exempt. "/", which
-	// would exempt every path, is an error. Default none.
+	// unescaped path as received, not cleaned: "//healthz", a prefix
+	// followed by "..", or a path with an encoded slash ("%2F", which
+	// ServeMux does not route as a separator) is redirected rather than
+	// exempt. "/", which would exempt every path, is an error. Default
+	// none.
 	Exempt []string
 
 	// Temporary uses 302 and 307 instead of 301 and 308, which browsers
@@ -250,9 +253,26 @@ func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-func (rd *Redirect) isExempt(path string) bool {
+// isExempt reports whether u's path is exempt. A path with an encoded
+// slash is never exempt: ServeMux routes on the path as sent, where "%2F"
+// is not a separator, so "/.well-known%2Facme-challenge/x" would name the
+// exempt prefix once decoded and reach another route over plain HTTP.
+func (rd *Redirect) isExempt(u *url.URL) bool {
+	path := u.Path
+	if hasEncodedSlash(u.RawPath) {
+		return false
+	}
 	for _, e := range rd.exempt {
 		if path == e || strings.HasSuffix(e, "/") && strings.HasPrefix(path, e) && !strings.Contains(path[len(e):], "..") {
+			return true
+		}
+	}
+	return false
+}
+
+func hasEncodedSlash(raw string) bool {
+	for i := 0; i+2 < len(raw); i++ {
+		if raw[i] == '%' && raw[i+1] == '2' && (raw[i+2] == 'F' || raw[i+2] == 'f') {
 			return true
 		}
 	}
@@ -268,7 +288,7 @@ func (rd *Redirect) Handler(next http.Handler) http.Handler {
 		rd = &Redirect{}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rd.rv.IsHTTPS(r) || len(rd.exempt) > 0 && rd.isExempt(r.URL.Path) {
+		if rd.rv.IsHTTPS(r) || len(rd.exempt) > 0 && rd.isExempt(r.URL) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -76,6 +76,10 @@ func TestRedirect(t *testing.T) {
 		{"an exact exempt path is exempt", rd, "GET", "example.com", "/healthz", 418, ""},
 		{"an exact exempt path does not cover its children", rd, "GET", "example.com", "/healthz/deep", 301, "https://example.com/healthz/deep"},
 		{"dot segments do not escape an exempt prefix", rd, "GET", "example.com", "/.well-known/acme-challenge/../admin", 301, "https://example.com/.well-known/acme-challenge/../admin"},
+		// ServeMux routes on the path as sent, where "%2F" is not a
+		// separator: such a path named the exempt prefix only once
+		// decoded, and reached another route over plain HTTP.
+		{"an encoded slash does not make a path exempt", rd, "GET", "example.com", "/.well-known%2Facme-challenge/token", 301, "https://example.com/.well-known%2Facme-challenge/token"},
 		{"the HTTPS port is added to allowed hosts", dev, "GET", "localhost:8080", "/", 301, "https://localhost:8443/"},
 		{"temporary redirects use 302", temp, "GET", "x", "/", 302, "https://example.com:8443/"},
 		{"temporary redirects use 307 for POST", temp, "POST", "x", "/", 307, "https://example.com:8443/"},
@@ -96,6 +100,38 @@ func TestRedirect(t *testing.T) {
 				t.Error("HSTS sent over plain HTTP")
 			}
 		})
+	}
+}
+
+// An exempt prefix is served over plain HTTP by the route registered for
+// it. A path that names the prefix only once "%2F" is decoded is routed by
+// ServeMux elsewhere (the application's "/"), so it must be redirected.
+func TestRedirectExemptPathReachesOnlyItsRoute(t *testing.T) {
+	rd := mustRedirect(t, https.RedirectOptions{Host: "example.com", Exempt: []string{https.ACMEChallengePath, "/status/live"}})
+	mux := http.NewServeMux()
+	mux.HandleFunc(https.ACMEChallengePath, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "challenge") })
+	mux.HandleFunc("/status/live", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "live") })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "application") })
+	h := rd.Handler(mux)
+	tests := []struct {
+		target string
+		status int
+		body   string
+	}{
+		{"/.well-known/acme-challenge/token", 200, "challenge"},
+		{"/status/live", 200, "live"},
+		{"/.well-known%2Facme-challenge/token", 301, ""},
+		{"/.well-known%2facme-challenge/token", 301, ""},
+		{"/status%2Flive", 301, ""},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", tt.target, nil)
+		r.Host = "example.com"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != tt.status || rec.Body.String() != tt.body {
+			t.Errorf("GET %s: status %d, body %q; want %d, %q", tt.target, rec.Code, rec.Body.String(), tt.status, tt.body)
+		}
 	}
 }
 
