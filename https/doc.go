@@ -7,7 +7,8 @@
 //
 //	rd, err := https.NewRedirect(https.RedirectOptions{Host: "example.com"})
 //	srv, err := https.NewServer(https.ServerOptions{Addr: ":443", Handler: app})
-//	go http.ListenAndServe(":80", rd.Handler(http.NotFoundHandler()))
+//	plain, err := https.NewServer(https.ServerOptions{Addr: ":80", Handler: rd.Handler(http.NotFoundHandler())})
+//	go func() { log.Fatal(plain.ListenAndServe()) }() // not http.ListenAndServe: no timeouts
 //	log.Fatal(srv.ListenAndServeTLS("cert.pem", "key.pem"))
 //
 // # Redirect

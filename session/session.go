@@ -156,7 +156,10 @@ type Options struct {
 	// (authorization middleware such as rbac sees no principal; read it
 	// with [Session.Identity]), and a store failure found after the
 	// handler started is reported by replacing the response with the
-	// error response if the headers are still unsent. Default: false; a
+	// error response if the headers are still unsent. A request that does
+	// not use its session does not count as activity either: a user whose
+	// requests never touch it is signed out after IdleTimeout. Default:
+	// false; a
 	// request that carries a token has its session loaded before the
 	// handler runs. Requests without a token never touch the store.
 	LazyLoad bool
