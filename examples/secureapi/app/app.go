@@ -26,6 +26,7 @@
 //	→ csrf (Fetch Metadata and Origin; the CORS origins only without the session cookie)
 //	→ session
 //	→ auth (a bearer token, when one is sent)
+//	→ the account check (a deleted user's session or token gets 401)
 //	→ ratelimit by subject
 //	→ routes, each with its rbac guard
 //
@@ -89,9 +90,8 @@
 // access tokens live in memory, or in Redis when [Config.Redis] is set,
 // so that instances behind one load balancer share them. Users are kept
 // in memory by each process: DELETE /users/{id} acts on one instance
-// only. It stops new logins and refreshes of the account at once; access
-// tokens already issued live out their lifetime unless revoked at POST
-// /token/revoke, and sessions until they end.
+// only. There it ends the account at once: its logins and refreshes fail,
+// and its access tokens and sessions get 401 (a session is destroyed).
 //
 // # Reusing the server
 //
@@ -123,6 +123,7 @@ import (
 	"github.com/httpguard/httpguard/errorsafe"
 	"github.com/httpguard/httpguard/headers"
 	"github.com/httpguard/httpguard/https"
+	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/ratelimit"
 	ratelimitredis "github.com/httpguard/httpguard/ratelimit/redisstore"
 	"github.com/httpguard/httpguard/sanitize"
@@ -492,6 +493,7 @@ func New(cfg Config) (http.Handler, error) {
 		crossOrigin,
 		sessions.Handler,
 		s.authenticate,
+		s.current,
 		perSubject.Handler,
 	)
 	return stack(mux), nil
@@ -547,6 +549,39 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+var errAccountGone = errors.New("secureapi: the account of this session or token was deleted")
+
+// current refuses a principal whose account is gone from this instance's
+// users: DELETE /users/{id} ends the account's sessions (the record is
+// destroyed) and its access tokens at once, not when they expire. Other
+// requests pass; HTTP Basic checks the password against the users on its
+// route.
+func (s *server) current(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := identity.FromRequest(r)
+		if !ok || id.Subject() == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		switch _, found, err := s.users.LookupUser(r.Context(), id.Subject()); {
+		case err != nil:
+			unavailable(w, r, err)
+		case found:
+			next.ServeHTTP(w, r)
+		case id.Method() == identity.MethodSession:
+			if err := session.FromRequest(r).Destroy(); err != nil {
+				unavailable(w, r, err)
+				return
+			}
+			s.challengeSession(w)
+			errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusUnauthorized, Err: errAccountGone})
+		default:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+`", error="invalid_token", error_description="The account was deleted"`)
+			errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusUnauthorized, Err: errAccountGone})
+		}
 	})
 }
 

@@ -692,9 +692,30 @@ func TestDeleteUser(t *testing.T) {
 	srv := start(t, nil)
 	c := srv.client(t)
 	dave := c.token("dave", testPassword, "").json(t)
+	daveSession := srv.sessionClient(t, "dave")
+	for _, r := range []response{c.get("/users/me/", "Authorization", "Bearer "+dave["access_token"].(string)), daveSession.get("/data")} {
+		if r.StatusCode != 200 {
+			t.Fatalf("dave before the deletion: %d %s", r.StatusCode, r.body)
+		}
+	}
 	admin := c.bearer("alice")
 	if r := c.do("DELETE", "/users/dave", nil, "Authorization", "Bearer "+admin); r.StatusCode != 204 {
 		t.Fatalf("delete: %d %s", r.StatusCode, r.body)
+	}
+	// The account's access token and session end with it, not when they
+	// expire; the session record is destroyed.
+	r := c.get("/users/me/", "Authorization", "Bearer "+dave["access_token"].(string))
+	if r.StatusCode != 401 || !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="invalid_token"`) || r.Header.Get("X-Request-Id") == "" {
+		t.Errorf("access token of a deleted user: %d %q", r.StatusCode, r.Header.Get("WWW-Authenticate"))
+	}
+	if r := daveSession.get("/data"); r.StatusCode != 401 || !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Cookie ") {
+		t.Errorf("GET /data with a deleted user's session: %d %q", r.StatusCode, r.Header.Get("WWW-Authenticate"))
+	}
+	if r := daveSession.get("/users/me/"); r.StatusCode != 401 {
+		t.Errorf("GET /users/me/ after the deleted user's session ended: %d", r.StatusCode)
+	}
+	if r := c.get("/users/me/", "Authorization", "Bearer "+admin); r.StatusCode != 200 {
+		t.Errorf("another user after the deletion: %d", r.StatusCode)
 	}
 	if r := c.get("/users/dave", "Authorization", "Bearer "+admin); r.StatusCode != 404 {
 		t.Errorf("read deleted: %d", r.StatusCode)
@@ -702,7 +723,7 @@ func TestDeleteUser(t *testing.T) {
 	if r := c.token("dave", testPassword, ""); r.StatusCode != 400 {
 		t.Errorf("password of a deleted user: %d", r.StatusCode)
 	}
-	r := c.postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {dave["refresh_token"].(string)}})
+	r = c.postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {dave["refresh_token"].(string)}})
 	if r.StatusCode != 400 {
 		t.Errorf("refresh of a deleted user: %d %s", r.StatusCode, r.body)
 	}
