@@ -88,7 +88,7 @@ func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panick
 	if reason != nil {
 		attrs = append(attrs, slog.String("reason", clip(reason.Error(), maxTextLog)))
 	}
-	if x.hijacked {
+	if x.hijacked.Load() {
 		attrs = append(attrs, slog.Bool("hijacked", true))
 	}
 	if aborted {

@@ -108,8 +108,8 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	if x != nil {
-		x.own = true
-		defer func() { x.own = false }()
+		x.own.Store(true)
+		defer x.own.Store(false)
 	}
 	writeBody(w, status, renderProblem(status, public, id))
 }

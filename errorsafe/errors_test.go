@@ -208,3 +208,52 @@ func TestHandlerTimeoutIsA503(t *testing.T) {
 		t.Errorf("status = %d", rec.Code)
 	}
 }
+
+// A HandlerFunc behind http.TimeoutHandler runs on a goroutine of its own,
+// which goes on after the timeout while TimeoutHandler answers 503 through
+// the errorsafe writer. The error it then returns must not touch that
+// writer's state unsynchronized (go test -race reported a data race).
+func TestErrorAfterHandlerTimeoutIsRaceFree(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler func(w http.ResponseWriter, r *http.Request) error
+	}{
+		{"the context's error", func(w http.ResponseWriter, r *http.Request) error {
+			<-r.Context().Done()
+			return r.Context().Err()
+		}},
+		{"the error of a write after the timeout", func(w http.ResponseWriter, r *http.Request) error {
+			<-r.Context().Done()
+			for {
+				if _, err := io.WriteString(w, "late"); err != nil {
+					return err // http.ErrHandlerTimeout
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _ := newLogged(t, errorsafe.Options{})
+			done := make(chan struct{}, 1)
+			inner := errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+				defer func() { done <- struct{}{} }()
+				return tt.handler(w, r)
+			})
+			srv := httptest.NewServer(m.Handler(http.TimeoutHandler(inner, time.Millisecond, "")))
+			defer srv.Close()
+			for range 20 {
+				resp, err := srv.Client().Get(srv.URL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				<-done
+				if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Content-Type") != "application/problem+json" {
+					t.Fatalf("%d %q: %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+				}
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/problem"
@@ -30,20 +31,24 @@ type exchange struct {
 	id    string    // request ID, "" if none assigned
 	idHdr [1]string // backing array of the echoed request ID header value
 
-	status      int   // final status written, 0 before
-	bytes       int64 // body bytes written to w
-	wroteHeader bool  // a final status has been written
-	hijacked    bool  // the connection was hijacked
-	upgrade     bool  // the request asks for a protocol upgrade
-	inCtx       bool  // the exchange is stored in the request context
+	status int   // final status written, 0 before
+	bytes  int64 // body bytes written to w
+	// wroteHeader, hijacked and own are atomic: WriteError reads and
+	// sets them through the request context from the handler's
+	// goroutine, which behind http.TimeoutHandler is not the serving one
+	// and goes on while the timeout's 503 is written here.
+	wroteHeader atomic.Bool // a final status has been written
+	hijacked    atomic.Bool // the connection was hijacked
+	upgrade     bool        // the request asks for a protocol upgrade
+	inCtx       bool        // the exchange is stored in the request context
 
-	pending    bool   // a problem's header is held back, see WriteHeader
-	want       int    // Content-Length announced by the held problem, -1 if none
-	held       []byte // body of the held problem received so far
-	replace    bool   // replace 5xx bodies (SafeErrors)
-	replaceMux bool   // also replace ServeMux 404/405 bodies
-	discard    bool   // the inner handler's body is being discarded
-	own        bool   // WriteError is writing: pass through untouched
+	pending    bool        // a problem's header is held back, see WriteHeader
+	want       int         // Content-Length announced by the held problem, -1 if none
+	held       []byte      // body of the held problem received so far
+	replace    bool        // replace 5xx bodies (SafeErrors)
+	replaceMux bool        // also replace ServeMux 404/405 bodies
+	discard    bool        // the inner handler's body is being discarded
+	own        atomic.Bool // WriteError is writing: its problem passes through untouched
 
 	ctx exchangeCtx // the request context carrying this exchange
 }
@@ -79,24 +84,24 @@ func (x *exchange) Header() http.Header { return x.w.Header() }
 // 101 are forwarded without starting the response. A second final status
 // is dropped: the response has started and its status cannot change.
 func (x *exchange) WriteHeader(code int) {
-	if x.wroteHeader || x.hijacked {
+	if x.wroteHeader.Load() || x.hijacked.Load() {
 		return
 	}
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
 		x.w.WriteHeader(code)
 		return
 	}
-	if x.replace && !x.own && x.shouldReplace(code) {
-		x.wroteHeader = true
+	if x.replace && !x.ownWrite() && x.shouldReplace(code) {
+		x.wroteHeader.Store(true)
 		x.discard = true
 		x.writeProblem(code, "")
 		return
 	}
-	if x.id != "" && !x.upgrade && !x.own && code >= 400 && code <= 599 {
+	if x.id != "" && !x.upgrade && !x.ownWrite() && code >= 400 && code <= 599 {
 		if n, ok := x.holdable(); ok {
 			// A problem document: hold the header back until its body
 			// is complete, to add the request ID to it (see complete).
-			x.wroteHeader = true
+			x.wroteHeader.Store(true)
 			x.status = code
 			x.pending = true
 			x.want = n
@@ -106,8 +111,17 @@ func (x *exchange) WriteHeader(code int) {
 	// The wrapped writer panics on an invalid code: only a code it took
 	// starts the response, so a Recover can still answer 500.
 	x.w.WriteHeader(code)
-	x.wroteHeader = true
+	x.wroteHeader.Store(true)
 	x.status = code
+}
+
+// ownWrite reports whether the status being written is that of the
+// problem WriteError writes: WriteError is writing, and the headers are
+// a problem's. A WriteError on another goroutine (behind
+// http.TimeoutHandler) may be writing while the serving goroutine writes
+// the timeout's 503 here, which is not a problem and is replaced.
+func (x *exchange) ownWrite() bool {
+	return x.own.Load() && isProblemType(x.w.Header().Get("Content-Type"))
 }
 
 // maxHeldProblem is the largest problem body held back to add the
@@ -226,7 +240,7 @@ func (x *exchange) shouldReplace(code int) bool {
 
 // Write writes p, or discards it when the response was replaced.
 func (x *exchange) Write(p []byte) (int, error) {
-	if !x.wroteHeader && !x.hijacked {
+	if !x.wroteHeader.Load() && !x.hijacked.Load() {
 		x.WriteHeader(http.StatusOK)
 	}
 	if x.discard {
@@ -242,7 +256,7 @@ func (x *exchange) Write(p []byte) (int, error) {
 
 // WriteString is like Write, for io.WriteString.
 func (x *exchange) WriteString(s string) (int, error) {
-	if !x.wroteHeader && !x.hijacked {
+	if !x.wroteHeader.Load() && !x.hijacked.Load() {
 		x.WriteHeader(http.StatusOK)
 	}
 	if x.discard {
@@ -259,7 +273,7 @@ func (x *exchange) WriteString(s string) (int, error) {
 // ReadFrom copies src to the response, using the wrapped writer's
 // io.ReaderFrom (sendfile) when it has one.
 func (x *exchange) ReadFrom(src io.Reader) (int64, error) {
-	if !x.wroteHeader && !x.hijacked {
+	if !x.wroteHeader.Load() && !x.hijacked.Load() {
 		x.WriteHeader(http.StatusOK)
 	}
 	if x.discard {
@@ -290,7 +304,7 @@ func (x *exchange) Flush() { _ = x.FlushError() }
 // FlushError flushes the wrapped writer through [http.ResponseController]
 // and returns its error (http.ErrNotSupported when it cannot flush).
 func (x *exchange) FlushError() error {
-	if !x.wroteHeader && !x.hijacked {
+	if !x.wroteHeader.Load() && !x.hijacked.Load() {
 		x.WriteHeader(http.StatusOK)
 	}
 	if x.pending {
@@ -309,7 +323,7 @@ func (x *exchange) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	conn, rw, err := http.NewResponseController(x.w).Hijack()
 	if err == nil {
-		x.hijacked = true
+		x.hijacked.Store(true)
 	}
 	return conn, rw, err
 }
@@ -335,20 +349,21 @@ func (x *exchange) finish() {
 // discardHeld drops a held problem that was never written: nothing is on
 // the wire, so another response can still be sent.
 func (x *exchange) discardHeld() {
-	x.pending, x.held, x.wroteHeader, x.status = false, nil, false, 0
+	x.pending, x.held, x.status = false, nil, 0
+	x.wroteHeader.Store(false)
 }
 
 // started reports whether the response can no longer be replaced.
-func (x *exchange) started() bool { return x.wroteHeader || x.hijacked }
+func (x *exchange) started() bool { return x.wroteHeader.Load() || x.hijacked.Load() }
 
 // logStatus is the status to log.
 func (x *exchange) logStatus() int {
 	switch {
 	case x.status != 0:
 		return x.status
-	case x.hijacked && x.upgrade:
+	case x.hijacked.Load() && x.upgrade:
 		return http.StatusSwitchingProtocols
-	case x.hijacked:
+	case x.hijacked.Load():
 		return 0
 	}
 	// Nothing written: net/http answers 200 with an empty body.
@@ -362,7 +377,7 @@ func (x *exchange) logStatus() int {
 func (x *exchange) writeProblem(status int, detail string) {
 	body := renderProblem(status, detail, x.id)
 	x.status = status
-	x.wroteHeader = true
+	x.wroteHeader.Store(true)
 	writeBody(x.w, status, body)
 	x.bytes += int64(len(body))
 }
