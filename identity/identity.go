@@ -18,6 +18,7 @@ import (
 	"context"
 	"maps"
 	"net/http"
+	"reflect"
 	"slices"
 	"sync"
 )
@@ -45,8 +46,9 @@ type Options struct {
 	Roles []string
 	// Scopes are the OAuth2 scopes granted to the credential.
 	Scopes []string
-	// Claims are the raw claims of a token or session, if any. Values are
-	// deep-copied when they are maps or slices of JSON-like values.
+	// Claims are the raw claims of a token or session, if any. Values that
+	// are slices or maps, of any type, are deep-copied, with the slices and
+	// maps inside them; structs and pointers are not.
 	Claims map[string]any
 }
 
@@ -155,9 +157,11 @@ func copyClaims(in map[string]any) map[string]any {
 	return out
 }
 
-// copyValue deep-copies the mutable JSON-like shapes a decoder produces.
-// Other values (numbers, strings, booleans, and types the caller chose) are
-// returned as they are.
+// copyValue deep-copies the mutable JSON-like shapes a decoder produces,
+// and any other slice or map, whatever its element types ([]int,
+// map[string][]string, json.RawMessage). Other values (numbers, strings,
+// booleans, structs and pointers of types the caller chose) are returned
+// as they are.
 func copyValue(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
@@ -175,7 +179,42 @@ func copyValue(v any) any {
 	case []byte:
 		return slices.Clone(v)
 	default:
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice || rv.Kind() == reflect.Map {
+			return copyReflect(rv).Interface()
+		}
 		return v
+	}
+}
+
+// copyReflect deep-copies a slice or map of any type, and the slices and
+// maps inside it; other values are returned as they are.
+func copyReflect(rv reflect.Value) reflect.Value {
+	switch rv.Kind() {
+	case reflect.Slice:
+		if rv.IsNil() {
+			return rv
+		}
+		out := reflect.MakeSlice(rv.Type(), rv.Len(), rv.Len())
+		for i := range rv.Len() {
+			out.Index(i).Set(copyReflect(rv.Index(i)))
+		}
+		return out
+	case reflect.Map:
+		if rv.IsNil() {
+			return rv
+		}
+		out := reflect.MakeMapWithSize(rv.Type(), rv.Len())
+		for it := rv.MapRange(); it.Next(); {
+			out.SetMapIndex(it.Key(), copyReflect(it.Value()))
+		}
+		return out
+	case reflect.Interface:
+		if rv.IsNil() {
+			return rv
+		}
+		return reflect.ValueOf(copyValue(rv.Elem().Interface()))
+	default:
+		return rv
 	}
 }
 

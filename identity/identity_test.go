@@ -2,7 +2,9 @@ package identity_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -210,5 +212,58 @@ func BenchmarkFromContext(b *testing.B) {
 	for b.Loop() {
 		id, _ := identity.FromContext(ctx)
 		_ = id.HasRole("admin")
+	}
+}
+
+// A claim of a slice or map type other than the ones a JSON decoder makes
+// ([]int, []map[string]any, map[string][]string, json.RawMessage, ...) must
+// be copied as deeply as the others: a handler that changes what Claim or
+// Claims returned, or the caller that changes its Options afterwards, must
+// not change the claim every later request of the same principal sees.
+func TestClaimsOfOtherSliceAndMapTypesAreCopied(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		value  func() any
+		mutate func(v any)
+	}{
+		{"[]int", func() any { return []int{1, 2} }, func(v any) { v.([]int)[0] = 99 }},
+		{"[]map[string]any", func() any { return []map[string]any{{"team": "red"}} },
+			func(v any) { v.([]map[string]any)[0]["team"] = "blue" }},
+		{"map[string][]string", func() any { return map[string][]string{"org": {"a"}} },
+			func(v any) { v.(map[string][]string)["org"][0] = "z" }},
+		{"[][]string", func() any { return [][]string{{"a"}} }, func(v any) { v.([][]string)[0][0] = "z" }},
+		{"json.RawMessage", func() any { return json.RawMessage(`"a"`) }, func(v any) { v.(json.RawMessage)[1] = 'z' }},
+		{"map[string]int", func() any { return map[string]int{"level": 1} }, func(v any) { v.(map[string]int)["level"] = 9 }},
+		{"[]any holding []int", func() any { return []any{[]int{1}} }, func(v any) { v.([]any)[0].([]int)[0] = 99 }},
+		{"map[string]any holding []float64", func() any { return map[string]any{"k": []float64{1}} },
+			func(v any) { v.(map[string]any)["k"].([]float64)[0] = 99 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := tt.value()
+			opt := tt.value()
+			id := identity.New(identity.Options{Subject: "alice", Claims: map[string]any{"c": opt}})
+			tt.mutate(opt) // the caller's Options, after New
+			if v, _ := id.Claim("c"); v != nil {
+				tt.mutate(v) // a handler changing what Claim returned
+			}
+			tt.mutate(id.Claims()["c"]) // ... or what Claims returned
+			got, _ := id.Claim("c")
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("claim changed to %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestClaimsNilValuesKept(t *testing.T) {
+	t.Parallel()
+	id := identity.New(identity.Options{Subject: "a", Claims: map[string]any{
+		"nil": nil, "nilSlice": []int(nil), "nilMap": map[string]int(nil), "list": []any{nil, 1.0},
+	}})
+	want := map[string]any{"nil": nil, "nilSlice": []int(nil), "nilMap": map[string]int(nil), "list": []any{nil, 1.0}}
+	if got := id.Claims(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Claims() = %#v, want %#v", got, want)
 	}
 }
