@@ -41,6 +41,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -181,7 +182,7 @@ func (s *Store) Add(ctx context.Context, rec session.Record) (bool, error) {
 	if ttl < time.Millisecond {
 		return false, nil
 	}
-	err := s.client.SetArgs(ctx, key, s.value(rec), redis.SetArgs{Mode: "NX", TTL: ttl.Truncate(time.Millisecond)}).Err()
+	err := s.client.SetArgs(ctx, key, s.value(rec), redis.SetArgs{Mode: "NX", TTL: ceilMillis(ttl)}).Err()
 	if errors.Is(err, redis.Nil) { // the key exists
 		return false, nil
 	}
@@ -232,7 +233,7 @@ func (s *Store) Remove(ctx context.Context, rec session.Record) (found bool, err
 	}
 	var keep int64 // milliseconds the deletion must hold; 0: the key's own expiry
 	if ttl := rec.Expiry.Sub(s.now()); !rec.Expiry.IsZero() && ttl >= time.Millisecond {
-		keep = ttl.Milliseconds()
+		keep = ceilMillis(ttl).Milliseconds()
 	}
 	head, err := deleteScript.Run(ctx, s.client, []string{key}, keep).Text()
 	if errors.Is(err, redis.Nil) { // no such key
@@ -242,6 +243,18 @@ func (s *Store) Remove(ctx context.Context, rec session.Record) (found bool, err
 		return false, err
 	}
 	return int64(binary.BigEndian.Uint64([]byte(head))) > s.now().UnixNano(), nil
+}
+
+// ceilMillis rounds d > 0 up to Redis' resolution, a millisecond: a
+// deletion or a revocation must hold at least until its end, and one
+// rounded down ended up to a millisecond early. The longest Duration is
+// rounded down instead of overflowing.
+func ceilMillis(d time.Duration) time.Duration {
+	r := d.Truncate(time.Millisecond)
+	if r != d && r <= math.MaxInt64-time.Millisecond {
+		r += time.Millisecond
+	}
+	return r
 }
 
 func (s *Store) del(ctx context.Context, key string) error {

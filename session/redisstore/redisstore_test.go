@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os/exec"
@@ -419,4 +421,109 @@ func TestReplayedLogoutWritesNothing(t *testing.T) {
 	if r, _ := a.Do(t, "/logout", tok); r.Code != http.StatusOK {
 		t.Errorf("logout with a logged-out token while Redis refuses writes = %d", r.Code)
 	}
+}
+
+// argsHook records the arguments of every command a client sends.
+type argsHook struct {
+	mu   sync.Mutex
+	args [][]any
+}
+
+func (h *argsHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *argsHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.mu.Lock()
+		h.args = append(h.args, cmd.Args())
+		h.mu.Unlock()
+		return next(ctx, cmd)
+	}
+}
+func (h *argsHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// last returns the arguments of the last command named one of names.
+func (h *argsHook) last(names ...string) []any {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := len(h.args) - 1; i >= 0; i-- {
+		for _, n := range names {
+			if name, _ := h.args[i][0].(string); strings.EqualFold(name, n) {
+				return h.args[i]
+			}
+		}
+	}
+	return nil
+}
+
+// A deletion marker, and a revocation that a CookieStore adds, must hold at
+// least until the Record's Expiry: their time to live is rounded up to
+// Redis' milliseconds, never down (which ended them up to a millisecond
+// early).
+func TestDeletionsAndRevocationsRoundTheirTTLUp(t *testing.T) {
+	addr := testenv.Redis(t)
+	now := time.Unix(1_800_000_000, 0)
+	clock := func() time.Time { return now }
+	tests := []struct {
+		name    string
+		ttl     time.Duration
+		wantArg string // the milliseconds sent to Redis
+	}{
+		{"a fraction of a millisecond more", 10*time.Second + 500*time.Microsecond, "10001"},
+		{"one nanosecond more", 10*time.Second + time.Nanosecond, "10001"},
+		{"whole milliseconds", 10 * time.Second, "10000"},
+		{"just under two milliseconds", 2*time.Millisecond - time.Nanosecond, "2"},
+		{"the longest duration", math.MaxInt64, "9223372036854"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hook := new(argsHook)
+			rdb := redis.NewClient(&redis.Options{Addr: addr})
+			rdb.AddHook(hook)
+			t.Cleanup(func() { _ = rdb.Close() })
+			prefix := "test" + strconv.FormatInt(prefixes.Add(1), 10) + ":"
+			s, err := redisstore.New(redisstore.Options{Client: rdb, Prefix: prefix}.WithNow(clock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			id := strings.Repeat("A", session.IDLength)
+			rec := session.Record{ID: id, Data: []byte("d"), Expiry: now.Add(time.Second)}
+			if _, err := s.Commit(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			rec.Expiry = now.Add(tt.ttl)
+			if _, err := s.Remove(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			args := hook.last("evalsha", "eval")
+			if got := fmt.Sprint(args[len(args)-1]); got != tt.wantArg {
+				t.Errorf("deletion held for %s ms, want %s (%v)", got, tt.wantArg, args)
+			}
+
+			rec.ID = strings.Repeat("B", session.IDLength-1) + "A"
+			if added, err := s.Add(ctx, rec); !added || err != nil {
+				t.Fatalf("Add = %v, %v", added, err)
+			}
+			args = hook.last("set")
+			if got := setTTLMillis(args); got != tt.wantArg {
+				t.Errorf("revocation held for %s ms, want %s (%v)", got, tt.wantArg, args)
+			}
+		})
+	}
+}
+
+// setTTLMillis returns the time to live of a SET command's arguments, in
+// milliseconds.
+func setTTLMillis(args []any) string {
+	for i := 0; i+1 < len(args); i++ {
+		switch opt, _ := args[i].(string); strings.ToLower(opt) {
+		case "px":
+			return fmt.Sprint(args[i+1])
+		case "ex":
+			n, _ := strconv.ParseInt(fmt.Sprint(args[i+1]), 10, 64)
+			return strconv.FormatInt(n*1000, 10)
+		}
+	}
+	return fmt.Sprint(args)
 }
