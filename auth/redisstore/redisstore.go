@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -57,8 +58,16 @@ func NewRefreshStore(o Options) (*RefreshStore, error) {
 // errBadRecord is returned for a stored record that cannot be parsed.
 var errBadRecord = errors.New("redisstore: malformed refresh token record")
 
-// atLeastMS rounds a positive TTL up to Redis' millisecond resolution.
-func atLeastMS(d time.Duration) time.Duration { return max(d, time.Millisecond) }
+// atLeastMS rounds a TTL up to Redis' millisecond resolution, and to at
+// least one millisecond, so that a revocation never ends before its end.
+// The longest Duration is rounded down instead of overflowing.
+func atLeastMS(d time.Duration) time.Duration {
+	r := d.Truncate(time.Millisecond)
+	if r != d && r <= math.MaxInt64-time.Millisecond {
+		r += time.Millisecond
+	}
+	return max(r, time.Millisecond)
+}
 
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 

@@ -242,3 +242,71 @@ func TestRevocationsOutliveTheLeewayAndNeverShorten(t *testing.T) {
 		})
 	}
 }
+
+// argsHook records the arguments of every command a client sends.
+type argsHook struct {
+	mu   sync.Mutex
+	last []any
+}
+
+func (h *argsHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *argsHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.mu.Lock()
+		h.last = cmd.Args()
+		h.mu.Unlock()
+		return next(ctx, cmd)
+	}
+}
+func (h *argsHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// A revocation, of a family or of a jti, must last at least until its end:
+// its time to live is rounded up to Redis' milliseconds, as atLeastMS
+// says, not down (which ended it up to a millisecond early).
+func TestRevocationTTLIsRoundedUp(t *testing.T) {
+	hook := new(argsHook)
+	rdb := newClient(t)
+	rdb.AddHook(hook)
+	rs, err := redisstore.NewRefreshStore(redisstore.Options{Client: rdb, Prefix: "test:" + t.Name() + ":"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl, err := redisstore.NewDenylist(redisstore.Options{Client: rdb, Prefix: "test:" + t.Name() + ":"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The end is a whole number of milliseconds and 999µs away: rounded
+	// up, the TTL covers it, unless more than 999µs pass between taking
+	// the time here and in the store, which a few attempts rule out.
+	const d = 10*time.Second + 999*time.Microsecond
+	tests := []struct {
+		name   string
+		revoke func(ctx context.Context, i int) error
+	}{
+		{"family", func(ctx context.Context, i int) error {
+			return rs.RevokeFamily(ctx, fmt.Sprint("fam", i), time.Now().Add(d))
+		}},
+		{"jti", func(ctx context.Context, i int) error {
+			return dl.Revoke(ctx, fmt.Sprint("jti", i), time.Now().Add(d-auth.MaxLeeway))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got string
+			for i := range 5 {
+				if err := tt.revoke(t.Context(), i); err != nil {
+					t.Fatal(err)
+				}
+				hook.mu.Lock()
+				got = fmt.Sprint(hook.last[len(hook.last)-1])
+				hook.mu.Unlock()
+				if got == "10001" {
+					return
+				}
+			}
+			t.Errorf("revocation %v away lasts %s ms, want 10001", d, got)
+		})
+	}
+}
