@@ -91,13 +91,14 @@ func (x *exchange) WriteHeader(code int) {
 		x.w.WriteHeader(code)
 		return
 	}
-	if x.replace && !x.ownWrite() && x.shouldReplace(code) {
+	own := x.ownWrite()
+	if x.replace && !own && x.shouldReplace(code) {
 		x.wroteHeader.Store(true)
 		x.discard = true
 		x.writeProblem(code, "")
 		return
 	}
-	if x.id != "" && !x.upgrade && !x.ownWrite() && code >= 400 && code <= 599 {
+	if x.id != "" && !x.upgrade && !own && code >= 400 && code <= 599 {
 		if n, ok := x.holdable(); ok {
 			// A problem document: hold the header back until its body
 			// is complete, to add the request ID to it (see complete).
@@ -121,7 +122,12 @@ func (x *exchange) WriteHeader(code int) {
 // http.TimeoutHandler) may be writing while the serving goroutine writes
 // the timeout's 503 here, which is not a problem and is replaced.
 func (x *exchange) ownWrite() bool {
-	return x.own.Load() && isProblemType(x.w.Header().Get("Content-Type"))
+	if !x.own.Load() {
+		return false
+	}
+	// writeBody sets exactly this value, under the canonical key.
+	v := x.w.Header()["Content-Type"]
+	return len(v) == 1 && v[0] == problem.ContentType
 }
 
 // maxHeldProblem is the largest problem body held back to add the
