@@ -51,7 +51,9 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -102,7 +104,18 @@ func main() {
 		}
 	}
 
-	h, err := newHandler(config{store: store, password: password, signingKey: signingKey})
+	// The origin of the links the server sends comes from its own
+	// configuration (here -addr), never from a request's Host header.
+	host, port, err := net.SplitHostPort(*addr)
+	if err != nil {
+		log.Fatalf("-addr: %v", err)
+	}
+	if a, err := netip.ParseAddr(host); host == "" || (err == nil && a.IsUnspecified()) {
+		host = "localhost"
+	}
+	origin := "https://" + net.JoinHostPort(host, port)
+
+	h, err := newHandler(config{store: store, password: password, signingKey: signingKey, origin: origin})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -139,6 +152,7 @@ type config struct {
 	store      session.Store // nil: in memory
 	password   string        // the demo user's password
 	signingKey []byte
+	origin     string // scheme://host[:port] of the links the server sends
 }
 
 // newHandler returns the application: the routes inside the session
@@ -244,7 +258,10 @@ func newHandler(cfg config) (http.Handler, error) {
 			http.Error(w, "cannot sign", http.StatusInternalServerError)
 			return
 		}
-		fmt.Fprintf(w, "https://%s/reset?token=%s\n", r.Host, url.QueryEscape(token))
+		// The link names the configured origin, never r.Host: the Host
+		// header is the client's to choose, and a mailed link built from
+		// it would send the victim's token to the requester's host.
+		fmt.Fprintf(w, "%s/reset?token=%s\n", cfg.origin, url.QueryEscape(token))
 	})
 	mux.HandleFunc("GET /reset", func(w http.ResponseWriter, r *http.Request) {
 		user, err := reset.Verify(r.URL.Query().Get("token"))

@@ -94,3 +94,21 @@ func TestLoginDataLogoutFlow(t *testing.T) {
 		})
 	}
 }
+
+// The reset link names the server's own origin, never the Host header: a
+// link built from Host lets anyone who asks for a reset of someone else's
+// account have the mail point at a host of their choosing, which then
+// receives the victim's token (password-reset poisoning).
+func TestResetLinkIgnoresHostHeader(t *testing.T) {
+	h, err := newHandler(config{password: "pw", signingKey: []byte(strings.Repeat("k", 32)), origin: "https://127.0.0.1:8080"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "https://evil.example/reset-link", strings.NewReader("user=demo"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if link := w.Body.String(); w.Code != http.StatusOK || !strings.HasPrefix(link, "https://127.0.0.1:8080/reset?token=") {
+		t.Errorf("reset link requested with Host evil.example: %d %q, want a link to https://127.0.0.1:8080", w.Code, link)
+	}
+}
