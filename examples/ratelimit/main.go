@@ -39,6 +39,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -180,6 +181,14 @@ func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolve
 		ctx := r.Context()
 		if retry, err := attempts.Reserve(ctx, user, ip); err != nil {
 			w.Header().Set("Retry-After", strconv.FormatInt(int64((retry+time.Second-1)/time.Second), 10))
+			if errors.Is(err, ratelimit.ErrStore) {
+				// The store cannot answer (Redis down): refused all the
+				// same (fail closed), but as the server's fault, not as
+				// a lockout the user earned.
+				log.Printf("attempts: %v", err)
+				http.Error(w, "please try again later", http.StatusServiceUnavailable)
+				return
+			}
 			http.Error(w, "too many failed attempts", http.StatusTooManyRequests)
 			return
 		}

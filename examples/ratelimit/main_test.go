@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/httpguard/httpguard/ratelimit"
+)
+
+// downStore is a Store that cannot answer, as Redis when it is down.
+type downStore struct{}
+
+var errDown = errors.New("dial tcp 127.0.0.1:6379: connection refused")
+
+func (downStore) Take(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+	return ratelimit.Result{}, errDown
+}
+func (downStore) Peek(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+	return ratelimit.Result{}, errDown
+}
+func (downStore) Reset(context.Context, string) error { return errDown }
+
+func login(t *testing.T, h http.Handler, user, pw string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(url.Values{"user": {user}, "password": {pw}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w
+}
+
+// A limiter whose store is down refuses the login (fail closed) with 503,
+// as package auth does, not with a 429 that tells the user they have
+// failed too often.
+func TestLoginStoreFailureIs503(t *testing.T) {
+	attempts, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{Store: downStore{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := login(t, loginHandler(attempts, nil, "right password"), "bob", "right password")
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("store down: %d %q, want 503", w.Code, w.Body.String())
+	}
+}
+
+func TestLoginLockout(t *testing.T) {
+	h, cleanup, err := newServer("", "right password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	if w := login(t, h, "bob", "right password"); w.Code != http.StatusOK {
+		t.Fatalf("bob: %d", w.Code)
+	}
+	for i := range 10 {
+		if w := login(t, h, "alice", "guess"); w.Code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, w.Code)
+		}
+	}
+	if w := login(t, h, "alice", "right password"); w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
+		t.Errorf("after ten failures: %d, Retry-After %q; want 429", w.Code, w.Header().Get("Retry-After"))
+	}
+	if w := login(t, h, "bob", "right password"); w.Code != http.StatusOK {
+		t.Errorf("bob after alice's lockout: %d", w.Code)
+	}
+}
