@@ -15,12 +15,13 @@
 //
 // Guess a password: after 10 failures for alice from your address every
 // attempt, the right password included, gets 429 for 15 minutes, while bob
-// still logs in (the demo password is printed at start):
+// still logs in (with the password in RATELIMIT_DEMO_PASSWORD, or the one
+// printed at start):
 //
 //	for i in $(seq 1 12); do
 //		curl -s -w ' %{http_code}\n' -d user=alice -d password=guess http://127.0.0.1:8080/login
 //	done
-//	curl -s -w ' %{http_code}\n' -d user=bob -d "password=$PASSWORD" http://127.0.0.1:8080/login
+//	curl -s -w ' %{http_code}\n' -d user=bob --data-urlencode "password=$RATELIMIT_DEMO_PASSWORD" http://127.0.0.1:8080/login
 //
 // Overload the slow route (2 in flight at most) and see 503s:
 //
