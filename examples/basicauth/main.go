@@ -37,7 +37,8 @@
 // service would save the new hash (BasicOptions.OnRehash).
 //
 // Basic sends the password with every request: outside this loopback demo,
-// serve it over HTTPS only (see the https package and examples/https).
+// serve it over HTTPS only (see the https package and examples/https). An
+// -addr off loopback is refused.
 package main
 
 import (
@@ -50,7 +51,9 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -81,6 +84,9 @@ func main() {
 		return
 	}
 
+	if err := checkLoopback(*addr); err != nil {
+		log.Fatal(err)
+	}
 	users, err := loadUsers(*usersFile, os.Getenv(demoPasswordEnv), os.Stderr)
 	if err != nil {
 		log.Fatal(err)
@@ -213,4 +219,18 @@ func printHash(in io.Reader, out io.Writer) error {
 	}
 	_, err = fmt.Fprintln(out, h)
 	return err
+}
+
+// checkLoopback refuses a listen address off loopback: this server speaks
+// plain HTTP, and Basic sends the password with every request, in clear to
+// anyone on the network. Serve HTTPS elsewhere (see examples/https).
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-addr: %w", err)
+	}
+	if a, err := netip.ParseAddr(host); host != "localhost" && (err != nil || !a.IsLoopback()) {
+		return fmt.Errorf("-addr %s: plain HTTP off loopback would send passwords in clear; listen on a loopback address and serve HTTPS elsewhere", addr)
+	}
+	return nil
 }
