@@ -32,7 +32,7 @@
 // curl. RFC 9700 deprecates it: use it only for a first-party client and
 // prefer the authorization code grant with PKCE through an identity
 // provider (see the auth package documentation). Outside this loopback
-// demo, serve everything over HTTPS.
+// demo, serve everything over HTTPS: an -addr off loopback is refused.
 package main
 
 import (
@@ -45,7 +45,9 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
@@ -73,6 +75,9 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	flag.Parse()
 
+	if err := checkLoopback(*addr); err != nil {
+		log.Fatal(err)
+	}
 	key, err := signingKey(os.Getenv(signingKeyEnv), os.Stderr)
 	if err != nil {
 		log.Fatal(err)
@@ -190,4 +195,19 @@ func me(w http.ResponseWriter, r *http.Request) {
 		"roles":    id.Roles(),
 		"scopes":   id.Scopes(),
 	})
+}
+
+// checkLoopback refuses a listen address off loopback: this server speaks
+// plain HTTP, and its token endpoint takes passwords and hands out tokens,
+// in clear to anyone on the network. Serve HTTPS elsewhere (see
+// examples/https).
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-addr: %w", err)
+	}
+	if a, err := netip.ParseAddr(host); host != "localhost" && (err != nil || !a.IsLoopback()) {
+		return fmt.Errorf("-addr %s: plain HTTP off loopback would send passwords and tokens in clear; listen on a loopback address and serve HTTPS elsewhere", addr)
+	}
+	return nil
 }
