@@ -32,7 +32,8 @@
 //
 // The demo password comes from the RATELIMIT_DEMO_PASSWORD environment
 // variable; without it a random one is generated and printed. The server
-// trusts no proxy: behind one, configure a clientip.Resolver.
+// trusts no proxy: behind one, configure a clientip.Resolver. It speaks
+// plain HTTP, so an -addr off loopback is refused.
 package main
 
 import (
@@ -44,7 +45,9 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -64,6 +67,9 @@ func main() {
 	redisURL := flag.String("redis", "", "Redis URL (redis://host:port/db) to share limits; default: in memory")
 	flag.Parse()
 
+	if err := checkLoopback(*addr); err != nil {
+		log.Fatal(err)
+	}
 	password := os.Getenv("RATELIMIT_DEMO_PASSWORD")
 	if password == "" {
 		password = rand.Text()[:12]
@@ -204,4 +210,18 @@ func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolve
 		}
 		fmt.Fprintf(w, "welcome, %s\n", user)
 	})
+}
+
+// checkLoopback refuses a listen address off loopback: this server speaks
+// plain HTTP, and POST /login takes passwords, in clear to anyone on the
+// network. Serve HTTPS elsewhere (see examples/https).
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-addr: %w", err)
+	}
+	if a, err := netip.ParseAddr(host); host != "localhost" && (err != nil || !a.IsLoopback()) {
+		return fmt.Errorf("-addr %s: plain HTTP off loopback would send passwords in clear; listen on a loopback address and serve HTTPS elsewhere", addr)
+	}
+	return nil
 }
