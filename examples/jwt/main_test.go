@@ -74,8 +74,12 @@ func TestFlow(t *testing.T) {
 		t.Fatalf("me: %d %v", resp.StatusCode, me)
 	}
 	code, refreshed := token(url.Values{"grant_type": {"refresh_token"}, "client_id": {clientID}, "refresh_token": {body["refresh_token"].(string)}})
-	if code != 200 || refreshed["access_token"] == "" {
+	if tok, _ := refreshed["access_token"].(string); code != 200 || tok == "" {
 		t.Fatalf("refresh: %d %v", code, refreshed)
+	}
+	// The refresh token was spent by its use: presented again, it is refused.
+	if code, body := token(url.Values{"grant_type": {"refresh_token"}, "client_id": {clientID}, "refresh_token": {body["refresh_token"].(string)}}); code != 400 || body["error"] != "invalid_grant" {
+		t.Fatalf("spent refresh token replayed: %d %v", code, body)
 	}
 	if code, _ := token(url.Values{"grant_type": {"password"}, "client_id": {clientID}, "username": {"demo"}, "password": {"wrong"}}); code != 400 {
 		t.Fatalf("wrong password: %d", code)
