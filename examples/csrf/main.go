@@ -53,6 +53,7 @@ import (
 
 	"github.com/httpguard/httpguard/csrf"
 	"github.com/httpguard/httpguard/errorsafe"
+	"github.com/httpguard/httpguard/headers"
 	"github.com/httpguard/httpguard/https"
 )
 
@@ -74,41 +75,13 @@ func main() {
 		log.Fatal(err)
 	}
 
-	p, err := csrf.New(csrf.Options{
-		Exempt: []csrf.Exemption{
-			{Pattern: "POST /webhooks/demo", Reason: "called server to server; authenticate it with a signature, not cookies"},
-		},
-		Tokens: &csrf.TokenOptions{
-			Key: key,
-			// This example serves plain HTTP, where browsers and curl drop
-			// Secure cookies. Serve HTTPS in production and remove this.
-			InsecureHTTPCookie: true,
-		},
-	})
+	handler, err := newHandler(key)
 	if err != nil {
 		log.Fatal(err)
 	}
 	log.Print("WARNING: plain HTTP: the token cookie is sent without Secure; use HTTPS in production")
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store") // the page carries a per-user token
-		_ = page.Execute(w, map[string]any{"CSRF": csrf.TemplateField(r)})
-	})
-	mux.HandleFunc("POST /transfer", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte("transfer accepted\n"))
-	})
-	mux.HandleFunc("POST /webhooks/demo", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte("webhook accepted\n"))
-	})
-
-	// errorsafe outermost: one access record per request on stderr, with
-	// the reason the csrf middleware recorded when it rejected one (the
-	// client never sees it), and the request ID in every 403 problem.
-	es := errorsafe.MustNew(errorsafe.Options{})
-
-	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: es.Handler(p.Handler(mux))})
+	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: handler})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -127,6 +100,53 @@ func main() {
 	if err := srv.Shutdown(shutdown); err != nil {
 		log.Printf("shutdown: %v", err)
 	}
+}
+
+// newHandler returns the routes inside csrf, the security headers and
+// errorsafe, outermost last.
+func newHandler(key []byte) (http.Handler, error) {
+	p, err := csrf.New(csrf.Options{
+		Exempt: []csrf.Exemption{
+			{Pattern: "POST /webhooks/demo", Reason: "called server to server; authenticate it with a signature, not cookies"},
+		},
+		Tokens: &csrf.TokenOptions{
+			Key: key,
+			// This example serves plain HTTP, where browsers and curl drop
+			// Secure cookies. Serve HTTPS in production and remove this.
+			InsecureHTTPCookie: true,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store") // the page carries a per-user token
+		_ = page.Execute(w, map[string]any{"CSRF": csrf.TemplateField(r)})
+	})
+	mux.HandleFunc("POST /transfer", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("transfer accepted\n"))
+	})
+	mux.HandleFunc("POST /webhooks/demo", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("webhook accepted\n"))
+	})
+
+	// Security headers outside csrf, as in the recommended stack order;
+	// above all no framing: another site could frame this form and have a
+	// user click Send (clickjacking), a post from the page itself that no
+	// CSRF check can tell apart.
+	sec, err := headers.New(headers.HTML())
+	if err != nil {
+		return nil, err
+	}
+
+	// errorsafe outermost: one access record per request on stderr, with
+	// the reason the csrf middleware recorded when it rejected one (the
+	// client never sees it), and the request ID in every 403 problem.
+	es := errorsafe.MustNew(errorsafe.Options{})
+	return es.Handler(sec.Handler(p.Handler(mux))), nil
 }
 
 // loadKey reads the token key from CSRF_KEY, or generates an ephemeral one.

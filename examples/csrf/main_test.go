@@ -1,0 +1,35 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// The form page may not be framed by another site: framed, a user could
+// be led to click Send, a same-origin post that the CSRF checks admit
+// (clickjacking). Rejections carry the security headers too.
+func TestFormCannotBeFramed(t *testing.T) {
+	h, err := newHandler(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/", nil))
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `name="csrf_token"`) {
+		t.Fatalf("form: %d %q", w.Code, w.Body.String())
+	}
+	if xfo, csp := w.Header().Get("X-Frame-Options"), w.Header().Get("Content-Security-Policy"); xfo != "DENY" || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("form page: X-Frame-Options %q, CSP %q; want framing refused", xfo, csp)
+	}
+
+	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/transfer", nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusForbidden || w.Header().Get("X-Frame-Options") != "DENY" {
+		t.Errorf("cross-site post: %d, X-Frame-Options %q; want 403 with the headers", w.Code, w.Header().Get("X-Frame-Options"))
+	}
+}
