@@ -58,6 +58,9 @@ type Search struct {
 	Page int    `form:"page" validate:"gte=0,lte=1000"`
 }
 
+// maxComments bounds the in-memory comment store.
+const maxComments = 1000
+
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	flag.Parse()
@@ -77,6 +80,11 @@ func main() {
 			return // the 4xx problem response has been written
 		}
 		mu.Lock()
+		// A demo store, bounded: the newest maxComments are kept, so
+		// that anonymous posts cannot grow it without end.
+		if len(comments) == maxComments {
+			comments = append(comments[:0], comments[1:]...)
+		}
 		comments = append(comments, c)
 		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
