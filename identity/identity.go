@@ -195,8 +195,15 @@ func copyReflect(rv reflect.Value) reflect.Value {
 			return rv
 		}
 		out := reflect.MakeSlice(rv.Type(), rv.Len(), rv.Len())
-		for i := range rv.Len() {
-			out.Index(i).Set(copyReflect(rv.Index(i)))
+		switch rv.Type().Elem().Kind() {
+		case reflect.Slice, reflect.Map, reflect.Interface:
+			for i := range rv.Len() {
+				out.Index(i).Set(copyReflect(rv.Index(i)))
+			}
+		default:
+			// Elements copyReflect returns as they are: one copy,
+			// not a reflective Set per element.
+			reflect.Copy(out, rv)
 		}
 		return out
 	case reflect.Map:
