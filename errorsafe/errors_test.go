@@ -257,3 +257,40 @@ func TestErrorAfterHandlerTimeoutIsRaceFree(t *testing.T) {
 		})
 	}
 }
+
+// stalledWriter holds WriteHeader until released: a WriteError through it
+// is in the middle of writing for as long as the test wants.
+type stalledWriter struct {
+	http.ResponseWriter
+	release <-chan struct{}
+}
+
+func (s stalledWriter) WriteHeader(code int) {
+	<-s.release
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// While a WriteError on the timed-out handler's goroutine is writing, the
+// timeout's 503 that TimeoutHandler writes on the serving goroutine is not
+// that WriteError's problem: it is replaced all the same.
+func TestTimeoutWhileWriteErrorWritesIsReplaced(t *testing.T) {
+	m, _ := newLogged(t, errorsafe.Options{})
+	release, done := make(chan struct{}), make(chan struct{})
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(done)
+		errorsafe.WriteError(stalledWriter{w, release}, r, errFrozen)
+	})
+	srv := httptest.NewServer(m.Handler(http.TimeoutHandler(inner, 20*time.Millisecond, "")))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	close(release)
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("%d %q: %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+}
