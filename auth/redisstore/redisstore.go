@@ -17,7 +17,10 @@ const DefaultPrefix = "httpguard:auth:"
 
 // Options configures [NewRefreshStore] and [NewDenylist].
 type Options struct {
-	// Client is the Redis client. Required.
+	// Client is the Redis client. Required. The client's calls end at the
+	// request's deadline or cancellation only when it is configured with
+	// ContextTimeoutEnabled; otherwise its ReadTimeout and WriteTimeout (3 s
+	// by default) bound them.
 	Client redis.UniversalClient
 	// Prefix starts every key. Default [DefaultPrefix].
 	Prefix string

@@ -62,7 +62,10 @@ var (
 // Options configures a [Store]. Mutating it after [New] has no effect.
 type Options struct {
 	// Client is the Redis client: a *redis.Client, *redis.ClusterClient,
-	// *redis.Ring or any [redis.UniversalClient]. Required.
+	// *redis.Ring or any [redis.UniversalClient]. Required. The client's calls
+	// end at the request's deadline or cancellation only when it is configured
+	// with ContextTimeoutEnabled; otherwise its ReadTimeout and WriteTimeout
+	// (3 s by default) bound them.
 	Client redis.Scripter
 
 	// Prefix is prepended to every key, to share a Redis with other data.

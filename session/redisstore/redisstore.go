@@ -57,7 +57,10 @@ var ErrOption = errors.New("redisstore: invalid option")
 
 // Options configures a [Store].
 type Options struct {
-	// Client is the Redis client. Required. The Store does not close it.
+	// Client is the Redis client. Required. The Store does not close it. The
+	// client's calls end at the request's deadline or cancellation only when
+	// it is configured with ContextTimeoutEnabled; otherwise its ReadTimeout
+	// and WriteTimeout (3 s by default) bound them.
 	Client redis.UniversalClient
 	// Prefix is put before every key, to share a database with other
 	// data or separate applications. Default: [DefaultPrefix].
