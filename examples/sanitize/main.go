@@ -65,9 +65,37 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	flag.Parse()
 
-	dec, err := sanitize.New(sanitize.Options{MaxBytes: 64 << 10})
+	handler, err := newHandler()
 	if err != nil {
 		log.Fatal(err)
+	}
+
+	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: handler})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Printf("listening on http://%s", *addr)
+	select {
+	case err := <-errc:
+		log.Fatal(err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		log.Printf("shutdown: %v", err)
+	}
+}
+
+// newHandler returns the routes, with their in-memory comment store.
+func newHandler() (http.Handler, error) {
+	dec, err := sanitize.New(sanitize.Options{MaxBytes: 64 << 10})
+	if err != nil {
+		return nil, err
 	}
 	var (
 		mu       sync.Mutex
@@ -101,24 +129,5 @@ func main() {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"q": s.Q, "page": s.Page, "total": len(comments)})
 	})
-
-	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: mux})
-	if err != nil {
-		log.Fatal(err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Printf("listening on http://%s", *addr)
-	select {
-	case err := <-errc:
-		log.Fatal(err)
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		log.Printf("shutdown: %v", err)
-	}
+	return mux, nil
 }
