@@ -77,28 +77,12 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	m, err := rbac.New(rbac.Options{
-		Policy: policy,
-		// Rejections are logged with their reason, then answered with a
-		// generic body: the reason (which permission was missing) is for
-		// the operator, never for the client.
-		OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
-			status := rbac.StatusOf(err)
-			log.Printf("rbac: %q %q: %d: %v", r.Method, r.URL.Path, status, err) // quoted: no log injection
-			if status == http.StatusUnauthorized {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="rbac-demo"`)
-			}
-			w.Header().Set("Cache-Control", "no-store")
-			http.Error(w, http.StatusText(status), status)
-		},
-	})
+	users := demoUsers()
+	handler, m, err := newHandler(policy, users)
 	if err != nil {
 		log.Fatal(err)
 	}
-
-	users := demoUsers()
-	mux := routes(m)
-	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: demoAuth(users, mux)})
+	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: handler})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -128,6 +112,30 @@ func main() {
 	if err := srv.Shutdown(shutdown); err != nil {
 		log.Printf("shutdown: %v", err)
 	}
+}
+
+// newHandler returns the routes, each with its guard, behind the demo
+// authentication, and the rbac middleware, whose policy can be swapped.
+func newHandler(policy *rbac.Policy, users []demoUser) (http.Handler, *rbac.Middleware, error) {
+	m, err := rbac.New(rbac.Options{
+		Policy: policy,
+		// Rejections are logged with their reason, then answered with a
+		// generic body: the reason (which permission was missing) is for
+		// the operator, never for the client.
+		OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+			status := rbac.StatusOf(err)
+			log.Printf("rbac: %q %q: %d: %v", r.Method, r.URL.Path, status, err) // quoted: no log injection
+			if status == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="rbac-demo"`)
+			}
+			w.Header().Set("Cache-Control", "no-store")
+			http.Error(w, http.StatusText(status), status)
+		},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return demoAuth(users, routes(m)), m, nil
 }
 
 // routes attaches a requirement to every route: the router's own decision
