@@ -38,6 +38,7 @@ import (
 	"encoding/json"
 	"flag"
 	"log"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -53,43 +54,10 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	flag.Parse()
 
-	c, err := cors.New(cors.Options{
-		AllowedOrigins:   []string{"https://app.example.com", "https://*.example.com", "http://localhost:3000"},
-		AllowedMethods:   []string{http.MethodPut, http.MethodDelete},
-		AllowedHeaders:   []string{"Content-Type", "X-Request-ID"},
-		ExposedHeaders:   []string{"X-Total-Count"},
-		AllowCredentials: true,
-		MaxAge:           10 * time.Minute,
-	})
+	handler, err := newHandler(nil)
 	if err != nil {
 		log.Fatal(err) // a bad configuration fails at start, never per request
 	}
-
-	items := []string{"apple", "pear"}
-	mux := http.NewServeMux()
-	// Method-specific patterns are fine here because CORS wraps the whole
-	// mux: the OPTIONS preflight is answered before routing.
-	mux.HandleFunc("GET /api/items", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Total-Count", "2")
-		_ = json.NewEncoder(w).Encode(items)
-	})
-	mux.HandleFunc("PUT /api/items", func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusNoContent)
-	})
-	mux.HandleFunc("DELETE /api/items", func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusNoContent)
-	})
-
-	// CORS sits outside everything else, authentication included:
-	// browsers send preflights without credentials. errorsafe, outermost,
-	// logs each request through the default slog logger (stderr) with the
-	// reason of a rejection, which the client never sees.
-	es, err := errorsafe.New(errorsafe.Options{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	handler := es.Handler(c.Handler(mux))
 
 	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: handler})
 	if err != nil {
@@ -110,4 +78,47 @@ func main() {
 	if err := srv.Shutdown(shutdown); err != nil {
 		log.Printf("shutdown: %v", err)
 	}
+}
+
+// newHandler returns the API routes inside cors and errorsafe, outermost
+// last. errorsafe logs to logger; nil means the default slog logger.
+func newHandler(logger *slog.Logger) (http.Handler, error) {
+	c, err := cors.New(cors.Options{
+		AllowedOrigins:   []string{"https://app.example.com", "https://*.example.com", "http://localhost:3000"},
+		AllowedMethods:   []string{http.MethodPut, http.MethodDelete},
+		AllowedHeaders:   []string{"Content-Type", "X-Request-ID"},
+		ExposedHeaders:   []string{"X-Total-Count"},
+		AllowCredentials: true,
+		MaxAge:           10 * time.Minute,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	items := []string{"apple", "pear"}
+	mux := http.NewServeMux()
+	// Method-specific patterns are fine here because CORS wraps the whole
+	// mux: the OPTIONS preflight is answered before routing.
+	mux.HandleFunc("GET /api/items", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Total-Count", "2")
+		_ = json.NewEncoder(w).Encode(items)
+	})
+	mux.HandleFunc("PUT /api/items", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("DELETE /api/items", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})
+
+	// CORS sits outside everything else, authentication included:
+	// browsers send preflights without credentials. errorsafe, outermost,
+	// logs each request through logger (main passes nil: the default slog
+	// logger, on stderr) with the reason of a rejection, which the client
+	// never sees.
+	es, err := errorsafe.New(errorsafe.Options{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return es.Handler(c.Handler(mux)), nil
 }
