@@ -70,9 +70,12 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 </html>
 `))
 
+// defaultAllowedHosts is the -allowed-hosts default: the loopback names.
+const defaultAllowedHosts = "localhost,127.0.0.1,[::1]"
+
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
-	hosts := flag.String("allowed-hosts", "localhost,127.0.0.1,[::1]", "comma-separated allowed Host values (any port unless given)")
+	hosts := flag.String("allowed-hosts", defaultAllowedHosts, "comma-separated allowed Host values (any port unless given)")
 	proxy := flag.String("trusted-proxy", "", "CIDR of a TLS-terminating proxy whose X-Forwarded-Proto is trusted")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -88,48 +91,12 @@ func main() {
 		}
 	}
 
-	// The site: the HTML preset, violations reported to /csp-report.
-	opts := headers.HTML()
-	opts.ClientIP = rv
-	opts.AllowedHosts = strings.Split(*hosts, ",")
-	opts.CSP.ReportURI = "/csp-report"
-	opts.CSP.ReportTo = "/csp-report"
-	site, err := headers.New(opts)
-	if err != nil {
-		log.Fatal(err)
-	}
-	// Route variants, built once from the site's options.
-	api, err := site.With(func(o *headers.Options) {
-		o.CSP = headers.API().CSP
-		o.ReferrerPolicy = "" // back to the default, no-referrer
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	embed, err := site.With(func(o *headers.Options) { o.CSP.FrameAncestors = []string{headers.Self} })
-	if err != nil {
-		log.Fatal(err)
-	}
-	reports, err := headers.NewReportHandler(headers.ReportOptions{Logger: logger})
+	handler, err := newHandler(strings.Split(*hosts, ","), rv, logger)
 	if err != nil {
 		log.Fatal(err)
 	}
 
-	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", site.Handler(http.HandlerFunc(servePage)))
-	mux.Handle("GET /embed", embed.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("Pages of this origin may frame this one; other sites may not.\n"))
-	})))
-	mux.Handle("GET /api/time", api.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		_ = json.NewEncoder(w).Encode(map[string]string{"time": time.Now().UTC().Format(time.RFC3339)})
-	})))
-	mux.Handle("POST /csp-report", api.Handler(reports))
-	mux.Handle("/", site.Handler(http.NotFoundHandler()))
-
-	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: mux})
+	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: handler})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -152,6 +119,54 @@ func main() {
 	if err := srv.Shutdown(shutdown); err != nil {
 		log.Printf("shutdown: %v", err)
 	}
+}
+
+// newHandler returns the site's routes, each inside its variant of the
+// security headers. Requests whose Host is not in hosts are refused; rv,
+// if not nil, names the proxies whose X-Forwarded-Proto is believed. CSP
+// violation reports are logged to logger.
+func newHandler(hosts []string, rv *clientip.Resolver, logger *slog.Logger) (http.Handler, error) {
+	// The site: the HTML preset, violations reported to /csp-report.
+	opts := headers.HTML()
+	opts.ClientIP = rv
+	opts.AllowedHosts = hosts
+	opts.CSP.ReportURI = "/csp-report"
+	opts.CSP.ReportTo = "/csp-report"
+	site, err := headers.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	// Route variants, built once from the site's options.
+	api, err := site.With(func(o *headers.Options) {
+		o.CSP = headers.API().CSP
+		o.ReferrerPolicy = "" // back to the default, no-referrer
+	})
+	if err != nil {
+		return nil, err
+	}
+	embed, err := site.With(func(o *headers.Options) { o.CSP.FrameAncestors = []string{headers.Self} })
+	if err != nil {
+		return nil, err
+	}
+	reports, err := headers.NewReportHandler(headers.ReportOptions{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", site.Handler(http.HandlerFunc(servePage)))
+	mux.Handle("GET /embed", embed.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("Pages of this origin may frame this one; other sites may not.\n"))
+	})))
+	mux.Handle("GET /api/time", api.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(map[string]string{"time": time.Now().UTC().Format(time.RFC3339)})
+	})))
+	mux.Handle("POST /csp-report", api.Handler(reports))
+	mux.Handle("/", site.Handler(http.NotFoundHandler()))
+	return mux, nil
 }
 
 // servePage renders the page with the request's nonce. A response with a
