@@ -81,9 +81,49 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	flag.Parse()
 
+	logger := newLogger(os.Stderr)
+	handler, err := newHandler(logger)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	srv, err := https.NewServer(https.ServerOptions{
+		Addr:    *addr,
+		Handler: handler,
+		// Panics are recovered by errorsafe; anything net/http still logs
+		// goes through the same structured logger.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	logger.Info("listening", slog.String("addr", "http://"+*addr))
+	select {
+	case err := <-errc:
+		log.Fatal(err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		log.Printf("shutdown: %v", err)
+	}
+}
+
+// newLogger returns the JSON logger writing to w that main and the
+// handler share. LogHandler adds the request ID to the application's own
+// records.
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(errorsafe.LogHandler(slog.NewJSONHandler(w, nil)))
+}
+
+// newHandler returns the routes inside errorsafe, which logs to logger.
+func newHandler(logger *slog.Logger) (http.Handler, error) {
 	events := &counter{n: make(map[errorsafe.EventKind]int)}
-	// LogHandler adds the request ID to the application's own records.
-	logger := slog.New(errorsafe.LogHandler(slog.NewJSONHandler(os.Stderr, nil)))
 	es, err := errorsafe.New(errorsafe.Options{
 		Logger:           logger,
 		ReplaceMuxErrors: true,
@@ -94,7 +134,7 @@ func main() {
 		OnEvent: events.add,
 	})
 	if err != nil {
-		log.Fatal(err)
+		return nil, err
 	}
 
 	mux := http.NewServeMux()
@@ -146,30 +186,5 @@ func main() {
 		_, _ = io.WriteString(w, body)
 	})
 	mux.Handle("GET /events", events)
-
-	srv, err := https.NewServer(https.ServerOptions{
-		Addr:    *addr,
-		Handler: es.Handler(mux), // outermost
-		// Panics are recovered by errorsafe; anything net/http still logs
-		// goes through the same structured logger.
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError),
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	logger.Info("listening", slog.String("addr", "http://"+*addr))
-	select {
-	case err := <-errc:
-		log.Fatal(err)
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		log.Printf("shutdown: %v", err)
-	}
+	return es.Handler(mux), nil // outermost
 }
