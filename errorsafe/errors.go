@@ -84,7 +84,11 @@ func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // debug level, since the access log already carries it as the reason. If
 // the client went away (err is [context.Canceled] and the request context
 // is done), nothing is written. If the response already started, nothing
-// is written and the log records it. Headers the status requires
+// is written and the log records it, unless err is the rejection reason
+// already recorded for r: a helper answered it (sanitize's DecodeJSON, a
+// 4xx) and the handler returned it, as in "if err != nil { return err }",
+// and the access log carries it already (an error record would let any
+// client fill the error log). Headers the status requires
 // (WWW-Authenticate, Allow, Retry-After) are the caller's to set on w
 // first. A nil err does nothing.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
@@ -102,6 +106,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	status, public := c.statusOf(err)
 	canceled := errors.Is(err, context.Canceled) && r.Context().Err() != nil
 	started := x != nil && x.started()
+	if started && alreadyAnswered(r, err) {
+		return
+	}
 	c.logError(r, id, status, err, canceled, started)
 	problem.SetReason(r, err)
 	if canceled || started {
@@ -112,6 +119,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		defer x.own.Store(false)
 	}
 	writeBody(w, status, renderProblem(status, public, id))
+}
+
+// alreadyAnswered reports whether err is, or wraps, the rejection reason
+// already recorded for r, by whatever answered it.
+func alreadyAnswered(r *http.Request, err error) bool {
+	prev := problem.ReasonFrom(r.Context()).Err()
+	return prev != nil && errors.Is(err, prev)
 }
 
 // statusOf returns the status and public message for err.

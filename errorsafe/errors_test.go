@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/errorsafe"
+	"github.com/httpguard/httpguard/sanitize"
 )
 
 var (
@@ -116,6 +117,57 @@ func TestErrorAfterResponseStartedIsOnlyLogged(t *testing.T) {
 	}
 	if lr := logs.find(t, "handler error"); lr == nil || lr["response_started"] != true {
 		t.Errorf("record = %v", lr)
+	}
+}
+
+// TestAnsweredErrorReturnedIsNotLoggedAgain: a handler that returns the
+// error a helper has already answered, as in "if err != nil { return err
+// }" after sanitize.DecodeJSON, leaves the 4xx as it is and adds no error
+// record: the access log carries the status and the reason. Before, every
+// malformed body gave an error-level "handler error" record with status
+// 500, so any client could fill the error log. An error that is not the
+// recorded reason is still logged.
+func TestAnsweredErrorReturnedIsNotLoggedAgain(t *testing.T) {
+	type item struct {
+		Name string `json:"name" validate:"required"`
+	}
+	dec, err := sanitize.New(sanitize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := errors.New(privateCause)
+	tests := []struct {
+		name       string
+		wrap       func(error) error
+		wantRecord bool
+	}{
+		{"the same error", func(err error) error { return err }, false},
+		{"the error wrapped", func(err error) error { return fmt.Errorf("create item: %w", err) }, false},
+		{"another error", func(error) error { return other }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, logs := newLogged(t, errorsafe.Options{})
+			h := m.Handler(errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+				if _, err := sanitize.DecodeJSON[item](dec, w, r); err != nil {
+					return tt.wrap(err)
+				}
+				return nil
+			}))
+			req := httptest.NewRequest("POST", "/items", strings.NewReader(`{"name":`))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status %d, want sanitize's 400", rec.Code)
+			}
+			if got := logs.find(t, "handler error") != nil; got != tt.wantRecord {
+				t.Errorf("handler error record: %v, want %v\n%s", got, tt.wantRecord, logs)
+			}
+			if acc := logs.find(t, "http request"); acc == nil || acc["status"] != float64(400) || acc["reason"] == nil {
+				t.Errorf("access record %v, want status 400 with the reason", acc)
+			}
+		})
 	}
 }
 

@@ -169,7 +169,9 @@ var defaultDecoder = MustNew(Options{})
 // or a value that fails validation (422, listing the fields as
 // [FieldErrors], at most [MaxFieldErrors] of them). On error the response
 // has been written, the zero T is returned (never a value that was not
-// sanitized and validated), and the handler should return.
+// sanitized and validated), and the handler should return (an
+// errorsafe.HandlerFunc may return the error: errorsafe sees that it was
+// answered and leaves it to the access log).
 //
 // A nil d uses the default Decoder.
 func DecodeJSON[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, error) {
