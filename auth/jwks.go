@@ -85,14 +85,21 @@ type jwkSet struct {
 // skipped; the returned error lists them (joined), next to the usable
 // keys.
 func ParseJWKS(data []byte) ([]Key, error) {
+	keys, _, err := parseJWKS(data)
+	return keys, err
+}
+
+// parseJWKS is ParseJWKS; isSet reports whether data is a key set at
+// all (JSON with a "keys" array of at most maxJWKSKeys members), usable
+// keys or not.
+func parseJWKS(data []byte) (keys []Key, isSet bool, err error) {
 	var set jwkSet
 	if err := json.Unmarshal(data, &set); err != nil {
-		return nil, errors.New("auth: JWKS is not a JSON key set")
+		return nil, false, errors.New("auth: JWKS is not a JSON key set")
 	}
 	if len(set.Keys) > maxJWKSKeys {
-		return nil, fmt.Errorf("auth: JWKS has more than %d keys", maxJWKSKeys)
+		return nil, false, fmt.Errorf("auth: JWKS has more than %d keys", maxJWKSKeys)
 	}
-	var keys []Key
 	var errs []error
 	for i, j := range set.Keys {
 		k, err := j.key()
@@ -102,7 +109,7 @@ func ParseJWKS(data []byte) ([]Key, error) {
 		}
 		keys = append(keys, k)
 	}
-	return keys, errors.Join(errs...)
+	return keys, set.Keys != nil, errors.Join(errs...)
 }
 
 var jwkB64 = base64.RawURLEncoding.Strict()
@@ -339,7 +346,7 @@ func (r *remoteKeySet) keySetFor(ctx context.Context, kid string, hasKID bool, a
 	}
 	err := r.fetchOnce(ctx)
 	ks := r.current()
-	if ks == nil {
+	if ks == nil || ks.count == 0 {
 		if err == nil {
 			err = errors.New("no key set")
 		}
@@ -390,7 +397,7 @@ func (r *remoteKeySet) fetchOnce(ctx context.Context) error {
 
 	r.mu.Lock()
 	r.lastErr = err
-	if err == nil {
+	if ks != nil {
 		r.set.Store(ks)
 		r.fetchedAt.Store(r.now().UnixNano())
 	}
@@ -421,7 +428,10 @@ func (r *remoteKeySet) fetch(ctx context.Context) (*keySet, error) {
 	if int64(len(body)) > r.maxBytes {
 		return nil, fmt.Errorf("auth: JWKS larger than %d bytes", r.maxBytes)
 	}
-	keys, _ := ParseJWKS(body) // unusable keys are skipped
+	keys, isSet, _ := parseJWKS(body) // unusable keys are skipped
+	if !isSet {
+		return nil, errors.New("auth: JWKS fetch: not a JSON Web Key Set")
+	}
 	var vks []*verKey
 	for i, k := range keys {
 		if k.Algorithm != "" && jwtAlgorithms[k.Algorithm].kind == 0 {
@@ -434,7 +444,10 @@ func (r *remoteKeySet) fetch(ctx context.Context) (*keySet, error) {
 		vks = append(vks, vk)
 	}
 	if len(vks) == 0 {
-		return nil, errors.New("auth: JWKS has no key usable with the allowed jwtAlgorithms")
+		// Still the provider's current set: it replaces the last one, so
+		// that keys it no longer lists stop verifying (requests get 503
+		// until a usable key appears), where a failed fetch keeps it.
+		return newKeySet(nil), errors.New("auth: JWKS has no key usable with the allowed jwtAlgorithms")
 	}
 	return newKeySet(vks), nil
 }

@@ -302,3 +302,59 @@ func TestJWKSOptionsReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+// A key set document the provider serves without any key usable here (it
+// removed the only allowed key, or now publishes keys of an algorithm
+// this service does not allow) replaces the set: the removed key must
+// stop verifying, as when a usable key remains. Such a document used to
+// count as a failed fetch, and the set holding the removed key was kept
+// for good.
+func TestJWKSKeyRemovedWhenNoUsableKeyRemains(t *testing.T) {
+	k := keysOnce()
+	for _, tt := range []struct {
+		name string
+		doc  []byte
+	}{
+		{"an empty set", []byte(`{"keys":[]}`)},
+		{"only a key of another algorithm", jwksDoc(ecJWK("ec", &k.ec.PublicKey))},
+		{"only an encryption key", jwksDoc(map[string]any{"kty": "OKP", "crv": "Ed25519", "kid": "k2", "use": "enc", "x": b64(make([]byte, 32))})},
+		{"only a symmetric key", jwksDoc(map[string]any{"kty": "oct", "kid": "k1", "k": b64(k.hmac)})},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			js := newJWKSServer(t, jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), "EdDSA")))
+			clock := &fakeClock{now: testNow}
+			m := newRemoteJWT(t, js, clock, "EdDSA")
+			tok := sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "k1"}, with(goodClaims(), "exp", testNow.Add(24*time.Hour).Unix()))
+			if w, _, reason := serve(m, bearer(tok)); w.Code != 200 {
+				t.Fatalf("before removal: %d %v", w.Code, reason)
+			}
+			js.set(tt.doc, 200)
+			clock.Add(2 * time.Hour) // the set is stale: the next request refreshes it
+			code, reason := 0, error(nil)
+			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				var w *httptest.ResponseRecorder
+				w, _, reason = serve(m, bearer(tok))
+				if code = w.Code; code != 200 {
+					break
+				}
+			}
+			if code != http.StatusServiceUnavailable || !errors.Is(reason, auth.ErrKeySetUnavailable) {
+				t.Fatalf("token of the removed key: %d %v, want 503 (no usable key)", code, reason)
+			}
+			// A transient failure still keeps the last good set.
+			js.set(jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), "EdDSA")), 200)
+			clock.Add(2 * time.Minute)
+			if w, _, reason := serve(m, bearer(tok)); w.Code != 200 {
+				t.Fatalf("key back: %d %v", w.Code, reason)
+			}
+			js.set([]byte("<html>"), 502)
+			clock.Add(2 * time.Hour)
+			for i := 0; i < 5; i++ {
+				if w, _, reason := serve(m, bearer(tok)); w.Code != 200 {
+					t.Fatalf("provider down: %d %v, want the last good set", w.Code, reason)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}
