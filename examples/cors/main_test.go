@@ -1,52 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/httpguard/httpguard/internal/testenv"
 )
 
-// syncBuffer is a log destination that handlers on other goroutines may
-// write to while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// logRecords decodes the JSON records written to b.
-func logRecords(t *testing.T, b *syncBuffer) []map[string]any {
+func newTestHandler(t *testing.T) (http.Handler, *testenv.LogBuffer) {
 	t.Helper()
-	var recs []map[string]any
-	for line := range strings.Lines(b.String()) {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		recs = append(recs, rec)
-	}
-	return recs
-}
-
-func newTestHandler(t *testing.T) (http.Handler, *syncBuffer) {
-	t.Helper()
-	logs := new(syncBuffer)
+	logs := new(testenv.LogBuffer)
 	h, err := newHandler(slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -292,7 +259,7 @@ func TestRejectedPreflightReasonLogged(t *testing.T) {
 		t.Errorf("body %q carries the reason", w.Body.String())
 	}
 	found := false
-	for _, rec := range logRecords(t, logs) {
+	for _, rec := range logs.Records(t) {
 		if rec["msg"] == "http request" {
 			found = true
 			if rec["request_id"] != id || rec["status"] != float64(403) || rec["reason"] != reason {

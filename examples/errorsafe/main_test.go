@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"maps"
@@ -9,32 +8,14 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/httpguard/httpguard/internal/testenv"
 )
 
-// syncBuffer is a log destination that handlers on other goroutines may
-// write to while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newTestHandler(t *testing.T) (http.Handler, *syncBuffer) {
+func newTestHandler(t *testing.T) (http.Handler, *testenv.LogBuffer) {
 	t.Helper()
-	logs := new(syncBuffer)
+	logs := new(testenv.LogBuffer)
 	h, err := newHandler(newLogger(logs))
 	if err != nil {
 		t.Fatal(err)
@@ -42,24 +23,10 @@ func newTestHandler(t *testing.T) (http.Handler, *syncBuffer) {
 	return h, logs
 }
 
-// logRecords decodes the JSON records written to b.
-func logRecords(t *testing.T, b *syncBuffer) []map[string]any {
-	t.Helper()
-	var recs []map[string]any
-	for line := range strings.Lines(b.String()) {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		recs = append(recs, rec)
-	}
-	return recs
-}
-
 // record returns the record with message msg for request id, or fails.
-func record(t *testing.T, b *syncBuffer, msg, id string) map[string]any {
+func record(t *testing.T, b *testenv.LogBuffer, msg, id string) map[string]any {
 	t.Helper()
-	for _, rec := range logRecords(t, b) {
+	for _, rec := range b.Records(t) {
 		if rec["msg"] == msg && rec["request_id"] == id {
 			return rec
 		}
@@ -92,7 +59,7 @@ func TestRequests(t *testing.T) {
 		// secrets must appear nowhere in the response.
 		secrets []string
 		// log checks the records of this request, id its request ID.
-		log func(t *testing.T, logs *syncBuffer, id string)
+		log func(t *testing.T, logs *testenv.LogBuffer, id string)
 	}{
 		{
 			name:   "hello",
@@ -106,7 +73,7 @@ func TestRequests(t *testing.T) {
 			status:     http.StatusOK,
 			respHeader: map[string]string{"Content-Type": "application/json"},
 			body:       `{"id":42,"total":"99.00"}` + "\n",
-			log: func(t *testing.T, logs *syncBuffer, id string) {
+			log: func(t *testing.T, logs *testenv.LogBuffer, id string) {
 				// LogHandler gives the application's record the request ID.
 				if rec := record(t, logs, "loading invoice", id); rec["invoice"] != "42" {
 					t.Errorf("loading invoice record %v", rec)
@@ -119,7 +86,7 @@ func TestRequests(t *testing.T) {
 			status:  http.StatusNotFound,
 			problem: map[string]any{"type": "about:blank", "title": "Not Found", "status": 404.0, "detail": "No such invoice."},
 			secrets: []string{"store:", "select invoice"},
-			log: func(t *testing.T, logs *syncBuffer, id string) {
+			log: func(t *testing.T, logs *testenv.LogBuffer, id string) {
 				if rec := record(t, logs, "http request", id); rec["reason"] != "select invoice: store: invoice not found" {
 					t.Errorf("access record %v, want the wrapped error as reason", rec)
 				}
@@ -131,7 +98,7 @@ func TestRequests(t *testing.T) {
 			status:  http.StatusInternalServerError,
 			problem: map[string]any{"type": "about:blank", "title": "Internal Server Error", "status": 500.0},
 			secrets: []string{"pq:", "password", "billing", "10.0.0.7"},
-			log: func(t *testing.T, logs *syncBuffer, id string) {
+			log: func(t *testing.T, logs *testenv.LogBuffer, id string) {
 				record(t, logs, "loading invoice", id)
 				if rec := record(t, logs, "handler error", id); rec["error"] != pqError || rec["status"] != 500.0 {
 					t.Errorf("handler error record %v, want the cause", rec)
@@ -144,7 +111,7 @@ func TestRequests(t *testing.T) {
 			status:  http.StatusInternalServerError,
 			problem: map[string]any{"type": "about:blank", "title": "Internal Server Error", "status": 500.0},
 			secrets: []string{"runtime error", "nil pointer", "dbPassword", "goroutine", "main.go"},
-			log: func(t *testing.T, logs *syncBuffer, id string) {
+			log: func(t *testing.T, logs *testenv.LogBuffer, id string) {
 				rec := record(t, logs, "panic recovered", id)
 				if p, _ := rec["panic"].(string); !strings.Contains(p, "nil pointer dereference") {
 					t.Errorf("panic record %v, want the panic value", rec)
@@ -161,7 +128,7 @@ func TestRequests(t *testing.T) {
 			respHeader: map[string]string{"WWW-Authenticate": `Bearer realm="example"`},
 			problem:    map[string]any{"type": "about:blank", "title": "Unauthorized", "status": 401.0},
 			secrets:    []string{"auth:", "missing bearer token"},
-			log: func(t *testing.T, logs *syncBuffer, id string) {
+			log: func(t *testing.T, logs *testenv.LogBuffer, id string) {
 				if rec := record(t, logs, "security event", id); rec["event"] != "authentication_failed" {
 					t.Errorf("event record %v, want authentication_failed", rec)
 				}
@@ -173,7 +140,7 @@ func TestRequests(t *testing.T) {
 			status:  http.StatusForbidden,
 			problem: map[string]any{"type": "about:blank", "title": "Forbidden", "status": 403.0, "detail": "Export quota reached.", "limit": 1000.0},
 			secrets: []string{"billing", "account 7"},
-			log: func(t *testing.T, logs *syncBuffer, id string) {
+			log: func(t *testing.T, logs *testenv.LogBuffer, id string) {
 				const reason = "billing: export quota of 1000 rows used by account 7"
 				if rec := record(t, logs, "http request", id); rec["reason"] != reason {
 					t.Errorf("access record %v, want reason %q", rec, reason)
@@ -201,7 +168,7 @@ func TestRequests(t *testing.T) {
 			status:  http.StatusOK,
 			body:    "hello, your request ID is {id}\n",
 			secrets: []string{"hunter2", "secret"},
-			log: func(t *testing.T, logs *syncBuffer, id string) {
+			log: func(t *testing.T, logs *testenv.LogBuffer, id string) {
 				if strings.Contains(logs.String(), "hunter2") || strings.Contains(logs.String(), "secret") {
 					t.Errorf("a credential reached the log:\n%s", logs.String())
 				}
@@ -221,7 +188,7 @@ func TestRequests(t *testing.T) {
 			status:     http.StatusOK,
 			respHeader: map[string]string{"X-Request-Id": "gw-1234"},
 			body:       "hello, your request ID is gw-1234\n",
-			log: func(t *testing.T, logs *syncBuffer, id string) {
+			log: func(t *testing.T, logs *testenv.LogBuffer, id string) {
 				record(t, logs, "http request", "gw-1234")
 			},
 		},

@@ -1,6 +1,7 @@
 // Package testenv finds and starts the external programs some tests need
 // (a Redis server, a Chromium browser), each test on its own private
-// instance bound to a free loopback port.
+// instance bound to a free loopback port. It also holds the small helpers
+// several packages' tests share, such as [LogBuffer].
 //
 // On a machine without the program a test is skipped with a message naming
 // the missing binary and the package that provides it, unless the
