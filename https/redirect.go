@@ -258,21 +258,12 @@ func isHex(c byte) bool {
 // is not a separator, so "/.well-known%2Facme-challenge/x" would name the
 // exempt prefix once decoded and reach another route over plain HTTP.
 func (rd *Redirect) isExempt(u *url.URL) bool {
-	path := u.Path
-	if hasEncodedSlash(u.RawPath) {
+	if strings.Contains(u.RawPath, "%2F") || strings.Contains(u.RawPath, "%2f") {
 		return false
 	}
+	path := u.Path
 	for _, e := range rd.exempt {
 		if path == e || strings.HasSuffix(e, "/") && strings.HasPrefix(path, e) && !strings.Contains(path[len(e):], "..") {
-			return true
-		}
-	}
-	return false
-}
-
-func hasEncodedSlash(raw string) bool {
-	for i := 0; i+2 < len(raw); i++ {
-		if raw[i] == '%' && raw[i+1] == '2' && (raw[i+2] == 'F' || raw[i+2] == 'f') {
 			return true
 		}
 	}
