@@ -3,12 +3,12 @@ package redisstore
 import (
 	"context"
 	"errors"
-	"math"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/internal/redisttl"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -63,13 +63,8 @@ var errBadRecord = errors.New("redisstore: malformed refresh token record")
 
 // atLeastMS rounds a TTL up to Redis' millisecond resolution, and to at
 // least one millisecond, so that a revocation never ends before its end.
-// The longest Duration is rounded down instead of overflowing.
 func atLeastMS(d time.Duration) time.Duration {
-	r := d.Truncate(time.Millisecond)
-	if r != d && r <= math.MaxInt64-time.Millisecond {
-		r += time.Millisecond
-	}
-	return max(r, time.Millisecond)
+	return max(redisttl.Ceil(d), time.Millisecond)
 }
 
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }

@@ -41,11 +41,11 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
-	"math"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/httpguard/httpguard/internal/redisttl"
 	"github.com/httpguard/httpguard/session"
 )
 
@@ -185,7 +185,7 @@ func (s *Store) Add(ctx context.Context, rec session.Record) (bool, error) {
 	if ttl < time.Millisecond {
 		return false, nil
 	}
-	err := s.client.SetArgs(ctx, key, s.value(rec), redis.SetArgs{Mode: "NX", TTL: ceilMillis(ttl)}).Err()
+	err := s.client.SetArgs(ctx, key, s.value(rec), redis.SetArgs{Mode: "NX", TTL: redisttl.Ceil(ttl)}).Err()
 	if errors.Is(err, redis.Nil) { // the key exists
 		return false, nil
 	}
@@ -236,7 +236,7 @@ func (s *Store) Remove(ctx context.Context, rec session.Record) (found bool, err
 	}
 	var keep int64 // milliseconds the deletion must hold; 0: the key's own expiry
 	if ttl := rec.Expiry.Sub(s.now()); !rec.Expiry.IsZero() && ttl >= time.Millisecond {
-		keep = ceilMillis(ttl).Milliseconds()
+		keep = redisttl.Ceil(ttl).Milliseconds()
 	}
 	head, err := deleteScript.Run(ctx, s.client, []string{key}, keep).Text()
 	if errors.Is(err, redis.Nil) { // no such key
@@ -246,18 +246,6 @@ func (s *Store) Remove(ctx context.Context, rec session.Record) (found bool, err
 		return false, err
 	}
 	return int64(binary.BigEndian.Uint64([]byte(head))) > s.now().UnixNano(), nil
-}
-
-// ceilMillis rounds d > 0 up to Redis' resolution, a millisecond: a
-// deletion or a revocation must hold at least until its end, and one
-// rounded down ended up to a millisecond early. The longest Duration is
-// rounded down instead of overflowing.
-func ceilMillis(d time.Duration) time.Duration {
-	r := d.Truncate(time.Millisecond)
-	if r != d && r <= math.MaxInt64-time.Millisecond {
-		r += time.Millisecond
-	}
-	return r
 }
 
 func (s *Store) del(ctx context.Context, key string) error {
