@@ -80,7 +80,9 @@
 // refreshed in the background, refetched at most once per
 // [JWKSOptions.MinRefreshInterval] for an unknown kid (one fetch shared by
 // concurrent requests), and never yields symmetric keys; a JWKS key
-// without alg serves only the allowed algorithms of its type. Static keys
+// without alg serves only the allowed algorithms of its type. A failed
+// fetch keeps the last good set; a set without a usable key replaces it,
+// so a key the provider withdraws stops verifying. Static keys
 // rotate while serving with [JWT.SetKeys].
 //
 // A missing token gets 401 with WWW-Authenticate: Bearer realm="api"; an
