@@ -8,7 +8,7 @@ import (
 
 func TestCeil(t *testing.T) {
 	t.Parallel()
-	maxMS := time.Duration(math.MaxInt64).Truncate(time.Millisecond)
+	longest := time.Duration(math.MaxInt64).Truncate(time.Millisecond)
 	tests := []struct{ in, want time.Duration }{
 		{0, 0},
 		{1, time.Millisecond},
@@ -16,8 +16,8 @@ func TestCeil(t *testing.T) {
 		{time.Millisecond + 1, 2 * time.Millisecond},
 		{999 * time.Microsecond, time.Millisecond},
 		{time.Hour + time.Nanosecond, time.Hour + time.Millisecond},
-		{math.MaxInt64, maxMS},
-		{maxMS, maxMS},
+		{math.MaxInt64, longest},
+		{longest, longest},
 	}
 	for _, tt := range tests {
 		if got := Ceil(tt.in); got != tt.want {
