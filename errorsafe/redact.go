@@ -692,7 +692,16 @@ func (c *config) redactUserinfo(u string) string {
 			rest = rest[:j]
 		}
 		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
-			return u[:start] + Redacted + auth[end+1+at:]
+			// The output is read again as an authority up to its first
+			// separator: an "@" there ends the userinfo too (found by the
+			// fuzzer: "//:1#@=@" gave "//[REDACTED]@=@", which the next
+			// pass cut to "//[REDACTED]@").
+			tail := auth[end+1+at:]
+			seg := tail
+			if k := strings.IndexAny(tail, seps); k >= 0 {
+				seg = tail[:k]
+			}
+			return u[:start] + Redacted + tail[strings.LastIndexByte(seg, '@'):]
 		}
 	}
 	return u
