@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -134,6 +135,16 @@ type Options struct {
 	// 72 bytes, because bcrypt ignores what follows. Default:
 	// [DefaultMaxPasswordLength].
 	MaxPasswordLength int
+	// MaxConcurrent bounds the argon2id and bcrypt computations of Hash
+	// and Verify running at once; the next ones wait for a turn. Each
+	// argon2id computation holds its memory cost (19 MiB with
+	// [DefaultParams]) until it ends, so without a bound a burst of
+	// concurrent login attempts with wrong passwords, which no cache
+	// absorbs, could take the process's memory: a thousand would ask for
+	// 19 GiB. Waiting costs nothing but latency: more computations than
+	// cores would only share them. Default: runtime.GOMAXPROCS at New,
+	// at least 2. Negative is an error.
+	MaxConcurrent int
 
 	// DangerouslyAllowWeakParams lets Params go below the OWASP
 	// recommendation, down to m=8 KiB, t=1. It exists for tests that
@@ -153,6 +164,9 @@ type Hasher struct {
 	maxWork       uint64
 	maxBcryptCost int
 	maxPassword   int
+	// turns holds a token for each computation running: a send waits
+	// while MaxConcurrent of them are.
+	turns chan struct{}
 }
 
 // Default is the Hasher of [Hash] and [Verify]: [DefaultParams] and the
@@ -211,9 +225,17 @@ func New(o Options) (*Hasher, error) {
 	if h.maxPassword < 0 {
 		errs = append(errs, fmt.Errorf("%w: negative MaxPasswordLength", ErrInvalidOptions))
 	}
+	if o.MaxConcurrent < 0 {
+		errs = append(errs, fmt.Errorf("%w: negative MaxConcurrent", ErrInvalidOptions))
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	turns := o.MaxConcurrent
+	if turns == 0 {
+		turns = max(runtime.GOMAXPROCS(0), 2)
+	}
+	h.turns = make(chan struct{}, turns)
 	return h, nil
 }
 
@@ -253,7 +275,7 @@ func (h *Hasher) Hash(password string) (string, error) {
 	}
 	salt := make([]byte, h.params.SaltLength)
 	_, _ = rand.Read(salt) // crypto/rand.Read never fails
-	key := argon2.IDKey([]byte(password), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLength)
+	key := h.idKey(password, salt, h.params)
 	info := Info{Algorithm: Argon2id, Params: h.params, Salt: salt, Key: key}
 	return info.String(), nil
 }
@@ -282,6 +304,8 @@ func (h *Hasher) Verify(password, encoded string) (ok bool, needsRehash bool, er
 		if len(password) > bcryptMaxPassword {
 			return false, false, ErrPasswordTooLong
 		}
+		h.turns <- struct{}{}
+		defer func() { <-h.turns }()
 		err := bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password))
 		if err != nil {
 			if errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
@@ -292,7 +316,7 @@ func (h *Hasher) Verify(password, encoded string) (ok bool, needsRehash bool, er
 		return true, true, nil
 	}
 	p := info.Params
-	key := argon2.IDKey([]byte(password), info.Salt, p.Time, p.Memory, p.Threads, p.KeyLength)
+	key := h.idKey(password, info.Salt, p)
 	if subtle.ConstantTimeCompare(key, info.Key) != 1 {
 		return false, false, nil
 	}
@@ -300,6 +324,13 @@ func (h *Hasher) Verify(password, encoded string) (ok bool, needsRehash bool, er
 	weaker := p.Memory < want.Memory || p.Time < want.Time ||
 		p.SaltLength < want.SaltLength || p.KeyLength < want.KeyLength
 	return true, weaker, nil
+}
+
+// idKey derives the argon2id key of password in a turn of h.turns.
+func (h *Hasher) idKey(password string, salt []byte, p Params) []byte {
+	h.turns <- struct{}{}
+	defer func() { <-h.turns }()
+	return argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLength)
 }
 
 // Hash returns the argon2id hash of password with [Default]. See

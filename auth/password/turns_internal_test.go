@@ -1,0 +1,97 @@
+package password
+
+import (
+	"errors"
+	"runtime"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// TestMaxConcurrent holds every turn of a Hasher and checks that Hash and
+// Verify, argon2id and bcrypt, wait for one and finish once it is free:
+// the bound on the memory of concurrent computations.
+func TestMaxConcurrent(t *testing.T) {
+	t.Parallel()
+	h, err := New(Options{MaxConcurrent: 2, DangerouslyAllowWeakParams: true, Params: Params{Memory: 64, Time: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cap(h.turns) != 2 {
+		t.Fatalf("turns = %d, want 2", cap(h.turns))
+	}
+	stored, err := h.Hash("right")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bcrypt.GenerateFromPassword([]byte("right"), bcryptMinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bcryptHash := string(b)
+	calls := map[string]func() error{
+		"Hash": func() error { _, err := h.Hash("another"); return err },
+		"Verify argon2id": func() error {
+			ok, _, err := h.Verify("right", stored)
+			if err == nil && !ok {
+				err = errors.New("the right password did not verify")
+			}
+			return err
+		},
+		"Verify bcrypt": func() error {
+			ok, _, err := h.Verify("right", bcryptHash)
+			if err == nil && !ok {
+				err = errors.New("the right password did not verify")
+			}
+			return err
+		},
+	}
+	for name, call := range calls {
+		// Take both turns, as two computations in progress would.
+		h.turns <- struct{}{}
+		h.turns <- struct{}{}
+		done := make(chan error, 1)
+		go func() { done <- call() }()
+		select {
+		case err := <-done:
+			t.Fatalf("%s ran while every turn was taken (err %v)", name, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		<-h.turns // one computation ends
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s did not run once a turn was free", name)
+		}
+		<-h.turns
+		if len(h.turns) != 0 {
+			t.Fatalf("%s left %d turns taken", name, len(h.turns))
+		}
+	}
+}
+
+// TestMaxConcurrentDefault checks the default bound and the refusal of a
+// negative one.
+func TestMaxConcurrentDefault(t *testing.T) {
+	t.Parallel()
+	if got, want := cap(MustNew(Options{}).turns), max(runtime.GOMAXPROCS(0), 2); got != want {
+		t.Errorf("default turns = %d, want %d", got, want)
+	}
+	if _, err := New(Options{MaxConcurrent: -1}); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("MaxConcurrent -1: err = %v, want ErrInvalidOptions", err)
+	}
+	// A bad hash and a long password are refused before waiting for a turn.
+	h := MustNew(Options{MaxConcurrent: 1})
+	h.turns <- struct{}{}
+	defer func() { <-h.turns }()
+	if _, _, err := h.Verify("x", "$argon2id$nonsense"); err == nil {
+		t.Error("a malformed hash verified")
+	}
+	if _, err := h.Hash(string(make([]byte, DefaultMaxPasswordLength+1))); !errors.Is(err, ErrPasswordTooLong) {
+		t.Errorf("long password: err = %v", err)
+	}
+}
