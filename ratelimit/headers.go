@@ -94,8 +94,7 @@ func (m *Middleware) setRateLimit(h http.Header, d *decision, vals []string, b [
 		if len(b) > start {
 			b = append(b, ", "...)
 		}
-		b = append(b, m.limits[i].quoted...)
-		b = append(b, ";r="...)
+		b = append(b, m.limits[i].item...)
 		b = appendDecimal(b, int64(d.remaining[i]))
 		b = append(b, ";t="...)
 		b = appendDecimal(b, ceilSeconds(d.reset[i]))

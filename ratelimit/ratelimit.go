@@ -145,6 +145,7 @@ type limit struct {
 	name    string
 	prefix  string // "name:", the start of its stored keys
 	quoted  string // `"name"`, a structured-field string
+	item    string // `"name";r=`, the start of its RateLimit item
 	key     Key
 	q       Quota
 	limited *limitedError // ErrLimited naming this limit
@@ -295,6 +296,7 @@ func compileLimit(i int, l Limit) (limit, []error) {
 	}
 	c.prefix = c.name + ":"
 	c.quoted = strconv.Quote(c.name) // the name is plain ASCII: a valid sf-string
+	c.item = c.quoted + ";r="
 	c.limited = &limitedError{msg: fmt.Sprintf("%v (limit %q)", ErrLimited, c.name)}
 	c.store = fmt.Errorf("%w (limit %q)", ErrStore, c.name)
 	return c, errs
