@@ -142,7 +142,7 @@
 // middleware, so that it sees their rejections, recovers their panics and
 // assigns the request ID before anyone logs:
 //
-//	errorsafe → https.Redirect → headers → cors → ratelimit (by IP) →
+//	errorsafe → headers → https.Redirect → cors → ratelimit (by IP) →
 //	csrf → session → auth → ratelimit (by identity) → rbac → handler
 //
 // # Security considerations

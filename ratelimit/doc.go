@@ -5,7 +5,7 @@
 //
 //	lim, err := ratelimit.New(ratelimit.Options{
 //		Limits: []ratelimit.Limit{
-//			{Name: "ip", Rate: 5, Period: time.Minute},                               // per client
+//			{Name: "ip", Rate: 5, Period: time.Minute},                              // per client
 //			{Name: "all", Rate: 1000, Period: time.Second, Key: ratelimit.Global()}, // ceiling
 //		},
 //		ClientIP: resolver, // the one *clientip.Resolver of the application
@@ -90,7 +90,7 @@
 // Limit by address early, before expensive work (after CORS, before CSRF,
 // sessions and authentication), and by subject after authentication:
 //
-//	errorsafe → https → headers → cors → ratelimit (by IP) → csrf →
+//	errorsafe → headers → https → cors → ratelimit (by IP) → csrf →
 //	session → auth → ratelimit (by identity) → rbac → handler
 //
 // # Security considerations

@@ -6,7 +6,9 @@
 // for links sent outside a session ([Signer]).
 //
 //	sessions, err := session.New(session.Options{}) // memory store, secure defaults
-//	if err != nil { log.Fatal(err) }
+//	if err != nil {
+//		log.Fatal(err)
+//	}
 //	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 //		// ... check the credentials, then:
 //		if err := session.FromRequest(r).Login(identity.New(identity.Options{Subject: user})); err != nil {
@@ -93,7 +95,7 @@
 //
 // # Where it goes in the chain
 //
-// The recommended order, outermost first: errorsafe → https → headers →
+// The recommended order, outermost first: errorsafe → headers → https →
 // cors → ratelimit (by IP) → csrf → session → auth → ratelimit (by
 // identity) → rbac → handler. csrf sits outside session: SameSite=Lax keeps
 // the cookie off cross-site POSTs in current browsers, but not off

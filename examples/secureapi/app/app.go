@@ -13,9 +13,9 @@
 //
 // # The stack
 //
-// Outermost first, in the order package httpguard recommends, except that
-// the security headers come before the HTTPS redirect so that every
-// response, redirects included, carries them:
+// Outermost first, in the order package httpguard recommends, where the
+// security headers come before the HTTPS redirect so that every response,
+// redirects included, carries them:
 //
 //	errorsafe (recover, request ID, JSON access log, safe error bodies)
 //	→ headers (API preset; the HTML page gets the HTML preset with nonces)
@@ -482,9 +482,9 @@ func New(cfg Config) (http.Handler, error) {
 
 	stack := httpguard.Chain(
 		es.Handler,
-		// The recommended order puts the redirect before the headers;
-		// here the headers come first so that the 301 carries them too.
-		// HSTS is not sent over plain HTTP either way.
+		// The headers come before the redirect, as in the recommended
+		// order, so that the 301 carries them too. HSTS is not sent over
+		// plain HTTP.
 		sec.Handler,
 		asteriskForm,
 		redirect,
