@@ -6,8 +6,17 @@
 // local development.
 //
 //	rd, err := https.NewRedirect(https.RedirectOptions{Host: "example.com"})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
 //	srv, err := https.NewServer(https.ServerOptions{Addr: ":443", Handler: app})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
 //	plain, err := https.NewServer(https.ServerOptions{Addr: ":80", Handler: rd.Handler(http.NotFoundHandler())})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
 //	go func() { log.Fatal(plain.ListenAndServe()) }() // not http.ListenAndServe: no timeouts
 //	log.Fatal(srv.ListenAndServeTLS("cert.pem", "key.pem"))
 //

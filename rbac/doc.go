@@ -3,7 +3,13 @@
 // needs. Everything not granted is denied.
 //
 //	policy, err := rbac.ParsePolicy(policyJSON) // or rbac.NewPolicy(roles...)
+//	if err != nil {
+//		log.Fatal(err)
+//	}
 //	m, err := rbac.New(rbac.Options{Policy: policy})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
 //	mux.Handle("DELETE /users/{id}", m.Require("users:delete")(deleteUser))
 //	mux.Handle("GET /users/{id}", m.RequireOwner(rbac.PathValueIsSubject("id"), "users:read")(getUser))
 //
