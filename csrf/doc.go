@@ -4,7 +4,7 @@
 //
 //	p, err := csrf.New(csrf.Options{
 //		TrustedOrigins: []string{"https://admin.example.com"},
-//		Exempt: []csrf.Exemption{{Pattern: "POST /webhooks/stripe", Reason: "signed by Stripe, sent server to server"}},
+//		Exempt:         []csrf.Exemption{{Pattern: "POST /webhooks/stripe", Reason: "signed by Stripe, sent server to server"}},
 //	})
 //	if err != nil {
 //		log.Fatal(err)

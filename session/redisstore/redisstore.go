@@ -8,7 +8,9 @@
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
 //	store, err := redisstore.New(redisstore.Options{Client: rdb})
-//	if err != nil { log.Fatal(err) }
+//	if err != nil {
+//		log.Fatal(err)
+//	}
 //	sessions, err := session.New(session.Options{Store: store})
 //
 // Each session is one Redis string under Prefix followed by the base64url
