@@ -210,10 +210,11 @@
 // Password hashing is deliberately expensive, 19 MiB and tens of
 // milliseconds per verification at the default parameters: a client
 // sending wrong passwords in a loop costs the server that much each time.
-// The Hasher runs at most MaxConcurrent computations at once (the number
-// of cores by default), so a flood of attempts cannot take the memory,
-// but it can still take the cores and make the right users wait: put an
-// IP rate limiter in front of the authenticator and set Limiter.
+// The Hasher runs at most MaxConcurrent computations at once (by default
+// GOMAXPROCS, usually the number of cores, and at least 2), so a flood of
+// attempts cannot take the memory, but it can still take the cores and
+// make the right users wait: put an IP rate limiter in front of the
+// authenticator and set Limiter.
 //
 // The verification cache ([BasicOptions.CacheTTL]) keeps, for each
 // successful (user name, password) pair, an HMAC-SHA-256 under a random

@@ -61,11 +61,12 @@
 // A Hasher is immutable and safe for concurrent use. Each argon2id
 // computation allocates its memory cost (19 MiB by default) while it runs,
 // so a Hasher runs at most [Options.MaxConcurrent] of them, bcrypt ones
-// included, at once (the number of cores by default) and the next wait
-// their turn: a thousand concurrent wrong passwords take 19 MiB per core,
-// not 19 GiB. They still take the cores, so a server exposed to password
-// guessing also wants a rate limiter and a verification cache such as
-// auth.Basic's, which keep attackers from making the right users wait.
+// included, at once (by default GOMAXPROCS, usually the number of cores,
+// and at least 2) and the next wait their turn: a thousand concurrent
+// wrong passwords take 19 MiB per core, not 19 GiB. They still take the
+// cores, so a server exposed to password guessing also wants a rate
+// limiter and a verification cache such as auth.Basic's, which keep
+// attackers from making the right users wait.
 //
 // [OWASP Password Storage Cheat Sheet]: https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html
 // [RFC 9106]: https://www.rfc-editor.org/rfc/rfc9106
