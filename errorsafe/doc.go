@@ -15,7 +15,7 @@
 //		log.Fatal(err)
 //	}
 //	mux.Handle("GET /invoices/{id}", errorsafe.HandlerFunc(getInvoice))
-//	srv := &http.Server{Handler: es.Handler(mux)} // outermost
+//	srv.Handler = es.Handler(mux) // outermost; srv from https.NewServer, which sets timeouts
 //
 // [Middleware.Handler] does everything below at the cost of one
 // middleware. The parts are available alone as [Middleware.Recover],

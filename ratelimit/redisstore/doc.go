@@ -8,6 +8,10 @@
 //		log.Fatal(err)
 //	}
 //	lim, err := ratelimit.New(ratelimit.Options{Limits: limits, Store: store})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	handler := lim.Handler(mux)
 //
 // # Atomicity
 //

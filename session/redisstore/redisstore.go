@@ -12,6 +12,10 @@
 //		log.Fatal(err)
 //	}
 //	sessions, err := session.New(session.Options{Store: store})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	handler := sessions.Handler(mux)
 //
 // Each session is one Redis string under Prefix followed by the base64url
 // SHA-256 of the session ID ([session.StorageKey]): the IDs clients hold
