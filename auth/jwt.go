@@ -44,7 +44,9 @@ type JWTOptions struct {
 
 	// Keys are the verification keys. A token's kid selects among them
 	// by exact match; a token without kid is verified only by keys
-	// without ID. At least one key or a JWKSURL is required.
+	// without ID. At least one key or a JWKSURL is required. A key
+	// anyone can sign with (an HMAC secret of all zero bytes, the
+	// Ed25519 key of an all-zero seed) is an error; see [Key].
 	Keys []Key
 
 	// JWKSURL is an https URL of a JSON Web Key Set (RFC 7517), such as

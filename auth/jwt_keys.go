@@ -19,8 +19,11 @@ import (
 // Key.Key is one of
 //
 //   - []byte: an HMAC secret for HS256, HS384 or HS512, at least as long as
-//     the hash (32, 48 or 64 bytes; RFC 7518 §3.2);
-//   - ed25519.PublicKey or ed25519.PrivateKey: EdDSA;
+//     the hash (32, 48 or 64 bytes; RFC 7518 §3.2), and not all zero
+//     bytes: a buffer that was never filled is a secret anyone can sign
+//     with;
+//   - ed25519.PublicKey or ed25519.PrivateKey: EdDSA, not the key pair of
+//     an all-zero seed, whose private key anyone can derive;
 //   - *ecdsa.PublicKey or *ecdsa.PrivateKey on P-256 (ES256) or P-384
 //     (ES384);
 //   - *rsa.PublicKey or *rsa.PrivateKey of 2048 to 4096 bits: RS256,
@@ -219,16 +222,26 @@ func compileKey(i int, k Key, allow []string) (*verKey, error) {
 	vk := &verKey{id: k.ID}
 	switch key := k.Key.(type) {
 	case []byte:
+		if len(key) > 0 && allZero(key) {
+			// A key buffer never filled: anyone can sign with it.
+			return nil, fmt.Errorf("%s: HMAC secret is all zero bytes; it must be random", where)
+		}
 		secret := slices.Clone(key)
 		vk.kind, vk.key, vk.macs = kindHMAC, secret, newMACPools(secret)
 	case ed25519.PrivateKey:
 		if len(key) != ed25519.PrivateKeySize {
 			return nil, fmt.Errorf("%s: invalid Ed25519 private key", where)
 		}
+		if allZero(key.Seed()) {
+			return nil, fmt.Errorf("%s: Ed25519 key made from an all-zero seed; anyone can derive its private key", where)
+		}
 		vk.kind, vk.key = kindEd25519, key.Public().(ed25519.PublicKey)
 	case ed25519.PublicKey:
 		if len(key) != ed25519.PublicKeySize {
 			return nil, fmt.Errorf("%s: invalid Ed25519 public key", where)
+		}
+		if key.Equal(zeroSeedEd25519) {
+			return nil, fmt.Errorf("%s: Ed25519 public key of an all-zero seed; anyone can derive its private key", where)
 		}
 		vk.kind, vk.key = kindEd25519, slices.Clone(key)
 	case *ecdsa.PrivateKey:
@@ -294,6 +307,19 @@ func compileKey(i int, k Key, allow []string) (*verKey, error) {
 		}
 	}
 	return vk, nil
+}
+
+// zeroSeedEd25519 is the public key of the all-zero Ed25519 seed, whose
+// private key is known to everyone.
+var zeroSeedEd25519 = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	var acc byte
+	for _, c := range b {
+		acc |= c
+	}
+	return acc == 0
 }
 
 func (k keyKind) String() string {

@@ -487,6 +487,11 @@ func TestNewJWTRejectsUnsafeOptions(t *testing.T) {
 		{"unknown algorithm", auth.JWTOptions{Algorithms: []string{"HS1"}, Keys: []auth.Key{{Key: k.hmac}}}, "unsupported algorithm"},
 		{"no keys", auth.JWTOptions{Algorithms: []string{"HS256"}}, "Keys or JWTOptions.JWKSURL"},
 		{"short HMAC secret", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: []byte("secret")}}}, "at least 32"},
+		// A key buffer left unfilled: anyone can mint tokens with it.
+		{"all-zero HMAC secret", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: make([]byte, 32)}}}, "all zero bytes"},
+		{"all-zero HS512 secret", auth.JWTOptions{Algorithms: []string{"HS512"}, Keys: []auth.Key{{Key: make([]byte, 64)}}}, "all zero bytes"},
+		{"Ed25519 key of an all-zero seed", auth.JWTOptions{Algorithms: []string{"EdDSA"}, Keys: []auth.Key{{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))}}}, "all-zero seed"},
+		{"Ed25519 public key of an all-zero seed", auth.JWTOptions{Algorithms: []string{"EdDSA"}, Keys: []auth.Key{{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public()}}}, "all-zero seed"},
 		{"HS512 secret shorter than 64 bytes", auth.JWTOptions{Algorithms: []string{"HS512"}, Keys: []auth.Key{{Key: k.hmac}}}, "at least 64"},
 		{"RSA key of 1024 bits", auth.JWTOptions{Algorithms: []string{"RS256"}, Keys: []auth.Key{{Key: &small.PublicKey}}}, "2048 to 4096"},
 		{"P-521 key", auth.JWTOptions{Algorithms: []string{"ES256"}, Keys: []auth.Key{{Key: &p521.PublicKey}}}, "not supported"},
@@ -746,6 +751,9 @@ func TestJWTSetKeysRotatesWithoutRestart(t *testing.T) {
 	}
 	if err := m.SetKeys(nil); err == nil {
 		t.Error("SetKeys accepted no keys without a JWKS")
+	}
+	if err := m.SetKeys([]auth.Key{{ID: "zero", Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public()}}); err == nil {
+		t.Error("SetKeys accepted the public key of an all-zero seed")
 	}
 	if w, _, _ := serve(m, bearer(newTok)); w.Code != 200 {
 		t.Error("a failed SetKeys changed the keys")

@@ -31,9 +31,11 @@ const (
 type IssuerOptions struct {
 	// Key signs the tokens. Key.Algorithm is required; Key.Key is an
 	// HMAC secret ([]byte) or a private key (ed25519.PrivateKey,
-	// *ecdsa.PrivateKey, *rsa.PrivateKey) with the same size rules as
-	// for verification. Key.ID becomes the kid header; set it whenever
-	// keys rotate.
+	// *ecdsa.PrivateKey, *rsa.PrivateKey) with the same rules as for
+	// verification (see [Key]): an HMAC secret of all zero bytes or an
+	// Ed25519 key of an all-zero seed is an error, as anyone could sign
+	// with it. Key.ID becomes the kid header; set it whenever keys
+	// rotate.
 	Key Key
 	// PublishKeys are further public keys served by the JWKS handler,
 	// typically the previous signing key during a rotation, so that

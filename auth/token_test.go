@@ -109,6 +109,10 @@ func TestNewIssuerRejectsUnsafeOptions(t *testing.T) {
 		{"no issuer", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}}, "Issuer is required"},
 		{"a TTL of a week", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "x", TTL: 7 * 24 * time.Hour}, "TTL"},
 		{"a published secret", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "x", PublishKeys: []auth.Key{{Key: k.hmac}}}, "never published"},
+		// A key buffer left unfilled signs tokens anyone can mint.
+		{"an all-zero secret", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgHS256, Key: make([]byte, 32)}, Issuer: "x"}, "all zero bytes"},
+		{"an Ed25519 key of an all-zero seed", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))}, Issuer: "x"}, "all-zero seed"},
+		{"a published key of an all-zero seed", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "x", PublishKeys: []auth.Key{{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public()}}}, "all-zero seed"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := auth.NewIssuer(tt.o)
