@@ -238,7 +238,7 @@ func TestInsecureTrustedOriginsNeedTheDangerousOption(t *testing.T) {
 }
 
 func TestNewRejectsInvalidOptions(t *testing.T) {
-	key := make([]byte, 32)
+	key := key1
 	tests := []struct {
 		name string
 		opts csrf.Options
@@ -261,6 +261,10 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"a lower-case method", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "post /hooks", Reason: "x"}}}, csrf.ErrInvalidExemption},
 		{"a short token key", csrf.Options{Tokens: &csrf.TokenOptions{Key: key[:16]}}, csrf.ErrInvalidTokenOptions},
 		{"a short previous key", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, PreviousKeys: [][]byte{key[:8]}}}, csrf.ErrInvalidTokenOptions},
+		// A key buffer left unfilled: anyone can compute the token of a
+		// session ID or cookie nonce they know, with no page fetched.
+		{"an all-zero token key", csrf.Options{Tokens: &csrf.TokenOptions{Key: make([]byte, 32)}}, csrf.ErrInvalidTokenOptions},
+		{"an all-zero previous key", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, PreviousKeys: [][]byte{key2, make([]byte, 64)}}}, csrf.ErrInvalidTokenOptions},
 		{"a __Host- cookie without Secure", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, InsecureHTTPCookie: true, CookieName: "__Host-x"}}, csrf.ErrInvalidTokenOptions},
 		// Found in review: browsers match the prefix in any case.
 		{"a __host- cookie, lower case, without Secure", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, InsecureHTTPCookie: true, CookieName: "__host-x"}}, csrf.ErrInvalidTokenOptions},

@@ -1,6 +1,7 @@
 package csrf_test
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
@@ -74,7 +75,8 @@ func ExampleMiddleware_Check() {
 // Tokens for forms served to old browsers: render the field with
 // TemplateField and the middleware checks it on submission.
 func ExampleTemplateField() {
-	key := make([]byte, 32) // use 32 random bytes from your secret store
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // in production: 32 random bytes from your secret store
 	p := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key}})
 	form := template.Must(template.New("form").Parse(
 		`<form method="post" action="/transfer">{{.CSRF}}<button>Send</button></form>`))

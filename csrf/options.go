@@ -101,9 +101,12 @@ type Exemption struct {
 // fresh random value on every call to [Token] so the page never carries the
 // same bytes twice (BREACH).
 type TokenOptions struct {
-	// Key is the HMAC key, at least 32 random bytes. Required.
+	// Key is the HMAC key, at least 32 random bytes. Required. A key of
+	// all zero bytes (a buffer never filled) is an error: anyone could
+	// compute the token of a session or cookie they know.
 	Key []byte
-	// PreviousKeys still verify tokens during a key rotation.
+	// PreviousKeys still verify tokens during a key rotation. Each is
+	// checked as Key is.
 	PreviousKeys [][]byte
 	// SessionID returns a stable identifier of the request's session,
 	// and whether there is one. Tokens of a session are then valid only
@@ -284,14 +287,20 @@ func New(o Options) (*Middleware, error) {
 			headerName: http.CanonicalHeaderKey(t.HeaderName),
 			maxForm:    t.MaxFormBytes,
 		}
-		if len(t.Key) < 32 {
-			bad("Tokens.Key", "", ErrInvalidTokenOptions, "at least 32 random bytes are required")
-		}
-		tc.keys = append(tc.keys, append([]byte(nil), t.Key...))
-		for _, k := range t.PreviousKeys {
-			if len(k) < 32 {
-				bad("Tokens.PreviousKeys", "", ErrInvalidTokenOptions, "at least 32 random bytes are required")
+		checkKey := func(field string, k []byte) {
+			switch {
+			case len(k) < 32:
+				bad(field, "", ErrInvalidTokenOptions, "at least 32 random bytes are required")
+			case allZero(k):
+				// A buffer never filled: anyone can derive the
+				// token of a binding they know.
+				bad(field, "", ErrInvalidTokenOptions, "is all zero bytes: use 32 random bytes")
 			}
+		}
+		checkKey("Tokens.Key", t.Key)
+		tc.keys = append(tc.keys, append([]byte(nil), t.Key...))
+		for i, k := range t.PreviousKeys {
+			checkKey("Tokens.PreviousKeys["+strconv.Itoa(i)+"]", k)
 			tc.keys = append(tc.keys, append([]byte(nil), k...))
 		}
 		if tc.cookieName == "" {
@@ -376,6 +385,15 @@ func parseExemption(p string) (exemption, string) {
 	}
 	ex.path = p
 	return ex, ""
+}
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	var acc byte
+	for _, c := range b {
+		acc |= c
+	}
+	return acc == 0
 }
 
 func isFieldName(s string) bool {
