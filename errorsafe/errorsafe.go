@@ -48,7 +48,12 @@ type Options struct {
 
 	// RequestIDHeader is the request header an incoming request ID is read
 	// from and the response header the request ID is echoed in. It must be
-	// a valid header name. Default: [DefaultRequestIDHeader].
+	// a valid header name, and not one whose values are redacted (see
+	// RedactHeaders: Authorization, Cookie, X-API-Key, a name containing
+	// "token" or "key", ...): the request ID is logged in every record
+	// and echoed in every response as it is, so a credential sent in
+	// that header would be written out in clear. Default:
+	// [DefaultRequestIDHeader].
 	RequestIDHeader string
 
 	// MaxRequestIDLength is the longest incoming request ID accepted, in
@@ -259,6 +264,11 @@ func compile(o Options) (*config, error) {
 			continue
 		}
 		c.redactHeaders[textproto.CanonicalMIMEHeaderKey(h)] = true
+	}
+	if c.sensitiveHeader(c.idHeader) {
+		// The ID is logged and echoed unredacted: an API key or token
+		// sent in this header would be written to every record.
+		bad("RequestIDHeader", "names a header whose values are redacted (a credential): the request ID is logged and echoed in clear")
 	}
 
 	for _, p := range defaultRedactParams {

@@ -66,6 +66,13 @@ func TestNewRejectsUnsafeOptions(t *testing.T) {
 	}{
 		{"a request ID header with a space is rejected", errorsafe.Options{RequestIDHeader: "X Request"}, "RequestIDHeader"},
 		{"a request ID header with a newline is rejected", errorsafe.Options{RequestIDHeader: "X-Id\n"}, "RequestIDHeader"},
+		// The request ID is logged and echoed as it is: an API key sent in
+		// this header was written to every access log record.
+		{"a credential header as request ID header is rejected", errorsafe.Options{RequestIDHeader: "X-API-Key"}, "RequestIDHeader"},
+		{"Authorization as request ID header is rejected", errorsafe.Options{RequestIDHeader: "authorization"}, "RequestIDHeader"},
+		{"Cookie as request ID header is rejected", errorsafe.Options{RequestIDHeader: "Cookie"}, "RequestIDHeader"},
+		{"a token header as request ID header is rejected", errorsafe.Options{RequestIDHeader: "X-Auth-Token"}, "RequestIDHeader"},
+		{"a header listed in RedactHeaders as request ID header is rejected", errorsafe.Options{RequestIDHeader: "X-Internal", RedactHeaders: []string{"x-internal"}}, "RequestIDHeader"},
 		{"a maximum ID length below 8 is rejected", errorsafe.Options{MaxRequestIDLength: 4}, "MaxRequestIDLength"},
 		{"a maximum ID length above 200 is rejected", errorsafe.Options{MaxRequestIDLength: 201}, "MaxRequestIDLength"},
 		{"a negative maximum ID length is rejected", errorsafe.Options{MaxRequestIDLength: -1}, "MaxRequestIDLength"},
