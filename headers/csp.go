@@ -45,7 +45,9 @@ type CSP struct {
 	// hash and BaseURI is empty, base-uri 'self' is added, or an injected
 	// <base href="https://attacker.example/"> would load every relative
 	// nonced script or style sheet from the attacker's host. Set it to
-	// [None] to forbid <base> altogether.
+	// [None] to forbid <base> altogether. For the same reason, in such a
+	// policy a source matching any host (*, https:, *.github.io) is an
+	// error unless DangerouslyAllowUnsafe is set.
 	BaseURI []string
 	// FormAction restricts form targets.
 	FormAction []string
@@ -91,7 +93,8 @@ type CSP struct {
 	// CSP protects: 'unsafe-inline' for scripts without a nonce or hash,
 	// 'unsafe-eval', 'unsafe-hashes', data: or sources matching any host
 	// or any site of a shared domain (*, https:, https://*:443, */, *.com,
-	// *.co.uk, *.github.io) in script-src or object-src, and http:
+	// *.co.uk, *.github.io) in script-src or object-src, or in base-uri
+	// when scripts or styles are allowed by a nonce or hash, and http:
 	// sources. Default false: New returns [ErrUnsafeSource].
 	DangerouslyAllowUnsafe bool
 }
@@ -398,6 +401,17 @@ func checkUnsafe(lists map[string][]Source, field string) []error {
 				fail(name, s, "data: URLs can carry any script")
 			case isBroad(s) && !strict:
 				fail(name, s, "allows scripts from any host")
+			}
+		}
+	}
+	// An injected <base> naming the attacker's host re-targets every
+	// relative nonced (or hashed and 'strict-dynamic') script and style
+	// sheet: the reason base-uri 'self' is added to such a policy.
+	if slices.ContainsFunc([]string{"default-src", "script-src", "script-src-elem", "style-src", "style-src-elem"},
+		func(name string) bool { return slices.ContainsFunc(lists[name], isNonceOrHash) }) {
+		for _, s := range lists["base-uri"] {
+			if isBroad(s) {
+				fail("base-uri", s, "an injected <base> could load the nonced scripts and styles from any host")
 			}
 		}
 	}

