@@ -474,6 +474,41 @@ func testMiddleware(t *testing.T, newStore func(t *testing.T) session.Store) {
 		}
 	})
 
+	// CVE-2024-38513 (gofiber/fiber GHSA-98j2-3j3p-fw2v): the session
+	// middleware created a session under whatever session_id the client
+	// sent, so an attacker could pick an ID, plant it in a victim's
+	// browser and share the session the victim then logs in to. A token
+	// the server never issued, however well formed, must never become a
+	// session ID: writing or logging in with it issues a fresh one.
+	t.Run("CVE-2024-38513: a client-chosen token never becomes the session ID", func(t *testing.T) {
+		a := app(t)
+		for _, planted := range []string{
+			id1, // well formed for server-side stores
+			"attacker123",
+			strings.Repeat("x", 200),
+		} {
+			if rec, _ := a.Do(t, "/whoami", planted); rec.Code != http.StatusUnauthorized {
+				t.Fatalf("planted %.20q: whoami = %d, want 401", planted, rec.Code)
+			}
+			if _, tok := a.Do(t, "/set?k=a&v=1", planted); tok == "" || tok == planted {
+				t.Errorf("planted %.20q: a write kept the client's token (got %.20q)", planted, tok)
+			}
+			_, post := a.Do(t, "/login?user=victim", planted)
+			if post == "" || post == planted {
+				t.Fatalf("planted %.20q: login kept the client's token (got %.20q)", planted, post)
+			}
+			if rec, _ := a.Do(t, "/whoami", post); rec.Body.String() != "victim" {
+				t.Errorf("planted %.20q: the victim's fresh token = %d %q", planted, rec.Code, rec.Body.String())
+			}
+			if rec, _ := a.Do(t, "/whoami", planted); rec.Code != http.StatusUnauthorized {
+				t.Errorf("planted %.20q: the attacker's token shares the victim's login: %d %q", planted, rec.Code, rec.Body.String())
+			}
+			if rec, _ := a.Do(t, "/get?k=a", planted); rec.Body.String() != "" {
+				t.Errorf("planted %.20q: the attacker's token reads session data %q", planted, rec.Body.String())
+			}
+		}
+	})
+
 	t.Run("renew: the old token is dead, every copy of it", func(t *testing.T) {
 		a := app(t)
 		_, tok := a.Do(t, "/set?k=a&v=1", "")
