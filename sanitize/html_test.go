@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/microcosm-cc/bluemonday"
 	"golang.org/x/net/html"
 
 	"github.com/httpguard/httpguard/sanitize"
@@ -192,4 +193,43 @@ func FuzzPolicies(f *testing.F) {
 		}
 		assertInert(t, in, sanitize.UserContent().Sanitize(in), false)
 	})
+}
+
+// TestRegressionBluemondayAdvisories replays the advisories of the
+// sanitizer underneath, so that a downgrade or a policy change that brings
+// one back fails here.
+func TestRegressionBluemondayAdvisories(t *testing.T) {
+	t.Parallel()
+	// CVE-2021-42576 needs a policy that allows select, option and style;
+	// a caller can build one and wrap it with NewPolicy.
+	formPolicy := sanitize.NewPolicy(bluemonday.UGCPolicy().AllowElements("select", "option", "style"))
+	tests := []struct {
+		name   string
+		policy *sanitize.Policy
+		in     string
+	}{
+		// CVE-2021-29272 (GHSA-3x58-xr87-2fcj, bluemonday#111): element
+		// names were lower-cased with strings.ToLower, which turns the
+		// capital dotted I (U+0130) into an ASCII i, so <scrİpt> was
+		// handled as script and its escaped text written out raw.
+		{"CVE-2021-29272 strict", sanitize.Strict(), "<scr\u0130pt>&lt;script&gt;alert(document.domain)&lt;/script&gt;"},
+		{"CVE-2021-29272 user content", sanitize.UserContent(), "<scr\u0130pt>&lt;script&gt;alert(document.domain)&lt;/script&gt;"},
+		{"CVE-2021-29272 with the policy of CVE-2021-42576", formPolicy, "<scr\u0130pt>&lt;script&gt;alert(document.domain)&lt;/script&gt;"},
+		// CVE-2021-42576 (GHSA-x95h-979x-cf3j): with select, option and
+		// style allowed, the text of a style inside an option was written
+		// raw, so a script in it reached the output.
+		{"CVE-2021-42576", formPolicy, `<select><option><style><script>alert(1)</script>`},
+		{"CVE-2021-42576 closed elements", formPolicy, `<select><option><style></option></select><img src=x onerror=alert(1)></style>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := tt.policy.Sanitize(tt.in)
+			low := strings.ToLower(out)
+			for _, bad := range []string{"<script", "<style", "<img", "onerror"} {
+				if strings.Contains(low, bad) {
+					t.Errorf("%q survived:\nin  %q\nout %q", bad, tt.in, out)
+				}
+			}
+		})
+	}
 }
