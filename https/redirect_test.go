@@ -63,6 +63,17 @@ func TestRedirect(t *testing.T) {
 		{"a query with bytes a URI cannot hold is escaped", rd, "GET", "example.com", "/q?a=%zz&b=\"<x>\"&c=%41", 301, "https://example.com/q?a=%25zz&b=%22%3Cx%3E%22&c=%41"},
 		{"an empty query is kept", rd, "GET", "example.com", "/p?", 301, "https://example.com/p?"},
 		{"a path that looks like a host stays a path", rd, "GET", "example.com", "//evil.example/x", 301, "https://example.com//evil.example/x"},
+		// CVE-2022-40083 (labstack/echo#2259): echo's static handler
+		// answered "//evil.example%2f.." with "Location: //evil.example/../",
+		// a protocol-relative URL to another host. echo#1771: its
+		// trailing-slash redirect did the same with "/%5Cevil.example",
+		// which browsers read as "//evil.example". The Location here is
+		// absolute, on the canonical host, with the path kept escaped.
+		{"CVE-2022-40083: an encoded slash after a host-like path", rd, "GET", "example.com", "//evil.example%2f..", 301, "https://example.com//evil.example%2f.."},
+		{"CVE-2022-40083: an encoded slash and a trailing slash", rd, "GET", "example.com", "//evil.example/%2f..", 301, "https://example.com//evil.example/%2f.."},
+		{"echo#1771: an encoded backslash", rd, "GET", "example.com", "/%5Cevil.example", 301, "https://example.com/%5Cevil.example"},
+		{"echo#1771: an encoded backslash and slash", rd, "GET", "example.com", "/%5C%2Fevil.example/", 301, "https://example.com/%5C%2Fevil.example/"},
+		{"echo#1771: a raw backslash", rd, "GET", "example.com", "/\\evil.example", 301, "https://example.com/%5Cevil.example"},
 		{"an allowed host is redirected to itself", rd, "GET", "www.example.com", "/", 301, "https://www.example.com/"},
 		{"host case and trailing dot are normalized", rd, "GET", "WWW.Example.COM.", "/", 301, "https://www.example.com/"},
 		{"the HTTP port is dropped", rd, "GET", "www.example.com:80", "/", 301, "https://www.example.com/"},
