@@ -545,6 +545,55 @@ func TestAllowedHosts(t *testing.T) {
 	}
 }
 
+// unrolled/secure#15 added HostsProxyHeaders: when the named header (say
+// X-Forwarded-Host) is present, AllowedHosts is checked against it instead
+// of Host, whoever sent it. A client then passes the check with an allowed
+// name in that header while Host, the name the server routes on and the
+// application builds links from, is the attacker's. Only Host counts
+// here, behind a trusted proxy too.
+func TestRegressionUnrolledSecure15ForwardedHostDoesNotPassAllowedHosts(t *testing.T) {
+	rv := clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	for _, tt := range []struct {
+		name   string
+		rv     *clientip.Resolver
+		remote string
+	}{
+		{"from a client", nil, "203.0.113.9:5555"},
+		{"from a client, with a resolver", rv, "203.0.113.9:5555"},
+		{"from a trusted proxy", rv, "10.0.0.1:5555"},
+	} {
+		m := mustNew(t, headers.Options{ClientIP: tt.rv, AllowedHosts: []string{"example.com"}})
+		for _, h := range [][2]string{
+			{"X-Forwarded-Host", "example.com"},
+			{"X-Forwarded-Host", "example.com, evil.example"},
+			{"X-Forwarded-Server", "example.com"},
+			{"X-Original-Host", "example.com"},
+			{"X-Host", "example.com"},
+			{"Forwarded", "host=example.com"},
+			{"Forwarded", `for=198.51.100.1;host="example.com";proto=https`},
+		} {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tt.remote
+			r.Host = "evil.example"
+			r.Header.Set(h[0], h[1])
+			if err := m.Check(r); !errors.Is(err, headers.ErrHostNotAllowed) {
+				t.Errorf("%s, %s: %s: Check = %v, want ErrHostNotAllowed", tt.name, h[0], h[1], err)
+			}
+			if rec := serve(t, m, r); rec.Code != http.StatusBadRequest {
+				t.Errorf("%s, %s: %s: status %d, want 400", tt.name, h[0], h[1], rec.Code)
+			}
+		}
+		// The header does not get in the way of an allowed Host either.
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tt.remote
+		r.Host = "example.com"
+		r.Header.Set("X-Forwarded-Host", "evil.example")
+		if rec := serve(t, m, r); rec.Code != http.StatusOK {
+			t.Errorf("%s: an allowed Host with a foreign X-Forwarded-Host: status %d, want 200", tt.name, rec.Code)
+		}
+	}
+}
+
 func TestRejectionDoesNotReflectTheHost(t *testing.T) {
 	m := mustNew(t, headers.HTML())
 	m, err := m.With(func(o *headers.Options) { o.AllowedHosts = []string{"example.com"} })
