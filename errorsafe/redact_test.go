@@ -288,6 +288,23 @@ func TestRedactURLClippedReadsTheSame(t *testing.T) {
 	if again := m.RedactURL(out); again != out {
 		t.Errorf("not idempotent: %q -> %q", out, again)
 	}
+	// Clipped, these authorities end in a port that is no number
+	// ("host:") or an unclosed IPv6 bracket, and the "@" of the query
+	// logged after them reads as the end of a password holding "?": the
+	// clipped URL is read with its query (found in review: redacting
+	// the logged text again gave "//[REDACTED]@").
+	for _, in := range []string{
+		"//" + strings.Repeat("a", 253) + ":1?x=@",
+		"//[" + strings.Repeat("1:", 127) + "]?x@",
+	} {
+		out := m.RedactURL(in)
+		if !strings.HasPrefix(out, errorsafe.Redacted+"?") {
+			t.Errorf("RedactURL(%.40q…) = %.60q…, want [REDACTED] and the query", in, out)
+		}
+		if again := m.RedactURL(out); again != out {
+			t.Errorf("not idempotent: %q -> %q", out, again)
+		}
+	}
 	// A long URL that reads the same clipped is clipped, not redacted.
 	long := "https://app.example/" + strings.Repeat("p", 400)
 	if out := m.RedactURL(long); out != long[:256] {
