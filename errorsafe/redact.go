@@ -159,7 +159,9 @@ func (m *Middleware) RedactQuery(rawQuery string) string { return m.conf().redac
 
 // RedactURL returns u with its userinfo, query (see [Middleware.RedactQuery])
 // and fragment redacted, and the rest cut to 256 bytes, as the access log
-// writes Referer, Origin and Location headers.
+// writes Referer, Origin and Location headers. If the text so cut and
+// redacted would read as a URL with userinfo, which u is not, the part
+// before the query is [Redacted] as a whole.
 func (m *Middleware) RedactURL(u string) string { return m.conf().redactURL(u) }
 
 // RedactHeader returns the value of request header name as the access log
@@ -253,19 +255,20 @@ func (c *config) redactURL(u string) string {
 	if hasFrag && frag != "" {
 		tail += "#" + Redacted
 	}
-	if clipped := truncate(base, maxValLog); len(base) > maxValLog && c.redactUserinfo(clipped+tail) != clipped+tail {
-		// Clipped, the URL reads differently ("x:…" whose later "://"
-		// was cut off) and would show what looks like userinfo: it is
-		// not logged at all (found by the fuzzer). It is read with the
-		// query and fragment the log writes after it: "//host:1?x=@"
-		// clipped to "//host:?x=@" has a port that is no number, which
-		// makes its "@" the end of a password holding "?" (found in
-		// review: redacting the logged text again gave "//[REDACTED]@").
-		base = Redacted
-	} else {
-		base = clipped
+	// The logged text must read as the URL did: if it reads otherwise,
+	// showing what looks like userinfo (and changing when redacted
+	// again), its part before the query is not logged at all. Clipping
+	// to 256 bytes can do that ("x:…" whose later "://" is cut off, found
+	// by the fuzzer; a port "1" cut to ":", no number, which makes an "@"
+	// of the query the end of a password holding "?"), and so can the
+	// redacted query: "//h:1?" with a 33-byte item ending in "/" and then
+	// ";x@" is logged as "//h:1?[REDACTED];x@", whose "@" no "/" precedes
+	// any more (both found in review).
+	clipped := truncate(base, maxValLog)
+	if out := clipped + tail; c.redactUserinfo(out) != out {
+		return Redacted + tail
 	}
-	return base + tail
+	return clipped + tail
 }
 
 // redactQuery implements RedactQuery. It does not allocate when nothing

@@ -138,6 +138,12 @@ func TestRedactURL(t *testing.T) {
 		{"an upper-case special scheme with backslashes", `HTTPS:\\bob:pw@app.example`, `HTTPS:\\[REDACTED]@app.example`},
 		{"a special scheme without slashes", "https:bob:pw@app.example/x", "https:[REDACTED]@app.example/x"},
 		{"a long path is cut", "https://a/" + strings.Repeat("p", 300), ("https://a/" + strings.Repeat("p", 300))[:256]},
+		// Found in review: the redacted query dropped the "/" or "="
+		// that kept the numeric-password reading off the "@" after
+		// ";", so the logged text read as userinfo up to that "@".
+		{"a redacted query that would read as a password", "//h:1?" + strings.Repeat("a", 32) + "/;x@", "[REDACTED]?[REDACTED];x@"},
+		{"a redacted long name that would read as a password", "https://h:1?" + strings.Repeat("a", 65) + "=1;x@", "[REDACTED]?[REDACTED];x@"},
+		{"a query with a short item before the @ is kept", "//h:1?a/;x@", "//h:1?a/;x@"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
