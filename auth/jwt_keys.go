@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/httpguard/httpguard/internal/keycheck"
 )
 
 // Key is a JWT key: a verification key for [NewJWT], or a signing key for
@@ -222,7 +224,7 @@ func compileKey(i int, k Key, allow []string) (*verKey, error) {
 	vk := &verKey{id: k.ID}
 	switch key := k.Key.(type) {
 	case []byte:
-		if len(key) > 0 && allZero(key) {
+		if len(key) > 0 && keycheck.AllZero(key) {
 			// A key buffer never filled: anyone can sign with it.
 			return nil, fmt.Errorf("%s: HMAC secret is all zero bytes; it must be random", where)
 		}
@@ -232,7 +234,7 @@ func compileKey(i int, k Key, allow []string) (*verKey, error) {
 		if len(key) != ed25519.PrivateKeySize {
 			return nil, fmt.Errorf("%s: invalid Ed25519 private key", where)
 		}
-		if allZero(key.Seed()) {
+		if keycheck.AllZero(key.Seed()) {
 			return nil, fmt.Errorf("%s: Ed25519 key made from an all-zero seed; anyone can derive its private key", where)
 		}
 		vk.kind, vk.key = kindEd25519, key.Public().(ed25519.PublicKey)
@@ -312,15 +314,6 @@ func compileKey(i int, k Key, allow []string) (*verKey, error) {
 // zeroSeedEd25519 is the public key of the all-zero Ed25519 seed, whose
 // private key is known to everyone.
 var zeroSeedEd25519 = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
-
-// allZero reports whether b holds only zero bytes.
-func allZero(b []byte) bool {
-	var acc byte
-	for _, c := range b {
-		acc |= c
-	}
-	return acc == 0
-}
 
 func (k keyKind) String() string {
 	switch k {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/internal/httptoken"
+	"github.com/httpguard/httpguard/internal/keycheck"
 	"github.com/httpguard/httpguard/internal/origins"
 )
 
@@ -291,7 +292,7 @@ func New(o Options) (*Middleware, error) {
 			switch {
 			case len(k) < 32:
 				bad(field, "", ErrInvalidTokenOptions, "at least 32 random bytes are required")
-			case allZero(k):
+			case keycheck.AllZero(k):
 				// A buffer never filled: anyone can derive the
 				// token of a binding they know.
 				bad(field, "", ErrInvalidTokenOptions, "is all zero bytes: use 32 random bytes")
@@ -385,15 +386,6 @@ func parseExemption(p string) (exemption, string) {
 	}
 	ex.path = p
 	return ex, ""
-}
-
-// allZero reports whether b holds only zero bytes.
-func allZero(b []byte) bool {
-	var acc byte
-	for _, c := range b {
-		acc |= c
-	}
-	return acc == 0
 }
 
 func isFieldName(s string) bool {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/gorilla/securecookie"
+
+	"github.com/httpguard/httpguard/internal/keycheck"
 )
 
 // KeyPair is one generation of keys for a [CookieStore]: an HMAC-SHA256
@@ -26,7 +28,7 @@ func checkHashKey(field string, k []byte) error {
 	switch {
 	case len(k) < minHashKey:
 		return &OptionError{Field: field, Reason: "must be at least 32 bytes, got " + strconv.Itoa(len(k))}
-	case allZero(k):
+	case keycheck.AllZero(k):
 		return &OptionError{Field: field, Reason: "is all zero bytes"}
 	}
 	return nil
@@ -36,18 +38,10 @@ func checkBlockKey(field string, k []byte) error {
 	switch {
 	case len(k) != 32:
 		return &OptionError{Field: field, Reason: "must be exactly 32 bytes (AES-256), got " + strconv.Itoa(len(k))}
-	case allZero(k):
+	case keycheck.AllZero(k):
 		return &OptionError{Field: field, Reason: "is all zero bytes"}
 	}
 	return nil
-}
-
-func allZero(b []byte) bool {
-	var acc byte
-	for _, c := range b {
-		acc |= c
-	}
-	return acc == 0
 }
 
 // newCodec returns a securecookie codec that passes bytes through, with
