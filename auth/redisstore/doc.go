@@ -30,7 +30,11 @@
 //
 // A rotation stores the new token, then marks the old one used with a Lua
 // script, so of two instances rotating the same refresh token at the same
-// moment exactly one wins, and the other sees a reuse.
+// moment exactly one wins, and the other sees a reuse. The script records
+// which rotation spent the token: when its reply is lost (a timeout, a
+// dropped connection), the rotation runs it once more and learns whether
+// it won, instead of answering 503 and leaving a spent token whose retry
+// by the client would revoke the family.
 //
 // # Security considerations
 //

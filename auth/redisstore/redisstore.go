@@ -164,16 +164,26 @@ func parseRecord(rec map[string]string) (auth.RefreshToken, error) {
 	return t, nil
 }
 
-// markUsedScript marks the token KEYS[1] used, unless it is missing (0)
-// or already used (2). Of two concurrent rotations of one token, exactly
-// one gets 1.
+// markUsedScript marks the token KEYS[1] used by the rotation to ARGV[1],
+// the new token's hash, unless it is missing (0) or already used by
+// another rotation (2). Of two concurrent rotations of one token, exactly
+// one gets 1. The same rotation run again gets 1 again: Rotate runs it a
+// second time when the first reply was lost.
 var markUsedScript = redis.NewScript(`
 local used = redis.call('HGET', KEYS[1], 'used')
 if not used then return 0 end
-if used == '1' then return 2 end
-redis.call('HSET', KEYS[1], 'used', '1')
+if used == '1' then
+  if redis.call('HGET', KEYS[1], 'next') == ARGV[1] then return 1 end
+  return 2
+end
+redis.call('HMSET', KEYS[1], 'used', '1', 'next', ARGV[1])
 return 1
 `)
+
+// markUsedRetryTimeout bounds the second run of markUsedScript, which
+// does not wait on the request's context: that may be what ended the
+// first.
+const markUsedRetryTimeout = 2 * time.Second
 
 // Rotate implements [auth.RefreshStore]. The old token, the new one and
 // the family are three keys in three slots of a Redis Cluster, so the
@@ -189,8 +199,14 @@ return 1
 //
 // The new token is stored before the old one is spent, so a failure in
 // between leaves the old token usable rather than a client whose retry
-// looks like a reuse. A family revoked during the rotation still ends the
-// new token: Lookup reports its family revoked.
+// looks like a reuse. When the script's reply is lost (a timeout, a
+// dropped connection), whether it ran is unknown: it is run once more,
+// and since it records which rotation spent the token, the second run
+// says whether this one did. Without that, a script that ran but whose
+// reply was lost answered the client 503, and the client's retry with the
+// old token, now spent, revoked its whole family. A family revoked during
+// the rotation still ends the new token: Lookup reports its family
+// revoked.
 func (s *RefreshStore) Rotate(ctx context.Context, oldHash, newHash string, next auth.RefreshToken) error {
 	oldKey, newKey := s.token+oldHash, s.token+newHash
 	vals, err := s.rdb.HMGet(ctx, oldKey, "family", "used").Result()
@@ -215,9 +231,14 @@ func (s *RefreshStore) Rotate(ctx context.Context, oldHash, newHash string, next
 	if err := s.write(ctx, newKey, next); err != nil {
 		return err
 	}
-	n, err := markUsedScript.Run(ctx, s.rdb, []string{oldKey}).Int()
+	n, err := markUsedScript.Run(ctx, s.rdb, []string{oldKey}, newHash).Int()
 	if err != nil {
-		return err // whether the old token was spent is unknown: keep the new one
+		retry, cancel := context.WithTimeout(context.WithoutCancel(ctx), markUsedRetryTimeout)
+		n, err = markUsedScript.Run(retry, s.rdb, []string{oldKey}, newHash).Int()
+		cancel()
+		if err != nil {
+			return err // whether the old token was spent is unknown: keep the new one
+		}
 	}
 	if n == 1 {
 		return nil

@@ -310,3 +310,68 @@ func TestRevocationTTLIsRoundedUp(t *testing.T) {
 		})
 	}
 }
+
+// loseReplies is a go-redis hook that lets the first n script calls that
+// succeed run in Redis and then reports them failed, as a reply lost to
+// a timeout or a dropped connection would be.
+type loseReplies struct{ n atomic.Int32 }
+
+func (*loseReplies) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (l *loseReplies) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if name := cmd.Name(); err == nil && (name == "evalsha" || name == "eval") && l.n.Add(-1) >= 0 {
+			err = errors.New("i/o timeout (reply lost)")
+			cmd.SetErr(err)
+		}
+		return err
+	}
+}
+
+func (*loseReplies) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// When the reply of the script that spends the old token is lost, Rotate
+// runs it again and learns that its own rotation spent the token: the
+// rotation succeeds. Before, it returned the error (a 503), and the
+// client's retry with the old token, already spent, looked like a reuse
+// and revoked the family. Another rotation's spending still counts as a
+// reuse.
+func TestRotateWhoseReplyIsLostSucceeds(t *testing.T) {
+	ctx := context.Background()
+	for name, rdb := range map[string]redis.UniversalClient{"redis": newClient(t), "redis cluster": newClusterClient(t)} {
+		t.Run(name, func(t *testing.T) {
+			lose := &loseReplies{}
+			rdb.AddHook(lose)
+			s, err := redisstore.NewRefreshStore(redisstore.Options{Client: rdb, Prefix: "lost:" + t.Name() + ":"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Create(ctx, "h1", rec("fam")); err != nil {
+				t.Fatal(err)
+			}
+			lose.n.Store(1)
+			if err := s.Rotate(ctx, "h1", "h2", rec("fam")); err != nil {
+				t.Fatalf("Rotate with its reply lost = %v, want nil", err)
+			}
+			if lose.n.Load() >= 0 {
+				t.Fatal("no reply was lost: the test tested nothing")
+			}
+			old, _, _ := s.Lookup(ctx, "h1")
+			next, found, err := s.Lookup(ctx, "h2")
+			if !old.Used || !found || err != nil || next.Used || next.Revoked {
+				t.Fatalf("after the rotation: old used %v; new found %v, used %v, revoked %v, err %v", old.Used, found, next.Used, next.Revoked, err)
+			}
+			// A second rotation of h1, with a reply lost or not, is a reuse.
+			lose.n.Store(1)
+			if err := s.Rotate(ctx, "h1", "h3", rec("fam")); !errors.Is(err, auth.ErrRefreshTokenReused) {
+				t.Fatalf("rotating a spent token = %v, want ErrRefreshTokenReused", err)
+			}
+			if _, found, _ := s.Lookup(ctx, "h3"); found {
+				t.Error("the losing rotation's token was kept")
+			}
+		})
+	}
+}
