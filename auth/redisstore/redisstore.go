@@ -180,9 +180,10 @@ redis.call('HMSET', KEYS[1], 'used', '1', 'next', ARGV[1])
 return 1
 `)
 
-// markUsedRetryTimeout bounds the second run of markUsedScript, which
-// does not wait on the request's context: that may be what ended the
-// first.
+// markUsedRetryTimeout is the deadline of the second run of
+// markUsedScript, which does not use the request's context: that may be
+// what ended the first. As for every call, go-redis applies it only with
+// ContextTimeoutEnabled; otherwise its ReadTimeout bounds the wait.
 const markUsedRetryTimeout = 2 * time.Second
 
 // Rotate implements [auth.RefreshStore]. The old token, the new one and
