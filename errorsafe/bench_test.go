@@ -99,6 +99,25 @@ func BenchmarkAccessLogHugeHeaders(b *testing.B) {
 	benchServe(b, m.Handler(benchOK), r)
 }
 
+// BenchmarkRedactURL is a Referer as the access log writes it: userinfo,
+// query and fragment redacted, and the logged text checked to read as the
+// URL did.
+func BenchmarkRedactURL(b *testing.B) {
+	var m errorsafe.Middleware
+	for _, tc := range []struct{ name, u string }{
+		{"clean", "https://app.example.com/items/42"},
+		{"query-and-fragment", "https://app.example.com/login?next=%2Fhome&code=abc#frag"},
+		{"userinfo", "https://bob:hunter2@app.example.com/"},
+	} {
+		b.Run("case="+tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = m.RedactURL(tc.u)
+			}
+		})
+	}
+}
+
 func BenchmarkRedactQuery(b *testing.B) {
 	var m errorsafe.Middleware
 	for _, tc := range []struct{ name, q string }{

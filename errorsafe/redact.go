@@ -248,12 +248,12 @@ func (c *config) redactURL(u string) string {
 	u = c.redactUserinfo(u)
 	rest, frag, hasFrag := strings.Cut(u, "#")
 	base, query, hasQuery := strings.Cut(rest, "?")
-	var tail string // the query and fragment as logged
+	var sep, q, fragment string // the query and fragment as logged
 	if hasQuery {
-		tail = "?" + c.redactQuery(query)
+		sep, q = "?", c.redactQuery(query)
 	}
 	if hasFrag && frag != "" {
-		tail += "#" + Redacted
+		fragment = "#" + Redacted
 	}
 	// The logged text must read as the URL did: if it reads otherwise,
 	// showing what looks like userinfo (and changing when redacted
@@ -264,11 +264,11 @@ func (c *config) redactURL(u string) string {
 	// redacted query: "//h:1?" with a 33-byte item ending in "/" and then
 	// ";x@" is logged as "//h:1?[REDACTED];x@", whose "@" no "/" precedes
 	// any more (both found in review).
-	clipped := truncate(base, maxValLog)
-	if out := clipped + tail; c.redactUserinfo(out) != out {
-		return Redacted + tail
+	out := truncate(base, maxValLog) + sep + q + fragment // one allocation
+	if c.redactUserinfo(out) != out {
+		return Redacted + sep + q + fragment
 	}
-	return clipped + tail
+	return out
 }
 
 // redactQuery implements RedactQuery. It does not allocate when nothing
