@@ -100,7 +100,12 @@
 //     character or backslash, an opaque or unrooted request target, and
 //     a CONNECT request whose path is not clean ("//admin", "/a/../b"):
 //     ServeMux does not clean CONNECT paths, and matches a wildcard to
-//     an empty segment there, which no reading above does.
+//     an empty segment there, which no reading above does;
+//   - reads a POST also as each method it asks a method-override
+//     middleware for (X-HTTP-Method-Override, X-HTTP-Method,
+//     X-Method-Override, a _method query parameter), each of which must
+//     match a rule and satisfy it. A _method field in a form body is not
+//     read: a middleware honouring one belongs outside the rule table.
 //
 // A subtree rule "/admin/" does not cover "/admin" itself, as in ServeMux
 // (which redirects "/admin" to "/admin/"); add a rule for "/admin" if the

@@ -592,8 +592,16 @@ func (c *candidates) add(i int, path string) {
 // ambiguous percent-encoding, and a CONNECT request whose path is not
 // clean (ServeMux routes CONNECT without cleaning the path, and matches a
 // wildcard to an empty segment there), are rejected with
-// [ErrAmbiguousPath]. Check does not allocate for a clean path unless an
-// OwnerFunc runs.
+// [ErrAmbiguousPath].
+//
+// A POST is also read as each method it asks a method-override middleware
+// to run instead: the X-HTTP-Method-Override, X-HTTP-Method and
+// X-Method-Override headers and a _method query parameter. Each such
+// method must match a rule and satisfy it, as the POST must. A _method
+// field in a form body is not read (that would consume the body): a
+// middleware that honours one belongs outside this one. Check does not
+// allocate for a clean path unless an OwnerFunc runs or a _method value
+// is percent-encoded.
 func (m *Middleware) Check(r *http.Request) error {
 	t := m.rules
 	if t == nil {
@@ -613,43 +621,121 @@ func (m *Middleware) Check(r *http.Request) error {
 		// method's case is ignored as for the readings below.
 		return errAmbiguousPath
 	}
-	fold := t.upper || hasUpperASCII(raw) || hasLowerASCII(r.Method)
+	var pr principalOnce
+	if err := m.checkMethod(t, r, r.Method, raw, clean, &pr); err != nil {
+		return err
+	}
+	if r.Method != http.MethodPost {
+		// The override middlewares of gorilla/handlers, echo and Rack
+		// rewrite only POST requests.
+		return nil
+	}
+	for _, h := range overrideHeaders {
+		for _, v := range r.Header[h] {
+			if err := m.checkOverride(t, r, v, raw, clean, &pr); err != nil {
+				return err
+			}
+		}
+	}
+	if r.URL.RawQuery != "" {
+		for q := r.URL.RawQuery; q != ""; {
+			var pair string
+			pair, q, _ = strings.Cut(q, "&")
+			key, v, _ := strings.Cut(pair, "=")
+			if !decodesTo(key, "_method") {
+				continue
+			}
+			if u, err := url.QueryUnescape(v); err == nil {
+				v = u
+			}
+			if err := m.checkOverride(t, r, v, raw, clean, &pr); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// overrideHeaders are the request headers with which method-override
+// middlewares let a POST ask for another method, in canonical form.
+var overrideHeaders = [...]string{"X-Http-Method-Override", "X-Http-Method", "X-Method-Override"}
+
+// checkOverride checks r as the method v a POST asks for. An empty value,
+// or POST itself, asks for nothing.
+func (m *Middleware) checkOverride(t *ruleTable, r *http.Request, v, raw, clean string, pr *principalOnce) error {
+	if v == "" || v == http.MethodPost {
+		return nil
+	}
+	return m.checkMethod(t, r, v, raw, clean, pr)
+}
+
+// principalOnce looks up the request's principal at most once across the
+// methods a request is read as.
+type principalOnce struct {
+	id     identity.Identity
+	p      *Policy
+	err    error
+	looked bool
+}
+
+// checkMethod applies the rule table to r read as method, on every reading
+// of the path (see [Middleware.Check]).
+func (m *Middleware) checkMethod(t *ruleTable, r *http.Request, method, raw, clean string, pr *principalOnce) error {
+	fold := t.upper || hasUpperASCII(raw) || hasLowerASCII(method)
 	var c candidates
-	c.add(t.match(r.Method, clean, false), clean)
+	c.add(t.match(method, clean, false), clean)
 	if raw != clean && raw != "" && raw[0] == '/' {
-		c.add(t.match(r.Method, raw, false), raw)
+		c.add(t.match(method, raw, false), raw)
 	}
 	if fold {
-		c.add(t.match(r.Method, clean, true), clean)
+		c.add(t.match(method, clean, true), clean)
 		if raw != clean && raw != "" && raw[0] == '/' {
-			c.add(t.match(r.Method, raw, true), raw)
+			c.add(t.match(method, raw, true), raw)
 		}
 	}
 	if c.n == 0 {
 		return errNoRule
 	}
-	var (
-		id     identity.Identity
-		p      *Policy
-		authed bool
-	)
 	for k := 0; k < c.n; k++ {
 		rule := &t.rules[c.idx[k]]
 		if rule.anonymous {
 			continue
 		}
-		if !authed {
-			var err error
-			if id, p, err = m.principal(r); err != nil {
-				return err
-			}
-			authed = true
+		if !pr.looked {
+			pr.id, pr.p, pr.err = m.principal(r)
+			pr.looked = true
 		}
-		if err := rule.req.check(m, p, r, id, rule.pat, c.path[k]); err != nil {
+		if pr.err != nil {
+			return pr.err
+		}
+		if err := rule.req.check(m, pr.p, r, pr.id, rule.pat, c.path[k]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// decodesTo reports whether the query component s decodes to want, as
+// url.ParseQuery would decode it, without allocating.
+func decodesTo(s, want string) bool {
+	j := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '+':
+			c = ' '
+		case '%':
+			if b, ok := percent.Byte(s, i); ok {
+				c = b
+				i += 2
+			}
+		}
+		if j >= len(want) || c != want[j] {
+			return false
+		}
+		j++
+	}
+	return j == len(want)
 }
 
 // Handler returns a handler that enforces the rule table (Options.Rules)
