@@ -19,6 +19,12 @@ import (
 // unknown field or an unparseable value is refused with 400 (unknown) or
 // 422 (type); multipart bodies are refused with 415.
 //
+// When a middleware before the handler has already parsed the form
+// (r.PostForm is set, as csrf does in token mode to read its token
+// field), the body is consumed: DecodeForm then decodes r.PostForm, with
+// the same checks, and a token field the struct does not name is an
+// unknown field unless [Options.AllowUnknownFields] is set.
+//
 // A nil d uses the default Decoder.
 func DecodeForm[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, error) {
 	var v T
@@ -59,6 +65,23 @@ func (d *Decoder) decodeForm(w http.ResponseWriter, r *http.Request, dst any) er
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return ErrContentType
 	}
+	if r.PostForm != nil && formBodyMethod(r.Method) {
+		// A middleware before the handler parsed the form (csrf does, to
+		// read its token field) and consumed the body: decode what it
+		// read, or the fields would all be zero. Its decoded size, no
+		// more than the body's, is held to MaxBytes.
+		var n int64
+		for k, vs := range r.PostForm {
+			n += int64(len(k))
+			for _, v := range vs {
+				n += int64(len(v)) + 1
+			}
+		}
+		if n > d.maxBytes {
+			return ErrTooLarge
+		}
+		return d.decodeParsed(r.PostForm, dst)
+	}
 	body, err := d.readBody(w, r)
 	if err != nil {
 		return err
@@ -66,11 +89,22 @@ func (d *Decoder) decodeForm(w http.ResponseWriter, r *http.Request, dst any) er
 	return d.decodeValues(string(body), dst)
 }
 
+// formBodyMethod reports whether [net/http.Request.ParseForm] reads the
+// body of a request with method m.
+func formBodyMethod(m string) bool {
+	return m == http.MethodPost || m == http.MethodPut || m == http.MethodPatch
+}
+
 func (d *Decoder) decodeValues(raw string, dst any) error {
 	vals, err := url.ParseQuery(raw)
 	if err != nil {
 		return ErrMalformed
 	}
+	return d.decodeParsed(vals, dst)
+}
+
+// decodeParsed decodes parsed form or query values into dst.
+func (d *Decoder) decodeParsed(vals url.Values, dst any) error {
 	for k, vs := range vals {
 		for _, v := range append(vs, k) {
 			if !validText(v) {

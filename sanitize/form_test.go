@@ -125,3 +125,65 @@ func TestBodyLimit(t *testing.T) {
 		t.Errorf("bad options: %v", err)
 	}
 }
+
+// Found in review: a middleware that parsed the form before the handler
+// (csrf in token mode, to read its token field; or r.FormValue in an
+// earlier handler) leaves the body consumed, and DecodeForm decoded the
+// empty rest: every field zero, and no error unless a rule required one.
+// It now decodes the form that middleware read, with the same checks.
+func TestDecodeFormAfterTheFormWasParsed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		method  string
+		form    string
+		status  int
+		wantErr error
+	}{
+		{"a valid form", "POST", "q=+go+&page=2&tag=A&tag=+b", 200, nil},
+		{"a valid PATCH form", "PATCH", "q=go&page=2&tag=a", 200, nil},
+		{"an unknown field is still refused", "POST", "q=go&page=2&tag=a&admin=1", 400, sanitize.ErrUnknownField},
+		{"a scalar given twice is still refused", "POST", "q=go&q=evil&page=2", 400, sanitize.ErrDuplicateKey},
+		{"invalid UTF-8 is still refused", "POST", "q=%ff%fe", 400, sanitize.ErrInvalidUTF8},
+		{"validation still runs", "POST", "q=go&page=5000", 422, sanitize.ErrInvalidFields},
+		{"an empty form fails its required field", "POST", "", 422, sanitize.ErrInvalidFields},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, "/", strings.NewReader(tt.form))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if err := r.ParseForm(); err != nil {
+				t.Fatal(err)
+			}
+			w := httptest.NewRecorder()
+			got, err := sanitize.DecodeForm[search](nil, w, r)
+			if tt.status == 200 {
+				if err != nil {
+					t.Fatalf("err = %v (%s)", err, w.Body)
+				}
+				if got.Query != "go" || got.Page != 2 || len(got.Tags) == 0 || got.Tags[0] != "a" {
+					t.Errorf("decoded %+v", got)
+				}
+				return
+			}
+			if !errors.Is(err, tt.wantErr) || w.Code != tt.status {
+				t.Errorf("err %v status %d, want %v %d", err, w.Code, tt.wantErr, tt.status)
+			}
+		})
+	}
+}
+
+// A form parsed before DecodeForm is held to MaxBytes like a body.
+func TestDecodeFormAfterTheFormWasParsedIsBounded(t *testing.T) {
+	t.Parallel()
+	d := sanitize.MustNew(sanitize.Options{MaxBytes: 64})
+	r := httptest.NewRequest("POST", "/", strings.NewReader("q="+strings.Repeat("a", 100)))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if err := r.ParseForm(); err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	if _, err := sanitize.DecodeForm[search](d, w, r); !errors.Is(err, sanitize.ErrTooLarge) || w.Code != 413 {
+		t.Errorf("err %v status %d, want %v 413", err, w.Code, sanitize.ErrTooLarge)
+	}
+}
