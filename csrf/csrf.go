@@ -194,34 +194,11 @@ func hasMethodParam(q string) bool {
 		var pair string
 		pair, q, _ = strings.Cut(q, "&")
 		key, _, _ := strings.Cut(pair, "=")
-		if decodesTo(key, "_method") {
+		if percent.QueryIs(key, "_method") {
 			return true
 		}
 	}
 	return false
-}
-
-// decodesTo reports whether the query component s decodes to want, without
-// allocating.
-func decodesTo(s, want string) bool {
-	j := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '+':
-			c = ' '
-		case '%':
-			if b, ok := percent.Byte(s, i); ok {
-				c = b
-				i += 2
-			}
-		}
-		if j >= len(want) || c != want[j] {
-			return false
-		}
-		j++
-	}
-	return j == len(want)
 }
 
 // checkOrigin compares the Origin header, in the absence of

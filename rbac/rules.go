@@ -642,7 +642,7 @@ func (m *Middleware) Check(r *http.Request) error {
 			var pair string
 			pair, q, _ = strings.Cut(q, "&")
 			key, v, _ := strings.Cut(pair, "=")
-			if !decodesTo(key, "_method") {
+			if !percent.QueryIs(key, "_method") {
 				continue
 			}
 			if u, err := url.QueryUnescape(v); err == nil {
@@ -713,29 +713,6 @@ func (m *Middleware) checkMethod(t *ruleTable, r *http.Request, method, raw, cle
 		}
 	}
 	return nil
-}
-
-// decodesTo reports whether the query component s decodes to want, as
-// url.ParseQuery would decode it, without allocating.
-func decodesTo(s, want string) bool {
-	j := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '+':
-			c = ' '
-		case '%':
-			if b, ok := percent.Byte(s, i); ok {
-				c = b
-				i += 2
-			}
-		}
-		if j >= len(want) || c != want[j] {
-			return false
-		}
-		j++
-	}
-	return j == len(want)
 }
 
 // Handler returns a handler that enforces the rule table (Options.Rules)

@@ -35,3 +35,28 @@ func Byte(s string, i int) (byte, bool) {
 	}
 	return hi<<4 | lo, true
 }
+
+// QueryIs reports whether the query component s (a key or a value of a
+// URL query or form body) decodes to want, '+' as a space and each valid
+// escape as its byte, without allocating. An invalid escape stands for
+// itself.
+func QueryIs(s, want string) bool {
+	j := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '+':
+			c = ' '
+		case '%':
+			if b, ok := Byte(s, i); ok {
+				c = b
+				i += 2
+			}
+		}
+		if j >= len(want) || c != want[j] {
+			return false
+		}
+		j++
+	}
+	return j == len(want)
+}

@@ -68,3 +68,50 @@ func TestByteAllocs(t *testing.T) {
 		t.Errorf("Byte allocates %v times, want 0", n)
 	}
 }
+
+func TestQueryIs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		s, want string
+		is      bool
+	}{
+		{"_method", "_method", true},
+		{"%5Fmethod", "_method", true},
+		{"%5fmethod", "_method", true},
+		{"_%6D%65thod", "_method", true},
+		{"a+b", "a b", true},
+		{"a%20b", "a b", true},
+		{"_method", "_metho", false},
+		{"_metho", "_method", false},
+		{"payment_method", "_method", false},
+		{"%5Gmethod", "_method", false},
+		{"%5Gmethod", "%5Gmethod", true}, // an invalid escape stands for itself
+		{"", "", true},
+		{"%", "%", true},
+	}
+	for _, tt := range tests {
+		if got := percent.QueryIs(tt.s, tt.want); got != tt.is {
+			t.Errorf("QueryIs(%q, %q) = %v, want %v", tt.s, tt.want, got, tt.is)
+		}
+	}
+}
+
+// FuzzQueryIs checks QueryIs against net/url's decoding of a query
+// component wherever net/url decodes it.
+func FuzzQueryIs(f *testing.F) {
+	for _, s := range []string{"_method", "%5Fmethod", "a+b%20c", "%zz", "%"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := url.QueryUnescape(s)
+		if err != nil {
+			return
+		}
+		if !percent.QueryIs(s, u) {
+			t.Fatalf("QueryIs(%q, %q) = false, url.QueryUnescape gives that", s, u)
+		}
+		if percent.QueryIs(s, u+"x") || (u != "" && percent.QueryIs(s, u[:len(u)-1])) {
+			t.Fatalf("QueryIs(%q) matches a string other than %q", s, u)
+		}
+	})
+}
