@@ -333,14 +333,7 @@ func (r *remoteKeySet) current() *keySet { return r.set.Load() }
 func (r *remoteKeySet) keySetFor(ctx context.Context, kid string, hasKID bool, alg string) (*keySet, error) {
 	if ks := r.current(); ks != nil {
 		if ks.lookup(kid, hasKID, alg) != nil {
-			if time.Duration(r.now().UnixNano()-r.fetchedAt.Load()) > r.refresh && r.background.CompareAndSwap(false, true) {
-				// One background refresh at a time, however many
-				// requests see the stale set.
-				go func() {
-					defer r.background.Store(false)
-					_ = r.fetchOnce(context.Background())
-				}()
-			}
+			r.refreshIfStale()
 			return ks, nil
 		}
 	}
@@ -356,6 +349,18 @@ func (r *remoteKeySet) keySetFor(ctx context.Context, kid string, hasKID bool, a
 		return nil, ErrTokenUnknownKey
 	}
 	return ks, nil
+}
+
+// refreshIfStale starts a background refresh when the set is older than
+// the refresh interval. One runs at a time, however many requests see the
+// stale set.
+func (r *remoteKeySet) refreshIfStale() {
+	if time.Duration(r.now().UnixNano()-r.fetchedAt.Load()) > r.refresh && r.background.CompareAndSwap(false, true) {
+		go func() {
+			defer r.background.Store(false)
+			_ = r.fetchOnce(context.Background())
+		}()
+	}
 }
 
 var errJWKSThrottled = errors.New("auth: JWKS fetched too recently")

@@ -358,3 +358,40 @@ func TestJWKSKeyRemovedWhenNoUsableKeyRemains(t *testing.T) {
 		})
 	}
 }
+
+// Found in review: a cache hit skipped the key lookup, and with it the
+// refresh of a stale JWKS, so that while every request bore a cached token
+// the set was never refetched, and a key the provider had removed kept
+// verifying its tokens until they expired.
+func TestJWKSCachedTokenStillRefreshesAStaleSet(t *testing.T) {
+	k := keysOnce()
+	js := newJWKSServer(t, jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), "EdDSA")))
+	clock := &fakeClock{now: testNow}
+	m, err := auth.NewJWT(auth.WithJWTClock(auth.JWTOptions{
+		Algorithms: []string{"EdDSA"},
+		Audience:   "api://orders",
+		JWKSURL:    js.srv.URL + "/jwks.json",
+		JWKS:       auth.JWKSOptions{HTTPClient: js.srv.Client(), MinRefreshInterval: time.Minute, RefreshInterval: time.Hour, MaxBytes: 4096, Timeout: time.Second},
+		CacheSize:  8,
+	}, clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "k1"}, with(goodClaims(), "exp", testNow.Add(24*time.Hour).Unix()))
+	if w, _, reason := serve(m, bearer(tok)); w.Code != 200 {
+		t.Fatalf("k1: %d %v", w.Code, reason)
+	}
+	// The provider drops k1 (a compromised key); the set goes stale.
+	_, next, _ := ed25519.GenerateKey(rand.Reader)
+	js.set(jwksDoc(edJWK("k2", next.Public().(ed25519.PublicKey), "EdDSA")), 200)
+	clock.Add(2 * time.Hour)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		w, _, _ := serve(m, bearer(tok))
+		if w.Code == 401 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("a cached token of a removed key still verifies; %d fetches, want 2", js.fetches.Load())
+}

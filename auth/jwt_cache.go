@@ -74,9 +74,15 @@ func (c *jwtConfig) cacheHit(ctx context.Context, tok string) (identity.Identity
 	if e == nil {
 		return identity.Identity{}, false, nil
 	}
-	if e.ks != c.keys.Load() && (c.remote == nil || e.ks != c.remote.current()) {
-		c.cache.remove(tok) // the key set changed: verify again
-		return identity.Identity{}, false, nil
+	if e.ks != c.keys.Load() {
+		if c.remote == nil || e.ks != c.remote.current() {
+			c.cache.remove(tok) // the key set changed: verify again
+			return identity.Identity{}, false, nil
+		}
+		// As a full verification would, refresh a stale JWKS (found in
+		// review: while every request bore a cached token the set was
+		// never refetched, so a key the provider removed kept verifying).
+		c.remote.refreshIfStale()
 	}
 	if !c.now().Before(e.exp.Add(c.leeway)) {
 		c.cache.remove(tok)
