@@ -30,7 +30,8 @@ const (
 	// (OWASP ASVS 3.3.2, level 2).
 	DefaultIdleTimeout = 30 * time.Minute
 	// DefaultAbsoluteTimeout ends a session this long after it was
-	// created or renewed, however active (OWASP ASVS 3.3.2, level 2).
+	// created or its user logged in, however active (OWASP ASVS 3.3.2,
+	// level 2).
 	DefaultAbsoluteTimeout = 12 * time.Hour
 )
 
@@ -131,7 +132,8 @@ type Options struct {
 	// counts as 100 years.
 	IdleTimeout time.Duration
 	// AbsoluteTimeout ends a session this long after it was created or
-	// last renewed ([Session.Renew], [Session.Login]), however active.
+	// its user last logged in ([Session.Login]), however active: neither
+	// activity nor [Session.Renew] extends it.
 	// Default: [DefaultAbsoluteTimeout]. Must not be negative; more than
 	// 100 years (math.MaxInt64 for "never") counts as 100 years.
 	AbsoluteTimeout time.Duration

@@ -305,6 +305,30 @@ func TestTimeoutsAreEnforcedByTheServer(t *testing.T) {
 					t.Errorf("renewed session expired early: %d", rec.Code)
 				}
 			})
+			// Found in review: Renew restarted the absolute timeout, so
+			// a session renewed without a new login (periodic ID
+			// renewal, a role change the holder can trigger) never met
+			// it, and a stolen cookie lived as long as it was renewed.
+			t.Run("renewing without a login keeps the absolute timeout", func(t *testing.T) {
+				a, c := newApp(t, st.new(t), session.Options{IdleTimeout: 20 * time.Minute, AbsoluteTimeout: 30 * time.Minute})
+				_, tok := a.Do(t, "/login?user=ann", "")
+				for i := range 3 {
+					c.Advance(8 * time.Minute)
+					rec, renewed := a.Do(t, "/renew", tok)
+					if rec.Code != http.StatusOK || renewed == tok || renewed == "" {
+						t.Fatalf("renewal after %d min: %d, token %q", 8*(i+1), rec.Code, renewed)
+					}
+					tok = renewed
+				}
+				c.Advance(5 * time.Minute) // 29 minutes after the login
+				if rec, _ := a.Do(t, "/whoami", tok); rec.Code != http.StatusOK {
+					t.Fatalf("renewed session lost before the absolute timeout: %d", rec.Code)
+				}
+				c.Advance(2 * time.Minute) // 31 minutes after the login
+				if rec, _ := a.Do(t, "/whoami", tok); rec.Code != http.StatusUnauthorized {
+					t.Errorf("a renewed session outlived the absolute timeout of its login: %d", rec.Code)
+				}
+			})
 			// An AbsoluteTimeout shorter than DefaultIdleTimeout, with
 			// IdleTimeout left at its default, was refused by New with an
 			// error about IdleTimeout, an option the caller never set.

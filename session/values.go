@@ -193,7 +193,11 @@ func (s *Session) save() (string, time.Time, error) {
 	now := nowT.UnixNano()
 	if s.id == "" {
 		s.id = newID()
-		s.data.created = now
+		if s.data.created == 0 {
+			// A new session, or a Login: a Renew carries its session's
+			// creation over, and with it the absolute deadline.
+			s.data.created = now
+		}
 	} else if m.expired(&s.data, now) {
 		// The record this request loaded has expired while it ran. A
 		// logout that happened meanwhile is held by the store at least
@@ -491,7 +495,9 @@ func (s *Session) Identity() (identity.Identity, bool) {
 // record from the store at once, so the old token is dead even if this
 // response never arrives; as [Session.Destroy] does, it ends the session
 // of a token that has expired by this instance's clock too. The absolute
-// timeout restarts. Call it whenever privileges change (login, logout of
+// timeout does not restart: the renewed session ends when the old one
+// would have (a Renew is no new authentication; [Session.Login] restarts
+// it). Call it whenever privileges change (login, logout of
 // an elevated mode, role change), to defeat session fixation. It returns
 // the store's error (wrapping [ErrStore]), or [ErrHeadersWritten] once the
 // response headers are out, when the new token could no longer reach the
@@ -588,7 +594,8 @@ func (m *Middleware) removeForRenew(ctx context.Context, token string, del Recor
 }
 
 // Login renews the session (see [Session.Renew]) and stores id in it, in
-// one step. From the next request on, the middleware puts id in the
+// one step. Unlike Renew, it restarts the absolute timeout: the user has
+// just authenticated. From the next request on, the middleware puts id in the
 // request context ([identity.FromRequest]); an identity without a
 // [identity.Identity.Method] gets [identity.MethodSession]. Identity claims
 // are stored as JSON and read back as JSON values (numbers as float64).
@@ -621,6 +628,7 @@ func (s *Session) Login(id identity.Identity) error {
 	}
 	s.data.ident = id
 	s.data.hasIdent = true
+	s.data.created = 0 // a new authentication: the absolute timeout restarts
 	return nil
 }
 
