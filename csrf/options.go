@@ -171,9 +171,11 @@ type TokenOptions struct {
 	// FieldName is the form field read for the token, when the header is
 	// absent and the body is application/x-www-form-urlencoded or
 	// multipart/form-data. The middleware then parses the form, so
-	// handlers must read it through r.PostForm or r.FormValue, not from
-	// r.Body. Tokens are never read from the query string, which leaks
-	// into logs and Referer. Default: "csrf_token".
+	// handlers must read it through r.PostForm or r.FormValue (or
+	// sanitize.DecodeForm, which decodes the parsed form), not from
+	// r.Body; the token field itself is taken out of the parsed form once
+	// read. Tokens are never read from the query string, which leaks into
+	// logs and Referer. Default: "csrf_token".
 	FieldName string
 	// HeaderName is the request header read for the token before the
 	// form. Default: "X-CSRF-Token".

@@ -213,7 +213,17 @@ func (m *Middleware) sentToken(r *http.Request) (string, error) {
 		}
 		return "", ErrTokenMissing // the field could not be read
 	}
-	return oneToken(r.PostForm[tc.fieldName])
+	v := r.PostForm[tc.fieldName]
+	// The field is this middleware's own: once read, it is taken out of
+	// the parsed form, so that the handler's form holds only its own
+	// fields and a strict decoder (sanitize.DecodeForm) does not refuse
+	// it as unknown.
+	delete(r.PostForm, tc.fieldName)
+	delete(r.Form, tc.fieldName)
+	if r.MultipartForm != nil {
+		delete(r.MultipartForm.Value, tc.fieldName)
+	}
+	return oneToken(v)
 }
 
 // oneToken returns the single token among the values of a header or form

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/httpguard/httpguard/csrf"
+	"github.com/httpguard/httpguard/sanitize"
 )
 
 var (
@@ -649,5 +650,47 @@ func TestFormTooLargeIsAnswered413(t *testing.T) {
 				t.Errorf("status %d, Content-Type %q; want %d", rec.Code, rec.Header().Get("Content-Type"), tt.want)
 			}
 		})
+	}
+}
+
+// TestTokenFieldIsTakenOutOfTheForm: the handler behind the middleware
+// decodes the form it parsed with sanitize's strict decoder, which refuses
+// a field it does not know. The token field is the middleware's own and
+// must not reach it, while every field of the application does.
+func TestTokenFieldIsTakenOutOfTheForm(t *testing.T) {
+	type transfer struct {
+		Amount int    `form:"amount"`
+		To     string `form:"to"`
+	}
+	for _, multi := range []bool{false, true} {
+		var got transfer
+		var decodeErr error
+		var form url.Values
+		m, err := csrf.New(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet {
+				_, _ = io.WriteString(w, csrf.Token(r))
+				return
+			}
+			form = r.PostForm
+			if !multi {
+				got, decodeErr = sanitize.DecodeForm[transfer](nil, w, r)
+			}
+		}))
+		ts := &tokenServer{h: h}
+		tok, c := ts.get(t)
+		code, _, _ := ts.do(formPost(t, c, multi, url.Values{"csrf_token": {tok}, "amount": {"10"}, "to": {"bob"}}))
+		if code != http.StatusOK {
+			t.Fatalf("multipart %v: status %d", multi, code)
+		}
+		if _, ok := form["csrf_token"]; ok || form.Get("amount") != "10" || form.Get("to") != "bob" {
+			t.Errorf("multipart %v: the handler's form is %v, want amount and to without csrf_token", multi, form)
+		}
+		if !multi && (decodeErr != nil || got != transfer{Amount: 10, To: "bob"}) {
+			t.Errorf("DecodeForm after the middleware = %+v, %v; want {10 bob}, nil", got, decodeErr)
+		}
 	}
 }

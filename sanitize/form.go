@@ -21,9 +21,8 @@ import (
 //
 // When a middleware before the handler has already parsed the form
 // (r.PostForm is set, as csrf does in token mode to read its token
-// field), the body is consumed: DecodeForm then decodes r.PostForm, with
-// the same checks, and a token field the struct does not name is an
-// unknown field unless [Options.AllowUnknownFields] is set.
+// field, which it then takes out of the form), the body is consumed:
+// DecodeForm then decodes r.PostForm, with the same checks.
 //
 // A nil d uses the default Decoder.
 func DecodeForm[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, error) {
