@@ -25,6 +25,19 @@ type PasswordHasher interface {
 	Verify(password, encoded string) (ok bool, needsRehash bool, err error)
 }
 
+// ContextVerifier is implemented by a [PasswordHasher] that can give up a
+// verification still waiting for its turn when the request's context ends,
+// as [*password.Hasher.VerifyContext] does. [Basic] and the token endpoint
+// use it when their Hasher has it, so that a client that sends a password
+// and hangs up, once or by the thousand, does not leave behind a queue of
+// hash computations that each cost a core and the hash's memory after the
+// client left, and that every later login waits behind. Such a request is
+// answered as the store being unavailable (ErrUnavailable, 503), known user
+// or not.
+type ContextVerifier interface {
+	VerifyContext(ctx context.Context, password, encoded string) (ok bool, needsRehash bool, err error)
+}
+
 // Precomputed reasons, so that a rejection allocates nothing. Each wraps
 // ErrInvalidCredentials.
 var (
@@ -37,6 +50,7 @@ var (
 // hashing work for unknown and known users.
 type passwordChecker struct {
 	hasher PasswordHasher
+	cv     ContextVerifier // hasher, when it implements it
 	// dummy is a hash, made by hasher, of a random password that is
 	// immediately forgotten. Unknown users are verified against it.
 	dummy string
@@ -50,7 +64,37 @@ func newPasswordChecker(h PasswordHasher) (*passwordChecker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: hashing the dummy password: %w", err)
 	}
-	return &passwordChecker{hasher: h, dummy: dummy}, nil
+	cv, _ := h.(ContextVerifier)
+	return &passwordChecker{hasher: h, cv: cv, dummy: dummy}, nil
+}
+
+// verify verifies pw against encoded, giving up when ctx ends before the
+// hasher starts if the hasher can.
+func (c *passwordChecker) verify(ctx context.Context, pw, encoded string) (ok, rehash bool, err error) {
+	if c.cv != nil {
+		return c.cv.VerifyContext(ctx, pw, encoded)
+	}
+	return c.hasher.Verify(pw, encoded)
+}
+
+// verifyDummy verifies pw against the dummy hash, the work of a failed
+// verification. It returns an error wrapping ErrUnavailable when ctx
+// ended first, and nil otherwise.
+func (c *passwordChecker) verifyDummy(ctx context.Context, pw string) error {
+	_, _, err := c.verify(ctx, pw, c.dummy)
+	return gaveUp(ctx, err)
+}
+
+// gaveUp returns err wrapped in ErrUnavailable when it is the error of
+// ctx, which ended before the verification ran, and nil otherwise.
+func gaveUp(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
 }
 
 // attemptGate consults an AttemptLimiter, when there is one, for one
@@ -188,12 +232,19 @@ func (c *passwordChecker) check(ctx context.Context, users UserStore, name, pw s
 		return identity.Options{}, "", false, err
 	}
 	if !found {
-		_, _, _ = c.hasher.Verify(pw, c.dummy)
+		if err := c.verifyDummy(ctx, pw); err != nil {
+			return identity.Options{}, "", false, err
+		}
 		return identity.Options{}, "", false, errUnknownUser
 	}
-	ok, rehash, err := c.hasher.Verify(pw, u.Hash)
+	ok, rehash, err := c.verify(ctx, pw, u.Hash)
 	if err != nil {
-		_, _, _ = c.hasher.Verify(pw, c.dummy)
+		if err := gaveUp(ctx, err); err != nil {
+			return identity.Options{}, "", false, err
+		}
+		if err := c.verifyDummy(ctx, pw); err != nil {
+			return identity.Options{}, "", false, err
+		}
 		return identity.Options{}, "", false, fmt.Errorf("%w: %w", ErrInvalidCredentials, err)
 	}
 	if !ok {

@@ -214,7 +214,11 @@
 // GOMAXPROCS, usually the number of cores, and at least 2), so a flood of
 // attempts cannot take the memory, but it can still take the cores and
 // make the right users wait: put an IP rate limiter in front of the
-// authenticator and set Limiter.
+// authenticator and set Limiter. A verification still waiting for its turn
+// when the request's context ends (the client hung up or timed out) is
+// dropped, with a Hasher that implements [ContextVerifier] as
+// [*password.Hasher] does, so that abandoned attempts do not queue up
+// work for after their clients left.
 //
 // The verification cache ([BasicOptions.CacheTTL]) keeps, for each
 // successful (user name, password) pair, an HMAC-SHA-256 under a random

@@ -26,8 +26,10 @@ var (
 	// repeated or oversized headers). Answered with 401 and a challenge,
 	// never 400 or 500.
 	ErrMalformedCredentials = errors.New("auth: malformed credentials")
-	// ErrUnavailable: the credential store could not answer. Answered with
-	// 503; the client is not told it failed to authenticate.
+	// ErrUnavailable: the credential store could not answer, or the
+	// request's context ended while its password waited to be verified
+	// (see [ContextVerifier]). Answered with 503; the client is not told
+	// it failed to authenticate.
 	ErrUnavailable = errors.New("auth: credential store unavailable")
 	// ErrTooManyAttempts: the [AttemptLimiter] refused another attempt.
 	// Answered with 429 and Retry-After.

@@ -430,16 +430,23 @@ func (e *TokenEndpoint) authenticateClient(r *http.Request, form url.Values) (*C
 	// client was refused at once and a known one after a password hash,
 	// so the time told which client IDs exist. The dummy hash of the
 	// password checker costs the same as a real one.
+	// A request whose context ended while it waited to hash is answered
+	// 503, whether the client exists or not.
+	ctx := r.Context()
 	c, ok := e.clients[id]
 	if !ok {
 		if secret != "" {
-			_, _, _ = e.checker.hasher.Verify(secret, e.checker.dummy)
+			if err := e.checker.verifyDummy(ctx, secret); err != nil {
+				return nil, unavailable(err)
+			}
 		}
 		return nil, invalidClient(errUnknownClient)
 	}
 	if c.Public {
 		if secret != "" {
-			_, _, _ = e.checker.hasher.Verify(secret, e.checker.dummy)
+			if err := e.checker.verifyDummy(ctx, secret); err != nil {
+				return nil, unavailable(err)
+			}
 			return nil, invalidClient(errClientSecret)
 		}
 		return c, nil
@@ -447,11 +454,16 @@ func (e *TokenEndpoint) authenticateClient(r *http.Request, form url.Values) (*C
 	if secret == "" {
 		return nil, invalidClient(errClientSecret)
 	}
-	ok, _, err := e.hasher.Verify(secret, c.SecretHash)
+	ok, _, err := e.checker.verify(ctx, secret, c.SecretHash)
 	if err != nil {
+		if err := gaveUp(ctx, err); err != nil {
+			return nil, unavailable(err)
+		}
 		// A stored hash refused before any work, or a secret too long
 		// for it: answer no faster than for a wrong secret.
-		_, _, _ = e.checker.hasher.Verify(secret, e.checker.dummy)
+		if err := e.checker.verifyDummy(ctx, secret); err != nil {
+			return nil, unavailable(err)
+		}
 		return nil, invalidClient(errClientSecret)
 	}
 	if !ok {
@@ -465,6 +477,12 @@ func (e *TokenEndpoint) authenticateClient(r *http.Request, form url.Values) (*C
 // allows it otherwise; it is 401 with the Basic challenge every time.
 func invalidClient(cause error) *oauthError {
 	return oerr(http.StatusUnauthorized, "invalid_client", "Client authentication failed.", cause)
+}
+
+// unavailable is the answer when a store could not answer or the request
+// ended before its password was verified.
+func unavailable(err error) *oauthError {
+	return oerr(http.StatusServiceUnavailable, "temporarily_unavailable", "The service is temporarily unavailable.", err)
 }
 
 // grantScopes resolves the scope parameter against what may be granted:
@@ -520,7 +538,7 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 			return nil, oe
 		}
 		if errors.Is(err, ErrUnavailable) {
-			return nil, oerr(http.StatusServiceUnavailable, "temporarily_unavailable", "The service is temporarily unavailable.", err)
+			return nil, unavailable(err)
 		}
 		return nil, oerr(http.StatusBadRequest, "invalid_grant", "The user name or password is incorrect.", err)
 	}

@@ -1,6 +1,7 @@
 package password
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
@@ -143,7 +144,9 @@ type Options struct {
 	// absorbs, could take the process's memory: a thousand would ask for
 	// 19 GiB. Waiting costs nothing but latency: more computations than
 	// cores would only share them. Default: runtime.GOMAXPROCS at New,
-	// at least 2. Negative is an error.
+	// at least 2. Negative is an error. [Hasher.VerifyContext] stops
+	// waiting when its context ends, so that a request whose client has
+	// gone away does not take a turn from those still waiting.
 	MaxConcurrent int
 
 	// DangerouslyAllowWeakParams lets Params go below the OWASP
@@ -275,7 +278,8 @@ func (h *Hasher) Hash(password string) (string, error) {
 	}
 	salt := make([]byte, h.params.SaltLength)
 	_, _ = rand.Read(salt) // crypto/rand.Read never fails
-	key := h.idKey(password, salt, h.params)
+	// Background never ends, so idKey cannot fail.
+	key, _ := h.idKey(context.Background(), password, salt, h.params)
 	info := Info{Algorithm: Argon2id, Params: h.params, Salt: salt, Key: key}
 	return info.String(), nil
 }
@@ -293,6 +297,17 @@ func (h *Hasher) Hash(password string) (string, error) {
 // bytes for bcrypt, which would otherwise silently ignore the rest). On
 // error ok is false.
 func (h *Hasher) Verify(password, encoded string) (ok bool, needsRehash bool, err error) {
+	return h.VerifyContext(context.Background(), password, encoded)
+}
+
+// VerifyContext is [Hasher.Verify], except that it gives up waiting for a
+// turn (see Options.MaxConcurrent) when ctx ends, and then returns an error
+// wrapping ctx.Err() without hashing anything. A computation already
+// started runs to its end. Pass the request's context, so that the
+// verifications of requests whose clients have gone away (a timeout, a
+// closed connection) are dropped from the queue instead of each costing a
+// full hash after the client left.
+func (h *Hasher) VerifyContext(ctx context.Context, password, encoded string) (ok bool, needsRehash bool, err error) {
 	info, err := h.inspect(encoded)
 	if err != nil {
 		return false, false, err
@@ -304,7 +319,9 @@ func (h *Hasher) Verify(password, encoded string) (ok bool, needsRehash bool, er
 		if len(password) > bcryptMaxPassword {
 			return false, false, ErrPasswordTooLong
 		}
-		h.turns <- struct{}{}
+		if err := h.take(ctx); err != nil {
+			return false, false, err
+		}
 		defer func() { <-h.turns }()
 		err := bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password))
 		if err != nil {
@@ -316,7 +333,10 @@ func (h *Hasher) Verify(password, encoded string) (ok bool, needsRehash bool, er
 		return true, true, nil
 	}
 	p := info.Params
-	key := h.idKey(password, info.Salt, p)
+	key, err := h.idKey(ctx, password, info.Salt, p)
+	if err != nil {
+		return false, false, err
+	}
 	if subtle.ConstantTimeCompare(key, info.Key) != 1 {
 		return false, false, nil
 	}
@@ -327,10 +347,26 @@ func (h *Hasher) Verify(password, encoded string) (ok bool, needsRehash bool, er
 }
 
 // idKey derives the argon2id key of password in a turn of h.turns.
-func (h *Hasher) idKey(password string, salt []byte, p Params) []byte {
-	h.turns <- struct{}{}
+func (h *Hasher) idKey(ctx context.Context, password string, salt []byte, p Params) ([]byte, error) {
+	if err := h.take(ctx); err != nil {
+		return nil, err
+	}
 	defer func() { <-h.turns }()
-	return argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLength)
+	return argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLength), nil
+}
+
+// take waits for a turn of h.turns, or until ctx ends: then it returns an
+// error wrapping ctx.Err() and takes no turn, even one that is free.
+func (h *Hasher) take(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("password: not verified: %w", err)
+	}
+	select {
+	case h.turns <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("password: not verified: %w", ctx.Err())
+	}
 }
 
 // Hash returns the argon2id hash of password with [Default]. See

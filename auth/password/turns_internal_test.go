@@ -1,6 +1,7 @@
 package password
 
 import (
+	"context"
 	"errors"
 	"runtime"
 	"testing"
@@ -93,5 +94,55 @@ func TestMaxConcurrentDefault(t *testing.T) {
 	}
 	if _, err := h.Hash(string(make([]byte, DefaultMaxPasswordLength+1))); !errors.Is(err, ErrPasswordTooLong) {
 		t.Errorf("long password: err = %v", err)
+	}
+}
+
+// TestVerifyContextGivesUpWaiting holds every turn and checks that
+// VerifyContext, argon2id and bcrypt, returns the context's error once the
+// context ends instead of waiting for a turn and hashing for a client that
+// has gone away, and that an ended context takes no free turn.
+func TestVerifyContextGivesUpWaiting(t *testing.T) {
+	t.Parallel()
+	h, err := New(Options{MaxConcurrent: 1, DangerouslyAllowWeakParams: true, Params: Params{Memory: 64, Time: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := h.Hash("right")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bcrypt.GenerateFromPassword([]byte("right"), bcryptMinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hash := range []string{stored, string(b)} {
+		h.turns <- struct{}{} // a computation in progress
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := h.VerifyContext(ctx, "right", hash)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("%.9s: err = %v, want context.DeadlineExceeded", hash, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%.9s: VerifyContext still waits for a turn after its context ended", hash)
+		}
+		cancel()
+		<-h.turns
+		// Ended before the call: nothing is hashed, though a turn is free.
+		if ok, _, err := h.VerifyContext(ctx, "right", hash); ok || !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%.9s: ended context: ok = %v, err = %v", hash, ok, err)
+		}
+		if len(h.turns) != 0 {
+			t.Fatalf("%.9s: %d turns left taken", hash, len(h.turns))
+		}
+		// A live context verifies as Verify does.
+		if ok, _, err := h.VerifyContext(context.Background(), "right", hash); !ok || err != nil {
+			t.Errorf("%.9s: live context: ok = %v, err = %v", hash, ok, err)
+		}
 	}
 }
