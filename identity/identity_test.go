@@ -6,9 +6,11 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/httpguard/httpguard/identity"
 )
@@ -278,6 +280,49 @@ func BenchmarkClaimRawMessage(b *testing.B) {
 	for b.Loop() {
 		if v, _ := id.Claim("raw"); len(v.(json.RawMessage)) != len(raw) {
 			b.Fatal("claim changed")
+		}
+	}
+}
+
+// New removes repeated roles and scopes in time linear in their number: a
+// token or session may carry thousands, and New runs for every request
+// that is not answered from a cache. Measured before: 4 000 distinct roles
+// took 24 ms, and 50 000 roles with as many scopes 7.4 s, comparing each
+// with every one kept.
+func TestNewDedupesLongListsInLinearTime(t *testing.T) {
+	const n = 50_000
+	roles := make([]string, 0, n+2)
+	for i := range n {
+		roles = append(roles, "role-"+strconv.Itoa(i))
+	}
+	roles = append(roles, "role-7", "role-0") // repeats, dropped
+	start := time.Now()
+	id := identity.New(identity.Options{Subject: "s", Roles: roles, Scopes: roles})
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("New with %d roles and scopes took %v; want well under 2 s", n, d)
+	}
+	if id.NumRoles() != n || id.NumScopes() != n {
+		t.Fatalf("%d roles, %d scopes; want %d each", id.NumRoles(), id.NumScopes(), n)
+	}
+	if id.Role(0) != "role-0" || id.Role(7) != "role-7" || id.Role(n-1) != roles[n-1] {
+		t.Errorf("order changed: %q %q %q", id.Role(0), id.Role(7), id.Role(n-1))
+	}
+}
+
+// Both ways of dropping repeats, the short scan and the set, keep the
+// first occurrence of each element, in order.
+func TestNewDedupeKeepsFirstPositions(t *testing.T) {
+	for _, n := range []int{3, 32, 33, 100} {
+		var in, want []string
+		for i := range n {
+			s := strconv.Itoa(i % (n/2 + 1))
+			in = append(in, s)
+			if !slices.Contains(want, s) {
+				want = append(want, s)
+			}
+		}
+		if got := identity.New(identity.Options{Roles: in}).Roles(); !slices.Equal(got, want) {
+			t.Errorf("n=%d: roles %q; want %q", n, got, want)
 		}
 	}
 }
