@@ -712,3 +712,42 @@ func TestTokenEndpointClientAuthenticationCostsOneHash(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenEndpointRequestEndedBeforeHashing: a request whose context has
+// ended (its client hung up, a deadline passed) is not hashed for; every
+// path that would hash answers the same 503 temporarily_unavailable,
+// whether the client or user exists or not, so the answer tells nothing
+// about which do.
+func TestTokenEndpointRequestEndedBeforeHashing(t *testing.T) {
+	f := newOAuth(t, nil)
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	endedCtx := func(r *http.Request) { *r = *r.WithContext(ended) }
+	tests := []struct {
+		name string
+		form url.Values
+		mod  func(*http.Request)
+	}{
+		{"a confidential client's secret", form("grant_type", "client_credentials"), basicAuth("batch", "batch secret/+=")},
+		{"an unknown client's secret", form("grant_type", "client_credentials"), basicAuth("nobody", "secret")},
+		{"a secret sent by a public client", form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web", "client_secret", "x"), nil},
+		{"a known user's password", form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil},
+		{"an unknown user's password", form("grant_type", "password", "username", "mallory", "password", "guess", "client_id", "web"), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := f.post(t, tt.form, func(r *http.Request) {
+				if tt.mod != nil {
+					tt.mod(r)
+				}
+				endedCtx(r)
+			})
+			if res.status != http.StatusServiceUnavailable || res.str("error") != "temporarily_unavailable" {
+				t.Errorf("status %d %s, want 503 temporarily_unavailable", res.status, res.raw)
+			}
+			if !errors.Is(res.reason, auth.ErrUnavailable) || !errors.Is(res.reason, context.Canceled) {
+				t.Errorf("reason %v, want ErrUnavailable and context.Canceled", res.reason)
+			}
+		})
+	}
+}

@@ -270,6 +270,15 @@ func (h *Hasher) Params() Params { return h.params }
 // refuses an empty password ([ErrEmptyPassword]) and one longer than
 // MaxPasswordLength ([ErrPasswordTooLong]).
 func (h *Hasher) Hash(password string) (string, error) {
+	return h.HashContext(context.Background(), password)
+}
+
+// HashContext is [Hasher.Hash], except that it gives up waiting for a turn
+// (see Options.MaxConcurrent) when ctx ends, and then returns an error
+// wrapping ctx.Err() without hashing anything. A computation already
+// started runs to its end. Pass the request's context when a handler
+// hashes a new password (a sign-up, a password change).
+func (h *Hasher) HashContext(ctx context.Context, password string) (string, error) {
 	if password == "" {
 		return "", ErrEmptyPassword
 	}
@@ -278,8 +287,10 @@ func (h *Hasher) Hash(password string) (string, error) {
 	}
 	salt := make([]byte, h.params.SaltLength)
 	_, _ = rand.Read(salt) // crypto/rand.Read never fails
-	// Background never ends, so idKey cannot fail.
-	key, _ := h.idKey(context.Background(), password, salt, h.params)
+	key, err := h.idKey(ctx, password, salt, h.params)
+	if err != nil {
+		return "", err
+	}
 	info := Info{Algorithm: Argon2id, Params: h.params, Salt: salt, Key: key}
 	return info.String(), nil
 }
@@ -359,13 +370,13 @@ func (h *Hasher) idKey(ctx context.Context, password string, salt []byte, p Para
 // error wrapping ctx.Err() and takes no turn, even one that is free.
 func (h *Hasher) take(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("password: not verified: %w", err)
+		return fmt.Errorf("password: gave up waiting for a turn: %w", err)
 	}
 	select {
 	case h.turns <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("password: not verified: %w", ctx.Err())
+		return fmt.Errorf("password: gave up waiting for a turn: %w", ctx.Err())
 	}
 }
 

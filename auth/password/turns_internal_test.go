@@ -146,3 +146,48 @@ func TestVerifyContextGivesUpWaiting(t *testing.T) {
 		}
 	}
 }
+
+// TestHashContextGivesUpWaiting is TestVerifyContextGivesUpWaiting for
+// HashContext.
+func TestHashContextGivesUpWaiting(t *testing.T) {
+	t.Parallel()
+	h, err := New(Options{MaxConcurrent: 1, DangerouslyAllowWeakParams: true, Params: Params{Memory: 64, Time: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.turns <- struct{}{} // a computation in progress
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.HashContext(ctx, "new password")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("HashContext ran while the turn was taken (err %v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("HashContext still waits for a turn after its context ended")
+	}
+	<-h.turns
+	if s, err := h.HashContext(ctx, "new password"); s != "" || !errors.Is(err, context.Canceled) {
+		t.Errorf("ended context: %q, %v; want nothing hashed", s, err)
+	}
+	if len(h.turns) != 0 {
+		t.Fatalf("%d turns left taken", len(h.turns))
+	}
+	s, err := h.HashContext(context.Background(), "new password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := h.Verify("new password", s); !ok || err != nil {
+		t.Errorf("the hash of a live context does not verify: %v, %v", ok, err)
+	}
+}
