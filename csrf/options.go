@@ -74,11 +74,11 @@ type Options struct {
 
 	// OnReject writes the response to a rejected request. err wraps one
 	// of [ErrCrossOrigin], [ErrOriginMismatch], [ErrNullOrigin],
-	// [ErrMalformedOrigin], [ErrTokenMissing] or [ErrTokenInvalid]. The
-	// reason is recorded with the problem package's SetReason for an
-	// access log before OnReject is called. Default: a generic 403
-	// problem response (internal/problem). Never echo request data in the
-	// response. A rejected response never issues the token cookie, so a
+	// [ErrMalformedOrigin], [ErrTokenMissing], [ErrTokenInvalid] or
+	// [ErrFormTooLarge]. The reason is recorded with the problem
+	// package's SetReason for an access log before OnReject is called.
+	// Default: a generic 403 problem response (internal/problem), 413
+	// for ErrFormTooLarge. Never echo request data in the response. A rejected response never issues the token cookie, so a
 	// form OnReject renders with [Token] for a client that had no valid
 	// token cookie cannot be submitted: link or redirect to the form's
 	// page instead.
