@@ -103,6 +103,15 @@ func allowedPreflight(origin string, kv ...string) map[string]string {
 var megabyteOfCommas = strings.Repeat(",", 1<<20)
 var megabyteName = strings.Repeat("a", 1<<20)
 
+// headerNames returns a request header list of n distinct names.
+func headerNames(n int) string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("x-%d", i)
+	}
+	return strings.Join(names, ",")
+}
+
 var specCases = []specCase{
 	// Actual requests.
 	{name: "an actual request from an allowed exact origin gets the origin, credentials and exposed headers",
@@ -303,6 +312,14 @@ var specCases = []specCase{
 	{name: "with all headers allowed two names without a comma between them are not echoed",
 		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowedHeaders: []string{"*"}},
 		method: "OPTIONS", status: 403, headers: preflight("https://anyone.test", "GET", acrh("x-a x-b, x-c")),
+		want: rejectedPreflight, err: cors.ErrHeadersNotAllowed},
+	{name: "with all headers allowed a list of 80 elements is echoed",
+		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowedHeaders: []string{"*"}},
+		method: "OPTIONS", status: 204, headers: preflight("https://anyone.test", "GET", acrh(headerNames(80))),
+		want: map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": headerNames(80), "Vary": varyOptions}},
+	{name: "with all headers allowed a list of 81 elements is not echoed, though under 1 KiB",
+		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowedHeaders: []string{"*"}},
+		method: "OPTIONS", status: 403, headers: preflight("https://anyone.test", "GET", acrh(headerNames(80)+",")),
 		want: rejectedPreflight, err: cors.ErrHeadersNotAllowed},
 	{name: "regression echo#2400: * with credentials requires the dangerous option and then echoes and varies",
 		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowCredentials: true, DangerouslyAllowCredentialsWithAnyOrigin: true},

@@ -120,8 +120,8 @@ func (m *Middleware) headerAllowed(name string) bool {
 
 // echoHeaderList validates the Access-Control-Request-Headers lines for
 // echoing back when every header is allowed: tokens separated by commas,
-// each with optional white space around it ("a b" is refused), at most 64
-// names and 1 KiB. It returns the
+// each with optional white space around it ("a b" is refused), at most 80
+// elements, empty ones included, and 1 KiB. It returns the
 // value to send ("" when the list is empty). Several lines are joined,
 // which allocates; browsers send one.
 func echoHeaderList(lines []string) (string, bool) {
