@@ -10,27 +10,33 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// TestMaxConcurrent holds every turn of a Hasher and checks that Hash and
-// Verify, argon2id and bcrypt, wait for one and finish once it is free:
-// the bound on the memory of concurrent computations.
-func TestMaxConcurrent(t *testing.T) {
-	t.Parallel()
-	h, err := New(Options{MaxConcurrent: 2, DangerouslyAllowWeakParams: true, Params: Params{Memory: 64, Time: 1}})
+// turnsHasher returns a fast Hasher with max turns, and its argon2id
+// and a bcrypt hash of "right".
+func turnsHasher(t *testing.T, max int) (h *Hasher, argon2id, bcryptHash string) {
+	t.Helper()
+	h, err := New(Options{MaxConcurrent: max, DangerouslyAllowWeakParams: true, Params: Params{Memory: 64, Time: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cap(h.turns) != 2 {
-		t.Fatalf("turns = %d, want 2", cap(h.turns))
-	}
-	stored, err := h.Hash("right")
-	if err != nil {
+	if argon2id, err = h.Hash("right"); err != nil {
 		t.Fatal(err)
 	}
 	b, err := bcrypt.GenerateFromPassword([]byte("right"), bcryptMinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bcryptHash := string(b)
+	return h, argon2id, string(b)
+}
+
+// TestMaxConcurrent holds every turn of a Hasher and checks that Hash and
+// Verify, argon2id and bcrypt, wait for one and finish once it is free:
+// the bound on the memory of concurrent computations.
+func TestMaxConcurrent(t *testing.T) {
+	t.Parallel()
+	h, stored, bcryptHash := turnsHasher(t, 2)
+	if cap(h.turns) != 2 {
+		t.Fatalf("turns = %d, want 2", cap(h.turns))
+	}
 	calls := map[string]func() error{
 		"Hash": func() error { _, err := h.Hash("another"); return err },
 		"Verify argon2id": func() error {
@@ -103,19 +109,8 @@ func TestMaxConcurrentDefault(t *testing.T) {
 // has gone away, and that an ended context takes no free turn.
 func TestVerifyContextGivesUpWaiting(t *testing.T) {
 	t.Parallel()
-	h, err := New(Options{MaxConcurrent: 1, DangerouslyAllowWeakParams: true, Params: Params{Memory: 64, Time: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored, err := h.Hash("right")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := bcrypt.GenerateFromPassword([]byte("right"), bcryptMinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, hash := range []string{stored, string(b)} {
+	h, stored, bcryptHash := turnsHasher(t, 1)
+	for _, hash := range []string{stored, bcryptHash} {
 		h.turns <- struct{}{} // a computation in progress
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		done := make(chan error, 1)
@@ -151,10 +146,7 @@ func TestVerifyContextGivesUpWaiting(t *testing.T) {
 // HashContext.
 func TestHashContextGivesUpWaiting(t *testing.T) {
 	t.Parallel()
-	h, err := New(Options{MaxConcurrent: 1, DangerouslyAllowWeakParams: true, Params: Params{Memory: 64, Time: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, _, _ := turnsHasher(t, 1)
 	h.turns <- struct{}{} // a computation in progress
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
