@@ -143,7 +143,9 @@ type TokenEndpointOptions struct {
 // [NewTokenEndpoint]; it is an [http.Handler]. It serves the password
 // (§4.3), client_credentials (§4.4) and refresh_token (§6) grants, with
 // client authentication by HTTP Basic or by form parameters (§2.3.1).
-// It is safe for concurrent use. The zero value answers every request
+// A form already parsed by a middleware before it (csrf in token mode
+// does, to read its field) is read from r.PostForm. It is safe for
+// concurrent use. The zero value answers every request
 // with a server_error.
 type TokenEndpoint struct {
 	issuer     *Issuer
@@ -370,17 +372,39 @@ func (e *TokenEndpoint) serve(r *http.Request) (*tokenResponse, *oauthError) {
 // readForm reads the form body: bounded, each parameter at most once
 // (RFC 6749 §3.2), empty values treated as absent. The query string is
 // ignored: credentials never belong in a URL.
+//
+// When a middleware before the endpoint has already parsed the form
+// (r.PostForm is set, as csrf does in token mode to read its token field),
+// the body is consumed: the parsed form is read instead, its decoded size
+// held to max, with the same checks. Reading the empty rest of the body
+// refused every such request as if it had no client_id.
 func readForm(r *http.Request, max int64) (url.Values, error) {
 	if r.ContentLength > max {
 		return nil, errTokenBody
 	}
-	buf, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, max))
-	if err != nil {
-		return nil, errTokenBody
-	}
-	vals, err := url.ParseQuery(string(buf))
-	if err != nil {
-		return nil, errTokenBody
+	var vals url.Values
+	if r.PostForm != nil {
+		var n int64
+		vals = make(url.Values, len(r.PostForm))
+		for k, vs := range r.PostForm {
+			n += int64(len(k))
+			for _, v := range vs {
+				n += int64(len(v)) + 1
+			}
+			vals[k] = vs // a copy of the map: empty values are deleted below
+		}
+		if n > max {
+			return nil, errTokenBody
+		}
+	} else {
+		buf, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, max))
+		if err != nil {
+			return nil, errTokenBody
+		}
+		vals, err = url.ParseQuery(string(buf))
+		if err != nil {
+			return nil, errTokenBody
+		}
 	}
 	for k, v := range vals {
 		if len(v) > 1 {

@@ -144,6 +144,35 @@ func TestTokenEndpointPasswordGrant(t *testing.T) {
 	}
 }
 
+// A middleware before the endpoint may parse the form, as csrf does in
+// token mode to read its field, which consumes the body: the endpoint
+// reads the parsed form, with the same limit and the same checks. It read
+// the empty rest of the body and answered 401 invalid_client.
+func TestTokenEndpointFormParsedByAMiddleware(t *testing.T) {
+	f := newOAuth(t, nil)
+	parse := func(r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), parse)
+	if res.status != 200 || res.str("access_token") == "" {
+		t.Fatalf("status %d: %s (%v)", res.status, res.raw, res.reason)
+	}
+	res = f.post(t, form("grant_type", "password", "username", "alice", "username", "alice", "password", "correct horse", "client_id", "web"), parse)
+	if res.status != 400 || res.str("error") != "invalid_request" {
+		t.Errorf("a repeated parameter: status %d: %s", res.status, res.raw)
+	}
+	big := form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web", "pad", strings.Repeat("x", auth.DefaultTokenRequestMaxBytes))
+	res = f.post(t, big, func(r *http.Request) {
+		r.ContentLength = -1 // chunked: the endpoint sees no length
+		parse(r)
+	})
+	if res.status != 400 || res.str("error") != "invalid_request" {
+		t.Errorf("a form over MaxBodyBytes: status %d: %s", res.status, res.raw)
+	}
+}
+
 func TestTokenEndpointErrors(t *testing.T) {
 	f := newOAuth(t, nil)
 	pw := func(kv ...string) url.Values {

@@ -1,0 +1,104 @@
+package httpguard_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/httpguard/httpguard"
+	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/auth/password"
+	"github.com/httpguard/httpguard/csrf"
+	"github.com/httpguard/httpguard/errorsafe"
+)
+
+// cheapHasher hashes with tiny parameters so that the tests run quickly.
+var cheapHasher = password.MustNew(password.Options{
+	Params:                     password.Params{Memory: 64, Time: 1, Threads: 1},
+	DangerouslyAllowWeakParams: true,
+})
+
+// The OAuth2 token endpoint behind csrf in token mode, with the csrf token
+// sent in the form as a page's login form does: csrf parses the form to
+// read its field, and the endpoint must read that parsed form, not the
+// consumed body (it answered 401 invalid_client).
+func TestTokenEndpointBehindCSRFTokens(t *testing.T) {
+	t.Parallel()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss, err := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{ID: "ed", Algorithm: auth.AlgEdDSA, Key: key}, Issuer: "https://api.example", Audience: []string{"api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := auth.NewMemoryUsers()
+	hash, err := cheapHasher.Hash("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := users.Add("alice", auth.User{Hash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.NewTokenEndpoint(auth.TokenEndpointOptions{
+		Issuer: iss, Users: users, Hasher: cheapHasher,
+		Clients: []auth.Client{{ID: "web", Public: true, Grants: []string{auth.GrantPassword}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	csrfKey := make([]byte, 32)
+	if _, err := rand.Read(csrfKey); err != nil {
+		t.Fatal(err)
+	}
+	p, err := csrf.New(csrf.Options{Tokens: &csrf.TokenOptions{Key: csrfKey, Always: true, InsecureHTTPCookie: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, csrf.Token(r))
+	})
+	mux.Handle("POST /token", tokens)
+	srv := httptest.NewServer(httpguard.Chain(errorsafe.MustNew(errorsafe.Options{}).Handler, p.Handler)(mux))
+	defer srv.Close()
+
+	page, err := srv.Client().Get(srv.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	form := url.Values{
+		"grant_type": {"password"}, "client_id": {"web"},
+		"username": {"alice"}, "password": {"correct horse"},
+		"csrf_token": {string(token)},
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	for _, c := range page.Cookies() {
+		req.AddCookie(c)
+	}
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+		Error       string `json:"error"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK || body.AccessToken == "" {
+		t.Fatalf("status %d, error %q; want 200 with an access token", res.StatusCode, body.Error)
+	}
+}
