@@ -187,3 +187,44 @@ func TestDecodeFormAfterTheFormWasParsedIsBounded(t *testing.T) {
 		t.Errorf("err %v status %d, want %v 413", err, w.Code, sanitize.ErrTooLarge)
 	}
 }
+
+// A form parsed before BodyLimit (csrf in token mode parses it, bounded by
+// its own MaxFormBytes) has consumed the body, so the limit cannot bound
+// the reads of the handler: the parsed form is held to MaxBytes instead.
+// A form sent without a Content-Length passed a route's limit whatever its
+// size.
+func TestBodyLimitAfterTheFormWasParsed(t *testing.T) {
+	t.Parallel()
+	m, err := sanitize.NewBodyLimit(sanitize.BodyOptions{MaxBytes: 64, ContentTypes: []string{"application/x-www-form-urlencoded", "multipart/form-data"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	multipart := func(content string) string {
+		return "--x\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n\r\n" + content + "\r\n--x--\r\n"
+	}
+	tests := []struct {
+		name, ct, body string
+		status         int
+	}{
+		{"a small form passes", "application/x-www-form-urlencoded", "q=go", 200},
+		{"a large form is refused", "application/x-www-form-urlencoded", "q=" + strings.Repeat("a", 100), 413},
+		{"a small upload passes", "multipart/form-data; boundary=x", multipart("hi"), 200},
+		{"a large upload is refused", "multipart/form-data; boundary=x", multipart(strings.Repeat("a", 100)), 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.body))
+			r.ContentLength = -1 // sent chunked: no length to check
+			r.Header.Set("Content-Type", tt.ct)
+			if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+				t.Fatal(err)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tt.status {
+				t.Errorf("status %d, want %d", w.Code, tt.status)
+			}
+		})
+	}
+}

@@ -66,11 +66,18 @@ func NewBodyLimit(o BodyOptions) (*BodyLimit, error) {
 
 // Check reports whether r's declared body is acceptable: ErrTooLarge or
 // ErrContentType, or nil. A request without a body always passes.
+//
+// A form already parsed by a middleware before this one (csrf in token
+// mode parses it, bounded by its own MaxFormBytes, to read its field) has
+// consumed the body, which the limit can then no longer bound as the
+// handler reads it: the parsed form's decoded size is held to MaxBytes
+// instead. Without this, a form sent without a Content-Length passed a
+// route's limit whatever its size, up to the parsing middleware's bound.
 func (m *BodyLimit) Check(r *http.Request) error {
 	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	if r.ContentLength > m.maxBytes {
+	if r.ContentLength > m.maxBytes || parsedFormSize(r) > m.maxBytes {
 		return ErrTooLarge
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
