@@ -317,6 +317,28 @@ func (m *JWT) Handler(next http.Handler) http.Handler {
 	return authenticated(next, m.Authenticate, m.reject)
 }
 
+// Optional returns next wrapped for a stack where bearer tokens are one
+// way among several to authenticate, shared by public routes: a request
+// carrying a token (in any place the JWT reads one) runs with the token's
+// identity, and one whose token is invalid, malformed or sent twice is
+// rejected as by [JWT.Handler]; a request without a token reaches next
+// unchanged, with whatever identity an earlier layer (a session) gave it,
+// or none, for the route's guard ([RequireScope], rbac) to judge. An
+// Authorization header of another scheme is no token.
+func (m *JWT) Optional(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := m.Authenticate(r)
+		switch {
+		case err == nil:
+			next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+		case err == errNoToken:
+			next.ServeHTTP(w, r)
+		default:
+			m.reject(w, r, err)
+		}
+	})
+}
+
 // Check reports whether r carries a valid bearer token: nil, or an error
 // wrapping one of the package's sentinels.
 func (m *JWT) Check(r *http.Request) error {

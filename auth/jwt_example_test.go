@@ -153,3 +153,58 @@ func ExampleRequireScopes_incorrect() {
 	// 401
 	// 200
 }
+
+// ExampleJWT_Optional puts bearer tokens in a stack shared with public
+// routes and sessions: a request without a token reaches the mux, whose
+// guards decide; a request with a bad token is refused before it.
+func ExampleJWT_Optional() {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader) // in production: loaded from a secret store
+	issuer, err := auth.NewIssuer(auth.IssuerOptions{
+		Key:      auth.Key{ID: "2026-01", Algorithm: auth.AlgEdDSA, Key: priv},
+		Issuer:   "https://auth.example.com",
+		Audience: []string{"https://api.example.com"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	bearer, err := auth.NewJWT(auth.JWTOptions{
+		Algorithms: []string{auth.AlgEdDSA},
+		Keys:       []auth.Key{issuer.VerificationKey()},
+		Issuer:     "https://auth.example.com",
+		Audience:   "https://api.example.com",
+		Type:       auth.TypeAccessToken,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "public page")
+	})
+	mux.Handle("GET /orders", auth.RequireScopes("orders:read")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := identity.FromRequest(r)
+		fmt.Fprintf(w, "orders of %s", id.Subject())
+	})))
+	h := bearer.Optional(mux)
+
+	at, _ := issuer.Issue(context.Background(), auth.Grant{Subject: "alice", Scopes: []string{"orders:read"}})
+	for _, c := range []struct{ path, authorization string }{
+		{"/", ""},
+		{"/orders", "Bearer " + at.Token},
+		{"/orders", ""},
+		{"/", "Bearer not-a-token"},
+	} {
+		r := httptest.NewRequest(http.MethodGet, c.path, nil)
+		if c.authorization != "" {
+			r.Header.Set("Authorization", c.authorization)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Println(c.path, w.Code, strings.SplitN(w.Body.String(), "\n", 2)[0])
+	}
+	// Output:
+	// / 200 public page
+	// /orders 200 orders of alice
+	// /orders 401 {"type":"about:blank","title":"Unauthorized","status":401}
+	// / 401 {"type":"about:blank","title":"Unauthorized","status":401}
+}

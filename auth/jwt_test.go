@@ -990,3 +990,77 @@ func TestVerificationKeyIsACopy(t *testing.T) {
 		t.Fatalf("a token issued after the caller wiped its copy does not verify: %v", err)
 	}
 }
+
+// TestJWTOptional: Optional authenticates a request that carries a token
+// and rejects a bad one, as Handler does, but lets a request without a
+// token through unchanged, an earlier layer's identity included; the zero
+// JWT still rejects everything.
+func TestJWTOptional(t *testing.T) {
+	k := keysOnce()
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, CookieName: "at"})
+	tok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, goodClaims())
+	session := identity.New(identity.Options{Subject: "carol", Method: identity.MethodSession})
+	req := func(headers ...string) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/orders", nil)
+		for i := 0; i < len(headers); i += 2 {
+			r.Header.Add(headers[i], headers[i+1])
+		}
+		return r
+	}
+	withSession := func(r *http.Request) *http.Request {
+		return r.WithContext(identity.NewContext(r.Context(), session))
+	}
+	tests := []struct {
+		name        string
+		m           *auth.JWT
+		r           *http.Request
+		wantStatus  int
+		wantSubject string // "" for no identity
+		wantMethod  identity.Method
+	}{
+		{"no token: through, anonymous", m, req(), 200, "", ""},
+		{"no token: through, the session's identity kept", m, withSession(req()), 200, "carol", identity.MethodSession},
+		{"another scheme is no token", m, req("Authorization", "Basic YWxpY2U6eA=="), 200, "", ""},
+		{"a valid token", m, req("Authorization", "Bearer "+tok), 200, "alice", identity.MethodBearer},
+		{"a valid token in the cookie", m, req("Cookie", "at="+tok), 200, "alice", identity.MethodBearer},
+		{"a valid token replaces the session's identity", m, withSession(req("Authorization", "Bearer "+tok)), 200, "alice", identity.MethodBearer},
+		{"an invalid token is refused", m, req("Authorization", "Bearer "+flipSig(tok)), 401, "", ""},
+		{"an invalid token is refused even with a session", m, withSession(req("Authorization", "Bearer "+flipSig(tok))), 401, "", ""},
+		{"an empty bearer credential is refused", m, req("Authorization", "Bearer "), 401, "", ""},
+		{"two Authorization lines are refused", m, req("Authorization", "Bearer "+tok, "Authorization", "Basic YWxpY2U6eA=="), 401, "", ""},
+		{"a token in the header and the cookie is refused", m, req("Authorization", "Bearer "+tok, "Cookie", "at="+tok), 401, "", ""},
+		{"the zero JWT refuses a request without a token", &auth.JWT{}, req(), 401, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got identity.Identity
+			var reached bool
+			h := tt.m.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				reached = true
+				got, _ = identity.FromRequest(r)
+			}))
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, tt.r)
+			if w.Code != tt.wantStatus || reached != (tt.wantStatus == 200) {
+				t.Fatalf("status %d, handler reached %v; want %d", w.Code, reached, tt.wantStatus)
+			}
+			if w.Code == 401 && !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("401 without a Bearer challenge: %q", w.Header().Get("WWW-Authenticate"))
+			}
+			if got.Subject() != tt.wantSubject || got.Method() != tt.wantMethod {
+				t.Errorf("identity %q %q, want %q %q", got.Subject(), got.Method(), tt.wantSubject, tt.wantMethod)
+			}
+		})
+	}
+}
+
+// flipSig changes one character in the middle of a token's signature,
+// away from the padding bits of its last character.
+func flipSig(tok string) string {
+	i := len(tok) - 10
+	c := byte('A')
+	if tok[i] == 'A' {
+		c = 'B'
+	}
+	return tok[:i] + string(c) + tok[i+1:]
+}

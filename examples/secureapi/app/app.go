@@ -109,7 +109,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -492,7 +491,7 @@ func New(cfg Config) (http.Handler, error) {
 		perIP.Handler,
 		crossOrigin,
 		sessions.Handler,
-		s.authenticate,
+		s.bearer.Optional, // a token when one is sent; else a session, Basic on its route, or nobody
 		s.current,
 		perSubject.Handler,
 	)
@@ -534,22 +533,6 @@ func newCrossOrigin(cfg Config, sessions *session.Middleware) (func(http.Handler
 			withoutSession.ServeHTTP(w, r)
 		})
 	}, nil
-}
-
-// authenticate verifies a bearer token when the request carries one and
-// passes every other request on: a session, HTTP Basic on its route, or
-// nobody, for the route's guard to judge.
-func (s *server) authenticate(next http.Handler) http.Handler {
-	withToken := s.bearer.Handler(next)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The scheme is case-insensitive; no non-ASCII character folds
-		// into one of "bearer ", so strings.EqualFold is exact here.
-		if v := r.Header["Authorization"]; len(v) > 0 && len(v[0]) >= 7 && strings.EqualFold(v[0][:7], "bearer ") {
-			withToken.ServeHTTP(w, r)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 var errAccountGone = errors.New("secureapi: the account of this session or token was deleted")
