@@ -58,7 +58,11 @@
 // is what the key may still send now and t the seconds until it is back to
 // the full burst. The fields are sent on admitted responses too
 // ([HeadersAlways], the default), or only on refusals, or never
-// ([Options.Headers]). A store failure refuses with 503 (fail closed).
+// ([Options.Headers]). When two Middlewares are stacked (by address, then
+// by user), the inner one adds its items as a second line of each field
+// rather than replacing the outer one's, so the client sees both budgets;
+// give their limits different names. A store failure refuses with 503
+// (fail closed).
 // [Options.OnReject] replaces the response; the headers are set before it
 // is called. The values are built into slots and bytes that belong to the
 // response alone (never a slice shared between requests, which a handler

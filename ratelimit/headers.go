@@ -60,32 +60,43 @@ const (
 //
 // r is the number of requests the key may still make now, t the seconds
 // until it is back to its full burst. Limits whose key did not apply to
-// the request are left out. It does not allocate.
+// the request are left out. It does not allocate, unless a Middleware
+// before this one set the fields too (see setField).
 func (m *Middleware) setAdmitted(h http.Header, d *decision) {
 	vals, b := headervals.TakeBytes(admittedSlots, m.need)
-	m.setRateLimit(h, d, vals, b)
+	m.setRateLimit(h, d, vals, b, stacked(h))
+}
+
+// stacked reports whether a Middleware before this one has set the
+// RateLimit fields of the response whose header is h: it sets the policy
+// field whenever it sets any. An empty header is not looked up.
+func stacked(h http.Header) bool {
+	return len(h) > 0 && len(h["Ratelimit-Policy"]) > 0
 }
 
 // setRefused sets Retry-After and, unless they are off, the RateLimit
-// fields of a request a limit refused, without allocating. It returns the
+// fields of a request a limit refused, without allocating (but see
+// setField). It returns the
 // values' spare slots, for the problem response.
 func (m *Middleware) setRefused(h http.Header, d *decision) []string {
+	st := stacked(h)
 	vals, b := headervals.TakeBytes(refusedSlots, m.need)
 	b = appendDecimal(b, ceilSeconds(d.retry))
 	// The bytes are never written again: the string may share them.
 	vals[slotRetry] = unsafe.String(&b[0], len(b))
 	h["Retry-After"] = vals[slotRetry : slotRetry+1 : slotRetry+1]
 	if m.headers != HeadersOff {
-		m.setRateLimit(h, d, vals[slotPolicy:slotLimits+1], b[len(b):])
+		m.setRateLimit(h, d, vals[slotPolicy:slotLimits+1], b[len(b):], st)
 	}
 	return vals[slotProblem:]
 }
 
 // setRateLimit sets the RateLimit fields with vals[0] and vals[1] for
-// their values, building the RateLimit value in b.
-func (m *Middleware) setRateLimit(h http.Header, d *decision, vals []string, b []byte) {
+// their values, building the RateLimit value in b; stacked is as
+// setField takes it.
+func (m *Middleware) setRateLimit(h http.Header, d *decision, vals []string, b []byte, stacked bool) {
 	vals[0] = m.policy
-	h["Ratelimit-Policy"] = vals[0:1:1]
+	setField(h, "Ratelimit-Policy", vals[0:1:1], stacked)
 	start := len(b)
 	for i := 0; i < d.n; i++ {
 		if d.remaining[i] < 0 {
@@ -102,8 +113,24 @@ func (m *Middleware) setRateLimit(h http.Header, d *decision, vals []string, b [
 	if len(b) > start {
 		// As above: b[start:] is written once, then only read.
 		vals[1] = unsafe.String(&b[start], len(b)-start)
-		h["Ratelimit"] = vals[1:2:2]
+		setField(h, "Ratelimit", vals[1:2:2], stacked)
 	}
+}
+
+// setField sets the field name to v, one value, or, stacked under a
+// Middleware that has set the RateLimit fields for this response, adds v
+// as another field line. The RateLimit fields are lists, and their lines
+// one list, so a client sees the policies and budgets of every layer (by
+// address, then by user), not only the innermost's; a layer's items are
+// named by its limits. Only the stacked case allocates.
+func setField(h http.Header, name string, v []string, stacked bool) {
+	if stacked {
+		if prev := h[name]; len(prev) > 0 {
+			h[name] = append(prev[:len(prev):len(prev)], v[0])
+			return
+		}
+	}
+	h[name] = v
 }
 
 // appendDecimal appends n >= 0 in decimal, as strconv.AppendInt does,

@@ -1091,3 +1091,41 @@ func TestHeaderValuesBelongToOneResponse(t *testing.T) {
 		t.Errorf("a later response's RateLimit-Policy %q", got)
 	}
 }
+
+// TestStackedMiddlewaresKeepEachOthersFields: a Middleware by address
+// outside one by user, as the recommended stack has them. The inner one
+// adds its RateLimit items as second field lines, so the client sees both
+// budgets on an admitted response and on the inner layer's refusal, and
+// the outer one's budget, the one that refuses next, is never lost.
+func TestStackedMiddlewaresKeepEachOthersFields(t *testing.T) {
+	byIP := mustNew(t, ratelimit.Options{Limits: []ratelimit.Limit{{Name: "ip", Rate: 10, Period: time.Minute}}})
+	byUser := mustNew(t, ratelimit.Options{Limits: []ratelimit.Limit{{Name: "user", Rate: 2, Period: time.Minute, Key: ratelimit.BySubject()}}})
+	alice := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := identity.New(identity.Options{Subject: "alice", Method: identity.MethodBearer})
+			next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+		})
+	}
+	h := byIP.Handler(alice(byUser.Handler(okHandler)))
+	for i, want := range []struct {
+		code          int
+		policy, state string
+	}{
+		{200, `"ip";q=10;w=60, "user";q=2;w=60`, `"ip";r=9;t=6, "user";r=1;t=30`},
+		{200, `"ip";q=10;w=60, "user";q=2;w=60`, `"ip";r=8;t=12, "user";r=0;t=60`},
+		{429, `"ip";q=10;w=60, "user";q=2;w=60`, `"ip";r=7;t=18, "user";r=0;t=60`},
+	} {
+		w := serve(h, request("192.0.2.1:1"))
+		policy := strings.Join(w.Header().Values("RateLimit-Policy"), ", ")
+		state := strings.Join(w.Header().Values("RateLimit"), ", ")
+		if w.Code != want.code || policy != want.policy || state != want.state {
+			t.Errorf("request %d: %d\n RateLimit-Policy: %s\n RateLimit: %s\nwant %d\n RateLimit-Policy: %s\n RateLimit: %s",
+				i+1, w.Code, policy, state, want.code, want.policy, want.state)
+		}
+	}
+	// Each layer's lines are its own: the next response starts afresh.
+	w := serve(byIP.Handler(okHandler), request("192.0.2.2:1"))
+	if got := w.Header().Values("RateLimit-Policy"); len(got) != 1 {
+		t.Errorf("one layer: RateLimit-Policy lines %q, want one", got)
+	}
+}
