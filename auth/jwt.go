@@ -46,7 +46,8 @@ type JWTOptions struct {
 	// by exact match; a token without kid is verified only by keys
 	// without ID. At least one key or a JWKSURL is required. A key
 	// anyone can sign with (an HMAC secret of all zero bytes, the
-	// Ed25519 key of an all-zero seed) is an error; see [Key].
+	// Ed25519 key of an all-zero seed, an Ed25519 public key of small
+	// order) is an error; see [Key].
 	Keys []Key
 
 	// JWKSURL is an https URL of a JSON Web Key Set (RFC 7517), such as

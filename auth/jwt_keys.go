@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"strings"
 
@@ -25,7 +26,10 @@ import (
 //     bytes: a buffer that was never filled is a secret anyone can sign
 //     with;
 //   - ed25519.PublicKey or ed25519.PrivateKey: EdDSA, not the key pair of
-//     an all-zero seed, whose private key anyone can derive;
+//     an all-zero seed, whose private key anyone can derive, nor a public
+//     key of small order (32 zero bytes among them), under which anyone
+//     can forge signatures; a private key's second half must be the
+//     public key of its seed;
 //   - *ecdsa.PublicKey or *ecdsa.PrivateKey on P-256 (ES256) or P-384
 //     (ES384);
 //   - *rsa.PublicKey or *rsa.PrivateKey of 2048 to 4096 bits: RS256,
@@ -237,13 +241,25 @@ func compileKey(i int, k Key, allow []string) (*verKey, error) {
 		if keycheck.AllZero(key.Seed()) {
 			return nil, fmt.Errorf("%s: Ed25519 key made from an all-zero seed; anyone can derive its private key", where)
 		}
-		vk.kind, vk.key = kindEd25519, key.Public().(ed25519.PublicKey)
+		// The second half of the key is its public key as stored, which
+		// crypto/ed25519 neither checks nor recomputes: a key whose second
+		// half was never filled (the seed copied into a 64-byte buffer)
+		// would verify under 32 zero bytes, a point of small order, and
+		// sign tokens that verify under it.
+		pub := ed25519.NewKeyFromSeed(key.Seed()).Public().(ed25519.PublicKey)
+		if !pub.Equal(key.Public()) {
+			return nil, fmt.Errorf("%s: Ed25519 private key whose second half is not the public key of its seed (use ed25519.NewKeyFromSeed)", where)
+		}
+		vk.kind, vk.key = kindEd25519, pub
 	case ed25519.PublicKey:
 		if len(key) != ed25519.PublicKeySize {
 			return nil, fmt.Errorf("%s: invalid Ed25519 public key", where)
 		}
 		if key.Equal(zeroSeedEd25519) {
 			return nil, fmt.Errorf("%s: Ed25519 public key of an all-zero seed; anyone can derive its private key", where)
+		}
+		if ed25519SmallOrder(key) {
+			return nil, fmt.Errorf("%s: Ed25519 public key of small order; anyone can forge signatures under it", where)
 		}
 		vk.kind, vk.key = kindEd25519, slices.Clone(key)
 	case *ecdsa.PrivateKey:
@@ -314,6 +330,44 @@ func compileKey(i int, k Key, allow []string) (*verKey, error) {
 // zeroSeedEd25519 is the public key of the all-zero Ed25519 seed, whose
 // private key is known to everyone.
 var zeroSeedEd25519 = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+
+// ed25519P is the prime 2^255 - 19 of the field of Ed25519.
+var ed25519P = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
+
+// ed25519SmallOrderY are the y-coordinates of the eight points of
+// Ed25519 whose order divides the cofactor 8: 1 (the identity), p-1
+// (order 2), 0 (the two points of order 4) and ±y8 (the four of order 8).
+var ed25519SmallOrderY = func() []*big.Int {
+	y8, _ := new(big.Int).SetString("5fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826", 16)
+	return []*big.Int{
+		big.NewInt(0), big.NewInt(1), new(big.Int).Sub(ed25519P, big.NewInt(1)),
+		y8, new(big.Int).Sub(ed25519P, y8),
+	}
+}()
+
+// ed25519SmallOrder reports whether pub encodes a point of small order.
+// crypto/ed25519 verifies without the cofactor and accepts such keys:
+// under one, a signature made of the identity point and a zero scalar
+// verifies for one message in at most eight, so anyone can mint tokens by
+// varying a claim (32 zero bytes, a key buffer never filled, is one, of
+// order 4). The encoding is the little-endian y with the sign of x in the
+// top bit; a y of p or more, which crypto/ed25519 also accepts, is taken
+// modulo p.
+func ed25519SmallOrder(pub ed25519.PublicKey) bool {
+	var be [ed25519.PublicKeySize]byte
+	for i, c := range pub {
+		be[len(be)-1-i] = c
+	}
+	be[0] &= 0x7f
+	y := new(big.Int).SetBytes(be[:])
+	y.Mod(y, ed25519P)
+	for _, s := range ed25519SmallOrderY {
+		if y.Cmp(s) == 0 {
+			return true
+		}
+	}
+	return false
+}
 
 func (k keyKind) String() string {
 	switch k {

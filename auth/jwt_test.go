@@ -492,6 +492,12 @@ func TestNewJWTRejectsUnsafeOptions(t *testing.T) {
 		{"all-zero HS512 secret", auth.JWTOptions{Algorithms: []string{"HS512"}, Keys: []auth.Key{{Key: make([]byte, 64)}}}, "all zero bytes"},
 		{"Ed25519 key of an all-zero seed", auth.JWTOptions{Algorithms: []string{"EdDSA"}, Keys: []auth.Key{{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))}}}, "all-zero seed"},
 		{"Ed25519 public key of an all-zero seed", auth.JWTOptions{Algorithms: []string{"EdDSA"}, Keys: []auth.Key{{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public()}}}, "all-zero seed"},
+		// Found in review: a public key of 32 zero bytes (order 4) was
+		// accepted, and so was a private key whose second half was never
+		// filled; a token anyone forges verified under either.
+		{"Ed25519 public key of 32 zero bytes", auth.JWTOptions{Algorithms: []string{"EdDSA"}, Keys: []auth.Key{{Key: ed25519.PublicKey(make([]byte, ed25519.PublicKeySize))}}}, "small order"},
+		{"Ed25519 private key whose public half was never filled", auth.JWTOptions{Algorithms: []string{"EdDSA"}, Keys: []auth.Key{{Key: unfilledEd25519(k.ed)}}}, "second half"},
+		{"Ed25519 private key with another key's public half", auth.JWTOptions{Algorithms: []string{"EdDSA"}, Keys: []auth.Key{{Key: append(slices.Clone(k.ed[:32]), k.evilEd[32:]...)}}}, "second half"},
 		{"HS512 secret shorter than 64 bytes", auth.JWTOptions{Algorithms: []string{"HS512"}, Keys: []auth.Key{{Key: k.hmac}}}, "at least 64"},
 		{"RSA key of 1024 bits", auth.JWTOptions{Algorithms: []string{"RS256"}, Keys: []auth.Key{{Key: &small.PublicKey}}}, "2048 to 4096"},
 		{"P-521 key", auth.JWTOptions{Algorithms: []string{"ES256"}, Keys: []auth.Key{{Key: &p521.PublicKey}}}, "not supported"},
@@ -1063,4 +1069,85 @@ func flipSig(tok string) string {
 		c = 'B'
 	}
 	return tok[:i] + string(c) + tok[i+1:]
+}
+
+// unfilledEd25519 returns priv's seed in a 64-byte key whose second half,
+// the public key, was never filled.
+func unfilledEd25519(priv ed25519.PrivateKey) ed25519.PrivateKey {
+	k := make(ed25519.PrivateKey, ed25519.PrivateKeySize)
+	copy(k, priv.Seed())
+	return k
+}
+
+// smallOrderEd25519 returns encodings of the points of Ed25519 of small
+// order that crypto/ed25519 accepts as public keys: each of the eight
+// points, with the other sign of x, and y spelled as p or p+1.
+func smallOrderEd25519() map[string]ed25519.PublicKey {
+	p := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
+	y8, _ := new(big.Int).SetString("5fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826", 16)
+	enc := func(y *big.Int, signX bool) ed25519.PublicKey {
+		be := y.FillBytes(make([]byte, 32))
+		pub := make(ed25519.PublicKey, 32)
+		for i, c := range be {
+			pub[31-i] = c
+		}
+		if signX {
+			pub[31] |= 0x80
+		}
+		return pub
+	}
+	out := map[string]ed25519.PublicKey{}
+	for name, y := range map[string]*big.Int{
+		"identity":          big.NewInt(1),
+		"order 2":           new(big.Int).Sub(p, big.NewInt(1)),
+		"order 4":           big.NewInt(0),
+		"order 8":           y8,
+		"order 8, -y":       new(big.Int).Sub(p, y8),
+		"order 4, y = p":    p,
+		"identity, y = p+1": new(big.Int).Add(p, big.NewInt(1)),
+	} {
+		out[name] = enc(y, false)
+		out[name+", negative x"] = enc(y, true)
+	}
+	return out
+}
+
+// TestEd25519SmallOrderKeys checks that every public key of small order is
+// refused, as a configured key and as a key of a fetched JWKS, after
+// showing that crypto/ed25519 accepts a signature anyone can make under
+// it: the identity point and a zero scalar, for one message in at most
+// eight.
+func TestEd25519SmallOrderKeys(t *testing.T) {
+	identityR := make([]byte, 32)
+	identityR[0] = 1
+	forged := append(identityR, make([]byte, 32)...)
+	for name, pub := range smallOrderEd25519() {
+		t.Run(name, func(t *testing.T) {
+			forgeable := false
+			for i := 0; i < 256 && !forgeable; i++ {
+				forgeable = ed25519.Verify(pub, []byte(fmt.Sprint("message ", i)), forged)
+			}
+			if !forgeable {
+				t.Fatalf("%x: no forgery verified; not a usable key of small order", []byte(pub))
+			}
+			_, err := auth.NewJWT(auth.JWTOptions{Algorithms: []string{"EdDSA"}, Keys: []auth.Key{{Key: pub}}, Audience: "api://orders"})
+			if err == nil || !strings.Contains(err.Error(), "small order") {
+				t.Errorf("NewJWT: %v, want a small-order error", err)
+			}
+		})
+	}
+
+	// Through a JWKS, and end to end: a token forged under the key is
+	// refused because the key is not usable.
+	pub := ed25519.PublicKey(make([]byte, ed25519.PublicKeySize))
+	js := newJWKSServer(t, jwksDoc(edJWK("k0", pub, "EdDSA")))
+	m := newRemoteJWT(t, js, &fakeClock{now: testNow}, "EdDSA")
+	h := seg(map[string]any{"alg": "EdDSA", "kid": "k0"})
+	for i := 0; i < 64; i++ {
+		p := seg(with(goodClaims(), "sub", "mallory", "jti", fmt.Sprint("forged-", i)))
+		tok := h + "." + p + "." + base64.RawURLEncoding.EncodeToString(forged)
+		if w, _, _ := serve(m, bearer(tok)); w.Code == http.StatusOK {
+			t.Fatalf("a forged token verified under a JWKS key of 32 zero bytes (try %d)", i+1)
+		}
+	}
 }

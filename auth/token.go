@@ -32,10 +32,10 @@ type IssuerOptions struct {
 	// Key signs the tokens. Key.Algorithm is required; Key.Key is an
 	// HMAC secret ([]byte) or a private key (ed25519.PrivateKey,
 	// *ecdsa.PrivateKey, *rsa.PrivateKey) with the same rules as for
-	// verification (see [Key]): an HMAC secret of all zero bytes or an
-	// Ed25519 key of an all-zero seed is an error, as anyone could sign
-	// with it. Key.ID becomes the kid header; set it whenever keys
-	// rotate.
+	// verification (see [Key]): an HMAC secret of all zero bytes, an
+	// Ed25519 key of an all-zero seed or one whose second half is not
+	// the public key of its seed is an error, as anyone could sign with
+	// it. Key.ID becomes the kid header; set it whenever keys rotate.
 	Key Key
 	// PublishKeys are further public keys served by the JWKS handler,
 	// typically the previous signing key during a rotation, so that

@@ -112,6 +112,8 @@ func TestNewIssuerRejectsUnsafeOptions(t *testing.T) {
 		// A key buffer left unfilled signs tokens anyone can mint.
 		{"an all-zero secret", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgHS256, Key: make([]byte, 32)}, Issuer: "x"}, "all zero bytes"},
 		{"an Ed25519 key of an all-zero seed", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))}, Issuer: "x"}, "all-zero seed"},
+		{"an Ed25519 key whose public half was never filled", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: unfilledEd25519(k.ed)}, Issuer: "x"}, "second half"},
+		{"a published Ed25519 key of small order", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "x", PublishKeys: []auth.Key{{Key: ed25519.PublicKey(make([]byte, ed25519.PublicKeySize))}}}, "small order"},
 		{"a published key of an all-zero seed", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "x", PublishKeys: []auth.Key{{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public()}}}, "all-zero seed"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
