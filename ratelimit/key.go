@@ -65,7 +65,11 @@ func BySubject() Key { return Key{kind: kindSubject} }
 // scheme case-insensitive and any number of spaces after it (RFC 9110
 // §11.4), the scheme is folded to lower case and the spaces are skipped:
 // "Bearer K", "bearer K" and "Bearer  K" are one key. A value that is not
-// a scheme and a space is keyed as it is. Other headers are keyed by their
+// a scheme and a space is keyed as it is. Basic credentials, which hold a
+// password, are never hashed into a key (whoever reads a shared store
+// could test passwords against the hash offline): such requests are keyed
+// by client address, as without the header; limit Basic logins with
+// [AttemptLimiter] and [BySubject]. Other headers are keyed by their
 // value exactly as it is, as auth.APIKey reads them; net/http's server has
 // already dropped any white space around a header value.
 //
@@ -153,6 +157,13 @@ func appendValueKey(dst []byte, l *limit, r *http.Request) ([]byte, keyForm) {
 		}
 	case kindAPIKey:
 		if v := r.Header[l.key.header]; len(v) > 0 && v[0] != "" {
+			if l.key.credentials && isBasic(v[0]) {
+				// Basic credentials hold a password: their hash,
+				// unkeyed so that every process sharing a store
+				// agrees on it, would let whoever reads the store
+				// test passwords offline. Keyed by address instead.
+				break
+			}
 			dst = append(dst, "apikey:"...)
 			if len(v[0]) > maxAPIKey {
 				// Not an API key: do not spend time hashing it, and
@@ -322,6 +333,13 @@ func appendCredentialsHash(dst []byte, v string) []byte {
 	n++
 	n += copy(buf[n:], credentials)
 	return appendHash(dst, stringView(buf[:n]))
+}
+
+// isBasic reports whether the Authorization value v is of the Basic
+// scheme, in any case, with credentials after it.
+func isBasic(v string) bool {
+	scheme, _, ok := httptoken.SplitCredentials(v)
+	return ok && httptoken.EqualFold(scheme, "basic")
 }
 
 // safeToken reports whether s is non-empty and made of characters that are
