@@ -57,9 +57,12 @@
 // [NewServer] sets ReadHeaderTimeout (5 s), ReadTimeout (30 s),
 // WriteTimeout (60 s), IdleTimeout (120 s) and MaxHeaderBytes (64 KiB):
 // without them a client that sends its headers a byte at a time
-// (Slowloris) holds a connection and a goroutine forever. Handlers that
-// stream for longer extend their own deadline with
-// [http.ResponseController].
+// (Slowloris) holds a connection and a goroutine forever. net/http
+// applies ReadHeaderTimeout to HTTP/1 only, so over HTTP/2 NewServer pings
+// a connection that has sent no frame for ReadHeaderTimeout and closes it
+// when no answer comes as long: a client stuck in the middle of a header
+// block cannot answer. Handlers that stream for longer extend their own
+// deadline with [http.ResponseController].
 //
 // [TLSConfig] accepts TLS 1.2 and 1.3 only; TLS 1.2 is limited to ECDHE
 // key exchange with AES-GCM or ChaCha20-Poly1305, so every connection has

@@ -13,7 +13,8 @@ import (
 // connection (and its goroutine) open for long.
 const (
 	// DefaultReadHeaderTimeout bounds reading the request line and
-	// headers: the Slowloris defence.
+	// headers: the Slowloris defence. Over HTTP/2 it is also the ping
+	// health check's interval and timeout (see [NewServer]).
 	DefaultReadHeaderTimeout = 5 * time.Second
 	// DefaultReadTimeout bounds reading the whole request, body included.
 	DefaultReadTimeout = 30 * time.Second
@@ -59,6 +60,18 @@ type ServerOptions struct {
 // NewServer returns an [http.Server] with the timeouts, header limit and
 // TLS configuration of o, validated. Start it with ListenAndServeTLS (or
 // ListenAndServe behind a TLS-terminating proxy) and stop it with Shutdown.
+//
+// net/http applies ReadHeaderTimeout to HTTP/1 only: over HTTP/2 a client
+// that sends a header block a frame or a byte at a time, never ending it,
+// held the connection until IdleTimeout. The server's HTTP2 field is set so
+// that a connection on which no frame has arrived for ReadHeaderTimeout is
+// sent a PING, and closed when no answer comes within ReadHeaderTimeout. A
+// client in the middle of a header block or frame cannot answer, so it is
+// cut off after about twice ReadHeaderTimeout; a client that is only
+// waiting (for a slow response, or idle) answers, as HTTP/2 requires, and
+// is kept until IdleTimeout. Each connection closed this way, a client
+// that vanished included, is reported once to ErrorLog ("timeout waiting
+// for PING response"). Replace HTTP2 after NewServer to change this.
 func NewServer(o ServerOptions) (*http.Server, error) {
 	var errs []error
 	fail := func(field, value string, err error) {
@@ -126,6 +139,10 @@ func NewServer(o ServerOptions) (*http.Server, error) {
 		IdleTimeout:       o.IdleTimeout,
 		MaxHeaderBytes:    o.MaxHeaderBytes,
 		ErrorLog:          o.ErrorLog,
+		HTTP2: &http.HTTP2Config{
+			SendPingTimeout: o.ReadHeaderTimeout,
+			PingTimeout:     o.ReadHeaderTimeout,
+		},
 	}, nil
 }
 

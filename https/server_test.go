@@ -2,6 +2,7 @@ package https_test
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 
 	"github.com/httpguard/httpguard/https"
 )
@@ -294,5 +298,113 @@ func TestCheckTLSConfig(t *testing.T) {
 	a.CipherSuites[0] = 0
 	if b.CipherSuites[0] == 0 || !strings.Contains(strings.Join(b.NextProtos, ","), "h2") {
 		t.Error("TLSConfig values share state")
+	}
+}
+
+// net/http has no header timeout for HTTP/2: ReadHeaderTimeout is spent
+// once the TLS handshake is done, and a client that sends a header block a
+// CONTINUATION frame at a time, never ending it, held the connection until
+// IdleTimeout (120 s by default), where an HTTP/1.1 client doing the same
+// is cut off after ReadHeaderTimeout. A client in the middle of a header
+// block cannot answer a PING (any other frame there is a protocol error),
+// so the server's ping health check cuts it off instead.
+func TestSlowHTTP2HeaderBlockIsCutOff(t *testing.T) {
+	dev, err := https.NewDevCert(https.DevCertOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 300 * time.Millisecond
+	cfg := https.TLSConfig()
+	cfg.Certificates = []tls.Certificate{dev.TLS}
+	srv, err := https.NewServer(https.ServerOptions{
+		Handler:           http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}),
+		TLSConfig:         cfg,
+		ReadHeaderTimeout: timeout, // IdleTimeout left at its 120 s default
+		ErrorLog:          log.New(io.Discard, "", 0),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := startTLS(t, srv)
+	conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if p := conn.ConnectionState().NegotiatedProtocol; p != "h2" {
+		t.Fatalf("negotiated %q, want h2", p)
+	}
+	start := time.Now()
+	if _, err := io.WriteString(conn, http2.ClientPreface); err != nil {
+		t.Fatal(err)
+	}
+	fr := http2.NewFramer(conn, conn)
+	block := func(name, value string) []byte {
+		var b bytes.Buffer
+		_ = hpack.NewEncoder(&b).WriteField(hpack.HeaderField{Name: name, Value: value})
+		return b.Bytes()
+	}
+	if err := fr.WriteSettings(); err != nil {
+		t.Fatal(err)
+	}
+	if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block(":method", "GET"), EndStream: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Trickle one header field every 50 ms, never ending the block.
+	go func() {
+		for {
+			time.Sleep(50 * time.Millisecond)
+			if err := fr.WriteContinuation(1, false, block("x-slow", "a")); err != nil {
+				return
+			}
+		}
+	}()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, readErr := io.Copy(io.Discard, conn) // the server's frames, until it closes
+	var ne net.Error
+	if errors.As(readErr, &ne) && ne.Timeout() {
+		t.Fatalf("the server kept the HTTP/2 connection with an unfinished header block open for 10 s")
+	}
+	if elapsed := time.Since(start); elapsed < timeout-50*time.Millisecond {
+		t.Errorf("connection cut after %v, before ReadHeaderTimeout (%v)", elapsed, timeout)
+	}
+}
+
+// The ping that cuts off a slow header block is answered by any HTTP/2
+// client that is merely waiting: a handler slower than twice
+// ReadHeaderTimeout still delivers its response.
+func TestHTTP2ClientWaitingForASlowHandlerIsNotCutOff(t *testing.T) {
+	dev, err := https.NewDevCert(https.DevCertOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 500 * time.Millisecond
+	cfg := https.TLSConfig()
+	cfg.Certificates = []tls.Certificate{dev.TLS}
+	srv, err := https.NewServer(https.ServerOptions{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(3 * timeout) // two pings, both answered
+			_, _ = io.WriteString(w, r.Proto)
+		}),
+		TLSConfig:         cfg,
+		ReadHeaderTimeout: timeout,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := startTLS(t, srv)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(dev.CertPEM)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost"}, ForceAttemptHTTP2: true}
+	defer tr.CloseIdleConnections()
+	res, err := (&http.Client{Transport: tr}).Get("https://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || string(body) != "HTTP/2.0" {
+		t.Errorf("body %q, error %v; want HTTP/2.0", body, err)
 	}
 }
