@@ -26,7 +26,10 @@
 //     [auth.MaxJTILength] comes as [auth.DenylistKey] of it.
 //
 // A revocation, of a family or of a jti, is never shortened: revoking
-// again keeps the later end.
+// again keeps the later end. It lasts until its end by the clock of the
+// instance that revoked and by Redis's, whichever comes later, so an
+// instance whose clock runs ahead cannot end it before the tokens it
+// revokes, whose keys expire by Redis's clock.
 //
 // A rotation stores the new token, then marks the old one used with a Lua
 // script, so of two instances rotating the same refresh token at the same

@@ -24,6 +24,8 @@ type Options struct {
 	Client redis.UniversalClient
 	// Prefix starts every key. Default [DefaultPrefix].
 	Prefix string
+
+	now func() time.Time
 }
 
 func (o *Options) check(what string) error {
@@ -37,6 +39,9 @@ func (o *Options) check(what string) error {
 	if len(o.Prefix) > 128 {
 		errs = append(errs, errors.New("redisstore: "+what+": Options.Prefix is longer than 128 bytes"))
 	}
+	if o.now == nil {
+		o.now = time.Now
+	}
 	return errors.Join(errs...)
 }
 
@@ -46,6 +51,7 @@ type RefreshStore struct {
 	rdb    redis.UniversalClient
 	token  string // prefix + "rt:"
 	family string // prefix + "rf:"
+	now    func() time.Time
 }
 
 var _ auth.RefreshStore = (*RefreshStore)(nil)
@@ -55,7 +61,7 @@ func NewRefreshStore(o Options) (*RefreshStore, error) {
 	if err := o.check("NewRefreshStore"); err != nil {
 		return nil, err
 	}
-	return &RefreshStore{rdb: o.Client, token: o.Prefix + "rt:", family: o.Prefix + "rf:"}, nil
+	return &RefreshStore{rdb: o.Client, token: o.Prefix + "rt:", family: o.Prefix + "rf:", now: o.now}, nil
 }
 
 // errBadRecord is returned for a stored record that cannot be parsed.
@@ -79,7 +85,7 @@ func fields(t auth.RefreshToken) []any {
 
 // Create implements [auth.RefreshStore].
 func (s *RefreshStore) Create(ctx context.Context, hash string, t auth.RefreshToken) error {
-	if t.Family == "" || !t.ExpiresAt.After(time.Now()) {
+	if t.Family == "" || !t.ExpiresAt.After(s.now()) {
 		return errors.New("redisstore: a refresh token needs a family and a future expiry")
 	}
 	return s.write(ctx, s.token+hash, t)
@@ -115,7 +121,7 @@ func (s *RefreshStore) Lookup(ctx context.Context, hash string) (auth.RefreshTok
 	if err != nil {
 		return auth.RefreshToken{}, false, err
 	}
-	if !t.ExpiresAt.After(time.Now()) {
+	if !t.ExpiresAt.After(s.now()) {
 		return auth.RefreshToken{}, false, nil
 	}
 	n, err := s.rdb.Exists(ctx, s.family+t.Family).Result()
@@ -257,28 +263,43 @@ func (s *RefreshStore) RevokeFamily(ctx context.Context, family string, until ti
 	if family == "" {
 		return errors.New("redisstore: empty family")
 	}
-	if !until.After(time.Now()) {
-		until = time.Now().Add(auth.DefaultRefreshTokenMaxLifetime)
+	if now := s.now(); !until.After(now) {
+		until = now.Add(auth.DefaultRefreshTokenMaxLifetime)
 	}
-	return setUntil(ctx, s.rdb, s.family+family, until)
+	return setUntil(ctx, s.rdb, s.family+family, until, s.now())
 }
 
-// setUntilScript sets KEYS[1] to expire in ARGV[1] milliseconds unless it
+// setUntilScript sets KEYS[1] to expire in ARGV[2] milliseconds, or at
+// ARGV[1] (Unix milliseconds) by Redis's clock if that is later, unless it
 // already lives longer, so that of two revocations the later end wins (a
-// plain SET would shorten it). A key without expiry is left alone. PTTL
-// and SET PX are in every Redis version this package supports; SET with
-// PEXPIREAT GT would need Redis 7.
+// plain SET would shorten it). A key without expiry is left alone. PTTL,
+// TIME and SET PX are in every Redis version this package supports; SET
+// with PEXPIREAT GT would need Redis 7.
 var setUntilScript = redis.NewScript(`
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local want = tonumber(ARGV[1]) - (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+if want < tonumber(ARGV[2]) then want = tonumber(ARGV[2]) end
 local ttl = redis.call('PTTL', KEYS[1])
-if ttl == -1 or ttl >= tonumber(ARGV[1]) then return 0 end
-redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+if ttl == -1 or ttl >= want then return 0 end
+redis.call('SET', KEYS[1], '1', 'PX', want)
 return 1
 `)
 
-// setUntil makes key exist until at least until, which is in the future.
-func setUntil(ctx context.Context, rdb redis.UniversalClient, key string, until time.Time) error {
-	ttl := atLeastMS(time.Until(until))
-	return setUntilScript.Run(ctx, rdb, []string{key}, ttl.Milliseconds()).Err()
+// setUntil makes key exist until at least until, which is after now, by
+// this instance's clock and by Redis's: a refresh token's key expires by
+// Redis's clock (PEXPIREAT), and a time to live counted from a clock that
+// runs ahead of it ended a revocation early (found in review: the
+// family's last tokens, and a revoked access token, were accepted again
+// on the other instances for as long as the revoking instance's clock
+// was ahead).
+func setUntil(ctx context.Context, rdb redis.UniversalClient, key string, until, now time.Time) error {
+	ttl := atLeastMS(until.Sub(now))
+	end := until.UnixMilli()
+	if until.After(time.UnixMilli(end)) {
+		end++ // rounded up, as ttl is
+	}
+	return setUntilScript.Run(ctx, rdb, []string{key}, end, ttl.Milliseconds()).Err()
 }
 
 // Denylist is an [auth.Denylist] in Redis. It is safe for concurrent use
@@ -286,6 +307,7 @@ func setUntil(ctx context.Context, rdb redis.UniversalClient, key string, until 
 type Denylist struct {
 	rdb    redis.UniversalClient
 	prefix string // prefix + "jti:"
+	now    func() time.Time
 }
 
 var _ auth.Denylist = (*Denylist)(nil)
@@ -295,7 +317,7 @@ func NewDenylist(o Options) (*Denylist, error) {
 	if err := o.check("NewDenylist"); err != nil {
 		return nil, err
 	}
-	return &Denylist{rdb: o.Client, prefix: o.Prefix + "jti:"}, nil
+	return &Denylist{rdb: o.Client, prefix: o.Prefix + "jti:", now: o.now}, nil
 }
 
 // Revoke implements [auth.Denylist]: the entry lasts until until plus
@@ -306,10 +328,11 @@ func (d *Denylist) Revoke(ctx context.Context, jti string, until time.Time) erro
 		return auth.ErrInvalidJTI
 	}
 	until = until.Add(auth.MaxLeeway) // the longest any auth.JWT accepts past exp
-	if !until.After(time.Now()) {
+	now := d.now()
+	if !until.After(now) {
 		return nil // expired beyond any leeway: nothing to deny
 	}
-	return setUntil(ctx, d.rdb, d.prefix+jti, until)
+	return setUntil(ctx, d.rdb, d.prefix+jti, until, now)
 }
 
 // IsRevoked implements [auth.Denylist].

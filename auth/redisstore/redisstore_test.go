@@ -375,3 +375,77 @@ func TestRotateWhoseReplyIsLostSucceeds(t *testing.T) {
 		})
 	}
 }
+
+// An instance whose clock runs ahead of Redis's revoked for a shorter
+// time than it meant: the entry's time to live was counted from its own
+// clock, while a refresh token's key expires at its ExpiresAt by Redis's
+// clock. A logout on that instance near the end of a family left the
+// family's last token usable, on every instance whose clock is right,
+// for as long as the clock was ahead; a revoked access token came back
+// the same way. Each revocation now lasts until its end by Redis's clock
+// as well.
+func TestRevocationsByAnInstanceWhoseClockRunsAheadHoldUntilTheirEnd(t *testing.T) {
+	const skew = 1500 * time.Millisecond
+	ctx := context.Background()
+	rdb := newClient(t)
+	ahead := func() time.Time { return time.Now().Add(skew) }
+	right := redisstore.Options{Client: rdb, Prefix: "test:" + t.Name() + ":"}
+	fast := right.WithNow(ahead)
+
+	// hold checks, until end by the clock of Redis (this machine's), that
+	// revoked says so.
+	hold := func(t *testing.T, end time.Time, revoked func() (bool, error)) {
+		t.Helper()
+		for time.Until(end) > 100*time.Millisecond {
+			r, err := revoked()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r {
+				t.Fatalf("the revocation ended %v before its end", time.Until(end).Round(time.Millisecond))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	t.Run("refresh family", func(t *testing.T) {
+		slowStore, err := redisstore.NewRefreshStore(right)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fastStore, err := redisstore.NewRefreshStore(fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		end := time.Now().Add(2 * time.Second)
+		tok := rec("fam-skew")
+		tok.ExpiresAt, tok.FamilyExpiresAt = end, end // the family's last token
+		if err := slowStore.Create(ctx, "h-skew", tok); err != nil {
+			t.Fatal(err)
+		}
+		if err := fastStore.RevokeFamily(ctx, "fam-skew", end); err != nil {
+			t.Fatal(err)
+		}
+		hold(t, end, func() (bool, error) {
+			got, found, err := slowStore.Lookup(ctx, "h-skew")
+			return !found || got.Revoked, err
+		})
+	})
+
+	t.Run("access token", func(t *testing.T) {
+		slowList, err := redisstore.NewDenylist(right)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fastList, err := redisstore.NewDenylist(fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A JWT with a Leeway of MaxLeeway accepts the token until end.
+		end := time.Now().Add(2 * time.Second)
+		if err := fastList.Revoke(ctx, "jti-skew", end.Add(-auth.MaxLeeway)); err != nil {
+			t.Fatal(err)
+		}
+		hold(t, end, func() (bool, error) { return slowList.IsRevoked(ctx, "jti-skew") })
+	})
+}
