@@ -49,6 +49,14 @@
 // Errors from Redis are returned as they are; auth turns them into 503
 // responses (fail closed), never into an accepted token.
 //
+// Give the Redis maxmemory-policy noeviction (Redis's default; some
+// hosted services default to volatile-lru). Every key here has a time to
+// live, so a volatile-* policy may evict any of them, as may an allkeys-*
+// one: an evicted family or jti entry un-revokes its tokens. Whoever can
+// fill the memory, for example with rate-limit keys from many networks
+// in the same Redis, can then bring a revoked token back. Under
+// noeviction a full Redis refuses writes, which auth answers with 503.
+//
 // # Redis Cluster
 //
 // Options.Client may be a cluster client and the prefix needs no hash

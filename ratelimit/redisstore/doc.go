@@ -57,4 +57,13 @@
 // and user names, never secrets in clear. Anyone who can write to the
 // Redis can lift every limit: protect it like the rest of the service's
 // state (ACLs, TLS, no public exposure).
+//
+// An evicted key is a limit lifted: give the Redis maxmemory-policy
+// noeviction (Redis's default; some hosted services default to
+// volatile-lru, which may evict any key here, since each has a time to
+// live). A client that creates keys from many networks can otherwise
+// push out the counts of a [ratelimit.AttemptLimiter], and in a Redis
+// shared with session or auth state, logouts and revocations. Under
+// noeviction a full Redis refuses writes, and a Store fails closed (or
+// open, with [Options.FailOpen]).
 package redisstore

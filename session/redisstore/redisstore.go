@@ -40,6 +40,16 @@
 // (network isolation, AUTH or ACLs, TLS on untrusted networks). A Redis
 // error is returned to the session middleware, which answers 503; it never
 // degrades to an anonymous session.
+//
+// Give the Redis maxmemory-policy noeviction (Redis's default; some
+// hosted services default to volatile-lru). Every key has a time to live,
+// so a volatile-* policy may evict any of them, as may an allkeys-* one:
+// an evicted logout (the empty value Delete leaves) lets a request in
+// flight revive the session, and an evicted revocation of a
+// session.CookieStore makes a logged-out cookie valid again. Whoever can
+// fill the memory (new sessions, rate-limit keys from many networks in
+// the same Redis) can force such evictions. Under noeviction a full Redis
+// refuses writes, which the middleware answers with 503.
 package redisstore
 
 import (
