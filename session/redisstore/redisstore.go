@@ -158,19 +158,28 @@ func (s *Store) Find(ctx context.Context, token string) (session.Record, bool, e
 
 var errBadID = errors.New("redisstore: malformed session ID")
 
-// commitScript sets KEYS[1] to ARGV[1] for ARGV[2] milliseconds unless it
+// commitScript sets KEYS[1] to ARGV[1] for ARGV[2] milliseconds, or until
+// ARGV[3] (Unix milliseconds) by Redis's clock if that is later, unless it
 // holds the empty value Delete leaves: the session was logged out.
 var commitScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if v and #v == 0 then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local ttl = tonumber(ARGV[3]) - (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+if ttl < tonumber(ARGV[2]) then ttl = tonumber(ARGV[2]) end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
 return 1
 `)
 
 // Commit implements [session.Store] with one script: a SET ... PX, unless
 // the session was deleted (then nothing is stored and the token is
 // empty), or a Delete when rec.Expiry has passed. It returns rec.ID as the
-// token.
+// token. The key lasts until rec.Expiry by this instance's clock and by
+// Redis's, whichever is later (found in review: counted from the clock of
+// an instance running ahead, it left Redis early, a logout then found
+// nothing to mark, and a request in flight on another instance saved the
+// session again after the logout).
 func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) {
 	key, ok := s.key(rec.ID)
 	if !ok {
@@ -180,7 +189,7 @@ func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) 
 	if ttl < time.Millisecond {
 		return rec.ID, s.del(ctx, key)
 	}
-	stored, err := commitScript.Run(ctx, s.client, []string{key}, s.value(rec), ttl.Milliseconds()).Int()
+	stored, err := commitScript.Run(ctx, s.client, []string{key}, s.value(rec), ttl.Milliseconds(), rec.Expiry.UnixMilli()).Int()
 	if err != nil || stored == 0 {
 		return "", err
 	}

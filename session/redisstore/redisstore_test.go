@@ -527,3 +527,44 @@ func setTTLMillis(args []any) string {
 	}
 	return fmt.Sprint(args)
 }
+
+// A record committed by an instance whose clock runs ahead of Redis's
+// stays in Redis until its Expiry by Redis's clock (found in review: its
+// time to live was counted from that instance's clock, so the key was
+// gone early; a logout then found nothing and wrote no marker, and a
+// request in flight on an instance with the right clock, which had loaded
+// the session before, saved it again: the session survived the logout).
+func TestARecordCommittedByAFastInstanceLastsUntilItsExpiry(t *testing.T) {
+	const skew = 2500 * time.Millisecond
+	ctx := context.Background()
+	addr := testenv.Redis(t)
+	slow, rdb, prefix := newStore(t, addr)
+	fast, err := redisstore.New(redisstore.Options{Client: rdb, Prefix: prefix}.WithNow(func() time.Time { return time.Now().Add(skew) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.Repeat("B", session.IDLength-1) + "A"
+	if _, err := fast.Commit(ctx, session.Record{ID: id, Data: []byte("v"), Expiry: time.Now().Add(3 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, err := slow.Find(ctx, id); !found || err != nil { // a request starts on the slow instance
+		t.Fatalf("Find = %v, %v", found, err)
+	}
+	time.Sleep(time.Second) // the key has outlived its time by the fast clock
+	// A logout, on the fast instance, deletes what it finds.
+	if _, found, err := fast.Find(ctx, id); err != nil {
+		t.Fatal(err)
+	} else if found {
+		if err := fast.Delete(ctx, session.Record{ID: id, Expiry: time.Now().Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The request on the slow instance ends and saves the session.
+	tok, err := slow.Commit(ctx, session.Record{ID: id, Data: []byte("v"), Expiry: time.Now().Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok != "" {
+		t.Error("a save after the logout revived the session: the record committed by the fast instance had left Redis before its Expiry")
+	}
+}
