@@ -365,7 +365,8 @@ func New(cfg Config) (http.Handler, error) {
 		Limits:   []ratelimit.Limit{{Name: "subject", Rate: requestRate, Period: time.Second, Burst: 2 * requestRate, Key: ratelimit.BySubject()}},
 		ClientIP: cfg.ClientIP,
 		Store:    st.requests,
-		Headers:  ratelimit.HeadersOnReject, // admitted responses show the per-address budget
+		// Its RateLimit items follow the per-address ones as a second
+		// field line: a signed-in client sees both budgets.
 	})
 	if err != nil {
 		return nil, err

@@ -652,6 +652,29 @@ func TestRateLimits(t *testing.T) {
 	}
 }
 
+// A signed-in client sees both of its budgets on every response: the
+// address's and its own, which it spends from every address it uses. With
+// only the address's shown, a user whose own budget ran out elsewhere read
+// a full budget and got 429 on the next request.
+func TestRateLimitHeadersShowEveryBudget(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	c := srv.client(t)
+	bearer := c.get("/users/me/", "Authorization", "Bearer "+c.bearer("bob"))
+	session := srv.sessionClient(t, "alice").get("/data")
+	for name, r := range map[string]response{"bearer token": bearer, "session": session} {
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", name, r.StatusCode)
+		}
+		for _, field := range []string{"RateLimit", "RateLimit-Policy"} {
+			got := strings.Join(r.Header.Values(field), ", ")
+			if !strings.Contains(got, `"ip";`) || !strings.Contains(got, `"subject";`) {
+				t.Errorf("%s: %s %q; want the ip and subject budgets", name, field, got)
+			}
+		}
+	}
+}
+
 func TestRevocation(t *testing.T) {
 	t.Parallel()
 	srv := start(t, nil)
