@@ -87,13 +87,7 @@ func main() {
 		log.Fatal(err)
 	}
 
-	srv, err := https.NewServer(https.ServerOptions{
-		Addr:    *addr,
-		Handler: handler,
-		// Panics are recovered by errorsafe; anything net/http still logs
-		// goes through the same structured logger.
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError),
-	})
+	srv, err := newServer(*addr, handler, logger)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -112,6 +106,25 @@ func main() {
 	if err := srv.Shutdown(shutdown); err != nil {
 		log.Printf("shutdown: %v", err)
 	}
+}
+
+// newServer returns the hardened server of handler, which logs to logger.
+func newServer(addr string, handler http.Handler, logger *slog.Logger) (*http.Server, error) {
+	srv, err := https.NewServer(https.ServerOptions{
+		Addr:    addr,
+		Handler: handler,
+		// Panics are recovered by errorsafe; anything net/http still logs
+		// goes through the same structured logger.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError),
+	})
+	if err != nil {
+		return nil, err
+	}
+	// net/http answers "OPTIONS *" itself unless told not to, past
+	// errorsafe: no request ID and no access record. Here it reaches the
+	// handler like any other request (ServeMux answers it with 400).
+	srv.DisableGeneralOptionsHandler = true
+	return srv, nil
 }
 
 // newLogger returns the JSON logger writing to w that main and the

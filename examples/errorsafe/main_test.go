@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/httpguard/httpguard/internal/testenv"
 )
@@ -328,5 +331,53 @@ func TestEventsCounted(t *testing.T) {
 	want := map[string]int{"panic_recovered": 2, "authentication_failed": 1, "access_denied": 1}
 	if !maps.Equal(got, want) {
 		t.Errorf("events %v, want %v", got, want)
+	}
+}
+
+// "OPTIONS *" goes through errorsafe like every other request: a request
+// ID in the response and an access record. net/http answers it itself,
+// past every middleware, unless the server is told not to.
+func TestOptionsAsteriskGetsRequestIDAndRecord(t *testing.T) {
+	logs := new(testenv.LogBuffer)
+	logger := newLogger(logs)
+	h, err := newHandler(logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := newServer("127.0.0.1:0", h, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, _ = io.WriteString(conn, "OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	id := resp.Header.Get("X-Request-Id")
+	if id == "" {
+		t.Fatalf("OPTIONS *: %d without a request ID: %v", resp.StatusCode, resp.Header)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if slices.ContainsFunc(logs.Records(t), func(rec map[string]any) bool {
+			return rec["msg"] == "http request" && rec["request_id"] == id && rec["method"] == "OPTIONS"
+		}) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no access record for OPTIONS * (request %q) in:\n%s", id, logs.String())
+		}
 	}
 }
