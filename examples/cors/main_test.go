@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -269,5 +272,36 @@ func TestRejectedPreflightReasonLogged(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no access record in %q", logs.String())
+	}
+}
+
+// "OPTIONS *" goes through the stack like every other request: logged by
+// errorsafe with a request ID, with Vary. net/http answers it itself,
+// past every middleware, unless the server is told not to.
+func TestOptionsAsteriskGoesThroughTheStack(t *testing.T) {
+	h, _ := newTestHandler(t)
+	srv, err := newServer("127.0.0.1:0", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, _ = io.WriteString(conn, "OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nOrigin: https://app.example.com\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("X-Request-Id") == "" || !varyHas(resp.Header, "Origin") {
+		t.Errorf("OPTIONS *: %d with headers %v; want a request ID and Vary: Origin", resp.StatusCode, resp.Header)
 	}
 }
