@@ -48,9 +48,11 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -110,9 +112,9 @@ func newServer(redisURL, password string) (http.Handler, func(), error) {
 	var apiStore, loginStore ratelimit.Store
 	cleanup := func() {}
 	if redisURL != "" {
-		opts, err := redis.ParseURL(redisURL)
+		opts, err := parseRedisURL(redisURL)
 		if err != nil {
-			return nil, nil, fmt.Errorf("-redis: %w", err)
+			return nil, nil, err
 		}
 		client := redis.NewClient(opts)
 		cleanup = func() { client.Close() }
@@ -172,6 +174,25 @@ func newServer(redisURL, password string) (http.Handler, func(), error) {
 		}
 	})))
 	return mux, cleanup, nil
+}
+
+// errBadRedisURL never echoes the URL, which may hold a password.
+var errBadRedisURL = errors.New("-redis: not a Redis URL (redis://[user:password@]host:port/db, with '#', '/', '?' and '@' in the password percent-encoded)")
+
+// parseRedisURL parses a Redis URL. It may hold a password, so no error
+// shows any part of it: a URL that does not parse as meant (an unescaped
+// '#' or '@' in the password moves part of it into the host, the port or
+// a fragment, where a parse or dial error would show it) is refused.
+func parseRedisURL(rawURL string) (*redis.Options, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Hostname() == "" || u.Fragment != "" || strings.Contains(u.Host+u.Path+u.RawQuery, "@") {
+		return nil, errBadRedisURL
+	}
+	opts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, errBadRedisURL
+	}
+	return opts, nil
 }
 
 // loginHandler checks a user name and password from a form, as an
