@@ -57,6 +57,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -87,9 +88,9 @@ func main() {
 
 	var store session.Store
 	if *redisURL != "" {
-		opts, err := redis.ParseURL(*redisURL)
+		opts, err := parseRedisURL(*redisURL)
 		if err != nil {
-			log.Fatalf("-redis: %v", err)
+			log.Fatal(err)
 		}
 		rdb := redis.NewClient(opts)
 		defer rdb.Close()
@@ -146,6 +147,25 @@ func main() {
 	if err := srv.Shutdown(shutdown); err != nil {
 		log.Printf("shutdown: %v", err)
 	}
+}
+
+// errBadRedisURL never echoes the URL, which may hold a password.
+var errBadRedisURL = errors.New("-redis: not a Redis URL (redis://[user:password@]host:port/db, with '#', '/', '?' and '@' in the password percent-encoded)")
+
+// parseRedisURL parses a Redis URL. It may hold a password, so no error
+// shows any part of it: a URL that does not parse as meant (an unescaped
+// '#' or '@' in the password moves part of it into the host, the port or
+// a fragment, where a parse or dial error would show it) is refused.
+func parseRedisURL(rawURL string) (*redis.Options, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Hostname() == "" || u.Fragment != "" || strings.Contains(u.Host+u.Path+u.RawQuery, "@") {
+		return nil, errBadRedisURL
+	}
+	opts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, errBadRedisURL
+	}
+	return opts, nil
 }
 
 type config struct {

@@ -112,3 +112,24 @@ func TestResetLinkIgnoresHostHeader(t *testing.T) {
 		t.Errorf("reset link requested with Host evil.example: %d %q, want a link to https://127.0.0.1:8080", w.Code, link)
 	}
 }
+
+// A Redis URL may hold a password: no error shows any of it, even when a
+// '#' or '@' left unescaped in it makes the URL unparsable.
+func TestRedisURLErrorHidesPassword(t *testing.T) {
+	for _, u := range []string{
+		"redis://:hunter2#x@127.0.0.1:6379/0",
+		"redis://:2222#x@127.0.0.1:6379/0", // parses as a server on port 2222, which a dial error would name
+		"redis://bob:hunter2@[::1/0",
+		"http://:hunter2@127.0.0.1/0",
+	} {
+		_, err := parseRedisURL(u)
+		if err == nil {
+			t.Errorf("%q: parsed", u)
+		} else if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "2222") {
+			t.Errorf("%q: error shows the password: %v", u, err)
+		}
+	}
+	if _, err := parseRedisURL("redis://:hunter2@127.0.0.1:6379/0"); err != nil {
+		t.Errorf("a good URL: %v", err)
+	}
+}
