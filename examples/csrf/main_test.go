@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -76,5 +78,59 @@ func TestOptionsAsteriskGoesThroughTheStack(t *testing.T) {
 	resp := optionsAsterisk(t, h)
 	if resp.Header.Get("X-Request-Id") == "" || resp.Header.Get("X-Frame-Options") != "DENY" {
 		t.Errorf("OPTIONS *: %d with headers %v; want a request ID and the security headers", resp.StatusCode, resp.Header)
+	}
+}
+
+// The curl commands of the package comment, in process.
+func TestDocumentedCommands(t *testing.T) {
+	h, err := newHandler(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(target, body string, header ...string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080"+target, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	for _, tc := range []struct {
+		name   string
+		w      *httptest.ResponseRecorder
+		status int
+	}{
+		{"a cross-site form post", post("/transfer", "", "Sec-Fetch-Site", "cross-site"), http.StatusForbidden},
+		{"an old browser posting from another origin", post("/transfer", "", "Origin", "https://evil.example"), http.StatusForbidden},
+		{"the same origin", post("/transfer", "", "Origin", "http://127.0.0.1:8080"), http.StatusOK},
+		{"neither header and no token", post("/transfer", ""), http.StatusForbidden},
+		{"the exempt webhook, cross-site", post("/webhooks/demo", "", "Sec-Fetch-Site", "cross-site"), http.StatusOK},
+	} {
+		if tc.w.Code != tc.status {
+			t.Errorf("%s: %d %q, want %d", tc.name, tc.w.Code, tc.w.Body.String(), tc.status)
+		}
+		if tc.status == http.StatusForbidden && !strings.Contains(tc.w.Body.String(), `"request_id"`) {
+			t.Errorf("%s: the 403 carries no request ID: %q", tc.name, tc.w.Body.String())
+		}
+	}
+
+	// Load the form, keep its cookie, post its token.
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/", nil))
+	m := regexp.MustCompile(`name="csrf_token" value="([^"]*)"`).FindStringSubmatch(w.Body.String())
+	cookies := w.Result().Cookies()
+	if m == nil || len(cookies) == 0 {
+		t.Fatalf("form: no token or no cookie: %q %v", w.Body.String(), cookies)
+	}
+	cookie := cookies[0].Name + "=" + cookies[0].Value
+	if w := post("/transfer", "csrf_token="+url.QueryEscape(m[1])+"&amount=5", "Cookie", cookie); w.Code != http.StatusOK {
+		t.Errorf("the form's token with its cookie: %d %q", w.Code, w.Body.String())
+	}
+	if w := post("/transfer", "csrf_token="+url.QueryEscape(m[1])+"&amount=5"); w.Code != http.StatusForbidden {
+		t.Errorf("the form's token without its cookie: %d, want 403", w.Code)
 	}
 }
