@@ -72,6 +72,12 @@ type ServerOptions struct {
 // is kept until IdleTimeout. Each connection closed this way, a client
 // that vanished included, is reported once to ErrorLog ("timeout waiting
 // for PING response"). Replace HTTP2 after NewServer to change this.
+//
+// DisableGeneralOptionsHandler is set: net/http would otherwise answer
+// "OPTIONS *" itself with a bare 200, past the handler and every
+// middleware in it (no security headers, request ID, access record, rate
+// limit or allowed-hosts check). The handler gets it like any request;
+// [net/http.ServeMux] answers it 400.
 func NewServer(o ServerOptions) (*http.Server, error) {
 	var errs []error
 	fail := func(field, value string, err error) {
@@ -139,6 +145,9 @@ func NewServer(o ServerOptions) (*http.Server, error) {
 		IdleTimeout:       o.IdleTimeout,
 		MaxHeaderBytes:    o.MaxHeaderBytes,
 		ErrorLog:          o.ErrorLog,
+		// net/http answers "OPTIONS *" itself unless told not to, past
+		// the handler and every middleware in it.
+		DisableGeneralOptionsHandler: true,
 		HTTP2: &http.HTTP2Config{
 			SendPingTimeout: o.ReadHeaderTimeout,
 			PingTimeout:     o.ReadHeaderTimeout,

@@ -408,3 +408,44 @@ func TestHTTP2ClientWaitingForASlowHandlerIsNotCutOff(t *testing.T) {
 		t.Errorf("body %q, error %v; want HTTP/2.0", body, err)
 	}
 }
+
+// TestOptionsAsteriskReachesTheHandler: net/http answers "OPTIONS *"
+// itself, past every middleware, unless the server says otherwise; the
+// server NewServer builds sends it to the handler like any request.
+func TestOptionsAsteriskReachesTheHandler(t *testing.T) {
+	var target string
+	srv, err := https.NewServer(https.ServerOptions{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			target = r.RequestURI
+			w.Header().Set("X-Seen", "yes")
+			w.WriteHeader(http.StatusNoContent)
+		}),
+		ErrorLog: log.New(io.Discard, "", 0),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("X-Seen") != "yes" || target != "*" {
+		t.Errorf("OPTIONS *: status %d, X-Seen %q, handler saw %q; want the handler's 204", resp.StatusCode, resp.Header.Get("X-Seen"), target)
+	}
+}

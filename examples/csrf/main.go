@@ -104,16 +104,7 @@ func main() {
 
 // newServer returns the hardened server of handler.
 func newServer(addr string, handler http.Handler) (*http.Server, error) {
-	srv, err := https.NewServer(https.ServerOptions{Addr: addr, Handler: handler})
-	if err != nil {
-		return nil, err
-	}
-	// net/http answers "OPTIONS *" itself unless told not to, past the
-	// stack: no security headers, request ID or access record. Here it
-	// reaches the handler like any other request (ServeMux answers it
-	// with 400).
-	srv.DisableGeneralOptionsHandler = true
-	return srv, nil
+	return https.NewServer(https.ServerOptions{Addr: addr, Handler: handler})
 }
 
 // newHandler returns the routes inside csrf, the security headers and

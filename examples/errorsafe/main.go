@@ -110,21 +110,13 @@ func main() {
 
 // newServer returns the hardened server of handler, which logs to logger.
 func newServer(addr string, handler http.Handler, logger *slog.Logger) (*http.Server, error) {
-	srv, err := https.NewServer(https.ServerOptions{
+	return https.NewServer(https.ServerOptions{
 		Addr:    addr,
 		Handler: handler,
 		// Panics are recovered by errorsafe; anything net/http still logs
 		// goes through the same structured logger.
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError),
 	})
-	if err != nil {
-		return nil, err
-	}
-	// net/http answers "OPTIONS *" itself unless told not to, past
-	// errorsafe: no request ID and no access record. Here it reaches the
-	// handler like any other request (ServeMux answers it with 400).
-	srv.DisableGeneralOptionsHandler = true
-	return srv, nil
 }
 
 // newLogger returns the JSON logger writing to w that main and the

@@ -149,9 +149,6 @@ func serve(ctx context.Context, o options, inst *instance, logger *slog.Logger) 
 	if err != nil {
 		return err
 	}
-	// net/http answers "OPTIONS *" itself unless told not to, with none
-	// of the stack: no security headers, request ID or access record.
-	srv.DisableGeneralOptionsHandler = true
 	servers := []*http.Server{srv}
 	errc := make(chan error, 2)
 	if inst.tlsConfig != nil {
@@ -163,7 +160,6 @@ func serve(ctx context.Context, o options, inst *instance, logger *slog.Logger) 
 			if err != nil {
 				return err
 			}
-			plain.DisableGeneralOptionsHandler = true
 			servers = append(servers, plain)
 			go func() { errc <- plain.ListenAndServe() }()
 			logger.Info("redirecting plain HTTP", "addr", o.httpAddr, "to", "https://"+inst.redirect+"/")
