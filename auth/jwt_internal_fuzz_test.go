@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -108,6 +109,120 @@ func FuzzJWTClaimDate(f *testing.F) {
 		sec, frac := math.Modf(fv)
 		if want := time.Unix(int64(sec), int64(frac*1e9)).Truncate(jwt.TimePrecision); !got.Time.Equal(want) {
 			t.Fatalf("%q decoded as %v, want %v", v, got.Time, want)
+		}
+	})
+}
+
+// FuzzJWTClaims checks the claims decoder, which reads the payload of
+// every token before its signature is checked, against encoding/json:
+// whatever it accepts is a JSON object, and each claim it decodes holds
+// what encoding/json reads from the member of exactly that name (claim
+// names are case-sensitive, unlike encoding/json's field matching). The
+// interning of the expected iss and aud and the skipped jti change no
+// other claim, and refuse nothing the plain decoding accepts, whatever the
+// configured iss and aud are.
+func FuzzJWTClaims(f *testing.F) {
+	for _, s := range []string{
+		`{"iss":"https://issuer.example","sub":"u1","aud":["api://orders"],"exp":1700000000,"jti":"j"}`,
+		`{"iss":"https://issuer.exampl\u0065","aud":"api://orders","scope":"a b  c","scp":"x y"}`,
+		`{"sub":null,"jti":null,"aud":null,"roles":[],"scp":["a","b\u0020c"]}`,
+		`{"exp":1.5,"nbf":-1,"iat":1e3,"roles":["admin","\u0061dmin"]}`,
+		`{"SUB":"x","sub":"y"}`, `{"sub":"a","sub":"b"}`, `{"s\u0075b":"x"}`, `{"exp":"1700000000"}`,
+		`{"aud":[1]}`, `{"aud":["a",]}`, `{"roles":"r"}`, `{"sub":"\ud800"}`, `{"jti":5}`, `{}`, `[]`,
+	} {
+		f.Add([]byte(s), "https://issuer.example", "api://orders")
+	}
+	f.Add([]byte(`{"iss":"t\u0031","aud":["t\u0031"]}`), `t\u0031`, `t\u0031`)
+	f.Fuzz(func(t *testing.T, b []byte, iss, aud string) {
+		var plain accessClaims
+		pooled := accessClaims{wantIss: iss, wantAud: aud, skipJTI: true}
+		perr := pooled.UnmarshalJSON(b)
+		if err := plain.UnmarshalJSON(b); err != nil {
+			if perr == nil {
+				t.Fatalf("%q: refused plainly (%v), accepted with the expected iss and aud", b, err)
+			}
+			return
+		}
+		if perr != nil {
+			t.Fatalf("%q: accepted plainly, refused with the expected iss and aud: %v", b, perr)
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("accepted %q, encoding/json: %v", b, err)
+		}
+		str := func(name string) string {
+			var s string
+			if raw, ok := m[name]; ok {
+				if err := json.Unmarshal(raw, &s); err != nil {
+					t.Fatalf("%q: claim %s decoded, encoding/json: %v", b, name, err)
+				}
+			}
+			return s
+		}
+		list := func(name string) []string {
+			var l jwt.ClaimStrings
+			if raw, ok := m[name]; ok {
+				if err := json.Unmarshal(raw, &l); err != nil {
+					t.Fatalf("%q: claim %s decoded, encoding/json: %v", b, name, err)
+				}
+			}
+			return l
+		}
+		date := func(name string) *jwt.NumericDate {
+			raw, ok := m[name]
+			if !ok {
+				return nil
+			}
+			var d *jwt.NumericDate
+			if err := json.Unmarshal(raw, &d); err != nil {
+				t.Fatalf("%q: claim %s decoded, encoding/json: %v", b, name, err)
+			}
+			return d
+		}
+		sameDate := func(name string, got *jwt.NumericDate) {
+			want := date(name)
+			if (got == nil) != (want == nil) || got != nil && !got.Time.Equal(want.Time) {
+				t.Fatalf("%q: %s = %v, encoding/json %v", b, name, got, want)
+			}
+		}
+		for _, c := range []struct {
+			name      string
+			got, want string
+		}{
+			{"iss", plain.Issuer, str("iss")}, {"sub", plain.Subject, str("sub")},
+			{"jti", plain.ID, str("jti")}, {"scope", plain.Scope, str("scope")},
+		} {
+			if c.got != c.want {
+				t.Fatalf("%q: %s = %q, encoding/json %q", b, c.name, c.got, c.want)
+			}
+		}
+		var scp []string
+		if raw, ok := m["scp"]; ok && len(raw) > 0 && raw[0] == '"' {
+			// A space-delimited list (RFC 8693 §4.2); other white space
+			// is part of a scope.
+			for sc := range strings.SplitSeq(str("scp"), " ") {
+				if sc != "" {
+					scp = append(scp, sc)
+				}
+			}
+		} else {
+			scp = list("scp")
+		}
+		for _, c := range []struct {
+			name      string
+			got, want []string
+		}{
+			{"aud", plain.Audience, list("aud")}, {"roles", plain.Roles, list("roles")}, {"scp", plain.Scp, scp},
+		} {
+			if !slices.Equal(c.got, c.want) {
+				t.Fatalf("%q: %s = %q, encoding/json %q", b, c.name, c.got, c.want)
+			}
+		}
+		sameDate("exp", plain.ExpiresAt)
+		sameDate("nbf", plain.NotBefore)
+		sameDate("iat", plain.IssuedAt)
+		if pooled.Issuer != plain.Issuer || !slices.Equal(pooled.Audience, plain.Audience) || pooled.Subject != plain.Subject {
+			t.Fatalf("%q: interning changed iss/aud/sub: %q %q %q", b, pooled.Issuer, pooled.Audience, pooled.Subject)
 		}
 	})
 }
