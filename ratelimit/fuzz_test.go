@@ -193,3 +193,83 @@ func FuzzSubjectKey(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAPIKeyKey checks the key of ByAPIKey on Authorization, a header any
+// client sets: it is printable and bounded, Basic credentials (as
+// net/http's Request.BasicAuth reads them, or in any other spacing and
+// case) never reach a stored key, and two values share a key exactly
+// when they carry one credential: the scheme compared without case and
+// the spaces after it skipped (RFC 9110 §11.4). On another header the
+// value is the credential exactly as sent.
+func FuzzAPIKeyKey(f *testing.F) {
+	for _, s := range [][2]string{
+		{"Bearer k1", "bearer  k1"},
+		{"Bearer k1", "Bearer k2"},
+		{"Basic YWxpY2U6c2VjcmV0", "bASIC   YWxpY2U6c2VjcmV0"},
+		{"Basic", "basic "},
+		{"Basic\tYWxpY2U6c2VjcmV0", "Basic YWxpY2U6c2VjcmV0 "},
+		{"k1", " k1"},
+		{"Bearer k1", "Bearer\tk1"},
+		{"Bear\x00er k1", "Bear\x00er  k1"},
+		{"hg_" + strings.Repeat("a", 16) + "_" + strings.Repeat("b", 52), ""},
+		{strings.Repeat("k", 1025), "Bearer " + strings.Repeat("k", 1018)},
+	} {
+		f.Add(s[0], s[1])
+	}
+	limits := func(header string) []ratelimit.Limit {
+		return []ratelimit.Limit{{Name: "l", Rate: 1, Period: time.Second, Key: ratelimit.ByAPIKey(header)}}
+	}
+	authz, err := ratelimit.New(ratelimit.Options{Limits: limits("Authorization")})
+	if err != nil {
+		f.Fatal(err)
+	}
+	plain, err := ratelimit.New(ratelimit.Options{Limits: limits("X-API-Key")})
+	if err != nil {
+		f.Fatal(err)
+	}
+	const tchars = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	// credential is what a value of Authorization is keyed by: "" when by
+	// address, and otherwise the scheme in lower case, one space and the
+	// credentials, or the value as it is when it has no scheme.
+	credential := func(v string) string {
+		scheme, rest, ok := strings.Cut(v, " ")
+		switch {
+		case v == "":
+			return ""
+		case !ok || scheme == "" || strings.Trim(scheme, tchars) != "":
+			return v
+		case strings.EqualFold(scheme, "basic"):
+			return ""
+		}
+		return strings.ToLower(scheme) + " " + strings.TrimLeft(rest, " ")
+	}
+	keyOf := func(t *testing.T, m *ratelimit.Middleware, header, v string) string {
+		r := request("192.0.2.1:1")
+		r.Header[header] = []string{v}
+		k, ok := ratelimit.KeyOf(m, 0, r)
+		if !ok {
+			t.Fatalf("%q: the limit does not apply", v)
+		}
+		return k
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		ka, kb := keyOf(t, authz, "Authorization", a), keyOf(t, authz, "Authorization", b)
+		printableKey(t, ka)
+		printableKey(t, kb)
+		for _, c := range []struct{ v, k string }{{a, ka}, {b, kb}} {
+			r := request("192.0.2.1:1")
+			r.Header["Authorization"] = []string{c.v}
+			if _, _, basic := r.BasicAuth(); (basic || credential(c.v) == "") != (c.k == "l:ip:192.0.2.1/32") {
+				t.Fatalf("%q (Basic: %v) keyed %q", c.v, basic, c.k)
+			}
+		}
+		ca, cb := credential(a), credential(b)
+		if ca != "" && cb != "" && len(a) <= 1024 && len(b) <= 1024 && (ca == cb) != (ka == kb) {
+			t.Fatalf("%q and %q (credentials %q and %q) keyed %q and %q", a, b, ca, cb, ka, kb)
+		}
+		pa, pb := keyOf(t, plain, "X-Api-Key", a), keyOf(t, plain, "X-Api-Key", b)
+		if a != "" && b != "" && len(a) <= 1024 && len(b) <= 1024 && (a == b) != (pa == pb) {
+			t.Fatalf("X-API-Key %q and %q keyed %q and %q", a, b, pa, pb)
+		}
+	})
+}
