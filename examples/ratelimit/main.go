@@ -31,7 +31,9 @@
 // RateLimit and Retry-After lines.)
 //
 // The demo password comes from the RATELIMIT_DEMO_PASSWORD environment
-// variable; without it a random one is generated and printed. The server
+// variable; without it a random one is generated and printed. It is
+// hashed with argon2id at start and only the hashes are kept, as a real
+// user store keeps them; logins are verified by auth.CheckPassword. The server
 // trusts no proxy: behind one, configure a clientip.Resolver. It speaks
 // plain HTTP, so an -addr off loopback is refused.
 package main
@@ -39,8 +41,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -58,8 +58,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/https"
+	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/ratelimit"
 	"github.com/httpguard/httpguard/ratelimit/redisstore"
 )
@@ -78,7 +80,11 @@ func main() {
 		log.Printf("WARNING: RATELIMIT_DEMO_PASSWORD is not set; the users alice and bob get the random password %s", password)
 	}
 
-	h, cleanup, err := newServer(*redisURL, password)
+	users, err := demoUsers(password)
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, cleanup, err := newServer(*redisURL, users)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -105,9 +111,23 @@ func main() {
 	}
 }
 
+// demoUsers returns the users alice and bob, both with the password pw,
+// stored as argon2id hashes (password.Hash, each with its own salt): the
+// password itself is not kept. A real service loads the hashes from its
+// user database instead.
+func demoUsers(pw string) (*auth.MemoryUsers, error) {
+	users := auth.NewMemoryUsers()
+	for _, name := range []string{"alice", "bob"} {
+		if err := users.AddPassword(name, pw, identity.Options{}); err != nil {
+			return nil, fmt.Errorf("demo user %s: %w", name, err)
+		}
+	}
+	return users, nil
+}
+
 // newServer builds the routes. With a Redis URL the limits live in Redis:
 // the login limits fail closed when it is down, the API limit fails open.
-func newServer(redisURL, password string) (http.Handler, func(), error) {
+func newServer(redisURL string, users auth.UserStore) (http.Handler, func(), error) {
 	var resolver *clientip.Resolver // direct connections; behind a proxy, name it here
 	var apiStore, loginStore ratelimit.Store
 	cleanup := func() {}
@@ -165,7 +185,7 @@ func newServer(redisURL, password string) (http.Handler, func(), error) {
 	mux.Handle("GET /api", api.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})))
-	mux.Handle("POST /login", loginLimit.Handler(loginHandler(attempts, resolver, password)))
+	mux.Handle("POST /login", loginLimit.Handler(loginHandler(attempts, resolver, users)))
 	mux.Handle("GET /slow", shed.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-time.After(2 * time.Second):
@@ -195,13 +215,14 @@ func parseRedisURL(rawURL string) (*redis.Options, error) {
 	return opts, nil
 }
 
-// loginHandler checks a user name and password from a form, as an
-// authenticator does with an attempt limiter: Reserve first (which counts
-// the attempt as a failure, atomically, so concurrent guesses cannot all
-// pass before one is counted), then verify, then record a success.
-func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolver, password string) http.Handler {
-	want := sha256.Sum256([]byte(password))
-	users := map[string]bool{"alice": true, "bob": true}
+// loginHandler checks a user name and password from a form, as package
+// auth's authenticators do with an attempt limiter (auth.CheckPassword
+// documents the steps): Reserve first, which counts the attempt as a
+// failure, atomically, so concurrent guesses cannot all pass before one is
+// counted; then verify with auth.CheckPassword, which costs the same
+// argon2id work for an unknown user as for a wrong password; then record
+// the success, which clears the failures.
+func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolver, users auth.UserStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 		user, pass := r.PostFormValue("user"), r.PostFormValue("password")
@@ -220,8 +241,15 @@ func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolve
 			http.Error(w, "too many failed attempts", http.StatusTooManyRequests)
 			return
 		}
-		got := sha256.Sum256([]byte(pass))
-		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !users[user] {
+		id, err := auth.CheckPassword(ctx, users, user, pass)
+		if errors.Is(err, auth.ErrUnavailable) {
+			// The user store failed, or the client left while its
+			// verification waited for a turn to hash.
+			log.Printf("login: %v", err)
+			http.Error(w, "please try again later", http.StatusServiceUnavailable)
+			return
+		}
+		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Basic realm="demo"`)
 			http.Error(w, "wrong user name or password", http.StatusUnauthorized)
 			return
@@ -229,7 +257,7 @@ func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolve
 		if err := attempts.RecordSuccess(ctx, user, ip); err != nil {
 			log.Printf("attempts: %v", err)
 		}
-		fmt.Fprintf(w, "welcome, %s\n", user)
+		fmt.Fprintf(w, "welcome, %s\n", id.Subject)
 	})
 }
 

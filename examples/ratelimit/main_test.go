@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -9,8 +12,34 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/ratelimit"
 )
+
+// weak hashes with parameters far below the OWASP minimum, so that the
+// tests run fast. For tests only: the server itself uses password.Hash.
+var weak = password.MustNew(password.Options{
+	Params:                     password.Params{Memory: 64, Time: 1, Threads: 1},
+	DangerouslyAllowWeakParams: true,
+})
+
+// testUsers returns a store whose users name → password are hashed with
+// weak.
+func testUsers(t *testing.T, passwords map[string]string) *auth.MemoryUsers {
+	t.Helper()
+	users := auth.NewMemoryUsers()
+	for name, pw := range passwords {
+		h, err := weak.Hash(pw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := users.Add(name, auth.User{Hash: h}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return users
+}
 
 // downStore is a Store that cannot answer, as Redis when it is down.
 type downStore struct{}
@@ -42,14 +71,18 @@ func TestLoginStoreFailureIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := login(t, loginHandler(attempts, nil, "right password"), "bob", "right password")
+	users := testUsers(t, map[string]string{"bob": "right password"})
+	w := login(t, loginHandler(attempts, nil, users), "bob", "right password")
 	if w.Code != http.StatusServiceUnavailable {
 		t.Errorf("store down: %d %q, want 503", w.Code, w.Body.String())
 	}
 }
 
+// Ten failures for alice from one address lock that pair, the right
+// password included, while bob still logs in from the same address.
 func TestLoginLockout(t *testing.T) {
-	h, cleanup, err := newServer("", "right password")
+	users := testUsers(t, map[string]string{"alice": "right password", "bob": "right password"})
+	h, cleanup, err := newServer("", users)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +100,76 @@ func TestLoginLockout(t *testing.T) {
 	}
 	if w := login(t, h, "bob", "right password"); w.Code != http.StatusOK {
 		t.Errorf("bob after alice's lockout: %d", w.Code)
+	}
+}
+
+// Each user logs in with its own stored hash: a password is checked
+// against the user's argon2id hash, not against one demo password, and
+// an unknown user is refused like a wrong password.
+func TestLoginVerifiesStoredHash(t *testing.T) {
+	users := testUsers(t, map[string]string{"alice": "alice's password", "bob": "bob's password"})
+	h, cleanup, err := newServer("", users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	for _, tt := range []struct {
+		user, pw string
+		want     int
+	}{
+		{"alice", "alice's password", http.StatusOK},
+		{"bob", "bob's password", http.StatusOK},
+		{"bob", "alice's password", http.StatusUnauthorized},
+		{"bob", "", http.StatusUnauthorized},
+		{"mallory", "bob's password", http.StatusUnauthorized},
+	} {
+		if w := login(t, h, tt.user, tt.pw); w.Code != tt.want {
+			t.Errorf("%s with %q: %d %q, want %d", tt.user, tt.pw, w.Code, w.Body.String(), tt.want)
+		}
+	}
+}
+
+// The demo users are kept as argon2id hashes in the PHC string format at
+// the default (OWASP) parameters, each with its own salt; never as the
+// password or a fast unsalted digest of it. They log in through the
+// server with the demo password.
+func TestDemoUsersAreArgon2id(t *testing.T) {
+	const pw = "correct horse battery staple"
+	users, err := demoUsers(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := sha256.Sum256([]byte(pw))
+	salts := map[string]bool{}
+	for _, name := range []string{"alice", "bob"} {
+		u, ok, err := users.LookupUser(context.Background(), name)
+		if err != nil || !ok {
+			t.Fatalf("%s: found %v, %v", name, ok, err)
+		}
+		if !strings.HasPrefix(u.Hash, "$argon2id$v=19$") {
+			t.Errorf("%s: stored %q, want an argon2id PHC string", name, u.Hash)
+		}
+		info, err := password.Inspect(u.Hash)
+		if err != nil || info.Algorithm != password.Argon2id || info.Params != password.DefaultParams {
+			t.Errorf("%s: %+v, %v; want argon2id at %+v", name, info.Params, err, password.DefaultParams)
+		}
+		for _, leak := range []string{pw, hex.EncodeToString(digest[:]), base64.RawStdEncoding.EncodeToString(digest[:])} {
+			if strings.Contains(u.Hash, leak) {
+				t.Errorf("%s: the stored hash contains the password or its SHA-256", name)
+			}
+		}
+		salts[string(info.Salt)] = true
+	}
+	if len(salts) != 2 {
+		t.Error("alice and bob share a salt")
+	}
+	h, cleanup, err := newServer("", users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	if w := login(t, h, "bob", pw); w.Code != http.StatusOK {
+		t.Errorf("bob with the demo password: %d %q", w.Code, w.Body.String())
 	}
 }
 

@@ -12,7 +12,8 @@
 // TLS and a throwaway self-signed development certificate from package
 // https, made at start (hence curl's -k). The demo user is "demo"; its password is the environment variable
 // SESSION_DEMO_PASSWORD or, when that is unset, a random one printed once
-// at start. With curl and a cookie jar:
+// at start. It is kept only as an argon2id hash, made at start, and
+// logins are verified by auth.CheckPassword. With curl and a cookie jar:
 //
 //	curl -sk -c jar -b jar https://127.0.0.1:8080/               # anonymous
 //	curl -sk -c jar -b jar -d user=demo -d "password=$SESSION_DEMO_PASSWORD" https://127.0.0.1:8080/login
@@ -42,8 +43,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
@@ -63,6 +62,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/session"
@@ -116,7 +116,11 @@ func main() {
 	}
 	origin := "https://" + net.JoinHostPort(host, port)
 
-	h, err := newHandler(config{store: store, password: password, signingKey: signingKey, origin: origin})
+	users, err := demoUsers(password)
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, err := newHandler(config{store: store, users: users, signingKey: signingKey, origin: origin})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -168,9 +172,20 @@ func parseRedisURL(rawURL string) (*redis.Options, error) {
 	return opts, nil
 }
 
+// demoUsers returns the user demo with the password pw, stored as an
+// argon2id hash (password.Hash): the password itself is not kept. A real
+// service loads the hashes from its user database instead.
+func demoUsers(pw string) (*auth.MemoryUsers, error) {
+	users := auth.NewMemoryUsers()
+	if err := users.AddPassword("demo", pw, identity.Options{Roles: []string{"user"}}); err != nil {
+		return nil, fmt.Errorf("demo user: %w", err)
+	}
+	return users, nil
+}
+
 type config struct {
-	store      session.Store // nil: in memory
-	password   string        // the demo user's password
+	store      session.Store  // nil: in memory
+	users      auth.UserStore // the accounts, with their password hashes
 	signingKey []byte
 	origin     string // scheme://host[:port] of the links the server sends
 }
@@ -192,8 +207,6 @@ func newHandler(cfg config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	want := sha256.Sum256([]byte(cfg.password))
-
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		s := session.FromRequest(r)
@@ -206,21 +219,30 @@ func newHandler(cfg config) (http.Handler, error) {
 		fmt.Fprintf(w, "anonymous (visit %d)\n", n+1)
 	})
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
-		got := sha256.Sum256([]byte(r.PostFormValue("password")))
-		userOK := subtle.ConstantTimeCompare([]byte(r.PostFormValue("user")), []byte("demo"))
-		if userOK&subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		// auth.CheckPassword verifies the password against the user's
+		// argon2id hash, with the same work for an unknown user (a dummy
+		// hash) as for a wrong password, so the response time does not
+		// tell which users exist; with the request's context, a
+		// verification still waiting for its turn is dropped when the
+		// client leaves.
+		opts, err := auth.CheckPassword(r.Context(), cfg.users, r.PostFormValue("user"), r.PostFormValue("password"))
+		if errors.Is(err, auth.ErrUnavailable) {
+			http.Error(w, "please try again later", http.StatusServiceUnavailable)
+			return
+		}
+		if err != nil {
 			http.Error(w, "wrong user name or password", http.StatusUnauthorized)
 			return
 		}
 		// Login renews the session ID (against fixation) and stores the
 		// identity; the middleware puts it in the context of the next
 		// requests.
-		id := identity.New(identity.Options{Subject: "demo", Roles: []string{"user"}})
-		if err := session.FromRequest(r).Login(id); err != nil {
+		opts.Method = identity.MethodSession
+		if err := session.FromRequest(r).Login(identity.New(opts)); err != nil {
 			http.Error(w, "please try again later", http.StatusServiceUnavailable)
 			return
 		}
-		fmt.Fprintln(w, "logged in as demo")
+		fmt.Fprintf(w, "logged in as %s\n", opts.Subject)
 	})
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
 		if err := session.FromRequest(r).Destroy(); err != nil {

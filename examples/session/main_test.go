@@ -1,6 +1,10 @@
 package main
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,10 +15,35 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/internal/testenv"
 	"github.com/httpguard/httpguard/session"
 	"github.com/httpguard/httpguard/session/redisstore"
 )
+
+// testUsers returns the user demo with the password pw, hashed with
+// parameters far below the OWASP minimum so that the tests run fast. For
+// tests only: the server itself uses password.Hash (see demoUsers).
+func testUsers(t *testing.T, pw string) *auth.MemoryUsers {
+	t.Helper()
+	weak, err := password.New(password.Options{
+		Params:                     password.Params{Memory: 64, Time: 1, Threads: 1},
+		DangerouslyAllowWeakParams: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := weak.Hash(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := auth.NewMemoryUsers()
+	if err := users.Add("demo", auth.User{Hash: h}); err != nil {
+		t.Fatal(err)
+	}
+	return users
+}
 
 func TestLoginDataLogoutFlow(t *testing.T) {
 	stores := map[string]func(t *testing.T) session.Store{
@@ -31,12 +60,12 @@ func TestLoginDataLogoutFlow(t *testing.T) {
 	}
 	for name, store := range stores {
 		t.Run(name, func(t *testing.T) {
-			_, err := newHandler(config{store: store(t), password: "pw", signingKey: make([]byte, 32)})
+			_, err := newHandler(config{store: store(t), users: testUsers(t, "pw"), signingKey: make([]byte, 32)})
 			if err == nil {
 				t.Fatal("an all-zero signing key was accepted")
 			}
 			key := []byte(strings.Repeat("k", 32))
-			h, err := newHandler(config{store: store(t), password: "pw", signingKey: key})
+			h, err := newHandler(config{store: store(t), users: testUsers(t, "pw"), signingKey: key})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,12 +124,61 @@ func TestLoginDataLogoutFlow(t *testing.T) {
 	}
 }
 
+// The demo user is kept as an argon2id hash in the PHC string format at
+// the default (OWASP) parameters, never as the password or a fast
+// unsalted digest of it, and logs in with the demo password; other users
+// and passwords are refused.
+func TestDemoUserIsArgon2id(t *testing.T) {
+	const pw = "correct horse battery staple"
+	users, err := demoUsers(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, ok, err := users.LookupUser(context.Background(), "demo")
+	if err != nil || !ok {
+		t.Fatalf("demo: found %v, %v", ok, err)
+	}
+	if !strings.HasPrefix(u.Hash, "$argon2id$v=19$") {
+		t.Errorf("stored %q, want an argon2id PHC string", u.Hash)
+	}
+	info, err := password.Inspect(u.Hash)
+	if err != nil || info.Algorithm != password.Argon2id || info.Params != password.DefaultParams {
+		t.Errorf("%+v, %v; want argon2id at %+v", info.Params, err, password.DefaultParams)
+	}
+	digest := sha256.Sum256([]byte(pw))
+	for _, leak := range []string{pw, hex.EncodeToString(digest[:]), base64.RawStdEncoding.EncodeToString(digest[:])} {
+		if strings.Contains(u.Hash, leak) {
+			t.Error("the stored hash contains the password or its SHA-256")
+		}
+	}
+	h, err := newHandler(config{users: users, signingKey: []byte(strings.Repeat("k", 32)), origin: "https://127.0.0.1:8080"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		user, pw string
+		want     int
+	}{
+		{"demo", pw, http.StatusOK},
+		{"demo", "wrong", http.StatusUnauthorized},
+		{"root", pw, http.StatusUnauthorized},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "https://127.0.0.1:8080/login", strings.NewReader(url.Values{"user": {tt.user}, "password": {tt.pw}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != tt.want {
+			t.Errorf("%s with %q: %d %q, want %d", tt.user, tt.pw, w.Code, w.Body.String(), tt.want)
+		}
+	}
+}
+
 // The reset link names the server's own origin, never the Host header: a
 // link built from Host lets anyone who asks for a reset of someone else's
 // account have the mail point at a host of their choosing, which then
 // receives the victim's token (password-reset poisoning).
 func TestResetLinkIgnoresHostHeader(t *testing.T) {
-	h, err := newHandler(config{password: "pw", signingKey: []byte(strings.Repeat("k", 32)), origin: "https://127.0.0.1:8080"})
+	h, err := newHandler(config{users: testUsers(t, "pw"), signingKey: []byte(strings.Repeat("k", 32)), origin: "https://127.0.0.1:8080"})
 	if err != nil {
 		t.Fatal(err)
 	}
