@@ -34,6 +34,9 @@
 // process: links then stop working at restart, and the server says so
 // loudly.
 //
+// The POST routes read forms of at most 4 KiB and answer a larger body
+// with 413, before reading the rest of it.
+//
 // Sessions last 30 minutes without a request and 12 hours at most. A
 // store failure (Redis down) is answered with 503, never with an anonymous
 // page. Login attempts are not rate limited here; put package ratelimit in
@@ -63,6 +66,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/errorsafe"
 	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/session"
@@ -219,13 +223,16 @@ func newHandler(cfg config) (http.Handler, error) {
 		fmt.Fprintf(w, "anonymous (visit %d)\n", n+1)
 	})
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		if !readForm(w, r) {
+			return
+		}
 		// auth.CheckPassword verifies the password against the user's
 		// argon2id hash, with the same work for an unknown user (a dummy
 		// hash) as for a wrong password, so the response time does not
 		// tell which users exist; with the request's context, a
 		// verification still waiting for its turn is dropped when the
 		// client leaves.
-		opts, err := auth.CheckPassword(r.Context(), cfg.users, r.PostFormValue("user"), r.PostFormValue("password"))
+		opts, err := auth.CheckPassword(r.Context(), cfg.users, r.PostForm.Get("user"), r.PostForm.Get("password"))
 		if errors.Is(err, auth.ErrUnavailable) {
 			http.Error(w, "please try again later", http.StatusServiceUnavailable)
 			return
@@ -245,6 +252,9 @@ func newHandler(cfg config) (http.Handler, error) {
 		fmt.Fprintf(w, "logged in as %s\n", opts.Subject)
 	})
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		if !readForm(w, r) {
+			return
+		}
 		if err := session.FromRequest(r).Destroy(); err != nil {
 			http.Error(w, "please try again later", http.StatusServiceUnavailable)
 			return
@@ -269,7 +279,10 @@ func newHandler(cfg config) (http.Handler, error) {
 			http.Error(w, "log in first", http.StatusUnauthorized)
 			return
 		}
-		note := r.PostFormValue("note")
+		if !readForm(w, r) {
+			return
+		}
+		note := r.PostForm.Get("note")
 		if note == "" || len(note) > 200 {
 			http.Error(w, "a note is 1 to 200 bytes", http.StatusUnprocessableEntity)
 			return
@@ -290,7 +303,10 @@ func newHandler(cfg config) (http.Handler, error) {
 	mux.HandleFunc("POST /reset-link", func(w http.ResponseWriter, r *http.Request) {
 		// A real service looks the user up and sends the link by email,
 		// answering the same whether or not the user exists.
-		user := r.PostFormValue("user")
+		if !readForm(w, r) {
+			return
+		}
+		user := r.PostForm.Get("user")
 		if user != "demo" {
 			fmt.Fprintln(w, "if that user exists, a link was sent")
 			return
@@ -317,4 +333,27 @@ func newHandler(cfg config) (http.Handler, error) {
 		}
 	})
 	return http.NewCrossOriginProtection().Handler(sessions.Handler(mux)), nil
+}
+
+// maxFormBytes bounds the bodies of the POST routes: a user name and
+// password, a note of 200 bytes or a user name fit in far less. Without a
+// bound, net/http reads a form of up to 10 MB before the handler sees it.
+const maxFormBytes = 4 << 10
+
+// readForm parses the form of r, its body bounded by maxFormBytes, into
+// r.PostForm (urlencoded only: multipart is not parsed). It answers a
+// failure itself, 413 for a body over the bound and 400 for one that is
+// not a form, as RFC 9457 problems, and reports whether the form was read.
+func readForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	err := r.ParseForm()
+	if err == nil {
+		return true
+	}
+	var tooLarge *http.MaxBytesError
+	if !errors.As(err, &tooLarge) {
+		err = &errorsafe.Error{Status: http.StatusBadRequest, Err: err}
+	}
+	errorsafe.WriteError(w, r, err) // 413 for a *http.MaxBytesError
+	return false
 }

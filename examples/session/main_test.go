@@ -124,6 +124,67 @@ func TestLoginDataLogoutFlow(t *testing.T) {
 	}
 }
 
+// The POST routes read at most maxFormBytes of a form: a 1 MB form is
+// answered 413, with or without a Content-Length, before the rest is read,
+// and changes nothing. net/http alone reads forms of up to 10 MB.
+func TestFormBodyLimit(t *testing.T) {
+	h, err := newHandler(config{users: testUsers(t, "pw"), signingKey: []byte(strings.Repeat("k", 32)), origin: "https://127.0.0.1:8080"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(h)
+	defer srv.Close()
+	jar, _ := cookiejar.New(nil)
+	c := srv.Client()
+	c.Jar = jar
+	post := func(path string, form url.Values, chunked bool) *http.Response {
+		t.Helper()
+		var body io.Reader = strings.NewReader(form.Encode())
+		if chunked {
+			body = io.MultiReader(body) // no length known: sent chunked
+		}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, body)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	if resp := post("/login", url.Values{"user": {"demo"}, "password": {"pw"}, "padding": {strings.Repeat("x", 3<<10)}}, false); resp.StatusCode != http.StatusOK {
+		t.Fatalf("login with a 3 KiB form: %d", resp.StatusCode)
+	}
+	big := strings.Repeat("x", 1<<20)
+	for _, tt := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/login", url.Values{"user": {"demo"}, "password": {"pw"}, "padding": {big}}},
+		{"/data", url.Values{"note": {"big"}, "padding": {big}}},
+		{"/reset-link", url.Values{"user": {"demo"}, "padding": {big}}},
+		{"/logout", url.Values{"padding": {big}}},
+	} {
+		for _, chunked := range []bool{false, true} {
+			resp := post(tt.path, tt.form, chunked)
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Header.Get("Content-Type") != "application/problem+json" {
+				t.Errorf("%s, 1 MB form (chunked %v): %d %q, want a 413 problem", tt.path, chunked, resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+		}
+	}
+	// The refused logout left the session, and the refused note is not
+	// stored.
+	resp, err := c.Get(srv.URL + "/data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || strings.TrimSpace(string(b)) != "[]" {
+		t.Errorf("after the refused requests: %d %s, want 200 []", resp.StatusCode, b)
+	}
+}
+
 // The demo user is kept as an argon2id hash in the PHC string format at
 // the default (OWASP) parameters, never as the password or a fast
 // unsalted digest of it, and logs in with the demo password; other users
