@@ -66,9 +66,8 @@ const (
 )
 
 const (
-	issuerURL = "http://127.0.0.1:8080"
-	audience  = "demo-api"
-	clientID  = "demo-cli"
+	audience = "demo-api"
+	clientID = "demo-cli"
 )
 
 func main() {
@@ -87,7 +86,7 @@ func main() {
 		pw = rand.Text()
 		fmt.Fprintf(os.Stderr, "\n*** DEMO USER: demo / %s\n*** random password for this run only; set %s to choose one\n\n", pw, demoPasswordEnv)
 	}
-	handler, err := newHandler(key, pw)
+	handler, err := newHandler(key, pw, issuerURL(*addr))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -131,9 +130,16 @@ func signingKey(env string, notice io.Writer) (ed25519.PrivateKey, error) {
 	return ed25519.NewKeyFromSeed(seed), nil
 }
 
+// issuerURL is the iss of the tokens: the URL this server is reached at,
+// taken from -addr (checkLoopback has refused an address without a host).
+func issuerURL(addr string) string {
+	return "http://" + addr
+}
+
 // newHandler returns the routes: the token endpoint, the JWKS and the
-// protected /users/me/.
-func newHandler(key ed25519.PrivateKey, demoPassword string) (http.Handler, error) {
+// protected /users/me/. Tokens carry iss as their issuer, and only tokens
+// with that issuer are accepted.
+func newHandler(key ed25519.PrivateKey, demoPassword, iss string) (http.Handler, error) {
 	users := auth.NewMemoryUsers()
 	if err := users.AddPassword("demo", demoPassword, identity.Options{
 		Roles:  []string{"user"},
@@ -143,7 +149,7 @@ func newHandler(key ed25519.PrivateKey, demoPassword string) (http.Handler, erro
 	}
 	issuer, err := auth.NewIssuer(auth.IssuerOptions{
 		Key:      auth.Key{ID: "demo-ed25519", Algorithm: auth.AlgEdDSA, Key: key},
-		Issuer:   issuerURL,
+		Issuer:   iss,
 		Audience: []string{audience},
 		TTL:      15 * time.Minute,
 	})
@@ -171,7 +177,7 @@ func newHandler(key ed25519.PrivateKey, demoPassword string) (http.Handler, erro
 	bearer, err := auth.NewJWT(auth.JWTOptions{
 		Algorithms: []string{auth.AlgEdDSA},
 		Keys:       []auth.Key{issuer.VerificationKey()},
-		Issuer:     issuerURL,
+		Issuer:     iss,
 		Audience:   audience,
 		Type:       auth.TypeAccessToken,
 		Leeway:     30 * time.Second,

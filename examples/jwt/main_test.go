@@ -31,7 +31,9 @@ func TestSigningKey(t *testing.T) {
 
 func TestFlow(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	h, err := newHandler(key, "demo password")
+	// The issuer follows -addr: tokens name the address served, not
+	// a fixed 127.0.0.1:8080.
+	h, err := newHandler(key, "demo password", issuerURL("127.0.0.1:9090"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +68,9 @@ func TestFlow(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("token: %d %v", code, body)
 	}
+	if iss := claim(t, body["access_token"].(string), "iss"); iss != "http://127.0.0.1:9090" {
+		t.Errorf("iss = %v, want http://127.0.0.1:9090", iss)
+	}
 	resp := get(body["access_token"].(string))
 	var me map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&me)
@@ -89,6 +94,36 @@ func TestFlow(t *testing.T) {
 		t.Fatalf("jwks: %v", err)
 	}
 	jwks.Body.Close()
+}
+
+// claim returns the claim name of the JWT tok, not verified.
+func claim(t *testing.T, tok, name string) any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWS: %q", tok)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	return claims[name]
+}
+
+func TestIssuerURL(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080": "http://127.0.0.1:8080",
+		"localhost:9090": "http://localhost:9090",
+		"[::1]:8443":     "http://[::1]:8443",
+	} {
+		if got := issuerURL(addr); got != want {
+			t.Errorf("issuerURL(%q) = %q, want %q", addr, got, want)
+		}
+	}
 }
 
 // This server speaks plain HTTP and takes passwords: an address off
