@@ -225,7 +225,18 @@ func parseRedisURL(rawURL string) (*redis.Options, error) {
 func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolver, users auth.UserStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-		user, pass := r.PostFormValue("user"), r.PostFormValue("password")
+		if err := r.ParseForm(); err != nil {
+			// Refused before any attempt is counted: a form cut short
+			// would count a failure under a truncated user name.
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				http.Error(w, "form too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "malformed form", http.StatusBadRequest)
+			return
+		}
+		user, pass := r.PostForm.Get("user"), r.PostForm.Get("password")
 		ip := resolver.Addr(r) // nil resolver: the peer address
 		ctx := r.Context()
 		if retry, err := attempts.Reserve(ctx, user, ip); err != nil {
@@ -250,7 +261,9 @@ func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolve
 			return
 		}
 		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Basic realm="demo"`)
+			// A 401 names a scheme; Basic would make a browser that
+			// posted the form pop up its own login dialog.
+			w.Header().Set("WWW-Authenticate", `Form realm="demo", form-action="/login"`)
 			http.Error(w, "wrong user name or password", http.StatusUnauthorized)
 			return
 		}

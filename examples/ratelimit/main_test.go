@@ -212,3 +212,28 @@ func TestRedisURLErrorHidesPassword(t *testing.T) {
 		t.Errorf("a good URL: %v", err)
 	}
 }
+
+// An oversized login form is refused with 413 before any attempt is
+// counted: cut short, it would count a failure under a truncated name.
+// A failed login's challenge is not Basic, which would make a browser
+// that posted the form pop up its own login dialog.
+func TestLoginFormTooLargeAndChallenge(t *testing.T) {
+	users := testUsers(t, map[string]string{"alice": "right password"})
+	h, cleanup, err := newServer("", users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	for i := range 11 {
+		if w := login(t, h, "alice", strings.Repeat("x", 5<<10)); w.Code != http.StatusRequestEntityTooLarge {
+			t.Fatalf("oversized form %d: %d, want 413", i, w.Code)
+		}
+	}
+	w := login(t, h, "alice", "guess")
+	if w.Code != http.StatusUnauthorized || strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Basic") {
+		t.Errorf("wrong password: %d, WWW-Authenticate %q; want 401 without a Basic challenge", w.Code, w.Header().Get("WWW-Authenticate"))
+	}
+	if w := login(t, h, "alice", "right password"); w.Code != http.StatusOK {
+		t.Errorf("after eleven oversized forms and one failure: %d, want 200 (nothing counted)", w.Code)
+	}
+}

@@ -16,7 +16,7 @@
 // logins are verified by auth.CheckPassword. With curl and a cookie jar:
 //
 //	curl -sk -c jar -b jar https://127.0.0.1:8080/               # anonymous
-//	curl -sk -c jar -b jar -d user=demo -d "password=$SESSION_DEMO_PASSWORD" https://127.0.0.1:8080/login
+//	curl -sk -c jar -b jar -d user=demo --data-urlencode "password=$SESSION_DEMO_PASSWORD" https://127.0.0.1:8080/login
 //	curl -sk -c jar -b jar https://127.0.0.1:8080/               # logged in as demo
 //	curl -sk -c jar -b jar -d note=hello https://127.0.0.1:8080/data
 //	curl -sk -c jar -b jar https://127.0.0.1:8080/data           # ["hello"]
