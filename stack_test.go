@@ -55,44 +55,13 @@ func TestTokenEndpointBehindCSRFTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	csrfKey := make([]byte, 32)
-	if _, err := rand.Read(csrfKey); err != nil {
-		t.Fatal(err)
-	}
-	p, err := csrf.New(csrf.Options{Tokens: &csrf.TokenOptions{Key: csrfKey, Always: true, InsecureHTTPCookie: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, csrf.Token(r))
-	})
 	mux.Handle("POST /token", tokens)
-	srv := httptest.NewServer(httpguard.Chain(errorsafe.MustNew(errorsafe.Options{}).Handler, p.Handler)(mux))
-	defer srv.Close()
-
-	page, err := srv.Client().Get(srv.URL + "/login")
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, _ := io.ReadAll(page.Body)
-	page.Body.Close()
-	form := url.Values{
+	_, post := csrfPage(t, mux)
+	res := post("/token", url.Values{
 		"grant_type": {"password"}, "client_id": {"web"},
 		"username": {"alice"}, "password": {"correct horse"},
-		"csrf_token": {string(token)},
-	}
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	for _, c := range page.Cookies() {
-		req.AddCookie(c)
-	}
-	res, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	})
 	var body struct {
 		AccessToken string `json:"access_token"`
 		Error       string `json:"error"`

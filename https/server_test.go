@@ -32,6 +32,29 @@ func startTLS(t *testing.T, srv *http.Server) string {
 	return ln.Addr().String()
 }
 
+// startDevTLS serves h over TLS with a development certificate, from
+// NewServer with ReadHeaderTimeout readHeader, and returns its address and
+// the certificate.
+func startDevTLS(t *testing.T, h http.Handler, readHeader time.Duration) (string, *https.DevCert) {
+	t.Helper()
+	dev, err := https.NewDevCert(https.DevCertOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := https.TLSConfig()
+	cfg.Certificates = []tls.Certificate{dev.TLS}
+	srv, err := https.NewServer(https.ServerOptions{
+		Handler:           h,
+		TLSConfig:         cfg,
+		ReadHeaderTimeout: readHeader,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startTLS(t, srv), dev
+}
+
 func TestTLSHandshake(t *testing.T) {
 	dev, err := https.NewDevCert(https.DevCertOptions{})
 	if err != nil {
@@ -309,23 +332,9 @@ func TestCheckTLSConfig(t *testing.T) {
 // block cannot answer a PING (any other frame there is a protocol error),
 // so the server's ping health check cuts it off instead.
 func TestSlowHTTP2HeaderBlockIsCutOff(t *testing.T) {
-	dev, err := https.NewDevCert(https.DevCertOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const timeout = 300 * time.Millisecond
-	cfg := https.TLSConfig()
-	cfg.Certificates = []tls.Certificate{dev.TLS}
-	srv, err := https.NewServer(https.ServerOptions{
-		Handler:           http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}),
-		TLSConfig:         cfg,
-		ReadHeaderTimeout: timeout, // IdleTimeout left at its 120 s default
-		ErrorLog:          log.New(io.Discard, "", 0),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := startTLS(t, srv)
+	// IdleTimeout left at its 120 s default.
+	addr, _ := startDevTLS(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), timeout)
 	conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
 	if err != nil {
 		t.Fatal(err)
@@ -374,26 +383,11 @@ func TestSlowHTTP2HeaderBlockIsCutOff(t *testing.T) {
 // client that is merely waiting: a handler slower than twice
 // ReadHeaderTimeout still delivers its response.
 func TestHTTP2ClientWaitingForASlowHandlerIsNotCutOff(t *testing.T) {
-	dev, err := https.NewDevCert(https.DevCertOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const timeout = 500 * time.Millisecond
-	cfg := https.TLSConfig()
-	cfg.Certificates = []tls.Certificate{dev.TLS}
-	srv, err := https.NewServer(https.ServerOptions{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			time.Sleep(3 * timeout) // two pings, both answered
-			_, _ = io.WriteString(w, r.Proto)
-		}),
-		TLSConfig:         cfg,
-		ReadHeaderTimeout: timeout,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := startTLS(t, srv)
+	addr, dev := startDevTLS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(3 * timeout) // two pings, both answered
+		_, _ = io.WriteString(w, r.Proto)
+	}), timeout)
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(dev.CertPEM)
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost"}, ForceAttemptHTTP2: true}
