@@ -136,7 +136,9 @@
 //   - HSTS is only as right as Options.ClientIP: trust exactly the proxies
 //     in front of the service.
 //   - The report endpoint accepts data from anyone; every field is cut to
-//     1 KiB and logged as data. Rate-limit it.
+//     1 KiB and logged as data. Rate-limit it. The URLs of a report keep
+//     the query of the page, which may hold a token: the log writes them
+//     without it (an OnReport hook gets them whole).
 //   - Rejections never echo the Host header or any other request data.
 //
 // Mozilla's HTTP Observatory grades the responses of both presets A+ under

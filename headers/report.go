@@ -58,9 +58,12 @@ type ReportOptions struct {
 	// at most 1 MiB.
 	MaxBytes int64
 	// Logger receives one Warn record per report. Default slog.Default().
+	// The URLs are logged without their query, written "?[REDACTED]", and
+	// fragment: see [ReportHandler].
 	Logger *slog.Logger
 	// OnReport, when set, is called for each report instead of logging it.
-	// It must be safe for concurrent use.
+	// The report is as parsed: its URLs keep their query, which may hold
+	// secrets. It must be safe for concurrent use.
 	OnReport func(r *http.Request, rep Report)
 	// OnReject writes the response for a request that is not a report;
 	// err wraps [ErrReportMethod], [ErrReportMediaType],
@@ -74,6 +77,13 @@ type ReportOptions struct {
 // (report-to), answered with 204 No Content. Mount it at the path named by
 // CSP.ReportURI or CSP.ReportTo, and put a rate limit in front of it: any
 // client can post reports. It is safe for concurrent use.
+//
+// Browsers strip only the fragment and credentials from the URLs of a
+// report: the query of the page (a password-reset token, an OAuth code),
+// of a same-origin blocked resource and of the script file is sent as it
+// is. So the log record holds document_url, blocked_url and source_file
+// without their query, written "?[REDACTED]", or fragment. (Found in
+// review: they were logged whole.)
 type ReportHandler struct {
 	maxBytes int64
 	logger   *slog.Logger
@@ -128,11 +138,11 @@ func (h *ReportHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		h.logger.LogAttrs(r.Context(), slog.LevelWarn, "csp violation",
-			slog.String("document_url", rep.DocumentURL),
-			slog.String("blocked_url", rep.BlockedURL),
+			slog.String("document_url", logURL(rep.DocumentURL)),
+			slog.String("blocked_url", logURL(rep.BlockedURL)),
 			slog.String("effective_directive", rep.EffectiveDirective),
 			slog.String("disposition", rep.Disposition),
-			slog.String("source_file", rep.SourceFile),
+			slog.String("source_file", logURL(rep.SourceFile)),
 			slog.Int("line", rep.LineNumber),
 			slog.Int("column", rep.ColumnNumber),
 			slog.String("sample", rep.Sample),
@@ -140,6 +150,19 @@ func (h *ReportHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header()["Cache-Control"] = []string{"no-store"}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// logURL returns the URL u of a report as the log writes it: cut at its
+// query, which is replaced by "?[REDACTED]", or at its fragment.
+func logURL(u string) string {
+	i := strings.IndexAny(u, "?#")
+	switch {
+	case i < 0:
+		return u
+	case u[i] == '?':
+		return u[:i] + "?[REDACTED]"
+	}
+	return u[:i]
 }
 
 func (h *ReportHandler) reject(w http.ResponseWriter, r *http.Request, err error) {

@@ -173,3 +173,31 @@ func TestNewReportHandlerRejectsBadLimits(t *testing.T) {
 		}
 	}
 }
+
+// Browsers strip only the fragment and credentials from the URLs of a
+// report (CSP3 "strip URL for use in reports"): the query of the page
+// (a password-reset token, an OAuth code) and of a same-origin blocked
+// resource or script file is sent as is, and was logged as is.
+func TestReportHandlerLogsNoQuery(t *testing.T) {
+	var buf bytes.Buffer
+	h, err := headers.NewReportHandler(headers.ReportOptions{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"csp-report":{"document-uri":"https://app.example.com/reset?token=reset-secret-1","blocked-uri":"https://app.example.com/api?access_token=token-secret-2",` +
+		`"source-file":"https://app.example.com/cb?code=code-secret-3","effective-directive":"connect-src","disposition":"enforce"}}`
+	r := httptest.NewRequest("POST", "/csp", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/csp-report")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	logs := buf.String()
+	for _, secret := range []string{"reset-secret-1", "token-secret-2", "code-secret-3"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log holds %q:\n%s", secret, logs)
+		}
+	}
+	for _, kept := range []string{`"document_url":"https://app.example.com/reset?[REDACTED]"`, `"blocked_url":"https://app.example.com/api?[REDACTED]"`, `"source_file":"https://app.example.com/cb?[REDACTED]"`} {
+		if !strings.Contains(logs, kept) {
+			t.Errorf("the log misses %s:\n%s", kept, logs)
+		}
+	}
+}
