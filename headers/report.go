@@ -28,7 +28,8 @@ const (
 
 // Report is one CSP violation report, from either format browsers send.
 // Every string is at most 1 KiB (longer values are cut at a UTF-8
-// boundary) and is data from the client: log it, never trust it.
+// boundary), with invalid UTF-8 and Unicode bidirectional controls
+// replaced by U+FFFD, and is data from the client: log it, never trust it.
 type Report struct {
 	// DocumentURL is the page whose policy was violated; Referrer is its
 	// referrer.
@@ -309,7 +310,11 @@ func clean(r Report) Report {
 }
 
 // truncate cuts s to at most maxReportField bytes at a rune boundary and
-// replaces invalid UTF-8.
+// replaces invalid UTF-8 and the Unicode bidirectional controls (U+202A
+// to U+202E, U+2066 to U+2069) with U+FFFD. Written raw, as the JSON
+// handler of log/slog writes them, those make a log viewer show the rest
+// of the record in another order than it was written. (Found in review:
+// any client could post a report that reordered its record.)
 func truncate(s string) string {
 	if len(s) > maxReportField {
 		i := maxReportField
@@ -318,5 +323,20 @@ func truncate(s string) string {
 		}
 		s = s[:i]
 	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if strings.IndexFunc(s, isBidiControl) >= 0 {
+		s = strings.Map(func(r rune) rune {
+			if isBidiControl(r) {
+				return '\uFFFD'
+			}
+			return r
+		}, s)
+	}
+	return s
+}
+
+// isBidiControl reports whether r is a bidirectional embedding, override
+// or isolate control.
+func isBidiControl(r rune) bool {
+	return '\u202A' <= r && r <= '\u202E' || '\u2066' <= r && r <= '\u2069'
 }

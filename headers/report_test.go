@@ -201,3 +201,30 @@ func TestReportHandlerLogsNoQuery(t *testing.T) {
 		}
 	}
 }
+
+// A bidirectional override (U+202E) in a report, which anyone can post,
+// made a log viewer show the rest of its record reversed, as errorsafe
+// prevents for the access log.
+func TestReportHandlerLogsNoBidiControls(t *testing.T) {
+	var buf bytes.Buffer
+	h, err := headers.NewReportHandler(headers.ReportOptions{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"csp-report":{"document-uri":"https://app.example.com/\u202egnp.exe","effective-directive":"script-src\u2066","disposition":"enforce\u202a",` +
+		`"source-file":"x\u2069","script-sample":"\u202d\u202b\u202c\u2067\u2068alert(1)"}}`
+	r := httptest.NewRequest("POST", "/csp", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/csp-report")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	logs := buf.String()
+	if !strings.Contains(logs, "csp violation") {
+		t.Fatalf("no record:\n%s", logs)
+	}
+	if i := strings.IndexFunc(logs, func(r rune) bool { return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 }); i >= 0 {
+		t.Errorf("the log holds the bidirectional control %U:\n%q", []rune(logs[i:])[0], logs)
+	}
+	reps, err := headers.ParseReports("application/csp-report", []byte(body))
+	if err != nil || reps[0].Sample != "\uFFFD\uFFFD\uFFFD\uFFFD\uFFFDalert(1)" {
+		t.Errorf("ParseReports = %+v, %v; want each control replaced by U+FFFD", reps, err)
+	}
+}
