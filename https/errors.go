@@ -3,6 +3,7 @@ package https
 import (
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // Errors returned by the constructors, wrapped in an [*OptionError].
@@ -48,13 +49,14 @@ type OptionError struct {
 	Err   error  // a sentinel of this package, possibly with a reason
 }
 
-// Error returns "https: <Field> <quoted value>: <reason>".
+// Error returns "https: <Field> <quoted value>: <reason>", the reason
+// without its own "https: ".
 func (e *OptionError) Error() string {
 	s := "https: " + e.Field
 	if e.Value != "" {
 		s += " " + strconv.Quote(e.Value)
 	}
-	return s + ": " + e.Err.Error()
+	return s + ": " + strings.TrimPrefix(e.Err.Error(), "https: ")
 }
 
 // Unwrap returns Err.

@@ -150,7 +150,7 @@ func NewRedirect(o RedirectOptions) (*Redirect, error) {
 		}
 	}
 	if rd.canonical == "" && len(o.AllowedHosts) == 0 && len(errs) == 0 {
-		fail("Host", "", ErrNoHost)
+		fail("Host", "", because(ErrNoHost, "set Host, AllowedHosts, or a ClientIP with an https PublicOrigin"))
 	}
 	for i, p := range o.Exempt {
 		if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?#") || strings.Contains(p, "//") {

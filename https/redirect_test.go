@@ -260,6 +260,25 @@ func TestNewRedirectRejectsInvalidOptions(t *testing.T) {
 	}
 }
 
+// The messages of the errors a first configuration meets name the field
+// once and say what to set: "https: RedirectOptions.Host: https: no
+// redirect host configured" repeated the package and left the fix to the
+// documentation.
+func TestOptionErrorMessages(t *testing.T) {
+	_, err := https.NewRedirect(https.RedirectOptions{})
+	if want := "https: RedirectOptions.Host: no redirect host configured: set Host, AllowedHosts, or a ClientIP with an https PublicOrigin"; err == nil || err.Error() != want {
+		t.Errorf("NewRedirect with no host: %v\nwant %s", err, want)
+	}
+	_, err = https.NewServer(https.ServerOptions{})
+	if want := "https: ServerOptions.Handler: invalid option: required"; err == nil || err.Error() != want {
+		t.Errorf("NewServer with no handler: %v\nwant %s", err, want)
+	}
+	_, err = https.NewRedirect(https.RedirectOptions{Host: "https://example.com"})
+	if err == nil || !strings.HasPrefix(err.Error(), `https: RedirectOptions.Host "https://example.com": invalid host: `) {
+		t.Errorf("NewRedirect with a URL as host: %v", err)
+	}
+}
+
 func TestRedirectOnReject(t *testing.T) {
 	var got error
 	rd := mustRedirect(t, https.RedirectOptions{
