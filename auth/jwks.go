@@ -452,7 +452,7 @@ func (r *remoteKeySet) fetch(ctx context.Context) (*keySet, error) {
 		// Still the provider's current set: it replaces the last one, so
 		// that keys it no longer lists stop verifying (requests get 503
 		// until a usable key appears), where a failed fetch keeps it.
-		return newKeySet(nil), errors.New("auth: JWKS has no key usable with the allowed jwtAlgorithms")
+		return newKeySet(nil), errors.New("auth: JWKS has no key usable with the allowed algorithms")
 	}
 	return newKeySet(vks), nil
 }

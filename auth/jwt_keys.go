@@ -189,7 +189,7 @@ func newKeySet(keys []*verKey) *keySet {
 // mix of HMAC with public-key algorithms.
 func checkAlgorithms(field string, algs []string) error {
 	if len(algs) == 0 {
-		return fmt.Errorf("auth: %s is required: list the JWS jwtAlgorithms your tokens use, for example [\"EdDSA\"] or [\"HS256\"]", field)
+		return fmt.Errorf("auth: %s is required: list the JWS algorithms your tokens use, for example [\"EdDSA\"] or [\"HS256\"]", field)
 	}
 	var errs []error
 	hmac, public := false, false
@@ -210,7 +210,7 @@ func checkAlgorithms(field string, algs []string) error {
 		}
 	}
 	if hmac && public {
-		errs = append(errs, fmt.Errorf("auth: %s mixes HMAC and public-key jwtAlgorithms; use one family per verifier (RFC 8725 §3.1)", field))
+		errs = append(errs, fmt.Errorf("auth: %s mixes HMAC and public-key algorithms; use one family per verifier (RFC 8725 §3.1)", field))
 	}
 	return errors.Join(errs...)
 }

@@ -480,10 +480,10 @@ func TestNewJWTRejectsUnsafeOptions(t *testing.T) {
 		opts auth.JWTOptions
 		want string
 	}{
-		{"no algorithms", auth.JWTOptions{Keys: []auth.Key{{Key: k.hmac}}}, "Algorithms is required"},
+		{"no algorithms", auth.JWTOptions{Keys: []auth.Key{{Key: k.hmac}}}, "Algorithms is required: list the JWS algorithms your tokens use"},
 		{"alg none", auth.JWTOptions{Algorithms: []string{"none"}, Keys: []auth.Key{{Key: k.hmac}}}, "never accepted"},
 		{"alg NONE", auth.JWTOptions{Algorithms: []string{"HS256", "NONE"}, Keys: []auth.Key{{Key: k.hmac}}}, "never accepted"},
-		{"mixed HMAC and public-key algorithms", auth.JWTOptions{Algorithms: []string{"HS256", "RS256"}, Keys: []auth.Key{{Key: k.hmac}}}, "mixes HMAC"},
+		{"mixed HMAC and public-key algorithms", auth.JWTOptions{Algorithms: []string{"HS256", "RS256"}, Keys: []auth.Key{{Key: k.hmac}}}, "mixes HMAC and public-key algorithms"},
 		{"unknown algorithm", auth.JWTOptions{Algorithms: []string{"HS1"}, Keys: []auth.Key{{Key: k.hmac}}}, "unsupported algorithm"},
 		{"no keys", auth.JWTOptions{Algorithms: []string{"HS256"}}, "Keys or JWTOptions.JWKSURL"},
 		{"short HMAC secret", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: []byte("secret")}}}, "at least 32"},
