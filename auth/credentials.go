@@ -129,7 +129,7 @@ func (g *attemptGate) canonical(u User) {
 }
 
 // usernameFolder is implemented by an AttemptLimiter that counts user
-// names in a folded form, as ratelimit.AttemptLimiter does (lower case,
+// names in a folded form, as ratelimit.AttemptLimiter does (case-folded,
 // without trailing spaces, by default): a Subject that folds to the name
 // as typed is then not counted twice.
 type usernameFolder interface {

@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Errors returned by [AttemptLimiter.Check] and [AttemptLimiter.Reserve].
@@ -118,10 +120,14 @@ type AttemptOptions struct {
 
 	// Username maps a user name to the form counted, so that variants the
 	// user store treats as one account are counted as one. Default:
-	// lower case without trailing spaces, the two variants SQL collations
-	// most often fold ("Alice " is "alice" under PAD SPACE). Set it to
-	// the store's own folding when that does more (accents, width).
-	// Counting variants together is safe: it can only lock earlier.
+	// case-folded without trailing spaces, the two variants SQL collations
+	// most often fold ("Alice " is "alice" under PAD SPACE). The folding
+	// is Unicode's, not only ASCII's: every name strings.EqualFold takes
+	// for another ("ſam" for "sam", the Kelvin sign for "k") is counted
+	// with it, and so are "ı" and "İ" with "i". Set it to the store's own
+	// folding when that does more (accents, width, ignorable characters
+	// such as U+200B ZERO WIDTH SPACE, leading spaces). Counting variants
+	// together is safe: it can only lock earlier.
 	Username func(string) string
 }
 
@@ -546,10 +552,25 @@ func (s *MemoryStore) attemptCompanions() [2]*MemoryStore {
 	return s.companions
 }
 
-// defaultUsername is the default [AttemptOptions.Username]: lower case,
+// defaultUsername is the default [AttemptOptions.Username]: case-folded,
 // without trailing spaces. (Found in review: with a store that ignores
 // trailing spaces, "alice " was counted apart from "alice", and whether it
 // was locked after alice's budget was spent told that alice existed.)
+//
+// Each rune is mapped to the lower case of its upper case, which is the
+// same for all the runes strings.EqualFold takes for one another: "ſ"
+// (U+017F) and "S" give "s", the Kelvin sign "k", final sigma "σ".
+// strings.ToLower alone left "ſam" apart from "sam", which a
+// case-insensitive store finds as one account (found in review). It also
+// gives "i" for "ı" and "İ", as collations that compare upper case do.
 func defaultUsername(s string) string {
-	return strings.ToLower(strings.TrimRight(s, " "))
+	s = strings.TrimRight(s, " ")
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.Map(foldRune, s)
+		}
+	}
+	return strings.ToLower(s)
 }
+
+func foldRune(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }

@@ -661,6 +661,66 @@ func TestFullKnownNetworkStoreKeepsItsEntries(t *testing.T) {
 	}
 }
 
+// Found in review: the default Username was strings.ToLower, which leaves
+// "ſ" (U+017F LATIN SMALL LETTER LONG S), "ς" (final sigma) and other
+// lower-case variants as they are, though a case-insensitive match
+// (strings.EqualFold, SQL collations such as MySQL's utf8mb4_general_ci
+// and utf8mb4_0900_ai_ci) takes "ſam" for "sam". With such a store, every
+// long s in a name gave an attacker a fresh failure budget for the same
+// account, and a refusal of the spelling the limiter did count, but not of
+// the other, told that the account existed.
+func TestAttemptLimiterDefaultUsernameFoldsCaseAsEqualFold(t *testing.T) {
+	a, _ := newAttempts(t, ratelimit.AttemptOptions{})
+	for _, tt := range []struct{ name, variant string }{
+		{"sam", "ſam"},
+		{"SAM", "ſam"},
+		{"kim", "\u212aim"}, // Kelvin sign
+		{"σοφία", "ςοφία"},
+		{"ΣΟΦΊΑ", "ςοφία"},
+		{"θ", "ϑ"},
+		{"вера", "\u1c80ера"}, // Cyrillic small rounded ve
+		{"straße", "STRAẞE"},
+		// Collations that compare the upper case take ı for I and i.
+		{"ıi", "Iİ"},
+		{"alice ", "ALİCE"},
+	} {
+		if got, want := a.Username(tt.variant), a.Username(tt.name); got != want {
+			t.Errorf("Username(%q) = %q, Username(%q) = %q: one account counted twice", tt.variant, got, tt.name, want)
+		}
+	}
+	for i := range ratelimit.DefaultMaxFailures {
+		if _, err := login(t, a, "sam", "wrong", attacker); err != nil {
+			t.Fatalf("failure %d was refused: %v", i+1, err)
+		}
+	}
+	if _, err := a.Check(context.Background(), "ſam", attacker); !errors.Is(err, ratelimit.ErrLocked) {
+		t.Errorf("ſam after sam's failures: %v, want ErrLocked", err)
+	}
+	// Names that differ other than by case stay apart.
+	for _, pair := range [][2]string{{"sam", "sum"}, {"sam", "sam2"}, {"sam", " sam"}} {
+		if a.Username(pair[0]) == a.Username(pair[1]) {
+			t.Errorf("%q and %q are counted as one", pair[0], pair[1])
+		}
+	}
+}
+
+// The default Username agrees with strings.EqualFold: names it takes for
+// one another are counted as one.
+func FuzzAttemptLimiterDefaultUsername(f *testing.F) {
+	a, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("sam", "ſAM")
+	f.Add("\u212a", "k")
+	f.Add("Alice  ", "alice")
+	f.Fuzz(func(t *testing.T, x, y string) {
+		if strings.EqualFold(strings.TrimRight(x, " "), strings.TrimRight(y, " ")) && a.Username(x) != a.Username(y) {
+			t.Errorf("EqualFold(%q, %q), but Username gives %q and %q", x, y, a.Username(x), a.Username(y))
+		}
+	})
+}
+
 func TestAttemptLimiterUsername(t *testing.T) {
 	def, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{})
 	if err != nil {
