@@ -121,7 +121,10 @@
 //     it never equals a user's (RFC 9068 §5). The prefix is reserved at
 //     the token endpoint only: where Basic, API keys or sessions also
 //     authenticate, check the identity's Method as well as its Subject.
-//   - password (§4.3): the user gives the password to the client. RFC 9700
+//   - password (§4.3): the user gives the password to the client. A
+//     username that is not UTF-8 or has a control character, which
+//     Basic cannot carry either, is invalid_request, before the user
+//     store and the attempt limiter see it. RFC 9700
 //     (OAuth 2.0 Security Best Current Practice, §2.4) says this grant
 //     MUST NOT be used, because it exposes the password to the client and
 //     cannot carry multi-factor or federated login. Use it only for a

@@ -612,6 +612,62 @@ func TestTokenEndpointAttemptLimiter(t *testing.T) {
 	}
 }
 
+// cStringUsers is a user store behind a C interface (a PAM or LDAP
+// client library, a C extension): a name ends at its first NUL byte. It
+// records the names it is asked for.
+type cStringUsers struct {
+	auth.UserStore
+	mu     sync.Mutex
+	lookup []string
+}
+
+func (c *cStringUsers) LookupUser(ctx context.Context, name string) (auth.User, bool, error) {
+	c.mu.Lock()
+	c.lookup = append(c.lookup, name)
+	c.mu.Unlock()
+	name, _, _ = strings.Cut(name, "\x00")
+	return c.UserStore.LookupUser(ctx, name)
+}
+
+// Found in review: Basic refuses a user name that is not UTF-8 or has a
+// control character, but the password grant passed any username to the
+// user store. With a store that ends names at a NUL, "alice\x00" + n was
+// alice for every n, and each spelling got its own failure budget from
+// the attempt limiter: unlimited guesses at alice's password.
+func TestTokenEndpointRefusesUserNamesBasicCannotCarry(t *testing.T) {
+	lim := &oauthLimiter{failures: map[string]int{}, max: 2}
+	users := &cStringUsers{}
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) {
+		users.UserStore = o.Users
+		o.Users = users
+		o.Limiter = lim
+	})
+	for range 2 {
+		f.post(t, form("grant_type", "password", "username", "alice", "password", "nope", "client_id", "web"), nil)
+	}
+	for i, name := range []string{"alice\x00", "alice\x001", "alice\x00\x00", "\x00alice", "ali\x1bce", "alice\x7f", "alice\u0085", "alice\xff", "\xc3alice"} {
+		users.mu.Lock()
+		users.lookup = nil
+		users.mu.Unlock()
+		r := f.post(t, form("grant_type", "password", "username", name, "password", "correct horse", "client_id", "web"), nil)
+		if r.status != http.StatusBadRequest || r.str("error") != "invalid_request" || !errors.Is(r.reason, auth.ErrMalformedCredentials) {
+			t.Errorf("%d: username %q: %d %s %v; want 400 invalid_request, ErrMalformedCredentials", i, name, r.status, r.raw, r.reason)
+		}
+		users.mu.Lock()
+		if len(users.lookup) != 0 {
+			t.Errorf("%d: username %q reached the user store as %q", i, name, users.lookup)
+		}
+		users.mu.Unlock()
+	}
+	// Names Basic can carry still work.
+	if err := f.users.AddPassword("zoë", "pw", identity.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.post(t, form("grant_type", "password", "username", "zoë", "password", "pw", "client_id", "web"), nil); r.status != http.StatusOK {
+		t.Errorf("zoë: %d %s", r.status, r.raw)
+	}
+}
+
 type downUsers struct{}
 
 func (downUsers) LookupUser(context.Context, string) (auth.User, bool, error) {
