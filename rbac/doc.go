@@ -92,9 +92,13 @@
 // targets (GHSA-f52w-8j3h-j724). This table therefore
 //
 //   - matches the path cleaned as ServeMux cleans it, and also the raw
-//     path, and also both with ASCII letter case (and the method's case)
+//     path, and also both with letter case (and the method's case)
 //     ignored, and requires every rule any of these readings selects: a
-//     request must satisfy each rule it could be routed to;
+//     request must satisfy each rule it could be routed to. Letter case
+//     is Unicode's: "/Ärzte/" covers "/ärzte/", "/users/" covers
+//     "/uſers/" (U+017F, which strings.EqualFold takes for "s"), and
+//     "/admin/" covers "/admİn/" and "/admın/" ("İ" and "ı", which
+//     strings.ToLower and strings.ToUpper map to "i" and "I");
 //   - refuses with 400 [ErrAmbiguousPath] a path with a percent-encoded
 //     unreserved character, '/', '\', '%', ';', '?' or '#', a control
 //     character or backslash, an opaque or unrooted request target, and

@@ -151,7 +151,7 @@ func FuzzRuleTablePath(f *testing.F) {
 	for _, s := range []string{
 		"/admin/x", "//admin/x", "/public/../admin/x", "/public/%2e%2e/admin/x", "/ADMIN/x", "/%61dmin/x",
 		"/public/..%2fadmin", "/public/..%5cadmin", "/public/x", "/healthz", "/users/alice", "/./admin",
-		"/public/%252e%252e/admin", "http://h/admin/x", "*", "/admin", "/Public/../admin/",
+		"/public/%252e%252e/admin", "http://h/admin/x", "*", "/admin", "/Public/../admin/", "/adm%C4%B0n/x",
 	} {
 		f.Add("GET", s)
 	}

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/internal/httptoken"
@@ -181,8 +183,9 @@ func combine(r1, r2 relationship) relationship {
 	}
 }
 
-// compare relates p1 to p2, comparing literals without regard to ASCII
-// letter case so that patterns differing only in case are equivalent.
+// compare relates p1 to p2, comparing literals without regard to letter
+// case (see foldRune) so that patterns differing only in case are
+// equivalent.
 func (p1 *pattern) compare(p2 *pattern) relationship {
 	var mrel relationship
 	switch {
@@ -244,7 +247,7 @@ func compareSegs(a, b pseg) relationship {
 		return moreGeneral
 	case b.wild:
 		return moreSpecific
-	case httptoken.EqualFold(a.lit, b.lit):
+	case equalFold(a.lit, b.lit):
 		return equivalent
 	}
 	return disjoint
@@ -292,7 +295,7 @@ func (p *pattern) matchPath(path string, fold bool) bool {
 				return false
 			}
 		case fold:
-			if !httptoken.EqualFold(seg, s.lit) {
+			if !equalFold(seg, s.lit) {
 				return false
 			}
 		default:
@@ -337,17 +340,17 @@ type compiledRule struct {
 // rule it is more specific than: the first match is the most specific.
 type ruleTable struct {
 	rules []compiledRule
-	// byFirst indexes, by the lower-case first literal segment of their
-	// pattern, the rules that can match a path starting with that
-	// segment: those with that literal and those starting with a
-	// wildcard, in table order. generic lists the latter alone, for a
+	// byFirst indexes, by the case-folded first literal segment of their
+	// pattern (see foldString), the rules that can match a path starting
+	// with that segment: those with that literal and those starting with
+	// a wildcard, in table order. generic lists the latter alone, for a
 	// first segment no pattern names.
 	byFirst map[string][]int
 	generic []int
 	// upper is set when a literal of some pattern has an upper-case
-	// letter: a lower-case path can then reach that rule's handler
-	// through a router that ignores case, so every path is also matched
-	// ignoring case.
+	// letter, or another rune that case folding changes: a lower-case
+	// path can then reach that rule's handler through a router that
+	// ignores case, so every path is also matched ignoring case.
 	upper bool
 }
 
@@ -356,7 +359,7 @@ func (t *ruleTable) index() {
 	t.byFirst = make(map[string][]int)
 	for i := range t.rules {
 		if s := t.rules[i].pat.segs[0]; s.lit != "" {
-			t.byFirst[strings.ToLower(s.lit)] = nil
+			t.byFirst[foldString(s.lit)] = nil
 		}
 	}
 	for i := range t.rules {
@@ -368,7 +371,7 @@ func (t *ruleTable) index() {
 			}
 			continue
 		}
-		k := strings.ToLower(s.lit)
+		k := foldString(s.lit)
 		t.byFirst[k] = append(t.byFirst[k], i)
 	}
 }
@@ -438,7 +441,7 @@ func compileRules(m *Middleware, rules []Rule) (*ruleTable, []error) {
 	}
 	for i := range t.rules {
 		for _, s := range t.rules[i].pat.segs {
-			t.upper = t.upper || hasUpperASCII(s.lit)
+			t.upper = t.upper || needsFold(s.lit)
 		}
 	}
 	t.index()
@@ -451,9 +454,9 @@ func (t *ruleTable) match(method, path string, fold bool) int {
 	if j := strings.IndexByte(first, '/'); j >= 0 {
 		first = first[:j]
 	}
-	if hasUpperASCII(first) {
-		// Rare: the index is keyed in lower case, so scan everything
-		// rather than allocate a lower-case copy.
+	if needsFold(first) {
+		// Rare: the index is keyed case-folded, so scan everything
+		// rather than allocate a folded copy.
 		for i := range t.rules {
 			if t.matches(i, method, path, fold) {
 				return i
@@ -537,13 +540,88 @@ func cleanPath(p string) string {
 	return np
 }
 
-func hasUpperASCII(s string) bool {
+// foldRune is the case folding of the readings that ignore case: the
+// lower case of the upper case. It is the same for every rune
+// strings.EqualFold takes for r ("ſ" and "S" give "s", the Kelvin sign
+// "k"), and it gives "i" for "İ" and "ı", which strings.ToLower and
+// strings.ToUpper map to ASCII letters: a router ignoring case by any of
+// the three routes the folded path where the unfolded one goes. (Found in
+// review: only ASCII letters were folded, so "/u%C5%BFers/bob" rode a
+// catch-all past the rule "/users/{id}", and a literal with a non-ASCII
+// capital, "/Ärzte/", was never matched at all.)
+func foldRune(r rune) rune {
+	if r < utf8.RuneSelf {
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		return r
+	}
+	return unicode.ToLower(unicode.ToUpper(r))
+}
+
+// needsFold reports whether foldRune changes a rune of s. It does not
+// allocate.
+func needsFold(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
 			return true
+		}
+		if c >= utf8.RuneSelf {
+			for _, r := range s[i:] {
+				if foldRune(r) != r {
+					return true
+				}
+			}
+			return false
 		}
 	}
 	return false
+}
+
+// equalFold reports whether a and b are equal rune by rune under
+// foldRune; bytes that are not UTF-8 must be equal. It does not allocate.
+func equalFold(a, b string) bool {
+	for a != "" && b != "" {
+		if a[0] < utf8.RuneSelf && b[0] < utf8.RuneSelf {
+			if foldRune(rune(a[0])) != foldRune(rune(b[0])) {
+				return false
+			}
+			a, b = a[1:], b[1:]
+			continue
+		}
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if ra == utf8.RuneError && na == 1 || rb == utf8.RuneError && nb == 1 {
+			if a[:na] != b[:nb] {
+				return false
+			}
+		} else if foldRune(ra) != foldRune(rb) {
+			return false
+		}
+		a, b = a[na:], b[nb:]
+	}
+	return a == "" && b == ""
+}
+
+// foldString returns s with foldRune applied to each rune, keeping bytes
+// that are not UTF-8, so that a string without a rune to fold is its own
+// key in the index.
+func foldString(s string) string {
+	if !needsFold(s) {
+		return s
+	}
+	var b strings.Builder
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
+		if r == utf8.RuneError && n == 1 {
+			b.WriteByte(s[0])
+		} else {
+			b.WriteRune(foldRune(r))
+		}
+		s = s[n:]
+	}
+	return b.String()
 }
 
 func hasLowerASCII(s string) bool {
@@ -681,7 +759,7 @@ type principalOnce struct {
 // checkMethod applies the rule table to r read as method, on every reading
 // of the path (see [Middleware.Check]).
 func (m *Middleware) checkMethod(t *ruleTable, r *http.Request, method, raw, clean string, pr *principalOnce) error {
-	fold := t.upper || hasUpperASCII(raw) || hasLowerASCII(method)
+	fold := t.upper || needsFold(raw) || hasLowerASCII(method)
 	var c candidates
 	c.add(t.match(method, clean, false), clean)
 	if raw != clean && raw != "" && raw[0] == '/' {

@@ -152,6 +152,18 @@ func TestPathBypassRegressions(t *testing.T) {
 		{"GHSA-g7pc-pc7g-h8jh upper case", "/ADMIN/users", "GET", &guest, 403},
 		{"GHSA-g7pc-pc7g-h8jh mixed case", "/Admin/users", "GET", nil, 401},
 		{"GHSA-g7pc-pc7g-h8jh mixed case with dot-dot", "/public/../Admin/users", "GET", &guest, 403},
+		// Found in review: four non-ASCII letters case-map to ASCII ones,
+		// so a router ignoring case through strings.ToLower (as caddy's
+		// matcher did), strings.ToUpper or strings.EqualFold routes them
+		// to an ASCII path, which the table did not read: "İ" (U+0130)
+		// lowers to "i", "ı" (U+0131) uppers to "I", "ſ" (U+017F) folds
+		// to "s" and the Kelvin sign to "k".
+		{"dotted capital I lowers to i", "/adm%C4%B0n/users", "GET", &guest, 403},
+		{"dotted capital I anonymous", "/adm%C4%B0n/users", "GET", nil, 401},
+		{"dotless i uppers to I", "/adm%C4%B1n/users", "GET", &guest, 403},
+		{"long s folds to s", "/u%C5%BFers/bob", "GET", &guest, 403},
+		{"long s with upper case", "/U%C5%BFERS/bob", "GET", &guest, 403},
+		{"long s past a public prefix", "/public/../u%C5%BFers/bob", "GET", &guest, 403},
 		// The reverse: "/PUBLIC/x" must not ride the anonymous rule to a
 		// case-sensitive router's catch-all.
 		{"case change into a public prefix", "/PUBLIC/x", "GET", nil, 401},
@@ -170,7 +182,7 @@ func TestPathBypassRegressions(t *testing.T) {
 
 	// The legitimate forms still work.
 	admin := principal("root", "admin")
-	for _, target := range []string{"/admin/users", "//admin/users", "/public/../admin/users", "/ADMIN/users"} {
+	for _, target := range []string{"/admin/users", "//admin/users", "/public/../admin/users", "/ADMIN/users", "/adm%C4%B0n/users"} {
 		if got, reason := checkStatus(m, "GET", target, &admin); got != 200 {
 			t.Errorf("admin GET %s: %d %v", target, got, reason)
 		}
@@ -226,6 +238,40 @@ func TestUpperCaseRuleLiteralsAreMatchedIgnoringCase(t *testing.T) {
 	}
 }
 
+// Found in review: literals were indexed by their strings.ToLower form
+// but looked up, and compared, ignoring ASCII case only. A rule
+// "/Ärzte/" was never matched, not even by "/Ärzte/x" itself, so that
+// path rode the anonymous catch-all; neither was "/ärzte/x", which a
+// router ignoring case routes to it, nor "/ſecrets/" or the Kelvin sign's
+// "/\u212aeys/".
+func TestNonASCIIRuleLiteralsAreMatchedIgnoringCase(t *testing.T) {
+	m := newMiddleware(t, rbac.Options{Rules: []rbac.Rule{
+		{Pattern: "/", AllowAnonymous: true},
+		{Pattern: "/Ärzte/", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+		{Pattern: "/secrets/", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+		{Pattern: "/keys/{id}", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+		{Pattern: "/İzmir/", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+	}})
+	admin := principal("root", "admin")
+	for _, target := range []string{
+		"/%C3%84rzte/x", "/%C3%A4rzte/x", "/%C3%84RZTE/x", "/public/../%C3%A4rzte/x",
+		"/%C5%BFecrets/x", "/SECRETS/x", "/%E2%84%AAeys/1", "/%E2%84%AAEYS/1",
+		"/%C4%B0zmir/x", "/izmir/x", "/IZMIR/x", "/%C4%B1zmir/x",
+	} {
+		if got, reason := checkStatus(m, "GET", target, nil); got != 401 {
+			t.Errorf("anonymous GET %s: %d (%v), want 401", target, got, reason)
+		}
+		if got, reason := checkStatus(m, "GET", target, &admin); got != 200 {
+			t.Errorf("admin GET %s: %d (%v), want 200", target, got, reason)
+		}
+	}
+	for _, target := range []string{"/other", "/%C3%A4rztin/x", "/secret/x", "/%C3%A4/x"} {
+		if got, reason := checkStatus(m, "GET", target, nil); got != 200 {
+			t.Errorf("anonymous GET %s: %d (%v), want 200", target, got, reason)
+		}
+	}
+}
+
 // TestOpaqueRequestTarget replays GHSA-f52w-8j3h-j724 (traefik): a
 // request-target such as "http:http://internal/admin" parses into
 // URL.Opaque with an empty Path, which normalizes to "/".
@@ -266,6 +312,8 @@ func TestRuleValidation(t *testing.T) {
 		{"an invalid wildcard name", []rbac.Rule{{Pattern: "/{1x}", Requirement: admin}}, rbac.ErrInvalidPattern, "wildcard"},
 		{"two identical patterns", []rbac.Rule{{Pattern: "/a", Requirement: admin}, {Pattern: "/a", Requirement: admin}}, rbac.ErrPatternConflict, "Rules[1]"},
 		{"patterns differing in case", []rbac.Rule{{Pattern: "/Admin/", Requirement: admin}, {Pattern: "/admin/", Requirement: admin}}, rbac.ErrPatternConflict, "same requests"},
+		{"patterns differing in non-ASCII case", []rbac.Rule{{Pattern: "/Ärzte/", Requirement: admin}, {Pattern: "/ärzte/", Requirement: admin}}, rbac.ErrPatternConflict, "same requests"},
+		{"patterns differing by a long s", []rbac.Rule{{Pattern: "/secrets/", Requirement: admin}, {Pattern: "/%C5%BFecrets/", Requirement: admin}}, rbac.ErrPatternConflict, "same requests"},
 		{"a trailing slash and a multi wildcard", []rbac.Rule{{Pattern: "/a/", Requirement: admin}, {Pattern: "/a/{rest...}", Requirement: admin}}, rbac.ErrPatternConflict, "same requests"},
 		{"overlapping patterns", []rbac.Rule{{Pattern: "GET /", Requirement: admin}, {Pattern: "/index.html", Requirement: admin}}, rbac.ErrPatternConflict, "neither is more specific"},
 		{"overlapping wildcards", []rbac.Rule{{Pattern: "/{a}/b", Requirement: admin}, {Pattern: "/a/{b}", Requirement: admin}}, rbac.ErrPatternConflict, "neither"},
