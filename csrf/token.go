@@ -56,6 +56,12 @@ type tokenState struct {
 	// its response if it passes): only then can the request itself be
 	// verified.
 	fromCookie bool
+	// formRead is set once the token has been read from the form, which
+	// then no longer holds it; formToken and formErr are what was read,
+	// for any later Check of the request.
+	formRead  bool
+	formToken string
+	formErr   error
 }
 
 type stateKey struct{}
@@ -140,7 +146,7 @@ func (m *Middleware) verifyToken(r *http.Request) error {
 		// verify against.
 		return ErrTokenInvalid
 	}
-	sent, err := m.sentToken(r)
+	sent, err := m.sentToken(r, st)
 	if err != nil {
 		return err
 	}
@@ -187,11 +193,15 @@ func (m *Middleware) verifyToken(r *http.Request) error {
 // sentToken returns the token from the header, or else from the form of a
 // form-encoded body. Its error is [ErrTokenMissing] when no token was
 // sent, and [ErrTokenInvalid] when several were; a single token that is
-// malformed is returned for verifyToken to reject as invalid.
-func (m *Middleware) sentToken(r *http.Request) (string, error) {
+// malformed is returned for verifyToken to reject as invalid. A token
+// read from the form is kept in st, as the form no longer holds it.
+func (m *Middleware) sentToken(r *http.Request, st *tokenState) (string, error) {
 	tc := m.tokens
 	if v := r.Header[tc.headerName]; len(v) > 0 {
 		return oneToken(v)
+	}
+	if st.formRead {
+		return st.formToken, st.formErr
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "application/x-www-form-urlencoded" && ct != "multipart/form-data" {
@@ -217,13 +227,15 @@ func (m *Middleware) sentToken(r *http.Request) (string, error) {
 	// The field is this middleware's own: once read, it is taken out of
 	// the parsed form, so that the handler's form holds only its own
 	// fields and a strict decoder (sanitize.DecodeForm) does not refuse
-	// it as unknown.
+	// it as unknown. What was read is kept for a later Check.
 	delete(r.PostForm, tc.fieldName)
 	delete(r.Form, tc.fieldName)
 	if r.MultipartForm != nil {
 		delete(r.MultipartForm.Value, tc.fieldName)
 	}
-	return oneToken(v)
+	st.formToken, st.formErr = oneToken(v)
+	st.formRead = true
+	return st.formToken, st.formErr
 }
 
 // oneToken returns the single token among the values of a header or form

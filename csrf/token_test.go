@@ -694,3 +694,40 @@ func TestTokenFieldIsTakenOutOfTheForm(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckInsideTheHandlerAfterTheTokenFieldWasRead: Check is meant to
+// run inside the middleware's handler, and a second Check of the same
+// request (a handler that asks again, a sub-router with the same
+// must decide as the middleware's did. Taking the token field out of the
+// parsed form made every later Check of a form-token request
+// ErrTokenMissing.
+func TestCheckInsideTheHandlerAfterTheTokenFieldWasRead(t *testing.T) {
+	for _, multi := range []bool{false, true} {
+		m, err := csrf.New(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var again error
+		ran := false
+		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet {
+				_, _ = io.WriteString(w, csrf.Token(r))
+				return
+			}
+			ran = true
+			again = m.Check(r)
+			if _, ok := r.PostForm["csrf_token"]; ok {
+				t.Errorf("multipart %v: the token field is in the handler's form", multi)
+			}
+		}))
+		ts := &tokenServer{h: h}
+		tok, c := ts.get(t)
+		code, _, _ := ts.do(formPost(t, c, multi, url.Values{"csrf_token": {tok}, "amount": {"10"}}))
+		if code != http.StatusOK || !ran {
+			t.Fatalf("multipart %v: status %d", multi, code)
+		}
+		if again != nil {
+			t.Errorf("multipart %v: Check inside the handler = %v, want nil as the middleware's own Check", multi, again)
+		}
+	}
+}
