@@ -493,6 +493,22 @@ func TestCheckPassword(t *testing.T) {
 	}
 }
 
+// A context that has ended before the verification's turn is a 503 case
+// for a known user and an unknown one alike, as CheckPassword documents.
+func TestCheckPasswordWithAnEndedContext(t *testing.T) {
+	users := auth.NewMemoryUsers()
+	if err := users.AddPassword("alice", "wonderland", identity.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, name := range []string{"alice", "mallory"} {
+		if _, err := auth.CheckPassword(ctx, users, name, "wonderland"); !errors.Is(err, auth.ErrUnavailable) || !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: %v; want ErrUnavailable wrapping context.Canceled", name, err)
+		}
+	}
+}
+
 func TestMemoryUsers(t *testing.T) {
 	h, _ := fastHasher.Hash("pw")
 	var users auth.MemoryUsers // the zero value is usable

@@ -279,7 +279,10 @@ var defaultChecker = sync.OnceValues(func() (*passwordChecker, error) {
 // verification (after the lookup, so that a store failure is still
 // reported as one), and a stored hash that [password.Verify] refuses (the error then
 // also wraps the password package's reason, for the log). A store failure
-// returns an error wrapping [ErrUnavailable] and the store's error.
+// returns an error wrapping [ErrUnavailable] and the store's error; so
+// does a ctx that ends while the verification waits for its turn to hash
+// (see [ContextVerifier]): the error then wraps ctx.Err(), known user or
+// not, and nothing is hashed.
 //
 // CheckPassword does not limit attempts; callers combine it with an
 // [AttemptLimiter]: Reserve before calling it (refusing the request when
