@@ -393,7 +393,9 @@ func TestRevocationsByAnInstanceWhoseClockRunsAheadHoldUntilTheirEnd(t *testing.
 	fast := right.WithNow(ahead)
 
 	// hold checks, until end by the clock of Redis (this machine's), that
-	// revoked says so.
+	// revoked says so. Only an answer that came back before end counts: a
+	// call delayed past end (a loaded machine) may rightly find the
+	// revocation over.
 	hold := func(t *testing.T, end time.Time, revoked func() (bool, error)) {
 		t.Helper()
 		for time.Until(end) > 100*time.Millisecond {
@@ -401,8 +403,8 @@ func TestRevocationsByAnInstanceWhoseClockRunsAheadHoldUntilTheirEnd(t *testing.
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !r {
-				t.Fatalf("the revocation ended %v before its end", time.Until(end).Round(time.Millisecond))
+			if left := time.Until(end); !r && left > 0 {
+				t.Fatalf("the revocation ended %v before its end", left.Round(time.Millisecond))
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
