@@ -383,7 +383,9 @@ func TestSlowHTTP2HeaderBlockIsCutOff(t *testing.T) {
 // client that is merely waiting: a handler slower than twice
 // ReadHeaderTimeout still delivers its response.
 func TestHTTP2ClientWaitingForASlowHandlerIsNotCutOff(t *testing.T) {
-	const timeout = 500 * time.Millisecond
+	// A second: the client must answer each ping within it, which a
+	// loaded machine running the race detector can delay.
+	const timeout = time.Second
 	addr, dev := startDevTLS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(3 * timeout) // two pings, both answered
 		_, _ = io.WriteString(w, r.Proto)
