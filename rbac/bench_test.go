@@ -92,18 +92,20 @@ func BenchmarkRuleTable(b *testing.B) {
 	long := "/public/" + strings.Repeat("a/", 5000) + "x"
 	slashes := "/" + strings.Repeat("/", 10000) + "admin/x"
 	dots := "/public" + strings.Repeat("/..", 5000) + "/admin/x"
-	for _, bc := range []struct{ name, target string }{
-		{"clean", "/users/bob"},
-		{"subtree", "/admin/settings/general"},
-		{"upper case", "/ADMIN/settings"},
-		{"non-canonical", "//admin/./settings"},
-		{"adversarial 10k segments", long},
-		{"adversarial 10k slashes", slashes},
-		{"adversarial 5k dot-dots", dots},
-		{"adversarial encoded", "/public/" + strings.Repeat("%41", 3000)},
+	for _, bc := range []struct{ name, method, target string }{
+		{"clean", "GET", "/users/bob"},
+		{"subtree", "GET", "/admin/settings/general"},
+		{"upper case", "GET", "/ADMIN/settings"},
+		{"non-canonical", "GET", "//admin/./settings"},
+		{"POST", "POST", "/admin/settings"}, // the method-override headers looked up
+		{"POST with a query", "POST", "/admin/settings?page=2&sort=name&q=x"},
+		{"adversarial 10k segments", "GET", long},
+		{"adversarial 10k slashes", "GET", slashes},
+		{"adversarial 5k dot-dots", "GET", dots},
+		{"adversarial encoded", "GET", "/public/" + strings.Repeat("%41", 3000)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			r := withIdentity(httptest.NewRequest("GET", bc.target, nil), admin)
+			r := withIdentity(httptest.NewRequest(bc.method, bc.target, nil), admin)
 			b.ReportAllocs()
 			for b.Loop() {
 				_ = m.Check(r)
