@@ -30,9 +30,9 @@
 //	curl -sk "https://127.0.0.1:8080/reset?token=..."                 # "reset allowed for demo"
 //
 // The signing key is the environment variable SESSION_SIGNING_KEY (64 hex
-// digits) or, when unset or not hex, a random key that dies with the
-// process: links then stop working at restart, and the server says so
-// loudly.
+// digits) or, when it is unset, a random key that dies with the process:
+// links then stop working at restart, and the server says so loudly. A key
+// that is set but is not 64 hex digits stops the server.
 //
 // The POST routes read forms of at most 4 KiB and answer a larger body
 // with 413, before reading the rest of it.
@@ -83,11 +83,9 @@ func main() {
 		password = rand.Text()
 		log.Printf("SESSION_DEMO_PASSWORD is unset; the password of user demo is %s", password)
 	}
-	signingKey, err := hex.DecodeString(os.Getenv("SESSION_SIGNING_KEY"))
-	if err != nil || len(signingKey) == 0 {
-		signingKey = make([]byte, 32)
-		_, _ = rand.Read(signingKey)
-		log.Printf("WARNING: SESSION_SIGNING_KEY is unset or not hex; using an ephemeral key. Reset links will not survive a restart.")
+	signingKey, err := loadSigningKey(os.Getenv("SESSION_SIGNING_KEY"))
+	if err != nil {
+		log.Fatal(err)
 	}
 
 	var store session.Store
@@ -155,6 +153,25 @@ func main() {
 	if err := srv.Shutdown(shutdown); err != nil {
 		log.Printf("shutdown: %v", err)
 	}
+}
+
+// loadSigningKey returns the key of SESSION_SIGNING_KEY, v: 64 hex digits.
+// Unset, it is a random key for this process alone, with a warning; set
+// to anything else, it is an error, which never echoes the value. (A
+// typo in the key fell back to a random one with a mere warning, and
+// every link died at the next restart.)
+func loadSigningKey(v string) ([]byte, error) {
+	if v == "" {
+		key := make([]byte, 32)
+		_, _ = rand.Read(key) // crypto/rand.Read never fails
+		log.Printf("WARNING: SESSION_SIGNING_KEY is unset; using an ephemeral key. Reset links will not survive a restart.")
+		return key, nil
+	}
+	key, err := hex.DecodeString(v)
+	if err != nil || len(key) != 32 {
+		return nil, errors.New("SESSION_SIGNING_KEY: not 64 hex digits (make one with: openssl rand -hex 32)")
+	}
+	return key, nil
 }
 
 // errBadRedisURL never echoes the URL, which may hold a password.
