@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/internal/formsize"
 	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/problem"
 )
@@ -386,18 +388,10 @@ func readForm(r *http.Request, max int64) (url.Values, error) {
 	}
 	var vals url.Values
 	if r.PostForm != nil {
-		var n int64
-		vals = make(url.Values, len(r.PostForm))
-		for k, vs := range r.PostForm {
-			n += int64(len(k))
-			for _, v := range vs {
-				n += int64(len(v)) + 1
-			}
-			vals[k] = vs // a copy of the map: empty values are deleted below
-		}
-		if n > max {
+		if formsize.Parsed(r) > max {
 			return nil, errTokenBody
 		}
+		vals = maps.Clone(r.PostForm) // empty values are deleted below
 	} else {
 		buf, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, max))
 		if err != nil {

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/httpguard/httpguard/internal/formsize"
 )
 
 // DecodeForm decodes an application/x-www-form-urlencoded request body
@@ -69,7 +71,7 @@ func (d *Decoder) decodeForm(w http.ResponseWriter, r *http.Request, dst any) er
 		// read its token field) and consumed the body: decode what it
 		// read, or the fields would all be zero. Its decoded size, no
 		// more than the body's, is held to MaxBytes.
-		if parsedFormSize(r) > d.maxBytes {
+		if formsize.Parsed(r) > d.maxBytes {
 			return ErrTooLarge
 		}
 		return d.decodeParsed(r.PostForm, dst)
@@ -79,28 +81,6 @@ func (d *Decoder) decodeForm(w http.ResponseWriter, r *http.Request, dst any) er
 		return err
 	}
 	return d.decodeValues(string(body), dst)
-}
-
-// parsedFormSize returns the decoded size of the form body a middleware
-// already parsed into r (names, values and a separator for each, and the
-// uploaded files of a multipart form), or 0 when none was parsed.
-func parsedFormSize(r *http.Request) int64 {
-	var n int64
-	for k, vs := range r.PostForm {
-		n += int64(len(k))
-		for _, v := range vs {
-			n += int64(len(v)) + 1
-		}
-	}
-	if r.MultipartForm != nil {
-		for k, fhs := range r.MultipartForm.File {
-			n += int64(len(k))
-			for _, fh := range fhs {
-				n += fh.Size + 1
-			}
-		}
-	}
-	return n
 }
 
 // formBodyMethod reports whether [net/http.Request.ParseForm] reads the

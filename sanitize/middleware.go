@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/httpguard/httpguard/internal/formsize"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -77,7 +78,7 @@ func (m *BodyLimit) Check(r *http.Request) error {
 	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	if r.ContentLength > m.maxBytes || parsedFormSize(r) > m.maxBytes {
+	if r.ContentLength > m.maxBytes || formsize.Parsed(r) > m.maxBytes {
 		return ErrTooLarge
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
