@@ -266,7 +266,7 @@ func (b *Basic) verify(ctx context.Context, name, pw string, gate *attemptGate) 
 		return identity.Options{}, false, err
 	}
 	if rehash && b.onRehash != nil {
-		if h, err := b.checker.hasher.Hash(pw); err == nil {
+		if h, err := b.checker.hash(ctx, pw); err == nil {
 			_ = b.onRehash(ctx, name, stored, h)
 		}
 	} else if b.cache != nil {

@@ -38,6 +38,17 @@ type ContextVerifier interface {
 	VerifyContext(ctx context.Context, password, encoded string) (ok bool, needsRehash bool, err error)
 }
 
+// ContextHasher is implemented by a [PasswordHasher] that can give up a
+// hash still waiting for its turn when a context ends, as
+// [*password.Hasher.HashContext] does. [Basic] and the token endpoint use
+// it for the new hash that OnRehash stores after a login verified against
+// an outdated one, with the request's context: when the client has gone,
+// the upgrade is left for its next login instead of taking a hashing turn
+// from the clients still waiting.
+type ContextHasher interface {
+	HashContext(ctx context.Context, password string) (string, error)
+}
+
 // Precomputed reasons, so that a rejection allocates nothing. Each wraps
 // ErrInvalidCredentials.
 var (
@@ -51,6 +62,7 @@ var (
 type passwordChecker struct {
 	hasher PasswordHasher
 	cv     ContextVerifier // hasher, when it implements it
+	ch     ContextHasher   // hasher, when it implements it
 	// dummy is a hash, made by hasher, of a random password that is
 	// immediately forgotten. Unknown users are verified against it.
 	dummy string
@@ -65,7 +77,8 @@ func newPasswordChecker(h PasswordHasher) (*passwordChecker, error) {
 		return nil, fmt.Errorf("auth: hashing the dummy password: %w", err)
 	}
 	cv, _ := h.(ContextVerifier)
-	return &passwordChecker{hasher: h, cv: cv, dummy: dummy}, nil
+	ch, _ := h.(ContextHasher)
+	return &passwordChecker{hasher: h, cv: cv, ch: ch, dummy: dummy}, nil
 }
 
 // verify verifies pw against encoded, giving up when ctx ends before the
@@ -75,6 +88,15 @@ func (c *passwordChecker) verify(ctx context.Context, pw, encoded string) (ok, r
 		return c.cv.VerifyContext(ctx, pw, encoded)
 	}
 	return c.hasher.Verify(pw, encoded)
+}
+
+// hash hashes pw for an upgrade of a stored hash, giving up when ctx ends
+// before the hasher starts if the hasher can.
+func (c *passwordChecker) hash(ctx context.Context, pw string) (string, error) {
+	if c.ch != nil {
+		return c.ch.HashContext(ctx, pw)
+	}
+	return c.hasher.Hash(pw)
 }
 
 // verifyDummy verifies pw against the dummy hash, the work of a failed

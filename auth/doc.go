@@ -224,7 +224,9 @@
 // when the request's context ends (the client hung up or timed out) is
 // dropped, with a Hasher that implements [ContextVerifier] as
 // [*password.Hasher] does, so that abandoned attempts do not queue up
-// work for after their clients left.
+// work for after their clients left; with one that implements
+// [ContextHasher] too, so is the upgrade of an outdated hash that
+// OnRehash stores after a successful login.
 //
 // The verification cache ([BasicOptions.CacheTTL]) keeps, for each
 // successful (user name, password) pair, an HMAC-SHA-256 under a random

@@ -574,7 +574,7 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 		return nil, oerr(http.StatusBadRequest, "invalid_grant", "The user name or password is incorrect.", errClientSubject)
 	}
 	if rehash && e.onRehash != nil {
-		if h, err := e.hasher.Hash(pw); err == nil {
+		if h, err := e.checker.hash(ctx, pw); err == nil {
 			stored = e.rehash(ctx, name, pw, stored, h)
 		}
 	}
@@ -629,7 +629,7 @@ func (e *TokenEndpoint) rehash(ctx context.Context, name, pw, stored, h string) 
 	case u.Hash == h:
 		return h
 	}
-	if ok, _, err := e.hasher.Verify(pw, u.Hash); err == nil && ok {
+	if ok, _, err := e.checker.verify(ctx, pw, u.Hash); err == nil && ok {
 		return u.Hash
 	}
 	return stored
