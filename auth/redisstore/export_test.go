@@ -2,6 +2,15 @@ package redisstore
 
 import "time"
 
-// WithNow sets the stores' clock, for tests of instances whose clocks
-// differ from Redis's.
-func (o Options) WithNow(f func() time.Time) Options { o.now = f; return o }
+// SetNow sets the clock of a RefreshStore or Denylist, for tests of
+// instances whose clocks differ from Redis's.
+func SetNow(store any, f func() time.Time) {
+	switch s := store.(type) {
+	case *RefreshStore:
+		s.now = f
+	case *Denylist:
+		s.now = f
+	default:
+		panic("redisstore.SetNow: not a store of this package")
+	}
+}

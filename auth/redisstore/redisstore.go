@@ -24,8 +24,6 @@ type Options struct {
 	Client redis.UniversalClient
 	// Prefix starts every key. Default [DefaultPrefix].
 	Prefix string
-
-	now func() time.Time
 }
 
 func (o *Options) check(what string) error {
@@ -38,9 +36,6 @@ func (o *Options) check(what string) error {
 	}
 	if len(o.Prefix) > 128 {
 		errs = append(errs, errors.New("redisstore: "+what+": Options.Prefix is longer than 128 bytes"))
-	}
-	if o.now == nil {
-		o.now = time.Now
 	}
 	return errors.Join(errs...)
 }
@@ -61,7 +56,7 @@ func NewRefreshStore(o Options) (*RefreshStore, error) {
 	if err := o.check("NewRefreshStore"); err != nil {
 		return nil, err
 	}
-	return &RefreshStore{rdb: o.Client, token: o.Prefix + "rt:", family: o.Prefix + "rf:", now: o.now}, nil
+	return &RefreshStore{rdb: o.Client, token: o.Prefix + "rt:", family: o.Prefix + "rf:", now: time.Now}, nil
 }
 
 // errBadRecord is returned for a stored record that cannot be parsed.
@@ -317,7 +312,7 @@ func NewDenylist(o Options) (*Denylist, error) {
 	if err := o.check("NewDenylist"); err != nil {
 		return nil, err
 	}
-	return &Denylist{rdb: o.Client, prefix: o.Prefix + "jti:", now: o.now}, nil
+	return &Denylist{rdb: o.Client, prefix: o.Prefix + "jti:", now: time.Now}, nil
 }
 
 // Revoke implements [auth.Denylist]: the entry lasts until until plus
