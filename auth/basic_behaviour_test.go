@@ -522,6 +522,7 @@ func TestMemoryUsers(t *testing.T) {
 		{"a name with a colon", "a:b", h, false},
 		{"a name with a control character", "a\tb", h, false},
 		{"a name that is not UTF-8", "a\xffb", h, false},
+		{"a name with U+FFFD, which Basic refuses", "a\ufffdb", h, false},
 		{"a plaintext password as hash", "eve", "hunter2", false},
 		{"a hash with absurd parameters", "eve", "$2b$31$" + strings.Repeat("a", 53), false},
 	} {

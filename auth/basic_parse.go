@@ -94,7 +94,7 @@ func ParseBasic(value string) (username, password string, err error) {
 }
 
 // cleanUTF8 reports whether b is valid UTF-8 without control characters
-// (Unicode category Cc).
+// (Unicode category Cc) or U+FFFD, as cleanName does for a string.
 func cleanUTF8(b []byte) bool {
 	for i := 0; i < len(b); {
 		c := b[i]

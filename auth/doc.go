@@ -23,7 +23,7 @@
 //	mux.Handle("GET /secure-data/", basic.Handler(secureData))
 //
 // Missing, malformed (wrong scheme, bad base64, no colon, empty user-id,
-// control characters, invalid UTF-8, several Authorization headers, a
+// control characters, invalid UTF-8 or U+FFFD, several Authorization headers, a
 // header over [MaxBasicHeaderLength]) and wrong credentials all get 401
 // with WWW-Authenticate: Basic realm="…", charset="UTF-8", never a 400 or a
 // 500. A store that cannot answer gets 503. [ParseBasic] is the parser.
@@ -122,7 +122,7 @@
 //     the token endpoint only: where Basic, API keys or sessions also
 //     authenticate, check the identity's Method as well as its Subject.
 //   - password (§4.3): the user gives the password to the client. A
-//     username that is not UTF-8 or has a control character, which
+//     username that is not UTF-8 or has a control character or U+FFFD, which
 //     Basic cannot carry either, is invalid_request, before the user
 //     store and the attempt limiter see it. RFC 9700
 //     (OAuth 2.0 Security Best Current Practice, §2.4) says this grant

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -15,7 +16,7 @@ import (
 
 // ErrInvalidUser is returned by [MemoryUsers.Add] and
 // [MemoryUsers.AddPassword] for a user name that Basic cannot carry (empty,
-// containing a colon or a control character, not UTF-8) or a hash that
+// containing a colon, a control character or U+FFFD, not UTF-8) or a hash that
 // [password.Inspect] refuses.
 var ErrInvalidUser = errors.New("auth: invalid user")
 
@@ -143,22 +144,27 @@ func cloneIdentityOptions(o identity.Options) identity.Options {
 	return o
 }
 
-// validUserName reports whether name can be sent in an RFC 7617 user-id:
-// non-empty, valid UTF-8, no colon and no control character.
+// validUserName reports whether name can be sent in an RFC 7617 user-id
+// and logged in with: non-empty, no colon, and a clean name (see
+// cleanName).
 func validUserName(name string) error {
-	if name == "" || !utf8.ValidString(name) || hasCTLOrColon(name) {
-		return fmt.Errorf("%w: %q: user names must be non-empty UTF-8 without colons or control characters", ErrInvalidUser, name)
+	if name == "" || !cleanName(name) || strings.ContainsRune(name, ':') {
+		return fmt.Errorf("%w: %q: user names must be non-empty UTF-8 without colons, control characters or U+FFFD", ErrInvalidUser, name)
 	}
 	return nil
 }
 
-func hasCTLOrColon(s string) bool {
-	for _, r := range s {
-		if r == ':' || isControl(r) {
-			return true
+// cleanName reports whether name is valid UTF-8 without a control
+// character or U+FFFD, which Basic refuses as well: a replacement
+// character is what a lossy decoding somewhere else makes of invalid
+// bytes, so two different names could meet in it.
+func cleanName(name string) bool {
+	for _, r := range name {
+		if r == utf8.RuneError || isControl(r) {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 // isControl reports whether r is a control character in the sense of RFC

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/internal/formsize"
@@ -289,7 +288,7 @@ var (
 	errTokenRepeated      = errors.New("auth: token request repeats a parameter")
 	errTokenMissingParam  = errors.New("auth: token request misses a parameter")
 	errTokenTwoClientAuth = errors.New("auth: token request authenticates the client twice")
-	errTokenUsername      = fmt.Errorf("%w: username not UTF-8 or contains control characters", ErrMalformedCredentials)
+	errTokenUsername      = fmt.Errorf("%w: username not UTF-8 or contains control characters or U+FFFD", ErrMalformedCredentials)
 	errUnknownClient      = fmt.Errorf("%w: unknown client", ErrInvalidCredentials)
 	errClientSecret       = fmt.Errorf("%w: wrong client secret", ErrInvalidCredentials)
 	errGrantNotAllowed    = errors.New("auth: grant type not allowed for this client")
@@ -550,7 +549,7 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 	// store that ends a name at a NUL found "alice\x00" + anything as
 	// alice, each spelling with a failure budget of its own, and the
 	// token's subject was the spelling, not alice).
-	if !utf8.ValidString(name) || strings.ContainsFunc(name, isControl) {
+	if !cleanName(name) {
 		return nil, oerr(http.StatusBadRequest, "invalid_request", "The username parameter is malformed.", errTokenUsername)
 	}
 	gate := attemptGate{limiter: e.limiter, name: name}
