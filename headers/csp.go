@@ -68,9 +68,12 @@ type CSP struct {
 	RequireTrustedTypes bool
 
 	// ScriptNonce adds a per-response nonce to script-src; StyleNonce adds
-	// the same nonce to style-src.
+	// the same nonce to style-src. Each goes to script-src-elem or
+	// style-src-elem too when that list is set, since it, not the general
+	// one, then governs the elements that carry the nonce.
 	ScriptNonce, StyleNonce bool
-	// StrictDynamic adds 'strict-dynamic' to script-src: scripts loaded by
+	// StrictDynamic adds 'strict-dynamic' to script-src (and to
+	// script-src-elem when it is set): scripts loaded by
 	// a nonced script are trusted, host and 'self' sources are ignored by
 	// CSP Level 3 browsers. It requires ScriptNonce or a hash.
 	StrictDynamic bool
@@ -263,17 +266,30 @@ func compileCSP(c *CSP, field string) (*policy, []error) {
 		l = append(l, Source{Kind: SourceKeyword, Value: "'nonce-" + nonceMark + "'"})
 		lists[name] = l
 	}
+	// A set script-src-elem or style-src-elem governs <script> and
+	// <style>/<link> elements instead of script-src or style-src, so the
+	// nonce and 'strict-dynamic' go there too: without them every nonced
+	// element was blocked (found in review). An unset one falls back to
+	// the list that has them.
+	scriptElem, styleElem := len(lists["script-src-elem"]) > 0, len(lists["style-src-elem"]) > 0
 	withNonce("script-src", c.ScriptNonce)
+	withNonce("script-src-elem", c.ScriptNonce && scriptElem)
 	withNonce("style-src", c.StyleNonce)
+	withNonce("style-src-elem", c.StyleNonce && styleElem)
 	if c.StrictDynamic {
-		l := lists["script-src"]
-		if len(l) == 0 {
-			l = slices.Clone(lists["default-src"])
+		for _, name := range [...]string{"script-src", "script-src-elem"} {
+			if name == "script-src-elem" && !scriptElem {
+				continue
+			}
+			l := lists[name]
+			if len(l) == 0 {
+				l = slices.Clone(lists["default-src"])
+			}
+			if !slices.ContainsFunc(l, func(s Source) bool { return s.Value == StrictDynamic }) {
+				l = append(l, Source{Kind: SourceKeyword, Value: StrictDynamic})
+			}
+			lists[name] = l
 		}
-		if !slices.ContainsFunc(l, func(s Source) bool { return s.Value == StrictDynamic }) {
-			l = append(l, Source{Kind: SourceKeyword, Value: StrictDynamic})
-		}
-		lists["script-src"] = l
 	}
 
 	if len(lists["base-uri"]) == 0 && slices.ContainsFunc([]string{"default-src", "script-src", "script-src-elem", "style-src", "style-src-elem"},

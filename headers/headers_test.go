@@ -469,6 +469,65 @@ func TestRegressionNetEscapades117NonceNotReusedAcrossResponses(t *testing.T) {
 	}
 }
 
+// A set script-src-elem or style-src-elem, not script-src or style-src,
+// governs the elements that carry the nonce: the nonce (and
+// 'strict-dynamic') must be there too, or every nonced <script> or <style>
+// is blocked. Found in review: they went to script-src and style-src only.
+func TestNonceReachesElemDirectives(t *testing.T) {
+	tests := []struct {
+		name string
+		csp  headers.CSP
+		want []string // directives, each with its sources, "N" standing for the nonce
+	}{
+		{"script-src-elem set",
+			headers.CSP{DefaultSrc: []string{headers.None}, ScriptSrcElem: []string{headers.Self}, ScriptNonce: true},
+			[]string{"script-src 'nonce-N'", "script-src-elem 'self' 'nonce-N'"}},
+		{"script-src-elem with strict-dynamic",
+			headers.CSP{DefaultSrc: []string{headers.None}, ScriptSrcElem: []string{headers.Self}, ScriptNonce: true, StrictDynamic: true},
+			[]string{"script-src 'nonce-N' 'strict-dynamic'", "script-src-elem 'self' 'nonce-N' 'strict-dynamic'"}},
+		{"style-src-elem set",
+			headers.CSP{DefaultSrc: []string{headers.None}, StyleSrcElem: []string{headers.Self}, StyleNonce: true},
+			[]string{"style-src 'nonce-N'", "style-src-elem 'self' 'nonce-N'"}},
+		{"unset elem directives stay unset",
+			headers.CSP{DefaultSrc: []string{headers.None}, ScriptNonce: true, StyleNonce: true, StrictDynamic: true},
+			[]string{"script-src 'nonce-N' 'strict-dynamic'", "style-src 'nonce-N'", "!script-src-elem", "!style-src-elem"}},
+		{"attr directives get no nonce",
+			headers.CSP{DefaultSrc: []string{headers.None}, ScriptSrcAttr: []string{headers.None}, StyleSrcAttr: []string{headers.None}, ScriptNonce: true, StyleNonce: true},
+			[]string{"script-src-attr 'none'", "style-src-attr 'none'"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var nonce string
+			m := mustNew(t, headers.Options{CSP: &tt.csp})
+			w := httptest.NewRecorder()
+			m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				nonce, _ = headers.Nonce(r.Context())
+			})).ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+			policy := w.Header().Get("Content-Security-Policy")
+			if nonce == "" {
+				t.Fatalf("no nonce; policy %q", policy)
+			}
+			directives := map[string]string{}
+			for _, d := range strings.Split(policy, "; ") {
+				name, _, _ := strings.Cut(d, " ")
+				directives[name] = strings.ReplaceAll(d, nonce, "N")
+			}
+			for _, want := range tt.want {
+				if name, ok := strings.CutPrefix(want, "!"); ok {
+					if d, found := directives[name]; found {
+						t.Errorf("policy has %q, want no %s: %q", d, name, policy)
+					}
+					continue
+				}
+				name, _, _ := strings.Cut(want, " ")
+				if directives[name] != want {
+					t.Errorf("%s is %q, want %q (policy %q)", name, directives[name], want, policy)
+				}
+			}
+		})
+	}
+}
+
 func TestNoNonceWithoutNoncePolicy(t *testing.T) {
 	m := mustNew(t, headers.Options{})
 	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
