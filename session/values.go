@@ -570,7 +570,7 @@ func (s *Session) renew() error {
 		// and a deletion from here could arrive after a fresh login's
 		// cookie (found in review).
 		s.ended = found
-	} else if err := s.endStale(); err != nil {
+	} else if err := s.endStale(s.ctx); err != nil {
 		s.opErr = storeError(err)
 		return s.opErr
 	}
@@ -644,6 +644,8 @@ func (s *Session) Login(id identity.Identity) error {
 // [ErrStore]; the session is then unchanged, and the middleware answers
 // the request with [Options.OnReject] (503) even if the handler ignores
 // the error, so a logout that failed never looks like one that succeeded.
+// The deletion runs to its end, within ten seconds, even when the client
+// hangs up meanwhile and the request's context is cancelled.
 func (s *Session) Destroy() error {
 	if s == nil {
 		return ErrNoSession
@@ -653,12 +655,19 @@ func (s *Session) Destroy() error {
 	if err := s.load(); err != nil {
 		return err
 	}
+	// The deletion runs without the request's cancellation: a client
+	// that hangs up as it logs out (closing the tab) cancels the
+	// request's context, a store such as go-redis then gives up the
+	// command before sending it, and the session a stolen copy of the
+	// cookie rides on outlived the logout. endTimeout bounds it instead.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), endTimeout)
+	defer cancel()
 	var err error
 	if s.id != "" {
-		err = s.m.store.Delete(s.ctx, s.deletion())
+		err = s.m.store.Delete(ctx, s.deletion())
 		s.tokenEnded = err == nil
 	} else {
-		err = s.endStale()
+		err = s.endStale(ctx)
 	}
 	if err != nil {
 		s.opErr = storeError(err)
@@ -671,6 +680,10 @@ func (s *Session) Destroy() error {
 	s.ended = true
 	return nil
 }
+
+// endTimeout bounds the store's deletion in Destroy, which does not end
+// when the request's context does.
+const endTimeout = 10 * time.Second
 
 // clockSkew is how far apart the clocks of instances sharing a store may
 // be: load accepts a record created that far in the future, and a deletion
@@ -701,7 +714,7 @@ func (m *Middleware) deletion(id string, created int64) Record {
 // names when load did not take it as live: another instance, whose clock
 // runs behind, or a fresher copy of a CookieStore cookie, may still
 // accept it (found in review). It does so once per request.
-func (s *Session) endStale() error {
+func (s *Session) endStale(ctx context.Context) error {
 	if s.tokenEnded || s.token == "" {
 		return nil
 	}
@@ -711,10 +724,10 @@ func (s *Session) endStale() error {
 		if del, ok := s.expiredCopy(); ok {
 			// Revoked only if it is not yet, so that replaying a
 			// logged-out cookie writes nothing (found in review).
-			_, err = s.m.cookies.Remove(s.ctx, del)
+			_, err = s.m.cookies.Remove(ctx, del)
 		}
 	case s.rejected.ID != "":
-		err = s.m.store.Delete(s.ctx, s.rejected)
+		err = s.m.store.Delete(ctx, s.rejected)
 	}
 	s.tokenEnded = err == nil
 	return err
