@@ -3,9 +3,14 @@ package auth
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
+
+// revokeTimeout bounds the store calls of a revocation ([JWT.Revoke]),
+// which do not end when the caller's context is cancelled.
+const revokeTimeout = 10 * time.Second
 
 // errNoDenylist is returned by [JWT.Revoke] without JWTOptions.Denylist.
 var errNoDenylist = errors.New("auth: JWTOptions.Denylist is not set")
@@ -17,6 +22,11 @@ var errNoDenylist = errors.New("auth: JWTOptions.Denylist is not set")
 // token that is already revoked succeeds; revoking an invalid token fails
 // with the reason it is invalid. Without JWTOptions.Denylist, Revoke
 // fails.
+//
+// The denylist is consulted and written without ctx's cancellation,
+// within ten seconds: with the request's context, a client that hangs
+// up as it logs out (closing the tab) cancelled the revocation before a
+// store such as go-redis sent it, and the token lived on.
 func (m *JWT) Revoke(ctx context.Context, token string) error {
 	if m == nil || m.c == nil {
 		return errNotConfigured
@@ -24,6 +34,8 @@ func (m *JWT) Revoke(ctx context.Context, token string) error {
 	if m.c.denylist == nil {
 		return errNoDenylist
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeTimeout)
+	defer cancel()
 	if _, err := m.Verify(ctx, token); err != nil && !errors.Is(err, ErrTokenRevoked) {
 		return err
 	}

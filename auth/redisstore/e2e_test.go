@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
@@ -110,5 +111,19 @@ func testTwoInstancesShareState(t *testing.T, rdb redis.UniversalClient) {
 	}
 	if c := get(1, at); c != 401 {
 		t.Fatalf("other instance after revocation: %d", c)
+	}
+
+	// A revocation whose client hangs up as it runs (a logout from a tab
+	// being closed) still takes effect: with the cancelled request
+	// context, go-redis gave up the commands before sending them and the
+	// token lived on.
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	at = first["access_token"].(string)
+	if err := bearers[0].Revoke(gone, at); err != nil {
+		t.Fatalf("revocation with the context of a client that hung up: %v", err)
+	}
+	if c := get(1, at); c != 401 {
+		t.Fatalf("after a revocation whose client hung up: %d", c)
 	}
 }

@@ -797,6 +797,7 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 	const pw = "shared demo password"
 	usersFile := usersFile(t, pw)
 	// A takes the URL from -redis, B from SECUREAPI_REDIS_URL.
+	var instB http.Handler // B's handler, for requests that need their own context
 	start := func(fromEnv bool) *httptest.Server {
 		args, getenv := []string{"-redis", "redis://" + addr + "/0", "-users", usersFile}, vars
 		if fromEnv {
@@ -818,6 +819,7 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 		}
 		srv := httptest.NewServer(inst.handler)
 		t.Cleanup(func() { srv.Close(); inst.close() })
+		instB = inst.handler
 		return srv
 	}
 	a, b := start(false), start(true)
@@ -891,6 +893,59 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 			t.Errorf("revoked token on A: %d", code)
 		}
 	})
+
+	t.Run("a revocation whose client hangs up still counts", func(t *testing.T) {
+		// The client goes once it has sent the form (a logout from a tab
+		// being closed): the request's context is cancelled as the
+		// handler reads the body. With that context, go-redis gave up the
+		// revocation's commands and the refresh token lived on. The
+		// requests come from an address of their own, whose budget of
+		// credential requests the subtests above have not spent.
+		post := func(ctx context.Context, path string, form url.Values, cancelAtEnd context.CancelFunc) *httptest.ResponseRecorder {
+			var body io.Reader = strings.NewReader(form.Encode())
+			if cancelAtEnd != nil {
+				body = &cancelAtEOF{r: body, cancel: cancelAtEnd}
+			}
+			req := httptest.NewRequestWithContext(ctx, "POST", b.URL+path, body)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.RemoteAddr = "127.0.0.7:40000"
+			w := httptest.NewRecorder()
+			instB.ServeHTTP(w, req)
+			return w
+		}
+		w := post(context.Background(), "/token", url.Values{"grant_type": {"password"}, "client_id": {app.ClientID}, "username": {"carol"}, "password": {pw}}, nil)
+		var tok struct {
+			Refresh string `json:"refresh_token"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &tok); w.Code != 200 || err != nil || tok.Refresh == "" {
+			t.Fatalf("token on B: %d %s", w.Code, w.Body)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		post(ctx, "/token/revoke", url.Values{"client_id": {app.ClientID}, "token": {tok.Refresh}}, cancel)
+		if ctx.Err() == nil {
+			t.Fatal("the form was not read: the revocation did not run")
+		}
+		w = post(context.Background(), "/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {tok.Refresh}}, nil)
+		if w.Code != 400 {
+			t.Errorf("refresh after a revocation whose client hung up: %d %s", w.Code, w.Body)
+		}
+	})
+}
+
+// cancelAtEOF is a request body that calls cancel once it has been read to
+// its end: a client that hangs up right after sending its request.
+type cancelAtEOF struct {
+	r      io.Reader
+	cancel context.CancelFunc
+}
+
+func (c *cancelAtEOF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		c.cancel()
+	}
+	return n, err
 }
 
 // newInstance parses args and sets up an instance with no environment,

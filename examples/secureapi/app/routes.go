@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"html/template"
@@ -343,7 +344,12 @@ func (s *server) revoke(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusUnauthorized, "invalid_client")
 		return
 	}
-	token, ctx := r.PostForm.Get("token"), r.Context()
+	token := r.PostForm.Get("token")
+	// The revocation runs to its end even when the client hangs up as it
+	// logs out: with the request's context, Redis commands were given up
+	// and the token lived on.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
+	defer cancel()
 	var err error
 	if strings.Count(token, ".") == 2 { // a JWT: an access token
 		if err = s.bearer.Revoke(ctx, token); err != nil && !errors.Is(err, auth.ErrUnavailable) {
