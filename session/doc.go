@@ -133,10 +133,12 @@
 //     once full it refuses new sessions (503) rather than evicting the
 //     sessions of real users. Put a rate limit in front of whatever creates
 //     sessions.
-//   - After the headers: changes made once the response has started are
-//     saved if the token need not change (a server-side store); otherwise
-//     they are dropped and [ErrHeadersWritten] is recorded as the request's
-//     rejection reason. [Session.Renew] and [Session.Login] return
+//   - After the headers: changes made once the response has started, or
+//     by a handler that hijacks the connection (a WebSocket upgrade it
+//     answers itself), before or after the hijack, are saved if the token
+//     need not change (a server-side store); otherwise they are dropped
+//     and [ErrHeadersWritten] is recorded as the request's rejection
+//     reason. [Session.Renew] and [Session.Login] return
 //     [ErrHeadersWritten] then; [Session.Destroy] still works.
 //   - Secrets: keys come from the caller (environment, secret manager),
 //     never from source; [NewCookieStore] and [NewSigner] check their

@@ -537,12 +537,19 @@ func (rw *responseWriter) FlushError() error {
 	return http.NewResponseController(rw.ResponseWriter).Flush()
 }
 
-// Hijack hands the connection over. The session is not saved: nothing can
-// carry its cookie any more.
+// Hijack hands the connection over. Nothing can carry a cookie any more,
+// so the changes made to the session until then are handled as changes
+// made after the headers were written: saved if the token need not change
+// (a server-side store), otherwise dropped with [ErrHeadersWritten]
+// recorded as the rejection reason. A Hijack that fails (HTTP/2) leaves
+// the session to the response the handler writes instead.
 func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	rw.written = true
-	rw.st.sess.sealed()
-	return http.NewResponseController(rw.ResponseWriter).Hijack()
+	conn, brw, err := http.NewResponseController(rw.ResponseWriter).Hijack()
+	if err == nil && !rw.written {
+		rw.written = true
+		rw.st.sess.hijacked()
+	}
+	return conn, brw, err
 }
 
 // Unwrap returns the underlying ResponseWriter.

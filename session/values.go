@@ -106,10 +106,12 @@ func (s *Session) load() error {
 	return nil
 }
 
-// sealed marks the headers as gone.
-func (s *Session) sealed() {
+// hijacked marks the headers as gone with the connection before they were
+// written: changes made until then are late changes (see commitLate).
+func (s *Session) hijacked() {
 	s.mu.Lock()
 	s.headerOut = true
+	s.late = s.modified
 	s.mu.Unlock()
 }
 

@@ -1,0 +1,143 @@
+package session_test
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/internal/problem"
+	"github.com/httpguard/httpguard/session"
+)
+
+// upgrade sends a WebSocket-style upgrade request for path with the
+// session cookie tok to srv and returns the status line of the answer.
+func upgrade(t *testing.T, srv *httptest.Server, m *session.Middleware, path, tok string) string {
+	t.Helper()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	_, _ = io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\nUpgrade: test\r\n"+
+		"Cookie: "+m.CookieName()+"="+tok+"\r\n\r\n")
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(line)
+}
+
+// A handler that changes the session and then hijacks the connection for
+// a WebSocket-style upgrade, answering 101 itself, follows the rule for
+// changes made after the headers: nothing can carry a new cookie, so the
+// changes are saved when the token need not change (a server-side
+// store), and otherwise dropped with ErrHeadersWritten recorded as the
+// reason. They were dropped silently, even where they could be saved.
+func TestChangesBeforeAHijackFollowTheLateRule(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			m := session.MustNew(session.Options{Store: st.new(t)(time.Now)})
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s := session.FromRequest(r)
+				switch r.URL.Path {
+				case "/set":
+					s.SetString("a", "1")
+				case "/get":
+					v, _ := s.GetString("ws")
+					_, _ = io.WriteString(w, v)
+				case "/ws":
+					s.SetString("ws", "yes")
+					conn, brw, err := http.NewResponseController(w).Hijack()
+					if err != nil {
+						t.Errorf("Hijack: %v", err)
+						return
+					}
+					defer conn.Close()
+					_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n")
+					_ = brw.Flush()
+				}
+			}))
+			reasons := make(chan error, 1)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				ctx, reason := problem.WithReason(r.Context())
+				h.ServeHTTP(w, r.WithContext(ctx))
+				if r.URL.Path == "/ws" {
+					reasons <- reason.Err()
+				}
+			}))
+			defer srv.Close()
+			get := func(path, tok string) *http.Response {
+				req, _ := http.NewRequest("GET", srv.URL+path, nil)
+				if tok != "" {
+					req.AddCookie(&http.Cookie{Name: m.CookieName(), Value: tok})
+				}
+				res, err := srv.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
+			}
+			res := get("/set", "")
+			res.Body.Close()
+			if len(res.Cookies()) != 1 {
+				t.Fatalf("no session cookie: %v", res.Header)
+			}
+			tok := res.Cookies()[0].Value
+
+			if line := upgrade(t, srv, m, "/ws", tok); line != "HTTP/1.1 101 Switching Protocols" {
+				t.Fatalf("upgrade answered %q", line)
+			}
+			reason := <-reasons
+			res = get("/get", tok)
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if st.name == "memory" {
+				if string(body) != "yes" || reason != nil {
+					t.Errorf("change before the hijack of a server-side session: read back %q, reason %v; want it saved", body, reason)
+				}
+			} else if !errors.Is(reason, session.ErrHeadersWritten) {
+				t.Errorf("change before the hijack of a cookie session dropped with reason %v, want ErrHeadersWritten", reason)
+			}
+		})
+	}
+}
+
+// Over HTTP/2 a connection cannot be hijacked: a WebSocket handler that
+// tries gets an error and answers normally (here with a fallback body).
+// That response must still save the session and carry its cookie; the
+// failed Hijack sealed the session as if the connection were gone.
+func TestAFailedHijackLeavesTheSessionToTheResponse(t *testing.T) {
+	m := session.MustNew(session.Options{})
+	hijackErrs := make(chan error, 1)
+	srv := httptest.NewUnstartedServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		session.FromRequest(r).SetString("a", "1")
+		_, _, err := http.NewResponseController(w).Hijack()
+		hijackErrs <- err
+		if err == nil {
+			return
+		}
+		_, _ = io.WriteString(w, "long polling instead")
+	})))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	res, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if hijackErr := <-hijackErrs; res.ProtoMajor != 2 || !errors.Is(hijackErr, http.ErrNotSupported) {
+		t.Fatalf("HTTP/%d, Hijack: %v; want HTTP/2 and ErrNotSupported", res.ProtoMajor, hijackErr)
+	}
+	if string(body) != "long polling instead" || len(res.Cookies()) != 1 {
+		t.Errorf("body %q, cookies %v; want the fallback with the session cookie", body, res.Cookies())
+	}
+}
