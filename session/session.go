@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -444,8 +445,10 @@ func FromRequest(r *http.Request) *Session { return FromContext(r.Context()) }
 // answered by [Options.OnReject] (503 by default), never by serving the
 // request as anonymous.
 //
-// The [net/http.ResponseWriter] passed to next implements Flush and
-// Hijack and has an Unwrap method, so [net/http.ResponseController] works.
+// The [net/http.ResponseWriter] passed to next implements Flush, Hijack,
+// io.ReaderFrom and io.StringWriter (passing them on to the writer it
+// wraps) and has an Unwrap method, so [net/http.ResponseController]
+// works.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if m.store == nil {
@@ -536,6 +539,33 @@ func (rw *responseWriter) FlushError() error {
 	}
 	return http.NewResponseController(rw.ResponseWriter).Flush()
 }
+
+// WriteString is like Write, for io.WriteString: the string reaches the
+// WriteString of the wrapped writer without a copy into a new []byte.
+func (rw *responseWriter) WriteString(s string) (int, error) {
+	if !rw.before() {
+		return 0, errReplaced
+	}
+	return io.WriteString(rw.ResponseWriter, s)
+}
+
+// ReadFrom saves the session if the headers are not yet out, then copies
+// src with the io.ReaderFrom of the wrapped writer when it has one, so
+// that io.Copy and [net/http.ServeContent] still send a file with
+// sendfile, as they do without the middleware.
+func (rw *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	if !rw.before() {
+		return 0, errReplaced
+	}
+	if rf, ok := rw.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(writerOnly{rw.ResponseWriter}, src)
+}
+
+// writerOnly hides every method but Write, so io.Copy does not loop back
+// into ReadFrom.
+type writerOnly struct{ io.Writer }
 
 // Hijack hands the connection over. Nothing can carry a cookie any more,
 // so the changes made to the session until then are handled as changes

@@ -7,7 +7,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -139,5 +142,60 @@ func TestAFailedHijackLeavesTheSessionToTheResponse(t *testing.T) {
 	}
 	if string(body) != "long polling instead" || len(res.Cookies()) != 1 {
 		t.Errorf("body %q, cookies %v; want the fallback with the session cookie", body, res.Cookies())
+	}
+}
+
+// readFromCounter passes on the io.ReaderFrom of the writer it wraps (the
+// server's, which sends files with sendfile) and counts the calls.
+type readFromCounter struct {
+	http.ResponseWriter
+	calls *atomic.Int32
+}
+
+func (c *readFromCounter) ReadFrom(src io.Reader) (int64, error) {
+	c.calls.Add(1)
+	return c.ResponseWriter.(io.ReaderFrom).ReadFrom(src)
+}
+
+// A file served through the middleware reaches the server's
+// io.ReaderFrom, as it does without it, so the kernel can copy it
+// (sendfile) instead of io.Copy going through a 32 KiB buffer allocated
+// for each response; a Range request is answered 206 with the session
+// cookie.
+func TestFilesReachTheServersReaderFrom(t *testing.T) {
+	dir := t.TempDir()
+	content := strings.Repeat("0123456789", 10_000)
+	if err := os.WriteFile(filepath.Join(dir, "f.txt"), []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := session.MustNew(session.Options{})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		session.FromRequest(r).SetString("seen", "1")
+		http.ServeFile(w, r, filepath.Join(dir, "f.txt"))
+	}))
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&readFromCounter{ResponseWriter: w, calls: &calls}, r)
+	}))
+	defer srv.Close()
+	for _, rng := range []string{"", "bytes=10-19"} {
+		req, _ := http.NewRequest("GET", srv.URL+"/f.txt", nil)
+		want, code := content, http.StatusOK
+		if rng != "" {
+			req.Header.Set("Range", rng)
+			want, code = content[10:20], http.StatusPartialContent
+		}
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != code || string(body) != want || len(res.Cookies()) != 1 {
+			t.Errorf("Range %q: %d, %d bytes, cookies %v; want %d, %d bytes and the session cookie", rng, res.StatusCode, len(body), res.Cookies(), code, len(want))
+		}
+		if n := calls.Swap(0); n != 1 {
+			t.Errorf("Range %q: the server's ReadFrom was called %d times, want 1", rng, n)
+		}
 	}
 }
