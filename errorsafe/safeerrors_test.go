@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
@@ -271,6 +273,61 @@ func TestInformationalResponsesPassThrough(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 500 || strings.Contains(string(body), "secret") {
 		t.Errorf("%d %q", resp.StatusCode, body)
+	}
+}
+
+// An Early Hints response (103) is not the response: the client gets the
+// hints, then the final status, which the access record logs; a panic
+// after the hints is still answered with the generic 500, not taken for a
+// panic in a started response that aborts the connection.
+func TestEarlyHintsDoNotStartTheResponse(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		panics bool
+		status int
+	}{
+		{"the final status is logged", false, http.StatusOK},
+		{"a panic after the hints gets the 500", true, http.StatusInternalServerError},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, logs := newLogged(t, errorsafe.Options{})
+			srv := httptest.NewServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Link", "</app.css>; rel=preload")
+				w.WriteHeader(http.StatusEarlyHints)
+				if tt.panics {
+					panic(secretPanic)
+				}
+				io.WriteString(w, "page")
+			})))
+			defer srv.Close()
+			var hints []int
+			req, _ := http.NewRequest("GET", srv.URL, nil)
+			req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+				Got1xxResponse: func(code int, _ textproto.MIMEHeader) error {
+					hints = append(hints, code)
+					return nil
+				},
+			}))
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if len(hints) != 1 || hints[0] != http.StatusEarlyHints || resp.StatusCode != tt.status {
+				t.Fatalf("informational %v, final %d; want [103] then %d", hints, resp.StatusCode, tt.status)
+			}
+			if tt.panics {
+				if p := problemBody(t, body); p["status"] != 500.0 {
+					t.Errorf("problem %v", p)
+				}
+			} else if string(body) != "page" {
+				t.Errorf("body %q", body)
+			}
+			if lr := waitRecord(t, logs, "http request"); lr["status"] != float64(tt.status) || lr["aborted"] != nil {
+				t.Errorf("access record %v, want status %d, not aborted", lr, tt.status)
+			}
+		})
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
@@ -197,5 +199,36 @@ func TestFilesReachTheServersReaderFrom(t *testing.T) {
 		if n := calls.Swap(0); n != 1 {
 			t.Errorf("Range %q: the server's ReadFrom was called %d times, want 1", rng, n)
 		}
+	}
+}
+
+// An Early Hints response (103), sent before the handler does its work,
+// is not the response: a change made after it is saved, and its cookie
+// sent, with the final response, and none goes in the 103 (browsers
+// ignore Set-Cookie there).
+func TestEarlyHintsLeaveTheCookieToTheFinalResponse(t *testing.T) {
+	m := session.MustNew(session.Options{})
+	srv := httptest.NewTLSServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</app.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		session.FromRequest(r).SetString("a", "1")
+		_, _ = io.WriteString(w, "page")
+	})))
+	defer srv.Close()
+	var hints []textproto.MIMEHeader
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+			hints = append(hints, h)
+			return nil
+		},
+	}))
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if len(hints) != 1 || hints[0].Get("Set-Cookie") != "" || len(res.Cookies()) != 1 {
+		t.Errorf("103 headers %v, final cookies %v; want one 103 without Set-Cookie, then the cookie", hints, res.Cookies())
 	}
 }
