@@ -32,13 +32,20 @@ import (
 // http://localhost in development.
 func readmeStack(t *testing.T, redirect bool) http.Handler {
 	t.Helper()
+	return readmeStackWith(t, redirect, slog.New(slog.DiscardHandler), nil)
+}
+
+// readmeStackWith is readmeStack with errorsafe logging to logger and the
+// routes that routes adds to the mux.
+func readmeStackWith(t *testing.T, redirect bool, logger *slog.Logger, routes func(*http.ServeMux)) http.Handler {
+	t.Helper()
 	check := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	es, err := errorsafe.New(errorsafe.Options{Logger: slog.New(slog.DiscardHandler)})
+	es, err := errorsafe.New(errorsafe.Options{Logger: logger})
 	check(err)
 	sec, err := headers.New(headers.HTML())
 	check(err)
@@ -77,6 +84,9 @@ func readmeStack(t *testing.T, redirect bool) http.Handler {
 		id, _ := identity.FromRequest(r)
 		_, _ = io.WriteString(w, id.Subject())
 	})))
+	if routes != nil {
+		routes(mux)
+	}
 	var redirectHandler func(http.Handler) http.Handler
 	if redirect {
 		redirectHandler = rd.Handler
