@@ -94,10 +94,12 @@
 // required scope (RFC 6750 §3.1). The identity carries sub, the roles
 // claim ([JWTOptions.RolesClaim]) and the scopes of scope, or else of scp
 // (an array, or one space-separated string as Microsoft Entra ID issues
-// it). [JWT.Handler] admits only requests with a valid token; in a stack
-// shared with sessions and public routes, [JWT.Optional] authenticates the
-// requests that send a token, refuses a bad one, and passes the others on
-// to the routes' guards.
+// it). Claims the package does not check (a tenant, an authorized party)
+// are judged by [JWTOptions.ValidateClaims], whose refusal is answered as
+// any invalid token. [JWT.Handler] admits only requests with a valid
+// token; in a stack shared with sessions and public routes, [JWT.Optional]
+// authenticates the requests that send a token, refuses a bad one, and
+// passes the others on to the routes' guards.
 //
 // [JWTOptions.CacheSize] keeps verified tokens, keyed by a keyed hash of
 // the token and compared in full in constant time; a hit still checks

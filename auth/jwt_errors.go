@@ -69,7 +69,18 @@ var (
 	ErrTokenClaimMissing error = newTokenError("auth: token misses a required claim", false)
 	// ErrTokenRevoked: the token's jti is on the denylist.
 	ErrTokenRevoked error = newTokenError("auth: token revoked", false)
+	// ErrTokenClaims: JWTOptions.ValidateClaims refused the token. The
+	// error OnReject receives wraps the function's error too.
+	ErrTokenClaims error = newTokenError("auth: token claims rejected", false)
 )
+
+// claimsError is the reason for a token JWTOptions.ValidateClaims refused:
+// it unwraps to [ErrTokenClaims] (and so [ErrInvalidToken]) and to the
+// function's own error.
+type claimsError struct{ err error }
+
+func (e *claimsError) Error() string   { return ErrTokenClaims.Error() + ": " + e.err.Error() }
+func (e *claimsError) Unwrap() []error { return []error{ErrTokenClaims, e.err} }
 
 // ErrInsufficientScope is the reason [RequireScopes] rejects an
 // authenticated request whose identity lacks a required scope: 403 with

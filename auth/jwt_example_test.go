@@ -5,13 +5,16 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/identity"
 )
@@ -207,4 +210,52 @@ func ExampleJWT_Optional() {
 	// /orders 200 orders of alice
 	// /orders 401 {"type":"about:blank","title":"Unauthorized","status":401}
 	// / 401 {"type":"about:blank","title":"Unauthorized","status":401}
+}
+
+// ExampleJWTOptions_validateClaims accepts only the tokens of one tenant
+// of a multi-tenant identity provider, from its tid claim: the check that
+// go-jwt-middleware users write as CustomClaims.Validate. A token of
+// another tenant is answered as any invalid token; the reason goes to the
+// log only.
+func ExampleJWTOptions_validateClaims() {
+	secret := []byte("an example secret of 32 bytes!!!") // in production: the provider's keys, or JWKSURL
+	errTenant := errors.New("token of another tenant")
+	bearer, err := auth.NewJWT(auth.JWTOptions{
+		Algorithms:     []string{auth.AlgHS256},
+		Keys:           []auth.Key{{Algorithm: auth.AlgHS256, Key: secret}},
+		Issuer:         "https://login.example.com",
+		Audience:       "https://api.example.com",
+		IdentityClaims: []string{"tid"}, // every claim ValidateClaims reads
+		ValidateClaims: func(_ context.Context, id identity.Identity) error {
+			if tid, _ := id.Claim("tid"); tid != "acme" {
+				return errTenant
+			}
+			return nil
+		},
+		OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+			fmt.Println("log:", errors.Is(err, auth.ErrTokenClaims), errors.Is(err, errTenant))
+			http.Error(w, "invalid token", http.StatusUnauthorized)
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	api := bearer.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+
+	for _, tenant := range []string{"acme", "globex"} {
+		// A token as the identity provider would issue it.
+		tok, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+			"iss": "https://login.example.com", "aud": "https://api.example.com",
+			"sub": "alice", "tid": tenant, "exp": time.Now().Add(time.Minute).Unix(),
+		}).SignedString(secret)
+		r := httptest.NewRequest(http.MethodGet, "/orders", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		api.ServeHTTP(w, r)
+		fmt.Println(tenant, w.Code)
+	}
+	// Output:
+	// acme 200
+	// log: true true
+	// globex 401
 }

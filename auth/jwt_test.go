@@ -1151,3 +1151,81 @@ func TestEd25519SmallOrderKeys(t *testing.T) {
 		}
 	}
 }
+
+// ValidateClaims refuses tokens by claims the package does not know (the
+// CustomClaims.Validate of go-jwt-middleware): a refused token gets the
+// generic invalid_token answer, a lookup that cannot answer gets 503, and
+// the cache never skips the check.
+func TestJWTValidateClaims(t *testing.T) {
+	k := keysOnce()
+	errWrongTenant := errors.New("tenant not served here")
+	errDown := fmt.Errorf("%w: tenant directory down", auth.ErrUnavailable)
+	var calls int
+	var mu sync.Mutex
+	validate := func(ctx context.Context, id identity.Identity) error {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		switch v, _ := id.Claim("tid"); v {
+		case "acme":
+			return nil
+		case "down":
+			return errDown
+		}
+		return errWrongTenant
+	}
+	tok := func(tid any) string {
+		return sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "tid", tid))
+	}
+	tests := []struct {
+		name       string
+		cache      int
+		tok        string
+		wantStatus int
+		wantReason []error // errors.Is targets of the recorded reason
+		wantCalls  int
+	}{
+		{"an accepted claim passes", 0, tok("acme"), 200, nil, 1},
+		{"a refused claim is an invalid token", 0, tok("evil"), 401, []error{auth.ErrTokenClaims, auth.ErrInvalidToken, errWrongTenant}, 1},
+		{"a missing claim is the function's to refuse", 0, tok(nil), 401, []error{auth.ErrTokenClaims, errWrongTenant}, 1},
+		{"an unavailable lookup is 503, not 401", 0, tok("down"), 503, []error{auth.ErrUnavailable}, 1},
+		{"a token refused earlier never reaches the function", 0, flipSig(tok("acme")), 401, []error{auth.ErrTokenSignature}, 0},
+		{"a cache hit is validated again", 4, tok("evil"), 401, []error{auth.ErrTokenClaims}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls = 0
+			m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}},
+				IdentityClaims: []string{"tid"}, ValidateClaims: validate, CacheSize: tt.cache})
+			var w *httptest.ResponseRecorder
+			var reason error
+			for range max(1, tt.wantCalls) {
+				w, _, reason = serve(m, bearer(tt.tok))
+			}
+			if w.Code != tt.wantStatus {
+				t.Fatalf("status %d, want %d (%v)", w.Code, tt.wantStatus, reason)
+			}
+			for _, want := range tt.wantReason {
+				if !errors.Is(reason, want) {
+					t.Errorf("reason %v does not wrap %v", reason, want)
+				}
+			}
+			if calls != tt.wantCalls {
+				t.Errorf("ValidateClaims called %d times, want %d", calls, tt.wantCalls)
+			}
+			switch w.Code {
+			case 401:
+				if got := w.Header().Get("WWW-Authenticate"); !strings.Contains(got, `error="invalid_token"`) {
+					t.Errorf("challenge %q", got)
+				}
+			case 503:
+				if w.Header().Get("Retry-After") == "" {
+					t.Error("503 without Retry-After")
+				}
+			}
+			if body := w.Body.String(); strings.Contains(body, "tenant") {
+				t.Errorf("the function's error reached the client: %s", body)
+			}
+		})
+	}
+}
