@@ -15,7 +15,9 @@ import (
 //	version   byte (1)
 //	created   varint, Unix nanoseconds
 //	lastSeen  varint, Unix nanoseconds
-//	hasIdent  byte (0 or 1), then if 1:
+//	flags     byte: bit 0 set when an identity follows, bit 1 for
+//	          Session.RememberMe (records written before it have 0 or 1);
+//	          then, if bit 0 is set:
 //	  subject string, method string,
 //	  roles   uvarint count, strings
 //	  scopes  uvarint count, strings
@@ -26,6 +28,12 @@ import (
 // The format is small and cheap to decode: the whole record is converted
 // to one string and every key and string value is a substring of it.
 const codecVersion = 1
+
+// The bits of a record's flags byte.
+const (
+	flagIdent    = 1 << 0
+	flagRemember = 1 << 1
+)
 
 type kind uint8
 
@@ -54,6 +62,7 @@ type record struct {
 	lastSeen int64 // Unix nanoseconds
 	ident    identity.Identity
 	hasIdent bool
+	remember bool // Session.RememberMe: the cookie outlives the browser
 	values   []entry
 }
 
@@ -82,9 +91,13 @@ func (rec *record) encode(b []byte) ([]byte, error) {
 	b = append(b, codecVersion)
 	b = binary.AppendVarint(b, rec.created)
 	b = binary.AppendVarint(b, rec.lastSeen)
+	var flags byte
+	if rec.remember {
+		flags = flagRemember
+	}
 	if rec.hasIdent {
 		id := rec.ident
-		b = append(b, 1)
+		b = append(b, flags|flagIdent)
 		b = appendString(b, id.Subject())
 		b = appendString(b, string(id.Method()))
 		b = binary.AppendUvarint(b, uint64(id.NumRoles()))
@@ -105,7 +118,7 @@ func (rec *record) encode(b []byte) ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(len(claims)))
 		b = append(b, claims...)
 	} else {
-		b = append(b, 0)
+		b = append(b, flags)
 	}
 	b = binary.AppendUvarint(b, uint64(len(rec.values)))
 	for i := range rec.values {
@@ -210,9 +223,12 @@ func decodeRecord(data []byte) (record, error) {
 	d := decoder{s: string(data), off: 1}
 	rec.created = d.varint()
 	rec.lastSeen = d.varint()
-	switch d.byte() {
-	case 0:
-	case 1:
+	flags := d.byte()
+	if flags&^(flagIdent|flagRemember) != 0 {
+		return rec, errCorrupt
+	}
+	rec.remember = flags&flagRemember != 0
+	if flags&flagIdent != 0 {
 		var o identity.Options
 		o.Subject = d.string()
 		o.Method = identity.Method(d.string())
@@ -238,8 +254,6 @@ func decodeRecord(data []byte) (record, error) {
 		}
 		rec.ident = identity.New(o)
 		rec.hasIdent = true
-	default:
-		return rec, errCorrupt
 	}
 	n := d.count(3)
 	if n > 0 {

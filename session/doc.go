@@ -39,7 +39,8 @@
 // prefix makes browsers refuse the cookie unless it is Secure, host-only
 // and Path=/, so a sibling subdomain cannot plant one), Secure, HttpOnly,
 // SameSite=Lax, Path=/, and no Max-Age (the cookie ends with the browser;
-// [Options.PersistentCookie] changes that). Combinations browsers reject —
+// [Options.PersistentCookie] changes that for every session,
+// [Session.RememberMe] for one). Combinations browsers reject —
 // SameSite=None without Secure, a __Host- cookie with a Domain or another
 // Path — are errors from [New]. [HardenCookie] and [SetCookie] give other
 // cookies the same defaults.

@@ -194,3 +194,28 @@ func ExampleSetCookie() {
 	// Output:
 	// __Host-prefs=compact; Path=/; HttpOnly; Secure; SameSite=Lax
 }
+
+// A login form with a "remember me" box: only the sessions of users who
+// tick it get a persistent cookie, which survives a browser restart until
+// the session's own timeouts end it.
+func ExampleSession_RememberMe() {
+	sessions := session.MustNew(session.Options{IdleTimeout: 7 * 24 * time.Hour, AbsoluteTimeout: 30 * 24 * time.Hour})
+	login := sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// ... check the credentials, then:
+		s := session.FromRequest(r)
+		s.RememberMe(r.PostFormValue("remember") == "on")
+		if err := s.Login(identity.New(identity.Options{Subject: "alice"})); err != nil {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+		}
+	}))
+	for _, form := range []string{"user=alice", "user=alice&remember=on"} {
+		req := httptest.NewRequest("POST", "https://example.com/login", strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		login.ServeHTTP(rec, req)
+		fmt.Println(attrs(rec.Header().Get("Set-Cookie")))
+	}
+	// Output:
+	// __Host-session=…; Path=/; Secure; HttpOnly; SameSite=Lax
+	// __Host-session=…; Max-Age=604800; Path=/; Secure; HttpOnly; SameSite=Lax
+}

@@ -117,6 +117,8 @@ type Options struct {
 	// until the session expires, so it survives a browser restart.
 	// Default: false, a browser-session cookie, dropped when the browser
 	// closes; the server-side timeouts apply either way.
+	// [Session.RememberMe] makes one session's cookie persistent, for a
+	// "remember me" choice.
 	PersistentCookie bool
 	// DangerouslyAllowInsecureCookie omits the Secure attribute, so the
 	// cookie is also sent over plain HTTP where anyone on the path can
@@ -610,7 +612,7 @@ func (m *Middleware) setToken(w http.ResponseWriter, s *Session, token string, e
 	switch {
 	case token == "":
 		c = m.deleteCookie
-	case m.persistent:
+	case m.persistent || s.data.remember:
 		age := int64((expiry.Sub(m.now()) + time.Second - 1) / time.Second)
 		if age < 1 {
 			age = 1

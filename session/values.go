@@ -54,11 +54,12 @@ type Session struct {
 	// client's token names.
 	tokenEnded bool
 
-	modified  bool // data changed since load
-	touch     bool // idle deadline needs extending
-	ended     bool // Destroy or Renew ended the session the client's token names
-	headerOut bool // the response headers were written
-	late      bool // modified after the headers were written
+	rememberSet bool // RememberMe was called: the cookie is sent again
+	modified    bool // data changed since load
+	touch       bool // idle deadline needs extending
+	ended       bool // Destroy or Renew ended the session the client's token names
+	headerOut   bool // the response headers were written
+	late        bool // modified after the headers were written
 }
 
 // load fetches the session once. It must be called with s.mu held, or
@@ -161,7 +162,7 @@ func (s *Session) commit(w http.ResponseWriter) error {
 			// drop a fresh login (found in review).
 			return nil
 		}
-		if token != s.token || m.persistent {
+		if token != s.token || m.persistent || s.data.remember || s.rememberSet {
 			if !s.viaHeader && len(m.cookieName)+len(token)+len(m.cookieAttrs)+len("=; Max-Age=9999999999") > maxCookieSize {
 				return ErrTooLarge
 			}
@@ -467,6 +468,26 @@ func (s *Session) Clear() {
 	s.change(func() { s.data.values = nil })
 }
 
+// RememberMe makes this session's cookie persistent (v true), as
+// [Options.PersistentCookie] does for every session, or a browser-session
+// cookie again (v false): for a "remember me" box on a login form, the
+// RememberMe of alexedwards/scs. A persistent cookie has a Max-Age equal
+// to the time left until the session expires, renewed with the session,
+// so it survives a browser restart; the server-side timeouts are
+// unchanged, so the session still ends after IdleTimeout without a
+// request and AbsoluteTimeout after login. The choice is stored in the
+// session: it holds on later requests and across [Session.Renew] and
+// [Session.Login] (call it before or after Login, in the same request),
+// and ends with [Session.Destroy]. It changes nothing with
+// PersistentCookie set, nor for a session carried in
+// [Options.TokenHeader]. Like the setters, it panics on a nil *Session.
+func (s *Session) RememberMe(v bool) {
+	s.change(func() {
+		s.data.remember = v
+		s.rememberSet = true
+	})
+}
+
 // IsNew reports whether the session did not exist before this request (or
 // was renewed or destroyed during it).
 func (s *Session) IsNew() bool {
@@ -678,7 +699,7 @@ func (s *Session) Destroy() error {
 	s.opErr = nil
 	s.id = ""
 	s.data = record{}
-	s.modified, s.touch, s.late = false, false, false
+	s.modified, s.touch, s.late, s.rememberSet = false, false, false, false
 	s.ended = true
 	return nil
 }
