@@ -69,7 +69,10 @@
 // failed one (origin, method, header or private-network request not
 // allowed) with [Options.OnReject], by default a 403 problem response with
 // no allow header, and the reason recorded for the access log. With
-// [Options.OptionsPassthrough] both reach the next handler.
+// [Options.OptionsPassthrough] both reach the next handler. There is no
+// debug logger (rs/cors's Debug): the reason is in the access log of
+// errorsafe (errorsafe.RejectReason), and [Middleware.Check] tells why any
+// request would not be granted.
 //
 // # Performance
 //
@@ -102,8 +105,11 @@
 //     preflight to the middleware; wrap the whole mux instead.
 //   - [Options.AllowOriginFunc] sees only the origin: the decision cannot
 //     depend on other request headers that Vary would have to list
-//     (rs/cors#157). Whatever it allows is allowed with credentials when
-//     AllowCredentials is set.
+//     (rs/cors#157). For the same reason there is no request-aware
+//     function like rs/cors's AllowOriginVaryRequestFunc: each header it
+//     reads must also be named in Vary, and one forgotten lets a shared
+//     cache serve one client's grant to another. Whatever it allows is
+//     allowed with credentials when AllowCredentials is set.
 //   - Subdomain patterns trust every subdomain, including ones a third
 //     party can host content on. By the Public Suffix List, the package
 //     refuses patterns over a public suffix ("https://*.com",

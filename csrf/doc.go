@@ -92,11 +92,24 @@
 //     accepted.
 //   - Exempt routes accept forged requests: authenticate them otherwise
 //     (signatures, tokens in the body), never with cookies.
+//   - There is no per-request skip function (gorilla/csrf's
+//     UnsafeSkipCheck, echo's Skipper): a condition on the request is one a
+//     forged request may meet too, and it cannot be reviewed as a list of
+//     routes can. A request authenticated only by a bearer token needs no
+//     protection, but the decision must rest on the absence of the session
+//     cookie, not on the presence of the token: choose the middleware per
+//     request on that, as examples/secureapi does.
 //   - Sec-Fetch-Site is trusted as browsers send it. A proxy that strips
 //     or rewrites it weakens the protection to the Origin check.
 //   - CORS is a separate concern: allowing an origin to read responses
 //     (package cors) does not allow it to send unsafe requests here unless
 //     it is also in [Options.TrustedOrigins].
+//   - The token cookie has fixed attributes (gorilla/csrf's Domain, Path,
+//     MaxAge and SameSite options have no counterpart): Secure (unless
+//     [TokenOptions.InsecureHTTPCookie]), HttpOnly, SameSite=Lax, Path=/,
+//     no Domain and no Max-Age. The "__Host-" name requires the first
+//     and the absence of a Domain, so that no sibling subdomain can plant
+//     one; the cookie lasts as long as the browser session.
 //   - The token cookie is issued only on the response to a request that
 //     passed, never on a rejection: a cross-site top-level POST arrives
 //     without the SameSite=Lax cookie, and a cookie on its response would

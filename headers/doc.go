@@ -49,7 +49,10 @@
 // martini-contrib/secure#11 and unrolled/secure mistake of trusting the
 // header from anyone). The default max-age is two years with
 // includeSubDomains; preload is opt-in because leaving the preload list
-// takes months.
+// takes months. There is no switch for development (unrolled/secure's
+// IsDevelopment): a local server over plain HTTP gets no HSTS anyway,
+// AllowedHosts can list "localhost", and a switch that turns protections
+// off is one a production deployment can inherit by mistake.
 //
 // # Content Security Policy
 //
@@ -126,7 +129,15 @@
 // poisoning and DNS rebinding against services on localhost. Matching
 // ignores case and a trailing dot and handles ports and IPv6 literals
 // ("[::1]:8080", Starlette#1997 and #3357); internationalized names must
-// be listed as punycode, which is what clients send.
+// be listed as punycode, which is what clients send. Entries are names and
+// "*." patterns, not regular expressions (unrolled/secure's
+// AllowedHostsAreRegex), where an unescaped dot or a missing anchor lets
+// other hosts through. Only the Host header is checked: X-Forwarded-Host
+// (unrolled/secure's HostsProxyHeaders) is never read, not even from a
+// trusted proxy, which often passes a client's value on unchecked. Behind
+// a proxy that rewrites Host, have the proxy refuse unknown hosts, and
+// build links from clientip.Options.PublicOrigin rather than from the
+// request.
 //
 // # Security considerations
 //

@@ -81,6 +81,14 @@
 // answer to it could arrive after the response to a login made meanwhile
 // and drop the fresh cookie.
 //
+// A store cannot list its sessions (alexedwards/scs's Iterate): a
+// server-side store files records under the SHA-256 of their ID, and a
+// CookieStore keeps none. To end a user's other sessions, after a password
+// change for instance, store a version of the user's credentials in the
+// identity's claims at Login, and refuse, in a middleware after this one,
+// a session whose version is no longer the user's ([Session.Destroy] ends
+// it), as examples/secureapi refuses the sessions of a deleted account.
+//
 // # API clients
 //
 // Clients that cannot keep cookies can carry the token in a header
