@@ -36,6 +36,10 @@ type ConcurrencyOptions struct {
 // it with [NewConcurrencyLimiter]; the zero ConcurrencyLimiter refuses
 // every request with 500 and [ErrNotConfigured]. It is safe for concurrent
 // use.
+//
+// A request holds its slot until its handler returns, so a WebSocket, a
+// Server-Sent Events stream or a long poll holds one for its whole life:
+// keep such routes out of the limiter, or under one of their own.
 type ConcurrencyLimiter struct {
 	max        int64
 	inFlight   atomic.Int64
