@@ -122,6 +122,7 @@ func TestAPIKey(t *testing.T) {
 		{name: "an upper-cased key is malformed", vals: []string{strings.ToUpper(s.live.Key)}, status: 401, reason: auth.ErrMalformedCredentials},
 		{name: "a truncated key is malformed", vals: []string{s.live.Key[:len(s.live.Key)-1]}, status: 401, reason: auth.ErrMalformedCredentials},
 		{name: "a non-canonical last character is malformed", vals: []string{s.live.Key[:len(s.live.Key)-1] + "b"}, status: 401, reason: auth.ErrMalformedCredentials},
+		{name: "an ID and secret joined by a letter instead of an underscore are malformed", vals: []string{joinedWithout(s.live.Key)}, status: 401, reason: auth.ErrMalformedCredentials},
 		{name: "two key headers are malformed", vals: []string{s.live.Key, s.live.Key}, status: 401, reason: auth.ErrMalformedCredentials},
 		{name: "a huge header is malformed", vals: []string{strings.Repeat("a", 1<<20)}, status: 401, reason: auth.ErrMalformedCredentials},
 	}
@@ -211,6 +212,7 @@ func TestAPIKeyInAuthorizationHeader(t *testing.T) {
 		{"a bare key is malformed", s.live.Key, 401},
 		{"another scheme is malformed", "Basic " + s.live.Key, 401},
 		{"a glued scheme is malformed", "Bearer" + s.live.Key, 401},
+		{"a value longer than the header bound is refused, valid key or not", "Bearer " + strings.Repeat(" ", 256) + s.live.Key, 401},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w, _ := doHeader(h, "Authorization", tt.val)
@@ -259,6 +261,34 @@ func TestAPIKeyAttemptLimiter(t *testing.T) {
 	}
 	if lim.failuresOf(s.live.ID+"|192.0.2.1") != 2 {
 		t.Errorf("failures keyed by key ID and client address: %v", lim.failures)
+	}
+}
+
+// A valid key clears its failed attempts, as a valid password does: a
+// client that mistypes now and then is never locked out by failures its
+// later successes followed.
+func TestAPIKeySuccessResetsTheAttempts(t *testing.T) {
+	lim := newFakeLimiter(2)
+	s := newAPIKeySetup(t, func(o *auth.APIKeyOptions) { o.Limiter = lim })
+	h := s.mw.Handler(scopesHandler)
+	wrong := wrongSecretOf(s.live.Key)
+	for i, tt := range []struct {
+		key    string
+		status int
+	}{
+		{wrong, 401},
+		{s.live.Key, 200},
+		{wrong, 401},
+		{s.live.Key, 200},
+		{wrong, 401},
+		{s.live.Key, 200},
+	} {
+		if w, reason := doHeader(h, "X-API-Key", tt.key); w.Code != tt.status {
+			t.Fatalf("request %d: status %d; want %d (%v)", i, w.Code, tt.status, reason)
+		}
+	}
+	if n := lim.failuresOf(s.live.ID + "|192.0.2.1"); n != 0 {
+		t.Errorf("failures after a success = %d; want 0", n)
 	}
 }
 
@@ -462,4 +492,11 @@ func wrongSecretOf(key string) string {
 		c = "b"
 	}
 	return key[:len(key)-2] + c + "a"
+}
+
+// joinedWithout replaces the underscore between a key's ID and its secret
+// with a base32 letter: every other character is still valid.
+func joinedWithout(key string) string {
+	i := strings.LastIndexByte(key, '_')
+	return key[:i] + "a" + key[i+1:]
 }

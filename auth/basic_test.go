@@ -125,6 +125,7 @@ func TestBasic(t *testing.T) {
 		{name: "the Bearer scheme is malformed here", authz: []string{"Bearer abc.def.ghi"}, status: 401, reason: auth.ErrMalformedCredentials},
 		{name: "a scheme without credentials is malformed", authz: []string{"Basic"}, status: 401, reason: auth.ErrMalformedCredentials},
 		{name: "a scheme with only spaces is malformed", authz: []string{"Basic    "}, status: 401, reason: auth.ErrMalformedCredentials},
+		{name: "a tab is not a space after the scheme", authz: []string{"Basic\t" + base64.StdEncoding.EncodeToString([]byte("alice:wonderland"))}, status: 401, reason: auth.ErrMalformedCredentials},
 		{name: "a scheme glued to its credentials is malformed", authz: []string{"Basic" + base64.StdEncoding.EncodeToString([]byte("alice:wonderland"))}, status: 401, reason: auth.ErrMalformedCredentials},
 		{name: "bad base64 is malformed", authz: []string{"Basic !!!!"}, status: 401, reason: auth.ErrMalformedCredentials},
 		{name: "unpadded base64 is malformed", authz: []string{"Basic " + base64.RawStdEncoding.EncodeToString([]byte("alice:wonderland1"))}, status: 401, reason: auth.ErrMalformedCredentials},
