@@ -347,6 +347,20 @@ var specCases = []specCase{
 			o.AllowOriginFunc = func(origin string) bool { return true }
 		}), method: "GET", headers: [][2]string{{"Origin", "null"}},
 		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "AllowOriginFunc never sees an upper-case scheme, which browsers do not send",
+		opts: with(func(o *cors.Options) {
+			o.AllowOriginFunc = func(origin string) bool { return true }
+		}), method: "GET", headers: [][2]string{{"Origin", "HTTPS://partner.test"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "AllowOriginFunc never sees the default port, which browsers omit",
+		opts: with(func(o *cors.Options) {
+			o.AllowOriginFunc = func(origin string) bool { return true }
+		}), method: "GET", headers: [][2]string{{"Origin", "https://partner.test:443"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "* never echoes the default port with credentials",
+		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowCredentials: true, DangerouslyAllowCredentialsWithAnyOrigin: true},
+		method: "GET", headers: [][2]string{{"Origin", "http://anyone.test:80"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
 }
 
 func newRequest(method, target string, lines [][2]string) *http.Request {
@@ -536,17 +550,20 @@ func TestNewAcceptsAndNormalizesOrigins(t *testing.T) {
 	m := cors.MustNew(cors.Options{AllowedOrigins: []string{
 		"HTTPS://App.Example.COM:443", "http://127.0.0.1:8080", "http://[::1]:3000",
 		"chrome-extension://abcdefghijklmnop", "https://*.Example.org:8443",
+		// Port 80 is not the default for https: it stays in the origin.
+		"https://alt.example.com:80",
 	}, AllowCredentials: true})
 	for _, o := range []string{
 		"https://app.example.com", "http://127.0.0.1:8080", "http://[::1]:3000",
 		"chrome-extension://abcdefghijklmnop", "https://x.example.org:8443",
+		"https://alt.example.com:80",
 	} {
 		r := newRequest("GET", "/", [][2]string{{"Origin", o}})
 		if err := m.Check(r); err != nil {
 			t.Errorf("Check(%s) = %v, want nil", o, err)
 		}
 	}
-	for _, o := range []string{"https://App.Example.com", "https://x.example.org", "http://[0:0::1]:3000"} {
+	for _, o := range []string{"https://App.Example.com", "https://x.example.org", "http://[0:0::1]:3000", "https://alt.example.com"} {
 		r := newRequest("GET", "/", [][2]string{{"Origin", o}})
 		if err := m.Check(r); err == nil {
 			t.Errorf("Check(%s) = nil, want an error", o)
