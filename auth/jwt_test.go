@@ -347,6 +347,19 @@ func TestJWTAttacks(t *testing.T) {
 		tc{"no Authorization header", hs, func() *http.Request { return httptest.NewRequest(http.MethodGet, "/", nil) }, auth.ErrNoCredentials},
 	)
 
+	// An ES256 signature is exactly r||s in 64 bytes (RFC 7518 §3.4): the
+	// same r and s each behind a zero byte are another encoding of a valid
+	// signature, so a second token string for the same claims.
+	esParts := strings.Split(sign(t, jwt.SigningMethodES256, k.ec, kid, goodClaims()), ".")
+	esSig, _ := base64.RawURLEncoding.DecodeString(esParts[2])
+	padded := append(append(append([]byte{0}, esSig[:32]...), 0), esSig[32:]...)
+	add("an ES256 signature with zero-padded halves", es, esParts[0]+"."+esParts[1]+"."+base64.RawURLEncoding.EncodeToString(padded), auth.ErrTokenSignature)
+
+	// A key bound to one algorithm verifies no other the verifier allows
+	// (RFC 8725 §3.1): an RSA key for RS256 does not verify PS256.
+	bound := newJWT(t, auth.JWTOptions{Algorithms: []string{"RS256", "PS256"}, Keys: []auth.Key{{ID: "k1", Algorithm: "RS256", Key: &k.rsa.PublicKey}}})
+	add("a PS256 token for a key bound to RS256", bound, sign(t, jwt.SigningMethodPS256, k.rsa, kid, goodClaims()), auth.ErrInvalidToken)
+
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w, _, reason := serve(tt.m, tt.req())
@@ -1227,5 +1240,20 @@ func TestJWTValidateClaims(t *testing.T) {
 				t.Errorf("the function's error reached the client: %s", body)
 			}
 		})
+	}
+}
+
+// Verify, for a token from elsewhere than a request, bounds its size as
+// the middleware does.
+func TestJWTVerifyRefusesAnOversizedToken(t *testing.T) {
+	k := keysOnce()
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{ID: "k1", Key: k.hmac}}, MaxTokenBytes: 1024})
+	good := sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "k1"}, goodClaims())
+	if _, err := m.Verify(context.Background(), good); err != nil {
+		t.Fatalf("Verify(good) = %v", err)
+	}
+	big := sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "k1"}, with(goodClaims(), "pad", strings.Repeat("x", 1024)))
+	if _, err := m.Verify(context.Background(), big); !errors.Is(err, auth.ErrTokenTooLarge) {
+		t.Errorf("Verify(%d bytes) = %v; want %v", len(big), err, auth.ErrTokenTooLarge)
 	}
 }
