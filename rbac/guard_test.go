@@ -470,3 +470,39 @@ func TestZeroGuardFailsClosed(t *testing.T) {
 		t.Errorf("nil Guard Handler status %d", w.Code)
 	}
 }
+
+// With AnyPermission, an own-only grant satisfies the requirement only
+// through the ownership check: a user whose only matching grant is
+// own-only reaches another user's resource no more than with
+// Permissions (a mutation that counted own-only as satisfied failed no
+// other test).
+func TestAnyPermissionOwnOnlyStillChecksTheOwner(t *testing.T) {
+	m := newMiddleware(t, rbac.Options{})
+	g, err := m.Guard(rbac.Requirement{
+		AnyPermission: []string{"users:read", "users:delete"},
+		Owner:         func(r *http.Request, id identity.Identity) bool { return r.PathValue("id") == id.Subject() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /users/{id}", g.Handler(ok))
+	for _, tt := range []struct {
+		name   string
+		id     identity.Identity
+		path   string
+		status int
+	}{
+		{"a user reads their own record", principal("alice", "user"), "/users/alice", 200},
+		{"a user does not read another's record", principal("alice", "user"), "/users/bob", 403},
+		{"an admin reads anyone's record", principal("root", "admin"), "/users/bob", 200},
+		{"a guest reads no record, not even one named after them", principal("gus", "guest"), "/users/gus", 403},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := withIdentity(httptest.NewRequest(http.MethodGet, tt.path, nil), tt.id)
+			if w := serve(mux, r); w.Code != tt.status {
+				t.Errorf("status %d; want %d", w.Code, tt.status)
+			}
+		})
+	}
+}
