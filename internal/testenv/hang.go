@@ -1,0 +1,89 @@
+package testenv
+
+import (
+	"net"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+// SilentServer listens on a free loopback port, accepts connections, reads
+// what they send and never answers: a Redis that hangs (paused with
+// SIGSTOP, busy in DEBUG SLEEP or a slow script, or behind a network that
+// drops packets) rather than refusing connections. It returns the address
+// and a function that closes the listener and every connection, which
+// ends any call still waiting for a reply; it is also called when the test
+// ends, and may be called more than once.
+func SilentServer(t testing.TB) (addr string, stop func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("testenv: listen: %v", err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+		wg    sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				buf := make([]byte, 4096)
+				for {
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	stop = sync.OnceFunc(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	t.Cleanup(stop)
+	return ln.Addr().String(), stop
+}
+
+// Goroutines returns a function that fails t unless the number of
+// goroutines falls back to at most what it is now, allowing up to 10
+// seconds for goroutines that are ending to end. Call it before starting
+// the work, and the function it returns after stopping it; a test that
+// uses it must not run in parallel with others.
+func Goroutines(t testing.TB) func() {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	return func() {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n := runtime.NumGoroutine()
+			if n <= before {
+				return
+			}
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				buf = buf[:runtime.Stack(buf, true)]
+				t.Fatalf("%d goroutines, %d before:\n%s", n, before, buf)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
