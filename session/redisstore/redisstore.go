@@ -39,7 +39,8 @@
 // Redis holds session data in the clear: protect it like the database
 // (network isolation, AUTH or ACLs, TLS on untrusted networks). A Redis
 // error is returned to the session middleware, which answers 503; it never
-// degrades to an anonymous session.
+// degrades to an anonymous session. So is a Redis that stops answering,
+// after [Options.Timeout].
 //
 // Give the Redis maxmemory-policy noeviction (Redis's default; some
 // hosted services default to volatile-lru). Every key has a time to live,
@@ -61,6 +62,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/httpguard/httpguard/internal/rediscall"
 	"github.com/httpguard/httpguard/internal/redisttl"
 	"github.com/httpguard/httpguard/session"
 )
@@ -68,19 +70,30 @@ import (
 // DefaultPrefix is the default key prefix.
 const DefaultPrefix = "httpguard:session:"
 
+// DefaultTimeout bounds each call when [Options.Timeout] is zero.
+const DefaultTimeout = time.Second
+
 // ErrOption is wrapped by the errors of [New].
 var ErrOption = errors.New("redisstore: invalid option")
 
 // Options configures a [Store].
 type Options struct {
-	// Client is the Redis client. Required. The Store does not close it. The
-	// client's calls end at the request's deadline or cancellation only when
-	// it is configured with ContextTimeoutEnabled; otherwise its ReadTimeout
-	// and WriteTimeout (3 s by default) bound them.
+	// Client is the Redis client. Required. The Store does not close it.
 	Client redis.UniversalClient
 	// Prefix is put before every key, to share a database with other
 	// data or separate applications. Default: [DefaultPrefix].
 	Prefix string
+	// Timeout bounds each call, so that a Redis that stops answering
+	// cannot hold requests: the Store stops waiting after Timeout, or as
+	// soon as the request's context ends, and the middleware answers 503.
+	// This holds whatever the client's options: go-redis itself applies a
+	// deadline only with ContextTimeoutEnabled, and sees no cancellation
+	// while it waits for a reply. A call given up on goes on until the
+	// client's own timeouts (ReadTimeout, DialTimeout) end it, holding one
+	// of its pooled connections meanwhile; whether a write given up on was
+	// applied is unknown, as after any timeout. Default: [DefaultTimeout].
+	// Must not be negative.
+	Timeout time.Duration
 
 	now func() time.Time
 }
@@ -88,9 +101,10 @@ type Options struct {
 // Store is a [session.Store] on Redis. Create it with [New]. A Store is
 // safe for concurrent use.
 type Store struct {
-	client redis.UniversalClient
-	prefix string
-	now    func() time.Time
+	client  redis.UniversalClient
+	prefix  string
+	timeout time.Duration
+	now     func() time.Time
 }
 
 var (
@@ -100,12 +114,22 @@ var (
 
 // New returns a Store using opts.Client.
 func New(opts Options) (*Store, error) {
+	var errs []error
 	if opts.Client == nil {
-		return nil, errors.Join(ErrOption, errors.New("redisstore: Client is required"))
+		errs = append(errs, errors.New("redisstore: Client is required"))
 	}
-	s := &Store{client: opts.Client, prefix: opts.Prefix, now: opts.now}
+	if opts.Timeout < 0 {
+		errs = append(errs, errors.New("redisstore: Timeout must not be negative"))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(append([]error{ErrOption}, errs...)...)
+	}
+	s := &Store{client: opts.Client, prefix: opts.Prefix, timeout: opts.Timeout, now: opts.now}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
+	}
+	if s.timeout == 0 {
+		s.timeout = DefaultTimeout
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -142,7 +166,9 @@ func (s *Store) Find(ctx context.Context, token string) (session.Record, bool, e
 	if !ok {
 		return session.Record{}, false, nil
 	}
-	b, err := s.client.Get(ctx, key).Bytes()
+	b, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) ([]byte, error) {
+		return s.client.Get(ctx, key).Bytes()
+	})
 	if errors.Is(err, redis.Nil) {
 		return session.Record{}, false, nil
 	}
@@ -189,7 +215,9 @@ func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) 
 	if ttl < time.Millisecond {
 		return rec.ID, s.del(ctx, key)
 	}
-	stored, err := commitScript.Run(ctx, s.client, []string{key}, s.value(rec), ttl.Milliseconds(), rec.Expiry.UnixMilli()).Int()
+	stored, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) (int, error) {
+		return commitScript.Run(ctx, s.client, []string{key}, s.value(rec), ttl.Milliseconds(), rec.Expiry.UnixMilli()).Int()
+	})
 	if err != nil || stored == 0 {
 		return "", err
 	}
@@ -210,7 +238,9 @@ func (s *Store) Add(ctx context.Context, rec session.Record) (bool, error) {
 	if ttl < time.Millisecond {
 		return false, nil
 	}
-	err := s.client.SetArgs(ctx, key, s.value(rec), redis.SetArgs{Mode: "NX", TTL: redisttl.Ceil(ttl)}).Err()
+	_, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.client.SetArgs(ctx, key, s.value(rec), redis.SetArgs{Mode: "NX", TTL: redisttl.Ceil(ttl)}).Err()
+	})
 	if errors.Is(err, redis.Nil) { // the key exists
 		return false, nil
 	}
@@ -263,7 +293,9 @@ func (s *Store) Remove(ctx context.Context, rec session.Record) (found bool, err
 	if ttl := rec.Expiry.Sub(s.now()); !rec.Expiry.IsZero() && ttl >= time.Millisecond {
 		keep = redisttl.Ceil(ttl).Milliseconds()
 	}
-	head, err := deleteScript.Run(ctx, s.client, []string{key}, keep).Text()
+	head, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) (string, error) {
+		return deleteScript.Run(ctx, s.client, []string{key}, keep).Text()
+	})
 	if errors.Is(err, redis.Nil) { // no such key
 		return false, nil
 	}
@@ -274,7 +306,9 @@ func (s *Store) Remove(ctx context.Context, rec session.Record) (found bool, err
 }
 
 func (s *Store) del(ctx context.Context, key string) error {
-	err := s.client.SetArgs(ctx, key, "", redis.SetArgs{Mode: "XX", KeepTTL: true}).Err()
+	_, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.client.SetArgs(ctx, key, "", redis.SetArgs{Mode: "XX", KeepTTL: true}).Err()
+	})
 	if errors.Is(err, redis.Nil) { // no such key
 		return nil
 	}

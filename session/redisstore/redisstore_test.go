@@ -55,6 +55,13 @@ func TestNewRequiresAClient(t *testing.T) {
 	}
 }
 
+func TestNewRefusesANegativeTimeout(t *testing.T) {
+	_, err := redisstore.New(redisstore.Options{Client: redis.NewClient(&redis.Options{}), Timeout: -1})
+	if !errors.Is(err, redisstore.ErrOption) || !strings.Contains(err.Error(), "Timeout") {
+		t.Errorf("New with a negative Timeout = %v", err)
+	}
+}
+
 func TestUniversalClientStandalone(t *testing.T) {
 	addr := testenv.Redis(t)
 	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{addr}})

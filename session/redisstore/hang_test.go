@@ -1,0 +1,102 @@
+package redisstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/httpguard/httpguard/internal/testenv"
+	"github.com/httpguard/httpguard/session"
+	"github.com/httpguard/httpguard/session/redisstore"
+)
+
+// hangBound is how long a call to a Redis that does not answer may take
+// in these tests: far above their Timeout, to absorb a loaded machine,
+// and far below go-redis's default DialTimeout (5 s, its handshake with a
+// server that never answers) and ReadTimeout (3 s, times four attempts).
+const hangBound = 2 * time.Second
+
+// Found in review: the Store had no bound of its own on a call, and
+// go-redis applies a context's deadline only with ContextTimeoutEnabled
+// and sees no cancellation while it waits for a reply. With a client of
+// the default options each request held 5 s when Redis hung, even after
+// its client had gone away. Options.Timeout now bounds every call.
+func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
+	settled := testenv.Goroutines(t)
+	addr, stop := testenv.SilentServer(t)
+	rdb := redis.NewClient(&redis.Options{Addr: addr}) // the default options
+	s, err := redisstore.New(redisstore.Options{Client: rdb, Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := make([]byte, 32)
+	_, _ = rand.Read(tok)
+	rec := session.Record{ID: base64.RawURLEncoding.EncodeToString(tok), Data: []byte("x"), Expiry: time.Now().Add(time.Hour)}
+	calls := []struct {
+		name string
+		call func(context.Context) error
+	}{
+		{"Find", func(ctx context.Context) error { _, _, err := s.Find(ctx, rec.ID); return err }},
+		{"Commit", func(ctx context.Context) error { _, err := s.Commit(ctx, rec); return err }},
+		{"Commit of an expired record", func(ctx context.Context) error {
+			r := rec
+			r.Expiry = time.Now().Add(-time.Second)
+			_, err := s.Commit(ctx, r)
+			return err
+		}},
+		{"Add", func(ctx context.Context) error { _, err := s.Add(ctx, rec); return err }},
+		{"Remove", func(ctx context.Context) error { _, err := s.Remove(ctx, rec); return err }},
+	}
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			start := time.Now()
+			err := c.call(context.Background())
+			if d := time.Since(start); d > hangBound {
+				t.Fatalf("took %v with Timeout 50ms", d)
+			}
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("error %v, want one wrapping context.DeadlineExceeded", err)
+			}
+		})
+		t.Run(c.name+"/the caller leaves", func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			time.AfterFunc(20*time.Millisecond, cancel)
+			start := time.Now()
+			err := c.call(ctx)
+			if d := time.Since(start); d > hangBound {
+				t.Fatalf("took %v after the caller left", d)
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+		})
+	}
+
+	t.Run("the middleware answers 503", func(t *testing.T) {
+		m, err := session.New(session.Options{Store: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(&http.Cookie{Name: "__Host-session", Value: rec.ID})
+		w := httptest.NewRecorder()
+		start := time.Now()
+		h.ServeHTTP(w, r)
+		if d := time.Since(start); d > hangBound || w.Code != http.StatusServiceUnavailable {
+			t.Fatalf("%d after %v", w.Code, d)
+		}
+	})
+
+	_ = rdb.Close()
+	stop()
+	settled()
+}
