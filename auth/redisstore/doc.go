@@ -47,7 +47,8 @@
 // yields no usable refresh token, only hashes.
 //
 // Errors from Redis are returned as they are; auth turns them into 503
-// responses (fail closed), never into an accepted token.
+// responses (fail closed), never into an accepted token. So is a Redis
+// that stops answering, after [Options.Timeout].
 //
 // Give the Redis maxmemory-policy noeviction (Redis's default; some
 // hosted services default to volatile-lru). Every key here has a time to

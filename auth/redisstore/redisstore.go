@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/internal/rediscall"
 	"github.com/httpguard/httpguard/internal/redisttl"
 	"github.com/redis/go-redis/v9"
 )
@@ -15,15 +16,28 @@ import (
 // DefaultPrefix is the default Options.Prefix.
 const DefaultPrefix = "httpguard:auth:"
 
+// DefaultTimeout is the default Options.Timeout.
+const DefaultTimeout = time.Second
+
 // Options configures [NewRefreshStore] and [NewDenylist].
 type Options struct {
-	// Client is the Redis client. Required. The client's calls end at the
-	// request's deadline or cancellation only when it is configured with
-	// ContextTimeoutEnabled; otherwise its ReadTimeout and WriteTimeout (3 s
-	// by default) bound them.
+	// Client is the Redis client. Required.
 	Client redis.UniversalClient
 	// Prefix starts every key. Default [DefaultPrefix].
 	Prefix string
+	// Timeout bounds each call to Redis (an operation may make several),
+	// so that a Redis that stops answering cannot hold requests: the store
+	// stops waiting after Timeout, or as soon as the request's context
+	// ends, and returns an error (the middleware answers 503). This holds
+	// whatever the client's options: go-redis itself applies a deadline
+	// only with ContextTimeoutEnabled, and sees no cancellation while it
+	// waits for a reply. A call given up on goes on until the client's own
+	// timeouts (ReadTimeout, DialTimeout) end it, holding one of its
+	// pooled connections meanwhile; whether a write given up on was
+	// applied is unknown, as after any timeout. Default: [DefaultTimeout].
+	// Must not be negative.
+	Timeout time.Duration
+
 }
 
 func (o *Options) check(what string) error {
@@ -37,16 +51,23 @@ func (o *Options) check(what string) error {
 	if len(o.Prefix) > 128 {
 		errs = append(errs, errors.New("redisstore: "+what+": Options.Prefix is longer than 128 bytes"))
 	}
+	switch {
+	case o.Timeout < 0:
+		errs = append(errs, errors.New("redisstore: "+what+": Options.Timeout must not be negative"))
+	case o.Timeout == 0:
+		o.Timeout = DefaultTimeout
+	}
 	return errors.Join(errs...)
 }
 
 // RefreshStore is an [auth.RefreshStore] in Redis. It is safe for
 // concurrent use by any number of instances.
 type RefreshStore struct {
-	rdb    redis.UniversalClient
-	token  string // prefix + "rt:"
-	family string // prefix + "rf:"
-	now    func() time.Time
+	rdb     redis.UniversalClient
+	token   string // prefix + "rt:"
+	family  string // prefix + "rf:"
+	timeout time.Duration
+	now     func() time.Time
 }
 
 var _ auth.RefreshStore = (*RefreshStore)(nil)
@@ -56,7 +77,7 @@ func NewRefreshStore(o Options) (*RefreshStore, error) {
 	if err := o.check("NewRefreshStore"); err != nil {
 		return nil, err
 	}
-	return &RefreshStore{rdb: o.Client, token: o.Prefix + "rt:", family: o.Prefix + "rf:", now: time.Now}, nil
+	return &RefreshStore{rdb: o.Client, token: o.Prefix + "rt:", family: o.Prefix + "rf:", timeout: o.Timeout, now: time.Now}, nil
 }
 
 // errBadRecord is returned for a stored record that cannot be parsed.
@@ -89,10 +110,12 @@ func (s *RefreshStore) Create(ctx context.Context, hash string, t auth.RefreshTo
 // write stores t under key, expiring with the token. Both commands touch
 // key alone, so the transaction suits Redis Cluster.
 func (s *RefreshStore) write(ctx context.Context, key string, t auth.RefreshToken) error {
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, fields(t)...)
-		p.PExpireAt(ctx, key, t.ExpiresAt)
-		return nil
+	_, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) ([]redis.Cmder, error) {
+		return s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.HSet(ctx, key, fields(t)...)
+			p.PExpireAt(ctx, key, t.ExpiresAt)
+			return nil
+		})
 	})
 	return err
 }
@@ -105,7 +128,9 @@ func (s *RefreshStore) write(ctx context.Context, key string, t auth.RefreshToke
 // read, and a revocation never ends early, so the two reads need not be
 // atomic.
 func (s *RefreshStore) Lookup(ctx context.Context, hash string) (auth.RefreshToken, bool, error) {
-	rec, err := s.rdb.HGetAll(ctx, s.token+hash).Result()
+	rec, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) (map[string]string, error) {
+		return s.rdb.HGetAll(ctx, s.token+hash).Result()
+	})
 	if err != nil {
 		return auth.RefreshToken{}, false, err
 	}
@@ -119,7 +144,7 @@ func (s *RefreshStore) Lookup(ctx context.Context, hash string) (auth.RefreshTok
 	if !t.ExpiresAt.After(s.now()) {
 		return auth.RefreshToken{}, false, nil
 	}
-	n, err := s.rdb.Exists(ctx, s.family+t.Family).Result()
+	n, err := exists(ctx, s.rdb, s.timeout, s.family+t.Family)
 	if err != nil {
 		return auth.RefreshToken{}, false, err
 	}
@@ -182,9 +207,8 @@ return 1
 `)
 
 // markUsedRetryTimeout is the deadline of the second run of
-// markUsedScript, which does not use the request's context: that may be
-// what ended the first. As for every call, go-redis applies it only with
-// ContextTimeoutEnabled; otherwise its ReadTimeout bounds the wait.
+// markUsedScript (Options.Timeout when that is longer), which does not
+// use the request's context: that may be what ended the first.
 const markUsedRetryTimeout = 2 * time.Second
 
 // Rotate implements [auth.RefreshStore]. The old token, the new one and
@@ -211,7 +235,9 @@ const markUsedRetryTimeout = 2 * time.Second
 // revoked.
 func (s *RefreshStore) Rotate(ctx context.Context, oldHash, newHash string, next auth.RefreshToken) error {
 	oldKey, newKey := s.token+oldHash, s.token+newHash
-	vals, err := s.rdb.HMGet(ctx, oldKey, "family", "used").Result()
+	vals, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) ([]any, error) {
+		return s.rdb.HMGet(ctx, oldKey, "family", "used").Result()
+	})
 	if err != nil {
 		return err
 	}
@@ -222,7 +248,7 @@ func (s *RefreshStore) Rotate(ctx context.Context, oldHash, newHash string, next
 	if used, _ := vals[1].(string); used == "1" {
 		return auth.ErrRefreshTokenReused
 	}
-	revoked, err := s.rdb.Exists(ctx, s.family+family).Result()
+	revoked, err := exists(ctx, s.rdb, s.timeout, s.family+family)
 	if err != nil {
 		return err
 	}
@@ -233,11 +259,12 @@ func (s *RefreshStore) Rotate(ctx context.Context, oldHash, newHash string, next
 	if err := s.write(ctx, newKey, next); err != nil {
 		return err
 	}
-	n, err := markUsedScript.Run(ctx, s.rdb, []string{oldKey}, newHash).Int()
+	markUsed := func(ctx context.Context) (int, error) {
+		return markUsedScript.Run(ctx, s.rdb, []string{oldKey}, newHash).Int()
+	}
+	n, err := rediscall.Run(ctx, s.timeout, markUsed)
 	if err != nil {
-		retry, cancel := context.WithTimeout(context.WithoutCancel(ctx), markUsedRetryTimeout)
-		n, err = markUsedScript.Run(retry, s.rdb, []string{oldKey}, newHash).Int()
-		cancel()
+		n, err = rediscall.Run(context.WithoutCancel(ctx), max(s.timeout, markUsedRetryTimeout), markUsed)
 		if err != nil {
 			return err // whether the old token was spent is unknown: keep the new one
 		}
@@ -245,7 +272,10 @@ func (s *RefreshStore) Rotate(ctx context.Context, oldHash, newHash string, next
 	if n == 1 {
 		return nil
 	}
-	_ = s.rdb.Del(ctx, newKey).Err() // lost the race: nobody holds this token
+	// Lost the race: nobody holds this token.
+	_, _ = rediscall.Run(ctx, s.timeout, func(ctx context.Context) (int64, error) {
+		return s.rdb.Del(ctx, newKey).Result()
+	})
 	if n == 2 {
 		return auth.ErrRefreshTokenReused
 	}
@@ -261,7 +291,7 @@ func (s *RefreshStore) RevokeFamily(ctx context.Context, family string, until ti
 	if now := s.now(); !until.After(now) {
 		until = now.Add(auth.DefaultRefreshTokenMaxLifetime)
 	}
-	return setUntil(ctx, s.rdb, s.family+family, until, s.now())
+	return setUntil(ctx, s.rdb, s.timeout, s.family+family, until, s.now())
 }
 
 // setUntilScript sets KEYS[1] to expire in ARGV[2] milliseconds, or at
@@ -288,21 +318,32 @@ return 1
 // family's last tokens, and a revoked access token, were accepted again
 // on the other instances for as long as the revoking instance's clock
 // was ahead).
-func setUntil(ctx context.Context, rdb redis.UniversalClient, key string, until, now time.Time) error {
+func setUntil(ctx context.Context, rdb redis.UniversalClient, timeout time.Duration, key string, until, now time.Time) error {
 	ttl := atLeastMS(until.Sub(now))
 	end := until.UnixMilli()
 	if until.After(time.UnixMilli(end)) {
 		end++ // rounded up, as ttl is
 	}
-	return setUntilScript.Run(ctx, rdb, []string{key}, end, ttl.Milliseconds()).Err()
+	_, err := rediscall.Run(ctx, timeout, func(ctx context.Context) (any, error) {
+		return setUntilScript.Run(ctx, rdb, []string{key}, end, ttl.Milliseconds()).Result()
+	})
+	return err
+}
+
+// exists reports whether key exists.
+func exists(ctx context.Context, rdb redis.UniversalClient, timeout time.Duration, key string) (int64, error) {
+	return rediscall.Run(ctx, timeout, func(ctx context.Context) (int64, error) {
+		return rdb.Exists(ctx, key).Result()
+	})
 }
 
 // Denylist is an [auth.Denylist] in Redis. It is safe for concurrent use
 // by any number of instances.
 type Denylist struct {
-	rdb    redis.UniversalClient
-	prefix string // prefix + "jti:"
-	now    func() time.Time
+	rdb     redis.UniversalClient
+	prefix  string // prefix + "jti:"
+	timeout time.Duration
+	now     func() time.Time
 }
 
 var _ auth.Denylist = (*Denylist)(nil)
@@ -312,7 +353,7 @@ func NewDenylist(o Options) (*Denylist, error) {
 	if err := o.check("NewDenylist"); err != nil {
 		return nil, err
 	}
-	return &Denylist{rdb: o.Client, prefix: o.Prefix + "jti:", now: time.Now}, nil
+	return &Denylist{rdb: o.Client, prefix: o.Prefix + "jti:", timeout: o.Timeout, now: time.Now}, nil
 }
 
 // Revoke implements [auth.Denylist]: the entry lasts until until plus
@@ -327,7 +368,7 @@ func (d *Denylist) Revoke(ctx context.Context, jti string, until time.Time) erro
 	if !until.After(now) {
 		return nil // expired beyond any leeway: nothing to deny
 	}
-	return setUntil(ctx, d.rdb, d.prefix+jti, until, now)
+	return setUntil(ctx, d.rdb, d.timeout, d.prefix+jti, until, now)
 }
 
 // IsRevoked implements [auth.Denylist].
@@ -335,6 +376,6 @@ func (d *Denylist) IsRevoked(ctx context.Context, jti string) (bool, error) {
 	if jti == "" || len(jti) > auth.MaxJTILength {
 		return false, auth.ErrInvalidJTI
 	}
-	n, err := d.rdb.Exists(ctx, d.prefix+jti).Result()
+	n, err := exists(ctx, d.rdb, d.timeout, d.prefix+jti)
 	return n == 1, err
 }

@@ -183,6 +183,13 @@ func TestNewRequiresClient(t *testing.T) {
 	if _, err := redisstore.NewDenylist(redisstore.Options{}); err == nil {
 		t.Error("NewDenylist without a client")
 	}
+	o := redisstore.Options{Client: redis.NewClient(&redis.Options{}), Timeout: -1}
+	if _, err := redisstore.NewRefreshStore(o); err == nil {
+		t.Error("NewRefreshStore with a negative Timeout")
+	}
+	if _, err := redisstore.NewDenylist(o); err == nil {
+		t.Error("NewDenylist with a negative Timeout")
+	}
 }
 
 // Found in review: the denylists forgot an entry at the token's expiry,
