@@ -64,7 +64,10 @@ type Session struct {
 
 // load fetches the session once. It must be called with s.mu held, or
 // before the session is shared.
-func (s *Session) load() error {
+func (s *Session) load() error { return s.loadWith(s.ctx) }
+
+// loadWith is load with the store's context ctx.
+func (s *Session) loadWith(ctx context.Context) error {
 	if s.loaded {
 		return s.loadErr
 	}
@@ -74,7 +77,7 @@ func (s *Session) load() error {
 	}
 	m := s.m
 	s.loadedAt = m.now().UnixNano()
-	rec, found, err := m.store.Find(s.ctx, s.token)
+	rec, found, err := m.store.Find(ctx, s.token)
 	if err != nil {
 		s.loadErr = storeError(err)
 		return s.loadErr
@@ -593,7 +596,7 @@ func (s *Session) renew() error {
 		// and a deletion from here could arrive after a fresh login's
 		// cookie (found in review).
 		s.ended = found
-	} else if err := s.endStale(s.ctx); err != nil {
+	} else if err := s.endStale(context.WithoutCancel(s.ctx)); err != nil {
 		s.opErr = storeError(err)
 		return s.opErr
 	}
@@ -667,24 +670,28 @@ func (s *Session) Login(id identity.Identity) error {
 // [ErrStore]; the session is then unchanged, and the middleware answers
 // the request with [Options.OnReject] (503) even if the handler ignores
 // the error, so a logout that failed never looks like one that succeeded.
-// The deletion runs to its end, within ten seconds, even when the client
-// hangs up meanwhile and the request's context is cancelled.
+//
+// The deletion is made even when the request's context has been cancelled
+// (the client sent the logout and closed the connection), with the
+// context's values and without its cancellation: a store that gave up with
+// the client would leave the session valid, and the cookie in the
+// browser with it. The store's own bound on a call (the Timeout of
+// session/redisstore) still applies, and Destroy gives up after ten
+// seconds with a store that has none.
 func (s *Session) Destroy() error {
 	if s == nil {
 		return ErrNoSession
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.load(); err != nil {
-		return err
-	}
-	// The deletion runs without the request's cancellation: a client
-	// that hangs up as it logs out (closing the tab) cancels the
-	// request's context, a store such as go-redis then gives up the
-	// command before sending it, and the session a stolen copy of the
-	// cookie rides on outlived the logout. endTimeout bounds it instead.
+	// A logout is not lost with the client (see above): the load and
+	// the deletion run without the request's cancellation, within
+	// endTimeout.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), endTimeout)
 	defer cancel()
+	if err := s.loadWith(ctx); err != nil {
+		return err
+	}
 	var err error
 	if s.id != "" {
 		err = s.m.store.Delete(ctx, s.deletion())
@@ -736,7 +743,9 @@ func (m *Middleware) deletion(id string, created int64) Record {
 // endStale ends, for Destroy and Renew, the session the client's token
 // names when load did not take it as live: another instance, whose clock
 // runs behind, or a fresher copy of a CookieStore cookie, may still
-// accept it (found in review). It does so once per request.
+// accept it (found in review). It does so once per request, even when the
+// client has gone away, as Destroy does: ctx is the request's context
+// without its cancellation.
 func (s *Session) endStale(ctx context.Context) error {
 	if s.tokenEnded || s.token == "" {
 		return nil

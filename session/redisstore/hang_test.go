@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/internal/testenv"
 	"github.com/httpguard/httpguard/session"
 	"github.com/httpguard/httpguard/session/redisstore"
@@ -99,4 +100,41 @@ func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
 	_ = rdb.Close()
 	stop()
 	settled()
+}
+
+// A logout whose client has gone away is still applied in Redis (see
+// session.Session.Destroy): go-redis refuses a call whose context is
+// cancelled, and the session middleware does not pass it the
+// cancellation.
+func TestALogoutIsAppliedEvenIfTheClientLeft(t *testing.T) {
+	s, _, _ := newStore(t, testenv.Redis(t))
+	m := session.MustNew(session.Options{Store: s})
+	var tok string
+	login := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := session.FromRequest(r).Login(identity.New(identity.Options{Subject: "ivy"})); err != nil {
+			t.Error(err)
+		}
+	}))
+	w := httptest.NewRecorder()
+	login.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "https://example.com/login", nil))
+	for _, c := range w.Result().Cookies() {
+		tok = c.Value
+	}
+	if _, found, err := s.Find(context.Background(), tok); !found || err != nil {
+		t.Fatalf("after the login: %v, %v", found, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logout := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cancel() // the client goes away while the request is served
+		if err := session.FromRequest(r).Destroy(); err != nil {
+			t.Errorf("Destroy: %v", err)
+		}
+	}))
+	r := httptest.NewRequestWithContext(ctx, http.MethodPost, "https://example.com/logout", nil)
+	r.AddCookie(&http.Cookie{Name: m.CookieName(), Value: tok})
+	logout.ServeHTTP(httptest.NewRecorder(), r)
+	if _, found, err := s.Find(context.Background(), tok); found || err != nil {
+		t.Fatalf("after the logout the session is still in Redis (%v, %v)", found, err)
+	}
 }
