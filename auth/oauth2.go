@@ -658,6 +658,12 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 	if len(rt) > 512 {
 		return nil, invalid(ErrRefreshTokenNotFound)
 	}
+	// A family is revoked even when the client has gone away meanwhile:
+	// the client that presents a reused token may be the victim, whose
+	// connection drops, and a store that gave up with it would let the
+	// thief's token live on (found in review). The store's own bound on
+	// a call still applies.
+	revokeCtx := context.WithoutCancel(ctx)
 	hash := HashRefreshToken(rt)
 	old, found, err := e.store.Lookup(ctx, hash)
 	if err != nil {
@@ -671,13 +677,13 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 		// A rotated token came back: it was stolen, or the client lost
 		// a response. Either way, end the whole family (RFC 9700
 		// §4.14.2).
-		if err := e.store.RevokeFamily(ctx, old.Family, old.FamilyExpiresAt); err != nil {
+		if err := e.store.RevokeFamily(revokeCtx, old.Family, old.FamilyExpiresAt); err != nil {
 			return nil, busy(err)
 		}
 		return nil, invalid(ErrRefreshTokenReused)
 	}
 	if old.ClientID != c.ID {
-		if err := e.store.RevokeFamily(ctx, old.Family, old.FamilyExpiresAt); err != nil {
+		if err := e.store.RevokeFamily(revokeCtx, old.Family, old.FamilyExpiresAt); err != nil {
 			return nil, busy(err)
 		}
 		return nil, invalid(errRefreshClient)
@@ -687,13 +693,13 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 		return nil, busy(err)
 	}
 	if !found {
-		_ = e.store.RevokeFamily(ctx, old.Family, old.FamilyExpiresAt)
+		_ = e.store.RevokeFamily(revokeCtx, old.Family, old.FamilyExpiresAt)
 		return nil, invalid(errRefreshUserGone)
 	}
 	if subtle.ConstantTimeCompare([]byte(old.Credential), []byte(credentialFingerprint(u.Hash))) != 1 {
 		// The password changed since the login (or the store lost the
 		// fingerprint): whoever holds this token must log in again.
-		if err := e.store.RevokeFamily(ctx, old.Family, old.FamilyExpiresAt); err != nil {
+		if err := e.store.RevokeFamily(revokeCtx, old.Family, old.FamilyExpiresAt); err != nil {
 			return nil, busy(err)
 		}
 		return nil, invalid(errRefreshCredential)
@@ -703,7 +709,7 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 		opts.Subject = old.Subject
 	}
 	if isClientSubject(opts.Subject) {
-		_ = e.store.RevokeFamily(ctx, old.Family, old.FamilyExpiresAt)
+		_ = e.store.RevokeFamily(revokeCtx, old.Family, old.FamilyExpiresAt)
 		return nil, invalid(errClientSubject)
 	}
 	// Never more than first granted, nor than the user and client may
@@ -724,7 +730,7 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 	if err := e.store.Rotate(ctx, hash, HashRefreshToken(newRT), next); err != nil {
 		switch {
 		case errors.Is(err, ErrRefreshTokenReused):
-			_ = e.store.RevokeFamily(ctx, old.Family, old.FamilyExpiresAt)
+			_ = e.store.RevokeFamily(revokeCtx, old.Family, old.FamilyExpiresAt)
 			return nil, invalid(ErrRefreshTokenReused)
 		case errors.Is(err, ErrRefreshTokenNotFound):
 			return nil, invalid(err)

@@ -1,0 +1,64 @@
+package auth_test
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/auth"
+)
+
+// leavingStore is a RefreshStore that honours its context, as a network
+// store does, and whose client goes away right after the token is looked
+// up: it cancels the request's context when armed.
+type leavingStore struct {
+	auth.RefreshStore
+	cancel atomic.Pointer[context.CancelFunc]
+}
+
+func (s *leavingStore) Lookup(ctx context.Context, hash string) (auth.RefreshToken, bool, error) {
+	t, found, err := s.RefreshStore.Lookup(ctx, hash)
+	if c := s.cancel.Swap(nil); c != nil {
+		(*c)()
+	}
+	return t, found, err
+}
+
+func (s *leavingStore) RevokeFamily(ctx context.Context, family string, until time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.RefreshStore.RevokeFamily(ctx, family, until)
+}
+
+// Found in review: the revocation of a family on a reused refresh token
+// (RFC 9700 §4.14.2) was passed the request's context, so when the client
+// that presented the reused token went away at that moment (a phone
+// losing its network), a store that honours the context failed it, and
+// the thief's token, rotated from the stolen one, lived on. The
+// revocation is now made without the request's cancellation.
+func TestARefreshTokenReuseRevokesTheFamilyEvenIfTheClientLeft(t *testing.T) {
+	var store leavingStore
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) {
+		store.RefreshStore = o.RefreshStore
+		o.RefreshStore = &store
+	})
+	first := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse"), basicAuth("cli", "cli-secret"))
+	stolen := first.str("refresh_token")
+	thief := f.post(t, form("grant_type", "refresh_token", "refresh_token", stolen), basicAuth("cli", "cli-secret"))
+	if thief.status != 200 {
+		t.Fatalf("refresh: %d %s", thief.status, thief.raw)
+	}
+	// The victim presents the token the thief already used, and leaves.
+	f.post(t, form("grant_type", "refresh_token", "refresh_token", stolen), func(r *http.Request) {
+		basicAuth("cli", "cli-secret")(r)
+		ctx, cancel := context.WithCancel(r.Context())
+		store.cancel.Store(&cancel)
+		*r = *r.WithContext(ctx)
+	})
+	if r := f.post(t, form("grant_type", "refresh_token", "refresh_token", thief.str("refresh_token")), basicAuth("cli", "cli-secret")); r.status != 400 || r.str("error") != "invalid_grant" {
+		t.Fatalf("the thief's token after the reuse: %d %s", r.status, r.raw)
+	}
+}
