@@ -749,6 +749,8 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 // every token rotated from it and every token it was rotated from stop
 // working (a logout, a lost device). An unknown or expired token is not
 // an error: there is nothing left to revoke. Only a store failure is.
+// As [JWT.Revoke] does, it runs without ctx's cancellation, within ten
+// seconds, so that a logout whose client hangs up still takes effect.
 func (e *TokenEndpoint) RevokeRefreshToken(ctx context.Context, token string) error {
 	if e == nil || e.store == nil {
 		return errIssuerNotConfigured
@@ -756,6 +758,8 @@ func (e *TokenEndpoint) RevokeRefreshToken(ctx context.Context, token string) er
 	if token == "" || len(token) > 512 {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeTimeout)
+	defer cancel()
 	t, found, err := e.store.Lookup(ctx, HashRefreshToken(token))
 	if err != nil {
 		return storeUnavailable(err)

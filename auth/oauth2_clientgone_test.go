@@ -62,3 +62,25 @@ func TestARefreshTokenReuseRevokesTheFamilyEvenIfTheClientLeft(t *testing.T) {
 		t.Fatalf("the thief's token after the reuse: %d %s", r.status, r.raw)
 	}
 }
+
+// RevokeRefreshToken, as a logout endpoint calls it with the request's
+// context, revokes the family even when the client leaves as it runs:
+// with that context, a store that honours it failed the revocation, and
+// the token lived on.
+func TestRevokeRefreshTokenHoldsIfTheClientLeft(t *testing.T) {
+	var store leavingStore
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) {
+		store.RefreshStore = o.RefreshStore
+		o.RefreshStore = &store
+	})
+	rt := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse"), basicAuth("cli", "cli-secret")).str("refresh_token")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store.cancel.Store(&cancel) // the client leaves once the token is looked up
+	if err := f.ep.RevokeRefreshToken(ctx, rt); err != nil {
+		t.Fatalf("RevokeRefreshToken: %v", err)
+	}
+	if r := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt), basicAuth("cli", "cli-secret")); r.status != 400 || r.str("error") != "invalid_grant" {
+		t.Fatalf("the token after its revocation: %d %s", r.status, r.raw)
+	}
+}
