@@ -344,6 +344,10 @@ func connectRedis(rawURL string) (*redis.Client, error) {
 	if err != nil {
 		return nil, errBadRedisURL
 	}
+	// A request's deadline and cancellation end its Redis calls, and the
+	// check below takes no longer than it says (the stores bound each
+	// call anyway).
+	opts.ContextTimeoutEnabled = true
 	rdb := redis.NewClient(opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()

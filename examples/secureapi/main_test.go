@@ -443,6 +443,15 @@ func TestRedisURL(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "127.0.0.1") {
 		t.Errorf("no Redis on port 1: %v", err)
 	}
+	// A Redis that accepts the connection and never answers is given up
+	// after the 3 s the message names, not the client's 5 s dial timeout
+	// (found in review: the context's deadline was not applied).
+	addr, _ := testenv.SilentServer(t)
+	start := time.Now()
+	_, err = connectRedis("redis://" + addr + "/0")
+	if took := time.Since(start); err == nil || !strings.Contains(err.Error(), "no answer in 3 s") || took > 4500*time.Millisecond {
+		t.Errorf("a Redis that never answers: %v after %v; want \"no answer in 3 s\" after about 3 s", err, took.Round(time.Millisecond))
+	}
 }
 
 // TestOptionsStarGoesThroughTheStack: "OPTIONS *" gets 204 with the

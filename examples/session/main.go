@@ -190,6 +190,7 @@ func parseRedisURL(rawURL string) (*redis.Options, error) {
 	if err != nil {
 		return nil, errBadRedisURL
 	}
+	opts.ContextTimeoutEnabled = true // a request's deadline ends its Redis calls
 	return opts, nil
 }
 
