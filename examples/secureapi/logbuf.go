@@ -30,8 +30,9 @@ type logBuffer struct {
 	writeMu sync.Mutex // serializes writes to out, keeping records in order
 	spare   []byte     // the other buffer, guarded by writeMu
 
-	stop chan struct{}
-	done chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
 }
 
 // newLogBuffer returns a buffer in front of out that writes what it holds
@@ -97,13 +98,10 @@ func (b *logBuffer) Flush() error {
 
 // Close stops the periodic writes and writes what is left. Records logged
 // after Close still reach out, at the next Flush or when the buffer fills.
+// It may be called more than once, at the same time too.
 func (b *logBuffer) Close() error {
-	select {
-	case <-b.stop:
-	default:
-		close(b.stop)
-		<-b.done
-	}
+	b.stopOnce.Do(func() { close(b.stop) })
+	<-b.done
 	return b.Flush()
 }
 
