@@ -37,7 +37,6 @@ type Options struct {
 	// applied is unknown, as after any timeout. Default: [DefaultTimeout].
 	// Must not be negative.
 	Timeout time.Duration
-
 }
 
 func (o *Options) check(what string) error {
