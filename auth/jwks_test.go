@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -170,6 +171,15 @@ func TestJWKSUnavailable(t *testing.T) {
 		{"a server error", []byte("{}"), 500},
 		{"a document over MaxBytes", jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), strings.Repeat("x", 5000))), 200},
 		{"not JSON", []byte("<html>"), 200},
+		// An error page is no key set, whatever its body holds: a proxy or
+		// a misrouted request can answer 500 or 404 with a cached or
+		// foreign document.
+		{"a server error whose body is a key set", jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), "EdDSA")), 500},
+		{"a not-found page whose body is a key set", jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), "EdDSA")), 404},
+		// The bound is on the document, not on what parses of it: a key
+		// set padded past MaxBytes is refused even though the part read
+		// would parse.
+		{"a document over MaxBytes whose first MaxBytes bytes are a key set", paddedJWKS(jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), "EdDSA"))), 200},
 		{"only symmetric keys", jwksDoc(map[string]any{"kty": "oct", "kid": "k1", "k": b64(k.hmac), "alg": "HS256"}), 200},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -319,6 +329,10 @@ func TestJWKSKeyRemovedWhenNoUsableKeyRemains(t *testing.T) {
 		{"only a key of another algorithm", jwksDoc(ecJWK("ec", &k.ec.PublicKey))},
 		{"only an encryption key", jwksDoc(map[string]any{"kty": "OKP", "crv": "Ed25519", "kid": "k2", "use": "enc", "x": b64(make([]byte, 32))})},
 		{"only a symmetric key", jwksDoc(map[string]any{"kty": "oct", "kid": "k1", "k": b64(k.hmac)})},
+		// The provider keeps publishing the key but no longer for
+		// verifying: a key whose key_ops lacks "verify" must not verify.
+		{"the same key, its key_ops without verify", jwksDoc(withMember(edJWK("k1", k.ed.Public().(ed25519.PublicKey), "EdDSA"), "key_ops", []string{"encrypt"}))},
+		{"the same key, under an algorithm this package does not know", jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), "EdDSA2"))},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			js := newJWKSServer(t, jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), "EdDSA")))
@@ -394,4 +408,97 @@ func TestJWKSCachedTokenStillRefreshesAStaleSet(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("a cached token of a removed key still verifies; %d fetches, want 2", js.fetches.Load())
+}
+
+// paddedJWKS returns doc followed by whitespace, which JSON allows, to a
+// length past the MaxBytes of newRemoteJWT (4096).
+func paddedJWKS(doc []byte) []byte {
+	return append(doc, bytes.Repeat([]byte(" "), 5000)...)
+}
+
+// withMember returns the JWK m with one more member.
+func withMember(m map[string]any, name string, v any) map[string]any {
+	m[name] = v
+	return m
+}
+
+// A fetch that fails keeps the last good key set, as JWKSOptions says:
+// an error response or an oversized document must not replace it, even
+// when its body would parse as a key set. A status that was not checked
+// let an error page (a 500 from a proxy, a 404 of another service)
+// decide which keys verify; a size that was not checked let the part of
+// an oversized document that was read do the same.
+func TestJWKSFailedFetchKeepsTheLastGoodSet(t *testing.T) {
+	k := keysOnce()
+	_, next, _ := ed25519.GenerateKey(rand.Reader)
+	onlyK2 := jwksDoc(edJWK("k2", next.Public().(ed25519.PublicKey), "EdDSA"))
+	for _, tt := range []struct {
+		name   string
+		doc    []byte
+		status int
+	}{
+		{"a server error whose body is a key set", onlyK2, http.StatusInternalServerError},
+		{"a not-found page whose body is a key set", onlyK2, http.StatusNotFound},
+		{"a document over MaxBytes whose first MaxBytes bytes are a key set", paddedJWKS(onlyK2), http.StatusOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			js := newJWKSServer(t, jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), "EdDSA")))
+			clock := &fakeClock{now: testNow}
+			m := newRemoteJWT(t, js, clock, "EdDSA")
+			tok1 := sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "k1"}, goodClaims())
+			if w, _, reason := serve(m, bearer(tok1)); w.Code != 200 {
+				t.Fatalf("k1: %d %v", w.Code, reason)
+			}
+			js.set(tt.doc, tt.status)
+			clock.Add(2 * time.Minute) // past MinRefreshInterval: an unknown kid fetches
+			tok2 := sign(t, jwt.SigningMethodEdDSA, next, map[string]any{"kid": "k2"}, goodClaims())
+			if w, _, reason := serve(m, bearer(tok2)); w.Code != 401 || !errors.Is(reason, auth.ErrTokenUnknownKey) {
+				t.Errorf("k2, listed only by the failed fetch: %d %v, want 401 (unknown key)", w.Code, reason)
+			}
+			if n := js.fetches.Load(); n != 2 {
+				t.Fatalf("%d fetches, want 2", n)
+			}
+			if w, _, reason := serve(m, bearer(tok1)); w.Code != 200 {
+				t.Errorf("k1 after the failed fetch: %d %v, want the last good set", w.Code, reason)
+			}
+		})
+	}
+}
+
+// ParseJWKS skips keys it must not verify with: a key whose key_ops does
+// not include "verify" is meant for something else (encryption, or
+// signing on the provider's side only), and an RSA key with an even
+// public exponent is no valid RSA key (RFC 8017 §3.1).
+func TestParseJWKSSkipsKeysNotForVerifying(t *testing.T) {
+	k := keysOnce()
+	ed := func(ops any) map[string]any {
+		return withMember(edJWK("ed", k.ed.Public().(ed25519.PublicKey), "EdDSA"), "key_ops", ops)
+	}
+	rsaE := func(e []byte) map[string]any {
+		return map[string]any{"kty": "RSA", "kid": "rsa", "n": b64(k.rsa.N.Bytes()), "e": b64(e), "alg": "RS256"}
+	}
+	for _, tt := range []struct {
+		name   string
+		key    map[string]any
+		usable bool
+	}{
+		{"key_ops with verify", ed([]string{"verify"}), true},
+		{"key_ops with sign and verify", ed([]string{"sign", "verify"}), true},
+		{"key_ops for encryption only", ed([]string{"encrypt"}), false},
+		{"key_ops for signing only", ed([]string{"sign"}), false},
+		{"an empty key_ops", ed([]string{}), false},
+		{"an RSA key with exponent 65537", rsaE([]byte{1, 0, 1}), true},
+		{"an RSA key with the even exponent 65536", rsaE([]byte{1, 0, 0}), false},
+		{"an RSA key with the even exponent 65538", rsaE([]byte{1, 0, 2}), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			keys, err := auth.ParseJWKS(jwksDoc(tt.key))
+			if got := len(keys) == 1; got != tt.usable {
+				t.Errorf("usable = %v (%d keys), want %v", got, len(keys), tt.usable)
+			}
+			if tt.usable != (err == nil) {
+				t.Errorf("error %v", err)
+			}
+		})
+	}
 }
