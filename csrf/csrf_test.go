@@ -113,6 +113,13 @@ var checkCases = []checkCase{
 		req: req{target: "https://bank.test/transfer", headers: [][2]string{origin("https://bank.test"), {"Host", "ban\u212a.test"}}}, err: csrf.ErrOriginMismatch},
 	{name: "without Sec-Fetch-Site the default port in Host is ignored",
 		req: req{headers: [][2]string{origin("https://example.com"), {"Host", "example.com:443"}}}},
+	// Port 443 is the default of https only: over plain http,
+	// http://example.com (port 80) is another origin than
+	// http://example.com:443, and its pages must not post there.
+	{name: "over http the :443 in Host is not a default port: an Origin without it is rejected",
+		req: req{target: "http://example.com:443/transfer", headers: [][2]string{origin("http://example.com")}}, err: csrf.ErrOriginMismatch},
+	{name: "over http an Origin with :443 matches a Host with :443",
+		req: req{target: "http://example.com:443/transfer", headers: [][2]string{origin("http://example.com:443")}}, stdlib: true},
 	{name: "an http page cannot post to the https site (scheme mismatch)",
 		req: req{headers: [][2]string{origin("http://example.com")}}, err: csrf.ErrOriginMismatch, stdlib: true},
 	{name: "an https page cannot post to the http site (scheme mismatch)",

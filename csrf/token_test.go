@@ -550,6 +550,67 @@ func TestTokenAlways(t *testing.T) {
 	}
 }
 
+// TestExemptRouteNeedsNoToken: an exempt route, a configured bypass such
+// as a signed webhook, is exempt from tokens too. Its callers are servers
+// that send neither Fetch Metadata nor Origin, the very requests that
+// token mode asks a token of, and they have no page to take one from.
+func TestExemptRouteNeedsNoToken(t *testing.T) {
+	exempt := csrf.Options{Exempt: []csrf.Exemption{{Pattern: "POST /hook", Reason: "signed webhook"}}}
+	for _, tt := range []struct {
+		name   string
+		tokens csrf.TokenOptions
+		r      *http.Request
+		err    error
+	}{
+		{"a webhook without Fetch Metadata or Origin passes",
+			csrf.TokenOptions{Key: key1}, req{target: "https://example.com/hook"}.build(), nil},
+		{"a same-origin request to the exempt route passes with Always",
+			csrf.TokenOptions{Key: key1, Always: true}, req{target: "https://example.com/hook", headers: [][2]string{sfs("same-origin")}}.build(), nil},
+		{"another route still needs a token",
+			csrf.TokenOptions{Key: key1}, req{target: "https://example.com/transfer"}.build(), csrf.ErrTokenMissing},
+		{"another method on the exempt path still needs a token",
+			csrf.TokenOptions{Key: key1}, req{method: "PUT", target: "https://example.com/hook"}.build(), csrf.ErrTokenMissing},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTokenServer(t, tt.tokens, exempt)
+			code, _, _ := ts.do(tt.r)
+			if (code == 200) != (tt.err == nil) || !errors.Is(ts.err, tt.err) {
+				t.Errorf("status %d, err %v; want %v", code, ts.err, tt.err)
+			}
+		})
+	}
+}
+
+// TestCheckRefusesTheTokenStateOfAnotherMiddleware: two Middlewares with
+// tokens under different keys (one per route group, or an outer one for
+// the whole site) must not verify each other's tokens. A handler behind
+// one that calls the other's Check finds the first one's token state in
+// the context: taking it would verify the request against the wrong key
+// and binding, so a token issued for one group would pass the other.
+func TestCheckRefusesTheTokenStateOfAnotherMiddleware(t *testing.T) {
+	site := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1}})
+	admin := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key2}})
+	var siteErr, adminErr error
+	h := site.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			_, _ = io.WriteString(w, csrf.Token(r))
+			return
+		}
+		siteErr, adminErr = site.Check(r), admin.Check(r)
+	}))
+	ts := &tokenServer{h: h}
+	tok, c := ts.get(t)
+	if code, _, _ := ts.do(post(cookieHeader(c), tokenHeader(tok))); code != 200 {
+		t.Fatalf("the site's token on the site's route: %d", code)
+	}
+	if siteErr != nil {
+		t.Errorf("site Check = %v, want nil", siteErr)
+	}
+	if !errors.Is(adminErr, csrf.ErrTokenInvalid) {
+		t.Errorf("admin Check of a request carrying the site's token = %v, want %v", adminErr, csrf.ErrTokenInvalid)
+	}
+}
+
 func TestTokenKeyRotation(t *testing.T) {
 	old := newTokenServer(t, csrf.TokenOptions{Key: key1, SessionID: sessionFromHeader}, csrf.Options{})
 	s := [2]string{"X-Test-Session", "s"}
