@@ -148,6 +148,17 @@ func TestResolve(t *testing.T) {
 			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "[198.51.100.1]")}, "10.0.0.1", "http"},
 		{"an address with leading zeros is garbage", xff,
 			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "010.001.1.1")}, "10.0.0.1", "http"},
+		// Items are bounded at 64 bytes, more than any address a proxy
+		// writes (45 for the longest IPv6 text, 53 with brackets and a
+		// port), so that an item of any size is never handed to the
+		// address parser. Only a zone or an obfuscated port could make an
+		// address longer, and neither is that long in practice.
+		{"an item of 64 bytes is read: an address with a zone of 56", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "fe80::1%"+strings.Repeat("z", 56))}, "fe80::1", "http"},
+		{"an item over 64 bytes is garbage, even an address with a long zone", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "fe80::1%"+strings.Repeat("z", 57))}, "10.0.0.1", "http"},
+		{"an item over 64 bytes after trusted hops falls back to the last trusted hop", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1, [2001:db8::1%"+strings.Repeat("z", 60)+"]:443, 10.7.7.7")}, "10.7.7.7", "http"},
 
 		// X-Forwarded-Proto from trusted proxies.
 		{"a trusted proxy's X-Forwarded-Proto https", xff,
@@ -192,6 +203,8 @@ func TestResolve(t *testing.T) {
 			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=_hid;proto=http, for=10.1.1.1;proto=https")}, "10.1.1.1", "http"},
 		{"Forwarded: an obfuscated port is accepted", fwd,
 			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="[2001:db8::2]:_p1"`)}, "2001:db8::2", "http"},
+		{"Forwarded: a node over 64 bytes is not an address, even with an obfuscated port", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="[2001:db8::2]:_`+strings.Repeat("p", 50)+`"`)}, "10.0.0.1", "http"},
 		{"Forwarded: a repeated parameter makes the element garbage", fwd,
 			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=192.0.2.43;for=6.6.6.6")}, "10.0.0.1", "http"},
 		{"Forwarded: an element without for is garbage", fwd,
@@ -210,6 +223,8 @@ func TestResolve(t *testing.T) {
 			req{remote: "10.0.0.1:1", headers: hdr("X-Real-IP", "198.51.100.1", "X-Forwarded-Proto", "https")}, "198.51.100.1", "https"},
 		{"X-Real-IP garbage falls back to the proxy", realIP,
 			req{remote: "10.0.0.1:1", headers: hdr("X-Real-IP", "198.51.100.1, 6.6.6.6")}, "10.0.0.1", "http"},
+		{"X-Real-IP over 64 bytes falls back to the proxy", realIP,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Real-IP", "fe80::1%"+strings.Repeat("z", 57))}, "10.0.0.1", "http"},
 		{"two X-Real-IP lines are ambiguous and ignored", realIP,
 			req{remote: "10.0.0.1:1", headers: hdr("X-Real-IP", "198.51.100.1", "X-Real-IP", "6.6.6.6")}, "10.0.0.1", "http"},
 	}
@@ -422,6 +437,30 @@ func TestConcurrentUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestLongItemsCostNothing: an X-Forwarded-For item of any length is
+// turned down by its length, before the address parser sees it. Parsed,
+// an address with a zone has the zone interned (netip keeps each distinct
+// zone in a process-wide table), so a client behind a trusted proxy that
+// sends a new megabyte-sized zone with every request would cost a
+// megabyte-sized copy each time.
+func TestLongItemsCostNothing(t *testing.T) {
+	xff := clientip.MustNew(clientip.Options{TrustedProxies: proxies})
+	const n = 50
+	reqs := make([]*http.Request, n+1)
+	for i := range reqs {
+		zone := strings.Repeat(string(rune('a'+i%26)), 1000+i)
+		reqs[i] = req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "fe80::1%"+zone+", 10.1.1.1")}.build()
+	}
+	i := 0 // AllocsPerRun calls once more than n, to warm up
+	allocs := testing.AllocsPerRun(n, func() {
+		_ = xff.Resolve(reqs[i])
+		i++
+	})
+	if allocs != 0 {
+		t.Errorf("Resolve allocates %v times per over-long item, want 0", allocs)
+	}
 }
 
 func TestResolveAllocatesNothing(t *testing.T) {
