@@ -64,6 +64,18 @@ func TestAllocations(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ModifyResponse allocates nothing", func(t *testing.T) {
+		res := &http.Response{Header: make(http.Header, 16)}
+		backend := backendHeaders()
+		if n := testing.AllocsPerRun(100, func() {
+			for k, v := range backend {
+				res.Header[k] = v
+			}
+			_ = html.ModifyResponse(res)
+		}); n != 0 {
+			t.Errorf("ModifyResponse allocates %v", n)
+		}
+	})
 	t.Run("Check allocates nothing", func(t *testing.T) {
 		for _, r := range []*http.Request{allowed, rejected} {
 			if n := testing.AllocsPerRun(100, func() { _ = api.Check(r) }); n != 0 {

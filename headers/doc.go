@@ -104,6 +104,40 @@
 //   - Any header a handler sets after the middleware replaces the
 //     middleware's value for that response.
 //
+// # Behind a gateway
+//
+// When the middleware wraps a [net/http/httputil.ReverseProxy] to a
+// backend, the proxy adds the backend's response header fields to those
+// the middleware set, with [net/http.Header.Add]: a header both send
+// reaches the client with two values, and browsers then
+//
+//   - ignore X-Frame-Options "DENY, SAMEORIGIN" as invalid (CSP
+//     frame-ancestors of the gateway's policy still forbids framing in
+//     current browsers, but not with OmitCSP, nor in older ones);
+//   - take the last valid Referrer-Policy token, the backend's, which may
+//     be the unsafe-url [New] refuses;
+//   - apply the last Permissions-Policy member for a feature, the
+//     backend's ("camera=*" undoes "camera=()"), and drop the whole
+//     field when the backend's value is malformed;
+//   - treat two Cross-Origin-Opener-Policy, -Embedder-Policy or
+//     -Resource-Policy values, even identical ones, as none: no opener
+//     isolation, and every site may embed the response;
+//   - keep the first Strict-Transport-Security (RFC 6797 §8.1), the
+//     gateway's, and read the first X-Content-Type-Options: harmless;
+//   - enforce every Content-Security-Policy: the backend's can only add
+//     restrictions.
+//
+// Set the proxy's ModifyResponse to [Middleware.ModifyResponse] (see its
+// example): it removes the backend's copy of each header the middleware
+// sends, except the policies, so the gateway's values are the only ones.
+// A header left out with [Omit] is the backend's to send. On a route built
+// with [Middleware.With], use that Middleware's method. The gateway's
+// policy applies to the backend's pages: give proxied HTML a policy that
+// fits it, without nonces (the backend cannot know the nonce [Nonce]
+// gives the gateway's handlers, so every script of its pages would be
+// blocked), or set OmitCSP and let the backend send its own. Package cors
+// and package session have a ModifyResponse for their headers too.
+//
 // # X-XSS-Protection
 //
 // The default is 0. The XSS auditor that "1; mode=block" switched on has

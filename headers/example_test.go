@@ -7,7 +7,9 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/netip"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -222,4 +224,45 @@ func ExampleMiddleware_With_incorrect() {
 	fmt.Println(rec.Header().Get("X-Frame-Options"), "but", csp[strings.Index(csp, "frame-ancestors"):])
 	// Output:
 	// SAMEORIGIN but frame-ancestors 'none'
+}
+
+// The middleware in front of an httputil.ReverseProxy to a backend that
+// sets its own security headers. The proxy adds the backend's fields to
+// the middleware's; ModifyResponse removes the backend's copies, so the
+// gateway's values are the only ones. Policies add up, so the backend's
+// Content-Security-Policy is kept.
+func ExampleMiddleware_ModifyResponse() {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+		w.Header().Set("Referrer-Policy", "unsafe-url")
+		w.Header().Set("Content-Security-Policy", "img-src 'self'")
+		fmt.Fprintln(w, "legacy page")
+	}))
+	defer backend.Close()
+	target, err := url.Parse(backend.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	m, err := headers.New(headers.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = m.ModifyResponse
+	gateway := httptest.NewServer(m.Handler(proxy))
+	defer gateway.Close()
+
+	res, err := http.Get(gateway.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	res.Body.Close()
+	for _, k := range []string{"X-Frame-Options", "Referrer-Policy", "Content-Security-Policy"} {
+		fmt.Printf("%s: %q\n", k, res.Header.Values(k))
+	}
+	// Output:
+	// X-Frame-Options: ["DENY"]
+	// Referrer-Policy: ["no-referrer"]
+	// Content-Security-Policy: ["default-src 'none'; frame-ancestors 'none'" "img-src 'self'"]
 }

@@ -195,6 +195,10 @@ type config struct {
 	vals []string
 	hsts string // "" when omitted
 
+	// owned lists the headers ModifyResponse removes from a backend's
+	// response: every one the middleware sets but the policies.
+	owned []string
+
 	csp, cspRO *policy
 	nonce      bool
 
@@ -456,6 +460,18 @@ func compile(o Options) (*config, error) {
 		}
 	}
 
+	for _, k := range c.keys {
+		switch k {
+		case "Content-Security-Policy", "Content-Security-Policy-Report-Only", "Reporting-Endpoints":
+			// Policies add up: a backend's cannot loosen this one.
+		default:
+			c.owned = append(c.owned, k)
+		}
+	}
+	if c.hsts != "" {
+		c.owned = append(c.owned, "Strict-Transport-Security")
+	}
+
 	if len(o.AllowedHosts) > 0 {
 		hr, herrs := compileHosts(o.AllowedHosts)
 		errs = append(errs, herrs...)
@@ -603,6 +619,32 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, c.setWithNonce(w.Header(), r))
 	})
+}
+
+// ModifyResponse removes from res.Header the headers a backend sent that
+// the middleware sets itself, so that the middleware's values are the only
+// ones the client gets. Assign it to [net/http/httputil.ReverseProxy]'s
+// ModifyResponse when m wraps the proxy: the proxy adds the backend's
+// header fields to those already set with [net/http.Header.Add], and two
+// values of one field undo several protections (see "Behind a gateway"
+// in the package documentation).
+//
+// It removes every header m sends, Strict-Transport-Security included
+// (on plain HTTP too, where browsers ignore it), except
+// Content-Security-Policy, Content-Security-Policy-Report-Only and
+// Reporting-Endpoints: a browser enforces every policy it receives, so a
+// backend's policy can only add restrictions, and removing it could
+// loosen a stricter one. Headers left out with [Omit] (or OmitCSP, or
+// HSTS.Omit) are the backend's to send and are kept, as are headers m does
+// not send, such as Cross-Origin-Embedder-Policy by default.
+//
+// It always returns nil and does not allocate. It is safe for concurrent
+// use.
+func (m *Middleware) ModifyResponse(res *http.Response) error {
+	for _, k := range m.config().owned {
+		delete(res.Header, k)
+	}
+	return nil
 }
 
 // rejectCSP is the policy on rejections when the configured one needs a
