@@ -94,3 +94,26 @@ func BenchmarkCheckPreflight(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkModifyResponse measures the removal of a backend's CORS headers
+// from a ReverseProxy's response: the header map is refilled, without
+// allocating, before each call.
+func BenchmarkModifyResponse(b *testing.B) {
+	m := cors.MustNew(base)
+	backend := http.Header{
+		"Content-Type":                     {"application/json"},
+		"Content-Length":                   {"1024"},
+		"Date":                             {"Mon, 02 Jan 2006 15:04:05 GMT"},
+		"Vary":                             {"Accept-Encoding"},
+		"Access-Control-Allow-Origin":      {"https://evil.example"},
+		"Access-Control-Allow-Credentials": {"true"},
+	}
+	res := &http.Response{Header: make(http.Header, 8)}
+	b.ReportAllocs()
+	for b.Loop() {
+		for k, v := range backend {
+			res.Header[k] = v
+		}
+		_ = m.ModifyResponse(res)
+	}
+}

@@ -149,6 +149,34 @@ func (m *Middleware) Check(r *http.Request) error {
 	return err
 }
 
+// responseHeaders are the CORS response headers; [Middleware.ModifyResponse]
+// removes a backend's.
+var responseHeaders = [...]string{hACAO, hACAC, hACAM, hACAH, hACEH, hACMA, hACAPN}
+
+// ModifyResponse removes every CORS response header
+// (Access-Control-Allow-Origin, -Allow-Credentials, -Allow-Methods,
+// -Allow-Headers, -Expose-Headers, -Max-Age, -Allow-Private-Network)
+// from res.Header, so that the middleware alone decides which origins may
+// read a response. Assign it to [net/http/httputil.ReverseProxy]'s
+// ModifyResponse when m wraps the proxy: the proxy adds the backend's
+// header fields to those m set, so a backend that grants CORS itself
+// would grant origins m refuses (one that echoes every Origin with
+// credentials lets any site read the user's data), and would break the
+// responses m grants, whose Access-Control-Allow-Origin then has two
+// values, which browsers reject. Vary is kept: its values add up.
+//
+// The removal depends on no option: with m in front, CORS is decided by m
+// alone, including on preflights that [Options.OptionsPassthrough] lets
+// reach the backend. It always returns nil and does not allocate. The
+// zero Middleware and a nil *Middleware remove the same headers. It is
+// safe for concurrent use.
+func (m *Middleware) ModifyResponse(res *http.Response) error {
+	for _, k := range responseHeaders {
+		delete(res.Header, k)
+	}
+	return nil
+}
+
 // actual handles every request that is not a preflight.
 func (m *Middleware) actual(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	h := w.Header()

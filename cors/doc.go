@@ -74,6 +74,23 @@
 // errorsafe (errorsafe.RejectReason), and [Middleware.Check] tells why any
 // request would not be granted.
 //
+// # Behind a gateway
+//
+// When the middleware wraps a [net/http/httputil.ReverseProxy], the proxy
+// adds the backend's response header fields to those the middleware set,
+// with [net/http.Header.Add]. A backend that answers CORS itself then
+// grants what the middleware refuses: a legacy backend that echoes every
+// Origin with Access-Control-Allow-Credentials lets any site read the
+// user's data through the gateway, whatever [Options.AllowedOrigins]
+// says. For the origins the middleware allows, Access-Control-Allow-Origin
+// has two values (the origin twice, or the origin and "*"), which browsers
+// reject, so the grant fails. Set the proxy's ModifyResponse to
+// [Middleware.ModifyResponse], which removes the backend's CORS headers
+// and leaves the decision to the middleware; Vary needs nothing, its
+// values add up. Preflights are answered by the middleware and never
+// reach the backend, unless [Options.OptionsPassthrough] is set, when the
+// backend's answer is cleaned the same way.
+//
 // # Performance
 //
 // Everything that can be is computed by [New]. Matching an Origin never

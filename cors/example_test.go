@@ -3,8 +3,11 @@ package cors_test
 import (
 	"errors"
 	"fmt"
+	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"time"
 
 	"github.com/httpguard/httpguard/cors"
@@ -176,4 +179,46 @@ func Example_publicOrPrivate() {
 	// Access-Control-Allow-Origin: https://app.example.com
 	// Access-Control-Allow-Credentials: true
 	// Vary: Origin
+}
+
+// The middleware in front of an httputil.ReverseProxy to a legacy backend
+// that echoes every Origin with credentials. The proxy adds the backend's
+// fields to the middleware's; ModifyResponse removes the backend's CORS
+// headers, so an origin the middleware refuses gets no grant, and an
+// allowed one gets a single Access-Control-Allow-Origin.
+func ExampleMiddleware_ModifyResponse() {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+		w.Header().Set("Access-Control-Allow-Credentials", "true")
+		fmt.Fprintln(w, `{"balance":42}`)
+	}))
+	defer backend.Close()
+	target, err := url.Parse(backend.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	c, err := cors.New(cors.Options{AllowedOrigins: []string{"https://app.example.com"}, AllowCredentials: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = c.ModifyResponse
+	gateway := httptest.NewServer(c.Handler(proxy))
+	defer gateway.Close()
+
+	for _, origin := range []string{"https://app.example.com", "https://evil.example"} {
+		req, _ := http.NewRequest(http.MethodGet, gateway.URL, nil)
+		req.Header.Set("Origin", origin)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		res.Body.Close()
+		fmt.Printf("%s: Allow-Origin %q, Allow-Credentials %q\n", origin,
+			res.Header.Values("Access-Control-Allow-Origin"), res.Header.Values("Access-Control-Allow-Credentials"))
+	}
+	// Output:
+	// https://app.example.com: Allow-Origin ["https://app.example.com"], Allow-Credentials ["true"]
+	// https://evil.example: Allow-Origin [], Allow-Credentials []
 }
