@@ -102,6 +102,29 @@
 // [SignerOptions.MaxAge] and are bound to a purpose, like Python's
 // itsdangerous: password-reset and email-confirmation links.
 //
+// # Behind a gateway
+//
+// When the middleware wraps a [net/http/httputil.ReverseProxy] to a
+// backend, two things cross that the session does not own:
+//
+//   - The request's Cookie header, session cookie included, goes to the
+//     backend, whose logs and code then hold a token that works on the
+//     gateway (with a server-side store it is the session ID). Remove the
+//     cookie named [Middleware.CookieName] from the outgoing request in
+//     the proxy's Rewrite (see the example of [Middleware.ModifyResponse]),
+//     and [Options.TokenHeader] when it is set.
+//   - The backend's Set-Cookie lines are added to the response. Its other
+//     cookies are harmless, but one with the session cookie's name
+//     replaces the session cookie in the browser when the middleware sets
+//     none on that response. Set the proxy's ModifyResponse to
+//     [Middleware.ModifyResponse], which removes such lines (and a
+//     backend's TokenHeader) and keeps the rest.
+//
+// Vary and Cache-Control need nothing: the middleware sets them when it
+// saves, just before the header is written, after the proxy copied the
+// backend's, so Cache-Control: no-store replaces a backend's caching
+// directives on every response that carries the session cookie.
+//
 // # Where it goes in the chain
 //
 // The recommended order, outermost first: errorsafe → headers → https →

@@ -4,8 +4,11 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"time"
 
@@ -218,4 +221,54 @@ func ExampleSession_RememberMe() {
 	// Output:
 	// __Host-session=…; Path=/; Secure; HttpOnly; SameSite=Lax
 	// __Host-session=…; Max-Age=604800; Path=/; Secure; HttpOnly; SameSite=Lax
+}
+
+// The middleware in front of an httputil.ReverseProxy to a legacy backend
+// that sets cookies, one of them with the session cookie's name. The
+// proxy's Rewrite keeps the session cookie from the backend (the token is
+// the gateway's credential, not the backend's), and ModifyResponse keeps
+// the backend's cookie of that name from replacing it in the browser.
+func ExampleMiddleware_ModifyResponse() {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Printf("the backend gets Cookie %q\n", r.Header.Get("Cookie"))
+		http.SetCookie(w, &http.Cookie{Name: "theme", Value: "dark"})
+		http.SetCookie(w, &http.Cookie{Name: "__Host-session", Value: "legacy", Path: "/", Secure: true})
+	}))
+	defer backend.Close()
+	target, err := url.Parse(backend.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	sessions, err := session.New(session.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.SetXForwarded()
+			pr.Out.Header.Del("Cookie")
+			for _, c := range pr.In.Cookies() {
+				if c.Name != sessions.CookieName() {
+					pr.Out.AddCookie(c)
+				}
+			}
+		},
+		ModifyResponse: sessions.ModifyResponse,
+	}
+	gateway := httptest.NewTLSServer(sessions.Handler(proxy))
+	defer gateway.Close()
+
+	req, _ := http.NewRequest(http.MethodGet, gateway.URL, nil)
+	req.Header.Set("Cookie", "theme=light; __Host-session=the-users-token")
+	res, err := gateway.Client().Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	res.Body.Close()
+	fmt.Printf("the client gets Set-Cookie %q\n", res.Header.Values("Set-Cookie"))
+	// Output:
+	// the backend gets Cookie "theme=light"
+	// the client gets Set-Cookie ["theme=dark"]
 }

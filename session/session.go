@@ -375,6 +375,59 @@ func storeError(err error) error {
 // CookieName returns the name of the session cookie.
 func (m *Middleware) CookieName() string { return m.cookieName }
 
+// ModifyResponse removes from res.Header a backend's Set-Cookie lines for
+// a cookie named as the session cookie, and its [Options.TokenHeader]
+// header when one is set. Assign it to
+// [net/http/httputil.ReverseProxy]'s ModifyResponse (or call it from
+// yours) when m wraps the proxy: the proxy adds the backend's header
+// fields to the response, and a backend's cookie of the same name
+// replaces the session cookie in the browser, logging the user out or
+// putting a token of the backend's choice in its place. (When m sets the
+// cookie on the same response, its line comes last and wins; on others
+// nothing would stop the backend's.) The backend's other cookies are
+// kept. Names are compared as browsers do: the text before the first "="
+// without surrounding white space, case-sensitively.
+//
+// It always returns nil and does not allocate; lines are removed in place.
+// The zero Middleware removes nothing. It is safe for concurrent use.
+func (m *Middleware) ModifyResponse(res *http.Response) error {
+	if m == nil || m.cookieName == "" {
+		return nil
+	}
+	if vals, ok := res.Header["Set-Cookie"]; ok {
+		n := 0
+		for _, v := range vals {
+			if !setsCookie(v, m.cookieName) {
+				vals[n] = v
+				n++
+			}
+		}
+		switch {
+		case n == 0:
+			delete(res.Header, "Set-Cookie")
+		case n < len(vals):
+			clear(vals[n:])
+			res.Header["Set-Cookie"] = vals[:n]
+		}
+	}
+	if m.tokenHeader != "" {
+		delete(res.Header, m.tokenHeader)
+	}
+	return nil
+}
+
+// setsCookie reports whether the Set-Cookie value v sets the cookie name,
+// parsed as RFC 6265 §5.2 says: the name is what precedes the first "="
+// of the part before the first ";", without leading or trailing spaces
+// and tabs.
+func setsCookie(v, name string) bool {
+	if i := strings.IndexByte(v, ';'); i >= 0 {
+		v = v[:i]
+	}
+	k, _, ok := strings.Cut(v, "=")
+	return ok && strings.Trim(k, " \t") == name
+}
+
 // Token returns the session token r carries, exactly as the middleware
 // reads it: from [Options.TokenHeader] when r has that header, otherwise
 // from the first well-formed session cookie, and whether there is one.
