@@ -64,4 +64,25 @@
 // [Options.PublicOrigin] records the service's public origin once, so
 // redirects, HSTS and origin checks agree on it. X-Forwarded-Host is never
 // read.
+//
+// # In front of a reverse proxy
+//
+// When the service is itself a gateway, a [net/http/httputil.ReverseProxy]
+// behind httpguard's middleware, the resolver's view is unaffected: the
+// proxy sends a clone of the request and leaves the one the middleware
+// read alone. The backend sees what the proxy sends. With a Director (as
+// from NewSingleHostReverseProxy) it appends the gateway's peer to the
+// client's X-Forwarded-For, so the backend must believe only the
+// rightmost entry, the one the gateway wrote: a client can put anything
+// before it. With Rewrite, the client's forwarding headers are dropped
+// and [net/http/httputil.ProxyRequest.SetXForwarded] writes the peer
+// alone, which behind a load balancer is the balancer. To hand the
+// backend the address and scheme the resolver found, set them in Rewrite:
+//
+//	pr.Out.Header.Set("X-Forwarded-For", resolver.Addr(pr.In).String())
+//	if resolver.IsHTTPS(pr.In) {
+//		pr.Out.Header.Set("X-Forwarded-Proto", "https")
+//	} else {
+//		pr.Out.Header.Set("X-Forwarded-Proto", "http")
+//	}
 package clientip

@@ -64,6 +64,16 @@
 // bodies of [net/http.ServeMux]. The status and headers such as Allow,
 // Retry-After and WWW-Authenticate are kept.
 //
+// A [net/http/httputil.ReverseProxy] inside is a handler like any other:
+// a backend's 5xx body (a stack trace from a legacy application) is
+// replaced, and so is the proxy's own 502 when the backend is down (the
+// proxy logs the cause with the standard logger unless its ErrorLog or
+// ErrorHandler says otherwise). Nothing else of a backend's response is
+// rewritten: its 4xx bodies pass unchanged (with ReplaceMuxErrors, except
+// the plain-text ones of net/http.Error), and so do the header fields it
+// sends on every status, such as X-Powered-By or an X-Debug-Exception
+// with internals; remove those in the proxy's ModifyResponse.
+//
 // # Request IDs
 //
 // An incoming X-Request-ID is used only if there is exactly one, of at
