@@ -20,7 +20,7 @@ func (e *tokenError) Unwrap() []error { return e.parents }
 
 // newTokenError returns a bearer-token reason; a malformed one also
 // unwraps to ErrMalformedCredentials, any other to ErrInvalidCredentials.
-func newTokenError(msg string, malformed bool) *tokenError {
+func newTokenError(msg string, malformed bool) error {
 	if malformed {
 		return &tokenError{msg, []error{ErrInvalidToken, ErrMalformedCredentials}}
 	}
@@ -39,39 +39,39 @@ var (
 	// ErrTokenMalformed: not three base64url segments of JSON, a header
 	// with duplicate or escaped member names, bad claim types, characters
 	// outside the RFC 6750 token alphabet, or several tokens in one request.
-	ErrTokenMalformed error = newTokenError("auth: malformed bearer token", true)
+	ErrTokenMalformed = newTokenError("auth: malformed bearer token", true)
 	// ErrTokenTooLarge: the token is longer than JWTOptions.MaxTokenBytes.
-	ErrTokenTooLarge error = newTokenError("auth: bearer token too large", true)
+	ErrTokenTooLarge = newTokenError("auth: bearer token too large", true)
 	// ErrTokenAlgorithm: the alg header is missing, "none" in any casing,
 	// or not in JWTOptions.Algorithms.
-	ErrTokenAlgorithm error = newTokenError("auth: token algorithm not allowed", false)
+	ErrTokenAlgorithm = newTokenError("auth: token algorithm not allowed", false)
 	// ErrTokenUnknownKey: no configured (or JWKS) key has the token's kid
 	// and accepts its algorithm.
-	ErrTokenUnknownKey error = newTokenError("auth: token signed with an unknown key", false)
+	ErrTokenUnknownKey = newTokenError("auth: token signed with an unknown key", false)
 	// ErrTokenSignature: the signature does not verify.
-	ErrTokenSignature error = newTokenError("auth: token signature invalid", false)
+	ErrTokenSignature = newTokenError("auth: token signature invalid", false)
 	// ErrTokenCritical: the header has a crit member; no JWS extension is
 	// understood, so RFC 7515 §4.1.11 requires rejecting it.
-	ErrTokenCritical error = newTokenError("auth: token has critical header extensions", false)
+	ErrTokenCritical = newTokenError("auth: token has critical header extensions", false)
 	// ErrTokenType: the typ header does not match JWTOptions.Type.
-	ErrTokenType error = newTokenError("auth: token type not accepted", false)
+	ErrTokenType = newTokenError("auth: token type not accepted", false)
 	// ErrTokenExpired: exp is in the past (beyond the leeway).
-	ErrTokenExpired error = newTokenError("auth: token expired", false)
+	ErrTokenExpired = newTokenError("auth: token expired", false)
 	// ErrTokenNotYetValid: nbf, or iat, is in the future (beyond the
 	// leeway).
-	ErrTokenNotYetValid error = newTokenError("auth: token not valid yet", false)
+	ErrTokenNotYetValid = newTokenError("auth: token not valid yet", false)
 	// ErrTokenIssuer: iss differs from JWTOptions.Issuer.
-	ErrTokenIssuer error = newTokenError("auth: token issuer not accepted", false)
+	ErrTokenIssuer = newTokenError("auth: token issuer not accepted", false)
 	// ErrTokenAudience: aud does not contain JWTOptions.Audience.
-	ErrTokenAudience error = newTokenError("auth: token audience not accepted", false)
+	ErrTokenAudience = newTokenError("auth: token audience not accepted", false)
 	// ErrTokenClaimMissing: a required claim (exp, sub, or jti when a
 	// denylist is configured) is absent.
-	ErrTokenClaimMissing error = newTokenError("auth: token misses a required claim", false)
+	ErrTokenClaimMissing = newTokenError("auth: token misses a required claim", false)
 	// ErrTokenRevoked: the token's jti is on the denylist.
-	ErrTokenRevoked error = newTokenError("auth: token revoked", false)
+	ErrTokenRevoked = newTokenError("auth: token revoked", false)
 	// ErrTokenClaims: JWTOptions.ValidateClaims refused the token. The
 	// error OnReject receives wraps the function's error too.
-	ErrTokenClaims error = newTokenError("auth: token claims rejected", false)
+	ErrTokenClaims = newTokenError("auth: token claims rejected", false)
 )
 
 // claimsError is the reason for a token JWTOptions.ValidateClaims refused:

@@ -37,7 +37,7 @@ type Store interface {
 // ErrStore has a method Unavailable that reports true, by which a package
 // that does not import this one tells a store failure from a refusal: an
 // auth.AttemptLimiter error with it is answered 503, not 429.
-var ErrStore error = unavailableError("ratelimit: store unavailable")
+var ErrStore = error(unavailableError("ratelimit: store unavailable"))
 
 // unavailableError is the type of ErrStore.
 type unavailableError string
