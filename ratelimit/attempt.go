@@ -204,8 +204,9 @@ type AttemptOptions struct {
 // verify, then record): attempts that pass Check before any failure is
 // recorded are all admitted. Use Reserve.
 //
-// Build it with [NewAttemptLimiter]; the zero AttemptLimiter refuses every
-// attempt with [ErrNotConfigured]. It is safe for concurrent use.
+// Build it with [NewAttemptLimiter]; the zero AttemptLimiter, and a nil
+// *AttemptLimiter, refuse every attempt with [ErrNotConfigured]. It is
+// safe for concurrent use.
 type AttemptLimiter struct {
 	name     string
 	store    Store // of the pairs (user name, network); nil in the zero AttemptLimiter
@@ -330,7 +331,7 @@ func userTag(name string) string {
 // accepted without a password verification; before a verification, use
 // [AttemptLimiter.Reserve].
 func (a *AttemptLimiter) Check(ctx context.Context, username string, ip netip.Addr) (time.Duration, error) {
-	if a.store == nil {
+	if a == nil || a.store == nil {
 		return time.Second, errAttemptNotConfigured
 	}
 	pairKey, userKey, knownKey := a.keys(username, ip)
@@ -384,7 +385,7 @@ func (a *AttemptLimiter) Check(ctx context.Context, username string, ip netip.Ad
 // before the pair is counted. With a Redis store that is up to three
 // round trips.
 func (a *AttemptLimiter) Reserve(ctx context.Context, username string, ip netip.Addr) (time.Duration, error) {
-	if a.store == nil {
+	if a == nil || a.store == nil {
 		return time.Second, errAttemptNotConfigured
 	}
 	pairKey, userKey, knownKey := a.keys(username, ip)
@@ -430,7 +431,7 @@ func (a *AttemptLimiter) Reserve(ctx context.Context, username string, ip netip.
 // [AttemptLimiter.Reserve]: the reservation already counted the failure,
 // and it would be counted twice.
 func (a *AttemptLimiter) RecordFailure(ctx context.Context, username string, ip netip.Addr) error {
-	if a.store == nil {
+	if a == nil || a.store == nil {
 		return errAttemptNotConfigured
 	}
 	pairKey, userKey, _ := a.keys(username, ip)
@@ -459,7 +460,7 @@ func (a *AttemptLimiter) RecordFailure(ctx context.Context, username string, ip 
 // is renewed without using any. With a Redis store that is four round
 // trips.
 func (a *AttemptLimiter) RecordSuccess(ctx context.Context, username string, ip netip.Addr) error {
-	if a.store == nil {
+	if a == nil || a.store == nil {
 		return errAttemptNotConfigured
 	}
 	pairKey, _, knownKey := a.keys(username, ip)

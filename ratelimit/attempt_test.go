@@ -338,12 +338,19 @@ func TestAttemptLimiterStoreFailureFailsClosed(t *testing.T) {
 	if err := a.RecordSuccess(ctx, "alice", home); !errors.Is(err, ratelimit.ErrStore) {
 		t.Errorf("RecordSuccess() = %v", err)
 	}
-	var zero ratelimit.AttemptLimiter
-	if _, err := zero.Check(ctx, "alice", home); !errors.Is(err, ratelimit.ErrNotConfigured) {
-		t.Errorf("zero AttemptLimiter: %v", err)
-	}
-	if _, err := zero.Reserve(ctx, "alice", home); !errors.Is(err, ratelimit.ErrNotConfigured) {
-		t.Errorf("zero AttemptLimiter Reserve: %v", err)
+	for name, a := range map[string]*ratelimit.AttemptLimiter{"zero": {}, "nil": nil} {
+		if _, err := a.Check(ctx, "alice", home); !errors.Is(err, ratelimit.ErrNotConfigured) {
+			t.Errorf("%s AttemptLimiter Check: %v", name, err)
+		}
+		if _, err := a.Reserve(ctx, "alice", home); !errors.Is(err, ratelimit.ErrNotConfigured) {
+			t.Errorf("%s AttemptLimiter Reserve: %v", name, err)
+		}
+		if err := a.RecordFailure(ctx, "alice", home); !errors.Is(err, ratelimit.ErrNotConfigured) {
+			t.Errorf("%s AttemptLimiter RecordFailure: %v", name, err)
+		}
+		if err := a.RecordSuccess(ctx, "alice", home); !errors.Is(err, ratelimit.ErrNotConfigured) {
+			t.Errorf("%s AttemptLimiter RecordSuccess: %v", name, err)
+		}
 	}
 }
 

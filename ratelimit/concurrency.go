@@ -33,9 +33,9 @@ type ConcurrencyOptions struct {
 
 // ConcurrencyLimiter bounds the number of requests in flight, for load
 // shedding: unlike a rate limit it adapts to how long requests take. Build
-// it with [NewConcurrencyLimiter]; the zero ConcurrencyLimiter refuses
-// every request with 500 and [ErrNotConfigured]. It is safe for concurrent
-// use.
+// it with [NewConcurrencyLimiter]; the zero ConcurrencyLimiter, and a nil
+// *ConcurrencyLimiter, refuse every request with 500 and
+// [ErrNotConfigured]. It is safe for concurrent use.
 //
 // A request holds its slot until its handler returns, so a WebSocket, a
 // Server-Sent Events stream or a long poll holds one for its whole life:
@@ -70,13 +70,18 @@ func NewConcurrencyLimiter(o ConcurrencyOptions) (*ConcurrencyLimiter, error) {
 }
 
 // InFlight returns the number of requests being served.
-func (c *ConcurrencyLimiter) InFlight() int { return int(c.inFlight.Load()) }
+func (c *ConcurrencyLimiter) InFlight() int {
+	if c == nil {
+		return 0
+	}
+	return int(c.inFlight.Load())
+}
 
 // Handler returns next wrapped in the limiter. A slot is released when
 // next returns, or panics.
 func (c *ConcurrencyLimiter) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c.max == 0 {
+		if c == nil || c.max == 0 {
 			problem.Reject(w, r, http.StatusInternalServerError, ErrNotConfigured)
 			return
 		}

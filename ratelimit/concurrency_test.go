@@ -61,9 +61,13 @@ func TestConcurrencyLimiterOptions(t *testing.T) {
 	if _, err := ratelimit.NewConcurrencyLimiter(ratelimit.ConcurrencyOptions{MaxInFlight: 1, RetryAfter: -1}); !errors.Is(err, ratelimit.ErrOption) {
 		t.Errorf("negative RetryAfter: %v", err)
 	}
-	var zero ratelimit.ConcurrencyLimiter
-	if w := serve(zero.Handler(okHandler), request("192.0.2.1:1")); w.Code != 500 {
-		t.Errorf("zero ConcurrencyLimiter: %d", w.Code)
+	for name, c := range map[string]*ratelimit.ConcurrencyLimiter{"zero": {}, "nil": nil} {
+		if w := serve(c.Handler(okHandler), request("192.0.2.1:1")); w.Code != 500 {
+			t.Errorf("%s ConcurrencyLimiter: %d", name, w.Code)
+		}
+		if n := c.InFlight(); n != 0 {
+			t.Errorf("%s ConcurrencyLimiter InFlight: %d", name, n)
+		}
 	}
 }
 

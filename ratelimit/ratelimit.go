@@ -119,8 +119,9 @@ type Options struct {
 }
 
 // Middleware is a rate limiter for HTTP handlers. Build it with [New]; the
-// zero Middleware refuses every request with 500 and [ErrNotConfigured]. A
-// Middleware is safe for concurrent use.
+// zero Middleware, and a nil *Middleware (what New returns with an error),
+// refuse every request with 500 and [ErrNotConfigured]. A Middleware is
+// safe for concurrent use.
 type Middleware struct {
 	limits []limit
 	store  Store // from the options; nil when each limit has a MemoryStore of its own
@@ -219,6 +220,16 @@ func New(o Options) (*Middleware, error) {
 		m.policy += m.limits[i].policy()
 	}
 	return m, nil
+}
+
+// MustNew is like [New] but panics on error. Use it only with constant
+// options.
+func MustNew(o Options) *Middleware {
+	m, err := New(o)
+	if err != nil {
+		panic(err)
+	}
+	return m
 }
 
 // setStores gives the limits of m their stores: s for every limit, or,
@@ -418,7 +429,7 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 // admitted, or an error wrapping [ErrLimited] or [ErrStore]. It is the
 // decision of [Middleware.Handler] without the response.
 func (m *Middleware) Check(r *http.Request) error {
-	if len(m.limits) == 0 {
+	if m == nil || len(m.limits) == 0 {
 		return ErrNotConfigured
 	}
 	var d decision
@@ -430,7 +441,7 @@ func (m *Middleware) Check(r *http.Request) error {
 // next, a refused one is answered by [Options.OnReject].
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(m.limits) == 0 {
+		if m == nil || len(m.limits) == 0 {
 			problem.Reject(w, r, http.StatusInternalServerError, ErrNotConfigured)
 			return
 		}

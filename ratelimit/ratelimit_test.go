@@ -87,6 +87,21 @@ func TestNewRejectsUnsafeOrInvalidOptions(t *testing.T) {
 			}
 		}
 	})
+	t.Run("MustNew panics with the error New returns", func(t *testing.T) {
+		defer func() {
+			err, _ := recover().(error)
+			if !errors.Is(err, ratelimit.ErrOption) {
+				t.Errorf("MustNew panicked with %v, want an error wrapping ErrOption", err)
+			}
+		}()
+		ratelimit.MustNew(ratelimit.Options{})
+	})
+	t.Run("MustNew returns the Middleware of valid options", func(t *testing.T) {
+		m := ratelimit.MustNew(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}}})
+		if w := serve(m.Handler(okHandler), request("192.0.2.1:1")); w.Code != http.StatusOK {
+			t.Errorf("status %d, want 200", w.Code)
+		}
+	})
 }
 
 func TestHandler(t *testing.T) {
@@ -345,12 +360,13 @@ func TestMemoryStoreResetOfAMiddlewaresKey(t *testing.T) {
 }
 
 func TestZeroMiddlewareFailsClosed(t *testing.T) {
-	var m ratelimit.Middleware
-	if w := serve(m.Handler(okHandler), request("192.0.2.1:1")); w.Code != http.StatusInternalServerError {
-		t.Errorf("status %d, want 500", w.Code)
-	}
-	if err := m.Check(request("192.0.2.1:1")); !errors.Is(err, ratelimit.ErrNotConfigured) {
-		t.Errorf("Check() = %v", err)
+	for name, m := range map[string]*ratelimit.Middleware{"zero": {}, "nil": nil} {
+		if w := serve(m.Handler(okHandler), request("192.0.2.1:1")); w.Code != http.StatusInternalServerError {
+			t.Errorf("%s Middleware: status %d, want 500", name, w.Code)
+		}
+		if err := m.Check(request("192.0.2.1:1")); !errors.Is(err, ratelimit.ErrNotConfigured) {
+			t.Errorf("%s Middleware: Check() = %v", name, err)
+		}
 	}
 }
 
