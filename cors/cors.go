@@ -55,7 +55,8 @@ const (
 // Middleware answers CORS preflights and adds CORS headers to responses for
 // allowed origins. Create one with [New]. A Middleware is immutable and
 // safe for concurrent use. The zero Middleware is valid and fails closed:
-// it allows no origin, still sets Vary, and rejects every preflight.
+// it allows no origin, still sets Vary, and rejects every preflight. A nil
+// *Middleware behaves as the zero one.
 type Middleware struct {
 	origins     *origins.Set
 	anyOrigin   bool // "*" configured
@@ -100,8 +101,15 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	if next == nil {
 		panic("cors: Handler called with a nil handler")
 	}
+	if m == nil {
+		m = &zeroMiddleware
+	}
 	return &handler{m: m, next: next}
 }
+
+// zeroMiddleware stands in for a nil *Middleware, which behaves as the
+// zero one. It is never modified.
+var zeroMiddleware Middleware
 
 // handler is what [Middleware.Handler] returns. A struct with a method
 // rather than a closure in an http.HandlerFunc spares one call per
@@ -137,6 +145,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Access-Control-Request-Headers lines when AllowedHeaders is "*"
 // (browsers send one).
 func (m *Middleware) Check(r *http.Request) error {
+	if m == nil {
+		m = &zeroMiddleware
+	}
 	if r.Method == http.MethodOptions {
 		if acrm, ok := r.Header[hACRM]; ok {
 			if origin, ok := r.Header[hOrigin]; ok {

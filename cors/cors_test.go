@@ -822,16 +822,24 @@ func TestRefusalIsProblemWrite(t *testing.T) {
 }
 
 func TestZeroMiddlewareFailsClosed(t *testing.T) {
-	var m cors.Middleware
-	rec := httptest.NewRecorder()
-	m.Handler(next).ServeHTTP(rec, newRequest("GET", "/", [][2]string{{"Origin", "https://app.example.com"}}))
-	checkHeaders(t, rec.Header(), passedDisallowed)
-	rec = httptest.NewRecorder()
-	m.Handler(next).ServeHTTP(rec, newRequest("OPTIONS", "/", preflight("https://app.example.com", "GET")))
-	if rec.Code != http.StatusForbidden {
-		t.Errorf("preflight status = %d, want 403", rec.Code)
+	// A nil *Middleware (what New returns with its error) behaves as the
+	// zero one; it made every request panic.
+	for name, m := range map[string]*cors.Middleware{"zero": {}, "nil": nil} {
+		t.Run(name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			m.Handler(next).ServeHTTP(rec, newRequest("GET", "/", [][2]string{{"Origin", "https://app.example.com"}}))
+			checkHeaders(t, rec.Header(), passedDisallowed)
+			rec = httptest.NewRecorder()
+			m.Handler(next).ServeHTTP(rec, newRequest("OPTIONS", "/", preflight("https://app.example.com", "GET")))
+			if rec.Code != http.StatusForbidden {
+				t.Errorf("preflight status = %d, want 403", rec.Code)
+			}
+			checkHeaders(t, rec.Header(), rejectedPreflight)
+			if err := m.Check(newRequest("GET", "/", [][2]string{{"Origin", "https://app.example.com"}})); !errors.Is(err, cors.ErrOriginNotAllowed) {
+				t.Errorf("Check = %v, want ErrOriginNotAllowed", err)
+			}
+		})
 	}
-	checkHeaders(t, rec.Header(), rejectedPreflight)
 }
 
 func TestHandlerPanicsOnNilNext(t *testing.T) {

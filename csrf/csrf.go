@@ -48,7 +48,8 @@ var (
 
 // Middleware rejects unsafe cross-origin requests from browsers. Create
 // one with [New]. A Middleware is immutable and safe for concurrent use.
-// The zero Middleware is valid and equals New(Options{}).
+// The zero Middleware is valid and equals New(Options{}); so does a nil
+// *Middleware.
 type Middleware struct {
 	trusted       *origins.Set
 	allowSameSite bool
@@ -58,6 +59,10 @@ type Middleware struct {
 	tokens        *tokenConfig
 	onReject      func(http.ResponseWriter, *http.Request, error)
 }
+
+// zeroMiddleware stands in for a nil *Middleware, which behaves as the
+// zero one. It is never modified.
+var zeroMiddleware Middleware
 
 type exemption struct {
 	method, path, reason string
@@ -69,6 +74,9 @@ type exemption struct {
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	if next == nil {
 		panic("csrf: Handler called with a nil handler")
+	}
+	if m == nil {
+		m = &zeroMiddleware
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var st *tokenState
@@ -124,6 +132,9 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 // body (at most [TokenOptions.MaxFormBytes]); it is meant to run inside the
 // middleware's handler, where the token state is in the context.
 func (m *Middleware) Check(r *http.Request) error {
+	if m == nil {
+		m = &zeroMiddleware
+	}
 	if isSafe(r) {
 		return nil
 	}

@@ -297,12 +297,20 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 }
 
 func TestZeroMiddlewareIsTheDefaultProtection(t *testing.T) {
-	var m csrf.Middleware
-	if err := m.Check(req{headers: [][2]string{sfs("cross-site")}}.build()); !errors.Is(err, csrf.ErrCrossOrigin) {
-		t.Errorf("Check = %v", err)
-	}
-	if err := m.Check(req{headers: [][2]string{origin("https://example.com")}}.build()); err != nil {
-		t.Errorf("Check = %v", err)
+	// A nil *Middleware (what New returns with its error) behaves as the
+	// zero one; it made every request panic.
+	for name, m := range map[string]*csrf.Middleware{"zero": {}, "nil": nil} {
+		if err := m.Check(req{headers: [][2]string{sfs("cross-site")}}.build()); !errors.Is(err, csrf.ErrCrossOrigin) {
+			t.Errorf("%s: Check = %v", name, err)
+		}
+		if err := m.Check(req{headers: [][2]string{origin("https://example.com")}}.build()); err != nil {
+			t.Errorf("%s: Check = %v", name, err)
+		}
+		rec := httptest.NewRecorder()
+		m.Handler(http.NotFoundHandler()).ServeHTTP(rec, req{headers: [][2]string{sfs("cross-site")}}.build())
+		if rec.Code != http.StatusForbidden {
+			t.Errorf("%s: Handler status %d, want 403", name, rec.Code)
+		}
 	}
 }
 

@@ -163,8 +163,8 @@ func (e *OptionError) Unwrap() error { return ErrInvalidOption }
 // [Middleware.SafeErrors].
 //
 // A Middleware is immutable and safe for concurrent use. The zero value is
-// ready to use and behaves like the result of New(Options{}); a nil
-// *Middleware is not usable.
+// ready to use and behaves like the result of New(Options{}); so does a
+// nil *Middleware.
 type Middleware struct {
 	c *config
 }
@@ -215,7 +215,7 @@ func MustNew(opts Options) *Middleware {
 }
 
 func (m *Middleware) conf() *config {
-	if m.c == nil {
+	if m == nil || m.c == nil {
 		return defaultConfig
 	}
 	return m.c

@@ -139,20 +139,26 @@ func TestNewRejectsUnsafeOptions(t *testing.T) {
 }
 
 func TestZeroMiddlewareIsUsable(t *testing.T) {
-	var m errorsafe.Middleware
-	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if errorsafe.RequestIDFrom(r.Context()) == "" {
-			t.Error("no request ID in context")
-		}
-		panic("boom")
-	}))
 	prev := slog.Default()
 	slog.SetDefault(discardLogger())
 	defer slog.SetDefault(prev)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	if rec.Code != 500 || rec.Header().Get("X-Request-Id") == "" {
-		t.Errorf("status %d, request ID %q", rec.Code, rec.Header().Get("X-Request-Id"))
+	// A nil *Middleware behaves as the zero one; it made every request
+	// panic.
+	for name, m := range map[string]*errorsafe.Middleware{"zero": {}, "nil": nil} {
+		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if errorsafe.RequestIDFrom(r.Context()) == "" {
+				t.Errorf("%s: no request ID in context", name)
+			}
+			panic("boom")
+		}))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		if rec.Code != 500 || rec.Header().Get("X-Request-Id") == "" {
+			t.Errorf("%s: status %d, request ID %q", name, rec.Code, rec.Header().Get("X-Request-Id"))
+		}
+		if got := m.RedactQuery("password=x"); got != "password="+errorsafe.Redacted {
+			t.Errorf("%s: RedactQuery = %q", name, got)
+		}
 	}
 }
 

@@ -77,7 +77,9 @@ type ReportOptions struct {
 // application/csp-report (report-uri) or application/reports+json
 // (report-to), answered with 204 No Content. Mount it at the path named by
 // CSP.ReportURI or CSP.ReportTo, and put a rate limit in front of it: any
-// client can post reports. It is safe for concurrent use.
+// client can post reports. It is safe for concurrent use. The zero
+// ReportHandler, like a nil *ReportHandler, behaves as the result of
+// NewReportHandler(ReportOptions{}), logging to [slog.Default].
 //
 // Browsers strip only the fragment and credentials from the URLs of a
 // report: the query of the page (a password-reset token, an OAuth code),
@@ -109,6 +111,11 @@ func NewReportHandler(o ReportOptions) (*ReportHandler, error) {
 
 // ServeHTTP reads, parses and logs the reports in r.
 func (h *ReportHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h == nil || h.maxBytes == 0 {
+		// The zero ReportHandler: NewReportHandler always sets maxBytes.
+		// slog.Default is read now, as NewReportHandler would have read it.
+		h = &ReportHandler{maxBytes: DefaultReportMaxBytes, logger: slog.Default()}
+	}
 	if r.Method != http.MethodPost {
 		h.reject(w, r, ErrReportMethod)
 		return

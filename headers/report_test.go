@@ -228,3 +228,26 @@ func TestReportHandlerLogsNoBidiControls(t *testing.T) {
 		t.Errorf("ParseReports = %+v, %v; want each control replaced by U+FFFD", reps, err)
 	}
 }
+
+func TestZeroAndNilReportHandlerAreTheDefault(t *testing.T) {
+	for name, h := range map[string]*headers.ReportHandler{"zero": {}, "nil": nil} {
+		for _, tt := range []struct {
+			name   string
+			body   string
+			status int
+		}{
+			{"a report is accepted", cspReportBody, http.StatusNoContent},
+			{"a body over DefaultReportMaxBytes is refused", `{"csp-report":{"blocked-uri":"` + strings.Repeat("a", headers.DefaultReportMaxBytes) + `"}}`, http.StatusRequestEntityTooLarge},
+		} {
+			t.Run(name+": "+tt.name, func(t *testing.T) {
+				r := httptest.NewRequest("POST", "/csp", strings.NewReader(tt.body))
+				r.Header.Set("Content-Type", "application/csp-report")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, r)
+				if rec.Code != tt.status {
+					t.Errorf("status %d, want %d", rec.Code, tt.status)
+				}
+			})
+		}
+	}
+}

@@ -354,6 +354,18 @@ func TestZeroMiddlewareFailsClosed(t *testing.T) {
 	if m.Policy() != nil || m.Matrix() != nil || m.Can(principal("root", "admin"), "data:view") {
 		t.Error("zero Middleware has a policy")
 	}
+	// A nil *Middleware (what New returns with its error) answers as the
+	// zero one; it made every request panic.
+	var nilm *rbac.Middleware
+	if err := nilm.Check(r); !errors.Is(err, rbac.ErrNoRule) {
+		t.Errorf("nil Check: %v", err)
+	}
+	if w := serve(nilm.Handler(ok), r); w.Code != 403 {
+		t.Errorf("nil Handler: %d", w.Code)
+	}
+	if nilm.Policy() != nil || nilm.Matrix() != nil || nilm.Can(principal("root", "admin"), "data:view") || len(nilm.Required()) != 0 {
+		t.Error("nil Middleware has a policy")
+	}
 	if err := m.SetPolicy(nil); !errors.Is(err, rbac.ErrNoPolicy) {
 		t.Errorf("SetPolicy(nil) = %v", err)
 	}

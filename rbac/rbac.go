@@ -69,7 +69,11 @@ type Options struct {
 // A Middleware is safe for concurrent use, including [Middleware.SetPolicy]
 // while serving. The zero Middleware is valid and fails closed: it has no
 // policy, so it answers 401 without an identity and 403 with one, and it
-// has no rules.
+// has no rules. A nil *Middleware answers [Middleware.Handler],
+// [Middleware.Check], [Middleware.Can], [Middleware.Policy],
+// [Middleware.Required] and [Middleware.Matrix] as the zero one does; the
+// methods that configure it (SetPolicy, Guard and the Require family)
+// panic on nil, at start-up.
 type Middleware struct {
 	policy    atomic.Pointer[Policy]
 	rules     *ruleTable
@@ -137,7 +141,12 @@ func validHeaderValue(s string) bool {
 }
 
 // Policy returns the policy in force, or nil for the zero Middleware.
-func (m *Middleware) Policy() *Policy { return m.policy.Load() }
+func (m *Middleware) Policy() *Policy {
+	if m == nil {
+		return nil
+	}
+	return m.policy.Load()
+}
 
 // SetPolicy replaces the policy in force, atomically: each request is
 // decided entirely under the old policy or entirely under the new one.
@@ -155,7 +164,7 @@ func (m *Middleware) SetPolicy(p *Policy) error {
 // in force, taking scopes into account when id's method is one of
 // Options.ScopedMethods. It does not allocate.
 func (m *Middleware) Can(id identity.Identity, perm string) bool {
-	p := m.policy.Load()
+	p := m.Policy()
 	if p == nil || checkPermission(perm, true) != nil || p.grant(id, perm) != Allowed {
 		return false
 	}
@@ -236,6 +245,9 @@ func (m *Middleware) register(perms ...[]string) {
 // Required returns every permission the guards and rules of m require,
 // sorted.
 func (m *Middleware) Required() []string {
+	if m == nil {
+		return []string{}
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]string, 0, len(m.required))
@@ -251,7 +263,7 @@ func (m *Middleware) Required() []string {
 // requirement no role can meet shows up as an empty column. It returns nil
 // for the zero Middleware.
 func (m *Middleware) Matrix() *Matrix {
-	p := m.policy.Load()
+	p := m.Policy()
 	if p == nil {
 		return nil
 	}

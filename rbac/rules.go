@@ -681,6 +681,9 @@ func (c *candidates) add(i int, path string) {
 // allocate for a clean path unless an OwnerFunc runs or a _method value
 // is percent-encoded.
 func (m *Middleware) Check(r *http.Request) error {
+	if m == nil {
+		return errNoRule
+	}
 	t := m.rules
 	if t == nil {
 		return errNoRule

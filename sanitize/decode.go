@@ -73,8 +73,8 @@ type Options struct {
 }
 
 // Decoder decodes, sanitizes and validates request bodies. It is safe for
-// concurrent use. The zero Decoder is not usable; a nil *Decoder passed to
-// [DecodeJSON] or [DecodeForm] uses the defaults.
+// concurrent use. The zero Decoder, like a nil *Decoder, is the default
+// one: it decodes as the Decoder of New(Options{}).
 type Decoder struct {
 	maxBytes     int64
 	maxDepth     int
@@ -173,10 +173,10 @@ var defaultDecoder = MustNew(Options{})
 // errorsafe.HandlerFunc may return the error: errorsafe sees that it was
 // answered and leaves it to the access log).
 //
-// A nil d uses the default Decoder.
+// A nil or zero d uses the default Decoder.
 func DecodeJSON[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, error) {
 	var v T
-	if d == nil {
+	if d == nil || d.validate == nil {
 		d = defaultDecoder
 	}
 	if err := d.decodeJSON(w, r, &v); err != nil {

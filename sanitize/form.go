@@ -26,10 +26,10 @@ import (
 // field, which it then takes out of the form), the body is consumed:
 // DecodeForm then decodes r.PostForm, with the same checks.
 //
-// A nil d uses the default Decoder.
+// A nil or zero d uses the default Decoder.
 func DecodeForm[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, error) {
 	var v T
-	if d == nil {
+	if d == nil || d.validate == nil {
 		d = defaultDecoder
 	}
 	if err := d.decodeForm(w, r, &v); err != nil {
@@ -44,10 +44,10 @@ func DecodeForm[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, e
 // [DecodeForm] does a form body. The query is bounded by the server's
 // header limits, so no body limit applies.
 //
-// A nil d uses the default Decoder.
+// A nil or zero d uses the default Decoder.
 func DecodeQuery[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, error) {
 	var v T
-	if d == nil {
+	if d == nil || d.validate == nil {
 		d = defaultDecoder
 	}
 	if err := d.decodeValues(r.URL.RawQuery, &v); err != nil {

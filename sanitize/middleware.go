@@ -31,7 +31,8 @@ type BodyOptions struct {
 
 // BodyLimit is a middleware that bounds request bodies and restricts their
 // content types for whole routes. It is immutable and safe for concurrent
-// use.
+// use. The zero BodyLimit, like a nil *BodyLimit, behaves as the result of
+// NewBodyLimit(BodyOptions{}): [DefaultMaxBytes] and JSON only.
 type BodyLimit struct {
 	maxBytes     int64
 	contentTypes map[string]bool
@@ -65,6 +66,18 @@ func NewBodyLimit(o BodyOptions) (*BodyLimit, error) {
 	return m, nil
 }
 
+// defaultBodyLimit is what NewBodyLimit(BodyOptions{}) returns.
+var defaultBodyLimit = &BodyLimit{maxBytes: DefaultMaxBytes}
+
+// orDefault returns m, or [defaultBodyLimit] for the zero BodyLimit (which
+// [NewBodyLimit] never returns: it sets maxBytes) and a nil one.
+func (m *BodyLimit) orDefault() *BodyLimit {
+	if m == nil || m.maxBytes == 0 {
+		return defaultBodyLimit
+	}
+	return m
+}
+
 // Check reports whether r's declared body is acceptable: ErrTooLarge or
 // ErrContentType, or nil. A request without a body always passes.
 //
@@ -75,6 +88,7 @@ func NewBodyLimit(o BodyOptions) (*BodyLimit, error) {
 // instead. Without this, a form sent without a Content-Length passed a
 // route's limit whatever its size, up to the parsing middleware's bound.
 func (m *BodyLimit) Check(r *http.Request) error {
+	m = m.orDefault()
 	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
@@ -97,6 +111,7 @@ func (m *BodyLimit) Check(r *http.Request) error {
 
 // Handler returns the middleware.
 func (m *BodyLimit) Handler(next http.Handler) http.Handler {
+	m = m.orDefault()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := m.Check(r); err != nil {
 			if m.onReject != nil {

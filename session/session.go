@@ -180,8 +180,9 @@ type Options struct {
 }
 
 // Middleware loads, saves and secures sessions. Create it with [New]; the
-// zero value has no store and answers every request with 500 (it fails
-// closed). A Middleware is safe for concurrent use.
+// zero value, and a nil *Middleware, have no store and answer every
+// request with 500 (they fail closed). A Middleware is safe for concurrent
+// use.
 type Middleware struct {
 	store   Store
 	remover Remover // store as a Remover, when it is one
@@ -373,7 +374,13 @@ func storeError(err error) error {
 }
 
 // CookieName returns the name of the session cookie.
-func (m *Middleware) CookieName() string { return m.cookieName }
+// A nil *Middleware, like the zero one, has no cookie name.
+func (m *Middleware) CookieName() string {
+	if m == nil {
+		return ""
+	}
+	return m.cookieName
+}
 
 // ModifyResponse removes from res.Header a backend's Set-Cookie lines for
 // a cookie named as the session cookie, and its [Options.TokenHeader]
@@ -439,6 +446,9 @@ func setsCookie(v, name string) bool {
 // a sibling subdomain, before the real one. Token does not validate the
 // token against the store.
 func (m *Middleware) Token(r *http.Request) (string, bool) {
+	if m == nil {
+		return "", false
+	}
 	tok, _ := m.requestToken(r)
 	return tok, tok != ""
 }
@@ -506,7 +516,7 @@ func FromRequest(r *http.Request) *Session { return FromContext(r.Context()) }
 // works.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if m.store == nil {
+		if m == nil || m.store == nil {
 			problem.Reject(w, r, http.StatusInternalServerError, ErrNoSession)
 			return
 		}

@@ -1094,12 +1094,20 @@ func TestNilSession(t *testing.T) {
 }
 
 func TestZeroMiddlewareFailsClosed(t *testing.T) {
-	var m session.Middleware
-	called := false
-	rec := httptest.NewRecorder()
-	m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true })).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	if called || rec.Code != http.StatusInternalServerError {
-		t.Errorf("zero Middleware: called %v, status %d", called, rec.Code)
+	// A nil *Middleware (what New returns with its error) behaves as the
+	// zero one; it made every request panic.
+	for name, m := range map[string]*session.Middleware{"zero": {}, "nil": nil} {
+		called := false
+		rec := httptest.NewRecorder()
+		m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true })).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		if called || rec.Code != http.StatusInternalServerError {
+			t.Errorf("%s Middleware: called %v, status %d", name, called, rec.Code)
+		}
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Cookie", "__Host-session=abc")
+		if tok, ok := m.Token(r); ok || tok != "" || m.CookieName() != "" {
+			t.Errorf("%s Middleware: Token = %q, %v; CookieName = %q", name, tok, ok, m.CookieName())
+		}
 	}
 }
 
