@@ -2,6 +2,7 @@ package sanitize_test
 
 import (
 	"fmt"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -58,4 +59,34 @@ func ExampleNewBodyLimit() {
 	h.ServeHTTP(w, r)
 	fmt.Println(w.Code)
 	// Output: 415
+}
+
+// A Decoder configured once and shared by the handlers: here it accepts
+// bodies of at most 1 KiB. Passing nil to DecodeJSON uses the defaults
+// instead.
+func ExampleNew() {
+	d, err := sanitize.New(sanitize.Options{MaxBytes: 1 << 10})
+	if err != nil {
+		log.Fatal(err)
+	}
+	type Note struct {
+		Text string `json:"text" sanitize:"trim" validate:"required"`
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := sanitize.DecodeJSON[Note](d, w, r)
+		if err != nil {
+			return // the response is written
+		}
+		fmt.Fprint(w, n.Text)
+	})
+	for _, body := range []string{`{"text":"  hello "}`, `{"text":"` + strings.Repeat("x", 2<<10) + `"}`} {
+		r := httptest.NewRequest(http.MethodPost, "/notes", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Println(w.Code, w.Body.Len() > 0)
+	}
+	// Output:
+	// 200 true
+	// 413 true
 }
