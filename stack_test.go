@@ -83,7 +83,7 @@ func csrfPage(t *testing.T, mux *http.ServeMux) (*httptest.Server, func(path str
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
 	}
-	p, err := csrf.New(csrf.Options{Tokens: &csrf.TokenOptions{Key: key, Always: true, InsecureHTTPCookie: true}})
+	p, err := csrf.New(csrf.Options{Tokens: &csrf.TokenOptions{Key: key, Always: true, DangerouslyAllowInsecureCookie: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

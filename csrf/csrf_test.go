@@ -272,10 +272,10 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		// session ID or cookie nonce they know, with no page fetched.
 		{"an all-zero token key", csrf.Options{Tokens: &csrf.TokenOptions{Key: make([]byte, 32)}}, csrf.ErrInvalidTokenOptions},
 		{"an all-zero previous key", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, PreviousKeys: [][]byte{key2, make([]byte, 64)}}}, csrf.ErrInvalidTokenOptions},
-		{"a __Host- cookie without Secure", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, InsecureHTTPCookie: true, CookieName: "__Host-x"}}, csrf.ErrInvalidTokenOptions},
+		{"a __Host- cookie without Secure", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, DangerouslyAllowInsecureCookie: true, CookieName: "__Host-x"}}, csrf.ErrInvalidTokenOptions},
 		// Found in review: browsers match the prefix in any case.
-		{"a __host- cookie, lower case, without Secure", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, InsecureHTTPCookie: true, CookieName: "__host-x"}}, csrf.ErrInvalidTokenOptions},
-		{"a __SECURE- cookie without Secure", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, InsecureHTTPCookie: true, CookieName: "__SECURE-x"}}, csrf.ErrInvalidTokenOptions},
+		{"a __host- cookie, lower case, without Secure", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, DangerouslyAllowInsecureCookie: true, CookieName: "__host-x"}}, csrf.ErrInvalidTokenOptions},
+		{"a __SECURE- cookie without Secure", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, DangerouslyAllowInsecureCookie: true, CookieName: "__SECURE-x"}}, csrf.ErrInvalidTokenOptions},
 		{"a field name that needs escaping", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, FieldName: `x"><script>`}}, csrf.ErrInvalidTokenOptions},
 	}
 	for _, tt := range tests {

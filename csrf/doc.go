@@ -106,7 +106,7 @@
 //     it is also in [Options.TrustedOrigins].
 //   - The token cookie has fixed attributes (gorilla/csrf's Domain, Path,
 //     MaxAge and SameSite options have no counterpart): Secure (unless
-//     [TokenOptions.InsecureHTTPCookie]), HttpOnly, SameSite=Lax, Path=/,
+//     [TokenOptions.DangerouslyAllowInsecureCookie]), HttpOnly, SameSite=Lax, Path=/,
 //     no Domain and no Max-Age. The "__Host-" name requires the first
 //     and the absence of a Domain, so that no sibling subdomain can plant
 //     one; the cookie lasts as long as the browser session.

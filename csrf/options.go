@@ -139,7 +139,7 @@ type TokenOptions struct {
 	//     session exists, as long as that cookie lasts (it is a browser
 	//     session cookie), provided the cookie cannot be planted by a
 	//     sibling subdomain: CookieName starts with "__Host-" in that
-	//     exact case (the default does) and InsecureHTTPCookie is false.
+	//     exact case (the default does) and DangerouslyAllowInsecureCookie is false.
 	//     With any other cookie such forms are rejected once the session
 	//     starts.
 	//   - [Token] with a session always returns a session-bound token, so
@@ -164,10 +164,12 @@ type TokenOptions struct {
 	// browsers accept only with Secure, Path=/ and no Domain, so a
 	// subdomain cannot plant one.
 	CookieName string
-	// InsecureHTTPCookie drops the Secure attribute, for development over
-	// plain http. CookieName then defaults to "csrf"; a "__Host-" or
-	// "__Secure-" name is an error. Default: false.
-	InsecureHTTPCookie bool
+	// DangerouslyAllowInsecureCookie drops the Secure attribute, for
+	// development over plain http, where anyone on the path can read and
+	// set the cookie; named as session.Options names the same switch.
+	// CookieName then defaults to "csrf"; a "__Host-" or "__Secure-" name
+	// is an error. Default: false.
+	DangerouslyAllowInsecureCookie bool
 	// FieldName is the form field read for the token, when the header is
 	// absent and the body is application/x-www-form-urlencoded or
 	// multipart/form-data. The middleware then parses the form, so
@@ -285,7 +287,7 @@ func New(o Options) (*Middleware, error) {
 			sessionID:  t.SessionID,
 			always:     t.Always,
 			cookieName: t.CookieName,
-			secure:     !t.InsecureHTTPCookie,
+			secure:     !t.DangerouslyAllowInsecureCookie,
 			fieldName:  t.FieldName,
 			headerName: http.CanonicalHeaderKey(t.HeaderName),
 			maxForm:    t.MaxFormBytes,

@@ -230,7 +230,7 @@ func TestCookieBoundTokenIsRefusedInASessionWhenTheCookieCanBePlanted(t *testing
 		{"a custom name without a prefix", csrf.TokenOptions{CookieName: "csrf"}, false},
 		{"a __Secure- name, which a sibling can set with Domain", csrf.TokenOptions{CookieName: "__Secure-csrf"}, false},
 		{"a __HOST- name, which browsers matching prefixes in exact case let a sibling set", csrf.TokenOptions{CookieName: "__HOST-csrf"}, false},
-		{"InsecureHTTPCookie", csrf.TokenOptions{InsecureHTTPCookie: true}, false},
+		{"DangerouslyAllowInsecureCookie", csrf.TokenOptions{DangerouslyAllowInsecureCookie: true}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.opts.Key, tt.opts.SessionID = key1, sessionFromHeader

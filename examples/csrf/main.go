@@ -118,7 +118,7 @@ func newHandler(key []byte) (http.Handler, error) {
 			Key: key,
 			// This example serves plain HTTP, where browsers and curl drop
 			// Secure cookies. Serve HTTPS in production and remove this.
-			InsecureHTTPCookie: true,
+			DangerouslyAllowInsecureCookie: true,
 		},
 	})
 	if err != nil {

@@ -439,11 +439,11 @@ func New(cfg Config) (http.Handler, error) {
 	csrfTokens, err := csrf.New(csrf.Options{
 		ClientIP: cfg.ClientIP,
 		Tokens: &csrf.TokenOptions{
-			Key:                cfg.CSRFKey,
-			SessionID:          sessions.Token, // a signed-in user's tokens are valid in their session only
-			Always:             true,
-			InsecureHTTPCookie: !cfg.TLS,
-			MaxFormBytes:       maxFormBytes, // the form routes' bound, before this layer reads the body
+			Key:                            cfg.CSRFKey,
+			SessionID:                      sessions.Token, // a signed-in user's tokens are valid in their session only
+			Always:                         true,
+			DangerouslyAllowInsecureCookie: !cfg.TLS,
+			MaxFormBytes:                   maxFormBytes, // the form routes' bound, before this layer reads the body
 		},
 	})
 	if err != nil {
