@@ -136,11 +136,11 @@ type ErrorMapping struct {
 	Public string
 }
 
-// ErrInvalidOption is wrapped by every error [New] returns.
-var ErrInvalidOption = errors.New("errorsafe: invalid option")
+// ErrOption is wrapped by every error [New] returns.
+var ErrOption = errors.New("errorsafe: invalid option")
 
 // OptionError describes one invalid [Options] field. It wraps
-// [ErrInvalidOption].
+// [ErrOption].
 type OptionError struct {
 	// Field is the name of the Options field, such as "RequestIDHeader"
 	// or "Errors[2].Status".
@@ -154,8 +154,8 @@ func (e *OptionError) Error() string {
 	return "errorsafe: invalid option " + e.Field + ": " + e.Reason
 }
 
-// Unwrap returns [ErrInvalidOption].
-func (e *OptionError) Unwrap() error { return ErrInvalidOption }
+// Unwrap returns [ErrOption].
+func (e *OptionError) Unwrap() error { return ErrOption }
 
 // Middleware provides the errorsafe middlewares sharing one configuration:
 // [Middleware.Handler] (all of them, the recommended setup),

@@ -95,8 +95,8 @@ func TestNewRejectsUnsafeOptions(t *testing.T) {
 			if err == nil || m != nil {
 				t.Fatalf("New = %v, %v; want an error", m, err)
 			}
-			if !errors.Is(err, errorsafe.ErrInvalidOption) {
-				t.Errorf("error %v does not wrap ErrInvalidOption", err)
+			if !errors.Is(err, errorsafe.ErrOption) {
+				t.Errorf("error %v does not wrap ErrOption", err)
 			}
 			var oe *errorsafe.OptionError
 			if !errors.As(err, &oe) || oe.Field != tt.field {
