@@ -62,7 +62,9 @@
 // (a database error, a stack trace from a framework in debug mode), and
 // optionally ([Options.ReplaceMuxErrors]) the plain-text 404 and 405
 // bodies of [net/http.ServeMux]. The status and headers such as Allow,
-// Retry-After and WWW-Authenticate are kept.
+// Retry-After and WWW-Authenticate are kept; a 503 without Retry-After
+// (the timeout of [net/http.TimeoutHandler], a handler's own) gets
+// Retry-After: 5, as the 503s of the other httpguard packages have one.
 //
 // A [net/http/httputil.ReverseProxy] inside is a handler like any other:
 // a backend's 5xx body (a stack trace from a legacy application) is

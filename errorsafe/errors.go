@@ -90,7 +90,8 @@ func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // and the access log carries it already (an error record would let any
 // client fill the error log). Headers the status requires
 // (WWW-Authenticate, Allow, Retry-After) are the caller's to set on w
-// first. A nil err does nothing.
+// first; a 503 without Retry-After gets Retry-After: 5. A nil err does
+// nothing.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if err == nil {
 		return

@@ -33,6 +33,7 @@ func TestSafeErrorsReplacesBodies(t *testing.T) {
 		{"a 500 body is replaced", false, "GET", "/500", nil, 500, true, nil},
 		{"a 502 body is replaced", false, "GET", "/502", nil, 502, true, nil},
 		{"a 503 keeps Retry-After", false, "GET", "/503", nil, 503, true, map[string]string{"Retry-After": "30"}},
+		{"a 503 without Retry-After gets one", false, "GET", "/503bare", nil, 503, true, map[string]string{"Retry-After": "5"}},
 		{"a status written through Write is replaced", false, "GET", "/500write", nil, 500, true, nil},
 		{"a 200 is untouched", false, "GET", "/ok", nil, 200, false, nil},
 		{"an application 404 is untouched", false, "GET", "/app404", nil, 404, false, nil},
@@ -57,6 +58,10 @@ func TestSafeErrorsReplacesBodies(t *testing.T) {
 	})
 	mux.HandleFunc("GET /503", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "30")
+		w.WriteHeader(503)
+		io.WriteString(w, leaky)
+	})
+	mux.HandleFunc("GET /503bare", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(503)
 		io.WriteString(w, leaky)
 	})

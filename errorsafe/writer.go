@@ -459,13 +459,18 @@ func renderProblem(status int, detail, id string) []byte {
 // writeBody writes a problem response with the headers of
 // internal/problem: representation headers of the replaced response are
 // removed, other headers (Allow, Retry-After, WWW-Authenticate, Vary,
-// security headers, the request ID) are kept.
+// security headers, the request ID) are kept. A 503 without Retry-After
+// gets Retry-After: 5, the delay of the other 503s of httpguard.
 func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	for _, k := range dropOnReplace {
 		delete(h, k)
 	}
-	vals := make([]string, 4)
+	vals := make([]string, 5)
+	if status == http.StatusServiceUnavailable && len(h["Retry-After"]) == 0 {
+		vals[4] = unavailableRetryAfter
+		h["Retry-After"] = vals[4:5:5]
+	}
 	vals[0] = problem.ContentType
 	vals[1] = "no-store"
 	vals[2] = "nosniff"
@@ -477,6 +482,10 @@ func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
+
+// unavailableRetryAfter is the Retry-After, in seconds, of a 503 that
+// has none: that of auth's, session's and ratelimit's store failures.
+const unavailableRetryAfter = "5"
 
 // dropOnReplace are the headers that describe the replaced representation.
 var dropOnReplace = []string{
