@@ -625,3 +625,93 @@ func bodyLimit(t *testing.T, o sanitize.BodyOptions) *sanitize.BodyLimit {
 	}
 	return m
 }
+
+// Every OnReject is called with the reason already recorded for the
+// access log, as auth, rbac and csrf documented: headers, https, cors,
+// ratelimit, sanitize and session called a custom OnReject before
+// recording it, so the access log of such a rejection had no reason.
+func TestCustomOnRejectSeesTheReason(t *testing.T) {
+	t.Parallel()
+	type onReject = func(http.ResponseWriter, *http.Request, error)
+	ok := http.HandlerFunc(reached)
+	cases := []struct {
+		name  string
+		build func(t *testing.T, f onReject) http.Handler
+		req   *http.Request
+		calls int // requests to send; the last one is refused
+	}{
+		{"headers", func(t *testing.T, f onReject) http.Handler {
+			m, err := headers.New(headers.Options{AllowedHosts: []string{"app.example.com"}, OnReject: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m.Handler(ok)
+		}, newReq("GET", "http://evil.example/", nil), 1},
+		{"headers report handler", func(t *testing.T, f onReject) http.Handler {
+			m, err := headers.NewReportHandler(headers.ReportOptions{OnReject: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}, newReq("GET", "http://app.example/", nil), 1},
+		{"https", func(t *testing.T, f onReject) http.Handler {
+			rd, err := https.NewRedirect(https.RedirectOptions{Host: "app.example.com", OnReject: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rd.Handler(ok)
+		}, newReq("POST", "http://app.example.com/", strings.NewReader("a=b")), 1},
+		{"cors", func(t *testing.T, f onReject) http.Handler {
+			c, err := cors.New(cors.Options{AllowedOrigins: []string{"https://app.example.com"}, OnReject: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.Handler(ok)
+		}, newReq("OPTIONS", "http://api.example.com/", nil, "Origin", "https://evil.example", "Access-Control-Request-Method", "PUT"), 1},
+		{"ratelimit", func(t *testing.T, f onReject) http.Handler {
+			m, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{{Name: "ip", Rate: 1, Period: time.Hour}}, OnReject: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m.Handler(ok)
+		}, newReq("GET", "http://api.example.com/", nil), 2},
+		{"sanitize.BodyLimit", func(t *testing.T, f onReject) http.Handler {
+			return bodyLimit(t, sanitize.BodyOptions{OnReject: f}).Handler(ok)
+		}, newReq("POST", "http://api.example.com/", strings.NewReader("x"), "Content-Type", "text/plain"), 1},
+		{"sanitize.Decoder", func(t *testing.T, f onReject) http.Handler {
+			d, err := sanitize.New(sanitize.Options{OnReject: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = sanitize.DecodeJSON[decodeTarget](d, w, r)
+			})
+		}, newReq("POST", "http://api.example.com/", strings.NewReader("{"), "Content-Type", "application/json"), 1},
+		{"session", func(t *testing.T, f onReject) http.Handler {
+			m, err := session.New(session.Options{Store: failingStore{}, OnReject: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m.Handler(ok)
+		}, newReq("GET", "http://app.example.com/", nil, "Cookie", "__Host-session="+strings.Repeat("A", 43)), 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var seen error
+			called := false
+			f := func(w http.ResponseWriter, r *http.Request, err error) {
+				called = true
+				seen = errorsafe.RejectReason(r)
+				w.WriteHeader(http.StatusTeapot)
+			}
+			es := errorsafe.MustNew(errorsafe.Options{Logger: slog.New(slog.DiscardHandler)})
+			h := es.Handler(tc.build(t, f))
+			for range tc.calls {
+				h.ServeHTTP(httptest.NewRecorder(), tc.req.Clone(context.Background()))
+			}
+			if !called || seen == nil {
+				t.Errorf("OnReject called %v, reason recorded before it: %v; want a reason", called, seen)
+			}
+		})
+	}
+}

@@ -92,6 +92,8 @@ type BasicOptions struct {
 	// before OnReject is called. Default: 401 with the Basic challenge,
 	// 429 with Retry-After, or 503 with Retry-After: 5, as a generic
 	// RFC 9457 problem.
+	// OnReject must write a response: if it writes nothing, net/http
+	// answers 200 with an empty body, which a client takes for success.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 
 	now func() time.Time // tests

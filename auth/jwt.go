@@ -145,6 +145,9 @@ type JWTOptions struct {
 	// challenge (error="invalid_token" for a bad token), or 503 with
 	// Retry-After when a key set or denylist is unavailable, as an
 	// RFC 9457 problem.
+	// The reason is recorded for the access log before OnReject is called.
+	// OnReject must write a response: if it writes nothing, net/http
+	// answers 200 with an empty body, which a client takes for success.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 
 	now func() time.Time // tests

@@ -24,6 +24,9 @@ type ScopeOptions struct {
 	// [ErrInsufficientScope]. Default: 401 with the Bearer challenge, or
 	// 403 with WWW-Authenticate: Bearer error="insufficient_scope" and
 	// the required scope (RFC 6750 §3.1).
+	// The reason is recorded for the access log before OnReject is called.
+	// OnReject must write a response: if it writes nothing, net/http
+	// answers 200 with an empty body, which a client takes for success.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 }
 

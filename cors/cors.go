@@ -291,11 +291,11 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, next http
 			next.ServeHTTP(w, r)
 			return
 		}
+		problem.SetReason(r, err)
 		if m.onReject != nil {
 			m.onReject(w, r, err)
 			return
 		}
-		problem.SetReason(r, err)
 		// The generic 403 of problem.Reject, its header values in this
 		// response's slots.
 		problem.WriteInto(w, http.StatusForbidden, vals[i:], false)

@@ -150,7 +150,10 @@ type Options struct {
 	// (internal/problem) with the reason recorded for logging. Actual
 	// (non-preflight) requests from disallowed origins are never
 	// rejected: they reach the next handler without CORS headers, and the
-	// browser withholds the response from the calling script.
+	// browser withholds the response from the calling script. The reason
+	// is recorded for the access log before OnReject is called, too.
+	// OnReject must write a response: if it writes nothing, net/http
+	// answers 200 with an empty body, which a client takes for success.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 }
 

@@ -82,6 +82,8 @@ type Options struct {
 	// form OnReject renders with [Token] for a client that had no valid
 	// token cookie cannot be submitted: link or redirect to the form's
 	// page instead.
+	// OnReject must write a response: if it writes nothing, net/http
+	// answers 200 with an empty body, which a client takes for success.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 }
 

@@ -146,6 +146,9 @@ type Options struct {
 	// OnReject writes the response for a request whose host is not
 	// allowed; err wraps [ErrHostNotAllowed]. Default: a generic 400
 	// problem response. The security headers are already set on w.
+	// The reason is recorded for the access log before OnReject is called.
+	// OnReject must write a response: if it writes nothing, net/http
+	// answers 200 with an empty body, which a client takes for success.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 }
 
@@ -600,6 +603,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	c := m.config()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c.hosts != nil && !hostAllowed(c.hosts, r.Host) {
+			problem.SetReason(r, ErrHostNotAllowed)
 			if c.onReject != nil {
 				c.setRejected(w.Header(), r, 0)
 				c.onReject(w, r, ErrHostNotAllowed)
@@ -608,7 +612,6 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			// problem.Reject, its header values in spare slots of this
 			// response's array.
 			spare := c.setRejected(w.Header(), r, problem.Slots)
-			problem.SetReason(r, ErrHostNotAllowed)
 			problem.WriteInto(w, http.StatusBadRequest, spare, false)
 			return
 		}

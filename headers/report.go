@@ -70,6 +70,9 @@ type ReportOptions struct {
 	// err wraps [ErrReportMethod], [ErrReportMediaType],
 	// [ErrReportTooLarge] or [ErrReportBody]. Default: a generic problem
 	// response (405 with Allow: POST, 415, 413 or 400).
+	// The reason is recorded for the access log before OnReject is called.
+	// OnReject must write a response: if it writes nothing, net/http
+	// answers 200 with an empty body, which a client takes for success.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 }
 
@@ -174,6 +177,7 @@ func logURL(u string) string {
 }
 
 func (h *ReportHandler) reject(w http.ResponseWriter, r *http.Request, err error) {
+	problem.SetReason(r, err)
 	if h.onReject != nil {
 		h.onReject(w, r, err)
 		return

@@ -73,6 +73,9 @@ type RedirectOptions struct {
 	// allowed when no Host is configured (err wraps [ErrHostNotAllowed]),
 	// and for a request with a method other than GET and HEAD (err wraps
 	// [ErrUnsafeMethod]). Default: a generic 400 problem response.
+	// The reason is recorded for the access log before OnReject is called.
+	// OnReject must write a response: if it writes nothing, net/http
+	// answers 200 with an empty body, which a client takes for success.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 }
 
@@ -291,13 +294,13 @@ func (rd *Redirect) Handler(next http.Handler) http.Handler {
 			}
 		}
 		if err != nil {
+			problem.SetReason(r, err)
 			if rd.onReject != nil {
 				rd.onReject(w, r, err)
 				return
 			}
 			// problem.Reject, its header values in slots of this
 			// response's own.
-			problem.SetReason(r, err)
 			problem.WriteInto(w, http.StatusBadRequest, headervals.Take(problem.Slots), false)
 			return
 		}

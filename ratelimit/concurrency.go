@@ -28,6 +28,9 @@ type ConcurrencyOptions struct {
 	// OnReject writes the response for a refused request; err wraps
 	// [ErrOverloaded] and Retry-After is already set on w. Default: an RFC
 	// 9457 problem response with status 503.
+	// The reason is recorded for the access log before OnReject is called.
+	// OnReject must write a response: if it writes nothing, net/http
+	// answers 200 with an empty body, which a client takes for success.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 }
 
@@ -88,6 +91,7 @@ func (c *ConcurrencyLimiter) Handler(next http.Handler) http.Handler {
 		if c.inFlight.Add(1) > c.max {
 			c.inFlight.Add(-1)
 			w.Header()["Retry-After"] = []string{c.retryAfter}
+			problem.SetReason(r, ErrOverloaded)
 			c.onReject(w, r, ErrOverloaded)
 			return
 		}

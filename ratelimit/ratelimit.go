@@ -115,6 +115,9 @@ type Options struct {
 	// [Options.Headers], the RateLimit fields are already set on w.
 	// Default: an RFC 9457 problem response with that status and nothing
 	// from the request.
+	// The reason is recorded for the access log before OnReject is called.
+	// OnReject must write a response: if it writes nothing, net/http
+	// answers 200 with an empty body, which a client takes for success.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 }
 
@@ -457,18 +460,19 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		h := w.Header()
 		if !d.limited {
 			h["Retry-After"] = []string{"1"}
+			problem.SetReason(r, d.err)
 			m.onReject(w, r, d.err)
 			return
 		}
 		stale := len(h) > 0 // before the fields of this package
 		spare := m.setRefused(h, &d)
+		problem.SetReason(r, d.err)
 		if !m.defaultProblem {
 			m.onReject(w, r, d.err)
 			return
 		}
 		// What defaultReject does for a limit's refusal, with the
 		// generic problem written into this response's slots.
-		problem.SetReason(r, d.err)
 		problem.WriteInto(w, http.StatusTooManyRequests, spare, !stale)
 	})
 }

@@ -57,6 +57,8 @@ type Options struct {
 	// SetReason for an access log before OnReject is called. Default:
 	// the generic RFC 9457 problem response for that status, with
 	// WWW-Authenticate on a 401. Never echo request data in the response.
+	// OnReject must write a response: if it writes nothing, net/http
+	// answers 200 with an empty body, which a client takes for success.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 }
 

@@ -69,6 +69,9 @@ type Options struct {
 	// problem response with the status the error calls for, and for
 	// validation failures a 422 listing each field by its JSON name, the
 	// rule and a message, never the submitted value.
+	// The reason is recorded for the access log before OnReject is called.
+	// OnReject must write a response: if it writes nothing, net/http
+	// answers 200 with an empty body, which a client takes for success.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 }
 
@@ -469,6 +472,7 @@ func StatusOf(err error) int { return statusOf(err) }
 
 func (d *Decoder) reject(w http.ResponseWriter, r *http.Request, err error) {
 	if d.onReject != nil {
+		problem.SetReason(r, err)
 		d.onReject(w, r, err)
 		return
 	}

@@ -26,6 +26,9 @@ type BodyOptions struct {
 	ContentTypes []string
 	// OnReject writes the response for a refused request. Default: a
 	// generic problem response (413 or 415).
+	// The reason is recorded for the access log before OnReject is called.
+	// OnReject must write a response: if it writes nothing, net/http
+	// answers 200 with an empty body, which a client takes for success.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 }
 
@@ -115,6 +118,7 @@ func (m *BodyLimit) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := m.Check(r); err != nil {
 			if m.onReject != nil {
+				problem.SetReason(r, err)
 				m.onReject(w, r, err)
 				return
 			}

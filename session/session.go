@@ -174,6 +174,9 @@ type Options struct {
 	// Default: a generic problem response, 503 with Retry-After: 5 for
 	// ErrStore and 500 otherwise. It is called with the underlying
 	// [net/http.ResponseWriter], before any of the handler's output.
+	// The reason is recorded for the access log before OnReject is called.
+	// OnReject must write a response: if it writes nothing, net/http
+	// answers 200 with an empty body, which a client takes for success.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 
 	now func() time.Time
@@ -530,6 +533,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		st.ctx.s = s
 		if s.token != "" && !m.lazy {
 			if err := s.load(); err != nil {
+				problem.SetReason(r, err)
 				m.onReject(w, r, err)
 				return
 			}
@@ -567,6 +571,7 @@ func (rw *responseWriter) before() bool {
 	rw.written = true
 	if err := rw.st.sess.commit(rw.ResponseWriter); err != nil {
 		rw.failed = true
+		problem.SetReason(rw.r, err)
 		rw.st.sess.m.onReject(rw.ResponseWriter, rw.r, err)
 		return false
 	}
