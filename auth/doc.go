@@ -165,6 +165,10 @@
 // is the registered token-endpoint code for "retry later, more slowly"
 // (RFC 8628 §3.5), and clients that do not know it still see a standard
 // 429. A user store that cannot answer is 503 temporarily_unavailable.
+// Behind errorsafe's SafeErrors, which answers every 5xx with the generic
+// problem, such a 503 (or a 500 server_error) keeps its status and
+// Retry-After but loses the JSON error code; OAuth clients act on the
+// status, and the 4xx errors above pass unchanged.
 //
 // # Failed attempts
 //
