@@ -11,6 +11,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("Preflight", s.testPreflight)
 	t.Run("CSRF", s.testCSRF)
 	t.Run("CSP", s.testCSP)
+	t.Run("ScriptSrcElem", s.testScriptSrcElem)
 	t.Run("Framing", s.testFraming)
 	t.Run("SessionCookie", s.testSessionCookie)
 	t.Run("HostPrefix", s.testHostPrefix)

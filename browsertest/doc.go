@@ -58,6 +58,10 @@
 //     ('strict-dynamic'), blocks an inline script, an external script
 //     (never requested) and an event handler without the nonce, and the
 //     violation report reaches the report endpoint.
+//   - ScriptSrcElem: with script-src-elem set, the nonced inline script runs
+//     and one without the nonce does not; the policy as rendered before the
+//     nonce went to script-src-elem too (in script-src only) blocks the
+//     nonced script.
 //   - Framing: X-Frame-Options DENY and frame-ancestors 'none', together or
 //     alone, stop another site's iframe (its document is fetched, never
 //     rendered, and frame-ancestors violations are reported); a

@@ -284,3 +284,84 @@ func countOf[T comparable](s []T, v T) int {
 	}
 	return n
 }
+
+// elemResults is what the scripts of the script-src-elem page did.
+type elemResults struct {
+	Nonced   bool `json:"nonced"`   // the inline script with the nonce ran
+	Inline   bool `json:"inline"`   // the inline script without the nonce ran
+	External bool `json:"external"` // the same-origin external script ran ('self')
+}
+
+// testScriptSrcElem: with a CSP that sets script-src-elem, an inline
+// script carrying the response's nonce runs and one without it does not.
+// script-src-elem, when present, governs <script> elements instead of
+// script-src, so the nonce must be in it; before the fix the middleware
+// put the nonce in script-src only. The control route sends that old
+// rendering as a fixed header (the string the middleware rendered for
+// these options before the fix, with the response's nonce in script-src
+// and not in script-src-elem), and Chromium blocks the nonced script
+// there: for elements, script-src and its nonce are not consulted. On both routes
+// the same-origin external script runs ('self' in script-src-elem), so the
+// page's scripts can run at all. Plain HTTP on 127.0.0.1.
+func (s *suite) testScriptSrcElem(t *testing.T) {
+	m, err := headers.New(headers.Options{CSP: &headers.CSP{
+		DefaultSrc:    []string{headers.None},
+		ScriptSrcElem: []string{headers.Self},
+		ScriptNonce:   true,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := template.Must(template.New("page").Parse(`<!doctype html><title>script-src-elem</title>
+<script nonce="{{.}}">window.nonced = true;</script>
+<script>window.inline = true;</script>
+<script src="/self.js"></script>
+`))
+	policies := newEvents[string]()
+	serve := func(old bool) http.Handler {
+		return m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			nonce, ok := headers.Nonce(r.Context())
+			if !ok {
+				t.Error("no nonce in the request context")
+			}
+			if old {
+				// The policy as the middleware rendered it before the fix.
+				w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+nonce+"'; script-src-elem 'self'; base-uri 'self'")
+			}
+			policies.add(w.Header().Get("Content-Security-Policy"))
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_ = page.Execute(w, nonce)
+		}))
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /now", serve(false))
+	mux.Handle("GET /before-the-fix", serve(true))
+	mux.HandleFunc("GET /self.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		_, _ = w.Write([]byte("window.external = true;"))
+	})
+	srv := s.serve(t, mux, false).origin("127.0.0.1")
+
+	for _, tc := range []struct {
+		name, path string
+		nonced     bool
+	}{
+		{"the nonce in script-src-elem lets the nonced inline script run", "/now", true},
+		{"the nonce in script-src alone, as before the fix, does not", "/before-the-fix", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := s.tab(t)
+			n := len(policies.all())
+			navigate(t, ctx, srv+tc.path)
+			// Parser-inserted scripts have all run by the load event that
+			// navigate waits for; the evaluation itself is not subject to
+			// the page's policy.
+			got := eval[elemResults](t, ctx, `({nonced: !!window.nonced, inline: !!window.inline, external: !!window.external})`)
+			policy := policies.all()[n:]
+			if got.Nonced != tc.nonced || got.Inline || !got.External {
+				t.Errorf("under %q: nonced script ran %v (want %v), script without the nonce ran %v (want false), 'self' external script ran %v (want true)",
+					policy, got.Nonced, tc.nonced, got.Inline, got.External)
+			}
+		})
+	}
+}
