@@ -66,6 +66,10 @@
 //     alone, stop another site's iframe (its document is fetched, never
 //     rendered, and frame-ancestors violations are reported); a
 //     frame-ancestors source naming the site lets it frame the page.
+//   - GatewayCORS: cors in front of a proxy whose backend echoes every
+//     Origin with credentials: without ModifyResponse a refused origin
+//     reads the user's data and the allowed one cannot (two
+//     Access-Control-Allow-Origin values); with it, the reverse.
 //   - SessionCookie: the session cookie is stored Secure, HttpOnly,
 //     SameSite=Lax and host-only; document.cookie does not show it; it goes
 //     with same-origin posts and cross-site links but not cross-site posts;
