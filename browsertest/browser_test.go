@@ -13,6 +13,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("CSP", s.testCSP)
 	t.Run("ScriptSrcElem", s.testScriptSrcElem)
 	t.Run("Framing", s.testFraming)
+	t.Run("GatewayFraming", s.testGatewayFraming)
 	t.Run("GatewayCORS", s.testGatewayCORS)
 	t.Run("SessionCookie", s.testSessionCookie)
 	t.Run("HostPrefix", s.testHostPrefix)

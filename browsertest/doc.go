@@ -66,6 +66,12 @@
 //     alone, stop another site's iframe (its document is fetched, never
 //     rendered, and frame-ancestors violations are reported); a
 //     frame-ancestors source naming the site lets it frame the page.
+//   - GatewayFraming: headers (DENY, OmitCSP) in front of an
+//     httputil.ReverseProxy whose backend sends SAMEORIGIN: with or without
+//     ModifyResponse another site's frame is refused, since Chromium reads
+//     two different X-Frame-Options values as a conflict and refuses every
+//     frame, not as an invalid value it ignores; SAMEORIGIN with a
+//     backend's ALLOWALL stops even a same-origin frame.
 //   - GatewayCORS: cors in front of a proxy whose backend echoes every
 //     Origin with credentials: without ModifyResponse a refused origin
 //     reads the user's data and the allowed one cannot (two

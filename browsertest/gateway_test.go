@@ -1,13 +1,18 @@
 package browsertest_test
 
 import (
+	"html/template"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/httpguard/httpguard/cors"
+	"github.com/httpguard/httpguard/headers"
 )
 
 // gateway returns an httputil.ReverseProxy to the backend at target, with
@@ -21,6 +26,129 @@ func gateway(t *testing.T, target string, modify func(*http.Response) error) *ht
 	return &httputil.ReverseProxy{
 		Rewrite:        func(pr *httputil.ProxyRequest) { pr.SetURL(u) },
 		ModifyResponse: modify,
+	}
+}
+
+// testGatewayFraming: the headers middleware (X-Frame-Options DENY, and
+// OmitCSP, so no frame-ancestors to fall back on) in front of an
+// httputil.ReverseProxy whose backend sends X-Frame-Options: SAMEORIGIN.
+// Without ModifyResponse the client gets both lines, DENY and SAMEORIGIN
+// ("DENY, SAMEORIGIN" once combined); with it, DENY alone.
+//
+// The claim was that Chromium ignores "DENY, SAMEORIGIN" as invalid and
+// lets another site frame the page. It does not: Chromium refuses the
+// cross-site frame in both cases. It reads a list of different values
+// as a conflict and refuses every frame, as the HTML standard says for
+// such a list holding DENY, SAMEORIGIN or ALLOWALL; only a single unknown
+// value is ignored. The third case shows it is not merely the stricter
+// value winning: a gateway's SAMEORIGIN next to a legacy backend's
+// ALLOWALL stops a frame from the gateway's own origin, which either
+// value alone would allow. So a backend's X-Frame-Options cannot loosen
+// the gateway's, only break its same-origin framing; ModifyResponse makes
+// the value sent the gateway's.
+//
+// A refused frame's document is fetched but never runs: its script posts
+// no message and its image is never requested. A sentinel frame, a route
+// whose gateway and backend send no X-Frame-Options, shows that the same
+// page frames and runs when nothing forbids it. The gateway is
+// https://127.0.0.1; the framing page is https://localhost, or the
+// gateway itself for the same-origin case.
+func (s *suite) testGatewayFraming(t *testing.T) {
+	backend := s.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/open":
+		case "/legacy":
+			w.Header().Set("X-Frame-Options", "ALLOWALL")
+		default:
+			w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(`<!doctype html><title>backend</title>
+<script>parent.postMessage({framed: location.pathname}, "*");</script>
+<img src="/pixel` + r.URL.Path + `">`))
+	}), false).URL
+	sec, err := headers.New(headers.Options{OmitCSP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := headers.New(headers.Options{OmitCSP: true, FrameOptions: headers.Omit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, err := headers.New(headers.Options{OmitCSP: true, FrameOptions: "SAMEORIGIN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits := newEvents[hit]()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /pixel/", http.NotFound)
+	mux.Handle("/plain", sec.Handler(gateway(t, backend, nil)))
+	mux.Handle("/modified", sec.Handler(gateway(t, backend, sec.ModifyResponse)))
+	mux.Handle("/legacy", same.Handler(gateway(t, backend, nil)))
+	mux.Handle("/open", open.Handler(gateway(t, backend, open.ModifyResponse)))
+	gw := s.serve(t, recorder(hits, mux), true)
+	victim := gw.origin("127.0.0.1")
+	framing := template.Must(template.New("framing").Parse(`<!doctype html><title>attacker</title>
+<script>
+window.results = {messages: [], loaded: {}};
+addEventListener("message", e => results.messages.push(e.data.framed));
+</script>
+<iframe src="{{.Victim}}{{.Path}}" onload="results.loaded.target = true"></iframe>
+<iframe src="{{.Victim}}/open" onload="results.loaded.sentinel = true"></iframe>`))
+	framingPage := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = framing.Execute(w, map[string]string{"Victim": victim, "Path": r.URL.Query().Get("path")})
+	})
+	mux.Handle("GET /frame", framingPage)
+	attacker := s.serve(t, framingPage, true).origin("localhost")
+
+	type results struct {
+		Messages []string        `json:"messages"`
+		Loaded   map[string]bool `json:"loaded"`
+	}
+	for _, tc := range []struct {
+		name, from, path string
+		sent             []string // the X-Frame-Options lines the gateway sends
+	}{
+		{"without ModifyResponse, DENY and the backend's SAMEORIGIN still stop a cross-site frame", attacker, "/plain", []string{"DENY", "SAMEORIGIN"}},
+		{"with ModifyResponse, DENY alone stops a cross-site frame", attacker, "/modified", []string{"DENY"}},
+		{"SAMEORIGIN and a backend's ALLOWALL stop even a same-origin frame", victim, "/legacy", []string{"SAMEORIGIN", "ALLOWALL"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := gw.Client().Get(victim + tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = res.Body.Close()
+			if got := res.Header.Values("X-Frame-Options"); !slices.Equal(got, tc.sent) {
+				t.Fatalf("the gateway sends X-Frame-Options %q, want %q", got, tc.sent)
+			}
+			ctx := s.tab(t)
+			nHits := len(hits.all())
+			navigate(t, ctx, tc.from+"/frame?path="+tc.path)
+			// Both frames have loaded (a refused frame fires load too),
+			// and the sentinel's script has run and sent its message.
+			got, err := chromedp.Run(ctx, chromedp.Poll[results](
+				`results.loaded.target && results.loaded.sentinel && results.messages.includes("/open") && results`,
+				chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(scenarioTimeout)))
+			if err != nil {
+				t.Fatalf("the frames did not load: %v", err)
+			}
+			if slices.Contains(got.Messages, tc.path) {
+				t.Errorf("the framed page's script ran (messages %q): the frame was allowed", got.Messages)
+			}
+			count := func(path string) func(h hit) bool {
+				return func(h hit) bool { return h.Path == path }
+			}
+			hits.wait(t, ctx, "the sentinel's image", func(hs []hit) bool { return slices.ContainsFunc(hs[nHits:], count("/pixel/open")) })
+			seen := hits.all()[nHits:]
+			if !slices.ContainsFunc(seen, count(tc.path)) {
+				t.Errorf("the browser never requested %s", tc.path)
+			}
+			if slices.ContainsFunc(seen, count("/pixel"+tc.path)) {
+				t.Errorf("the framed page rendered: its image was requested (%v)", seen)
+			}
+		})
 	}
 }
 
