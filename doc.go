@@ -44,14 +44,15 @@
 //
 // In front of an [net/http/httputil.ReverseProxy] the stack is a gateway,
 // and the proxy adds the backend's response header fields to those the
-// middleware set: a backend's X-Frame-Options, Referrer-Policy,
-// Permissions-Policy or Cross-Origin-*-Policy then undoes the gateway's,
-// and a backend that grants CORS to every origin grants what cors
-// refuses. Set the proxy's ModifyResponse to call the ModifyResponse
-// methods of headers, cors and session, which remove the backend's copies
-// of the fields those middlewares own, and keep the session cookie out of
-// the request the proxy sends (the session package documentation shows
-// both). errorsafe replaces a backend's 5xx bodies like any handler's.
+// middleware set: a backend's Referrer-Policy, Permissions-Policy or
+// Cross-Origin-*-Policy then undoes the gateway's (a backend's differing
+// X-Frame-Options only makes browsers refuse every frame), and a backend
+// that grants CORS to every origin grants what cors refuses. Set the
+// proxy's ModifyResponse to call the ModifyResponse methods of headers,
+// cors and session, which remove the backend's copies of the fields those
+// middlewares own, and keep the session cookie out of the request the
+// proxy sends (the session package documentation shows both). errorsafe
+// replaces a backend's 5xx bodies like any handler's.
 package httpguard
 
 import "net/http"

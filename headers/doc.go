@@ -111,9 +111,12 @@
 // the middleware set, with [net/http.Header.Add]: a header both send
 // reaches the client with two values, and browsers then
 //
-//   - ignore X-Frame-Options "DENY, SAMEORIGIN" as invalid (CSP
-//     frame-ancestors of the gateway's policy still forbids framing in
-//     current browsers, but not with OmitCSP, nor in older ones);
+//   - refuse every frame for X-Frame-Options "DENY, SAMEORIGIN": two
+//     different values are a conflict, which the HTML standard and
+//     Chromium read as DENY, OmitCSP or not (the browsertest module
+//     shows it). A backend's value cannot loosen the gateway's, but one
+//     that differs from a gateway's SAMEORIGIN (a legacy ALLOWALL, say)
+//     stops same-origin frames too;
 //   - take the last valid Referrer-Policy token, the backend's, which may
 //     be the unsafe-url [New] refuses;
 //   - apply the last Permissions-Policy member for a feature, the

@@ -34,7 +34,8 @@ func legacyBackend(t *testing.T) *url.URL {
 // backend sends its own security headers. The proxy adds them to the
 // middleware's with Header.Add; ModifyResponse removes the backend's
 // copies so that the client gets the gateway's value alone. Without it,
-// X-Frame-Options "DENY, SAMEORIGIN" is invalid and ignored, the last
+// X-Frame-Options "DENY, SAMEORIGIN" is a conflict that browsers read as
+// DENY (framing is refused, same-origin included), the last
 // Referrer-Policy token and the last Permissions-Policy member win, and
 // two Cross-Origin-Opener-Policy or -Resource-Policy values are no policy
 // at all.
@@ -50,7 +51,7 @@ func TestModifyResponseBehindReverseProxy(t *testing.T) {
 		values  []string
 		want    []string // what the client gets
 	}{
-		{name: "a backend's SAMEORIGIN does not turn DENY into an invalid list", backend: "X-Frame-Options", values: []string{"SAMEORIGIN"}, want: []string{"DENY"}},
+		{name: "a backend's SAMEORIGIN does not turn DENY into a conflicting list", backend: "X-Frame-Options", values: []string{"SAMEORIGIN"}, want: []string{"DENY"}},
 		{name: "a backend's nosniff is not repeated", backend: "X-Content-Type-Options", values: []string{"nosniff"}, want: []string{"nosniff"}},
 		{name: "a backend's unsafe-url is not the last, winning, referrer policy", backend: "Referrer-Policy", values: []string{"unsafe-url"}, want: []string{"no-referrer"}},
 		{name: "a backend's permissions do not override the gateway's members", backend: "Permissions-Policy", values: []string{"camera=*, geolocation=*"}, want: []string{headers.DefaultPermissionsPolicy}},
