@@ -16,5 +16,6 @@ func TestBrowser(t *testing.T) {
 	t.Run("GatewayFraming", s.testGatewayFraming)
 	t.Run("GatewayCORS", s.testGatewayCORS)
 	t.Run("SessionCookie", s.testSessionCookie)
+	t.Run("RememberMe", s.testRememberMe)
 	t.Run("HostPrefix", s.testHostPrefix)
 }

@@ -81,6 +81,10 @@
 //     with same-origin posts and cross-site links but not cross-site posts;
 //     a same-site post from another port carries it, and csrf, outside
 //     session as recommended, rejects that post.
+//   - RememberMe: after a login with RememberMe(true) the browser stores
+//     the session cookie as persistent, expiring with the idle timeout;
+//     with RememberMe(false), also at a later login, it is a session
+//     cookie.
 //   - HostPrefix: a subdomain cannot plant a __Host-session cookie (session
 //     fixation), while it can plant an unprefixed one; the __Host- cookie
 //     is not sent to subdomains.

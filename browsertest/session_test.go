@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -16,7 +17,9 @@ import (
 )
 
 // sessionApp returns a handler with a session middleware: GET login?as=NAME
-// signs NAME in (a test shortcut for a login form), whoami (GET and POST)
+// signs NAME in (a test shortcut for a login form; with remember=1 or
+// remember=0 it calls RememberMe(true) or RememberMe(false), a "remember
+// me" box ticked or not), whoami (GET and POST)
 // answers with the signed-in subject and records it in seen.
 func sessionApp(t *testing.T, opts session.Options, seen *events[string]) http.Handler {
 	t.Helper()
@@ -26,7 +29,11 @@ func sessionApp(t *testing.T, opts session.Options, seen *events[string]) http.H
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
-		err := session.FromRequest(r).Login(identity.New(identity.Options{Subject: r.URL.Query().Get("as"), Method: identity.MethodSession}))
+		sess := session.FromRequest(r)
+		if q := r.URL.Query(); q.Has("remember") {
+			sess.RememberMe(q.Get("remember") == "1")
+		}
+		err := sess.Login(identity.New(identity.Options{Subject: r.URL.Query().Get("as"), Method: identity.MethodSession}))
 		if err != nil {
 			http.Error(w, "try again", http.StatusServiceUnavailable)
 			return
@@ -254,6 +261,74 @@ func (s *suite) testHostPrefix(t *testing.T) {
 		}
 		if _, sent := toApp[0].Cookies[session.DefaultCookieName]; !sent {
 			t.Errorf("the session cookie did not go to its own host: %v", toApp[0])
+		}
+	})
+}
+
+// testRememberMe: after a login with RememberMe(true) the browser stores
+// the session cookie as a persistent cookie, expiring when the session
+// would (the idle timeout, 30 minutes by default, from now), so it
+// survives a browser restart; with RememberMe(false) it is a session
+// cookie, and RememberMe(false) at a later login turns a persistent cookie
+// back into one. document.cookie cannot show this for an HttpOnly cookie,
+// so the test reads the browser's cookie store (Network.getCookies), whose
+// "session" flag is false only for a cookie with Max-Age or Expires. The
+// application is https://127.0.0.1.
+func (s *suite) testRememberMe(t *testing.T) {
+	seen := newEvents[string]()
+	app := s.serve(t, sessionApp(t, session.Options{}, seen), true).origin("127.0.0.1")
+	stored := func(t *testing.T, ctx context.Context) *network.Cookie {
+		t.Helper()
+		c := cookie(t, ctx, app+"/", session.DefaultCookieName)
+		if c == nil {
+			t.Fatalf("the browser did not store %s", session.DefaultCookieName)
+		}
+		return c
+	}
+
+	t.Run("with RememberMe(true) the session cookie is persistent and expires with the session", func(t *testing.T) {
+		ctx := s.tab(t)
+		before := time.Now()
+		navigate(t, ctx, app+"/login?as=alice&remember=1")
+		after := time.Now()
+		c := stored(t, ctx)
+		if c.Session {
+			t.Fatalf("stored %+v as a session cookie, want a persistent one", *c)
+		}
+		// Expires is in seconds since the epoch; Max-Age is whole seconds.
+		expires := time.Unix(0, int64(c.Expires*float64(time.Second)))
+		lo, hi := before.Add(session.DefaultIdleTimeout-2*time.Second), after.Add(session.DefaultIdleTimeout+2*time.Second)
+		if expires.Before(lo) || expires.After(hi) {
+			t.Errorf("the cookie expires at %v, want %v after the login (between %v and %v)", expires, session.DefaultIdleTimeout, lo, hi)
+		}
+		navigate(t, ctx, app+"/whoami")
+		if who := eval[string](t, ctx, `document.getElementById("who").textContent`); who != "alice" {
+			t.Errorf("signed in as %q, want alice", who)
+		}
+	})
+
+	t.Run("with RememberMe(false) it is a session cookie", func(t *testing.T) {
+		ctx := s.tab(t)
+		navigate(t, ctx, app+"/login?as=alice&remember=0")
+		if c := stored(t, ctx); !c.Session {
+			t.Errorf("stored %+v as a persistent cookie, want a session cookie", *c)
+		}
+	})
+
+	t.Run("RememberMe(false) at the next login turns the persistent cookie back into a session cookie", func(t *testing.T) {
+		ctx := s.tab(t)
+		navigate(t, ctx, app+"/login?as=alice&remember=1")
+		first := stored(t, ctx)
+		if first.Session {
+			t.Fatalf("stored %+v as a session cookie, want a persistent one", *first)
+		}
+		navigate(t, ctx, app+"/login?as=alice&remember=0")
+		c := stored(t, ctx)
+		if !c.Session {
+			t.Errorf("stored %+v as a persistent cookie, want a session cookie", *c)
+		}
+		if c.Value == first.Value {
+			t.Errorf("the second login kept the session token")
 		}
 	})
 }
