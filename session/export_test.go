@@ -3,6 +3,8 @@ package session
 import (
 	"net/http"
 	"time"
+
+	"github.com/httpguard/httpguard/identity"
 )
 
 // Test hooks: the black-box tests set clocks and reach the codec through
@@ -29,7 +31,7 @@ func RoundTripRecord(data []byte) ([]byte, bool) {
 }
 
 // EncodeSample returns the encoding of a record with one value of each
-// kind and an identity, for seeding fuzz targets.
+// kind, for seeding fuzz targets.
 func EncodeSample() []byte {
 	rec := record{created: 1, lastSeen: 2, values: []entry{
 		{key: "s", kind: kindString, str: "v"},
@@ -40,6 +42,22 @@ func EncodeSample() []byte {
 		{key: "d", kind: kindTime, num: 1700000000, nsec: 5},
 		{key: "j", kind: kindJSON, str: `{"a":1}`},
 	}}
+	b, _ := rec.encode(nil)
+	return b
+}
+
+// EncodeRememberSample returns the encoding of a record with the
+// remember-me flag, an identity with roles, scopes and claims, and one
+// value, for seeding fuzz targets.
+func EncodeRememberSample() []byte {
+	rec := record{created: 1, lastSeen: 2, remember: true, hasIdent: true,
+		ident: identity.New(identity.Options{
+			Subject: "alice", Method: "password",
+			Roles: []string{"admin"}, Scopes: []string{"read"},
+			Claims: map[string]any{"k": "v"},
+		}),
+		values: []entry{{key: "s", kind: kindString, str: "v"}},
+	}
 	b, _ := rec.encode(nil)
 	return b
 }

@@ -86,6 +86,10 @@ func FuzzCookieStoreDecode(f *testing.F) {
 	for _, s := range []string{good, good[:len(good)/2], good + "A", "", "MTIzfA==", strings.Repeat("A", 5000)} {
 		f.Add(s, []byte("data"))
 	}
+	// Records with the remember-me flag, with and without an identity, as
+	// the data committed.
+	f.Add(good, session.EncodeRememberSample())
+	f.Add("", []byte{1, 0, 0, 2, 0})
 	f.Fuzz(func(t *testing.T, token string, data []byte) {
 		rec, found, err := cs.Find(ctx, token)
 		if err != nil {
@@ -121,6 +125,14 @@ func FuzzRecord(f *testing.F) {
 	f.Add([]byte{1, 0, 0, 0, 0})
 	f.Add([]byte{1, 0, 0, 1, 1, 'a', 0, 0, 0, 0, 0})
 	f.Add([]byte{1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	// The remember-me flag (bit 1), alone, with an identity, and with an
+	// unknown bit beside it.
+	remember := session.EncodeRememberSample()
+	f.Add(remember)
+	f.Add(remember[:len(remember)-1])
+	f.Add([]byte{1, 0, 0, 2, 0})
+	f.Add([]byte{1, 0, 0, 3, 1, 'a', 0, 0, 0, 0, 0})
+	f.Add([]byte{1, 0, 0, 6, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		again, ok := session.RoundTripRecord(data)
 		if !ok {
