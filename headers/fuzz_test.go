@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -144,19 +145,37 @@ func FuzzParseReports(f *testing.F) {
 
 // FuzzCSP builds policies from arbitrary sources: New never panics, and a
 // policy it accepts is a single header line whose directives are the ones
-// configured.
+// configured, with one nonce in each list that takes it: script-src and
+// style-src, and script-src-elem and style-src-elem when they are set.
 func FuzzCSP(f *testing.F) {
 	for i, s := range sourceSeeds {
-		f.Add(s, sourceSeeds[(i+1)%len(sourceSeeds)], i%2 == 0, i%3 == 0, i%5 == 0)
+		elem := ""
+		if i%2 == 1 {
+			elem = sourceSeeds[(i+2)%len(sourceSeeds)]
+		}
+		f.Add(s, sourceSeeds[(i+1)%len(sourceSeeds)], elem, i%2 == 0, i%3 == 0, i%5 == 0, i%7 == 0)
 	}
-	f.Fuzz(func(t *testing.T, a, b string, nonce, strict, reportOnly bool) {
-		o := headers.Options{CSP: &headers.CSP{
+	// script-src-elem and style-src-elem with nonces (and 'strict-dynamic').
+	f.Add("'self'", "'self'", "https://cdn.example", true, false, false, false)
+	f.Add("'self'", "'self'", "https://cdn.example", true, true, true, false)
+	f.Add("'self'", "https://a.example", "'self'", true, true, false, true)
+	f.Add("'self'", "https://a.example", "'none'", false, true, false, false)
+	f.Fuzz(func(t *testing.T, a, b, elem string, nonce, styleNonce, strict, reportOnly bool) {
+		c := &headers.CSP{
 			DefaultSrc:    []string{a},
 			ScriptSrc:     []string{b},
 			ImgSrc:        []string{a, b},
 			ScriptNonce:   nonce,
+			StyleNonce:    styleNonce,
 			StrictDynamic: strict,
-		}}
+		}
+		if elem != "" {
+			c.ScriptSrcElem = []string{elem}
+			if styleNonce {
+				c.StyleSrcElem = []string{elem}
+			}
+		}
+		o := headers.Options{CSP: c}
 		if reportOnly {
 			o.CSPReportOnly = &headers.CSP{DefaultSrc: []string{b}, ScriptSrc: []string{a}, ScriptNonce: strict}
 		}
@@ -171,20 +190,63 @@ func FuzzCSP(f *testing.F) {
 			t.Fatalf("policy %q", csp)
 		}
 		var names []string
+		lists := map[string][]string{}
 		for d := range strings.SplitSeq(csp[0], "; ") {
-			names = append(names, strings.Fields(d)[0])
+			fields := strings.Fields(d)
+			names = append(names, fields[0])
+			lists[fields[0]] = fields[1:]
 		}
 		// base-uri is added exactly when scripts rely on a nonce or a
 		// hash, which does not fall back to default-src.
-		want := "default-src script-src img-src"
+		want := "default-src script-src"
+		if elem != "" {
+			want += " script-src-elem"
+		}
+		if styleNonce {
+			want += " style-src"
+			if elem != "" {
+				want += " style-src-elem"
+			}
+		}
+		want += " img-src"
 		if strings.Contains(csp[0], "'nonce-") || strings.Contains(csp[0], "'sha") {
 			want += " base-uri"
 		}
 		if got := strings.Join(names, " "); got != want {
 			t.Fatalf("directives %q from %q, want %q", got, csp[0], want)
 		}
-		if strings.Contains(csp[0], "'unsafe-eval'") || strings.Contains(csp[0], "'nonce-") != nonce {
+		if strings.Contains(csp[0], "'unsafe-eval'") || strings.Contains(csp[0], "'nonce-") != (nonce || styleNonce) {
 			t.Fatalf("policy %q", csp[0])
+		}
+		// Each list that takes the nonce has it exactly once, every nonce
+		// is the same, and no other list has one.
+		takes := map[string]bool{
+			"script-src": nonce, "script-src-elem": nonce && elem != "",
+			"style-src": styleNonce, "style-src-elem": styleNonce && elem != "",
+		}
+		var value string
+		for name, l := range lists {
+			n := 0
+			for _, v := range l {
+				if !strings.HasPrefix(v, "'nonce-") {
+					continue
+				}
+				n++
+				if value == "" {
+					value = v
+				} else if v != value {
+					t.Fatalf("nonces %s and %s in %q", value, v, csp[0])
+				}
+			}
+			if want := map[bool]int{true: 1}[takes[name]]; n != want {
+				t.Fatalf("%d nonces in %s, want %d: %q", n, name, want, csp[0])
+			}
+		}
+		// 'strict-dynamic' goes where the nonce goes for scripts.
+		for _, name := range []string{"script-src", "script-src-elem"} {
+			if _, ok := lists[name]; ok && strict && !slices.Contains(lists[name], "'strict-dynamic'") {
+				t.Fatalf("no 'strict-dynamic' in %s: %q", name, csp[0])
+			}
 		}
 	})
 }
