@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -20,6 +21,7 @@ func FuzzTokenEndpoint(f *testing.F) {
 	f.Add("grant_type=password&grant_type=password", "application/x-www-form-urlencoded", "Basic !!")
 	f.Add("%zz", "application/x-www-form-urlencoded", "")
 	f.Add(`{"grant_type":"password"}`, "application/json", "")
+	f.Add("grant_type=client_credentials&client_id=batch&client_secret=batch+secret%2F%2B%3D", "application/x-www-form-urlencoded", "")
 	fx := newOAuth(f, nil)
 	codes := map[string]bool{"invalid_request": true, "invalid_client": true, "invalid_grant": true, "unauthorized_client": true,
 		"unsupported_grant_type": true, "invalid_scope": true, "slow_down": true, "temporarily_unavailable": true}
@@ -44,6 +46,30 @@ func FuzzTokenEndpoint(f *testing.F) {
 		if w.Code == 200 {
 			if resp["access_token"] == nil || resp["token_type"] != "Bearer" {
 				t.Fatalf("success without a token: %v", resp)
+			}
+			// Only the fixture's real credentials succeed: a user's
+			// password, or the batch client's secret; no refresh token
+			// exists to be guessed.
+			form, _ := url.ParseQuery(body)
+			switch form.Get("grant_type") {
+			case "password":
+				user, pw := form.Get("username"), form.Get("password")
+				if !(user == "alice" && pw == "correct horse") && !(user == "bob" && pw == "battery staple") {
+					t.Fatalf("a password grant succeeded for %q with %q", user, pw)
+				}
+			case "client_credentials":
+				id, secret, basic := r.BasicAuth()
+				if basic {
+					id, _ = url.QueryUnescape(id)
+					secret, _ = url.QueryUnescape(secret)
+				} else { // client_secret_post
+					id, secret = form.Get("client_id"), form.Get("client_secret")
+				}
+				if id != "batch" || secret != "batch secret/+=" {
+					t.Fatalf("a client credentials grant succeeded for %q with %q", id, secret)
+				}
+			default:
+				t.Fatalf("grant %q succeeded: %s", form.Get("grant_type"), w.Body)
 			}
 			return
 		}
