@@ -520,7 +520,9 @@ func (s *Session) Identity() (identity.Identity, bool) {
 // Renew gives the session a new ID, keeping its data, and deletes the old
 // record from the store at once, so the old token is dead even if this
 // response never arrives; as [Session.Destroy] does, it ends the session
-// of a token that has expired by this instance's clock too. The absolute
+// of a token that has expired by this instance's clock too, and, as there,
+// that ending is made without the request context's cancellation, within
+// ten seconds with a store that has no bound of its own. The absolute
 // timeout does not restart: the renewed session ends when the old one
 // would have (a Renew is no new authentication; [Session.Login] restarts
 // it). Call it whenever privileges change (login, logout of
@@ -596,9 +598,14 @@ func (s *Session) renew() error {
 		// and a deletion from here could arrive after a fresh login's
 		// cookie (found in review).
 		s.ended = found
-	} else if err := s.endStale(context.WithoutCancel(s.ctx)); err != nil {
-		s.opErr = storeError(err)
-		return s.opErr
+	} else {
+		ctx, cancel := s.endContext()
+		err := s.endStale(ctx)
+		cancel()
+		if err != nil {
+			s.opErr = storeError(err)
+			return s.opErr
+		}
 	}
 	s.opErr = nil
 	s.modified = true
@@ -687,7 +694,7 @@ func (s *Session) Destroy() error {
 	// A logout is not lost with the client (see above): the load and
 	// the deletion run without the request's cancellation, within
 	// endTimeout.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), endTimeout)
+	ctx, cancel := s.endContext()
 	defer cancel()
 	if err := s.loadWith(ctx); err != nil {
 		return err
@@ -711,9 +718,16 @@ func (s *Session) Destroy() error {
 	return nil
 }
 
-// endTimeout bounds the store's deletion in Destroy, which does not end
-// when the request's context does.
+// endTimeout bounds the store's calls that end a session in Destroy, and
+// in Renew for a stale token, which do not end when the request's context
+// does.
 const endTimeout = 10 * time.Second
+
+// endContext returns the context of the store's calls that end a session:
+// the request's values without its cancellation, within endTimeout.
+func (s *Session) endContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(s.ctx), endTimeout)
+}
 
 // clockSkew is how far apart the clocks of instances sharing a store may
 // be: load accepts a record created that far in the future, and a deletion
@@ -744,8 +758,7 @@ func (m *Middleware) deletion(id string, created int64) Record {
 // names when load did not take it as live: another instance, whose clock
 // runs behind, or a fresher copy of a CookieStore cookie, may still
 // accept it (found in review). It does so once per request, even when the
-// client has gone away, as Destroy does: ctx is the request's context
-// without its cancellation.
+// client has gone away, as Destroy does: ctx is from endContext.
 func (s *Session) endStale(ctx context.Context) error {
 	if s.tokenEnded || s.token == "" {
 		return nil
