@@ -658,12 +658,6 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 	if len(rt) > 512 {
 		return nil, invalid(ErrRefreshTokenNotFound)
 	}
-	// A family is revoked even when the client has gone away meanwhile:
-	// the client that presents a reused token may be the victim, whose
-	// connection drops, and a store that gave up with it would let the
-	// thief's token live on (found in review). The store's own bound on
-	// a call still applies.
-	revokeCtx := context.WithoutCancel(ctx)
 	hash := HashRefreshToken(rt)
 	old, found, err := e.store.Lookup(ctx, hash)
 	if err != nil {
@@ -677,13 +671,13 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 		// A rotated token came back: it was stolen, or the client lost
 		// a response. Either way, end the whole family (RFC 9700
 		// §4.14.2).
-		if err := e.store.RevokeFamily(revokeCtx, old.Family, old.FamilyExpiresAt); err != nil {
+		if err := e.revokeFamily(ctx, old); err != nil {
 			return nil, busy(err)
 		}
 		return nil, invalid(ErrRefreshTokenReused)
 	}
 	if old.ClientID != c.ID {
-		if err := e.store.RevokeFamily(revokeCtx, old.Family, old.FamilyExpiresAt); err != nil {
+		if err := e.revokeFamily(ctx, old); err != nil {
 			return nil, busy(err)
 		}
 		return nil, invalid(errRefreshClient)
@@ -693,13 +687,13 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 		return nil, busy(err)
 	}
 	if !found {
-		_ = e.store.RevokeFamily(revokeCtx, old.Family, old.FamilyExpiresAt)
+		_ = e.revokeFamily(ctx, old)
 		return nil, invalid(errRefreshUserGone)
 	}
 	if subtle.ConstantTimeCompare([]byte(old.Credential), []byte(credentialFingerprint(u.Hash))) != 1 {
 		// The password changed since the login (or the store lost the
 		// fingerprint): whoever holds this token must log in again.
-		if err := e.store.RevokeFamily(revokeCtx, old.Family, old.FamilyExpiresAt); err != nil {
+		if err := e.revokeFamily(ctx, old); err != nil {
 			return nil, busy(err)
 		}
 		return nil, invalid(errRefreshCredential)
@@ -709,7 +703,7 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 		opts.Subject = old.Subject
 	}
 	if isClientSubject(opts.Subject) {
-		_ = e.store.RevokeFamily(revokeCtx, old.Family, old.FamilyExpiresAt)
+		_ = e.revokeFamily(ctx, old)
 		return nil, invalid(errClientSubject)
 	}
 	// Never more than first granted, nor than the user and client may
@@ -730,7 +724,7 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 	if err := e.store.Rotate(ctx, hash, HashRefreshToken(newRT), next); err != nil {
 		switch {
 		case errors.Is(err, ErrRefreshTokenReused):
-			_ = e.store.RevokeFamily(revokeCtx, old.Family, old.FamilyExpiresAt)
+			_ = e.revokeFamily(ctx, old)
 			return nil, invalid(ErrRefreshTokenReused)
 		case errors.Is(err, ErrRefreshTokenNotFound):
 			return nil, invalid(err)
@@ -743,6 +737,18 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 	}
 	resp.RefreshToken = newRT
 	return resp, nil
+}
+
+// revokeFamily revokes t's family for refreshGrant even when the client
+// has gone away meanwhile, without ctx's cancellation and within
+// revokeTimeout, as [TokenEndpoint.RevokeRefreshToken] does: the client
+// that presents a reused token may be the victim, whose connection drops,
+// and a store that gave up with it would let the thief's token live on
+// (found in review).
+func (e *TokenEndpoint) revokeFamily(ctx context.Context, t RefreshToken) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeTimeout)
+	defer cancel()
+	return e.store.RevokeFamily(ctx, t.Family, t.FamilyExpiresAt)
 }
 
 // RevokeRefreshToken revokes the family of a refresh token: the token,

@@ -84,3 +84,45 @@ func TestRevokeRefreshTokenHoldsIfTheClientLeft(t *testing.T) {
 		t.Fatalf("the token after its revocation: %d %s", r.status, r.raw)
 	}
 }
+
+// deadlineStore records the deadline of the context of each RevokeFamily.
+type deadlineStore struct {
+	auth.RefreshStore
+	revokes   atomic.Int64
+	unbounded atomic.Int64
+}
+
+func (s *deadlineStore) RevokeFamily(ctx context.Context, family string, until time.Time) error {
+	s.revokes.Add(1)
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) > 10*time.Second {
+		s.unbounded.Add(1)
+	}
+	return s.RefreshStore.RevokeFamily(ctx, family, until)
+}
+
+// Found in review: the family revocation of a reused refresh token ran
+// without the request's cancellation, as it must, but also without the
+// ten-second bound that JWT.Revoke and RevokeRefreshToken give such a
+// call: with a store that has no timeout of its own, a store that hung
+// held the token request for ever, even after its client had gone.
+func TestARefreshTokenReuseRevokesTheFamilyWithinABound(t *testing.T) {
+	var store deadlineStore
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) {
+		store.RefreshStore = o.RefreshStore
+		o.RefreshStore = &store
+	})
+	first := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse"), basicAuth("cli", "cli-secret"))
+	stolen := first.str("refresh_token")
+	if r := f.post(t, form("grant_type", "refresh_token", "refresh_token", stolen), basicAuth("cli", "cli-secret")); r.status != 200 {
+		t.Fatalf("refresh: %d %s", r.status, r.raw)
+	}
+	if r := f.post(t, form("grant_type", "refresh_token", "refresh_token", stolen), basicAuth("cli", "cli-secret")); r.status != 400 {
+		t.Fatalf("reuse: %d %s", r.status, r.raw)
+	}
+	if store.revokes.Load() == 0 {
+		t.Fatal("the reuse revoked nothing")
+	}
+	if n := store.unbounded.Load(); n != 0 {
+		t.Errorf("%d of %d family revocations had no deadline within 10s", n, store.revokes.Load())
+	}
+}

@@ -8,7 +8,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// revokeTimeout bounds the store calls of a revocation ([JWT.Revoke]),
+// revokeTimeout bounds the store calls of a revocation ([JWT.Revoke],
+// [TokenEndpoint.RevokeRefreshToken], a family revoked by a refresh),
 // which do not end when the caller's context is cancelled.
 const revokeTimeout = 10 * time.Second
 
