@@ -143,3 +143,37 @@ func TestRememberMe(t *testing.T) {
 		}
 	}
 }
+
+// Found in review: RememberMe(true) called before Login in the same
+// request was lost when the session had been logged out since this
+// request loaded it (a logout in another tab): Login then starts the
+// session empty, and it dropped the choice made in this request with the
+// old session's data, so the fresh login got a browser-session cookie.
+func TestRememberMeBeforeLoginSurvivesALogoutInFlight(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			_, o, a, tok := loggedIn(t, s.new)
+			var loginErr error
+			loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, func(s *session.Session) {
+				s.RememberMe(true)
+				loginErr = s.Login(identity.New(identity.Options{Subject: "dave"}))
+			})
+			<-loaded
+			if _, after := a.Do(t, "/logout", tok); after != "" {
+				t.Fatal("the logout kept the cookie")
+			}
+			close(release)
+			rec := <-done
+			if loginErr != nil {
+				t.Fatalf("Login: %v", loginErr)
+			}
+			cks := cookiesOf(rec, a.M.CookieName())
+			if len(cks) == 0 || cks[len(cks)-1].Value == "" {
+				t.Fatalf("no session cookie after the login: %q", rec.Header().Values("Set-Cookie"))
+			}
+			if ck := cks[len(cks)-1]; ck.MaxAge <= 0 {
+				t.Errorf("the login's cookie is not persistent: %q", rec.Header().Values("Set-Cookie"))
+			}
+		})
+	}
+}

@@ -590,7 +590,10 @@ func (s *Session) renew() error {
 			found = false
 		}
 		if !found {
-			s.data = record{}
+			// A RememberMe of this request is this request's choice, not
+			// the old session's data (found in review: one made before
+			// Login was lost when a logout came first).
+			s.data = record{remember: s.rememberSet && s.data.remember}
 		}
 		s.id = ""
 		// Only the request that ended the session tells the client to
