@@ -126,7 +126,8 @@ type JWTOptions struct {
 	// the log, never the client. An error that wraps [ErrUnavailable]
 	// (a lookup that could not answer) is answered 503 with Retry-After
 	// instead: the token may be fine. It must be safe for concurrent use
-	// and fast; it also runs in [JWT.Verify]. Default: nil.
+	// and fast; it also runs in [JWT.Verify], but not in [JWT.Revoke],
+	// which revokes a token it refuses too. Default: nil.
 	ValidateClaims func(ctx context.Context, id identity.Identity) error
 
 	// CacheSize, when positive, caches that many verified tokens, keyed

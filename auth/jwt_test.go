@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1255,5 +1256,40 @@ func TestJWTVerifyRefusesAnOversizedToken(t *testing.T) {
 	big := sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "k1"}, with(goodClaims(), "pad", strings.Repeat("x", 1024)))
 	if _, err := m.Verify(context.Background(), big); !errors.Is(err, auth.ErrTokenTooLarge) {
 		t.Errorf("Verify(%d bytes) = %v; want %v", len(big), err, auth.ErrTokenTooLarge)
+	}
+}
+
+// Found in review: Revoke verified the token with Verify, which runs
+// ValidateClaims, so a token the function refuses (a tenant suspended
+// for now) could not be revoked and came back when the function accepted
+// it again, and a lookup that could not answer (ErrUnavailable) made
+// every logout fail. A revocation depends only on the checks of the
+// package: the token's signature and claims.
+func TestJWTRevokeDoesNotDependOnValidateClaims(t *testing.T) {
+	k := keysOnce()
+	for name, refusal := range map[string]error{
+		"a refused token":       errors.New("tenant suspended"),
+		"an unavailable lookup": fmt.Errorf("%w: tenant directory down", auth.ErrUnavailable),
+	} {
+		t.Run(name, func(t *testing.T) {
+			dl := auth.NewMemoryDenylist()
+			var refuse atomic.Bool
+			m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Denylist: dl,
+				ValidateClaims: func(context.Context, identity.Identity) error {
+					if refuse.Load() {
+						return refusal
+					}
+					return nil
+				}})
+			tok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "jti", "suspended-"+name, "exp", 4102444800))
+			refuse.Store(true)
+			if err := m.Revoke(context.Background(), tok); err != nil {
+				t.Fatalf("Revoke: %v", err)
+			}
+			refuse.Store(false)
+			if _, err := m.Verify(context.Background(), tok); !errors.Is(err, auth.ErrTokenRevoked) {
+				t.Errorf("once the function accepts it again, Verify = %v; want ErrTokenRevoked", err)
+			}
+		})
 	}
 }
