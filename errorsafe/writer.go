@@ -466,8 +466,16 @@ func writeBody(w http.ResponseWriter, status int, body []byte) {
 	for _, k := range dropOnReplace {
 		delete(h, k)
 	}
-	vals := make([]string, 5)
-	if status == http.StatusServiceUnavailable && len(h["Retry-After"]) == 0 {
+	// One slot more only for the Retry-After a 503 may need: a fifth
+	// string moves every replaced response up a size class (64 to 80
+	// bytes).
+	retry := status == http.StatusServiceUnavailable && len(h["Retry-After"]) == 0
+	n := 4
+	if retry {
+		n = 5
+	}
+	vals := make([]string, n)
+	if retry {
 		vals[4] = unavailableRetryAfter
 		h["Retry-After"] = vals[4:5:5]
 	}
