@@ -3,9 +3,13 @@ package rediscall
 import (
 	"context"
 	"errors"
+	"runtime"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func TestRunReturnsTheCallsResult(t *testing.T) {
@@ -59,5 +63,77 @@ func TestRunStopsWaitingWhenTheCallerLeaves(t *testing.T) {
 			t.Fatalf("Run = %v", err)
 		}
 		close(release)
+	})
+}
+
+func TestAppliesDeadlines(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		client any
+		want   bool
+	}{
+		{"a Client with the default options", redis.NewClient(&redis.Options{}), false},
+		{"a Client with ContextTimeoutEnabled", redis.NewClient(&redis.Options{ContextTimeoutEnabled: true}), true},
+		{"a ClusterClient with ContextTimeoutEnabled", redis.NewClusterClient(&redis.ClusterOptions{ContextTimeoutEnabled: true}), true},
+		{"a Ring with ContextTimeoutEnabled", redis.NewRing(&redis.RingOptions{ContextTimeoutEnabled: true}), true},
+		{"a Ring with the default options", redis.NewRing(&redis.RingOptions{}), false},
+		{"anything else", struct{}{}, false},
+		{"nil", nil, false},
+	} {
+		if got := AppliesDeadlines(tt.client); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+		if c, ok := tt.client.(interface{ Close() error }); ok {
+			_ = c.Close()
+		}
+	}
+}
+
+// goroutineID returns the "goroutine N" line of the running goroutine.
+func goroutineID() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	id, _, _ := strings.Cut(string(buf), " [")
+	return id
+}
+
+// With a client that applies deadlines, RunWith spares the goroutine and
+// its hand-offs (found in review: they made each rate-limit check against
+// a local Redis up to twice as slow on a busy two-core machine), bounds
+// the call with the same deadline, and reports its end as Run does.
+func TestRunWithDirect(t *testing.T) {
+	caller := goroutineID()
+	v, err := RunWith(t.Context(), time.Second, true, func(ctx context.Context) (int, error) {
+		if id := goroutineID(); id != caller {
+			t.Errorf("the call ran on %s, not on the caller's %s", id, caller)
+		}
+		if _, ok := ctx.Deadline(); !ok {
+			t.Error("the call's context has no deadline")
+		}
+		return 7, nil
+	})
+	if v != 7 || err != nil {
+		t.Fatalf("RunWith = %v, %v", v, err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		netTimeout := errors.New("i/o timeout") // what go-redis returns at a socket deadline
+		_, err := RunWith(t.Context(), 100*time.Millisecond, true, func(ctx context.Context) (int, error) {
+			<-ctx.Done()
+			return 0, netTimeout
+		})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("at the timeout: %v, want context.DeadlineExceeded", err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err = RunWith(ctx, time.Hour, true, func(ctx context.Context) (int, error) { return 0, ctx.Err() })
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("with the caller gone: %v, want context.Canceled", err)
+		}
+		// An error of Redis's own is returned as it is.
+		want := errors.New("NOSCRIPT")
+		if _, err := RunWith(t.Context(), time.Hour, true, func(context.Context) (int, error) { return 0, want }); err != want {
+			t.Errorf("a Redis error: %v", err)
+		}
 	})
 }

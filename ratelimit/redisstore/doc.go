@@ -46,7 +46,9 @@
 // token), where an outage must not become an unlimited guessing window;
 // fail open elsewhere if availability matters more. Two Stores on one
 // client give both. Each call is bounded by [Options.Timeout], whatever
-// the client's options, so a Redis that hangs cannot hold requests. A call whose own context is done (the
+// the client's options, so a Redis that hangs cannot hold requests;
+// give the client ContextTimeoutEnabled, which spares the Store a
+// goroutine per call (see Options.Timeout). A call whose own context is done (the
 // client closed the connection) is refused even with FailOpen, and not
 // reported as a failure: failing open there would admit, uncounted, every
 // request a client cancels.

@@ -20,6 +20,10 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// The Store bounds each call by its Timeout whatever the client's
+	// options; with this one it can leave that to the client, which is
+	// faster on every request.
+	opts.ContextTimeoutEnabled = true
 	store, err := redisstore.New(redisstore.Options{Client: redis.NewClient(opts)})
 	if err != nil {
 		log.Fatal(err)

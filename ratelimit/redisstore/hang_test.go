@@ -65,7 +65,22 @@ func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
 			}
 		})
 	}
+	// A client that applies deadlines itself is left to: the bound is the
+	// same.
+	direct := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+	t.Run("ContextTimeoutEnabled", func(t *testing.T) {
+		s := newStore(t, redisstore.Options{Client: direct, Timeout: 50 * time.Millisecond})
+		start := time.Now()
+		res, err := s.Take(context.Background(), "hung", q)
+		if d := time.Since(start); d > hangBound {
+			t.Fatalf("Take took %v with Timeout 50ms", d)
+		}
+		if res.Allowed || !errors.Is(err, redisstore.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Take = %+v, %v", res, err)
+		}
+	})
 	// The abandoned calls end with the connections: nothing is left.
+	_ = direct.Close()
 	_ = client.Close()
 	stop()
 	settled()

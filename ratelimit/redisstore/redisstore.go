@@ -98,6 +98,12 @@ type Options struct {
 	// and sees no cancellation while it waits for a reply). A call given up
 	// on goes on until the client's own timeouts end it (ReadTimeout,
 	// DialTimeout), holding one of its pooled connections meanwhile.
+	// For this the Store runs each call in a goroutine, unless the client
+	// is a *redis.Client, *redis.ClusterClient or *redis.Ring with
+	// ContextTimeoutEnabled: that client ends the call at Timeout itself,
+	// and a caller that leaves waits until then. Set ContextTimeoutEnabled
+	// where the limiter guards every request: the goroutine's hand-offs
+	// make a call up to twice as slow on a busy machine.
 	// Default: [DefaultTimeout].
 	Timeout time.Duration
 }
@@ -114,6 +120,7 @@ type Store struct {
 	failOpen bool
 	onError  func(error)
 	timeout  time.Duration
+	direct   bool // the client applies a context's deadline itself
 }
 
 var _ ratelimit.Store = (*Store)(nil)
@@ -133,7 +140,7 @@ func New(o Options) (*Store, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	s := &Store{client: o.Client, prefix: o.Prefix, failOpen: o.FailOpen, onError: o.OnError, timeout: o.Timeout}
+	s := &Store{client: o.Client, prefix: o.Prefix, failOpen: o.FailOpen, onError: o.OnError, timeout: o.Timeout, direct: rediscall.AppliesDeadlines(o.Client)}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
 	}
@@ -179,8 +186,10 @@ func (s *Store) run(ctx context.Context, mode, key string, q ratelimit.Quota) (r
 	// Bounded here, not by go-redis, which applies a deadline only with
 	// ContextTimeoutEnabled and never sees a cancellation while it waits
 	// (found in review: with a client of the default options a Redis that
-	// hung held every request 3 to 5 s, not Timeout).
-	vals, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) ([]int64, error) {
+	// hung held every request 3 to 5 s, not Timeout). A client with
+	// ContextTimeoutEnabled is left to apply the deadline itself, without
+	// a goroutine per call.
+	vals, err := rediscall.RunWith(ctx, s.timeout, s.direct, func(ctx context.Context) ([]int64, error) {
 		return script.Run(ctx, s.client, []string{s.prefix + key}, mode, interval, q.Burst).Int64Slice()
 	})
 	if err == nil && len(vals) != 4 {

@@ -581,7 +581,19 @@ func TestZeroStoreFailsClosed(t *testing.T) {
 }
 
 func BenchmarkStoreTake(b *testing.B) {
-	s, err := redisstore.New(redisstore.Options{Client: redis.NewClient(&redis.Options{Addr: testenv.Redis(b)})})
+	benchmarkStoreTake(b, &redis.Options{Addr: testenv.Redis(b)})
+}
+
+// With ContextTimeoutEnabled the Store spares the goroutine it otherwise
+// runs each call in.
+func BenchmarkStoreTakeContextTimeoutEnabled(b *testing.B) {
+	benchmarkStoreTake(b, &redis.Options{Addr: testenv.Redis(b), ContextTimeoutEnabled: true})
+}
+
+func benchmarkStoreTake(b *testing.B, o *redis.Options) {
+	client := redis.NewClient(o)
+	defer client.Close()
+	s, err := redisstore.New(redisstore.Options{Client: client})
 	if err != nil {
 		b.Fatal(err)
 	}
