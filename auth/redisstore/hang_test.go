@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -26,53 +27,59 @@ const hangBound = 2 * time.Second
 func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
 	settled := testenv.Goroutines(t)
 	addr, stop := testenv.SilentServer(t)
-	rdb := redis.NewClient(&redis.Options{Addr: addr}) // the default options
-	o := redisstore.Options{Client: rdb, Timeout: 50 * time.Millisecond}
-	rs, err := redisstore.NewRefreshStore(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dl, err := redisstore.NewDenylist(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	calls := []struct {
-		name string
-		call func(context.Context) error
-	}{
-		{"Create", func(ctx context.Context) error { return rs.Create(ctx, "h", rec("f")) }},
-		{"Lookup", func(ctx context.Context) error { _, _, err := rs.Lookup(ctx, "h"); return err }},
-		{"Rotate", func(ctx context.Context) error { return rs.Rotate(ctx, "h", "h2", rec("f")) }},
-		{"RevokeFamily", func(ctx context.Context) error { return rs.RevokeFamily(ctx, "f", time.Now().Add(time.Hour)) }},
-		{"Revoke", func(ctx context.Context) error { return dl.Revoke(ctx, "j", time.Now().Add(time.Hour)) }},
-		{"IsRevoked", func(ctx context.Context) error { _, err := dl.IsRevoked(ctx, "j"); return err }},
-	}
-	for _, c := range calls {
-		t.Run(c.name, func(t *testing.T) {
-			start := time.Now()
-			err := c.call(context.Background())
-			if d := time.Since(start); d > hangBound {
-				t.Fatalf("took %v with Timeout 50ms", d)
+	for _, cte := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ContextTimeoutEnabled=%v", cte), func(t *testing.T) {
+			// The default options, and ContextTimeoutEnabled, with which the
+			// store leaves the deadline to the client.
+			rdb := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: cte})
+			o := redisstore.Options{Client: rdb, Timeout: 50 * time.Millisecond}
+			rs, err := redisstore.NewRefreshStore(o)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("error %v, want one wrapping context.DeadlineExceeded", err)
+			dl, err := redisstore.NewDenylist(o)
+			if err != nil {
+				t.Fatal(err)
 			}
+			calls := []struct {
+				name string
+				call func(context.Context) error
+			}{
+				{"Create", func(ctx context.Context) error { return rs.Create(ctx, "h", rec("f")) }},
+				{"Lookup", func(ctx context.Context) error { _, _, err := rs.Lookup(ctx, "h"); return err }},
+				{"Rotate", func(ctx context.Context) error { return rs.Rotate(ctx, "h", "h2", rec("f")) }},
+				{"RevokeFamily", func(ctx context.Context) error { return rs.RevokeFamily(ctx, "f", time.Now().Add(time.Hour)) }},
+				{"Revoke", func(ctx context.Context) error { return dl.Revoke(ctx, "j", time.Now().Add(time.Hour)) }},
+				{"IsRevoked", func(ctx context.Context) error { _, err := dl.IsRevoked(ctx, "j"); return err }},
+			}
+			for _, c := range calls {
+				t.Run(c.name, func(t *testing.T) {
+					start := time.Now()
+					err := c.call(context.Background())
+					if d := time.Since(start); d > hangBound {
+						t.Fatalf("took %v with Timeout 50ms", d)
+					}
+					if !errors.Is(err, context.DeadlineExceeded) {
+						t.Fatalf("error %v, want one wrapping context.DeadlineExceeded", err)
+					}
+				})
+				t.Run(c.name+"/the caller leaves", func(t *testing.T) {
+					ctx, cancel := context.WithCancel(context.Background())
+					defer cancel()
+					time.AfterFunc(20*time.Millisecond, cancel)
+					start := time.Now()
+					err := c.call(ctx)
+					if d := time.Since(start); d > hangBound {
+						t.Fatalf("took %v after the caller left", d)
+					}
+					if err == nil {
+						t.Fatal("no error")
+					}
+				})
+			}
+			_ = rdb.Close()
 		})
-		t.Run(c.name+"/the caller leaves", func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			time.AfterFunc(20*time.Millisecond, cancel)
-			start := time.Now()
-			err := c.call(ctx)
-			if d := time.Since(start); d > hangBound {
-				t.Fatalf("took %v after the caller left", d)
-			}
-			if err == nil {
-				t.Fatal("no error")
-			}
-		})
 	}
-	_ = rdb.Close()
 	stop()
 	settled()
 }

@@ -34,8 +34,13 @@ type Options struct {
 	// waits for a reply. A call given up on goes on until the client's own
 	// timeouts (ReadTimeout, DialTimeout) end it, holding one of its
 	// pooled connections meanwhile; whether a write given up on was
-	// applied is unknown, as after any timeout. Default: [DefaultTimeout].
-	// Must not be negative.
+	// applied is unknown, as after any timeout. For this the store runs
+	// each call in a goroutine, unless the client is a *redis.Client,
+	// *redis.ClusterClient or *redis.Ring with ContextTimeoutEnabled,
+	// which ends the call at Timeout itself (a request that is cancelled
+	// then waits until Timeout): set it, it spares the goroutine and its
+	// hand-offs on every request. Default: [DefaultTimeout]. Must not be
+	// negative.
 	Timeout time.Duration
 }
 
@@ -66,6 +71,7 @@ type RefreshStore struct {
 	token   string // prefix + "rt:"
 	family  string // prefix + "rf:"
 	timeout time.Duration
+	direct  bool // the client applies a context's deadline itself
 	now     func() time.Time
 }
 
@@ -76,7 +82,7 @@ func NewRefreshStore(o Options) (*RefreshStore, error) {
 	if err := o.check("NewRefreshStore"); err != nil {
 		return nil, err
 	}
-	return &RefreshStore{rdb: o.Client, token: o.Prefix + "rt:", family: o.Prefix + "rf:", timeout: o.Timeout, now: time.Now}, nil
+	return &RefreshStore{rdb: o.Client, token: o.Prefix + "rt:", family: o.Prefix + "rf:", timeout: o.Timeout, direct: rediscall.AppliesDeadlines(o.Client), now: time.Now}, nil
 }
 
 // errBadRecord is returned for a stored record that cannot be parsed.
@@ -109,7 +115,7 @@ func (s *RefreshStore) Create(ctx context.Context, hash string, t auth.RefreshTo
 // write stores t under key, expiring with the token. Both commands touch
 // key alone, so the transaction suits Redis Cluster.
 func (s *RefreshStore) write(ctx context.Context, key string, t auth.RefreshToken) error {
-	_, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) ([]redis.Cmder, error) {
+	_, err := rediscall.RunWith(ctx, s.timeout, s.direct, func(ctx context.Context) ([]redis.Cmder, error) {
 		return s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.HSet(ctx, key, fields(t)...)
 			p.PExpireAt(ctx, key, t.ExpiresAt)
@@ -127,7 +133,7 @@ func (s *RefreshStore) write(ctx context.Context, key string, t auth.RefreshToke
 // read, and a revocation never ends early, so the two reads need not be
 // atomic.
 func (s *RefreshStore) Lookup(ctx context.Context, hash string) (auth.RefreshToken, bool, error) {
-	rec, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) (map[string]string, error) {
+	rec, err := rediscall.RunWith(ctx, s.timeout, s.direct, func(ctx context.Context) (map[string]string, error) {
 		return s.rdb.HGetAll(ctx, s.token+hash).Result()
 	})
 	if err != nil {
@@ -143,7 +149,7 @@ func (s *RefreshStore) Lookup(ctx context.Context, hash string) (auth.RefreshTok
 	if !t.ExpiresAt.After(s.now()) {
 		return auth.RefreshToken{}, false, nil
 	}
-	n, err := exists(ctx, s.rdb, s.timeout, s.family+t.Family)
+	n, err := exists(ctx, s.rdb, s.timeout, s.direct, s.family+t.Family)
 	if err != nil {
 		return auth.RefreshToken{}, false, err
 	}
@@ -234,7 +240,7 @@ const markUsedRetryTimeout = 2 * time.Second
 // revoked.
 func (s *RefreshStore) Rotate(ctx context.Context, oldHash, newHash string, next auth.RefreshToken) error {
 	oldKey, newKey := s.token+oldHash, s.token+newHash
-	vals, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) ([]any, error) {
+	vals, err := rediscall.RunWith(ctx, s.timeout, s.direct, func(ctx context.Context) ([]any, error) {
 		return s.rdb.HMGet(ctx, oldKey, "family", "used").Result()
 	})
 	if err != nil {
@@ -247,7 +253,7 @@ func (s *RefreshStore) Rotate(ctx context.Context, oldHash, newHash string, next
 	if used, _ := vals[1].(string); used == "1" {
 		return auth.ErrRefreshTokenReused
 	}
-	revoked, err := exists(ctx, s.rdb, s.timeout, s.family+family)
+	revoked, err := exists(ctx, s.rdb, s.timeout, s.direct, s.family+family)
 	if err != nil {
 		return err
 	}
@@ -261,9 +267,9 @@ func (s *RefreshStore) Rotate(ctx context.Context, oldHash, newHash string, next
 	markUsed := func(ctx context.Context) (int, error) {
 		return markUsedScript.Run(ctx, s.rdb, []string{oldKey}, newHash).Int()
 	}
-	n, err := rediscall.Run(ctx, s.timeout, markUsed)
+	n, err := rediscall.RunWith(ctx, s.timeout, s.direct, markUsed)
 	if err != nil {
-		n, err = rediscall.Run(context.WithoutCancel(ctx), max(s.timeout, markUsedRetryTimeout), markUsed)
+		n, err = rediscall.RunWith(context.WithoutCancel(ctx), max(s.timeout, markUsedRetryTimeout), s.direct, markUsed)
 		if err != nil {
 			return err // whether the old token was spent is unknown: keep the new one
 		}
@@ -272,7 +278,7 @@ func (s *RefreshStore) Rotate(ctx context.Context, oldHash, newHash string, next
 		return nil
 	}
 	// Lost the race: nobody holds this token.
-	_, _ = rediscall.Run(ctx, s.timeout, func(ctx context.Context) (int64, error) {
+	_, _ = rediscall.RunWith(ctx, s.timeout, s.direct, func(ctx context.Context) (int64, error) {
 		return s.rdb.Del(ctx, newKey).Result()
 	})
 	if n == 2 {
@@ -290,7 +296,7 @@ func (s *RefreshStore) RevokeFamily(ctx context.Context, family string, until ti
 	if now := s.now(); !until.After(now) {
 		until = now.Add(auth.DefaultRefreshTokenMaxLifetime)
 	}
-	return setUntil(ctx, s.rdb, s.timeout, s.family+family, until, s.now())
+	return setUntil(ctx, s.rdb, s.timeout, s.direct, s.family+family, until, s.now())
 }
 
 // setUntilScript sets KEYS[1] to expire in ARGV[2] milliseconds, or at
@@ -317,21 +323,21 @@ return 1
 // family's last tokens, and a revoked access token, were accepted again
 // on the other instances for as long as the revoking instance's clock
 // was ahead).
-func setUntil(ctx context.Context, rdb redis.UniversalClient, timeout time.Duration, key string, until, now time.Time) error {
+func setUntil(ctx context.Context, rdb redis.UniversalClient, timeout time.Duration, direct bool, key string, until, now time.Time) error {
 	ttl := atLeastMS(until.Sub(now))
 	end := until.UnixMilli()
 	if until.After(time.UnixMilli(end)) {
 		end++ // rounded up, as ttl is
 	}
-	_, err := rediscall.Run(ctx, timeout, func(ctx context.Context) (any, error) {
+	_, err := rediscall.RunWith(ctx, timeout, direct, func(ctx context.Context) (any, error) {
 		return setUntilScript.Run(ctx, rdb, []string{key}, end, ttl.Milliseconds()).Result()
 	})
 	return err
 }
 
 // exists reports whether key exists.
-func exists(ctx context.Context, rdb redis.UniversalClient, timeout time.Duration, key string) (int64, error) {
-	return rediscall.Run(ctx, timeout, func(ctx context.Context) (int64, error) {
+func exists(ctx context.Context, rdb redis.UniversalClient, timeout time.Duration, direct bool, key string) (int64, error) {
+	return rediscall.RunWith(ctx, timeout, direct, func(ctx context.Context) (int64, error) {
 		return rdb.Exists(ctx, key).Result()
 	})
 }
@@ -342,6 +348,7 @@ type Denylist struct {
 	rdb     redis.UniversalClient
 	prefix  string // prefix + "jti:"
 	timeout time.Duration
+	direct  bool // the client applies a context's deadline itself
 	now     func() time.Time
 }
 
@@ -352,7 +359,7 @@ func NewDenylist(o Options) (*Denylist, error) {
 	if err := o.check("NewDenylist"); err != nil {
 		return nil, err
 	}
-	return &Denylist{rdb: o.Client, prefix: o.Prefix + "jti:", timeout: o.Timeout, now: time.Now}, nil
+	return &Denylist{rdb: o.Client, prefix: o.Prefix + "jti:", timeout: o.Timeout, direct: rediscall.AppliesDeadlines(o.Client), now: time.Now}, nil
 }
 
 // Revoke implements [auth.Denylist]: the entry lasts until until plus
@@ -367,7 +374,7 @@ func (d *Denylist) Revoke(ctx context.Context, jti string, until time.Time) erro
 	if !until.After(now) {
 		return nil // expired beyond any leeway: nothing to deny
 	}
-	return setUntil(ctx, d.rdb, d.timeout, d.prefix+jti, until, now)
+	return setUntil(ctx, d.rdb, d.timeout, d.direct, d.prefix+jti, until, now)
 }
 
 // IsRevoked implements [auth.Denylist].
@@ -375,6 +382,6 @@ func (d *Denylist) IsRevoked(ctx context.Context, jti string) (bool, error) {
 	if jti == "" || len(jti) > auth.MaxJTILength {
 		return false, auth.ErrInvalidJTI
 	}
-	n, err := exists(ctx, d.rdb, d.timeout, d.prefix+jti)
+	n, err := exists(ctx, d.rdb, d.timeout, d.direct, d.prefix+jti)
 	return n == 1, err
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -32,72 +33,78 @@ const hangBound = 2 * time.Second
 func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
 	settled := testenv.Goroutines(t)
 	addr, stop := testenv.SilentServer(t)
-	rdb := redis.NewClient(&redis.Options{Addr: addr}) // the default options
-	s, err := redisstore.New(redisstore.Options{Client: rdb, Timeout: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := make([]byte, 32)
-	_, _ = rand.Read(tok)
-	rec := session.Record{ID: base64.RawURLEncoding.EncodeToString(tok), Data: []byte("x"), Expiry: time.Now().Add(time.Hour)}
-	calls := []struct {
-		name string
-		call func(context.Context) error
-	}{
-		{"Find", func(ctx context.Context) error { _, _, err := s.Find(ctx, rec.ID); return err }},
-		{"Commit", func(ctx context.Context) error { _, err := s.Commit(ctx, rec); return err }},
-		{"Commit of an expired record", func(ctx context.Context) error {
-			r := rec
-			r.Expiry = time.Now().Add(-time.Second)
-			_, err := s.Commit(ctx, r)
-			return err
-		}},
-		{"Add", func(ctx context.Context) error { _, err := s.Add(ctx, rec); return err }},
-		{"Remove", func(ctx context.Context) error { _, err := s.Remove(ctx, rec); return err }},
-	}
-	for _, c := range calls {
-		t.Run(c.name, func(t *testing.T) {
-			start := time.Now()
-			err := c.call(context.Background())
-			if d := time.Since(start); d > hangBound {
-				t.Fatalf("took %v with Timeout 50ms", d)
+	for _, cte := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ContextTimeoutEnabled=%v", cte), func(t *testing.T) {
+			// The default options, and ContextTimeoutEnabled, with which the
+			// store leaves the deadline to the client.
+			rdb := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: cte})
+			s, err := redisstore.New(redisstore.Options{Client: rdb, Timeout: 50 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
 			}
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("error %v, want one wrapping context.DeadlineExceeded", err)
+			tok := make([]byte, 32)
+			_, _ = rand.Read(tok)
+			rec := session.Record{ID: base64.RawURLEncoding.EncodeToString(tok), Data: []byte("x"), Expiry: time.Now().Add(time.Hour)}
+			calls := []struct {
+				name string
+				call func(context.Context) error
+			}{
+				{"Find", func(ctx context.Context) error { _, _, err := s.Find(ctx, rec.ID); return err }},
+				{"Commit", func(ctx context.Context) error { _, err := s.Commit(ctx, rec); return err }},
+				{"Commit of an expired record", func(ctx context.Context) error {
+					r := rec
+					r.Expiry = time.Now().Add(-time.Second)
+					_, err := s.Commit(ctx, r)
+					return err
+				}},
+				{"Add", func(ctx context.Context) error { _, err := s.Add(ctx, rec); return err }},
+				{"Remove", func(ctx context.Context) error { _, err := s.Remove(ctx, rec); return err }},
 			}
-		})
-		t.Run(c.name+"/the caller leaves", func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			time.AfterFunc(20*time.Millisecond, cancel)
-			start := time.Now()
-			err := c.call(ctx)
-			if d := time.Since(start); d > hangBound {
-				t.Fatalf("took %v after the caller left", d)
+			for _, c := range calls {
+				t.Run(c.name, func(t *testing.T) {
+					start := time.Now()
+					err := c.call(context.Background())
+					if d := time.Since(start); d > hangBound {
+						t.Fatalf("took %v with Timeout 50ms", d)
+					}
+					if !errors.Is(err, context.DeadlineExceeded) {
+						t.Fatalf("error %v, want one wrapping context.DeadlineExceeded", err)
+					}
+				})
+				t.Run(c.name+"/the caller leaves", func(t *testing.T) {
+					ctx, cancel := context.WithCancel(context.Background())
+					defer cancel()
+					time.AfterFunc(20*time.Millisecond, cancel)
+					start := time.Now()
+					err := c.call(ctx)
+					if d := time.Since(start); d > hangBound {
+						t.Fatalf("took %v after the caller left", d)
+					}
+					if err == nil {
+						t.Fatal("no error")
+					}
+				})
 			}
-			if err == nil {
-				t.Fatal("no error")
-			}
-		})
-	}
 
-	t.Run("the middleware answers 503", func(t *testing.T) {
-		m, err := session.New(session.Options{Store: s})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-		r := httptest.NewRequest("GET", "/", nil)
-		r.AddCookie(&http.Cookie{Name: "__Host-session", Value: rec.ID})
-		w := httptest.NewRecorder()
-		start := time.Now()
-		h.ServeHTTP(w, r)
-		if d := time.Since(start); d > hangBound || w.Code != http.StatusServiceUnavailable {
-			t.Fatalf("%d after %v", w.Code, d)
-		}
-	})
+			t.Run("the middleware answers 503", func(t *testing.T) {
+				m, err := session.New(session.Options{Store: s})
+				if err != nil {
+					t.Fatal(err)
+				}
+				h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+				r := httptest.NewRequest("GET", "/", nil)
+				r.AddCookie(&http.Cookie{Name: "__Host-session", Value: rec.ID})
+				w := httptest.NewRecorder()
+				start := time.Now()
+				h.ServeHTTP(w, r)
+				if d := time.Since(start); d > hangBound || w.Code != http.StatusServiceUnavailable {
+					t.Fatalf("%d after %v", w.Code, d)
+				}
+			})
 
-	_ = rdb.Close()
+			_ = rdb.Close()
+		})
+	}
 	stop()
 	settled()
 }

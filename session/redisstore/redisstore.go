@@ -91,8 +91,13 @@ type Options struct {
 	// while it waits for a reply. A call given up on goes on until the
 	// client's own timeouts (ReadTimeout, DialTimeout) end it, holding one
 	// of its pooled connections meanwhile; whether a write given up on was
-	// applied is unknown, as after any timeout. Default: [DefaultTimeout].
-	// Must not be negative.
+	// applied is unknown, as after any timeout. For this the Store runs
+	// each call in a goroutine, unless the client is a *redis.Client,
+	// *redis.ClusterClient or *redis.Ring with ContextTimeoutEnabled,
+	// which ends the call at Timeout itself (a request that is cancelled
+	// then waits until Timeout): set it, it spares the goroutine and its
+	// hand-offs on every request. Default: [DefaultTimeout]. Must not be
+	// negative.
 	Timeout time.Duration
 
 	now func() time.Time
@@ -104,6 +109,7 @@ type Store struct {
 	client  redis.UniversalClient
 	prefix  string
 	timeout time.Duration
+	direct  bool // the client applies a context's deadline itself
 	now     func() time.Time
 }
 
@@ -124,7 +130,7 @@ func New(opts Options) (*Store, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(append([]error{ErrOption}, errs...)...)
 	}
-	s := &Store{client: opts.Client, prefix: opts.Prefix, timeout: opts.Timeout, now: opts.now}
+	s := &Store{client: opts.Client, prefix: opts.Prefix, timeout: opts.Timeout, direct: rediscall.AppliesDeadlines(opts.Client), now: opts.now}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
 	}
@@ -166,7 +172,7 @@ func (s *Store) Find(ctx context.Context, token string) (session.Record, bool, e
 	if !ok {
 		return session.Record{}, false, nil
 	}
-	b, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) ([]byte, error) {
+	b, err := rediscall.RunWith(ctx, s.timeout, s.direct, func(ctx context.Context) ([]byte, error) {
 		return s.client.Get(ctx, key).Bytes()
 	})
 	if errors.Is(err, redis.Nil) {
@@ -215,7 +221,7 @@ func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) 
 	if ttl < time.Millisecond {
 		return rec.ID, s.del(ctx, key)
 	}
-	stored, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) (int, error) {
+	stored, err := rediscall.RunWith(ctx, s.timeout, s.direct, func(ctx context.Context) (int, error) {
 		return commitScript.Run(ctx, s.client, []string{key}, s.value(rec), ttl.Milliseconds(), rec.Expiry.UnixMilli()).Int()
 	})
 	if err != nil || stored == 0 {
@@ -238,7 +244,7 @@ func (s *Store) Add(ctx context.Context, rec session.Record) (bool, error) {
 	if ttl < time.Millisecond {
 		return false, nil
 	}
-	_, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) (struct{}, error) {
+	_, err := rediscall.RunWith(ctx, s.timeout, s.direct, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, s.client.SetArgs(ctx, key, s.value(rec), redis.SetArgs{Mode: "NX", TTL: redisttl.Ceil(ttl)}).Err()
 	})
 	if errors.Is(err, redis.Nil) { // the key exists
@@ -293,7 +299,7 @@ func (s *Store) Remove(ctx context.Context, rec session.Record) (found bool, err
 	if ttl := rec.Expiry.Sub(s.now()); !rec.Expiry.IsZero() && ttl >= time.Millisecond {
 		keep = redisttl.Ceil(ttl).Milliseconds()
 	}
-	head, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) (string, error) {
+	head, err := rediscall.RunWith(ctx, s.timeout, s.direct, func(ctx context.Context) (string, error) {
 		return deleteScript.Run(ctx, s.client, []string{key}, keep).Text()
 	})
 	if errors.Is(err, redis.Nil) { // no such key
@@ -306,7 +312,7 @@ func (s *Store) Remove(ctx context.Context, rec session.Record) (found bool, err
 }
 
 func (s *Store) del(ctx context.Context, key string) error {
-	_, err := rediscall.Run(ctx, s.timeout, func(ctx context.Context) (struct{}, error) {
+	_, err := rediscall.RunWith(ctx, s.timeout, s.direct, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, s.client.SetArgs(ctx, key, "", redis.SetArgs{Mode: "XX", KeepTTL: true}).Err()
 	})
 	if errors.Is(err, redis.Nil) { // no such key
