@@ -141,7 +141,8 @@ type TokenOptions struct {
 	//     session exists, as long as that cookie lasts (it is a browser
 	//     session cookie), provided the cookie cannot be planted by a
 	//     sibling subdomain: CookieName starts with "__Host-" in that
-	//     exact case (the default does) and DangerouslyAllowInsecureCookie is false.
+	//     exact case (the default does) and DangerouslyAllowInsecureCookie
+	//     is false.
 	//     With any other cookie such forms are rejected once the session
 	//     starts.
 	//   - [Token] with a session always returns a session-bound token, so
