@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/httpguard/httpguard/auth/redisstore"
 	"github.com/httpguard/httpguard/internal/testenv"
-	"github.com/redis/go-redis/v9"
 )
 
 // hangBound is how long a call to a Redis that does not answer may take
