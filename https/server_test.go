@@ -18,6 +18,7 @@ import (
 	"golang.org/x/net/http2/hpack"
 
 	"github.com/httpguard/httpguard/https"
+	"github.com/httpguard/httpguard/internal/testenv"
 )
 
 // startTLS serves srv over TLS on a loopback port and returns its address.
@@ -421,26 +422,7 @@ func TestOptionsAsteriskReachesTheHandler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	conn, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := io.WriteString(conn, "OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp := testenv.RawRequest(t, testenv.Serve(t, srv), "OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n")
 	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("X-Seen") != "yes" || target != "*" {
 		t.Errorf("OPTIONS *: status %d, X-Seen %q, handler saw %q; want the handler's 204", resp.StatusCode, resp.Header.Get("X-Seen"), target)
 	}
