@@ -1,6 +1,8 @@
 package testenv
 
 import (
+	"context"
+	"errors"
 	"net"
 	"runtime"
 	"sync"
@@ -85,5 +87,52 @@ func Goroutines(t testing.TB) func() {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+}
+
+// HangBound is how long a call to a Redis that does not answer
+// (SilentServer) may take in a test of a store whose Timeout is tens of
+// milliseconds: far above that Timeout, to absorb a loaded machine, and
+// far below go-redis's default DialTimeout (5 s, its handshake with a
+// server that never answers) and ReadTimeout (3 s).
+const HangBound = 2 * time.Second
+
+// StoreCall is one named call of a store under test.
+type StoreCall struct {
+	Name string
+	Call func(context.Context) error
+}
+
+// CheckCallsEnd runs each call against a store whose Redis does not
+// answer (SilentServer) and whose Timeout is short, twice: without a
+// deadline of the caller's, it must fail within HangBound with an error
+// wrapping context.DeadlineExceeded, the store's Timeout; with a caller
+// that leaves after 20 ms, it must fail within HangBound too.
+func CheckCallsEnd(t *testing.T, calls []StoreCall) {
+	t.Helper()
+	for _, c := range calls {
+		t.Run(c.Name, func(t *testing.T) {
+			start := time.Now()
+			err := c.Call(context.Background())
+			if d := time.Since(start); d > HangBound {
+				t.Fatalf("took %v, beyond the store's Timeout", d)
+			}
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("error %v, want one wrapping context.DeadlineExceeded", err)
+			}
+		})
+		t.Run(c.Name+"/the caller leaves", func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			time.AfterFunc(20*time.Millisecond, cancel)
+			start := time.Now()
+			err := c.Call(ctx)
+			if d := time.Since(start); d > HangBound {
+				t.Fatalf("took %v after the caller left", d)
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+		})
 	}
 }

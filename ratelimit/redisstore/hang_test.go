@@ -15,12 +15,6 @@ import (
 	"github.com/httpguard/httpguard/ratelimit/redisstore"
 )
 
-// hangBound is how long a call to a Redis that does not answer may take
-// in these tests: far above their Timeout, to absorb a loaded machine,
-// and far below the 5 s of go-redis's default DialTimeout (its handshake
-// with a server that never answers) or its 3 s ReadTimeout.
-const hangBound = 2 * time.Second
-
 // Found in review: Options.Timeout was passed to go-redis as a context
 // deadline, which go-redis applies only to a client configured with
 // ContextTimeoutEnabled; with a client of the default options every
@@ -40,7 +34,7 @@ func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
 			s := newStore(t, redisstore.Options{Client: client, FailOpen: failOpen, Timeout: 50 * time.Millisecond, OnError: func(error) { reported.Add(1) }})
 			start := time.Now()
 			res, err := s.Take(context.Background(), "hung", q)
-			if d := time.Since(start); d > hangBound {
+			if d := time.Since(start); d > testenv.HangBound {
 				t.Fatalf("Take took %v with Timeout 50ms", d)
 			}
 			switch {
@@ -57,7 +51,7 @@ func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
 			time.AfterFunc(20*time.Millisecond, cancel)
 			start := time.Now()
 			res, err := s.Take(ctx, "hung", q)
-			if d := time.Since(start); d > hangBound {
+			if d := time.Since(start); d > testenv.HangBound {
 				t.Fatalf("Take took %v after its caller left", d)
 			}
 			if res.Allowed || !errors.Is(err, context.Canceled) || errors.Is(err, redisstore.ErrUnavailable) {
@@ -72,7 +66,7 @@ func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
 		s := newStore(t, redisstore.Options{Client: direct, Timeout: 50 * time.Millisecond})
 		start := time.Now()
 		res, err := s.Take(context.Background(), "hung", q)
-		if d := time.Since(start); d > hangBound {
+		if d := time.Since(start); d > testenv.HangBound {
 			t.Fatalf("Take took %v with Timeout 50ms", d)
 		}
 		if res.Allowed || !errors.Is(err, redisstore.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {

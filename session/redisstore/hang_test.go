@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -18,12 +17,6 @@ import (
 	"github.com/httpguard/httpguard/session"
 	"github.com/httpguard/httpguard/session/redisstore"
 )
-
-// hangBound is how long a call to a Redis that does not answer may take
-// in these tests: far above their Timeout, to absorb a loaded machine,
-// and far below go-redis's default DialTimeout (5 s, its handshake with a
-// server that never answers) and ReadTimeout (3 s, times four attempts).
-const hangBound = 2 * time.Second
 
 // Found in review: the Store had no bound of its own on a call, and
 // go-redis applies a context's deadline only with ContextTimeoutEnabled
@@ -45,46 +38,19 @@ func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
 			tok := make([]byte, 32)
 			_, _ = rand.Read(tok)
 			rec := session.Record{ID: base64.RawURLEncoding.EncodeToString(tok), Data: []byte("x"), Expiry: time.Now().Add(time.Hour)}
-			calls := []struct {
-				name string
-				call func(context.Context) error
-			}{
-				{"Find", func(ctx context.Context) error { _, _, err := s.Find(ctx, rec.ID); return err }},
-				{"Commit", func(ctx context.Context) error { _, err := s.Commit(ctx, rec); return err }},
-				{"Commit of an expired record", func(ctx context.Context) error {
+			calls := []testenv.StoreCall{
+				{Name: "Find", Call: func(ctx context.Context) error { _, _, err := s.Find(ctx, rec.ID); return err }},
+				{Name: "Commit", Call: func(ctx context.Context) error { _, err := s.Commit(ctx, rec); return err }},
+				{Name: "Commit of an expired record", Call: func(ctx context.Context) error {
 					r := rec
 					r.Expiry = time.Now().Add(-time.Second)
 					_, err := s.Commit(ctx, r)
 					return err
 				}},
-				{"Add", func(ctx context.Context) error { _, err := s.Add(ctx, rec); return err }},
-				{"Remove", func(ctx context.Context) error { _, err := s.Remove(ctx, rec); return err }},
+				{Name: "Add", Call: func(ctx context.Context) error { _, err := s.Add(ctx, rec); return err }},
+				{Name: "Remove", Call: func(ctx context.Context) error { _, err := s.Remove(ctx, rec); return err }},
 			}
-			for _, c := range calls {
-				t.Run(c.name, func(t *testing.T) {
-					start := time.Now()
-					err := c.call(context.Background())
-					if d := time.Since(start); d > hangBound {
-						t.Fatalf("took %v with Timeout 50ms", d)
-					}
-					if !errors.Is(err, context.DeadlineExceeded) {
-						t.Fatalf("error %v, want one wrapping context.DeadlineExceeded", err)
-					}
-				})
-				t.Run(c.name+"/the caller leaves", func(t *testing.T) {
-					ctx, cancel := context.WithCancel(context.Background())
-					defer cancel()
-					time.AfterFunc(20*time.Millisecond, cancel)
-					start := time.Now()
-					err := c.call(ctx)
-					if d := time.Since(start); d > hangBound {
-						t.Fatalf("took %v after the caller left", d)
-					}
-					if err == nil {
-						t.Fatal("no error")
-					}
-				})
-			}
+			testenv.CheckCallsEnd(t, calls)
 
 			t.Run("the middleware answers 503", func(t *testing.T) {
 				m, err := session.New(session.Options{Store: s})
@@ -97,7 +63,7 @@ func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
 				w := httptest.NewRecorder()
 				start := time.Now()
 				h.ServeHTTP(w, r)
-				if d := time.Since(start); d > hangBound || w.Code != http.StatusServiceUnavailable {
+				if d := time.Since(start); d > testenv.HangBound || w.Code != http.StatusServiceUnavailable {
 					t.Fatalf("%d after %v", w.Code, d)
 				}
 			})
