@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/internal/detach"
 	"github.com/httpguard/httpguard/internal/formsize"
 	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/problem"
@@ -741,12 +742,12 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 
 // revokeFamily revokes t's family for refreshGrant even when the client
 // has gone away meanwhile, without ctx's cancellation and within
-// revokeTimeout, as [TokenEndpoint.RevokeRefreshToken] does: the client
+// detach.Timeout, as [TokenEndpoint.RevokeRefreshToken] does: the client
 // that presents a reused token may be the victim, whose connection drops,
 // and a store that gave up with it would let the thief's token live on
 // (found in review).
 func (e *TokenEndpoint) revokeFamily(ctx context.Context, t RefreshToken) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeTimeout)
+	ctx, cancel := detach.Context(ctx)
 	defer cancel()
 	return e.store.RevokeFamily(ctx, t.Family, t.FamilyExpiresAt)
 }
@@ -764,7 +765,7 @@ func (e *TokenEndpoint) RevokeRefreshToken(ctx context.Context, token string) er
 	if token == "" || len(token) > 512 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeTimeout)
+	ctx, cancel := detach.Context(ctx)
 	defer cancel()
 	t, found, err := e.store.Lookup(ctx, HashRefreshToken(token))
 	if err != nil {

@@ -3,15 +3,10 @@ package auth
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/httpguard/httpguard/internal/detach"
 )
-
-// revokeTimeout bounds the store calls of a revocation ([JWT.Revoke],
-// [TokenEndpoint.RevokeRefreshToken], a family revoked by a refresh),
-// which do not end when the caller's context is cancelled.
-const revokeTimeout = 10 * time.Second
 
 // errNoDenylist is returned by [JWT.Revoke] without JWTOptions.Denylist.
 var errNoDenylist = errors.New("auth: JWTOptions.Denylist is not set")
@@ -36,7 +31,7 @@ func (m *JWT) Revoke(ctx context.Context, token string) error {
 	if m.c.denylist == nil {
 		return errNoDenylist
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeTimeout)
+	ctx, cancel := detach.Context(ctx)
 	defer cancel()
 	// Verified as Verify does, but without JWTOptions.ValidateClaims: a
 	// token it refuses for now (a tenant suspended) must still be

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/detach"
 )
 
 // Session is the session of one request, obtained with [FromRequest] or
@@ -696,7 +697,7 @@ func (s *Session) Destroy() error {
 	defer s.mu.Unlock()
 	// A logout is not lost with the client (see above): the load and
 	// the deletion run without the request's cancellation, within
-	// endTimeout.
+	// detach.Timeout.
 	ctx, cancel := s.endContext()
 	defer cancel()
 	if err := s.loadWith(ctx); err != nil {
@@ -721,15 +722,11 @@ func (s *Session) Destroy() error {
 	return nil
 }
 
-// endTimeout bounds the store's calls that end a session in Destroy, and
-// in Renew for a stale token, which do not end when the request's context
-// does.
-const endTimeout = 10 * time.Second
-
-// endContext returns the context of the store's calls that end a session:
-// the request's values without its cancellation, within endTimeout.
+// endContext returns the context of the store's calls that end a session
+// in Destroy, and in Renew for a stale token: the request's values without
+// its cancellation, within detach.Timeout.
 func (s *Session) endContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(s.ctx), endTimeout)
+	return detach.Context(s.ctx)
 }
 
 // clockSkew is how far apart the clocks of instances sharing a store may
