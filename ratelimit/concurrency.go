@@ -83,11 +83,10 @@ func (c *ConcurrencyLimiter) InFlight() int {
 // Handler returns next wrapped in the limiter. A slot is released when
 // next returns, or panics.
 func (c *ConcurrencyLimiter) Handler(next http.Handler) http.Handler {
+	if c == nil || c.max == 0 {
+		return notConfigured
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c == nil || c.max == 0 {
-			problem.Reject(w, r, http.StatusInternalServerError, ErrNotConfigured)
-			return
-		}
 		if c.inFlight.Add(1) > c.max {
 			c.inFlight.Add(-1)
 			w.Header()["Retry-After"] = []string{c.retryAfter}

@@ -440,14 +440,19 @@ func (m *Middleware) Check(r *http.Request) error {
 	return d.err
 }
 
+// notConfigured is the handler of a zero or nil Middleware or
+// ConcurrencyLimiter: neither can be configured after the fact.
+var notConfigured = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	problem.Reject(w, r, http.StatusInternalServerError, ErrNotConfigured)
+})
+
 // Handler returns next wrapped in the limits: an admitted request reaches
 // next, a refused one is answered by [Options.OnReject].
 func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if m == nil || len(m.limits) == 0 {
+		return notConfigured
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if m == nil || len(m.limits) == 0 {
-			problem.Reject(w, r, http.StatusInternalServerError, ErrNotConfigured)
-			return
-		}
 		var d decision
 		m.decide(r, &d, m.headers != HeadersOff)
 		if d.err == nil {

@@ -518,11 +518,13 @@ func FromRequest(r *http.Request) *Session { return FromContext(r.Context()) }
 // wraps) and has an Unwrap method, so [net/http.ResponseController]
 // works.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if m == nil || m.store == nil {
+	if m == nil || m.store == nil {
+		// The zero or nil Middleware, which nothing can configure later.
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			problem.Reject(w, r, http.StatusInternalServerError, ErrNoSession)
-			return
-		}
+		})
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := &state{}
 		s := &st.sess
 		s.m = m
