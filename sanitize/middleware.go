@@ -90,8 +90,10 @@ func (m *BodyLimit) orDefault() *BodyLimit {
 // handler reads it: the parsed form's decoded size is held to MaxBytes
 // instead. Without this, a form sent without a Content-Length passed a
 // route's limit whatever its size, up to the parsing middleware's bound.
-func (m *BodyLimit) Check(r *http.Request) error {
-	m = m.orDefault()
+func (m *BodyLimit) Check(r *http.Request) error { return m.orDefault().check(r) }
+
+// check is Check for a BodyLimit that orDefault has returned.
+func (m *BodyLimit) check(r *http.Request) error {
 	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
@@ -116,7 +118,7 @@ func (m *BodyLimit) Check(r *http.Request) error {
 func (m *BodyLimit) Handler(next http.Handler) http.Handler {
 	m = m.orDefault()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := m.Check(r); err != nil {
+		if err := m.check(r); err != nil {
 			if m.onReject != nil {
 				problem.SetReason(r, err)
 				m.onReject(w, r, err)
