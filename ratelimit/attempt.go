@@ -10,8 +10,9 @@ import (
 	"net/netip"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/httpguard/httpguard/internal/casefold"
 )
 
 // Errors returned by [AttemptLimiter.Check] and [AttemptLimiter.Reserve].
@@ -558,20 +559,19 @@ func (s *MemoryStore) attemptCompanions() [2]*MemoryStore {
 // trailing spaces, "alice " was counted apart from "alice", and whether it
 // was locked after alice's budget was spent told that alice existed.)
 //
-// Each rune is mapped to the lower case of its upper case, which is the
-// same for all the runes strings.EqualFold takes for one another: "ſ"
-// (U+017F) and "S" give "s", the Kelvin sign "k", final sigma "σ".
-// strings.ToLower alone left "ſam" apart from "sam", which a
-// case-insensitive store finds as one account (found in review). It also
-// gives "i" for "ı" and "İ", as collations that compare upper case do.
+// Each rune is mapped by casefold.Rune, as rbac folds paths, to the lower
+// case of its upper case, which is the same for all the runes
+// strings.EqualFold takes for one another: "ſ" (U+017F) and "S" give "s",
+// the Kelvin sign "k", final sigma "σ". strings.ToLower alone left "ſam"
+// apart from "sam", which a case-insensitive store finds as one account
+// (found in review). It also gives "i" for "ı" and "İ", as collations that
+// compare upper case do.
 func defaultUsername(s string) string {
 	s = strings.TrimRight(s, " ")
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
-			return strings.Map(foldRune, s)
+			return strings.Map(casefold.Rune, s)
 		}
 	}
 	return strings.ToLower(s)
 }
-
-func foldRune(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }

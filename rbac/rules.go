@@ -8,10 +8,10 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/casefold"
 	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/percent"
 )
@@ -540,24 +540,13 @@ func cleanPath(p string) string {
 	return np
 }
 
-// foldRune is the case folding of the readings that ignore case: the
-// lower case of the upper case. It is the same for every rune
-// strings.EqualFold takes for r ("ſ" and "S" give "s", the Kelvin sign
-// "k"), and it gives "i" for "İ" and "ı", which strings.ToLower and
-// strings.ToUpper map to ASCII letters: a router ignoring case by any of
-// the three routes the folded path where the unfolded one goes. (Found in
-// review: only ASCII letters were folded, so "/u%C5%BFers/bob" rode a
-// catch-all past the rule "/users/{id}", and a literal with a non-ASCII
-// capital, "/Ärzte/", was never matched at all.)
-func foldRune(r rune) rune {
-	if r < utf8.RuneSelf {
-		if 'A' <= r && r <= 'Z' {
-			r += 'a' - 'A'
-		}
-		return r
-	}
-	return unicode.ToLower(unicode.ToUpper(r))
-}
+// foldRune is the case folding of the readings that ignore case,
+// casefold.Rune: a router ignoring case by strings.EqualFold,
+// strings.ToLower or strings.ToUpper routes the folded path where the
+// unfolded one goes. (Found in review: only ASCII letters were folded, so
+// "/u%C5%BFers/bob" rode a catch-all past the rule "/users/{id}", and a
+// literal with a non-ASCII capital, "/Ärzte/", was never matched at all.)
+func foldRune(r rune) rune { return casefold.Rune(r) }
 
 // needsFold reports whether foldRune changes a rune of s. It does not
 // allocate.
