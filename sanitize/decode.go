@@ -150,6 +150,15 @@ func MustNew(o Options) *Decoder {
 
 var defaultDecoder = MustNew(Options{})
 
+// orDefault returns d, or defaultDecoder for a nil or zero Decoder (which
+// New never returns: it sets validate).
+func (d *Decoder) orDefault() *Decoder {
+	if d == nil || d.validate == nil {
+		return defaultDecoder
+	}
+	return d
+}
+
 // DecodeJSON decodes the JSON body of r into a value of type T, then
 // applies the `sanitize` struct tags, then validates it with the `validate`
 // struct tags. T is usually a struct type. T may also be a pointer, slice,
@@ -179,9 +188,7 @@ var defaultDecoder = MustNew(Options{})
 // A nil or zero d uses the default Decoder.
 func DecodeJSON[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, error) {
 	var v T
-	if d == nil || d.validate == nil {
-		d = defaultDecoder
-	}
+	d = d.orDefault()
 	if err := d.decodeJSON(w, r, &v); err != nil {
 		d.reject(w, r, err)
 		var zero T // never a value that was not sanitized and validated

@@ -29,9 +29,7 @@ import (
 // A nil or zero d uses the default Decoder.
 func DecodeForm[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, error) {
 	var v T
-	if d == nil || d.validate == nil {
-		d = defaultDecoder
-	}
+	d = d.orDefault()
 	if err := d.decodeForm(w, r, &v); err != nil {
 		d.reject(w, r, err)
 		var zero T // never a value that was not sanitized and validated
@@ -47,9 +45,7 @@ func DecodeForm[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, e
 // A nil or zero d uses the default Decoder.
 func DecodeQuery[T any](d *Decoder, w http.ResponseWriter, r *http.Request) (T, error) {
 	var v T
-	if d == nil || d.validate == nil {
-		d = defaultDecoder
-	}
+	d = d.orDefault()
 	if err := d.decodeValues(r.URL.RawQuery, &v); err != nil {
 		d.reject(w, r, err)
 		var zero T // never a value that was not sanitized and validated
