@@ -6,35 +6,75 @@
 // h["Vary"][0] would change the value for every later request), and
 // http.Header.Set allocates a fresh one-element slice per header. Take
 // returns n string slots that belong to the caller alone: they are carved,
-// capacity-limited, out of a larger chunk owned by one P at a time through
-// a sync.Pool, so one allocation is amortized over many requests while no
+// capacity-limited, out of a larger slab by one atomic addition to the
+// slab's count, so one allocation is amortized over many requests while no
 // two requests ever share a slot. A handler that appends to a value gets a
-// new array (the capacity is exact); one that overwrites a slot changes only
-// its own response.
+// new array (the capacity is exact); one that overwrites a slot changes
+// only its own response.
 //
 // TakeBytes adds room for values built per request (a counter, a date):
-// bytes carved the same way out of a byte chunk, written once before the
-// strings that share them are made, and never again.
+// bytes carved by the same addition out of the same slab, written once
+// before the strings that share them are made, and never again.
+//
+// Slabs are spread over shards picked from the address of the calling
+// goroutine's stack, so goroutines on different cores rarely add to the
+// same count. A full slab is replaced, never reused: it stays alive as
+// long as some response still holds a part of it.
 package headervals
 
-import "sync"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
-// chunkSize is the number of slots in one chunk: just under 4 KiB of
-// string headers. The runtime puts an 8-byte header in front of an object
-// with pointers larger than 512 bytes, so 256 slots (4096 bytes) would
-// take the next size class, 4864 bytes, and 255 fill a 4096-byte one.
-const chunkSize = 255
+// A slab is 4096 bytes, one size class of the runtime's allocator: its
+// count and 255 string slots, with the 8-byte header the runtime puts in
+// front of an object with pointers larger than 512 bytes, or its count and
+// 4088 bytes.
+const (
+	slabSlots = 255
+	slabBytes = 4096 - 8
+)
 
-// byteChunkSize is the number of bytes in one chunk of TakeBytes.
-const byteChunkSize = 4096
+// maxTake is the most slots, and a quarter of slabBytes the most bytes, one
+// call carves from a slab; larger requests get arrays of their own.
+const maxTake = slabSlots / 4
 
-type chunk struct {
-	vals  []string
-	used  int
-	bytes []byte // len is what is used; allocated on first use
+// The slots and the bytes are carved from slabs of their own, each
+// replaced when it is full, so that neither is wasted when a caller needs
+// much of one and little of the other.
+type (
+	valSlab struct {
+		used atomic.Uint64 // slots handed out, or more once full
+		vals [slabSlots]string
+	}
+	byteSlab struct {
+		used  atomic.Uint64
+		bytes [slabBytes]byte
+	}
+)
+
+// shardCount shards of a cache line each: a few for each core of most
+// servers. Once used, a shard holds a slab of each kind.
+const shardCount = 64
+
+type shard struct {
+	vals  atomic.Pointer[valSlab]
+	bytes atomic.Pointer[byteSlab]
+	_     [64 - 16]byte
 }
 
-var pool = sync.Pool{New: func() any { return &chunk{vals: make([]string, chunkSize)} }}
+var shards [shardCount]shard
+
+// current returns the shard of the calling goroutine: its stack address,
+// hashed. Goroutines have distinct stacks, so concurrent callers spread
+// over the shards, while one goroutine keeps finding its own cache-warm
+// slab. The address is only a hint: any shard is correct.
+func current() *shard {
+	var x byte
+	h := uint64(uintptr(unsafe.Pointer(&x))>>10) * 0x9e3779b97f4a7c15
+	return &shards[h>>58]
+}
 
 // Take returns a slice of n empty strings with length and capacity n that
 // no other call to Take returns. It is safe for concurrent use.
@@ -42,19 +82,11 @@ func Take(n int) []string {
 	if n <= 0 {
 		return nil
 	}
-	if n > chunkSize/4 {
+	if n > maxTake {
 		return make([]string, n)
 	}
-	c := pool.Get().(*chunk)
-	if c.used+n > len(c.vals) {
-		// The old chunk stays alive as long as some response still holds
-		// one of its slots; it is never reused.
-		c.vals, c.used = make([]string, chunkSize), 0
-	}
-	s := c.vals[c.used : c.used+n : c.used+n]
-	c.used += n
-	pool.Put(c)
-	return s
+	s, end := current().takeVals(n)
+	return s.vals[end-n : end : end]
 }
 
 // TakeBytes is Take with an empty buffer of capacity size for building
@@ -62,22 +94,52 @@ func Take(n int) []string {
 // unsafe.String, once they are written) may go into a response. Appending
 // beyond size gets a new array. It is safe for concurrent use.
 func TakeBytes(n, size int) ([]string, []byte) {
-	if n <= 0 || n > chunkSize/4 || size > byteChunkSize/4 {
-		return make([]string, max(n, 0)), make([]byte, 0, size)
+	if size == 0 {
+		return Take(n), nil
 	}
-	c := pool.Get().(*chunk)
-	if c.used+n > len(c.vals) {
-		c.vals, c.used = make([]string, chunkSize), 0
+	if n <= 0 || n > maxTake || size < 0 || size > slabBytes/4 {
+		return make([]string, max(n, 0)), make([]byte, 0, max(size, 0))
 	}
-	s := c.vals[c.used : c.used+n : c.used+n]
-	c.used += n
-	used := len(c.bytes)
-	if cap(c.bytes)-used < size {
-		// As with slots, a chunk is dropped, never reused.
-		c.bytes, used = make([]byte, 0, byteChunkSize), 0
+	sh := current()
+	s, end := sh.takeVals(n)
+	b, bend := sh.takeBytes(size)
+	return s.vals[end-n : end : end], b.bytes[bend-size : bend-size : bend]
+}
+
+// takeVals adds n to the count of the shard's slot slab and returns the
+// slab and the count after the addition: the n slots ending there are the
+// caller's. A full slab (one whose count passes its size) is replaced by a
+// new one whose first n slots are the caller's, unless another goroutine
+// has replaced it first.
+func (sh *shard) takeVals(n int) (*valSlab, int) {
+	for {
+		s := sh.vals.Load()
+		if s != nil {
+			if end := s.used.Add(uint64(n)); end <= slabSlots {
+				return s, int(end)
+			}
+		}
+		fresh := new(valSlab)
+		fresh.used.Store(uint64(n))
+		if sh.vals.CompareAndSwap(s, fresh) {
+			return fresh, n
+		}
 	}
-	b := c.bytes[used : used : used+size]
-	c.bytes = c.bytes[:used+size]
-	pool.Put(c)
-	return s, b
+}
+
+// takeBytes is takeVals for the shard's byte slab.
+func (sh *shard) takeBytes(n int) (*byteSlab, int) {
+	for {
+		s := sh.bytes.Load()
+		if s != nil {
+			if end := s.used.Add(uint64(n)); end <= slabBytes {
+				return s, int(end)
+			}
+		}
+		fresh := new(byteSlab)
+		fresh.used.Store(uint64(n))
+		if sh.bytes.CompareAndSwap(s, fresh) {
+			return fresh, n
+		}
+	}
 }

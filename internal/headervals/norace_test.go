@@ -1,5 +1,0 @@
-//go:build !race
-
-package headervals_test
-
-const raceEnabled = false
