@@ -31,7 +31,7 @@
 // Referrer-Policy: strict-origin-when-cross-origin.
 //
 // The middleware sets the headers before calling the next handler, each in
-// its own capacity-limited slot of a pooled slab (the allocator in
+// its own capacity-limited slot of a shared slab (the allocator in
 // internal/headervals, which cors uses too), so a handler may still change
 // or delete any of them for its response; no slice is shared between
 // requests (the mistake of rs/cors#198). Without a nonce this costs no

@@ -66,7 +66,7 @@
 // [Options.OnReject] replaces the response; the headers are set before it
 // is called. The values are built into slots and bytes that belong to the
 // response alone (never a slice shared between requests, which a handler
-// could overwrite for everyone), carved from pooled chunks, so neither an
+// could overwrite for everyone), carved from larger slabs, so neither an
 // admitted nor a refused request allocates with the memory store and an
 // address key.
 //
