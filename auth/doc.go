@@ -60,14 +60,15 @@
 // public-key algorithms are construction errors), each [Key] bound to the
 // algorithms of its type (an HMAC secret never verifies RS256, a public key
 // never verifies HS256), exp always required, iss, aud and typ checked
-// when configured (aud is required with a JWKS URL: an identity provider
-// signs every application's tokens with the same keys), a leeway of at
-// most [MaxLeeway], and
-// [JWTOptions.MaxTokenBytes] checked before any decoding. The signature
-// is checked with the standard library directly, accepting exactly what
-// golang-jwt's signing methods accept (a fuzz test compares the two), and
-// golang-jwt's jwt.Validator, built once at construction, checks the
-// claims. The parsing in front of them is this
+// when configured (aud must contain [JWTOptions.Audience] or one of
+// [JWTOptions.Audiences], for a service known by several identifiers; an
+// audience is required with a JWKS URL: an identity provider signs every
+// application's tokens with the same keys), a leeway of at most
+// [MaxLeeway], and [JWTOptions.MaxTokenBytes] checked before any
+// decoding. The signature is checked with the standard library directly,
+// accepting exactly what golang-jwt's signing methods accept (a fuzz test
+// compares the two), and golang-jwt's jwt.Validator, built once at
+// construction, checks the claims. The parsing in front of them is this
 // package's own, strict and allocation-free, because jwt.Parser decodes
 // the header into a map where a duplicate member silently wins: it refuses
 // headers and claims with duplicate or escaped member names or invalid

@@ -78,7 +78,8 @@ type jwkSet struct {
 // keys, ready for JWTOptions.Keys. A key's alg member becomes
 // Key.Algorithm; without one, the key serves the allowed algorithms of its
 // type. An identity provider signs every application's tokens with these
-// keys: set JWTOptions.Audience, as NewJWT requires with a JWKSURL. Keys
+// keys: set JWTOptions.Audience (or Audiences), as NewJWT requires with a
+// JWKSURL. Keys
 // that are symmetric ("oct"), meant for encryption (use "enc",
 // key_ops without "verify"), carry private material, use an unsupported
 // type or curve, or are RSA keys under 2048 or over 4096 bits are

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/httpguard/httpguard/identity"
@@ -67,15 +69,29 @@ type JWTOptions struct {
 	Issuer string
 	// Audience, when set, must be one of the token's aud values: the
 	// identifier of this service. Set it whenever the issuer serves more
-	// than one service (RFC 8725 §3.9). It is required with a JWKSURL: an
-	// identity provider signs the tokens of every application it serves,
-	// ID tokens included, with the same keys, so without it a token meant
-	// for another application would be accepted here.
+	// than one service (RFC 8725 §3.9). It (or Audiences) is required with
+	// a JWKSURL: an identity provider signs the tokens of every
+	// application it serves, ID tokens included, with the same keys, so
+	// without it a token meant for another application would be accepted
+	// here.
 	Audience string
+	// Audiences lists further identifiers of this service, for a service
+	// that answers to more than one (an API moving from one identifier to
+	// another, or one service behind two): a token is accepted when its
+	// aud contains Audience or any of Audiences, compared exactly, and
+	// refused with [ErrTokenAudience] when it contains none of them. Either
+	// Audience or Audiences satisfies the requirement of an audience with
+	// a JWKSURL. An empty entry, or one with a control character or
+	// invalid UTF-8, is an error; duplicates are ignored. Keep the list
+	// short: each aud value of a token is compared with every entry.
+	// Only verification reads Audience and Audiences: an [Issuer] stamps
+	// the aud of IssuerOptions.Audience (or Grant.Audience). Default none.
+	Audiences []string
 	// DangerouslyAllowAnyAudience lifts the requirement of an Audience
-	// with a JWKSURL, for an identity provider whose access tokens carry
-	// no aud claim. Check what binds a token to this service (a client_id
-	// claim, through IdentityClaims) in the handler. Default false.
+	// (or Audiences) with a JWKSURL, for an identity provider whose
+	// access tokens carry no aud claim. Check what binds a token to this
+	// service (a client_id claim, through IdentityClaims) in the handler.
+	// Default false.
 	DangerouslyAllowAnyAudience bool
 	// Type, when set, is the required typ header, compared without case
 	// and ignoring an "application/" prefix; use [TypeAccessToken] for
@@ -133,7 +149,11 @@ type JWTOptions struct {
 	// CacheSize, when positive, caches that many verified tokens, keyed
 	// by a keyed hash of the token. A hit skips the signature check but
 	// still checks expiry and the denylist. Entries die with the key set
-	// that verified them. Default 0: no cache.
+	// that verified them. The cache belongs to this JWT alone and holds
+	// only tokens that passed every check of its options (iss, aud
+	// against Audience and Audiences, typ), which never change: another
+	// JWT, configured with other audiences, never answers from it.
+	// Default 0: no cache.
 	CacheSize int
 
 	// Realm is the realm of the WWW-Authenticate challenge. Default
@@ -163,7 +183,8 @@ type JWT struct {
 type jwtConfig struct {
 	algs         []string
 	validator    *jwt.Validator
-	iss, aud     string
+	iss          string
+	auds         []string               // Audience then Audiences, without duplicates; never mutated
 	wantJTI      bool                   // jti is an identity claim
 	keys         atomic.Pointer[keySet] // static keys; replaced by SetKeys
 	remote       *remoteKeySet
@@ -227,8 +248,13 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 	} else if len(opts.Keys) == 0 {
 		errs = append(errs, errors.New("auth: JWTOptions.Keys or JWTOptions.JWKSURL is required"))
 	}
-	if opts.JWKSURL != "" && opts.Audience == "" && !opts.DangerouslyAllowAnyAudience {
-		errs = append(errs, errors.New("auth: JWTOptions.Audience is required with a JWKSURL: the identity provider signs tokens for other applications with the same keys (RFC 8725 §3.9)"))
+	auds, err := compileAudiences(opts.Audience, opts.Audiences)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.auds = auds
+	if opts.JWKSURL != "" && opts.Audience == "" && len(opts.Audiences) == 0 && !opts.DangerouslyAllowAnyAudience {
+		errs = append(errs, errors.New("auth: JWTOptions.Audiences or JWTOptions.Audience is required with a JWKSURL: the identity provider signs tokens for other applications with the same keys (RFC 8725 §3.9)"))
 	}
 	switch {
 	case c.leeway < 0:
@@ -276,13 +302,14 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 		jwt.WithLeeway(c.leeway),
 		jwt.WithTimeFunc(c.now),
 	}
-	c.iss, c.aud = opts.Issuer, opts.Audience
+	c.iss = opts.Issuer
 	c.wantJTI = slices.Contains(c.idClaims, "jti")
 	if opts.Issuer != "" {
 		popts = append(popts, jwt.WithIssuer(opts.Issuer))
 	}
-	if opts.Audience != "" {
-		popts = append(popts, jwt.WithAudience(opts.Audience))
+	if len(c.auds) > 0 {
+		// Any one of them in aud is enough (not WithAllAudiences).
+		popts = append(popts, jwt.WithAudience(c.auds...))
 	}
 	c.validator = jwt.NewValidator(popts...)
 	c.challenge = `Bearer realm="` + realm + `"`
@@ -491,7 +518,7 @@ func (c *jwtConfig) verifyToken(ctx context.Context, tok string) (identity.Ident
 	// fields; a claims set that does not fit is refused before the
 	// signature costs anything.
 	claims := claimsPool.Get().(*accessClaims)
-	*claims = accessClaims{wantIss: c.iss, wantAud: c.aud, skipJTI: c.denylist == nil && !c.wantJTI}
+	*claims = accessClaims{wantIss: c.iss, wantAud: c.auds, skipJTI: c.denylist == nil && !c.wantJTI}
 	defer claimsPool.Put(claims)
 	// One pooled buffer holds the decoded claims and a copy of the
 	// signing input, which the signature check needs as bytes.
@@ -674,6 +701,31 @@ func mapJWTError(err error) error {
 		return ErrTokenAudience
 	}
 	return ErrTokenMalformed
+}
+
+// compileAudiences returns the accepted aud values: aud, when set, then
+// the entries of more, each once. An entry that is empty or has a control
+// character or invalid UTF-8 is an error: it could only be a mistake (an
+// empty aud never matches, and the claims decoder refuses invalid UTF-8).
+func compileAudiences(aud string, more []string) ([]string, error) {
+	var auds []string
+	if aud != "" {
+		auds = append(auds, aud)
+	}
+	var errs []error
+	for i, a := range more {
+		switch {
+		case a == "":
+			errs = append(errs, fmt.Errorf("auth: JWTOptions.Audiences[%d] is empty", i))
+		case !utf8.ValidString(a):
+			errs = append(errs, fmt.Errorf("auth: JWTOptions.Audiences[%d] %q is not valid UTF-8", i, a))
+		case strings.ContainsFunc(a, unicode.IsControl):
+			errs = append(errs, fmt.Errorf("auth: JWTOptions.Audiences[%d] %q has a control character", i, a))
+		case !slices.Contains(auds, a):
+			auds = append(auds, a)
+		}
+	}
+	return auds, errors.Join(errs...)
 }
 
 // jwtRealmOK reports whether s can be placed in a quoted-string as is.

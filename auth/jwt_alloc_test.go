@@ -36,6 +36,14 @@ func TestJWTAllocations(t *testing.T) {
 	p := strings.Split(good, ".")
 	m := newJWTForBench(t)
 	cached, _ := auth.NewJWT(auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{ID: "k1", Key: k.hmac}}, Issuer: "https://issuer.example", Audience: "api://orders", CacheSize: 16})
+	// Several accepted audiences cost nothing more, whichever one the
+	// token names: each is interned like the single Audience.
+	audOpts := auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{ID: "k1", Key: k.hmac}}, Issuer: "https://issuer.example",
+		Audience: "api://orders", Audiences: []string{"api://orders-v2", "api://orders-v3"}}
+	multi, _ := auth.NewJWT(audOpts)
+	audOpts.CacheSize = 16
+	multiCached, _ := auth.NewJWT(audOpts)
+	lastAud := sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "k1"}, with(benchClaims(), "aud", []string{"api://orders-v3"}))
 	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 	for _, tt := range []struct {
 		name     string
@@ -46,6 +54,9 @@ func TestJWTAllocations(t *testing.T) {
 	}{
 		{"a valid token", m, good, 10, false},
 		{"a valid token from the cache", cached, good, 4, false},
+		{"a valid token under several audiences, matching the first", multi, good, 10, false},
+		{"a valid token under several audiences, matching the last", multi, lastAud, 10, false},
+		{"a valid token under several audiences from the cache", multiCached, lastAud, 4, false},
 		{"no token", m, "", 0, true},
 		{"a 1 MB token", m, strings.Repeat("a", 1<<20), 0, true},
 		{"alg none", m, seg(map[string]any{"alg": "none"}) + "." + p[1] + ".", 0, true},
@@ -70,5 +81,55 @@ func TestJWTAllocations(t *testing.T) {
 			}
 			t.Logf("%v allocations", n)
 		})
+	}
+}
+
+// TestJWTAudiencesAllocateNothingMore holds a verifier with several
+// accepted audiences to the allocations of one with a single Audience,
+// whichever accepted value the token's aud names: the decoder interns
+// every accepted value, not only the first.
+func TestJWTAudiencesAllocateNothingMore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts")
+	}
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
+	k := keysOnce()
+	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	allocs := func(o auth.JWTOptions, aud any) float64 {
+		t.Helper()
+		o.Algorithms, o.Keys, o.Issuer = []string{"HS256"}, []auth.Key{{ID: "k1", Key: k.hmac}}, "https://issuer.example"
+		m, err := auth.NewJWT(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := m.Handler(next)
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Authorization", "Bearer "+sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "k1"}, with(benchClaims(), "aud", aud)))
+		w := &discardWriter{h: http.Header{}}
+		h.ServeHTTP(w, req)
+		if w.h.Get("Www-Authenticate") != "" {
+			t.Fatalf("aud %v refused", aud)
+		}
+		return testing.AllocsPerRun(200, func() {
+			clear(w.h)
+			h.ServeHTTP(w, req)
+		})
+	}
+	base := allocs(auth.JWTOptions{Audience: "api://orders"}, "api://orders")
+	for _, tc := range []struct {
+		name string
+		opts auth.JWTOptions
+		aud  any
+	}{
+		{"Audience and Audiences, aud the last", auth.JWTOptions{Audience: "api://orders", Audiences: []string{"api://orders-v2", "api://orders-v3"}}, "api://orders-v3"},
+		{"Audience and Audiences, aud array naming the second", auth.JWTOptions{Audience: "api://orders", Audiences: []string{"api://orders-v2", "api://orders-v3"}}, []string{"api://orders-v2"}},
+		{"Audiences alone, aud the first", auth.JWTOptions{Audiences: []string{"api://orders", "api://orders-v2"}}, "api://orders"},
+		{"Audiences alone, aud the second", auth.JWTOptions{Audiences: []string{"api://orders", "api://orders-v2"}}, "api://orders-v2"},
+	} {
+		if n := allocs(tc.opts, tc.aud); n > base {
+			t.Errorf("%s: %v allocations, %v with a single Audience", tc.name, n, base)
+		}
 	}
 }

@@ -28,11 +28,13 @@ type accessClaims struct {
 	audBuf, scpBuf, rolesBuf [4]string
 	scopeBuf                 [8]string // the scope claim split by the middleware
 
-	// Set before decoding by the middleware: the expected iss and aud,
-	// reused instead of allocating equal strings, and whether jti is
-	// needed at all.
-	wantIss, wantAud string
-	skipJTI          bool
+	// Set before decoding by the middleware: the expected iss and the
+	// accepted aud values, reused instead of allocating equal strings,
+	// and whether jti is needed at all. wantAud is the middleware's own
+	// list, shared: it is only read.
+	wantIss string
+	wantAud []string
+	skipJTI bool
 }
 
 // errClaims is what UnmarshalJSON returns; golang-jwt wraps it in
@@ -82,10 +84,10 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 				sc, err = claimString(m, v)
 				c.Scp = appendScopes(c.scpBuf[:0], sc)
 			} else {
-				c.Scp, err = claimStrings(c.scpBuf[:0], m, v, "")
+				c.Scp, err = claimStrings(c.scpBuf[:0], m, v, nil)
 			}
 		case "roles":
-			c.Roles, err = claimStrings(c.rolesBuf[:0], m, v, "")
+			c.Roles, err = claimStrings(c.rolesBuf[:0], m, v, nil)
 		case "exp":
 			c.ExpiresAt, err = claimDate(m, v, &c.exp)
 		case "nbf":
@@ -127,11 +129,13 @@ func unescape(v []byte) (string, error) {
 
 // claimStrings decodes a string or an array of strings, appended to dst
 // (empty, with room for the usual few); null and [] are nil. An element
-// equal to intern is intern itself, not a new string.
-func claimStrings(dst []string, m *jsonMember, v []byte, intern string) ([]string, error) {
+// equal to one of intern is that string itself, not a new one.
+func claimStrings(dst []string, m *jsonMember, v []byte, intern []string) ([]string, error) {
 	if m.str {
-		if intern != "" && !m.esc && string(v) == intern {
-			return append(dst, intern), nil
+		if !m.esc {
+			if s, ok := interned(intern, v); ok {
+				return append(dst, s), nil
+			}
 		}
 		s, err := claimString(m, v)
 		return append(dst, s), err
@@ -160,8 +164,8 @@ func claimStrings(dst []string, m *jsonMember, v []byte, intern string) ([]strin
 			if e, err = unescape(v[start:end]); err != nil {
 				return nil, err
 			}
-		} else if intern != "" && string(v[start:end]) == intern {
-			e = intern
+		} else if s, ok := interned(intern, v[start:end]); ok {
+			e = s
 		} else {
 			e = string(v[start:end])
 		}
@@ -179,6 +183,17 @@ func claimStrings(dst []string, m *jsonMember, v []byte, intern string) ([]strin
 			return nil, errClaims
 		}
 	}
+}
+
+// interned returns the string of list equal to b, if any, without
+// allocating.
+func interned(list []string, b []byte) (string, bool) {
+	for _, s := range list {
+		if string(b) == s {
+			return s, true
+		}
+	}
+	return "", false
 }
 
 // claimDate decodes a NumericDate (a JSON number of seconds) into dst,

@@ -62,7 +62,8 @@ var (
 	ErrTokenNotYetValid = newTokenError("auth: token not valid yet", false)
 	// ErrTokenIssuer: iss differs from JWTOptions.Issuer.
 	ErrTokenIssuer = newTokenError("auth: token issuer not accepted", false)
-	// ErrTokenAudience: aud does not contain JWTOptions.Audience.
+	// ErrTokenAudience: aud contains neither JWTOptions.Audience nor any
+	// of JWTOptions.Audiences.
 	ErrTokenAudience = newTokenError("auth: token audience not accepted", false)
 	// ErrTokenClaimMissing: a required claim (exp, sub, or jti when a
 	// denylist is configured) is absent.

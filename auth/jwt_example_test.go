@@ -259,3 +259,55 @@ func ExampleJWTOptions_validateClaims() {
 	// log: true true
 	// globex 401
 }
+
+// ExampleJWTOptions_audiences moves an API from one identifier to another
+// without a flag day: while clients still hold tokens for the old
+// identifier, the verifier accepts both (a token's aud must contain one of
+// them), and a token for another service is refused with
+// [auth.ErrTokenAudience], answered as any invalid token. The issuer
+// stamps the aud of IssuerOptions.Audience, or of Grant.Audience; the
+// verifier's list changes nothing in what it issues.
+func ExampleJWTOptions_audiences() {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader) // in production: loaded from a secret store
+	issuer, err := auth.NewIssuer(auth.IssuerOptions{
+		Key:      auth.Key{ID: "2026-01", Algorithm: auth.AlgEdDSA, Key: priv},
+		Issuer:   "https://auth.example.com",
+		Audience: []string{"https://orders.example.com"}, // the new identifier
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	bearer, err := auth.NewJWT(auth.JWTOptions{
+		Algorithms: []string{auth.AlgEdDSA},
+		Keys:       []auth.Key{issuer.VerificationKey()},
+		Issuer:     "https://auth.example.com",
+		Audience:   "https://orders.example.com",
+		Audiences:  []string{"https://api.example.com"}, // the old one, until its tokens expire
+		OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+			fmt.Println("log:", errors.Is(err, auth.ErrTokenAudience))
+			w.WriteHeader(http.StatusUnauthorized)
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	api := bearer.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+
+	for _, aud := range [][]string{
+		nil,                             // IssuerOptions.Audience
+		{"https://api.example.com"},     // a token minted before the move
+		{"https://billing.example.com"}, // a token for another service
+	} {
+		at, _ := issuer.Issue(context.Background(), auth.Grant{Subject: "alice", Audience: aud})
+		r := httptest.NewRequest(http.MethodGet, "/orders", nil)
+		r.Header.Set("Authorization", "Bearer "+at.Token)
+		w := httptest.NewRecorder()
+		api.ServeHTTP(w, r)
+		fmt.Println(aud, w.Code)
+	}
+	// Output:
+	// [] 200
+	// [https://api.example.com] 200
+	// log: true
+	// [https://billing.example.com] 401
+}

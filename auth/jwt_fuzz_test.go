@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,6 +95,53 @@ func FuzzJWTVerify(f *testing.F) {
 		}
 		if _, err := ref.Parse(tok, func(*jwt.Token) (any, error) { return k.hmac, nil }); err != nil {
 			t.Fatalf("accepted a token golang-jwt rejects: %v", err)
+		}
+	})
+}
+
+// FuzzJWTVerifyAudiences checks a verifier with several accepted
+// audiences: whatever it accepts golang-jwt accepts too with the same
+// list (any one of them in aud), and its aud holds one of them; whatever
+// the single-Audience verifier accepts, it accepts too; and its cache
+// answers as the uncached verification does, token after token.
+func FuzzJWTVerifyAudiences(f *testing.F) {
+	k := keysOnce()
+	for _, tok := range fuzzSeeds(f) {
+		f.Add(tok)
+	}
+	for _, aud := range []any{"api://orders-v2", []string{"api://billing", "api://orders-v3"}, []string{"api://billing"}, "api://orders-v4"} {
+		f.Add(sign(f, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "k1"}, with(goodClaims(), "aud", aud)))
+	}
+	auds := []string{"api://orders", "api://orders-v2", "api://orders-v3"}
+	single := fuzzJWT(f)
+	opts := auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{ID: "k1", Key: k.hmac}}, MaxTokenBytes: 4096,
+		Issuer: "https://issuer.example", Audience: auds[0], Audiences: auds[1:]}
+	multi := newJWT(f, opts)
+	opts.CacheSize = 64
+	cached := newJWT(f, opts)
+	ref := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithIssuer("https://issuer.example"), jwt.WithAudience(auds...), jwt.WithTimeFunc(testClock))
+	f.Fuzz(func(t *testing.T, tok string) {
+		_, err := multi.Verify(context.Background(), tok)
+		for range 2 {
+			if _, cerr := cached.Verify(context.Background(), tok); (cerr == nil) != (err == nil) || err != nil && !errors.Is(cerr, err) {
+				t.Fatalf("cached: %v, uncached: %v", cerr, err)
+			}
+		}
+		if _, serr := single.Verify(context.Background(), tok); serr == nil && err != nil {
+			t.Fatalf("accepted with Audience alone, refused with Audiences too: %v", err)
+		}
+		if err != nil {
+			if !errors.Is(err, auth.ErrInvalidToken) {
+				t.Fatalf("reason %v does not wrap ErrInvalidToken", err)
+			}
+			return
+		}
+		var claims jwt.RegisteredClaims
+		if _, err := ref.ParseWithClaims(tok, &claims, func(*jwt.Token) (any, error) { return k.hmac, nil }); err != nil {
+			t.Fatalf("accepted a token golang-jwt rejects: %v", err)
+		}
+		if !slices.ContainsFunc(claims.Audience, func(a string) bool { return slices.Contains(auds, a) }) {
+			t.Fatalf("accepted aud %q, none of %q", claims.Audience, auds)
 		}
 	})
 }

@@ -118,9 +118,10 @@ func FuzzJWTClaimDate(f *testing.F) {
 // whatever it accepts is a JSON object, and each claim it decodes holds
 // what encoding/json reads from the member of exactly that name (claim
 // names are case-sensitive, unlike encoding/json's field matching). The
-// interning of the expected iss and aud and the skipped jti change no
-// other claim, and refuse nothing the plain decoding accepts, whatever the
-// configured iss and aud are.
+// interning of the expected iss and of the accepted aud values (Audience
+// and Audiences) and the skipped jti change no other claim, and refuse
+// nothing the plain decoding accepts, whatever the configured iss and aud
+// values are.
 func FuzzJWTClaims(f *testing.F) {
 	for _, s := range []string{
 		`{"iss":"https://issuer.example","sub":"u1","aud":["api://orders"],"exp":1700000000,"jti":"j"}`,
@@ -130,12 +131,13 @@ func FuzzJWTClaims(f *testing.F) {
 		`{"SUB":"x","sub":"y"}`, `{"sub":"a","sub":"b"}`, `{"s\u0075b":"x"}`, `{"exp":"1700000000"}`,
 		`{"aud":[1]}`, `{"aud":["a",]}`, `{"roles":"r"}`, `{"sub":"\ud800"}`, `{"jti":5}`, `{}`, `[]`,
 	} {
-		f.Add([]byte(s), "https://issuer.example", "api://orders")
+		f.Add([]byte(s), "https://issuer.example", "api://orders", "api://orders-v2")
 	}
-	f.Add([]byte(`{"iss":"t\u0031","aud":["t\u0031"]}`), `t\u0031`, `t\u0031`)
-	f.Fuzz(func(t *testing.T, b []byte, iss, aud string) {
+	f.Add([]byte(`{"iss":"t\u0031","aud":["t\u0031"]}`), `t\u0031`, `t\u0031`, "t1")
+	f.Add([]byte(`{"aud":["api://orders-v2","api://orders"]}`), "", "api://orders", "api://orders-v2")
+	f.Fuzz(func(t *testing.T, b []byte, iss, aud, aud2 string) {
 		var plain accessClaims
-		pooled := accessClaims{wantIss: iss, wantAud: aud, skipJTI: true}
+		pooled := accessClaims{wantIss: iss, wantAud: []string{aud, aud2}, skipJTI: true}
 		perr := pooled.UnmarshalJSON(b)
 		if err := plain.UnmarshalJSON(b); err != nil {
 			if perr == nil {
