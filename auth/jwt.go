@@ -73,7 +73,7 @@ type JWTOptions struct {
 	// a JWKSURL: an identity provider signs the tokens of every
 	// application it serves, ID tokens included, with the same keys, so
 	// without it a token meant for another application would be accepted
-	// here.
+	// here. A control character or invalid UTF-8 in it is an error.
 	Audience string
 	// Audiences lists further identifiers of this service, for a service
 	// that answers to more than one (an API moving from one identifier to
@@ -82,7 +82,8 @@ type JWTOptions struct {
 	// refused with [ErrTokenAudience] when it contains none of them. Either
 	// Audience or Audiences satisfies the requirement of an audience with
 	// a JWKSURL. An empty entry, or one with a control character or
-	// invalid UTF-8, is an error; duplicates are ignored. Keep the list
+	// invalid UTF-8, is an error (as it is in Audience); duplicates are
+	// ignored. Keep the list
 	// short: each aud value of a token is compared with every entry.
 	// Only verification reads Audience and Audiences: an [Issuer] stamps
 	// the aud of IssuerOptions.Audience (or Grant.Audience). Default none.
@@ -708,22 +709,29 @@ func mapJWTError(err error) error {
 // character or invalid UTF-8 is an error: it could only be a mistake (an
 // empty aud never matches, and the claims decoder refuses invalid UTF-8).
 func compileAudiences(aud string, more []string) ([]string, error) {
-	var auds []string
-	if aud != "" {
-		auds = append(auds, aud)
-	}
-	var errs []error
-	for i, a := range more {
+	var (
+		auds []string
+		errs []error
+	)
+	add := func(name, a string) {
 		switch {
-		case a == "":
-			errs = append(errs, fmt.Errorf("auth: JWTOptions.Audiences[%d] is empty", i))
 		case !utf8.ValidString(a):
-			errs = append(errs, fmt.Errorf("auth: JWTOptions.Audiences[%d] %q is not valid UTF-8", i, a))
+			errs = append(errs, fmt.Errorf("auth: %s %q is not valid UTF-8", name, a))
 		case strings.ContainsFunc(a, unicode.IsControl):
-			errs = append(errs, fmt.Errorf("auth: JWTOptions.Audiences[%d] %q has a control character", i, a))
+			errs = append(errs, fmt.Errorf("auth: %s %q has a control character", name, a))
 		case !slices.Contains(auds, a):
 			auds = append(auds, a)
 		}
+	}
+	if aud != "" {
+		add("JWTOptions.Audience", aud)
+	}
+	for i, a := range more {
+		if a == "" {
+			errs = append(errs, fmt.Errorf("auth: JWTOptions.Audiences[%d] is empty", i))
+			continue
+		}
+		add(fmt.Sprintf("JWTOptions.Audiences[%d]", i), a)
 	}
 	return auds, errors.Join(errs...)
 }

@@ -264,6 +264,8 @@ func TestNewJWTAudiencesOptions(t *testing.T) {
 		{"DEL", withAud(hs, "", "api://orders\x7f"), []string{"control character"}},
 		{"a C1 control", withAud(hs, "", "api://orders\u0085"), []string{"control character"}},
 		{"invalid UTF-8", withAud(hs, "", "api://orders\xff"), []string{"JWTOptions.Audiences[0]", "UTF-8"}},
+		{"a control character in Audience", withAud(hs, "api://orders\r\n"), []string{"JWTOptions.Audience ", "control character"}},
+		{"invalid UTF-8 in Audience", withAud(hs, "api://orders\xc3"), []string{"JWTOptions.Audience ", "UTF-8"}},
 		{"every bad entry reported", withAud(hs, "", "", "a\tb"), []string{"Audiences[0] is empty", "Audiences[1]", "control character"}},
 		{"an empty entry next to the other option errors", withAud(auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Leeway: -1}, "", ""), []string{"Audiences[0] is empty", "Leeway"}},
 	} {
