@@ -102,14 +102,26 @@ var (
 //   - a zero or default SameSite becomes [net/http.SameSiteLaxMode]
 //     (Strict and None are kept; None is safe to send because Secure is set).
 //
+// The Partitioned attribute ([CHIPS]) is kept; Secure, which browsers
+// require of a partitioned cookie, is set as on any other.
+//
 // It then checks what browsers would reject or an attacker could abuse and
 // returns an error wrapping [ErrCookie] for: a name that is not an RFC 9110
 // token, a value with bytes RFC 6265 forbids, a "__Host-" name with a Domain
-// or a Path other than "/", an invalid Path or Domain, and a cookie larger
-// than 4096 bytes. HttpOnly is always set: a cookie that JavaScript must
-// read should not go through HardenCookie.
+// or a Path other than "/", an invalid Path or Domain, a Partitioned cookie
+// that is not SameSite=None, and a cookie larger than 4096 bytes. A
+// Partitioned cookie is meant for a cross-site frame, where browsers
+// neither store nor send a Lax or Strict cookie, so it must say
+// SameSite=None itself: HardenCookie does not turn the Lax default into
+// None, as it is the less safe choice (see [Options.Partitioned]). To
+// delete a partitioned cookie, set the expired cookie with Partitioned
+// too: a Set-Cookie without it addresses an unpartitioned cookie of the
+// same name. HttpOnly is always set: a cookie that JavaScript must read
+// should not go through HardenCookie.
 //
 // HardenCookie is safe for concurrent use on different cookies.
+//
+// [CHIPS]: https://developer.mozilla.org/en-US/docs/Web/Privacy/Guides/Third-party_cookies/Partitioned_cookies
 func HardenCookie(c *http.Cookie) error {
 	if c == nil {
 		return errors.Join(ErrCookie, errors.New("session: nil cookie"))
@@ -147,6 +159,9 @@ func HardenCookie(c *http.Cookie) error {
 	case http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
 	default:
 		errs = append(errs, errors.New("session: unknown SameSite mode"))
+	}
+	if c.Partitioned && c.SameSite != http.SameSiteNoneMode {
+		errs = append(errs, errors.New("session: a Partitioned cookie must be SameSite=None"))
 	}
 	if len(errs) == 0 && len(c.String()) > maxCookieSize {
 		errs = append(errs, errors.New("session: cookie exceeds 4096 bytes"))

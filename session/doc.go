@@ -45,6 +45,25 @@
 // Path — are errors from [New]. [HardenCookie] and [SetCookie] give other
 // cookies the same defaults.
 //
+// # In another site's frame
+//
+// An application embedded in a cross-site iframe (a widget, a payment or
+// support frame) keeps a session, in browsers that block third-party
+// cookies, only with a partitioned cookie ([CHIPS]): set
+// [Options.Partitioned] and SameSite to [net/http.SameSiteNoneMode]. The
+// browser then keeps the session cookie in a jar of its own for each
+// top-level site that embeds the frame, apart from the cookie of the
+// application opened directly, so a user signs in once per embedding
+// site. Every Set-Cookie of the session cookie carries Partitioned, the
+// one that expires it on logout included: a deletion without the
+// attribute would address another cookie and leave this one. Partitioned
+// without Secure, or without SameSite=None, is an error from [New]:
+// browsers reject the first, and neither store nor send the second in a
+// cross-site frame, so the frame would have no session while the
+// application opened directly works. The frame also needs the headers
+// package to let the embedding sites frame it (CSP frame-ancestors), and
+// csrf tokens, where they are used, csrf.TokenOptions.Partitioned.
+//
 // # Timeouts
 //
 // Both timeouts are enforced by the server from times kept inside the
@@ -177,6 +196,20 @@
 //     lengths.
 //   - [Options.DangerouslyAllowInsecureCookie] sends the cookie over plain
 //     HTTP: for local development only.
+//   - [Options.Partitioned] needs SameSite=None, which lets the cookie go
+//     with cross-site requests made while the top-level site is the one
+//     of its partition: the embedding site's own pages can send requests
+//     that carry the session its frame holds, and another site's
+//     top-level form post to the application carries the cookie of the
+//     application's own partition. Keep csrf in front (it rejects both on
+//     Sec-Fetch-Site), and trust an embedding site in its TrustedOrigins
+//     only if it may act for the user. A browser may still hold an
+//     unpartitioned cookie of the same name from before the switch, which
+//     a partitioned Set-Cookie neither replaces nor deletes and which the
+//     middleware may read first: give the partitioned cookie a new
+//     [Options.CookieName] when switching a deployed application.
+//
+// [CHIPS]: https://developer.mozilla.org/en-US/docs/Web/Privacy/Guides/Third-party_cookies/Partitioned_cookies
 //
 // [RFC 6265bis]: https://datatracker.ietf.org/doc/draft-ietf-httpbis-rfc6265bis/
 // [OWASP ASVS]: https://owasp.org/www-project-application-security-verification-standard/

@@ -272,3 +272,46 @@ func ExampleMiddleware_ModifyResponse() {
 	// the backend gets Cookie "theme=light"
 	// the client gets Set-Cookie ["theme=dark"]
 }
+
+// An application embedded in other sites' iframes (a support widget)
+// keeps its session in a partitioned cookie, one per embedding site, which
+// browsers that block third-party cookies still keep in the frame. Every
+// cookie the middleware sets is partitioned, the deletion on logout
+// included. Partitioned needs SameSite=None, said explicitly: a Lax
+// partitioned cookie would never reach the frame, so New refuses it.
+func ExampleOptions_partitioned() {
+	_, err := session.New(session.Options{Partitioned: true})
+	fmt.Println(err)
+
+	sessions := session.MustNew(session.Options{
+		CookieName:  "__Host-widget-session", // not the name of a cookie browsers may hold unpartitioned
+		SameSite:    http.SameSiteNoneMode,
+		Partitioned: true,
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		// Check the credentials first; then:
+		if err := session.FromRequest(r).Login(identity.New(identity.Options{Subject: "alice"})); err != nil {
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+		}
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := session.FromRequest(r).Destroy(); err != nil {
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+		}
+	})
+	h := sessions.Handler(mux)
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "https://widget.example/login", nil))
+	fmt.Println("login:", attrs(rec.Header().Get("Set-Cookie")))
+	req := httptest.NewRequest("POST", "https://widget.example/logout", nil)
+	req.AddCookie(rec.Result().Cookies()[0])
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Println("logout:", attrs(rec.Header().Get("Set-Cookie")))
+	// Output:
+	// session: option Partitioned: requires SameSite=None: browsers neither store nor send a Lax or Strict cookie in a cross-site frame, where a partitioned cookie is needed
+	// login: __Host-widget-session=…; Path=/; Secure; HttpOnly; SameSite=None; Partitioned
+	// logout: __Host-widget-session=…; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Path=/; Secure; HttpOnly; SameSite=None; Partitioned
+}

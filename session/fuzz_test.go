@@ -188,3 +188,39 @@ func FuzzValidID(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHardenCookie checks HardenCookie on arbitrary cookies: a cookie it
+// accepts is Secure and HttpOnly, keeps the Partitioned attribute it was
+// given, is SameSite=None if partitioned, fits in 4096 bytes, and its
+// Set-Cookie line parses back with those attributes.
+func FuzzHardenCookie(f *testing.F) {
+	f.Add("__Host-widget", "1", "", "", int(http.SameSiteNoneMode), true, 0)
+	f.Add("widget", "1", "/", "example.com", int(http.SameSiteNoneMode), true, -1)
+	f.Add("widget", "1", "", "", 0, true, 0)
+	f.Add("widget", "1", "", "", int(http.SameSiteLaxMode), true, 60)
+	f.Add("prefs", "compact", "/app", "", int(http.SameSiteStrictMode), false, 0)
+	f.Add("__Host-x", "1", "/a", "example.com", int(http.SameSiteDefaultMode), false, 0)
+	f.Fuzz(func(t *testing.T, name, value, path, domain string, sameSite int, partitioned bool, maxAge int) {
+		c := &http.Cookie{Name: name, Value: value, Path: path, Domain: domain, SameSite: http.SameSite(sameSite), Partitioned: partitioned, MaxAge: maxAge}
+		if err := session.HardenCookie(c); err != nil {
+			if !errors.Is(err, session.ErrCookie) {
+				t.Fatalf("HardenCookie(%q) = %v, not an ErrCookie", name, err)
+			}
+			return
+		}
+		if !c.Secure || !c.HttpOnly || c.Partitioned != partitioned || partitioned && c.SameSite != http.SameSiteNoneMode {
+			t.Fatalf("HardenCookie accepted %+v", c)
+		}
+		line := c.String()
+		if len(line) > 4096 {
+			t.Fatalf("HardenCookie accepted a cookie of %d bytes", len(line))
+		}
+		back, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatalf("the Set-Cookie line %q of an accepted cookie does not parse: %v", line, err)
+		}
+		if back.Name != c.Name || back.Partitioned != partitioned || !back.Secure || !back.HttpOnly || back.SameSite != c.SameSite {
+			t.Fatalf("the Set-Cookie line %q parses back as %+v", line, back)
+		}
+	})
+}

@@ -111,7 +111,7 @@ type Options struct {
 	// [net/http.SameSiteDefaultMode]): [net/http.SameSiteLaxMode], which
 	// keeps the cookie off cross-site subrequests and POSTs. None is
 	// allowed only with Secure, which is always set unless
-	// DangerouslyAllowInsecureCookie is.
+	// DangerouslyAllowInsecureCookie is; Partitioned requires None.
 	SameSite http.SameSite
 	// PersistentCookie gives the cookie a Max-Age equal to the time left
 	// until the session expires, so it survives a browser restart.
@@ -120,6 +120,31 @@ type Options struct {
 	// [Session.RememberMe] makes one session's cookie persistent, for a
 	// "remember me" choice.
 	PersistentCookie bool
+	// Partitioned adds the Partitioned attribute ([CHIPS]) to the session
+	// cookie and to the cookie that expires it on logout, for an
+	// application embedded in another site's iframe (a widget, a payment
+	// or support frame). Browsers that block third-party cookies still
+	// keep and send a partitioned cookie in a cross-site frame, in a jar
+	// of its own for each top-level site: the session a frame starts on
+	// one site is not the session of the same frame on another site, nor
+	// of the application opened directly. A browser deletes a partitioned
+	// cookie only on a Set-Cookie that is also Partitioned, which is why
+	// every cookie the middleware sets carries the attribute.
+	//
+	// Partitioned requires SameSite set to [net/http.SameSiteNoneMode]
+	// explicitly: browsers neither store a Lax or Strict cookie set in a
+	// cross-site frame nor send one there (RFC 6265bis), so the frame
+	// would never get a session, while the application opened directly
+	// keeps working and hides the mistake. None is not made the default
+	// here because it is a choice with a cost to review: the cookie then
+	// goes with cross-site requests made from the top-level site of its
+	// partition, which the csrf middleware must stop. Partitioned with
+	// DangerouslyAllowInsecureCookie is an error too: browsers reject a
+	// Partitioned cookie without Secure. Browsers without CHIPS ignore
+	// the attribute. Default: false.
+	//
+	// [CHIPS]: https://developer.mozilla.org/en-US/docs/Web/Privacy/Guides/Third-party_cookies/Partitioned_cookies
+	Partitioned bool
 	// DangerouslyAllowInsecureCookie omits the Secure attribute, so the
 	// cookie is also sent over plain HTTP where anyone on the path can
 	// read it. Only for local development without TLS. Default: false.
@@ -194,7 +219,7 @@ type Middleware struct {
 	// expire apart.
 	cookies      cookieCopies
 	cookieName   string
-	cookieAttrs  string // "; Path=/; Secure; HttpOnly; SameSite=Lax"
+	cookieAttrs  string // "; Path=/; Secure; HttpOnly; SameSite=Lax", then "; Partitioned" if set
 	deleteCookie string // complete Set-Cookie value expiring the cookie
 	persistent   bool
 	idle         time.Duration
@@ -257,6 +282,14 @@ func New(opts Options) (*Middleware, error) {
 	default:
 		bad("SameSite", "unknown mode")
 	}
+	if opts.Partitioned {
+		if !secure {
+			bad("Partitioned", "browsers reject a Partitioned cookie without Secure, which DangerouslyAllowInsecureCookie drops")
+		}
+		if opts.SameSite != http.SameSiteNoneMode {
+			bad("Partitioned", "requires SameSite=None: browsers neither store nor send a Lax or Strict cookie in a cross-site frame, where a partitioned cookie is needed")
+		}
+	}
 	idle, absolute := opts.IdleTimeout, opts.AbsoluteTimeout
 	if absolute == 0 {
 		absolute = DefaultAbsoluteTimeout
@@ -318,6 +351,11 @@ func New(opts Options) (*Middleware, error) {
 	}
 	attrs.WriteString("; HttpOnly; SameSite=")
 	attrs.WriteString(sameSite)
+	if opts.Partitioned {
+		// On the deletion cookie too: a Set-Cookie without it would
+		// address an unpartitioned cookie and leave this one alone.
+		attrs.WriteString("; Partitioned")
+	}
 
 	touch := idle / 8
 	if touch > time.Minute {
