@@ -77,6 +77,18 @@
 // renders the hidden form field for html/template. The token is read from
 // the X-CSRF-Token header or from the csrf_token form field.
 //
+// # In another site's frame
+//
+// The checks need nothing for an application embedded in a cross-site
+// iframe: the frame's requests to its own origin are same-origin, and the
+// embedding page's requests to it are cross-site and rejected. Tokens
+// need a cookie the browser keeps in the frame: with
+// [TokenOptions.Partitioned] the token cookie is a partitioned cookie
+// ([CHIPS]) with SameSite=None, kept apart for each embedding site, since
+// browsers neither store nor send a SameSite=Lax cookie in a cross-site
+// frame. Bind tokens to a session whose cookie is partitioned too
+// (session.Options.Partitioned).
+//
 // # Security considerations
 //
 //   - Place the middleware before session and authentication middleware,
@@ -106,10 +118,14 @@
 //     it is also in [Options.TrustedOrigins].
 //   - The token cookie has fixed attributes (gorilla/csrf's Domain, Path,
 //     MaxAge and SameSite options have no counterpart): Secure (unless
-//     [TokenOptions.DangerouslyAllowInsecureCookie]), HttpOnly, SameSite=Lax, Path=/,
-//     no Domain and no Max-Age. The "__Host-" name requires the first
-//     and the absence of a Domain, so that no sibling subdomain can plant
-//     one; the cookie lasts as long as the browser session.
+//     [TokenOptions.DangerouslyAllowInsecureCookie]), HttpOnly,
+//     SameSite=Lax (SameSite=None and Partitioned with
+//     [TokenOptions.Partitioned]), Path=/, no Domain and no Max-Age. The
+//     "__Host-" name requires the first and the absence of a Domain, so
+//     that no sibling subdomain can plant one; the cookie lasts as long as
+//     the browser session. SameSite is not what protects the tokens: a
+//     forged request needs a token, which is an HMAC of the cookie's
+//     value that the forging page cannot read.
 //   - The token cookie is issued only on the response to a request that
 //     passed, never on a rejection: a cross-site top-level POST arrives
 //     without the SameSite=Lax cookie, and a cookie on its response would
@@ -117,4 +133,6 @@
 //   - A response that issues the token cookie carries "Cache-Control:
 //     private" and "Vary: Cookie". A handler that replaces them with public
 //     caching would let a shared cache hand one client's cookie to others.
+//
+// [CHIPS]: https://developer.mozilla.org/en-US/docs/Web/Privacy/Guides/Third-party_cookies/Partitioned_cookies
 package csrf

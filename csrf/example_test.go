@@ -94,6 +94,39 @@ func ExampleTemplateField() {
 	// __Host-csrf true true
 }
 
+// In an application embedded in other sites' iframes, the token cookie
+// must be one the browser keeps in a cross-site frame: Partitioned makes
+// it a partitioned SameSite=None cookie, kept apart for each embedding
+// site.
+func ExampleTokenOptions_partitioned() {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // in production: 32 random bytes from your secret store
+	p := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key, Always: true, Partitioned: true}})
+	h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, csrf.Token(r))
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://widget.example/form", nil))
+	c := rec.Result().Cookies()[0]
+	fmt.Println(c.Name, "Secure:", c.Secure, "SameSite=None:", c.SameSite == http.SameSiteNoneMode, "Partitioned:", c.Partitioned)
+
+	// The frame posts its form to its own origin.
+	r := httptest.NewRequest(http.MethodPost, "https://widget.example/send", nil)
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	r.Header.Set("X-CSRF-Token", rec.Body.String())
+	r.AddCookie(c)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	fmt.Println("post from the frame:", rec.Code)
+
+	_, err := csrf.New(csrf.Options{Tokens: &csrf.TokenOptions{Key: key, Partitioned: true, DangerouslyAllowInsecureCookie: true}})
+	fmt.Println(err)
+	// Output:
+	// __Host-csrf Secure: true SameSite=None: true Partitioned: true
+	// post from the frame: 200
+	// csrf: Options.Tokens.Partitioned: invalid token options: browsers reject a Partitioned cookie without Secure, which DangerouslyAllowInsecureCookie drops
+}
+
 // Behind a TLS-terminating proxy the server sees plain http, so an old
 // browser's Origin ("https://...") would not match the request's own
 // origin, while an http page of the same host would. Tell the package

@@ -173,6 +173,25 @@ type TokenOptions struct {
 	// CookieName then defaults to "csrf"; a "__Host-" or "__Secure-" name
 	// is an error. Default: false.
 	DangerouslyAllowInsecureCookie bool
+	// Partitioned makes the token cookie a partitioned cookie ([CHIPS])
+	// with SameSite=None instead of SameSite=Lax, for an application
+	// embedded in another site's iframe that uses tokens there. Browsers
+	// neither store nor send a Lax cookie in a cross-site frame, so each
+	// page of the frame would issue a new cookie, and its form would post
+	// a token that no cookie the browser sends matches (without a session
+	// every token is bound to this cookie). SameSite does not protect the
+	// tokens: a forged request needs a token, an HMAC of the cookie's
+	// value under Key that the forging page cannot read, and a browser's
+	// forged request is rejected on its Fetch Metadata first. The
+	// partition keeps the cookie of one embedding site from the frames of
+	// another. The middleware never deletes the cookie, so no deletion
+	// needs the attribute. Partitioned with DangerouslyAllowInsecureCookie
+	// is an error: browsers reject a Partitioned cookie without Secure.
+	// Bind tokens to a session whose cookie is partitioned too
+	// (session.Options.Partitioned). Default: false.
+	//
+	// [CHIPS]: https://developer.mozilla.org/en-US/docs/Web/Privacy/Guides/Third-party_cookies/Partitioned_cookies
+	Partitioned bool
 	// FieldName is the form field read for the token, when the header is
 	// absent and the body is application/x-www-form-urlencoded or
 	// multipart/form-data. The middleware then parses the form, so
@@ -287,13 +306,14 @@ func New(o Options) (*Middleware, error) {
 
 	if t := o.Tokens; t != nil {
 		tc := &tokenConfig{
-			sessionID:  t.SessionID,
-			always:     t.Always,
-			cookieName: t.CookieName,
-			secure:     !t.DangerouslyAllowInsecureCookie,
-			fieldName:  t.FieldName,
-			headerName: http.CanonicalHeaderKey(t.HeaderName),
-			maxForm:    t.MaxFormBytes,
+			sessionID:   t.SessionID,
+			always:      t.Always,
+			cookieName:  t.CookieName,
+			secure:      !t.DangerouslyAllowInsecureCookie,
+			partitioned: t.Partitioned,
+			fieldName:   t.FieldName,
+			headerName:  http.CanonicalHeaderKey(t.HeaderName),
+			maxForm:     t.MaxFormBytes,
 		}
 		checkKey := func(field string, k []byte) {
 			switch {
@@ -323,6 +343,9 @@ func New(o Options) (*Middleware, error) {
 		case !tc.secure && (httptoken.HasPrefixFold(tc.cookieName, "__Host-") || httptoken.HasPrefixFold(tc.cookieName, "__Secure-")):
 			// Browsers match the prefixes in any case (RFC 6265bis).
 			bad("Tokens.CookieName", tc.cookieName, ErrInvalidTokenOptions, "browsers drop prefixed cookies without Secure")
+		}
+		if tc.partitioned && !tc.secure {
+			bad("Tokens.Partitioned", "", ErrInvalidTokenOptions, "browsers reject a Partitioned cookie without Secure, which DangerouslyAllowInsecureCookie drops")
 		}
 		// A sibling subdomain could plant a cookie of any other name (or
 		// without Secure) holding a nonce it knows, and get a token for it

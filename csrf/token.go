@@ -31,9 +31,12 @@ type tokenConfig struct {
 	always     bool
 	cookieName string
 	secure     bool
-	fieldName  string
-	headerName string
-	maxForm    int64
+	// partitioned: the cookie is SameSite=None and Partitioned, for a
+	// cross-site frame, instead of SameSite=Lax.
+	partitioned bool
+	fieldName   string
+	headerName  string
+	maxForm     int64
 	// cookieFallback: with a session, a token bound to the request's
 	// token cookie also verifies. Only for a cookie no sibling subdomain
 	// can plant (see New).
@@ -99,14 +102,21 @@ func (st *tokenState) newCookie() bool { return !st.session && !st.fromCookie }
 // called only for a request that passed: a rejected cross-site top-level
 // POST arrives without the SameSite=Lax cookie, and a cookie set on its
 // response would replace the victim's and void the forms it has open.
+// (A Partitioned, SameSite=None cookie does come with such a POST, in the
+// partition of the site it targets, and is then not replaced anyway.)
 func (tc *tokenConfig) issueCookie(w http.ResponseWriter, st *tokenState) {
+	sameSite := http.SameSiteLaxMode
+	if tc.partitioned {
+		sameSite = http.SameSiteNoneMode
+	}
 	http.SetCookie(w, &http.Cookie{
-		Name:     tc.cookieName,
-		Value:    st.binding,
-		Path:     "/",
-		Secure:   tc.secure,
-		HttpOnly: true,
-		SameSite: http.SameSiteLaxMode,
+		Name:        tc.cookieName,
+		Value:       st.binding,
+		Path:        "/",
+		Secure:      tc.secure,
+		HttpOnly:    true,
+		SameSite:    sameSite,
+		Partitioned: tc.partitioned,
 	})
 	h := w.Header()
 	h.Add("Vary", "Cookie")
