@@ -18,4 +18,5 @@ func TestBrowser(t *testing.T) {
 	t.Run("SessionCookie", s.testSessionCookie)
 	t.Run("RememberMe", s.testRememberMe)
 	t.Run("HostPrefix", s.testHostPrefix)
+	t.Run("Partitioned", s.testPartitioned)
 }

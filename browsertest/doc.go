@@ -88,6 +88,15 @@
 //   - HostPrefix: a subdomain cannot plant a __Host-session cookie (session
 //     fixation), while it can plant an unprefixed one; the __Host- cookie
 //     is not sent to subdomains.
+//   - Partitioned: in a cross-site iframe (Chromium's browser contexts
+//     block third-party cookies), a session cookie with Partitioned comes
+//     back, while an unpartitioned SameSite=None one and a partitioned
+//     SameSite=Lax one are never kept; the partitioned cookie is not sent
+//     under another embedding site nor to the application opened
+//     directly; logout in the frame deletes it; the embedding page's own
+//     cross-site POST carries it and csrf rejects that; a csrf token form
+//     in the frame passes with TokenOptions.Partitioned and is rejected
+//     without it.
 //
 // Waits are event-driven (page polling, channels signalled by the test
 // servers) with a 60-second bound per scenario; the one fixed wait lets

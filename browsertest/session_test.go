@@ -19,8 +19,9 @@ import (
 // sessionApp returns a handler with a session middleware: GET login?as=NAME
 // signs NAME in (a test shortcut for a login form; with remember=1 or
 // remember=0 it calls RememberMe(true) or RememberMe(false), a "remember
-// me" box ticked or not), whoami (GET and POST)
-// answers with the signed-in subject and records it in seen.
+// me" box ticked or not), GET logout destroys the session (a shortcut
+// too), whoami (GET and POST) answers with the signed-in subject and
+// records it in seen.
 func sessionApp(t *testing.T, opts session.Options, seen *events[string]) http.Handler {
 	t.Helper()
 	m, err := session.New(opts)
@@ -42,6 +43,14 @@ func sessionApp(t *testing.T, opts session.Options, seen *events[string]) http.H
 		http.SetCookie(w, &http.Cookie{Name: "theme", Value: "dark", Path: "/", Secure: true, SameSite: http.SameSiteLaxMode})
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write([]byte("<p>signed in</p>"))
+	})
+	mux.HandleFunc("GET /logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := session.FromRequest(r).Destroy(); err != nil {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte("<p>signed out</p>"))
 	})
 	mux.HandleFunc("/whoami", func(w http.ResponseWriter, r *http.Request) {
 		who := "anonymous"
