@@ -1,0 +1,3938 @@
+package bench
+
+// The tests of this file hold MIGRATING.md to the truth. Each section of
+// the guide has a before/after code pair, an option table and a table of
+// differences:
+//
+//   - the code pairs are the bodies of the "guide:" functions below, copied
+//     verbatim (TestMigratingGuideCode compares them), and a case that
+//     brings no configuration of its own runs exactly those functions;
+//   - every row of every table is checked by at least one case that names
+//     it (TestMigratingGuideRows compares the first cells of the tables
+//     with the rows the cases name), and each case sends the same request
+//     to the peer and to httpguard and asserts what the row says of each:
+//     the same decision where the guide maps an option, the documented
+//     difference where it states one.
+
+import (
+	"bufio"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"hash"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
+	"github.com/auth0/go-jwt-middleware/v2/validator"
+	chicors "github.com/go-chi/cors"
+	"github.com/go-chi/httprate"
+	"github.com/go-chi/jwtauth/v5"
+	gorillacsrf "github.com/gorilla/csrf"
+	"github.com/justinas/nosurf"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/lestrrat-go/jwx/v2/jwt"
+	rscors "github.com/rs/cors"
+	"github.com/unrolled/secure"
+	"golang.org/x/time/rate"
+
+	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/cors"
+	"github.com/httpguard/httpguard/csrf"
+	"github.com/httpguard/httpguard/headers"
+	"github.com/httpguard/httpguard/https"
+	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/ratelimit"
+	"github.com/httpguard/httpguard/session"
+)
+
+const guideFile = "../MIGRATING.md"
+
+// migCase is one check of the guide: rows are the first cells (without
+// backquotes) of the rows of the table under heading that it checks.
+type migCase struct {
+	heading string
+	rows    []string
+	name    string
+	run     func(t *testing.T)
+}
+
+// migrationCases returns every case of every section.
+func migrationCases() []migCase {
+	var all []migCase
+	for _, f := range []func() []migCase{
+		rsCORSCases, chiCORSCases, unrolledCases, gorillaCSRFCases, nosurfCases,
+		scsCases, auth0Cases, jwtauthCases, httprateCases,
+		echoCORSCases, echoSecureCases, echoCSRFCases, echoRateCases,
+	} {
+		all = append(all, f()...)
+	}
+	return all
+}
+
+// TestMigrating runs every case of the guide.
+func TestMigrating(t *testing.T) {
+	t.Parallel()
+	for _, c := range migrationCases() {
+		t.Run(c.heading+"/"+c.name, func(t *testing.T) {
+			t.Parallel()
+			c.run(t)
+		})
+	}
+}
+
+// exchange is what one side answered.
+type exchange = httptest.ResponseRecorder
+
+// expect checks one side's answer.
+type expect func(t *testing.T, who string, rec *exchange)
+
+// httpCase sends the request req builds to the peer and to httpguard,
+// each configured by its builder, and checks each answer.
+type httpCase struct {
+	name     string
+	rows     []string
+	req      func() *http.Request
+	peer, hg []expect
+	// peerH and hgH, when set, replace the section's handlers.
+	peerH, hgH func(t *testing.T) http.Handler
+}
+
+// section turns httpCases into migCases whose handlers are built by peer
+// and hg unless a case sets its own.
+func section(heading string, peer, hg func(t *testing.T) http.Handler, cases []httpCase) []migCase {
+	out := make([]migCase, 0, len(cases))
+	for _, c := range cases {
+		ph, hh := peer, hg
+		if c.peerH != nil {
+			ph = c.peerH
+		}
+		if c.hgH != nil {
+			hh = c.hgH
+		}
+		out = append(out, migCase{heading: heading, rows: c.rows, name: c.name, run: func(t *testing.T) {
+			check(t, "peer", serve(ph(t), c.req()), c.peer)
+			check(t, "httpguard", serve(hh(t), c.req()), c.hg)
+		}})
+	}
+	return out
+}
+
+// plain turns a check that needs no request into a migCase.
+func plain(heading, name string, rows []string, run func(t *testing.T)) migCase {
+	return migCase{heading: heading, rows: rows, name: name, run: run}
+}
+
+func serve(h http.Handler, r *http.Request) *exchange {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec
+}
+
+func check(t *testing.T, who string, rec *exchange, want []expect) {
+	t.Helper()
+	for _, e := range want {
+		e(t, who, rec)
+	}
+}
+
+// newReq builds a request; kv are header names and values.
+func newReq(method, target string, kv ...string) *http.Request {
+	r := httptest.NewRequest(method, target, nil)
+	for i := 0; i+1 < len(kv); i += 2 {
+		r.Header.Add(kv[i], kv[i+1])
+	}
+	return r
+}
+
+// next is the application behind every middleware: it marks that it ran.
+var next = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Reached", "yes")
+	_, _ = io.WriteString(w, "ok")
+})
+
+func status(code int) expect {
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		if rec.Code != code {
+			t.Errorf("%s: status %d, want %d (body %q)", who, rec.Code, code, rec.Body.String())
+		}
+	}
+}
+
+// header expects the header's values joined with ", " to be v; "" means
+// absent.
+func header(k, v string) expect {
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		if got := strings.Join(rec.Result().Header.Values(k), ", "); got != v {
+			t.Errorf("%s: %s = %q, want %q", who, k, got, v)
+		}
+	}
+}
+
+// headerHas expects the header to contain sub.
+func headerHas(k, sub string) expect {
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		if got := strings.Join(rec.Result().Header.Values(k), ", "); !strings.Contains(got, sub) {
+			t.Errorf("%s: %s = %q, want it to contain %q", who, k, got, sub)
+		}
+	}
+}
+
+// reached expects the application to have run, or not.
+func reached(yes bool) expect {
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		if got := rec.Header().Get("X-Reached") == "yes"; got != yes {
+			t.Errorf("%s: application reached = %v, want %v (status %d)", who, got, yes, rec.Code)
+		}
+	}
+}
+
+// body expects the body to be s exactly.
+func body(s string) expect {
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		if got := rec.Body.String(); got != s {
+			t.Errorf("%s: body %q, want %q", who, got, s)
+		}
+	}
+}
+
+// problemDoc expects the generic RFC 9457 problem document of httpguard's
+// default rejections: its media type, no-store, nosniff, and a body of
+// type about:blank whose title is the status text and nothing else.
+func problemDoc(code int) expect {
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		status(code)(t, who, rec)
+		header("Content-Type", "application/problem+json")(t, who, rec)
+		header("Cache-Control", "no-store")(t, who, rec)
+		header("X-Content-Type-Options", "nosniff")(t, who, rec)
+		var p map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+			t.Errorf("%s: body %q is not JSON: %v", who, rec.Body.String(), err)
+			return
+		}
+		want := map[string]any{"type": "about:blank", "title": http.StatusText(code), "status": float64(code)}
+		if !reflect.DeepEqual(p, want) {
+			t.Errorf("%s: problem %v, want %v", who, p, want)
+		}
+	}
+}
+
+// textError expects net/http's http.Error response: text/plain, the body
+// msg and a newline.
+func textError(code int, msg string) expect {
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		status(code)(t, who, rec)
+		header("Content-Type", "text/plain; charset=utf-8")(t, who, rec)
+		body(msg+"\n")(t, who, rec)
+	}
+}
+
+// noField fails unless the struct type of v has none of the fields.
+func noField(t *testing.T, v any, names ...string) {
+	t.Helper()
+	typ := reflect.TypeOf(v)
+	for _, n := range names {
+		if _, ok := typ.FieldByName(n); ok {
+			t.Errorf("%v has a field %s, which the guide says has no equivalent", typ, n)
+		}
+	}
+}
+
+// noMethod fails unless the type of v has none of the methods.
+func noMethod(t *testing.T, v any, names ...string) {
+	t.Helper()
+	typ := reflect.TypeOf(v)
+	for _, n := range names {
+		if _, ok := typ.MethodByName(n); ok {
+			t.Errorf("%v has a method %s, which the guide says has no equivalent", typ, n)
+		}
+	}
+}
+
+// must returns v, or panics with err: for configurations a test expects
+// to be valid.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// --- the guide's code and tables ----------------------------------------
+
+// guideBlocks returns the Go code blocks of the guide.
+func guideBlocks(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open(guideFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var blocks []string
+	var cur []string
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case !in && line == "```go":
+			in, cur = true, nil
+		case in && line == "```":
+			in = false
+			blocks = append(blocks, strings.Join(cur, "\n"))
+		case in:
+			cur = append(cur, line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return blocks
+}
+
+// guideFuncs returns the bodies of this file's functions documented as
+// "guide: ...", without their closing "return handler" and dedented by one
+// tab: the code the guide shows.
+func guideFuncs(t *testing.T) map[string]string {
+	t.Helper()
+	src, err := os.ReadFile("migrate_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "migrate_test.go", src, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, d := range f.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok || fd.Doc == nil || !strings.HasPrefix(fd.Doc.Text(), "guide: ") {
+			continue
+		}
+		start := fset.Position(fd.Body.Lbrace).Offset + 2 // past "{\n"
+		end := fset.Position(fd.Body.Rbrace).Offset
+		text := strings.TrimSuffix(string(src[start:end]), "\treturn handler\n")
+		var lines []string
+		for l := range strings.SplitSeq(strings.TrimSuffix(text, "\n"), "\n") {
+			lines = append(lines, strings.TrimPrefix(l, "\t"))
+		}
+		out[fd.Name.Name] = strings.Join(lines, "\n")
+	}
+	return out
+}
+
+// TestMigratingGuideCode checks that every code block of the guide is the
+// body of a "guide:" function of this file, and that every such function
+// is shown in the guide, so the code users copy is the code tested.
+func TestMigratingGuideCode(t *testing.T) {
+	t.Parallel()
+	blocks := guideBlocks(t)
+	funcs := guideFuncs(t)
+	if len(blocks) == 0 || len(funcs) == 0 {
+		t.Fatalf("%d code blocks in the guide, %d guide functions", len(blocks), len(funcs))
+	}
+	shown := map[string]bool{}
+	for i, b := range blocks {
+		found := false
+		for name, body := range funcs {
+			if body == b {
+				found, shown[name] = true, true
+			}
+		}
+		if !found {
+			t.Errorf("code block %d of the guide is no guide function's body:\n%s", i+1, b)
+		}
+	}
+	for name := range funcs {
+		if !shown[name] {
+			t.Errorf("%s is not shown in the guide", name)
+		}
+	}
+}
+
+// guideRows returns, for each heading of the guide, the first cells of
+// the rows of its tables, without backquotes.
+func guideRows(t *testing.T) map[string][]string {
+	t.Helper()
+	src, err := os.ReadFile(guideFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string][]string{}
+	heading := ""
+	header := false // the next table line is a header row
+	for line := range strings.SplitSeq(string(src), "\n") {
+		switch {
+		case strings.HasPrefix(line, "## "), strings.HasPrefix(line, "### "):
+			heading = strings.TrimSpace(strings.TrimLeft(line, "#"))
+			header = true
+		case strings.HasPrefix(line, "|"):
+			cells := strings.Split(line, "|")
+			first := strings.TrimSpace(strings.ReplaceAll(cells[1], "`", ""))
+			switch {
+			case header:
+				header = false
+			case strings.Trim(first, "-: ") == "":
+			default:
+				rows[heading] = append(rows[heading], first)
+			}
+		default:
+			header = true
+		}
+	}
+	return rows
+}
+
+// TestMigratingGuideRows checks that every row of every table of the
+// guide is checked by a case, and that every case checks rows the guide
+// has.
+func TestMigratingGuideRows(t *testing.T) {
+	t.Parallel()
+	rows := guideRows(t)
+	covered := map[string]map[string]bool{}
+	for _, c := range migrationCases() {
+		if len(c.rows) == 0 {
+			t.Errorf("%s/%s checks no row", c.heading, c.name)
+		}
+		if covered[c.heading] == nil {
+			covered[c.heading] = map[string]bool{}
+		}
+		for _, r := range c.rows {
+			covered[c.heading][r] = true
+			if !slices.Contains(rows[c.heading], r) {
+				t.Errorf("%s/%s checks %q, which is no row under the guide's heading %q", c.heading, c.name, r, c.heading)
+			}
+		}
+	}
+	for heading := range covered {
+		if len(rows[heading]) == 0 {
+			t.Errorf("the guide has no table under the heading %q", heading)
+		}
+	}
+	for heading, rs := range rows {
+		for _, r := range rs {
+			if !covered[heading][r] {
+				t.Errorf("no case checks the row %q under %q", r, heading)
+			}
+		}
+	}
+}
+
+// --- github.com/rs/cors ---------------------------------------------------
+
+const rsCORSHeading = "github.com/rs/cors"
+
+// guide: github.com/rs/cors, before
+func guideRSCORSBefore(mux http.Handler) http.Handler {
+	c := rscors.New(rscors.Options{
+		AllowedOrigins:   []string{"https://app.example.com", "https://*.example.com"},
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete},
+		AllowedHeaders:   []string{"Content-Type", "Authorization"},
+		ExposedHeaders:   []string{"X-Request-Id"},
+		AllowCredentials: true,
+		MaxAge:           600,
+	})
+	handler := c.Handler(mux)
+	return handler
+}
+
+// guide: github.com/rs/cors, after
+func guideRSCORSAfter(mux http.Handler) http.Handler {
+	c, err := cors.New(cors.Options{
+		AllowedOrigins:   []string{"https://app.example.com", "https://*.example.com"},
+		AllowedMethods:   []string{http.MethodPut, http.MethodDelete},
+		AllowedHeaders:   []string{"Content-Type", "Authorization"},
+		ExposedHeaders:   []string{"X-Request-Id"},
+		AllowCredentials: true,
+		MaxAge:           10 * time.Minute,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := c.Handler(mux)
+	return handler
+}
+
+const (
+	apiURL    = "https://api.example.org/items"
+	appOrigin = "https://app.example.com"
+)
+
+// preflight builds a preflight from origin for method, with the request
+// headers acrh ("" for none), and further header pairs.
+func preflight(origin, method, acrh string, kv ...string) func() *http.Request {
+	return func() *http.Request {
+		r := newReq(http.MethodOptions, apiURL, kv...)
+		if origin != "" {
+			r.Header.Set("Origin", origin)
+		}
+		r.Header.Set("Access-Control-Request-Method", method)
+		if acrh != "" {
+			r.Header.Set("Access-Control-Request-Headers", acrh)
+		}
+		return r
+	}
+}
+
+// actual builds a non-preflight request from origin.
+func actual(method, origin string) func() *http.Request {
+	return func() *http.Request { return newReq(method, apiURL, "Origin", origin) }
+}
+
+// granted expects a CORS grant to origin with credentials.
+func granted(origin string) expect {
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		header("Access-Control-Allow-Origin", origin)(t, who, rec)
+		header("Access-Control-Allow-Credentials", "true")(t, who, rec)
+	}
+}
+
+// notGranted expects no CORS response header at all.
+func notGranted() expect {
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		for k := range rec.Result().Header {
+			if strings.HasPrefix(k, "Access-Control-") {
+				t.Errorf("%s: %s = %q on a refusal", who, k, rec.Result().Header.Values(k))
+			}
+		}
+	}
+}
+
+// withNext adapts a middleware constructor to a case's handler.
+func withNext(f func(http.Handler) http.Handler) func(t *testing.T) http.Handler {
+	return func(*testing.T) http.Handler { return f(next) }
+}
+
+func rsCORSCases() []migCase {
+	peer := withNext(guideRSCORSBefore)
+	hg := withNext(guideRSCORSAfter)
+	rsWith := func(o rscors.Options) func(*testing.T) http.Handler {
+		return func(*testing.T) http.Handler { return rscors.New(o).Handler(next) }
+	}
+	hgWith := func(o cors.Options) func(*testing.T) http.Handler {
+		return func(t *testing.T) http.Handler { return must(cors.New(o)).Handler(next) }
+	}
+	const varyPreflight = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+	const varyPreflightPNA = varyPreflight + ", Access-Control-Request-Private-Network"
+	cases := []httpCase{
+		{
+			name: "an allowed origin is granted with credentials and exposed headers",
+			rows: []string{"AllowedOrigins", "AllowCredentials", "ExposedHeaders"},
+			req:  actual(http.MethodGet, appOrigin),
+			peer: []expect{status(200), reached(true), granted(appOrigin), header("Access-Control-Expose-Headers", "X-Request-Id"), header("Vary", "Origin")},
+			hg:   []expect{status(200), reached(true), granted(appOrigin), header("Access-Control-Expose-Headers", "x-request-id"), header("Vary", "Origin")},
+		},
+		{
+			name: "a subdomain pattern matches a subdomain at any depth",
+			rows: []string{"AllowedOrigins"},
+			req:  actual(http.MethodGet, "https://eu.api.example.com"),
+			peer: []expect{granted("https://eu.api.example.com")},
+			hg:   []expect{granted("https://eu.api.example.com")},
+		},
+		{
+			name: "a subdomain pattern does not match the domain itself",
+			rows: []string{"AllowedOrigins"},
+			req:  actual(http.MethodGet, "https://example.com"),
+			peer: []expect{reached(true), notGranted()},
+			hg:   []expect{reached(true), notGranted()},
+		},
+		{
+			name: "an actual request from another origin reaches the handler without CORS headers",
+			rows: []string{"Request from an origin not allowed"},
+			req:  actual(http.MethodPost, "https://evil.test"),
+			peer: []expect{status(200), reached(true), notGranted(), header("Vary", "Origin")},
+			hg:   []expect{status(200), reached(true), notGranted(), header("Vary", "Origin")},
+		},
+		{
+			name:  "no AllowedOrigins: every origin in rs/cors, an error in httpguard",
+			rows:  []string{"AllowedOrigins"},
+			req:   actual(http.MethodGet, "https://evil.test"),
+			peerH: rsWith(rscors.Options{}),
+			peer:  []expect{header("Access-Control-Allow-Origin", "*")},
+			hgH: func(t *testing.T) http.Handler {
+				_, err := cors.New(cors.Options{})
+				if !errors.Is(err, cors.ErrNoAllowedOrigins) {
+					t.Errorf("cors.New without origins: %v, want ErrNoAllowedOrigins", err)
+				}
+				return next
+			},
+		},
+		{
+			name:  `"*" with credentials: "*" and true in rs/cors, an error in httpguard`,
+			rows:  []string{"AllowedOrigins", "AllowCredentials"},
+			req:   actual(http.MethodGet, "https://evil.test"),
+			peerH: rsWith(rscors.Options{AllowedOrigins: []string{"*"}, AllowCredentials: true}),
+			peer:  []expect{granted("*")},
+			hgH: func(t *testing.T) http.Handler {
+				_, err := cors.New(cors.Options{AllowedOrigins: []string{"*"}, AllowCredentials: true})
+				if !errors.Is(err, cors.ErrWildcardCredentials) {
+					t.Errorf(`cors.New with "*" and credentials: %v, want ErrWildcardCredentials`, err)
+				}
+				return next
+			},
+		},
+		{
+			name:  "a wildcard inside a label: matched by rs/cors, an error in httpguard",
+			rows:  []string{"AllowedOrigins"},
+			req:   actual(http.MethodGet, "https://app-evil.example.com"),
+			peerH: rsWith(rscors.Options{AllowedOrigins: []string{"https://app-*.example.com"}}),
+			peer:  []expect{header("Access-Control-Allow-Origin", "https://app-evil.example.com")},
+			hgH: func(t *testing.T) http.Handler {
+				_, err := cors.New(cors.Options{AllowedOrigins: []string{"https://app-*.example.com"}})
+				if !errors.Is(err, cors.ErrInvalidOrigin) {
+					t.Errorf("cors.New with https://app-*.example.com: %v, want ErrInvalidOrigin", err)
+				}
+				return next
+			},
+		},
+		{
+			name:  "an http origin with credentials: granted by rs/cors, an error in httpguard",
+			rows:  []string{"AllowedOrigins", "AllowCredentials"},
+			req:   actual(http.MethodGet, "http://app.example.com"),
+			peerH: rsWith(rscors.Options{AllowedOrigins: []string{"http://app.example.com"}, AllowCredentials: true}),
+			peer:  []expect{granted("http://app.example.com")},
+			hgH: func(t *testing.T) http.Handler {
+				_, err := cors.New(cors.Options{AllowedOrigins: []string{"http://app.example.com"}, AllowCredentials: true})
+				if !errors.Is(err, cors.ErrInsecureOrigin) {
+					t.Errorf("cors.New with an http origin and credentials: %v, want ErrInsecureOrigin", err)
+				}
+				return next
+			},
+		},
+		{
+			name: "an origin in upper case: matched by rs/cors and echoed as sent, not by httpguard",
+			rows: []string{"Origin not in the form browsers send"},
+			req:  actual(http.MethodGet, "https://APP.example.com"),
+			peer: []expect{granted("https://APP.example.com")},
+			hg:   []expect{reached(true), notGranted()},
+		},
+		{
+			name:  "AllowOriginFunc replaces AllowedOrigins in rs/cors, adds to them in httpguard",
+			rows:  []string{"AllowOriginFunc"},
+			req:   actual(http.MethodGet, appOrigin),
+			peerH: rsWith(rscors.Options{AllowedOrigins: []string{appOrigin}, AllowOriginFunc: func(o string) bool { return o == "https://partner.test" }}),
+			peer:  []expect{reached(true), notGranted()},
+			hgH:   hgWith(cors.Options{AllowedOrigins: []string{appOrigin}, AllowOriginFunc: func(o string) bool { return o == "https://partner.test" }}),
+			hg:    []expect{header("Access-Control-Allow-Origin", appOrigin)},
+		},
+		{
+			name:  "AllowOriginFunc is asked about the null origin in rs/cors, never in httpguard",
+			rows:  []string{"AllowOriginFunc"},
+			req:   actual(http.MethodGet, "null"),
+			peerH: rsWith(rscors.Options{AllowOriginFunc: func(string) bool { return true }}),
+			peer:  []expect{header("Access-Control-Allow-Origin", "null")},
+			hgH:   hgWith(cors.Options{AllowOriginFunc: func(string) bool { return true }}),
+			hg:    []expect{reached(true), notGranted()},
+		},
+		{
+			name: "a preflight for an allowed method and headers is granted",
+			rows: []string{"AllowedMethods", "AllowedHeaders", "MaxAge", "Access-Control-Allow-Headers", "Vary on a preflight"},
+			req:  preflight(appOrigin, http.MethodPut, "content-type"),
+			peer: []expect{status(204), reached(false), granted(appOrigin), header("Access-Control-Allow-Methods", "PUT"),
+				header("Access-Control-Allow-Headers", "content-type"), header("Access-Control-Max-Age", "600"), header("Vary", varyPreflight)},
+			hg: []expect{status(204), reached(false), granted(appOrigin), header("Access-Control-Allow-Methods", "PUT"),
+				header("Access-Control-Allow-Headers", "authorization, content-type"), header("Access-Control-Max-Age", "600"), header("Vary", varyPreflightPNA)},
+		},
+		{
+			name: "a preflight for a method not allowed fails: 204 without CORS headers, or 403",
+			rows: []string{"AllowedMethods", "Failed preflight"},
+			req:  preflight(appOrigin, http.MethodPatch, ""),
+			peer: []expect{status(204), reached(false), notGranted(), body("")},
+			hg:   []expect{problemDoc(403), reached(false), notGranted()},
+		},
+		{
+			name: "a preflight for a header not allowed fails",
+			rows: []string{"AllowedHeaders", "Failed preflight"},
+			req:  preflight(appOrigin, http.MethodPut, "x-debug"),
+			peer: []expect{status(204), notGranted()},
+			hg:   []expect{problemDoc(403), notGranted()},
+		},
+		{
+			name: "a preflight from an origin not allowed fails",
+			rows: []string{"Failed preflight"},
+			req:  preflight("https://evil.test", http.MethodPut, ""),
+			peer: []expect{status(204), notGranted(), header("Vary", varyPreflight)},
+			hg:   []expect{problemDoc(403), notGranted(), header("Vary", varyPreflightPNA)},
+		},
+		{
+			name: "a preflight for POST: the method echoed by rs/cors, nothing by httpguard",
+			rows: []string{"Preflight for GET, HEAD or POST"},
+			req:  preflight(appOrigin, http.MethodPost, ""),
+			peer: []expect{status(204), granted(appOrigin), header("Access-Control-Allow-Methods", "POST")},
+			hg:   []expect{status(204), granted(appOrigin), header("Access-Control-Allow-Methods", "")},
+		},
+		{
+			name: "an actual request with a method not listed: no CORS headers in rs/cors, granted by httpguard",
+			rows: []string{"AllowedMethods"},
+			req:  actual(http.MethodPatch, appOrigin),
+			peer: []expect{reached(true), notGranted()},
+			hg:   []expect{reached(true), granted(appOrigin)},
+		},
+		{
+			name:  "default methods: GET, HEAD and POST in both",
+			rows:  []string{"AllowedMethods"},
+			req:   preflight(appOrigin, http.MethodPut, ""),
+			peerH: rsWith(rscors.Options{AllowedOrigins: []string{appOrigin}}),
+			peer:  []expect{status(204), notGranted()},
+			hgH:   hgWith(cors.Options{AllowedOrigins: []string{appOrigin}}),
+			hg:    []expect{problemDoc(403)},
+		},
+		{
+			name:  "default headers: Content-Type allowed by rs/cors, none by httpguard",
+			rows:  []string{"AllowedHeaders"},
+			req:   preflight(appOrigin, http.MethodPost, "content-type"),
+			peerH: rsWith(rscors.Options{AllowedOrigins: []string{appOrigin}}),
+			peer:  []expect{status(204), header("Access-Control-Allow-Origin", appOrigin), header("Access-Control-Allow-Headers", "content-type")},
+			hgH:   hgWith(cors.Options{AllowedOrigins: []string{appOrigin}}),
+			hg:    []expect{problemDoc(403), notGranted()},
+		},
+		{
+			name:  "a header scripts cannot set: accepted by rs/cors, an error in httpguard",
+			rows:  []string{"AllowedHeaders"},
+			req:   preflight(appOrigin, http.MethodPost, "cookie"),
+			peerH: rsWith(rscors.Options{AllowedOrigins: []string{appOrigin}, AllowedHeaders: []string{"Cookie"}}),
+			peer:  []expect{header("Access-Control-Allow-Headers", "cookie")},
+			hgH: func(t *testing.T) http.Handler {
+				_, err := cors.New(cors.Options{AllowedOrigins: []string{appOrigin}, AllowedHeaders: []string{"Cookie"}})
+				if !errors.Is(err, cors.ErrInvalidHeader) {
+					t.Errorf("cors.New with AllowedHeaders Cookie: %v, want ErrInvalidHeader", err)
+				}
+				return next
+			},
+		},
+		{
+			name:  `"*" headers with credentials: echoed by rs/cors, an error in httpguard`,
+			rows:  []string{"AllowedHeaders"},
+			req:   preflight(appOrigin, http.MethodPost, "x-anything"),
+			peerH: rsWith(rscors.Options{AllowedOrigins: []string{appOrigin}, AllowedHeaders: []string{"*"}, AllowCredentials: true}),
+			peer:  []expect{granted(appOrigin), header("Access-Control-Allow-Headers", "x-anything")},
+			hgH: func(t *testing.T) http.Handler {
+				_, err := cors.New(cors.Options{AllowedOrigins: []string{appOrigin}, AllowedHeaders: []string{"*"}, AllowCredentials: true})
+				if !errors.Is(err, cors.ErrWildcardCredentials) {
+					t.Errorf(`cors.New with AllowedHeaders "*" and credentials: %v, want ErrWildcardCredentials`, err)
+				}
+				return next
+			},
+		},
+		{
+			name:  "MaxAge -1 and DisablePreflightCache both send 0",
+			rows:  []string{"MaxAge"},
+			req:   preflight(appOrigin, http.MethodPost, ""),
+			peerH: rsWith(rscors.Options{AllowedOrigins: []string{appOrigin}, MaxAge: -1}),
+			peer:  []expect{header("Access-Control-Max-Age", "0")},
+			hgH:   hgWith(cors.Options{AllowedOrigins: []string{appOrigin}, DisablePreflightCache: true}),
+			hg:    []expect{header("Access-Control-Max-Age", "0")},
+		},
+		{
+			name:  "private network access enabled: granted by both",
+			rows:  []string{"AllowPrivateNetwork", "Vary on a preflight"},
+			req:   preflight(appOrigin, http.MethodPost, "", "Access-Control-Request-Private-Network", "true"),
+			peerH: rsWith(rscors.Options{AllowedOrigins: []string{appOrigin}, AllowPrivateNetwork: true}),
+			peer:  []expect{status(204), header("Access-Control-Allow-Private-Network", "true"), header("Vary", varyPreflightPNA)},
+			hgH:   hgWith(cors.Options{AllowedOrigins: []string{appOrigin}, AllowPrivateNetwork: true}),
+			hg:    []expect{status(204), header("Access-Control-Allow-Private-Network", "true"), header("Vary", varyPreflightPNA)},
+		},
+		{
+			name: "private network access not enabled: the rest granted by rs/cors, 403 from httpguard",
+			rows: []string{"AllowPrivateNetwork"},
+			req:  preflight(appOrigin, http.MethodPost, "", "Access-Control-Request-Private-Network", "true"),
+			peer: []expect{status(204), granted(appOrigin), header("Access-Control-Allow-Private-Network", "")},
+			hg:   []expect{problemDoc(403), notGranted()},
+		},
+		{
+			name:  "OptionsPassthrough passes the granted preflight on in both",
+			rows:  []string{"OptionsPassthrough"},
+			req:   preflight(appOrigin, http.MethodPost, ""),
+			peerH: rsWith(rscors.Options{AllowedOrigins: []string{appOrigin}, OptionsPassthrough: true}),
+			peer:  []expect{status(200), reached(true), header("Access-Control-Allow-Origin", appOrigin)},
+			hgH:   hgWith(cors.Options{AllowedOrigins: []string{appOrigin}, OptionsPassthrough: true}),
+			hg:    []expect{status(200), reached(true), header("Access-Control-Allow-Origin", appOrigin)},
+		},
+		{
+			name:  "OptionsSuccessStatus and PreflightStatus",
+			rows:  []string{"OptionsSuccessStatus"},
+			req:   preflight(appOrigin, http.MethodPost, ""),
+			peerH: rsWith(rscors.Options{AllowedOrigins: []string{appOrigin}, OptionsSuccessStatus: 200}),
+			peer:  []expect{status(200), reached(false)},
+			hgH:   hgWith(cors.Options{AllowedOrigins: []string{appOrigin}, PreflightStatus: 200}),
+			hg:    []expect{status(200), reached(false)},
+		},
+		{
+			name: "OPTIONS with Access-Control-Request-Method and no Origin: answered by rs/cors, passed on by httpguard",
+			rows: []string{"OPTIONS with Access-Control-Request-Method, no Origin"},
+			req:  preflight("", http.MethodPut, ""),
+			peer: []expect{status(204), reached(false)},
+			hg:   []expect{status(200), reached(true), notGranted()},
+		},
+		{
+			name:  `"*" without credentials: Vary: Origin from rs/cors, no Vary from httpguard`,
+			rows:  []string{`Actual request with AllowedOrigins "*"`},
+			req:   actual(http.MethodGet, "https://any.test"),
+			peerH: rsWith(rscors.Options{AllowedOrigins: []string{"*"}}),
+			peer:  []expect{header("Access-Control-Allow-Origin", "*"), header("Vary", "Origin")},
+			hgH:   hgWith(cors.Options{AllowedOrigins: []string{"*"}}),
+			hg:    []expect{header("Access-Control-Allow-Origin", "*"), header("Vary", "")},
+		},
+	}
+	out := section(rsCORSHeading, peer, hg, cases)
+	out = append(out,
+		plain(rsCORSHeading, "PreflightStatus outside 2xx is an error", []string{"OptionsSuccessStatus"}, func(t *testing.T) {
+			_, err := cors.New(cors.Options{AllowedOrigins: []string{appOrigin}, PreflightStatus: 302})
+			if !errors.Is(err, cors.ErrInvalidPreflightStatus) {
+				t.Errorf("cors.New with PreflightStatus 302: %v, want ErrInvalidPreflightStatus", err)
+			}
+		}),
+		plain(rsCORSHeading, "MaxAge must be whole seconds up to 24h", []string{"MaxAge"}, func(t *testing.T) {
+			for _, d := range []time.Duration{1500 * time.Millisecond, 25 * time.Hour} {
+				_, err := cors.New(cors.Options{AllowedOrigins: []string{appOrigin}, MaxAge: d})
+				if !errors.Is(err, cors.ErrInvalidMaxAge) {
+					t.Errorf("cors.New with MaxAge %v: %v, want ErrInvalidMaxAge", d, err)
+				}
+			}
+		}),
+		plain(rsCORSHeading, "no request-aware origin function", []string{"AllowOriginRequestFunc, AllowOriginVaryRequestFunc"}, func(t *testing.T) {
+			noField(t, cors.Options{}, "AllowOriginRequestFunc", "AllowOriginVaryRequestFunc")
+		}),
+		plain(rsCORSHeading, "no logger; Check tells why", []string{"Debug, Logger"}, func(t *testing.T) {
+			noField(t, cors.Options{}, "Debug", "Logger")
+			c := must(cors.New(cors.Options{AllowedOrigins: []string{appOrigin}}))
+			if err := c.Check(actual(http.MethodGet, "https://evil.test")()); !errors.Is(err, cors.ErrOriginNotAllowed) {
+				t.Errorf("Check: %v, want ErrOriginNotAllowed", err)
+			}
+			if err := c.Check(preflight(appOrigin, http.MethodPut, "")()); !errors.Is(err, cors.ErrMethodNotAllowed) {
+				t.Errorf("Check: %v, want ErrMethodNotAllowed", err)
+			}
+		}),
+	)
+	return out
+}
+
+// --- github.com/go-chi/cors -----------------------------------------------
+
+const chiCORSHeading = "github.com/go-chi/cors"
+
+// guide: github.com/go-chi/cors, before
+func guideChiCORSBefore(mux http.Handler) http.Handler {
+	handler := chicors.Handler(chicors.Options{
+		AllowedOrigins:   []string{"https://app.example.com", "https://*.example.com"},
+		AllowedMethods:   []string{"GET", "POST", "PUT", "DELETE"},
+		AllowedHeaders:   []string{"Content-Type", "Authorization"},
+		ExposedHeaders:   []string{"X-Request-Id"},
+		AllowCredentials: true,
+		MaxAge:           600,
+	})(mux)
+	return handler
+}
+
+// guide: github.com/go-chi/cors, after
+func guideChiCORSAfter(mux http.Handler) http.Handler {
+	c, err := cors.New(cors.Options{
+		AllowedOrigins:   []string{"https://app.example.com", "https://*.example.com"},
+		AllowedMethods:   []string{http.MethodPut, http.MethodDelete},
+		AllowedHeaders:   []string{"Content-Type", "Authorization"},
+		ExposedHeaders:   []string{"X-Request-Id"},
+		AllowCredentials: true,
+		MaxAge:           10 * time.Minute,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := c.Handler(mux)
+	return handler
+}
+
+func chiCORSCases() []migCase {
+	peer := withNext(guideChiCORSBefore)
+	hg := withNext(guideChiCORSAfter)
+	chiWith := func(o chicors.Options) func(*testing.T) http.Handler {
+		return func(*testing.T) http.Handler { return chicors.Handler(o)(next) }
+	}
+	hgWith := func(o cors.Options) func(*testing.T) http.Handler {
+		return func(t *testing.T) http.Handler { return must(cors.New(o)).Handler(next) }
+	}
+	const varyPreflight = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+	cases := []httpCase{
+		{
+			name: "an allowed origin is granted with credentials and exposed headers",
+			rows: []string{"AllowedOrigins", "AllowCredentials", "ExposedHeaders"},
+			req:  actual(http.MethodGet, appOrigin),
+			peer: []expect{status(200), reached(true), granted(appOrigin), header("Access-Control-Expose-Headers", "X-Request-Id"), header("Vary", "Origin")},
+			hg:   []expect{status(200), reached(true), granted(appOrigin), header("Access-Control-Expose-Headers", "x-request-id"), header("Vary", "Origin")},
+		},
+		{
+			name: "a subdomain pattern matches a subdomain, not the domain",
+			rows: []string{"AllowedOrigins"},
+			req:  actual(http.MethodGet, "https://eu.api.example.com"),
+			peer: []expect{granted("https://eu.api.example.com")},
+			hg:   []expect{granted("https://eu.api.example.com")},
+		},
+		{
+			name: "an actual request from another origin reaches the handler without CORS headers",
+			rows: []string{"Request from an origin not allowed"},
+			req:  actual(http.MethodPost, "https://evil.test"),
+			peer: []expect{status(200), reached(true), notGranted(), header("Vary", "Origin")},
+			hg:   []expect{status(200), reached(true), notGranted(), header("Vary", "Origin")},
+		},
+		{
+			name:  "no AllowedOrigins: every origin in go-chi/cors, an error in httpguard",
+			rows:  []string{"AllowedOrigins"},
+			req:   actual(http.MethodGet, "https://evil.test"),
+			peerH: chiWith(chicors.Options{}),
+			peer:  []expect{header("Access-Control-Allow-Origin", "*")},
+			hgH: func(t *testing.T) http.Handler {
+				if _, err := cors.New(cors.Options{}); !errors.Is(err, cors.ErrNoAllowedOrigins) {
+					t.Errorf("cors.New without origins: %v, want ErrNoAllowedOrigins", err)
+				}
+				return next
+			},
+		},
+		{
+			name:  `"*" with credentials: "*" and true in go-chi/cors, an error in httpguard`,
+			rows:  []string{"AllowedOrigins", "AllowCredentials"},
+			req:   actual(http.MethodGet, "https://evil.test"),
+			peerH: chiWith(chicors.Options{AllowedOrigins: []string{"*"}, AllowCredentials: true}),
+			peer:  []expect{granted("*")},
+			hgH: func(t *testing.T) http.Handler {
+				_, err := cors.New(cors.Options{AllowedOrigins: []string{"*"}, AllowCredentials: true})
+				if !errors.Is(err, cors.ErrWildcardCredentials) {
+					t.Errorf(`cors.New with "*" and credentials: %v, want ErrWildcardCredentials`, err)
+				}
+				return next
+			},
+		},
+		{
+			name:  "a wildcard inside a label: matched by go-chi/cors, an error in httpguard",
+			rows:  []string{"AllowedOrigins"},
+			req:   actual(http.MethodGet, "https://app-evil.example.com"),
+			peerH: chiWith(chicors.Options{AllowedOrigins: []string{"https://app-*.example.com"}}),
+			peer:  []expect{header("Access-Control-Allow-Origin", "https://app-evil.example.com")},
+			hgH: func(t *testing.T) http.Handler {
+				_, err := cors.New(cors.Options{AllowedOrigins: []string{"https://app-*.example.com"}})
+				if !errors.Is(err, cors.ErrInvalidOrigin) {
+					t.Errorf("cors.New with https://app-*.example.com: %v, want ErrInvalidOrigin", err)
+				}
+				return next
+			},
+		},
+		{
+			name:  "an http origin with credentials: granted by go-chi/cors, an error in httpguard",
+			rows:  []string{"AllowedOrigins", "AllowCredentials"},
+			req:   actual(http.MethodGet, "http://app.example.com"),
+			peerH: chiWith(chicors.Options{AllowedOrigins: []string{"http://app.example.com"}, AllowCredentials: true}),
+			peer:  []expect{granted("http://app.example.com")},
+			hgH: func(t *testing.T) http.Handler {
+				_, err := cors.New(cors.Options{AllowedOrigins: []string{"http://app.example.com"}, AllowCredentials: true})
+				if !errors.Is(err, cors.ErrInsecureOrigin) {
+					t.Errorf("cors.New with an http origin and credentials: %v, want ErrInsecureOrigin", err)
+				}
+				return next
+			},
+		},
+		{
+			name: "an origin in upper case: matched by go-chi/cors and echoed as sent, not by httpguard",
+			rows: []string{"Origin not in the form browsers send"},
+			req:  actual(http.MethodGet, "https://APP.example.com"),
+			peer: []expect{granted("https://APP.example.com")},
+			hg:   []expect{reached(true), notGranted()},
+		},
+		{
+			name: "AllowOriginFunc sees the request in go-chi/cors and replaces AllowedOrigins; httpguard's sees the origin and adds to them",
+			rows: []string{"AllowOriginFunc"},
+			req: func() *http.Request {
+				return newReq(http.MethodGet, apiURL, "Origin", appOrigin, "X-Tenant", "acme")
+			},
+			peerH: chiWith(chicors.Options{AllowedOrigins: []string{"https://other.test"},
+				AllowOriginFunc: func(r *http.Request, origin string) bool { return r.Header.Get("X-Tenant") == "acme" }}),
+			peer: []expect{header("Access-Control-Allow-Origin", appOrigin)},
+			hgH: hgWith(cors.Options{AllowedOrigins: []string{"https://other.test"},
+				AllowOriginFunc: func(origin string) bool { return origin == appOrigin }}),
+			hg: []expect{header("Access-Control-Allow-Origin", appOrigin)},
+		},
+		{
+			name: "a preflight for an allowed method and header is granted: 200 from go-chi/cors, 204 from httpguard",
+			rows: []string{"AllowedMethods", "AllowedHeaders", "MaxAge", "Preflight status", "Access-Control-Allow-Headers", "Vary on a preflight"},
+			req:  preflight(appOrigin, http.MethodPut, "content-type"),
+			peer: []expect{status(200), reached(false), granted(appOrigin), header("Access-Control-Allow-Methods", "PUT"),
+				header("Access-Control-Allow-Headers", "Content-Type"), header("Access-Control-Max-Age", "600"), header("Vary", varyPreflight)},
+			hg: []expect{status(204), reached(false), granted(appOrigin), header("Access-Control-Allow-Methods", "PUT"),
+				header("Access-Control-Allow-Headers", "authorization, content-type"), header("Access-Control-Max-Age", "600"),
+				header("Vary", varyPreflight+", Access-Control-Request-Private-Network")},
+		},
+		{
+			name: "a preflight for a method not allowed fails: 200 without CORS headers, or 403",
+			rows: []string{"AllowedMethods", "Preflight status"},
+			req:  preflight(appOrigin, http.MethodPatch, ""),
+			peer: []expect{status(200), reached(false), notGranted(), body("")},
+			hg:   []expect{problemDoc(403), reached(false), notGranted()},
+		},
+		{
+			name: "a preflight for a header not allowed fails",
+			rows: []string{"AllowedHeaders", "Preflight status"},
+			req:  preflight(appOrigin, http.MethodPut, "x-debug"),
+			peer: []expect{status(200), notGranted()},
+			hg:   []expect{problemDoc(403), notGranted()},
+		},
+		{
+			name: "a preflight for POST: the method echoed by go-chi/cors, nothing by httpguard",
+			rows: []string{"Preflight for GET, HEAD or POST"},
+			req:  preflight(appOrigin, http.MethodPost, ""),
+			peer: []expect{granted(appOrigin), header("Access-Control-Allow-Methods", "POST")},
+			hg:   []expect{granted(appOrigin), header("Access-Control-Allow-Methods", "")},
+		},
+		{
+			name: "an actual request with a method not listed: no CORS headers in go-chi/cors, granted by httpguard",
+			rows: []string{"AllowedMethods"},
+			req:  actual(http.MethodPatch, appOrigin),
+			peer: []expect{reached(true), notGranted()},
+			hg:   []expect{reached(true), granted(appOrigin)},
+		},
+		{
+			name:  "default headers: Content-Type allowed by go-chi/cors, none by httpguard",
+			rows:  []string{"AllowedHeaders"},
+			req:   preflight(appOrigin, http.MethodPost, "content-type"),
+			peerH: chiWith(chicors.Options{AllowedOrigins: []string{appOrigin}}),
+			peer:  []expect{status(200), header("Access-Control-Allow-Origin", appOrigin), header("Access-Control-Allow-Headers", "Content-Type")},
+			hgH:   hgWith(cors.Options{AllowedOrigins: []string{appOrigin}}),
+			hg:    []expect{problemDoc(403), notGranted()},
+		},
+		{
+			name:  "MaxAge 0 or below sends nothing in go-chi/cors; DisablePreflightCache sends 0",
+			rows:  []string{"MaxAge"},
+			req:   preflight(appOrigin, http.MethodPost, ""),
+			peerH: chiWith(chicors.Options{AllowedOrigins: []string{appOrigin}, MaxAge: -1}),
+			peer:  []expect{header("Access-Control-Max-Age", "")},
+			hgH:   hgWith(cors.Options{AllowedOrigins: []string{appOrigin}, DisablePreflightCache: true}),
+			hg:    []expect{header("Access-Control-Max-Age", "0")},
+		},
+		{
+			name:  "OptionsPassthrough passes the granted preflight on in both",
+			rows:  []string{"OptionsPassthrough"},
+			req:   preflight(appOrigin, http.MethodPost, ""),
+			peerH: chiWith(chicors.Options{AllowedOrigins: []string{appOrigin}, OptionsPassthrough: true}),
+			peer:  []expect{status(200), reached(true), header("Access-Control-Allow-Origin", appOrigin)},
+			hgH:   hgWith(cors.Options{AllowedOrigins: []string{appOrigin}, OptionsPassthrough: true}),
+			hg:    []expect{status(200), reached(true), header("Access-Control-Allow-Origin", appOrigin)},
+		},
+		{
+			name: "OPTIONS with Access-Control-Request-Method and no Origin is passed on by both",
+			rows: []string{"OPTIONS with Access-Control-Request-Method, no Origin"},
+			req:  preflight("", http.MethodPut, ""),
+			peer: []expect{status(200), reached(true), notGranted()},
+			hg:   []expect{status(200), reached(true), notGranted()},
+		},
+	}
+	out := section(chiCORSHeading, peer, hg, cases)
+	out = append(out,
+		plain(chiCORSHeading, "no logger; Check tells why", []string{"Debug"}, func(t *testing.T) {
+			noField(t, cors.Options{}, "Debug")
+			c := must(cors.New(cors.Options{AllowedOrigins: []string{appOrigin}}))
+			if err := c.Check(preflight(appOrigin, http.MethodPost, "x-debug")()); !errors.Is(err, cors.ErrHeadersNotAllowed) {
+				t.Errorf("Check: %v, want ErrHeadersNotAllowed", err)
+			}
+		}),
+	)
+	return out
+}
+
+// --- github.com/labstack/echo/v4/middleware: CORSWithConfig ---------------
+
+const echoCORSHeading = "CORSWithConfig"
+
+// guide: echo CORSWithConfig, before
+func guideEchoCORSBefore(mux http.Handler) http.Handler {
+	e := echo.New()
+	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOrigins:     []string{"https://app.example.com", "https://*.example.com"},
+		AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete},
+		AllowHeaders:     []string{"Content-Type", "Authorization"},
+		ExposeHeaders:    []string{"X-Request-Id"},
+		AllowCredentials: true,
+		MaxAge:           600,
+	}))
+	e.Any("/*", echo.WrapHandler(mux))
+	handler := http.Handler(e)
+	return handler
+}
+
+// echoWith serves next behind the echo middleware mw.
+func echoWith(mw ...echo.MiddlewareFunc) http.Handler {
+	e := echo.New()
+	e.Use(mw...)
+	e.Any("/*", echo.WrapHandler(next))
+	return e
+}
+
+func echoCORSCases() []migCase {
+	peer := withNext(guideEchoCORSBefore)
+	hg := withNext(guideRSCORSAfter)
+	echoCfg := func(c middleware.CORSConfig) func(*testing.T) http.Handler {
+		return func(*testing.T) http.Handler { return echoWith(middleware.CORSWithConfig(c)) }
+	}
+	hgWith := func(o cors.Options) func(*testing.T) http.Handler {
+		return func(t *testing.T) http.Handler { return must(cors.New(o)).Handler(next) }
+	}
+	const varyPreflight = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+	cases := []httpCase{
+		{
+			name: "an allowed origin is granted with credentials and exposed headers",
+			rows: []string{"AllowOrigins", "AllowCredentials", "ExposeHeaders"},
+			req:  actual(http.MethodGet, appOrigin),
+			peer: []expect{status(200), reached(true), granted(appOrigin), header("Access-Control-Expose-Headers", "X-Request-Id"), header("Vary", "Origin")},
+			hg:   []expect{status(200), reached(true), granted(appOrigin), header("Access-Control-Expose-Headers", "x-request-id"), header("Vary", "Origin")},
+		},
+		{
+			name: "a subdomain pattern matches a subdomain",
+			rows: []string{"AllowOrigins"},
+			req:  actual(http.MethodGet, "https://eu.api.example.com"),
+			peer: []expect{granted("https://eu.api.example.com")},
+			hg:   []expect{granted("https://eu.api.example.com")},
+		},
+		{
+			name: "an actual request from another origin reaches the handler without CORS headers",
+			rows: []string{"Request from an origin not allowed"},
+			req:  actual(http.MethodPost, "https://evil.test"),
+			peer: []expect{status(200), reached(true), notGranted(), header("Vary", "Origin")},
+			hg:   []expect{status(200), reached(true), notGranted(), header("Vary", "Origin")},
+		},
+		{
+			name:  "a wildcard anywhere: https://*example.com matches https://evilexample.com in echo, an error in httpguard",
+			rows:  []string{"AllowOrigins"},
+			req:   actual(http.MethodGet, "https://evilexample.com"),
+			peerH: echoCfg(middleware.CORSConfig{AllowOrigins: []string{"https://*example.com"}}),
+			peer:  []expect{header("Access-Control-Allow-Origin", "https://evilexample.com")},
+			hgH: func(t *testing.T) http.Handler {
+				if _, err := cors.New(cors.Options{AllowedOrigins: []string{"https://*example.com"}}); !errors.Is(err, cors.ErrInvalidOrigin) {
+					t.Errorf("cors.New with https://*example.com: %v, want ErrInvalidOrigin", err)
+				}
+				return next
+			},
+		},
+		{
+			name:  `no AllowOrigins: "*" in echo, an error in httpguard`,
+			rows:  []string{"AllowOrigins"},
+			req:   actual(http.MethodGet, "https://evil.test"),
+			peerH: echoCfg(middleware.CORSConfig{}),
+			peer:  []expect{header("Access-Control-Allow-Origin", "*")},
+			hgH: func(t *testing.T) http.Handler {
+				if _, err := cors.New(cors.Options{}); !errors.Is(err, cors.ErrNoAllowedOrigins) {
+					t.Errorf("cors.New without origins: %v, want ErrNoAllowedOrigins", err)
+				}
+				return next
+			},
+		},
+		{
+			name:  `"*" with credentials: "*" and true in echo, an error in httpguard`,
+			rows:  []string{"AllowCredentials"},
+			req:   actual(http.MethodGet, "https://evil.test"),
+			peerH: echoCfg(middleware.CORSConfig{AllowOrigins: []string{"*"}, AllowCredentials: true}),
+			peer:  []expect{granted("*")},
+			hgH: func(t *testing.T) http.Handler {
+				_, err := cors.New(cors.Options{AllowedOrigins: []string{"*"}, AllowCredentials: true})
+				if !errors.Is(err, cors.ErrWildcardCredentials) {
+					t.Errorf(`cors.New with "*" and credentials: %v, want ErrWildcardCredentials`, err)
+				}
+				return next
+			},
+		},
+		{
+			name:  "the unsafe wildcard with credentials echoes every origin in both",
+			rows:  []string{"UnsafeWildcardOriginWithAllowCredentials"},
+			req:   actual(http.MethodGet, "https://evil.test"),
+			peerH: echoCfg(middleware.CORSConfig{AllowOrigins: []string{"*"}, AllowCredentials: true, UnsafeWildcardOriginWithAllowCredentials: true}),
+			peer:  []expect{granted("https://evil.test")},
+			hgH:   hgWith(cors.Options{AllowedOrigins: []string{"*"}, AllowCredentials: true, DangerouslyAllowCredentialsWithAnyOrigin: true}),
+			hg:    []expect{granted("https://evil.test")},
+		},
+		{
+			name: "AllowOriginFunc: its error is a 500 in echo; httpguard's returns a bool and adds to AllowedOrigins",
+			rows: []string{"AllowOriginFunc"},
+			req:  actual(http.MethodGet, appOrigin),
+			peerH: echoCfg(middleware.CORSConfig{AllowOrigins: []string{appOrigin},
+				AllowOriginFunc: func(string) (bool, error) { return false, errors.New("lookup failed") }}),
+			peer: []expect{status(500), reached(false)},
+			hgH:  hgWith(cors.Options{AllowedOrigins: []string{appOrigin}, AllowOriginFunc: func(string) bool { return false }}),
+			hg:   []expect{status(200), header("Access-Control-Allow-Origin", appOrigin)},
+		},
+		{
+			name: "a preflight for an allowed method and header is granted",
+			rows: []string{"AllowMethods", "AllowHeaders", "MaxAge"},
+			req:  preflight(appOrigin, http.MethodPut, "content-type"),
+			peer: []expect{status(204), reached(false), granted(appOrigin), header("Access-Control-Allow-Methods", "GET,POST,PUT,DELETE"),
+				header("Access-Control-Allow-Headers", "Content-Type,Authorization"), header("Access-Control-Max-Age", "600"), header("Vary", varyPreflight)},
+			hg: []expect{status(204), reached(false), granted(appOrigin), header("Access-Control-Allow-Methods", "PUT"),
+				header("Access-Control-Allow-Headers", "authorization, content-type"), header("Access-Control-Max-Age", "600"),
+				header("Vary", varyPreflight+", Access-Control-Request-Private-Network")},
+		},
+		{
+			name: "a preflight for a method not allowed: granted by echo (the browser then refuses), 403 from httpguard",
+			rows: []string{"AllowMethods", "Failed preflight"},
+			req:  preflight(appOrigin, http.MethodPatch, ""),
+			peer: []expect{status(204), granted(appOrigin), header("Access-Control-Allow-Methods", "GET,POST,PUT,DELETE")},
+			hg:   []expect{problemDoc(403), notGranted()},
+		},
+		{
+			name: "a preflight for a header not allowed: granted by echo (the browser then refuses), 403 from httpguard",
+			rows: []string{"AllowHeaders", "Failed preflight"},
+			req:  preflight(appOrigin, http.MethodPut, "x-debug"),
+			peer: []expect{status(204), granted(appOrigin), header("Access-Control-Allow-Headers", "Content-Type,Authorization")},
+			hg:   []expect{problemDoc(403), notGranted()},
+		},
+		{
+			name: "a preflight from an origin not allowed: 204 without CORS headers, or 403",
+			rows: []string{"Failed preflight"},
+			req:  preflight("https://evil.test", http.MethodPut, ""),
+			peer: []expect{status(204), reached(false), notGranted()},
+			hg:   []expect{problemDoc(403), reached(false), notGranted()},
+		},
+		{
+			name:  "no AllowHeaders: every requested header echoed by echo, none allowed by httpguard",
+			rows:  []string{"AllowHeaders"},
+			req:   preflight(appOrigin, http.MethodPost, "x-debug"),
+			peerH: echoCfg(middleware.CORSConfig{AllowOrigins: []string{appOrigin}}),
+			peer:  []expect{status(204), header("Access-Control-Allow-Origin", appOrigin), header("Access-Control-Allow-Headers", "x-debug")},
+			hgH:   hgWith(cors.Options{AllowedOrigins: []string{appOrigin}}),
+			hg:    []expect{problemDoc(403), notGranted()},
+		},
+		{
+			name:  "MaxAge -1 and DisablePreflightCache both send 0",
+			rows:  []string{"MaxAge"},
+			req:   preflight(appOrigin, http.MethodPost, ""),
+			peerH: echoCfg(middleware.CORSConfig{AllowOrigins: []string{appOrigin}, MaxAge: -1}),
+			peer:  []expect{header("Access-Control-Max-Age", "0")},
+			hgH:   hgWith(cors.Options{AllowedOrigins: []string{appOrigin}, DisablePreflightCache: true}),
+			hg:    []expect{header("Access-Control-Max-Age", "0")},
+		},
+		{
+			name: "OPTIONS without Access-Control-Request-Method: answered by echo, passed on by httpguard",
+			rows: []string{"OPTIONS without Access-Control-Request-Method"},
+			req:  actual(http.MethodOptions, appOrigin),
+			peer: []expect{status(204), reached(false)},
+			hg:   []expect{status(200), reached(true), granted(appOrigin)},
+		},
+	}
+	out := section(echoCORSHeading, peer, hg, cases)
+	out = append(out,
+		plain(echoCORSHeading, "no Skipper", []string{"Skipper"}, func(t *testing.T) {
+			noField(t, cors.Options{}, "Skipper")
+		}),
+	)
+	return out
+}
+
+// --- github.com/unrolled/secure ------------------------------------------
+
+const unrolledHeading = "github.com/unrolled/secure"
+
+// guide: github.com/unrolled/secure, before
+func guideUnrolledBefore(mux http.Handler) http.Handler {
+	s := secure.New(secure.Options{
+		AllowedHosts:          []string{"example.com"},
+		SSLRedirect:           true,
+		SSLHost:               "example.com",
+		STSSeconds:            63072000,
+		STSIncludeSubdomains:  true,
+		FrameDeny:             true,
+		ContentTypeNosniff:    true,
+		BrowserXssFilter:      true,
+		ContentSecurityPolicy: "default-src 'self'",
+		ReferrerPolicy:        "strict-origin-when-cross-origin",
+	})
+	handler := s.Handler(mux)
+	return handler
+}
+
+// guide: github.com/unrolled/secure, after
+func guideUnrolledAfter(mux http.Handler) http.Handler {
+	sec, err := headers.New(headers.Options{
+		AllowedHosts:   []string{"example.com"},
+		CSP:            &headers.CSP{DefaultSrc: []string{headers.Self}},
+		ReferrerPolicy: "strict-origin-when-cross-origin",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	rd, err := https.NewRedirect(https.RedirectOptions{Host: "example.com"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := sec.Handler(rd.Handler(mux))
+	return handler
+}
+
+// The headers httpguard sends by default that unrolled/secure sends only
+// when configured.
+var hgDefaultHeaders = map[string]string{
+	"Permissions-Policy":                headers.DefaultPermissionsPolicy,
+	"Cross-Origin-Opener-Policy":        "same-origin",
+	"Cross-Origin-Resource-Policy":      "same-origin",
+	"X-Permitted-Cross-Domain-Policies": "none",
+}
+
+// headersAre expects each header of want to have its value ("" for
+// absent).
+func headersAre(want map[string]string) expect {
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		for k, v := range want {
+			header(k, v)(t, who, rec)
+		}
+	}
+}
+
+// noSecurityHeaders expects none of the headers either package can set.
+func noSecurityHeaders() expect {
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		for _, k := range []string{"Strict-Transport-Security", "Content-Security-Policy", "X-Frame-Options",
+			"X-Content-Type-Options", "X-Xss-Protection", "Referrer-Policy", "Permissions-Policy",
+			"Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy", "X-Permitted-Cross-Domain-Policies"} {
+			header(k, "")(t, who, rec)
+		}
+	}
+}
+
+// fromPeer returns a request builder whose request comes from addr.
+func fromPeer(method, target, addr string, kv ...string) func() *http.Request {
+	return func() *http.Request {
+		r := newReq(method, target, kv...)
+		r.RemoteAddr = addr
+		return r
+	}
+}
+
+// nonceEcho writes the CSP nonce of the request, as nonce reads it.
+func nonceEcho(nonce func(*http.Request) string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, nonce(r))
+	})
+}
+
+func unrolledCases() []migCase {
+	peer := withNext(guideUnrolledBefore)
+	hg := withNext(guideUnrolledAfter)
+	unrolledWith := func(o secure.Options) func(*testing.T) http.Handler {
+		return func(*testing.T) http.Handler { return secure.New(o).Handler(next) }
+	}
+	hgWith := func(o headers.Options) func(*testing.T) http.Handler {
+		return func(*testing.T) http.Handler { return must(headers.New(o)).Handler(next) }
+	}
+	hgRedirect := func(o https.RedirectOptions) func(*testing.T) http.Handler {
+		return func(*testing.T) http.Handler { return must(https.NewRedirect(o)).Handler(next) }
+	}
+	common := map[string]string{
+		"Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+		"X-Frame-Options":           "DENY",
+		"X-Content-Type-Options":    "nosniff",
+		"Content-Security-Policy":   "default-src 'self'",
+		"Referrer-Policy":           "strict-origin-when-cross-origin",
+	}
+	cases := []httpCase{
+		{
+			name: "an HTTPS request gets the configured headers; httpguard adds its defaults and turns the XSS auditor off",
+			rows: []string{"STSSeconds, STSIncludeSubdomains", "FrameDeny", "ContentTypeNosniff", "BrowserXssFilter",
+				"ContentSecurityPolicy", "ReferrerPolicy", "Headers sent without configuration"},
+			req: func() *http.Request { return newReq(http.MethodGet, "https://example.com/") },
+			peer: []expect{status(200), reached(true), headersAre(common), header("X-Xss-Protection", "1; mode=block"),
+				headersAre(map[string]string{"Permissions-Policy": "", "Cross-Origin-Opener-Policy": "", "Cross-Origin-Resource-Policy": "", "X-Permitted-Cross-Domain-Policies": ""})},
+			hg: []expect{status(200), reached(true), headersAre(common), header("X-Xss-Protection", "0"), headersAre(hgDefaultHeaders)},
+		},
+		{
+			name:  "the zero Options: nothing from unrolled/secure, every header from httpguard",
+			rows:  []string{"Headers sent without configuration"},
+			req:   func() *http.Request { return newReq(http.MethodGet, "https://example.com/") },
+			peerH: unrolledWith(secure.Options{}),
+			peer:  []expect{status(200), noSecurityHeaders()},
+			hgH:   hgWith(headers.Options{}),
+			hg: []expect{status(200), headersAre(hgDefaultHeaders), headersAre(map[string]string{
+				"Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+				"Content-Security-Policy":   "default-src 'none'; frame-ancestors 'none'",
+				"X-Frame-Options":           "DENY",
+				"X-Content-Type-Options":    "nosniff",
+				"X-Xss-Protection":          "0",
+				"Referrer-Policy":           "no-referrer",
+			})},
+		},
+		{
+			name: "a plain HTTP GET is redirected to SSLHost or Host; httpguard keeps the security headers on the redirect",
+			rows: []string{"SSLRedirect", "SSLHost, SSLHostFunc", "Redirect to HTTPS"},
+			req:  func() *http.Request { return newReq(http.MethodGet, "http://example.com/a/b?q=1") },
+			peer: []expect{status(301), reached(false), header("Location", "https://example.com/a/b?q=1"), noSecurityHeaders()},
+			hg: []expect{status(301), reached(false), header("Location", "https://example.com/a/b?q=1"),
+				header("X-Frame-Options", "DENY"), header("Strict-Transport-Security", "")},
+		},
+		{
+			name: "a plain HTTP POST: redirected with 301 by unrolled/secure, refused with 400 by httpguard",
+			rows: []string{"SSLRedirect", "Plain HTTP POST"},
+			req:  func() *http.Request { return newReq(http.MethodPost, "http://example.com/login") },
+			peer: []expect{status(301), reached(false), header("Location", "https://example.com/login")},
+			hg:   []expect{problemDoc(400), reached(false), header("Location", "")},
+		},
+		{
+			name:  "SSLTemporaryRedirect and Temporary",
+			rows:  []string{"SSLTemporaryRedirect"},
+			req:   func() *http.Request { return newReq(http.MethodGet, "http://example.com/") },
+			peerH: unrolledWith(secure.Options{SSLRedirect: true, SSLTemporaryRedirect: true}),
+			peer:  []expect{status(307), header("Location", "https://example.com/")},
+			hgH:   hgRedirect(https.RedirectOptions{Host: "example.com", Temporary: true}),
+			hg:    []expect{status(302), header("Location", "https://example.com/")},
+		},
+		{
+			name:  "each host redirected to itself: SSLHostFunc and RedirectOptions.AllowedHosts",
+			rows:  []string{"SSLHost, SSLHostFunc"},
+			req:   func() *http.Request { return newReq(http.MethodGet, "http://www.example.com/") },
+			peerH: unrolledWith(secure.Options{SSLRedirect: true, SSLHostFunc: func() *secure.SSLHostFunc { f := secure.SSLHostFunc(func(h string) string { return h }); return &f }()}),
+			peer:  []expect{status(301), header("Location", "https://www.example.com/")},
+			hgH:   hgRedirect(https.RedirectOptions{AllowedHosts: []string{"example.com", "www.example.com"}}),
+			hg:    []expect{status(301), header("Location", "https://www.example.com/")},
+		},
+		{
+			name:  "without SSLHost the redirect goes to the request's Host in unrolled/secure, to Host in httpguard",
+			rows:  []string{"SSLHost, SSLHostFunc"},
+			req:   func() *http.Request { return newReq(http.MethodGet, "http://evil.test/") },
+			peerH: unrolledWith(secure.Options{SSLRedirect: true}),
+			peer:  []expect{status(301), header("Location", "https://evil.test/")},
+			hgH:   hgRedirect(https.RedirectOptions{Host: "example.com"}),
+			hg:    []expect{status(301), header("Location", "https://example.com/")},
+		},
+		{
+			name:  "SSLForceHost redirects HTTPS requests for other hosts; httpguard passes HTTPS requests on",
+			rows:  []string{"SSLForceHost"},
+			req:   func() *http.Request { return newReq(http.MethodGet, "https://www.example.com/") },
+			peerH: unrolledWith(secure.Options{SSLForceHost: true, SSLHost: "example.com"}),
+			peer:  []expect{status(301), header("Location", "https://example.com/")},
+			hgH:   hgRedirect(https.RedirectOptions{Host: "example.com"}),
+			hg:    []expect{status(200), reached(true)},
+		},
+		{
+			name: "a host not allowed: 500 text from unrolled/secure, 400 problem from httpguard",
+			rows: []string{"AllowedHosts", "Host not allowed"},
+			req:  func() *http.Request { return newReq(http.MethodGet, "https://evil.test/") },
+			peer: []expect{textError(500, "Bad Host"), reached(false)},
+			hg:   []expect{problemDoc(400), reached(false), header("X-Frame-Options", "DENY")},
+		},
+		{
+			name: "an allowed host with a port: refused by unrolled/secure, allowed by httpguard (no port in the pattern)",
+			rows: []string{"AllowedHosts"},
+			req:  func() *http.Request { return newReq(http.MethodGet, "https://example.com:8443/") },
+			peer: []expect{status(500), reached(false)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:  "subdomains: a regular expression in unrolled/secure, a *. pattern in httpguard",
+			rows:  []string{"AllowedHostsAreRegex"},
+			req:   func() *http.Request { return newReq(http.MethodGet, "https://api.example.com/") },
+			peerH: unrolledWith(secure.Options{AllowedHosts: []string{`[a-z]+\.example\.com`}, AllowedHostsAreRegex: true}),
+			peer:  []expect{status(200), reached(true)},
+			hgH:   hgWith(headers.Options{AllowedHosts: []string{"*.example.com"}}),
+			hg:    []expect{status(200), reached(true)},
+		},
+		{
+			name: "HostsProxyHeaders: X-Forwarded-Host checked by unrolled/secure; httpguard checks Host only",
+			rows: []string{"HostsProxyHeaders"},
+			req: func() *http.Request {
+				return newReq(http.MethodGet, "https://internal.local/", "X-Forwarded-Host", "example.com")
+			},
+			peerH: unrolledWith(secure.Options{AllowedHosts: []string{"example.com"}, HostsProxyHeaders: []string{"X-Forwarded-Host"}}),
+			peer:  []expect{status(200), reached(true)},
+			hgH:   hgWith(headers.Options{AllowedHosts: []string{"example.com"}}),
+			hg:    []expect{problemDoc(400), reached(false)},
+		},
+		{
+			name: "SetBadHostHandler and OnReject write the refusal",
+			rows: []string{"SetBadHostHandler"},
+			req:  func() *http.Request { return newReq(http.MethodGet, "https://evil.test/") },
+			peerH: func(*testing.T) http.Handler {
+				s := secure.New(secure.Options{AllowedHosts: []string{"example.com"}})
+				s.SetBadHostHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusMisdirectedRequest) }))
+				return s.Handler(next)
+			},
+			peer: []expect{status(421)},
+			hgH: hgWith(headers.Options{AllowedHosts: []string{"example.com"}, OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+				if errors.Is(err, headers.ErrHostNotAllowed) {
+					w.WriteHeader(http.StatusMisdirectedRequest)
+				}
+			}}),
+			hg: []expect{status(421)},
+		},
+		{
+			name: "X-Forwarded-Proto from any peer: HTTPS for unrolled/secure, ignored by httpguard",
+			rows: []string{"SSLProxyHeaders"},
+			req:  fromPeer(http.MethodGet, "http://example.com/", "203.0.113.7:4711", "X-Forwarded-Proto", "https"),
+			peerH: unrolledWith(secure.Options{SSLRedirect: true, STSSeconds: 300,
+				SSLProxyHeaders: map[string]string{"X-Forwarded-Proto": "https"}}),
+			peer: []expect{status(200), reached(true), header("Strict-Transport-Security", "max-age=300")},
+			hgH: func(*testing.T) http.Handler {
+				rd := must(https.NewRedirect(https.RedirectOptions{Host: "example.com"}))
+				return must(headers.New(headers.Options{HSTS: headers.HSTS{MaxAge: 300 * time.Second, DisableIncludeSubDomains: true}})).Handler(rd.Handler(next))
+			},
+			hg: []expect{status(301), reached(false), header("Strict-Transport-Security", "")},
+		},
+		{
+			name: "X-Forwarded-Proto from a trusted proxy: HTTPS for both",
+			rows: []string{"SSLProxyHeaders"},
+			req:  fromPeer(http.MethodGet, "http://example.com/", "10.0.0.2:4711", "X-Forwarded-Proto", "https"),
+			peerH: unrolledWith(secure.Options{SSLRedirect: true, STSSeconds: 300,
+				SSLProxyHeaders: map[string]string{"X-Forwarded-Proto": "https"}}),
+			peer: []expect{status(200), reached(true), header("Strict-Transport-Security", "max-age=300")},
+			hgH: func(*testing.T) http.Handler {
+				proxy := must(clientip.New(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}))
+				rd := must(https.NewRedirect(https.RedirectOptions{Host: "example.com", ClientIP: proxy}))
+				sec := must(headers.New(headers.Options{ClientIP: proxy, HSTS: headers.HSTS{MaxAge: 300 * time.Second, DisableIncludeSubDomains: true}}))
+				return sec.Handler(rd.Handler(next))
+			},
+			hg: []expect{status(200), reached(true), header("Strict-Transport-Security", "max-age=300")},
+		},
+		{
+			name:  "ForceSTSHeader sends HSTS over plain HTTP; httpguard never does",
+			rows:  []string{"ForceSTSHeader"},
+			req:   func() *http.Request { return newReq(http.MethodGet, "http://example.com/") },
+			peerH: unrolledWith(secure.Options{STSSeconds: 300, ForceSTSHeader: true}),
+			peer:  []expect{header("Strict-Transport-Security", "max-age=300")},
+			hgH:   hgWith(headers.Options{HSTS: headers.HSTS{MaxAge: 300 * time.Second}}),
+			hg:    []expect{header("Strict-Transport-Security", "")},
+		},
+		{
+			name:  "STSPreload and HSTS.Preload",
+			rows:  []string{"STSPreload"},
+			req:   func() *http.Request { return newReq(http.MethodGet, "https://example.com/") },
+			peerH: unrolledWith(secure.Options{STSSeconds: 63072000, STSIncludeSubdomains: true, STSPreload: true}),
+			peer:  []expect{header("Strict-Transport-Security", "max-age=63072000; includeSubDomains; preload")},
+			hgH:   hgWith(headers.Options{HSTS: headers.HSTS{Preload: true}}),
+			hg:    []expect{header("Strict-Transport-Security", "max-age=63072000; includeSubDomains; preload")},
+		},
+		{
+			name:  "without includeSubDomains: STSIncludeSubdomains false and DisableIncludeSubDomains",
+			rows:  []string{"STSSeconds, STSIncludeSubdomains"},
+			req:   func() *http.Request { return newReq(http.MethodGet, "https://example.com/") },
+			peerH: unrolledWith(secure.Options{STSSeconds: 31536000}),
+			peer:  []expect{header("Strict-Transport-Security", "max-age=31536000")},
+			hgH:   hgWith(headers.Options{HSTS: headers.HSTS{MaxAge: 365 * 24 * time.Hour, DisableIncludeSubDomains: true}}),
+			hg:    []expect{header("Strict-Transport-Security", "max-age=31536000")},
+		},
+		{
+			name: "the same value for the same option",
+			rows: []string{"CustomFrameOptionsValue", "CustomBrowserXssValue", "PermissionsPolicy",
+				"CrossOriginOpenerPolicy", "CrossOriginResourcePolicy", "CrossOriginEmbedderPolicy", "XPermittedCrossDomainPolicies"},
+			req: func() *http.Request { return newReq(http.MethodGet, "https://example.com/") },
+			peerH: unrolledWith(secure.Options{CustomFrameOptionsValue: "SAMEORIGIN", CustomBrowserXssValue: "0",
+				PermissionsPolicy: "camera=(), geolocation=(self)", CrossOriginOpenerPolicy: "same-origin-allow-popups",
+				CrossOriginResourcePolicy: "same-site", CrossOriginEmbedderPolicy: "require-corp", XPermittedCrossDomainPolicies: "master-only"}),
+			hgH: hgWith(headers.Options{FrameOptions: "SAMEORIGIN", XSSProtection: "0",
+				PermissionsPolicy: "camera=(), geolocation=(self)", CrossOriginOpenerPolicy: "same-origin-allow-popups",
+				CrossOriginResourcePolicy: "same-site", CrossOriginEmbedderPolicy: "require-corp", PermittedCrossDomainPolicies: "master-only"}),
+			peer: []expect{headersAre(map[string]string{"X-Frame-Options": "SAMEORIGIN", "X-Xss-Protection": "0",
+				"Permissions-Policy": "camera=(), geolocation=(self)", "Cross-Origin-Opener-Policy": "same-origin-allow-popups",
+				"Cross-Origin-Resource-Policy": "same-site", "Cross-Origin-Embedder-Policy": "require-corp", "X-Permitted-Cross-Domain-Policies": "master-only"})},
+			hg: []expect{headersAre(map[string]string{"X-Frame-Options": "SAMEORIGIN", "X-Xss-Protection": "0",
+				"Permissions-Policy": "camera=(), geolocation=(self)", "Cross-Origin-Opener-Policy": "same-origin-allow-popups",
+				"Cross-Origin-Resource-Policy": "same-site", "Cross-Origin-Embedder-Policy": "require-corp", "X-Permitted-Cross-Domain-Policies": "master-only"})},
+		},
+		{
+			name:  "a report-only policy alone: ContentSecurityPolicyReportOnly, and CSPReportOnly with OmitCSP",
+			rows:  []string{"ContentSecurityPolicyReportOnly"},
+			req:   func() *http.Request { return newReq(http.MethodGet, "https://example.com/") },
+			peerH: unrolledWith(secure.Options{ContentSecurityPolicyReportOnly: "default-src 'self'"}),
+			peer:  []expect{header("Content-Security-Policy-Report-Only", "default-src 'self'"), header("Content-Security-Policy", "")},
+			hgH:   hgWith(headers.Options{OmitCSP: true, CSPReportOnly: &headers.CSP{DefaultSrc: []string{headers.Self}}}),
+			hg:    []expect{header("Content-Security-Policy-Report-Only", "default-src 'self'"), header("Content-Security-Policy", "")},
+		},
+		{
+			name:  "headers httpguard never sends: Feature-Policy and X-DNS-Prefetch-Control",
+			rows:  []string{"FeaturePolicy", "XDNSPrefetchControl"},
+			req:   func() *http.Request { return newReq(http.MethodGet, "https://example.com/") },
+			peerH: unrolledWith(secure.Options{FeaturePolicy: "camera 'none'", XDNSPrefetchControl: "off"}),
+			peer:  []expect{header("Feature-Policy", "camera 'none'"), header("X-Dns-Prefetch-Control", "off")},
+			hgH:   hgWith(headers.Options{}),
+			hg:    []expect{header("Feature-Policy", ""), header("X-Dns-Prefetch-Control", "")},
+		},
+	}
+	out := section(unrolledHeading, peer, hg, cases)
+	out = append(out,
+		plain(unrolledHeading, "a nonce per response: $NONCE and ScriptNonce", []string{"ContentSecurityPolicy"}, func(t *testing.T) {
+			u := secure.New(secure.Options{ContentSecurityPolicy: "script-src 'self' $NONCE"}).Handler(nonceEcho(func(r *http.Request) string { return secure.CSPNonce(r.Context()) }))
+			h := must(headers.New(headers.Options{CSP: &headers.CSP{ScriptSrc: []string{headers.Self}, ScriptNonce: true}})).
+				Handler(nonceEcho(func(r *http.Request) string { n, _ := headers.Nonce(r.Context()); return n }))
+			for who, h := range map[string]http.Handler{"peer": u, "httpguard": h} {
+				seen := map[string]bool{}
+				for range 2 {
+					rec := serve(h, newReq(http.MethodGet, "https://example.com/"))
+					nonce := rec.Body.String()
+					if nonce == "" || seen[nonce] {
+						t.Errorf("%s: nonce %q empty or repeated", who, nonce)
+					}
+					seen[nonce] = true
+					headerHas("Content-Security-Policy", "'nonce-"+nonce+"'")(t, who, rec)
+				}
+			}
+		}),
+		plain(unrolledHeading, "CSPReportOnly is sent next to the enforced policy", []string{"ContentSecurityPolicyReportOnly"}, func(t *testing.T) {
+			h := must(headers.New(headers.Options{CSPReportOnly: &headers.CSP{DefaultSrc: []string{headers.Self}}})).Handler(next)
+			rec := serve(h, newReq(http.MethodGet, "https://example.com/"))
+			header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")(t, "httpguard", rec)
+			header("Content-Security-Policy-Report-Only", "default-src 'self'")(t, "httpguard", rec)
+		}),
+		plain(unrolledHeading, "unsafe-inline for scripts: sent by unrolled/secure, an error in httpguard", []string{"ContentSecurityPolicy"}, func(t *testing.T) {
+			rec := serve(secure.New(secure.Options{ContentSecurityPolicy: "script-src 'self' 'unsafe-inline'"}).Handler(next), newReq(http.MethodGet, "https://example.com/"))
+			header("Content-Security-Policy", "script-src 'self' 'unsafe-inline'")(t, "peer", rec)
+			_, err := headers.New(headers.Options{CSP: &headers.CSP{ScriptSrc: []string{headers.Self, "'unsafe-inline'"}}})
+			if !errors.Is(err, headers.ErrUnsafeSource) {
+				t.Errorf("headers.New with 'unsafe-inline': %v, want ErrUnsafeSource", err)
+			}
+		}),
+		plain(unrolledHeading, "values are checked: ALLOW-FROM, unsafe-url and a typo are errors", []string{"CustomFrameOptionsValue", "ReferrerPolicy", "CrossOriginOpenerPolicy"}, func(t *testing.T) {
+			for _, o := range []headers.Options{
+				{FrameOptions: "ALLOW-FROM https://partner.test"},
+				{ReferrerPolicy: "unsafe-url"},
+				{CrossOriginOpenerPolicy: "same-orign"},
+			} {
+				if _, err := headers.New(o); !errors.Is(err, headers.ErrValue) {
+					t.Errorf("headers.New(%+v): %v, want ErrValue", o, err)
+				}
+			}
+		}),
+		plain(unrolledHeading, "preload needs includeSubDomains and a year", []string{"STSPreload"}, func(t *testing.T) {
+			for _, h := range []headers.HSTS{{Preload: true, MaxAge: 300 * time.Second}, {Preload: true, DisableIncludeSubDomains: true}} {
+				if _, err := headers.New(headers.Options{HSTS: h}); !errors.Is(err, headers.ErrHSTS) {
+					t.Errorf("headers.New with HSTS %+v: %v, want ErrHSTS", h, err)
+				}
+			}
+		}),
+		plain(unrolledHeading, "no development switch", []string{"IsDevelopment"}, func(t *testing.T) {
+			noField(t, headers.Options{}, "IsDevelopment")
+			noField(t, https.RedirectOptions{}, "IsDevelopment")
+		}),
+		plain(unrolledHeading, "no request filter", []string{"AllowRequestFunc, SetBadRequestHandler"}, func(t *testing.T) {
+			noField(t, headers.Options{}, "AllowRequestFunc")
+			noMethod(t, &headers.Middleware{}, "SetBadRequestHandler")
+		}),
+		plain(unrolledHeading, "no force-STS or regular-expression switch", []string{"ForceSTSHeader", "AllowedHostsAreRegex"}, func(t *testing.T) {
+			noField(t, headers.HSTS{}, "Force", "ForceSTSHeader")
+			noField(t, headers.Options{}, "ForceSTSHeader", "AllowedHostsAreRegex", "HostsProxyHeaders")
+		}),
+		plain(unrolledHeading, "ModifyResponse removes a backend's copies", []string{"ModifyResponseHeaders, HandlerForRequestOnly, SecureContextKey"}, func(t *testing.T) {
+			noField(t, headers.Options{}, "SecureContextKey")
+			sec := must(headers.New(headers.Options{}))
+			res := &http.Response{Header: http.Header{"X-Frame-Options": {"ALLOWALL"}, "Content-Security-Policy": {"default-src *"}}}
+			if err := sec.ModifyResponse(res); err != nil {
+				t.Fatal(err)
+			}
+			if res.Header.Get("X-Frame-Options") != "" || res.Header.Get("Content-Security-Policy") != "default-src *" {
+				t.Errorf("after ModifyResponse: %v; want X-Frame-Options removed, the backend's policy kept", res.Header)
+			}
+		}),
+	)
+	return out
+}
+
+// --- CSRF: a browser that loaded a form, then posts -------------------------
+
+// csrfKey is the key of both sides' tokens in the tests.
+var csrfKey = []byte("0123456789abcdef0123456789abcdef")
+
+// tokenMux serves GET /form with the request's token as the body
+// (tokenOf nil: nothing; the token is the cookie's value) and every other
+// request with next.
+func tokenMux(tokenOf func(*http.Request) string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /form", func(w http.ResponseWriter, r *http.Request) {
+		if tokenOf != nil {
+			_, _ = io.WriteString(w, tokenOf(r))
+		}
+	})
+	mux.Handle("/", next)
+	return mux
+}
+
+// csrfSide is one side of a CSRF case: its handler, made with tokenMux,
+// and the form field its token goes in.
+type csrfSide struct {
+	h     func(t *testing.T) http.Handler
+	field string
+}
+
+// csrfCase loads the form with a GET, then sends method to target with
+// the headers kv and, as asked, the cookie and the token (in the
+// X-CSRF-Token header, or in the side's form field with form).
+type csrfCase struct {
+	name           string
+	rows           []string
+	method, target string
+	kv             []string
+	cookie, token  bool
+	form           bool
+	header         string // token header; default X-CSRF-Token
+	peer, hg       []expect
+	peerS, hgS     *csrfSide
+}
+
+// prime loads the form and returns the cookie line and the token.
+func prime(t *testing.T, h http.Handler) (cookie, tok string) {
+	t.Helper()
+	rec := serve(h, newReq(http.MethodGet, "https://example.com/form"))
+	cs := rec.Result().Cookies()
+	if rec.Code != 200 || len(cs) > 1 {
+		t.Fatalf("loading the form: status %d, cookies %v", rec.Code, cs)
+	}
+	if len(cs) == 0 { // no tokens
+		return "", ""
+	}
+	tok = rec.Body.String()
+	if tok == "" {
+		tok = cs[0].Value
+	}
+	return cs[0].Name + "=" + cs[0].Value, tok
+}
+
+func (c csrfCase) send(t *testing.T, s csrfSide) *exchange {
+	h := s.h(t)
+	cookie, tok := prime(t, h)
+	var r *http.Request
+	if c.form && c.token {
+		r = httptest.NewRequest(c.method, c.target, strings.NewReader(url.Values{s.field: {tok}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for i := 0; i+1 < len(c.kv); i += 2 {
+			r.Header.Add(c.kv[i], c.kv[i+1])
+		}
+	} else {
+		r = newReq(c.method, c.target, c.kv...)
+		if c.token {
+			name := c.header
+			if name == "" {
+				name = "X-CSRF-Token"
+			}
+			r.Header.Set(name, tok)
+		}
+	}
+	if c.cookie && cookie != "" {
+		r.Header.Add("Cookie", cookie)
+	}
+	return serve(h, r)
+}
+
+func csrfSection(heading string, peer, hg csrfSide, cases []csrfCase) []migCase {
+	out := make([]migCase, 0, len(cases))
+	for _, c := range cases {
+		ps, hs := peer, hg
+		if c.peerS != nil {
+			ps = *c.peerS
+		}
+		if c.hgS != nil {
+			hs = *c.hgS
+		}
+		out = append(out, migCase{heading: heading, rows: c.rows, name: c.name, run: func(t *testing.T) {
+			check(t, "peer", c.send(t, ps), c.peer)
+			check(t, "httpguard", c.send(t, hs), c.hg)
+		}})
+	}
+	return out
+}
+
+// cookieIs expects the Set-Cookie line of the response that sets name to
+// have exactly the attributes attrs (in any order), and whether it has an
+// Expires attribute.
+func cookieIs(name string, expires bool, attrs ...string) expect {
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		for _, line := range rec.Result().Header.Values("Set-Cookie") {
+			parts := strings.Split(line, "; ")
+			if !strings.HasPrefix(parts[0], name+"=") {
+				continue
+			}
+			var got []string
+			hasExpires := false
+			for _, p := range parts[1:] {
+				if strings.HasPrefix(p, "Expires=") {
+					hasExpires = true
+					continue
+				}
+				got = append(got, p)
+			}
+			slices.Sort(got)
+			want := slices.Clone(attrs)
+			slices.Sort(want)
+			if !slices.Equal(got, want) || hasExpires != expires {
+				t.Errorf("%s: cookie %s attributes %q (Expires %v), want %q (Expires %v)", who, name, got, hasExpires, want, expires)
+			}
+			return
+		}
+		t.Errorf("%s: no cookie %s set (Set-Cookie %q)", who, name, rec.Result().Header.Values("Set-Cookie"))
+	}
+}
+
+// setsCookie expects a Set-Cookie header, or none.
+func setsCookie(yes bool) expect {
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		if got := len(rec.Result().Header.Values("Set-Cookie")) > 0; got != yes {
+			t.Errorf("%s: Set-Cookie %q, want one: %v", who, rec.Result().Header.Values("Set-Cookie"), yes)
+		}
+	}
+}
+
+// echoError expects echo's default error response: JSON whose message is
+// msg.
+func echoError(code int, msg string) expect {
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		status(code)(t, who, rec)
+		headerHas("Content-Type", "application/json")(t, who, rec)
+		var m map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil || m["message"] != msg || len(m) != 1 {
+			t.Errorf("%s: body %q, want {\"message\":%q}", who, rec.Body.String(), msg)
+		}
+	}
+}
+
+// hgToken serves next behind a csrf.Middleware with o, tokens read with
+// csrf.Token.
+func hgToken(o csrf.Options) *csrfSide {
+	return &csrfSide{h: func(*testing.T) http.Handler { return must(csrf.New(o)).Handler(tokenMux(csrf.Token)) }, field: "csrf_token"}
+}
+
+// --- github.com/gorilla/csrf ----------------------------------------------
+
+const gorillaHeading = "github.com/gorilla/csrf"
+
+// guide: github.com/gorilla/csrf, before
+func guideGorillaCSRFBefore(mux http.Handler, key []byte) http.Handler {
+	protect := gorillacsrf.Protect(key, gorillacsrf.TrustedOrigins([]string{"admin.example.com"}))
+	handler := protect(mux)
+	return handler
+}
+
+// guide: github.com/gorilla/csrf, after
+func guideGorillaCSRFAfter(mux http.Handler, key []byte) http.Handler {
+	p, err := csrf.New(csrf.Options{
+		TrustedOrigins: []string{"https://admin.example.com"},
+		Tokens:         &csrf.TokenOptions{Key: key, Always: true},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := p.Handler(mux)
+	return handler
+}
+
+func gorillaCSRFCases() []migCase {
+	peer := csrfSide{h: func(*testing.T) http.Handler {
+		return guideGorillaCSRFBefore(tokenMux(gorillacsrf.Token), csrfKey)
+	}, field: "gorilla.csrf.Token"}
+	hg := csrfSide{h: func(*testing.T) http.Handler {
+		return guideGorillaCSRFAfter(tokenMux(csrf.Token), csrfKey)
+	}, field: "csrf_token"}
+	gorillaWith := func(opts ...gorillacsrf.Option) *csrfSide {
+		return &csrfSide{h: func(*testing.T) http.Handler {
+			return gorillacsrf.Protect(csrfKey, opts...)(tokenMux(gorillacsrf.Token))
+		}, field: "gorilla.csrf.Token"}
+	}
+	sameOrigin := []string{"Origin", "https://example.com", "Sec-Fetch-Site", "same-origin"}
+	cases := []csrfCase{
+		{
+			name:   "a same-origin POST with the cookie and the token passes",
+			rows:   []string{"Protect(authKey, ...)", "Token, TemplateField", "RequestHeader"},
+			method: http.MethodPost, target: "https://example.com/transfer", kv: sameOrigin, cookie: true, token: true,
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "the token in the form field passes",
+			rows:   []string{"FieldName", "Token, TemplateField"},
+			method: http.MethodPost, target: "https://example.com/transfer", kv: sameOrigin, cookie: true, token: true, form: true,
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "a same-origin POST without a token is refused: text with the reason, or a problem document",
+			rows:   []string{"Protect(authKey, ...)", "Refusal"},
+			method: http.MethodPost, target: "https://example.com/transfer", kv: sameOrigin, cookie: true,
+			peer: []expect{textError(403, "Forbidden - CSRF token not found in request"), reached(false)},
+			hg:   []expect{problemDoc(403), reached(false)},
+		},
+		{
+			name:   "a same-origin POST without a token passes httpguard without Tokens",
+			rows:   []string{"Same-origin POST without a token, csrf.Options without Tokens"},
+			method: http.MethodPost, target: "https://example.com/transfer", kv: sameOrigin, cookie: true,
+			peer: []expect{status(403), reached(false)},
+			hgS:  hgToken(csrf.Options{TrustedOrigins: []string{"https://admin.example.com"}}),
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "a cross-site POST is refused even with the token",
+			rows:   []string{"Protect(authKey, ...)"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true, token: true,
+			kv:   []string{"Origin", "https://evil.test", "Sec-Fetch-Site", "cross-site"},
+			peer: []expect{textError(403, "Forbidden - origin invalid"), reached(false)},
+			hg:   []expect{problemDoc(403), reached(false)},
+		},
+		{
+			name:   "a trusted https origin passes with the token",
+			rows:   []string{"TrustedOrigins"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true, token: true,
+			kv:   []string{"Origin", "https://admin.example.com", "Sec-Fetch-Site", "same-site"},
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "the http origin of a trusted host: trusted by gorilla/csrf (CVE-2025-47909), refused by httpguard",
+			rows:   []string{"TrustedOrigins"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true, token: true,
+			kv:   []string{"Origin", "http://admin.example.com", "Sec-Fetch-Site", "cross-site"},
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{problemDoc(403), reached(false)},
+		},
+		{
+			name:   "no Origin and no Referer (a non-browser client) with the token: refused by gorilla/csrf, accepted by httpguard",
+			rows:   []string{"POST without Origin and Referer"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true, token: true,
+			peer: []expect{textError(403, "Forbidden - referer not supplied"), reached(false)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "plain HTTP, same origin: refused by gorilla/csrf unless marked with PlaintextHTTPRequest, accepted by httpguard",
+			rows:   []string{"PlaintextHTTPRequest"},
+			method: http.MethodPost, target: "http://example.com/transfer", cookie: true, token: true,
+			kv:   []string{"Origin", "http://example.com"},
+			peer: []expect{textError(403, "Forbidden - origin invalid")},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "plain HTTP marked with PlaintextHTTPRequest passes gorilla/csrf",
+			rows:   []string{"PlaintextHTTPRequest"},
+			method: http.MethodPost, target: "http://example.com/transfer", cookie: true, token: true,
+			kv: []string{"Origin", "http://example.com"},
+			peerS: &csrfSide{h: func(*testing.T) http.Handler {
+				h := guideGorillaCSRFBefore(tokenMux(gorillacsrf.Token), csrfKey)
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.TLS == nil {
+						r = gorillacsrf.PlaintextHTTPRequest(r)
+					}
+					h.ServeHTTP(w, r)
+				})
+			}},
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "TRACE is safe for gorilla/csrf, checked by httpguard",
+			rows:   []string{"Safe methods"},
+			method: http.MethodTrace, target: "https://example.com/transfer",
+			kv:   []string{"Origin", "https://evil.test", "Sec-Fetch-Site", "cross-site"},
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{problemDoc(403), reached(false)},
+		},
+		{
+			name:   "a GET with a _method parameter is checked as unsafe by httpguard",
+			rows:   []string{"Safe methods"},
+			method: http.MethodGet, target: "https://example.com/items/1?_method=DELETE",
+			kv:   []string{"Sec-Fetch-Site", "cross-site"},
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{problemDoc(403), reached(false)},
+		},
+		{
+			name:   "a refused request without a cookie: gorilla/csrf sets one, httpguard does not",
+			rows:   []string{"Cookie on a refusal"},
+			method: http.MethodPost, target: "https://example.com/transfer", kv: sameOrigin,
+			peer: []expect{status(403), setsCookie(true)},
+			hg:   []expect{status(403), setsCookie(false)},
+		},
+		{
+			name:   "a passing request: Vary: Cookie from gorilla/csrf, nothing from httpguard when the cookie is already there",
+			rows:   []string{"Vary: Cookie"},
+			method: http.MethodPost, target: "https://example.com/transfer", kv: sameOrigin, cookie: true, token: true,
+			peer: []expect{status(200), header("Vary", "Cookie")},
+			hg:   []expect{status(200), header("Vary", ""), setsCookie(false)},
+		},
+		{
+			name:   "the cookies: a 12-hour host cookie without Path, or a __Host- browser-session cookie",
+			rows:   []string{"CookieName", "MaxAge, Domain, Path, HttpOnly, SameSite", "Vary: Cookie"},
+			method: http.MethodGet, target: "https://example.com/form",
+			peer: []expect{cookieIs("_gorilla_csrf", true, "Max-Age=43200", "HttpOnly", "Secure", "SameSite=Lax"), header("Vary", "Cookie")},
+			hg:   []expect{cookieIs("__Host-csrf", false, "Path=/", "HttpOnly", "Secure", "SameSite=Lax"), header("Vary", "Cookie"), header("Cache-Control", "private")},
+		},
+		{
+			name:   "other cookie names",
+			rows:   []string{"CookieName"},
+			method: http.MethodGet, target: "https://example.com/form",
+			peerS: gorillaWith(gorillacsrf.CookieName("csrf_cookie")),
+			peer:  []expect{cookieIs("csrf_cookie", true, "Max-Age=43200", "HttpOnly", "Secure", "SameSite=Lax")},
+			hgS:   hgToken(csrf.Options{Tokens: &csrf.TokenOptions{Key: csrfKey, CookieName: "__Host-app-csrf"}}),
+			hg:    []expect{cookieIs("__Host-app-csrf", false, "Path=/", "HttpOnly", "Secure", "SameSite=Lax")},
+		},
+		{
+			name:   "Secure(false) and DangerouslyAllowInsecureCookie drop Secure",
+			rows:   []string{"Secure(false)"},
+			method: http.MethodGet, target: "https://example.com/form",
+			peerS: gorillaWith(gorillacsrf.Secure(false)),
+			peer:  []expect{cookieIs("_gorilla_csrf", true, "Max-Age=43200", "HttpOnly", "SameSite=Lax")},
+			hgS:   hgToken(csrf.Options{Tokens: &csrf.TokenOptions{Key: csrfKey, DangerouslyAllowInsecureCookie: true}}),
+			hg:    []expect{cookieIs("csrf", false, "Path=/", "HttpOnly", "SameSite=Lax")},
+		},
+		{
+			name:   "another token header",
+			rows:   []string{"RequestHeader"},
+			method: http.MethodPost, target: "https://example.com/transfer", kv: sameOrigin, cookie: true, token: true, header: "X-XSRF-Token",
+			peerS: gorillaWith(gorillacsrf.RequestHeader("X-XSRF-Token")),
+			peer:  []expect{status(200), reached(true)},
+			hgS:   hgToken(csrf.Options{Tokens: &csrf.TokenOptions{Key: csrfKey, Always: true, HeaderName: "X-XSRF-Token"}}),
+			hg:    []expect{status(200), reached(true)},
+		},
+		{
+			name:   "ErrorHandler and OnReject write the refusal and see the reason",
+			rows:   []string{"ErrorHandler, FailureReason"},
+			method: http.MethodPost, target: "https://example.com/transfer", kv: sameOrigin, cookie: true,
+			peerS: gorillaWith(gorillacsrf.ErrorHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if errors.Is(gorillacsrf.FailureReason(r), gorillacsrf.ErrNoToken) {
+					w.WriteHeader(http.StatusTeapot)
+				}
+			}))),
+			peer: []expect{status(418)},
+			hgS: hgToken(csrf.Options{Tokens: &csrf.TokenOptions{Key: csrfKey, Always: true},
+				OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+					if errors.Is(err, csrf.ErrTokenMissing) {
+						w.WriteHeader(http.StatusTeapot)
+					}
+				}}),
+			hg: []expect{status(418)},
+		},
+		{
+			name:   "a route skipped with UnsafeSkipCheck, or exempt, takes cross-site POSTs without a token",
+			rows:   []string{"UnsafeSkipCheck"},
+			method: http.MethodPost, target: "https://example.com/webhooks/stripe",
+			kv: []string{"Origin", "https://stripe.test", "Sec-Fetch-Site", "cross-site"},
+			peerS: &csrfSide{h: func(*testing.T) http.Handler {
+				h := gorillacsrf.Protect(csrfKey)(tokenMux(gorillacsrf.Token))
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path == "/webhooks/stripe" {
+						r = gorillacsrf.UnsafeSkipCheck(r)
+					}
+					h.ServeHTTP(w, r)
+				})
+			}},
+			peer: []expect{status(200), reached(true)},
+			hgS: hgToken(csrf.Options{Tokens: &csrf.TokenOptions{Key: csrfKey, Always: true},
+				Exempt: []csrf.Exemption{{Pattern: "POST /webhooks/stripe", Reason: "signed by the payment provider"}}}),
+			hg: []expect{status(200), reached(true)},
+		},
+	}
+	out := csrfSection(gorillaHeading, peer, hg, cases)
+	out = append(out,
+		plain(gorillaHeading, "keys shorter than 32 bytes and field names with dots are errors", []string{"Protect(authKey, ...)", "FieldName"}, func(t *testing.T) {
+			for _, o := range []*csrf.TokenOptions{
+				{Key: []byte("0123456789abcdef")},
+				{Key: csrfKey, FieldName: "gorilla.csrf.Token"},
+			} {
+				if _, err := csrf.New(csrf.Options{Tokens: o}); !errors.Is(err, csrf.ErrInvalidTokenOptions) {
+					t.Errorf("csrf.New with %+v: %v, want ErrInvalidTokenOptions", o, err)
+				}
+			}
+		}),
+		plain(gorillaHeading, "the cookie attributes are fixed", []string{"MaxAge, Domain, Path, HttpOnly, SameSite"}, func(t *testing.T) {
+			noField(t, csrf.TokenOptions{}, "MaxAge", "Domain", "Path", "HttpOnly", "SameSite")
+		}),
+	)
+	return out
+}
+
+// --- github.com/justinas/nosurf -------------------------------------------
+
+const nosurfHeading = "github.com/justinas/nosurf"
+
+// guide: github.com/justinas/nosurf, before
+func guideNosurfBefore(mux http.Handler) http.Handler {
+	h := nosurf.New(mux)
+	h.SetBaseCookie(http.Cookie{Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
+	h.ExemptPath("/webhooks/stripe")
+	trusted, err := nosurf.StaticOrigins("https://admin.example.com")
+	if err != nil {
+		log.Fatal(err)
+	}
+	h.SetIsAllowedOriginFunc(trusted)
+	handler := http.Handler(h)
+	return handler
+}
+
+// guide: github.com/justinas/nosurf, after
+func guideNosurfAfter(mux http.Handler, key []byte) http.Handler {
+	p, err := csrf.New(csrf.Options{
+		TrustedOrigins: []string{"https://admin.example.com"},
+		Exempt:         []csrf.Exemption{{Pattern: "/webhooks/stripe", Reason: "signed by the payment provider"}},
+		Tokens:         &csrf.TokenOptions{Key: key, Always: true},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := p.Handler(mux)
+	return handler
+}
+
+func nosurfCases() []migCase {
+	peer := csrfSide{h: func(*testing.T) http.Handler { return guideNosurfBefore(tokenMux(nosurf.Token)) }, field: "csrf_token"}
+	hg := csrfSide{h: func(*testing.T) http.Handler { return guideNosurfAfter(tokenMux(csrf.Token), csrfKey) }, field: "csrf_token"}
+	sameOrigin := []string{"Origin", "https://example.com", "Sec-Fetch-Site", "same-origin"}
+	cases := []csrfCase{
+		{
+			name:   "a same-origin POST with the cookie and the token passes",
+			rows:   []string{"New(handler)", "Token, RegenerateToken", "FormFieldName, HeaderName, CookieName"},
+			method: http.MethodPost, target: "https://example.com/transfer", kv: sameOrigin, cookie: true, token: true,
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "the token in the csrf_token form field passes",
+			rows:   []string{"FormFieldName, HeaderName, CookieName"},
+			method: http.MethodPost, target: "https://example.com/transfer", kv: sameOrigin, cookie: true, token: true, form: true,
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "without a token: 400 text, or a 403 problem document",
+			rows:   []string{"New(handler)", "Refusal"},
+			method: http.MethodPost, target: "https://example.com/transfer", kv: sameOrigin, cookie: true,
+			peer: []expect{textError(400, "Bad Request"), reached(false)},
+			hg:   []expect{problemDoc(403), reached(false)},
+		},
+		{
+			name:   "a cross-site POST is refused even with the token",
+			rows:   []string{"New(handler)"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true, token: true,
+			kv:   []string{"Origin", "https://evil.test", "Sec-Fetch-Site", "cross-site"},
+			peer: []expect{status(400), reached(false)},
+			hg:   []expect{status(403), reached(false)},
+		},
+		{
+			name:   "a trusted origin passes with the token; its http origin does not",
+			rows:   []string{"SetIsAllowedOriginFunc, StaticOrigins"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true, token: true,
+			kv:   []string{"Origin", "https://admin.example.com", "Sec-Fetch-Site", "same-site"},
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "the http origin of a trusted host is refused by both",
+			rows:   []string{"SetIsAllowedOriginFunc, StaticOrigins"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true, token: true,
+			kv:   []string{"Origin", "http://admin.example.com", "Sec-Fetch-Site", "cross-site"},
+			peer: []expect{status(400), reached(false)},
+			hg:   []expect{status(403), reached(false)},
+		},
+		{
+			name:   "no Origin and no Referer (a non-browser client) with the token: refused by nosurf, accepted by httpguard",
+			rows:   []string{"POST without Origin and Referer"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true, token: true,
+			peer: []expect{status(400), reached(false)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "Origin null with a same-origin Referer: the Referer decides in nosurf, refused by httpguard",
+			rows:   []string{"Origin: null"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true, token: true,
+			kv:   []string{"Origin", "null", "Referer", "https://example.com/form"},
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{problemDoc(403), reached(false)},
+		},
+		{
+			name:   "an exempt path takes cross-site POSTs without a token",
+			rows:   []string{"ExemptPath, ExemptPaths"},
+			method: http.MethodPost, target: "https://example.com/webhooks/stripe",
+			kv:   []string{"Origin", "https://stripe.test", "Sec-Fetch-Site", "cross-site"},
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "TRACE is safe for nosurf, checked by httpguard",
+			rows:   []string{"Safe methods"},
+			method: http.MethodTrace, target: "https://example.com/transfer",
+			kv:   []string{"Origin", "https://evil.test", "Sec-Fetch-Site", "cross-site"},
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{problemDoc(403), reached(false)},
+		},
+		{
+			name:   "plain HTTP, same origin: refused by nosurf (it assumes HTTPS), accepted by httpguard",
+			rows:   []string{"SetIsTLSFunc"},
+			method: http.MethodPost, target: "http://example.com/transfer", cookie: true, token: true,
+			kv:   []string{"Origin", "http://example.com"},
+			peer: []expect{status(400), reached(false)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "plain HTTP, same origin, with SetIsTLSFunc reading r.TLS: accepted by both",
+			rows:   []string{"SetIsTLSFunc"},
+			method: http.MethodPost, target: "http://example.com/transfer", cookie: true, token: true,
+			kv: []string{"Origin", "http://example.com"},
+			peerS: &csrfSide{h: func(*testing.T) http.Handler {
+				h := nosurf.New(tokenMux(nosurf.Token))
+				h.SetIsTLSFunc(func(r *http.Request) bool { return r.TLS != nil })
+				return h
+			}},
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "the cookie: the base cookie's attributes with nosurf, fixed ones with httpguard",
+			rows:   []string{"SetBaseCookie"},
+			method: http.MethodGet, target: "https://example.com/form",
+			peer: []expect{cookieIs("csrf_token", false, "Path=/", "HttpOnly", "Secure", "SameSite=Lax")},
+			hg:   []expect{cookieIs("__Host-csrf", false, "Path=/", "HttpOnly", "Secure", "SameSite=Lax")},
+		},
+		{
+			name:   "nosurf's default cookie: a year, no Secure, HttpOnly or SameSite",
+			rows:   []string{"SetBaseCookie"},
+			method: http.MethodGet, target: "https://example.com/form",
+			peerS: &csrfSide{h: func(*testing.T) http.Handler { return nosurf.New(tokenMux(nosurf.Token)) }},
+			peer:  []expect{cookieIs("csrf_token", false, "Max-Age=31536000")},
+			hg:    []expect{cookieIs("__Host-csrf", false, "Path=/", "HttpOnly", "Secure", "SameSite=Lax")},
+		},
+		{
+			name:   "a refused request without a cookie: nosurf sets one and Vary: Cookie, httpguard neither",
+			rows:   []string{"Cookie on a refusal"},
+			method: http.MethodPost, target: "https://example.com/transfer", kv: sameOrigin,
+			peer: []expect{status(400), setsCookie(true), header("Vary", "Cookie")},
+			hg:   []expect{status(403), setsCookie(false), header("Vary", "")},
+		},
+		{
+			name:   "SetFailureHandler and OnReject write the refusal and see the reason",
+			rows:   []string{"SetFailureHandler, Reason"},
+			method: http.MethodPost, target: "https://example.com/transfer", kv: sameOrigin, cookie: true,
+			peerS: &csrfSide{h: func(*testing.T) http.Handler {
+				h := nosurf.New(tokenMux(nosurf.Token))
+				h.SetFailureHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if errors.Is(nosurf.Reason(r), nosurf.ErrBadToken) {
+						w.WriteHeader(http.StatusTeapot)
+					}
+				}))
+				return h
+			}},
+			peer: []expect{status(418)},
+			hgS: hgToken(csrf.Options{Tokens: &csrf.TokenOptions{Key: csrfKey, Always: true},
+				OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+					if errors.Is(err, csrf.ErrTokenMissing) {
+						w.WriteHeader(http.StatusTeapot)
+					}
+				}}),
+			hg: []expect{status(418)},
+		},
+	}
+	out := csrfSection(nosurfHeading, peer, hg, cases)
+	out = append(out,
+		plain(nosurfHeading, "exemptions are exact paths with a reason: no glob", []string{"ExemptGlob(s), ExemptRegexp(s), ExemptFunc", "ExemptPath, ExemptPaths"}, func(t *testing.T) {
+			noMethod(t, &csrf.Middleware{}, "ExemptGlob", "ExemptRegexp", "ExemptFunc")
+			if _, err := csrf.New(csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/webhooks/stripe"}}}); !errors.Is(err, csrf.ErrInvalidExemption) {
+				t.Errorf("csrf.New with an exemption without a reason: %v, want ErrInvalidExemption", err)
+			}
+			// nosurf's glob exempts /webhooks/stripe; the same text in an
+			// exemption is a literal path.
+			n := nosurf.New(next)
+			n.ExemptGlob("/webhooks/*")
+			p := must(csrf.New(csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/webhooks/*", Reason: "literal"}}}))
+			cross := func() *http.Request {
+				return newReq(http.MethodPost, "https://example.com/webhooks/stripe", "Origin", "https://stripe.test", "Sec-Fetch-Site", "cross-site")
+			}
+			status(200)(t, "peer", serve(n, cross()))
+			status(403)(t, "httpguard", serve(p.Handler(next), cross()))
+		}),
+		plain(nosurfHeading, "each call of Token masks the token afresh, and each verifies", []string{"Token, RegenerateToken"}, func(t *testing.T) {
+			var toks []string
+			var cookie string
+			h := must(csrf.New(csrf.Options{Tokens: &csrf.TokenOptions{Key: csrfKey, Always: true}})).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodGet {
+					toks = append(toks, csrf.Token(r), csrf.Token(r))
+				}
+			}))
+			rec := serve(h, newReq(http.MethodGet, "https://example.com/form"))
+			cookie = rec.Result().Cookies()[0].String()
+			if len(toks) != 2 || toks[0] == toks[1] {
+				t.Fatalf("tokens %q: want two different ones", toks)
+			}
+			for _, tok := range toks {
+				rec := serve(h, newReq(http.MethodPost, "https://example.com/transfer", "Cookie", cookie, "X-CSRF-Token", tok))
+				status(200)(t, "httpguard", rec)
+			}
+		}),
+	)
+	return out
+}
+
+// --- github.com/labstack/echo/v4/middleware: CSRFWithConfig ---------------
+
+const echoCSRFHeading = "CSRFWithConfig"
+
+// guide: echo CSRFWithConfig, before
+func guideEchoCSRFBefore(mux http.Handler) http.Handler {
+	e := echo.New()
+	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TrustedOrigins: []string{"https://admin.example.com"},
+		CookieSecure:   true,
+		CookieHTTPOnly: true,
+		CookieSameSite: http.SameSiteLaxMode,
+	}))
+	e.Any("/*", echo.WrapHandler(mux))
+	handler := http.Handler(e)
+	return handler
+}
+
+// guide: echo CSRFWithConfig, after
+func guideEchoCSRFAfter(mux http.Handler, key []byte) http.Handler {
+	p, err := csrf.New(csrf.Options{
+		TrustedOrigins: []string{"https://admin.example.com"},
+		Tokens:         &csrf.TokenOptions{Key: key},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := p.Handler(mux)
+	return handler
+}
+
+func echoCSRFCases() []migCase {
+	// echo's token is the value of its cookie: tokenMux(nil) lets prime
+	// read it there.
+	peer := csrfSide{h: func(*testing.T) http.Handler { return guideEchoCSRFBefore(tokenMux(nil)) }, field: "csrf"}
+	hg := csrfSide{h: func(*testing.T) http.Handler { return guideEchoCSRFAfter(tokenMux(csrf.Token), csrfKey) }, field: "csrf_token"}
+	echoWithCSRF := func(c middleware.CSRFConfig) *csrfSide {
+		return &csrfSide{h: func(*testing.T) http.Handler {
+			e := echo.New()
+			e.Use(middleware.CSRFWithConfig(c))
+			e.Any("/*", echo.WrapHandler(tokenMux(nil)))
+			return e
+		}, field: "csrf"}
+	}
+	cases := []csrfCase{
+		{
+			name:   "Sec-Fetch-Site: same-origin passes without a token",
+			rows:   []string{"Sec-Fetch-Site: same-origin"},
+			method: http.MethodPost, target: "https://example.com/transfer",
+			kv:   []string{"Origin", "https://example.com", "Sec-Fetch-Site", "same-origin"},
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "Sec-Fetch-Site: cross-site is refused: echo's JSON, or a problem document",
+			rows:   []string{"Sec-Fetch-Site: cross-site"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true, token: true,
+			kv:   []string{"Origin", "https://evil.test", "Sec-Fetch-Site", "cross-site"},
+			peer: []expect{echoError(403, "cross-site request blocked by CSRF"), reached(false)},
+			hg:   []expect{problemDoc(403), reached(false)},
+		},
+		{
+			name:   "a trusted origin passes a cross-site request",
+			rows:   []string{"TrustedOrigins"},
+			method: http.MethodPost, target: "https://example.com/transfer",
+			kv:   []string{"Origin", "https://admin.example.com", "Sec-Fetch-Site", "same-site"},
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "Sec-Fetch-Site: same-site with the token: accepted by echo, refused by httpguard",
+			rows:   []string{"Sec-Fetch-Site: same-site", "AllowSecFetchSiteFunc"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true, token: true,
+			kv:   []string{"Origin", "https://blog.example.com", "Sec-Fetch-Site", "same-site"},
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{problemDoc(403), reached(false)},
+		},
+		{
+			name:   "Sec-Fetch-Site: same-site without a token: refused by echo, accepted by httpguard with AllowSameSite",
+			rows:   []string{"Sec-Fetch-Site: same-site", "AllowSecFetchSiteFunc"},
+			method: http.MethodPost, target: "https://example.com/transfer",
+			kv:   []string{"Origin", "https://blog.example.com", "Sec-Fetch-Site", "same-site"},
+			peer: []expect{echoError(400, "missing csrf token in request header"), reached(false)},
+			hgS:  hgToken(csrf.Options{AllowSameSite: true, Tokens: &csrf.TokenOptions{Key: csrfKey}}),
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "no Sec-Fetch-Site, a same-origin Origin, no token: refused by echo, accepted by httpguard",
+			rows:   []string{"No Sec-Fetch-Site, same-origin Origin"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true,
+			kv:   []string{"Origin", "https://example.com"},
+			peer: []expect{echoError(400, "missing csrf token in request header"), reached(false)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "neither header, with the token: accepted by both",
+			rows:   []string{"Neither Sec-Fetch-Site nor Origin"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true, token: true,
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name:   "neither header, no token: 400 from echo, 403 from httpguard",
+			rows:   []string{"Neither Sec-Fetch-Site nor Origin"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true,
+			peer: []expect{echoError(400, "missing csrf token in request header"), reached(false)},
+			hg:   []expect{problemDoc(403), reached(false)},
+		},
+		{
+			name:   "neither header, a wrong token: 403 from both",
+			rows:   []string{"Neither Sec-Fetch-Site nor Origin"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true,
+			kv:   []string{"X-CSRF-Token", "forged"},
+			peer: []expect{echoError(403, "invalid csrf token"), reached(false)},
+			hg:   []expect{problemDoc(403), reached(false)},
+		},
+		{
+			name:   "the token in a form field",
+			rows:   []string{"TokenLookup"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true, token: true, form: true,
+			peerS: echoWithCSRF(middleware.CSRFConfig{TokenLookup: "form:csrf"}),
+			peer:  []expect{status(200), reached(true)},
+			hg:    []expect{status(200), reached(true)},
+		},
+		{
+			name:   "the token in the query string: accepted by echo, never read by httpguard",
+			rows:   []string{"TokenLookup"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true,
+			peerS: &csrfSide{h: func(*testing.T) http.Handler {
+				h := echoWithCSRF(middleware.CSRFConfig{TokenLookup: "query:csrf"}).h(nil)
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if c, err := r.Cookie("_csrf"); err == nil && r.Method == http.MethodPost {
+						r.URL.RawQuery = "csrf=" + url.QueryEscape(c.Value)
+					}
+					h.ServeHTTP(w, r)
+				})
+			}},
+			peer: []expect{status(200), reached(true)},
+			hgS: &csrfSide{h: func(*testing.T) http.Handler {
+				h := guideEchoCSRFAfter(tokenMux(csrf.Token), csrfKey)
+				var tok string
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.Method == http.MethodGet {
+						rec := serve(h, r)
+						tok = rec.Body.String()
+						for k, v := range rec.Header() {
+							w.Header()[k] = v
+						}
+						_, _ = io.WriteString(w, tok)
+						return
+					}
+					r.URL.RawQuery = "csrf_token=" + url.QueryEscape(tok)
+					h.ServeHTTP(w, r)
+				})
+			}},
+			hg: []expect{problemDoc(403), reached(false)},
+		},
+		{
+			name:   "the cookies: a 24-hour _csrf cookie, or a __Host- browser-session cookie",
+			rows:   []string{"CookieName, CookieDomain, CookiePath, CookieMaxAge, CookieSecure, CookieHTTPOnly, CookieSameSite"},
+			method: http.MethodGet, target: "https://example.com/form",
+			peer: []expect{cookieIs("_csrf", true, "HttpOnly", "Secure", "SameSite=Lax")},
+			hg:   []expect{cookieIs("__Host-csrf", false, "Path=/", "HttpOnly", "Secure", "SameSite=Lax")},
+		},
+		{
+			name:   "ErrorHandler and OnReject write the refusal",
+			rows:   []string{"ErrorHandler"},
+			method: http.MethodPost, target: "https://example.com/transfer", cookie: true,
+			peerS: echoWithCSRF(middleware.CSRFConfig{ErrorHandler: func(err error, c echo.Context) error {
+				return c.NoContent(http.StatusTeapot)
+			}}),
+			peer: []expect{status(418)},
+			hgS: hgToken(csrf.Options{Tokens: &csrf.TokenOptions{Key: csrfKey},
+				OnReject: func(w http.ResponseWriter, r *http.Request, err error) { w.WriteHeader(http.StatusTeapot) }}),
+			hg: []expect{status(418)},
+		},
+		{
+			name:   "a skipped route, or an exempt one, takes cross-site POSTs",
+			rows:   []string{"Skipper"},
+			method: http.MethodPost, target: "https://example.com/webhooks/stripe",
+			kv:    []string{"Origin", "https://stripe.test", "Sec-Fetch-Site", "cross-site"},
+			peerS: echoWithCSRF(middleware.CSRFConfig{Skipper: func(c echo.Context) bool { return c.Request().URL.Path == "/webhooks/stripe" }}),
+			peer:  []expect{status(200), reached(true)},
+			hgS: hgToken(csrf.Options{Tokens: &csrf.TokenOptions{Key: csrfKey},
+				Exempt: []csrf.Exemption{{Pattern: "POST /webhooks/stripe", Reason: "signed by the payment provider"}}}),
+			hg: []expect{status(200), reached(true)},
+		},
+	}
+	out := csrfSection(echoCSRFHeading, peer, hg, cases)
+	out = append(out,
+		plain(echoCSRFHeading, "no token length or context key: csrf.Token(r)", []string{"TokenLength, ContextKey"}, func(t *testing.T) {
+			noField(t, csrf.TokenOptions{}, "TokenLength", "ContextKey")
+			noField(t, csrf.Options{}, "TokenLength", "ContextKey", "Skipper")
+		}),
+	)
+	return out
+}
+
+// --- github.com/alexedwards/scs/v2 ----------------------------------------
+
+const scsHeading = "github.com/alexedwards/scs/v2"
+
+// guide: github.com/alexedwards/scs/v2, before
+func guideSCSBefore() http.Handler {
+	sessionManager := scs.New()
+	sessionManager.Lifetime = 12 * time.Hour
+	sessionManager.IdleTimeout = 30 * time.Minute
+	sessionManager.Cookie.Name = "__Host-session"
+	sessionManager.Cookie.Secure = true
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		// check the credentials, then:
+		if err := sessionManager.RenewToken(r.Context()); err != nil {
+			http.Error(w, "try again", http.StatusInternalServerError)
+			return
+		}
+		sessionManager.Put(r.Context(), "user", r.PostFormValue("user"))
+	})
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, sessionManager.GetString(r.Context(), "user"))
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := sessionManager.Destroy(r.Context()); err != nil {
+			http.Error(w, "try again", http.StatusInternalServerError)
+		}
+	})
+	handler := sessionManager.LoadAndSave(mux)
+	return handler
+}
+
+// guide: github.com/alexedwards/scs/v2, after
+func guideSCSAfter() http.Handler {
+	// Memory store, __Host- Secure cookie, 30 min idle and 12 h absolute
+	// timeouts by default; PersistentCookie keeps scs's Cookie.Persist.
+	sessions, err := session.New(session.Options{PersistentCookie: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		// check the credentials, then:
+		sess := session.FromRequest(r)
+		if err := sess.Renew(); err != nil {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		sess.SetString("user", r.PostFormValue("user"))
+	})
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+		user, _ := session.FromRequest(r).GetString("user")
+		_, _ = io.WriteString(w, user)
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := session.FromRequest(r).Destroy(); err != nil {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+		}
+	})
+	handler := sessions.Handler(mux)
+	return handler
+}
+
+// sessionClient drives a session handler like a browser with one cookie.
+type sessionClient struct {
+	t      *testing.T
+	who    string
+	h      http.Handler
+	cookie string // "name=value", or ""
+}
+
+// do sends a request with the client's cookie and keeps the cookie the
+// response sets (or drops the one it expires).
+func (c *sessionClient) do(method, path string, form url.Values) *exchange {
+	c.t.Helper()
+	var r *http.Request
+	if form != nil {
+		r = httptest.NewRequest(method, "https://example.com"+path, strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		r = newReq(method, "https://example.com"+path)
+	}
+	if c.cookie != "" {
+		r.Header.Set("Cookie", c.cookie)
+	}
+	rec := serve(c.h, r)
+	for _, ck := range rec.Result().Cookies() {
+		if ck.MaxAge < 0 || ck.Value == "" {
+			c.cookie = ""
+		} else {
+			c.cookie = ck.Name + "=" + ck.Value
+		}
+	}
+	return rec
+}
+
+func (c *sessionClient) login(user string) *exchange {
+	c.t.Helper()
+	return c.do(http.MethodPost, "/login", url.Values{"user": {user}})
+}
+
+// me expects GET /me to answer user.
+func (c *sessionClient) me(user string) {
+	c.t.Helper()
+	rec := c.do(http.MethodGet, "/me", nil)
+	if rec.Code != 200 || rec.Body.String() != user {
+		c.t.Errorf("%s: GET /me: %d %q, want 200 %q", c.who, rec.Code, rec.Body.String(), user)
+	}
+}
+
+// bothSessions runs f with a client of each side.
+func bothSessions(t *testing.T, peer, hg http.Handler, f func(c *sessionClient)) {
+	t.Helper()
+	f(&sessionClient{t: t, who: "peer", h: peer})
+	f(&sessionClient{t: t, who: "httpguard", h: hg})
+}
+
+// sessionMux is the guide's mux for a session manager given as functions.
+func sessionMux(put func(r *http.Request, k, v string), get func(r *http.Request, k string) string, extra func(mux *http.ServeMux)) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) { put(r, "user", r.PostFormValue("user")) })
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, get(r, "user")) })
+	if extra != nil {
+		extra(mux)
+	}
+	return mux
+}
+
+func scsMux(m *scs.SessionManager, extra func(mux *http.ServeMux)) http.Handler {
+	return m.LoadAndSave(sessionMux(
+		func(r *http.Request, k, v string) { m.Put(r.Context(), k, v) },
+		func(r *http.Request, k string) string { return m.GetString(r.Context(), k) }, extra))
+}
+
+func hgSessionMux(o session.Options, extra func(mux *http.ServeMux)) http.Handler {
+	return must(session.New(o)).Handler(sessionMux(
+		func(r *http.Request, k, v string) { session.FromRequest(r).SetString(k, v) },
+		func(r *http.Request, k string) string { v, _ := session.FromRequest(r).GetString(k); return v }, extra))
+}
+
+// failingSCSStore and failingStore fail every call, as a store that is
+// down does.
+type failingSCSStore struct{}
+
+func (failingSCSStore) Delete(string) error { return errors.New("store down") }
+func (failingSCSStore) Find(string) ([]byte, bool, error) {
+	return nil, false, errors.New("store down")
+}
+func (failingSCSStore) Commit(string, []byte, time.Time) error { return errors.New("store down") }
+
+type failingStore struct{}
+
+func (failingStore) Find(context.Context, string) (session.Record, bool, error) {
+	return session.Record{}, false, errors.New("store down")
+}
+func (failingStore) Commit(context.Context, session.Record) (string, error) {
+	return "", errors.New("store down")
+}
+func (failingStore) Delete(context.Context, session.Record) error { return errors.New("store down") }
+
+func scsCases() []migCase {
+	h := scsHeading
+	rows := func(r ...string) []string { return r }
+	return []migCase{
+		plain(h, "a value survives to the next request", rows("LoadAndSave", "Put, GetString and the other getters"), func(t *testing.T) {
+			bothSessions(t, guideSCSBefore(), guideSCSAfter(), func(c *sessionClient) {
+				c.login("alice")
+				if c.cookie == "" {
+					t.Fatalf("%s: no session cookie after login", c.who)
+				}
+				c.me("alice")
+			})
+		}),
+		plain(h, "the cookie of the guide's configurations", rows("Cookie.Name", "Cookie.Secure", "Cookie.Persist, RememberMe", "Cookie.HttpOnly, Cookie.Partitioned"), func(t *testing.T) {
+			for who, h := range map[string]http.Handler{"peer": guideSCSBefore(), "httpguard": guideSCSAfter()} {
+				rec := (&sessionClient{t: t, who: who, h: h}).login("alice")
+				expires := who == "peer"
+				cookieIs("__Host-session", expires, "Path=/", "Max-Age=1800", "HttpOnly", "Secure", "SameSite=Lax")(t, who, rec)
+			}
+		}),
+		plain(h, "the default cookies: session, not Secure, persistent; or __Host-session, Secure, for the browser session", rows("Cookie.Name", "Cookie.Secure", "Cookie.Persist, RememberMe", "Lifetime"), func(t *testing.T) {
+			rec := (&sessionClient{t: t, h: scsMux(scs.New(), nil)}).login("alice")
+			cookieIs("session", true, "Path=/", "Max-Age=86400", "HttpOnly", "SameSite=Lax")(t, "peer", rec)
+			rec = (&sessionClient{t: t, h: hgSessionMux(session.Options{}, nil)}).login("alice")
+			cookieIs("__Host-session", false, "Path=/", "HttpOnly", "Secure", "SameSite=Lax")(t, "httpguard", rec)
+		}),
+		plain(h, "RememberMe makes one session's cookie persistent", rows("Cookie.Persist, RememberMe"), func(t *testing.T) {
+			m := scs.New()
+			m.Cookie.Persist = false
+			peer := scsMux(m, func(mux *http.ServeMux) {
+				mux.HandleFunc("POST /remember", func(w http.ResponseWriter, r *http.Request) { m.RememberMe(r.Context(), true) })
+			})
+			hg := hgSessionMux(session.Options{}, func(mux *http.ServeMux) {
+				mux.HandleFunc("POST /remember", func(w http.ResponseWriter, r *http.Request) { session.FromRequest(r).RememberMe(true) })
+			})
+			bothSessions(t, peer, hg, func(c *sessionClient) {
+				rec := c.login("alice")
+				if strings.Contains(rec.Header().Get("Set-Cookie"), "Max-Age") {
+					t.Errorf("%s: a browser-session cookie has Max-Age: %q", c.who, rec.Header().Get("Set-Cookie"))
+				}
+				rec = c.do(http.MethodPost, "/remember", url.Values{})
+				headerHas("Set-Cookie", "Max-Age=")(t, c.who, rec)
+			})
+		}),
+		plain(h, "Vary and Cache-Control: on every response from scs, with the cookie only from httpguard", rows("Vary and Cache-Control"), func(t *testing.T) {
+			for who, h := range map[string]http.Handler{"peer": guideSCSBefore(), "httpguard": guideSCSAfter()} {
+				c := &sessionClient{t: t, who: who, h: h}
+				rec := c.do(http.MethodGet, "/me", nil)
+				vary := map[string]string{"peer": "Cookie", "httpguard": ""}[who]
+				header("Vary", vary)(t, who, rec)
+				rec = c.login("alice")
+				header("Vary", "Cookie")(t, who, rec)
+				header("Cache-Control", map[string]string{"peer": `no-cache="Set-Cookie"`, "httpguard": "no-store"}[who])(t, who, rec)
+			}
+		}),
+		plain(h, "renewing changes the token and kills the old one", rows("RenewToken"), func(t *testing.T) {
+			bothSessions(t, guideSCSBefore(), guideSCSAfter(), func(c *sessionClient) {
+				c.login("alice")
+				old := c.cookie
+				c.login("alice")
+				if c.cookie == old || c.cookie == "" {
+					t.Errorf("%s: token %q after renewal, was %q", c.who, c.cookie, old)
+				}
+				c.me("alice")
+				stale := &sessionClient{t: t, who: c.who, h: c.h, cookie: old}
+				stale.me("")
+			})
+		}),
+		plain(h, "Login renews and puts the identity in the next requests' context", rows("RenewToken"), func(t *testing.T) {
+			hg := hgSessionMux(session.Options{}, func(mux *http.ServeMux) {
+				mux.HandleFunc("POST /signin", func(w http.ResponseWriter, r *http.Request) {
+					if err := session.FromRequest(r).Login(identity.New(identity.Options{Subject: "alice"})); err != nil {
+						http.Error(w, "try again", http.StatusServiceUnavailable)
+					}
+				})
+				mux.Handle("GET /whoami", whoami(hgSubject))
+			})
+			c := &sessionClient{t: t, who: "httpguard", h: hg}
+			c.login("bob")
+			before := c.cookie
+			c.do(http.MethodPost, "/signin", url.Values{})
+			if c.cookie == before || c.cookie == "" {
+				t.Errorf("token %q after Login, was %q", c.cookie, before)
+			}
+			body("alice")(t, "httpguard", c.do(http.MethodGet, "/whoami", nil))
+		}),
+		plain(h, "destroying expires the cookie and kills a copy of it", rows("Destroy"), func(t *testing.T) {
+			bothSessions(t, guideSCSBefore(), guideSCSAfter(), func(c *sessionClient) {
+				c.login("alice")
+				copied := c.cookie
+				rec := c.do(http.MethodPost, "/logout", nil)
+				headerHas("Set-Cookie", "Max-Age=0")(t, c.who, rec)
+				if c.cookie != "" {
+					t.Errorf("%s: cookie %q kept after logout", c.who, c.cookie)
+				}
+				(&sessionClient{t: t, who: c.who, h: c.h, cookie: copied}).me("")
+			})
+		}),
+		plain(h, "an unknown or tampered token is a fresh session", rows("Unknown or tampered token"), func(t *testing.T) {
+			bothSessions(t, guideSCSBefore(), guideSCSAfter(), func(c *sessionClient) {
+				c.cookie = "__Host-session=forged"
+				c.me("")
+			})
+		}),
+		plain(h, "a store that fails: 500 text from scs, 503 problem with Retry-After from httpguard", rows("Store failure", "ErrorFunc"), func(t *testing.T) {
+			m := scs.New()
+			m.Store = failingSCSStore{} // its default ErrorFunc logs the error with the log package
+			peer := scsMux(m, nil)
+			hg := hgSessionMux(session.Options{Store: failingStore{}}, nil)
+			rec := serve(peer, newReq(http.MethodGet, "https://example.com/me", "Cookie", "session=abc"))
+			textError(500, "Internal Server Error")(t, "peer", rec)
+			rec = serve(hg, newReq(http.MethodGet, "https://example.com/me", "Cookie", "__Host-session=abc"))
+			problemDoc(503)(t, "httpguard", rec)
+			header("Retry-After", "5")(t, "httpguard", rec)
+		}),
+		plain(h, "ErrorFunc and OnReject write the store's failure", rows("ErrorFunc"), func(t *testing.T) {
+			m := scs.New()
+			m.Store = failingSCSStore{}
+			m.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { w.WriteHeader(http.StatusTeapot) }
+			rec := serve(scsMux(m, nil), newReq(http.MethodGet, "https://example.com/me", "Cookie", "session=abc"))
+			status(418)(t, "peer", rec)
+			hg := hgSessionMux(session.Options{Store: failingStore{}, OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+				if errors.Is(err, session.ErrStore) {
+					w.WriteHeader(http.StatusTeapot)
+				}
+			}}, nil)
+			rec = serve(hg, newReq(http.MethodGet, "https://example.com/me", "Cookie", "__Host-session=abc"))
+			status(418)(t, "httpguard", rec)
+		}),
+		plain(h, "an idle session ends after IdleTimeout in both", rows("IdleTimeout"), func(t *testing.T) {
+			m := scs.New()
+			m.IdleTimeout = 500 * time.Millisecond
+			peer := scsMux(m, nil)
+			hg := hgSessionMux(session.Options{IdleTimeout: 500 * time.Millisecond, AbsoluteTimeout: time.Hour}, nil)
+			bothSessions(t, peer, hg, func(c *sessionClient) {
+				c.login("alice")
+				c.me("alice")
+				time.Sleep(1200 * time.Millisecond)
+				c.me("")
+			})
+		}),
+		plain(h, "a session ends after Lifetime or AbsoluteTimeout however active", rows("Lifetime"), func(t *testing.T) {
+			m := scs.New()
+			m.Lifetime = 1500 * time.Millisecond
+			peer := scsMux(m, nil)
+			hg := hgSessionMux(session.Options{AbsoluteTimeout: 1500 * time.Millisecond}, nil)
+			bothSessions(t, peer, hg, func(c *sessionClient) {
+				c.login("alice")
+				for range 3 {
+					time.Sleep(200 * time.Millisecond)
+					c.me("alice")
+				}
+				time.Sleep(1500 * time.Millisecond)
+				c.me("")
+			})
+		}),
+		plain(h, "the defaults: no idle timeout and 24 hours in scs; 30 minutes and 12 hours in httpguard", rows("IdleTimeout", "Lifetime"), func(t *testing.T) {
+			m := scs.New()
+			if m.IdleTimeout != 0 || m.Lifetime != 24*time.Hour {
+				t.Errorf("scs defaults: IdleTimeout %v, Lifetime %v", m.IdleTimeout, m.Lifetime)
+			}
+			if session.DefaultIdleTimeout != 30*time.Minute || session.DefaultAbsoluteTimeout != 12*time.Hour {
+				t.Errorf("httpguard defaults: %v, %v", session.DefaultIdleTimeout, session.DefaultAbsoluteTimeout)
+			}
+		}),
+		plain(h, "SameSite: 0 means none in scs, Lax in httpguard; None needs Secure", rows("Cookie.SameSite"), func(t *testing.T) {
+			m := scs.New()
+			m.Cookie.SameSite = 0
+			rec := (&sessionClient{t: t, h: scsMux(m, nil)}).login("alice")
+			cookieIs("session", true, "Path=/", "Max-Age=86400", "HttpOnly")(t, "peer", rec)
+			rec = (&sessionClient{t: t, h: hgSessionMux(session.Options{SameSite: 0}, nil)}).login("alice")
+			cookieIs("__Host-session", false, "Path=/", "HttpOnly", "Secure", "SameSite=Lax")(t, "httpguard", rec)
+			rec = (&sessionClient{t: t, h: hgSessionMux(session.Options{SameSite: http.SameSiteStrictMode}, nil)}).login("alice")
+			cookieIs("__Host-session", false, "Path=/", "HttpOnly", "Secure", "SameSite=Strict")(t, "httpguard", rec)
+			_, err := session.New(session.Options{SameSite: http.SameSiteNoneMode, DangerouslyAllowInsecureCookie: true})
+			if !errors.Is(err, session.ErrOption) {
+				t.Errorf("SameSite=None without Secure: %v, want ErrOption", err)
+			}
+		}),
+		plain(h, "Domain and Path: set as in scs, an error with the __Host- name", rows("Cookie.Domain, Cookie.Path"), func(t *testing.T) {
+			m := scs.New()
+			m.Cookie.Domain = "example.com"
+			rec := (&sessionClient{t: t, h: scsMux(m, nil)}).login("alice")
+			headerHas("Set-Cookie", "Domain=example.com")(t, "peer", rec)
+			rec = (&sessionClient{t: t, h: hgSessionMux(session.Options{CookieName: "session", CookieDomain: "example.com"}, nil)}).login("alice")
+			cookieIs("session", false, "Path=/", "Domain=example.com", "HttpOnly", "Secure", "SameSite=Lax")(t, "httpguard", rec)
+			for _, o := range []session.Options{{CookieDomain: "example.com"}, {CookiePath: "/app"}} {
+				if _, err := session.New(o); !errors.Is(err, session.ErrOption) {
+					t.Errorf("session.New(%+v) with the __Host- name: %v, want ErrOption", o, err)
+				}
+			}
+		}),
+		plain(h, "the cookie is always HttpOnly, never Partitioned", rows("Cookie.HttpOnly, Cookie.Partitioned"), func(t *testing.T) {
+			noField(t, session.Options{}, "HttpOnly", "CookieHttpOnly", "Partitioned", "CookiePartitioned")
+			rec := (&sessionClient{t: t, h: hgSessionMux(session.Options{}, nil)}).login("alice")
+			headerHas("Set-Cookie", "HttpOnly")(t, "httpguard", rec)
+		}),
+		plain(h, "stores take the request's context", rows("Store"), func(t *testing.T) {
+			type key struct{}
+			var got any
+			store := ctxStore{Store: must(session.NewMemoryStore(session.MemoryOptions{})), seen: func(ctx context.Context) { got = ctx.Value(key{}) }}
+			hg := hgSessionMux(session.Options{Store: store}, nil)
+			r := httptest.NewRequest(http.MethodPost, "https://example.com/login", strings.NewReader("user=alice"))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			serve(hg, r.WithContext(context.WithValue(r.Context(), key{}, "request")))
+			if got != "request" {
+				t.Errorf("the store saw the context value %v, want the request's", got)
+			}
+		}),
+		plain(h, "values are typed; JSON for the rest", rows("Codec"), func(t *testing.T) {
+			noField(t, session.Options{}, "Codec")
+			type cart struct{ Items []string }
+			hg := hgSessionMux(session.Options{}, func(mux *http.ServeMux) {
+				mux.HandleFunc("POST /cart", func(w http.ResponseWriter, r *http.Request) {
+					_ = session.FromRequest(r).SetJSON("cart", cart{Items: []string{"book"}})
+				})
+				mux.HandleFunc("GET /cart", func(w http.ResponseWriter, r *http.Request) {
+					var c cart
+					if ok, err := session.FromRequest(r).GetJSON("cart", &c); ok && err == nil {
+						_, _ = io.WriteString(w, strings.Join(c.Items, ","))
+					}
+				})
+			})
+			c := &sessionClient{t: t, who: "httpguard", h: hg}
+			c.do(http.MethodPost, "/cart", url.Values{})
+			if rec := c.do(http.MethodGet, "/cart", nil); rec.Body.String() != "book" {
+				t.Errorf("GetJSON: %q, want book", rec.Body.String())
+			}
+		}),
+		plain(h, "server-side stores always file records under the SHA-256 of the token", rows("HashTokenInStore"), func(t *testing.T) {
+			noField(t, session.Options{}, "HashTokenInStore")
+			id := strings.Repeat("A", session.IDLength)
+			k, ok := session.StorageKey(id)
+			if !ok || k != sha256.Sum256([]byte(id)) {
+				t.Errorf("StorageKey(%q) = %x, %v; want its SHA-256", id, k, ok)
+			}
+		}),
+		plain(h, "no iteration, deadline or merge", rows("Iterate, Deadline, SetDeadline, MergeSession"), func(t *testing.T) {
+			noMethod(t, &session.Session{}, "Iterate", "Deadline", "SetDeadline", "MergeSession")
+			noMethod(t, &session.MemoryStore{}, "All", "Iterate")
+		}),
+	}
+}
+
+// ctxStore reports the context of every Find and Commit.
+type ctxStore struct {
+	session.Store
+	seen func(context.Context)
+}
+
+func (s ctxStore) Commit(ctx context.Context, rec session.Record) (string, error) {
+	s.seen(ctx)
+	return s.Store.Commit(ctx, rec)
+}
+
+// --- JWT: tokens for both sides --------------------------------------------
+
+const (
+	jwtIss = "https://issuer.example/"
+	jwtAud = "https://api.example.com"
+)
+
+// jwtSecret is the HS256 key of both sides.
+var jwtSecret = []byte("0123456789abcdef0123456789abcdef")
+
+// signJWT returns a compact JWS of claims under alg with key (HS256 or
+// HS384); alg "none" gives the unsecured form with an empty signature.
+func signJWT(alg string, key []byte, claims map[string]any) string {
+	enc := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			panic(err)
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	input := enc(map[string]any{"alg": alg, "typ": "JWT"}) + "." + enc(claims)
+	var mac hash.Hash
+	switch alg {
+	case "none":
+		return input + "."
+	case "HS384":
+		mac = hmac.New(sha512.New384, key)
+	default:
+		mac = hmac.New(sha256.New, key)
+	}
+	mac.Write([]byte(input))
+	return input + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// claims returns the claims of a valid token, changed by kv (a nil value
+// deletes the claim).
+func claims(kv ...any) map[string]any {
+	now := time.Now()
+	c := map[string]any{"iss": jwtIss, "aud": []string{jwtAud}, "sub": "alice", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == nil {
+			delete(c, kv[i].(string))
+		} else {
+			c[kv[i].(string)] = kv[i+1]
+		}
+	}
+	return c
+}
+
+// bearerReq returns a request with the HS256 token of cl, and further
+// headers.
+func bearerReq(cl map[string]any, kv ...string) func() *http.Request {
+	return func() *http.Request {
+		return newReq(http.MethodGet, "https://api.example.com/orders", append([]string{"Authorization", "Bearer " + signJWT("HS256", jwtSecret, cl)}, kv...)...)
+	}
+}
+
+const (
+	challenge        = `Bearer realm="api"`
+	challengeInvalid = `Bearer realm="api", error="invalid_token", error_description="The access token is invalid"`
+)
+
+// whoami writes the subject of the request's identity, as both sides put
+// it in the context.
+func whoami(subject func(r *http.Request) string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Reached", "yes")
+		_, _ = io.WriteString(w, subject(r))
+	})
+}
+
+func hgSubject(r *http.Request) string {
+	id, _ := identity.FromRequest(r)
+	return id.Subject()
+}
+
+// --- github.com/auth0/go-jwt-middleware/v2 --------------------------------
+
+const auth0Heading = "github.com/auth0/go-jwt-middleware/v2"
+
+// guide: github.com/auth0/go-jwt-middleware/v2, before
+func guideAuth0Before(mux http.Handler, secret []byte) http.Handler {
+	keyFunc := func(context.Context) (any, error) { return secret, nil }
+	v, err := validator.New(keyFunc, validator.HS256, "https://issuer.example/", []string{"https://api.example.com"},
+		validator.WithAllowedClockSkew(30*time.Second))
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := jwtmiddleware.New(v.ValidateToken).CheckJWT(mux)
+	return handler
+}
+
+// guide: github.com/auth0/go-jwt-middleware/v2, after
+func guideAuth0After(mux http.Handler, secret []byte) http.Handler {
+	bearer, err := auth.NewJWT(auth.JWTOptions{
+		Algorithms: []string{auth.AlgHS256},
+		Keys:       []auth.Key{{Algorithm: auth.AlgHS256, Key: secret}},
+		Issuer:     "https://issuer.example/",
+		Audience:   "https://api.example.com",
+		Leeway:     30 * time.Second,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := bearer.Handler(mux)
+	return handler
+}
+
+// tenantClaims is a custom claim for go-jwt-middleware's validator.
+type tenantClaims struct {
+	Tenant string `json:"tid"`
+}
+
+func (c *tenantClaims) Validate(context.Context) error {
+	if c.Tenant != "acme" {
+		return errors.New("wrong tenant")
+	}
+	return nil
+}
+
+func auth0Subject(r *http.Request) string {
+	c, _ := r.Context().Value(jwtmiddleware.ContextKey{}).(*validator.ValidatedClaims)
+	if c == nil {
+		return ""
+	}
+	return c.RegisteredClaims.Subject
+}
+
+func auth0Cases() []migCase {
+	peer := func(*testing.T) http.Handler { return guideAuth0Before(whoami(auth0Subject), jwtSecret) }
+	hg := func(*testing.T) http.Handler { return guideAuth0After(whoami(hgSubject), jwtSecret) }
+	auth0With := func(vopts []validator.Option, opts ...jwtmiddleware.Option) func(*testing.T) http.Handler {
+		return func(*testing.T) http.Handler {
+			v := must(validator.New(func(context.Context) (any, error) { return jwtSecret, nil }, validator.HS256, jwtIss, []string{jwtAud}, vopts...))
+			return jwtmiddleware.New(v.ValidateToken, opts...).CheckJWT(whoami(auth0Subject))
+		}
+	}
+	hgWith := func(o auth.JWTOptions, optional bool) func(*testing.T) http.Handler {
+		return func(*testing.T) http.Handler {
+			o.Algorithms, o.Keys, o.Issuer, o.Audience = []string{auth.AlgHS256}, []auth.Key{{Algorithm: auth.AlgHS256, Key: jwtSecret}}, jwtIss, jwtAud
+			j := must(auth.NewJWT(o))
+			if optional {
+				return j.Optional(whoami(hgSubject))
+			}
+			return j.Handler(whoami(hgSubject))
+		}
+	}
+	invalid401 := []expect{status(401), reached(false), headerHas("Content-Type", "application/json"), body(`{"message":"JWT is invalid."}`), header("Www-Authenticate", "")}
+	hgInvalid := []expect{problemDoc(401), reached(false), header("Www-Authenticate", challengeInvalid)}
+	cases := []httpCase{
+		{
+			name: "a valid token passes, its subject in the context",
+			rows: []string{"validator.New(keyFunc, alg, issuer, audience)", "ContextKey{}"},
+			req:  bearerReq(claims()),
+			peer: []expect{status(200), body("alice")},
+			hg:   []expect{status(200), body("alice")},
+		},
+		{
+			name: "an expired token is refused: JSON without a challenge, or a problem document with one",
+			rows: []string{"validator.New(keyFunc, alg, issuer, audience)", "Invalid token"},
+			req:  bearerReq(claims("exp", time.Now().Add(-time.Hour).Unix())),
+			peer: invalid401,
+			hg:   hgInvalid,
+		},
+		{
+			name: "a token expired for less than the leeway passes",
+			rows: []string{"WithAllowedClockSkew"},
+			req:  bearerReq(claims("exp", time.Now().Add(-10*time.Second).Unix())),
+			peer: []expect{status(200)},
+			hg:   []expect{status(200)},
+		},
+		{
+			name: "a token for another audience is refused",
+			rows: []string{"validator.New(keyFunc, alg, issuer, audience)"},
+			req:  bearerReq(claims("aud", []string{"https://other.example.com"})),
+			peer: invalid401,
+			hg:   hgInvalid,
+		},
+		{
+			name: "a token from another issuer is refused",
+			rows: []string{"validator.New(keyFunc, alg, issuer, audience)"},
+			req:  bearerReq(claims("iss", "https://evil.test/")),
+			peer: invalid401,
+			hg:   hgInvalid,
+		},
+		{
+			name: "an unsigned token (alg none) is refused",
+			rows: []string{"validator.New(keyFunc, alg, issuer, audience)"},
+			req: func() *http.Request {
+				return newReq(http.MethodGet, "https://api.example.com/orders", "Authorization", "Bearer "+signJWT("none", nil, claims()))
+			},
+			peer: invalid401,
+			hg:   hgInvalid,
+		},
+		{
+			name: "a token under another algorithm with the same secret is refused",
+			rows: []string{"validator.New(keyFunc, alg, issuer, audience)"},
+			req: func() *http.Request {
+				return newReq(http.MethodGet, "https://api.example.com/orders", "Authorization", "Bearer "+signJWT("HS384", jwtSecret, claims()))
+			},
+			peer: invalid401,
+			hg:   hgInvalid,
+		},
+		{
+			name: "a token without exp: accepted by go-jwt-middleware, refused by httpguard",
+			rows: []string{"Token without exp or sub"},
+			req:  bearerReq(claims("exp", nil)),
+			peer: []expect{status(200), body("alice")},
+			hg:   hgInvalid,
+		},
+		{
+			name: "a token without sub: accepted by go-jwt-middleware, refused by httpguard",
+			rows: []string{"Token without exp or sub"},
+			req:  bearerReq(claims("sub", nil)),
+			peer: []expect{status(200)},
+			hg:   hgInvalid,
+		},
+		{
+			name: "no token: 400 from go-jwt-middleware, 401 with a challenge from httpguard",
+			rows: []string{"No token"},
+			req:  func() *http.Request { return newReq(http.MethodGet, "https://api.example.com/orders") },
+			peer: []expect{status(400), reached(false), body(`{"message":"JWT is missing."}`), header("Www-Authenticate", "")},
+			hg:   []expect{problemDoc(401), reached(false), header("Www-Authenticate", challenge)},
+		},
+		{
+			name: "another scheme in Authorization: 500 from go-jwt-middleware, 401 from httpguard",
+			rows: []string{"Authorization of another scheme"},
+			req: func() *http.Request {
+				return newReq(http.MethodGet, "https://api.example.com/orders", "Authorization", "Basic YWxpY2U6c2VjcmV0")
+			},
+			peer: []expect{status(500), reached(false), body(`{"message":"Something went wrong while checking the JWT."}`)},
+			hg:   []expect{problemDoc(401), reached(false), header("Www-Authenticate", challenge)},
+		},
+		{
+			name:  "optional credentials: no token passes",
+			rows:  []string{"WithCredentialsOptional(true)"},
+			req:   func() *http.Request { return newReq(http.MethodGet, "https://api.example.com/orders") },
+			peerH: auth0With(nil, jwtmiddleware.WithCredentialsOptional(true)),
+			peer:  []expect{status(200), reached(true), body("")},
+			hgH:   hgWith(auth.JWTOptions{}, true),
+			hg:    []expect{status(200), reached(true), body("")},
+		},
+		{
+			name:  "optional credentials: an invalid token is still refused",
+			rows:  []string{"WithCredentialsOptional(true)"},
+			req:   bearerReq(claims("exp", time.Now().Add(-time.Hour).Unix())),
+			peerH: auth0With(nil, jwtmiddleware.WithCredentialsOptional(true)),
+			peer:  invalid401,
+			hgH:   hgWith(auth.JWTOptions{}, true),
+			hg:    hgInvalid,
+		},
+		{
+			name:  "OPTIONS without a token: passed on with WithValidateOnOptions(false), refused by httpguard",
+			rows:  []string{"WithValidateOnOptions(false)"},
+			req:   func() *http.Request { return newReq(http.MethodOptions, "https://api.example.com/orders") },
+			peerH: auth0With(nil, jwtmiddleware.WithValidateOnOptions(false)),
+			peer:  []expect{status(200), reached(true)},
+			hg:    []expect{status(401), reached(false)},
+		},
+		{
+			name: "the token in a cookie",
+			rows: []string{"WithTokenExtractor(CookieTokenExtractor(name))"},
+			req: func() *http.Request {
+				return newReq(http.MethodGet, "https://api.example.com/orders", "Cookie", "jwt="+signJWT("HS256", jwtSecret, claims()))
+			},
+			peerH: auth0With(nil, jwtmiddleware.WithTokenExtractor(jwtmiddleware.CookieTokenExtractor("jwt"))),
+			peer:  []expect{status(200), body("alice")},
+			hgH:   hgWith(auth.JWTOptions{CookieName: "jwt"}, false),
+			hg:    []expect{status(200), body("alice")},
+		},
+		{
+			name: "the token in the query string",
+			rows: []string{"WithTokenExtractor(ParameterTokenExtractor(name))"},
+			req: func() *http.Request {
+				return newReq(http.MethodGet, "https://api.example.com/orders?access_token="+signJWT("HS256", jwtSecret, claims()))
+			},
+			peerH: auth0With(nil, jwtmiddleware.WithTokenExtractor(jwtmiddleware.ParameterTokenExtractor("access_token"))),
+			peer:  []expect{status(200), body("alice")},
+			hgH:   hgWith(auth.JWTOptions{DangerouslyAllowQueryToken: true}, false),
+			hg:    []expect{status(200), body("alice")},
+		},
+		{
+			name: "a token in two places: the first extractor wins in go-jwt-middleware, refused by httpguard",
+			rows: []string{"MultiTokenExtractor"},
+			req: func() *http.Request {
+				return newReq(http.MethodGet, "https://api.example.com/orders",
+					"Authorization", "Bearer "+signJWT("HS256", jwtSecret, claims()),
+					"Cookie", "jwt="+signJWT("HS256", jwtSecret, claims("sub", "mallory")))
+			},
+			peerH: auth0With(nil, jwtmiddleware.WithTokenExtractor(jwtmiddleware.MultiTokenExtractor(
+				jwtmiddleware.AuthHeaderTokenExtractor, jwtmiddleware.CookieTokenExtractor("jwt")))),
+			peer: []expect{status(200), body("alice")},
+			hgH:  hgWith(auth.JWTOptions{CookieName: "jwt"}, false),
+			hg:   hgInvalid,
+		},
+		{
+			name:  "WithErrorHandler and OnReject write the refusal",
+			rows:  []string{"WithErrorHandler"},
+			req:   bearerReq(claims("exp", time.Now().Add(-time.Hour).Unix())),
+			peerH: auth0With(nil, jwtmiddleware.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) { w.WriteHeader(http.StatusTeapot) })),
+			peer:  []expect{status(418)},
+			hgH: hgWith(auth.JWTOptions{OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+				if errors.Is(err, auth.ErrTokenExpired) {
+					w.WriteHeader(http.StatusTeapot)
+				}
+			}}, false),
+			hg: []expect{status(418)},
+		},
+		{
+			name:  "a custom claim checked: the right tenant passes",
+			rows:  []string{"WithCustomClaims"},
+			req:   bearerReq(claims("tid", "acme")),
+			peerH: auth0With([]validator.Option{validator.WithCustomClaims(func() validator.CustomClaims { return &tenantClaims{} })}),
+			peer:  []expect{status(200)},
+			hgH:   hgWith(auth.JWTOptions{IdentityClaims: []string{"tid"}, ValidateClaims: checkTenant}, false),
+			hg:    []expect{status(200)},
+		},
+		{
+			name:  "a custom claim checked: another tenant is refused",
+			rows:  []string{"WithCustomClaims"},
+			req:   bearerReq(claims("tid", "other")),
+			peerH: auth0With([]validator.Option{validator.WithCustomClaims(func() validator.CustomClaims { return &tenantClaims{} })}),
+			peer:  invalid401,
+			hgH:   hgWith(auth.JWTOptions{IdentityClaims: []string{"tid"}, ValidateClaims: checkTenant}, false),
+			hg:    hgInvalid,
+		},
+		{
+			name:  "an excluded URL skips the check in go-jwt-middleware; httpguard has no exclusion",
+			rows:  []string{"WithExclusionUrls"},
+			req:   func() *http.Request { return newReq(http.MethodGet, "https://api.example.com/health") },
+			peerH: auth0With(nil, jwtmiddleware.WithExclusionUrls([]string{"/health"})),
+			peer:  []expect{status(200), reached(true)},
+			hg:    []expect{status(401), reached(false)},
+		},
+	}
+	out := section(auth0Heading, peer, hg, cases)
+	out = append(out,
+		plain(auth0Heading, "a leeway over five minutes is an error", []string{"WithAllowedClockSkew"}, func(t *testing.T) {
+			_, err := auth.NewJWT(auth.JWTOptions{Algorithms: []string{auth.AlgHS256}, Keys: []auth.Key{{Key: jwtSecret}}, Leeway: 10 * time.Minute})
+			if err == nil {
+				t.Error("auth.NewJWT with a 10-minute leeway: no error")
+			}
+		}),
+		plain(auth0Heading, "alg none, short secrets, mixed algorithm families and a JWKS URL without audience are errors", []string{"validator.New(keyFunc, alg, issuer, audience)", "jwks.NewCachingProvider"}, func(t *testing.T) {
+			for _, o := range []auth.JWTOptions{
+				{Algorithms: []string{"none"}, Keys: []auth.Key{{Key: jwtSecret}}},
+				{Algorithms: []string{auth.AlgHS256}, Keys: []auth.Key{{Key: []byte("short secret")}}},
+				{Algorithms: []string{auth.AlgHS256, auth.AlgRS256}, Keys: []auth.Key{{Algorithm: auth.AlgHS256, Key: jwtSecret}}},
+				{Algorithms: []string{auth.AlgRS256}, JWKSURL: "https://issuer.example/.well-known/jwks.json"},
+			} {
+				if _, err := auth.NewJWT(o); err == nil {
+					t.Errorf("auth.NewJWT(%+v): no error", o)
+				}
+			}
+			if _, err := auth.NewJWT(auth.JWTOptions{Algorithms: []string{auth.AlgRS256}, JWKSURL: "https://issuer.example/.well-known/jwks.json", Audience: jwtAud}); err != nil {
+				t.Errorf("auth.NewJWT with a JWKS URL and an audience: %v", err)
+			}
+		}),
+		plain(auth0Heading, "no exclusion list", []string{"WithExclusionUrls"}, func(t *testing.T) {
+			noField(t, auth.JWTOptions{}, "ExclusionURLs", "ExclusionUrls", "Exclude")
+		}),
+	)
+	return out
+}
+
+// checkTenant is the ValidateClaims of the tenant cases.
+func checkTenant(_ context.Context, id identity.Identity) error {
+	if id.Claims()["tid"] != "acme" {
+		return errors.New("wrong tenant")
+	}
+	return nil
+}
+
+// --- github.com/go-chi/jwtauth/v5 -----------------------------------------
+
+const jwtauthHeading = "github.com/go-chi/jwtauth/v5"
+
+// guide: github.com/go-chi/jwtauth/v5, before
+func guideJWTAuthBefore(mux http.Handler, secret []byte) http.Handler {
+	tokenAuth := jwtauth.New("HS256", secret, nil,
+		jwt.WithIssuer("https://issuer.example/"),
+		jwt.WithAudience("https://api.example.com"),
+		jwt.WithAcceptableSkew(30*time.Second))
+	handler := jwtauth.Verifier(tokenAuth)(jwtauth.Authenticator(tokenAuth)(mux))
+	return handler
+}
+
+// guide: github.com/go-chi/jwtauth/v5, after
+func guideJWTAuthAfter(mux http.Handler, secret []byte) http.Handler {
+	bearer, err := auth.NewJWT(auth.JWTOptions{
+		Algorithms: []string{auth.AlgHS256},
+		Keys:       []auth.Key{{Algorithm: auth.AlgHS256, Key: secret}},
+		Issuer:     "https://issuer.example/",
+		Audience:   "https://api.example.com",
+		Leeway:     30 * time.Second,
+		CookieName: "jwt", // jwtauth.Verifier reads this cookie too
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := bearer.Handler(mux)
+	return handler
+}
+
+func jwtauthSubject(r *http.Request) string {
+	tok, _, err := jwtauth.FromContext(r.Context())
+	if err != nil || tok == nil {
+		return ""
+	}
+	return tok.Subject()
+}
+
+func jwtauthCases() []migCase {
+	peer := func(*testing.T) http.Handler { return guideJWTAuthBefore(whoami(jwtauthSubject), jwtSecret) }
+	hg := func(*testing.T) http.Handler { return guideJWTAuthAfter(whoami(hgSubject), jwtSecret) }
+	hgInvalid := []expect{problemDoc(401), reached(false), header("Www-Authenticate", challengeInvalid)}
+	withCookie := func(tok string) func() *http.Request {
+		return func() *http.Request {
+			return newReq(http.MethodGet, "https://api.example.com/orders", "Cookie", "jwt="+tok)
+		}
+	}
+	cases := []httpCase{
+		{
+			name: "a valid token passes, its subject in the context",
+			rows: []string{"New(alg, signKey, verifyKey, ...)", "Verifier + Authenticator", "FromContext"},
+			req:  bearerReq(claims()),
+			peer: []expect{status(200), body("alice")},
+			hg:   []expect{status(200), body("alice")},
+		},
+		{
+			name: "an expired token is refused: text with the reason, or a problem document with a challenge",
+			rows: []string{"Verifier + Authenticator", "Invalid token"},
+			req:  bearerReq(claims("exp", time.Now().Add(-time.Hour).Unix())),
+			peer: []expect{textError(401, "token is expired"), reached(false), header("Www-Authenticate", "")},
+			hg:   hgInvalid,
+		},
+		{
+			name: "a token expired for less than the leeway passes",
+			rows: []string{"jwt.WithAcceptableSkew"},
+			req:  bearerReq(claims("exp", time.Now().Add(-10*time.Second).Unix())),
+			peer: []expect{status(200)},
+			hg:   []expect{status(200)},
+		},
+		{
+			name: "a token for another audience is refused",
+			rows: []string{"jwt.WithIssuer, jwt.WithAudience"},
+			req:  bearerReq(claims("aud", []string{"https://other.example.com"})),
+			peer: []expect{textError(401, "token is unauthorized")},
+			hg:   hgInvalid,
+		},
+		{
+			name: "a token from another issuer is refused",
+			rows: []string{"jwt.WithIssuer, jwt.WithAudience"},
+			req:  bearerReq(claims("iss", "https://evil.test/")),
+			peer: []expect{textError(401, "token is unauthorized")},
+			hg:   hgInvalid,
+		},
+		{
+			name: "an unsigned token (alg none) is refused",
+			rows: []string{"New(alg, signKey, verifyKey, ...)"},
+			req: func() *http.Request {
+				return newReq(http.MethodGet, "https://api.example.com/orders", "Authorization", "Bearer "+signJWT("none", nil, claims()))
+			},
+			peer: []expect{status(401), reached(false)},
+			hg:   hgInvalid,
+		},
+		{
+			name: "a token without exp: accepted by jwtauth, refused by httpguard",
+			rows: []string{"Token without exp or sub"},
+			req:  bearerReq(claims("exp", nil)),
+			peer: []expect{status(200), body("alice")},
+			hg:   hgInvalid,
+		},
+		{
+			name: "a token without sub: accepted by jwtauth, refused by httpguard",
+			rows: []string{"Token without exp or sub"},
+			req:  bearerReq(claims("sub", nil)),
+			peer: []expect{status(200)},
+			hg:   hgInvalid,
+		},
+		{
+			name: "no token: 401 text from jwtauth, 401 problem with a challenge from httpguard",
+			rows: []string{"No token"},
+			req:  func() *http.Request { return newReq(http.MethodGet, "https://api.example.com/orders") },
+			peer: []expect{textError(401, "no token found"), header("Www-Authenticate", "")},
+			hg:   []expect{problemDoc(401), header("Www-Authenticate", challenge)},
+		},
+		{
+			name: "the token in the jwt cookie",
+			rows: []string{"Verifier + Authenticator"},
+			req:  withCookie(signJWT("HS256", jwtSecret, claims())),
+			peer: []expect{status(200), body("alice")},
+			hg:   []expect{status(200), body("alice")},
+		},
+		{
+			name: "a token in the header and the cookie: the header wins in jwtauth, refused by httpguard",
+			rows: []string{"Token in the header and the cookie"},
+			req: func() *http.Request {
+				return newReq(http.MethodGet, "https://api.example.com/orders",
+					"Authorization", "Bearer "+signJWT("HS256", jwtSecret, claims()),
+					"Cookie", "jwt="+signJWT("HS256", jwtSecret, claims("sub", "mallory")))
+			},
+			peer: []expect{status(200), body("alice")},
+			hg:   hgInvalid,
+		},
+		{
+			name: "the scheme in any case",
+			rows: []string{"Verifier + Authenticator"},
+			req: func() *http.Request {
+				return newReq(http.MethodGet, "https://api.example.com/orders", "Authorization", "BEARER "+signJWT("HS256", jwtSecret, claims()))
+			},
+			peer: []expect{status(200)},
+			hg:   []expect{status(200)},
+		},
+		{
+			name: "the token in the query string: ?jwt= for jwtauth, ?access_token= for httpguard",
+			rows: []string{"TokenFromQuery"},
+			req: func() *http.Request {
+				tok := signJWT("HS256", jwtSecret, claims())
+				return newReq(http.MethodGet, "https://api.example.com/orders?jwt="+tok+"&access_token="+tok)
+			},
+			peerH: func(*testing.T) http.Handler {
+				ja := jwtauth.New("HS256", jwtSecret, nil)
+				return jwtauth.Verify(ja, jwtauth.TokenFromQuery)(jwtauth.Authenticator(ja)(whoami(jwtauthSubject)))
+			},
+			peer: []expect{status(200), body("alice")},
+			hgH: func(*testing.T) http.Handler {
+				return must(auth.NewJWT(auth.JWTOptions{Algorithms: []string{auth.AlgHS256}, Keys: []auth.Key{{Key: jwtSecret}},
+					DangerouslyAllowQueryToken: true})).Handler(whoami(hgSubject))
+			},
+			hg: []expect{status(200), body("alice")},
+		},
+		{
+			name: "Verifier alone passes an expired token on; Optional refuses it",
+			rows: []string{"Verifier without Authenticator"},
+			req:  bearerReq(claims("exp", time.Now().Add(-time.Hour).Unix())),
+			peerH: func(*testing.T) http.Handler {
+				return jwtauth.Verifier(jwtauth.New("HS256", jwtSecret, nil))(whoami(jwtauthSubject))
+			},
+			peer: []expect{status(200), reached(true), body("")},
+			hgH: func(*testing.T) http.Handler {
+				return must(auth.NewJWT(auth.JWTOptions{Algorithms: []string{auth.AlgHS256}, Keys: []auth.Key{{Key: jwtSecret}}})).Optional(whoami(hgSubject))
+			},
+			hg: hgInvalid,
+		},
+		{
+			name: "Verifier alone and Optional pass a request without a token",
+			rows: []string{"Verifier without Authenticator"},
+			req:  func() *http.Request { return newReq(http.MethodGet, "https://api.example.com/orders") },
+			peerH: func(*testing.T) http.Handler {
+				return jwtauth.Verifier(jwtauth.New("HS256", jwtSecret, nil))(whoami(jwtauthSubject))
+			},
+			peer: []expect{status(200), reached(true), body("")},
+			hgH: func(*testing.T) http.Handler {
+				return must(auth.NewJWT(auth.JWTOptions{Algorithms: []string{auth.AlgHS256}, Keys: []auth.Key{{Key: jwtSecret}}})).Optional(whoami(hgSubject))
+			},
+			hg: []expect{status(200), reached(true), body("")},
+		},
+	}
+	out := section(jwtauthHeading, peer, hg, cases)
+	out = append(out,
+		plain(jwtauthHeading, "tokens signed by Encode and by an Issuer pass their verifiers", []string{"Encode"}, func(t *testing.T) {
+			ja := jwtauth.New("HS256", jwtSecret, nil)
+			_, tok, err := ja.Encode(map[string]any{"sub": "alice", "exp": time.Now().Add(time.Hour).Unix()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := serve(jwtauth.Verifier(ja)(jwtauth.Authenticator(ja)(whoami(jwtauthSubject))),
+				newReq(http.MethodGet, "https://api.example.com/orders", "Authorization", "Bearer "+tok))
+			body("alice")(t, "peer", rec)
+			is := must(auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgHS256, Key: jwtSecret}, Issuer: jwtIss, Audience: []string{jwtAud}}))
+			at := must(is.Issue(context.Background(), auth.Grant{Subject: "alice"}))
+			rec = serve(guideJWTAuthAfter(whoami(hgSubject), jwtSecret),
+				newReq(http.MethodGet, "https://api.example.com/orders", "Authorization", "Bearer "+at.Token))
+			body("alice")(t, "httpguard", rec)
+		}),
+	)
+	return out
+}
+
+// --- rate limits -------------------------------------------------------------
+
+// fromAddr returns a GET to path from the client address addr.
+func fromAddr(addr, path string, kv ...string) *http.Request {
+	r := newReq(http.MethodGet, "https://api.example.com"+path, kv...)
+	r.RemoteAddr = addr
+	return r
+}
+
+// admitsExactly sends n+1 requests made by req to h and expects the first
+// n admitted and the last refused; it returns the first and last answers.
+func admitsExactly(t *testing.T, who string, h http.Handler, n int, req func(i int) *http.Request) (first, last *exchange) {
+	t.Helper()
+	for i := range n + 1 {
+		rec := serve(h, req(i))
+		if i == 0 {
+			first = rec
+		}
+		if ok := rec.Code == 200; ok != (i < n) {
+			t.Errorf("%s: request %d: status %d", who, i+1, rec.Code)
+		}
+		last = rec
+	}
+	return first, last
+}
+
+// failingCounter and failingRateStore fail every call, as a store that is
+// down does.
+type failingCounter struct{}
+
+func (failingCounter) Config(int, time.Duration)                {}
+func (failingCounter) Increment(string, time.Time) error        { return errors.New("store down") }
+func (failingCounter) IncrementBy(string, time.Time, int) error { return errors.New("store down") }
+func (failingCounter) Get(string, time.Time, time.Time) (int, int, error) {
+	return 0, 0, errors.New("store down")
+}
+
+type failingRateStore struct{}
+
+func (failingRateStore) Take(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+	return ratelimit.Result{}, errors.New("store down")
+}
+func (failingRateStore) Peek(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+	return ratelimit.Result{}, errors.New("store down")
+}
+func (failingRateStore) Reset(context.Context, string) error { return errors.New("store down") }
+
+// --- github.com/go-chi/httprate -------------------------------------------
+
+const httprateHeading = "github.com/go-chi/httprate"
+
+// guide: github.com/go-chi/httprate, before
+func guideHTTPRateBefore(mux http.Handler) http.Handler {
+	byIP := func(r *http.Request) (string, error) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			return "", err
+		}
+		return httprate.CanonicalizeIP(host), nil // IPv6 per /64
+	}
+	handler := httprate.LimitBy(5, time.Minute, byIP)(mux)
+	return handler
+}
+
+// guide: github.com/go-chi/httprate, after
+func guideHTTPRateAfter(mux http.Handler) http.Handler {
+	lim, err := ratelimit.New(ratelimit.Options{
+		// Key: ratelimit.ByIP() by default: the peer's address, IPv6 per /64.
+		Limits: []ratelimit.Limit{{Name: "ip", Rate: 5, Period: time.Minute}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := lim.Handler(mux)
+	return handler
+}
+
+func httprateCases() []migCase {
+	h := httprateHeading
+	rows := func(r ...string) []string { return r }
+	const client = "192.0.2.1:1234"
+	hgWith := func(o ratelimit.Options) http.Handler { return must(ratelimit.New(o)).Handler(next) }
+	return []migCase{
+		plain(h, "five admitted, the sixth refused: text and X-RateLimit fields, or a problem document and RateLimit fields", rows("LimitBy(requestLimit, windowLength, keyFn)", "Refusal", "Response headers"), func(t *testing.T) {
+			first, last := admitsExactly(t, "peer", guideHTTPRateBefore(next), 5, func(int) *http.Request { return fromAddr(client, "/") })
+			check(t, "peer", first, []expect{header("X-Ratelimit-Limit", "5"), header("X-Ratelimit-Remaining", "4"), header("Ratelimit", "")})
+			check(t, "peer", last, []expect{textError(429, "Too Many Requests"), header("Retry-After", "60"), header("X-Ratelimit-Remaining", "0")})
+			first, last = admitsExactly(t, "httpguard", guideHTTPRateAfter(next), 5, func(int) *http.Request { return fromAddr(client, "/") })
+			check(t, "httpguard", first, []expect{header("Ratelimit-Policy", `"ip";q=5;w=60`), header("Ratelimit", `"ip";r=4;t=12`), header("X-Ratelimit-Limit", "")})
+			check(t, "httpguard", last, []expect{problemDoc(429), header("Retry-After", "12"), header("Ratelimit", `"ip";r=0;t=60`)})
+		}),
+		plain(h, "another address has a budget of its own; the same IPv6 /64 does not", rows("LimitBy(requestLimit, windowLength, keyFn)", "CanonicalizeIP"), func(t *testing.T) {
+			for who, lim := range map[string]http.Handler{"peer": guideHTTPRateBefore(next), "httpguard": guideHTTPRateAfter(next)} {
+				admitsExactly(t, who, lim, 5, func(int) *http.Request { return fromAddr("[2001:db8::1]:1234", "/") })
+				status(429)(t, who, serve(lim, fromAddr("[2001:db8::2]:1234", "/")))
+				status(200)(t, who, serve(lim, fromAddr("[2001:db8:0:1::1]:1234", "/")))
+				status(200)(t, who, serve(lim, fromAddr("192.0.2.9:1234", "/")))
+			}
+		}),
+		plain(h, "X-Forwarded-For from any peer: the key with KeyByRealIP, ignored by httpguard", rows("KeyByRealIP"), func(t *testing.T) {
+			//lint:ignore SA1019 the deprecated, spoofable key is the behaviour documented
+			peer := httprate.LimitBy(5, time.Minute, httprate.KeyByRealIP)(next)
+			spoofed := func(i int) *http.Request {
+				return fromAddr(client, "/", "X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i))
+			}
+			for i := range 10 {
+				status(200)(t, "peer", serve(peer, spoofed(i)))
+			}
+			admitsExactly(t, "httpguard", guideHTTPRateAfter(next), 5, spoofed)
+		}),
+		plain(h, "X-Forwarded-For from a trusted proxy: the client's address", rows("KeyByRealIP"), func(t *testing.T) {
+			proxy := must(clientip.New(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}))
+			lim := hgWith(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 5, Period: time.Minute}}, ClientIP: proxy})
+			admitsExactly(t, "httpguard", lim, 5, func(int) *http.Request {
+				return fromAddr("10.0.0.1:1234", "/", "X-Forwarded-For", "198.51.100.7")
+			})
+			status(200)(t, "httpguard", serve(lim, fromAddr("10.0.0.1:1234", "/", "X-Forwarded-For", "198.51.100.8")))
+		}),
+		plain(h, "one budget for everyone", rows(`Key("*")`), func(t *testing.T) {
+			peer := httprate.LimitBy(5, time.Minute, httprate.Key("*"))(next)
+			hg := hgWith(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 5, Period: time.Minute, Key: ratelimit.Global()}}})
+			for who, lim := range map[string]http.Handler{"peer": peer, "httpguard": hg} {
+				admitsExactly(t, who, lim, 5, func(i int) *http.Request { return fromAddr(fmt.Sprintf("192.0.2.%d:1234", i+1), "/") })
+			}
+		}),
+		plain(h, "by endpoint: the path in httprate, the ServeMux pattern in httpguard", rows("KeyByEndpoint"), func(t *testing.T) {
+			peer := httprate.LimitBy(5, time.Minute, httprate.KeyByEndpoint)(next)
+			admitsExactly(t, "peer", peer, 5, func(int) *http.Request { return fromAddr(client, "/items/1") })
+			status(200)(t, "peer", serve(peer, fromAddr(client, "/items/2")))
+			mux := http.NewServeMux()
+			mux.Handle("GET /items/{id}", hgWith(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 5, Period: time.Minute, Key: ratelimit.ByRoute()}}}))
+			admitsExactly(t, "httpguard", mux, 5, func(int) *http.Request { return fromAddr(client, "/items/1") })
+			status(429)(t, "httpguard", serve(mux, fromAddr(client, "/items/2")))
+		}),
+		plain(h, "WithLimitHandler and OnReject write the refusal", rows("WithLimitHandler"), func(t *testing.T) {
+			teapot := func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) }
+			peer := httprate.LimitBy(1, time.Minute, httprate.Key("*"), httprate.WithLimitHandler(teapot))(next)
+			hg := hgWith(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Minute}},
+				OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+					if errors.Is(err, ratelimit.ErrLimited) {
+						teapot(w, r)
+					}
+				}})
+			for who, lim := range map[string]http.Handler{"peer": peer, "httpguard": hg} {
+				serve(lim, fromAddr(client, "/"))
+				status(418)(t, who, serve(lim, fromAddr(client, "/")))
+			}
+		}),
+		plain(h, "a key function that fails: 428 with its error from httprate; ByFunc reporting false skips the limit", rows("WithErrorHandler"), func(t *testing.T) {
+			peer := httprate.LimitBy(1, time.Minute, func(*http.Request) (string, error) { return "", errors.New("no tenant") })(next)
+			textError(428, "no tenant")(t, "peer", serve(peer, fromAddr(client, "/")))
+			hg := hgWith(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Minute,
+				Key: ratelimit.ByFunc(func(*http.Request) (string, bool) { return "", false })}}})
+			for range 3 {
+				status(200)(t, "httpguard", serve(hg, fromAddr(client, "/")))
+			}
+		}),
+		plain(h, "a store that fails: 428 with its error from httprate, 503 problem with Retry-After from httpguard", rows("WithLimitCounter", "WithErrorHandler"), func(t *testing.T) {
+			peer := httprate.LimitBy(5, time.Minute, httprate.Key("*"), httprate.WithLimitCounter(failingCounter{}))(next)
+			// The error handler's answer, then the limit handler's text
+			// (its status lost).
+			rec := serve(peer, fromAddr(client, "/"))
+			check(t, "peer", rec, []expect{status(428), body("store down\nToo Many Requests\n")})
+			hg := hgWith(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 5, Period: time.Minute}}, Store: failingRateStore{}})
+			rec = serve(hg, fromAddr(client, "/"))
+			problemDoc(503)(t, "httpguard", rec)
+			header("Retry-After", "1")(t, "httpguard", rec)
+		}),
+		plain(h, "no rate fields: empty ResponseHeaders, HeadersOff", rows("WithResponseHeaders"), func(t *testing.T) {
+			peer := httprate.LimitBy(5, time.Minute, httprate.Key("*"), httprate.WithResponseHeaders(httprate.ResponseHeaders{}))(next)
+			hg := hgWith(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 5, Period: time.Minute}}, Headers: ratelimit.HeadersOff})
+			for who, lim := range map[string]http.Handler{"peer": peer, "httpguard": hg} {
+				rec := serve(lim, fromAddr(client, "/"))
+				for k := range rec.Result().Header {
+					if strings.Contains(strings.ToLower(k), "ratelimit") {
+						t.Errorf("%s: %s sent", who, k)
+					}
+				}
+			}
+		}),
+		plain(h, "a per-request limit: WithRequestLimit, or a second limit keyed on the same condition", rows("WithRequestLimit, WithIncrement"), func(t *testing.T) {
+			isExport := func(r *http.Request) bool { return r.URL.Path == "/export" }
+			lim := httprate.LimitBy(5, time.Minute, httprate.Key("*"))
+			peer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if isExport(r) {
+					r = r.WithContext(httprate.WithRequestLimit(r.Context(), 1))
+				}
+				lim(next).ServeHTTP(w, r)
+			})
+			hg := hgWith(ratelimit.Options{Limits: []ratelimit.Limit{
+				{Name: "all", Rate: 5, Period: time.Minute, Key: ratelimit.Global()},
+				{Name: "export", Rate: 1, Period: time.Minute, Key: ratelimit.ByFunc(func(r *http.Request) (string, bool) { return "", isExport(r) })},
+			}})
+			for who, h := range map[string]http.Handler{"peer": peer, "httpguard": hg} {
+				status(200)(t, who, serve(h, fromAddr(client, "/export")))
+				status(429)(t, who, serve(h, fromAddr(client, "/export")))
+			}
+		}),
+		plain(h, "after a refusal httpguard admits one request every Period/Rate", rows("Algorithm"), func(t *testing.T) {
+			hg := hgWith(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 2, Period: 2 * time.Second}}})
+			admitsExactly(t, "httpguard", hg, 2, func(int) *http.Request { return fromAddr(client, "/") })
+			time.Sleep(1500 * time.Millisecond)
+			admitsExactly(t, "httpguard", hg, 1, func(int) *http.Request { return fromAddr(client, "/") })
+		}),
+	}
+}
+
+// --- github.com/labstack/echo/v4/middleware: RateLimiterWithConfig --------
+
+const echoRateHeading = "RateLimiterWithConfig"
+
+// guide: echo RateLimiterWithConfig, before
+func guideEchoRateBefore(mux http.Handler) http.Handler {
+	e := echo.New()
+	e.Use(middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Every(12 * time.Second), Burst: 5, ExpiresIn: 3 * time.Minute,
+		}),
+	}))
+	e.Any("/*", echo.WrapHandler(mux))
+	handler := http.Handler(e)
+	return handler
+}
+
+func echoRateCases() []migCase {
+	h := echoRateHeading
+	rows := func(r ...string) []string { return r }
+	const client = "192.0.2.1:1234"
+	hgWith := func(o ratelimit.Options) http.Handler { return must(ratelimit.New(o)).Handler(next) }
+	echoRate := func(c middleware.RateLimiterConfig) http.Handler {
+		return echoWith(middleware.RateLimiterWithConfig(c))
+	}
+	return []migCase{
+		plain(h, "five admitted, the sixth refused: echo's JSON without Retry-After, or a problem document with it", rows("Store: Rate, Burst", "Refusal"), func(t *testing.T) {
+			_, last := admitsExactly(t, "peer", guideEchoRateBefore(next), 5, func(int) *http.Request { return fromAddr(client, "/") })
+			check(t, "peer", last, []expect{echoError(429, "rate limit exceeded"), header("Retry-After", "")})
+			_, last = admitsExactly(t, "httpguard", guideHTTPRateAfter(next), 5, func(int) *http.Request { return fromAddr(client, "/") })
+			check(t, "httpguard", last, []expect{problemDoc(429), header("Retry-After", "12"), header("Ratelimit", `"ip";r=0;t=60`)})
+		}),
+		plain(h, "one request every Rate after a refusal, in both", rows("Store: Rate, Burst"), func(t *testing.T) {
+			peer := echoRate(middleware.RateLimiterConfig{Store: middleware.NewRateLimiterMemoryStoreWithConfig(
+				middleware.RateLimiterMemoryStoreConfig{Rate: rate.Every(time.Second), Burst: 2})})
+			hg := hgWith(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 2, Period: 2 * time.Second}}})
+			for who, lim := range map[string]http.Handler{"peer": peer, "httpguard": hg} {
+				admitsExactly(t, who, lim, 2, func(int) *http.Request { return fromAddr(client, "/") })
+				time.Sleep(1500 * time.Millisecond)
+				admitsExactly(t, who, lim, 1, func(int) *http.Request { return fromAddr(client, "/") })
+			}
+		}),
+		plain(h, "IPv6: each address its own budget in echo, each /64 in httpguard", rows("IdentifierExtractor"), func(t *testing.T) {
+			for who, lim := range map[string]http.Handler{"peer": guideEchoRateBefore(next), "httpguard": guideHTTPRateAfter(next)} {
+				admitsExactly(t, who, lim, 5, func(int) *http.Request { return fromAddr("[2001:db8::1]:1234", "/") })
+				want := map[string]int{"peer": 200, "httpguard": 429}[who]
+				status(want)(t, who, serve(lim, fromAddr("[2001:db8::2]:1234", "/")))
+				status(200)(t, who, serve(lim, fromAddr("192.0.2.9:1234", "/")))
+			}
+		}),
+		plain(h, "X-Forwarded-For is ignored by both by default", rows("IdentifierExtractor"), func(t *testing.T) {
+			for who, lim := range map[string]http.Handler{"peer": guideEchoRateBefore(next), "httpguard": guideHTTPRateAfter(next)} {
+				admitsExactly(t, who, lim, 5, func(i int) *http.Request {
+					return fromAddr(client, "/", "X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i), "X-Real-Ip", fmt.Sprintf("198.51.100.%d", i))
+				})
+			}
+		}),
+		plain(h, "DenyHandler and OnReject write the refusal", rows("DenyHandler"), func(t *testing.T) {
+			peer := echoRate(middleware.RateLimiterConfig{Store: middleware.NewRateLimiterMemoryStore(rate.Every(time.Minute)),
+				DenyHandler: func(c echo.Context, id string, err error) error { return c.NoContent(http.StatusTeapot) }})
+			hg := hgWith(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Minute}},
+				OnReject: func(w http.ResponseWriter, r *http.Request, err error) { w.WriteHeader(http.StatusTeapot) }})
+			for who, lim := range map[string]http.Handler{"peer": peer, "httpguard": hg} {
+				serve(lim, fromAddr(client, "/"))
+				status(418)(t, who, serve(lim, fromAddr(client, "/")))
+			}
+		}),
+		plain(h, "an identifier that fails: 403 from echo; ByFunc reporting false skips the limit", rows("ErrorHandler", "Skipper"), func(t *testing.T) {
+			peer := echoRate(middleware.RateLimiterConfig{Store: middleware.NewRateLimiterMemoryStore(rate.Every(time.Minute)),
+				IdentifierExtractor: func(echo.Context) (string, error) { return "", errors.New("no tenant") }})
+			echoError(403, "error while extracting identifier")(t, "peer", serve(peer, fromAddr(client, "/")))
+			hg := hgWith(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Minute,
+				Key: ratelimit.ByFunc(func(*http.Request) (string, bool) { return "", false })}}})
+			for range 3 {
+				status(200)(t, "httpguard", serve(hg, fromAddr(client, "/")))
+			}
+		}),
+		plain(h, "no skipper or before hook", rows("Skipper", "BeforeFunc"), func(t *testing.T) {
+			noField(t, ratelimit.Options{}, "Skipper", "BeforeFunc")
+			noField(t, ratelimit.Limit{}, "Skipper", "BeforeFunc")
+		}),
+		plain(h, "a store that fails: httpguard answers 503", rows("Store: Rate, Burst"), func(t *testing.T) {
+			rec := serve(hgWith(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 5, Period: time.Minute}}, Store: failingRateStore{}}), fromAddr(client, "/"))
+			problemDoc(503)(t, "httpguard", rec)
+		}),
+	}
+}
+
+// --- github.com/labstack/echo/v4/middleware: SecureWithConfig -------------
+
+const echoSecureHeading = "SecureWithConfig"
+
+// guide: echo SecureWithConfig, before
+func guideEchoSecureBefore(mux http.Handler) http.Handler {
+	e := echo.New()
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection:         "1; mode=block",
+		ContentTypeNosniff:    "nosniff",
+		XFrameOptions:         "SAMEORIGIN",
+		HSTSMaxAge:            31536000,
+		ContentSecurityPolicy: "default-src 'self'",
+		ReferrerPolicy:        "strict-origin-when-cross-origin",
+	}))
+	e.Any("/*", echo.WrapHandler(mux))
+	handler := http.Handler(e)
+	return handler
+}
+
+// guide: echo SecureWithConfig, after
+func guideEchoSecureAfter(mux http.Handler) http.Handler {
+	sec, err := headers.New(headers.Options{
+		HSTS:           headers.HSTS{MaxAge: 365 * 24 * time.Hour},
+		CSP:            &headers.CSP{DefaultSrc: []string{headers.Self}},
+		FrameOptions:   "SAMEORIGIN",
+		ReferrerPolicy: "strict-origin-when-cross-origin",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := sec.Handler(mux)
+	return handler
+}
+
+func echoSecureCases() []migCase {
+	peer := withNext(guideEchoSecureBefore)
+	hg := withNext(guideEchoSecureAfter)
+	echoSec := func(c middleware.SecureConfig) func(*testing.T) http.Handler {
+		return func(*testing.T) http.Handler { return echoWith(middleware.SecureWithConfig(c)) }
+	}
+	hgWith := func(o headers.Options) func(*testing.T) http.Handler {
+		return func(*testing.T) http.Handler { return must(headers.New(o)).Handler(next) }
+	}
+	overTLS := func() *http.Request { return newReq(http.MethodGet, "https://example.com/") }
+	common := map[string]string{
+		"X-Content-Type-Options":  "nosniff",
+		"X-Frame-Options":         "SAMEORIGIN",
+		"Content-Security-Policy": "default-src 'self'",
+		"Referrer-Policy":         "strict-origin-when-cross-origin",
+	}
+	cases := []httpCase{
+		{
+			name: "an HTTPS request gets the configured headers; httpguard adds its defaults and turns the XSS auditor off",
+			rows: []string{"XSSProtection", "ContentTypeNosniff", "XFrameOptions", "HSTSMaxAge", "ContentSecurityPolicy", "ReferrerPolicy", "Headers sent without configuration"},
+			req:  overTLS,
+			peer: []expect{headersAre(common), header("X-Xss-Protection", "1; mode=block"), header("Strict-Transport-Security", "max-age=31536000; includeSubdomains"),
+				headersAre(map[string]string{"Permissions-Policy": "", "Cross-Origin-Opener-Policy": "", "Cross-Origin-Resource-Policy": "", "X-Permitted-Cross-Domain-Policies": ""})},
+			hg: []expect{headersAre(common), header("X-Xss-Protection", "0"), header("Strict-Transport-Security", "max-age=31536000; includeSubDomains"), headersAre(hgDefaultHeaders)},
+		},
+		{
+			name:  "the defaults: Secure() sets three headers, headers.Options{} every one",
+			rows:  []string{"Secure()", "Headers sent without configuration"},
+			req:   overTLS,
+			peerH: func(*testing.T) http.Handler { return echoWith(middleware.Secure()) },
+			peer: []expect{headersAre(map[string]string{"X-Xss-Protection": "1; mode=block", "X-Content-Type-Options": "nosniff", "X-Frame-Options": "SAMEORIGIN",
+				"Strict-Transport-Security": "", "Content-Security-Policy": "", "Referrer-Policy": ""})},
+			hgH: hgWith(headers.Options{}),
+			hg: []expect{headersAre(hgDefaultHeaders), headersAre(map[string]string{"X-Xss-Protection": "0", "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+				"Strict-Transport-Security": "max-age=63072000; includeSubDomains", "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'", "Referrer-Policy": "no-referrer"})},
+		},
+		{
+			name: "plain HTTP with X-Forwarded-Proto from a private address: HSTS from echo, none from httpguard",
+			rows: []string{"HSTSMaxAge", "HSTS behind a proxy"},
+			req:  fromPeer(http.MethodGet, "http://example.com/", "10.1.2.3:4711", "X-Forwarded-Proto", "https"),
+			peer: []expect{header("Strict-Transport-Security", "max-age=31536000; includeSubdomains")},
+			hg:   []expect{header("Strict-Transport-Security", "")},
+		},
+		{
+			name: "plain HTTP with X-Forwarded-Proto from a public address: no HSTS from either",
+			rows: []string{"HSTS behind a proxy"},
+			req:  fromPeer(http.MethodGet, "http://example.com/", "203.0.113.7:4711", "X-Forwarded-Proto", "https"),
+			peer: []expect{header("Strict-Transport-Security", "")},
+			hg:   []expect{header("Strict-Transport-Security", "")},
+		},
+		{
+			name:  "a trusted proxy's X-Forwarded-Proto: HSTS from httpguard",
+			rows:  []string{"HSTS behind a proxy"},
+			req:   fromPeer(http.MethodGet, "http://example.com/", "10.1.2.3:4711", "X-Forwarded-Proto", "https"),
+			peerH: peer,
+			peer:  []expect{header("Strict-Transport-Security", "max-age=31536000; includeSubdomains")},
+			hgH: hgWith(headers.Options{HSTS: headers.HSTS{MaxAge: 365 * 24 * time.Hour},
+				ClientIP: must(clientip.New(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}))}),
+			hg: []expect{header("Strict-Transport-Security", "max-age=31536000; includeSubDomains")},
+		},
+		{
+			name:  "without includeSubDomains, with preload",
+			rows:  []string{"HSTSExcludeSubdomains, HSTSPreloadEnabled"},
+			req:   overTLS,
+			peerH: echoSec(middleware.SecureConfig{HSTSMaxAge: 31536000, HSTSExcludeSubdomains: true}),
+			peer:  []expect{header("Strict-Transport-Security", "max-age=31536000")},
+			hgH:   hgWith(headers.Options{HSTS: headers.HSTS{MaxAge: 365 * 24 * time.Hour, DisableIncludeSubDomains: true}}),
+			hg:    []expect{header("Strict-Transport-Security", "max-age=31536000")},
+		},
+		{
+			name:  "preload",
+			rows:  []string{"HSTSExcludeSubdomains, HSTSPreloadEnabled"},
+			req:   overTLS,
+			peerH: echoSec(middleware.SecureConfig{HSTSMaxAge: 31536000, HSTSPreloadEnabled: true}),
+			peer:  []expect{header("Strict-Transport-Security", "max-age=31536000; includeSubdomains; preload")},
+			hgH:   hgWith(headers.Options{HSTS: headers.HSTS{MaxAge: 365 * 24 * time.Hour, Preload: true}}),
+			hg:    []expect{header("Strict-Transport-Security", "max-age=31536000; includeSubDomains; preload")},
+		},
+		{
+			name:  "a report-only policy",
+			rows:  []string{"CSPReportOnly"},
+			req:   overTLS,
+			peerH: echoSec(middleware.SecureConfig{ContentSecurityPolicy: "default-src 'self'", CSPReportOnly: true}),
+			peer:  []expect{header("Content-Security-Policy-Report-Only", "default-src 'self'"), header("Content-Security-Policy", "")},
+			hgH:   hgWith(headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.Self}, ReportOnly: true}}),
+			hg:    []expect{header("Content-Security-Policy-Report-Only", "default-src 'self'"), header("Content-Security-Policy", "")},
+		},
+		{
+			name:  "ALLOW-FROM: sent by echo, an error in httpguard",
+			rows:  []string{"XFrameOptions"},
+			req:   overTLS,
+			peerH: echoSec(middleware.SecureConfig{XFrameOptions: "ALLOW-FROM https://partner.test"}),
+			peer:  []expect{header("X-Frame-Options", "ALLOW-FROM https://partner.test")},
+			hgH: func(t *testing.T) http.Handler {
+				if _, err := headers.New(headers.Options{FrameOptions: "ALLOW-FROM https://partner.test"}); !errors.Is(err, headers.ErrValue) {
+					t.Errorf("headers.New with ALLOW-FROM: %v, want ErrValue", err)
+				}
+				return next
+			},
+		},
+		{
+			name:  "an empty value leaves the header out in echo; Omit does in httpguard",
+			rows:  []string{"ContentTypeNosniff", "XSSProtection"},
+			req:   overTLS,
+			peerH: echoSec(middleware.SecureConfig{}),
+			peer:  []expect{header("X-Content-Type-Options", ""), header("X-Xss-Protection", "")},
+			hgH:   hgWith(headers.Options{ContentTypeOptions: headers.Omit, XSSProtection: headers.Omit}),
+			hg:    []expect{header("X-Content-Type-Options", ""), header("X-Xss-Protection", "")},
+		},
+	}
+	out := section(echoSecureHeading, peer, hg, cases)
+	out = append(out,
+		plain(echoSecureHeading, "no skipper; With builds a route's variant", []string{"Skipper"}, func(t *testing.T) {
+			noField(t, headers.Options{}, "Skipper")
+			framed := must(must(headers.New(headers.Options{})).With(func(o *headers.Options) { o.FrameOptions = headers.Omit }))
+			rec := serve(framed.Handler(next), overTLS())
+			header("X-Frame-Options", "")(t, "httpguard", rec)
+		}),
+		plain(echoSecureHeading, "a CSP string: unsafe sources are errors", []string{"ContentSecurityPolicy"}, func(t *testing.T) {
+			_, err := headers.New(headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"*"}}})
+			if !errors.Is(err, headers.ErrUnsafeSource) {
+				t.Errorf("script-src *: %v, want ErrUnsafeSource", err)
+			}
+		}),
+	)
+	return out
+}
