@@ -2657,7 +2657,7 @@ func scsCases() []migCase {
 				c.me("alice")
 			})
 		}),
-		plain(h, "the cookie of the guide's configurations", rows("Cookie.Name", "Cookie.Secure", "Cookie.Persist, RememberMe", "Cookie.HttpOnly, Cookie.Partitioned"), func(t *testing.T) {
+		plain(h, "the cookie of the guide's configurations", rows("Cookie.Name", "Cookie.Secure", "Cookie.Persist, RememberMe", "Cookie.HttpOnly"), func(t *testing.T) {
 			for who, h := range map[string]http.Handler{"peer": guideSCSBefore(), "httpguard": guideSCSAfter()} {
 				rec := (&sessionClient{t: t, who: who, h: h}).login("alice")
 				expires := who == "peer"
@@ -2775,28 +2775,30 @@ func scsCases() []migCase {
 		}),
 		plain(h, "an idle session ends after IdleTimeout in both", rows("IdleTimeout"), func(t *testing.T) {
 			m := scs.New()
-			m.IdleTimeout = 500 * time.Millisecond
+			// Margins of a second and more: CI runs this under the race
+			// detector on a loaded machine.
+			m.IdleTimeout = time.Second
 			peer := scsMux(m, nil)
-			hg := hgSessionMux(session.Options{IdleTimeout: 500 * time.Millisecond, AbsoluteTimeout: time.Hour}, nil)
+			hg := hgSessionMux(session.Options{IdleTimeout: time.Second, AbsoluteTimeout: time.Hour}, nil)
 			bothSessions(t, peer, hg, func(c *sessionClient) {
 				c.login("alice")
 				c.me("alice")
-				time.Sleep(1200 * time.Millisecond)
+				time.Sleep(2500 * time.Millisecond)
 				c.me("")
 			})
 		}),
 		plain(h, "a session ends after Lifetime or AbsoluteTimeout however active", rows("Lifetime"), func(t *testing.T) {
 			m := scs.New()
-			m.Lifetime = 1500 * time.Millisecond
+			m.Lifetime = 3 * time.Second
 			peer := scsMux(m, nil)
-			hg := hgSessionMux(session.Options{AbsoluteTimeout: 1500 * time.Millisecond}, nil)
+			hg := hgSessionMux(session.Options{AbsoluteTimeout: 3 * time.Second}, nil)
 			bothSessions(t, peer, hg, func(c *sessionClient) {
 				c.login("alice")
 				for range 3 {
 					time.Sleep(200 * time.Millisecond)
 					c.me("alice")
 				}
-				time.Sleep(1500 * time.Millisecond)
+				time.Sleep(3 * time.Second)
 				c.me("")
 			})
 		}),
@@ -2836,10 +2838,29 @@ func scsCases() []migCase {
 				}
 			}
 		}),
-		plain(h, "the cookie is always HttpOnly, never Partitioned", rows("Cookie.HttpOnly, Cookie.Partitioned"), func(t *testing.T) {
-			noField(t, session.Options{}, "HttpOnly", "CookieHttpOnly", "Partitioned", "CookiePartitioned")
+		plain(h, "the cookie is always HttpOnly", rows("Cookie.HttpOnly"), func(t *testing.T) {
+			noField(t, session.Options{}, "HttpOnly", "CookieHttpOnly")
 			rec := (&sessionClient{t: t, h: hgSessionMux(session.Options{}, nil)}).login("alice")
 			headerHas("Set-Cookie", "HttpOnly")(t, "httpguard", rec)
+		}),
+		plain(h, "Partitioned: with SameSite=None in both; an error with Lax, which scs sends", rows("Cookie.Partitioned"), func(t *testing.T) {
+			m := scs.New()
+			m.Cookie.Partitioned, m.Cookie.Secure, m.Cookie.SameSite = true, true, http.SameSiteNoneMode
+			rec := (&sessionClient{t: t, h: scsMux(m, nil)}).login("alice")
+			cookieIs("session", true, "Path=/", "Max-Age=86400", "HttpOnly", "Secure", "SameSite=None", "Partitioned")(t, "peer", rec)
+			rec = (&sessionClient{t: t, h: hgSessionMux(session.Options{Partitioned: true, SameSite: http.SameSiteNoneMode}, nil)}).login("alice")
+			cookieIs("__Host-session", false, "Path=/", "HttpOnly", "Secure", "SameSite=None", "Partitioned")(t, "httpguard", rec)
+
+			m = scs.New()
+			m.Cookie.Partitioned, m.Cookie.Secure = true, true
+			rec = (&sessionClient{t: t, h: scsMux(m, nil)}).login("alice")
+			cookieIs("session", true, "Path=/", "Max-Age=86400", "HttpOnly", "Secure", "SameSite=Lax", "Partitioned")(t, "peer", rec)
+			for _, o := range []session.Options{{Partitioned: true}, {Partitioned: true, SameSite: http.SameSiteStrictMode},
+				{Partitioned: true, SameSite: http.SameSiteNoneMode, DangerouslyAllowInsecureCookie: true}} {
+				if _, err := session.New(o); !errors.Is(err, session.ErrOption) {
+					t.Errorf("session.New(%+v): %v, want ErrOption", o, err)
+				}
+			}
 		}),
 		plain(h, "stores take the request's context", rows("Store"), func(t *testing.T) {
 			type key struct{}
@@ -3678,9 +3699,11 @@ func httprateCases() []migCase {
 			}
 		}),
 		plain(h, "after a refusal httpguard admits one request every Period/Rate", rows("Algorithm"), func(t *testing.T) {
-			hg := hgWith(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 2, Period: 2 * time.Second}}})
+			// One every two seconds, checked after three: a second of
+			// margin on each side, for a loaded machine.
+			hg := hgWith(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 2, Period: 4 * time.Second}}})
 			admitsExactly(t, "httpguard", hg, 2, func(int) *http.Request { return fromAddr(client, "/") })
-			time.Sleep(1500 * time.Millisecond)
+			time.Sleep(3 * time.Second)
 			admitsExactly(t, "httpguard", hg, 1, func(int) *http.Request { return fromAddr(client, "/") })
 		}),
 	}
@@ -3720,11 +3743,11 @@ func echoRateCases() []migCase {
 		}),
 		plain(h, "one request every Rate after a refusal, in both", rows("Store: Rate, Burst"), func(t *testing.T) {
 			peer := echoRate(middleware.RateLimiterConfig{Store: middleware.NewRateLimiterMemoryStoreWithConfig(
-				middleware.RateLimiterMemoryStoreConfig{Rate: rate.Every(time.Second), Burst: 2})})
-			hg := hgWith(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 2, Period: 2 * time.Second}}})
+				middleware.RateLimiterMemoryStoreConfig{Rate: rate.Every(2 * time.Second), Burst: 2})})
+			hg := hgWith(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 2, Period: 4 * time.Second}}})
 			for who, lim := range map[string]http.Handler{"peer": peer, "httpguard": hg} {
 				admitsExactly(t, who, lim, 2, func(int) *http.Request { return fromAddr(client, "/") })
-				time.Sleep(1500 * time.Millisecond)
+				time.Sleep(3 * time.Second)
 				admitsExactly(t, who, lim, 1, func(int) *http.Request { return fromAddr(client, "/") })
 			}
 		}),
