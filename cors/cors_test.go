@@ -152,6 +152,17 @@ var specCases = []specCase{
 	{name: "regression userinfo trick: https://evil@app.example.com is not an origin",
 		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://evil@app.example.com"}},
 		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	// rs/cors#131: a client joined two origins with a comma in one Origin
+	// line, and a wildcard pattern matched on its prefix or suffix alone.
+	{name: "regression rs/cors#131: two origins joined by a comma, the allowed one last, are not an origin",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://evil.test,https://app.example.com"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "regression rs/cors#131: two origins joined by a comma, the allowed one first, are not an origin",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://app.example.com,https://evil.test"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "regression rs/cors#131: a preflight from two joined origins gets no allow headers",
+		opts: base, method: "OPTIONS", headers: preflight("https://evil.test,https://api.example.com", "PUT"),
+		status: 403, want: rejectedPreflight, err: cors.ErrOriginNotAllowed},
 	{name: "the apex domain is not matched by its subdomain pattern",
 		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://example.com"}},
 		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
@@ -477,7 +488,7 @@ func TestNewRejectsUnsafeOrMalformedOptions(t *testing.T) {
 		want []error
 	}{
 		{"no origin at all has no safe default", cors.Options{}, []error{cors.ErrNoAllowedOrigins}},
-		{"regression echo#2400 and rs/cors#55: * with credentials",
+		{"regression echo#2400, rs/cors#55 (CVE-2018-20744) and gofiber/fiber CVE-2024-25124: * with credentials",
 			cors.Options{AllowedOrigins: []string{"*"}, AllowCredentials: true}, []error{cors.ErrWildcardCredentials}},
 		{"* with other origins is ambiguous",
 			cors.Options{AllowedOrigins: []string{"*", "https://a.test"}}, []error{cors.ErrConflict}},
