@@ -252,6 +252,54 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+// Regression for gofiber/fiber CVE-2023-41338 (GHSA-3q5p-3558-364f):
+// Ctx.IsFromLocal believed X-Forwarded-For, so a remote client that sent
+// "X-Forwarded-For: 127.0.0.1" passed a check meant for requests from the
+// machine itself. The resolved address is a loopback address only when the
+// connection comes from one, or a trusted proxy saw one.
+func TestRegressionFiberCVE202341338ForwardedLoopbackIsNotLocal(t *testing.T) {
+	t.Parallel()
+	direct := &clientip.Resolver{}
+	// A proxy on the same machine is the usual reason to trust loopback.
+	local := clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{
+		netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"),
+	}})
+	localRealIP := clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{
+		netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"),
+	}, Header: clientip.XRealIP})
+	tests := []struct {
+		name      string
+		rv        *clientip.Resolver
+		req       req
+		wantLocal bool
+	}{
+		{"no trusted proxy: a remote peer's X-Forwarded-For: 127.0.0.1 is ignored", direct,
+			req{remote: "203.0.113.7:1", headers: hdr("X-Forwarded-For", "127.0.0.1")}, false},
+		{"no trusted proxy: X-Forwarded-For: ::1 is ignored", direct,
+			req{remote: "[2001:db8::7]:1", headers: hdr("X-Forwarded-For", "::1")}, false},
+		{"no trusted proxy: X-Real-IP and Forwarded are ignored", direct,
+			req{remote: "203.0.113.7:1", headers: hdr("X-Real-IP", "127.0.0.1", "Forwarded", "for=127.0.0.1")}, false},
+		{"loopback trusted: a remote peer cannot claim loopback", local,
+			req{remote: "203.0.113.7:1", headers: hdr("X-Forwarded-For", "127.0.0.1")}, false},
+		{"loopback trusted: an IPv4-mapped loopback claim is no better", local,
+			req{remote: "203.0.113.7:1", headers: hdr("X-Forwarded-For", "::ffff:127.0.0.1")}, false},
+		{"loopback trusted: through the local proxy, the client's own 127.0.0.1 entry is left of what the proxy saw", local,
+			req{remote: "127.0.0.1:1", headers: hdr("X-Forwarded-For", "127.0.0.1, 203.0.113.7")}, false},
+		{"loopback trusted: a remote peer's X-Real-IP: 127.0.0.1 is ignored", localRealIP,
+			req{remote: "203.0.113.7:1", headers: hdr("X-Real-IP", "127.0.0.1")}, false},
+		{"a connection from the machine itself is local", direct, req{remote: "127.0.0.1:5555"}, true},
+		{"through the local proxy, a request the proxy made itself is local", local,
+			req{remote: "127.0.0.1:1", headers: hdr("X-Forwarded-For", "127.0.0.1")}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.rv.Addr(tt.req.build()); got.IsLoopback() != tt.wantLocal {
+				t.Errorf("Addr = %v, loopback %v; want loopback %v", got, got.IsLoopback(), tt.wantLocal)
+			}
+		})
+	}
+}
+
 func TestWalkIsBounded(t *testing.T) {
 	t.Parallel()
 	rv := clientip.MustNew(clientip.Options{TrustedProxies: proxies})
