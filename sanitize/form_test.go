@@ -1,7 +1,9 @@
 package sanitize_test
 
 import (
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -123,6 +125,95 @@ func TestBodyLimit(t *testing.T) {
 	}
 	if _, err := sanitize.NewBodyLimit(sanitize.BodyOptions{MaxBytes: -1, ContentTypes: []string{"text/html; charset=utf-8"}}); !errors.Is(err, sanitize.ErrOption) {
 		t.Errorf("bad options: %v", err)
+	}
+}
+
+// countingReader counts the bytes its reader delivered.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// Regression for labstack/echo#3071: echo's BodyLimit counted the bytes
+// after each Read and still handed the caller the whole buffer, and more
+// on later reads, so a reader that uses the bytes before the error (as
+// io.Reader asks, and as encoding/json's Decoder does) got the entire
+// oversized body. Behind BodyLimit a handler never receives a byte past
+// MaxBytes, however it reads, when the length is not declared up front.
+func TestRegressionEcho3071NoBytePastTheLimitReachesTheHandler(t *testing.T) {
+	t.Parallel()
+	const limit = 16
+	m, err := sanitize.NewBodyLimit(sanitize.BodyOptions{MaxBytes: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"a":"` + strings.Repeat("x", 50) + `"}` // one JSON value of 58 bytes
+	readers := []struct {
+		name string
+		read func(r io.Reader) (int, error) // bytes delivered, and the error that ended the read
+	}{
+		{"io.ReadAll", func(r io.Reader) (int, error) {
+			b, err := io.ReadAll(r)
+			return len(b), err
+		}},
+		{"one Read larger than the body, then the rest", func(r io.Reader) (int, error) {
+			buf := make([]byte, 4096)
+			total := 0
+			for {
+				n, err := r.Read(buf)
+				total += n
+				if err != nil {
+					return total, err
+				}
+			}
+		}},
+		{"encoding/json Decoder", func(r io.Reader) (int, error) {
+			c := &countingReader{r: r}
+			var v struct{ A string }
+			err := json.NewDecoder(c).Decode(&v)
+			return c.n, err
+		}},
+	}
+	for i, tt := range readers {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			type result struct {
+				delivered int
+				err       error
+			}
+			done := make(chan result, 1)
+			srv := httptest.NewServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n, err := readers[i].read(r.Body)
+				done <- result{n, err}
+			})))
+			defer srv.Close()
+			// A reader of unknown length: the client sends the body
+			// chunked, without Content-Length.
+			req, err := http.NewRequest(http.MethodPost, srv.URL, io.MultiReader(strings.NewReader(body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			got := <-done
+			if got.delivered > limit {
+				t.Errorf("the handler received %d bytes of a %d-byte body, past the limit of %d", got.delivered, len(body), limit)
+			}
+			var mbe *http.MaxBytesError
+			if !errors.As(got.err, &mbe) {
+				t.Errorf("the read ended with %v, want a *http.MaxBytesError", got.err)
+			}
+		})
 	}
 }
 
