@@ -831,6 +831,100 @@ func TestTokenHeaderForAPIClients(t *testing.T) {
 	}
 }
 
+// Regression for gofiber/fiber CVE-2024-38513 (GHSA-98j2-3j3p-fw2v) when
+// the token travels in a header: fiber's session middleware created a
+// session under whatever session ID the client sent, through its cookie,
+// header or query lookups alike. An API client's header token that the
+// server never issued is no session, and a write or a login with it gets a
+// fresh token, never the one the client chose.
+func TestRegressionFiberCVE202438513HeaderTokenIsNeverClientChosen(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			store := st.new(t)(nil)
+			a := storetest.NewApp(t, session.Options{Store: store, TokenHeader: "Session-Token"})
+			do := func(path, tok string) *httptest.ResponseRecorder {
+				req := httptest.NewRequest("GET", "https://example.com"+path, nil)
+				req.Header["Session-Token"] = []string{tok}
+				rec := httptest.NewRecorder()
+				a.Handler.ServeHTTP(rec, req)
+				return rec
+			}
+			for _, planted := range []string{
+				strings.Repeat("A", session.IDLength), // the shape of a session ID
+				"attacker-chosen",
+			} {
+				if rec := do("/whoami", planted); rec.Code != http.StatusUnauthorized {
+					t.Errorf("planted %.20q: whoami = %d, want 401", planted, rec.Code)
+				}
+				for _, path := range []string{"/set?k=a&v=1", "/login?user=victim"} {
+					rec := do(path, planted)
+					if got := rec.Header().Get("Session-Token"); got == "" || got == planted {
+						t.Errorf("planted %.20q: %s answered token %.20q, want a fresh one", planted, path, got)
+					}
+				}
+				// The planted token still names no session afterwards.
+				if rec := do("/whoami", planted); rec.Code != http.StatusUnauthorized {
+					t.Errorf("planted %.20q: after a login, whoami with it = %d %q, want 401", planted, rec.Code, rec.Body.String())
+				}
+			}
+		})
+	}
+}
+
+// idRecorder records the ID of every record committed to its store.
+type idRecorder struct {
+	session.Store
+	mu  sync.Mutex
+	ids []string
+}
+
+func (s *idRecorder) Commit(ctx context.Context, rec session.Record) (string, error) {
+	s.mu.Lock()
+	s.ids = append(s.ids, rec.ID)
+	s.mu.Unlock()
+	return s.Store.Commit(ctx, rec)
+}
+
+// Regression for gofiber/fiber CVE-2025-66630 (GHSA-68rr-p4fp-j59v):
+// fiber's UUID helper, the default generator of session IDs and CSRF
+// tokens, fell back to a fixed all-zero value when crypto/rand failed, so
+// every session could get the same, guessable ID. Every session here gets
+// its own full-length random ID, never the all-zero one.
+func TestRegressionFiberCVE202566630SessionIDsAreNeverRepeated(t *testing.T) {
+	zero := strings.Repeat("A", session.IDLength) // 32 zero bytes in base64url
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			rs := &idRecorder{Store: st.new(t)(nil)}
+			a := storetest.NewApp(t, session.Options{Store: rs})
+			const n = 200
+			for i := range n {
+				path := "/set?k=a&v=1"
+				if i%2 == 1 {
+					path = "/login?user=u"
+				}
+				if rec, tok := a.Do(t, path, ""); rec.Code != http.StatusOK || tok == "" {
+					t.Fatalf("%s: %d, token %q", path, rec.Code, tok)
+				}
+			}
+			rs.mu.Lock()
+			defer rs.mu.Unlock()
+			if len(rs.ids) < n {
+				t.Fatalf("%d records committed for %d new sessions", len(rs.ids), n)
+			}
+			seen := make(map[string]bool, len(rs.ids))
+			for _, id := range rs.ids {
+				if !session.ValidID(id) || id == zero {
+					t.Fatalf("session ID %q: want %d random base64url characters", id, session.IDLength)
+				}
+				if seen[id] {
+					t.Fatalf("session ID %q was issued twice", id)
+				}
+				seen[id] = true
+			}
+		})
+	}
+}
+
 // alexedwards/scs#215: a change made after the handler wrote the body was
 // silently lost.
 func TestChangesAfterTheHeadersWereWritten(t *testing.T) {
