@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -146,6 +147,42 @@ func TestAPIKey(t *testing.T) {
 			}
 			if strings.Contains(w.Body.String(), "hg_") {
 				t.Errorf("body reflects the key: %s", w.Body.String())
+			}
+		})
+	}
+}
+
+// Regression for gofiber/keyauth#97: the examples read the key from the
+// URL, where it is written to access logs, proxies and browser history and
+// sent on in Referer. A key is read from its header only; one in the query
+// string, a form or a cookie is no credential.
+func TestRegressionFiberKeyauth97KeyOutsideItsHeaderIsNotRead(t *testing.T) {
+	s := newAPIKeySetup(t, nil)
+	key := url.QueryEscape(s.live.Key)
+	for _, tt := range []struct {
+		name string
+		r    *http.Request
+	}{
+		{"a key in the query string", httptest.NewRequest(http.MethodGet, "/v1/invoices?api_key="+key, nil)},
+		{"a key in a query parameter named like the header", httptest.NewRequest(http.MethodGet, "/v1/invoices?X-API-Key="+key, nil)},
+		{"a key as access_token", httptest.NewRequest(http.MethodGet, "/v1/invoices?access_token="+key, nil)},
+		{"a key in a form", func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, "/v1/invoices", strings.NewReader("api_key="+key))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		}()},
+		{"a key in a cookie", func() *http.Request {
+			r := httptest.NewRequest(http.MethodGet, "/v1/invoices", nil)
+			r.AddCookie(&http.Cookie{Name: "api_key", Value: s.live.Key})
+			return r
+		}()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, reason := problem.WithReason(tt.r.Context())
+			w := httptest.NewRecorder()
+			s.mw.Handler(scopesHandler).ServeHTTP(w, tt.r.WithContext(ctx))
+			if w.Code != http.StatusUnauthorized || !errors.Is(reason.Err(), auth.ErrNoCredentials) {
+				t.Errorf("status %d, reason %v; want 401 and %v", w.Code, reason.Err(), auth.ErrNoCredentials)
 			}
 		})
 	}
