@@ -149,7 +149,7 @@ func TestTokenSessionMode(t *testing.T) {
 		err  error
 	}{
 		{"the session's token passes", post(alice, tokenHeader(tok)), nil},
-		{"regression token replay across sessions: another session's token is rejected", post(alice, tokenHeader(malloryTok)), csrf.ErrTokenInvalid},
+		{"regression gofiber/fiber CVE-2023-45141 (GHSA-mv73-f69x-444p), token replay across sessions: another session's token is rejected", post(alice, tokenHeader(malloryTok)), csrf.ErrTokenInvalid},
 		{"a session's token is rejected without the session", post(tokenHeader(tok)), csrf.ErrTokenInvalid},
 		{"a missing token is rejected", post(alice), csrf.ErrTokenMissing},
 	} {
@@ -217,7 +217,9 @@ func with(r *http.Request, h [2]string) *http.Request {
 // without Secure) holding a nonce it knows, and get a token for that nonce
 // by fetching a page with the cookie itself. Accepting cookie-bound tokens
 // from requests with a session would then be a forgery against logged-in
-// users, so the fallback is refused for such cookies.
+// users, so the fallback is refused for such cookies. This is the token
+// injection of gofiber/fiber CVE-2023-45128 (GHSA-94w9-97p3-p368), whose
+// double-submit cookie an attacker could set to a value it held a token for.
 func TestCookieBoundTokenIsRefusedInASessionWhenTheCookieCanBePlanted(t *testing.T) {
 	session := [2]string{"X-Test-Session", "victim-session"}
 	for _, tt := range []struct {
