@@ -14,6 +14,7 @@ import (
 
 	"github.com/httpguard/httpguard"
 	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/cors"
 	"github.com/httpguard/httpguard/csrf"
 	"github.com/httpguard/httpguard/errorsafe"
@@ -39,23 +40,58 @@ func readmeStack(t *testing.T, redirect bool) http.Handler {
 // routes that routes adds to the mux.
 func readmeStackWith(t *testing.T, redirect bool, logger *slog.Logger, routes func(*http.ServeMux)) http.Handler {
 	t.Helper()
+	return readmeStackFrom(t, stackOptions{redirect: redirect, logger: logger, routes: routes})
+}
+
+// stackOptions are what a test changes in readmeStack's configuration;
+// the zero value of each field keeps the quick starts' choice.
+type stackOptions struct {
+	redirect bool
+	logger   *slog.Logger // nil: discarded
+	routes   func(*http.ServeMux)
+	// allowedHosts is headers.Options.AllowedHosts.
+	allowedHosts []string
+	// resolver is the clientip.Resolver given to every package that
+	// takes one (errorsafe, headers, https, ratelimit, csrf).
+	resolver *clientip.Resolver
+	// ipRate is the per-address limit in requests per minute; 0 keeps
+	// 100 a second.
+	ipRate int
+	// tokens turns on csrf's tokens.
+	tokens *csrf.TokenOptions
+}
+
+// readmeStackFrom builds readmeStack's stack with o's changes.
+func readmeStackFrom(t *testing.T, o stackOptions) http.Handler {
+	t.Helper()
 	check := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	es, err := errorsafe.New(errorsafe.Options{Logger: logger})
+	logger, routes, redirect := o.logger, o.routes, o.redirect
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	es, err := errorsafe.New(errorsafe.Options{Logger: logger, ClientIP: o.resolver})
 	check(err)
-	sec, err := headers.New(headers.HTML())
+	ho := headers.HTML()
+	ho.AllowedHosts = o.allowedHosts
+	ho.ClientIP = o.resolver
+	sec, err := headers.New(ho)
 	check(err)
-	rd, err := https.NewRedirect(https.RedirectOptions{Host: "localhost"})
+	rd, err := https.NewRedirect(https.RedirectOptions{Host: "localhost", ClientIP: o.resolver})
 	check(err)
 	c, err := cors.New(cors.Options{AllowedOrigins: []string{"https://app.example.com"}})
 	check(err)
-	ipLimit, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{{Name: "ip", Rate: 100, Period: time.Second}}})
+	ipRule := ratelimit.Limit{Name: "ip", Rate: 100, Period: time.Second}
+	if o.ipRate > 0 {
+		ipRule = ratelimit.Limit{Name: "ip", Rate: o.ipRate, Period: time.Minute}
+	}
+	ipLimit, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ipRule}, ClientIP: o.resolver})
 	check(err)
-	p, err := csrf.New(csrf.Options{})
+	p, err := csrf.New(csrf.Options{ClientIP: o.resolver, Tokens: o.tokens})
 	check(err)
 	sessions, err := session.New(session.Options{})
 	check(err)
