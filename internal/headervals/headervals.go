@@ -13,8 +13,9 @@
 // only its own response.
 //
 // TakeBytes adds room for values built per request (a counter, a date):
-// bytes carved by the same addition out of the same slab, written once
-// before the strings that share them are made, and never again.
+// bytes carved the same way, by an atomic addition to the count of a byte
+// slab of the same shard, written once before the strings that share them
+// are made, and never again.
 //
 // Slabs are spread over shards picked from the address of the calling
 // goroutine's stack, so goroutines on different cores rarely add to the
