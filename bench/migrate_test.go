@@ -1982,6 +1982,15 @@ func gorillaCSRFCases() []migCase {
 			hg:   []expect{cookieIs("__Host-csrf", false, "Path=/", "HttpOnly", "Secure", "SameSite=Lax"), header("Vary", "Cookie"), header("Cache-Control", "private")},
 		},
 		{
+			name:   "SameSite=None for a cross-site frame: csrf.SameSite, or TokenOptions.Partitioned",
+			rows:   []string{"MaxAge, Domain, Path, HttpOnly, SameSite"},
+			method: http.MethodGet, target: "https://example.com/form",
+			peerS: gorillaWith(gorillacsrf.SameSite(gorillacsrf.SameSiteNoneMode)),
+			peer:  []expect{cookieIs("_gorilla_csrf", true, "Max-Age=43200", "HttpOnly", "Secure", "SameSite=None")},
+			hgS:   hgToken(csrf.Options{Tokens: &csrf.TokenOptions{Key: csrfKey, Partitioned: true}}),
+			hg:    []expect{cookieIs("__Host-csrf", false, "Path=/", "HttpOnly", "Secure", "SameSite=None", "Partitioned")},
+		},
+		{
 			name:   "other cookie names",
 			rows:   []string{"CookieName"},
 			method: http.MethodGet, target: "https://example.com/form",
