@@ -20,7 +20,10 @@
 // Slabs are spread over shards picked from the address of the calling
 // goroutine's stack, so goroutines on different cores rarely add to the
 // same count. A full slab is replaced, never reused: it stays alive as
-// long as some response still holds a part of it.
+// long as some response still holds a part of it. Each shard's current
+// slabs stay reachable for good, with what their used slots refer to: at
+// most 64 shards of 8 KiB once every shard has served, and the byte slabs
+// their strings point into, a few more per shard.
 package headervals
 
 import (
@@ -119,6 +122,9 @@ func (sh *shard) takeVals(n int) (*valSlab, int) {
 			if end := s.used.Add(uint64(n)); end <= slabSlots {
 				return s, int(end)
 			}
+			if sh.vals.Load() != s {
+				continue // replaced meanwhile: no slab of our own needed
+			}
 		}
 		fresh := new(valSlab)
 		fresh.used.Store(uint64(n))
@@ -135,6 +141,9 @@ func (sh *shard) takeBytes(n int) (*byteSlab, int) {
 		if s != nil {
 			if end := s.used.Add(uint64(n)); end <= slabBytes {
 				return s, int(end)
+			}
+			if sh.bytes.Load() != s {
+				continue // replaced meanwhile: no slab of our own needed
 			}
 		}
 		fresh := new(byteSlab)
