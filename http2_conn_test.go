@@ -223,7 +223,7 @@ func (c *h2Conn) readUntil(cond func() bool) {
 		switch f := f.(type) {
 		case *http2.MetaHeadersFrame:
 			for _, hf := range f.RegularFields() {
-				r.header.Add(http.CanonicalHeaderKey(hf.Name), hf.Value)
+				r.header.Add(hf.Name, hf.Value)
 			}
 			if s := f.PseudoValue("status"); s != "" {
 				r.status, _ = strconv.Atoi(s)
