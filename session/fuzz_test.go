@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -221,6 +222,50 @@ func FuzzHardenCookie(f *testing.F) {
 		}
 		if back.Name != c.Name || back.Partitioned != partitioned || !back.Secure || !back.HttpOnly || back.SameSite != c.SameSite {
 			t.Fatalf("the Set-Cookie line %q parses back as %+v", line, back)
+		}
+	})
+}
+
+// FuzzModifyResponse sends arbitrary backend Set-Cookie lines through
+// ModifyResponse: it keeps every other line in order, and removes exactly
+// the lines that set a cookie of the session's name, so a backend can
+// neither replace the session cookie nor lose an unrelated cookie. Where
+// net/http parses a line, its cookie name decides; a line it refuses (a
+// value with a quote, say) is read by name alone, as browsers, which
+// accept such values, read it (RFC 6265bis §5.6).
+func FuzzModifyResponse(f *testing.F) {
+	for _, s := range []string{
+		"__Host-session=x; Path=/", " \t__Host-session =x", "__Host-session-legacy=1", "__host-session=1",
+		"a=__Host-session=1", "__Host-session", "=__Host-session", "__Host-session=;", "a=1; __Host-session=2",
+	} {
+		f.Add(s, "b=2")
+	}
+	m := session.MustNew(session.Options{})
+	name := m.CookieName()
+	f.Fuzz(func(t *testing.T, line, other string) {
+		if strings.ContainsAny(line+other, "\r\n") {
+			t.Skip("no header line holds CR or LF")
+		}
+		res := &http.Response{Header: http.Header{"Set-Cookie": {other, line, other}}}
+		if err := m.ModifyResponse(res); err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, v := range []string{other, line, other} {
+			sets := false
+			if c, err := http.ParseSetCookie(v); err == nil {
+				sets = c.Name == name
+			} else {
+				pair, _, _ := strings.Cut(v, ";")
+				k, _, ok := strings.Cut(pair, "=")
+				sets = ok && strings.Trim(k, " \t") == name
+			}
+			if !sets {
+				want = append(want, v)
+			}
+		}
+		if got := res.Header["Set-Cookie"]; !slices.Equal(got, want) {
+			t.Errorf("ModifyResponse(%q) kept %q, want %q", []string{other, line, other}, got, want)
 		}
 	})
 }
