@@ -36,28 +36,34 @@ type result[T any] struct {
 // connection of the pool end with the context. Whether a command given up
 // on reached Redis is unknown, as it is after any timeout.
 func Run[T any](ctx context.Context, timeout time.Duration, call func(context.Context) (T, error)) (T, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	callCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	done := make(chan result[T], 1)
 	go func() {
-		v, err := call(ctx)
+		v, err := call(callCtx)
 		done <- result[T]{v, err}
 	}()
 	select {
 	case r := <-done:
 		return r.v, r.err
-	case <-ctx.Done():
+	case <-callCtx.Done():
 		select {
 		case r := <-done: // answered just in time
 			return r.v, r.err
 		default:
 		}
 		var zero T
-		if err := ctx.Err(); err != context.DeadlineExceeded {
-			return zero, err
-		}
-		return zero, fmt.Errorf("redis: no reply within %v: %w", timeout, context.DeadlineExceeded)
+		return zero, ended(ctx, timeout)
 	}
+}
+
+// ended is the error of a call whose context ended: ctx's own error when
+// the caller's context ended it, else the timeout's.
+func ended(ctx context.Context, timeout time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return fmt.Errorf("redis: no reply within %v: %w", timeout, context.DeadlineExceeded)
 }
 
 // AppliesDeadlines reports whether client is a go-redis *Client,
@@ -100,8 +106,5 @@ func RunWith[T any](ctx context.Context, timeout time.Duration, direct bool, cal
 	// The deadline or the caller ended the call: report it as Run does,
 	// not as the network timeout go-redis saw.
 	var zero T
-	if err := ctx.Err(); err != nil {
-		return zero, err
-	}
-	return zero, fmt.Errorf("redis: no reply within %v: %w", timeout, context.DeadlineExceeded)
+	return zero, ended(ctx, timeout)
 }
