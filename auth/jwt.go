@@ -416,11 +416,8 @@ func (m *JWT) Verify(ctx context.Context, token string) (identity.Identity, erro
 	if m == nil || m.c == nil {
 		return identity.Identity{}, errNotConfigured
 	}
-	if len(token) > m.c.maxToken {
-		return identity.Identity{}, ErrTokenTooLarge
-	}
-	if !isB64Token(token) {
-		return identity.Identity{}, ErrTokenMalformed
+	if err := m.c.checkForm(token); err != nil {
+		return identity.Identity{}, err
 	}
 	return m.c.verify(ctx, token)
 }

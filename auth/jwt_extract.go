@@ -55,12 +55,24 @@ func (c *jwtConfig) extract(r *http.Request) (string, error) {
 		return "", errNoToken
 	case found > 1:
 		return "", ErrTokenMalformed
-	case len(tok) > c.maxToken:
-		return "", ErrTokenTooLarge
-	case !isB64Token(tok):
-		return "", ErrTokenMalformed
+	}
+	if err := c.checkForm(tok); err != nil {
+		return "", err
 	}
 	return tok, nil
+}
+
+// checkForm refuses a token longer than MaxTokenBytes or outside RFC
+// 6750's b64token alphabet, before any decoding: what every way in (a
+// request, Verify, Revoke) checks first.
+func (c *jwtConfig) checkForm(tok string) error {
+	switch {
+	case len(tok) > c.maxToken:
+		return ErrTokenTooLarge
+	case !isB64Token(tok):
+		return ErrTokenMalformed
+	}
+	return nil
 }
 
 // parseBearer parses an Authorization value. isBearer is false for

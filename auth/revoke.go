@@ -37,11 +37,8 @@ func (m *JWT) Revoke(ctx context.Context, token string) error {
 	// token it refuses for now (a tenant suspended) must still be
 	// revocable, and a lookup it cannot make must not fail a logout
 	// (found in review).
-	if len(token) > m.c.maxToken {
-		return ErrTokenTooLarge
-	}
-	if !isB64Token(token) {
-		return ErrTokenMalformed
+	if err := m.c.checkForm(token); err != nil {
+		return err
 	}
 	if _, err := m.c.verifyToken(ctx, token); err != nil && !errors.Is(err, ErrTokenRevoked) {
 		return err
