@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/httpguard/httpguard/cors"
 	"github.com/httpguard/httpguard/headers"
+	"github.com/httpguard/httpguard/internal/testenv"
 	"github.com/httpguard/httpguard/session"
 )
 
@@ -31,7 +31,7 @@ func TestREADMEStackInFrontOfReverseProxy(t *testing.T) {
 		mu             sync.Mutex
 		backendCookies []string
 	)
-	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	target := testenv.Backend(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		backendCookies = append(backendCookies, r.Header.Values("Cookie")...)
 		mu.Unlock()
@@ -50,9 +50,7 @@ func TestREADMEStackInFrontOfReverseProxy(t *testing.T) {
 		h.Add("Set-Cookie", "theme=dark; Path=/")
 		h.Add("Set-Cookie", "__Host-session=legacy; Path=/; Secure")
 		_, _ = io.WriteString(w, "legacy")
-	}))
-	t.Cleanup(be.Close)
-	target, _ := url.Parse(be.URL)
+	})
 
 	// The same options as the stack's middlewares, whose ModifyResponse
 	// depends on nothing else.

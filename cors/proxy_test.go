@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/httpguard/httpguard/cors"
+	"github.com/httpguard/httpguard/internal/testenv"
 )
 
 // corsBackend is a legacy backend that grants CORS itself: with
@@ -18,7 +19,7 @@ import (
 // as a permissive preflight, and always adds Vary: Accept-Encoding.
 func corsBackend(t *testing.T) *url.URL {
 	t.Helper()
-	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return testenv.Backend(t, func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Add("Vary", "Accept-Encoding")
 		switch r.URL.Query().Get("grant") {
@@ -38,10 +39,7 @@ func corsBackend(t *testing.T) *url.URL {
 			return
 		}
 		_, _ = io.WriteString(w, "legacy")
-	}))
-	t.Cleanup(be.Close)
-	u, _ := url.Parse(be.URL)
-	return u
+	})
 }
 
 // The middleware in front of an httputil.ReverseProxy whose backend grants

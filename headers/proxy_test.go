@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/httpguard/httpguard/headers"
+	"github.com/httpguard/httpguard/internal/testenv"
 )
 
 // legacyBackend answers with the header fields its request names in the
@@ -17,17 +18,14 @@ import (
 // sets its own security headers does.
 func legacyBackend(t *testing.T) *url.URL {
 	t.Helper()
-	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return testenv.Backend(t, func(w http.ResponseWriter, r *http.Request) {
 		for k, vs := range r.URL.Query() {
 			for _, v := range vs {
 				w.Header().Add(k, v)
 			}
 		}
 		_, _ = io.WriteString(w, "legacy")
-	}))
-	t.Cleanup(be.Close)
-	u, _ := url.Parse(be.URL)
-	return u
+	})
 }
 
 // The headers middleware in front of an httputil.ReverseProxy whose

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/httpguard/httpguard/internal/testenv"
 	"github.com/httpguard/httpguard/session"
 )
 
@@ -20,7 +21,7 @@ import (
 // browser, or sits before the middleware's own when it sets one.
 func TestModifyResponseBehindReverseProxy(t *testing.T) {
 	t.Parallel()
-	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	backend := testenv.Backend(t, func(w http.ResponseWriter, r *http.Request) {
 		for _, c := range r.URL.Query()["cookie"] {
 			w.Header().Add("Set-Cookie", c)
 		}
@@ -28,9 +29,7 @@ func TestModifyResponseBehindReverseProxy(t *testing.T) {
 			w.Header().Set("X-Session-Token", v)
 		}
 		_, _ = io.WriteString(w, "legacy")
-	}))
-	t.Cleanup(be.Close)
-	backend, _ := url.Parse(be.URL)
+	})
 
 	const own = "__Host-session=backend; Path=/; Secure"
 	for _, tc := range []struct {
