@@ -30,8 +30,11 @@ const (
 // amounts to.
 func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panicked, aborted bool) {
 	status := x.logStatus()
-	if panicked && !x.started() {
+	switch {
+	case panicked && !x.started():
 		status = http.StatusInternalServerError // written by a Recover further out
+	case aborted && !x.started():
+		status = 0 // net/http closed the connection or reset the stream: no response
 	}
 	reason := as.reason.Err()
 	if panicked {

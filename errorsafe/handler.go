@@ -213,8 +213,10 @@ func (h *handler) finish(x *exchange, r *http.Request, as *accessState, done *bo
 	abort := false
 	if pv != nil {
 		if pv == http.ErrAbortHandler {
+			// An intentional abort, not a panic of the handler: the
+			// record keeps the status sent, if any, and its reason.
 			if h.f&fAccessLog != 0 {
-				h.c.logAccess(x, r, as, true, true)
+				h.c.logAccess(x, r, as, false, true)
 			}
 			panic(pv)
 		}

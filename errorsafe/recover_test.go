@@ -204,6 +204,55 @@ func TestRegressionChi588ErrAbortHandlerPassesThrough(t *testing.T) {
 	}
 }
 
+// TestErrAbortHandlerAccessRecord: a handler's deliberate abort is not a
+// panic of the handler. Its access record has the status the client got,
+// 0 when it got none (net/http closes the connection), aborted, and no
+// panic reason or 500 that was never sent.
+func TestErrAbortHandlerAccessRecord(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler func(w http.ResponseWriter)
+		status  float64
+	}{
+		{"before the first byte", func(w http.ResponseWriter) {
+			panic(http.ErrAbortHandler)
+		}, 0},
+		{"after the status", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusAccepted)
+			panic(http.ErrAbortHandler)
+		}, http.StatusAccepted},
+		{"mid-body, as httputil.ReverseProxy aborts", func(w http.ResponseWriter) {
+			w.Write([]byte("streaming"))
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		}, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, logs := newLogged(t, errorsafe.Options{})
+			srv := httptest.NewServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				tt.handler(w)
+			})))
+			defer srv.Close()
+
+			if resp, err := srv.Client().Get(srv.URL); err == nil {
+				_, rerr := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if rerr == nil {
+					t.Fatalf("response completed: %d", resp.StatusCode)
+				}
+			}
+			lr := waitRecord(t, logs, "http request")
+			if lr["status"] != tt.status || lr["aborted"] != true || lr["reason"] != nil || lr["level"] != "INFO" {
+				t.Errorf("access record = %v, want status %v, aborted, no reason, level INFO", lr, tt.status)
+			}
+			if pr := logs.find(t, "panic recovered"); pr != nil {
+				t.Errorf("a deliberate abort was logged as a panic: %v", pr)
+			}
+		})
+	}
+}
+
 // TestRegressionChi661NoWriteAfterHijack: go-chi/chi#661 (fixed in #795) —
 // writing a 500 into a hijacked (WebSocket) connection sent garbage down
 // the socket. After a hijack the panic is logged and the connection left
