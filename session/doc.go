@@ -102,11 +102,11 @@
 //
 // A store cannot list its sessions (alexedwards/scs's Iterate): a
 // server-side store files records under the SHA-256 of their ID, and a
-// CookieStore keeps none. To end a user's other sessions, after a password
-// change for instance, store a version of the user's credentials in the
-// identity's claims at Login, and refuse, in a middleware after this one,
-// a session whose version is no longer the user's ([Session.Destroy] ends
-// it), as examples/secureapi refuses the sessions of a deleted account.
+// CookieStore keeps none. The other sessions of a user end instead through
+// [Options.ValidateLogin], asked on each request whether the session's
+// login still stands: after a password change, a "sign out everywhere" or
+// a disabled account it answers false for the logins made before, and
+// each such session is ended, for good, the next time it is presented.
 //
 // # API clients
 //

@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/httpguard/httpguard/identity"
@@ -314,4 +316,80 @@ func ExampleOptions_partitioned() {
 	// session: option Partitioned: requires SameSite=None: browsers neither store nor send a Lax or Strict cookie in a cross-site frame, where a partitioned cookie is needed
 	// login: __Host-widget-session=…; Path=/; Secure; HttpOnly; SameSite=None; Partitioned
 	// logout: __Host-widget-session=…; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Path=/; Secure; HttpOnly; SameSite=None; Partitioned
+}
+
+// A password change ends the user's other sessions. Each login carries
+// the version of the user's password in a claim; ValidateLogin refuses a
+// session whose version is no longer the user's, and the request that
+// changes the password logs in again with the new one, so that its own
+// session stays.
+func ExampleOptions_validateLogin() {
+	var mu sync.Mutex
+	passwordVersion := map[string]float64{"alice": 1} // the user store
+
+	login := func(s *session.Session, user string) error {
+		mu.Lock()
+		v := passwordVersion[user]
+		mu.Unlock()
+		return s.Login(identity.New(identity.Options{Subject: user, Claims: map[string]any{"pwv": v}}))
+	}
+	sessions := session.MustNew(session.Options{
+		ValidateLogin: func(ctx context.Context, id identity.Identity, loggedIn time.Time) (bool, error) {
+			v, _ := id.Claim("pwv") // a number from the session record
+			mu.Lock()
+			defer mu.Unlock()
+			current, ok := passwordVersion[id.Subject()]
+			return ok && v == current, nil // an error here would be a 503
+		},
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		// Check the credentials first; then:
+		if err := login(session.FromRequest(r), "alice"); err != nil {
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+		}
+	})
+	mux.HandleFunc("POST /password", func(w http.ResponseWriter, r *http.Request) {
+		id, ok := identity.FromRequest(r)
+		if !ok {
+			http.Error(w, "sign in first", http.StatusUnauthorized)
+			return
+		}
+		// Check the old password and store the new one's hash; then:
+		mu.Lock()
+		passwordVersion[id.Subject()]++
+		mu.Unlock()
+		if err := login(session.FromRequest(r), id.Subject()); err != nil {
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+		}
+	})
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := identity.FromRequest(r); ok {
+			fmt.Fprint(w, id.Subject())
+			return
+		}
+		http.Error(w, "sign in first", http.StatusUnauthorized)
+	})
+	h := sessions.Handler(mux)
+
+	serve := func(method, path string, c *http.Cookie) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, "https://example.com"+path, nil)
+		if c != nil {
+			req.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	laptop := serve("POST", "/login", nil).Result().Cookies()[0]
+	phone := serve("POST", "/login", nil).Result().Cookies()[0]
+	fmt.Println("phone:", serve("GET", "/me", phone).Body.String())
+
+	laptop = serve("POST", "/password", laptop).Result().Cookies()[0] // a new session ID
+	fmt.Println("phone after the change:", serve("GET", "/me", phone).Code)
+	fmt.Println("laptop after the change:", serve("GET", "/me", laptop).Body.String())
+	// Output:
+	// phone: alice
+	// phone after the change: 401
+	// laptop after the change: alice
 }

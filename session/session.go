@@ -194,6 +194,35 @@ type Options struct {
 	// handler runs. Requests without a token never touch the store.
 	LazyLoad bool
 
+	// ValidateLogin, when set, is asked whether the login a session holds
+	// still stands, on every request that loads a session with one (on
+	// the session's first use with LazyLoad), before the identity reaches
+	// the request context. id is the identity [Session.Login] stored,
+	// loggedIn the time of that login.
+	//
+	// It is how the other sessions of a user end, which no store can list
+	// (OWASP ASVS 3.3.3 and 3.3.4): after a password change, a "sign out
+	// everywhere" or a disabled account, answer false for the logins made
+	// before it. Compare a version of the user's credentials that the
+	// identity's claims carry from Login with the user's current one, or
+	// loggedIn with the time of the change (the clocks of the instances
+	// then matter). The request that made the change calls Login again,
+	// so that its own session holds a new login and stays.
+	//
+	// A session answered false is ended at once, as [Session.Destroy]
+	// ends it: deleted from the store (its ID revoked in a [CookieStore]),
+	// so that it stays ended whatever ValidateLogin answers later, for a
+	// copy of the cookie too. The request is then served as one without a
+	// session, and the client is not told to drop its cookie, as for an
+	// expired session. An error, or a failure to delete, is answered like
+	// a store failure: [Options.OnReject] with an error wrapping
+	// [ErrStore], 503 by default; the request is never served as the user
+	// or as anonymous. It runs on the request's goroutine with the
+	// request's context: keep what it reads cached, since it delays every
+	// signed-in request. Default: none; a login stands until its session
+	// ends.
+	ValidateLogin func(ctx context.Context, id identity.Identity, loggedIn time.Time) (bool, error)
+
 	// OnReject writes the response when the store fails or the session
 	// cannot be saved. err wraps [ErrStore], [ErrTooLarge] or [ErrEncode].
 	// Default: a generic problem response, 503 with Retry-After: 5 for
@@ -227,6 +256,7 @@ type Middleware struct {
 	touchEvery   time.Duration
 	tokenHeader  string
 	lazy         bool
+	validate     func(context.Context, identity.Identity, time.Time) (bool, error)
 	onReject     func(http.ResponseWriter, *http.Request, error)
 	now          func() time.Time
 }
@@ -376,6 +406,7 @@ func New(opts Options) (*Middleware, error) {
 		touchEvery:   touch,
 		tokenHeader:  header,
 		lazy:         opts.LazyLoad,
+		validate:     opts.ValidateLogin,
 		onReject:     opts.OnReject,
 		now:          opts.now,
 	}

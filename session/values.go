@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -102,6 +103,11 @@ func (s *Session) loadWith(ctx context.Context) error {
 		}
 		return nil
 	}
+	if m.validate != nil && data.hasIdent {
+		if ok, err := s.validateLogin(ctx, rec.ID, &data); !ok {
+			return err
+		}
+	}
 	s.id = rec.ID
 	s.expiry = rec.Expiry
 	s.data = data
@@ -109,6 +115,31 @@ func (s *Session) loadWith(ctx context.Context) error {
 		s.touch = true
 	}
 	return nil
+}
+
+// validateLogin asks Options.ValidateLogin whether the login in data, the
+// record with ID id, still stands. If it does not, the record is deleted
+// at once, without the request's cancellation as in Destroy, so that it
+// stays ended, and the session is left unloaded, as an expired one is.
+// An error of either step is also the load's error.
+func (s *Session) validateLogin(ctx context.Context, id string, data *record) (bool, error) {
+	m := s.m
+	ok, err := m.validate(ctx, data.ident, time.Unix(0, data.created))
+	if err != nil {
+		s.loadErr = fmt.Errorf("%w: ValidateLogin: %w", ErrStore, err)
+		return false, s.loadErr
+	}
+	if ok {
+		return true, nil
+	}
+	dctx, cancel := detach.Context(ctx)
+	defer cancel()
+	if err := m.store.Delete(dctx, m.deletion(id, data.created)); err != nil {
+		s.loadErr = storeError(err)
+		return false, s.loadErr
+	}
+	s.tokenEnded = true
+	return false, nil
 }
 
 // hijacked marks the headers as gone with the connection before they were

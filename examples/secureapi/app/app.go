@@ -24,9 +24,9 @@
 //	→ cors (only with Config.CORSOrigins)
 //	→ ratelimit by client address
 //	→ csrf (Fetch Metadata and Origin; the CORS origins only without the session cookie)
-//	→ session
+//	→ session (a deleted user's session ends: ValidateLogin)
 //	→ auth (a bearer token, when one is sent)
-//	→ the account check (a deleted user's session or token gets 401)
+//	→ the account check (a deleted user's token gets 401)
 //	→ ratelimit by subject
 //	→ routes, each with its rbac guard
 //
@@ -91,7 +91,8 @@
 // so that instances behind one load balancer share them. Users are kept
 // in memory by each process: DELETE /users/{id} acts on one instance
 // only. There it ends the account at once: its logins and refreshes fail,
-// and its access tokens and sessions get 401 (a session is destroyed).
+// and its access tokens get 401 and its sessions end (their records are
+// deleted on their next request).
 //
 // # Reusing the server
 //
@@ -103,6 +104,7 @@
 package app
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
@@ -330,6 +332,12 @@ func New(cfg Config) (http.Handler, error) {
 	sessions, err := session.New(session.Options{
 		Store:                          st.session,
 		DangerouslyAllowInsecureCookie: !cfg.TLS, // plain HTTP on loopback only; main refuses anything else
+		// A deleted account's sessions end on their next request: the
+		// record is deleted and the request goes on without a session.
+		ValidateLogin: func(ctx context.Context, id identity.Identity, _ time.Time) (bool, error) {
+			_, found, err := cfg.Users.LookupUser(ctx, id.Subject())
+			return found, err
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -536,17 +544,17 @@ func newCrossOrigin(cfg Config, sessions *session.Middleware) (func(http.Handler
 	}, nil
 }
 
-var errAccountGone = errors.New("secureapi: the account of this session or token was deleted")
+var errAccountGone = errors.New("secureapi: the account of this token was deleted")
 
-// current refuses a principal whose account is gone from this instance's
-// users: DELETE /users/{id} ends the account's sessions (the record is
-// destroyed) and its access tokens at once, not when they expire. Other
-// requests pass; HTTP Basic checks the password against the users on its
-// route.
+// current refuses a bearer token whose account is gone from this
+// instance's users: DELETE /users/{id} ends the account's access tokens at
+// once, not when they expire. (Its sessions end through the session
+// middleware's ValidateLogin; HTTP Basic checks the password against the
+// users on its route.) Other requests pass.
 func (s *server) current(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, ok := identity.FromRequest(r)
-		if !ok || id.Subject() == "" {
+		if !ok || id.Subject() == "" || id.Method() == identity.MethodSession {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -555,13 +563,6 @@ func (s *server) current(next http.Handler) http.Handler {
 			unavailable(w, r, err)
 		case found:
 			next.ServeHTTP(w, r)
-		case id.Method() == identity.MethodSession:
-			if err := session.FromRequest(r).Destroy(); err != nil {
-				unavailable(w, r, err)
-				return
-			}
-			s.challengeSession(w)
-			errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusUnauthorized, Err: errAccountGone})
 		default:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+`", error="invalid_token", error_description="The account was deleted"`)
 			errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusUnauthorized, Err: errAccountGone})
