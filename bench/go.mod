@@ -11,11 +11,13 @@ require (
 	github.com/go-chi/cors v1.2.2
 	github.com/go-chi/httprate v0.16.1
 	github.com/go-chi/jwtauth/v5 v5.3.3
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/gorilla/csrf v1.7.3
 	github.com/gorilla/securecookie v1.1.2
 	github.com/gorilla/sessions v1.4.0
 	github.com/httpguard/httpguard v0.0.0
 	github.com/justinas/nosurf v1.2.0
+	github.com/labstack/echo-jwt/v4 v4.4.0
 	github.com/labstack/echo/v4 v4.16.4
 	github.com/lestrrat-go/jwx/v2 v2.1.3
 	github.com/realclientip/realclientip-go v1.0.0
@@ -30,7 +32,6 @@ require (
 	github.com/casbin/govaluate v1.3.0 // indirect
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.3.0 // indirect
 	github.com/goccy/go-json v0.10.3 // indirect
-	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/klauspost/cpuid/v2 v2.2.10 // indirect
 	github.com/labstack/gommon v0.5.0 // indirect

@@ -16,6 +16,7 @@ package bench
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -48,8 +49,10 @@ import (
 	chicors "github.com/go-chi/cors"
 	"github.com/go-chi/httprate"
 	"github.com/go-chi/jwtauth/v5"
+	gojwt "github.com/golang-jwt/jwt/v5"
 	gorillacsrf "github.com/gorilla/csrf"
 	"github.com/justinas/nosurf"
+	echojwt "github.com/labstack/echo-jwt/v4"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/lestrrat-go/jwx/v2/jwt"
@@ -85,7 +88,7 @@ func migrationCases() []migCase {
 	for _, f := range []func() []migCase{
 		rsCORSCases, chiCORSCases, unrolledCases, gorillaCSRFCases, nosurfCases,
 		scsCases, auth0Cases, jwtauthCases, httprateCases,
-		echoCORSCases, echoSecureCases, echoCSRFCases, echoRateCases,
+		echoCORSCases, echoSecureCases, echoCSRFCases, echoRateCases, echoJWTCases,
 	} {
 		all = append(all, f()...)
 	}
@@ -3716,4 +3719,489 @@ func echoSecureCases() []migCase {
 		}),
 	)
 	return out
+}
+
+// --- github.com/labstack/echo-jwt/v4: echojwt.WithConfig -------------------
+
+const echoJWTHeading = "echojwt.WithConfig"
+
+// guide: echo echojwt.WithConfig, before
+func guideEchoJWTBefore(app echo.HandlerFunc, secret []byte) http.Handler {
+	e := echo.New()
+	e.Use(echojwt.WithConfig(echojwt.Config{
+		SigningKey:    secret,
+		SigningMethod: echojwt.AlgorithmHS256,
+		TokenLookup:   "header:Authorization:Bearer ,cookie:jwt",
+	}))
+	e.Any("/*", app)
+	handler := http.Handler(e)
+	return handler
+}
+
+// guide: echo echojwt.WithConfig, after
+func guideEchoJWTAfter(mux http.Handler, secret []byte) http.Handler {
+	bearer, err := auth.NewJWT(auth.JWTOptions{
+		Algorithms: []string{auth.AlgHS256},
+		Keys:       []auth.Key{{Algorithm: auth.AlgHS256, Key: secret}},
+		CookieName: "jwt", // TokenLookup's cookie:jwt
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := bearer.Handler(mux)
+	return handler
+}
+
+// echoJWTApp is the echo handler behind echojwt: it marks that it ran and
+// writes the subject of the token echojwt stored under key.
+func echoJWTApp(key string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("X-Reached", "yes")
+		sub := ""
+		if tok, ok := c.Get(key).(*gojwt.Token); ok {
+			sub, _ = tok.Claims.GetSubject()
+		}
+		return c.String(http.StatusOK, sub)
+	}
+}
+
+// echoJWTWith serves echoJWTApp behind echojwt configured by c.
+func echoJWTWith(c echojwt.Config) func(*testing.T) http.Handler {
+	return func(*testing.T) http.Handler {
+		e := echo.New()
+		e.Use(echojwt.WithConfig(c))
+		e.Any("/*", echoJWTApp(cmp.Or(c.ContextKey, "user")))
+		return e
+	}
+}
+
+// hgJWTWith serves whoami behind auth.NewJWT(o), with HS256 and jwtSecret
+// unless o sets its algorithms and keys.
+func hgJWTWith(o auth.JWTOptions) func(*testing.T) http.Handler {
+	return func(*testing.T) http.Handler {
+		if o.Algorithms == nil {
+			o.Algorithms = []string{auth.AlgHS256}
+		}
+		if o.Keys == nil {
+			o.Keys = []auth.Key{{Algorithm: auth.AlgHS256, Key: jwtSecret}}
+		}
+		return must(auth.NewJWT(o)).Handler(whoami(hgSubject))
+	}
+}
+
+// hgJWTRefuses is httpguard's side of a case whose options NewJWT
+// refuses: it expects an error and serves next, of which the case expects
+// nothing.
+func hgJWTRefuses(o auth.JWTOptions) func(*testing.T) http.Handler {
+	return func(t *testing.T) http.Handler {
+		t.Helper()
+		if _, err := auth.NewJWT(o); err == nil {
+			t.Errorf("auth.NewJWT(%+v): no error", o)
+		}
+		return next
+	}
+}
+
+// signKID returns the HS256 token of cl under key with the kid header.
+func signKID(kid string, key []byte, cl map[string]any) string {
+	tok := gojwt.NewWithClaims(gojwt.SigningMethodHS256, gojwt.MapClaims(cl))
+	tok.Header["kid"] = kid
+	return must(tok.SignedString(key))
+}
+
+// tenantJWTClaims is a claims type of echojwt's NewClaimsFunc, whose
+// Validate golang-jwt calls after the registered claims.
+type tenantJWTClaims struct {
+	gojwt.RegisteredClaims
+	Tenant string `json:"tid"`
+}
+
+func (c *tenantJWTClaims) Validate() error {
+	if c.Tenant != "acme" {
+		return errors.New("wrong tenant")
+	}
+	return nil
+}
+
+func echoJWTCases() []migCase {
+	peer := func(*testing.T) http.Handler { return guideEchoJWTBefore(echoJWTApp("user"), jwtSecret) }
+	hg := func(*testing.T) http.Handler { return guideEchoJWTAfter(whoami(hgSubject), jwtSecret) }
+	missing := []expect{echoError(401, "missing or malformed jwt"), reached(false), header("Www-Authenticate", "")}
+	invalid := []expect{echoError(401, "invalid or expired jwt"), reached(false), header("Www-Authenticate", "")}
+	noToken := []expect{problemDoc(401), reached(false), header("Www-Authenticate", challenge)}
+	expired := bearerReq(claims("exp", time.Now().Add(-time.Hour).Unix()))
+	forged := get(ordersURL, "Authorization", "Bearer "+signJWT("HS256", []byte("another secret of thirty-two bytes"), claims("sub", "mallory")))
+	// withToken builds a request with alice's token in place of TOKEN in
+	// target and in the header values kv.
+	withToken := func(method, target string, kv ...string) func() *http.Request {
+		return func() *http.Request {
+			tok := hs256(claims())
+			kv := slices.Clone(kv)
+			for i := range kv {
+				kv[i] = strings.ReplaceAll(kv[i], "TOKEN", tok)
+			}
+			return newReq(method, strings.ReplaceAll(target, "TOKEN", tok), kv...)
+		}
+	}
+	key1, key2 := []byte("first key of at least thirty-two bytes"), []byte("second key of at least thirty-two bytes")
+	kidKeys := func(*testing.T) http.Handler {
+		return echoJWTWith(echojwt.Config{SigningKeys: map[string]any{"2023": key1, "2024": key2}})(nil)
+	}
+	hgKIDKeys := hgJWTWith(auth.JWTOptions{Keys: []auth.Key{{ID: "2023", Algorithm: auth.AlgHS256, Key: key1}, {ID: "2024", Algorithm: auth.AlgHS256, Key: key2}}})
+	parsed := echoJWTWith(echojwt.Config{ParseTokenFunc: func(_ echo.Context, auth string) (any, error) {
+		return gojwt.Parse(auth, func(*gojwt.Token) (any, error) { return jwtSecret, nil }, gojwt.WithValidMethods([]string{"HS256"}),
+			gojwt.WithIssuer(jwtIss), gojwt.WithAudience(jwtAud), gojwt.WithLeeway(30*time.Second))
+	}})
+	hgChecked := hgJWTWith(auth.JWTOptions{Issuer: jwtIss, Audience: jwtAud, Leeway: 30 * time.Second})
+	tenant := echoJWTWith(echojwt.Config{SigningKey: jwtSecret, NewClaimsFunc: func(echo.Context) gojwt.Claims { return new(tenantJWTClaims) }})
+	hgTenant := hgJWTWith(auth.JWTOptions{IdentityClaims: []string{"tid"}, ValidateClaims: checkTenant})
+	ignoreErrors := echoJWTWith(echojwt.Config{SigningKey: jwtSecret, ContinueOnIgnoredError: true,
+		ErrorHandler: func(echo.Context, error) error { return nil }})
+	hgOptional := func(*testing.T) http.Handler {
+		return must(auth.NewJWT(auth.JWTOptions{Algorithms: []string{auth.AlgHS256}, Keys: []auth.Key{{Key: jwtSecret}}})).Optional(whoami(hgSubject))
+	}
+	// skipHealth: /health without a check, every other path with one.
+	skipHealth := echoJWTWith(echojwt.Config{SigningKey: jwtSecret, Skipper: func(c echo.Context) bool { return c.Request().URL.Path == "/health" }})
+	hgHealth := func(*testing.T) http.Handler {
+		mux := http.NewServeMux()
+		mux.Handle("/health", next)
+		mux.Handle("/", guideEchoJWTAfter(whoami(hgSubject), jwtSecret))
+		return mux
+	}
+	twoAuthorization := func() *http.Request {
+		r := forged()
+		r.Header.Add("Authorization", "Bearer "+hs256(claims()))
+		return r
+	}
+	cases := []httpCase{
+		tokenPasses("SigningKey", "ContextKey", "TokenLookup header:<name>:<prefix>"),
+		{
+			name: "the scheme in any case",
+			rows: []string{"TokenLookup header:<name>:<prefix>"},
+			req:  get(ordersURL, "Authorization", "bearer "+hs256(claims())),
+			both: []expect{status(200), body("alice")},
+		},
+		{
+			name:  "another header: read by echojwt, not by httpguard",
+			rows:  []string{"TokenLookup header:<name>:<prefix>"},
+			req:   get(ordersURL, "X-Token", hs256(claims())),
+			peerH: echoJWTWith(echojwt.Config{SigningKey: jwtSecret, TokenLookup: "header:X-Token"}),
+			peer:  []expect{status(200), body("alice")},
+			hg:    noToken,
+		},
+		{
+			name:  "a short secret: accepted by echojwt, an error from NewJWT",
+			rows:  []string{"SigningKey"},
+			req:   get(ordersURL, "Authorization", "Bearer "+signJWT("HS256", []byte("secret"), claims())),
+			peerH: echoJWTWith(echojwt.Config{SigningKey: []byte("secret")}),
+			peer:  []expect{status(200), body("alice")},
+			hgH:   hgJWTRefuses(auth.JWTOptions{Algorithms: []string{auth.AlgHS256}, Keys: []auth.Key{{Key: []byte("secret")}}}),
+		},
+		{
+			name:  "the kid picks the key in both",
+			rows:  []string{"SigningKeys"},
+			req:   get(ordersURL, "Authorization", "Bearer "+signKID("2024", key2, claims())),
+			peerH: kidKeys,
+			hgH:   hgKIDKeys,
+			both:  []expect{status(200), body("alice")},
+		},
+		{
+			name:  "a token without kid is refused by both when the keys have IDs",
+			rows:  []string{"SigningKeys"},
+			req:   get(ordersURL, "Authorization", "Bearer "+signJWT("HS256", key2, claims())),
+			peerH: kidKeys,
+			peer:  invalid,
+			hgH:   hgKIDKeys,
+			hg:    hgInvalidToken(),
+		},
+		{
+			name:  "SigningMethod defaults to HS256; Algorithms is required",
+			rows:  []string{"SigningMethod"},
+			req:   bearerReq(claims()),
+			peerH: echoJWTWith(echojwt.Config{SigningKey: jwtSecret}),
+			peer:  []expect{status(200), body("alice")},
+			hgH:   hgJWTRefuses(auth.JWTOptions{Keys: []auth.Key{{Key: jwtSecret}}}),
+		},
+		invalidToken("the same secret under HS384 is refused by both", []string{"SigningMethod"},
+			get(ordersURL, "Authorization", "Bearer "+signJWT("HS384", jwtSecret, claims())), invalid...),
+		invalidToken("an unsigned token (alg none) is refused by both", []string{"SigningMethod", "alg: none"},
+			get(ordersURL, "Authorization", "Bearer "+signJWT("none", nil, claims())), invalid...),
+		{
+			name:  "another ContextKey: the token under that key; the identity in the request's context",
+			rows:  []string{"ContextKey"},
+			req:   bearerReq(claims()),
+			peerH: echoJWTWith(echojwt.Config{SigningKey: jwtSecret, ContextKey: "token"}),
+			both:  []expect{status(200), body("alice")},
+		},
+		{
+			name: "httpguard around the echo instance: the echo handler reads the identity from c.Request()",
+			rows: []string{"ContextKey"},
+			req:  bearerReq(claims()),
+			hgH: func(*testing.T) http.Handler {
+				e := echo.New()
+				e.Any("/*", func(c echo.Context) error {
+					c.Response().Header().Set("X-Reached", "yes")
+					id, _ := identity.FromRequest(c.Request())
+					return c.String(http.StatusOK, id.Subject())
+				})
+				return guideEchoJWTAfter(e, jwtSecret)
+			},
+			both: []expect{status(200), reached(true), body("alice")},
+		},
+		{
+			name:  "the token in the access_token query parameter",
+			rows:  []string{"TokenLookup query:<name>"},
+			req:   withToken(http.MethodGet, ordersURL+"?access_token=TOKEN"),
+			peerH: echoJWTWith(echojwt.Config{SigningKey: jwtSecret, TokenLookup: "query:access_token"}),
+			hgH:   hgJWTWith(auth.JWTOptions{DangerouslyAllowQueryToken: true}),
+			both:  []expect{status(200), body("alice")},
+		},
+		{
+			name:  "another query parameter: read by echojwt, not by httpguard",
+			rows:  []string{"TokenLookup query:<name>"},
+			req:   withToken(http.MethodGet, ordersURL+"?token=TOKEN"),
+			peerH: echoJWTWith(echojwt.Config{SigningKey: jwtSecret, TokenLookup: "query:token"}),
+			peer:  []expect{status(200), body("alice")},
+			hgH:   hgJWTWith(auth.JWTOptions{DangerouslyAllowQueryToken: true}),
+			hg:    noToken,
+		},
+		{
+			name: "the token in the query string, by default: ignored by both",
+			rows: []string{"Token in the query string"},
+			req:  withToken(http.MethodGet, ordersURL+"?access_token=TOKEN&jwt=TOKEN&token=TOKEN"),
+			peer: missing,
+			hg:   noToken,
+		},
+		{
+			name: "the token in a path parameter: read by echojwt, not by httpguard",
+			rows: []string{"TokenLookup param:<name>"},
+			req:  withToken(http.MethodGet, ordersURL+"/TOKEN"),
+			peerH: func(*testing.T) http.Handler {
+				e := echo.New()
+				e.GET("/orders/:token", echoJWTApp("user"), echojwt.WithConfig(echojwt.Config{SigningKey: jwtSecret, TokenLookup: "param:token"}))
+				return e
+			},
+			peer: []expect{status(200), body("alice")},
+			hg:   noToken,
+		},
+		{
+			name: "the token in the jwt cookie",
+			rows: []string{"TokenLookup cookie:<name>"},
+			req:  withToken(http.MethodGet, ordersURL, "Cookie", "jwt=TOKEN"),
+			both: []expect{status(200), body("alice")},
+		},
+		{
+			name: "the token in a form field: read by echojwt, not by httpguard",
+			rows: []string{"TokenLookup form:<name>"},
+			req: func() *http.Request {
+				r := httptest.NewRequest(http.MethodPost, ordersURL, strings.NewReader("access_token="+hs256(claims())))
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				return r
+			},
+			peerH: echoJWTWith(echojwt.Config{SigningKey: jwtSecret, TokenLookup: "form:access_token"}),
+			peer:  []expect{status(200), body("alice")},
+			hg:    noToken,
+		},
+		{
+			name: "a token read by a function of your own: TokenLookupFuncs, or Verify",
+			rows: []string{"TokenLookupFuncs"},
+			req:  get(ordersURL, "X-Token", hs256(claims())),
+			peerH: echoJWTWith(echojwt.Config{SigningKey: jwtSecret, TokenLookupFuncs: []middleware.ValuesExtractor{
+				func(c echo.Context) ([]string, error) { return []string{c.Request().Header.Get("X-Token")}, nil },
+			}}),
+			hgH: func(*testing.T) http.Handler {
+				j := must(auth.NewJWT(auth.JWTOptions{Algorithms: []string{auth.AlgHS256}, Keys: []auth.Key{{Key: jwtSecret}}}))
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					id, err := j.Verify(r.Context(), r.Header.Get("X-Token"))
+					if err != nil {
+						w.WriteHeader(http.StatusUnauthorized)
+						return
+					}
+					whoami(hgSubject).ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+				})
+			},
+			both: []expect{status(200), body("alice")},
+		},
+		{
+			name: "without ParseTokenFunc or Issuer, a token from any issuer passes both",
+			rows: []string{"ParseTokenFunc"},
+			req:  bearerReq(claims("iss", "https://evil.test/", "aud", []string{"https://other.example.com"})),
+			both: []expect{status(200), body("alice")},
+		},
+		{
+			name:  "a ParseTokenFunc with golang-jwt's options, and Issuer: another issuer is refused",
+			rows:  []string{"ParseTokenFunc"},
+			req:   bearerReq(claims("iss", "https://evil.test/")),
+			peerH: parsed,
+			peer:  invalid,
+			hgH:   hgChecked,
+			hg:    hgInvalidToken(),
+		},
+		{
+			name:  "a ParseTokenFunc with golang-jwt's options, and Audience: another audience is refused",
+			rows:  []string{"ParseTokenFunc"},
+			req:   bearerReq(claims("aud", []string{"https://other.example.com"})),
+			peerH: parsed,
+			peer:  invalid,
+			hgH:   hgChecked,
+			hg:    hgInvalidToken(),
+		},
+		{
+			name:  "a ParseTokenFunc with golang-jwt's options, and Leeway: expired within the leeway passes",
+			rows:  []string{"ParseTokenFunc"},
+			req:   bearerReq(claims("exp", time.Now().Add(-10*time.Second).Unix())),
+			peerH: parsed,
+			hgH:   hgChecked,
+			both:  []expect{status(200), body("alice")},
+		},
+		{
+			name:  "a KeyFunc that returns the secret: HS384 passes echojwt, Algorithms refuses it",
+			rows:  []string{"KeyFunc"},
+			req:   get(ordersURL, "Authorization", "Bearer "+signJWT("HS384", jwtSecret, claims())),
+			peerH: echoJWTWith(echojwt.Config{KeyFunc: func(*gojwt.Token) (any, error) { return jwtSecret, nil }}),
+			peer:  []expect{status(200), body("alice")},
+			hg:    hgInvalidToken(),
+		},
+		{
+			name:  "a claims type with Validate, and ValidateClaims: the right tenant passes",
+			rows:  []string{"NewClaimsFunc"},
+			req:   bearerReq(claims("tid", "acme")),
+			peerH: tenant,
+			hgH:   hgTenant,
+			both:  []expect{status(200), body("alice")},
+		},
+		{
+			name:  "a claims type with Validate, and ValidateClaims: another tenant is refused",
+			rows:  []string{"NewClaimsFunc"},
+			req:   bearerReq(claims("tid", "other")),
+			peerH: tenant,
+			peer:  invalid,
+			hgH:   hgTenant,
+			hg:    hgInvalidToken(),
+		},
+		{
+			name:  "ErrorHandler and OnReject write the refusal",
+			rows:  []string{"ErrorHandler"},
+			req:   expired,
+			peerH: echoJWTWith(echojwt.Config{SigningKey: jwtSecret, ErrorHandler: func(c echo.Context, err error) error { return c.NoContent(http.StatusTeapot) }}),
+			hgH:   hgJWTWith(auth.JWTOptions{OnReject: rejectWith(http.StatusTeapot, auth.ErrTokenExpired)}),
+			both:  []expect{status(418), reached(false)},
+		},
+		{
+			name:  "an ErrorHandler returning nil, an OnReject writing nothing: 200, empty, the handler not run",
+			rows:  []string{"ErrorHandler"},
+			req:   expired,
+			peerH: echoJWTWith(echojwt.Config{SigningKey: jwtSecret, ErrorHandler: func(echo.Context, error) error { return nil }}),
+			hgH:   hgJWTWith(auth.JWTOptions{OnReject: func(http.ResponseWriter, *http.Request, error) {}}),
+			both:  []expect{status(200), reached(false), body("")},
+		},
+		{
+			name:  "errors ignored, Optional: a request without a token is passed on by both",
+			rows:  []string{"ContinueOnIgnoredError"},
+			req:   get(ordersURL),
+			peerH: ignoreErrors,
+			hgH:   hgOptional,
+			both:  []expect{status(200), reached(true), body("")},
+		},
+		{
+			name:  "errors ignored: a forged token is passed on by echojwt; Optional refuses it",
+			rows:  []string{"ContinueOnIgnoredError"},
+			req:   forged,
+			peerH: ignoreErrors,
+			peer:  []expect{status(200), reached(true), body("")},
+			hgH:   hgOptional,
+			hg:    hgInvalidToken(),
+		},
+		{
+			name:  "errors ignored: an expired token is passed on by echojwt; Optional refuses it",
+			rows:  []string{"ContinueOnIgnoredError"},
+			req:   expired,
+			peerH: ignoreErrors,
+			peer:  []expect{status(200), reached(true)},
+			hgH:   hgOptional,
+			hg:    hgInvalidToken(),
+		},
+		{
+			name: "SuccessHandler, or the wrapped handler, runs with the token",
+			rows: []string{"SuccessHandler"},
+			req:  bearerReq(claims()),
+			peerH: echoJWTWith(echojwt.Config{SigningKey: jwtSecret, SuccessHandler: func(c echo.Context) {
+				sub, _ := c.Get("user").(*gojwt.Token).Claims.GetSubject()
+				c.Response().Header().Set("X-Subject", sub)
+			}}),
+			hgH: func(*testing.T) http.Handler {
+				return guideEchoJWTAfter(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("X-Subject", hgSubject(r))
+					whoami(hgSubject).ServeHTTP(w, r)
+				}), jwtSecret)
+			},
+			both: []expect{status(200), header("X-Subject", "alice")},
+		},
+		{
+			name:  "a skipped route, an unwrapped route: passed on without a token",
+			rows:  []string{"Skipper"},
+			req:   get("https://api.example.com/health"),
+			peerH: skipHealth,
+			hgH:   hgHealth,
+			both:  []expect{status(200), reached(true)},
+		},
+		{
+			name:  "the other routes still need a token",
+			rows:  []string{"Skipper"},
+			req:   get(ordersURL),
+			peerH: skipHealth,
+			peer:  missing,
+			hgH:   hgHealth,
+			hg:    noToken,
+		},
+		{
+			name:  "BeforeFunc, or a middleware outside Handler, runs before the refusal",
+			rows:  []string{"BeforeFunc"},
+			req:   get(ordersURL),
+			peerH: echoJWTWith(echojwt.Config{SigningKey: jwtSecret, BeforeFunc: func(c echo.Context) { c.Response().Header().Set("X-Before", "1") }}),
+			hgH: func(*testing.T) http.Handler {
+				inner := guideEchoJWTAfter(whoami(hgSubject), jwtSecret)
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("X-Before", "1")
+					inner.ServeHTTP(w, r)
+				})
+			},
+			both: []expect{status(401), reached(false), header("X-Before", "1")},
+		},
+		{
+			name: "no token: echo's JSON without a challenge, or a problem document with one",
+			rows: []string{"No token"},
+			req:  get(ordersURL),
+			peer: missing,
+			hg:   noToken,
+		},
+		{
+			name: "another scheme in Authorization: as without a token in both",
+			rows: []string{"Authorization of another scheme"},
+			req:  get(ordersURL, "Authorization", "Basic YWxpY2U6c2VjcmV0"),
+			peer: missing,
+			hg:   noToken,
+		},
+		invalidToken("a malformed token: invalid or expired jwt, or invalid_token", []string{"Malformed token"},
+			get(ordersURL, "Authorization", "Bearer not-a-jwt"), invalid...),
+		invalidToken("a token signed with another secret", []string{"Invalid signature"}, forged, invalid...),
+		invalidToken("an expired token", []string{"Expired token"}, expired, invalid...),
+		invalidToken("a token expired ten seconds ago: no leeway in either by default", []string{"Expired token"},
+			bearerReq(claims("exp", time.Now().Add(-10*time.Second).Unix())), invalid...),
+		invalidToken("a token without exp: accepted by echojwt, refused by httpguard", []string{"Token without exp or sub"},
+			bearerReq(claims("exp", nil)), status(200), body("alice")),
+		invalidToken("a token without sub: accepted by echojwt, refused by httpguard", []string{"Token without exp or sub"},
+			bearerReq(claims("sub", nil)), status(200), reached(true), body("")),
+		invalidToken("a token in the header and the cookie: the header's in echojwt, refused by httpguard", []string{"Token in the header and the cookie"},
+			twoTokens, status(200), body("alice")),
+		invalidToken("an expired token in the header, a valid one in the cookie: the cookie's in echojwt, refused by httpguard",
+			[]string{"Token in the header and the cookie"},
+			func() *http.Request {
+				return newReq(http.MethodGet, ordersURL, "Authorization", "Bearer "+hs256(claims("exp", time.Now().Add(-time.Hour).Unix())),
+					"Cookie", "jwt="+hs256(claims("sub", "mallory")))
+			}, status(200), body("mallory")),
+		invalidToken("a forged token, then a valid one, in two Authorization headers: the valid one in echojwt, refused by httpguard",
+			[]string{"Two Authorization headers", "TokenLookup header:<name>:<prefix>"}, twoAuthorization, status(200), body("alice")),
+	}
+	return section(echoJWTHeading, peer, hg, cases)
 }
