@@ -40,6 +40,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -2757,9 +2758,75 @@ func scsCases() []migCase {
 				t.Errorf("StorageKey(%q) = %x, %v; want its SHA-256", id, k, ok)
 			}
 		}),
-		plain(h, "no iteration, deadline or merge", rows("Iterate, Deadline, SetDeadline, MergeSession"), func(t *testing.T) {
-			noMethod(t, &session.Session{}, "Iterate", "Deadline", "SetDeadline", "MergeSession")
+		plain(h, "a user's other sessions end: scs iterates over every session, httpguard asks ValidateLogin", rows("Iterate"), func(t *testing.T) {
+			noMethod(t, &session.Session{}, "Iterate")
 			noMethod(t, &session.MemoryStore{}, "All", "Iterate")
+
+			m := scs.New()
+			peer := scsMux(m, func(mux *http.ServeMux) {
+				mux.HandleFunc("POST /signout-others", func(w http.ResponseWriter, r *http.Request) {
+					user, current := m.GetString(r.Context(), "user"), m.Token(r.Context())
+					err := m.Iterate(r.Context(), func(ctx context.Context) error {
+						if m.GetString(ctx, "user") == user && m.Token(ctx) != current {
+							return m.Destroy(ctx)
+						}
+						return nil
+					})
+					if err != nil {
+						http.Error(w, "try again", http.StatusInternalServerError)
+					}
+				})
+			})
+
+			var mu sync.Mutex
+			version := map[string]float64{}
+			login := func(r *http.Request, user string) {
+				mu.Lock()
+				v := version[user]
+				mu.Unlock()
+				_ = session.FromRequest(r).Login(identity.New(identity.Options{Subject: user, Claims: map[string]any{"v": v}}))
+			}
+			hg := must(session.New(session.Options{ValidateLogin: func(_ context.Context, id identity.Identity, _ time.Time) (bool, error) {
+				v, _ := id.Claim("v")
+				mu.Lock()
+				defer mu.Unlock()
+				return v == version[id.Subject()], nil
+			}})).Handler(sessionMux(
+				func(r *http.Request, _, user string) { login(r, user) },
+				func(r *http.Request, _ string) string { id, _ := identity.FromRequest(r); return id.Subject() },
+				func(mux *http.ServeMux) {
+					mux.HandleFunc("POST /signout-others", func(w http.ResponseWriter, r *http.Request) {
+						id, _ := identity.FromRequest(r)
+						mu.Lock()
+						version[id.Subject()]++
+						mu.Unlock()
+						login(r, id.Subject()) // this session stays
+					})
+				}))
+
+			for _, impl := range []struct {
+				who string
+				h   http.Handler
+			}{{"peer", peer}, {"httpguard", hg}} {
+				laptop := &sessionClient{t: t, who: impl.who, h: impl.h}
+				phone := &sessionClient{t: t, who: impl.who, h: impl.h}
+				bob := &sessionClient{t: t, who: impl.who, h: impl.h}
+				laptop.login("alice")
+				phone.login("alice")
+				bob.login("bob")
+				laptop.do(http.MethodPost, "/signout-others", url.Values{})
+				for _, c := range []struct {
+					client *sessionClient
+					want   string
+				}{{laptop, "alice"}, {phone, ""}, {bob, "bob"}} {
+					if got := c.client.do(http.MethodGet, "/me", nil).Body.String(); got != c.want {
+						t.Errorf("%s: GET /me = %q, want %q", impl.who, got, c.want)
+					}
+				}
+			}
+		}),
+		plain(h, "no deadline or merge", rows("Deadline, SetDeadline, MergeSession"), func(t *testing.T) {
+			noMethod(t, &session.Session{}, "Deadline", "SetDeadline", "MergeSession")
 		}),
 	}
 }
