@@ -457,6 +457,29 @@ func TestAPIKeyAllocations(t *testing.T) {
 	}
 }
 
+// ParseAPIKey is documented not to allocate, whatever it is given.
+func TestParseAPIKeyDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
+	g, err := auth.GenerateAPIKey("live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ name, key string }{
+		{"a valid key", g.Key},
+		{"a key of the wrong length", "live_short_key"},
+		{"a key with a character outside the alphabet", strings.Replace(g.Key, g.ID, "!"+g.ID[1:], 1)},
+		{"an empty string", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if n := testing.AllocsPerRun(100, func() { _, _, _ = auth.ParseAPIKey(tt.key) }); n != 0 {
+				t.Errorf("ParseAPIKey allocates %v", n)
+			}
+		})
+	}
+}
+
 // FuzzAPIKeyExtraction checks key extraction and parsing from a header
 // value: never a panic, never a 5xx, and only the one valid key
 // authenticates.

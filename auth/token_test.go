@@ -94,6 +94,46 @@ func TestIssuerJWKSHandler(t *testing.T) {
 	}
 }
 
+// IssuerOptions.TTL defaults to DefaultAccessTokenTTL (15 minutes) and
+// may be as long as MaxAccessTokenTTL (24 hours); the type defaults to
+// TypeAccessToken.
+func TestIssuerTTLDefaultAndLimit(t *testing.T) {
+	if auth.DefaultAccessTokenTTL != 15*time.Minute || auth.MaxAccessTokenTTL != 24*time.Hour {
+		t.Fatalf("DefaultAccessTokenTTL %v, MaxAccessTokenTTL %v", auth.DefaultAccessTokenTTL, auth.MaxAccessTokenTTL)
+	}
+	k := keysOnce()
+	for _, tt := range []struct {
+		name string
+		ttl  time.Duration
+		want time.Duration
+	}{
+		{"no TTL gives the default", 0, auth.DefaultAccessTokenTTL},
+		{"a TTL of MaxAccessTokenTTL is accepted", auth.MaxAccessTokenTTL, auth.MaxAccessTokenTTL},
+		{"a TTL of one second is accepted", time.Second, time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			iss, err := auth.NewIssuer(auth.WithIssuerClock(auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "https://issuer.example", TTL: tt.ttl}, testClock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if iss.TTL() != tt.want {
+				t.Errorf("TTL() = %v, want %v", iss.TTL(), tt.want)
+			}
+			at, err := iss.Issue(context.Background(), auth.Grant{Subject: "alice"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !at.ExpiresAt.Equal(testNow.Add(tt.want)) {
+				t.Errorf("token expires at %v, want %v", at.ExpiresAt, testNow.Add(tt.want))
+			}
+			tok, _, _ := jwt.NewParser().ParseUnverified(at.Token, jwt.MapClaims{})
+			if tok.Header["typ"] != auth.TypeAccessToken {
+				t.Errorf("typ %v, want %q", tok.Header["typ"], auth.TypeAccessToken)
+			}
+		})
+	}
+}
+
 func TestNewIssuerRejectsUnsafeOptions(t *testing.T) {
 	k := keysOnce()
 	for _, tt := range []struct {
@@ -108,6 +148,8 @@ func TestNewIssuerRejectsUnsafeOptions(t *testing.T) {
 		{"a mismatched algorithm", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgRS256, Key: k.ec}, Issuer: "x"}, "does not suit"},
 		{"no issuer", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}}, "Issuer is required"},
 		{"a TTL of a week", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "x", TTL: 7 * 24 * time.Hour}, "TTL"},
+		{"a TTL just over MaxAccessTokenTTL", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "x", TTL: auth.MaxAccessTokenTTL + time.Second}, "TTL"},
+		{"a negative TTL", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "x", TTL: -time.Minute}, "TTL"},
 		{"a published secret", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "x", PublishKeys: []auth.Key{{Key: k.hmac}}}, "never published"},
 		// A key buffer left unfilled signs tokens anyone can mint.
 		{"an all-zero secret", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgHS256, Key: make([]byte, 32)}, Issuer: "x"}, "all zero bytes"},
