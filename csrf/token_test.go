@@ -716,6 +716,67 @@ func TestFormTooLargeIsAnswered413(t *testing.T) {
 	}
 }
 
+// TestInsecureCookieDefaults: with DangerouslyAllowInsecureCookie the token
+// cookie is named "csrf" by default (browsers reject a __Host- cookie
+// without Secure) and keeps its other fixed attributes.
+func TestInsecureCookieDefaults(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		opts     csrf.TokenOptions
+		wantName string
+	}{
+		{"the default name", csrf.TokenOptions{DangerouslyAllowInsecureCookie: true}, "csrf"},
+		{"a chosen name", csrf.TokenOptions{DangerouslyAllowInsecureCookie: true, CookieName: "xsrf"}, "xsrf"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.Key = key1
+			m := csrf.MustNew(csrf.Options{Tokens: &tt.opts})
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, csrf.Token(r)) }))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", "http://localhost/", nil))
+			cs := rec.Result().Cookies()
+			if len(cs) != 1 {
+				t.Fatalf("cookies %v", cs)
+			}
+			c := cs[0]
+			if c.Name != tt.wantName || c.Secure || !c.HttpOnly || c.Path != "/" || c.Domain != "" || c.MaxAge != 0 || c.SameSite != http.SameSiteLaxMode {
+				t.Errorf("Set-Cookie %q; want %s, not Secure, HttpOnly, Path=/, no Domain, no Max-Age, SameSite=Lax", rec.Header().Get("Set-Cookie"), tt.wantName)
+			}
+		})
+	}
+}
+
+// TestDefaultMaxFormBytes: TokenOptions.MaxFormBytes defaults to 1 MiB, a
+// form body of that size is read, and one byte more is answered 413.
+func TestDefaultMaxFormBytes(t *testing.T) {
+	m := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1}})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, csrf.Token(r)) }))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "https://example.com/", nil))
+	tok, c := rec.Body.String(), rec.Result().Cookies()[0]
+	base := len(url.Values{"csrf_token": {tok}, "pad": {""}}.Encode())
+	for _, tt := range []struct {
+		name string
+		size int // of the whole body
+		want int
+	}{
+		{"a form of 1 MiB is read", 1 << 20, http.StatusOK},
+		{"a form of 1 MiB and one byte is too large", 1<<20 + 1, http.StatusRequestEntityTooLarge},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			form := url.Values{"csrf_token": {tok}, "pad": {strings.Repeat("x", tt.size-base)}}
+			if n := len(form.Encode()); n != tt.size {
+				t.Fatalf("body of %d bytes, want %d", n, tt.size)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, formPost(t, c, false, form))
+			if rec.Code != tt.want {
+				t.Errorf("status %d; want %d", rec.Code, tt.want)
+			}
+		})
+	}
+}
+
 // TestTokenFieldIsTakenOutOfTheForm: the handler behind the middleware
 // decodes the form it parsed with sanitize's strict decoder, which refuses
 // a field it does not know. The token field is the middleware's own and
