@@ -58,6 +58,52 @@ func TestNewDevCert(t *testing.T) {
 	}
 }
 
+// DevCertOptions.Validity runs from one minute ago, 30 days by default
+// and at most 397 days.
+func TestDevCertValidity(t *testing.T) {
+	const day = 24 * time.Hour
+	tests := []struct {
+		name     string
+		validity time.Duration
+		want     time.Duration // 0: refused with ErrOption
+	}{
+		{"the default is 30 days", 0, 30 * day},
+		{"a chosen validity", 90 * day, 90 * day},
+		{"397 days is the longest", 397 * day, 397 * day},
+		{"a minute is the shortest", time.Minute, time.Minute},
+		{"more than 397 days is refused", 397*day + time.Second, 0},
+		{"less than a minute is refused", 59 * time.Second, 0},
+		{"a negative validity is refused", -day, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := time.Now()
+			dev, err := https.NewDevCert(https.DevCertOptions{Validity: tt.validity})
+			after := time.Now()
+			if tt.want == 0 {
+				if !errors.Is(err, https.ErrOption) {
+					t.Fatalf("error %v, want ErrOption", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			leaf, err := x509.ParseCertificate(dev.TLS.Certificate[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := leaf.NotAfter.Sub(leaf.NotBefore); d != tt.want {
+				t.Errorf("validity %v, want %v", d, tt.want)
+			}
+			// NotBefore is encoded to the second.
+			if nb := leaf.NotBefore; nb.Before(before.Add(-time.Minute-time.Second)) || nb.After(after.Add(-time.Minute)) {
+				t.Errorf("NotBefore %v, want one minute before the call at %v", nb, before)
+			}
+		})
+	}
+}
+
 func TestNewDevCertRefusesPublicNames(t *testing.T) {
 	tests := []struct {
 		name string
