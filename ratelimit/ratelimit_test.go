@@ -70,6 +70,8 @@ func TestNewRejectsUnsafeOrInvalidOptions(t *testing.T) {
 		{"an IPv6 prefix of /8", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}}, IPv6Prefix: 8}, "IPv6Prefix"},
 		{"an IPv4 prefix of /33", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}}, IPv4Prefix: 33}, "IPv4Prefix"},
 		{"an unknown header mode", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}}, Headers: 9}, "Headers"},
+		{"seventeen limits", ratelimit.Options{Limits: distinctLimits(17)}, "at most 16"},
+		{"a name of 33 bytes", ratelimit.Options{Limits: []ratelimit.Limit{{Name: strings.Repeat("n", 33), Rate: 1, Period: time.Second}}}, "Name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,6 +104,72 @@ func TestNewRejectsUnsafeOrInvalidOptions(t *testing.T) {
 			t.Errorf("status %d, want 200", w.Code)
 		}
 	})
+}
+
+// distinctLimits returns n valid limits with distinct names.
+func distinctLimits(n int) []ratelimit.Limit {
+	l := make([]ratelimit.Limit, n)
+	for i := range l {
+		l[i] = ratelimit.Limit{Name: fmt.Sprintf("l%d", i), Rate: 1, Period: time.Second, Key: ratelimit.Global()}
+	}
+	return l
+}
+
+// The documented upper bounds are accepted: sixteen limits, a name of 32
+// bytes.
+func TestNewAcceptsTheDocumentedMaximums(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		limits []ratelimit.Limit
+	}{
+		{"sixteen limits", distinctLimits(16)},
+		{"a name of 32 bytes", []ratelimit.Limit{{Name: strings.Repeat("n", 32), Rate: 1, Period: time.Second}}},
+		{"a name of 1 byte", []ratelimit.Limit{{Name: "n", Rate: 1, Period: time.Second}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := ratelimit.New(ratelimit.Options{Limits: tt.limits}); err != nil {
+				t.Errorf("New: %v", err)
+			}
+		})
+	}
+}
+
+// A MemoryStore of zero MemoryOptions, and a zero MemoryStore, are bounded
+// to DefaultMaxKeys (100,000) keys.
+func TestMemoryStoreDefaultMaxKeys(t *testing.T) {
+	if ratelimit.DefaultMaxKeys != 100_000 {
+		t.Fatalf("DefaultMaxKeys = %d", ratelimit.DefaultMaxKeys)
+	}
+	made, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		s    *ratelimit.MemoryStore
+	}{
+		{"NewMemoryStore of zero options", made},
+		{"a zero MemoryStore", new(ratelimit.MemoryStore)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if n := tt.s.MaxKeys(); n != ratelimit.DefaultMaxKeys {
+				t.Fatalf("MaxKeys() = %d, want %d", n, ratelimit.DefaultMaxKeys)
+			}
+			if testing.Short() {
+				return
+			}
+			ctx := context.Background()
+			q := ratelimit.Quota{Interval: time.Minute, Burst: 1}
+			for i := range ratelimit.DefaultMaxKeys + 1000 {
+				if _, err := tt.s.Take(ctx, strconv.Itoa(i), q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := tt.s.Len(); n > ratelimit.DefaultMaxKeys {
+				t.Errorf("the store holds %d keys, more than %d", n, ratelimit.DefaultMaxKeys)
+			}
+		})
+	}
 }
 
 func TestHandler(t *testing.T) {
