@@ -66,10 +66,22 @@ var problemCases = []problemCase{
 		body: `{"status":400,"detail":"` + strings.Repeat("x", 16<<10) + `"}`},
 	{name: "a problem over the bound without Content-Length passes through unchanged", status: 400, ctype: problem.ContentType, noLength: true, pieces: 4,
 		body: `{"status":400,"detail":"` + strings.Repeat("x", 16<<10) + `"}`},
+	{name: "a problem of exactly 16 KiB gets the request ID", status: 400, ctype: problem.ContentType, body: sizedProblem(16 << 10), withID: true},
+	{name: "a problem of exactly 16 KiB without Content-Length gets the request ID", status: 400, ctype: problem.ContentType, noLength: true, pieces: 3,
+		body: sizedProblem(16 << 10), withID: true},
+	{name: "a problem of 16 KiB and one byte passes through unchanged", status: 400, ctype: problem.ContentType, body: sizedProblem(16<<10 + 1)},
+	{name: "a problem of 16 KiB and one byte without Content-Length passes through unchanged", status: 400, ctype: problem.ContentType, noLength: true, pieces: 3,
+		body: sizedProblem(16<<10 + 1)},
 	{name: "a problem body that is not JSON is untouched", status: 400, ctype: problem.ContentType, body: `{"status":400,}`},
 	{name: "a problem body that is a JSON array is untouched", status: 400, ctype: problem.ContentType, body: `[{"status":400}]`},
 	{name: "a problem body with trailing data is untouched", status: 400, ctype: problem.ContentType, body: `{"status":400}{}`},
 	{name: "a compressed problem is untouched", status: 400, ctype: problem.ContentType, body: `{"status":400}`, header: []string{"Content-Encoding", "identity-ish"}},
+}
+
+// sizedProblem returns a problem object of exactly n bytes.
+func sizedProblem(n int) string {
+	const head, tail = `{"status":400,"detail":"`, `"}`
+	return head + strings.Repeat("x", n-len(head)-len(tail)) + tail
 }
 
 // serveProblem writes c's response.
