@@ -218,9 +218,10 @@ type Options struct {
 	// a store failure: [Options.OnReject] with an error wrapping
 	// [ErrStore], 503 by default; the request is never served as the user
 	// or as anonymous. It runs on the request's goroutine with the
-	// request's context: keep what it reads cached, since it delays every
-	// signed-in request. Default: none; a login stands until its session
-	// ends.
+	// request's context, which does not carry the session being loaded
+	// ([FromContext] finds none): keep what it reads cached, since it
+	// delays every signed-in request. Default: none; a login stands until
+	// its session ends.
 	ValidateLogin func(ctx context.Context, id identity.Identity, loggedIn time.Time) (bool, error)
 
 	// OnReject writes the response when the store fails or the session

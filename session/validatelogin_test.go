@@ -355,3 +355,57 @@ func TestValidateLoginUnderConcurrentRequests(t *testing.T) {
 		t.Errorf("after the change: %d %q, want 401", rec.Code, rec.Body.String())
 	}
 }
+
+// TestValidateLoginContextCarriesNoSession: ValidateLogin is asked while
+// the session is being loaded, so its context does not carry that
+// session, with or without LazyLoad: a validator that reached it would
+// find it half loaded, and with LazyLoad (whose load holds the session's
+// lock) would wait on itself forever. Destroy, which loads a lazy session
+// with a context of its own, is no exception.
+func TestValidateLoginContextCarriesNoSession(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		lazy bool
+		use  func(*session.Session) // the handler's first use of the session
+	}{
+		{"eager", false, func(s *session.Session) { s.Identity() }},
+		{"lazy, Identity", true, func(s *session.Session) { s.Identity() }},
+		{"lazy, GetString", true, func(s *session.Session) { s.GetString("v") }},
+		{"lazy, Destroy", true, func(s *session.Session) { _ = s.Destroy() }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var inCtx atomic.Bool
+			m := session.MustNew(session.Options{LazyLoad: tt.lazy, ValidateLogin: func(ctx context.Context, id identity.Identity, _ time.Time) (bool, error) {
+				if s := session.FromContext(ctx); s != nil {
+					inCtx.Store(true)
+					s.Has("v") // a validator that reads the session
+				}
+				return true, nil
+			}})
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/login" {
+					_ = session.FromRequest(r).Login(identity.New(identity.Options{Subject: "gina"}))
+					return
+				}
+				tt.use(session.FromRequest(r))
+			}))
+			_, ck := do(h, m, "/login", "")
+			if ck == nil {
+				t.Fatal("no login")
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				do(h, m, "/use", ck.Value)
+			}()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the request never finished: ValidateLogin waits on the session being loaded")
+			}
+			if inCtx.Load() {
+				t.Error("ValidateLogin's context carries the session being loaded")
+			}
+		})
+	}
+}

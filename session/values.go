@@ -124,7 +124,10 @@ func (s *Session) loadWith(ctx context.Context) error {
 // An error of either step is also the load's error.
 func (s *Session) validateLogin(ctx context.Context, id string, data *record) (bool, error) {
 	m := s.m
-	ok, err := m.validate(ctx, data.ident, time.Unix(0, data.created))
+	// The session is being loaded, under its lock with LazyLoad: a
+	// validator that reached it through ctx would find it half loaded, or
+	// wait on itself forever.
+	ok, err := m.validate(withoutSession{ctx, s}, data.ident, time.Unix(0, data.created))
 	if err != nil {
 		s.loadErr = fmt.Errorf("%w: ValidateLogin: %w", ErrStore, err)
 		return false, s.loadErr
@@ -140,6 +143,20 @@ func (s *Session) validateLogin(ctx context.Context, id string, data *record) (b
 	}
 	s.tokenEnded = true
 	return false, nil
+}
+
+// withoutSession is a context that does not carry the session s.
+type withoutSession struct {
+	context.Context
+	s *Session
+}
+
+func (c withoutSession) Value(key any) any {
+	v := c.Context.Value(key)
+	if s, ok := v.(*Session); ok && s == c.s {
+		return nil
+	}
+	return v
 }
 
 // hijacked marks the headers as gone with the connection before they were
