@@ -204,7 +204,8 @@ type Options struct {
 	// (OWASP ASVS 3.3.3 and 3.3.4): after a password change, a "sign out
 	// everywhere" or a disabled account, answer false for the logins made
 	// before it. Compare a version of the user's credentials that the
-	// identity's claims carry from Login with the user's current one, or
+	// identity's claims carry from Login (read back as JSON values: a
+	// number is a float64) with the user's current one, or
 	// loggedIn with the time of the change (the clocks of the instances
 	// then matter). The request that made the change calls Login again,
 	// so that its own session holds a new login and stays.
