@@ -33,8 +33,10 @@ func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panick
 	switch {
 	case panicked && !x.started():
 		status = http.StatusInternalServerError // written by a Recover further out
-	case aborted && !x.started():
-		status = 0 // net/http closed the connection or reset the stream: no response
+	case aborted && (!x.started() || x.pending):
+		// net/http closed the connection or reset the stream before a
+		// byte of the response (or of a problem held back) was sent.
+		status = 0
 	}
 	reason := as.reason.Err()
 	if panicked {

@@ -108,9 +108,9 @@
 // the reason is the one any httpguard package recorded when it rejected
 // the request ([RejectReason]). A response cut short has the attribute
 // aborted: a panic after the response started, or a handler's
-// deliberate [net/http.ErrAbortHandler], logged with the status the
-// handler wrote, or 0 when it wrote none (the client saw the connection
-// close or the stream reset). Client addresses are resolved by
+// deliberate [net/http.ErrAbortHandler], logged with the status sent, or
+// 0 when none was (the client saw the connection close or the stream
+// reset). Client addresses are resolved by
 // [Options.ClientIP], so forwarding headers are believed only from
 // trusted proxies.
 //

@@ -226,6 +226,13 @@ func TestErrAbortHandlerAccessRecord(t *testing.T) {
 			w.(http.Flusher).Flush()
 			panic(http.ErrAbortHandler)
 		}, http.StatusOK},
+		{"while a problem's header is held back, as a proxy whose backend's problem is cut short aborts", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"status":404,`))
+			panic(http.ErrAbortHandler)
+		}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
