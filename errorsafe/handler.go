@@ -86,7 +86,11 @@ func (m *Middleware) RequestID(next http.Handler) http.Handler { return m.wrap(n
 // any httpguard package (see [RejectReason]). It also emits the security
 // [Event] a rejection or panic amounts to. Level: error for 5xx, info
 // otherwise. Values are attributes; the message is the constant
-// "http request".
+// "http request". A panic's value is seen only by a Recover (or Handler)
+// serving the request around or within AccessLog, with no foreign writer
+// wrapper between them: without one, every panic, a deliberate
+// [net/http.ErrAbortHandler] included, is logged as a panic (a 500 if
+// nothing was sent).
 //
 // AccessLog panics if next is nil.
 func (m *Middleware) AccessLog(next http.Handler) http.Handler { return m.wrap(next, fAccessLog) }
@@ -152,6 +156,9 @@ type accessState struct {
 	start  time.Time
 	reason *problem.Reason
 	rec    *identity.Recorder
+	// recoverOut: a Recover further out serves the same exchange and
+	// sees the value of a panic this middleware cannot recover.
+	recoverOut bool
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -184,12 +191,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var as accessState
 	if f&fAccessLog != 0 {
+		as.recoverOut = f&fRecover == 0 && x.recovers
 		as.start = time.Now()
 		ctx, as.reason = problem.WithReason(ctx)
 		ctx, as.rec = identity.WithRecorder(ctx)
 	}
 	if ctx != r.Context() {
 		r = r.WithContext(ctx)
+	}
+	if f&fRecover != 0 {
+		x.recovers = true
 	}
 
 	done := false
@@ -213,10 +224,16 @@ func (h *handler) finish(x *exchange, r *http.Request, as *accessState, done *bo
 	abort := false
 	if pv != nil {
 		if pv == http.ErrAbortHandler {
-			// An intentional abort, not a panic of the handler: the
-			// record keeps the status sent, if any, and its reason.
+			// An intentional abort, not a panic of the handler (unless
+			// a Recover further in aborts after one): the record keeps
+			// the status sent, if any, and its reason.
+			if x.aborting == notAborting {
+				x.aborting = abortDeliberate
+			}
+			panicked = x.aborting == abortAfterPanic
+			x.logUnlogged(panicked, true)
 			if h.f&fAccessLog != 0 {
-				h.c.logAccess(x, r, as, false, true)
+				h.c.logAccess(x, r, as, panicked, true)
 			}
 			panic(pv)
 		}
@@ -230,14 +247,39 @@ func (h *handler) finish(x *exchange, r *http.Request, as *accessState, done *bo
 		h.c.emitEvent(r, x, EventPanicRecovered, http.StatusInternalServerError, ErrPanic, "errorsafe", as.subject(r))
 		if x.started() {
 			abort = true
+			x.aborting = abortAfterPanic
 		} else {
 			x.writeProblem(http.StatusInternalServerError, "")
 		}
 	}
+	if h.f&fRecover != 0 {
+		x.logUnlogged(panicked, abort)
+	}
 	if h.f&fAccessLog != 0 {
+		if panicked && h.f&fRecover == 0 {
+			switch {
+			case x.aborting != notAborting:
+				// A Recover further in saw the panic's value.
+				panicked, abort = x.aborting == abortAfterPanic, true
+			case as.recoverOut:
+				// The Recover further out will see it: it logs.
+				x.unlogged = append(x.unlogged, pendingAccess{h.c, r, *as})
+				return
+			}
+		}
 		h.c.logAccess(x, r, as, panicked, abort)
 	}
-	if abort {
+	if abort && h.f&fRecover != 0 {
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// logUnlogged logs the records AccessLogs further in left to this
+// Recover, now that it knows what the panic, if any, was.
+func (x *exchange) logUnlogged(panicked, aborted bool) {
+	for i := range x.unlogged {
+		p := &x.unlogged[i]
+		p.c.logAccess(x, p.r, &p.as, panicked, aborted)
+	}
+	x.unlogged = nil
 }

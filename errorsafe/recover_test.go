@@ -260,6 +260,93 @@ func TestErrAbortHandlerAccessRecord(t *testing.T) {
 	}
 }
 
+// TestAbortAccessRecordInEveryComposition: the access record of a
+// handler's deliberate abort, and of a panic that aborted a started
+// response, is the same whether errorsafe is installed as Handler or as
+// separate parts, Recover outermost as documented or inside AccessLog: an
+// AccessLog that cannot see the panic value leaves the record to the
+// Recover further out, which can. A held problem that never reached the
+// client counts as nothing written.
+func TestAbortAccessRecordInEveryComposition(t *testing.T) {
+	compositions := []struct {
+		name string
+		mw   func(m *errorsafe.Middleware, h http.Handler) http.Handler
+	}{
+		{"Handler", func(m *errorsafe.Middleware, h http.Handler) http.Handler { return m.Handler(h) }},
+		{"Recover(RequestID(AccessLog))", func(m *errorsafe.Middleware, h http.Handler) http.Handler {
+			return m.Recover(m.RequestID(m.AccessLog(h)))
+		}},
+		{"RequestID(AccessLog(Recover))", func(m *errorsafe.Middleware, h http.Handler) http.Handler {
+			return m.RequestID(m.AccessLog(m.Recover(h)))
+		}},
+		{"Recover(RequestID(AccessLog(Recover)))", func(m *errorsafe.Middleware, h http.Handler) http.Handler {
+			return m.Recover(m.RequestID(m.AccessLog(m.Recover(h))))
+		}},
+	}
+	handlers := []struct {
+		name    string
+		handler func(w http.ResponseWriter)
+		status  float64
+		aborted bool
+		reason  any
+		level   string
+	}{
+		{"abort before the first byte", func(w http.ResponseWriter) {
+			panic(http.ErrAbortHandler)
+		}, 0, true, nil, "INFO"},
+		{"abort after the status", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusAccepted)
+			panic(http.ErrAbortHandler)
+		}, http.StatusAccepted, true, nil, "INFO"},
+		{"abort while a problem is held back", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"status":404,`)
+			panic(http.ErrAbortHandler)
+		}, 0, true, nil, "INFO"},
+		{"panic after the status", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusAccepted)
+			panic(secretPanic)
+		}, http.StatusAccepted, true, errorsafe.ErrPanic.Error(), "INFO"},
+		{"panic before the first byte", func(w http.ResponseWriter) {
+			panic(secretPanic)
+		}, http.StatusInternalServerError, false, errorsafe.ErrPanic.Error(), "ERROR"},
+	}
+	for _, c := range compositions {
+		for _, tt := range handlers {
+			t.Run(c.name+"/"+tt.name, func(t *testing.T) {
+				m, logs := newLogged(t, errorsafe.Options{})
+				h := c.mw(m, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tt.handler(w) }))
+				func() {
+					defer func() {
+						if pv := recover(); pv != nil && pv != http.ErrAbortHandler {
+							t.Errorf("panic %v escaped", pv)
+						}
+					}()
+					h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+				}()
+				var access []map[string]any
+				for _, r := range logs.records(t) {
+					if r["msg"] == "http request" {
+						access = append(access, r)
+					}
+				}
+				if len(access) != 1 {
+					t.Fatalf("%d access records: %v", len(access), access)
+				}
+				lr := access[0]
+				if lr["status"] != tt.status || (lr["aborted"] == true) != tt.aborted || lr["reason"] != tt.reason || lr["level"] != tt.level {
+					t.Errorf("access record = %v\nwant status %v, aborted %v, reason %v, level %v", lr, tt.status, tt.aborted, tt.reason, tt.level)
+				}
+				if pr := logs.find(t, "panic recovered"); (pr != nil) != (tt.reason != nil) {
+					t.Errorf("panic record %v, want one only for a panic", pr)
+				}
+			})
+		}
+	}
+}
+
 // TestRegressionChi661NoWriteAfterHijack: go-chi/chi#661 (fixed in #795) —
 // writing a 500 into a hijacked (WebSocket) connection sent garbage down
 // the socket. After a hijack the panic is logged and the connection left

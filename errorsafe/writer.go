@@ -50,7 +50,31 @@ type exchange struct {
 	discard    bool        // the inner handler's body is being discarded
 	own        atomic.Bool // WriteError is writing: its problem passes through untouched
 
+	// recovers: a Recover serves this exchange further out. aborting:
+	// how a Recover is aborting the response with http.ErrAbortHandler.
+	// unlogged: the records of AccessLogs further in that saw a panic
+	// they could not see the value of, left to the Recover further out.
+	recovers bool
+	aborting abortKind
+	unlogged []pendingAccess
+
 	ctx exchangeCtx // the request context carrying this exchange
+}
+
+// abortKind is why a Recover aborts a response.
+type abortKind uint8
+
+const (
+	notAborting     abortKind = iota
+	abortDeliberate           // the handler's own http.ErrAbortHandler
+	abortAfterPanic           // a panic after the response started
+)
+
+// pendingAccess is an access record left to a Recover further out.
+type pendingAccess struct {
+	c  *config
+	r  *http.Request
+	as accessState
 }
 
 type ctxKey struct{}
