@@ -409,3 +409,47 @@ func TestValidateLoginContextCarriesNoSession(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateLoginLoggedInIsTheTimeOfLogin: loggedIn is when Login was
+// called, not when the response that carries the new session started,
+// which may be much later: a password changed in between postdates the
+// login checked with the old one, and the session must not outlive it.
+func TestValidateLoginLoggedInIsTheTimeOfLogin(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			c := newClock()
+			acc := &accounts{changed: map[string]time.Time{}}
+			m, err := session.New(session.Options{Store: st.new(t)(c.Now), ValidateLogin: acc.validate}.WithNow(c.Now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			loginAt := c.Now()
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/login" {
+					if err := session.FromRequest(r).Login(identity.New(identity.Options{Subject: "hal"})); err != nil {
+						t.Error(err)
+					}
+					c.Advance(time.Second)                                    // the handler goes on working
+					acc.set(func(a *accounts) { a.changed["hal"] = c.Now() }) // meanwhile the password changes
+					c.Advance(time.Second)
+					_, _ = io.WriteString(w, "welcome") // the session is saved now
+					return
+				}
+				if _, ok := identity.FromRequest(r); !ok {
+					http.Error(w, "anonymous", http.StatusUnauthorized)
+				}
+			}))
+			_, ck := do(h, m, "/login", "")
+			if ck == nil {
+				t.Fatal("no session")
+			}
+			rec, _ := do(h, m, "/whoami", ck.Value)
+			if calls := acc.takeCalls(); len(calls) != 1 || !calls[0].loggedIn.Equal(loginAt) {
+				t.Errorf("ValidateLogin calls = %v, want one with loggedIn %v", calls, loginAt)
+			}
+			if rec.Code != http.StatusUnauthorized {
+				t.Errorf("a session logged in before the password change: %d, want 401", rec.Code)
+			}
+		})
+	}
+}

@@ -249,8 +249,9 @@ func (s *Session) save() (string, time.Time, error) {
 	if s.id == "" {
 		s.id = newID()
 		if s.data.created == 0 {
-			// A new session, or a Login: a Renew carries its session's
-			// creation over, and with it the absolute deadline.
+			// A new session: a Login sets the time it was made, and a
+			// Renew carries its session's creation over, and with it
+			// the absolute deadline.
 			s.data.created = now
 		}
 	} else if m.expired(&s.data, now) {
@@ -713,7 +714,9 @@ func (s *Session) Login(id identity.Identity) error {
 	}
 	s.data.ident = id
 	s.data.hasIdent = true
-	s.data.created = 0 // a new authentication: the absolute timeout restarts
+	// A new authentication: the absolute timeout restarts, and
+	// ValidateLogin's loggedIn is now, not when the response starts.
+	s.data.created = s.m.now().UnixNano()
 	return nil
 }
 
