@@ -541,13 +541,26 @@ func obfChars(s string) bool {
 
 type ctxKey struct{}
 
+// infoCtx is a request context carrying an Info: one allocation for both,
+// where context.WithValue would add a second for the Info it points to.
+type infoCtx struct {
+	context.Context
+	info Info
+}
+
+func (c *infoCtx) Value(key any) any {
+	if key == (ctxKey{}) {
+		return &c.info
+	}
+	return c.Context.Value(key)
+}
+
 // Handler returns a middleware that resolves each request once and stores
 // the [Info] in its context, for handlers to read with [FromContext]. The
 // request itself (RemoteAddr, Host, headers) is not modified.
 func (rv *Resolver) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := rv.Resolve(r)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, &info)))
+		next.ServeHTTP(w, r.WithContext(&infoCtx{Context: r.Context(), info: rv.Resolve(r)}))
 	})
 }
 

@@ -1,6 +1,7 @@
 package clientip_test
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/httpguard/httpguard/clientip"
 )
@@ -443,6 +445,49 @@ func TestHandlerStoresInfo(t *testing.T) {
 		t.Error("FromContext reported Info on a bare context")
 	}
 }
+
+// TestHandlerContext: the context Handler passes on still carries the
+// request's values and cancellation, and costs the request one allocation
+// besides its copy.
+func TestHandlerContext(t *testing.T) {
+	type key struct{}
+	rv := clientip.MustNew(clientip.Options{})
+	var seen bool
+	h := rv.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		info, ok := clientip.FromContext(ctx)
+		seen = ok && info.Addr == netip.MustParseAddr("192.0.2.7") && ctx.Value(key{}) == "outer"
+		cancelOuter, ok := ctx.Value(cancelKey{}).(context.CancelFunc)
+		if !ok {
+			return // the allocation run below
+		}
+		inner, cancel := context.WithCancel(ctx)
+		defer cancel()
+		cancelOuter()
+		select {
+		case <-inner.Done():
+		case <-time.After(5 * time.Second):
+			t.Error("cancelling the request did not reach a context derived from Handler's")
+		}
+	}))
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "outer"))
+	r := httptest.NewRequestWithContext(context.WithValue(ctx, cancelKey{}, cancel), "GET", "/", nil)
+	r.RemoteAddr = "192.0.2.7:1234"
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if !seen {
+		t.Fatal("FromContext or the request's own value missing in Handler's context")
+	}
+
+	quiet := httptest.NewRequest("GET", "/", nil)
+	quiet.RemoteAddr = "192.0.2.7:1234"
+	w := httptest.NewRecorder()
+	if n := testing.AllocsPerRun(100, func() { h.ServeHTTP(w, quiet) }); n > 2 {
+		t.Errorf("Handler allocates %v times a request, want 2 (the request's copy and its context)", n)
+	}
+}
+
+// cancelKey holds the function that cancels the request's context.
+type cancelKey struct{}
 
 func TestEndToEndServer(t *testing.T) {
 	t.Parallel()
