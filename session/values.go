@@ -55,6 +55,8 @@ type Session struct {
 	// tokenEnded: this request has deleted (or revoked) the session the
 	// client's token names.
 	tokenEnded bool
+	// vctx is the context ValidateLogin is called with.
+	vctx withoutSession
 
 	rememberSet bool // RememberMe was called: the cookie is sent again
 	modified    bool // data changed since load
@@ -127,7 +129,11 @@ func (s *Session) validateLogin(ctx context.Context, id string, data *record) (b
 	// The session is being loaded, under its lock with LazyLoad: a
 	// validator that reached it through ctx would find it half loaded, or
 	// wait on itself forever.
-	ok, err := m.validate(withoutSession{ctx, s}, data.ident, time.Unix(0, data.created))
+	// The wrapper lives in the session, which a request allocates
+	// anyway, so that it costs no allocation of its own; a session is
+	// loaded once, so it is set once.
+	s.vctx = withoutSession{ctx, s}
+	ok, err := m.validate(&s.vctx, data.ident, time.Unix(0, data.created))
 	if err != nil {
 		s.loadErr = fmt.Errorf("%w: ValidateLogin: %w", ErrStore, err)
 		return false, s.loadErr
@@ -151,7 +157,7 @@ type withoutSession struct {
 	s *Session
 }
 
-func (c withoutSession) Value(key any) any {
+func (c *withoutSession) Value(key any) any {
 	v := c.Context.Value(key)
 	if s, ok := v.(*Session); ok && s == c.s {
 		return nil
