@@ -311,6 +311,7 @@ func New(o Options) (*Middleware, error) {
 			cookieName:  t.CookieName,
 			secure:      !t.DangerouslyAllowInsecureCookie,
 			partitioned: t.Partitioned,
+			sameSite:    http.SameSiteLaxMode,
 			fieldName:   t.FieldName,
 			headerName:  http.CanonicalHeaderKey(t.HeaderName),
 			maxForm:     t.MaxFormBytes,
@@ -343,6 +344,9 @@ func New(o Options) (*Middleware, error) {
 		case !tc.secure && (httptoken.HasPrefixFold(tc.cookieName, "__Host-") || httptoken.HasPrefixFold(tc.cookieName, "__Secure-")):
 			// Browsers match the prefixes in any case (RFC 6265bis).
 			bad("Tokens.CookieName", tc.cookieName, ErrInvalidTokenOptions, "browsers drop prefixed cookies without Secure")
+		}
+		if tc.partitioned {
+			tc.sameSite = http.SameSiteNoneMode
 		}
 		if tc.partitioned && !tc.secure {
 			bad("Tokens.Partitioned", "", ErrInvalidTokenOptions, "browsers reject a Partitioned cookie without Secure, which DangerouslyAllowInsecureCookie drops")

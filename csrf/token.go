@@ -31,9 +31,10 @@ type tokenConfig struct {
 	always     bool
 	cookieName string
 	secure     bool
-	// partitioned: the cookie is SameSite=None and Partitioned, for a
-	// cross-site frame, instead of SameSite=Lax.
+	// partitioned: the cookie is Partitioned and sameSite None, for a
+	// cross-site frame; otherwise sameSite is Lax.
 	partitioned bool
+	sameSite    http.SameSite
 	fieldName   string
 	headerName  string
 	maxForm     int64
@@ -105,17 +106,13 @@ func (st *tokenState) newCookie() bool { return !st.session && !st.fromCookie }
 // (A Partitioned, SameSite=None cookie does come with such a POST, in the
 // partition of the site it targets, and is then not replaced anyway.)
 func (tc *tokenConfig) issueCookie(w http.ResponseWriter, st *tokenState) {
-	sameSite := http.SameSiteLaxMode
-	if tc.partitioned {
-		sameSite = http.SameSiteNoneMode
-	}
 	http.SetCookie(w, &http.Cookie{
 		Name:        tc.cookieName,
 		Value:       st.binding,
 		Path:        "/",
 		Secure:      tc.secure,
 		HttpOnly:    true,
-		SameSite:    sameSite,
+		SameSite:    tc.sameSite,
 		Partitioned: tc.partitioned,
 	})
 	h := w.Header()
