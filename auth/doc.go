@@ -82,8 +82,10 @@
 // [JWKSOptions.MinRefreshInterval] for an unknown kid (one fetch shared by
 // concurrent requests), and never yields symmetric keys; a JWKS key
 // without alg serves only the allowed algorithms of its type. A failed
-// fetch keeps the last good set; a set without a usable key replaces it,
-// so a key the provider withdraws stops verifying. [JWTOptions.JWKSURL]
+// fetch keeps the last good set, for at most [JWKSOptions.MaxStale] (a
+// day by default) after the last fetch that succeeded; a set without a
+// usable key replaces it, so a key the provider withdraws stops
+// verifying. [JWTOptions.JWKSURL]
 // is the provider's jwks_uri itself: the OpenID discovery document that
 // go-jwt-middleware's caching provider reads to find it is not fetched,
 // so the one URL trusted at run time is the one configured. Static keys

@@ -25,6 +25,7 @@ const (
 	DefaultJWKSMinRefreshInterval = time.Minute
 	DefaultJWKSTimeout            = 5 * time.Second
 	DefaultJWKSMaxBytes           = 256 << 10
+	DefaultJWKSMaxStale           = 24 * time.Hour
 	maxJWKSKeys                   = 100
 )
 
@@ -48,6 +49,16 @@ type JWKSOptions struct {
 	// MaxBytes bounds the size of the document. Default
 	// [DefaultJWKSMaxBytes].
 	MaxBytes int64
+	// MaxStale is how long after the last successful fetch the set stays
+	// in use while every fetch fails (the provider is down, or cannot be
+	// reached from here). Past it, tokens are refused with 503
+	// ([ErrKeySetUnavailable]) until a fetch succeeds: a key the provider
+	// has withdrawn, because it leaked perhaps, must not keep verifying
+	// for as long as someone can keep this service from reaching the
+	// provider. Default [DefaultJWKSMaxStale], or twice RefreshInterval
+	// if that is longer; at least RefreshInterval. Negative: no limit,
+	// the last good set is kept however long fetches fail.
+	MaxStale time.Duration
 	// DangerouslyAllowHTTP accepts an http JWKSURL, for tests against a
 	// local server only: a key set fetched in clear text can be
 	// replaced on the way.
@@ -255,13 +266,15 @@ type remoteKeySet struct {
 	timeout    time.Duration
 	refresh    time.Duration
 	minRefresh time.Duration
+	maxStale   time.Duration // < 0: none
 	maxBytes   int64
 	algs       []string
 	now        func() time.Time
 
-	set        atomic.Pointer[keySet]
-	fetchedAt  atomic.Int64 // unix nanoseconds of the last successful fetch
-	background atomic.Bool  // a background refresh is running
+	set         atomic.Pointer[keySet]
+	fetchedAt   atomic.Int64 // unix nanoseconds of the last successful fetch
+	attemptedAt atomic.Int64 // unix nanoseconds of the last fetch started
+	background  atomic.Bool  // a background refresh is running
 
 	mu          sync.Mutex
 	inflight    chan struct{}
@@ -281,7 +294,7 @@ func newRemoteKeySet(raw string, o JWKSOptions, algs []string) (*remoteKeySet, e
 	}
 	r := &remoteKeySet{
 		url: raw, client: o.HTTPClient, timeout: o.Timeout, refresh: o.RefreshInterval,
-		minRefresh: o.MinRefreshInterval, maxBytes: o.MaxBytes, algs: algs, now: time.Now,
+		minRefresh: o.MinRefreshInterval, maxStale: o.MaxStale, maxBytes: o.MaxBytes, algs: algs, now: time.Now,
 	}
 	if r.timeout == 0 {
 		r.timeout = DefaultJWKSTimeout
@@ -295,6 +308,9 @@ func newRemoteKeySet(raw string, o JWKSOptions, algs []string) (*remoteKeySet, e
 	if r.maxBytes == 0 {
 		r.maxBytes = DefaultJWKSMaxBytes
 	}
+	if r.maxStale == 0 {
+		r.maxStale = max(DefaultJWKSMaxStale, 2*r.refresh)
+	}
 	// Every problem is reported, not the first (found in review).
 	if r.timeout < 0 || r.timeout > time.Minute {
 		errs = append(errs, errors.New("auth: JWKSOptions.Timeout must be between 0 and one minute"))
@@ -304,6 +320,9 @@ func newRemoteKeySet(raw string, o JWKSOptions, algs []string) (*remoteKeySet, e
 	}
 	if r.refresh < r.minRefresh {
 		errs = append(errs, errors.New("auth: JWKSOptions.RefreshInterval must not be shorter than MinRefreshInterval"))
+	}
+	if r.maxStale > 0 && r.maxStale < r.refresh {
+		errs = append(errs, errors.New("auth: JWKSOptions.MaxStale must not be shorter than RefreshInterval"))
 	}
 	if r.maxBytes < 1024 || r.maxBytes > 16<<20 {
 		errs = append(errs, errors.New("auth: JWKSOptions.MaxBytes must be between 1 KiB and 16 MiB"))
@@ -329,19 +348,24 @@ func newRemoteKeySet(raw string, o JWKSOptions, algs []string) (*remoteKeySet, e
 func (r *remoteKeySet) current() *keySet { return r.set.Load() }
 
 // keySetFor returns the set holding a key for (kid, alg), fetching when
-// the set is missing, or when kid is unknown and the last fetch is older
-// than minRefresh. A stale set is refreshed in the background.
+// the set is missing or past maxStale, or when kid is unknown and the
+// last fetch is older than minRefresh. A set older than the refresh
+// interval is refreshed in the background.
 func (r *remoteKeySet) keySetFor(ctx context.Context, kid string, hasKID bool, alg string) (*keySet, error) {
 	if ks := r.current(); ks != nil {
-		if ks.lookup(kid, hasKID, alg) != nil {
-			r.refreshIfStale()
+		age := r.age()
+		if !r.expired(age) && ks.lookup(kid, hasKID, alg) != nil {
+			r.refreshIfStale(age)
 			return ks, nil
 		}
 	}
 	err := r.fetchOnce(ctx)
 	ks := r.current()
-	if ks == nil || ks.count == 0 {
-		if err == nil {
+	if ks == nil || ks.count == 0 || r.expired(r.age()) {
+		switch {
+		case ks != nil && ks.count > 0:
+			err = errors.Join(errJWKSExpired, err)
+		case err == nil:
 			err = errors.New("no key set")
 		}
 		return nil, errors.Join(ErrKeySetUnavailable, err)
@@ -352,11 +376,30 @@ func (r *remoteKeySet) keySetFor(ctx context.Context, kid string, hasKID bool, a
 	return ks, nil
 }
 
-// refreshIfStale starts a background refresh when the set is older than
-// the refresh interval. One runs at a time, however many requests see the
-// stale set.
-func (r *remoteKeySet) refreshIfStale() {
-	if time.Duration(r.now().UnixNano()-r.fetchedAt.Load()) > r.refresh && r.background.CompareAndSwap(false, true) {
+// age returns the time since the last successful fetch.
+func (r *remoteKeySet) age() time.Duration {
+	return time.Duration(r.now().UnixNano() - r.fetchedAt.Load())
+}
+
+// expired reports whether a set of the given age is past maxStale: no
+// fetch has succeeded for that long, and it must not verify any more.
+func (r *remoteKeySet) expired(age time.Duration) bool {
+	return r.maxStale > 0 && age > r.maxStale
+}
+
+// refreshIfStale starts a background refresh when the set, of the given
+// age, is older than the refresh interval. One runs at a time, however
+// many requests see the stale set, and none while fetches are throttled:
+// while the provider is down, requests do not each start a goroutine that
+// would only find the last attempt too recent.
+func (r *remoteKeySet) refreshIfStale(age time.Duration) {
+	if age <= r.refresh {
+		return
+	}
+	if time.Duration(r.now().UnixNano()-r.attemptedAt.Load()) < r.minRefresh {
+		return
+	}
+	if r.background.CompareAndSwap(false, true) {
 		go func() {
 			defer r.background.Store(false)
 			_ = r.fetchOnce(context.Background())
@@ -364,7 +407,10 @@ func (r *remoteKeySet) refreshIfStale() {
 	}
 }
 
-var errJWKSThrottled = errors.New("auth: JWKS fetched too recently")
+var (
+	errJWKSThrottled = errors.New("auth: JWKS fetched too recently")
+	errJWKSExpired   = errors.New("auth: no JWKS fetch has succeeded within JWKSOptions.MaxStale")
+)
 
 // fetchOnce fetches the set unless a fetch is in flight (then it waits for
 // that one) or the last attempt is younger than minRefresh.
@@ -393,6 +439,7 @@ func (r *remoteKeySet) fetchOnce(ctx context.Context) error {
 	}
 	ch := make(chan struct{})
 	r.inflight, r.lastAttempt = ch, now
+	r.attemptedAt.Store(now.UnixNano())
 	r.mu.Unlock()
 
 	// The fetch has its own deadline, not the request's: waiters share

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -310,6 +311,83 @@ func TestJWKSOptionsReportsEveryProblem(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "JWKSOptions."+field) {
 			t.Errorf("NewJWT error %v, want it to name JWKSOptions.%s", err, field)
 		}
+	}
+	// A MaxStale shorter than the refresh interval would expire the set
+	// before its scheduled refresh.
+	o.JWKS = auth.JWKSOptions{RefreshInterval: time.Hour, MaxStale: time.Hour - time.Second}
+	if _, err = auth.NewJWT(o); err == nil || !strings.Contains(err.Error(), "JWKSOptions.MaxStale") {
+		t.Errorf("NewJWT error %v, want it to name JWKSOptions.MaxStale", err)
+	}
+}
+
+// While every fetch fails, the last good set verifies for
+// JWKSOptions.MaxStale after the last fetch that succeeded, and no
+// longer: a key the provider withdrew (it leaked) must not keep verifying
+// for as long as someone can keep the service from reaching the provider.
+// Past it, tokens get 503, cached ones too, until a fetch succeeds. A
+// negative MaxStale keeps the set for good, as before the option.
+func TestJWKSMaxStale(t *testing.T) {
+	k := keysOnce()
+	good := jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), "EdDSA"))
+	for _, tt := range []struct {
+		name     string
+		refresh  time.Duration // RefreshInterval; 0: an hour
+		maxStale time.Duration
+		cache    int
+		limit    time.Duration // how long the set outlives its last fetch; 0: for good
+	}{
+		{"default: a day", 0, 0, 0, 24 * time.Hour},
+		{"default: a day, cached token", 0, 0, 8, 24 * time.Hour},
+		{"default: twice a longer refresh interval", 20 * time.Hour, 0, 0, 40 * time.Hour},
+		{"three hours", 0, 3 * time.Hour, 0, 3 * time.Hour},
+		{"three hours, cached token", 0, 3 * time.Hour, 8, 3 * time.Hour},
+		{"negative: no limit", 0, -1, 0, 0},
+		{"negative: no limit, cached token", 0, -1, 8, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			js := newJWKSServer(t, good)
+			clock := &fakeClock{now: testNow}
+			refresh := cmp.Or(tt.refresh, time.Hour)
+			m, err := auth.NewJWT(auth.WithJWTClock(auth.JWTOptions{
+				Algorithms: []string{"EdDSA"},
+				Audience:   "api://orders",
+				JWKSURL:    js.srv.URL + "/jwks.json",
+				JWKS: auth.JWKSOptions{HTTPClient: js.srv.Client(), MinRefreshInterval: time.Minute,
+					RefreshInterval: refresh, MaxStale: tt.maxStale, MaxBytes: 4096, Timeout: time.Second},
+				CacheSize: tt.cache,
+			}, clock.Now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok := sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "k1"},
+				with(goodClaims(), "exp", testNow.Add(60*24*time.Hour).Unix()))
+			if w, _, reason := serve(m, bearer(tok)); w.Code != 200 {
+				t.Fatalf("before the outage: %d %v", w.Code, reason)
+			}
+			js.set([]byte("unavailable"), http.StatusServiceUnavailable) // the provider goes down
+			within := tt.limit - time.Minute
+			if tt.limit == 0 {
+				within = 30 * 24 * time.Hour
+			}
+			clock.Add(within)
+			if w, _, reason := serve(m, bearer(tok)); w.Code != 200 {
+				t.Fatalf("%v into the outage: %d %v, want the last good set", within, w.Code, reason)
+			}
+			if tt.limit == 0 {
+				return
+			}
+			clock.Add(2 * time.Minute)
+			w, _, reason := serve(m, bearer(tok))
+			if w.Code != http.StatusServiceUnavailable || !errors.Is(reason, auth.ErrKeySetUnavailable) || w.Header().Get("Retry-After") == "" {
+				t.Fatalf("past MaxStale: %d %v (Retry-After %q), want 503 for an unavailable key set",
+					w.Code, reason, w.Header().Get("Retry-After"))
+			}
+			js.set(good, http.StatusOK) // the provider is back
+			clock.Add(2 * time.Minute)  // past MinRefreshInterval
+			if w, _, reason := serve(m, bearer(tok)); w.Code != 200 {
+				t.Fatalf("after the provider came back: %d %v", w.Code, reason)
+			}
+		})
 	}
 }
 

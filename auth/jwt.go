@@ -57,9 +57,11 @@ type JWTOptions struct {
 	// needed, refreshed every JWKS.RefreshInterval, and refetched early
 	// (at most once per JWKS.MinRefreshInterval) when a token names an
 	// unknown kid, so keys rotate without a restart. Symmetric ("oct")
-	// keys in the set are ignored. A failed fetch keeps the last good set;
-	// a key set with no usable key replaces it, so that keys the provider
-	// no longer lists stop verifying (503 until a usable key appears).
+	// keys in the set are ignored. A failed fetch keeps the last good set,
+	// for at most JWKS.MaxStale after the last fetch that succeeded (then
+	// 503 until one does); a key set with no usable key replaces it, so
+	// that keys the provider no longer lists stop verifying (503 until a
+	// usable key appears).
 	// Default: none.
 	JWKSURL string
 	// JWKS tunes the fetching of JWKSURL.

@@ -81,8 +81,13 @@ func (c *jwtConfig) cacheHit(ctx context.Context, tok string) (identity.Identity
 		}
 		// As a full verification would, refresh a stale JWKS (found in
 		// review: while every request bore a cached token the set was
-		// never refetched, so a key the provider removed kept verifying).
-		c.remote.refreshIfStale()
+		// never refetched, so a key the provider removed kept verifying),
+		// and refuse a set past MaxStale: the full verification answers.
+		age := c.remote.age()
+		if c.remote.expired(age) {
+			return identity.Identity{}, false, nil
+		}
+		c.remote.refreshIfStale(age)
 	}
 	if !c.now().Before(e.exp.Add(c.leeway)) {
 		c.cache.remove(tok)
