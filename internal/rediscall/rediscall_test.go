@@ -3,6 +3,7 @@ package rediscall
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -136,4 +137,53 @@ func TestRunWithDirect(t *testing.T) {
 			t.Errorf("a Redis error: %v", err)
 		}
 	})
+}
+
+// The error says what ended the wait: the timeout (a DeadlineExceeded
+// that names it), or the caller's own context, whose error is returned as
+// it is, a deadline of the caller's included, for Run and for RunWith on
+// a client that applies deadlines.
+func TestTheErrorNamesWhatEndedTheWait(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		for _, tt := range []struct {
+			name    string
+			timeout time.Duration
+			caller  func(context.Context) (context.Context, context.CancelFunc)
+			want    error  // nil: a DeadlineExceeded of the timeout
+			wantMsg string // in the error's text
+		}{
+			{"the timeout", 100 * time.Millisecond, context.WithCancel, nil, "no reply within 100ms"},
+			{"the caller's deadline", time.Hour, func(ctx context.Context) (context.Context, context.CancelFunc) {
+				return context.WithTimeout(ctx, 100*time.Millisecond)
+			}, context.DeadlineExceeded, ""},
+			{"the caller's cancellation", time.Hour, func(ctx context.Context) (context.Context, context.CancelFunc) {
+				ctx, cancel := context.WithCancel(ctx)
+				time.AfterFunc(100*time.Millisecond, cancel)
+				return ctx, cancel
+			}, context.Canceled, ""},
+		} {
+			t.Run(fmt.Sprintf("direct=%v/%s", direct, tt.name), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					ctx, cancel := tt.caller(t.Context())
+					defer cancel()
+					release := make(chan struct{})
+					defer close(release)
+					_, err := RunWith(ctx, tt.timeout, direct, func(ctx context.Context) (int, error) {
+						if direct {
+							<-ctx.Done() // go-redis at its deadline
+							return 0, errors.New("i/o timeout")
+						}
+						<-release // a client that ignores its context
+						return 7, nil
+					})
+					switch {
+					case tt.want != nil && err != tt.want:
+						t.Errorf("RunWith = %v; want the caller's %v as it is", err, tt.want)
+					case tt.want == nil && (!errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), tt.wantMsg)):
+						t.Errorf("RunWith = %v; want a DeadlineExceeded saying %q", err, tt.wantMsg)
+					}
+				})
+			})
+		}
+	}
 }
