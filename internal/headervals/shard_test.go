@@ -41,3 +41,63 @@ func TestShardsSpreadGoroutines(t *testing.T) {
 	}
 	t.Logf("%d goroutines used %d shards", goroutines, len(used))
 }
+
+// Goroutines that share a shard, as some always do once there are more
+// of them than shards, each get slots and bytes of their own: the counts
+// are added to atomically, and a full slab's replacement is never handed
+// out twice. The goroutines here all use one shard, so that they contend
+// on every call.
+func TestOneShardNeverHandsOutTwice(t *testing.T) {
+	const (
+		goroutines = 8
+		calls      = 20000
+	)
+	type taken struct {
+		vals []string
+		b    []byte
+	}
+	var (
+		sh      shard
+		wg      sync.WaitGroup
+		start   = make(chan struct{})
+		results = make([][]taken, goroutines)
+	)
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			mark := string(rune('a' + g))
+			for i := range calls {
+				n, size := 1+(g+i)%5, 1+(g*7+i*13)%200
+				s, end := sh.takeVals(n)
+				vals := s.vals[end-n : end : end]
+				b, bend := sh.takeBytes(size)
+				buf := b.bytes[bend-size : bend-size : bend]
+				for k := range vals {
+					vals[k] = mark
+				}
+				for range size {
+					buf = append(buf, byte(g))
+				}
+				results[g] = append(results[g], taken{vals, buf})
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for g, rs := range results {
+		for _, r := range rs {
+			for _, v := range r.vals {
+				if v != string(rune('a'+g)) {
+					t.Fatalf("goroutine %d: a slot it was given holds %q", g, v)
+				}
+			}
+			for _, c := range r.b {
+				if c != byte(g) {
+					t.Fatalf("goroutine %d: a byte it was given holds %d", g, c)
+				}
+			}
+		}
+	}
+}
