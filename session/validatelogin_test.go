@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -478,5 +479,73 @@ func TestValidateLoginAddsNoAllocation(t *testing.T) {
 	with := allocs(func(context.Context, identity.Identity, time.Time) (bool, error) { return true, nil })
 	if with > without {
 		t.Errorf("a signed-in request allocates %v times with ValidateLogin, %v without", with, without)
+	}
+}
+
+// TestValidateLoginFailureNeverReachesTheHandler: when ValidateLogin, or
+// the deletion of a login it ended, fails, the handler does not run
+// (the 503 is sent before it), and with LazyLoad, where it runs before
+// the load, the load reports the failure and the session holds nothing:
+// the handler never acts for the user nor as anonymous unknowingly.
+func TestValidateLoginFailureNeverReachesTheHandler(t *testing.T) {
+	errUsersDown := errors.New("users database unreachable")
+	for _, tt := range []struct {
+		name   string
+		answer func(identity.Identity, time.Time) (bool, error)
+		delete bool // the store's Delete fails
+		want   error
+	}{
+		{"ValidateLogin fails", func(identity.Identity, time.Time) (bool, error) { return false, errUsersDown }, false, errUsersDown},
+		{"ValidateLogin fails and says true", func(identity.Identity, time.Time) (bool, error) { return true, errUsersDown }, false, errUsersDown},
+		{"the deletion fails", func(identity.Identity, time.Time) (bool, error) { return false, nil }, true, errDown},
+	} {
+		for _, lazy := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/lazy=%v", tt.name, lazy), func(t *testing.T) {
+				c := newClock()
+				ms := memoryStore(t, session.MemoryOptions{}.WithNow(c.Now))
+				var store session.Store = ms
+				if tt.delete {
+					store = deleteFailingStore{ms}
+				}
+				acc := &accounts{changed: map[string]time.Time{}}
+				m, err := session.New(session.Options{Store: store, LazyLoad: lazy, ValidateLogin: acc.validate}.WithNow(c.Now))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var (
+					ran     bool
+					loadErr error
+					inCtx   bool
+					inSess  bool
+				)
+				h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					s := session.FromRequest(r)
+					if r.URL.Path == "/login" {
+						if err := s.Login(identity.New(identity.Options{Subject: "dan"})); err != nil {
+							t.Errorf("Login: %v", err)
+						}
+						return
+					}
+					ran = true
+					_, inCtx = identity.FromRequest(r)
+					loadErr = s.Load()
+					_, inSess = s.Identity()
+				}))
+				_, ck := do(h, m, "/login", "")
+				acc.set(func(a *accounts) { a.answer = tt.answer })
+				rec, _ := do(h, m, "/whoami", ck.Value)
+				if rec.Code != http.StatusServiceUnavailable {
+					t.Errorf("status %d, want 503", rec.Code)
+				}
+				switch {
+				case !lazy && ran:
+					t.Errorf("the handler ran (identity in the context %v, Load %v)", inCtx, loadErr)
+				case lazy && !ran:
+					t.Error("the handler did not run with LazyLoad")
+				case lazy && (!errors.Is(loadErr, session.ErrStore) || !errors.Is(loadErr, tt.want) || inCtx || inSess):
+					t.Errorf("Load = %v, identity in the context %v, in the session %v; want an error wrapping ErrStore and %v, and no identity", loadErr, inCtx, inSess, tt.want)
+				}
+			})
+		}
 	}
 }
