@@ -282,6 +282,16 @@ func TestAbortAccessRecordInEveryComposition(t *testing.T) {
 		{"Recover(RequestID(AccessLog(Recover)))", func(m *errorsafe.Middleware, h http.Handler) http.Handler {
 			return m.Recover(m.RequestID(m.AccessLog(m.Recover(h))))
 		}},
+		// A Recover further in, as a sub-router's own, aborts after a
+		// panic: the Handler's record still says it was one.
+		{"Handler(Recover)", func(m *errorsafe.Middleware, h http.Handler) http.Handler {
+			return m.Handler(m.Recover(h))
+		}},
+		// The record the AccessLog leaves to the Recover next out is
+		// logged once, not again by the Recover further out.
+		{"Recover(Recover(RequestID(AccessLog)))", func(m *errorsafe.Middleware, h http.Handler) http.Handler {
+			return m.Recover(m.Recover(m.RequestID(m.AccessLog(h))))
+		}},
 	}
 	handlers := []struct {
 		name    string
@@ -312,6 +322,12 @@ func TestAbortAccessRecordInEveryComposition(t *testing.T) {
 		{"panic before the first byte", func(w http.ResponseWriter) {
 			panic(secretPanic)
 		}, http.StatusInternalServerError, false, errorsafe.ErrPanic.Error(), "ERROR"},
+		// A 403 sent before a panic is no access denied: the only event
+		// is the panic's.
+		{"panic after a 403", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusForbidden)
+			panic(secretPanic)
+		}, http.StatusForbidden, true, errorsafe.ErrPanic.Error(), "INFO"},
 	}
 	for _, c := range compositions {
 		for _, tt := range handlers {
@@ -341,6 +357,19 @@ func TestAbortAccessRecordInEveryComposition(t *testing.T) {
 				}
 				if pr := logs.find(t, "panic recovered"); (pr != nil) != (tt.reason != nil) {
 					t.Errorf("panic record %v, want one only for a panic", pr)
+				}
+				var events []any
+				for _, r := range logs.records(t) {
+					if r["msg"] == "security event" {
+						events = append(events, r["event"])
+					}
+				}
+				var want []any
+				if tt.reason != nil {
+					want = []any{string(errorsafe.EventPanicRecovered)}
+				}
+				if fmt.Sprint(events) != fmt.Sprint(want) {
+					t.Errorf("security events %v, want %v", events, want)
 				}
 			})
 		}
