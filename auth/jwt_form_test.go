@@ -59,3 +59,20 @@ func TestJWTTokenFormIsCheckedOnEveryWayIn(t *testing.T) {
 		})
 	}
 }
+
+// Revoking a token that is already revoked succeeds, as documented: a
+// second logout with the same token, or a retry of one whose answer was
+// lost, is not an error. The token stays revoked.
+func TestJWTRevokeOfARevokedTokenSucceeds(t *testing.T) {
+	k := keysOnce()
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{ID: "k1", Key: k.hmac}}, Denylist: auth.NewMemoryDenylist()})
+	tok := sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "k1"}, with(goodClaims(), "jti", "twice-1", "exp", 4102444800))
+	for i := range 2 {
+		if err := m.Revoke(context.Background(), tok); err != nil {
+			t.Fatalf("Revoke #%d = %v; want nil", i+1, err)
+		}
+	}
+	if _, err := m.Verify(context.Background(), tok); !errors.Is(err, auth.ErrTokenRevoked) {
+		t.Errorf("Verify after two revocations = %v; want ErrTokenRevoked", err)
+	}
+}
