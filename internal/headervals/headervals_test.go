@@ -169,3 +169,32 @@ func BenchmarkTake(b *testing.B) {
 		})
 	})
 }
+
+// TestTakeBytesOutOfRange: a count or size of zero or less gets empty
+// slices, never a panic nor a part of a slab counted backwards.
+func TestTakeBytesOutOfRange(t *testing.T) {
+	for _, tt := range []struct{ n, size int }{
+		{0, 10}, {-1, 10}, {2, -1}, {-1, -1}, {0, 0}, {-3, 0},
+	} {
+		func() {
+			defer func() {
+				if pv := recover(); pv != nil {
+					t.Errorf("TakeBytes(%d, %d) panicked: %v", tt.n, tt.size, pv)
+				}
+			}()
+			vals, b := headervals.TakeBytes(tt.n, tt.size)
+			if len(vals) != max(tt.n, 0) || len(b) != 0 || cap(b) != max(tt.size, 0) {
+				t.Errorf("TakeBytes(%d, %d) = %d slots, bytes len %d cap %d", tt.n, tt.size, len(vals), len(b), cap(b))
+			}
+		}()
+	}
+	// The slabs still hand out whole, distinct parts afterwards.
+	v1, b1 := headervals.TakeBytes(2, 8)
+	v2, b2 := headervals.TakeBytes(2, 8)
+	b1 = append(b1, "aaaaaaaa"...)
+	b2 = append(b2, "bbbbbbbb"...)
+	v1[1], v2[0] = "x", "y"
+	if string(b1) != "aaaaaaaa" || v1[1] != "x" || v1[0] != "" || v2[1] != "" {
+		t.Errorf("after the calls out of range: %q %q, %q %q", b1, b2, v1, v2)
+	}
+}
