@@ -232,6 +232,34 @@ func TestValidateLoginIsAskedOnlyAboutLogins(t *testing.T) {
 	}
 }
 
+// TestValidateLoginIsNotAskedAboutAnExpiredSession: a session past its
+// idle timeout is not loaded, whatever its login, so ValidateLogin is not
+// asked about it, and a ValidateLogin that cannot answer does not turn
+// the request into a 503: it is served without a session. The store,
+// whose clock runs behind the instance's, still has the record.
+func TestValidateLoginIsNotAskedAboutAnExpiredSession(t *testing.T) {
+	for _, lazy := range []bool{false, true} {
+		t.Run(fmt.Sprintf("lazy=%v", lazy), func(t *testing.T) {
+			c, storeClock := newClock(), newClock()
+			acc := &accounts{changed: map[string]time.Time{}}
+			m, h := validateApp(t, session.Options{Store: memoryStore(t, session.MemoryOptions{}.WithNow(storeClock.Now)), LazyLoad: lazy}, c, acc)
+			_, login := do(h, m, "/login?user=carol", "")
+			acc.set(func(a *accounts) {
+				a.answer = func(identity.Identity, time.Time) (bool, error) {
+					return false, errors.New("users database unreachable")
+				}
+			})
+			c.Advance(session.DefaultIdleTimeout + 30*time.Second)
+			if rec, _ := do(h, m, "/whoami", login.Value); rec.Code != http.StatusUnauthorized {
+				t.Errorf("an expired session: %d %q, want 401 without a session", rec.Code, rec.Body.String())
+			}
+			if calls := acc.takeCalls(); len(calls) != 0 {
+				t.Errorf("ValidateLogin calls = %v, want none", calls)
+			}
+		})
+	}
+}
+
 // TestValidateLoginFailureIsA503NeverAnonymousNorTheUser: when
 // ValidateLogin cannot answer, or the ended session cannot be deleted, the
 // request is refused like a store failure, and the handler never runs.
