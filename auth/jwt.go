@@ -376,7 +376,7 @@ func (m *JWT) Handler(next http.Handler) http.Handler {
 // identity, and one whose token is invalid, malformed or sent twice is
 // rejected as by [JWT.Handler]; a request without a token reaches next
 // unchanged, with whatever identity an earlier layer (a session) gave it,
-// or none, for the route's guard ([RequireScope], rbac) to judge. An
+// or none, for the route's guard ([RequireScopes], rbac) to judge. An
 // Authorization header of another scheme is no token.
 func (m *JWT) Optional(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
