@@ -47,7 +47,7 @@ type AttemptOptions struct {
 	// digits, "-", "_" or ".". Default: "login".
 	Name string
 
-	// Store keeps the counts. Default: three new [MemoryStore]s, private
+	// Store keeps the counts. Default: three new [MemoryStore] values, private
 	// to this limiter, one for each kind of key, so that a flood of one
 	// kind cannot evict another: an attacker spreading guesses over many
 	// networks fills the first with per-network counts, and the per-user

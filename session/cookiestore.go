@@ -63,7 +63,7 @@ type CookieStore struct {
 }
 
 // NewCookieStore validates opts and returns a CookieStore. Key problems
-// are reported together, as [*OptionError]s.
+// are reported together, each as an [*OptionError].
 func NewCookieStore(opts CookieStoreOptions) (*CookieStore, error) {
 	var errs []error
 	if len(opts.Keys) == 0 {

@@ -11,7 +11,7 @@ import (
 // Store persists sessions. Every method takes the request's context, so a
 // store on the network honours the request's deadline and cancellation.
 //
-// A Store deals in [Record]s whose Data it treats as opaque bytes; the
+// A Store deals in [Record] values whose Data it treats as opaque bytes; the
 // [Middleware] owns the encoding. There are two kinds of stores:
 //
 //   - server-side stores ([MemoryStore], session/redisstore) keep the
