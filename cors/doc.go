@@ -12,7 +12,7 @@
 //	if err != nil {
 //		log.Fatal(err) // a bad configuration fails at start, never per request
 //	}
-//	http.ListenAndServe(addr, c.Handler(mux))
+//	srv.Handler = c.Handler(mux) // srv from https.NewServer, which sets timeouts
 //
 // # What CORS is and is not
 //

@@ -9,7 +9,7 @@
 //	if err != nil {
 //		log.Fatal(err)
 //	}
-//	http.ListenAndServe(addr, p.Handler(mux))
+//	srv.Handler = p.Handler(mux) // srv from https.NewServer, which sets timeouts
 //
 // # How requests are judged
 //

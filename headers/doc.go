@@ -6,7 +6,7 @@
 //	if err != nil {
 //		log.Fatal(err)
 //	}
-//	http.ListenAndServe(addr, m.Handler(mux))
+//	srv.Handler = m.Handler(mux) // srv from https.NewServer, which sets timeouts
 //
 // # Headers
 //

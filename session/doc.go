@@ -15,7 +15,7 @@
 //			http.Error(w, "try again", http.StatusServiceUnavailable)
 //		}
 //	})
-//	http.ListenAndServeTLS(addr, cert, key, sessions.Handler(mux))
+//	srv.Handler = sessions.Handler(mux) // srv from https.NewServer; the __Host- cookie needs HTTPS
 //
 // # The middleware
 //
