@@ -24,7 +24,7 @@
 //	type Comment struct {
 //		Body string `json:"body" sanitize:"trim,nfc,html=ugc" validate:"required,max=2000"`
 //	}
-//	c, err := sanitize.DecodeJSON[Comment](dec, w, r)
+//	c, err := sanitize.DecodeJSON[Comment](nil, w, r) // nil: the default Decoder; New builds others
 //	if err != nil {
 //		return // the 4xx response has been written
 //	}
