@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -103,19 +104,70 @@ func HashRefreshToken(token string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
+// DefaultMaxRefreshTokens is the bound of a [MemoryRefreshStore] made by
+// [NewMemoryRefreshStore], or whose MemoryRefreshOptions.MaxTokens is
+// zero. A token takes about 350 bytes (measured by
+// TestMemoryRefreshStoreBound), so the store stays under about 35 MB.
+const DefaultMaxRefreshTokens = 100_000
+
+// ErrRefreshStoreFull is returned by [MemoryRefreshStore.Create] when the
+// store holds MaxTokens tokens that are neither expired nor rotated. The
+// token endpoint answers 503 temporarily_unavailable; the refresh tokens
+// already issued keep working.
+var ErrRefreshStoreFull = errors.New("auth: refresh token store is full")
+
+// MemoryRefreshOptions configures a [MemoryRefreshStore].
+type MemoryRefreshOptions struct {
+	// MaxTokens bounds the tokens kept, rotated ones included, so that
+	// neither a flood of logins nor one client rotating a token in a loop
+	// (every rotation leaves the rotated token behind, for reuse
+	// detection, until its expiry) can make the store grow without
+	// limit. Default: [DefaultMaxRefreshTokens]. Must not be negative.
+	MaxTokens int
+}
+
 // MemoryRefreshStore is an in-memory [RefreshStore] for a single
-// instance. The zero value is ready to use and safe for concurrent use.
-// Used and expired tokens are swept as new ones are stored.
+// instance. The zero value is ready to use, with the default options,
+// and safe for concurrent use.
+//
+// Expired tokens are swept as new ones are stored. A rotated token is kept
+// until its expiry, so that presenting it again is detected as reuse and
+// revokes its family. The store holds at most MaxTokens tokens: when it
+// is full, expired tokens are swept (at most once a second), then the
+// token rotated longest ago is forgotten to make room (a copy of it
+// presented later is still refused, as unknown, but no longer revokes its
+// family); when every token held is live and unrotated, Create fails with
+// [ErrRefreshStoreFull] and Rotate forgets the rotated token at once
+// instead of keeping it. (Found in a soak test: rotated tokens were kept
+// without any bound, so one client refreshing in a loop grew the store by
+// about 300 bytes a refresh for the 14 days of [DefaultRefreshTokenTTL].)
 type MemoryRefreshStore struct {
 	mu        sync.Mutex
 	tokens    map[string]RefreshToken
 	revoked   map[string]time.Time // family → until
 	nextSweep int
-	now       func() time.Time
+	max       int
+	// rotated holds the hashes of rotated tokens, oldest first from
+	// head: the order in which they are forgotten when the store is
+	// full. A hash whose token is gone (swept) is skipped.
+	rotated  []string
+	head     int
+	lastFull time.Time // last sweep forced by the bound
+	now      func() time.Time
 }
 
-// NewMemoryRefreshStore returns an empty [MemoryRefreshStore].
+// NewMemoryRefreshStore returns an empty [MemoryRefreshStore] with the
+// default options.
 func NewMemoryRefreshStore() *MemoryRefreshStore { return &MemoryRefreshStore{} }
+
+// NewMemoryRefreshStoreWith returns an empty [MemoryRefreshStore]
+// configured by o. Its only error is for a negative MaxTokens.
+func NewMemoryRefreshStoreWith(o MemoryRefreshOptions) (*MemoryRefreshStore, error) {
+	if o.MaxTokens < 0 {
+		return nil, fmt.Errorf("auth: MemoryRefreshOptions.MaxTokens: %d is negative", o.MaxTokens)
+	}
+	return &MemoryRefreshStore{max: o.MaxTokens}, nil
+}
 
 func (s *MemoryRefreshStore) clock() time.Time {
 	if s.now != nil {
@@ -128,20 +180,85 @@ func (s *MemoryRefreshStore) init(now time.Time) {
 	if s.tokens == nil {
 		s.tokens = make(map[string]RefreshToken)
 		s.revoked = make(map[string]time.Time)
+		if s.max == 0 {
+			s.max = DefaultMaxRefreshTokens
+		}
 	}
 	if len(s.tokens) >= s.nextSweep {
-		for k, t := range s.tokens {
-			if !t.ExpiresAt.After(now) {
-				delete(s.tokens, k)
-			}
-		}
-		for k, t := range s.revoked {
-			if !t.After(now) {
-				delete(s.revoked, k)
-			}
-		}
+		s.sweep(now)
 		s.nextSweep = max(2*len(s.tokens), 64)
 	}
+}
+
+// sweep drops expired tokens and revocations, and the hashes of rotated
+// tokens that are gone.
+func (s *MemoryRefreshStore) sweep(now time.Time) {
+	for k, t := range s.tokens {
+		if !t.ExpiresAt.After(now) {
+			delete(s.tokens, k)
+		}
+	}
+	for k, t := range s.revoked {
+		if !t.After(now) {
+			delete(s.revoked, k)
+		}
+	}
+	kept := s.rotated[:0]
+	for _, h := range s.rotated[s.head:] {
+		if t, ok := s.tokens[h]; ok && t.Used {
+			kept = append(kept, h)
+		}
+	}
+	clear(s.rotated[len(kept):])
+	s.rotated, s.head = kept, 0
+}
+
+// room makes room for one more token, and reports whether there is.
+func (s *MemoryRefreshStore) room(now time.Time) bool {
+	if len(s.tokens) < s.max {
+		return true
+	}
+	// Expired tokens first, at most once a second under a flood, so that
+	// a full store stays cheap.
+	if now.Sub(s.lastFull) >= time.Second {
+		s.lastFull = now
+		s.sweep(now)
+		if len(s.tokens) < s.max {
+			return true
+		}
+	}
+	// Then the token rotated longest ago.
+	for s.head < len(s.rotated) {
+		h := s.rotated[s.head]
+		s.rotated[s.head] = ""
+		s.head++
+		if t, ok := s.tokens[h]; ok && t.Used {
+			delete(s.tokens, h)
+			s.compact()
+			return true
+		}
+	}
+	s.compact()
+	return false
+}
+
+// compact releases the consumed front of rotated.
+func (s *MemoryRefreshStore) compact() {
+	if s.head == len(s.rotated) {
+		s.rotated, s.head = s.rotated[:0], 0
+	} else if s.head >= 1024 && s.head >= len(s.rotated)/2 {
+		n := copy(s.rotated, s.rotated[s.head:])
+		clear(s.rotated[n:])
+		s.rotated, s.head = s.rotated[:n], 0
+	}
+}
+
+// Len returns the number of tokens held, rotated ones and expired ones
+// not yet swept included. It never exceeds MaxTokens.
+func (s *MemoryRefreshStore) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.tokens)
 }
 
 func cloneRefresh(t RefreshToken) RefreshToken {
@@ -154,7 +271,11 @@ func cloneRefresh(t RefreshToken) RefreshToken {
 func (s *MemoryRefreshStore) Create(_ context.Context, hash string, t RefreshToken) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.init(s.clock())
+	now := s.clock()
+	s.init(now)
+	if _, exists := s.tokens[hash]; !exists && !s.room(now) {
+		return ErrRefreshStoreFull
+	}
 	s.tokens[hash] = cloneRefresh(t)
 	return nil
 }
@@ -187,8 +308,15 @@ func (s *MemoryRefreshStore) Rotate(_ context.Context, oldHash, newHash string, 
 	if until, revoked := s.revoked[old.Family]; old.Used || revoked && until.After(now) {
 		return ErrRefreshTokenReused
 	}
-	old.Used = true
-	s.tokens[oldHash] = old
+	if _, exists := s.tokens[newHash]; exists || s.room(now) {
+		old.Used = true
+		s.tokens[oldHash] = old
+		s.rotated = append(s.rotated, oldHash)
+	} else {
+		// Full of live tokens: forget the rotated one rather than
+		// refuse the refresh. It is refused from now on, as unknown.
+		delete(s.tokens, oldHash)
+	}
 	next = cloneRefresh(next)
 	next.Family = old.Family
 	s.tokens[newHash] = next

@@ -1,0 +1,161 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+)
+
+func heapAfterGC() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+func refreshRecord(now time.Time, ttl time.Duration) RefreshToken {
+	return RefreshToken{
+		Family: newOpaqueToken(), ClientID: "cli", Subject: "bob", Scopes: []string{"items:read", "profile:read"},
+		AuthTime: now, ExpiresAt: now.Add(ttl), FamilyExpiresAt: now.Add(90 * 24 * time.Hour), Credential: "fingerprint",
+	}
+}
+
+// One client rotating its refresh token in a loop must not grow the
+// store past its bound: every rotation used to leave the rotated token
+// behind until its expiry, 14 days by default.
+func TestMemoryRefreshStoreBound(t *testing.T) {
+	ctx := context.Background()
+	s, err := NewMemoryRefreshStoreWith(MemoryRefreshOptions{MaxTokens: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	rec := refreshRecord(now, 14*24*time.Hour)
+	before := heapAfterGC()
+	cur := HashRefreshToken(newOpaqueToken())
+	if err := s.Create(ctx, cur, rec); err != nil {
+		t.Fatal(err)
+	}
+	var prev string
+	const rotations = 50_000
+	for i := range rotations {
+		next := HashRefreshToken(fmt.Sprint("token-", i))
+		if err := s.Rotate(ctx, cur, next, rec); err != nil {
+			t.Fatalf("rotation %d: %v", i, err)
+		}
+		prev, cur = cur, next
+	}
+	if n := s.Len(); n > 1000 {
+		t.Errorf("Len = %d after %d rotations, want at most MaxTokens 1000", n, rotations)
+	}
+	if grown := int64(heapAfterGC()) - int64(before); grown > 2<<20 {
+		t.Errorf("heap grew by %d bytes over %d rotations of one token, bound 1000 tokens", grown, rotations)
+	}
+	// The tokens rotated last are still known: reuse is detected.
+	if got, found, _ := s.Lookup(ctx, prev); !found || !got.Used {
+		t.Errorf("the token rotated last: found %v, used %v; want found and used", found, got.Used)
+	}
+	if err := s.Rotate(ctx, prev, "x", rec); !errors.Is(err, ErrRefreshTokenReused) {
+		t.Errorf("rotating the token rotated last: %v, want ErrRefreshTokenReused", err)
+	}
+	if _, found, _ := s.Lookup(ctx, cur); !found {
+		t.Error("the current token is gone")
+	}
+	runtime.KeepAlive(s)
+}
+
+// A store full of live, unrotated tokens refuses new ones, keeps
+// rotating the ones it has, and takes new ones again once some expire.
+func TestMemoryRefreshStoreFull(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	s, _ := NewMemoryRefreshStoreWith(MemoryRefreshOptions{MaxTokens: 10})
+	s.now = func() time.Time { return now }
+	for i := range 10 {
+		if err := s.Create(ctx, fmt.Sprint("h", i), refreshRecord(now, time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Create(ctx, "h10", refreshRecord(now, time.Hour)); !errors.Is(err, ErrRefreshStoreFull) {
+		t.Fatalf("Create in a full store: %v, want ErrRefreshStoreFull", err)
+	}
+	if err := s.Rotate(ctx, "h0", "n0", refreshRecord(now, time.Hour)); err != nil {
+		t.Fatalf("Rotate in a full store: %v", err)
+	}
+	if n := s.Len(); n != 10 {
+		t.Errorf("Len = %d, want 10", n)
+	}
+	if _, found, _ := s.Lookup(ctx, "n0"); !found {
+		t.Error("the rotated-to token is missing")
+	}
+	if err := s.Rotate(ctx, "h0", "n1", refreshRecord(now, time.Hour)); err == nil {
+		t.Error("the token rotated in a full store was accepted again")
+	}
+	now = now.Add(2 * time.Hour)
+	if err := s.Create(ctx, "h11", refreshRecord(now, time.Hour)); err != nil {
+		t.Errorf("Create once the tokens expired: %v", err)
+	}
+	if _, err := NewMemoryRefreshStoreWith(MemoryRefreshOptions{MaxTokens: -1}); err == nil {
+		t.Error("a negative MaxTokens was accepted")
+	}
+	var zero MemoryRefreshStore
+	_ = zero.Create(ctx, "z", refreshRecord(time.Now(), time.Hour))
+	if zero.max != DefaultMaxRefreshTokens {
+		t.Errorf("the zero store's bound is %d, want %d", zero.max, DefaultMaxRefreshTokens)
+	}
+}
+
+// The queue of rotated tokens is swept with the tokens: a store that
+// never fills does not keep the hashes of rotated tokens long expired.
+func TestMemoryRefreshStoreRotatedQueueSwept(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	s := NewMemoryRefreshStore()
+	s.now = func() time.Time { return now }
+	cur := "h"
+	if err := s.Create(ctx, cur, refreshRecord(now, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20_000 {
+		now = now.Add(time.Second)
+		next := fmt.Sprint("h", i)
+		if err := s.Rotate(ctx, cur, next, refreshRecord(now, 10*time.Second)); err != nil {
+			t.Fatalf("rotation %d: %v", i, err)
+		}
+		cur = next
+	}
+	s.mu.Lock()
+	n, q := len(s.tokens), len(s.rotated)-s.head
+	s.mu.Unlock()
+	if n > 200 || q > 200 {
+		t.Errorf("after 20 000 rotations of tokens living 10 rotations: %d tokens, %d rotated hashes held; want at most 200 each", n, q)
+	}
+}
+
+// TestMemoryRefreshStoreSize measures a token's footprint, the figure
+// DefaultMaxRefreshTokens documents.
+func TestMemoryRefreshStoreSize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures memory")
+	}
+	ctx := context.Background()
+	s := NewMemoryRefreshStore()
+	now := time.Now()
+	before := heapAfterGC()
+	const n = 20_000
+	for range n {
+		if err := s.Create(ctx, HashRefreshToken(newOpaqueToken()), refreshRecord(now, time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	per := (int64(heapAfterGC()) - int64(before)) / n
+	t.Logf("%d bytes a token", per)
+	if per > 600 {
+		t.Errorf("%d bytes a token; DefaultMaxRefreshTokens documents about 350", per)
+	}
+	runtime.KeepAlive(s)
+}
