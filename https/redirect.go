@@ -273,6 +273,11 @@ func (rd *Redirect) isExempt(u *url.URL) bool {
 	return false
 }
 
+// maxSlabLocation is the longest Location put in a slot of a
+// headervals slab: 64 shards of 255 slots then keep at most about 8 MB of
+// Locations reachable once the requests are gone.
+const maxSlabLocation = 512
+
 // Handler returns the redirect middleware: requests that came over HTTPS
 // (as decided by RedirectOptions.ClientIP) and exempt paths go to next;
 // every other request gets a redirect with an empty body, or the OnReject
@@ -304,10 +309,22 @@ func (rd *Redirect) Handler(next http.Handler) http.Handler {
 			problem.WriteInto(w, http.StatusBadRequest, headervals.Take(problem.Slots), false)
 			return
 		}
-		// The value's slice comes from headervals: it belongs to this
-		// response alone, without an allocation of its own.
-		v := headervals.Take(1)
-		v[0] = location(prefix, r)
+		// The value's slice comes from headervals, without an
+		// allocation of its own: it belongs to this response alone. A
+		// slot of a slab stays reachable, with the string it holds,
+		// until the slab's other slots are used, which on an idle
+		// server can be never: a long Location (the client's path and
+		// query) gets a slice of its own, so that the slabs never keep
+		// more than maxSlabLocation bytes a slot. (Found in a soak test:
+		// 4 000 redirects of a 60 KB path left 248 MB reachable.)
+		loc := location(prefix, r)
+		var v []string
+		if len(loc) <= maxSlabLocation {
+			v = headervals.Take(1)
+		} else {
+			v = make([]string, 1)
+		}
+		v[0] = loc
 		w.Header()["Location"] = v
 		w.WriteHeader(code)
 	})

@@ -23,7 +23,12 @@
 // long as some response still holds a part of it. Each shard's current
 // slabs stay reachable for good, with what their used slots refer to: at
 // most 64 shards of 8 KiB once every shard has served, and the byte slabs
-// their strings point into, a few more per shard.
+// their strings point into, a few more per shard. A string put in a slot
+// stays reachable as long as its slab does, which on an idle server can
+// be for good: put only values of bounded size in slots (precomputed
+// values, bytes from TakeBytes); a value whose size the client decides
+// (https.Redirect's Location, from the request's path) needs a slice of
+// its own beyond a small length.
 package headervals
 
 import (
