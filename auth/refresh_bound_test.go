@@ -159,3 +159,42 @@ func TestMemoryRefreshStoreSize(t *testing.T) {
 	}
 	runtime.KeepAlive(s)
 }
+
+// A revoked family is remembered while it has a token in the store, not
+// for its whole lifetime: logging in and revoking at once, again and
+// again, must not keep one revocation a login for 90 days.
+func TestMemoryRefreshStoreForgetsRevocationsOfFamiliesGone(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	s := NewMemoryRefreshStore()
+	s.now = func() time.Time { return now }
+	const logins = 20_000
+	var lastHash string
+	var last RefreshToken
+	for i := range logins {
+		now = now.Add(time.Minute)
+		rec := refreshRecord(now, time.Hour) // the family lives 90 days
+		h := fmt.Sprint("login-", i)
+		if err := s.Create(ctx, h, rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RevokeFamily(ctx, rec.Family, rec.FamilyExpiresAt); err != nil {
+			t.Fatal(err)
+		}
+		lastHash, last = h, rec
+	}
+	s.mu.Lock()
+	revoked, tokens := len(s.revoked), len(s.tokens)
+	s.mu.Unlock()
+	// Tokens live an hour, one login a minute: about 60 are held.
+	if revoked > 2*tokens+64 {
+		t.Errorf("after %d logins revoked at once: %d revocations held for %d tokens", logins, revoked, tokens)
+	}
+	got, found, _ := s.Lookup(ctx, lastHash)
+	if !found || !got.Revoked {
+		t.Errorf("the last family: found %v, revoked %v; want both", found, got.Revoked)
+	}
+	if err := s.Rotate(ctx, lastHash, "next", last); !errors.Is(err, ErrRefreshTokenReused) {
+		t.Errorf("rotating a token of a revoked family: %v, want ErrRefreshTokenReused", err)
+	}
+}
