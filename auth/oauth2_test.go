@@ -682,6 +682,33 @@ func TestTokenEndpointStoreDown(t *testing.T) {
 	}
 }
 
+// A MemoryRefreshStore full of live tokens refuses a new login with 503
+// temporarily_unavailable, and the refresh tokens already issued keep
+// rotating, as ErrRefreshStoreFull says.
+func TestTokenEndpointRefreshStoreFull(t *testing.T) {
+	store, err := auth.NewMemoryRefreshStoreWith(auth.MemoryRefreshOptions{MaxTokens: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) { o.RefreshStore = store })
+	login := form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web")
+	first := f.post(t, login, nil)
+	if first.status != http.StatusOK || first.str("refresh_token") == "" {
+		t.Fatalf("first login: %d %s", first.status, first.raw)
+	}
+	r := f.post(t, login, nil)
+	if r.status != http.StatusServiceUnavailable || r.str("error") != "temporarily_unavailable" || !errors.Is(r.reason, auth.ErrRefreshStoreFull) {
+		t.Errorf("login with the store full: %d %s %v; want 503 temporarily_unavailable, ErrRefreshStoreFull", r.status, r.raw, r.reason)
+	}
+	if strings.Contains(r.raw, "full") {
+		t.Errorf("the response tells the client about the store: %s", r.raw)
+	}
+	r = f.post(t, form("grant_type", "refresh_token", "refresh_token", first.str("refresh_token"), "client_id", "web"), nil)
+	if r.status != http.StatusOK || r.str("refresh_token") == "" {
+		t.Errorf("refresh with the store full: %d %s", r.status, r.raw)
+	}
+}
+
 func TestNewTokenEndpointRejectsUnsafeOptions(t *testing.T) {
 	k := keysOnce()
 	iss, _ := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgHS256, Key: k.hmac}, Issuer: "https://i.example"})
