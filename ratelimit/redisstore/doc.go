@@ -68,4 +68,10 @@
 // shared with session or auth state, logouts and revocations. Under
 // noeviction a full Redis refuses writes, and a Store fails closed (or
 // open, with [Options.FailOpen]).
+//
+// A Redis that restarts without persistence (no RDB snapshot or AOF, or
+// a snapshot older than the lockouts) comes back with every count at
+// zero: each user an [ratelimit.AttemptLimiter] had locked out gets a new
+// round of guesses. Turn on persistence (appendonly yes) where the
+// attempt limiter's counts live, or restart Redis rarely and on purpose.
 package redisstore
