@@ -9,16 +9,12 @@ package httpguard_test
 // and handlers), and a closing return hands back what the block builds.
 
 import (
-	"bufio"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -39,109 +35,20 @@ import (
 	"github.com/httpguard/httpguard/headers"
 	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/doccheck"
 	"github.com/httpguard/httpguard/ratelimit"
 	"github.com/httpguard/httpguard/rbac"
 	"github.com/httpguard/httpguard/sanitize"
 	"github.com/httpguard/httpguard/session"
 )
 
-// readmeQuickStartBlocks returns the Go code blocks of the README's
-// "Recommended stack order" and "Quick starts" sections.
-func readmeQuickStartBlocks(t *testing.T) []string {
-	t.Helper()
-	f, err := os.Open("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var blocks, cur []string
-	section, in := false, false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "## "):
-			section = line == "## Recommended stack order" || line == "## Quick starts"
-		case !section:
-		case !in && line == "```go":
-			in, cur = true, nil
-		case in && line == "```":
-			in = false
-			blocks = append(blocks, strings.Join(cur, "\n"))
-		case in:
-			cur = append(cur, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return blocks
-}
-
-// readmeFuncs returns the bodies of this file's functions documented as
-// "readme: ...", without a closing return statement and dedented by one
-// tab: the code the README shows.
-func readmeFuncs(t *testing.T) map[string]string {
-	t.Helper()
-	const file = "readme_quickstart_test.go"
-	src, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, file, src, parser.ParseComments)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, d := range f.Decls {
-		fd, ok := d.(*ast.FuncDecl)
-		if !ok || fd.Doc == nil || !strings.HasPrefix(fd.Doc.Text(), "readme: ") {
-			continue
-		}
-		end := fset.Position(fd.Body.Rbrace).Offset
-		if n := len(fd.Body.List); n > 0 {
-			if ret, ok := fd.Body.List[n-1].(*ast.ReturnStmt); ok {
-				end = fset.Position(ret.Pos()).Offset - 1 // before "\treturn"
-			}
-		}
-		text := string(src[fset.Position(fd.Body.Lbrace).Offset+2 : end]) // past "{\n"
-		var lines []string
-		for l := range strings.SplitSeq(strings.TrimRight(text, "\n\t"), "\n") {
-			lines = append(lines, strings.TrimPrefix(l, "\t"))
-		}
-		out[fd.Name.Name] = strings.Join(lines, "\n")
-	}
-	return out
-}
-
 // TestREADMEQuickStartsAreTested checks that every Go block of the
 // README's recommended stack and quick starts is the body of a "readme:"
 // function of this file, and that every such function is shown there.
 func TestREADMEQuickStartsAreTested(t *testing.T) {
 	t.Parallel()
-	blocks := readmeQuickStartBlocks(t)
-	funcs := readmeFuncs(t)
-	if len(blocks) == 0 || len(funcs) == 0 {
-		t.Fatalf("%d quick-start blocks in the README, %d readme functions", len(blocks), len(funcs))
-	}
-	shown := map[string]bool{}
-	for i, b := range blocks {
-		found := false
-		for name, body := range funcs {
-			if body == b {
-				found, shown[name] = true, true
-			}
-		}
-		if !found {
-			t.Errorf("quick-start block %d of the README is no readme function's body:\n%s", i+1, b)
-		}
-	}
-	for name := range funcs {
-		if !shown[name] {
-			t.Errorf("%s is not shown in the README's quick starts", name)
-		}
-	}
+	blocks := doccheck.GoBlocks(t, "README.md", "Recommended stack order", "Quick starts")
+	doccheck.Match(t, "the README's quick starts", blocks, doccheck.FuncBodies(t, "readme_quickstart_test.go", "readme: "))
 	// These listen on :80 and :443: they are compiled, not run (the
 	// stack itself is run by readme_stack_test.go).
 	_, _ = readmeStackCode, readmeHTTPS
