@@ -52,6 +52,7 @@ import (
 	"github.com/go-chi/jwtauth/v5"
 	gojwt "github.com/golang-jwt/jwt/v5"
 	gorillacsrf "github.com/gorilla/csrf"
+	"github.com/gorilla/sessions"
 	"github.com/justinas/nosurf"
 	echojwt "github.com/labstack/echo-jwt/v4"
 	"github.com/labstack/echo/v4"
@@ -88,7 +89,7 @@ func migrationCases() []migCase {
 	var all []migCase
 	for _, f := range []func() []migCase{
 		rsCORSCases, chiCORSCases, unrolledCases, gorillaCSRFCases, nosurfCases,
-		scsCases, auth0Cases, jwtauthCases, httprateCases,
+		scsCases, gorillaSessionsCases, auth0Cases, jwtauthCases, httprateCases,
 		echoCORSCases, echoSecureCases, echoCSRFCases, echoRateCases, echoJWTCases,
 	} {
 		all = append(all, f()...)
@@ -4271,4 +4272,482 @@ func echoJWTCases() []migCase {
 			[]string{"Two Authorization headers", "TokenLookup header:<name>:<prefix>"}, twoAuthorization, status(200), body("alice")),
 	}
 	return section(echoJWTHeading, peer, hg, cases)
+}
+
+// --- github.com/gorilla/sessions ------------------------------------------
+
+const gorillaSessionsHeading = "github.com/gorilla/sessions"
+
+// The gorilla/sessions cases' keys: 32 bytes each, as httpguard requires.
+var (
+	hashKey  = []byte("hash-key-hash-key-hash-key-hash!")
+	blockKey = []byte("block-key-block-key-block-key-bk")
+)
+
+// guide: github.com/gorilla/sessions, before
+func guideGorillaSessionsBefore(hashKey, blockKey []byte) http.Handler {
+	store := sessions.NewCookieStore(hashKey, blockKey)
+	store.Options.HttpOnly = true
+	store.Options.SameSite = http.SameSiteLaxMode
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		// check the credentials, then:
+		sess, err := store.Get(r, "session")
+		if err != nil {
+			http.Error(w, "try again", http.StatusInternalServerError)
+			return
+		}
+		sess.Values["user"] = r.PostFormValue("user")
+		if err := sess.Save(r, w); err != nil {
+			http.Error(w, "try again", http.StatusInternalServerError)
+		}
+	})
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+		sess, err := store.Get(r, "session")
+		if err != nil {
+			http.Error(w, "try again", http.StatusInternalServerError)
+			return
+		}
+		user, _ := sess.Values["user"].(string)
+		_, _ = io.WriteString(w, user)
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		sess, err := store.Get(r, "session")
+		if err != nil {
+			http.Error(w, "try again", http.StatusInternalServerError)
+			return
+		}
+		sess.Options.MaxAge = -1
+		if err := sess.Save(r, w); err != nil {
+			http.Error(w, "try again", http.StatusInternalServerError)
+		}
+	})
+	handler := mux
+	return handler
+}
+
+// guide: github.com/gorilla/sessions, after
+func guideGorillaSessionsAfter(hashKey, blockKey []byte) http.Handler {
+	store, err := session.NewCookieStore(session.CookieStoreOptions{
+		Keys: []session.KeyPair{{HashKey: hashKey, BlockKey: blockKey}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// __Host- cookie, Secure, HttpOnly, SameSite=Lax, 30 min idle and
+	// 12 h absolute timeouts by default; PersistentCookie keeps a Max-Age.
+	sm, err := session.New(session.Options{Store: store, PersistentCookie: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		// check the credentials, then:
+		sess := session.FromRequest(r)
+		if err := sess.Renew(); err != nil {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		sess.SetString("user", r.PostFormValue("user"))
+	})
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+		user, _ := session.FromRequest(r).GetString("user")
+		_, _ = io.WriteString(w, user)
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := session.FromRequest(r).Destroy(); err != nil {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+		}
+	})
+	handler := sm.Handler(mux)
+	return handler
+}
+
+// gorillaMux is the guide's before mux served by store, with the cookie
+// name "session" and the routes extra adds.
+func gorillaMux(store sessions.Store, extra func(mux *http.ServeMux)) http.Handler {
+	get := func(w http.ResponseWriter, r *http.Request) *sessions.Session {
+		sess, err := store.Get(r, "session")
+		if err != nil {
+			http.Error(w, "try again", http.StatusInternalServerError)
+			return nil
+		}
+		return sess
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		if sess := get(w, r); sess != nil {
+			sess.Values["user"] = r.PostFormValue("user")
+			if err := sess.Save(r, w); err != nil {
+				http.Error(w, "try again", http.StatusInternalServerError)
+			}
+		}
+	})
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+		if sess := get(w, r); sess != nil {
+			user, _ := sess.Values["user"].(string)
+			_, _ = io.WriteString(w, user)
+		}
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		if sess := get(w, r); sess != nil {
+			sess.Options.MaxAge = -1
+			if err := sess.Save(r, w); err != nil {
+				http.Error(w, "try again", http.StatusInternalServerError)
+			}
+		}
+	})
+	if extra != nil {
+		extra(mux)
+	}
+	return mux
+}
+
+// gorillaStores returns the guide's cookie store changed by configure.
+func gorillaCookieStore(configure func(s *sessions.CookieStore), keys ...[]byte) *sessions.CookieStore {
+	if len(keys) == 0 {
+		keys = [][]byte{hashKey, blockKey}
+	}
+	s := sessions.NewCookieStore(keys...)
+	if configure != nil {
+		configure(s)
+	}
+	return s
+}
+
+// hgCookieSessions is hgSessionMux with a CookieStore of the key pairs
+// and the options o.
+func hgCookieSessions(o session.Options, keys ...session.KeyPair) http.Handler {
+	if len(keys) == 0 {
+		keys = []session.KeyPair{{HashKey: hashKey, BlockKey: blockKey}}
+	}
+	o.Store = must(session.NewCookieStore(session.CookieStoreOptions{Keys: keys}))
+	return hgSessionMux(o, nil)
+}
+
+// hgRenewingMux is hgSessionMux whose login renews the session first, as
+// the guide's code does, and that has the guide's logout.
+func hgRenewingMux(o session.Options) http.Handler {
+	return must(session.New(o)).Handler(sessionMux(
+		func(r *http.Request, k, v string) {
+			sess := session.FromRequest(r)
+			if sess.Renew() == nil {
+				sess.SetString(k, v)
+			}
+		},
+		func(r *http.Request, k string) string { v, _ := session.FromRequest(r).GetString(k); return v },
+		func(mux *http.ServeMux) {
+			mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+				if err := session.FromRequest(r).Destroy(); err != nil {
+					http.Error(w, "try again", http.StatusServiceUnavailable)
+				}
+			})
+		}))
+}
+
+// guideGorillaSessions runs f with a client of each side as the guide
+// configures it.
+func guideGorillaSessions(t *testing.T, f func(c *sessionClient)) {
+	t.Helper()
+	bothSessions(t, guideGorillaSessionsBefore(hashKey, blockKey), guideGorillaSessionsAfter(hashKey, blockKey), f)
+}
+
+// readableUnder reports whether the securecookie value v holds s in clear:
+// securecookie's unencrypted form is base64 of "date|base64(gob)|mac".
+func readableUnder(v, s string) bool {
+	outer, err := base64.URLEncoding.DecodeString(v)
+	if err != nil {
+		return false
+	}
+	parts := strings.SplitN(string(outer), "|", 3)
+	if len(parts) != 3 {
+		return false
+	}
+	inner, err := base64.URLEncoding.DecodeString(parts[1])
+	return err == nil && strings.Contains(string(inner), s)
+}
+
+// cookieValue returns the value of the cookie the response sets.
+func cookieValue(t *testing.T, rec *exchange) string {
+	t.Helper()
+	cs := rec.Result().Cookies()
+	if len(cs) == 0 {
+		t.Fatalf("no cookie set (status %d)", rec.Code)
+	}
+	return cs[0].Value
+}
+
+func gorillaSessionsCases() []migCase {
+	h := gorillaSessionsHeading
+	rows := func(r ...string) []string { return r }
+	return []migCase{
+		plain(h, "a value survives to the next request", rows("NewCookieStore(hashKey, blockKey)", "store.Get(r, name)", "session.Values", "session.Save(r, w)"), func(t *testing.T) {
+			guideGorillaSessions(t, func(c *sessionClient) {
+				c.login("alice")
+				if c.cookie == "" {
+					t.Fatalf("%s: no session cookie after login", c.who)
+				}
+				c.me("alice")
+			})
+		}),
+		plain(h, "the cookie of the guide's configurations", rows("Options.MaxAge", "Options.Secure", "Options.HttpOnly", "Options.SameSite"), func(t *testing.T) {
+			guideGorillaSessions(t, func(c *sessionClient) {
+				rec := c.login("alice")
+				switch c.who {
+				case "peer":
+					cookieIs("session", true, "Path=/", "Max-Age=2592000", "HttpOnly", "Secure", "SameSite=Lax")(t, c.who, rec)
+				default:
+					cookieIs("__Host-session", false, "Path=/", "Max-Age=1800", "HttpOnly", "Secure", "SameSite=Lax")(t, c.who, rec)
+				}
+			})
+		}),
+		plain(h, "the default cookies: not HttpOnly, SameSite=None or none, Secure only from NewCookieStore", rows("Options.Secure", "Options.HttpOnly", "Options.SameSite", "NewFilesystemStore(path, keyPairs...)", "Options.MaxAge"), func(t *testing.T) {
+			rec := loginOnce(t, gorillaMux(sessions.NewCookieStore(hashKey, blockKey), nil))
+			cookieIs("session", true, "Path=/", "Max-Age=2592000", "Secure", "SameSite=None")(t, "peer", rec)
+			rec = loginOnce(t, gorillaMux(sessions.NewFilesystemStore(t.TempDir(), hashKey, blockKey), nil))
+			cookieIs("session", true, "Path=/", "Max-Age=2592000")(t, "peer", rec)
+			for _, hg := range []http.Handler{hgCookieSessions(session.Options{}), hgSessionMux(session.Options{}, nil)} {
+				rec = loginOnce(t, hg)
+				cookieIs("__Host-session", false, "Path=/", "HttpOnly", "Secure", "SameSite=Lax")(t, "httpguard", rec)
+			}
+		}),
+		plain(h, "with a hash key alone the values are readable in the cookie; httpguard always encrypts", rows("NewCookieStore(hashKey, blockKey)"), func(t *testing.T) {
+			v := cookieValue(t, loginOnce(t, gorillaMux(sessions.NewCookieStore(hashKey), nil)))
+			if !readableUnder(v, "alice") {
+				t.Errorf("peer: cookie %q does not hold alice in clear", v)
+			}
+			v = cookieValue(t, loginOnce(t, gorillaMux(sessions.NewCookieStore(hashKey, blockKey), nil)))
+			if readableUnder(v, "alice") {
+				t.Errorf("peer with a block key: cookie %q holds alice in clear", v)
+			}
+			noField(t, session.KeyPair{}, "Encrypt", "Unencrypted")
+			v = cookieValue(t, loginOnce(t, hgCookieSessions(session.Options{})))
+			if raw, err := base64.RawURLEncoding.DecodeString(v); err == nil && strings.Contains(string(raw), "alice") || strings.Contains(v, "alice") {
+				t.Errorf("httpguard: cookie %q holds alice in clear", v)
+			}
+		}),
+		plain(h, "key lengths: a 6-byte hash key and a 10-byte block key are accepted by NewCookieStore; httpguard refuses them", rows("hashKey, blockKey lengths"), func(t *testing.T) {
+			short := gorillaMux(sessions.NewCookieStore([]byte("secret")), nil)
+			c := &sessionClient{t: t, who: "peer", h: short}
+			c.login("alice")
+			c.me("alice")
+			bad := gorillaMux(sessions.NewCookieStore(hashKey, []byte("0123456789")), nil)
+			textError(500, "try again")(t, "peer", loginOnce(t, bad))
+			for _, k := range []session.KeyPair{
+				{HashKey: []byte("secret"), BlockKey: blockKey},
+				{HashKey: hashKey, BlockKey: []byte("0123456789")},
+				{HashKey: hashKey, BlockKey: hashKey},
+			} {
+				refuses(t, session.NewCookieStore, session.CookieStoreOptions{Keys: []session.KeyPair{k}}, session.ErrOption)
+			}
+		}),
+		plain(h, "key rotation: the first pair encodes, every pair decodes", rows("NewCookieStore(new..., old...)"), func(t *testing.T) {
+			newHash, newBlock := []byte("new-hash-key-new-hash-key-new-hk"), []byte("new-block-key-new-block-key-nbk!")
+			old := &sessionClient{t: t, who: "peer", h: gorillaMux(gorillaCookieStore(nil), nil)}
+			old.login("alice")
+			rotated := gorillaMux(gorillaCookieStore(nil, newHash, newBlock, hashKey, blockKey), nil)
+			(&sessionClient{t: t, who: "peer", h: rotated, cookie: old.cookie}).me("alice")
+			onlyNew := gorillaMux(gorillaCookieStore(nil, newHash, newBlock), nil)
+			fresh := &sessionClient{t: t, who: "peer", h: rotated}
+			fresh.login("bob")
+			(&sessionClient{t: t, who: "peer", h: onlyNew, cookie: fresh.cookie}).me("bob")
+
+			oldKeys := session.KeyPair{HashKey: hashKey, BlockKey: blockKey}
+			newKeys := session.KeyPair{HashKey: newHash, BlockKey: newBlock}
+			old = &sessionClient{t: t, who: "httpguard", h: hgCookieSessions(session.Options{}, oldKeys)}
+			old.login("alice")
+			rotatedHG := hgCookieSessions(session.Options{}, newKeys, oldKeys)
+			(&sessionClient{t: t, who: "httpguard", h: rotatedHG, cookie: old.cookie}).me("alice")
+			fresh = &sessionClient{t: t, who: "httpguard", h: rotatedHG}
+			fresh.login("bob")
+			(&sessionClient{t: t, who: "httpguard", h: hgCookieSessions(session.Options{}, newKeys), cookie: fresh.cookie}).me("bob")
+		}),
+		plain(h, "a cookie that does not decode: Get's error, a 500 from the guide's code; a fresh session in httpguard", rows("store.Get(r, name)", "A cookie that does not decode"), func(t *testing.T) {
+			otherHash := []byte("other-hash-key-other-hash-key-oh")
+			other := &sessionClient{t: t, who: "peer", h: gorillaMux(gorillaCookieStore(nil, otherHash, blockKey), nil)}
+			other.login("alice")
+			for _, cookie := range []string{other.cookie, "session=forged"} {
+				peer := guideGorillaSessionsBefore(hashKey, blockKey)
+				textError(500, "try again")(t, "peer", getMe(peer, cookie))
+				r := httptest.NewRequest(http.MethodPost, "https://example.com/login", strings.NewReader("user=bob"))
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				r.Header.Set("Cookie", cookie)
+				textError(500, "try again")(t, "peer", serve(peer, r))
+			}
+			hgOther := &sessionClient{t: t, who: "httpguard", h: hgCookieSessions(session.Options{}, session.KeyPair{HashKey: otherHash, BlockKey: blockKey})}
+			hgOther.login("alice")
+			for _, cookie := range []string{hgOther.cookie, "__Host-session=forged"} {
+				c := &sessionClient{t: t, who: "httpguard", h: guideGorillaSessionsAfter(hashKey, blockKey), cookie: cookie}
+				c.me("")
+				c.login("bob")
+				c.me("bob")
+			}
+		}),
+		plain(h, "values are typed; flashes are strings popped once", rows("session.Values", "AddFlash, Flashes"), func(t *testing.T) {
+			peer := gorillaMux(gorillaCookieStore(nil), func(mux *http.ServeMux) {
+				mux.HandleFunc("POST /flash", func(w http.ResponseWriter, r *http.Request) {
+					sess, _ := gorillaCookieStore(nil).Get(r, "session")
+					sess.AddFlash("saved")
+					_ = sess.Save(r, w)
+				})
+				mux.HandleFunc("GET /flash", func(w http.ResponseWriter, r *http.Request) {
+					sess, _ := gorillaCookieStore(nil).Get(r, "session")
+					flashes := sess.Flashes()
+					_ = sess.Save(r, w) // before the body
+					for _, f := range flashes {
+						_, _ = io.WriteString(w, f.(string))
+					}
+				})
+			})
+			hg := hgSessionMux(session.Options{}, func(mux *http.ServeMux) {
+				mux.HandleFunc("POST /flash", func(w http.ResponseWriter, r *http.Request) { session.FromRequest(r).SetString("flash", "saved") })
+				mux.HandleFunc("GET /flash", func(w http.ResponseWriter, r *http.Request) {
+					f, _ := session.FromRequest(r).PopString("flash")
+					_, _ = io.WriteString(w, f)
+				})
+			})
+			bothSessions(t, peer, hg, func(c *sessionClient) {
+				c.do(http.MethodPost, "/flash", url.Values{})
+				body("saved")(t, c.who, c.do(http.MethodGet, "/flash", nil))
+				body("")(t, c.who, c.do(http.MethodGet, "/flash", nil))
+			})
+		}),
+		plain(h, "Save: needed, and before the body; httpguard saves by itself", rows("session.Save(r, w)"), func(t *testing.T) {
+			store := gorillaCookieStore(nil)
+			var saveErr error
+			peer := gorillaMux(store, func(mux *http.ServeMux) {
+				mux.HandleFunc("POST /nosave", func(w http.ResponseWriter, r *http.Request) {
+					sess, _ := store.Get(r, "session")
+					sess.Values["user"] = "alice"
+				})
+				mux.HandleFunc("POST /late", func(w http.ResponseWriter, r *http.Request) {
+					sess, _ := store.Get(r, "session")
+					sess.Values["user"] = "alice"
+					_, _ = io.WriteString(w, "ok")
+					saveErr = sess.Save(r, w)
+				})
+			})
+			hg := hgSessionMux(session.Options{}, func(mux *http.ServeMux) {
+				mux.HandleFunc("POST /nosave", func(w http.ResponseWriter, r *http.Request) {
+					session.FromRequest(r).SetString("user", "alice")
+				})
+				mux.HandleFunc("POST /late", func(w http.ResponseWriter, r *http.Request) {
+					session.FromRequest(r).SetString("user", "alice")
+					_, _ = io.WriteString(w, "ok")
+				})
+			})
+			for _, path := range []string{"/nosave", "/late"} {
+				setsCookie(false)(t, "peer", serve(peer, newReq(http.MethodPost, "https://example.com"+path)))
+				setsCookie(true)(t, "httpguard", serve(hg, newReq(http.MethodPost, "https://example.com"+path)))
+			}
+			if saveErr != nil {
+				t.Errorf("peer: Save after the body: %v, want nil", saveErr)
+			}
+		}),
+		plain(h, "MaxAge: the cookie's timestamp checked by the server, from the last Save; httpguard's timeouts", rows("Options.MaxAge", "An idle session"), func(t *testing.T) {
+			// Margins of a second and more: CI runs this under the race
+			// detector on a loaded machine.
+			short := gorillaCookieStore(func(s *sessions.CookieStore) { s.MaxAge(2) })
+			long := gorillaCookieStore(nil)
+			peerShort := &sessionClient{t: t, who: "peer", h: gorillaMux(short, nil)}
+			peerShort.login("alice")
+			peerIdle := &sessionClient{t: t, who: "peer", h: gorillaMux(long, nil)}
+			peerIdle.login("alice")
+			hgIdle := &sessionClient{t: t, who: "httpguard", h: hgCookieSessions(session.Options{IdleTimeout: time.Second, AbsoluteTimeout: time.Hour})}
+			hgIdle.login("alice")
+			time.Sleep(3500 * time.Millisecond)
+			// The client keeps the cookie past its Max-Age: the server
+			// refuses it.
+			textError(500, "try again")(t, "peer", getMe(peerShort.h, peerShort.cookie))
+			peerIdle.me("alice")
+			hgIdle.me("")
+			if long.Options.MaxAge != 86400*30 {
+				t.Errorf("peer: default MaxAge %d", long.Options.MaxAge)
+			}
+		}),
+		plain(h, "deleting: MaxAge -1 expires the cookie; a copy still works with NewCookieStore, not with NewFilesystemStore nor httpguard", rows("Options.MaxAge = -1", "A copy of the cookie after logout", "NewFilesystemStore(path, keyPairs...)"), func(t *testing.T) {
+			fs := gorillaMux(sessions.NewFilesystemStore(t.TempDir(), hashKey, blockKey), nil)
+			// The copy's answer: alice's, the error of Get (the file is
+			// gone), or a fresh session's.
+			alive, getErr, fresh := []expect{status(200), body("alice")}, []expect{textError(500, "try again")}, []expect{status(200), body("")}
+			for _, side := range []struct {
+				who  string
+				h    http.Handler
+				copy []expect
+			}{
+				{"peer", guideGorillaSessionsBefore(hashKey, blockKey), alive},
+				{"peer", fs, getErr},
+				{"httpguard", guideGorillaSessionsAfter(hashKey, blockKey), fresh},
+				{"httpguard", hgRenewingMux(session.Options{}), fresh},
+			} {
+				c := &sessionClient{t: t, who: side.who, h: side.h}
+				c.login("alice")
+				copied := c.cookie
+				rec := c.do(http.MethodPost, "/logout", nil)
+				headerHas("Set-Cookie", "Max-Age=0")(t, c.who, rec)
+				if c.cookie != "" {
+					t.Errorf("%s: cookie %q kept after logout", c.who, c.cookie)
+				}
+				check(t, c.who, getMe(c.h, copied), side.copy)
+			}
+		}),
+		plain(h, "login keeps the FilesystemStore's session ID: a cookie planted before is logged in; httpguard renews", rows("Login with a cookie from before", "NewFilesystemStore(path, keyPairs...)"), func(t *testing.T) {
+			fs := gorillaMux(sessions.NewFilesystemStore(t.TempDir(), hashKey, blockKey), nil)
+			hg := hgRenewingMux(session.Options{})
+			hgGuide := guideGorillaSessionsAfter(hashKey, blockKey)
+			for _, side := range []struct {
+				who   string
+				h     http.Handler
+				fixed bool
+			}{{"peer", fs, true}, {"httpguard", hg, false}, {"httpguard", hgGuide, false}} {
+				// The attacker gets a session of its own and plants its
+				// cookie in the victim's browser, who then logs in.
+				attacker := &sessionClient{t: t, who: side.who, h: side.h}
+				attacker.login("")
+				victim := &sessionClient{t: t, who: side.who, h: side.h, cookie: attacker.cookie}
+				victim.login("alice")
+				victim.me("alice")
+				want := map[bool]string{true: "alice", false: ""}[side.fixed]
+				attacker.me(want)
+			}
+		}),
+		plain(h, "a MemoryStore lives in the process; FilesystemStore's files outlive the store", rows("NewFilesystemStore(path, keyPairs...)"), func(t *testing.T) {
+			dir := t.TempDir()
+			c := &sessionClient{t: t, who: "peer", h: gorillaMux(sessions.NewFilesystemStore(dir, hashKey, blockKey), nil)}
+			c.login("alice")
+			c.h = gorillaMux(sessions.NewFilesystemStore(dir, hashKey, blockKey), nil)
+			c.me("alice")
+			c = &sessionClient{t: t, who: "httpguard", h: hgSessionMux(session.Options{}, nil)}
+			c.login("alice")
+			c.h = hgSessionMux(session.Options{}, nil)
+			c.me("")
+		}),
+		plain(h, "Domain and Path: set as in gorilla, an error with the __Host- name", rows("Options.Path, Options.Domain"), func(t *testing.T) {
+			rec := loginOnce(t, gorillaMux(gorillaCookieStore(func(s *sessions.CookieStore) { s.Options.Domain, s.Options.Path = "example.com", "/app" }), nil))
+			cookieIs("session", true, "Path=/app", "Domain=example.com", "Max-Age=2592000", "Secure", "SameSite=None")(t, "peer", rec)
+			rec = loginOnce(t, hgCookieSessions(session.Options{CookieName: "session", CookieDomain: "example.com"}))
+			cookieIs("session", false, "Path=/", "Domain=example.com", "HttpOnly", "Secure", "SameSite=Lax")(t, "httpguard", rec)
+			for _, o := range []session.Options{{CookieDomain: "example.com"}, {CookiePath: "/app"}} {
+				refuses(t, session.New, o, session.ErrOption)
+			}
+		}),
+		plain(h, "Partitioned: set whatever SameSite in gorilla; only with SameSite=None in httpguard", rows("Options.Partitioned"), func(t *testing.T) {
+			rec := loginOnce(t, gorillaMux(gorillaCookieStore(func(s *sessions.CookieStore) {
+				s.Options.Partitioned, s.Options.SameSite = true, http.SameSiteLaxMode
+			}), nil))
+			cookieIs("session", true, "Path=/", "Max-Age=2592000", "Secure", "SameSite=Lax", "Partitioned")(t, "peer", rec)
+			rec = loginOnce(t, hgCookieSessions(session.Options{Partitioned: true, SameSite: http.SameSiteNoneMode}))
+			cookieIs("__Host-session", false, "Path=/", "HttpOnly", "Secure", "SameSite=None", "Partitioned")(t, "httpguard", rec)
+			refuses(t, session.New, session.Options{Partitioned: true}, session.ErrOption)
+		}),
+		plain(h, "Vary and Cache-Control: none from gorilla, with the cookie from httpguard", rows("Vary and Cache-Control"), func(t *testing.T) {
+			guideGorillaSessions(t, func(c *sessionClient) {
+				rec := c.login("alice")
+				header("Vary", map[string]string{"peer": "", "httpguard": "Cookie"}[c.who])(t, c.who, rec)
+				header("Cache-Control", map[string]string{"peer": "", "httpguard": "no-store"}[c.who])(t, c.who, rec)
+			})
+		}),
+	}
 }
