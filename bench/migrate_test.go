@@ -16,6 +16,7 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/hmac"
@@ -31,6 +32,7 @@ import (
 	"hash"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -47,6 +49,8 @@ import (
 	"github.com/alexedwards/scs/v2"
 	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
 	"github.com/auth0/go-jwt-middleware/v2/validator"
+	"github.com/go-chi/chi/v5"
+	chimw "github.com/go-chi/chi/v5/middleware"
 	chicors "github.com/go-chi/cors"
 	"github.com/go-chi/httprate"
 	"github.com/go-chi/jwtauth/v5"
@@ -66,6 +70,7 @@ import (
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/cors"
 	"github.com/httpguard/httpguard/csrf"
+	"github.com/httpguard/httpguard/errorsafe"
 	"github.com/httpguard/httpguard/headers"
 	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/identity"
@@ -89,7 +94,7 @@ func migrationCases() []migCase {
 	var all []migCase
 	for _, f := range []func() []migCase{
 		rsCORSCases, chiCORSCases, unrolledCases, gorillaCSRFCases, nosurfCases,
-		scsCases, gorillaSessionsCases, auth0Cases, jwtauthCases, httprateCases,
+		scsCases, gorillaSessionsCases, auth0Cases, jwtauthCases, httprateCases, chiCases,
 		echoCORSCases, echoSecureCases, echoCSRFCases, echoRateCases, echoJWTCases,
 	} {
 		all = append(all, f()...)
@@ -4750,4 +4755,355 @@ func gorillaSessionsCases() []migCase {
 			})
 		}),
 	}
+}
+
+// --- github.com/go-chi/chi/v5/middleware ------------------------------------
+
+const chiHeading = "github.com/go-chi/chi/v5/middleware"
+
+// guide: github.com/go-chi/chi/v5/middleware, before
+func guideChiBefore(mux http.Handler) http.Handler {
+	handler := chi.Chain(
+		chimw.RequestID,
+		chimw.RealIP,
+		chimw.Logger,
+		chimw.Recoverer,
+		chimw.Throttle(100),
+	).Handler(mux)
+	return handler
+}
+
+// guide: github.com/go-chi/chi/v5/middleware, after
+func guideChiAfter(mux http.Handler) http.Handler {
+	// Handlers read the client's address with resolver.Addr(r); give the
+	// resolver to every package that takes Options.ClientIP.
+	resolver, err := clientip.New(clientip.Options{
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, // your proxies
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	es, err := errorsafe.New(errorsafe.Options{ClientIP: resolver})
+	if err != nil {
+		log.Fatal(err)
+	}
+	lim, err := ratelimit.NewConcurrencyLimiter(ratelimit.ConcurrencyOptions{MaxInFlight: 100})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Request IDs, the access log and panic recovery in one middleware.
+	handler := es.Handler(lim.Handler(mux))
+	return handler
+}
+
+// chiClient is the address of the client the chi cases send from, and
+// chiProxy the address of a proxy the guide's resolver trusts.
+const (
+	chiClient = "203.0.113.7:1234"
+	chiProxy  = "10.0.0.1:4321"
+)
+
+// addrEcho writes the client address each side's application sees: chi's
+// RemoteAddr; httpguard's resolver's address, then the RemoteAddr.
+var (
+	peerAddrEcho = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.RemoteAddr)
+	})
+	hgAddrEcho = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, trustedProxy().Addr(r).String()+" "+r.RemoteAddr)
+	})
+)
+
+// idEcho writes the request ID each side's application sees.
+var (
+	peerIDEcho = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, chimw.GetReqID(r.Context()))
+	})
+	hgIDEcho = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, errorsafe.RequestIDFrom(r.Context()))
+	})
+)
+
+// guideChi returns builders of each side as the guide configures it,
+// around the applications peerApp and hgApp.
+func guideChi(peerApp, hgApp http.Handler) (peer, hg func(*testing.T) http.Handler) {
+	return func(*testing.T) http.Handler { return guideChiBefore(peerApp) },
+		func(*testing.T) http.Handler { return guideChiAfter(hgApp) }
+}
+
+// panicking panics with v, after writing partial if it is not empty.
+func panicking(partial string, v any) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if partial != "" {
+			_, _ = io.WriteString(w, partial)
+		}
+		panic(v)
+	})
+}
+
+// serveCatching serves r with h and returns the answer and the value h
+// panicked with, if any.
+func serveCatching(h http.Handler, r *http.Request) (rec *exchange, panicked any) {
+	rec = httptest.NewRecorder()
+	defer func() { panicked = recover() }()
+	h.ServeHTTP(rec, r)
+	return rec, nil
+}
+
+// problemWithID expects errorsafe's generic problem document for code,
+// whose request_id is the one in the response's X-Request-ID.
+func problemWithID(code int) expect {
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		status(code)(t, who, rec)
+		header("Content-Type", "application/problem+json")(t, who, rec)
+		var p map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+			t.Fatalf("%s: body %q is not JSON: %v", who, rec.Body.String(), err)
+		}
+		id := rec.Header().Get("X-Request-Id")
+		want := map[string]any{"type": "about:blank", "title": http.StatusText(code), "status": float64(code), "request_id": id}
+		if id == "" || !reflect.DeepEqual(p, want) {
+			t.Errorf("%s: problem %v, want %v", who, p, want)
+		}
+	}
+}
+
+// inFlight starts n requests to h, each held in the application until
+// release is closed, and returns once they are all in it; done is closed
+// when they have returned.
+func inFlight(t *testing.T, lim func(http.Handler) http.Handler, n int) (h http.Handler, release func(), done <-chan struct{}) {
+	t.Helper()
+	entered := make(chan struct{}, n)
+	gate := make(chan struct{})
+	h = lim(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-gate
+		next.ServeHTTP(w, r)
+	}))
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { serve(h, fromAddr(rateClient, "/")) })
+	}
+	for range n {
+		<-entered
+	}
+	d := make(chan struct{})
+	go func() { wg.Wait(); close(d) }()
+	var once sync.Once
+	release = func() { once.Do(func() { close(gate) }) }
+	t.Cleanup(func() { release(); <-d })
+	return h, release, d
+}
+
+// hgConcurrency is ratelimit.NewConcurrencyLimiter(o), which must accept o.
+func hgConcurrency(o ratelimit.ConcurrencyOptions) func(http.Handler) http.Handler {
+	return must(ratelimit.NewConcurrencyLimiter(o)).Handler
+}
+
+// accessLogs returns chi's request logger (the formatter of
+// middleware.Logger, without colours) and an errorsafe middleware with the
+// guide's resolver, both writing to the buffers returned.
+func accessLogs() (peer func(http.Handler) http.Handler, peerLog *bytes.Buffer, hg *errorsafe.Middleware, hgLog *bytes.Buffer) {
+	peerLog, hgLog = new(bytes.Buffer), new(bytes.Buffer)
+	peer = chimw.RequestLogger(&chimw.DefaultLogFormatter{Logger: log.New(peerLog, "", 0), NoColor: true})
+	hg = must(errorsafe.New(errorsafe.Options{ClientIP: trustedProxy(), Logger: slog.New(slog.NewJSONHandler(hgLog, nil))}))
+	return peer, peerLog, hg, hgLog
+}
+
+// logHas expects the log to contain each of subs, and none of nots.
+func logHas(t *testing.T, who, logText string, subs []string, nots ...string) {
+	t.Helper()
+	for _, s := range subs {
+		if !strings.Contains(logText, s) {
+			t.Errorf("%s: log %q does not contain %q", who, logText, s)
+		}
+	}
+	for _, s := range nots {
+		if strings.Contains(logText, s) {
+			t.Errorf("%s: log %q contains %q", who, logText, s)
+		}
+	}
+}
+
+func chiCases() []migCase {
+	h := chiHeading
+	rows := func(r ...string) []string { return r }
+	peerAddr, hgAddr := guideChi(peerAddrEcho, hgAddrEcho)
+	addr := func(name string, rows []string, req func() *http.Request, peer, hg string) httpCase {
+		return httpCase{name: name, rows: rows, req: req, peerH: peerAddr, hgH: hgAddr, both: []expect{status(200)}, peer: []expect{body(peer)}, hg: []expect{body(hg)}}
+	}
+	peerID, hgID := guideChi(peerIDEcho, hgIDEcho)
+	id := func(name string, rows []string, req func() *http.Request, peer, hg []expect) httpCase {
+		return httpCase{name: name, rows: rows, req: req, peerH: peerID, hgH: hgID, both: []expect{status(200)}, peer: peer, hg: hg}
+	}
+	forged := `x" status=500 forged="1`
+	cases := []httpCase{
+		addr("a client's X-Forwarded-For becomes chi's RemoteAddr, without a port; httpguard ignores it", rows("RealIP", "A client sends X-Forwarded-For, X-Real-IP or True-Client-IP"),
+			fromPeer(http.MethodGet, "https://api.example.com/", chiClient, "X-Forwarded-For", "192.0.2.66"),
+			"192.0.2.66", "203.0.113.7 "+chiClient),
+		addr("a client's True-Client-IP and X-Real-IP: believed by chi", rows("RealIP", "A client sends X-Forwarded-For, X-Real-IP or True-Client-IP"),
+			fromPeer(http.MethodGet, "https://api.example.com/", chiClient, "True-Client-IP", "192.0.2.67", "X-Real-IP", "192.0.2.68"),
+			"192.0.2.67", "203.0.113.7 "+chiClient),
+		addr("X-Real-IP before X-Forwarded-For in chi; only X-Forwarded-For, from the proxy, in httpguard", rows("RealIP", "A client sends X-Forwarded-For, X-Real-IP or True-Client-IP"),
+			fromPeer(http.MethodGet, "https://api.example.com/", chiProxy, "X-Real-IP", "192.0.2.68", "X-Forwarded-For", "198.51.100.9"),
+			"192.0.2.68", "198.51.100.9 "+chiProxy),
+		addr("through a trusted proxy: chi takes the leftmost entry, the client's own; httpguard the rightmost untrusted", rows("RealIP", "A client sends X-Forwarded-For, X-Real-IP or True-Client-IP"),
+			fromPeer(http.MethodGet, "https://api.example.com/", chiProxy, "X-Forwarded-For", "192.0.2.66, 198.51.100.9"),
+			"192.0.2.66", "198.51.100.9 "+chiProxy),
+		{
+			name: "a panic before the response: chi's empty 500, httpguard's problem document with the request ID", rows: rows("Recoverer"),
+			req:   get("https://api.example.com/"),
+			peerH: func(*testing.T) http.Handler { return guideChiBefore(panicking("", "boom")) },
+			hgH:   func(*testing.T) http.Handler { return guideChiAfter(panicking("", "boom")) },
+			peer:  []expect{status(500), body(""), header("Content-Type", "")},
+			hg:    []expect{problemWithID(500)},
+		},
+		{
+			name: "a panic on a request with Connection: Upgrade: chi writes nothing, an empty 200", rows: rows("Recoverer", "A panic on a request with Connection: Upgrade"),
+			req:   get("https://api.example.com/", "Connection", "Upgrade"),
+			peerH: func(*testing.T) http.Handler { return guideChiBefore(panicking("", "boom")) },
+			hgH:   func(*testing.T) http.Handler { return guideChiAfter(panicking("", "boom")) },
+			peer:  []expect{status(200), body("")},
+			hg:    []expect{problemWithID(500)},
+		},
+		id("no incoming request ID: each makes one; only httpguard sends it back", rows("RequestID, GetReqID", "An incoming X-Request-Id"),
+			get("https://api.example.com/"),
+			[]expect{header("X-Request-Id", ""), func(t *testing.T, who string, rec *exchange) {
+				if !strings.Contains(rec.Body.String(), "/") {
+					t.Errorf("%s: request ID %q, want host/prefix-counter", who, rec.Body.String())
+				}
+			}},
+			[]expect{func(t *testing.T, who string, rec *exchange) {
+				if got := rec.Body.String(); len(got) != 24 || rec.Header().Get("X-Request-Id") != got {
+					t.Errorf("%s: request ID %q, header %q; want 24 characters, echoed", who, got, rec.Header().Get("X-Request-Id"))
+				}
+			}}),
+		id("a well-formed incoming request ID is kept by both", rows("RequestID, GetReqID", "An incoming X-Request-Id"),
+			get("https://api.example.com/", "X-Request-Id", "edge-42"),
+			[]expect{body("edge-42"), header("X-Request-Id", "")},
+			[]expect{body("edge-42"), header("X-Request-Id", "edge-42")}),
+		id("an incoming request ID with quotes and spaces: kept by chi, replaced by httpguard", rows("RequestID, GetReqID", "An incoming X-Request-Id"),
+			get("https://api.example.com/", "X-Request-Id", forged),
+			[]expect{body(forged)},
+			[]expect{func(t *testing.T, who string, rec *exchange) {
+				if got := rec.Body.String(); len(got) != 24 || got == forged {
+					t.Errorf("%s: request ID %q, want a new one", who, got)
+				}
+			}}),
+		id("a 300-byte incoming request ID: kept by chi, replaced by httpguard", rows("RequestID, GetReqID", "An incoming X-Request-Id"),
+			get("https://api.example.com/", "X-Request-Id", strings.Repeat("a", 300)),
+			[]expect{body(strings.Repeat("a", 300))},
+			[]expect{func(t *testing.T, who string, rec *exchange) {
+				if got := rec.Body.String(); len(got) != 24 {
+					t.Errorf("%s: request ID %q, want a new one", who, got)
+				}
+			}}),
+		{
+			name: "SetHeader: httpguard's headers set the security headers", rows: rows("SetHeader"),
+			req:   get("https://api.example.com/"),
+			peerH: func(*testing.T) http.Handler { return chimw.SetHeader("X-Frame-Options", "DENY")(next) },
+			hgH:   hgHeaders(headers.Options{}),
+			both:  []expect{status(200), header("X-Frame-Options", "DENY")},
+		},
+		{
+			name: "NoCache: chi's four headers, and the request's validators removed; httpguard sets none", rows: rows("NoCache"),
+			req: get("https://api.example.com/", "If-None-Match", `"v1"`),
+			peerH: func(*testing.T) http.Handler {
+				return chimw.NoCache(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					_, _ = io.WriteString(w, r.Header.Get("If-None-Match"))
+				}))
+			},
+			hgH: hgHeaders(headers.Options{}),
+			peer: []expect{body(""), headersAre(map[string]string{
+				"Cache-Control": "no-cache, no-store, no-transform, must-revalidate, private, max-age=0",
+				"Pragma":        "no-cache", "Expires": "Thu, 01 Jan 1970 00:00:00 GMT", "X-Accel-Expires": "0",
+			})},
+			hg: []expect{headersAre(map[string]string{"Cache-Control": "", "Pragma": "", "Expires": ""})},
+		},
+	}
+	out := section(h, nil, nil, cases)
+	out = append(out,
+		plain(h, "a panic after the first byte: chi leaves a 200 with the partial body; httpguard aborts", rows("Recoverer", "A panic after the first byte"), func(t *testing.T) {
+			rec, p := serveCatching(guideChiBefore(panicking("partial", "boom")), get("https://api.example.com/")())
+			if p != nil || rec.Code != 200 || rec.Body.String() != "partial" {
+				t.Errorf("peer: %d %q, panic %v; want 200 \"partial\" and no panic", rec.Code, rec.Body.String(), p)
+			}
+			_, p = serveCatching(guideChiAfter(panicking("partial", "boom")), get("https://api.example.com/")())
+			if p != http.ErrAbortHandler {
+				t.Errorf("httpguard: panic %v, want http.ErrAbortHandler", p)
+			}
+		}),
+		plain(h, "IgnoreIncomingRequestID: always a new ID", rows("RequestID, GetReqID"), func(t *testing.T) {
+			es := must(errorsafe.New(errorsafe.Options{IgnoreIncomingRequestID: true, Logger: slog.New(slog.DiscardHandler)}))
+			rec := serve(es.Handler(hgIDEcho), get("https://api.example.com/", "X-Request-Id", "edge-42")())
+			if got := rec.Body.String(); got == "edge-42" || len(got) != 24 || rec.Header().Get("X-Request-Id") != got {
+				t.Errorf("request ID %q, header %q; want a new one, echoed", got, rec.Header().Get("X-Request-Id"))
+			}
+		}),
+		plain(h, "a panic with http.ErrAbortHandler passes through both", rows("Recoverer"), func(t *testing.T) {
+			eachSide(guideChiBefore(panicking("", http.ErrAbortHandler)), guideChiAfter(panicking("", http.ErrAbortHandler)), func(who string, h http.Handler) {
+				if _, p := serveCatching(h, get("https://api.example.com/")()); p != http.ErrAbortHandler {
+					t.Errorf("%s: panic %v, want http.ErrAbortHandler", who, p)
+				}
+			})
+		}),
+		plain(h, "Throttle: the request over the limit is refused at once, 429 text or 503 problem with Retry-After", rows("Throttle(limit)", "Too many requests in flight"), func(t *testing.T) {
+			peer, _, _ := inFlight(t, chimw.Throttle(2), 2)
+			check(t, "peer", serve(peer, fromAddr(rateClient, "/")), []expect{textError(429, "Server capacity exceeded."), header("Retry-After", "")})
+			hg, release, done := inFlight(t, hgConcurrency(ratelimit.ConcurrencyOptions{MaxInFlight: 2}), 2)
+			check(t, "httpguard", serve(hg, fromAddr(rateClient, "/")), []expect{problemDoc(503), header("Retry-After", "1")})
+			release()
+			<-done
+			status(200)(t, "httpguard", serve(hg, fromAddr(rateClient, "/")))
+		}),
+		plain(h, "ThrottleBacklog: chi queues, then times out with 429; httpguard never queues", rows("ThrottleBacklog(limit, backlogLimit, backlogTimeout)", "Too many requests in flight"), func(t *testing.T) {
+			peer, release, _ := inFlight(t, chimw.ThrottleBacklog(1, 1, 5*time.Second), 1)
+			queued := make(chan *exchange)
+			go func() { queued <- serve(peer, fromAddr(rateClient, "/")) }()
+			time.Sleep(200 * time.Millisecond)
+			check(t, "peer", serve(peer, fromAddr(rateClient, "/")), []expect{textError(429, "Server capacity exceeded.")})
+			release()
+			check(t, "peer", <-queued, []expect{status(200), reached(true)})
+
+			peer, _, _ = inFlight(t, chimw.ThrottleBacklog(1, 1, 100*time.Millisecond), 1)
+			check(t, "peer", serve(peer, fromAddr(rateClient, "/")), []expect{textError(429, "Timed out while waiting for a pending request to complete.")})
+
+			hg, _, _ := inFlight(t, hgConcurrency(ratelimit.ConcurrencyOptions{MaxInFlight: 1}), 1)
+			check(t, "httpguard", serve(hg, fromAddr(rateClient, "/")), []expect{problemDoc(503)})
+		}),
+		plain(h, "ThrottleOpts's StatusCode and RetryAfterFn: OnReject and RetryAfter", rows("ThrottleOpts.StatusCode, ThrottleOpts.RetryAfterFn"), func(t *testing.T) {
+			peer, _, _ := inFlight(t, chimw.ThrottleWithOpts(chimw.ThrottleOpts{Limit: 1, StatusCode: http.StatusServiceUnavailable,
+				RetryAfterFn: func(bool) time.Duration { return 30 * time.Second }}), 1)
+			check(t, "peer", serve(peer, fromAddr(rateClient, "/")), []expect{textError(503, "Server capacity exceeded."), header("Retry-After", "30")})
+			hg, _, _ := inFlight(t, hgConcurrency(ratelimit.ConcurrencyOptions{MaxInFlight: 1, RetryAfter: 30 * time.Second,
+				OnReject: rejectWith(http.StatusTooManyRequests, ratelimit.ErrOverloaded)}), 1)
+			check(t, "httpguard", serve(hg, fromAddr(rateClient, "/")), []expect{status(429), header("Retry-After", "30")})
+		}),
+		plain(h, "the access log: chi writes the query and the forged address as sent; httpguard redacts and resolves", rows("Logger", "A secret in the query string", "A client sends X-Forwarded-For, X-Real-IP or True-Client-IP"), func(t *testing.T) {
+			peerLogger, peerLog, hg, hgLog := accessLogs()
+			target := "https://api.example.com/reset?token=s3cr3t-value&page=2"
+			kv := []string{"X-Forwarded-For", "192.0.2.66", "X-Request-Id", "edge-42"}
+			serve(chi.Chain(chimw.RequestID, chimw.RealIP, peerLogger).Handler(next), fromPeer(http.MethodGet, target, chiClient, kv...)())
+			logHas(t, "peer", peerLog.String(), []string{"[edge-42]", "/reset?token=s3cr3t-value&page=2", "from 192.0.2.66 - 200"})
+			serve(hg.Handler(next), fromPeer(http.MethodGet, target, chiClient, kv...)())
+			var rec map[string]any
+			if err := json.Unmarshal(hgLog.Bytes(), &rec); err != nil {
+				t.Fatalf("httpguard: log %q: %v", hgLog.String(), err)
+			}
+			for k, v := range map[string]any{"path": "/reset", "query": "token=[REDACTED]&page=2", "client_ip": "203.0.113.7", "request_id": "edge-42", "status": float64(200)} {
+				if rec[k] != v {
+					t.Errorf("httpguard: log %s = %v, want %v", k, rec[k], v)
+				}
+			}
+			logHas(t, "httpguard", hgLog.String(), nil, "s3cr3t")
+		}),
+		plain(h, "no option for other headers, nor for Cache-Control", rows("SetHeader", "NoCache"), func(t *testing.T) {
+			noField(t, headers.Options{}, "Custom", "CustomHeaders", "Extra", "ExtraHeaders", "Headers", "CacheControl", "NoCache")
+			// httpguard's own refusals are no-store.
+			hg, _, _ := inFlight(t, hgConcurrency(ratelimit.ConcurrencyOptions{MaxInFlight: 1}), 1)
+			header("Cache-Control", "no-store")(t, "httpguard", serve(hg, fromAddr(rateClient, "/")))
+		}),
+	)
+	return out
 }
