@@ -15,7 +15,6 @@ package bench
 //     difference where it states one.
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -26,9 +25,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"hash"
 	"io"
 	"log"
@@ -74,6 +70,7 @@ import (
 	"github.com/httpguard/httpguard/headers"
 	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/doccheck"
 	"github.com/httpguard/httpguard/ratelimit"
 	"github.com/httpguard/httpguard/session"
 )
@@ -350,95 +347,13 @@ func trustedProxy() *clientip.Resolver {
 
 // --- the guide's code and tables ----------------------------------------
 
-// guideBlocks returns the Go code blocks of the guide.
-func guideBlocks(t *testing.T) []string {
-	t.Helper()
-	f, err := os.Open(guideFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var blocks []string
-	var cur []string
-	in := false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case !in && line == "```go":
-			in, cur = true, nil
-		case in && line == "```":
-			in = false
-			blocks = append(blocks, strings.Join(cur, "\n"))
-		case in:
-			cur = append(cur, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return blocks
-}
-
-// guideFuncs returns the bodies of this file's functions documented as
-// "guide: ...", without their closing "return handler" and dedented by one
-// tab: the code the guide shows.
-func guideFuncs(t *testing.T) map[string]string {
-	t.Helper()
-	src, err := os.ReadFile("migrate_test.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "migrate_test.go", src, parser.ParseComments)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, d := range f.Decls {
-		fd, ok := d.(*ast.FuncDecl)
-		if !ok || fd.Doc == nil || !strings.HasPrefix(fd.Doc.Text(), "guide: ") {
-			continue
-		}
-		start := fset.Position(fd.Body.Lbrace).Offset + 2 // past "{\n"
-		end := fset.Position(fd.Body.Rbrace).Offset
-		text := strings.TrimSuffix(string(src[start:end]), "\treturn handler\n")
-		var lines []string
-		for l := range strings.SplitSeq(strings.TrimSuffix(text, "\n"), "\n") {
-			lines = append(lines, strings.TrimPrefix(l, "\t"))
-		}
-		out[fd.Name.Name] = strings.Join(lines, "\n")
-	}
-	return out
-}
-
 // TestMigratingGuideCode checks that every code block of the guide is the
-// body of a "guide:" function of this file, and that every such function
-// is shown in the guide, so the code users copy is the code tested.
+// body of a "guide:" function of this file (without its closing return),
+// and that every such function is shown in the guide, so the code users
+// copy is the code tested.
 func TestMigratingGuideCode(t *testing.T) {
 	t.Parallel()
-	blocks := guideBlocks(t)
-	funcs := guideFuncs(t)
-	if len(blocks) == 0 || len(funcs) == 0 {
-		t.Fatalf("%d code blocks in the guide, %d guide functions", len(blocks), len(funcs))
-	}
-	shown := map[string]bool{}
-	for i, b := range blocks {
-		found := false
-		for name, body := range funcs {
-			if body == b {
-				found, shown[name] = true, true
-			}
-		}
-		if !found {
-			t.Errorf("code block %d of the guide is no guide function's body:\n%s", i+1, b)
-		}
-	}
-	for name := range funcs {
-		if !shown[name] {
-			t.Errorf("%s is not shown in the guide", name)
-		}
-	}
+	doccheck.Match(t, "the guide", doccheck.GoBlocks(t, guideFile), doccheck.FuncBodies(t, "migrate_test.go", "guide: "))
 }
 
 // guideRows returns, for each heading of the guide, the first cells of
