@@ -147,8 +147,15 @@
 //     default, auth/redisstore for several instances), bound to their
 //     client, rotated on every use, and bounded by an idle lifetime and a
 //     family lifetime. Presenting a rotated token again revokes the whole
-//     family (RFC 9700 §4.14.2). The user is looked up again on every
-//     refresh, so deleted users and removed scopes take effect, and a
+//     family (RFC 9700 §4.14.2), unless
+//     [TokenEndpointOptions.RefreshRetryWindow] (off by default, at most
+//     two minutes) lets a client that lost a refresh response retry: the
+//     rotated token then gets the same successor back while that is
+//     unused, so a thief holding a copy of the rotated token within the
+//     window gets the successor the client has, and the successor's
+//     second use, by either, revokes the family. The user is looked up
+//     again on every refresh, so deleted users and removed scopes take
+//     effect, and a
 //     family is bound to the user's password hash: a password change, or
 //     an upgrade of the hash by OnRehash, ends every refresh token issued
 //     before it at its next use. Access tokens already issued live until

@@ -115,6 +115,26 @@ type TokenEndpointOptions struct {
 	// RefreshTokenMaxLifetime bounds a rotation chain: after it the user
 	// must authenticate again. Default [DefaultRefreshTokenMaxLifetime].
 	RefreshTokenMaxLifetime time.Duration
+	// RefreshRetryWindow is how long after a rotation the rotated refresh
+	// token may be presented again and get the same successor back, with
+	// a new access token, instead of revoking its family: a client that
+	// lost the response to a refresh (a mobile network dropped it) can
+	// retry. The window counts from the rotation; retries do not extend
+	// it. A retry gets the successor only while the successor is unused
+	// and its family unrevoked, and passes every check of a refresh
+	// (client, user, password, scopes); otherwise, or after the window,
+	// the family is revoked as without it. The family keeps one live
+	// token: a thief who holds a copy of the rotated token within the
+	// window gets the successor the client has, and the second use of
+	// that successor, by either, revokes the family.
+	//
+	// The successor is kept with the rotated token sealed under a key
+	// derived from the rotated token, which the store never sees, so a
+	// leaked store still yields no usable token. RefreshStore must be a
+	// [RetryableRefreshStore]. Default 0: no retry, a rotated token
+	// presented again revokes its family. At most
+	// [MaxRefreshRetryWindow].
+	RefreshRetryWindow time.Duration
 	// MaxBodyBytes bounds the request body. Default
 	// [DefaultTokenRequestMaxBytes].
 	MaxBodyBytes int64
@@ -161,6 +181,7 @@ type TokenEndpoint struct {
 	store      RefreshStore
 	refreshTTL time.Duration
 	maxLife    time.Duration
+	retry      time.Duration // RefreshRetryWindow
 	maxBody    int64
 	onRehash   func(ctx context.Context, name, oldHash, newHash string) error
 	now        func() time.Time
@@ -175,7 +196,7 @@ func NewTokenEndpoint(opts TokenEndpointOptions) (*TokenEndpoint, error) {
 		issuer: opts.Issuer, clients: make(map[string]*Client), users: opts.Users,
 		hasher: opts.Hasher, limiter: opts.Limiter, clientIP: opts.ClientIP,
 		store: opts.RefreshStore, refreshTTL: opts.RefreshTokenTTL,
-		maxLife: opts.RefreshTokenMaxLifetime, maxBody: opts.MaxBodyBytes, onRehash: opts.OnRehash, now: opts.now,
+		maxLife: opts.RefreshTokenMaxLifetime, retry: opts.RefreshRetryWindow, maxBody: opts.MaxBodyBytes, onRehash: opts.OnRehash, now: opts.now,
 	}
 	if e.issuer == nil || e.issuer.method == nil {
 		errs = append(errs, errors.New("auth: TokenEndpointOptions.Issuer is required (use NewIssuer)"))
@@ -238,6 +259,11 @@ func NewTokenEndpoint(opts TokenEndpointOptions) (*TokenEndpoint, error) {
 	}
 	if e.refreshTTL < time.Minute || e.maxLife < e.refreshTTL || e.maxLife > 5*365*24*time.Hour {
 		errs = append(errs, errors.New("auth: RefreshTokenTTL must be at least a minute and RefreshTokenMaxLifetime between it and five years"))
+	}
+	if e.retry < 0 || e.retry > MaxRefreshRetryWindow {
+		errs = append(errs, fmt.Errorf("auth: TokenEndpointOptions.RefreshRetryWindow must be between 0 and %v", MaxRefreshRetryWindow))
+	} else if _, ok := e.store.(RetryableRefreshStore); e.retry > 0 && e.store != nil && !ok {
+		errs = append(errs, fmt.Errorf("auth: TokenEndpointOptions.RefreshRetryWindow needs a RefreshStore that implements RetryableRefreshStore; %T does not", e.store))
 	}
 	switch {
 	case e.maxBody == 0:
@@ -645,71 +671,41 @@ func (e *TokenEndpoint) clientCredentialsGrant(ctx context.Context, c *Client, f
 	return e.issue(ctx, Grant{Subject: ClientSubjectPrefix + c.ID, Roles: c.Roles, Scopes: scopes, ClientID: c.ID})
 }
 
+// refreshInvalid is the answer to a refresh token that cannot be used.
+func refreshInvalid(cause error) *oauthError {
+	return oerr(http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked.", cause)
+}
+
+// refreshBusy is the answer when the refresh store could not answer.
+func refreshBusy(err error) *oauthError {
+	return oerr(http.StatusServiceUnavailable, "temporarily_unavailable", "The service is temporarily unavailable.", storeUnavailable(err))
+}
+
 func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Values) (*tokenResponse, *oauthError) {
 	rt := form.Get("refresh_token")
 	if rt == "" {
 		return nil, oerr(http.StatusBadRequest, "invalid_request", "The refresh_token parameter is required.", errTokenMissingParam)
 	}
-	invalid := func(cause error) *oauthError {
-		return oerr(http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked.", cause)
-	}
-	busy := func(err error) *oauthError {
-		return oerr(http.StatusServiceUnavailable, "temporarily_unavailable", "The service is temporarily unavailable.", storeUnavailable(err))
-	}
 	if len(rt) > 512 {
-		return nil, invalid(ErrRefreshTokenNotFound)
+		return nil, refreshInvalid(ErrRefreshTokenNotFound)
 	}
 	hash := HashRefreshToken(rt)
 	old, found, err := e.store.Lookup(ctx, hash)
 	if err != nil {
-		return nil, busy(err)
+		return nil, refreshBusy(err)
 	}
 	now := e.now()
 	if !found || !old.ExpiresAt.After(now) || !old.FamilyExpiresAt.After(now) {
-		return nil, invalid(ErrRefreshTokenNotFound)
+		return nil, refreshInvalid(ErrRefreshTokenNotFound)
 	}
 	if old.Used || old.Revoked {
 		// A rotated token came back: it was stolen, or the client lost
-		// a response. Either way, end the whole family (RFC 9700
+		// a response. Within RefreshRetryWindow, the second gets the
+		// successor again; otherwise, end the whole family (RFC 9700
 		// §4.14.2).
-		if err := e.revokeFamily(ctx, old); err != nil {
-			return nil, busy(err)
-		}
-		return nil, invalid(ErrRefreshTokenReused)
+		return e.retryRefresh(ctx, c, form, rt, hash, old, now)
 	}
-	if old.ClientID != c.ID {
-		if err := e.revokeFamily(ctx, old); err != nil {
-			return nil, busy(err)
-		}
-		return nil, invalid(errRefreshClient)
-	}
-	u, found, err := e.users.LookupUser(ctx, old.Subject)
-	if err != nil {
-		return nil, busy(err)
-	}
-	if !found {
-		_ = e.revokeFamily(ctx, old)
-		return nil, invalid(errRefreshUserGone)
-	}
-	if subtle.ConstantTimeCompare([]byte(old.Credential), []byte(credentialFingerprint(u.Hash))) != 1 {
-		// The password changed since the login (or the store lost the
-		// fingerprint): whoever holds this token must log in again.
-		if err := e.revokeFamily(ctx, old); err != nil {
-			return nil, busy(err)
-		}
-		return nil, invalid(errRefreshCredential)
-	}
-	opts := u.Identity
-	if opts.Subject == "" {
-		opts.Subject = old.Subject
-	}
-	if isClientSubject(opts.Subject) {
-		_ = e.revokeFamily(ctx, old)
-		return nil, invalid(errClientSubject)
-	}
-	// Never more than first granted, nor than the user and client may
-	// have now.
-	scopes, oe := grantScopes(form.Get("scope"), intersect(old.Scopes, intersect(c.Scopes, opts.Scopes)))
+	g, oe := e.checkRefresh(ctx, c, form, old)
 	if oe != nil {
 		return nil, oe
 	}
@@ -717,27 +713,148 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 	// only the access token is narrowed to the scope requested now.
 	next := old
 	next.Used, next.Revoked = false, false
+	next.RotatedAt, next.Successor = time.Time{}, nil
 	next.ExpiresAt = now.Add(e.refreshTTL)
 	if next.ExpiresAt.After(old.FamilyExpiresAt) {
 		next.ExpiresAt = old.FamilyExpiresAt
 	}
 	newRT := newOpaqueToken()
-	if err := e.store.Rotate(ctx, hash, HashRefreshToken(newRT), next); err != nil {
+	if err := e.rotate(ctx, rt, hash, newRT, next, now); err != nil {
 		switch {
 		case errors.Is(err, ErrRefreshTokenReused):
+			// Another request rotated the token first. Within the
+			// window, this one is a retry of that rotation: a client
+			// that gave up on its request and sent it again while the
+			// first was still being served gets the same successor.
+			if e.retry > 0 {
+				if again, found, err := e.store.Lookup(ctx, hash); err == nil && found && again.Used && !again.Revoked {
+					return e.retryRefresh(ctx, c, form, rt, hash, again, now)
+				}
+			}
 			_ = e.revokeFamily(ctx, old)
-			return nil, invalid(ErrRefreshTokenReused)
+			return nil, refreshInvalid(ErrRefreshTokenReused)
 		case errors.Is(err, ErrRefreshTokenNotFound):
-			return nil, invalid(err)
+			return nil, refreshInvalid(err)
 		}
-		return nil, busy(err)
+		return nil, refreshBusy(err)
 	}
-	resp, oe := e.issue(ctx, Grant{Subject: opts.Subject, Roles: opts.Roles, Scopes: scopes, ClientID: c.ID})
+	resp, oe := e.issue(ctx, g)
 	if oe != nil {
 		return nil, oe
 	}
 	resp.RefreshToken = newRT
 	return resp, nil
+}
+
+// rotate rotates the token rt, whose hash is hash, to newRT. With a
+// RefreshRetryWindow, newRT is sealed for the store to keep with rt, so
+// that a retry with rt within the window gets newRT again; without, the
+// store's plain Rotate is called, as before the window existed.
+func (e *TokenEndpoint) rotate(ctx context.Context, rt, hash, newRT string, next RefreshToken, now time.Time) error {
+	if e.retry <= 0 {
+		return e.store.Rotate(ctx, hash, HashRefreshToken(newRT), next)
+	}
+	sealed, err := sealSuccessor(rt, hash, newRT)
+	if err != nil {
+		return err
+	}
+	return e.store.(RetryableRefreshStore).RotateRetryable(ctx, hash, HashRefreshToken(newRT), next, now, sealed)
+}
+
+// Reasons a retried refresh token revokes its family, for the log.
+var (
+	errRetrySuccessorSeal = fmt.Errorf("%w: %w", ErrRefreshTokenReused, errSuccessorSeal)
+	errRetrySuccessorGone = fmt.Errorf("%w: retried after its successor was used, revoked or forgotten", ErrRefreshTokenReused)
+)
+
+// retryRefresh answers the rotated token rt (old, under hash) presented
+// again. Within RefreshRetryWindow of its rotation, with its family not
+// revoked and its successor unused, it answers with a new access token and
+// that same successor, after every check of a refresh, and stores nothing:
+// the family keeps its one live token. Anything else revokes the family,
+// as without the window.
+func (e *TokenEndpoint) retryRefresh(ctx context.Context, c *Client, form url.Values, rt, hash string, old RefreshToken, now time.Time) (*tokenResponse, *oauthError) {
+	reuse := func(cause error) (*tokenResponse, *oauthError) {
+		if err := e.revokeFamily(ctx, old); err != nil {
+			return nil, refreshBusy(err)
+		}
+		return nil, refreshInvalid(cause)
+	}
+	// The window counts from the rotation, by the clock of the instance
+	// that rotated; one whose clock ran ahead cannot stretch it beyond
+	// twice its length.
+	since := now.Sub(old.RotatedAt)
+	if e.retry <= 0 || old.Revoked || len(old.Successor) == 0 || since >= e.retry || since <= -e.retry {
+		return reuse(ErrRefreshTokenReused)
+	}
+	nextRT, err := openSuccessor(rt, hash, old.Successor)
+	if err != nil {
+		return reuse(errRetrySuccessorSeal)
+	}
+	next, found, err := e.store.Lookup(ctx, HashRefreshToken(nextRT))
+	if err != nil {
+		return nil, refreshBusy(err)
+	}
+	if !found || next.Used || next.Revoked || !next.ExpiresAt.After(now) || !next.FamilyExpiresAt.After(now) {
+		// The client moved on, or the family ended: a stale copy.
+		return reuse(errRetrySuccessorGone)
+	}
+	g, oe := e.checkRefresh(ctx, c, form, next)
+	if oe != nil {
+		return nil, oe
+	}
+	resp, oe := e.issue(ctx, g)
+	if oe != nil {
+		return nil, oe
+	}
+	resp.RefreshToken = nextRT
+	return resp, nil
+}
+
+// checkRefresh runs the checks of every refresh on t, the token to be
+// rotated or, on a retry, handed out again: the client it was issued to,
+// its user (who must still exist, with the same password hash and a
+// subject no client token has) and the scopes asked for. It returns the
+// grant of the new access token. A failure revokes t's family, except for
+// a scope asked for beyond the grant (invalid_scope).
+func (e *TokenEndpoint) checkRefresh(ctx context.Context, c *Client, form url.Values, t RefreshToken) (Grant, *oauthError) {
+	if t.ClientID != c.ID {
+		if err := e.revokeFamily(ctx, t); err != nil {
+			return Grant{}, refreshBusy(err)
+		}
+		return Grant{}, refreshInvalid(errRefreshClient)
+	}
+	u, found, err := e.users.LookupUser(ctx, t.Subject)
+	if err != nil {
+		return Grant{}, refreshBusy(err)
+	}
+	if !found {
+		_ = e.revokeFamily(ctx, t)
+		return Grant{}, refreshInvalid(errRefreshUserGone)
+	}
+	if subtle.ConstantTimeCompare([]byte(t.Credential), []byte(credentialFingerprint(u.Hash))) != 1 {
+		// The password changed since the login (or the store lost the
+		// fingerprint): whoever holds this token must log in again.
+		if err := e.revokeFamily(ctx, t); err != nil {
+			return Grant{}, refreshBusy(err)
+		}
+		return Grant{}, refreshInvalid(errRefreshCredential)
+	}
+	opts := u.Identity
+	if opts.Subject == "" {
+		opts.Subject = t.Subject
+	}
+	if isClientSubject(opts.Subject) {
+		_ = e.revokeFamily(ctx, t)
+		return Grant{}, refreshInvalid(errClientSubject)
+	}
+	// Never more than first granted, nor than the user and client may
+	// have now.
+	scopes, oe := grantScopes(form.Get("scope"), intersect(t.Scopes, intersect(c.Scopes, opts.Scopes)))
+	if oe != nil {
+		return Grant{}, oe
+	}
+	return Grant{Subject: opts.Subject, Roles: opts.Roles, Scopes: scopes, ClientID: c.ID}, nil
 }
 
 // revokeFamily revokes t's family for refreshGrant even when the client

@@ -46,6 +46,19 @@ type RefreshToken struct {
 	Used bool
 	// Revoked reports, on Lookup, that the family was revoked.
 	Revoked bool
+	// RotatedAt is, on Lookup of a token rotated by
+	// [RetryableRefreshStore.RotateRetryable], when it was rotated, by the
+	// token endpoint's clock; zero otherwise.
+	RotatedAt time.Time
+	// Successor is, on Lookup of a token rotated by
+	// [RetryableRefreshStore.RotateRetryable], the token it was rotated to,
+	// sealed (AES-256-GCM) under a key derived from this token, which the
+	// store never sees: only whoever presents this token can open it, so a
+	// leaked store still yields no usable token. Empty otherwise. A store
+	// keeps it as opaque bytes; the token endpoint opens it when the
+	// rotated token comes back within
+	// [TokenEndpointOptions.RefreshRetryWindow].
+	Successor []byte
 }
 
 // RefreshStore keeps refresh tokens by hash. Implementations must be safe
@@ -68,6 +81,23 @@ type RefreshStore interface {
 	// RevokeFamily revokes every token of family, until until (the
 	// family's end).
 	RevokeFamily(ctx context.Context, family string, until time.Time) error
+}
+
+// RetryableRefreshStore is a [RefreshStore] that can keep, with a rotated
+// token, what the token endpoint needs to answer a retry of the rotation
+// with the same successor ([TokenEndpointOptions.RefreshRetryWindow]).
+// [MemoryRefreshStore] and auth/redisstore's store implement it.
+type RetryableRefreshStore interface {
+	RefreshStore
+	// RotateRetryable is Rotate, and in the same step keeps rotatedAt
+	// and sealed (the successor, sealed by the token endpoint) with the
+	// old token until its expiry, for Lookup to return as its RotatedAt
+	// and Successor. A rotation that fails keeps neither: of two
+	// concurrent rotations of one token, the old token keeps those of
+	// the one that succeeds. A store that runs a rotation again when its
+	// reply was lost must reach the same outcome, never the other
+	// rotation's successor.
+	RotateRetryable(ctx context.Context, oldHash, newHash string, next RefreshToken, rotatedAt time.Time, sealed []byte) error
 }
 
 // Errors of a [RefreshStore].
@@ -106,8 +136,10 @@ func HashRefreshToken(token string) string {
 
 // DefaultMaxRefreshTokens is the bound of a [MemoryRefreshStore] made by
 // [NewMemoryRefreshStore], or whose MemoryRefreshOptions.MaxTokens is
-// zero. A token takes about 350 bytes (measured by
-// TestMemoryRefreshStoreBound), so the store stays under about 35 MB.
+// zero. A token takes about 400 bytes (measured by
+// TestMemoryRefreshStoreSize), a token rotated with a sealed successor
+// ([TokenEndpointOptions.RefreshRetryWindow]) about 80 more, so the store
+// stays under about 50 MB.
 const DefaultMaxRefreshTokens = 100_000
 
 // ErrRefreshStoreFull is returned by [MemoryRefreshStore.Create] when the
@@ -138,7 +170,9 @@ type MemoryRefreshOptions struct {
 // presented later is still refused, as unknown, but no longer revokes its
 // family); when every token held is live and unrotated, Create fails with
 // [ErrRefreshStoreFull] and Rotate forgets the rotated token at once
-// instead of keeping it. (Found in a soak test: rotated tokens were kept
+// instead of keeping it. It is a [RetryableRefreshStore]: a rotated token
+// keeps its sealed successor for as long as it is kept, and one forgotten
+// cannot be retried. (Found in a soak test: rotated tokens were kept
 // without any bound, so one client refreshing in a loop grew the store by
 // about 300 bytes a refresh for the 14 days of [DefaultRefreshTokenTTL].)
 type MemoryRefreshStore struct {
@@ -276,9 +310,12 @@ func (s *MemoryRefreshStore) Len() int {
 	return len(s.tokens)
 }
 
+// cloneRefresh copies t as the store keeps it: the fields Lookup reports
+// (Used, Revoked, RotatedAt, Successor) are the store's, not the caller's.
 func cloneRefresh(t RefreshToken) RefreshToken {
 	t.Scopes = slices.Clone(t.Scopes)
 	t.Used, t.Revoked = false, false
+	t.RotatedAt, t.Successor = time.Time{}, nil
 	return t
 }
 
@@ -307,11 +344,24 @@ func (s *MemoryRefreshStore) Lookup(_ context.Context, hash string) (RefreshToke
 	until, revoked := s.revoked[t.Family]
 	t.Revoked = revoked && until.After(now)
 	t.Scopes = slices.Clone(t.Scopes)
+	t.Successor = slices.Clone(t.Successor)
 	return t, true, nil
 }
 
 // Rotate implements [RefreshStore].
 func (s *MemoryRefreshStore) Rotate(_ context.Context, oldHash, newHash string, next RefreshToken) error {
+	return s.rotate(oldHash, newHash, next, time.Time{}, nil)
+}
+
+// RotateRetryable implements [RetryableRefreshStore]. The rotated token,
+// with its sealed successor, is kept as long as Rotate keeps it: a token
+// that the bound made the store forget cannot be retried (it is refused as
+// unknown).
+func (s *MemoryRefreshStore) RotateRetryable(_ context.Context, oldHash, newHash string, next RefreshToken, rotatedAt time.Time, sealed []byte) error {
+	return s.rotate(oldHash, newHash, next, rotatedAt, slices.Clone(sealed))
+}
+
+func (s *MemoryRefreshStore) rotate(oldHash, newHash string, next RefreshToken, rotatedAt time.Time, sealed []byte) error {
 	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -325,6 +375,7 @@ func (s *MemoryRefreshStore) Rotate(_ context.Context, oldHash, newHash string, 
 	}
 	if _, exists := s.tokens[newHash]; exists || s.room(now) {
 		old.Used = true
+		old.RotatedAt, old.Successor = rotatedAt, sealed
 		s.tokens[oldHash] = old
 		s.rotated = append(s.rotated, oldHash)
 	} else {

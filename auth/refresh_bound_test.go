@@ -155,7 +155,7 @@ func TestMemoryRefreshStoreSize(t *testing.T) {
 	per := (int64(heapAfterGC()) - int64(before)) / n
 	t.Logf("%d bytes a token", per)
 	if per > 600 {
-		t.Errorf("%d bytes a token; DefaultMaxRefreshTokens documents about 350", per)
+		t.Errorf("%d bytes a token; DefaultMaxRefreshTokens documents about 400", per)
 	}
 	runtime.KeepAlive(s)
 }

@@ -1,0 +1,388 @@
+package auth_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/auth"
+)
+
+// hookStore is a MemoryRefreshStore that records the calls it gets and
+// lets a test change what Lookup answers.
+type hookStore struct {
+	*auth.MemoryRefreshStore
+	mu     sync.Mutex
+	calls  []string
+	lookup func(ctx context.Context, hash string, t auth.RefreshToken, found bool) (auth.RefreshToken, bool)
+}
+
+func (s *hookStore) record(name string) {
+	s.mu.Lock()
+	s.calls = append(s.calls, name)
+	s.mu.Unlock()
+}
+
+func (s *hookStore) Lookup(ctx context.Context, hash string) (auth.RefreshToken, bool, error) {
+	s.record("Lookup")
+	t, found, err := s.MemoryRefreshStore.Lookup(ctx, hash)
+	s.mu.Lock()
+	hook := s.lookup
+	s.mu.Unlock()
+	if hook != nil && err == nil {
+		t, found = hook(ctx, hash, t, found)
+	}
+	return t, found, err
+}
+
+func (s *hookStore) Rotate(ctx context.Context, oldHash, newHash string, next auth.RefreshToken) error {
+	s.record("Rotate")
+	return s.MemoryRefreshStore.Rotate(ctx, oldHash, newHash, next)
+}
+
+func (s *hookStore) RotateRetryable(ctx context.Context, oldHash, newHash string, next auth.RefreshToken, at time.Time, sealed []byte) error {
+	s.record("RotateRetryable")
+	return s.MemoryRefreshStore.RotateRetryable(ctx, oldHash, newHash, next, at, sealed)
+}
+
+func (s *hookStore) setLookup(f func(ctx context.Context, hash string, t auth.RefreshToken, found bool) (auth.RefreshToken, bool)) {
+	s.mu.Lock()
+	s.lookup = f
+	s.mu.Unlock()
+}
+
+// retryFixture is a token endpoint with a RefreshRetryWindow, on a clock
+// the test moves.
+type retryFixture struct {
+	*oauthFixture
+	hooks *hookStore
+	now   time.Time
+}
+
+func newRetryFixture(t *testing.T, window time.Duration) *retryFixture {
+	t.Helper()
+	f := &retryFixture{hooks: &hookStore{MemoryRefreshStore: auth.NewMemoryRefreshStore()}, now: time.Now()}
+	f.oauthFixture = newOAuth(t, func(o *auth.TokenEndpointOptions) {
+		*o = auth.WithTokenEndpointClock(*o, func() time.Time { return f.now })
+		o.RefreshStore = f.hooks
+		o.RefreshRetryWindow = window
+	})
+	f.store = f.hooks.MemoryRefreshStore
+	return f
+}
+
+func (f *retryFixture) login(t *testing.T) string {
+	t.Helper()
+	res := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil)
+	if res.status != http.StatusOK || res.str("refresh_token") == "" {
+		t.Fatalf("login: %d %s", res.status, res.raw)
+	}
+	return res.str("refresh_token")
+}
+
+// refresh presents rt as the web client, with form parameters kv.
+func (f *retryFixture) refresh(t *testing.T, rt string, kv ...string) tokenResult {
+	t.Helper()
+	return f.post(t, form(append([]string{"grant_type", "refresh_token", "refresh_token", rt, "client_id", "web"}, kv...)...), nil)
+}
+
+// rotate refreshes rt, expecting a new refresh token.
+func (f *retryFixture) rotate(t *testing.T, rt string) string {
+	t.Helper()
+	r := f.refresh(t, rt)
+	if r.status != http.StatusOK || r.str("refresh_token") == "" || r.str("refresh_token") == rt {
+		t.Fatalf("refresh: %d %s (%v)", r.status, r.raw, r.reason)
+	}
+	return r.str("refresh_token")
+}
+
+// A client that lost the response to a refresh retries with the rotated
+// token within the window and gets the successor the server had issued,
+// with a new access token, as often as it retries until it uses the
+// successor; the successor then rotates as usual, and the rotated token
+// presented once more revokes the family.
+func TestTokenEndpointRefreshRetryAfterALostResponse(t *testing.T) {
+	f := newRetryFixture(t, time.Minute)
+	r0 := f.login(t)
+	r1 := f.rotate(t, r0) // the response is lost
+	var access []string
+	for i, scope := range []string{"", "orders:read"} {
+		f.now = f.now.Add(10 * time.Second)
+		var kv []string
+		if scope != "" {
+			kv = []string{"scope", scope}
+		}
+		r := f.refresh(t, r0, kv...)
+		if r.status != http.StatusOK || r.str("refresh_token") != r1 {
+			t.Fatalf("retry %d: %d %s (%v); want 200 with the successor", i, r.status, r.raw, r.reason)
+		}
+		id, err := f.jwt.Verify(context.Background(), r.str("access_token"))
+		if err != nil || id.Subject() != "alice" {
+			t.Fatalf("retry %d: the access token does not verify: %v", i, err)
+		}
+		want := scope
+		if want == "" {
+			want = "orders:read orders:write"
+		}
+		if r.str("scope") != want || strings.Join(id.Scopes(), " ") != want {
+			t.Errorf("retry %d: scope %q, token scopes %v; want %q", i, r.str("scope"), id.Scopes(), want)
+		}
+		access = append(access, r.str("access_token"))
+	}
+	if access[0] == access[1] {
+		t.Error("two retries got the same access token")
+	}
+	// A retry asks for no more than a refresh may.
+	if r := f.refresh(t, r0, "scope", "orders:read admin"); r.status != http.StatusBadRequest || r.str("error") != "invalid_scope" {
+		t.Fatalf("a retry beyond the grant: %d %s", r.status, r.raw)
+	}
+	r2 := f.rotate(t, r1)
+	if r := f.refresh(t, r0); r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" || !errors.Is(r.reason, auth.ErrRefreshTokenReused) {
+		t.Fatalf("a retry after the successor was used: %d %s (%v)", r.status, r.raw, r.reason)
+	}
+	if r := f.refresh(t, r2); r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" {
+		t.Fatalf("the family outlived the stale retry: %d %s", r.status, r.raw)
+	}
+}
+
+// Every retry that is not a retry of a lost response, or that a refresh
+// would refuse, revokes the family as without the window, and is never a
+// 5xx.
+func TestTokenEndpointRefreshRetryRefused(t *testing.T) {
+	const window = time.Minute
+	tests := []struct {
+		name string
+		// between runs after the rotation r0 → r1 and returns the
+		// family's live token, if not r1.
+		between func(t *testing.T, f *retryFixture, r0, r1 string) string
+		mod     func(*http.Request) // of the retry
+		reason  error
+	}{
+		{"after its successor was used", func(t *testing.T, f *retryFixture, _, r1 string) string {
+			f.now = f.now.Add(10 * time.Second)
+			return f.rotate(t, r1)
+		}, nil, auth.ErrRetrySuccessorGone},
+		{"after the window", func(t *testing.T, f *retryFixture, _, _ string) string {
+			f.now = f.now.Add(window + time.Second)
+			return ""
+		}, nil, auth.ErrRefreshTokenReused},
+		{"at the end of the window", func(t *testing.T, f *retryFixture, _, _ string) string {
+			f.now = f.now.Add(window)
+			return ""
+		}, nil, auth.ErrRefreshTokenReused},
+		{"after the window, a retry within it did not extend it", func(t *testing.T, f *retryFixture, r0, r1 string) string {
+			f.now = f.now.Add(window - 10*time.Second)
+			if r := f.refresh(t, r0); r.status != http.StatusOK || r.str("refresh_token") != r1 {
+				t.Fatalf("retry within the window: %d %s", r.status, r.raw)
+			}
+			f.now = f.now.Add(20 * time.Second)
+			return ""
+		}, nil, auth.ErrRefreshTokenReused},
+		{"rotated by an instance whose clock ran more than the window ahead", func(t *testing.T, f *retryFixture, _, _ string) string {
+			f.now = f.now.Add(-window)
+			return ""
+		}, nil, auth.ErrRefreshTokenReused},
+		{"by another client", nil, basicAuth("cli", "cli-secret"), auth.ErrRefreshClient},
+		{"after a password change", func(t *testing.T, f *retryFixture, _, _ string) string {
+			if err := f.users.UpdateHash(context.Background(), "alice", mustHash(t, "new password")); err != nil {
+				t.Fatal(err)
+			}
+			return ""
+		}, nil, auth.ErrRefreshCredential},
+		{"after the user was deleted", func(t *testing.T, f *retryFixture, _, _ string) string {
+			f.users.Delete("alice")
+			return ""
+		}, nil, auth.ErrRefreshUserGone},
+		{"with a tampered sealed successor", func(t *testing.T, f *retryFixture, r0, _ string) string {
+			f.hooks.setLookup(func(_ context.Context, hash string, t auth.RefreshToken, found bool) (auth.RefreshToken, bool) {
+				if hash == auth.HashRefreshToken(r0) && len(t.Successor) > 0 {
+					t.Successor[len(t.Successor)-1] ^= 1
+				}
+				return t, found
+			})
+			return ""
+		}, nil, auth.ErrRetrySuccessorSeal},
+		{"with its successor forgotten by the store", func(t *testing.T, f *retryFixture, _, r1 string) string {
+			f.hooks.setLookup(func(_ context.Context, hash string, t auth.RefreshToken, found bool) (auth.RefreshToken, bool) {
+				if hash == auth.HashRefreshToken(r1) {
+					return auth.RefreshToken{}, false
+				}
+				return t, found
+			})
+			return ""
+		}, nil, auth.ErrRetrySuccessorGone},
+		{"with the family revoked as the retry is served", func(t *testing.T, f *retryFixture, _, r1 string) string {
+			f.hooks.setLookup(func(ctx context.Context, hash string, t auth.RefreshToken, found bool) (auth.RefreshToken, bool) {
+				if hash == auth.HashRefreshToken(r1) {
+					// A logout lands between the lookups of r0 and r1.
+					if err := f.hooks.RevokeFamily(ctx, t.Family, t.FamilyExpiresAt); err != nil {
+						panic(err)
+					}
+					t.Revoked = true
+				}
+				return t, found
+			})
+			return ""
+		}, nil, auth.ErrRetrySuccessorGone},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newRetryFixture(t, window)
+			r0 := f.login(t)
+			r1 := f.rotate(t, r0)
+			live := r1
+			if tt.between != nil {
+				if l := tt.between(t, f, r0, r1); l != "" {
+					live = l
+				}
+			}
+			retry := form("grant_type", "refresh_token", "refresh_token", r0, "client_id", "web")
+			if tt.mod != nil {
+				retry.Del("client_id")
+			}
+			r := f.post(t, retry, tt.mod)
+			if r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" || !errors.Is(r.reason, tt.reason) {
+				t.Fatalf("retry: %d %s (%v); want 400 invalid_grant (%v)", r.status, r.raw, r.reason, tt.reason)
+			}
+			if tt.reason == auth.ErrRefreshTokenReused && (errors.Is(r.reason, auth.ErrRetrySuccessorGone) || errors.Is(r.reason, auth.ErrRetrySuccessorSeal)) {
+				t.Errorf("reason %v: the successor was looked at", r.reason)
+			}
+			f.hooks.setLookup(nil)
+			if got, found, _ := f.store.Lookup(context.Background(), auth.HashRefreshToken(live)); found && !got.Revoked {
+				t.Errorf("the family's live token is not revoked")
+			}
+		})
+	}
+}
+
+// Without RefreshRetryWindow (the default), the store's plain Rotate is
+// called, nothing is kept with the rotated token, and the rotated token
+// presented again, however soon, revokes the family.
+func TestTokenEndpointRefreshRetryWindowZero(t *testing.T) {
+	for _, window := range []time.Duration{0, time.Minute} {
+		t.Run(window.String(), func(t *testing.T) {
+			f := newRetryFixture(t, window)
+			r0 := f.login(t)
+			r1 := f.rotate(t, r0)
+			f.hooks.mu.Lock()
+			calls := slices.Clone(f.hooks.calls)
+			f.hooks.mu.Unlock()
+			want := "RotateRetryable"
+			if window == 0 {
+				want = "Rotate"
+			}
+			if !slices.Equal(calls, []string{"Lookup", want}) {
+				t.Errorf("store calls %v, want [Lookup %s]", calls, want)
+			}
+			old, _, _ := f.store.Lookup(context.Background(), auth.HashRefreshToken(r0))
+			if kept := len(old.Successor) > 0 || !old.RotatedAt.IsZero(); kept != (window > 0) {
+				t.Errorf("rotated token keeps a successor %v, at %v", old.Successor, old.RotatedAt)
+			}
+			if window > 0 {
+				return
+			}
+			r := f.refresh(t, r0)
+			if r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" || !errors.Is(r.reason, auth.ErrRefreshTokenReused) {
+				t.Fatalf("retry without a window: %d %s (%v)", r.status, r.raw, r.reason)
+			}
+			if r := f.refresh(t, r1); r.status != http.StatusBadRequest {
+				t.Fatalf("the family outlived the reuse: %d %s", r.status, r.raw)
+			}
+		})
+	}
+}
+
+// The store holds the successor sealed: neither it nor its hash, in any
+// encoding, is in what the store keeps with the rotated token, so a
+// leaked store yields no usable token.
+func TestTokenEndpointRefreshRetryStoresNoUsableToken(t *testing.T) {
+	f := newRetryFixture(t, time.Minute)
+	r0 := f.login(t)
+	r1 := f.rotate(t, r0)
+	old, found, err := f.store.Lookup(context.Background(), auth.HashRefreshToken(r0))
+	if err != nil || !found || !old.Used || len(old.Successor) == 0 || !old.RotatedAt.Equal(f.now) {
+		t.Fatalf("rotated token: %+v %v %v", old, found, err)
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(r1)
+	sum := sha256.Sum256([]byte(r1))
+	for _, clear := range [][]byte{[]byte(r1), raw, []byte(auth.HashRefreshToken(r1)), sum[:]} {
+		if bytes.Contains(old.Successor, clear) {
+			t.Errorf("the store holds %q in clear", clear)
+		}
+	}
+}
+
+// Requests that present one token at once, as a client that gave up on a
+// refresh and sent it again while the first was still being served does,
+// all get the one successor: the requests that lose the rotation take it
+// for a retry. The family keeps one live token.
+func TestTokenEndpointConcurrentRefreshesWithinTheWindowShareOneSuccessor(t *testing.T) {
+	const n = 8
+	f := newRetryFixture(t, time.Minute)
+	r0 := f.login(t)
+	var looked sync.WaitGroup
+	looked.Add(n)
+	f.hooks.setLookup(func(_ context.Context, hash string, t auth.RefreshToken, found bool) (auth.RefreshToken, bool) {
+		// Every request looks r0 up, unrotated, before any rotates it.
+		if hash == auth.HashRefreshToken(r0) && !t.Used {
+			looked.Done()
+			looked.Wait()
+		}
+		return t, found
+	})
+	results := make([]tokenResult, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { results[i] = f.refresh(t, r0) })
+	}
+	wg.Wait()
+	f.hooks.setLookup(nil)
+	for i, r := range results {
+		if r.status != http.StatusOK || r.str("refresh_token") != results[0].str("refresh_token") {
+			t.Fatalf("request %d: %d %s (%v); want 200 with the successor of the others", i, r.status, r.raw, r.reason)
+		}
+	}
+	r1 := results[0].str("refresh_token")
+	if f.store.Len() != 2 {
+		t.Errorf("%d tokens held, want 2: the rotated one and its successor", f.store.Len())
+	}
+	f.rotate(t, r1)
+}
+
+func TestNewTokenEndpointRefreshRetryWindow(t *testing.T) {
+	plain := struct{ auth.RefreshStore }{auth.NewMemoryRefreshStore()} // not a RetryableRefreshStore
+	tests := []struct {
+		name   string
+		window time.Duration
+		store  auth.RefreshStore
+		want   string // "" for no error
+	}{
+		{"negative", -time.Second, nil, "RefreshRetryWindow must be between 0 and 2m0s"},
+		{"over two minutes", auth.MaxRefreshRetryWindow + time.Millisecond, nil, "RefreshRetryWindow must be between 0 and 2m0s"},
+		{"with a store that cannot keep a successor", time.Second, plain, "needs a RefreshStore that implements RetryableRefreshStore"},
+		{"two minutes", auth.MaxRefreshRetryWindow, nil, ""},
+		{"with the default store", time.Second, nil, ""},
+		{"zero, with a store that cannot keep a successor", 0, plain, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := keysOnce()
+			iss, _ := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgHS256, Key: k.hmac}, Issuer: "https://i.example"})
+			_, err := auth.NewTokenEndpoint(auth.TokenEndpointOptions{
+				Issuer: iss, Users: auth.NewMemoryUsers(), Hasher: oauthHasher, RefreshStore: tt.store, RefreshRetryWindow: tt.window,
+				Clients: []auth.Client{{ID: "a", Public: true, Grants: []string{auth.GrantPassword, auth.GrantRefreshToken}}},
+			})
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Fatalf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,10 @@
+package auth
+
+// Reasons the token endpoint records for a refused refresh, for tests.
+var (
+	ErrRefreshClient      = errRefreshClient
+	ErrRefreshCredential  = errRefreshCredential
+	ErrRefreshUserGone    = errRefreshUserGone
+	ErrRetrySuccessorSeal = errRetrySuccessorSeal
+	ErrRetrySuccessorGone = errRetrySuccessorGone
+)
