@@ -17,7 +17,10 @@
 //     [auth.HashRefreshToken] of the token, never the token itself, with
 //     the family, client, subject, scopes, times, the fingerprint of the
 //     user's password hash ([auth.RefreshToken].Credential) and a used
-//     flag. It expires with the token.
+//     flag; once rotated, the new token's hash and, with
+//     [auth.TokenEndpointOptions].RefreshRetryWindow, the rotation time and
+//     the new token sealed under a key derived from this one (never
+//     stored). It expires with the token.
 //   - prefix + "rf:" + family: present while a family is revoked; it
 //     expires with the family.
 //   - prefix + "jti:" + jti: present while an access token is revoked; it
@@ -37,14 +40,17 @@
 // which rotation spent the token: when its reply is lost (a timeout, a
 // dropped connection), the rotation runs it once more and learns whether
 // it won, instead of answering 503 and leaving a spent token whose retry
-// by the client would revoke the family.
+// by the client would revoke the family. The rotation time and the sealed
+// successor are written by the same script, so a token is never spent
+// without them, nor with another rotation's.
 //
 // # Security considerations
 //
 // Anyone who can write to the Redis database can mint refresh tokens for
 // any user or un-revoke tokens: protect it with authentication (ACLs),
 // TLS on untrusted networks, and a database of its own. A leaked dump
-// yields no usable refresh token, only hashes.
+// yields no usable refresh token, only hashes, and successors sealed under
+// keys that only the rotated tokens give.
 //
 // Errors from Redis are returned as they are; auth turns them into 503
 // responses (fail closed), never into an accepted token. So is a Redis

@@ -39,6 +39,9 @@ func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
 				{Name: "Create", Call: func(ctx context.Context) error { return rs.Create(ctx, "h", rec("f")) }},
 				{Name: "Lookup", Call: func(ctx context.Context) error { _, _, err := rs.Lookup(ctx, "h"); return err }},
 				{Name: "Rotate", Call: func(ctx context.Context) error { return rs.Rotate(ctx, "h", "h2", rec("f")) }},
+				{Name: "RotateRetryable", Call: func(ctx context.Context) error {
+					return rs.RotateRetryable(ctx, "h", "h2", rec("f"), time.Now(), []byte("sealed"))
+				}},
 				{Name: "RevokeFamily", Call: func(ctx context.Context) error { return rs.RevokeFamily(ctx, "f", time.Now().Add(time.Hour)) }},
 				{Name: "Revoke", Call: func(ctx context.Context) error { return dl.Revoke(ctx, "j", time.Now().Add(time.Hour)) }},
 				{Name: "IsRevoked", Call: func(ctx context.Context) error { _, err := dl.IsRevoked(ctx, "j"); return err }},

@@ -75,7 +75,7 @@ type RefreshStore struct {
 	now     func() time.Time
 }
 
-var _ auth.RefreshStore = (*RefreshStore)(nil)
+var _ auth.RetryableRefreshStore = (*RefreshStore)(nil)
 
 // NewRefreshStore returns a refresh-token store using o.Client.
 func NewRefreshStore(o Options) (*RefreshStore, error) {
@@ -187,6 +187,14 @@ func parseRecord(rec map[string]string) (auth.RefreshToken, error) {
 			}
 		case "used":
 			t.Used = v == "1"
+		case "rotated":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return auth.RefreshToken{}, errBadRecord
+			}
+			t.RotatedAt = time.UnixMilli(n)
+		case "successor":
+			t.Successor = []byte(v)
 		}
 	}
 	if t.Family == "" {
@@ -199,7 +207,10 @@ func parseRecord(rec map[string]string) (auth.RefreshToken, error) {
 // the new token's hash, unless it is missing (0) or already used by
 // another rotation (2). Of two concurrent rotations of one token, exactly
 // one gets 1. The same rotation run again gets 1 again: Rotate runs it a
-// second time when the first reply was lost.
+// second time when the first reply was lost. With ARGV[2] (Unix
+// milliseconds) and ARGV[3] (RotateRetryable), the rotation also keeps
+// its time and sealed successor with the token, in the same step; a run
+// that gets 2, or a second run, changes nothing.
 var markUsedScript = redis.NewScript(`
 local used = redis.call('HGET', KEYS[1], 'used')
 if not used then return 0 end
@@ -207,7 +218,11 @@ if used == '1' then
   if redis.call('HGET', KEYS[1], 'next') == ARGV[1] then return 1 end
   return 2
 end
-redis.call('HMSET', KEYS[1], 'used', '1', 'next', ARGV[1])
+if ARGV[3] then
+  redis.call('HMSET', KEYS[1], 'used', '1', 'next', ARGV[1], 'rotated', ARGV[2], 'successor', ARGV[3])
+else
+  redis.call('HMSET', KEYS[1], 'used', '1', 'next', ARGV[1])
+end
 return 1
 `)
 
@@ -239,6 +254,23 @@ const markUsedRetryTimeout = 2 * time.Second
 // the rotation still ends the new token: Lookup reports its family
 // revoked.
 func (s *RefreshStore) Rotate(ctx context.Context, oldHash, newHash string, next auth.RefreshToken) error {
+	return s.rotate(ctx, oldHash, newHash, next, newHash)
+}
+
+// RotateRetryable implements [auth.RetryableRefreshStore]: it is Rotate,
+// whose script, on the old token's key alone, also keeps the rotation
+// time and the sealed successor there, until the old token expires. A
+// second run of the script, when the first reply was lost, finds them
+// already kept by this rotation and changes nothing.
+func (s *RefreshStore) RotateRetryable(ctx context.Context, oldHash, newHash string, next auth.RefreshToken, rotatedAt time.Time, sealed []byte) error {
+	if len(sealed) == 0 {
+		return errors.New("redisstore: RotateRetryable needs a sealed successor")
+	}
+	return s.rotate(ctx, oldHash, newHash, next, newHash, ms(rotatedAt), sealed)
+}
+
+// rotate is Rotate, with args the arguments of markUsedScript.
+func (s *RefreshStore) rotate(ctx context.Context, oldHash, newHash string, next auth.RefreshToken, args ...any) error {
 	oldKey, newKey := s.token+oldHash, s.token+newHash
 	vals, err := rediscall.RunWith(ctx, s.timeout, s.direct, func(ctx context.Context) ([]any, error) {
 		return s.rdb.HMGet(ctx, oldKey, "family", "used").Result()
@@ -265,7 +297,7 @@ func (s *RefreshStore) Rotate(ctx context.Context, oldHash, newHash string, next
 		return err
 	}
 	markUsed := func(ctx context.Context) (int, error) {
-		return markUsedScript.Run(ctx, s.rdb, []string{oldKey}, newHash).Int()
+		return markUsedScript.Run(ctx, s.rdb, []string{oldKey}, args...).Int()
 	}
 	n, err := rediscall.RunWith(ctx, s.timeout, s.direct, markUsed)
 	if err != nil {
