@@ -155,10 +155,9 @@
 //     window gets the successor the client has, and the successor's
 //     second use, by either, revokes the family. The user is looked up
 //     again on every refresh, so deleted users and removed scopes take
-//     effect, and a
-//     family is bound to the user's password hash: a password change, or
-//     an upgrade of the hash by OnRehash, ends every refresh token issued
-//     before it at its next use. Access tokens already issued live until
+//     effect, and a family is bound to the user's password hash: a
+//     password change, or an upgrade of the hash by OnRehash, ends every
+//     refresh token issued before it at its next use. Access tokens already issued live until
 //     they expire, unless revoked (see [JWT.Revoke]). Refresh tokens
 //     issued by an earlier version, without that binding, end at their
 //     first use.
