@@ -725,9 +725,15 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 			// Another request rotated the token first. Within the
 			// window, this one is a retry of that rotation: a client
 			// that gave up on its request and sent it again while the
-			// first was still being served gets the same successor.
+			// first was still being served gets the same successor. A
+			// store that cannot answer is a 503, as everywhere else, not
+			// a reuse: the client's retry would get the successor.
 			if e.retry > 0 {
-				if again, found, err := e.store.Lookup(ctx, hash); err == nil && found && again.Used && !again.Revoked {
+				again, found, err := e.store.Lookup(ctx, hash)
+				if err != nil {
+					return nil, refreshBusy(err)
+				}
+				if found && again.Used && !again.Revoked {
 					return e.retryRefresh(ctx, c, form, rt, hash, again, now)
 				}
 			}
