@@ -145,22 +145,25 @@
 //   - refresh_token (§6): refresh tokens are 256-bit random strings,
 //     stored only as SHA-256 hashes in a [RefreshStore] (in memory by
 //     default, auth/redisstore for several instances), bound to their
-//     client, rotated on every use, and bounded by an idle lifetime and a
-//     family lifetime. Presenting a rotated token again revokes the whole
-//     family (RFC 9700 §4.14.2), unless
+//     client, rotated on every use, and bounded by an idle lifetime and
+//     a family lifetime. Presenting a rotated token again revokes the
+//     whole family (RFC 9700 §4.14.2), unless
 //     [TokenEndpointOptions.RefreshRetryWindow] (off by default, at most
 //     two minutes) lets a client that lost a refresh response retry: the
 //     rotated token then gets the same successor back while that is
 //     unused, so a thief holding a copy of the rotated token within the
-//     window gets the successor the client has, and the successor's
-//     second use, by either, revokes the family. The user is looked up
-//     again on every refresh, so deleted users and removed scopes take
-//     effect, and a family is bound to the user's password hash: a
-//     password change, or an upgrade of the hash by OnRehash, ends every
-//     refresh token issued before it at its next use. Access tokens already issued live until
-//     they expire, unless revoked (see [JWT.Revoke]). Refresh tokens
-//     issued by an earlier version, without that binding, end at their
-//     first use.
+//     window gets the successor the client has, and a token's second use
+//     is detected only after the window of its rotation (or after its
+//     successor was rotated): while each use by one of them falls within
+//     the window of the other's, both get the same tokens. The window is
+//     by the clocks of the instances, which must agree well within it.
+//     The user is looked up again on every refresh, so deleted users and
+//     removed scopes take effect, and a family is bound to the user's
+//     password hash: a password change, or an upgrade of the hash by
+//     OnRehash, ends every refresh token issued before it at its next
+//     use. Access tokens already issued live until they expire, unless
+//     revoked (see [JWT.Revoke]). Refresh tokens issued by an earlier
+//     version, without that binding, end at their first use.
 //
 // Granted scopes are the requested ones (all allowed ones when scope is
 // omitted) and must lie within the client's scopes and, for a user, the

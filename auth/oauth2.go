@@ -123,10 +123,25 @@ type TokenEndpointOptions struct {
 	// it. A retry gets the successor only while the successor is unused
 	// and its family unrevoked, and passes every check of a refresh
 	// (client, user, password, scopes); otherwise, or after the window,
-	// the family is revoked as without it. The family keeps one live
-	// token: a thief who holds a copy of the rotated token within the
-	// window gets the successor the client has, and the second use of
-	// that successor, by either, revokes the family.
+	// the family is revoked as without it.
+	//
+	// The family keeps one live token, but reuse within the window goes
+	// unnoticed: whoever presents a rotated token within the window of
+	// its rotation gets its successor. A thief who holds a copy of the
+	// rotated token gets the successor the client has, and the
+	// successor's second use is a reuse only if it comes after the window
+	// of the successor's own rotation, or after the token it was rotated
+	// to was rotated in turn; while each use by the one falls within the
+	// window of the other's use of the same token, both get the same
+	// tokens.
+	//
+	// The rotation time is by the clock of the instance that rotated, and
+	// a retry is accepted while the clock of the instance that answers it
+	// is less than the window away from that time, on either side: when
+	// the rotating instance's clock runs ahead by d, retries are accepted
+	// until d plus the window after the rotation; when it runs behind,
+	// the window is shorter. Keep the instances' clocks synchronized well
+	// within it.
 	//
 	// The successor is kept with the rotated token sealed under a key
 	// derived from the rotated token, which the store never sees, so a
@@ -787,8 +802,11 @@ func (e *TokenEndpoint) retryRefresh(ctx context.Context, c *Client, form url.Va
 		return nil, refreshInvalid(cause)
 	}
 	// The window counts from the rotation, by the clock of the instance
-	// that rotated; one whose clock ran ahead cannot stretch it beyond
-	// twice its length.
+	// that rotated. A rotation time up to a window ahead of this clock is
+	// taken, so that instances whose clocks differ slightly keep retries
+	// working; that bounds the window's length to twice the window, not
+	// its end: a rotating instance whose clock ran ahead by d moves the
+	// window's end to d plus the window after the rotation.
 	since := now.Sub(old.RotatedAt)
 	if e.retry <= 0 || old.Revoked || len(old.Successor) == 0 || since >= e.retry || since <= -e.retry {
 		return reuse(ErrRefreshTokenReused)

@@ -386,3 +386,54 @@ func TestNewTokenEndpointRefreshRetryWindow(t *testing.T) {
 		})
 	}
 }
+
+// Within the window, whoever presents a rotated token gets its successor,
+// whichever of the client and a thief used it first: the successor's
+// second use within the window of its first is a retry, not a reuse. A
+// thief whose uses each fall within the window of the client's use of the
+// same token shares the family's one live token with it, unnoticed; a
+// rotated token that comes back after the window of its rotation revokes
+// the family.
+func TestTokenEndpointRefreshRetryWithinTheWindowIsNotAReuse(t *testing.T) {
+	f := newRetryFixture(t, time.Minute)
+	r0 := f.login(t)
+	r1 := f.rotate(t, r0) // the client, which keeps r0's copy stolen
+	f.now = f.now.Add(10 * time.Second)
+	if r := f.refresh(t, r0); r.status != http.StatusOK || r.str("refresh_token") != r1 {
+		t.Fatalf("the thief's retry of r0: %d %s", r.status, r.raw)
+	}
+	r2 := f.rotate(t, r1) // the thief uses the successor first
+	f.now = f.now.Add(30 * time.Second)
+	r := f.refresh(t, r1) // the successor's second use, by the client
+	if r.status != http.StatusOK || r.str("refresh_token") != r2 {
+		t.Fatalf("the successor's second use within the window: %d %s (%v); want 200 with the thief's r2", r.status, r.raw, r.reason)
+	}
+	if got, found, _ := f.store.Lookup(context.Background(), auth.HashRefreshToken(r2)); !found || got.Used || got.Revoked {
+		t.Fatalf("r2: found %v, used %v, revoked %v; want the family's live token", found, got.Used, got.Revoked)
+	}
+	r3 := f.rotate(t, r2)
+	f.now = f.now.Add(time.Minute)
+	if r := f.refresh(t, r2); r.status != http.StatusBadRequest || !errors.Is(r.reason, auth.ErrRefreshTokenReused) {
+		t.Fatalf("r2 after the window of its rotation: %d %s (%v)", r.status, r.raw, r.reason)
+	}
+	if r := f.refresh(t, r3); r.status != http.StatusBadRequest {
+		t.Fatalf("the family outlived the reuse: %d %s", r.status, r.raw)
+	}
+}
+
+// RotatedAt is by the clock of the instance that rotated, compared with
+// the clock of the one that answers the retry: a rotating instance whose
+// clock runs more than the window ahead moves the window, which then
+// accepts a retry long after the rotation.
+func TestTokenEndpointRefreshRetryWindowMovedByClockSkew(t *testing.T) {
+	const skew = 10 * time.Minute
+	f := newRetryFixture(t, time.Minute)
+	r0 := f.login(t)
+	onTime := f.now
+	f.now = onTime.Add(skew) // the rotating instance runs ten minutes ahead
+	r1 := f.rotate(t, r0)
+	f.now = onTime.Add(skew + 30*time.Second) // an instance on time, ten and a half minutes after the rotation
+	if r := f.refresh(t, r0); r.status != http.StatusOK || r.str("refresh_token") != r1 {
+		t.Fatalf("retry %v after the rotation, rotated %v ahead: %d %s (%v)", skew+30*time.Second, skew, r.status, r.raw, r.reason)
+	}
+}
