@@ -143,9 +143,11 @@ func HashRefreshToken(token string) string {
 const DefaultMaxRefreshTokens = 100_000
 
 // ErrRefreshStoreFull is returned by [MemoryRefreshStore.Create] when the
-// store holds MaxTokens tokens that are neither expired nor rotated. The
-// token endpoint answers 503 temporarily_unavailable; the refresh tokens
-// already issued keep working.
+// store holds MaxTokens tokens, none of them rotated, and none expired as
+// of its last sweep: a full store sweeps at most once a second, so for up
+// to a second after a sweep it may refuse a token while holding expired
+// ones. The token endpoint answers 503 temporarily_unavailable; the
+// refresh tokens already issued keep working.
 var ErrRefreshStoreFull = errors.New("auth: refresh token store is full")
 
 // MemoryRefreshOptions configures a [MemoryRefreshStore].
@@ -154,7 +156,12 @@ type MemoryRefreshOptions struct {
 	// neither a flood of logins nor one client rotating a token in a loop
 	// (every rotation leaves the rotated token behind, for reuse
 	// detection, until its expiry) can make the store grow without
-	// limit. Default: [DefaultMaxRefreshTokens]. Must not be negative.
+	// limit. The bound is shared by every user: one account logging in
+	// MaxTokens times fills it with live tokens, and logins then fail
+	// until those expire, while one client refreshing in a
+	// loop makes a full store forget every other user's rotated tokens
+	// (never their live ones). Default: [DefaultMaxRefreshTokens]. Must
+	// not be negative.
 	MaxTokens int
 }
 
@@ -164,17 +171,18 @@ type MemoryRefreshOptions struct {
 //
 // Expired tokens are swept as new ones are stored. A rotated token is kept
 // until its expiry, so that presenting it again is detected as reuse and
-// revokes its family. The store holds at most MaxTokens tokens: when it
-// is full, expired tokens are swept (at most once a second), then the
-// token rotated longest ago is forgotten to make room (a copy of it
-// presented later is still refused, as unknown, but no longer revokes its
-// family); when every token held is live and unrotated, Create fails with
-// [ErrRefreshStoreFull] and Rotate forgets the rotated token at once
-// instead of keeping it. It is a [RetryableRefreshStore]: a rotated token
-// keeps its sealed successor for as long as it is kept, and one forgotten
-// cannot be retried. (Found in a soak test: rotated tokens were kept
-// without any bound, so one client refreshing in a loop grew the store by
-// about 300 bytes a refresh for the 14 days of [DefaultRefreshTokenTTL].)
+// revokes its family. The store holds at most MaxTokens tokens: when it is
+// full, expired tokens are swept (at most once a second), then the token
+// rotated longest ago is forgotten to make room (a copy of it presented
+// later is still refused, as unknown, but no longer revokes its family);
+// when no token held is rotated, and none expired as of the last sweep,
+// Create fails with [ErrRefreshStoreFull] and Rotate forgets the rotated
+// token at once instead of keeping it. Live tokens are never forgotten. It
+// is a [RetryableRefreshStore]: a rotated token keeps its sealed successor
+// for as long as it is kept, and one forgotten cannot be retried. (Found
+// in a soak test: rotated tokens were kept without any bound, so one
+// client refreshing in a loop grew the store by about 300 bytes a refresh
+// for the 14 days of [DefaultRefreshTokenTTL].)
 type MemoryRefreshStore struct {
 	mu        sync.Mutex
 	tokens    map[string]RefreshToken

@@ -198,3 +198,64 @@ func TestMemoryRefreshStoreForgetsRevocationsOfFamiliesGone(t *testing.T) {
 		t.Errorf("rotating a token of a revoked family: %v, want ErrRefreshTokenReused", err)
 	}
 }
+
+// A full store sweeps expired tokens at most once a second: within a
+// second of its last sweep, a store holding only expired tokens still
+// refuses a new one with ErrRefreshStoreFull, as its docs say.
+func TestMemoryRefreshStoreFullSweepsAtMostOnceASecond(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	s, _ := NewMemoryRefreshStoreWith(MemoryRefreshOptions{MaxTokens: 10})
+	s.now = func() time.Time { return now }
+	for i := range 10 {
+		if err := s.Create(ctx, fmt.Sprint("h", i), refreshRecord(now, 100*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Create(ctx, "a", refreshRecord(now, time.Hour)); !errors.Is(err, ErrRefreshStoreFull) {
+		t.Fatalf("Create in a store full of live tokens: %v, want ErrRefreshStoreFull", err)
+	}
+	now = now.Add(200 * time.Millisecond) // every token held has expired
+	if err := s.Create(ctx, "b", refreshRecord(now, time.Hour)); !errors.Is(err, ErrRefreshStoreFull) {
+		t.Fatalf("Create within a second of the last sweep: %v, want ErrRefreshStoreFull", err)
+	}
+	now = now.Add(time.Second)
+	if err := s.Create(ctx, "c", refreshRecord(now, time.Hour)); err != nil {
+		t.Fatalf("Create a second later: %v", err)
+	}
+}
+
+// The bound is shared by every user, but forgets rotated tokens only: one
+// client refreshing in a loop makes a full store forget another user's
+// rotated token (its reuse is no longer detected), never that user's
+// live one.
+func TestMemoryRefreshStoreOneClientForgetsOthersRotatedTokensOnly(t *testing.T) {
+	ctx := context.Background()
+	s, _ := NewMemoryRefreshStoreWith(MemoryRefreshOptions{MaxTokens: 100})
+	now := time.Now()
+	victim := refreshRecord(now, time.Hour)
+	if err := s.Create(ctx, "v0", victim); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Rotate(ctx, "v0", "v1", victim); err != nil {
+		t.Fatal(err)
+	}
+	loop := refreshRecord(now, time.Hour)
+	cur := "l"
+	if err := s.Create(ctx, cur, loop); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 1000 {
+		next := fmt.Sprint("l", i)
+		if err := s.Rotate(ctx, cur, next, loop); err != nil {
+			t.Fatal(err)
+		}
+		cur = next
+	}
+	if _, found, _ := s.Lookup(ctx, "v0"); found {
+		t.Error("the victim's rotated token is still held; want it forgotten, oldest first")
+	}
+	if got, found, _ := s.Lookup(ctx, "v1"); !found || got.Used {
+		t.Errorf("the victim's live token: found %v, used %v; want held and unused", found, got.Used)
+	}
+}
