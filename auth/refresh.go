@@ -143,11 +143,11 @@ func HashRefreshToken(token string) string {
 const DefaultMaxRefreshTokens = 100_000
 
 // ErrRefreshStoreFull is returned by [MemoryRefreshStore.Create] when the
-// store holds MaxTokens tokens, none of them rotated, and none expired as
-// of its last sweep: a full store sweeps at most once a second, so for up
-// to a second after a sweep it may refuse a token while holding expired
-// ones. The token endpoint answers 503 temporarily_unavailable; the
-// refresh tokens already issued keep working.
+// store holds MaxTokens tokens, none of them rotated, and none expired or
+// of a revoked family as of its last sweep: a full store sweeps at most
+// once a second, so for up to a second after a sweep it may refuse a token
+// while holding such ones. The token endpoint answers 503
+// temporarily_unavailable; the refresh tokens already issued keep working.
 var ErrRefreshStoreFull = errors.New("auth: refresh token store is full")
 
 // MemoryRefreshOptions configures a [MemoryRefreshStore].
@@ -155,12 +155,13 @@ type MemoryRefreshOptions struct {
 	// MaxTokens bounds the tokens kept, rotated ones included, so that
 	// neither a flood of logins nor one client rotating a token in a loop
 	// (every rotation leaves the rotated token behind, for reuse
-	// detection, until its expiry) can make the store grow without
-	// limit. The bound is shared by every user: one account logging in
-	// MaxTokens times fills it with live tokens, and logins then fail
-	// until those expire, while one client refreshing in a
-	// loop makes a full store forget every other user's rotated tokens
-	// (never their live ones). Default: [DefaultMaxRefreshTokens]. Must
+	// detection, until its expiry) can make the store grow without limit.
+	// The bound is shared by every user: one account logging in MaxTokens
+	// times fills it with live tokens, and logins then fail until those
+	// expire or their families are revoked
+	// ([TokenEndpoint.RevokeRefreshToken]), while one client refreshing in
+	// a loop makes a full store forget every other user's rotated tokens
+	// (never their usable ones). Default: [DefaultMaxRefreshTokens]. Must
 	// not be negative.
 	MaxTokens int
 }
@@ -172,17 +173,18 @@ type MemoryRefreshOptions struct {
 // Expired tokens are swept as new ones are stored. A rotated token is kept
 // until its expiry, so that presenting it again is detected as reuse and
 // revokes its family. The store holds at most MaxTokens tokens: when it is
-// full, expired tokens are swept (at most once a second), then the token
-// rotated longest ago is forgotten to make room (a copy of it presented
-// later is still refused, as unknown, but no longer revokes its family);
-// when no token held is rotated, and none expired as of the last sweep,
-// Create fails with [ErrRefreshStoreFull] and Rotate forgets the rotated
-// token at once instead of keeping it. Live tokens are never forgotten. It
-// is a [RetryableRefreshStore]: a rotated token keeps its sealed successor
-// for as long as it is kept, and one forgotten cannot be retried. (Found
-// in a soak test: rotated tokens were kept without any bound, so one
-// client refreshing in a loop grew the store by about 300 bytes a refresh
-// for the 14 days of [DefaultRefreshTokenTTL].)
+// full, expired tokens and those of revoked families are swept (at most
+// once a second), then the token rotated longest ago is forgotten to make
+// room (a copy of it presented later is still refused, as unknown, but no
+// longer revokes its family); when no token held is rotated, and none
+// expired or revoked as of the last sweep, Create fails with
+// [ErrRefreshStoreFull] and Rotate forgets the rotated token at once
+// instead of keeping it. Usable tokens are never forgotten. It is a
+// [RetryableRefreshStore]: a rotated token keeps its sealed successor for
+// as long as it is kept, and one forgotten cannot be retried. (Found in a
+// soak test: rotated tokens were kept without any bound, so one client
+// refreshing in a loop grew the store by about 300 bytes a refresh for the
+// 14 days of [DefaultRefreshTokenTTL].)
 type MemoryRefreshStore struct {
 	mu        sync.Mutex
 	tokens    map[string]RefreshToken
@@ -227,7 +229,7 @@ func (s *MemoryRefreshStore) init(now time.Time) {
 		}
 	}
 	if len(s.tokens) >= s.nextSweep {
-		s.sweep(now)
+		s.sweep(now, false)
 		s.nextSweep = max(2*len(s.tokens), 64)
 	}
 }
@@ -239,7 +241,12 @@ func (s *MemoryRefreshStore) init(now time.Time) {
 // guards nothing. (Found in a soak test: logging in and revoking at once
 // kept one revocation a login for the family's whole lifetime, several
 // times the bound on the tokens.)
-func (s *MemoryRefreshStore) sweep(now time.Time) {
+//
+// With full, it also drops the tokens of revoked families, which can
+// never be used again, and so their revocations: a store full of them
+// refused every login until they expired (found in review: revoking the
+// families of the account that filled the store did not make room).
+func (s *MemoryRefreshStore) sweep(now time.Time, full bool) {
 	var held map[string]struct{} // revoked families with a token
 	if len(s.revoked) > 0 {
 		held = make(map[string]struct{}, min(len(s.revoked), len(s.tokens)))
@@ -250,7 +257,11 @@ func (s *MemoryRefreshStore) sweep(now time.Time) {
 			continue
 		}
 		if held != nil {
-			if _, ok := s.revoked[t.Family]; ok {
+			if until, ok := s.revoked[t.Family]; ok {
+				if full && until.After(now) {
+					delete(s.tokens, k)
+					continue
+				}
 				held[t.Family] = struct{}{}
 			}
 		}
@@ -275,11 +286,11 @@ func (s *MemoryRefreshStore) room(now time.Time) bool {
 	if len(s.tokens) < s.max {
 		return true
 	}
-	// Expired tokens first, at most once a second under a flood, so that
-	// a full store stays cheap.
+	// Expired tokens, and those of revoked families, first, at most once
+	// a second under a flood, so that a full store stays cheap.
 	if now.Sub(s.lastFull) >= time.Second {
 		s.lastFull = now
-		s.sweep(now)
+		s.sweep(now, true)
 		if len(s.tokens) < s.max {
 			return true
 		}

@@ -259,3 +259,53 @@ func TestMemoryRefreshStoreOneClientForgetsOthersRotatedTokensOnly(t *testing.T)
 		t.Errorf("the victim's live token: found %v, used %v; want held and unused", found, got.Used)
 	}
 }
+
+// A full store forgets the tokens of revoked families to make room: they
+// can never be used again, and revoking the families of the account that
+// filled the store is how its operator gets logins working again (found
+// in review: a store full of tokens of revoked families refused every
+// login until they expired, 14 days by default). A token of a revoked
+// family presented again is still refused.
+func TestMemoryRefreshStoreFullForgetsRevokedFamilies(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	s, _ := NewMemoryRefreshStoreWith(MemoryRefreshOptions{MaxTokens: 10})
+	s.now = func() time.Time { return now }
+	var recs []RefreshToken
+	for i := range 10 {
+		rec := refreshRecord(now, time.Hour)
+		if err := s.Create(ctx, fmt.Sprint("h", i), rec); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	if err := s.Create(ctx, "a", refreshRecord(now, time.Hour)); !errors.Is(err, ErrRefreshStoreFull) {
+		t.Fatalf("Create in a full store: %v, want ErrRefreshStoreFull", err)
+	}
+	for _, rec := range recs[:5] {
+		if err := s.RevokeFamily(ctx, rec.Family, rec.FamilyExpiresAt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(time.Second)
+	for i := range 5 {
+		if err := s.Create(ctx, fmt.Sprint("n", i), refreshRecord(now, time.Hour)); err != nil {
+			t.Fatalf("Create %d once five families were revoked: %v", i, err)
+		}
+	}
+	if err := s.Create(ctx, "b", refreshRecord(now, time.Hour)); !errors.Is(err, ErrRefreshStoreFull) {
+		t.Fatalf("Create with the store full again: %v, want ErrRefreshStoreFull", err)
+	}
+	for i := range 10 {
+		got, found, _ := s.Lookup(ctx, fmt.Sprint("h", i))
+		if i < 5 && found && !got.Revoked {
+			t.Errorf("h%d: a token of a revoked family is held unrevoked", i)
+		}
+		if i >= 5 && (!found || got.Revoked) {
+			t.Errorf("h%d: found %v, revoked %v; want the live token held", i, found, got.Revoked)
+		}
+		if err := s.Rotate(ctx, fmt.Sprint("h", i), fmt.Sprint("r", i), recs[i]); (i < 5) != (err != nil) {
+			t.Errorf("rotating h%d: %v", i, err)
+		}
+	}
+}
