@@ -9,6 +9,7 @@ import (
 
 	"net/http/httptest"
 
+	"github.com/httpguard/httpguard/internal/problem"
 	"github.com/httpguard/httpguard/sanitize"
 )
 
@@ -48,7 +49,7 @@ func FuzzDecodeJSON(f *testing.F) {
 		if errors.Is(err, sanitize.ErrTarget) {
 			t.Fatalf("programming error on input: %v", err)
 		}
-		if len(body) >= 8 && strings.Contains(w.Body.String(), body) {
+		if len(body) >= 8 && strings.Contains(w.Body.String(), body) && !strings.Contains(problemVocabulary(w.Code), body) {
 			t.Fatalf("response reflects the body")
 		}
 	})
@@ -117,4 +118,14 @@ func FuzzDecodeCollections(f *testing.F) {
 			}
 		}
 	})
+}
+
+// problemVocabulary is what every error response of status is made of
+// whatever the request: its generic problem document and the members of a
+// 422's field list. A body found in it is not reflected (a body of
+// "status" is found in every response).
+func problemVocabulary(status int) string {
+	w := httptest.NewRecorder()
+	problem.Write(w, status)
+	return w.Body.String() + `"detail":"The request has invalid fields.","errors":[{"field":"","rule":"","message":""}]`
 }
