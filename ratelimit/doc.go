@@ -83,6 +83,18 @@
 // package auth. See [AttemptLimiter] for the lockout semantics and the
 // trade-off of the per-user cap.
 //
+// # Keys of the application's own
+//
+// A [KeyLimiter] applies one limit to keys the calling code names rather
+// than to requests: KeyLimiter.Allow(ctx, key) admits and counts one call
+// for key, or refuses it with how long to wait. It is the recommended
+// limiter of tokens issued per subject at package auth's token endpoint
+// (auth.TokenEndpointOptions.IssueLimiter), which one account could
+// otherwise call from many addresses as fast as it answers; about 30
+// tokens a minute per subject leaves room for a legitimate client. Its
+// keys are prefixed by its name and a kind of their own, so it can share
+// a store, a Redis one included, with every other limit.
+//
 // # Load shedding
 //
 // [ConcurrencyLimiter] bounds the requests in flight and refuses the next

@@ -79,3 +79,6 @@ func KnownStoreOf(a *AttemptLimiter) Store { return a.networks }
 
 // AppendDecimal is appendDecimal, for its test against strconv.
 var AppendDecimal = appendDecimal
+
+// KeyLimiterKey returns the stored key of key in k.
+func KeyLimiterKey(k *KeyLimiter, key string) string { return k.key(key) }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -604,5 +605,60 @@ func benchmarkStoreTake(b *testing.B, o *redis.Options) {
 		if _, err := s.Take(ctx, "bench", q); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A KeyLimiter on Redis: two processes share each key's count, keys of
+// different subjects are independent, and its keys stay apart from those
+// of a Middleware limit and an AttemptLimiter of the same name in the same
+// Redis.
+func TestKeyLimiterSharedThroughRedis(t *testing.T) {
+	addr := testenv.Redis(t)
+	ctx := context.Background()
+	var limiters []*ratelimit.KeyLimiter
+	for range 2 {
+		k, err := ratelimit.NewKeyLimiter(ratelimit.KeyLimiterOptions{
+			Name: "tokens", Rate: 4, Period: time.Hour,
+			Store: newStore(t, redisstore.Options{Client: newClient(t, addr)}),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		limiters = append(limiters, k)
+	}
+	for i := range 4 {
+		if _, err := limiters[i%2].Allow(ctx, "alice"); err != nil {
+			t.Fatalf("call %d refused: %v", i+1, err)
+		}
+	}
+	for _, k := range limiters {
+		if wait, err := k.Allow(ctx, "alice"); !errors.Is(err, ratelimit.ErrLimited) || wait <= 14*time.Minute {
+			t.Fatalf("after 4 calls split over two processes: %v, %v", wait, err)
+		}
+	}
+	if _, err := limiters[1].Allow(ctx, "bob"); err != nil {
+		t.Fatalf("bob: %v", err)
+	}
+
+	store := newStore(t, redisstore.Options{Client: newClient(t, addr)})
+	mw := ratelimit.MustNew(ratelimit.Options{Store: store, Limits: []ratelimit.Limit{{
+		Name: "tokens", Rate: 1, Period: time.Hour,
+		Key: ratelimit.ByFunc(func(*http.Request) (string, bool) { return "alice", true }),
+	}}})
+	if err := mw.Check(httptest.NewRequest(http.MethodPost, "/token", nil)); err != nil {
+		t.Errorf("a Middleware limit of the same name shares alice's budget: %v", err)
+	}
+	attempts, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{Name: "tokens", MaxFailures: 1, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := attempts.Reserve(ctx, "alice", netip.MustParseAddr("192.0.2.1")); err != nil {
+		t.Errorf("an AttemptLimiter of the same name shares alice's budget: %v", err)
+	}
+	keys, _ := newClient(t, addr).Keys(ctx, redisstore.DefaultPrefix+"tokens:key:*").Result()
+	slices.Sort(keys)
+	want := []string{redisstore.DefaultPrefix + "tokens:key:alice", redisstore.DefaultPrefix + "tokens:key:bob"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("key limiter's keys %q, want %q", keys, want)
 	}
 }
