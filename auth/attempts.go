@@ -58,3 +58,24 @@ type AttemptLimiter interface {
 	// reservation of the attempt that succeeded included.
 	RecordSuccess(ctx context.Context, username string, ip netip.Addr) error
 }
+
+// IssueLimiter limits how many tokens one subject obtains from a
+// [TokenEndpoint] ([TokenEndpointOptions.IssueLimiter]): the budget of a
+// valid account, where [AttemptLimiter] is the budget of wrong passwords.
+// ratelimit's KeyLimiter implements it; so can any other store.
+//
+// Allow is called once for every response that would issue tokens, with
+// the subject the access token will carry, after every other check of the
+// grant and before anything is issued or rotated. It admits the issuance
+// and counts it, atomically, or refuses it with a non-nil error and how
+// long to wait, counting nothing: the endpoint then answers 429 with
+// Retry-After and slow_down, and issues and rotates nothing.
+//
+// An error that means the limiter's store could not answer, rather than a
+// refusal, wraps [ErrUnavailable] or has a method Unavailable() bool that
+// reports true (ratelimit.ErrStore does), as for [AttemptLimiter]: the
+// request is then answered 503 temporarily_unavailable. Implementations
+// must be safe for concurrent use.
+type IssueLimiter interface {
+	Allow(ctx context.Context, subject string) (retryAfter time.Duration, err error)
+}

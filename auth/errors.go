@@ -34,6 +34,10 @@ var (
 	// ErrTooManyAttempts: the [AttemptLimiter] refused another attempt.
 	// Answered with 429 and Retry-After.
 	ErrTooManyAttempts = errors.New("auth: too many failed attempts")
+	// ErrTooManyTokens: the [IssueLimiter] of a [TokenEndpoint] refused
+	// to issue more tokens to the subject. Answered with 429, Retry-After
+	// and the OAuth2 error slow_down.
+	ErrTooManyTokens = errors.New("auth: too many tokens issued to this subject")
 )
 
 // unavailableRetryAfter is the Retry-After of a 503 for a store, key set

@@ -102,6 +102,31 @@ type TokenEndpointOptions struct {
 	// is hashed. Client secrets are not counted by it; put a rate limiter
 	// on the endpoint as well.
 	Limiter AttemptLimiter
+	// IssueLimiter, when set, limits the tokens issued per subject: it is
+	// asked once for every response that would issue tokens, after every
+	// other check of the grant and before anything is issued, stored or
+	// rotated, with the subject the access token will carry (the user's,
+	// or [ClientSubjectPrefix] and the client ID for client_credentials).
+	// That is the password grant once the password verified, before its
+	// refresh token family is created; the refresh_token grant before the
+	// rotation, so that a refused refresh rotates nothing and the token
+	// presented stays usable; a retry within RefreshRetryWindow, which
+	// issues an access token; and client_credentials. A refusal is
+	// answered 429 with Retry-After and slow_down, as a refused password
+	// attempt is, and its reason in the log wraps [ErrTooManyTokens]; a
+	// limiter whose store cannot answer (see [IssueLimiter]) gets 503
+	// temporarily_unavailable.
+	//
+	// Without it, one valid account, from as many addresses as it likes
+	// (an IPv6 /48 holds 65 536 /64s), can rotate its refresh token as
+	// fast as the endpoint answers, and every rotation leaves an entry in
+	// the RefreshStore until RefreshTokenTTL: a Redis store full under
+	// maxmemory noeviction then refuses writes, and every protection that
+	// shares it fails closed. ratelimit's KeyLimiter fits; a budget of
+	// about 30 tokens a minute per subject leaves room for a legitimate
+	// client, which refreshes about once per access-token lifetime.
+	// Default: nil, no limit.
+	IssueLimiter IssueLimiter
 	// ClientIP resolves the client address given to Limiter. Default:
 	// nil, the direct peer.
 	ClientIP *clientip.Resolver
@@ -192,6 +217,7 @@ type TokenEndpoint struct {
 	hasher     PasswordHasher
 	checker    *passwordChecker
 	limiter    AttemptLimiter
+	issues     IssueLimiter
 	clientIP   *clientip.Resolver
 	store      RefreshStore
 	refreshTTL time.Duration
@@ -209,7 +235,7 @@ func NewTokenEndpoint(opts TokenEndpointOptions) (*TokenEndpoint, error) {
 	var errs []error
 	e := &TokenEndpoint{
 		issuer: opts.Issuer, clients: make(map[string]*Client), users: opts.Users,
-		hasher: opts.Hasher, limiter: opts.Limiter, clientIP: opts.ClientIP,
+		hasher: opts.Hasher, limiter: opts.Limiter, issues: opts.IssueLimiter, clientIP: opts.ClientIP,
 		store: opts.RefreshStore, refreshTTL: opts.RefreshTokenTTL,
 		maxLife: opts.RefreshTokenMaxLifetime, retry: opts.RefreshRetryWindow, maxBody: opts.MaxBodyBytes, onRehash: opts.OnRehash, now: opts.now,
 	}
@@ -623,6 +649,12 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 	if oe != nil {
 		return nil, oe
 	}
+	// The password verified: the attempt limiter is done with this
+	// request, and the issuance budget is asked before the access token
+	// and the refresh token family exist.
+	if oe := e.allowIssue(ctx, opts.Subject); oe != nil {
+		return nil, oe
+	}
 	resp, oe := e.issue(ctx, Grant{Subject: opts.Subject, Roles: opts.Roles, Scopes: scopes, ClientID: c.ID})
 	if oe != nil {
 		return nil, oe
@@ -681,9 +713,13 @@ func (e *TokenEndpoint) clientCredentialsGrant(ctx context.Context, c *Client, f
 	if oe != nil {
 		return nil, oe
 	}
+	sub := ClientSubjectPrefix + c.ID
+	if oe := e.allowIssue(ctx, sub); oe != nil {
+		return nil, oe
+	}
 	// No refresh token: the client can always authenticate again
 	// (RFC 6749 §4.4.3).
-	return e.issue(ctx, Grant{Subject: ClientSubjectPrefix + c.ID, Roles: c.Roles, Scopes: scopes, ClientID: c.ID})
+	return e.issue(ctx, Grant{Subject: sub, Roles: c.Roles, Scopes: scopes, ClientID: c.ID})
 }
 
 // refreshInvalid is the answer to a refresh token that cannot be used.
@@ -718,10 +754,15 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 		// a response. Within RefreshRetryWindow, the second gets the
 		// successor again; otherwise, end the whole family (RFC 9700
 		// §4.14.2).
-		return e.retryRefresh(ctx, c, form, rt, hash, old, now)
+		return e.retryRefresh(ctx, c, form, rt, hash, old, now, false)
 	}
 	g, oe := e.checkRefresh(ctx, c, form, old)
 	if oe != nil {
+		return nil, oe
+	}
+	// Before the rotation: a refused refresh rotates nothing, and the
+	// client's token stays usable after the wait.
+	if oe := e.allowIssue(ctx, g.Subject); oe != nil {
 		return nil, oe
 	}
 	// RFC 6749 §6: the new refresh token keeps the scope of the old one;
@@ -749,7 +790,8 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 					return nil, refreshBusy(err)
 				}
 				if found && again.Used && !again.Revoked {
-					return e.retryRefresh(ctx, c, form, rt, hash, again, now)
+					// This request was counted before its rotation.
+					return e.retryRefresh(ctx, c, form, rt, hash, again, now, true)
 				}
 			}
 			_ = e.revokeFamily(ctx, old)
@@ -793,8 +835,10 @@ var (
 // revoked and its successor unused, it answers with a new access token and
 // that same successor, after every check of a refresh, and stores nothing:
 // the family keeps its one live token. Anything else revokes the family,
-// as without the window.
-func (e *TokenEndpoint) retryRefresh(ctx context.Context, c *Client, form url.Values, rt, hash string, old RefreshToken, now time.Time) (*tokenResponse, *oauthError) {
+// as without the window. counted says the request was already counted by
+// the IssueLimiter (a refresh that lost its rotation race): it is not
+// counted twice.
+func (e *TokenEndpoint) retryRefresh(ctx context.Context, c *Client, form url.Values, rt, hash string, old RefreshToken, now time.Time, counted bool) (*tokenResponse, *oauthError) {
 	reuse := func(cause error) (*tokenResponse, *oauthError) {
 		if err := e.revokeFamily(ctx, old); err != nil {
 			return nil, refreshBusy(err)
@@ -826,6 +870,12 @@ func (e *TokenEndpoint) retryRefresh(ctx context.Context, c *Client, form url.Va
 	g, oe := e.checkRefresh(ctx, c, form, next)
 	if oe != nil {
 		return nil, oe
+	}
+	// A retry issues an access token: it is counted like a refresh.
+	if !counted {
+		if oe := e.allowIssue(ctx, g.Subject); oe != nil {
+			return nil, oe
+		}
 	}
 	resp, oe := e.issue(ctx, g)
 	if oe != nil {
@@ -923,6 +973,25 @@ func (e *TokenEndpoint) RevokeRefreshToken(ctx context.Context, token string) er
 		return storeUnavailable(err)
 	}
 	return nil
+}
+
+// allowIssue asks the IssueLimiter, when there is one, whether subject may
+// be issued tokens now: nil when it may, else the refusal (429 slow_down
+// with Retry-After) or, when the limiter's store could not answer, 503.
+func (e *TokenEndpoint) allowIssue(ctx context.Context, subject string) *oauthError {
+	if e.issues == nil {
+		return nil
+	}
+	wait, err := e.issues.Allow(ctx, subject)
+	if err == nil {
+		return nil
+	}
+	if limiterUnavailable(err) {
+		return unavailable(storeUnavailable(err))
+	}
+	oe := oerr(http.StatusTooManyRequests, "slow_down", "Too many tokens requested; retry later.", fmt.Errorf("%w: %w", ErrTooManyTokens, err))
+	oe.wait = wait
+	return oe
 }
 
 func (e *TokenEndpoint) issue(ctx context.Context, g Grant) (*tokenResponse, *oauthError) {
