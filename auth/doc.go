@@ -176,7 +176,16 @@
 // {"error":"slow_down"}: RFC 6749 defines no rate-limit error, slow_down
 // is the registered token-endpoint code for "retry later, more slowly"
 // (RFC 8628 §3.5), and clients that do not know it still see a standard
-// 429. A user store that cannot answer is 503 temporarily_unavailable.
+// 429. With [TokenEndpointOptions.IssueLimiter] (ratelimit's KeyLimiter
+// implements [IssueLimiter]), every response that would issue tokens is
+// counted per subject first (a password grant once the password
+// verified, a refresh before its rotation, a retry within the window, a
+// client's own tokens under "client:" and its ID), and one over the budget
+// gets the same 429 slow_down with nothing issued or rotated: the refresh
+// token presented still works after Retry-After. It bounds what one valid
+// account, from however many addresses, can add to the refresh store and
+// the denylist. A user store, or an issuance limiter's store, that cannot
+// answer is 503 temporarily_unavailable.
 // Behind errorsafe's SafeErrors, which answers every 5xx with the generic
 // problem, such a 503 (or a 500 server_error) keeps its status and
 // Retry-After but loses the JSON error code; OAuth clients act on the
