@@ -33,7 +33,8 @@
 // The browser routes (GET /, POST /login, POST /logout) add a second csrf
 // layer that also requires a token, bound to the session once there is
 // one; the password routes (POST /token, POST /login, GET /secure-data/)
-// add a stricter rate limit by address and the failed-attempt limiter.
+// add a stricter rate limit by address and the failed-attempt limiter,
+// and POST /token a budget of tokens issued per user (Config.TokenRate).
 //
 // # Routes
 //
@@ -64,13 +65,14 @@
 // request ID, except on the two OAuth2 endpoints, whose errors are RFC
 // 6749 §5.2 JSON ({"error": "invalid_grant"}): their own, a wrong method
 // (405), the cross-origin check (403) and the credential budget of POST
-// /token. Its 429s, from that budget or from the failed-attempt lockout,
-// carry Retry-After and the code slow_down, which auth's token endpoint
-// uses for its lockout: RFC 6749 has no rate-limit code, and slow_down is
-// the token endpoint's registered "retry later" (RFC 8628 §3.5). The
-// layers in front of every route still answer them with problems: an
-// unknown Host (400), the per-address request budget (429) and an invalid
-// bearer token (401), which no token request needs to send.
+// /token. Its 429s, from that budget, from the failed-attempt lockout or
+// from the user's budget of tokens issued, carry Retry-After and the code
+// slow_down, which auth's token endpoint uses for its lockout: RFC 6749
+// has no rate-limit code, and slow_down is the token endpoint's registered
+// "retry later" (RFC 8628 §3.5). The layers in front of every route still
+// answer them with problems: an unknown Host (400), the per-address
+// request budget (429) and an invalid bearer token (401), which no token
+// request needs to send.
 //
 // # Cross-site request forgery
 //
@@ -86,19 +88,20 @@
 //
 // # State
 //
-// Sessions, rate limits, failed attempts, refresh tokens and revoked
-// access tokens live in memory, or in Redis when [Config.Redis] is set,
-// so that instances behind one load balancer share them. Users are kept
-// in memory by each process: DELETE /users/{id} acts on one instance
-// only. There it ends the account at once: its logins and refreshes fail,
-// and its access tokens get 401 and its sessions end (their records are
-// deleted on their next request).
+// Sessions, rate limits, failed attempts, the tokens issued per user,
+// refresh tokens and revoked access tokens live in memory, or in Redis
+// when [Config.Redis] is set, so that instances behind one load balancer
+// share them. Users are kept in memory by each process: DELETE /users/{id}
+// acts on one instance only. There it ends the account at once: its logins
+// and refreshes fail, and its access tokens get 401 and its sessions end
+// (their records are deleted on their next request).
 //
 // # Reusing the server
 //
 // New is the whole server. A load generator or a benchmark builds it
 // in-process with a [Config] (raise RequestRate and CredentialRate when
-// every request comes from one loopback address, and set Hasher to cheap
+// every request comes from one loopback address, TokenRate when many
+// simulated clients share a few accounts, and set Hasher to cheap
 // argon2id parameters to measure the stack rather than password hashing),
 // or runs command secureapi and drives it over the network.
 package app
@@ -148,6 +151,7 @@ const (
 const (
 	DefaultRequestRate    = 20
 	DefaultCredentialRate = 30
+	DefaultTokenRate      = 30
 	DefaultMaxFailures    = 10
 	DefaultLockout        = 15 * time.Minute
 	DefaultAccessTokenTTL = 15 * time.Minute
@@ -215,6 +219,14 @@ type Config struct {
 	// CredentialRate is the budget of each client address on the
 	// password routes, per minute. Default [DefaultCredentialRate].
 	CredentialRate int
+	// TokenRate is the budget of tokens POST /token issues to each user,
+	// logins and refreshes together, per minute, whatever the addresses
+	// they come from: one account behind many addresses could otherwise
+	// rotate its refresh token as fast as the server answers, each
+	// rotation a refresh store entry kept for two weeks. A client
+	// refreshes about once per access-token lifetime. Default
+	// [DefaultTokenRate].
+	TokenRate int
 	// MaxFailures wrong passwords in a row for one user name from one
 	// address lock that pair out for Lockout. Defaults
 	// [DefaultMaxFailures] and [DefaultLockout].
@@ -268,6 +280,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	requestRate := orDefault(cfg.RequestRate, DefaultRequestRate)
 	credentialRate := orDefault(cfg.CredentialRate, DefaultCredentialRate)
+	tokenRate := orDefault(cfg.TokenRate, DefaultTokenRate)
 
 	st, err := newStores(cfg.Redis, logger)
 	if err != nil {
@@ -413,11 +426,23 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The tokens issued per user, in the store of the credential
+	// budgets (in Redis it fails closed): its keys are its own.
+	issues, err := ratelimit.NewKeyLimiter(ratelimit.KeyLimiterOptions{
+		Name:   "tokens",
+		Rate:   tokenRate,
+		Period: time.Minute,
+		Store:  st.credentials,
+	})
+	if err != nil {
+		return nil, err
+	}
 	tokens, err := auth.NewTokenEndpoint(auth.TokenEndpointOptions{
 		Issuer:       issuer,
 		Users:        cfg.Users,
 		Hasher:       cfg.Hasher,
 		Limiter:      attempts,
+		IssueLimiter: issues,
 		ClientIP:     cfg.ClientIP,
 		RefreshStore: st.refresh,
 		Clients: []auth.Client{{

@@ -1,0 +1,100 @@
+package app_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/examples/secureapi/app"
+	"github.com/httpguard/httpguard/internal/testenv"
+)
+
+// TestTokenBudgetPerUser: one account hammering the refresh grant, each
+// request from a fresh IPv6 /64 so that no per-address budget holds it, is
+// refused with 429 slow_down once it has been issued TokenRate tokens in
+// the minute, logins and refreshes together, while another user is
+// served. With Redis the budget is shared by two instances.
+func TestTokenBudgetPerUser(t *testing.T) {
+	t.Parallel()
+	rv, err := clientip.New(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, shared := range []bool{false, true} {
+		name := "memory"
+		if shared {
+			name = "redis, two instances"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var rdb *redis.Client
+			if shared {
+				rdb = redis.NewClient(&redis.Options{Addr: testenv.Redis(t)})
+				t.Cleanup(func() { rdb.Close() })
+			}
+			// Instances of one service share keys and users.
+			logs := new(logBuffer)
+			cfg := newConfig(t, logs)
+			cfg.ClientIP = rv
+			cfg.CredentialRate = 3 // per address: never reached, no address is used more often
+			cfg.TokenRate = 4
+			if rdb != nil {
+				cfg.Redis = rdb
+			}
+			servers := []*testServer{startWith(t, cfg, logs)}
+			if shared {
+				servers = append(servers, startWith(t, cfg, logs))
+			}
+			n := 0
+			from := func() string { // a fresh /64 for every request
+				n++
+				return fmt.Sprintf("2001:db8:%x::1", n)
+			}
+			client := func() *client { return servers[n%len(servers)].client(t) }
+			refresh := func(rt string) response {
+				return client().postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {rt}},
+					"X-Forwarded-For", from())
+			}
+
+			r := client().token("bob", testPassword, "", "X-Forwarded-For", from())
+			if r.StatusCode != http.StatusOK {
+				t.Fatalf("login: %d %s", r.StatusCode, r.body)
+			}
+			rt := r.json(t)["refresh_token"].(string)
+			for i := range 3 {
+				r := refresh(rt)
+				if r.StatusCode != http.StatusOK {
+					t.Fatalf("refresh %d within the budget: %d %s", i+1, r.StatusCode, r.body)
+				}
+				rt = r.json(t)["refresh_token"].(string)
+			}
+			for range 2 {
+				r = refresh(rt)
+				secs, _ := strconv.Atoi(r.Header.Get("Retry-After"))
+				if r.StatusCode != http.StatusTooManyRequests || r.json(t)["error"] != "slow_down" || secs < 1 || secs > 15 {
+					t.Fatalf("refresh over the budget: %d Retry-After %q %s", r.StatusCode, r.Header.Get("Retry-After"), r.body)
+				}
+			}
+			if r := client().token("bob", testPassword, "", "X-Forwarded-For", from()); r.StatusCode != http.StatusTooManyRequests {
+				t.Errorf("a login over the budget: %d %s", r.StatusCode, r.body)
+			}
+			// Another user, from the address bob used last, is served.
+			last := fmt.Sprintf("2001:db8:%x::1", n)
+			r = client().token("alice", testPassword, "", "X-Forwarded-For", last)
+			if r.StatusCode != http.StatusOK {
+				t.Fatalf("alice during bob's refusals: %d %s", r.StatusCode, r.body)
+			}
+			r = client().postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {r.json(t)["refresh_token"].(string)}},
+				"X-Forwarded-For", last)
+			if r.StatusCode != http.StatusOK {
+				t.Errorf("alice's refresh: %d %s", r.StatusCode, r.body)
+			}
+		})
+	}
+}
