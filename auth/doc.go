@@ -181,11 +181,14 @@
 // counted per subject first (a password grant once the password
 // verified, a refresh before its rotation, a retry within the window, a
 // client's own tokens under "client:" and its ID), and one over the budget
-// gets the same 429 slow_down with nothing issued or rotated: the refresh
-// token presented still works after Retry-After. It bounds what one valid
-// account, from however many addresses, can add to the refresh store and
-// the denylist. A user store, or an issuance limiter's store, that cannot
-// answer is 503 temporarily_unavailable.
+// gets 429 slow_down too, with nothing issued or rotated: the refresh
+// token presented still works after Retry-After. Unlike the lockout, that
+// 429 follows the password's verification (a wrong password still gets
+// invalid_grant), so it tells the sender the password was right, as a
+// token would have. It bounds what one valid account, from however many
+// addresses, can add to the refresh store and the denylist. A user
+// store, or an issuance limiter's store, that cannot answer is 503
+// temporarily_unavailable.
 // Behind errorsafe's SafeErrors, which answers every 5xx with the generic
 // problem, such a 503 (or a 500 server_error) keeps its status and
 // Retry-After but loses the JSON error code; OAuth clients act on the

@@ -112,10 +112,17 @@ type TokenEndpointOptions struct {
 	// rotation, so that a refused refresh rotates nothing and the token
 	// presented stays usable; a retry within RefreshRetryWindow, which
 	// issues an access token; and client_credentials. A refusal is
-	// answered 429 with Retry-After and slow_down, as a refused password
-	// attempt is, and its reason in the log wraps [ErrTooManyTokens]; a
-	// limiter whose store cannot answer (see [IssueLimiter]) gets 503
-	// temporarily_unavailable.
+	// answered 429 with Retry-After and slow_down, the code of a refused
+	// password attempt, with an error_description of its own, and its
+	// reason in the log wraps [ErrTooManyTokens]; a limiter whose store
+	// cannot answer (see [IssueLimiter]) gets 503
+	// temporarily_unavailable. On the password grant the refusal comes
+	// only once the password verified, where a wrong one gets 400
+	// invalid_grant: a subject over its budget answers a right password
+	// differently from a wrong one, which tells the sender that the
+	// password was right, as the token it would otherwise get does. (The
+	// AttemptLimiter's lockout comes before the verification and answers
+	// both alike.)
 	//
 	// Without it, one valid account, from as many addresses as it likes
 	// (an IPv6 /48 holds 65 536 /64s), can rotate its refresh token as

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -352,5 +353,33 @@ func TestTokenEndpointWithKeyLimiter(t *testing.T) {
 	}
 	if r := f.post(t, form("grant_type", "password", "username", "bob", "password", "battery staple", "client_id", "web"), nil); r.status != http.StatusOK {
 		t.Fatalf("bob: %d %s", r.status, r.raw)
+	}
+}
+
+// Over the budget, the password grant's answer depends on the password, as
+// its docs say: the budget is asked only once the password verified, so a
+// wrong password gets 400 invalid_grant, uncounted, and the right one 429
+// slow_down with a description of its own, unlike the AttemptLimiter's
+// lockout, which answers before the verification.
+func TestTokenEndpointIssueLimiterRefusesAfterTheVerification(t *testing.T) {
+	lim := newWindowLimiter(1)
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) { o.IssueLimiter = lim })
+	pw := func(password string) tokenResult {
+		return f.post(t, form("grant_type", "password", "username", "alice", "password", password, "client_id", "web"), nil)
+	}
+	if r := pw("correct horse"); r.status != http.StatusOK {
+		t.Fatalf("login: %d %s", r.status, r.raw)
+	}
+	wrong := pw("wrong")
+	if wrong.status != http.StatusBadRequest || wrong.str("error") != "invalid_grant" || errors.Is(wrong.reason, auth.ErrTooManyTokens) {
+		t.Fatalf("a wrong password over the budget: %d %s (%v); want 400 invalid_grant", wrong.status, wrong.raw, wrong.reason)
+	}
+	if got := lim.callsFor("alice"); got != 1 {
+		t.Fatalf("the wrong password was counted: %d calls", got)
+	}
+	right := pw("correct horse")
+	wantSlowDown(t, right, "60")
+	if right.str("error_description") == wrong.str("error_description") || !strings.Contains(right.str("error_description"), "tokens") {
+		t.Fatalf("the refusal's description %q", right.str("error_description"))
 	}
 }
