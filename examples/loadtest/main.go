@@ -27,7 +27,10 @@
 // per address and per user) then refuse most of it with 429, and the
 // report says so. -user-rate 5 paces each user like a person clicking, to
 // see that legitimate users within their budget are never refused while
-// the attacker is locked out.
+// the attacker is locked out. The users of one role share its account,
+// and secureapi issues each account 30 tokens a minute (-token-rate):
+// with more users than that on one account, raise it, or the logins over
+// the budget are refused with 429 until it refills.
 //
 // On Linux every user and attacker connects from its own loopback address
 // (127.1.0.x and 127.2.0.x), as separate clients would, so the server's

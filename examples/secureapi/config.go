@@ -60,6 +60,7 @@ type options struct {
 	demoPanic      bool
 	hashPassword   bool
 	requestRate    int
+	tokenRate      int
 	logFlush       time.Duration
 }
 
@@ -101,6 +102,7 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	fs.StringVar(&o.usersFile, "users", "", "JSON file of users with argon2id hashes from -hash-password (bcrypt of cost 10 or more is accepted too; weaker hashes are refused) (default: demo users alice, bob and carol)")
 	fs.BoolVar(&o.demoPanic, "demo-panic", false, "serve GET /panic, which panics, to show recovery")
 	fs.IntVar(&o.requestRate, "request-rate", app.DefaultRequestRate, "requests per second allowed to each client address and each user (raise it for load tests)")
+	fs.IntVar(&o.tokenRate, "token-rate", app.DefaultTokenRate, "tokens POST /token issues to each user per minute, logins and refreshes together, from any address (raise it for load tests with many clients per account)")
 	fs.DurationVar(&o.logFlush, "log-flush", 100*time.Millisecond, "longest time routine access records wait in memory before they are written (warnings and errors are written at once; 0: write every record at once)")
 	fs.BoolVar(&o.hashPassword, "hash-password", false, "read a password on stdin, print its argon2id hash for -users, and exit")
 	if err := fs.Parse(args); err != nil {
@@ -112,6 +114,8 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case o.requestRate < 1:
 		err = errors.New("-request-rate must be at least 1")
+	case o.tokenRate < 1:
+		err = errors.New("-token-rate must be at least 1")
 	case o.logFlush < 0 || o.logFlush > time.Minute:
 		err = errors.New("-log-flush must be between 0 and 1m")
 	}
@@ -181,7 +185,7 @@ func setup(o options, getenv func(string) string, out io.Writer, logger *slog.Lo
 		return nil, errors.New("-trust-proxy needs -host: the names clients use to reach the service, which the proxy forwards in Host")
 	}
 	inst := &instance{close: func() {}}
-	cfg := app.Config{Logger: logger, CORSOrigins: o.corsOrigins, DemoPanic: o.demoPanic, RequestRate: o.requestRate}
+	cfg := app.Config{Logger: logger, CORSOrigins: o.corsOrigins, DemoPanic: o.demoPanic, RequestRate: o.requestRate, TokenRate: o.tokenRate}
 
 	switch {
 	case o.tlsDev && (o.certFile != "" || o.keyFile != ""):

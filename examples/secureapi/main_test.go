@@ -82,6 +82,51 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
+// TestTokenRateFlag: -token-rate sets the budget of tokens POST /token
+// issues to each user (default app.DefaultTokenRate), so that a load
+// test whose many clients share an account can raise it; below 1 it is
+// refused.
+func TestTokenRateFlag(t *testing.T) {
+	t.Parallel()
+	if o, err := parseFlags(nil, io.Discard); err != nil || o.tokenRate != app.DefaultTokenRate {
+		t.Fatalf("default: %d, %v; want %d", o.tokenRate, err, app.DefaultTokenRate)
+	}
+	for _, v := range []string{"0", "-1"} {
+		if _, err := parseFlags([]string{"-token-rate", v}, io.Discard); err == nil {
+			t.Errorf("-token-rate %s accepted", v)
+		}
+	}
+	o, err := parseFlags([]string{"-users", usersFile(t, "a long enough password"), "-token-rate", "2"}, io.Discard)
+	if err != nil || o.tokenRate != 2 {
+		t.Fatalf("-token-rate 2: %d, %v", o.tokenRate, err)
+	}
+	inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.close()
+	login := func(name string) *http.Response {
+		body := url.Values{"grant_type": {"password"}, "client_id": {app.ClientID}, "username": {name}, "password": {"a long enough password"}}
+		r := httptest.NewRequest(http.MethodPost, "http://localhost/token", strings.NewReader(body.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.RemoteAddr = "127.0.0.1:1234"
+		w := httptest.NewRecorder()
+		inst.handler.ServeHTTP(w, r)
+		return w.Result()
+	}
+	for i := range 2 {
+		if r := login("bob"); r.StatusCode != http.StatusOK {
+			t.Fatalf("login %d within -token-rate 2: %d", i+1, r.StatusCode)
+		}
+	}
+	if r := login("bob"); r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("a third login within the minute: %d; want 429 with Retry-After", r.StatusCode)
+	}
+	if r := login("alice"); r.StatusCode != http.StatusOK {
+		t.Fatalf("alice after bob's budget: %d", r.StatusCode)
+	}
+}
+
 // TestTrustProxy: -trust-proxy takes a proxies' network, not the
 // internet, and plain HTTP behind it is served on a private address only.
 // Found in review: -trust-proxy 0.0.0.0/0 was accepted, so every peer's
