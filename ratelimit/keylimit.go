@@ -77,24 +77,7 @@ func NewKeyLimiter(o KeyLimiterOptions) (*KeyLimiter, error) {
 	if len(o.Name) > maxName || !validName(o.Name) {
 		bad("Name: %q must be 1 to %d ASCII letters, digits, '-', '_' or '.'", o.Name, maxName)
 	}
-	burst := o.Burst
-	if burst == 0 {
-		burst = o.Rate
-	}
-	var q Quota
-	switch {
-	case o.Rate <= 0:
-		bad("Rate: %d must be positive", o.Rate)
-	case o.Period <= 0:
-		bad("Period: %v must be positive", o.Period)
-	case burst < 0:
-		bad("Burst: %d must not be negative", o.Burst)
-	default:
-		q = Quota{Interval: o.Period / time.Duration(o.Rate), Burst: burst}
-		if !q.valid() {
-			bad("Period/Rate must be at least 1µs and Burst×Period/Rate at most 100 years (Rate %d, Period %v, Burst %d)", o.Rate, o.Period, burst)
-		}
-	}
+	q := quotaOf(o.Rate, o.Period, o.Burst, bad)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

@@ -267,6 +267,31 @@ func (m *Middleware) setStores(s Store, maxKeys int) {
 	}
 }
 
+// quotaOf returns the quota of rate per period with burst (0: rate), as
+// [Limit] and [KeyLimiterOptions] give them, reporting to bad the first
+// field that cannot make one.
+func quotaOf(rate int, period time.Duration, burst int, bad func(format string, args ...any)) Quota {
+	b := burst
+	if b == 0 {
+		b = rate
+	}
+	switch {
+	case rate <= 0:
+		bad("Rate: %d must be positive", rate)
+	case period <= 0:
+		bad("Period: %v must be positive", period)
+	case b < 0:
+		bad("Burst: %d must not be negative", burst)
+	default:
+		q := Quota{Interval: period / time.Duration(rate), Burst: b}
+		if !q.valid() {
+			bad("Period/Rate must be at least 1µs and Burst×Period/Rate at most 100 years (Rate %d, Period %v, Burst %d)", rate, period, b)
+		}
+		return q
+	}
+	return Quota{}
+}
+
 func compileLimit(i int, l Limit) (limit, []error) {
 	var errs []error
 	bad := func(format string, args ...any) {
@@ -279,23 +304,7 @@ func compileLimit(i int, l Limit) (limit, []error) {
 	if len(c.name) > maxName || !validName(c.name) {
 		bad("Name: %q must be 1 to %d ASCII letters, digits, '-', '_' or '.'", l.Name, maxName)
 	}
-	burst := l.Burst
-	if burst == 0 {
-		burst = l.Rate
-	}
-	switch {
-	case l.Rate <= 0:
-		bad("Rate: %d must be positive", l.Rate)
-	case l.Period <= 0:
-		bad("Period: %v must be positive", l.Period)
-	case burst < 0:
-		bad("Burst: %d must not be negative", l.Burst)
-	default:
-		c.q = Quota{Interval: l.Period / time.Duration(l.Rate), Burst: burst}
-		if !c.q.valid() {
-			bad("Period/Rate must be at least 1µs and Burst×Period/Rate at most 100 years (Rate %d, Period %v, Burst %d)", l.Rate, l.Period, burst)
-		}
-	}
+	c.q = quotaOf(l.Rate, l.Period, l.Burst, bad)
 	switch l.Key.kind {
 	case kindAPIKey:
 		if !validName(l.Key.header) && !validHeader(l.Key.header) {
