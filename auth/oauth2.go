@@ -675,7 +675,7 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 			Credential: credentialFingerprint(stored),
 		}
 		if err := e.store.Create(ctx, HashRefreshToken(rt), rec); err != nil {
-			return nil, oerr(http.StatusServiceUnavailable, "temporarily_unavailable", "The service is temporarily unavailable.", storeUnavailable(err))
+			return nil, storeBusy(err)
 		}
 		resp.RefreshToken = rt
 	}
@@ -734,10 +734,9 @@ func refreshInvalid(cause error) *oauthError {
 	return oerr(http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked.", cause)
 }
 
-// refreshBusy is the answer when the refresh store could not answer.
-func refreshBusy(err error) *oauthError {
-	return oerr(http.StatusServiceUnavailable, "temporarily_unavailable", "The service is temporarily unavailable.", storeUnavailable(err))
-}
+// storeBusy is the answer when a store (of refresh tokens, users or the
+// issuance budget) could not answer.
+func storeBusy(err error) *oauthError { return unavailable(storeUnavailable(err)) }
 
 func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Values) (*tokenResponse, *oauthError) {
 	rt := form.Get("refresh_token")
@@ -750,7 +749,7 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 	hash := HashRefreshToken(rt)
 	old, found, err := e.store.Lookup(ctx, hash)
 	if err != nil {
-		return nil, refreshBusy(err)
+		return nil, storeBusy(err)
 	}
 	now := e.now()
 	if !found || !old.ExpiresAt.After(now) || !old.FamilyExpiresAt.After(now) {
@@ -794,7 +793,7 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 			if e.retry > 0 {
 				again, found, err := e.store.Lookup(ctx, hash)
 				if err != nil {
-					return nil, refreshBusy(err)
+					return nil, storeBusy(err)
 				}
 				if found && again.Used && !again.Revoked {
 					// This request was counted before its rotation.
@@ -806,7 +805,7 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 		case errors.Is(err, ErrRefreshTokenNotFound):
 			return nil, refreshInvalid(err)
 		}
-		return nil, refreshBusy(err)
+		return nil, storeBusy(err)
 	}
 	resp, oe := e.issue(ctx, g)
 	if oe != nil {
@@ -848,7 +847,7 @@ var (
 func (e *TokenEndpoint) retryRefresh(ctx context.Context, c *Client, form url.Values, rt, hash string, old RefreshToken, now time.Time, counted bool) (*tokenResponse, *oauthError) {
 	reuse := func(cause error) (*tokenResponse, *oauthError) {
 		if err := e.revokeFamily(ctx, old); err != nil {
-			return nil, refreshBusy(err)
+			return nil, storeBusy(err)
 		}
 		return nil, refreshInvalid(cause)
 	}
@@ -868,7 +867,7 @@ func (e *TokenEndpoint) retryRefresh(ctx context.Context, c *Client, form url.Va
 	}
 	next, found, err := e.store.Lookup(ctx, HashRefreshToken(nextRT))
 	if err != nil {
-		return nil, refreshBusy(err)
+		return nil, storeBusy(err)
 	}
 	if !found || next.Used || next.Revoked || !next.ExpiresAt.After(now) || !next.FamilyExpiresAt.After(now) {
 		// The client moved on, or the family ended: a stale copy.
@@ -901,13 +900,13 @@ func (e *TokenEndpoint) retryRefresh(ctx context.Context, c *Client, form url.Va
 func (e *TokenEndpoint) checkRefresh(ctx context.Context, c *Client, form url.Values, t RefreshToken) (Grant, *oauthError) {
 	if t.ClientID != c.ID {
 		if err := e.revokeFamily(ctx, t); err != nil {
-			return Grant{}, refreshBusy(err)
+			return Grant{}, storeBusy(err)
 		}
 		return Grant{}, refreshInvalid(errRefreshClient)
 	}
 	u, found, err := e.users.LookupUser(ctx, t.Subject)
 	if err != nil {
-		return Grant{}, refreshBusy(err)
+		return Grant{}, storeBusy(err)
 	}
 	if !found {
 		_ = e.revokeFamily(ctx, t)
@@ -917,7 +916,7 @@ func (e *TokenEndpoint) checkRefresh(ctx context.Context, c *Client, form url.Va
 		// The password changed since the login (or the store lost the
 		// fingerprint): whoever holds this token must log in again.
 		if err := e.revokeFamily(ctx, t); err != nil {
-			return Grant{}, refreshBusy(err)
+			return Grant{}, storeBusy(err)
 		}
 		return Grant{}, refreshInvalid(errRefreshCredential)
 	}
@@ -994,7 +993,7 @@ func (e *TokenEndpoint) allowIssue(ctx context.Context, subject string) *oauthEr
 		return nil
 	}
 	if limiterUnavailable(err) {
-		return unavailable(storeUnavailable(err))
+		return storeBusy(err)
 	}
 	oe := oerr(http.StatusTooManyRequests, "slow_down", "Too many tokens requested; retry later.", fmt.Errorf("%w: %w", ErrTooManyTokens, err))
 	oe.wait = wait
