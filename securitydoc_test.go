@@ -25,7 +25,7 @@ func TestSecurityDocTests(t *testing.T) {
 		t.Fatal("SECURITY.md has no section of attacks known from peer libraries")
 	}
 	rows := 0
-	for _, line := range strings.Split(table, "\n") {
+	for line := range strings.SplitSeq(table, "\n") {
 		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| peer ") {
 			continue
 		}

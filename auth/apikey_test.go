@@ -396,9 +396,7 @@ func TestAPIKeyEndToEndAndConcurrent(t *testing.T) {
 	defer srv.Close()
 	var wg sync.WaitGroup
 	for g := range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 20 {
 				key, want := s.live.Key, 200
 				if (g+i)%2 == 1 {
@@ -420,7 +418,7 @@ func TestAPIKeyEndToEndAndConcurrent(t *testing.T) {
 					t.Errorf("status %d; want %d", resp.StatusCode, want)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }

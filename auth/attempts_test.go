@@ -51,9 +51,7 @@ func concurrently(n int, f func() (status int, retryAfter string)) (map[int]int,
 	var retries []string
 	start := make(chan struct{})
 	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			<-start
 			st, ra := f()
 			mu.Lock()
@@ -62,7 +60,7 @@ func concurrently(n int, f func() (status int, retryAfter string)) (map[int]int,
 				retries = append(retries, ra)
 			}
 			mu.Unlock()
-		}()
+		})
 	}
 	close(start)
 	wg.Wait()

@@ -376,9 +376,7 @@ func TestBasicConcurrentUse(t *testing.T) {
 	h := s.basic.Handler(whoami)
 	var wg sync.WaitGroup
 	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 30 {
 				switch (g + i) % 4 {
 				case 0:
@@ -402,7 +400,7 @@ func TestBasicConcurrentUse(t *testing.T) {
 					}
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }
@@ -689,9 +687,7 @@ func TestBasicDropsVerificationsOfClientsThatLeft(t *testing.T) {
 	const clients = 20
 	var wg sync.WaitGroup
 	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 			defer cancel()
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
@@ -699,7 +695,7 @@ func TestBasicDropsVerificationsOfClientsThatLeft(t *testing.T) {
 			if resp, err := srv.Client().Do(req); err == nil {
 				resp.Body.Close()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	// Wait until no handler has run for 200 ms: the server has finished

@@ -108,7 +108,7 @@ func TestJWKSRotationAndBoundedRefresh(t *testing.T) {
 	m := newRemoteJWT(t, js, clock, "EdDSA")
 
 	tok1 := sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "k1"}, goodClaims())
-	for i := 0; i < 3; i++ {
+	for range 3 {
 		if w, _, reason := serve(m, bearer(tok1)); w.Code != 200 {
 			t.Fatalf("k1: %d %v", w.Code, reason)
 		}
@@ -117,7 +117,7 @@ func TestJWKSRotationAndBoundedRefresh(t *testing.T) {
 		t.Fatalf("%d fetches for one key set, want 1", n)
 	}
 	// Unknown kids right after a fetch do not trigger fetches.
-	for i := 0; i < 10; i++ {
+	for i := range 10 {
 		tok := sign(t, jwt.SigningMethodEdDSA, k.evilEd, map[string]any{"kid": "unknown-" + string(rune('a'+i))}, goodClaims())
 		if w, _, reason := serve(m, bearer(tok)); w.Code != 401 || !errors.Is(reason, auth.ErrTokenUnknownKey) {
 			t.Fatalf("unknown kid: %d %v", w.Code, reason)
@@ -146,14 +146,12 @@ func TestJWKSSingleFlight(t *testing.T) {
 	m := newRemoteJWT(t, js, &fakeClock{now: testNow}, "EdDSA")
 	tok := sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "k1"}, goodClaims())
 	var wg sync.WaitGroup
-	for i := 0; i < 16; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range 16 {
+		wg.Go(func() {
 			if w, _, reason := serve(m, bearer(tok)); w.Code != 200 {
 				t.Errorf("%d %v", w.Code, reason)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if n := js.fetches.Load(); n != 1 {
@@ -267,7 +265,7 @@ func TestJWKSBackgroundRefresh(t *testing.T) {
 	tok := sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "k1"}, with(goodClaims(), "exp", testNow.Add(24*time.Hour).Unix()))
 	serve(m, bearer(tok))
 	clock.Add(2 * time.Hour) // older than RefreshInterval
-	for i := 0; i < 50; i++ {
+	for range 50 {
 		if w, _, reason := serve(m, bearer(tok)); w.Code != 200 {
 			t.Fatalf("stale set refused: %d %v", w.Code, reason)
 		}
@@ -441,7 +439,7 @@ func TestJWKSKeyRemovedWhenNoUsableKeyRemains(t *testing.T) {
 			}
 			js.set([]byte("<html>"), 502)
 			clock.Add(2 * time.Hour)
-			for i := 0; i < 5; i++ {
+			for range 5 {
 				if w, _, reason := serve(m, bearer(tok)); w.Code != 200 {
 					t.Fatalf("provider down: %d %v, want the last good set", w.Code, reason)
 				}

@@ -166,7 +166,7 @@ func BenchmarkJWTRejected(b *testing.B) {
 
 func manyClaims(n int) map[string]any {
 	c := benchClaims()
-	for i := 0; i < n; i++ {
+	for i := range n {
 		c["c"+strings.Repeat("x", i%7)+string(rune('A'+i%26))+string(rune('a'+i/26))] = strings.Repeat("v", 20)
 	}
 	return c

@@ -102,7 +102,7 @@ func parseBearer(v string) (tok string, isBearer bool, err error) {
 // b64tokenChar holds the characters of RFC 6750's b64token before its
 // padding; a table keeps the scan of a 8 KiB token to one load a byte.
 var b64tokenChar = func() (t [256]bool) {
-	for c := 0; c < 256; c++ {
+	for c := range 256 {
 		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'
 	}

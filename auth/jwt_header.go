@@ -28,7 +28,7 @@ var b64val = func() (t [256]byte) {
 		t[i] = 0xff
 	}
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	for i := 0; i < len(alphabet); i++ {
+	for i := range len(alphabet) {
 		t[alphabet[i]] = byte(i)
 	}
 	return t

@@ -122,12 +122,7 @@ type verKey struct {
 }
 
 func (k *verKey) accepts(alg string) bool {
-	for _, a := range k.algs {
-		if a == alg {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(k.algs, alg)
 }
 
 // keySet is an immutable set of verification keys.

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -80,9 +81,7 @@ func signRaw(t testing.TB, method jwt.SigningMethod, key any, h, p string) strin
 func sign(t testing.TB, method jwt.SigningMethod, key any, header map[string]any, claims map[string]any) string {
 	t.Helper()
 	h := map[string]any{}
-	for k, v := range header {
-		h[k] = v
-	}
+	maps.Copy(h, header)
 	header = h
 	if _, ok := header["alg"]; !ok {
 		header["alg"] = method.Alg()
@@ -655,7 +654,7 @@ func TestJWTCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, goodClaims())
-	for i := 0; i < 3; i++ {
+	for i := range 3 {
 		if w, id, reason := serve(m, bearer(tok)); w.Code != 200 || id.Subject() != "alice" {
 			t.Fatalf("hit %d: %d %v", i, w.Code, reason)
 		}
@@ -669,7 +668,7 @@ func TestJWTCache(t *testing.T) {
 		t.Errorf("forged token: %d", w.Code)
 	}
 	// Fill the cache beyond its size: still correct.
-	for i := 0; i < 5; i++ {
+	for i := range 5 {
 		other := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "jti", string(rune('a'+i))))
 		if w, _, _ := serve(m, bearer(other)); w.Code != 200 {
 			t.Fatalf("other %d: %d", i, w.Code)
@@ -687,11 +686,9 @@ func TestJWTConcurrent(t *testing.T) {
 	good := sign(t, jwt.SigningMethodHS256, k.hmac, nil, goodClaims())
 	bad := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "exp", 1))
 	var wg sync.WaitGroup
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 200; i++ {
+	for range 8 {
+		wg.Go(func() {
+			for i := range 200 {
 				tok, want := good, 200
 				if i%3 == 0 {
 					tok, want = bad, 401
@@ -701,7 +698,7 @@ func TestJWTConcurrent(t *testing.T) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }
@@ -1139,7 +1136,7 @@ func TestEd25519SmallOrderKeys(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			forgeable := false
 			for i := 0; i < 256 && !forgeable; i++ {
-				forgeable = ed25519.Verify(pub, []byte(fmt.Sprint("message ", i)), forged)
+				forgeable = ed25519.Verify(pub, fmt.Append(nil, "message ", i), forged)
 			}
 			if !forgeable {
 				t.Fatalf("%x: no forgery verified; not a usable key of small order", []byte(pub))
@@ -1157,7 +1154,7 @@ func TestEd25519SmallOrderKeys(t *testing.T) {
 	js := newJWKSServer(t, jwksDoc(edJWK("k0", pub, "EdDSA")))
 	m := newRemoteJWT(t, js, &fakeClock{now: testNow}, "EdDSA")
 	h := seg(map[string]any{"alg": "EdDSA", "kid": "k0"})
-	for i := 0; i < 64; i++ {
+	for i := range 64 {
 		p := seg(with(goodClaims(), "sub", "mallory", "jti", fmt.Sprint("forged-", i)))
 		tok := h + "." + p + "." + base64.RawURLEncoding.EncodeToString(forged)
 		if w, _, _ := serve(m, bearer(tok)); w.Code == http.StatusOK {

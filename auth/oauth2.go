@@ -590,7 +590,7 @@ func grantScopes(param string, allowed []string) ([]string, *oauthError) {
 		return nil, oerr(http.StatusBadRequest, "invalid_scope", "The requested scope is invalid.", errScopeNotAllowed)
 	}
 	var out []string
-	for _, s := range strings.Split(param, " ") {
+	for s := range strings.SplitSeq(param, " ") {
 		if s == "" {
 			continue
 		}

@@ -526,7 +526,7 @@ func TestTokenEndpointRefreshExpiry(t *testing.T) {
 	})
 	res := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil)
 	rt := res.str("refresh_token")
-	for i := 0; i < 3; i++ {
+	for i := range 3 {
 		now = now.Add(50 * time.Minute)
 		r := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt, "client_id", "web"), nil)
 		if i < 2 && r.status != 200 {
@@ -549,14 +549,12 @@ func TestTokenEndpointConcurrentRefreshOneWins(t *testing.T) {
 	rt := res.str("refresh_token")
 	var ok atomic.Int32
 	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range 8 {
+		wg.Go(func() {
 			if r := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt, "client_id", "web"), nil); r.status == 200 {
 				ok.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if ok.Load() != 1 {
@@ -601,7 +599,7 @@ func TestTokenEndpointAttemptLimiter(t *testing.T) {
 	lim := &oauthLimiter{failures: map[string]int{}, max: 2}
 	f := newOAuth(t, func(o *auth.TokenEndpointOptions) { o.Limiter = lim })
 	bad := form("grant_type", "password", "username", "alice", "password", "nope", "client_id", "web")
-	for i := 0; i < 2; i++ {
+	for i := range 2 {
 		if r := f.post(t, bad, nil); r.status != 400 {
 			t.Fatalf("attempt %d: %d", i, r.status)
 		}

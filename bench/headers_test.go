@@ -2,6 +2,7 @@ package bench
 
 import (
 	"crypto/tls"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -70,9 +71,7 @@ func BenchmarkSecurityHeaders(b *testing.B) {
 		"Cross-Origin-Resource-Policy":      "same-origin",
 		"X-Permitted-Cross-Domain-Policies": "none",
 	}
-	for k, v := range six {
-		ten[k] = v
-	}
+	maps.Copy(ten, six)
 
 	b.Run("headers=6/impl=httpguard", func(b *testing.B) {
 		m := headers.MustNew(headers.Options{
@@ -107,9 +106,7 @@ func BenchmarkSecurityHeaders(b *testing.B) {
 		e.GET("/", func(c echo.Context) error { return nil })
 		// echo spells the directive includeSubdomains.
 		want := map[string]string{}
-		for k, v := range six {
-			want[k] = v
-		}
+		maps.Copy(want, six)
 		want["Strict-Transport-Security"] = "max-age=63072000; includeSubdomains"
 		runHandler(b, e, r, want)
 	})

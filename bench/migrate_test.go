@@ -29,6 +29,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -2209,9 +2210,7 @@ func echoCSRFCases() []migCase {
 					if r.Method == http.MethodGet {
 						rec := serve(h, r)
 						tok = rec.Body.String()
-						for k, v := range rec.Header() {
-							w.Header()[k] = v
-						}
+						maps.Copy(w.Header(), rec.Header())
 						_, _ = io.WriteString(w, tok)
 						return
 					}

@@ -44,7 +44,7 @@ var rbacRoles = []rbac.Role{
 
 // casbinEnforcer is the interface both casbin enforcers share here.
 type casbinEnforcer interface {
-	Enforce(rvals ...interface{}) (bool, error)
+	Enforce(rvals ...any) (bool, error)
 }
 
 func newCasbin(b *testing.B, cached bool) casbinEnforcer {
@@ -55,8 +55,8 @@ func newCasbin(b *testing.B, cached bool) casbinEnforcer {
 	}
 	var e interface {
 		casbinEnforcer
-		AddPolicy(params ...interface{}) (bool, error)
-		AddGroupingPolicy(params ...interface{}) (bool, error)
+		AddPolicy(params ...any) (bool, error)
+		AddGroupingPolicy(params ...any) (bool, error)
 	}
 	if cached {
 		e, err = casbin.NewSyncedCachedEnforcer(m)

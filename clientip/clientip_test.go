@@ -516,18 +516,16 @@ func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
 	rv := clientip.MustNew(clientip.Options{TrustedProxies: proxies, Header: clientip.Forwarded})
 	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := 0; j < 200; j++ {
+	for range 8 {
+		wg.Go(func() {
+			for range 200 {
 				r := req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=192.0.2.43;proto=https")}.build()
 				if got := rv.Resolve(r); got.Addr != netip.MustParseAddr("192.0.2.43") || got.Scheme != "https" {
 					t.Errorf("Resolve = %+v", got)
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }

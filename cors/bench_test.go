@@ -2,6 +2,7 @@ package cors_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -111,9 +112,7 @@ func BenchmarkModifyResponse(b *testing.B) {
 	res := &http.Response{Header: make(http.Header, 8)}
 	b.ReportAllocs()
 	for b.Loop() {
-		for k, v := range backend {
-			res.Header[k] = v
-		}
+		maps.Copy(res.Header, backend)
 		_ = m.ModifyResponse(res)
 	}
 }

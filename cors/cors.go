@@ -3,6 +3,7 @@ package cors
 import (
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/httpguard/httpguard/internal/headervals"
 	"github.com/httpguard/httpguard/internal/httptoken"
@@ -421,12 +422,7 @@ func (m *Middleware) methodAllowed(method string) bool {
 		return false
 	}
 	if m.fewMethods != nil {
-		for _, s := range m.fewMethods {
-			if s == method {
-				return true
-			}
-		}
-		return false
+		return slices.Contains(m.fewMethods, method)
 	}
 	_, ok := m.methods[method]
 	return ok

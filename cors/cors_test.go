@@ -893,9 +893,7 @@ func TestConcurrentRequests(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 300 {
 				lines := cases[(g+i)%len(cases)]
 				rec := httptest.NewRecorder()
@@ -905,7 +903,7 @@ func TestConcurrentRequests(t *testing.T) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }

@@ -104,7 +104,7 @@ func FuzzRequestHeaders(f *testing.F) {
 		var names []string
 		safe, strict := true, true
 		empty := 0
-		for _, e := range strings.Split(v, ",") {
+		for e := range strings.SplitSeq(v, ",") {
 			switch l := strings.ToLower(strings.Trim(e, " \t")); {
 			case l == "":
 			case l == "content-type" || l == "x-request-id":

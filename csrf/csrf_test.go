@@ -470,9 +470,7 @@ func TestConcurrentRequests(t *testing.T) {
 	h := m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	var wg sync.WaitGroup
 	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 500 {
 				tc := checkCases[(g*31+i)%len(checkCases)]
 				if tc.opts.ClientIP != nil || tc.opts.AllowSameSite || tc.opts.Exempt != nil {
@@ -485,7 +483,7 @@ func TestConcurrentRequests(t *testing.T) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }
@@ -523,9 +521,7 @@ func TestConcurrentTokens(t *testing.T) {
 	}))
 	var wg sync.WaitGroup
 	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			s := [2]string{"X-Test-Session", "session-" + string(rune('a'+g))}
 			for range 100 {
 				rec := httptest.NewRecorder()
@@ -538,7 +534,7 @@ func TestConcurrentTokens(t *testing.T) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }

@@ -270,7 +270,7 @@ func Token(r *http.Request) string {
 	}
 	var raw [maskedLen]byte
 	_, _ = rand.Read(raw[:tokenLen])
-	for i := 0; i < tokenLen; i++ {
+	for i := range tokenLen {
 		raw[tokenLen+i] = raw[i] ^ st.expected[i]
 	}
 	return b64.EncodeToString(raw[:])

@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/httpguard/httpguard/internal/hostport"
@@ -460,12 +461,7 @@ func (c *config) sensitiveKey(k string) bool {
 		return true
 	}
 	last := key[bits.Len64(starts)-1:]
-	for _, w := range sensitiveLastWords {
-		if string(last) == w {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(sensitiveLastWords, string(last))
 }
 
 // endsWithKey reports whether the normalized name key ends with "key" or

@@ -72,7 +72,7 @@ func newID() string {
 	var b [15]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand since Go 1.24)
 	var out [24]byte
-	for g := 0; g < 3; g++ {
+	for g := range 3 {
 		v := uint64(b[g*5])<<32 | uint64(b[g*5+1])<<24 | uint64(b[g*5+2])<<16 | uint64(b[g*5+3])<<8 | uint64(b[g*5+4])
 		for j := 7; j >= 0; j-- {
 			out[g*8+j] = idAlphabet[v&31]

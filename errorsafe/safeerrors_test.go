@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
@@ -82,9 +83,7 @@ func TestSafeErrorsReplacesBodies(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m, _ := newLogged(t, errorsafe.Options{ReplaceMuxErrors: tt.replaceMux})
 			req := httptest.NewRequest(tt.method, tt.path, nil)
-			for k, v := range tt.headers {
-				req.Header[k] = v
-			}
+			maps.Copy(req.Header, tt.headers)
 			for name, mw := range map[string]func(http.Handler) http.Handler{"Handler": m.Handler, "SafeErrors": m.SafeErrors} {
 				srv := httptest.NewServer(mw(mux))
 				resp, err := srv.Client().Do(withURL(t, req, srv.URL))

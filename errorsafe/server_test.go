@@ -139,9 +139,7 @@ func TestConcurrentRequests(t *testing.T) {
 	defer srv.Close()
 	var wg sync.WaitGroup
 	for i := range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for j := range 20 {
 				path := []string{"/ok", "/panic", "/deny"}[(i+j)%3]
 				resp, err := srv.Client().Get(srv.URL + path)
@@ -159,7 +157,7 @@ func TestConcurrentRequests(t *testing.T) {
 					t.Errorf("problem %q lacks ID %q", body, id)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	waitFor(t, logs, 16*20)

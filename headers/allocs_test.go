@@ -1,6 +1,7 @@
 package headers_test
 
 import (
+	"maps"
 	"net/http"
 	"testing"
 
@@ -68,9 +69,7 @@ func TestAllocations(t *testing.T) {
 		res := &http.Response{Header: make(http.Header, 16)}
 		backend := backendHeaders()
 		if n := testing.AllocsPerRun(100, func() {
-			for k, v := range backend {
-				res.Header[k] = v
-			}
+			maps.Copy(res.Header, backend)
 			_ = html.ModifyResponse(res)
 		}); n != 0 {
 			t.Errorf("ModifyResponse allocates %v", n)

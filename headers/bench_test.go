@@ -1,6 +1,7 @@
 package headers_test
 
 import (
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -69,9 +70,7 @@ func BenchmarkModifyResponse(b *testing.B) {
 	res := &http.Response{Header: make(http.Header, 16)}
 	b.ReportAllocs()
 	for b.Loop() {
-		for k, v := range backend {
-			res.Header[k] = v
-		}
+		maps.Copy(res.Header, backend)
 		_ = m.ModifyResponse(res)
 	}
 }

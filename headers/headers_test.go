@@ -7,6 +7,7 @@ import (
 	"errors"
 	"html/template"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -85,9 +86,7 @@ func TestPresetsSetEveryHeader(t *testing.T) {
 				nonce, _ = headers.Nonce(r.Context())
 			})).ServeHTTP(rec, tlsRequest("GET", "https://example.com/"))
 			want := map[string]string{}
-			for k, v := range common {
-				want[k] = v
-			}
+			maps.Copy(want, common)
 			for k, v := range tt.want {
 				want[k] = strings.ReplaceAll(v, "NONCE", nonce)
 			}
@@ -508,7 +507,7 @@ func TestNonceReachesElemDirectives(t *testing.T) {
 				t.Fatalf("no nonce; policy %q", policy)
 			}
 			directives := map[string]string{}
-			for _, d := range strings.Split(policy, "; ") {
+			for d := range strings.SplitSeq(policy, "; ") {
 				name, _, _ := strings.Cut(d, " ")
 				directives[name] = strings.ReplaceAll(d, nonce, "N")
 			}
@@ -665,12 +664,13 @@ func TestRejectionDoesNotReflectTheHost(t *testing.T) {
 	if rec.Code != http.StatusBadRequest {
 		t.Fatalf("status %d, want 400", rec.Code)
 	}
-	raw := rec.Body.String()
+	var raw strings.Builder
+	raw.WriteString(rec.Body.String())
 	for k, v := range rec.Header() {
-		raw += k + strings.Join(v, "")
+		raw.WriteString(k + strings.Join(v, ""))
 	}
-	if strings.Contains(raw, "evil-marker") {
-		t.Errorf("the response reflects the Host header: %s", raw)
+	if strings.Contains(raw.String(), "evil-marker") {
+		t.Errorf("the response reflects the Host header: %s", raw.String())
 	}
 	if got := rec.Header().Get("Content-Type"); got != "application/problem+json" {
 		t.Errorf("Content-Type = %q, want problem JSON", got)
@@ -828,9 +828,7 @@ func TestConcurrentRequests(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for range 200 {
 				mw := m
 				if g%2 == 1 {
@@ -851,7 +849,7 @@ func TestConcurrentRequests(t *testing.T) {
 					t.Errorf("status %d", rec.Code)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }

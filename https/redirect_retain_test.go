@@ -31,15 +31,13 @@ func TestLongRedirectLocationsAreNotKept(t *testing.T) {
 	before := heap()
 	var wg sync.WaitGroup
 	for range requests {
-		wg.Add(1)
-		go func() { // goroutines of their own, spread over the slabs' shards
-			defer wg.Done()
+		wg.Go(func() { // goroutines of their own, spread over the slabs' shards
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, httptest.NewRequest("GET", "http://example.com"+path, nil))
 			if w.Code != http.StatusMovedPermanently || w.Header().Get("Location") != "https://example.com"+path {
 				t.Errorf("status %d, Location of %d bytes; want 301 to the same path", w.Code, len(w.Header().Get("Location")))
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	kept := heap() - before

@@ -416,9 +416,7 @@ func TestRedirectConcurrent(t *testing.T) {
 	h := rd.Handler(reached)
 	var wg sync.WaitGroup
 	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 300 {
 				r := httptest.NewRequest("GET", "/x", nil)
 				r.Host = "h" + string(rune('a'+g)) + ".example.com"
@@ -435,7 +433,7 @@ func TestRedirectConcurrent(t *testing.T) {
 					t.Errorf("Location %q, want %q", got, want)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }

@@ -175,11 +175,9 @@ func TestConcurrentReaders(t *testing.T) {
 		Subject: "eve", Roles: []string{"user"}, Claims: map[string]any{"m": map[string]any{"k": "v"}},
 	}))
 	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := 0; j < 500; j++ {
+	for range 8 {
+		wg.Go(func() {
+			for range 500 {
 				id, _ := identity.FromContext(ctx)
 				r := id.Roles()
 				r[0] = "admin"
@@ -190,7 +188,7 @@ func TestConcurrentReaders(t *testing.T) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }

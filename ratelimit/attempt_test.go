@@ -179,9 +179,7 @@ func reserveAll(a attemptLimiter, n int, user string, addr func(i int) netip.Add
 	var mu sync.Mutex
 	start := make(chan struct{})
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			<-start
 			_, err := a.Reserve(ctx, user, addr(i))
 			mu.Lock()
@@ -191,7 +189,7 @@ func reserveAll(a attemptLimiter, n int, user string, addr func(i int) netip.Add
 			} else {
 				refused = append(refused, err)
 			}
-		}()
+		})
 	}
 	close(start)
 	wg.Wait()

@@ -23,8 +23,7 @@ func TestConcurrencyLimiterShedsLoad(t *testing.T) {
 	}))
 	var wg sync.WaitGroup
 	for range 2 {
-		wg.Add(1)
-		go func() { defer wg.Done(); serve(h, request("192.0.2.1:1")) }()
+		wg.Go(func() { ; serve(h, request("192.0.2.1:1")) })
 	}
 	<-started
 	<-started
@@ -87,13 +86,11 @@ func TestConcurrencyLimiterUnderRace(t *testing.T) {
 	}))
 	var wg sync.WaitGroup
 	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for range 20 {
 				serve(h, request("192.0.2.1:1"))
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if peak > 3 {

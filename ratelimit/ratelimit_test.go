@@ -280,13 +280,13 @@ func TestSeveralLimitsOnOneRoute(t *testing.T) {
 		{Name: "all", Rate: 8, Period: time.Minute, Key: ratelimit.Global()},
 	}})
 	h := m.Handler(okHandler)
-	codes := ""
+	var codes strings.Builder
 	for i := range 10 {
 		w := serve(h, request(fmt.Sprintf("192.0.2.%d:1", i%2+1)))
-		codes += fmt.Sprint(w.Code/100, " ")
+		codes.WriteString(fmt.Sprint(w.Code/100, " "))
 	}
-	if want := "2 2 2 2 2 2 2 2 4 4 "; codes != want {
-		t.Errorf("status classes %q, want %q", codes, want)
+	if want := "2 2 2 2 2 2 2 2 4 4 "; codes.String() != want {
+		t.Errorf("status classes %q, want %q", codes.String(), want)
 	}
 	err := m.Check(request("192.0.2.99:1"))
 	if !errors.Is(err, ratelimit.ErrLimited) || !strings.Contains(err.Error(), `"all"`) {
@@ -661,9 +661,7 @@ func TestConcurrentRequestsAdmitExactlyTheBurst(t *testing.T) {
 	var admitted atomic.Int64
 	var wg sync.WaitGroup
 	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 100 {
 				remote := "192.0.2.1:1"
 				if i%2 == 1 {
@@ -673,7 +671,7 @@ func TestConcurrentRequestsAdmitExactlyTheBurst(t *testing.T) {
 					admitted.Add(1)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	// 50 for the shared address, 50 for each of the 8 others.
@@ -1150,9 +1148,7 @@ func TestHeaderValuesBelongToOneResponse(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	for g := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 2000 {
 				r := request(fmt.Sprintf("198.51.100.%d:%d", g, 1+i%9))
 				if i%2 == 0 {
@@ -1161,7 +1157,7 @@ func TestHeaderValuesBelongToOneResponse(t *testing.T) {
 					serve(h, r)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if got := first.Get("RateLimit"); got != want {

@@ -40,7 +40,7 @@ func BenchmarkPolicyCanLarge(b *testing.B) {
 	roles := make([]rbac.Role, 1000)
 	for i := range roles {
 		roles[i] = rbac.Role{Name: fmt.Sprintf("role-%d", i)}
-		for j := 0; j < 10; j++ {
+		for j := range 10 {
 			roles[i].Permissions = append(roles[i].Permissions, fmt.Sprintf("res%d:act%d", i, j))
 		}
 		if i > 0 {

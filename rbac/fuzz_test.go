@@ -133,7 +133,7 @@ func FuzzPermission(f *testing.F) {
 // percent-escapes until nothing changes, treating '\' as '/', cleaning dot
 // segments and ignoring case.
 func decodeAll(p string) string {
-	for i := 0; i < 4; i++ {
+	for range 4 {
 		d, err := url.PathUnescape(p)
 		if err != nil || d == p {
 			break

@@ -438,7 +438,7 @@ func TestMatrixShowsRequirements(t *testing.T) {
 func TestManyRoles(t *testing.T) {
 	var roles []rbac.Role
 	var names []string
-	for i := 0; i < 12; i++ {
+	for i := range 12 {
 		name := "team-" + string(rune('a'+i))
 		roles = append(roles, rbac.Role{Name: name, Own: []string{"docs:read"}, Permissions: []string{"team:" + name[5:]}})
 		names = append(names, name)

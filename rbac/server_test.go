@@ -104,9 +104,7 @@ func TestConcurrentSwap(t *testing.T) {
 
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		for i := 0; ; i++ {
 			select {
 			case <-stop:
@@ -122,14 +120,12 @@ func TestConcurrentSwap(t *testing.T) {
 				return
 			}
 		}
-	}()
+	})
 	var seen sync.Map
 	var workers sync.WaitGroup
-	for g := 0; g < 8; g++ {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			for i := 0; i < 500; i++ {
+	for range 8 {
+		workers.Go(func() {
+			for i := range 500 {
 				h := guarded
 				if i%2 == 1 {
 					h = ruled
@@ -143,7 +139,7 @@ func TestConcurrentSwap(t *testing.T) {
 				_ = m.Can(id, "reports:read")
 				_ = m.Matrix()
 			}
-		}()
+		})
 	}
 	workers.Wait()
 	close(stop)

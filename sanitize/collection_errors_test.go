@@ -262,9 +262,9 @@ type embHidden struct {
 type embTarget struct {
 	EmbNote
 	embHidden
-	EmbOuter `json:",omitempty"`
-	Tagged   EmbNote `json:"tagged"`
-	Name     string  `json:"name"`
+	EmbOuter
+	Tagged EmbNote `json:"tagged"`
+	Name   string  `json:"name"`
 }
 
 // Found in review: with Go 1.25 and 1.26, encoding/json names an

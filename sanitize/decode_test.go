@@ -120,7 +120,7 @@ func TestJSONAttacks(t *testing.T) {
 	manyKeys := func() string {
 		var b strings.Builder
 		b.WriteString("{")
-		for i := 0; i < 50000; i++ {
+		for i := range 50000 {
 			if i > 0 {
 				b.WriteByte(',')
 			}
@@ -362,18 +362,16 @@ func TestConcurrentDecoding(t *testing.T) {
 	t.Parallel()
 	d := sanitize.MustNew(sanitize.Options{})
 	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := 0; j < 50; j++ {
+	for range 8 {
+		wg.Go(func() {
+			for range 50 {
 				got, err := sanitize.DecodeJSON[signup](d, httptest.NewRecorder(), post(valid, "application/json"))
 				if err != nil || got.Name != "Alice" {
 					t.Errorf("%v %+v", err, got)
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }

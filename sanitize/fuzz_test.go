@@ -111,7 +111,7 @@ func FuzzDecodeCollections(f *testing.F) {
 			if e.Field == "(root)" {
 				continue
 			}
-			for _, part := range strings.Split(index.ReplaceAllString(e.Field, ""), ".") {
+			for part := range strings.SplitSeq(index.ReplaceAllString(e.Field, ""), ".") {
 				if part != "" && !names[part] {
 					t.Fatalf("path %q holds %q", e.Field, part)
 				}

@@ -162,7 +162,7 @@ func (d *decoder) byte() byte {
 func (d *decoder) uvarint() uint64 {
 	var x uint64
 	var shift uint
-	for i := 0; i < binary.MaxVarintLen64; i++ {
+	for i := range binary.MaxVarintLen64 {
 		if d.off >= len(d.s) {
 			d.err = true
 			return 0

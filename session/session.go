@@ -389,10 +389,7 @@ func New(opts Options) (*Middleware, error) {
 		attrs.WriteString("; Partitioned")
 	}
 
-	touch := idle / 8
-	if touch > time.Minute {
-		touch = time.Minute
-	}
+	touch := min(idle/8, time.Minute)
 	remover, _ := store.(Remover)
 	cookies, _ := store.(cookieCopies)
 	m := &Middleware{
@@ -754,10 +751,7 @@ func (m *Middleware) setToken(w http.ResponseWriter, s *Session, token string, e
 	case token == "":
 		c = m.deleteCookie
 	case m.persistent || s.data.remember:
-		age := int64((expiry.Sub(m.now()) + time.Second - 1) / time.Second)
-		if age < 1 {
-			age = 1
-		}
+		age := max(int64((expiry.Sub(m.now())+time.Second-1)/time.Second), 1)
 		c = m.cookieName + "=" + token + "; Max-Age=" + strconv.FormatInt(age, 10) + m.cookieAttrs
 	default:
 		c = m.cookieName + "=" + token + m.cookieAttrs

@@ -1083,9 +1083,7 @@ func TestSessionIsSafeForConcurrentUseWithinARequest(t *testing.T) {
 		s := session.FromRequest(r)
 		var wg sync.WaitGroup
 		for g := range 8 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				k := string(rune('a' + g))
 				for i := range 100 {
 					s.SetInt(k, int64(i))
@@ -1093,7 +1091,7 @@ func TestSessionIsSafeForConcurrentUseWithinARequest(t *testing.T) {
 					s.Has("z")
 					s.Keys()
 				}
-			}()
+			})
 		}
 		wg.Wait()
 		if len(s.Keys()) != 8 {
@@ -1102,11 +1100,9 @@ func TestSessionIsSafeForConcurrentUseWithinARequest(t *testing.T) {
 	}))
 	var wg sync.WaitGroup
 	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
-		}()
+		})
 	}
 	wg.Wait()
 }

@@ -364,9 +364,7 @@ func TestValidateLoginUnderConcurrentRequests(t *testing.T) {
 	var wg sync.WaitGroup
 	var bad atomic.Int32
 	for i := range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if i == 8 {
 				acc.set(func(a *accounts) { a.changed["fred"] = c.Now() })
 			}
@@ -374,7 +372,7 @@ func TestValidateLoginUnderConcurrentRequests(t *testing.T) {
 			if rec.Code != http.StatusOK && rec.Code != http.StatusUnauthorized {
 				bad.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if bad.Load() != 0 {

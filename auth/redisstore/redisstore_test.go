@@ -111,16 +111,14 @@ func TestRefreshStoreConcurrentRotationOneWins(t *testing.T) {
 			}
 			var wins atomic.Int32
 			var wg sync.WaitGroup
-			for i := 0; i < 16; i++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
+			for i := range 16 {
+				wg.Go(func() {
 					if err := s.Rotate(ctx, "root", fmt.Sprintf("child%d", i), rec("famc")); err == nil {
 						wins.Add(1)
 					} else if !errors.Is(err, auth.ErrRefreshTokenReused) {
 						t.Errorf("rotate: %v", err)
 					}
-				}()
+				})
 			}
 			wg.Wait()
 			if wins.Load() != 1 {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -209,12 +210,7 @@ func (cfg *Config) Validate() error {
 }
 
 func isRole(r string) bool {
-	for _, x := range roles {
-		if r == x {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(roles, r)
 }
 
 // assignRoles gives each of n workers a role, in proportion to the

@@ -156,7 +156,7 @@ func parseHost(s string) (string, error) {
 		return a.String(), nil
 	}
 	name := strings.ToLower(strings.TrimSuffix(s, "."))
-	for _, l := range strings.Split(name, ".") {
+	for l := range strings.SplitSeq(name, ".") {
 		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
 			return "", fmt.Errorf("%q is not a host name or IP address (no port, scheme or wildcard)", s)
 		}

@@ -88,13 +88,11 @@ func TestLogBufferCloseWritesTheRestInOrder(t *testing.T) {
 	var wg sync.WaitGroup
 	const goroutines, each = 8, 500
 	for g := range goroutines {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range each {
 				logger.Info("r", "g", g, "i", i)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if err := buf.Close(); err != nil {

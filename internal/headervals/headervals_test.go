@@ -17,9 +17,7 @@ func TestTakeNeverSharesASlot(t *testing.T) {
 	var keep [][]string // keeps every slice alive so no address is reused
 	var wg sync.WaitGroup
 	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 2000 {
 				n := 1 + (g+i)%7
 				s := headervals.Take(n)
@@ -44,7 +42,7 @@ func TestTakeNeverSharesASlot(t *testing.T) {
 					s[k] = "used"
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if len(keep) != 8*2000 {
@@ -89,9 +87,7 @@ func TestTakeBytesNeverSharesAByte(t *testing.T) {
 	results := make([][]taken, 8)
 	var wg sync.WaitGroup
 	for g := range results {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 3000 {
 				n, size := 1+(g+i)%7, (g*31+i*17)%1100 // some above the chunk's quarter
 				vals, b := headervals.TakeBytes(n, size)
@@ -108,7 +104,7 @@ func TestTakeBytesNeverSharesAByte(t *testing.T) {
 				}
 				results[g] = append(results[g], taken{vals, b, mark})
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	for g, rs := range results {

@@ -18,9 +18,7 @@ func TestShardsSpreadGoroutines(t *testing.T) {
 	)
 	ready.Add(goroutines)
 	for range goroutines {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			ready.Done()
 			<-release // all alive at once: no stack is reused
 			sh := current()
@@ -30,7 +28,7 @@ func TestShardsSpreadGoroutines(t *testing.T) {
 			mu.Lock()
 			used[sh]++
 			mu.Unlock()
-		}()
+		})
 	}
 	ready.Wait()
 	close(release)
@@ -63,9 +61,7 @@ func TestOneShardNeverHandsOutTwice(t *testing.T) {
 		results = make([][]taken, goroutines)
 	)
 	for g := range goroutines {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			<-start
 			mark := string(rune('a' + g))
 			for i := range calls {
@@ -82,7 +78,7 @@ func TestOneShardNeverHandsOutTwice(t *testing.T) {
 				}
 				results[g] = append(results[g], taken{vals, buf})
 			}
-		}()
+		})
 	}
 	close(start)
 	wg.Wait()

@@ -7,6 +7,7 @@
 package hostset
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/httpguard/httpguard/internal/hostport"
@@ -43,12 +44,7 @@ func (p ports) allows(port string) bool {
 	if p.any {
 		return true
 	}
-	for _, q := range p.list {
-		if q == port {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(p.list, port)
 }
 
 type wildcard struct {

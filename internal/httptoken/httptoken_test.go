@@ -24,7 +24,7 @@ func TestIsToken(t *testing.T) {
 func TestIsTcharMatchesTheGrammar(t *testing.T) {
 	t.Parallel()
 	const delimiters = "\"(),/:;<=>?@[\\]{}"
-	for c := 0; c < 256; c++ {
+	for c := range 256 {
 		want := c > 0x20 && c < 0x7f && !strings.ContainsRune(delimiters, rune(c))
 		if got := httptoken.IsTchar(byte(c)); got != want {
 			t.Errorf("IsTchar(%#x) = %v, want %v", c, got, want)

@@ -16,6 +16,7 @@ package origins
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -437,12 +438,8 @@ func (s *Set) Match(o string) bool {
 				return true
 			}
 		}
-	} else {
-		for _, e := range s.few {
-			if e == o {
-				return true
-			}
-		}
+	} else if slices.Contains(s.few, o) {
+		return true
 	}
 	for i := range s.patterns {
 		if s.patterns[i].match(o) {

@@ -28,9 +28,7 @@ func SilentServer(t testing.TB) (addr string, stop func()) {
 		conns []net.Conn
 		wg    sync.WaitGroup
 	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
@@ -39,18 +37,16 @@ func SilentServer(t testing.TB) (addr string, stop func()) {
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				buf := make([]byte, 4096)
 				for {
 					if _, err := c.Read(buf); err != nil {
 						return
 					}
 				}
-			}()
+			})
 		}
-	}()
+	})
 	stop = sync.OnceFunc(func() {
 		_ = ln.Close()
 		mu.Lock()

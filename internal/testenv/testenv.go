@@ -68,7 +68,7 @@ func RedisWith(t testing.TB, extra func(dir string, port int) []string) string {
 	t.Helper()
 	bin := LookPath(t, "redis-server", "redis-server")
 	dir := t.TempDir()
-	for attempt := 0; attempt < 3; attempt++ {
+	for range 3 {
 		port := FreePort(t)
 		args := []string{
 			"--port", strconv.Itoa(port),

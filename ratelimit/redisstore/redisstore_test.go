@@ -311,9 +311,7 @@ func TestTwoInstancesShareOneLimitExactly(t *testing.T) {
 	var perIP, total atomic.Int64
 	var wg sync.WaitGroup
 	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 30 {
 				remote := "192.0.2.1:1"
 				if i%2 == 1 {
@@ -332,7 +330,7 @@ func TestTwoInstancesShareOneLimitExactly(t *testing.T) {
 					t.Errorf("status %d", w.Code)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if total.Load() != 100 {
@@ -504,9 +502,7 @@ func TestAttemptLimiterReserveIsAtomicThroughRedis(t *testing.T) {
 		var mu sync.Mutex
 		start := make(chan struct{})
 		for i := range 200 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				<-start
 				_, err := limiters[i%2].Reserve(context.Background(), user, ip(i))
 				mu.Lock()
@@ -516,7 +512,7 @@ func TestAttemptLimiterReserveIsAtomicThroughRedis(t *testing.T) {
 				} else {
 					refused = append(refused, err)
 				}
-			}()
+			})
 		}
 		close(start)
 		wg.Wait()

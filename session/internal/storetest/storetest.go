@@ -44,9 +44,7 @@ func race(t *testing.T, n int, f func(i int) (bool, error)) int {
 	var wins atomic.Int32
 	start := make(chan struct{})
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			<-start
 			ok, err := f(i)
 			if err != nil {
@@ -55,7 +53,7 @@ func race(t *testing.T, n int, f func(i int) (bool, error)) int {
 			if ok {
 				wins.Add(1)
 			}
-		}()
+		})
 	}
 	close(start)
 	wg.Wait()
@@ -315,9 +313,7 @@ func testContract(t *testing.T, st session.Store) {
 	t.Run("the store is safe for concurrent use", func(t *testing.T) {
 		var wg sync.WaitGroup
 		for g := range 8 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				id := newID(t, "HIJKLMNO"[g])
 				for i := range 50 {
 					tok, err := st.Commit(ctx, session.Record{ID: id, Data: []byte{byte(i)}, Expiry: exp})
@@ -331,7 +327,7 @@ func testContract(t *testing.T, st session.Store) {
 					}
 				}
 				_ = st.Delete(ctx, session.Record{ID: id, Expiry: exp})
-			}()
+			})
 		}
 		wg.Wait()
 	})
@@ -674,9 +670,7 @@ func testMiddleware(t *testing.T, newStore func(t *testing.T) session.Store) {
 		_, tok := a.Do(t, "/incr", "")
 		var wg sync.WaitGroup
 		for range 8 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				for range 20 {
 					rec, _ := a.Do(t, "/incr", tok)
 					if rec.Code != http.StatusOK {
@@ -684,7 +678,7 @@ func testMiddleware(t *testing.T, newStore func(t *testing.T) session.Store) {
 						return
 					}
 				}
-			}()
+			})
 		}
 		wg.Wait()
 	})
