@@ -112,6 +112,14 @@ func headerNames(n int) string {
 	return strings.Join(names, ",")
 }
 
+// headerListOfLen returns a list of 16 header names, n bytes in all (n
+// at least 962): far fewer elements than the echo's bound, so only the
+// byte bound decides.
+func headerListOfLen(n int) string {
+	name := "x-" + strings.Repeat("a", 61) // 63 bytes
+	return strings.Repeat(name+",", 15) + "x-" + strings.Repeat("a", n-15*64-2)
+}
+
 var specCases = []specCase{
 	// Actual requests.
 	{name: "an actual request from an allowed exact origin gets the origin, credentials and exposed headers",
@@ -222,6 +230,12 @@ var specCases = []specCase{
 	{name: "a safelisted method needs no Access-Control-Allow-Methods",
 		opts: base, method: "OPTIONS", status: 204, headers: preflight("https://app.example.com", "GET"),
 		want: allowedPreflight("https://app.example.com")},
+	{name: "a preflight for POST, a safelisted method, needs no Access-Control-Allow-Methods (a JSON body's Content-Type makes browsers send one)",
+		opts: base, method: "OPTIONS", status: 204, headers: preflight("https://app.example.com", "POST", acrh("content-type")),
+		want: allowedPreflight("https://app.example.com", "Access-Control-Allow-Headers", "content-type, x-request-id")},
+	{name: "a preflight for HEAD, a safelisted method, needs no Access-Control-Allow-Methods",
+		opts: base, method: "OPTIONS", status: 204, headers: preflight("https://app.example.com", "HEAD", acrh("x-request-id")),
+		want: allowedPreflight("https://app.example.com", "Access-Control-Allow-Headers", "content-type, x-request-id")},
 	{name: "a preflight from a subdomain is allowed",
 		opts: base, method: "OPTIONS", status: 204, headers: preflight("https://a.example.com", "PUT"),
 		want: allowedPreflight("https://a.example.com", "Access-Control-Allow-Methods", "PUT")},
@@ -249,6 +263,28 @@ var specCases = []specCase{
 		headers: preflight("https://app.example.com", "PUT", acrh(", content-type ,,x-request-id")),
 		want: allowedPreflight("https://app.example.com",
 			"Access-Control-Allow-Methods", "PUT", "Access-Control-Allow-Headers", "content-type, x-request-id")},
+	{name: "sixteen empty elements are tolerated",
+		opts: base, method: "OPTIONS", status: 204,
+		headers: preflight("https://app.example.com", "PUT", acrh(strings.Repeat(",", 16)+"content-type")),
+		want: allowedPreflight("https://app.example.com",
+			"Access-Control-Allow-Methods", "PUT", "Access-Control-Allow-Headers", "content-type, x-request-id")},
+	{name: "a seventeenth empty element is refused",
+		opts: base, method: "OPTIONS", status: 403,
+		headers: preflight("https://app.example.com", "PUT", acrh(strings.Repeat(",", 17)+"content-type")),
+		want:    rejectedPreflight, err: cors.ErrHeadersNotAllowed},
+	{name: "two spaces after a header name are refused: one is tolerated on each side",
+		opts: base, method: "OPTIONS", status: 403,
+		headers: preflight("https://app.example.com", "PUT", acrh("content-type  ,x-request-id")),
+		want:    rejectedPreflight, err: cors.ErrHeadersNotAllowed},
+	{name: "two allowed header names separated by white space without a comma are refused",
+		opts: base, method: "OPTIONS", status: 403,
+		headers: preflight("https://app.example.com", "PUT", acrh("content-type  x-request-id")),
+		want:    rejectedPreflight, err: cors.ErrHeadersNotAllowed},
+	{name: "an allowed header name that starts with another allowed name is allowed",
+		opts: with(func(o *cors.Options) { o.AllowedHeaders = []string{"X-Custom", "X-Custom-Id"} }), method: "OPTIONS", status: 204,
+		headers: preflight("https://app.example.com", "PUT", acrh("x-custom-id")),
+		want: allowedPreflight("https://app.example.com",
+			"Access-Control-Allow-Methods", "PUT", "Access-Control-Allow-Headers", "x-custom, x-custom-id")},
 	{name: "an empty header list needs no Access-Control-Allow-Headers",
 		opts: base, method: "OPTIONS", status: 204,
 		headers: preflight("https://app.example.com", "PUT", acrh("")),
@@ -282,12 +318,19 @@ var specCases = []specCase{
 		opts: with(func(o *cors.Options) { o.OptionsPassthrough = true }), method: "OPTIONS",
 		headers: preflight("https://attacker.test", "PUT"),
 		want:    map[string]string{"Vary": varyOptions, "X-Next": "1"}, err: cors.ErrOriginNotAllowed},
+	{name: "an Access-Control-Request-Private-Network other than true does not ask for private network access",
+		opts: base, method: "OPTIONS", status: 204,
+		headers: preflight("https://app.example.com", "PUT", [2]string{"Access-Control-Request-Private-Network", "false"}),
+		want:    allowedPreflight("https://app.example.com", "Access-Control-Allow-Methods", "PUT")},
 	{name: "PreflightStatus sets the status of a successful preflight",
 		opts: with(func(o *cors.Options) { o.PreflightStatus = 200 }), method: "OPTIONS", status: 200,
 		headers: preflight("https://app.example.com", "GET"), want: allowedPreflight("https://app.example.com")},
 	{name: "DisablePreflightCache sends Max-Age 0",
 		opts: with(func(o *cors.Options) { o.MaxAge = 0; o.DisablePreflightCache = true }), method: "OPTIONS", status: 204,
 		headers: preflight("https://app.example.com", "GET"), want: allowedPreflight("https://app.example.com", "Access-Control-Max-Age", "0")},
+	{name: "a MaxAge of 24h, the longest, is sent in seconds",
+		opts: with(func(o *cors.Options) { o.MaxAge = 24 * time.Hour }), method: "OPTIONS", status: 204,
+		headers: preflight("https://app.example.com", "GET"), want: allowedPreflight("https://app.example.com", "Access-Control-Max-Age", "86400")},
 	{name: "no MaxAge omits Access-Control-Max-Age",
 		opts: with(func(o *cors.Options) { o.MaxAge = 0 }), method: "OPTIONS", status: 204,
 		headers: preflight("https://app.example.com", "GET"), want: allowedPreflight("https://app.example.com", "Access-Control-Max-Age", "")},
@@ -316,6 +359,26 @@ var specCases = []specCase{
 		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowedHeaders: []string{"*"}},
 		method: "OPTIONS", status: 204, headers: preflight("https://anyone.test", "GET", acrh("authorization,x-anything")),
 		want: map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "authorization,x-anything", "Vary": varyOptions}},
+	{name: "with all methods allowed a method that is not a token is refused",
+		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"*"}},
+		method: "OPTIONS", status: 403, headers: preflight("https://anyone.test", "PUR GE"),
+		want: rejectedPreflight, err: cors.ErrMethodNotAllowed},
+	{name: "with all headers allowed the echoed list has no commas or white space at its ends",
+		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowedHeaders: []string{"*"}},
+		method: "OPTIONS", status: 204, headers: preflight("https://anyone.test", "GET", acrh(",x-a, x-b ,")),
+		want: map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "x-a, x-b", "Vary": varyOptions}},
+	{name: "with all headers allowed a list split over lines is echoed as one, without the empty lines",
+		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowedHeaders: []string{"*"}},
+		method: "OPTIONS", status: 204, headers: preflight("https://anyone.test", "GET", acrh("x-a"), acrh(""), acrh(" , "), acrh("x-b")),
+		want: map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "x-a, x-b", "Vary": varyOptions}},
+	{name: "with all headers allowed a list of exactly 1 KiB is echoed",
+		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowedHeaders: []string{"*"}},
+		method: "OPTIONS", status: 204, headers: preflight("https://anyone.test", "GET", acrh(headerListOfLen(1024))),
+		want: map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": headerListOfLen(1024), "Vary": varyOptions}},
+	{name: "with all headers allowed a list one byte over 1 KiB is not echoed",
+		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowedHeaders: []string{"*"}},
+		method: "OPTIONS", status: 403, headers: preflight("https://anyone.test", "GET", acrh(headerListOfLen(1025))),
+		want: rejectedPreflight, err: cors.ErrHeadersNotAllowed},
 	{name: "with all headers allowed a malformed list is not echoed",
 		opts:   cors.Options{AllowedOrigins: []string{"*"}, AllowedHeaders: []string{"*"}},
 		method: "OPTIONS", status: 403, headers: preflight("https://anyone.test", "GET", acrh("x-a,x-b:evil")),
@@ -738,20 +801,21 @@ func TestOnRejectReceivesTheReasonAndVaryIsAlreadySet(t *testing.T) {
 // configuration.
 func TestMethodAndHeaderMatchingWithFewOrManyNames(t *testing.T) {
 	few := cors.MustNew(cors.Options{AllowedOrigins: []string{"https://app.example.com"},
-		AllowedMethods: []string{"put", "propfind"}, AllowedHeaders: []string{"X-Request-ID", "content-type"}})
+		AllowedMethods: []string{"put", "propfind"}, AllowedHeaders: []string{"X-Request-ID", "content-type", "x-amz-date"}})
 	var methods, headers []string
 	for i := range 12 {
 		methods = append(methods, fmt.Sprintf("M%d", i))
 		headers = append(headers, fmt.Sprintf("X-H%d", i))
 	}
 	many := cors.MustNew(cors.Options{AllowedOrigins: []string{"https://app.example.com"},
-		AllowedMethods: append(methods, "put", "propfind"), AllowedHeaders: append(headers, "X-Request-ID", "content-type")})
+		AllowedMethods: append(methods, "put", "propfind"), AllowedHeaders: append(headers, "X-Request-ID", "content-type", "x-amz-date")})
 	tests := []struct {
 		name, method, headers string
 		want                  error
 	}{
 		{"an exact method and header are allowed", "PUT", "x-request-id", nil},
 		{"a header in another case is allowed", "PUT", "X-REQUEST-id,Content-Type", nil},
+		{"a header with A and Z, the ends of the alphabet, in upper case is allowed", "PUT", "X-AMZ-DATE", nil},
 		{"a method fetch normalizes, configured in lower case, is allowed in upper case", "PUT", "", nil},
 		{"a method fetch normalizes is refused in another case (no browser sends it)", "pUt", "", cors.ErrMethodNotAllowed},
 		{"another method is allowed as configured", "propfind", "", nil},
