@@ -563,6 +563,8 @@ func TestNewRejectsUnsafeOrMalformedOptions(t *testing.T) {
 			[]error{cors.ErrInsecureOrigin}},
 		{"regression null origin: null without the explicit option", cors.Options{AllowedOrigins: []string{"null"}},
 			[]error{cors.ErrNullOrigin}},
+		{"* with DangerouslyAllowNullOrigin", cors.Options{AllowedOrigins: []string{"*"}, DangerouslyAllowNullOrigin: true},
+			[]error{cors.ErrConflict}},
 		{"userinfo", cors.Options{AllowedOrigins: []string{"https://user@app.example.com"}}, []error{cors.ErrInvalidOrigin}},
 		{"a path", cors.Options{AllowedOrigins: []string{"https://app.example.com/"}}, []error{cors.ErrInvalidOrigin}},
 		{"a query", cors.Options{AllowedOrigins: []string{"https://app.example.com?x"}}, []error{cors.ErrInvalidOrigin}},
@@ -587,9 +589,11 @@ func TestNewRejectsUnsafeOrMalformedOptions(t *testing.T) {
 		{"* exposed headers with credentials", with(func(o *cors.Options) { o.ExposedHeaders = []string{"*"} }), []error{cors.ErrWildcardCredentials}},
 		{"a method that is not a token", with(func(o *cors.Options) { o.AllowedMethods = []string{"GET POST"} }), []error{cors.ErrInvalidMethod}},
 		{"TRACE", with(func(o *cors.Options) { o.AllowedMethods = []string{"trace"} }), []error{cors.ErrInvalidMethod}},
+		{"TRACK", with(func(o *cors.Options) { o.AllowedMethods = []string{"TRACK"} }), []error{cors.ErrInvalidMethod}},
 		{"PATCH in lower case, which would refuse every browser", with(func(o *cors.Options) { o.AllowedMethods = []string{"patch"} }), []error{cors.ErrInvalidMethod}},
 		{"PATCH in mixed case", with(func(o *cors.Options) { o.AllowedMethods = []string{"Patch"} }), []error{cors.ErrInvalidMethod}},
 		{"a header scripts cannot set", with(func(o *cors.Options) { o.AllowedHeaders = []string{"Cookie"} }), []error{cors.ErrInvalidHeader}},
+		{"a Proxy- header", with(func(o *cors.Options) { o.AllowedHeaders = []string{"Proxy-Authorization"} }), []error{cors.ErrInvalidHeader}},
 		{"a Sec- header", with(func(o *cors.Options) { o.AllowedHeaders = []string{"Sec-Fetch-Site"} }), []error{cors.ErrInvalidHeader}},
 		{"a header that is not a token", with(func(o *cors.Options) { o.AllowedHeaders = []string{"X Foo"} }), []error{cors.ErrInvalidHeader}},
 		{"a negative MaxAge", with(func(o *cors.Options) { o.MaxAge = -time.Second }), []error{cors.ErrInvalidMaxAge}},
@@ -597,6 +601,7 @@ func TestNewRejectsUnsafeOrMalformedOptions(t *testing.T) {
 		{"a MaxAge over a day", with(func(o *cors.Options) { o.MaxAge = 25 * time.Hour }), []error{cors.ErrInvalidMaxAge}},
 		{"MaxAge with DisablePreflightCache", with(func(o *cors.Options) { o.DisablePreflightCache = true }), []error{cors.ErrConflict}},
 		{"a preflight status outside 2xx", with(func(o *cors.Options) { o.PreflightStatus = 403 }), []error{cors.ErrInvalidPreflightStatus}},
+		{"a preflight status of 300", with(func(o *cors.Options) { o.PreflightStatus = 300 }), []error{cors.ErrInvalidPreflightStatus}},
 		{"every problem is reported at once",
 			cors.Options{AllowedOrigins: []string{"*", "null", "https://a.test/"}, AllowCredentials: true, MaxAge: -1},
 			[]error{cors.ErrWildcardCredentials, cors.ErrNullOrigin, cors.ErrInvalidOrigin, cors.ErrConflict, cors.ErrInvalidMaxAge}},
@@ -626,11 +631,13 @@ func TestNewAcceptsAndNormalizesOrigins(t *testing.T) {
 		"chrome-extension://abcdefghijklmnop", "https://*.Example.org:8443",
 		// Port 80 is not the default for https: it stays in the origin.
 		"https://alt.example.com:80",
+		// A *.localhost name is loopback (RFC 6761), so http is secure.
+		"http://app.localhost:5173",
 	}, AllowCredentials: true})
 	for _, o := range []string{
 		"https://app.example.com", "http://127.0.0.1:8080", "http://[::1]:3000",
 		"chrome-extension://abcdefghijklmnop", "https://x.example.org:8443",
-		"https://alt.example.com:80",
+		"https://alt.example.com:80", "http://app.localhost:5173",
 	} {
 		r := newRequest("GET", "/", [][2]string{{"Origin", o}})
 		if err := m.Check(r); err != nil {
@@ -642,6 +649,43 @@ func TestNewAcceptsAndNormalizesOrigins(t *testing.T) {
 		if err := m.Check(r); err == nil {
 			t.Errorf("Check(%s) = nil, want an error", o)
 		}
+	}
+}
+
+// TestDangerousOptionsAllowWhatTheyName: each Dangerously option lets New
+// accept the configuration it names, which then grants what it says.
+func TestDangerousOptionsAllowWhatTheyName(t *testing.T) {
+	tests := []struct {
+		name            string
+		opts            cors.Options
+		allowed, denied []string
+	}{
+		{"DangerouslyAllowInsecureOrigins permits an http origin with credentials",
+			cors.Options{AllowedOrigins: []string{"http://app.example.com"}, AllowCredentials: true, DangerouslyAllowInsecureOrigins: true},
+			[]string{"http://app.example.com"}, []string{"https://app.example.com", "null"}},
+		{"DangerouslyAllowNullOrigin alone allows null and nothing else",
+			cors.Options{DangerouslyAllowNullOrigin: true},
+			[]string{"null"}, []string{"https://app.example.com"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := cors.New(tt.opts)
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			for _, o := range tt.allowed {
+				rec := httptest.NewRecorder()
+				m.Handler(next).ServeHTTP(rec, newRequest("GET", "/", [][2]string{{"Origin", o}}))
+				if got := rec.Header().Get("Access-Control-Allow-Origin"); got != o {
+					t.Errorf("Origin %s: Access-Control-Allow-Origin %q, want it echoed", o, got)
+				}
+			}
+			for _, o := range tt.denied {
+				if err := m.Check(newRequest("GET", "/", [][2]string{{"Origin", o}})); !errors.Is(err, cors.ErrOriginNotAllowed) {
+					t.Errorf("Check(%s) = %v, want ErrOriginNotAllowed", o, err)
+				}
+			}
+		})
 	}
 }
 
