@@ -61,6 +61,11 @@ var entryCases = []struct {
 	{"https://*.1.2.3.4", "", origins.ErrPatternIP},
 	{"ftp://*.example.com", "", origins.ErrPatternHTTP},
 	{"http://0x7f.1", "", origins.ErrHost},
+	// A host whose last label is a hexadecimal number is an IPv4 address
+	// to browsers ("1.0x7f" is 1.0.0.127), not a name.
+	{"http://a.0x7f", "", origins.ErrHost},
+	{"https://" + strings.Repeat("a", 63) + ".test", "https://" + strings.Repeat("a", 63) + ".test", nil},
+	{"https://" + strings.Repeat("a", 64) + ".test", "", origins.ErrHost},
 	{"http://[fe80::1%25eth0]", "", origins.ErrHost},
 	{"http://[::ffff:1.2.3.4]", "", origins.ErrHost},
 	// Found by FuzzMatch in CI: a pattern whose domain is an unclosed
@@ -165,6 +170,7 @@ func TestParseRefusesNonCanonicalAddresses(t *testing.T) {
 		"http://[0:0:0:0:0:0:0:1]", "http://[::0001]", "http://[::ffff:1.2.3.4]", "http://[::ABCD]",
 		"http://[::ffff:0102:0304]", "http://[0:0:0:0:0:ffff:102:304]", "http://[::FFFF:102:304]",
 		"http://127.1", "http://0x7f.0.0.1", "http://999.1.1.1", "http://1.2.3.4.5", "http://01.2.3.4",
+		"http://1.0x7f", "http://a.0x7f",
 	} {
 		if _, _, _, ok := origins.Parse(s); ok {
 			t.Errorf("Parse(%q) accepted a form browsers do not send", s)
@@ -176,6 +182,28 @@ func TestParseRefusesNonCanonicalAddresses(t *testing.T) {
 		"http://[::ffff:102:304]", "http://[::ffff:c000:201]:8080", "http://[::ffff:0:0]"} {
 		if _, _, _, ok := origins.Parse(s); !ok {
 			t.Errorf("Parse(%q) refused a canonical origin", s)
+		}
+	}
+}
+
+// TestParsePortsAndLabels: Parse accepts ports 1 to 65535 and labels of up
+// to 63 bytes, as browsers send them, and nothing beyond.
+func TestParsePortsAndLabels(t *testing.T) {
+	for _, tt := range []struct {
+		origin string
+		ok     bool
+	}{
+		{"https://a.test:1", true},
+		{"https://a.test:65535", true},
+		{"https://a.test:65536", false},
+		{"https://a.test:99999", false},
+		{"https://a.test:100000", false},
+		{"http://[::1]:65536", false},
+		{"https://" + strings.Repeat("a", 63) + ".test", true},
+		{"https://" + strings.Repeat("a", 64) + ".test", false},
+	} {
+		if _, _, _, ok := origins.Parse(tt.origin); ok != tt.ok {
+			t.Errorf("Parse(%q) ok = %v, want %v", tt.origin, ok, tt.ok)
 		}
 	}
 }
