@@ -29,10 +29,15 @@ func TestSplitAndNormalize(t *testing.T) {
 		{"example.com:", "", "", false},
 		{"example.com:8x", "", "", false},
 		{"[::1", "", "", false},
+		{"[::1]x443", "", "", false},
+		{"[::1]443", "", "", false},
 		{"[fe80::1%eth0]", "", "", false},
 		{"[192.0.2.1]", "", "", false},
 		{"-bad.example", "", "", false},
 		{"bad-.example", "", "", false},
+		{"example-", "", "", false},
+		{"example.com-", "", "", false},
+		{"example.com-.", "", "", false},
 		{"a..b", "", "", false},
 		{"0..", "", "", false},
 		{"example.com..", "", "", false},
@@ -40,6 +45,11 @@ func TestSplitAndNormalize(t *testing.T) {
 		{"evil.com/x", "", "", false},
 		{"user@evil.com", "", "", false},
 		{strings.Repeat("a", 64) + ".com", "", "", false},
+		{strings.Repeat("a", 63) + ".com", strings.Repeat("a", 63) + ".com", "", true},
+		// 253 bytes is the longest name, 254 with its trailing dot.
+		{strings.Repeat("a.", 126) + "a", strings.Repeat("a.", 126) + "a", "", true},
+		{strings.Repeat("a.", 126) + "a.", strings.Repeat("a.", 126) + "a", "", true},
+		{strings.Repeat("a.", 126) + "ab", "", "", false},
 		{"", "", "", false},
 	}
 	for _, tt := range tests {
