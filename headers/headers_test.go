@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"html/template"
 	"io"
@@ -188,6 +189,7 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"an unquoted keyword", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"self"}}}, headers.ErrUnquotedKeyword},
 		{"an unquoted none", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{"none"}}}, headers.ErrUnquotedKeyword},
 		{"a fixed nonce", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"'nonce-abc123'"}}}, headers.ErrNonceSource},
+		{"an unquoted nonce, which would be a host named nonce-abc123", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"nonce-abc123"}}}, headers.ErrUnquotedKeyword},
 		{"a source that injects a directive", headers.Options{CSP: &headers.CSP{ImgSrc: []string{"https://a.example; script-src *"}}}, headers.ErrSource},
 		{"a source that injects a policy", headers.Options{CSP: &headers.CSP{ImgSrc: []string{"https://a.example,script-src"}}}, headers.ErrSource},
 		{"a source with a line break", headers.Options{CSP: &headers.CSP{ImgSrc: []string{"https://a.example\r\nSet-Cookie: x=1"}}}, headers.ErrSource},
@@ -224,11 +226,14 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"a base URI of a hosting service with a script hash", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"'sha256-" + strings.Repeat("A", 43) + "='"}, BaseURI: []string{"https://*.github.io"}}}, headers.ErrUnsafeSource},
 		{"any base URI in the report-only policy with a nonce", headers.Options{CSPReportOnly: &headers.CSP{DefaultSrc: []string{headers.None}, ScriptNonce: true, BaseURI: []string{"*"}}}, headers.ErrUnsafeSource},
 		{"images over http", headers.Options{CSP: &headers.CSP{ImgSrc: []string{"http://cdn.example"}}}, headers.ErrUnsafeSource},
+		{"images from any ftp: URL", headers.Options{CSP: &headers.CSP{ImgSrc: []string{"ftp:"}}}, headers.ErrUnsafeSource},
 		{"none with other sources", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None, headers.Self}}}, headers.ErrPolicy},
 		{"strict-dynamic without a nonce", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{headers.Self}, StrictDynamic: true}}, headers.ErrPolicy},
 		{"a script keyword in img-src", headers.Options{CSP: &headers.CSP{ImgSrc: []string{headers.UnsafeInline}}}, headers.ErrPolicy},
 		{"an empty policy", headers.Options{CSP: &headers.CSP{}}, headers.ErrPolicy},
 		{"a report URL over http", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, ReportURI: "http://r.example/csp"}}, headers.ErrPolicy},
+		{"a report URL with a semicolon, which would start another directive", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, ReportURI: "/csp;script-src"}}, headers.ErrPolicy},
+		{"a report URL with userinfo", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, ReportTo: "https://user:pw@r.example/csp"}}, headers.ErrPolicy},
 		{"a report URL with a quote", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, ReportTo: `/csp"; x="`}}, headers.ErrPolicy},
 		{"an unknown sandbox token", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, Sandbox: true, SandboxAllow: []string{"allow-everything"}}}, headers.ErrPolicy},
 		{"two report-only policies", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, ReportOnly: true}, CSPReportOnly: &headers.CSP{DefaultSrc: []string{headers.None}}}, headers.ErrPolicy},
@@ -450,6 +455,54 @@ func TestNonces(t *testing.T) {
 			t.Fatalf("nonce %q repeated", nonce)
 		}
 		seen[nonce] = true
+	}
+}
+
+// With a nonce and no ScriptSrc or StyleSrc, script-src and style-src are
+// default-src without its hash sources, plus the nonce, as CSP documents.
+func TestNonceListsLeaveOutDefaultSrcHashes(t *testing.T) {
+	hash := "'sha256-" + strings.Repeat("A", 43) + "='"
+	m := mustNew(t, headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.Self, hash}, ScriptNonce: true, StyleNonce: true}})
+	var nonce string
+	rec := httptest.NewRecorder()
+	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nonce, _ = headers.Nonce(r.Context())
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	want := "default-src 'self' " + hash + "; script-src 'self' 'nonce-" + nonce + "'; style-src 'self' 'nonce-" + nonce + "'; base-uri 'self'"
+	if got := rec.Header().Get("Content-Security-Policy"); got != want {
+		t.Errorf("CSP = %q\n          want %q", got, want)
+	}
+}
+
+// A nonce is 16 bytes from crypto/rand: every byte of it varies from one
+// response to the next. (A nonce with only some random bytes is as unique
+// in a test, and far easier to guess.)
+func TestNonceHasSixteenRandomBytes(t *testing.T) {
+	m := mustNew(t, headers.HTML())
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nonce, _ := headers.Nonce(r.Context())
+		_, _ = io.WriteString(w, nonce)
+	}))
+	var first []byte
+	varies := make([]bool, 16)
+	for range 64 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		raw, err := base64.RawURLEncoding.DecodeString(rec.Body.String())
+		if err != nil || len(raw) != 16 {
+			t.Fatalf("nonce %q: %d bytes, %v; want 16 bytes of unpadded base64url", rec.Body, len(raw), err)
+		}
+		if first == nil {
+			first = raw
+		}
+		for i := range raw {
+			varies[i] = varies[i] || raw[i] != first[i]
+		}
+	}
+	for i, v := range varies {
+		if !v {
+			t.Errorf("byte %d of the nonce is the same in 64 responses", i)
+		}
 	}
 }
 
