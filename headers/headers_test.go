@@ -168,6 +168,8 @@ func TestHSTSOptions(t *testing.T) {
 		{"the default is two years with subdomains", headers.HSTS{}, "max-age=63072000; includeSubDomains"},
 		{"preload is opt-in", headers.HSTS{Preload: true}, "max-age=63072000; includeSubDomains; preload"},
 		{"subdomains can be left out", headers.HSTS{DisableIncludeSubDomains: true, MaxAge: 10 * time.Minute}, "max-age=600"},
+		{"one second is the shortest max-age", headers.HSTS{MaxAge: time.Second}, "max-age=1; includeSubDomains"},
+		{"preload takes a max-age of exactly one year", headers.HSTS{Preload: true, MaxAge: 365 * 24 * time.Hour}, "max-age=31536000; includeSubDomains; preload"},
 		{"the header can be omitted", headers.HSTS{Omit: true}, ""},
 	}
 	for _, tt := range tests {
@@ -243,6 +245,8 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"a misspelt referrer policy", headers.Options{ReferrerPolicy: "no-referer"}, headers.ErrValue},
 		{"the unsafe-url referrer policy", headers.Options{ReferrerPolicy: "unsafe-url"}, headers.ErrValue},
 		{"a malformed permissions policy", headers.Options{PermissionsPolicy: "camera 'none'"}, headers.ErrValue},
+		{"a permissions policy origin with a line break", headers.Options{PermissionsPolicy: `camera=("https://a.example` + "\r\nX:y" + `")`}, headers.ErrValue},
+		{"a permissions policy origin with a control character", headers.Options{PermissionsPolicy: `camera=("https://a.example` + "\x01" + `")`}, headers.ErrValue},
 		{"an unknown COOP", headers.Options{CrossOriginOpenerPolicy: "same-site"}, headers.ErrValue},
 		{"an unknown CORP", headers.Options{CrossOriginResourcePolicy: "none"}, headers.ErrValue},
 		{"an unknown XSS setting", headers.Options{XSSProtection: "1; mode=allow"}, headers.ErrValue},
@@ -392,6 +396,8 @@ func TestFrameOptionsFollowFrameAncestors(t *testing.T) {
 		{"frame-ancestors none gives DENY", headers.Options{}, "DENY", false},
 		{"a report-only frame-ancestors self leaves DENY", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, FrameAncestors: []string{headers.Self}, ReportOnly: true}}, "DENY", false},
 		{"an explicit value wins and is canonical", headers.Options{FrameOptions: "sameorigin"}, "SAMEORIGIN", false},
+		{"an explicit value in upper case is taken", headers.Options{FrameOptions: "DENY"}, "DENY", false},
+		{"an explicit value in mixed case with spaces is canonical", headers.Options{FrameOptions: " SameOrigin "}, "SAMEORIGIN", false},
 		{"Omit leaves it out", headers.Options{FrameOptions: headers.Omit}, "", true},
 	}
 	for _, tt := range tests {
@@ -762,11 +768,22 @@ func TestOnReject(t *testing.T) {
 	})
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Host = "other.example"
-	if rec := serve(t, m, r); rec.Code != http.StatusMisdirectedRequest {
+	rec := serve(t, m, r)
+	if rec.Code != http.StatusMisdirectedRequest {
 		t.Errorf("status %d, want the OnReject status", rec.Code)
 	}
 	if !errors.Is(gotErr, headers.ErrHostNotAllowed) {
 		t.Errorf("OnReject got %v", gotErr)
+	}
+	// The security headers are already set on w, as Options.OnReject says.
+	for k, want := range map[string]string{
+		"X-Content-Type-Options":  "nosniff",
+		"X-Frame-Options":         "DENY",
+		"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+	} {
+		if got := rec.Header().Get(k); got != want {
+			t.Errorf("%s = %q on the OnReject response, want %q", k, got, want)
+		}
 	}
 }
 

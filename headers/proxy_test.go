@@ -62,6 +62,7 @@ func TestModifyResponseBehindReverseProxy(t *testing.T) {
 		{name: "a backend's HSTS is removed over plain HTTP too", backend: "Strict-Transport-Security", values: []string{"max-age=0"}, want: nil},
 		{name: "a backend's several lines are all removed", backend: "X-Frame-Options", values: []string{"SAMEORIGIN", "ALLOWALL"}, want: []string{"DENY"}},
 		{name: "a backend's policy is kept: policies add up", backend: "Content-Security-Policy", values: []string{"default-src 'self'"}, want: []string{api, "default-src 'self'"}},
+		{name: "a backend's reporting endpoints are kept next to the gateway's, as its policies are", opts: headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None}, ReportTo: "/csp"}}, backend: "Reporting-Endpoints", values: []string{`backend="/r"`}, want: []string{`csp-endpoint="/csp"`, `backend="/r"`}},
 		{name: "a backend's report-only policy is kept", backend: "Content-Security-Policy-Report-Only", values: []string{"default-src 'self'"}, want: []string{"default-src 'self'"}},
 		{name: "a backend's header the gateway omits is kept", opts: headers.Options{FrameOptions: headers.Omit}, backend: "X-Frame-Options", values: []string{"SAMEORIGIN"}, want: []string{"SAMEORIGIN"}},
 		{name: "a backend's HSTS is kept when the gateway omits it", opts: headers.Options{HSTS: headers.HSTS{Omit: true}}, tls: true, backend: "Strict-Transport-Security", values: []string{"max-age=31536000"}, want: []string{"max-age=31536000"}},
