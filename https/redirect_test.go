@@ -37,6 +37,7 @@ func TestRedirect(t *testing.T) {
 	dev := mustRedirect(t, https.RedirectOptions{AllowedHosts: []string{"localhost:8080"}, HTTPSPort: 8443})
 	temp := mustRedirect(t, https.RedirectOptions{Host: "example.com:8443", Temporary: true, RedirectUnsafeMethods: true})
 	unsafe := mustRedirect(t, https.RedirectOptions{Host: "example.com", RedirectUnsafeMethods: true})
+	port443 := mustRedirect(t, https.RedirectOptions{Host: "example.com:443", AllowedHosts: []string{"www.example.com"}, HTTPSPort: 443})
 
 	tests := []struct {
 		name     string
@@ -61,6 +62,8 @@ func TestRedirect(t *testing.T) {
 		{"DELETE keeps its method with 308 when asked", unsafe, "DELETE", "example.com", "/item/1", 308, "https://example.com/item/1"},
 		{"an escaped path and query are kept", rd, "GET", "example.com", "/a%20b/%2F?q=%3Cx%3E&y", 301, "https://example.com/a%20b/%2F?q=%3Cx%3E&y"},
 		{"a query with bytes a URI cannot hold is escaped", rd, "GET", "example.com", "/q?a=%zz&b=\"<x>\"&c=%41", 301, "https://example.com/q?a=%25zz&b=%22%3Cx%3E%22&c=%41"},
+		{"a percent sign with one hex digit at the end of the query is escaped", rd, "GET", "example.com", "/q?a=%4", 301, "https://example.com/q?a=%254"},
+		{"a percent sign at the end of the query is escaped", rd, "GET", "example.com", "/q?a=%", 301, "https://example.com/q?a=%25"},
 		{"an empty query is kept", rd, "GET", "example.com", "/p?", 301, "https://example.com/p?"},
 		{"a path that looks like a host stays a path", rd, "GET", "example.com", "//evil.example/x", 301, "https://example.com//evil.example/x"},
 		// CVE-2022-40083 (labstack/echo#2259): echo's static handler
@@ -92,6 +95,8 @@ func TestRedirect(t *testing.T) {
 		// decoded, and reached another route over plain HTTP.
 		{"an encoded slash does not make a path exempt", rd, "GET", "example.com", "/.well-known%2Facme-challenge/token", 301, "https://example.com/.well-known%2Facme-challenge/token"},
 		{"the HTTPS port is added to allowed hosts", dev, "GET", "localhost:8080", "/", 301, "https://localhost:8443/"},
+		{"an HTTPS port of 443 is the default and left out", port443, "GET", "www.example.com", "/", 301, "https://www.example.com/"},
+		{"port 443 on the canonical host is the default and left out", port443, "GET", "evil.example", "/x", 301, "https://example.com/x"},
 		{"temporary redirects use 302", temp, "GET", "x", "/", 302, "https://example.com:8443/"},
 		{"temporary redirects use 307 for POST", temp, "POST", "x", "/", 307, "https://example.com:8443/"},
 	}
@@ -243,6 +248,11 @@ func TestNewRedirectRejectsInvalidOptions(t *testing.T) {
 		{"every path exempt", https.RedirectOptions{Host: "example.com", Exempt: []string{"/"}}, https.ErrPath},
 		{"a Unicode host", https.RedirectOptions{AllowedHosts: []string{"bücher.example"}}, https.ErrHost},
 		{"a bad HTTPS port", https.RedirectOptions{Host: "example.com", HTTPSPort: 70000}, https.ErrOption},
+		{"an HTTPS port one over the last", https.RedirectOptions{Host: "example.com", HTTPSPort: 65536}, https.ErrOption},
+		{"a negative HTTPS port", https.RedirectOptions{Host: "example.com", HTTPSPort: -1}, https.ErrOption},
+		{"an exempt path with an empty segment", https.RedirectOptions{Host: "example.com", Exempt: []string{"/status//live"}}, https.ErrPath},
+		// A public origin over http names no HTTPS host to redirect to.
+		{"only an http public origin", https.RedirectOptions{ClientIP: clientip.MustNew(clientip.Options{PublicOrigin: "http://public.example"})}, https.ErrNoHost},
 		{"a relative exempt path", https.RedirectOptions{Host: "example.com", Exempt: []string{"healthz"}}, https.ErrPath},
 		{"an exempt path with a query", https.RedirectOptions{Host: "example.com", Exempt: []string{"/x?y"}}, https.ErrPath},
 	}
