@@ -10,6 +10,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -307,6 +308,9 @@ func TestCheckTLSConfig(t *testing.T) {
 		{"TLS 1.1 fails", &tls.Config{MinVersion: tls.VersionTLS11}, false},
 		{"an RSA key exchange suite fails", &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}}, false},
 		{"a CBC suite fails", &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA}}, false},
+		// crypto/tls ignores TLS 1.3 suites in CipherSuites; listing them
+		// weakens nothing.
+		{"TLS 1.3 suites listed with an AEAD suite pass", &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}}, true},
 		{"InsecureSkipVerify fails", &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true}, false},
 		{"a KeyLogWriter fails", &tls.Config{MinVersion: tls.VersionTLS12, KeyLogWriter: io.Discard}, false},
 	}
@@ -322,6 +326,35 @@ func TestCheckTLSConfig(t *testing.T) {
 	a.CipherSuites[0] = 0
 	if b.CipherSuites[0] == 0 || !strings.Contains(strings.Join(b.NextProtos, ","), "h2") {
 		t.Error("TLSConfig values share state")
+	}
+}
+
+// TestTLSConfigSuitesHaveForwardSecrecyAndAEAD checks every suite
+// crypto/tls knows: TLSConfig lists only ECDHE suites with AES-GCM or
+// ChaCha20-Poly1305, and CheckTLSConfig refuses every other TLS 1.2 suite.
+func TestTLSConfigSuitesHaveForwardSecrecyAndAEAD(t *testing.T) {
+	good := func(name string) bool {
+		return strings.HasPrefix(name, "TLS_ECDHE_") &&
+			(strings.HasSuffix(name, "_GCM_SHA256") || strings.HasSuffix(name, "_GCM_SHA384") || strings.HasSuffix(name, "_CHACHA20_POLY1305_SHA256"))
+	}
+	listed := https.TLSConfig().CipherSuites
+	if len(listed) == 0 {
+		t.Fatal("TLSConfig lists no cipher suite: crypto/tls's defaults include CBC suites")
+	}
+	for _, s := range listed {
+		if name := tls.CipherSuiteName(s); !good(name) {
+			t.Errorf("TLSConfig lists %s", name)
+		}
+	}
+	for _, s := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		tls12 := slices.Contains(s.SupportedVersions, tls.VersionTLS12)
+		if !tls12 {
+			continue // TLS 1.3 suites, which crypto/tls ignores here
+		}
+		err := https.CheckTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: []uint16{s.ID}})
+		if (err == nil) != good(s.Name) {
+			t.Errorf("CheckTLSConfig with %s: %v", s.Name, err)
+		}
 	}
 }
 
