@@ -61,7 +61,7 @@ func TestNewRejectsUnsafeOrInvalidOptions(t *testing.T) {
 		{"no limit at all", ratelimit.Options{}, "at least one limit"},
 		{"a zero rate", ratelimit.Options{Limits: []ratelimit.Limit{{Period: time.Second}}}, "Rate"},
 		{"a negative period", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: -time.Second}}}, "Period"},
-		{"a negative burst", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second, Burst: -1}}}, "Burst"},
+		{"a negative burst", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second, Burst: -1}}}, "Burst: -1 must not be negative"},
 		{"a rate finer than a microsecond", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 2_000_000, Period: time.Second}}}, "1µs"},
 		{"a name with a quote", ratelimit.Options{Limits: []ratelimit.Limit{{Name: `a"b`, Rate: 1, Period: time.Second}}}, "Name"},
 		{"two limits with the same name", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}, {Rate: 2, Period: time.Second}}}, "used twice"},
@@ -69,6 +69,9 @@ func TestNewRejectsUnsafeOrInvalidOptions(t *testing.T) {
 		{"an API key header that is not a header name", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second, Key: ratelimit.ByAPIKey("x key")}}}, "header name"},
 		{"an IPv6 prefix of /8", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}}, IPv6Prefix: 8}, "IPv6Prefix"},
 		{"an IPv4 prefix of /33", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}}, IPv4Prefix: 33}, "IPv4Prefix"},
+		{"an IPv4 prefix of /7", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}}, IPv4Prefix: 7}, "IPv4Prefix"},
+		{"an IPv6 prefix of /23", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}}, IPv6Prefix: 23}, "IPv6Prefix"},
+		{"a burst worth more than 100 years", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: 100*365*24*time.Hour + time.Nanosecond}}}, "100 years"},
 		{"an unknown header mode", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}}, Headers: 9}, "Headers"},
 		{"seventeen limits", ratelimit.Options{Limits: distinctLimits(17)}, "at most 16"},
 		{"a name of 33 bytes", ratelimit.Options{Limits: []ratelimit.Limit{{Name: strings.Repeat("n", 33), Rate: 1, Period: time.Second}}}, "Name"},
@@ -115,27 +118,30 @@ func distinctLimits(n int) []ratelimit.Limit {
 	return l
 }
 
-// The documented upper bounds are accepted: sixteen limits, a name of 32
-// bytes.
+// The documented bounds are accepted: sixteen limits, a name of 32 bytes,
+// a burst worth exactly 100 years, prefixes of /8 and /24.
 func TestNewAcceptsTheDocumentedMaximums(t *testing.T) {
+	one := []ratelimit.Limit{{Rate: 1, Period: time.Second}}
 	for _, tt := range []struct {
-		name   string
-		limits []ratelimit.Limit
+		name string
+		o    ratelimit.Options
 	}{
-		{"sixteen limits", distinctLimits(16)},
-		{"a name of 32 bytes", []ratelimit.Limit{{Name: strings.Repeat("n", 32), Rate: 1, Period: time.Second}}},
-		{"a name of 1 byte", []ratelimit.Limit{{Name: "n", Rate: 1, Period: time.Second}}},
+		{"sixteen limits", ratelimit.Options{Limits: distinctLimits(16)}},
+		{"a name of 32 bytes", ratelimit.Options{Limits: []ratelimit.Limit{{Name: strings.Repeat("n", 32), Rate: 1, Period: time.Second}}}},
+		{"a name of 1 byte", ratelimit.Options{Limits: []ratelimit.Limit{{Name: "n", Rate: 1, Period: time.Second}}}},
+		{"a burst worth exactly 100 years", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: 100 * 365 * 24 * time.Hour}}}},
+		{"a burst of 100 a year apart", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 10, Period: 10 * 365 * 24 * time.Hour, Burst: 100}}}},
+		{"an IPv4 prefix of /8", ratelimit.Options{Limits: one, IPv4Prefix: 8}},
+		{"an IPv6 prefix of /24", ratelimit.Options{Limits: one, IPv6Prefix: 24}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := ratelimit.New(ratelimit.Options{Limits: tt.limits}); err != nil {
+			if _, err := ratelimit.New(tt.o); err != nil {
 				t.Errorf("New: %v", err)
 			}
 		})
 	}
 }
 
-// A MemoryStore of zero MemoryOptions, and a zero MemoryStore, are bounded
-// to DefaultMaxKeys (100,000) keys.
 func TestMemoryStoreDefaultMaxKeys(t *testing.T) {
 	if ratelimit.DefaultMaxKeys != 100_000 {
 		t.Fatalf("DefaultMaxKeys = %d", ratelimit.DefaultMaxKeys)
@@ -484,7 +490,11 @@ func TestKeys(t *testing.T) {
 		{"a subject is keyed by name", ratelimit.BySubject(), withID(request("192.0.2.1:1"), "alice"), "l:sub:alice", true},
 		{"a subject with odd characters is hashed", ratelimit.BySubject(), withID(request("192.0.2.1:1"), "a{b}"), "l:sub:#", true},
 		{"no identity falls back to the address", ratelimit.BySubject(), request("192.0.2.1:1"), "l:ip:192.0.2.1/32", true},
+		{"an identity with an empty subject falls back to the address", ratelimit.BySubject(), withID(request("192.0.2.1:1"), ""), "l:ip:192.0.2.1/32", true},
+		{"a subject of 64 safe bytes is stored as it is", ratelimit.BySubject(), withID(request("192.0.2.1:1"), strings.Repeat("s", 64)), "l:sub:" + strings.Repeat("s", 64), true},
+		{"a subject of 65 bytes is hashed", ratelimit.BySubject(), withID(request("192.0.2.1:1"), strings.Repeat("s", 65)), "l:sub:#", true},
 		{"an API key is never stored in clear", ratelimit.ByAPIKey("x-api-key"), request("192.0.2.1:1", "X-Api-Key", "secret"), "l:apikey:#2bb80d537b1da3e38bd30361aa855686", true},
+		{"an API key of 1024 bytes is hashed, not taken for an oversized one", ratelimit.ByAPIKey("X-API-Key"), request("192.0.2.1:1", "X-Api-Key", strings.Repeat("k", 1024)), "l:apikey:#", true},
 		{"an oversized API key is not hashed and shares one key", ratelimit.ByAPIKey("X-API-Key"), request("192.0.2.1:1", "X-Api-Key", strings.Repeat("k", 1025)), "l:apikey:oversize", true},
 		{"no API key falls back to the address", ratelimit.ByAPIKey("X-API-Key"), request("192.0.2.1:1"), "l:ip:192.0.2.1/32", true},
 		{"Basic credentials are keyed by address, never hashed", ratelimit.ByAPIKey("Authorization"), request("192.0.2.1:1", "Authorization", "Basic YWxpY2U6c2VjcmV0"), "l:ip:192.0.2.1/32", true},
@@ -875,6 +885,54 @@ func TestDecayedKeysAreDroppedBeforeLiveOnes(t *testing.T) {
 	if lost > 10 {
 		t.Fatalf("%d of 1000 live keys were evicted while decayed keys were kept", lost)
 	}
+}
+
+// A key whose state decays at the very instant another key is inserted is
+// dropped, as any decayed key is, and a full shard that finds decayed keys
+// makes room with them alone: no live key loses its debt. (Mutations
+// found that no test told a key decayed at now from a live one, or
+// noticed a live key evicted next to decayed ones.) MaxKeys 16 makes one
+// shard, so every key meets every other.
+func TestDecayedKeysMakeRoomWithoutEvictingLiveOnes(t *testing.T) {
+	ctx := context.Background()
+	short := ratelimit.Quota{Interval: time.Second, Burst: 1}
+	long := ratelimit.Quota{Interval: time.Hour, Burst: 1}
+	newStore := func(t *testing.T) (*ratelimit.MemoryStore, *fakeClock) {
+		t.Helper()
+		store, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{MaxKeys: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock := newClock()
+		ratelimit.SetClock(store, clock.Now)
+		return store, clock
+	}
+	t.Run("a key decayed exactly now is dropped by the next insert", func(t *testing.T) {
+		store, clock := newStore(t)
+		store.Take(ctx, "decays", short)
+		clock.Advance(time.Second)
+		store.Take(ctx, "new", long)
+		if n := store.Len(); n != 1 {
+			t.Fatalf("Len() = %d, want 1: the key decayed at this instant was kept", n)
+		}
+	})
+	t.Run("a full shard with a decayed key evicts no live one", func(t *testing.T) {
+		store, clock := newStore(t)
+		for i := range 15 {
+			store.Take(ctx, fmt.Sprint("live-", i), long)
+		}
+		store.Take(ctx, "decays", short)
+		clock.Advance(2 * time.Second)
+		store.Take(ctx, "new", long)
+		if n := store.Len(); n != 16 {
+			t.Errorf("Len() = %d, want 16", n)
+		}
+		for i := range 15 {
+			if res, _ := store.Peek(ctx, fmt.Sprint("live-", i), long); res.Allowed {
+				t.Errorf("live-%d was evicted while a decayed key made room", i)
+			}
+		}
+	})
 }
 
 func TestEndToEnd(t *testing.T) {
