@@ -168,6 +168,11 @@ func TestAttemptLimiterWithoutKnownNetworksLocksEverywhere(t *testing.T) {
 	if _, err := login(t, a, "alice", "right", home); !errors.Is(err, ratelimit.ErrUserLocked) {
 		t.Fatalf("err = %v, want ErrUserLocked", err)
 	}
+	// Check, for credentials accepted without a verification, refuses
+	// the known network too (a mutation found no test of it).
+	if _, err := a.Check(context.Background(), "alice", home); !errors.Is(err, ratelimit.ErrUserLocked) {
+		t.Fatalf("Check at home: err = %v, want ErrUserLocked", err)
+	}
 }
 
 // reserveAll makes n reservations at once, one per goroutine, all
@@ -318,6 +323,40 @@ func TestAttemptLimiterRecordFailureStillLocks(t *testing.T) {
 	}
 }
 
+// RecordFailure counts for the user name too, not only for the pair: the
+// two-step protocol still stops guessing spread over many networks (a
+// mutation found no test of it).
+func TestAttemptLimiterRecordFailureCountsTheUser(t *testing.T) {
+	a, _ := newAttempts(t, ratelimit.AttemptOptions{MaxUserFailures: 3})
+	ctx := context.Background()
+	for i := range 3 {
+		if err := a.RecordFailure(ctx, "alice", netip.AddrFrom4([4]byte{203, 0, 113, byte(i)})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Check(ctx, "alice", attacker); !errors.Is(err, ratelimit.ErrUserLocked) {
+		t.Fatalf("Check after 3 failures from 3 networks: %v, want ErrUserLocked", err)
+	}
+}
+
+// An IPv4-mapped IPv6 address is the IPv4 address it holds, as
+// Options.IPv4Prefix groups it: a caller passing one form or the other
+// counts for one pair (a mutation found no test of it; the Middleware's
+// addresses come unmapped from clientip, the limiter's from its caller).
+func TestAttemptLimiterKeysAnIPv4MappedAddressAsIPv4(t *testing.T) {
+	a, _ := newAttempts(t, ratelimit.AttemptOptions{MaxFailures: 3})
+	ctx := context.Background()
+	mapped := netip.AddrFrom16(attacker.As16())
+	for range 3 {
+		if _, err := a.Reserve(ctx, "alice", mapped); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Check(ctx, "alice", attacker); !errors.Is(err, ratelimit.ErrLocked) {
+		t.Fatalf("%v after 3 failures from %v: %v, want ErrLocked", attacker, mapped, err)
+	}
+}
+
 func TestAttemptLimiterStoreFailureFailsClosed(t *testing.T) {
 	a, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{Store: failingStore{}})
 	if err != nil {
@@ -393,6 +432,22 @@ func TestNewAttemptLimiterRejectsInvalidOptions(t *testing.T) {
 				t.Fatalf("err = %v, want ErrOption naming %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// The documented bounds of the options are accepted (a mutation found no
+// test of MaxKnownNetworks 1).
+func TestNewAttemptLimiterAcceptsTheDocumentedBounds(t *testing.T) {
+	for _, o := range []ratelimit.AttemptOptions{
+		{MaxKnownNetworks: 1},
+		{MaxFailures: 1, MaxUserFailures: 1},
+		{IPv4Prefix: 8, IPv6Prefix: 24},
+		{IPv4Prefix: 32, IPv6Prefix: 128},
+		{Name: strings.Repeat("n", 32)},
+	} {
+		if _, err := ratelimit.NewAttemptLimiter(o); err != nil {
+			t.Errorf("NewAttemptLimiter(%+v): %v", o, err)
+		}
 	}
 }
 
@@ -558,6 +613,57 @@ func TestKnownNetworkSurvivesOtherUsersSuccesses(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// The store of known networks holds twice the keys of the others, as
+// AttemptOptions.Store says: its entries last KnownNetworkTTL, and each
+// user with one also has a budget entry (a mutation found no test of it).
+func TestKnownNetworkStoreHoldsTwiceTheKeys(t *testing.T) {
+	for _, given := range []bool{false, true} {
+		t.Run(fmt.Sprintf("MemoryStore given: %v", given), func(t *testing.T) {
+			var o ratelimit.AttemptOptions
+			if given {
+				o.Store = must(ratelimit.NewMemoryStore(ratelimit.MemoryOptions{MaxKeys: 1000}))
+			}
+			a := must(ratelimit.NewAttemptLimiterMaxKeys(o, 1000))
+			if n := ratelimit.KnownStoreOf(a).(*ratelimit.MemoryStore).MaxKeys(); n != 2000 {
+				t.Errorf("the store of known networks holds %d keys, want 2000", n)
+			}
+		})
+	}
+}
+
+// A known network is decayed exactly KnownNetworkTTL after its success,
+// as a Peek then says, and a full store of known networks, which evicts
+// no live entry, takes the decayed one's place for a new network at that
+// instant (a mutation found that no test told an entry decayed at now
+// from a live one). MaxKeys 8 gives a store of known networks of 16 keys
+// in one shard; MaxKnownNetworks 1 makes each user's budget entry decay
+// with its network.
+func TestFullKnownNetworkStoreTakesANewNetworkWhenTheOldOnesExpire(t *testing.T) {
+	store := must(ratelimit.NewMemoryStore(ratelimit.MemoryOptions{MaxKeys: 8}))
+	clock := newClock()
+	ratelimit.SetClock(store, clock.Now)
+	a := must(ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{Store: store, MaxKnownNetworks: 1}))
+	ctx := context.Background()
+	for i := range 8 {
+		if err := a.RecordSuccess(ctx, fmt.Sprint("user", i), v6Net(i, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := ratelimit.KnownStoreOf(a).(*ratelimit.MemoryStore).Len(); n != 16 {
+		t.Fatalf("the store of known networks holds %d keys, want it full (16)", n)
+	}
+	clock.Advance(ratelimit.DefaultKnownNetworkTTL)
+	if ratelimit.IsKnown(a, "user0", v6Net(0, 0)) {
+		t.Fatal("a network still known KnownNetworkTTL after its success")
+	}
+	if err := a.RecordSuccess(ctx, "alice", home); err != nil {
+		t.Fatal(err)
+	}
+	if !ratelimit.IsKnown(a, "alice", home) {
+		t.Error("a new network was not remembered in place of decayed ones")
 	}
 }
 
