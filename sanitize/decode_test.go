@@ -162,6 +162,7 @@ func TestJSONAttacks(t *testing.T) {
 		{"an array instead of an object", `[1,2]`, "application/json", 422, sanitize.ErrInvalidFields},
 		{"null is an empty object, then fails validation", `null`, "application/json", 422, sanitize.ErrInvalidFields},
 		{"a validation failure", `{"name":"A","email":"not-an-email","age":-1}`, "application/json", 422, sanitize.ErrInvalidFields},
+		{"a +json type outside application/", valid, "text/x+json", 415, sanitize.ErrContentType},
 		{"a +json media type is JSON", `{"name":"Al","email":"a@example.com"}`, "application/merge-patch+json", 200, nil},
 		{"charset utf-8 is accepted", `{"name":"Al","email":"a@example.com"}`, "application/json; charset=UTF-8", 200, nil},
 	}
@@ -286,6 +287,20 @@ func TestOptions(t *testing.T) {
 
 type chunked struct{ io.Reader }
 
+// MaxDepth is 1 to 10000, as New's error says (a mutation found no test
+// of the upper bound).
+func TestMaxDepthBounds(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		depth int
+		ok    bool
+	}{{1, true}, {10000, true}, {10001, false}, {-1, false}} {
+		if _, err := sanitize.New(sanitize.Options{MaxDepth: tt.depth}); (err == nil) != tt.ok || !tt.ok && !errors.Is(err, sanitize.ErrOption) {
+			t.Errorf("MaxDepth %d: err = %v, want accepted: %v", tt.depth, err, tt.ok)
+		}
+	}
+}
+
 func TestBodyWithoutContentLengthIsBounded(t *testing.T) {
 	t.Parallel()
 	d := sanitize.MustNew(sanitize.Options{MaxBytes: 1024})
@@ -307,6 +322,17 @@ type unknownPolicy struct {
 	Name string `json:"name" sanitize:"html=fancy"`
 }
 
+// A sanitize tag on a field that holds no string is refused: on an
+// interface field, which encoding/json fills with a string, it would be
+// skipped silently (a mutation found no test of it).
+type tagOnAny struct {
+	Note any `json:"note" sanitize:"html=ugc"`
+}
+
+type tagOnInt struct {
+	Age int `json:"age" sanitize:"trim"`
+}
+
 func TestBadSanitizeTagsAreProgrammingErrors(t *testing.T) {
 	t.Parallel()
 	for _, f := range []func(w http.ResponseWriter) error{
@@ -316,6 +342,14 @@ func TestBadSanitizeTagsAreProgrammingErrors(t *testing.T) {
 		},
 		func(w http.ResponseWriter) error {
 			_, err := sanitize.DecodeJSON[unknownPolicy](nil, w, post(`{"name":"x"}`, "application/json"))
+			return err
+		},
+		func(w http.ResponseWriter) error {
+			_, err := sanitize.DecodeJSON[tagOnAny](nil, w, post(`{"note":"<script>alert(1)</script>"}`, "application/json"))
+			return err
+		},
+		func(w http.ResponseWriter) error {
+			_, err := sanitize.DecodeJSON[tagOnInt](nil, w, post(`{"age":1}`, "application/json"))
 			return err
 		},
 	} {

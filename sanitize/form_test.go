@@ -100,6 +100,8 @@ func TestBodyLimit(t *testing.T) {
 		{"a body growing past the limit fails the read", strings.Repeat("x", 100), "application/json", -1, 200},
 		{"a wrong content type", `a=1`, "application/x-www-form-urlencoded", 3, 415},
 		{"no content type", `{}`, "", 2, 415},
+		{"a +json type outside application/", `{}`, "text/x+json", 2, 415},
+		{"an application/*+json type passes", `{}`, "application/merge-patch+json", 2, 200},
 		{"no body passes whatever the type", ``, "", 0, 200},
 	}
 	for _, tt := range tests {
