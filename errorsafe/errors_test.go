@@ -45,6 +45,8 @@ func TestHandlerFuncErrors(t *testing.T) {
 		{"a mapped sentinel without message gets none", errFrozen, 403, "", "DEBUG"},
 		{"a MaxBytesError is a 413", fmt.Errorf("decode: %w", &http.MaxBytesError{Limit: 10}), 413, "", "DEBUG"},
 		{"a deadline is a 503", fmt.Errorf("query %s: %w", privateCause, context.DeadlineExceeded), 503, "", "ERROR"},
+		{"a handler timeout is a 503", fmt.Errorf("render %s: %w", privateCause, http.ErrHandlerTimeout), 503, "", "ERROR"},
+		{"an Error with a redirect status is a 500", &errorsafe.Error{Status: http.StatusFound, Err: errors.New(privateCause)}, 500, "", "ERROR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,6 +170,22 @@ func TestAnsweredErrorReturnedIsNotLoggedAgain(t *testing.T) {
 				t.Errorf("access record %v, want status 400 with the reason", acc)
 			}
 		})
+	}
+}
+
+// A reason recorded by a handler that then wrote nothing is no answer: the
+// error it returns is still answered, not left to net/http's empty 200 (a
+// mutation found no test of it).
+func TestRecordedButUnansweredErrorIsAnswered(t *testing.T) {
+	m, _ := newLogged(t, errorsafe.Options{})
+	rec := httptest.NewRecorder()
+	m.Handler(errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		err := &errorsafe.Error{Status: http.StatusForbidden, Err: errors.New(privateCause)}
+		errorsafe.SetRejectReason(r, err)
+		return err
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != http.StatusForbidden || rec.Header().Get("Content-Type") != "application/problem+json" {
+		t.Errorf("status %d, Content-Type %q, want the 403 problem", rec.Code, rec.Header().Get("Content-Type"))
 	}
 }
 

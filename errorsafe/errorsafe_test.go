@@ -74,6 +74,7 @@ func TestNewRejectsUnsafeOptions(t *testing.T) {
 		{"a token header as request ID header is rejected", errorsafe.Options{RequestIDHeader: "X-Auth-Token"}, "RequestIDHeader"},
 		{"a header listed in RedactHeaders as request ID header is rejected", errorsafe.Options{RequestIDHeader: "X-Internal", RedactHeaders: []string{"x-internal"}}, "RequestIDHeader"},
 		{"a maximum ID length below 8 is rejected", errorsafe.Options{MaxRequestIDLength: 4}, "MaxRequestIDLength"},
+		{"a maximum ID length of 7 is rejected", errorsafe.Options{MaxRequestIDLength: 7}, "MaxRequestIDLength"},
 		{"a maximum ID length above 200 is rejected", errorsafe.Options{MaxRequestIDLength: 201}, "MaxRequestIDLength"},
 		{"a negative maximum ID length is rejected", errorsafe.Options{MaxRequestIDLength: -1}, "MaxRequestIDLength"},
 		{"an invalid redacted header name is rejected", errorsafe.Options{RedactHeaders: []string{"Bad:Name"}}, "RedactHeaders[0]"},
@@ -85,6 +86,9 @@ func TestNewRejectsUnsafeOptions(t *testing.T) {
 		{"an invalid logged header name is rejected", errorsafe.Options{LogHeaders: []string{"Referer", "a b"}}, "LogHeaders[1]"},
 		{"a nil sentinel is rejected", errorsafe.Options{Errors: []errorsafe.ErrorMapping{{Status: 404}}}, "Errors[0].Err"},
 		{"a success status is rejected", errorsafe.Options{Errors: []errorsafe.ErrorMapping{{Err: io.EOF, Status: 200}}}, "Errors[0].Status"},
+		{"a redirect status is rejected", errorsafe.Options{Errors: []errorsafe.ErrorMapping{{Err: io.EOF, Status: 308}}}, "Errors[0].Status"},
+		{"a public message of 201 bytes is rejected", errorsafe.Options{Errors: []errorsafe.ErrorMapping{{Err: io.EOF, Status: 400, Public: strings.Repeat("p", 201)}}}, "Errors[0].Public"},
+		{"a public message with a C1 control is rejected", errorsafe.Options{Errors: []errorsafe.ErrorMapping{{Err: io.EOF, Status: 400, Public: "a\u0085b"}}}, "Errors[0].Public"},
 		{"a status without status text is rejected", errorsafe.Options{Errors: []errorsafe.ErrorMapping{{Err: io.EOF, Status: 499}}}, "Errors[0].Status"},
 		{"a public message with a newline is rejected", errorsafe.Options{Errors: []errorsafe.ErrorMapping{{Err: io.EOF, Status: 400, Public: "a\nb"}}}, "Errors[0].Public"},
 		{"a public message of invalid UTF-8 is rejected", errorsafe.Options{Errors: []errorsafe.ErrorMapping{{Err: io.EOF, Status: 400, Public: "\xff"}}}, "Errors[0].Public"},
@@ -125,6 +129,19 @@ func TestNewRejectsUnsafeOptions(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+	})
+
+	t.Run("the documented bounds are accepted", func(t *testing.T) {
+		for _, o := range []errorsafe.Options{
+			{MaxRequestIDLength: 8},
+			{MaxRequestIDLength: 200},
+			{Errors: []errorsafe.ErrorMapping{{Err: io.EOF, Status: 400, Public: strings.Repeat("p", 200)}}},
+			{Errors: []errorsafe.ErrorMapping{{Err: io.EOF, Status: 511, Public: "Café fermé \u00a0."}}},
+		} {
+			if _, err := errorsafe.New(o); err != nil {
+				t.Errorf("New: %v", err)
+			}
 		}
 	})
 

@@ -68,6 +68,13 @@ var redactQueryCases = []struct {
 		"next=https://[REDACTED]@h/x&back=//[REDACTED]@h"},
 	{"a percent-encoded URL value with userinfo is redacted", "next=https%3A%2F%2Fu%3Ahunter2%40h%2Fx",
 		"next=[REDACTED]"},
+	{"a percent-encoded URL value in lower case with userinfo is redacted", "next=https%3a%2f%2fu%3ahunter2%40h%2fx",
+		"next=[REDACTED]"},
+	{"a value starting with eyj is redacted as eyJ is", "q=eyjhbGciOi", "q=[REDACTED]"},
+	{"a query of 4096 bytes is read whole",
+		"a=1&password=" + strings.Repeat("x", 4096-13), "a=1&password=[REDACTED]"},
+	{"a query of 4097 bytes is cut at 4096",
+		"a=1&password=" + strings.Repeat("x", 4097-13), "a=1&[TRUNCATED]"},
 	{"URL values without userinfo are kept", "redirect_uri=https%3A%2F%2Fapp.example%2Fcb&next=https://h/x?e=a@b&email=a%40b.example",
 		"redirect_uri=https%3A%2F%2Fapp.example%2Fcb&next=https://h/x?e=a@b&email=a%40b.example"},
 }
@@ -107,6 +114,29 @@ func TestRedactQuery(t *testing.T) {
 			t.Errorf("got %q", got)
 		}
 	})
+}
+
+// The logged query is at most 1024 bytes whatever its length, whether it
+// is returned as it is or rebuilt with redactions and a truncation marker
+// (mutations found that no test met either bound exactly).
+func TestRedactQueryIsAtMost1024Bytes(t *testing.T) {
+	var m *errorsafe.Middleware
+	for n := 1000; n <= 1050; n++ {
+		plain := "a=" + strings.Repeat("b", n-2)
+		got := m.RedactQuery(plain)
+		if len(got) > 1024 {
+			t.Errorf("RedactQuery of a %d-byte query without secrets: %d bytes", n, len(got))
+		}
+		if n <= 1024 && got != plain {
+			t.Errorf("RedactQuery of a %d-byte query without secrets changed it: %.40q", n, got)
+		}
+		for _, name := range []string{"token", "password"} {
+			q := name + "=x&a=" + strings.Repeat("b", n-len(name)-5) + "&c=1"
+			if got := m.RedactQuery(q); len(got) > 1024 || !strings.HasPrefix(got, name+"=[REDACTED]&") {
+				t.Errorf("RedactQuery of a %d-byte query: %d bytes, %.40q", len(q), len(got), got)
+			}
+		}
+	}
 }
 
 func TestRedactURL(t *testing.T) {
@@ -245,6 +275,8 @@ func TestRedactHeader(t *testing.T) {
 		{"a configured header is redacted", "X-Tenant", "t", errorsafe.Redacted},
 		{"a header named like a token is redacted", "X-Amz-Security-Token", "t", errorsafe.Redacted},
 		{"a header named like a session is redacted", "X-Session-ID", "s", errorsafe.Redacted},
+		{"a DPoP header is redacted whatever its value", "DPoP", "not-a-jwt", errorsafe.Redacted},
+		{"an OIDC header is redacted whatever its value", "X-Amzn-Oidc-Identity", "u-123", errorsafe.Redacted},
 		{"Referer has its query redacted", "Referer", "https://a/?token=x", "https://a/?token=[REDACTED]"},
 		{"Accept is kept", "Accept", "text/html", "text/html"},
 		{"a long value is cut", "X-Long", strings.Repeat("v", 300), strings.Repeat("v", 256)},

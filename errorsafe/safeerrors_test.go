@@ -43,6 +43,7 @@ func TestSafeErrorsReplacesBodies(t *testing.T) {
 		{"a mux 404 is replaced when enabled", true, "GET", "/nowhere", nil, 404, true, nil},
 		{"a mux 405 is replaced when enabled and keeps Allow", true, "DELETE", "/ok", nil, 405, true, map[string]string{"Allow": "GET, HEAD"}},
 		{"an application JSON 404 is untouched when enabled", true, "GET", "/app404", nil, 404, false, nil},
+		{"an application text 404 without nosniff is untouched when enabled", true, "GET", "/text404", nil, 404, false, nil},
 		// The client chooses Connection: Upgrade; it must not be a way to
 		// read the internals in a 5xx body.
 		{"an upgrade request's 500 is replaced too", false, "GET", "/500", http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}}, 500, true, nil},
@@ -76,6 +77,11 @@ func TestSafeErrorsReplacesBodies(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(404)
 		io.WriteString(w, `{"error":"no such user"}`)
+	})
+	mux.HandleFunc("GET /text404", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(404)
+		io.WriteString(w, "No such page.")
 	})
 	mux.HandleFunc("GET /400", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "bad date format", 400) })
 
