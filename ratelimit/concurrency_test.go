@@ -3,6 +3,7 @@ package ratelimit_test
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -23,14 +24,25 @@ func TestConcurrencyLimiterShedsLoad(t *testing.T) {
 	}))
 	var wg sync.WaitGroup
 	for range 2 {
-		wg.Go(func() { ; serve(h, request("192.0.2.1:1")) })
+		wg.Go(func() { serve(h, request("192.0.2.1:1")) })
 	}
 	<-started
 	<-started
 	if c.InFlight() != 2 {
 		t.Fatalf("in flight %d", c.InFlight())
 	}
-	w := serve(h, request("192.0.2.1:1"))
+	// A third request let through would wait in the handler for good:
+	// wait for its answer a while, so that the test fails instead of
+	// hanging until go test's timeout.
+	third := make(chan *httptest.ResponseRecorder, 1)
+	go func() { third <- serve(h, request("192.0.2.1:1")) }()
+	var w *httptest.ResponseRecorder
+	select {
+	case w = <-third:
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("a third request was let through with MaxInFlight 2")
+	}
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "2" {
 		t.Fatalf("third request: %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
 	}
