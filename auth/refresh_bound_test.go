@@ -102,6 +102,11 @@ func TestMemoryRefreshStoreFull(t *testing.T) {
 	if _, err := NewMemoryRefreshStoreWith(MemoryRefreshOptions{MaxTokens: -1}); err == nil {
 		t.Error("a negative MaxTokens was accepted")
 	}
+	if d, err := NewMemoryRefreshStoreWith(MemoryRefreshOptions{}); err != nil {
+		t.Errorf("MaxTokens 0, the default: %v", err)
+	} else if _ = d.Create(ctx, "z", refreshRecord(time.Now(), time.Hour)); d.max != DefaultMaxRefreshTokens {
+		t.Errorf("MaxTokens 0 gives a bound of %d, want %d", d.max, DefaultMaxRefreshTokens)
+	}
 	var zero MemoryRefreshStore
 	_ = zero.Create(ctx, "z", refreshRecord(time.Now(), time.Hour))
 	if zero.max != DefaultMaxRefreshTokens {
@@ -219,6 +224,10 @@ func TestMemoryRefreshStoreFullSweepsAtMostOnceASecond(t *testing.T) {
 	if err := s.Create(ctx, "b", refreshRecord(now, time.Hour)); !errors.Is(err, ErrRefreshStoreFull) {
 		t.Fatalf("Create within a second of the last sweep: %v, want ErrRefreshStoreFull", err)
 	}
+	now = now.Add(799 * time.Millisecond) // 999ms after the last sweep
+	if err := s.Create(ctx, "b", refreshRecord(now, time.Hour)); !errors.Is(err, ErrRefreshStoreFull) {
+		t.Fatalf("Create 999ms after the last sweep: %v, want ErrRefreshStoreFull", err)
+	}
 	now = now.Add(time.Second)
 	if err := s.Create(ctx, "c", refreshRecord(now, time.Hour)); err != nil {
 		t.Fatalf("Create a second later: %v", err)
@@ -307,5 +316,50 @@ func TestMemoryRefreshStoreFullForgetsRevokedFamilies(t *testing.T) {
 		if err := s.Rotate(ctx, fmt.Sprint("h", i), fmt.Sprint("r", i), recs[i]); (i < 5) != (err != nil) {
 			t.Errorf("rotating h%d: %v", i, err)
 		}
+	}
+}
+
+// The store keeps its own state: what a caller passes in Used, Revoked,
+// RotatedAt and Successor is not stored; a token past its ExpiresAt is
+// gone for Rotate, which stores nothing then; and a revocation is never
+// shortened by a later one with an earlier end.
+func TestMemoryRefreshStoreKeepsItsOwnState(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	s := NewMemoryRefreshStore()
+	s.now = func() time.Time { return now }
+	rec := refreshRecord(now, time.Hour)
+	forged := rec
+	forged.Used, forged.Revoked, forged.RotatedAt, forged.Successor = true, true, now, []byte("sealed")
+	if err := s.Create(ctx, "a", forged); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Rotate(ctx, "a", "b", forged); err != nil {
+		t.Fatalf("rotating a token created with Used set: %v", err)
+	}
+	if got, found, _ := s.Lookup(ctx, "b"); !found || got.Used || got.Revoked || !got.RotatedAt.IsZero() || got.Successor != nil {
+		t.Errorf("the new token: found %v, %+v; want it unused, with nothing kept from the caller", found, got)
+	}
+
+	if err := s.Create(ctx, "old", refreshRecord(now, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	if err := s.Rotate(ctx, "old", "new", rec); !errors.Is(err, ErrRefreshTokenNotFound) {
+		t.Errorf("rotating a token at its ExpiresAt: %v, want ErrRefreshTokenNotFound", err)
+	}
+	if _, found, _ := s.Lookup(ctx, "new"); found {
+		t.Error("a failed rotation stored its next token")
+	}
+
+	if err := s.RevokeFamily(ctx, rec.Family, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeFamily(ctx, rec.Family, now.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	if got, found, _ := s.Lookup(ctx, "b"); !found || !got.Revoked {
+		t.Errorf("after a second revocation ending sooner: found %v, revoked %v; want the first to hold", found, got.Revoked)
 	}
 }
