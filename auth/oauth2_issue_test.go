@@ -383,3 +383,21 @@ func TestTokenEndpointIssueLimiterRefusesAfterTheVerification(t *testing.T) {
 		t.Fatalf("the refusal's description %q", right.str("error_description"))
 	}
 }
+
+// A revoked refresh token issues nothing and is not counted.
+func TestTokenEndpointIssueLimiterSkipsRevokedTokens(t *testing.T) {
+	lim := newWindowLimiter(10)
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) { o.IssueLimiter = lim })
+	login := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil)
+	rt := login.str("refresh_token")
+	if err := f.ep.RevokeRefreshToken(context.Background(), rt); err != nil {
+		t.Fatal(err)
+	}
+	r := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt, "client_id", "web"), nil)
+	if r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" {
+		t.Fatalf("revoked token: %d %s", r.status, r.raw)
+	}
+	if n := lim.callsFor("alice"); n != 1 {
+		t.Fatalf("limiter calls %q; want the login's only", lim.calls)
+	}
+}

@@ -437,3 +437,115 @@ func TestTokenEndpointRefreshRetryWindowMovedByClockSkew(t *testing.T) {
 		t.Fatalf("retry %v after the rotation, rotated %v ahead: %d %s (%v)", skew+30*time.Second, skew, r.status, r.raw, r.reason)
 	}
 }
+
+// A RefreshStore may report a token past its ExpiresAt (RefreshStore.Lookup
+// says so): the endpoint refuses it itself, and a token whose family has
+// ended, rotating nothing; a retry whose successor the store reports
+// expired, or of a family that has ended, gets no successor.
+func TestTokenEndpointRefreshRefusesExpiredTokensTheStoreReports(t *testing.T) {
+	past := func(f *retryFixture) time.Time { return f.now.Add(-time.Second) }
+	tests := []struct {
+		name   string
+		window time.Duration
+		// stale is the token the store reports expired: 0 the one
+		// presented, 1 its successor (after a rotation).
+		stale  int
+		expire func(f *retryFixture, t *auth.RefreshToken)
+	}{
+		{"a token past its ExpiresAt", 0, 0, func(f *retryFixture, t *auth.RefreshToken) { t.ExpiresAt = past(f) }},
+		{"a token of a family past its end", 0, 0, func(f *retryFixture, t *auth.RefreshToken) { t.FamilyExpiresAt = past(f) }},
+		{"a retry whose successor is past its ExpiresAt", time.Minute, 1, func(f *retryFixture, t *auth.RefreshToken) { t.ExpiresAt = past(f) }},
+		{"a retry whose successor's family is past its end", time.Minute, 1, func(f *retryFixture, t *auth.RefreshToken) { t.FamilyExpiresAt = past(f) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newRetryFixture(t, tt.window)
+			rts := []string{f.login(t)}
+			if tt.stale == 1 {
+				rts = append(rts, f.rotate(t, rts[0]))
+			}
+			f.hooks.setLookup(func(_ context.Context, hash string, tok auth.RefreshToken, found bool) (auth.RefreshToken, bool) {
+				if hash == auth.HashRefreshToken(rts[tt.stale]) {
+					tt.expire(f, &tok)
+				}
+				return tok, found
+			})
+			f.hooks.mu.Lock()
+			f.hooks.calls = nil
+			f.hooks.mu.Unlock()
+			r := f.refresh(t, rts[0])
+			if r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" || r.str("refresh_token") != "" {
+				t.Fatalf("%d %s (%v); want 400 invalid_grant", r.status, r.raw, r.reason)
+			}
+			f.hooks.mu.Lock()
+			defer f.hooks.mu.Unlock()
+			if slices.Contains(f.hooks.calls, "Rotate") || slices.Contains(f.hooks.calls, "RotateRetryable") {
+				t.Errorf("store calls %v: an expired token was rotated", f.hooks.calls)
+			}
+		})
+	}
+}
+
+// Without RefreshRetryWindow, two requests that present one token at once
+// are a reuse: the one that loses the rotation revokes the family, the
+// winner's new token with it (RFC 9700 §4.14.2).
+func TestTokenEndpointConcurrentRefreshesWithoutTheWindowRevokeTheFamily(t *testing.T) {
+	const n = 2
+	f := newRetryFixture(t, 0)
+	r0 := f.login(t)
+	var looked sync.WaitGroup
+	looked.Add(n)
+	f.hooks.setLookup(func(_ context.Context, hash string, t auth.RefreshToken, found bool) (auth.RefreshToken, bool) {
+		// Both requests look r0 up, unrotated, before either rotates it.
+		if hash == auth.HashRefreshToken(r0) && !t.Used {
+			looked.Done()
+			looked.Wait()
+		}
+		return t, found
+	})
+	results := make([]tokenResult, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { results[i] = f.refresh(t, r0) })
+	}
+	wg.Wait()
+	f.hooks.setLookup(nil)
+	var won string
+	reused := 0
+	for _, r := range results {
+		switch {
+		case r.status == http.StatusOK:
+			won = r.str("refresh_token")
+		case r.status == http.StatusBadRequest && errors.Is(r.reason, auth.ErrRefreshTokenReused):
+			reused++
+		default:
+			t.Fatalf("%d %s (%v)", r.status, r.raw, r.reason)
+		}
+	}
+	if won == "" || reused != 1 {
+		t.Fatalf("results %v; want one rotation and one reuse", results)
+	}
+	if got, found, _ := f.store.Lookup(context.Background(), auth.HashRefreshToken(won)); found && !got.Revoked {
+		t.Error("the winner's token outlived the reuse")
+	}
+}
+
+// goneStore reports the token gone when it is rotated, as a store does
+// whose token expired, or was deleted, after the lookup.
+type goneStore struct{ *auth.MemoryRefreshStore }
+
+func (goneStore) Rotate(context.Context, string, string, auth.RefreshToken) error {
+	return auth.ErrRefreshTokenNotFound
+}
+
+// A token that is gone by its rotation is an invalid_grant, as at its
+// lookup, not a store failure.
+func TestTokenEndpointRefreshTokenGoneAtRotation(t *testing.T) {
+	store := goneStore{auth.NewMemoryRefreshStore()}
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) { o.RefreshStore = store })
+	login := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil)
+	r := f.post(t, form("grant_type", "refresh_token", "refresh_token", login.str("refresh_token"), "client_id", "web"), nil)
+	if r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" || !errors.Is(r.reason, auth.ErrRefreshTokenNotFound) {
+		t.Fatalf("%d %s (%v); want 400 invalid_grant, ErrRefreshTokenNotFound", r.status, r.raw, r.reason)
+	}
+}

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -123,6 +124,14 @@ func basicAuth(id, secret string) func(*http.Request) {
 	return func(r *http.Request) { r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret)) }
 }
 
+// rawBasic sets an Authorization header with id and secret as given, not
+// form-encoded.
+func rawBasic(id, secret string) func(*http.Request) {
+	return func(r *http.Request) {
+		r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(id+":"+secret)))
+	}
+}
+
 func TestTokenEndpointPasswordGrant(t *testing.T) {
 	f := newOAuth(t, nil)
 	res := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil)
@@ -198,6 +207,15 @@ func TestTokenEndpointErrors(t *testing.T) {
 		{"Basic and form client authentication together", pw("client_secret", "cli-secret"), basicAuth("cli", "cli-secret"), 401, "invalid_client", nil},
 		{"Basic for one client and client_id for another", pw("client_id", "web"), basicAuth("cli", "cli-secret"), 401, "invalid_client", nil},
 		{"a malformed Basic header", pw(), func(r *http.Request) { r.Header.Set("Authorization", "Basic !!!") }, 401, "invalid_client", auth.ErrMalformedCredentials},
+		{"two Authorization headers", pw(), func(r *http.Request) {
+			basicAuth("cli", "cli-secret")(r)
+			r.Header.Add("Authorization", r.Header.Get("Authorization"))
+		}, 401, "invalid_client", nil},
+		// RFC 6749 §2.3.1: Basic carries the form-encoded ID and secret. A
+		// secret that does not decode is not an empty one, which a public
+		// client would pass with.
+		{"a Basic secret that is not form-encoded", pw(), rawBasic("web", "%zz"), 401, "invalid_client", auth.ErrMalformedCredentials},
+		{"a Basic client ID that is not form-encoded", pw(), rawBasic("%zz", "x"), 401, "invalid_client", auth.ErrMalformedCredentials},
 		{"no grant_type", form("client_id", "web"), nil, 400, "invalid_request", nil},
 		{"an unknown grant_type", form("client_id", "web", "grant_type", "implicit"), nil, 400, "unsupported_grant_type", nil},
 		{"a grant the client may not use", form("grant_type", "client_credentials", "client_id", "web"), nil, 400, "unauthorized_client", nil},
@@ -225,8 +243,11 @@ func TestTokenEndpointErrors(t *testing.T) {
 			if res.status == 405 && res.header.Get("Allow") != "POST" {
 				t.Errorf("405 without Allow")
 			}
-			if res.header.Get("Cache-Control") != "no-store" {
-				t.Errorf("error response is cacheable")
+			if res.header.Get("Cache-Control") != "no-store" || res.header.Get("Pragma") != "no-cache" {
+				t.Errorf("error response is cacheable: %v", res.header)
+			}
+			if res.header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("error response without nosniff")
 			}
 			for _, leak := range []string{"alice", "mallory", "wrong", "nobody", "implicit"} {
 				if strings.Contains(res.raw, leak) {
@@ -466,6 +487,9 @@ func TestTokenEndpointClientAndUserSubjectsNeverCollide(t *testing.T) {
 	}
 	if r := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt, "client_id", "web"), nil); r.status != 400 || r.str("error") != "invalid_grant" || !strings.Contains(fmt.Sprint(r.reason), "client tokens use") {
 		t.Errorf("refresh for a subject turned client-like: %d %s %v", r.status, r.raw, r.reason)
+	}
+	if got, found, _ := f.store.Lookup(context.Background(), auth.HashRefreshToken(rt)); found && !got.Revoked {
+		t.Error("the family of a refresh token refused for its client-like subject is not revoked")
 	}
 }
 
@@ -711,6 +735,7 @@ func TestNewTokenEndpointRejectsUnsafeOptions(t *testing.T) {
 	k := keysOnce()
 	iss, _ := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgHS256, Key: k.hmac}, Issuer: "https://i.example"})
 	users := auth.NewMemoryUsers()
+	pwClient := []auth.Client{{ID: "a", Public: true, Grants: []string{"password"}}}
 	tests := []struct {
 		name string
 		o    auth.TokenEndpointOptions
@@ -724,12 +749,51 @@ func TestNewTokenEndpointRejectsUnsafeOptions(t *testing.T) {
 		{"a password client without users", auth.TokenEndpointOptions{Issuer: iss, Clients: []auth.Client{{ID: "a", Public: true, Grants: []string{"password"}}}}, "Users is required"},
 		{"duplicate client IDs", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: []auth.Client{{ID: "a", Public: true, Grants: []string{"password"}}, {ID: "a", Public: true, Grants: []string{"password"}}}}, "duplicate"},
 		{"a client ID with a space", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: []auth.Client{{ID: "a b", Public: true, Grants: []string{"password"}}}}, "without spaces"},
+		{"a client ID with DEL", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: []auth.Client{{ID: "a\x7f", Public: true, Grants: []string{"password"}}}}, "without spaces"},
+		{"a client ID of 257 bytes", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: []auth.Client{{ID: strings.Repeat("a", 257), Public: true, Grants: []string{"password"}}}}, "1 to 256"},
+		{"a public client with a secret hash", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: []auth.Client{{ID: "a", Public: true, SecretHash: "h", Grants: []string{"password"}}}}, "public client has no SecretHash"},
+		{"a client without grants", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: []auth.Client{{ID: "a", Public: true}}}, "Grants is required"},
+		{"a client scope with a quote", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: []auth.Client{{ID: "a", Public: true, Grants: []string{"password"}, Scopes: []string{`a"b`}}}}, "not a scope token"},
+		{"a refresh token TTL under a minute", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: pwClient, RefreshTokenTTL: time.Minute - time.Second}, "RefreshTokenTTL must be"},
+		{"a refresh token lifetime under its TTL", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: pwClient, RefreshTokenTTL: 2 * time.Hour, RefreshTokenMaxLifetime: time.Hour}, "RefreshTokenTTL must be"},
+		{"a refresh token lifetime over five years", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: pwClient, RefreshTokenMaxLifetime: 5*365*24*time.Hour + time.Second}, "RefreshTokenTTL must be"},
+		{"a body limit under 256 bytes", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: pwClient, MaxBodyBytes: 255}, "MaxBodyBytes must be"},
+		{"a body limit over 1 MiB", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: pwClient, MaxBodyBytes: 1<<20 + 1}, "MaxBodyBytes must be"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := auth.NewTokenEndpoint(tt.o)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// The bounds NewTokenEndpoint documents are inclusive: each edge is taken.
+func TestNewTokenEndpointAcceptsTheEdgesOfItsBounds(t *testing.T) {
+	k := keysOnce()
+	iss, _ := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgHS256, Key: k.hmac}, Issuer: "https://i.example"})
+	tests := []struct {
+		name string
+		mod  func(*auth.TokenEndpointOptions)
+	}{
+		{"a client ID of 256 bytes, '!' to '~'", func(o *auth.TokenEndpointOptions) { o.Clients[0].ID = "!" + strings.Repeat("a", 254) + "~" }},
+		{"a refresh token TTL of a minute", func(o *auth.TokenEndpointOptions) { o.RefreshTokenTTL = time.Minute }},
+		{"a refresh token lifetime equal to its TTL", func(o *auth.TokenEndpointOptions) {
+			o.RefreshTokenTTL, o.RefreshTokenMaxLifetime = time.Hour, time.Hour
+		}},
+		{"a refresh token lifetime of five years", func(o *auth.TokenEndpointOptions) { o.RefreshTokenMaxLifetime = 5 * 365 * 24 * time.Hour }},
+		{"a body limit of 256 bytes", func(o *auth.TokenEndpointOptions) { o.MaxBodyBytes = 256 }},
+		{"a body limit of 1 MiB", func(o *auth.TokenEndpointOptions) { o.MaxBodyBytes = 1 << 20 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := auth.TokenEndpointOptions{Issuer: iss, Users: auth.NewMemoryUsers(), Hasher: oauthHasher,
+				Clients: []auth.Client{{ID: "a", Public: true, Grants: []string{auth.GrantPassword, auth.GrantRefreshToken}, Scopes: []string{"orders:read"}}}}
+			tt.mod(&o)
+			if _, err := auth.NewTokenEndpoint(o); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}
@@ -860,4 +924,242 @@ func TestTokenEndpointRequestEndedBeforeHashing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The scope parameter (RFC 6749 §3.3): each scope is granted once however
+// often it is asked for, empty items between spaces are skipped, and a
+// parameter over 4096 bytes is refused whatever it holds.
+func TestTokenEndpointScopeParameter(t *testing.T) {
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) { o.MaxBodyBytes = 16 << 10 })
+	// padded returns a scope parameter of n bytes: orders:read, then spaces.
+	padded := func(n int) string { return "orders:read" + strings.Repeat(" ", n-len("orders:read")) }
+	tests := []struct {
+		name  string
+		scope string
+		code  string // "" for 200
+		want  string // the scope granted
+	}{
+		{"a scope asked for twice", "orders:read orders:read", "", "orders:read"},
+		{"spaces around and between", "  orders:write   orders:read ", "", "orders:write orders:read"},
+		{"4096 bytes", padded(4096), "", "orders:read"},
+		{"4097 bytes", padded(4097), "invalid_scope", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web", "scope", tt.scope), nil)
+			if tt.code != "" {
+				if r.status != http.StatusBadRequest || r.str("error") != tt.code {
+					t.Fatalf("%d %s, want 400 %s", r.status, r.raw, tt.code)
+				}
+				return
+			}
+			if r.status != http.StatusOK || r.str("scope") != tt.want {
+				t.Fatalf("%d %s, want 200 with scope %q", r.status, r.raw, tt.want)
+			}
+			id, err := f.jwt.Verify(context.Background(), r.str("access_token"))
+			if err != nil || strings.Join(id.Scopes(), " ") != tt.want {
+				t.Fatalf("access token scopes %v (%v), want %q", id.Scopes(), err, tt.want)
+			}
+		})
+	}
+}
+
+// A body of exactly MaxBodyBytes is read, whether the endpoint reads it or
+// a middleware parsed it first; one byte more is refused.
+func TestTokenEndpointBodyAtTheLimit(t *testing.T) {
+	const limit = 512
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) { o.MaxBodyBytes = limit })
+	// decoded is what a parsed form counts: each name, value and a separator.
+	decoded := func(v url.Values) int {
+		n := 0
+		for k, vs := range v {
+			for _, s := range vs {
+				n += len(k) + len(s) + 1
+			}
+		}
+		return n
+	}
+	withPad := func(size func(url.Values) int, n int) url.Values {
+		v := form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web", "pad", "")
+		v.Set("pad", strings.Repeat("x", n-size(v)))
+		return v
+	}
+	encoded := func(v url.Values) int { return len(v.Encode()) }
+	parse := func(r *http.Request) {
+		r.ContentLength = -1
+		if err := r.ParseForm(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		name string
+		size func(url.Values) int
+		mod  func(*http.Request)
+	}{
+		{"read by the endpoint", encoded, nil},
+		{"parsed by a middleware", decoded, parse},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			at := withPad(tt.size, limit)
+			if tt.size(at) != limit {
+				t.Fatalf("the body is %d bytes, want %d", tt.size(at), limit)
+			}
+			if r := f.post(t, at, tt.mod); r.status != http.StatusOK {
+				t.Errorf("a body of MaxBodyBytes: %d %s", r.status, r.raw)
+			}
+			if r := f.post(t, withPad(tt.size, limit+1), tt.mod); r.status != http.StatusBadRequest || r.str("error") != "invalid_request" {
+				t.Errorf("a body one byte over MaxBodyBytes: %d %s", r.status, r.raw)
+			}
+		})
+	}
+}
+
+// RFC 6749 §3.2: a parameter sent without a value is treated as omitted.
+// An empty client_secret beside Basic authentication is no second
+// authentication of the client.
+func TestTokenEndpointEmptyParametersAreOmitted(t *testing.T) {
+	f := newOAuth(t, nil)
+	r := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_secret", "", "client_id", "", "scope", ""), basicAuth("cli", "cli-secret"))
+	if r.status != http.StatusOK || r.str("scope") != "orders:read orders:write" {
+		t.Fatalf("%d %s (%v)", r.status, r.raw, r.reason)
+	}
+}
+
+// A verified password clears the user's failures at the AttemptLimiter:
+// a user who mistypes now and then is never locked out.
+func TestTokenEndpointAttemptLimiterSuccessClears(t *testing.T) {
+	lim := &oauthLimiter{failures: map[string]int{}, max: 2}
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) { o.Limiter = lim })
+	bad := form("grant_type", "password", "username", "alice", "password", "nope", "client_id", "web")
+	good := form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web")
+	for i := range 3 {
+		if r := f.post(t, bad, nil); r.status != http.StatusBadRequest {
+			t.Fatalf("round %d, wrong password: %d %s", i, r.status, r.raw)
+		}
+		if r := f.post(t, good, nil); r.status != http.StatusOK {
+			t.Fatalf("round %d, right password after one failure: %d %s", i, r.status, r.raw)
+		}
+	}
+}
+
+// OnRehash is called only for a hash that needs upgrading.
+func TestTokenEndpointNoRehashOfACurrentHash(t *testing.T) {
+	var calls atomic.Int32
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) {
+		o.OnRehash = func(context.Context, string, string, string) error { calls.Add(1); return nil }
+	})
+	if r := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil); r.status != http.StatusOK {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("OnRehash called %d times for a hash made with the Hasher's parameters", n)
+	}
+}
+
+// A client without the refresh_token grant gets no refresh token, and
+// none is stored for it.
+func TestTokenEndpointNoRefreshTokenWithoutTheGrant(t *testing.T) {
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) {
+		o.Clients = append(o.Clients, auth.Client{ID: "once", Public: true, Grants: []string{auth.GrantPassword}, Scopes: []string{"orders:read"}})
+	})
+	r := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "once"), nil)
+	if r.status != http.StatusOK || r.str("access_token") == "" {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	if _, ok := r.body["refresh_token"]; ok || f.store.Len() != 0 {
+		t.Fatalf("a refresh token for a client without the grant: %s, %d stored", r.raw, f.store.Len())
+	}
+}
+
+// A refresh token unused for RefreshTokenTTL ends, however long its family
+// may live; a rotation near the family's end gets a token that ends with
+// the family, not a TTL later.
+func TestTokenEndpointRefreshTokenTTL(t *testing.T) {
+	now := time.Now()
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) {
+		*o = auth.WithTokenEndpointClock(*o, func() time.Time { return now })
+		o.RefreshTokenTTL = time.Hour
+		o.RefreshTokenMaxLifetime = 2 * time.Hour
+	})
+	login := func() string {
+		t.Helper()
+		r := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("login: %d %s", r.status, r.raw)
+		}
+		return r.str("refresh_token")
+	}
+	refresh := func(rt string) tokenResult {
+		return f.post(t, form("grant_type", "refresh_token", "refresh_token", rt, "client_id", "web"), nil)
+	}
+	start := now
+	idle := login()
+	live := login()
+	now = start.Add(50 * time.Minute)
+	r := refresh(live)
+	if r.status != http.StatusOK {
+		t.Fatalf("refresh within the TTL: %d %s", r.status, r.raw)
+	}
+	live = r.str("refresh_token")
+	now = start.Add(61 * time.Minute)
+	if r := refresh(idle); r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" {
+		t.Fatalf("refresh %v after the login, TTL an hour: %d %s", now.Sub(start), r.status, r.raw)
+	}
+	now = start.Add(100 * time.Minute)
+	r = refresh(live)
+	if r.status != http.StatusOK {
+		t.Fatalf("refresh within the TTL: %d %s", r.status, r.raw)
+	}
+	got, found, err := f.store.Lookup(context.Background(), auth.HashRefreshToken(r.str("refresh_token")))
+	if err != nil || !found {
+		t.Fatalf("the new token is not stored: %v", err)
+	}
+	if !got.ExpiresAt.Equal(got.FamilyExpiresAt) || !got.ExpiresAt.Equal(start.Add(2*time.Hour)) {
+		t.Errorf("a token rotated 20 minutes before its family's end expires at +%v, family at +%v; want both at +2h", got.ExpiresAt.Sub(start), got.FamilyExpiresAt.Sub(start))
+	}
+}
+
+// A refresh gets no more than the user and the client may have now:
+// scopes taken from the user, or from the client by a new configuration
+// over the same store, are gone from the next access token.
+func TestTokenEndpointRefreshNarrowsToCurrentScopes(t *testing.T) {
+	f := newOAuth(t, nil)
+	login := func(f *oauthFixture) string {
+		t.Helper()
+		r := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil)
+		if r.status != http.StatusOK || r.str("scope") != "orders:read orders:write" {
+			t.Fatalf("login: %d %s", r.status, r.raw)
+		}
+		return r.str("refresh_token")
+	}
+	refresh := func(f *oauthFixture, rt string) tokenResult {
+		t.Helper()
+		r := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt, "client_id", "web"), nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("refresh: %d %s", r.status, r.raw)
+		}
+		return r
+	}
+	t.Run("the user's", func(t *testing.T) {
+		rt := login(f)
+		u, _, _ := f.users.LookupUser(context.Background(), "alice")
+		u.Identity.Scopes = []string{"orders:read"}
+		if err := f.users.Add("alice", u); err != nil {
+			t.Fatal(err)
+		}
+		if r := refresh(f, rt); r.str("scope") != "orders:read" {
+			t.Errorf("scope %q after the user lost orders:write", r.str("scope"))
+		}
+	})
+	t.Run("the client's", func(t *testing.T) {
+		f := newOAuth(t, nil)
+		rt := login(f)
+		g := newOAuth(t, func(o *auth.TokenEndpointOptions) {
+			o.Users, o.RefreshStore = f.users, f.store
+			o.Clients[0].Scopes = []string{"orders:read"}
+		})
+		if r := refresh(g, rt); r.str("scope") != "orders:read" {
+			t.Errorf("scope %q after the client lost orders:write", r.str("scope"))
+		}
+	})
 }
