@@ -417,6 +417,9 @@ func TestPolicyLimits(t *testing.T) {
 	if _, err := rbac.NewPolicy(rbac.Role{Name: "a", Permissions: perms}); !errors.Is(err, rbac.ErrTooLarge) {
 		t.Errorf("too many grants: %v", err)
 	}
+	if _, err := rbac.NewPolicy(rbac.Role{Name: "a", Permissions: perms[:1]}, rbac.Role{Name: "b", Own: perms[1:]}); !errors.Is(err, rbac.ErrTooLarge) {
+		t.Errorf("too many grants, own-only ones counted: %v", err)
+	}
 }
 
 func TestMatrix(t *testing.T) {
@@ -447,5 +450,26 @@ admin  allow   allow      allow             -               allow    allow      
 	}
 	if !reflect.DeepEqual(&back, m) {
 		t.Errorf("matrix JSON round trip: %s", b)
+	}
+}
+
+// A role that includes both an own-only and a full grant of a permission,
+// through the roles it inherits, has the full grant, whatever order the
+// inherited roles are merged in.
+func TestInheritedGrantsKeepTheStrongest(t *testing.T) {
+	for range 50 {
+		p := rbac.MustPolicy(
+			rbac.Role{Name: "own", Own: []string{"docs:edit", "files:*", "*"}},
+			rbac.Role{Name: "all", Permissions: []string{"docs:edit", "files:*", "*"}},
+			rbac.Role{Name: "both", Inherits: []string{"own", "all"}},
+			rbac.Role{Name: "ownbase", Own: []string{"docs:edit", "files:*"}},
+			rbac.Role{Name: "allbase", Permissions: []string{"docs:edit", "files:*"}},
+			rbac.Role{Name: "keyed", Inherits: []string{"ownbase", "allbase"}},
+		)
+		for _, c := range []struct{ role, perm string }{{"both", "docs:edit"}, {"both", "files:read"}, {"both", "other:x"}, {"keyed", "docs:edit"}, {"keyed", "files:read"}} {
+			if g := p.RoleGrant(c.role, c.perm); g != rbac.Allowed {
+				t.Fatalf("%s %s: %v, want allow", c.role, c.perm, g)
+			}
+		}
 	}
 }

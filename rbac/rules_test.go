@@ -146,6 +146,12 @@ func TestPathBypassRegressions(t *testing.T) {
 		{"GHSA-gm3x-23wp-hc2c encoded question mark", "/public/x%3F/admin", "GET", nil, 400},
 		{"GHSA-gm3x-23wp-hc2c encoded hash", "/public/x%23/admin", "GET", nil, 400},
 		{"an encoded letter spelling a protected segment", "/%61dmin/users", "GET", &guest, 400},
+		{"an encoded tilde", "/%7Eadmin/users", "GET", &guest, 400},
+		{"an encoded digit", "/public/x%39/../../admin", "GET", nil, 400},
+		// Encoded as net/url would encode them, these leave RawPath empty:
+		// only the decoded path shows them.
+		{"an encoded unit separator", "/public/x%1F/../../admin", "GET", nil, 400},
+		{"an encoded DEL", "/public/x%7F/../../admin", "GET", nil, 400},
 		{"an encoded percent for double decoding", "/public/%252e%252e/admin", "GET", nil, 400},
 		// GHSA-g7pc-pc7g-h8jh (caddy): changing the letter case of the path
 		// bypassed a path matcher meant to ignore case.
@@ -170,6 +176,7 @@ func TestPathBypassRegressions(t *testing.T) {
 		// A router that upper-cases methods.
 		{"a lower-case method", "/users/bob", "delete", &guest, 403},
 		{"a lower-case method on the admin area", "/admin/x", "get", nil, 401},
+		{"a lower-case HEAD is read as a GET", "/users/bob", "head", &guest, 403},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -320,6 +327,8 @@ func TestRuleValidation(t *testing.T) {
 		{"an anonymous rule with a requirement", []rbac.Rule{{Pattern: "/", AllowAnonymous: true, Requirement: admin}}, rbac.ErrInvalidRequirement, "AllowAnonymous"},
 		{"a rule requiring nothing", []rbac.Rule{{Pattern: "/"}}, rbac.ErrInvalidRequirement, "requires nothing"},
 		{"a rule requiring a wildcard", []rbac.Rule{{Pattern: "/", Requirement: rbac.Requirement{Permissions: []string{"*"}}}}, rbac.ErrInvalidRequirement, "Rules[0].Permissions[0]"},
+		{"a literal with an encoded slash", []rbac.Rule{{Pattern: "/a%2Fb", Requirement: admin}}, rbac.ErrInvalidPattern, "segment"},
+		{"an anonymous rule requiring authentication", []rbac.Rule{{Pattern: "/", AllowAnonymous: true, Requirement: rbac.Requirement{Authenticated: true}}}, rbac.ErrInvalidRequirement, "AllowAnonymous"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -413,5 +422,53 @@ func TestRuleConflictsAgreeWithServeMux(t *testing.T) {
 				t.Errorf("%q with %q: rbac error %v, ServeMux refuses %v", p1, p2, err, muxRefuses)
 			}
 		}
+	}
+}
+
+// A path is also read ignoring case, as sent and cleaned, with a method
+// whose lower-case letters a router may upper-case: each of those readings
+// alone can reach a protected handler. Letters at the ends of the
+// alphabet count as the others do, and bytes that are not UTF-8 are
+// compared as they are, never folded together.
+func TestEveryCaseInsensitiveReadingIsChecked(t *testing.T) {
+	m := newMiddleware(t, rbac.Options{Rules: []rbac.Rule{
+		{Pattern: "/", AllowAnonymous: true},
+		{Pattern: "/zone/", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+		{Pattern: "/vault/{a}/{b}", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+		{Pattern: "PUZZLE /puzzle", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+		{Pattern: "/bin%FF/", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+	}})
+	tests := []struct {
+		name, method, target string
+		want                 int
+	}{
+		{"a Z the only capital", "GET", "/Zone/x", 401},
+		// Cleaned, "/VAULT"; as sent, ignoring case, "/vault/q/..".
+		{"a capital and a dot-dot segment", "GET", "/VAULT/q/..", 401},
+		{"a method whose only lower-case letters are z", "PUzzLE", "/puzzle", 401},
+		{"another byte that is not UTF-8", "GET", "/BIN%FE/x", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, reason := checkStatus(m, tt.method, tt.target, nil); got != tt.want {
+				t.Errorf("%s %s: status %d (%v), want %d", tt.method, tt.target, got, reason, tt.want)
+			}
+		})
+	}
+}
+
+// A rule's {name...} wildcard is set for its OwnerFunc as ServeMux sets it.
+func TestOwnerOfAMultiSegmentWildcard(t *testing.T) {
+	pol := rbac.MustPolicy(rbac.Role{Name: "user", Own: []string{"files:read"}})
+	m := newMiddleware(t, rbac.Options{Policy: pol, Rules: []rbac.Rule{
+		{Pattern: "GET /files/{owner...}", Requirement: rbac.Requirement{
+			Permissions: []string{"files:read"}, Owner: rbac.PathValueIsSubject("owner")}},
+	}})
+	alice := principal("alice", "user")
+	if got, reason := checkStatus(m, "GET", "/files/alice", &alice); got != 200 {
+		t.Errorf("alice's files: %d %v", got, reason)
+	}
+	if got, _ := checkStatus(m, "GET", "/files/bob", &alice); got != 403 {
+		t.Errorf("bob's files for alice: %d, want 403", got)
 	}
 }
