@@ -84,6 +84,8 @@ func TestWriteGeneric(t *testing.T) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
 			w.Header().Set("Content-Encoding", "gzip")
 			w.Header().Set("ETag", `"x"`)
+			w.Header().Set("Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT")
+			w.Header().Set("Content-Range", "bytes 0-1/2")
 			problem.Write(w, tt.status)
 			if w.Code != tt.wantStatus {
 				t.Errorf("status %d, want %d", w.Code, tt.wantStatus)
@@ -99,7 +101,7 @@ func TestWriteGeneric(t *testing.T) {
 			if w.Header().Get("WWW-Authenticate") == "" {
 				t.Error("a header the caller set was dropped")
 			}
-			if w.Header().Get("Content-Encoding") != "" || w.Header().Get("ETag") != "" {
+			if w.Header().Get("Content-Encoding") != "" || w.Header().Get("ETag") != "" || w.Header().Get("Last-Modified") != "" || w.Header().Get("Content-Range") != "" {
 				t.Error("representation headers of another body were kept")
 			}
 			if cl := w.Header().Get("Content-Length"); cl != strconv.Itoa(w.Body.Len()) {
@@ -145,6 +147,8 @@ func TestWriteProblemRejectsBadProblems(t *testing.T) {
 		p    problem.Problem
 	}{
 		{"a 2xx status", problem.Problem{Status: 200}},
+		{"a status past 599", problem.Problem{Status: 600}},
+		{"an extension redefining instance", problem.Problem{Status: 400, Extensions: []problem.Member{{Name: "instance", Value: "/x"}}}},
 		{"an extension redefining status", problem.Problem{Status: 400, Extensions: []problem.Member{{Name: "status", Value: 200}}}},
 		{"an extension name too short", problem.Problem{Status: 400, Extensions: []problem.Member{{Name: "id", Value: 1}}}},
 		{"an extension name with a hyphen", problem.Problem{Status: 400, Extensions: []problem.Member{{Name: "request-id", Value: 1}}}},
@@ -221,7 +225,7 @@ func TestWriteAllocations(t *testing.T) {
 // stored in the caller's slots, and skips only the removals it is told to.
 func TestWriteIntoIsWrite(t *testing.T) {
 	stale := [][2]string{{"Etag", `"v1"`}, {"Content-Encoding", "gzip"}, {"Content-Range", "bytes 0-1/2"}, {"Last-Modified", "x"}, {"Retry-After", "7"}}
-	for _, status := range []int{403, 429, 505, 200, 600} {
+	for _, status := range []int{403, 429, 505, 200, 399, 600} {
 		for _, fresh := range []bool{false, true} {
 			t.Run(strconv.Itoa(status)+"/fresh="+strconv.FormatBool(fresh), func(t *testing.T) {
 				got, want := httptest.NewRecorder(), httptest.NewRecorder()
