@@ -279,6 +279,30 @@ func TestNonASCIIRuleLiteralsAreMatchedIgnoringCase(t *testing.T) {
 	}
 }
 
+// Unicode 16 (Go 1.27's tables) folds "ΐ" (U+1FD3) with "ΐ" (U+0390),
+// which upper and lower case keep apart: a router comparing with
+// strings.EqualFold built by such a toolchain routes either spelling to
+// the rule's, which must then guard both.
+func TestRuleLiteralsFollowEqualFoldOfTheToolchain(t *testing.T) {
+	m := newMiddleware(t, rbac.Options{Rules: []rbac.Rule{
+		{Pattern: "/", AllowAnonymous: true},
+		{Pattern: "/\u0390/", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+		{Pattern: "/\ufb05/", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+	}})
+	for _, tt := range []struct{ literal, other, target string }{
+		{"\u0390", "\u1fd3", "/%E1%BF%93/x"},
+		{"\ufb05", "\ufb06", "/%EF%AC%86/x"},
+	} {
+		want := 200
+		if strings.EqualFold(tt.literal, tt.other) {
+			want = 401
+		}
+		if got, reason := checkStatus(m, "GET", tt.target, nil); got != want {
+			t.Errorf("anonymous GET %s (EqualFold %v): %d (%v), want %d", tt.target, want == 401, got, reason, want)
+		}
+	}
+}
+
 // TestOpaqueRequestTarget replays GHSA-f52w-8j3h-j724 (traefik): a
 // request-target such as "http:http://internal/admin" parses into
 // URL.Opaque with an empty Path, which normalizes to "/".
