@@ -119,6 +119,9 @@ func TestNewRejectsUnsafeOrImpossibleOptions(t *testing.T) {
 		// choose the session of a request.
 		{"a token header any site may send", session.Options{TokenHeader: "accept-language"}, "TokenHeader"},
 		{"the token in the Range header", session.Options{TokenHeader: "Range"}, "TokenHeader"},
+		{"the token in the Content-Language header", session.Options{TokenHeader: "content-language"}, "TokenHeader"},
+		{"the token in the Set-Cookie header", session.Options{TokenHeader: "Set-Cookie"}, "TokenHeader"},
+		{"the token in the Host header", session.Options{TokenHeader: "host"}, "TokenHeader"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1249,12 +1252,38 @@ func TestHardenCookie(t *testing.T) {
 		{"a name that is not a token", &http.Cookie{Name: "a b", Value: "1"}},
 		{"a value with a semicolon", &http.Cookie{Name: "a", Value: "1;2"}},
 		{"a cookie over 4096 bytes", &http.Cookie{Name: "a", Value: strings.Repeat("x", 4100)}},
+		{"a cookie of 4097 bytes", &http.Cookie{Name: "a", Value: strings.Repeat("x", 4097-len(hardenedOverhead))}},
+		{"a value with a space", &http.Cookie{Name: "a", Value: "1 2"}},
+		{"a path with DEL", &http.Cookie{Name: "a", Value: "1", Path: "/a\x7f"}},
+		{"a domain of 254 bytes", &http.Cookie{Name: "a", Value: "1", Domain: domainOfLength(254)}},
+		{"a domain label of 64 bytes", &http.Cookie{Name: "a", Value: "1", Domain: strings.Repeat("a", 64) + ".com"}},
+		{"a domain label ending in a hyphen", &http.Cookie{Name: "a", Value: "1", Domain: "a-.example.com"}},
+		{"a domain with an empty label", &http.Cookie{Name: "a", Value: "1", Domain: "a..example.com"}},
+		{"an unknown SameSite mode", &http.Cookie{Name: "a", Value: "1", SameSite: 9}},
 		{"nil", nil},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
 			if err := session.HardenCookie(tt.c); !errors.Is(err, session.ErrCookie) {
 				t.Errorf("HardenCookie = %v, want ErrCookie", err)
+			}
+		})
+	}
+	// The bounds themselves pass: 4096 bytes, a domain of 253 bytes, a
+	// label of 63.
+	good := []struct {
+		name string
+		c    *http.Cookie
+	}{
+		{"a cookie of 4096 bytes", &http.Cookie{Name: "a", Value: strings.Repeat("x", 4096-len(hardenedOverhead))}},
+		{"a domain of 253 bytes", &http.Cookie{Name: "a", Value: "1", Domain: domainOfLength(253)}},
+		{"a domain label of 63 bytes", &http.Cookie{Name: "a", Value: "1", Domain: strings.Repeat("a", 63) + ".com"}},
+		{"a domain with a leading dot", &http.Cookie{Name: "a", Value: "1", Domain: ".example.com"}},
+	}
+	for _, tt := range good {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := session.HardenCookie(tt.c); err != nil {
+				t.Errorf("HardenCookie = %v, want nil", err)
 			}
 		})
 	}
@@ -1270,6 +1299,19 @@ func TestHardenCookie(t *testing.T) {
 			t.Errorf("Set-Cookie %q", got)
 		}
 	})
+}
+
+// hardenedOverhead is what a hardened cookie named "a" adds to its value.
+const hardenedOverhead = "a=; Path=/; HttpOnly; Secure; SameSite=Lax"
+
+// domainOfLength returns a valid domain name of n bytes: labels of up to
+// 63 letters.
+func domainOfLength(n int) string {
+	var labels []string
+	for rest := n; rest > 0; rest -= 64 {
+		labels = append(labels, strings.Repeat("a", min(63, rest)))
+	}
+	return strings.Join(labels, ".")
 }
 
 // rs/cors#198: appending to a header slice another middleware shares
