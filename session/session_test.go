@@ -460,6 +460,7 @@ func TestCookieStoreRejectsBadKeys(t *testing.T) {
 		{"an AES-128 block key", []session.KeyPair{{HashKey: key(1), BlockKey: key(2)[:16]}}},
 		{"no block key", []session.KeyPair{{HashKey: key(1)}}},
 		{"an all-zero hash key", []session.KeyPair{{HashKey: make([]byte, 32), BlockKey: key(2)}}},
+		{"an all-zero block key", []session.KeyPair{{HashKey: key(1), BlockKey: make([]byte, 32)}}},
 		{"the same key for both", []session.KeyPair{{HashKey: key(1), BlockKey: key(1)}}},
 		{"a bad second pair", []session.KeyPair{{HashKey: key(1), BlockKey: key(2)}, {HashKey: key(3)[:31], BlockKey: key(4)}}},
 	}
