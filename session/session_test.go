@@ -173,6 +173,8 @@ func TestCookieAttributes(t *testing.T) {
 			[]string{"; SameSite=None", "; Secure"}, nil},
 		{"a domain cookie needs a name without __Host-", session.Options{CookieName: "sid", CookieDomain: "example.com"}, "sid=",
 			[]string{"; Domain=example.com", "; Secure"}, nil},
+		{"a domain's leading dot is not sent (RFC 6265 §4.1.1)", session.Options{CookieName: "sid", CookieDomain: ".example.com"}, "sid=",
+			[]string{"; Domain=example.com"}, []string{"Domain=."}},
 		{"the insecure escape hatch drops Secure and the prefix", session.Options{DangerouslyAllowInsecureCookie: true}, "session=",
 			[]string{"; HttpOnly"}, []string{"Secure"}},
 	}
@@ -402,6 +404,40 @@ func TestIdleDeadlineIsRefreshedSparingly(t *testing.T) {
 	a.Do(t, "/get?k=a", tok)
 	if n := commits.Load(); n != 1 {
 		t.Errorf("%d store writes after two idle minutes, want 1", n)
+	}
+}
+
+// The record is refreshed once it is older than an eighth of the idle
+// timeout or a minute, whichever is shorter, as Options.IdleTimeout says,
+// and not a nanosecond before (mutations that read either bound
+// otherwise failed no test).
+func TestIdleDeadlineRefreshInterval(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		idle  time.Duration
+		every time.Duration
+	}{
+		{"a 16-minute idle timeout is refreshed every minute", 16 * time.Minute, time.Minute},
+		{"a 4-minute idle timeout is refreshed every 30 seconds, an eighth", 4 * time.Minute, 30 * time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var commits atomic.Int32
+			c := newClock()
+			ms := memoryStore(t, session.MemoryOptions{}.WithNow(c.Now))
+			a := storetest.NewApp(t, session.Options{Store: countingStore{ms, &commits}, IdleTimeout: tt.idle}.WithNow(c.Now))
+			_, tok := a.Do(t, "/set?k=a&v=1", "")
+			commits.Store(0)
+			c.Advance(tt.every - time.Nanosecond)
+			a.Do(t, "/get?k=a", tok)
+			if n := commits.Load(); n != 0 {
+				t.Errorf("%d store writes just before %v, want 0", n, tt.every)
+			}
+			c.Advance(time.Nanosecond)
+			a.Do(t, "/get?k=a", tok)
+			if n := commits.Load(); n != 1 {
+				t.Errorf("%d store writes at %v, want 1", n, tt.every)
+			}
+		})
 	}
 }
 
