@@ -417,3 +417,70 @@ func TestEndingASessionOnAFastInstanceEndsItEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// A Renew that finds its session logged out starts an empty session; the
+// old session's RememberMe does not come with it, only a choice made in
+// this request would (a mutation that carried it over failed no test).
+func TestRenewAfterLogoutDropsTheOldRememberMe(t *testing.T) {
+	for _, s := range stores {
+		t.Run(s.name, func(t *testing.T) {
+			_, o, a, tok := loggedIn(t, s.new)
+			remember := session.MustNew(o).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				session.FromRequest(r).RememberMe(true)
+			}))
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodPost, "https://example.com/remember", nil)
+			req.AddCookie(&http.Cookie{Name: a.M.CookieName(), Value: tok})
+			remember.ServeHTTP(rec, req)
+			if cks := cookiesOf(rec, a.M.CookieName()); len(cks) != 1 || cks[0].MaxAge <= 0 {
+				t.Fatalf("RememberMe: Set-Cookie %q", rec.Header().Values("Set-Cookie"))
+			} else {
+				tok = cks[0].Value
+			}
+			loaded, release, done := slowReq(t, o, a.M.CookieName(), tok, func(s *session.Session) {
+				_ = s.Renew()
+				s.SetString("x", "1")
+			})
+			<-loaded
+			a.Do(t, "/logout", tok)
+			close(release)
+			rec = <-done
+			cks := cookiesOf(rec, a.M.CookieName())
+			if len(cks) != 1 || cks[0].Value == "" || cks[0].MaxAge != 0 {
+				t.Errorf("Set-Cookie %q; want a browser-session cookie for the new session", rec.Header().Values("Set-Cookie"))
+			}
+		})
+	}
+}
+
+// recordingStore records the Expiry of every Delete.
+type recordingStore struct {
+	session.Store
+	mu      sync.Mutex
+	deletes []time.Time
+}
+
+func (s *recordingStore) Delete(ctx context.Context, rec session.Record) error {
+	s.mu.Lock()
+	s.deletes = append(s.deletes, rec.Expiry)
+	s.mu.Unlock()
+	return s.Store.Delete(ctx, rec)
+}
+
+// A logout's deletion is held one idle timeout, but never past the
+// absolute deadline (plus the clock skew): no copy of the token lives
+// longer, and the store need not keep it (a mutation that dropped the cap
+// failed no test).
+func TestALogoutIsHeldNoLongerThanTheAbsoluteDeadline(t *testing.T) {
+	c := newClock()
+	start := c.Now()
+	st := &recordingStore{Store: memoryStore(t, session.MemoryOptions{}.WithNow(c.Now))}
+	a := storetest.NewApp(t, session.Options{Store: st, IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 30 * time.Minute}.WithNow(c.Now))
+	_, tok := a.Do(t, "/login?user=dave", "")
+	tok = keepBrowsing(t, c, a, tok, 25)
+	a.Do(t, "/logout", tok)
+	want := start.Add(30*time.Minute + time.Minute)
+	if len(st.deletes) != 1 || !st.deletes[0].Equal(want) {
+		t.Errorf("Delete expiries %v, want [%v]", st.deletes, want)
+	}
+}

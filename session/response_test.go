@@ -102,6 +102,30 @@ func TestResponseEdges(t *testing.T) {
 	})
 }
 
+// A session carried in the token header is not held to the cookie's
+// limit, which counts the cookie's name and attributes: its token may use
+// the 4096 bytes a CookieStore allows (a mutation that applied the cookie
+// limit to it failed no test).
+func TestAHeaderTokenIsNotHeldToTheCookieLimit(t *testing.T) {
+	a := storetest.NewApp(t, session.Options{Store: cookieStore(t, nil), TokenHeader: "Session-Token"})
+	longest := 0
+	for n := 2000; n < 3000; n += 10 {
+		req := httptest.NewRequest("GET", "/set?k=a&v="+strings.Repeat("x", n), nil)
+		req.Header["Session-Token"] = []string{""}
+		rec := httptest.NewRecorder()
+		a.Handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			break
+		}
+		longest = len(rec.Header().Get("Session-Token"))
+	}
+	// "__Host-session=" and "; Max-Age=9999999999; Path=/; Secure;
+	// HttpOnly; SameSite=Lax" take 76 of a cookie's 4096 bytes.
+	if longest <= 4096-76 {
+		t.Errorf("the longest token issued through the header has %d bytes, want more than %d", longest, 4096-76)
+	}
+}
+
 // failNextCommit fails the next Commit once armed.
 type failNextCommit struct {
 	session.Store
