@@ -524,6 +524,14 @@ func TestCookieStoreSessionTooLargeIsAnError(t *testing.T) {
 	if rec.Header().Get("Set-Cookie") != "" {
 		t.Errorf("oversized cookie sent")
 	}
+	// The default answer is 500, the application's fault, not the 503
+	// with Retry-After of a store failure (a mutation that took the
+	// store's ErrTooLarge for a failure failed no test).
+	a = storetest.NewApp(t, session.Options{Store: cookieStore(t, nil)})
+	rec, _ = a.Do(t, "/set?k=big&v="+strings.Repeat("x", 4000), "")
+	if rec.Code != http.StatusInternalServerError || rec.Header().Get("Retry-After") != "" {
+		t.Errorf("default answer %d, Retry-After %q; want 500 without it", rec.Code, rec.Header().Get("Retry-After"))
+	}
 }
 
 func TestMemoryStoreBoundHoldsUnderAFlood(t *testing.T) {
