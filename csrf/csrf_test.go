@@ -118,6 +118,8 @@ var checkCases = []checkCase{
 	// http://example.com:443, and its pages must not post there.
 	{name: "over http the :443 in Host is not a default port: an Origin without it is rejected",
 		req: req{target: "http://example.com:443/transfer", headers: [][2]string{origin("http://example.com")}}, err: csrf.ErrOriginMismatch},
+	{name: "over https the :80 in Host is not a default port: an Origin without it is rejected",
+		req: req{headers: [][2]string{origin("https://example.com"), {"Host", "example.com:80"}}}, err: csrf.ErrOriginMismatch},
 	{name: "over http an Origin with :443 matches a Host with :443",
 		req: req{target: "http://example.com:443/transfer", headers: [][2]string{origin("http://example.com:443")}}, stdlib: true},
 	{name: "an http page cannot post to the https site (scheme mismatch)",
@@ -277,6 +279,11 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"a __host- cookie, lower case, without Secure", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, DangerouslyAllowInsecureCookie: true, CookieName: "__host-x"}}, csrf.ErrInvalidTokenOptions},
 		{"a __SECURE- cookie without Secure", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, DangerouslyAllowInsecureCookie: true, CookieName: "__SECURE-x"}}, csrf.ErrInvalidTokenOptions},
 		{"a field name that needs escaping", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, FieldName: `x"><script>`}}, csrf.ErrInvalidTokenOptions},
+		// The bounds, each one past what is allowed.
+		{"an exemption whose reason is blank", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/hook", Reason: " \t"}}}, csrf.ErrInvalidExemption},
+		{"a token key of 31 bytes", csrf.Options{Tokens: &csrf.TokenOptions{Key: key[:31]}}, csrf.ErrInvalidTokenOptions},
+		{"a MaxFormBytes of -1", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, MaxFormBytes: -1}}, csrf.ErrInvalidTokenOptions},
+		{"a field name of 65 bytes", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, FieldName: strings.Repeat("f", 65)}}, csrf.ErrInvalidTokenOptions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
