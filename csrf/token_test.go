@@ -109,6 +109,7 @@ func TestTokenCookieMode(t *testing.T) {
 		{"a forged cookie with a matching-looking token is rejected",
 			post([2]string{"Cookie", "__Host-csrf=" + strings.Repeat("A", 43)}, tokenHeader(tok)), csrf.ErrTokenInvalid},
 		{"two token headers are rejected", post(cookieHeader(c), tokenHeader(tok), tokenHeader(tok)), csrf.ErrTokenInvalid},
+		{"an overlong token is rejected", post(cookieHeader(c), tokenHeader(tok+strings.Repeat("A", 200))), csrf.ErrTokenInvalid},
 		{"a same-origin browser request needs no token by default", post(sfs("same-origin")), nil},
 		{"a cross-site request is rejected before tokens are looked at", post(sfs("cross-site"), cookieHeader(c), tokenHeader(tok)), csrf.ErrCrossOrigin},
 	}
@@ -143,12 +144,17 @@ func TestTokenSessionMode(t *testing.T) {
 		t.Errorf("a cookie was issued although there is a session: %v", c)
 	}
 	malloryTok, _ := ts.get(t, mallory)
+	// A session ID that is also a well-formed cookie nonce, and the token
+	// anyone gets for that nonce by sending it as their token cookie.
+	nonce := strings.Repeat("A", 43)
+	nonceTok, _ := ts.get(t, [2]string{"Cookie", "__Host-csrf=" + nonce})
 	for _, tt := range []struct {
 		name string
 		r    *http.Request
 		err  error
 	}{
 		{"the session's token passes", post(alice, tokenHeader(tok)), nil},
+		{"the token of a cookie nonce is not the token of a session with that ID", post([2]string{"X-Test-Session", nonce}, tokenHeader(nonceTok)), csrf.ErrTokenInvalid},
 		{"regression gofiber/fiber CVE-2023-45141 (GHSA-mv73-f69x-444p), token replay across sessions: another session's token is rejected", post(alice, tokenHeader(malloryTok)), csrf.ErrTokenInvalid},
 		{"a session's token is rejected without the session", post(tokenHeader(tok)), csrf.ErrTokenInvalid},
 		{"a missing token is rejected", post(alice), csrf.ErrTokenMissing},
@@ -159,6 +165,22 @@ func TestTokenSessionMode(t *testing.T) {
 				t.Errorf("status %d, err %v; want %v", code, ts.err, tt.err)
 			}
 		})
+	}
+}
+
+// An empty session ID is no session, even with ok set: the tokens of
+// every request without an ID would otherwise be one and the same, and
+// one client's token would pass for any other's (a mutation that bound
+// tokens to the empty ID failed no test).
+func TestAnEmptySessionIDIsNoSession(t *testing.T) {
+	ts := newTokenServer(t, csrf.TokenOptions{Key: key1, SessionID: func(*http.Request) (string, bool) { return "", true }}, csrf.Options{})
+	tokA, cA := ts.get(t)
+	_, cB := ts.get(t)
+	if cA == nil || cB == nil {
+		t.Fatalf("no token cookie issued: %v, %v", cA, cB)
+	}
+	if code, _, _ := ts.do(post(cookieHeader(cB), tokenHeader(tokA))); code == http.StatusOK || !errors.Is(ts.err, csrf.ErrTokenInvalid) {
+		t.Errorf("another client's token passed: %d %v", code, ts.err)
 	}
 }
 
@@ -516,6 +538,7 @@ func TestTokenCookieIsIssuedToRequestsThatPass(t *testing.T) {
 		{"a GET", req{method: "GET"}.build()},
 		{"a same-origin POST", post(sfs("same-origin"))},
 		{"a GET with a malformed cookie", req{method: "GET", headers: [][2]string{{"Cookie", "__Host-csrf=x"}}}.build()},
+		{"a GET with an overlong cookie", req{method: "GET", headers: [][2]string{{"Cookie", "__Host-csrf=" + strings.Repeat("A", 60)}}}.build()},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
@@ -800,6 +823,12 @@ func TestTokenFieldIsTakenOutOfTheForm(t *testing.T) {
 				return
 			}
 			form = r.PostForm
+			if _, ok := r.Form["csrf_token"]; ok {
+				t.Errorf("multipart %v: the token field is in r.Form", multi)
+			}
+			if r.MultipartForm != nil && r.MultipartForm.Value["csrf_token"] != nil {
+				t.Errorf("multipart %v: the token field is in r.MultipartForm", multi)
+			}
 			if !multi {
 				got, decodeErr = sanitize.DecodeForm[transfer](nil, w, r)
 			}
