@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -177,6 +178,18 @@ func TestResolve(t *testing.T) {
 			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1", "X-Forwarded-Proto", "https, http")}, "198.51.100.1", "http"},
 		{"an overwriting proxy chain: the single value counts", xff,
 			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1, 10.1.1.1", "X-Forwarded-Proto", "https")}, "198.51.100.1", "https"},
+		{"fewer X-Forwarded-Proto values than hops: the nearest proxy's, the last, counts", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1, 10.1.1.1, 10.2.2.2", "X-Forwarded-Proto", "https, http")}, "198.51.100.1", "http"},
+		// Ports: 1 to 5 digits, or "_" and at least one of ALPHA / DIGIT
+		// / "." / "_" / "-" (RFC 7239 §6.3).
+		{"an address with an empty port is garbage", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1:")}, "10.0.0.1", "http"},
+		{"an address with a port of 6 digits is garbage", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1:123456")}, "10.0.0.1", "http"},
+		{"Forwarded: an empty obfuscated port is not a port", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="[2001:db8::2]:_"`)}, "10.0.0.1", "http"},
+		{"Forwarded: an obfuscated port may hold a hyphen", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="[2001:db8::2]:_a-b"`)}, "2001:db8::2", "http"},
 
 		// Forwarded (RFC 7239).
 		{"Forwarded: the RFC's example", fwd,
@@ -219,6 +232,24 @@ func TestResolve(t *testing.T) {
 			req{remote: "10.0.0.1:1", tls: true, headers: hdr("Forwarded", "for=192.0.2.43;proto=ftp")}, "192.0.2.43", "https"},
 		{"Forwarded: a trailing semicolon is garbage", fwd,
 			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=192.0.2.43;")}, "10.0.0.1", "http"},
+		{"Forwarded: an empty line adds nothing", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=192.0.2.43", "Forwarded", " ")}, "192.0.2.43", "http"},
+		{"Forwarded: a parameter name that is not a token makes the element garbage", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=192.0.2.43;b@d=1")}, "10.0.0.1", "http"},
+		{"Forwarded: a lone quote is garbage", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="`)}, "10.0.0.1", "http"},
+		// Garbage, not a hidden node: the element's proto is not used.
+		{"Forwarded: a quoted value with a backslash is garbage", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="a\b";proto=https`)}, "10.0.0.1", "http"},
+		{"Forwarded: a quoted value with a control character is garbage", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=\"a\tb\";proto=https")}, "10.0.0.1", "http"},
+		{"Forwarded: a quoted value with DEL is garbage", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=\"a\x7fb\";proto=https")}, "10.0.0.1", "http"},
+		{"Forwarded: an unquoted value that is not a token is garbage", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=a/b;proto=https")}, "10.0.0.1", "http"},
+		// RFC 7239 wants it quoted; some proxies do not quote it.
+		{"Forwarded: an unquoted IPv6 node in brackets is read", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=[2001:db8::1]")}, "2001:db8::1", "http"},
 
 		// X-Real-IP.
 		{"X-Real-IP from a trusted proxy", realIP,
@@ -227,6 +258,8 @@ func TestResolve(t *testing.T) {
 			req{remote: "10.0.0.1:1", headers: hdr("X-Real-IP", "198.51.100.1, 6.6.6.6")}, "10.0.0.1", "http"},
 		{"X-Real-IP over 64 bytes falls back to the proxy", realIP,
 			req{remote: "10.0.0.1:1", headers: hdr("X-Real-IP", "fe80::1%"+strings.Repeat("z", 57))}, "10.0.0.1", "http"},
+		{"X-Real-IP: the scheme is the last X-Forwarded-Proto value, the proxy's", realIP,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Real-IP", "198.51.100.1", "X-Forwarded-Proto", "https, http")}, "198.51.100.1", "http"},
 		{"two X-Real-IP lines are ambiguous and ignored", realIP,
 			req{remote: "10.0.0.1:1", headers: hdr("X-Real-IP", "198.51.100.1", "X-Real-IP", "6.6.6.6")}, "10.0.0.1", "http"},
 	}
@@ -318,6 +351,41 @@ func TestWalkIsBounded(t *testing.T) {
 	}
 }
 
+// The walk stops at the 32nd hop exactly: the 33rd is never read, for
+// either header.
+func TestWalkStopsAtThe32ndHop(t *testing.T) {
+	t.Parallel()
+	for _, h := range []clientip.Header{clientip.XForwardedFor, clientip.Forwarded} {
+		rv := clientip.MustNew(clientip.Options{TrustedProxies: proxies, Header: h})
+		// Right to left: 10.0.0.1 is hop 1, 10.0.0.33 hop 33.
+		entries := []string{"6.6.6.6"}
+		for i := 33; i >= 1; i-- {
+			entries = append(entries, "10.0.0."+strconv.Itoa(i))
+		}
+		if h == clientip.Forwarded {
+			for i := range entries {
+				entries[i] = "for=" + entries[i]
+			}
+		}
+		r := req{remote: "10.0.0.100:1", headers: hdr(h.String(), strings.Join(entries, ", "))}.build()
+		if got := rv.Addr(r); got != netip.MustParseAddr("10.0.0.32") {
+			t.Errorf("%v: Addr = %v, want the 32nd hop 10.0.0.32", h, got)
+		}
+	}
+}
+
+// Trusted takes an address in any of its spellings: IPv4-mapped, or with
+// a zone, as a caller outside the package may hold it.
+func TestTrustedNormalisesTheAddress(t *testing.T) {
+	t.Parallel()
+	rv := clientip.MustNew(clientip.Options{TrustedProxies: proxies})
+	for _, a := range []string{"::ffff:10.0.0.1", "fd00::1%eth0", "10.0.0.1", "::ffff:192.168.1.1"} {
+		if !rv.Trusted(netip.MustParseAddr(a)) {
+			t.Errorf("Trusted(%s) = false, want true", a)
+		}
+	}
+}
+
 func TestHostAndOrigin(t *testing.T) {
 	t.Parallel()
 	public := clientip.MustNew(clientip.Options{PublicOrigin: "HTTPS://API.Example.com:443/"})
@@ -333,6 +401,7 @@ func TestHostAndOrigin(t *testing.T) {
 		{"TLS: https origin without the default port", nil, req{remote: "1.2.3.4:1", tls: true, host: "example.com:443"}, "example.com:443", "https://example.com"},
 		{"a non-default port is kept", nil, req{remote: "1.2.3.4:1", host: "example.com:8080"}, "example.com:8080", "http://example.com:8080"},
 		{"http default port removed", nil, req{remote: "1.2.3.4:1", host: "example.com:80"}, "example.com:80", "http://example.com"},
+		{"over http :443 is not the default port", nil, req{remote: "1.2.3.4:1", host: "example.com:443"}, "example.com:443", "http://example.com:443"},
 		{"a public origin overrides a rewritten Host", public, req{remote: "1.2.3.4:1", host: "internal:8080"}, "api.example.com", "https://api.example.com"},
 		{"behind a trusted proxy the scheme comes from it", behind,
 			req{remote: "10.0.0.1:1", host: "example.com", headers: hdr("X-Forwarded-Proto", "https")}, "example.com", "https://example.com"},
@@ -370,6 +439,10 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"half the IPv4 internet", clientip.Options{TrustedProxies: prefixes("128.0.0.0/1")}, clientip.ErrTrustedProxy},
 		{"every IPv4 address, mapped", clientip.Options{TrustedProxies: prefixes("::ffff:0.0.0.0/96")}, clientip.ErrTrustedProxy},
 		{"a /16 of IPv6", clientip.Options{TrustedProxies: prefixes("2001::/16")}, clientip.ErrTrustedProxy},
+		{"an IPv4 /7", clientip.Options{TrustedProxies: prefixes("12.0.0.0/7")}, clientip.ErrTrustedProxy},
+		{"an IPv6 /31", clientip.Options{TrustedProxies: prefixes("2001:db8::/31")}, clientip.ErrTrustedProxy},
+		{"an IPv6 /6 that starts with the unique local addresses", clientip.Options{TrustedProxies: prefixes("fc00::/6")}, clientip.ErrTrustedProxy},
+		{"a public origin that is a pattern", clientip.Options{PublicOrigin: "https://*.example.com"}, clientip.ErrPublicOrigin},
 		{"an unknown header", clientip.Options{Header: clientip.Header(42)}, clientip.ErrHeader},
 		{"a public origin with a path", clientip.Options{PublicOrigin: "https://example.com/app"}, clientip.ErrPublicOrigin},
 		{"a public origin with userinfo", clientip.Options{PublicOrigin: "https://user@example.com"}, clientip.ErrPublicOrigin},
@@ -561,10 +634,11 @@ func TestResolveAllocatesNothing(t *testing.T) {
 		rv *clientip.Resolver
 		r  *http.Request
 	}{
-		"direct":    {nil, req{remote: "203.0.113.7:5555"}.build()},
-		"xff":       {xff, req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "6.6.6.6, 198.51.100.1, 10.1.1.1", "X-Forwarded-Proto", "https")}.build()},
-		"forwarded": {fwd, req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="[2001:db8::1]:80";proto=https, for=10.1.1.1`)}.build()},
-		"garbage":   {xff, req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "garbage")}.build()},
+		"direct":       {nil, req{remote: "203.0.113.7:5555"}.build()},
+		"xff":          {xff, req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "6.6.6.6, 198.51.100.1, 10.1.1.1", "X-Forwarded-Proto", "https")}.build()},
+		"forwarded":    {fwd, req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="[2001:db8::1]:80";proto=https, for=10.1.1.1`)}.build()},
+		"garbage":      {xff, req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "garbage")}.build()},
+		"a zone alone": {xff, req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "%eth0")}.build()},
 	}
 	for name, c := range cases {
 		if n := testing.AllocsPerRun(100, func() { _ = c.rv.Resolve(c.r) }); n != 0 {
