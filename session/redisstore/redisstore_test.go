@@ -575,3 +575,77 @@ func TestARecordCommittedByAFastInstanceLastsUntilItsExpiry(t *testing.T) {
 		t.Error("a save after the logout revived the session: the record committed by the fast instance had left Redis before its Expiry")
 	}
 }
+
+// The edges of the store's expiries and markers, each a mutation that
+// failed no other test.
+func TestStoreEdges(t *testing.T) {
+	ctx := context.Background()
+	addr := testenv.Redis(t)
+	id := strings.Repeat("E", session.IDLength-1) + "A"
+	withClock := func(t *testing.T, now func() time.Time) *redisstore.Store {
+		_, rdb, prefix := newStore(t, addr)
+		s, err := redisstore.New(redisstore.Options{Client: rdb, Prefix: prefix}.WithNow(now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	t.Run("an instance whose clock runs behind Redis's keeps its record until its Expiry", func(t *testing.T) {
+		behind := func() time.Time { return time.Now().Add(-10 * time.Second) }
+		s := withClock(t, behind)
+		if _, err := s.Commit(ctx, session.Record{ID: id, Data: []byte("v"), Expiry: behind().Add(time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, found, err := s.Find(ctx, id); !found || err != nil {
+			t.Errorf("Find = %v, %v; want found", found, err)
+		}
+	})
+	t.Run("a Commit with an Expiry of now deletes", func(t *testing.T) {
+		now := time.Now()
+		s := withClock(t, func() time.Time { return now })
+		if _, err := s.Commit(ctx, session.Record{ID: id, Data: []byte("v"), Expiry: now}); err != nil {
+			t.Errorf("Commit = %v, want nil", err)
+		}
+		if _, found, err := s.Find(ctx, id); found || err != nil {
+			t.Errorf("Find = %v, %v; want not found", found, err)
+		}
+	})
+	t.Run("a deletion holds until the record's own expiry when that is later", func(t *testing.T) {
+		s, _, _ := newStore(t, addr)
+		if _, err := s.Commit(ctx, session.Record{ID: id, Data: []byte("v"), Expiry: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(ctx, session.Record{ID: id, Expiry: time.Now().Add(5 * time.Millisecond)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		if tok, err := s.Commit(ctx, session.Record{ID: id, Data: []byte("v"), Expiry: time.Now().Add(time.Hour)}); tok != "" || err != nil {
+			t.Errorf("Commit after the Delete's Expiry = %q, %v; want the record's expiry to hold it", tok, err)
+		}
+	})
+	t.Run("Remove does not report a record expired by the instance's clock", func(t *testing.T) {
+		var ahead atomic.Int64
+		s := withClock(t, func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) })
+		if _, err := s.Commit(ctx, session.Record{ID: id, Data: []byte("v"), Expiry: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		ahead.Store(int64(2 * time.Hour))
+		if found, err := s.Remove(ctx, session.Record{ID: id, Expiry: time.Now().Add(3 * time.Hour)}); found || err != nil {
+			t.Errorf("Remove = %v, %v; want not found", found, err)
+		}
+	})
+	t.Run("a Commit that expires a record leaves a marker no longer than the key", func(t *testing.T) {
+		s, _, _ := newStore(t, addr)
+		if _, err := s.Commit(ctx, session.Record{ID: id, Data: []byte("v"), Expiry: time.Now().Add(30 * time.Millisecond)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Commit(ctx, session.Record{ID: id, Data: []byte("v"), Expiry: time.Now().Add(-time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if tok, err := s.Commit(ctx, session.Record{ID: id, Data: []byte("v"), Expiry: time.Now().Add(time.Hour)}); tok != id || err != nil {
+			t.Errorf("Commit once the key expired = %q, %v; want it stored", tok, err)
+		}
+	})
+}
