@@ -95,6 +95,29 @@ func (f *retryFixture) refresh(t *testing.T, rt string, kv ...string) tokenResul
 }
 
 // rotate refreshes rt, expecting a new refresh token.
+// refreshTogether sends n refreshes of rt at once, every one looking rt
+// up, unrotated, before any rotates it, and returns their results.
+func (f *retryFixture) refreshTogether(t *testing.T, rt string, n int) []tokenResult {
+	t.Helper()
+	var looked sync.WaitGroup
+	looked.Add(n)
+	f.hooks.setLookup(func(_ context.Context, hash string, tok auth.RefreshToken, found bool) (auth.RefreshToken, bool) {
+		if hash == auth.HashRefreshToken(rt) && !tok.Used {
+			looked.Done()
+			looked.Wait()
+		}
+		return tok, found
+	})
+	defer f.hooks.setLookup(nil)
+	results := make([]tokenResult, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { results[i] = f.refresh(t, rt) })
+	}
+	wg.Wait()
+	return results
+}
+
 func (f *retryFixture) rotate(t *testing.T, rt string) string {
 	t.Helper()
 	r := f.refresh(t, rt)
@@ -328,23 +351,7 @@ func TestTokenEndpointConcurrentRefreshesWithinTheWindowShareOneSuccessor(t *tes
 	const n = 8
 	f := newRetryFixture(t, time.Minute)
 	r0 := f.login(t)
-	var looked sync.WaitGroup
-	looked.Add(n)
-	f.hooks.setLookup(func(_ context.Context, hash string, t auth.RefreshToken, found bool) (auth.RefreshToken, bool) {
-		// Every request looks r0 up, unrotated, before any rotates it.
-		if hash == auth.HashRefreshToken(r0) && !t.Used {
-			looked.Done()
-			looked.Wait()
-		}
-		return t, found
-	})
-	results := make([]tokenResult, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { results[i] = f.refresh(t, r0) })
-	}
-	wg.Wait()
-	f.hooks.setLookup(nil)
+	results := f.refreshTogether(t, r0, n)
 	for i, r := range results {
 		if r.status != http.StatusOK || r.str("refresh_token") != results[0].str("refresh_token") {
 			t.Fatalf("request %d: %d %s (%v); want 200 with the successor of the others", i, r.status, r.raw, r.reason)
@@ -493,23 +500,7 @@ func TestTokenEndpointConcurrentRefreshesWithoutTheWindowRevokeTheFamily(t *test
 	const n = 2
 	f := newRetryFixture(t, 0)
 	r0 := f.login(t)
-	var looked sync.WaitGroup
-	looked.Add(n)
-	f.hooks.setLookup(func(_ context.Context, hash string, t auth.RefreshToken, found bool) (auth.RefreshToken, bool) {
-		// Both requests look r0 up, unrotated, before either rotates it.
-		if hash == auth.HashRefreshToken(r0) && !t.Used {
-			looked.Done()
-			looked.Wait()
-		}
-		return t, found
-	})
-	results := make([]tokenResult, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { results[i] = f.refresh(t, r0) })
-	}
-	wg.Wait()
-	f.hooks.setLookup(nil)
+	results := f.refreshTogether(t, r0, n)
 	var won string
 	reused := 0
 	for _, r := range results {
