@@ -560,7 +560,8 @@ func (s *MemoryStore) attemptCompanions() [2]*MemoryStore {
 // was locked after alice's budget was spent told that alice existed.)
 //
 // Each rune is mapped by casefold.Rune, as rbac folds paths, to the lower
-// case of its upper case, which is the same for all the runes
+// case of its upper case (the least one among the runes EqualFold takes
+// for it), which is the same for all the runes
 // strings.EqualFold takes for one another: "ſ" (U+017F) and "S" give "s",
 // the Kelvin sign "k", final sigma "σ". strings.ToLower alone left "ſam"
 // apart from "sam", which a case-insensitive store finds as one account
