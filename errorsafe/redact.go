@@ -4,7 +4,6 @@ import (
 	"math/bits"
 	"net/textproto"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/httpguard/httpguard/internal/hostport"
@@ -461,7 +460,12 @@ func (c *config) sensitiveKey(k string) bool {
 		return true
 	}
 	last := key[bits.Len64(starts)-1:]
-	return slices.Contains(sensitiveLastWords, string(last))
+	for _, w := range sensitiveLastWords {
+		if string(last) == w { // compared in place, not copied
+			return true
+		}
+	}
+	return false
 }
 
 // endsWithKey reports whether the normalized name key ends with "key" or
