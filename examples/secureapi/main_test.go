@@ -300,6 +300,7 @@ func TestUsersFile(t *testing.T) {
 	weak := password.MustNew(password.Options{Params: password.Params{Memory: 8, Time: 1}, DangerouslyAllowWeakParams: true})
 	weakHash, _ := weak.Hash("pw")
 	bcrypt4, _ := bcrypt.GenerateFromPassword([]byte("pw"), 4)
+	bcrypt9, _ := bcrypt.GenerateFromPassword([]byte("pw"), 9) // one below the minimum (found by mutation: cost 9 was accepted unnoticed)
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
@@ -338,7 +339,7 @@ func TestUsersFile(t *testing.T) {
 	// password is answered much faster than an unknown user's (checked
 	// against a dummy hash at the default parameters), which names the
 	// accounts.
-	for name, weak := range map[string]string{"argon2id m=8,t=1": weakHash, "bcrypt cost 4": string(bcrypt4)} {
+	for name, weak := range map[string]string{"argon2id m=8,t=1": weakHash, "bcrypt cost 4": string(bcrypt4), "bcrypt cost 9": string(bcrypt9)} {
 		p := write("weak.json", `{"users":[{"username":"ann","role":"admin","hash":"`+hash+`"},{"username":"ben","role":"admin","hash":"`+weak+`"}]}`)
 		_, err := users(p, env(nil), false, io.Discard, jsonLogger(io.Discard))
 		if err == nil || !strings.Contains(err.Error(), `"ben"`) || !strings.Contains(err.Error(), "below") {
@@ -710,6 +711,39 @@ func TestCertFlags(t *testing.T) {
 		if tt.redirect == "" && err == nil || tt.redirect != "" && (err != nil || inst.redirect != tt.redirect) {
 			t.Errorf("-host %q: %v, want a redirect to %q (\"\": an error)", tt.hosts, err, tt.redirect)
 		}
+	}
+}
+
+// TestCookiesSecureBehindProxy: plain HTTP behind a TLS-terminating
+// proxy (-trust-proxy) is HTTPS to the browser, so the cookies are Secure,
+// with the __Host- prefix. Found by mutation: they could lose Secure there
+// unnoticed.
+func TestCookiesSecureBehindProxy(t *testing.T) {
+	t.Parallel()
+	o, err := parseFlags([]string{"-addr", "127.0.0.1:8080", "-trust-proxy", "127.0.0.1/32", "-host", "api.example.com", "-users", usersFile(t, "pw")}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.close()
+	req := httptest.NewRequest("GET", "http://api.example.com/", nil)
+	req.RemoteAddr = "127.0.0.1:40000"
+	req.Header.Set("X-Forwarded-For", "203.0.113.7")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	w := httptest.NewRecorder()
+	inst.handler.ServeHTTP(w, req)
+	r := w.Result()
+	var csrf *http.Cookie
+	for _, c := range r.Cookies() {
+		if c.Name == "__Host-csrf" {
+			csrf = c
+		}
+	}
+	if r.StatusCode != 200 || csrf == nil || !csrf.Secure {
+		t.Errorf("page behind the proxy: %d, Set-Cookie %q, want a Secure __Host-csrf", r.StatusCode, r.Header.Values("Set-Cookie"))
 	}
 }
 
