@@ -2,7 +2,6 @@ package auth_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -127,9 +126,7 @@ func basicAuth(id, secret string) func(*http.Request) {
 // rawBasic sets an Authorization header with id and secret as given, not
 // form-encoded.
 func rawBasic(id, secret string) func(*http.Request) {
-	return func(r *http.Request) {
-		r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(id+":"+secret)))
-	}
+	return func(r *http.Request) { r.Header.Set("Authorization", basicValue(id, secret)) }
 }
 
 func TestTokenEndpointPasswordGrant(t *testing.T) {

@@ -6,14 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/examples/secureapi/app"
 	"github.com/httpguard/httpguard/ratelimit"
 )
@@ -275,10 +273,7 @@ func TestTokenLockout(t *testing.T) {
 // lockout does not lock out the others behind the same proxy.
 func TestLockoutBehindTrustedProxy(t *testing.T) {
 	t.Parallel()
-	rv, err := clientip.New(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rv := trustLoopback(t)
 	srv := start(t, func(c *app.Config) { c.ClientIP = rv })
 	c := srv.client(t)
 	for range 10 {

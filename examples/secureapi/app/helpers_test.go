@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/auth/password"
+	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/errorsafe"
 	"github.com/httpguard/httpguard/examples/secureapi/app"
 	"github.com/httpguard/httpguard/identity"
@@ -262,4 +264,15 @@ func (s *testServer) sessionClient(t testing.TB, user string) *client {
 		t.Fatalf("login %s: %d %s", user, r.StatusCode, r.body)
 	}
 	return c
+}
+
+// trustLoopback is a resolver that believes X-Forwarded-For from the
+// test's own address, as from a proxy on this machine.
+func trustLoopback(t testing.TB) *clientip.Resolver {
+	t.Helper()
+	rv, err := clientip.New(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rv
 }

@@ -3,14 +3,12 @@ package app_test
 import (
 	"fmt"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/examples/secureapi/app"
 	"github.com/httpguard/httpguard/internal/testenv"
 )
@@ -22,10 +20,7 @@ import (
 // served. With Redis the budget is shared by two instances.
 func TestTokenBudgetPerUser(t *testing.T) {
 	t.Parallel()
-	rv, err := clientip.New(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rv := trustLoopback(t)
 	for _, shared := range []bool{false, true} {
 		name := "memory"
 		if shared {

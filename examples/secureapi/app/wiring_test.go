@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -12,20 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/examples/secureapi/app"
 )
-
-// trustLoopback is a resolver that believes X-Forwarded-For from the
-// test's own address, as from a proxy on this machine.
-func trustLoopback(t testing.TB) *clientip.Resolver {
-	t.Helper()
-	rv, err := clientip.New(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rv
-}
 
 // TestCookiesAreSecureOverTLS: with Config.TLS, the session and CSRF
 // cookies are Secure, with the __Host- prefix. Found by mutation: either
