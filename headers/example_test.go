@@ -128,6 +128,24 @@ func ExampleMiddleware_With() {
 	// /widget: X-Frame-Options SAMEORIGIN, frame-ancestors 'self'
 }
 
+// A page that shows links from its users turns DNS prefetching off, so
+// that its visitors' resolvers do not learn every link it shows, and asks
+// for an agent cluster of its own origin.
+func ExampleOptions_userContent() {
+	o := headers.HTML()
+	o.DNSPrefetchControl = "off"
+	o.OriginAgentCluster = "?1"
+	comments := headers.MustNew(o).Handler(http.NotFoundHandler())
+
+	rec := httptest.NewRecorder()
+	comments.ServeHTTP(rec, httptest.NewRequest("GET", "/comments", nil))
+	fmt.Println("Origin-Agent-Cluster:", rec.Header().Get("Origin-Agent-Cluster"))
+	fmt.Println("X-DNS-Prefetch-Control:", rec.Header().Get("X-DNS-Prefetch-Control"))
+	// Output:
+	// Origin-Agent-Cluster: ?1
+	// X-DNS-Prefetch-Control: off
+}
+
 // AllowedHosts rejects requests for any other Host with 400, without
 // echoing the Host.
 func ExampleMiddleware_Check() {

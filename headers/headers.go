@@ -127,6 +127,22 @@ type Options struct {
 	// XSSProtection is X-XSS-Protection: "0" (the default), "1" or
 	// "1; mode=block" (the legacy setting, for compatibility only).
 	XSSProtection string
+	// OriginAgentCluster is Origin-Agent-Cluster: "?1" asks the browser
+	// to keep the page's origin in an agent cluster of its own, apart from
+	// the other origins of its site (with a process of its own where the
+	// browser can), and makes document.domain inert, so that a page on a
+	// sibling subdomain cannot relax the same-origin policy to script this
+	// one. "?0" asks for the site-keyed cluster. Browsers honour it on
+	// HTTPS only. Default: not sent, which leaves the choice to the
+	// browser; send "?1" for pages that never set document.domain.
+	OriginAgentCluster string
+	// DNSPrefetchControl is X-DNS-Prefetch-Control: "off" stops browsers
+	// from resolving the host names of a page's links before they are
+	// followed, which would tell the user's DNS resolver, and anyone who
+	// watches it, which links the page shows, such as those in other
+	// users' content; "on" allows it. Default: not sent, which leaves the
+	// choice to the browser.
+	DNSPrefetchControl string
 
 	// AllowedHosts, when not empty, lists the Host header values requests
 	// may carry: a name ("example.com"), an IP literal ("127.0.0.1",
@@ -290,6 +306,8 @@ var (
 	coepValues  = []string{"require-corp", "credentialless", "unsafe-none"}
 	xpcdpValues = []string{"none", "master-only", "by-content-type", "by-ftp-filename", "all"}
 	xssValues   = []string{"0", "1", "1; mode=block"}
+	oacValues   = []string{"?1", "?0"}
+	dnsValues   = []string{"off", "on"}
 )
 
 func compile(o Options) (*config, error) {
@@ -397,6 +415,8 @@ func compile(o Options) (*config, error) {
 	corp := oneOf("CrossOriginResourcePolicy", o.CrossOriginResourcePolicy, DefaultCrossOriginResourcePolicy, corpValues)
 	coep := oneOf("CrossOriginEmbedderPolicy", o.CrossOriginEmbedderPolicy, "", coepValues)
 	xpcdp := oneOf("PermittedCrossDomainPolicies", o.PermittedCrossDomainPolicies, DefaultPermittedCrossDomainPolicies, xpcdpValues)
+	oac := oneOf("OriginAgentCluster", o.OriginAgentCluster, "", oacValues)
+	dns := oneOf("DNSPrefetchControl", o.DNSPrefetchControl, "", dnsValues)
 	xss := o.XSSProtection
 	switch xss {
 	case "":
@@ -419,6 +439,8 @@ func compile(o Options) (*config, error) {
 	fixed("Cross-Origin-Embedder-Policy", coep)
 	fixed("X-Permitted-Cross-Domain-Policies", xpcdp)
 	fixed("X-Xss-Protection", xss)
+	fixed("Origin-Agent-Cluster", oac)
+	fixed("X-Dns-Prefetch-Control", dns)
 	if c.csp != nil && c.csp.pieces == nil {
 		fixed(c.csp.header, c.csp.static)
 	}
@@ -639,7 +661,8 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 // backend's policy can only add restrictions, and removing it could
 // loosen a stricter one. Headers left out with [Omit] (or OmitCSP, or
 // HSTS.Omit) are the backend's to send and are kept, as are headers m does
-// not send, such as Cross-Origin-Embedder-Policy by default.
+// not send, such as Cross-Origin-Embedder-Policy, Origin-Agent-Cluster
+// and X-DNS-Prefetch-Control by default.
 //
 // It always returns nil and does not allocate. It is safe for concurrent
 // use.

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -423,6 +424,47 @@ func TestContentTypeOptionsInAnyCase(t *testing.T) {
 	}
 	if _, err := headers.New(headers.Options{ContentTypeOptions: "sniff"}); !errors.Is(err, headers.ErrValue) {
 		t.Errorf("ContentTypeOptions \"sniff\": %v", err)
+	}
+}
+
+// Origin-Agent-Cluster and X-DNS-Prefetch-Control are sent only when
+// asked for, with the values their specifications define.
+func TestOptInHeaders(t *testing.T) {
+	tests := []struct {
+		name   string
+		opts   headers.Options
+		header string
+		want   []string // nil: not sent
+	}{
+		{"no Origin-Agent-Cluster by default", headers.Options{}, "Origin-Agent-Cluster", nil},
+		{"no Origin-Agent-Cluster in the HTML preset", headers.HTML(), "Origin-Agent-Cluster", nil},
+		{"an origin-keyed agent cluster", headers.Options{OriginAgentCluster: "?1"}, "Origin-Agent-Cluster", []string{"?1"}},
+		{"a site-keyed agent cluster", headers.Options{OriginAgentCluster: "?0"}, "Origin-Agent-Cluster", []string{"?0"}},
+		{"Origin-Agent-Cluster omitted", headers.Options{OriginAgentCluster: headers.Omit}, "Origin-Agent-Cluster", nil},
+		{"no X-DNS-Prefetch-Control by default", headers.Options{}, "X-Dns-Prefetch-Control", nil},
+		{"no X-DNS-Prefetch-Control in the HTML preset", headers.HTML(), "X-Dns-Prefetch-Control", nil},
+		{"DNS prefetching off", headers.Options{DNSPrefetchControl: "off"}, "X-Dns-Prefetch-Control", []string{"off"}},
+		{"DNS prefetching off, in any case", headers.Options{DNSPrefetchControl: " OFF "}, "X-Dns-Prefetch-Control", []string{"off"}},
+		{"DNS prefetching on", headers.Options{DNSPrefetchControl: "on"}, "X-Dns-Prefetch-Control", []string{"on"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := serve(t, mustNew(t, tt.opts), tlsRequest("GET", "https://example.com/")).Header()
+			if got := h[tt.header]; !slices.Equal(got, tt.want) {
+				t.Errorf("%s = %q, want %q", tt.header, got, tt.want)
+			}
+		})
+	}
+	for _, o := range []headers.Options{
+		{OriginAgentCluster: "?2"},
+		{OriginAgentCluster: "1"},
+		{OriginAgentCluster: "?1\r\nX: y"},
+		{DNSPrefetchControl: "no"},
+		{DNSPrefetchControl: "off, on"},
+	} {
+		if _, err := headers.New(o); !errors.Is(err, headers.ErrValue) {
+			t.Errorf("New(%+v) error = %v, want ErrValue", o, err)
+		}
 	}
 }
 

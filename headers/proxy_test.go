@@ -68,6 +68,9 @@ func TestModifyResponseBehindReverseProxy(t *testing.T) {
 		{name: "a backend's HSTS is kept when the gateway omits it", opts: headers.Options{HSTS: headers.HSTS{Omit: true}}, tls: true, backend: "Strict-Transport-Security", values: []string{"max-age=31536000"}, want: []string{"max-age=31536000"}},
 		{name: "a backend's embedder policy is kept when the gateway sends none", backend: "Cross-Origin-Embedder-Policy", values: []string{"require-corp"}, want: []string{"require-corp"}},
 		{name: "a backend's embedder policy is removed when the gateway sends one", opts: headers.Options{CrossOriginEmbedderPolicy: "credentialless"}, backend: "Cross-Origin-Embedder-Policy", values: []string{"unsafe-none"}, want: []string{"credentialless"}},
+		{name: "a backend's agent cluster request is kept when the gateway sends none", backend: "Origin-Agent-Cluster", values: []string{"?0"}, want: []string{"?0"}},
+		{name: "a backend's agent cluster request is removed when the gateway sends one", opts: headers.Options{OriginAgentCluster: "?1"}, backend: "Origin-Agent-Cluster", values: []string{"?0"}, want: []string{"?1"}},
+		{name: "a backend's DNS prefetching is removed when the gateway sets it", opts: headers.Options{DNSPrefetchControl: "off"}, backend: "X-Dns-Prefetch-Control", values: []string{"on"}, want: []string{"off"}},
 		{name: "a backend's other headers are kept", backend: "X-Legacy", values: []string{"1"}, want: []string{"1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
