@@ -346,6 +346,18 @@ func TestJWTAttacks(t *testing.T) {
 		}, auth.ErrNoCredentials},
 		tc{"no Authorization header", hs, func() *http.Request { return httptest.NewRequest(http.MethodGet, "/", nil) }, auth.ErrNoCredentials},
 	)
+	// CVE-2026-47673 (GHSA-f577-qrjj-4474, hono): the JWT middleware took
+	// the second word of any two-word Authorization value for the token,
+	// so a valid token sent under another scheme was accepted. Only the
+	// Bearer scheme carries a bearer token (RFC 6750 §2.1); under any
+	// other, even a token that would verify is no credential at all.
+	for _, scheme := range []string{"Basic", "Token", "JWT", "DPoP", "Digest", "Bearerx", "Bearer:"} {
+		tests = append(tests, tc{"CVE-2026-47673: a valid token under the " + scheme + " scheme", hs, func() *http.Request {
+			r := httptest.NewRequest(http.MethodGet, "/orders", nil)
+			r.Header.Set("Authorization", scheme+" "+good)
+			return r
+		}, auth.ErrNoCredentials})
+	}
 
 	// An ES256 signature is exactly r||s in 64 bytes (RFC 7518 §3.4): the
 	// same r and s each behind a zero byte are another encoding of a valid
