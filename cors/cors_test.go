@@ -100,6 +100,20 @@ func allowedPreflight(origin string, kv ...string) map[string]string {
 	return m
 }
 
+// sharedSuffix is base with the exact origins https://foo.com and
+// https://bar.com and their subdomain patterns, and with long, enough
+// other origins that the list no longer counts as short.
+func sharedSuffix(long bool) cors.Options {
+	return with(func(o *cors.Options) {
+		o.AllowedOrigins = []string{"https://foo.com", "https://bar.com", "https://*.foo.com", "https://*.bar.com"}
+		if long {
+			for i := range 16 {
+				o.AllowedOrigins = append(o.AllowedOrigins, fmt.Sprintf("https://app%d.example.net", i))
+			}
+		}
+	})
+}
+
 var megabyteOfCommas = strings.Repeat(",", 1<<20)
 var megabyteName = strings.Repeat("a", 1<<20)
 
@@ -160,6 +174,42 @@ var specCases = []specCase{
 	{name: "regression userinfo trick: https://evil@app.example.com is not an origin",
 		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://evil@app.example.com"}},
 		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	// jub0bs/cors GHSA-vhxv-fg4m-p2w8: origins were kept in a tree keyed
+	// by host suffix, and two allowed hosts that share a proper suffix
+	// (foo.com, bar.com) let a third host made of both (barfoo.com)
+	// through. A short list and a long one are stored differently here, so
+	// both are tried.
+	{name: "regression jub0bs/cors GHSA-vhxv-fg4m-p2w8: https://barfoo.com is not allowed by https://foo.com and https://bar.com",
+		opts: sharedSuffix(false), method: "GET", headers: [][2]string{{"Origin", "https://barfoo.com"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "regression jub0bs/cors GHSA-vhxv-fg4m-p2w8: nor is https://foobar.com",
+		opts: sharedSuffix(false), method: "GET", headers: [][2]string{{"Origin", "https://foobar.com"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "regression jub0bs/cors GHSA-vhxv-fg4m-p2w8: nor a subdomain of https://barfoo.com by the subdomain patterns",
+		opts: sharedSuffix(false), method: "GET", headers: [][2]string{{"Origin", "https://app.barfoo.com"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "regression jub0bs/cors GHSA-vhxv-fg4m-p2w8: https://barfoo.com is not allowed by a long list holding https://foo.com and https://bar.com",
+		opts: sharedSuffix(true), method: "GET", headers: [][2]string{{"Origin", "https://barfoo.com"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "the origins sharing a suffix are allowed themselves",
+		opts: sharedSuffix(false), method: "GET", headers: [][2]string{{"Origin", "https://bar.com"}},
+		want: allowedActual("https://bar.com")},
+	{name: "the origins sharing a suffix are allowed themselves from a long list",
+		opts: sharedSuffix(true), method: "GET", headers: [][2]string{{"Origin", "https://foo.com"}},
+		want: allowedActual("https://foo.com")},
+	// hono GHSA-q7jf-gf43-6x6p: the CORS middleware copied the request's
+	// Vary header into the response, so a client chose how shared caches
+	// key the response. Vary is the server's to set.
+	{name: "regression hono GHSA-q7jf-gf43-6x6p: a Vary header in an actual request is not copied into the response",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://app.example.com"}, {"Vary", "X-Evil, Cookie"}},
+		want: allowedActual("https://app.example.com")},
+	{name: "regression hono GHSA-q7jf-gf43-6x6p: a Vary header in a request from a disallowed origin is not copied",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://attacker.test"}, {"Vary", "*"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "regression hono GHSA-q7jf-gf43-6x6p: a Vary header in a preflight is not copied",
+		opts: base, method: "OPTIONS", status: 204,
+		headers: preflight("https://app.example.com", "PUT", [2]string{"Vary", "X-Evil"}),
+		want:    allowedPreflight("https://app.example.com", "Access-Control-Allow-Methods", "PUT")},
 	// rs/cors#131: a client joined two origins with a comma in one Origin
 	// line, and a wildcard pattern matched on its prefix or suffix alone.
 	{name: "regression rs/cors#131: two origins joined by a comma, the allowed one last, are not an origin",
