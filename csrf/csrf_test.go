@@ -84,6 +84,18 @@ var checkCases = []checkCase{
 		req: req{headers: [][2]string{sfs("cross-site"), origin("https://evil.test"), {"Content-Type", "application/x-www-form-urlencoded"}}},
 		err: csrf.ErrCrossOrigin},
 	{name: "a cross-site DELETE is rejected", req: req{method: "DELETE", headers: [][2]string{sfs("cross-site")}}, err: csrf.ErrCrossOrigin},
+	// hono GHSA-2234-fmw7-43wr: the check ran only for the Content-Types
+	// a form can send, matched case-sensitively, so a cross-site POST
+	// without Content-Type (fetch with a Blob body in no-cors mode), or
+	// with the type in upper case, skipped it. The body's type decides
+	// nothing here.
+	{name: "regression hono GHSA-2234-fmw7-43wr: a cross-site POST without Content-Type is rejected",
+		req: req{headers: [][2]string{sfs("cross-site"), origin("https://evil.test")}}, err: csrf.ErrCrossOrigin},
+	{name: "regression hono GHSA-2234-fmw7-43wr: a cross-site POST with an upper-case form Content-Type is rejected",
+		req: req{headers: [][2]string{sfs("cross-site"), origin("https://evil.test"), {"Content-Type", "Application/X-WWW-Form-Urlencoded"}}},
+		err: csrf.ErrCrossOrigin},
+	{name: "regression hono GHSA-2234-fmw7-43wr: without Sec-Fetch-Site a POST from another origin without Content-Type is rejected",
+		req: req{headers: [][2]string{origin("https://evil.test")}}, err: csrf.ErrOriginMismatch},
 	{name: "regression gorilla/csrf CVE-2025-24358: a sibling subdomain (same-site) is rejected by default",
 		req: req{headers: [][2]string{sfs("same-site"), origin("https://evil.example.com")}}, err: csrf.ErrCrossOrigin},
 	{name: "same-site passes with AllowSameSite", opts: csrf.Options{AllowSameSite: true},
