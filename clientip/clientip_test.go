@@ -335,6 +335,55 @@ func TestRegressionFiberCVE202341338ForwardedLoopbackIsNotLocal(t *testing.T) {
 	}
 }
 
+// go-chi/chi GHSA-3fxj-6jh8-hvhx, GHSA-rjr7-jggh-pgcp and
+// GHSA-9g5q-2w5x-hmxf: middleware.RealIP set RemoteAddr from
+// True-Client-IP, else X-Real-IP, else the leftmost X-Forwarded-For
+// entry, whoever sent them. Behind a proxy that sets only the header the
+// resolver is configured for, the client's own copies of the others pass
+// through the proxy untouched; none of them may choose the address, and
+// RemoteAddr is left as the connection set it.
+func TestRegressionChiRealIPClientHeadersThroughATrustedProxy(t *testing.T) {
+	t.Parallel()
+	const client, spoof = "198.51.100.1", "203.0.113.66"
+	spoofed := []string{"True-Client-IP", "CF-Connecting-IP", "X-Client-IP", "Fastly-Client-IP", "X-Cluster-Client-IP", "X-Original-Forwarded-For"}
+	tests := []struct {
+		name   string
+		header clientip.Header
+		set    [][2]string // what the trusted proxy sets
+		also   []string    // configured-for-another-mode headers the client adds too
+	}{
+		{"X-Forwarded-For", clientip.XForwardedFor, hdr("X-Forwarded-For", client), []string{"X-Real-IP", "Forwarded"}},
+		{"Forwarded", clientip.Forwarded, hdr("Forwarded", "for="+client), []string{"X-Real-IP", "X-Forwarded-For"}},
+		{"X-Real-IP", clientip.XRealIP, hdr("X-Real-IP", client), []string{"X-Forwarded-For", "Forwarded"}},
+	}
+	for _, tt := range tests {
+		rv := clientip.MustNew(clientip.Options{TrustedProxies: proxies, Header: tt.header})
+		for _, h := range append(spoofed, tt.also...) {
+			t.Run(tt.name+" configured, the client sends "+h, func(t *testing.T) {
+				v := spoof
+				if h == "Forwarded" {
+					v = "for=" + spoof
+				}
+				// The client's header first, as it reached the proxy; then
+				// what the proxy set.
+				q := req{remote: "10.0.0.1:4711", headers: append(hdr(h, v), tt.set...)}
+				var got clientip.Info
+				var remote string
+				rv.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					got, _ = clientip.FromContext(r.Context())
+					remote = r.RemoteAddr
+				})).ServeHTTP(httptest.NewRecorder(), q.build())
+				if got.Addr != netip.MustParseAddr(client) {
+					t.Errorf("address %v, want %s, the one the proxy set", got.Addr, client)
+				}
+				if remote != "10.0.0.1:4711" {
+					t.Errorf("RemoteAddr became %q", remote)
+				}
+			})
+		}
+	}
+}
+
 func TestWalkIsBounded(t *testing.T) {
 	t.Parallel()
 	rv := clientip.MustNew(clientip.Options{TrustedProxies: proxies})
