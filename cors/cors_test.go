@@ -101,7 +101,7 @@ func allowedPreflight(origin string, kv ...string) map[string]string {
 }
 
 // sharedSuffix is base with the exact origins https://foo.com and
-// https://bar.com and their subdomain patterns, and with long, enough
+// https://bar.com and their subdomain patterns; with long, it adds enough
 // other origins that the list no longer counts as short.
 func sharedSuffix(long bool) cors.Options {
 	return with(func(o *cors.Options) {
