@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
@@ -25,6 +27,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/crypto/argon2"
 
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/auth/password"
@@ -266,7 +269,7 @@ func setup(o options, getenv func(string) string, out io.Writer, logger *slog.Lo
 		err = errors.New(envSigningKey + " and " + envCSRFKey + " must be different keys")
 	}
 	if err == nil {
-		cfg.Users, err = users(o.usersFile, getenv, shared, out, logger)
+		cfg.Users, err = users(o.usersFile, getenv, seed, shared, out, logger)
 	}
 	if err == nil {
 		inst.handler, err = app.New(cfg)
@@ -391,8 +394,9 @@ type userFile struct {
 	} `json:"users"`
 }
 
-// users loads the -users file, or makes the demo users.
-func users(file string, getenv func(string) string, shared bool, out io.Writer, logger *slog.Logger) (*auth.MemoryUsers, error) {
+// users loads the -users file, or makes the demo users, whose hashes are
+// salted from saltKey (see demoHash).
+func users(file string, getenv func(string) string, saltKey []byte, shared bool, out io.Writer, logger *slog.Logger) (*auth.MemoryUsers, error) {
 	store := auth.NewMemoryUsers()
 	if file != "" {
 		data, err := os.ReadFile(file)
@@ -440,7 +444,8 @@ func users(file string, getenv func(string) string, shared bool, out io.Writer, 
 			p = rand.Text()
 			fmt.Fprintf(&notice, "  %-6s %-6s %s\n", u.name, u.role, p)
 		}
-		if err := store.AddPassword(u.name, p, identity.Options{Roles: []string{u.role}, Scopes: app.ScopesFor(u.role)}); err != nil {
+		if err := store.Add(u.name, auth.User{Hash: demoHash(saltKey, u.name, p),
+			Identity: identity.Options{Roles: []string{u.role}, Scopes: app.ScopesFor(u.role)}}); err != nil {
 			return nil, err
 		}
 	}
@@ -452,6 +457,21 @@ func users(file string, getenv func(string) string, shared bool, out io.Writer, 
 		logger.Warn("demo users alice (admin), bob (user) and carol (guest) with the password in " + envDemoPassword)
 	}
 	return store, nil
+}
+
+// demoHash is the argon2id hash of a demo user's password pw at the
+// default parameters, with a salt derived from key and the user name
+// instead of a random one, so that every instance holding key (with
+// -redis, all of them) makes the same hash. A refresh token is bound to
+// its user's hash: with a random salt each, instances would take a token
+// issued by another for one issued before a password change, and end it.
+func demoHash(key []byte, name, pw string) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("secureapi demo user salt\x00" + name))
+	p := password.DefaultParams
+	salt := mac.Sum(nil)[:p.SaltLength]
+	hash := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLength)
+	return password.Info{Algorithm: password.Argon2id, Params: p, Salt: salt, Key: hash}.String()
 }
 
 // minBcryptCost is the lowest bcrypt cost accepted in -users, the

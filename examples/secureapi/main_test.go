@@ -310,7 +310,7 @@ func TestUsersFile(t *testing.T) {
 		return p
 	}
 	good := write("good.json", `{"users":[{"username":"ann","role":"admin","hash":"`+hash+`"},{"username":"ben","role":"guest","hash":"`+string(bcrypt10)+`"}]}`)
-	store, err := users(good, env(nil), false, io.Discard, jsonLogger(io.Discard))
+	store, err := users(good, env(nil), nil, false, io.Discard, jsonLogger(io.Discard))
 	if err != nil || store.Len() != 2 {
 		t.Fatalf("%v", err)
 	}
@@ -327,7 +327,7 @@ func TestUsersFile(t *testing.T) {
 		"empty.json":         `{"users":[]}`,
 		"trailing.json":      `{"users":[{"username":"ann","role":"admin","hash":"` + hash + `"}]} {}`,
 	} {
-		if _, err := users(write(name, content), env(nil), false, io.Discard, jsonLogger(io.Discard)); err == nil {
+		if _, err := users(write(name, content), env(nil), nil, false, io.Discard, jsonLogger(io.Discard)); err == nil {
 			t.Errorf("%s accepted", name)
 		} else if strings.Contains(err.Error(), "plaintext") {
 			t.Errorf("%s: the error echoes the hash: %v", name, err)
@@ -341,7 +341,7 @@ func TestUsersFile(t *testing.T) {
 	// accounts.
 	for name, weak := range map[string]string{"argon2id m=8,t=1": weakHash, "bcrypt cost 4": string(bcrypt4), "bcrypt cost 9": string(bcrypt9)} {
 		p := write("weak.json", `{"users":[{"username":"ann","role":"admin","hash":"`+hash+`"},{"username":"ben","role":"admin","hash":"`+weak+`"}]}`)
-		_, err := users(p, env(nil), false, io.Discard, jsonLogger(io.Discard))
+		_, err := users(p, env(nil), nil, false, io.Discard, jsonLogger(io.Discard))
 		if err == nil || !strings.Contains(err.Error(), `"ben"`) || !strings.Contains(err.Error(), "below") {
 			t.Errorf("a %s hash: %v, want an error naming ben and why", name, err)
 		}
@@ -395,7 +395,7 @@ func TestNoUserEnumerationByTiming(t *testing.T) {
 func TestDemoUsers(t *testing.T) {
 	t.Parallel()
 	var out, log syncBuffer
-	store, err := users("", env(nil), false, &out, jsonLogger(&log))
+	store, err := users("", env(nil), nil, false, &out, jsonLogger(&log))
 	if err != nil || store.Len() != 3 {
 		t.Fatal(err)
 	}
@@ -417,7 +417,7 @@ func TestDemoUsers(t *testing.T) {
 	}
 
 	out = syncBuffer{}
-	store, err = users("", env(map[string]string{envDemoPassword: "chosen password"}), true, &out, jsonLogger(io.Discard))
+	store, err = users("", env(map[string]string{envDemoPassword: "chosen password"}), nil, true, &out, jsonLogger(io.Discard))
 	if err != nil || out.String() != "" {
 		t.Fatalf("with %s: %v, printed %q", envDemoPassword, err, out.String())
 	}
@@ -425,15 +425,53 @@ func TestDemoUsers(t *testing.T) {
 	if ok, _, _ := password.Verify("chosen password", u.Hash); !ok || u.Identity.Roles[0] != app.RoleGuest {
 		t.Errorf("carol: %+v", u)
 	}
-	if _, err := users("", env(nil), true, io.Discard, jsonLogger(io.Discard)); err == nil {
+	if _, err := users("", env(nil), nil, true, io.Discard, jsonLogger(io.Discard)); err == nil {
 		t.Error("random passwords with -redis were accepted")
 	}
 	// Found in review: SECUREAPI_DEMO_PASSWORD=x was accepted, for the
 	// admin too, and with -redis for every instance.
 	for _, shared := range []bool{false, true} {
-		if _, err := users("", env(map[string]string{envDemoPassword: "x"}), shared, io.Discard, jsonLogger(io.Discard)); err == nil {
+		if _, err := users("", env(map[string]string{envDemoPassword: "x"}), nil, shared, io.Discard, jsonLogger(io.Discard)); err == nil {
 			t.Errorf("%s=x accepted (shared %v)", envDemoPassword, shared)
 		}
+	}
+}
+
+// TestDemoUsersSameHashOnEveryInstance: instances sharing the signing key
+// (with -redis, all of them) make the same hash of SECUREAPI_DEMO_PASSWORD,
+// since a refresh token is bound to its user's hash: with a random salt
+// each, a token issued by one instance ended at its first refresh on
+// another, as after a password change.
+func TestDemoUsersSameHashOnEveryInstance(t *testing.T) {
+	t.Parallel()
+	vars := env(map[string]string{envDemoPassword: "shared demo password"})
+	key, other := []byte("one deployment's signing key...."), []byte("another deployment's signing key")
+	hashes := func(key []byte) map[string]string {
+		store, err := users("", vars, key, true, io.Discard, jsonLogger(io.Discard))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, name := range []string{"alice", "bob", "carol"} {
+			u, _, _ := store.LookupUser(t.Context(), name)
+			if ok, rehash, err := password.Verify("shared demo password", u.Hash); !ok || rehash || err != nil {
+				t.Fatalf("%s: the hash does not verify at the default parameters: %v %v %v", name, ok, rehash, err)
+			}
+			m[name] = u.Hash
+		}
+		return m
+	}
+	a, b, c := hashes(key), hashes(key), hashes(other)
+	for name, h := range a {
+		if b[name] != h {
+			t.Errorf("%s: two instances with one key made different hashes", name)
+		}
+		if c[name] == h {
+			t.Errorf("%s: the same hash under another key", name)
+		}
+	}
+	if a["alice"] == a["bob"] {
+		t.Error("alice and bob share a salt")
 	}
 }
 
@@ -1012,6 +1050,38 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 			t.Errorf("refresh after a revocation whose client hung up: %d %s", w.Code, w.Body)
 		}
 	})
+}
+
+// TestTwoInstancesShareRedisDemoUsers: with the demo users of
+// SECUREAPI_DEMO_PASSWORD instead of -users, as the README runs them, a
+// refresh token issued by one instance refreshes on the other.
+func TestTwoInstancesShareRedisDemoUsers(t *testing.T) {
+	addr := testenv.Redis(t)
+	const pw = "shared demo password"
+	vars := env(map[string]string{envSigningKey: randomHex(32), envCSRFKey: randomHex(32), envDemoPassword: pw})
+	start := func() *httptest.Server {
+		o, err := parseFlags([]string{"-redis", "redis://" + addr + "/0"}, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := setup(o, vars, io.Discard, jsonLogger(io.Discard))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(inst.handler)
+		t.Cleanup(func() { srv.Close(); inst.close() })
+		return srv
+	}
+	a, b := start(), start()
+	br := newBrowser(t)
+	code, tok := br.token(a.URL, "bob", pw)
+	if code != 200 {
+		t.Fatalf("token on A: %d %v", code, tok)
+	}
+	refresh := tok["refresh_token"].(string)
+	if code, body := br.do("POST", b.URL+"/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {refresh}}); code != 200 {
+		t.Errorf("A's refresh token on B: %d %s", code, body)
+	}
 }
 
 // cancelAtEOF is a request body that calls cancel once it has been read to
