@@ -24,9 +24,10 @@
 //	     -d "refresh_token=$(jq -r .refresh_token /tmp/token.json)"        # a new pair; the old refresh token is spent
 //	curl -s localhost:8080/.well-known/jwks.json                           # the public key, for other services
 //
-// Replaying a spent refresh token revokes every token of its family. Ten
-// wrong passwords for one user from one address lock that pair out for a
-// while (429 with Retry-After).
+// Replaying a spent refresh token revokes every refresh token of its
+// family; access tokens already issued stay valid until they expire (15
+// minutes). Ten wrong passwords for one user from one address lock that
+// pair out for a while (429 with Retry-After, the right password included).
 //
 // The password grant is here because it is the simplest flow to try with
 // curl. RFC 9700 deprecates it: use it only for a first-party client and

@@ -86,6 +86,14 @@ func TestFlow(t *testing.T) {
 	if code, body := token(url.Values{"grant_type": {"refresh_token"}, "client_id": {clientID}, "refresh_token": {body["refresh_token"].(string)}}); code != 400 || body["error"] != "invalid_grant" {
 		t.Fatalf("spent refresh token replayed: %d %v", code, body)
 	}
+	// The replay revoked the family: the successor is refused too, while
+	// the access token issued with it lives until it expires.
+	if code, body := token(url.Values{"grant_type": {"refresh_token"}, "client_id": {clientID}, "refresh_token": {refreshed["refresh_token"].(string)}}); code != 400 || body["error"] != "invalid_grant" {
+		t.Errorf("the successor of a replayed refresh token: %d %v, want 400 invalid_grant", code, body)
+	}
+	if resp := get(refreshed["access_token"].(string)); resp.StatusCode != 200 {
+		t.Errorf("an access token of the revoked family: %d, want 200 until it expires", resp.StatusCode)
+	}
 	if code, _ := token(url.Values{"grant_type": {"password"}, "client_id": {clientID}, "username": {"demo"}, "password": {"wrong"}}); code != 400 {
 		t.Fatalf("wrong password: %d", code)
 	}
@@ -94,6 +102,32 @@ func TestFlow(t *testing.T) {
 		t.Fatalf("jwks: %v", err)
 	}
 	jwks.Body.Close()
+}
+
+// Ten wrong passwords for one user from one address lock that pair out,
+// the right password included, with 429 and Retry-After.
+func TestLockout(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	h, err := newHandler(key, "demo password", issuerURL("127.0.0.1:8080"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := func(pw string) *httptest.ResponseRecorder {
+		form := url.Values{"grant_type": {"password"}, "client_id": {clientID}, "username": {"demo"}, "password": {pw}}
+		req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	for i := range 10 {
+		if w := login("wrong"); w.Code != http.StatusBadRequest {
+			t.Fatalf("wrong password %d: %d", i+1, w.Code)
+		}
+	}
+	if w := login("demo password"); w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
+		t.Errorf("the right password after ten failures: %d, Retry-After %q; want 429", w.Code, w.Header().Get("Retry-After"))
+	}
 }
 
 // claim returns the claim name of the JWT tok, not verified.
