@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/auth/password"
+	"github.com/httpguard/httpguard/internal/testenv"
 	"github.com/httpguard/httpguard/ratelimit"
 )
 
@@ -235,5 +237,94 @@ func TestLoginFormTooLargeAndChallenge(t *testing.T) {
 	}
 	if w := login(t, h, "alice", "right password"); w.Code != http.StatusOK {
 		t.Errorf("after eleven oversized forms and one failure: %d, want 200 (nothing counted)", w.Code)
+	}
+}
+
+// The API limit of the comment: 20 requests a minute per address, the
+// RateLimit field counting down, then 429 with Retry-After from the 21st.
+func TestAPILimit(t *testing.T) {
+	h, cleanup, err := newServer("", testUsers(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	for i := 1; i <= 21; i++ {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api", nil))
+		want, remaining := http.StatusOK, fmt.Sprintf(`"ip";r=%d;`, 20-i)
+		if i == 21 {
+			want, remaining = http.StatusTooManyRequests, `"ip";r=0;`
+		}
+		if w.Code != want || !strings.HasPrefix(w.Header().Get("RateLimit"), remaining) {
+			t.Fatalf("request %d: %d, RateLimit %q; want %d and %s…", i, w.Code, w.Header().Get("RateLimit"), want, remaining)
+		}
+		if retry := w.Header().Get("Retry-After"); (retry != "") != (i == 21) {
+			t.Errorf("request %d: Retry-After %q", i, retry)
+		}
+	}
+}
+
+// Five requests at once on the slow route: two run, the other three get
+// 503 at once.
+func TestSlowRouteSheds(t *testing.T) {
+	h, cleanup, err := newServer("", testUsers(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	codes := make(chan int, 5)
+	for range 5 {
+		go func() {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/slow", nil))
+			codes <- w.Code
+		}()
+	}
+	count := map[int]int{}
+	for range 5 {
+		count[<-codes]++
+	}
+	if count[http.StatusOK] != 2 || count[http.StatusServiceUnavailable] != 3 {
+		t.Errorf("statuses %v, want 2 × 200 and 3 × 503", count)
+	}
+}
+
+// With -redis two servers share the limits: the API budget and the
+// failed logins count across both.
+func TestRedisSharesLimits(t *testing.T) {
+	redisURL := "redis://" + testenv.Redis(t) + "/0"
+	users := testUsers(t, map[string]string{"alice": "right password"})
+	var servers [2]http.Handler
+	for i := range servers {
+		h, cleanup, err := newServer(redisURL, users)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(cleanup)
+		servers[i] = h
+	}
+	for i := range 20 {
+		w := httptest.NewRecorder()
+		servers[i%2].ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api", nil))
+		if w.Code != http.StatusOK {
+			t.Fatalf("request %d: %d", i+1, w.Code)
+		}
+	}
+	for i, h := range servers {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api", nil))
+		if w.Code != http.StatusTooManyRequests {
+			t.Errorf("server %d after 20 requests on both: %d, want 429", i, w.Code)
+		}
+	}
+	for i := range 10 {
+		if w := login(t, servers[i%2], "alice", "guess"); w.Code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i+1, w.Code)
+		}
+	}
+	for i, h := range servers {
+		if w := login(t, h, "alice", "right password"); w.Code != http.StatusTooManyRequests {
+			t.Errorf("server %d: the right password after ten failures on both: %d, want 429", i, w.Code)
+		}
 	}
 }
