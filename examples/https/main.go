@@ -72,7 +72,7 @@ func main() {
 	// The certificate source decides the TLS configuration.
 	tlsConfig := https.TLSConfig()
 	var acme *https.ACME
-	redirectOpts := https.RedirectOptions{HTTPSPort: httpsPort, Exempt: []string{"/healthz"}}
+	redirectOpts := redirectOptions(httpsPort, *tlsDev)
 	switch {
 	case *tlsDev:
 		dev, err := https.NewDevCert(https.DevCertOptions{})
@@ -92,8 +92,6 @@ func main() {
 		}
 		logger.Warn("DEVELOPMENT CERTIFICATE: self-signed, for localhost only, never use -tls-dev in production", "cacert", path)
 		tlsConfig.Certificates = []tls.Certificate{dev.TLS}
-		redirectOpts.Host = "localhost:" + port
-		redirectOpts.AllowedHosts = []string{"localhost", "127.0.0.1", "[::1]"}
 	case *certFile != "" || *keyFile != "":
 		pair, err := tls.LoadX509KeyPair(*certFile, *keyFile)
 		if err != nil {
@@ -175,6 +173,18 @@ func main() {
 			log.Printf("shutdown: %v", err)
 		}
 	}
+}
+
+// redirectOptions returns the options of the redirect to HTTPS on port,
+// which lets /healthz through. With dev (-tls-dev) a request for a
+// loopback name keeps it, and any other goes to localhost.
+func redirectOptions(port int, dev bool) https.RedirectOptions {
+	o := https.RedirectOptions{HTTPSPort: port, Exempt: []string{"/healthz"}}
+	if dev {
+		o.Host = "localhost:" + strconv.Itoa(port)
+		o.AllowedHosts = []string{"localhost", "127.0.0.1", "[::1]"}
+	}
+	return o
 }
 
 // plainHandler serves the plain HTTP listener: ACME's HTTP-01 challenges

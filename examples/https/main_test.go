@@ -46,3 +46,38 @@ func TestPlainHandlerSendsSecurityHeaders(t *testing.T) {
 		}
 	}
 }
+
+// The redirects of the comment, with -tls-dev on the default ports: a
+// loopback name keeps its path and query, another Host goes to
+// localhost, a POST is refused, and /healthz is served over plain HTTP.
+func TestDevRedirects(t *testing.T) {
+	sec, err := headers.New(headers.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := https.NewRedirect(redirectOptions(8080, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	h := plainHandler(sec, rd, nil, app)
+	for _, tc := range []struct {
+		method, host, path string
+		status             int
+		location           string
+	}{
+		{http.MethodGet, "127.0.0.1:8081", "/some/path?q=1", http.StatusMovedPermanently, "https://127.0.0.1:8080/some/path?q=1"},
+		{http.MethodGet, "localhost:8081", "/", http.StatusMovedPermanently, "https://localhost:8080/"},
+		{http.MethodGet, "evil.example", "/", http.StatusMovedPermanently, "https://localhost:8080/"},
+		{http.MethodPost, "127.0.0.1:8081", "/form", http.StatusBadRequest, ""},
+		{http.MethodGet, "127.0.0.1:8081", "/healthz", http.StatusOK, ""},
+	} {
+		req := httptest.NewRequest(tc.method, "http://127.0.0.1:8081"+tc.path, nil)
+		req.Host = tc.host
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != tc.status || w.Header().Get("Location") != tc.location {
+			t.Errorf("%s %s%s: %d to %q, want %d to %q", tc.method, tc.host, tc.path, w.Code, w.Header().Get("Location"), tc.status, tc.location)
+		}
+	}
+}
