@@ -7,7 +7,8 @@
 //
 // Then, in another terminal:
 //
-//	# Accepted: the markup that is not allowed is removed, the rest kept.
+//	# 201: the markup that is not allowed is removed, the rest kept (and
+//	# JSON-escaped in the answer: {"author":"Alice","body":"\u003cb\u003ehi\u003c/b\u003e"}).
 //	curl -i localhost:8080/comment/ -H 'Content-Type: application/json' \
 //	  -d '{"author":" Alice ","body":"<b>hi</b><script>alert(1)</script>"}'
 //
