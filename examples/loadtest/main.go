@@ -58,7 +58,8 @@
 // Compare the throughput and p99 of the two runs. Without attackers and
 // with -login-first (the default), which logs every user in before the
 // clock starts, the figures hold no password hashing. Raise secureapi's
-// request budget (app.Config.RequestRate) for this comparison: at its
+// request budget for this comparison (go run ./examples/secureapi
+// -request-rate 1000000, or app.Config.RequestRate in process): at its
 // default an unpaced load mostly measures how fast it answers 429.
 //
 // -serve-bare-with wraps the baseline in some of the middlewares secureapi
