@@ -45,6 +45,7 @@ import (
 	"flag"
 	"html/template"
 	"log"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -75,7 +76,7 @@ func main() {
 		log.Fatal(err)
 	}
 
-	handler, err := newHandler(key)
+	handler, err := newHandler(key, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -108,8 +109,9 @@ func newServer(addr string, handler http.Handler) (*http.Server, error) {
 }
 
 // newHandler returns the routes inside csrf, the security headers and
-// errorsafe, outermost last.
-func newHandler(key []byte) (http.Handler, error) {
+// errorsafe, outermost last. errorsafe logs to logger; nil means the
+// default slog logger.
+func newHandler(key []byte, logger *slog.Logger) (http.Handler, error) {
 	p, err := csrf.New(csrf.Options{
 		Exempt: []csrf.Exemption{
 			{Pattern: "POST /webhooks/demo", Reason: "called server to server; authenticate it with a signature, not cookies"},
@@ -150,7 +152,7 @@ func newHandler(key []byte) (http.Handler, error) {
 	// errorsafe outermost: one access record per request on stderr, with
 	// the reason the csrf middleware recorded when it rejected one (the
 	// client never sees it), and the request ID in every 403 problem.
-	es := errorsafe.MustNew(errorsafe.Options{})
+	es := errorsafe.MustNew(errorsafe.Options{Logger: logger})
 	return es.Handler(sec.Handler(p.Handler(mux))), nil
 }
 

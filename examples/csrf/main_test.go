@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,7 +17,7 @@ import (
 // be led to click Send, a same-origin post that the CSRF checks admit
 // (clickjacking). Rejections carry the security headers too.
 func TestFormCannotBeFramed(t *testing.T) {
-	h, err := newHandler(bytes.Repeat([]byte{7}, 32))
+	h, err := newHandler(bytes.Repeat([]byte{7}, 32), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func optionsAsterisk(t *testing.T, h http.Handler) *http.Response {
 // net/http answers it itself, past every middleware, unless the server
 // is told not to.
 func TestOptionsAsteriskGoesThroughTheStack(t *testing.T) {
-	h, err := newHandler(bytes.Repeat([]byte{7}, 32))
+	h, err := newHandler(bytes.Repeat([]byte{7}, 32), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestOptionsAsteriskGoesThroughTheStack(t *testing.T) {
 
 // The curl commands of the package comment, in process.
 func TestDocumentedCommands(t *testing.T) {
-	h, err := newHandler(bytes.Repeat([]byte{7}, 32))
+	h, err := newHandler(bytes.Repeat([]byte{7}, 32), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,5 +115,24 @@ func TestDocumentedCommands(t *testing.T) {
 	}
 	if w := post("/transfer", "csrf_token="+url.QueryEscape(m[1])+"&amount=5"); w.Code != http.StatusForbidden {
 		t.Errorf("the form's token without its cookie: %d, want 403", w.Code)
+	}
+}
+
+// Each request is logged by errorsafe, a rejection with the reason csrf
+// recorded, which the client's 403 leaves out; both carry the request ID.
+func TestRejectionReasonLogged(t *testing.T) {
+	var log bytes.Buffer
+	h, err := newHandler(bytes.Repeat([]byte{7}, 32), slog.New(slog.NewTextHandler(&log, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/transfer", nil))
+	id := w.Header().Get("X-Request-Id")
+	if w.Code != http.StatusForbidden || id == "" || strings.Contains(w.Body.String(), "token missing") {
+		t.Fatalf("no token: %d, request ID %q, body %q", w.Code, id, w.Body.String())
+	}
+	if !strings.Contains(log.String(), `reason="csrf: token missing"`) || !strings.Contains(log.String(), "request_id="+id) {
+		t.Errorf("the log lacks the reason or the request ID: %s", log.String())
 	}
 }
