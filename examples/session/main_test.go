@@ -272,3 +272,31 @@ func TestRedisURLErrorHidesPassword(t *testing.T) {
 		t.Errorf("a good URL: %v", err)
 	}
 }
+
+// A store that cannot answer (Redis down) gets 503, never an anonymous
+// page, with or without a session cookie.
+func TestStoreFailureIs503(t *testing.T) {
+	addr, stop := testenv.SilentServer(t)
+	stop() // nothing listens there any more: every dial is refused
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	store, err := redisstore.New(redisstore.Options{Client: rdb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newHandler(config{store: store, users: testUsers(t, "pw"), signingKey: []byte(strings.Repeat("k", 32)), origin: "https://127.0.0.1:8080"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cookie := range []string{"", "__Host-session=" + strings.Repeat("a", 43)} {
+		req := httptest.NewRequest(http.MethodGet, "https://127.0.0.1:8080/", nil)
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusServiceUnavailable || strings.Contains(w.Body.String(), "anonymous") {
+			t.Errorf("cookie %q: %d %q, want 503", cookie, w.Code, w.Body.String())
+		}
+	}
+}
