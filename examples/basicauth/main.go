@@ -9,7 +9,9 @@
 //
 // Without -users it serves one demo user, "demo", whose password is the
 // environment variable BASICAUTH_DEMO_PASSWORD or, when that is unset, a
-// random one printed once at start. Then:
+// random one printed once at start. The curl commands read it from that
+// variable: export it in their shell too (or set it to the printed one).
+// Then:
 //
 //	curl -i localhost:8080/secure-data/                          # 401 with a Basic challenge
 //	curl -i -u demo:wrong localhost:8080/secure-data/            # 401, and counted as a failure

@@ -7,9 +7,11 @@
 //
 // It serves one demo user, "demo", whose password is the environment
 // variable JWT_DEMO_PASSWORD or, when that is unset, a random one printed
-// once at start. The Ed25519 signing key is the base64url-encoded 32-byte
-// seed in JWT_SIGNING_KEY; without it a key is generated for this run only
-// (with a loud warning), so tokens die with the process. Make a seed with
+// once at start; the curl commands below read it from that variable, so
+// export it in their shell too (or set it to the printed one). The
+// Ed25519 signing key is the base64url-encoded 32-byte seed in
+// JWT_SIGNING_KEY; without it a key is generated for this run only (with
+// a loud warning), so tokens die with the process. Make a seed with
 //
 //	head -c 32 /dev/urandom | basenc --base64url | tr -d '=\n'
 //

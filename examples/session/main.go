@@ -10,10 +10,13 @@
 // The session cookie is __Host-session: Secure, HttpOnly, SameSite=Lax,
 // Path=/. Browsers only accept it over HTTPS, so the server listens with
 // TLS and a throwaway self-signed development certificate from package
-// https, made at start (hence curl's -k). The demo user is "demo"; its password is the environment variable
-// SESSION_DEMO_PASSWORD or, when that is unset, a random one printed once
-// at start. It is kept only as an argon2id hash, made at start, and
-// logins are verified by auth.CheckPassword. With curl and a cookie jar:
+// https, made at start (hence curl's -k). The demo user is "demo"; its
+// password is the environment variable SESSION_DEMO_PASSWORD or, when
+// that is unset, a random one printed once at start (the login below
+// reads it from that variable: export it in the shell of the curl
+// commands too, or set it to the printed one). It is kept only as an
+// argon2id hash, made at start, and logins are verified by
+// auth.CheckPassword. With curl and a cookie jar:
 //
 //	curl -sk -c jar -b jar https://127.0.0.1:8080/               # anonymous
 //	curl -sk -c jar -b jar -d user=demo --data-urlencode "password=$SESSION_DEMO_PASSWORD" https://127.0.0.1:8080/login
