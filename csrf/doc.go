@@ -131,8 +131,10 @@
 //     without the SameSite=Lax cookie, and a cookie on its response would
 //     replace the victim's and void the forms it has open.
 //   - A response that issues the token cookie carries "Cache-Control:
-//     private" and "Vary: Cookie". A handler that replaces them with public
-//     caching would let a shared cache hand one client's cookie to others.
+//     private" and "Vary: Cookie"; a Cache-Control set further out is kept
+//     only when it has a private or no-store directive. A handler that
+//     replaces them with public caching would let a shared cache hand one
+//     client's cookie to others.
 //
 // [CHIPS]: https://developer.mozilla.org/en-US/docs/Web/Privacy/Guides/Third-party_cookies/Partitioned_cookies
 package csrf

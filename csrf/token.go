@@ -11,6 +11,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 )
 
 const (
@@ -117,11 +118,31 @@ func (tc *tokenConfig) issueCookie(w http.ResponseWriter, st *tokenState) {
 	})
 	h := w.Header()
 	h.Add("Vary", "Cookie")
-	if h.Get("Cache-Control") == "" {
+	if !keptFromSharedCaches(h["Cache-Control"]) {
 		// The cookie is a per-client secret: never let a shared cache
-		// hand it to someone else.
+		// hand it to someone else. A value set further out that allows
+		// shared caching ("public, max-age=600") is replaced; found in
+		// review, it was kept whenever one was set.
 		h.Set("Cache-Control", "private")
 	}
+}
+
+// keptFromSharedCaches reports whether the Cache-Control lines hold a
+// private or no-store directive, which keeps a response out of shared
+// caches, without allocating.
+func keptFromSharedCaches(lines []string) bool {
+	for _, line := range lines {
+		for line != "" {
+			var d string
+			d, line, _ = strings.Cut(line, ",")
+			d, _, _ = strings.Cut(d, "=")
+			d = strings.TrimSpace(d)
+			if strings.EqualFold(d, "private") || strings.EqualFold(d, "no-store") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func validNonce(s string) bool {

@@ -558,6 +558,43 @@ func TestTokenCookieIsIssuedToRequestsThatPass(t *testing.T) {
 	}
 }
 
+// TestTokenCookieResponseIsNeverSharedCacheable: the package doc says a
+// response that issues the token cookie carries "Cache-Control: private".
+// A Cache-Control set further out that would let a shared cache store the
+// response (and hand the cookie to other clients) is replaced; one that
+// already keeps it out of shared caches is left as it is.
+func TestTokenCookieResponseIsNeverSharedCacheable(t *testing.T) {
+	ts := newTokenServer(t, csrf.TokenOptions{Key: key1}, csrf.Options{})
+	for _, tt := range []struct{ outer, want string }{
+		{"", "private"},
+		{"public, max-age=600", "private"},
+		{"max-age=600", "private"},
+		{"no-cache", "private"},
+		{"s-maxage=60, stale-while-revalidate=30", "private"},
+		{"no-store", "no-store"},
+		{"private, max-age=60", "private, max-age=60"},
+		{"max-age=0, Private", "max-age=0, Private"},
+		{"NO-STORE", "NO-STORE"},
+	} {
+		t.Run(tt.outer, func(t *testing.T) {
+			outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.outer != "" {
+					w.Header().Set("Cache-Control", tt.outer)
+				}
+				ts.h.ServeHTTP(w, r)
+			})
+			rec := httptest.NewRecorder()
+			outer.ServeHTTP(rec, req{method: "GET"}.build())
+			if len(rec.Result().Cookies()) != 1 {
+				t.Fatalf("status %d, no token cookie issued", rec.Code)
+			}
+			if got := rec.Header().Values("Cache-Control"); len(got) != 1 || got[0] != tt.want {
+				t.Errorf("Cache-Control %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestTokenAlways(t *testing.T) {
 	ts := newTokenServer(t, csrf.TokenOptions{Key: key1, Always: true}, csrf.Options{Exempt: []csrf.Exemption{
 		{Pattern: "POST /hook", Reason: "signed webhook"},
