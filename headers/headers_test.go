@@ -640,7 +640,7 @@ func TestNoNonceWithoutNoncePolicy(t *testing.T) {
 func TestAllowedHosts(t *testing.T) {
 	m := mustNew(t, headers.Options{AllowedHosts: []string{
 		"example.com", "*.example.org", "localhost:8080", "127.0.0.1", "::1",
-		"xn--bcher-kva.example", "Upper.Example.NET.",
+		"xn--bcher-kva.example", "Upper.Example.NET.", "*.amazonaws.com",
 	}})
 	tests := []struct {
 		host string
@@ -673,6 +673,11 @@ func TestAllowedHosts(t *testing.T) {
 		{"XN--BCHER-KVA.EXAMPLE", true},
 		{"bücher.example", false},
 		{"upper.example.net", true},
+		// The doc: "*.amazonaws.com" refuses "bucket.s3.amazonaws.com",
+		// a host under a public suffix below the pattern's domain.
+		{"console.amazonaws.com", true},
+		{"bucket.s3.amazonaws.com", false},
+		{"x.bucket.s3.amazonaws.com", false},
 		{"", false},
 		{"example.com:", false},
 		{"example.com:abc", false},
