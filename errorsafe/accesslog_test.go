@@ -574,3 +574,56 @@ func TestLoggedTextIsCutOnARuneBoundary(t *testing.T) {
 		t.Errorf("panic logged as %d bytes ending %q", len(s), s[max(0, len(s)-20):])
 	}
 }
+
+// TestLoggedPathAndHeadersAreBounded: the package doc bounds the logged
+// path to 1024 bytes and header values and the User-Agent to 256, in the
+// access record, the security event and the panic record.
+func TestLoggedPathAndHeadersAreBounded(t *testing.T) {
+	target := "/" + strings.Repeat("p", 3000)
+	long := strings.Repeat("u", 1000)
+	for _, tt := range []struct {
+		name string
+		h    http.Handler
+		msgs []string
+	}{
+		{"a rejection", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			problem.Reject(w, r, http.StatusForbidden, errors.New("rbac: denied"))
+		}), []string{"http request", "security event"}},
+		{"a panic", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("x") }),
+			[]string{"http request", "panic recovered"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var ev errorsafe.Event
+			m, logs := newLogged(t, errorsafe.Options{
+				LogHeaders: []string{"X-Note"},
+				OnEvent:    func(_ context.Context, e errorsafe.Event) { ev = e },
+			})
+			r := httptest.NewRequest("GET", target, nil)
+			r.Header.Set("User-Agent", long)
+			r.Header.Set("X-Note", long)
+			m.Handler(tt.h).ServeHTTP(httptest.NewRecorder(), r)
+			for _, msg := range tt.msgs {
+				rec := logs.find(t, msg)
+				if rec == nil {
+					t.Fatalf("no %q record", msg)
+				}
+				if p, _ := rec["path"].(string); len(p) != 1024 || !strings.HasPrefix(target, p) {
+					t.Errorf("%q path of %d bytes, want the first 1024", msg, len(p))
+				}
+				if msg != "http request" {
+					continue
+				}
+				if ua, _ := rec["user_agent"].(string); len(ua) != 256 {
+					t.Errorf("user_agent of %d bytes, want 256", len(ua))
+				}
+				hs, _ := rec["headers"].(map[string]any)
+				if v, _ := hs["X-Note"].(string); len(v) != 256 {
+					t.Errorf("headers.X-Note of %d bytes, want 256", len(v))
+				}
+			}
+			if tt.name == "a rejection" && len(ev.Path) != 1024 {
+				t.Errorf("Event.Path of %d bytes, want 1024", len(ev.Path))
+			}
+		})
+	}
+}
