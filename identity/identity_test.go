@@ -324,3 +324,37 @@ func TestNewDedupeKeepsFirstPositions(t *testing.T) {
 		}
 	}
 }
+
+// TestRecorderKeepsTheLastIdentity: Recorder.Identity returns the last
+// identity recorded (an inner middleware that replaces the identity, as
+// a session after a login, is what the access log must see), and a
+// Recorder is safe for concurrent use.
+func TestRecorderKeepsTheLastIdentity(t *testing.T) {
+	t.Parallel()
+	ctx, rec := identity.WithRecorder(context.Background())
+	_ = identity.NewContext(ctx, identity.New(identity.Options{Subject: "first"}))
+	inner := identity.NewContext(ctx, identity.New(identity.Options{Subject: "second"}))
+	_ = identity.NewContext(inner, identity.New(identity.Options{Subject: "last"}))
+	if got, ok := rec.Identity(); !ok || got.Subject() != "last" {
+		t.Errorf("recorder = %q, %v; want the last identity recorded", got.Subject(), ok)
+	}
+	var zero identity.Recorder
+	if _, ok := zero.Identity(); ok {
+		t.Error("zero recorder reports an identity")
+	}
+
+	ctx, rec = identity.WithRecorder(context.Background())
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for range 200 {
+				_ = identity.NewContext(ctx, identity.New(identity.Options{Subject: string(rune('a' + i))}))
+				if id, ok := rec.Identity(); !ok || id.Subject() == "" {
+					t.Error("a concurrent reader saw no identity after one was recorded")
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
