@@ -279,6 +279,8 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"an unclean exemption", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/a/../hooks", Reason: "x"}}}, csrf.ErrInvalidExemption},
 		{"an escaped exemption", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/a%2Fb", Reason: "x"}}}, csrf.ErrInvalidExemption},
 		{"a relative exemption", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "hooks", Reason: "x"}}}, csrf.ErrInvalidExemption},
+		{"an exemption with a query", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/hooks?x=1", Reason: "x"}}}, csrf.ErrInvalidExemption},
+		{"an exemption with a fragment", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "POST /hooks#x", Reason: "x"}}}, csrf.ErrInvalidExemption},
 		{"a lower-case method", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "post /hooks", Reason: "x"}}}, csrf.ErrInvalidExemption},
 		{"a short token key", csrf.Options{Tokens: &csrf.TokenOptions{Key: key[:16]}}, csrf.ErrInvalidTokenOptions},
 		{"a short previous key", csrf.Options{Tokens: &csrf.TokenOptions{Key: key, PreviousKeys: [][]byte{key[:8]}}}, csrf.ErrInvalidTokenOptions},
