@@ -8,7 +8,7 @@
 //
 // [Strict] removes all markup; [UserContent] keeps formatting and safe
 // links (rel="nofollow", and target="_blank" with rel="noopener" for links
-// to other sites). [Text] is Strict for plain strings. [NewPolicy] wraps a
+// that name a host, this site's own included). [Text] is Strict for plain strings. [NewPolicy] wraps a
 // custom bluemonday policy. Policies are compiled once and safe for
 // concurrent use.
 //

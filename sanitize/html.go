@@ -23,7 +23,8 @@ func Strict() *Policy { return strictPolicy }
 // UserContent returns the policy for formatted user content such as
 // comments: paragraphs, line breaks, emphasis, lists, quotes, code, and
 // links to http, https and mailto URLs. Links get rel="nofollow" and, when
-// they point to another site, target="_blank" with rel="noopener". No
+// they name a host ("https://…" or "//…", this site's own included: the
+// policy does not know it), target="_blank" with rel="noopener". No
 // attribute other than href survives, so no event handler or style can.
 func UserContent() *Policy { return userContentPolicy }
 

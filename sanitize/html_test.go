@@ -155,6 +155,12 @@ func TestBenignFormattingSurvives(t *testing.T) {
 		{"an external link gets nofollow, noopener and a new tab",
 			`<a href="https://example.com/x">x</a>`,
 			`<a href="https://example.com/x" rel="nofollow noopener" target="_blank">x</a>`},
+		// The policy cannot tell this site's own host from another's: every
+		// link that names a host, protocol-relative ones included, gets
+		// the new tab and noopener.
+		{"a protocol-relative link is treated as external",
+			`<a href="//example.com/x">x</a>`,
+			`<a href="//example.com/x" rel="nofollow noopener" target="_blank">x</a>`},
 		{"a relative link gets nofollow", `<a href="/docs">docs</a>`, `<a href="/docs" rel="nofollow">docs</a>`},
 		{"a mailto link", `<a href="mailto:a@example.com">mail</a>`, `<a href="mailto:a@example.com" rel="nofollow">mail</a>`},
 		{"code blocks", `<pre><code>x &lt; y</code></pre>`, `<pre><code>x &lt; y</code></pre>`},
