@@ -129,13 +129,14 @@ func (tc *tokenConfig) issueCookie(w http.ResponseWriter, st *tokenState) {
 
 // keptFromSharedCaches reports whether the Cache-Control lines hold a
 // private or no-store directive, which keeps a response out of shared
-// caches, without allocating.
+// caches, without allocating. A private that names fields
+// (private="X-Foo") keeps only those fields out (RFC 9111 §5.2.2.7), the
+// cookie not among them unless named, so it does not count.
 func keptFromSharedCaches(lines []string) bool {
 	for _, line := range lines {
 		for line != "" {
 			var d string
 			d, line, _ = strings.Cut(line, ",")
-			d, _, _ = strings.Cut(d, "=")
 			d = strings.TrimSpace(d)
 			if strings.EqualFold(d, "private") || strings.EqualFold(d, "no-store") {
 				return true

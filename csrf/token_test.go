@@ -575,6 +575,8 @@ func TestTokenCookieResponseIsNeverSharedCacheable(t *testing.T) {
 		{"private, max-age=60", "private, max-age=60"},
 		{"max-age=0, Private", "max-age=0, Private"},
 		{"NO-STORE", "NO-STORE"},
+		{`private="X-Foo", max-age=600`, "private"},
+		{`private="Set-Cookie"`, "private"},
 	} {
 		t.Run(tt.outer, func(t *testing.T) {
 			outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
