@@ -800,7 +800,13 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 					return e.retryRefresh(ctx, c, form, rt, hash, again, now, true)
 				}
 			}
-			_ = e.revokeFamily(ctx, old)
+			// A reuse the store could not record is a 503, as on every
+			// other path of a reuse: the client's retry revokes the
+			// family then. Answered invalid_grant, the client would drop
+			// the token, and the other holder's successor would live on.
+			if err := e.revokeFamily(ctx, old); err != nil {
+				return nil, storeBusy(err)
+			}
 			return nil, refreshInvalid(ErrRefreshTokenReused)
 		case errors.Is(err, ErrRefreshTokenNotFound):
 			return nil, refreshInvalid(err)

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -124,5 +125,61 @@ func TestARefreshTokenReuseRevokesTheFamilyWithinABound(t *testing.T) {
 	}
 	if n := store.unbounded.Load(); n != 0 {
 		t.Errorf("%d of %d family revocations had no deadline within 10s", n, store.revokes.Load())
+	}
+}
+
+// racingStore is a RefreshStore on which, when armed, another request
+// wins the race to rotate a token: Rotate rotates it to the rival's
+// successor and reports the token reused, and the first RevokeFamily
+// after that fails, as a store that cannot be reached does.
+type racingStore struct {
+	auth.RefreshStore
+	rival      string // the rival's successor, stored when armed
+	armed      atomic.Bool
+	revokeDown atomic.Bool
+}
+
+func (s *racingStore) Rotate(ctx context.Context, oldHash, newHash string, next auth.RefreshToken) error {
+	if s.armed.Swap(false) {
+		if err := s.RefreshStore.Rotate(ctx, oldHash, auth.HashRefreshToken(s.rival), next); err != nil {
+			return err
+		}
+		s.revokeDown.Store(true)
+		return auth.ErrRefreshTokenReused
+	}
+	return s.RefreshStore.Rotate(ctx, oldHash, newHash, next)
+}
+
+func (s *racingStore) RevokeFamily(ctx context.Context, family string, until time.Time) error {
+	if s.revokeDown.Swap(false) {
+		return errors.New("store unreachable")
+	}
+	return s.RefreshStore.RevokeFamily(ctx, family, until)
+}
+
+// Found in review: a refresh that lost the race to rotate its token (a
+// reuse, RFC 9700 §4.14.2) ignored a failure to revoke the family and
+// answered invalid_grant, so the client dropped its token and the rival's
+// successor, perhaps a thief's, lived on. It is now a 503, as on every
+// other path of a reuse, and the client's retry revokes the family.
+func TestARefreshTokenReuseTheStoreCannotRecordIsA503(t *testing.T) {
+	store := racingStore{rival: "the-rival-successor-refresh-token-0123456789"}
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) {
+		store.RefreshStore = o.RefreshStore
+		o.RefreshStore = &store
+	})
+	rt := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse"), basicAuth("cli", "cli-secret")).str("refresh_token")
+	store.armed.Store(true)
+	r := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt), basicAuth("cli", "cli-secret"))
+	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
+		t.Fatalf("a reuse whose revocation failed: %d %s, want 503 with Retry-After", r.status, r.raw)
+	}
+	// The client retries; the store answers again, and the reuse revokes
+	// the family, the rival's successor with it.
+	if r := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt), basicAuth("cli", "cli-secret")); r.status != 400 || r.str("error") != "invalid_grant" {
+		t.Fatalf("the retry: %d %s, want invalid_grant", r.status, r.raw)
+	}
+	if r := f.post(t, form("grant_type", "refresh_token", "refresh_token", store.rival), basicAuth("cli", "cli-secret")); r.status != 400 || r.str("error") != "invalid_grant" {
+		t.Fatalf("the rival's successor after the reuse: %d %s", r.status, r.raw)
 	}
 }
