@@ -631,6 +631,34 @@ func TestJWTDenylist(t *testing.T) {
 	}
 }
 
+// The package doc says a cache hit still checks the denylist, and
+// DenylistKey that a jti over MaxJTILength is denied by its hash. JWT.Revoke
+// drops its own cache entry, so here the token is revoked through another
+// instance sharing the denylist, as with auth/redisstore, while this one
+// holds it in its cache: a hit that asked about the long jti itself, not
+// its key, let it through (a mutation no other test caught).
+func TestJWTCacheHitConsultsASharedDenylist(t *testing.T) {
+	k := keysOnce()
+	dl := auth.NewMemoryDenylist()
+	o := auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Denylist: dl, CacheSize: 16}
+	cached, other := newJWT(t, o), newJWT(t, o)
+	for _, jti := range []string{"jti-shared", strings.Repeat("s", auth.MaxJTILength+1)} {
+		// The memory denylist runs on the real clock: expire in 2100.
+		tok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "jti", jti, "exp", 4102444800))
+		for range 2 { // the second is answered from the cache
+			if w, _, reason := serve(cached, bearer(tok)); w.Code != 200 {
+				t.Fatalf("jti of %d bytes before revocation: %d %v", len(jti), w.Code, reason)
+			}
+		}
+		if err := other.Revoke(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+		if w, _, reason := serve(cached, bearer(tok)); w.Code != 401 || !errors.Is(reason, auth.ErrTokenRevoked) {
+			t.Errorf("jti of %d bytes, cached, revoked by another instance: %d %v; want 401 ErrTokenRevoked", len(jti), w.Code, reason)
+		}
+	}
+}
+
 func TestDenylistKey(t *testing.T) {
 	short := strings.Repeat("j", auth.MaxJTILength)
 	if got := auth.DenylistKey(short); got != short {
