@@ -135,6 +135,8 @@ func TestBasic(t *testing.T) {
 		{name: "non-UTF-8 credentials are malformed", authz: []string{nonUTF8}, status: 401, reason: auth.ErrMalformedCredentials},
 		{name: "a control character in the user-id is malformed", authz: []string{basicValue("alice\x00", "wonderland")}, status: 401, reason: auth.ErrMalformedCredentials},
 		{name: "a control character in the password is malformed", authz: []string{basicValue("alice", "wonder\nland")}, status: 401, reason: auth.ErrMalformedCredentials},
+		{name: "U+FFFD in the user-id is malformed", authz: []string{basicValue("ali\ufffdce", "wonderland")}, status: 401, reason: auth.ErrMalformedCredentials},
+		{name: "U+FFFD in the password is malformed", authz: []string{basicValue("alice", "wonder\ufffdland")}, status: 401, reason: auth.ErrMalformedCredentials},
 		{name: "a C1 control character is malformed", authz: []string{basicValue("alice\u0085", "wonderland")}, status: 401, reason: auth.ErrMalformedCredentials},
 		{name: "several Authorization headers are malformed", authz: []string{basicValue("alice", "wonderland"), basicValue("alice", "wonderland")}, status: 401, reason: auth.ErrMalformedCredentials},
 		{name: "a huge header is malformed without decoding", authz: []string{"Basic " + strings.Repeat("QUFB", 1<<18)}, status: 401, reason: auth.ErrMalformedCredentials},
