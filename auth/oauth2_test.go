@@ -368,6 +368,53 @@ func TestTokenEndpointRefreshEndsWithAPasswordChange(t *testing.T) {
 	}
 }
 
+// The package doc says refresh tokens issued by an earlier version,
+// without the binding to the user's password hash, end at their first
+// use: a family without a Credential is refused, and revoked, as after a
+// password change.
+func TestTokenEndpointRefreshTokenWithoutCredentialEnds(t *testing.T) {
+	f := newOAuth(t, nil)
+	res := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil)
+	if res.status != 200 || res.str("refresh_token") == "" {
+		t.Fatalf("login: %d %s", res.status, res.raw)
+	}
+	ctx := context.Background()
+	cur, found, err := f.store.Lookup(ctx, auth.HashRefreshToken(res.str("refresh_token")))
+	if err != nil || !found || cur.Credential == "" {
+		t.Fatalf("Lookup = %+v, %v, %v", cur, found, err)
+	}
+	for _, tc := range []struct {
+		name       string
+		credential string
+		status     int
+	}{
+		{"a family bound to the current hash refreshes", cur.Credential, 200},
+		{"a family without a credential ends at its first use", "", 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rt := strings.Repeat("r", 42) + string(rune('A'+tc.status/100))
+			old := cur
+			old.Family, old.Credential = "family-"+tc.name, tc.credential
+			if err := f.store.Create(ctx, auth.HashRefreshToken(rt), old); err != nil {
+				t.Fatal(err)
+			}
+			r := f.post(t, form("grant_type", "refresh_token", "refresh_token", rt, "client_id", "web"), nil)
+			if r.status != tc.status {
+				t.Fatalf("refresh: %d %s %v; want %d", r.status, r.raw, r.reason, tc.status)
+			}
+			if tc.status == 200 {
+				return
+			}
+			if r.str("error") != "invalid_grant" || !errors.Is(r.reason, auth.ErrRefreshCredential) {
+				t.Errorf("refresh: %s %v; want invalid_grant for the credential", r.raw, r.reason)
+			}
+			if t2, _, _ := f.store.Lookup(ctx, auth.HashRefreshToken(rt)); !t2.Revoked {
+				t.Errorf("the family of the token without a credential is not revoked")
+			}
+		})
+	}
+}
+
 // A password reset that lands between the verification of the old
 // password and the upgrade of its hash wins: the upgrade, a
 // compare-and-swap, does not overwrite it with a hash of the old password,
