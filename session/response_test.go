@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -164,5 +165,63 @@ func TestAResponseReplacedByAnErrorStaysReplaced(t *testing.T) {
 	}
 	if rec, _ := a.Do(t, "/get?k=k", tok); rec.Body.String() != "1" {
 		t.Errorf("value %q after the failed request, want 1", rec.Body.String())
+	}
+}
+
+// spyStore fails every call and counts it.
+type spyStore struct{ calls *atomic.Int32 }
+
+func (s spyStore) Find(context.Context, string) (session.Record, bool, error) {
+	s.calls.Add(1)
+	return session.Record{}, false, errDown
+}
+
+func (s spyStore) Commit(context.Context, session.Record) (string, error) {
+	s.calls.Add(1)
+	return "", errDown
+}
+
+func (s spyStore) Delete(context.Context, session.Record) error {
+	s.calls.Add(1)
+	return errDown
+}
+
+// The package doc says that requests without a token never touch the
+// store and that a session that holds nothing is never created: a request
+// without a token that reads, deletes, clears, renews or destroys its
+// empty session, eagerly or lazily loaded, is served with no store call at
+// all (here a store that is down) and no cookie.
+func TestRequestsWithoutATokenNeverTouchTheStore(t *testing.T) {
+	ops := map[string]func(*session.Session) error{
+		"read":    func(s *session.Session) error { _, _ = s.GetString("k"); return nil },
+		"delete":  func(s *session.Session) error { s.Delete("k"); return nil },
+		"clear":   func(s *session.Session) error { s.Clear(); return nil },
+		"load":    func(s *session.Session) error { return s.Load() },
+		"renew":   func(s *session.Session) error { return s.Renew() },
+		"destroy": func(s *session.Session) error { return s.Destroy() },
+	}
+	for _, lazy := range []bool{false, true} {
+		for name, op := range ops {
+			t.Run(fmt.Sprintf("%s, lazy %v", name, lazy), func(t *testing.T) {
+				var calls atomic.Int32
+				m := session.MustNew(session.Options{Store: spyStore{&calls}, LazyLoad: lazy, TokenHeader: "Session-Token"})
+				var opErr error
+				h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					opErr = op(session.FromRequest(r))
+					io.WriteString(w, "ok")
+				}))
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest("GET", "https://example.com/", nil))
+				if rec.Code != http.StatusOK || opErr != nil {
+					t.Errorf("status %d, %s = %v; want 200 and no error", rec.Code, name, opErr)
+				}
+				if n := calls.Load(); n != 0 {
+					t.Errorf("%d store calls; want none", n)
+				}
+				if c, tok := rec.Header()["Set-Cookie"], rec.Header()["Session-Token"]; len(c) != 0 || len(tok) != 0 {
+					t.Errorf("Set-Cookie %q, Session-Token %q; want neither", c, tok)
+				}
+			})
+		}
 	}
 }
