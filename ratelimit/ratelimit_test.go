@@ -300,6 +300,41 @@ func TestSeveralLimitsOnOneRoute(t *testing.T) {
 	}
 }
 
+// Options.Limits and the package doc say the first limit that refuses a
+// request stops the evaluation: the limits after it do not count it. An
+// address refused by its own limit spends nothing of the global ceiling,
+// whichever store serves the limits.
+func TestLimitsAfterTheRefusingOneCountNothing(t *testing.T) {
+	for _, store := range []string{"own stores", "one MemoryStore", "another Store"} {
+		t.Run(store, func(t *testing.T) {
+			o := ratelimit.Options{Limits: []ratelimit.Limit{
+				{Name: "ip", Rate: 1, Period: time.Hour},
+				{Name: "all", Rate: 3, Period: time.Hour, Key: ratelimit.Global()},
+			}}
+			if store != "own stores" {
+				ms, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				o.Store = ms
+				if store == "another Store" {
+					o.Store = struct{ ratelimit.Store }{ms} // not a *MemoryStore
+				}
+			}
+			h := mustNew(t, o).Handler(okHandler)
+			var codes strings.Builder
+			for _, addr := range []string{"192.0.2.1:1", "192.0.2.1:1", "192.0.2.1:1", "192.0.2.2:1", "192.0.2.3:1", "192.0.2.4:1"} {
+				codes.WriteString(fmt.Sprint(serve(h, request(addr)).Code, " "))
+			}
+			// The two refusals of 192.0.2.1 leave the ceiling's other two
+			// requests to 192.0.2.2 and 192.0.2.3.
+			if want := "200 429 429 200 200 429 "; codes.String() != want {
+				t.Errorf("statuses %q, want %q", codes.String(), want)
+			}
+		})
+	}
+}
+
 func TestOnRejectReceivesTheReason(t *testing.T) {
 	var got error
 	m := mustNew(t, ratelimit.Options{
