@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -107,5 +108,50 @@ func TestConcurrencyLimiterUnderRace(t *testing.T) {
 	wg.Wait()
 	if peak > 3 {
 		t.Fatalf("peak %d in flight, bound 3", peak)
+	}
+}
+
+// ConcurrencyOptions: RetryAfter defaults to one second, and OnReject is
+// called with ErrOverloaded once Retry-After is set.
+func TestConcurrencyLimiterDefaultRetryAfterAndOnReject(t *testing.T) {
+	for _, custom := range []bool{false, true} {
+		t.Run(fmt.Sprintf("OnReject set %v", custom), func(t *testing.T) {
+			o := ratelimit.ConcurrencyOptions{MaxInFlight: 1}
+			var seen error
+			if custom {
+				o.OnReject = func(w http.ResponseWriter, r *http.Request, err error) {
+					seen = err
+					if got := w.Header().Get("Retry-After"); got != "1" {
+						t.Errorf("Retry-After %q when OnReject is called, want 1", got)
+					}
+					w.WriteHeader(http.StatusTeapot)
+				}
+			}
+			c, err := ratelimit.NewConcurrencyLimiter(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			release, started := make(chan struct{}), make(chan struct{})
+			h := c.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+				close(started)
+				<-release
+			}))
+			done := make(chan struct{})
+			go func() { serve(h, request("192.0.2.1:1")); close(done) }()
+			<-started
+			w := serve(h, request("192.0.2.1:1"))
+			close(release)
+			<-done
+			want := http.StatusServiceUnavailable
+			if custom {
+				want = http.StatusTeapot
+				if !errors.Is(seen, ratelimit.ErrOverloaded) {
+					t.Errorf("OnReject got %v, want ErrOverloaded", seen)
+				}
+			}
+			if w.Code != want || w.Header().Get("Retry-After") != "1" {
+				t.Errorf("refusal: %d, Retry-After %q; want %d, 1", w.Code, w.Header().Get("Retry-After"), want)
+			}
+		})
 	}
 }
