@@ -6,6 +6,8 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -167,5 +169,64 @@ func TestNewIssuerRejectsUnsafeOptions(t *testing.T) {
 	}
 	if _, err := (*auth.Issuer)(nil).Issue(context.Background(), auth.Grant{Subject: "a"}); err == nil {
 		t.Error("nil Issuer issued a token")
+	}
+}
+
+// The package doc lists the members of an issued access token: sub,
+// roles, scope, client_id, iss, aud, iat, nbf, exp, a random jti, typ
+// at+jwt and kid. Each is pinned here, iat and nbf at the time of issue,
+// and the jti differs between two tokens of one grant, so that revoking
+// one (by its jti) leaves the other valid.
+func TestIssuerTokenMembers(t *testing.T) {
+	k := keysOnce()
+	iss, err := auth.NewIssuer(auth.WithIssuerClock(auth.IssuerOptions{Key: auth.Key{ID: "ed-1", Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "https://issuer.example", Audience: []string{"api://orders"}, TTL: 5 * time.Minute}, testClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := auth.Grant{Subject: "alice", Roles: []string{"admin"}, Scopes: []string{"orders:read", "orders:write"}, ClientID: "web"}
+	first, err := iss.Issue(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := iss.Issue(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := jwt.MapClaims{}
+	tok, _, err := jwt.NewParser().ParseUnverified(first.Token, claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Header["typ"] != "at+jwt" || tok.Header["kid"] != "ed-1" || tok.Header["alg"] != "EdDSA" {
+		t.Errorf("header %v", tok.Header)
+	}
+	now := float64(testNow.Truncate(time.Second).Unix())
+	want := map[string]any{
+		"sub": "alice", "roles": []any{"admin"}, "scope": "orders:read orders:write", "client_id": "web",
+		"iss": "https://issuer.example", "aud": []any{"api://orders"},
+		"iat": now, "nbf": now, "exp": now + 300, "jti": first.ID,
+	}
+	for name, w := range want {
+		if got, ok := claims[name]; !ok || fmt.Sprint(got) != fmt.Sprint(w) {
+			t.Errorf("%s = %v (present %v); want %v", name, got, ok, w)
+		}
+	}
+	if len(claims) != len(want) {
+		t.Errorf("claims %v; want exactly %v", claims, want)
+	}
+	if first.ID == "" || first.ID == second.ID {
+		t.Fatalf("jti %q and %q; want two different random values", first.ID, second.ID)
+	}
+
+	dl := auth.NewMemoryDenylistWithClock(testClock)
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{auth.AlgEdDSA}, Keys: []auth.Key{iss.VerificationKey()}, Type: auth.TypeAccessToken, Denylist: dl})
+	if err := m.Revoke(context.Background(), first.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Verify(context.Background(), first.Token); !errors.Is(err, auth.ErrTokenRevoked) {
+		t.Errorf("the revoked token: %v; want ErrTokenRevoked", err)
+	}
+	if _, err := m.Verify(context.Background(), second.Token); err != nil {
+		t.Errorf("the other token of the same grant after the revocation: %v; want valid", err)
 	}
 }
