@@ -2,11 +2,13 @@ package auth_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -101,5 +103,51 @@ func TestJWTOnRejectThatWritesNothing(t *testing.T) {
 		if strings.Contains(w.Body.String(), "ok") {
 			t.Error("the handler ran")
 		}
+	}
+}
+
+// MIGRATING.md, go-jwt-middleware's caching provider: with the zero
+// JWKSOptions the set is refreshed every hour, not sooner.
+func TestJWKSDefaultRefreshIntervalIsAnHour(t *testing.T) {
+	k := keysOnce()
+	js := newJWKSServer(t, jwksDoc(edJWK("k1", k.ed.Public().(ed25519.PublicKey), "EdDSA")))
+	clock := &fakeClock{now: testNow}
+	m, err := auth.NewJWT(auth.WithJWTClock(auth.JWTOptions{
+		Algorithms: []string{"EdDSA"},
+		Audience:   "api://orders",
+		JWKSURL:    js.srv.URL + "/jwks.json",
+		JWKS:       auth.JWKSOptions{HTTPClient: js.srv.Client()},
+	}, clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := sign(t, jwt.SigningMethodEdDSA, k.ed, map[string]any{"kid": "k1"}, with(goodClaims(), "exp", testNow.Add(24*time.Hour).Unix()))
+	wait := func(want int32) int32 {
+		deadline := time.Now().Add(5 * time.Second)
+		for js.fetches.Load() < want && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond)
+		return js.fetches.Load()
+	}
+	serve(m, bearer(tok))
+	clock.Add(59 * time.Minute)
+	for range 5 {
+		if w, _, reason := serve(m, bearer(tok)); w.Code != 200 {
+			t.Fatalf("at 59 minutes: %d %v", w.Code, reason)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // a background refresh, if one were started
+	if n := js.fetches.Load(); n != 1 {
+		t.Fatalf("%d fetches within the hour, want 1", n)
+	}
+	clock.Add(2 * time.Minute)
+	for range 5 {
+		if w, _, reason := serve(m, bearer(tok)); w.Code != 200 {
+			t.Fatalf("at 61 minutes: %d %v", w.Code, reason)
+		}
+	}
+	if n := wait(2); n != 2 {
+		t.Fatalf("%d fetches after the hour, want 2", n)
 	}
 }
