@@ -278,6 +278,11 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"an exemption for a subtree", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/hooks/", Reason: "x"}}}, csrf.ErrInvalidExemption},
 		{"an unclean exemption", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/a/../hooks", Reason: "x"}}}, csrf.ErrInvalidExemption},
 		{"an escaped exemption", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/a%2Fb", Reason: "x"}}}, csrf.ErrInvalidExemption},
+		// Found in review: no request could match these; each has a
+		// RawPath, which the exemption check refuses.
+		{"an exemption with a star", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/webhooks/*", Reason: "x"}}}, csrf.ErrInvalidExemption},
+		{"an exemption with parentheses", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "POST /hooks/(legacy)", Reason: "x"}}}, csrf.ErrInvalidExemption},
+		{"an exemption with a bar", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/hooks/a|b", Reason: "x"}}}, csrf.ErrInvalidExemption},
 		{"a relative exemption", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "hooks", Reason: "x"}}}, csrf.ErrInvalidExemption},
 		{"an exemption with a query", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/hooks?x=1", Reason: "x"}}}, csrf.ErrInvalidExemption},
 		{"an exemption with a fragment", csrf.Options{Exempt: []csrf.Exemption{{Pattern: "POST /hooks#x", Reason: "x"}}}, csrf.ErrInvalidExemption},
@@ -558,4 +563,17 @@ func TestConcurrentTokens(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// A non-ASCII exemption matches a browser's request for it: browsers
+// percent-encode the path in UTF-8, as net/url does, so the request has
+// no RawPath. (The exemptions that net/url escapes are refused by New.)
+func TestNonASCIIExemptionMatches(t *testing.T) {
+	m, err := csrf.New(csrf.Options{Exempt: []csrf.Exemption{{Pattern: "POST /hooks/café", Reason: "signed"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Check(req{target: "https://example.com/hooks/caf%C3%A9", headers: [][2]string{sfs("cross-site")}}.build()); err != nil {
+		t.Errorf("cross-site POST /hooks/caf%%C3%%A9: %v, want exempt", err)
+	}
 }

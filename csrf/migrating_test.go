@@ -94,20 +94,24 @@ func TestMigratingRefusalWithATokenIsAProblemWithoutCookie(t *testing.T) {
 
 // MIGRATING.md: gorilla/csrf's field name, gorilla.csrf.Token, is
 // ErrInvalidTokenOptions (its dots); an exemption such as /webhooks/* is a
-// literal path, not a pattern: it exempts none of the paths under
-// /webhooks/.
+// literal path, not a pattern, and one that no request could match: New
+// refuses it.
 func TestMigratingFieldNameAndLiteralExemption(t *testing.T) {
 	if _, err := csrf.New(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1, FieldName: "gorilla.csrf.Token"}}); !errors.Is(err, csrf.ErrInvalidTokenOptions) {
 		t.Errorf("FieldName gorilla.csrf.Token: New error = %v, want ErrInvalidTokenOptions", err)
 	}
-	m, err := csrf.New(csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/webhooks/*", Reason: "signed"}}})
+	if _, err := csrf.New(csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/webhooks/*", Reason: "signed"}}}); !errors.Is(err, csrf.ErrInvalidExemption) {
+		t.Fatalf("New with /webhooks/*: %v, want ErrInvalidExemption", err)
+	}
+	m, err := csrf.New(csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/webhooks/stripe-events", Reason: "signed"}}})
 	if err != nil {
-		t.Fatalf("New with /webhooks/*: %v", err)
+		t.Fatal(err)
 	}
 	for _, tt := range []struct {
 		target string
 		err    error
 	}{
+		{"https://example.com/webhooks/stripe-events", nil},
 		{"https://example.com/webhooks/stripe", csrf.ErrCrossOrigin},
 		{"https://example.com/webhooks/", csrf.ErrCrossOrigin},
 	} {

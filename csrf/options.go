@@ -3,9 +3,11 @@ package csrf
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/internal/httptoken"
@@ -90,7 +92,9 @@ type Options struct {
 // Exemption is one route that skips cross-origin checks.
 type Exemption struct {
 	// Pattern is "[METHOD ]/path", such as "POST /webhooks/stripe". The
-	// path must be clean and contain no '%', '?', '#' or '{'; without a
+	// path must be clean and contain no '%', '?', '#', '{', space, nor an
+	// ASCII character net/url escapes ('*', '!', '(', '|', …), which
+	// requests would carry unescaped and so never match; without a
 	// method, every method matches.
 	Pattern string
 	// Reason says why the route must accept cross-site requests. It is
@@ -417,9 +421,33 @@ func parseExemption(p string) (exemption, string) {
 		return ex, "the path must be clean"
 	case strings.HasSuffix(p, "/") && p != "/":
 		return ex, "a trailing slash names a subtree in ServeMux; exemptions match one exact path"
+	case escapedByURL(p):
+		// Found in review: a request for such a path as browsers and
+		// most clients send it ("/hooks/a*b") has a RawPath, which the
+		// exemption check refuses, so the exemption matched only the
+		// rare client that escapes the character as net/url does
+		// ("/hooks/a%2Ab").
+		return ex, "the path holds a character net/url escapes (such as * ! ' ( ) [ ] |), so requests for it, sent unescaped, would not match"
 	}
 	ex.path = p
 	return ex, ""
+}
+
+// escapedByURL reports whether p holds an ASCII character that
+// net/url.URL.EscapedPath escapes; a request whose path holds one
+// unescaped has a RawPath. Non-ASCII characters are left out: browsers
+// percent-encode them in UTF-8, as net/url does, so such a request has
+// none.
+func escapedByURL(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < utf8.RuneSelf {
+			// After a slash: EscapedPath leaves a path of "*" alone.
+			if s := "/" + p[i:i+1]; (&url.URL{Path: s}).EscapedPath() != s {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isFieldName(s string) bool {
