@@ -76,6 +76,13 @@ func TestAllocations(t *testing.T) {
 		}
 	})
 	t.Run("Check allocates nothing", func(t *testing.T) {
+		// An IPv6 Host in canonical form too (found in audit: it cost two
+		// allocations, which Check's comment did not allow).
+		v6 := mustNew(t, headers.Options{AllowedHosts: []string{"[::1]", "example.com"}})
+		v6Host := tlsRequest("GET", "https://[::1]:8443/")
+		if n := testing.AllocsPerRun(100, func() { _ = v6.Check(v6Host) }); n != 0 || v6.Check(v6Host) != nil {
+			t.Errorf("Check(%s) allocates %v (error %v)", v6Host.Host, n, v6.Check(v6Host))
+		}
 		for _, r := range []*http.Request{allowed, rejected} {
 			if n := testing.AllocsPerRun(100, func() { _ = api.Check(r) }); n != 0 {
 				t.Errorf("Check(%s) allocates %v", r.Host, n)

@@ -68,8 +68,12 @@ func Normalize(h string) (string, bool) {
 		if err != nil || !a.Is6() || a.Zone() != "" {
 			return "", false
 		}
-		if s := "[" + a.String() + "]"; s != h {
-			return s, true // canonical form, such as [::1] for [0:0::1]
+		// Built on the stack, so that a canonical form costs nothing.
+		var buf [64]byte
+		b := append(buf[:0], '[')
+		b = append(a.AppendTo(b), ']')
+		if string(b) != h {
+			return string(b), true // canonical form, such as [::1] for [0:0::1]
 		}
 		return h, true
 	}

@@ -154,3 +154,77 @@ func TestSameOwner(t *testing.T) {
 		}
 	}
 }
+
+var sinkHost, sinkPort string
+
+// TestAllocations: Split never allocates, and Normalize and NormalizeName
+// only for upper-case letters or an IPv6 address not in canonical form
+// (found in audit: every IPv6 address, canonical or not, cost two).
+func TestAllocations(t *testing.T) {
+	for _, tt := range []struct {
+		in     string
+		allocs float64
+	}{
+		{"example.com", 0},
+		{"example.com.", 0},
+		{"192.0.2.1", 0},
+		{"[::1]", 0},
+		{"[2001:db8::1]", 0},
+		{"[::ffff:192.0.2.1]", 0},
+		{"Example.com", 1},
+		{"[0:0::1]", 1},
+		{"[2001:DB8::1]", 1},
+	} {
+		withPort := tt.in + ":443"
+		if n := testing.AllocsPerRun(100, func() { sinkHost, sinkPort, _ = hostport.Split(withPort) }); n != 0 {
+			t.Errorf("Split(%q) allocates %v times", tt.in+":443", n)
+		}
+		if n := testing.AllocsPerRun(100, func() { sinkHost, _ = hostport.Normalize(tt.in) }); n != tt.allocs {
+			t.Errorf("Normalize(%q) allocates %v times, want %v", tt.in, n, tt.allocs)
+		}
+		if tt.in[0] != '[' {
+			if n := testing.AllocsPerRun(100, func() { sinkHost, _ = hostport.NormalizeName(tt.in) }); n != tt.allocs {
+				t.Errorf("NormalizeName(%q) allocates %v times, want %v", tt.in, n, tt.allocs)
+			}
+		}
+	}
+}
+
+// TestValidPortEveryNumber checks ValidPort against the decimal form of
+// every port, 1 to 65535, for each string of up to five digits and a few
+// more: exactly those are valid.
+func TestValidPortEveryNumber(t *testing.T) {
+	t.Parallel()
+	for n := range 100000 {
+		for _, s := range []string{strconv.Itoa(n), "0" + strconv.Itoa(n), "+" + strconv.Itoa(n), strconv.Itoa(n) + " "} {
+			want := n >= 1 && n <= 65535 && s == strconv.Itoa(n)
+			if got := hostport.ValidPort(s); got != want {
+				t.Fatalf("ValidPort(%q) = %v, want %v", s, got, want)
+			}
+		}
+	}
+	for _, s := range []string{"", "100000", "065535", "-1", "1e3", "0x1f"} {
+		if hostport.ValidPort(s) {
+			t.Errorf("ValidPort(%q) = true", s)
+		}
+	}
+}
+
+// TestNormalizeNameEveryByte: a label holds letters, digits and hyphens
+// only, whatever the byte, and upper-case letters are lower-cased.
+func TestNormalizeNameEveryByte(t *testing.T) {
+	t.Parallel()
+	for c := range 256 {
+		b := byte(c)
+		letter := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
+		want := letter || '0' <= b && b <= '9' || b == '-' || b == '.'
+		got, ok := hostport.NormalizeName("a" + string(b) + "a.example")
+		if ok != want {
+			t.Errorf("NormalizeName with byte %#x: ok = %v, want %v", b, ok, want)
+			continue
+		}
+		if ok && got != strings.ToLower("a"+string(b)+"a.example") {
+			t.Errorf("NormalizeName with byte %#x = %q", b, got)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package hostset_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/net/publicsuffix"
@@ -79,7 +80,9 @@ func TestZeroSetAllowsNothing(t *testing.T) {
 
 func TestMatchAllocations(t *testing.T) {
 	s := compile(t)
-	for _, v := range []string{"example.com", "a.example.org:8080", "evil.test", strings.Repeat("x", 1<<20)} {
+	// An IPv6 literal in canonical form too (found in audit: each cost
+	// two allocations).
+	for _, v := range []string{"example.com", "a.example.org:8080", "evil.test", strings.Repeat("x", 1<<20), "[::1]", "[::1]:8080", "[2001:db8::1]"} {
 		if n := testing.AllocsPerRun(100, func() { s.Match(v) }); n != 0 {
 			t.Errorf("Match(%.20q…) allocates %v times, want 0", v, n)
 		}
@@ -122,4 +125,44 @@ func FuzzMatch(f *testing.F) {
 			t.Fatalf("Match(%q) allowed %q by a wildcard it does not match", v, host)
 		}
 	})
+}
+
+// TestAddPorts: a host added without a port allows every port, whether
+// its ports were listed before or after; Len counts hosts, not ports.
+func TestAddPorts(t *testing.T) {
+	var s hostset.Set
+	s.Add("a.test", "8443", false)
+	s.Add("a.test", "", false)
+	s.Add("b.test", "", false)
+	s.Add("b.test", "8443", false)
+	s.Add(".c.test", "1", true)
+	s.Add(".c.test", "", true)
+	s.Add(".c.test", "2", true)
+	if s.Len() != 3 {
+		t.Errorf("Len = %d, want 3", s.Len())
+	}
+	for _, v := range []string{"a.test:1", "a.test", "b.test:1", "b.test", "x.c.test:3", "x.c.test"} {
+		if _, _, ok := s.Match(v); !ok {
+			t.Errorf("Match(%q) refused", v)
+		}
+	}
+}
+
+// TestMatchConcurrently: Match is safe for concurrent use (run with -race).
+func TestMatchConcurrently(t *testing.T) {
+	s := compile(t)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 200 {
+				if _, _, ok := s.Match("a.example.org:8080"); !ok {
+					t.Error("Match refused an allowed host")
+				}
+				if _, _, ok := s.Match("evil.test"); ok {
+					t.Error("Match allowed another host")
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
