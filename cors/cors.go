@@ -144,7 +144,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // without cookies) and not a WebSocket handshake, which carries the
 // user's cookies. Check does not allocate, except to join several
 // Access-Control-Request-Headers lines when AllowedHeaders is "*"
-// (browsers send one).
+// (browsers send one), and once for an Origin whose host is two or more
+// labels under a subdomain pattern's domain, whose public suffix is then
+// looked up.
 func (m *Middleware) Check(r *http.Request) error {
 	if m == nil {
 		m = &zeroMiddleware

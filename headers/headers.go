@@ -604,7 +604,9 @@ func validAllowItem(s string) bool {
 // Check reports whether r may be served: nil, or an error wrapping
 // [ErrHostNotAllowed] when Options.AllowedHosts is set and r.Host is not
 // in it. It does not allocate, except once to lower-case a Host with
-// upper-case letters.
+// upper-case letters or to write an IPv6 address in its canonical form,
+// and once for a Host two or more labels under a "*." pattern's domain,
+// whose public suffix is then looked up.
 func (m *Middleware) Check(r *http.Request) error {
 	c := m.config()
 	if c.hosts != nil && !hostAllowed(c.hosts, r.Host) {

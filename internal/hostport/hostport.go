@@ -206,6 +206,10 @@ func SharedDomain(name string) bool {
 // review). A host one label under domain is always domain's: a wildcard
 // rule over domain is refused by [SharedDomain], and a name of its own
 // that the list holds ("s3.amazonaws.com") is the owner's service.
+//
+// It allocates once for a host two or more labels under domain, whose
+// public suffix it looks up: publicsuffix.PublicSuffix first parses the
+// host as an IP address, and allocates the error.
 func SameOwner(host, domain string) bool {
 	if strings.IndexByte(host[:len(host)-len(domain)-1], '.') < 0 {
 		return true // one label under domain

@@ -79,7 +79,9 @@ func (s *Set) Len() int { return len(s.exact) + len(s.wildcards) }
 // returns the normalized host, and whether an exact entry (rather than a
 // wildcard) allowed it. Values longer than a host name and a port, and
 // values hostport cannot split or normalize, are refused without further
-// work. It allocates only to lower-case a host with upper-case letters.
+// work. It allocates only to lower-case a host with upper-case letters or
+// to write an IPv6 address in its canonical form, and once for a host two
+// or more labels under a wildcard's domain (see hostport.SameOwner).
 func (s *Set) Match(hostPort string) (host string, exact, ok bool) {
 	if hostPort == "" || len(hostPort) > maxHostPort {
 		return "", false, false

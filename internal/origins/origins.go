@@ -6,8 +6,10 @@
 // A [Set] is compiled once from configured entries, exact origins such as
 // "https://app.example.com" and subdomain patterns such as
 // "https://*.example.com", and then matched against request values without
-// allocating. Matching is exact: a request value that is not in the
-// canonical form a browser sends never matches.
+// allocating, except once for a value two or more labels under a
+// pattern's domain, whose public suffix is then looked up (see
+// [hostport.SameOwner]). Matching is exact: a request value that is not
+// in the canonical form a browser sends never matches.
 //
 // Packages cors and csrf both parse their origin lists here, so that one
 // list of origins means the same thing to both.
@@ -66,9 +68,11 @@ type Entry struct {
 	IPAddress bool // the host is an IP literal
 }
 
-// Secure reports whether the entry can only match a secure context: an
-// https origin, or a loopback host, which browsers treat as potentially
-// trustworthy.
+// Secure reports whether the entry is one a network attacker cannot
+// serve: an https origin or a loopback host, which browsers treat as
+// potentially trustworthy, or an origin of any scheme other than http (a
+// browser extension's, such as "moz-extension://…"). Only an http origin
+// on another host is not.
 func (e Entry) Secure() bool {
 	return e.Scheme == "https" || e.Loopback || (e.Scheme != "http" && e.Scheme != "")
 }
@@ -427,7 +431,8 @@ func (s *Set) Len() int {
 // Match reports whether the request Origin value o is in s: equal to an
 // exact entry, or a canonical origin whose host is a proper subdomain of a
 // pattern's domain with the pattern's scheme and port. It does not
-// allocate.
+// allocate, except once for a value whose host is two or more labels
+// under a pattern's domain (see [hostport.SameOwner]).
 func (s *Set) Match(o string) bool {
 	if s == nil {
 		return false

@@ -3,7 +3,9 @@ package origins_test
 import (
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/net/publicsuffix"
@@ -429,5 +431,143 @@ func TestMatchManyExactEntriesOfManyLengths(t *testing.T) {
 	}
 	if set.Match(want[len(want)-1] + strings.Repeat("0", 1<<20)) {
 		t.Error("a megabyte-long value matches")
+	}
+}
+
+// TestParseRefusesWhatBrowsersDoNotSend: each kind of value Parse's
+// comment says it refuses, next to the canonical value it differs from.
+func TestParseRefusesWhatBrowsersDoNotSend(t *testing.T) {
+	for _, tt := range []struct {
+		name, origin string
+		ok           bool
+	}{
+		{"canonical", "https://a-b_c.example.com:8443", true},
+		{"a scheme of another kind", "moz-extension://abc", true},
+		{"upper case in the scheme", "HTTPS://a.example.com", false},
+		{"upper case in the host", "https://A.example.com", false},
+		{"upper case in an IPv6 address", "http://[::ABCD]", false},
+		{"the default port of https", "https://a.example.com:443", false},
+		{"the default port of http", "http://a.example.com:80", false},
+		{"port 80 with https", "https://a.example.com:80", true},
+		{"a port with a leading zero", "https://a.example.com:0443", false},
+		{"port 0", "https://a.example.com:0", false},
+		{"an empty port", "https://a.example.com:", false},
+		{"a signed port", "https://a.example.com:+8443", false},
+		{"userinfo", "https://u@a.example.com", false},
+		{"a path", "https://a.example.com/", false},
+		{"a query", "https://a.example.com?", false},
+		{"a fragment", "https://a.example.com#", false},
+		{"an empty label", "https://a..example.com", false},
+		{"a leading dot", "https://.example.com", false},
+		{"a trailing dot", "https://a.example.com.", false},
+		{"a space", "https://a b.example.com", false},
+		{"a percent sign", "https://a%41.example.com", false},
+		{"a non-ASCII letter", "https://bücher.example", false},
+		{"an IPv6 zone", "http://[fe80::1%25eth0]", false},
+		{"an unclosed bracket", "http://[::1", false},
+		{"no host", "https://", false},
+		{"no scheme", "://a.example.com", false},
+		{"null", "null", false},
+		{"a wildcard", "https://*.example.com", false},
+	} {
+		if _, _, _, ok := origins.Parse(tt.origin); ok != tt.ok {
+			t.Errorf("%s: Parse(%q) ok = %v, want %v", tt.name, tt.origin, ok, tt.ok)
+		}
+	}
+}
+
+var sinkScheme, sinkHost, sinkPort string
+
+// TestParseAndMatchDoNotAllocate: Parse and Set.Match, over few exact
+// entries, many (a map lookup) and patterns, for addresses as well as
+// names, accepted or not; Match allocates once only for a value two
+// labels under a pattern's domain, whose public suffix it looks up (found
+// in audit: the comments said it never allocates).
+func TestParseAndMatchDoNotAllocate(t *testing.T) {
+	values := []string{"https://app.example.com", "https://a.b.example.com", "http://[::1]:3000", "http://[::ffff:102:304]",
+		"http://[2001:db8::1]:8080", "http://127.0.0.1", "https://attacker.test", "http://[0:0::1]", strings.Repeat("x", 1<<16)}
+	for _, o := range values {
+		if n := testing.AllocsPerRun(100, func() { sinkScheme, sinkHost, sinkPort, _ = origins.Parse(o) }); n != 0 {
+			t.Errorf("Parse(%.40q) allocates %v times", o, n)
+		}
+	}
+	var few, many []origins.Entry
+	for i := range 20 {
+		e, err := origins.ParseEntry("https://app" + strconv.Itoa(i) + ".example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		many = append(many, e)
+	}
+	for _, s := range []string{"https://app.example.com", "https://*.example.com", "http://[::1]:3000"} {
+		e, err := origins.ParseEntry(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		few = append(few, e)
+		many = append(many, e)
+	}
+	for _, set := range []*origins.Set{origins.Compile(few), origins.Compile(many)} {
+		for _, o := range values {
+			want := 0.0
+			if o == "https://a.b.example.com" {
+				want = 1
+			}
+			if n := testing.AllocsPerRun(100, func() { _ = set.Match(o) }); n != want {
+				t.Errorf("Match(%.40q) over %d entries allocates %v times, want %v", o, set.Len(), n, want)
+			}
+		}
+	}
+}
+
+// TestZeroSetMatchesNothing: the zero Set, not only a nil one.
+func TestZeroSetMatchesNothing(t *testing.T) {
+	var s origins.Set
+	if s.Match("https://app.example.com") || s.Match("") || s.Len() != 0 {
+		t.Error("the zero Set matches, or has entries")
+	}
+}
+
+// TestMatchConcurrently: a Set is safe for concurrent use (run with -race).
+func TestMatchConcurrently(t *testing.T) {
+	var entries []origins.Entry
+	for _, s := range []string{"https://app.example.com", "https://*.example.com"} {
+		e, err := origins.ParseEntry(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, e)
+	}
+	set := origins.Compile(entries)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 200 {
+				if !set.Match("https://a.example.com") || set.Match("https://evil.test") {
+					t.Error("Match decided wrongly")
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestSecure: only an http origin on a host that is not loopback is not
+// secure, whatever else the entry is.
+func TestSecure(t *testing.T) {
+	for s, want := range map[string]bool{
+		"https://a.test": true, "https://*.example.com": true, "http://localhost:3000": true, "http://app.localhost": true,
+		"http://*.localhost": true, "http://127.0.0.2": true, "http://[::1]": true, "moz-extension://abc": true,
+		"chrome-extension://abc": true, "HTTP://LOCALHOST": true,
+		"http://a.test": false, "http://*.example.com": false, "http://192.0.2.1": false, "http://[2001:db8::1]": false,
+		"http://localhost.example.com": false, "http://0.0.0.0": false,
+	} {
+		e, err := origins.ParseEntry(s)
+		if err != nil {
+			t.Fatalf("ParseEntry(%q): %v", s, err)
+		}
+		if got := e.Secure(); got != want {
+			t.Errorf("ParseEntry(%q).Secure() = %v, want %v", s, got, want)
+		}
 	}
 }
