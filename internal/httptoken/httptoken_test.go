@@ -133,3 +133,120 @@ func TestSplitCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestEqualFoldEveryBytePair: for every pair of bytes, EqualFold (on a
+// string and on bytes) agrees with strings.EqualFold restricted to ASCII:
+// letters fold, nothing else does, and a byte of 0x80 or above equals only
+// itself.
+func TestEqualFoldEveryBytePair(t *testing.T) {
+	t.Parallel()
+	for a := range 256 {
+		for b := range 256 {
+			s, u := string([]byte{byte(a)}), string([]byte{byte(b)})
+			want := a == b || a < 0x80 && b < 0x80 && strings.EqualFold(s, u)
+			if got := httptoken.EqualFold(s, u); got != want {
+				t.Fatalf("EqualFold(%#x, %#x) = %v, want %v", a, b, got, want)
+			}
+			if got := httptoken.EqualFold([]byte(s), u); got != want {
+				t.Fatalf("EqualFold([]byte{%#x}, %#x) = %v, want %v", a, b, got, want)
+			}
+		}
+	}
+}
+
+// TestIsSchemeIsToken: every scheme is a token, byte by byte.
+func TestIsSchemeIsToken(t *testing.T) {
+	t.Parallel()
+	for c := range 256 {
+		for _, s := range []string{string([]byte{byte(c)}), "a" + string([]byte{byte(c)})} {
+			if httptoken.IsScheme(s) && !httptoken.IsToken(s) {
+				t.Errorf("IsScheme(%q) but not IsToken", s)
+			}
+		}
+	}
+}
+
+var sinkBool bool
+var sinkScheme, sinkCredentials string
+
+// TestDoesNotAllocate: EqualFold, on strings and bytes, and
+// SplitCredentials do not allocate.
+func TestDoesNotAllocate(t *testing.T) {
+	b := []byte("BEARER")
+	for name, f := range map[string]func(){
+		"EqualFold":        func() { sinkBool = httptoken.EqualFold("BEARER", "bearer") },
+		"EqualFold(bytes)": func() { sinkBool = httptoken.EqualFold(b, "bearer") },
+		"SplitCredentials": func() { sinkScheme, sinkCredentials, sinkBool = httptoken.SplitCredentials("Bearer   abc def") },
+	} {
+		if n := testing.AllocsPerRun(100, f); n != 0 {
+			t.Errorf("%s allocates %v times", name, n)
+		}
+	}
+}
+
+// FuzzEqualFold checks EqualFold against strings.EqualFold wherever both
+// are ASCII, and that it never equates a non-ASCII byte with another.
+func FuzzEqualFold(f *testing.F) {
+	f.Add("Bearer", "bearer")
+	f.Add("\u212aey", "key")
+	f.Add("[", "{")
+	f.Fuzz(func(t *testing.T, s, u string) {
+		got := httptoken.EqualFold(s, u)
+		if got != httptoken.EqualFold([]byte(s), u) {
+			t.Fatalf("EqualFold(%q, %q) differs on bytes", s, u)
+		}
+		if got != (asciiLower(s) == asciiLower(u)) {
+			t.Fatalf("EqualFold(%q, %q) = %v", s, u, got)
+		}
+		if isASCII(s) && isASCII(u) && got != strings.EqualFold(s, u) {
+			t.Fatalf("EqualFold(%q, %q) = %v, strings.EqualFold says otherwise", s, u, got)
+		}
+	})
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzSplitCredentials checks that an accepted value is the scheme, a
+// token, then one or more spaces, then the credentials, which do not
+// start with a space: the value rebuilds from them.
+func FuzzSplitCredentials(f *testing.F) {
+	for _, s := range []string{"Bearer k", "Bearer   k", "Bearer\tk", " Bearer k", "Basic dXNlcjpwdw==", "Bearer "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		scheme, credentials, ok := httptoken.SplitCredentials(v)
+		if !ok {
+			if scheme != "" || credentials != "" {
+				t.Fatalf("SplitCredentials(%q) refused but returned %q %q", v, scheme, credentials)
+			}
+			if i := strings.IndexByte(v, ' '); i > 0 && httptoken.IsToken(v[:i]) {
+				t.Fatalf("SplitCredentials(%q) refused a token followed by a space", v)
+			}
+			return
+		}
+		if !httptoken.IsToken(scheme) || strings.HasPrefix(credentials, " ") {
+			t.Fatalf("SplitCredentials(%q) = %q, %q", v, scheme, credentials)
+		}
+		spaces := v[len(scheme) : len(v)-len(credentials)]
+		if !strings.HasPrefix(v, scheme) || !strings.HasSuffix(v, credentials) || spaces == "" || strings.Trim(spaces, " ") != "" {
+			t.Fatalf("SplitCredentials(%q) = %q, %q, which do not rebuild it", v, scheme, credentials)
+		}
+	})
+}
