@@ -2,6 +2,7 @@ package percent_test
 
 import (
 	"net/url"
+	"strconv"
 	"testing"
 
 	"github.com/httpguard/httpguard/internal/percent"
@@ -114,4 +115,41 @@ func FuzzQueryIs(f *testing.F) {
 			t.Fatalf("QueryIs(%q) matches a string other than %q", s, u)
 		}
 	})
+}
+
+// TestByteIgnoresTheByteAtI: Byte does not look at s[i], which the caller
+// has found to be '%'.
+func TestByteIgnoresTheByteAtI(t *testing.T) {
+	for c := range 256 {
+		s := string([]byte{byte(c)}) + "41"
+		if b, ok := percent.Byte(s, 0); !ok || b != 'A' {
+			t.Fatalf("Byte(%q, 0) = %#x, %v", s, b, ok)
+		}
+	}
+}
+
+// TestByteEveryPair: Byte decodes every two bytes exactly when both are
+// hexadecimal digits, in either case, to their value.
+func TestByteEveryPair(t *testing.T) {
+	t.Parallel()
+	for hi := range 256 {
+		for lo := range 256 {
+			s := "%" + string([]byte{byte(hi), byte(lo)})
+			want, err := strconv.ParseUint(s[1:], 16, 8)
+			ok := err == nil
+			if got, gotOK := percent.Byte(s, 0); gotOK != ok || ok && uint64(got) != want {
+				t.Fatalf("Byte(%q, 0) = %#x, %v; want %#x, %v", s, got, gotOK, want, ok)
+			}
+		}
+	}
+}
+
+var sinkIs bool
+
+func TestQueryIsAllocs(t *testing.T) {
+	for _, tt := range [][2]string{{"%5Fmethod", "_method"}, {"a+b%20c", "a b c"}, {"%zz", "%zz"}, {"payment_method", "_method"}} {
+		if n := testing.AllocsPerRun(100, func() { sinkIs = percent.QueryIs(tt[0], tt[1]) }); n != 0 {
+			t.Errorf("QueryIs(%q, %q) allocates %v times, want 0", tt[0], tt[1], n)
+		}
+	}
 }
