@@ -173,9 +173,10 @@ func validMemberName(name string) bool {
 // Write writes the generic problem response for status: type about:blank,
 // the standard status text as title, no detail. Headers already set on w,
 // such as WWW-Authenticate or Retry-After, are kept; headers describing a
-// different representation (Content-Encoding, Content-Length, ETag,
-// Last-Modified) are removed. A status outside 400 to 599, or without a
-// standard status text, is written as 500.
+// different representation (Content-Encoding, Content-Range, ETag,
+// Last-Modified) are removed, and Content-Length is set to the problem
+// body's. A status outside 400 to 599, or without a standard status text,
+// is written as 500.
 //
 // Write must be called before anything else has been written to w.
 func Write(w http.ResponseWriter, status int) {

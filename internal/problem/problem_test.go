@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/httpguard/httpguard/internal/problem"
@@ -276,4 +277,61 @@ func BenchmarkWrite(b *testing.B) {
 		w.Body.Reset()
 		problem.Write(w, 403)
 	}
+}
+
+// TestEncodeTitleFallback: an empty title is the status text, or "Error"
+// for a status without one; an empty type is about:blank.
+func TestEncodeTitleFallback(t *testing.T) {
+	for status, want := range map[int]string{404: "Not Found", 499: "Error", 599: "Error"} {
+		b, err := problem.Encode(&problem.Problem{Status: status})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := validate(t, b, status)
+		if m["title"] != want || m["type"] != "about:blank" {
+			t.Errorf("Encode(%d): title %v, type %v; want %q, about:blank", status, m["title"], m["type"], want)
+		}
+	}
+}
+
+// TestMemberNameEveryByte: an extension member name is ALPHA *( ALPHA /
+// DIGIT / "_" ), at least three characters, byte by byte.
+func TestMemberNameEveryByte(t *testing.T) {
+	for c := range 256 {
+		b := byte(c)
+		alpha := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
+		for _, tt := range []struct {
+			name string
+			ok   bool
+		}{
+			{"ab" + string([]byte{b}), alpha || '0' <= b && b <= '9' || b == '_'},
+			{string([]byte{b}) + "ab", alpha},
+			{"a" + string([]byte{b}), false},
+		} {
+			_, err := problem.Encode(&problem.Problem{Status: 400, Extensions: []problem.Member{{Name: tt.name, Value: 1}}})
+			if (err == nil) != tt.ok {
+				t.Errorf("member %q: error %v, want ok = %v", tt.name, err, tt.ok)
+			}
+		}
+	}
+}
+
+// TestReasonZeroValueConcurrently: the zero Reason is ready to use, safe
+// for concurrent use (run with -race), and keeps the first reason set.
+func TestReasonZeroValueConcurrently(t *testing.T) {
+	var rs problem.Reason
+	first := errors.New("first")
+	rs.Set(first)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 100 {
+				rs.Set(errors.New("later"))
+				if rs.Err() != first {
+					t.Error("a later reason replaced the first")
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

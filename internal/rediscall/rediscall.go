@@ -7,7 +7,7 @@
 // what ends the wait. With the options redis.NewClient and redis.ParseURL
 // give by default, a Redis that hangs (paused, busy in a slow script, on
 // the other side of a network that drops packets) holds each call for the
-// client's ReadTimeout (3 s), or its DialTimeout (5 s) on a new
+// client's ReadTimeout (5 s), or its DialTimeout (5 s) on a new
 // connection, however soon the caller wanted an answer and whether or not
 // the caller is still there.
 package rediscall

@@ -187,3 +187,21 @@ func TestTheErrorNamesWhatEndedTheWait(t *testing.T) {
 		}
 	}
 }
+
+// The package comment's figures: with the options redis.NewClient and
+// redis.ParseURL give by default, a reply is waited for ReadTimeout, 5 s
+// (the comment said 3 s), and a connection DialTimeout, 5 s.
+func TestDefaultTimeouts(t *testing.T) {
+	parsed, err := redis.ParseURL("redis://localhost:6379/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, opts := range map[string]*redis.Options{"NewClient": {}, "ParseURL": parsed} {
+		c := redis.NewClient(opts)
+		o := c.Options()
+		if o.ReadTimeout != 5*time.Second || o.DialTimeout != 5*time.Second || o.ContextTimeoutEnabled {
+			t.Errorf("%s: ReadTimeout %v, DialTimeout %v, ContextTimeoutEnabled %v", name, o.ReadTimeout, o.DialTimeout, o.ContextTimeoutEnabled)
+		}
+		_ = c.Close()
+	}
+}

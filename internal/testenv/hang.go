@@ -90,7 +90,7 @@ func Goroutines(t testing.TB) func() {
 // (SilentServer) may take in a test of a store whose Timeout is tens of
 // milliseconds: far above that Timeout, to absorb a loaded machine, and
 // far below go-redis's default DialTimeout (5 s, its handshake with a
-// server that never answers) and ReadTimeout (3 s).
+// server that never answers) and ReadTimeout (5 s).
 const HangBound = 2 * time.Second
 
 // StoreCall is one named call of a store under test.
