@@ -273,8 +273,9 @@ func (s *server) getUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // deleteUser removes an account from this process's store: its password
-// and refresh tokens stop working at once; access tokens already issued
-// live out their lifetime unless revoked at POST /token/revoke.
+// and refresh tokens stop working at once, its access tokens get 401 (see
+// server.current) and its sessions end on their next request (see
+// session.Options.ValidateLogin in New).
 func (s *server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("id")
 	if _, found, _ := s.users.LookupUser(r.Context(), name); !found {
