@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"maps"
 	"net"
@@ -411,5 +412,40 @@ func TestTLSDevListeners(t *testing.T) {
 			t.Errorf("serve: %v", err)
 		}
 		hc.CloseIdleConnections()
+	}
+}
+
+// TestKeyLengths: SECUREAPI_CSRF_KEY takes at least 64 hex digits, more
+// too; SECUREAPI_SIGNING_KEY exactly 64.
+func TestKeyLengths(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		bytes int
+		ok    bool
+	}{
+		{envCSRFKey, 31, false}, {envCSRFKey, 32, true}, {envCSRFKey, 48, true},
+		{envSigningKey, 31, false}, {envSigningKey, 32, true}, {envSigningKey, 33, false},
+	} {
+		_, err := key(env(map[string]string{tt.name: randomHex(tt.bytes)}), tt.name, 32, false, jsonLogger(io.Discard))
+		if (err == nil) != tt.ok {
+			t.Errorf("%s of %d hex digits: %v, want accepted %v", tt.name, 2*tt.bytes, err, tt.ok)
+		}
+	}
+}
+
+// TestRedisURLForms: rediss:// and a password with its special
+// characters percent-encoded are well-formed: they fail to connect (no
+// Redis on port 1), not as malformed URLs.
+func TestRedisURLForms(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{
+		"rediss://127.0.0.1:1/0",
+		"redis://:hun%23ter%2F2%3F%40@127.0.0.1:1/0",
+	} {
+		_, err := connectRedis(u)
+		if err == nil || errors.Is(err, errBadRedisURL) || !strings.Contains(err.Error(), "cannot connect") {
+			t.Errorf("%s: %v, want a failed connection", u, err)
+		}
 	}
 }

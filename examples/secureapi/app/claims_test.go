@@ -3,6 +3,7 @@ package app_test
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -350,4 +351,50 @@ func TestRedisSharesTheRequestBudgets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestConfigLimitsAreHonoured: MaxFailures, Lockout and AccessTokenTTL,
+// when set, replace their defaults.
+func TestConfigLimitsAreHonoured(t *testing.T) {
+	t.Parallel()
+	srv := start(t, func(c *app.Config) { c.MaxFailures, c.Lockout, c.AccessTokenTTL = 2, time.Minute, 5*time.Minute })
+	c := srv.client(t)
+	if exp := c.token("alice", testPassword, "").json(t)["expires_in"]; exp != float64(5*60) {
+		t.Errorf("expires_in %v, want 300 seconds", exp)
+	}
+	for range 2 {
+		c.token("bob", "wrong", "")
+	}
+	r := c.token("bob", testPassword, "")
+	secs, _ := strconv.Atoi(r.Header.Get("Retry-After"))
+	if r.StatusCode != http.StatusTooManyRequests || secs < 50 || secs > 60 {
+		t.Errorf("after 2 failures with MaxFailures 2 and a lockout of a minute: %d, Retry-After %q", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+}
+
+// TestCSRFKeyLength: Config.CSRFKey takes at least 32 bytes.
+func TestCSRFKeyLength(t *testing.T) {
+	t.Parallel()
+	for n, ok := range map[int]bool{31: false, 32: true, 64: true} {
+		cfg := newConfig(t, new(logBuffer))
+		cfg.CSRFKey = make([]byte, n)
+		for i := range cfg.CSRFKey {
+			cfg.CSRFKey[i] = byte(i*7 + 1)
+		}
+		if _, err := app.New(cfg); (err == nil) != ok {
+			t.Errorf("a CSRF key of %d bytes: %v, want accepted %v", n, err, ok)
+		}
+	}
+}
+
+// TestLoggerDefaultsToSlogDefault: without Config.Logger, the access log
+// goes to slog.Default. Not parallel: it replaces slog.Default.
+func TestLoggerDefaultsToSlogDefault(t *testing.T) {
+	logs := new(logBuffer)
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(logs, nil)))
+	defer slog.SetDefault(old)
+	srv := start(t, func(c *app.Config) { c.Logger = nil })
+	r := srv.client(t).get("/healthz")
+	logs.access(t, r.Header.Get("X-Request-Id")) // fails the test when missing
 }
