@@ -5,7 +5,7 @@
 // printed once on stdout.
 //
 //	go run ./examples/secureapi
-//	go run ./examples/secureapi -tls-dev                       # HTTPS, self-signed; HTTP on :8081 redirects
+//	go run ./examples/secureapi -tls-dev                       # HTTPS, self-signed; HTTP on 127.0.0.1:8081 redirects
 //	go run ./examples/secureapi -addr :443 -http-addr :80 -cert cert.pem -key key.pem
 //	go run ./examples/secureapi -redis redis://127.0.0.1:6379/0  # state shared by instances
 //	go run ./examples/secureapi -cors-origin https://app.example.com -demo-panic

@@ -174,8 +174,10 @@ type Config struct {
 	// prefix. Default false: plain HTTP on loopback, for development; the
 	// cookies then lack Secure.
 	TLS bool
-	// RedirectHost, when set, is the host[:port] that requests made over
-	// plain HTTP (except GET /healthz) are redirected to, over HTTPS. The
+	// RedirectHost, when set, is the host[:port] that GET and HEAD
+	// requests made over plain HTTP are redirected to, over HTTPS; other
+	// methods over plain HTTP are refused with 400 (their body has
+	// already crossed the network in clear), and /healthz is served. The
 	// Host header is never used for the redirect. Default: no redirect.
 	RedirectHost string
 

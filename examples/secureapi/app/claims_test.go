@@ -398,3 +398,45 @@ func TestLoggerDefaultsToSlogDefault(t *testing.T) {
 	r := srv.client(t).get("/healthz")
 	logs.access(t, r.Header.Get("X-Request-Id")) // fails the test when missing
 }
+
+// TestRedirectHost: with Config.RedirectHost, GET and HEAD over plain
+// HTTP are redirected to it, whatever the Host header; other methods are
+// refused with 400, their body having crossed the network in clear;
+// /healthz is served.
+func TestRedirectHost(t *testing.T) {
+	t.Parallel()
+	srv := start(t, func(c *app.Config) { c.RedirectHost = "api.example.com:8443" })
+	c := srv.client(t)
+	for _, tt := range []struct {
+		method, path, host string
+		want               int
+		location           string
+	}{
+		{"GET", "/users/me/?x=1", "", 301, "https://api.example.com:8443/users/me/?x=1"},
+		{"GET", "/users/me/?x=1", "evil.example", 301, "https://api.example.com:8443/users/me/?x=1"},
+		{"HEAD", "/", "", 301, "https://api.example.com:8443/"},
+		{"POST", "/token", "", 400, ""},
+		{"DELETE", "/users/bob", "", 400, ""},
+		{"GET", "/healthz", "", 200, ""},
+	} {
+		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader("username=bob&password=x"))
+		if tt.host != "" {
+			req.Host = tt.host
+		}
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		r := response{resp, b}
+		what := tt.method + " " + tt.path + " for host " + tt.host
+		if r.StatusCode != tt.want || r.Header.Get("Location") != tt.location {
+			t.Errorf("%s: %d to %q, want %d to %q", what, r.StatusCode, r.Header.Get("Location"), tt.want, tt.location)
+		}
+		checkSecurityHeaders(t, what, r)
+		if tt.method != "HEAD" {
+			checkProblem(t, what, r)
+		}
+	}
+}
