@@ -131,17 +131,7 @@ func TestFlagsReachTheServer(t *testing.T) {
 func TestPackageCommentWalkthrough(t *testing.T) {
 	t.Parallel()
 	const pw = "correct horse battery staple"
-	o, err := parseFlags(nil, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := setup(o, env(map[string]string{envDemoPassword: pw}), io.Discard, jsonLogger(io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(inst.close)
-	srv := httptest.NewServer(inst.handler)
-	t.Cleanup(srv.Close)
+	srv := serveInstance(t, env(map[string]string{envDemoPassword: pw}))
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	// curl sends Host: localhost:8080, no Origin and no Fetch Metadata;

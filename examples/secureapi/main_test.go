@@ -352,14 +352,7 @@ func TestUsersFile(t *testing.T) {
 // about as long as one for an unknown user. Found in review, with weak
 // hashes in -users (now refused): 4 ms against 127 ms.
 func TestNoUserEnumerationByTiming(t *testing.T) {
-	o, _ := parseFlags([]string{"-users", usersFile(t, "pw")}, io.Discard)
-	inst, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inst.close()
-	srv := httptest.NewServer(inst.handler)
-	defer srv.Close()
+	srv := serveInstance(t, env(nil), "-users", usersFile(t, "pw"))
 	// try returns the time of one refused password grant, which must be
 	// refused for the password (invalid_grant), not earlier: a request
 	// refused before the hash would be fast for every user alike.
@@ -928,17 +921,8 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 				return vars(k)
 			}
 		}
-		o, err := parseFlags(args, io.Discard)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inst, err := setup(o, getenv, io.Discard, jsonLogger(io.Discard))
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(inst.handler)
-		t.Cleanup(func() { srv.Close(); inst.close() })
-		instB = inst.handler
+		srv := serveInstance(t, getenv, args...)
+		instB = srv.Config.Handler
 		return srv
 	}
 	a, b := start(false), start(true)
@@ -1059,20 +1043,7 @@ func TestTwoInstancesShareRedisDemoUsers(t *testing.T) {
 	addr := testenv.Redis(t)
 	const pw = "shared demo password"
 	vars := env(map[string]string{envSigningKey: randomHex(32), envCSRFKey: randomHex(32), envDemoPassword: pw})
-	start := func() *httptest.Server {
-		o, err := parseFlags([]string{"-redis", "redis://" + addr + "/0"}, io.Discard)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inst, err := setup(o, vars, io.Discard, jsonLogger(io.Discard))
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(inst.handler)
-		t.Cleanup(func() { srv.Close(); inst.close() })
-		return srv
-	}
-	a, b := start(), start()
+	a, b := serveInstance(t, vars, "-redis", "redis://"+addr+"/0"), serveInstance(t, vars, "-redis", "redis://"+addr+"/0")
 	br := newBrowser(t)
 	code, tok := br.token(a.URL, "bob", pw)
 	if code != 200 {
@@ -1097,6 +1068,23 @@ func (c *cancelAtEOF) Read(p []byte) (int, error) {
 		c.cancel()
 	}
 	return n, err
+}
+
+// serveInstance sets up an instance from args, with getenv for its
+// environment, and serves it over HTTP until the test ends.
+func serveInstance(t *testing.T, getenv func(string) string, args ...string) *httptest.Server {
+	t.Helper()
+	o, err := parseFlags(args, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := setup(o, getenv, io.Discard, jsonLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(inst.handler)
+	t.Cleanup(func() { srv.Close(); inst.close() })
+	return srv
 }
 
 // newInstance parses args and sets up an instance with no environment,
