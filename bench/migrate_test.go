@@ -2043,15 +2043,19 @@ func nosurfCases() []migCase {
 			noMethod(t, &csrf.Middleware{}, "ExemptGlob", "ExemptRegexp", "ExemptFunc")
 			refuses(t, csrf.New, csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/webhooks/stripe"}}}, csrf.ErrInvalidExemption)
 			// nosurf's glob exempts /webhooks/stripe; the same text in an
-			// exemption is a literal path.
+			// exemption is an error from New, and an exemption names
+			// one exact path.
 			n := nosurf.New(next)
 			n.ExemptGlob("/webhooks/*")
-			p := must(csrf.New(csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/webhooks/*", Reason: "literal"}}}))
-			cross := func() *http.Request {
-				return newReq(http.MethodPost, "https://example.com/webhooks/stripe", fromStripe...)
+			refuses(t, csrf.New, csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/webhooks/*", Reason: "a glob"}}}, csrf.ErrInvalidExemption)
+			p := must(csrf.New(csrf.Options{Exempt: []csrf.Exemption{{Pattern: "/webhooks/stripe", Reason: "signed by Stripe"}}}))
+			cross := func(path string) *http.Request {
+				return newReq(http.MethodPost, "https://example.com"+path, fromStripe...)
 			}
-			status(200)(t, "peer", serve(n, cross()))
-			status(403)(t, "httpguard", serve(p.Handler(next), cross()))
+			status(200)(t, "peer", serve(n, cross("/webhooks/stripe")))
+			status(200)(t, "httpguard", serve(p.Handler(next), cross("/webhooks/stripe")))
+			status(200)(t, "peer", serve(n, cross("/webhooks/github")))
+			status(403)(t, "httpguard", serve(p.Handler(next), cross("/webhooks/github")))
 		}),
 		plain(nosurfHeading, "each call of Token masks the token afresh, and each verifies", []string{"Token, RegenerateToken"}, func(t *testing.T) {
 			var toks []string
