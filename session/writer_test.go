@@ -232,3 +232,38 @@ func TestEarlyHintsLeaveTheCookieToTheFinalResponse(t *testing.T) {
 		t.Errorf("103 headers %v, final cookies %v; want one 103 without Set-Cookie, then the cookie", hints, res.Cookies())
 	}
 }
+
+type writeStringCounter struct {
+	http.ResponseWriter
+	calls *atomic.Int32
+}
+
+func (c *writeStringCounter) WriteString(s string) (int, error) {
+	c.calls.Add(1)
+	return io.WriteString(c.ResponseWriter, s)
+}
+
+// io.WriteString on the middleware's writer reaches the wrapped writer's
+// WriteString, and, as the first write of the response, saves the session
+// and sends its cookie first (the changelog said the writer passes
+// io.StringWriter on, no test did).
+func TestWriteStringReachesTheWrappedWriter(t *testing.T) {
+	m := session.MustNew(session.Options{})
+	var calls atomic.Int32
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		session.FromRequest(r).SetString("seen", "1")
+		if _, err := io.WriteString(w, "hello"); err != nil {
+			t.Errorf("WriteString: %v", err)
+		}
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(&writeStringCounter{ResponseWriter: rec, calls: &calls}, httptest.NewRequest(http.MethodGet, "https://example.com/", nil))
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the wrapped writer's WriteString was called %d times, want 1", n)
+	}
+	// The header as sent, not as the handler left it.
+	res := rec.Result()
+	if rec.Body.String() != "hello" || len(res.Cookies()) != 1 || res.Cookies()[0].Name != m.CookieName() {
+		t.Errorf("body %q, Set-Cookie %q; want hello and the session cookie", rec.Body, res.Header.Values("Set-Cookie"))
+	}
+}
