@@ -577,3 +577,53 @@ func TestNonASCIIExemptionMatches(t *testing.T) {
 		t.Errorf("cross-site POST /hooks/caf%%C3%%A9: %v, want exempt", err)
 	}
 }
+
+// A TrustedOrigins pattern over a public suffix is refused by New, as in
+// cors: one over a suffix of more than one label, a top-level domain, or
+// a domain whose subdomains are all public suffixes. A pattern that is
+// accepted does not match a host under a public suffix below its domain,
+// which anyone can host (the changelog said so for cors and csrf; only
+// cors had a test).
+func TestTrustedOriginPatternsAndPublicSuffixes(t *testing.T) {
+	for _, o := range []string{"https://*.com", "https://*.co.uk", "https://*.github.io", "https://*.run.app", "https://*.platformsh.site"} {
+		if _, err := csrf.New(csrf.Options{TrustedOrigins: []string{o}}); !errors.Is(err, csrf.ErrInvalidTrustedOrigin) {
+			t.Errorf("New with trusted origin %s = %v, want ErrInvalidTrustedOrigin", o, err)
+		}
+	}
+	m, err := csrf.New(csrf.Options{TrustedOrigins: []string{"https://*.amazonaws.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		origin string
+		ok     bool
+	}{
+		{"https://console.amazonaws.com", true},
+		{"https://eu-west-1.console.amazonaws.com", true},
+		{"https://bucket.s3.amazonaws.com", false},
+		{"https://attacker.s3.amazonaws.com", false},
+	} {
+		err := m.Check(req{headers: [][2]string{sfs("cross-site"), origin(tt.origin)}}.build())
+		if (err == nil) != tt.ok {
+			t.Errorf("Origin %s: Check = %v, want passed=%v", tt.origin, err, tt.ok)
+		}
+	}
+}
+
+// An error about a previous key names its entry, Tokens.PreviousKeys[i]
+// (the changelog said so, no test did).
+func TestPreviousKeyErrorsNameTheEntry(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		prev [][]byte
+		want string
+	}{
+		{"a short second key", [][]byte{key2, key1[:8]}, "Tokens.PreviousKeys[1]"},
+		{"an all-zero first key", [][]byte{make([]byte, 32), key2}, "Tokens.PreviousKeys[0]"},
+	} {
+		_, err := csrf.New(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1, PreviousKeys: tt.prev}})
+		if !errors.Is(err, csrf.ErrInvalidTokenOptions) || err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: New = %v, want ErrInvalidTokenOptions naming %s", tt.name, err, tt.want)
+		}
+	}
+}
