@@ -364,3 +364,40 @@ func TestTimeoutWhileWriteErrorWritesIsReplaced(t *testing.T) {
 		t.Fatalf("%d %q: %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 }
+
+// Every 503 the middleware answers without a Retry-After of the handler's
+// gets Retry-After: 5: the timeout of http.TimeoutHandler, and WriteError
+// for a deadline or a handler timeout (the changelog named both; only a
+// handler's own 503 was tested).
+func TestA503WithoutRetryAfterGetsFiveSeconds(t *testing.T) {
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	for _, tt := range []struct {
+		name    string
+		handler http.Handler
+	}{
+		{"the timeout of http.TimeoutHandler", http.TimeoutHandler(slow, time.Millisecond, "")},
+		{"WriteError for context.DeadlineExceeded", errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			return fmt.Errorf("query: %w", context.DeadlineExceeded)
+		})},
+		{"WriteError for http.ErrHandlerTimeout", errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			return http.ErrHandlerTimeout
+		})},
+		{"WriteError for a 503 Error", errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			return &errorsafe.Error{Status: 503, Err: errors.New(privateCause)}
+		})},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _ := newLogged(t, errorsafe.Options{})
+			srv := httptest.NewServer(m.Handler(tt.handler))
+			defer srv.Close()
+			resp, err := srv.Client().Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Content-Type") != "application/problem+json" || resp.Header.Values("Retry-After") == nil || resp.Header.Get("Retry-After") != "5" {
+				t.Errorf("%d %q, Retry-After %q; want a 503 problem with Retry-After: 5", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Values("Retry-After"))
+			}
+		})
+	}
+}

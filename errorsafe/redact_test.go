@@ -32,6 +32,10 @@ var redactQueryCases = []struct {
 	{"a short bare item is kept", "debug&x=1", "debug&x=1"},
 	{"an empty value stays redacted-free", "token=", "token=[REDACTED]"},
 	{"empty items are kept", "a=1&&b=2&", "a=1&&b=2&"},
+	// An item with an empty name is logged with its "=", redacted or not
+	// (the changelog said so; only a fuzz seed met it).
+	{"an item with an empty name is kept", "=value&a=1", "=value&a=1"},
+	{"an item with an empty name keeps its = when redacted", "a=1&=eyJhbGciOi", "a=1&=[REDACTED]"},
 	{"an overlong name is redacted whole", strings.Repeat("k", 70) + "=v", "[REDACTED]"},
 	// "%" is not a letter or digit: "to%ken" reads as "token".
 	{"a malformed escape does not panic", "to%ken=x&%=y&%zz=1&a=%", "to%ken=[REDACTED]&%=y&%zz=1&a=%"},
