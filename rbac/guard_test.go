@@ -518,3 +518,29 @@ func TestAnyPermissionOwnOnlyStillChecksTheOwner(t *testing.T) {
 		})
 	}
 }
+
+// A nil *Middleware serves requests as the zero one, but the calls made
+// at start-up on it still panic, so that a New whose error was ignored is
+// found before the first request: SetPolicy, Guard and Require… (the
+// changelog said so, no test did).
+func TestNilMiddlewareStartUpCallsPanic(t *testing.T) {
+	var m *rbac.Middleware
+	p := seedPolicy(t)
+	for name, f := range map[string]func(){
+		"SetPolicy":    func() { _ = m.SetPolicy(p) },
+		"Guard":        func() { _, _ = m.Guard(rbac.Requirement{Permissions: []string{"users:read"}}) },
+		"Require":      func() { m.Require("users:read") },
+		"RequireAny":   func() { m.RequireAny("users:read") },
+		"RequireRole":  func() { m.RequireRole("admin") },
+		"RequireOwner": func() { m.RequireOwner(rbac.PathValueIsSubject("id"), "users:read") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s on a nil *Middleware did not panic", name)
+				}
+			}()
+			f()
+		})
+	}
+}
