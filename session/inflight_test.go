@@ -89,9 +89,12 @@ func tokensAfter(rec *httptest.ResponseRecorder, name, tok string) []string {
 	return toks
 }
 
+// cookiesOf returns the cookies named name that the client received: from
+// the header as it was when the response was written, so that a cookie
+// set too late does not count.
 func cookiesOf(rec *httptest.ResponseRecorder, name string) []*http.Cookie {
 	var out []*http.Cookie
-	for _, c := range (&http.Response{Header: rec.Header()}).Cookies() {
+	for _, c := range rec.Result().Cookies() {
 		if c.Name == name {
 			out = append(out, c)
 		}
