@@ -212,6 +212,11 @@ func TestSlowHeaderClientIsCutOff(t *testing.T) {
 			}
 			defer srv.Close()
 
+			// The server's ReadHeaderTimeout starts once it has accepted
+			// the connection, so no earlier than the dial: timed from
+			// here, the connection lasts at least the timeout however
+			// late this goroutine runs after the dial.
+			start := time.Now()
 			var conn net.Conn
 			conn, err = net.Dial("tcp", ln.Addr().String())
 			if err != nil {
@@ -225,7 +230,6 @@ func TestSlowHeaderClientIsCutOff(t *testing.T) {
 				conn = tc
 			}
 			defer conn.Close()
-			start := time.Now()
 			if _, err := io.WriteString(conn, "GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: "); err != nil {
 				t.Fatal(err)
 			}
@@ -369,6 +373,7 @@ func TestSlowHTTP2HeaderBlockIsCutOff(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	// IdleTimeout left at its 120 s default.
 	addr, _ := startDevTLS(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), timeout)
+	start := time.Now() // before the server can have started its clock
 	conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}})
 	if err != nil {
 		t.Fatal(err)
@@ -377,7 +382,6 @@ func TestSlowHTTP2HeaderBlockIsCutOff(t *testing.T) {
 	if p := conn.ConnectionState().NegotiatedProtocol; p != "h2" {
 		t.Fatalf("negotiated %q, want h2", p)
 	}
-	start := time.Now()
 	if _, err := io.WriteString(conn, http2.ClientPreface); err != nil {
 		t.Fatal(err)
 	}

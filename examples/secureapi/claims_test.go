@@ -359,10 +359,13 @@ func TestTLSDevListeners(t *testing.T) {
 	t.Parallel()
 	users := usersFile(t, "pw")
 	for _, plain := range []bool{true, false} {
-		addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+		// Two distinct ports: two calls of FreePort can return the same
+		// one, and the second listener then fails.
+		ports := testenv.FreePorts(t, 2)
+		addr := "127.0.0.1:" + strconv.Itoa(ports[0])
 		httpAddr := ""
 		if plain {
-			httpAddr = "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+			httpAddr = "127.0.0.1:" + strconv.Itoa(ports[1])
 		}
 		o, inst := newInstance(t, "-tls-dev", "-addr", addr, "-http-addr", httpAddr, "-users", users)
 		var log syncBuffer

@@ -45,12 +45,24 @@ func LookPath(t testing.TB, pkg string, names ...string) string {
 // FreePort returns a free TCP port on 127.0.0.1.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("testenv: listen: %v", err)
+	return FreePorts(t, 1)[0]
+}
+
+// FreePorts returns n distinct free TCP ports on 127.0.0.1. Each is held
+// until all are chosen: two calls of FreePort can return the same port,
+// free again once the first call has closed it.
+func FreePorts(t testing.TB, n int) []int {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("testenv: listen: %v", err)
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 // Redis starts a private redis-server on a free loopback port, with no

@@ -3,6 +3,7 @@ package testenv_test
 import (
 	"bufio"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,5 +28,21 @@ func TestRedisAnswersPing(t *testing.T) {
 	}
 	if !strings.HasPrefix(addr, "127.0.0.1:") {
 		t.Errorf("redis not on loopback: %s", addr)
+	}
+}
+
+func TestFreePortsAreDistinctAndFree(t *testing.T) {
+	ports := testenv.FreePorts(t, 64)
+	seen := map[int]bool{}
+	for _, p := range ports {
+		if seen[p] {
+			t.Fatalf("port %d returned twice in %v", p, ports)
+		}
+		seen[p] = true
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			t.Fatalf("port %d is not free: %v", p, err)
+		}
+		l.Close()
 	}
 }

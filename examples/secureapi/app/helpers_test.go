@@ -237,6 +237,9 @@ func (c *client) bearer(user string) string {
 
 var tokenField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 
+// requestIDField is the request ID of a log record.
+var requestIDField = regexp.MustCompile(`"request_id":"[^"]*"`)
+
 // csrfToken loads the page, which sets the CSRF cookie, and returns the
 // token of its form.
 func (c *client) csrfToken() string {
