@@ -101,14 +101,14 @@
 // without parsing the whole value. Only a host two or more labels under
 // the pattern's domain costs one allocation: its public suffix is looked
 // up, so that a host under a public suffix below the domain
-// ("x.s3.amazonaws.com" under "*.amazonaws.com") is refused. Header values are written into slots that belong to the
-// response alone (never a slice shared between requests, which a handler
-// could overwrite for everyone: rs/cors#198), carved from chunks that
-// serve many requests, so the amortized cost is zero allocations per
-// request on every path, the default answer to a failed preflight
-// included: its 403 problem response is written into the same slots. (Two
-// exceptions: the Origin two or more labels under a pattern's domain
-// above, and, with AllowedHeaders "*", a preflight that sends
+// ("x.s3.amazonaws.com" under "*.amazonaws.com") is refused. Header
+// values are written into slots that belong to the response alone (never
+// a slice shared between requests, which a handler could overwrite for
+// everyone: rs/cors#198), carved from chunks that serve many requests,
+// so the amortized cost is zero allocations per request on every path,
+// the default answer to a failed preflight included: its 403 problem
+// response is written into the same slots. (Two exceptions: the Origin
+// two or more labels under a pattern's domain above, and, with AllowedHeaders "*", a preflight that sends
 // Access-Control-Request-Headers on several lines, which browsers do not,
 // has them joined into one value.)
 // Access-Control-Request-Headers is read in one pass with fixed bounds: a

@@ -132,7 +132,8 @@
 //     replace the victim's and void the forms it has open.
 //   - A response that issues the token cookie carries "Cache-Control:
 //     private" and "Vary: Cookie"; a Cache-Control set further out is kept
-//     only when it has a private or no-store directive. A handler that
+//     only when it has a bare private directive (not one naming fields)
+//     or no-store. A handler that
 //     replaces them with public caching would let a shared cache hand one
 //     client's cookie to others.
 //

@@ -8,9 +8,9 @@
 //
 // [Strict] removes all markup; [UserContent] keeps formatting and safe
 // links (rel="nofollow", and target="_blank" with rel="noopener" for links
-// that name a host, this site's own included). [Text] is Strict for plain strings. [NewPolicy] wraps a
-// custom bluemonday policy. Policies are compiled once and safe for
-// concurrent use.
+// that name a host, this site's own included). [Text] is Strict for plain
+// strings. [NewPolicy] wraps a custom bluemonday policy. Policies are
+// compiled once and safe for concurrent use.
 //
 // Sanitize HTML on the way in only when the field really is HTML. For
 // everything else, store the text as it is and let html/template escape it
