@@ -108,9 +108,10 @@
 // so the amortized cost is zero allocations per request on every path,
 // the default answer to a failed preflight included: its 403 problem
 // response is written into the same slots. (Two exceptions: the Origin
-// two or more labels under a pattern's domain above, and, with AllowedHeaders "*", a preflight that sends
-// Access-Control-Request-Headers on several lines, which browsers do not,
-// has them joined into one value.)
+// two or more labels under a pattern's domain above, and, with
+// AllowedHeaders "*", a preflight that sends Access-Control-Request-Headers
+// on several lines, which browsers do not, has them joined into one
+// value.)
 // Access-Control-Request-Headers is read in one pass with fixed bounds: a
 // megabyte of commas or a megabyte-long name is rejected after reading at
 // most a kilobyte.
