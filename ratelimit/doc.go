@@ -43,7 +43,8 @@
 // an attacker rotating through addresses cannot exhaust memory (about 56
 // bytes a key, measured with a million addresses). Package
 // ratelimit/redisstore shares limits between processes, one atomic script
-// and one round trip per limit and request. Any [Store] that applies the same arithmetic atomically works.
+// and one round trip per limit and request. Any [Store] that applies the
+// same arithmetic atomically works.
 //
 // # Responses
 //
