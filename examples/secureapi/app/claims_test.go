@@ -180,14 +180,7 @@ func TestRolesGrantTheDocumentedScopes(t *testing.T) {
 // failures on POST /token only.
 func TestFailuresCountOnEveryPasswordRoute(t *testing.T) {
 	t.Parallel()
-	fail := map[string]func(c *client) response{
-		"POST /token": func(c *client) response { return c.token("bob", "wrong", "") },
-		"POST /login": func(c *client) response { return c.login("bob", "wrong") },
-		"GET /secure-data/": func(c *client) response {
-			return c.get("/secure-data/", "Authorization", "Basic "+basic("bob", "wrong"))
-		},
-	}
-	for name, attempt := range fail {
+	for name, attempt := range wrongPasswordOn {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			c := start(t, nil).client(t)

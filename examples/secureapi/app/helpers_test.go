@@ -260,6 +260,16 @@ func (c *client) login(user, pw string) response {
 }
 
 // sessionClient returns a client signed in as user.
+// wrongPasswordOn holds, for each route that takes a password, a request
+// with a wrong one for bob.
+var wrongPasswordOn = map[string]func(c *client) response{
+	"POST /token": func(c *client) response { return c.token("bob", "wrong", "") },
+	"POST /login": func(c *client) response { return c.login("bob", "wrong") },
+	"GET /secure-data/": func(c *client) response {
+		return c.get("/secure-data/", "Authorization", "Basic "+basic("bob", "wrong"))
+	},
+}
+
 func (s *testServer) sessionClient(t testing.TB, user string) *client {
 	t.Helper()
 	c := s.client(t)

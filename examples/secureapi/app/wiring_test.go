@@ -256,14 +256,7 @@ func TestPageNonce(t *testing.T) {
 // the budget could be dropped from the other two.
 func TestEveryPasswordRouteSpendsTheCredentialBudget(t *testing.T) {
 	t.Parallel()
-	attempts := map[string]func(c *client) response{
-		"POST /token": func(c *client) response { return c.token("bob", "wrong", "") },
-		"POST /login": func(c *client) response { return c.login("bob", "wrong") },
-		"GET /secure-data/": func(c *client) response {
-			return c.get("/secure-data/", "Authorization", "Basic "+basic("bob", "wrong"))
-		},
-	}
-	for name, attempt := range attempts {
+	for name, attempt := range wrongPasswordOn {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			c := start(t, func(c *app.Config) { c.CredentialRate = 2 }).client(t)
