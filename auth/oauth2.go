@@ -214,7 +214,10 @@ type TokenEndpointOptions struct {
 // (§4.3), client_credentials (§4.4) and refresh_token (§6) grants, with
 // client authentication by HTTP Basic or by form parameters (§2.3.1).
 // A form already parsed by a middleware before it (csrf in token mode
-// does, to read its field) is read from r.PostForm. It is safe for
+// does, to read its field) is read from r.PostForm; such a middleware
+// must refuse a request whose form does not parse, as csrf does, since
+// r.PostForm then lacks the malformed pairs (a second client_id among
+// them) and the endpoint cannot see that they were sent. It is safe for
 // concurrent use. The zero value answers every request
 // with a server_error.
 type TokenEndpoint struct {
@@ -620,10 +623,12 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 	if name == "" || pw == "" {
 		return nil, oerr(http.StatusBadRequest, "invalid_request", "The username and password parameters are required.", errTokenMissingParam)
 	}
-	// The user names Basic can carry, no others (found in review: a
-	// store that ends a name at a NUL found "alice\x00" + anything as
-	// alice, each spelling with a failure budget of its own, and the
-	// token's subject was the spelling, not alice).
+	// No control character or U+FFFD, which Basic refuses too (found in
+	// review: a store that ends a name at a NUL found "alice\x00" +
+	// anything as alice, each spelling with a failure budget of its own,
+	// and the token's subject was the spelling, not alice). A colon,
+	// which Basic cannot carry in a user name, is the store's to refuse:
+	// MemoryUsers does.
 	if !cleanName(name) {
 		return nil, oerr(http.StatusBadRequest, "invalid_request", "The username parameter is malformed.", errTokenUsername)
 	}

@@ -20,6 +20,12 @@ type User struct {
 
 // UserStore looks up accounts by user name. Implementations must be safe
 // for concurrent use.
+//
+// Names are compared as the store compares them; the authenticators pass
+// them on unchanged (without control characters or U+FFFD, which they
+// refuse). Normalize names when accounts are created and in the lookup
+// (NFC, or the UsernameCaseMapped profile of RFC 8265), or two accounts
+// can look alike: "zoë" in NFC and in NFD are two names to [MemoryUsers].
 type UserStore interface {
 	// LookupUser returns the account named name. An unknown name is
 	// found == false with a nil error; err is for a store that could
