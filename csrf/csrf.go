@@ -103,7 +103,11 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			problem.WriteInto(w, status, headervals.Take(problem.Slots), false)
 			return
 		}
-		if st != nil && st.newCookie() {
+		// An unsafe request to an exempt route may come from any site: a
+		// cross-site top-level POST arrives without the SameSite=Lax
+		// cookie, and a cookie on its response would replace the
+		// victim's, as on a rejection.
+		if st != nil && st.newCookie() && (isSafe(r) || !m.isExempt(r)) {
 			m.tokens.issueCookie(w, st)
 		}
 		next.ServeHTTP(w, r)

@@ -127,9 +127,10 @@
 //     forged request needs a token, which is an HMAC of the cookie's
 //     value that the forging page cannot read.
 //   - The token cookie is issued only on the response to a request that
-//     passed, never on a rejection: a cross-site top-level POST arrives
-//     without the SameSite=Lax cookie, and a cookie on its response would
-//     replace the victim's and void the forms it has open.
+//     passed, never on a rejection nor on an unsafe request to an exempt
+//     route: a cross-site top-level POST arrives without the SameSite=Lax
+//     cookie, and a cookie on its response would replace the victim's and
+//     void the forms it has open.
 //   - A response that issues the token cookie carries "Cache-Control:
 //     private" and "Vary: Cookie"; a Cache-Control set further out is kept
 //     only when it has a bare private directive (not one naming fields)

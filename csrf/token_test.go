@@ -528,7 +528,9 @@ func TestRejectedRequestDoesNotReplaceTheTokenCookie(t *testing.T) {
 
 // TestTokenCookieIsIssuedToRequestsThatPass: every request without a valid
 // token cookie that passes, safe or not, gets one with its caching
-// headers, and its handler can render a token for it.
+// headers, and its handler can render a token for it; only an unsafe
+// request to an exempt route gets none (see
+// TestAnExemptRouteDoesNotReplaceTheTokenCookie).
 func TestTokenCookieIsIssuedToRequestsThatPass(t *testing.T) {
 	ts := newTokenServer(t, csrf.TokenOptions{Key: key1}, csrf.Options{})
 	for _, tt := range []struct {
@@ -921,5 +923,54 @@ func TestCheckInsideTheHandlerAfterTheTokenFieldWasRead(t *testing.T) {
 		if again != nil {
 			t.Errorf("multipart %v: Check inside the handler = %v, want nil as the middleware's own Check", multi, again)
 		}
+	}
+}
+
+// TestAnExemptRouteDoesNotReplaceTheTokenCookie: an exempt route accepts
+// cross-site requests, and a cross-site top-level POST arrives without the
+// SameSite=Lax token cookie. The middleware issued a fresh cookie to every
+// request without one that passed, exempt ones included, so any site could
+// post a form to an exempt route (a SAML or OAuth callback), have the
+// browser store the new cookie from the response to that navigation (RFC
+// 6265bis 5.7) and void every form the victim had open, as a rejected
+// request no longer could.
+func TestAnExemptRouteDoesNotReplaceTheTokenCookie(t *testing.T) {
+	exempt := csrf.Options{Exempt: []csrf.Exemption{{Pattern: "POST /saml/acs", Reason: "the identity provider posts cross-site"}}}
+	acs := "https://example.com/saml/acs"
+	for _, tt := range []struct {
+		name   string
+		opts   csrf.TokenOptions
+		forged req // what the browser sends with the attacker's POST
+	}{
+		{"a current browser", csrf.TokenOptions{Key: key1},
+			req{target: acs, headers: [][2]string{sfs("cross-site"), origin("https://evil.test")}}},
+		{"a current browser, with Always", csrf.TokenOptions{Key: key1, Always: true},
+			req{target: acs, headers: [][2]string{sfs("cross-site"), origin("https://evil.test")}}},
+		{"an old browser sending a cross-site Origin", csrf.TokenOptions{Key: key1},
+			req{target: acs, headers: [][2]string{origin("https://evil.test")}}},
+		{"an old browser sending neither header", csrf.TokenOptions{Key: key1}, req{target: acs}},
+		{"an old browser sending neither header, in session mode without a session", csrf.TokenOptions{Key: key1, SessionID: sessionFromHeader},
+			req{target: acs}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTokenServer(t, tt.opts, exempt)
+			tok, c := ts.get(t) // the victim's open form and its cookie
+
+			rec := httptest.NewRecorder()
+			ts.err = nil
+			ts.h.ServeHTTP(rec, tt.forged.build())
+			if rec.Code != http.StatusOK {
+				t.Fatalf("request to the exempt route: status %d, reason %v; want 200", rec.Code, ts.err)
+			}
+			for _, nc := range rec.Result().Cookies() {
+				t.Errorf("the exempt route set cookie %v", nc)
+				if nc.Name == c.Name {
+					c = nc // the browser stores it, replacing the victim's
+				}
+			}
+			if code, _, _ := ts.do(post(cookieHeader(c), tokenHeader(tok))); code != http.StatusOK {
+				t.Errorf("after the request to the exempt route the victim's own form is rejected: status %d, reason %v", code, ts.err)
+			}
+		})
 	}
 }
