@@ -101,6 +101,27 @@ var checkCases = []checkCase{
 	{name: "same-site passes with AllowSameSite", opts: csrf.Options{AllowSameSite: true},
 		req: req{headers: [][2]string{sfs("same-site"), origin("https://app.example.com")}}},
 	{name: "an unknown Sec-Fetch-Site value fails closed", req: req{headers: [][2]string{sfs("same-origin-please")}}, err: csrf.ErrCrossOrigin},
+	// Browsers send the values in lower case and never empty: anything
+	// else is not taken for a value it resembles, nor for an absent
+	// header (net/http's CrossOriginProtection treats an empty value as
+	// none and falls back on Origin).
+	{name: "Sec-Fetch-Site in another case fails closed", req: req{headers: [][2]string{sfs("Same-Origin")}}, err: csrf.ErrCrossOrigin},
+	{name: "an empty Sec-Fetch-Site fails closed, not taken for an absent header",
+		req: req{headers: [][2]string{sfs("")}}, err: csrf.ErrCrossOrigin, stdlib: true},
+
+	// Methods other than GET, HEAD and OPTIONS, spelled exactly so, are
+	// unsafe: ServeMux matches methods case-sensitively, so "get" may
+	// reach a handler registered without a method.
+	{name: "an unknown method (PROPFIND) is checked as unsafe",
+		req: req{method: "PROPFIND", headers: [][2]string{sfs("cross-site")}}, err: csrf.ErrCrossOrigin},
+	{name: "a lower-case get is not a safe method",
+		req: req{method: "get", headers: [][2]string{sfs("cross-site")}}, err: csrf.ErrCrossOrigin},
+	{name: "a cross-site HEAD asking for DELETE through _method is checked as unsafe",
+		req: req{method: "HEAD", target: "https://example.com/items/1?_method=DELETE", headers: [][2]string{sfs("cross-site")}},
+		err: csrf.ErrCrossOrigin, stdlib: true},
+	{name: "a cross-site OPTIONS asking for POST through _method is checked as unsafe",
+		req: req{method: "OPTIONS", target: "https://example.com/items?_method=POST", headers: [][2]string{sfs("cross-site")}},
+		err: csrf.ErrCrossOrigin, stdlib: true},
 	{name: "several Sec-Fetch-Site values fail closed",
 		req: req{headers: [][2]string{sfs("same-origin"), sfs("cross-site")}}, err: csrf.ErrCrossOrigin, stdlib: true},
 	{name: "a trusted origin passes a cross-site request", opts: trustedOpts,
@@ -143,6 +164,21 @@ var checkCases = []checkCase{
 	{name: "a port mismatch is rejected",
 		req: req{headers: [][2]string{origin("https://example.com:8443")}}, err: csrf.ErrOriginMismatch},
 	{name: "another host is rejected", req: req{headers: [][2]string{origin("https://evil.test")}}, err: csrf.ErrOriginMismatch},
+	// Browsers serialize an origin in lower case, without the scheme's
+	// default port; a trailing dot names another host. None of these
+	// is taken for the request's own origin.
+	{name: "an Origin with a trailing dot is not the host without it",
+		req: req{headers: [][2]string{origin("https://example.com.")}}, err: csrf.ErrMalformedOrigin},
+	{name: "an Origin with a trailing dot is rejected on a Host with one too",
+		req: req{headers: [][2]string{origin("https://example.com."), {"Host", "example.com."}}}, err: csrf.ErrMalformedOrigin, stdlib: true},
+	{name: "a Host with a trailing dot is not the Origin without it",
+		req: req{headers: [][2]string{origin("https://example.com"), {"Host", "example.com."}}}, err: csrf.ErrOriginMismatch},
+	{name: "an Origin with the default port, which browsers omit, is rejected",
+		req: req{headers: [][2]string{origin("https://example.com:443")}}, err: csrf.ErrMalformedOrigin},
+	{name: "an Origin in upper case, which browsers never send, is rejected",
+		req: req{headers: [][2]string{origin("https://EXAMPLE.com")}}, err: csrf.ErrMalformedOrigin},
+	{name: "an Origin with a scheme in upper case is rejected",
+		req: req{headers: [][2]string{origin("HTTPS://example.com")}}, err: csrf.ErrMalformedOrigin, stdlib: true},
 	{name: "regression null origin: null is rejected", req: req{headers: [][2]string{origin("null")}}, err: csrf.ErrNullOrigin},
 	{name: "regression golang/go#78563: an Origin with userinfo is rejected",
 		req: req{headers: [][2]string{origin("https://evil@example.com")}}, err: csrf.ErrMalformedOrigin, stdlib: true},
@@ -194,6 +230,10 @@ var checkCases = []checkCase{
 		req: req{target: "https://example.com/webhooks/stripe/../../admin", headers: [][2]string{sfs("cross-site")}}, err: csrf.ErrCrossOrigin},
 	{name: "an escaped spelling of an exempt path is not exempt", opts: exemptOpts,
 		req: req{target: "https://example.com/webhooks%2Fstripe", headers: [][2]string{sfs("cross-site")}}, err: csrf.ErrCrossOrigin},
+	{name: "a percent-encoded letter in an exempt path is not exempt, though ServeMux routes it there", opts: exemptOpts,
+		req: req{target: "https://example.com/webhooks/%73tripe", headers: [][2]string{sfs("cross-site")}}, err: csrf.ErrCrossOrigin},
+	{name: "an exempt path in another case is not exempt", opts: exemptOpts,
+		req: req{target: "https://example.com/Webhooks/Stripe", headers: [][2]string{sfs("cross-site")}}, err: csrf.ErrCrossOrigin},
 	{name: "a prefix of an exempt path is not exempt", opts: exemptOpts,
 		req: req{target: "https://example.com/webhooks/stripe-admin", headers: [][2]string{sfs("cross-site")}}, err: csrf.ErrCrossOrigin},
 }
