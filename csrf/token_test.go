@@ -974,3 +974,37 @@ func TestAnExemptRouteDoesNotReplaceTheTokenCookie(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenIsNeverReadFromTheQueryString: the token field is read from the
+// form body only (r.PostForm), never from the query string, which leaks
+// into logs and Referer headers. A form post whose token is only in the
+// query is missing its token, and a token in the query does not spoil the
+// body's own.
+func TestTokenIsNeverReadFromTheQueryString(t *testing.T) {
+	ts := newTokenServer(t, csrf.TokenOptions{Key: key1}, csrf.Options{})
+	tok, c := ts.get(t)
+	inQuery := func(r *http.Request, v string) *http.Request {
+		r.URL.RawQuery = url.Values{"csrf_token": {v}}.Encode()
+		return r
+	}
+	amount := url.Values{"amount": {"10"}}
+	for _, tt := range []struct {
+		name string
+		r    *http.Request
+		err  error
+	}{
+		{"an urlencoded form with the token only in the query", inQuery(formPost(t, c, false, amount), tok), csrf.ErrTokenMissing},
+		{"a multipart form with the token only in the query", inQuery(formPost(t, c, true, amount), tok), csrf.ErrTokenMissing},
+		{"an urlencoded form with its token, and another value in the query",
+			inQuery(formPost(t, c, false, url.Values{"csrf_token": {tok}, "amount": {"10"}}), "x"), nil},
+		{"a multipart form with its token, and another value in the query",
+			inQuery(formPost(t, c, true, url.Values{"csrf_token": {tok}, "amount": {"10"}}), "x"), nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, _ := ts.do(tt.r)
+			if (code == 200) != (tt.err == nil) || !errors.Is(ts.err, tt.err) {
+				t.Errorf("status %d, reason %v; want %v", code, ts.err, tt.err)
+			}
+		})
+	}
+}
