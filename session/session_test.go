@@ -1378,3 +1378,45 @@ func TestSharedHeaderSlicesAreNotAppendedInPlace(t *testing.T) {
 		t.Errorf("the shared slice was written to: %q", got)
 	}
 }
+
+// TestCookieStoreRevocationsFailureIsA503NeverTheUser: a CookieStore
+// decides whether a cookie was logged out by asking its Revocations store.
+// When that store fails, the cookie is neither served as the user (it may
+// have been logged out) nor as anonymous: the request is a 503, as for a
+// server-side store that fails, and a logout is not reported as done.
+// Ignoring the Revocations error in Find failed no test.
+func TestCookieStoreRevocationsFailureIsA503NeverTheUser(t *testing.T) {
+	down := new(atomic.Bool)
+	cs := cookieStoreRevoking(t, nil, failingStore{memoryStore(t, session.MemoryOptions{}), down})
+	a := storetest.NewApp(t, session.Options{Store: cs})
+	_, live := a.Do(t, "/login?user=uma", "")
+	_, out := a.Do(t, "/login?user=uma", "")
+	if rec, after := a.Do(t, "/logout", out); rec.Code != http.StatusOK || after != "" {
+		t.Fatalf("logout: %d, cookie %q", rec.Code, after)
+	}
+	down.Store(true)
+	for _, tt := range []struct{ name, path, token string }{
+		{"a live cookie", "/whoami", live},
+		{"a live cookie, setting a value", "/set?k=a&v=1", live},
+		{"a live cookie, logging out", "/logout", live},
+		{"a logged-out cookie", "/whoami", out},
+		{"a logged-out cookie, setting a value", "/set?k=a&v=1", out},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, after := a.Do(t, tt.path, tt.token)
+			if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+				t.Errorf("%s with the Revocations store down: %d %q, want 503 with Retry-After", tt.path, rec.Code, rec.Body.String())
+			}
+			if after != tt.token {
+				t.Errorf("%s with the Revocations store down changed the cookie", tt.path)
+			}
+		})
+	}
+	down.Store(false)
+	if rec, _ := a.Do(t, "/whoami", out); rec.Code != http.StatusUnauthorized {
+		t.Errorf("the logged-out cookie after the Revocations store came back: %d, want 401", rec.Code)
+	}
+	if rec, _ := a.Do(t, "/whoami", live); rec.Code != http.StatusOK || rec.Body.String() != "uma" {
+		t.Errorf("the live cookie after the Revocations store came back: %d %q", rec.Code, rec.Body.String())
+	}
+}
