@@ -1420,3 +1420,43 @@ func TestCookieStoreRevocationsFailureIsA503NeverTheUser(t *testing.T) {
 		t.Errorf("the live cookie after the Revocations store came back: %d %q", rec.Code, rec.Body.String())
 	}
 }
+
+// TestCookieTossingDoesNotSwapTheSession: a sibling subdomain can set
+// cookies that the browser sends along with the session cookie, but not
+// one named with the exact "__Host-" prefix. Browsers that match the
+// prefix case-sensitively let it plant "__host-session", and a cookie of
+// another name may be ordered first. The middleware reads only the first
+// well-formed cookie whose name is exactly the configured one, so the
+// attacker's own valid session never replaces the victim's (a name
+// compared ignoring case failed no test).
+func TestCookieTossingDoesNotSwapTheSession(t *testing.T) {
+	a := storetest.NewApp(t, session.Options{})
+	_, victim := a.Do(t, "/login?user=victim", "")
+	_, attacker := a.Do(t, "/login?user=attacker", "")
+	for _, tt := range []struct {
+		name   string
+		cookie []string // Cookie header lines
+	}{
+		{"the prefix in lower case, first", []string{"__host-session=" + attacker + "; __Host-session=" + victim}},
+		{"the name in upper case, first", []string{"__HOST-SESSION=" + attacker + "; __Host-session=" + victim}},
+		{"the prefix in lower case, in an earlier header line", []string{"__host-session=" + attacker, "__Host-session=" + victim}},
+		{"a longer name ending in the cookie's name", []string{"x__Host-session=" + attacker + "; __Host-session=" + victim}},
+		{"the name without its prefix", []string{"session=" + attacker + "; __Host-session=" + victim}},
+		{"a malformed value first", []string{`__Host-session=a"b; __Host-session=` + victim}},
+		{"a quoted value", []string{`__Host-session="` + victim + `"`}},
+		{"the victim's cookie first, then another", []string{"__Host-session=" + victim + "; __Host-session=" + attacker}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "https://example.com/whoami", nil)
+			r.Header["Cookie"] = tt.cookie
+			rec := httptest.NewRecorder()
+			a.Handler.ServeHTTP(rec, r)
+			if rec.Code != http.StatusOK || rec.Body.String() != "victim" {
+				t.Errorf("Cookie %q: %d %q, want the victim's session", tt.cookie, rec.Code, rec.Body.String())
+			}
+			if tok, ok := a.M.Token(r); !ok || tok != victim {
+				t.Errorf("Token = %q, %v; want the victim's, as the middleware reads it", tok, ok)
+			}
+		})
+	}
+}
