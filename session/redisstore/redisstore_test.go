@@ -649,3 +649,72 @@ func TestStoreEdges(t *testing.T) {
 		}
 	})
 }
+
+// commandCounter is a go-redis hook that counts the commands sent.
+type commandCounter struct{ n atomic.Int64 }
+
+func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.n.Add(int64(len(cmds)))
+		return next(ctx, cmds)
+	}
+}
+
+// TestMalformedTokensNeverReachRedis: a session token is a client's
+// input, and a key built from it could address other keys (a separator,
+// a glob, the prefix of another application) or be of any size. A token
+// that is not a well-formed session ID is not looked up at all: the
+// request is served without a session and no command reaches Redis, and
+// a session started by it is filed under the SHA-256 of a fresh ID.
+func TestMalformedTokensNeverReachRedis(t *testing.T) {
+	addr := testenv.Redis(t)
+	s, rdb, prefix := newStore(t, addr)
+	var cc commandCounter
+	rdb.AddHook(&cc)
+	a := storetest.NewApp(t, session.Options{Store: s})
+	valid := strings.Repeat("A", session.IDLength)
+	for _, tt := range []struct{ name, token string }{
+		{"a separator", valid[:20] + ":" + valid[21:]},
+		{"a glob", valid[:42] + "*"},
+		{"another key's prefix", "httpguard:session:" + valid[18:]},
+		{"the standard base64 alphabet", valid[:41] + "+/"},
+		{"stray bits in the last character", valid[:42] + "B"},
+		{"one character short", valid[:42]},
+		{"one character long", valid + "A"},
+		{"an oversized value", strings.Repeat("A", 4000)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, path := range []string{"/whoami", "/get?k=a", "/logout"} {
+				before := cc.n.Load()
+				rec, _ := a.Do(t, path, tt.token)
+				if path == "/whoami" && rec.Code != http.StatusUnauthorized {
+					t.Errorf("%s: %d, want 401 without a session", path, rec.Code)
+				}
+				if path != "/whoami" && rec.Code != http.StatusOK {
+					t.Errorf("%s: %d, want 200", path, rec.Code)
+				}
+				if n := cc.n.Load() - before; n != 0 {
+					t.Errorf("%s sent %d commands to Redis for a malformed token", path, n)
+				}
+			}
+			_, tok := a.Do(t, "/set?k=a&v=1", tt.token)
+			if tok == tt.token || !session.ValidID(tok) {
+				t.Fatalf("the session started with token %q has token %q", tt.token, tok)
+			}
+			sum := sha256.Sum256([]byte(tok))
+			want := prefix + base64.RawURLEncoding.EncodeToString(sum[:])
+			if n, err := rdb.Exists(context.Background(), want).Result(); err != nil || n != 1 {
+				t.Errorf("the new session is not filed under the SHA-256 of its ID: %d, %v", n, err)
+			}
+		})
+	}
+}
