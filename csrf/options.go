@@ -64,7 +64,10 @@ type Options struct {
 	// Each needs a Reason. A route matches a request whose path equals its
 	// path exactly, with no escaped characters; a path ServeMux would
 	// clean or redirect ("/hooks/", "/hooks//x", "/hooks/../x") never
-	// matches (CVE-2025-47910). Default: none.
+	// matches (CVE-2025-47910). An unsafe request to an exempt route is
+	// never issued a token cookie, since it may come from any site: a
+	// form its handler renders has a token no cookie matches, so answer
+	// such a request with a redirect (post-redirect-get). Default: none.
 	Exempt []Exemption
 
 	// Tokens enables synchronizer tokens for clients that send neither
@@ -169,7 +172,11 @@ type TokenOptions struct {
 	Always bool
 	// CookieName names the token cookie. Default: "__Host-csrf", which
 	// browsers accept only with Secure, Path=/ and no Domain, so a
-	// subdomain cannot plant one.
+	// subdomain cannot plant one. A cookie without that exact prefix can
+	// be planted by a sibling subdomain (or a man in the middle of any
+	// plain-http page of the site), together with a token for it: tokens
+	// bound to it then protect only what the Fetch Metadata and Origin
+	// checks already do.
 	CookieName string
 	// DangerouslyAllowInsecureCookie drops the Secure attribute, for
 	// development over plain http, where anyone on the path can read and

@@ -692,6 +692,12 @@ func (m *Middleware) removeForRenew(ctx context.Context, token string, del Recor
 // [identity.Identity.Method] gets [identity.MethodSession]. Identity claims
 // are stored as JSON and read back as JSON values (numbers as float64).
 // It returns [ErrNoSubject] for an identity without a subject.
+//
+// Like Renew, Login keeps the session's values, those a previous login
+// on the same browser left included. When the session holds another
+// subject's identity ([Session.Identity]), call [Session.Clear] (or
+// Destroy) first, so that per-login values, such as a mark that a second
+// factor was passed, do not carry over to the new user.
 func (s *Session) Login(id identity.Identity) error {
 	if s == nil {
 		return ErrNoSession
