@@ -65,9 +65,10 @@ type Options struct {
 	// path exactly, with no escaped characters; a path ServeMux would
 	// clean or redirect ("/hooks/", "/hooks//x", "/hooks/../x") never
 	// matches (CVE-2025-47910). An unsafe request to an exempt route is
-	// never issued a token cookie, since it may come from any site: a
-	// form its handler renders has a token no cookie matches, so answer
-	// such a request with a redirect (post-redirect-get). Default: none.
+	// never issued a token cookie, since it may come from any site: when
+	// it carried none, a form its handler renders has a token that no
+	// cookie matches, so answer such a request with a redirect
+	// (post-redirect-get). Default: none.
 	Exempt []Exemption
 
 	// Tokens enables synchronizer tokens for clients that send neither
