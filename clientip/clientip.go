@@ -473,18 +473,21 @@ func parseNode(s string) (netip.Addr, bool) {
 		}
 		return a.Unmap().WithZone(""), true
 	}
-	if !addrChars(s) {
-		return netip.Addr{}, false // not worth a parse (and its error allocation)
-	}
 	// IPv4 with a port. An IPv6 address with a port must use brackets.
+	// The address is checked apart from the port, whose obfuscated form
+	// holds characters no address has (found in review: "192.0.2.1:_p"
+	// was garbage, so a proxy's every client was seen as the proxy).
 	if i := strings.LastIndexByte(s, ':'); i > 0 && strings.IndexByte(s[:i], ':') < 0 {
-		if !validPort(s[i:]) {
+		if !validPort(s[i:]) || !addrChars(s[:i]) {
 			return netip.Addr{}, false
 		}
 		if a, err := netip.ParseAddr(s[:i]); err == nil && a.Is4() {
 			return a, true
 		}
 		return netip.Addr{}, false
+	}
+	if !addrChars(s) {
+		return netip.Addr{}, false // not worth a parse (and its error allocation)
 	}
 	if a, err := netip.ParseAddr(s); err == nil {
 		return a.Unmap().WithZone(""), true

@@ -218,6 +218,18 @@ func TestResolve(t *testing.T) {
 			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=_hid;proto=http, for=10.1.1.1;proto=https")}, "10.1.1.1", "http"},
 		{"Forwarded: an obfuscated port is accepted", fwd,
 			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="[2001:db8::2]:_p1"`)}, "2001:db8::2", "http"},
+		// RFC 7239 §6: node-port = port / obfport, after an IPv4 address
+		// as after a bracketed IPv6 one. Found in review: the "_" of the
+		// port made an IPv4 node garbage, so every client of a proxy that
+		// obfuscates ports was seen as the proxy.
+		{"Forwarded: an IPv4 node with an obfuscated port is read", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="198.51.100.1:_p1";proto=https`)}, "198.51.100.1", "https"},
+		{"an IPv4 address with an obfuscated port is read", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1:_p1")}, "198.51.100.1", "http"},
+		{"Forwarded: an IPv4 node with an empty obfuscated port is not an address", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="198.51.100.1:_"`)}, "10.0.0.1", "http"},
+		{"Forwarded: an IPv4 node with an obfuscated port out of syntax is not an address", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="198.51.100.1:_a%b"`)}, "10.0.0.1", "http"},
 		{"Forwarded: a node over 64 bytes is not an address, even with an obfuscated port", fwd,
 			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="[2001:db8::2]:_`+strings.Repeat("p", 50)+`"`)}, "10.0.0.1", "http"},
 		{"Forwarded: a repeated parameter makes the element garbage", fwd,
