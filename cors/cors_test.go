@@ -248,6 +248,40 @@ var specCases = []specCase{
 	{name: "an origin with a path does not match a pattern",
 		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://a.example.com/x"}},
 		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	// The exact-form rule holds for patterns as for exact origins: a
+	// pattern compares its scheme prefix and domain tail, and each of
+	// these would slip past a matcher that lower-cased, trimmed a dot or
+	// dropped a default port first.
+	{name: "a trailing dot does not match a subdomain pattern",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://api.example.com."}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "an upper-case subdomain does not match a subdomain pattern",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://API.example.com"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "an explicit default port does not match a subdomain pattern",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://api.example.com:443"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	// Browsers send internationalized names in punycode: that form
+	// matches, the raw UTF-8 one (which no browser sends) never does.
+	{name: "a punycode subdomain matches a subdomain pattern",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://xn--bcher-kva.example.com"}},
+		want: allowedActual("https://xn--bcher-kva.example.com")},
+	{name: "a raw non-ASCII subdomain does not match a subdomain pattern",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://b\u00fccher.example.com"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "a punycode look-alike of an exact origin does not match it",
+		opts:   with(func(o *cors.Options) { o.AllowedOrigins = []string{"https://app.example.com"} }),
+		method: "GET", headers: [][2]string{{"Origin", "https://xn--pp-6kc.example.com"}}, // "аpp", Cyrillic а
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "a subdomain pattern does not match a sibling domain that ends in its domain's name",
+		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://api.notexample.com"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "a preflight from an allowed origin with an empty Access-Control-Request-Method fails",
+		opts: base, method: "OPTIONS", status: 403, headers: preflight("https://app.example.com", ""),
+		want: rejectedPreflight, err: cors.ErrMethodNotAllowed},
+	{name: "a preflight for a disallowed header among allowed ones fails",
+		opts: base, method: "OPTIONS", status: 403, headers: preflight("https://app.example.com", "PUT", acrh("content-type,authorization")),
+		want: rejectedPreflight, err: cors.ErrHeadersNotAllowed},
 	{name: "regression null origin: null is not allowed by default",
 		opts: base, method: "GET", headers: [][2]string{{"Origin", "null"}},
 		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
