@@ -151,6 +151,22 @@ func TestResolve(t *testing.T) {
 			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "[198.51.100.1]")}, "10.0.0.1", "http"},
 		{"an address with leading zeros is garbage", xff,
 			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "010.001.1.1")}, "10.0.0.1", "http"},
+		// Only the four-part decimal form is IPv4: the forms inet_aton
+		// also reads would let one address be spelled many ways.
+		{"a hexadecimal IPv4 address is garbage", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "0x7f.0.0.1")}, "10.0.0.1", "http"},
+		{"an IPv4 address written as one number is garbage", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "2130706433")}, "10.0.0.1", "http"},
+		{"a shortened IPv4 address is garbage", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "127.1")}, "10.0.0.1", "http"},
+		{"an IPv4-mapped trusted hop is skipped as the IPv4 proxy", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1, [::ffff:10.1.1.1]:80")}, "198.51.100.1", "http"},
+		{"Forwarded: an IPv4-mapped trusted hop is skipped as the IPv4 proxy", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for=198.51.100.1, for="[::ffff:10.1.1.1]"`)}, "198.51.100.1", "http"},
+		// A NAT64 address (RFC 6052) is the IPv6 host that sent it, not
+		// the IPv4 address it embeds, which may be a trusted proxy's.
+		{"a NAT64 address embedding a trusted proxy's is not trusted", xff,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Forwarded-For", "198.51.100.1, 64:ff9b::10.1.1.1")}, "64:ff9b::a01:101", "http"},
 		// Items are bounded at 64 bytes, more than any address a proxy
 		// writes (45 for the longest IPv6 text, 53 with brackets and a
 		// port), so that an item of any size is never handed to the
