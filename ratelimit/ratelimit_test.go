@@ -675,6 +675,72 @@ func TestSpoofedHeadersFromAnUntrustedPeerBehindATrustedProxy(t *testing.T) {
 	}
 }
 
+// A client behind a trusted proxy cannot split its budget by how the
+// proxy spells its address (a port, IPv4-mapped IPv6, brackets, a zone,
+// upper-case or zero-padded hexadecimal, an obfuscated port), nor by
+// rotating through its /64: every spelling is one key, through the
+// Middleware's own memory stores (which hash networks without a text
+// key) and through any other Store (which is given the text key).
+func TestAddressSpellingsBehindATrustedProxyShareOneBudget(t *testing.T) {
+	proxy := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	tests := []struct {
+		name      string
+		header    clientip.Header
+		field     string
+		spellings []string
+	}{
+		{"IPv4 in X-Forwarded-For", clientip.XForwardedFor, "X-Forwarded-For", []string{
+			"198.51.100.7", "198.51.100.7:4711", "::ffff:198.51.100.7", "[::ffff:198.51.100.7]:80",
+			"::FFFF:c633:6407", "6.6.6.6, 198.51.100.7", "198.51.100.7, 10.1.1.1",
+		}},
+		{"IPv6 in X-Forwarded-For", clientip.XForwardedFor, "X-Forwarded-For", []string{
+			"2001:db8:1:2::1", "[2001:db8:1:2::2]:443", "2001:DB8:1:2::3", "2001:0db8:0001:0002::4",
+			"fe80::1%eth0, 2001:db8:1:2:ffff:ffff:ffff:ffff", "[2001:db8:1:2::5%25eth0]:1",
+		}},
+		{"IPv4 in Forwarded", clientip.Forwarded, "Forwarded", []string{
+			"for=198.51.100.7", `for="198.51.100.7:4711"`, `for="198.51.100.7:_p1"`,
+			`for="[::ffff:198.51.100.7]"`, `FOR=198.51.100.7;proto=https`, `for=6.6.6.6, for=198.51.100.7`,
+		}},
+		{"IPv6 in Forwarded", clientip.Forwarded, "Forwarded", []string{
+			`for="[2001:db8:1:2::1]"`, `for="[2001:db8:1:2::2]:4711"`, `for="[2001:db8:1:2::3]:_p"`,
+			`for=[2001:db8:1:2::4]`, `for="[2001:db8:1:2::5%eth0]"`,
+		}},
+		{"IPv4 in X-Real-IP", clientip.XRealIP, "X-Real-IP", []string{
+			"198.51.100.7", " 198.51.100.7 ", "198.51.100.7:1", "::ffff:198.51.100.7", "[::ffff:198.51.100.7]:2",
+		}},
+	}
+	stores := []struct {
+		name  string
+		store func() ratelimit.Store
+	}{
+		{"memory stores of the Middleware", func() ratelimit.Store { return nil }},
+		{"another Store", func() ratelimit.Store {
+			ms, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+			return struct{ ratelimit.Store }{ms} // not a *MemoryStore: text keys
+		}},
+	}
+	for _, tt := range tests {
+		for _, st := range stores {
+			t.Run(tt.name+", "+st.name, func(t *testing.T) {
+				rv := clientip.MustNew(clientip.Options{TrustedProxies: proxy, Header: tt.header})
+				h := mustNew(t, ratelimit.Options{ClientIP: rv, Store: st.store(),
+					Limits: []ratelimit.Limit{{Name: "ip", Rate: 1, Period: time.Hour}}}).Handler(okHandler)
+				for i, v := range tt.spellings {
+					w := serve(h, request("10.0.0.1:1", tt.field, v))
+					if want := map[bool]int{true: 200, false: 429}[i == 0]; w.Code != want {
+						t.Errorf("%q: status %d, want %d", v, w.Code, want)
+					}
+				}
+				// Another client keeps its own budget.
+				other := map[clientip.Header]string{clientip.XForwardedFor: "198.51.100.8", clientip.Forwarded: "for=198.51.100.8", clientip.XRealIP: "198.51.100.8"}[tt.header]
+				if w := serve(h, request("10.0.0.1:1", tt.field, other)); w.Code != 200 {
+					t.Errorf("another client: status %d", w.Code)
+				}
+			})
+		}
+	}
+}
+
 // Regression: express-rate-limit's ERR_ERL_KEY_GEN_IPV6 advice. An IPv6
 // client holds a whole /64 and can rotate through it; all of it must
 // share one budget.
