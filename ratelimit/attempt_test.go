@@ -862,3 +862,39 @@ func TestAttemptLimiterUsername(t *testing.T) {
 		}
 	}
 }
+
+// A guesser holding an IPv6 /64 cannot get a fresh per-pair budget by
+// rotating through its addresses or their zones: the pair is keyed by the
+// network. (IPv4-mapped spellings: TestAttemptLimiterKeysAnIPv4MappedAddressAsIPv4.)
+func TestAttemptLimiterKeysThePairByNetwork(t *testing.T) {
+	tests := []struct {
+		name  string
+		addrs func(i int) netip.Addr // the i-th address the guesser uses
+		other netip.Addr             // a network of its own
+	}{
+		{"addresses of one IPv6 /64", func(i int) netip.Addr {
+			return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, byte(i), 7, 0, 0, 0, 0, 0, byte(i)})
+		}, netip.MustParseAddr("2001:db8:1:3::1")},
+		{"one IPv6 address with a zone of its own each time", func(i int) netip.Addr {
+			return netip.MustParseAddr("2001:db8:1:2::1").WithZone(fmt.Sprintf("eth%d", i))
+		}, netip.MustParseAddr("2001:db8:1:3::1")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, _ := newAttempts(t, ratelimit.AttemptOptions{})
+			for i := range ratelimit.DefaultMaxFailures {
+				if _, err := login(t, a, "alice", "wrong", tt.addrs(i)); err != nil {
+					t.Fatalf("failure %d was refused: %v", i+1, err)
+				}
+			}
+			for i := ratelimit.DefaultMaxFailures; i < ratelimit.DefaultMaxFailures+5; i++ {
+				if ok, err := login(t, a, "alice", "right", tt.addrs(i)); ok || !errors.Is(err, ratelimit.ErrLocked) {
+					t.Fatalf("%v after %d failures from its network: ok=%v err=%v, want ErrLocked", tt.addrs(i), ratelimit.DefaultMaxFailures, ok, err)
+				}
+			}
+			if ok, err := login(t, a, "alice", "right", tt.other); !ok {
+				t.Fatalf("another network was refused: %v", err)
+			}
+		})
+	}
+}
