@@ -116,7 +116,19 @@
 // client shares the proxy's budget. Never trust forwarding headers from
 // every peer: a client would choose a fresh address, and budget, per
 // request (go-chi/httprate#53). Group IPv6 clients by at least /64; a
-// subscriber usually holds a whole /64 (often a /56).
+// subscriber usually holds a whole /64 (often a /56), and whoever holds a
+// /48, or an IPv4 address through 6to4 (2002::/16), has 65 536 /64s:
+// choose [Options.IPv6Prefix] (48 or 56) for the clients you see.
+// Conversely, on an IPv6-only server behind stateless translation
+// (SIIT-DC, RFC 7755) every IPv4 client arrives inside the translation
+// prefix (64:ff9b::/96, say): one /64, and one budget for them all.
+//
+// The RateLimit field says what a key has left. For a [Global] or
+// [ByRoute] limit that key is shared, so every client learns how much the
+// others send and how close the ceiling is, which the [IETF draft] warns
+// against telling untrusted parties: send the fields on refusals only
+// ([HeadersOnReject]) or not at all ([HeadersOff]), or give shared
+// ceilings a Middleware of their own with HeadersOff.
 //
 // [ByAPIKey] and [ByFunc] keys may be chosen by the client. Use them after
 // authentication, or alongside a per-address limit. Values that are not

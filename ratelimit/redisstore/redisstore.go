@@ -14,7 +14,11 @@ import (
 )
 
 // script applies one decision atomically, with Redis's clock, in
-// microseconds (exact in a Lua double for the next few centuries). It
+// microseconds: exact in a Lua double up to 2^53, about the year 2255.
+// The times it computes lie at most Burst+1 intervals past now, two
+// centuries for the widest quota ratelimit accepts (Burst 1, Interval
+// 100 years), which is exact until about 2055 and off by a microsecond
+// or two after; a quota of a year or less is exact until about 2250. It
 // applies the arithmetic of package ratelimit step for step, in whole
 // microseconds: run rounds the emission interval up to one, so a request
 // never costs less than in a MemoryStore.
