@@ -82,7 +82,7 @@ func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panick
 		attrs = append(attrs, slog.String("client_ip", addr.String()))
 	}
 	if subject != "" {
-		attrs = append(attrs, slog.String("subject", subject))
+		attrs = append(attrs, slog.String("subject", clip(subject, maxValLog)))
 	}
 	if x.id != "" {
 		attrs = append(attrs, slog.String("request_id", x.id))

@@ -532,6 +532,15 @@ func TestAccessLogRedactsJWTHeaders(t *testing.T) {
 // Found in review: bidirectional controls in the path and User-Agent were
 // written raw into JSON logs, so a log viewer could show a line
 // reordered. They are replaced by U+FFFD wherever request text is logged.
+// withSubject calls next with the identity whose subject sub returns, as
+// an auth middleware does.
+func withSubject(sub func(r *http.Request) string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := identity.New(identity.Options{Subject: sub(r), Method: identity.MethodSession})
+		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+	})
+}
+
 func TestLogsHaveNoBidiControls(t *testing.T) {
 	bidi := []string{"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
 	tests := []struct {
@@ -546,6 +555,13 @@ func TestLogsHaveNoBidiControls(t *testing.T) {
 		{"in the query", func(r *http.Request, c string) { r.URL.RawQuery = "q=a" + c + "&token=x" }, http.NotFoundHandler()},
 		{"in a panic", func(r *http.Request, c string) { r.Header.Set("X-Id", c) },
 			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("bad id " + r.Header.Get("X-Id")) })},
+		// A subject can be a user name its owner chose at sign-up; it is
+		// logged in the access record and the security event.
+		{"in the subject", func(r *http.Request, c string) { r.Header.Set("X-Id", c) }, withSubject(
+			func(r *http.Request) string { return "a" + r.Header.Get("X-Id") + "b" },
+			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				problem.Reject(w, r, http.StatusForbidden, errors.New("rbac: denied"))
+			}))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -601,7 +617,8 @@ func TestLoggedPathAndHeadersAreBounded(t *testing.T) {
 			r := httptest.NewRequest("GET", target, nil)
 			r.Header.Set("User-Agent", long)
 			r.Header.Set("X-Note", long)
-			m.Handler(tt.h).ServeHTTP(httptest.NewRecorder(), r)
+			subject := func(*http.Request) string { return strings.Repeat("s", 1000) }
+			m.Handler(withSubject(subject, tt.h)).ServeHTTP(httptest.NewRecorder(), r)
 			for _, msg := range tt.msgs {
 				rec := logs.find(t, msg)
 				if rec == nil {
@@ -610,8 +627,16 @@ func TestLoggedPathAndHeadersAreBounded(t *testing.T) {
 				if p, _ := rec["path"].(string); len(p) != 1024 || !strings.HasPrefix(target, p) {
 					t.Errorf("%q path of %d bytes, want the first 1024", msg, len(p))
 				}
+				if msg == "security event" {
+					if sub, _ := rec["subject"].(string); len(sub) != 256 {
+						t.Errorf("%q subject of %d bytes, want 256", msg, len(sub))
+					}
+				}
 				if msg != "http request" {
 					continue
+				}
+				if sub, _ := rec["subject"].(string); len(sub) != 256 || !strings.HasSuffix(sub, "[TRUNCATED]") {
+					t.Errorf("subject of %d bytes, want 256 ending in [TRUNCATED]", len(sub))
 				}
 				if ua, _ := rec["user_agent"].(string); len(ua) != 256 {
 					t.Errorf("user_agent of %d bytes, want 256", len(ua))

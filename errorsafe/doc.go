@@ -136,14 +136,16 @@
 // [Middleware.RedactValues] to log a form yourself.
 //
 // Logged text is bounded: the path and the query to 1024 bytes, header
-// values and the User-Agent to 256 (a URL header's part before its query,
-// whose query is cut as the request's is), the method to 32, a panic
-// value, an error and a rejection reason to 4096; a cut query, method,
-// panic value, error or reason ends with "[TRUNCATED]". Unicode
-// bidirectional controls (U+202A to U+202E, U+2066 to U+2069), which
-// would make a log viewer show a line reordered, are replaced by U+FFFD
-// in the logged path, query, User-Agent, headers, method, panic value,
-// error and reason.
+// values, the User-Agent and the subject to 256 (a URL header's part
+// before its query, whose query is cut as the request's is), the method
+// to 32, a panic value, an error and a rejection reason to 4096; a cut
+// query, subject, method, panic value, error or reason ends with
+// "[TRUNCATED]". Unicode bidirectional controls (U+202A to U+202E, U+2066
+// to U+2069), which would make a log viewer show a line reordered, are
+// replaced by U+FFFD in the logged path, query, User-Agent, headers,
+// subject, method, panic value, error and reason. (The subject can be a
+// user name its owner chose; [Event.Subject] is passed to
+// [Options.OnEvent] as it is.)
 //
 // # Security events
 //

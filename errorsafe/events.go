@@ -164,7 +164,7 @@ func (c *config) emitEvent(r *http.Request, x *exchange, kind EventKind, status 
 			slog.String("method", ev.Method),
 			slog.String("path", ev.Path),
 			slog.String("client_ip", ip),
-			slog.String("subject", subject),
+			slog.String("subject", clip(subject, maxValLog)),
 		)
 	}
 	if c.onEvent != nil {
