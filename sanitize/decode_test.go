@@ -165,6 +165,15 @@ func TestJSONAttacks(t *testing.T) {
 		{"a +json type outside application/", valid, "text/x+json", 415, sanitize.ErrContentType},
 		{"a +json media type is JSON", `{"name":"Al","email":"a@example.com"}`, "application/merge-patch+json", 200, nil},
 		{"charset utf-8 is accepted", `{"name":"Al","email":"a@example.com"}`, "application/json; charset=UTF-8", 200, nil},
+		// RFC 8259 §8.1: a parser may ignore a byte order mark, and one
+		// that does reads another document than one that refuses it.
+		{"a byte order mark", "\ufeff" + valid, "application/json", 400, sanitize.ErrMalformed},
+		// Prototype-pollution keys are unknown fields like any other.
+		{"a __proto__ member", `{"name":"Al","email":"a@example.com","__proto__":{"admin":true}}`, "application/json", 400, sanitize.ErrUnknownField},
+		{"a constructor.prototype member", `{"name":"Al","email":"a@example.com","constructor":{"prototype":{"admin":true}}}`, "application/json", 400, sanitize.ErrUnknownField},
+		// encoding/json leaves a non-pointer field at zero for null: the
+		// required rule must still see it as missing.
+		{"null for a required string", `{"name":null,"email":"a@example.com"}`, "application/json", 422, sanitize.ErrInvalidFields},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
