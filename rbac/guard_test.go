@@ -544,3 +544,52 @@ func TestNilMiddlewareStartUpCallsPanic(t *testing.T) {
 		})
 	}
 }
+
+// TestOwnerPathValueSpellings: behind a ServeMux route, PathValueIsSubject
+// compares the decoded path value with the subject exactly. A spelling
+// that differs by letter case, Unicode normalisation, white space or a
+// trailing slash is not the principal's record (a store that folds case
+// or normalises would serve someone else's); a percent-encoded spelling
+// of the same bytes is, since ServeMux decodes it and the handler sees
+// the subject.
+func TestOwnerPathValueSpellings(t *testing.T) {
+	m := newMiddleware(t, rbac.Options{})
+	mux := http.NewServeMux()
+	var served string
+	mux.Handle("GET /users/{id}", m.RequireOwner(rbac.PathValueIsSubject("id"), "users:read")(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { served = r.PathValue("id") })))
+	tests := []struct {
+		name    string
+		subject string
+		target  string
+		status  int
+	}{
+		{"the subject itself", "bob", "/users/bob", 200},
+		{"the subject percent-encoded", "bob", "/users/%62%6Fb", 200},
+		{"upper case", "bob", "/users/BOB", 403},
+		{"mixed case", "bob", "/users/Bob", 403},
+		{"long s for s", "sam", "/users/%C5%BFam", 403},
+		{"Kelvin sign for k", "kim", "/users/%E2%84%AAim", 403},
+		{"dotted capital I for i", "iris", "/users/%C4%B0ris", 403},
+		{"NFD for the subject's NFC", "jos\u00e9", "/users/jose%CC%81", 403},
+		{"NFC for the subject's NFD", "jose\u0301", "/users/jos%C3%A9", 403},
+		{"a trailing space", "bob", "/users/bob%20", 403},
+		{"a trailing NUL", "bob", "/users/bob%00", 403},
+		{"a full-width letter", "bob", "/users/%EF%BD%82ob", 403},
+		{"another user", "bob", "/users/alice", 403},
+		{"a trailing slash is another route", "bob", "/users/bob/", 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			served = ""
+			r := withIdentity(httptest.NewRequest("GET", tt.target, nil), principal(tt.subject, "user"))
+			w := serve(mux, r)
+			if w.Code != tt.status {
+				t.Fatalf("GET %s as %q: status %d, want %d", tt.target, tt.subject, w.Code, tt.status)
+			}
+			if tt.status == 200 && served != tt.subject {
+				t.Errorf("the handler served %q to %q", served, tt.subject)
+			}
+		})
+	}
+}

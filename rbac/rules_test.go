@@ -496,3 +496,43 @@ func TestOwnerOfAMultiSegmentWildcard(t *testing.T) {
 		t.Errorf("bob's files for alice: %d, want 403", got)
 	}
 }
+
+// TestRuleTableMethods: a GET rule covers HEAD, as ServeMux routes HEAD to
+// a GET pattern, and nothing else; OPTIONS, TRACE and methods no rule
+// names match no rule and are denied by default.
+func TestRuleTableMethods(t *testing.T) {
+	m := newMiddleware(t, rbac.Options{Rules: []rbac.Rule{
+		{Pattern: "GET /docs/", AllowAnonymous: true},
+		{Pattern: "DELETE /docs/{id}", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+	}})
+	h := m.Handler(ok)
+	guest := principal("gina", "guest")
+	tests := []struct {
+		method string
+		id     *identity.Identity
+		status int
+	}{
+		{"GET", nil, 200},
+		{"HEAD", nil, 200},
+		{"OPTIONS", nil, 403},
+		{"OPTIONS", &guest, 403},
+		{"TRACE", nil, 403},
+		{"PROPFIND", &guest, 403},
+		{"PATCH", &guest, 403},
+		{"POST", &guest, 403},
+		{"GETX", nil, 403},
+		{"DELETE", &guest, 403},
+		{"DELETE", nil, 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, "/docs/1", nil)
+			if tt.id != nil {
+				r = withIdentity(r, *tt.id)
+			}
+			if w := serve(h, r); w.Code != tt.status {
+				t.Errorf("%s /docs/1: status %d, want %d", tt.method, w.Code, tt.status)
+			}
+		})
+	}
+}
