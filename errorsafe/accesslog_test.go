@@ -1,17 +1,22 @@
 package errorsafe_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/errorsafe"
@@ -651,4 +656,87 @@ func TestLoggedPathAndHeadersAreBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHostileRequestTargetsInTheLog sends request lines over a real
+// connection. An absolute-form target carries userinfo, which the access
+// record must not log (the path is logged, not the target), and a path
+// whose escapes decode to CR, LF, an ANSI escape or a quote is logged as
+// one attribute of one record, escaped by the handler, as it was decoded.
+func TestHostileRequestTargetsInTheLog(t *testing.T) {
+	tests := []struct {
+		name     string
+		target   string
+		wantPath string
+		secrets  []string
+	}{
+		{"absolute form with userinfo", "http://user:TARGET-PW-1@example.com/x?access_token=TARGET-TOKEN-2", "/x",
+			[]string{"TARGET-PW-1", "TARGET-TOKEN-2", "user:"}},
+		{"absolute form with userinfo and no password", "http://TARGET-USER-3@example.com/x", "/x", []string{"TARGET-USER-3"}},
+		{"CR LF forging a record", "/a%0D%0Atime=x%20level=ERROR%20msg=forged", "/a\r\ntime=x level=ERROR msg=forged", nil},
+		{"ANSI escapes", "/a%1B%5B2J%1B%5D0;title%07", "/a\x1b[2J\x1b]0;title\a", nil},
+		{"a quote closing the attribute", `/a%22%20level=ERROR`, `/a" level=ERROR`, nil},
+	}
+	for _, tt := range tests {
+		for _, text := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s text=%v", tt.name, text), func(t *testing.T) {
+				var buf logBuf
+				var lh slog.Handler = slog.NewJSONHandler(&buf, nil)
+				if text {
+					lh = slog.NewTextHandler(&buf, nil)
+				}
+				m := errorsafe.MustNew(errorsafe.Options{Logger: slog.New(lh)})
+				seen := make(chan string, 1)
+				srv := httptest.NewServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					seen <- r.URL.Path
+				})))
+				defer srv.Close()
+				c, err := net.Dial("tcp", srv.Listener.Addr().String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: example.com\r\n\r\n", tt.target)
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if path := <-seen; resp.StatusCode != 200 || path != tt.wantPath {
+					t.Fatalf("status %d, path %q: the request did not reach the handler as intended", resp.StatusCode, path)
+				}
+				out := waitForLine(t, &buf)
+				for _, s := range tt.secrets {
+					if strings.Contains(out, s) {
+						t.Errorf("log contains %q: %s", s, out)
+					}
+				}
+				if strings.Count(out, "\n") != 1 || strings.ContainsAny(strings.TrimSuffix(out, "\n"), "\r\n\x1b\a") {
+					t.Fatalf("not one record of escaped text: %q", out)
+				}
+				if !text {
+					var rec map[string]any
+					if err := json.Unmarshal([]byte(out), &rec); err != nil || rec["path"] != tt.wantPath {
+						t.Errorf("path logged as %q (%v), want %q", rec["path"], err, tt.wantPath)
+					}
+				} else if want := "path=" + strconv.Quote(tt.wantPath); tt.wantPath != "/x" && !strings.Contains(out, want) {
+					t.Errorf("record %q lacks %s", out, want)
+				}
+			})
+		}
+	}
+}
+
+// waitForLine waits for the first complete log line in buf (the access
+// record is written after the response).
+func waitForLine(t *testing.T, buf *logBuf) string {
+	t.Helper()
+	for range 500 {
+		if s := buf.String(); strings.HasSuffix(s, "\n") {
+			return s
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatalf("no record: %q", buf.String())
+	return ""
 }
