@@ -109,8 +109,9 @@ func hasSensitiveWord(key []byte) bool {
 
 // sensitiveLastWords redact any parameter whose last word (see
 // normalizeInto) is one of them: "user_pass", "userPin", "email-otp", but
-// not "bypass".
-var sensitiveLastWords = []string{"pass", "pin", "otp"}
+// not "bypass". "ticket" is the CAS service ticket ("ticket=ST-…"), which
+// logs into the service that validates it.
+var sensitiveLastWords = []string{"pass", "pin", "otp", "ticket"}
 
 // keyWords are common words ending in "key": a name that ends with one of
 // them is not taken for a key ("monkey", but "masterkey" is one).
@@ -136,8 +137,8 @@ var keyWords = []string{"monkey", "donkey", "turkey", "hockey", "jockey", "whisk
 //     "accessKeyId", "api_keys"), or ends with "key" or "keys" but not
 //     with a common word such as "monkey" or "turkey" ("masterkey");
 //     "keyword" and "keyboard" are kept;
-//   - ends with the word "pass", "pin" or "otp" ("user_pass", "userPin";
-//     not "bypass");
+//   - ends with the word "pass", "pin", "otp" or "ticket" ("user_pass",
+//     "userPin", "serviceTicket"; not "bypass" or "ticketId");
 //   - equals a short name such as "code", "key", "pin", "otp" or "sig";
 //   - or is listed in [Options.RedactParams].
 //

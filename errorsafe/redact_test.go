@@ -59,6 +59,8 @@ var redactQueryCases = []struct {
 		"Pass-Word=[REDACTED]&api.key=[REDACTED]&api+key=[REDACTED]&user%20password=[REDACTED]&api%00key=[REDACTED]"},
 	{"pwd, pass, pin and otp as a last word are redacted", "userPwd=1&db_pass=2&userPin=3&email-otp=4",
 		"userPwd=[REDACTED]&db_pass=[REDACTED]&userPin=[REDACTED]&email-otp=[REDACTED]"},
+	{"CAS service tickets are redacted, ticket numbers kept", "ticket=ST-1-abc&serviceTicket=ST-2&proxy_ticket=PT-3&ticketId=42&tickets=7",
+		"ticket=[REDACTED]&serviceTicket=[REDACTED]&proxy_ticket=[REDACTED]&ticketId=42&tickets=7"},
 	{"SAML responses and assertions are redacted", "SAMLResponse=PHNhbWw&jwt_assertion=x",
 		"SAMLResponse=[REDACTED]&jwt_assertion=[REDACTED]"},
 	{"key words that are no keys are kept", "keyword=go&searchKeyword=go&keyboard=us&monkey=1&turkeys=2&hockey=3",
