@@ -132,13 +132,53 @@ func (a *ACME) TLSConfig() *tls.Config {
 // request to fallback, normally a [Redirect]'s Handler. Serve it on port 80.
 // A nil fallback rejects other requests with 400; autocert's own fallback,
 // which redirects to whatever Host the request names, is never used.
+// A challenge for a host not in Hosts gets 403 and an unknown token 404,
+// both the generic problem response: autocert's own text quotes the Host
+// header and, for a token the cache cannot read, the cache directory's
+// path.
 func (a *ACME) HTTPHandler(fallback http.Handler) http.Handler {
 	if fallback == nil {
 		fallback = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			problem.Reject(w, r, http.StatusBadRequest, ErrHostNotAllowed)
 		})
 	}
-	return a.m.HTTPHandler(fallback)
+	h := a.m.HTTPHandler(fallback)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, ACMEChallengePath) {
+			h.ServeHTTP(w, r) // to fallback, whose responses are its own
+			return
+		}
+		h.ServeHTTP(&challengeWriter{ResponseWriter: w, r: r}, r)
+	})
+}
+
+// challengeWriter writes the generic problem response in place of an
+// error autocert's challenge handler writes with http.Error, and drops
+// that error's text.
+type challengeWriter struct {
+	http.ResponseWriter
+	r      *http.Request
+	failed bool
+}
+
+func (w *challengeWriter) WriteHeader(code int) {
+	if code < http.StatusBadRequest {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	w.failed = true
+	var reason error
+	if code == http.StatusForbidden {
+		reason = ErrHostNotAllowed // autocert's HostPolicy refused r.Host
+	}
+	problem.Reject(w.ResponseWriter, w.r, code, reason)
+}
+
+func (w *challengeWriter) Write(b []byte) (int, error) {
+	if w.failed {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // Manager returns the underlying autocert.Manager, for settings this

@@ -240,3 +240,66 @@ func TestACME(t *testing.T) {
 		}
 	})
 }
+
+// The HTTP-01 handler's refusals say nothing of the request or the
+// server: autocert's own quoted the Host header of a challenge for another
+// host, and, for a token too long for a file name, the cache directory's
+// path, which holds the account and certificate keys. Both are the
+// generic problem response, with autocert's status.
+func TestACMEChallengeRefusalsEchoNothing(t *testing.T) {
+	dir := t.TempDir()
+	a, err := https.NewACME(https.ACMEOptions{Hosts: []string{"shop.example"}, CacheDir: dir, AcceptTOS: true,
+		DirectoryURL: "https://acme.invalid/directory"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("T", 300)
+	tests := []struct {
+		name   string
+		host   string
+		path   string
+		status int
+		secret []string // must not appear in the response
+	}{
+		{"a challenge for another host", "evil-marker.example", https.ACMEChallengePath + "token", http.StatusForbidden, []string{"evil-marker"}},
+		{"a challenge for another host with markup", "<b>evil-marker</b>", https.ACMEChallengePath + "token", http.StatusForbidden, []string{"evil-marker", "<b>"}},
+		{"a token too long for a file name", "shop.example", https.ACMEChallengePath + long, http.StatusNotFound, []string{long[:50], dir}},
+		{"an unknown token", "shop.example", https.ACMEChallengePath + "token-marker", http.StatusNotFound, []string{"token-marker", dir}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", tt.path, nil)
+			r.Host = tt.host
+			rec := httptest.NewRecorder()
+			a.HTTPHandler(nil).ServeHTTP(rec, r)
+			if rec.Code != tt.status {
+				t.Errorf("status %d, want %d", rec.Code, tt.status)
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("Content-Type %q, want the generic problem", ct)
+			}
+			var raw strings.Builder
+			raw.WriteString(rec.Body.String())
+			for k, v := range rec.Header() {
+				raw.WriteString(k + strings.Join(v, ""))
+			}
+			for _, s := range tt.secret {
+				if strings.Contains(raw.String(), s) {
+					t.Errorf("the response holds %.60q: %s", s, raw.String())
+				}
+			}
+		})
+	}
+	t.Run("a known token is answered as it is", func(t *testing.T) {
+		if err := autocert.DirCache(dir).Put(context.Background(), "good-token+http-01", []byte("good-token.thumbprint")); err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest("GET", https.ACMEChallengePath+"good-token", nil)
+		r.Host = "shop.example"
+		rec := httptest.NewRecorder()
+		a.HTTPHandler(nil).ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK || rec.Body.String() != "good-token.thumbprint" {
+			t.Errorf("status %d, body %q; want 200 and the key authorization", rec.Code, rec.Body.String())
+		}
+	})
+}
