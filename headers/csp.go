@@ -436,7 +436,12 @@ func checkUnsafe(lists map[string][]Source, field string) []error {
 		objectSrc = lists["default-src"]
 	}
 	for _, s := range objectSrc {
-		if isBroad(s) {
+		switch {
+		case s.Value == "data:":
+			// As documented for DangerouslyAllowUnsafe (found in
+			// review: it passed).
+			fail("object-src", s, "data: URLs can carry any plugin content")
+		case isBroad(s):
 			fail("object-src", s, "allows plugins from any host")
 		}
 	}

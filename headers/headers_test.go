@@ -221,6 +221,11 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"plugins from any host under a path", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.Self}, ObjectSrc: []string{"https://*/"}}}, headers.ErrUnsafeSource},
 		{"scripts from data URLs", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{"data:"}}}, headers.ErrUnsafeSource},
 		{"plugins from anywhere", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.Self}, ObjectSrc: []string{"*"}}}, headers.ErrUnsafeSource},
+		// The documentation refuses data: for plugins as for scripts: an
+		// injected <object> or <embed> brings its content in its own
+		// data: URL. Found in review: it passed.
+		{"plugins from data URLs", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.Self}, ObjectSrc: []string{"DATA:"}}}, headers.ErrUnsafeSource},
+		{"plugins from data URLs through default-src", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.Self, "data:"}, ScriptSrc: []string{headers.Self}}}, headers.ErrUnsafeSource},
 		// base-uri does not fall back to default-src: with a nonce, an
 		// injected <base href="https://attacker.example/"> that it allows
 		// loads the page's relative nonced scripts from the attacker.
