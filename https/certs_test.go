@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -302,4 +303,54 @@ func TestACMEChallengeRefusalsEchoNothing(t *testing.T) {
 			t.Errorf("status %d, body %q; want 200 and the key authorization", rec.Code, rec.Body.String())
 		}
 	})
+}
+
+// countingTransport counts the requests made through it and fails them,
+// standing in for the ACME CA.
+type countingTransport struct{ n atomic.Int32 }
+
+func (c *countingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return nil, errors.New("the CA is not reachable in tests")
+}
+
+// autocert's default HostPolicy asks the CA for a certificate for any
+// name a client sends in SNI, so anyone can spend the account's rate
+// limits with made-up names. NewACME refuses every name but Hosts before
+// the CA is contacted, whatever resembles them.
+func TestACMEOtherServerNamesNeverReachTheCA(t *testing.T) {
+	a, err := https.NewACME(https.ACMEOptions{Hosts: []string{"shop.example"}, CacheDir: t.TempDir(), AcceptTOS: true,
+		DirectoryURL: "https://acme.invalid/directory"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := &countingTransport{}
+	a.Manager().Client.HTTPClient = &http.Client{Transport: ca}
+	srv, err := https.NewServer(https.ServerOptions{Handler: http.NotFoundHandler(), TLSConfig: a.TLSConfig(), ErrorLog: log.New(io.Discard, "", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := startTLS(t, srv)
+	handshake := func(name string) {
+		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, ServerName: name})
+		if err == nil {
+			conn.Close()
+			t.Errorf("SNI %q: a certificate was served", name)
+		}
+	}
+	for _, name := range []string{
+		"other.example", "evil.shop.example", "shop.example.evil.example", "xshop.example",
+		"shop-example", "shop.example.example", "127.0.0.1.nip.io",
+	} {
+		handshake(name)
+		if n := ca.n.Load(); n != 0 {
+			t.Fatalf("SNI %q: %d requests to the CA", name, n)
+		}
+	}
+	// The control: the allowed name, not in the cache, is asked of the
+	// CA, so the counter above does see requests.
+	handshake("shop.example")
+	if ca.n.Load() == 0 {
+		t.Error("the allowed name was not asked of the CA: the test counts nothing")
+	}
 }
