@@ -464,3 +464,123 @@ func TestOptionsAsteriskReachesTheHandler(t *testing.T) {
 		t.Errorf("OPTIONS *: status %d, X-Seen %q, handler saw %q; want the handler's 204", resp.StatusCode, resp.Header.Get("X-Seen"), target)
 	}
 }
+
+// TLSConfig leaves key exchange to Go's defaults, which put the
+// X25519MLKEM768 post-quantum hybrid first, as the package documentation
+// says: a client that offers it gets it, and one that offers only it is
+// served.
+func TestTLSKeyExchangeIsPostQuantumHybrid(t *testing.T) {
+	addr, dev := startDevTLS(t, http.NotFoundHandler(), 0)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(dev.CertPEM)
+	tests := []struct {
+		name   string
+		curves []tls.CurveID // the client's, nil for Go's defaults
+		want   tls.CurveID
+	}{
+		{"a default client", nil, tls.X25519MLKEM768},
+		{"a client offering X25519 first", []tls.CurveID{tls.X25519, tls.X25519MLKEM768}, tls.X25519MLKEM768},
+		{"a client offering only the hybrid", []tls.CurveID{tls.X25519MLKEM768}, tls.X25519MLKEM768},
+		{"a client without it", []tls.CurveID{tls.X25519, tls.CurveP256}, tls.X25519},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, ServerName: "localhost", CurvePreferences: tt.curves})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if got := conn.ConnectionState().CurveID; got != tt.want {
+				t.Errorf("key exchange %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// A client that opens a connection and never completes the TLS handshake
+// is cut off as one that never completes its headers is: net/http bounds
+// the handshake by the shortest of the server's timeouts, which NewServer
+// always sets.
+func TestStalledTLSHandshakeIsCutOff(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	addr, _ := startDevTLS(t, http.NotFoundHandler(), timeout)
+	tests := []struct {
+		name string
+		send []byte
+	}{
+		{"nothing sent", nil},
+		{"the start of a ClientHello", []byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := conn.Write(tt.send); err != nil {
+				t.Fatal(err)
+			}
+			_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, readErr := io.Copy(io.Discard, conn)
+			var ne net.Error
+			if errors.As(readErr, &ne) && ne.Timeout() {
+				t.Fatal("the server kept the connection with an unfinished handshake open for 5 s")
+			}
+			if elapsed := time.Since(start); elapsed > timeout+2*time.Second {
+				t.Errorf("connection cut after %v, want about %v", elapsed, timeout)
+			}
+		})
+	}
+}
+
+// MaxHeaderBytes is enforced on the wire: a request whose header fields
+// pass it (net/http allows 4 KiB over) is refused with 431 over HTTP/1.1,
+// and over HTTP/2 the limit is advertised in SETTINGS, so the client
+// refuses to send it, or the server refuses it.
+func TestMaxHeaderBytesRefusesLargeHeaders(t *testing.T) {
+	addr, dev := startDevTLS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), 0)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(dev.CertPEM)
+	tests := []struct {
+		name   string
+		size   int
+		h2     bool
+		status int // 0: the client refuses to send it
+	}{
+		{"HTTP/1.1 headers under the limit", 32 << 10, false, 200},
+		{"HTTP/1.1 headers over the limit", 100 << 10, false, 431},
+		{"HTTP/2 headers under the limit", 32 << 10, true, 200},
+		{"HTTP/2 headers over the limit", 100 << 10, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost"}, ForceAttemptHTTP2: tt.h2}
+			if !tt.h2 {
+				tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+			}
+			defer tr.CloseIdleConnections()
+			req, _ := http.NewRequest("GET", "https://"+addr+"/", nil)
+			req.Header.Set("X-Big", strings.Repeat("a", tt.size))
+			res, err := (&http.Client{Transport: tr}).Do(req)
+			switch {
+			case err != nil && tt.status == 0 && (strings.Contains(err.Error(), "larger than peer's advertised limit") ||
+				strings.Contains(err.Error(), "COMPRESSION_ERROR")):
+				// Refused by the client once it has the server's
+				// SETTINGS, or, sent before them, by the server, which
+				// then closes the connection.
+			case err != nil:
+				t.Fatalf("error %v, want status %d", err, tt.status)
+			default:
+				res.Body.Close()
+				if res.ProtoMajor != map[bool]int{false: 1, true: 2}[tt.h2] {
+					t.Fatalf("served over %s", res.Proto)
+				}
+				if res.StatusCode != tt.status && !(tt.status == 0 && res.StatusCode == 431) {
+					t.Errorf("%s: status %d, want %d", res.Proto, res.StatusCode, tt.status)
+				}
+			}
+		})
+	}
+}
