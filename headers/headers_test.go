@@ -8,6 +8,7 @@ import (
 	"errors"
 	"html/template"
 	"io"
+	"log"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/headers"
 	"github.com/httpguard/httpguard/internal/problem"
+	"github.com/httpguard/httpguard/internal/testenv"
 )
 
 var ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -709,6 +711,46 @@ func TestAllowedHosts(t *testing.T) {
 			rec := serve(t, m, r)
 			if tt.want && rec.Code != http.StatusOK || !tt.want && rec.Code != http.StatusBadRequest {
 				t.Errorf("status %d", rec.Code)
+			}
+		})
+	}
+}
+
+// Over HTTP/1.1 a request target may be absolute ("GET http://host/path"),
+// and net/http then takes request.Host, on which the application routes,
+// from it rather than from the Host line. AllowedHosts decides on that
+// same value, so a name allowed in one place and another site's in the
+// other cannot split the check from the routing. The requests are sent as
+// bytes, as httptest.NewRequest cannot make them.
+func TestAllowedHostsOnTheWire(t *testing.T) {
+	m := mustNew(t, headers.Options{AllowedHosts: []string{"example.com"}})
+	addr := testenv.Serve(t, &http.Server{Handler: m.Handler(ok), ErrorLog: log.New(io.Discard, "", 0)})
+	tests := []struct {
+		name    string
+		request string
+		status  int
+		refusal bool // the middleware's 400, with the security headers
+	}{
+		{"an allowed Host line", "GET /x HTTP/1.1\r\nHost: example.com\r\n\r\n", 200, false},
+		{"an allowed Host line in another case, with a port and a trailing dot", "GET /x HTTP/1.1\r\nHost: EXAMPLE.com.:8443\r\n\r\n", 200, false},
+		{"another host in the target, an allowed Host line", "GET http://evil.example/x HTTP/1.1\r\nHost: example.com\r\n\r\n", 400, true},
+		{"an allowed host in the target, another Host line", "GET http://example.com/x HTTP/1.1\r\nHost: evil.example\r\n\r\n", 200, false},
+		{"an allowed name as userinfo before another host", "GET http://example.com@evil.example/x HTTP/1.1\r\nHost: example.com\r\n\r\n", 400, true},
+		{"userinfo before an allowed host", "GET http://user@example.com/x HTTP/1.1\r\nHost: example.com\r\n\r\n", 200, false},
+		{"an empty host in the target falls back to the Host line", "GET http:///x HTTP/1.1\r\nHost: evil.example\r\n\r\n", 400, true},
+		{"an HTTP/1.0 request without Host", "GET /x HTTP/1.0\r\n\r\n", 400, true},
+		{"an empty Host line", "GET /x HTTP/1.1\r\nHost: \r\n\r\n", 400, true},
+		{"an IPv6 literal not allowed", "GET /x HTTP/1.1\r\nHost: [::1]\r\n\r\n", 400, true},
+		{"two Host lines, refused by net/http", "GET /x HTTP/1.1\r\nHost: example.com\r\nHost: evil.example\r\n\r\n", 400, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := testenv.RawRequest(t, addr, tt.request)
+			if res.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d", res.StatusCode, tt.status)
+			}
+			if tt.refusal && (res.Header.Get("Content-Type") != "application/problem+json" || res.Header.Get("X-Frame-Options") != "DENY") {
+				t.Errorf("the refusal is not the middleware's: %v", res.Header)
 			}
 		})
 	}

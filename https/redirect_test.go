@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/https"
+	"github.com/httpguard/httpguard/internal/testenv"
 )
 
 var reached = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -446,4 +448,45 @@ func TestRedirectConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// Over HTTP/1.1 a request target may be absolute ("GET http://host/path"),
+// and net/http then takes request.Host from it, not from the Host line.
+// The redirect decides on request.Host, the name the application routes
+// on, builds the Location from configuration and the path alone (never
+// the target's userinfo or scheme), and treats an https target on a
+// plain connection as plain HTTP.
+func TestRedirectAbsoluteFormTargets(t *testing.T) {
+	rd := mustRedirect(t, https.RedirectOptions{Host: "example.com", AllowedHosts: []string{"www.example.com"}})
+	srv, err := https.NewServer(https.ServerOptions{Handler: rd.Handler(reached), ErrorLog: log.New(io.Discard, "", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := testenv.Serve(t, srv)
+	tests := []struct {
+		name     string
+		request  string
+		status   int
+		location string
+	}{
+		{"another host in the target, an allowed Host line", "GET http://evil.example/x?y HTTP/1.1\r\nHost: www.example.com\r\n\r\n", 301, "https://example.com/x?y"},
+		{"an allowed host in the target, another Host line", "GET http://www.example.com HTTP/1.1\r\nHost: evil.example\r\n\r\n", 301, "https://www.example.com/"},
+		{"userinfo in the target is dropped", "GET http://user:pw@www.example.com/a HTTP/1.1\r\nHost: www.example.com\r\n\r\n", 301, "https://www.example.com/a"},
+		{"an allowed name as userinfo before another host", "GET http://www.example.com@evil.example/a HTTP/1.1\r\nHost: www.example.com\r\n\r\n", 301, "https://example.com/a"},
+		{"an https target on a plain connection is still redirected", "GET https://www.example.com/a HTTP/1.1\r\nHost: www.example.com\r\n\r\n", 301, "https://www.example.com/a"},
+		{"an opaque target keeps no part of itself", "GET a:b//evil.example HTTP/1.1\r\nHost: www.example.com\r\n\r\n", 301, "https://www.example.com/"},
+		{"a path that looks like a host stays a path", "GET //evil.example/x HTTP/1.1\r\nHost: www.example.com\r\n\r\n", 301, "https://www.example.com//evil.example/x"},
+		{"an HTTP/1.0 request without Host goes to the canonical host", "GET /x HTTP/1.0\r\n\r\n", 301, "https://example.com/x"},
+		{"an empty Host line goes to the canonical host", "GET /x HTTP/1.1\r\nHost: \r\n\r\n", 301, "https://example.com/x"},
+		{"two Host lines are refused", "GET /x HTTP/1.1\r\nHost: www.example.com\r\nHost: evil.example\r\n\r\n", 400, ""},
+		{"a Host line with a port", "GET /x HTTP/1.1\r\nHost: WWW.example.com.:8080\r\n\r\n", 301, "https://www.example.com/x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := testenv.RawRequest(t, addr, tt.request)
+			if res.StatusCode != tt.status || res.Header.Get("Location") != tt.location {
+				t.Errorf("status %d, Location %q; want %d, %q", res.StatusCode, res.Header.Get("Location"), tt.status, tt.location)
+			}
+		})
+	}
 }
