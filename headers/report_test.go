@@ -113,6 +113,19 @@ func TestReportHandler(t *testing.T) {
 		{"another media type is refused", "POST", "application/x-www-form-urlencoded", "a=b", 415, ""},
 		{"a body over the limit is refused", "POST", "application/csp-report", `{"csp-report":{"blocked-uri":"` + strings.Repeat("a", 5000) + `"}}`, 413, ""},
 		{"a malformed body is refused", "POST", "application/csp-report", "{", 400, ""},
+		{"a media type in another case with parameters is accepted", "POST", "Application/CSP-Report; charset=UTF-8", cspReportBody, 204, ""},
+		// Any page may post text/plain or a form to another origin
+		// without a preflight; browsers send reports as neither.
+		{"text/plain is refused", "POST", "text/plain", cspReportBody, 415, ""},
+		{"a multipart form is refused", "POST", "multipart/form-data; boundary=x", "--x--", 415, ""},
+		{"a missing media type is refused", "POST", "", cspReportBody, 415, ""},
+		// A CORS preflight gets no CORS answer: the endpoint grants no
+		// origin anything.
+		{"an OPTIONS request is not allowed", "OPTIONS", "", "", 405, "POST"},
+		{"an empty body is refused", "POST", "application/csp-report", "", 400, ""},
+		{"deeply nested JSON is refused", "POST", "application/reports+json", strings.Repeat("[", 2000) + strings.Repeat("]", 2000), 400, ""},
+		{"deeply nested unknown members are skipped", "POST", "application/csp-report", `{"csp-report":{"x":` + strings.Repeat(`{"a":`, 500) + "1" + strings.Repeat("}", 500) + "}}", 204, ""},
+		{"a report of another type only is accepted and logs nothing", "POST", "application/reports+json", `[{"type":"deprecation","body":{"id":"evil.example"}}]`, 204, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,6 +141,11 @@ func TestReportHandler(t *testing.T) {
 			if got := rec.Header().Get("Allow"); got != tt.allow {
 				t.Errorf("Allow = %q, want %q", got, tt.allow)
 			}
+			for k := range rec.Header() {
+				if strings.HasPrefix(k, "Access-Control-") {
+					t.Errorf("CORS header %s: %q", k, rec.Header()[k])
+				}
+			}
 			if strings.Contains(rec.Body.String(), "evil.example") {
 				t.Error("the response reflects the report")
 			}
@@ -136,7 +154,7 @@ func TestReportHandler(t *testing.T) {
 	mu.Lock()
 	logs := buf.String()
 	mu.Unlock()
-	if strings.Count(logs, `"msg":"csp violation"`) != 2 || !strings.Contains(logs, `"blocked_url":"https://evil.example/x.js"`) {
+	if strings.Count(logs, `"msg":"csp violation"`) != 4 || !strings.Contains(logs, `"blocked_url":"https://evil.example/x.js"`) {
 		t.Errorf("logs do not hold the two reports:\n%s", logs)
 	}
 }
