@@ -79,7 +79,11 @@
 // nonce="{{.Nonce}}">. A nonce is worth nothing if it repeats, so never
 // cache a response that carries one in a shared cache, and never copy a
 // nonce from one response into another (NetEscapades.AspNetCore#117,
-// csp-html-webpack-plugin#82).
+// csp-html-webpack-plugin#82). A 304 carries a fresh nonce too, and a
+// browser revalidating a cached page takes the 304's policy for the
+// cached body, whose nonces then no longer match: serve pages with
+// nonces without validators (ETag, Last-Modified) or with
+// "Cache-Control: no-store".
 //
 // CSP.ReportOnly sends the policy as Content-Security-Policy-Report-Only;
 // Options.CSPReportOnly sends a second, report-only policy next to the
