@@ -24,9 +24,9 @@
 //	→ cors (only with Config.CORSOrigins)
 //	→ ratelimit by client address
 //	→ csrf (Fetch Metadata and Origin; the CORS origins only without the session cookie)
-//	→ session (a deleted user's session ends: ValidateLogin)
+//	→ session (a deleted or demoted user's session ends: ValidateLogin)
 //	→ auth (a bearer token, when one is sent)
-//	→ the account check (a deleted user's token gets 401)
+//	→ the account check (a deleted or demoted user's token gets 401)
 //	→ ratelimit by subject
 //	→ routes, each with its rbac guard
 //
@@ -94,7 +94,10 @@
 // share them. Users are kept in memory by each process: DELETE /users/{id}
 // acts on one instance only. There it ends the account at once: its logins
 // and refreshes fail, and its access tokens get 401 and its sessions end
-// (their records are deleted on their next request).
+// (their records are deleted on their next request). So does a change of
+// its roles (a restart with another users file, which with Redis keeps
+// the sessions, and with the same signing key the access tokens), except
+// that its refreshes go on, with the roles of now.
 //
 // # Reusing the server
 //
@@ -347,11 +350,12 @@ func New(cfg Config) (http.Handler, error) {
 	sessions, err := session.New(session.Options{
 		Store:                          st.session,
 		DangerouslyAllowInsecureCookie: !cfg.TLS, // plain HTTP on loopback only; main refuses anything else
-		// A deleted account's sessions end on their next request: the
+		// The sessions of a deleted account, or of one whose roles
+		// changed (an admin demoted), end on their next request: the
 		// record is deleted and the request goes on without a session.
 		ValidateLogin: func(ctx context.Context, id identity.Identity, _ time.Time) (bool, error) {
-			_, found, err := cfg.Users.LookupUser(ctx, id.Subject())
-			return found, err
+			u, found, err := cfg.Users.LookupUser(ctx, id.Subject())
+			return found && sameRoles(id, u.Identity.Roles), err
 		},
 	})
 	if err != nil {
@@ -571,13 +575,14 @@ func newCrossOrigin(cfg Config, sessions *session.Middleware) (func(http.Handler
 	}, nil
 }
 
-var errAccountGone = errors.New("secureapi: the account of this token was deleted")
+var errAccountChanged = errors.New("secureapi: the account of this token was deleted or its roles changed")
 
 // current refuses a bearer token whose account is gone from this
-// instance's users: DELETE /users/{id} ends the account's access tokens at
-// once, not when they expire. (Its sessions end through the session
-// middleware's ValidateLogin; HTTP Basic checks the password against the
-// users on its route.) Other requests pass.
+// instance's users, or holds other roles than the token says: DELETE
+// /users/{id} and a demotion end the account's access tokens at once, not
+// when they expire, and a refresh gets the roles of now. (Its sessions
+// end through the session middleware's ValidateLogin; HTTP Basic checks
+// the password against the users on its route.) Other requests pass.
 func (s *server) current(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, ok := identity.FromRequest(r)
@@ -585,16 +590,30 @@ func (s *server) current(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		switch _, found, err := s.users.LookupUser(r.Context(), id.Subject()); {
+		switch u, found, err := s.users.LookupUser(r.Context(), id.Subject()); {
 		case err != nil:
 			unavailable(w, r, err)
-		case found:
+		case found && sameRoles(id, u.Identity.Roles):
 			next.ServeHTTP(w, r)
 		default:
-			w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+`", error="invalid_token", error_description="The account was deleted"`)
-			errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusUnauthorized, Err: errAccountGone})
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+`", error="invalid_token", error_description="The account was deleted or its roles changed"`)
+			errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusUnauthorized, Err: errAccountChanged})
 		}
 	})
+}
+
+// sameRoles reports whether id holds exactly roles, the account's roles
+// of now (without copying id's, on every request).
+func sameRoles(id identity.Identity, roles []string) bool {
+	if id.NumRoles() != len(roles) {
+		return false
+	}
+	for i, role := range roles {
+		if id.Role(i) != role {
+			return false
+		}
+	}
+	return true
 }
 
 var errAsteriskForm = errors.New("secureapi: the request target \"*\" is for OPTIONS only")

@@ -750,6 +750,58 @@ func TestDeleteUser(t *testing.T) {
 	}
 }
 
+// TestDemotedUser: when an account's roles change (an admin demoted by a
+// restart with another users file, which with Redis keeps the sessions and,
+// with the same signing key, the access tokens), its access tokens and
+// sessions end at once, as a deleted account's do, and a refresh gets the
+// new roles. Found in review: both kept the admin's roles, the session
+// until it expired.
+func TestDemotedUser(t *testing.T) {
+	t.Parallel()
+	logs := new(logBuffer)
+	cfg := newConfig(t, logs)
+	srv := startWith(t, cfg, logs)
+	c := srv.client(t)
+	tok := c.token("alice", testPassword, "").json(t)
+	access, refresh := tok["access_token"].(string), tok["refresh_token"].(string)
+	session := srv.sessionClient(t, "alice")
+	for what, r := range map[string]response{"token": c.get("/users/carol", "Authorization", "Bearer "+access), "session": session.get("/users/carol")} {
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("alice's %s before the demotion: %d", what, r.StatusCode)
+		}
+	}
+	u, _, _ := cfg.Users.LookupUser(t.Context(), "alice")
+	demoted := u
+	demoted.Identity.Roles, demoted.Identity.Scopes = []string{app.RoleUser}, app.ScopesFor(app.RoleUser)
+	if err := cfg.Users.Add("alice", demoted); err != nil {
+		t.Fatal(err)
+	}
+
+	r := c.get("/users/carol", "Authorization", "Bearer "+access)
+	if r.StatusCode != http.StatusUnauthorized || !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Errorf("the admin token of a demoted user: %d %q, want 401 invalid_token", r.StatusCode, r.Header.Get("WWW-Authenticate"))
+	}
+	checkProblem(t, "demoted token", r)
+	if r := session.get("/users/carol"); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the admin session of a demoted user: %d, want 401", r.StatusCode)
+	}
+	if r := session.get("/data"); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /data after the demoted user's session ended: %d, want 401", r.StatusCode)
+	}
+	// A refresh issues a token with the user's roles of now.
+	r = c.postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {refresh}})
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("refresh after the demotion: %d %s", r.StatusCode, r.body)
+	}
+	fresh := r.json(t)["access_token"].(string)
+	if me := c.get("/users/me/", "Authorization", "Bearer "+fresh).json(t); fmt.Sprint(me["roles"]) != "[user]" {
+		t.Errorf("the refreshed token: %v, want the role user", me)
+	}
+	if r := c.get("/users/carol", "Authorization", "Bearer "+fresh); r.StatusCode != http.StatusForbidden {
+		t.Errorf("the refreshed token reading carol: %d, want 403", r.StatusCode)
+	}
+}
+
 // TestCORSOriginCannotRideTheSession: the CORS origins call the API with
 // bearer tokens; a request from one that carries the session cookie gets
 // the strict cross-origin check. Found in review: the cross-origin check
