@@ -72,7 +72,9 @@
 // "retry later" (RFC 8628 §3.5). The layers in front of every route still
 // answer them with problems: an unknown Host (400), the per-address
 // request budget (429) and an invalid bearer token (401), which no token
-// request needs to send.
+// request needs to send. A 503, when a store fails, is a problem there as
+// everywhere (with Retry-After): errorsafe replaces the body of every 5xx
+// response, the token endpoint's own temporarily_unavailable included.
 //
 // # Cross-site request forgery
 //

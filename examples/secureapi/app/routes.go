@@ -365,9 +365,7 @@ func (s *server) revoke(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		s.log.ErrorContext(ctx, "token revocation failed", "error", err)
-		w.Header().Set("Retry-After", "5")
-		oauthError(w, http.StatusServiceUnavailable, "temporarily_unavailable")
+		unavailable(w, r, err) // a problem, as every 5xx (see rejectOAuthRate)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -410,14 +408,15 @@ func rejectCrossOrigin(w http.ResponseWriter, r *http.Request, err error) {
 
 // rejectOAuthRate answers POST /token's credential budget: 429 (with the
 // Retry-After set by ratelimit) and slow_down, as auth's token endpoint
-// answers its own lockout, or 503 when the store fails.
+// answers its own lockout. When the store fails, 503 is a problem, as on
+// every route: errorsafe replaces the body of every 5xx response.
 func rejectOAuthRate(w http.ResponseWriter, r *http.Request, err error) {
-	errorsafe.SetRejectReason(r, err)
-	if errors.Is(err, ratelimit.ErrLimited) {
-		oauthError(w, http.StatusTooManyRequests, "slow_down")
+	if !errors.Is(err, ratelimit.ErrLimited) {
+		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusServiceUnavailable, Err: err})
 		return
 	}
-	oauthError(w, http.StatusServiceUnavailable, "temporarily_unavailable")
+	errorsafe.SetRejectReason(r, err)
+	oauthError(w, http.StatusTooManyRequests, "slow_down")
 }
 
 func healthz(w http.ResponseWriter, _ *http.Request) {
