@@ -257,6 +257,9 @@ func TestKeys(t *testing.T) {
 	if err != nil || len(k) != 32 || !strings.Contains(log.String(), "EPHEMERAL KEY: "+envCSRFKey) || !strings.Contains(log.String(), `"level":"WARN"`) {
 		t.Fatalf("no loud warning for a generated key: %v %s", err, log.String())
 	}
+	if strings.Contains(strings.ToLower(log.String()), hex.EncodeToString(k)) {
+		t.Errorf("the warning shows the generated key: %s", log.String())
+	}
 	want := randomHex(32)
 	if k, err := key(env(map[string]string{envSigningKey: want}), envSigningKey, 32, true, jsonLogger(io.Discard)); err != nil || hex.EncodeToString(k) != want {
 		t.Errorf("key from the environment: %v", err)
