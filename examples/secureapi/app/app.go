@@ -119,6 +119,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -604,14 +605,17 @@ func (s *server) current(next http.Handler) http.Handler {
 	})
 }
 
-// sameRoles reports whether id holds exactly roles, the account's roles
-// of now (without copying id's, on every request).
+// sameRoles reports whether id holds the same roles as roles, the
+// account's roles of now, in any order (a store may list a role twice,
+// which an identity holds once), without copying id's on every request.
 func sameRoles(id identity.Identity, roles []string) bool {
-	if id.NumRoles() != len(roles) {
-		return false
+	for _, role := range roles {
+		if !id.HasRole(role) {
+			return false
+		}
 	}
-	for i, role := range roles {
-		if id.Role(i) != role {
+	for i := range id.NumRoles() {
+		if !slices.Contains(roles, id.Role(i)) {
 			return false
 		}
 	}

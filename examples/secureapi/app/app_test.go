@@ -802,6 +802,35 @@ func TestDemotedUser(t *testing.T) {
 	}
 }
 
+// TestRolesAreComparedAsASet: the account check compares a token's and a
+// session's roles with the account's as sets. A store may list a role
+// twice, or in another order than the token holds them (an identity holds
+// each role once): such an account is not taken for a changed one.
+func TestRolesAreComparedAsASet(t *testing.T) {
+	t.Parallel()
+	logs := new(logBuffer)
+	cfg := newConfig(t, logs)
+	u, _, _ := cfg.Users.LookupUser(t.Context(), "bob")
+	u.Identity.Roles = []string{app.RoleUser, app.RoleGuest, app.RoleUser}
+	if err := cfg.Users.Add("bob", u); err != nil {
+		t.Fatal(err)
+	}
+	srv := startWith(t, cfg, logs)
+	c := srv.client(t)
+	access := c.token("bob", testPassword, "").json(t)["access_token"].(string)
+	session := srv.sessionClient(t, "bob")
+	// The account's roles in another order, each once.
+	u.Identity.Roles = []string{app.RoleGuest, app.RoleUser}
+	if err := cfg.Users.Add("bob", u); err != nil {
+		t.Fatal(err)
+	}
+	for what, r := range map[string]response{"token": c.get("/users/me/", "Authorization", "Bearer "+access), "session": session.get("/data")} {
+		if r.StatusCode != http.StatusOK {
+			t.Errorf("bob's %s: %d %s, want 200", what, r.StatusCode, r.body)
+		}
+	}
+}
+
 // TestCORSOriginCannotRideTheSession: the CORS origins call the API with
 // bearer tokens; a request from one that carries the session cookie gets
 // the strict cross-origin check. Found in review: the cross-origin check
