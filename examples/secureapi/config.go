@@ -21,6 +21,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -394,12 +395,33 @@ type userFile struct {
 	} `json:"users"`
 }
 
+// readPrivate reads file, which must not be writable by every user of the
+// machine: whoever can write it can add an admin. (A group may write it:
+// with the user-private groups of most distributions, whose umask is
+// 002, the group is the owner alone.) The mode is read from the open
+// file, so the file checked is the file read.
+func readPrivate(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&0o002 != 0 {
+		return nil, fmt.Errorf("%s is writable by every user (mode %#o), who could add an admin: chmod o-w %[1]s", file, perm)
+	}
+	return io.ReadAll(f)
+}
+
 // users loads the -users file, or makes the demo users, whose hashes are
 // salted from saltKey (see demoHash).
 func users(file string, getenv func(string) string, saltKey []byte, shared bool, out io.Writer, logger *slog.Logger) (*auth.MemoryUsers, error) {
 	store := auth.NewMemoryUsers()
 	if file != "" {
-		data, err := os.ReadFile(file)
+		data, err := readPrivate(file)
 		if err != nil {
 			return nil, fmt.Errorf("-users: %w", err)
 		}

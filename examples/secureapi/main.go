@@ -13,8 +13,8 @@
 // Users are alice (admin), bob (user) and carol (guest), all with the
 // password in SECUREAPI_DEMO_PASSWORD (at least 12 characters) when it is
 // set, or accounts from a -users file of argon2id hashes (make a hash with
-// -hash-password; hashes below the OWASP minimum are refused, and so is
-// bcrypt below cost 10). Keys come from SECUREAPI_SIGNING_KEY and
+// -hash-password; hashes below the OWASP minimum are refused, and so are
+// bcrypt below cost 10 and a file every user may write). Keys come from SECUREAPI_SIGNING_KEY and
 // SECUREAPI_CSRF_KEY (64 hex digits each, two different keys: openssl rand
 // -hex 32); a key that is visibly not random (all zeros, a repeated
 // pattern) is refused. Without them keys are generated for the run, with a

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -334,6 +335,27 @@ func TestUsersFile(t *testing.T) {
 			t.Errorf("%s accepted", name)
 		} else if strings.Contains(err.Error(), "plaintext") {
 			t.Errorf("%s: the error echoes the hash: %v", name, err)
+		}
+	}
+
+	// A file every user can write lets them add an admin: refused, naming
+	// the fix; one they can only read, or the group write, is accepted.
+	for _, mode := range []os.FileMode{0o602, 0o622, 0o666} {
+		if runtime.GOOS == "windows" {
+			break // no such modes
+		}
+		p := write("loose.json", `{"users":[{"username":"ann","role":"admin","hash":"`+hash+`"}]}`)
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := users(p, env(nil), nil, false, io.Discard, jsonLogger(io.Discard)); err == nil || !strings.Contains(err.Error(), "chmod o-w") {
+			t.Errorf("a users file of mode %#o: %v, want an error", mode, err)
+		}
+		if err := os.Chmod(p, mode&^0o002); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := users(p, env(nil), nil, false, io.Discard, jsonLogger(io.Discard)); err != nil {
+			t.Errorf("a users file of mode %#o: %v", mode&^0o002, err)
 		}
 	}
 
