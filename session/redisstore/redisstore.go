@@ -221,8 +221,14 @@ func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) 
 	if ttl < time.Millisecond {
 		return rec.ID, s.del(ctx, key)
 	}
+	// Both ends rounded up to Redis's milliseconds: a CookieStore
+	// revokes with Commit, and a revocation must not end early.
+	end := rec.Expiry.UnixMilli()
+	if rec.Expiry.After(time.UnixMilli(end)) {
+		end++
+	}
 	stored, err := rediscall.RunWith(ctx, s.timeout, s.direct, func(ctx context.Context) (int, error) {
-		return commitScript.Run(ctx, s.client, []string{key}, s.value(rec), ttl.Milliseconds(), rec.Expiry.UnixMilli()).Int()
+		return commitScript.Run(ctx, s.client, []string{key}, s.value(rec), redisttl.Ceil(ttl).Milliseconds(), end).Int()
 	})
 	if err != nil || stored == 0 {
 		return "", err

@@ -463,10 +463,10 @@ func (h *argsHook) last(names ...string) []any {
 	return nil
 }
 
-// A deletion marker, and a revocation that a CookieStore adds, must hold at
-// least until the Record's Expiry: their time to live is rounded up to
-// Redis' milliseconds, never down (which ended them up to a millisecond
-// early).
+// A deletion marker, a revocation that a CookieStore adds, and a record
+// committed (a CookieStore's Delete revokes with Commit) must hold at least
+// until the Record's Expiry: their time to live is rounded up to Redis'
+// milliseconds, never down (which ended them up to a millisecond early).
 func TestDeletionsAndRevocationsRoundTheirTTLUp(t *testing.T) {
 	addr := testenv.Redis(t)
 	now := time.Unix(1_800_000_000, 0)
@@ -516,8 +516,30 @@ func TestDeletionsAndRevocationsRoundTheirTTLUp(t *testing.T) {
 			if got := setTTLMillis(args); got != tt.wantArg {
 				t.Errorf("revocation held for %s ms, want %s (%v)", got, tt.wantArg, args)
 			}
+
+			// A CookieStore's Delete revokes with Commit: the record's key
+			// too lasts until its Expiry, not a millisecond less, by this
+			// instance's clock (ARGV[2]) and by Redis's (ARGV[3]).
+			rec.ID = strings.Repeat("C", session.IDLength-1) + "A"
+			if tok, err := s.Commit(ctx, rec); tok != rec.ID || err != nil {
+				t.Fatalf("Commit = %q, %v", tok, err)
+			}
+			args = hook.last("evalsha", "eval")
+			wantEnd := strconv.FormatInt(now.UnixMilli()+redisttlCeilMillis(tt.ttl), 10)
+			if got, gotEnd := fmt.Sprint(args[len(args)-2]), fmt.Sprint(args[len(args)-1]); got != tt.wantArg || gotEnd != wantEnd {
+				t.Errorf("record kept for %s ms or until %s, want %s ms and until %s (%v)", got, gotEnd, tt.wantArg, wantEnd, args)
+			}
 		})
 	}
+}
+
+// redisttlCeilMillis is d in milliseconds, rounded up.
+func redisttlCeilMillis(d time.Duration) int64 {
+	ms := d.Milliseconds()
+	if time.Duration(ms)*time.Millisecond < d {
+		ms++
+	}
+	return ms
 }
 
 // setTTLMillis returns the time to live of a SET command's arguments, in
