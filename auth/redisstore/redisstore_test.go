@@ -381,6 +381,68 @@ func TestRotateWhoseReplyIsLostSucceeds(t *testing.T) {
 	}
 }
 
+// cancelAfterScript is a go-redis hook that lets the first script call
+// run in Redis and then cancels the caller's context, as a client that
+// goes away while its refresh is in flight does: the reply is lost with
+// the request.
+type cancelAfterScript struct {
+	cancel context.CancelFunc
+	done   atomic.Bool
+}
+
+func (*cancelAfterScript) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *cancelAfterScript) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if name := cmd.Name(); err == nil && (name == "evalsha" || name == "eval") && c.done.CompareAndSwap(false, true) {
+			c.cancel()
+			err = context.Canceled
+			cmd.SetErr(err)
+		}
+		return err
+	}
+}
+
+func (*cancelAfterScript) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// A rotation whose request is cancelled once the script that spends the
+// old token has run in Redis still learns that it won: the second run of
+// the script does not use the cancelled context. Run with it, it failed at
+// once, the rotation answered an error, and the client's retry with the
+// old token, spent, looked like a reuse.
+func TestRotateWhoseRequestIsCancelledAfterTheSpendSucceeds(t *testing.T) {
+	for name, rdb := range map[string]redis.UniversalClient{"redis": newClient(t), "redis cluster": newClusterClient(t)} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			hook := &cancelAfterScript{cancel: cancel}
+			rdb.AddHook(hook)
+			s, err := redisstore.NewRefreshStore(redisstore.Options{Client: rdb, Prefix: "cancel:" + t.Name() + ":"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Create(ctx, "h1", rec("fam")); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Rotate(ctx, "h1", "h2", rec("fam")); err != nil {
+				t.Fatalf("Rotate cancelled after its spend = %v, want nil", err)
+			}
+			if !hook.done.Load() || ctx.Err() == nil {
+				t.Fatal("the request was not cancelled: the test tested nothing")
+			}
+			bg := context.Background()
+			old, _, _ := s.Lookup(bg, "h1")
+			next, found, err := s.Lookup(bg, "h2")
+			if !old.Used || !found || err != nil || next.Used || next.Revoked {
+				t.Fatalf("after the rotation: old used %v; new found %v, used %v, revoked %v, err %v", old.Used, found, next.Used, next.Revoked, err)
+			}
+		})
+	}
+}
+
 // An instance whose clock runs ahead of Redis's revoked for a shorter
 // time than it meant: the entry's time to live was counted from its own
 // clock, while a refresh token's key expires at its ExpiresAt by Redis's
