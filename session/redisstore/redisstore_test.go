@@ -740,3 +740,121 @@ func TestMalformedTokensNeverReachRedis(t *testing.T) {
 		})
 	}
 }
+
+// refuseWrites makes the Redis behind rdb refuse every write as it does
+// when full under maxmemory-policy noeviction (OOM) or when it has become
+// a replica after a failover (READONLY), and returns a function that
+// undoes it.
+func refuseWrites(t *testing.T, rdb *redis.Client, how string) (undo func()) {
+	t.Helper()
+	ctx := context.Background()
+	switch how {
+	case "OOM":
+		if err := rdb.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := rdb.ConfigSet(ctx, "maxmemory", "1").Err(); err != nil {
+			t.Fatal(err)
+		}
+		return func() { _ = rdb.ConfigSet(ctx, "maxmemory", "0").Err() }
+	case "READONLY":
+		// A primary that nobody serves: the server turns replica, serves
+		// its data read-only, and refuses writes.
+		if err := rdb.SlaveOf(ctx, "127.0.0.1", strconv.Itoa(testenv.FreePort(t))).Err(); err != nil {
+			t.Fatal(err)
+		}
+		return func() { _ = rdb.SlaveOf(ctx, "NO", "ONE").Err() }
+	}
+	t.Fatalf("refuseWrites: %q", how)
+	return nil
+}
+
+// A Redis that refuses writes (full under noeviction, or a replica after a
+// failover) fails every operation that must write, with an error the
+// middleware answers with 503: nothing is taken as done or as absent.
+// Reads still find what is there.
+func TestRefusedWritesFailClosed(t *testing.T) {
+	addr := testenv.Redis(t)
+	ctx := context.Background()
+	for _, how := range []string{"OOM", "READONLY"} {
+		t.Run(how, func(t *testing.T) {
+			s, rdb, _ := newStore(t, addr)
+			live := strings.Repeat("L", session.IDLength-1) + "A"
+			if _, err := s.Commit(ctx, session.Record{ID: live, Data: []byte("v"), Expiry: time.Now().Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			undo := refuseWrites(t, rdb, how)
+			defer undo()
+			fresh := strings.Repeat("F", session.IDLength-1) + "A"
+			later := session.Record{ID: live, Data: []byte("w"), Expiry: time.Now().Add(2 * time.Hour)}
+			if tok, err := s.Commit(ctx, later); err == nil || tok != "" {
+				t.Errorf("Commit = %q, %v; want an error", tok, err)
+			}
+			if found, err := s.Remove(ctx, later); err == nil || found {
+				t.Errorf("Remove = %v, %v; want an error", found, err)
+			}
+			if err := s.Delete(ctx, later); err == nil {
+				t.Error("Delete succeeded; want an error")
+			}
+			if added, err := s.Add(ctx, session.Record{ID: fresh, Data: []byte{}, Expiry: time.Now().Add(time.Hour)}); err == nil || added {
+				t.Errorf("Add = %v, %v; want an error", added, err)
+			}
+			if rec, found, err := s.Find(ctx, live); !found || err != nil || string(rec.Data) != "v" {
+				t.Errorf("Find = %q, %v, %v; want the record as it was", rec.Data, found, err)
+			}
+		})
+	}
+}
+
+// A key of another type under a session's name (another application
+// sharing the Redis and the prefix) is an error, never a missing session
+// nor one found.
+func TestAKeyOfAnotherTypeIsAnError(t *testing.T) {
+	s, rdb, prefix := newStore(t, testenv.Redis(t))
+	ctx := context.Background()
+	id := strings.Repeat("T", session.IDLength-1) + "A"
+	sum := sha256.Sum256([]byte(id))
+	key := prefix + base64.RawURLEncoding.EncodeToString(sum[:])
+	if err := rdb.HSet(ctx, key, "f", "v").Err(); err != nil {
+		t.Fatal(err)
+	}
+	rec := session.Record{ID: id, Data: []byte("v"), Expiry: time.Now().Add(time.Hour)}
+	if _, found, err := s.Find(ctx, id); err == nil || found {
+		t.Errorf("Find = %v, %v; want an error", found, err)
+	}
+	if tok, err := s.Commit(ctx, rec); err == nil || tok != "" {
+		t.Errorf("Commit = %q, %v; want an error", tok, err)
+	}
+	if found, err := s.Remove(ctx, rec); err == nil || found {
+		t.Errorf("Remove = %v, %v; want an error", found, err)
+	}
+	if typ, _ := rdb.Type(ctx, key).Result(); typ != "hash" {
+		t.Errorf("the key is now a %s", typ)
+	}
+}
+
+// The store's scripts are run by their SHA-1 and sent again when Redis
+// has forgotten them (NOSCRIPT: a SCRIPT FLUSH, a restart, a failover to a
+// replica that never ran them): each operation still works.
+func TestScriptsAreSentAgainAfterAScriptFlush(t *testing.T) {
+	s, rdb, _ := newStore(t, testenv.Redis(t))
+	ctx := context.Background()
+	flush := func() {
+		t.Helper()
+		if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The second time, Redis has run the scripts before the flush.
+	for _, id := range []string{strings.Repeat("S", session.IDLength-1) + "A", strings.Repeat("S", session.IDLength-2) + "AA"} {
+		rec := session.Record{ID: id, Data: []byte("v"), Expiry: time.Now().Add(time.Hour)}
+		flush()
+		if tok, err := s.Commit(ctx, rec); tok != id || err != nil {
+			t.Fatalf("Commit after SCRIPT FLUSH = %q, %v", tok, err)
+		}
+		flush()
+		if found, err := s.Remove(ctx, rec); !found || err != nil {
+			t.Fatalf("Remove after SCRIPT FLUSH = %v, %v", found, err)
+		}
+	}
+}
