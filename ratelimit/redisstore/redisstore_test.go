@@ -658,3 +658,227 @@ func TestKeyLimiterSharedThroughRedis(t *testing.T) {
 		t.Errorf("key limiter's keys %q, want %q", keys, want)
 	}
 }
+
+// refuseWrites makes the Redis behind client refuse every write as it
+// does when full under maxmemory-policy noeviction (OOM) or when it has
+// become a replica after a failover (READONLY), and returns a function
+// that undoes it.
+func refuseWrites(t *testing.T, client *redis.Client, how string) (undo func()) {
+	t.Helper()
+	ctx := context.Background()
+	switch how {
+	case "OOM":
+		if err := client.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := client.ConfigSet(ctx, "maxmemory", "1").Err(); err != nil {
+			t.Fatal(err)
+		}
+		return func() { _ = client.ConfigSet(ctx, "maxmemory", "0").Err() }
+	case "READONLY":
+		if err := client.SlaveOf(ctx, "127.0.0.1", fmt.Sprint(testenv.FreePort(t))).Err(); err != nil {
+			t.Fatal(err)
+		}
+		return func() { _ = client.SlaveOf(ctx, "NO", "ONE").Err() }
+	}
+	t.Fatalf("refuseWrites: %q", how)
+	return nil
+}
+
+// A Redis that answers but refuses writes (full under noeviction, a
+// replica after a failover) is unavailable: a decision that would admit
+// cannot be counted, so a fail-closed Store refuses it with
+// ErrUnavailable and a fail-open one admits it and reports the failure.
+// Neither takes the refusal as a decision.
+func TestRefusedWritesAreFailures(t *testing.T) {
+	addr := testenv.Redis(t)
+	ctx := context.Background()
+	q := ratelimit.Quota{Interval: time.Second, Burst: 5}
+	for _, how := range []string{"OOM", "READONLY"} {
+		t.Run(how, func(t *testing.T) {
+			client := newClient(t, addr)
+			var reported atomic.Int32
+			closed := newStore(t, redisstore.Options{Client: client, Prefix: "closed:" + how + ":"})
+			open := newStore(t, redisstore.Options{Client: client, Prefix: "open:" + how + ":", FailOpen: true,
+				OnError: func(err error) {
+					if errors.Is(err, redisstore.ErrUnavailable) {
+						reported.Add(1)
+					}
+				}})
+			undo := refuseWrites(t, client, how)
+			defer undo()
+			if res, err := closed.Take(ctx, "k", q); !errors.Is(err, redisstore.ErrUnavailable) || res.Allowed {
+				t.Errorf("fail-closed Take = %+v, %v; want ErrUnavailable", res, err)
+			}
+			// A full Redis still deletes (that frees memory); a replica
+			// does not.
+			if err := closed.Reset(ctx, "k"); how == "READONLY" && !errors.Is(err, redisstore.ErrUnavailable) {
+				t.Errorf("fail-closed Reset = %v; want ErrUnavailable", err)
+			}
+			if res, err := open.Take(ctx, "k", q); err != nil || !res.Allowed || res.Remaining != -1 || reported.Load() != 1 {
+				t.Errorf("fail-open Take = %+v, %v, %d reported; want admitted, Remaining -1, one report", res, err, reported.Load())
+			}
+		})
+	}
+}
+
+// A key of another type under a limit's name (another application sharing
+// the Redis and the prefix) is a failure, as Redis being down is: never a
+// fresh budget.
+func TestAKeyOfAnotherTypeIsAFailure(t *testing.T) {
+	client := newClient(t, testenv.Redis(t))
+	ctx := context.Background()
+	if err := client.HSet(ctx, redisstore.DefaultPrefix+"k", "f", "v").Err(); err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t, redisstore.Options{Client: client})
+	q := ratelimit.Quota{Interval: time.Second, Burst: 5}
+	if res, err := s.Take(ctx, "k", q); !errors.Is(err, redisstore.ErrUnavailable) || res.Allowed {
+		t.Errorf("Take = %+v, %v; want ErrUnavailable", res, err)
+	}
+	if res, err := s.Peek(ctx, "k", q); !errors.Is(err, redisstore.ErrUnavailable) || res.Allowed {
+		t.Errorf("Peek = %+v, %v; want ErrUnavailable", res, err)
+	}
+}
+
+// The script is run by its SHA-1 and sent again when Redis has forgotten
+// it (NOSCRIPT: a SCRIPT FLUSH, a restart, a failover to a replica that
+// never ran it): a fail-closed Store keeps counting and a fail-open one
+// does not fail open.
+func TestTheScriptIsSentAgainAfterAScriptFlush(t *testing.T) {
+	client := newClient(t, testenv.Redis(t))
+	ctx := context.Background()
+	s := newStore(t, redisstore.Options{Client: client, FailOpen: true, OnError: func(err error) { t.Errorf("failed open: %v", err) }})
+	q := ratelimit.Quota{Interval: time.Hour, Burst: 2}
+	for i, want := range []bool{true, true, false} {
+		if err := client.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := s.Take(ctx, "k", q); err != nil || res.Allowed != want || res.Remaining < 0 {
+			t.Fatalf("Take %d after SCRIPT FLUSH = %+v, %v; want allowed %v", i+1, res, err, want)
+		}
+	}
+}
+
+// Client values never reach a key with a Redis Cluster hash tag of their
+// own: a subject, an API key or a key function's value holding "{...}" is
+// hashed, so a client cannot pin many keys to one slot, nor move its key
+// next to another's. Only an AttemptLimiter's own tag is there.
+func TestClientValuesNeverMakeAHashTag(t *testing.T) {
+	addr := testenv.Redis(t)
+	client := newClient(t, addr)
+	ctx := context.Background()
+	store := newStore(t, redisstore.Options{Client: client})
+	tagged := "{victim}"
+	mw := ratelimit.MustNew(ratelimit.Options{Store: store, Limits: []ratelimit.Limit{
+		{Name: "fn", Rate: 10, Period: time.Minute, Key: ratelimit.ByFunc(func(r *http.Request) (string, bool) { return r.Header.Get("X-Tenant"), true })},
+		{Name: "api", Rate: 10, Period: time.Minute, Key: ratelimit.ByAPIKey("X-API-Key")},
+	}})
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("X-Tenant", tagged)
+	r.Header.Set("X-API-Key", tagged)
+	if err := mw.Check(r); err != nil {
+		t.Fatal(err)
+	}
+	kl, err := ratelimit.NewKeyLimiter(ratelimit.KeyLimiterOptions{Name: "tokens", Rate: 10, Period: time.Minute, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kl.Allow(ctx, tagged); err != nil {
+		t.Fatal(err)
+	}
+	al, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := al.Reserve(ctx, tagged, netip.MustParseAddr("192.0.2.1")); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := client.Keys(ctx, redisstore.DefaultPrefix+"*").Result()
+	if err != nil || len(keys) < 5 {
+		t.Fatalf("keys %q, %v; want those of three limits and an attempt", keys, err)
+	}
+	for _, k := range keys {
+		if strings.Contains(k, "victim") {
+			t.Errorf("key %q holds the client's value", k)
+		}
+		if n := strings.Count(k, "{"); n > 1 || n != strings.Count(k, "}") {
+			t.Errorf("key %q has a hash tag that is not the attempt limiter's", k)
+		}
+	}
+}
+
+// newClusterClient starts a private one-node Redis Cluster serving every
+// slot and returns a cluster client for it. One node is enough to catch
+// what a cluster refuses: a script over keys of several slots (CROSSSLOT).
+// (Redis 7.0 does not refuse a script that touches a key it did not
+// declare while this node serves its slot.)
+func newClusterClient(t *testing.T) *redis.ClusterClient {
+	t.Helper()
+	addr := testenv.RedisWith(t, func(dir string, _ int) []string {
+		return []string{"--cluster-enabled", "yes", "--cluster-port", fmt.Sprint(testenv.FreePort(t)),
+			"--cluster-config-file", dir + "/nodes.conf"}
+	})
+	node := redis.NewClient(&redis.Options{Addr: addr})
+	defer node.Close()
+	ctx := context.Background()
+	slots := make([]int, 16384)
+	for i := range slots {
+		slots[i] = i
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for assigned := false; ; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the Redis Cluster node did not come up within 10s")
+		}
+		if !assigned {
+			assigned = node.ClusterAddSlots(ctx, slots...).Err() == nil
+			continue
+		}
+		if info, err := node.ClusterInfo(ctx).Result(); err == nil && strings.Contains(info, "cluster_state:ok") {
+			break
+		}
+	}
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{addr}})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// On a Redis Cluster every decision works: each script touches the one
+// key it declares, and an AttemptLimiter's keys of one user share a slot.
+func TestRedisCluster(t *testing.T) {
+	client := newClusterClient(t)
+	ctx := context.Background()
+	store := newStore(t, redisstore.Options{Client: client})
+	q := ratelimit.Quota{Interval: time.Hour, Burst: 2}
+	for i, want := range []bool{true, true, false} {
+		if res, err := store.Take(ctx, "k", q); err != nil || res.Allowed != want {
+			t.Fatalf("Take %d = %+v, %v; want allowed %v", i+1, res, err, want)
+		}
+	}
+	if res, err := store.Peek(ctx, "k", q); err != nil || res.Allowed {
+		t.Fatalf("Peek = %+v, %v; want refused", res, err)
+	}
+	if err := store.Reset(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	a, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{MaxFailures: 2, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := netip.MustParseAddr("192.0.2.1")
+	for i := range 2 {
+		if _, err := a.Reserve(ctx, "alice", ip); err != nil {
+			t.Fatalf("attempt %d: %v", i+1, err)
+		}
+	}
+	if _, err := a.Check(ctx, "alice", ip); !errors.Is(err, ratelimit.ErrLocked) {
+		t.Fatalf("after 2 failures: %v, want ErrLocked", err)
+	}
+	if err := a.RecordSuccess(ctx, "bob", ip); err != nil {
+		t.Fatalf("RecordSuccess: %v", err)
+	}
+	if _, err := a.Reserve(ctx, "bob", ip); err != nil {
+		t.Fatalf("bob from his known network: %v", err)
+	}
+}
