@@ -524,3 +524,158 @@ func TestRevocationsByAnInstanceWhoseClockRunsAheadHoldUntilTheirEnd(t *testing.
 // stores (SetNow), not carried in Options, where a func field made
 // comparing two Options a compile error.
 var _ = redisstore.Options{} == redisstore.Options{}
+
+// refuseWrites makes the Redis behind rdb refuse every write as it does
+// when full under maxmemory-policy noeviction (OOM) or when it has become
+// a replica after a failover (READONLY), and returns a function that
+// undoes it.
+func refuseWrites(t *testing.T, rdb *redis.Client, how string) (undo func()) {
+	t.Helper()
+	ctx := context.Background()
+	switch how {
+	case "OOM":
+		if err := rdb.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := rdb.ConfigSet(ctx, "maxmemory", "1").Err(); err != nil {
+			t.Fatal(err)
+		}
+		return func() { _ = rdb.ConfigSet(ctx, "maxmemory", "0").Err() }
+	case "READONLY":
+		if err := rdb.SlaveOf(ctx, "127.0.0.1", fmt.Sprint(testenv.FreePort(t))).Err(); err != nil {
+			t.Fatal(err)
+		}
+		return func() { _ = rdb.SlaveOf(ctx, "NO", "ONE").Err() }
+	}
+	t.Fatalf("refuseWrites: %q", how)
+	return nil
+}
+
+// A Redis that refuses writes (full under noeviction, a replica after a
+// failover) fails every operation that must write, with an error auth
+// answers with 503, and a rotation that failed leaves the old token
+// unspent and no new one: the client's retry is not a reuse. Reads still
+// answer.
+func TestRefusedWritesFailClosed(t *testing.T) {
+	ctx := context.Background()
+	for _, how := range []string{"OOM", "READONLY"} {
+		t.Run(how, func(t *testing.T) {
+			rdb := newClient(t)
+			o := redisstore.Options{Client: rdb, Prefix: "refused:"}
+			rs, err := redisstore.NewRefreshStore(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dl, err := redisstore.NewDenylist(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rs.Create(ctx, "h1", rec("fam")); err != nil {
+				t.Fatal(err)
+			}
+			if err := dl.Revoke(ctx, "j1", time.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			undo := refuseWrites(t, rdb, how)
+			defer undo()
+			if err := rs.Create(ctx, "h9", rec("fam9")); err == nil {
+				t.Error("Create succeeded")
+			}
+			if err := rs.Rotate(ctx, "h1", "h2", rec("fam")); err == nil {
+				t.Error("Rotate succeeded")
+			}
+			if err := rs.RevokeFamily(ctx, "fam", time.Now().Add(time.Hour)); err == nil {
+				t.Error("RevokeFamily succeeded")
+			}
+			if err := dl.Revoke(ctx, "j2", time.Now().Add(time.Hour)); err == nil {
+				t.Error("Revoke succeeded")
+			}
+			if got, found, err := rs.Lookup(ctx, "h1"); !found || err != nil || got.Used || got.Revoked {
+				t.Errorf("the old token after the failed rotation: %+v, %v, %v; want found, unspent", got, found, err)
+			}
+			if _, found, err := rs.Lookup(ctx, "h2"); found || err != nil {
+				t.Errorf("the new token of the failed rotation: found %v, %v", found, err)
+			}
+			if r, err := dl.IsRevoked(ctx, "j1"); !r || err != nil {
+				t.Errorf("IsRevoked = %v, %v; want the revocation that was there", r, err)
+			}
+		})
+	}
+}
+
+// A key of another type under a token's name is an error, never a missing
+// token; one under a jti's name denies the jti, as any key there does.
+func TestAKeyOfAnotherTypeFailsClosed(t *testing.T) {
+	ctx := context.Background()
+	rdb := newClient(t)
+	o := redisstore.Options{Client: rdb, Prefix: "type:"}
+	rs, err := redisstore.NewRefreshStore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl, err := redisstore.NewDenylist(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Set(ctx, "type:rt:h1", "x", time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.HSet(ctx, "type:jti:j1", "f", "v").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, err := rs.Lookup(ctx, "h1"); err == nil || found {
+		t.Errorf("Lookup = %v, %v; want an error", found, err)
+	}
+	if err := rs.Rotate(ctx, "h1", "h2", rec("fam")); err == nil || errors.Is(err, auth.ErrRefreshTokenNotFound) {
+		t.Errorf("Rotate = %v; want an error that is not ErrRefreshTokenNotFound", err)
+	}
+	if r, err := dl.IsRevoked(ctx, "j1"); !r || err != nil {
+		t.Errorf("IsRevoked = %v, %v; want revoked", r, err)
+	}
+}
+
+// The scripts are run by their SHA-1 and sent again when Redis has
+// forgotten them (NOSCRIPT: a SCRIPT FLUSH, a restart, a failover to a
+// replica that never ran them).
+func TestScriptsAreSentAgainAfterAScriptFlush(t *testing.T) {
+	ctx := context.Background()
+	rdb := newClient(t)
+	o := redisstore.Options{Client: rdb, Prefix: "flush:"}
+	rs, err := redisstore.NewRefreshStore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl, err := redisstore.NewDenylist(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flush := func() {
+		t.Helper()
+		if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rs.Create(ctx, "h0", rec("fam")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // the second time, Redis ran the scripts before
+		flush()
+		if err := rs.Rotate(ctx, fmt.Sprint("h", i), fmt.Sprint("h", i+1), rec("fam")); err != nil {
+			t.Fatalf("Rotate after SCRIPT FLUSH: %v", err)
+		}
+		flush()
+		if err := dl.Revoke(ctx, fmt.Sprint("j", i), time.Now().Add(time.Hour)); err != nil {
+			t.Fatalf("Revoke after SCRIPT FLUSH: %v", err)
+		}
+		if r, err := dl.IsRevoked(ctx, fmt.Sprint("j", i)); !r || err != nil {
+			t.Fatalf("IsRevoked = %v, %v", r, err)
+		}
+	}
+	flush()
+	if err := rs.RevokeFamily(ctx, "fam", time.Now().Add(time.Hour)); err != nil {
+		t.Fatalf("RevokeFamily after SCRIPT FLUSH: %v", err)
+	}
+	if got, _, err := rs.Lookup(ctx, "h2"); !got.Revoked || err != nil {
+		t.Fatalf("Lookup after the revocation: %+v, %v", got, err)
+	}
+}
