@@ -51,7 +51,10 @@
 // goroutine per call (see Options.Timeout). A call whose own context is done (the
 // client closed the connection) is refused even with FailOpen, and not
 // reported as a failure: failing open there would admit, uncounted, every
-// request a client cancels.
+// request a client cancels. A Redis that refuses writes (full under
+// maxmemory-policy noeviction, or a replica after a failover) fails every
+// decision, which needs a write, as an unreachable one does; Reset, a
+// deletion, still runs.
 //
 // # Security considerations
 //
