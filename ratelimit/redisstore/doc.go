@@ -53,8 +53,8 @@
 // reported as a failure: failing open there would admit, uncounted, every
 // request a client cancels. A Redis that refuses writes (full under
 // maxmemory-policy noeviction, or a replica after a failover) fails every
-// decision, which needs a write, as an unreachable one does; Reset, a
-// deletion, still runs.
+// decision, which needs a write, as an unreachable one does (a full
+// Redis still runs Reset, a deletion).
 //
 // # Security considerations
 //
