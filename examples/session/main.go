@@ -234,6 +234,9 @@ func newHandler(cfg config) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		// The page names the user: no cache may keep it. The middleware
+		// adds no-store only to responses that set the cookie.
+		w.Header().Set("Cache-Control", "no-store")
 		s := session.FromRequest(r)
 		n, _ := s.GetInt("visits")
 		s.SetInt("visits", n+1)
@@ -293,6 +296,7 @@ func newHandler(cfg config) (http.Handler, error) {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store") // the user's notes
 		_ = json.NewEncoder(w).Encode(notes)
 	})
 	mux.HandleFunc("POST /data", func(w http.ResponseWriter, r *http.Request) {

@@ -300,3 +300,45 @@ func TestStoreFailureIs503(t *testing.T) {
 		}
 	}
 }
+
+// The pages that show a signed-in user's data say Cache-Control: no-store
+// even when the session cookie is not set again: the middleware adds it
+// only to responses that set the cookie, and a cache that kept them would
+// show one user's notes to the next, or after logout.
+func TestUserPagesAreNotStored(t *testing.T) {
+	h, err := newHandler(config{users: testUsers(t, "pw"), signingKey: []byte(strings.Repeat("k", 32)), origin: "https://127.0.0.1:8080"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(h)
+	defer srv.Close()
+	c := srv.Client()
+	c.Jar, _ = cookiejar.New(nil)
+	for _, step := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/login", url.Values{"user": {"demo"}, "password": {"pw"}}},
+		{"/data", url.Values{"note": {"hello"}}},
+	} {
+		resp, err := c.PostForm(srv.URL+step.path, step.form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			t.Fatalf("POST %s: %d", step.path, resp.StatusCode)
+		}
+	}
+	for _, path := range []string{"/", "/data"} {
+		resp, err := c.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := resp.Header.Get("Cache-Control"); resp.StatusCode != http.StatusOK || got != "no-store" {
+			t.Errorf("GET %s: %d %q, Cache-Control %q, want 200 with no-store", path, resp.StatusCode, b, got)
+		}
+	}
+}
