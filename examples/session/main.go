@@ -7,6 +7,10 @@
 //	go run ./examples/session -addr 127.0.0.1:9090
 //	go run ./examples/session -redis redis://127.0.0.1:6379/0  # sessions in Redis
 //
+// A Redis URL with a password goes in the environment variable
+// SESSION_REDIS_URL instead: -redis refuses one, since any user of the
+// machine can read a command line (ps).
+//
 // The session cookie is __Host-session: Secure, HttpOnly, SameSite=Lax,
 // Path=/. Browsers only accept it over HTTPS, so the server listens with
 // TLS and a throwaway self-signed development certificate from package
@@ -78,7 +82,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
-	redisURL := flag.String("redis", "", "Redis URL for the session store (default: in memory)")
+	redisFlag := flag.String("redis", "", "Redis URL for the session store, without a password (default: in memory; with a password, set "+redisURLEnv+")")
 	flag.Parse()
 
 	password := os.Getenv("SESSION_DEMO_PASSWORD")
@@ -91,9 +95,13 @@ func main() {
 		log.Fatal(err)
 	}
 
+	rawURL, err := redisURL(*redisFlag, os.Getenv(redisURLEnv))
+	if err != nil {
+		log.Fatal(err)
+	}
 	var store session.Store
-	if *redisURL != "" {
-		opts, err := parseRedisURL(*redisURL)
+	if rawURL != "" {
+		opts, err := parseRedisURL(rawURL)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -177,8 +185,27 @@ func loadSigningKey(v string) ([]byte, error) {
 	return key, nil
 }
 
+// redisURLEnv names the environment variable that may hold the Redis URL.
+const redisURLEnv = "SESSION_REDIS_URL"
+
+// redisURL returns the Redis URL of -redis (flagURL) or of
+// SESSION_REDIS_URL (envURL), at most one of them set. -redis with
+// credentials is refused: a command line is visible to every user of the
+// machine (ps), the environment of a process is not. No error shows the URL.
+func redisURL(flagURL, envURL string) (string, error) {
+	switch {
+	case flagURL != "" && envURL != "":
+		return "", errors.New("-redis and " + redisURLEnv + " are both set: choose one")
+	case strings.Contains(flagURL, "@"):
+		return "", errors.New("-redis: a URL with credentials would show them in ps; set " + redisURLEnv + " instead")
+	case envURL != "":
+		return envURL, nil
+	}
+	return flagURL, nil
+}
+
 // errBadRedisURL never echoes the URL, which may hold a password.
-var errBadRedisURL = errors.New("-redis: not a Redis URL (redis://[user:password@]host:port/db, with '#', '/', '?' and '@' in the password percent-encoded)")
+var errBadRedisURL = errors.New("-redis or " + redisURLEnv + ": not a Redis URL (redis://[user:password@]host:port/db, with '#', '/', '?' and '@' in the password percent-encoded)")
 
 // parseRedisURL parses a Redis URL. It may hold a password, so no error
 // shows any part of it: a URL that does not parse as meant (an unescaped
