@@ -30,6 +30,10 @@
 // (curl older than 7.84 has no %header{}: use curl -si and read the
 // RateLimit and Retry-After lines.)
 //
+// A Redis URL with a password goes in the environment variable
+// RATELIMIT_REDIS_URL instead: -redis refuses one, since any user of the
+// machine can read a command line (ps).
+//
 // The demo password comes from the RATELIMIT_DEMO_PASSWORD environment
 // variable; without it a random one is generated and printed. It is
 // hashed with argon2id at start and only the hashes are kept, as a real
@@ -68,7 +72,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
-	redisURL := flag.String("redis", "", "Redis URL (redis://host:port/db) to share limits; default: in memory")
+	redisFlag := flag.String("redis", "", "Redis URL (redis://host:port/db) to share limits, without a password (with one, set "+redisURLEnv+"); default: in memory")
 	flag.Parse()
 
 	if err := checkLoopback(*addr); err != nil {
@@ -84,7 +88,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h, cleanup, err := newServer(*redisURL, users)
+	rawURL, err := redisURL(*redisFlag, os.Getenv(redisURLEnv))
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, cleanup, err := newServer(rawURL, users)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -196,8 +204,27 @@ func newServer(redisURL string, users auth.UserStore) (http.Handler, func(), err
 	return mux, cleanup, nil
 }
 
+// redisURLEnv names the environment variable that may hold the Redis URL.
+const redisURLEnv = "RATELIMIT_REDIS_URL"
+
+// redisURL returns the Redis URL of -redis (flagURL) or of
+// RATELIMIT_REDIS_URL (envURL), at most one of them set. -redis with
+// credentials is refused: a command line is visible to every user of the
+// machine (ps), the environment of a process is not. No error shows the URL.
+func redisURL(flagURL, envURL string) (string, error) {
+	switch {
+	case flagURL != "" && envURL != "":
+		return "", errors.New("-redis and " + redisURLEnv + " are both set: choose one")
+	case strings.Contains(flagURL, "@"):
+		return "", errors.New("-redis: a URL with credentials would show them in ps; set " + redisURLEnv + " instead")
+	case envURL != "":
+		return envURL, nil
+	}
+	return flagURL, nil
+}
+
 // errBadRedisURL never echoes the URL, which may hold a password.
-var errBadRedisURL = errors.New("-redis: not a Redis URL (redis://[user:password@]host:port/db, with '#', '/', '?' and '@' in the password percent-encoded)")
+var errBadRedisURL = errors.New("-redis or " + redisURLEnv + ": not a Redis URL (redis://[user:password@]host:port/db, with '#', '/', '?' and '@' in the password percent-encoded)")
 
 // parseRedisURL parses a Redis URL. It may hold a password, so no error
 // shows any part of it: a URL that does not parse as meant (an unescaped

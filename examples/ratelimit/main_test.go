@@ -328,3 +328,29 @@ func TestRedisSharesLimits(t *testing.T) {
 		}
 	}
 }
+
+// A Redis URL with a password comes from RATELIMIT_REDIS_URL, which ps
+// does not show; -redis refuses credentials, and the two together are
+// refused. No error shows the URL.
+func TestRedisURLPasswordFromEnvironment(t *testing.T) {
+	const withPassword = "redis://:hunter2@127.0.0.1:6379/0"
+	for _, c := range []struct {
+		flag, env, want string
+		ok              bool
+	}{
+		{"", "", "", true},
+		{"redis://127.0.0.1:6379/0", "", "redis://127.0.0.1:6379/0", true},
+		{"", withPassword, withPassword, true},
+		{withPassword, "", "", false},
+		{"redis://bob@127.0.0.1:6379/0", "", "", false},
+		{"redis://127.0.0.1:6379/0", withPassword, "", false},
+	} {
+		got, err := redisURL(c.flag, c.env)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("redisURL(%q, %q) = %q, %v; want %q, accepted %v", c.flag, c.env, got, err, c.want, c.ok)
+		}
+		if err != nil && (strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "bob")) {
+			t.Errorf("redisURL(%q, %q): error shows the URL: %v", c.flag, c.env, err)
+		}
+	}
+}
