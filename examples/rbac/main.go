@@ -23,7 +23,9 @@
 // of demo users to random tokens generated at each start. It exists only so
 // this example does not depend on auth; a real service verifies JWTs, API
 // keys or sessions with auth or session, which put the same
-// identity.Identity in the request context.
+// identity.Identity in the request context. The bearer tokens travel in
+// clear over this plain HTTP server, so an -addr off loopback is refused:
+// serve HTTPS elsewhere (see examples/https).
 package main
 
 import (
@@ -34,7 +36,9 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
@@ -73,6 +77,9 @@ func main() {
 	policyFile := flag.String("policy", "", "JSON policy file (default: the built-in seed policy); reloaded on SIGHUP")
 	flag.Parse()
 
+	if err := checkLoopback(*addr); err != nil {
+		log.Fatal(err)
+	}
 	policy, err := loadPolicy(*policyFile)
 	if err != nil {
 		log.Fatal(err)
@@ -249,4 +256,18 @@ func reloadOnHUP(m *rbac.Middleware, file string) {
 		}
 		log.Printf("policy reloaded: roles %s", strings.Join(slices.Sorted(slices.Values(p.RoleNames())), ", "))
 	}
+}
+
+// checkLoopback refuses a listen address off loopback: this server speaks
+// plain HTTP, and a bearer token sent to it, an admin's included, is in
+// clear to anyone on the network.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-addr: %w", err)
+	}
+	if a, err := netip.ParseAddr(host); host != "localhost" && (err != nil || !a.IsLoopback()) {
+		return fmt.Errorf("-addr %s: plain HTTP off loopback would send bearer tokens in clear; listen on a loopback address and serve HTTPS elsewhere", addr)
+	}
+	return nil
 }

@@ -352,3 +352,22 @@ var muxRedirect = func() int {
 	mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "//a", nil))
 	return w.Code
 }()
+
+// This server speaks plain HTTP and takes bearer tokens: an address off
+// loopback is refused, not served in clear.
+func TestCheckLoopback(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:8080":    true,
+		"[::1]:8080":        true,
+		"localhost:8080":    true,
+		":8080":             false,
+		"0.0.0.0:8080":      false,
+		"[::]:8080":         false,
+		"192.168.1.10:8080": false,
+		"example.com:8080":  false,
+	} {
+		if err := checkLoopback(addr); (err == nil) != ok {
+			t.Errorf("checkLoopback(%q) = %v, want accepted %v", addr, err, ok)
+		}
+	}
+}
