@@ -18,6 +18,9 @@
 //	     --data '{"csp-report":{"effective-directive":"script-src-elem","blocked-uri":"https://evil.example/x.js"}}' \
 //	     http://127.0.0.1:8080/csp-report       # 204, logged on the server
 //
+// Any client can post reports, so /csp-report takes at most 30 a minute
+// from one address (429 beyond), which keeps a client from flooding the log.
+//
 // Strict-Transport-Security is absent above because the requests are plain
 // HTTP (RFC 6797). Behind a TLS-terminating proxy, name it with
 // -trusted-proxy and its X-Forwarded-Proto is believed; a client's own is
@@ -50,6 +53,7 @@ import (
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/headers"
 	"github.com/httpguard/httpguard/https"
+	"github.com/httpguard/httpguard/ratelimit"
 )
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>
@@ -152,6 +156,15 @@ func newHandler(hosts []string, rv *clientip.Resolver, logger *slog.Logger) (htt
 	if err != nil {
 		return nil, err
 	}
+	// Every report is logged and anyone can post one: a limit per address
+	// (behind the trusted proxy, per client) bounds what one client logs.
+	reportLimit, err := ratelimit.New(ratelimit.Options{
+		Limits:   []ratelimit.Limit{{Name: "csp-report", Rate: 30, Period: time.Minute}},
+		ClientIP: rv,
+	})
+	if err != nil {
+		return nil, err
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", site.Handler(http.HandlerFunc(servePage)))
@@ -164,7 +177,7 @@ func newHandler(hosts []string, rv *clientip.Resolver, logger *slog.Logger) (htt
 		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(map[string]string{"time": time.Now().UTC().Format(time.RFC3339)})
 	})))
-	mux.Handle("POST /csp-report", api.Handler(reports))
+	mux.Handle("POST /csp-report", api.Handler(reportLimit.Handler(reports)))
 	mux.Handle("/", site.Handler(http.NotFoundHandler()))
 	return mux, nil
 }

@@ -231,6 +231,37 @@ func TestCSPReport(t *testing.T) {
 	}
 }
 
+// Anyone can post reports, each one logged: one address gets 30 a
+// minute, then 429, which is not logged as a violation; another address
+// still gets its own.
+func TestCSPReportLimit(t *testing.T) {
+	h, logs := newTestHandler(t, defaultHosts, nil)
+	post := func(from string) int {
+		body := `{"csp-report":{"effective-directive":"script-src-elem","blocked-uri":"https://evil.example/x.js"}}`
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/csp-report", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/csp-report")
+		req.RemoteAddr = from
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code
+	}
+	for i := range 30 {
+		if code := post("192.0.2.1:1234"); code != http.StatusNoContent {
+			t.Fatalf("report %d: %d, want 204", i+1, code)
+		}
+	}
+	logged := strings.Count(logs.String(), "csp violation")
+	if code := post("192.0.2.1:1234"); code != http.StatusTooManyRequests {
+		t.Errorf("report 31 from one address: %d, want 429", code)
+	}
+	if n := strings.Count(logs.String(), "csp violation"); n != logged {
+		t.Errorf("the refused report was logged as a violation")
+	}
+	if code := post("192.0.2.2:1234"); code != http.StatusNoContent {
+		t.Errorf("first report from another address: %d, want 204", code)
+	}
+}
+
 // X-Forwarded-Proto is believed from a trusted proxy only: HSTS is sent
 // on its requests, not on a client's that claims https itself.
 func TestHSTSBehindTrustedProxy(t *testing.T) {
