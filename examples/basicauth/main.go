@@ -27,7 +27,8 @@
 //
 //	printf %s 'correct horse battery staple' | go run ./examples/basicauth -hash-password
 //
-// The users file is a JSON list of names, hashes and roles:
+// The users file is a JSON list of names, hashes and roles; a file every
+// user of the machine may write is refused (they could add an admin):
 //
 //	[
 //	  {"name": "alice", "hash": "$argon2id$v=19$m=19456,t=2,p=1$...", "roles": ["admin"]},
@@ -58,6 +59,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -180,6 +182,16 @@ func loadUsers(path, demoPassword string, notice io.Writer) (*auth.MemoryUsers, 
 		return nil, err
 	}
 	defer f.Close()
+	// Whoever can write the file can add an admin: a file every user of
+	// the machine may write is refused. The mode is read from the open
+	// file, so the file checked is the file read.
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&0o002 != 0 {
+		return nil, fmt.Errorf("%s is writable by every user (mode %#o), who could add an admin: chmod o-w %[1]s", path, perm)
+	}
 	dec := json.NewDecoder(io.LimitReader(f, maxUsersFile))
 	dec.DisallowUnknownFields()
 	var list []fileUser

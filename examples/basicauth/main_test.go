@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -120,6 +121,29 @@ func TestLoadUsers(t *testing.T) {
 				t.Errorf("error reveals the secret: %v", err)
 			}
 		})
+	}
+}
+
+// Whoever can write the users file can add an admin: a file every user of
+// the machine may write is refused, one only its owner and group may
+// write is loaded.
+func TestUsersFileWritableByAll(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix modes")
+	}
+	h, _ := password.Hash("x1")
+	path := writeUsers(t, []fileUser{{Name: "alice", Hash: h, Roles: []string{"admin"}}})
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadUsers(path, "", nil); err == nil || !strings.Contains(err.Error(), "writable by every user") {
+		t.Errorf("a users file of mode 0666: %v, want it refused", err)
+	}
+	if err := os.Chmod(path, 0o664); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadUsers(path, "", nil); err != nil {
+		t.Errorf("a users file of mode 0664: %v", err)
 	}
 }
 
