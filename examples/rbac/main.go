@@ -4,7 +4,7 @@
 //
 //	go run ./examples/rbac                   # listens on 127.0.0.1:8080
 //	go run ./examples/rbac -addr 127.0.0.1:9090
-//	go run ./examples/rbac -policy policy.json   # reloaded on SIGHUP
+//	go run ./examples/rbac -policy policy.json   # reloaded on SIGHUP; refused if every user may write it
 //
 // At start it prints one demo bearer token per user. With them:
 //
@@ -41,6 +41,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -236,6 +237,16 @@ func loadPolicy(file string) (*rbac.Policy, error) {
 		return nil, err
 	}
 	defer f.Close()
+	// Whoever can write the policy can grant any permission: a file every
+	// user of the machine may write is refused. The mode is read from the
+	// open file, so the file checked is the file read.
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&0o002 != 0 {
+		return nil, fmt.Errorf("%s is writable by every user (mode %#o), who could grant any permission: chmod o-w %[1]s", file, perm)
+	}
 	return rbac.LoadPolicy(f)
 }
 

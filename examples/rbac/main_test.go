@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -369,5 +371,30 @@ func TestCheckLoopback(t *testing.T) {
 		if err := checkLoopback(addr); (err == nil) != ok {
 			t.Errorf("checkLoopback(%q) = %v, want accepted %v", addr, err, ok)
 		}
+	}
+}
+
+// Whoever can write the -policy file can grant any permission: a file
+// every user of the machine may write is refused, at start and at a
+// reload, and one only its owner and group may write is loaded.
+func TestPolicyFileWritableByAll(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix modes")
+	}
+	path := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(path, []byte(`{"roles": [{"name": "guest", "permissions": ["data:view:public"]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadPolicy(path); err == nil || !strings.Contains(err.Error(), "writable by every user") {
+		t.Errorf("a policy file of mode 0666: %v, want it refused", err)
+	}
+	if err := os.Chmod(path, 0o664); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadPolicy(path); err != nil {
+		t.Errorf("a policy file of mode 0664: %v", err)
 	}
 }
