@@ -27,7 +27,10 @@
 // deadline needs extending. Requests without a token never touch the
 // store, and a session that holds nothing is never created. When it sets
 // a cookie it also adds Vary: Cookie and Cache-Control: no-store, so a
-// shared cache never hands one user's cookie to another.
+// shared cache never hands one user's cookie to another. Most responses of
+// a signed-in user set no cookie and get neither: a page that shows what
+// the session holds (the user's name, their data) sets Cache-Control:
+// no-store itself.
 //
 // The handler gets its session with [FromRequest] and uses the typed
 // accessors of [Session] (GetString/SetString, GetInt, GetBool, GetFloat,

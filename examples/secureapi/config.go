@@ -78,7 +78,7 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	fs.StringVar(&o.keyFile, "key", "", "private key (PEM) of -cert")
 	fs.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8081", `with HTTPS, listen here for plain HTTP and redirect it ("" for none)`)
 	fs.StringVar(&o.redisURL, "redis", "", "Redis URL (redis://host:6379/0): share sessions, rate limits, refresh tokens and revoked tokens between instances; "+
-		"a URL with a password is better passed in "+envRedisURL+", which ps does not show")
+		"without credentials: a URL with a password goes in "+envRedisURL+", which ps does not show")
 	fs.Func("cors-origin", "origin whose scripts may call the API with bearer tokens, never with the session cookie (repeatable)", func(s string) error {
 		o.corsOrigins = append(o.corsOrigins, s)
 		return nil
@@ -244,6 +244,10 @@ func setup(o options, getenv func(string) string, out io.Writer, logger *slog.Lo
 	}
 
 	redisURL := o.redisURL
+	if strings.Contains(redisURL, "@") {
+		// Every user of the machine reads a command line (ps).
+		return nil, errors.New("-redis: a URL with credentials would show them in ps; set " + envRedisURL + " instead")
+	}
 	if v := getenv(envRedisURL); v != "" {
 		if redisURL != "" {
 			return nil, errors.New("-redis and " + envRedisURL + " are both set: choose one")

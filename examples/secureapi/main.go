@@ -20,7 +20,8 @@
 // pattern) is refused. Without them keys are generated for the run, with a
 // warning. With -redis both keys and the passwords are required, so that
 // every instance agrees. The Redis URL may come from SECUREAPI_REDIS_URL
-// instead of -redis, which keeps its password out of ps output; it must
+// instead of -redis, which keeps its password out of ps output (-redis
+// refuses a URL with credentials); it must
 // be a well-formed redis:// or rediss:// URL with a host (percent-encode
 // '#', '/', '?' and '@' in the password), and no error ever shows it.
 //

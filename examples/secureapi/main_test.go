@@ -520,6 +520,14 @@ func TestSetupRefusesUnsafeOptions(t *testing.T) {
 	if _, err := setup(o, env(map[string]string{envRedisURL: "redis://127.0.0.1:1/0"}), io.Discard, jsonLogger(io.Discard)); err == nil {
 		t.Errorf("-redis and %s both set: accepted", envRedisURL)
 	}
+	// Credentials on the command line are in ps for every user: refused
+	// before any connection, pointing to the variable.
+	for _, u := range []string{"redis://:hunter2@127.0.0.1:1/0", "rediss://app:hunter2@127.0.0.1:1/0", "redis://app@127.0.0.1:1/0"} {
+		o, _ := parseFlags([]string{"-redis", u}, io.Discard)
+		if _, err := setup(o, env(nil), io.Discard, jsonLogger(io.Discard)); err == nil || !strings.Contains(err.Error(), "credentials") || !strings.Contains(err.Error(), envRedisURL) || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("-redis %s: %v, want an error about its credentials naming %s", u, err, envRedisURL)
+		}
+	}
 }
 
 // TestRedisURL: a Redis URL that does not parse as meant is refused
