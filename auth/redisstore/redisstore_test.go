@@ -542,10 +542,10 @@ func refuseWrites(t *testing.T, rdb *redis.Client, how string) (undo func()) {
 		}
 		return func() { _ = rdb.ConfigSet(ctx, "maxmemory", "0").Err() }
 	case "READONLY":
-		if err := rdb.SlaveOf(ctx, "127.0.0.1", fmt.Sprint(testenv.FreePort(t))).Err(); err != nil {
+		if err := rdb.ReplicaOf(ctx, "127.0.0.1", fmt.Sprint(testenv.FreePort(t))).Err(); err != nil {
 			t.Fatal(err)
 		}
-		return func() { _ = rdb.SlaveOf(ctx, "NO", "ONE").Err() }
+		return func() { _ = rdb.ReplicaOf(ctx, "NO", "ONE").Err() }
 	}
 	t.Fatalf("refuseWrites: %q", how)
 	return nil

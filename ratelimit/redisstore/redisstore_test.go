@@ -676,10 +676,10 @@ func refuseWrites(t *testing.T, client *redis.Client, how string) (undo func()) 
 		}
 		return func() { _ = client.ConfigSet(ctx, "maxmemory", "0").Err() }
 	case "READONLY":
-		if err := client.SlaveOf(ctx, "127.0.0.1", fmt.Sprint(testenv.FreePort(t))).Err(); err != nil {
+		if err := client.ReplicaOf(ctx, "127.0.0.1", fmt.Sprint(testenv.FreePort(t))).Err(); err != nil {
 			t.Fatal(err)
 		}
-		return func() { _ = client.SlaveOf(ctx, "NO", "ONE").Err() }
+		return func() { _ = client.ReplicaOf(ctx, "NO", "ONE").Err() }
 	}
 	t.Fatalf("refuseWrites: %q", how)
 	return nil

@@ -760,10 +760,10 @@ func refuseWrites(t *testing.T, rdb *redis.Client, how string) (undo func()) {
 	case "READONLY":
 		// A primary that nobody serves: the server turns replica, serves
 		// its data read-only, and refuses writes.
-		if err := rdb.SlaveOf(ctx, "127.0.0.1", strconv.Itoa(testenv.FreePort(t))).Err(); err != nil {
+		if err := rdb.ReplicaOf(ctx, "127.0.0.1", strconv.Itoa(testenv.FreePort(t))).Err(); err != nil {
 			t.Fatal(err)
 		}
-		return func() { _ = rdb.SlaveOf(ctx, "NO", "ONE").Err() }
+		return func() { _ = rdb.ReplicaOf(ctx, "NO", "ONE").Err() }
 	}
 	t.Fatalf("refuseWrites: %q", how)
 	return nil
