@@ -11,11 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/httpguard/httpguard/internal/redistest"
+
+	"github.com/redis/go-redis/v9"
+
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/auth/redisstore"
 	"github.com/httpguard/httpguard/identity"
-	"github.com/redis/go-redis/v9"
 )
 
 // TestTwoInstancesShareState runs two token endpoints and two bearer
@@ -26,7 +29,7 @@ import (
 // cluster refused the refresh store's scripts, so every refresh got 503).
 func TestTwoInstancesShareState(t *testing.T) {
 	t.Run("redis", func(t *testing.T) { testTwoInstancesShareState(t, newClient(t)) })
-	t.Run("redis cluster", func(t *testing.T) { testTwoInstancesShareState(t, newClusterClient(t)) })
+	t.Run("redis cluster", func(t *testing.T) { testTwoInstancesShareState(t, redistest.Cluster(t)) })
 }
 
 func testTwoInstancesShareState(t *testing.T, rdb redis.UniversalClient) {

@@ -3,9 +3,10 @@ package redisstore_test
 import (
 	"log"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/auth/redisstore"
-	"github.com/redis/go-redis/v9"
 )
 
 // Example shares refresh tokens and revoked access tokens between the

@@ -9,10 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpguard/httpguard/internal/redistest"
+
+	"github.com/redis/go-redis/v9"
+
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/auth/redisstore"
 	"github.com/httpguard/httpguard/internal/testenv"
-	"github.com/redis/go-redis/v9"
 )
 
 func newClient(t *testing.T) *redis.Client {
@@ -31,7 +34,7 @@ func refreshStores(t *testing.T) map[string]auth.RefreshStore {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := redisstore.NewRefreshStore(redisstore.Options{Client: newClusterClient(t)})
+	cs, err := redisstore.NewRefreshStore(redisstore.Options{Client: redistest.Cluster(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +349,7 @@ func (*loseReplies) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 // reuse.
 func TestRotateWhoseReplyIsLostSucceeds(t *testing.T) {
 	ctx := context.Background()
-	for name, rdb := range map[string]redis.UniversalClient{"redis": newClient(t), "redis cluster": newClusterClient(t)} {
+	for name, rdb := range map[string]redis.UniversalClient{"redis": newClient(t), "redis cluster": redistest.Cluster(t)} {
 		t.Run(name, func(t *testing.T) {
 			lose := &loseReplies{}
 			rdb.AddHook(lose)
@@ -414,7 +417,7 @@ func (*cancelAfterScript) ProcessPipelineHook(next redis.ProcessPipelineHook) re
 // once, the rotation answered an error, and the client's retry with the
 // old token, spent, looked like a reuse.
 func TestRotateWhoseRequestIsCancelledAfterTheSpendSucceeds(t *testing.T) {
-	for name, rdb := range map[string]redis.UniversalClient{"redis": newClient(t), "redis cluster": newClusterClient(t)} {
+	for name, rdb := range map[string]redis.UniversalClient{"redis": newClient(t), "redis cluster": redistest.Cluster(t)} {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -525,32 +528,6 @@ func TestRevocationsByAnInstanceWhoseClockRunsAheadHoldUntilTheirEnd(t *testing.
 // comparing two Options a compile error.
 var _ = redisstore.Options{} == redisstore.Options{}
 
-// refuseWrites makes the Redis behind rdb refuse every write as it does
-// when full under maxmemory-policy noeviction (OOM) or when it has become
-// a replica after a failover (READONLY), and returns a function that
-// undoes it.
-func refuseWrites(t *testing.T, rdb *redis.Client, how string) (undo func()) {
-	t.Helper()
-	ctx := context.Background()
-	switch how {
-	case "OOM":
-		if err := rdb.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
-			t.Fatal(err)
-		}
-		if err := rdb.ConfigSet(ctx, "maxmemory", "1").Err(); err != nil {
-			t.Fatal(err)
-		}
-		return func() { _ = rdb.ConfigSet(ctx, "maxmemory", "0").Err() }
-	case "READONLY":
-		if err := rdb.ReplicaOf(ctx, "127.0.0.1", fmt.Sprint(testenv.FreePort(t))).Err(); err != nil {
-			t.Fatal(err)
-		}
-		return func() { _ = rdb.ReplicaOf(ctx, "NO", "ONE").Err() }
-	}
-	t.Fatalf("refuseWrites: %q", how)
-	return nil
-}
-
 // A Redis that refuses writes (full under noeviction, a replica after a
 // failover) fails every operation that must write, with an error auth
 // answers with 503, and a rotation that failed leaves the old token
@@ -576,7 +553,7 @@ func TestRefusedWritesFailClosed(t *testing.T) {
 			if err := dl.Revoke(ctx, "j1", time.Now().Add(time.Hour)); err != nil {
 				t.Fatal(err)
 			}
-			undo := refuseWrites(t, rdb, how)
+			undo := redistest.RefuseWrites(t, rdb, how)
 			defer undo()
 			if err := rs.Create(ctx, "h9", rec("fam9")); err == nil {
 				t.Error("Create succeeded")

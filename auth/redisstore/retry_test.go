@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpguard/httpguard/internal/redistest"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/httpguard/httpguard/auth"
@@ -131,7 +133,7 @@ func TestRetryableRefreshStoreConcurrentRotationOneBranch(t *testing.T) {
 // reuse that leaves the successor kept.
 func TestRotateRetryableWhoseReplyIsLostIsIdempotent(t *testing.T) {
 	ctx := context.Background()
-	for name, rdb := range map[string]redis.UniversalClient{"redis": newClient(t), "redis cluster": newClusterClient(t)} {
+	for name, rdb := range map[string]redis.UniversalClient{"redis": newClient(t), "redis cluster": redistest.Cluster(t)} {
 		t.Run(name, func(t *testing.T) {
 			lose := &loseReplies{}
 			rdb.AddHook(lose)
@@ -196,7 +198,7 @@ func (b *lookupBarrier) Lookup(ctx context.Context, hash string) (auth.RefreshTo
 // a tampered successor revokes the family.
 func TestRefreshRetriesShareOneSuccessor(t *testing.T) {
 	t.Run("redis", func(t *testing.T) { testRefreshRetriesShareOneSuccessor(t, newClient(t)) })
-	t.Run("redis cluster", func(t *testing.T) { testRefreshRetriesShareOneSuccessor(t, newClusterClient(t)) })
+	t.Run("redis cluster", func(t *testing.T) { testRefreshRetriesShareOneSuccessor(t, redistest.Cluster(t)) })
 }
 
 func testRefreshRetriesShareOneSuccessor(t *testing.T, rdb redis.UniversalClient) {

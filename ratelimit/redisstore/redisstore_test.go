@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpguard/httpguard/internal/redistest"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/httpguard/httpguard/internal/testenv"
@@ -659,32 +661,6 @@ func TestKeyLimiterSharedThroughRedis(t *testing.T) {
 	}
 }
 
-// refuseWrites makes the Redis behind client refuse every write as it
-// does when full under maxmemory-policy noeviction (OOM) or when it has
-// become a replica after a failover (READONLY), and returns a function
-// that undoes it.
-func refuseWrites(t *testing.T, client *redis.Client, how string) (undo func()) {
-	t.Helper()
-	ctx := context.Background()
-	switch how {
-	case "OOM":
-		if err := client.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
-			t.Fatal(err)
-		}
-		if err := client.ConfigSet(ctx, "maxmemory", "1").Err(); err != nil {
-			t.Fatal(err)
-		}
-		return func() { _ = client.ConfigSet(ctx, "maxmemory", "0").Err() }
-	case "READONLY":
-		if err := client.ReplicaOf(ctx, "127.0.0.1", fmt.Sprint(testenv.FreePort(t))).Err(); err != nil {
-			t.Fatal(err)
-		}
-		return func() { _ = client.ReplicaOf(ctx, "NO", "ONE").Err() }
-	}
-	t.Fatalf("refuseWrites: %q", how)
-	return nil
-}
-
 // A Redis that answers but refuses writes (full under noeviction, a
 // replica after a failover) is unavailable: a decision that would admit
 // cannot be counted, so a fail-closed Store refuses it with
@@ -705,7 +681,7 @@ func TestRefusedWritesAreFailures(t *testing.T) {
 						reported.Add(1)
 					}
 				}})
-			undo := refuseWrites(t, client, how)
+			undo := redistest.RefuseWrites(t, client, how)
 			defer undo()
 			if res, err := closed.Take(ctx, "k", q); !errors.Is(err, redisstore.ErrUnavailable) || res.Allowed {
 				t.Errorf("fail-closed Take = %+v, %v; want ErrUnavailable", res, err)
@@ -808,46 +784,10 @@ func TestClientValuesNeverMakeAHashTag(t *testing.T) {
 	}
 }
 
-// newClusterClient starts a private one-node Redis Cluster serving every
-// slot and returns a cluster client for it. One node is enough to catch
-// what a cluster refuses: a script over keys of several slots (CROSSSLOT).
-// (Redis 7.0 does not refuse a script that touches a key it did not
-// declare while this node serves its slot.)
-func newClusterClient(t *testing.T) *redis.ClusterClient {
-	t.Helper()
-	addr := testenv.RedisWith(t, func(dir string, _ int) []string {
-		return []string{"--cluster-enabled", "yes", "--cluster-port", fmt.Sprint(testenv.FreePort(t)),
-			"--cluster-config-file", dir + "/nodes.conf"}
-	})
-	node := redis.NewClient(&redis.Options{Addr: addr})
-	defer node.Close()
-	ctx := context.Background()
-	slots := make([]int, 16384)
-	for i := range slots {
-		slots[i] = i
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for assigned := false; ; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the Redis Cluster node did not come up within 10s")
-		}
-		if !assigned {
-			assigned = node.ClusterAddSlots(ctx, slots...).Err() == nil
-			continue
-		}
-		if info, err := node.ClusterInfo(ctx).Result(); err == nil && strings.Contains(info, "cluster_state:ok") {
-			break
-		}
-	}
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{addr}})
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 // On a Redis Cluster every decision works: each script touches the one
 // key it declares, and an AttemptLimiter's keys of one user share a slot.
 func TestRedisCluster(t *testing.T) {
-	client := newClusterClient(t)
+	client := redistest.Cluster(t)
 	ctx := context.Background()
 	store := newStore(t, redisstore.Options{Client: client})
 	q := ratelimit.Quota{Interval: time.Hour, Burst: 2}

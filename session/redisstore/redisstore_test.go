@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpguard/httpguard/internal/redistest"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/httpguard/httpguard/internal/testenv"
@@ -741,34 +743,6 @@ func TestMalformedTokensNeverReachRedis(t *testing.T) {
 	}
 }
 
-// refuseWrites makes the Redis behind rdb refuse every write as it does
-// when full under maxmemory-policy noeviction (OOM) or when it has become
-// a replica after a failover (READONLY), and returns a function that
-// undoes it.
-func refuseWrites(t *testing.T, rdb *redis.Client, how string) (undo func()) {
-	t.Helper()
-	ctx := context.Background()
-	switch how {
-	case "OOM":
-		if err := rdb.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
-			t.Fatal(err)
-		}
-		if err := rdb.ConfigSet(ctx, "maxmemory", "1").Err(); err != nil {
-			t.Fatal(err)
-		}
-		return func() { _ = rdb.ConfigSet(ctx, "maxmemory", "0").Err() }
-	case "READONLY":
-		// A primary that nobody serves: the server turns replica, serves
-		// its data read-only, and refuses writes.
-		if err := rdb.ReplicaOf(ctx, "127.0.0.1", strconv.Itoa(testenv.FreePort(t))).Err(); err != nil {
-			t.Fatal(err)
-		}
-		return func() { _ = rdb.ReplicaOf(ctx, "NO", "ONE").Err() }
-	}
-	t.Fatalf("refuseWrites: %q", how)
-	return nil
-}
-
 // A Redis that refuses writes (full under noeviction, or a replica after a
 // failover) fails every operation that must write, with an error the
 // middleware answers with 503: nothing is taken as done or as absent.
@@ -783,7 +757,7 @@ func TestRefusedWritesFailClosed(t *testing.T) {
 			if _, err := s.Commit(ctx, session.Record{ID: live, Data: []byte("v"), Expiry: time.Now().Add(time.Hour)}); err != nil {
 				t.Fatal(err)
 			}
-			undo := refuseWrites(t, rdb, how)
+			undo := redistest.RefuseWrites(t, rdb, how)
 			defer undo()
 			fresh := strings.Repeat("F", session.IDLength-1) + "A"
 			later := session.Record{ID: live, Data: []byte("w"), Expiry: time.Now().Add(2 * time.Hour)}
