@@ -27,14 +27,7 @@ func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
 			// store leaves the deadline to the client.
 			rdb := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: cte})
 			o := redisstore.Options{Client: rdb, Timeout: 50 * time.Millisecond}
-			rs, err := redisstore.NewRefreshStore(o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dl, err := redisstore.NewDenylist(o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rs, dl := newStores(t, o)
 			calls := []testenv.StoreCall{
 				{Name: "Create", Call: func(ctx context.Context) error { return rs.Create(ctx, "h", rec("f")) }},
 				{Name: "Lookup", Call: func(ctx context.Context) error { _, _, err := rs.Lookup(ctx, "h"); return err }},

@@ -25,6 +25,20 @@ func newClient(t *testing.T) *redis.Client {
 	return rdb
 }
 
+// newStores returns a RefreshStore and a Denylist with options o.
+func newStores(t testing.TB, o redisstore.Options) (*redisstore.RefreshStore, *redisstore.Denylist) {
+	t.Helper()
+	rs, err := redisstore.NewRefreshStore(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl, err := redisstore.NewDenylist(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs, dl
+}
+
 // refreshStores returns every implementation, so that one contract test
 // covers the in-memory store and the Redis one alike, on a Redis server
 // and on a Redis Cluster (found in review: a cluster refused the Redis
@@ -539,14 +553,7 @@ func TestRefusedWritesFailClosed(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			rdb := newClient(t)
 			o := redisstore.Options{Client: rdb, Prefix: "refused:"}
-			rs, err := redisstore.NewRefreshStore(o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dl, err := redisstore.NewDenylist(o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rs, dl := newStores(t, o)
 			if err := rs.Create(ctx, "h1", rec("fam")); err != nil {
 				t.Fatal(err)
 			}
@@ -586,14 +593,7 @@ func TestAKeyOfAnotherTypeFailsClosed(t *testing.T) {
 	ctx := context.Background()
 	rdb := newClient(t)
 	o := redisstore.Options{Client: rdb, Prefix: "type:"}
-	rs, err := redisstore.NewRefreshStore(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dl, err := redisstore.NewDenylist(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs, dl := newStores(t, o)
 	if err := rdb.Set(ctx, "type:rt:h1", "x", time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -618,14 +618,7 @@ func TestScriptsAreSentAgainAfterAScriptFlush(t *testing.T) {
 	ctx := context.Background()
 	rdb := newClient(t)
 	o := redisstore.Options{Client: rdb, Prefix: "flush:"}
-	rs, err := redisstore.NewRefreshStore(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dl, err := redisstore.NewDenylist(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs, dl := newStores(t, o)
 	flush := func() {
 		t.Helper()
 		if err := rdb.ScriptFlush(ctx).Err(); err != nil {
