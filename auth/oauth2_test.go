@@ -2,11 +2,9 @@ package auth_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -18,7 +16,6 @@ import (
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/identity"
-	"github.com/httpguard/httpguard/internal/problem"
 )
 
 // oauthHasher hashes with tiny parameters so that the tests run quickly.
@@ -96,19 +93,7 @@ func (r tokenResult) str(k string) string { s, _ := r.body[k].(string); return s
 
 func (f *oauthFixture) post(t testing.TB, form url.Values, mod func(*http.Request)) tokenResult {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if mod != nil {
-		mod(req)
-	}
-	ctx, reason := problem.WithReason(req.Context())
-	w := httptest.NewRecorder()
-	f.ep.ServeHTTP(w, req.WithContext(ctx))
-	res := tokenResult{status: w.Code, header: w.Header(), raw: w.Body.String(), reason: reason.Err()}
-	if err := json.Unmarshal(w.Body.Bytes(), &res.body); err != nil {
-		t.Fatalf("body is not JSON: %q", w.Body)
-	}
-	return res
+	return f.postRaw(t, "/token", "application/x-www-form-urlencoded", form.Encode(), mod)
 }
 
 func form(kv ...string) url.Values {
