@@ -16,7 +16,7 @@
 //
 //	curl -i --cacert /tmp/httpguard-dev-NNNN/cert.pem https://localhost:8080/   # the path printed at start
 //	curl -i -k https://127.0.0.1:8080/                  # or skip verification
-//	curl -i http://127.0.0.1:8081/some/path?q=1         # 301 to https://127.0.0.1:8080/some/path?q=1
+//	curl -i 'http://127.0.0.1:8081/some/path?q=1'       # 301 to https://127.0.0.1:8080/some/path?q=1
 //	curl -i -X POST http://127.0.0.1:8081/form          # 400: a body sent in clear is refused, not redirected
 //	curl -i -H 'Host: evil.example' http://127.0.0.1:8081/   # 301 to https://localhost:8080/, never evil.example
 //	curl -i -k --tls-max 1.1 https://127.0.0.1:8080/    # refused: TLS 1.2 is the minimum
