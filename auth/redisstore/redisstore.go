@@ -357,10 +357,7 @@ return 1
 // was ahead).
 func setUntil(ctx context.Context, rdb redis.UniversalClient, timeout time.Duration, direct bool, key string, until, now time.Time) error {
 	ttl := atLeastMS(until.Sub(now))
-	end := until.UnixMilli()
-	if until.After(time.UnixMilli(end)) {
-		end++ // rounded up, as ttl is
-	}
+	end := redisttl.CeilUnixMilli(until) // rounded up, as ttl is
 	_, err := rediscall.RunWith(ctx, timeout, direct, func(ctx context.Context) (any, error) {
 		return setUntilScript.Run(ctx, rdb, []string{key}, end, ttl.Milliseconds()).Result()
 	})

@@ -17,3 +17,13 @@ func Ceil(d time.Duration) time.Duration {
 	}
 	return r
 }
+
+// CeilUnixMilli is t in Unix milliseconds, rounded up as Ceil rounds a
+// time to live: a key that expires at it (PEXPIREAT) lasts until t.
+func CeilUnixMilli(t time.Time) int64 {
+	ms := t.UnixMilli()
+	if t.After(time.UnixMilli(ms)) {
+		ms++
+	}
+	return ms
+}

@@ -25,3 +25,23 @@ func TestCeil(t *testing.T) {
 		}
 	}
 }
+
+func TestCeilUnixMilli(t *testing.T) {
+	t.Parallel()
+	base := time.UnixMilli(1_700_000_000_000)
+	tests := []struct {
+		in   time.Time
+		want int64
+	}{
+		{base, 1_700_000_000_000},
+		{base.Add(1), 1_700_000_000_001},
+		{base.Add(time.Millisecond - 1), 1_700_000_000_001},
+		{base.Add(-1), 1_700_000_000_000},
+		{time.UnixMilli(-5).Add(-1), -5},
+	}
+	for _, tt := range tests {
+		if got := CeilUnixMilli(tt.in); got != tt.want {
+			t.Errorf("CeilUnixMilli(%v) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}

@@ -223,10 +223,7 @@ func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) 
 	}
 	// Both ends rounded up to Redis's milliseconds: a CookieStore
 	// revokes with Commit, and a revocation must not end early.
-	end := rec.Expiry.UnixMilli()
-	if rec.Expiry.After(time.UnixMilli(end)) {
-		end++
-	}
+	end := redisttl.CeilUnixMilli(rec.Expiry)
 	stored, err := rediscall.RunWith(ctx, s.timeout, s.direct, func(ctx context.Context) (int, error) {
 		return commitScript.Run(ctx, s.client, []string{key}, s.value(rec), redisttl.Ceil(ttl).Milliseconds(), end).Int()
 	})
