@@ -24,7 +24,8 @@
 //	→ cors (only with Config.CORSOrigins)
 //	→ ratelimit by client address
 //	→ csrf (Fetch Metadata and Origin; the CORS origins only without the session cookie)
-//	→ session (a deleted or demoted user's session ends: ValidateLogin)
+//	→ session (a deleted or demoted user's session, or one older than
+//	  the password, ends: ValidateLogin)
 //	→ auth (a bearer token, when one is sent)
 //	→ the account check (a deleted or demoted user's token gets 401)
 //	→ ratelimit by subject
@@ -115,6 +116,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"log/slog"
@@ -353,12 +356,13 @@ func New(cfg Config) (http.Handler, error) {
 	sessions, err := session.New(session.Options{
 		Store:                          st.session,
 		DangerouslyAllowInsecureCookie: !cfg.TLS, // plain HTTP on loopback only; main refuses anything else
-		// The sessions of a deleted account, or of one whose roles
-		// changed (an admin demoted), end on their next request: the
-		// record is deleted and the request goes on without a session.
+		// The sessions of a deleted account, of one whose roles changed
+		// (an admin demoted) and of one whose password changed end on
+		// their next request: the record is deleted and the request goes
+		// on without a session.
 		ValidateLogin: func(ctx context.Context, id identity.Identity, _ time.Time) (bool, error) {
 			u, found, err := cfg.Users.LookupUser(ctx, id.Subject())
-			return found && sameRoles(id, u.Identity.Roles), err
+			return found && sameRoles(id, u.Identity.Roles) && sameCredential(id, u.Hash), err
 		},
 	})
 	if err != nil {
@@ -620,6 +624,32 @@ func sameRoles(id identity.Identity, roles []string) bool {
 		}
 	}
 	return true
+}
+
+// credentialClaim is the claim of a session's identity that holds
+// credential(hash) of the password hash the user logged in with, so that
+// a password change ends the sessions made before it (OWASP ASVS 3.3.3):
+// restarted with another -users file, and with -redis, a session made
+// with the old password would otherwise outlive it. (Refresh tokens are
+// bound to the hash by auth itself; an access token lives out its
+// DefaultAccessTokenTTL.)
+const credentialClaim = "secureapi_credential"
+
+// credential returns a fingerprint of a password hash: 128 bits of its
+// SHA-256. It is a hash of a salted, slow hash, stored server-side with
+// the session, and only tells that the hash changed.
+func credential(hash string) string {
+	sum := sha256.Sum256([]byte("secureapi session credential\x00" + hash))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
+// sameCredential reports whether id, a session's identity, was logged in
+// with hash, the account's password hash of now. A session without the
+// claim (made before it existed, or by another login path) is not.
+func sameCredential(id identity.Identity, hash string) bool {
+	c, ok := id.Claim(credentialClaim)
+	s, isString := c.(string)
+	return ok && isString && subtle.ConstantTimeCompare([]byte(s), []byte(credential(hash))) == 1
 }
 
 var errAsteriskForm = errors.New("secureapi: the request target \"*\" is for OPTIONS only")

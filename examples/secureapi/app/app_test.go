@@ -802,6 +802,61 @@ func TestDemotedUser(t *testing.T) {
 	}
 }
 
+// TestPasswordChange: when an account's password changes (a restart with
+// another users file, which with Redis keeps the sessions), the sessions
+// logged in with the old password end on their next request, and its
+// refresh tokens stop working, while the new password logs in as usual.
+// Found in review: a session made with a stolen password outlived the
+// change until it expired.
+func TestPasswordChange(t *testing.T) {
+	t.Parallel()
+	logs := new(logBuffer)
+	cfg := newConfig(t, logs)
+	srv := startWith(t, cfg, logs)
+	c := srv.client(t)
+	refresh := c.token("bob", testPassword, "").json(t)["refresh_token"].(string)
+	session := srv.sessionClient(t, "bob")
+	if r := session.get("/data"); r.StatusCode != http.StatusOK {
+		t.Fatalf("GET /data before the change: %d", r.StatusCode)
+	}
+
+	// The same account again, hash and all, is no change.
+	u, _, _ := cfg.Users.LookupUser(t.Context(), "bob")
+	if err := cfg.Users.Add("bob", u); err != nil {
+		t.Fatal(err)
+	}
+	if r := session.get("/data"); r.StatusCode != http.StatusOK {
+		t.Fatalf("GET /data after the account was stored again unchanged: %d", r.StatusCode)
+	}
+
+	const newPassword = "a new and longer passphrase"
+	changed := u
+	var err error
+	if changed.Hash, err = weak.Hash(newPassword); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Users.Add("bob", changed); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/data", "/users/me/"} {
+		if r := session.get(path); r.StatusCode != http.StatusUnauthorized {
+			t.Errorf("GET %s with a session older than the password: %d, want 401", path, r.StatusCode)
+		}
+	}
+	r := c.postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {refresh}})
+	if r.StatusCode != http.StatusBadRequest || r.json(t)["error"] != "invalid_grant" {
+		t.Errorf("a refresh token older than the password: %d %s, want 400 invalid_grant", r.StatusCode, r.body)
+	}
+
+	fresh := srv.client(t)
+	if r := fresh.login("bob", newPassword); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login with the new password: %d %s", r.StatusCode, r.body)
+	}
+	if r := fresh.get("/data"); r.StatusCode != http.StatusOK {
+		t.Errorf("GET /data with a session of the new password: %d", r.StatusCode)
+	}
+}
+
 // TestRolesAreComparedAsASet: the account check compares a token's and a
 // session's roles with the account's as sets. A store may list a role
 // twice, or in another order than the token holds them (an identity holds

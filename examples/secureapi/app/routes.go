@@ -160,6 +160,14 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusTooManyRequests, Err: err})
 		return
 	}
+	// The hash the session is bound to is read before the password is
+	// checked: if it changes in between, the session holds the old one's
+	// fingerprint and ends on its next request, the safe way round.
+	u, _, err := s.users.LookupUser(ctx, name)
+	if err != nil {
+		unavailable(w, r, err)
+		return
+	}
 	opts, err := auth.CheckPassword(ctx, s.users, name, pw)
 	if errors.Is(err, auth.ErrUnavailable) {
 		unavailable(w, r, err)
@@ -174,6 +182,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.log.WarnContext(ctx, "recording a successful login", "error", err)
 	}
 	opts.Method = identity.MethodSession
+	opts.Claims = map[string]any{credentialClaim: credential(u.Hash)}
 	sess := session.FromRequest(r)
 	if prev, ok := sess.Identity(); ok && prev.Subject() != opts.Subject {
 		// Another user signs in on this browser: nothing of the previous
