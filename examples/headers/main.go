@@ -46,6 +46,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -112,7 +113,7 @@ func main() {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("listening", "url", "http://"+ln.Addr().String()+"/")
+	logger.Info("listening", "url", listenURL(ln.Addr()))
 	select {
 	case err := <-errc:
 		log.Fatal(err)
@@ -123,6 +124,17 @@ func main() {
 	if err := srv.Shutdown(shutdown); err != nil {
 		log.Printf("shutdown: %v", err)
 	}
+}
+
+// listenURL returns the URL of a server listening on a. On every address
+// (-addr :8080) it names localhost, which the default -allowed-hosts
+// serves, rather than [::] or 0.0.0.0, which it refuses with 400.
+func listenURL(a net.Addr) string {
+	ap, err := netip.ParseAddrPort(a.String())
+	if err == nil && ap.Addr().IsUnspecified() {
+		return "http://" + net.JoinHostPort("localhost", strconv.Itoa(int(ap.Port()))) + "/"
+	}
+	return "http://" + a.String() + "/"
 }
 
 // newHandler returns the site's routes, each inside its variant of the

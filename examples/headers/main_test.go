@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -330,5 +331,23 @@ func TestAPITime(t *testing.T) {
 	ts, err := time.Parse(time.RFC3339, v.Time)
 	if err != nil || !strings.HasSuffix(v.Time, "Z") || time.Since(ts).Abs() > time.Minute {
 		t.Errorf("time %q (%v), want now in UTC", v.Time, err)
+	}
+}
+
+// The URL logged at start is served with the default -allowed-hosts, on
+// every address too (-addr :8080 listens on [::] or 0.0.0.0, a Host the
+// site refuses with 400).
+func TestListenURLServed(t *testing.T) {
+	h, _ := newTestHandler(t, defaultHosts, nil)
+	for _, a := range []*net.TCPAddr{
+		{IP: net.IPv4(127, 0, 0, 1), Port: 8080},
+		{IP: net.IPv6loopback, Port: 8080},
+		{IP: net.IPv4zero, Port: 8080},
+		{IP: net.IPv6unspecified, Port: 8080},
+	} {
+		u := listenURL(a)
+		if w := get(h, u, nil); w.Code != http.StatusOK {
+			t.Errorf("listening on %s: logged %s, which gets %d", a, u, w.Code)
+		}
 	}
 }
