@@ -66,6 +66,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -118,16 +119,10 @@ func main() {
 		}
 	}
 
-	// The origin of the links the server sends comes from its own
-	// configuration (here -addr), never from a request's Host header.
-	host, port, err := net.SplitHostPort(*addr)
+	ln, origin, err := listen(*addr)
 	if err != nil {
-		log.Fatalf("-addr: %v", err)
+		log.Fatal(err)
 	}
-	if a, err := netip.ParseAddr(host); host == "" || (err == nil && a.IsUnspecified()) {
-		host = "localhost"
-	}
-	origin := "https://" + net.JoinHostPort(host, port)
 
 	users, err := demoUsers(password)
 	if err != nil {
@@ -152,8 +147,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServeTLS("", "") }()
-	log.Printf("listening on https://%s (self-signed certificate: use curl -k)", *addr)
+	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	log.Printf("listening on %s (self-signed certificate: use curl -k)", origin)
 	select {
 	case err := <-errc:
 		log.Fatal(err)
@@ -164,6 +159,26 @@ func main() {
 	if err := srv.Shutdown(shutdown); err != nil {
 		log.Printf("shutdown: %v", err)
 	}
+}
+
+// listen listens on addr and returns the origin of the links the server
+// sends, from its own configuration, never from a request's Host header:
+// the -addr host (localhost for an unspecified one) and the port listened
+// on, which for port 0 is not -addr's.
+func listen(addr string) (net.Listener, string, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("-addr: %w", err)
+	}
+	if a, err := netip.ParseAddr(host); host == "" || (err == nil && a.IsUnspecified()) {
+		host = "localhost"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", err
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	return ln, "https://" + net.JoinHostPort(host, port), nil
 }
 
 // loadSigningKey returns the key of SESSION_SIGNING_KEY, v: 64 hex digits.

@@ -6,10 +6,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -365,6 +367,22 @@ func TestRedisURLPasswordFromEnvironment(t *testing.T) {
 		}
 		if err != nil && (strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "bob")) {
 			t.Errorf("redisURL(%q, %q): error shows the URL: %v", c.flag, c.env, err)
+		}
+	}
+}
+
+// The reset links name the port listened on: with -addr port 0, the one
+// the system chose, not 0.
+func TestLinkOriginNamesBoundPort(t *testing.T) {
+	for addr, host := range map[string]string{"127.0.0.1:0": "127.0.0.1", ":0": "localhost"} {
+		ln, origin, err := listen(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+		ln.Close()
+		if want := "https://" + net.JoinHostPort(host, port); origin != want {
+			t.Errorf("-addr %s, listening on %s: origin %s, want %s", addr, ln.Addr(), origin, want)
 		}
 	}
 }
