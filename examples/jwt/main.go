@@ -53,6 +53,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -89,7 +90,12 @@ func main() {
 		pw = rand.Text()
 		fmt.Fprintf(os.Stderr, "\n*** DEMO USER: demo / %s\n*** random password for this run only; set %s to choose one\n\n", pw, demoPasswordEnv)
 	}
-	handler, err := newHandler(key, pw, issuerURL(*addr))
+	ln, err := net.Listen("tcp", *addr) // listen first: the issuer names the port listened on
+	if err != nil {
+		log.Fatal(err)
+	}
+	iss := issuerURL(*addr, ln.Addr())
+	handler, err := newHandler(key, pw, iss)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -100,8 +106,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Printf("jwt: listening on http://%s (POST /token, GET /users/me/)", *addr)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Printf("jwt: listening on %s (POST /token, GET /users/me/)", iss)
 	select {
 	case err := <-errc:
 		log.Fatal(err)
@@ -134,9 +140,11 @@ func signingKey(env string, notice io.Writer) (ed25519.PrivateKey, error) {
 }
 
 // issuerURL is the iss of the tokens: the URL this server is reached at,
-// taken from -addr (checkLoopback has refused an address without a host).
-func issuerURL(addr string) string {
-	return "http://" + addr
+// the host of -addr (checkLoopback has refused an address without one)
+// and the port of bound, the address listened on (-addr port 0 is not).
+func issuerURL(addr string, bound net.Addr) string {
+	host, _, _ := net.SplitHostPort(addr)
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(bound.(*net.TCPAddr).Port))
 }
 
 // newHandler returns the routes: the token endpoint, the JWKS and the

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -33,7 +34,7 @@ func TestFlow(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	// The issuer follows -addr: tokens name the address served, not
 	// a fixed 127.0.0.1:8080.
-	h, err := newHandler(key, "demo password", issuerURL("127.0.0.1:9090"))
+	h, err := newHandler(key, "demo password", issuerURL("127.0.0.1:9090", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9090}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestFlow(t *testing.T) {
 // the right password included, with 429 and Retry-After.
 func TestLockout(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	h, err := newHandler(key, "demo password", issuerURL("127.0.0.1:8080"))
+	h, err := newHandler(key, "demo password", issuerURL("127.0.0.1:8080", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,14 +149,21 @@ func claim(t *testing.T, tok, name string) any {
 	return claims[name]
 }
 
+// The issuer is the -addr host with the port listened on: with port 0,
+// the one the system chose.
 func TestIssuerURL(t *testing.T) {
-	for addr, want := range map[string]string{
-		"127.0.0.1:8080": "http://127.0.0.1:8080",
-		"localhost:9090": "http://localhost:9090",
-		"[::1]:8443":     "http://[::1]:8443",
+	for _, c := range []struct {
+		addr  string
+		bound *net.TCPAddr
+		want  string
+	}{
+		{"127.0.0.1:8080", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, "http://127.0.0.1:8080"},
+		{"localhost:9090", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9090}, "http://localhost:9090"},
+		{"[::1]:8443", &net.TCPAddr{IP: net.IPv6loopback, Port: 8443}, "http://[::1]:8443"},
+		{"127.0.0.1:0", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 43210}, "http://127.0.0.1:43210"},
 	} {
-		if got := issuerURL(addr); got != want {
-			t.Errorf("issuerURL(%q) = %q, want %q", addr, got, want)
+		if got := issuerURL(c.addr, c.bound); got != c.want {
+			t.Errorf("issuerURL(%q, %s) = %q, want %q", c.addr, c.bound, got, c.want)
 		}
 	}
 }
