@@ -18,13 +18,17 @@
 // Then, with jq installed:
 //
 //	curl -i localhost:8080/users/me/                      # 401, WWW-Authenticate: Bearer realm="api"
-//	curl -s localhost:8080/token -d grant_type=password -d client_id=demo-cli \
-//	     -d username=demo --data-urlencode "password=$JWT_DEMO_PASSWORD" | tee /tmp/token.json
-//	TOKEN=$(jq -r .access_token /tmp/token.json)
+//	PAIR=$(curl -s localhost:8080/token -d grant_type=password -d client_id=demo-cli \
+//	     -d username=demo --data-urlencode "password=$JWT_DEMO_PASSWORD"); echo "$PAIR"
+//	TOKEN=$(echo "$PAIR" | jq -r .access_token)
 //	curl -i -H "Authorization: Bearer $TOKEN" localhost:8080/users/me/    # 200
 //	curl -s localhost:8080/token -d grant_type=refresh_token -d client_id=demo-cli \
-//	     -d "refresh_token=$(jq -r .refresh_token /tmp/token.json)"        # a new pair; the old refresh token is spent
+//	     -d "refresh_token=$(echo "$PAIR" | jq -r .refresh_token)"        # a new pair; the old refresh token is spent
 //	curl -s localhost:8080/.well-known/jwks.json                           # the public key, for other services
+//
+// The tokens stay in shell variables: a file under /tmp is readable by
+// every user of the machine, and each of them can reach this loopback
+// server too.
 //
 // Replaying a spent refresh token revokes every refresh token of its
 // family; access tokens already issued stay valid until they expire (15

@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"go/parser"
+	"go/token"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -183,6 +185,21 @@ func TestCheckLoopback(t *testing.T) {
 	} {
 		if err := checkLoopback(addr); (err == nil) != ok {
 			t.Errorf("checkLoopback(%q) = %v, want accepted %v", addr, err, ok)
+		}
+	}
+}
+
+// The comment's commands keep the tokens in shell variables: a file under
+// /tmp is readable by every user of the machine, who can also reach this
+// loopback server and refresh a token read there.
+func TestCommentKeepsTokensOutOfTmp(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "main.go", nil, parser.ParseComments|parser.PackageClauseOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(f.Doc.Text(), "\n") {
+		if strings.HasPrefix(line, "\t") && strings.Contains(line, "/tmp/") {
+			t.Errorf("the comment keeps a token under /tmp: %s", line)
 		}
 	}
 }
