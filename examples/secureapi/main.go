@@ -50,9 +50,9 @@
 //
 //	export SECUREAPI_DEMO_PASSWORD='correct horse battery staple'
 //	go run ./examples/secureapi &
-//	curl -s localhost:8080/token -d grant_type=password -d client_id=secureapi-cli \
-//	     -d username=bob --data-urlencode "password=$SECUREAPI_DEMO_PASSWORD" > /tmp/tok.json
-//	TOKEN=$(jq -r .access_token /tmp/tok.json)
+//	PAIR=$(curl -s localhost:8080/token -d grant_type=password -d client_id=secureapi-cli \
+//	     -d username=bob --data-urlencode "password=$SECUREAPI_DEMO_PASSWORD")
+//	TOKEN=$(echo "$PAIR" | jq -r .access_token)
 //	curl -s -H "Authorization: Bearer $TOKEN" localhost:8080/users/me/       # bob, user, his scopes
 //	curl -i -H "Authorization: Bearer $TOKEN" localhost:8080/users/alice     # 403: not his record
 //	curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
@@ -60,15 +60,21 @@
 //	curl -i -u "bob:$SECUREAPI_DEMO_PASSWORD" localhost:8080/secure-data/   # HTTP Basic
 //
 // A browser session, with the page's CSRF token (or open
-// http://localhost:8080/ in a browser):
+// http://localhost:8080/ in a browser), its cookie in a file only you can
+// read (mktemp makes it 0600):
 //
-//	csrf() { curl -s -c /tmp/jar -b /tmp/jar localhost:8080/ | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p'; }
-//	curl -i -c /tmp/jar -b /tmp/jar localhost:8080/login -d "csrf_token=$(csrf)" \
+//	JAR=$(mktemp)
+//	csrf() { curl -s -c "$JAR" -b "$JAR" localhost:8080/ | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p'; }
+//	curl -i -c "$JAR" -b "$JAR" localhost:8080/login -d "csrf_token=$(csrf)" \
 //	     -d username=alice --data-urlencode "password=$SECUREAPI_DEMO_PASSWORD"     # 303 to /
-//	curl -s -b /tmp/jar localhost:8080/data                                  # session only
-//	curl -i -b /tmp/jar -X DELETE localhost:8080/users/carol                 # 204: alice is admin
-//	curl -i -c /tmp/jar -b /tmp/jar localhost:8080/logout -d "csrf_token=$(csrf)" -H 'Origin: https://evil.example'  # 403
-//	curl -i -c /tmp/jar -b /tmp/jar localhost:8080/logout -d "csrf_token=$(csrf)"   # 303; the session is dead everywhere
+//	curl -s -b "$JAR" localhost:8080/data                                  # session only
+//	curl -i -b "$JAR" -X DELETE localhost:8080/users/carol                 # 204: alice is admin
+//	curl -i -c "$JAR" -b "$JAR" localhost:8080/logout -d "csrf_token=$(csrf)" -H 'Origin: https://evil.example'  # 403
+//	curl -i -c "$JAR" -b "$JAR" localhost:8080/logout -d "csrf_token=$(csrf)"   # 303; the session is dead everywhere
+//
+// The tokens stay in shell variables and the cookie in a private file:
+// under /tmp, with the usual umask, every user of the machine could read
+// them, and each of them can reach this server on loopback.
 //
 // Ten wrong passwords for one user from one address lock that pair out
 // (429 with Retry-After, the right password included) on POST /token,
