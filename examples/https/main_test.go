@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -19,12 +18,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/httpguard/httpguard/headers"
 	"github.com/httpguard/httpguard/https"
+	"github.com/httpguard/httpguard/internal/testenv"
 )
 
 // Every answer of the plain HTTP listener carries the security headers,
@@ -102,10 +101,10 @@ func TestDevRedirects(t *testing.T) {
 
 // startRun runs the command with o on free loopback ports until the test
 // ends, and returns its HTTPS and plain HTTP addresses and its log.
-func startRun(t *testing.T, o options) (tlsAddr, plainAddr string, logs *syncBuffer) {
+func startRun(t *testing.T, o options) (tlsAddr, plainAddr string, logs *testenv.LogBuffer) {
 	t.Helper()
 	o.addr, o.httpAddr = "127.0.0.1:0", "127.0.0.1:0"
-	logs = new(syncBuffer)
+	logs = new(testenv.LogBuffer)
 	ctx, cancel := context.WithCancel(context.Background())
 	readyc, done := make(chan [2]string, 1), make(chan error, 1)
 	go func() {
@@ -126,23 +125,6 @@ func startRun(t *testing.T, o options) (tlsAddr, plainAddr string, logs *syncBuf
 		t.Fatalf("run did not start\n%s", logs)
 	}
 	return "", "", nil
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // noRedirects is a client that reports redirects instead of following
