@@ -290,6 +290,11 @@ func TestResolve(t *testing.T) {
 			req{remote: "10.0.0.1:1", headers: hdr("X-Real-IP", "198.51.100.1", "X-Forwarded-Proto", "https, http")}, "198.51.100.1", "http"},
 		{"two X-Real-IP lines are ambiguous and ignored", realIP,
 			req{remote: "10.0.0.1:1", headers: hdr("X-Real-IP", "198.51.100.1", "X-Real-IP", "6.6.6.6")}, "10.0.0.1", "http"},
+		// gofiber/fiber CVE-2026-45045 (GHSA-gcfq-8gqf-4876): the proxy
+		// added its X-Real-IP after the client's instead of replacing it,
+		// and the backend believed the first line, the client's.
+		{"CVE-2026-45045: a client's X-Real-IP before the one its proxy added is not believed", realIP,
+			req{remote: "10.0.0.1:1", headers: hdr("X-Real-IP", "127.0.0.1", "X-Real-IP", "198.51.100.1")}, "10.0.0.1", "http"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
