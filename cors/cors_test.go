@@ -373,6 +373,9 @@ var specCases = []specCase{
 		opts: base, method: "OPTIONS", status: 204,
 		headers: preflight("https://app.example.com", "PUT", acrh("")),
 		want:    allowedPreflight("https://app.example.com", "Access-Control-Allow-Methods", "PUT")},
+	// rs/cors#170 is GHSA-mh55-gqvf-xfwm (CVE-2025-47908), and go-chi/cors#36
+	// the same attack: a preflight whose Access-Control-Request-Headers is a
+	// megabyte of commas cost tens of megabytes of allocations.
 	{name: "regression rs/cors#170: a megabyte of commas is rejected",
 		opts: base, method: "OPTIONS", status: 403,
 		headers: preflight("https://app.example.com", "PUT", acrh(megabyteOfCommas)),
