@@ -120,6 +120,10 @@ func TestHSTSOnlyOverHTTPS(t *testing.T) {
 		want     bool
 	}{
 		{"plain HTTP gets no HSTS", nil, false, "192.0.2.1:1234", "", false},
+		// gofiber/fiber CVE-2026-53624 (GHSA-gv83-gqw6-9j2c): helmet
+		// compared the wrong request field with "https" and never sent
+		// HSTS. Here the request URL even says http: the connection
+		// decides (TestEndToEnd checks the same over a real TLS server).
 		{"a TLS connection gets HSTS", nil, true, "192.0.2.1:1234", "", true},
 		{"a trusted proxy that says https gets HSTS", rv, false, "10.1.2.3:1234", "https", true},
 		{"a trusted proxy that says http gets no HSTS", rv, false, "10.1.2.3:1234", "http", false},
