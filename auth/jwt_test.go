@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/internal/problem"

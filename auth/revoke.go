@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/httpguard/httpguard/internal/detach"
 )
 

@@ -9,10 +9,11 @@ import (
 	"time"
 
 	chicors "github.com/go-chi/cors"
-	"github.com/httpguard/httpguard/cors"
 	"github.com/labstack/echo/v4"
 	echomw "github.com/labstack/echo/v4/middleware"
 	rscors "github.com/rs/cors"
+
+	"github.com/httpguard/httpguard/cors"
 )
 
 // corsWriter is a ResponseWriter whose header map is cleared and reused

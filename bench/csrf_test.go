@@ -8,8 +8,9 @@ import (
 
 	filippocsrf "filippo.io/csrf"
 	gorillacsrf "github.com/gorilla/csrf"
-	"github.com/httpguard/httpguard/csrf"
 	"github.com/justinas/nosurf"
+
+	"github.com/httpguard/httpguard/csrf"
 )
 
 // csrfWriter is a ResponseWriter whose header map is cleared and reused.

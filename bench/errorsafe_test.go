@@ -10,9 +10,10 @@ import (
 	"time"
 
 	chimw "github.com/go-chi/chi/v5/middleware"
-	"github.com/httpguard/httpguard/errorsafe"
 	"github.com/labstack/echo/v4"
 	echomw "github.com/labstack/echo/v4/middleware"
+
+	"github.com/httpguard/httpguard/errorsafe"
 )
 
 // esWriter is a ResponseWriter whose header map is cleared and reused

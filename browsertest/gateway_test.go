@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
 	"github.com/httpguard/httpguard/cors"
 	"github.com/httpguard/httpguard/headers"
 )

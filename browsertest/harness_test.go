@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
 	"github.com/httpguard/httpguard/https"
 )
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
 	"github.com/httpguard/httpguard/csrf"
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/session"

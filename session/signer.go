@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gorilla/securecookie"
+
 	"github.com/httpguard/httpguard/internal/httptoken"
 )
 

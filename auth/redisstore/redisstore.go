@@ -7,10 +7,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/internal/rediscall"
 	"github.com/httpguard/httpguard/internal/redisttl"
-	"github.com/redis/go-redis/v9"
 )
 
 // DefaultPrefix is the default Options.Prefix.
