@@ -145,6 +145,15 @@ func newServer(redisURL string, users auth.UserStore) (http.Handler, func(), err
 			return nil, nil, err
 		}
 		client := redis.NewClient(opts)
+		// A wrong address or password is a mistake to report at start,
+		// not a fail-open API limit and a log line on every request.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err = client.Ping(ctx).Err()
+		cancel()
+		if err != nil {
+			client.Close()
+			return nil, nil, fmt.Errorf("redis: %w", err)
+		}
 		cleanup = func() { client.Close() }
 		apiStore, err = redisstore.New(redisstore.Options{
 			Client:   client,

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -353,4 +354,36 @@ func TestRedisURLPasswordFromEnvironment(t *testing.T) {
 			t.Errorf("redisURL(%q, %q): error shows the URL: %v", c.flag, c.env, err)
 		}
 	}
+}
+
+// A Redis that cannot be reached or refuses the password stops the server
+// at start: the API limit fails open, and would otherwise let every
+// request through with a log line each, unnoticed until then.
+func TestRedisCheckedAtStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	locked := testenv.RedisWith(t, func(string, int) []string { return []string{"--requirepass", "right-password"} })
+	for _, u := range []string{
+		"redis://" + closed + "/0",
+		"redis://:wrong-password@" + locked + "/0",
+	} {
+		h, cleanup, err := newServer(u, testUsers(t, nil))
+		if err == nil {
+			cleanup()
+			t.Errorf("%s: a server, want an error", strings.Replace(u, "wrong-password", "…", 1))
+			continue
+		}
+		if h != nil || strings.Contains(err.Error(), "wrong-password") {
+			t.Errorf("error %v (handler %v)", err, h)
+		}
+	}
+	_, cleanup, err := newServer("redis://:right-password@"+locked+"/0", testUsers(t, nil))
+	if err != nil {
+		t.Fatalf("the right password: %v", err)
+	}
+	cleanup()
 }
