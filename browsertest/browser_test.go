@@ -19,4 +19,5 @@ func TestBrowser(t *testing.T) {
 	t.Run("RememberMe", s.testRememberMe)
 	t.Run("HostPrefix", s.testHostPrefix)
 	t.Run("Partitioned", s.testPartitioned)
+	t.Run("Sanitize", s.testSanitize)
 }

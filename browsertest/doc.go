@@ -5,7 +5,9 @@
 // browser reads them as intended. The suite drives Debian's Chromium,
 // headless, through chromedp, and every scenario asserts what the browser
 // did: values the page's own scripts observed, and the requests the test
-// servers saw (or never saw).
+// servers saw (or never saw). Likewise, whether sanitized HTML is inert is
+// decided by how a browser parses it, so the suite also renders the HTML
+// sanitizer's output there.
 //
 // It is a separate module, so chromedp never enters the main module's
 // go.mod. It holds only tests.
@@ -97,9 +99,24 @@
 //     cross-site POST carries it and csrf rejects that; a csrf token form
 //     in the frame passes with TokenOptions.Partitioned and is rejected
 //     without it.
+//   - Sanitize: the output of sanitize.UserContent and sanitize.Strict (and
+//     Strict's inside a quoted attribute) for a corpus of XSS and
+//     mutation-XSS payloads, on a page without CSP, rendered by the server
+//     through html/template, assigned with innerHTML, and assigned again
+//     its own serialization (the innerHTML round trip): the page's
+//     sentinel is never called, the page does not navigate, and a walk of
+//     the DOM finds no on* attribute, no script, iframe, object, embed,
+//     base, meta, form or similar element, no URL attribute whose resolved
+//     scheme is javascript:, vbscript: or data:, no srcdoc, and nothing the
+//     policy does not allow. Controls render payloads unsanitized on the
+//     same page and see the sentinel called in each rendering (one only
+//     after the round trip), the DOM walk fail, and a meta refresh leave.
 //
 // Waits are event-driven (page polling, channels signalled by the test
-// servers) with a 60-second bound per scenario; the one fixed wait lets
-// Chromium's 5-second default preflight cache expire before the request
-// that shows Max-Age is obeyed, and the request counts decide that case.
+// servers) with a 60-second bound per scenario. Two waits are fixed: one
+// lets Chromium's 5-second default preflight cache expire before the
+// request that shows Max-Age is obeyed, and the request counts decide that
+// case; Sanitize gives each page half a second after it rendered for
+// what it must not do (error and load handlers, frames, a meta refresh),
+// which nothing announces.
 package browsertest
