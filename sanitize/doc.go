@@ -10,7 +10,10 @@
 // links (rel="nofollow", and target="_blank" with rel="noopener" for links
 // that name a host, this site's own included). [Text] is Strict for plain
 // strings. [NewPolicy] wraps a custom bluemonday policy. Policies are
-// compiled once and safe for concurrent use.
+// compiled once and safe for concurrent use. Their output is balanced:
+// it closes every element it opens and no other, so a comment cannot
+// leave a link or bold open over the rest of the page, nor close the
+// page's own list.
 //
 // Sanitize HTML on the way in only when the field really is HTML. For
 // everything else, store the text as it is and let html/template escape it

@@ -1,6 +1,8 @@
 package sanitize
 
 import (
+	"unsafe"
+
 	"github.com/microcosm-cc/bluemonday"
 )
 
@@ -47,10 +49,28 @@ func newUserContent() *bluemonday.Policy {
 func NewPolicy(p *bluemonday.Policy) *Policy { return &Policy{p: p} }
 
 // Sanitize returns s with everything the policy does not allow removed.
-func (p *Policy) Sanitize(s string) string { return p.p.Sanitize(s) }
+// The result is balanced, so that it stays inside the element the page
+// puts it in: every element it opens it closes, it closes none it did not
+// open, and it holds no list item outside a list of its own. Without
+// that, "<a href=https://evil.example/>Sign in", with its link left open,
+// would turn the text of the page after it into that link, and a stray
+// "</ul>" would close the page's own list. Put the result in an element of
+// its own, such as a div, rather than straight into a paragraph, whose end
+// the HTML parser implies at a p, a list or a heading in the result.
+func (p *Policy) Sanitize(s string) string {
+	out, _ := balance(p.p.Sanitize(s))
+	return out
+}
 
 // SanitizeBytes is Sanitize for a byte slice.
-func (p *Policy) SanitizeBytes(b []byte) []byte { return p.p.SanitizeBytes(b) }
+func (p *Policy) SanitizeBytes(b []byte) []byte {
+	out := p.p.SanitizeBytes(b)
+	// out is not written while balance reads it, nor kept by it.
+	if balanced, changed := balance(unsafe.String(unsafe.SliceData(out), len(out))); changed {
+		return []byte(balanced)
+	}
+	return out
+}
 
 // Text returns s with all markup removed and the remaining text
 // HTML-escaped: the strict policy, for plain strings such as names and
