@@ -108,9 +108,14 @@
 //     the DOM finds no on* attribute, no script, iframe, object, embed,
 //     base, meta, form or similar element, no URL attribute whose resolved
 //     scheme is javascript:, vbscript: or data:, no srcdoc, and nothing the
-//     policy does not allow. Controls render payloads unsanitized on the
-//     same page and see the sentinel called in each rendering (one only
-//     after the round trip), the DOM walk fail, and a meta refresh leave.
+//     policy does not allow; nor does any output leak out of its
+//     container: each server-rendered one sits in a list item of a list of
+//     its own, followed by a guard element, and neither the list nor the
+//     guard may move or gain an element (a link or bold left open, a
+//     stray end tag or list item). Controls render payloads unsanitized on
+//     the same page and see the sentinel called in each rendering (one
+//     only after the round trip), the DOM walk fail, an unclosed link
+//     leak, and a meta refresh leave.
 //
 // Waits are event-driven (page polling, channels signalled by the test
 // servers) with a 60-second bound per scenario. Two waits are fixed: one

@@ -125,6 +125,18 @@ var xssCorpus = []string{
 	`<pre><code>&lt;img src=x onerror=__xss({n})&gt;</code></pre>`,
 	`<a href="https://ok.example/" target="_self" rel="opener">x</a>`,
 	`<a href="javascript:__xss({n})"`,
+	// Markup left open over the page after it, or closing the page's own
+	// elements: no script, but the page around the output changes (the
+	// guard checks).
+	`<a href="https://evil.example/login?n={n}">Sign in again`,
+	`<b><i><u><code>{n}`,
+	`<b/>{n}`,
+	`{n}</li></ul></div></body>`,
+	`<li>a list item of the page's own, says {n}`,
+	`<ul><li>{n}<li>two`,
+	`<p>{n}<ul><li>x</ul><h3>y`,
+	`<blockquote><pre>{n}`,
+	`<b><p>{n}</b>after</p>`,
 }
 
 // sanitizerCorpus returns xssCorpus with {n} and {base64:…} expanded.
@@ -256,11 +268,15 @@ window.__check = function () {
 		if (own.has(el)) continue;
 		if (active.has(name)) add("element", name + " in " + el.namespaceURI);
 		if (el.hasAttribute("data-case") && !box) continue;
-		// Outside every container is only what a formatting element
-		// left open by a case of the server rendering became when the
-		// parser reconstructed it after the container closed: held to
-		// the most permissive policy of the page.
-		const policy = box ? allowed[where.split(" ")[0]] : allowed[cases.some(c => c.policy === "UserContent") ? "UserContent" : "Strict"];
+		if (!box) {
+			// The page's own frames and guards are checked below;
+			// anything else outside every container leaked out of one
+			// (a link or bold left open, reopened by the parser around
+			// what follows).
+			if (!el.hasAttribute("data-frame") && !el.hasAttribute("data-guard")) add("leak", name + " outside every container");
+			continue;
+		}
+		const policy = allowed[where.split(" ")[0]];
 		if (!policy) continue;
 		if (el.namespaceURI !== XHTML || !policy.elements.has(name)) {
 			add("policy", name + " in " + el.namespaceURI);
@@ -270,11 +286,32 @@ window.__check = function () {
 			if (!(policy.attrs[name] && policy.attrs[name].has(a.name))) add("policy", name + " " + a.name + "=" + JSON.stringify(a.value));
 		}
 	}
+	// Each case the server rendered sits in a div in a list item of a
+	// list of its own, followed by a guard: a case whose output closed
+	// the page's list item or list, or left an element open around the
+	// guard, moved them.
+	let guards = 0;
+	for (const g of document.querySelectorAll("[data-guard]")) {
+		guards++;
+		const item = g.parentElement, box = g.previousElementSibling, list = item && item.parentElement;
+		const where = g.dataset.guard;
+		if (!item || item.localName !== "li" || !item.hasAttribute("data-frame") || !list || list.localName !== "ul" ||
+			!list.hasAttribute("data-frame") || list.parentElement !== document.body) {
+			findings.push({where, kind: "leak", detail: "the page's list around the container is broken: guard in " + (item ? item.localName : "nothing")});
+		}
+		if (!box || box.dataset.case !== where || box.parentElement !== item) {
+			findings.push({where, kind: "leak", detail: "the container is not just before its guard"});
+		}
+		if (g.childNodes.length !== 1 || g.firstChild.nodeType !== Node.TEXT_NODE) {
+			findings.push({where, kind: "leak", detail: "the guard holds more than its text"});
+		}
+	}
+	if (guards !== cases.length) findings.push({where: "", kind: "leak", detail: guards + " guards for " + cases.length + " cases"});
 	return {findings, checked, errors: __errors, href: location.href, rendered: !!window.__rendered, fired: __fired};
 };
 </script>
 </head><body><div id="dynamic"></div>
-{{range .}}<div data-case="{{.Policy}} server {{.N}}">{{.HTML}}</div>
+{{range .}}<ul data-frame><li data-frame><div data-case="{{.Policy}} server {{.N}}">{{.HTML}}</div><span data-guard="{{.Policy}} server {{.N}}">g</span></li></ul>
 {{end}}</body></html>
 `))
 
@@ -429,7 +466,8 @@ func (s *suite) testSanitize(t *testing.T) {
 	script := find(`<script>__xss({n})</script>`)
 	link := find(`<a href="javascript:__xss({n})">x</a>`)
 	mutation := find(`<form><math><mtext></form><form><mglyph><style></math><img src=x onerror=__xss({n})>`)
-	control := fmt.Sprintf("/unsanitized?n=%d,%d,%d,%d", img, script, link, mutation)
+	unclosed := find(`<a href="https://evil.example/login?n={n}">Sign in again`)
+	control := fmt.Sprintf("/unsanitized?n=%d,%d,%d,%d,%d", img, script, link, mutation, unclosed)
 	got = open(control)
 	fired := func(n int, where string) bool {
 		return slices.Contains(got.Fired, xssFired{n, where})
@@ -452,7 +490,7 @@ func (s *suite) testSanitize(t *testing.T) {
 	for _, f := range got.Findings {
 		kinds[f.Kind] = true
 	}
-	for _, kind := range []string{"handler", "element", "url"} {
+	for _, kind := range []string{"handler", "element", "url", "leak"} {
 		if !kinds[kind] {
 			t.Errorf("control: the DOM checks found no %s; findings: %v", kind, got.Findings)
 		}
