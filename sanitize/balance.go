@@ -46,18 +46,18 @@ func balance(s string) (string, bool) {
 		b.token = len(raw)
 		switch tt {
 		case html.StartTagToken, html.SelfClosingTagToken:
-			name, _ := z.TagName()
-			if !b.start(string(name), tt == html.SelfClosingTagToken) {
+			name, a := elementName(z)
+			if !b.start(name, a, tt == html.SelfClosingTagToken) {
 				b.drop()
 				continue
 			}
 		case html.EndTagToken:
-			name, _ := z.TagName()
-			if b.counts[string(name)] == 0 {
+			name, _ := elementName(z)
+			if b.counts[name] == 0 {
 				b.drop() // not opened here
 				continue
 			}
-			b.closeTo(string(name), false)
+			b.closeTo(name, false)
 		}
 		if b.out != nil {
 			b.out = append(b.out, raw...)
@@ -95,9 +95,19 @@ func (b *balancer) change() {
 // drop leaves the current token out.
 func (b *balancer) drop() { b.change() }
 
-// start takes the start tag of name and reports whether to keep it.
-func (b *balancer) start(name string, selfClosing bool) bool {
-	a := atom.Lookup([]byte(name))
+// elementName returns the name of the tag z has just read, and its atom: the
+// atom's own string for a known element, which costs no allocation.
+func elementName(z *html.Tokenizer) (string, atom.Atom) {
+	name, _ := z.TagName()
+	if a := atom.Lookup(name); a != 0 {
+		return a.String(), a
+	}
+	return string(name), 0
+}
+
+// start takes the start tag of name (whose atom is a) and reports whether
+// to keep it.
+func (b *balancer) start(name string, a atom.Atom, selfClosing bool) bool {
 	if b.foreign == 0 && closesP(a) && b.counts["p"] > 0 {
 		b.closeInScope("p", buttonScope)
 	}
