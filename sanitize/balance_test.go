@@ -41,28 +41,31 @@ func TestSanitizeIsBalanced(t *testing.T) {
 		if got := string(sanitize.UserContent().SanitizeBytes([]byte(tc.in))); got != tc.want {
 			t.Errorf("SanitizeBytes(%q) = %q, want %q", tc.in, got, tc.want)
 		}
-		checkConfined(t, tc.in)
+		checkConfined(t, sanitize.UserContent(), tc.in)
 	}
 }
 
-// checkConfined parses the output of UserContent for in where a page
-// would put it, in a div inside a list item, followed by more of the page,
-// with the HTML parser browsers use, and fails unless everything of the
-// output is inside the div and the page around it is as written.
-func checkConfined(t *testing.T, in string) {
+// checkConfined parses the output of p for in where a page would put it,
+// in a div inside a list item, followed by more of the page (in the div and
+// after it), with the HTML
+// parser browsers use, and fails unless everything of the output is inside
+// the div and the page around it is as written. The page marks its own
+// elements with an attribute no policy here allows.
+func checkConfined(t *testing.T, p *sanitize.Policy, in string) {
 	t.Helper()
-	out := sanitize.UserContent().Sanitize(in)
-	doc, err := html.Parse(strings.NewReader(`<!doctype html><body><ul id=list><li id=item><div id=box>` +
-		out + `</div><span id=guard>guard</span></li></ul><p id=after>after</p>`))
+	out := p.Sanitize(in)
+	doc, err := html.Parse(strings.NewReader(`<!doctype html><body><ul data-page=list><li data-page=item><div data-page=box>` +
+		out + `<span data-page=tail>tail</span></div><span data-page=guard>guard</span></li></ul>` +
+		`<p data-page=after>after</p>`))
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
 	byID := map[string]*html.Node{}
 	for n := range doc.Descendants() {
 		for _, a := range n.Attr {
-			if a.Key == "id" && n.Type == html.ElementNode {
+			if a.Key == "data-page" && n.Type == html.ElementNode {
 				if _, dup := byID[a.Val]; dup {
-					t.Errorf("%q gave %q: two elements with id %s", in, out, a.Val)
+					t.Errorf("%q gave %q: two elements marked %s", in, out, a.Val)
 				}
 				byID[a.Val] = n
 			}
@@ -77,23 +80,27 @@ func checkConfined(t *testing.T, in string) {
 	parentIs := func(id string, parent *html.Node) {
 		n := byID[id]
 		if n == nil || n.Parent != parent {
-			t.Errorf("%q gave %q: #%s is not where the page put it", in, out, id)
+			t.Errorf("%q gave %q: the page's %s is not where the page put it", in, out, id)
 		}
 	}
 	parentIs("list", body)
 	parentIs("item", byID["list"])
 	parentIs("box", byID["item"])
+	parentIs("tail", byID["box"])
 	parentIs("guard", byID["item"])
 	parentIs("after", body)
-	for _, id := range []string{"guard", "after"} {
+	for _, id := range []string{"tail", "guard", "after"} {
 		if n := byID[id]; n != nil && (n.FirstChild == nil || n.FirstChild != n.LastChild || n.FirstChild.Type != html.TextNode) {
-			t.Errorf("%q gave %q: #%s holds more than its text", in, out, id)
+			t.Errorf("%q gave %q: the page's %s holds more than its text", in, out, id)
 		}
 	}
 	for c := byID["list"].FirstChild; c != nil; c = c.NextSibling {
 		if c.Type == html.ElementNode && c != byID["item"] {
 			t.Errorf("%q gave %q: a <%s> joined the page's list", in, out, c.Data)
 		}
+	}
+	if byID["box"] != nil && byID["tail"] != nil && byID["box"].LastChild != byID["tail"] {
+		t.Errorf("%q gave %q: something after the page's own end of the box", in, out)
 	}
 	if byID["box"] != nil && byID["guard"] != nil && byID["box"].NextSibling != byID["guard"] {
 		t.Errorf("%q gave %q: something between the box and the page after it", in, out)
@@ -111,6 +118,6 @@ func FuzzSanitizeConfined(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		checkConfined(t, in)
+		checkConfined(t, sanitize.UserContent(), in)
 	})
 }
