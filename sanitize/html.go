@@ -45,7 +45,12 @@ func newUserContent() *bluemonday.Policy {
 
 // NewPolicy wraps a bluemonday policy the caller built. The caller must not
 // change p afterwards: bluemonday policies are safe for concurrent use only
-// once they are no longer modified.
+// once they are no longer modified. The balancing that Sanitize describes
+// covers policies built from the elements of text, lists, definition
+// lists, headings, tables, images, details and SVG and MathML; it does not
+// follow the parser's rules for forms and their controls (form, button,
+// select, option, optgroup), template, frameset, nobr, applet, object and
+// marquee, so a policy that allows one of those has no such guarantee.
 func NewPolicy(p *bluemonday.Policy) *Policy { return &Policy{p: p} }
 
 // Sanitize returns s with everything the policy does not allow removed.
@@ -56,7 +61,8 @@ func NewPolicy(p *bluemonday.Policy) *Policy { return &Policy{p: p} }
 // would turn the text of the page after it into that link, and a stray
 // "</ul>" would close the page's own list. Put the result in an element of
 // its own, such as a div, rather than straight into a paragraph, whose end
-// the HTML parser implies at a p, a list or a heading in the result.
+// the HTML parser implies at a p, a list or a heading in the result. For a
+// policy of NewPolicy, see there which elements this holds for.
 func (p *Policy) Sanitize(s string) string {
 	out, _ := balance(p.p.Sanitize(s))
 	return out
