@@ -116,8 +116,11 @@
 // leeway lets a revoked token back in.
 //
 // [Issuer] mints access tokens (sub, roles, scope, client_id, iss, aud,
-// iat, nbf, exp, a random jti, typ at+jwt, kid) and serves its public keys
-// as a JWKS ([Issuer.JWKSHandler]; HMAC secrets are never published).
+// iat, nbf, exp, a random jti, typ at+jwt, kid), plus the application's
+// own claims ([Grant].Claims, [TokenEndpointOptions.Claims]; none of
+// [ReservedClaims], so that none can grant a scope or role), and serves
+// its public keys as a JWKS ([Issuer.JWKSHandler]; HMAC secrets are never
+// published).
 // [TokenEndpoint] is the OAuth2 token endpoint of RFC 6749: POST and
 // application/x-www-form-urlencoded only, each parameter at most once,
 // client authentication by Basic or form (never both; client secrets

@@ -205,6 +205,17 @@ type TokenEndpointOptions struct {
 	// and forth. [MemoryUsers.Rehash] fits.
 	// Default: none.
 	OnRehash func(ctx context.Context, name, oldHash, newHash string) error
+	// Claims, when set, returns further claims of each access token the
+	// endpoint issues ([Grant].Claims), such as a tenant, or a fingerprint
+	// of the user's credentials that the application compares with the
+	// account's of now, so that a password change ends the access tokens
+	// issued before it as it ends the refresh tokens. It is called with
+	// the grant to be issued once the client, and for the password grant
+	// the password, are verified, and before a refresh token is rotated.
+	// An error refuses the request with 503 temporarily_unavailable, as a
+	// store failure is; claims that Issue refuses (a name of
+	// [ReservedClaims]) with 500 server_error. Default: none.
+	Claims func(ctx context.Context, g Grant) (map[string]any, error)
 
 	now func() time.Time
 }
@@ -235,6 +246,7 @@ type TokenEndpoint struct {
 	retry      time.Duration // RefreshRetryWindow
 	maxBody    int64
 	onRehash   func(ctx context.Context, name, oldHash, newHash string) error
+	claims     func(ctx context.Context, g Grant) (map[string]any, error)
 	now        func() time.Time
 }
 
@@ -247,7 +259,7 @@ func NewTokenEndpoint(opts TokenEndpointOptions) (*TokenEndpoint, error) {
 		issuer: opts.Issuer, clients: make(map[string]*Client), users: opts.Users,
 		hasher: opts.Hasher, limiter: opts.Limiter, issues: opts.IssueLimiter, clientIP: opts.ClientIP,
 		store: opts.RefreshStore, refreshTTL: opts.RefreshTokenTTL,
-		maxLife: opts.RefreshTokenMaxLifetime, retry: opts.RefreshRetryWindow, maxBody: opts.MaxBodyBytes, onRehash: opts.OnRehash, now: opts.now,
+		maxLife: opts.RefreshTokenMaxLifetime, retry: opts.RefreshRetryWindow, maxBody: opts.MaxBodyBytes, onRehash: opts.OnRehash, claims: opts.Claims, now: opts.now,
 	}
 	if e.issuer == nil || e.issuer.method == nil {
 		errs = append(errs, errors.New("auth: TokenEndpointOptions.Issuer is required (use NewIssuer)"))
@@ -667,7 +679,11 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 	if oe := e.allowIssue(ctx, opts.Subject); oe != nil {
 		return nil, oe
 	}
-	resp, oe := e.issue(ctx, Grant{Subject: opts.Subject, Roles: opts.Roles, Scopes: scopes, ClientID: c.ID})
+	g, oe := e.withClaims(ctx, Grant{Subject: opts.Subject, Roles: opts.Roles, Scopes: scopes, ClientID: c.ID})
+	if oe != nil {
+		return nil, oe
+	}
+	resp, oe := e.issue(ctx, g)
 	if oe != nil {
 		return nil, oe
 	}
@@ -729,9 +745,13 @@ func (e *TokenEndpoint) clientCredentialsGrant(ctx context.Context, c *Client, f
 	if oe := e.allowIssue(ctx, sub); oe != nil {
 		return nil, oe
 	}
+	g, oe := e.withClaims(ctx, Grant{Subject: sub, Roles: c.Roles, Scopes: scopes, ClientID: c.ID})
+	if oe != nil {
+		return nil, oe
+	}
 	// No refresh token: the client can always authenticate again
 	// (RFC 6749 §4.4.3).
-	return e.issue(ctx, Grant{Subject: sub, Roles: c.Roles, Scopes: scopes, ClientID: c.ID})
+	return e.issue(ctx, g)
 }
 
 // refreshInvalid is the answer to a refresh token that cannot be used.
@@ -774,6 +794,9 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 	// Before the rotation: a refused refresh rotates nothing, and the
 	// client's token stays usable after the wait.
 	if oe := e.allowIssue(ctx, g.Subject); oe != nil {
+		return nil, oe
+	}
+	if g, oe = e.withClaims(ctx, g); oe != nil {
 		return nil, oe
 	}
 	// RFC 6749 §6: the new refresh token keeps the scope of the old one;
@@ -894,6 +917,9 @@ func (e *TokenEndpoint) retryRefresh(ctx context.Context, c *Client, form url.Va
 			return nil, oe
 		}
 	}
+	if g, oe = e.withClaims(ctx, g); oe != nil {
+		return nil, oe
+	}
 	resp, oe := e.issue(ctx, g)
 	if oe != nil {
 		return nil, oe
@@ -1009,6 +1035,24 @@ func (e *TokenEndpoint) allowIssue(ctx context.Context, subject string) *oauthEr
 	oe := oerr(http.StatusTooManyRequests, "slow_down", "Too many tokens requested; retry later.", fmt.Errorf("%w: %w", ErrTooManyTokens, err))
 	oe.wait = wait
 	return oe
+}
+
+// withClaims returns g with the claims of TokenEndpointOptions.Claims,
+// if set, checked as Issue checks them: called before anything is stored
+// or rotated, so that a failure leaves the client's refresh token usable.
+func (e *TokenEndpoint) withClaims(ctx context.Context, g Grant) (Grant, *oauthError) {
+	if e.claims == nil {
+		return g, nil
+	}
+	claims, err := e.claims(ctx, g)
+	if err != nil {
+		return g, unavailable(fmt.Errorf("auth: TokenEndpointOptions.Claims: %w", err))
+	}
+	if _, err := encodeClaims(claims); err != nil {
+		return g, oerr(http.StatusInternalServerError, "server_error", "The token could not be issued.", errors.Join(errIssuing, err))
+	}
+	g.Claims = claims
+	return g, nil
 }
 
 func (e *TokenEndpoint) issue(ctx context.Context, g Grant) (*tokenResponse, *oauthError) {

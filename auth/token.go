@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -86,7 +87,22 @@ type Grant struct {
 	ClientID string
 	// Audience overrides IssuerOptions.Audience when not empty.
 	Audience []string
+	// Claims are further claims of the token, such as a tenant, which a
+	// verifier copies into the identity with JWTOptions.IdentityClaims.
+	// Each value must encode as JSON. A name the issuer sets itself or a
+	// verifier reads for authorization (see [ReservedClaims]), or an empty
+	// one, is an error from Issue: a claim cannot grant a scope or a role,
+	// nor change whom or what the token is for.
+	Claims map[string]any
 }
+
+// ReservedClaims are the claim names a [Grant]'s Claims may not hold: the
+// registered claims of RFC 7519, the scope, client_id and roles that the
+// issuer writes (RFC 9068), scp, which [JWT] reads as scopes when scope is
+// absent, and the cnf and act of proof of possession (RFC 7800) and
+// delegation (RFC 8693), which other verifiers act on.
+var ReservedClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "scp",
+	"roles", "client_id", "cnf", "act"}
 
 // AccessToken is an issued token.
 type AccessToken struct {
@@ -182,6 +198,40 @@ type issuedClaims struct {
 	ClientID string   `json:"client_id,omitempty"`
 }
 
+// encodeClaims returns the claims of a Grant as a JSON object, or nil for
+// none, or why Issue may not write them.
+func encodeClaims(claims map[string]any) ([]byte, error) {
+	if len(claims) == 0 {
+		return nil, nil
+	}
+	for name := range claims {
+		if name == "" || slices.Contains(ReservedClaims, name) {
+			return nil, fmt.Errorf("auth: Grant.Claims may not hold the claim %q", name)
+		}
+	}
+	b, err := json.Marshal(claims)
+	if err != nil {
+		return nil, fmt.Errorf("auth: Grant.Claims: %w", err)
+	}
+	return b, nil
+}
+
+// withExtra is the claims set of an issued token with a Grant's Claims:
+// the issuer's members, then extra's, a JSON object of other names.
+type withExtra struct {
+	issuedClaims
+	extra []byte
+}
+
+func (c withExtra) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(c.issuedClaims)
+	if err != nil || len(c.extra) <= len("{}") {
+		return b, err
+	}
+	// b holds sub and more: "{...}" becomes "{...," and extra's members.
+	return append(append(b[:len(b)-1], ','), c.extra[1:]...), nil
+}
+
 // Issue signs an access token for g.
 func (is *Issuer) Issue(_ context.Context, g Grant) (AccessToken, error) {
 	if is == nil || is.method == nil {
@@ -194,6 +244,10 @@ func (is *Issuer) Issue(_ context.Context, g Grant) (AccessToken, error) {
 		if !validScopeToken(s) {
 			return AccessToken{}, errors.New("auth: Grant.Scopes holds an invalid scope token")
 		}
+	}
+	extra, err := encodeClaims(g.Claims)
+	if err != nil {
+		return AccessToken{}, err
 	}
 	now := is.now().Truncate(time.Second)
 	exp := now.Add(is.ttl)
@@ -216,7 +270,11 @@ func (is *Issuer) Issue(_ context.Context, g Grant) (AccessToken, error) {
 		Roles:    g.Roles,
 		ClientID: g.ClientID,
 	}
-	t := jwt.NewWithClaims(is.method, c)
+	var claims jwt.Claims = c
+	if extra != nil {
+		claims = withExtra{c, extra}
+	}
+	t := jwt.NewWithClaims(is.method, claims)
 	t.Header["typ"] = is.typ
 	if is.key.ID != "" {
 		t.Header["kid"] = is.key.ID
