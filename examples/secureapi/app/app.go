@@ -27,7 +27,8 @@
 //	→ session (a deleted or demoted user's session, or one older than
 //	  the password, ends: ValidateLogin)
 //	→ auth (a bearer token, when one is sent)
-//	→ the account check (a deleted or demoted user's token gets 401)
+//	→ the account check (a deleted or demoted user's token, or one older
+//	  than the password, gets 401)
 //	→ ratelimit by subject
 //	→ routes, each with its rbac guard
 //
@@ -391,6 +392,8 @@ func New(cfg Config) (http.Handler, error) {
 		Denylist:   st.denylist,
 		CacheSize:  4096,
 		Realm:      Realm,
+		// The fingerprint the account check compares (see Claims below).
+		IdentityClaims: []string{credentialClaim},
 	})
 	if err != nil {
 		return nil, err
@@ -464,6 +467,17 @@ func New(cfg Config) (http.Handler, error) {
 			Grants: []string{auth.GrantPassword, auth.GrantRefreshToken},
 			Scopes: allScopes,
 		}},
+		// Each access token carries the fingerprint of its user's
+		// password hash, which the account check compares: a password
+		// change ends the access tokens issued before it, as auth ends
+		// the refresh tokens.
+		Claims: func(ctx context.Context, g auth.Grant) (map[string]any, error) {
+			u, found, err := cfg.Users.LookupUser(ctx, g.Subject)
+			if err != nil || !found {
+				return nil, err // a deleted account's token fails the account check anyway
+			}
+			return map[string]any{credentialClaim: credential(u.Hash)}, nil
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -582,14 +596,16 @@ func newCrossOrigin(cfg Config, sessions *session.Middleware) (func(http.Handler
 	}, nil
 }
 
-var errAccountChanged = errors.New("secureapi: the account of this token was deleted or its roles changed")
+var errAccountChanged = errors.New("secureapi: the account of this token was deleted, or its roles or password changed")
 
 // current refuses a bearer token whose account is gone from this
-// instance's users, or holds other roles than the token says: DELETE
-// /users/{id} and a demotion end the account's access tokens at once, not
-// when they expire, and a refresh gets the roles of now. (Its sessions
-// end through the session middleware's ValidateLogin; HTTP Basic checks
-// the password against the users on its route.) Other requests pass.
+// instance's users, holds other roles than the token says, or has another
+// password hash than the one the token was issued for: DELETE /users/{id},
+// a demotion and a password change end the account's access tokens at
+// once, not when they expire, and a refresh gets the roles of now. (Its
+// sessions end through the session middleware's ValidateLogin; HTTP Basic
+// checks the password against the users on its route.) Other requests
+// pass.
 func (s *server) current(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, ok := identity.FromRequest(r)
@@ -600,10 +616,10 @@ func (s *server) current(next http.Handler) http.Handler {
 		switch u, found, err := s.users.LookupUser(r.Context(), id.Subject()); {
 		case err != nil:
 			unavailable(w, r, err)
-		case found && sameRoles(id, u.Identity.Roles):
+		case found && sameRoles(id, u.Identity.Roles) && sameCredential(id, u.Hash):
 			next.ServeHTTP(w, r)
 		default:
-			w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+`", error="invalid_token", error_description="The account was deleted or its roles changed"`)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+`", error="invalid_token", error_description="The account was deleted, or its roles or password changed"`)
 			errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusUnauthorized, Err: errAccountChanged})
 		}
 	})
@@ -626,26 +642,27 @@ func sameRoles(id identity.Identity, roles []string) bool {
 	return true
 }
 
-// credentialClaim is the claim of a session's identity that holds
-// credential(hash) of the password hash the user logged in with, so that
-// a password change ends the sessions made before it (OWASP ASVS 3.3.3):
-// restarted with another -users file, and with -redis, a session made
-// with the old password would otherwise outlive it. (Refresh tokens are
-// bound to the hash by auth itself; an access token lives out its
-// DefaultAccessTokenTTL.)
+// credentialClaim is the claim of a session's identity and of an access
+// token that holds credential(hash) of the password hash the user logged
+// in with, so that a password change ends the sessions and access tokens
+// made before it (OWASP ASVS 3.3.3): restarted with another -users file,
+// and with -redis, a session made with the old password would otherwise
+// outlive it, and an access token live out its DefaultAccessTokenTTL.
+// (Refresh tokens are bound to the hash by auth itself.)
 const credentialClaim = "secureapi_credential"
 
 // credential returns a fingerprint of a password hash: 128 bits of its
-// SHA-256. It is a hash of a salted, slow hash, stored server-side with
-// the session, and only tells that the hash changed.
+// SHA-256. It is a hash of a salted, slow hash, whose salt it does not
+// show: a client reading it in its access token learns nothing of the
+// password, and a server only that the hash changed.
 func credential(hash string) string {
 	sum := sha256.Sum256([]byte("secureapi session credential\x00" + hash))
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
-// sameCredential reports whether id, a session's identity, was logged in
-// with hash, the account's password hash of now. A session without the
-// claim (made before it existed, or by another login path) is not.
+// sameCredential reports whether id, a session's or an access token's
+// identity, was logged in with hash, the account's password hash of now.
+// One without the claim (made before it existed) is not.
 func sameCredential(id identity.Identity, hash string) bool {
 	c, ok := id.Claim(credentialClaim)
 	s, isString := c.(string)

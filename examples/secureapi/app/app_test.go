@@ -803,21 +803,26 @@ func TestDemotedUser(t *testing.T) {
 }
 
 // TestPasswordChange: when an account's password changes (a restart with
-// another users file, which with Redis keeps the sessions), the sessions
-// logged in with the old password end on their next request, and its
-// refresh tokens stop working, while the new password logs in as usual.
-// Found in review: a session made with a stolen password outlived the
-// change until it expired.
+// another users file, which with Redis keeps the sessions, and with the
+// same signing key the access tokens), the sessions logged in and the
+// access tokens issued with the old password end on their next request,
+// and its refresh tokens stop working, while the new password logs in as
+// usual. Found in review: a session made with a stolen password outlived
+// the change until it expired, an access token for its 15 minutes.
 func TestPasswordChange(t *testing.T) {
 	t.Parallel()
 	logs := new(logBuffer)
 	cfg := newConfig(t, logs)
 	srv := startWith(t, cfg, logs)
 	c := srv.client(t)
-	refresh := c.token("bob", testPassword, "").json(t)["refresh_token"].(string)
+	tok := c.token("bob", testPassword, "").json(t)
+	access, refresh := tok["access_token"].(string), tok["refresh_token"].(string)
 	session := srv.sessionClient(t, "bob")
 	if r := session.get("/data"); r.StatusCode != http.StatusOK {
 		t.Fatalf("GET /data before the change: %d", r.StatusCode)
+	}
+	if r := c.get("/users/me/", "Authorization", "Bearer "+access); r.StatusCode != http.StatusOK {
+		t.Fatalf("GET /users/me/ with the token before the change: %d", r.StatusCode)
 	}
 
 	// The same account again, hash and all, is no change.
@@ -827,6 +832,9 @@ func TestPasswordChange(t *testing.T) {
 	}
 	if r := session.get("/data"); r.StatusCode != http.StatusOK {
 		t.Fatalf("GET /data after the account was stored again unchanged: %d", r.StatusCode)
+	}
+	if r := c.get("/users/me/", "Authorization", "Bearer "+access); r.StatusCode != http.StatusOK {
+		t.Fatalf("the token after the account was stored again unchanged: %d", r.StatusCode)
 	}
 
 	const newPassword = "a new and longer passphrase"
@@ -843,7 +851,12 @@ func TestPasswordChange(t *testing.T) {
 			t.Errorf("GET %s with a session older than the password: %d, want 401", path, r.StatusCode)
 		}
 	}
-	r := c.postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {refresh}})
+	r := c.get("/users/me/", "Authorization", "Bearer "+access)
+	if r.StatusCode != http.StatusUnauthorized || !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Errorf("an access token older than the password: %d %q, want 401 invalid_token", r.StatusCode, r.Header.Get("WWW-Authenticate"))
+	}
+	checkProblem(t, "token older than the password", r)
+	r = c.postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {refresh}})
 	if r.StatusCode != http.StatusBadRequest || r.json(t)["error"] != "invalid_grant" {
 		t.Errorf("a refresh token older than the password: %d %s, want 400 invalid_grant", r.StatusCode, r.body)
 	}
@@ -854,6 +867,10 @@ func TestPasswordChange(t *testing.T) {
 	}
 	if r := fresh.get("/data"); r.StatusCode != http.StatusOK {
 		t.Errorf("GET /data with a session of the new password: %d", r.StatusCode)
+	}
+	newAccess := fresh.token("bob", newPassword, "").json(t)["access_token"].(string)
+	if r := fresh.get("/users/me/", "Authorization", "Bearer "+newAccess); r.StatusCode != http.StatusOK {
+		t.Errorf("GET /users/me/ with a token of the new password: %d", r.StatusCode)
 	}
 }
 
