@@ -312,3 +312,31 @@ func ExampleJWTOptions_audiences() {
 	// log: true
 	// [https://billing.example.com] 401
 }
+
+// ExampleGrant_claims issues a token with a claim of the application's
+// own, a tenant, which the verifier copies into the identity; a claim
+// that would grant a scope or a role is refused.
+func ExampleGrant_claims() {
+	secret := []byte("an example secret of 32 bytes!!!") // in production: 32 random bytes from a secret store
+	issuer, _ := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgHS256, Key: secret}, Issuer: "https://auth.example.com"})
+	bearer, _ := auth.NewJWT(auth.JWTOptions{
+		Algorithms:     []string{auth.AlgHS256},
+		Keys:           []auth.Key{issuer.VerificationKey()},
+		Issuer:         "https://auth.example.com",
+		IdentityClaims: []string{"tenant"},
+	})
+
+	at, err := issuer.Issue(context.Background(), auth.Grant{Subject: "alice", Claims: map[string]any{"tenant": "acme"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	id, _ := bearer.Verify(context.Background(), at.Token)
+	tenant, _ := id.Claim("tenant")
+	fmt.Println(id.Subject(), tenant)
+
+	_, err = issuer.Issue(context.Background(), auth.Grant{Subject: "alice", Claims: map[string]any{"scp": "admin"}})
+	fmt.Println(err)
+	// Output:
+	// alice acme
+	// auth: Grant.Claims may not hold the claim "scp"
+}
