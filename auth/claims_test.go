@@ -49,7 +49,7 @@ func TestIssuerGrantClaims(t *testing.T) {
 	}
 
 	bad := map[string]map[string]any{"empty name": {"": 1}, "NaN": {"x": math.NaN()}, "a channel": {"x": make(chan int)}}
-	for _, name := range auth.ReservedClaims {
+	for _, name := range auth.ReservedClaims() {
 		bad[name] = map[string]any{name: "admin"}
 	}
 	for what, c := range bad {

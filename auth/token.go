@@ -96,12 +96,14 @@ type Grant struct {
 	Claims map[string]any
 }
 
-// ReservedClaims are the claim names a [Grant]'s Claims may not hold: the
-// registered claims of RFC 7519, the scope, client_id and roles that the
-// issuer writes (RFC 9068), scp, which [JWT] reads as scopes when scope is
-// absent, and the cnf and act of proof of possession (RFC 7800) and
-// delegation (RFC 8693), which other verifiers act on.
-var ReservedClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "scp",
+// ReservedClaims returns the claim names a [Grant]'s Claims may not hold:
+// the registered claims of RFC 7519, the scope, client_id and roles that
+// the issuer writes (RFC 9068), scp, which [JWT] reads as scopes when scope
+// is absent, and the cnf and act of proof of possession (RFC 7800) and
+// delegation (RFC 8693), which other verifiers act on. It returns a copy.
+func ReservedClaims() []string { return slices.Clone(reservedClaims) }
+
+var reservedClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "scp",
 	"roles", "client_id", "cnf", "act"}
 
 // AccessToken is an issued token.
@@ -205,7 +207,7 @@ func encodeClaims(claims map[string]any) ([]byte, error) {
 		return nil, nil
 	}
 	for name := range claims {
-		if name == "" || slices.Contains(ReservedClaims, name) {
+		if name == "" || slices.Contains(reservedClaims, name) {
 			return nil, fmt.Errorf("auth: Grant.Claims may not hold the claim %q", name)
 		}
 	}
