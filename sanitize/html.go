@@ -51,6 +51,11 @@ func newUserContent() *bluemonday.Policy {
 // follow the parser's rules for forms and their controls (form, button,
 // select, option, optgroup), template, frameset, nobr, applet, object and
 // marquee, so a policy that allows one of those has no such guarantee.
+// A policy that allows id or name attributes (bluemonday's UGCPolicy
+// allows id) lets user content name elements that the page's scripts
+// then find as window or document properties (DOM clobbering): allow them
+// only with a prefix the page never uses, as in
+// AllowAttrs("id").Matching(regexp.MustCompile(`^user-content-[\w-]+$`)).
 func NewPolicy(p *bluemonday.Policy) *Policy { return &Policy{p: p} }
 
 // Sanitize returns s with everything the policy does not allow removed.
