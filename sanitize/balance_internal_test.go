@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
+	"golang.org/x/net/html"
 )
 
 // TestBalanceIsLinear: markup built to make the balancing quadratic (a
@@ -48,4 +49,32 @@ func TestBalanceIsLinear(t *testing.T) {
 			t.Errorf("%s: balancing took %v, sanitizing %v", name, balanceTime, sanitizeTime)
 		}
 	}
+}
+
+// FuzzElementName: elementName reads from a tag's raw text the name that
+// Tokenizer.TagName returns, for every tag the tokenizer finds.
+func FuzzElementName(f *testing.F) {
+	for _, s := range []string{`<DIV class=x>`, `</B >`, "<a\thref=x>", `<svg/>`, `<foreignObject>`, "<x\fy>", `<annotation-xml encoding="text/html">`, `<a-very-long-custom-element-name>`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.IndexByte(s, 0) >= 0 {
+			return // NUL: TagName replaces it, and no policy's output holds one
+		}
+		z := html.NewTokenizer(strings.NewReader(s))
+		for {
+			tt := z.Next()
+			if tt == html.ErrorToken {
+				return
+			}
+			if tt != html.StartTagToken && tt != html.EndTagToken && tt != html.SelfClosingTagToken {
+				continue
+			}
+			raw := string(z.Raw())
+			want, _ := z.TagName()
+			if got, _ := elementName([]byte(raw)); got != string(want) {
+				t.Fatalf("elementName(%q) = %q, TagName %q", raw, got, want)
+			}
+		}
+	})
 }
