@@ -124,6 +124,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -654,11 +655,22 @@ const credentialClaim = "secureapi_credential"
 // credential returns a fingerprint of a password hash: 128 bits of its
 // SHA-256. It is a hash of a salted, slow hash, whose salt it does not
 // show: a client reading it in its access token learns nothing of the
-// password, and a server only that the hash changed.
+// password, and a server only that the hash changed. The account check
+// asks for it on every signed-in request, so it is computed once per
+// hash: the hashes are the user store's own, as many as its accounts
+// have had, never a client's.
 func credential(hash string) string {
+	if c, ok := credentials.Load(hash); ok {
+		return c.(string)
+	}
 	sum := sha256.Sum256([]byte("secureapi session credential\x00" + hash))
-	return base64.RawURLEncoding.EncodeToString(sum[:16])
+	c := base64.RawURLEncoding.EncodeToString(sum[:16])
+	credentials.Store(hash, c)
+	return c
 }
+
+// credentials holds credential's results: password hash → fingerprint.
+var credentials sync.Map
 
 // sameCredential reports whether id, a session's or an access token's
 // identity, was logged in with hash, the account's password hash of now.
