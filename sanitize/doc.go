@@ -13,7 +13,8 @@
 // compiled once and safe for concurrent use. Their output is balanced:
 // it closes every element it opens and no other, so a comment cannot
 // leave a link or bold open over the rest of the page, nor close the
-// page's own list.
+// page's own list (for a policy of [NewPolicy], see there which elements
+// this covers).
 //
 // Sanitize HTML on the way in only when the field really is HTML. For
 // everything else, store the text as it is and let html/template escape it

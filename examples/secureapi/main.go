@@ -14,16 +14,16 @@
 // password in SECUREAPI_DEMO_PASSWORD (at least 12 characters) when it is
 // set, or accounts from a -users file of argon2id hashes (make a hash with
 // -hash-password; hashes below the OWASP minimum are refused, and so are
-// bcrypt below cost 10 and a file every user may write). Keys come from SECUREAPI_SIGNING_KEY and
-// SECUREAPI_CSRF_KEY (64 hex digits each, two different keys: openssl rand
-// -hex 32); a key that is visibly not random (all zeros, a repeated
-// pattern) is refused. Without them keys are generated for the run, with a
-// warning. With -redis both keys and the passwords are required, so that
-// every instance agrees. The Redis URL may come from SECUREAPI_REDIS_URL
-// instead of -redis, which keeps its password out of ps output (-redis
-// refuses a URL with credentials); it must
-// be a well-formed redis:// or rediss:// URL with a host (percent-encode
-// '#', '/', '?' and '@' in the password), and no error ever shows it.
+// bcrypt below cost 10 and a file every user may write). Keys come from
+// SECUREAPI_SIGNING_KEY and SECUREAPI_CSRF_KEY (64 hex digits each, two
+// different keys: openssl rand -hex 32); a key that is visibly not random
+// (all zeros, a repeated pattern) is refused. Without them keys are
+// generated for the run, with a warning. With -redis both keys and the
+// passwords are required, so that every instance agrees. The Redis URL may
+// come from SECUREAPI_REDIS_URL instead of -redis, which keeps its password
+// out of ps output (-redis refuses a URL with credentials); it must be a
+// well-formed redis:// or rediss:// URL with a host (percent-encode '#',
+// '/', '?' and '@' in the password), and no error ever shows it.
 //
 // Requests must name the service in Host: on loopback, localhost or the
 // address listened on; with -cert, a name of the certificate; or the
