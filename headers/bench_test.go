@@ -75,6 +75,20 @@ func BenchmarkModifyResponse(b *testing.B) {
 	}
 }
 
+// BenchmarkKeepAcross1xx measures the wrapper around a proxy: the copy of
+// the header map the middleware filled, and the restoring after a 1xx.
+func BenchmarkKeepAcross1xx(b *testing.B) {
+	m := headers.MustNew(headers.HTML())
+	r := tlsRequest("GET", "https://example.com/")
+	b.Run("no-1xx", func(b *testing.B) { benchHandler(b, m.Handler(headers.KeepAcross1xx(noop)), r) })
+	hints := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusEarlyHints)
+		clear(w.Header()) // as httputil.ReverseProxy does
+		w.WriteHeader(http.StatusOK)
+	})
+	b.Run("early-hints", func(b *testing.B) { benchHandler(b, m.Handler(headers.KeepAcross1xx(hints)), r) })
+}
+
 func BenchmarkParseSource(b *testing.B) {
 	for _, s := range []string{"'self'", "https://cdn.example.com:443/js/", "'sha256-" + strings.Repeat("A", 43) + "='", strings.Repeat("a", 1024)} {
 		name := s

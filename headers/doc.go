@@ -152,6 +152,12 @@
 // blocked), or set OmitCSP and let the backend send its own. Package cors
 // and package session have a ModifyResponse for their headers too.
 //
+// Wrap the proxy itself with [KeepAcross1xx]: after forwarding a
+// backend's 1xx response (103 Early Hints, or the 100 Continue a client's
+// Expect: 100-continue draws from it), ReverseProxy clears the header map
+// (golang/go#81207), and the final response would carry none of the
+// middleware's headers.
+//
 // # X-XSS-Protection
 //
 // The default is 0. The XSS auditor that "1; mode=block" switched on has

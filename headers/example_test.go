@@ -248,9 +248,12 @@ func ExampleMiddleware_With_incorrect() {
 // sets its own security headers. The proxy adds the backend's fields to
 // the middleware's; ModifyResponse removes the backend's copies, so the
 // gateway's values are the only ones. Policies add up, so the backend's
-// Content-Security-Policy is kept.
+// Content-Security-Policy is kept. KeepAcross1xx keeps the middleware's
+// headers when the backend sends a 1xx response first.
 func ExampleMiddleware_ModifyResponse() {
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</app.css>; rel=preload; as=style")
+		w.WriteHeader(http.StatusEarlyHints)
 		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
 		w.Header().Set("Referrer-Policy", "unsafe-url")
 		w.Header().Set("Content-Security-Policy", "img-src 'self'")
@@ -268,7 +271,7 @@ func ExampleMiddleware_ModifyResponse() {
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	proxy.ModifyResponse = m.ModifyResponse
-	gateway := httptest.NewServer(m.Handler(proxy))
+	gateway := httptest.NewServer(m.Handler(headers.KeepAcross1xx(proxy)))
 	defer gateway.Close()
 
 	res, err := http.Get(gateway.URL)

@@ -666,6 +666,10 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 // not send, such as Cross-Origin-Embedder-Policy, Origin-Agent-Cluster
 // and X-DNS-Prefetch-Control by default.
 //
+// A backend's 1xx response makes the proxy clear the headers m set, and
+// the final response would then have none of them: wrap the proxy with
+// [KeepAcross1xx] too.
+//
 // It always returns nil and does not allocate. It is safe for concurrent
 // use.
 func (m *Middleware) ModifyResponse(res *http.Response) error {

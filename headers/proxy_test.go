@@ -7,6 +7,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/httpguard/httpguard/headers"
@@ -99,4 +100,161 @@ func TestModifyResponseBehindReverseProxy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A backend's 1xx response (103 Early Hints, or the 100 Continue a
+// client's Expect: 100-continue draws from it) makes
+// httputil.ReverseProxy clear the ResponseWriter's header map after
+// forwarding it (golang/go#81207), and with it every header the middleware
+// had set: the final response carried no Content-Security-Policy, HSTS,
+// X-Frame-Options or any other, ModifyResponse having removed the
+// backend's copies too (found in review). With KeepAcross1xx around the
+// proxy the final response carries each of them once, as it does
+// without a 1xx.
+func TestKeepAcross1xxBehindReverseProxy(t *testing.T) {
+	t.Parallel()
+	backend := testenv.Backend(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("hints") {
+			w.Header().Add("Link", "</app.js>; rel=preload; as=script")
+			w.WriteHeader(http.StatusEarlyHints)
+			w.Header().Del("Link")
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+		w.Header().Set("Content-Security-Policy", "img-src 'self'")
+		_, _ = io.WriteString(w, "legacy")
+	})
+	owned := []string{"X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "Permissions-Policy",
+		"Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy", "X-Permitted-Cross-Domain-Policies",
+		"X-Xss-Protection", "Strict-Transport-Security"}
+	for _, tc := range []struct {
+		name   string
+		opts   headers.Options
+		query  string
+		expect bool // the client sends Expect: 100-continue with a body
+	}{
+		{name: "after the backend's Early Hints", opts: headers.API(), query: "?hints"},
+		{name: "after the backend's Early Hints, with a nonce", opts: headers.HTML(), query: "?hints"},
+		{name: "after a 100 Continue the client asked for", opts: headers.API(), expect: true},
+		{name: "without a 1xx, nothing is repeated", opts: headers.HTML()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m := mustNew(t, tc.opts)
+			proxy := httputil.NewSingleHostReverseProxy(backend)
+			proxy.ModifyResponse = m.ModifyResponse
+			// A header a layer further out set, such as a request ID.
+			outer := func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("X-Request-Id", "r1")
+					next.ServeHTTP(w, r)
+				})
+			}
+			gw := httptest.NewTLSServer(outer(m.Handler(headers.KeepAcross1xx(proxy))))
+			t.Cleanup(gw.Close)
+			var req *http.Request
+			if tc.expect {
+				req, _ = http.NewRequest("POST", gw.URL+"/"+tc.query, strings.NewReader("body"))
+				req.Header.Set("Expect", "100-continue")
+			} else {
+				req, _ = http.NewRequest("GET", gw.URL+"/"+tc.query, nil)
+			}
+			res, err := gw.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if string(body) != "legacy" {
+				t.Fatalf("body %q", body)
+			}
+			for _, k := range append(owned, "X-Request-Id") {
+				if v := res.Header.Values(k); len(v) != 1 {
+					t.Errorf("%s = %q, want one value", k, v)
+				}
+			}
+			if got := res.Header.Get("X-Frame-Options"); got != "DENY" {
+				t.Errorf("X-Frame-Options = %q, want the gateway's DENY", got)
+			}
+			csp := res.Header.Values("Content-Security-Policy")
+			if len(csp) != 2 || !strings.HasPrefix(csp[0], "default-src 'none'") || csp[1] != "img-src 'self'" {
+				t.Errorf("Content-Security-Policy = %q, want the gateway's policy and then the backend's", csp)
+			}
+			if tc.opts.CSP.ScriptNonce && !strings.Contains(csp[0], "'nonce-") {
+				t.Errorf("Content-Security-Policy = %q, want the gateway's nonce", csp)
+			}
+		})
+	}
+}
+
+// KeepAcross1xx with handlers that act as a ReverseProxy may: one that
+// keeps the header map after a 1xx (as golang/go#81207 makes it) gets no
+// repeated field, one that starts its final response with Write gets the
+// fields back too, and http.ResponseController reaches the connection.
+func TestKeepAcross1xxWithOtherHandlers(t *testing.T) {
+	t.Parallel()
+	m := mustNew(t, headers.API())
+	for _, tc := range []struct {
+		name string
+		h    http.HandlerFunc
+	}{
+		{"a proxy that keeps the fields after a 1xx", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusEarlyHints)
+			w.Header().Add("Content-Security-Policy", "img-src 'self'")
+			w.WriteHeader(http.StatusOK)
+		}},
+		{"a final response started by Write", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusEarlyHints)
+			clear(w.Header())
+			w.Header().Add("Content-Security-Policy", "img-src 'self'")
+			_, _ = io.WriteString(w, "page")
+		}},
+		{"a flush through http.ResponseController", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusEarlyHints)
+			clear(w.Header())
+			w.Header().Add("Content-Security-Policy", "img-src 'self'")
+			w.WriteHeader(http.StatusOK)
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				t.Errorf("Flush: %v", err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(m.Handler(headers.KeepAcross1xx(tc.h)))
+			t.Cleanup(srv.Close)
+			res, err := srv.Client().Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if v := res.Header.Values("X-Frame-Options"); !slices.Equal(v, []string{"DENY"}) {
+				t.Errorf("X-Frame-Options = %q", v)
+			}
+			if v := res.Header.Values("Content-Security-Policy"); !slices.Equal(v, []string{"default-src 'none'; frame-ancestors 'none'", "img-src 'self'"}) {
+				t.Errorf("Content-Security-Policy = %q", v)
+			}
+		})
+	}
+	t.Run("a hijack through http.ResponseController", func(t *testing.T) {
+		t.Parallel()
+		srv := httptest.NewServer(headers.KeepAcross1xx(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				t.Errorf("Hijack: %v", err)
+				return
+			}
+			_, _ = io.WriteString(conn, "HTTP/1.1 204 No Content\r\n\r\n")
+			conn.Close()
+		})))
+		t.Cleanup(srv.Close)
+		res, err := srv.Client().Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNoContent {
+			t.Errorf("status %d", res.StatusCode)
+		}
+	})
 }
