@@ -51,8 +51,12 @@
 // proxy's ModifyResponse to call the ModifyResponse methods of headers,
 // cors and session, which remove the backend's copies of the fields those
 // middlewares own, and keep the session cookie out of the request the
-// proxy sends (the session package documentation shows both). errorsafe
-// replaces a backend's 5xx bodies like any handler's.
+// proxy sends (the session package documentation shows both). Wrap the
+// proxy itself with headers.KeepAcross1xx: after forwarding a backend's
+// 1xx response (103 Early Hints, or a 100 Continue) the proxy clears the
+// response's header map, which would leave the final response with none of
+// the fields the stack set. errorsafe replaces a backend's 5xx bodies like
+// any handler's.
 package httpguard
 
 import "net/http"

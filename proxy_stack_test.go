@@ -24,7 +24,9 @@ import (
 // session the client gets the gateway's value of each header alone, no
 // grant the gateway refuses, and its own session cookie; errorsafe
 // replaces the backend's 500 body. The backend never sees the session
-// cookie.
+// cookie. A backend's 103 Early Hints makes the proxy clear the header map
+// (golang/go#81207); with headers.KeepAcross1xx around the proxy the final
+// response still carries the gateway's headers and request ID.
 func TestREADMEStackInFrontOfReverseProxy(t *testing.T) {
 	t.Parallel()
 	var (
@@ -36,6 +38,11 @@ func TestREADMEStackInFrontOfReverseProxy(t *testing.T) {
 		backendCookies = append(backendCookies, r.Header.Values("Cookie")...)
 		mu.Unlock()
 		h := w.Header()
+		if r.URL.Path == "/legacy/hints" {
+			h.Set("Link", "</app.css>; rel=preload; as=style")
+			w.WriteHeader(http.StatusEarlyHints)
+			h.Del("Link")
+		}
 		if r.URL.Path == "/legacy/boom" {
 			w.WriteHeader(http.StatusInternalServerError)
 			_, _ = io.WriteString(w, "panic: at /srv/legacy/db.go:42")
@@ -84,7 +91,7 @@ func TestREADMEStackInFrontOfReverseProxy(t *testing.T) {
 		},
 	}
 	srv := httptest.NewTLSServer(readmeStackWith(t, true, slog.New(slog.DiscardHandler), func(mux *http.ServeMux) {
-		mux.Handle("/legacy/", proxy)
+		mux.Handle("/legacy/", headers.KeepAcross1xx(proxy))
 	}))
 	t.Cleanup(srv.Close)
 	client := srv.Client()
@@ -111,24 +118,29 @@ func TestREADMEStackInFrontOfReverseProxy(t *testing.T) {
 		res.Body.Close()
 		return res, string(b)
 	}
-	res, body := get("/legacy/page", "https://evil.example")
-	for k, want := range map[string][]string{
-		"X-Frame-Options":                  {"DENY"},
-		"Referrer-Policy":                  {"strict-origin-when-cross-origin"},
-		"Cross-Origin-Opener-Policy":       {"same-origin"},
-		"Permissions-Policy":               {headers.DefaultPermissionsPolicy},
-		"Access-Control-Allow-Origin":      nil,
-		"Access-Control-Allow-Credentials": nil,
-		"Set-Cookie":                       {"theme=dark; Path=/"},
-	} {
-		if got := res.Header.Values(k); !slices.Equal(got, want) {
-			t.Errorf("/legacy/page %s: %q; want %q", k, got, want)
+	for _, path := range []string{"/legacy/page", "/legacy/hints"} {
+		res, body := get(path, "https://evil.example")
+		for k, want := range map[string][]string{
+			"X-Frame-Options":                  {"DENY"},
+			"Referrer-Policy":                  {"strict-origin-when-cross-origin"},
+			"Cross-Origin-Opener-Policy":       {"same-origin"},
+			"Permissions-Policy":               {headers.DefaultPermissionsPolicy},
+			"Access-Control-Allow-Origin":      nil,
+			"Access-Control-Allow-Credentials": nil,
+			"Set-Cookie":                       {"theme=dark; Path=/"},
+		} {
+			if got := res.Header.Values(k); !slices.Equal(got, want) {
+				t.Errorf("%s %s: %q; want %q", path, k, got, want)
+			}
+		}
+		if v := res.Header.Values("X-Request-Id"); len(v) != 1 || v[0] == "" {
+			t.Errorf("%s X-Request-Id: %q; want one", path, v)
+		}
+		if res.StatusCode != http.StatusOK || body != "legacy" {
+			t.Errorf("%s: %d %q; want 200 legacy", path, res.StatusCode, body)
 		}
 	}
-	if res.StatusCode != http.StatusOK || body != "legacy" {
-		t.Errorf("/legacy/page: %d %q; want 200 legacy", res.StatusCode, body)
-	}
-	res, body = get("/legacy/boom", "https://app.example.com")
+	res, body := get("/legacy/boom", "https://app.example.com")
 	if res.StatusCode != http.StatusInternalServerError || strings.Contains(body, "srv/legacy") {
 		t.Errorf("/legacy/boom: %d %q; want 500 without the backend's body", res.StatusCode, body)
 	}
