@@ -89,7 +89,11 @@
 // and leaves the decision to the middleware; Vary needs nothing, its
 // values add up. Preflights are answered by the middleware and never
 // reach the backend, unless [Options.OptionsPassthrough] is set, when the
-// backend's answer is cleaned the same way.
+// backend's answer is cleaned the same way. After forwarding a backend's
+// 1xx response (103 Early Hints, or a 100 Continue) the proxy clears the
+// header map, CORS headers included, and the browser refuses the final
+// response to an allowed origin: wrap the proxy with the headers package's
+// KeepAcross1xx, which puts them back.
 //
 // # Performance
 //

@@ -39,8 +39,9 @@ type ACMEOptions struct {
 	// AcceptTOS states that the operator accepts the CA's terms of
 	// service. It must be true.
 	AcceptTOS bool
-	// RenewBefore is how long before expiry certificates are renewed.
-	// Default 30 days.
+	// RenewBefore is how long before expiry certificates are renewed,
+	// at most 30 days (autocert caps a longer value). Zero renews at the
+	// lesser of 30 days and a third of the certificate's lifetime.
 	RenewBefore time.Duration
 }
 
