@@ -61,7 +61,10 @@
 // Origin, so a shared cache never serves one origin's response to another.
 // Responses to OPTIONS also vary on Access-Control-Request-Method,
 // Access-Control-Request-Headers and Access-Control-Request-Private-Network.
-// Vary values already set by an outer middleware are kept.
+// Vary values already set by an outer middleware are kept. A handler
+// behind the middleware must add to Vary (Header().Add), not set it: Set
+// replaces "Origin", and a shared cache could then serve one origin's
+// grant to another.
 //
 // A preflight is an OPTIONS request with Origin and
 // Access-Control-Request-Method. A successful one is answered with

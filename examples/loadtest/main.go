@@ -38,7 +38,8 @@
 // lockout must not refuse the real alice. -distinct-sources=false puts
 // them all on one address.
 //
-// The run stops after -duration or -requests, whichever comes first.
+// The run stops after -duration or -requests, whichever comes first; with
+// -login-first the logins before the clock take up to another -duration.
 // Only loopback targets are accepted (127.0.0.0/8, ::1, localhost): the
 // URL is checked before anything is sent and every connection is checked
 // again when it is dialled, no proxy is used and no redirect followed. It
