@@ -183,21 +183,21 @@ func combine(r1, r2 relationship) relationship {
 	}
 }
 
-// compare relates p1 to p2, comparing literals without regard to letter
-// case (see foldRune) so that patterns differing only in case are
-// equivalent.
+// compare relates p1 to p2, comparing methods and literals without regard
+// to letter case (see foldRune) so that patterns differing only in case
+// are equivalent.
 func (p1 *pattern) compare(p2 *pattern) relationship {
 	var mrel relationship
-	switch {
-	case p1.method == p2.method:
+	switch m1, m2 := p1.method, p2.method; {
+	case httptoken.EqualFold(m1, m2):
 		mrel = equivalent
-	case p1.method == "":
+	case m1 == "":
 		mrel = moreGeneral
-	case p2.method == "":
+	case m2 == "":
 		mrel = moreSpecific
-	case p1.method == http.MethodGet && p2.method == http.MethodHead:
+	case httptoken.EqualFold(m1, http.MethodGet) && httptoken.EqualFold(m2, http.MethodHead):
 		mrel = moreGeneral
-	case p1.method == http.MethodHead && p2.method == http.MethodGet:
+	case httptoken.EqualFold(m1, http.MethodHead) && httptoken.EqualFold(m2, http.MethodGet):
 		mrel = moreSpecific
 	default:
 		return disjoint
@@ -262,6 +262,8 @@ func (p *pattern) matchMethod(method string, fold bool) bool {
 		return true
 	case p.method == http.MethodGet:
 		return method == http.MethodHead || fold && httptoken.EqualFold(method, http.MethodHead)
+	case fold && httptoken.EqualFold(p.method, http.MethodGet):
+		return httptoken.EqualFold(method, http.MethodHead)
 	}
 	return false
 }
@@ -348,9 +350,11 @@ type ruleTable struct {
 	byFirst map[string][]int
 	generic []int
 	// upper is set when a literal of some pattern has an upper-case
-	// letter, or another rune that case folding changes: a lower-case
-	// path can then reach that rule's handler through a router that
-	// ignores case, so every path is also matched ignoring case.
+	// letter, or another rune that case folding changes, or the method
+	// of some pattern a lower-case letter: a lower-case path, or an
+	// upper-case method, can then reach that rule's handler through a
+	// router that ignores case, so every request is also matched
+	// ignoring case.
 	upper bool
 }
 
@@ -440,6 +444,7 @@ func compileRules(m *Middleware, rules []Rule) (*ruleTable, []error) {
 		}
 	}
 	for i := range t.rules {
+		t.upper = t.upper || hasLowerASCII(t.rules[i].pat.method)
 		for _, s := range t.rules[i].pat.segs {
 			t.upper = t.upper || needsFold(s.lit)
 		}

@@ -536,3 +536,49 @@ func TestRuleTableMethods(t *testing.T) {
 		})
 	}
 }
+
+// Found in review: the method of a rule was read ignoring case only when
+// the request's method had a lower-case letter, so a rule written
+// "delete /users/{id}" never applied to a DELETE, which a router ignoring
+// the method's case routes to it, and an upper-case DELETE rode the
+// anonymous catch-all past it. Rules whose methods differ only in case
+// were both accepted, though which one applies is then ambiguous.
+func TestRuleMethodCaseIsIgnored(t *testing.T) {
+	m := newMiddleware(t, rbac.Options{Rules: []rbac.Rule{
+		{Pattern: "/", AllowAnonymous: true},
+		{Pattern: "delete /users/{id}", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+		{Pattern: "get /admin/", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+	}})
+	admin := principal("root", "admin")
+	tests := []struct {
+		method, target string
+		id             *identity.Identity
+		want           int
+	}{
+		{"DELETE", "/users/bob", nil, 401},
+		{"delete", "/users/bob", nil, 401},
+		{"Delete", "/users/bob", nil, 401},
+		{"DELETE", "/users/bob", &admin, 200},
+		{"GET", "/admin/x", nil, 401},
+		{"HEAD", "/admin/x", nil, 401},
+		{"head", "/admin/x", nil, 401},
+		{"GET", "/admin/x", &admin, 200},
+		{"POST", "/admin/x", nil, 200},
+		{"GET", "/users/bob", nil, 200},
+	}
+	for _, tt := range tests {
+		if got, reason := checkStatus(m, tt.method, tt.target, tt.id); got != tt.want {
+			t.Errorf("%s %s: status %d (%v), want %d", tt.method, tt.target, got, reason, tt.want)
+		}
+	}
+
+	admin2 := rbac.Requirement{Roles: []string{"admin"}}
+	for _, pair := range [][2]string{{"get /a", "GET /a"}, {"Delete /a/{x}", "DELETE /a/{x}"}, {"head /a/", "GET /a/b"}} {
+		_, err := rbac.New(rbac.Options{Policy: seedPolicy(t), Rules: []rbac.Rule{
+			{Pattern: pair[0], Requirement: admin2}, {Pattern: pair[1], Requirement: admin2},
+		}})
+		if !errors.Is(err, rbac.ErrPatternConflict) {
+			t.Errorf("%q with %q: New = %v, want ErrPatternConflict", pair[0], pair[1], err)
+		}
+	}
+}
