@@ -24,10 +24,11 @@ type Rule struct {
 	// patterns, without a host: "[METHOD ]/path", where path segments are
 	// literals, "{name}" wildcards, a final "{name...}", a trailing "/"
 	// for a whole subtree, or a final "{$}" for the path ending in "/"
-	// only. A GET pattern also matches HEAD. When several rules match, the
-	// most specific wins, as in ServeMux; two rules that overlap with
-	// neither more specific, or that differ only in letter case, are an
-	// error.
+	// only. White space at the end is an error: ServeMux would keep it
+	// in the last segment. A GET pattern also matches HEAD. When several
+	// rules match, the most specific wins, as in ServeMux; two rules that
+	// overlap with neither more specific, or that differ only in letter
+	// case, are an error.
 	Pattern string
 	// Requirement is what matching requests need.
 	Requirement
@@ -54,6 +55,7 @@ type pseg struct {
 
 var (
 	errPatternEmpty  = errors.New("empty pattern")
+	errPatternSpace  = errors.New("white space at the end")
 	errPatternHost   = errors.New("the path must start with '/' (host patterns are not supported)")
 	errPatternMethod = errors.New("invalid method")
 	errPatternSeg    = errors.New("empty, '.' or '..' segment, or a literal with '/', '\\', '{' or '}'")
@@ -64,8 +66,13 @@ var (
 func parsePattern(s string) (*pattern, error) {
 	p := &pattern{str: s}
 	rest := strings.TrimSpace(s)
-	if rest == "" {
+	switch {
+	case rest == "":
 		return nil, errPatternEmpty
+	case !strings.HasSuffix(s, rest):
+		// ServeMux keeps it in the last literal: trimmed, the rule
+		// would guard another path than the route.
+		return nil, errPatternSpace
 	}
 	if i := strings.IndexAny(rest, " \t"); i >= 0 {
 		p.method, rest = rest[:i], strings.TrimLeft(rest[i:], " \t")

@@ -353,6 +353,12 @@ func TestRuleValidation(t *testing.T) {
 		{"a rule requiring a wildcard", []rbac.Rule{{Pattern: "/", Requirement: rbac.Requirement{Permissions: []string{"*"}}}}, rbac.ErrInvalidRequirement, "Rules[0].Permissions[0]"},
 		{"a literal with an encoded slash", []rbac.Rule{{Pattern: "/a%2Fb", Requirement: admin}}, rbac.ErrInvalidPattern, "segment"},
 		{"an anonymous rule requiring authentication", []rbac.Rule{{Pattern: "/", AllowAnonymous: true, Requirement: rbac.Requirement{Authenticated: true}}}, rbac.ErrInvalidRequirement, "AllowAnonymous"},
+		// Found in review: white space at the end was trimmed, while
+		// ServeMux keeps it in the last literal, so "GET /admin " guarded
+		// "/admin" and left "/admin%20", where ServeMux serves that
+		// pattern, to the catch-all.
+		{"a space at the end", []rbac.Rule{{Pattern: "GET /admin ", Requirement: admin}}, rbac.ErrInvalidPattern, "white space"},
+		{"a tab at the end", []rbac.Rule{{Pattern: "/admin/\t", Requirement: admin}}, rbac.ErrInvalidPattern, "white space"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
