@@ -92,19 +92,20 @@
 // targets (GHSA-f52w-8j3h-j724). This table therefore
 //
 //   - matches the path cleaned as ServeMux cleans it, and also the raw
-//     path, and also both with letter case (and the method's case)
-//     ignored, and requires every rule any of these readings selects: a
-//     request must satisfy each rule it could be routed to. Letter case
-//     is Unicode's: "/Ärzte/" covers "/ärzte/", "/users/" covers
-//     "/uſers/" (U+017F, which strings.EqualFold takes for "s"), and
-//     "/admin/" covers "/admİn/" and "/admın/" ("İ" and "ı", which
+//     path, with and without wildcards matching its empty segments
+//     ("//admin" is "/{tenant}/admin" to httprouter and gin), and also
+//     all of these with letter case (and the method's case) ignored, and
+//     requires every rule any of these readings selects: a request must
+//     satisfy each rule it could be routed to. Letter case is
+//     Unicode's: "/Ärzte/" covers "/ärzte/", "/users/" covers "/uſers/"
+//     (U+017F, which strings.EqualFold takes for "s"), and "/admin/"
+//     covers "/admİn/" and "/admın/" ("İ" and "ı", which
 //     strings.ToLower and strings.ToUpper map to "i" and "I");
 //   - refuses with 400 [ErrAmbiguousPath] a path with a percent-encoded
 //     unreserved character, '/', '\', '%', ';', '?' or '#', a control
 //     character or backslash, an opaque or unrooted request target, and
-//     a CONNECT request whose path is not clean ("//admin", "/a/../b"):
-//     ServeMux does not clean CONNECT paths, and matches a wildcard to
-//     an empty segment there, which no reading above does;
+//     a CONNECT request whose path is not clean ("//admin", "/a/../b"),
+//     which ServeMux routes as sent, without cleaning;
 //   - reads a POST also as each method it asks a method-override
 //     middleware for (X-HTTP-Method-Override, X-HTTP-Method,
 //     X-Method-Override, a _method query parameter), each of which must

@@ -278,8 +278,11 @@ func (p *pattern) matchMethod(method string, fold bool) bool {
 // matchPath reports whether the decoded path p, which starts with '/',
 // matches. A path is read as the segments between its slashes: "/" is one
 // empty segment, "/a/" is "a" then an empty segment, "//a" is an empty
-// segment then "a". It does not allocate.
-func (p *pattern) matchPath(path string, fold bool) bool {
+// segment then "a". A wildcard matches an empty segment only if empty is
+// set, and never the last one, as in ServeMux's CONNECT routing and
+// routers that do not clean paths ("//a" is "/{x}/a" with x ""). It does
+// not allocate.
+func (p *pattern) matchPath(path string, fold, empty bool) bool {
 	rest, atEnd := path[1:], false
 	for _, s := range p.segs {
 		if atEnd {
@@ -300,7 +303,7 @@ func (p *pattern) matchPath(path string, fold bool) bool {
 				return false
 			}
 		case s.wild:
-			if seg == "" {
+			if seg == "" && (!empty || atEnd) {
 				return false
 			}
 		case fold:
@@ -460,8 +463,9 @@ func compileRules(m *Middleware, rules []Rule) (*ruleTable, []error) {
 	return t, nil
 }
 
-// match returns the index of the most specific rule matching, or -1.
-func (t *ruleTable) match(method, path string, fold bool) int {
+// match returns the index of the most specific rule matching, or -1. fold
+// and empty are as for matchPath.
+func (t *ruleTable) match(method, path string, fold, empty bool) int {
 	first := path[1:]
 	if j := strings.IndexByte(first, '/'); j >= 0 {
 		first = first[:j]
@@ -470,7 +474,7 @@ func (t *ruleTable) match(method, path string, fold bool) int {
 		// Rare: the index is keyed case-folded, so scan everything
 		// rather than allocate a folded copy.
 		for i := range t.rules {
-			if t.matches(i, method, path, fold) {
+			if t.matches(i, method, path, fold, empty) {
 				return i
 			}
 		}
@@ -481,16 +485,16 @@ func (t *ruleTable) match(method, path string, fold bool) int {
 		list = t.generic
 	}
 	for _, i := range list {
-		if t.matches(i, method, path, fold) {
+		if t.matches(i, method, path, fold, empty) {
 			return i
 		}
 	}
 	return -1
 }
 
-func (t *ruleTable) matches(i int, method, path string, fold bool) bool {
+func (t *ruleTable) matches(i int, method, path string, fold, empty bool) bool {
 	p := t.rules[i].pat
-	return p.matchMethod(method, fold) && p.matchPath(path, fold)
+	return p.matchMethod(method, fold) && p.matchPath(path, fold, empty)
 }
 
 // ambiguousPath reports whether u's path is one routers disagree about:
@@ -634,10 +638,11 @@ func hasLowerASCII(s string) bool {
 	return false
 }
 
-// candidates is the set of rules a request could be routed to.
+// candidates is the set of rules a request could be routed to, one for
+// each reading of its path at most.
 type candidates struct {
-	idx  [4]int
-	path [4]string
+	idx  [6]int
+	path [6]string
 	n    int
 }
 
@@ -663,7 +668,8 @@ func (c *candidates) add(i int, path string) {
 //
 // The table is matched on the path as [net/http.ServeMux] would route it
 // (cleaned: "//", "/./" and "/../" resolved), and also as a router that
-// does not clean paths, or that ignores letter case, would route it. A
+// does not clean paths (and may match a wildcard to an empty segment), or
+// that ignores letter case, would route it. A
 // request must satisfy every rule it could be routed to that way, so
 // neither a non-canonical path nor a change of case can reach a handler
 // under a weaker rule. A path that matches no rule under any reading is
@@ -697,10 +703,10 @@ func (m *Middleware) Check(r *http.Request) error {
 	if raw != clean && raw != "" && httptoken.EqualFold(r.Method, http.MethodConnect) {
 		// ServeMux routes a CONNECT request on its path as sent, not
 		// cleaned, and there a wildcard also matches an empty segment:
-		// "//admin" is "/{tenant}/admin" with tenant "". Neither reading
-		// below is that one, so such a request is refused; a clean
-		// CONNECT path is routed as that of any other method. The
-		// method's case is ignored as for the readings below.
+		// "//admin" is "/{tenant}/admin" with tenant "". Such a request
+		// is refused rather than read; a clean CONNECT path is routed as
+		// that of any other method. The method's case is ignored as for
+		// the readings below.
 		return errAmbiguousPath
 	}
 	var pr principalOnce
@@ -766,15 +772,20 @@ type principalOnce struct {
 // of the path (see [Middleware.Check]).
 func (m *Middleware) checkMethod(t *ruleTable, r *http.Request, method, raw, clean string, pr *principalOnce) error {
 	fold := t.upper || needsFold(raw) || hasLowerASCII(method)
+	unclean := raw != clean && raw != "" && raw[0] == '/'
 	var c candidates
-	c.add(t.match(method, clean, false), clean)
-	if raw != clean && raw != "" && raw[0] == '/' {
-		c.add(t.match(method, raw, false), raw)
+	c.add(t.match(method, clean, false, false), clean)
+	if unclean {
+		// A router that does not clean paths may or may not match a
+		// wildcard to an empty segment: both readings count.
+		c.add(t.match(method, raw, false, false), raw)
+		c.add(t.match(method, raw, false, true), raw)
 	}
 	if fold {
-		c.add(t.match(method, clean, true), clean)
-		if raw != clean && raw != "" && raw[0] == '/' {
-			c.add(t.match(method, raw, true), raw)
+		c.add(t.match(method, clean, true, false), clean)
+		if unclean {
+			c.add(t.match(method, raw, true, false), raw)
+			c.add(t.match(method, raw, true, true), raw)
 		}
 	}
 	if c.n == 0 {

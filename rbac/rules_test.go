@@ -588,3 +588,49 @@ func TestRuleMethodCaseIsIgnored(t *testing.T) {
 		}
 	}
 }
+
+// Found in review: routers that do not clean paths often match a wildcard
+// to an empty segment, as ServeMux does for CONNECT: httprouter and gin
+// route "//admin/settings" to "/:tenant/admin/settings" with an empty
+// tenant (julienschmidt/httprouter#119), restify and hono's LinearRouter
+// do the same. The raw reading of the path matched wildcards to non-empty
+// segments only, so such a request rode the anonymous catch-all to the
+// protected handler of any method.
+func TestRawPathWildcardsMatchEmptySegments(t *testing.T) {
+	pol := rbac.MustPolicy(rbac.Role{Name: "admin"}, rbac.Role{Name: "user", Own: []string{"keys:read"}})
+	m := newMiddleware(t, rbac.Options{Policy: pol, Rules: []rbac.Rule{
+		{Pattern: "/", AllowAnonymous: true},
+		{Pattern: "/{tenant}/admin/settings", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+		{Pattern: "GET /x/{a}/y/{b}", Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+		{Pattern: "GET /users/{id}/keys", Requirement: rbac.Requirement{
+			Permissions: []string{"keys:read"}, Owner: rbac.PathValueIsSubject("id")}},
+	}})
+	admin, alice := principal("root", "admin"), principal("alice", "user")
+	tests := []struct {
+		method, target string
+		id             *identity.Identity
+		want           int
+	}{
+		{"GET", "//admin/settings", nil, 401},
+		{"POST", "//admin/settings", nil, 401},
+		{"get", "//admin/settings", nil, 401},
+		{"GET", "//admin/settings", &alice, 403},
+		{"GET", "//admin/settings", &admin, 200},
+		{"GET", "/t/admin/settings", nil, 401},
+		{"GET", "/x//y/2", nil, 401},
+		{"GET", "/x/1/y/../y//", nil, 200},
+		{"GET", "/x/1/y/2", &admin, 200},
+		// The owner of an empty id is no one.
+		{"GET", "/users//keys", &alice, 403},
+		{"GET", "/users/alice/keys", &alice, 200},
+		// Clean paths are read as before: a wildcard never matches the
+		// empty segment after a trailing slash.
+		{"GET", "/x/1/y/", nil, 200},
+		{"GET", "/admin/settings", nil, 200},
+	}
+	for _, tt := range tests {
+		if got, reason := checkStatus(m, tt.method, tt.target, tt.id); got != tt.want {
+			t.Errorf("%s %s: status %d (%v), want %d", tt.method, tt.target, got, reason, tt.want)
+		}
+	}
+}
