@@ -386,6 +386,8 @@ func connectRedis(rawURL string) (*redis.Client, error) {
 //	{"users": [{"username": "alice", "role": "admin", "hash": "$argon2id$v=19$m=19456,t=2,p=1$..."}]}
 //
 // Roles are guest, user and admin; hashes come from -hash-password.
+// Names must differ in more than letter case and trailing spaces: the
+// lockout counts "Bob" and "bob" as one name (see app.LockoutName).
 // Hashes below the OWASP minimum (argon2id m=19456,t=2,p=1 or an
 // equivalent, bcrypt cost 10) are refused. Keep them at the default
 // parameters, as -hash-password makes them: a known user then costs as
@@ -435,6 +437,10 @@ func users(file string, getenv func(string) string, saltKey []byte, shared bool,
 		if err := dec.Decode(&f); err != nil || dec.More() {
 			return nil, fmt.Errorf("-users %s: not a users file: %v", file, err)
 		}
+		// The lockout counts "Bob" and "bob" as one name (see
+		// app.LockoutName): as two accounts, a login to one would clear
+		// the failures of the other.
+		lockoutNames := make(map[string]bool, len(f.Users))
 		for i, u := range f.Users {
 			scopes := app.ScopesFor(u.Role)
 			if scopes == nil {
@@ -443,6 +449,11 @@ func users(file string, getenv func(string) string, saltKey []byte, shared bool,
 			if _, dup, _ := store.LookupUser(context.Background(), u.Username); dup {
 				return nil, fmt.Errorf("-users %s: user %d: duplicate user name", file, i)
 			}
+			n := app.LockoutName(u.Username)
+			if lockoutNames[n] {
+				return nil, fmt.Errorf("-users %s: user %d: its name differs from another's only in letter case or trailing spaces, which the lockout counts as one", file, i)
+			}
+			lockoutNames[n] = true
 			if err := store.Add(u.Username, auth.User{Hash: u.Hash, Identity: identity.Options{Roles: []string{u.Role}, Scopes: scopes}}); err != nil {
 				return nil, fmt.Errorf("-users %s: user %d: %w", file, i, err)
 			}

@@ -214,7 +214,10 @@ type Config struct {
 	CSRFKey []byte
 
 	// Users are the accounts, with their roles. Required. DELETE
-	// /users/{id} removes accounts from it.
+	// /users/{id} removes accounts from it. No two of its names may
+	// have the same [LockoutName] ("Bob" and "bob"): the lockout counts
+	// them as one, and a successful login to either clears the failures
+	// of both.
 	Users *auth.MemoryUsers
 	// Hasher verifies passwords on POST /token and GET /secure-data/,
 	// and hashes the dummy password unknown users are verified against.
@@ -436,6 +439,7 @@ func New(cfg Config) (http.Handler, error) {
 		attemptStore = cfg.attemptStore
 	}
 	attempts, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{
+		Username:    LockoutName,
 		Store:       attemptStore,
 		MaxFailures: orDefault(cfg.MaxFailures, DefaultMaxFailures),
 		Lockout:     orDefault(cfg.Lockout, DefaultLockout),
@@ -596,6 +600,21 @@ func newCrossOrigin(cfg Config, sessions *session.Middleware) (func(http.Handler
 		})
 	}, nil
 }
+
+// LockoutName returns the form in which the failed-attempt lockout
+// counts a user name: case-folded, without trailing spaces (the default
+// of ratelimit.AttemptOptions.Username), so that guesses at "BOB" or
+// "bob " count with those at bob, for a user store that would take them
+// for bob. Names of one form share one count, so they must not be two
+// accounts: a successful login to "bob" would clear the failures of
+// "Bob", and whoever holds the one could guess the other's password
+// without end (found in review). Command secureapi refuses a -users file
+// with two such names.
+func LockoutName(name string) string { return lockoutNames.Username(name) }
+
+// lockoutNames folds user names with ratelimit's default; it counts
+// nothing.
+var lockoutNames, _ = ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{})
 
 var errAccountChanged = errors.New("secureapi: the account of this token was deleted, or its roles or password changed")
 

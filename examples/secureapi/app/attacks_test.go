@@ -208,3 +208,24 @@ func TestUserRecordIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestLockoutNameIsHowTheLockoutCounts: the names app.LockoutName gives
+// one form are locked together, and those it keeps apart are not, so
+// that command secureapi's check of a -users file (no two accounts of
+// one form) matches what the server counts.
+func TestLockoutNameIsHowTheLockoutCounts(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	c := srv.client(t)
+	for i := range app.DefaultMaxFailures {
+		if r := c.token("bob", "wrong", ""); r.StatusCode != http.StatusBadRequest {
+			t.Fatalf("wrong password %d: %d", i+1, r.StatusCode)
+		}
+	}
+	for _, name := range []string{"bob", "BOB", "Bob  ", "boB", " bob", "bobby", "b0b"} {
+		locked := c.token(name, testPassword, "").StatusCode == http.StatusTooManyRequests
+		if same := app.LockoutName(name) == app.LockoutName("bob"); locked != same {
+			t.Errorf("%q: locked %v after bob's failures, LockoutName the same as bob's: %v", name, locked, same)
+		}
+	}
+}
