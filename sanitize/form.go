@@ -2,6 +2,7 @@ package sanitize
 
 import (
 	"fmt"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -19,7 +20,9 @@ import (
 // booleans, integers, floats, pointers to them and slices of them; nested
 // structs are not. A field given twice where one value is expected, an
 // unknown field or an unparseable value is refused with 400 (unknown) or
-// 422 (type); multipart bodies are refused with 415.
+// 422 (type); so is a float that is not finite ("NaN", "Inf"), which
+// strconv reads but JSON cannot carry. Multipart bodies are refused with
+// 415.
 //
 // When a middleware before the handler has already parsed the form
 // (r.PostForm is set, as csrf does in token mode to read its token
@@ -165,6 +168,7 @@ func (e formError) Error() string { return string(e) }
 const (
 	errTwice       = formError("given more than once")
 	errUnsupported = formError("unsupported field type")
+	errNotFinite   = formError("not a finite number")
 )
 
 func setField(f reflect.Value, vs []string) error {
@@ -221,6 +225,12 @@ func setScalar(f reflect.Value, v string) error {
 		n, err := strconv.ParseFloat(v, f.Type().Bits())
 		if err != nil {
 			return err
+		}
+		if math.IsNaN(n) || math.IsInf(n, 0) {
+			// ParseFloat reads "NaN" and "Inf", which no JSON body can
+			// carry and which slip past one-sided bounds (found in
+			// review: "+Inf" passed gt=0).
+			return errNotFinite
 		}
 		f.SetFloat(n)
 	default:

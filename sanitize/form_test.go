@@ -321,3 +321,46 @@ func TestBodyLimitAfterTheFormWasParsed(t *testing.T) {
 		})
 	}
 }
+
+type priced struct {
+	Price  float64   `form:"price" validate:"gt=0"`
+	Cap    *float32  `form:"cap" validate:"omitempty,lte=100"`
+	Weight []float64 `form:"w"`
+}
+
+// Found in review: strconv.ParseFloat reads "NaN", "Inf" and "-Infinity",
+// so a form or query set a float field to a value no JSON body can carry,
+// and a one-sided bound let it through: "+Inf" passed gt=0, "-Inf" passed
+// lte=100, and NaN passed any rule that is not a comparison. They are
+// refused as values of the wrong type, as JSON refuses 1e400.
+func TestDecodeFormRefusesNonFiniteFloats(t *testing.T) {
+	t.Parallel()
+	for _, q := range []string{
+		"price=NaN", "price=nan", "price=Inf", "price=%2BInf", "price=infinity",
+		"price=1&cap=-Inf", "price=1&cap=-infinity", "price=1&cap=NaN",
+		"price=1&w=2&w=NaN", "price=1e400",
+	} {
+		t.Run(q, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(q))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			got, err := sanitize.DecodeForm[priced](nil, w, r)
+			if !errors.Is(err, sanitize.ErrInvalidFields) || w.Code != http.StatusUnprocessableEntity {
+				t.Fatalf("DecodeForm = %+v, %v (%d); want 422", got, err, w.Code)
+			}
+			if strings.Contains(strings.ToLower(w.Body.String()), "inf") || strings.Contains(strings.ToLower(w.Body.String()), "nan") {
+				t.Errorf("the response echoes the value: %s", w.Body)
+			}
+			w = httptest.NewRecorder()
+			if _, err := sanitize.DecodeQuery[priced](nil, w, httptest.NewRequest(http.MethodGet, "/?"+q, nil)); w.Code != http.StatusUnprocessableEntity {
+				t.Fatalf("DecodeQuery: %v (%d); want 422", err, w.Code)
+			}
+		})
+	}
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("price=0.5&cap=-1e3&w=1&w=2.5e-3"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if got, err := sanitize.DecodeForm[priced](nil, w, r); err != nil || got.Price != 0.5 || *got.Cap != -1000 {
+		t.Fatalf("finite values: %+v, %v (%s)", got, err, w.Body)
+	}
+}
