@@ -20,7 +20,10 @@
 // Redis's own clock (TIME), and writes the new time with an expiry at the
 // moment the state would have decayed to nothing. Redis runs scripts one
 // at a time, so concurrent requests from many processes never admit more
-// than the burst, and the processes' clocks do not matter. A decision is
+// than the burst, and the processes' clocks do not matter. If Redis's own
+// clock steps back (an NTP correction, a failover to a replica whose clock
+// is behind), a key is never read as owing more than its quota's full
+// debt, Burst intervals, whatever the step. A decision is
 // one round trip per limit. Times are kept in whole microseconds: an
 // emission interval is rounded up to a whole microsecond, so a request
 // costs at least what it costs in a [ratelimit.MemoryStore], and the rate

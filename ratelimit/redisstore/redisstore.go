@@ -21,7 +21,12 @@ import (
 // or two after; a quota of a year or less is exact until about 2250. It
 // applies the arithmetic of package ratelimit step for step, in whole
 // microseconds: run rounds the emission interval up to one, so a request
-// never costs less than in a MemoryStore.
+// never costs less than in a MemoryStore. No admission leaves a key more
+// than burst intervals ahead of the clock, so a key further ahead, written
+// before Redis's clock went back (an NTP step, a failover to a replica
+// whose clock is behind), is read as that far ahead, and a take stores it
+// so: it owes no more than its quota's full debt, not the step as well
+// (found in review).
 //
 // KEYS[1] is the key; ARGV is the mode ("take", "peek" or "reset"), the
 // emission interval in microseconds and the burst. It returns {allowed,
@@ -40,6 +45,14 @@ local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then tat = now end
 local nxt = tat + interval
 local allow_at = nxt - burst * interval
+if allow_at > now + interval then
+  tat = now + burst * interval
+  nxt = tat + interval
+  allow_at = now + interval
+  if ARGV[1] == 'take' then
+    redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000))
+  end
+end
 if now < allow_at then
   return {0, 0, allow_at - now, tat - now}
 end

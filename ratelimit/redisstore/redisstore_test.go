@@ -826,3 +826,56 @@ func TestRedisCluster(t *testing.T) {
 		t.Fatalf("bob from his known network: %v", err)
 	}
 }
+
+// Found in review: the state of a key is a time on Redis's clock, and a
+// clock that went back (an NTP step on a master that ran ahead, a
+// failover to a replica whose clock is behind) left every key in debt by
+// the step as well: a limit of 5 a minute refused a key for hours, and
+// said so in Retry-After. No request admitted under a quota leaves its key
+// more than Burst intervals ahead of the clock, so a key further ahead is
+// read as that far: the step costs no more than the quota's full debt.
+func TestAKeyAheadOfTheClockOwesNoMoreThanTheBurst(t *testing.T) {
+	client := newClient(t, testenv.Redis(t))
+	ctx := context.Background()
+	s := newStore(t, redisstore.Options{Client: client})
+	now, err := client.Time(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Written under a clock ten hours ahead.
+	ahead := func(key string) {
+		t.Helper()
+		if err := client.Set(ctx, redisstore.DefaultPrefix+key, now.Add(10*time.Hour).UnixMicro(), 11*time.Hour).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	ahead("minute")
+	q := ratelimit.Quota{Interval: 12 * time.Second, Burst: 5} // 5 a minute
+	for _, op := range []string{"peek", "take"} {
+		var res ratelimit.Result
+		if op == "peek" {
+			res, err = s.Peek(ctx, "minute", q)
+		} else {
+			res, err = s.Take(ctx, "minute", q)
+		}
+		if err != nil || res.Allowed || res.RetryAfter > 12*time.Second || res.ResetAfter > time.Minute {
+			t.Fatalf("%s = %+v, %v; want refused for at most an interval, with the burst back within a minute", op, res, err)
+		}
+	}
+
+	// After waiting what Retry-After says, the key is admitted.
+	ahead("fast")
+	q = ratelimit.Quota{Interval: 20 * time.Millisecond, Burst: 2}
+	res, err := s.Take(ctx, "fast", q)
+	if err != nil || res.Allowed || res.RetryAfter > 20*time.Millisecond {
+		t.Fatalf("take = %+v, %v; want refused for at most 20ms", res, err)
+	}
+	time.Sleep(res.RetryAfter + 5*time.Millisecond)
+	if res, err := s.Take(ctx, "fast", q); err != nil || !res.Allowed {
+		t.Fatalf("take after Retry-After = %+v, %v; want admitted", res, err)
+	}
+	if ttl, _ := client.PTTL(ctx, redisstore.DefaultPrefix+"fast").Result(); ttl > 40*time.Millisecond {
+		t.Fatalf("PTTL %v after an admission, want at most the burst's 40ms", ttl)
+	}
+}
