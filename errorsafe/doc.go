@@ -128,7 +128,7 @@
 // [Options.RedactHeaders] are written as [Redacted]. Query parameters
 // named like password, token, access_token, refresh_token,
 // client_secret, api_key, accessKey, code, resetCode, SAMLResponse,
-// ticket and [Options.RedactParams] are redacted, whatever their case and
+// ticket, cvv and [Options.RedactParams] are redacted, whatever their case and
 // separators; so are values that look like a JWT, even percent-encoded,
 // and the userinfo of URLs in values (see [Middleware.RedactQuery] for
 // the rules). The userinfo, query and fragment of URL headers such as

@@ -74,6 +74,9 @@ var sensitiveParamWords = []string{
 	"credential", "signature", "session", "private",
 	"cookie", "passcode", "sessid",
 	"mfa", "totp", "jwt", "assertion", "samlresponse",
+	// A card's security code, which PCI DSS forbids keeping once the
+	// payment is authorized, logs included ("cvv2", "cardCvc").
+	"cvv", "cvc",
 	// One-time codes ("otp_code", "smsCode", "verification-code"), but
 	// not "country_code" or "postcode".
 	"otpcode", "smscode", "pincode", "verificationcode",
@@ -128,7 +131,8 @@ var keyWords = []string{"monkey", "donkey", "turkey", "hockey", "jockey", "whisk
 //   - contains one of "password", "passwd", "passphrase", "pwd",
 //     "secret", "token", "apikey", "auth", "credential", "signature",
 //     "session", "private", "cookie", "passcode", "sessid" (PHPSESSID),
-//     "mfa", "totp", "jwt", "assertion" or "samlresponse";
+//     "mfa", "totp", "jwt", "assertion", "samlresponse", or a card's
+//     security code, "cvv" or "cvc";
 //   - contains "code" right after "otp", "sms", "pin", "verification",
 //     "verify", "reset", "recovery", "backup", "activation",
 //     "confirmation" or "security" ("smsCode", "reset_code"; not

@@ -63,6 +63,11 @@ var redactQueryCases = []struct {
 		"ticket=[REDACTED]&serviceTicket=[REDACTED]&proxy_ticket=[REDACTED]&ticketId=42&tickets=7"},
 	{"SAML responses and assertions are redacted", "SAMLResponse=PHNhbWw&jwt_assertion=x",
 		"SAMLResponse=[REDACTED]&jwt_assertion=[REDACTED]"},
+	// Found in review: a card's security code, which PCI DSS forbids
+	// storing after authorization, logs included, was logged in clear
+	// (Rails filters cvv and cvc by default since rails/rails#52413).
+	{"card security codes are redacted", "cvv=123&card_cvv=1&cvc=2&cvv2=3&CVC2=4&cardCvc=5&amount=9",
+		"cvv=[REDACTED]&card_cvv=[REDACTED]&cvc=[REDACTED]&cvv2=[REDACTED]&CVC2=[REDACTED]&cardCvc=[REDACTED]&amount=9"},
 	{"key words that are no keys are kept", "keyword=go&searchKeyword=go&keyboard=us&monkey=1&turkeys=2&hockey=3",
 		"keyword=go&searchKeyword=go&keyboard=us&monkey=1&turkeys=2&hockey=3"},
 	{"codes that are no secrets are kept", "postcode=1&zipCode=2&countryCode=US&error-code=E1&bypass=1",
