@@ -128,7 +128,12 @@ type AttemptOptions struct {
 	// with it, and so are "ı" and "İ" with "i". Set it to the store's own
 	// folding when that does more (accents, width, ignorable characters
 	// such as U+200B ZERO WIDTH SPACE, leading spaces). Counting variants
-	// together is safe: it can only lock earlier.
+	// together only locks earlier as long as the store keeps them as one
+	// account. Two accounts whose names have one form share one count,
+	// and a success for either clears the failures of both: whoever holds
+	// "bob" could guess "Bob"'s password without ever being locked out.
+	// Refuse such names when accounts are created, or set Username to the
+	// store's exact matching.
 	Username func(string) string
 }
 
