@@ -118,3 +118,38 @@ func TestTokenEndpointClaims(t *testing.T) {
 		t.Errorf("refresh after the failures: who = %v", got)
 	}
 }
+
+// TestIssuerGrantClaimsCaseVariants: a Grant claim whose name is a reserved
+// one in another case ("EXP", "Aud", "Scope", or "ſub" with U+017F, which
+// folds to s) is refused as the name itself is. encoding/json, which
+// golang-jwt and most Go verifiers decode claims with, matches member names
+// to struct fields without regard to case and lets the last one win: the
+// variant, written after the issuer's own claims, replaced them there.
+func TestIssuerGrantClaimsCaseVariants(t *testing.T) {
+	k := keysOnce()
+	iss, err := auth.NewIssuer(auth.WithIssuerClock(auth.IssuerOptions{Key: auth.Key{ID: "ed", Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "https://issuer.example", Audience: []string{"api://orders"}}, testClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		value any
+	}{
+		{"EXP", 4102444800},
+		{"Exp", 4102444800},
+		{"AUD", "api://payments"},
+		{"Sub", "admin"},
+		{"\u017fub", "admin"}, // ſub: U+017F folds to s
+		{"ISS", "https://other.example"},
+		{"Scope", "orders:write"},
+		{"ROLES", []string{"admin"}},
+		{"Client_ID", "other"},
+	} {
+		at, err := iss.Issue(context.Background(), auth.Grant{Subject: "alice", Claims: map[string]any{tc.name: tc.value}})
+		if err == nil {
+			var c jwt.RegisteredClaims
+			_, _, _ = jwt.NewParser().ParseUnverified(at.Token, &c)
+			t.Errorf("Grant.Claims with %q issued; golang-jwt reads sub %q, aud %v, exp %v", tc.name, c.Subject, c.Audience, c.ExpiresAt)
+		}
+	}
+}

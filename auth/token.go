@@ -100,7 +100,10 @@ type Grant struct {
 // the registered claims of RFC 7519, the scope, client_id and roles that
 // the issuer writes (RFC 9068), scp, which [JWT] reads as scopes when scope
 // is absent, and the cnf and act of proof of possession (RFC 7800) and
-// delegation (RFC 8693), which other verifiers act on. It returns a copy.
+// delegation (RFC 8693), which other verifiers act on. They are refused in
+// any case ("EXP", "Aud"), as Unicode simple folding compares them:
+// encoding/json, which golang-jwt and most Go verifiers decode claims
+// with, matches names that way. It returns a copy.
 func ReservedClaims() []string { return slices.Clone(reservedClaims) }
 
 var reservedClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "scp",
@@ -207,7 +210,7 @@ func encodeClaims(claims map[string]any) ([]byte, error) {
 		return nil, nil
 	}
 	for name := range claims {
-		if name == "" || slices.Contains(reservedClaims, name) {
+		if name == "" || isReservedClaim(name) {
 			return nil, fmt.Errorf("auth: Grant.Claims may not hold the claim %q", name)
 		}
 	}
@@ -216,6 +219,21 @@ func encodeClaims(claims map[string]any) ([]byte, error) {
 		return nil, fmt.Errorf("auth: Grant.Claims: %w", err)
 	}
 	return b, nil
+}
+
+// isReservedClaim reports whether name is one of reservedClaims in any
+// case, Unicode simple folding included ("EXP", "Aud", "\u017fub"):
+// encoding/json, which golang-jwt and most Go verifiers decode claims
+// with, matches member names to struct fields that way and lets the last
+// member win, so such a name, written after the issuer's own claims,
+// replaced them there (found in review).
+func isReservedClaim(name string) bool {
+	for _, r := range reservedClaims {
+		if strings.EqualFold(name, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // withExtra is the claims set of an issued token with a Grant's Claims:
