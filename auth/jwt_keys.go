@@ -31,9 +31,11 @@ import (
 //     can forge signatures; a private key's second half must be the
 //     public key of its seed;
 //   - *ecdsa.PublicKey or *ecdsa.PrivateKey on P-256 (ES256) or P-384
-//     (ES384);
-//   - *rsa.PublicKey or *rsa.PrivateKey of 2048 to 4096 bits: RS256,
-//     RS384, RS512, PS256, PS384, PS512.
+//     (ES384), whose point is on the curve and, for a private key, is the
+//     point of its scalar D;
+//   - *rsa.PublicKey or *rsa.PrivateKey of 2048 to 4096 bits, with an odd
+//     modulus and an odd exponent from 3 to 2^31-1: RS256, RS384, RS512,
+//     PS256, PS384, PS512.
 //
 // A private key given for verification is reduced to its public half.
 type Key struct {
@@ -261,7 +263,24 @@ func compileKey(i int, k Key, allow []string) (*verKey, error) {
 		if key == nil {
 			return nil, fmt.Errorf("%s: nil key", where)
 		}
-		return compileKey(i, Key{ID: k.ID, Algorithm: k.Algorithm, Key: &key.PublicKey}, allow)
+		pub, err := compileKey(i, Key{ID: k.ID, Algorithm: k.Algorithm, Key: &key.PublicKey}, allow)
+		if err != nil {
+			return nil, err
+		}
+		// The scalar must be the one of the public point: a key whose D
+		// is missing panicked at signing, and one whose D is another's
+		// signed tokens that the published key did not verify.
+		if key.D == nil {
+			return nil, fmt.Errorf("%s: ECDSA private key without its scalar D", where)
+		}
+		d, err := key.Bytes()
+		if err != nil {
+			return nil, fmt.Errorf("%s: invalid ECDSA private key: %w", where, err)
+		}
+		if priv, err := ecdsa.ParseRawPrivateKey(key.Curve, d); err != nil || !priv.PublicKey.Equal(&key.PublicKey) {
+			return nil, fmt.Errorf("%s: ECDSA private key whose scalar is not the one of its public point", where)
+		}
+		return pub, nil
 	case *ecdsa.PublicKey:
 		if key == nil || key.Curve == nil {
 			return nil, fmt.Errorf("%s: nil key", where)
@@ -273,6 +292,14 @@ func compileKey(i int, k Key, allow []string) (*verKey, error) {
 			vk.kind = kindEC384
 		default:
 			return nil, fmt.Errorf("%s: ECDSA curve %s not supported (use P-256 or P-384)", where, key.Curve.Params().Name)
+		}
+		// A point without coordinates made crypto/ecdsa panic in every
+		// verification; one off the curve verified nothing.
+		if key.X == nil || key.Y == nil {
+			return nil, fmt.Errorf("%s: ECDSA public key without its coordinates", where)
+		}
+		if _, err := key.Bytes(); err != nil {
+			return nil, fmt.Errorf("%s: ECDSA public key is not a point of its curve", where)
 		}
 		vk.key = key
 	case *rsa.PrivateKey:
@@ -286,6 +313,11 @@ func compileKey(i int, k Key, allow []string) (*verKey, error) {
 		}
 		if n := key.N.BitLen(); n < minRSABits || n > maxRSABits {
 			return nil, fmt.Errorf("%s: RSA key of %d bits; %d to %d are supported", where, n, minRSABits, maxRSABits)
+		}
+		// What crypto/rsa refuses in every verification and signature,
+		// and ParseJWKS skips.
+		if key.N.Bit(0) == 0 || key.E < 3 || key.E%2 == 0 || key.E > 1<<31-1 {
+			return nil, fmt.Errorf("%s: RSA key with an even modulus, or an exponent that is not odd, at least 3 and below 2^31", where)
 		}
 		vk.kind, vk.key = kindRSA, key
 	case nil:
