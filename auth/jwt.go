@@ -47,7 +47,9 @@ type JWTOptions struct {
 
 	// Keys are the verification keys. A token's kid selects among them
 	// by exact match; a token without kid is verified only by keys
-	// without ID. At least one key or a JWKSURL is required. A key
+	// without ID. Two keys of one ID (or both without) that verify a
+	// common algorithm are an error, as the second would never verify a
+	// token. At least one key or a JWKSURL is required. A key
 	// anyone can sign with (an HMAC secret of all zero bytes, the
 	// Ed25519 key of an all-zero seed, an Ed25519 public key of small
 	// order) is an error; see [Key].
@@ -239,6 +241,9 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 		}
 		keys = append(keys, vk)
 	}
+	if err := sharedKeyIDs("JWTOptions.Keys", keys); err != nil {
+		errs = append(errs, err)
+	}
 	c.keys.Store(newKeySet(keys))
 	if opts.JWKSURL != "" {
 		rk, err := newRemoteKeySet(opts.JWKSURL, opts.JWKS, c.algs)
@@ -350,6 +355,9 @@ func (m *JWT) SetKeys(keys []Key) error {
 			continue
 		}
 		vks = append(vks, vk)
+	}
+	if err := sharedKeyIDs("SetKeys", vks); err != nil {
+		errs = append(errs, err)
 	}
 	if len(keys) == 0 && m.c.remote == nil {
 		errs = append(errs, errors.New("auth: SetKeys: at least one key is required without a JWKSURL"))

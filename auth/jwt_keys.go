@@ -169,6 +169,22 @@ func (s *keySet) lookupBytes(kid []byte, hasKID bool, alg string) *verKey {
 	return nil
 }
 
+// sharedKeyIDs returns an error for each key of keys that shares its ID (no
+// ID included) and an algorithm with an earlier one: a token's kid selects
+// the first, so the later never verified a token (found in review).
+func sharedKeyIDs(field string, keys []*verKey) error {
+	var errs []error
+	for i, k := range keys {
+		for _, e := range keys[:i] {
+			if k.id == e.id && slices.ContainsFunc(k.algs, e.accepts) {
+				errs = append(errs, fmt.Errorf("auth: %s: two keys of ID %q verify %s: a token's kid selects one, so the other would never verify; give each key its own ID", field, k.id, k.algs[0]))
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 func newKeySet(keys []*verKey) *keySet {
 	s := &keySet{byID: make(map[string][]*verKey)}
 	for _, k := range keys {

@@ -71,7 +71,7 @@ func TestMalformedECAndRSAKeysAreRefusedAtConstruction(t *testing.T) {
 						t.Errorf("NewIssuer panicked: %v", p)
 					}
 				}()
-				if _, err := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}, PublishKeys: []auth.Key{{Key: key}}, Issuer: "https://i"}); err == nil {
+				if _, err := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{ID: "current", Algorithm: auth.AlgEdDSA, Key: k.ed}, PublishKeys: []auth.Key{{Key: key}}, Issuer: "https://i"}); err == nil {
 					t.Error("NewIssuer accepted the key in PublishKeys")
 				}
 			}()
@@ -99,5 +99,44 @@ func TestMalformedECAndRSAKeysAreRefusedAtConstruction(t *testing.T) {
 				t.Error("NewIssuer accepted the key")
 			}
 		})
+	}
+}
+
+// TestKeysSharingAnIDAreRefused: keys that share an ID (none is an ID too)
+// are refused where one would hide the other. A kid selects one key, so a
+// rotation whose previous key kept the current key's ID, or where neither
+// had one, refused every token of the previous key from the moment the new
+// issuer started, where PublishKeys promises they verify until they
+// expire; in JWTOptions.Keys the second of two keys of one ID and
+// algorithm never verified a token. Found in review.
+func TestKeysSharingAnIDAreRefused(t *testing.T) {
+	k := keysOnce()
+	current := func(id string) auth.Key { return auth.Key{ID: id, Algorithm: auth.AlgEdDSA, Key: k.ed} }
+	previous := func(id string) auth.Key { return auth.Key{ID: id, Key: k.evilEd.Public()} }
+	for _, id := range []string{"", "main"} {
+		if _, err := auth.NewIssuer(auth.IssuerOptions{Key: current(id), PublishKeys: []auth.Key{previous(id)}, Issuer: "https://i"}); err == nil {
+			t.Errorf("NewIssuer published two keys of ID %q", id)
+		}
+		if _, err := auth.NewIssuer(auth.IssuerOptions{Key: current("new"), PublishKeys: []auth.Key{previous(id), {ID: id, Key: &k.ec.PublicKey}}, Issuer: "https://i"}); err == nil {
+			t.Errorf("NewIssuer published two previous keys of ID %q", id)
+		}
+		if _, err := auth.NewJWT(auth.JWTOptions{Algorithms: []string{auth.AlgEdDSA}, Keys: []auth.Key{current(id), previous(id)}}); err == nil {
+			t.Errorf("NewJWT took two EdDSA keys of ID %q", id)
+		}
+		m := newJWT(t, auth.JWTOptions{Algorithms: []string{auth.AlgEdDSA}, Keys: []auth.Key{current(id)}})
+		if err := m.SetKeys([]auth.Key{current(id), previous(id)}); err == nil {
+			t.Errorf("SetKeys took two EdDSA keys of ID %q", id)
+		}
+	}
+	// Distinct IDs, and one ID for keys of algorithms that never meet,
+	// are fine.
+	if _, err := auth.NewIssuer(auth.IssuerOptions{Key: current("new"), PublishKeys: []auth.Key{previous("old")}, Issuer: "https://i"}); err != nil {
+		t.Error(err)
+	}
+	if _, err := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{ID: "k", Algorithm: auth.AlgHS256, Key: k.hmac}, PublishKeys: []auth.Key{previous("k")}, Issuer: "https://i"}); err != nil {
+		t.Errorf("an HMAC issuer, whose key is not published: %v", err)
+	}
+	if _, err := auth.NewJWT(auth.JWTOptions{Algorithms: []string{auth.AlgEdDSA, auth.AlgES256}, Keys: []auth.Key{current("k"), {ID: "k", Key: &k.ec.PublicKey}}}); err != nil {
+		t.Errorf("NewJWT with an EdDSA and an ES256 key of one ID: %v", err)
 	}
 }

@@ -41,7 +41,9 @@ type IssuerOptions struct {
 	Key Key
 	// PublishKeys are further public keys served by the JWKS handler,
 	// typically the previous signing key during a rotation, so that
-	// tokens it signed stay verifiable until they expire.
+	// tokens it signed stay verifiable until they expire. Each needs an
+	// ID of its own, distinct from Key.ID (unless Key is an HMAC secret,
+	// which is not published): a verifier selects a key by kid alone.
 	PublishKeys []Key
 	// Issuer is the iss claim, the issuer's URL. Required.
 	Issuer string
@@ -154,6 +156,15 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 	} else if !httptoken.IsToken(typ) {
 		errs = append(errs, errors.New("auth: IssuerOptions.Type must be a media type token"))
 	}
+	// The IDs of the published keys, the signing key's among them unless
+	// it is a secret: a verifier selects a key by kid alone (RFC 7517
+	// §4.5), so a previous key that kept the current one's ID, or where
+	// neither had one, refused every token of the previous key from the
+	// moment the new issuer started (found in review).
+	published := map[string]bool{}
+	if _, secret := k.Key.([]byte); !secret {
+		published[k.ID] = true
+	}
 	for i, pk := range opts.PublishKeys {
 		if _, ok := pk.Key.([]byte); ok {
 			errs = append(errs, fmt.Errorf("auth: IssuerOptions.PublishKeys[%d] is an HMAC secret; secrets are never published", i))
@@ -162,6 +173,10 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 		if _, err := compileKey(i, pk, allJWTAlgorithms); err != nil {
 			errs = append(errs, err)
 		}
+		if published[pk.ID] {
+			errs = append(errs, fmt.Errorf("auth: IssuerOptions.PublishKeys[%d] has the ID %q of another published key; a verifier selects a key by its ID, so give each key its own", i, pk.ID))
+		}
+		published[pk.ID] = true
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
