@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/internal/detach"
 	"github.com/httpguard/httpguard/internal/formsize"
@@ -43,7 +44,9 @@ type Client struct {
 	ID string
 	// SecretHash is a password hash of the client secret (see
 	// auth/password), verified with TokenEndpointOptions.Hasher. The
-	// secret itself is never stored. Required unless Public.
+	// secret itself is never stored. Required unless Public. When the
+	// Hasher can inspect a hash without hashing, as [*password.Hasher]
+	// does, one it refuses is an error of NewTokenEndpoint.
 	SecretHash string
 	// Public marks a client that cannot keep a secret (a native or
 	// browser app). It authenticates with client_id alone and may use
@@ -267,6 +270,21 @@ func NewTokenEndpoint(opts TokenEndpointOptions) (*TokenEndpoint, error) {
 	if len(opts.Clients) == 0 {
 		errs = append(errs, errors.New("auth: TokenEndpointOptions.Clients is required"))
 	}
+	// A hasher that can check a stored hash without hashing (as
+	// *password.Hasher can) checks each client's at start: a SecretHash
+	// it refuses (the secret itself, pasted where its hash belongs) was
+	// accepted, and every request of the client refused as a wrong secret
+	// (found in review).
+	var inspector interface {
+		Inspect(encoded string) (password.Info, error)
+	}
+	if opts.Hasher == nil {
+		inspector = password.Default
+	} else {
+		inspector, _ = opts.Hasher.(interface {
+			Inspect(encoded string) (password.Info, error)
+		})
+	}
 	needUsers := false
 	for i := range opts.Clients {
 		c := opts.Clients[i]
@@ -285,6 +303,11 @@ func NewTokenEndpoint(opts TokenEndpointOptions) (*TokenEndpoint, error) {
 			errs = append(errs, fmt.Errorf("%s: a public client has no SecretHash", where))
 		case !c.Public && c.SecretHash == "":
 			errs = append(errs, fmt.Errorf("%s: SecretHash is required for a confidential client (or set Public)", where))
+		case !c.Public && inspector != nil:
+			// The error names the problem, never the hash.
+			if _, err := inspector.Inspect(c.SecretHash); err != nil {
+				errs = append(errs, fmt.Errorf("%s: SecretHash is not a hash the Hasher verifies: %w", where, err))
+			}
 		}
 		if len(c.Grants) == 0 {
 			errs = append(errs, fmt.Errorf("%s: Grants is required", where))

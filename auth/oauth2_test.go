@@ -782,6 +782,11 @@ func TestNewTokenEndpointRejectsUnsafeOptions(t *testing.T) {
 		{"a client ID of 257 bytes", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: []auth.Client{{ID: strings.Repeat("a", 257), Public: true, Grants: []string{"password"}}}}, "1 to 256"},
 		{"a public client with a secret hash", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: []auth.Client{{ID: "a", Public: true, SecretHash: "h", Grants: []string{"password"}}}}, "public client has no SecretHash"},
 		{"a client without grants", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: []auth.Client{{ID: "a", Public: true}}}, "Grants is required"},
+		// Found in review: a SecretHash that is not a hash (the secret
+		// itself, pasted where its hash belongs) was accepted, and every
+		// request of the client was refused as a wrong secret.
+		{"a secret hash that is not a hash", auth.TokenEndpointOptions{Issuer: iss, Clients: []auth.Client{{ID: "a", SecretHash: "s3cr3t-pasted-as-is", Grants: []string{"client_credentials"}}}}, "SecretHash"},
+		{"a secret hash beyond the hasher's limits", auth.TokenEndpointOptions{Issuer: iss, Clients: []auth.Client{{ID: "a", SecretHash: "$2b$15$" + strings.Repeat("a", 53), Grants: []string{"client_credentials"}}}}, "SecretHash"},
 		{"a client scope with a quote", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: []auth.Client{{ID: "a", Public: true, Grants: []string{"password"}, Scopes: []string{`a"b`}}}}, "not a scope token"},
 		{"a refresh token TTL under a minute", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: pwClient, RefreshTokenTTL: time.Minute - time.Second}, "RefreshTokenTTL must be"},
 		{"a refresh token lifetime under its TTL", auth.TokenEndpointOptions{Issuer: iss, Users: users, Clients: pwClient, RefreshTokenTTL: 2 * time.Hour, RefreshTokenMaxLifetime: time.Hour}, "RefreshTokenTTL must be"},
