@@ -549,6 +549,52 @@ func TestMemoryUsers(t *testing.T) {
 	}
 }
 
+// Two names an attempt limiter counts as one (ratelimit's default folds
+// case, Unicode's simple folding included, and trailing spaces) cannot
+// both be users: a successful sign-in of "bob" cleared the failures
+// counted against "Bob", so whoever held the one could guess the other's
+// password without being locked out (found in review).
+func TestMemoryUsersRefusesNamesCountedAsOne(t *testing.T) {
+	h, _ := fastHasher.Hash("pw")
+	for _, tt := range []struct{ first, second string }{
+		{"Bob", "bob"},
+		{"bob", "BOB"},
+		{"bob", "bob "},
+		{"sam", "\u017fam"}, // ſ, which strings.EqualFold takes for s
+		{"kelvin", "\u212aelvin"},
+	} {
+		var users auth.MemoryUsers
+		if err := users.Add(tt.first, auth.User{Hash: h}); err != nil {
+			t.Fatal(err)
+		}
+		if err := users.Add(tt.second, auth.User{Hash: h}); !errors.Is(err, auth.ErrInvalidUser) {
+			t.Errorf("Add(%q) after %q = %v; want ErrInvalidUser", tt.second, tt.first, err)
+		}
+		if _, found, _ := users.LookupUser(context.Background(), tt.second); found {
+			t.Errorf("%q was added", tt.second)
+		}
+		// The same name replaces its user; once deleted, a variant may
+		// take its place.
+		if err := users.Add(tt.first, auth.User{Hash: h}); err != nil {
+			t.Errorf("Add(%q) again = %v", tt.first, err)
+		}
+		users.Delete(tt.first)
+		if err := users.Add(tt.second, auth.User{Hash: h}); err != nil {
+			t.Errorf("Add(%q) after deleting %q = %v", tt.second, tt.first, err)
+		}
+		if users.Len() != 1 {
+			t.Errorf("Len = %d; want 1", users.Len())
+		}
+	}
+	// Names that differ otherwise are users of their own.
+	var users auth.MemoryUsers
+	for _, name := range []string{"bob", " bob", "bób", "bob2"} {
+		if err := users.Add(name, auth.User{Hash: h}); err != nil {
+			t.Errorf("Add(%q) = %v", name, err)
+		}
+	}
+}
+
 func FuzzParseBasic(f *testing.F) {
 	for _, s := range []string{
 		basicValue("alice", "wonderland"), basicValue("a", ""), basicValue("zoë", "p:w"),

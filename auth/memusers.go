@@ -12,6 +12,7 @@ import (
 
 	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/casefold"
 )
 
 // ErrInvalidUser is returned by [MemoryUsers.Add] and
@@ -30,9 +31,17 @@ var ErrHashChanged = errors.New("auth: stored hash changed since it was verified
 // store ready to use; a MemoryUsers is safe for concurrent use, including
 // changes while requests are served, and must not be copied after first
 // use.
+//
+// Names are compared exactly, but two names that differ only in letter
+// case (Unicode's simple folding: "Bob", "bob", "ſam" and "sam") or
+// trailing spaces cannot both be users: ratelimit's AttemptLimiter counts
+// them as one name by default, so a successful sign-in of either would
+// clear the failures of both, and whoever holds one could guess the
+// other's password without ever being locked out.
 type MemoryUsers struct {
-	mu    sync.RWMutex
-	users map[string]User
+	mu     sync.RWMutex
+	users  map[string]User
+	folded map[string]string // foldName of each name, to the name
 }
 
 // NewMemoryUsers returns an empty [MemoryUsers].
@@ -49,8 +58,10 @@ func (s *MemoryUsers) LookupUser(_ context.Context, name string) (User, bool, er
 }
 
 // Add stores u under name, replacing any user of that name. The hash must
-// be one [password.Inspect] accepts. Add copies the roles, scopes and the
-// top level of the claims of u.Identity.
+// be one [password.Inspect] accepts. A name that differs from another
+// user's only in letter case or trailing spaces is refused with
+// [ErrInvalidUser] (see [MemoryUsers]). Add copies the roles, scopes and
+// the top level of the claims of u.Identity.
 func (s *MemoryUsers) Add(name string, u User) error {
 	if err := validUserName(name); err != nil {
 		return err
@@ -59,13 +70,28 @@ func (s *MemoryUsers) Add(name string, u User) error {
 		return fmt.Errorf("%w: %q: %w", ErrInvalidUser, name, err)
 	}
 	u.Identity = cloneIdentityOptions(u.Identity)
+	f := foldName(name)
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if other, ok := s.folded[f]; ok && other != name {
+		return fmt.Errorf("%w: %q differs from the user %q only in letter case or trailing spaces, which an attempt limiter counts as one name", ErrInvalidUser, name, other)
+	}
 	if s.users == nil {
 		s.users = make(map[string]User)
+		s.folded = make(map[string]string)
 	}
 	s.users[name] = u
-	s.mu.Unlock()
+	s.folded[f] = name
 	return nil
+}
+
+// foldName returns name as ratelimit.AttemptLimiter counts it by
+// default: without trailing spaces, each rune mapped by casefold.Rune,
+// which gives one rune for all those strings.EqualFold takes for one
+// another (found in review: "Bob" and "bob" were two users whose
+// failures one count held).
+func foldName(name string) string {
+	return strings.Map(casefold.Rune, strings.TrimRight(name, " "))
 }
 
 // AddPassword hashes pw with [password.Hash] and stores the user with the
@@ -122,7 +148,10 @@ func (s *MemoryUsers) Rehash(_ context.Context, name, oldHash, newHash string) e
 // Delete removes the user name, if present.
 func (s *MemoryUsers) Delete(name string) {
 	s.mu.Lock()
-	delete(s.users, name)
+	if _, ok := s.users[name]; ok {
+		delete(s.users, name)
+		delete(s.folded, foldName(name))
+	}
 	s.mu.Unlock()
 }
 

@@ -499,11 +499,12 @@ func TestTokenEndpointClientAndUserSubjectsNeverCollide(t *testing.T) {
 	if err1 != nil || err2 != nil || cid.Subject() == uid.Subject() || uid.Subject() != "batch" {
 		t.Fatalf("client %q (%v), user %q (%v)", cid.Subject(), err1, uid.Subject(), err2)
 	}
-	for _, sub := range []string{"client:batch", "CLIENT:batch"} {
-		if err := f.users.Add("mallory-"+sub[:1], auth.User{Hash: mustHash(t, "pw"), Identity: identity.Options{Subject: sub}}); err != nil {
+	for i, sub := range []string{"client:batch", "CLIENT:batch"} {
+		name := fmt.Sprintf("mallory-%d", i)
+		if err := f.users.Add(name, auth.User{Hash: mustHash(t, "pw"), Identity: identity.Options{Subject: sub}}); err != nil {
 			t.Fatal(err)
 		}
-		res := f.post(t, form("grant_type", "password", "username", "mallory-"+sub[:1], "password", "pw", "client_id", "web"), nil)
+		res := f.post(t, form("grant_type", "password", "username", name, "password", "pw", "client_id", "web"), nil)
 		if res.status != 400 || res.str("error") != "invalid_grant" {
 			t.Errorf("a user with subject %q: %d %s", sub, res.status, res.raw)
 		}

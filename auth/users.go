@@ -26,6 +26,12 @@ type User struct {
 // refuse). Normalize names when accounts are created and in the lookup
 // (NFC, or the UsernameCaseMapped profile of RFC 8265), or two accounts
 // can look alike: "zoë" in NFC and in NFD are two names to [MemoryUsers].
+// A store that compares names exactly must not hold two accounts whose
+// names the attempt limiter counts as one (ratelimit.AttemptLimiter's
+// default folds case and trailing spaces: "Bob" and "bob"): a successful
+// sign-in of either clears the failures of both, so whoever holds the one
+// can guess the other's password without being locked out.
+// [MemoryUsers] refuses such names.
 type UserStore interface {
 	// LookupUser returns the account named name. An unknown name is
 	// found == false with a nil error; err is for a store that could
