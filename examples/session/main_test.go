@@ -386,3 +386,73 @@ func TestLinkOriginNamesBoundPort(t *testing.T) {
 		}
 	}
 }
+
+// A login as another user on the same browser, without a logout in
+// between (a shared computer), starts from a session without the previous
+// user's data: the notes are per-user, and Session.Login keeps the
+// session's values.
+func TestLoginAsAnotherUserDropsThePreviousUsersData(t *testing.T) {
+	users := testUsers(t, "pw")
+	h2, err := password.New(password.Options{
+		Params:                     password.Params{Memory: 64, Time: 1, Threads: 1},
+		DangerouslyAllowWeakParams: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := h2.Hash("pw2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := users.Add("alice", auth.User{Hash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := newHandler(config{users: users, signingKey: []byte(strings.Repeat("k", 32)), origin: "https://127.0.0.1:8080"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(h)
+	defer srv.Close()
+	c := srv.Client()
+	c.Jar, _ = cookiejar.New(nil)
+	do := func(method, path string, form url.Values) (int, string) {
+		t.Helper()
+		var resp *http.Response
+		var err error
+		if method == http.MethodPost {
+			resp, err = c.PostForm(srv.URL+path, form)
+		} else {
+			resp, err = c.Get(srv.URL + path)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, strings.TrimSpace(string(b))
+	}
+	if code, body := do("POST", "/login", url.Values{"user": {"demo"}, "password": {"pw"}}); code != 200 {
+		t.Fatalf("login demo: %d %s", code, body)
+	}
+	if code, _ := do("POST", "/data", url.Values{"note": {"demo's secret"}}); code != http.StatusNoContent {
+		t.Fatalf("add note: %d", code)
+	}
+	if code, body := do("POST", "/login", url.Values{"user": {"alice"}, "password": {"pw2"}}); code != 200 {
+		t.Fatalf("login alice: %d %s", code, body)
+	}
+	if _, body := do("GET", "/data", nil); body != `[]` {
+		t.Errorf("alice's notes = %s, want [] (demo's notes carried over)", body)
+	}
+	if code, body := do("POST", "/login", url.Values{"user": {"alice"}, "password": {"pw2"}}); code != 200 {
+		t.Fatalf("login alice again: %d %s", code, body)
+	}
+	if code, _ := do("POST", "/data", url.Values{"note": {"alice's"}}); code != http.StatusNoContent {
+		t.Fatalf("add note: %d", code)
+	}
+	if code, body := do("POST", "/login", url.Values{"user": {"alice"}, "password": {"pw2"}}); code != 200 {
+		t.Fatalf("login alice a third time: %d %s", code, body)
+	}
+	if _, body := do("GET", "/data", nil); body != `["alice's"]` {
+		t.Errorf("a login of the same user lost its notes: %s", body)
+	}
+}
