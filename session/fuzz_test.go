@@ -237,6 +237,7 @@ func FuzzModifyResponse(f *testing.F) {
 	for _, s := range []string{
 		"__Host-session=x; Path=/", " \t__Host-session =x", "__Host-session-legacy=1", "__host-session=1",
 		"a=__Host-session=1", "__Host-session", "=__Host-session", "__Host-session=;", "a=1; __Host-session=2",
+		"=__Host-session=x", " = __Host-session =x; Path=/a", "==__Host-session=x", "=a=1",
 	} {
 		f.Add(s, "b=2")
 	}
@@ -257,7 +258,11 @@ func FuzzModifyResponse(f *testing.F) {
 				sets = c.Name == name
 			} else {
 				pair, _, _ := strings.Cut(v, ";")
-				k, _, ok := strings.Cut(pair, "=")
+				k, val, ok := strings.Cut(pair, "=")
+				if ok && strings.Trim(k, " \t") == "" {
+					// A nameless cookie, sent as its value alone.
+					k, _, ok = strings.Cut(strings.Trim(val, " \t"), "=")
+				}
 				sets = ok && strings.Trim(k, " \t") == name
 			}
 			if !sets {

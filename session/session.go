@@ -464,7 +464,9 @@ func (m *Middleware) CookieName() string {
 // cookie on the same response, its line comes last and wins; on others
 // nothing would stop the backend's.) The backend's other cookies are
 // kept. Names are compared as browsers do: the text before the first "="
-// without surrounding white space, case-sensitively.
+// without surrounding white space, case-sensitively; for a nameless
+// cookie ("=name=value"), which browsers send as its value alone, the
+// text of the value before its first "=".
 //
 // It always returns nil and does not allocate; lines are removed in place.
 // The zero Middleware removes nothing. It is safe for concurrent use.
@@ -495,14 +497,23 @@ func (m *Middleware) ModifyResponse(res *http.Response) error {
 }
 
 // setsCookie reports whether the Set-Cookie value v sets the cookie name,
-// parsed as RFC 6265 §5.2 says: the name is what precedes the first "="
-// of the part before the first ";", without leading or trailing spaces
-// and tabs.
+// parsed as RFC 6265bis §5.6 says: the name is what precedes the first
+// "=" of the part before the first ";", without leading or trailing
+// spaces and tabs. A line with an empty name sets a nameless cookie,
+// which browsers send in the Cookie header as its value alone, so
+// "=name=x" reaches the server as the cookie name with the value x: it
+// counts as setting name (found in review: a backend's
+// "=session=x; Path=/account" got past ModifyResponse, and RFC 6265bis
+// has browsers refuse such a cookie only when its value starts with
+// __Host- or __Secure-, which older ones do not).
 func setsCookie(v, name string) bool {
 	if i := strings.IndexByte(v, ';'); i >= 0 {
 		v = v[:i]
 	}
-	k, _, ok := strings.Cut(v, "=")
+	k, val, ok := strings.Cut(v, "=")
+	if ok && strings.Trim(k, " \t") == "" {
+		k, _, ok = strings.Cut(strings.Trim(val, " \t"), "=")
+	}
 	return ok && strings.Trim(k, " \t") == name
 }
 
