@@ -54,7 +54,11 @@ type CookieStoreOptions struct {
 // browser.
 //
 // A tampered, truncated, expired or foreign cookie, or one authenticated by
-// a key no longer in [CookieStoreOptions.Keys], is not found. Create a
+// a key no longer in [CookieStoreOptions.Keys], is not found. An earlier
+// cookie of a live session is found, with the session as it was then,
+// until it expires or the session's ID is revoked (Destroy, Renew): a
+// client can roll back what the session holds (see the package
+// documentation, Rollback). Create a
 // CookieStore with [NewCookieStore]; it is safe for concurrent use.
 type CookieStore struct {
 	codecs      []*securecookie.SecureCookie

@@ -169,6 +169,15 @@
 //     expired: another copy of a CookieStore cookie may still be fresh,
 //     and another instance, whose clock may run up to a minute behind,
 //     may still accept a server-side record.
+//   - Rollback: a [CookieStore] keeps the session in the cookie, and
+//     every cookie it issued for a session stays valid until its own
+//     deadline, so a client can present an earlier one and get that
+//     earlier state back: a count of failed attempts, a value taken
+//     with [Session.PopString] or [Session.Delete], a flag cleared when
+//     a one-time step was used. Keep such state server-side (a
+//     [MemoryStore] or session/redisstore holds one record per session),
+//     or call [Session.Renew] with the change, which revokes the ID of
+//     every earlier cookie.
 //   - Tampering: a cookie that is malformed, tampered with, truncated,
 //     expired or signed by a retired key is treated as absent (a fresh,
 //     empty session; the client keeps the dead cookie until it expires or

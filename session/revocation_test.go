@@ -228,3 +228,46 @@ func TestCookieStoreLogoutReplayWritesNothing(t *testing.T) {
 		t.Errorf("100 logouts with an already revoked cookie wrote the Revocations store %d times", n)
 	}
 }
+
+// A CookieStore keeps the session in the cookie, so a client can present
+// an earlier cookie of its session, not yet expired, and get that
+// earlier state back: a count of failed attempts is undone. Renew after
+// the change revokes the ID of every earlier cookie. The package
+// documentation says so (Security considerations, Rollback).
+func TestCookieStoreEarlierCopiesRollBackUntilRenew(t *testing.T) {
+	c := newClock()
+	m := session.MustNew(session.Options{Store: cookieStore(t, c.Now)}.WithNow(c.Now))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) {
+		s := session.FromRequest(r)
+		n, _ := s.GetInt("failures")
+		s.SetInt("failures", n+1)
+		if r.URL.Query().Has("renew") {
+			if err := s.Renew(); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	mux.HandleFunc("/failures", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := session.FromRequest(r).GetInt("failures")
+		fmt.Fprint(w, n)
+	})
+	h := m.Handler(mux)
+	_, first := do(h, m, "/fail", "")
+	_, second := do(h, m, "/fail", first.Value)
+	if rec, _ := do(h, m, "/failures", second.Value); rec.Body.String() != "2" {
+		t.Fatalf("failures = %s, want 2", rec.Body.String())
+	}
+	if rec, _ := do(h, m, "/failures", first.Value); rec.Body.String() != "1" {
+		t.Errorf("the earlier cookie gave failures = %s, want 1: the rollback the documentation describes", rec.Body.String())
+	}
+	_, third := do(h, m, "/fail?renew", second.Value)
+	for _, old := range []*http.Cookie{first, second} {
+		if rec, _ := do(h, m, "/failures", old.Value); rec.Body.String() != "0" {
+			t.Errorf("an earlier cookie after Renew gave failures = %s, want 0 (no session)", rec.Body.String())
+		}
+	}
+	if rec, _ := do(h, m, "/failures", third.Value); rec.Body.String() != "3" {
+		t.Errorf("the renewed cookie gave failures = %s, want 3", rec.Body.String())
+	}
+}
