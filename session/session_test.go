@@ -776,6 +776,63 @@ func TestIdentityIsInTheRequestContext(t *testing.T) {
 	}
 }
 
+// Login keeps the values of an anonymous session and of the same
+// subject's, and clears another subject's: a mark that a second factor was
+// passed must not carry over to another user signing in on the same
+// session (found in review).
+func TestLoginClearsAnotherSubjectsValues(t *testing.T) {
+	for _, st := range []struct {
+		name  string
+		store func(t *testing.T) session.Store
+	}{
+		{"memory store", func(t *testing.T) session.Store { return memoryStore(t, session.MemoryOptions{}) }},
+		{"cookie store", func(t *testing.T) session.Store { return cookieStore(t, nil) }},
+	} {
+		t.Run(st.name, func(t *testing.T) {
+			m := session.MustNew(session.Options{Store: st.store(t)})
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s := session.FromRequest(r)
+				if u := r.URL.Query().Get("login"); u != "" {
+					if err := s.Login(identity.New(identity.Options{Subject: u})); err != nil {
+						t.Error(err)
+					}
+				}
+				if r.URL.Query().Has("mark") {
+					s.SetString("mfa", "passed")
+				}
+				v, _ := s.GetString("mfa")
+				_, _ = io.WriteString(w, v)
+			}))
+			var cookies []*http.Cookie
+			get := func(query string) string {
+				t.Helper()
+				req := httptest.NewRequest("GET", "/?"+query, nil)
+				for _, c := range cookies {
+					req.AddCookie(c)
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if c := rec.Result().Cookies(); len(c) > 0 {
+					cookies = c
+				}
+				return rec.Body.String()
+			}
+			for _, step := range []struct{ query, want string }{
+				{"mark", "passed"},           // an anonymous session
+				{"login=alice", "passed"},    // signing in keeps its values
+				{"login=alice", "passed"},    // so does signing in again
+				{"login=mallory", ""},        // another subject's are cleared
+				{"", ""},                     // and stay so
+				{"mark&login=eve", "passed"}, // set after the Login: kept
+			} {
+				if got := get(step.query); got != step.want {
+					t.Errorf("?%s: mfa %q; want %q", step.query, got, step.want)
+				}
+			}
+		})
+	}
+}
+
 func TestLoginRejectsAnIdentityWithoutSubject(t *testing.T) {
 	var err error
 	m := session.MustNew(session.Options{})

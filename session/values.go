@@ -693,11 +693,13 @@ func (m *Middleware) removeForRenew(ctx context.Context, token string, del Recor
 // are stored as JSON and read back as JSON values (numbers as float64).
 // It returns [ErrNoSubject] for an identity without a subject.
 //
-// Like Renew, Login keeps the session's values, those a previous login
-// on the same browser left included. When the session holds another
-// subject's identity ([Session.Identity]), call [Session.Clear] (or
-// Destroy) first, so that per-login values, such as a mark that a second
-// factor was passed, do not carry over to the new user.
+// Like Renew, Login keeps the session's values (an anonymous visitor's
+// cart survives signing in), unless the session holds another subject's
+// identity: a previous login on the same browser left them, and they are
+// cleared first, so that per-login values, such as a mark that a second
+// factor was passed, never carry over to another user. (Found in review:
+// someone who passed their own second factor, then signed in with a
+// stolen password in the same session, kept the mark.)
 func (s *Session) Login(id identity.Identity) error {
 	if s == nil {
 		return ErrNoSession
@@ -723,6 +725,9 @@ func (s *Session) Login(id identity.Identity) error {
 	defer s.mu.Unlock()
 	if err := s.renew(); err != nil {
 		return err
+	}
+	if s.data.hasIdent && s.data.ident.Subject() != id.Subject() {
+		s.data.values = nil
 	}
 	s.data.ident = id
 	s.data.hasIdent = true

@@ -309,15 +309,11 @@ func newHandler(cfg config) (http.Handler, error) {
 		}
 		// Login renews the session ID (against fixation) and stores the
 		// identity; the middleware puts it in the context of the next
-		// requests. Login keeps the session's values: when the session
-		// holds another user's login (a shared browser, no logout in
-		// between), they are that user's notes, so they go first.
+		// requests. It keeps the session's values, unless they are
+		// another user's (a shared browser, no logout in between): that
+		// user's notes are cleared.
 		opts.Method = identity.MethodSession
-		s := session.FromRequest(r)
-		if prev, ok := s.Identity(); ok && prev.Subject() != opts.Subject {
-			s.Clear()
-		}
-		if err := s.Login(identity.New(opts)); err != nil {
+		if err := session.FromRequest(r).Login(identity.New(opts)); err != nil {
 			http.Error(w, "please try again later", http.StatusServiceUnavailable)
 			return
 		}

@@ -183,14 +183,9 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	opts.Method = identity.MethodSession
 	opts.Claims = map[string]any{credentialClaim: credential(u.Hash)}
-	sess := session.FromRequest(r)
-	if prev, ok := sess.Identity(); ok && prev.Subject() != opts.Subject {
-		// Another user signs in on this browser: nothing of the previous
-		// user's session carries over to them.
-		sess.Clear()
-	}
-	// Login renews the session ID, against fixation.
-	if err := sess.Login(identity.New(opts)); err != nil {
+	// Login renews the session ID, against fixation, and clears the
+	// values of another user's session on this browser.
+	if err := session.FromRequest(r).Login(identity.New(opts)); err != nil {
 		unavailable(w, r, err)
 		return
 	}
