@@ -366,3 +366,85 @@ func TestPanicAfterHeldBackRejectionStillAnswers500(t *testing.T) {
 		t.Errorf("%d %v", rec.Code, p)
 	}
 }
+
+// TestReplacedResponsesCarryNoTrailers: a response errorsafe replaces or
+// writes itself carries none of the handler's trailer fields. Over
+// HTTP/2 net/http sends, as trailers, the header keys with
+// http.TrailerPrefix the handler sets at any time, and the discarded
+// 500's error detail reached the client in them; over HTTP/1.1 the
+// problem's Content-Length leaves no room for trailers. A response that
+// is not replaced keeps its trailers.
+func TestReplacedResponsesCarryNoTrailers(t *testing.T) {
+	m, _ := newLogged(t, errorsafe.Options{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /after", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, privateCause)
+		w.Header().Set(http.TrailerPrefix+"X-Error", privateCause)
+	})
+	mux.HandleFunc("GET /before", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(http.TrailerPrefix+"X-Error", privateCause)
+		http.Error(w, privateCause, http.StatusBadGateway)
+	})
+	mux.HandleFunc("GET /declared", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "X-Error")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, privateCause)
+		w.Header().Set("X-Error", privateCause)
+	})
+	mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(http.TrailerPrefix+"X-Error", privateCause)
+		panic(secretPanic)
+	})
+	mux.Handle("GET /returned", errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set(http.TrailerPrefix+"X-Error", privateCause)
+		return errors.New(privateCause)
+	}))
+	mux.HandleFunc("GET /ok", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "fine")
+		http.NewResponseController(w).Flush() // chunked over HTTP/1.1
+		w.Header().Set(http.TrailerPrefix+"X-Checksum", "abc")
+	})
+	tests := []struct {
+		path    string
+		status  int
+		trailer string // the X-Checksum trailer expected
+	}{
+		{"/after", 500, ""},
+		{"/before", 502, ""},
+		{"/declared", 500, ""},
+		{"/panic", 500, ""},
+		{"/returned", 500, ""},
+		{"/ok", 200, "abc"},
+	}
+	for _, h2 := range []bool{false, true} {
+		srv := httptest.NewUnstartedServer(m.Handler(mux))
+		srv.EnableHTTP2 = h2
+		srv.StartTLS()
+		defer srv.Close()
+		srv.Client().Transport.(*http.Transport).ForceAttemptHTTP2 = h2
+		for _, tt := range tests {
+			resp, err := srv.Client().Get(srv.URL + tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body) // trailers are read with the body
+			resp.Body.Close()
+			if err != nil {
+				t.Fatalf("%s %s: %v", resp.Proto, tt.path, err)
+			}
+			if want := map[bool]int{false: 1, true: 2}[h2]; resp.ProtoMajor != want {
+				t.Fatalf("%s: served over %s", tt.path, resp.Proto)
+			}
+			if resp.StatusCode != tt.status || strings.Contains(string(body), "pq:") {
+				t.Errorf("%s %s: %d %q, want %d without the cause", resp.Proto, tt.path, resp.StatusCode, body, tt.status)
+			}
+			if got := resp.Trailer.Get("X-Error"); got != "" {
+				t.Errorf("%s %s: trailer X-Error %q reached the client", resp.Proto, tt.path, got)
+			}
+			if got := resp.Trailer.Get("X-Checksum"); got != tt.trailer {
+				t.Errorf("%s %s: trailer X-Checksum %q, want %q", resp.Proto, tt.path, got, tt.trailer)
+			}
+		}
+	}
+}

@@ -364,8 +364,12 @@ func (x *exchange) Unwrap() http.ResponseWriter { return x.w }
 // finish writes a problem still held back when the handler returns: a
 // body of unannounced length is complete now; a body shorter than
 // announced, or none (a HEAD handler may write none), is released
-// unchanged.
+// unchanged. A replaced response loses the trailer fields the handler
+// set after its header (see dropTrailers).
 func (x *exchange) finish() {
+	if x.discard {
+		dropTrailers(x.w.Header())
+	}
 	if !x.pending {
 		return
 	}
@@ -482,14 +486,16 @@ func renderProblem(status int, detail, id string) []byte {
 
 // writeBody writes a problem response with the headers of
 // internal/problem: representation headers of the replaced response are
-// removed, other headers (Allow, Retry-After, WWW-Authenticate, Vary,
-// security headers, the request ID) are kept. A 503 without Retry-After
+// removed, and so are trailers (dropTrailers); other headers (Allow,
+// Retry-After, WWW-Authenticate, Vary, security headers, the request ID)
+// are kept. A 503 without Retry-After
 // gets Retry-After: 5, the delay of the other 503s of httpguard.
 func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	for _, k := range dropOnReplace {
 		delete(h, k)
 	}
+	dropTrailers(h)
 	// One slot more only for the Retry-After a 503 may need: a fifth
 	// string moves every replaced response up a size class (64 to 80
 	// bytes).
@@ -530,6 +536,21 @@ var dropOnReplace = []string{
 	"Last-Modified",
 	"Trailer",
 	"Transfer-Encoding",
+}
+
+// dropTrailers removes from h the fields set with
+// [net/http.TrailerPrefix], which net/http sends as trailers after the
+// body whenever they are set, before or after the header is written
+// (over HTTP/2 even with a Content-Length): on a problem response that
+// replaced the handler's, they would carry what the handler meant for
+// the body it lost, an error's detail, past the replacement. Trailers
+// declared with a Trailer field are dropped with it (dropOnReplace).
+func dropTrailers(h http.Header) {
+	for k := range h {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			delete(h, k)
+		}
+	}
 }
 
 // addRequestID returns body, a JSON object, with the member
