@@ -98,8 +98,9 @@ func (m *Middleware) AccessLog(next http.Handler) http.Handler { return m.wrap(n
 // SafeErrors returns a middleware that answers every 5xx response of next
 // with the generic problem response (with the request ID) instead of the
 // body next writes, keeping the status and headers such as Allow,
-// Retry-After and WWW-Authenticate, and dropping next's trailers. With [Options.ReplaceMuxErrors], the
-// plain-text 404 and 405 bodies of [net/http.Error] are replaced too.
+// Retry-After and WWW-Authenticate, and dropping next's trailers. With
+// [Options.ReplaceMuxErrors], the plain-text 404 and 405 bodies of
+// [net/http.Error] are replaced too.
 // Responses written by [WriteError] and [HandlerFunc] pass untouched: they
 // are safe already. Upgrade requests can still switch protocols (101,
 // hijacking); their 5xx bodies are replaced too, since the client, not

@@ -488,8 +488,8 @@ func renderProblem(status int, detail, id string) []byte {
 // internal/problem: representation headers of the replaced response are
 // removed, and so are trailers (dropTrailers); other headers (Allow,
 // Retry-After, WWW-Authenticate, Vary, security headers, the request ID)
-// are kept. A 503 without Retry-After
-// gets Retry-After: 5, the delay of the other 503s of httpguard.
+// are kept. A 503 without Retry-After gets Retry-After: 5, the delay of
+// the other 503s of httpguard.
 func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	for _, k := range dropOnReplace {
