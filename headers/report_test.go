@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -45,6 +46,20 @@ func TestParseReports(t *testing.T) {
 		{"truncated JSON", "application/reports+json", reportsBody[:40], nil, headers.ErrReportBody},
 		{"a wrong type", "application/reports+json", `{"type":"csp-violation"}`, nil, headers.ErrReportBody},
 		{"null", "application/reports+json", `null`, nil, headers.ErrReportBody},
+		{"a null report", "application/reports+json", `[null]`, nil, headers.ErrReportBody},
+		{"a report that is not an object", "application/reports+json", `[{"type":"csp-violation","body":{}},0]`, nil, headers.ErrReportBody},
+		{"a CSP report whose body is not an object", "application/reports+json", `[{"type":"csp-violation","body":"x"}]`, nil, headers.ErrReportBody},
+		{"a CSP report with a malformed field", "application/reports+json", `[{"type":"csp-violation","body":{"lineNumber":"1"}}]`, nil, headers.ErrReportBody},
+		{"a CSP report without a body is skipped", "application/reports+json", `[{"type":"csp-violation"},{"type":"csp-violation","body":null}]`, []headers.Report{}, nil},
+		// The body of another type of report is not the CSP one: a batch
+		// holding one with a lineNumber that is not a number was refused.
+		{"the body of another type of report is not decoded", "application/reports+json",
+			`[{"type":"deprecation","body":{"lineNumber":"x","sample":1}},{"type":"csp-violation","body":{"blockedURL":"eval"}}]`,
+			[]headers.Report{{BlockedURL: "eval"}}, nil},
+		{"an unterminated batch", "application/reports+json", `[{"type":"csp-violation","body":{}}`, nil, headers.ErrReportBody},
+		{"a batch with trailing data", "application/reports+json", `[]]`, nil, headers.ErrReportBody},
+		{"a batch missing a comma", "application/reports+json", `[{} {}]`, nil, headers.ErrReportBody},
+		{"a batch with a trailing comma", "application/reports+json", `[{},]`, nil, headers.ErrReportBody},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,6 +103,45 @@ func TestParseReportsBoundsFields(t *testing.T) {
 	got, err = headers.ParseReports("application/reports+json", []byte(many.String()))
 	if err != nil || len(got) != 100 {
 		t.Errorf("got %d reports, %v; want 100", len(got), err)
+	}
+}
+
+// TestParseReportsMemoryIsBoundedByTheBody: a body of 1 MiB, the largest
+// MaxBytes, costs at most a few times its size whatever its shape. A
+// report-to batch was decoded whole before the first 100 CSP reports were
+// kept: an array of a third of a million "{}" made as many envelopes
+// (45 MB), and one of "0" as many type errors before the body was refused
+// (110 MB).
+func TestParseReportsMemoryIsBoundedByTheBody(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation")
+	}
+	for _, tt := range []struct {
+		name, contentType, open, element, close string
+	}{
+		{"empty objects", "application/reports+json", "[", `{}`, "]"},
+		{"numbers", "application/reports+json", "[", `0`, "]"},
+		{"nulls", "application/reports+json", "[", `null`, "]"},
+		{"reports of another type", "application/reports+json", "[", `{"type":"x","body":{}}`, "]"},
+		{"empty CSP reports", "application/reports+json", "[", `{"type":"csp-violation","body":{}}`, "]"},
+		{"an unknown member of a report", "application/reports+json", `[{"type":"csp-violation","body":{"x":[`, `0`, "]}}]"},
+		{"a legacy report with an unknown member", "application/csp-report", `{"csp-report":{"x":[`, `{"a":1}`, "]}}"},
+		{"a legacy report with a wrong type", "application/csp-report", `{"csp-report":{"line-number":[`, `0`, "]}}"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			n := (1<<20 - len(tt.open) - len(tt.close)) / (len(tt.element) + 1)
+			body := []byte(tt.open + strings.Repeat(tt.element+",", n) + tt.element + tt.close)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			_, err := headers.ParseReports(tt.contentType, body)
+			runtime.ReadMemStats(&after)
+			// The decoder's buffer grows to hold the largest report, whose
+			// body is then copied once.
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 6*uint64(len(body)) {
+				t.Errorf("a body of %d bytes (error %v) allocated %d bytes, %.1f times its size", len(body), err, alloc, float64(alloc)/float64(len(body)))
+			}
+		})
 	}
 }
 
