@@ -1,6 +1,7 @@
 package headers_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/httpguard/httpguard/headers"
 	"github.com/httpguard/httpguard/internal/problem"
@@ -118,12 +120,16 @@ func FuzzAllowedHosts(f *testing.F) {
 }
 
 // FuzzParseReports checks that any body parses without panic, within the
-// documented bounds.
+// documented bounds: at most 100 reports, each string at most 1 KiB of
+// valid UTF-8 without a bidirectional control; and that what it returns
+// is what it reads back from each report written in either format.
 func FuzzParseReports(f *testing.F) {
 	f.Add("application/csp-report", cspReportBody)
 	f.Add("application/reports+json", reportsBody)
 	f.Add("application/json", `{"csp-report":{}}`)
 	f.Add("application/reports+json", `[{"type":"csp-violation","body":null}]`)
+	f.Add("application/reports+json", `[{"type":"csp-violation","body":{"sample":"\u202e\ud800`+strings.Repeat("é", 600)+`"}},null]`)
+	f.Add("application/reports+json", `[{"type":"deprecation","body":{"lineNumber":"x"}},{"type":"csp-violation","body":{"blockedURL":"eval"}}]`)
 	f.Add("text/plain", "x")
 	f.Fuzz(func(t *testing.T, contentType, body string) {
 		reps, err := headers.ParseReports(contentType, []byte(body))
@@ -141,12 +147,58 @@ func FuzzParseReports(f *testing.F) {
 		}
 		for _, r := range reps {
 			for _, s := range []string{r.DocumentURL, r.Referrer, r.BlockedURL, r.EffectiveDirective, r.OriginalPolicy, r.Disposition, r.SourceFile, r.Sample} {
-				if len(s) > 1024 {
-					t.Fatalf("field of %d bytes", len(s))
+				if len(s) > 1024 || !utf8.ValidString(s) {
+					t.Fatalf("field of %d bytes: %q", len(s), s)
+				}
+				if i := strings.IndexFunc(s, func(c rune) bool { return 0x202a <= c && c <= 0x202e || 0x2066 <= c && c <= 0x2069 }); i >= 0 {
+					t.Fatalf("field %q holds a bidirectional control", s)
+				}
+			}
+			legacy, batch := encodeReport(t, r)
+			for _, again := range [][]headers.Report{
+				parseOne(t, "application/csp-report", legacy),
+				parseOne(t, "application/reports+json", batch),
+			} {
+				if len(again) != 1 || again[0] != r {
+					t.Fatalf("report %+v reads back as %+v", r, again)
 				}
 			}
 		}
 	})
+}
+
+// encodeReport writes r as browsers do: a report-uri document and a
+// report-to batch of one report.
+func encodeReport(t *testing.T, r headers.Report) (legacy, batch []byte) {
+	t.Helper()
+	legacy, err := json.Marshal(map[string]any{"csp-report": map[string]any{
+		"document-uri": r.DocumentURL, "referrer": r.Referrer, "blocked-uri": r.BlockedURL,
+		"effective-directive": r.EffectiveDirective, "original-policy": r.OriginalPolicy,
+		"disposition": r.Disposition, "source-file": r.SourceFile, "script-sample": r.Sample,
+		"status-code": r.StatusCode, "line-number": r.LineNumber, "column-number": r.ColumnNumber,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err = json.Marshal([]any{map[string]any{"type": "csp-violation", "body": map[string]any{
+		"documentURL": r.DocumentURL, "referrer": r.Referrer, "blockedURL": r.BlockedURL,
+		"effectiveDirective": r.EffectiveDirective, "originalPolicy": r.OriginalPolicy,
+		"disposition": r.Disposition, "sourceFile": r.SourceFile, "sample": r.Sample,
+		"statusCode": r.StatusCode, "lineNumber": r.LineNumber, "columnNumber": r.ColumnNumber,
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return legacy, batch
+}
+
+func parseOne(t *testing.T, contentType string, body []byte) []headers.Report {
+	t.Helper()
+	reps, err := headers.ParseReports(contentType, body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", contentType, body, err)
+	}
+	return reps
 }
 
 // FuzzCSP builds policies from arbitrary sources: New never panics, and a
