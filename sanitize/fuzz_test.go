@@ -3,9 +3,13 @@ package sanitize_test
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"net/http/httptest"
 
@@ -63,11 +67,66 @@ func FuzzDecodeForm(f *testing.F) {
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		_, err := sanitize.DecodeForm[search](nil, w, r)
+		got, err := sanitize.DecodeForm[search](nil, w, r)
 		if err != nil && w.Code != 400 && w.Code != 413 && w.Code != 422 {
 			t.Fatalf("status %d for %v", w.Code, err)
 		}
+		want, ok := decodeSearch(body)
+		if (err == nil) != ok {
+			t.Fatalf("DecodeForm(%q) error %v, but the form is valid: %v", body, err, ok)
+		}
+		if ok && !reflect.DeepEqual(got, want) {
+			t.Fatalf("DecodeForm(%q) = %+v, want %+v", body, got, want)
+		}
 	})
+}
+
+// decodeSearch is what DecodeForm[search] makes of a form body, written
+// from its documentation and the rules of search: net/url's parsing, each
+// field once (but tag), values parsed by strconv, valid UTF-8 without NUL,
+// sanitized and validated.
+func decodeSearch(body string) (search, bool) {
+	var s search
+	vals, err := url.ParseQuery(body)
+	if err != nil {
+		return s, false
+	}
+	for k, vs := range vals {
+		for _, v := range append([]string{k}, vs...) {
+			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+				return s, false
+			}
+		}
+		if k != "tag" && len(vs) != 1 {
+			return s, false
+		}
+		switch k {
+		case "q":
+			s.Query = strings.TrimSpace(vs[0])
+		case "page":
+			n, err := strconv.ParseInt(vs[0], 10, strconv.IntSize)
+			if err != nil || n < 0 || n > 1000 {
+				return s, false
+			}
+			s.Page = int(n)
+		case "tag":
+			for _, v := range vs {
+				s.Tags = append(s.Tags, strings.ToLower(strings.TrimSpace(v)))
+			}
+		case "exact":
+			b, err := strconv.ParseBool(vs[0])
+			if err != nil {
+				return s, false
+			}
+			s.Exact = &b
+		default:
+			return s, false
+		}
+	}
+	if s.Query == "" || utf8.RuneCountInString(s.Query) > 50 {
+		return s, false
+	}
+	return s, true
 }
 
 // FuzzDecodeCollections decodes into a map of slices of structs: their
