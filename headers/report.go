@@ -84,6 +84,12 @@ type ReportOptions struct {
 // ReportHandler, like a nil *ReportHandler, behaves as the result of
 // NewReportHandler(ReportOptions{}), logging to [slog.Default].
 //
+// Serve it from the pages' own origin. Browsers upload report-to batches
+// to another origin with CORS, and application/reports+json is not a
+// CORS-safelisted type, so the upload starts with a preflight, which
+// ReportHandler answers 405: on another origin, put the cors middleware
+// in front of it, allowing the pages' origins, POST and Content-Type.
+//
 // Browsers strip only the fragment and credentials from the URLs of a
 // report: the query of the page (a password-reset token, an OAuth code),
 // of a same-origin blocked resource and of the script file is sent as it
