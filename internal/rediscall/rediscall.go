@@ -67,20 +67,30 @@ func ended(ctx context.Context, timeout time.Duration) error {
 }
 
 // AppliesDeadlines reports whether client is a go-redis *Client,
-// *ClusterClient or *Ring configured with ContextTimeoutEnabled. Such a
-// client ends each wait of a call (for a pooled connection, the dial and
+// *ClusterClient or *Ring configured with ContextTimeoutEnabled and with
+// socket deadlines (ReadTimeout and WriteTimeout not -2). Such a client
+// ends each wait of a call (for a pooled connection, the dial and
 // handshake, every write and read, the pause before a retry) at the
 // context's deadline, so that a deadline alone bounds the call: see
 // [RunWith]. It still does not see a cancellation while it waits for a
-// reply.
+// reply. A ReadTimeout or WriteTimeout of -2 makes go-redis set no socket
+// deadline at all, not even the context's (found in review: a store
+// given such a client waited as long as Redis hung); -1 drops only the
+// client's own timeout.
 func AppliesDeadlines(client any) bool {
 	switch c := client.(type) {
 	case *redis.Client:
-		return c.Options().ContextTimeoutEnabled
+		// As NewClient keeps them: -2 became -1, and -1 became 0.
+		o := c.Options()
+		return o.ContextTimeoutEnabled && o.ReadTimeout >= 0 && o.WriteTimeout >= 0
 	case *redis.ClusterClient:
-		return c.Options().ContextTimeoutEnabled
+		// As NewClusterClient keeps them: -1 became 0, -2 is kept.
+		o := c.Options()
+		return o.ContextTimeoutEnabled && o.ReadTimeout >= 0 && o.WriteTimeout >= 0
 	case *redis.Ring:
-		return c.Options().ContextTimeoutEnabled
+		// As given: each shard's Client converts them.
+		o := c.Options()
+		return o.ContextTimeoutEnabled && o.ReadTimeout >= -1 && o.WriteTimeout >= -1
 	}
 	return false
 }

@@ -78,6 +78,18 @@ func TestAppliesDeadlines(t *testing.T) {
 		{"a ClusterClient with ContextTimeoutEnabled", redis.NewClusterClient(&redis.ClusterOptions{ContextTimeoutEnabled: true}), true},
 		{"a Ring with ContextTimeoutEnabled", redis.NewRing(&redis.RingOptions{ContextTimeoutEnabled: true}), true},
 		{"a Ring with the default options", redis.NewRing(&redis.RingOptions{}), false},
+		// ReadTimeout or WriteTimeout -2 makes go-redis set no socket
+		// deadline at all, the context's included; -1 only drops the
+		// timeout of its own, and the context's deadline still applies.
+		{"a Client with ContextTimeoutEnabled and ReadTimeout -2", redis.NewClient(&redis.Options{ContextTimeoutEnabled: true, ReadTimeout: -2}), false},
+		{"a Client with ContextTimeoutEnabled and WriteTimeout -2", redis.NewClient(&redis.Options{ContextTimeoutEnabled: true, WriteTimeout: -2}), false},
+		{"a Client with ContextTimeoutEnabled and ReadTimeout -1", redis.NewClient(&redis.Options{ContextTimeoutEnabled: true, ReadTimeout: -1, WriteTimeout: -1}), true},
+		{"a ClusterClient with ContextTimeoutEnabled and ReadTimeout -2", redis.NewClusterClient(&redis.ClusterOptions{ContextTimeoutEnabled: true, ReadTimeout: -2}), false},
+		{"a ClusterClient with ContextTimeoutEnabled and WriteTimeout -2", redis.NewClusterClient(&redis.ClusterOptions{ContextTimeoutEnabled: true, WriteTimeout: -2}), false},
+		{"a ClusterClient with ContextTimeoutEnabled and ReadTimeout -1", redis.NewClusterClient(&redis.ClusterOptions{ContextTimeoutEnabled: true, ReadTimeout: -1, WriteTimeout: -1}), true},
+		{"a Ring with ContextTimeoutEnabled and ReadTimeout -2", redis.NewRing(&redis.RingOptions{ContextTimeoutEnabled: true, ReadTimeout: -2}), false},
+		{"a Ring with ContextTimeoutEnabled and WriteTimeout -2", redis.NewRing(&redis.RingOptions{ContextTimeoutEnabled: true, WriteTimeout: -2}), false},
+		{"a Ring with ContextTimeoutEnabled and ReadTimeout -1", redis.NewRing(&redis.RingOptions{ContextTimeoutEnabled: true, ReadTimeout: -1, WriteTimeout: -1}), true},
 		{"anything else", struct{}{}, false},
 		{"nil", nil, false},
 	} {

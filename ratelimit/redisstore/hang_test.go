@@ -73,7 +73,23 @@ func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
 			t.Fatalf("Take = %+v, %v", res, err)
 		}
 	})
+	// Found in review: with ReadTimeout -2 go-redis sets no read
+	// deadline, the context's neither, and the store left the bound to
+	// it: every decision waited as long as Redis hung.
+	noDeadlines := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, ReadTimeout: -2})
+	t.Run("ContextTimeoutEnabled and ReadTimeout -2", func(t *testing.T) {
+		s := newStore(t, redisstore.Options{Client: noDeadlines, Timeout: 50 * time.Millisecond})
+		start := time.Now()
+		res, err := s.Take(context.Background(), "hung", q)
+		if d := time.Since(start); d > testenv.HangBound {
+			t.Fatalf("Take took %v with Timeout 50ms", d)
+		}
+		if res.Allowed || !errors.Is(err, redisstore.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Take = %+v, %v", res, err)
+		}
+	})
 	// The abandoned calls end with the connections: nothing is left.
+	_ = noDeadlines.Close()
 	_ = direct.Close()
 	_ = client.Close()
 	stop()

@@ -117,8 +117,9 @@ type Options struct {
 	// DialTimeout), holding one of its pooled connections meanwhile.
 	// For this the Store runs each call in a goroutine, unless the client
 	// is a *redis.Client, *redis.ClusterClient or *redis.Ring with
-	// ContextTimeoutEnabled: that client ends the call at Timeout itself,
-	// and a caller that leaves waits until then. Set ContextTimeoutEnabled
+	// ContextTimeoutEnabled (and neither ReadTimeout nor WriteTimeout -2,
+	// which sets no deadline): that client ends the call at Timeout
+	// itself, and a caller that leaves waits until then. Set ContextTimeoutEnabled
 	// where the limiter guards every request: the goroutine's hand-offs
 	// make a call up to twice as slow on a busy machine.
 	// Default: [DefaultTimeout].

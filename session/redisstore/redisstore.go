@@ -93,11 +93,12 @@ type Options struct {
 	// of its pooled connections meanwhile; whether a write given up on was
 	// applied is unknown, as after any timeout. For this the Store runs
 	// each call in a goroutine, unless the client is a *redis.Client,
-	// *redis.ClusterClient or *redis.Ring with ContextTimeoutEnabled,
-	// which ends the call at Timeout itself (a request that is cancelled
-	// then waits until Timeout): set it, it spares the goroutine and its
-	// hand-offs on every request. Default: [DefaultTimeout]. Must not be
-	// negative.
+	// *redis.ClusterClient or *redis.Ring with ContextTimeoutEnabled
+	// (and neither ReadTimeout nor WriteTimeout -2, which sets no
+	// deadline), which ends the call at Timeout itself (a request that
+	// is cancelled then waits until Timeout): set it, it spares the
+	// goroutine and its hand-offs on every request. Default:
+	// [DefaultTimeout]. Must not be negative.
 	Timeout time.Duration
 
 	now func() time.Time
