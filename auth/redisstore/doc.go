@@ -64,6 +64,20 @@
 // in the same Redis, can then bring a revoked token back. Under
 // noeviction a full Redis refuses writes, which auth answers with 503.
 //
+// A revocation lasts only as long as Redis keeps it. A Redis that
+// restarts without persistence (no AOF or RDB snapshot) comes back
+// empty: every revoked access token is accepted again until its expiry
+// (refresh tokens are gone with their families, and fail). One that
+// restarts from a snapshot older than a revocation, or a replica
+// promoted by a failover before a revocation reached it (replication is
+// asynchronous), forgets that revocation and every rotation since: a
+// revoked family works again, and a refresh token rotated away (one a
+// thief may hold) is unspent again, its reuse no longer detected. Turn
+// on persistence (appendonly yes, appendfsync always where losing the
+// last second of revocations matters), restart Redis rarely and on
+// purpose, and after losing its data change the access tokens' signing
+// key, which ends them all.
+//
 // # Redis Cluster
 //
 // Options.Client may be a cluster client and the prefix needs no hash

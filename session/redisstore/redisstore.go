@@ -51,6 +51,18 @@
 // fill the memory (new sessions, rate-limit keys from many networks in
 // the same Redis) can force such evictions. Under noeviction a full Redis
 // refuses writes, which the middleware answers with 503.
+//
+// A logout lasts only as long as Redis keeps it. A Redis that restarts
+// without persistence (no AOF or RDB snapshot) comes back empty, which
+// ends every session; but as the Revocations of a session.CookieStore it
+// forgets every revocation, and each logged-out or renewed cookie is
+// valid again until its own expiry. One that restarts from a snapshot
+// older than a logout, or a replica promoted by a failover before a
+// logout reached it (replication is asynchronous), brings the session,
+// or the cookie, back. Turn on persistence (appendonly yes) where
+// logouts must hold, and restart Redis rarely and on purpose; after
+// losing the revocations of a CookieStore, change its Keys, which ends
+// every cookie.
 package redisstore
 
 import (
