@@ -313,26 +313,37 @@ func TestREADMEQuickStartRBAC(t *testing.T) {
 	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 	mux := http.NewServeMux()
 	readmeRBAC(mux, ok, ok)
-	as := func(method, path, subject, role string) int {
+	as := func(method, path, subject, role string, via identity.Method, scopes ...string) int {
 		r := httptest.NewRequest(method, path, nil)
 		if subject != "" {
-			r = r.WithContext(identity.NewContext(r.Context(), identity.New(identity.Options{Subject: subject, Roles: []string{role}})))
+			r = r.WithContext(identity.NewContext(r.Context(), identity.New(identity.Options{
+				Subject: subject, Roles: []string{role}, Method: via, Scopes: scopes})))
 		}
 		return serve(mux, r).Code
 	}
 	for _, c := range []struct {
 		method, path, subject, role string
+		via                         identity.Method
+		scopes                      []string
 		want                        int
 	}{
-		{"GET", "/users/bob", "bob", "user", 200},
-		{"GET", "/users/alice", "bob", "user", 403},
-		{"GET", "/users/bob", "alice", "admin", 200},
-		{"DELETE", "/users/bob", "", "", 401},
-		{"DELETE", "/users/bob", "bob", "user", 403},
-		{"DELETE", "/users/bob", "alice", "admin", 200},
+		{"GET", "/users/bob", "bob", "user", identity.MethodSession, nil, 200},
+		{"GET", "/users/alice", "bob", "user", identity.MethodSession, nil, 403},
+		{"GET", "/users/bob", "alice", "admin", identity.MethodSession, nil, 200},
+		{"DELETE", "/users/bob", "", "", "", nil, 401},
+		{"DELETE", "/users/bob", "bob", "user", identity.MethodSession, nil, 403},
+		{"DELETE", "/users/bob", "alice", "admin", identity.MethodSession, nil, 200},
+		{"DELETE", "/users/bob", "alice", "admin", identity.MethodBasic, nil, 200},
+		// A bearer token is limited to its scopes: the token the JWT quick
+		// start's endpoint issues to my-app (orders:read) cannot use the
+		// rest of its admin's permissions.
+		{"DELETE", "/users/bob", "alice", "admin", identity.MethodBearer, []string{"orders:read"}, 403},
+		{"GET", "/users/bob", "bob", "user", identity.MethodBearer, []string{"orders:read"}, 403},
+		{"GET", "/users/bob", "bob", "user", identity.MethodBearer, []string{"users:read"}, 200},
+		{"DELETE", "/users/bob", "alice", "admin", identity.MethodBearer, []string{"users:*"}, 200},
 	} {
-		if got := as(c.method, c.path, c.subject, c.role); got != c.want {
-			t.Errorf("%s %s as %q (%s): %d; want %d", c.method, c.path, c.subject, c.role, got, c.want)
+		if got := as(c.method, c.path, c.subject, c.role, c.via, c.scopes...); got != c.want {
+			t.Errorf("%s %s as %q (%s, %s, scopes %q): %d; want %d", c.method, c.path, c.subject, c.role, c.via, c.scopes, got, c.want)
 		}
 	}
 }
@@ -598,7 +609,12 @@ func readmeRBAC(mux *http.ServeMux, getUser, deleteUser http.Handler) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	m, err := rbac.New(rbac.Options{Policy: policy}) // reads the identity that auth or session put there
+	m, err := rbac.New(rbac.Options{
+		Policy: policy, // reads the identity that auth or session put there
+		// A bearer token is limited to its scopes too: one issued with orders:read
+		// cannot delete users for its admin. A session holds all its user's rights.
+		ScopedMethods: []identity.Method{identity.MethodBearer}, // default: scopes ignored
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
