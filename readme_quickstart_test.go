@@ -118,6 +118,66 @@ func TestREADMEQuickStartErrorsafe(t *testing.T) {
 	}
 }
 
+// TestREADMEQuickStartHTTPS checks what the https and headers quick start
+// says of its two servers, which it cannot run (they listen on :80 and
+// :443): it builds their handlers with the same expressions, which it
+// first finds in readmeHTTPS, then serves them requests. Port 80
+// redirects GET and HEAD to the canonical host, whatever Host the request
+// named, refuses other methods with 400, and sends the security headers
+// without HSTS; port 443 sends HSTS.
+func TestREADMEQuickStartHTTPS(t *testing.T) {
+	t.Parallel()
+	body := doccheck.FuncBodies(t, "readme_quickstart_test.go", "readme: ")["readmeHTTPS"]
+	for _, expr := range []string{
+		"headers.New(headers.HTML())",
+		`https.NewRedirect(https.RedirectOptions{Host: "example.com"})`,
+		"Handler: sec.Handler(mux)",
+		"Handler: sec.Handler(rd.Handler(http.NotFoundHandler()))",
+	} {
+		if !strings.Contains(body, expr) {
+			t.Fatalf("the quick start no longer has %s: update this test", expr)
+		}
+	}
+	sec, err := headers.New(headers.HTML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := https.NewRedirect(https.RedirectOptions{Host: "example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(http.ResponseWriter, *http.Request) {})
+	tlsHandler, plainHandler := sec.Handler(mux), sec.Handler(rd.Handler(http.NotFoundHandler()))
+
+	for _, c := range []struct {
+		method, url string
+		status      int
+		location    string
+	}{
+		{http.MethodGet, "http://example.com/a?b=c", http.StatusMovedPermanently, "https://example.com/a?b=c"},
+		{http.MethodHead, "http://example.com/a", http.StatusMovedPermanently, "https://example.com/a"},
+		{http.MethodGet, "http://evil.example/a", http.StatusMovedPermanently, "https://example.com/a"},
+		{http.MethodPost, "http://example.com/login", http.StatusBadRequest, ""},
+		{http.MethodPut, "http://example.com/a", http.StatusBadRequest, ""},
+	} {
+		w := serve(plainHandler, httptest.NewRequest(c.method, c.url, nil))
+		if w.Code != c.status || w.Header().Get("Location") != c.location ||
+			w.Header().Get("X-Frame-Options") != "DENY" || w.Header().Get("Content-Security-Policy") == "" ||
+			w.Header().Get("Strict-Transport-Security") != "" {
+			t.Errorf("port 80, %s %s: %d Location %q XFO %q HSTS %q; want %d to %q, with the security headers and without HSTS",
+				c.method, c.url, w.Code, w.Header().Get("Location"), w.Header().Get("X-Frame-Options"),
+				w.Header().Get("Strict-Transport-Security"), c.status, c.location)
+		}
+	}
+	w := serve(tlsHandler, httptest.NewRequest(http.MethodGet, "https://example.com/", nil))
+	if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Strict-Transport-Security"), "max-age=") ||
+		!strings.Contains(w.Header().Get("Content-Security-Policy"), "'nonce-") {
+		t.Errorf("port 443: %d HSTS %q CSP %q; want 200 with HSTS and a CSP with a nonce", w.Code,
+			w.Header().Get("Strict-Transport-Security"), w.Header().Get("Content-Security-Policy"))
+	}
+}
+
 func TestREADMEQuickStartCORSCSRF(t *testing.T) {
 	t.Parallel()
 	handler := readmeCORSCSRF(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), nil)
