@@ -41,7 +41,13 @@ type Options struct {
 	// the permission grammar ("users:read", "users:*", "*"). A token
 	// minted with fewer scopes then cannot use all of its user's roles.
 	// Typically []identity.Method{identity.MethodBearer}. Default: none,
-	// scopes are ignored. Role requirements are not limited by scopes.
+	// scopes are ignored, and a bearer token can do whatever its user's
+	// roles allow whatever scope it was issued with: set it whenever
+	// tokens may carry fewer scopes than their user's roles (auth's token
+	// endpoint narrows them on request). It is not the default because
+	// tokens whose scopes do not follow the permission grammar (an
+	// identity provider's "openid profile") would then be refused every
+	// permission. Role requirements are not limited by scopes.
 	ScopedMethods []identity.Method
 
 	// WWWAuthenticate is the challenge sent in the WWW-Authenticate
