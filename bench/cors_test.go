@@ -70,17 +70,10 @@ func corsImpls(b *testing.B, c corsConfig) []struct {
 		AllowedOrigins: c.origins, AllowedMethods: methods, AllowedHeaders: headers,
 		AllowCredentials: c.creds, MaxAge: 600,
 	})
-	e := echo.New()
-	echoHandler := echomw.CORSWithConfig(echomw.CORSConfig{
+	echoHTTP := echoMiddleware(func(echo.Context) error { return nil }, echomw.CORSWithConfig(echomw.CORSConfig{
 		AllowOrigins: c.origins, AllowMethods: methods, AllowHeaders: headers,
 		AllowCredentials: c.creds, MaxAge: 600,
-	})(func(echo.Context) error { return nil })
-	echoHTTP := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := e.AcquireContext()
-		ctx.Reset(r, w)
-		_ = echoHandler(ctx)
-		e.ReleaseContext(ctx)
-	})
+	}))
 	return []struct {
 		name string
 		h    http.Handler
