@@ -26,9 +26,12 @@ func (w *reusedWriter) Header() http.Header         { return w.h }
 func (w *reusedWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *reusedWriter) WriteHeader(code int)        { w.code = code }
 
-func runHandler(b *testing.B, h http.Handler, r *http.Request, want map[string]string) {
+func runHandler(b *testing.B, h http.Handler, r *http.Request, wantCode int, want map[string]string) {
 	w := &reusedWriter{h: make(http.Header, 32)}
 	h.ServeHTTP(w, r)
+	if w.code != wantCode {
+		b.Fatalf("status %d, want %d", w.code, wantCode)
+	}
 	for k, v := range want {
 		if got := w.h.Get(k); got != v {
 			b.Fatalf("%s = %q, want %q", k, got, v)
@@ -81,7 +84,7 @@ func BenchmarkSecurityHeaders(b *testing.B) {
 			CrossOriginResourcePolicy:    headers.Omit,
 			PermittedCrossDomainPolicies: headers.Omit,
 		})
-		runHandler(b, m.Handler(noop), r, six)
+		runHandler(b, m.Handler(noop), r, 0, six)
 	})
 	b.Run("headers=6/impl=unrolled", func(b *testing.B) {
 		s := secure.New(secure.Options{
@@ -92,7 +95,7 @@ func BenchmarkSecurityHeaders(b *testing.B) {
 			BrowserXssFilter:      true, CustomBrowserXssValue: "0",
 			ReferrerPolicy: "no-referrer",
 		})
-		runHandler(b, s.Handler(noop), r, six)
+		runHandler(b, s.Handler(noop), r, 0, six)
 	})
 	b.Run("headers=6/impl=echo", func(b *testing.B) {
 		e := echoMiddleware(func(echo.Context) error { return nil }, echomw.SecureWithConfig(echomw.SecureConfig{
@@ -107,20 +110,22 @@ func BenchmarkSecurityHeaders(b *testing.B) {
 		want := map[string]string{}
 		maps.Copy(want, six)
 		want["Strict-Transport-Security"] = "max-age=63072000; includeSubdomains"
-		runHandler(b, e, r, want)
+		runHandler(b, e, r, 0, want)
 	})
 
 	b.Run("headers=10/impl=httpguard", func(b *testing.B) {
 		m := headers.MustNew(headers.Options{})
-		runHandler(b, m.Handler(noop), r, ten)
+		runHandler(b, m.Handler(noop), r, 0, ten)
 	})
 	b.Run("headers=10/impl=unrolled", func(b *testing.B) {
-		runHandler(b, unrolledTen().Handler(noop), r, ten)
+		runHandler(b, unrolledTen().Handler(noop), r, 0, ten)
 	})
 }
 
 // BenchmarkAllowedHosts rejects a request for a host not in the list; both
-// answer 400 and call no handler.
+// refuse it and call no handler, but not alike: httpguard answers 400 with
+// its ten security headers and a problem body, unrolled/secure's default
+// bad-host handler a bare 500 "Bad Host" in plain text.
 func BenchmarkAllowedHosts(b *testing.B) {
 	r := httptest.NewRequest(http.MethodGet, "https://evil.example/", nil)
 	r.TLS = &tls.ConnectionState{HandshakeComplete: true}
@@ -128,12 +133,12 @@ func BenchmarkAllowedHosts(b *testing.B) {
 	hosts := []string{"example.com", "www.example.com", "api.example.com"}
 	b.Run("impl=httpguard", func(b *testing.B) {
 		m := headers.MustNew(headers.Options{AllowedHosts: hosts})
-		runHandler(b, m.Handler(noop), r, nil)
+		runHandler(b, m.Handler(noop), r, http.StatusBadRequest, map[string]string{"Content-Type": "application/problem+json"})
 	})
 	b.Run("impl=unrolled", func(b *testing.B) {
 		s := secure.New(secure.Options{AllowedHosts: hosts, STSSeconds: 63072000, STSIncludeSubdomains: true,
 			ContentSecurityPolicy: benchCSP, FrameDeny: true, ContentTypeNosniff: true})
-		runHandler(b, s.Handler(noop), r, nil)
+		runHandler(b, s.Handler(noop), r, http.StatusInternalServerError, map[string]string{"Content-Type": "text/plain; charset=utf-8"})
 	})
 }
 
