@@ -43,8 +43,11 @@ func (w *rlWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *rlWriter) WriteHeader(code int)        { w.code = code }
 
 // rlRun serves one request in a loop, reporting besides wall time the
-// process CPU time per request (see serveLoop).
-func rlRun(b *testing.B, h http.Handler, wantCode int) {
+// process CPU time per request (see serveLoop). The last response must
+// have status wantCode and carry wantHeader, or no header at all when
+// wantHeader is "", so that both sides are known to send what the
+// benchmark says they send.
+func rlRun(b *testing.B, h http.Handler, wantCode int, wantHeader string) {
 	b.Helper()
 	r := rlRequest()
 	w := &rlWriter{h: http.Header{}}
@@ -59,6 +62,9 @@ func rlRun(b *testing.B, h http.Handler, wantCode int) {
 	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
 	if w.code != wantCode {
 		b.Fatalf("status %d, want %d", w.code, wantCode)
+	}
+	if wantHeader == "" && len(w.h) != 0 || wantHeader != "" && w.h.Get(wantHeader) == "" {
+		b.Fatalf("response header %v, want %q", w.h, wantHeader)
 	}
 }
 
@@ -89,10 +95,10 @@ func rlHTTPGuard(b *testing.B, o ratelimit.Options) http.Handler {
 // -Reset).
 func BenchmarkRateLimit(b *testing.B) {
 	b.Run("impl=httpguard", func(b *testing.B) {
-		rlRun(b, rlHTTPGuard(b, ratelimit.Options{Limits: []ratelimit.Limit{rlLimit}}), 0)
+		rlRun(b, rlHTTPGuard(b, ratelimit.Options{Limits: []ratelimit.Limit{rlLimit}}), 0, "RateLimit")
 	})
 	b.Run("impl=httprate", func(b *testing.B) {
-		rlRun(b, httprate.LimitBy(rlRate, rlPeriod, httprateKeyByIP)(rlNoop), 0)
+		rlRun(b, httprate.LimitBy(rlRate, rlPeriod, httprateKeyByIP)(rlNoop), 0, "X-RateLimit-Remaining")
 	})
 }
 
@@ -100,10 +106,10 @@ func BenchmarkRateLimit(b *testing.B) {
 // turned off in both.
 func BenchmarkRateLimitNoHeaders(b *testing.B) {
 	b.Run("impl=httpguard", func(b *testing.B) {
-		rlRun(b, rlHTTPGuard(b, ratelimit.Options{Limits: []ratelimit.Limit{rlLimit}, Headers: ratelimit.HeadersOff}), 0)
+		rlRun(b, rlHTTPGuard(b, ratelimit.Options{Limits: []ratelimit.Limit{rlLimit}, Headers: ratelimit.HeadersOff}), 0, "")
 	})
 	b.Run("impl=httprate", func(b *testing.B) {
-		rlRun(b, httprate.LimitBy(rlRate, rlPeriod, httprateKeyByIP, httprate.WithResponseHeaders(httprate.ResponseHeaders{}))(rlNoop), 0)
+		rlRun(b, httprate.LimitBy(rlRate, rlPeriod, httprateKeyByIP, httprate.WithResponseHeaders(httprate.ResponseHeaders{}))(rlNoop), 0, "")
 	})
 }
 
@@ -111,10 +117,10 @@ func BenchmarkRateLimitNoHeaders(b *testing.B) {
 // Retry-After and the headers each library sends.
 func BenchmarkRateLimitRefused(b *testing.B) {
 	b.Run("impl=httpguard", func(b *testing.B) {
-		rlRun(b, rlHTTPGuard(b, ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Hour}}}), http.StatusTooManyRequests)
+		rlRun(b, rlHTTPGuard(b, ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Hour}}}), http.StatusTooManyRequests, "Retry-After")
 	})
 	b.Run("impl=httprate", func(b *testing.B) {
-		rlRun(b, httprate.LimitBy(1, time.Hour, httprateKeyByIP)(rlNoop), http.StatusTooManyRequests)
+		rlRun(b, httprate.LimitBy(1, time.Hour, httprateKeyByIP)(rlNoop), http.StatusTooManyRequests, "Retry-After")
 	})
 }
 
@@ -143,11 +149,11 @@ func BenchmarkRateLimitEcho(b *testing.B) {
 				}
 				return next(c)
 			}
-		}), 0)
+		}), 0, "")
 	})
 	b.Run("impl=echo", func(b *testing.B) {
 		store := echomw.NewRateLimiterMemoryStoreWithConfig(echomw.RateLimiterMemoryStoreConfig{Rate: rate.Limit(rlRate), Burst: rlRate})
-		rlRun(b, newEcho(echomw.RateLimiter(store)), 0)
+		rlRun(b, newEcho(echomw.RateLimiter(store)), 0, "")
 	})
 }
 
@@ -157,7 +163,7 @@ func BenchmarkRateLimitGlobal(b *testing.B) {
 	b.Run("impl=httpguard", func(b *testing.B) {
 		global := rlLimit
 		global.Key = ratelimit.Global()
-		rlRun(b, rlHTTPGuard(b, ratelimit.Options{Limits: []ratelimit.Limit{global}, Headers: ratelimit.HeadersOff}), 0)
+		rlRun(b, rlHTTPGuard(b, ratelimit.Options{Limits: []ratelimit.Limit{global}, Headers: ratelimit.HeadersOff}), 0, "")
 	})
 	b.Run("impl=xtimerate", func(b *testing.B) {
 		lim := rate.NewLimiter(rate.Limit(rlRate), rlRate)
@@ -167,6 +173,6 @@ func BenchmarkRateLimitGlobal(b *testing.B) {
 				return
 			}
 			rlNoop.ServeHTTP(w, r)
-		}), 0)
+		}), 0, "")
 	})
 }
