@@ -44,7 +44,10 @@
 // The POST routes read forms of at most 4 KiB and answer a larger body
 // with 413, before reading the rest of it.
 //
-// Sessions last 30 minutes without a request and 12 hours at most. A
+// Only a login starts a session: an anonymous request stores nothing, so
+// no one can fill the store without a password (a full MemoryStore
+// refuses new sessions, logins included). Sessions last 30 minutes
+// without a request and 12 hours at most. A
 // store failure (Redis down) is answered with 503, never with an anonymous
 // page. Login attempts are not rate limited here; put package ratelimit in
 // front of /login in a real service.
@@ -279,14 +282,19 @@ func newHandler(cfg config) (http.Handler, error) {
 		// The page names the user: no cache may keep it. The middleware
 		// adds no-store only to responses that set the cookie.
 		w.Header().Set("Cache-Control", "no-store")
+		id, ok := identity.FromRequest(r)
+		if !ok {
+			// No session for an anonymous visitor: each would be a
+			// record in the store, which anyone could fill without a
+			// password, and a full MemoryStore refuses every new
+			// session, logins included. Only a login starts one.
+			fmt.Fprintln(w, "anonymous")
+			return
+		}
 		s := session.FromRequest(r)
 		n, _ := s.GetInt("visits")
 		s.SetInt("visits", n+1)
-		if id, ok := identity.FromRequest(r); ok {
-			fmt.Fprintf(w, "logged in as %s (visit %d)\n", id.Subject(), n+1)
-			return
-		}
-		fmt.Fprintf(w, "anonymous (visit %d)\n", n+1)
+		fmt.Fprintf(w, "logged in as %s (visit %d)\n", id.Subject(), n+1)
 	})
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		if !readForm(w, r) {

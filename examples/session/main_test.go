@@ -275,8 +275,9 @@ func TestRedisURLErrorHidesPassword(t *testing.T) {
 	}
 }
 
-// A store that cannot answer (Redis down) gets 503, never an anonymous
-// page, with or without a session cookie.
+// A store that cannot answer (Redis down) gets 503: a request with a
+// session cookie never an anonymous page, a login never a session that was
+// not saved. A request without a cookie asks nothing of the store.
 func TestStoreFailureIs503(t *testing.T) {
 	addr, stop := testenv.SilentServer(t)
 	stop() // nothing listens there any more: every dial is refused
@@ -290,15 +291,17 @@ func TestStoreFailureIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, cookie := range []string{"", "__Host-session=" + strings.Repeat("a", 43)} {
-		req := httptest.NewRequest(http.MethodGet, "https://127.0.0.1:8080/", nil)
-		if cookie != "" {
-			req.Header.Set("Cookie", cookie)
-		}
+	withCookie := httptest.NewRequest(http.MethodGet, "https://127.0.0.1:8080/", nil)
+	// A well-formed token (a canonical base64url encoding of 32 bytes),
+	// which the store is asked about.
+	withCookie.Header.Set("Cookie", "__Host-session="+strings.Repeat("A", 43))
+	login := httptest.NewRequest(http.MethodPost, "https://127.0.0.1:8080/login", strings.NewReader("user=demo&password=pw"))
+	login.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for name, req := range map[string]*http.Request{"a page with a session cookie": withCookie, "a login": login} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
-		if w.Code != http.StatusServiceUnavailable || strings.Contains(w.Body.String(), "anonymous") {
-			t.Errorf("cookie %q: %d %q, want 503", cookie, w.Code, w.Body.String())
+		if w.Code != http.StatusServiceUnavailable || strings.Contains(w.Body.String(), "anonymous") || w.Header().Get("Set-Cookie") != "" {
+			t.Errorf("%s: %d %q, Set-Cookie %q; want 503", name, w.Code, w.Body.String(), w.Header().Get("Set-Cookie"))
 		}
 	}
 }
@@ -454,5 +457,34 @@ func TestLoginAsAnotherUserDropsThePreviousUsersData(t *testing.T) {
 	}
 	if _, body := do("GET", "/data", nil); body != `["alice's"]` {
 		t.Errorf("a login of the same user lost its notes: %s", body)
+	}
+}
+
+// Anonymous requests create no session, so that no one without a password
+// can fill the memory store (bounded, it refuses new sessions once full):
+// a flood of anonymous page views left the store full and every login
+// answered 503 until the flood's sessions expired (found in review).
+func TestAnonymousVisitsCreateNoSession(t *testing.T) {
+	store, err := session.NewMemoryStore(session.MemoryOptions{MaxSessions: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newHandler(config{store: store, users: testUsers(t, "pw"), signingKey: []byte(strings.Repeat("k", 32)), origin: "https://127.0.0.1:8080"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "https://127.0.0.1:8080/", nil))
+		if w.Code != http.StatusOK || w.Header().Get("Set-Cookie") != "" {
+			t.Fatalf("anonymous visit %d: %d %q, Set-Cookie %q; want 200 without a session", i, w.Code, w.Body.String(), w.Header().Get("Set-Cookie"))
+		}
+	}
+	req := httptest.NewRequest(http.MethodPost, "https://127.0.0.1:8080/login", strings.NewReader("user=demo&password=pw"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusOK {
+		t.Errorf("login after a flood of anonymous visits: %d %q, want 200", w.Code, w.Body.String())
 	}
 }
