@@ -1,7 +1,7 @@
 // Command session is a runnable server showing package session: a login
 // that stores an identity in a server-side session and renews its ID, data
 // kept in the session, a logout that kills every copy of the cookie, and a
-// password-reset link signed with an expiry.
+// password-reset link signed with an expiry, which works once.
 //
 //	go run ./examples/session                                  # https://127.0.0.1:8080, memory store
 //	go run ./examples/session -addr 127.0.0.1:9090
@@ -31,10 +31,14 @@
 //	curl -sk -c jar -b jar -X POST https://127.0.0.1:8080/logout
 //	curl -sk -b stolen https://127.0.0.1:8080/data               # 401: the copy died with the logout
 //
-// A signed, expiring link (the value is readable, not secret):
+// A signed, expiring link (the value is readable, not secret), which
+// works once: it signs a digest of the password hash it replaces, so the
+// reset it allows spends it, and so does any other change of the password:
 //
 //	curl -sk -X POST -d user=demo https://127.0.0.1:8080/reset-link   # prints a link valid 15 minutes
 //	curl -sk "https://127.0.0.1:8080/reset?token=..."                 # "reset allowed for demo"
+//	curl -sk https://127.0.0.1:8080/reset -d token=... --data-urlencode "password=$NEW_PASSWORD"  # "password changed for demo"
+//	curl -sk https://127.0.0.1:8080/reset -d token=... --data-urlencode "password=$NEW_PASSWORD"  # "this link has been used"
 //
 // The signing key is the environment variable SESSION_SIGNING_KEY (64 hex
 // digits) or, when it is unset, a random key that dies with the process:
@@ -56,7 +60,10 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -77,6 +84,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/errorsafe"
 	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/identity"
@@ -253,9 +261,18 @@ func demoUsers(pw string) (*auth.MemoryUsers, error) {
 	return users, nil
 }
 
+// userStore holds the accounts: looked up at login, and their password
+// hash replaced by a reset only if it is still the one the link was
+// signed for (a compare-and-swap, as [auth.MemoryUsers.Rehash] does), so
+// that one link cannot change the password twice, even concurrently.
+type userStore interface {
+	auth.UserStore
+	Rehash(ctx context.Context, name, oldHash, newHash string) error
+}
+
 type config struct {
-	store      session.Store  // nil: in memory
-	users      auth.UserStore // the accounts, with their password hashes
+	store      session.Store // nil: in memory
+	users      userStore     // the accounts, with their password hashes
 	signingKey []byte
 	origin     string // scheme://host[:port] of the links the server sends
 }
@@ -384,11 +401,18 @@ func newHandler(cfg config) (http.Handler, error) {
 			return
 		}
 		user := r.PostForm.Get("user")
-		if user != "demo" {
+		u, found, err := cfg.users.LookupUser(r.Context(), user)
+		if err != nil {
+			http.Error(w, "please try again later", http.StatusServiceUnavailable)
+			return
+		}
+		if !found {
 			fmt.Fprintln(w, "if that user exists, a link was sent")
 			return
 		}
-		token, err := reset.Sign([]byte(user))
+		// The link names the user and the hash it replaces: a reset, or
+		// any other change of the password, spends it.
+		token, err := reset.Sign([]byte(user + "\n" + hashDigest(u.Hash)))
 		if err != nil {
 			http.Error(w, "cannot sign", http.StatusInternalServerError)
 			return
@@ -398,18 +422,72 @@ func newHandler(cfg config) (http.Handler, error) {
 		// it would send the victim's token to the requester's host.
 		fmt.Fprintf(w, "%s/reset?token=%s\n", cfg.origin, url.QueryEscape(token))
 	})
-	mux.HandleFunc("GET /reset", func(w http.ResponseWriter, r *http.Request) {
-		user, err := reset.Verify(r.URL.Query().Get("token"))
-		switch {
-		case errors.Is(err, session.ErrTokenExpired):
+	// checkLink answers a reset link that cannot be used and reports
+	// whether it can, with its user and the hash it replaces.
+	checkLink := func(w http.ResponseWriter, r *http.Request, token string) (user, oldHash string, ok bool) {
+		v, err := reset.Verify(token)
+		if errors.Is(err, session.ErrTokenExpired) {
 			http.Error(w, "this link has expired", http.StatusGone)
-		case err != nil:
+			return "", "", false
+		}
+		user, digest, cut := strings.Cut(string(v), "\n")
+		if err != nil || !cut {
 			http.Error(w, "invalid link", http.StatusBadRequest)
-		default:
+			return "", "", false
+		}
+		u, found, err := cfg.users.LookupUser(r.Context(), user)
+		if err != nil {
+			http.Error(w, "please try again later", http.StatusServiceUnavailable)
+			return "", "", false
+		}
+		if !found || subtle.ConstantTimeCompare([]byte(digest), []byte(hashDigest(u.Hash))) != 1 {
+			http.Error(w, "this link has been used", http.StatusGone)
+			return "", "", false
+		}
+		return user, u.Hash, true
+	}
+	mux.HandleFunc("GET /reset", func(w http.ResponseWriter, r *http.Request) {
+		if user, _, ok := checkLink(w, r, r.URL.Query().Get("token")); ok {
 			fmt.Fprintf(w, "reset allowed for %s\n", user)
 		}
 	})
+	mux.HandleFunc("POST /reset", func(w http.ResponseWriter, r *http.Request) {
+		if !readForm(w, r) {
+			return
+		}
+		user, oldHash, ok := checkLink(w, r, r.PostForm.Get("token"))
+		if !ok {
+			return
+		}
+		newHash, err := password.Hash(r.PostForm.Get("password"))
+		if err != nil {
+			http.Error(w, "not an acceptable password", http.StatusUnprocessableEntity)
+			return
+		}
+		// Replaced only if the hash is still the one the link was signed
+		// for: of two uses of one link, only the first changes it.
+		err = cfg.users.Rehash(r.Context(), user, oldHash, newHash)
+		if errors.Is(err, auth.ErrHashChanged) {
+			http.Error(w, "this link has been used", http.StatusGone)
+			return
+		}
+		if err != nil {
+			http.Error(w, "please try again later", http.StatusServiceUnavailable)
+			return
+		}
+		// A real service also ends the sessions logged in before the
+		// change (session.Options.ValidateLogin) and tells the user.
+		fmt.Fprintf(w, "password changed for %s\n", user)
+	})
 	return http.NewCrossOriginProtection().Handler(sessions.Handler(mux)), nil
+}
+
+// hashDigest returns a digest of a password hash, which a reset link
+// carries to say which password it replaces. The link is readable, so it
+// carries a digest, not the hash itself.
+func hashDigest(hash string) string {
+	sum := sha256.Sum256([]byte(hash))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // maxFormBytes bounds the bodies of the POST routes: a user name and

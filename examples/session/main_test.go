@@ -488,3 +488,64 @@ func TestAnonymousVisitsCreateNoSession(t *testing.T) {
 		t.Errorf("login after a flood of anonymous visits: %d %q, want 200", w.Code, w.Body.String())
 	}
 }
+
+// A reset link works once: it changes the password, then it and every
+// other link issued before are spent, for the check (GET) and the reset
+// (POST) alike, while the new password logs in. A link that stayed valid
+// for its 15 minutes, as a Signer's token does unless it signs something
+// the use changes, could change the password again from a browser
+// history, a log or a mailbox (found in review).
+func TestResetLinkWorksOnce(t *testing.T) {
+	h, err := newHandler(config{users: testUsers(t, "pw"), signingKey: []byte(strings.Repeat("k", 32)), origin: "https://127.0.0.1:8080"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	do := func(method, target, form string) (int, string) {
+		t.Helper()
+		var body io.Reader
+		if form != "" {
+			body = strings.NewReader(form)
+		}
+		req := httptest.NewRequest(method, "https://127.0.0.1:8080"+target, body)
+		if form != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code, strings.TrimSpace(w.Body.String())
+	}
+	link := func() string {
+		t.Helper()
+		_, l := do(http.MethodPost, "/reset-link", "user=demo")
+		lu, err := url.Parse(l)
+		if err != nil || lu.Query().Get("token") == "" {
+			t.Fatalf("reset link %q: %v", l, err)
+		}
+		return lu.Query().Get("token")
+	}
+	first, second := link(), link()
+	if code, body := do(http.MethodGet, "/reset?token="+url.QueryEscape(first), ""); code != http.StatusOK || body != "reset allowed for demo" {
+		t.Fatalf("GET a fresh link: %d %q", code, body)
+	}
+	if code, body := do(http.MethodPost, "/reset", "token="+url.QueryEscape(first)+"&password=new+password"); code != http.StatusOK || body != "password changed for demo" {
+		t.Fatalf("POST a fresh link: %d %q", code, body)
+	}
+	for _, tc := range []struct{ name, method, target, form string }{
+		{"the used link, again", http.MethodPost, "/reset", "token=" + url.QueryEscape(first) + "&password=attacker"},
+		{"the used link, checked", http.MethodGet, "/reset?token=" + url.QueryEscape(first), ""},
+		{"a link issued before the change", http.MethodPost, "/reset", "token=" + url.QueryEscape(second) + "&password=attacker"},
+	} {
+		if code, body := do(tc.method, tc.target, tc.form); code != http.StatusGone || body != "this link has been used" {
+			t.Errorf("%s: %d %q, want 410 this link has been used", tc.name, code, body)
+		}
+	}
+	if code, body := do(http.MethodPost, "/login", "user=demo&password=new+password"); code != http.StatusOK {
+		t.Errorf("login with the new password: %d %q", code, body)
+	}
+	if code, _ := do(http.MethodPost, "/login", "user=demo&password=attacker"); code != http.StatusUnauthorized {
+		t.Errorf("login with the password of a replayed link: %d, want 401", code)
+	}
+	if code, body := do(http.MethodPost, "/reset", "token=forged&password=x"); code != http.StatusBadRequest {
+		t.Errorf("a forged link: %d %q, want 400", code, body)
+	}
+}
