@@ -77,22 +77,7 @@ func TestLoginDataLogoutFlow(t *testing.T) {
 			c := srv.Client()
 			c.Jar = jar
 			u, _ := url.Parse(srv.URL)
-			do := func(method, path string, form url.Values) (int, string) {
-				t.Helper()
-				var resp *http.Response
-				var err error
-				if method == http.MethodPost {
-					resp, err = c.PostForm(srv.URL+path, form)
-				} else {
-					resp, err = c.Get(srv.URL + path)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer resp.Body.Close()
-				b, _ := io.ReadAll(resp.Body)
-				return resp.StatusCode, strings.TrimSpace(string(b))
-			}
+			do := browser(t, c, srv.URL)
 			if code, _ := do("POST", "/login", url.Values{"user": {"demo"}, "password": {"nope"}}); code != http.StatusUnauthorized {
 				t.Errorf("wrong password: %d", code)
 			}
@@ -418,22 +403,7 @@ func TestLoginAsAnotherUserDropsThePreviousUsersData(t *testing.T) {
 	defer srv.Close()
 	c := srv.Client()
 	c.Jar, _ = cookiejar.New(nil)
-	do := func(method, path string, form url.Values) (int, string) {
-		t.Helper()
-		var resp *http.Response
-		var err error
-		if method == http.MethodPost {
-			resp, err = c.PostForm(srv.URL+path, form)
-		} else {
-			resp, err = c.Get(srv.URL + path)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, strings.TrimSpace(string(b))
-	}
+	do := browser(t, c, srv.URL)
 	if code, body := do("POST", "/login", url.Values{"user": {"demo"}, "password": {"pw"}}); code != 200 {
 		t.Fatalf("login demo: %d %s", code, body)
 	}
@@ -547,5 +517,26 @@ func TestResetLinkWorksOnce(t *testing.T) {
 	}
 	if code, body := do(http.MethodPost, "/reset", "token=forged&password=x"); code != http.StatusBadRequest {
 		t.Errorf("a forged link: %d %q, want 400", code, body)
+	}
+}
+
+// browser returns a function that sends a GET, or a POST of form, to
+// base+path with c, and returns the status and the trimmed body.
+func browser(t *testing.T, c *http.Client, base string) func(method, path string, form url.Values) (int, string) {
+	return func(method, path string, form url.Values) (int, string) {
+		t.Helper()
+		var resp *http.Response
+		var err error
+		if method == http.MethodPost {
+			resp, err = c.PostForm(base+path, form)
+		} else {
+			resp, err = c.Get(base + path)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, strings.TrimSpace(string(b))
 	}
 }
