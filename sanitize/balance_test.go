@@ -18,6 +18,11 @@ func TestSanitizeIsBalanced(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{`<a href="https://evil.example/login">Sign in`, `<a href="https://evil.example/login" rel="nofollow noopener" target="_blank">Sign in</a>`},
+		// CVE-2025-22872 (GO-2025-3595, golang.org/x/net/html): the
+		// tokenizer took an unquoted attribute value ending in "/" for a
+		// self-closing tag and cut the "/" off the value. The link is open
+		// all the same, and its URL keeps its slash.
+		{`<a href=https://evil.example/>Sign in`, `<a href="https://evil.example/" rel="nofollow noopener" target="_blank">Sign in</a>`},
 		{`<b>bold`, `<b>bold</b>`},
 		{`<b/>x`, `<b/>x</b>`},
 		{`a</p></li></ul></blockquote></b>b`, `ab`},
