@@ -659,6 +659,53 @@ func TestRegressionHttprate53SpoofedForwardingHeadersDoNotChangeTheKey(t *testin
 	}
 }
 
+// TestRegressionHttprate61SpoofedVictimAddressDoesNotLockTheVictimOut
+// replays the other half of go-chi/httprate#61: KeyByRealIP took the key
+// from True-Client-IP, X-Real-IP or X-Forwarded-For without asking who
+// sent them, so besides rotating them to evade the limit, an attacker
+// could send the victim's address in them until the victim's budget was
+// spent and the victim was refused. The spoofed headers must charge the
+// attacker's own budget, whether the attacker is the peer or a client
+// behind a trusted proxy, and leave the victim's untouched.
+func TestRegressionHttprate61SpoofedVictimAddressDoesNotLockTheVictimOut(t *testing.T) {
+	const victim = "198.51.100.7"
+	spoofs := []string{"X-Forwarded-For", victim, "X-Real-Ip", victim, "True-Client-Ip", victim, "Forwarded", "for=" + victim}
+	proxied := clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	realIP := clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, Header: clientip.XRealIP})
+	tests := []struct {
+		name           string
+		resolver       *clientip.Resolver
+		attack, honest *http.Request
+	}{
+		{"straight from the attacker", nil,
+			request("192.0.2.66:1", spoofs...),
+			request(victim + ":1")},
+		{"through a trusted proxy that appends to X-Forwarded-For", proxied,
+			request("10.0.0.1:1", append([]string{"X-Forwarded-For", victim + ", 192.0.2.66"}, spoofs[2:]...)...),
+			request("10.0.0.1:1", "X-Forwarded-For", victim)},
+		{"through a trusted proxy that sets X-Real-IP", realIP,
+			request("10.0.0.1:1", "X-Real-Ip", "192.0.2.66", "X-Forwarded-For", victim, "True-Client-Ip", victim, "Forwarded", "for="+victim),
+			request("10.0.0.1:1", "X-Real-Ip", victim)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := mustNew(t, ratelimit.Options{ClientIP: tt.resolver, Limits: []ratelimit.Limit{{Rate: 3, Period: time.Hour}}}).Handler(okHandler)
+			refused := 0
+			for range 10 {
+				if serve(h, tt.attack.Clone(context.Background())).Code == http.StatusTooManyRequests {
+					refused++
+				}
+			}
+			if refused != 7 {
+				t.Fatalf("the attacker was refused %d of 10 requests, want 7", refused)
+			}
+			if w := serve(h, tt.honest); w.Code != http.StatusOK {
+				t.Errorf("the victim got %d, want 200: the attacker spent the victim's budget", w.Code)
+			}
+		})
+	}
+}
+
 func TestSpoofedHeadersFromAnUntrustedPeerBehindATrustedProxy(t *testing.T) {
 	rv := clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
 	m := mustNew(t, ratelimit.Options{ClientIP: rv, Limits: []ratelimit.Limit{{Name: "l", Rate: 1, Period: time.Hour}}})
