@@ -60,9 +60,10 @@ func TestDecodeRefusesMalformedRecords(t *testing.T) {
 	}
 }
 
-// A count of roles or scopes that the rest of the record cannot hold is
-// refused before anything is allocated for it: a record of a few bytes
-// must not cost megabytes.
+// A count of roles, scopes or values that the rest of the record cannot
+// hold is refused before anything is allocated for it: a record of a few
+// bytes must not cost megabytes (GHSA-2mr3-m5q5-wgp6: fiber's flash cookie
+// of 10 characters claimed enough entries for 85 GB).
 func TestDecodeAllocatesNoMoreThanTheRecordHolds(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -70,6 +71,7 @@ func TestDecodeAllocatesNoMoreThanTheRecordHolds(t *testing.T) {
 	}{
 		{"roles", rec([]byte{1, 0, 0, 1}, uv(1), []byte("a"), uv(0), uv(1<<20-1), []byte{0, 0})},
 		{"scopes", rec([]byte{1, 0, 0, 1}, uv(1), []byte("a"), uv(0), uv(0), uv(1<<20-1), []byte{0, 0})},
+		{"GHSA-2mr3-m5q5-wgp6 values", rec([]byte{1, 0, 0, 0}, uv(1<<20-1), []byte{0, 0})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var before, after runtime.MemStats

@@ -10,6 +10,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -627,6 +628,33 @@ func testMiddleware(t *testing.T, newStore func(t *testing.T) session.Store) {
 			rec, tok2 := a.Do(t, "/set?k=x&v=y", bad)
 			if rec.Code != http.StatusOK || tok2 == bad || tok2 == "" {
 				t.Errorf("writing with a tampered token: %d, token changed %v", rec.Code, tok2 != bad)
+			}
+		}
+	})
+
+	// GHSA-2mr3-m5q5-wgp6 (gofiber/fiber): every request's flash cookie
+	// was deserialized as it came, and a 10-character value whose msgpack
+	// header claimed billions of entries made the server try to allocate
+	// 85 GB. A cookie here is a token the store looks up or authenticates
+	// before anything in it is decoded: a short crafted one, such as a
+	// session record claiming 2^32 values, is an anonymous request that
+	// costs about its own size.
+	t.Run("GHSA-2mr3-m5q5-wgp6: a short crafted cookie is anonymous and allocates nothing for what it claims", func(t *testing.T) {
+		a := app(t)
+		for _, bad := range []string{
+			"AQAAAP____8P", // a version 1 record, base64url, claiming 2^32-1 values
+			"3f____8",      // a msgpack array32 header of 2^32-1 entries
+			"kf____8P", "__________", "AAAAAAAAAA",
+		} {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			rec, _ := a.Do(t, "/whoami", bad)
+			runtime.ReadMemStats(&after)
+			if rec.Code != http.StatusUnauthorized {
+				t.Errorf("cookie %q: %d, want 401 (anonymous)", bad, rec.Code)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > 8<<20 {
+				t.Errorf("cookie %q: the request allocated %d bytes", bad, n)
 			}
 		}
 	})
