@@ -44,6 +44,20 @@ func TestJWTOtherSerializations(t *testing.T) {
 		{"CVE-2024-28122: a compressed JWE whose header names an allowed alg", seg(map[string]any{
 			"alg": "HS256", "enc": "A128GCM", "kid": "k1", "zip": "DEF",
 		}) + jweRest, auth.ErrTokenMalformed},
+		// CVE-2024-28180 (GHSA-c5q2-7r4c-mv6g, go-jose, under
+		// auth0/go-jwt-middleware): the same decompression bomb, a JWE
+		// with "zip": "DEF" under a key-wrapping algorithm.
+		{"CVE-2024-28180: a compressed JWE under a key-wrapping algorithm", seg(map[string]any{
+			"alg": "A128KW", "enc": "A128GCM", "kid": "k1", "zip": "DEF",
+		}) + jweRest, auth.ErrTokenMalformed},
+		// CVE-2025-27144 (GHSA-c6gw-w398-hv78, go-jose, under
+		// auth0/go-jwt-middleware): a compact JWS or JWE was split with
+		// strings.Split before anything was checked, so a token of
+		// periods allocated a string header for each.
+		{"CVE-2025-27144: a JWE header followed by thousands of periods", seg(map[string]any{
+			"alg": "dir", "enc": "A128GCM", "kid": "k1",
+		}) + strings.Repeat(".", 4000), auth.ErrTokenMalformed},
+		{"CVE-2025-27144: a JWS header and payload followed by thousands of periods", parts[0] + "." + parts[1] + strings.Repeat(".", 4000), auth.ErrTokenMalformed},
 		// CVE-2024-21664 (GHSA-pvcr-v8j8-j5q3, jwx): a JWS in the JSON
 		// serialization without a "protected" member crashed the parser.
 		{"CVE-2024-21664: a general JSON JWS without a protected header",
