@@ -330,6 +330,20 @@ func TestJWTAttacks(t *testing.T) {
 		tc{"token in the query string", hs, func() *http.Request {
 			return httptest.NewRequest(http.MethodGet, "/orders?access_token="+good, nil)
 		}, auth.ErrNoCredentials},
+		// go-chi/jwtauth#75: its Verifier's doc promised to read the
+		// token from the "jwt" query parameter, where it leaks into
+		// access logs, proxies and Referer headers; the maintainers
+		// called that a vulnerability and dropped the promise. Its
+		// default Verifier still reads a "jwt" cookie, which a browser
+		// attaches to a cross-site request. Neither is read by default.
+		tc{"go-chi/jwtauth#75: a valid token in the jwt query parameter", hs, func() *http.Request {
+			return httptest.NewRequest(http.MethodGet, "/orders?jwt="+good, nil)
+		}, auth.ErrNoCredentials},
+		tc{"go-chi/jwtauth Verifier: a valid token in a jwt cookie without CookieName", hs, func() *http.Request {
+			r := httptest.NewRequest(http.MethodGet, "/orders", nil)
+			r.AddCookie(&http.Cookie{Name: "jwt", Value: good})
+			return r
+		}, auth.ErrNoCredentials},
 		tc{"two Authorization headers", hs, func() *http.Request {
 			r := bearer(good)
 			r.Header.Add("Authorization", "Bearer "+good)
