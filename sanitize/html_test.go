@@ -41,6 +41,11 @@ var xssVectors = []string{
 	`<a href="&#106;avascript:alert(1)">x</a>`,
 	`<a href="vbscript:msgbox(1)">x</a>`,
 	`<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>`,
+	// bluemonday#146 let data:image/svg+xml through as an image; an SVG
+	// opened as a page, by a link to it, runs its scripts.
+	`<a href="data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+">x</a>`,
+	`<a href="data:image/svg+xml,<svg onload=alert(1)>">x</a>`,
+	`<img src="data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+">`,
 	`<a href="https://ok.example" onclick="alert(1)">x</a>`,
 	`<a href="https://ok.example" style="background:url(javascript:alert(1))">x</a>`,
 	`<svg onload=alert(1)>`,
