@@ -63,6 +63,9 @@ func TestVerify(t *testing.T) {
 		{name: "Python's $2b$ bcrypt verifies and needs a rehash", password: "correctbatteryhorsestapler", encoded: pythonBcrypt2b, ok: true, rehash: true},
 		{name: "a wrong password against bcrypt does not verify", password: "rasmuslerdorF", encoded: phpBcrypt2y},
 		{name: "a 72-byte password verifies against bcrypt", password: long72, encoded: string(goBcrypt72), ok: true, rehash: true},
+		// golang/go#36546: x/crypto/bcrypt's CompareHashAndPassword reads
+		// only the first 72 bytes, so "<72 bytes>X" matched the hash of
+		// "<72 bytes>" (as in Spring Security's CVE-2025-22228).
 		{name: "CVE-2025-22228: a 73-byte password is refused against bcrypt, not truncated", password: long72 + "b", encoded: string(goBcrypt72), err: password.ErrPasswordTooLong},
 		{name: "a password over MaxPasswordLength is refused before hashing", password: strings.Repeat("p", password.DefaultMaxPasswordLength+1), encoded: own, err: password.ErrPasswordTooLong},
 		{name: "an empty hash is malformed", password: "x", encoded: "", err: password.ErrMalformedHash},
