@@ -33,7 +33,10 @@ const (
 // value uses the defaults.
 type JWKSOptions struct {
 	// HTTPClient fetches the set. Default: a client with Timeout that
-	// follows at most three redirects, to https URLs only.
+	// follows at most three redirects, to https URLs only. A client of
+	// the caller's (for a private CA, a proxy, mutual TLS) is used
+	// through a copy that refuses a redirect to a URL that is not https
+	// (unless DangerouslyAllowHTTP), then applies its own CheckRedirect.
 	HTTPClient *http.Client
 	// Timeout bounds one fetch. Default [DefaultJWKSTimeout].
 	Timeout time.Duration
@@ -327,7 +330,26 @@ func newRemoteKeySet(raw string, o JWKSOptions, algs []string) (*remoteKeySet, e
 	if r.maxBytes < 1024 || r.maxBytes > 16<<20 {
 		errs = append(errs, errors.New("auth: JWKSOptions.MaxBytes must be between 1 KiB and 16 MiB"))
 	}
-	if r.client == nil {
+	if r.client != nil {
+		// A caller's client follows redirects by net/http's default
+		// policy, to http URLs too, where anyone on the path can replace
+		// the keys (found in review): a copy refuses those first.
+		c := *r.client
+		check := c.CheckRedirect
+		c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			if req.URL.Scheme != "https" && !o.DangerouslyAllowHTTP {
+				return errors.New("auth: JWKS redirect to a URL that is not https refused")
+			}
+			if check != nil {
+				return check(req, via)
+			}
+			if len(via) >= 10 { // net/http's default policy
+				return errors.New("auth: JWKS fetch stopped after 10 redirects")
+			}
+			return nil
+		}
+		r.client = &c
+	} else {
 		r.client = &http.Client{
 			Timeout: r.timeout,
 			CheckRedirect: func(req *http.Request, via []*http.Request) error {
