@@ -125,10 +125,14 @@ type JWTOptions struct {
 	// foreign page triggers included: protect state-changing routes
 	// against cross-site request forgery (package csrf, and a SameSite
 	// cookie), which a token in the Authorization header does not need.
+	// A response to a request authenticated by the cookie is marked
+	// Cache-Control: private (see [JWT.Handler]).
 	CookieName string
 	// DangerouslyAllowQueryToken accepts the token from the access_token
 	// query parameter (RFC 6750 §2.3), where it leaks into logs, history
-	// and Referer headers. Default false: the query string is ignored.
+	// and Referer headers. A response to a request authenticated by it
+	// is marked Cache-Control: private (RFC 6750 §2.3). Default false:
+	// the query string is ignored.
 	DangerouslyAllowQueryToken bool
 
 	// Denylist, when set, is consulted for the jti of every token, which
@@ -374,9 +378,24 @@ var errNotConfigured = newTokenError("auth: JWT middleware not configured (use N
 
 // Handler returns next wrapped so that it only runs for requests with a
 // valid bearer token; the request's context then carries the token's
-// [identity.Identity] (Method [identity.MethodBearer]).
+// [identity.Identity] (Method [identity.MethodBearer]). When the token
+// came from the cookie or the query string, the response is marked
+// Cache-Control: private before next runs (RFC 6750 §2.3): a shared cache
+// sees no credentials there (RFC 9111 §3.5 covers Authorization only),
+// and could serve the response to others, or after the token expired or
+// was revoked. next may set its own Cache-Control.
 func (m *JWT) Handler(next http.Handler) http.Handler {
-	return authenticated(next, m.Authenticate, m.reject)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, private, err := m.authenticate(r)
+		if err != nil {
+			m.reject(w, r, err)
+			return
+		}
+		if private {
+			w.Header().Set("Cache-Control", "private")
+		}
+		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+	})
 }
 
 // Optional returns next wrapped for a stack where bearer tokens are one
@@ -386,12 +405,17 @@ func (m *JWT) Handler(next http.Handler) http.Handler {
 // rejected as by [JWT.Handler]; a request without a token reaches next
 // unchanged, with whatever identity an earlier layer (a session) gave it,
 // or none, for the route's guard ([RequireScopes], rbac) to judge. An
-// Authorization header of another scheme is no token.
+// Authorization header of another scheme is no token. A response to a
+// token from the cookie or the query string is marked Cache-Control:
+// private, as by Handler.
 func (m *JWT) Optional(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := m.Authenticate(r)
+		id, private, err := m.authenticate(r)
 		switch {
 		case err == nil:
+			if private {
+				w.Header().Set("Cache-Control", "private")
+			}
 			next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
 		case err == errNoToken:
 			next.ServeHTTP(w, r)
@@ -411,14 +435,22 @@ func (m *JWT) Check(r *http.Request) error {
 // Authenticate extracts and verifies r's bearer token and returns its
 // identity.
 func (m *JWT) Authenticate(r *http.Request) (identity.Identity, error) {
+	id, _, err := m.authenticate(r)
+	return id, err
+}
+
+// authenticate is Authenticate; private reports a token taken from the
+// cookie or the query string.
+func (m *JWT) authenticate(r *http.Request) (identity.Identity, bool, error) {
 	if m == nil || m.c == nil {
-		return identity.Identity{}, errNotConfigured
+		return identity.Identity{}, false, errNotConfigured
 	}
-	tok, err := m.c.extract(r)
+	tok, private, err := m.c.extract(r)
 	if err != nil {
-		return identity.Identity{}, err
+		return identity.Identity{}, false, err
 	}
-	return m.c.verify(r.Context(), tok)
+	id, err := m.c.verify(r.Context(), tok)
+	return id, private, err
 }
 
 // Verify verifies a token obtained some other way (a WebSocket

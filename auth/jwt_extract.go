@@ -7,59 +7,60 @@ import (
 	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
-// extract returns the one bearer token of r. No token at all is the
-// no-credentials error; a token in several places, two Authorization
-// headers, or a malformed Bearer credential is ErrTokenMalformed.
-func (c *jwtConfig) extract(r *http.Request) (string, error) {
-	var tok string
+// extract returns the one bearer token of r; private reports that it
+// came from a cookie or the query string, where shared caches do not see
+// it. No token at all is the no-credentials error; a token in several
+// places, two Authorization headers, or a malformed Bearer credential is
+// ErrTokenMalformed.
+func (c *jwtConfig) extract(r *http.Request) (tok string, private bool, err error) {
 	found := 0
 	switch vals := r.Header["Authorization"]; len(vals) {
 	case 0:
 	case 1:
 		t, isBearer, err := parseBearer(vals[0])
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		if isBearer {
 			tok, found = t, 1
 		}
 	default:
-		return "", ErrTokenMalformed
+		return "", false, ErrTokenMalformed
 	}
 	if c.cookie != "" {
 		switch cs := r.CookiesNamed(c.cookie); len(cs) {
 		case 0:
 		case 1:
-			tok = cs[0].Value
+			tok, private = cs[0].Value, true
 			found++
 		default:
-			return "", ErrTokenMalformed
+			return "", false, ErrTokenMalformed
 		}
 	}
 	if c.query && r.URL != nil && r.URL.RawQuery != "" {
 		q, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
-			return "", ErrTokenMalformed
+			return "", false, ErrTokenMalformed
 		}
 		switch vs := q["access_token"]; len(vs) {
 		case 0:
 		case 1:
-			tok = vs[0]
+			tok, private = vs[0], true
 			found++
 		default:
-			return "", ErrTokenMalformed
+			return "", false, ErrTokenMalformed
 		}
 	}
 	switch {
 	case found == 0:
-		return "", errNoToken
+		return "", false, errNoToken
 	case found > 1:
-		return "", ErrTokenMalformed
+		return "", false, ErrTokenMalformed
 	}
 	if err := c.checkForm(tok); err != nil {
-		return "", err
+		return "", false, err
 	}
-	return tok, nil
+	return tok, private, nil
 }
 
 // checkForm refuses a token longer than MaxTokenBytes or outside RFC
