@@ -383,7 +383,8 @@ var errNotConfigured = newTokenError("auth: JWT middleware not configured (use N
 // Cache-Control: private before next runs (RFC 6750 §2.3): a shared cache
 // sees no credentials there (RFC 9111 §3.5 covers Authorization only),
 // and could serve the response to others, or after the token expired or
-// was revoked. next may set its own Cache-Control.
+// was revoked. A Cache-Control a layer further out set is kept (no-store
+// is stricter), and next may set its own.
 func (m *JWT) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, private, err := m.authenticate(r)
@@ -392,10 +393,18 @@ func (m *JWT) Handler(next http.Handler) http.Handler {
 			return
 		}
 		if private {
-			w.Header().Set("Cache-Control", "private")
+			markPrivate(w.Header())
 		}
 		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
 	})
+}
+
+// markPrivate sets Cache-Control: private unless a layer further out set
+// a Cache-Control already (no-store, which is stricter, say).
+func markPrivate(h http.Header) {
+	if len(h["Cache-Control"]) == 0 {
+		h.Set("Cache-Control", "private")
+	}
 }
 
 // Optional returns next wrapped for a stack where bearer tokens are one
@@ -414,7 +423,7 @@ func (m *JWT) Optional(next http.Handler) http.Handler {
 		switch {
 		case err == nil:
 			if private {
-				w.Header().Set("Cache-Control", "private")
+				markPrivate(w.Header())
 			}
 			next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
 		case err == errNoToken:

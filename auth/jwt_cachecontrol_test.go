@@ -30,13 +30,15 @@ func TestJWTQueryOrCookieTokenResponseIsPrivate(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
 		r       func() *http.Request
+		outer   string // a Cache-Control set further out
 		handler string // the handler's own Cache-Control
 		want    string
 	}{
-		{"token in the query string", query, "", "private"},
-		{"token in a cookie", cookie, "", "private"},
-		{"token in the Authorization header", header, "", ""},
-		{"token in the query string, the handler's no-store", query, "no-store", "no-store"},
+		{"token in the query string", query, "", "", "private"},
+		{"token in a cookie", cookie, "", "", "private"},
+		{"token in the Authorization header", header, "", "", ""},
+		{"token in the query string, the handler's no-store", query, "", "no-store", "no-store"},
+		{"token in a cookie, no-store set further out", cookie, "no-store", "", "no-store"},
 	} {
 		for _, mw := range []struct {
 			name string
@@ -50,6 +52,9 @@ func TestJWTQueryOrCookieTokenResponseIsPrivate(t *testing.T) {
 					io.WriteString(w, "ok")
 				}))
 				w := httptest.NewRecorder()
+				if tt.outer != "" {
+					w.Header().Set("Cache-Control", tt.outer)
+				}
 				h.ServeHTTP(w, tt.r())
 				if w.Code != http.StatusOK {
 					t.Fatalf("status %d", w.Code)
