@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,5 +76,68 @@ func TestMemoryDenylistIsSwept(t *testing.T) {
 	}
 	if revoked, _ := d.IsRevoked(ctx, fmt.Sprint("jti-", revocations-1)); !revoked {
 		t.Error("the last jti revoked is not denied")
+	}
+}
+
+// A cached token is kept on its own, not as a view of the request it came
+// in: a token from a cookie is a substring of the whole Cookie header, and
+// one from the query a substring of the request's URL, so keeping it as
+// received kept every other cookie, or the rest of the URL, for as long as
+// the entry lived. A client with a handful of valid tokens, each sent once
+// beside 64 KiB of other cookies or query parameters, pinned 64 KiB a
+// cache entry instead of the token's few hundred bytes.
+func TestJWTCacheKeepsOnlyTheToken(t *testing.T) {
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	const size, pad = 128, 64 << 10
+	filler := strings.Repeat("x", pad)
+	for _, tt := range []struct {
+		name string
+		req  func(tok string) *http.Request
+	}{
+		{"a token in a cookie beside other cookies", func(tok string) *http.Request {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			// One fresh string a request, as net/http reads each.
+			r.Header.Set("Cookie", strings.Clone("pad="+filler+"; at="+tok))
+			return r
+		}},
+		{"a token in the query beside other parameters", func(tok string) *http.Request {
+			return httptest.NewRequest(http.MethodGet, strings.Clone("/?pad="+filler+"&access_token="+tok), nil)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := NewJWT(JWTOptions{Algorithms: []string{AlgHS256}, Keys: []Key{{Key: secret}}, CacheSize: size,
+				CookieName: "at", DangerouslyAllowQueryToken: true, now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+			before := heapAfterGC()
+			for i := range size {
+				tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+					"sub": "alice", "jti": fmt.Sprint("id-", i), "exp": now.Add(15 * time.Minute).Unix(),
+				}).SignedString(secret)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, tt.req(tok))
+				if rec.Code != http.StatusOK {
+					t.Fatalf("token %d: status %d", i, rec.Code)
+				}
+			}
+			m.c.cache.mu.RLock()
+			n := len(m.c.cache.m)
+			m.c.cache.mu.RUnlock()
+			if n != size {
+				t.Fatalf("the cache holds %d tokens, want %d", n, size)
+			}
+			// The requests' 64 KiB each would be 8 MiB.
+			if grown := int64(heapAfterGC()) - int64(before); grown > 1<<20 {
+				t.Errorf("heap grew by %d bytes for a cache of %d tokens of about 150 bytes", grown, size)
+			}
+			runtime.KeepAlive(m)
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"hash/maphash"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,9 +47,13 @@ func (tc *jwtCache) get(tok string) *jwtCacheEntry {
 	return e
 }
 
+// add remembers tok. It keeps a copy: tok may be a view of a larger
+// string the entry must not keep alive, the whole Cookie header or the
+// request's URL (found in review: 64 KiB of other cookies stayed
+// reachable for each cached token sent beside them).
 func (tc *jwtCache) add(tok string, id identity.Identity, exp time.Time, jti string, ks *keySet) {
 	h := maphash.String(tc.seed, tok)
-	e := &jwtCacheEntry{token: tok, id: id, exp: exp, jti: jti, ks: ks}
+	e := &jwtCacheEntry{token: strings.Clone(tok), id: id, exp: exp, jti: jti, ks: ks}
 	tc.mu.Lock()
 	if _, ok := tc.m[h]; !ok && len(tc.m) >= tc.max {
 		for k := range tc.m { // evict an arbitrary entry
