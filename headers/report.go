@@ -357,7 +357,9 @@ func truncate(s string) string {
 		for i > 0 && !utf8.RuneStart(s[i]) {
 			i--
 		}
-		s = s[:i]
+		// A copy: the cut string would keep the whole value alive for
+		// as long as a caller keeps the report (found in review).
+		s = strings.Clone(s[:i])
 	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	if strings.IndexFunc(s, isBidiControl) >= 0 {

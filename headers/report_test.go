@@ -323,3 +323,50 @@ func TestZeroAndNilReportHandlerAreTheDefault(t *testing.T) {
 		}
 	}
 }
+
+// A Report handed to OnReport holds what its fields say, at most 1 KiB
+// each, not the field the client sent: a field cut to 1 KiB was a view of
+// the whole decoded string, so a handler that keeps reports (to batch or
+// deduplicate them) kept each client's 60 KiB where it counted on 1 KiB.
+func TestReportHandlerOnReportKeepsOnlyTheCutFields(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation")
+	}
+	for _, tt := range []struct{ name, contentType, format string }{
+		{"report-uri", "application/csp-report", `{"csp-report":{"blocked-uri":"%s"}}`},
+		{"report-to", "application/reports+json", `[{"type":"csp-violation","body":{"blockedURL":"%s"}}]`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var kept []headers.Report
+			h, err := headers.NewReportHandler(headers.ReportOptions{OnReport: func(r *http.Request, rep headers.Report) { kept = append(kept, rep) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := strings.Replace(tt.format, "%s", "https://evil.example/"+strings.Repeat("a", 60<<10), 1)
+			const reports = 100
+			kept = make([]headers.Report, 0, reports)
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for range reports {
+				r := httptest.NewRequest("POST", "/csp", strings.NewReader(body))
+				r.Header.Set("Content-Type", tt.contentType)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != http.StatusNoContent {
+					t.Fatalf("status %d", w.Code)
+				}
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			if len(kept) != reports || len(kept[0].BlockedURL) != 1024 {
+				t.Fatalf("%d reports kept, the first's blocked URL %d bytes", len(kept), len(kept[0].BlockedURL))
+			}
+			// 100 fields of 1 KiB; the clients' 60 KiB each would be 6 MB.
+			if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 1<<20 {
+				t.Errorf("%d reports kept with a 1 KiB field each: the heap grew by %d bytes", reports, grown)
+			}
+			runtime.KeepAlive(kept)
+		})
+	}
+}
