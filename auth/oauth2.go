@@ -619,7 +619,10 @@ func unavailable(err error) *oauthError {
 
 // grantScopes resolves the scope parameter against what may be granted:
 // omitted means all of allowed; otherwise every requested scope must be
-// in allowed.
+// in allowed. The scopes returned are allowed's strings, never views of
+// param, which is a substring of the whole request body (the password
+// and client secret included) that a stored refresh token must not keep
+// reachable.
 func grantScopes(param string, allowed []string) ([]string, *oauthError) {
 	if param == "" {
 		return slices.Clone(allowed), nil
@@ -632,11 +635,12 @@ func grantScopes(param string, allowed []string) ([]string, *oauthError) {
 		if s == "" {
 			continue
 		}
-		if !validScopeToken(s) || !slices.Contains(allowed, s) {
+		i := slices.Index(allowed, s)
+		if !validScopeToken(s) || i < 0 {
 			return nil, oerr(http.StatusBadRequest, "invalid_scope", "The requested scope is invalid or exceeds what may be granted.", errScopeNotAllowed)
 		}
 		if !slices.Contains(out, s) {
-			out = append(out, s)
+			out = append(out, allowed[i])
 		}
 	}
 	return out, nil
@@ -667,6 +671,11 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 	if !cleanName(name) {
 		return nil, oerr(http.StatusBadRequest, "invalid_request", "The username parameter is malformed.", errTokenUsername)
 	}
+	// A copy: form values are substrings of the whole body, password and
+	// client secret included, which whatever keeps the name (the refresh
+	// token's record for the family's life, a limiter, OnRehash's store,
+	// the subject it defaults) would keep reachable (found in review).
+	name = strings.Clone(name)
 	gate := attemptGate{limiter: e.limiter, name: name}
 	if e.limiter != nil {
 		gate.ip = e.clientIP.Addr(r)
