@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/httpguard/httpguard/clientip"
@@ -256,7 +257,9 @@ func (b *Basic) verify(ctx context.Context, name, pw string, gate *attemptGate) 
 				}
 				opts := u.Identity
 				if opts.Subject == "" {
-					opts.Subject = name
+					// A copy: name may share the decoded "user:password" (ParseBasic),
+					// which would keep the password alive with the identity.
+					opts.Subject = strings.Clone(name)
 				}
 				return opts, true, nil
 			}

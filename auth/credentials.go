@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -274,7 +275,9 @@ func (c *passwordChecker) check(ctx context.Context, users UserStore, name, pw s
 	}
 	opts = u.Identity
 	if opts.Subject == "" {
-		opts.Subject = name
+		// A copy: name may share the decoded "user:password" (ParseBasic),
+		// which would keep the password alive with the identity.
+		opts.Subject = strings.Clone(name)
 	}
 	opts.Method = ""
 	return opts, u.Hash, rehash, nil

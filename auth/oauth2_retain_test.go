@@ -1,11 +1,15 @@
 package auth_test
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/identity"
 )
 
 // A refresh token record keeps strings of its own, never views of the
@@ -53,4 +57,47 @@ func heapAfterGC() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// The identity of a Basic login holds a copy of the user name, not a view
+// of the decoded "user:password": one kept by the application (a subject
+// in a cache, a log batch) kept the plaintext password alive with it.
+func TestBasicSubjectKeepsNoPassword(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation")
+	}
+	pw := strings.Repeat("p", 1000)
+	var users auth.MemoryUsers
+	h, err := fastHasher.Hash(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := users.Add("alice", auth.User{Hash: h}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := auth.NewBasic(auth.BasicOptions{Users: &users, Hasher: fastHasher, CacheTTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const logins = 1000
+	kept := make([]string, 0, logins)
+	handler := b.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := identity.FromRequest(r)
+		kept = append(kept, id.Subject())
+	}))
+	header := basicValue("alice", pw)
+	before := heapAfterGC()
+	for range logins {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Authorization", strings.Clone(header))
+		handler.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	if len(kept) != logins || kept[0] != "alice" {
+		t.Fatalf("%d logins, subject %q", len(kept), kept[0])
+	}
+	// The decoded credentials would be 1 MB.
+	if grown := int64(heapAfterGC()) - int64(before); grown > 256<<10 {
+		t.Errorf("%d subjects kept: the heap grew by %d bytes, as if each kept its password", logins, grown)
+	}
+	runtime.KeepAlive(kept)
 }
