@@ -422,9 +422,10 @@ func TestBasicAllocations(t *testing.T) {
 		name, authz string
 		max         float64
 	}{
-		// parse (1), identity.New (1 for roles), identity.NewContext (2),
-		// WithContext (1).
-		{"a cached success", basicValue("alice", "wonderland"), 5},
+		// parse (1), the default Subject's copy of the name, which must
+		// not keep the password alive (1), identity.New (1 for roles),
+		// identity.NewContext (2), WithContext (1).
+		{"a cached success", basicValue("alice", "wonderland"), 6},
 		// The challenge and the problem headers go into per-response
 		// slots of a pooled chunk: nothing is allocated.
 		{"no credentials", "", 0},
