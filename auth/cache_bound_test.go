@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/httpguard/httpguard/internal/testenv"
 )
 
 // The verified-token cache holds at most CacheSize tokens, however many
@@ -28,7 +30,7 @@ func TestJWTCacheIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	const tokens = 5_000
-	before := heapAfterGC()
+	before := testenv.HeapAfterGC()
 	for i := range tokens {
 		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
 			"sub": "alice", "jti": fmt.Sprint("id-", i), "exp": now.Add(15 * time.Minute).Unix(),
@@ -47,7 +49,7 @@ func TestJWTCacheIsBounded(t *testing.T) {
 	if n > size {
 		t.Errorf("the cache holds %d tokens after %d distinct ones, more than CacheSize %d", n, tokens, size)
 	}
-	if grown := int64(heapAfterGC()) - int64(before); grown > 2<<20 {
+	if grown := int64(testenv.HeapAfterGC()) - int64(before); grown > 2<<20 {
 		t.Errorf("heap grew by %d bytes for a cache of %d tokens of about 600 bytes", grown, size)
 	}
 	runtime.KeepAlive(m)
@@ -113,7 +115,7 @@ func TestJWTCacheKeepsOnlyTheToken(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-			before := heapAfterGC()
+			before := testenv.HeapAfterGC()
 			for i := range size {
 				tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
 					"sub": "alice", "jti": fmt.Sprint("id-", i), "exp": now.Add(15 * time.Minute).Unix(),
@@ -134,7 +136,7 @@ func TestJWTCacheKeepsOnlyTheToken(t *testing.T) {
 				t.Fatalf("the cache holds %d tokens, want %d", n, size)
 			}
 			// The requests' 64 KiB each would be 8 MiB.
-			if grown := int64(heapAfterGC()) - int64(before); grown > 1<<20 {
+			if grown := int64(testenv.HeapAfterGC()) - int64(before); grown > 1<<20 {
 				t.Errorf("heap grew by %d bytes for a cache of %d tokens of about 150 bytes", grown, size)
 			}
 			runtime.KeepAlive(m)

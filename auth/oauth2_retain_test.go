@@ -10,6 +10,7 @@ import (
 
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/testenv"
 )
 
 // A refresh token record keeps strings of its own, never views of the
@@ -32,7 +33,7 @@ func TestTokenEndpointRefreshRecordKeepsNoRequestBody(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newOAuth(t, func(o *auth.TokenEndpointOptions) { o.MaxBodyBytes = 64 << 10 })
 			body := tt.body + "&pad=" + strings.Repeat("x", pad)
-			before := heapAfterGC()
+			before := testenv.HeapAfterGC()
 			for i := range logins {
 				res := f.postRaw(t, "/token", "application/x-www-form-urlencoded", strings.Clone(body), nil)
 				if res.status != 200 {
@@ -43,20 +44,12 @@ func TestTokenEndpointRefreshRecordKeepsNoRequestBody(t *testing.T) {
 				t.Fatalf("%d refresh tokens stored, want %d", n, logins)
 			}
 			// The bodies would be 6 MB.
-			if grown := int64(heapAfterGC()) - int64(before); grown > 1<<20 {
+			if grown := int64(testenv.HeapAfterGC()) - int64(before); grown > 1<<20 {
 				t.Errorf("%d refresh tokens stored: the heap grew by %d bytes, as if each kept its %d-byte request", logins, grown, len(body))
 			}
 			runtime.KeepAlive(f)
 		})
 	}
-}
-
-func heapAfterGC() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
 }
 
 // The identity of a Basic login holds a copy of the user name, not a view
@@ -86,7 +79,7 @@ func TestBasicSubjectKeepsNoPassword(t *testing.T) {
 		kept = append(kept, id.Subject())
 	}))
 	header := basicValue("alice", pw)
-	before := heapAfterGC()
+	before := testenv.HeapAfterGC()
 	for range logins {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header.Set("Authorization", strings.Clone(header))
@@ -96,7 +89,7 @@ func TestBasicSubjectKeepsNoPassword(t *testing.T) {
 		t.Fatalf("%d logins, subject %q", len(kept), kept[0])
 	}
 	// The decoded credentials would be 1 MB.
-	if grown := int64(heapAfterGC()) - int64(before); grown > 256<<10 {
+	if grown := int64(testenv.HeapAfterGC()) - int64(before); grown > 256<<10 {
 		t.Errorf("%d subjects kept: the heap grew by %d bytes, as if each kept its password", logins, grown)
 	}
 	runtime.KeepAlive(kept)

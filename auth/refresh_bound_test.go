@@ -7,15 +7,9 @@ import (
 	"runtime"
 	"testing"
 	"time"
-)
 
-func heapAfterGC() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
+	"github.com/httpguard/httpguard/internal/testenv"
+)
 
 func refreshRecord(now time.Time, ttl time.Duration) RefreshToken {
 	return RefreshToken{
@@ -35,7 +29,7 @@ func TestMemoryRefreshStoreBound(t *testing.T) {
 	}
 	now := time.Now()
 	rec := refreshRecord(now, 14*24*time.Hour)
-	before := heapAfterGC()
+	before := testenv.HeapAfterGC()
 	cur := HashRefreshToken(newOpaqueToken())
 	if err := s.Create(ctx, cur, rec); err != nil {
 		t.Fatal(err)
@@ -52,7 +46,7 @@ func TestMemoryRefreshStoreBound(t *testing.T) {
 	if n := s.Len(); n > 1000 {
 		t.Errorf("Len = %d after %d rotations, want at most MaxTokens 1000", n, rotations)
 	}
-	if grown := int64(heapAfterGC()) - int64(before); grown > 2<<20 {
+	if grown := int64(testenv.HeapAfterGC()) - int64(before); grown > 2<<20 {
 		t.Errorf("heap grew by %d bytes over %d rotations of one token, bound 1000 tokens", grown, rotations)
 	}
 	// The tokens rotated last are still known: reuse is detected.
@@ -150,14 +144,14 @@ func TestMemoryRefreshStoreSize(t *testing.T) {
 	ctx := context.Background()
 	s := NewMemoryRefreshStore()
 	now := time.Now()
-	before := heapAfterGC()
+	before := testenv.HeapAfterGC()
 	const n = 20_000
 	for range n {
 		if err := s.Create(ctx, HashRefreshToken(newOpaqueToken()), refreshRecord(now, time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	per := (int64(heapAfterGC()) - int64(before)) / n
+	per := (int64(testenv.HeapAfterGC()) - int64(before)) / n
 	t.Logf("%d bytes a token", per)
 	if per > 600 {
 		t.Errorf("%d bytes a token; DefaultMaxRefreshTokens documents about 400", per)

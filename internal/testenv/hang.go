@@ -10,6 +10,32 @@ import (
 	"time"
 )
 
+// HangClients are the go-redis client settings every Redis store's hang
+// test runs with: the default options; ContextTimeoutEnabled, with which
+// a store leaves the deadline to the client; and ContextTimeoutEnabled
+// with a ReadTimeout of -2, with which go-redis sets no read deadline,
+// the context's neither (found in review: a store left the bound to such
+// a client, and every call waited as long as Redis hung).
+var HangClients = []struct {
+	Name                  string
+	ContextTimeoutEnabled bool
+	ReadTimeout           time.Duration
+}{
+	{"default options", false, 0},
+	{"ContextTimeoutEnabled", true, 0},
+	{"ContextTimeoutEnabled and ReadTimeout -2", true, -2},
+}
+
+// HeapAfterGC returns the bytes of live heap after two collections, for
+// tests that bound what a structure keeps alive.
+func HeapAfterGC() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
 // SilentServer listens on a free loopback port, accepts connections, reads
 // what they send and never answers: a Redis that hangs (paused with
 // SIGSTOP, busy in DEBUG SLEEP or a slow script, or behind a network that

@@ -25,23 +25,9 @@ import (
 func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
 	settled := testenv.Goroutines(t)
 	addr, stop := testenv.SilentServer(t)
-	for _, tt := range []struct {
-		name string
-		opts redis.Options
-	}{
-		// The default options, and ContextTimeoutEnabled, with which the
-		// store leaves the deadline to the client.
-		{"default options", redis.Options{}},
-		{"ContextTimeoutEnabled", redis.Options{ContextTimeoutEnabled: true}},
-		// Found in review: with ReadTimeout -2 go-redis sets no read
-		// deadline, the context's neither, and the store left the
-		// bound to it: every call waited as long as Redis hung.
-		{"ContextTimeoutEnabled and ReadTimeout -2", redis.Options{ContextTimeoutEnabled: true, ReadTimeout: -2}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			opts := tt.opts
-			opts.Addr = addr
-			rdb := redis.NewClient(&opts)
+	for _, c := range testenv.HangClients {
+		t.Run(c.Name, func(t *testing.T) {
+			rdb := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: c.ContextTimeoutEnabled, ReadTimeout: c.ReadTimeout})
 			s, err := redisstore.New(redisstore.Options{Client: rdb, Timeout: 50 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
