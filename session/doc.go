@@ -95,7 +95,8 @@
 // [Session.Login] stores an identity and renews the session ID in one
 // step; from the next request on, the middleware puts the identity in the
 // request context ([identity.FromRequest]) for rbac and the rest of the
-// chain. [Session.Renew] changes the ID and deletes the old record at
+// chain. It keeps the session's values, unless they belong to another
+// user's login on the same browser, which it clears. [Session.Renew] changes the ID and deletes the old record at
 // once: call it on every privilege change. [Session.Destroy] deletes the
 // record (or revokes the ID) and expires the cookie, so a copied cookie is
 // dead. A token that names no live session (expired, logged out,
