@@ -93,12 +93,11 @@ type jwkSet struct {
 // Key.Algorithm; without one, the key serves the allowed algorithms of its
 // type. An identity provider signs every application's tokens with these
 // keys: set JWTOptions.Audience (or Audiences), as NewJWT requires with a
-// JWKSURL. Keys
-// that are symmetric ("oct"), meant for encryption (use "enc",
-// key_ops without "verify"), carry private material, use an unsupported
-// type or curve, or are RSA keys under 2048 or over 4096 bits are
-// skipped; the returned error lists them (joined), next to the usable
-// keys.
+// JWKSURL. Members that are not JSON Web Key objects, and keys that are
+// symmetric ("oct"), meant for encryption (use "enc", key_ops without
+// "verify"), carry private material, use an unsupported type or curve,
+// or are RSA keys under 2048 or over 4096 bits, are skipped; the
+// returned error lists them (joined), next to the usable keys.
 func ParseJWKS(data []byte) ([]Key, error) {
 	keys, _, err := parseJWKS(data)
 	return keys, err
@@ -108,7 +107,11 @@ func ParseJWKS(data []byte) ([]Key, error) {
 // all (JSON with a "keys" array of at most maxJWKSKeys members), usable
 // keys or not.
 func parseJWKS(data []byte) (keys []Key, isSet bool, err error) {
-	var set jwkSet
+	// Members are decoded one at a time, so that one of the wrong shape
+	// is skipped like any other unusable key instead of failing the set.
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
 	if err := json.Unmarshal(data, &set); err != nil {
 		return nil, false, errors.New("auth: JWKS is not a JSON key set")
 	}
@@ -116,7 +119,12 @@ func parseJWKS(data []byte) (keys []Key, isSet bool, err error) {
 		return nil, false, fmt.Errorf("auth: JWKS has more than %d keys", maxJWKSKeys)
 	}
 	var errs []error
-	for i, j := range set.Keys {
+	for i, raw := range set.Keys {
+		var j jwk
+		if err := json.Unmarshal(raw, &j); err != nil {
+			errs = append(errs, fmt.Errorf("auth: JWKS key %d: not a JSON Web Key", i))
+			continue
+		}
 		k, err := j.key()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("auth: JWKS key %d: %w", i, err))

@@ -579,3 +579,39 @@ func TestParseJWKSSkipsKeysNotForVerifying(t *testing.T) {
 		})
 	}
 }
+
+// A key set is read one key at a time: a member of the wrong JSON shape
+// (key_ops as a string, a number where base64url belongs, a key that is
+// not an object) is skipped like any other unusable key, instead of
+// failing the whole set and, with it, every token of the provider's
+// good keys once the last good set goes stale.
+func TestParseJWKSSkipsMalformedMembers(t *testing.T) {
+	k := keysOnce()
+	doc := []byte(`{"keys":[` +
+		`{"kty":"OKP","crv":"Ed25519","kid":"ops","x":"` + b64(make([]byte, 32)) + `","key_ops":"verify"},` +
+		`{"kty":"EC","crv":"P-256","kid":"num","x":5,"y":6},` +
+		`"not a key",` +
+		string(mustJSON(t, edJWK("ed", k.ed.Public().(ed25519.PublicKey), "EdDSA"))) +
+		`]}`)
+	keys, err := auth.ParseJWKS(doc)
+	if err == nil || !strings.Contains(err.Error(), "key 0:") || !strings.Contains(err.Error(), "key 2:") {
+		t.Errorf("error %v, want one naming keys 0, 1 and 2", err)
+	}
+	if len(keys) != 1 || keys[0].ID != "ed" {
+		t.Fatalf("usable keys %v, want only ed", keys)
+	}
+	for _, bad := range []string{`{"keys":{}}`, `{"keys":[}`, `[]`} {
+		if _, err := auth.ParseJWKS([]byte(bad)); err == nil {
+			t.Errorf("%s parsed as a JWKS", bad)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
