@@ -120,8 +120,11 @@
 // /48, or an IPv4 address through 6to4 (2002::/16), has 65 536 /64s:
 // choose [Options.IPv6Prefix] (48 or 56) for the clients you see.
 // Conversely, on an IPv6-only server behind stateless translation
-// (SIIT-DC, RFC 7755) every IPv4 client arrives inside the translation
-// prefix (64:ff9b::/96, say): one /64, and one budget for them all.
+// (SIIT-DC, RFC 7755) or NAT64, every IPv4 client arrives inside the
+// translation prefix. An address of the well-known prefix 64:ff9b::/96
+// (RFC 6052) is limited as the IPv4 address it embeds; behind a
+// network-specific prefix, every IPv4 client shares that prefix's /64
+// unless a [ByFunc] key takes the embedded address out.
 //
 // The RateLimit field says what a key has left. For a [Global] or
 // [ByRoute] limit that key is shared, so every client learns how much the

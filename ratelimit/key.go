@@ -44,8 +44,10 @@ const (
 
 // ByIP keys by client address, resolved by [Options.ClientIP] and grouped
 // by [Options.IPv4Prefix] and [Options.IPv6Prefix] (/32 and /64 by
-// default: one IPv6 subscriber is usually given a whole /64). Requests
-// without an IP address (over a Unix socket) share one key.
+// default: one IPv6 subscriber is usually given a whole /64). An
+// IPv4-mapped address, or one of the NAT64 well-known prefix
+// 64:ff9b::/96, counts as the IPv4 address it embeds. Requests without an
+// IP address (over a Unix socket) share one key.
 func ByIP() Key { return Key{kind: kindIP} }
 
 // BySubject keys by the subject of the [identity.Identity] in the request
@@ -245,7 +247,7 @@ func newAddrSeeds(s *MemoryStore, l *limit, v4, v6 int) addrSeeds {
 // sharing the store) collides only as two random 64-bit values do, at
 // places that cannot be found without the seeds.
 func (s *addrSeeds) hash(addr netip.Addr, v4, v6 int) uint64 {
-	addr = addr.Unmap()
+	addr = clientAddr(addr)
 	if addr.Is4() {
 		a := addr.As4()
 		n := binary.BigEndian.Uint32(a[:]) &^ (uint32(1)<<(32-v4) - 1)
@@ -264,6 +266,23 @@ func (s *addrSeeds) hash(addr netip.Addr, v4, v6 int) uint64 {
 	return mix64(mix64(hi^s.v6)^mix64(lo^s.lo)) + s.out6
 }
 
+// clientAddr returns the address of the client addr stands for: the IPv4
+// address that an IPv4-mapped address, or one of the NAT64 well-known
+// prefix 64:ff9b::/96 (RFC 6052), embeds, and addr otherwise. A server
+// sees the well-known prefix only through a translator (SIIT-DC, RFC
+// 7755, or NAT64) that put an IPv4 client there: grouped as IPv6, all of
+// them would share one /64.
+func clientAddr(addr netip.Addr) netip.Addr {
+	if !addr.Is6() {
+		return addr
+	}
+	a := addr.As16()
+	if binary.BigEndian.Uint64(a[:8]) == 0x0064_ff9b_0000_0000 && binary.BigEndian.Uint32(a[8:12]) == 0 {
+		return netip.AddrFrom4([4]byte(a[12:]))
+	}
+	return addr.Unmap()
+}
+
 // mix64 is the finalizer of MurmurHash3: a bijection of 64-bit words whose
 // every output bit depends on every input bit.
 func mix64(x uint64) uint64 {
@@ -280,7 +299,7 @@ func mix64(x uint64) uint64 {
 // "ip:none" for the zero Addr.
 func appendAddr(dst []byte, addr netip.Addr, v4, v6 int) []byte {
 	dst = append(dst, "ip:"...)
-	addr = addr.Unmap().WithZone("")
+	addr = clientAddr(addr).WithZone("")
 	bits := v6
 	switch {
 	case !addr.IsValid():

@@ -1428,3 +1428,44 @@ func TestStackedMiddlewaresKeepEachOthersFields(t *testing.T) {
 		t.Errorf("one layer: RateLimit-Policy lines %q, want one", got)
 	}
 }
+
+// An IPv6-only server behind stateless translation (SIIT-DC, RFC 7755)
+// or NAT64 sees each IPv4 client at an address of the well-known prefix
+// 64:ff9b::/96 (RFC 6052) that embeds the client's IPv4 address. Grouped
+// by /64, every IPv4 client on the Internet shared one budget: one of
+// them could exhaust it for all. Such an address is limited as the IPv4
+// address it embeds, grouped by IPv4Prefix, in the memory store and in
+// the text keys of other stores.
+func TestNAT64WellKnownPrefixIsLimitedAsIPv4(t *testing.T) {
+	limits := []ratelimit.Limit{{Name: "l", Rate: 1, Period: time.Hour}}
+	m := mustNew(t, ratelimit.Options{Limits: limits, IPv4Prefix: 24})
+	for remote, want := range map[string]string{
+		"[64:ff9b::192.0.2.77]:1":   "l:ip:192.0.2.0/24",
+		"[64:ff9b::c633:6401]:1":    "l:ip:198.51.100.0/24",
+		"[64:ff9b:0:1::c000:201]:1": "l:ip:64:ff9b:0:1::/64", // outside the /96
+	} {
+		if got, _ := ratelimit.KeyOf(m, 0, request(remote)); got != want {
+			t.Errorf("%s: key %q, want %q", remote, got, want)
+		}
+	}
+	ms, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+	for name, store := range map[string]ratelimit.Store{
+		"memory store":  nil,
+		"another Store": struct{ ratelimit.Store }{ms},
+	} {
+		h := mustNew(t, ratelimit.Options{Limits: limits, Store: store}).Handler(okHandler)
+		for _, tt := range []struct {
+			remote string
+			want   int
+		}{
+			{"[64:ff9b::192.0.2.1]:1", 200},
+			{"[64:ff9b::198.51.100.1]:1", 200}, // another IPv4 client
+			{"[64:ff9b::192.0.2.1]:2", 429},
+			{"192.0.2.1:3", 429}, // the same client over IPv4
+		} {
+			if w := serve(h, request(tt.remote)); w.Code != tt.want {
+				t.Errorf("%s: %s: status %d, want %d", name, tt.remote, w.Code, tt.want)
+			}
+		}
+	}
+}
