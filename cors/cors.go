@@ -272,7 +272,7 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, next http
 		if g.methods != "" {
 			n++
 		}
-		if g.headers != "" {
+		if g.headers != "" && len(g.headers) <= maxSlabValue {
 			n++
 		}
 		if m.maxAgeValue != "" {
@@ -316,7 +316,13 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, next http
 	if g.methods != "" {
 		set(hACAM, g.methods)
 	}
-	if g.headers != "" {
+	if len(g.headers) > maxSlabValue {
+		// An echoed list is the client's string: a long one gets a slice
+		// of its own, since a slot keeps its string reachable as long as
+		// its slab, which an idle server or one long request can keep
+		// for good.
+		h[hACAH] = []string{g.headers}
+	} else if g.headers != "" {
 		set(hACAH, g.headers)
 	}
 	if m.maxAgeValue != "" {

@@ -226,6 +226,10 @@ const (
 	maxEchoElements  = 64
 )
 
+// maxSlabValue is the longest echoed value kept in a slot of a shared
+// headervals slab; a longer one gets a slice of its own.
+const maxSlabValue = 256
+
 var forbiddenRequestHeaders = map[string]bool{
 	"accept-charset": true, "accept-encoding": true, "access-control-request-headers": true,
 	"access-control-request-method": true, "access-control-request-private-network": true,
