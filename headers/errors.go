@@ -3,6 +3,7 @@ package headers
 import (
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // Errors returned by [New], [ParseSource] and [NewReportHandler], always
@@ -77,7 +78,9 @@ func (e *OptionError) Error() string {
 	if e.Value != "" {
 		s += " " + strconv.Quote(e.Value)
 	}
-	return s + ": " + e.Err.Error()
+	// The sentinels carry the "headers: " prefix of their own; the line
+	// names the package once, as the other packages' option errors do.
+	return s + ": " + strings.TrimPrefix(e.Err.Error(), "headers: ")
 }
 
 // Unwrap returns Err.

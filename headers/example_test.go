@@ -98,9 +98,9 @@ func ExampleNew_invalid() {
 	})
 	fmt.Println(err)
 	// Output:
-	// headers: Options.CSP.DefaultSrc[0] "self": headers: CSP keyword without single quotes: write it in single quotes
-	// headers: Options.CSP.ScriptSrc "'unsafe-inline'": headers: unsafe CSP source: inline scripts run without a nonce or hash
-	// headers: Options.ReferrerPolicy "unsafe-url": headers: invalid header value: unsafe-url leaks full URLs to every site; use strict-origin-when-cross-origin
+	// headers: Options.CSP.DefaultSrc[0] "self": CSP keyword without single quotes: write it in single quotes
+	// headers: Options.CSP.ScriptSrc "'unsafe-inline'": unsafe CSP source: inline scripts run without a nonce or hash
+	// headers: Options.ReferrerPolicy "unsafe-url": invalid header value: unsafe-url leaks full URLs to every site; use strict-origin-when-cross-origin
 }
 
 // A route that must be framed by its own site gets a variant built once,

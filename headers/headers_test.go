@@ -306,6 +306,23 @@ func TestNewReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// Each line of New's error names the package once, as cors and csrf
+// do: "headers: Options.X "v": reason", not "…: headers: reason".
+func TestOptionErrorNamesThePackageOnce(t *testing.T) {
+	_, err := headers.New(headers.Options{
+		CSP:          &headers.CSP{DefaultSrc: []string{"self"}},
+		AllowedHosts: []string{"https://example.com"},
+	})
+	if err == nil {
+		t.Fatal("New accepted invalid options")
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if n := strings.Count(line, "headers: "); n != 1 {
+			t.Errorf("error line %q names the package %d times, want once", line, n)
+		}
+	}
+}
+
 func TestDangerouslyAllowUnsafe(t *testing.T) {
 	m := mustNew(t, headers.Options{CSP: &headers.CSP{
 		DefaultSrc:             []string{headers.Self},
