@@ -77,6 +77,14 @@
 // renders the hidden form field for html/template. The token is read from
 // the X-CSRF-Token header or from the csrf_token form field.
 //
+// Clients that are not browsers send neither header either, so a
+// Middleware with tokens refuses their unsafe requests too (with
+// [ErrTokenMissing]), [TokenOptions.Always] or not: an OAuth2 token
+// endpoint, an API called with bearer tokens, a webhook. In a service that
+// has both, the stack keeps a Middleware without tokens for every route,
+// and a second one with tokens wraps the browser routes only (their forms
+// and the handlers they post to), as [TokenOptions] shows.
+//
 // # In another site's frame
 //
 // The checks need nothing for an application embedded in a cross-site

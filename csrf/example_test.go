@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"regexp"
+	"strings"
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/csrf"
@@ -92,6 +93,38 @@ func ExampleTemplateField() {
 	// Output:
 	// <form method="post" action="/transfer"><input type="hidden" name="csrf_token" value="…"><button>Send</button></form>
 	// __Host-csrf true true
+}
+
+// A service with both browser forms and clients that are not browsers (an
+// OAuth2 token endpoint, a bearer-token API) keeps the checks without
+// tokens in the stack and wraps only the browser routes in a Middleware
+// with tokens: a token is required of a request that carries neither
+// Sec-Fetch-Site nor Origin, which is what curl and server-to-server
+// clients send too. (With sessions, add SessionID: sessions.Token to the
+// TokenOptions; session.Middleware.Token reads the session ID.)
+func ExampleTokenOptions() {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // in production: 32 random bytes from your secret store
+	everyRoute := csrf.MustNew(csrf.Options{})
+	forms := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key}})
+
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	mux := http.NewServeMux()
+	mux.Handle("POST /token", ok)      // OAuth2 clients
+	mux.Handle("DELETE /api/{id}", ok) // bearer tokens
+	mux.Handle("POST /login", forms.Handler(ok))
+	h := everyRoute.Handler(mux)
+
+	for _, route := range []string{"POST /token", "DELETE /api/1", "POST /login"} {
+		method, path, _ := strings.Cut(route, " ")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, "https://example.com"+path, nil)) // neither header, no token
+		fmt.Println(route, rec.Code)
+	}
+	// Output:
+	// POST /token 200
+	// DELETE /api/1 200
+	// POST /login 403
 }
 
 // In an application embedded in other sites' iframes, the token cookie

@@ -76,18 +76,27 @@ type Options struct {
 	// [TokenOptions.Always], for every unsafe request. Default: nil, no
 	// tokens; such requests are assumed to come from non-browser clients
 	// and pass, as with net/http's CrossOriginProtection.
+	//
+	// With Tokens set, such a request needs a token even when Always is
+	// false, and command-line, mobile and server-to-server clients send
+	// neither header either: a Middleware with tokens refuses their unsafe
+	// requests (a POST to an OAuth2 token endpoint, a bearer-token API
+	// call) with [ErrTokenMissing]. Put it on the routes that serve forms
+	// to browsers, and a Middleware without tokens in the stack for every
+	// route (see the example of TokenOptions).
 	Tokens *TokenOptions
 
 	// OnReject writes the response to a rejected request. err wraps one
 	// of [ErrCrossOrigin], [ErrOriginMismatch], [ErrNullOrigin],
 	// [ErrMalformedOrigin], [ErrTokenMissing], [ErrTokenInvalid] or
-	// [ErrFormTooLarge]. The reason is recorded with the problem
-	// package's SetReason for an access log before OnReject is called.
-	// Default: a generic 403 problem response (internal/problem), 413
-	// for ErrFormTooLarge. Never echo request data in the response. A rejected response never issues the token cookie, so a
-	// form OnReject renders with [Token] for a client that had no valid
-	// token cookie cannot be submitted: link or redirect to the form's
-	// page instead.
+	// [ErrFormTooLarge]. The reason is recorded for the access log
+	// (errorsafe's RejectReason) before OnReject is called. Default: a
+	// generic 403 problem response (internal/problem), 413 for
+	// ErrFormTooLarge. Never echo request data in the response.
+	// A rejected response never issues the token cookie, so a form
+	// OnReject renders with [Token] for a client that had no valid token
+	// cookie cannot be submitted: link or redirect to the form's page
+	// instead.
 	// OnReject must write a response: if it writes nothing, net/http
 	// answers 200 with an empty body, which a client takes for success.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
