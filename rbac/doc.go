@@ -54,7 +54,7 @@
 // problem response that names nothing of the policy; the reason, an
 // [*AccessError] wrapping [ErrUnauthenticated], [ErrPermission],
 // [ErrRole], [ErrNotOwner] or [ErrScope], is recorded for an access log
-// with the problem package's SetReason.
+// (errorsafe's RejectReason reads it).
 //
 // # Ownership
 //

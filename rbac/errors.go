@@ -198,6 +198,9 @@ func writeReason(b *strings.Builder, sentinel, reason error) {
 // Unwrap returns Err.
 func (e *PolicyError) Unwrap() error { return e.Err }
 
+// errNoPolicyHint says how to fix a missing Options.Policy.
+var errNoPolicyHint = errors.New("build one with NewPolicy, MustPolicy, ParsePolicy or LoadPolicy")
+
 // OptionError describes one invalid option, requirement or rule.
 type OptionError struct {
 	// Field names the option, such as "Rules[2].Pattern" or

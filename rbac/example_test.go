@@ -76,7 +76,7 @@ func ExampleNew() {
 	})
 	fmt.Println(err)
 	// Output:
-	// rbac: Policy: no policy
+	// rbac: Policy: no policy: build one with NewPolicy, MustPolicy, ParsePolicy or LoadPolicy
 	// rbac: WWWAuthenticate "Bearer\r\nSet-Cookie: x": invalid option: must be a non-empty header value without control characters
 }
 

@@ -335,6 +335,15 @@ func TestNewValidation(t *testing.T) {
 	}
 }
 
+// The error for a missing policy says how to make one, as the other
+// option errors say what to change.
+func TestNewWithoutPolicySaysHowToMakeOne(t *testing.T) {
+	_, err := rbac.New(rbac.Options{})
+	if !errors.Is(err, rbac.ErrNoPolicy) || !strings.Contains(err.Error(), "NewPolicy") {
+		t.Errorf("New error = %v, want ErrNoPolicy naming NewPolicy", err)
+	}
+}
+
 func TestZeroMiddlewareFailsClosed(t *testing.T) {
 	var m rbac.Middleware
 	h := m.Require("data:view:public")(ok)

@@ -59,8 +59,8 @@ type Options struct {
 	// OnReject writes the response for a rejected request. err is an
 	// [*AccessError] wrapping ErrUnauthenticated (status 401),
 	// ErrAmbiguousPath (400) or another reason (403); [StatusOf] returns
-	// the status. The reason is recorded with the problem package's
-	// SetReason for an access log before OnReject is called. Default:
+	// the status. The reason is recorded for the access log (errorsafe's
+	// RejectReason) before OnReject is called. Default:
 	// the generic RFC 9457 problem response for that status, with
 	// WWW-Authenticate on a 401. Never echo request data in the response.
 	// OnReject must write a response: if it writes nothing, net/http
@@ -99,7 +99,7 @@ func New(opts Options) (*Middleware, error) {
 	m := &Middleware{onReject: opts.OnReject, challenge: DefaultChallenge}
 	var errs []error
 	if opts.Policy == nil {
-		errs = append(errs, &OptionError{Field: "Policy", Err: ErrNoPolicy})
+		errs = append(errs, &OptionError{Field: "Policy", Err: ErrNoPolicy, reason: errNoPolicyHint})
 	} else {
 		m.policy.Store(opts.Policy)
 	}
