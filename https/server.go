@@ -40,7 +40,8 @@ type ServerOptions struct {
 	Handler http.Handler
 	// TLSConfig is used by ListenAndServeTLS and ServeTLS. Default
 	// [TLSConfig](). A config whose MinVersion allows TLS 1.0 or 1.1 is an
-	// error. It is cloned; when its CipherSuites is empty the clone gets the
+	// error, and so is a zero MinVersion: add certificates to a copy of
+	// TLSConfig() rather than to a new tls.Config. It is cloned; when its CipherSuites is empty the clone gets the
 	// AEAD suites of [TLSConfig], since crypto/tls's defaults still
 	// include CBC suites for TLS 1.2.
 	TLSConfig *tls.Config
@@ -187,6 +188,11 @@ func TLSConfig() *tls.Config {
 // are not seen, and should be checked where they are made.
 func CheckTLSConfig(c *tls.Config) error {
 	if c.MinVersion < tls.VersionTLS12 {
+		if c.MinVersion == 0 {
+			// The zero value of a tls.Config written for its
+			// certificates alone: say what to write.
+			return because(ErrTLSConfig, "MinVersion unset (below TLS 1.2 where GODEBUG allows it): set MinVersion: tls.VersionTLS12, or start from TLSConfig() and add the certificates to it")
+		}
 		return because(ErrTLSConfig, "MinVersion below TLS 1.2")
 	}
 	for _, s := range c.CipherSuites {

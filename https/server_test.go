@@ -301,6 +301,20 @@ func TestNewServer(t *testing.T) {
 	}
 }
 
+// The natural first try, a tls.Config holding only a certificate, is
+// refused for its zero MinVersion; the error says what to write instead.
+func TestNewServerZeroMinVersionSaysWhatToSet(t *testing.T) {
+	dev, err := https.NewDevCert(https.DevCertOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = https.NewServer(https.ServerOptions{Handler: http.NotFoundHandler(),
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{dev.TLS}}})
+	if !errors.Is(err, https.ErrTLSConfig) || !strings.Contains(err.Error(), "TLSConfig()") || !strings.Contains(err.Error(), "tls.VersionTLS12") {
+		t.Errorf("error %v, want ErrTLSConfig naming tls.VersionTLS12 and TLSConfig()", err)
+	}
+}
+
 func TestCheckTLSConfig(t *testing.T) {
 	tests := []struct {
 		name string
