@@ -80,7 +80,21 @@
 // [NewDevCert] generates a self-signed ECDSA certificate for localhost and
 // special-use names (.localhost, .test, .example, .invalid), marked
 // [DevCertOrganization], so HTTPS works in development with no setup.
-// Clients must be told to trust it (curl --cacert, or -k).
+// Clients must be told to trust it (curl --cacert, or -k). It is held in
+// memory, not in files: add it to a copy of [TLSConfig] and start the
+// server with empty file names.
+//
+//	dev, err := https.NewDevCert(https.DevCertOptions{})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	cfg := https.TLSConfig() // a bare &tls.Config{Certificates: …} is refused: its MinVersion is unset
+//	cfg.Certificates = []tls.Certificate{dev.TLS}
+//	srv, err := https.NewServer(https.ServerOptions{Addr: "127.0.0.1:8443", Handler: app, TLSConfig: cfg})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	log.Fatal(srv.ListenAndServeTLS("", ""))
 //
 // # Security considerations
 //
