@@ -41,9 +41,10 @@ type ServerOptions struct {
 	// TLSConfig is used by ListenAndServeTLS and ServeTLS. Default
 	// [TLSConfig](). A config whose MinVersion allows TLS 1.0 or 1.1 is an
 	// error, and so is a zero MinVersion: add certificates to a copy of
-	// TLSConfig() rather than to a new tls.Config. It is cloned; when its CipherSuites is empty the clone gets the
-	// AEAD suites of [TLSConfig], since crypto/tls's defaults still
-	// include CBC suites for TLS 1.2.
+	// TLSConfig() rather than to a new tls.Config. It is cloned; when its
+	// CipherSuites is empty the clone gets the AEAD suites of
+	// [TLSConfig], since crypto/tls's defaults still include CBC suites
+	// for TLS 1.2.
 	TLSConfig *tls.Config
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound
 	// the phases of a connection (see the defaults). Negative values are
