@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -711,6 +712,31 @@ func TestCustomOnRejectSeesTheReason(t *testing.T) {
 			}
 			if !called || seen == nil {
 				t.Errorf("OnReject called %v, reason recorded before it: %v; want a reason", called, seen)
+			}
+		})
+	}
+}
+
+// A handler that returns a store failure of any package (saving a session,
+// checking a password in a custom login, a rate limit's Redis) gets from
+// errorsafe the 503 with Retry-After that the package itself answers such
+// a failure with, not a 500.
+func TestStoreFailuresReturnedByHandlersAre503(t *testing.T) {
+	for _, sentinel := range []error{session.ErrStore, auth.ErrUnavailable, ratelimit.ErrStore} {
+		t.Run(sentinel.Error(), func(t *testing.T) {
+			m, err := errorsafe.New(errorsafe.Options{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			m.Handler(errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+				return fmt.Errorf("save: %w: %w", sentinel, errors.New("dial tcp 10.0.0.5:6379: connection refused"))
+			})).ServeHTTP(rec, httptest.NewRequest("POST", "/cart", nil))
+			if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+				t.Errorf("status %d, Retry-After %q; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+			}
+			if strings.Contains(rec.Body.String(), "6379") {
+				t.Errorf("body leaks the cause: %s", rec.Body)
 			}
 		})
 	}

@@ -75,7 +75,10 @@ func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 //   - those of the first [Options.Errors] entry whose Err matches with
 //     [errors.Is];
 //   - 413 for an [*net/http.MaxBytesError];
-//   - 503 for [context.DeadlineExceeded] and [net/http.ErrHandlerTimeout];
+//   - 503 for [context.DeadlineExceeded] and [net/http.ErrHandlerTimeout],
+//     and for an error with a method Unavailable() bool that reports true:
+//     a store that could not answer, such as ratelimit.ErrStore,
+//     session.ErrStore and auth.ErrUnavailable;
 //   - otherwise 500 with no detail.
 //
 // The body is the problem JSON of that status with the public message as
@@ -140,11 +143,16 @@ func (c *config) statusOf(err error) (int, string) {
 			return mp.Status, mp.Public
 		}
 	}
-	var mbe *http.MaxBytesError
+	var (
+		mbe   *http.MaxBytesError
+		store interface{ Unavailable() bool }
+	)
 	switch {
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, ""
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, http.ErrHandlerTimeout):
+		return http.StatusServiceUnavailable, ""
+	case errors.As(err, &store) && store.Unavailable():
 		return http.StatusServiceUnavailable, ""
 	}
 	return http.StatusInternalServerError, ""

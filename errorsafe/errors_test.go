@@ -401,3 +401,52 @@ func TestA503WithoutRetryAfterGetsFiveSeconds(t *testing.T) {
 		})
 	}
 }
+
+// unavailable is a store failure of another package, marked the way
+// ratelimit.ErrStore, session.ErrStore and auth.ErrUnavailable are.
+type unavailable struct{ up bool }
+
+func (unavailable) Error() string       { return "store: connection refused" }
+func (u unavailable) Unavailable() bool { return !u.up }
+
+// A handler that returns a store's failure (a session or credential
+// store, a rate limit's Redis) gets the 503 with Retry-After that the
+// packages answer such failures with themselves, not a 500 that tells
+// clients and monitors the service is broken rather than briefly
+// unavailable. The mark is found through wrapping, and an Options.Errors
+// entry or an *Error still decides first.
+func TestWriteErrorAnswersUnavailableStores503(t *testing.T) {
+	mapped := errors.New("mapped")
+	tests := []struct {
+		name string
+		opts errorsafe.Options
+		err  error
+		want int
+	}{
+		{"a store failure", errorsafe.Options{}, unavailable{}, 503},
+		{"wrapped", errorsafe.Options{}, fmt.Errorf("load cart: %w", unavailable{}), 503},
+		{"marked but up", errorsafe.Options{}, unavailable{up: true}, 500},
+		{"an *Error decides first", errorsafe.Options{}, &errorsafe.Error{Status: 502, Err: unavailable{}}, 502},
+		{"an Options.Errors entry decides first",
+			errorsafe.Options{Errors: []errorsafe.ErrorMapping{{Err: mapped, Status: 409}}},
+			errors.Join(mapped, unavailable{}), 409},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _ := newLogged(t, tt.opts)
+			rec := httptest.NewRecorder()
+			m.Handler(errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+				return tt.err
+			})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			if rec.Code != tt.want {
+				t.Fatalf("status %d, want %d", rec.Code, tt.want)
+			}
+			if tt.want == 503 && rec.Header().Get("Retry-After") == "" {
+				t.Error("a 503 without Retry-After")
+			}
+			if strings.Contains(rec.Body.String(), "connection refused") {
+				t.Errorf("body leaks the cause: %s", rec.Body)
+			}
+		})
+	}
+}

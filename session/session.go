@@ -46,7 +46,9 @@ const maxTimeout = 100 * 365 * 24 * time.Hour
 var (
 	// ErrStore means the store failed: unreachable, timed out, full. The
 	// default response is 503 with Retry-After, never an anonymous session.
-	ErrStore = errors.New("session: store unavailable")
+	// It has a method Unavailable() bool that reports true, by which
+	// errorsafe answers a handler that returns it with 503 too.
+	ErrStore = error(unavailableError("session: store unavailable"))
 	// ErrTooLarge means an encoded session does not fit in a 4096-byte
 	// cookie ([CookieStore]). The default response is 500: the application
 	// put too much in the session.
@@ -69,6 +71,14 @@ var (
 	// ErrOption is wrapped by every [OptionError].
 	ErrOption = errors.New("session: invalid option")
 )
+
+// unavailableError is the type of ErrStore.
+type unavailableError string
+
+func (e unavailableError) Error() string { return string(e) }
+
+// Unavailable reports true: the store could not answer.
+func (unavailableError) Unavailable() bool { return true }
 
 // OptionError describes an invalid option given to a constructor. It wraps
 // [ErrOption].
