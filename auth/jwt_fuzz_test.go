@@ -75,7 +75,10 @@ func FuzzBearerExtraction(f *testing.F) {
 
 // FuzzJWTVerify checks the verification path: no panic, only package
 // reasons, and whatever it accepts golang-jwt accepts too with the same
-// key, algorithm and claim checks (the pre-scan only ever narrows).
+// key, algorithm and claim checks (the pre-scan only ever narrows), under
+// the kid of that key, and with the subject, scopes and roles that
+// encoding/json reads in the signed claims (the scanner and encoding/json
+// read one claims set alike).
 func FuzzJWTVerify(f *testing.F) {
 	for _, tok := range fuzzSeeds(f) {
 		f.Add(tok)
@@ -94,10 +97,70 @@ func FuzzJWTVerify(f *testing.F) {
 		if id.Subject() == "" {
 			t.Fatal("accepted a token without subject")
 		}
-		if _, err := ref.Parse(tok, func(*jwt.Token) (any, error) { return k.hmac, nil }); err != nil {
+		claims := jwt.MapClaims{}
+		parsed, err := ref.ParseWithClaims(tok, claims, func(*jwt.Token) (any, error) { return k.hmac, nil })
+		if err != nil {
 			t.Fatalf("accepted a token golang-jwt rejects: %v", err)
 		}
+		// The key is the one of ID "k1": the kid, as encoding/json reads
+		// the header, names it.
+		if kid, _ := parsed.Header["kid"].(string); kid != "k1" {
+			t.Fatalf("accepted a token of kid %#v for the key k1", parsed.Header["kid"])
+		}
+		// The identity is the one the signed claims name, as encoding/json
+		// reads them.
+		if sub, _ := claims["sub"].(string); id.Subject() != sub {
+			t.Fatalf("subject %q, golang-jwt reads sub %#v", id.Subject(), claims["sub"])
+		}
+		if got, want := sortedSet(id.Scopes()), refScopes(t, claims); !slices.Equal(got, want) {
+			t.Fatalf("scopes %q, the claims grant %q", got, want)
+		}
+		if got, want := sortedSet(id.Roles()), sortedSet(refStrings(t, claims["roles"])); !slices.Equal(got, want) {
+			t.Fatalf("roles %q, the claims grant %q", got, want)
+		}
 	})
+}
+
+// refScopes reads the scopes of claims decoded by encoding/json: the
+// scope string split at spaces, else scp, an array or a string split so.
+func refScopes(t *testing.T, claims jwt.MapClaims) []string {
+	if s, ok := claims["scope"].(string); ok && s != "" {
+		return sortedSet(strings.Split(s, " "))
+	}
+	if s, ok := claims["scp"].(string); ok {
+		return sortedSet(strings.Split(s, " "))
+	}
+	return sortedSet(refStrings(t, claims["scp"]))
+}
+
+// refStrings reads a claim that holds strings: a string alone or an
+// array of strings; any other accepted value fails the test.
+func refStrings(t *testing.T, v any) []string {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				t.Fatalf("accepted a claim of strings holding %#v", e)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	t.Fatalf("accepted a claim of strings holding %#v", v)
+	return nil
+}
+
+// sortedSet returns the distinct non-empty strings of list, sorted.
+func sortedSet(list []string) []string {
+	out := slices.DeleteFunc(slices.Clone(list), func(s string) bool { return s == "" })
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // FuzzJWTVerifyAudiences checks a verifier with several accepted
