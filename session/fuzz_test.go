@@ -46,17 +46,30 @@ func FuzzCookieHeader(f *testing.F) {
 	})
 }
 
-// FuzzCookieValue checks the Cookie header parser: what it returns is a
-// valid cookie value found in the header, and a header built from a valid
-// value is always parsed back.
+// FuzzCookieValue checks the Cookie header parser: it returns the value
+// of the first cookie called sid whose value is valid, as a plain reading
+// of the header finds it, and net/http reads a cookie called sid of that
+// value too; a header built from a valid value is always parsed back.
 func FuzzCookieValue(f *testing.F) {
 	f.Add("sid=abc", "abc")
 	f.Add("a=1; sid=\"q\"", "v")
 	f.Add(" sid=x ; sid=y", "z")
+	f.Add("xsid=a; sid=b", "v")
+	f.Add("sid=a b; sid=\"\"; sid=c", "v")
 	f.Fuzz(func(t *testing.T, header, value string) {
 		got, ok := session.CookieValue(http.Header{"Cookie": {header}}, "sid")
 		if ok && (got == "" || !strings.Contains(header, got) || strings.ContainsAny(got, "; \t\",\\")) {
 			t.Errorf("CookieValue(%q) = %q", header, got)
+		}
+		want, wantOK := refCookieValue(header, "sid")
+		if got != want || ok != wantOK {
+			t.Errorf("CookieValue(%q) = %q, %v; the first valid sid cookie is %q, %v", header, got, ok, want, wantOK)
+		}
+		if ok {
+			r := &http.Request{Header: http.Header{"Cookie": {header}}}
+			if !slices.ContainsFunc(r.CookiesNamed("sid"), func(c *http.Cookie) bool { return c.Value == got }) {
+				t.Errorf("CookieValue(%q) = %q, a sid cookie net/http does not read", header, got)
+			}
 		}
 		valid := value != ""
 		for i := 0; i < len(value); i++ {
@@ -71,6 +84,29 @@ func FuzzCookieValue(f *testing.F) {
 			}
 		}
 	})
+}
+
+// refCookieValue is the documented rule, written apart from the
+// implementation: the pairs of the header split at ";", each trimmed of
+// spaces and tabs; the first whose name is name exactly and whose value,
+// once a pair of surrounding double quotes is removed, is non-empty and
+// made of RFC 6265 cookie-octets.
+func refCookieValue(header, name string) (string, bool) {
+	for _, pair := range strings.Split(header, ";") {
+		k, v, ok := strings.Cut(strings.Trim(pair, " \t"), "=")
+		if !ok || k != name {
+			continue
+		}
+		if len(v) >= 2 && strings.HasPrefix(v, "\"") && strings.HasSuffix(v, "\"") {
+			v = v[1 : len(v)-1]
+		}
+		if v != "" && !strings.ContainsFunc(v, func(r rune) bool {
+			return r <= 0x20 || r >= 0x7f || strings.ContainsRune("\";,\\", r)
+		}) {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // FuzzCookieStoreDecode feeds arbitrary cookie values to a CookieStore:
