@@ -233,6 +233,23 @@ func FuzzRedactURLPassword(f *testing.F) {
 	})
 }
 
+// sensitiveHeaderName is the documented list of Options.RedactHeaders,
+// written apart from the implementation: the built-in names, and any
+// name whose lower case holds one of the words.
+func sensitiveHeaderName(canon string) bool {
+	switch canon {
+	case "Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key":
+		return true
+	}
+	lower := strings.ToLower(canon)
+	for _, w := range []string{"auth", "token", "secret", "key", "passw", "session", "cookie", "credential", "signature", "jwt", "assertion", "dpop", "oidc"} {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
 func dropTabsAndNewlines(s string) string {
 	return strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(s)
 }
@@ -246,9 +263,11 @@ func isUserinfoChar(r rune) bool {
 }
 
 // FuzzRedactHeader checks the documented promises of RedactHeader on any
-// name and value: no bidirectional control is logged, a plain header's
-// value is at most 256 bytes and never keeps a word starting with "eyJ"
-// (a JWT), and a value that is kept is the input's first 256 bytes.
+// name and value: no bidirectional control is logged, a sensitive header
+// (by name) is always [REDACTED], a URL header is logged as RedactURL
+// writes it, a plain header's value is at most 256 bytes and never keeps
+// a word starting with "eyJ" (a JWT), is redacted only for one, and a
+// value that is kept is the input's first 256 bytes.
 func FuzzRedactHeader(f *testing.F) {
 	for _, s := range []struct{ name, value string }{
 		{"X-Upstream", "Bearer eyJhbGciOi.x.y"},
@@ -258,6 +277,9 @@ func FuzzRedactHeader(f *testing.F) {
 		{"X-Checksum", "AAAeyJ"},
 		{"X-Upstream", "%65yJhbGciOi"},
 		{"X-Long", strings.Repeat("\u202e", 100)},
+		{"x-goog-iap-jwt-assertion", "abc"},
+		{"X-Session", "plain"},
+		{"origin", "https://u:p@h\u202e/?token=x"},
 	} {
 		f.Add(s.name, s.value)
 	}
@@ -269,11 +291,25 @@ func FuzzRedactHeader(f *testing.F) {
 		if bidi.MatchString(out) {
 			t.Fatalf("RedactHeader(%q, %q) = %q keeps a bidi control", name, value, out)
 		}
-		switch textproto.CanonicalMIMEHeaderKey(name) {
+		canon := textproto.CanonicalMIMEHeaderKey(name)
+		if sensitiveHeaderName(canon) {
+			if out != errorsafe.Redacted {
+				t.Fatalf("RedactHeader(%q, %q) = %q: the header is sensitive", name, value, out)
+			}
+			return
+		}
+		switch canon {
 		case "Referer", "Origin", "Location", "Content-Location":
+			if want := bidi.ReplaceAllString(m.RedactURL(value), "\ufffd"); out != want {
+				t.Fatalf("RedactHeader(%q, %q) = %q, RedactURL gives %q", name, value, out, want)
+			}
 			return
 		}
 		if out == errorsafe.Redacted {
+			// Only for a JWT, perhaps percent-encoded, in the part kept.
+			if head := value[:min(len(value), 256)]; !strings.Contains(head, "ey") && !strings.Contains(head, "%") && head != errorsafe.Redacted {
+				t.Fatalf("RedactHeader(%q, %q) redacted a value without a JWT", name, value)
+			}
 			return
 		}
 		if len(out) > 256 || jwtWord.MatchString(out) {
