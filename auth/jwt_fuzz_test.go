@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -78,15 +79,30 @@ func FuzzBearerExtraction(f *testing.F) {
 // key, algorithm and claim checks (the pre-scan only ever narrows), under
 // the kid of that key, and with the subject, scopes and roles that
 // encoding/json reads in the signed claims (the scanner and encoding/json
-// read one claims set alike).
+// read one claims set alike). Each input is a token, taken as it is, and
+// a JOSE header and claims set, signed with the key: a changed byte of a
+// token almost always breaks its signature, so only the signed pair
+// reaches the header and claims scanners with a valid signature.
 func FuzzJWTVerify(f *testing.F) {
+	header := `{"alg":"HS256","kid":"k1"}`
+	claims := string(must(json.Marshal(goodClaims())))
 	for _, tok := range fuzzSeeds(f) {
-		f.Add(tok)
+		f.Add(tok, header, claims)
 	}
+	for _, c := range []map[string]any{
+		with(goodClaims(), "scope", nil), with(with(goodClaims(), "scope", nil), "scp", "a b  c"),
+		with(with(goodClaims(), "scope", nil), "scp", []string{"a", "b"}), with(goodClaims(), "roles", "admin"),
+		with(goodClaims(), "aud", []string{"x", "api://orders"}),
+	} {
+		f.Add("", header, string(must(json.Marshal(c))))
+	}
+	f.Add("", `{"alg":"HS256","kid":"k1","typ":"JWT"}`, strings.Replace(claims, `"sub":"alice"`, `"sub":"alice","sub":"bob"`, 1))
+	f.Add("", `{"kid":"k\u0031","alg":"HS256"}`, strings.Replace(claims, `"sub":"alice"`, `"s\u0075b":"bob"`, 1))
+	f.Add("", header, strings.Replace(claims, `"sub":"alice"`, `"sub":"al\u0069ce"`, 1))
 	k := keysOnce()
 	m := fuzzJWT(f)
 	ref := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithIssuer("https://issuer.example"), jwt.WithAudience("api://orders"), jwt.WithTimeFunc(testClock))
-	f.Fuzz(func(t *testing.T, tok string) {
+	check := func(t *testing.T, tok string) {
 		id, err := m.Verify(context.Background(), tok)
 		if err != nil {
 			if !errors.Is(err, auth.ErrInvalidToken) {
@@ -118,7 +134,18 @@ func FuzzJWTVerify(f *testing.F) {
 		if got, want := sortedSet(id.Roles()), sortedSet(refStrings(t, claims["roles"])); !slices.Equal(got, want) {
 			t.Fatalf("roles %q, the claims grant %q", got, want)
 		}
+	}
+	f.Fuzz(func(t *testing.T, tok, header, claims string) {
+		check(t, tok)
+		check(t, signRaw(t, jwt.SigningMethodHS256, k.hmac, rawSeg(header), rawSeg(claims)))
 	})
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // refScopes reads the scopes of claims decoded by encoding/json: the
