@@ -529,14 +529,29 @@ func looksSecret(v string) bool {
 // hasJWT reports whether a word of the header value v looks like a JWT
 // (see looksSecret): one starting at the beginning of v or after a byte
 // that cannot be part of a base64 token, as in "Bearer eyJ…" or
-// "token=eyJ…".
+// "token=eyJ…", or after the percent escape of such a byte, as in
+// "state%3DeyJ…" or "Bearer%20eyJ…" (found in review: a header carrying
+// an encoded URL, such as X-Original-Uri, logged base64 JSON after an
+// encoded "=" in full, while "%65yJ…" alone was redacted; a whole JWT
+// was caught anyway by the ".eyJ" of its claims).
 func hasJWT(v string) bool {
 	for i := 0; i < len(v); i++ {
-		if (i == 0 || !isBase64Byte(v[i-1])) && looksSecret(v[i:]) {
+		if wordStart(v, i) && looksSecret(v[i:]) {
 			return true
 		}
 	}
 	return false
+}
+
+// wordStart reports whether a base64 token can start at v[i]: at the
+// beginning of v, or after a byte, written as it is or percent-encoded,
+// that cannot be part of one.
+func wordStart(v string, i int) bool {
+	if i == 0 || !isBase64Byte(v[i-1]) {
+		return true
+	}
+	b, ok := percent.Byte(v, i-3)
+	return ok && v[i-3] == '%' && !isBase64Byte(b)
 }
 
 // isBase64Byte reports whether ch is in the base64 or base64url alphabet.

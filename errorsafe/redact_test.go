@@ -261,6 +261,12 @@ func TestRedactHeaderJWT(t *testing.T) {
 		{"a JWT after a scheme", "X-Forwarded-Creds", "Bearer " + jwt, errorsafe.Redacted},
 		{"a JWT in a list", "X-Upstream", "a=1, b=" + jwt, errorsafe.Redacted},
 		{"a percent-encoded JWT", "X-Upstream", "%65yJhbGciOi", errorsafe.Redacted},
+		// Base64 JSON without the ".eyJ" of a JWT's claims, after an
+		// encoded "=" or space, in a header that carries an encoded URL.
+		{"base64 JSON after an encoded separator", "X-Original-Uri", "/cb?state%3DeyJ1c2VyIjoiYWxpY2UifQ", errorsafe.Redacted},
+		{"base64 JSON after an encoded space", "X-Forwarded-Creds", "Bearer%20eyJ1c2VyIjoiYWxpY2UifQ", errorsafe.Redacted},
+		{"encoded base64 JSON after an encoded separator", "X-Original-Uri", "/cb?t%3d%65yJhbGciOi", errorsafe.Redacted},
+		{"eyJ after an encoded base64 byte is kept", "X-Checksum", "AA%2BeyJ", "AA%2BeyJ"},
 		{"eyJ inside a word is kept", "X-Checksum", "AAAeyJ", "AAAeyJ"},
 		{"a plain value is kept", "Accept-Language", "en-GB, eyes", "en-GB, eyes"},
 	}
