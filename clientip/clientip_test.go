@@ -77,6 +77,23 @@ func TestResolve(t *testing.T) {
 			req{remote: "203.0.113.7:5555", headers: hdr("X-Forwarded-Proto", "https")}, "203.0.113.7", "http"},
 		{"with no trusted proxy X-Forwarded-Proto cannot downgrade", direct,
 			req{remote: "203.0.113.7:5555", tls: true, headers: hdr("X-Forwarded-Proto", "http")}, "203.0.113.7", "https"},
+		// gin-gonic/gin CVE-2020-28483 (gin#2473): ClientIP
+		// trusted X-Forwarded-For from every peer by default; and echo's
+		// ExtractIPFromXFFHeader trusts loopback, link-local and private
+		// peers unless told otherwise. No peer is trusted here unless it
+		// is listed: not the loopback, not a private range.
+		{"regression gin CVE-2020-28483: with no trusted proxy a loopback peer's X-Forwarded-For is ignored", direct,
+			req{remote: "127.0.0.1:5555", headers: hdr("X-Forwarded-For", "198.51.100.1")}, "127.0.0.1", "http"},
+		{"regression gin CVE-2020-28483: with no trusted proxy a private peer's X-Forwarded-For and X-Forwarded-Proto are ignored", direct,
+			req{remote: "10.0.0.1:5555", headers: hdr("X-Forwarded-For", "198.51.100.1", "X-Forwarded-Proto", "https")}, "10.0.0.1", "http"},
+		{"regression gin CVE-2020-28483: an IPv6 loopback peer is not trusted either", direct,
+			req{remote: "[::1]:5555", headers: hdr("X-Forwarded-For", "198.51.100.1")}, "::1", "http"},
+		{"regression gin CVE-2020-28483: a loopback peer is not trusted when other proxies are listed", xff,
+			req{remote: "127.0.0.1:5555", headers: hdr("X-Forwarded-For", "198.51.100.1")}, "127.0.0.1", "http"},
+		{"regression gin CVE-2020-28483: a link-local peer is not trusted when other proxies are listed", xff,
+			req{remote: "[fe80::1]:5555", headers: hdr("X-Forwarded-For", "198.51.100.1")}, "fe80::1", "http"},
+		{"regression gin CVE-2020-28483: an unlisted private IPv4 peer is not trusted when other proxies are listed", xff,
+			req{remote: "172.16.0.1:5555", headers: hdr("X-Forwarded-For", "198.51.100.1")}, "172.16.0.1", "http"},
 		{"an IPv6 RemoteAddr loses its zone", direct, req{remote: "[fe80::1%eth0]:443"}, "fe80::1", "http"},
 		{"an IPv4-mapped RemoteAddr is unmapped", direct, req{remote: "[::ffff:203.0.113.9]:80"}, "203.0.113.9", "http"},
 		{"a RemoteAddr without port is accepted", direct, req{remote: "203.0.113.7"}, "203.0.113.7", "http"},
