@@ -114,6 +114,11 @@ func sharedSuffix(long bool) cors.Options {
 	})
 }
 
+// ginContrib is base with the origins of gin-contrib/cors CVE-2019-25211.
+var ginContrib = with(func(o *cors.Options) {
+	o.AllowedOrigins = []string{"https://example.com", "http://localhost"}
+})
+
 var megabyteOfCommas = strings.Repeat(",", 1<<20)
 var megabyteName = strings.Repeat("a", 1<<20)
 
@@ -174,6 +179,22 @@ var specCases = []specCase{
 	{name: "regression userinfo trick: https://evil@app.example.com is not an origin",
 		opts: base, method: "GET", headers: [][2]string{{"Origin", "https://evil@app.example.com"}},
 		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	// gin-contrib/cors CVE-2019-25211: an allowed origin was matched as a
+	// prefix when it ended with a wildcard, so https://example.com/* let
+	// https://example.community in, and http://localhost/* let
+	// http://localhost.example.com in. Exact origins are matched whole.
+	{name: "regression gin-contrib/cors CVE-2019-25211: https://example.community is not allowed by https://example.com",
+		opts: ginContrib, method: "GET", headers: [][2]string{{"Origin", "https://example.community"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "regression gin-contrib/cors CVE-2019-25211: http://localhost.example.com is not allowed by http://localhost",
+		opts: ginContrib, method: "GET", headers: [][2]string{{"Origin", "http://localhost.example.com"}},
+		want: passedDisallowed, err: cors.ErrOriginNotAllowed},
+	{name: "regression gin-contrib/cors CVE-2019-25211: nor is http://localhost.evil.net in a preflight",
+		opts: ginContrib, method: "OPTIONS", status: 403, headers: preflight("http://localhost.evil.net", "PUT"),
+		want: rejectedPreflight, err: cors.ErrOriginNotAllowed},
+	{name: "the origins of gin-contrib/cors CVE-2019-25211 are allowed themselves",
+		opts: ginContrib, method: "GET", headers: [][2]string{{"Origin", "https://example.com"}},
+		want: allowedActual("https://example.com")},
 	// jub0bs/cors GHSA-vhxv-fg4m-p2w8: origins were kept in a tree keyed
 	// by host suffix, and two allowed hosts that share a proper suffix
 	// (foo.com, bar.com) let a third host made of both (barfoo.com)
@@ -661,6 +682,8 @@ func TestNewRejectsUnsafeOrMalformedOptions(t *testing.T) {
 		{"a wildcard inside a label", cors.Options{AllowedOrigins: []string{"https://*example.com"}}, []error{cors.ErrInvalidOrigin}},
 		{"a wildcard in a later label", cors.Options{AllowedOrigins: []string{"https://app.*.example.com"}}, []error{cors.ErrInvalidOrigin}},
 		{"a wildcard for the whole host", cors.Options{AllowedOrigins: []string{"https://*"}}, []error{cors.ErrInvalidOrigin}},
+		{"regression gin-contrib/cors CVE-2019-25211: a wildcard path such as https://example.com/*", cors.Options{AllowedOrigins: []string{"https://example.com/*"}}, []error{cors.ErrInvalidOrigin}},
+		{"regression gin-contrib/cors CVE-2019-25211: a trailing wildcard such as http://localhost*", cors.Options{AllowedOrigins: []string{"http://localhost*"}}, []error{cors.ErrInvalidOrigin}},
 		{"a pattern on a top-level domain", cors.Options{AllowedOrigins: []string{"https://*.com"}}, []error{cors.ErrInvalidOrigin}},
 		// Found in review: every x.run.app is a public suffix, so the
 		// pattern trusted every Cloud Run customer's site.
