@@ -1008,3 +1008,31 @@ func TestTokenIsNeverReadFromTheQueryString(t *testing.T) {
 		})
 	}
 }
+
+// Regression for Django CVE-2016-7401: the cookie parser lost track of
+// where a cookie ends and read a CSRF cookie out of the value of another
+// cookie (Google Analytics' __utmz, which holds text an attacker chooses),
+// so the attacker's own nonce and token passed the double-submit check.
+// Legacy RFC 2109 parsers do the same at a comma once a "$Version" cookie
+// is present (the "phantom $Version" cookie). Cookies are split at
+// semicolons only here, as browsers write them.
+func TestRegressionDjangoCVE20167401TokenCookieInsideAnotherCookieIsNotRead(t *testing.T) {
+	ts := newTokenServer(t, csrf.TokenOptions{Key: key1}, csrf.Options{})
+	planted := &http.Cookie{Name: ts.cookieName(t), Value: strings.Repeat("A", 43)}
+	tok, _ := ts.get(t, cookieHeader(planted))
+	if code, _, _ := ts.do(post(cookieHeader(planted), tokenHeader(tok))); code != 200 {
+		t.Fatalf("the token for the planted nonce does not pass as its own cookie: %v", ts.err)
+	}
+	own := planted.Name + "=" + planted.Value
+	for _, cookie := range []string{
+		"__utmz=x," + own,
+		"__utmz=x, " + own,
+		"__utmz=x " + own,
+		"$Version=1; __utmz=x, " + own,
+		"$Version=1; __utmz=\"x," + own + "\"",
+	} {
+		if code, _, _ := ts.do(post([2]string{"Cookie", cookie}, tokenHeader(tok))); code == 200 {
+			t.Errorf("Cookie: %q: a token for a nonce inside another cookie passed", cookie)
+		}
+	}
+}
