@@ -1517,3 +1517,47 @@ func TestCookieTossingDoesNotSwapTheSession(t *testing.T) {
 		})
 	}
 }
+
+// Regression for Django CVE-2016-7401, for the session cookie: the cookie
+// parser lost track of where a cookie ends and read a cookie out of the
+// value of another one (Google Analytics' __utmz, which holds text an
+// attacker chooses); legacy RFC 2109 parsers do the same at a comma once
+// a "$Version" cookie is present (the "phantom $Version" cookie). An
+// attacker on a sibling host, who cannot set the __Host- session cookie,
+// can set such another cookie. Cookies are split at semicolons only here,
+// as browsers write them, so the attacker's own session, planted that
+// way, is never the victim's.
+func TestRegressionDjangoCVE20167401SessionCookieInsideAnotherCookieIsNotRead(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			a := storetest.NewApp(t, session.Options{Store: st.new(t)(nil)})
+			_, planted := a.Do(t, "/login?user=mallory", "")
+			if planted == "" {
+				t.Fatal("no session cookie set at login")
+			}
+			name := a.M.CookieName()
+			// The attacker's token is valid where it is sent as the session
+			// cookie, so a parser that found it would log the victim in as
+			// mallory.
+			if rec, _ := a.Do(t, "/whoami", planted); rec.Body.String() != "mallory" {
+				t.Fatalf("the planted token itself: whoami = %d %q, want mallory", rec.Code, rec.Body.String())
+			}
+			for _, cookie := range []string{
+				"tracker=x," + name + "=" + planted,
+				"tracker=x, " + name + "=" + planted,
+				"tracker=x " + name + "=" + planted,
+				"$Version=1; tracker=x, " + name + "=" + planted,
+				"$Version=1; tracker=\"x," + name + "=" + planted + "\"",
+				"tracker=x\t" + name + "=" + planted,
+			} {
+				req := httptest.NewRequest(http.MethodGet, "https://example.com/whoami", nil)
+				req.Header.Set("Cookie", cookie)
+				rec := httptest.NewRecorder()
+				a.Handler.ServeHTTP(rec, req)
+				if rec.Code != http.StatusUnauthorized {
+					t.Errorf("Cookie: %.60q: whoami = %d %q, want 401", cookie, rec.Code, rec.Body.String())
+				}
+			}
+		})
+	}
+}
