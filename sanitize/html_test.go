@@ -54,6 +54,19 @@ var xssVectors = []string{
 	`<svg><animate onbegin=alert(1) attributeName=x dur=1s>`,
 	`<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext></math>`,
 	`<math href="javascript:alert(1)">CLICK</math>`,
+	// Mutation XSS, where the markup a sanitizer writes parses into other
+	// elements when the browser reads it again: DOMPurify CVE-2020-26870
+	// (a form closed inside MathML, an mglyph moving a style into the
+	// HTML namespace), its 2.0.0 bypass through a p closed inside SVG,
+	// and the Sanitize gem's CVE-2020-4054 (style inside math or svg) and
+	// CVE-2023-23627 (markup inside noscript).
+	`<form><math><mtext></form><form><mglyph><svg><mtext><style><path id="</style><img onerror=alert(1) src>">`,
+	`<svg></p><style><a id="</style><img src=1 onerror=alert(1)>">`,
+	`<math><mtext><table><mglyph><style><!--</style><img title="--&gt;&lt;img src=1 onerror=alert(1)&gt;">`,
+	`<math><style><img src=x onerror=alert(1)></style></math>`,
+	`<svg><style><img src=x onerror=alert(1)></style></svg>`,
+	`<noscript><img src=x onerror=alert(1)></noscript>`,
+	`<noscript><style></noscript><img src=x onerror=alert(1)>`,
 	`<iframe src="javascript:alert(1)"></iframe>`,
 	`<iframe srcdoc="<script>alert(1)</script>"></iframe>`,
 	`<object data="javascript:alert(1)"></object>`,
