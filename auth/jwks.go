@@ -64,7 +64,8 @@ type JWKSOptions struct {
 	MaxStale time.Duration
 	// DangerouslyAllowHTTP accepts an http JWKSURL, for tests against a
 	// local server only: a key set fetched in clear text can be
-	// replaced on the way.
+	// replaced on the way. Default: false, an http JWKSURL (or a
+	// redirect to one) is refused.
 	DangerouslyAllowHTTP bool
 }
 

@@ -52,7 +52,7 @@ type JWTOptions struct {
 	// token. At least one key or a JWKSURL is required. A key
 	// anyone can sign with (an HMAC secret of all zero bytes, the
 	// Ed25519 key of an all-zero seed, an Ed25519 public key of small
-	// order) is an error; see [Key].
+	// order) is an error; see [Key]. Default: none.
 	Keys []Key
 
 	// JWKSURL is an https URL of a JSON Web Key Set (RFC 7517), such as
@@ -67,10 +67,12 @@ type JWTOptions struct {
 	// usable key appears).
 	// Default: none.
 	JWKSURL string
-	// JWKS tunes the fetching of JWKSURL.
+	// JWKS tunes the fetching of JWKSURL. Default: the zero
+	// JWKSOptions, each of whose fields documents its default.
 	JWKS JWKSOptions
 
 	// Issuer, when set, is the required iss claim (exact match).
+	// Default: none, iss is not checked.
 	Issuer string
 	// Audience, when set, must be one of the token's aud values: the
 	// identifier of this service. Set it whenever the issuer serves more
@@ -79,6 +81,7 @@ type JWTOptions struct {
 	// application it serves, ID tokens included, with the same keys, so
 	// without it a token meant for another application would be accepted
 	// here. A control character or invalid UTF-8 in it is an error.
+	// Default: none, aud is not checked (unless Audiences is set).
 	Audience string
 	// Audiences lists further identifiers of this service, for a service
 	// that answers to more than one (an API moving from one identifier to
@@ -126,7 +129,8 @@ type JWTOptions struct {
 	// against cross-site request forgery (package csrf, and a SameSite
 	// cookie), which a token in the Authorization header does not need.
 	// A response to a request authenticated by the cookie is marked
-	// Cache-Control: private (see [JWT.Handler]).
+	// Cache-Control: private (see [JWT.Handler]). It must be a valid
+	// cookie name. Default: none, no cookie is read.
 	CookieName string
 	// DangerouslyAllowQueryToken accepts the token from the access_token
 	// query parameter (RFC 6750 §2.3), where it leaks into logs, history
@@ -137,6 +141,8 @@ type JWTOptions struct {
 
 	// Denylist, when set, is consulted for the jti of every token, which
 	// then becomes a required claim. Errors from it fail closed (503).
+	// Default: nil, no token is revoked before it expires, jti is not
+	// required, and [JWT.Revoke] fails.
 	Denylist Denylist
 
 	// ValidateClaims, when set, is called with the identity of every token

@@ -92,7 +92,7 @@ type TokenEndpointOptions struct {
 	// is consulted again on every refresh (a deleted user's refresh
 	// tokens stop working; changed roles and scopes take effect).
 	// Required when a client may use the password or refresh_token
-	// grant.
+	// grant. Default: nil, which is an error in that case.
 	Users UserStore
 	// Hasher verifies passwords and client secrets. Default
 	// [password.Default].
@@ -103,7 +103,9 @@ type TokenEndpointOptions struct {
 	// ([AttemptLimiter.Reserve]), and a verified password clears the
 	// pair. A refused attempt gets 429 with Retry-After and no password
 	// is hashed. Client secrets are not counted by it; put a rate limiter
-	// on the endpoint as well.
+	// on the endpoint as well. Default: nil, password attempts are not
+	// limited: an attacker may guess passwords as fast as the endpoint
+	// answers.
 	Limiter AttemptLimiter
 	// IssueLimiter, when set, limits the tokens issued per subject: it is
 	// asked once for every response that would issue tokens, after every

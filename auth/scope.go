@@ -13,7 +13,7 @@ import (
 // ScopeOptions configures [NewScopeCheck].
 type ScopeOptions struct {
 	// Scopes are required, all of them (RFC 6749 §3.3 scope tokens,
-	// compared exactly). At least one.
+	// compared exactly). Required: at least one.
 	Scopes []string
 	// Realm is the realm of the WWW-Authenticate challenge. Default
 	// [DefaultRealm].
@@ -87,7 +87,10 @@ func RequireScopes(scopes ...string) func(http.Handler) http.Handler {
 	return s.Handler
 }
 
-// Check reports whether r's identity has every required scope.
+// Check reports whether r's identity has every required scope: nil, an
+// error wrapping [ErrNoCredentials] when r carries no authenticated
+// identity, or one wrapping [ErrInsufficientScope] when a scope is missing
+// (and for the zero or nil ScopeCheck, which refuses every request).
 func (s *ScopeCheck) Check(r *http.Request) error {
 	if s == nil || len(s.required) == 0 {
 		return errScopeNotConfigured

@@ -38,12 +38,15 @@ type IssuerOptions struct {
 	// Ed25519 key of an all-zero seed or one whose second half is not
 	// the public key of its seed is an error, as anyone could sign with
 	// it. Key.ID becomes the kid header; set it whenever keys rotate.
+	// Required: the zero Key is an error.
 	Key Key
 	// PublishKeys are further public keys served by the JWKS handler,
 	// typically the previous signing key during a rotation, so that
 	// tokens it signed stay verifiable until they expire. Each needs an
 	// ID of its own, distinct from Key.ID (unless Key is an HMAC secret,
 	// which is not published): a verifier selects a key by kid alone.
+	// Default: none, only the public key of Key is published (no key
+	// for an HMAC secret).
 	PublishKeys []Key
 	// Issuer is the iss claim, the issuer's URL. Required.
 	Issuer string
