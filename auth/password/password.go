@@ -151,7 +151,8 @@ type Options struct {
 
 	// DangerouslyAllowWeakParams lets Params go below the OWASP
 	// recommendation, down to m=8 KiB, t=1. It exists for tests that
-	// hash many passwords; never set it in production.
+	// hash many passwords; never set it in production. Default: false,
+	// weaker Params are an error.
 	DangerouslyAllowWeakParams bool
 }
 
