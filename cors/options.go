@@ -51,6 +51,10 @@ type Options struct {
 	//
 	// The same list can be given to csrf.Options.TrustedOrigins, which
 	// parses it identically.
+	//
+	// Required unless AllowOriginFunc or DangerouslyAllowNullOrigin is
+	// set: there is no default, and an empty list is then an error
+	// ([ErrNoAllowedOrigins]).
 	AllowedOrigins []string
 
 	// AllowOriginFunc, if set, is asked about every syntactically valid
@@ -159,8 +163,8 @@ type Options struct {
 
 // Configuration errors, wrapped in an [*OptionError] by [New].
 var (
-	// ErrNoAllowedOrigins: neither AllowedOrigins nor AllowOriginFunc is
-	// set, and there is no safe default.
+	// ErrNoAllowedOrigins: none of AllowedOrigins, AllowOriginFunc and
+	// DangerouslyAllowNullOrigin is set, and there is no safe default.
 	ErrNoAllowedOrigins = errors.New("cors: no allowed origins: set AllowedOrigins or AllowOriginFunc")
 	// ErrInvalidOrigin: an entry of AllowedOrigins is not an origin or a
 	// valid subdomain pattern.
