@@ -126,13 +126,14 @@ type TokenOptions struct {
 	// compute the token of a session or cookie they know.
 	Key []byte
 	// PreviousKeys still verify tokens during a key rotation. Each is
-	// checked as Key is.
+	// checked as Key is. Default: none, only Key verifies.
 	PreviousKeys [][]byte
 	// SessionID returns a stable identifier of the request's session,
 	// and whether there is one. Tokens of a session are then valid only
 	// in that session. Without a session (or with a nil SessionID), tokens
 	// are bound to the token cookie instead. It must be safe for
-	// concurrent use.
+	// concurrent use. Default: nil, every token is bound to the token
+	// cookie.
 	//
 	// The middleware runs outside the session middleware, so SessionID
 	// reads the request itself. With a server-side session store (the
