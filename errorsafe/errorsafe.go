@@ -63,10 +63,10 @@ type Options struct {
 
 	// IgnoreIncomingRequestID makes the middleware generate a request ID
 	// for every request and never use one sent by the client. Set it when
-	// the service faces clients directly and no proxy assigns IDs; the
-	// default (false) keeps IDs assigned by a gateway so that records can
-	// be correlated across hops. An incoming ID is only ever used when it
-	// passes the checks described in the package documentation.
+	// the service faces clients directly and no proxy assigns IDs. An
+	// incoming ID is only ever used when it passes the checks described
+	// in the package documentation. Default: false, IDs assigned by a
+	// gateway are kept so that records can be correlated across hops.
 	IgnoreIncomingRequestID bool
 
 	// GenerateRequestID returns a new request ID. A result that is empty,
@@ -84,7 +84,7 @@ type Options struct {
 	// "passw", "session", "cookie", "credential", "signature", "jwt",
 	// "assertion", "dpop" or "oidc") always applies, and so does the
 	// redaction of any header value holding a JWT. Names must be valid
-	// header names.
+	// header names. Default: none beyond the built-in list.
 	RedactHeaders []string
 
 	// RedactParams names additional query and form parameters whose
@@ -92,7 +92,8 @@ type Options struct {
 	// case and every byte that is not an ASCII letter or digit, so
 	// "account-number" also matches "account_number" and "accountNumber".
 	// The built-in list (see [Middleware.RedactQuery]) always applies.
-	// Names must hold a letter or digit.
+	// Names must hold a letter or digit and be at most 64 bytes long
+	// (percent-decoded). Default: none beyond the built-in list.
 	RedactParams []string
 
 	// LogHeaders names request headers to add to each access log record,
