@@ -83,7 +83,9 @@ type Options struct {
 	// only once the proxy is trusted here.
 	ClientIP *clientip.Resolver
 
-	// HSTS configures Strict-Transport-Security.
+	// HSTS configures Strict-Transport-Security. Default: the zero
+	// [HSTS], max-age=63072000; includeSubDomains, sent on requests that
+	// came over HTTPS (see ClientIP).
 	HSTS HSTS
 
 	// CSP is the Content-Security-Policy. Default nil: default-src 'none';
@@ -97,7 +99,8 @@ type Options struct {
 	OmitCSP bool
 
 	// FrameOptions is X-Frame-Options: DENY or SAMEORIGIN.
-	// Default [DefaultFrameOptions].
+	// Default [DefaultFrameOptions], or SAMEORIGIN when the enforced
+	// CSP's frame-ancestors is exactly 'self'.
 	FrameOptions string
 	// ContentTypeOptions is X-Content-Type-Options; only nosniff exists.
 	// Default nosniff.
@@ -124,8 +127,9 @@ type Options struct {
 	// PermittedCrossDomainPolicies is X-Permitted-Cross-Domain-Policies.
 	// Default [DefaultPermittedCrossDomainPolicies].
 	PermittedCrossDomainPolicies string
-	// XSSProtection is X-XSS-Protection: "0" (the default), "1" or
-	// "1; mode=block" (the legacy setting, for compatibility only).
+	// XSSProtection is X-XSS-Protection: "0", "1" or "1; mode=block"
+	// (the legacy setting, for compatibility only). Default
+	// [DefaultXSSProtection] ("0").
 	XSSProtection string
 	// OriginAgentCluster is Origin-Agent-Cluster: "?1" asks the browser
 	// to keep the page's origin in an agent cluster of its own, apart from

@@ -58,13 +58,15 @@ type ReportOptions struct {
 	// MaxBytes limits the request body. Default [DefaultReportMaxBytes];
 	// at most 1 MiB.
 	MaxBytes int64
-	// Logger receives one Warn record per report. Default slog.Default().
+	// Logger receives one Warn record per report. Default: slog.Default()
+	// as NewReportHandler reads it.
 	// The URLs are logged without their query, written "?[REDACTED]", and
 	// fragment: see [ReportHandler].
 	Logger *slog.Logger
 	// OnReport, when set, is called for each report instead of logging it.
 	// The report is as parsed: its URLs keep their query, which may hold
-	// secrets. It must be safe for concurrent use.
+	// secrets. It must be safe for concurrent use. Default: nil, each
+	// report is logged to Logger.
 	OnReport func(r *http.Request, rep Report)
 	// OnReject writes the response for a request that is not a report;
 	// err wraps [ErrReportMethod], [ErrReportMediaType],
