@@ -28,20 +28,24 @@ type ACMEOptions struct {
 	// a persistent cache every restart asks the CA for new certificates
 	// and soon hits its rate limits.
 	CacheDir string
-	// Cache replaces CacheDir with another store (autocert.Cache).
+	// Cache is another store (autocert.Cache) in place of CacheDir; setting
+	// both is an error. Default: nil, CacheDir is used.
 	Cache autocert.Cache
 	// Email is the account contact for expiry and problem notices.
-	// Optional but recommended.
+	// Optional but recommended; a value that is not an address (no "@",
+	// or a space, comma, semicolon or angle bracket) is an error.
+	// Default: none, the CA has no contact.
 	Email string
 	// DirectoryURL is the CA's ACME directory. Default: Let's Encrypt
 	// production. Use Let's Encrypt staging while testing.
 	DirectoryURL string
 	// AcceptTOS states that the operator accepts the CA's terms of
-	// service. It must be true.
+	// service. Required: false (the default) is an error.
 	AcceptTOS bool
 	// RenewBefore is how long before expiry certificates are renewed,
-	// at most 30 days (autocert caps a longer value). Zero renews at the
-	// lesser of 30 days and a third of the certificate's lifetime.
+	// at most 30 days (autocert caps a longer value); negative is an
+	// error. Default: 0, renewal at the lesser of 30 days and a third of
+	// the certificate's lifetime.
 	RenewBefore time.Duration
 }
 

@@ -150,6 +150,8 @@ func TestNewACMERejectsInvalidOptions(t *testing.T) {
 		{"a host with a port", func(o *https.ACMEOptions) { o.Hosts = []string{"example.com:443"} }, https.ErrHost},
 		{"no cache", func(o *https.ACMEOptions) { o.CacheDir = "" }, https.ErrOption},
 		{"terms not accepted", func(o *https.ACMEOptions) { o.AcceptTOS = false }, https.ErrOption},
+		{"both CacheDir and Cache", func(o *https.ACMEOptions) { o.Cache = autocert.DirCache(o.CacheDir) }, https.ErrOption},
+		{"a negative RenewBefore", func(o *https.ACMEOptions) { o.RenewBefore = -time.Hour }, https.ErrOption},
 		{"a directory over http", func(o *https.ACMEOptions) { o.DirectoryURL = "http://acme.example/dir" }, https.ErrOption},
 		{"a malformed email", func(o *https.ACMEOptions) { o.Email = "admin; rm" }, https.ErrOption},
 	}

@@ -31,7 +31,8 @@ type RedirectOptions struct {
 	// Host is the canonical host, with an optional port, that requests are
 	// redirected to when their own Host is not in AllowedHosts, such as
 	// "example.com" or "localhost:8443". It is never taken from the
-	// request.
+	// request. Default: the host of ClientIP's https public origin, if
+	// any, else none (see AllowedHosts).
 	Host string
 
 	// AllowedHosts are hosts redirected to themselves on HTTPS: exact names
@@ -39,7 +40,7 @@ type RedirectOptions struct {
 	// optional port that the request must use. Matching ignores case and
 	// a trailing dot. A request for any other Host goes to Host, or, with
 	// no Host, is rejected with 400: an attacker's Host header never
-	// becomes a Location.
+	// becomes a Location. Default: none, every request goes to Host.
 	AllowedHosts []string
 
 	// HTTPSPort is the port of the HTTPS listener, added to hosts from

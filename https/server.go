@@ -50,6 +50,8 @@ type ServerOptions struct {
 	// the phases of a connection (see the defaults). Negative values are
 	// errors; ReadHeaderTimeout may not exceed ReadTimeout (when it is
 	// left at its default, it is shortened to a shorter ReadTimeout).
+	// Default: [DefaultReadHeaderTimeout], [DefaultReadTimeout],
+	// [DefaultWriteTimeout] and [DefaultIdleTimeout].
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// MaxHeaderBytes bounds the request headers. Default
 	// [DefaultMaxHeaderBytes]; at most 1 MiB.
