@@ -89,14 +89,17 @@ func RequireScopes(scopes ...string) func(http.Handler) http.Handler {
 
 // Check reports whether r's identity has every required scope: nil, an
 // error wrapping [ErrNoCredentials] when r carries no authenticated
-// identity, or one wrapping [ErrInsufficientScope] when a scope is missing
-// (and for the zero or nil ScopeCheck, which refuses every request).
+// identity (none, or one without a subject), or one wrapping
+// [ErrInsufficientScope] when a scope is missing (and for the zero or nil
+// ScopeCheck, which refuses every request).
 func (s *ScopeCheck) Check(r *http.Request) error {
 	if s == nil || len(s.required) == 0 {
 		return errScopeNotConfigured
 	}
 	id, ok := identity.FromRequest(r)
-	if !ok || id.IsZero() {
+	if !ok || id.Subject() == "" {
+		// An identity without a subject is not authenticated
+		// (identity.Options.Subject), as rbac has it.
 		return errNoIdentity
 	}
 	for _, want := range s.required {

@@ -24,11 +24,18 @@ func TestRequireScopes(t *testing.T) {
 		{"an identity missing one scope gets 403 insufficient_scope", nil, 403,
 			`Bearer realm="api", error="insufficient_scope", error_description="The access token lacks a required scope", scope="orders:read orders:write"`, auth.ErrInsufficientScope},
 		{"no identity gets 401", nil, 401, `Bearer realm="api"`, auth.ErrNoCredentials},
+		// identity.Options.Subject is required for an authenticated
+		// identity, and rbac refuses one without it: an identity that
+		// carries the scopes but no subject is not authenticated here
+		// either.
+		{"an identity with every scope but no subject gets 401", nil, 401, `Bearer realm="api"`, auth.ErrNoCredentials},
 	}
 	full := identity.New(identity.Options{Subject: "a", Scopes: []string{"orders:write", "orders:read", "x"}})
 	partial := identity.New(identity.Options{Subject: "a", Scopes: []string{"orders:read"}})
+	anonymous := identity.New(identity.Options{Method: identity.MethodBearer, Scopes: []string{"orders:write", "orders:read"}})
 	tests[0].id = &full
 	tests[1].id = &partial
+	tests[3].id = &anonymous
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
