@@ -38,17 +38,22 @@ const (
 // slice and map, so changing Options afterwards has no effect.
 type Options struct {
 	// Subject identifies the principal: a user name, a user ID, a client
-	// ID. Required for an authenticated identity.
+	// ID. Required for an authenticated identity: New accepts an empty
+	// one, but rbac and auth's scope check refuse an identity without a
+	// subject as unauthenticated (401), whatever roles or scopes it
+	// carries. Default: "".
 	Subject string
-	// Method is how the principal was authenticated.
+	// Method is how the principal was authenticated. Default: "", not
+	// stated.
 	Method Method
-	// Roles are the principal's roles, as rbac reads them.
+	// Roles are the principal's roles, as rbac reads them. Default: none.
 	Roles []string
-	// Scopes are the OAuth2 scopes granted to the credential.
+	// Scopes are the OAuth2 scopes granted to the credential. Default:
+	// none.
 	Scopes []string
 	// Claims are the raw claims of a token or session, if any. Values that
 	// are slices or maps, of any type, are deep-copied, with the slices and
-	// maps inside them; structs and pointers are not.
+	// maps inside them; structs and pointers are not. Default: none.
 	Claims map[string]any
 }
 
