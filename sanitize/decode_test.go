@@ -401,6 +401,32 @@ func TestCustomPolicy(t *testing.T) {
 	}
 }
 
+// The documentation of Options.Policies says a policy given under a
+// built-in name replaces the built-in one for the tags that name it.
+func TestCustomPolicyReplacesBuiltIn(t *testing.T) {
+	t.Parallel()
+	type doc struct {
+		Body string `json:"body" sanitize:"html=strict"`
+	}
+	tests := []struct {
+		name     string
+		policies map[string]*sanitize.Policy
+		want     string
+	}{
+		{"the built-in strict policy keeps no markup", nil, "b"},
+		{"a policy named strict replaces it", map[string]*sanitize.Policy{"strict": sanitize.UserContent()}, "<b>b</b>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := sanitize.MustNew(sanitize.Options{Policies: tt.policies})
+			got, err := sanitize.DecodeJSON[doc](d, httptest.NewRecorder(), post(`{"body":"<b>b</b>"}`, "application/json"))
+			if err != nil || got.Body != tt.want {
+				t.Errorf("%q %v, want %q", got.Body, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestConcurrentDecoding(t *testing.T) {
 	t.Parallel()
 	d := sanitize.MustNew(sanitize.Options{})
