@@ -99,7 +99,7 @@ type Options struct {
 	// closed where a limit protects credentials (login and token routes);
 	// failing open on other routes keeps the service up during a Redis
 	// outage at the cost of not limiting. Use two Stores on one client to
-	// have both.
+	// have both. Default: false.
 	FailOpen bool
 
 	// OnError is told of every Redis failure when FailOpen is set, for
