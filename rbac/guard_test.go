@@ -360,6 +360,12 @@ func TestZeroMiddlewareFailsClosed(t *testing.T) {
 	if w := serve(m.Handler(ok), r); w.Code != 403 {
 		t.Errorf("zero Handler: %d", w.Code)
 	}
+	// The rule table comes first: without rules, Handler refuses with
+	// ErrNoRule (403) whether or not there is an identity, where the
+	// guards answer 401 without one. The documentation said 401 for both.
+	if w := serve(m.Handler(ok), httptest.NewRequest("GET", "/", nil)); w.Code != 403 {
+		t.Errorf("zero Handler, no identity: %d", w.Code)
+	}
 	if m.Policy() != nil || m.Matrix() != nil || m.Can(principal("root", "admin"), "data:view") {
 		t.Error("zero Middleware has a policy")
 	}
