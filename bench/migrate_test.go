@@ -30,6 +30,7 @@ import (
 	"log"
 	"log/slog"
 	"maps"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -1487,10 +1488,13 @@ type csrfCase struct {
 	kv             []string
 	cookie, token  bool
 	form           bool
-	header         string // token header; default X-CSRF-Token
-	peer, hg       []expect
-	both           []expect // expectations of each side, checked first
-	peerS, hgS     *csrfSide
+	// upload sends a multipart form whose file part holds upload bytes,
+	// after the token field with form.
+	upload     int
+	header     string // token header; default X-CSRF-Token
+	peer, hg   []expect
+	both       []expect // expectations of each side, checked first
+	peerS, hgS *csrfSide
 }
 
 // Request headers of the CSRF cases: a fetch from the page's own origin,
@@ -1526,21 +1530,33 @@ func (c csrfCase) send(t *testing.T, s csrfSide) *exchange {
 	h := s.h(t)
 	cookie, tok := prime(t, h)
 	var r *http.Request
-	if c.form && c.token {
+	switch {
+	case c.upload > 0:
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		if c.form && c.token {
+			_ = mw.WriteField(s.field, tok)
+		}
+		fw, _ := mw.CreateFormFile("upload", "photo.jpg")
+		_, _ = fw.Write(bytes.Repeat([]byte{'x'}, c.upload))
+		_ = mw.Close()
+		r = httptest.NewRequest(c.method, c.target, &buf)
+		r.Header.Set("Content-Type", mw.FormDataContentType())
+	case c.form && c.token:
 		r = httptest.NewRequest(c.method, c.target, strings.NewReader(url.Values{s.field: {tok}}.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		for i := 0; i+1 < len(c.kv); i += 2 {
-			r.Header.Add(c.kv[i], c.kv[i+1])
+	default:
+		r = httptest.NewRequest(c.method, c.target, nil)
+	}
+	for i := 0; i+1 < len(c.kv); i += 2 {
+		r.Header.Add(c.kv[i], c.kv[i+1])
+	}
+	if c.token && !c.form {
+		name := c.header
+		if name == "" {
+			name = "X-CSRF-Token"
 		}
-	} else {
-		r = newReq(c.method, c.target, c.kv...)
-		if c.token {
-			name := c.header
-			if name == "" {
-				name = "X-CSRF-Token"
-			}
-			r.Header.Set(name, tok)
-		}
+		r.Header.Set(name, tok)
 	}
 	if c.cookie && cookie != "" {
 		r.Header.Add("Cookie", cookie)
@@ -1705,6 +1721,37 @@ func csrfTrace(name string) csrfCase {
 	}
 }
 
+// csrfUpload: a same-origin POST of a 2 MiB upload form with the token in
+// the side's form field: read by the peer, which parses the whole form; over
+// httpguard's MaxFormBytes (1 MiB by default), so refused with 413.
+func csrfUpload(name string, rows ...string) csrfCase {
+	return csrfCase{
+		name: name, rows: rows,
+		method: http.MethodPost, target: transfer, kv: sameOrigin, cookie: true, token: true, form: true, upload: 2 << 20,
+		peer: []expect{status(200), reached(true)},
+		hg:   []expect{problemDoc(413), reached(false)},
+	}
+}
+
+// csrfUploadRaised: the same upload passes httpguard with a MaxFormBytes
+// of 4 MiB.
+func csrfUploadRaised(name string, rows ...string) csrfCase {
+	c := csrfUpload(name, rows...)
+	c.hg = []expect{status(200), reached(true)}
+	c.hgS = hgToken(csrf.Options{Tokens: &csrf.TokenOptions{Key: csrfKey, Always: true, MaxFormBytes: 4 << 20}})
+	return c
+}
+
+// csrfUploadHeader: the same upload with the token in X-CSRF-Token passes
+// both: the body is not read for the token.
+func csrfUploadHeader(rows ...string) csrfCase {
+	c := csrfUpload("the same upload with the token in the header passes both", rows...)
+	c.form = false
+	c.peer, c.hg = nil, nil
+	c.both = []expect{status(200), reached(true)}
+	return c
+}
+
 // hgTeapotOnMissingToken is a token-checking httpguard side whose
 // OnReject answers 418 to a missing token.
 func hgTeapotOnMissingToken() *csrfSide {
@@ -1796,6 +1843,9 @@ func gorillaCSRFCases() []migCase {
 			}},
 			status(200), reached(true)),
 		csrfTrace("TRACE is safe for gorilla/csrf, checked by httpguard"),
+		csrfUpload("an upload form of 2 MiB, the token in its field: read by gorilla/csrf, 413 from httpguard", "A form over 1 MiB, the token in its field"),
+		csrfUploadRaised("the same upload passes with a larger MaxFormBytes", "FieldName"),
+		csrfUploadHeader("A form over 1 MiB, the token in its field", "RequestHeader"),
 		{
 			name:   "a GET with a _method parameter is checked as unsafe by httpguard",
 			rows:   []string{"Safe methods"},
@@ -1995,6 +2045,9 @@ func nosurfCases() []migCase {
 			both: []expect{status(200), reached(true)},
 		},
 		csrfTrace("TRACE is safe for nosurf, checked by httpguard"),
+		csrfUpload("an upload form of 2 MiB, the token in its field: read by nosurf, 413 from httpguard", "A form over 1 MiB, the token in its field"),
+		csrfUploadRaised("the same upload passes with a larger MaxFormBytes", "FormFieldName, HeaderName, CookieName"),
+		csrfUploadHeader("A form over 1 MiB, the token in its field", "FormFieldName, HeaderName, CookieName"),
 		csrfPlainHTTP("plain HTTP, same origin: refused by nosurf (it assumes HTTPS), accepted by httpguard", "SetIsTLSFunc",
 			nil, status(400), reached(false)),
 		csrfPlainHTTP("plain HTTP, same origin, with SetIsTLSFunc reading r.TLS: accepted by both", "SetIsTLSFunc",
