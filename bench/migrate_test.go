@@ -2921,6 +2921,59 @@ func invalidToken(name string, rows []string, req func() *http.Request, peer ...
 	return httpCase{name: name, rows: rows, req: req, peer: peer, hg: hgInvalidToken()}
 }
 
+// jwtStricter returns the cases of the tokens that the guide's
+// configuration of peer accepts and httpguard's refuses: one whose header
+// names a key (kid) while the key has no ID, one over 8 KiB and one with
+// an empty sub; and the first two passing httpguard once configured as
+// the guide says: the key with the token's kid as its ID (the row
+// keyRow), a larger MaxTokenBytes.
+func jwtStricter(peer, keyRow string) []httpCase {
+	withKID := func() *http.Request {
+		enc := func(v any) string {
+			b, err := json.Marshal(v)
+			if err != nil {
+				panic(err)
+			}
+			return base64.RawURLEncoding.EncodeToString(b)
+		}
+		input := enc(map[string]any{"alg": "HS256", "typ": "JWT", "kid": "k1"}) + "." + enc(claims())
+		mac := hmac.New(sha256.New, jwtSecret)
+		mac.Write([]byte(input))
+		return newReq(http.MethodGet, ordersURL, "Authorization", "Bearer "+input+"."+base64.RawURLEncoding.EncodeToString(mac.Sum(nil)))
+	}
+	large := bearerReq(claims("pad", strings.Repeat("x", 9<<10)))
+	hgWith := func(o auth.JWTOptions) func(*testing.T) http.Handler {
+		return func(*testing.T) http.Handler {
+			o.Algorithms = []string{auth.AlgHS256}
+			if o.Keys == nil {
+				o.Keys = []auth.Key{{Algorithm: auth.AlgHS256, Key: jwtSecret}}
+			}
+			return must(auth.NewJWT(o)).Handler(whoami(hgSubject))
+		}
+	}
+	return []httpCase{
+		invalidToken("a token naming a key (kid), the key without ID: accepted by "+peer+", refused by httpguard",
+			[]string{"Token with a kid, the key without ID"}, withKID, status(200), body("alice")),
+		{
+			name: "the same token passes httpguard once the key has the token's kid as its ID",
+			rows: []string{keyRow, "Token with a kid, the key without ID"},
+			req:  withKID,
+			hgH:  hgWith(auth.JWTOptions{Keys: []auth.Key{{ID: "k1", Algorithm: auth.AlgHS256, Key: jwtSecret}}}),
+			both: []expect{status(200), body("alice")},
+		},
+		invalidToken("a token over 8 KiB: accepted by "+peer+", refused by httpguard", []string{"Token over 8 KiB"}, large, status(200), body("alice")),
+		{
+			name: "the same token passes httpguard with a larger MaxTokenBytes",
+			rows: []string{"Token over 8 KiB"},
+			req:  large,
+			hgH:  hgWith(auth.JWTOptions{MaxTokenBytes: 16 << 10}),
+			both: []expect{status(200), body("alice")},
+		},
+		invalidToken("a token with an empty sub: accepted by "+peer+", refused by httpguard", []string{"Token without exp or sub"},
+			bearerReq(claims("sub", "")), status(200), reached(true), body("")),
+	}
+}
+
 // whoami writes the subject of the request's identity, as both sides put
 // it in the context.
 func whoami(subject func(r *http.Request) string) http.Handler {
@@ -3124,6 +3177,7 @@ func auth0Cases() []migCase {
 			hg:    []expect{status(401), reached(false)},
 		},
 	}
+	cases = append(cases, jwtStricter("go-jwt-middleware", "validator.New(keyFunc, alg, issuer, audience)")...)
 	out := section(auth0Heading, peer, hg, cases)
 	out = append(out,
 		plain(auth0Heading, "a leeway over five minutes is an error", []string{"WithAllowedClockSkew"}, func(t *testing.T) {
@@ -3283,6 +3337,7 @@ func jwtauthCases() []migCase {
 			both:  []expect{status(200), reached(true), body("")},
 		},
 	}
+	cases = append(cases, jwtStricter("jwtauth", "New(alg, signKey, verifyKey, ...)")...)
 	out := section(jwtauthHeading, peer, hg, cases)
 	out = append(out,
 		plain(jwtauthHeading, "tokens signed by Encode and by an Issuer pass their verifiers", []string{"Encode"}, func(t *testing.T) {
@@ -4247,6 +4302,9 @@ func echoJWTCases() []migCase {
 		invalidToken("a forged token, then a valid one, in two Authorization headers: the valid one in echojwt, refused by httpguard",
 			[]string{"Two Authorization headers", "TokenLookup header:<name>:<prefix>"}, twoAuthorization, status(200), body("alice")),
 	}
+	cases = append(cases, jwtStricter("echojwt", "SigningKey")...)
+	cases = append(cases, invalidToken("a token issued an hour from now: accepted by echojwt, refused by httpguard", []string{"iat in the future"},
+		bearerReq(claims("iat", time.Now().Add(time.Hour).Unix())), status(200), body("alice")))
 	return section(echoJWTHeading, peer, hg, cases)
 }
 
