@@ -2508,6 +2508,16 @@ func scsCases() []migCase {
 	h := scsHeading
 	rows := func(r ...string) []string { return r }
 	return []migCase{
+		plain(h, "a cookie scs set, read under its name: a fresh session in httpguard", rows("A cookie from before the switch"), func(t *testing.T) {
+			c := &sessionClient{t: t, who: "peer", h: guideSCSBefore()}
+			c.login("alice")
+			if !strings.HasPrefix(c.cookie, "__Host-session=") {
+				t.Fatalf("peer: cookie %q after login", c.cookie)
+			}
+			c.me("alice")
+			rec := getMe(guideSCSAfter(), c.cookie)
+			check(t, "httpguard", rec, []expect{status(200), body("")})
+		}),
 		plain(h, "a value survives to the next request", rows("LoadAndSave", "Put, GetString and the other getters"), func(t *testing.T) {
 			guideSessions(t, func(c *sessionClient) {
 				c.login("alice")
@@ -4517,6 +4527,16 @@ func gorillaSessionsCases() []migCase {
 	h := gorillaSessionsHeading
 	rows := func(r ...string) []string { return r }
 	return []migCase{
+		plain(h, "a cookie gorilla/sessions set, read under its name with the same keys: a fresh session in httpguard", rows("A cookie from before the switch"), func(t *testing.T) {
+			c := &sessionClient{t: t, who: "peer", h: guideGorillaSessionsBefore(hashKey, blockKey)}
+			c.login("alice")
+			if !strings.HasPrefix(c.cookie, "session=") {
+				t.Fatalf("peer: cookie %q after login", c.cookie)
+			}
+			c.me("alice")
+			rec := getMe(hgCookieSessions(session.Options{CookieName: "session"}), c.cookie)
+			check(t, "httpguard", rec, []expect{status(200), body("")})
+		}),
 		plain(h, "a value survives to the next request", rows("NewCookieStore(hashKey, blockKey)", "store.Get(r, name)", "session.Values", "session.Save(r, w)"), func(t *testing.T) {
 			guideGorillaSessions(t, func(c *sessionClient) {
 				c.login("alice")
