@@ -4880,6 +4880,14 @@ func guideChi(peerApp, hgApp http.Handler) (peer, hg func(*testing.T) http.Handl
 		func(*testing.T) http.Handler { return guideChiAfter(hgApp) }
 }
 
+// maintenance answers 503 with a JSON body of its own and Retry-After.
+var maintenance = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", "120")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = io.WriteString(w, `{"error":"down for maintenance"}`)
+})
+
 // panicking panics with v, after writing partial if it is not empty.
 func panicking(partial string, v any) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -5007,6 +5015,33 @@ func chiCases() []migCase {
 			hgH:   func(*testing.T) http.Handler { return guideChiAfter(panicking("", "boom")) },
 			peer:  []expect{status(500), body(""), header("Content-Type", "")},
 			hg:    []expect{problemWithID(500)},
+		},
+		{
+			name: "a handler's own 503: sent as written by chi; replaced by httpguard's problem document, Retry-After kept", rows: rows("Recoverer", "A handler's own 5xx response"),
+			req:   get("https://api.example.com/"),
+			peerH: func(*testing.T) http.Handler { return guideChiBefore(maintenance) },
+			hgH:   func(*testing.T) http.Handler { return guideChiAfter(maintenance) },
+			both:  []expect{header("Retry-After", "120")},
+			peer:  []expect{status(503), header("Content-Type", "application/json"), body(`{"error":"down for maintenance"}`)},
+			hg:    []expect{problemWithID(503)},
+		},
+		{
+			name: "a 503 with a message for clients: WriteError with an errorsafe.Error sends its Public as the detail", rows: rows("A handler's own 5xx response"),
+			req: get("https://api.example.com/"),
+			hgH: func(*testing.T) http.Handler {
+				return guideChiAfter(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Retry-After", "120")
+					errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusServiceUnavailable, Public: "Down for maintenance."})
+				}))
+			},
+			peerH: func(*testing.T) http.Handler { return guideChiBefore(maintenance) },
+			peer:  []expect{status(503)},
+			hg: []expect{status(503), header("Retry-After", "120"), header("Content-Type", "application/problem+json"), func(t *testing.T, who string, rec *exchange) {
+				var p map[string]any
+				if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p["detail"] != "Down for maintenance." {
+					t.Errorf("%s: body %q, want the detail Down for maintenance.", who, rec.Body.String())
+				}
+			}},
 		},
 		{
 			name: "a panic on a request with Connection: Upgrade: chi writes nothing, an empty 200", rows: rows("Recoverer", "A panic on a request with Connection: Upgrade"),
