@@ -1400,6 +1400,16 @@ func unrolledCases() []migCase {
 				}
 			})
 		}),
+		plain(unrolledHeading, "what pages relax: headers.HTML() is a nonce-based policy; the default Permissions-Policy turns off camera, microphone, geolocation and payment",
+			[]string{"ContentSecurityPolicy", "PermissionsPolicy"}, func(t *testing.T) {
+				rec := serve(must(headers.New(headers.HTML())).Handler(next), newReq(http.MethodGet, "https://example.com/"))
+				headerHas("Content-Security-Policy", "script-src 'nonce-")(t, "httpguard", rec)
+				for _, f := range []string{"camera=()", "microphone=()", "geolocation=()", "payment=()"} {
+					if !slices.Contains(strings.Split(headers.DefaultPermissionsPolicy, ", "), f) {
+						t.Errorf("DefaultPermissionsPolicy %q lacks %s", headers.DefaultPermissionsPolicy, f)
+					}
+				}
+			}),
 		plain(unrolledHeading, "CSPReportOnly is sent next to the enforced policy", []string{"ContentSecurityPolicyReportOnly"}, func(t *testing.T) {
 			h := must(headers.New(headers.Options{CSPReportOnly: &headers.CSP{DefaultSrc: []string{headers.Self}}})).Handler(next)
 			rec := serve(h, newReq(http.MethodGet, "https://example.com/"))
