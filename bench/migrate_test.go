@@ -2715,6 +2715,28 @@ func scsCases() []migCase {
 				refuses(t, session.New, o, session.ErrOption)
 			}
 		}),
+		plain(h, "the default memory store is bounded: a new session over MaxSessions is refused with 503; scs's memstore keeps growing", rows("Store"), func(t *testing.T) {
+			if session.DefaultMaxSessions != 100_000 {
+				t.Errorf("DefaultMaxSessions = %d, want 100 000", session.DefaultMaxSessions)
+			}
+			peer := scsWith(func(*scs.SessionManager) {})
+			hg := hgSessionMux(session.Options{Store: must(session.NewMemoryStore(session.MemoryOptions{MaxSessions: 2}))}, nil)
+			var first *sessionClient
+			for i := range 3 {
+				status(200)(t, "peer", loginOnce(t, peer))
+				c := &sessionClient{t: t, who: "httpguard", h: hg}
+				rec := c.login("alice")
+				if i < 2 {
+					status(200)(t, "httpguard", rec)
+				} else {
+					check(t, "httpguard", rec, []expect{problemDoc(503), header("Retry-After", "5")})
+				}
+				if first == nil {
+					first = c
+				}
+			}
+			first.me("alice")
+		}),
 		plain(h, "stores take the request's context", rows("Store"), func(t *testing.T) {
 			type key struct{}
 			var got any
