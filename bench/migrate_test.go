@@ -4791,6 +4791,28 @@ func gorillaSessionsCases() []migCase {
 				check(t, c.who, getMe(c.h, copied), side.copy)
 			}
 		}),
+		plain(h, "a copy of the cookie after logout on another instance: alive unless the instances share Revocations", rows("A copy of the cookie after logout"), func(t *testing.T) {
+			instance := func(revocations session.Store) http.Handler {
+				store := must(session.NewCookieStore(session.CookieStoreOptions{Keys: []session.KeyPair{{HashKey: hashKey, BlockKey: blockKey}}, Revocations: revocations}))
+				return hgRenewingMux(session.Options{Store: store})
+			}
+			shared := must(session.NewMemoryStore(session.MemoryOptions{}))
+			for _, side := range []struct {
+				name string
+				a, b http.Handler
+				copy []expect
+			}{
+				{"each its own Revocations (the default)", instance(nil), instance(nil), []expect{status(200), body("alice")}},
+				{"a shared Revocations", instance(shared), instance(shared), []expect{status(200), body("")}},
+			} {
+				c := &sessionClient{t: t, who: "httpguard, " + side.name, h: side.a}
+				c.login("alice")
+				copied := c.cookie
+				c.do(http.MethodPost, "/logout", nil)
+				check(t, c.who, getMe(side.a, copied), []expect{status(200), body("")})
+				check(t, c.who, getMe(side.b, copied), side.copy)
+			}
+		}),
 		plain(h, "login keeps the FilesystemStore's session ID: a cookie planted before is logged in; httpguard renews", rows("Login with a cookie from before", "NewFilesystemStore(path, keyPairs...)"), func(t *testing.T) {
 			fs := gorillaMux(sessions.NewFilesystemStore(t.TempDir(), hashKey, blockKey), nil)
 			hg := hgRenewingMux(session.Options{})
