@@ -2303,8 +2303,14 @@ func echoCSRFCases() []migCase {
 			name:   "the cookies: a 24-hour _csrf cookie, or a __Host- browser-session cookie",
 			rows:   []string{"CookieName, CookieDomain, CookiePath, CookieMaxAge, CookieSecure, CookieHTTPOnly, CookieSameSite"},
 			method: http.MethodGet, target: "https://example.com/form",
-			peer: []expect{cookieIs("_csrf", true, "HttpOnly", "Secure", "SameSite=Lax")},
-			hg:   []expect{cookieIs("__Host-csrf", false, "Path=/", "HttpOnly", "Secure", "SameSite=Lax")},
+			peer: []expect{cookieIs("_csrf", true, "HttpOnly", "Secure", "SameSite=Lax"), func(t *testing.T, who string, rec *exchange) {
+				for _, c := range rec.Result().Cookies() {
+					if left := time.Until(c.Expires); c.Name == "_csrf" && (left < 23*time.Hour || left > 25*time.Hour) {
+						t.Errorf("%s: _csrf expires in %v, want 24 hours", who, left)
+					}
+				}
+			}},
+			hg: []expect{cookieIs("__Host-csrf", false, "Path=/", "HttpOnly", "Secure", "SameSite=Lax")},
 		},
 		{
 			name:   "ErrorHandler and OnReject write the refusal",
