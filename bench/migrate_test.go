@@ -2696,8 +2696,10 @@ func scsCases() []migCase {
 				t.Errorf("httpguard defaults: %v, %v", session.DefaultIdleTimeout, session.DefaultAbsoluteTimeout)
 			}
 		}),
-		plain(h, "SameSite: 0 means none in scs, Lax in httpguard; None needs Secure", rows("Cookie.SameSite"), func(t *testing.T) {
-			rec := loginOnce(t, scsWith(func(m *scs.SessionManager) { m.Cookie.SameSite = 0 }))
+		plain(h, "SameSite: Lax by default in both; 0 means none in scs, Lax in httpguard; None needs Secure", rows("Cookie.SameSite"), func(t *testing.T) {
+			rec := loginOnce(t, scsWith(func(*scs.SessionManager) {}))
+			cookieIs("session", true, "Path=/", "Max-Age=86400", "HttpOnly", "SameSite=Lax")(t, "peer", rec)
+			rec = loginOnce(t, scsWith(func(m *scs.SessionManager) { m.Cookie.SameSite = 0 }))
 			cookieIs("session", true, "Path=/", "Max-Age=86400", "HttpOnly")(t, "peer", rec)
 			rec = loginOnce(t, hgSessionMux(session.Options{SameSite: 0}, nil))
 			cookieIs("__Host-session", false, "Path=/", "HttpOnly", "Secure", "SameSite=Lax")(t, "httpguard", rec)
