@@ -3508,6 +3508,11 @@ func sameFrom(addr, path string, kv ...string) func(int) *http.Request {
 // hgLimiter serves next behind ratelimit.New(o), which must accept o.
 func hgLimiter(o ratelimit.Options) http.Handler { return must(ratelimit.New(o)).Handler(next) }
 
+// hgLimiterAround serves h behind ratelimit.New(o), which must accept o.
+func hgLimiterAround(o ratelimit.Options, h http.Handler) http.Handler {
+	return must(ratelimit.New(o)).Handler(h)
+}
+
 // hgAdmitsFive expects the guide's httpguard limiter to admit five
 // requests from rateClient and refuse the sixth with a problem document,
 // Retry-After and an exhausted RateLimit field; it returns the first
@@ -3603,6 +3608,21 @@ func httprateCases() []migCase {
 			mux.Handle("GET /items/{id}", hgLimiter(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 5, Period: time.Minute, Key: ratelimit.ByRoute()}}}))
 			admitsExactly(t, "httpguard", mux, 5, sameFrom(rateClient, "/items/1"))
 			status(429)(t, "httpguard", serve(mux, fromAddr(rateClient, "/items/2")))
+		}),
+		plain(h, "by endpoint around the whole mux: one key per path in httprate; one key for every route in httpguard, which sees no pattern there", rows("KeyByEndpoint"), func(t *testing.T) {
+			// The last request of each side: another route, another client.
+			routes := func() *http.ServeMux {
+				mux := http.NewServeMux()
+				mux.Handle("GET /items/{id}", next)
+				mux.Handle("GET /other/{id}", next)
+				return mux
+			}
+			peer := httprate.LimitBy(5, time.Minute, httprate.KeyByEndpoint)(routes())
+			admitsExactly(t, "peer", peer, 5, sameFrom(rateClient, "/items/1"))
+			status(200)(t, "peer", serve(peer, fromAddr("198.51.100.77:1234", "/other/1")))
+			hg := hgLimiterAround(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 5, Period: time.Minute, Key: ratelimit.ByRoute()}}}, routes())
+			admitsExactly(t, "httpguard", hg, 5, sameFrom(rateClient, "/items/1"))
+			status(429)(t, "httpguard", serve(hg, fromAddr("198.51.100.77:1234", "/other/1")))
 		}),
 		plain(h, "WithLimitHandler and OnReject write the refusal", rows("WithLimitHandler"), func(t *testing.T) {
 			teapot := func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) }
