@@ -92,13 +92,13 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h, cleanup, err := newServer(rawURL, users)
+	handler, cleanup, err := newHandler(rawURL, users)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer cleanup()
 
-	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: h})
+	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: handler})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -133,9 +133,10 @@ func demoUsers(pw string) (*auth.MemoryUsers, error) {
 	return users, nil
 }
 
-// newServer builds the routes. With a Redis URL the limits live in Redis:
-// the login limits fail closed when it is down, the API limit fails open.
-func newServer(redisURL string, users auth.UserStore) (http.Handler, func(), error) {
+// newHandler returns the routes and a function that closes the Redis
+// client, if any. With a Redis URL the limits live in Redis: the login
+// limits fail closed when it is down, the API limit fails open.
+func newHandler(redisURL string, users auth.UserStore) (http.Handler, func(), error) {
 	var resolver *clientip.Resolver // direct connections; behind a proxy, name it here
 	var apiStore, loginStore ratelimit.Store
 	cleanup := func() {}

@@ -85,7 +85,7 @@ func TestLoginStoreFailureIs503(t *testing.T) {
 // password included, while bob still logs in from the same address.
 func TestLoginLockout(t *testing.T) {
 	users := testUsers(t, map[string]string{"alice": "right password", "bob": "right password"})
-	h, cleanup, err := newServer("", users)
+	h, cleanup, err := newHandler("", users)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestLoginLockout(t *testing.T) {
 // an unknown user is refused like a wrong password.
 func TestLoginVerifiesStoredHash(t *testing.T) {
 	users := testUsers(t, map[string]string{"alice": "alice's password", "bob": "bob's password"})
-	h, cleanup, err := newServer("", users)
+	h, cleanup, err := newHandler("", users)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestDemoUsersAreArgon2id(t *testing.T) {
 	if len(salts) != 2 {
 		t.Error("alice and bob share a salt")
 	}
-	h, cleanup, err := newServer("", users)
+	h, cleanup, err := newHandler("", users)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestRedisURLErrorHidesPassword(t *testing.T) {
 // that posted the form pop up its own login dialog.
 func TestLoginFormTooLargeAndChallenge(t *testing.T) {
 	users := testUsers(t, map[string]string{"alice": "right password"})
-	h, cleanup, err := newServer("", users)
+	h, cleanup, err := newHandler("", users)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestLoginFormTooLargeAndChallenge(t *testing.T) {
 // The API limit of the comment: 20 requests a minute per address, the
 // RateLimit field counting down, then 429 with Retry-After from the 21st.
 func TestAPILimit(t *testing.T) {
-	h, cleanup, err := newServer("", testUsers(t, nil))
+	h, cleanup, err := newHandler("", testUsers(t, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func TestAPILimit(t *testing.T) {
 // Five requests at once on the slow route: two run, the other three get
 // 503 at once.
 func TestSlowRouteSheds(t *testing.T) {
-	h, cleanup, err := newServer("", testUsers(t, nil))
+	h, cleanup, err := newHandler("", testUsers(t, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func TestRedisSharesLimits(t *testing.T) {
 	users := testUsers(t, map[string]string{"alice": "right password"})
 	var servers [2]http.Handler
 	for i := range servers {
-		h, cleanup, err := newServer(redisURL, users)
+		h, cleanup, err := newHandler(redisURL, users)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -371,7 +371,7 @@ func TestRedisCheckedAtStart(t *testing.T) {
 		"redis://" + closed + "/0",
 		"redis://:wrong-password@" + locked + "/0",
 	} {
-		h, cleanup, err := newServer(u, testUsers(t, nil))
+		h, cleanup, err := newHandler(u, testUsers(t, nil))
 		if err == nil {
 			cleanup()
 			t.Errorf("%s: a server, want an error", strings.Replace(u, "wrong-password", "…", 1))
@@ -381,7 +381,7 @@ func TestRedisCheckedAtStart(t *testing.T) {
 			t.Errorf("error %v (handler %v)", err, h)
 		}
 	}
-	_, cleanup, err := newServer("redis://:right-password@"+locked+"/0", testUsers(t, nil))
+	_, cleanup, err := newHandler("redis://:right-password@"+locked+"/0", testUsers(t, nil))
 	if err != nil {
 		t.Fatalf("the right password: %v", err)
 	}
