@@ -143,16 +143,20 @@ func newHandler(policy *rbac.Policy, users []demoUser) (http.Handler, *rbac.Midd
 	if err != nil {
 		return nil, nil, err
 	}
-	return demoAuth(users, routes(m)), m, nil
+	mux, err := routes(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	return demoAuth(users, mux), m, nil
 }
 
 // routes attaches a requirement to every route: the router's own decision
 // is the one that is guarded.
-func routes(m *rbac.Middleware) *http.ServeMux {
+func routes(m *rbac.Middleware) (*http.ServeMux, error) {
 	self := rbac.PathValueIsSubject("id")
 	me, err := m.Guard(rbac.Requirement{Authenticated: true})
 	if err != nil {
-		log.Fatal(err)
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -166,7 +170,7 @@ func routes(m *rbac.Middleware) *http.ServeMux {
 	mux.Handle("PUT /users/{id}", m.RequireOwner(self, "users:update")(text("updated")))
 	mux.Handle("DELETE /users/{id}", m.Require("users:delete")(text("deleted")))
 	mux.Handle("GET /admin/matrix", m.RequireRole("admin")(m.MatrixHandler()))
-	return mux
+	return mux, nil
 }
 
 func text(s string) http.Handler {
@@ -228,6 +232,8 @@ func demoAuth(users []demoUser, next http.Handler) http.Handler {
 	})
 }
 
+// loadPolicy returns the policy of file, or the seed policy when file is
+// empty.
 func loadPolicy(file string) (*rbac.Policy, error) {
 	if file == "" {
 		return rbac.NewPolicy(seedPolicy...)
