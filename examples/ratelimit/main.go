@@ -70,6 +70,10 @@ import (
 	"github.com/httpguard/httpguard/ratelimit/redisstore"
 )
 
+// demoPasswordEnv names the environment variable with the demo users'
+// password.
+const demoPasswordEnv = "RATELIMIT_DEMO_PASSWORD"
+
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	redisFlag := flag.String("redis", "", "Redis URL (redis://host:port/db) to share limits, without a password (with one, set "+redisURLEnv+"); default: in memory")
@@ -78,13 +82,13 @@ func main() {
 	if err := checkLoopback(*addr); err != nil {
 		log.Fatal(err)
 	}
-	password := os.Getenv("RATELIMIT_DEMO_PASSWORD")
-	if password == "" {
-		password = rand.Text()[:12]
-		log.Printf("WARNING: RATELIMIT_DEMO_PASSWORD is not set; the users alice and bob get the random password %s", password)
+	pw := os.Getenv(demoPasswordEnv)
+	if pw == "" {
+		pw = rand.Text()
+		fmt.Fprintf(os.Stderr, "\n*** DEMO USERS: alice and bob / %s\n*** random password for this run only; set %s to choose one\n\n", pw, demoPasswordEnv)
 	}
 
-	users, err := demoUsers(password)
+	users, err := demoUsers(pw)
 	if err != nil {
 		log.Fatal(err)
 	}

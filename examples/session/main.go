@@ -92,15 +92,19 @@ import (
 	"github.com/httpguard/httpguard/session/redisstore"
 )
 
+// demoPasswordEnv names the environment variable with the demo user's
+// password.
+const demoPasswordEnv = "SESSION_DEMO_PASSWORD"
+
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	redisFlag := flag.String("redis", "", "Redis URL for the session store, without a password (default: in memory; with a password, set "+redisURLEnv+")")
 	flag.Parse()
 
-	password := os.Getenv("SESSION_DEMO_PASSWORD")
-	if password == "" {
-		password = rand.Text()
-		log.Printf("SESSION_DEMO_PASSWORD is unset; the password of user demo is %s", password)
+	pw := os.Getenv(demoPasswordEnv)
+	if pw == "" {
+		pw = rand.Text()
+		fmt.Fprintf(os.Stderr, "\n*** DEMO USER: demo / %s\n*** random password for this run only; set %s to choose one\n\n", pw, demoPasswordEnv)
 	}
 	signingKey, err := loadSigningKey(os.Getenv("SESSION_SIGNING_KEY"))
 	if err != nil {
@@ -135,7 +139,7 @@ func main() {
 		log.Fatal(err)
 	}
 
-	users, err := demoUsers(password)
+	users, err := demoUsers(pw)
 	if err != nil {
 		log.Fatal(err)
 	}
