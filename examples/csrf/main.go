@@ -71,7 +71,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	flag.Parse()
 
-	key, err := loadKey()
+	key, err := loadKey(os.Getenv("CSRF_KEY"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -156,19 +156,21 @@ func newHandler(key []byte, logger *slog.Logger) (http.Handler, error) {
 	return es.Handler(sec.Handler(p.Handler(mux))), nil
 }
 
-// loadKey reads the token key from CSRF_KEY, or generates an ephemeral one.
-func loadKey() ([]byte, error) {
-	if s := os.Getenv("CSRF_KEY"); s != "" {
-		key, err := hex.DecodeString(s)
-		if err != nil {
-			// hex's error quotes the offending character: keep the key out of the log.
-			return nil, errors.New("CSRF_KEY must be hex digits")
-		}
+// loadKey returns the token key of CSRF_KEY, v: 64 hex digits. Unset, it
+// is a random key for this process alone, with a warning; set to anything
+// else, it is an error, which never echoes the value: a typo must not
+// fall back to a key that dies at the next restart.
+func loadKey(v string) ([]byte, error) {
+	if v == "" {
+		log.Print("WARNING: CSRF_KEY is not set; using an ephemeral key. Tokens will not survive a restart " +
+			"and will not verify on other instances. Set CSRF_KEY to 64 hex digits of secret random data.")
+		key := make([]byte, 32)
+		_, _ = rand.Read(key) // crypto/rand.Read never fails
 		return key, nil
 	}
-	log.Print("WARNING: CSRF_KEY is not set; using an ephemeral key. Tokens will not survive a restart " +
-		"and will not verify on other instances. Set CSRF_KEY to 64 hex digits of secret random data.")
-	key := make([]byte, 32)
-	_, err := rand.Read(key)
-	return key, err
+	key, err := hex.DecodeString(v)
+	if err != nil || len(key) != 32 {
+		return nil, errors.New("CSRF_KEY: not 64 hex digits (make one with: openssl rand -hex 32)")
+	}
+	return key, nil
 }

@@ -136,3 +136,21 @@ func TestRejectionReasonLogged(t *testing.T) {
 		t.Errorf("the log lacks the reason or the request ID: %s", log.String())
 	}
 }
+
+// CSRF_KEY is 64 hex digits or unset; anything else stops the server
+// with an error that does not show the value.
+func TestLoadKey(t *testing.T) {
+	if key, err := loadKey(""); err != nil || len(key) != 32 {
+		t.Errorf("unset: %d bytes, %v; want a random 32-byte key", len(key), err)
+	}
+	good := strings.Repeat("a1", 32)
+	if key, err := loadKey(good); err != nil || len(key) != 32 {
+		t.Errorf("64 hex digits: %d bytes, %v", len(key), err)
+	}
+	for _, v := range []string{"secret-but-not-hex", "a1b2c3", good + "ff", good[:63] + "g"} {
+		_, err := loadKey(v)
+		if err == nil || !strings.Contains(err.Error(), "CSRF_KEY") || strings.Contains(err.Error(), v) {
+			t.Errorf("loadKey(%q) = %v; want an error naming CSRF_KEY, not the value", v, err)
+		}
+	}
+}

@@ -198,9 +198,8 @@ func listen(addr string) (net.Listener, string, error) {
 
 // loadSigningKey returns the key of SESSION_SIGNING_KEY, v: 64 hex digits.
 // Unset, it is a random key for this process alone, with a warning; set
-// to anything else, it is an error, which never echoes the value. (A
-// typo in the key fell back to a random one with a mere warning, and
-// every link died at the next restart.)
+// to anything else, it is an error, which never echoes the value: a typo
+// must not fall back to a key that dies at the next restart.
 func loadSigningKey(v string) ([]byte, error) {
 	if v == "" {
 		key := make([]byte, 32)
