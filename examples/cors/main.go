@@ -59,7 +59,7 @@ func main() {
 		log.Fatal(err) // a bad configuration fails at start, never per request
 	}
 
-	srv, err := newServer(*addr, handler)
+	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: handler})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -78,11 +78,6 @@ func main() {
 	if err := srv.Shutdown(shutdown); err != nil {
 		log.Printf("shutdown: %v", err)
 	}
-}
-
-// newServer returns the hardened server of handler.
-func newServer(addr string, handler http.Handler) (*http.Server, error) {
-	return https.NewServer(https.ServerOptions{Addr: addr, Handler: handler})
 }
 
 // newHandler returns the API routes inside cors and errorsafe, outermost

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/internal/testenv"
 )
 
@@ -277,7 +278,7 @@ func TestRejectedPreflightReasonLogged(t *testing.T) {
 // past every middleware, unless the server is told not to.
 func TestOptionsAsteriskGoesThroughTheStack(t *testing.T) {
 	h, _ := newTestHandler(t)
-	srv, err := newServer("127.0.0.1:0", h)
+	srv, err := https.NewServer(https.ServerOptions{Addr: "127.0.0.1:0", Handler: h})
 	if err != nil {
 		t.Fatal(err)
 	}

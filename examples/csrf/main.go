@@ -82,7 +82,7 @@ func main() {
 	}
 	log.Print("WARNING: plain HTTP: the token cookie is sent without Secure; use HTTPS in production")
 
-	srv, err := newServer(*addr, handler)
+	srv, err := https.NewServer(https.ServerOptions{Addr: *addr, Handler: handler})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -101,11 +101,6 @@ func main() {
 	if err := srv.Shutdown(shutdown); err != nil {
 		log.Printf("shutdown: %v", err)
 	}
-}
-
-// newServer returns the hardened server of handler.
-func newServer(addr string, handler http.Handler) (*http.Server, error) {
-	return https.NewServer(https.ServerOptions{Addr: addr, Handler: handler})
 }
 
 // newHandler returns the routes inside csrf, the security headers and

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/internal/testenv"
 )
 
@@ -39,10 +40,10 @@ func TestFormCannotBeFramed(t *testing.T) {
 	}
 }
 
-// optionsAsterisk sends "OPTIONS *" to the server main builds around h.
+// optionsAsterisk sends "OPTIONS *" to the hardened server main builds around h.
 func optionsAsterisk(t *testing.T, h http.Handler) *http.Response {
 	t.Helper()
-	srv, err := newServer("127.0.0.1:0", h)
+	srv, err := https.NewServer(https.ServerOptions{Addr: "127.0.0.1:0", Handler: h})
 	if err != nil {
 		t.Fatal(err)
 	}
