@@ -140,7 +140,7 @@ func listenURL(a net.Addr) string {
 // newHandler returns the site's routes, each inside its variant of the
 // security headers. Requests whose Host is not in hosts are refused; rv,
 // if not nil, names the proxies whose X-Forwarded-Proto is believed. CSP
-// violation reports are logged to logger.
+// violation reports and render failures are logged to logger.
 func newHandler(hosts []string, rv *clientip.Resolver, logger *slog.Logger) (http.Handler, error) {
 	// The site: the HTML preset, violations reported to /csp-report.
 	opts := headers.HTML()
@@ -179,7 +179,7 @@ func newHandler(hosts []string, rv *clientip.Resolver, logger *slog.Logger) (htt
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", site.Handler(http.HandlerFunc(servePage)))
+	mux.Handle("GET /{$}", site.Handler(pageHandler(logger)))
 	mux.Handle("GET /embed", embed.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("Pages of this origin may frame this one; other sites may not.\n"))
@@ -194,13 +194,16 @@ func newHandler(hosts []string, rv *clientip.Resolver, logger *slog.Logger) (htt
 	return mux, nil
 }
 
-// servePage renders the page with the request's nonce. A response with a
-// nonce must not be stored by shared caches.
-func servePage(w http.ResponseWriter, r *http.Request) {
-	nonce, _ := headers.Nonce(r.Context())
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if err := page.Execute(w, struct{ Nonce string }{nonce}); err != nil {
-		slog.Error("render", "err", err)
-	}
+// pageHandler renders the page with the request's nonce, and logs a
+// failure to logger. A response with a nonce must not be stored by shared
+// caches.
+func pageHandler(logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nonce, _ := headers.Nonce(r.Context())
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := page.Execute(w, struct{ Nonce string }{nonce}); err != nil {
+			logger.ErrorContext(r.Context(), "render", "error", err)
+		}
+	})
 }
