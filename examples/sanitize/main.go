@@ -126,9 +126,10 @@ func newHandler() (http.Handler, error) {
 			return
 		}
 		mu.Lock()
-		defer mu.Unlock()
+		total := len(comments)
+		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"q": s.Q, "page": s.Page, "total": len(comments)})
+		_ = json.NewEncoder(w).Encode(map[string]any{"q": s.Q, "page": s.Page, "total": total})
 	})
 	return mux, nil
 }
