@@ -92,7 +92,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -123,15 +122,11 @@ func main() {
 
 // run serves until SIGINT or SIGTERM and returns the exit status.
 func run(o options) int {
-	var out io.Writer = os.Stderr
+	var h slog.Handler = slog.NewJSONHandler(os.Stderr, nil)
 	if o.logFlush > 0 {
 		buf := newLogBuffer(os.Stderr, o.logFlush)
 		defer buf.Close()
-		out = buf
-	}
-	var h slog.Handler = slog.NewJSONHandler(out, nil)
-	if buf, ok := out.(*logBuffer); ok {
-		h = flushOnWarn{h, buf}
+		h = flushOnWarn{slog.NewJSONHandler(buf, nil), buf}
 	}
 	logger := slog.New(errorsafe.LogHandler(h))
 	inst, err := setup(o, os.Getenv, os.Stdout, logger)
@@ -182,7 +177,9 @@ func serve(ctx context.Context, o options, inst *instance, logger *slog.Logger) 
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, s := range servers {
-		_ = s.Shutdown(shutdown)
+		if err := s.Shutdown(shutdown); err != nil {
+			logger.Warn("shutdown", "error", err)
+		}
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
