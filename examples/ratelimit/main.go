@@ -145,19 +145,11 @@ func newHandler(redisURL string, users auth.UserStore) (http.Handler, func(), er
 	var apiStore, loginStore ratelimit.Store
 	cleanup := func() {}
 	if redisURL != "" {
-		opts, err := parseRedisURL(redisURL)
+		// Checked at start: a wrong address or password would otherwise
+		// be a fail-open API limit and a log line on every request.
+		client, err := openRedis(redisURL)
 		if err != nil {
 			return nil, nil, err
-		}
-		client := redis.NewClient(opts)
-		// A wrong address or password is a mistake to report at start,
-		// not a fail-open API limit and a log line on every request.
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		err = client.Ping(ctx).Err()
-		cancel()
-		if err != nil {
-			client.Close()
-			return nil, nil, fmt.Errorf("redis: %w", err)
 		}
 		cleanup = func() { client.Close() }
 		apiStore, err = redisstore.New(redisstore.Options{
@@ -255,6 +247,24 @@ func parseRedisURL(rawURL string) (*redis.Options, error) {
 	}
 	opts.ContextTimeoutEnabled = true // a request's deadline ends its Redis calls
 	return opts, nil
+}
+
+// openRedis connects to the Redis server of rawURL and checks that it
+// answers: a wrong address or password is a mistake to report at start,
+// not a failure on every request.
+func openRedis(rawURL string) (*redis.Client, error) {
+	opts, err := parseRedisURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	client := redis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		client.Close()
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	return client, nil
 }
 
 // loginHandler checks a user name and password from a form, as package

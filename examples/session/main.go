@@ -117,18 +117,11 @@ func main() {
 	}
 	var store session.Store
 	if rawURL != "" {
-		opts, err := parseRedisURL(rawURL)
+		rdb, err := openRedis(rawURL)
 		if err != nil {
 			log.Fatal(err)
 		}
-		rdb := redis.NewClient(opts)
 		defer rdb.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		err = rdb.Ping(ctx).Err()
-		cancel()
-		if err != nil {
-			log.Fatalf("redis: %v", err)
-		}
 		if store, err = redisstore.New(redisstore.Options{Client: rdb}); err != nil {
 			log.Fatal(err)
 		}
@@ -251,6 +244,24 @@ func parseRedisURL(rawURL string) (*redis.Options, error) {
 	}
 	opts.ContextTimeoutEnabled = true // a request's deadline ends its Redis calls
 	return opts, nil
+}
+
+// openRedis connects to the Redis server of rawURL and checks that it
+// answers: a wrong address or password is a mistake to report at start,
+// not a failure on every request.
+func openRedis(rawURL string) (*redis.Client, error) {
+	opts, err := parseRedisURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	client := redis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		client.Close()
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	return client, nil
 }
 
 // demoUsers returns the user demo with the password pw, stored as an
