@@ -76,7 +76,7 @@ import (
 const demoPasswordEnv = "BASICAUTH_DEMO_PASSWORD"
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on: a loopback one, since this server speaks plain HTTP")
 	usersFile := flag.String("users", "", "JSON file of users and password hashes (default: one demo user)")
 	hashOnly := flag.Bool("hash-password", false, "read a password from standard input, print its argon2id hash and exit")
 	flag.Parse()

@@ -79,7 +79,7 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 const defaultAllowedHosts = "localhost,127.0.0.1,[::1]"
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	hosts := flag.String("allowed-hosts", defaultAllowedHosts, "comma-separated allowed Host values (any port unless given)")
 	proxy := flag.String("trusted-proxy", "", "CIDR of a TLS-terminating proxy whose X-Forwarded-Proto is trusted")
 	flag.Parse()

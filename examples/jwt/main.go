@@ -79,7 +79,7 @@ const (
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on: a loopback one, since this server speaks plain HTTP")
 	flag.Parse()
 
 	if err := checkLoopback(*addr); err != nil {

@@ -75,7 +75,7 @@ import (
 const demoPasswordEnv = "RATELIMIT_DEMO_PASSWORD"
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on: a loopback one, since this server speaks plain HTTP")
 	redisFlag := flag.String("redis", "", "Redis URL (redis://host:port/db) to share limits, without a password (with one, set "+redisURLEnv+"); default: in memory")
 	flag.Parse()
 

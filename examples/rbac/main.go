@@ -74,7 +74,7 @@ type demoUser struct {
 }
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on: a loopback one, since this server speaks plain HTTP")
 	policyFile := flag.String("policy", "", "JSON policy file (default: the built-in seed policy); reloaded on SIGHUP")
 	flag.Parse()
 

@@ -63,7 +63,7 @@ type Search struct {
 const maxComments = 1000
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	flag.Parse()
 
 	handler, err := newHandler()
