@@ -245,25 +245,33 @@ func newAddrSeeds(s *MemoryStore, l *limit, v4, v6 int) addrSeeds {
 // with the second half lo, is mix(mix(hi ^ v6) ^ mix(lo ^ lo')) + out6,
 // and every other pair (the two families, networks of other lengths
 // sharing the store) collides only as two random 64-bit values do, at
-// places that cannot be found without the seeds.
+// places that cannot be found without the seeds. An IPv6 address that
+// embeds an IPv4 one (see clientAddr) is hashed as that IPv4 address.
 func (s *addrSeeds) hash(addr netip.Addr, v4, v6 int) uint64 {
-	addr = clientAddr(addr)
-	if addr.Is4() {
+	switch {
+	case addr.Is4():
 		a := addr.As4()
-		n := binary.BigEndian.Uint32(a[:]) &^ (uint32(1)<<(32-v4) - 1)
-		return mix64(uint64(n)^s.v4) + s.out4
-	}
-	if !addr.IsValid() {
+		return s.hash4(binary.BigEndian.Uint32(a[:]), v4)
+	case !addr.IsValid():
 		return s.none
 	}
 	a := addr.As16() // without the zone
 	hi, lo := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
+	if embedsIPv4(hi, lo) { // as clientAddr has it
+		return s.hash4(uint32(lo), v4)
+	}
 	if v6 <= 64 {
 		hi &^= uint64(1)<<(64-v6) - 1
 		return mix64(hi^s.v6) + s.out6
 	}
 	lo &^= uint64(1)<<(128-v6) - 1
 	return mix64(mix64(hi^s.v6)^mix64(lo^s.lo)) + s.out6
+}
+
+// hash4 is hash for the IPv4 address a.
+func (s *addrSeeds) hash4(a uint32, v4 int) uint64 {
+	n := a &^ (uint32(1)<<(32-v4) - 1)
+	return mix64(uint64(n)^s.v4) + s.out4
 }
 
 // clientAddr returns the address of the client addr stands for: the IPv4
@@ -277,10 +285,17 @@ func clientAddr(addr netip.Addr) netip.Addr {
 		return addr
 	}
 	a := addr.As16()
-	if binary.BigEndian.Uint64(a[:8]) == 0x0064_ff9b_0000_0000 && binary.BigEndian.Uint32(a[8:12]) == 0 {
+	if embedsIPv4(binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])) {
 		return netip.AddrFrom4([4]byte(a[12:]))
 	}
-	return addr.Unmap()
+	return addr
+}
+
+// embedsIPv4 reports whether the IPv6 address whose halves are hi and lo
+// is IPv4-mapped (::ffff:0:0/96) or of the NAT64 well-known prefix
+// 64:ff9b::/96: its last 32 bits are then the client's IPv4 address.
+func embedsIPv4(hi, lo uint64) bool {
+	return lo>>32 == 0x0000_ffff && hi == 0 || lo>>32 == 0 && hi == 0x0064_ff9b_0000_0000
 }
 
 // mix64 is the finalizer of MurmurHash3: a bijection of 64-bit words whose
