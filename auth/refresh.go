@@ -79,7 +79,8 @@ type RefreshStore interface {
 	// one succeeds.
 	Rotate(ctx context.Context, oldHash, newHash string, next RefreshToken) error
 	// RevokeFamily revokes every token of family, until until (the
-	// family's end).
+	// family's end). An until that is not in the future revokes it for
+	// [DefaultRefreshTokenMaxLifetime], never for no time at all.
 	RevokeFamily(ctx context.Context, family string, until time.Time) error
 }
 
@@ -408,11 +409,19 @@ func (s *MemoryRefreshStore) rotate(oldHash, newHash string, next RefreshToken, 
 	return nil
 }
 
-// RevokeFamily implements [RefreshStore].
+// RevokeFamily implements [RefreshStore]. An until that is not in the
+// future (the zero time) revokes the family for
+// [DefaultRefreshTokenMaxLifetime], as auth/redisstore's store does: it
+// revoked nothing here, and the family's live token went on refreshing
+// (found in review).
 func (s *MemoryRefreshStore) RevokeFamily(_ context.Context, family string, until time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.init(s.clock())
+	now := s.clock()
+	s.init(now)
+	if !until.After(now) {
+		until = now.Add(DefaultRefreshTokenMaxLifetime)
+	}
 	if old, ok := s.revoked[family]; !ok || until.After(old) {
 		s.revoked[family] = until
 	}

@@ -265,6 +265,34 @@ func TestRevocationsOutliveTheLeewayAndNeverShorten(t *testing.T) {
 	}
 }
 
+// A family revoked with an end that is not in the future (the zero time:
+// a caller that had no FamilyExpiresAt at hand) is revoked all the same,
+// in every store: the Redis store keeps it for
+// auth.DefaultRefreshTokenMaxLifetime, and the memory store kept nothing,
+// so the family's live token went on refreshing there (found in review).
+func TestRevokeFamilyWithAnEndNotInTheFutureRevokes(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range refreshStores(t) {
+		for what, until := range map[string]time.Time{"zero": {}, "past": time.Now().Add(-time.Minute)} {
+			t.Run(name+"/"+what, func(t *testing.T) {
+				fam := fmt.Sprint("fam-past-", until.UnixNano())
+				if err := s.Create(ctx, "h-"+fam, rec(fam)); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.RevokeFamily(ctx, fam, until); err != nil {
+					t.Fatal(err)
+				}
+				if got, found, err := s.Lookup(ctx, "h-"+fam); !found || !got.Revoked || err != nil {
+					t.Errorf("revoked until %v: found %v, revoked %v, %v; want revoked", until, found, got.Revoked, err)
+				}
+				if err := s.Rotate(ctx, "h-"+fam, "n-"+fam, rec(fam)); !errors.Is(err, auth.ErrRefreshTokenReused) {
+					t.Errorf("rotation after a revocation until %v: %v, want ErrRefreshTokenReused", until, err)
+				}
+			})
+		}
+	}
+}
+
 // argsHook records the arguments of every command a client sends.
 type argsHook struct {
 	mu   sync.Mutex
