@@ -123,8 +123,9 @@
 // published).
 // [TokenEndpoint] is the OAuth2 token endpoint of RFC 6749: POST and
 // application/x-www-form-urlencoded only, each parameter at most once,
-// client authentication by Basic or form (never both; client secrets
-// stored as password hashes), and the grants
+// client authentication by Basic or form (never both: a request with both
+// is invalid_request, RFC 6749 §5.2; client secrets stored as password
+// hashes), and the grants
 //
 //   - client_credentials (§4.4): for machine-to-machine calls where the
 //     client acts on its own behalf. No refresh token. The token's

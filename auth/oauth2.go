@@ -528,7 +528,8 @@ func readForm(r *http.Request, max int64) (url.Values, error) {
 }
 
 // authenticateClient authenticates the client by HTTP Basic or by the
-// client_id and client_secret parameters, never both (RFC 6749 §2.3).
+// client_id and client_secret parameters, never both (RFC 6749 §2.3): a
+// request with both is invalid_request (§5.2).
 func (e *TokenEndpoint) authenticateClient(r *http.Request, form url.Values) (*Client, *oauthError) {
 	var id, secret string
 	switch vals := r.Header["Authorization"]; len(vals) {
@@ -536,7 +537,7 @@ func (e *TokenEndpoint) authenticateClient(r *http.Request, form url.Values) (*C
 		id, secret = form.Get("client_id"), form.Get("client_secret")
 	case 1:
 		if form.Has("client_secret") {
-			return nil, invalidClient(errTokenTwoClientAuth)
+			return nil, twoClientAuth()
 		}
 		u, p, err := ParseBasic(vals[0])
 		if err != nil {
@@ -551,10 +552,10 @@ func (e *TokenEndpoint) authenticateClient(r *http.Request, form url.Values) (*C
 			return nil, invalidClient(ErrMalformedCredentials)
 		}
 		if fid := form.Get("client_id"); fid != "" && fid != id {
-			return nil, invalidClient(errTokenTwoClientAuth)
+			return nil, twoClientAuth()
 		}
 	default:
-		return nil, invalidClient(errTokenTwoClientAuth)
+		return nil, twoClientAuth()
 	}
 	if id == "" {
 		return nil, invalidClient(ErrNoCredentials)
@@ -604,6 +605,15 @@ func (e *TokenEndpoint) authenticateClient(r *http.Request, form url.Values) (*C
 		return nil, invalidClient(errClientSecret)
 	}
 	return c, nil
+}
+
+// twoClientAuth answers a request that authenticates the client more than
+// once (Basic and client_secret, Basic for one client and client_id for
+// another, two Authorization headers): RFC 6749 §5.2 makes that
+// invalid_request, a malformed request, not invalid_client, whose 401 and
+// challenge would tell the client that its credentials were wrong.
+func twoClientAuth() *oauthError {
+	return oerr(http.StatusBadRequest, "invalid_request", "The request authenticates the client more than once.", errTokenTwoClientAuth)
 }
 
 // invalidClient is RFC 6749 §5.2's invalid_client. The RFC requires 401

@@ -178,3 +178,43 @@ func TestTokenEndpointRefreshNeverWidensTheFirstGrant(t *testing.T) {
 		t.Errorf("refresh within the grant: %d %s, want 200 with orders:read", r.status, r.raw)
 	}
 }
+
+// RFC 6749 §5.2 names the error of a request that "includes multiple
+// credentials, utilizes more than one mechanism for authenticating the
+// client": invalid_request, a 400, not invalid_client. The endpoint
+// refused such requests, but with 401 invalid_client and a Basic
+// challenge, which tells a client that its credentials were wrong and
+// asks it to send them again, when they may be right and the request is
+// what is malformed (found in review). No client is authenticated, and
+// no secret is verified, for any of them.
+func TestTokenEndpointTwoClientAuthenticationsAreInvalidRequest(t *testing.T) {
+	const pw = "grant_type=password&username=alice&password=correct+horse"
+	tests := []struct {
+		name string
+		body string
+		mod  func(*http.Request)
+	}{
+		{"Basic and client_secret in the body, both right", pw + "&client_secret=cli-secret", basicAuth("cli", "cli-secret")},
+		{"Basic and client_secret in the body, the body's wrong", pw + "&client_secret=wrong", basicAuth("cli", "cli-secret")},
+		{"Basic for one client and client_id for another", pw + "&client_id=web", basicAuth("cli", "cli-secret")},
+		{"two Authorization headers", pw, func(r *http.Request) {
+			basicAuth("cli", "cli-secret")(r)
+			r.Header.Add("Authorization", r.Header.Get("Authorization"))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newOAuth(t, nil)
+			res := f.postRaw(t, "/token", "application/x-www-form-urlencoded", tt.body, tt.mod)
+			if res.status != http.StatusBadRequest || res.str("error") != "invalid_request" {
+				t.Fatalf("got %d %s (%v), want 400 invalid_request", res.status, res.raw, res.reason)
+			}
+			if h := res.header.Get("WWW-Authenticate"); h != "" {
+				t.Errorf("a 400 with a challenge: %q", h)
+			}
+			if !errors.Is(res.reason, auth.ErrTokenTwoClientAuth) {
+				t.Errorf("reason %v, want the request's two client authentications", res.reason)
+			}
+		})
+	}
+}

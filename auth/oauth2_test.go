@@ -186,13 +186,13 @@ func TestTokenEndpointErrors(t *testing.T) {
 		{"a wrong client secret by Basic", pw(), basicAuth("cli", "wrong"), 401, "invalid_client", auth.ErrInvalidCredentials},
 		{"a wrong client secret in the form", pw("client_id", "cli", "client_secret", "wrong"), nil, 401, "invalid_client", auth.ErrInvalidCredentials},
 		{"a public client sending a secret", pw("client_id", "web", "client_secret", "x"), nil, 401, "invalid_client", auth.ErrInvalidCredentials},
-		{"Basic and form client authentication together", pw("client_secret", "cli-secret"), basicAuth("cli", "cli-secret"), 401, "invalid_client", nil},
-		{"Basic for one client and client_id for another", pw("client_id", "web"), basicAuth("cli", "cli-secret"), 401, "invalid_client", nil},
+		{"Basic and form client authentication together", pw("client_secret", "cli-secret"), basicAuth("cli", "cli-secret"), 400, "invalid_request", nil},
+		{"Basic for one client and client_id for another", pw("client_id", "web"), basicAuth("cli", "cli-secret"), 400, "invalid_request", nil},
 		{"a malformed Basic header", pw(), func(r *http.Request) { r.Header.Set("Authorization", "Basic !!!") }, 401, "invalid_client", auth.ErrMalformedCredentials},
 		{"two Authorization headers", pw(), func(r *http.Request) {
 			basicAuth("cli", "cli-secret")(r)
 			r.Header.Add("Authorization", r.Header.Get("Authorization"))
-		}, 401, "invalid_client", nil},
+		}, 400, "invalid_request", nil},
 		// RFC 6749 §2.3.1: Basic carries the form-encoded ID and secret. A
 		// secret that does not decode is not an empty one, which a public
 		// client would pass with.

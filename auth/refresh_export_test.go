@@ -8,3 +8,7 @@ var (
 	ErrRetrySuccessorSeal = errRetrySuccessorSeal
 	ErrRetrySuccessorGone = errRetrySuccessorGone
 )
+
+// ErrTokenTwoClientAuth is the reason of a request that authenticates the
+// client twice, for tests.
+var ErrTokenTwoClientAuth = errTokenTwoClientAuth

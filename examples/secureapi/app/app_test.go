@@ -83,8 +83,10 @@ func TestEveryRouteAsEveryPrincipal(t *testing.T) {
 		{pattern: "POST /api/data", method: "POST", path: "/api/data", contentType: js, body: `{"n":1}`, want: [10]int{401, 202, 202, 202, 202, 202, 202, 401, 401, 401}},
 		// Public endpoints authenticated by their body. The token endpoint
 		// reads any Authorization header as client authentication, which
-		// a public client has none of: invalid_client.
-		{pattern: "POST /token", method: "POST", path: "/token", contentType: form, body: "grant_type=password&client_id=" + app.ClientID + "&username=bob&password=wrong", want: [10]int{400, 401, 401, 401, 400, 400, 400, 401, 401, 401}},
+		// a public client has none of: a bearer token is invalid_client,
+		// and Basic credentials beside the body's client_id authenticate
+		// the client twice, which RFC 6749 §5.2 makes invalid_request.
+		{pattern: "POST /token", method: "POST", path: "/token", contentType: form, body: "grant_type=password&client_id=" + app.ClientID + "&username=bob&password=wrong", want: [10]int{400, 401, 401, 401, 400, 400, 400, 400, 400, 400}},
 		{pattern: "POST /token/revoke", method: "POST", path: "/token/revoke", contentType: form, body: "client_id=" + app.ClientID + "&token=not-a-token", want: every(200)},
 		// Their other methods, in their error format.
 		{pattern: "/token", method: "GET", path: "/token", want: every(405)},
