@@ -1033,7 +1033,12 @@ func (e *TokenEndpoint) revokeFamily(ctx context.Context, t RefreshToken) error 
 // RevokeRefreshToken revokes the family of a refresh token: the token,
 // every token rotated from it and every token it was rotated from stop
 // working (a logout, a lost device). An unknown or expired token is not
-// an error: there is nothing left to revoke. Only a store failure is.
+// an error, and revokes nothing. A token is kept only until its own
+// expiry, RefreshTokenTTL after it was issued, while each rotation gives
+// its successor a new one: a token rotated long ago is no longer found,
+// even though tokens rotated from it live on, so revoke with the newest
+// token the client holds, not one kept from the login. Only a store
+// failure is an error.
 // As [JWT.Revoke] does, it runs without ctx's cancellation, within ten
 // seconds, so that a logout whose client hangs up still takes effect.
 func (e *TokenEndpoint) RevokeRefreshToken(ctx context.Context, token string) error {
