@@ -180,9 +180,16 @@ type TokenEndpointOptions struct {
 	// the window is shorter. Keep the instances' clocks synchronized well
 	// within it.
 	//
-	// The successor is kept with the rotated token sealed under a key
-	// derived from the rotated token, which the store never sees, so a
-	// leaked store still yields no usable token. RefreshStore must be a
+	// The successor is kept with the rotated token, until the rotated
+	// token's expiry, sealed under a key derived from the rotated token,
+	// which the store never sees, and from the Issuer's signing key, which
+	// it never holds: a leaked store yields no usable token, even with a
+	// rotated token kept from before (one left in a log), which opened
+	// the successors one after another up to the live token while the key
+	// came from the rotated token alone. Instances that answer each
+	// other's retries must sign with the same key: while a new signing key
+	// is rolled out, a retry that reaches an instance with the other key
+	// is taken for a reuse and revokes the family. RefreshStore must be a
 	// [RetryableRefreshStore]. Default 0: no retry, a rotated token
 	// presented again revokes its family. At most
 	// [MaxRefreshRetryWindow].
@@ -249,6 +256,7 @@ type TokenEndpoint struct {
 	refreshTTL time.Duration
 	maxLife    time.Duration
 	retry      time.Duration // RefreshRetryWindow
+	seal       []byte        // successorSecret of the issuer's key
 	maxBody    int64
 	onRehash   func(ctx context.Context, name, oldHash, newHash string) error
 	claims     func(ctx context.Context, g Grant) (map[string]any, error)
@@ -373,6 +381,9 @@ func NewTokenEndpoint(opts TokenEndpointOptions) (*TokenEndpoint, error) {
 		return nil, err
 	}
 	e.checker, e.hasher = checker, checker.hasher
+	if e.retry > 0 {
+		e.seal = successorSecret(e.issuer.key)
+	}
 	return e, nil
 }
 
@@ -901,7 +912,7 @@ func (e *TokenEndpoint) rotate(ctx context.Context, rt, hash, newRT string, next
 	if e.retry <= 0 {
 		return e.store.Rotate(ctx, hash, HashRefreshToken(newRT), next)
 	}
-	sealed, err := sealSuccessor(rt, hash, newRT)
+	sealed, err := sealSuccessor(e.seal, rt, hash, newRT)
 	if err != nil {
 		return err
 	}
@@ -939,7 +950,7 @@ func (e *TokenEndpoint) retryRefresh(ctx context.Context, c *Client, form url.Va
 	if e.retry <= 0 || old.Revoked || len(old.Successor) == 0 || since >= e.retry || since <= -e.retry {
 		return reuse(ErrRefreshTokenReused)
 	}
-	nextRT, err := openSuccessor(rt, hash, old.Successor)
+	nextRT, err := openSuccessor(e.seal, rt, hash, old.Successor)
 	if err != nil {
 		return reuse(errRetrySuccessorSeal)
 	}

@@ -3,6 +3,9 @@ package auth_test
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -340,6 +343,51 @@ func TestTokenEndpointRefreshRetryStoresNoUsableToken(t *testing.T) {
 		if bytes.Contains(old.Successor, clear) {
 			t.Errorf("the store holds %q in clear", clear)
 		}
+	}
+}
+
+// The store and a rotated token are not enough to open its successor. A
+// rotated token keeps its sealed successor until its own expiry
+// (RefreshTokenTTL), long after the window, and each successor, once
+// rotated, keeps the next: sealed under a key derived from the rotated
+// token alone, a copy of the store (a Redis dump, a replica, a backup)
+// and any rotated token of a family (one left in a log, or on a device
+// sold since) opened the successors one after another up to the live
+// token, offline and unnoticed, though presenting that rotated token
+// would have revoked the family (found in review). The key also derives
+// from the issuer's signing key, which the store does not hold.
+func TestTokenEndpointRefreshRetryStoreAndRotatedTokenOpenNoSuccessor(t *testing.T) {
+	f := newRetryFixture(t, time.Minute)
+	r0 := f.login(t)
+	r1 := f.rotate(t, r0)
+	f.now = f.now.Add(time.Hour) // long after the window
+	r2 := f.rotate(t, r1)
+	// What the sealing key was derived from: the rotated token alone.
+	open := func(old string, sealed []byte) (string, bool) {
+		key, err := hkdf.Key(sha256.New, []byte(old), nil, "httpguard refresh successor", 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, _ := aes.NewCipher(key)
+		aead, _ := cipher.NewGCMWithRandomNonce(block)
+		next, err := aead.Open(nil, nil, sealed, []byte(auth.HashRefreshToken(old)))
+		return string(next), err == nil
+	}
+	cur := r0
+	for range 2 {
+		rec, found, err := f.store.Lookup(context.Background(), auth.HashRefreshToken(cur))
+		if err != nil || !found || len(rec.Successor) == 0 {
+			t.Fatalf("rotated token: %+v %v %v", rec, found, err)
+		}
+		next, ok := open(cur, rec.Successor)
+		if ok {
+			t.Fatalf("the store and a rotated token open its successor (the live token: %v)", next == r2)
+		}
+		cur = map[string]string{r0: r1, r1: r2}[cur]
+	}
+	// The endpoint itself still answers a retry within the window.
+	if r := f.refresh(t, r1); r.status != http.StatusOK || r.str("refresh_token") != r2 {
+		t.Fatalf("retry within the window: %d %s", r.status, r.raw)
 	}
 }
 

@@ -53,10 +53,11 @@ type RefreshToken struct {
 	// Successor is, on Lookup of a token rotated by
 	// [RetryableRefreshStore.RotateRetryable], the token it was rotated to,
 	// sealed (AES-256-GCM) under a key derived from this token, which the
-	// store never sees: only whoever presents this token can open it, so a
-	// leaked store still yields no usable token. Empty otherwise. A store
-	// keeps it as opaque bytes; the token endpoint opens it when the
-	// rotated token comes back within
+	// store never sees, and from the token endpoint's signing key, which
+	// it never holds: only the endpoint, given this token, can open it, so
+	// a leaked store still yields no usable token, even with rotated
+	// tokens beside it. Empty otherwise. A store keeps it as opaque bytes;
+	// the token endpoint opens it when the rotated token comes back within
 	// [TokenEndpointOptions.RefreshRetryWindow].
 	Successor []byte
 }

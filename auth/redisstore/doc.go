@@ -20,7 +20,8 @@
 //     flag; once rotated, the new token's hash and, with
 //     [auth.TokenEndpointOptions].RefreshRetryWindow, the rotation time and
 //     the new token sealed under a key derived from this one (never
-//     stored). It expires with the token.
+//     stored) and from the token endpoint's signing key. It expires with
+//     the token.
 //   - prefix + "rf:" + family: present while a family is revoked; it
 //     expires with the family.
 //   - prefix + "jti:" + jti: present while an access token is revoked; it
@@ -50,7 +51,8 @@
 // any user or un-revoke tokens: protect it with authentication (ACLs),
 // TLS on untrusted networks, and a database of its own. A leaked dump
 // yields no usable refresh token, only hashes, and successors sealed under
-// keys that only the rotated tokens give.
+// keys that only the rotated tokens and the token endpoint's signing key
+// give together: rotated tokens leaked beside the dump open none.
 //
 // Errors from Redis are returned as they are; auth turns them into 503
 // responses (fail closed), never into an accepted token. So is a Redis
