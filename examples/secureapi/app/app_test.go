@@ -616,6 +616,25 @@ func TestAPIDataLogsArrivalNeverData(t *testing.T) {
 			t.Errorf("the log holds %q:\n%s", leak, srv.log)
 		}
 	}
+	// The Content-Type's parameters are the client's text too: only the
+	// media type is logged.
+	r = c.do("POST", "/api/data", strings.NewReader("x"), "Authorization", "Bearer "+tok, "Content-Type", `Text/Plain; charset=utf-8; note="`+secret+`"`)
+	if r.StatusCode != 202 {
+		t.Fatalf("%d %s", r.StatusCode, r.body)
+	}
+	if recs := srv.log.records(t, "data received"); len(recs) != 2 || recs[1]["content_type"] != "text/plain" {
+		t.Errorf("arrival records %v, want the second with content_type text/plain", recs)
+	}
+	r = c.do("POST", "/api/data", strings.NewReader("x"), "Authorization", "Bearer "+tok, "Content-Type", secret)
+	if recs := srv.log.records(t, "data received"); r.StatusCode != 202 || len(recs) != 3 || recs[2]["content_type"] != "invalid" {
+		t.Errorf("%d, arrival records %v, want the third with content_type invalid", r.StatusCode, recs)
+	}
+	logged = requestIDField.ReplaceAllString(srv.log.String(), `"request_id":"-"`)
+	for _, leak := range []string{"4111-1111", "078-05-1120"} {
+		if strings.Contains(logged, leak) {
+			t.Errorf("the log holds %q from a Content-Type:\n%s", leak, srv.log)
+		}
+	}
 	if r := c.do("POST", "/api/data", strings.NewReader(strings.Repeat("x", 65<<10)), "Authorization", "Bearer "+tok); r.StatusCode != 413 {
 		t.Errorf("a body over 64 KiB: %d", r.StatusCode)
 	}

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -330,7 +331,7 @@ func (s *server) apiData(w http.ResponseWriter, r *http.Request) {
 	}
 	id, _ := identity.FromRequest(r)
 	s.log.InfoContext(r.Context(), "data received", "subject", id.Subject(), "bytes", n,
-		"content_type", truncate(r.Header.Get("Content-Type"), 100))
+		"content_type", mediaType(r.Header.Get("Content-Type")))
 	writeJSON(w, http.StatusAccepted, map[string]any{"received_bytes": n})
 }
 
@@ -448,6 +449,24 @@ func nonNil(s []string) []string {
 // seconds renders a Retry-After delay in whole seconds, at least 1.
 func seconds(d time.Duration) string {
 	return strconv.FormatInt(max(1, int64(math.Ceil(d.Seconds()))), 10)
+}
+
+// mediaType returns the media type of a Content-Type value, lower-cased
+// and without its parameters, which are the client's free text (a note,
+// a token) as much as the body is; "invalid" for a value that is not a
+// media type, "" for none. It is at most 100 bytes.
+func mediaType(v string) string {
+	if v == "" {
+		return ""
+	}
+	mt, _, err := mime.ParseMediaType(v)
+	if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
+		return "invalid"
+	}
+	if typ, sub, ok := strings.Cut(mt, "/"); !ok || typ == "" || sub == "" {
+		return "invalid"
+	}
+	return truncate(mt, 100)
 }
 
 func truncate(s string, n int) string {
