@@ -112,7 +112,10 @@ type Counts struct {
 
 // Result is the outcome of a run.
 type Result struct {
-	Config  Config
+	Config Config
+	// Elapsed is the measured window: from the start to the end of the
+	// last request when the request bound stopped the run, else to the
+	// end of the run, at most Config.Duration.
 	Elapsed time.Duration
 	Stats   *Stats
 	Counts  Counts
@@ -127,9 +130,10 @@ type Result struct {
 // live holds the counters shared by the workers, read by the progress
 // line while the run goes on.
 type live struct {
-	budget atomic.Int64
-	total  atomic.Int64
-	c      struct {
+	budget  atomic.Int64
+	total   atomic.Int64
+	lastEnd atomic.Int64 // when the last counted request ended, in Unix nanoseconds
+	c       struct {
 		legit, legitRefused, legitErrors          atomic.Int64
 		r401, r403, r429                          atomic.Int64
 		probes, probesDenied, probesAllowed       atomic.Int64
@@ -337,7 +341,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	}
 	stopProgress := startProgress(progress, cfg.Progress, start, l)
 	wg.Wait()
-	res.Elapsed = time.Since(start)
+	res.Elapsed = l.window(start, cfg.Duration)
 	stopProgress()
 	res.Counts = l.counts()
 	firstErr.once.Do(func() {}) // no more writes
@@ -460,6 +464,32 @@ func (c *client) do(ctx context.Context, method, path, contentType string, body 
 		return statusTransportError, nil, d, ctx.Err() == nil
 	}
 	return r.StatusCode, resp, d, true
+}
+
+// answered records that a counted request has just ended.
+func (l *live) answered() {
+	now := time.Now().UnixNano()
+	for {
+		old := l.lastEnd.Load()
+		if old >= now || l.lastEnd.CompareAndSwap(old, now) {
+			return
+		}
+	}
+}
+
+// window returns the interval over which the run's figures are rates: to
+// the end of the last counted request when the request bound stopped the
+// run, since the workers that then find the budget spent may first finish
+// a pacing or back-off wait that holds no request; else from start to
+// now, at most duration (past it, only requests cut short, which are not
+// counted, were still unwinding).
+func (l *live) window(start time.Time, duration time.Duration) time.Duration {
+	if l.budget.Load() < 0 { // a take found the budget spent
+		if end := l.lastEnd.Load(); end != 0 {
+			return max(time.Unix(0, end).Sub(start), 0)
+		}
+	}
+	return min(time.Since(start), duration)
 }
 
 // take reserves one request of the budget; false means the run is over.
@@ -599,6 +629,7 @@ func (u *user) login(ctx context.Context) bool {
 		return false
 	}
 	u.stats.Add(routeToken, status, d)
+	u.l.answered()
 	u.l.c.legit.Add(1)
 	var tr tokenResponse
 	if status == http.StatusOK && json.Unmarshal(body, &tr) == nil && tr.AccessToken != "" {
@@ -678,6 +709,7 @@ func (u *user) call(ctx context.Context) bool {
 		return false
 	}
 	u.stats.Add(route, status, d)
+	u.l.answered()
 
 	if a == actDeleteProbe {
 		u.l.c.probes.Add(1)
@@ -728,6 +760,7 @@ func (a *attacker) run(ctx context.Context) {
 			return
 		}
 		a.stats.Add(routeTokenAttack, status, d)
+		a.l.answered()
 		a.l.c.attempts.Add(1)
 		switch status {
 		case http.StatusOK:

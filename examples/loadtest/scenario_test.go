@@ -409,3 +409,31 @@ func TestRunHTTPS(t *testing.T) {
 		t.Errorf("notes %q do not name the certificate problem", n)
 	}
 }
+
+// A run stopped by the request bound is measured to the end of its last
+// request, not to when the last paced user noticed that the budget was
+// spent: that wait holds no request, and counted in the interval it
+// lowered every req/s of the report.
+func TestRunElapsedEndsWithTheLastRequest(t *testing.T) {
+	var last atomic.Int64
+	bare := newBareMux(map[string]string{"alice": roleAdmin, "bob": roleUser, "carol": roleGuest}, testPassword)
+	target := newTestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bare.ServeHTTP(w, r)
+		last.Store(time.Now().UnixNano())
+	}))
+	cfg := testConfig(t, target)
+	// Four users at one request a second, four requests: each user's
+	// login, then a second of pacing before it finds the budget spent.
+	cfg.Workers, cfg.Attackers, cfg.UserRate, cfg.MaxRequests, cfg.LoginFirst = 4, 0, 1, 4, false
+	begin := time.Now()
+	res, err := Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := res.Stats.Total(); n != 4 {
+		t.Fatalf("%d requests, want 4", n)
+	}
+	if window := time.Unix(0, last.Load()).Sub(begin); res.Elapsed > window+100*time.Millisecond {
+		t.Errorf("Elapsed %v, but the last request was answered %v after Run began", res.Elapsed, window)
+	}
+}
