@@ -1152,3 +1152,24 @@ func TestConcurrentClients(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The revocation endpoint's refusals say why in the log, as every other
+// refusal does: without a reason, the security event of its 401 named
+// neither a source nor a reason.
+func TestRevocationRefusalsAreLoggedWithAReason(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	c := srv.client(t)
+	for name, form := range map[string]url.Values{
+		"unknown client": {"client_id": {"other-cli"}, "token": {"x"}},
+		"two tokens":     {"client_id": {app.ClientID}, "token": {"x", "y"}},
+	} {
+		r := c.postForm("/token/revoke", form)
+		if r.StatusCode != 400 && r.StatusCode != 401 {
+			t.Fatalf("%s: %d", name, r.StatusCode)
+		}
+		if rec := srv.log.access(t, r.Header.Get("X-Request-Id")); rec["reason"] == nil || rec["reason"] == "" {
+			t.Errorf("%s: access record without a reason: %v", name, rec)
+		}
+	}
+}

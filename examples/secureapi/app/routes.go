@@ -342,10 +342,14 @@ func (s *server) apiData(w http.ResponseWriter, r *http.Request) {
 func (s *server) revoke(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	if err := r.ParseForm(); err != nil || len(r.PostForm["token"]) != 1 || len(r.PostForm["client_id"]) > 1 {
+		// Not ParseForm's error, which quotes a piece of the body: the
+		// token the client meant to revoke.
+		errorsafe.SetRejectReason(r, errRevokeRequest)
 		oauthError(w, http.StatusBadRequest, "invalid_request")
 		return
 	}
 	if r.PostForm.Get("client_id") != ClientID {
+		errorsafe.SetRejectReason(r, errRevokeClient)
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+Realm+`"`)
 		oauthError(w, http.StatusUnauthorized, "invalid_client")
 		return
@@ -376,6 +380,11 @@ func (s *server) revoke(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 }
+
+var (
+	errRevokeRequest = errors.New("secureapi: a revocation request needs a form of at most 4 KiB with one token and at most one client_id")
+	errRevokeClient  = errors.New("secureapi: a revocation request for an unknown client")
+)
 
 // oauthError writes an RFC 6749 §5.2 error, as the token endpoint does.
 func oauthError(w http.ResponseWriter, status int, code string) {
