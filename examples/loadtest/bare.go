@@ -20,7 +20,9 @@ import (
 )
 
 // bareLayers are the middlewares -serve-bare-with can put around the
-// baseline, configured as secureapi configures them.
+// baseline, configured as secureapi configures them, except that
+// errorsafe's access log goes straight to logw, one write per record, as
+// with secureapi -log-flush 0: secureapi batches it by default.
 var bareLayers = map[string]func(logw io.Writer) (func(http.Handler) http.Handler, error){
 	"errorsafe": func(logw io.Writer) (func(http.Handler) http.Handler, error) {
 		m, err := errorsafe.New(errorsafe.Options{

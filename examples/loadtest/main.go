@@ -65,7 +65,9 @@
 //
 // -serve-bare-with wraps the baseline in some of the middlewares secureapi
 // stacks (errorsafe with its JSON access log on stderr, headers with the
-// API preset), to see what each costs on its own:
+// API preset), to see what each costs on its own. The access log is
+// written one record at a time, as secureapi -log-flush 0 writes it; by
+// default secureapi batches it, which costs less per record:
 //
 //	go run ./examples/loadtest -serve-bare 127.0.0.1:8090 -serve-bare-with headers 2>/dev/null &
 package main
