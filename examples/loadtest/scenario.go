@@ -426,16 +426,20 @@ func (c *client) reporting(f *firstError) *client {
 }
 
 // do sends one request and returns the status, the body when keep is set
-// (at most maxBody bytes), and the latency. A request cut short because
-// ctx ended returns ok=false and must not be counted.
-func (c *client) do(ctx context.Context, method, path, contentType string, body []byte, bearer string, keep bool) (status int, resp []byte, d time.Duration, ok bool) {
+// (at most maxBody bytes), and the latency. The status is
+// statusTransportError when no whole response arrived; answered is then
+// the status of the response whose body was cut, if one came: the
+// server's decision (a token issued, a delete allowed) all the same. A
+// request cut short because ctx ended returns ok=false and must not be
+// counted.
+func (c *client) do(ctx context.Context, method, path, contentType string, body []byte, bearer string, keep bool) (status, answered int, resp []byte, d time.Duration, ok bool) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
-		return statusTransportError, nil, 0, ctx.Err() == nil
+		return statusTransportError, statusTransportError, nil, 0, ctx.Err() == nil
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -450,7 +454,7 @@ func (c *client) do(ctx context.Context, method, path, contentType string, body 
 		if ctx.Err() == nil {
 			c.firstErr.record(err)
 		}
-		return statusTransportError, nil, time.Since(start), ctx.Err() == nil
+		return statusTransportError, statusTransportError, nil, time.Since(start), ctx.Err() == nil
 	}
 	lr := io.LimitReader(r.Body, maxBody)
 	if keep {
@@ -461,9 +465,12 @@ func (c *client) do(ctx context.Context, method, path, contentType string, body 
 	r.Body.Close()
 	d = time.Since(start)
 	if err != nil {
-		return statusTransportError, nil, d, ctx.Err() == nil
+		if ctx.Err() == nil {
+			c.firstErr.record(err)
+		}
+		return statusTransportError, r.StatusCode, nil, d, ctx.Err() == nil
 	}
-	return r.StatusCode, resp, d, true
+	return r.StatusCode, r.StatusCode, resp, d, true
 }
 
 // answered records that a counted request has just ended.
@@ -623,7 +630,7 @@ func (u *user) login(ctx context.Context) bool {
 	if !u.l.take() {
 		return false
 	}
-	status, body, d, ok := u.c.do(ctx, http.MethodPost, "/token", "application/x-www-form-urlencoded",
+	status, _, body, d, ok := u.c.do(ctx, http.MethodPost, "/token", "application/x-www-form-urlencoded",
 		passwordGrant(u.cfg.ClientID, u.name, u.cfg.Password), "", true)
 	if !ok {
 		return false
@@ -704,7 +711,7 @@ func (u *user) call(ctx context.Context) bool {
 		// passed the access check, so it counts as allowed.
 		route, method, path = routeDeleteProbe, http.MethodDelete, "/users/loadtest-probe-"+strconv.Itoa(u.id)+"-"+strconv.Itoa(u.n)
 	}
-	status, _, d, ok := u.c.do(ctx, method, path, ct, body, u.token, false)
+	status, answered, _, d, ok := u.c.do(ctx, method, path, ct, body, u.token, false)
 	if !ok {
 		return false
 	}
@@ -716,7 +723,7 @@ func (u *user) call(ctx context.Context) bool {
 		switch {
 		case status == http.StatusForbidden || status == http.StatusUnauthorized:
 			u.l.c.probesDenied.Add(1)
-		case status >= 200 && status < 300, status == http.StatusNotFound:
+		case answered >= 200 && answered < 300, answered == http.StatusNotFound:
 			u.l.c.probesAllowed.Add(1)
 		}
 		return true
@@ -754,7 +761,7 @@ func (a *attacker) run(ctx context.Context) {
 		if k := a.cfg.AttackRealEvery; k > 0 && a.n%k == 0 {
 			guess = a.cfg.Password
 		}
-		status, _, d, ok := a.c.do(ctx, http.MethodPost, "/token", "application/x-www-form-urlencoded",
+		status, answered, _, d, ok := a.c.do(ctx, http.MethodPost, "/token", "application/x-www-form-urlencoded",
 			passwordGrant(a.cfg.ClientID, a.cfg.AttackUser, guess), "", false)
 		if !ok {
 			return
@@ -762,12 +769,12 @@ func (a *attacker) run(ctx context.Context) {
 		a.stats.Add(routeTokenAttack, status, d)
 		a.l.answered()
 		a.l.c.attempts.Add(1)
-		switch status {
-		case http.StatusOK:
+		switch {
+		case answered == http.StatusOK: // a token issued, even if its body was cut
 			a.l.c.through.Add(1)
-		case http.StatusTooManyRequests:
+		case status == http.StatusTooManyRequests:
 			a.l.c.lockedOut.Add(1)
-		case http.StatusBadRequest, http.StatusUnauthorized:
+		case status == http.StatusBadRequest, status == http.StatusUnauthorized:
 			a.l.c.wrong.Add(1)
 		default:
 			a.l.c.othr.Add(1)

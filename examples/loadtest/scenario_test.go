@@ -212,6 +212,51 @@ func TestRunReportsServerFailures(t *testing.T) {
 			},
 		},
 		{
+			// The status line says the token was issued; a body cut
+			// short after it does not take that back.
+			"an attacker answered 200 got through even when the body is cut",
+			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/token" && r.FormValue("username") == "alice" {
+					w.Header().Set("Content-Length", "1000")
+					w.WriteHeader(http.StatusOK)
+					_, _ = w.Write([]byte(`{"access_token":`))
+					w.(http.Flusher).Flush()
+					conn, _, err := http.NewResponseController(w).Hijack()
+					if err == nil {
+						conn.Close()
+					}
+					return
+				}
+				app.ServeHTTP(w, r)
+			}),
+			func(t *testing.T, c Counts) {
+				if c.Attempts == 0 || c.Through != c.Attempts {
+					t.Errorf("through %d of %d attempts (other %d); want all", c.Through, c.Attempts, c.AttackOther)
+				}
+			},
+		},
+		{
+			"a delete answered 200 let the probe through even when the body is cut",
+			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodDelete {
+					w.Header().Set("Content-Length", "100")
+					w.WriteHeader(http.StatusOK)
+					w.(http.Flusher).Flush()
+					conn, _, err := http.NewResponseController(w).Hijack()
+					if err == nil {
+						conn.Close()
+					}
+					return
+				}
+				app.ServeHTTP(w, r)
+			}),
+			func(t *testing.T, c Counts) {
+				if c.Probes == 0 || c.ProbesAllowed != c.Probes {
+					t.Errorf("probes %d, allowed %d; want all allowed", c.Probes, c.ProbesAllowed)
+				}
+			},
+		},
+		{
 			"a server refusing everyone refuses legitimate users",
 			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Retry-After", "1")

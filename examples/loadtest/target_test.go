@@ -110,7 +110,7 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newClient(&Config{Target: u, Timeout: 2 * time.Second}, netip.Addr{})
-	status, _, _, ok := c.do(context.Background(), http.MethodGet, "/", "", nil, "", false)
+	status, _, _, _, ok := c.do(context.Background(), http.MethodGet, "/", "", nil, "", false)
 	if !ok || status != http.StatusFound {
 		t.Fatalf("status %d (ok %v), want the 302 itself", status, ok)
 	}
