@@ -116,7 +116,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	userRate := fs.Float64("user-rate", 0, "requests per second of each user (0: as fast as the server answers)")
 	attackers := fs.Int("attackers", 1, "concurrent password guessers on /token")
 	attackUser := fs.String("attack-user", "alice", "the account the attackers guess")
-	attackReal := fs.Int("attack-real-every", 25, "every n-th guess is the real password (0: never)")
+	attackReal := fs.Int("attack-real-every", 25, "every n-th guess is the real password (0: never; else above secureapi's 10 failures before a lockout)")
 	distinct := fs.Bool("distinct-sources", true, "give every user and attacker its own loopback source address")
 	timeout := fs.Duration("timeout", 10*time.Second, "timeout of one request")
 	progress := fs.Duration("progress", time.Second, "interval of the progress line (0: none)")

@@ -52,6 +52,11 @@ const (
 	maxBody     = 1 << 20
 )
 
+// lockoutFailures is how many wrong passwords in a row secureapi takes
+// from one address for one user before it locks that pair out
+// (app.DefaultMaxFailures).
+const lockoutFailures = 10
+
 // Config is one load-test run. [Config.Validate] checks it; the command's
 // flags give every field its default.
 type Config struct {
@@ -66,7 +71,7 @@ type Config struct {
 
 	Attackers       int    // concurrent password guessers on /token
 	AttackUser      string // the account they guess
-	AttackRealEvery int    // every n-th guess is the real password (0: never)
+	AttackRealEvery int    // every n-th guess is the real password (0: never; else above lockoutFailures)
 
 	// DistinctSources gives every worker and attacker its own loopback
 	// source address (127.1.0.x for users, 127.2.0.x for attackers), as
@@ -198,8 +203,11 @@ func (cfg *Config) Validate() error {
 	if cfg.Attackers > 0 && cfg.AttackUser == "" {
 		errs = append(errs, errors.New("loadtest: -attack-user is empty"))
 	}
-	if cfg.AttackRealEvery < 0 {
+	switch {
+	case cfg.AttackRealEvery < 0:
 		errs = append(errs, errors.New("loadtest: -attack-real-every must not be negative"))
+	case cfg.Attackers > 0 && cfg.AttackRealEvery > 0 && cfg.AttackRealEvery <= lockoutFailures:
+		errs = append(errs, fmt.Errorf("loadtest: -attack-real-every must be 0 or above %d: an earlier real guess comes before secureapi's lockout (after %d wrong passwords), which rightly lets it through, and would be reported as GOT THROUGH", lockoutFailures, lockoutFailures))
 	}
 	if cfg.UserRate < 0 || cfg.UserRate > 1e6 {
 		errs = append(errs, errors.New("loadtest: -user-rate must be in [0, 1e6]"))

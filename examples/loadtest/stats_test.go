@@ -206,6 +206,9 @@ func TestConfigValidate(t *testing.T) {
 		{"a mix without weight", func(c *Config) { c.Mix = map[string]int{roleUser: 0} }, "no role a weight"},
 		{"a weighted role without account", func(c *Config) { c.Mix[roleAdmin] = 1 }, "no user for role admin"},
 		{"no client id", func(c *Config) { c.ClientID = "" }, "-client-id"},
+		// The tenth guess comes after nine failures, before any lockout:
+		// every server lets it through, a right one included.
+		{"a real guess before the lockout", func(c *Config) { c.AttackRealEvery = 10 }, "-attack-real-every"},
 		{"a public target", func(c *Config) { c.Target.Host = "203.0.113.9" }, "loopback"},
 	}
 	for _, tt := range tests {
