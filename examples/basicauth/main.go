@@ -18,7 +18,10 @@
 //	curl -i -u "demo:$BASICAUTH_DEMO_PASSWORD" localhost:8080/secure-data/   # 200
 //
 // After ten failures for one user from one address, every attempt for that
-// pair gets 429 with Retry-After, the right password included.
+// pair gets 429 with Retry-After, the right password included. Each
+// request is logged on stderr by errorsafe, a refusal with its reason
+// (never the password); the problem the client gets carries only the
+// request ID.
 //
 // # A file of users
 //
@@ -54,6 +57,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -66,6 +70,7 @@ import (
 
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/auth/password"
+	"github.com/httpguard/httpguard/errorsafe"
 	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/ratelimit"
@@ -95,7 +100,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	handler, err := newHandler(users)
+	handler, err := newHandler(users, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -121,8 +126,10 @@ func main() {
 	}
 }
 
-// newHandler returns the server's routes: GET /secure-data/ behind Basic.
-func newHandler(users *auth.MemoryUsers) (http.Handler, error) {
+// newHandler returns the server's routes: GET /secure-data/ behind Basic,
+// inside errorsafe. errorsafe logs to logger; nil means the default slog
+// logger.
+func newHandler(users *auth.MemoryUsers, logger *slog.Logger) (http.Handler, error) {
 	limiter, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{})
 	if err != nil {
 		return nil, err
@@ -139,7 +146,15 @@ func newHandler(users *auth.MemoryUsers) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /secure-data/", basic.Handler(http.HandlerFunc(secureData)))
-	return mux, nil
+
+	// errorsafe outermost: one access record per request on stderr, with
+	// the reason of a 401 or 429 (the client never sees it), and the
+	// password redacted.
+	es, err := errorsafe.New(errorsafe.Options{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return es.Handler(mux), nil
 }
 
 func secureData(w http.ResponseWriter, r *http.Request) {

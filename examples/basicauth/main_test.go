@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/httpguard/httpguard/auth/password"
+	"github.com/httpguard/httpguard/internal/testenv"
 )
 
 func TestPrintHash(t *testing.T) {
@@ -51,7 +54,8 @@ func TestServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, err := newHandler(users)
+	logs := new(testenv.LogBuffer)
+	handler, err := newHandler(users, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +92,29 @@ func TestServer(t *testing.T) {
 	}
 	if r := get("alice", "wonderland"); r.StatusCode != 429 || r.Header.Get("Retry-After") == "" {
 		t.Errorf("after ten failures: %d, Retry-After %q; want 429", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+
+	// Every refusal, a wrong password and the lockout, is in the access
+	// log with its reason, and no password is, in clear or encoded.
+	refused := map[float64]int{}
+	for _, rec := range logs.Records(t) {
+		if rec["msg"] != "http request" {
+			continue
+		}
+		if st, _ := rec["status"].(float64); st >= 400 {
+			if reason, _ := rec["reason"].(string); reason == "" {
+				t.Errorf("refusal logged without a reason: %v", rec)
+			}
+			refused[st]++
+		}
+	}
+	if refused[401] != 11 || refused[429] != 1 {
+		t.Errorf("access records of refusals by status: %v, want 11 of 401 and 1 of 429", refused)
+	}
+	for _, secret := range []string{"guess", "wonderland", base64.StdEncoding.EncodeToString([]byte("alice:guess"))} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log holds %q: %s", secret, logs.String())
+		}
 	}
 }
 
