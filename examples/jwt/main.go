@@ -34,6 +34,9 @@
 // family; access tokens already issued stay valid until they expire (15
 // minutes). Ten wrong passwords for one user from one address lock that
 // pair out for a while (429 with Retry-After, the right password included).
+// Each request is logged on stderr by errorsafe, a refusal with its reason
+// (never the password or the token); the problem the client gets carries
+// only the request ID.
 //
 // The password grant is here because it is the simplest flow to try with
 // curl. RFC 9700 deprecates it: use it only for a first-party client and
@@ -52,6 +55,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -62,6 +66,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/errorsafe"
 	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/ratelimit"
@@ -99,7 +104,7 @@ func main() {
 		log.Fatal(err)
 	}
 	iss := issuerURL(*addr, ln.Addr())
-	handler, err := newHandler(key, pw, iss)
+	handler, err := newHandler(key, pw, iss, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -152,9 +157,10 @@ func issuerURL(addr string, bound net.Addr) string {
 }
 
 // newHandler returns the routes: the token endpoint, the JWKS and the
-// protected /users/me/. Tokens carry iss as their issuer, and only tokens
-// with that issuer are accepted.
-func newHandler(key ed25519.PrivateKey, demoPassword, iss string) (http.Handler, error) {
+// protected /users/me/, inside errorsafe. Tokens carry iss as their
+// issuer, and only tokens with that issuer are accepted. errorsafe logs to
+// logger; nil means the default slog logger.
+func newHandler(key ed25519.PrivateKey, demoPassword, iss string, logger *slog.Logger) (http.Handler, error) {
 	users := auth.NewMemoryUsers()
 	if err := users.AddPassword("demo", demoPassword, identity.Options{
 		Roles:  []string{"user"},
@@ -204,7 +210,15 @@ func newHandler(key ed25519.PrivateKey, demoPassword, iss string) (http.Handler,
 	mux.Handle("POST /token", endpoint)
 	mux.Handle("GET /.well-known/jwks.json", issuer.JWKSHandler())
 	mux.Handle("GET /users/me/", bearer.Handler(auth.RequireScopes("profile:read")(http.HandlerFunc(me))))
-	return mux, nil
+
+	// errorsafe outermost: one access record per request on stderr, with
+	// the reason of a refused login or token (the client never sees it),
+	// and credentials redacted.
+	es, err := errorsafe.New(errorsafe.Options{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return es.Handler(mux), nil
 }
 
 func me(w http.ResponseWriter, r *http.Request) {

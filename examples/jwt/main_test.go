@@ -8,12 +8,15 @@ import (
 	"encoding/json"
 	"go/parser"
 	"go/token"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/httpguard/httpguard/internal/testenv"
 )
 
 func TestSigningKey(t *testing.T) {
@@ -36,7 +39,7 @@ func TestFlow(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	// The issuer follows -addr: tokens name the address served, not
 	// a fixed 127.0.0.1:8080.
-	h, err := newHandler(key, "demo password", issuerURL("127.0.0.1:9090", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9090}))
+	h, err := newHandler(key, "demo password", issuerURL("127.0.0.1:9090", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9090}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,10 +111,13 @@ func TestFlow(t *testing.T) {
 }
 
 // Ten wrong passwords for one user from one address lock that pair out,
-// the right password included, with 429 and Retry-After.
+// the right password included, with 429 and Retry-After. Each refusal,
+// and that of a forged bearer token, is in the access log with its reason,
+// and neither a password nor the token is.
 func TestLockout(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	h, err := newHandler(key, "demo password", issuerURL("127.0.0.1:8080", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}))
+	logs := new(testenv.LogBuffer)
+	h, err := newHandler(key, "demo password", issuerURL("127.0.0.1:8080", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}), slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,12 +130,41 @@ func TestLockout(t *testing.T) {
 		return w
 	}
 	for i := range 10 {
-		if w := login("wrong"); w.Code != http.StatusBadRequest {
+		if w := login("guess-n0t-it"); w.Code != http.StatusBadRequest {
 			t.Fatalf("wrong password %d: %d", i+1, w.Code)
 		}
 	}
 	if w := login("demo password"); w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
 		t.Errorf("the right password after ten failures: %d, Retry-After %q; want 429", w.Code, w.Header().Get("Retry-After"))
+	}
+	const forged = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJkZW1vIn0.forged-s1gnature"
+	req := httptest.NewRequest(http.MethodGet, "/users/me/", nil)
+	req.Header.Set("Authorization", "Bearer "+forged)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusUnauthorized {
+		t.Errorf("forged token: %d, want 401", w.Code)
+	}
+
+	refused := map[float64]int{}
+	for _, rec := range logs.Records(t) {
+		if rec["msg"] != "http request" {
+			continue
+		}
+		if st, _ := rec["status"].(float64); st >= 400 {
+			if reason, _ := rec["reason"].(string); reason == "" {
+				t.Errorf("refusal logged without a reason: %v", rec)
+			}
+			refused[st]++
+		}
+	}
+	if refused[400] != 10 || refused[429] != 1 || refused[401] != 1 {
+		t.Errorf("access records of refusals by status: %v, want 10 of 400, 1 of 429, 1 of 401", refused)
+	}
+	for _, secret := range []string{"guess-n0t-it", "demo password", "demo+password", "forged-s1gnature", "eyJzdWIiOiJkZW1vIn0"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log holds %q: %s", secret, logs.String())
+		}
 	}
 }
 
