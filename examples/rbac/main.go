@@ -26,6 +26,10 @@
 // identity.Identity in the request context. The bearer tokens travel in
 // clear over this plain HTTP server, so an -addr off loopback is refused:
 // serve HTTPS elsewhere (see examples/https).
+//
+// Each request is logged on stderr by errorsafe, a 401 or 403 with the
+// reason rbac recorded (which permission was missing), never the token;
+// the client gets only a generic body.
 package main
 
 import (
@@ -36,6 +40,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -47,6 +52,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/httpguard/httpguard/errorsafe"
 	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/rbac"
@@ -86,7 +92,7 @@ func main() {
 		log.Fatal(err)
 	}
 	users := demoUsers()
-	handler, m, err := newHandler(policy, users)
+	handler, m, err := newHandler(policy, users, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -123,16 +129,17 @@ func main() {
 }
 
 // newHandler returns the routes, each with its guard, behind the demo
-// authentication, and the rbac middleware, whose policy can be swapped.
-func newHandler(policy *rbac.Policy, users []demoUser) (http.Handler, *rbac.Middleware, error) {
+// authentication and errorsafe, outermost last, and the rbac middleware,
+// whose policy can be swapped. errorsafe logs to logger; nil means the
+// default slog logger.
+func newHandler(policy *rbac.Policy, users []demoUser, logger *slog.Logger) (http.Handler, *rbac.Middleware, error) {
 	m, err := rbac.New(rbac.Options{
 		Policy: policy,
-		// Rejections are logged with their reason, then answered with a
-		// generic body: the reason (which permission was missing) is for
-		// the operator, never for the client.
+		// Rejections are answered with a generic body: the reason (which
+		// permission was missing), recorded by rbac, goes to errorsafe's
+		// access log, for the operator, never to the client.
 		OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
 			status := rbac.StatusOf(err)
-			log.Printf("rbac: %q %q: %d: %v", r.Method, r.URL.Path, status, err) // quoted: no log injection
 			if status == http.StatusUnauthorized {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="rbac-demo"`)
 			}
@@ -147,7 +154,14 @@ func newHandler(policy *rbac.Policy, users []demoUser) (http.Handler, *rbac.Midd
 	if err != nil {
 		return nil, nil, err
 	}
-	return demoAuth(users, mux), m, nil
+
+	// errorsafe outermost: one access record per request on stderr, with
+	// the reason of a rejection and the Authorization header redacted.
+	es, err := errorsafe.New(errorsafe.Options{Logger: logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	return es.Handler(demoAuth(users, mux)), m, nil
 }
 
 // routes attaches a requirement to every route: the router's own decision

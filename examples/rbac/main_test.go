@@ -2,8 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"io"
-	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,17 +10,15 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-)
 
-func TestMain(m *testing.M) {
-	log.SetOutput(io.Discard) // each rejection is logged; the tests check the responses
-	os.Exit(m.Run())
-}
+	"github.com/httpguard/httpguard/internal/testenv"
+)
 
 // server is the example's handler with its demo users.
 type server struct {
 	h     http.Handler
 	token map[string]string // subject -> bearer token
+	logs  *testenv.LogBuffer
 }
 
 func newServer(t *testing.T) *server {
@@ -31,11 +28,12 @@ func newServer(t *testing.T) *server {
 		t.Fatal(err)
 	}
 	users := demoUsers()
-	h, _, err := newHandler(policy, users)
+	logs := new(testenv.LogBuffer)
+	h, _, err := newHandler(policy, users, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{h: h, token: map[string]string{}}
+	s := &server{h: h, token: map[string]string{}, logs: logs}
 	for _, u := range users {
 		s.token[u.subject] = string(u.token)
 	}
@@ -190,6 +188,33 @@ func TestDocumentedCommands(t *testing.T) {
 		_, w = s.follow(t, "GET", "//admin/matrix", "bob")
 		checkStatus(t, w, 403)
 	})
+}
+
+// Each refusal is in the access log with its status and the reason rbac
+// recorded, and the bearer token, known or not, is not.
+func TestRejectionLogged(t *testing.T) {
+	s := newServer(t)
+	checkStatus(t, s.do(t, "GET", "/data", "unknown"), 401)
+	checkStatus(t, s.do(t, "GET", "/users/alice", "bob"), 403)
+	var statuses []float64
+	for _, rec := range s.logs.Records(t) {
+		if rec["msg"] != "http request" {
+			continue
+		}
+		st, _ := rec["status"].(float64)
+		statuses = append(statuses, st)
+		if reason, _ := rec["reason"].(string); !strings.HasPrefix(reason, "rbac: ") {
+			t.Errorf("access record %v: want the rbac reason", rec)
+		}
+	}
+	if len(statuses) != 2 || statuses[0] != 401 || statuses[1] != 403 {
+		t.Errorf("access records with statuses %v, want 401 and 403", statuses)
+	}
+	for _, secret := range []string{"demo-NOTATOKEN", "NOTATOKEN", s.token["bob"]} {
+		if strings.Contains(s.logs.String(), secret) {
+			t.Errorf("the log holds the token %q: %s", secret, s.logs.String())
+		}
+	}
 }
 
 // Each route against each principal: no identity and an unknown token
