@@ -30,6 +30,9 @@
 // (curl older than 7.84 has no %header{}: use curl -si and read the
 // RateLimit and Retry-After lines.)
 //
+// Each request is logged on stderr by errorsafe, a refusal (429, 401, 503)
+// with its reason, never the password.
+//
 // A Redis URL with a password goes in the environment variable
 // RATELIMIT_REDIS_URL instead: -redis refuses one, since any user of the
 // machine can read a command line (ps).
@@ -49,6 +52,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -64,6 +68,7 @@ import (
 
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/errorsafe"
 	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/ratelimit"
@@ -96,7 +101,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	handler, cleanup, err := newHandler(rawURL, users)
+	handler, cleanup, err := newHandler(rawURL, users, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -137,10 +142,11 @@ func demoUsers(pw string) (*auth.MemoryUsers, error) {
 	return users, nil
 }
 
-// newHandler returns the routes and a function that closes the Redis
-// client, if any. With a Redis URL the limits live in Redis: the login
-// limits fail closed when it is down, the API limit fails open.
-func newHandler(redisURL string, users auth.UserStore) (http.Handler, func(), error) {
+// newHandler returns the routes inside errorsafe and a function that
+// closes the Redis client, if any. With a Redis URL the limits live in
+// Redis: the login limits fail closed when it is down, the API limit fails
+// open. errorsafe logs to logger; nil means the default slog logger.
+func newHandler(redisURL string, users auth.UserStore, logger *slog.Logger) (http.Handler, func(), error) {
 	var resolver *clientip.Resolver // direct connections; behind a proxy, name it here
 	var apiStore, loginStore ratelimit.Store
 	cleanup := func() {}
@@ -207,7 +213,15 @@ func newHandler(redisURL string, users auth.UserStore) (http.Handler, func(), er
 		case <-r.Context().Done():
 		}
 	})))
-	return mux, cleanup, nil
+
+	// errorsafe outermost: one access record per request on stderr, with
+	// the reason of a refusal (the client never sees it).
+	es, err := errorsafe.New(errorsafe.Options{Logger: logger})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return es.Handler(mux), cleanup, nil
 }
 
 // redisURLEnv names the environment variable that may hold the Redis URL.
@@ -273,7 +287,8 @@ func openRedis(rawURL string) (*redis.Client, error) {
 // failure, atomically, so concurrent guesses cannot all pass before one is
 // counted; then verify with auth.CheckPassword, which costs the same
 // argon2id work for an unknown user as for a wrong password; then record
-// the success, which clears the failures.
+// the success, which clears the failures. Each refusal records its reason
+// for errorsafe's access log.
 func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolver, users auth.UserStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
@@ -282,9 +297,11 @@ func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolve
 			// would count a failure under a truncated user name.
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {
+				errorsafe.SetRejectReason(r, err)
 				http.Error(w, "form too large", http.StatusRequestEntityTooLarge)
 				return
 			}
+			errorsafe.SetRejectReason(r, errMalformedForm) // err may quote the body
 			http.Error(w, "malformed form", http.StatusBadRequest)
 			return
 		}
@@ -292,12 +309,12 @@ func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolve
 		ip := resolver.Addr(r) // nil resolver: the peer address
 		ctx := r.Context()
 		if retry, err := attempts.Reserve(ctx, user, ip); err != nil {
+			errorsafe.SetRejectReason(r, err)
 			w.Header().Set("Retry-After", strconv.FormatInt(int64((retry+time.Second-1)/time.Second), 10))
 			if errors.Is(err, ratelimit.ErrStore) {
 				// The store cannot answer (Redis down): refused all the
 				// same (fail closed), but as the server's fault, not as
 				// a lockout the user earned.
-				log.Printf("attempts: %v", err)
 				http.Error(w, "please try again later", http.StatusServiceUnavailable)
 				return
 			}
@@ -305,10 +322,12 @@ func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolve
 			return
 		}
 		id, err := auth.CheckPassword(ctx, users, user, pass)
+		if err != nil {
+			errorsafe.SetRejectReason(r, err)
+		}
 		if errors.Is(err, auth.ErrUnavailable) {
 			// The user store failed, or the client left while its
 			// verification waited for a turn to hash.
-			log.Printf("login: %v", err)
 			http.Error(w, "please try again later", http.StatusServiceUnavailable)
 			return
 		}
@@ -325,6 +344,10 @@ func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolve
 		fmt.Fprintf(w, "welcome, %s\n", id.Subject)
 	})
 }
+
+// errMalformedForm is the reason logged for a login form that does not
+// parse; the parse error may quote part of the body, the password.
+var errMalformedForm = errors.New("login: malformed form")
 
 // checkLoopback refuses a listen address off loopback: this server speaks
 // plain HTTP, and POST /login takes passwords, in clear to anyone on the

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -82,10 +83,13 @@ func TestLoginStoreFailureIs503(t *testing.T) {
 }
 
 // Ten failures for alice from one address lock that pair, the right
-// password included, while bob still logs in from the same address.
+// password included, while bob still logs in from the same address. Each
+// failure and the lockout are in the access log with their reason, and no
+// password is.
 func TestLoginLockout(t *testing.T) {
 	users := testUsers(t, map[string]string{"alice": "right password", "bob": "right password"})
-	h, cleanup, err := newHandler("", users)
+	logs := new(testenv.LogBuffer)
+	h, cleanup, err := newHandler("", users, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +108,31 @@ func TestLoginLockout(t *testing.T) {
 	if w := login(t, h, "bob", "right password"); w.Code != http.StatusOK {
 		t.Errorf("bob after alice's lockout: %d", w.Code)
 	}
+
+	reasons := map[float64][]string{}
+	for _, rec := range logs.Records(t) {
+		if rec["msg"] == "http request" {
+			st, _ := rec["status"].(float64)
+			reason, _ := rec["reason"].(string)
+			reasons[st] = append(reasons[st], reason)
+		}
+	}
+	if len(reasons[200]) != 2 || len(reasons[401]) != 10 || len(reasons[429]) != 1 {
+		t.Fatalf("access records by status: %v, want 2 of 200, 10 of 401, 1 of 429", reasons)
+	}
+	for _, r := range reasons[401] {
+		if !strings.HasPrefix(r, auth.ErrInvalidCredentials.Error()) {
+			t.Errorf("401 logged with reason %q, want %q", r, auth.ErrInvalidCredentials)
+		}
+	}
+	if r := reasons[429][0]; !strings.HasPrefix(r, "ratelimit: too many failed attempts") {
+		t.Errorf("429 logged with reason %q, want the lockout", r)
+	}
+	for _, pw := range []string{"guess", "right password", "right+password"} {
+		if strings.Contains(logs.String(), pw) {
+			t.Errorf("the log holds the password %q: %s", pw, logs.String())
+		}
+	}
 }
 
 // Each user logs in with its own stored hash: a password is checked
@@ -111,7 +140,7 @@ func TestLoginLockout(t *testing.T) {
 // an unknown user is refused like a wrong password.
 func TestLoginVerifiesStoredHash(t *testing.T) {
 	users := testUsers(t, map[string]string{"alice": "alice's password", "bob": "bob's password"})
-	h, cleanup, err := newHandler("", users)
+	h, cleanup, err := newHandler("", users, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +195,7 @@ func TestDemoUsersAreArgon2id(t *testing.T) {
 	if len(salts) != 2 {
 		t.Error("alice and bob share a salt")
 	}
-	h, cleanup, err := newHandler("", users)
+	h, cleanup, err := newHandler("", users, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +251,7 @@ func TestRedisURLErrorHidesPassword(t *testing.T) {
 // that posted the form pop up its own login dialog.
 func TestLoginFormTooLargeAndChallenge(t *testing.T) {
 	users := testUsers(t, map[string]string{"alice": "right password"})
-	h, cleanup, err := newHandler("", users)
+	h, cleanup, err := newHandler("", users, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +273,7 @@ func TestLoginFormTooLargeAndChallenge(t *testing.T) {
 // The API limit of the comment: 20 requests a minute per address, the
 // RateLimit field counting down, then 429 with Retry-After from the 21st.
 func TestAPILimit(t *testing.T) {
-	h, cleanup, err := newHandler("", testUsers(t, nil))
+	h, cleanup, err := newHandler("", testUsers(t, nil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +297,7 @@ func TestAPILimit(t *testing.T) {
 // Five requests at once on the slow route: two run, the other three get
 // 503 at once.
 func TestSlowRouteSheds(t *testing.T) {
-	h, cleanup, err := newHandler("", testUsers(t, nil))
+	h, cleanup, err := newHandler("", testUsers(t, nil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +326,7 @@ func TestRedisSharesLimits(t *testing.T) {
 	users := testUsers(t, map[string]string{"alice": "right password"})
 	var servers [2]http.Handler
 	for i := range servers {
-		h, cleanup, err := newHandler(redisURL, users)
+		h, cleanup, err := newHandler(redisURL, users, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -371,7 +400,7 @@ func TestRedisCheckedAtStart(t *testing.T) {
 		"redis://" + closed + "/0",
 		"redis://:wrong-password@" + locked + "/0",
 	} {
-		h, cleanup, err := newHandler(u, testUsers(t, nil))
+		h, cleanup, err := newHandler(u, testUsers(t, nil), nil)
 		if err == nil {
 			cleanup()
 			t.Errorf("%s: a server, want an error", strings.Replace(u, "wrong-password", "…", 1))
@@ -381,7 +410,7 @@ func TestRedisCheckedAtStart(t *testing.T) {
 			t.Errorf("error %v (handler %v)", err, h)
 		}
 	}
-	_, cleanup, err := newHandler("redis://:right-password@"+locked+"/0", testUsers(t, nil))
+	_, cleanup, err := newHandler("redis://:right-password@"+locked+"/0", testUsers(t, nil), nil)
 	if err != nil {
 		t.Fatalf("the right password: %v", err)
 	}
