@@ -55,6 +55,9 @@
 // store failure (Redis down) is answered with 503, never with an anonymous
 // page. Login attempts are not rate limited here; put package ratelimit in
 // front of /login in a real service.
+//
+// Each request is logged on stderr by errorsafe, a refusal with its reason,
+// never the password, the session cookie or the reset token.
 package main
 
 import (
@@ -70,6 +73,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -288,13 +292,15 @@ type config struct {
 	store      session.Store // nil: in memory
 	users      userStore     // the accounts, with their password hashes
 	signingKey []byte
-	origin     string // scheme://host[:port] of the links the server sends
+	origin     string       // scheme://host[:port] of the links the server sends
+	logger     *slog.Logger // errorsafe's; nil: the default slog logger
 }
 
 // newHandler returns the application: the routes inside the session
 // middleware, inside net/http's cross-origin protection, which rejects
 // cross-site form posts to /login and /logout (SameSite=Lax alone does
-// not cover every browser or same-site attacker).
+// not cover every browser or same-site attacker), inside errorsafe. Each
+// refusal records its reason for errorsafe's access log.
 func newHandler(cfg config) (http.Handler, error) {
 	sessions, err := session.New(session.Options{Store: cfg.store})
 	if err != nil {
@@ -338,6 +344,7 @@ func newHandler(cfg config) (http.Handler, error) {
 		// verification still waiting for its turn is dropped when the
 		// client leaves.
 		opts, err := auth.CheckPassword(r.Context(), cfg.users, r.PostForm.Get("user"), r.PostForm.Get("password"))
+		errorsafe.SetRejectReason(r, err) // nil, for a login, is ignored
 		if errors.Is(err, auth.ErrUnavailable) {
 			http.Error(w, "please try again later", http.StatusServiceUnavailable)
 			return
@@ -353,6 +360,7 @@ func newHandler(cfg config) (http.Handler, error) {
 		// user's notes are cleared.
 		opts.Method = identity.MethodSession
 		if err := session.FromRequest(r).Login(identity.New(opts)); err != nil {
+			errorsafe.SetRejectReason(r, err)
 			http.Error(w, "please try again later", http.StatusServiceUnavailable)
 			return
 		}
@@ -363,6 +371,7 @@ func newHandler(cfg config) (http.Handler, error) {
 			return
 		}
 		if err := session.FromRequest(r).Destroy(); err != nil {
+			errorsafe.SetRejectReason(r, err)
 			http.Error(w, "please try again later", http.StatusServiceUnavailable)
 			return
 		}
@@ -370,6 +379,7 @@ func newHandler(cfg config) (http.Handler, error) {
 	})
 	mux.HandleFunc("GET /data", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := identity.FromRequest(r); !ok {
+			errorsafe.SetRejectReason(r, errNotLoggedIn)
 			http.Error(w, "log in first", http.StatusUnauthorized)
 			return
 		}
@@ -384,6 +394,7 @@ func newHandler(cfg config) (http.Handler, error) {
 	})
 	mux.HandleFunc("POST /data", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := identity.FromRequest(r); !ok {
+			errorsafe.SetRejectReason(r, errNotLoggedIn)
 			http.Error(w, "log in first", http.StatusUnauthorized)
 			return
 		}
@@ -392,6 +403,7 @@ func newHandler(cfg config) (http.Handler, error) {
 		}
 		note := r.PostForm.Get("note")
 		if note == "" || len(note) > 200 {
+			errorsafe.SetRejectReason(r, errBadNote)
 			http.Error(w, "a note is 1 to 200 bytes", http.StatusUnprocessableEntity)
 			return
 		}
@@ -399,6 +411,7 @@ func newHandler(cfg config) (http.Handler, error) {
 		var notes []string
 		_, _ = s.GetJSON("notes", &notes)
 		if len(notes) >= 10 {
+			errorsafe.SetRejectReason(r, errTooManyNotes)
 			http.Error(w, "at most 10 notes", http.StatusUnprocessableEntity)
 			return
 		}
@@ -417,6 +430,7 @@ func newHandler(cfg config) (http.Handler, error) {
 		user := r.PostForm.Get("user")
 		u, found, err := cfg.users.LookupUser(r.Context(), user)
 		if err != nil {
+			errorsafe.SetRejectReason(r, err)
 			http.Error(w, "please try again later", http.StatusServiceUnavailable)
 			return
 		}
@@ -440,21 +454,25 @@ func newHandler(cfg config) (http.Handler, error) {
 	// whether it can, with its user and the hash it replaces.
 	checkLink := func(w http.ResponseWriter, r *http.Request, token string) (user, oldHash string, ok bool) {
 		v, err := reset.Verify(token)
+		errorsafe.SetRejectReason(r, err) // ErrTokenExpired or ErrTokenInvalid
 		if errors.Is(err, session.ErrTokenExpired) {
 			http.Error(w, "this link has expired", http.StatusGone)
 			return "", "", false
 		}
 		user, digest, cut := strings.Cut(string(v), "\n")
 		if err != nil || !cut {
+			errorsafe.SetRejectReason(r, errInvalidLink) // when a valid token carries no digest
 			http.Error(w, "invalid link", http.StatusBadRequest)
 			return "", "", false
 		}
 		u, found, err := cfg.users.LookupUser(r.Context(), user)
 		if err != nil {
+			errorsafe.SetRejectReason(r, err)
 			http.Error(w, "please try again later", http.StatusServiceUnavailable)
 			return "", "", false
 		}
 		if !found || subtle.ConstantTimeCompare([]byte(digest), []byte(hashDigest(u.Hash))) != 1 {
+			errorsafe.SetRejectReason(r, errLinkUsed)
 			http.Error(w, "this link has been used", http.StatusGone)
 			return "", "", false
 		}
@@ -475,12 +493,14 @@ func newHandler(cfg config) (http.Handler, error) {
 		}
 		newHash, err := password.Hash(r.PostForm.Get("password"))
 		if err != nil {
+			errorsafe.SetRejectReason(r, err)
 			http.Error(w, "not an acceptable password", http.StatusUnprocessableEntity)
 			return
 		}
 		// Replaced only if the hash is still the one the link was signed
 		// for: of two uses of one link, only the first changes it.
 		err = cfg.users.Rehash(r.Context(), user, oldHash, newHash)
+		errorsafe.SetRejectReason(r, err)
 		if errors.Is(err, auth.ErrHashChanged) {
 			http.Error(w, "this link has been used", http.StatusGone)
 			return
@@ -493,8 +513,32 @@ func newHandler(cfg config) (http.Handler, error) {
 		// change (session.Options.ValidateLogin) and tells the user.
 		fmt.Fprintf(w, "password changed for %s\n", user)
 	})
-	return http.NewCrossOriginProtection().Handler(sessions.Handler(mux)), nil
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		errorsafe.SetRejectReason(r, errCrossOrigin)
+		http.Error(w, "cross-origin request refused", http.StatusForbidden)
+	}))
+
+	// errorsafe outermost: one access record per request on stderr, with
+	// the reason of a refusal (the client never sees it), and the cookie
+	// and the token parameter redacted.
+	es, err := errorsafe.New(errorsafe.Options{Logger: cfg.logger})
+	if err != nil {
+		return nil, err
+	}
+	return es.Handler(cop.Handler(sessions.Handler(mux))), nil
 }
+
+// The reasons of the refusals that have no error of their own, for the
+// access log.
+var (
+	errNotLoggedIn  = errors.New("session example: not logged in")
+	errBadNote      = errors.New("session example: a note is 1 to 200 bytes")
+	errTooManyNotes = errors.New("session example: at most 10 notes")
+	errInvalidLink  = errors.New("session example: invalid reset link")
+	errLinkUsed     = errors.New("session example: reset link used (the password it replaces has changed)")
+	errCrossOrigin  = errors.New("session example: cross-origin request refused by http.CrossOriginProtection")
+)
 
 // hashDigest returns a digest of a password hash, which a reset link
 // carries to say which password it replaces. The link is readable, so it

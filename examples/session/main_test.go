@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -199,7 +201,9 @@ func TestDemoUserIsArgon2id(t *testing.T) {
 			t.Error("the stored hash contains the password or its SHA-256")
 		}
 	}
-	h, err := newHandler(config{users: users, signingKey: []byte(strings.Repeat("k", 32)), origin: "https://127.0.0.1:8080"})
+	logs := new(testenv.LogBuffer)
+	h, err := newHandler(config{users: users, signingKey: []byte(strings.Repeat("k", 32)), origin: "https://127.0.0.1:8080",
+		logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +212,7 @@ func TestDemoUserIsArgon2id(t *testing.T) {
 		want     int
 	}{
 		{"demo", pw, http.StatusOK},
-		{"demo", "wrong", http.StatusUnauthorized},
+		{"demo", "guess-n0t-it", http.StatusUnauthorized},
 		{"root", pw, http.StatusUnauthorized},
 	} {
 		req := httptest.NewRequest(http.MethodPost, "https://127.0.0.1:8080/login", strings.NewReader(url.Values{"user": {tt.user}, "password": {tt.pw}}.Encode()))
@@ -217,6 +221,43 @@ func TestDemoUserIsArgon2id(t *testing.T) {
 		h.ServeHTTP(w, req)
 		if w.Code != tt.want {
 			t.Errorf("%s with %q: %d %q, want %d", tt.user, tt.pw, w.Code, w.Body.String(), tt.want)
+		}
+	}
+
+	// Each refusal is in the access log with its reason: the two logins,
+	// a forged reset link and a cross-site logout. No password, session
+	// cookie or token is.
+	const forged = "Zm9yZ2VkLXJlc2V0LXRva2Vu"
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "https://127.0.0.1:8080/reset?token="+forged, nil))
+	if w.Code != http.StatusBadRequest {
+		t.Errorf("forged reset link: %d, want 400", w.Code)
+	}
+	req := httptest.NewRequest(http.MethodPost, "https://127.0.0.1:8080/logout", nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusForbidden {
+		t.Errorf("cross-site logout: %d, want 403", w.Code)
+	}
+	var refused []string
+	for _, rec := range logs.Records(t) {
+		st, _ := rec["status"].(float64)
+		if rec["msg"] != "http request" || st < 400 {
+			continue
+		}
+		reason, _ := rec["reason"].(string)
+		refused = append(refused, fmt.Sprintf("%v %v", st, reason))
+		if reason == "" {
+			t.Errorf("refusal logged without a reason: %v", rec)
+		}
+	}
+	if want := []string{"401 ", "401 ", "400 ", "403 "}; len(refused) != len(want) || !strings.HasPrefix(refused[0], "401 auth:") || !strings.HasPrefix(refused[2], "400 session: ") || !strings.HasPrefix(refused[3], "403 ") {
+		t.Errorf("refusals logged: %q, want two 401, a 400 and a 403 with their reasons", refused)
+	}
+	for _, secret := range []string{pw, url.QueryEscape(pw), "guess-n0t-it", forged, "__Host-session="} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log holds %q: %s", secret, logs.String())
 		}
 	}
 }
