@@ -24,6 +24,10 @@
 //	# Query decoding with the same rules.
 //	curl -i 'localhost:8080/search?q=go&page=2'
 //
+// Each request is logged on stderr by errorsafe, a rejection with the
+// reason sanitize recorded, never the submitted values; the problem the
+// client gets carries the request ID.
+//
 // Comments are kept in memory. With a database, pass input as query
 // arguments, never in the query text: sanitizing is not the defence
 // against SQL injection, parameters are.
@@ -36,6 +40,7 @@ import (
 	"encoding/json"
 	"flag"
 	"log"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -43,6 +48,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/httpguard/httpguard/errorsafe"
 	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/sanitize"
 )
@@ -66,7 +72,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	flag.Parse()
 
-	handler, err := newHandler()
+	handler, err := newHandler(nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -92,8 +98,10 @@ func main() {
 	}
 }
 
-// newHandler returns the routes, with their in-memory comment store.
-func newHandler() (http.Handler, error) {
+// newHandler returns the routes, with their in-memory comment store,
+// inside errorsafe. errorsafe logs to logger; nil means the default slog
+// logger.
+func newHandler(logger *slog.Logger) (http.Handler, error) {
 	dec, err := sanitize.New(sanitize.Options{MaxBytes: 64 << 10})
 	if err != nil {
 		return nil, err
@@ -131,5 +139,13 @@ func newHandler() (http.Handler, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"q": s.Q, "page": s.Page, "total": total})
 	})
-	return mux, nil
+
+	// errorsafe outermost: one access record per request on stderr, with
+	// the reason sanitize recorded for a rejection (the client never sees
+	// it), and the request ID in every problem.
+	es, err := errorsafe.New(errorsafe.Options{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return es.Handler(mux), nil
 }

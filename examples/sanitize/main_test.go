@@ -3,19 +3,23 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/httpguard/httpguard/internal/testenv"
 )
 
-func newTestHandler(t *testing.T) http.Handler {
+func newTestHandler(t *testing.T) (http.Handler, *testenv.LogBuffer) {
 	t.Helper()
-	h, err := newHandler()
+	logs := new(testenv.LogBuffer)
+	h, err := newHandler(slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h
+	return h, logs
 }
 
 func postComment(h http.Handler, contentType, body string) *httptest.ResponseRecorder {
@@ -90,7 +94,7 @@ func checkProblem(t *testing.T, w *httptest.ResponseRecorder, status int, fields
 // the author trimmed, and the markup that is not allowed removed. Each
 // body below carries one way to run script; each comes back without it.
 func TestCommentSanitized(t *testing.T) {
-	h := newTestHandler(t)
+	h, _ := newTestHandler(t)
 	tests := []struct {
 		name, author, body string
 		wantAuthor         string
@@ -161,7 +165,7 @@ func TestCommentSanitized(t *testing.T) {
 // sanitize documents for DecodeJSON, as problem responses that never echo
 // the submitted value or an unknown field's name. None is stored.
 func TestCommentRejected(t *testing.T) {
-	h := newTestHandler(t)
+	h, logs := newTestHandler(t)
 	const appJSON = "application/json"
 	tests := []struct {
 		name, contentType, body string
@@ -197,6 +201,22 @@ func TestCommentRejected(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := postComment(h, tt.contentType, tt.body)
 			checkProblem(t, w, tt.status, tt.fields, tt.secrets...)
+			// The access record has the status and the reason, and
+			// no submitted value.
+			recs := logs.Records(t)
+			if len(recs) == 0 {
+				t.Fatal("no log record")
+			}
+			rec := recs[len(recs)-1]
+			if reason, _ := rec["reason"].(string); rec["msg"] != "http request" || rec["status"] != float64(tt.status) || reason == "" {
+				t.Errorf("last record %v, want an access record with status %d and a reason", rec, tt.status)
+			}
+			line, _ := json.Marshal(rec)
+			for _, s := range tt.secrets {
+				if strings.Contains(string(line), s) {
+					t.Errorf("access record %s holds %q", line, s)
+				}
+			}
 		})
 	}
 	if w := search(h, "q=go"); !strings.Contains(w.Body.String(), `"total":0`) {
@@ -208,7 +228,7 @@ func TestCommentRejected(t *testing.T) {
 // command answers 200 with the decoded values and the number of stored
 // comments; invalid values are 422, unknown and repeated parameters 400.
 func TestSearch(t *testing.T) {
-	h := newTestHandler(t)
+	h, _ := newTestHandler(t)
 	if w := postComment(h, "application/json", `{"author":"a","body":"x"}`); w.Code != http.StatusCreated {
 		t.Fatalf("post: %d %q", w.Code, w.Body.String())
 	}
@@ -268,7 +288,7 @@ func TestSearch(t *testing.T) {
 // The store keeps at most maxComments: posting more leaves the count the
 // search route reports at the cap, not growing with each post.
 func TestCommentStoreBounded(t *testing.T) {
-	h := newTestHandler(t)
+	h, _ := newTestHandler(t)
 	total := func() int {
 		t.Helper()
 		w := search(h, "q=x")
