@@ -32,6 +32,9 @@
 // Reload the page in a browser with its console open: the inline script
 // runs because it carries the nonce; the one without it is blocked and
 // reported to /csp-report.
+//
+// Each request is logged on stderr by errorsafe, a refusal (a Host not
+// allowed, a report over the limit) with its reason.
 package main
 
 import (
@@ -52,6 +55,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/errorsafe"
 	"github.com/httpguard/httpguard/headers"
 	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/ratelimit"
@@ -139,8 +143,9 @@ func listenURL(a net.Addr) string {
 
 // newHandler returns the site's routes, each inside its variant of the
 // security headers. Requests whose Host is not in hosts are refused; rv,
-// if not nil, names the proxies whose X-Forwarded-Proto is believed. CSP
-// violation reports and render failures are logged to logger.
+// if not nil, names the proxies whose X-Forwarded-Proto is believed. The
+// routes are inside errorsafe, which logs each request to logger, as CSP
+// violation reports and render failures are.
 func newHandler(hosts []string, rv *clientip.Resolver, logger *slog.Logger) (http.Handler, error) {
 	// The site: the HTML preset, violations reported to /csp-report.
 	opts := headers.HTML()
@@ -191,7 +196,15 @@ func newHandler(hosts []string, rv *clientip.Resolver, logger *slog.Logger) (htt
 	})))
 	mux.Handle("POST /csp-report", api.Handler(reportLimit.Handler(reports)))
 	mux.Handle("/", site.Handler(http.NotFoundHandler()))
-	return mux, nil
+
+	// errorsafe outermost: one access record per request, with the reason
+	// of a refusal (the client never sees it), and the client address rv
+	// resolves, as the report limit keys it.
+	es, err := errorsafe.New(errorsafe.Options{Logger: logger, ClientIP: rv})
+	if err != nil {
+		return nil, err
+	}
+	return es.Handler(mux), nil
 }
 
 // pageHandler renders the page with the request's nonce, and logs a

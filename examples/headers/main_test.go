@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,14 +14,15 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/internal/testenv"
 )
 
 // defaultHosts is the -allowed-hosts default, as main splits it.
 var defaultHosts = strings.Split(defaultAllowedHosts, ",")
 
-func newTestHandler(t *testing.T, hosts []string, rv *clientip.Resolver) (http.Handler, *bytes.Buffer) {
+func newTestHandler(t *testing.T, hosts []string, rv *clientip.Resolver) (http.Handler, *testenv.LogBuffer) {
 	t.Helper()
-	logs := new(bytes.Buffer)
+	logs := new(testenv.LogBuffer)
 	h, err := newHandler(hosts, rv, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -224,23 +225,27 @@ func TestCSPReport(t *testing.T) {
 		t.Errorf("report response CSP %q, want the API preset's", csp)
 	}
 	var rec map[string]any
-	if err := json.Unmarshal(logs.Bytes(), &rec); err != nil {
-		t.Fatalf("log %q: %v", logs.String(), err)
+	for _, r := range logs.Records(t) {
+		if r["msg"] == "csp violation" {
+			rec = r
+		}
 	}
 	if rec["msg"] != "csp violation" || rec["blocked_url"] != "https://evil.example/x.js" || rec["effective_directive"] != "script-src-elem" {
-		t.Errorf("log record %v, want the violation", rec)
+		t.Errorf("log %s, want the violation", logs.String())
 	}
 }
 
 // Anyone can post reports, each one logged: one address gets 30 a
-// minute, then 429, which is not logged as a violation; another address
-// still gets its own.
+// minute, then 429, which is not logged as a violation but as a refusal
+// in the access log, with its reason and without the client's cookie;
+// another address still gets its own.
 func TestCSPReportLimit(t *testing.T) {
 	h, logs := newTestHandler(t, defaultHosts, nil)
 	post := func(from string) int {
 		body := `{"csp-report":{"effective-directive":"script-src-elem","blocked-uri":"https://evil.example/x.js"}}`
 		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/csp-report", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/csp-report")
+		req.Header.Set("Cookie", "session=S3CRET-c00kie")
 		req.RemoteAddr = from
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
@@ -257,6 +262,13 @@ func TestCSPReportLimit(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "csp violation"); n != logged {
 		t.Errorf("the refused report was logged as a violation")
+	}
+	recs := logs.Records(t)
+	if rec := recs[len(recs)-1]; rec["msg"] != "http request" || rec["status"] != float64(429) || !strings.HasPrefix(fmt.Sprint(rec["reason"]), "ratelimit: ") {
+		t.Errorf("last record %v, want the 429's access record with the rate limit's reason", rec)
+	}
+	if strings.Contains(logs.String(), "S3CRET") {
+		t.Errorf("the log holds the cookie: %s", logs.String())
 	}
 	if code := post("192.0.2.2:1234"); code != http.StatusNoContent {
 		t.Errorf("first report from another address: %d, want 204", code)
@@ -300,9 +312,10 @@ func TestHSTSBehindTrustedProxy(t *testing.T) {
 }
 
 // -allowed-hosts localhost:8080,app.test: a host with a port is served on
-// that port only, one without on any port.
+// that port only, one without on any port. Each refused Host is in the
+// access log with its reason.
 func TestAllowedHostsFlag(t *testing.T) {
-	h, _ := newTestHandler(t, strings.Split("localhost:8080,app.test", ","), nil)
+	h, logs := newTestHandler(t, strings.Split("localhost:8080,app.test", ","), nil)
 	for host, want := range map[string]int{
 		"localhost:8080": http.StatusOK,
 		"localhost:9000": http.StatusBadRequest,
@@ -316,6 +329,14 @@ func TestAllowedHostsFlag(t *testing.T) {
 		h.ServeHTTP(w, req)
 		if w.Code != want {
 			t.Errorf("Host %s: %d, want %d", host, w.Code, want)
+		}
+		recs := logs.Records(t)
+		if len(recs) == 0 {
+			t.Fatalf("Host %s: no log record", host)
+		}
+		rec := recs[len(recs)-1]
+		if reason, _ := rec["reason"].(string); rec["msg"] != "http request" || rec["status"] != float64(want) || (want == http.StatusBadRequest) != (reason != "") {
+			t.Errorf("Host %s: last record %v, want an access record with status %d and a reason for a refusal only", host, rec, want)
 		}
 	}
 }
