@@ -96,17 +96,9 @@ func TestServer(t *testing.T) {
 
 	// Every refusal, a wrong password and the lockout, is in the access
 	// log with its reason, and no password is, in clear or encoded.
-	refused := map[float64]int{}
-	for _, rec := range logs.Records(t) {
-		if rec["msg"] != "http request" {
-			continue
-		}
-		if st, _ := rec["status"].(float64); st >= 400 {
-			if reason, _ := rec["reason"].(string); reason == "" {
-				t.Errorf("refusal logged without a reason: %v", rec)
-			}
-			refused[st]++
-		}
+	refused := map[int]int{}
+	for _, rf := range logs.Refusals(t) {
+		refused[rf.Status]++
 	}
 	if refused[401] != 11 || refused[429] != 1 {
 		t.Errorf("access records of refusals by status: %v, want 11 of 401 and 1 of 429", refused)

@@ -146,17 +146,9 @@ func TestLockout(t *testing.T) {
 		t.Errorf("forged token: %d, want 401", w.Code)
 	}
 
-	refused := map[float64]int{}
-	for _, rec := range logs.Records(t) {
-		if rec["msg"] != "http request" {
-			continue
-		}
-		if st, _ := rec["status"].(float64); st >= 400 {
-			if reason, _ := rec["reason"].(string); reason == "" {
-				t.Errorf("refusal logged without a reason: %v", rec)
-			}
-			refused[st]++
-		}
+	refused := map[int]int{}
+	for _, rf := range logs.Refusals(t) {
+		refused[rf.Status]++
 	}
 	if refused[400] != 10 || refused[429] != 1 || refused[401] != 1 {
 		t.Errorf("access records of refusals by status: %v, want 10 of 400, 1 of 429, 1 of 401", refused)

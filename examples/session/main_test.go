@@ -241,16 +241,8 @@ func TestDemoUserIsArgon2id(t *testing.T) {
 		t.Errorf("cross-site logout: %d, want 403", w.Code)
 	}
 	var refused []string
-	for _, rec := range logs.Records(t) {
-		st, _ := rec["status"].(float64)
-		if rec["msg"] != "http request" || st < 400 {
-			continue
-		}
-		reason, _ := rec["reason"].(string)
-		refused = append(refused, fmt.Sprintf("%v %v", st, reason))
-		if reason == "" {
-			t.Errorf("refusal logged without a reason: %v", rec)
-		}
+	for _, rf := range logs.Refusals(t) {
+		refused = append(refused, fmt.Sprintf("%d %s", rf.Status, rf.Reason))
 	}
 	if want := []string{"401 ", "401 ", "400 ", "403 "}; len(refused) != len(want) || !strings.HasPrefix(refused[0], "401 auth:") || !strings.HasPrefix(refused[2], "400 session: ") || !strings.HasPrefix(refused[3], "403 ") {
 		t.Errorf("refusals logged: %q, want two 401, a 400 and a 403 with their reasons", refused)

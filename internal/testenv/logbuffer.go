@@ -43,3 +43,30 @@ func (b *LogBuffer) Records(t testing.TB) []map[string]any {
 	}
 	return recs
 }
+
+// Refusal is an access record of a refused request: its status and the
+// reason errorsafe logged.
+type Refusal struct {
+	Status int
+	Reason string
+}
+
+// Refusals returns the access records (errorsafe's "http request") whose
+// status is 400 or more, in the order they were written, and reports
+// each one logged without a reason as an error of t.
+func (b *LogBuffer) Refusals(t testing.TB) []Refusal {
+	t.Helper()
+	var out []Refusal
+	for _, rec := range b.Records(t) {
+		st, _ := rec["status"].(float64)
+		if rec["msg"] != "http request" || st < 400 {
+			continue
+		}
+		reason, _ := rec["reason"].(string)
+		if reason == "" {
+			t.Errorf("refusal logged without a reason: %v", rec)
+		}
+		out = append(out, Refusal{Status: int(st), Reason: reason})
+	}
+	return out
+}
