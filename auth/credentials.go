@@ -13,6 +13,7 @@ import (
 
 	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/storefail"
 )
 
 // PasswordHasher hashes and verifies passwords. [*password.Hasher]
@@ -167,23 +168,17 @@ func (g attemptGate) each(f func(name string) (time.Duration, error)) error {
 			continue
 		}
 		if wait, err := f(name); err != nil {
-			if limiterUnavailable(err) {
+			// A store that could not answer is no refusal: wrapping
+			// ErrUnavailable or marked as ratelimit.ErrStore is (found in
+			// review: it was answered 429 with Retry-After: 1, as if the
+			// user had made too many attempts).
+			if storefail.Is(err) {
 				return storeUnavailable(err)
 			}
 			return &attemptsError{wait: wait, cause: err}
 		}
 	}
 	return nil
-}
-
-// limiterUnavailable reports whether an AttemptLimiter's error means that
-// its store could not answer rather than a refusal: it wraps
-// [ErrUnavailable] or has a method Unavailable reporting true, as
-// ratelimit.ErrStore does. (Found in review: a failing store was answered
-// 429 with Retry-After: 1, as if the user had made too many attempts.)
-func limiterUnavailable(err error) bool {
-	var u interface{ Unavailable() bool }
-	return errors.Is(err, ErrUnavailable) || errors.As(err, &u) && u.Unavailable()
 }
 
 // reserve is called before every verification: for each name it admits

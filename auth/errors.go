@@ -6,6 +6,7 @@ import (
 
 	"github.com/httpguard/httpguard/internal/headervals"
 	"github.com/httpguard/httpguard/internal/problem"
+	"github.com/httpguard/httpguard/internal/storefail"
 )
 
 // The rejection reasons shared by every authenticator of this package.
@@ -32,7 +33,7 @@ var (
 	// it failed to authenticate. It has a method Unavailable() bool that
 	// reports true, by which errorsafe answers a handler that returns it
 	// with 503 too.
-	ErrUnavailable = error(unavailableError("auth: credential store unavailable"))
+	ErrUnavailable = error(storefail.Error("auth: credential store unavailable"))
 	// ErrTooManyAttempts: the [AttemptLimiter] refused another attempt.
 	// Answered with 429 and Retry-After.
 	ErrTooManyAttempts = errors.New("auth: too many failed attempts")
@@ -41,14 +42,6 @@ var (
 	// and the OAuth2 error slow_down.
 	ErrTooManyTokens = errors.New("auth: too many tokens issued to this subject")
 )
-
-// unavailableError is the type of ErrUnavailable.
-type unavailableError string
-
-func (e unavailableError) Error() string { return string(e) }
-
-// Unavailable reports true: the store could not answer.
-func (unavailableError) Unavailable() bool { return true }
 
 // unavailableRetryAfter is the Retry-After of a 503 for a store, key set
 // or denylist that could not answer, in seconds, for every authenticator.

@@ -22,6 +22,7 @@ import (
 	"github.com/httpguard/httpguard/internal/formsize"
 	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/problem"
+	"github.com/httpguard/httpguard/internal/storefail"
 )
 
 // OAuth2 grant types served by [TokenEndpoint].
@@ -1089,7 +1090,7 @@ func (e *TokenEndpoint) allowIssue(ctx context.Context, subject string) *oauthEr
 	if err == nil {
 		return nil
 	}
-	if limiterUnavailable(err) {
+	if storefail.Is(err) {
 		return storeBusy(err)
 	}
 	oe := oerr(http.StatusTooManyRequests, "slow_down", "Too many tokens requested; retry later.", fmt.Errorf("%w: %w", ErrTooManyTokens, err))

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/httpguard/httpguard/internal/problem"
+	"github.com/httpguard/httpguard/internal/storefail"
 )
 
 // Error is an error with a public face: Status and Public are what the
@@ -143,16 +144,13 @@ func (c *config) statusOf(err error) (int, string) {
 			return mp.Status, mp.Public
 		}
 	}
-	var (
-		mbe   *http.MaxBytesError
-		store interface{ Unavailable() bool }
-	)
+	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, ""
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, http.ErrHandlerTimeout):
 		return http.StatusServiceUnavailable, ""
-	case errors.As(err, &store) && store.Unavailable():
+	case storefail.Is(err):
 		return http.StatusServiceUnavailable, ""
 	}
 	return http.StatusInternalServerError, ""

@@ -2,6 +2,8 @@ package ratelimit
 
 import (
 	"context"
+
+	"github.com/httpguard/httpguard/internal/storefail"
 )
 
 // Store keeps the state of rate-limited keys: one theoretical arrival time
@@ -37,12 +39,4 @@ type Store interface {
 // ErrStore has a method Unavailable that reports true, by which a package
 // that does not import this one tells a store failure from a refusal: an
 // auth.AttemptLimiter error with it is answered 503, not 429.
-var ErrStore = error(unavailableError("ratelimit: store unavailable"))
-
-// unavailableError is the type of ErrStore.
-type unavailableError string
-
-func (e unavailableError) Error() string { return string(e) }
-
-// Unavailable reports true: the store could not answer.
-func (unavailableError) Unavailable() bool { return true }
+var ErrStore = error(storefail.Error("ratelimit: store unavailable"))

@@ -15,6 +15,7 @@ import (
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/problem"
+	"github.com/httpguard/httpguard/internal/storefail"
 )
 
 // Defaults applied by [New] to zero [Options] fields.
@@ -48,7 +49,7 @@ var (
 	// default response is 503 with Retry-After, never an anonymous session.
 	// It has a method Unavailable() bool that reports true, by which
 	// errorsafe answers a handler that returns it with 503 too.
-	ErrStore = error(unavailableError("session: store unavailable"))
+	ErrStore = error(storefail.Error("session: store unavailable"))
 	// ErrTooLarge means an encoded session does not fit in a 4096-byte
 	// cookie ([CookieStore]). The default response is 500: the application
 	// put too much in the session.
@@ -71,14 +72,6 @@ var (
 	// ErrOption is wrapped by every [OptionError].
 	ErrOption = errors.New("session: invalid option")
 )
-
-// unavailableError is the type of ErrStore.
-type unavailableError string
-
-func (e unavailableError) Error() string { return string(e) }
-
-// Unavailable reports true: the store could not answer.
-func (unavailableError) Unavailable() bool { return true }
 
 // OptionError describes an invalid option given to a constructor. It wraps
 // [ErrOption].
