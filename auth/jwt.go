@@ -17,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/headervals"
 	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/problem"
 )
@@ -409,7 +410,9 @@ func (m *JWT) Handler(next http.Handler) http.Handler {
 // a Cache-Control already (no-store, which is stricter, say).
 func markPrivate(h http.Header) {
 	if len(h["Cache-Control"]) == 0 {
-		h.Set("Cache-Control", "private")
+		v := headervals.Take(1) // this response's own slot, no allocation
+		v[0] = "private"
+		h["Cache-Control"] = v
 	}
 }
 

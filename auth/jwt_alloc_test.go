@@ -85,6 +85,48 @@ func TestJWTAllocations(t *testing.T) {
 	}
 }
 
+// TestJWTCookieTokenAllocatesOnlyTheCookie holds a cached token from the
+// cookie to the allocations of the same token in the Authorization header
+// plus those of reading the cookie: the Cache-Control: private its
+// response gets takes a per-response slot, not a slice of its own.
+func TestJWTCookieTokenAllocatesOnlyTheCookie(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts")
+	}
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
+	k := keysOnce()
+	tok := sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "k1"}, benchClaims())
+	m, err := auth.NewJWT(auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{ID: "k1", Key: k.hmac}},
+		Issuer: "https://issuer.example", Audience: "api://orders", CacheSize: 16, CookieName: "at"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	allocs := func(req *http.Request) (float64, http.Header) {
+		w := &discardWriter{h: http.Header{}}
+		h.ServeHTTP(w, req) // warm the cache
+		return testing.AllocsPerRun(200, func() {
+			clear(w.h)
+			h.ServeHTTP(w, req)
+		}), w.h
+	}
+	inHeader := httptest.NewRequest(http.MethodGet, "/", nil)
+	inHeader.Header.Set("Authorization", "Bearer "+tok)
+	inCookie := httptest.NewRequest(http.MethodGet, "/", nil)
+	inCookie.Header.Set("Cookie", "at="+tok)
+	reading := testing.AllocsPerRun(200, func() { _ = inCookie.CookiesNamed("at") })
+	header, _ := allocs(inHeader)
+	cookie, hdr := allocs(inCookie)
+	if hdr.Get("Cache-Control") != "private" {
+		t.Fatalf("Cache-Control %q, want private", hdr.Get("Cache-Control"))
+	}
+	if cookie > header+reading {
+		t.Errorf("%v allocations for a cookie token, want at most %v (the header's %v and the cookie's %v)", cookie, header+reading, header, reading)
+	}
+}
+
 // TestJWTAudiencesAllocateNothingMore holds a verifier with several
 // accepted audiences to the allocations of one with a single Audience,
 // whichever accepted value the token's aud names: the decoder interns
