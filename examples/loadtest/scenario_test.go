@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -217,14 +218,7 @@ func TestRunReportsServerFailures(t *testing.T) {
 			"an attacker answered 200 got through even when the body is cut",
 			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.URL.Path == "/token" && r.FormValue("username") == "alice" {
-					w.Header().Set("Content-Length", "1000")
-					w.WriteHeader(http.StatusOK)
-					_, _ = w.Write([]byte(`{"access_token":`))
-					w.(http.Flusher).Flush()
-					conn, _, err := http.NewResponseController(w).Hijack()
-					if err == nil {
-						conn.Close()
-					}
+					cutAfterStatus(w, `{"access_token":`)
 					return
 				}
 				app.ServeHTTP(w, r)
@@ -239,13 +233,7 @@ func TestRunReportsServerFailures(t *testing.T) {
 			"a delete answered 200 let the probe through even when the body is cut",
 			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.Method == http.MethodDelete {
-					w.Header().Set("Content-Length", "100")
-					w.WriteHeader(http.StatusOK)
-					w.(http.Flusher).Flush()
-					conn, _, err := http.NewResponseController(w).Hijack()
-					if err == nil {
-						conn.Close()
-					}
+					cutAfterStatus(w, "")
 					return
 				}
 				app.ServeHTTP(w, r)
@@ -480,5 +468,18 @@ func TestRunElapsedEndsWithTheLastRequest(t *testing.T) {
 	}
 	if window := time.Unix(0, last.Load()).Sub(begin); res.Elapsed > window+100*time.Millisecond {
 		t.Errorf("Elapsed %v, but the last request was answered %v after Run began", res.Elapsed, window)
+	}
+}
+
+// cutAfterStatus answers 200 with a Content-Length it does not keep: it
+// sends the status line and the start of the body, then closes the
+// connection, as a server that fails mid-response does.
+func cutAfterStatus(w http.ResponseWriter, start string) {
+	w.Header().Set("Content-Length", "1000")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, start)
+	w.(http.Flusher).Flush()
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		conn.Close()
 	}
 }
