@@ -153,6 +153,39 @@ func TestRedirectExemptPathReachesOnlyItsRoute(t *testing.T) {
 	}
 }
 
+// An exempt path is written as its ServeMux pattern is, escaped: "%20"
+// is a space. Matched as the unescaped path instead, "/status%20page"
+// redirected its own route and exempted "/status%2520page", which
+// ServeMux routes elsewhere (the application's "/"), over plain HTTP.
+func TestExemptPathIsWrittenAsItsServeMuxPattern(t *testing.T) {
+	rd := mustRedirect(t, https.RedirectOptions{Host: "example.com", Exempt: []string{"/status%20page", "/files%2b/"}})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/status%20page", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "status") })
+	mux.HandleFunc("/files%2b/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "files") })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "application") })
+	h := rd.Handler(mux)
+	tests := []struct {
+		target string
+		status int
+		body   string
+	}{
+		{"/status%20page", 200, "status"},
+		{"/files+/a", 200, "files"},
+		{"/files%2B/a", 200, "files"},
+		{"/status%2520page", 301, ""},
+		{"/files%252b/a", 301, ""},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", tt.target, nil)
+		r.Host = "example.com"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != tt.status || rec.Body.String() != tt.body {
+			t.Errorf("GET %s: status %d, body %q; want %d, %q", tt.target, rec.Code, rec.Body.String(), tt.status, tt.body)
+		}
+	}
+}
+
 // VaporSecurityHeaders#28 ("Host poisoning issue in HTTPSRedirectMiddleware")
 // and TerriaJS/terriajs-server#368: a redirect built from the Host header
 // sends users to the attacker's site with a cacheable 301.
@@ -257,6 +290,8 @@ func TestNewRedirectRejectsInvalidOptions(t *testing.T) {
 		{"only an http public origin", https.RedirectOptions{ClientIP: clientip.MustNew(clientip.Options{PublicOrigin: "http://public.example"})}, https.ErrNoHost},
 		{"a relative exempt path", https.RedirectOptions{Host: "example.com", Exempt: []string{"healthz"}}, https.ErrPath},
 		{"an exempt path with a query", https.RedirectOptions{Host: "example.com", Exempt: []string{"/x?y"}}, https.ErrPath},
+		{"an exempt path with a bad escape", https.RedirectOptions{Host: "example.com", Exempt: []string{"/100%"}}, https.ErrPath},
+		{"an exempt path with an encoded slash, never exempt", https.RedirectOptions{Host: "example.com", Exempt: []string{"/a%2Fb"}}, https.ErrPath},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
