@@ -15,7 +15,7 @@ var (
 	// ErrHost reports a host or host pattern that is not a host name, an IP
 	// literal or "*." and a host name, optionally with a port.
 	ErrHost = errors.New("https: invalid host")
-	// ErrPath reports an exempt path that is not an absolute path
+	// ErrPath reports an exempt path that is not a clean absolute path
 	// without query, exempts every path ("/"), or is badly escaped.
 	ErrPath = errors.New("https: invalid exempt path")
 	// ErrTimeout reports a negative or inconsistent server timeout.

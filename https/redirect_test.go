@@ -290,6 +290,13 @@ func TestNewRedirectRejectsInvalidOptions(t *testing.T) {
 		{"only an http public origin", https.RedirectOptions{ClientIP: clientip.MustNew(clientip.Options{PublicOrigin: "http://public.example"})}, https.ErrNoHost},
 		{"a relative exempt path", https.RedirectOptions{Host: "example.com", Exempt: []string{"healthz"}}, https.ErrPath},
 		{"an exempt path with a query", https.RedirectOptions{Host: "example.com", Exempt: []string{"/x?y"}}, https.ErrPath},
+		// csrf refuses the same: a dot segment in a prefix ("/a/../")
+		// exempted every path to a handler that cleans paths itself,
+		// such as http.FileServer.
+		{"an exempt prefix with a dot-dot segment", https.RedirectOptions{Host: "example.com", Exempt: []string{"/a/../"}}, https.ErrPath},
+		{"an exempt path with a dot segment", https.RedirectOptions{Host: "example.com", Exempt: []string{"/a/./healthz"}}, https.ErrPath},
+		{"an exempt path ending in a dot segment", https.RedirectOptions{Host: "example.com", Exempt: []string{"/a/.."}}, https.ErrPath},
+		{"an exempt path with an escaped dot-dot segment", https.RedirectOptions{Host: "example.com", Exempt: []string{"/a/%2e%2e/"}}, https.ErrPath},
 		{"an exempt path with a bad escape", https.RedirectOptions{Host: "example.com", Exempt: []string{"/100%"}}, https.ErrPath},
 		{"an exempt path with an encoded slash, never exempt", https.RedirectOptions{Host: "example.com", Exempt: []string{"/a%2Fb"}}, https.ErrPath},
 	}
