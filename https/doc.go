@@ -103,8 +103,10 @@
 //     HTTPS.
 //   - Send HSTS (package headers) on HTTPS responses so browsers stop
 //     making plain HTTP requests at all.
-//   - Rejections and redirects never echo request data: the Location is
-//     built from configuration and the escaped request path.
+//   - Rejections never echo request data. A redirect's Location takes
+//     from the request only its path and query, escaped, and a Host
+//     that AllowedHosts matched, normalized; every other part comes
+//     from configuration.
 //   - Development certificates are for development: they are self-signed
 //     and refuse public names.
 package https

@@ -20,8 +20,10 @@ var (
 	ErrPath = errors.New("https: invalid exempt path")
 	// ErrTimeout reports a negative or inconsistent server timeout.
 	ErrTimeout = errors.New("https: invalid timeout")
-	// ErrTLSConfig reports a tls.Config that allows protocol versions
-	// below TLS 1.2.
+	// ErrTLSConfig reports a tls.Config that [CheckTLSConfig] refuses:
+	// one that allows protocol versions below TLS 1.2, lists a TLS 1.2
+	// cipher suite without forward secrecy or AEAD, or sets
+	// InsecureSkipVerify or a KeyLogWriter.
 	ErrTLSConfig = errors.New("https: insecure TLS configuration")
 	// ErrOption reports any other invalid option.
 	ErrOption = errors.New("https: invalid option")

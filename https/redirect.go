@@ -200,7 +200,8 @@ func NewRedirect(o RedirectOptions) (*Redirect, error) {
 
 // Location returns the https URL a plain HTTP request r is redirected to,
 // or an error wrapping [ErrHostNotAllowed]. It does not check whether r
-// came over HTTPS or is exempt.
+// came over HTTPS or is exempt, nor its method (the handler refuses a
+// method other than GET and HEAD unless RedirectUnsafeMethods is set).
 func (rd *Redirect) Location(r *http.Request) (string, error) {
 	prefix, err := rd.prefix(r.Host)
 	if err != nil {

@@ -39,12 +39,13 @@ type ServerOptions struct {
 	// Handler serves requests. Required.
 	Handler http.Handler
 	// TLSConfig is used by ListenAndServeTLS and ServeTLS. Default
-	// [TLSConfig](). A config whose MinVersion allows TLS 1.0 or 1.1 is an
-	// error, and so is a zero MinVersion: add certificates to a copy of
-	// TLSConfig() rather than to a new tls.Config. It is cloned; when its
-	// CipherSuites is empty the clone gets the AEAD suites of
-	// [TLSConfig], since crypto/tls's defaults still include CBC suites
-	// for TLS 1.2.
+	// [TLSConfig](). A config [CheckTLSConfig] refuses is an error: one
+	// whose MinVersion allows TLS 1.0 or 1.1, and so a zero MinVersion
+	// (add certificates to a copy of TLSConfig() rather than to a new
+	// tls.Config), a weak TLS 1.2 cipher suite, InsecureSkipVerify or a
+	// KeyLogWriter. It is cloned; when its CipherSuites is empty the
+	// clone gets the AEAD suites of [TLSConfig], since crypto/tls's
+	// defaults still include CBC suites for TLS 1.2.
 	TLSConfig *tls.Config
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound
 	// the phases of a connection (see the defaults). Negative values are
@@ -173,8 +174,9 @@ var cipherSuites = []uint16{
 
 // TLSConfig returns a new hardened server configuration: TLS 1.2 at least,
 // TLS 1.2 limited to ECDHE with AES-GCM or ChaCha20-Poly1305, Go's default
-// key exchanges (X25519MLKEM768, X25519, P-256, P-384), and ALPN for HTTP/2
-// and HTTP/1.1. Add Certificates or GetCertificate before use. Each call
+// key exchanges (CurvePreferences is left empty: the post-quantum hybrid
+// X25519MLKEM768 first, then X25519 and the NIST curves, more as Go adds
+// them), and ALPN for HTTP/2 and HTTP/1.1. Add Certificates or GetCertificate before use. Each call
 // returns a fresh value the caller may modify.
 func TLSConfig() *tls.Config {
 	return &tls.Config{
