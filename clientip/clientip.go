@@ -24,7 +24,7 @@ const (
 	// parameters of its elements.
 	Forwarded
 	// XRealIP reads X-Real-IP, a single address set by the proxy, and
-	// X-Forwarded-Proto for the scheme.
+	// the rightmost X-Forwarded-Proto value for the scheme.
 	XRealIP
 )
 

@@ -58,6 +58,12 @@
 // lines a client's own value up with the edge's hop, and the client
 // decides its scheme.
 //
+// With [XRealIP] there are no hops to count, and the rightmost value, the
+// nearest proxy's, is always used. Behind several proxies the edge must
+// overwrite X-Forwarded-Proto and the others pass it through: when each
+// appends, the inner proxy's "http" is taken for a client that used
+// https.
+//
 // # Public origin
 //
 // A proxy that rewrites Host hides the host the client asked for.
