@@ -200,7 +200,8 @@ func parseOrigin(s string) (scheme, host string, err error) {
 }
 
 // Trusted reports whether addr is inside one of the trusted proxy
-// networks.
+// networks. An IPv4-mapped address is matched as IPv4, and a zone is
+// ignored.
 func (rv *Resolver) Trusted(addr netip.Addr) bool {
 	if rv == nil {
 		return false
@@ -256,7 +257,8 @@ func (rv *Resolver) Host(r *http.Request) string {
 	return r.Host
 }
 
-// PublicOrigin returns the configured public origin ("https://host[:port]")
+// PublicOrigin returns the configured public origin, "https://host[:port]"
+// or "http://host[:port]" in the canonical form of [Options.PublicOrigin],
 // and whether one is configured.
 func (rv *Resolver) PublicOrigin() (string, bool) {
 	if rv == nil || rv.publicOrigin == "" {
