@@ -267,8 +267,19 @@ func TestResolve(t *testing.T) {
 			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="[2001:db8::2]:_`+strings.Repeat("p", 50)+`"`)}, "10.0.0.1", "http"},
 		{"Forwarded: a repeated parameter makes the element garbage", fwd,
 			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "for=192.0.2.43;for=6.6.6.6")}, "10.0.0.1", "http"},
-		{"Forwarded: an element without for is garbage", fwd,
-			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "proto=https")}, "10.0.0.1", "http"},
+		// RFC 7239 makes every parameter optional, and a proxy may be
+		// set to disclose the scheme alone (HAProxy's "option forwarded
+		// proto"). Found in review: such an element was garbage, so every
+		// https client was seen on http and the HTTPS redirect looped. It
+		// hides the client as "for=unknown" does.
+		{"Forwarded: an element without for hides the client, and its proto is the client's", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "proto=https")}, "10.0.0.1", "https"},
+		{"Forwarded: an element without for after a trusted hop stands for that hop", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "proto=https;host=example.com, for=10.1.1.1;proto=http")}, "10.1.1.1", "https"},
+		{"Forwarded: an element without for and proto takes the proto of the element that named the proxy", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "by=_edge, for=10.1.1.1;proto=https")}, "10.1.1.1", "https"},
+		{"Forwarded: a malformed element without for is still garbage", fwd,
+			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", "proto=https;proto=https")}, "10.0.0.1", "http"},
 		{"Forwarded: an unterminated quote is garbage", fwd,
 			req{remote: "10.0.0.1:1", headers: hdr("Forwarded", `for="192.0.2.43`)}, "10.0.0.1", "http"},
 		{"Forwarded: a client's garbage left of the proxy's element is never reached", fwd,

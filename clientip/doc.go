@@ -30,22 +30,23 @@
 // # Garbage
 //
 // An entry that is not an address (garbage, "unknown", an RFC 7239
-// obfuscated identifier such as "_hidden", an empty item) is never used as
-// one. The walk stops there and the result is the last trusted hop that
-// was reached, which is the direct peer when the first entry read is
-// already unusable. The walk also stops after 32 trusted hops.
+// obfuscated identifier such as "_hidden", a Forwarded element without
+// for, an empty item) is never used as one. The walk stops there and the
+// result is the last trusted hop that was reached, which is the direct
+// peer when the first entry read is already unusable. The walk also stops
+// after 32 trusted hops.
 //
 // # Scheme
 //
 // With [XForwardedFor] and [XRealIP], the scheme comes from
 // X-Forwarded-Proto; with [Forwarded], from the proto parameter of the
 // element that named the client. When that element hides the client
-// ("unknown", an obfuscated name) and the last trusted proxy stands for
-// it, the hiding element's proto still describes the client's connection
-// and is used; without one, the proto of the element that named that
-// proxy is. Only "http" and "https" are accepted;
-// anything else, or no value, falls back to whether the connection to this
-// server used TLS.
+// ("unknown", an obfuscated name, no for at all, as from a proxy set to
+// disclose the scheme alone) and the last trusted proxy stands for it,
+// the hiding element's proto still describes the client's connection and
+// is used; without one, the proto of the element that named that proxy
+// is. Only "http" and "https" are accepted; anything else, or no value,
+// falls back to whether the connection to this server used TLS.
 //
 // X-Forwarded-Proto carries no address, so its values are matched to the
 // X-Forwarded-For hops by position: when it holds at least as many values

@@ -27,10 +27,11 @@ func walkForwarded(rv *Resolver, lines []string, peer netip.Addr, fallback strin
 			}
 			a, ok := parseNode(node)
 			if !ok {
-				// "unknown", an obfuscated identifier or garbage: the
-				// client is hidden behind the proxy that wrote this. Its
-				// proto, if any, is the client's; else the element
-				// that named that proxy says how it was reached.
+				// "unknown", an obfuscated identifier, no for at all or
+				// garbage: the client is hidden behind the proxy that
+				// wrote this. Its proto, if any, is the client's; else
+				// the element that named that proxy says how it was
+				// reached.
 				return last, schemeOr(cmp.Or(proto, lastProto), fallback)
 			}
 			if !rv.Trusted(a) {
@@ -100,7 +101,11 @@ func firstUnquoted(s string, c byte) int {
 // parseElement parses one forwarded-element, pairs separated by ";", and
 // returns the values of its for and proto parameters. It reports false for
 // a malformed element: an empty one, a pair without "=", a bad name or
-// value, an unterminated quote, a repeated parameter or one without for.
+// value, an unterminated quote or a repeated parameter. An element without
+// for is well formed (RFC 7239 makes every parameter optional): its node
+// is "", which hides the client as "unknown" does. (Found in review: such
+// an element was garbage, so behind a proxy that discloses the scheme
+// alone every https client was seen on http, and the redirect looped.)
 // Quoted values may not contain quoted-pairs: no address or scheme needs
 // one.
 func parseElement(s string) (node, proto string, ok bool) {
@@ -152,7 +157,7 @@ func parseElement(s string) (node, proto string, ok bool) {
 			*seen = true
 		}
 	}
-	return node, proto, seenFor
+	return node, proto, true
 }
 
 // isNodeToken accepts a token, and also the ":" "[" "]" of an unquoted

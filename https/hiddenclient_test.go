@@ -25,6 +25,8 @@ func TestRedirectHiddenClientNoLoop(t *testing.T) {
 		headers map[string]string
 	}{
 		{"Forwarded", clientip.Forwarded, map[string]string{"Forwarded": "for=unknown;proto=https, for=10.1.1.1;proto=http"}},
+		// E discloses the scheme alone (RFC 7239 makes for optional).
+		{"Forwarded without for", clientip.Forwarded, map[string]string{"Forwarded": "proto=https, for=10.1.1.1;proto=http"}},
 		{"X-Forwarded-For", clientip.XForwardedFor, map[string]string{"X-Forwarded-For": "unknown, 10.1.1.1", "X-Forwarded-Proto": "https, http"}},
 	}
 	for _, tt := range tests {
