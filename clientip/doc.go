@@ -20,6 +20,12 @@
 // proxy that sets X-Forwarded-For passes a client's own Forwarded header
 // through untouched, so reading both would let the client choose.
 //
+// A proxy that connects over a Unix socket cannot be trusted: its
+// RemoteAddr ("@" or empty) is no address, so its forwarding headers are
+// never read, every request resolves to the zero Addr and the scheme
+// is http. Have such a proxy connect over TCP (loopback) and trust that
+// address.
+//
 // X-Forwarded-For and Forwarded are walked from the right, skipping the
 // trusted proxies, to the first address that is not trusted: that is the
 // client. Entries further left were written by the client and are ignored.
