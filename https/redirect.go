@@ -57,7 +57,8 @@ type RedirectOptions struct {
 	// prefix followed by "..", or a path with an encoded slash ("%2F",
 	// which ServeMux does not route as a separator) is redirected rather
 	// than exempt. "/", which would exempt every path, a bad escape, an
-	// encoded slash and a "." or ".." segment are errors. Default none.
+	// encoded slash and an empty, "." or ".." segment ("/a//b", "/a/../")
+	// are errors. Default none.
 	Exempt []string
 
 	// Temporary uses 302 and 307 instead of 301 and 308, which browsers
@@ -182,12 +183,12 @@ func NewRedirect(o RedirectOptions) (*Redirect, error) {
 			fail("Exempt["+strconv.Itoa(i)+"]", p, because(ErrPath, `bad escape: write it as in a ServeMux pattern ("%25" for "%")`))
 			continue
 		}
-		// A dot segment is never routed as written: ServeMux redirects
+		// A dot or empty segment is never routed as written: ServeMux redirects
 		// to the clean path. Found in review: the prefix "/a/../"
 		// exempted every path to a handler that cleans paths itself
 		// (http.FileServer served "/a/../secret" over plain HTTP).
 		if clean := path.Clean(u); clean != u && clean+"/" != u {
-			fail("Exempt["+strconv.Itoa(i)+"]", p, because(ErrPath, `not clean: a "." or ".." segment`))
+			fail("Exempt["+strconv.Itoa(i)+"]", p, because(ErrPath, `not clean: an empty, "." or ".." segment`))
 			continue
 		}
 		rd.exempt = append(rd.exempt, u)

@@ -296,6 +296,7 @@ func TestNewRedirectRejectsInvalidOptions(t *testing.T) {
 		{"an exempt prefix with a dot-dot segment", https.RedirectOptions{Host: "example.com", Exempt: []string{"/a/../"}}, https.ErrPath},
 		{"an exempt path with a dot segment", https.RedirectOptions{Host: "example.com", Exempt: []string{"/a/./healthz"}}, https.ErrPath},
 		{"an exempt path ending in a dot segment", https.RedirectOptions{Host: "example.com", Exempt: []string{"/a/.."}}, https.ErrPath},
+		{"an exempt path with an empty segment, never routed as written", https.RedirectOptions{Host: "example.com", Exempt: []string{"/a//healthz"}}, https.ErrPath},
 		{"an exempt path with an escaped dot-dot segment", https.RedirectOptions{Host: "example.com", Exempt: []string{"/a/%2e%2e/"}}, https.ErrPath},
 		{"an exempt path with a bad escape", https.RedirectOptions{Host: "example.com", Exempt: []string{"/100%"}}, https.ErrPath},
 		{"an exempt path with an encoded slash, never exempt", https.RedirectOptions{Host: "example.com", Exempt: []string{"/a%2Fb"}}, https.ErrPath},
