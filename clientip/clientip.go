@@ -51,13 +51,15 @@ type Options struct {
 	// server. Forwarding headers are read only from a direct peer inside
 	// one of them, and hops inside them are skipped when walking a list.
 	// IPv4-mapped IPv6 prefixes are treated as IPv4. A network wider than
-	// /8 (IPv4) or /32 (IPv6) that is not private address space (such as
+	// /8 (IPv4) or /24 (IPv6) that is not private address space (such as
 	// 0.0.0.0/0) is an error unless DangerouslyTrustBroadNetworks is set.
+	// The published edge ranges of CDNs fit (Cloudflare's widest IPv6
+	// network is a /29, CloudFront's a /28).
 	// Default: none, so forwarding headers are ignored.
 	TrustedProxies []netip.Prefix
 
 	// DangerouslyTrustBroadNetworks permits TrustedProxies wider than /8
-	// or /32 outside private address space. Every client inside such a
+	// or /24 outside private address space. Every client inside such a
 	// network can choose the address it is seen from with a forwarding
 	// header, which voids rate limits and lockouts by address: set it
 	// only when nothing but the proxies can reach the server. Default:
@@ -118,7 +120,7 @@ func New(o Options) (*Resolver, error) {
 		if broad(p) && !o.DangerouslyTrustBroadNetworks {
 			// Found in review (of the example server): 0.0.0.0/0 made
 			// every client a proxy, free to choose its own address.
-			errs = append(errs, fmt.Errorf("%w: %v is wider than /8 (IPv4) or /32 (IPv6) and not private: every client in it could choose its address (see DangerouslyTrustBroadNetworks)", ErrTrustedProxy, p))
+			errs = append(errs, fmt.Errorf("%w: %v is wider than /8 (IPv4) or /24 (IPv6) and not private: every client in it could choose its address (see DangerouslyTrustBroadNetworks)", ErrTrustedProxy, p))
 			continue
 		}
 		rv.trusted = append(rv.trusted, p.Masked())
@@ -153,12 +155,15 @@ var privateIPv6 = []netip.Prefix{
 }
 
 // broad reports whether the trusted network p is wider than /8 (IPv4) or
-// /32 (IPv6) and not inside private address space.
+// /24 (IPv6) and not inside private address space. The IPv6 bound was /32,
+// which refused the edge networks CDNs publish (2600:9000::/28); a /24 is
+// still narrower than the blocks the registries hand out, and catches the
+// mistakes the bound is for (::/0, 2000::/3, a /16 typed for a /48).
 func broad(p netip.Prefix) bool {
 	if p.Addr().Is4() {
 		return p.Bits() < 8
 	}
-	if p.Bits() >= 32 {
+	if p.Bits() >= 24 {
 		return false
 	}
 	for _, b := range privateIPv6 {

@@ -550,7 +550,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"every IPv4 address, mapped", clientip.Options{TrustedProxies: prefixes("::ffff:0.0.0.0/96")}, clientip.ErrTrustedProxy},
 		{"a /16 of IPv6", clientip.Options{TrustedProxies: prefixes("2001::/16")}, clientip.ErrTrustedProxy},
 		{"an IPv4 /7", clientip.Options{TrustedProxies: prefixes("12.0.0.0/7")}, clientip.ErrTrustedProxy},
-		{"an IPv6 /31", clientip.Options{TrustedProxies: prefixes("2001:db8::/31")}, clientip.ErrTrustedProxy},
+		{"an IPv6 /23", clientip.Options{TrustedProxies: prefixes("2001:d00::/23")}, clientip.ErrTrustedProxy},
 		{"an IPv6 /6 that starts with the unique local addresses", clientip.Options{TrustedProxies: prefixes("fc00::/6")}, clientip.ErrTrustedProxy},
 		{"a public origin that is a pattern", clientip.Options{PublicOrigin: "https://*.example.com"}, clientip.ErrPublicOrigin},
 		{"an unknown header", clientip.Options{Header: clientip.Header(42)}, clientip.ErrHeader},
@@ -590,7 +590,10 @@ func prefixes(ss ...string) []netip.Prefix {
 
 func TestBroadTrustedNetworks(t *testing.T) {
 	t.Parallel()
-	for _, p := range []string{"10.0.0.0/8", "172.16.0.0/12", "203.0.113.0/24", "2001:db8::/32", "fc00::/7", "fd00::/8", "fe80::/10"} {
+	// 2600:9000::/28 and 2a06:98c0::/29 are CloudFront's and Cloudflare's
+	// widest published edge networks, refused when the IPv6 bound was /32.
+	for _, p := range []string{"10.0.0.0/8", "172.16.0.0/12", "203.0.113.0/24", "2001:db8::/32",
+		"2600:9000::/28", "2a06:98c0::/29", "2001:d00::/24", "fc00::/7", "fd00::/8", "fe80::/10"} {
 		if _, err := clientip.New(clientip.Options{TrustedProxies: prefixes(p)}); err != nil {
 			t.Errorf("%s: %v", p, err)
 		}

@@ -133,7 +133,7 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 // X-Forwarded-For decides the client address, which keys the per-address
 // limits and the login lockout: if every peer were trusted (0.0.0.0/0),
 // each guess could claim a fresh address and neither would hold. Package
-// clientip refuses such a network (wider than /8 or /32 outside private
+// clientip refuses such a network (wider than /8 or /24 outside private
 // address space); asking it here reports the mistake with the flag. An
 // IPv4-mapped IPv6 network (::ffff:10.0.0.0/104) is kept as the IPv4
 // network it stands for, as clientip reads it.

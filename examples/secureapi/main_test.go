@@ -147,7 +147,7 @@ func TestTrustProxy(t *testing.T) {
 		"192.0.2.7/32":        "192.0.2.7/32",
 		"::ffff:10.0.0.0/104": "10.0.0.0/8",
 		"fd12:3456:789a::/48": "fd12:3456:789a::/48",
-		"fd00::/8":            "fd00::/8", // wider than /32, but private: the documented exception
+		"fd00::/8":            "fd00::/8", // wider than /24, but private: the documented exception
 	} {
 		o, err := parseFlags([]string{"-trust-proxy", s}, io.Discard)
 		if err != nil || len(o.trustProxies) != 1 || o.trustProxies[0].String() != want {
