@@ -188,10 +188,16 @@ func TLSConfig() *tls.Config {
 
 // CheckTLSConfig reports, wrapping [ErrTLSConfig], a configuration that
 // accepts TLS 1.0 or 1.1, lists a TLS 1.2 cipher suite without forward
-// secrecy or AEAD, or sets InsecureSkipVerify or a KeyLogWriter. It
+// secrecy or AEAD, or sets InsecureSkipVerify or a KeyLogWriter, and a
+// nil configuration, which leaves the defaults to crypto/tls. It
 // checks c only: the configurations a GetConfigForClient callback returns
 // are not seen, and should be checked where they are made.
 func CheckTLSConfig(c *tls.Config) error {
+	if c == nil {
+		// Found in review: it panicked. A server given no configuration
+		// gets crypto/tls's defaults, which GODEBUG can weaken.
+		return because(ErrTLSConfig, "nil: start from TLSConfig()")
+	}
 	if c.MinVersion < tls.VersionTLS12 {
 		if c.MinVersion == 0 {
 			// The zero value of a tls.Config written for its
