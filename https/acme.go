@@ -144,7 +144,7 @@ func (a *ACME) TLSConfig() *tls.Config {
 func (a *ACME) HTTPHandler(fallback http.Handler) http.Handler {
 	if fallback == nil {
 		fallback = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			problem.Reject(w, r, http.StatusBadRequest, ErrHostNotAllowed)
+			problem.Reject(w, r, http.StatusBadRequest, errNotChallenge)
 		})
 	}
 	h := a.m.HTTPHandler(fallback)
@@ -156,6 +156,11 @@ func (a *ACME) HTTPHandler(fallback http.Handler) http.Handler {
 		h.ServeHTTP(&challengeWriter{ResponseWriter: w, r: r}, r)
 	})
 }
+
+// errNotChallenge is the reason recorded for a request a nil fallback
+// refuses. It was ErrHostNotAllowed, which sent an operator reading the
+// access log after the Hosts setting.
+var errNotChallenge = errors.New("https: not an ACME challenge, and HTTPHandler has no fallback")
 
 // challengeWriter writes the generic problem response in place of an
 // error autocert's challenge handler writes with http.Error, and drops
