@@ -11,7 +11,7 @@
 // A middleware further out than the authenticating one (an access log, a
 // rate limiter) cannot see a context created further in. It can install a
 // [Recorder] with [WithRecorder]; [NewContext] then also records the
-// identity there.
+// identity there, and in every other Recorder the context carries.
 package identity
 
 import (
@@ -251,8 +251,8 @@ func copyReflect(rv reflect.Value) reflect.Value {
 
 type ctxKey struct{}
 
-// NewContext returns a copy of ctx carrying id. If a [Recorder] was
-// installed in ctx by [WithRecorder], id is also recorded there.
+// NewContext returns a copy of ctx carrying id. If [Recorder] values were
+// installed in ctx by [WithRecorder], id is also recorded in each of them.
 func NewContext(ctx context.Context, id Identity) context.Context {
 	if rec, ok := ctx.Value(recorderKey{}).(*Recorder); ok {
 		rec.set(id)
@@ -280,21 +280,30 @@ type Recorder struct {
 	mu sync.Mutex
 	id Identity
 	ok bool
+	// outer is the Recorder installed further out in the same context,
+	// if any: an identity is recorded in every one of them.
+	outer *Recorder
 }
 
 type recorderKey struct{}
 
 // WithRecorder returns a copy of ctx carrying a new [Recorder], and that
-// Recorder.
+// Recorder. A Recorder already in ctx keeps receiving identities too: two
+// middlewares further out (an access log around the server and one around
+// a sub-router) each see the identity.
 func WithRecorder(ctx context.Context) (context.Context, *Recorder) {
 	rec := new(Recorder)
+	rec.outer, _ = ctx.Value(recorderKey{}).(*Recorder)
 	return context.WithValue(ctx, recorderKey{}, rec), rec
 }
 
+// set records id in rec and in every Recorder further out.
 func (rec *Recorder) set(id Identity) {
-	rec.mu.Lock()
-	rec.id, rec.ok = id, true
-	rec.mu.Unlock()
+	for ; rec != nil; rec = rec.outer {
+		rec.mu.Lock()
+		rec.id, rec.ok = id, true
+		rec.mu.Unlock()
+	}
 }
 
 // Identity returns the last identity recorded, and whether there was one.

@@ -358,3 +358,17 @@ func TestRecorderKeepsTheLastIdentity(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestNestedRecordersEachSeeTheIdentity(t *testing.T) {
+	t.Parallel()
+	// Two middlewares further out than the authenticating one (an outer
+	// access log and one on a sub-router) each install a Recorder.
+	ctx, outer := identity.WithRecorder(context.Background())
+	ctx, inner := identity.WithRecorder(ctx)
+	_ = identity.NewContext(ctx, identity.New(identity.Options{Subject: "frank"}))
+	for name, rec := range map[string]*identity.Recorder{"outer": outer, "inner": inner} {
+		if got, ok := rec.Identity(); !ok || got.Subject() != "frank" {
+			t.Errorf("%s recorder = %q, %v; want frank", name, got.Subject(), ok)
+		}
+	}
+}
