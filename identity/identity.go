@@ -53,7 +53,8 @@ type Options struct {
 	Scopes []string
 	// Claims are the raw claims of a token or session, if any. Values that
 	// are slices or maps, of any type, are deep-copied, with the slices and
-	// maps inside them; structs and pointers are not. Default: none.
+	// maps inside them and inside arrays; structs and pointers are not.
+	// Default: none.
 	Claims map[string]any
 }
 
@@ -183,7 +184,7 @@ func copyClaims(in map[string]any) map[string]any {
 
 // copyValue deep-copies the mutable JSON-like shapes a decoder produces,
 // and any other slice or map, whatever its element types ([]int,
-// map[string][]string, json.RawMessage). Other values (numbers, strings,
+// map[string][]string, json.RawMessage), and an array holding them. Other values (numbers, strings,
 // booleans, structs and pointers of types the caller chose) are returned
 // as they are.
 func copyValue(v any) any {
@@ -203,15 +204,29 @@ func copyValue(v any) any {
 	case []byte:
 		return slices.Clone(v)
 	default:
-		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice || rv.Kind() == reflect.Map {
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice || rv.Kind() == reflect.Map ||
+			rv.Kind() == reflect.Array && holdsReferences(rv.Type().Elem()) {
 			return copyReflect(rv).Interface()
 		}
 		return v
 	}
 }
 
+// holdsReferences reports whether a value of type t may share a slice or
+// map with its copy: it is a slice, a map or an interface, or an array of
+// them. Structs and pointers are not looked into (see [Options].Claims).
+func holdsReferences(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Map, reflect.Interface:
+		return true
+	case reflect.Array:
+		return holdsReferences(t.Elem())
+	}
+	return false
+}
+
 // copyReflect deep-copies a slice or map of any type, and the slices and
-// maps inside it; other values are returned as they are.
+// maps inside it, arrays included; other values are returned as they are.
 func copyReflect(rv reflect.Value) reflect.Value {
 	switch rv.Kind() {
 	case reflect.Slice:
@@ -219,15 +234,23 @@ func copyReflect(rv reflect.Value) reflect.Value {
 			return rv
 		}
 		out := reflect.MakeSlice(rv.Type(), rv.Len(), rv.Len())
-		switch rv.Type().Elem().Kind() {
-		case reflect.Slice, reflect.Map, reflect.Interface:
+		if holdsReferences(rv.Type().Elem()) {
 			for i := range rv.Len() {
 				out.Index(i).Set(copyReflect(rv.Index(i)))
 			}
-		default:
+		} else {
 			// Elements copyReflect returns as they are: one copy,
 			// not a reflective Set per element.
 			reflect.Copy(out, rv)
+		}
+		return out
+	case reflect.Array:
+		if !holdsReferences(rv.Type().Elem()) {
+			return rv
+		}
+		out := reflect.New(rv.Type()).Elem()
+		for i := range rv.Len() {
+			out.Index(i).Set(copyReflect(rv.Index(i)))
 		}
 		return out
 	case reflect.Map:

@@ -239,6 +239,10 @@ func TestClaimsOfOtherSliceAndMapTypesAreCopied(t *testing.T) {
 		{"[]any holding []int", func() any { return []any{[]int{1}} }, func(v any) { v.([]any)[0].([]int)[0] = 99 }},
 		{"map[string]any holding []float64", func() any { return map[string]any{"k": []float64{1}} },
 			func(v any) { v.(map[string]any)["k"].([]float64)[0] = 99 }},
+		{"[1][]string", func() any { return [1][]string{{"a"}} }, func(v any) { v.([1][]string)[0][0] = "z" }},
+		{"[][1][]string", func() any { return [][1][]string{{{"a"}}} }, func(v any) { v.([][1][]string)[0][0][0] = "z" }},
+		{"map[string][1]map[string]int", func() any { return map[string][1]map[string]int{"k": {{"level": 1}}} },
+			func(v any) { v.(map[string][1]map[string]int)["k"][0]["level"] = 9 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
