@@ -608,3 +608,25 @@ func TestOwnerPathValueSpellings(t *testing.T) {
 		})
 	}
 }
+
+// TestMiddlewareCanAgreesWithTheGuards pins that Middleware.Can answers as
+// Require(perm) decides: an identity without a subject, which every guard
+// refuses as unauthenticated, may do nothing, whatever its roles.
+func TestMiddlewareCanAgreesWithTheGuards(t *testing.T) {
+	t.Parallel()
+	m := newMiddleware(t, rbac.Options{})
+	guard := m.Require("users:delete")(ok)
+	for _, tt := range []struct {
+		name string
+		id   identity.Identity
+	}{
+		{"an admin", principal("root", "admin")},
+		{"admin roles without a subject", identity.New(identity.Options{Method: identity.MethodSession, Roles: []string{"admin"}})},
+		{"a guest", principal("g", "guest")},
+	} {
+		w := serve(guard, withIdentity(httptest.NewRequest("DELETE", "/users/bob", nil), tt.id))
+		if can := m.Can(tt.id, "users:delete"); can != (w.Code == http.StatusOK) {
+			t.Errorf("%s: Can = %v, but the guard answers %d", tt.name, can, w.Code)
+		}
+	}
+}

@@ -171,10 +171,12 @@ func (m *Middleware) SetPolicy(p *Policy) error {
 
 // Can reports whether id may use perm on every resource under the policy
 // in force, taking scopes into account when id's method is one of
-// Options.ScopedMethods. It does not allocate.
+// Options.ScopedMethods, as a guard requiring perm decides: an identity
+// without a subject, which guards refuse as unauthenticated, may do
+// nothing. It does not allocate.
 func (m *Middleware) Can(id identity.Identity, perm string) bool {
 	p := m.Policy()
-	if p == nil || checkPermission(perm, true) != nil || p.grant(id, perm) != Allowed {
+	if p == nil || id.Subject() == "" || checkPermission(perm, true) != nil || p.grant(id, perm) != Allowed {
 		return false
 	}
 	return !m.isScoped(id) || scopeCovers(id, perm)
