@@ -630,3 +630,20 @@ func TestMiddlewareCanAgreesWithTheGuards(t *testing.T) {
 		}
 	}
 }
+
+// A ScopedMethods entry spelt with another letter case or with white
+// space around one of identity's methods would never equal the method of
+// an identity, and scopes would silently be ignored: New refuses it.
+func TestScopedMethodsMisspeltIsAnError(t *testing.T) {
+	t.Parallel()
+	for _, meth := range []identity.Method{"Bearer", "BEARER", " bearer", "bearer\t", "API_KEY", "Session"} {
+		_, err := rbac.New(rbac.Options{Policy: seedPolicy(t), ScopedMethods: []identity.Method{identity.MethodBasic, meth}})
+		if !errors.Is(err, rbac.ErrInvalidOption) || !strings.Contains(err.Error(), "ScopedMethods[1]") {
+			t.Errorf("ScopedMethods %q: New error = %v, want ErrInvalidOption naming ScopedMethods[1]", meth, err)
+		}
+	}
+	// A method of another package is accepted as it is.
+	if _, err := rbac.New(rbac.Options{Policy: seedPolicy(t), ScopedMethods: []identity.Method{identity.MethodBearer, "mtls", "Custom"}}); err != nil {
+		t.Errorf("New with other methods: %v", err)
+	}
+}

@@ -47,7 +47,10 @@ type Options struct {
 	// endpoint narrows them on request). It is not the default because
 	// tokens whose scopes do not follow the permission grammar (an
 	// identity provider's "openid profile") would then be refused every
-	// permission. Role requirements are not limited by scopes.
+	// permission. Role requirements are not limited by scopes. Methods
+	// are compared exactly: an entry that is empty, has white space
+	// around it, or spells one of identity's methods with another letter
+	// case ("Bearer") is an error from [New].
 	ScopedMethods []identity.Method
 
 	// WWWAuthenticate is the challenge sent in the WWW-Authenticate
@@ -112,8 +115,8 @@ func New(opts Options) (*Middleware, error) {
 		m.challenge = opts.WWWAuthenticate
 	}
 	for i, meth := range opts.ScopedMethods {
-		if meth == "" {
-			errs = append(errs, &OptionError{Field: fmt.Sprintf("ScopedMethods[%d]", i), Err: ErrInvalidOption, reason: errEmptyName})
+		if reason := checkScopedMethod(meth); reason != nil {
+			errs = append(errs, &OptionError{Field: fmt.Sprintf("ScopedMethods[%d]", i), Value: string(meth), Err: ErrInvalidOption, reason: reason})
 		}
 	}
 	m.scoped = slices.Clone(opts.ScopedMethods)
@@ -135,6 +138,30 @@ func MustNew(opts Options) *Middleware {
 		panic(err)
 	}
 	return m
+}
+
+// identityMethods are the methods of the identity package, which
+// ScopedMethods names by their exact spelling.
+var identityMethods = [...]identity.Method{identity.MethodBasic, identity.MethodBearer, identity.MethodAPIKey, identity.MethodSession}
+
+// checkScopedMethod returns why meth cannot be an entry of
+// Options.ScopedMethods, or nil. Methods are compared exactly, so an entry
+// with white space around it, or spelt as one of identity's methods with
+// another letter case ("Bearer"), would match no identity and leave its
+// tokens' scopes unchecked.
+func checkScopedMethod(meth identity.Method) error {
+	if meth == "" {
+		return errEmptyName
+	}
+	if strings.TrimSpace(string(meth)) != string(meth) {
+		return errors.New("white space around the method: methods are compared exactly")
+	}
+	for _, known := range identityMethods {
+		if meth != known && strings.EqualFold(string(meth), string(known)) {
+			return fmt.Errorf("methods are compared exactly: identity's method is %s", quote(string(known)))
+		}
+	}
+	return nil
 }
 
 func validHeaderValue(s string) bool {
