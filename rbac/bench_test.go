@@ -35,15 +35,19 @@ func BenchmarkPolicyCan(b *testing.B) {
 }
 
 // BenchmarkPolicyCanLarge checks a policy of 1000 roles with 10 permissions
-// each: a check stays a few map lookups.
+// each, in 100 chains of 10 (a role inherits the ones before it in its
+// chain: 100 × 10 × (1 + ... + 10) = 55 000 grants resolved, within
+// MaxResolvedGrants): a check of a permission granted at the far end of
+// a chain stays a few map lookups.
 func BenchmarkPolicyCanLarge(b *testing.B) {
+	const chain = 10
 	roles := make([]rbac.Role, 1000)
 	for i := range roles {
 		roles[i] = rbac.Role{Name: fmt.Sprintf("role-%d", i)}
 		for j := range 10 {
 			roles[i].Permissions = append(roles[i].Permissions, fmt.Sprintf("res%d:act%d", i, j))
 		}
-		if i > 0 {
+		if i%chain > 0 {
 			roles[i].Inherits = []string{fmt.Sprintf("role-%d", i-1)}
 		}
 	}
@@ -52,9 +56,12 @@ func BenchmarkPolicyCanLarge(b *testing.B) {
 		b.Fatal(err)
 	}
 	id := principal("s", "role-999")
+	if !p.Can(id, "res990:act9") {
+		b.Fatal("the end of a chain lacks the grant of its start")
+	}
 	b.ReportAllocs()
 	for b.Loop() {
-		p.Can(id, "res0:act9")
+		p.Can(id, "res990:act9")
 	}
 }
 

@@ -26,8 +26,8 @@ var (
 	// ErrNoRoles: the policy defines no role at all, which would deny
 	// everything; it is almost always a policy that failed to load.
 	ErrNoRoles = errors.New("rbac: policy defines no roles")
-	// ErrTooLarge: the policy exceeds [MaxPolicyBytes], [MaxRoles] or
-	// [MaxGrants].
+	// ErrTooLarge: the policy exceeds [MaxPolicyBytes], [MaxRoles],
+	// [MaxGrants] or [MaxResolvedGrants].
 	ErrTooLarge = errors.New("rbac: policy too large")
 	// ErrPolicySyntax: a JSON policy document is malformed, has a
 	// duplicate or unknown member, or trailing data.

@@ -17,6 +17,13 @@ const (
 	// MaxGrants is the largest number of permission entries (Permissions
 	// plus Own, over all roles) in a policy.
 	MaxGrants = 10000
+	// MaxResolvedGrants is the largest number of permission entries once
+	// inheritance is resolved: each role counts its own entries and those
+	// of every role it inherits from, directly or not, and the policy
+	// sums its roles. Each resolved entry is kept in memory for fast
+	// checks; without this limit a chain of roles over one granting many
+	// permissions would multiply them by the length of the chain.
+	MaxResolvedGrants = 100000
 	// MaxPolicyBytes is the largest JSON policy document [ParsePolicy] and
 	// [LoadPolicy] accept.
 	MaxPolicyBytes = 1 << 20
@@ -227,9 +234,12 @@ func NewPolicy(roles ...Role) (*Policy, error) {
 
 	// Resolve inheritance: each role includes itself and everything
 	// reachable through Inherits. The graph is acyclic and bounded by
-	// MaxRoles, so a walk per role is cheap enough at construction.
-	for _, r := range p.roles {
-		e := &roleEntry{includes: map[string]struct{}{r.Name: {}}, grants: make(map[string]Grant)}
+	// MaxRoles, so a walk per role is cheap enough at construction. The
+	// grants each role resolves to are counted before any is indexed.
+	entries := make([]*roleEntry, len(p.roles))
+	resolved := 0
+	for i, r := range p.roles {
+		e := &roleEntry{includes: map[string]struct{}{r.Name: {}}}
 		stack := slices.Clone(r.Inherits)
 		for len(stack) > 0 {
 			n := stack[len(stack)-1]
@@ -240,6 +250,19 @@ func NewPolicy(roles ...Role) (*Policy, error) {
 			e.includes[n] = struct{}{}
 			stack = append(stack, p.roles[index[n]].Inherits...)
 		}
+		for n := range e.includes {
+			def := p.roles[index[n]]
+			resolved += len(def.Permissions) + len(def.Own)
+		}
+		entries[i] = e
+	}
+	if resolved > MaxResolvedGrants {
+		return nil, &PolicyError{Field: "policy", Err: ErrTooLarge,
+			reason: fmt.Errorf("%d grants with inheritance resolved, at most %d", resolved, MaxResolvedGrants)}
+	}
+	for i, r := range p.roles {
+		e := entries[i]
+		e.grants = make(map[string]Grant)
 		for n := range e.includes {
 			def := p.roles[index[n]]
 			for _, perm := range def.Own {
