@@ -76,10 +76,11 @@ var (
 	// table denies by default. Status 403.
 	ErrNoRule = errors.New("rbac: no rule matches the request")
 	// ErrAmbiguousPath: the request path has a percent-encoded slash,
-	// backslash, dot or other unreserved character, or a control
-	// character, or it is the path of a CONNECT request and not clean,
-	// which routers disagree about; the rule table refuses to guess.
-	// Status 400.
+	// backslash, percent sign, one of ";?#", dot or other unreserved
+	// character, or control character; or a backslash or control
+	// character as such; or the request target is opaque or not rooted;
+	// or it is the path of a CONNECT request and not clean. Routers
+	// disagree about those; the rule table refuses to guess. Status 400.
 	ErrAmbiguousPath = errors.New("rbac: ambiguous request path")
 )
 
