@@ -199,13 +199,13 @@ func NewPolicy(roles ...Role) (*Policy, error) {
 		p.roles[i] = r
 		if reason := checkRoleName(r.Name); reason != nil {
 			errs = append(errs, &PolicyError{Role: r.Name, Field: "name", Value: r.Name, Err: ErrInvalidRoleName, reason: reason})
-			continue
-		}
-		if _, dup := index[r.Name]; dup {
+		} else if _, dup := index[r.Name]; dup {
 			errs = append(errs, &PolicyError{Role: r.Name, Field: "name", Err: ErrDuplicateRole})
-			continue
+		} else {
+			index[r.Name] = i
 		}
-		index[r.Name] = i
+		// The rest of a misnamed or duplicate role is checked too, so
+		// that fixing its name reveals no new problem.
 		for _, f := range []struct {
 			field string
 			perms []string
@@ -217,10 +217,7 @@ func NewPolicy(roles ...Role) (*Policy, error) {
 			}
 		}
 	}
-	for i, r := range p.roles {
-		if j, ok := index[r.Name]; !ok || j != i {
-			continue
-		}
+	for _, r := range p.roles {
 		for _, parent := range r.Inherits {
 			if _, ok := index[parent]; !ok {
 				errs = append(errs, &PolicyError{Role: r.Name, Field: "inherits", Value: parent, Err: ErrUnknownRole})

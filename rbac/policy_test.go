@@ -99,6 +99,19 @@ func TestNewPolicyReportsEveryProblem(t *testing.T) {
 			want:  []error{rbac.ErrDuplicateRole, rbac.ErrInvalidRoleName, rbac.ErrUnknownRole, rbac.ErrInheritanceCycle, rbac.ErrInvalidPermission},
 			count: 5,
 		},
+		{
+			// The rest of a role with a bad or duplicate name is still
+			// checked: fixing the name must not reveal new problems.
+			name: "the permissions and parents of a misnamed or duplicate role",
+			roles: []rbac.Role{
+				{Name: "ok"},
+				{Name: "ok", Own: []string{"x y"}, Inherits: []string{"ghost"}},
+				{Name: "bad name", Permissions: []string{"Users:read"}, Inherits: []string{"nobody"}},
+			},
+			want:  []error{rbac.ErrDuplicateRole, rbac.ErrInvalidRoleName, rbac.ErrUnknownRole, rbac.ErrInvalidPermission},
+			names: []string{`own "x y"`, `inherits "ghost"`, `permissions "Users:read"`, `inherits "nobody"`},
+			count: 6,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
