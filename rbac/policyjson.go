@@ -29,9 +29,10 @@ type policyDocument struct {
 // own). Parsing is strict, because a policy that silently loses a grant or
 // a restriction is a security bug: an unknown member (a misspelt "inherit"),
 // a member given twice in one object (which parsers resolve differently),
-// a value of the wrong type, trailing data after the document, or a
-// document over [MaxPolicyBytes] is an error wrapping [ErrPolicySyntax].
-// The roles are then validated as by [NewPolicy].
+// a value of the wrong type, or trailing data after the document is an
+// error wrapping [ErrPolicySyntax]; a document over [MaxPolicyBytes] is
+// one wrapping [ErrTooLarge]. The roles are then validated as by
+// [NewPolicy].
 func ParsePolicy(data []byte) (*Policy, error) {
 	if len(data) > MaxPolicyBytes {
 		return nil, &PolicyError{Field: "policy", Err: ErrTooLarge, reason: fmt.Errorf("more than %d bytes", MaxPolicyBytes)}
