@@ -39,8 +39,11 @@ var (
 // of these.
 var (
 	// ErrNoPolicy: Options.Policy is nil, or a nil policy was given to
-	// [Middleware.SetPolicy]. At request time, a zero [Middleware] rejects
-	// every request with an error wrapping ErrNoPolicy.
+	// [Middleware.SetPolicy]. At request time, the guards of the zero
+	// [Middleware], which has no policy, reject every request that has
+	// an identity with an error wrapping ErrNoPolicy (403; one without
+	// is ErrUnauthenticated, and its Handler answers [ErrNoRule]), and
+	// the zero [Guard] rejects every request with it.
 	ErrNoPolicy = errors.New("rbac: no policy")
 	// ErrInvalidRequirement: a requirement names an invalid permission or
 	// role, requires nothing, or sets contradictory fields.

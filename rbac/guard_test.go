@@ -647,3 +647,29 @@ func TestScopedMethodsMisspeltIsAnError(t *testing.T) {
 		t.Errorf("New with other methods: %v", err)
 	}
 }
+
+// The reasons ErrNoPolicy's doc gives for the zero Middleware.
+func TestZeroMiddlewareReasons(t *testing.T) {
+	t.Parallel()
+	var m rbac.Middleware
+	g, err := m.Guard(rbac.Requirement{Permissions: []string{"data:view"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon := httptest.NewRequest("GET", "/", nil)
+	signed := withIdentity(httptest.NewRequest("GET", "/", nil), principal("root", "admin"))
+	for _, tt := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"guard, no identity", g.Check(anon), rbac.ErrUnauthenticated},
+		{"guard, an identity", g.Check(signed), rbac.ErrNoPolicy},
+		{"Check, an identity", m.Check(signed), rbac.ErrNoRule},
+		{"zero Guard, no identity", new(rbac.Guard).Check(anon), rbac.ErrNoPolicy},
+	} {
+		if !errors.Is(tt.err, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, tt.err, tt.want)
+		}
+	}
+}
