@@ -22,7 +22,9 @@ import (
 //
 // Behind a per-route guard on an [net/http.ServeMux] route, r.PathValue
 // holds the route's wildcards. In the rule table, the matched rule's
-// wildcards are set with [net/http.Request.SetPathValue] before the call.
+// wildcards are set with [net/http.Request.SetPathValue] before the call
+// and set back to what they were after it: the next handler does not see
+// them.
 type OwnerFunc func(r *http.Request, id identity.Identity) bool
 
 // PathValueIsSubject returns an [OwnerFunc] for routes such as
@@ -238,7 +240,7 @@ func (pv *principalVerdicts) hasRole() bool {
 // that reaches the rule (cleaned, raw, ignoring case), so a non-canonical
 // path may run the OwnerFunc up to four times.
 // If pat is not nil, the rule table matched it against path, and its
-// wildcards are set on r before the OwnerFunc runs. check does not
+// wildcards are set on r for the OwnerFunc, then set back. check does not
 // allocate unless it sets path values or builds the cache for a new
 // policy.
 func (c *compiledReq) check(m *Middleware, p *Policy, r *http.Request, id identity.Identity, pat *pattern, path string) error {
@@ -320,10 +322,18 @@ func (c *compiledReq) check(m *Middleware, p *Policy, r *http.Request, id identi
 		if c.owner == nil {
 			return ownerErr
 		}
-		if pat != nil {
-			pat.setPathValues(r, path)
+		if pat == nil {
+			if !c.owner(r, id) {
+				return ownerErr
+			}
+			return nil
 		}
-		if !c.owner(r, id) {
+		// The rule's wildcards are set for the OwnerFunc alone.
+		var buf [4]string
+		saved := pat.setPathValues(r, path, buf[:0])
+		owned := c.owner(r, id)
+		pat.restorePathValues(r, saved)
+		if !owned {
 			return ownerErr
 		}
 	}

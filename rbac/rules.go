@@ -319,15 +319,18 @@ func (p *pattern) matchPath(path string, fold, empty bool) bool {
 	return atEnd
 }
 
-// setPathValues sets the pattern's wildcards from path, which it matched.
-func (p *pattern) setPathValues(r *http.Request, path string) {
+// setPathValues sets the pattern's wildcards from path, which it matched,
+// and returns saved with the values they replace appended, in the order of
+// the wildcards, for restorePathValues.
+func (p *pattern) setPathValues(r *http.Request, path string, saved []string) []string {
 	rest := path[1:]
 	for _, s := range p.segs {
 		if s.multi {
 			if s.name != "" {
+				saved = append(saved, r.PathValue(s.name))
 				r.SetPathValue(s.name, rest)
 			}
-			return
+			return saved
 		}
 		seg := rest
 		if j := strings.IndexByte(rest, '/'); j >= 0 {
@@ -336,7 +339,22 @@ func (p *pattern) setPathValues(r *http.Request, path string) {
 			rest = ""
 		}
 		if s.wild {
+			saved = append(saved, r.PathValue(s.name))
 			r.SetPathValue(s.name, seg)
+		}
+	}
+	return saved
+}
+
+// restorePathValues sets the pattern's wildcards back to the values
+// setPathValues saved, so that the rule table leaves the request's path
+// values as it found them: those of a ServeMux route further out, or none
+// ("" reads as none).
+func (p *pattern) restorePathValues(r *http.Request, saved []string) {
+	for _, s := range p.segs {
+		if (s.wild || s.multi) && s.name != "" {
+			r.SetPathValue(s.name, saved[0])
+			saved = saved[1:]
 		}
 	}
 }

@@ -2,6 +2,7 @@ package rbac_test
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -631,6 +632,38 @@ func TestRawPathWildcardsMatchEmptySegments(t *testing.T) {
 	for _, tt := range tests {
 		if got, reason := checkStatus(m, tt.method, tt.target, tt.id); got != tt.want {
 			t.Errorf("%s %s: status %d (%v), want %d", tt.method, tt.target, got, reason, tt.want)
+		}
+	}
+}
+
+// The wildcards the rule table sets for an OwnerFunc are the OwnerFunc's
+// alone: the handler after it sees the request's path values as they
+// were. Mounted under an outer ServeMux route "/t/{id}/", the rule
+// "/t/{tenant}/u/{id}" overwrote the outer route's id (the tenant) with
+// the user's, and a handler outside ServeMux kept the rule's values.
+func TestOwnerPathValuesDoNotOutliveTheCheck(t *testing.T) {
+	pol := rbac.MustPolicy(rbac.Role{Name: "user", Own: []string{"users:read"}})
+	m := newMiddleware(t, rbac.Options{Policy: pol, Rules: []rbac.Rule{
+		{Pattern: "GET /t/{tenant}/u/{id}", Requirement: rbac.Requirement{
+			Permissions: []string{"users:read"}, Owner: rbac.PathValueIsSubject("id")}},
+	}})
+	seen := func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "id="+r.PathValue("id")+" tenant="+r.PathValue("tenant"))
+	}
+	outer := http.NewServeMux()
+	outer.Handle("GET /t/{id}/", m.Handler(http.HandlerFunc(seen)))
+	alice := principal("alice", "user")
+	for _, tt := range []struct {
+		name string
+		h    http.Handler
+		want string
+	}{
+		{"under an outer ServeMux route", outer, "id=acme tenant="},
+		{"without a router", m.Handler(http.HandlerFunc(seen)), "id= tenant="},
+	} {
+		w := serve(tt.h, withIdentity(httptest.NewRequest("GET", "/t/acme/u/alice", nil), alice))
+		if w.Code != 200 || w.Body.String() != tt.want {
+			t.Errorf("%s: %d %q, want 200 %q", tt.name, w.Code, w.Body.String(), tt.want)
 		}
 	}
 }
