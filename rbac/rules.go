@@ -413,10 +413,11 @@ func compileRules(m *Middleware, rules []Rule) (*ruleTable, []error) {
 	var compiled []compiledRule
 	for i, rule := range rules {
 		field := fmt.Sprintf("Rules[%d]", i)
+		// The pattern and the requirement are both checked, so that
+		// fixing one reveals no new problem in the other.
 		pat, err := parsePattern(rule.Pattern)
 		if err != nil {
 			errs = append(errs, &OptionError{Field: field + ".Pattern", Value: rule.Pattern, Err: ErrInvalidPattern, reason: err})
-			continue
 		}
 		cr := compiledRule{pat: pat, anonymous: rule.AllowAnonymous}
 		if rule.AllowAnonymous {
@@ -434,6 +435,9 @@ func compileRules(m *Middleware, rules []Rule) (*ruleTable, []error) {
 			}
 			cr.req = req
 			m.register(req.permissions())
+		}
+		if pat == nil {
+			continue
 		}
 		for j := range compiled {
 			switch compiled[j].pat.compare(pat) {

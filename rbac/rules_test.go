@@ -667,3 +667,18 @@ func TestOwnerPathValuesDoNotOutliveTheCheck(t *testing.T) {
 		}
 	}
 }
+
+// New reports every problem at once: the requirement of a rule whose
+// pattern is invalid is checked too, so fixing the pattern reveals no new
+// error.
+func TestRuleWithABadPatternHasItsRequirementChecked(t *testing.T) {
+	_, err := rbac.New(rbac.Options{Policy: seedPolicy(t), Rules: []rbac.Rule{
+		{Pattern: "/a//b", Requirement: rbac.Requirement{Permissions: []string{"Users:Read"}}},
+		{Pattern: "example.com/", AllowAnonymous: true, Requirement: rbac.Requirement{Roles: []string{"admin"}}},
+	}})
+	for _, want := range []string{"Rules[0].Pattern", `Rules[0].Permissions[0] "Users:Read"`, "Rules[1].Pattern", "AllowAnonymous"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("New error %v does not name %s", err, want)
+		}
+	}
+}
