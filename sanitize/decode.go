@@ -477,7 +477,9 @@ func statusOf(err error) int {
 
 // StatusOf returns the HTTP status the default rejection uses for err, an
 // error returned by DecodeJSON or DecodeForm: 415, 413, 422, 400, or 500
-// for a programming error (a target that cannot be decoded into).
+// for a programming error (a target that cannot be decoded into, a bad
+// sanitize tag, or a validate rule that cannot check the value it met,
+// such as max on a bool in an any field).
 func StatusOf(err error) int { return statusOf(err) }
 
 func (d *Decoder) reject(w http.ResponseWriter, r *http.Request, err error) {

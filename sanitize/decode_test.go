@@ -772,3 +772,39 @@ func TestClaimedContentLengthDoesNotSizeTheBuffer(t *testing.T) {
 		t.Errorf("a 300 KiB body: %d bytes, %v", len(v.Name), err)
 	}
 }
+
+// anyWithMax holds a rule that the validator cannot check on every type:
+// max on a bool panics ("Bad field type bool"), and the type of an any
+// field is the client's choice.
+type anyWithMax struct {
+	Data any `json:"data" validate:"max=3"`
+}
+
+// Found in review: {"data":true} made the validator panic inside
+// DecodeJSON, so no response was written, and without a recovering
+// middleware net/http dropped the connection. A rule that cannot check
+// the value it meets is a programming error, answered as ErrTarget.
+func TestARuleThatPanicsIsAProgrammingError(t *testing.T) {
+	t.Parallel()
+	defer func() {
+		if p := recover(); p != nil {
+			t.Fatalf("panic: %v", p)
+		}
+	}()
+	w := httptest.NewRecorder()
+	_, err := sanitize.DecodeJSON[anyWithMax](nil, w, post(`{"data":true}`, "application/json"))
+	if strings.Count(fmt.Sprint(err), "sanitize:") != 1 {
+		t.Errorf("err %q is wrapped twice", err)
+	}
+	if !errors.Is(err, sanitize.ErrTarget) || w.Code != 500 {
+		t.Errorf("err %v, status %d", err, w.Code)
+	}
+	if strings.Contains(w.Body.String(), "bool") {
+		t.Errorf("500 reflects internals: %s", w.Body)
+	}
+	// The same rule on a value it can check still answers 422.
+	w = httptest.NewRecorder()
+	if _, err := sanitize.DecodeJSON[anyWithMax](nil, w, post(`{"data":"abcd"}`, "application/json")); !errors.Is(err, sanitize.ErrInvalidFields) || w.Code != 422 {
+		t.Errorf("string: err %v, status %d", err, w.Code)
+	}
+}
