@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,9 +17,10 @@ import (
 // DecodeForm decodes an application/x-www-form-urlencoded request body
 // into a value of type T, with the same limits, sanitizing and validation
 // as [DecodeJSON]. Fields are matched by their `form` tag, else their
-// `json` tag, else their name, exactly. Supported field types are strings,
-// booleans, integers, floats, pointers to them and slices of them; nested
-// structs are not. A field given twice where one value is expected, an
+// `json` tag, else their name, exactly; two fields of one name are a
+// programming error (ErrTarget, 500) once that name is sent. Supported
+// field types are strings, booleans, integers, floats, pointers to them
+// and slices of them; nested structs are not. A field given twice where one value is expected, an
 // unknown field or an unparseable value is refused with 400 (unknown) or
 // 422 (type); so is a float that is not finite ("NaN", "Inf"), which
 // strconv reads but JSON cannot carry. Multipart bodies are refused with
@@ -111,6 +113,8 @@ func (d *Decoder) decodeParsed(vals url.Values, dst any) error {
 	}
 	t := rv.Type()
 	seen := 0
+	var namesBuf [16]string
+	names := namesBuf[:0] // the names of the fields matched so far
 	var fieldErrs []FieldError
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
@@ -125,6 +129,13 @@ func (d *Decoder) decodeParsed(vals url.Values, dst any) error {
 		if !ok {
 			continue
 		}
+		// Found in review: with two fields of one name, a key matched
+		// twice counted as two keys, and an unknown field passed the
+		// count below.
+		if slices.Contains(names, name) {
+			return fmt.Errorf("%w: %s has two fields named %q", ErrTarget, t.Name(), name)
+		}
+		names = append(names, name)
 		seen++
 		if err := setField(rv.Field(i), vs); err != nil {
 			if err == errTwice {

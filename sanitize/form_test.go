@@ -364,3 +364,27 @@ func TestDecodeFormRefusesNonFiniteFloats(t *testing.T) {
 		t.Fatalf("finite values: %+v, %v (%s)", got, err, w.Body)
 	}
 }
+
+// twoNamedX has two fields that both take the form field x: one by its
+// form tag, one by its json tag.
+type twoNamedX struct {
+	A string `form:"x"`
+	B string `json:"x"`
+}
+
+// Found in review: the unknown-field check counted matched struct fields
+// against the keys sent, so with two fields of one name, "x=1&admin=1"
+// counted two matches for two keys, and admin passed as known. Two
+// fields of one form name are a programming error, as a bad tag is.
+func TestTwoFieldsOfOneFormNameAreAProgrammingError(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{"x=1&admin=1", "x=1"} {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		got, err := sanitize.DecodeForm[twoNamedX](nil, w, r)
+		if !errors.Is(err, sanitize.ErrTarget) || w.Code != http.StatusInternalServerError {
+			t.Errorf("%s: %+v, %v (%d); want ErrTarget", body, got, err, w.Code)
+		}
+	}
+}
