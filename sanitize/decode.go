@@ -70,8 +70,9 @@ type Options struct {
 	AllowUnknownFields bool
 	// OnReject writes the response for a rejected body. Default: a
 	// problem response with the status the error calls for, and for
-	// validation failures a 422 listing each field by its JSON name, the
-	// rule and a message, never the submitted value.
+	// validation failures a 422 listing each field by the name the body
+	// gave it (JSON name, or form name for a form or query), the rule and
+	// a message, never the submitted value.
 	// The reason is recorded for the access log before OnReject is called.
 	// OnReject must write a response: if it writes nothing, net/http
 	// answers 200 with an empty body, which a client takes for success.
@@ -88,7 +89,8 @@ type Decoder struct {
 	policies     map[string]*Policy
 	allowUnknown bool
 	onReject     func(w http.ResponseWriter, r *http.Request, err error)
-	validate     *validator.Validate
+	validate     *validator.Validate // names fields by their json names
+	validateForm *validator.Validate // by their form names, for forms and queries
 	plans        planCache
 }
 
@@ -138,7 +140,8 @@ func New(o Options) (*Decoder, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	d.validate = newValidator()
+	d.validate = newValidator(false)
+	d.validateForm = newValidator(true)
 	return d, nil
 }
 
@@ -227,15 +230,16 @@ func (d *Decoder) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) er
 	if _, err := dec.Token(); err != io.EOF {
 		return ErrTrailingData
 	}
-	return d.finish(dst)
+	return d.finish(dst, false)
 }
 
-// finish applies the sanitize tags, then validation.
-func (d *Decoder) finish(dst any) error {
+// finish applies the sanitize tags, then validation, naming fields by
+// their form names first if form is set.
+func (d *Decoder) finish(dst any, form bool) error {
 	if err := d.sanitizeValue(reflect.ValueOf(dst)); err != nil {
 		return err
 	}
-	return d.validateValue(dst)
+	return d.validateValue(dst, form)
 }
 
 // errTruncated is returned for a body that ends mid-document; it is built

@@ -48,8 +48,8 @@
 // upper, and html=NAME or text, which must come last (an operation after
 // them could undo the sanitizing, so such a tag is refused).
 //
-// A 422 response lists each field by its JSON name with the failed rule
-// and a message:
+// A 422 response lists each field by its JSON name (for a form or a
+// query, its form name) with the failed rule and a message:
 //
 //	{"type":"about:blank","title":"Unprocessable Entity","status":422,
 //	 "detail":"The request has invalid fields.",

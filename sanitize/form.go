@@ -150,7 +150,7 @@ func (d *Decoder) decodeParsed(vals url.Values, dst any) error {
 	if fieldErrs != nil {
 		return &FieldErrors{Fields: fieldErrs}
 	}
-	return d.finish(dst)
+	return d.finish(dst, true)
 }
 
 func validText(s string) bool {

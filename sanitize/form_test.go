@@ -388,3 +388,45 @@ func TestTwoFieldsOfOneFormNameAreAProgrammingError(t *testing.T) {
 		}
 	}
 }
+
+// namedTwice has a json name and a form name for each field.
+type namedTwice struct {
+	Query string `json:"query" form:"q" validate:"required"`
+	Page  int    `json:"page" form:"p" validate:"lte=10"`
+}
+
+// Found in review: DecodeForm reads a field by its form name, and named
+// a field of the wrong type by it, but named a field that failed
+// validation by its json name: for "q=&p=11" the client, who sent q and
+// p, was told that query and page failed. A form or query names its
+// fields by their form names everywhere; JSON by their json names.
+func TestFormErrorsNameFieldsByTheirFormNames(t *testing.T) {
+	t.Parallel()
+	fields := func(err error) []string {
+		var fe *sanitize.FieldErrors
+		if !errors.As(err, &fe) {
+			t.Fatalf("err = %v", err)
+		}
+		var got []string
+		for _, f := range fe.Fields {
+			got = append(got, f.Field)
+		}
+		return got
+	}
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("q=&p=11"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	_, err := sanitize.DecodeForm[namedTwice](nil, httptest.NewRecorder(), r)
+	if got := fields(err); strings.Join(got, " ") != "q p" {
+		t.Errorf("DecodeForm: fields %q, want q p", got)
+	}
+	_, err = sanitize.DecodeQuery[namedTwice](nil, httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/?q=&p=11", nil))
+	if got := fields(err); strings.Join(got, " ") != "q p" {
+		t.Errorf("DecodeQuery: fields %q, want q p", got)
+	}
+	r = httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"query":"","page":11}`))
+	r.Header.Set("Content-Type", "application/json")
+	_, err = sanitize.DecodeJSON[namedTwice](nil, httptest.NewRecorder(), r)
+	if got := fields(err); strings.Join(got, " ") != "query page" {
+		t.Errorf("DecodeJSON: fields %q, want query page", got)
+	}
+}

@@ -48,7 +48,7 @@ func TestPathsKeepOnlyWhatTheTypeProvides(t *testing.T) {
 		{"pathTarget.SECRET", "(root)"},
 	}
 	for _, tt := range validation {
-		if got := fieldPath(tt.ns, typ); got != tt.want {
+		if got := fieldPath(tt.ns, typ, false); got != tt.want {
 			t.Errorf("fieldPath(%q) = %q, want %q", tt.ns, got, tt.want)
 		}
 	}
@@ -85,7 +85,7 @@ func TestValidatingAValidListAllocatesNoPaths(t *testing.T) {
 	d := MustNew(Options{})
 	list := make([]pathItem, 1000)
 	allocs := testing.AllocsPerRun(20, func() {
-		if err := d.validateValue(&list); err != nil {
+		if err := d.validateValue(&list, false); err != nil {
 			t.Fatal(err)
 		}
 	})

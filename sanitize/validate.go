@@ -15,8 +15,9 @@ import (
 // FieldError describes one field that failed decoding or validation. It
 // never holds the submitted value.
 type FieldError struct {
-	// Field is the path of the field by its JSON (or form) names, such as
-	// "address.city" or "tags[2]"; a map key, which came from the
+	// Field is the path of the field by its JSON names, such as
+	// "address.city" or "tags[2]" (for [DecodeForm] and [DecodeQuery],
+	// by its form name, as they read it); a map key, which came from the
 	// request, is written "*", as in "labels[*]". "(root)" is the whole
 	// value.
 	Field string `json:"field"`
@@ -73,6 +74,7 @@ func (e *FieldErrors) Is(target error) bool { return target == ErrInvalidFields 
 type fieldErrorList struct {
 	fields []FieldError
 	full   bool // a failure past the bound was met: stop checking
+	form   bool // name fields by their form names first, not their json names
 }
 
 // add appends fe, or, past the bound, the entry that marks the list as
@@ -92,16 +94,25 @@ func (l *fieldErrorList) add(fe FieldError) {
 	}
 }
 
-func newValidator() *validator.Validate {
+// newValidator returns a validator that names fields as tagName does,
+// with form names first if form is set.
+func newValidator(form bool) *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
-	v.RegisterTagNameFunc(tagName)
+	v.RegisterTagNameFunc(func(f reflect.StructField) string { return tagName(f, form) })
 	return v
 }
 
-// tagName names a field in validation paths by its JSON (or form) name;
-// for "" the validator uses the Go name.
-func tagName(f reflect.StructField) string {
-	for _, key := range []string{"json", "form"} {
+// tagName names a field in validation paths by its JSON name, else its
+// form name, or with form set (for forms and queries, found in review:
+// a 422 for the form field "q" named it by its json name "query") by its
+// form name, else its JSON name, as DecodeForm reads it; else by its Go
+// name. For "" the validator uses the Go name.
+func tagName(f reflect.StructField, form bool) string {
+	keys := [2]string{"json", "form"}
+	if form {
+		keys = [2]string{"form", "json"}
+	}
+	for _, key := range keys {
 		name, _, _ := strings.Cut(f.Tag.Get(key), ",")
 		if name == "-" {
 			return ""
@@ -114,9 +125,10 @@ func tagName(f reflect.StructField) string {
 }
 
 // validateValue validates the struct dst points to, or the structs it
-// holds through pointers, slices, arrays or map values.
-func (d *Decoder) validateValue(dst any) error {
-	var out fieldErrorList
+// holds through pointers, slices, arrays or map values, naming fields by
+// their form names first if form is set.
+func (d *Decoder) validateValue(dst any, form bool) error {
+	out := fieldErrorList{form: form}
 	var buf [64]byte // the path of the value being walked
 	if err := d.validateIn(reflect.ValueOf(dst), buf[:0], &out); err != nil {
 		return err
@@ -223,7 +235,7 @@ func compareKeys(a, b reflect.Value) int {
 // validateStruct validates the struct v, adding its failures to out with
 // path in front.
 func (d *Decoder) validateStruct(v reflect.Value, path []byte, out *fieldErrorList) error {
-	err := d.structErrors(v)
+	err := d.structErrors(v, out.form)
 	if err == nil {
 		return nil
 	}
@@ -238,7 +250,7 @@ func (d *Decoder) validateStruct(v reflect.Value, path []byte, out *fieldErrorLi
 		if out.full {
 			break
 		}
-		field := fieldPath(fe.Namespace(), v.Type())
+		field := fieldPath(fe.Namespace(), v.Type(), out.form)
 		switch {
 		case len(path) == 0:
 		case field == "(root)":
@@ -261,7 +273,7 @@ func (d *Decoder) validateStruct(v reflect.Value, path []byte, out *fieldErrorLi
 // the first "]": a key holding "]" may shift the reported path, but what
 // is copied still comes from t only. If ns cannot be read by t (an
 // interface field), the path ends where the reading stopped.
-func fieldPath(ns string, t reflect.Type) string {
+func fieldPath(ns string, t reflect.Type, form bool) string {
 	if t.Name() != "" {
 		ns = strings.TrimPrefix(ns, t.Name()+".")
 	}
@@ -276,7 +288,7 @@ func fieldPath(ns string, t reflect.Type) string {
 			if b.Len() == 0 {
 				rest, ok = ns, true // the first field has no dot
 			}
-			f, name := fieldNamed(t, rest)
+			f, name := fieldNamed(t, rest, form)
 			if !ok || name == "" {
 				return pathOr(b.String())
 			}
@@ -309,8 +321,8 @@ func fieldPath(ns string, t reflect.Type) string {
 
 // fieldNamed returns the field of the struct type t whose validator name
 // starts ns, followed by the end, "." or "[", and that name; the longest
-// such name if several fit, or "" if none does.
-func fieldNamed(t reflect.Type, ns string) (reflect.StructField, string) {
+// such name if several fit, or "" if none does. form is tagName's.
+func fieldNamed(t reflect.Type, ns string, form bool) (reflect.StructField, string) {
 	var found reflect.StructField
 	best := ""
 	for i := 0; i < t.NumField(); i++ {
@@ -318,7 +330,7 @@ func fieldNamed(t reflect.Type, ns string) (reflect.StructField, string) {
 		if !f.Anonymous && !f.IsExported() {
 			continue // the validator skips them too
 		}
-		name := tagName(f)
+		name := tagName(f, form)
 		if name == "" {
 			name = f.Name
 		}
@@ -336,12 +348,15 @@ func fieldNamed(t reflect.Type, ns string) (reflect.StructField, string) {
 // client's choice: such a panic is returned as ErrTarget, a programming
 // error (found in review: {"data":true} for `validate:"max=3"` on an any
 // panicked out of DecodeJSON, with no response written).
-func (d *Decoder) structErrors(v reflect.Value) (err error) {
+func (d *Decoder) structErrors(v reflect.Value, form bool) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: a validate rule cannot check the value it met: %v", ErrTarget, p)
 		}
 	}()
+	if form {
+		return d.validateForm.Struct(v.Interface())
+	}
 	return d.validate.Struct(v.Interface())
 }
 
