@@ -62,8 +62,9 @@ type Options struct {
 	// Policies names the HTML policies that `sanitize:"html=NAME"` tags may
 	// use, in addition to the built-in "strict" and "ugc". A policy given
 	// under one of those two names replaces the built-in one for every tag
-	// that names it. An empty name, a name holding ',', '=' or a space, or
-	// a nil policy is an error. Default: none, only the built-in policies.
+	// that names it (html=strict, but not text, which always keeps no
+	// markup). An empty name, a name holding ',', '=' or a space, or a
+	// nil policy is an error. Default: none, only the built-in policies.
 	Policies map[string]*Policy
 	// AllowUnknownFields accepts JSON members and form fields that the
 	// target does not declare; they are ignored. Default: refused with 400.

@@ -425,6 +425,16 @@ func TestCustomPolicyReplacesBuiltIn(t *testing.T) {
 			}
 		})
 	}
+	// text is the built-in strict policy whatever Policies holds: a field
+	// tagged text keeps no markup.
+	type plain struct {
+		Body string `json:"body" sanitize:"text"`
+	}
+	d := sanitize.MustNew(sanitize.Options{Policies: map[string]*sanitize.Policy{"strict": sanitize.UserContent()}})
+	got, err := sanitize.DecodeJSON[plain](d, httptest.NewRecorder(), post(`{"body":"<b>b</b>"}`, "application/json"))
+	if err != nil || got.Body != "b" {
+		t.Errorf("text with strict replaced: %q %v, want %q", got.Body, err, "b")
+	}
 }
 
 func TestConcurrentDecoding(t *testing.T) {

@@ -19,7 +19,8 @@ import (
 //	lower, upper  change case
 //	html=NAME     sanitize HTML with the named policy: "strict" (text
 //	              only), "ugc" (user content), or a name in Options.Policies
-//	text          the same as html=strict
+//	text          text only: the built-in strict policy, which a policy
+//	              named "strict" in Options.Policies does not replace
 //
 // html=NAME and text must come last: an operation after them could undo
 // the sanitizing (NFC merges ">" and U+0338 into "≯", which reopens a
