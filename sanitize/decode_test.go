@@ -818,3 +818,35 @@ func TestARuleThatPanicsIsAProgrammingError(t *testing.T) {
 		t.Errorf("string: err %v, status %d", err, w.Code)
 	}
 }
+
+// window compares times with the current time: gt, gte, lt and lte
+// without a parameter do that on a time.Time.
+type window struct {
+	From  time.Time `json:"from" validate:"gt"`
+	Since time.Time `json:"since" validate:"gte"`
+	To    time.Time `json:"to" validate:"lt"`
+	Until time.Time `json:"until" validate:"lte"`
+}
+
+// Found in review: the message of such a rule was written with its empty
+// parameter, "must be greater than " and "must be at most ".
+func TestTimeComparisonsHaveAMessage(t *testing.T) {
+	t.Parallel()
+	_, err := sanitize.DecodeJSON[window](nil, httptest.NewRecorder(), post(
+		`{"from":"2000-01-01T00:00:00Z","since":"2000-01-01T00:00:00Z","to":"2999-01-01T00:00:00Z","until":"2999-01-01T00:00:00Z"}`, "application/json"))
+	var fe *sanitize.FieldErrors
+	if !errors.As(err, &fe) || len(fe.Fields) != 4 {
+		t.Fatalf("err = %v, want four failures", err)
+	}
+	want := map[string]string{
+		"from":  "must be later than the current time",
+		"since": "must be the current time or later",
+		"to":    "must be earlier than the current time",
+		"until": "must be the current time or earlier",
+	}
+	for _, f := range fe.Fields {
+		if f.Message != want[f.Field] {
+			t.Errorf("%s (%s): message %q, want %q", f.Field, f.Rule, f.Message, want[f.Field])
+		}
+	}
+}

@@ -370,6 +370,20 @@ func message(fe validator.FieldError) string {
 	} else if k == reflect.Slice || k == reflect.Map || k == reflect.Array {
 		unit = " items"
 	}
+	if p == "" {
+		// Without a parameter, these compare a time.Time with the
+		// current time (found in review: "must be greater than ").
+		switch fe.Tag() {
+		case "gt":
+			return "must be later than the current time"
+		case "gte":
+			return "must be the current time or later"
+		case "lt":
+			return "must be earlier than the current time"
+		case "lte":
+			return "must be the current time or earlier"
+		}
+	}
 	switch fe.Tag() {
 	case "required", "required_if", "required_unless", "required_with", "required_without":
 		return "is required"
