@@ -23,7 +23,7 @@ var (
 	ErrContentType   = errors.New("sanitize: unsupported content type")   // 415
 	ErrTooLarge      = errors.New("sanitize: request body too large")     // 413
 	ErrEmptyBody     = errors.New("sanitize: empty request body")         // 400
-	ErrInvalidUTF8   = errors.New("sanitize: body is not valid UTF-8")    // 400
+	ErrInvalidUTF8   = errors.New("sanitize: body is not valid UTF-8")    // 400, also for a NUL character
 	ErrMalformed     = errors.New("sanitize: malformed body")             // 400
 	ErrTooDeep       = errors.New("sanitize: nesting too deep")           // 400
 	ErrDuplicateKey  = errors.New("sanitize: duplicate object key")       // 400
@@ -37,6 +37,7 @@ var (
 var (
 	errTooDeep      = ErrTooDeep
 	errDuplicateKey = ErrDuplicateKey
+	errNUL          = fmt.Errorf("%w: a NUL character", ErrInvalidUTF8)
 )
 
 // Defaults of [Options].
@@ -180,15 +181,15 @@ func (d *Decoder) orDefault() *Decoder {
 // null in a pointer field of a struct is left to the field's `validate`
 // tag.
 //
-// In order, it refuses (and answers through [Options.OnReject]):
-// a Content-Type other than JSON (415); a body over the size limit (413);
-// an empty body, invalid UTF-8, nesting over the depth limit, a repeated
-// object key, an unknown field, or anything after the one JSON value
-// (400); and a value of the wrong type, a number that overflows its field,
-// or a value that fails validation (422, listing the fields as
-// [FieldErrors], at most [MaxFieldErrors] of them). On error the response
-// has been written, the zero T is returned (never a value that was not
-// sanitized and validated), and the handler should return (an
+// In order, it refuses (and answers through [Options.OnReject]): a
+// Content-Type other than JSON (415); a body over the size limit (413); an
+// empty body, invalid UTF-8 or a NUL character (\u0000), nesting over the
+// depth limit, a repeated object key, an unknown field, or anything after
+// the one JSON value (400); and a value of the wrong type, a number that
+// overflows its field, or a value that fails validation (422, listing the
+// fields as [FieldErrors], at most [MaxFieldErrors] of them). On error the
+// response has been written, the zero T is returned (never a value that
+// was not sanitized and validated), and the handler should return (an
 // errorsafe.HandlerFunc may return the error: errorsafe sees that it was
 // answered and leaves it to the access log).
 //
@@ -218,6 +219,9 @@ func (d *Decoder) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) er
 	if !utf8.Valid(body) {
 		return ErrInvalidUTF8
 	}
+	if nulEscape(body) {
+		return errNUL
+	}
 	if err := checkStructure(body, d.maxDepth); err != nil {
 		return err
 	}
@@ -232,6 +236,30 @@ func (d *Decoder) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) er
 		return ErrTrailingData
 	}
 	return d.finish(dst, false)
+}
+
+// nulEscape reports whether the JSON text b holds the escape \u0000, a
+// backslash that is not itself escaped followed by u0000: a NUL, which a
+// C string or a PostgreSQL text column cuts or refuses, and which
+// DecodeForm refuses too (found in review: DecodeJSON took it). The
+// unescaped NUL byte is not valid JSON, so the decoder refuses that one.
+func nulEscape(b []byte) bool {
+	for {
+		i := bytes.Index(b, []byte(`\u0000`))
+		if i < 0 {
+			return false
+		}
+		n := 0 // the backslashes that end at i
+		for j := i; j >= 0 && b[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 1 {
+			return true
+		}
+		// From the u on: no run of backslashes before a later match
+		// reaches back past it.
+		b = b[i+1:]
+	}
 }
 
 // finish applies the sanitize tags, then validation, naming fields by

@@ -850,3 +850,35 @@ func TestTimeComparisonsHaveAMessage(t *testing.T) {
 		}
 	}
 }
+
+// Found in review: DecodeForm refuses a NUL character in a field, which
+// a C string or a PostgreSQL text column cuts or refuses ("admin\x00x"),
+// but DecodeJSON took the same NUL spelled \u0000. Both refuse it now;
+// an escaped backslash followed by u0000 is text, and passes.
+func TestNULIsRefusedInJSONAsInForms(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"name":"Al\u0000ice","email":"a@example.com"}`,
+		`{"name":"Al\\\u0000","email":"a@example.com"}`,
+		`{"name":"Alice","email":"a@example.com","extra":{"k\u0000":"v"}}`,
+	} {
+		w := httptest.NewRecorder()
+		got, err := sanitize.DecodeJSON[signup](nil, w, post(body, "application/json"))
+		if !errors.Is(err, sanitize.ErrInvalidUTF8) || w.Code != 400 {
+			t.Errorf("%s: %+q, %v (%d); want 400", body, got.Name, err, w.Code)
+		}
+	}
+	for _, body := range []string{
+		`{"name":"Al\\u0000","email":"a@example.com"}`,
+		`{"name":"Al\\\\u0000","email":"a@example.com"}`,
+	} {
+		if _, err := sanitize.DecodeJSON[signup](nil, httptest.NewRecorder(), post(body, "application/json")); err != nil {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("q=a%00b"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if _, err := sanitize.DecodeForm[search](nil, httptest.NewRecorder(), r); !errors.Is(err, sanitize.ErrInvalidUTF8) {
+		t.Errorf("form: %v", err)
+	}
+}

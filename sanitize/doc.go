@@ -34,8 +34,8 @@
 //	}
 //
 // It checks, in order: the Content-Type (415), the body size through
-// [net/http.MaxBytesReader] (413, default 1 MiB), UTF-8, nesting depth
-// and repeated keys (400); then it decodes, refusing malformed JSON and
+// [net/http.MaxBytesReader] (413, default 1 MiB), UTF-8 without NUL
+// characters, nesting depth and repeated keys (400); then it decodes, refusing malformed JSON and
 // unknown fields (400) and values of the wrong type or numbers out of
 // their field's range (422); it checks that exactly one JSON value was
 // sent (400), then applies the `sanitize` tags and validates with the

@@ -20,10 +20,12 @@ import (
 // `json` tag, else their name, exactly; two fields of one name are a
 // programming error (ErrTarget, 500) once that name is sent. Supported
 // field types are strings, booleans, integers, floats, pointers to them
-// and slices of them; nested structs are not. A field given twice where one value is expected, an
-// unknown field or an unparseable value is refused with 400 (unknown) or
-// 422 (type); so is a float that is not finite ("NaN", "Inf"), which
-// strconv reads but JSON cannot carry. Multipart bodies are refused with
+// and slices of them; nested structs are not. A field given twice where
+// one value is expected, an unknown field or an unparseable value is
+// refused with 400 (unknown) or 422 (type); so is a float that is not
+// finite ("NaN", "Inf"), which strconv reads but JSON cannot carry. A key
+// or value that is not valid UTF-8 or holds a NUL character is refused
+// with 400 (ErrInvalidUTF8), as in JSON. Multipart bodies are refused with
 // 415.
 //
 // When a middleware before the handler has already parsed the form
