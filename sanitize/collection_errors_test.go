@@ -304,3 +304,44 @@ func TestTypeErrorsInEmbeddedStructsNameTheField(t *testing.T) {
 		}
 	}
 }
+
+// EmbRequired is embedded, untagged, in embValidated: in JSON its fields
+// are embValidated's own.
+type EmbRequired struct {
+	Note string `json:"note" validate:"required"`
+}
+
+type embDeep struct {
+	Items []embValidated `json:"items" validate:"dive"`
+}
+
+type embValidated struct {
+	*EmbRequired
+	Tagged EmbRequired `json:"tagged"`
+	Title  string      `json:"title" validate:"required"`
+}
+
+// Found in review: a field of an untagged embedded struct that failed
+// validation was reported under the struct's Go name, "EmbRequired.note",
+// which the client never sent; type errors already passed it over. In
+// JSON the field is "note".
+func TestValidationErrorsInEmbeddedStructsNameTheField(t *testing.T) {
+	t.Parallel()
+	w := httptest.NewRecorder()
+	_, err := sanitize.DecodeJSON[embValidated](nil, w, post(`{"note":"","tagged":{"note":""},"title":"t"}`, "application/json"))
+	if !errors.Is(err, sanitize.ErrInvalidFields) {
+		t.Fatalf("err %v", err)
+	}
+	var fields []string
+	for _, f := range errorsOf(t, w) {
+		fields = append(fields, f.Field)
+	}
+	if want := []string{"note", "tagged.note"}; !slices.Equal(fields, want) {
+		t.Errorf("fields %q, want %q", fields, want)
+	}
+	w = httptest.NewRecorder()
+	_, err = sanitize.DecodeJSON[embDeep](nil, w, post(`{"items":[{"note":"n","tagged":{"note":"n"},"title":"t"},{"note":"","tagged":{"note":"n"},"title":"t"}]}`, "application/json"))
+	if got := errorsOf(t, w); len(got) != 1 || got[0].Field != "items[1].note" {
+		t.Errorf("in a list: %v, errors %+v, want items[1].note", err, got)
+	}
+}

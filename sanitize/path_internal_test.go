@@ -35,7 +35,8 @@ func TestPathsKeepOnlyWhatTheTypeProvides(t *testing.T) {
 	validation := []struct{ ns, want string }{
 		{"pathTarget.name", "name"},
 		{"pathTarget.Plain", "Plain"},
-		{"pathTarget.PathBase.note", "PathBase.note"},
+		{"pathTarget.PathBase.note", "note"}, // as for a type error: JSON promotes the field
+		{"pathTarget.PathBase", "(root)"},
 		{"pathTarget.items[3].body", "items[3].body"},
 		{"pathTarget.map[SECRET].body", "map[*].body"},
 		{"pathTarget.map[SECRET].x[0].evil", "map[*]"},

@@ -269,7 +269,8 @@ func (d *Decoder) validateStruct(v reflect.Value, path []byte, out *fieldErrorLi
 // a 422 echoed a map key, markup and secrets included, and so did
 // FieldErrors.Error in logs). A validator namespace writes a key as it is,
 // "m[KEY]", so ns is read by t, and only what t itself provides is copied:
-// field names, item indexes, and "[*]" for a key. A key is taken to end at
+// field names, item indexes, and "[*]" for a key; the Go name of an
+// untagged embedded struct is passed over, as typeErrorPath does. A key is taken to end at
 // the first "]": a key holding "]" may shift the reported path, but what
 // is copied still comes from t only. If ns cannot be read by t (an
 // interface field), the path ends where the reading stopped.
@@ -278,25 +279,32 @@ func fieldPath(ns string, t reflect.Type, form bool) string {
 		ns = strings.TrimPrefix(ns, t.Name()+".")
 	}
 	var b strings.Builder
-	for ns != "" {
+	for first := true; ns != ""; first = false {
 		for t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
 		switch t.Kind() {
 		case reflect.Struct:
 			rest, ok := strings.CutPrefix(ns, ".")
-			if b.Len() == 0 {
+			if first {
 				rest, ok = ns, true // the first field has no dot
 			}
 			f, name := fieldNamed(t, rest, form)
 			if !ok || name == "" {
 				return pathOr(b.String())
 			}
+			// An untagged embedded struct, which the validator names by
+			// its Go name: in JSON its fields are the outer struct's, so
+			// the client knows "note", not "Base.note" (found in review).
+			promoted := embeddedNamed(t, f.Name) != nil
+			ns, t = rest[len(name):], f.Type
+			if promoted {
+				continue
+			}
 			if b.Len() > 0 {
 				b.WriteByte('.')
 			}
 			b.WriteString(name)
-			ns, t = rest[len(name):], f.Type
 		case reflect.Slice, reflect.Array:
 			digits := strings.TrimLeft(strings.TrimPrefix(ns, "["), "0123456789")
 			n := len(ns) - len(digits)
