@@ -24,10 +24,13 @@ func Strict() *Policy { return strictPolicy }
 
 // UserContent returns the policy for formatted user content such as
 // comments: paragraphs, line breaks, emphasis, lists, quotes, code, and
-// links to http, https and mailto URLs. Links get rel="nofollow" and, when
-// they name a host ("https://…" or "//…", this site's own included: the
-// policy does not know it), target="_blank" with rel="noopener". No
-// attribute other than href survives, so no event handler or style can.
+// links to http, https and mailto URLs and relative ones ("/docs", "../x",
+// "?q=1", "#top"), which lead to a page of this site (a GET that changes
+// state, such as "/logout", is one click away). Links get rel="nofollow"
+// and, when they name a host ("https://…" or "//…", this site's own
+// included: the policy does not know it), target="_blank" with
+// rel="noopener". No attribute other than href survives, so no event
+// handler or style can.
 func UserContent() *Policy { return userContentPolicy }
 
 func newUserContent() *bluemonday.Policy {
