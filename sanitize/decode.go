@@ -17,8 +17,8 @@ import (
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
-// Errors reported by decoding, wrapped in the error [DecodeJSON] and
-// [DecodeForm] return and passed to [Options.OnReject].
+// Errors reported by decoding, wrapped in the error [DecodeJSON],
+// [DecodeForm] and [DecodeQuery] return and passed to [Options.OnReject].
 var (
 	ErrContentType   = errors.New("sanitize: unsupported content type")   // 415
 	ErrTooLarge      = errors.New("sanitize: request body too large")     // 413
@@ -56,9 +56,10 @@ type Options struct {
 	// [DefaultMaxDepth].
 	MaxDepth int
 	// ContentTypes are the media types a JSON body may declare. A body
-	// with another or no Content-Type is refused with 415. A charset
-	// parameter, if present, must be utf-8. Default: application/json and
-	// any application/*+json type.
+	// with another or no Content-Type is refused with 415, and so is one
+	// with a parameter other than charset=utf-8 (a charset=utf-16, or a
+	// profile). Default: application/json and any application/*+json
+	// type.
 	ContentTypes []string
 	// Policies names the HTML policies that `sanitize:"html=NAME"` tags may
 	// use, in addition to the built-in "strict" and "ugc". A policy given
@@ -509,10 +510,10 @@ func statusOf(err error) int {
 }
 
 // StatusOf returns the HTTP status the default rejection uses for err, an
-// error returned by DecodeJSON or DecodeForm: 415, 413, 422, 400, or 500
-// for a programming error (a target that cannot be decoded into, a bad
-// sanitize tag, or a validate rule that cannot check the value it met,
-// such as max on a bool in an any field).
+// error returned by DecodeJSON, DecodeForm or DecodeQuery: 415, 413, 422,
+// 400, or 500 for a programming error (a target that cannot be decoded
+// into, a bad sanitize tag, or a validate rule that cannot check the value
+// it met, such as max on a bool in an any field).
 func StatusOf(err error) int { return statusOf(err) }
 
 func (d *Decoder) reject(w http.ResponseWriter, r *http.Request, err error) {
@@ -525,10 +526,10 @@ func (d *Decoder) reject(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // Reject writes the default response for err, an error returned by
-// DecodeJSON or DecodeForm: a generic problem response with the status
-// [StatusOf] gives, and for field errors a 422 whose "errors" member lists
-// each field, rule and message. It is the default [Options.OnReject]; a
-// custom OnReject can call it after logging.
+// DecodeJSON, DecodeForm or DecodeQuery: a generic problem response with
+// the status [StatusOf] gives, and for field errors a 422 whose "errors"
+// member lists each field, rule and message. It is the default
+// [Options.OnReject]; a custom OnReject can call it after logging.
 func Reject(w http.ResponseWriter, r *http.Request, err error) {
 	problem.SetReason(r, err)
 	status := statusOf(err)

@@ -151,6 +151,7 @@ func TestJSONAttacks(t *testing.T) {
 		{"a missing content type", valid, "", 415, sanitize.ErrContentType},
 		{"a form content type", valid, "application/x-www-form-urlencoded", 415, sanitize.ErrContentType},
 		{"a non-UTF-8 charset", valid, "application/json; charset=latin1", 415, sanitize.ErrContentType},
+		{"a parameter other than charset", valid, "application/json; profile=x", 415, sanitize.ErrContentType},
 		{"invalid UTF-8", "{\"name\":\"Al\xff\xfe\",\"email\":\"a@example.com\"}", "application/json", 400, sanitize.ErrInvalidUTF8},
 		{"a number overflowing int8", `{"name":"Al","email":"a@example.com","age":300}`, "application/json", 422, sanitize.ErrInvalidFields},
 		{"a string where a number belongs", `{"name":"Al","email":"a@example.com","age":"30"}`, "application/json", 422, sanitize.ErrInvalidFields},
