@@ -35,6 +35,15 @@ type FieldError struct {
 // and a message saying that other fields failed too. In a 422 response it
 // is the last member of "errors". Found in review: a list body of 300,000
 // empty items, 0.9 MB, gave a 20 MB response and allocated 320 MB.
+//
+// Checking stops between the items of a collection target, but the
+// validator checks one struct whole and builds every failure of it, the
+// items of a field tagged dive included, before the list is cut: the
+// response stays bounded, the work does not. A 1 MiB body of 340,000
+// empty strings for a []string field tagged "dive,min=1" allocates about
+// 140 MB (30 MB of it to decode). Keep MaxBytes to what a route needs,
+// bound such fields with a max rule before dive ("max=100,dive,min=1"
+// fails once, on the length), and put a rate limit in front.
 const MaxFieldErrors = 100
 
 // The Field and Rule of the entry that ends a list cut short at
