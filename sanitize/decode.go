@@ -65,8 +65,9 @@ type Options struct {
 	// use, in addition to the built-in "strict" and "ugc". A policy given
 	// under one of those two names replaces the built-in one for every tag
 	// that names it (html=strict, but not text, which always keeps no
-	// markup). An empty name, a name holding ',', '=' or a space, or a
-	// nil policy is an error. Default: none, only the built-in policies.
+	// markup). An empty name, a name holding ',', '=' or a space, or a nil
+	// or zero policy (NewPolicy(nil)) is an error. Default: none, only the
+	// built-in policies.
 	Policies map[string]*Policy
 	// AllowUnknownFields accepts JSON members and form fields that the
 	// target does not declare; they are ignored. Default: refused with 400.
@@ -134,7 +135,7 @@ func New(o Options) (*Decoder, error) {
 		}
 	}
 	for name, p := range o.Policies {
-		if name == "" || p == nil || strings.ContainsAny(name, ",= ") {
+		if name == "" || p == nil || p.p == nil || strings.ContainsAny(name, ",= ") {
 			errs = append(errs, fmt.Errorf("%w: policy %q", ErrOption, name))
 			continue
 		}

@@ -7,9 +7,19 @@ import (
 )
 
 // Policy is a compiled HTML sanitizing policy. It is safe for concurrent
-// use; build policies once, at start, and share them.
+// use; build policies once, at start, and share them. The zero Policy,
+// like a nil *Policy, sanitizes as [Strict]: it fails closed, keeping no
+// markup (found in review: it panicked in Sanitize).
 type Policy struct {
 	p *bluemonday.Policy
+}
+
+// orStrict returns p, or the strict policy for a nil or zero p.
+func (p *Policy) orStrict() *Policy {
+	if p == nil || p.p == nil {
+		return strictPolicy
+	}
+	return p
 }
 
 var (
@@ -59,6 +69,9 @@ func newUserContent() *bluemonday.Policy {
 // then find as window or document properties (DOM clobbering): allow them
 // only with a prefix the page never uses, as in
 // AllowAttrs("id").Matching(regexp.MustCompile(`^user-content-[\w-]+$`)).
+//
+// NewPolicy(nil) returns the zero Policy, which sanitizes as Strict and
+// which [New] refuses in [Options.Policies].
 func NewPolicy(p *bluemonday.Policy) *Policy { return &Policy{p: p} }
 
 // Sanitize returns s with everything the policy does not allow removed.
@@ -72,13 +85,13 @@ func NewPolicy(p *bluemonday.Policy) *Policy { return &Policy{p: p} }
 // the HTML parser implies at a p, a list or a heading in the result. For a
 // policy of NewPolicy, see there which elements this holds for.
 func (p *Policy) Sanitize(s string) string {
-	out, _ := balance(p.p.Sanitize(s))
+	out, _ := balance(p.orStrict().p.Sanitize(s))
 	return out
 }
 
 // SanitizeBytes is Sanitize for a byte slice.
 func (p *Policy) SanitizeBytes(b []byte) []byte {
-	out := p.p.SanitizeBytes(b)
+	out := p.orStrict().p.SanitizeBytes(b)
 	// out is not written while balance reads it, nor kept by it.
 	if balanced, changed := balance(unsafe.String(unsafe.SliceData(out), len(out))); changed {
 		return []byte(balanced)

@@ -1,6 +1,7 @@
 package sanitize_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -255,5 +256,34 @@ func TestRegressionBluemondayAdvisories(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Found in review: sanitize.NewPolicy(nil), the zero Policy and a nil
+// *Policy panicked in Sanitize, and New took the first two in
+// Options.Policies (it refused only a nil *Policy), so every request to a
+// field tagged with that name panicked. They now sanitize as Strict, and
+// New refuses them.
+func TestNilAndZeroPoliciesAreStrict(t *testing.T) {
+	t.Parallel()
+	const in = `<b>x</b><script>y</script>`
+	want := sanitize.Strict().Sanitize(in)
+	for name, p := range map[string]*sanitize.Policy{"nil": nil, "zero": {}, "NewPolicy(nil)": sanitize.NewPolicy(nil)} {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s: panic %v", name, r)
+				}
+			}()
+			if got := p.Sanitize(in); got != want {
+				t.Errorf("%s: Sanitize = %q, want %q", name, got, want)
+			}
+			if got := string(p.SanitizeBytes([]byte(in))); got != want {
+				t.Errorf("%s: SanitizeBytes = %q, want %q", name, got, want)
+			}
+		}()
+		if _, err := sanitize.New(sanitize.Options{Policies: map[string]*sanitize.Policy{"custom": p}}); !errors.Is(err, sanitize.ErrOption) {
+			t.Errorf("%s: New = %v, want ErrOption", name, err)
+		}
 	}
 }
