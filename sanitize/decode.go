@@ -59,7 +59,11 @@ type Options struct {
 	// with another or no Content-Type is refused with 415, and so is one
 	// with a parameter other than charset=utf-8 (a charset=utf-16, or a
 	// profile). Default: application/json and any application/*+json
-	// type.
+	// type. Another site's page can send a JSON text with the user's
+	// cookies only under a type a form or a fetch without a preflight
+	// may use (text/plain, application/x-www-form-urlencoded,
+	// multipart/form-data): listing one of those takes that protection
+	// away, so put csrf in front of such a route.
 	ContentTypes []string
 	// Policies names the HTML policies that `sanitize:"html=NAME"` tags may
 	// use, in addition to the built-in "strict" and "ugc". A policy given
