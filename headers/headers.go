@@ -413,6 +413,10 @@ func compile(o Options) (*config, error) {
 		if err := checkPermissionsPolicy(permissions); err != nil {
 			errs = append(errs, &OptionError{Field: "PermissionsPolicy", Value: permissions, Err: err})
 		}
+		// The white space checkPermissionsPolicy allows around members
+		// must not end the field value: HTTP/2 forbids it there (RFC 9113
+		// §8.2.1), and net/http sends it as given (found in review).
+		permissions = strings.Trim(permissions, " \t")
 	}
 
 	coop := oneOf("CrossOriginOpenerPolicy", o.CrossOriginOpenerPolicy, DefaultCrossOriginOpenerPolicy, coopValues)

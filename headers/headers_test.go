@@ -496,6 +496,21 @@ func TestOptInHeaders(t *testing.T) {
 	}
 }
 
+// Permissions-Policy goes out without the white space around the value
+// that New accepts, as every other option's value does: an HTTP/2 field
+// value must not begin or end with white space (RFC 9113 §8.2.1), and the
+// value reached the wire with it, where a strict peer takes the whole
+// response for malformed.
+func TestPermissionsPolicyIsSentWithoutSurroundingSpace(t *testing.T) {
+	for _, v := range []string{" camera=()", "camera=() ", "\tcamera=(), usb=()\t ", "camera=()\t, usb=() "} {
+		h := serve(t, mustNew(t, headers.Options{PermissionsPolicy: v}), tlsRequest("GET", "https://example.com/")).Header()
+		got := h["Permissions-Policy"]
+		if len(got) != 1 || got[0] != strings.Trim(v, " \t") {
+			t.Errorf("PermissionsPolicy %q sent as %q, want %q", v, got, strings.Trim(v, " \t"))
+		}
+	}
+}
+
 func TestLegacyXSSProtectionIsAvailable(t *testing.T) {
 	m := mustNew(t, headers.Options{XSSProtection: "1;mode=block"})
 	if got := serve(t, m, httptest.NewRequest("GET", "/", nil)).Header().Get("X-XSS-Protection"); got != "1; mode=block" {
