@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"io"
 	"log"
@@ -1116,6 +1117,41 @@ func TestRegressionStarlette3357HostPortsAndIPv6(t *testing.T) {
 		r.Host = host
 		if got := m.Check(r) == nil; got != want {
 			t.Errorf("Host %q allowed = %v, want %v", host, got, want)
+		}
+	}
+}
+
+// A policy is refused when it would be longer than 8 KiB on the wire, its
+// nonces counted: the limit was checked with each nonce counted as one
+// byte, so a policy with two nonces passed with up to 8234 bytes.
+func TestPolicyLengthCountsTheNonces(t *testing.T) {
+	var hosts []string
+	for i := range 100 {
+		hosts = append(hosts, fmt.Sprintf("https://%s%03d.example", strings.Repeat("a", 50), i))
+	}
+	policy := func(last string) (string, error) {
+		o := headers.HTML()
+		o.CSP.ImgSrc = append(slices.Clone(hosts), last)
+		m, err := headers.New(o)
+		if err != nil {
+			return "", err
+		}
+		return serve(t, m, httptest.NewRequest("GET", "/", nil)).Header().Get("Content-Security-Policy"), nil
+	}
+	base, err := policy("https://b.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One more host, so that the policy is 8 KiB and a few bytes.
+	for over := 0; over <= 60; over++ {
+		csp, err := policy("https://b.example/" + strings.Repeat("p", (8<<10)+over-len(base)-1))
+		switch {
+		case over == 0 && (err != nil || len(csp) != 8<<10):
+			t.Fatalf("a policy of exactly 8 KiB: %d bytes, %v", len(csp), err)
+		case over > 0 && err == nil:
+			t.Fatalf("New accepted a policy of %d bytes", len(csp))
+		case over > 0 && !errors.Is(err, headers.ErrPolicy):
+			t.Fatal(err)
 		}
 	}
 }
