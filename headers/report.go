@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -110,7 +111,7 @@ func NewReportHandler(o ReportOptions) (*ReportHandler, error) {
 	h := &ReportHandler{maxBytes: o.MaxBytes, logger: o.Logger, onReport: o.OnReport, onReject: o.OnReject}
 	switch {
 	case o.MaxBytes < 0 || o.MaxBytes > maxReportMaxBytes:
-		return nil, &OptionError{Field: "MaxBytes", Value: itoa(max(o.MaxBytes, 0)), Err: because(ErrReportOptions, "must be between 0 and 1 MiB")}
+		return nil, &OptionError{Field: "MaxBytes", Value: strconv.FormatInt(o.MaxBytes, 10), Err: because(ErrReportOptions, "must be between 0 and 1 MiB")}
 	case o.MaxBytes == 0:
 		h.maxBytes = DefaultReportMaxBytes
 	}

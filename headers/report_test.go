@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -239,9 +240,16 @@ func TestReportHandlerOnReport(t *testing.T) {
 }
 
 func TestNewReportHandlerRejectsBadLimits(t *testing.T) {
-	for _, n := range []int64{-1, 2 << 20} {
-		if _, err := headers.NewReportHandler(headers.ReportOptions{MaxBytes: n}); !errors.Is(err, headers.ErrReportOptions) {
+	for _, n := range []int64{-1, -1 << 40, 2 << 20} {
+		_, err := headers.NewReportHandler(headers.ReportOptions{MaxBytes: n})
+		if !errors.Is(err, headers.ErrReportOptions) {
 			t.Errorf("MaxBytes %d: error %v", n, err)
+		}
+		// The message quotes the value given (found in review: a
+		// negative one was quoted as "0", which is valid).
+		var oe *headers.OptionError
+		if !errors.As(err, &oe) || oe.Value != strconv.FormatInt(n, 10) {
+			t.Errorf("MaxBytes %d: error %v, want it to quote %d", n, err, n)
 		}
 	}
 }
