@@ -172,7 +172,11 @@
 // existing one, built once at start-up: for example a page that may be
 // framed by the same origin, or an image other sites may embed with
 // Cross-Origin-Resource-Policy: cross-origin. Wrap only those routes with
-// it.
+// it, in place of the original: inside the original's Handler, the variant
+// replaces only the headers it sends itself. A header it leaves out
+// (Omit, OmitCSP, no CSPReportOnly) keeps the original's value, and the
+// original's report-only policy then names a nonce other than the one the
+// variant gives the page, so the browser reports every nonced script.
 //
 // # Allowed hosts
 //

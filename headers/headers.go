@@ -261,6 +261,11 @@ func MustNew(o Options) *Middleware {
 // for a route that needs different headers (a page that may be framed, an
 // endpoint other sites embed). change receives a deep copy; m is not
 // modified. Build route variants once, at start-up, not per request.
+//
+// Wrap the route with the variant instead of m, not with both: under m's
+// Handler the variant replaces only the headers it sends, and those it
+// does not send keep m's values, m's report-only policy (with a nonce
+// other than the one the variant's [Nonce] returns) among them.
 func (m *Middleware) With(change func(*Options)) (*Middleware, error) {
 	o := cloneOptions(m.config().opts)
 	if change != nil {
