@@ -18,9 +18,12 @@ var (
 	// every response, so set CSP.ScriptNonce or CSP.StyleNonce instead.
 	ErrNonceSource = errors.New("headers: fixed CSP nonce source")
 	// ErrUnsafeSource reports a source that disables the protection of its
-	// directive ('unsafe-inline' or 'unsafe-eval' for scripts, data: or a
-	// wildcard in script-src or object-src, an http: source) while
-	// CSP.DangerouslyAllowUnsafe is false.
+	// directive while CSP.DangerouslyAllowUnsafe is false: for scripts,
+	// 'unsafe-inline' without a nonce or hash, 'unsafe-eval',
+	// 'unsafe-hashes', data: or a source matching any host; in object-src,
+	// data: or a source matching any host; in base-uri, a source matching
+	// any host when a nonce or hash allows scripts or styles; anywhere,
+	// an http: or ftp: source.
 	ErrUnsafeSource = errors.New("headers: unsafe CSP source")
 	// ErrPolicy reports a CSP that is inconsistent as a whole: 'none' with
 	// other sources, 'strict-dynamic' without a nonce or hash, a keyword in
