@@ -54,7 +54,7 @@ const (
 type HSTS struct {
 	// MaxAge is how long browsers remember to use HTTPS only, sent in
 	// whole seconds. Default [DefaultHSTSMaxAge]. It must be at least one
-	// second; use Omit to send no header.
+	// second; use Omit to send no header, or Expire to end a policy.
 	MaxAge time.Duration
 	// DisableIncludeSubDomains drops includeSubDomains, for a domain whose
 	// subdomains still serve plain HTTP. Default false.
@@ -65,6 +65,15 @@ type HSTS struct {
 	Preload bool
 	// Omit sends no Strict-Transport-Security header. Default false.
 	Omit bool
+	// Expire sends max-age=0, which makes a browser forget the policy it
+	// holds for the host (RFC 6797 §6.1.1): the one way to undo a policy
+	// sent by mistake (a subdomain that must stay on plain HTTP under
+	// includeSubDomains, say), since Omit leaves browsers keeping it until
+	// it expires. Send it, over HTTPS, for as long as the old max-age,
+	// then Omit. It cannot be combined with MaxAge, Preload or Omit; a
+	// preloaded host must also be removed from the preload lists.
+	// Default false.
+	Expire bool
 }
 
 // Options configures a [Middleware]. The zero Options is the [API] preset:
@@ -475,7 +484,12 @@ func compile(o Options) (*config, error) {
 
 	// Strict-Transport-Security.
 	h := o.HSTS
-	if !h.Omit {
+	if h.Expire {
+		if h.MaxAge != 0 || h.Preload || h.Omit {
+			errs = append(errs, &OptionError{Field: "HSTS.Expire", Err: because(ErrHSTS, "with MaxAge, Preload or Omit: Expire sends max-age=0 alone")})
+		}
+		c.hsts = "max-age=0"
+	} else if !h.Omit {
 		maxAge := h.MaxAge
 		if maxAge == 0 {
 			maxAge = DefaultHSTSMaxAge

@@ -179,6 +179,9 @@ func TestHSTSOptions(t *testing.T) {
 		{"one second is the shortest max-age", headers.HSTS{MaxAge: time.Second}, "max-age=1; includeSubDomains"},
 		{"preload takes a max-age of exactly one year", headers.HSTS{Preload: true, MaxAge: 365 * 24 * time.Hour}, "max-age=31536000; includeSubDomains; preload"},
 		{"the header can be omitted", headers.HSTS{Omit: true}, ""},
+		// RFC 6797 §6.1.1: max-age=0 makes browsers forget the host's
+		// policy, the one way to undo one sent by mistake.
+		{"expire sends max-age=0", headers.HSTS{Expire: true}, "max-age=0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -268,6 +271,9 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"a sub-second HSTS max-age", headers.Options{HSTS: headers.HSTS{MaxAge: time.Millisecond}}, headers.ErrHSTS},
 		{"preload without subdomains", headers.Options{HSTS: headers.HSTS{Preload: true, DisableIncludeSubDomains: true}}, headers.ErrHSTS},
 		{"preload for less than a year", headers.Options{HSTS: headers.HSTS{Preload: true, MaxAge: 24 * time.Hour}}, headers.ErrHSTS},
+		{"expire with a max-age", headers.Options{HSTS: headers.HSTS{Expire: true, MaxAge: time.Hour}}, headers.ErrHSTS},
+		{"expire with preload", headers.Options{HSTS: headers.HSTS{Expire: true, Preload: true}}, headers.ErrHSTS},
+		{"expire with omit", headers.Options{HSTS: headers.HSTS{Expire: true, Omit: true}}, headers.ErrHSTS},
 		{"an allowed host of *", headers.Options{AllowedHosts: []string{"*"}}, headers.ErrHostPattern},
 		// Found in review: a wildcard over a public suffix allowed every
 		// host under it.
