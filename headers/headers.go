@@ -13,6 +13,7 @@ import (
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/internal/headervals"
 	"github.com/httpguard/httpguard/internal/hostset"
+	"github.com/httpguard/httpguard/internal/origins"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -119,8 +120,10 @@ type Options struct {
 	// strings) to every site, is rejected. Default [DefaultReferrerPolicy].
 	ReferrerPolicy string
 	// PermissionsPolicy is Permissions-Policy, a structured-field
-	// dictionary such as "camera=(), geolocation=(self)".
-	// Default [DefaultPermissionsPolicy].
+	// dictionary such as "camera=(), geolocation=(self)". An allowlist
+	// names origins as quoted strings, each an http or https origin or a
+	// subdomain pattern ("https://*.example.com"); anything else (a path,
+	// userinfo, no host) is an error. Default [DefaultPermissionsPolicy].
 	PermissionsPolicy string
 	// CrossOriginOpenerPolicy is Cross-Origin-Opener-Policy.
 	// Default [DefaultCrossOriginOpenerPolicy].
@@ -624,8 +627,12 @@ func validAllowItem(s string) bool {
 			return false
 		}
 	}
-	u := inner
-	return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")
+	// An origin, as a browser serializes one, or a subdomain pattern
+	// ("https://*.example.com"). Found in review: anything after
+	// "https://" passed, a host-less "https://" or a URL with a path
+	// among them, which browsers drop from the allowlist.
+	e, err := origins.ParseEntry(inner)
+	return err == nil && (e.Scheme == "https" || e.Scheme == "http")
 }
 
 // Check reports whether r may be served: nil, or an error wrapping

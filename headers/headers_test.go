@@ -263,6 +263,10 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"a malformed permissions policy", headers.Options{PermissionsPolicy: "camera 'none'"}, headers.ErrValue},
 		{"a permissions policy origin with a line break", headers.Options{PermissionsPolicy: `camera=("https://a.example` + "\r\nX:y" + `")`}, headers.ErrValue},
 		{"a permissions policy origin with a control character", headers.Options{PermissionsPolicy: `camera=("https://a.example` + "\x01" + `")`}, headers.ErrValue},
+		// Found in review: anything after "https://" passed.
+		{"a permissions policy origin without a host", headers.Options{PermissionsPolicy: `camera=("https://")`}, headers.ErrValue},
+		{"a permissions policy origin with a path", headers.Options{PermissionsPolicy: `camera=("https://a.example/x")`}, headers.ErrValue},
+		{"a permissions policy origin with userinfo", headers.Options{PermissionsPolicy: `camera=("https://u@a.example")`}, headers.ErrValue},
 		{"an unknown COOP", headers.Options{CrossOriginOpenerPolicy: "same-site"}, headers.ErrValue},
 		{"an unknown CORP", headers.Options{CrossOriginResourcePolicy: "none"}, headers.ErrValue},
 		{"an unknown XSS setting", headers.Options{XSSProtection: "1; mode=allow"}, headers.ErrValue},
@@ -514,6 +518,19 @@ func TestPermissionsPolicyIsSentWithoutSurroundingSpace(t *testing.T) {
 		got := h["Permissions-Policy"]
 		if len(got) != 1 || got[0] != strings.Trim(v, " \t") {
 			t.Errorf("PermissionsPolicy %q sent as %q, want %q", v, got, strings.Trim(v, " \t"))
+		}
+	}
+}
+
+func TestPermissionsPolicyOrigins(t *testing.T) {
+	for _, v := range []string{
+		`camera=("https://a.example")`,
+		`camera=(self "https://a.example:8443" "http://localhost:3000")`,
+		`camera=("https://*.a.example")`,
+		`camera=("https://[2001:db8::1]")`,
+	} {
+		if _, err := headers.New(headers.Options{PermissionsPolicy: v}); err != nil {
+			t.Errorf("PermissionsPolicy %s: %v", v, err)
 		}
 	}
 }
