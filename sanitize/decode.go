@@ -75,6 +75,8 @@ type Options struct {
 	Policies map[string]*Policy
 	// AllowUnknownFields accepts JSON members and form fields that the
 	// target does not declare; they are ignored. Default: refused with 400.
+	// A JSON member whose name matches a field's only in letter case is
+	// refused even so (see [DecodeJSON]).
 	AllowUnknownFields bool
 	// OnReject writes the response for a rejected body. Default: a
 	// problem response with the status the error calls for, and for
@@ -187,10 +189,26 @@ func (d *Decoder) orDefault() *Decoder {
 // null in a pointer field of a struct is left to the field's `validate`
 // tag.
 //
+// Member names match the target's JSON names exactly, as json/v2 and most
+// other languages' parsers match them, not in any letter case as
+// encoding/json does: a member whose name matches a field's only in
+// letter case ("ROLE" or "Role" for "role", "ſub" with U+017F for "sub",
+// the Kelvin sign for "k") is refused with 400 [ErrUnknownField], even
+// with [Options.AllowUnknownFields], so that a gateway that sees an
+// unknown member never lets Go set the field. The names are those
+// encoding/json gives a struct: the json tag's name, else the Go name,
+// with the fields of untagged embedded structs promoted (a name two of
+// them share at one depth belongs to neither), and none for a field
+// tagged `json:"-"`. They are checked in every struct the target holds,
+// through pointers, slices, arrays and map values (a map's keys are
+// free); the content of an interface, of an [encoding/json.RawMessage] and
+// of a type that unmarshals itself is its own.
+//
 // In order, it refuses (and answers through [Options.OnReject]): a
 // Content-Type other than JSON (415); a body over the size limit (413); an
 // empty body, invalid UTF-8 or a NUL character (\u0000), nesting over the
-// depth limit, a repeated object key, an unknown field, or anything after
+// depth limit, a repeated object key, a member name that matches a field's
+// only in letter case, an unknown field, or anything after
 // the one JSON value (400); and a value of the wrong type, a number that
 // overflows its field, or a value that fails validation (422, listing the
 // fields as [FieldErrors], at most [MaxFieldErrors] of them). On error the
@@ -228,7 +246,7 @@ func (d *Decoder) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) er
 	if nulEscape(body) {
 		return errNUL
 	}
-	if err := checkStructure(body, d.maxDepth); err != nil {
+	if err := checkJSON(body, d.maxDepth, shapeOf(reflect.TypeOf(dst))); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))

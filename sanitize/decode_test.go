@@ -776,7 +776,7 @@ func TestClaimedContentLengthDoesNotSizeTheBuffer(t *testing.T) {
 	}
 
 	// A body longer than the first buffer is still read whole.
-	long := `{"name":"` + strings.Repeat("a", 300<<10) + `"}`
+	long := `{"Name":"` + strings.Repeat("a", 300<<10) + `"}`
 	r := post(long, "application/json")
 	v, err := sanitize.DecodeJSON[struct{ Name string }](nil, httptest.NewRecorder(), r)
 	if err != nil || len(v.Name) != 300<<10 {

@@ -35,7 +35,8 @@
 //
 // It checks, in order: the Content-Type (415), the body size through
 // [net/http.MaxBytesReader] (413, default 1 MiB), UTF-8 without NUL
-// characters, nesting depth and repeated keys (400); then it decodes, refusing malformed JSON and
+// characters, nesting depth, repeated keys and member names that match a
+// field's only in letter case (400: names match exactly); then it decodes, refusing malformed JSON and
 // unknown fields (400) and values of the wrong type or numbers out of
 // their field's range (422); it checks that exactly one JSON value was
 // sent (400), then applies the `sanitize` tags and validates with the
@@ -86,6 +87,10 @@
 // rate limit in front. Duplicate keys are refused (including keys that
 // differ only in letter case, which encoding/json would match to the same
 // field) because parsers disagree on which value wins, a known way to
-// smuggle values past a validating proxy. Validation messages come from
+// smuggle values past a validating proxy. For the same reason a member
+// name must match a field's exactly: encoding/json alone would set the
+// field role from {"ROLE":"admin"} (or from "ſ" for "s", the Kelvin sign
+// for "k"), a member that a gateway in another language, or json/v2,
+// sees as unknown and lets through. Validation messages come from
 // the struct tags' parameters, never from the request.
 package sanitize

@@ -1,11 +1,13 @@
 package sanitize_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,19 +23,43 @@ func FuzzDecodeJSON(f *testing.F) {
 	for _, s := range []string{
 		valid, `{"name":"Al","email":"a@example.com","email":"b"}`, `{"a":` + strings.Repeat("[", 40),
 		`{"name":"Al"} x`, "{\"name\":\"\xff\"}", `{"age":300}`, `null`, `[]`, `"\u0000"`, `{"\u0065mail":1,"email":2}`,
+		`{"NAME":"Al","email":"a@example.com"}`, `{"name":"Al","email":"a@example.com","address":{"City":"x"}}`,
+		`{"name":"Al","\u0045mail":"a@example.com"}`, `{"name":"Al","email":"a@example.com","extra":{"Name":"x"}}`,
+		"{\"name\":\"Al\",\"email\":\"a@example.com\",\"address\":{\"\u212aity\":1,\"ſity\":2}}",
 	} {
 		f.Add(s)
 	}
 	d := sanitize.MustNew(sanitize.Options{MaxBytes: 4096})
+	lenient := sanitize.MustNew(sanitize.Options{MaxBytes: 4096, AllowUnknownFields: true})
 	f.Fuzz(func(t *testing.T, body string) {
+		// With unknown fields allowed, a member that matches a field
+		// only in letter case is still refused.
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		if _, err := sanitize.DecodeJSON[signup](lenient, w, r); err == nil {
+			var doc any
+			if err := json.Unmarshal([]byte(body), &doc); err != nil {
+				t.Fatalf("accepted a body encoding/json refuses: %v", err)
+			}
+			checkSignupNames(t, doc, true)
+		}
+
+		w = httptest.NewRecorder()
+		r = httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
 		got, err := sanitize.DecodeJSON[signup](d, w, r)
 		if err == nil {
 			if w.Body.Len() != 0 {
 				t.Fatal("success wrote a body")
 			}
+			// Member names match exactly: an accepted body has no name
+			// that is not a field's own.
+			var doc any
+			if err := json.Unmarshal([]byte(body), &doc); err != nil {
+				t.Fatalf("accepted a body encoding/json refuses: %v", err)
+			}
+			checkSignupNames(t, doc, false)
 			// Accepted values are sanitized: no markup in text-only tags.
 			for _, tag := range got.Tags {
 				if strings.ContainsAny(tag, "<>") {
@@ -137,6 +163,8 @@ func FuzzDecodeCollections(f *testing.F) {
 	for _, s := range []string{
 		`{"a":[` + valid + `]}`, `{"k <b>":[{"name":"A"}]}`, `{"x].name[0":[{"tags":["<i>"]}]}`,
 		`{"a":[{"address":{"city":1}}]}`, `{"a":null}`, `null`, `[]`, `{"a":[null]}`,
+		`{"a":[{"name":"Al","email":"a@example.com"},{"Name":"Al","email":"a@example.com"}]}`,
+		`{"A":[{"name":"Al","email":"a@example.com","address":{"CITY":"x"}}]}`,
 	} {
 		f.Add(s)
 	}
@@ -150,6 +178,15 @@ func FuzzDecodeCollections(f *testing.F) {
 		r.Header.Set("Content-Type", "application/json")
 		got, err := sanitize.DecodeJSON[map[string][]*signup](d, w, r)
 		if err == nil {
+			var doc map[string][]any
+			if err := json.Unmarshal([]byte(body), &doc); err != nil {
+				t.Fatalf("accepted a body encoding/json refuses: %v", err)
+			}
+			for _, items := range doc {
+				for _, it := range items {
+					checkSignupNames(t, it, false)
+				}
+			}
 			for _, items := range got {
 				for _, it := range items {
 					if it != nil && (strings.ContainsAny(strings.Join(it.Tags, ""), "<>") || it.Name != strings.TrimSpace(it.Name)) {
@@ -177,6 +214,40 @@ func FuzzDecodeCollections(f *testing.F) {
 			}
 		}
 	})
+}
+
+// signupNames are the JSON names of signup, and of its address.
+var signupNames = map[string][]string{
+	"": {"name", "email", "age", "bio", "tags", "address", "extra"}, "address": {"city"},
+}
+
+// checkSignupNames checks the member names of doc, a JSON value that
+// DecodeJSON accepted into a signup, as encoding/json's generic decoding
+// reads them: each is exactly a field's name, never one that matches a
+// field's only in letter case, and, unless allowUnknown, never another.
+func checkSignupNames(t *testing.T, doc any, allowUnknown bool) {
+	t.Helper()
+	check := func(obj any, names []string) {
+		m, ok := obj.(map[string]any)
+		if !ok {
+			return // null, or a value DecodeJSON refuses the type of
+		}
+		for key := range m {
+			if slices.Contains(names, key) {
+				continue
+			}
+			if slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, key) }) {
+				t.Fatalf("accepted the member %q, which matches a field only in letter case", key)
+			}
+			if !allowUnknown {
+				t.Fatalf("accepted the unknown member %q", key)
+			}
+		}
+	}
+	check(doc, signupNames[""])
+	if m, ok := doc.(map[string]any); ok {
+		check(m["address"], signupNames["address"])
+	}
 }
 
 // problemVocabulary is what every error response of status is made of

@@ -12,12 +12,24 @@ import (
 // validate the syntax: the decoder does that afterwards. It never panics on
 // malformed input.
 func checkStructure(b []byte, maxDepth int) error {
+	return checkJSON(b, maxDepth, nil)
+}
+
+// checkJSON is checkStructure that also reports, with errCaseVariant, a
+// member of an object decoded into a struct whose name matches one of the
+// struct's JSON names only in letter case, following root, the shape of
+// the target, through the text's objects and arrays. A nil root checks no
+// names. The shapes cost nothing per byte: the scan looks one up when an
+// object or array opens and when a key is read.
+func checkJSON(b []byte, maxDepth int, root *shape) error {
 	const smallObject = 16
 	type frame struct {
 		object    bool
 		expectKey bool
 		keys      int                 // index into keys where this object's keys start
 		set       map[string]struct{} // lower-cased keys, once the object is large
+		shape     *shape              // this value's; nil: its names are free
+		child     *shape              // the next value's: an element's, or the last key's member's
 	}
 	var stackBuf [16]frame
 	stack := stackBuf[:0]
@@ -30,7 +42,21 @@ func checkStructure(b []byte, maxDepth int) error {
 			if len(stack) >= maxDepth {
 				return errTooDeep
 			}
-			stack = append(stack, frame{object: c == '{', expectKey: c == '{', keys: len(keys)})
+			sh := root
+			if n := len(stack); n > 0 {
+				sh = stack[n-1].child
+			}
+			var child *shape
+			switch {
+			case sh == nil:
+			case c == '{' && sh.kind == shapeMap, c == '[' && sh.kind == shapeList:
+				child = sh.elem
+			case c == '{' && sh.kind == shapeStruct:
+				// child is set by each key.
+			default:
+				sh = nil // a value of the wrong type: the decoder refuses it
+			}
+			stack = append(stack, frame{object: c == '{', expectKey: c == '{', keys: len(keys), shape: sh, child: child})
 		case '}', ']':
 			if len(stack) == 0 {
 				return nil // malformed; the decoder reports it
@@ -77,20 +103,31 @@ func checkStructure(b []byte, maxDepth int) error {
 					return errDuplicateKey
 				}
 				f.set[lk] = struct{}{}
-				continue
-			}
-			for _, k := range keys[f.keys:] {
-				if strings.EqualFold(k, key) {
-					return errDuplicateKey
-				}
-			}
-			keys = append(keys, key)
-			if len(keys)-f.keys >= smallObject {
-				f.set = make(map[string]struct{}, 2*smallObject)
+			} else {
 				for _, k := range keys[f.keys:] {
-					f.set[foldKey(k)] = struct{}{}
+					if strings.EqualFold(k, key) {
+						return errDuplicateKey
+					}
 				}
-				keys = keys[:f.keys]
+				keys = append(keys, key)
+				if len(keys)-f.keys >= smallObject {
+					f.set = make(map[string]struct{}, 2*smallObject)
+					for _, k := range keys[f.keys:] {
+						f.set[foldKey(k)] = struct{}{}
+					}
+					keys = keys[:f.keys]
+				}
+			}
+			// encoding/json takes a member whose name matches a field
+			// only in letter case; a parser that matches names exactly
+			// sees an unknown member. A name that matches nothing is left
+			// to the decoder, which refuses or ignores it as configured.
+			if sh := f.shape; sh != nil && sh.kind == shapeStruct {
+				child, ok := sh.fields[key]
+				if !ok && sh.folded[foldKey(key)] {
+					return errCaseVariant
+				}
+				f.child = child
 			}
 		}
 	}
