@@ -57,10 +57,10 @@ func newCodec(hashKey, blockKey []byte) *securecookie.SecureCookie {
 
 // decode returns the payload of token, authenticated (and decrypted, for
 // a codec with a block key) under name by the first of codecs that accepts
-// it. An empty token, or one longer than a cookie can be, is refused
-// unread.
+// it. An empty token, one longer than a cookie can be, or one not spelled
+// as securecookie encodes it (see canonicalBase64) is refused unread.
 func decode(codecs []*securecookie.SecureCookie, name, token string) ([]byte, bool) {
-	if token == "" || len(token) > maxCookieSize {
+	if token == "" || len(token) > maxCookieSize || !canonicalBase64(token) {
 		return nil, false
 	}
 	var payload []byte
@@ -70,6 +70,36 @@ func decode(codecs []*securecookie.SecureCookie, name, token string) ([]byte, bo
 		}
 	}
 	return nil, false
+}
+
+// canonicalBase64 reports whether s is padded base64url exactly as
+// encoding/base64 writes it: whole groups of four characters of the
+// alphabet, "=" only as the padding at the end, and zero in the unused
+// bits of the last character before it. The decoder securecookie uses
+// skips CR and LF anywhere and ignores those bits, so that other spellings
+// of a token decoded to the same bytes (found in review: a service that
+// records the Signer tokens it has used, by their text, took "token%0A"
+// for an unused one). It does not allocate.
+func canonicalBase64(s string) bool {
+	if len(s)%4 != 0 {
+		return false
+	}
+	pad := 0
+	if s[len(s)-1] == '=' {
+		pad = 1
+		if s[len(s)-2] == '=' {
+			pad = 2
+		}
+	}
+	data := s[:len(s)-pad]
+	for i := 0; i < len(data); i++ {
+		if b64Value(data[i]) < 0 {
+			return false
+		}
+	}
+	// One "=" leaves two unused bits in the last character, two leave four.
+	unused := [3]int{0, 3, 15}[pad]
+	return pad == 0 || b64Value(data[len(data)-1])&unused == 0
 }
 
 func clone(b []byte) []byte {

@@ -102,7 +102,10 @@ func (s *Signer) Sign(value []byte) (string, error) {
 
 // Verify returns the value in token if it was signed by one of the keys
 // for this Signer's purpose no longer than MaxAge ago. Otherwise it
-// returns [ErrTokenInvalid] or [ErrTokenExpired]. It never panics.
+// returns [ErrTokenInvalid] or [ErrTokenExpired]. A token verifies only
+// spelled exactly as Sign returned it (no line breaks, no other last
+// character that decodes to the same bytes), so its text can key a record
+// of used tokens. It never panics.
 func (s *Signer) Verify(token string) ([]byte, error) {
 	payload, ok := decode(s.codecs, s.purpose, token)
 	if !ok || len(payload) < 8 {

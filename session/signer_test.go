@@ -127,3 +127,43 @@ func TestNewSignerChecksItsOptions(t *testing.T) {
 		})
 	}
 }
+
+// A token has one spelling. base64 decoding, as securecookie does it,
+// skips line breaks and ignores the unused bits of the last character,
+// so without a check of its own Verify accepted other strings than the
+// one Sign returned: a service that records the tokens it has used (a
+// reset link that works once), keyed by their text, took "tok%0A" or a
+// token with another last letter for an unused one.
+func TestSignerVerifyRefusesOtherSpellings(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s, err := session.NewSigner(session.SignerOptions{Keys: [][]byte{key(1)}, Purpose: "reset", MaxAge: time.Hour}.WithNow(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	// A token ending in padding, whose last letter has unused bits.
+	var tok string
+	for v := "u"; tok == "" || !strings.HasSuffix(tok, "="); v += "u" {
+		if tok, err = s.Sign([]byte(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Verify(tok); err != nil {
+		t.Fatalf("the token as signed: %v", err)
+	}
+	data := strings.TrimRight(tok, "=")
+	last := strings.IndexByte(alphabet, data[len(data)-1])
+	otherLast := data[:len(data)-1] + string(alphabet[last|1]) + tok[len(data):]
+	if otherLast == tok {
+		otherLast = data[:len(data)-1] + string(alphabet[last+2]) + tok[len(data):]
+	}
+	for name, v := range map[string]string{
+		"a line feed after it":              tok + "\n",
+		"a CR LF in the middle":             tok[:len(tok)/2] + "\r\n" + tok[len(tok)/2:],
+		"the last letter's unused bits set": otherLast,
+	} {
+		if got, err := s.Verify(v); !errors.Is(err, session.ErrTokenInvalid) {
+			t.Errorf("%s: Verify(%q) = %q, %v; want ErrTokenInvalid", name, v, got, err)
+		}
+	}
+}
