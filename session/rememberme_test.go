@@ -64,6 +64,21 @@ func TestRememberMe(t *testing.T) {
 			{path: "/logout", want: deleted},
 			{path: "/login", want: none},
 		}},
+		{"a new login of the same user keeps it", false, []step{
+			{path: "/login?remember=1", want: persist, maxAge: 3600},
+			{path: "/login", want: persist, maxAge: 3600},
+		}},
+		// Found in review: another user signing in on the same browser
+		// (a shared computer) kept the previous user's choice, and so a
+		// cookie that outlives the browser, which they never chose.
+		{"a login of another user does not inherit the choice", false, []step{
+			{path: "/login?remember=1", want: persist, maxAge: 3600},
+			{path: "/login?as=bob", want: none},
+		}},
+		{"another user's choice made before their Login in the same request counts", false, []step{
+			{path: "/login?remember=1", want: persist, maxAge: 3600},
+			{path: "/login?as=bob&remember=1&first=1", want: persist, maxAge: 3600},
+		}},
 		{"with PersistentCookie, RememberMe(false) changes nothing", true, []step{
 			{path: "/login?forget=1", want: persist, maxAge: 3600},
 		}},
@@ -71,7 +86,11 @@ func TestRememberMe(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
 		s := session.FromRequest(r)
-		id := identity.New(identity.Options{Subject: "alice"})
+		sub := r.FormValue("as")
+		if sub == "" {
+			sub = "alice"
+		}
+		id := identity.New(identity.Options{Subject: sub})
 		remember := func() {
 			switch {
 			case r.FormValue("remember") != "":

@@ -537,7 +537,8 @@ func (s *Session) Clear() {
 // request and AbsoluteTimeout after login. The choice is stored in the
 // session: it holds on later requests and across [Session.Renew] and
 // [Session.Login] (call it before or after Login, in the same request),
-// and ends with [Session.Destroy]. It changes nothing with
+// except a Login of another subject, which drops a choice made in an
+// earlier request, and ends with [Session.Destroy]. It changes nothing with
 // PersistentCookie set, nor for a session carried in
 // [Options.TokenHeader]. Like the setters, it panics on a nil *Session.
 func (s *Session) RememberMe(v bool) {
@@ -696,8 +697,10 @@ func (m *Middleware) removeForRenew(ctx context.Context, token string, del Recor
 // Like Renew, Login keeps the session's values (an anonymous visitor's
 // cart survives signing in), unless the session holds another subject's
 // identity: a previous login on the same browser left them, and they are
-// cleared first, so that per-login values, such as a mark that a second
-// factor was passed, never carry over to another user. (Found in review:
+// cleared first, with its [Session.RememberMe] choice unless this request
+// made it, so that per-login values, such as a mark that a second factor
+// was passed, or a cookie that outlives the browser, never carry over to
+// another user. (Found in review:
 // someone who passed their own second factor, then signed in with a
 // stolen password in the same session, kept the mark.)
 func (s *Session) Login(id identity.Identity) error {
@@ -728,6 +731,10 @@ func (s *Session) Login(id identity.Identity) error {
 	}
 	if s.data.hasIdent && s.data.ident.Subject() != id.Subject() {
 		s.data.values = nil
+		// The previous user's RememberMe is theirs too (found in review:
+		// the next user of a shared browser got a cookie that outlives
+		// it); one made in this request is the new user's.
+		s.data.remember = s.rememberSet && s.data.remember
 	}
 	s.data.ident = id
 	s.data.hasIdent = true
