@@ -189,12 +189,16 @@ type Options struct {
 	// (authorization middleware such as rbac sees no principal; read it
 	// with [Session.Identity]), and a store failure found after the
 	// handler started is reported by replacing the response with the
-	// error response if the headers are still unsent. A request that does
-	// not use its session does not count as activity either: a user whose
+	// error response only if the headers are still unsent; once they are
+	// out, the handler finds nothing in the session and the failure is
+	// only recorded as the request's rejection reason (see
+	// internal/problem's Reason): call [Session.Load] before streaming a
+	// response that depends on the session. A request that does not use
+	// its session does not count as activity either: a user whose
 	// requests never touch it is signed out after IdleTimeout. Default:
-	// false; a
-	// request that carries a token has its session loaded before the
-	// handler runs. Requests without a token never touch the store.
+	// false; a request that carries a token has its session loaded
+	// before the handler runs. Requests without a token never touch the
+	// store.
 	LazyLoad bool
 
 	// ValidateLogin, when set, is asked whether the login a session holds

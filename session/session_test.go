@@ -1561,3 +1561,28 @@ func TestRegressionDjangoCVE20167401SessionCookieInsideAnotherCookieIsNotRead(t 
 		})
 	}
 }
+
+// Found in review: with LazyLoad, a store failure on a session first used
+// after the response started could not replace the response, and was
+// recorded nowhere: the access log showed a plain 200 for a request its
+// handler served as anonymous. The failure is now the request's
+// rejection reason, as a change that cannot be saved is.
+func TestLazyLoadFailureAfterTheHeadersIsRecorded(t *testing.T) {
+	down := new(atomic.Bool)
+	ms := memoryStore(t, session.MemoryOptions{})
+	a := storetest.NewApp(t, session.Options{Store: failingStore{ms, down}})
+	_, tok := a.Do(t, "/login?user=erin", "")
+	m := session.MustNew(session.Options{Store: failingStore{ms, down}, LazyLoad: true})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		session.FromRequest(r).GetString("a")
+	}))
+	down.Store(true)
+	req := httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(&http.Cookie{Name: m.CookieName(), Value: tok})
+	ctx, reason := problem.WithReason(req.Context())
+	h.ServeHTTP(httptest.NewRecorder(), req.WithContext(ctx))
+	if !errors.Is(reason.Err(), session.ErrStore) || !errors.Is(reason.Err(), errDown) {
+		t.Errorf("reason = %v, want the store's failure", reason.Err())
+	}
+}

@@ -289,12 +289,18 @@ func (s *Session) save() (string, time.Time, error) {
 
 // commitLate saves changes made after the headers were written, when that
 // is possible without a new token: a server-side store whose token is the
-// session ID.
+// session ID. It returns the error of a load made after the headers, for
+// the request's rejection reason.
 func (s *Session) commitLate() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.opErr != nil {
 		return s.opErr
+	}
+	if s.loadErr != nil {
+		// A lazy load that failed once the response had started: the
+		// handler was served nothing found, which the log must show.
+		return s.loadErr
 	}
 	if !s.late || !s.modified {
 		return nil
