@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -223,5 +224,36 @@ func TestRequestsWithoutATokenNeverTouchTheStore(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A session kept past its handler's return, by a goroutine the handler
+// started, saves nothing more: its changes are dropped, and Destroy still
+// ends it in the store. The Session doc said changes are saved before the
+// headers are written, and nothing about this case.
+func TestChangesAfterTheHandlerReturnedAreDropped(t *testing.T) {
+	ms := memoryStore(t, session.MemoryOptions{})
+	a := storetest.NewApp(t, session.Options{Store: ms})
+	_, tok := a.Do(t, "/set?k=a&v=1", "")
+	kept := make(chan *session.Session, 1)
+	h := a.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kept <- session.FromRequest(r)
+	}))
+	req := httptest.NewRequest("GET", "https://example.com/", nil)
+	req.AddCookie(&http.Cookie{Name: a.M.CookieName(), Value: tok})
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	s := <-kept
+	s.SetString("a", "2")
+	if rec, _ := a.Do(t, "/get?k=a", tok); rec.Body.String() != "1" {
+		t.Errorf("after a change once the handler returned: %q, want the value saved before, 1", rec.Body.String())
+	}
+	if err := s.Renew(); !errors.Is(err, session.ErrHeadersWritten) {
+		t.Errorf("Renew once the handler returned: %v, want ErrHeadersWritten", err)
+	}
+	if err := s.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := a.Do(t, "/get?k=a", tok); rec.Body.String() != "" {
+		t.Errorf("after Destroy once the handler returned: %q, want no session", rec.Body.String())
 	}
 }

@@ -18,7 +18,10 @@ import (
 
 // Session is the session of one request, obtained with [FromRequest] or
 // [FromContext]. Changes are saved by the middleware just before the
-// response headers are written.
+// response headers are written (for later ones, see After the headers in
+// the package documentation). A Session is the request's: changes made
+// after its handler returned, by a goroutine it started, are dropped, and
+// Renew and Login return [ErrHeadersWritten]; only Destroy still works.
 //
 // A Session is safe for concurrent use by the goroutines of its request.
 // Getters on a nil *Session report nothing found; setters on a nil *Session
