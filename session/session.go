@@ -533,9 +533,9 @@ func setsCookie(v, name string) bool {
 // [http.Request.Cookie] instead can disagree with the middleware on a
 // request that carries a malformed cookie of the same name, planted from
 // a sibling subdomain, before the real one. Token does not validate the
-// token against the store.
+// token against the store. A nil or zero Middleware finds none.
 func (m *Middleware) Token(r *http.Request) (string, bool) {
-	if m == nil {
+	if m == nil || m.cookieName == "" {
 		return "", false
 	}
 	tok, _ := m.requestToken(r)

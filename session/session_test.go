@@ -1586,3 +1586,15 @@ func TestLazyLoadFailureAfterTheHeadersIsRecorded(t *testing.T) {
 		t.Errorf("reason = %v, want the store's failure", reason.Err())
 	}
 }
+
+// Found in review: the zero Middleware, which has no cookie name, read a
+// nameless cookie ("=x", which a sibling subdomain can set) as its token,
+// so a csrf binding to its Token bound to a value any attacker chose. It
+// has no token, as a nil Middleware has none.
+func TestTheZeroMiddlewareHasNoToken(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
+	r.Header.Set("Cookie", "=planted; a=b")
+	if got, ok := new(session.Middleware).Token(r); ok || got != "" {
+		t.Errorf("Token of the zero Middleware = %q, %v; want none", got, ok)
+	}
+}
