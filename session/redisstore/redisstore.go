@@ -63,6 +63,15 @@
 // logouts must hold, and restart Redis rarely and on purpose; after
 // losing the revocations of a CookieStore, change its Keys, which ends
 // every cookie.
+//
+// Send reads to the primary: leave ReadOnly, RouteByLatency and
+// RouteRandomly unset in redis.ClusterOptions and redis.UniversalOptions,
+// and ReplicaOnly and the routing options in redis.FailoverOptions. Find
+// is a GET, which a client so configured sends to a replica, and a
+// replica holds a logout, a renewal or a CookieStore's revocation only
+// once replication has brought it there: until then, for as long as the
+// replica lags or is cut off from its primary, the logged-out session is
+// served, on every instance whose reads reach it.
 package redisstore
 
 import (
