@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/session"
+	"github.com/httpguard/httpguard/session/internal/storetest"
 )
 
 // The package documentation promises the timeouts of OWASP ASVS 3.3.2
@@ -118,6 +119,9 @@ func TestMemoryStoreDefaultBound(t *testing.T) {
 	if tok, err := ms.Commit(ctx, session.Record{ID: sessionID(session.DefaultMaxSessions), Expiry: exp}); !errors.Is(err, session.ErrStoreFull) || tok != "" {
 		t.Errorf("session %d: %q, %v; want ErrStoreFull", session.DefaultMaxSessions+1, tok, err)
 	}
+	if added, err := ms.Add(ctx, session.Record{ID: sessionID(session.DefaultMaxSessions), Expiry: exp}); !errors.Is(err, session.ErrStoreFull) || added {
+		t.Errorf("Add of session %d: %v, %v; want ErrStoreFull", session.DefaultMaxSessions+1, added, err)
+	}
 	if _, err := ms.Commit(ctx, session.Record{ID: sessionID(0), Data: []byte("x"), Expiry: exp}); err != nil {
 		t.Errorf("an existing session cannot be updated in a full store: %v", err)
 	}
@@ -159,5 +163,23 @@ func TestStoreLookupsDoNotAllocate(t *testing.T) {
 				t.Errorf("%v allocations, documented as none", n)
 			}
 		})
+	}
+}
+
+// What ErrStoreFull's doc says of a renewal in a full MemoryStore: it
+// needs a new record, so it is answered with 503 after the old record was
+// deleted, and the client is signed out.
+func TestRenewInAFullMemoryStoreSignsOut(t *testing.T) {
+	ms := memoryStore(t, session.MemoryOptions{MaxSessions: 1})
+	a := storetest.NewApp(t, session.Options{Store: ms})
+	_, tok := a.Do(t, "/login?user=ann", "")
+	if rec, _ := a.Do(t, "/whoami", tok); rec.Body.String() != "ann" {
+		t.Fatalf("whoami = %d %q", rec.Code, rec.Body.String())
+	}
+	if rec, _ := a.Do(t, "/renew", tok); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("Renew in a full store: %d, want 503", rec.Code)
+	}
+	if rec, _ := a.Do(t, "/whoami", tok); rec.Code != http.StatusUnauthorized {
+		t.Errorf("after the refused Renew: %d %q, want the session gone", rec.Code, rec.Body.String())
 	}
 }

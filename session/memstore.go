@@ -11,10 +11,13 @@ import (
 // DefaultMaxSessions is the default bound of a [MemoryStore].
 const DefaultMaxSessions = 100_000
 
-// ErrStoreFull is returned by [MemoryStore.Commit] when the store holds
-// [MemoryOptions.MaxSessions] live sessions and another would be created.
-// The middleware answers it with 503 ([ErrStore]); existing sessions keep
-// working.
+// ErrStoreFull is returned by [MemoryStore.Commit] and [MemoryStore.Add]
+// when the store holds [MemoryOptions.MaxSessions] records (see there
+// what counts) and another would be created. The middleware answers it
+// with 503 ([ErrStore]); existing sessions keep working, but a
+// [Session.Renew] or [Session.Login] of one, which needs a new record,
+// fails after deleting the old one, and the client is signed out. As the
+// Revocations of a [CookieStore] it makes Destroy and Renew fail.
 var ErrStoreFull = errors.New("session: memory store is full")
 
 // MemoryOptions configures a [MemoryStore]. The zero value is the
@@ -30,7 +33,7 @@ type MemoryOptions struct {
 	// Default: [DefaultMaxSessions]. Must not be negative.
 	MaxSessions int
 	// SweepInterval is how often expired sessions are removed, during a
-	// Commit (no background goroutine is started). Default: one minute.
+	// Commit or Add (no background goroutine is started). Default: one minute.
 	// Must not be negative.
 	SweepInterval time.Duration
 
