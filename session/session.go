@@ -102,7 +102,9 @@ type Options struct {
 	// set. A "__Host-" name with CookieDomain set or CookiePath other
 	// than "/" is an error, as is a "__Host-" or "__Secure-" name without
 	// Secure: browsers would drop the cookie. The prefixes are matched in
-	// any case, as RFC 6265bis and browsers match them.
+	// any case, as RFC 6265bis and browsers match them. So is a name
+	// that, with CookiePath and CookieDomain, leaves no room in the
+	// 4096 bytes of a cookie for a session ID.
 	CookieName string
 	// CookieDomain is the cookie's Domain attribute, which shares the
 	// session with every subdomain. Default: none (host-only), which is
@@ -366,18 +368,6 @@ func New(opts Options) (*Middleware, error) {
 			bad("TokenHeader", "must not be "+header+", which any site may send cross-origin without a preflight")
 		}
 	}
-	store := opts.Store
-	if store == nil {
-		ms, err := NewMemoryStore(MemoryOptions{})
-		if err != nil {
-			errs = append(errs, err)
-		}
-		store = ms
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-
 	var attrs strings.Builder
 	attrs.WriteString("; Path=")
 	attrs.WriteString(path)
@@ -394,6 +384,30 @@ func New(opts Options) (*Middleware, error) {
 		// On the deletion cookie too: a Set-Cookie without it would
 		// address an unpartitioned cookie and leave this one alone.
 		attrs.WriteString("; Partitioned")
+	}
+	// The largest Set-Cookie a server-side store's session needs; a
+	// CookieStore's is larger. (Found in review: a longer one was stored,
+	// then answered with ErrTooLarge, on every request that saved.)
+	if n := len(name) + len("=") + IDLength + len("; Max-Age=9999999999") + attrs.Len(); n > maxCookieSize {
+		field := "CookieName"
+		if len(path) > len(name) {
+			field = "CookiePath"
+		}
+		if len(opts.CookieDomain) > max(len(name), len(path)) {
+			field = "CookieDomain"
+		}
+		bad(field, "a session cookie with it would exceed "+strconv.Itoa(maxCookieSize)+" bytes")
+	}
+	store := opts.Store
+	if store == nil {
+		ms, err := NewMemoryStore(MemoryOptions{})
+		if err != nil {
+			errs = append(errs, err)
+		}
+		store = ms
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 
 	touch := min(idle/8, time.Minute)

@@ -122,6 +122,11 @@ func TestNewRejectsUnsafeOrImpossibleOptions(t *testing.T) {
 		{"the token in the Content-Language header", session.Options{TokenHeader: "content-language"}, "TokenHeader"},
 		{"the token in the Set-Cookie header", session.Options{TokenHeader: "Set-Cookie"}, "TokenHeader"},
 		{"the token in the Host header", session.Options{TokenHeader: "host"}, "TokenHeader"},
+		// Found in review: New took them, and every session was stored,
+		// then answered with 500 (ErrTooLarge), since no cookie could
+		// carry its ID.
+		{"a cookie name so long no session cookie fits", session.Options{CookieName: strings.Repeat("s", 4050)}, "CookieName"},
+		{"a path so long no session cookie fits", session.Options{CookieName: "s", CookiePath: "/" + strings.Repeat("p", 4050)}, "CookiePath"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
