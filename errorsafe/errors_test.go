@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -446,6 +447,53 @@ func TestWriteErrorAnswersUnavailableStores503(t *testing.T) {
 			}
 			if strings.Contains(rec.Body.String(), "connection refused") {
 				t.Errorf("body leaks the cause: %s", rec.Body)
+			}
+		})
+	}
+}
+
+// brokenErr is the classic typed nil pointer whose Error method
+// dereferences it.
+type brokenErr struct{ msg *string }
+
+func (e *brokenErr) Error() string { return *e.msg }
+
+// Found in review: the text of an error is read for the log, and an error
+// whose Error method panics (a nil *T returned as an error) made a 4xx
+// returned by a handler a 500 when debug records were on, and with them
+// off escaped the middleware from its deferred access record: no record,
+// and net/http dropped the connection. The text is logged as a
+// placeholder; the status stays the one the error asked for.
+func TestErrorWhoseErrorMethodPanicsIsLogged(t *testing.T) {
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+		t.Run(level.String(), func(t *testing.T) {
+			buf := new(logBuf)
+			lg := slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: level}))
+			m := errorsafe.MustNew(errorsafe.Options{Logger: lg})
+			h := m.Handler(errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+				return &errorsafe.Error{Status: http.StatusForbidden, Public: "No.", Err: (*brokenErr)(nil)}
+			}))
+			rec := httptest.NewRecorder()
+			func() {
+				defer func() {
+					if v := recover(); v != nil {
+						t.Fatalf("panic escaped the middleware: %v", v)
+					}
+				}()
+				h.ServeHTTP(rec, httptest.NewRequest("GET", "/admin", nil))
+			}()
+			if rec.Code != http.StatusForbidden {
+				t.Errorf("status %d, want 403", rec.Code)
+			}
+			lr := buf.find(t, "http request")
+			if lr == nil {
+				t.Fatalf("no access record in %s", buf)
+			}
+			if lr["status"] != 403.0 || !strings.Contains(fmt.Sprint(lr["reason"]), "could not be formatted") {
+				t.Errorf("access record %v", lr)
+			}
+			if ev := buf.find(t, "security event"); ev == nil || ev["event"] != "access_denied" {
+				t.Errorf("security event %v", ev)
 			}
 		})
 	}

@@ -115,7 +115,7 @@ var rejectingPackages = map[string]bool{
 // at most 32 bytes), or "".
 func errSource(err error) string {
 	for e := err; e != nil; e = errors.Unwrap(e) {
-		msg := e.Error()
+		msg := errorText(e)
 		for i := 0; i < len(msg) && i <= 32; i++ {
 			ch := msg[i]
 			if ch == ':' {
@@ -149,7 +149,7 @@ func (c *config) emitEvent(r *http.Request, x *exchange, kind EventKind, status 
 	if lg := c.log(); lg.Enabled(ctx, slog.LevelWarn) {
 		reasonText := ""
 		if reason != nil {
-			reasonText = clip(reason.Error(), maxTextLog)
+			reasonText = clip(errorText(reason), maxTextLog)
 		}
 		ip := ""
 		if ev.ClientIP.IsValid() {
