@@ -16,7 +16,8 @@ import (
 //
 //	return &errorsafe.Error{Status: http.StatusNotFound, Public: "No such invoice.", Err: err}
 //
-// The zero Error answers 500 with no detail.
+// The zero Error answers 500 with no detail, and so does a nil *Error
+// returned as an error.
 type Error struct {
 	// Status is the HTTP status to answer, 400 to 599 with a standard
 	// status text. Any other value, including 0, means 500.
@@ -34,17 +35,24 @@ type Error struct {
 func (e *Error) Error() string {
 	status := e.status()
 	s := "errorsafe: " + strconv.Itoa(status) + " " + http.StatusText(status)
-	if e.Err != nil {
+	if e != nil && e.Err != nil {
 		s += ": " + e.Err.Error()
 	}
 	return s
 }
 
-// Unwrap returns the private cause.
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap returns the private cause, nil for a nil *Error.
+func (e *Error) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
 
+// status returns the status to answer: 500 for a nil *Error, one whose
+// Status is invalid, or zero.
 func (e *Error) status() int {
-	if validStatus(e.Status) {
+	if e != nil && validStatus(e.Status) {
 		return e.Status
 	}
 	return http.StatusInternalServerError
@@ -137,6 +145,11 @@ func alreadyAnswered(r *http.Request, err error) bool {
 func (c *config) statusOf(err error) (int, string) {
 	var e *Error
 	if errors.As(err, &e) {
+		if e == nil {
+			// A nil *Error returned as an error (found in review: it
+			// panicked here, and a Recover aborted a complete response).
+			return http.StatusInternalServerError, ""
+		}
 		return e.status(), e.Public
 	}
 	for _, mp := range c.mappings {

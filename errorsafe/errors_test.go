@@ -498,3 +498,46 @@ func TestErrorWhoseErrorMethodPanicsIsLogged(t *testing.T) {
 		})
 	}
 }
+
+// Found in review: a nil *Error returned as an error (declared as
+// "var e *errorsafe.Error" and returned unset) panicked in WriteError;
+// after a complete response, the Recover around it aborted that response.
+// A nil *Error is the zero Error: a 500 before the response starts, a
+// logged error after.
+func TestNilErrorPointer(t *testing.T) {
+	nilErr := func(write bool) errorsafe.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) error {
+			var e *errorsafe.Error
+			if write {
+				w.Write([]byte("ok"))
+			}
+			return e
+		}
+	}
+	for _, write := range []bool{false, true} {
+		m, logs := newLogged(t, errorsafe.Options{})
+		rec := httptest.NewRecorder()
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					t.Errorf("write=%v: panic %v", write, v)
+				}
+			}()
+			m.Handler(nilErr(write)).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		}()
+		want := http.StatusInternalServerError
+		if write {
+			want = http.StatusOK
+		}
+		if rec.Code != want {
+			t.Errorf("write=%v: status %d, want %d", write, rec.Code, want)
+		}
+		if lr := logs.find(t, "handler error"); lr == nil || lr["error"] != "errorsafe: 500 Internal Server Error" {
+			t.Errorf("write=%v: handler error record %v", write, lr)
+		}
+	}
+	var e *errorsafe.Error
+	if e.Error() != "errorsafe: 500 Internal Server Error" || e.Unwrap() != nil {
+		t.Errorf("nil *Error: %q, %v", e.Error(), e.Unwrap())
+	}
+}
