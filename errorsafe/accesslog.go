@@ -88,7 +88,7 @@ func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panick
 		attrs = append(attrs, slog.String("request_id", x.id))
 	}
 	if ua := r.Header.Get("User-Agent"); ua != "" {
-		attrs = append(attrs, slog.String("user_agent", truncate(ua, maxValLog)))
+		attrs = append(attrs, slog.String("user_agent", plainHeader(ua)))
 	}
 	if reason != nil {
 		attrs = append(attrs, slog.String("reason", clip(errorText(reason), maxTextLog)))

@@ -534,6 +534,23 @@ func TestAccessLogRedactsJWTHeaders(t *testing.T) {
 	}
 }
 
+// Found in review: the User-Agent, always logged, kept a JWT in full,
+// although the package documents every logged header value holding one
+// as redacted (some mobile SDKs append the device's token to it).
+func TestAccessLogRedactsJWTInUserAgent(t *testing.T) {
+	const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.SIGNATURE-1"
+	m, logs := newLogged(t, errorsafe.Options{})
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("User-Agent", "ExampleApp/2.1 (iOS; device "+jwt+")")
+	m.Handler(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), r)
+	if rec := logs.find(t, "http request"); rec == nil || rec["user_agent"] != errorsafe.Redacted {
+		t.Errorf("user_agent logged as %v", rec["user_agent"])
+	}
+	if strings.Contains(logs.String(), "SIGNATURE-1") {
+		t.Errorf("log holds the JWT: %s", logs)
+	}
+}
+
 // Found in review: bidirectional controls in the path and User-Agent were
 // written raw into JSON logs, so a log viewer could show a line
 // reordered. They are replaced by U+FFFD wherever request text is logged.

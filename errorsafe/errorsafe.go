@@ -101,7 +101,8 @@ type Options struct {
 	// holding a JWT, are redacted; Referer, Origin and Location have their
 	// query and credentials redacted; every value is truncated to 256
 	// bytes.
-	// Default: none (User-Agent is always logged, as "user_agent").
+	// Default: none (User-Agent is always logged, as "user_agent", cut
+	// and redacted like the value of a header listed here).
 	LogHeaders []string
 
 	// ReplaceMuxErrors makes [Middleware.SafeErrors] (and
