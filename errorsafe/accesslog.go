@@ -20,6 +20,7 @@ const (
 	msgError     = "handler error"
 	msgEvent     = "security event"
 	msgHookPanic = "event hook panicked"
+	msgGenPanic  = "request ID generator panicked"
 	maxPathLog   = 1024 // bytes of the path logged
 	maxValLog    = 256  // bytes of a header value logged
 	maxMethodLog = 32   // bytes of the method logged, marker included

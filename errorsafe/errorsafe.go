@@ -72,7 +72,9 @@ type Options struct {
 	// GenerateRequestID returns a new request ID. A result that is empty,
 	// longer than 200 bytes or not made of the characters allowed in
 	// incoming IDs is discarded in favour of the built-in generator, so a
-	// broken generator can never inject data into headers or logs.
+	// broken generator can never inject data into headers or logs; so is
+	// a panic, which is logged at error level ("request ID generator
+	// panicked").
 	// Default: nil, 24 characters of lower-case base32 from 120 random
 	// bits read from [crypto/rand].
 	GenerateRequestID func() string

@@ -3,6 +3,7 @@ package errorsafe
 import (
 	"context"
 	"crypto/rand"
+	"log/slog"
 	"net/http"
 )
 
@@ -56,11 +57,26 @@ func (c *config) requestID(r *http.Request) string {
 		}
 	}
 	if c.genID != nil {
-		if id := c.genID(); validID(id, maxRequestIDLength) {
+		if id := c.generate(r); validID(id, maxRequestIDLength) {
 			return id
 		}
 	}
 	return newID()
+}
+
+// generate returns the result of Options.GenerateRequestID, or "" when it
+// panics: it runs before any recovery is in place, so its panic would
+// escape the middleware. The panic is logged; the built-in generator
+// takes over. (Found in review.)
+func (c *config) generate(r *http.Request) (id string) {
+	defer func() {
+		if v := recover(); v != nil {
+			id = ""
+			c.log().LogAttrs(r.Context(), slog.LevelError, msgGenPanic,
+				slog.String("panic", clip(panicString(v), maxTextLog)))
+		}
+	}()
+	return c.genID()
 }
 
 // idAlphabet is Crockford's base32 in lower case: no i, l, o or u, so IDs

@@ -128,6 +128,33 @@ func TestRequestIDOptions(t *testing.T) {
 	}
 }
 
+// Found in review: a GenerateRequestID that panicked (a generator backed
+// by a service that went away) was called before the recovery was in
+// place, so every request crashed out of the middleware meant to contain
+// crashes, with no response and no record. Its result is overruled like
+// an unsafe one, and the panic is logged.
+func TestPanickingRequestIDGeneratorIsOverruled(t *testing.T) {
+	m, logs := newLogged(t, errorsafe.Options{GenerateRequestID: func() string { panic("id service down") }})
+	rec := httptest.NewRecorder()
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				t.Fatalf("panic escaped the middleware: %v", v)
+			}
+		}()
+		m.Handler(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	}()
+	if id := rec.Header().Get("X-Request-Id"); rec.Code != http.StatusNotFound || !freshID.MatchString(id) {
+		t.Errorf("status %d, request ID %q", rec.Code, id)
+	}
+	if lr := logs.find(t, "request ID generator panicked"); lr == nil || lr["panic"] != "id service down" {
+		t.Errorf("no record of the panic in %s", logs)
+	}
+	if logs.find(t, "http request") == nil {
+		t.Errorf("no access record in %s", logs)
+	}
+}
+
 func TestRequestIDsAreUnique(t *testing.T) {
 	m := errorsafe.MustNew(errorsafe.Options{})
 	h := m.RequestID(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
