@@ -67,9 +67,10 @@ var defaultRedactParams = []string{
 
 // sensitiveParamWords redact any parameter whose normalized name (lower
 // case letters and digits only: "Pass-Word", "pass_word" and "PassWord"
-// are all "password") contains one of them.
+// are all "password") contains one of them. "passw" is that of the
+// header names: "password", "passwd", and "Passwort" too.
 var sensitiveParamWords = []string{
-	"password", "passwd", "passphrase", "pwd", "secret",
+	"passw", "passphrase", "pwd", "secret",
 	"token", "apikey", "auth",
 	"credential", "signature", "session", "private",
 	"cookie", "passcode", "sessid",
@@ -111,10 +112,10 @@ func hasSensitiveWord(key []byte) bool {
 }
 
 // sensitiveLastWords redact any parameter whose last word (see
-// normalizeInto) is one of them: "user_pass", "userPin", "email-otp", but
-// not "bypass". "ticket" is the CAS service ticket ("ticket=ST-…"), which
+// normalizeInto) is one of them: "user_pass", "new_pw", "userPin",
+// "email-otp", but not "bypass". "ticket" is the CAS service ticket ("ticket=ST-…"), which
 // logs into the service that validates it.
-var sensitiveLastWords = []string{"pass", "pin", "otp", "ticket"}
+var sensitiveLastWords = []string{"pass", "pw", "pin", "otp", "ticket"}
 
 // keyWords are common words ending in "key": a name that ends with one of
 // them is not taken for a key ("monkey", but "masterkey" is one).
@@ -128,8 +129,8 @@ var keyWords = []string{"monkey", "donkey", "turkey", "hockey", "jockey", "whisk
 // "accessKey" read as "password", "apikey" and "accesskey". A parameter
 // is sensitive when its normalized name
 //
-//   - contains one of "password", "passwd", "passphrase", "pwd",
-//     "secret", "token", "apikey", "auth", "credential", "signature",
+//   - contains one of "passw" ("password", "passwd", "Passwort"),
+//     "passphrase", "pwd", "secret", "token", "apikey", "auth", "credential", "signature",
 //     "session", "private", "cookie", "passcode", "sessid" (PHPSESSID),
 //     "mfa", "totp", "jwt", "assertion", "samlresponse", or a card's
 //     security code, "cvv" or "cvc";
@@ -141,9 +142,11 @@ var keyWords = []string{"monkey", "donkey", "turkey", "hockey", "jockey", "whisk
 //     "accessKeyId", "api_keys"), or ends with "key" or "keys" but not
 //     with a common word such as "monkey" or "turkey" ("masterkey");
 //     "keyword" and "keyboard" are kept;
-//   - ends with the word "pass", "pin", "otp" or "ticket" ("user_pass",
-//     "userPin", "serviceTicket"; not "bypass" or "ticketId");
-//   - equals a short name such as "code", "key", "pin", "otp" or "sig";
+//   - ends with the word "pass", "pw", "pin", "otp" or "ticket"
+//     ("user_pass", "newPw", "userPin", "serviceTicket"; not "bypass" or
+//     "ticketId");
+//   - equals a short name such as "code", "key", "pw", "pin", "otp" or
+//     "sig";
 //   - or is listed in [Options.RedactParams].
 //
 // Words are separated by any byte that is not a letter or digit, and

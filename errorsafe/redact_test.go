@@ -59,6 +59,11 @@ var redactQueryCases = []struct {
 		"Pass-Word=[REDACTED]&api.key=[REDACTED]&api+key=[REDACTED]&user%20password=[REDACTED]&api%00key=[REDACTED]"},
 	{"pwd, pass, pin and otp as a last word are redacted", "userPwd=1&db_pass=2&userPin=3&email-otp=4",
 		"userPwd=[REDACTED]&db_pass=[REDACTED]&userPin=[REDACTED]&email-otp=[REDACTED]"},
+	// Found in review: header names matched "passw", parameter names only
+	// "password" and "passwd", so the German "Passwort" was logged; and
+	// "pw", a common short name, was not recognised.
+	{"passw in any language and pw are redacted", "Passwort=1&neues_passwort=2&passwords=3&pw=4&user_pw=5&newPw=6&pwa=7",
+		"Passwort=[REDACTED]&neues_passwort=[REDACTED]&passwords=[REDACTED]&pw=[REDACTED]&user_pw=[REDACTED]&newPw=[REDACTED]&pwa=7"},
 	{"CAS service tickets are redacted, ticket numbers kept", "ticket=ST-1-abc&serviceTicket=ST-2&proxy_ticket=PT-3&ticketId=42&tickets=7",
 		"ticket=[REDACTED]&serviceTicket=[REDACTED]&proxy_ticket=[REDACTED]&ticketId=42&tickets=7"},
 	{"SAML responses and assertions are redacted", "SAMLResponse=PHNhbWw&jwt_assertion=x",
