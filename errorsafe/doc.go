@@ -125,8 +125,8 @@
 // structured handler escapes them. The values of Authorization,
 // Proxy-Authorization, Cookie, Set-Cookie, X-API-Key, any header whose
 // name contains "auth", "token", "secret", "key", "passw", "session",
-// "cookie", "credential", "signature", "jwt", "assertion", "dpop" or
-// "oidc", any header value holding a JWT ("eyJ…"), and
+// "cookie", "credential", "signature", "jwt", "assertion", "dpop",
+// "oidc", "otp", "mfa" or "passcode", any header value holding a JWT ("eyJ…"), and
 // [Options.RedactHeaders] are written as [Redacted]. Query parameters
 // named like password, token, access_token, refresh_token,
 // client_secret, api_key, accessKey, code, resetCode, SAMLResponse,

@@ -36,10 +36,11 @@ var defaultRedactHeaders = []string{
 // sensitiveHeaderWords redact any header whose lower-case name contains
 // one of them. "jwt", "assertion", "dpop" and "oidc" cover the identity
 // proxies' headers (Cf-Access-Jwt-Assertion, X-Goog-Iap-Jwt-Assertion,
-// X-Amzn-Oidc-Data, DPoP).
+// X-Amzn-Oidc-Data, DPoP); "otp", "mfa" and "passcode" the one-time codes
+// of second factors (X-GitHub-OTP), as for parameters.
 var sensitiveHeaderWords = []string{
 	"auth", "token", "secret", "key", "passw", "session", "cookie", "credential", "signature",
-	"jwt", "assertion", "dpop", "oidc",
+	"jwt", "assertion", "dpop", "oidc", "otp", "mfa", "passcode",
 }
 
 // How a logged header is written.

@@ -299,6 +299,11 @@ func TestRedactHeader(t *testing.T) {
 		{"a header named like a session is redacted", "X-Session-ID", "s", errorsafe.Redacted},
 		{"a DPoP header is redacted whatever its value", "DPoP", "not-a-jwt", errorsafe.Redacted},
 		{"an OIDC header is redacted whatever its value", "X-Amzn-Oidc-Identity", "u-123", errorsafe.Redacted},
+		// Found in review: one-time and MFA codes sent in headers (GitHub's
+		// X-GitHub-OTP) were logged, though their parameters are redacted.
+		{"a one-time password header is redacted", "X-GitHub-OTP", "123456", errorsafe.Redacted},
+		{"an MFA header is redacted", "X-Mfa-Code", "123456", errorsafe.Redacted},
+		{"a passcode header is redacted", "X-Passcode", "1234", errorsafe.Redacted},
 		{"Referer has its query redacted", "Referer", "https://a/?token=x", "https://a/?token=[REDACTED]"},
 		{"Accept is kept", "Accept", "text/html", "text/html"},
 		{"a long value is cut", "X-Long", strings.Repeat("v", 300), strings.Repeat("v", 256)},
