@@ -132,7 +132,8 @@
 // client_secret, api_key, accessKey, code, resetCode, SAMLResponse,
 // ticket, cvv and [Options.RedactParams] are redacted, whatever their case and
 // separators; so are values that look like a JWT, even percent-encoded,
-// and the userinfo of URLs in values (see [Middleware.RedactQuery] for
+// values holding a query or fragment with such an item (a return
+// address "next=/reset?token=…"), and the userinfo of URLs in values (see [Middleware.RedactQuery] for
 // the rules). The userinfo, query and fragment of URL headers such as
 // Referer are redacted too. Bodies and forms are never logged; use
 // [Middleware.RedactValues] to log a form yourself.

@@ -152,10 +152,13 @@ var keyWords = []string{"monkey", "donkey", "turkey", "hockey", "jockey", "whisk
 //
 // Words are separated by any byte that is not a letter or digit, and
 // begin at an upper-case letter after a lower-case letter or a digit
-// (camelCase) and where letters and digits meet. Names longer than 64 bytes are
-// redacted too, and so are values that look like a JWT ("eyJ…", also
-// percent-encoded) and items without "=" longer than 32 bytes. A value
-// that holds a URL with userinfo ("next=https://user:pw@host/") has
+// (camelCase) and where letters and digits meet. Names longer than 64
+// bytes are redacted too, and so are values that look like a JWT
+// ("eyJ…", also percent-encoded), values holding a query or fragment
+// with an item these rules redact ("next=/reset?token=…", also
+// percent-encoded, or "a=1#access_token=…" from a request target with a
+// "#"), and items without "=" longer than 32 bytes. A value that holds a
+// URL with userinfo ("next=https://user:pw@host/") has
 // the userinfo redacted, or the whole value when the URL is
 // percent-encoded. Both "&" and ";" separate items. The result is at
 // most 1024 bytes: items that do not fit are dropped and "[TRUNCATED]"
@@ -185,8 +188,9 @@ func (m *Middleware) RedactHeader(name, value string) string {
 }
 
 // RedactValues returns a copy of v, such as a parsed form, in which the
-// values of sensitive parameters (see [Middleware.RedactQuery]) and values
-// that look like a JWT are replaced by [Redacted], and URLs have their
+// values of sensitive parameters (see [Middleware.RedactQuery]), values
+// that look like a JWT and values holding a query or fragment with a
+// sensitive item are replaced by [Redacted], and URLs have their
 // userinfo redacted. Use it before logging form data.
 func (m *Middleware) RedactValues(v url.Values) url.Values {
 	c := m.conf()
@@ -396,13 +400,14 @@ func (c *config) redactItem(item string) (name, value string, changed bool) {
 }
 
 // redactValue returns the parameter value v (raw from a query, or
-// decoded from a form) as logged: [Redacted] if it looks like a JWT or
+// decoded from a form) as logged: [Redacted] if it looks like a JWT,
+// holds a query or fragment with a sensitive item (see nestedSecret), or
 // is a percent-encoded URL with userinfo, the URL with its userinfo
 // redacted if it is one, else v itself, without allocating. (Found in
 // review: "x=%65yJ…" and "next=https://user:pw@host" were logged as is.)
 func (c *config) redactValue(v string) string {
 	switch {
-	case looksSecret(v):
+	case looksSecret(v), c.nestedSecret(v):
 		return Redacted
 	case looksLikeURL(v):
 		return c.redactUserinfo(v)
@@ -410,6 +415,60 @@ func (c *config) redactValue(v string) string {
 		return Redacted
 	}
 	return v
+}
+
+// nestedSecret reports whether the value v holds a query or fragment, as
+// a URL does, with an item that is redacted at the top level: a sensitive
+// name, or a value that looks like a JWT ("next=/reset?token=…",
+// "u=https%3A%2F%2Fh%2Fcb%23access_token%3D…", or "a=1#access_token=…"
+// from a request target with a "#"). Items are separated by "&", ";",
+// "?" and "#", so URLs nested deeper are read too. v is percent-decoded
+// first when its "?" or "#" is escaped, which costs an allocation; other
+// values cost none. (Found in review: only top-level names were read.)
+func (c *config) nestedSecret(v string) bool {
+	i := strings.IndexAny(v, "?#")
+	if i < 0 {
+		if !strings.Contains(v, "%3F") && !strings.Contains(v, "%3f") && !strings.Contains(v, "%23") {
+			return false
+		}
+		v = percentDecode(v)
+		if i = strings.IndexAny(v, "?#"); i < 0 {
+			return false
+		}
+	}
+	for rest := v[i+1:]; rest != ""; {
+		item := rest
+		if j := strings.IndexAny(rest, "&;?#"); j >= 0 {
+			item, rest = rest[:j], rest[j+1:]
+		} else {
+			rest = ""
+		}
+		if k, val, ok := strings.Cut(item, "="); ok && (c.sensitiveKey(k) || looksSecret(val)) {
+			return true
+		}
+	}
+	return false
+}
+
+// percentDecode returns v with its valid percent escapes decoded and "+"
+// read as a space; a malformed escape is kept as it is.
+func percentDecode(v string) string {
+	var b strings.Builder
+	b.Grow(len(v))
+	for i := 0; i < len(v); i++ {
+		ch := v[i]
+		switch ch {
+		case '%':
+			if d, ok := percent.Byte(v, i); ok {
+				ch = d
+				i += 2
+			}
+		case '+':
+			ch = ' '
+		}
+		b.WriteByte(ch)
+	}
+	return b.String()
 }
 
 // looksLikeURL reports whether v may hold a URL with an authority.
@@ -428,21 +487,7 @@ func (c *config) encodedUserinfo(v string) bool {
 	if !strings.Contains(v, "%2F") && !strings.Contains(v, "%2f") {
 		return false
 	}
-	var b strings.Builder
-	for i := 0; i < len(v); i++ {
-		ch := v[i]
-		switch ch {
-		case '%':
-			if d, ok := percent.Byte(v, i); ok {
-				ch = d
-				i += 2
-			}
-		case '+':
-			ch = ' '
-		}
-		b.WriteByte(ch)
-	}
-	d := b.String()
+	d := percentDecode(v)
 	return looksLikeURL(d) && c.redactUserinfo(d) != d
 }
 

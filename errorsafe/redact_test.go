@@ -91,6 +91,15 @@ var redactQueryCases = []struct {
 		"a=1&password=" + strings.Repeat("x", 4096-13), "a=1&password=[REDACTED]"},
 	{"a query of 4097 bytes is cut at 4096",
 		"a=1&password=" + strings.Repeat("x", 4097-13), "a=1&[TRUNCATED]"},
+	// Found in review: a secret one level down, in the query or fragment
+	// of a URL carried by a value (a return address, a callback), or
+	// after a "#" a client sent in the request target, was logged: only
+	// the names of the top-level items were looked at.
+	{"a secret in the query or fragment of a value is redacted",
+		"next=https://app.example/cb?access_token=SECRET1&back=/reset?token=SECRET2&u=https%3A%2F%2Fh%2Fcb%23id_token%3DSECRET3&r=%2Fa%3Fk%3D%2565yJhbGc&a=1#access_token=SECRET4",
+		"next=[REDACTED]&back=[REDACTED]&u=[REDACTED]&r=[REDACTED]&a=[REDACTED]"},
+	{"a query or fragment in a value without a secret is kept", "next=/search?q=go%3F&u=https%3A%2F%2Fh%2Fx%3Fpage%3D2%23top&q=why?",
+		"next=/search?q=go%3F&u=https%3A%2F%2Fh%2Fx%3Fpage%3D2%23top&q=why?"},
 	{"URL values without userinfo are kept", "redirect_uri=https%3A%2F%2Fapp.example%2Fcb&next=https://h/x?e=a@b&email=a%40b.example",
 		"redirect_uri=https%3A%2F%2Fapp.example%2Fcb&next=https://h/x?e=a@b&email=a%40b.example"},
 }
