@@ -140,7 +140,8 @@
 //
 // Logged text is bounded: the path and the query to 1024 bytes, header
 // values, the User-Agent and the subject to 256 (a URL header's part
-// before its query, whose query is cut as the request's is), the method
+// before its query, whose query is cut as the request's is; a URL header
+// over 8 KiB is [Redacted] whole), the method
 // to 32, a panic value, an error and a rejection reason to 4096; a cut
 // query, subject, method, panic value, error or reason ends with
 // "[TRUNCATED]". Unicode bidirectional controls (U+202A to U+202E, U+2066
