@@ -11,7 +11,8 @@ import (
 // context (slog.InfoContext(r.Context(), …)) can be found from the ID a
 // user quotes. Records without a request ID in their context, and records
 // that already carry a top-level "request_id" attribute (such as the
-// errorsafe records themselves), are passed on unchanged. Like every
+// errorsafe records themselves), or whose logger was given one with
+// [log/slog.Logger.With] since its last group, are passed on unchanged. Like every
 // attribute a handler adds, it lands in the innermost group opened with
 // [log/slog.Logger.WithGroup]. The result is safe for concurrent use when
 // h is. LogHandler panics if h is nil.
@@ -24,6 +25,11 @@ func LogHandler(h slog.Handler) slog.Handler {
 
 type idHandler struct {
 	h slog.Handler
+	// has: a "request_id" attribute was given to WithAttrs since the
+	// last group was opened, where the one Handle adds would land. (Found
+	// in review: only the record's own attributes were looked at, so a
+	// logger.With("request_id", …) wrote the key twice in one object.)
+	has bool
 }
 
 func (l *idHandler) Enabled(ctx context.Context, level slog.Level) bool {
@@ -32,7 +38,7 @@ func (l *idHandler) Enabled(ctx context.Context, level slog.Level) bool {
 
 func (l *idHandler) Handle(ctx context.Context, r slog.Record) error {
 	id := RequestIDFrom(ctx)
-	if id == "" {
+	if id == "" || l.has {
 		return l.h.Handle(ctx, r)
 	}
 	has := false
@@ -48,9 +54,16 @@ func (l *idHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (l *idHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &idHandler{h: l.h.WithAttrs(attrs)}
+	has := l.has
+	for _, a := range attrs {
+		has = has || a.Key == "request_id"
+	}
+	return &idHandler{h: l.h.WithAttrs(attrs), has: has}
 }
 
 func (l *idHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return l
+	}
 	return &idHandler{h: l.h.WithGroup(name)}
 }

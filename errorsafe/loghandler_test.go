@@ -50,3 +50,25 @@ func TestLogHandlerNilPanics(t *testing.T) {
 	}()
 	errorsafe.LogHandler(nil)
 }
+
+// Found in review: a request_id attribute given to Logger.With was not
+// seen, only those of the record, so a logger that already carried the
+// ID (an application's per-request logger) wrote "request_id" twice in
+// one object, which JSON log pipelines reject or resolve at random.
+func TestLogHandlerKeepsARequestIDGivenToWith(t *testing.T) {
+	buf := new(logBuf)
+	logger := slog.New(errorsafe.LogHandler(slog.NewJSONHandler(buf, nil)))
+	m := errorsafe.MustNew(errorsafe.Options{Logger: logger, GenerateRequestID: func() string { return "rid-2" }})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		logger.With("request_id", "app-7").InfoContext(r.Context(), "with")
+		logger.With("request_id", "app-8").WithGroup("g").InfoContext(r.Context(), "with, then a group")
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	out := buf.String()
+	if !strings.Contains(out, `"msg":"with","request_id":"app-7"}`) {
+		t.Errorf("record of a logger with a request_id: %s", out)
+	}
+	if !strings.Contains(out, `"msg":"with, then a group","request_id":"app-8","g":{"request_id":"rid-2"}}`) {
+		t.Errorf("record of a grouped logger: %s", out)
+	}
+}
