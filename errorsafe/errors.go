@@ -102,8 +102,12 @@ func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // and the access log carries it already (an error record would let any
 // client fill the error log). Headers the status requires
 // (WWW-Authenticate, Allow, Retry-After) are the caller's to set on w
-// first; a 503 without Retry-After gets Retry-After: 5. A nil err does
-// nothing.
+// first; a 503 without Retry-After gets Retry-After: 5. Representation
+// headers the handler set (Content-Disposition, ETag, …) are removed,
+// except that a w other than the one an errorsafe middleware passed on,
+// such as a compression middleware's, keeps Content-Encoding and leaves
+// Content-Length to net/http, as [net/http.Error] does: that writer may
+// encode the body. A nil err does nothing.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if err == nil {
 		return
@@ -131,7 +135,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		x.own.Store(true)
 		defer x.own.Store(false)
 	}
-	writeBody(w, status, renderProblem(status, public, id))
+	// Written to the exchange itself, the body goes out as it is;
+	// through another writer, it may be compressed (see writeBody).
+	writeBody(w, status, renderProblem(status, public, id), x == nil || w != http.ResponseWriter(x))
 }
 
 // alreadyAnswered reports whether err is, or wraps, the rejection reason

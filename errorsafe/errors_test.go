@@ -1,6 +1,8 @@
 package errorsafe_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -539,5 +541,83 @@ func TestNilErrorPointer(t *testing.T) {
 	var e *errorsafe.Error
 	if e.Error() != "errorsafe: 500 Internal Server Error" || e.Unwrap() != nil {
 		t.Errorf("nil *Error: %q, %v", e.Error(), e.Unwrap())
+	}
+}
+
+// gzipped compresses responses as the common compression middlewares do
+// (gorilla/handlers' CompressHandler): Content-Encoding set before the
+// handler runs, Content-Length dropped when the header is written, the
+// body compressed on its way out.
+func gzipped(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		gz := gzip.NewWriter(w)
+		defer gz.Close()
+		next.ServeHTTP(&gzipWriter{ResponseWriter: w, gz: gz}, r)
+	})
+}
+
+type gzipWriter struct {
+	http.ResponseWriter
+	gz *gzip.Writer
+}
+
+func (w *gzipWriter) WriteHeader(code int) {
+	w.Header().Del("Content-Length")
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *gzipWriter) Write(p []byte) (int, error) {
+	w.Header().Del("Content-Length")
+	return w.gz.Write(p)
+}
+
+// Found in review: WriteError removed Content-Encoding, as a
+// representation header of what the handler meant to send, and set
+// Content-Length, also when it wrote through a compressing writer: behind
+// a compression middleware (inside errorsafe, where it belongs) every
+// error went out gzipped and labelled as plain JSON, which no client can
+// read (net/http.Error was changed the same way in Go 1.23's release
+// candidates and changed back for this, go.dev/issue/66343). A writer
+// other than errorsafe's own keeps Content-Encoding, and the length is
+// left to net/http.
+func TestWriteErrorThroughACompressingWriter(t *testing.T) {
+	m, _ := newLogged(t, errorsafe.Options{})
+	fail := errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return &errorsafe.Error{Status: http.StatusNotFound, Public: "No such invoice."}
+	})
+	for name, h := range map[string]http.Handler{
+		"inside errorsafe":  m.Handler(gzipped(fail)),
+		"without errorsafe": gzipped(fail),
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			req, _ := http.NewRequest("GET", srv.URL, nil)
+			req.Header.Set("Accept-Encoding", "gzip") // set here: the client leaves the body compressed
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			raw, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatalf("reading the body: %v", err)
+			}
+			if resp.StatusCode != 404 || resp.Header.Get("Content-Encoding") != "gzip" {
+				t.Fatalf("%d, Content-Encoding %q, body %q", resp.StatusCode, resp.Header.Get("Content-Encoding"), raw)
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := problemBody(t, body); p["detail"] != "No such invoice." {
+				t.Errorf("problem %v", p)
+			}
+		})
 	}
 }

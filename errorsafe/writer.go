@@ -412,7 +412,7 @@ func (x *exchange) writeProblem(status int, detail string) {
 	body := renderProblem(status, detail, x.id)
 	x.status = status
 	x.wroteHeader.Store(true)
-	writeBody(x.w, status, body)
+	writeBody(x.w, status, body, false)
 	x.bytes += int64(len(body))
 }
 
@@ -490,10 +490,20 @@ func renderProblem(status int, detail, id string) []byte {
 // Retry-After, WWW-Authenticate, Vary, security headers, the request ID)
 // are kept. A 503 without Retry-After gets Retry-After: 5, the delay of
 // the other 503s of httpguard.
-func writeBody(w http.ResponseWriter, status int, body []byte) {
+//
+// When through is set, w is not known to write the body as it is: it may
+// be a compression middleware's writer, which set Content-Encoding before
+// the handler ran and compresses what it is given. Content-Encoding is
+// then kept and Content-Length left to net/http, as net/http.Error does
+// (go.dev/issue/66343). (Found in review: a problem written by WriteError
+// behind such a middleware went out compressed and labelled as plain
+// JSON.)
+func writeBody(w http.ResponseWriter, status int, body []byte, through bool) {
 	h := w.Header()
 	for _, k := range dropOnReplace {
-		delete(h, k)
+		if !through || k != "Content-Encoding" {
+			delete(h, k)
+		}
 	}
 	dropTrailers(h)
 	// One slot more only for the Retry-After a 503 may need: a fifth
@@ -512,11 +522,15 @@ func writeBody(w http.ResponseWriter, status int, body []byte) {
 	vals[0] = problem.ContentType
 	vals[1] = "no-store"
 	vals[2] = "nosniff"
-	vals[3] = strconv.Itoa(len(body))
 	h["Content-Type"] = vals[0:1:1]
 	h["Cache-Control"] = vals[1:2:2]
 	h["X-Content-Type-Options"] = vals[2:3:3]
-	h["Content-Length"] = vals[3:4:4]
+	if through {
+		delete(h, "Content-Length")
+	} else {
+		vals[3] = strconv.Itoa(len(body))
+		h["Content-Length"] = vals[3:4:4]
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
