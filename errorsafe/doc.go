@@ -44,6 +44,9 @@
 // connection is aborted with [net/http.ErrAbortHandler] and the client
 // sees a failed transfer rather than a truncated body it might trust. A
 // panic with [net/http.ErrAbortHandler] is passed on to net/http untouched.
+// Only panics on the request's goroutine can be recovered: one in a
+// goroutine the handler started ends the program, as Go makes every
+// unrecovered panic do; such a goroutine needs its own recover.
 //
 // # Errors from handlers
 //

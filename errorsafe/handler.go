@@ -61,7 +61,8 @@ func (m *Middleware) Handler(next http.Handler) http.Handler { return m.wrap(nex
 // [net/http.ErrAbortHandler], since the only alternative is a corrupt
 // response. A panic with [net/http.ErrAbortHandler] itself is not
 // recovered: net/http handles it. The panic value never reaches the
-// client.
+// client. A panic in a goroutine next started is not on the request's
+// goroutine and cannot be recovered here.
 //
 // Recover panics if next is nil.
 func (m *Middleware) Recover(next http.Handler) http.Handler { return m.wrap(next, fRecover) }
