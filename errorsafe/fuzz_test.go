@@ -260,7 +260,7 @@ func sensitiveHeaderName(canon string) bool {
 		return true
 	}
 	lower := strings.ToLower(canon)
-	for _, w := range []string{"auth", "token", "secret", "key", "passw", "session", "cookie", "credential", "signature", "jwt", "assertion", "dpop", "oidc"} {
+	for _, w := range []string{"auth", "token", "secret", "key", "passw", "session", "cookie", "credential", "signature", "jwt", "assertion", "dpop", "oidc", "otp", "mfa", "passcode"} {
 		if strings.Contains(lower, w) {
 			return true
 		}
