@@ -138,7 +138,7 @@
 // values holding a query or fragment with such an item (a return
 // address "next=/reset?token=…"), and the userinfo of URLs in values (see [Middleware.RedactQuery] for
 // the rules). The userinfo, query and fragment of URL headers such as
-// Referer are redacted too. Bodies and forms are never logged; use
+// Referer and X-Forwarded-Uri are redacted too. Bodies and forms are never logged; use
 // [Middleware.RedactValues] to log a form yourself.
 //
 // Logged text is bounded: the path and the query to 1024 bytes, header

@@ -101,9 +101,11 @@ type Options struct {
 
 	// LogHeaders names request headers to add to each access log record,
 	// under the group "headers". Values of sensitive headers, and values
-	// holding a JWT, are redacted; Referer, Origin and Location have their
-	// query and credentials redacted; every value is truncated to 256
-	// bytes.
+	// holding a JWT, are redacted; URL headers (Referer, Origin, Location,
+	// and the request target a proxy forwards in X-Forwarded-Uri,
+	// X-Original-Uri and the like, see [Middleware.RedactHeader]) have
+	// their query and credentials redacted; every value is truncated to
+	// 256 bytes.
 	// Default: none (User-Agent is always logged, as "user_agent", cut
 	// and redacted like the value of a header listed here).
 	LogHeaders []string

@@ -51,12 +51,21 @@ const (
 	hdrURL
 )
 
-// urlHeaders carry URLs whose query and credentials are redacted.
+// urlHeaders carry URLs whose query and credentials are redacted: the
+// standard ones, and the request target a proxy forwards, query included
+// (Traefik's and nginx's forward authentication, IIS rewrites, Envoy).
+// (Found in review: those were logged as plain values, so a secret the
+// request's own query had redacted was logged in clear.)
 var urlHeaders = map[string]bool{
-	"Referer":          true,
-	"Origin":           true,
-	"Location":         true,
-	"Content-Location": true,
+	"Referer":               true,
+	"Origin":                true,
+	"Location":              true,
+	"Content-Location":      true,
+	"X-Forwarded-Uri":       true,
+	"X-Original-Uri":        true,
+	"X-Original-Url":        true,
+	"X-Rewrite-Url":         true,
+	"X-Envoy-Original-Path": true,
 }
 
 // defaultRedactParams are parameter names redacted on exact match of
@@ -181,8 +190,10 @@ func (m *Middleware) RedactURL(u string) string { return m.conf().redactURL(u) }
 
 // RedactHeader returns the value of request header name as the access log
 // would write it: [Redacted] for a sensitive header (see
-// [Options.RedactHeaders]), a redacted URL for Referer, Origin, Location
-// and Content-Location, otherwise [Redacted] if the value holds a JWT (a
+// [Options.RedactHeaders]), a redacted URL (see [Middleware.RedactURL])
+// for Referer, Origin, Location, Content-Location and the forwarded
+// request targets X-Forwarded-Uri, X-Original-Uri, X-Original-Url,
+// X-Rewrite-Url and X-Envoy-Original-Path, otherwise [Redacted] if the value holds a JWT (a
 // word starting with "eyJ", as in "Bearer eyJ…") and else the value cut
 // to 256 bytes. Bidirectional controls in the result are replaced by
 // U+FFFD.
@@ -386,7 +397,9 @@ func (c *config) anySensitive(raw string) bool {
 func (c *config) redactItem(item string) (name, value string, changed bool) {
 	k, v, ok := strings.Cut(item, "=")
 	if !ok {
-		if len(item) > maxBareItem {
+		// A short item can still hold base64 JSON after an escaped "="
+		// ("state%3DeyJ…"), as a plain header can (see hasJWT).
+		if len(item) > maxBareItem || hasJWT(item) {
 			return "", Redacted, true
 		}
 		return "", item, false

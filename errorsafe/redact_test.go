@@ -100,6 +100,7 @@ var redactQueryCases = []struct {
 		"next=[REDACTED]&back=[REDACTED]&u=[REDACTED]&r=[REDACTED]&a=[REDACTED]"},
 	{"a query or fragment in a value without a secret is kept", "next=/search?q=go%3F&u=https%3A%2F%2Fh%2Fx%3Fpage%3D2%23top&q=why?",
 		"next=/search?q=go%3F&u=https%3A%2F%2Fh%2Fx%3Fpage%3D2%23top&q=why?"},
+	{"base64 JSON after an escaped = in a short bare item is redacted", "a=1&state%3DeyJ1c2VyIjoi&b", "a=1&[REDACTED]&b"},
 	{"URL values without userinfo are kept", "redirect_uri=https%3A%2F%2Fapp.example%2Fcb&next=https://h/x?e=a@b&email=a%40b.example",
 		"redirect_uri=https%3A%2F%2Fapp.example%2Fcb&next=https://h/x?e=a@b&email=a%40b.example"},
 }
@@ -283,9 +284,11 @@ func TestRedactHeaderJWT(t *testing.T) {
 		{"a percent-encoded JWT", "X-Upstream", "%65yJhbGciOi", errorsafe.Redacted},
 		// Base64 JSON without the ".eyJ" of a JWT's claims, after an
 		// encoded "=" or space, in a header that carries an encoded URL.
-		{"base64 JSON after an encoded separator", "X-Original-Uri", "/cb?state%3DeyJ1c2VyIjoiYWxpY2UifQ", errorsafe.Redacted},
+		{"base64 JSON after an encoded separator", "X-Upstream-Target", "/cb?state%3DeyJ1c2VyIjoiYWxpY2UifQ", errorsafe.Redacted},
+		{"base64 JSON after an encoded separator in a forwarded target's query", "X-Original-Uri", "/cb?state%3DeyJ1c2VyIjoiYWxpY2UifQ", "/cb?[REDACTED]"},
 		{"base64 JSON after an encoded space", "X-Forwarded-Creds", "Bearer%20eyJ1c2VyIjoiYWxpY2UifQ", errorsafe.Redacted},
-		{"encoded base64 JSON after an encoded separator", "X-Original-Uri", "/cb?t%3d%65yJhbGciOi", errorsafe.Redacted},
+		{"encoded base64 JSON after an encoded separator", "X-Upstream-Target", "/cb?t%3d%65yJhbGciOi", errorsafe.Redacted},
+		{"encoded base64 JSON after an encoded separator in a forwarded target's query", "X-Original-Uri", "/cb?t%3d%65yJhbGciOi", "/cb?[REDACTED]"},
 		{"eyJ after an encoded base64 byte is kept", "X-Checksum", "AA%2BeyJ", "AA%2BeyJ"},
 		{"eyJ inside a word is kept", "X-Checksum", "AAAeyJ", "AAAeyJ"},
 		{"a plain value is kept", "Accept-Language", "en-GB, eyes", "en-GB, eyes"},
@@ -320,6 +323,15 @@ func TestRedactHeader(t *testing.T) {
 		{"an MFA header is redacted", "X-Mfa-Code", "123456", errorsafe.Redacted},
 		{"a passcode header is redacted", "X-Passcode", "1234", errorsafe.Redacted},
 		{"Referer has its query redacted", "Referer", "https://a/?token=x", "https://a/?token=[REDACTED]"},
+		// Found in review: the request target a proxy forwards (Traefik's
+		// and nginx's forward authentication, IIS rewrites, Envoy) was
+		// logged as a plain value, query secrets included, though the
+		// same query in the request line is redacted.
+		{"X-Forwarded-Uri has its query redacted", "X-Forwarded-Uri", "/cb?code=abc&page=2", "/cb?code=[REDACTED]&page=2"},
+		{"X-Original-Uri has its query redacted", "X-Original-URI", "/reset?token=abc", "/reset?token=[REDACTED]"},
+		{"X-Original-Url has its query redacted", "X-Original-URL", "https://h/x?password=abc", "https://h/x?password=[REDACTED]"},
+		{"X-Rewrite-Url has its query redacted", "X-Rewrite-URL", "/x?api_key=abc", "/x?api_key=[REDACTED]"},
+		{"X-Envoy-Original-Path has its query redacted", "X-Envoy-Original-Path", "/x?access_token=abc#f", "/x?access_token=[REDACTED]#[REDACTED]"},
 		{"Accept is kept", "Accept", "text/html", "text/html"},
 		{"a long value is cut", "X-Long", strings.Repeat("v", 300), strings.Repeat("v", 256)},
 		// Found in review: bidi controls reordered log lines.
