@@ -12,6 +12,8 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
 const (
@@ -138,7 +140,9 @@ func keptFromSharedCaches(lines []string) bool {
 			var d string
 			d, line, _ = strings.Cut(line, ",")
 			d = strings.TrimSpace(d)
-			if strings.EqualFold(d, "private") || strings.EqualFold(d, "no-store") {
+			// ASCII case only: strings.EqualFold took "no-\u017ftore", with a
+			// long s, for no-store, which no cache does.
+			if httptoken.EqualFold(d, "private") || httptoken.EqualFold(d, "no-store") {
 				return true
 			}
 		}

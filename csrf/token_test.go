@@ -579,6 +579,9 @@ func TestTokenCookieResponseIsNeverSharedCacheable(t *testing.T) {
 		{"NO-STORE", "NO-STORE"},
 		{`private="X-Foo", max-age=600`, "private"},
 		{`private="Set-Cookie"`, "private"},
+		// A long s (U+017F) is not an s to a cache: strings.EqualFold
+		// folded "no-\u017ftore" into no-store, and the public response kept.
+		{"public, no-\u017ftore", "private"},
 	} {
 		t.Run(tt.outer, func(t *testing.T) {
 			outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
