@@ -720,6 +720,14 @@ func TestNewRejectsUnsafeOrMalformedOptions(t *testing.T) {
 		{"MaxAge with DisablePreflightCache", with(func(o *cors.Options) { o.DisablePreflightCache = true }), []error{cors.ErrConflict}},
 		{"a preflight status outside 2xx", with(func(o *cors.Options) { o.PreflightStatus = 403 }), []error{cors.ErrInvalidPreflightStatus}},
 		{"a preflight status of 300", with(func(o *cors.Options) { o.PreflightStatus = 300 }), []error{cors.ErrInvalidPreflightStatus}},
+		// Both are options of a preflight answered here, which
+		// OptionsPassthrough leaves to the next handler: they were
+		// silently never used.
+		{"OnReject with OptionsPassthrough", with(func(o *cors.Options) {
+			o.OptionsPassthrough = true
+			o.OnReject = func(w http.ResponseWriter, r *http.Request, err error) { w.WriteHeader(http.StatusTeapot) }
+		}), []error{cors.ErrConflict}},
+		{"PreflightStatus with OptionsPassthrough", with(func(o *cors.Options) { o.OptionsPassthrough, o.PreflightStatus = true, 200 }), []error{cors.ErrConflict}},
 		{"every problem is reported at once",
 			cors.Options{AllowedOrigins: []string{"*", "null", "https://a.test/"}, AllowCredentials: true, MaxAge: -1},
 			[]error{cors.ErrWildcardCredentials, cors.ErrNullOrigin, cors.ErrInvalidOrigin, cors.ErrConflict, cors.ErrInvalidMaxAge}},

@@ -140,11 +140,14 @@ type Options struct {
 	// OptionsPassthrough passes every preflight to the next handler after
 	// setting the CORS headers (or none, for a failed preflight) instead
 	// of answering it. Use it only when the next handler answers OPTIONS
-	// itself. Default: false, preflights are answered here.
+	// itself. PreflightStatus and OnReject, which apply to preflights
+	// answered here, are errors with it. Default: false, preflights are
+	// answered here.
 	OptionsPassthrough bool
 
 	// PreflightStatus is the status of a successful preflight answered
-	// here, 200 to 299. Default: 204 No Content.
+	// here, 200 to 299; an error with OptionsPassthrough. Default: 204 No
+	// Content.
 	PreflightStatus int
 
 	// OnReject writes the response to a failed preflight. err wraps one of
@@ -158,6 +161,8 @@ type Options struct {
 	// is recorded for the access log before OnReject is called, too.
 	// OnReject must write a response: if it writes nothing, net/http
 	// answers 200 with an empty body, which a client takes for success.
+	// It is an error with OptionsPassthrough, which passes failed
+	// preflights to the next handler.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
 }
 
@@ -185,7 +190,9 @@ var (
 	ErrInvalidMaxAge = errors.New("cors: invalid MaxAge")
 	// ErrInvalidPreflightStatus: PreflightStatus is not a 2xx status.
 	ErrInvalidPreflightStatus = errors.New("cors: invalid PreflightStatus")
-	// ErrConflict: options contradict each other.
+	// ErrConflict: options contradict each other, or one is never used
+	// with another (AllowOriginFunc with "*", OnReject or PreflightStatus
+	// with OptionsPassthrough).
 	ErrConflict = errors.New("cors: conflicting options")
 )
 
@@ -418,6 +425,16 @@ func New(o Options) (*Middleware, error) {
 			bad("PreflightStatus", strconv.Itoa(o.PreflightStatus), ErrInvalidPreflightStatus, "must be between 200 and 299")
 		}
 		m.preflightStatus = o.PreflightStatus
+	}
+	if o.OptionsPassthrough {
+		// Options of a preflight answered here, never used when the next
+		// handler answers it, as AllowOriginFunc is never asked with "*".
+		if o.OnReject != nil {
+			bad("OnReject", "", ErrConflict, "failed preflights reach the next handler with OptionsPassthrough, and actual requests are never rejected")
+		}
+		if o.PreflightStatus != 0 {
+			bad("PreflightStatus", strconv.Itoa(o.PreflightStatus), ErrConflict, "the next handler answers preflights with OptionsPassthrough")
+		}
 	}
 
 	if len(errs) > 0 {
