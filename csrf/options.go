@@ -105,10 +105,12 @@ type Options struct {
 // Exemption is one route that skips cross-origin checks.
 type Exemption struct {
 	// Pattern is "[METHOD ]/path", such as "POST /webhooks/stripe". The
-	// path must be clean and contain no '%', '?', '#', '{', space, nor an
-	// ASCII character net/url escapes ('*', '!', '(', '|', …), which
-	// requests would carry unescaped and so never match; without a
-	// method, every method matches.
+	// method is an upper-case token, compared byte for byte with the
+	// request's, as ServeMux compares it; without a method, every method
+	// matches. The path must be clean, with no trailing slash but for "/",
+	// and contain no '%', '?', '#', '{', '}', space or tab, nor an ASCII
+	// character net/url escapes ('*', '!', '(', '|', …), which requests
+	// would carry unescaped and so never match.
 	Pattern string
 	// Reason says why the route must accept cross-site requests. It is
 	// required, for review.
