@@ -107,8 +107,15 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		// cross-site top-level POST arrives without the SameSite=Lax
 		// cookie, and a cookie on its response would replace the
 		// victim's, as on a rejection.
-		if st != nil && st.newCookie() && (isSafe(r) || !m.isExempt(r)) {
-			m.tokens.issueCookie(w, st)
+		if st != nil {
+			safe := isSafe(r)
+			exempt := !safe && m.isExempt(r)
+			if st.newCookie() && !exempt {
+				m.tokens.issueCookie(w, st)
+			}
+			if !safe && !exempt {
+				m.takeField(r, st)
+			}
 		}
 		next.ServeHTTP(w, r)
 	})

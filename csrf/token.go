@@ -1,6 +1,7 @@
 package csrf
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -12,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/httpguard/httpguard/internal/httptoken"
 )
@@ -236,10 +238,38 @@ func (m *Middleware) sentToken(r *http.Request, st *tokenState) (string, error) 
 	if st.formRead {
 		return st.formToken, st.formErr
 	}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct != "application/x-www-form-urlencoded" && ct != "multipart/form-data" {
+	ct := formType(r)
+	if ct == "" {
 		return "", ErrTokenMissing
 	}
+	if err := m.readForm(r, st, ct); err != nil {
+		return "", err
+	}
+	return st.formToken, st.formErr
+}
+
+// formType returns the media type of r's body if it is a form the token
+// field can be in, else "".
+func formType(r *http.Request) string {
+	v := strings.TrimLeftFunc(r.Header.Get("Content-Type"), unicode.IsSpace)
+	if !httptoken.HasPrefixFold(v, "application/x-www-form-urlencoded") && !httptoken.HasPrefixFold(v, "multipart/form-data") {
+		// Not a form, without the allocations of ParseMediaType (a JSON
+		// body with the token in the header).
+		return ""
+	}
+	ct, _, _ := mime.ParseMediaType(v)
+	if ct != "application/x-www-form-urlencoded" && ct != "multipart/form-data" {
+		return ""
+	}
+	return ct
+}
+
+// readForm parses the form of r, whose media type is ct, reading at most
+// MaxFormBytes of the body, and takes the token field out of it into st.
+// Its error is [ErrFormTooLarge], or [ErrTokenMissing] when the form could
+// not be parsed.
+func (m *Middleware) readForm(r *http.Request, st *tokenState, ct string) error {
+	tc := m.tokens
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(nil, r.Body, tc.maxForm)
 	}
@@ -252,24 +282,85 @@ func (m *Middleware) sentToken(r *http.Request, st *tokenState) (string, error) 
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return "", ErrFormTooLarge
+			return ErrFormTooLarge
 		}
-		return "", ErrTokenMissing // the field could not be read
+		return ErrTokenMissing // the field could not be read
 	}
 	v := r.PostForm[tc.fieldName]
 	// The field is this middleware's own: once read, it is taken out of
 	// the parsed form, so that the handler's form holds only its own
 	// fields and a strict decoder (sanitize.DecodeForm) does not refuse
 	// it as unknown. What was read is kept for a later Check.
+	tc.deleteField(r)
+	st.formToken, st.formErr = oneToken(v)
+	st.formRead = true
+	return nil
+}
+
+// takeField takes the token field out of the form of an unsafe request
+// that passed without the middleware reading it there: one that needed
+// no token (a current browser's, without Always) or sent it in the
+// header. A form rendered with [TemplateField] carries the field
+// whatever the client, and a strict decoder (sanitize.DecodeForm) refuses
+// it as unknown (found in review: such forms failed with 400 in every
+// current browser and passed in old ones). The body is read only when
+// its Content-Length is known and at most MaxFormBytes, so a larger
+// upload reaches the handler untouched, and it is given back to r.Body
+// as it was sent; a form that does not parse is left for the handler to
+// parse, and fail on, itself.
+func (m *Middleware) takeField(r *http.Request, st *tokenState) {
+	if st.formRead {
+		return
+	}
+	ct := formType(r)
+	if ct == "" {
+		return
+	}
+	if r.PostForm != nil || r.MultipartForm != nil {
+		// Parsed further out (a method override reading a form field):
+		// the body is consumed, the parsed form is what the handler sees.
+		m.tokens.deleteField(r)
+		return
+	}
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength <= 0 || r.ContentLength > m.tokens.maxForm {
+		return
+	}
+	body := r.Body
+	buf, err := io.ReadAll(io.LimitReader(body, r.ContentLength))
+	restore := func() {
+		var rd io.Reader = bytes.NewReader(buf)
+		if err != nil {
+			rd = io.MultiReader(rd, errReader{err})
+		}
+		r.Body = readCloser{rd, body}
+	}
+	restore()
+	if err != nil {
+		return
+	}
+	if m.readForm(r, st, ct) != nil {
+		r.Form, r.PostForm, r.MultipartForm = nil, nil, nil
+	}
+	restore()
+}
+
+// deleteField takes the token field out of r's parsed form.
+func (tc *tokenConfig) deleteField(r *http.Request) {
 	delete(r.PostForm, tc.fieldName)
 	delete(r.Form, tc.fieldName)
 	if r.MultipartForm != nil {
 		delete(r.MultipartForm.Value, tc.fieldName)
 	}
-	st.formToken, st.formErr = oneToken(v)
-	st.formRead = true
-	return st.formToken, st.formErr
 }
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // oneToken returns the single token among the values of a header or form
 // field. No value, or one empty value (a template that rendered no token),

@@ -892,6 +892,96 @@ func TestTokenFieldIsTakenOutOfTheForm(t *testing.T) {
 	}
 }
 
+// TestTokenFieldIsTakenOutOfTheFormOfACurrentBrowser: a form rendered
+// with TemplateField is posted by current browsers too, with
+// Sec-Fetch-Site, when no token is needed (Always false), and a script
+// may send the form with the token in the header as well. The middleware
+// read the token field only when it needed it from the form, so such a
+// post reached the handler with the field in its form, and a strict
+// decoder (sanitize.DecodeForm) refused it as unknown: the form worked in
+// old browsers and failed with 400 in every current one. The body stays
+// readable as sent, a form that does not parse fails in the handler as
+// before, and a body over MaxFormBytes is not read.
+func TestTokenFieldIsTakenOutOfTheFormOfACurrentBrowser(t *testing.T) {
+	type transfer struct {
+		Amount int `form:"amount"`
+	}
+	for _, tt := range []struct {
+		name   string
+		opts   csrf.TokenOptions
+		multi  bool
+		header bool
+		raw    bool // the body is given back to r.Body
+	}{
+		{"no token needed", csrf.TokenOptions{Key: key1}, false, false, true},
+		{"no token needed, multipart", csrf.TokenOptions{Key: key1}, true, false, true},
+		{"the token in the header too, Always", csrf.TokenOptions{Key: key1, Always: true}, false, true, true},
+		// Read as before: FieldName says the body is then consumed.
+		{"the token in the form, Always", csrf.TokenOptions{Key: key1, Always: true}, false, false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := csrf.MustNew(csrf.Options{Tokens: &tt.opts})
+			var got transfer
+			var decodeErr error
+			var form url.Values
+			var raw string
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodGet {
+					_, _ = io.WriteString(w, csrf.Token(r))
+					return
+				}
+				if tt.multi {
+					_ = r.ParseMultipartForm(1 << 20)
+				} else {
+					got, decodeErr = sanitize.DecodeForm[transfer](nil, w, r)
+				}
+				form = r.PostForm
+				b, _ := io.ReadAll(r.Body)
+				raw = string(b)
+			}))
+			ts := &tokenServer{h: h}
+			tok, c := ts.get(t)
+			r := formPost(t, c, tt.multi, url.Values{"csrf_token": {tok}, "amount": {"10"}})
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
+			if tt.header {
+				r.Header.Set("X-CSRF-Token", tok)
+			}
+			code, _, _ := ts.do(r)
+			if code != http.StatusOK || decodeErr != nil || !tt.multi && got.Amount != 10 {
+				t.Errorf("status %d, DecodeForm = %+v, %v; want 200 and {10}", code, got, decodeErr)
+			}
+			if _, ok := form["csrf_token"]; ok || form.Get("amount") != "10" {
+				t.Errorf("the handler's form is %v, want amount without csrf_token", form)
+			}
+			if tt.raw != strings.Contains(raw, "amount") {
+				t.Errorf("the handler read the body %q; want it as sent: %v", raw, tt.raw)
+			}
+		})
+	}
+	m := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1, MaxFormBytes: 64}})
+	for _, tt := range []struct{ name, body string }{
+		{"a form that does not parse", "amount=10&csrf_token=%zz"},
+		{"a form over MaxFormBytes", "amount=10&csrf_token=" + strings.Repeat("x", 100)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var parseErr error
+			var n int
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				parseErr = r.ParseForm()
+				n = len(r.PostForm)
+			}))
+			r := httptest.NewRequest("POST", "https://example.com/", strings.NewReader(tt.body))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			want, wantErr := url.ParseQuery(tt.body)
+			if (parseErr == nil) != (wantErr == nil) || n != len(want) {
+				t.Errorf("the handler's ParseForm = %v with %d fields, want %v with %d as sent", parseErr, n, wantErr, len(want))
+			}
+		})
+	}
+}
+
 // TestCheckInsideTheHandlerAfterTheTokenFieldWasRead: Check is meant to
 // run inside the middleware's handler, and a second Check of the same
 // request (a handler that asks again, a sub-router with the same
