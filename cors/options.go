@@ -210,7 +210,9 @@ type OptionError struct {
 	Err error
 }
 
-// Error returns "cors: Options.Field: "value": reason".
+// Error returns "cors: Options.Field: "value": problem: reason", where
+// problem is the sentinel's text ("invalid origin"); the value, when
+// empty, and the reason, when empty, are left out.
 func (e *OptionError) Error() string {
 	msg := strings.TrimPrefix(e.Err.Error(), "cors: ")
 	s := "cors: Options." + e.Field

@@ -257,7 +257,9 @@ var (
 // OptionError describes one invalid field of [Options]. Value is the
 // offending configured value.
 type OptionError struct {
-	// Field is the name of the Options field, such as "AllowedOrigins".
+	// Field is the name of the Options field, such as "TrustedOrigins",
+	// with the index of an Exempt entry ("Exempt[2]") and the path of a
+	// TokenOptions field ("Tokens.Key", "Tokens.PreviousKeys[0]").
 	Field string
 	// Value is the offending configured value, or "" when the problem is
 	// the field as a whole.
@@ -268,7 +270,9 @@ type OptionError struct {
 	Err error
 }
 
-// Error returns "csrf: Options.Field: "value": reason".
+// Error returns "csrf: Options.Field: "value": problem: reason", where
+// problem is the sentinel's text ("invalid exemption"); the value, when
+// empty, and the reason, when empty, are left out.
 func (e *OptionError) Error() string {
 	s := "csrf: Options." + e.Field
 	if e.Value != "" {
