@@ -250,7 +250,10 @@ var (
 	// ErrInvalidExemption: an exemption has no reason, or its pattern is
 	// not a clean literal path.
 	ErrInvalidExemption = errors.New("csrf: invalid exemption")
-	// ErrInvalidTokenOptions: a key is too short, or a name is invalid.
+	// ErrInvalidTokenOptions: a key is shorter than 32 bytes or all zero
+	// bytes, a cookie, field or header name is invalid, MaxFormBytes is
+	// negative, or DangerouslyAllowInsecureCookie is set with Partitioned
+	// or a "__Host-" or "__Secure-" CookieName.
 	ErrInvalidTokenOptions = errors.New("csrf: invalid token options")
 )
 
