@@ -234,10 +234,12 @@ type TokenOptions struct {
 	// HeaderName is the request header read for the token before the
 	// form. Default: "X-CSRF-Token".
 	HeaderName string
-	// MaxFormBytes bounds the body read to find the form field. Default:
-	// 1 MiB; larger bodies are rejected without a token from the header,
-	// with [ErrFormTooLarge] (413 by default): the field could not be
-	// read.
+	// MaxFormBytes bounds the body read to find the form field. A request
+	// that needs a token (see Always) and sends none in the header is
+	// rejected with [ErrFormTooLarge] (413 by default) when its form body
+	// is larger: the field could not be read. The bodies of other
+	// requests are not limited; a larger one is only not read (see
+	// FieldName). Default: 1 MiB.
 	MaxFormBytes int64
 }
 
