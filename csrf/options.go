@@ -222,12 +222,14 @@ type TokenOptions struct {
 	// handlers must read it through r.PostForm or r.FormValue (or
 	// sanitize.DecodeForm, which decodes the parsed form), not from
 	// r.Body; the token field itself is taken out of the parsed form once
-	// read. The form of an unsafe request that passes without the token
-	// being read from it (a current browser's without Always, or one with
-	// the token in the header) is parsed too, to take the field out,
-	// when its Content-Length is at most MaxFormBytes and its route is
-	// not exempt, and its body is then given back to r.Body as sent; a
-	// larger body, or one that does not parse, is left to the handler.
+	// read. The application/x-www-form-urlencoded form of an unsafe
+	// request that passes without the token being read from it (a
+	// current browser's without Always, or one with the token in the
+	// header) is parsed too, to take the field out, when its
+	// Content-Length is at most MaxFormBytes and its route is not exempt,
+	// and its body is then given back to r.Body as sent; a larger body,
+	// one that does not parse, and a multipart body (which a handler may
+	// stream with r.MultipartReader) are left to the handler.
 	// Tokens are never read from the query string, which leaks into logs
 	// and Referer. Default: "csrf_token".
 	FieldName string

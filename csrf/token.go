@@ -297,26 +297,29 @@ func (m *Middleware) readForm(r *http.Request, st *tokenState, ct string) error 
 	return nil
 }
 
-// takeField takes the token field out of the form of an unsafe request
-// that passed without the middleware reading it there: one that needed
-// no token (a current browser's, without Always) or sent it in the
-// header. A form rendered with [TemplateField] carries the field
+// takeField takes the token field out of the urlencoded form of an
+// unsafe request that passed without the middleware reading it there: one
+// that needed no token (a current browser's, without Always) or sent it in
+// the header. A form rendered with [TemplateField] carries the field
 // whatever the client, and a strict decoder (sanitize.DecodeForm) refuses
 // it as unknown (found in review: such forms failed with 400 in every
-// current browser and passed in old ones). The body is read only when
-// its Content-Length is known and at most MaxFormBytes, so a larger
-// upload reaches the handler untouched, and it is given back to r.Body
-// as it was sent; a form that does not parse is left for the handler to
-// parse, and fail on, itself.
+// current browser and passed in old ones). The body is read only when its
+// Content-Length is known and at most MaxFormBytes, so a larger one
+// reaches the handler untouched, and it is given back to r.Body as it was
+// sent; a form that does not parse is left for the handler to parse, and
+// fail on, itself.
 func (m *Middleware) takeField(r *http.Request, st *tokenState) {
 	if st.formRead {
 		return
 	}
+	// A multipart form is left as sent, for handlers that stream it with
+	// r.MultipartReader, which fails once the form is parsed; a strict
+	// form decoder (sanitize.DecodeForm) refuses multipart bodies anyway.
 	ct := formType(r)
-	if ct == "" {
+	if ct != "application/x-www-form-urlencoded" {
 		return
 	}
-	if r.PostForm != nil || r.MultipartForm != nil {
+	if r.PostForm != nil {
 		// Parsed further out (a method override reading a form field):
 		// the body is consumed, the parsed form is what the handler sees.
 		m.tokens.deleteField(r)
@@ -339,7 +342,7 @@ func (m *Middleware) takeField(r *http.Request, st *tokenState) {
 		return
 	}
 	if m.readForm(r, st, ct) != nil {
-		r.Form, r.PostForm, r.MultipartForm = nil, nil, nil
+		r.Form, r.PostForm = nil, nil
 	}
 	restore()
 }
