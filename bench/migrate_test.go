@@ -807,6 +807,7 @@ func rsCORSCases() []migCase {
 	out = append(out,
 		plain(rsCORSHeading, "PreflightStatus outside 2xx is an error", []string{"OptionsSuccessStatus"}, func(t *testing.T) {
 			refuses(t, cors.New, cors.Options{AllowedOrigins: []string{appOrigin}, PreflightStatus: 302}, cors.ErrInvalidPreflightStatus)
+			refuses(t, cors.New, cors.Options{AllowedOrigins: []string{appOrigin}, PreflightStatus: 200, OptionsPassthrough: true}, cors.ErrConflict)
 		}),
 		plain(rsCORSHeading, "MaxAge must be whole seconds up to 24h", []string{"MaxAge"}, func(t *testing.T) {
 			for _, d := range []time.Duration{1500 * time.Millisecond, 25 * time.Hour} {
