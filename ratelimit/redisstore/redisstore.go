@@ -130,8 +130,9 @@ type Options struct {
 // the same Redis and prefix. Each call is one script, run atomically in
 // one round trip (EVALSHA, or EVAL the first time), using Redis's clock so
 // the processes' clocks do not matter. Keys expire when their state has
-// fully decayed. Build it with [New]; the zero Store fails every call, even
-// with FailOpen. A Store is safe for concurrent use.
+// fully decayed. Build it with [New]; the zero Store, and a nil *Store
+// (what New returns with an error), fail every call, even with FailOpen. A
+// Store is safe for concurrent use.
 type Store struct {
 	client   redis.Scripter
 	prefix   string
@@ -191,7 +192,7 @@ var (
 )
 
 func (s *Store) run(ctx context.Context, mode, key string, q ratelimit.Quota) (ratelimit.Result, error) {
-	if s.client == nil {
+	if s == nil || s.client == nil {
 		return ratelimit.Result{}, errNotConfigured
 	}
 	interval := micros(q.Interval)

@@ -583,6 +583,33 @@ func TestZeroStoreFailsClosed(t *testing.T) {
 	}
 }
 
+// A nil *Store, what New returns with an error, fails every call as the
+// zero Store does, rather than panicking in every request of a limiter
+// given it (the error of New ignored).
+func TestNilStoreFailsClosed(t *testing.T) {
+	var s *redisstore.Store
+	ctx := context.Background()
+	q := ratelimit.Quota{Interval: time.Second, Burst: 1}
+	if _, err := s.Take(ctx, "k", q); err == nil {
+		t.Fatal("Take on a nil Store admitted a request")
+	}
+	if _, err := s.Peek(ctx, "k", q); err == nil {
+		t.Fatal("Peek on a nil Store succeeded")
+	}
+	if err := s.Reset(ctx, "k"); err == nil {
+		t.Fatal("Reset on a nil Store succeeded")
+	}
+	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}}, Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	lim.Handler(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503", rec.Code)
+	}
+}
+
 func BenchmarkStoreTake(b *testing.B) {
 	benchmarkStoreTake(b, &redis.Options{Addr: testenv.Redis(b)})
 }
