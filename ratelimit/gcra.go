@@ -5,12 +5,17 @@ import "time"
 // Quota is what a [Store] applies to one key: the generic cell rate
 // algorithm with one request admitted every Interval on average and at most
 // Burst admitted at once. [Limit] derives it from a rate per period.
+//
+// A valid Quota, the only kind a [MemoryStore] applies (it returns an
+// error for any other), has an Interval of at least one microsecond, a
+// Burst of 1 to 2^30, and Burst times Interval of at most 100 years: the
+// bounds [New] checks each [Limit] against.
 type Quota struct {
 	// Interval is the emission interval: the period divided by the rate.
 	// It must be at least one microsecond.
 	Interval time.Duration
 	// Burst is the number of requests a key that has been idle long enough
-	// may make at once. It must be at least 1.
+	// may make at once. It must be at least 1 and at most 2^30.
 	Burst int
 }
 
