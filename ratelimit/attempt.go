@@ -430,20 +430,27 @@ func (a *AttemptLimiter) Reserve(ctx context.Context, username string, ip netip.
 }
 
 // RecordFailure counts a failed attempt for username from ip, for the pair
-// and for the user. It belongs to the two-step protocol, Check then
-// RecordFailure after the verification, which admits concurrent attempts
-// beyond the budget (see "Concurrent attempts" on [AttemptLimiter]); it
-// is not part of package auth's contract. Never call it after
-// [AttemptLimiter.Reserve]: the reservation already counted the failure,
-// and it would be counted twice.
+// and, unless the network is known, for the user, as a reservation does.
+// It belongs to the two-step protocol, Check then RecordFailure after the
+// verification, which admits concurrent attempts beyond the budget (see
+// "Concurrent attempts" on [AttemptLimiter]); it is not part of package
+// auth's contract. Never call it after [AttemptLimiter.Reserve]: the
+// reservation already counted the failure, and it would be counted twice.
 func (a *AttemptLimiter) RecordFailure(ctx context.Context, username string, ip netip.Addr) error {
 	if a == nil || a.store == nil {
 		return errAttemptNotConfigured
 	}
-	pairKey, userKey, _ := a.keys(username, ip)
+	pairKey, userKey, knownKey := a.keys(username, ip)
 	_, err1 := a.store.Take(ctx, pairKey, a.pair)
-	_, err2 := a.users.Take(ctx, userKey, a.user)
-	if err := errors.Join(err1, err2); err != nil {
+	// A known network holds an entry that a Take would refuse. Found in
+	// review: the user was counted from a known network too, so an
+	// attacker sharing it locked the user out of every other network.
+	k, err2 := a.networks.Peek(ctx, knownKey, a.known)
+	var err3 error
+	if err2 != nil || k.Allowed {
+		_, err3 = a.users.Take(ctx, userKey, a.user)
+	}
+	if err := errors.Join(err1, err2, err3); err != nil {
 		return fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	return nil

@@ -339,6 +339,29 @@ func TestAttemptLimiterRecordFailureCountsTheUser(t *testing.T) {
 	}
 }
 
+// With the two-step protocol too, failures from a network where the user
+// logged in do not count toward the per-user cap: an attacker sharing
+// that network (an office NAT) could otherwise lock the user out of every
+// other network, which the per-user trade-off says it cannot.
+func TestAttemptLimiterRecordFailureFromAKnownNetworkSparesTheUser(t *testing.T) {
+	a, _ := newAttempts(t, ratelimit.AttemptOptions{MaxUserFailures: 3})
+	ctx := context.Background()
+	if _, err := a.Reserve(ctx, "alice", home); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RecordSuccess(ctx, "alice", home); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if err := a.RecordFailure(ctx, "alice", home); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Check(ctx, "alice", netip.MustParseAddr("192.0.2.7")); err != nil {
+		t.Fatalf("Check from another network after failures from a known one: %v", err)
+	}
+}
+
 // An IPv4-mapped IPv6 address is the IPv4 address it holds, as
 // Options.IPv4Prefix groups it: a caller passing one form or the other
 // counts for one pair (a mutation found no test of it; the Middleware's
