@@ -59,7 +59,9 @@ func BySubject() Key { return Key{kind: kindSubject} }
 // ByAPIKey keys by the value of the named request header, such as
 // "X-API-Key", hashed. Requests without it are keyed by client address as
 // with [ByIP]; values longer than 1024 bytes, which no API key is, share
-// one key.
+// one key. A bearer token can be that long (a JWT with many claims): every
+// client sending one would share that budget, so limit bearer tokens by
+// [BySubject] after the middleware that verifies them.
 //
 // The key is the credential as auth.APIKey reads it, so that one key it
 // accepts has one budget however it is spelled. On Authorization and
