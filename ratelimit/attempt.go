@@ -377,9 +377,11 @@ func (a *AttemptLimiter) Check(ctx context.Context, username string, ip netip.Ad
 //
 // A refusal returns an error wrapping [ErrLocked] (the pair has used its
 // MaxFailures) or [ErrUserLocked] (the user name has used its
-// MaxUserFailures and the network is not known), and how long to wait. A
-// store failure returns an error wrapping [ErrStore] and a retry of one
-// second: the attempt is refused (fail closed).
+// MaxUserFailures and the network is not known), and how long to wait:
+// after an ErrUserLocked that used the pair's last failure, at least until
+// the pair admits one more. A store failure returns an error wrapping
+// [ErrStore] and a retry of one second: the attempt is refused (fail
+// closed).
 //
 // Reserve looks at up to three keys, once each: whether the network is
 // known (a read), the pair (a Take: when it refuses, nothing is counted)
@@ -409,22 +411,30 @@ func (a *AttemptLimiter) Reserve(ctx context.Context, username string, ip netip.
 			return res.RetryAfter, ErrUserLocked
 		}
 	}
-	res, err := a.store.Take(ctx, pairKey, a.pair)
+	pair, err := a.store.Take(ctx, pairKey, a.pair)
 	if err != nil {
 		return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
 	}
-	if !res.Allowed {
-		return res.RetryAfter, ErrLocked
+	if !pair.Allowed {
+		return pair.RetryAfter, ErrLocked
 	}
 	if known {
 		return 0, nil
 	}
-	res, err = a.users.Take(ctx, userKey, a.user)
+	res, err := a.users.Take(ctx, userKey, a.user)
 	if err != nil {
 		return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	if !res.Allowed {
-		return res.RetryAfter, ErrUserLocked
+		retry := res.RetryAfter
+		if pair.Remaining == 0 {
+			// The pair counted this attempt and has none left: the
+			// next one waits for the pair too, until one interval of
+			// its debt has passed (found in review: the user's wait
+			// alone was returned, and a retry after it was locked).
+			retry = max(retry, pair.ResetAfter-time.Duration(a.pair.Burst-1)*a.pair.Interval)
+		}
+		return retry, ErrUserLocked
 	}
 	return 0, nil
 }

@@ -362,6 +362,29 @@ func TestAttemptLimiterRecordFailureFromAKnownNetworkSparesTheUser(t *testing.T)
 	}
 }
 
+// An attempt refused because the user name is locked still costs its
+// pair a failure; when that was the pair's last, the wait Reserve returns
+// covers the pair's lockout too, so that a client retrying after it is
+// not refused again at once.
+func TestAttemptLimiterUserLockRetryCoversThePairItExhausted(t *testing.T) {
+	a, clock := newAttempts(t, ratelimit.AttemptOptions{MaxFailures: 2, MaxUserFailures: 1})
+	ctx := context.Background()
+	if _, err := a.Reserve(ctx, "alice", attacker); err != nil {
+		t.Fatal(err)
+	}
+	var retry time.Duration
+	for range 2 {
+		var err error
+		if retry, err = a.Reserve(ctx, "alice", home); !errors.Is(err, ratelimit.ErrUserLocked) {
+			t.Fatalf("Reserve from a new network with the user locked: %v", err)
+		}
+	}
+	clock.Advance(retry)
+	if wait, err := a.Reserve(ctx, "alice", home); err != nil {
+		t.Fatalf("Reserve after the %v Reserve said to wait: %v (wait %v more)", retry, err, wait)
+	}
+}
+
 // An IPv4-mapped IPv6 address is the IPv4 address it holds, as
 // Options.IPv4Prefix groups it: a caller passing one form or the other
 // counts for one pair (a mutation found no test of it; the Middleware's
