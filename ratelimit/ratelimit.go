@@ -71,7 +71,8 @@ const (
 type Options struct {
 	// Limits are applied in order to every request; the first one that
 	// refuses it stops the evaluation, and limits before it have counted
-	// the request. Put the most selective limit (per address) first and
+	// the request (Retry-After covers their wait too when that used their
+	// last request). Put the most selective limit (per address) first and
 	// the global ceiling last. At least one is required, at most 16.
 	Limits []Limit
 
@@ -432,6 +433,17 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 		d.n++
 		if !res.Allowed {
 			d.retry, d.err, d.limited = res.RetryAfter, l.limited, true
+			// The limits before it have counted the request: one that
+			// has no request left makes the client wait too, until its
+			// debt is one interval short of the burst (found in review:
+			// Retry-After named the refusing limit's wait alone, and a
+			// retry after it was refused by the limit before).
+			for j := 0; j < i; j++ {
+				q := &m.limits[j].q
+				if w := d.reset[j] - time.Duration(q.Burst-1)*q.Interval; w > d.retry {
+					d.retry = w
+				}
+			}
 			return
 		}
 	}

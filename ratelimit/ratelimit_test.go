@@ -310,6 +310,42 @@ func TestSeveralLimitsOnOneRoute(t *testing.T) {
 	}
 }
 
+// A limit before the one that refuses a request has counted it: when that
+// used its last request, Retry-After covers its wait too, so that a
+// client retrying after it is not refused again at once, whichever store
+// serves the limits and whether or not the RateLimit fields are sent.
+func TestRetryAfterCoversTheLimitsThatCountedTheRefusal(t *testing.T) {
+	for _, headers := range []ratelimit.HeaderMode{ratelimit.HeadersAlways, ratelimit.HeadersOff} {
+		for _, store := range []string{"one MemoryStore", "another Store"} {
+			t.Run(fmt.Sprintf("headers=%d/%s", headers, store), func(t *testing.T) {
+				ms, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+				clock := newClock()
+				ratelimit.SetClock(ms, clock.Now)
+				o := ratelimit.Options{Headers: headers, Store: ms, Limits: []ratelimit.Limit{
+					{Name: "ip", Rate: 1, Period: time.Minute},
+					{Name: "all", Rate: 1, Period: time.Second, Key: ratelimit.Global()},
+				}}
+				if store == "another Store" {
+					o.Store = struct{ ratelimit.Store }{ms}
+				}
+				h := mustNew(t, o).Handler(okHandler)
+				if w := serve(h, request("192.0.2.1:1")); w.Code != http.StatusOK {
+					t.Fatalf("first client: %d", w.Code)
+				}
+				w := serve(h, request("192.0.2.2:1"))
+				if w.Code != http.StatusTooManyRequests {
+					t.Fatalf("second client: %d, want 429 from the global limit", w.Code)
+				}
+				secs, _ := strconv.Atoi(w.Header().Get("Retry-After"))
+				clock.Advance(time.Duration(secs) * time.Second)
+				if w := serve(h, request("192.0.2.2:1")); w.Code != http.StatusOK {
+					t.Fatalf("after Retry-After: %d, the retry was refused (Retry-After %d, RateLimit %q)", w.Code, secs, w.Header().Get("Ratelimit"))
+				}
+			})
+		}
+	}
+}
+
 // Options.Limits and the package doc say the first limit that refuses a
 // request stops the evaluation: the limits after it do not count it. An
 // address refused by its own limit spends nothing of the global ceiling,
