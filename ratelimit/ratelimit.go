@@ -12,14 +12,15 @@ import (
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
-// Errors. The error a [Middleware] passes to [Options.OnReject] wraps one
-// of ErrLimited, [ErrStore] or ErrNotConfigured; the errors from [New]
-// wrap ErrOption.
+// Errors. The error a [Middleware] passes to [Options.OnReject] wraps
+// ErrLimited or [ErrStore]; the errors from [New] wrap ErrOption.
 var (
 	// ErrLimited means a limit refused the request: 429 Too Many Requests.
 	ErrLimited = errors.New("ratelimit: rate limit exceeded")
-	// ErrNotConfigured means the Middleware was not built by New: it
-	// refuses every request with 500 rather than letting them through.
+	// ErrNotConfigured means a Middleware, [ConcurrencyLimiter],
+	// [AttemptLimiter] or [KeyLimiter] was not built by its constructor:
+	// it refuses everything rather than letting it through, a request
+	// with 500 (without calling any OnReject, which it does not have).
 	ErrNotConfigured = errors.New("ratelimit: middleware not built by New")
 	// ErrOption is wrapped by every configuration error.
 	ErrOption = errors.New("ratelimit: invalid option")
