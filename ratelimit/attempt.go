@@ -63,7 +63,9 @@ type AttemptOptions struct {
 	// processes check the same users, or each one grants its own budget;
 	// give its Redis a maxmemory-policy that does not evict keys
 	// (noeviction), or an attacker can evict the per-user counts and the
-	// known networks the same way.
+	// known networks the same way. The limiter fails closed only with a
+	// store that reports its failures: one that fails open (redisstore's
+	// FailOpen) admits every attempt, uncounted, while it cannot count.
 	Store Store
 
 	// MaxFailures is the number of failed attempts in a row for one user
