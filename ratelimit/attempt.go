@@ -166,7 +166,11 @@ type AttemptOptions struct {
 // new device waits for the attack to stop. An attacker sharing that
 // network (the same /64 or IPv4 address) gets the per-pair budget only,
 // and its failures do not count toward the per-user cap, so it cannot
-// lock the user out of other networks either.
+// lock the user out of other networks either. It can lock the user out
+// of that one, since a locked pair refuses the right password too
+// ([ErrLocked]), for one failure every Lockout: behind a carrier-grade
+// NAT, where thousands of subscribers share an IPv4 address, anyone
+// knowing a user name can keep that user out of the address.
 //
 // # Known networks
 //
