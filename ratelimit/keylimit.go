@@ -25,8 +25,8 @@ type KeyLimiterOptions struct {
 	// Burst is the number of calls a key may make at once after being
 	// idle. Default: Rate.
 	Burst int
-	// Store keeps the counts. Default: a new [MemoryStore] of
-	// [DefaultMaxKeys] keys, private to this limiter. Use a shared store
+	// Store keeps the counts. Default (nil, or a nil *MemoryStore): a new
+	// [MemoryStore] of [DefaultMaxKeys] keys, private to this limiter. Use a shared store
 	// (ratelimit/redisstore) when several processes limit the same keys,
 	// or each one grants its own budget. A store shared with other limits
 	// and limiters is safe: this limiter's keys never equal theirs (see
@@ -88,7 +88,7 @@ func NewKeyLimiter(o KeyLimiterOptions) (*KeyLimiter, error) {
 		failed: fmt.Errorf("%w (key limiter %q)", ErrStore, o.Name),
 		denied: &limitedError{msg: fmt.Sprintf("%v (key limiter %q)", ErrLimited, o.Name)},
 	}
-	if k.store == nil {
+	if ms, ok := k.store.(*MemoryStore); k.store == nil || ok && ms == nil {
 		k.store = newMemoryStoreOf(DefaultMaxKeys)
 	}
 	return k, nil

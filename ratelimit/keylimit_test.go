@@ -102,6 +102,21 @@ func TestKeyLimiterDefaultStore(t *testing.T) {
 	}
 }
 
+// A nil *MemoryStore, as a variable of that type left unset gives, means
+// the default store, as it does for a Middleware and an AttemptLimiter;
+// the limiter panicked on every call.
+func TestKeyLimiterNilMemoryStoreMeansTheDefault(t *testing.T) {
+	var store *ratelimit.MemoryStore
+	k := newKeyLimiter(t, ratelimit.KeyLimiterOptions{Name: "tokens", Rate: 1, Period: time.Hour, Store: store})
+	ctx := context.Background()
+	if _, err := k.Allow(ctx, "alice"); err != nil {
+		t.Fatalf("first call: %v", err)
+	}
+	if _, err := k.Allow(ctx, "alice"); !errors.Is(err, ratelimit.ErrLimited) {
+		t.Fatalf("second call: %v, want ErrLimited", err)
+	}
+}
+
 // Keys are "<name>:key:<key>", a key that is not a short token hashed;
 // they differ from every key of a Middleware's limits and of an
 // AttemptLimiter of the same name, so a shared store keeps the budgets
