@@ -202,15 +202,17 @@ type AttemptOptions struct {
 //
 // # Concurrent attempts
 //
-// Reserve takes the pair's count first: of any number of concurrent
-// reservations for one pair, at most MaxFailures are admitted (fewer when
-// the pair has failed before), whatever the store, since each [Store]
-// call is atomic for its key. It then takes the per-user count, unless the
-// network is known. When the per-user cap refuses, the pair has still
-// counted the attempt: an attempt refused because the user name is locked
-// costs its pair one failure, as a failure would have. Nothing is counted
-// when the pair refuses. Attempts that are refused cost the store one
-// round trip per key and no password verification.
+// Reserve reads the per-user count, unless the network is known, and
+// refuses a locked user name without counting anything. It then takes
+// the pair's count: of any number of concurrent reservations for one
+// pair, at most MaxFailures are admitted (fewer when the pair has failed
+// before), whatever the store, since each [Store] call is atomic for its
+// key. It then takes the per-user count, unless the network is known.
+// Nothing is counted when the pair refuses. Only when concurrent attempts
+// use the user name's last attempts between the read and the take does
+// the per-user cap refuse an attempt its pair has counted, as a failure.
+// Attempts that are refused cost the store one round trip per key and no
+// password verification.
 //
 // [AttemptLimiter.RecordFailure] is the older, two-step protocol (Check,
 // verify, then record): attempts that pass Check before any failure is
@@ -389,15 +391,14 @@ func (a *AttemptLimiter) Check(ctx context.Context, username string, ip netip.Ad
 // [ErrStore] and a retry of one second: the attempt is refused (fail
 // closed).
 //
-// Reserve looks at up to three keys, once each: whether the network is
-// known (a read), the pair (a Take: when it refuses, nothing is counted)
-// and, from a network that is not known, the user name (a Take; see
-// "Concurrent attempts" on [AttemptLimiter] for what a refusal there
-// costs the pair). From a known network the per-user count is neither
-// taken nor, unless [AttemptOptions.DisableKnownNetworks] is set,
-// consulted; with it set, it is read and a locked user name is refused
-// before the pair is counted. With a Redis store that is up to three
-// round trips.
+// Reserve looks at up to three keys: whether the network is known (a
+// read), the user name (a read: a locked one is refused before anything
+// is counted), the pair (a Take: when it refuses, nothing is counted)
+// and, from a network that is not known, the user name again (a Take;
+// see "Concurrent attempts" on [AttemptLimiter]). From a known network
+// the per-user count is neither taken nor, unless
+// [AttemptOptions.DisableKnownNetworks] is set, read. With a Redis store
+// that is up to four round trips.
 func (a *AttemptLimiter) Reserve(ctx context.Context, username string, ip netip.Addr) (time.Duration, error) {
 	if a == nil || a.store == nil {
 		return time.Second, errAttemptNotConfigured
@@ -408,7 +409,11 @@ func (a *AttemptLimiter) Reserve(ctx context.Context, username string, ip netip.
 		return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	known := !k.Allowed // a known network holds an entry that a Take would refuse
-	if known && !a.useKnown {
+	if !known || !a.useKnown {
+		// A user name already locked is refused before the pair is
+		// counted, as package auth's contract has it (found in review:
+		// the pair was taken first, and the real user trying from a
+		// new device during an attack locked her own pair).
 		res, err := a.users.Peek(ctx, userKey, a.user)
 		if err != nil {
 			return time.Second, fmt.Errorf("%w: %w", ErrStore, err)

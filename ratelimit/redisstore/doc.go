@@ -35,10 +35,10 @@
 // limiter of package ratelimit puts a hash tag with the user's hash in
 // each of its keys, so all of one user's keys live in one slot and fail
 // or succeed together. [Options.Prefix] must not hold a hash tag: it would
-// send every key to one slot. Its Reserve makes at most one call per key
-// (the known network, the pair, the user), each one atomic script: the
-// pair's Take is what bounds simultaneous guesses from every process
-// together.
+// send every key to one slot. Its Reserve makes at most four calls (a
+// read of the known network and of the user, a take of the pair and of
+// the user), each one atomic script: the pair's Take is what bounds
+// simultaneous guesses from every process together.
 //
 // # When Redis is unreachable
 //
