@@ -20,7 +20,9 @@
 // A [Limit] admits Rate requests per Period for each key, with bursts of
 // up to Burst (default Rate). GCRA stores one timestamp per key, the
 // theoretical arrival time of the next request, and admits a request when
-// that time is less than Burst intervals ahead; it is exact (no fixed
+// that time is at most Burst-1 intervals (Period/Rate) ahead of now, so
+// that with it counted the key is at most Burst intervals ahead; with a
+// Burst of 1, only once that time has come. It is exact (no fixed
 // windows to game at their edges), needs no timer, and its state decays
 // to nothing when a key stops sending. A Middleware applies its limits in
 // order and stops at the first that refuses; limits before it have counted
