@@ -26,11 +26,11 @@ type KeyLimiterOptions struct {
 	// idle. Default: Rate.
 	Burst int
 	// Store keeps the counts. Default (nil, or a nil *MemoryStore): a new
-	// [MemoryStore] of [DefaultMaxKeys] keys, private to this limiter. Use a shared store
-	// (ratelimit/redisstore) when several processes limit the same keys,
-	// or each one grants its own budget. A store shared with other limits
-	// and limiters is safe: this limiter's keys never equal theirs (see
-	// [KeyLimiter]).
+	// [MemoryStore] of [DefaultMaxKeys] keys, private to this limiter.
+	// Use a shared store (ratelimit/redisstore) when several processes
+	// limit the same keys, or each one grants its own budget. A store
+	// shared with other limits and limiters is safe: this limiter's keys
+	// never equal theirs (see [KeyLimiter]).
 	Store Store
 }
 

@@ -19,8 +19,8 @@ var (
 	ErrLimited = errors.New("ratelimit: rate limit exceeded")
 	// ErrNotConfigured means a Middleware, [ConcurrencyLimiter],
 	// [AttemptLimiter] or [KeyLimiter] was not built by its constructor:
-	// it refuses everything rather than letting it through, a request
-	// with 500 (without calling any OnReject, which it does not have).
+	// it refuses every request or call rather than letting it through,
+	// a request with 500 (it has no OnReject to call).
 	ErrNotConfigured = errors.New("ratelimit: middleware not built by New")
 	// ErrOption is wrapped by every configuration error.
 	ErrOption = errors.New("ratelimit: invalid option")
