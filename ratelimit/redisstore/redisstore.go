@@ -73,7 +73,8 @@ var (
 	// ErrUnavailable is wrapped by the errors of a fail-closed Store when
 	// Redis cannot be reached or answers with an error.
 	ErrUnavailable = errors.New("redisstore: redis unavailable")
-	// ErrOption is wrapped by the errors of [New].
+	// ErrOption is wrapped by the errors of [New], and by those of a
+	// call on a Store not built by New or with an invalid quota.
 	ErrOption = errors.New("redisstore: invalid option")
 )
 
