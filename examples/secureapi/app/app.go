@@ -434,7 +434,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	attemptStore := st.credentials
+	attemptStore := st.attempts
 	if cfg.attemptStore != nil {
 		attemptStore = cfg.attemptStore
 	}
@@ -744,6 +744,7 @@ type stores struct {
 	session     session.Store // nil: the session package's memory store
 	requests    ratelimit.Store
 	credentials ratelimit.Store
+	attempts    ratelimit.Store // failed logins, apart from the budgets in memory
 	refresh     auth.RefreshStore
 	denylist    auth.Denylist
 }
@@ -755,13 +756,19 @@ type stores struct {
 // session.
 func newStores(rdb redis.UniversalClient, logger *slog.Logger) (stores, error) {
 	if rdb == nil {
-		mem, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+		// A store each, so that their bounds are apart: a flood of keys
+		// of one (addresses rotated through an IPv6 /48) can evict only
+		// its own, never a failed-login count or a lockout.
+		requests, err1 := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+		credentials, err2 := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+		attempts, err3 := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
 		return stores{
-			requests:    mem,
-			credentials: mem, // distinct limit names keep the budgets apart
+			requests:    requests,
+			credentials: credentials,
+			attempts:    attempts,
 			refresh:     auth.NewMemoryRefreshStore(),
 			denylist:    auth.NewMemoryDenylist(),
-		}, err
+		}, errors.Join(err1, err2, err3)
 	}
 	sess, err1 := sessionredis.New(sessionredis.Options{Client: rdb})
 	requests, err2 := ratelimitredis.New(ratelimitredis.Options{Client: rdb, FailOpen: true, OnError: func(err error) {
@@ -773,5 +780,5 @@ func newStores(rdb redis.UniversalClient, logger *slog.Logger) (stores, error) {
 	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return stores{}, err
 	}
-	return stores{session: sess, requests: requests, credentials: credentials, refresh: refresh, denylist: denylist}, nil
+	return stores{session: sess, requests: requests, credentials: credentials, attempts: credentials, refresh: refresh, denylist: denylist}, nil
 }
