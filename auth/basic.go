@@ -78,7 +78,10 @@ type BasicOptions struct {
 	// store newHash only if the user's hash is still oldHash (a
 	// compare-and-swap: UPDATE ... WHERE hash = oldHash), or a password
 	// changed since the verification would be overwritten with the old
-	// one. Its error is ignored. A successful upgrade counts as a change
+	// one. Its error is ignored, except that the verification is then
+	// cached (with CacheTTL) under the old hash, which is still the
+	// stored one; after a successful upgrade it is cached on the next
+	// request, under the new hash. A successful upgrade counts as a change
 	// of credential for the token endpoint sharing the store: the user's
 	// refresh tokens end at their next use. Every hasher sharing the store
 	// should use the same parameters: two of which neither is at least as
@@ -270,13 +273,18 @@ func (b *Basic) verify(ctx context.Context, name, pw string, gate *attemptGate) 
 	if err != nil {
 		return identity.Options{}, false, err
 	}
+	upgraded := false
 	if rehash && b.onRehash != nil {
 		if h, err := b.checker.hash(ctx, pw); err == nil {
-			_ = b.onRehash(ctx, name, stored, h)
+			upgraded = b.onRehash(ctx, name, stored, h) == nil
 		}
-	} else if b.cache != nil {
+	}
+	if b.cache != nil && !upgraded {
 		// A rehashed user is cached on its next request, under the new
-		// hash; caching the old one would only miss.
+		// hash; caching the old one would only miss. An upgrade that
+		// failed leaves the old hash stored, so it is cached (found in
+		// review: it was not, and every request of that user paid a
+		// verification and a new hash).
 		b.cache.store(k, stored)
 	}
 	return opts, false, nil
