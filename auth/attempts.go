@@ -36,9 +36,14 @@ import (
 //
 // A refusal returns a non-nil error and how long to wait; the
 // authenticators answer 429 with Retry-After. An implementation whose
-// store fails refuses too (fail closed). Implementations must be safe for
-// concurrent use, and Reserve must be atomic: n concurrent calls for a
-// pair with k attempts left admit at most k.
+// store fails refuses too (fail closed): an error of Check or Reserve
+// that means the store could not answer, rather than a refusal, wraps
+// [ErrUnavailable] or has a method Unavailable() bool that reports true
+// (ratelimit.ErrStore does), and the request is then refused with 503
+// and [ErrUnavailable], not 429 and [ErrTooManyAttempts].
+// Implementations must be safe for concurrent use, and Reserve must be
+// atomic: n concurrent calls for a pair with k attempts left admit at
+// most k.
 type AttemptLimiter interface {
 	// Check reports whether an attempt for username from ip would be
 	// admitted now, changing nothing. When it would not, it returns a
@@ -49,11 +54,6 @@ type AttemptLimiter interface {
 	// long to wait, counting nothing for the pair. Call it before the
 	// verification, once per verification.
 	Reserve(ctx context.Context, username string, ip netip.Addr) (retryAfter time.Duration, err error)
-	// An error of Check or Reserve that means the limiter's store could
-	// not answer, rather than a refusal, wraps [ErrUnavailable] or has a
-	// method Unavailable() bool that reports true (ratelimit.ErrStore
-	// does): the request is then refused with 503 and [ErrUnavailable],
-	// not 429 and [ErrTooManyAttempts].
 	// RecordSuccess clears the failures of (username, ip), the
 	// reservation of the attempt that succeeded included.
 	RecordSuccess(ctx context.Context, username string, ip netip.Addr) error
