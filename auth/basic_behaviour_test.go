@@ -620,10 +620,15 @@ func FuzzParseBasic(f *testing.F) {
 				t.Fatalf("control or invalid character in %q", s)
 			}
 		}
-		// Round trip: what parsed re-encodes to the same credentials.
-		u2, p2, err := auth.ParseBasic(basicValue(user, pw))
+		// Round trip: what parsed re-encodes to the same credentials,
+		// and to the same token68: a value has one encoding.
+		enc := basicValue(user, pw)
+		u2, p2, err := auth.ParseBasic(enc)
 		if err != nil || u2 != user || p2 != pw {
 			t.Fatalf("round trip of %q, %q: %q, %q, %v", user, pw, u2, p2, err)
+		}
+		if tok := strings.TrimLeft(v[len("Basic "):], " "); tok != enc[len("Basic "):] {
+			t.Fatalf("ParseBasic(%q) accepted %q, another spelling of %q", v, tok, enc)
 		}
 		// net/http agrees on what it can parse.
 		r := httptest.NewRequest("GET", "/", nil)
@@ -781,5 +786,29 @@ func TestBasicDropsVerificationsOfClientsThatLeft(t *testing.T) {
 	resp.Body.Close()
 	if _, ok := statuses.Load(http.StatusOK); !ok {
 		t.Error("the right password after the flood was not accepted")
+	}
+}
+
+// encoding/base64 skips carriage returns and newlines anywhere in its
+// input, even with Strict, so "Basic dXNl\ncjpw" decoded as the credentials
+// of "Basic dXNlcjpw": a value that is not a token68 (RFC 7235 §2.1), and a
+// second spelling of the same credentials, which ParseBasic's doc rules
+// out.
+func TestParseBasicRefusesLineBreaks(t *testing.T) {
+	good := basicValue("user", "pass")
+	enc := strings.TrimPrefix(good, "Basic ")
+	for _, v := range []string{
+		"Basic " + enc[:4] + "\n" + enc[4:],
+		"Basic " + enc[:4] + "\r\n" + enc[4:],
+		"Basic " + enc + "\r\n",
+		"Basic " + enc + "\n",
+		"Basic \r" + enc,
+	} {
+		if u, p, err := auth.ParseBasic(v); !errors.Is(err, auth.ErrMalformedCredentials) {
+			t.Errorf("ParseBasic(%q) = %q, %q, %v; want ErrMalformedCredentials", v, u, p, err)
+		}
+	}
+	if _, _, err := auth.ParseBasic(good); err != nil {
+		t.Errorf("ParseBasic(%q) = %v", good, err)
 	}
 }

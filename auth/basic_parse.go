@@ -27,8 +27,8 @@ var (
 )
 
 // basicB64 decodes the token68 of RFC 7617: standard base64 with padding.
-// Strict decoding refuses non-zero trailing bits, so a value has one
-// encoding.
+// Strict decoding refuses non-zero trailing bits, and ParseBasic refuses
+// the line breaks it skips, so a value has one encoding.
 var basicB64 = base64.StdEncoding.Strict()
 
 // basicBuffers holds the encoded credentials as bytes and their decoding.
@@ -70,7 +70,9 @@ func ParseBasic(value string) (username, password string, err error) {
 	bufs := basicBufs.Get().(*basicBuffers)
 	defer basicBufs.Put(bufs)
 	n, err := basicB64.Decode(bufs.dec[:], bufs.enc[:copy(bufs.enc[:], enc)])
-	if err != nil {
+	if err != nil || len(enc) != basicB64.EncodedLen(n) {
+		// The decoder skips carriage returns and newlines; a value that
+		// had some is not the encoding of what it decoded to.
 		return "", "", errBasicBase64
 	}
 	dec := bufs.dec[:n]
