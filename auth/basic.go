@@ -86,7 +86,8 @@ type BasicOptions struct {
 	// refresh tokens end at their next use. Every hasher sharing the store
 	// should use the same parameters: two of which neither is at least as
 	// strong as the other in every parameter upgrade each other's hashes
-	// back and forth. [MemoryUsers.Rehash] fits. Default: none.
+	// back and forth. [MemoryUsers.Rehash] fits, for a Hasher within the
+	// limits of [password.Default]. Default: none.
 	OnRehash func(ctx context.Context, name, oldHash, newHash string) error
 
 	// OnReject writes the response for a rejected request; err wraps

@@ -109,7 +109,8 @@ func (s *MemoryUsers) AddPassword(name, pw string, id identity.Options) error {
 
 // UpdateHash replaces the stored hash of an existing user, as a password
 // change or reset does; it does nothing for an unknown user. The token
-// endpoint's refresh tokens issued before it stop working. To upgrade
+// endpoint's refresh tokens issued before it stop working. The hash must
+// be one [password.Inspect] accepts, as for [MemoryUsers.Add]. To upgrade
 // hashes as users log in, use [MemoryUsers.Rehash].
 func (s *MemoryUsers) UpdateHash(_ context.Context, name, hash string) error {
 	if _, err := password.Inspect(hash); err != nil {
@@ -129,7 +130,12 @@ func (s *MemoryUsers) UpdateHash(_ context.Context, name, hash string) error {
 // that the upgrade of a hash verified just before a password change cannot
 // overwrite the new password with the old one. Its signature fits
 // [BasicOptions.OnRehash] and [TokenEndpointOptions.OnRehash], so that
-// hashes upgrade themselves as users log in.
+// hashes upgrade themselves as users log in. Like [MemoryUsers.Add], it
+// takes only a newHash that [password.Inspect] accepts, within the limits
+// of [password.Default]: with a Hasher whose Params exceed them (a raised
+// MaxWork, say), every upgrade fails with [ErrInvalidUser], which
+// OnRehash ignores, and each login against an outdated hash pays for a
+// new hash in vain; such a Hasher needs a store of its own.
 func (s *MemoryUsers) Rehash(_ context.Context, name, oldHash, newHash string) error {
 	if _, err := password.Inspect(newHash); err != nil {
 		return fmt.Errorf("%w: %q: %w", ErrInvalidUser, name, err)

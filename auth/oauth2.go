@@ -215,7 +215,8 @@ type TokenEndpointOptions struct {
 	// store (Basic's, this endpoint's) uses the same parameters: hashers
 	// of which neither is at least as strong as the other in every
 	// parameter each find the other's hashes weaker and upgrade them back
-	// and forth. [MemoryUsers.Rehash] fits.
+	// and forth. [MemoryUsers.Rehash] fits, for a Hasher within the limits
+	// of [password.Default].
 	// Default: none.
 	OnRehash func(ctx context.Context, name, oldHash, newHash string) error
 	// Claims, when set, returns further claims of each access token the
