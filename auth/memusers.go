@@ -17,8 +17,11 @@ import (
 
 // ErrInvalidUser is returned by [MemoryUsers.Add] and
 // [MemoryUsers.AddPassword] for a user name that Basic cannot carry (empty,
-// containing a colon, a control character or U+FFFD, not UTF-8) or a hash that
-// [password.Inspect] refuses.
+// containing a colon, a control character or U+FFFD, not UTF-8) or that
+// differs from another user's only in letter case or trailing spaces, by
+// them and by [MemoryUsers.UpdateHash] and [MemoryUsers.Rehash] for a hash
+// that [password.Inspect] refuses, and by AddPassword for a password that
+// [password.Hash] refuses (empty, or longer than its limit).
 var ErrInvalidUser = errors.New("auth: invalid user")
 
 // ErrHashChanged is returned by [MemoryUsers.Rehash] when the stored hash
