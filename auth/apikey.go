@@ -288,7 +288,9 @@ func (m *APIKey) verify(r *http.Request, key string) (identity.Identity, error) 
 	gate.success(ctx)
 	opts := k.Identity
 	if opts.Subject == "" {
-		opts.Subject = id
+		// A copy: id is a view of the key, whose secret it would keep
+		// alive with the identity (found in review).
+		opts.Subject = strings.Clone(id)
 	}
 	opts.Method = identity.MethodAPIKey
 	return identity.New(opts), nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -34,7 +35,9 @@ func (s *MemoryAPIKeys) LookupAPIKey(_ context.Context, id string) (StoredAPIKey
 }
 
 // Add stores k under id (GeneratedAPIKey.ID), replacing any key with that
-// ID. It copies the roles, scopes and the top level of the claims.
+// ID. It copies the roles, scopes and the top level of the claims, and
+// stores an empty Identity.Subject as id, the Subject [APIKey] gives the
+// key anyway, so that the middleware need not copy it on every request.
 func (s *MemoryAPIKeys) Add(id string, k StoredAPIKey) error {
 	if len(id) != apiKeyIDLen || !apiKeyB32Chars(id) {
 		return fmt.Errorf("%w: ID must be 16 characters of a-z and 2-7", ErrInvalidAPIKey)
@@ -43,6 +46,9 @@ func (s *MemoryAPIKeys) Add(id string, k StoredAPIKey) error {
 		return fmt.Errorf("%w: hash must be 64 hex digits", ErrInvalidAPIKey)
 	}
 	k.Identity = cloneIdentityOptions(k.Identity)
+	if k.Identity.Subject == "" {
+		k.Identity.Subject = strings.Clone(id)
+	}
 	s.mu.Lock()
 	if s.keys == nil {
 		s.keys = make(map[string]StoredAPIKey)
