@@ -78,7 +78,9 @@ type BasicOptions struct {
 	// store newHash only if the user's hash is still oldHash (a
 	// compare-and-swap: UPDATE ... WHERE hash = oldHash), or a password
 	// changed since the verification would be overwritten with the old
-	// one. Its error is ignored, except that the verification is then
+	// one. name shares its memory with the password, as for
+	// [UserStore.LookupUser]: copy it before keeping it beyond the call
+	// (a queue of upgrades). Its error is ignored, except that the verification is then
 	// cached (with CacheTTL) under the old hash, which is still the
 	// stored one; after a successful upgrade it is cached on the next
 	// request, under the new hash. A successful upgrade counts as a change

@@ -123,7 +123,7 @@ func (s *MemoryUsers) UpdateHash(_ context.Context, name, hash string) error {
 	defer s.mu.Unlock()
 	if u, ok := s.users[name]; ok {
 		u.Hash = hash
-		s.users[name] = u
+		s.users[keptName(name)] = u
 	}
 	return nil
 }
@@ -150,9 +150,17 @@ func (s *MemoryUsers) Rehash(_ context.Context, name, oldHash, newHash string) e
 		return ErrHashChanged
 	}
 	u.Hash = newHash
-	s.users[name] = u
+	s.users[keptName(name)] = u
 	return nil
 }
+
+// keptName returns a copy of name to assign under in users: assigning to
+// an existing key of a map stores the key given, and a name given to an
+// update may be cut from a larger string, which the store would keep
+// reachable (found in review: Basic's OnRehash passes a name cut from the
+// decoded "name:password", and MemoryUsers.Rehash kept the password of the
+// last login that upgraded each user's hash).
+func keptName(name string) string { return strings.Clone(name) }
 
 // Delete removes the user name, if present.
 func (s *MemoryUsers) Delete(name string) {

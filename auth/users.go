@@ -36,6 +36,10 @@ type UserStore interface {
 	// LookupUser returns the account named name. An unknown name is
 	// found == false with a nil error; err is for a store that could
 	// not answer (a database down), which authenticators turn into a 503
-	// rather than a 401.
+	// rather than a 401. From [Basic], name shares its memory with the
+	// request's password (both are cut from the decoded credentials): a
+	// store that keeps the name beyond the call (a cache of lookups keyed
+	// by it, a log batch) must keep a copy (strings.Clone), or it keeps
+	// the password reachable with it.
 	LookupUser(ctx context.Context, name string) (u User, found bool, err error)
 }
