@@ -43,7 +43,10 @@ type StoredAPIKey struct {
 type APIKeyStore interface {
 	// LookupAPIKey returns the key whose ID is id. An unknown ID is
 	// found == false with a nil error; err is for a store that could not
-	// answer, which the middleware turns into a 503.
+	// answer, which the middleware turns into a 503. id is cut from the
+	// request's key and shares its memory with the secret: a store that
+	// keeps it beyond the call (a cache of lookups keyed by it) must keep
+	// a copy (strings.Clone), or it keeps the key reachable with it.
 	LookupAPIKey(ctx context.Context, id string) (k StoredAPIKey, found bool, err error)
 }
 

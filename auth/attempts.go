@@ -43,7 +43,10 @@ import (
 // and [ErrUnavailable], not 429 and [ErrTooManyAttempts].
 // Implementations must be safe for concurrent use, and Reserve must be
 // atomic: n concurrent calls for a pair with k attempts left admit at
-// most k.
+// most k. From [Basic], username shares its memory with the request's
+// password, as for [UserStore.LookupUser], and from [APIKey] the key ID
+// with the key's secret: an implementation that keeps it (a map key) must
+// keep a copy; ratelimit's keeps only a hash of it.
 type AttemptLimiter interface {
 	// Check reports whether an attempt for username from ip would be
 	// admitted now, changing nothing. When it would not, it returns a
