@@ -127,8 +127,10 @@ func NormalizeName(h string) (string, bool) {
 // ParsePattern parses a configured host pattern: "name", "name:port",
 // "[v6]", "[v6]:port", a bare "::1", or "*.name[:port]". It returns the
 // normalised host (for a wildcard, the suffix with its leading dot) and
-// port. On error reason explains the problem for an option error; the
-// caller wraps it with its own sentinel.
+// port. A wildcard's name must be neither a public suffix (see
+// [SharedDomain]) nor end in a numeric label, under which a browser takes
+// every name for an IPv4 address. On error reason explains the problem
+// for an option error; the caller wraps it with its own sentinel.
 func ParsePattern(p string) (host, port string, wildcard bool, reason string) {
 	if p == "" {
 		return "", "", false, "empty"
@@ -157,6 +159,11 @@ func ParsePattern(p string) (host, port string, wildcard bool, reason string) {
 		if !ok {
 			return "", "", false, "bad host name after *."
 		}
+		if endsInNumber(name) {
+			// Found in review: "*.0.1" matched "1.0.1", which a browser
+			// loads as 1.0.0.1, and "*.168.1" matched "10.168.1".
+			return "", "", false, "a subdomain pattern cannot apply to an IP address: the last label is a number"
+		}
 		if SharedDomain(name) {
 			// Found in review: "*.com" made a redirect to any .com
 			// host, as "*" would; "*.run.app" to any Cloud Run site.
@@ -172,6 +179,22 @@ func ParsePattern(p string) (host, port string, wildcard bool, reason string) {
 		return "", "", false, "not a host name or IP address"
 	}
 	return name, port, false, ""
+}
+
+// endsInNumber reports whether the lower-case DNS name ends in a label
+// that the URL standard's host parser reads as a number (digits, or "0x"
+// and hexadecimal digits), so that a browser takes the name, and every
+// name under it, for an IPv4 address ("1.0.1" is 1.0.0.1) or refuses it.
+func endsInNumber(name string) bool {
+	last := name[strings.LastIndexByte(name, '.')+1:]
+	if last == "" {
+		return false
+	}
+	digits := "0123456789"
+	if rest, ok := strings.CutPrefix(last, "0x"); ok {
+		last, digits = rest, "0123456789abcdef"
+	}
+	return strings.Trim(last, digits) == ""
 }
 
 // PublicSuffix reports whether the lower-case DNS name is a public suffix,

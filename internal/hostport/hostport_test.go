@@ -98,6 +98,17 @@ func TestParsePattern(t *testing.T) {
 		{"*.run.app", "", "", false, true},
 		{"*.kawasaki.jp", "", "", false, true},
 		{"*.city.kawasaki.jp", ".city.kawasaki.jp", "", true, false}, // an exception to that rule
+		// A name ending in a numeric label is an IPv4 address to a
+		// browser (the URL standard's "ends in a number"), and so is every
+		// name under it: "*.0.1" matched "1.0.1" (1.0.0.1) and
+		// "*.168.1" matched "10.168.1" (10.168.0.1).
+		{"*.0.1", "", "", false, true},
+		{"*.168.1", "", "", false, true},
+		{"*.example.123", "", "", false, true},
+		{"*.x.0x1f", "", "", false, true},
+		{"*.x.0X1F", "", "", false, true},
+		{"*.123.example", ".123.example", "", true, false},
+		{"*.x0.example", ".x0.example", "", true, false},
 		{"*.amazonaws.com", ".amazonaws.com", "", true, false},
 	}
 	for _, tt := range tests {
