@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -334,4 +335,74 @@ func TestReasonZeroValueConcurrently(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// validUTF8 is s with each byte that is not part of a valid UTF-8
+// sequence replaced by U+FFFD, as encoding/json writes it.
+func validUTF8(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteRune(r) // an invalid byte ranges as utf8.RuneError, U+FFFD
+	}
+	return b.String()
+}
+
+// FuzzEncode checks that every string a problem carries, whatever its
+// bytes, is escaped into a single valid JSON object that decodes back to
+// the string (invalid UTF-8 as U+FFFD), with the members in the order of
+// RFC 9457 and no byte a browser's HTML or script parser could take for
+// markup ("<", ">", "&", U+2028, U+2029) left unescaped.
+func FuzzEncode(f *testing.F) {
+	f.Add("about:blank", "Bad", "a\"b\\c", "urn:x", "ext\u2028</script>", 400)
+	f.Add("", "", "\xff\xfe\x00", "", "\x7f", 599)
+	f.Fuzz(func(t *testing.T, typ, title, detail, instance, ext string, status int) {
+		p := &problem.Problem{Type: typ, Title: title, Status: status, Detail: detail, Instance: instance,
+			Extensions: []problem.Member{{Name: "ext", Value: ext}}}
+		b, err := problem.Encode(p)
+		if status < 400 || status > 599 {
+			if err == nil {
+				t.Fatalf("Encode accepted status %d", status)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("Encode: %v", err)
+		}
+		if !json.Valid(b) || bytes.ContainsAny(b, "<>&\u2028\u2029") {
+			t.Fatalf("Encode wrote %q", b)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"type": typ, "title": title, "detail": detail, "instance": instance, "ext": ext}
+		if typ == "" {
+			want["type"] = "about:blank"
+		}
+		if title == "" {
+			want["title"] = http.StatusText(status)
+			if want["title"] == "" {
+				want["title"] = "Error"
+			}
+		}
+		for k, v := range want {
+			got, ok := m[k]
+			if v == "" && (k == "detail" || k == "instance") {
+				if ok {
+					t.Fatalf("empty %s written: %s", k, b)
+				}
+				continue
+			}
+			if got != validUTF8(v) {
+				t.Fatalf("%s decodes to %q, want %q", k, got, v)
+			}
+		}
+		if m["status"] != float64(status) {
+			t.Fatalf("status decodes to %v", m["status"])
+		}
+		// The members in order: type, title, status, then the others.
+		if !bytes.HasPrefix(b, []byte(`{"type":`)) || bytes.Index(b, []byte(`,"title":`)) > bytes.Index(b, []byte(`,"status":`)) {
+			t.Fatalf("members out of order: %s", b)
+		}
+	})
 }
