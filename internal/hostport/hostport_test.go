@@ -1,6 +1,9 @@
 package hostport_test
 
 import (
+	"net"
+	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -238,4 +241,44 @@ func TestNormalizeNameEveryByte(t *testing.T) {
 			t.Errorf("NormalizeName with byte %#x = %q", b, got)
 		}
 	}
+}
+
+// FuzzSplitAgreesWithURL checks Split and Normalize, as the allowed-host
+// sets use them on a Host header, against net/url, net and net/netip:
+// what they accept is a host and port net/url reads from a URL's
+// authority, with the same port and, normalized, the same host.
+func FuzzSplitAgreesWithURL(f *testing.F) {
+	for _, s := range []string{"example.com", "Example.COM.:8443", "[::1]:443", "[0:0::1]", "[::ffff:1.2.3.4]:80", "[fe80::1%25eth0]", "a.b:65535", "[[::1]]:1", "x:0", "1.2.3.4"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, port, ok := hostport.Split(s)
+		if !ok {
+			return
+		}
+		n, ok := hostport.Normalize(h)
+		if !ok {
+			return
+		}
+		u, err := url.Parse("http://" + s + "/")
+		if err != nil || u.Host != s || u.Port() != port {
+			t.Fatalf("Split(%q) = %q, %q, but net/url reads %+v, %v", s, h, port, u, err)
+		}
+		if port != "" {
+			sh, sp, err := net.SplitHostPort(s)
+			if err != nil || sp != port || sh != strings.Trim(h, "[]") {
+				t.Fatalf("Split(%q) = %q, %q, but net.SplitHostPort gives %q, %q, %v", s, h, port, sh, sp, err)
+			}
+		}
+		if strings.HasPrefix(n, "[") {
+			a, err := netip.ParseAddr(u.Hostname())
+			if err != nil || !a.Is6() || a.Zone() != "" || "["+a.String()+"]" != n {
+				t.Fatalf("Normalize(%q) = %q, but net/url's host %q is %v, %v", h, n, u.Hostname(), a, err)
+			}
+			return
+		}
+		if want := strings.ToLower(strings.TrimSuffix(u.Hostname(), ".")); n != want {
+			t.Fatalf("Normalize(%q) = %q, want %q", h, n, want)
+		}
+	})
 }
