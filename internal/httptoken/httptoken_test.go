@@ -1,6 +1,7 @@
 package httptoken_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -247,6 +248,21 @@ func FuzzSplitCredentials(f *testing.F) {
 		spaces := v[len(scheme) : len(v)-len(credentials)]
 		if !strings.HasPrefix(v, scheme) || !strings.HasSuffix(v, credentials) || spaces == "" || strings.Trim(spaces, " ") != "" {
 			t.Fatalf("SplitCredentials(%q) = %q, %q, which do not rebuild it", v, scheme, credentials)
+		}
+	})
+}
+
+// FuzzIsScheme checks IsScheme against net/url, which reads the scheme of
+// "s:x" exactly when s is one, and lower-cases it.
+func FuzzIsScheme(f *testing.F) {
+	for _, s := range []string{"https", "HTTP", "z39.50r", "svn+ssh", "1http", "+a", "ht tp", "é", "a\x00", "http:"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := url.Parse(s + ":x")
+		fromURL := err == nil && u.Scheme != "" && u.Scheme == strings.ToLower(s) && u.Opaque == "x"
+		if got := httptoken.IsScheme(s); got != fromURL {
+			t.Fatalf("IsScheme(%q) = %v, but net/url reads %+v, %v", s, got, u, err)
 		}
 	})
 }
