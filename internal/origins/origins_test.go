@@ -2,6 +2,7 @@ package origins_test
 
 import (
 	"errors"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -570,4 +571,68 @@ func TestSecure(t *testing.T) {
 			t.Errorf("ParseEntry(%q).Secure() = %v, want %v", s, got, want)
 		}
 	}
+}
+
+// whatwgIPv6 serializes the address b as the URL standard's IPv6
+// serializer does: lower-case hexadecimal pieces without leading zeros,
+// the first longest run of two or more zero pieces compressed to "::",
+// and no dotted IPv4 part, whatever the address.
+func whatwgIPv6(b [16]byte) string {
+	var pieces [8]uint16
+	for i := range pieces {
+		pieces[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
+	}
+	start, length := -1, 1
+	for i := 0; i < 8; {
+		j := i
+		for j < 8 && pieces[j] == 0 {
+			j++
+		}
+		if j-i > length {
+			start, length = i, j-i
+		}
+		i = max(j, i+1)
+	}
+	var sb strings.Builder
+	for i := 0; i < 8; i++ {
+		if i == start {
+			sb.WriteString("::")
+			i += length - 1
+			continue
+		}
+		if i > 0 && i != start+length {
+			sb.WriteByte(':')
+		}
+		sb.WriteString(strconv.FormatUint(uint64(pieces[i]), 16))
+	}
+	return sb.String()
+}
+
+// FuzzParseIPv6 checks Parse against the URL standard's serializer for
+// every IPv6 address: the form a browser sends is accepted, and the
+// other spellings of the address (netip's, the full form, upper case)
+// are refused.
+func FuzzParseIPv6(f *testing.F) {
+	f.Add([]byte{15: 1})
+	f.Add([]byte{10: 0xff, 11: 0xff, 12: 192, 14: 2, 15: 1})
+	f.Add([]byte{0, 1, 7: 1, 15: 1})
+	f.Add([]byte{0: 0x20, 1: 0x01, 2: 0x0d, 3: 0xb8})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var b [16]byte
+		copy(b[:], in)
+		want := whatwgIPv6(b)
+		if _, host, _, ok := origins.Parse("https://[" + want + "]"); !ok || host != "["+want+"]" {
+			t.Fatalf("Parse refused https://[%s], the form a browser sends", want)
+		}
+		a := netip.AddrFrom16(b)
+		full := a.StringExpanded()
+		for _, other := range []string{a.String(), full, strings.ToUpper(want), strings.Replace(full, "0000", "0", 1)} {
+			if other == want {
+				continue
+			}
+			if _, _, _, ok := origins.Parse("https://[" + other + "]"); ok {
+				t.Fatalf("Parse accepted https://[%s], but a browser sends https://[%s]", other, want)
+			}
+		}
+	})
 }
