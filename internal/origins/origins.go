@@ -206,9 +206,12 @@ func ParseEntry(s string) (Entry, error) {
 // Parse splits a request's Origin value into scheme, host and port without
 // allocating. It reports false for anything a browser would not send:
 // upper case, a default port written out, a port with a leading zero,
-// userinfo, a path, an empty label, a trailing dot, characters outside
-// letters, digits, '-', '.' and '_' (or, in brackets, an IPv6 address).
-// "null" is not parsed.
+// userinfo, a path, an empty label, characters outside letters, digits,
+// '-', '.' and '_' (or, in brackets, an IPv6 address other than in the
+// form browsers serialize). It also reports false for a host with a
+// trailing dot, which a browser does send for a page loaded from such a
+// host ("https://example.com."), but which [ParseEntry] refuses, so that
+// no entry could match it. "null" is not parsed.
 func Parse(s string) (scheme, host, port string, ok bool) {
 	if len(s) > maxOrigin {
 		return "", "", "", false
