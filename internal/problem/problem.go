@@ -173,10 +173,13 @@ func validMemberName(name string) bool {
 // Write writes the generic problem response for status: type about:blank,
 // the standard status text as title, no detail. Headers already set on w,
 // such as WWW-Authenticate or Retry-After, are kept; headers describing a
-// different representation (Content-Encoding, Content-Range, ETag,
-// Last-Modified) are removed, and Content-Length is set to the problem
-// body's. A status outside 400 to 599, or without a standard status text,
-// is written as 500.
+// different representation (Content-Range, ETag, Last-Modified) are
+// removed, and Content-Length is set to the problem body's. A
+// Content-Encoding already set is kept, and Content-Length then left to
+// net/http, as net/http.Error does: set before the body was chosen, it
+// comes from a middleware further out that compresses what w is given
+// (go.dev/issue/66343). A status outside 400 to 599, or without a
+// standard status text, is written as 500.
 //
 // Write must be called before anything else has been written to w.
 func Write(w http.ResponseWriter, status int) {
@@ -225,14 +228,23 @@ func writeBody(w http.ResponseWriter, status int, body []byte, length string) {
 
 func writeWith(w http.ResponseWriter, status int, body []byte, length string, vals []string, fresh bool) {
 	h := w.Header()
+	setLength := true
 	if !fresh {
 		// The keys are canonical already, so the map is used directly
 		// rather than through Header.Del, which canonicalizes each one
 		// again.
-		delete(h, "Content-Encoding")
 		delete(h, "Content-Range")
 		delete(h, "Etag") // the canonical form of ETag
 		delete(h, "Last-Modified")
+		if _, ok := h["Content-Encoding"]; ok {
+			// Set further out, before this response's body was chosen:
+			// by a middleware that compresses what goes through w, as
+			// net/http.Error assumes (go.dev/issue/66343). The label
+			// stays with the body it describes, and the length, which
+			// only that middleware knows, is left to it and net/http.
+			delete(h, "Content-Length")
+			setLength = false
+		}
 	}
 	// Each header gets its own capacity-limited slice, so an outer
 	// middleware appending to one cannot touch another.
@@ -243,7 +255,9 @@ func writeWith(w http.ResponseWriter, status int, body []byte, length string, va
 	h["Content-Type"] = vals[0:1:1]
 	h["Cache-Control"] = vals[1:2:2]
 	h["X-Content-Type-Options"] = vals[2:3:3]
-	h["Content-Length"] = vals[3:4:4]
+	if setLength {
+		h["Content-Length"] = vals[3:4:4]
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

@@ -2,8 +2,10 @@ package problem_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -84,7 +86,6 @@ func TestWriteGeneric(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
 			w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
-			w.Header().Set("Content-Encoding", "gzip")
 			w.Header().Set("ETag", `"x"`)
 			w.Header().Set("Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT")
 			w.Header().Set("Content-Range", "bytes 0-1/2")
@@ -103,7 +104,7 @@ func TestWriteGeneric(t *testing.T) {
 			if w.Header().Get("WWW-Authenticate") == "" {
 				t.Error("a header the caller set was dropped")
 			}
-			if w.Header().Get("Content-Encoding") != "" || w.Header().Get("ETag") != "" || w.Header().Get("Last-Modified") != "" || w.Header().Get("Content-Range") != "" {
+			if w.Header().Get("ETag") != "" || w.Header().Get("Last-Modified") != "" || w.Header().Get("Content-Range") != "" {
 				t.Error("representation headers of another body were kept")
 			}
 			if cl := w.Header().Get("Content-Length"); cl != strconv.Itoa(w.Body.Len()) {
@@ -405,4 +406,62 @@ func FuzzEncode(f *testing.F) {
 			t.Fatalf("members out of order: %s", b)
 		}
 	})
+}
+
+// gzipWriter is a compression middleware's writer of the kind go.dev/issue/66343
+// describes (gorilla/handlers' CompressHandler): the middleware sets
+// Content-Encoding before it calls in, and everything written goes
+// through gzip. With keepLength, it leaves a Content-Length set inside as
+// it is, as some do.
+type gzipWriter struct {
+	http.ResponseWriter
+	zw         *gzip.Writer
+	keepLength bool
+}
+
+func (g *gzipWriter) WriteHeader(code int) {
+	if !g.keepLength {
+		g.Header().Del("Content-Length")
+	}
+	g.ResponseWriter.WriteHeader(code)
+}
+
+func (g *gzipWriter) Write(b []byte) (int, error) { return g.zw.Write(b) }
+
+// TestWriteBehindCompression: a rejection written inside a middleware that
+// compresses on the fly keeps the Content-Encoding that middleware set
+// and leaves the length to it and net/http, as net/http.Error does, so
+// the client reads the problem. (Found in review: Write removed the
+// Content-Encoding, so the gzip bytes went out labelled as plain JSON, and
+// set the uncompressed length, which a writer keeping it broke the
+// response with.)
+func TestWriteBehindCompression(t *testing.T) {
+	for _, keepLength := range []bool{false, true} {
+		for _, write := range []func(http.ResponseWriter){
+			func(w http.ResponseWriter) { problem.Write(w, http.StatusForbidden) },
+			func(w http.ResponseWriter) {
+				problem.WriteInto(w, http.StatusForbidden, make([]string, problem.Slots), false)
+			},
+			func(w http.ResponseWriter) {
+				_ = problem.WriteProblem(w, &problem.Problem{Status: http.StatusForbidden})
+			},
+		} {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Encoding", "gzip")
+				zw := gzip.NewWriter(w)
+				defer zw.Close()
+				write(&gzipWriter{ResponseWriter: w, zw: zw, keepLength: keepLength})
+			}))
+			res, err := srv.Client().Get(srv.URL) // asks for gzip and decodes it
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			srv.Close()
+			if err != nil || res.StatusCode != http.StatusForbidden || !res.Uncompressed || !json.Valid(body) {
+				t.Errorf("keepLength=%v: status %d, decompressed %v, body %q, %v", keepLength, res.StatusCode, res.Uncompressed, body, err)
+			}
+		}
+	}
 }
