@@ -7,6 +7,7 @@ import (
 	"math"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -150,6 +151,74 @@ func TestIssuerGrantClaimsCaseVariants(t *testing.T) {
 			var c jwt.RegisteredClaims
 			_, _, _ = jwt.NewParser().ParseUnverified(at.Token, &c)
 			t.Errorf("Grant.Claims with %q issued; golang-jwt reads sub %q, aud %v, exp %v", tc.name, c.Subject, c.Audience, c.ExpiresAt)
+		}
+	}
+}
+
+// TestIssuerGrantClaimsTheVerifierRefuses: Issue refuses the Grant claims
+// that would make a token this package's own JWT refuses as malformed: a
+// name encoding/json escapes ("a<b", U+2028; the verifier refuses escaped
+// member names, which hide duplicates), more claims than the verifier
+// reads, or a value nested deeper than it scans. Such a token was issued,
+// and every request that bore it was refused with 401. Claims that fit
+// are issued and verify.
+func TestIssuerGrantClaimsTheVerifierRefuses(t *testing.T) {
+	k := keysOnce()
+	iss, err := auth.NewIssuer(auth.WithIssuerClock(auth.IssuerOptions{Key: auth.Key{ID: "ed", Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "https://issuer.example", Audience: []string{"api://orders"}, TTL: 5 * time.Minute}, testClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{auth.AlgEdDSA}, Keys: []auth.Key{iss.VerificationKey()}, Audience: "api://orders"})
+	claimsOf := func(n int) map[string]any {
+		c := make(map[string]any, n)
+		for i := range n {
+			c[fmt.Sprint("c", i)] = i
+		}
+		return c
+	}
+	// Every claim of the issuer's own is written: ten members.
+	full := func(c map[string]any) auth.Grant {
+		return auth.Grant{Subject: "alice", Scopes: []string{"orders:read"}, Roles: []string{"admin"}, ClientID: "web", Claims: c}
+	}
+	deep := func(levels int) any {
+		var v any = 1
+		for range levels {
+			v = []any{v}
+		}
+		return v
+	}
+	fits := map[string]map[string]any{
+		"a value with <, > and &":         {"html": "<b>&</b>"},
+		"a name of other letters":         {"é": 1},
+		"54 claims":                       claimsOf(54),
+		"a value of 15 levels of nesting": {"deep": deep(15)},
+	}
+	for what, c := range fits {
+		at, err := iss.Issue(context.Background(), full(c))
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+			continue
+		}
+		if _, err := m.Verify(context.Background(), at.Token); err != nil {
+			t.Errorf("%s: issued, and the token is refused: %v", what, err)
+		}
+	}
+	refused := map[string]map[string]any{
+		"a name with <":                   {"a<b": 1},
+		"a name with &":                   {"a&b": 1},
+		"a name with U+2028":              {"a\u2028": 1},
+		"a name with a quote":             {`a"b`: 1},
+		"a name with a backslash":         {`a\b`: 1},
+		"a name with a control character": {"a\tb": 1},
+		"a name of invalid UTF-8":         {"a\xffb": 1},
+		"55 claims":                       claimsOf(55),
+		"a value of 16 levels of nesting": {"deep": deep(16)},
+	}
+	for what, c := range refused {
+		at, err := iss.Issue(context.Background(), full(c))
+		if err == nil {
+			_, verr := m.Verify(context.Background(), at.Token)
+			t.Errorf("Grant.Claims with %s: issued, and the verifier says %v", what, verr)
 		}
 	}
 }

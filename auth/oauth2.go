@@ -228,7 +228,8 @@ type TokenEndpointOptions struct {
 	// the password, are verified, and before a refresh token is rotated.
 	// An error refuses the request with 503 temporarily_unavailable, as a
 	// store failure is; claims that Issue refuses (a name of
-	// [ReservedClaims]) with 500 server_error. Default: none.
+	// [ReservedClaims], or any [Grant].Claims lists) with 500
+	// server_error. Default: none.
 	Claims func(ctx context.Context, g Grant) (map[string]any, error)
 
 	now func() time.Time

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -97,7 +98,11 @@ type Grant struct {
 	// Each value must encode as JSON. A name the issuer sets itself or a
 	// verifier reads for authorization (see [ReservedClaims]), or an empty
 	// one, is an error from Issue: a claim cannot grant a scope or a role,
-	// nor change whom or what the token is for.
+	// nor change whom or what the token is for. So is what would make
+	// [JWT] refuse the token as malformed: more than 54 claims, a name
+	// that JSON escapes (invalid UTF-8, a control character, a quote, a
+	// backslash, <, >, &, U+2028 or U+2029), or a value nested more than
+	// 15 levels deep.
 	Claims map[string]any
 }
 
@@ -221,22 +226,59 @@ type issuedClaims struct {
 	ClientID string   `json:"client_id,omitempty"`
 }
 
+// maxGrantClaims is the most claims a [Grant] may add: what [JWT] reads
+// of a claims set (64 members) less the issuer's own ten.
+const maxGrantClaims = maxClaimMembers - issuedClaimMembers
+
+// issuedClaimMembers counts the members of issuedClaims: iss, sub, aud,
+// exp, nbf, iat, jti, scope, roles and client_id.
+const issuedClaimMembers = 10
+
 // encodeClaims returns the claims of a Grant as a JSON object, or nil for
-// none, or why Issue may not write them.
+// none, or why Issue may not write them: a reserved or empty name, or
+// what would make the token one [JWT] refuses as malformed (found in
+// review: such tokens were issued, and every request bearing one was
+// refused).
 func encodeClaims(claims map[string]any) ([]byte, error) {
 	if len(claims) == 0 {
 		return nil, nil
 	}
+	if len(claims) > maxGrantClaims {
+		return nil, fmt.Errorf("auth: Grant.Claims holds %d claims; at most %d", len(claims), maxGrantClaims)
+	}
 	for name := range claims {
 		if name == "" || isReservedClaim(name) {
 			return nil, fmt.Errorf("auth: Grant.Claims may not hold the claim %q", name)
+		}
+		if !plainJSONName(name) {
+			return nil, fmt.Errorf("auth: Grant.Claims: the name %q is escaped in JSON, and verifiers here refuse escaped member names", name)
 		}
 	}
 	b, err := json.Marshal(claims)
 	if err != nil {
 		return nil, fmt.Errorf("auth: Grant.Claims: %w", err)
 	}
+	var members [maxGrantClaims]jsonMember
+	if _, ok := scanObject(b, members[:]); !ok {
+		return nil, fmt.Errorf("auth: Grant.Claims holds a value nested more than %d levels deep", maxJSONDepth-1)
+	}
 	return b, nil
+}
+
+// plainJSONName reports whether encoding/json writes name without
+// escapes, as golang-jwt marshals claims: valid UTF-8 without a control
+// character, a quote, a backslash, <, >, &, U+2028 or U+2029.
+func plainJSONName(name string) bool {
+	if !utf8.ValidString(name) {
+		return false
+	}
+	for _, r := range name {
+		switch {
+		case r < 0x20, r == '"', r == '\\', r == '<', r == '>', r == '&', r == '\u2028', r == '\u2029':
+			return false
+		}
+	}
+	return true
 }
 
 // isReservedClaim reports whether name is one of reservedClaims in any
