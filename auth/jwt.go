@@ -61,11 +61,12 @@ type JWTOptions struct {
 	// needed, refreshed every JWKS.RefreshInterval, and refetched early
 	// (at most once per JWKS.MinRefreshInterval) when a token names an
 	// unknown kid, so keys rotate without a restart. Symmetric ("oct")
-	// keys in the set are ignored. A failed fetch keeps the last good set,
-	// for at most JWKS.MaxStale after the last fetch that succeeded (then
-	// 503 until one does); a key set with no usable key replaces it, so
-	// that keys the provider no longer lists stop verifying (503 until a
-	// usable key appears).
+	// keys in the set are ignored, so Algorithms must list a public-key
+	// algorithm. A failed fetch keeps the last good set, for at most
+	// JWKS.MaxStale after the last fetch that succeeded (then 503 until
+	// one does); a key set with no usable key replaces it, so that keys
+	// the provider no longer lists stop verifying (503 until a usable key
+	// appears).
 	// Default: none.
 	JWKSURL string
 	// JWKS tunes the fetching of JWKSURL. Default: the zero
@@ -257,6 +258,11 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 	}
 	c.keys.Store(newKeySet(keys))
 	if opts.JWKSURL != "" {
+		// A key set's symmetric keys are never taken (found in review:
+		// with HMAC algorithms alone, every token was answered 503).
+		if len(c.algs) > 0 && !slices.ContainsFunc(c.algs, isPublicKeyAlg) {
+			errs = append(errs, errors.New("auth: JWTOptions.JWKSURL needs a public-key algorithm in JWTOptions.Algorithms: the symmetric keys of a key set are never used"))
+		}
 		rk, err := newRemoteKeySet(opts.JWKSURL, opts.JWKS, c.algs)
 		if err != nil {
 			errs = append(errs, err)

@@ -228,6 +228,12 @@ func checkAlgorithms(field string, algs []string) error {
 	return errors.Join(errs...)
 }
 
+// isPublicKeyAlg reports whether alg is a supported public-key algorithm.
+func isPublicKeyAlg(alg string) bool {
+	info, ok := jwtAlgorithms[alg]
+	return ok && info.kind != kindHMAC
+}
+
 // compileKey checks k against the allowlist and returns its verification
 // form.
 func compileKey(i int, k Key, allow []string) (*verKey, error) {

@@ -551,6 +551,10 @@ func TestNewJWTRejectsUnsafeOptions(t *testing.T) {
 		// Found in review: any application's token from the same identity
 		// provider, ID tokens included, verified without an audience.
 		{"JWKS URL without an audience", auth.JWTOptions{Algorithms: []string{"RS256"}, JWKSURL: "https://idp.example/jwks"}, "Audience is required"},
+		// A key set's symmetric keys are never taken: with HMAC
+		// algorithms alone, every token was answered 503.
+		{"JWKS URL with HMAC algorithms", auth.JWTOptions{Algorithms: []string{"HS256"}, JWKSURL: "https://idp.example/jwks", Audience: "api://orders"}, "public-key algorithm"},
+		{"JWKS URL with HMAC algorithms beside HMAC keys", auth.JWTOptions{Algorithms: []string{"HS256", "HS512"}, Keys: []auth.Key{{Key: k.hmac, Algorithm: "HS256"}}, JWKSURL: "https://idp.example/jwks", Audience: "api://orders"}, "public-key algorithm"},
 		{"unsupported key type", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: "secret-as-string-0123456789abcdef"}}}, "unsupported key type"},
 	}
 	for _, tt := range tests {
