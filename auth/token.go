@@ -66,7 +66,9 @@ type IssuerOptions struct {
 }
 
 // Issuer mints signed JWT access tokens. It is safe for concurrent use.
-// The zero value is not usable: every method returns an error.
+// The zero value, and a nil Issuer, are not usable: Issue returns an
+// error, JWKSHandler answers 500, TTL is zero, and JWKS and
+// VerificationKey return nothing.
 type Issuer struct {
 	key     Key
 	method  jwt.SigningMethod
@@ -367,13 +369,21 @@ func (is *Issuer) Issue(_ context.Context, g Grant) (AccessToken, error) {
 }
 
 // TTL returns the access token lifetime.
-func (is *Issuer) TTL() time.Duration { return is.ttl }
+func (is *Issuer) TTL() time.Duration {
+	if is == nil {
+		return 0
+	}
+	return is.ttl
+}
 
 // VerificationKey returns the key that verifies this issuer's tokens,
 // for JWTOptions.Keys: the public key, or a copy of the HMAC secret, so
 // that a caller wiping the bytes it was given cannot change the key the
 // issuer signs with (found in review).
 func (is *Issuer) VerificationKey() Key {
+	if is == nil {
+		return Key{}
+	}
 	k := is.verify
 	if b, ok := k.Key.([]byte); ok {
 		k.Key = slices.Clone(b)
@@ -383,13 +393,24 @@ func (is *Issuer) VerificationKey() Key {
 
 // JWKS returns the issuer's public keys as a JSON Web Key Set document.
 // An HMAC issuer publishes an empty set.
-func (is *Issuer) JWKS() []byte { return slices.Clone(is.jwks) }
+func (is *Issuer) JWKS() []byte {
+	if is == nil {
+		return nil
+	}
+	return slices.Clone(is.jwks)
+}
 
 // JWKSHandler serves [Issuer.JWKS] for GET and HEAD (405 otherwise),
 // with Content-Type application/jwk-set+json and a five-minute public
-// cache lifetime.
+// cache lifetime; 500 for the zero Issuer.
 func (is *Issuer) JWKSHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Found in review: the zero Issuer answered 200 with an empty
+		// body, cacheable for five minutes.
+		if is == nil || is.method == nil {
+			problem.Reject(w, r, http.StatusInternalServerError, errIssuerNotConfigured)
+			return
+		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			problem.Reject(w, r, http.StatusMethodNotAllowed, errMethodNotAllowed)

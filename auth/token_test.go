@@ -231,3 +231,26 @@ func TestIssuerTokenMembers(t *testing.T) {
 		t.Errorf("the other token of the same grant after the revocation: %v; want valid", err)
 	}
 }
+
+// TestZeroIssuer: the zero and the nil Issuer are not usable, and say so:
+// Issue fails, JWKSHandler answers 500 (it answered 200 with an empty
+// body, cacheable for five minutes, which a verifier fetching it took for
+// a key set that did not parse), and the other methods return nothing
+// instead of panicking on a nil Issuer.
+func TestZeroIssuer(t *testing.T) {
+	for name, is := range map[string]*auth.Issuer{"zero": {}, "nil": nil} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := is.Issue(context.Background(), auth.Grant{Subject: "alice"}); err == nil {
+				t.Error("Issue succeeded")
+			}
+			rec := httptest.NewRecorder()
+			is.JWKSHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/jwks", nil))
+			if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Header().Get("Cache-Control"), "public") {
+				t.Errorf("JWKSHandler: %d %v %q", rec.Code, rec.Header(), rec.Body)
+			}
+			if is.TTL() != 0 || is.JWKS() != nil || is.VerificationKey().Key != nil {
+				t.Errorf("TTL %v, JWKS %q, VerificationKey %v", is.TTL(), is.JWKS(), is.VerificationKey())
+			}
+		})
+	}
+}
