@@ -49,7 +49,8 @@ type IssuerOptions struct {
 	// Default: none, only the public key of Key is published (no key
 	// for an HMAC secret).
 	PublishKeys []Key
-	// Issuer is the iss claim, the issuer's URL. Required.
+	// Issuer is the iss claim, the issuer's URL. Required; valid UTF-8,
+	// as Audience must be.
 	Issuer string
 	// Audience is the default aud claim: the services the tokens are
 	// for. Default none (then verifiers cannot check aud).
@@ -84,7 +85,10 @@ type Issuer struct {
 
 // Grant describes the access token to issue.
 type Grant struct {
-	// Subject is the sub claim: the user or the client. Required.
+	// Subject is the sub claim: the user or the client. Required. It,
+	// ClientID, Roles and Audience must be valid UTF-8: JSON would
+	// write an invalid byte as U+FFFD, and two subjects could meet in
+	// it.
 	Subject string
 	// Roles go into the roles claim.
 	Roles []string
@@ -150,8 +154,14 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 			errs = append(errs, fmt.Errorf("auth: IssuerOptions.Key.Key must be a private key or an HMAC secret, not %T", k.Key))
 		}
 	}
-	if opts.Issuer == "" {
+	switch {
+	case opts.Issuer == "":
 		errs = append(errs, errors.New("auth: IssuerOptions.Issuer is required"))
+	case !utf8.ValidString(opts.Issuer):
+		errs = append(errs, errors.New("auth: IssuerOptions.Issuer is not valid UTF-8"))
+	}
+	if !allUTF8(opts.Audience) {
+		errs = append(errs, errors.New("auth: IssuerOptions.Audience holds a string that is not valid UTF-8"))
 	}
 	ttl := opts.TTL
 	switch {
@@ -267,6 +277,16 @@ func encodeClaims(claims map[string]any) ([]byte, error) {
 	return b, nil
 }
 
+// allUTF8 reports whether every string of list is valid UTF-8.
+func allUTF8(list []string) bool {
+	for _, s := range list {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	return true
+}
+
 // plainJSONName reports whether encoding/json writes name without
 // escapes, as golang-jwt marshals claims: valid UTF-8 without a control
 // character, a quote, a backslash, <, >, &, U+2028 or U+2029.
@@ -321,6 +341,12 @@ func (is *Issuer) Issue(_ context.Context, g Grant) (AccessToken, error) {
 	}
 	if g.Subject == "" {
 		return AccessToken{}, errors.New("auth: Grant.Subject is required")
+	}
+	// encoding/json writes an invalid byte as U+FFFD: two subjects that
+	// differ in one (a user store's bytes) would get tokens of one sub
+	// (found in review).
+	if !utf8.ValidString(g.Subject) || !utf8.ValidString(g.ClientID) || !allUTF8(g.Roles) || !allUTF8(g.Audience) {
+		return AccessToken{}, errors.New("auth: Grant.Subject, ClientID, Roles and Audience must be valid UTF-8")
 	}
 	for _, s := range g.Scopes {
 		if !validScopeToken(s) {

@@ -254,3 +254,40 @@ func TestZeroIssuer(t *testing.T) {
 		})
 	}
 }
+
+// TestIssuerRefusesInvalidUTF8: Issue refuses a Grant whose subject, client
+// ID, roles or audience are not valid UTF-8. encoding/json writes each
+// invalid byte as U+FFFD, so the subjects "alice\xff" and "alice\xfe" (a
+// user store's bytes) got tokens of one and the same sub, each accepted as
+// the other's.
+func TestIssuerRefusesInvalidUTF8(t *testing.T) {
+	k := keysOnce()
+	iss, err := auth.NewIssuer(auth.WithIssuerClock(auth.IssuerOptions{Key: auth.Key{ID: "ed", Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "https://issuer.example"}, testClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, g := range map[string]auth.Grant{
+		"a subject":   {Subject: "alice\xff"},
+		"a client ID": {Subject: "alice", ClientID: "web\xfe"},
+		"a role":      {Subject: "alice", Roles: []string{"admin\xff"}},
+		"an audience": {Subject: "alice", Audience: []string{"api://orders\xff"}},
+	} {
+		if at, err := iss.Issue(context.Background(), g); err == nil {
+			var c jwt.MapClaims
+			_, _, _ = jwt.NewParser().ParseUnverified(at.Token, &c)
+			t.Errorf("%s of invalid UTF-8 issued: %v", name, c)
+		}
+	}
+	if _, err := iss.Issue(context.Background(), auth.Grant{Subject: "zoë", ClientID: "web", Roles: []string{"rôle"}, Audience: []string{"api://orders"}}); err != nil {
+		t.Error(err)
+	}
+	for name, o := range map[string]auth.IssuerOptions{
+		"an issuer":   {Issuer: "https://issuer.example\xff"},
+		"an audience": {Issuer: "https://issuer.example", Audience: []string{"api://orders\xff"}},
+	} {
+		o.Key = auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}
+		if _, err := auth.NewIssuer(o); err == nil {
+			t.Errorf("NewIssuer took %s of invalid UTF-8", name)
+		}
+	}
+}
