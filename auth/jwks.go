@@ -38,7 +38,8 @@ type JWKSOptions struct {
 	// through a copy that refuses a redirect to a URL that is not https
 	// (unless DangerouslyAllowHTTP), then applies its own CheckRedirect.
 	HTTPClient *http.Client
-	// Timeout bounds one fetch. Default [DefaultJWKSTimeout].
+	// Timeout bounds one fetch. Default [DefaultJWKSTimeout]; at most a
+	// minute.
 	Timeout time.Duration
 	// RefreshInterval is how old the set may get before it is refetched
 	// in the background (requests keep using the old set meanwhile).
@@ -47,10 +48,11 @@ type JWKSOptions struct {
 	// MinRefreshInterval is the least time between two fetches: a token
 	// with an unknown kid triggers a fetch only if the last one is at
 	// least this old, so unknown kids cannot make the service hammer
-	// the identity provider. Default [DefaultJWKSMinRefreshInterval].
+	// the identity provider. Default [DefaultJWKSMinRefreshInterval]; at
+	// least a second.
 	MinRefreshInterval time.Duration
 	// MaxBytes bounds the size of the document. Default
-	// [DefaultJWKSMaxBytes].
+	// [DefaultJWKSMaxBytes]; from 1 KiB to 16 MiB.
 	MaxBytes int64
 	// MaxStale is how long after the last successful fetch the set stays
 	// in use while every fetch fails (the provider is down, or cannot be

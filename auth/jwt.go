@@ -114,7 +114,8 @@ type JWTOptions struct {
 	// keeps.
 	Leeway time.Duration
 	// MaxTokenBytes bounds the token length; longer tokens are rejected
-	// before any decoding. Default [DefaultMaxTokenBytes].
+	// before any decoding. Default [DefaultMaxTokenBytes]; from 64 bytes
+	// to 1 MiB.
 	MaxTokenBytes int
 
 	// RolesClaim names the claim holding the principal's roles (a string
@@ -171,7 +172,7 @@ type JWTOptions struct {
 	// only tokens that passed every check of its options (iss, aud
 	// against Audience and Audiences, typ), which never change: another
 	// JWT, configured with other audiences, never answers from it.
-	// Default 0: no cache.
+	// Default 0: no cache. Negative is an error.
 	CacheSize int
 
 	// Realm is the realm of the WWW-Authenticate challenge. Default

@@ -148,10 +148,11 @@ type TokenEndpointOptions struct {
 	// several).
 	RefreshStore RefreshStore
 	// RefreshTokenTTL is how long an unused refresh token stays valid.
-	// Default [DefaultRefreshTokenTTL].
+	// Default [DefaultRefreshTokenTTL]; at least a minute.
 	RefreshTokenTTL time.Duration
 	// RefreshTokenMaxLifetime bounds a rotation chain: after it the user
-	// must authenticate again. Default [DefaultRefreshTokenMaxLifetime].
+	// must authenticate again. Default [DefaultRefreshTokenMaxLifetime];
+	// at least RefreshTokenTTL and at most five years.
 	RefreshTokenMaxLifetime time.Duration
 	// RefreshRetryWindow is how long after a rotation the rotated refresh
 	// token may be presented again and get the same successor back, with
@@ -196,7 +197,7 @@ type TokenEndpointOptions struct {
 	// [MaxRefreshRetryWindow].
 	RefreshRetryWindow time.Duration
 	// MaxBodyBytes bounds the request body. Default
-	// [DefaultTokenRequestMaxBytes].
+	// [DefaultTokenRequestMaxBytes]; from 256 bytes to 1 MiB.
 	MaxBodyBytes int64
 	// OnRehash, when set, is called after a password grant whose
 	// password verified against a hash that needs upgrading, with that
