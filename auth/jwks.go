@@ -100,7 +100,9 @@ type jwkSet struct {
 // symmetric ("oct"), meant for encryption (use "enc", key_ops without
 // "verify"), carry private material, use an unsupported type or curve,
 // or are RSA keys under 2048 or over 4096 bits, are skipped; the
-// returned error lists them (joined), next to the usable keys.
+// returned error lists them (joined), next to the usable keys. A set of
+// more than 100 keys is refused whole: no keys and an error, and a
+// fetched one fails the fetch.
 func ParseJWKS(data []byte) ([]Key, error) {
 	keys, _, err := parseJWKS(data)
 	return keys, err

@@ -37,8 +37,11 @@ var ErrInvalidToken = errors.New("auth: invalid bearer token")
 // generic invalid_token response.
 var (
 	// ErrTokenMalformed: not three base64url segments of JSON, a header
-	// with duplicate or escaped member names, bad claim types, characters
-	// outside the RFC 6750 token alphabet, or several tokens in one request.
+	// or claims set with duplicate or escaped member names, invalid
+	// UTF-8, more members (16 in the header, 64 in the claims) or deeper
+	// nesting (16 levels) than is read, a header over 1 KiB decoded, bad
+	// claim types, characters outside the RFC 6750 token alphabet, or
+	// several tokens in one request.
 	ErrTokenMalformed = newTokenError("auth: malformed bearer token", true)
 	// ErrTokenTooLarge: the token is longer than JWTOptions.MaxTokenBytes.
 	ErrTokenTooLarge = newTokenError("auth: bearer token too large", true)
