@@ -138,8 +138,12 @@ type JWTOptions struct {
 	// DangerouslyAllowQueryToken accepts the token from the access_token
 	// query parameter (RFC 6750 §2.3), where it leaks into logs, history
 	// and Referer headers. A response to a request authenticated by it
-	// is marked Cache-Control: private (RFC 6750 §2.3). Default false:
-	// the query string is ignored.
+	// is marked Cache-Control: private (RFC 6750 §2.3). Only access_token
+	// is read: other parameters are not parsed, and one net/url would
+	// refuse does not refuse the request, unless it could be read as an
+	// access_token by a parser that splits on semicolons (a token joined
+	// to others by one), which is refused as a token sent twice would be.
+	// Default false: the query string is ignored.
 	DangerouslyAllowQueryToken bool
 
 	// Denylist, when set, is consulted for the jti of every token, which

@@ -3,6 +3,7 @@ package auth
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/httpguard/httpguard/internal/httptoken"
 )
@@ -38,17 +39,13 @@ func (c *jwtConfig) extract(r *http.Request) (tok string, private bool, err erro
 		}
 	}
 	if c.query && r.URL != nil && r.URL.RawQuery != "" {
-		q, err := url.ParseQuery(r.URL.RawQuery)
-		if err != nil {
+		t, n, ok := queryToken(r.URL.RawQuery)
+		switch {
+		case !ok || n > 1:
 			return "", false, ErrTokenMalformed
-		}
-		switch vs := q["access_token"]; len(vs) {
-		case 0:
-		case 1:
-			tok, private = vs[0], true
+		case n == 1:
+			tok, private = t, true
 			found++
-		default:
-			return "", false, ErrTokenMalformed
 		}
 	}
 	switch {
@@ -61,6 +58,54 @@ func (c *jwtConfig) extract(r *http.Request) (tok string, private bool, err erro
 		return "", false, err
 	}
 	return tok, private, nil
+}
+
+// queryToken returns the access_token parameter of the query raw and how
+// many there are, decoded as net/url decodes them. Other parameters are
+// not parsed (found in review: url.ParseQuery failed on a stray "%" or a
+// semicolon anywhere in the query, and the request was refused, its
+// header token included). ok is false for a pair that could still be an
+// access_token but cannot be read as one: one whose value does not decode,
+// or one joined to others by semicolons, which net/url drops and a parser
+// that splits on semicolons reads.
+func queryToken(raw string) (tok string, n int, ok bool) {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if strings.IndexByte(pair, ';') >= 0 {
+			for part := range strings.SplitSeq(pair, ";") {
+				if isAccessTokenName(part) {
+					return "", 0, false
+				}
+			}
+			continue
+		}
+		if !isAccessTokenName(pair) {
+			continue
+		}
+		_, v, _ := strings.Cut(pair, "=")
+		t, err := url.QueryUnescape(v)
+		if err != nil {
+			return "", 0, false
+		}
+		tok = t
+		n++
+	}
+	return tok, n, true
+}
+
+// isAccessTokenName reports whether the name of a query pair decodes to
+// access_token.
+func isAccessTokenName(pair string) bool {
+	k, _, _ := strings.Cut(pair, "=")
+	if k == "access_token" {
+		return true
+	}
+	if strings.IndexByte(k, '%') < 0 { // "+" decodes to a space
+		return false
+	}
+	d, err := url.QueryUnescape(k)
+	return err == nil && d == "access_token"
 }
 
 // checkForm refuses a token longer than MaxTokenBytes or outside RFC

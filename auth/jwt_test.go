@@ -487,6 +487,53 @@ func TestJWTCookieAndQuery(t *testing.T) {
 	}
 }
 
+// TestJWTQueryTokenAndOtherParameters: with DangerouslyAllowQueryToken,
+// a query whose other parameters net/url does not parse (a stray percent
+// sign, a semicolon) no longer refuses a request: it was answered 401
+// invalid_token, its header token included, and a client that took that
+// for an expired token refreshed it, and was refused again, on every
+// search for "100%". A pair that does not parse and could still be read
+// as an access_token by a parser that splits on semicolons, or whose
+// access_token does not decode, is refused as before: a token in two
+// places, or one that cannot be read, is no credential.
+func TestJWTQueryTokenAndOtherParameters(t *testing.T) {
+	k := keysOnce()
+	tok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, goodClaims())
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, DangerouslyAllowQueryToken: true})
+	header := func(target string) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.URL.RawQuery = target
+		r.Header.Set("Authorization", "Bearer "+tok)
+		return r
+	}
+	query := func(target string) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.URL.RawQuery = target
+		return r
+	}
+	for _, tt := range []struct {
+		name string
+		r    *http.Request
+		want int
+	}{
+		{"a header token and a stray percent sign", header("q=100%"), 200},
+		{"a header token and a bad escape", header("q=%zz&page=2"), 200},
+		{"a header token and a semicolon", header("a=1;b=2"), 200},
+		{"a header token and a key with a bad escape", header("%zz=1"), 200},
+		{"a query token beside a bad escape", query("q=%zz&access_token=" + tok), 200},
+		{"a query token with its name escaped", query("access%5Ftoken=" + tok), 200},
+		{"a header token and an access_token after a semicolon", header("x=1;access_token=" + tok), 401},
+		{"a query token followed by a semicolon", query("access_token=" + tok + ";x=1"), 401},
+		{"an access_token that does not decode", header("access_token=%zz"), 401},
+		{"a header token and an empty access_token", header("access_token="), 401},
+		{"two query tokens, one with its name escaped", query("access_token=" + tok + "&access%5ftoken=" + tok), 401},
+	} {
+		if w, _, reason := serve(m, tt.r); w.Code != tt.want {
+			t.Errorf("%s: %d (%v)", tt.name, w.Code, reason)
+		}
+	}
+}
+
 func TestJWTCustomRolesAndIdentityClaims(t *testing.T) {
 	k := keysOnce()
 	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, RolesClaim: "groups", IdentityClaims: []string{"tenant", "jti"}})
