@@ -41,7 +41,7 @@ import (
 type Key struct {
 	// ID is the key ID, matched exactly against a token's kid header. It
 	// is an opaque label: it never names a file, URL or query. A key with
-	// an empty ID verifies only tokens without a kid.
+	// an empty ID verifies only tokens without a kid. At most 256 bytes.
 	ID string
 	// Algorithm is the one JWS algorithm this key is used with. Empty
 	// means every algorithm of the allowlist that suits the key's type

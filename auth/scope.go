@@ -77,8 +77,8 @@ func NewScopeCheck(opts ScopeOptions) (*ScopeCheck, error) {
 }
 
 // RequireScopes returns a middleware that requires every one of scopes,
-// with the default responses. It panics if a scope is not a valid scope
-// token: call it with constants, at start-up.
+// with the default responses. It panics if no scope is given or one is
+// not a valid scope token: call it with constants, at start-up.
 func RequireScopes(scopes ...string) func(http.Handler) http.Handler {
 	s, err := NewScopeCheck(ScopeOptions{Scopes: scopes})
 	if err != nil {
