@@ -34,8 +34,9 @@ import (
 //     (ES384), whose point is on the curve and, for a private key, is the
 //     point of its scalar D;
 //   - *rsa.PublicKey or *rsa.PrivateKey of 2048 to 4096 bits, with an odd
-//     modulus and an odd exponent from 3 to 2^31-1: RS256, RS384, RS512,
-//     PS256, PS384, PS512.
+//     modulus and an odd exponent from 3 to 2^31-1, and for a private key
+//     its primes and a private exponent that [rsa.PrivateKey.Validate]
+//     accepts: RS256, RS384, RS512, PS256, PS384, PS512.
 //
 // A private key given for verification is reduced to its public half.
 type Key struct {
@@ -328,7 +329,20 @@ func compileKey(i int, k Key, allow []string) (*verKey, error) {
 		if key == nil {
 			return nil, fmt.Errorf("%s: nil key", where)
 		}
-		return compileKey(i, Key{ID: k.ID, Algorithm: k.Algorithm, Key: &key.PublicKey}, allow)
+		pub, err := compileKey(i, Key{ID: k.ID, Algorithm: k.Algorithm, Key: &key.PublicKey}, allow)
+		if err != nil {
+			return nil, err
+		}
+		// As for ECDSA: a private exponent missing, or another key's,
+		// failed every signature (found in review: NewIssuer accepted
+		// it, and every token request was a 500).
+		if key.D == nil || len(key.Primes) < 2 {
+			return nil, fmt.Errorf("%s: RSA private key without its private exponent or primes", where)
+		}
+		if err := key.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: invalid RSA private key: %w", where, err)
+		}
+		return pub, nil
 	case *rsa.PublicKey:
 		if key == nil || key.N == nil {
 			return nil, fmt.Errorf("%s: nil key", where)

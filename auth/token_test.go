@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
@@ -139,6 +140,7 @@ func TestIssuerTTLDefaultAndLimit(t *testing.T) {
 
 func TestNewIssuerRejectsUnsafeOptions(t *testing.T) {
 	k := keysOnce()
+	otherD := &rsa.PrivateKey{PublicKey: k.rsa.PublicKey, D: k.evilRSA.D, Primes: k.rsa.Primes}
 	for _, tt := range []struct {
 		name string
 		o    auth.IssuerOptions
@@ -160,6 +162,10 @@ func TestNewIssuerRejectsUnsafeOptions(t *testing.T) {
 		{"an Ed25519 key whose public half was never filled", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: unfilledEd25519(k.ed)}, Issuer: "x"}, "second half"},
 		{"a published Ed25519 key of small order", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "x", PublishKeys: []auth.Key{{Key: ed25519.PublicKey(make([]byte, ed25519.PublicKeySize))}}}, "small order"},
 		{"a published key of an all-zero seed", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "x", PublishKeys: []auth.Key{{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public()}}}, "all-zero seed"},
+		// Found in review: accepted, and every Issue failed ("invalid CRT
+		// exponent"), a 500 for every token request.
+		{"an RSA key with another key's private exponent", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgRS256, Key: otherD}, Issuer: "x"}, "RSA private key"},
+		{"an RSA key without its private exponent", auth.IssuerOptions{Key: auth.Key{Algorithm: auth.AlgRS256, Key: &rsa.PrivateKey{PublicKey: k.rsa.PublicKey}}, Issuer: "x"}, "RSA private key"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := auth.NewIssuer(tt.o)
