@@ -41,7 +41,8 @@ const (
 
 // Client is an OAuth2 client registered with a [TokenEndpoint].
 type Client struct {
-	// ID is the client_id. Required; printable ASCII without spaces.
+	// ID is the client_id. Required; 1 to 256 bytes of printable ASCII
+	// without spaces, and unique among the clients.
 	ID string
 	// SecretHash is a password hash of the client secret (see
 	// auth/password), verified with TokenEndpointOptions.Hasher. The
@@ -61,7 +62,8 @@ type Client struct {
 	Grants []string
 	// Scopes bound what the client may obtain: a token's scopes are the
 	// requested ones, which must be within Scopes and, for a user,
-	// within the user's own scopes. Default none.
+	// within the user's own scopes. Each must be an RFC 6749 scope token
+	// of at most 256 bytes. Default none.
 	Scopes []string
 	// Roles are the roles of the client's own tokens
 	// (client_credentials). Users' tokens carry the user's roles.
