@@ -12,8 +12,8 @@ import (
 
 // ScopeOptions configures [NewScopeCheck].
 type ScopeOptions struct {
-	// Scopes are required, all of them (RFC 6749 §3.3 scope tokens,
-	// compared exactly). Required: at least one.
+	// Scopes are required, all of them (RFC 6749 §3.3 scope tokens of at
+	// most 256 bytes, compared exactly). Required: at least one.
 	Scopes []string
 	// Realm is the realm of the WWW-Authenticate challenge. Default
 	// [DefaultRealm].

@@ -93,7 +93,7 @@ type Grant struct {
 	// Roles go into the roles claim.
 	Roles []string
 	// Scopes go into the scope claim, space-separated. Each must be a
-	// valid RFC 6749 scope token.
+	// valid RFC 6749 scope token of at most 256 bytes.
 	Scopes []string
 	// ClientID is the client_id claim (RFC 9068), when known.
 	ClientID string
