@@ -1,5 +1,8 @@
 package sanitize
 
+//lint:file-ignore SA5008 the odd json tags are the cases exposedFields must read as encoding/json does
+//lint:file-ignore U1000 unexported fields are among those cases: encoding/json ignores them
+
 import (
 	"bytes"
 	"encoding/json"
