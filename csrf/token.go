@@ -10,6 +10,7 @@ import (
 	"errors"
 	"html/template"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"strings"
@@ -305,8 +306,8 @@ func (m *Middleware) readForm(r *http.Request, st *tokenState, ct string) error 
 // it as unknown (found in review: such forms failed with 400 in every
 // current browser and passed in old ones). The body is read only when its
 // Content-Length is known and at most MaxFormBytes, so a larger one
-// reaches the handler untouched, and it is given back to r.Body as it was
-// sent; a form that does not parse is left for the handler to parse, and
+// reaches the handler untouched, and parsed only when it holds no more
+// than its Content-Length; it is given back to r.Body as it was sent; a form that does not parse is left for the handler to parse, and
 // fail on, itself.
 func (m *Middleware) takeField(r *http.Request, st *tokenState) {
 	if st.formRead {
@@ -328,19 +329,30 @@ func (m *Middleware) takeField(r *http.Request, st *tokenState) {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength <= 0 || r.ContentLength > m.tokens.maxForm {
 		return
 	}
+	// One byte more than declared is read: a body rewritten further out
+	// without its length (decompressed, the compressed length kept) holds
+	// more, and its first Content-Length bytes are not the form sent. It
+	// was parsed truncated, and the rest of it lost.
 	body := r.Body
-	buf, err := io.ReadAll(io.LimitReader(body, r.ContentLength))
-	restore := func() {
-		var rd io.Reader = bytes.NewReader(buf)
-		if err != nil {
-			rd = io.MultiReader(rd, errReader{err})
-		}
-		r.Body = readCloser{rd, body}
+	limit := r.ContentLength
+	if limit < math.MaxInt64 {
+		limit++
 	}
-	restore()
-	if err != nil {
+	buf, err := io.ReadAll(io.LimitReader(body, limit))
+	// restore gives back what was read, then the rest of the body or the
+	// read error.
+	restore := func() {
+		var rest io.Reader = body
+		if err != nil {
+			rest = errReader{err}
+		}
+		r.Body = readCloser{io.MultiReader(bytes.NewReader(buf), rest), body}
+	}
+	if err != nil || int64(len(buf)) > r.ContentLength {
+		restore()
 		return
 	}
+	r.Body = readCloser{bytes.NewReader(buf), body}
 	if m.readForm(r, st, ct) != nil {
 		r.Form, r.PostForm = nil, nil
 	}

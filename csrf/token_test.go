@@ -1133,3 +1133,36 @@ func TestRegressionDjangoCVE20167401TokenCookieInsideAnotherCookieIsNotRead(t *t
 		}
 	}
 }
+
+// TestTokenFieldIsTakenOnlyFromTheBodyDeclared: a body rewritten further
+// out without its Content-Length (a middleware that decompresses request
+// bodies and keeps the compressed length) holds more bytes than declared.
+// The form step read Content-Length bytes, parsed that truncated form
+// into r.PostForm and gave the handler only those bytes: the rest of the
+// body was lost. Such a body is now given back whole and left unparsed.
+func TestTokenFieldIsTakenOnlyFromTheBodyDeclared(t *testing.T) {
+	m := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1}})
+	const body = "amount=10&note=a+longer+text&csrf_token=x"
+	for _, cl := range []int64{10, int64(len(body)) - 1, int64(len(body)), int64(len(body)) + 5} {
+		var raw []byte
+		var form url.Values
+		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			form = r.PostForm
+			raw, _ = io.ReadAll(r.Body)
+		}))
+		r := httptest.NewRequest("POST", "https://example.com/", strings.NewReader(body))
+		r.ContentLength = cl
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if string(raw) != body {
+			t.Errorf("Content-Length %d: the handler read %q, want the body %q", cl, raw, body)
+		}
+		if cl < int64(len(body)) && form != nil {
+			t.Errorf("Content-Length %d: the middleware parsed %v from part of the body", cl, form)
+		}
+		if cl >= int64(len(body)) && (form.Get("note") != "a longer text" || form.Has("csrf_token")) {
+			t.Errorf("Content-Length %d: the handler's form is %v, want it without csrf_token", cl, form)
+		}
+	}
+}
