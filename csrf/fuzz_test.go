@@ -1,7 +1,9 @@
 package csrf_test
 
 import (
+	"bytes"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -127,6 +129,165 @@ func FuzzMethodParam(f *testing.F) {
 		}
 		if err != nil && !strings.Contains(strings.ToLower(q), "method") && !strings.Contains(q, "%") {
 			t.Fatalf("query %q was treated as an override", q)
+		}
+	})
+}
+
+// countingBody is a request body that counts the bytes read from it.
+type countingBody struct {
+	r io.Reader
+	n int
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.n += n
+	return n, err
+}
+
+func (b *countingBody) Close() error { return nil }
+
+// FuzzTokenForm sends unsafe requests in token mode with arbitrary bodies
+// and Content-Types, through the form step that takes the token field out
+// of the urlencoded form of a request that passed without it (and through
+// the form read of one that needs its token from the form). "$T" in the
+// body stands for a valid token. It must never panic; the handler's
+// parsed form never holds the token field; a request that did not need
+// its token from the form reaches the handler with r.Body giving exactly
+// the bytes sent, and its body is not even read when it is over
+// MaxFormBytes or of unknown length; a form that needs its token and is
+// over MaxFormBytes is refused; and the decision is the one taken for the
+// same request of unknown length, which the form step leaves alone.
+//
+// flags: bit 0 Always; bits 1-2 Sec-Fetch-Site same-origin, neither
+// header, a same-origin Origin, or Sec-Fetch-Site cross-site; bits 3-4 no
+// token header, a valid one or an invalid one; bits 5-6 Content-Length
+// exact, unknown (-1), one less than the body (a body rewritten further
+// out, decompressed, without its length), or 0; bit 7 the token cookie
+// is sent. method picks POST, PUT, PATCH or DELETE.
+func FuzzTokenForm(f *testing.F) {
+	const maxForm = 256
+	m := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1, MaxFormBytes: maxForm}})
+	get := httptest.NewRequest("GET", "https://example.com/", nil)
+	rec := httptest.NewRecorder()
+	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, csrf.Token(r))
+	})).ServeHTTP(rec, get)
+	tok, cookies := rec.Body.String(), rec.Result().Cookies()
+	if tok == "" || len(cookies) != 1 {
+		f.Fatalf("GET: token %q, cookies %v", tok, cookies)
+	}
+	cookie := cookies[0].Name + "=" + cookies[0].Value
+	const urlenc = "application/x-www-form-urlencoded"
+	for _, s := range []struct {
+		ct, body    string
+		flags, meth uint8
+	}{
+		{urlenc, "amount=10&csrf_token=$T", 0x80, 0},
+		{urlenc, "amount=10&csrf_token=$T", 0x81, 0},
+		{urlenc, "amount=10&csrf_token=$T", 0x82, 0},
+		{urlenc, "amount=10&csrf_token=$T", 0x89, 1},
+		{urlenc, "amount=10&csrf_token=$T", 0xa0, 2},
+		{urlenc, "amount=10&csrf_token=$T", 0xc0, 0},
+		{urlenc, "amount=10&csrf_token=$T&csrf_token=$T", 0x82, 0},
+		{urlenc + "; charset=utf-8", "csrf_token=%zz", 0x80, 0},
+		{" Application/X-WWW-Form-Urlencoded;x", "csrf_token=x&a=b", 0x80, 3},
+		{urlenc, "amount=10&csrf_token=" + strings.Repeat("x", 300), 0x80, 0},
+		{urlenc, "amount=10&csrf_token=" + strings.Repeat("x", 300), 0x82, 0},
+		{"multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n$T\r\n--b--\r\n", 0x82, 0},
+		{"multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n$T\r\n--b--\r\n", 0x80, 0},
+		{"application/json", `{"csrf_token":"x"}`, 0x88, 0},
+		{"", "csrf_token=x", 0x80, 0},
+	} {
+		f.Add(s.ct, s.body, s.flags, s.meth)
+	}
+	methods := [4]string{"POST", "PUT", "PATCH", "DELETE"}
+	type outcome struct {
+		code    int
+		reached bool
+		read    int  // bytes of the body read before the handler ran
+		parsed  bool // the handler found a parsed form
+		raw     []byte
+	}
+	do := func(t *testing.T, ct, body string, flags, meth uint8, cl int64) outcome {
+		t.Helper()
+		var o outcome
+		cb := &countingBody{r: strings.NewReader(body)}
+		r := httptest.NewRequest(methods[meth%4], "https://example.com/transfer", nil)
+		r.Body, r.ContentLength = cb, cl
+		if ct != "" {
+			r.Header["Content-Type"] = []string{ct}
+		}
+		switch flags >> 1 & 3 {
+		case 0:
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
+		case 2:
+			r.Header.Set("Origin", "https://example.com")
+		case 3:
+			r.Header.Set("Sec-Fetch-Site", "cross-site")
+		}
+		switch flags >> 3 & 3 {
+		case 1:
+			r.Header.Set("X-CSRF-Token", tok)
+		case 2, 3:
+			r.Header.Set("X-CSRF-Token", "x")
+		}
+		if flags&0x80 != 0 {
+			r.Header.Set("Cookie", cookie)
+		}
+		rec := httptest.NewRecorder()
+		m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			o.reached, o.read, o.parsed = true, cb.n, r.PostForm != nil
+			if _, ok := r.PostForm["csrf_token"]; ok {
+				t.Errorf("the handler's PostForm holds the token field: %v", r.PostForm)
+			}
+			if _, ok := r.Form["csrf_token"]; ok {
+				t.Errorf("the handler's Form holds the token field: %v", r.Form)
+			}
+			if r.MultipartForm != nil {
+				if _, ok := r.MultipartForm.Value["csrf_token"]; ok {
+					t.Errorf("the handler's MultipartForm holds the token field: %v", r.MultipartForm.Value)
+				}
+				_ = r.MultipartForm.RemoveAll()
+			}
+			o.raw, _ = io.ReadAll(r.Body)
+		})).ServeHTTP(rec, r)
+		o.code = rec.Code
+		return o
+	}
+	f.Fuzz(func(t *testing.T, ct, body string, flags, meth uint8) {
+		body = strings.ReplaceAll(body, "$T", tok)
+		var cl int64
+		switch flags >> 5 & 3 {
+		case 0:
+			cl = int64(len(body))
+		case 1:
+			cl = -1
+		case 2:
+			cl = int64(len(body)) - 1
+		}
+		got := do(t, ct, body, flags, meth, cl)
+		ref := do(t, ct, body, flags, meth, -1)
+		if got.code != ref.code || got.reached != ref.reached {
+			t.Fatalf("Content-Length %d: status %d (handler reached: %v); of unknown length: %d (%v)", cl, got.code, got.reached, ref.code, ref.reached)
+		}
+		always := flags&1 != 0
+		noHeaders := flags>>1&3 == 1
+		needFormToken := (always || noHeaders) && flags>>3&3 == 0
+		if !got.reached {
+			return
+		}
+		if needFormToken {
+			if len(body) > maxForm && strings.Contains(strings.ToLower(ct), "urlencoded") && got.parsed {
+				t.Fatalf("a form of %d bytes, over MaxFormBytes, needing its token, was parsed and passed", len(body))
+			}
+			return
+		}
+		if !bytes.Equal(got.raw, []byte(body)) {
+			t.Fatalf("Content-Length %d: the handler read the body %q, want %q as sent", cl, got.raw, body)
+		}
+		if (cl <= 0 || cl > maxForm) && (got.read != 0 || got.parsed) {
+			t.Fatalf("Content-Length %d: %d bytes of the body were read, parsed: %v", cl, got.read, got.parsed)
 		}
 	})
 }
