@@ -1166,3 +1166,35 @@ func TestTokenFieldIsTakenOnlyFromTheBodyDeclared(t *testing.T) {
 		}
 	}
 }
+
+// A form whose token the middleware must read from the body passes
+// whatever the query of its URL holds: ParseForm also parses the query,
+// and a "%" or ";" there (action="/search?q=100%") failed the whole read,
+// so the token was taken for missing and the form refused.
+func TestFormTokenDespiteAMalformedQuery(t *testing.T) {
+	for _, multi := range []bool{false, true} {
+		for _, query := range []string{"q=100%", "a;b=1", "x=%zz"} {
+			ts := newTokenServer(t, csrf.TokenOptions{Key: key1}, csrf.Options{})
+			tok, c := ts.get(t)
+			var form url.Values
+			var query2 url.Values
+			ts.h = csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1}, OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+				ts.err = err
+				w.WriteHeader(http.StatusForbidden)
+			}}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_ = r.ParseForm()
+				form, query2 = r.PostForm, r.Form
+			}))
+			r := formPost(t, c, multi, url.Values{"amount": {"10"}, "csrf_token": {tok}})
+			r.URL.RawQuery = query
+			code, _, _ := ts.do(r)
+			if code != http.StatusOK {
+				t.Errorf("multipart %v, query %q: status %d (%v), want 200", multi, query, code, ts.err)
+				continue
+			}
+			if form.Get("amount") != "10" || form.Has("csrf_token") || query2.Has("csrf_token") {
+				t.Errorf("multipart %v, query %q: the handler's form is %v (Form %v), want amount alone", multi, query, form, query2)
+			}
+		}
+	}
+}
