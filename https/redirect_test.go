@@ -131,26 +131,13 @@ func TestRedirectExemptPathReachesOnlyItsRoute(t *testing.T) {
 	mux.HandleFunc("/status/live", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "live") })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "application") })
 	h := rd.Handler(mux)
-	tests := []struct {
-		target string
-		status int
-		body   string
-	}{
+	getEach(t, h, []routed{
 		{"/.well-known/acme-challenge/token", 200, "challenge"},
 		{"/status/live", 200, "live"},
 		{"/.well-known%2Facme-challenge/token", 301, ""},
 		{"/.well-known%2facme-challenge/token", 301, ""},
 		{"/status%2Flive", 301, ""},
-	}
-	for _, tt := range tests {
-		r := httptest.NewRequest("GET", tt.target, nil)
-		r.Host = "example.com"
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		if rec.Code != tt.status || rec.Body.String() != tt.body {
-			t.Errorf("GET %s: status %d, body %q; want %d, %q", tt.target, rec.Code, rec.Body.String(), tt.status, tt.body)
-		}
-	}
+	})
 }
 
 // An exempt path is written as its ServeMux pattern is, escaped: "%20"
@@ -164,17 +151,27 @@ func TestExemptPathIsWrittenAsItsServeMuxPattern(t *testing.T) {
 	mux.HandleFunc("/files%2b/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "files") })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "application") })
 	h := rd.Handler(mux)
-	tests := []struct {
-		target string
-		status int
-		body   string
-	}{
+	getEach(t, h, []routed{
 		{"/status%20page", 200, "status"},
 		{"/files+/a", 200, "files"},
 		{"/files%2B/a", 200, "files"},
 		{"/status%2520page", 301, ""},
 		{"/files%252b/a", 301, ""},
-	}
+	})
+}
+
+// routed is a GET of target on example.com and the status and body it
+// should get.
+type routed struct {
+	target string
+	status int
+	body   string
+}
+
+// getEach serves each GET through h and reports a status or body other
+// than the one expected.
+func getEach(t *testing.T, h http.Handler, tests []routed) {
+	t.Helper()
 	for _, tt := range tests {
 		r := httptest.NewRequest("GET", tt.target, nil)
 		r.Host = "example.com"
