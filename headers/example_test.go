@@ -287,3 +287,20 @@ func ExampleMiddleware_ModifyResponse() {
 	// Referrer-Policy: ["no-referrer"]
 	// Content-Security-Policy: ["default-src 'none'; frame-ancestors 'none'" "img-src 'self'"]
 }
+
+// A policy sent by mistake (includeSubDomains on a domain whose
+// subdomains still serve plain HTTP) is undone with Expire, which tells
+// browsers to forget it, sent over HTTPS for as long as the old max-age.
+func ExampleHSTS_expire() {
+	m, err := headers.New(headers.Options{HSTS: headers.HSTS{Expire: true}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "https://example.com/", nil)
+	r.TLS = &tls.ConnectionState{}
+	rec := httptest.NewRecorder()
+	m.Handler(http.NotFoundHandler()).ServeHTTP(rec, r)
+	fmt.Println(rec.Header().Get("Strict-Transport-Security"))
+	// Output:
+	// max-age=0
+}
