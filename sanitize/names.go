@@ -236,6 +236,11 @@ func dominant(fs []exposedField) (exposedField, bool) {
 }
 
 // validTagName is encoding/json's isValidTag: a name it takes from a tag.
+// With a name it refuses (`json:"a\\b"`), Go 1.26's encoding/json uses the
+// Go name and so does this package; Go 1.27's takes part of the tag ("a"),
+// so under it the member "a" sets the field (an exact name, left to the
+// decoder) and "Bad" is refused as unknown. No tag a program means to use
+// is written so.
 func validTagName(s string) bool {
 	if s == "" {
 		return false
