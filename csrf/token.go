@@ -13,6 +13,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"unicode"
 
@@ -278,7 +279,9 @@ func (m *Middleware) readForm(r *http.Request, st *tokenState, ct string) error 
 	// hidden, since ParseForm parses it too and fails on one net/url
 	// cannot read (found in review: a form posted to "/search?q=100%"
 	// was refused, its token taken for missing). r.Form is left for the
-	// handler's own ParseForm to build, query included.
+	// handler's own ParseForm to build, query included, when the query
+	// does not parse; when it does, r.Form is built here as ParseForm
+	// builds it, for a handler that reads it without calling ParseForm.
 	u := r.URL
 	if u != nil && u.RawQuery != "" {
 		noQuery := *u
@@ -293,6 +296,15 @@ func (m *Middleware) readForm(r *http.Request, st *tokenState, ct string) error 
 	}
 	if r.URL != u {
 		r.URL, r.Form = u, nil
+		if query, qerr := url.ParseQuery(u.RawQuery); err == nil && qerr == nil {
+			r.Form = make(url.Values, len(r.PostForm)+len(query))
+			for k, v := range r.PostForm {
+				r.Form[k] = append(r.Form[k], v...)
+			}
+			for k, v := range query {
+				r.Form[k] = append(r.Form[k], v...)
+			}
+		}
 	}
 	if err != nil {
 		var tooLarge *http.MaxBytesError

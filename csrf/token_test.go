@@ -1198,3 +1198,35 @@ func TestFormTokenDespiteAMalformedQuery(t *testing.T) {
 		}
 	}
 }
+
+// A handler that reads r.Form without calling ParseForm itself (the
+// middleware's parse filled it) finds the body's fields and the query's
+// when the query is one net/url reads, as it did before the query was
+// hidden from the middleware's ParseForm: r.Form was left nil whenever
+// the URL had a query, and such a handler saw an empty form.
+func TestFormHoldsTheQueryAfterTheTokenRead(t *testing.T) {
+	for _, fetch := range []string{"", "same-origin"} {
+		for _, multi := range []bool{false, true} {
+			if fetch != "" && multi {
+				continue // a multipart form is left unparsed when no token is needed
+			}
+			ts := newTokenServer(t, csrf.TokenOptions{Key: key1}, csrf.Options{})
+			tok, c := ts.get(t)
+			var form url.Values
+			ts.h = csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1}}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				form = r.Form
+			}))
+			r := formPost(t, c, multi, url.Values{"amount": {"10"}, "csrf_token": {tok}})
+			r.URL.RawQuery = "page=2"
+			if fetch != "" {
+				r.Header.Set("Sec-Fetch-Site", fetch)
+			}
+			if code, _, _ := ts.do(r); code != http.StatusOK {
+				t.Fatalf("fetch %q, multipart %v: status %d, want 200", fetch, multi, code)
+			}
+			if form.Get("amount") != "10" || form.Get("page") != "2" || form.Has("csrf_token") {
+				t.Errorf("fetch %q, multipart %v: r.Form is %v, want amount and page", fetch, multi, form)
+			}
+		}
+	}
+}
