@@ -30,8 +30,9 @@
 //
 //	printf %s 'correct horse battery staple' | go run ./examples/basicauth -hash-password
 //
-// The users file is a JSON list of names, hashes and roles; a file every
-// user of the machine may write is refused (they could add an admin):
+// The users file is a JSON list of names, hashes and roles, each member
+// spelt as below and given once; a file every user of the machine may
+// write is refused (they could add an admin):
 //
 //	[
 //	  {"name": "alice", "hash": "$argon2id$v=19$m=19456,t=2,p=1$...", "roles": ["admin"]},
@@ -49,6 +50,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -178,6 +180,56 @@ type fileUser struct {
 // maxUsersFile bounds the users file read.
 const maxUsersFile = 10 << 20
 
+// checkMembers reports a syntax error in the users file, or an object
+// with a member not spelt exactly as a field of fileUser or given twice.
+// The file is a list of objects whose members are strings or lists of
+// strings, so a walk two levels deep sees every member name.
+func checkMembers(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var walk func(depth int) error
+	walk = func(depth int) error {
+		if depth > 3 {
+			return errors.New("nested too deeply for a users file")
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := make(map[string]bool, 3)
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				name, _ := k.(string)
+				switch {
+				case name != "name" && name != "hash" && name != "roles":
+					return fmt.Errorf("unknown member %q (names are exact: name, hash, roles)", name)
+				case seen[name]:
+					return fmt.Errorf("member %q given twice", name)
+				}
+				seen[name] = true
+				if err := walk(depth + 1); err != nil {
+					return err
+				}
+			}
+		case json.Delim('['):
+			for dec.More() {
+				if err := walk(depth + 1); err != nil {
+					return err
+				}
+			}
+		default:
+			return nil
+		}
+		_, err = dec.Token() // the closing delimiter
+		return err
+	}
+	return walk(0)
+}
+
 // loadUsers reads the users file, or makes the demo user when path is
 // empty: with demoPassword, or a random password written once to notice.
 func loadUsers(path, demoPassword string, notice io.Writer) (*auth.MemoryUsers, error) {
@@ -207,11 +259,28 @@ func loadUsers(path, demoPassword string, notice io.Writer) (*auth.MemoryUsers, 
 	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&0o002 != 0 {
 		return nil, fmt.Errorf("%s is writable by every user (mode %#o), who could add an admin: chmod o-w %[1]s", path, perm)
 	}
-	dec := json.NewDecoder(io.LimitReader(f, maxUsersFile))
+	data, err := io.ReadAll(io.LimitReader(f, maxUsersFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxUsersFile {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxUsersFile)
+	}
+	// The file is read as it reads: one list, each member spelt exactly
+	// and given once. encoding/json alone takes "Roles" for "roles" and
+	// keeps the last of two, so that an entry a reviewer reads as
+	// "roles": ["user"] could make its user an admin.
+	if err := checkMembers(data); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var list []fileUser
 	if err := dec.Decode(&list); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: data after the list of users", path)
 	}
 	var errs []error
 	for i, u := range list {

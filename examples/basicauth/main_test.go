@@ -35,7 +35,13 @@ func TestPrintHash(t *testing.T) {
 
 func writeUsers(t *testing.T, v any) string {
 	t.Helper()
-	b, _ := json.Marshal(v)
+	b, ok := v.(json.RawMessage) // written as is, even if not one JSON value
+	if !ok {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			t.Fatal(err)
+		}
+	}
 	p := filepath.Join(t.TempDir(), "users.json")
 	if err := os.WriteFile(p, b, 0o600); err != nil {
 		t.Fatal(err)
@@ -130,6 +136,12 @@ func TestLoadUsers(t *testing.T) {
 		{"an unknown field", []map[string]string{{"name": "a", "hash": h, "password": "x"}}},
 		{"no users", []fileUser{}},
 		{"an absurd bcrypt cost", []fileUser{{Name: "a", Hash: "$2b$31$" + strings.Repeat("a", 53)}}},
+		// A reader of the file sees bob as a user; encoding/json alone
+		// would read the last member, in any letter case, and make him
+		// an admin.
+		{"a member in another letter case", json.RawMessage(`[{"name":"bob","hash":"` + h + `","roles":["user"],"Roles":["admin"]}]`)},
+		{"a member given twice", json.RawMessage(`[{"name":"bob","hash":"` + h + `","roles":["user"],"roles":["admin"]}]`)},
+		{"a second list after the first", json.RawMessage(`[{"name":"bob","hash":"` + h + `"}] [{"name":"eve","hash":"` + h + `"}]`)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := loadUsers(writeUsers(t, tt.v), "", nil)
