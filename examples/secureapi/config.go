@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -385,7 +386,8 @@ func connectRedis(rawURL string) (*redis.Client, error) {
 //
 //	{"users": [{"username": "alice", "role": "admin", "hash": "$argon2id$v=19$m=19456,t=2,p=1$..."}]}
 //
-// Roles are guest, user and admin; hashes come from -hash-password.
+// Member names are spelt exactly so, each given once. Roles are guest,
+// user and admin; hashes come from -hash-password.
 // Names must differ in more than letter case and trailing spaces: the
 // lockout counts "Bob" and "bob" as one name (see app.LockoutName).
 // Hashes below the OWASP minimum (argon2id m=19456,t=2,p=1 or an
@@ -399,6 +401,59 @@ type userFile struct {
 		Role     string `json:"role"`
 		Hash     string `json:"hash"`
 	} `json:"users"`
+}
+
+// checkUserFileMembers reports a syntax error in a users file, or an
+// object with a member not spelt exactly as userFile's or given twice:
+// "users" in the document, "username", "role" and "hash" in each user.
+func checkUserFileMembers(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	members := [][]string{{"users"}, {"username", "role", "hash"}}
+	var walk func(depth, objects int) error
+	walk = func(depth, objects int) error {
+		if depth > 3 {
+			return errors.New("nested too deeply")
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'):
+			if objects >= len(members) {
+				return errors.New("an object where a string is expected")
+			}
+			seen := make(map[string]bool, len(members[objects]))
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				name, _ := k.(string)
+				switch {
+				case !slices.Contains(members[objects], name):
+					return fmt.Errorf("unknown member %q (names are exact: %s)", name, strings.Join(members[objects], ", "))
+				case seen[name]:
+					return fmt.Errorf("member %q given twice", name)
+				}
+				seen[name] = true
+				if err := walk(depth+1, objects+1); err != nil {
+					return err
+				}
+			}
+		case json.Delim('['):
+			for dec.More() {
+				if err := walk(depth+1, objects); err != nil {
+					return err
+				}
+			}
+		default:
+			return nil
+		}
+		_, err = dec.Token() // the closing delimiter
+		return err
+	}
+	return walk(0, 0)
 }
 
 // readPrivate reads file, which must not be writable by every user of the
@@ -430,6 +485,12 @@ func users(file string, getenv func(string) string, saltKey []byte, shared bool,
 		data, err := readPrivate(file)
 		if err != nil {
 			return nil, fmt.Errorf("-users: %w", err)
+		}
+		// Member names are matched exactly, each once: encoding/json
+		// alone takes "Role" for "role" and keeps the last of two, so
+		// that an entry a reviewer reads as a guest could be an admin.
+		if err := checkUserFileMembers(data); err != nil {
+			return nil, fmt.Errorf("-users %s: not a users file: %v", file, err)
 		}
 		var f userFile
 		dec := json.NewDecoder(bytes.NewReader(data))

@@ -330,6 +330,11 @@ func TestUsersFile(t *testing.T) {
 		"bad-name.json":      `{"users":[{"username":"a:b","role":"admin","hash":"` + hash + `"}]}`,
 		"empty.json":         `{"users":[]}`,
 		"trailing.json":      `{"users":[{"username":"ann","role":"admin","hash":"` + hash + `"}]} {}`,
+		// A reader sees ann as a guest; encoding/json alone reads the
+		// last member, in any letter case, and makes her an admin.
+		"member-case.json":  `{"users":[{"username":"ann","role":"guest","Role":"admin","hash":"` + hash + `"}]}`,
+		"member-twice.json": `{"users":[{"username":"ann","role":"guest","role":"admin","hash":"` + hash + `"}]}`,
+		"users-case.json":   `{"Users":[{"username":"ann","role":"admin","hash":"` + hash + `"}]}`,
 		// Names the lockout counts as one (see app.LockoutName): found in
 		// review, whoever held "bob" cleared the failures of "Bob" with
 		// each of their own logins, and guessed its password without end.
