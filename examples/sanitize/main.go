@@ -16,9 +16,10 @@
 //	curl -i localhost:8080/comment/ -H 'Content-Type: application/json' \
 //	  -d '{"author":"","body":""}'
 //
-//	# 400: unknown field, duplicate key, trailing data; 415: wrong type;
-//	# 413: over 64 KiB.
+//	# 400: unknown field, a name in another letter case ("Author"),
+//	# duplicate key, trailing data; 415: wrong type; 413: over 64 KiB.
 //	curl -i localhost:8080/comment/ -H 'Content-Type: application/json' -d '{"body":"x","admin":true}'
+//	curl -i localhost:8080/comment/ -H 'Content-Type: application/json' -d '{"Author":"a","body":"x"}'
 //	curl -i localhost:8080/comment/ -H 'Content-Type: text/plain' -d '{}'
 //
 //	# Query decoding with the same rules.

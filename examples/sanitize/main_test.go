@@ -183,6 +183,7 @@ func TestCommentRejected(t *testing.T) {
 		{"wrong type", appJSON, `{"author":5,"body":"x"}`, 422, []string{"author/type"}, nil},
 		// 400: unknown field, duplicate key, trailing data, malformed.
 		{"unknown field", appJSON, `{"body":"x","admin":true}`, 400, nil, []string{"admin"}},
+		{"a name in another letter case", appJSON, `{"Author":"a","body":"x"}`, 400, nil, nil},
 		{"duplicate key", appJSON, `{"author":"a","body":"x","body":"<script>S3CRET</script>"}`, 400, nil, []string{"S3CRET"}},
 		{"trailing data", appJSON, `{"author":"a","body":"x"} {"author":"b","body":"y"}`, 400, nil, nil},
 		{"trailing garbage", appJSON, `{"author":"a","body":"x"}S3CRET`, 400, nil, []string{"S3CRET"}},
