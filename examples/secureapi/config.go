@@ -85,7 +85,7 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 		return nil
 	})
 	fs.Func("trust-proxy", "network of a TLS-terminating proxy whose X-Forwarded-For and X-Forwarded-Proto are believed (CIDR, repeatable). "+
-		"Every address in it may claim any client address, so it must be the proxies' own network: no broader than a /8 for IPv4 or a /32 for IPv6 outside private address space. "+
+		"Every address in it may claim any client address, so it must be the proxies' own network: no broader than a /8 for IPv4 or a /24 for IPv6 outside private address space. "+
 		"Plain HTTP behind it needs -addr on a loopback or private address", func(s string) error {
 		p, err := parseProxy(s)
 		if err != nil {

@@ -36,7 +36,7 @@
 //
 // Plain HTTP is served on loopback only, unless a TLS-terminating proxy
 // is in front: -trust-proxy names the proxies' network (no broader than a
-// /8 for IPv4 or a /32 for IPv6 outside private address space, since its
+// /8 for IPv4 or a /24 for IPv6 outside private address space, since its
 // addresses choose the client address the limits count), -host the names
 // clients use, which the proxy must forward in Host (nginx: proxy_set_header
 // Host $host), and -addr must then be a loopback address (a proxy on this

@@ -147,12 +147,25 @@ func TestTrustProxy(t *testing.T) {
 		"192.0.2.7/32":        "192.0.2.7/32",
 		"::ffff:10.0.0.0/104": "10.0.0.0/8",
 		"fd12:3456:789a::/48": "fd12:3456:789a::/48",
-		"fd00::/8":            "fd00::/8", // wider than /24, but private: the documented exception
+		"fd00::/8":            "fd00::/8",       // wider than /24, but private: the documented exception
+		"2600:9000::/28":      "2600:9000::/28", // a CDN's edge network, as published
+		"2600:9000::/24":      "2600:9000::/24",
 	} {
 		o, err := parseFlags([]string{"-trust-proxy", s}, io.Discard)
 		if err != nil || len(o.trustProxies) != 1 || o.trustProxies[0].String() != want {
 			t.Errorf("-trust-proxy %s: %v %v, want %s", s, o.trustProxies, err, want)
 		}
+	}
+	if _, err := parseFlags([]string{"-trust-proxy", "2600:9000::/23"}, io.Discard); err == nil {
+		t.Error("-trust-proxy 2600:9000::/23 accepted")
+	}
+	// The help names the bound the flag applies, package clientip's
+	// (it said /32 for IPv6, and a user with a CDN's /28 took it as
+	// refused).
+	var help strings.Builder
+	_, _ = parseFlags([]string{"-h"}, &help)
+	if !strings.Contains(help.String(), "a /24 for IPv6") || strings.Contains(help.String(), "a /32 for IPv6") {
+		t.Errorf("-trust-proxy's help does not name the /24 bound for IPv6: %s", help.String())
 	}
 
 	users := usersFile(t, "pw")
