@@ -237,6 +237,13 @@ func (d *Decoder) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) er
 	if err != nil {
 		return err
 	}
+	return d.decodeBytes(body, dst)
+}
+
+// decodeBytes decodes the JSON text body into dst, which points to the
+// target, with every check DecodeJSON applies after reading the body, then
+// sanitizes and validates it. DecodeJSON and Unmarshal share it.
+func (d *Decoder) decodeBytes(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return ErrEmptyBody
 	}
@@ -260,6 +267,48 @@ func (d *Decoder) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) er
 		return ErrTrailingData
 	}
 	return d.finish(dst, false)
+}
+
+// Unmarshal decodes data, a JSON text that did not come in an HTTP request
+// (a configuration file, a queue message), into a value of type T, then
+// applies the `sanitize` struct tags, then validates it with the
+// `validate` struct tags, as [DecodeJSON] does with a request body.
+//
+// It applies DecodeJSON's checks and rules to data, after the
+// Content-Type, which it does not check: data longer than the Decoder's
+// [Options.MaxBytes] is refused with [ErrTooLarge]; empty data (or only
+// white space) with [ErrEmptyBody]; invalid UTF-8 or a NUL character
+// (\u0000) with [ErrInvalidUTF8]; nesting over [Options.MaxDepth] with
+// [ErrTooDeep]; a repeated object key with [ErrDuplicateKey]; a member
+// name that matches a field's only in letter case, even with
+// [Options.AllowUnknownFields], and an unknown member without it, with
+// [ErrUnknownField]; anything after the one JSON value with
+// [ErrTrailingData]; text that is not JSON with [ErrMalformed]; and a
+// value of the wrong type, a number that overflows its field, or a value
+// that fails validation with [*FieldErrors] ([ErrInvalidFields]). Member
+// names are matched exactly, and collections and null are handled, as
+// DecodeJSON describes. So a file or message is read as a reader of it
+// sees it: encoding/json alone would take "Role" for "role", keep the
+// last of two members of one name, and ignore what follows the value.
+//
+// The errors are those DecodeJSON returns, so [StatusOf] and
+// [errors.As] with a *FieldErrors work on them; an error names no value
+// from data. Nothing is written anywhere: [Options.OnReject] is not
+// called. On error the zero T is returned, never a value that was not
+// sanitized and validated. data is not modified or retained.
+//
+// A nil or zero d uses the default Decoder.
+func Unmarshal[T any](d *Decoder, data []byte) (T, error) {
+	var v T
+	d = d.orDefault()
+	if int64(len(data)) > d.maxBytes {
+		return v, ErrTooLarge
+	}
+	if err := d.decodeBytes(data, &v); err != nil {
+		var zero T // never a value that was not sanitized and validated
+		return zero, err
+	}
+	return v, nil
 }
 
 // nulEscape reports whether the JSON text b holds the escape \u0000, a

@@ -45,6 +45,12 @@
 // sanitized and validated item by item, and a null item of it is refused
 // as a null body is.
 //
+// [Unmarshal] applies the same checks, but the Content-Type's, to JSON
+// that does not come in a request (a configuration file, a queue
+// message), given as bytes, and writes nothing:
+//
+//	cfg, err := sanitize.Unmarshal[Config](nil, data)
+//
 // A `sanitize` tag lists operations applied in order: trim, nfc, lower,
 // upper, and html=NAME or text, which must come last (an operation after
 // them could undo the sanitizing, so such a tag is refused).

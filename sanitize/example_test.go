@@ -90,3 +90,30 @@ func ExampleNew() {
 	// 200 true
 	// 413 true
 }
+
+// A service reads its configuration file as strictly as a request body:
+// a member in another letter case, given twice, or not declared is an
+// error rather than a setting silently taken or lost.
+func ExampleUnmarshal() {
+	type Config struct {
+		Listen string   `json:"listen" sanitize:"trim" validate:"required,hostname_port"`
+		Admins []string `json:"admins" sanitize:"trim,lower" validate:"max=10,dive,email"`
+	}
+	d := sanitize.MustNew(sanitize.Options{MaxBytes: 64 << 10})
+	for _, file := range []string{
+		`{"listen": " 127.0.0.1:8080 ", "admins": ["Root@Example.com"]}`,
+		`{"listen": "127.0.0.1:8080", "Admins": ["eve@example.com"]}`,
+		`{"listen": "127.0.0.1:8080", "admins": ["root"]}`,
+	} {
+		cfg, err := sanitize.Unmarshal[Config](d, []byte(file))
+		if err != nil {
+			fmt.Println("refused:", err)
+			continue
+		}
+		fmt.Printf("%q %q\n", cfg.Listen, cfg.Admins)
+	}
+	// Output:
+	// "127.0.0.1:8080" ["root@example.com"]
+	// refused: sanitize: unknown field: a member name that matches a field only in letter case
+	// refused: sanitize: invalid fields: admins[0] (email)
+}
