@@ -50,7 +50,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -76,6 +75,7 @@ import (
 	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/ratelimit"
+	"github.com/httpguard/httpguard/sanitize"
 )
 
 // demoPasswordEnv names the environment variable with the demo user's
@@ -180,55 +180,12 @@ type fileUser struct {
 // maxUsersFile bounds the users file read.
 const maxUsersFile = 10 << 20
 
-// checkMembers reports a syntax error in the users file, or an object
-// with a member not spelt exactly as a field of fileUser or given twice.
-// The file is a list of objects whose members are strings or lists of
-// strings, so a walk two levels deep sees every member name.
-func checkMembers(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var walk func(depth int) error
-	walk = func(depth int) error {
-		if depth > 3 {
-			return errors.New("nested too deeply for a users file")
-		}
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		switch tok {
-		case json.Delim('{'):
-			seen := make(map[string]bool, 3)
-			for dec.More() {
-				k, err := dec.Token()
-				if err != nil {
-					return err
-				}
-				name, _ := k.(string)
-				switch {
-				case name != "name" && name != "hash" && name != "roles":
-					return fmt.Errorf("unknown member %q (names are exact: name, hash, roles)", name)
-				case seen[name]:
-					return fmt.Errorf("member %q given twice", name)
-				}
-				seen[name] = true
-				if err := walk(depth + 1); err != nil {
-					return err
-				}
-			}
-		case json.Delim('['):
-			for dec.More() {
-				if err := walk(depth + 1); err != nil {
-					return err
-				}
-			}
-		default:
-			return nil
-		}
-		_, err = dec.Token() // the closing delimiter
-		return err
-	}
-	return walk(0)
-}
+// usersDecoder reads the users file as it reads: one list, each member
+// spelt exactly as a field of fileUser and given once, nothing after the
+// list. encoding/json alone takes "Roles" for "roles" and keeps the last
+// of two, so that an entry a reviewer reads as "roles": ["user"] could
+// make its user an admin.
+var usersDecoder = sanitize.MustNew(sanitize.Options{MaxBytes: maxUsersFile, MaxDepth: 3})
 
 // loadUsers reads the users file, or makes the demo user when path is
 // empty: with demoPassword, or a random password written once to notice.
@@ -266,21 +223,12 @@ func loadUsers(path, demoPassword string, notice io.Writer) (*auth.MemoryUsers, 
 	if len(data) > maxUsersFile {
 		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxUsersFile)
 	}
-	// The file is read as it reads: one list, each member spelt exactly
-	// and given once. encoding/json alone takes "Roles" for "roles" and
-	// keeps the last of two, so that an entry a reviewer reads as
-	// "roles": ["user"] could make its user an admin.
-	if err := checkMembers(data); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	list, err := sanitize.Unmarshal[[]fileUser](usersDecoder, data)
+	if errors.Is(err, sanitize.ErrUnknownField) {
+		return nil, fmt.Errorf("%s: %w (names are exact: name, hash, roles)", path, err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var list []fileUser
-	if err := dec.Decode(&list); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%s: data after the list of users", path)
 	}
 	var errs []error
 	for i, u := range list {

@@ -140,13 +140,18 @@ func TestLoadUsers(t *testing.T) {
 		// would read the last member, in any letter case, and make him
 		// an admin.
 		{"a member in another letter case", json.RawMessage(`[{"name":"bob","hash":"` + h + `","roles":["user"],"Roles":["admin"]}]`)},
+		{"a member only in another letter case", json.RawMessage(`[{"name":"bob","hash":"` + h + `","Roles":["admin"]}]`)},
 		{"a member given twice", json.RawMessage(`[{"name":"bob","hash":"` + h + `","roles":["user"],"roles":["admin"]}]`)},
 		{"a second list after the first", json.RawMessage(`[{"name":"bob","hash":"` + h + `"}] [{"name":"eve","hash":"` + h + `"}]`)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := loadUsers(writeUsers(t, tt.v), "", nil)
+			path := writeUsers(t, tt.v)
+			_, err := loadUsers(path, "", nil)
 			if err == nil {
 				t.Fatal("loaded")
+			}
+			if !strings.Contains(err.Error(), path) {
+				t.Errorf("the error does not name the file: %v", err)
 			}
 			if strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("error reveals the secret: %v", err)
