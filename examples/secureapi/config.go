@@ -10,19 +10,18 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
 	"runtime"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -37,6 +36,7 @@ import (
 	"github.com/httpguard/httpguard/examples/secureapi/app"
 	"github.com/httpguard/httpguard/https"
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/sanitize"
 )
 
 // Environment variables.
@@ -403,58 +403,14 @@ type userFile struct {
 	} `json:"users"`
 }
 
-// checkUserFileMembers reports a syntax error in a users file, or an
-// object with a member not spelt exactly as userFile's or given twice:
-// "users" in the document, "username", "role" and "hash" in each user.
-func checkUserFileMembers(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	members := [][]string{{"users"}, {"username", "role", "hash"}}
-	var walk func(depth, objects int) error
-	walk = func(depth, objects int) error {
-		if depth > 3 {
-			return errors.New("nested too deeply")
-		}
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		switch tok {
-		case json.Delim('{'):
-			if objects >= len(members) {
-				return errors.New("an object where a string is expected")
-			}
-			seen := make(map[string]bool, len(members[objects]))
-			for dec.More() {
-				k, err := dec.Token()
-				if err != nil {
-					return err
-				}
-				name, _ := k.(string)
-				switch {
-				case !slices.Contains(members[objects], name):
-					return fmt.Errorf("unknown member %q (names are exact: %s)", name, strings.Join(members[objects], ", "))
-				case seen[name]:
-					return fmt.Errorf("member %q given twice", name)
-				}
-				seen[name] = true
-				if err := walk(depth+1, objects+1); err != nil {
-					return err
-				}
-			}
-		case json.Delim('['):
-			for dec.More() {
-				if err := walk(depth+1, objects); err != nil {
-					return err
-				}
-			}
-		default:
-			return nil
-		}
-		_, err = dec.Token() // the closing delimiter
-		return err
-	}
-	return walk(0, 0)
-}
+// userFileDecoder reads a users file as it reads: member names spelt
+// exactly as userFile's ("users" in the document; "username", "role" and
+// "hash" in each user), each given once, and nothing after the document.
+// encoding/json alone takes "Role" for "role" and keeps the last of two,
+// so that an entry a reviewer reads as a guest could be an admin. The
+// file is read whole, as readPrivate reads it: MaxBytes sets no bound of
+// its own.
+var userFileDecoder = sanitize.MustNew(sanitize.Options{MaxBytes: math.MaxInt64, MaxDepth: 3})
 
 // readPrivate reads file, which must not be writable by every user of the
 // machine: whoever can write it can add an admin. (A group may write it:
@@ -486,17 +442,12 @@ func users(file string, getenv func(string) string, saltKey []byte, shared bool,
 		if err != nil {
 			return nil, fmt.Errorf("-users: %w", err)
 		}
-		// Member names are matched exactly, each once: encoding/json
-		// alone takes "Role" for "role" and keeps the last of two, so
-		// that an entry a reviewer reads as a guest could be an admin.
-		if err := checkUserFileMembers(data); err != nil {
-			return nil, fmt.Errorf("-users %s: not a users file: %v", file, err)
+		f, err := sanitize.Unmarshal[userFile](userFileDecoder, data)
+		if errors.Is(err, sanitize.ErrUnknownField) {
+			return nil, fmt.Errorf("-users %s: not a users file: %w (names are exact: users, and username, role, hash in each user)", file, err)
 		}
-		var f userFile
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&f); err != nil || dec.More() {
-			return nil, fmt.Errorf("-users %s: not a users file: %v", file, err)
+		if err != nil {
+			return nil, fmt.Errorf("-users %s: not a users file: %w", file, err)
 		}
 		// The lockout counts "Bob" and "bob" as one name (see
 		// app.LockoutName): as two accounts, a login to one would clear

@@ -345,9 +345,10 @@ func TestUsersFile(t *testing.T) {
 		"trailing.json":      `{"users":[{"username":"ann","role":"admin","hash":"` + hash + `"}]} {}`,
 		// A reader sees ann as a guest; encoding/json alone reads the
 		// last member, in any letter case, and makes her an admin.
-		"member-case.json":  `{"users":[{"username":"ann","role":"guest","Role":"admin","hash":"` + hash + `"}]}`,
-		"member-twice.json": `{"users":[{"username":"ann","role":"guest","role":"admin","hash":"` + hash + `"}]}`,
-		"users-case.json":   `{"Users":[{"username":"ann","role":"admin","hash":"` + hash + `"}]}`,
+		"member-case.json":      `{"users":[{"username":"ann","role":"guest","Role":"admin","hash":"` + hash + `"}]}`,
+		"member-case-only.json": `{"users":[{"username":"ann","Role":"admin","hash":"` + hash + `"}]}`,
+		"member-twice.json":     `{"users":[{"username":"ann","role":"guest","role":"admin","hash":"` + hash + `"}]}`,
+		"users-case.json":       `{"Users":[{"username":"ann","role":"admin","hash":"` + hash + `"}]}`,
 		// Names the lockout counts as one (see app.LockoutName): found in
 		// review, whoever held "bob" cleared the failures of "Bob" with
 		// each of their own logins, and guessed its password without end.
@@ -355,10 +356,13 @@ func TestUsersFile(t *testing.T) {
 		"space-variant.json": `{"users":[{"username":"bob","role":"admin","hash":"` + hash + `"},{"username":"bob ","role":"guest","hash":"` + hash + `"}]}`,
 		"fold-variant.json":  `{"users":[{"username":"sam","role":"admin","hash":"` + hash + `"},{"username":"ſam","role":"guest","hash":"` + hash + `"}]}`,
 	} {
-		if _, err := users(write(name, content), env(nil), nil, false, io.Discard, jsonLogger(io.Discard)); err == nil {
+		p := write(name, content)
+		if _, err := users(p, env(nil), nil, false, io.Discard, jsonLogger(io.Discard)); err == nil {
 			t.Errorf("%s accepted", name)
 		} else if strings.Contains(err.Error(), "plaintext") {
 			t.Errorf("%s: the error echoes the hash: %v", name, err)
+		} else if !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: the error does not name the file: %v", name, err)
 		}
 	}
 
