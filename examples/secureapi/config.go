@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -407,10 +406,12 @@ type userFile struct {
 // exactly as userFile's ("users" in the document; "username", "role" and
 // "hash" in each user), each given once, and nothing after the document.
 // encoding/json alone takes "Role" for "role" and keeps the last of two,
-// so that an entry a reviewer reads as a guest could be an admin. The
-// file is read whole, as readPrivate reads it: MaxBytes sets no bound of
-// its own.
-var userFileDecoder = sanitize.MustNew(sanitize.Options{MaxBytes: math.MaxInt64, MaxDepth: 3})
+// so that an entry a reviewer reads as a guest could be an admin.
+var userFileDecoder = sanitize.MustNew(sanitize.Options{MaxBytes: maxUsersFile, MaxDepth: 3})
+
+// maxUsersFile bounds the -users file: some 40 000 users with argon2id
+// hashes.
+const maxUsersFile = 10 << 20
 
 // readPrivate reads file, which must not be writable by every user of the
 // machine: whoever can write it can add an admin. (A group may write it:
@@ -430,7 +431,11 @@ func readPrivate(file string) ([]byte, error) {
 	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&0o002 != 0 {
 		return nil, fmt.Errorf("%s is writable by every user (mode %#o), who could add an admin: chmod o-w %[1]s", file, perm)
 	}
-	return io.ReadAll(f)
+	data, err := io.ReadAll(io.LimitReader(f, maxUsersFile+1))
+	if err == nil && len(data) > maxUsersFile {
+		return nil, fmt.Errorf("%s is larger than %d bytes", file, maxUsersFile)
+	}
+	return data, err
 }
 
 // users loads the -users file, or makes the demo users, whose hashes are

@@ -1181,3 +1181,16 @@ func checkHosts(t *testing.T, h http.Handler, allowed, refused []string, request
 		}
 	}
 }
+
+// The -users file is read up to 10 MiB: readPrivate read any file whole.
+func TestUsersFileIsBounded(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "huge.json")
+	huge := `{"users":[]}` + strings.Repeat(" ", 10<<20)
+	if err := os.WriteFile(p, []byte(huge), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := users(p, env(nil), nil, false, io.Discard, jsonLogger(io.Discard)); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("a users file over 10 MiB: %v, want it refused as too large", err)
+	}
+}
