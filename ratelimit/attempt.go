@@ -443,7 +443,7 @@ func (a *AttemptLimiter) Reserve(ctx context.Context, username string, ip netip.
 			// next one waits for the pair too, until one interval of
 			// its debt has passed (found in review: the user's wait
 			// alone was returned, and a retry after it was locked).
-			retry = max(retry, pair.ResetAfter-time.Duration(a.pair.Burst-1)*a.pair.Interval)
+			retry = max(retry, a.pair.waitAfter(pair.ResetAfter))
 		}
 		return retry, ErrUserLocked
 	}

@@ -25,6 +25,14 @@ func (q Quota) valid() bool {
 		int64(q.Interval) <= int64(maxTolerance)/int64(q.Burst)
 }
 
+// waitAfter returns how long a key that was admitted, with resetAfter
+// its [Result.ResetAfter], must wait before it admits one more request:
+// the time until its debt is one interval short of the burst, 0 or less
+// when it has a request left.
+func (q Quota) waitAfter(resetAfter time.Duration) time.Duration {
+	return resetAfter - time.Duration(q.Burst-1)*q.Interval
+}
+
 // Bounds that keep the arithmetic of every store in range: Burst times
 // Interval fits an int64 of nanoseconds with room to spare, and the
 // microseconds the Redis script works in stay exact in a Lua double.

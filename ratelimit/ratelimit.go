@@ -440,8 +440,7 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 			// Retry-After named the refusing limit's wait alone, and a
 			// retry after it was refused by the limit before).
 			for j := 0; j < i; j++ {
-				q := &m.limits[j].q
-				if w := d.reset[j] - time.Duration(q.Burst-1)*q.Interval; w > d.retry {
+				if w := m.limits[j].q.waitAfter(d.reset[j]); w > d.retry {
 					d.retry = w
 				}
 			}
