@@ -293,16 +293,16 @@ var defaultChecker = sync.OnceValues(func() (*passwordChecker, error) {
 // options may be shared with the store and must not be modified.
 //
 // An unknown user costs the same hashing work as a known user with a wrong
-// password (a verification against a dummy hash), so the response time
-// does not reveal which user names exist. Both return an error wrapping
+// password (a verification against a dummy hash), so the response time does
+// not reveal which user names exist. Both return an error wrapping
 // [ErrInvalidCredentials]; so does an empty password, refused without a
-// verification (after the lookup, so that a store failure is still
-// reported as one), and a stored hash that [password.Verify] refuses (the error then
+// verification (after the lookup, so that a store failure is still reported
+// as one), and a stored hash that [password.Verify] refuses (the error then
 // also wraps the password package's reason, for the log). A store failure
-// returns an error wrapping [ErrUnavailable] and the store's error; so
-// does a ctx that ends while the verification waits for its turn to hash
-// (see [ContextVerifier]): the error then wraps ctx.Err(), known user or
-// not, and nothing is hashed.
+// returns an error wrapping [ErrUnavailable] and the store's error; so does a
+// ctx that ends while the verification waits for its turn to hash (see
+// [ContextVerifier]): the error then wraps ctx.Err(), known user or not, and
+// nothing is hashed.
 //
 // CheckPassword does not limit attempts; callers combine it with an
 // [AttemptLimiter]: Reserve before calling it (refusing the request when

@@ -324,17 +324,17 @@ func (m *Middleware) readForm(r *http.Request, st *tokenState, ct string) error 
 	return nil
 }
 
-// takeField takes the token field out of the urlencoded form of an
-// unsafe request that passed without the middleware reading it there: one
-// that needed no token (a current browser's, without Always) or sent it in
-// the header. A form rendered with [TemplateField] carries the field
-// whatever the client, and a strict decoder (sanitize.DecodeForm) refuses
-// it as unknown (found in review: such forms failed with 400 in every
-// current browser and passed in old ones). The body is read only when its
-// Content-Length is known and at most MaxFormBytes, so a larger one
-// reaches the handler untouched, and parsed only when it holds no more
-// than its Content-Length; it is given back to r.Body as it was sent; a form that does not parse is left for the handler to parse, and
-// fail on, itself.
+// takeField takes the token field out of the urlencoded form of an unsafe
+// request that passed without the middleware reading it there: one that
+// needed no token (a current browser's, without Always) or sent it in the
+// header. A form rendered with [TemplateField] carries the field whatever the
+// client, and a strict decoder (sanitize.DecodeForm) refuses it as unknown
+// (found in review: such forms failed with 400 in every current browser and
+// passed in old ones). The body is read only when its Content-Length is known
+// and at most MaxFormBytes, so a larger one reaches the handler untouched,
+// and parsed only when it holds no more than its Content-Length; it is given
+// back to r.Body as it was sent; a form that does not parse is left for the
+// handler to parse, and fail on, itself.
 func (m *Middleware) takeField(r *http.Request, st *tokenState) {
 	if st.formRead {
 		return

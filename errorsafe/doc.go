@@ -52,13 +52,13 @@
 //
 // A [HandlerFunc] returns an error instead of writing one. An [*Error]
 // carries a public status and message separately from its private cause;
-// [Options.Errors] maps sentinel errors to statuses; a body over its limit
-// is 413, and a deadline or a store that could not answer
-// (session.ErrStore, auth.ErrUnavailable, ratelimit.ErrStore) 503 with
-// Retry-After; anything else is a generic 500. The cause is logged with the request ID, which the client
-// also receives as the "request_id" member of the problem, so a user can
-// quote it and the operator can find the cause. [WriteError] does the same
-// for handlers of any shape.
+// [Options.Errors] maps sentinel errors to statuses; a body over its limit is
+// 413, and a deadline or a store that could not answer (session.ErrStore,
+// auth.ErrUnavailable, ratelimit.ErrStore) 503 with Retry-After; anything
+// else is a generic 500. The cause is logged with the request ID, which the
+// client also receives as the "request_id" member of the problem, so a user
+// can quote it and the operator can find the cause. [WriteError] does the
+// same for handlers of any shape.
 //
 // # Safe error bodies
 //
@@ -124,22 +124,23 @@
 //
 // # Redaction
 //
-// Values never go into message text, only into attributes, so a
-// structured handler escapes them. The values of Authorization,
-// Proxy-Authorization, Cookie, Set-Cookie, X-API-Key, any header whose
-// name contains "auth", "token", "secret", "key", "passw", "session",
-// "cookie", "credential", "signature", "jwt", "assertion", "dpop",
-// "oidc", "otp", "mfa" or "passcode", any header value holding a JWT ("eyJ…"), and
-// [Options.RedactHeaders] are written as [Redacted]. Query parameters
-// named like password, token, access_token, refresh_token,
-// client_secret, api_key, accessKey, code, resetCode, SAMLResponse,
-// ticket, cvv and [Options.RedactParams] are redacted, whatever their case and
-// separators; so are values that look like a JWT, even percent-encoded,
-// values holding a query or fragment with such an item (a return
-// address "next=/reset?token=…"), and the userinfo of URLs in values (see [Middleware.RedactQuery] for
-// the rules). The userinfo, query and fragment of URL headers such as
-// Referer and X-Forwarded-Uri are redacted too. Bodies and forms are never logged; use
-// [Middleware.RedactValues] to log a form yourself.
+// Values never go into message text, only into attributes, so a structured
+// handler escapes them. The values of Authorization, Proxy-Authorization,
+// Cookie, Set-Cookie, X-API-Key, any header whose name contains "auth",
+// "token", "secret", "key", "passw", "session", "cookie", "credential",
+// "signature", "jwt", "assertion", "dpop", "oidc", "otp", "mfa" or
+// "passcode", any header value holding a JWT ("eyJ…"), and
+// [Options.RedactHeaders] are written as [Redacted]. Query parameters named
+// like password, token, access_token, refresh_token, client_secret, api_key,
+// accessKey, code, resetCode, SAMLResponse, ticket, cvv and
+// [Options.RedactParams] are redacted, whatever their case and separators; so
+// are values that look like a JWT, even percent-encoded, values holding a
+// query or fragment with such an item (a return address
+// "next=/reset?token=…"), and the userinfo of URLs in values (see
+// [Middleware.RedactQuery] for the rules). The userinfo, query and fragment
+// of URL headers such as Referer and X-Forwarded-Uri are redacted too. Bodies
+// and forms are never logged; use [Middleware.RedactValues] to log a form
+// yourself.
 //
 // Logged text is bounded: the path and the query to 1024 bytes, header
 // values, the User-Agent and the subject to 256 (a URL header's part

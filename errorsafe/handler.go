@@ -48,8 +48,8 @@ func (m *Middleware) wrap(next http.Handler, f feature) http.Handler {
 // Requests for a protocol upgrade (Connection: upgrade, or CONNECT) can
 // switch protocols and hijack the connection; a 5xx answer to them is
 // replaced like any other, since the client chooses those headers. Their
-// panics are recovered and logged. The returned handler is safe for concurrent use.
-// Handler panics if next is nil.
+// panics are recovered and logged. The returned handler is safe for
+// concurrent use. Handler panics if next is nil.
 func (m *Middleware) Handler(next http.Handler) http.Handler { return m.wrap(next, fAll) }
 
 // Recover returns a middleware that recovers panics in next. The panic

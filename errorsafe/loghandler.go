@@ -6,16 +6,16 @@ import (
 )
 
 // LogHandler returns an [log/slog.Handler] that adds the request ID of the
-// record's context as the attribute "request_id" before passing the
-// record to h, so that every record an application logs with a request's
-// context (slog.InfoContext(r.Context(), …)) can be found from the ID a
-// user quotes. Records without a request ID in their context, and records
-// that already carry a top-level "request_id" attribute (such as the
-// errorsafe records themselves), or whose logger was given one with
-// [log/slog.Logger.With] since its last group, are passed on unchanged. Like every
-// attribute a handler adds, it lands in the innermost group opened with
-// [log/slog.Logger.WithGroup]. The result is safe for concurrent use when
-// h is. LogHandler panics if h is nil.
+// record's context as the attribute "request_id" before passing the record to
+// h, so that every record an application logs with a request's context
+// (slog.InfoContext(r.Context(), …)) can be found from the ID a user quotes.
+// Records without a request ID in their context, and records that already
+// carry a top-level "request_id" attribute (such as the errorsafe records
+// themselves), or whose logger was given one with [log/slog.Logger.With]
+// since its last group, are passed on unchanged. Like every attribute a
+// handler adds, it lands in the innermost group opened with
+// [log/slog.Logger.WithGroup]. The result is safe for concurrent use when h
+// is. LogHandler panics if h is nil.
 func LogHandler(h slog.Handler) slog.Handler {
 	if h == nil {
 		panic("errorsafe: nil slog.Handler")

@@ -122,10 +122,10 @@ func hasSensitiveWord(key []byte) bool {
 	return false
 }
 
-// sensitiveLastWords redact any parameter whose last word (see
-// normalizeInto) is one of them: "user_pass", "new_pw", "userPin",
-// "email-otp", but not "bypass". "ticket" is the CAS service ticket ("ticket=ST-…"), which
-// logs into the service that validates it.
+// sensitiveLastWords redact any parameter whose last word (see normalizeInto)
+// is one of them: "user_pass", "new_pw", "userPin", "email-otp", but not
+// "bypass". "ticket" is the CAS service ticket ("ticket=ST-…"), which logs
+// into the service that validates it.
 var sensitiveLastWords = []string{"pass", "pw", "pin", "otp", "ticket"}
 
 // keyWords are common words ending in "key": a name that ends with one of
@@ -190,13 +190,12 @@ func (m *Middleware) RedactURL(u string) string { return m.conf().redactURL(u) }
 
 // RedactHeader returns the value of request header name as the access log
 // would write it: [Redacted] for a sensitive header (see
-// [Options.RedactHeaders]), a redacted URL (see [Middleware.RedactURL])
-// for Referer, Origin, Location, Content-Location and the forwarded
-// request targets X-Forwarded-Uri, X-Original-Uri, X-Original-Url,
-// X-Rewrite-Url and X-Envoy-Original-Path, otherwise [Redacted] if the value holds a JWT (a
-// word starting with "eyJ", as in "Bearer eyJ…") and else the value cut
-// to 256 bytes. Bidirectional controls in the result are replaced by
-// U+FFFD.
+// [Options.RedactHeaders]), a redacted URL (see [Middleware.RedactURL]) for
+// Referer, Origin, Location, Content-Location and the forwarded request
+// targets X-Forwarded-Uri, X-Original-Uri, X-Original-Url, X-Rewrite-Url and
+// X-Envoy-Original-Path, otherwise [Redacted] if the value holds a JWT (a
+// word starting with "eyJ", as in "Bearer eyJ…") and else the value cut to
+// 256 bytes. Bidirectional controls in the result are replaced by U+FFFD.
 func (m *Middleware) RedactHeader(name, value string) string {
 	return m.conf().redactHeader(textproto.CanonicalMIMEHeaderKey(name), value)
 }

@@ -176,8 +176,8 @@ var cipherSuites = []uint16{
 // TLS 1.2 limited to ECDHE with AES-GCM or ChaCha20-Poly1305, Go's default
 // key exchanges (CurvePreferences is left empty: the post-quantum hybrid
 // X25519MLKEM768 first, then X25519 and the NIST curves, more as Go adds
-// them), and ALPN for HTTP/2 and HTTP/1.1. Add Certificates or GetCertificate before use. Each call
-// returns a fresh value the caller may modify.
+// them), and ALPN for HTTP/2 and HTTP/1.1. Add Certificates or GetCertificate
+// before use. Each call returns a fresh value the caller may modify.
 func TLSConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS12,

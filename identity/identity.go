@@ -182,11 +182,11 @@ func copyClaims(in map[string]any) map[string]any {
 	return out
 }
 
-// copyValue deep-copies the mutable JSON-like shapes a decoder produces,
-// and any other slice or map, whatever its element types ([]int,
-// map[string][]string, json.RawMessage), and an array holding them. Other values (numbers, strings,
-// booleans, structs and pointers of types the caller chose) are returned
-// as they are.
+// copyValue deep-copies the mutable JSON-like shapes a decoder produces, and
+// any other slice or map, whatever its element types ([]int,
+// map[string][]string, json.RawMessage), and an array holding them. Other
+// values (numbers, strings, booleans, structs and pointers of types the
+// caller chose) are returned as they are.
 func copyValue(v any) any {
 	switch v := v.(type) {
 	case map[string]any:

@@ -79,13 +79,13 @@ type Options struct {
 //
 // A Middleware is safe for concurrent use, including [Middleware.SetPolicy]
 // while serving. The zero Middleware is valid and fails closed: it has no
-// policy, so its guards answer 401 without an identity and 403 with one,
-// and it has no rules, so [Middleware.Handler] answers 403 ([ErrNoRule])
-// to every request, with an identity or without. A nil *Middleware answers [Middleware.Handler],
-// [Middleware.Check], [Middleware.Can], [Middleware.Policy],
-// [Middleware.Required] and [Middleware.Matrix] as the zero one does; the
-// methods that configure it (SetPolicy, Guard and the Require family)
-// panic on nil, at start-up.
+// policy, so its guards answer 401 without an identity and 403 with one, and
+// it has no rules, so [Middleware.Handler] answers 403 ([ErrNoRule]) to every
+// request, with an identity or without. A nil *Middleware answers
+// [Middleware.Handler], [Middleware.Check], [Middleware.Can],
+// [Middleware.Policy], [Middleware.Required] and [Middleware.Matrix] as the
+// zero one does; the methods that configure it (SetPolicy, Guard and the
+// Require family) panic on nil, at start-up.
 type Middleware struct {
 	policy    atomic.Pointer[Policy]
 	rules     *ruleTable

@@ -272,17 +272,17 @@ func (d *Decoder) validateStruct(v reflect.Value, path []byte, out *fieldErrorLi
 	return nil
 }
 
-// fieldPath turns ns, a validator namespace in the struct type t, into
-// the path reported to the client: without the type name, and with each
-// map key, which came from the request, replaced by "*" (found in review:
-// a 422 echoed a map key, markup and secrets included, and so did
-// FieldErrors.Error in logs). A validator namespace writes a key as it is,
-// "m[KEY]", so ns is read by t, and only what t itself provides is copied:
-// field names, item indexes, and "[*]" for a key; the Go name of an
-// untagged embedded struct is passed over, as typeErrorPath does. A key is taken to end at
-// the first "]": a key holding "]" may shift the reported path, but what
-// is copied still comes from t only. If ns cannot be read by t (an
-// interface field), the path ends where the reading stopped.
+// fieldPath turns ns, a validator namespace in the struct type t, into the
+// path reported to the client: without the type name, and with each map key,
+// which came from the request, replaced by "*" (found in review: a 422 echoed
+// a map key, markup and secrets included, and so did FieldErrors.Error in
+// logs). A validator namespace writes a key as it is, "m[KEY]", so ns is read
+// by t, and only what t itself provides is copied: field names, item indexes,
+// and "[*]" for a key; the Go name of an untagged embedded struct is passed
+// over, as typeErrorPath does. A key is taken to end at the first "]": a key
+// holding "]" may shift the reported path, but what is copied still comes
+// from t only. If ns cannot be read by t (an interface field), the path ends
+// where the reading stopped.
 func fieldPath(ns string, t reflect.Type, form bool) string {
 	if t.Name() != "" {
 		ns = strings.TrimPrefix(ns, t.Name()+".")

@@ -109,21 +109,20 @@ type Options struct {
 	// failure and is not reported. Default: nothing.
 	OnError func(error)
 
-	// Timeout bounds each call, so that a Redis that stops answering
-	// cannot hold requests: the Store stops waiting after Timeout, or as
-	// soon as the caller's context ends, whatever the client's options
-	// (go-redis itself applies a deadline only with ContextTimeoutEnabled,
-	// and sees no cancellation while it waits for a reply). A call given up
-	// on goes on until the client's own timeouts end it (ReadTimeout,
-	// DialTimeout), holding one of its pooled connections meanwhile.
-	// For this the Store runs each call in a goroutine, unless the client
-	// is a *redis.Client, *redis.ClusterClient or *redis.Ring with
-	// ContextTimeoutEnabled (and neither ReadTimeout nor WriteTimeout -2,
-	// which sets no deadline): that client ends the call at Timeout
-	// itself, and a caller that leaves waits until then. Set ContextTimeoutEnabled
-	// where the limiter guards every request: the goroutine's hand-offs
-	// make a call up to twice as slow on a busy machine.
-	// Default: [DefaultTimeout].
+	// Timeout bounds each call, so that a Redis that stops answering cannot
+	// hold requests: the Store stops waiting after Timeout, or as soon as the
+	// caller's context ends, whatever the client's options (go-redis itself
+	// applies a deadline only with ContextTimeoutEnabled, and sees no
+	// cancellation while it waits for a reply). A call given up on goes on
+	// until the client's own timeouts end it (ReadTimeout, DialTimeout),
+	// holding one of its pooled connections meanwhile. For this the Store
+	// runs each call in a goroutine, unless the client is a *redis.Client,
+	// *redis.ClusterClient or *redis.Ring with ContextTimeoutEnabled (and
+	// neither ReadTimeout nor WriteTimeout -2, which sets no deadline): that
+	// client ends the call at Timeout itself, and a caller that leaves waits
+	// until then. Set ContextTimeoutEnabled where the limiter guards every
+	// request: the goroutine's hand-offs make a call up to twice as slow on a
+	// busy machine. Default: [DefaultTimeout].
 	Timeout time.Duration
 }
 
