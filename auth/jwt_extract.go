@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/httpguard/httpguard/internal/httptoken"
+	"github.com/httpguard/httpguard/internal/percent"
 )
 
 // extract returns the one bearer token of r; private reports that it
@@ -95,17 +96,10 @@ func queryToken(raw string) (tok string, n int, ok bool) {
 }
 
 // isAccessTokenName reports whether the name of a query pair decodes to
-// access_token.
+// access_token, as net/url decodes it, without allocating.
 func isAccessTokenName(pair string) bool {
 	k, _, _ := strings.Cut(pair, "=")
-	if k == "access_token" {
-		return true
-	}
-	if strings.IndexByte(k, '%') < 0 { // "+" decodes to a space
-		return false
-	}
-	d, err := url.QueryUnescape(k)
-	return err == nil && d == "access_token"
+	return percent.QueryIs(k, "access_token")
 }
 
 // checkForm refuses a token longer than MaxTokenBytes or outside RFC
