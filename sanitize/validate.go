@@ -112,16 +112,15 @@ func newValidator(form bool) *validator.Validate {
 }
 
 // tagName names a field in validation paths by its JSON name, else its
-// form name, or with form set (for forms and queries, found in review:
-// a 422 for the form field "q" named it by its json name "query") by its
-// form name, else its JSON name, as DecodeForm reads it; else by its Go
-// name. For "" the validator uses the Go name.
+// form name, else its Go name; with form set (for forms and queries,
+// found in review: a 422 for the form field "q" named it by its json name
+// "query") by formName, the name DecodeForm reads it by. For "" the
+// validator uses the Go name.
 func tagName(f reflect.StructField, form bool) string {
-	keys := [2]string{"json", "form"}
 	if form {
-		keys = [2]string{"form", "json"}
+		return formName(f)
 	}
-	for _, key := range keys {
+	for _, key := range [2]string{"json", "form"} {
 		name, _, _ := strings.Cut(f.Tag.Get(key), ",")
 		if name == "-" {
 			return ""
