@@ -136,21 +136,24 @@ func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panick
 // cutting them to maxValLog bytes. It stops once the text is longer than
 // that: the lines after it would be cut off anyway, and reading them all
 // made a header of 40 000 lines (1 MB, within net/http's limit) cost as
-// many redactions and allocations per request (found in review).
+// many redactions and allocations per request (found in review). Of the
+// line that reaches the cut, only the bytes before it are copied: a 1 MB
+// line followed by another was copied whole.
 func joinLines(vs []string, f func(string) string) string {
 	if len(vs) == 1 && f == nil {
 		return vs[0]
 	}
 	var b strings.Builder
 	for i, v := range vs {
-		if b.Len() > maxValLog {
-			break
-		}
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		if f != nil {
 			v = f(v)
+		}
+		if room := maxValLog - b.Len(); len(v) > room {
+			b.WriteString(v[:max(room, 0)])
+			break
 		}
 		b.WriteString(v)
 	}
