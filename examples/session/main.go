@@ -38,7 +38,7 @@
 //	curl -sk -X POST -d user=demo https://127.0.0.1:8080/reset-link   # prints a link valid 15 minutes
 //	curl -sk "https://127.0.0.1:8080/reset?token=..."                 # "reset allowed for demo"
 //	curl -sk https://127.0.0.1:8080/reset -d token=... --data-urlencode "password=$NEW_PASSWORD"  # "password changed for demo"
-//	curl -sk https://127.0.0.1:8080/reset -d token=... --data-urlencode "password=$NEW_PASSWORD"  # "this link has been used"
+//	curl -sk https://127.0.0.1:8080/reset -d token=... --data-urlencode "password=$NEW_PASSWORD"  # 410: the link has been used
 //
 // The signing key is the environment variable SESSION_SIGNING_KEY (64 hex
 // digits) or, when it is unset, a random key that dies with the process:
@@ -56,8 +56,10 @@
 // page. Login attempts are not rate limited here; put package ratelimit in
 // front of /login in a real service.
 //
-// Each request is logged on stderr by errorsafe, a refusal with its reason,
-// never the password, the session cookie or the reset token.
+// Every refusal is an RFC 9457 problem document (application/problem+json)
+// with the request ID, and every request is logged on stderr by errorsafe,
+// a refusal with its reason, never the password, the session cookie or
+// the reset token.
 package main
 
 import (
@@ -333,9 +335,9 @@ func newHandler(cfg config) (http.Handler, error) {
 		s.SetInt("visits", n+1)
 		fmt.Fprintf(w, "logged in as %s (visit %d)\n", id.Subject(), n+1)
 	})
-	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
-		if !readForm(w, r) {
-			return
+	mux.Handle("POST /login", errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		if err := readForm(w, r); err != nil {
+			return err
 		}
 		// auth.CheckPassword verifies the password against the user's
 		// argon2id hash, with the same work for an unknown user (a dummy
@@ -344,14 +346,12 @@ func newHandler(cfg config) (http.Handler, error) {
 		// verification still waiting for its turn is dropped when the
 		// client leaves.
 		opts, err := auth.CheckPassword(r.Context(), cfg.users, r.PostForm.Get("user"), r.PostForm.Get("password"))
-		errorsafe.SetRejectReason(r, err) // nil, for a login, is ignored
 		if errors.Is(err, auth.ErrUnavailable) {
-			http.Error(w, "please try again later", http.StatusServiceUnavailable)
-			return
+			return unavailable(err)
 		}
 		if err != nil {
-			http.Error(w, "wrong user name or password", http.StatusUnauthorized)
-			return
+			challenge(w)
+			return &errorsafe.Error{Status: http.StatusUnauthorized, Public: "Wrong user name or password.", Err: err}
 		}
 		// Login renews the session ID (against fixation) and stores the
 		// identity; the middleware puts it in the context of the next
@@ -360,163 +360,146 @@ func newHandler(cfg config) (http.Handler, error) {
 		// user's notes are cleared.
 		opts.Method = identity.MethodSession
 		if err := session.FromRequest(r).Login(identity.New(opts)); err != nil {
-			errorsafe.SetRejectReason(r, err)
-			http.Error(w, "please try again later", http.StatusServiceUnavailable)
-			return
+			return unavailable(err)
 		}
 		fmt.Fprintf(w, "logged in as %s\n", opts.Subject)
-	})
-	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
-		if !readForm(w, r) {
-			return
+		return nil
+	}))
+	mux.Handle("POST /logout", errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		if err := readForm(w, r); err != nil {
+			return err
 		}
 		if err := session.FromRequest(r).Destroy(); err != nil {
-			errorsafe.SetRejectReason(r, err)
-			http.Error(w, "please try again later", http.StatusServiceUnavailable)
-			return
+			return unavailable(err)
 		}
 		fmt.Fprintln(w, "logged out")
-	})
-	mux.HandleFunc("GET /data", func(w http.ResponseWriter, r *http.Request) {
+		return nil
+	}))
+	mux.Handle("GET /data", errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		if _, ok := identity.FromRequest(r); !ok {
-			errorsafe.SetRejectReason(r, errNotLoggedIn)
-			http.Error(w, "log in first", http.StatusUnauthorized)
-			return
+			challenge(w)
+			return errNotLoggedIn
 		}
 		notes := []string{}
 		if _, err := session.FromRequest(r).GetJSON("notes", &notes); err != nil {
-			http.Error(w, "corrupt notes", http.StatusInternalServerError)
-			return
+			return err // 500, the cause logged
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store") // the user's notes
 		_ = json.NewEncoder(w).Encode(notes)
-	})
-	mux.HandleFunc("POST /data", func(w http.ResponseWriter, r *http.Request) {
+		return nil
+	}))
+	mux.Handle("POST /data", errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		if _, ok := identity.FromRequest(r); !ok {
-			errorsafe.SetRejectReason(r, errNotLoggedIn)
-			http.Error(w, "log in first", http.StatusUnauthorized)
-			return
+			challenge(w)
+			return errNotLoggedIn
 		}
-		if !readForm(w, r) {
-			return
+		if err := readForm(w, r); err != nil {
+			return err
 		}
 		note := r.PostForm.Get("note")
 		if note == "" || len(note) > 200 {
-			errorsafe.SetRejectReason(r, errBadNote)
-			http.Error(w, "a note is 1 to 200 bytes", http.StatusUnprocessableEntity)
-			return
+			return errBadNote
 		}
 		s := session.FromRequest(r)
 		var notes []string
 		_, _ = s.GetJSON("notes", &notes)
 		if len(notes) >= 10 {
-			errorsafe.SetRejectReason(r, errTooManyNotes)
-			http.Error(w, "at most 10 notes", http.StatusUnprocessableEntity)
-			return
+			return errTooManyNotes
 		}
 		if err := s.SetJSON("notes", append(notes, note)); err != nil {
-			http.Error(w, "cannot save", http.StatusInternalServerError)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
-	})
-	mux.HandleFunc("POST /reset-link", func(w http.ResponseWriter, r *http.Request) {
+		return nil
+	}))
+	mux.Handle("POST /reset-link", errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		// A real service looks the user up and sends the link by email,
 		// answering the same whether or not the user exists.
-		if !readForm(w, r) {
-			return
+		if err := readForm(w, r); err != nil {
+			return err
 		}
 		user := r.PostForm.Get("user")
 		u, found, err := cfg.users.LookupUser(r.Context(), user)
 		if err != nil {
-			errorsafe.SetRejectReason(r, err)
-			http.Error(w, "please try again later", http.StatusServiceUnavailable)
-			return
+			return unavailable(err)
 		}
 		if !found {
 			fmt.Fprintln(w, "if that user exists, a link was sent")
-			return
+			return nil
 		}
 		// The link names the user and the hash it replaces: a reset, or
 		// any other change of the password, spends it.
 		token, err := reset.Sign([]byte(user + "\n" + hashDigest(u.Hash)))
 		if err != nil {
-			http.Error(w, "cannot sign", http.StatusInternalServerError)
-			return
+			return err
 		}
 		// The link names the configured origin, never r.Host: the Host
 		// header is the client's to choose, and a mailed link built from
 		// it would send the victim's token to the requester's host.
 		fmt.Fprintf(w, "%s/reset?token=%s\n", cfg.origin, url.QueryEscape(token))
-	})
-	// checkLink answers a reset link that cannot be used and reports
-	// whether it can, with its user and the hash it replaces.
-	checkLink := func(w http.ResponseWriter, r *http.Request, token string) (user, oldHash string, ok bool) {
+		return nil
+	}))
+	// checkLink returns the user of a reset link and the hash it
+	// replaces, or the error to answer when the link cannot be used.
+	checkLink := func(r *http.Request, token string) (user, oldHash string, err error) {
 		v, err := reset.Verify(token)
-		errorsafe.SetRejectReason(r, err) // ErrTokenExpired or ErrTokenInvalid
 		if errors.Is(err, session.ErrTokenExpired) {
-			http.Error(w, "this link has expired", http.StatusGone)
-			return "", "", false
+			return "", "", &errorsafe.Error{Status: http.StatusGone, Public: "This link has expired.", Err: err}
 		}
 		user, digest, cut := strings.Cut(string(v), "\n")
-		if err != nil || !cut {
-			errorsafe.SetRejectReason(r, errInvalidLink) // when a valid token carries no digest
-			http.Error(w, "invalid link", http.StatusBadRequest)
-			return "", "", false
+		if err == nil && !cut {
+			err = errNoDigest
+		}
+		if err != nil {
+			return "", "", &errorsafe.Error{Status: http.StatusBadRequest, Public: "Invalid link.", Err: err}
 		}
 		u, found, err := cfg.users.LookupUser(r.Context(), user)
 		if err != nil {
-			errorsafe.SetRejectReason(r, err)
-			http.Error(w, "please try again later", http.StatusServiceUnavailable)
-			return "", "", false
+			return "", "", unavailable(err)
 		}
 		if !found || subtle.ConstantTimeCompare([]byte(digest), []byte(hashDigest(u.Hash))) != 1 {
-			errorsafe.SetRejectReason(r, errLinkUsed)
-			http.Error(w, "this link has been used", http.StatusGone)
-			return "", "", false
+			return "", "", errLinkUsed
 		}
-		return user, u.Hash, true
+		return user, u.Hash, nil
 	}
-	mux.HandleFunc("GET /reset", func(w http.ResponseWriter, r *http.Request) {
-		if user, _, ok := checkLink(w, r, r.URL.Query().Get("token")); ok {
-			fmt.Fprintf(w, "reset allowed for %s\n", user)
+	mux.Handle("GET /reset", errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		user, _, err := checkLink(r, r.URL.Query().Get("token"))
+		if err != nil {
+			return err
 		}
-	})
-	mux.HandleFunc("POST /reset", func(w http.ResponseWriter, r *http.Request) {
-		if !readForm(w, r) {
-			return
+		fmt.Fprintf(w, "reset allowed for %s\n", user)
+		return nil
+	}))
+	mux.Handle("POST /reset", errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		if err := readForm(w, r); err != nil {
+			return err
 		}
-		user, oldHash, ok := checkLink(w, r, r.PostForm.Get("token"))
-		if !ok {
-			return
+		user, oldHash, err := checkLink(r, r.PostForm.Get("token"))
+		if err != nil {
+			return err
 		}
 		newHash, err := password.Hash(r.PostForm.Get("password"))
 		if err != nil {
-			errorsafe.SetRejectReason(r, err)
-			http.Error(w, "not an acceptable password", http.StatusUnprocessableEntity)
-			return
+			return &errorsafe.Error{Status: http.StatusUnprocessableEntity, Public: "Not an acceptable password.", Err: err}
 		}
 		// Replaced only if the hash is still the one the link was signed
 		// for: of two uses of one link, only the first changes it.
 		err = cfg.users.Rehash(r.Context(), user, oldHash, newHash)
-		errorsafe.SetRejectReason(r, err)
 		if errors.Is(err, auth.ErrHashChanged) {
-			http.Error(w, "this link has been used", http.StatusGone)
-			return
+			return errLinkUsed
 		}
 		if err != nil {
-			http.Error(w, "please try again later", http.StatusServiceUnavailable)
-			return
+			return unavailable(err)
 		}
 		// A real service also ends the sessions logged in before the
 		// change (session.Options.ValidateLogin) and tells the user.
 		fmt.Fprintf(w, "password changed for %s\n", user)
-	})
+		return nil
+	}))
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		errorsafe.SetRejectReason(r, errCrossOrigin)
-		http.Error(w, "cross-origin request refused", http.StatusForbidden)
+		errorsafe.WriteError(w, r, errCrossOrigin)
 	}))
 
 	// errorsafe outermost: one access record per request on stderr, with
@@ -529,16 +512,35 @@ func newHandler(cfg config) (http.Handler, error) {
 	return es.Handler(cop.Handler(sessions.Handler(mux))), nil
 }
 
-// The reasons of the refusals that have no error of their own, for the
-// access log.
+// The refusals that have no error of their own: the client sees the
+// status and the public detail, the access log the reason.
 var (
-	errNotLoggedIn  = errors.New("session example: not logged in")
-	errBadNote      = errors.New("session example: a note is 1 to 200 bytes")
-	errTooManyNotes = errors.New("session example: at most 10 notes")
-	errInvalidLink  = errors.New("session example: invalid reset link")
-	errLinkUsed     = errors.New("session example: reset link used (the password it replaces has changed)")
-	errCrossOrigin  = errors.New("session example: cross-origin request refused by http.CrossOriginProtection")
+	errNotLoggedIn  = refusal(http.StatusUnauthorized, "Log in first.", "not logged in")
+	errBadNote      = refusal(http.StatusUnprocessableEntity, "A note is 1 to 200 bytes.", "a note is 1 to 200 bytes")
+	errTooManyNotes = refusal(http.StatusUnprocessableEntity, "At most 10 notes.", "at most 10 notes")
+	errLinkUsed     = refusal(http.StatusGone, "This link has been used.", "reset link used (the password it replaces has changed)")
+	errCrossOrigin  = refusal(http.StatusForbidden, "Cross-origin request refused.", "cross-origin request refused by http.CrossOriginProtection")
+	errNoDigest     = errors.New("session example: a valid reset link without a digest")
 )
+
+// refusal returns the error a handler answers with: status and the
+// public detail for the client, reason for the access log.
+func refusal(status int, public, reason string) error {
+	return &errorsafe.Error{Status: status, Public: public, Err: errors.New("session example: " + reason)}
+}
+
+// unavailable answers a store or verifier that could not answer (Redis
+// down): 503 with Retry-After, never an anonymous page.
+func unavailable(err error) error {
+	return &errorsafe.Error{Status: http.StatusServiceUnavailable, Public: "Please try again later.", Err: err}
+}
+
+// challenge sets the challenge of a cookie login (the "Cookie" scheme of
+// draft-broyer-http-cookie-auth): RFC 9110 requires a WWW-Authenticate
+// header on every 401.
+func challenge(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Cookie realm="session example", form-action="/login", cookie-name="`+session.DefaultCookieName+`"`)
+}
 
 // hashDigest returns a digest of a password hash, which a reset link
 // carries to say which password it replaces. The link is readable, so it
@@ -554,19 +556,15 @@ func hashDigest(hash string) string {
 const maxFormBytes = 4 << 10
 
 // readForm parses the form of r, its body bounded by maxFormBytes, into
-// r.PostForm (urlencoded only: multipart is not parsed). It answers a
-// failure itself, 413 for a body over the bound and 400 for one that is
-// not a form, as RFC 9457 problems, and reports whether the form was read.
-func readForm(w http.ResponseWriter, r *http.Request) bool {
+// r.PostForm (urlencoded only: multipart is not parsed). It returns the
+// error to answer when it cannot: 413 for a body over the bound (an
+// *http.MaxBytesError), 400 for one that is not a form.
+func readForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	err := r.ParseForm()
-	if err == nil {
-		return true
-	}
 	var tooLarge *http.MaxBytesError
-	if !errors.As(err, &tooLarge) {
+	if err != nil && !errors.As(err, &tooLarge) {
 		err = &errorsafe.Error{Status: http.StatusBadRequest, Err: err}
 	}
-	errorsafe.WriteError(w, r, err) // 413 for a *http.MaxBytesError
-	return false
+	return err
 }

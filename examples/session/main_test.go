@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -244,7 +245,7 @@ func TestDemoUserIsArgon2id(t *testing.T) {
 	for _, rf := range logs.Refusals(t) {
 		refused = append(refused, fmt.Sprintf("%d %s", rf.Status, rf.Reason))
 	}
-	if want := []string{"401 ", "401 ", "400 ", "403 "}; len(refused) != len(want) || !strings.HasPrefix(refused[0], "401 auth:") || !strings.HasPrefix(refused[2], "400 session: ") || !strings.HasPrefix(refused[3], "403 ") {
+	if want := []string{"401 ", "401 ", "400 ", "403 "}; len(refused) != len(want) || !strings.HasPrefix(refused[0], "401 ") || !strings.Contains(refused[0], "auth: invalid credentials") || !strings.HasPrefix(refused[2], "400 ") || !strings.Contains(refused[2], "session: invalid signed token") || !strings.HasPrefix(refused[3], "403 ") || !strings.Contains(refused[3], "CrossOriginProtection") {
 		t.Errorf("refusals logged: %q, want two 401, a 400 and a 403 with their reasons", refused)
 	}
 	for _, secret := range []string{pw, url.QueryEscape(pw), "guess-n0t-it", forged, "__Host-session="} {
@@ -538,8 +539,8 @@ func TestResetLinkWorksOnce(t *testing.T) {
 		{"the used link, checked", http.MethodGet, "/reset?token=" + url.QueryEscape(first), ""},
 		{"a link issued before the change", http.MethodPost, "/reset", "token=" + url.QueryEscape(second) + "&password=attacker"},
 	} {
-		if code, body := do(tc.method, tc.target, tc.form); code != http.StatusGone || body != "this link has been used" {
-			t.Errorf("%s: %d %q, want 410 this link has been used", tc.name, code, body)
+		if code, body := do(tc.method, tc.target, tc.form); code != http.StatusGone || problemDetail(t, body) != "This link has been used." {
+			t.Errorf("%s: %d %q, want 410 This link has been used.", tc.name, code, body)
 		}
 	}
 	if code, body := do(http.MethodPost, "/login", "user=demo&password=new+password"); code != http.StatusOK {
@@ -571,5 +572,87 @@ func browser(t *testing.T, c *http.Client, base string) func(method, path string
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, strings.TrimSpace(string(b))
+	}
+}
+
+// problemDetail returns the detail of the problem document body, failing
+// the test if body is not one with a request ID.
+func problemDetail(t *testing.T, body string) string {
+	t.Helper()
+	var p struct {
+		Status    int    `json:"status"`
+		Detail    string `json:"detail"`
+		RequestID string `json:"request_id"`
+	}
+	if err := json.Unmarshal([]byte(body), &p); err != nil || p.Status == 0 || p.RequestID == "" {
+		t.Errorf("body %q is not a problem document with a request ID (%v)", body, err)
+	}
+	return p.Detail
+}
+
+// Every refusal is a problem document with the request ID and a public
+// detail, and a 401 carries a challenge, as RFC 9110 requires; the
+// request's values (the note, the user name) are never echoed.
+func TestRefusalsAreProblems(t *testing.T) {
+	h, err := newHandler(config{users: testUsers(t, "pw"), signingKey: []byte(strings.Repeat("k", 32)), origin: "https://127.0.0.1:8080"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := httptest.NewRequest(http.MethodPost, "https://127.0.0.1:8080/login", strings.NewReader("user=demo&password=pw"))
+	login.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, login)
+	if w.Code != http.StatusOK {
+		t.Fatalf("login: %d %s", w.Code, w.Body)
+	}
+	cookie := w.Result().Cookies()[0]
+	long := strings.Repeat("N", 201)
+	for _, tt := range []struct {
+		name, method, target, form string
+		loggedIn                   bool
+		origin                     string
+		status                     int
+		detail                     string
+	}{
+		{"wrong password", http.MethodPost, "/login", "user=demo&password=WRONG", false, "", http.StatusUnauthorized, "Wrong user name or password."},
+		{"unknown user", http.MethodPost, "/login", "user=NOBODY&password=pw", false, "", http.StatusUnauthorized, "Wrong user name or password."},
+		{"notes, anonymous", http.MethodGet, "/data", "", false, "", http.StatusUnauthorized, "Log in first."},
+		{"new note, anonymous", http.MethodPost, "/data", "note=x", false, "", http.StatusUnauthorized, "Log in first."},
+		{"empty note", http.MethodPost, "/data", "note=", true, "", http.StatusUnprocessableEntity, "A note is 1 to 200 bytes."},
+		{"long note", http.MethodPost, "/data", "note=" + long, true, "", http.StatusUnprocessableEntity, "A note is 1 to 200 bytes."},
+		{"not a form", http.MethodPost, "/login", "user=%zz", false, "", http.StatusBadRequest, ""},
+		{"forged link", http.MethodGet, "/reset?token=FORGED", "", false, "", http.StatusBadRequest, "Invalid link."},
+		{"cross-site login", http.MethodPost, "/login", "user=demo&password=pw", false, "https://evil.example", http.StatusForbidden, "Cross-origin request refused."},
+	} {
+		var body io.Reader
+		if tt.form != "" {
+			body = strings.NewReader(tt.form)
+		}
+		req := httptest.NewRequest(tt.method, "https://127.0.0.1:8080"+tt.target, body)
+		if tt.form != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if tt.loggedIn {
+			req.AddCookie(cookie)
+		}
+		if tt.origin != "" {
+			req.Header.Set("Origin", tt.origin)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		got := w.Body.String()
+		if w.Code != tt.status || w.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: %d %q %s, want %d and a problem", tt.name, w.Code, w.Header().Get("Content-Type"), got, tt.status)
+			continue
+		}
+		if d := problemDetail(t, got); d != tt.detail {
+			t.Errorf("%s: detail %q, want %q", tt.name, d, tt.detail)
+		}
+		if strings.Contains(got, "NOBODY") || strings.Contains(got, "NNN") || strings.Contains(got, "FORGED") || strings.Contains(got, "WRONG") {
+			t.Errorf("%s: the body echoes the request: %s", tt.name, got)
+		}
+		if ch := w.Header().Get("WWW-Authenticate"); (tt.status == http.StatusUnauthorized) != strings.HasPrefix(ch, "Cookie realm=") {
+			t.Errorf("%s: %d with WWW-Authenticate %q", tt.name, w.Code, ch)
+		}
 	}
 }
