@@ -92,7 +92,7 @@ func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panick
 		attrs = append(attrs, slog.String("user_agent", plainHeader(ua)))
 	}
 	if reason != nil {
-		attrs = append(attrs, slog.String("reason", clip(errorText(reason), maxTextLog)))
+		attrs = append(attrs, slog.String("reason", clip(errorText(cause(reason)), maxTextLog)))
 	}
 	if x.hijacked.Load() {
 		attrs = append(attrs, slog.Bool("hijacked", true))
@@ -235,6 +235,19 @@ func errorText(err error) (s string) {
 		}
 	}()
 	return err.Error()
+}
+
+// cause returns err without the [*Error]s around it: an *Error gives its
+// cause a status and a public face, and a record shows the status
+// already. An *Error without a cause is returned as it is.
+func cause(err error) error {
+	for {
+		e, ok := err.(*Error)
+		if !ok || e == nil || e.Err == nil {
+			return err
+		}
+		err = e.Err
+	}
 }
 
 // panicString formats a panic value for the log, never for a client.

@@ -210,19 +210,30 @@ func TestSecurityEvents(t *testing.T) {
 		kind    errorsafe.EventKind
 		source  string
 		noEvent bool
+		logged  string // the reason's text in the records, when not reason.Error()
 	}{
-		{"an auth rejection is authentication_failed", 401, errors.New("auth: token expired"), errorsafe.EventAuthenticationFailed, "auth", false},
-		{"a 401 without reason is authentication_failed", 401, nil, errorsafe.EventAuthenticationFailed, "", false},
-		{"an rbac 403 is access_denied", 403, errors.New("rbac: missing permission"), errorsafe.EventAccessDenied, "rbac", false},
-		{"a csrf 403 is csrf_rejected", 403, errors.New("csrf: cross-origin request"), errorsafe.EventCSRFRejected, "csrf", false},
-		{"a session 401 is session_invalid", 401, errors.New("session: expired"), errorsafe.EventSessionInvalid, "session", false},
-		{"a 429 is rate_limited", 429, errors.New("ratelimit: limit exceeded"), errorsafe.EventRateLimited, "ratelimit", false},
-		{"a cors 400 is request_rejected", 400, errors.New("cors: origin not allowed"), errorsafe.EventRequestRejected, "cors", false},
-		{"a wrapped reason keeps its source", 403, wrapped{errors.New("rbac: denied")}, errorsafe.EventAccessDenied, "rbac", false},
-		{"a 404 without reason is no event", 404, nil, "", "", true},
-		{"a 400 from errorsafe itself is no event", 400, errors.New("errorsafe: 400 Bad Request"), "", "", true},
-		{"a 500 is no event", 500, errors.New("auth: store down"), "", "", true},
-		{"a 200 is no event", 200, nil, "", "", true},
+		{"an auth rejection is authentication_failed", 401, errors.New("auth: token expired"), errorsafe.EventAuthenticationFailed, "auth", false, ""},
+		{"a 401 without reason is authentication_failed", 401, nil, errorsafe.EventAuthenticationFailed, "", false, ""},
+		{"an rbac 403 is access_denied", 403, errors.New("rbac: missing permission"), errorsafe.EventAccessDenied, "rbac", false, ""},
+		{"a csrf 403 is csrf_rejected", 403, errors.New("csrf: cross-origin request"), errorsafe.EventCSRFRejected, "csrf", false, ""},
+		{"a session 401 is session_invalid", 401, errors.New("session: expired"), errorsafe.EventSessionInvalid, "session", false, ""},
+		{"a 429 is rate_limited", 429, errors.New("ratelimit: limit exceeded"), errorsafe.EventRateLimited, "ratelimit", false, ""},
+		{"a cors 400 is request_rejected", 400, errors.New("cors: origin not allowed"), errorsafe.EventRequestRejected, "cors", false, ""},
+		{"a wrapped reason keeps its source", 403, wrapped{errors.New("rbac: denied")}, errorsafe.EventAccessDenied, "rbac", false, ""},
+		{"a 404 without reason is no event", 404, nil, "", "", true, ""},
+		{"a 400 from errorsafe itself is no event", 400, errors.New("errorsafe: 400 Bad Request"), "", "", true, ""},
+		{"a 500 is no event", 500, errors.New("auth: store down"), "", "", true, ""},
+		{"a 200 is no event", 200, nil, "", "", true, ""},
+		// A handler's *errorsafe.Error only presents its cause: the
+		// source and the logged text are the cause's, since the record
+		// has the status already.
+		{"an errorsafe.Error around a csrf rejection is csrf_rejected", 403, &errorsafe.Error{Status: 403, Err: errors.New("csrf: cross-origin request")},
+			errorsafe.EventCSRFRejected, "csrf", false, "csrf: cross-origin request"},
+		{"an errorsafe.Error around a sanitize 400 is request_rejected", 400, &errorsafe.Error{Status: 400, Public: "Bad body.", Err: errors.New("sanitize: unknown field")},
+			errorsafe.EventRequestRejected, "sanitize", false, "sanitize: unknown field"},
+		{"an errorsafe.Error without a cause keeps its text", 401, &errorsafe.Error{Status: 401},
+			errorsafe.EventAuthenticationFailed, "", false, ""},
+		{"an errorsafe.Error around an application 400 is no event", 400, &errorsafe.Error{Status: 400, Err: errors.New("app: no such invoice")}, "", "", true, "app: no such invoice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -256,6 +267,13 @@ func TestSecurityEvents(t *testing.T) {
 			if seenReason != tt.reason {
 				t.Errorf("RejectReason = %v, want %v", seenReason, tt.reason)
 			}
+			logged := tt.logged
+			if logged == "" && tt.reason != nil {
+				logged = tt.reason.Error()
+			}
+			if ar := logs.find(t, "http request"); tt.reason != nil && ar["reason"] != logged {
+				t.Errorf("access record reason = %v, want %q", ar["reason"], logged)
+			}
 			if tt.noEvent {
 				if len(got) != 0 || logs.find(t, "security event") != nil {
 					t.Errorf("unexpected events %v", got)
@@ -272,11 +290,8 @@ func TestSecurityEvents(t *testing.T) {
 				t.Errorf("event = %+v", ev)
 			}
 			lr := logs.find(t, "security event")
-			if lr == nil || lr["level"] != "WARN" || lr["event"] != string(tt.kind) || lr["source"] != tt.source || lr["subject"] != "mallory" || lr["client_ip"] != "192.0.2.7" {
+			if lr == nil || lr["level"] != "WARN" || lr["event"] != string(tt.kind) || lr["source"] != tt.source || lr["subject"] != "mallory" || lr["client_ip"] != "192.0.2.7" || lr["reason"] != logged {
 				t.Errorf("event record = %v", lr)
-			}
-			if ar := logs.find(t, "http request"); tt.reason != nil && ar["reason"] != tt.reason.Error() {
-				t.Errorf("access record reason = %v", ar["reason"])
 			}
 		})
 	}

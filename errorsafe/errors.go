@@ -188,7 +188,7 @@ func (c *config) logError(r *http.Request, id string, status int, err error, can
 	}
 	lg.LogAttrs(ctx, level, msgError,
 		slog.Int("status", status),
-		slog.String("error", clip(errorText(err), maxTextLog)),
+		slog.String("error", clip(errorText(cause(err)), maxTextLog)),
 		slog.String("request_id", id),
 		slog.String("method", clip(r.Method, maxMethodLog)),
 		slog.String("path", truncate(r.URL.Path, maxPathLog)),

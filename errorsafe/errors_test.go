@@ -80,7 +80,12 @@ func TestHandlerFuncErrors(t *testing.T) {
 			if lr == nil || lr["level"] != tt.logLevel || lr["request_id"] != id || !strings.Contains(lr["error"].(string), "pq:") && !strings.Contains(lr["error"].(string), "store:") && !strings.Contains(lr["error"].(string), "request body too large") {
 				t.Errorf("handler error record = %v", lr)
 			}
-			if ar := logs.find(t, "http request"); ar == nil || ar["status"] != float64(tt.status) || ar["reason"] != tt.err.Error() {
+			// The records show an Error's cause: they have its status.
+			reason := tt.err.Error()
+			if e, ok := tt.err.(*errorsafe.Error); ok && e.Err != nil {
+				reason = e.Err.Error()
+			}
+			if ar := logs.find(t, "http request"); ar == nil || ar["status"] != float64(tt.status) || ar["reason"] != reason {
 				t.Errorf("access record = %v", ar)
 			}
 		})

@@ -48,7 +48,8 @@ type Event struct {
 	Time time.Time
 	// Source is the package that recorded the reason, taken from the
 	// "pkg: " prefix that every httpguard error carries ("auth", "csrf",
-	// "rbac", …), or "" when unknown.
+	// "rbac", …), or "" when unknown. An [*Error] in the reason's chain
+	// is passed over: the source is that of its cause.
 	Source string
 	// Status is the status answered.
 	Status int
@@ -112,9 +113,14 @@ var rejectingPackages = map[string]bool{
 
 // errSource returns the package prefix of the first error in err's chain
 // whose message starts with "pkg: " (lower-case letters, digits and "/",
-// at most 32 bytes), or "".
+// at most 32 bytes), or "". An [*Error] in the chain is passed over: it
+// presents its cause, which a handler's &Error{Status: 403, Err: err}
+// does not make errorsafe's.
 func errSource(err error) string {
 	for e := err; e != nil; e = errors.Unwrap(e) {
+		if _, ok := e.(*Error); ok {
+			continue
+		}
 		msg := errorText(e)
 		for i := 0; i < len(msg) && i <= 32; i++ {
 			ch := msg[i]
@@ -149,7 +155,7 @@ func (c *config) emitEvent(r *http.Request, x *exchange, kind EventKind, status 
 	if lg := c.log(); lg.Enabled(ctx, slog.LevelWarn) {
 		reasonText := ""
 		if reason != nil {
-			reasonText = clip(errorText(reason), maxTextLog)
+			reasonText = clip(errorText(cause(reason)), maxTextLog)
 		}
 		ip := ""
 		if ev.ClientIP.IsValid() {

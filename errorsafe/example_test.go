@@ -160,7 +160,7 @@ func ExampleOptions_onEvent() {
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 	// Output:
-	// authentication_failed errorsafe 401 errorsafe: 401 Unauthorized: auth: token expired
+	// authentication_failed auth 401 errorsafe: 401 Unauthorized: auth: token expired
 }
 
 // Redaction as the access log applies it, for logging data yourself.
