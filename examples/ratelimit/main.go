@@ -287,61 +287,53 @@ func openRedis(rawURL string) (*redis.Client, error) {
 // failure, atomically, so concurrent guesses cannot all pass before one is
 // counted; then verify with auth.CheckPassword, which costs the same
 // argon2id work for an unknown user as for a wrong password; then record
-// the success, which clears the failures. Each refusal records its reason
-// for errorsafe's access log.
+// the success, which clears the failures. Each refusal is a problem
+// document with the request ID, and its reason goes to errorsafe's access
+// log.
 func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolver, users auth.UserStore) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 		if err := r.ParseForm(); err != nil {
 			// Refused before any attempt is counted: a form cut short
 			// would count a failure under a truncated user name.
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {
-				errorsafe.SetRejectReason(r, err)
-				http.Error(w, "form too large", http.StatusRequestEntityTooLarge)
-				return
+				return err // 413
 			}
-			errorsafe.SetRejectReason(r, errMalformedForm) // err may quote the body
-			http.Error(w, "malformed form", http.StatusBadRequest)
-			return
+			// The parse error may quote the body, the password: the
+			// log gets a reason of its own.
+			return &errorsafe.Error{Status: http.StatusBadRequest, Public: "Malformed form.", Err: errMalformedForm}
 		}
 		user, pass := r.PostForm.Get("user"), r.PostForm.Get("password")
 		ip := resolver.Addr(r) // nil resolver: the peer address
 		ctx := r.Context()
 		if retry, err := attempts.Reserve(ctx, user, ip); err != nil {
-			errorsafe.SetRejectReason(r, err)
 			w.Header().Set("Retry-After", strconv.FormatInt(int64((retry+time.Second-1)/time.Second), 10))
 			if errors.Is(err, ratelimit.ErrStore) {
 				// The store cannot answer (Redis down): refused all the
 				// same (fail closed), but as the server's fault, not as
 				// a lockout the user earned.
-				http.Error(w, "please try again later", http.StatusServiceUnavailable)
-				return
+				return &errorsafe.Error{Status: http.StatusServiceUnavailable, Public: "Please try again later.", Err: err}
 			}
-			http.Error(w, "too many failed attempts", http.StatusTooManyRequests)
-			return
+			return &errorsafe.Error{Status: http.StatusTooManyRequests, Public: "Too many failed attempts.", Err: err}
 		}
 		id, err := auth.CheckPassword(ctx, users, user, pass)
-		if err != nil {
-			errorsafe.SetRejectReason(r, err)
-		}
 		if errors.Is(err, auth.ErrUnavailable) {
 			// The user store failed, or the client left while its
 			// verification waited for a turn to hash.
-			http.Error(w, "please try again later", http.StatusServiceUnavailable)
-			return
+			return &errorsafe.Error{Status: http.StatusServiceUnavailable, Public: "Please try again later.", Err: err}
 		}
 		if err != nil {
 			// A 401 names a scheme; Basic would make a browser that
 			// posted the form pop up its own login dialog.
 			w.Header().Set("WWW-Authenticate", `Form realm="demo", form-action="/login"`)
-			http.Error(w, "wrong user name or password", http.StatusUnauthorized)
-			return
+			return &errorsafe.Error{Status: http.StatusUnauthorized, Public: "Wrong user name or password.", Err: err}
 		}
 		if err := attempts.RecordSuccess(ctx, user, ip); err != nil {
 			log.Printf("attempts: %v", err)
 		}
 		fmt.Fprintf(w, "welcome, %s\n", id.Subject)
+		return nil
 	})
 }
 
