@@ -98,12 +98,13 @@ func TestLoginLockout(t *testing.T) {
 		t.Fatalf("bob: %d", w.Code)
 	}
 	for i := range 10 {
-		if w := login(t, h, "alice", "guess"); w.Code != http.StatusUnauthorized {
-			t.Fatalf("guess %d: %d", i, w.Code)
+		if w := login(t, h, "alice", "guess"); w.Code != http.StatusUnauthorized || w.Header().Get("Content-Type") != "application/problem+json" || w.Header().Get("WWW-Authenticate") == "" {
+			t.Fatalf("guess %d: %d %q %q, want a 401 problem with a challenge", i, w.Code, w.Header().Get("Content-Type"), w.Header().Get("WWW-Authenticate"))
 		}
 	}
-	if w := login(t, h, "alice", "right password"); w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
-		t.Errorf("after ten failures: %d, Retry-After %q; want 429", w.Code, w.Header().Get("Retry-After"))
+	if w := login(t, h, "alice", "right password"); w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" ||
+		w.Header().Get("Content-Type") != "application/problem+json" || !strings.Contains(w.Body.String(), `"detail":"Too many failed attempts."`) {
+		t.Errorf("after ten failures: %d, Retry-After %q, %s; want a 429 problem", w.Code, w.Header().Get("Retry-After"), w.Body)
 	}
 	if w := login(t, h, "bob", "right password"); w.Code != http.StatusOK {
 		t.Errorf("bob after alice's lockout: %d", w.Code)
