@@ -142,7 +142,8 @@ func checkJSON(b []byte, maxDepth int, root *shape) error {
 // in lower case. strings.ToLower alone is not that fold: "ſ" (U+017F)
 // folds to "s" and the Kelvin sign to "k", which encoding/json matches to
 // the fields "s" and "k" (found in review: past smallObject keys, "ſub"
-// slipped past a "sub" and overwrote it).
+// slipped past a "sub" and overwrote it). It is not internal/casefold's
+// fold, which also takes "İ" and "ı" for "i", as encoding/json does not.
 func foldKey(key string) string {
 	ascii := true
 	for i := 0; i < len(key); i++ {
