@@ -106,7 +106,7 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	fs.StringVar(&o.usersFile, "users", "", "JSON file of users with argon2id hashes from -hash-password (bcrypt of cost 10 or more is accepted too; weaker hashes are refused) (default: demo users alice, bob and carol)")
 	fs.BoolVar(&o.demoPanic, "demo-panic", false, "serve GET /panic, which panics, to show recovery")
 	fs.IntVar(&o.requestRate, "request-rate", app.DefaultRequestRate, "requests per second allowed to each client address and each user (raise it for load tests)")
-	fs.IntVar(&o.tokenRate, "token-rate", app.DefaultTokenRate, "tokens POST /token issues to each user per minute, logins and refreshes together, from any address (raise it for load tests with many clients per account)")
+	fs.IntVar(&o.tokenRate, "token-rate", app.DefaultTokenRate, "tokens POST /token issues and sessions POST /login starts for each user per minute, together, from any address (raise it for load tests with many clients per account)")
 	fs.DurationVar(&o.logFlush, "log-flush", 100*time.Millisecond, "longest time routine access records wait in memory before they are written (warnings and errors are written at once; 0: write every record at once)")
 	fs.BoolVar(&o.hashPassword, "hash-password", false, "read a password on stdin, print its argon2id hash for -users, and exit")
 	if err := fs.Parse(args); err != nil {

@@ -36,7 +36,8 @@
 // layer that also requires a token, bound to the session once there is
 // one; the password routes (POST /token, POST /login, GET /secure-data/)
 // add a stricter rate limit by address and the failed-attempt limiter,
-// and POST /token a budget of tokens issued per user (Config.TokenRate).
+// and POST /token and POST /login a budget of tokens and sessions issued
+// per user (Config.TokenRate).
 //
 // # Routes
 //
@@ -236,12 +237,13 @@ type Config struct {
 	// password routes, per minute. Default [DefaultCredentialRate].
 	CredentialRate int
 	// TokenRate is the budget of tokens POST /token issues to each user,
-	// logins and refreshes together, per minute, whatever the addresses
-	// they come from: one account behind many addresses could otherwise
-	// rotate its refresh token as fast as the server answers, each
-	// rotation a refresh store entry kept for two weeks. A client
-	// refreshes about once per access-token lifetime. Default
-	// [DefaultTokenRate].
+	// logins and refreshes together, and of sessions POST /login starts
+	// for it, per minute, whatever the addresses they come from: one
+	// account behind many addresses could otherwise rotate its refresh
+	// token as fast as the server answers, each rotation a refresh store
+	// entry kept for two weeks, or start sessions until the memory
+	// store's bound refused every other user's login. A client refreshes
+	// about once per access-token lifetime. Default [DefaultTokenRate].
 	TokenRate int
 	// MaxFailures wrong passwords in a row for one user name from one
 	// address lock that pair out for Lockout. Defaults
@@ -266,6 +268,7 @@ type server struct {
 	users    *auth.MemoryUsers
 	clientIP *clientip.Resolver
 	attempts *ratelimit.AttemptLimiter
+	issues   *ratelimit.KeyLimiter // tokens and sessions issued per user
 	bearer   *auth.JWT
 	refresh  auth.RefreshStore
 	decoder  *sanitize.Decoder
@@ -447,8 +450,9 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The tokens issued per user, in the store of the credential
-	// budgets (in Redis it fails closed): its keys are its own.
+	// The tokens issued per user, and the sessions POST /login starts,
+	// in the store of the credential budgets (in Redis it fails
+	// closed): its keys are its own.
 	issues, err := ratelimit.NewKeyLimiter(ratelimit.KeyLimiterOptions{
 		Name:   "tokens",
 		Rate:   tokenRate,
@@ -528,6 +532,7 @@ func New(cfg Config) (http.Handler, error) {
 		users:    cfg.Users,
 		clientIP: cfg.ClientIP,
 		attempts: attempts,
+		issues:   issues,
 		bearer:   bearer,
 		refresh:  st.refresh,
 		decoder:  decoder,

@@ -182,6 +182,19 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	if err := s.attempts.RecordSuccess(ctx, name, ip); err != nil {
 		s.log.WarnContext(ctx, "recording a successful login", "error", err)
 	}
+	// A session is a record kept for the idle timeout, as a token
+	// family is: it counts with the user's tokens (Config.TokenRate), so
+	// that one account signing in from many addresses cannot fill the
+	// session store.
+	if wait, err := s.issues.Allow(ctx, opts.Subject); err != nil {
+		if errors.Is(err, ratelimit.ErrStore) {
+			unavailable(w, r, err)
+			return
+		}
+		w.Header().Set("Retry-After", seconds(wait))
+		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusTooManyRequests, Err: err})
+		return
+	}
 	opts.Method = identity.MethodSession
 	opts.Claims = map[string]any{credentialClaim: credential(u.Hash)}
 	// Login renews the session ID, against fixation, and clears the

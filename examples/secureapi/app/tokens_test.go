@@ -93,3 +93,46 @@ func TestTokenBudgetPerUser(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionBudgetPerUser: POST /login creates a session record, kept
+// for the idle timeout, as POST /token creates a refresh token: one
+// account signing in from a fresh IPv6 /64 each time, which no budget per
+// address holds, filled the memory store's bound (then every other
+// user's login got 503) or Redis without end. Logins count with the
+// user's tokens (TokenRate): over it, 429 with Retry-After, and no
+// session; another user signs in.
+func TestSessionBudgetPerUser(t *testing.T) {
+	t.Parallel()
+	srv := start(t, func(c *app.Config) {
+		c.ClientIP = trustLoopback(t)
+		c.CredentialRate = 3 // per address: never reached
+		c.TokenRate = 4
+	})
+	n := 0
+	from := func() string { n++; return fmt.Sprintf("2001:db8:%x::1", n) }
+	login := func(c *client, user string) response {
+		tok := c.csrfToken()
+		return c.postForm("/login", url.Values{"csrf_token": {tok}, "username": {user}, "password": {testPassword}},
+			"Origin", c.base, "Sec-Fetch-Site", "same-origin", "X-Forwarded-For", from())
+	}
+	for i := range 3 {
+		if r := login(srv.client(t), "carol"); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("login %d within the budget: %d %s", i+1, r.StatusCode, r.body)
+		}
+	}
+	if r := srv.client(t).token("carol", testPassword, "", "X-Forwarded-For", from()); r.StatusCode != http.StatusOK {
+		t.Fatalf("a token within the budget: %d %s", r.StatusCode, r.body)
+	}
+	c := srv.client(t)
+	r := login(c, "carol")
+	secs, _ := strconv.Atoi(r.Header.Get("Retry-After"))
+	if r.StatusCode != http.StatusTooManyRequests || secs < 1 || secs > 15 || r.json(t)["request_id"] == nil {
+		t.Fatalf("a login over the budget: %d Retry-After %q %s", r.StatusCode, r.Header.Get("Retry-After"), r.body)
+	}
+	if r := c.get("/data"); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the refused login's browser: %d %s", r.StatusCode, r.body)
+	}
+	if r := login(srv.client(t), "bob"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("bob during carol's refusals: %d %s", r.StatusCode, r.body)
+	}
+}
