@@ -229,3 +229,38 @@ func TestLockoutNameIsHowTheLockoutCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestRoutesAreExactPaths: the single resources registered with a
+// trailing slash (GET /users/me/, GET /secure-data/, POST /comment/) are
+// those paths only. As ServeMux subtree patterns they answered every path
+// below them: GET /users/me/alice gave bob's record under a URL naming
+// alice, GET /secure-data/anything the Basic-only data, POST
+// /comment/anything posted a comment. Each now gets the mux's 404 problem
+// with the request ID.
+func TestRoutesAreExactPaths(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	c := srv.client(t)
+	bearer := "Bearer " + c.bearer("bob")
+	for _, tc := range []struct {
+		method, path, auth string
+		want               int
+	}{
+		{"GET", "/users/me/", bearer, http.StatusOK},
+		{"GET", "/users/me/alice", bearer, http.StatusNotFound},
+		{"GET", "/users/me/x/y", bearer, http.StatusNotFound},
+		{"GET", "/secure-data/", "Basic " + basic("bob", testPassword), http.StatusOK},
+		{"GET", "/secure-data/x", "Basic " + basic("bob", testPassword), http.StatusNotFound},
+		{"POST", "/comment/", bearer, http.StatusOK},
+		{"POST", "/comment/x", bearer, http.StatusNotFound},
+	} {
+		r := c.do(tc.method, tc.path, strings.NewReader(`{"body":"hi"}`), "Authorization", tc.auth, "Content-Type", "application/json")
+		if r.StatusCode != tc.want {
+			t.Errorf("%s %s: %d, want %d (%s)", tc.method, tc.path, r.StatusCode, tc.want, r.body)
+			continue
+		}
+		if tc.want == http.StatusNotFound && (r.Header.Get("Content-Type") != "application/problem+json" || r.json(t)["request_id"] != r.Header.Get("X-Request-Id")) {
+			t.Errorf("%s %s: 404 %q %s, want a problem with the request ID", tc.method, tc.path, r.Header.Get("Content-Type"), r.body)
+		}
+	}
+}

@@ -36,7 +36,10 @@ type routeDeps struct {
 }
 
 // routes registers every route with its protection. Each pattern is
-// listed in routePatterns, which the tests walk.
+// listed in routePatterns, which the tests walk. A route whose path ends
+// in "/" ends in "{$}" too: it is that one path, not every path below it
+// (found in review: GET /users/me/alice answered with the caller's own
+// record).
 func (s *server) routes(mux *http.ServeMux, d routeDeps) {
 	g := d.guards
 	type h = http.HandlerFunc
@@ -44,16 +47,16 @@ func (s *server) routes(mux *http.ServeMux, d routeDeps) {
 	mux.Handle("POST /login", d.cred(d.browser(h(s.login))))
 	mux.Handle("POST /logout", d.browser(h(s.logout)))
 	mux.Handle("GET /data", s.sessionOnly(h(s.data)))
-	mux.Handle("GET /secure-data/", d.cred(d.basic(h(s.secureData))))
+	mux.Handle("GET /secure-data/{$}", d.cred(d.basic(h(s.secureData))))
 	mux.Handle("POST /token", d.tokenCred(d.tokens))
 	mux.Handle("POST /token/revoke", h(s.revoke))
 	mux.Handle("/token", h(oauthMethodNotAllowed)) // other methods, answered in the OAuth2 format
 	mux.Handle("/token/revoke", h(oauthMethodNotAllowed))
-	mux.Handle("GET /users/me/", g.signedIn(h(s.me)))
+	mux.Handle("GET /users/me/{$}", g.signedIn(h(s.me)))
 	mux.Handle("GET /users/{id}", g.readUser(h(s.getUser)))
 	mux.Handle("DELETE /users/{id}", g.delUser(h(s.deleteUser)))
 	mux.Handle("GET /items/{id}", g.readItems(h(s.item)))
-	mux.Handle("POST /comment/", g.signedIn(h(s.comment)))
+	mux.Handle("POST /comment/{$}", g.signedIn(h(s.comment)))
 	mux.Handle("POST /api/data", g.signedIn(h(s.apiData)))
 	mux.Handle("GET /healthz", h(healthz))
 	if d.panicRun {
@@ -66,9 +69,9 @@ func (s *server) routes(mux *http.ServeMux, d routeDeps) {
 // routePatterns lists the patterns routes registers (GET /panic only with
 // Config.DemoPanic).
 var routePatterns = []string{
-	"GET /{$}", "POST /login", "POST /logout", "GET /data", "GET /secure-data/",
-	"POST /token", "POST /token/revoke", "/token", "/token/revoke", "GET /users/me/", "GET /users/{id}",
-	"DELETE /users/{id}", "GET /items/{id}", "POST /comment/", "POST /api/data",
+	"GET /{$}", "POST /login", "POST /logout", "GET /data", "GET /secure-data/{$}",
+	"POST /token", "POST /token/revoke", "/token", "/token/revoke", "GET /users/me/{$}", "GET /users/{id}",
+	"DELETE /users/{id}", "GET /items/{id}", "POST /comment/{$}", "POST /api/data",
 	"GET /healthz", "GET /panic",
 }
 
