@@ -147,7 +147,7 @@ func newHandler(users *auth.MemoryUsers, logger *slog.Logger) (http.Handler, err
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /secure-data/", basic.Handler(http.HandlerFunc(secureData)))
+	mux.Handle("GET /secure-data/{$}", basic.Handler(http.HandlerFunc(secureData)))
 
 	// errorsafe outermost: one access record per request on stderr, with
 	// the reason of a 401 or 429 (the client never sees it), and the

@@ -114,6 +114,18 @@ func TestServer(t *testing.T) {
 			t.Errorf("the log holds %q: %s", secret, logs.String())
 		}
 	}
+	// The route is that one path, not every path below it (bob: alice is
+	// locked out by now).
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/secure-data/x", nil)
+	req.SetBasicAuth("bob", "builder")
+	r, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusNotFound {
+		t.Errorf("/secure-data/x: %d, want 404", r.StatusCode)
+	}
 }
 
 func TestLoadUsers(t *testing.T) {

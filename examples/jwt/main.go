@@ -209,7 +209,7 @@ func newHandler(key ed25519.PrivateKey, demoPassword, iss string, logger *slog.L
 	mux := http.NewServeMux()
 	mux.Handle("POST /token", endpoint)
 	mux.Handle("GET /.well-known/jwks.json", issuer.JWKSHandler())
-	mux.Handle("GET /users/me/", bearer.Handler(auth.RequireScopes("profile:read")(http.HandlerFunc(me))))
+	mux.Handle("GET /users/me/{$}", bearer.Handler(auth.RequireScopes("profile:read")(http.HandlerFunc(me))))
 
 	// errorsafe outermost: one access record per request on stderr, with
 	// the reason of a refused login or token (the client never sees it),

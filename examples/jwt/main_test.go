@@ -84,6 +84,14 @@ func TestFlow(t *testing.T) {
 	if resp.StatusCode != 200 || me["username"] != "demo" {
 		t.Fatalf("me: %d %v", resp.StatusCode, me)
 	}
+	// GET /users/me/ is that one path, not every path below it.
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/users/me/alice", nil)
+	req.Header.Set("Authorization", "Bearer "+body["access_token"].(string))
+	if r, err := http.DefaultClient.Do(req); err != nil || r.StatusCode != http.StatusNotFound {
+		t.Errorf("/users/me/alice: %v %v, want 404", r.StatusCode, err)
+	} else {
+		r.Body.Close()
+	}
 	code, refreshed := token(url.Values{"grant_type": {"refresh_token"}, "client_id": {clientID}, "refresh_token": {body["refresh_token"].(string)}})
 	if tok, _ := refreshed["access_token"].(string); code != 200 || tok == "" {
 		t.Fatalf("refresh: %d %v", code, refreshed)

@@ -87,9 +87,9 @@ func newBareMux(accounts map[string]string, password string) http.Handler {
 	b := &bare{accounts: accounts, password: []byte(password), tokens: make(map[string]bareToken)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", b.token)
-	mux.HandleFunc("GET /users/me/", b.auth(b.me))
+	mux.HandleFunc("GET /users/me/{$}", b.auth(b.me))
 	mux.HandleFunc("GET /items/{id}", b.auth(b.item))
-	mux.HandleFunc("POST /comment/", b.auth(b.comment))
+	mux.HandleFunc("POST /comment/{$}", b.auth(b.comment))
 	mux.HandleFunc("DELETE /users/{id}", b.auth(b.delete))
 	return mux
 }

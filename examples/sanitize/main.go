@@ -112,7 +112,7 @@ func newHandler(logger *slog.Logger) (http.Handler, error) {
 		comments []Comment
 	)
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /comment/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /comment/{$}", func(w http.ResponseWriter, r *http.Request) {
 		c, err := sanitize.DecodeJSON[Comment](dec, w, r)
 		if err != nil {
 			return // the 4xx problem response has been written

@@ -316,3 +316,15 @@ func TestCommentStoreBounded(t *testing.T) {
 		t.Errorf("after %d posts the store holds %d, want the cap %d", maxComments+25, n, maxComments)
 	}
 }
+
+// POST /comment/ is that one path, not every path below it.
+func TestCommentIsOnePath(t *testing.T) {
+	h, _ := newTestHandler(t)
+	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/comment/x", strings.NewReader(`{"body":"hi"}`))
+	req.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusNotFound {
+		t.Errorf("POST /comment/x: %d %s, want 404", w.Code, w.Body)
+	}
+}
