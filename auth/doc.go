@@ -20,7 +20,7 @@
 //	if err != nil {
 //		log.Fatal(err)
 //	}
-//	mux.Handle("GET /secure-data/", basic.Handler(secureData))
+//	mux.Handle("GET /secure-data/{$}", basic.Handler(secureData))
 //
 // Missing, malformed (wrong scheme, bad base64, no colon, empty user-id,
 // control characters, invalid UTF-8 or U+FFFD, several Authorization headers, a
