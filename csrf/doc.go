@@ -71,8 +71,9 @@
 // "__Host-csrf" cookie that subdomains cannot overwrite (signed double
 // submit). A token bound to that cookie stays valid after a session
 // starts, so a form rendered before, or by the response that starts the
-// session, can still be posted; [TokenOptions.SessionID] says which forms
-// a change of session voids. Nothing is stored server-side. [Token] masks
+// session, can still be posted, unless the request carried the cookie of
+// a session that had ended; [TokenOptions.SessionID] says which forms a
+// change of session voids. Nothing is stored server-side. [Token] masks
 // the token with fresh randomness on every call (BREACH); [TemplateField]
 // renders the hidden form field for html/template. The token is read from
 // the X-CSRF-Token header or from the csrf_token form field.

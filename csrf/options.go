@@ -165,6 +165,15 @@ type TokenOptions struct {
 	//     is false.
 	//     With any other cookie such forms are rejected once the session
 	//     starts.
+	//   - SessionID reads the request, not the session store: a request
+	//     whose session cookie names no live session (it idled out, ended
+	//     in another tab, or was lost with a memory store's restart) has
+	//     its tokens bound to that dead ID, and gets no token cookie. A
+	//     form rendered by its response is rejected once the response
+	//     has started a new session (stored a value, or logged in), since
+	//     the form comes back with the new session's cookie: start a
+	//     session on a request that answers with a redirect
+	//     (post-redirect-get), and render the form on the next one.
 	//   - [Token] with a session always returns a session-bound token, so
 	//     forms rendered during a session stop working when its ID
 	//     changes (Login, Renew, Destroy): render the form again.
