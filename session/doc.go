@@ -188,11 +188,13 @@
 //     libraries, except that a session deleted by Destroy or Renew stays
 //     deleted: the stores keep a marker without data for one idle timeout,
 //     a request whose loaded record expired while it ran saves nothing,
-//     and a Renew carries the values over only if its own deletion of the
-//     old ID found the session still there (atomically with a [Remover]
-//     store), so a request that loaded the session before the logout
-//     cannot revive it, however late it saves. Keep what must not be lost
-//     (a cart, a balance) in the database, not in the session.
+//     nor does one whose record the store lost meanwhile (a Redis that
+//     restarted empty; see [Record]'s Update), and a Renew carries the
+//     values over only if its own deletion of the old ID found the
+//     session still there (atomically with a [Remover] store), so a
+//     request that loaded the session before the logout cannot revive
+//     it, however late it saves. Keep what must not be lost (a cart, a
+//     balance) in the database, not in the session.
 //   - Memory: the [MemoryStore] is bounded ([MemoryOptions.MaxSessions]);
 //     once full it refuses new sessions (503) rather than evicting the
 //     sessions of real users. Put a rate limit in front of whatever creates

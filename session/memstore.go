@@ -118,7 +118,8 @@ var errBadID = errors.New("session: malformed session ID")
 // Commit implements [Store]. It returns rec.ID as the token. The Commit
 // of a session deleted less than its lifetime ago stores nothing and
 // returns an empty token: it comes from a request that loaded the session
-// before the Delete, and must not revive it.
+// before the Delete, and must not revive it. Nor does the Commit of a
+// [Record] with Update set whose ID names no live record.
 func (s *MemoryStore) Commit(_ context.Context, rec Record) (string, error) {
 	if stored, err := s.put(rec, false); err != nil || !stored {
 		return "", err
@@ -152,6 +153,9 @@ func (s *MemoryStore) put(rec Record, onlyNew bool) (bool, error) {
 	old, exists := s.m[key]
 	if exists && now.UnixNano() < old.expiry && (old.dead || onlyNew) {
 		return false, nil
+	}
+	if rec.Update && (!exists || old.dead || now.UnixNano() >= old.expiry) {
+		return false, nil // the record it updates is gone: not revived
 	}
 	if exp <= now.UnixNano() {
 		if !onlyNew {

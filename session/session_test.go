@@ -82,6 +82,7 @@ func memoryStore(t testing.TB, o session.MemoryOptions) *session.MemoryStore {
 func TestStores(t *testing.T) {
 	t.Run("memory", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) session.Store { return memoryStore(t, session.MemoryOptions{}) })
+		t.Run("update", func(t *testing.T) { storetest.Update(t, memoryStore(t, session.MemoryOptions{})) })
 	})
 	t.Run("cookie", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) session.Store { return cookieStore(t, nil) })

@@ -36,6 +36,9 @@ import (
 //     same ID, and returns the token to send to the client. A Commit with
 //     an Expiry not after the current time behaves like Delete. The store
 //     owns rec.Data after Commit returns and the caller must not modify it.
+//     With rec.Update set, a server-side store should store rec only if a
+//     live record with its ID is still there, and otherwise store nothing
+//     and return an empty token (see [Record]).
 //   - Delete forgets the record with rec.ID so that no token issued for it
 //     is found again, even one copied before, and even after a later
 //     Commit of the same ID: a request that loaded the session before a
@@ -107,6 +110,18 @@ type Record struct {
 	// security problem, only a waste of space. In a Delete it is when
 	// the deletion may be forgotten (see [Store]).
 	Expiry time.Time
+	// Update is set in a Commit of a session the Middleware loaded from
+	// the store, as opposed to a new session or the new ID of a renewed
+	// one. A server-side store that honours it stores rec only if a live
+	// record with rec.ID is still there, in the same atomic step, and
+	// otherwise stores nothing and returns an empty token, as after a
+	// Delete: a record that went without a Delete (a Redis that
+	// restarted empty, evicted the key or failed over to a replica that
+	// did not have it) ended that session, and a logout made since found
+	// nothing to mark as deleted, so the save of a request that loaded
+	// the session before must not bring it back. [MemoryStore] and
+	// session/redisstore honour it; a store that ignores it stores rec.
+	Update bool
 }
 
 // IDLength is the length of a session ID: 32 random bytes in unpadded

@@ -255,6 +255,7 @@ func (s *Session) save() (string, time.Time, error) {
 	m := s.m
 	nowT := m.now()
 	now := nowT.UnixNano()
+	update := s.id != "" // the session was loaded from the store
 	if s.id == "" {
 		s.id = newID()
 		if s.data.created == 0 {
@@ -281,7 +282,7 @@ func (s *Session) save() (string, time.Time, error) {
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	token, err := m.store.Commit(s.ctx, Record{ID: s.id, Data: data, Expiry: expiry})
+	token, err := m.store.Commit(s.ctx, Record{ID: s.id, Data: data, Expiry: expiry, Update: update})
 	if err != nil {
 		return "", time.Time{}, storeError(err)
 	}

@@ -54,7 +54,9 @@
 //
 // A logout lasts only as long as Redis keeps it. A Redis that restarts
 // without persistence (no AOF or RDB snapshot) comes back empty, which
-// ends every session; but as the Revocations of a session.CookieStore it
+// ends every session (a request in flight then saves nothing: the
+// middleware's saves of a loaded session are updates, which Commit
+// stores only over a live key); but as the Revocations of a session.CookieStore it
 // forgets every revocation, and each logged-out or renewed cookie is
 // valid again until its own expiry. One that restarts from a snapshot
 // older than a logout, or a replica promoted by a failover before a
@@ -214,10 +216,13 @@ var errBadID = errors.New("redisstore: malformed session ID")
 
 // commitScript sets KEYS[1] to ARGV[1] for ARGV[2] milliseconds, or until
 // ARGV[3] (Unix milliseconds) by Redis's clock if that is later, unless it
-// holds the empty value Delete leaves: the session was logged out.
+// holds the empty value Delete leaves: the session was logged out. With
+// ARGV[4] "1" (an update, see session.Record) it also leaves a key that
+// does not exist alone.
 var commitScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if v and #v == 0 then return 0 end
+if not v and ARGV[4] == '1' then return 0 end
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local ttl = tonumber(ARGV[3]) - (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
@@ -227,8 +232,9 @@ return 1
 `)
 
 // Commit implements [session.Store] with one script: a SET ... PX, unless
-// the session was deleted (then nothing is stored and the token is
-// empty), or a Delete when rec.Expiry has passed. It returns rec.ID as the
+// the session was deleted, or rec.Update is set and the key is gone (then
+// nothing is stored and the token is empty), or a Delete when rec.Expiry
+// has passed. It returns rec.ID as the
 // token. The key lasts until rec.Expiry by this instance's clock and by
 // Redis's, whichever is later (found in review: counted from the clock of
 // an instance running ahead, it left Redis early, a logout then found
@@ -247,7 +253,11 @@ func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) 
 	// revokes with Commit, and a revocation must not end early.
 	end := redisttl.CeilUnixMilli(rec.Expiry)
 	stored, err := rediscall.RunWith(ctx, s.timeout, s.direct, func(ctx context.Context) (int, error) {
-		return commitScript.Run(ctx, s.client, []string{key}, s.value(rec), redisttl.Ceil(ttl).Milliseconds(), end).Int()
+		update := 0
+		if rec.Update {
+			update = 1
+		}
+		return commitScript.Run(ctx, s.client, []string{key}, s.value(rec), redisttl.Ceil(ttl).Milliseconds(), end, update).Int()
 	})
 	if err != nil || stored == 0 {
 		return "", err

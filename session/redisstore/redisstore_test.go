@@ -10,6 +10,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -47,6 +48,10 @@ func TestConformanceAgainstARealRedis(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) session.Store {
 		s, _, _ := newStore(t, addr)
 		return s
+	})
+	t.Run("update", func(t *testing.T) {
+		s, _, _ := newStore(t, addr)
+		storetest.Update(t, s)
 	})
 }
 
@@ -331,6 +336,58 @@ func TestRedisServerStoppedAndRestarted(t *testing.T) {
 	}
 }
 
+// A request in flight when Redis restarted empty (or lost the key to an
+// eviction or a failover) must not save its session again once it
+// finishes: the restart ended it, and a logout made meanwhile found
+// nothing to mark as deleted. Found in review: the save wrote the record
+// back under the old ID, and the logged-out token was valid again.
+func TestASaveAfterRedisLostTheRecordDoesNotReviveIt(t *testing.T) {
+	bin := testenv.LookPath(t, "redis-server", "redis-server")
+	port := testenv.FreePort(t)
+	stop := startRedis(t, bin, port)
+	s, _, _ := newStore(t, "127.0.0.1:"+strconv.Itoa(port))
+	a := storetest.NewApp(t, session.Options{Store: s})
+	_, tok := a.Do(t, "/login?user=ada", "")
+	loaded, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	slow := session.MustNew(session.Options{Store: s}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := session.FromRequest(r)
+		s.GetString("x")
+		close(loaded)
+		<-release
+		s.SetString("x", "y")
+	}))
+	rec := httptest.NewRecorder()
+	go func() {
+		defer close(done)
+		req := httptest.NewRequest(http.MethodGet, "https://example.com/slow", nil)
+		req.AddCookie(&http.Cookie{Name: a.M.CookieName(), Value: tok})
+		slow.ServeHTTP(rec, req)
+	}()
+	<-loaded
+	stop()
+	startRedis(t, bin, port)
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if r, _ := a.Do(t, "/whoami", tok); r.Code == http.StatusUnauthorized {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not recovered from the restart")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if r, after := a.Do(t, "/logout", tok); r.Code != http.StatusOK || after != "" {
+		t.Fatalf("logout = %d, token %q", r.Code, after)
+	}
+	close(release)
+	<-done
+	if rec.Code != http.StatusOK || rec.Header().Get("Set-Cookie") != "" {
+		t.Errorf("the request in flight = %d, Set-Cookie %q; want 200 and no cookie", rec.Code, rec.Header().Get("Set-Cookie"))
+	}
+	if r, _ := a.Do(t, "/whoami", tok); r.Code != http.StatusUnauthorized {
+		t.Errorf("the logged-out token after the save in flight = %d %q, want 401", r.Code, r.Body.String())
+	}
+}
+
 // BenchmarkStore is one load+save of a logged-in session through the
 // middleware against a real Redis: a GET and a SET per request.
 func BenchmarkStore(b *testing.B) {
@@ -525,14 +582,15 @@ func TestDeletionsAndRevocationsRoundTheirTTLUp(t *testing.T) {
 
 			// A CookieStore's Delete revokes with Commit: the record's key
 			// too lasts until its Expiry, not a millisecond less, by this
-			// instance's clock (ARGV[2]) and by Redis's (ARGV[3]).
+			// instance's clock (ARGV[2]) and by Redis's (ARGV[3]), which
+			// follow EVALSHA, the script, the key count, KEYS[1], ARGV[1].
 			rec.ID = strings.Repeat("C", session.IDLength-1) + "A"
 			if tok, err := s.Commit(ctx, rec); tok != rec.ID || err != nil {
 				t.Fatalf("Commit = %q, %v", tok, err)
 			}
 			args = hook.last("evalsha", "eval")
 			wantEnd := strconv.FormatInt(now.UnixMilli()+redisttlCeilMillis(tt.ttl), 10)
-			if got, gotEnd := fmt.Sprint(args[len(args)-2]), fmt.Sprint(args[len(args)-1]); got != tt.wantArg || gotEnd != wantEnd {
+			if got, gotEnd := fmt.Sprint(args[5]), fmt.Sprint(args[6]); got != tt.wantArg || gotEnd != wantEnd {
 				t.Errorf("record kept for %s ms or until %s, want %s ms and until %s (%v)", got, gotEnd, tt.wantArg, wantEnd, args)
 			}
 		})

@@ -27,6 +27,55 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 	t.Run("middleware", func(t *testing.T) { testMiddleware(t, newStore) })
 }
 
+// Update checks a store that honours session.Record's Update: a Commit
+// with it stores the record only over a live one of the same ID, and
+// otherwise stores nothing and returns an empty token.
+func Update(t *testing.T, st session.Store) {
+	t.Helper()
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour)
+	commit := func(rec session.Record) string {
+		t.Helper()
+		tok, err := st.Commit(ctx, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	find := func(id string) (string, bool) {
+		t.Helper()
+		rec, found, err := st.Find(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(rec.Data), found
+	}
+	unknown, live, deleted := newID(t, 'u'), newID(t, 'v'), newID(t, 'w')
+	if tok := commit(session.Record{ID: unknown, Data: []byte("x"), Expiry: exp, Update: true}); tok != "" {
+		t.Errorf("an update of an unknown ID returned the token %q", tok)
+	}
+	if _, found := find(unknown); found {
+		t.Error("an update of an unknown ID stored the record")
+	}
+	commit(session.Record{ID: live, Data: []byte("x"), Expiry: exp})
+	if tok := commit(session.Record{ID: live, Data: []byte("y"), Expiry: exp, Update: true}); tok != live {
+		t.Errorf("an update of a live record returned %q", tok)
+	}
+	if data, found := find(live); !found || data != "y" {
+		t.Errorf("after an update of a live record: %q, %v", data, found)
+	}
+	commit(session.Record{ID: deleted, Data: []byte("x"), Expiry: exp})
+	if err := st.Delete(ctx, session.Record{ID: deleted, Expiry: exp}); err != nil {
+		t.Fatal(err)
+	}
+	if tok := commit(session.Record{ID: deleted, Data: []byte("y"), Expiry: exp, Update: true}); tok != "" {
+		t.Errorf("an update of a deleted record returned %q", tok)
+	}
+	if _, found := find(deleted); found {
+		t.Error("an update revived a deleted record")
+	}
+}
+
 const id1 = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 func newID(t *testing.T, c byte) string {
