@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1273,6 +1274,47 @@ func TestTypedValues(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	if len(errs) > 0 {
 		t.Errorf("failed: %v", errs)
+	}
+}
+
+// Of the goroutines of one request that pop the same one-time value, one
+// gets it: PopString read the value and deleted it under two locks, and
+// every goroutine that read between the two got it too.
+func TestPopStringTakesTheValueOnce(t *testing.T) {
+	m := session.MustNew(session.Options{})
+	var got atomic.Int32
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := session.FromRequest(r)
+		if r.URL.Path == "/set" {
+			s.SetString("code", "once")
+			return
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for range 16 {
+			wg.Go(func() {
+				<-start
+				if _, ok := s.PopString("code"); ok {
+					got.Add(1)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+	}))
+	// The window is a few instructions wide: it shows with several
+	// threads and many rounds, which stop after a bounded time.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
+	for end := time.Now().Add(500 * time.Millisecond); time.Now().Before(end); {
+		got.Store(0)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/set", nil))
+		req := httptest.NewRequest("GET", "/pop", nil)
+		req.AddCookie(rec.Result().Cookies()[0])
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if n := got.Load(); n != 1 {
+			t.Fatalf("the value was popped %d times, want once", n)
+		}
 	}
 }
 

@@ -331,6 +331,11 @@ func (s *Session) change(f func()) {
 		return
 	}
 	f()
+	s.changed()
+}
+
+// changed marks the loaded session modified. s.mu must be held.
+func (s *Session) changed() {
 	s.modified = true
 	if s.headerOut {
 		s.late = true
@@ -389,13 +394,25 @@ func (s *Session) GetString(key string) (string, bool) {
 func (s *Session) SetString(key, v string) { s.put(entry{key: key, kind: kindString, str: v}) }
 
 // PopString returns the string value of key and deletes it, for one-time
-// messages.
+// messages. It is one step: of the goroutines of a request that pop the
+// same key, one gets the value.
 func (s *Session) PopString(key string) (string, bool) {
-	v, ok := s.GetString(key)
-	if ok {
-		s.Delete(key)
+	if s == nil {
+		return "", false
 	}
-	return v, ok
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.load() != nil {
+		return "", false
+	}
+	i := slices.IndexFunc(s.data.values, func(e entry) bool { return e.key == key })
+	if i < 0 || s.data.values[i].kind != kindString {
+		return "", false
+	}
+	v := s.data.values[i].str
+	s.data.values = slices.Delete(s.data.values, i, i+1)
+	s.changed()
+	return v, true
 }
 
 // GetInt returns the integer value of key and whether there is one.
