@@ -55,6 +55,21 @@ func TestConformanceAgainstARealRedis(t *testing.T) {
 	})
 }
 
+// The package documentation says a cluster client works without hash
+// tags: every command and script touches the one key it declares.
+func TestConformanceAgainstARedisCluster(t *testing.T) {
+	rdb := redistest.Cluster(t)
+	newStore := func(t *testing.T) session.Store {
+		s, err := redisstore.New(redisstore.Options{Client: rdb, Prefix: "cluster" + strconv.FormatInt(prefixes.Add(1), 10) + ":"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	storetest.Run(t, newStore)
+	t.Run("update", func(t *testing.T) { storetest.Update(t, newStore(t)) })
+}
+
 func TestNewRequiresAClient(t *testing.T) {
 	if _, err := redisstore.New(redisstore.Options{}); !errors.Is(err, redisstore.ErrOption) {
 		t.Errorf("New without client = %v", err)
