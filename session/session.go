@@ -105,6 +105,15 @@ type Options struct {
 	// any case, as RFC 6265bis and browsers match them. So is a name
 	// that, with CookiePath and CookieDomain, leaves no room in the
 	// 4096 bytes of a cookie for a session ID.
+	//
+	// A name without the "__Host-" prefix (in that exact case, for older
+	// browsers) gives up what the prefix guarantees: a sibling subdomain,
+	// or a man in the middle of any plain-http page of the site, can set
+	// a cookie of that name for this host with a longer Path, which
+	// browsers send first, and the middleware reads the first session
+	// cookie of a request: on those paths the user is then served in a
+	// session of the planter's choice (its own, signed in: login CSRF),
+	// or in none.
 	CookieName string
 	// CookieDomain is the cookie's Domain attribute, which shares the
 	// session with every subdomain. Default: none (host-only), which is
