@@ -56,15 +56,15 @@
 // without persistence (no AOF or RDB snapshot) comes back empty, which
 // ends every session (a request in flight then saves nothing: the
 // middleware's saves of a loaded session are updates, which Commit
-// stores only over a live key); but as the Revocations of a session.CookieStore it
-// forgets every revocation, and each logged-out or renewed cookie is
-// valid again until its own expiry. One that restarts from a snapshot
-// older than a logout, or a replica promoted by a failover before a
-// logout reached it (replication is asynchronous), brings the session,
-// or the cookie, back. Turn on persistence (appendonly yes) where
-// logouts must hold, and restart Redis rarely and on purpose; after
-// losing the revocations of a CookieStore, change its Keys, which ends
-// every cookie.
+// stores only over a live key); but as the Revocations of a
+// session.CookieStore it forgets every revocation, and each logged-out
+// or renewed cookie is valid again until its own expiry. One that
+// restarts from a snapshot older than a logout, or a replica promoted by
+// a failover before a logout reached it (replication is asynchronous),
+// brings the session, or the cookie, back. Turn on persistence
+// (appendonly yes) where logouts must hold, and restart Redis rarely and
+// on purpose; after losing the revocations of a CookieStore, change its
+// Keys, which ends every cookie.
 //
 // Send reads to the primary: leave ReadOnly, RouteByLatency and
 // RouteRandomly unset in redis.ClusterOptions and redis.UniversalOptions,
@@ -231,15 +231,15 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
 return 1
 `)
 
-// Commit implements [session.Store] with one script: a SET ... PX, unless
-// the session was deleted, or rec.Update is set and the key is gone (then
-// nothing is stored and the token is empty), or a Delete when rec.Expiry
-// has passed. It returns rec.ID as the
-// token. The key lasts until rec.Expiry by this instance's clock and by
-// Redis's, whichever is later (found in review: counted from the clock of
-// an instance running ahead, it left Redis early, a logout then found
-// nothing to mark, and a request in flight on another instance saved the
-// session again after the logout).
+// Commit implements [session.Store] with one script: a SET ... PX,
+// unless the session was deleted, or rec.Update is set and the key is
+// gone (then nothing is stored and the token is empty), or a Delete when
+// rec.Expiry has passed. It returns rec.ID as the token. The key lasts
+// until rec.Expiry by this instance's clock and by Redis's, whichever is
+// later (found in review: counted from the clock of an instance running
+// ahead, it left Redis early, a logout then found nothing to mark, and a
+// request in flight on another instance saved the session again after
+// the logout).
 func (s *Store) Commit(ctx context.Context, rec session.Record) (string, error) {
 	key, ok := s.key(rec.ID)
 	if !ok {
