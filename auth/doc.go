@@ -63,7 +63,9 @@
 // when configured (aud must contain [JWTOptions.Audience] or one of
 // [JWTOptions.Audiences], for a service known by several identifiers; an
 // audience is required with a JWKS URL: an identity provider signs every
-// application's tokens with the same keys), a leeway of at most
+// application's tokens with the same keys), a typ naming another kind of
+// JWT (logout+jwt, secevent+jwt, dpop+jwt) refused even when no type is
+// configured (RFC 8725 §3.11), a leeway of at most
 // [MaxLeeway], and [JWTOptions.MaxTokenBytes] checked before any
 // decoding. The signature is checked with the standard library directly,
 // accepting exactly what golang-jwt's signing methods accept (a fuzz test

@@ -106,7 +106,11 @@ type JWTOptions struct {
 	DangerouslyAllowAnyAudience bool
 	// Type, when set, is the required typ header, compared without case
 	// and ignoring an "application/" prefix; use [TypeAccessToken] for
-	// RFC 9068 access tokens. Default: typ is not checked.
+	// RFC 9068 access tokens. Default: a token without typ, or of any
+	// typ but an explicitly typed JWT of another kind (a media type with
+	// the +jwt suffix other than at+jwt, such as logout+jwt, secevent+jwt
+	// or dpop+jwt: RFC 8725 §3.11), which is refused. Set Type to accept
+	// access tokens of another explicit type.
 	Type string
 
 	// Leeway is the clock skew tolerated on exp, nbf and iat. Default 0;
@@ -577,6 +581,9 @@ func (c *jwtConfig) verifyToken(ctx context.Context, tok string) (identity.Ident
 		return identity.Identity{}, ErrTokenAlgorithm
 	}
 	if c.typ != "" && (h.typ == nil || h.typEsc || !typMatches(h.typ, c.typ)) {
+		return identity.Identity{}, ErrTokenType
+	}
+	if c.typ == "" && h.typ != nil && otherJWTType(h.typ, h.typEsc) {
 		return identity.Identity{}, ErrTokenType
 	}
 	ks, key, err := c.keyFor(ctx, &h, alg)

@@ -56,7 +56,8 @@ var (
 	// ErrTokenCritical: the header has a crit member; no JWS extension is
 	// understood, so RFC 7515 §4.1.11 requires rejecting it.
 	ErrTokenCritical = newTokenError("auth: token has critical header extensions", false)
-	// ErrTokenType: the typ header does not match JWTOptions.Type.
+	// ErrTokenType: the typ header does not match JWTOptions.Type or,
+	// without one, names another kind of JWT than an access token.
 	ErrTokenType = newTokenError("auth: token type not accepted", false)
 	// ErrTokenExpired: exp is in the past (beyond the leeway).
 	ErrTokenExpired = newTokenError("auth: token expired", false)

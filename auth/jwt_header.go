@@ -433,3 +433,24 @@ func typMatches(raw []byte, want string) bool {
 	}
 	return httptoken.EqualFold(raw, want)
 }
+
+// otherJWTType reports whether a typ header names an explicitly typed JWT
+// of a kind other than an access token: a media type with the +jwt
+// structured syntax suffix other than at+jwt (RFC 8725 §3.11), such as
+// logout+jwt, secevent+jwt or dpop+jwt, which an identity provider may
+// sign with the key of its access tokens. A typ with escapes is decoded
+// first (rare: it allocates); one that does not decode is refused.
+func otherJWTType(raw []byte, esc bool) bool {
+	if esc {
+		s, err := unescape(raw)
+		if err != nil {
+			return true
+		}
+		raw = []byte(s)
+	}
+	const suffix = "+jwt"
+	if len(raw) < len(suffix) || !httptoken.EqualFold(raw[len(raw)-len(suffix):], suffix) {
+		return false
+	}
+	return !typMatches(raw, TypeAccessToken)
+}

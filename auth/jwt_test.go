@@ -426,6 +426,49 @@ func TestJWTTypeCheck(t *testing.T) {
 	}
 }
 
+// RFC 8725 §3.11: a JWT explicitly typed as another kind (a back-channel
+// logout token, a security event, a DPoP proof, all of which an identity
+// provider may sign with the key of its access tokens, some with iss, sub,
+// aud and exp) is no access token, even for a verifier without
+// JWTOptions.Type. Found in review: with Type unset, typ was not read at
+// all, and such a token passed for an access token. Untyped tokens, the
+// generic JWT and at+jwt are still accepted.
+func TestJWTWithoutTypeRefusesOtherExplicitTypes(t *testing.T) {
+	k := keysOnce()
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}})
+	for typ, ok := range map[string]bool{
+		"":                        true,
+		"JWT":                     true,
+		"jwt":                     true,
+		"application/jwt":         true,
+		"at+jwt":                  true,
+		"application/AT+JWT":      true,
+		"logout+jwt":              false,
+		"application/logout+jwt":  false,
+		"secevent+jwt":            false,
+		"dpop+jwt":                false,
+		"DPoP+JWT":                false,
+		"token-introspection+jwt": false,
+		"oauth-authz-req+jwt":     false,
+	} {
+		h := map[string]any{}
+		if typ != "" {
+			h["typ"] = typ
+		}
+		w, _, reason := serve(m, bearer(sign(t, jwt.SigningMethodHS256, k.hmac, h, goodClaims())))
+		if typ == "logout+jwt" {
+			// The same type with its "+" escaped.
+			w, _, reason = serve(m, bearer(signRaw(t, jwt.SigningMethodHS256, k.hmac, rawSeg(`{"alg":"HS256","typ":"logout\u002bjwt"}`), seg(goodClaims()))))
+		}
+		switch {
+		case ok && w.Code != http.StatusOK:
+			t.Errorf("typ %q: status %d (%v), want 200", typ, w.Code, reason)
+		case !ok && (w.Code != http.StatusUnauthorized || !errors.Is(reason, auth.ErrTokenType)):
+			t.Errorf("typ %q: status %d (%v), want 401 for %v", typ, w.Code, reason, auth.ErrTokenType)
+		}
+	}
+}
+
 // Found in review: the scope claim was split on any Unicode white space,
 // so a signed "read\u00a0admin" became the scopes read and admin. RFC 6749
 // §3.3 separates scopes with spaces only.
