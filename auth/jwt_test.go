@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -1437,5 +1438,125 @@ func TestJWTRevokeDoesNotDependOnValidateClaims(t *testing.T) {
 				t.Errorf("once the function accepts it again, Verify = %v; want ErrTokenRevoked", err)
 			}
 		})
+	}
+}
+
+// An ES256 signature is r||s, each 32 bytes big-endian (RFC 7518 §3.4):
+// the ASN.1 DER form other libraries produce (CVE-2022-29217's neighbours
+// in python-jose and node-jose accepted both), r||s of another curve's
+// length, and values of r or s outside [1, n-1] (CVE-2022-21449, the
+// "psychic signature", with r = s = n as well as r = s = 0) are refused,
+// while the valid signature, and its high-s twin (n - s), verify.
+func TestJWTECDSASignatureEncodings(t *testing.T) {
+	k := keysOnce()
+	es := newJWT(t, auth.JWTOptions{Algorithms: []string{"ES256"}, Keys: []auth.Key{{ID: "k1", Key: &k.ec.PublicKey}}})
+	tok := sign(t, jwt.SigningMethodES256, k.ec, map[string]any{"kid": "k1"}, goodClaims())
+	parts := strings.Split(tok, ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(parts[2])
+	r, s := new(big.Int).SetBytes(raw[:32]), new(big.Int).SetBytes(raw[32:])
+	n := elliptic.P256().Params().N
+	fixed := func(r, s *big.Int) []byte {
+		b := make([]byte, 64)
+		r.FillBytes(b[:32])
+		s.FillBytes(b[32:])
+		return b
+	}
+	der, err := asn1.Marshal(struct{ R, S *big.Int }{r, s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		sig  []byte
+		ok   bool
+	}{
+		{"the signature as signed", raw, true},
+		{"the same r with n - s", fixed(r, new(big.Int).Sub(n, s)), true},
+		{"the same signature in ASN.1 DER", der, false},
+		{"r||s padded to the length of ES384", append(append(make([]byte, 16), raw[:32]...), append(make([]byte, 16), raw[32:]...)...), false},
+		{"one byte short", raw[:63], false},
+		{"one byte more", append(slices.Clone(raw), 0), false},
+		{"r = s = n (CVE-2022-21449)", fixed(n, n), false},
+		{"r = n with the real s", fixed(n, s), false},
+		{"the real r with s = n", fixed(r, n), false},
+		{"r = 0 with the real s", fixed(new(big.Int), s), false},
+		{"the real r with s = 0", fixed(r, new(big.Int)), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w, _, reason := serve(es, bearer(parts[0]+"."+parts[1]+"."+base64.RawURLEncoding.EncodeToString(tt.sig)))
+			switch {
+			case tt.ok && w.Code != http.StatusOK:
+				t.Errorf("status %d (%v), want 200", w.Code, reason)
+			case !tt.ok && (w.Code != http.StatusUnauthorized || !errors.Is(reason, auth.ErrTokenSignature)):
+				t.Errorf("status %d (%v), want 401 for %v", w.Code, reason, auth.ErrTokenSignature)
+			}
+		})
+	}
+}
+
+// A NumericDate is a JSON number of seconds, possibly fractional or in an
+// exponent form (RFC 7519 §2); one that is not a number, or beyond the
+// 2^53 seconds a float64 holds exactly, is malformed rather than read as
+// some other time. The claims of the table are written as raw JSON.
+func TestJWTNumericDateForms(t *testing.T) {
+	k := keysOnce()
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}})
+	const base = `"iss":"https://issuer.example","aud":"api://orders","sub":"alice"`
+	for _, tt := range []struct {
+		name, claims string
+		want         error // nil: accepted
+	}{
+		{"exp in an exponent form", `"exp":1e10`, nil},
+		{"exp in a capital exponent form", `"exp":1.9E9`, nil},
+		{"exp with a fraction", `"exp":1900000000.5`, nil},
+		{"exp at 2^53 seconds", `"exp":9007199254740992`, nil},
+		{"exp past 2^53 seconds", `"exp":9007199254740994`, auth.ErrTokenMalformed},
+		{"exp overflowing a float64", `"exp":1e400`, auth.ErrTokenMalformed},
+		{"exp of 20 digits", `"exp":99999999999999999999`, auth.ErrTokenMalformed},
+		{"exp negative", `"exp":-1`, auth.ErrTokenExpired},
+		{"exp minus zero", `"exp":-0`, auth.ErrTokenExpired},
+		{"exp as a string", `"exp":"1900000000"`, auth.ErrTokenMalformed},
+		{"exp as a string in an exponent form", `"exp":"1e10"`, auth.ErrTokenMalformed},
+		{"exp null", `"exp":null`, auth.ErrTokenMalformed},
+		{"exp true", `"exp":true`, auth.ErrTokenMalformed},
+		{"exp in an array", `"exp":[1900000000]`, auth.ErrTokenMalformed},
+		{"exp with a leading zero", `"exp":01900000000`, auth.ErrTokenMalformed},
+		{"exp with a plus sign", `"exp":+1900000000`, auth.ErrTokenMalformed},
+		{"nbf null", `"exp":1900000000,"nbf":null`, auth.ErrTokenMalformed},
+		{"nbf as a float string", `"exp":1900000000,"nbf":"1.5"`, auth.ErrTokenMalformed},
+		{"iat null", `"exp":1900000000,"iat":null`, auth.ErrTokenMalformed},
+		{"iat far ahead in an exponent form", `"exp":1900000000,"iat":1e15`, auth.ErrTokenNotYetValid},
+		{"nbf far ahead in an exponent form", `"exp":1900000000,"nbf":1e15`, auth.ErrTokenNotYetValid},
+		{"nbf negative", `"exp":1900000000,"nbf":-9e15`, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tok := signRaw(t, jwt.SigningMethodHS256, k.hmac, seg(map[string]any{"alg": "HS256"}), rawSeg("{"+base+","+tt.claims+"}"))
+			w, _, reason := serve(m, bearer(tok))
+			switch {
+			case tt.want == nil && w.Code != http.StatusOK:
+				t.Errorf("status %d (%v), want 200", w.Code, reason)
+			case tt.want != nil && (w.Code != http.StatusUnauthorized || !errors.Is(reason, tt.want)):
+				t.Errorf("status %d (%v), want 401 for %v", w.Code, reason, tt.want)
+			}
+		})
+	}
+}
+
+// The leeway covers nbf and iat as it covers exp, and no further: a token
+// valid from 30s ahead passes a 60s leeway, one from 90s ahead does not.
+func TestJWTLeewayOnNotBeforeAndIssuedAt(t *testing.T) {
+	k := keysOnce()
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Leeway: time.Minute})
+	for _, claim := range []string{"nbf", "iat"} {
+		for ahead, ok := range map[time.Duration]bool{30 * time.Second: true, 60 * time.Second: true, 61 * time.Second: false, 90 * time.Second: false} {
+			tok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), claim, testNow.Add(ahead).Unix()))
+			w, _, reason := serve(m, bearer(tok))
+			switch {
+			case ok && w.Code != http.StatusOK:
+				t.Errorf("%s %v ahead: status %d (%v), want 200", claim, ahead, w.Code, reason)
+			case !ok && (w.Code != http.StatusUnauthorized || !errors.Is(reason, auth.ErrTokenNotYetValid)):
+				t.Errorf("%s %v ahead: status %d (%v), want 401 for %v", claim, ahead, w.Code, reason, auth.ErrTokenNotYetValid)
+			}
+		}
 	}
 }
