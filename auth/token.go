@@ -53,7 +53,8 @@ type IssuerOptions struct {
 	// as Audience must be.
 	Issuer string
 	// Audience is the default aud claim: the services the tokens are
-	// for. Default none (then verifiers cannot check aud).
+	// for, none of them empty. Default none (then verifiers cannot check
+	// aud).
 	Audience []string
 	// TTL is the access token lifetime. Default
 	// [DefaultAccessTokenTTL]; at most [MaxAccessTokenTTL].
@@ -97,7 +98,8 @@ type Grant struct {
 	Scopes []string
 	// ClientID is the client_id claim (RFC 9068), when known.
 	ClientID string
-	// Audience overrides IssuerOptions.Audience when not empty.
+	// Audience overrides IssuerOptions.Audience when not empty. An empty
+	// string in it is an error from Issue.
 	Audience []string
 	// Claims are further claims of the token, such as a tenant, which a
 	// verifier copies into the identity with JWTOptions.IdentityClaims.
@@ -162,6 +164,11 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 	}
 	if !allUTF8(opts.Audience) {
 		errs = append(errs, errors.New("auth: IssuerOptions.Audience holds a string that is not valid UTF-8"))
+	}
+	if slices.Contains(opts.Audience, "") {
+		// An empty aud never passes an audience check (CVE-2020-26160):
+		// every token would be refused (found in review).
+		errs = append(errs, errors.New("auth: IssuerOptions.Audience holds an empty string"))
 	}
 	ttl := opts.TTL
 	switch {
@@ -347,6 +354,9 @@ func (is *Issuer) Issue(_ context.Context, g Grant) (AccessToken, error) {
 	// (found in review).
 	if !utf8.ValidString(g.Subject) || !utf8.ValidString(g.ClientID) || !allUTF8(g.Roles) || !allUTF8(g.Audience) {
 		return AccessToken{}, errors.New("auth: Grant.Subject, ClientID, Roles and Audience must be valid UTF-8")
+	}
+	if slices.Contains(g.Audience, "") {
+		return AccessToken{}, errors.New("auth: Grant.Audience holds an empty string")
 	}
 	for _, s := range g.Scopes {
 		if !validScopeToken(s) {

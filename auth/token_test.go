@@ -297,3 +297,30 @@ func TestIssuerRefusesInvalidUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestIssuerRefusesEmptyAudiences: an empty string is no audience. Found in
+// review: NewIssuer took IssuerOptions.Audience [""] and Issue a
+// Grant.Audience [""], and every token so issued carried "aud": [""],
+// which every verifier refuses (CVE-2020-26160: an empty aud must not
+// pass an audience check), so each request bearing one was a 401; the
+// verifier's own JWTOptions.Audiences refuses an empty entry at NewJWT.
+func TestIssuerRefusesEmptyAudiences(t *testing.T) {
+	k := keysOnce()
+	key := auth.Key{ID: "ed", Algorithm: auth.AlgEdDSA, Key: k.ed}
+	for _, aud := range [][]string{{""}, {"api://orders", ""}} {
+		if _, err := auth.NewIssuer(auth.IssuerOptions{Key: key, Issuer: "https://issuer.example", Audience: aud}); err == nil || !strings.Contains(err.Error(), "Audience") {
+			t.Errorf("NewIssuer with Audience %q: error %v, want one naming Audience", aud, err)
+		}
+	}
+	iss, err := auth.NewIssuer(auth.WithIssuerClock(auth.IssuerOptions{Key: key, Issuer: "https://issuer.example", Audience: []string{"api://orders"}}, testClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, aud := range [][]string{{""}, {"api://orders", ""}} {
+		if at, err := iss.Issue(context.Background(), auth.Grant{Subject: "alice", Audience: aud}); err == nil {
+			var c jwt.MapClaims
+			_, _, _ = jwt.NewParser().ParseUnverified(at.Token, &c)
+			t.Errorf("Grant.Audience %q issued: aud %v", aud, c["aud"])
+		}
+	}
+}
