@@ -73,8 +73,9 @@
 // construction, checks the claims. The parsing in front of them is this
 // package's own, strict and allocation-free, because jwt.Parser decodes
 // the header into a map where a duplicate member silently wins: it refuses
-// headers and claims with duplicate or escaped member names or invalid
-// UTF-8, non-canonical base64url, quoted dates, claims of the wrong type,
+// headers and claims with duplicate or escaped member names, invalid
+// UTF-8 or an escaped lone UTF-16 surrogate (which encoding/json decodes
+// to U+FFFD), non-canonical base64url, quoted dates, claims of the wrong type,
 // and any crit header (no extension is understood). The fuzz tests check
 // that every token it accepts, jwt.Parser accepts too. A kid only
 // selects among configured keys or the keys of [JWTOptions.JWKSURL]; it
