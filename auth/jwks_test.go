@@ -615,3 +615,65 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// A fetched key is used only as the set describes it and as the verifier
+// allows: a key whose alg does not suit its kty or curve, an alg of
+// "none", a key for encryption, never verify, each under its kid; keys that
+// share a kid but not a type are told apart by the token's alg (RFC 7517
+// §4.5), and two of one type and kid verify only with the first listed.
+// Every refusal is an unknown key or a bad signature, and none fetches
+// the set again within MinRefreshInterval.
+func TestJWKSKeyUseAndTypeMismatches(t *testing.T) {
+	k := keysOnce()
+	ecPub, _ := k.ec.PublicKey.Bytes()
+	ec := func(kid, alg string) map[string]any {
+		return map[string]any{"kty": "EC", "crv": "P-256", "kid": kid, "alg": alg, "x": b64(ecPub[1:33]), "y": b64(ecPub[33:])}
+	}
+	rsaKey := func(kid, alg string) map[string]any {
+		return map[string]any{"kty": "RSA", "kid": kid, "alg": alg, "n": b64(k.rsa.N.Bytes()), "e": "AQAB"}
+	}
+	edPub := k.ed.Public().(ed25519.PublicKey)
+	js := newJWKSServer(t, jwksDoc(
+		ec("ec-as-rs", "RS256"),
+		rsaKey("rs-as-es", "ES256"),
+		edJWK("ed-as-hs", edPub, "HS256"),
+		edJWK("ed-none", edPub, "none"),
+		withMember(edJWK("ed-enc", edPub, "EdDSA"), "use", "enc"),
+		ec("p256-as-es384", "ES384"),
+		ec("dup", "ES256"),
+		edJWK("dup", edPub, "EdDSA"),
+		edJWK("twice", k.evilEd.Public().(ed25519.PublicKey), "EdDSA"),
+		edJWK("twice", edPub, "EdDSA"),
+	))
+	m := newRemoteJWT(t, js, &fakeClock{now: testNow}, "ES256", "ES384", "EdDSA", "RS256")
+	kid := func(id string) map[string]any { return map[string]any{"kid": id} }
+	for _, tt := range []struct {
+		name string
+		tok  string
+		ok   bool
+	}{
+		{"an EC key published for RS256", sign(t, jwt.SigningMethodES256, k.ec, kid("ec-as-rs"), goodClaims()), false},
+		{"an RSA key published for ES256", sign(t, jwt.SigningMethodRS256, k.rsa, kid("rs-as-es"), goodClaims()), false},
+		{"an Ed25519 key published for HS256", sign(t, jwt.SigningMethodEdDSA, k.ed, kid("ed-as-hs"), goodClaims()), false},
+		{"an Ed25519 key published for none", sign(t, jwt.SigningMethodEdDSA, k.ed, kid("ed-none"), goodClaims()), false},
+		{"an Ed25519 key for encryption", sign(t, jwt.SigningMethodEdDSA, k.ed, kid("ed-enc"), goodClaims()), false},
+		{"a P-256 key published for ES384", sign(t, jwt.SigningMethodES256, k.ec, kid("p256-as-es384"), goodClaims()), false},
+		{"a shared kid, ES256", sign(t, jwt.SigningMethodES256, k.ec, kid("dup"), goodClaims()), true},
+		{"a shared kid, EdDSA", sign(t, jwt.SigningMethodEdDSA, k.ed, kid("dup"), goodClaims()), true},
+		{"a kid listed twice, the first key", sign(t, jwt.SigningMethodEdDSA, k.evilEd, kid("twice"), goodClaims()), true},
+		{"a kid listed twice, the second key", sign(t, jwt.SigningMethodEdDSA, k.ed, kid("twice"), goodClaims()), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w, _, reason := serve(m, bearer(tt.tok))
+			switch {
+			case tt.ok && w.Code != http.StatusOK:
+				t.Errorf("status %d (%v), want 200", w.Code, reason)
+			case !tt.ok && (w.Code != http.StatusUnauthorized || !errors.Is(reason, auth.ErrTokenUnknownKey) && !errors.Is(reason, auth.ErrTokenSignature)):
+				t.Errorf("status %d (%v), want 401 for an unknown key or a bad signature", w.Code, reason)
+			}
+		})
+	}
+	if n := js.fetches.Load(); n != 1 {
+		t.Errorf("%d fetches, want 1", n)
+	}
+}
