@@ -1,12 +1,15 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -125,8 +128,12 @@ type JWTOptions struct {
 	// RolesClaim names the claim holding the principal's roles (a string
 	// or an array of strings). Default "roles".
 	RolesClaim string
-	// IdentityClaims lists claims copied into the identity's Claims.
-	// Default none, which keeps the hot path free of a map decode.
+	// IdentityClaims lists claims copied into the identity's Claims, as
+	// encoding/json decodes them (a number is a float64). A token whose
+	// listed claim holds a number of magnitude 2^53 or more, which a
+	// float64 may not hold exactly, is refused as malformed: send such
+	// IDs as strings. Default none, which keeps the hot path free of a
+	// map decode.
 	IdentityClaims []string
 
 	// CookieName, when set, also accepts the token from this cookie. A
@@ -673,8 +680,12 @@ func (c *jwtConfig) identityOf(pseg string, cl *accessClaims) (identity.Identity
 		if err != nil {
 			return identity.Identity{}, ErrTokenMalformed
 		}
+		// Numbers are read as written, so that identityNumbers can refuse
+		// those a float64 does not hold.
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
 		var all map[string]any
-		if err := json.Unmarshal(raw, &all); err != nil {
+		if err := dec.Decode(&all); err != nil {
 			return identity.Identity{}, ErrTokenMalformed
 		}
 		if c.rolesClaim != "roles" {
@@ -699,12 +710,48 @@ func (c *jwtConfig) identityOf(pseg string, cl *accessClaims) (identity.Identity
 			o.Claims = make(map[string]any, len(c.idClaims))
 			for _, name := range c.idClaims {
 				if v, ok := all[name]; ok {
+					if v, ok = identityNumbers(v); !ok {
+						return identity.Identity{}, ErrTokenMalformed
+					}
 					o.Claims[name] = v
 				}
 			}
 		}
 	}
 	return identity.New(o), nil
+}
+
+// identityNumbers returns v, a claim decoded with json.Decoder.UseNumber,
+// with each number made the float64 encoding/json gives, as the identity's
+// Claims have always held them; false for a number of magnitude 2^53 or
+// more, at any depth: a float64 holds the integers exactly only below it,
+// and two claims that differ (user IDs 2^53 and 2^53 + 1, distinct to the
+// issuer and to parsers that keep integers) would become one (found in
+// review).
+func identityNumbers(v any) (any, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err != nil || math.Abs(f) >= 1<<53 {
+			return nil, false
+		}
+		return f, true
+	case []any:
+		for i, e := range x {
+			var ok bool
+			if x[i], ok = identityNumbers(e); !ok {
+				return nil, false
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			var ok bool
+			if x[k], ok = identityNumbers(e); !ok {
+				return nil, false
+			}
+		}
+	}
+	return v, true
 }
 
 // appendScopes appends the scopes of a space-separated scope or scp claim
