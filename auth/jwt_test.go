@@ -284,6 +284,14 @@ func TestJWTAttacks(t *testing.T) {
 	add("nbf in the future", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "nbf", testNow.Add(time.Hour).Unix())), auth.ErrTokenNotYetValid)
 	add("iat far in the future", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "iat", testNow.Add(24*time.Hour).Unix())), auth.ErrTokenNotYetValid)
 	add("wrong issuer", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "iss", "https://evil.example")), auth.ErrTokenIssuer)
+	// CVE-2024-53861 (PyJWT): iss was checked with Python's "in", so a
+	// part of the configured issuer, or an array holding it, passed.
+	add("CVE-2024-53861: iss a prefix of the issuer", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "iss", "https://issuer.exampl")), auth.ErrTokenIssuer)
+	add("CVE-2024-53861: iss extending the issuer", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "iss", "https://issuer.example.evil")), auth.ErrTokenIssuer)
+	add("CVE-2024-53861: iss an array holding the issuer", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "iss", []string{"https://issuer.example"})), auth.ErrTokenMalformed)
+	add("iss with a trailing slash", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "iss", "https://issuer.example/")), auth.ErrTokenIssuer)
+	add("aud a prefix of the audience", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "aud", "api://order")), auth.ErrTokenAudience)
+	add("aud as an object", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "aud", map[string]any{"api://orders": true})), auth.ErrTokenMalformed)
 	add("missing issuer", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "iss", nil)), auth.ErrTokenClaimMissing)
 	add("wrong audience", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "aud", []string{"api://billing"})), auth.ErrTokenAudience)
 	add("missing exp", hs, sign(t, jwt.SigningMethodHS256, k.hmac, kid, with(goodClaims(), "exp", nil)), auth.ErrTokenClaimMissing)
