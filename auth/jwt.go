@@ -76,8 +76,9 @@ type JWTOptions struct {
 	// JWKSOptions, each of whose fields documents its default.
 	JWKS JWKSOptions
 
-	// Issuer, when set, is the required iss claim (exact match).
-	// Default: none, iss is not checked.
+	// Issuer, when set, is the required iss claim (exact match), valid
+	// UTF-8 without control characters. Default: none, iss is not
+	// checked.
 	Issuer string
 	// Audience, when set, must be one of the token's aud values: the
 	// identifier of this service. Set it whenever the issuer serves more
@@ -289,6 +290,12 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 		c.remote = rk
 	} else if len(opts.Keys) == 0 {
 		errs = append(errs, errors.New("auth: JWTOptions.Keys or JWTOptions.JWKSURL is required"))
+	}
+	switch {
+	case !utf8.ValidString(opts.Issuer):
+		errs = append(errs, errors.New("auth: JWTOptions.Issuer is not valid UTF-8"))
+	case strings.ContainsFunc(opts.Issuer, unicode.IsControl):
+		errs = append(errs, errors.New("auth: JWTOptions.Issuer has a control character"))
 	}
 	auds, err := compileAudiences(opts.Audience, opts.Audiences)
 	if err != nil {

@@ -695,6 +695,12 @@ func TestNewJWTRejectsUnsafeOptions(t *testing.T) {
 		{"leeway of an hour", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Leeway: time.Hour}, "Leeway"},
 		{"tiny MaxTokenBytes", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, MaxTokenBytes: 10}, "MaxTokenBytes"},
 		{"realm with a quote", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Realm: `a"b`}, "Realm"},
+		// Found in review: taken, and every request was a 401: no token
+		// holds invalid UTF-8 (the claims scanner refuses it), and an
+		// issuer read from a file with its line break matches none the
+		// provider issues. The audiences were already checked so.
+		{"issuer of invalid UTF-8", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Issuer: "https://issuer.example\xff"}, "Issuer"},
+		{"issuer with a control character", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, Issuer: "https://issuer.example\n"}, "Issuer"},
 		{"http JWKS URL", auth.JWTOptions{Algorithms: []string{"RS256"}, JWKSURL: "http://idp.example/jwks"}, "https"},
 		// Found in review: any application's token from the same identity
 		// provider, ID tokens included, verified without an audience.
