@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -49,12 +50,12 @@ type IssuerOptions struct {
 	// Default: none, only the public key of Key is published (no key
 	// for an HMAC secret).
 	PublishKeys []Key
-	// Issuer is the iss claim, the issuer's URL. Required; valid UTF-8,
-	// as Audience must be.
+	// Issuer is the iss claim, the issuer's URL. Required; valid UTF-8
+	// without control characters, as Audience must be.
 	Issuer string
 	// Audience is the default aud claim: the services the tokens are
-	// for, none of them empty. Default none (then verifiers cannot check
-	// aud).
+	// for, none of them empty or with a control character. Default none
+	// (then verifiers cannot check aud).
 	Audience []string
 	// TTL is the access token lifetime. Default
 	// [DefaultAccessTokenTTL]; at most [MaxAccessTokenTTL].
@@ -99,7 +100,8 @@ type Grant struct {
 	// ClientID is the client_id claim (RFC 9068), when known.
 	ClientID string
 	// Audience overrides IssuerOptions.Audience when not empty. An empty
-	// string in it is an error from Issue.
+	// string in it, or one with a control character, is an error from
+	// Issue.
 	Audience []string
 	// Claims are further claims of the token, such as a tenant, which a
 	// verifier copies into the identity with JWTOptions.IdentityClaims.
@@ -161,6 +163,10 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 		errs = append(errs, errors.New("auth: IssuerOptions.Issuer is required"))
 	case !utf8.ValidString(opts.Issuer):
 		errs = append(errs, errors.New("auth: IssuerOptions.Issuer is not valid UTF-8"))
+	case hasControl(opts.Issuer):
+		// NewJWT refuses it for the verifier: a line break kept from a
+		// file, say.
+		errs = append(errs, errors.New("auth: IssuerOptions.Issuer has a control character"))
 	}
 	if !allUTF8(opts.Audience) {
 		errs = append(errs, errors.New("auth: IssuerOptions.Audience holds a string that is not valid UTF-8"))
@@ -169,6 +175,9 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 		// An empty aud never passes an audience check (CVE-2020-26160):
 		// every token would be refused (found in review).
 		errs = append(errs, errors.New("auth: IssuerOptions.Audience holds an empty string"))
+	}
+	if slices.ContainsFunc(opts.Audience, hasControl) {
+		errs = append(errs, errors.New("auth: IssuerOptions.Audience holds a string with a control character"))
 	}
 	ttl := opts.TTL
 	switch {
@@ -294,6 +303,10 @@ func allUTF8(list []string) bool {
 	return true
 }
 
+// hasControl reports whether s has a control character, which NewJWT
+// refuses in an issuer or audience it is to match.
+func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
+
 // plainJSONName reports whether encoding/json writes name without
 // escapes, as golang-jwt marshals claims: valid UTF-8 without a control
 // character, a quote, a backslash, <, >, &, U+2028 or U+2029.
@@ -355,8 +368,8 @@ func (is *Issuer) Issue(_ context.Context, g Grant) (AccessToken, error) {
 	if !utf8.ValidString(g.Subject) || !utf8.ValidString(g.ClientID) || !allUTF8(g.Roles) || !allUTF8(g.Audience) {
 		return AccessToken{}, errors.New("auth: Grant.Subject, ClientID, Roles and Audience must be valid UTF-8")
 	}
-	if slices.Contains(g.Audience, "") {
-		return AccessToken{}, errors.New("auth: Grant.Audience holds an empty string")
+	if slices.Contains(g.Audience, "") || slices.ContainsFunc(g.Audience, hasControl) {
+		return AccessToken{}, errors.New("auth: Grant.Audience holds an empty string or one with a control character")
 	}
 	for _, s := range g.Scopes {
 		if !validScopeToken(s) {

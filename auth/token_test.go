@@ -324,3 +324,28 @@ func TestIssuerRefusesEmptyAudiences(t *testing.T) {
 		}
 	}
 }
+
+// TestIssuerRefusesControlCharacters: an issuer or audience with a control
+// character (a line break kept from the file it was read from) is refused,
+// as NewJWT refuses it for the verifier: tokens were issued whose iss or
+// aud no verifier here could be configured to accept.
+func TestIssuerRefusesControlCharacters(t *testing.T) {
+	k := keysOnce()
+	key := auth.Key{ID: "ed", Algorithm: auth.AlgEdDSA, Key: k.ed}
+	for name, o := range map[string]auth.IssuerOptions{
+		"an issuer":   {Issuer: "https://issuer.example\n"},
+		"an audience": {Issuer: "https://issuer.example", Audience: []string{"api://orders\r\n"}},
+	} {
+		o.Key = key
+		if _, err := auth.NewIssuer(o); err == nil || !strings.Contains(err.Error(), "control character") {
+			t.Errorf("NewIssuer with %s of a control character: error %v", name, err)
+		}
+	}
+	iss, err := auth.NewIssuer(auth.IssuerOptions{Key: key, Issuer: "https://issuer.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iss.Issue(context.Background(), auth.Grant{Subject: "alice", Audience: []string{"api://orders\x00"}}); err == nil {
+		t.Error("Grant.Audience with a control character issued")
+	}
+}
