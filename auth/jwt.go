@@ -130,11 +130,10 @@ type JWTOptions struct {
 	// or an array of strings). Default "roles".
 	RolesClaim string
 	// IdentityClaims lists claims copied into the identity's Claims, as
-	// encoding/json decodes them (a number is a float64). A token whose
-	// listed claim holds a number of magnitude 2^53 or more, which a
-	// float64 may not hold exactly, is refused as malformed: send such
-	// IDs as strings. Default none, which keeps the hot path free of a
-	// map decode.
+	// encoding/json decodes them (a number is a float64), except that a
+	// number of magnitude 2^53 or more, at any depth, which a float64 may
+	// not hold exactly, is kept as the exact [encoding/json.Number].
+	// Default none, which keeps the hot path free of a map decode.
 	IdentityClaims []string
 
 	// CookieName, when set, also accepts the token from this cookie. A
@@ -687,8 +686,8 @@ func (c *jwtConfig) identityOf(pseg string, cl *accessClaims) (identity.Identity
 		if err != nil {
 			return identity.Identity{}, ErrTokenMalformed
 		}
-		// Numbers are read as written, so that identityNumbers can refuse
-		// those a float64 does not hold.
+		// Numbers are read as written, so that identityNumbers can keep
+		// those a float64 does not hold exactly.
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		var all map[string]any
@@ -717,10 +716,7 @@ func (c *jwtConfig) identityOf(pseg string, cl *accessClaims) (identity.Identity
 			o.Claims = make(map[string]any, len(c.idClaims))
 			for _, name := range c.idClaims {
 				if v, ok := all[name]; ok {
-					if v, ok = identityNumbers(v); !ok {
-						return identity.Identity{}, ErrTokenMalformed
-					}
-					o.Claims[name] = v
+					o.Claims[name] = identityNumbers(v)
 				}
 			}
 		}
@@ -729,36 +725,29 @@ func (c *jwtConfig) identityOf(pseg string, cl *accessClaims) (identity.Identity
 }
 
 // identityNumbers returns v, a claim decoded with json.Decoder.UseNumber,
-// with each number made the float64 encoding/json gives, as the identity's
-// Claims have always held them; false for a number of magnitude 2^53 or
-// more, at any depth: a float64 holds the integers exactly only below it,
-// and two claims that differ (user IDs 2^53 and 2^53 + 1, distinct to the
-// issuer and to parsers that keep integers) would become one (found in
-// review).
-func identityNumbers(v any) (any, bool) {
+// with each number of magnitude under 2^53 made the float64 encoding/json
+// gives, as the identity's Claims have always held them, and each larger
+// one, at any depth, kept as the exact json.Number: a float64 holds the
+// integers exactly only below 2^53, and two claims that differ (user IDs
+// 2^53 and 2^53 + 1, distinct to the issuer and to parsers that keep
+// integers) became one (found in review). A handler that asserts a
+// float64 finds no number there rather than the wrong one.
+func identityNumbers(v any) any {
 	switch x := v.(type) {
 	case json.Number:
-		f, err := strconv.ParseFloat(string(x), 64)
-		if err != nil || math.Abs(f) >= 1<<53 {
-			return nil, false
+		if f, err := strconv.ParseFloat(string(x), 64); err == nil && math.Abs(f) < 1<<53 {
+			return f
 		}
-		return f, true
 	case []any:
 		for i, e := range x {
-			var ok bool
-			if x[i], ok = identityNumbers(e); !ok {
-				return nil, false
-			}
+			x[i] = identityNumbers(e)
 		}
 	case map[string]any:
 		for k, e := range x {
-			var ok bool
-			if x[k], ok = identityNumbers(e); !ok {
-				return nil, false
-			}
+			x[k] = identityNumbers(e)
 		}
 	}
-	return v, true
+	return v
 }
 
 // appendScopes appends the scopes of a space-separated scope or scp claim
