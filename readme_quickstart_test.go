@@ -334,6 +334,11 @@ func TestREADMEQuickStartAuth(t *testing.T) {
 	if w := basic(pw, "192.0.2.1:1"); w.Code != http.StatusOK || w.Body.String() != "alice" {
 		t.Errorf("Basic with the right password: %d %q; want 200 alice", w.Code, w.Body)
 	}
+	r0 := httptest.NewRequest(http.MethodGet, "/secure-data/other", nil)
+	r0.SetBasicAuth("alice", pw)
+	if w := serve(mux, r0); w.Code != http.StatusNotFound {
+		t.Errorf("GET /secure-data/other: %d; want 404, the route is one path", w.Code)
+	}
 
 	form := url.Values{"grant_type": {"password"}, "client_id": {"my-app"}, "username": {"alice"}, "password": {pw}}
 	r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
@@ -421,6 +426,11 @@ func TestREADMEQuickStartSanitize(t *testing.T) {
 	if got := post("application/json", `{"body":" <b>hi</b><script>alert(1)</script> "}`); got != http.StatusOK ||
 		len(saved) != 1 || saved[0] != "<b>hi</b>" {
 		t.Errorf("a comment with a script: %d, saved %q; want 200 and <b>hi</b>", got, saved)
+	}
+	r := httptest.NewRequest(http.MethodPost, "/comment/other", strings.NewReader(`{"body":"x"}`))
+	r.Header.Set("Content-Type", "application/json")
+	if w := serve(mux, r); w.Code != http.StatusNotFound || len(saved) != 1 {
+		t.Errorf("POST /comment/other: %d; want 404, the route is one path", w.Code)
 	}
 	for _, c := range []struct {
 		contentType, body string
@@ -629,7 +639,7 @@ func readmeBasic(mux *http.ServeMux, hashFromConfig string, secureData http.Hand
 	if err != nil {
 		log.Fatal(err)
 	}
-	mux.Handle("GET /secure-data/", basic.Handler(secureData))
+	mux.Handle("GET /secure-data/{$}", basic.Handler(secureData))
 	return users, attempts
 }
 
@@ -688,7 +698,7 @@ func readmeSanitize(mux *http.ServeMux, save func(string)) {
 	type Comment struct {
 		Body string `json:"body" sanitize:"trim,nfc,html=ugc" validate:"required,max=2000"`
 	}
-	mux.HandleFunc("POST /comment/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /comment/{$}", func(w http.ResponseWriter, r *http.Request) {
 		c, err := sanitize.DecodeJSON[Comment](nil, w, r) // 415, 413, 400 or 422 already written
 		if err != nil {
 			return
