@@ -15,7 +15,9 @@
 // produces; [MemoryUsers] keeps them in memory.
 //
 //	users := auth.NewMemoryUsers()
-//	_ = users.Add("alice", auth.User{Hash: hashFromConfig, Identity: identity.Options{Roles: []string{"admin"}}})
+//	if err := users.Add("alice", auth.User{Hash: hashFromConfig, Identity: identity.Options{Roles: []string{"admin"}}}); err != nil {
+//		log.Fatal(err) // a hash password.Inspect refuses: alice could never sign in
+//	}
 //	basic, err := auth.NewBasic(auth.BasicOptions{Users: users, CacheTTL: time.Minute})
 //	if err != nil {
 //		log.Fatal(err)
