@@ -10,7 +10,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -363,22 +362,7 @@ func TestASaveAfterRedisLostTheRecordDoesNotReviveIt(t *testing.T) {
 	s, _, _ := newStore(t, "127.0.0.1:"+strconv.Itoa(port))
 	a := storetest.NewApp(t, session.Options{Store: s})
 	_, tok := a.Do(t, "/login?user=ada", "")
-	loaded, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
-	slow := session.MustNew(session.Options{Store: s}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := session.FromRequest(r)
-		s.GetString("x")
-		close(loaded)
-		<-release
-		s.SetString("x", "y")
-	}))
-	rec := httptest.NewRecorder()
-	go func() {
-		defer close(done)
-		req := httptest.NewRequest(http.MethodGet, "https://example.com/slow", nil)
-		req.AddCookie(&http.Cookie{Name: a.M.CookieName(), Value: tok})
-		slow.ServeHTTP(rec, req)
-	}()
-	<-loaded
+	f := storetest.StartInFlight(s, a.M.CookieName(), tok)
 	stop()
 	startRedis(t, bin, port)
 	for deadline := time.Now().Add(5 * time.Second); ; {
@@ -393,9 +377,7 @@ func TestASaveAfterRedisLostTheRecordDoesNotReviveIt(t *testing.T) {
 	if r, after := a.Do(t, "/logout", tok); r.Code != http.StatusOK || after != "" {
 		t.Fatalf("logout = %d, token %q", r.Code, after)
 	}
-	close(release)
-	<-done
-	if rec.Code != http.StatusOK || rec.Header().Get("Set-Cookie") != "" {
+	if rec := f.Finish(); rec.Code != http.StatusOK || rec.Header().Get("Set-Cookie") != "" {
 		t.Errorf("the request in flight = %d, Set-Cookie %q; want 200 and no cookie", rec.Code, rec.Header().Get("Set-Cookie"))
 	}
 	if r, _ := a.Do(t, "/whoami", tok); r.Code != http.StatusUnauthorized {

@@ -476,6 +476,44 @@ func (a *App) Do(t testing.TB, path, token string) (*httptest.ResponseRecorder, 
 	return rec, token
 }
 
+// InFlight is a request of one session that loaded it and waits to save
+// it: a slow upload, a second tab.
+type InFlight struct {
+	release, done chan struct{}
+	rec           *httptest.ResponseRecorder
+}
+
+// StartInFlight starts, in the background, a request with the session of
+// token through a Middleware of its own over st, and returns once the
+// request has loaded the session.
+func StartInFlight(st session.Store, cookieName, token string) *InFlight {
+	f := &InFlight{release: make(chan struct{}), done: make(chan struct{}), rec: httptest.NewRecorder()}
+	loaded := make(chan struct{})
+	slow := session.MustNew(session.Options{Store: st}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := session.FromRequest(r)
+		s.GetString("x")
+		close(loaded)
+		<-f.release
+		s.SetString("x", "y")
+	}))
+	go func() {
+		defer close(f.done)
+		req := httptest.NewRequest(http.MethodGet, "https://example.com/slow", nil)
+		req.AddCookie(&http.Cookie{Name: cookieName, Value: token})
+		slow.ServeHTTP(f.rec, req)
+	}()
+	<-loaded
+	return f
+}
+
+// Finish lets the request set a value, which saves the session, and
+// returns its response once it is served.
+func (f *InFlight) Finish() *httptest.ResponseRecorder {
+	close(f.release)
+	<-f.done
+	return f.rec
+}
+
 func testMiddleware(t *testing.T, newStore func(t *testing.T) session.Store) {
 	app := func(t *testing.T) *App { return NewApp(t, session.Options{Store: newStore(t)}) }
 
@@ -594,27 +632,11 @@ func testMiddleware(t *testing.T, newStore func(t *testing.T) session.Store) {
 		st := newStore(t)
 		a := NewApp(t, session.Options{Store: st})
 		_, tok := a.Do(t, "/login?user=dave", "")
-		loaded, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
-		slow := session.MustNew(session.Options{Store: st}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := session.FromRequest(r)
-			s.GetString("x")
-			close(loaded)
-			<-release
-			s.SetString("x", "y")
-		}))
-		rec := httptest.NewRecorder()
-		go func() {
-			defer close(done)
-			req := httptest.NewRequest(http.MethodGet, "https://example.com/slow", nil)
-			req.AddCookie(&http.Cookie{Name: a.M.CookieName(), Value: tok})
-			slow.ServeHTTP(rec, req)
-		}()
-		<-loaded
+		f := StartInFlight(st, a.M.CookieName(), tok)
 		if _, after := a.Do(t, "/logout", tok); after != "" {
 			t.Fatal("logout did not expire the cookie")
 		}
-		close(release)
-		<-done
+		rec := f.Finish()
 		toks := []string{tok}
 		for _, c := range (&http.Response{Header: rec.Header()}).Cookies() {
 			if c.Name == a.M.CookieName() && c.Value != "" {
