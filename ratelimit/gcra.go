@@ -61,18 +61,32 @@ type Result struct {
 // step applies one GCRA decision for a request of cost 1 at time now to a
 // key whose theoretical arrival time is tat (0 or any time before now for a
 // key with no debt), with emission interval t and burst b, all in the same
-// unit. It returns the new theoretical arrival time to store (tat unchanged
-// when the request is refused) and the result expressed in that unit. With
-// count unset, the remaining count of an admitted request, the one
-// division, is left at 0.
+// unit. It returns the new theoretical arrival time to store (tat
+// unchanged when the request is refused, but see below) and the result
+// expressed in that unit. With count unset, the remaining count of an
+// admitted request, the one division, is left at 0.
 //
 // A request is admitted when the new theoretical arrival time, tat+t, is at
 // most b*t ahead of now. The Redis script of package redisstore applies
 // this function step for step, always counting, in whole microseconds
 // with t rounded up.
+//
+// No admission under this quota leaves a key more than b*t ahead of now,
+// so a key further ahead, left by a quota of a longer window on the same
+// key (a limit lowered between requests, or a limit of the same name and
+// another quota sharing the store), is read as b*t ahead, owing this
+// quota's full debt: it is refused with a wait of one interval, and
+// newTAT, which a take stores, is that. The Redis script must do so for a
+// key written before Redis's clock went back, and the two stores decide
+// alike only if this one does too (found in review: after a limit of 5 a
+// day was lowered to 3 a second, a MemoryStore told a client who had made
+// 3 requests to come back in 72 hours, Redis in one second).
 func step(tat, now, t int64, b int, count bool) (newTAT int64, allowed bool, remaining int, retryAfter, resetAfter int64) {
 	if tat < now {
 		tat = now
+	}
+	if tat-now > int64(b)*t {
+		tat = now + int64(b)*t
 	}
 	next := tat + t
 	allowAt := next - int64(b)*t

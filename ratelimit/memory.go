@@ -257,7 +257,8 @@ func (s *MemoryStore) applyAt(h uint64, q Quota, peek, count bool, now int64) Re
 		tat = sh.tat[slot]
 	}
 	newTAT, ok, remaining, retry, reset := step(tat, now, int64(q.Interval), q.Burst, count)
-	if ok && !peek {
+	// A refused take stores newTAT too when step has capped the debt.
+	if !peek && (ok || found && newTAT != tat) {
 		if found {
 			sh.tat[slot] = newTAT
 		} else {

@@ -36,7 +36,11 @@ type Limit struct {
 	// response fields and in stored keys: 1 to 32 ASCII letters, digits,
 	// "-", "_" or ".". Limits sharing one [Store] under the same name and
 	// key share their budget, which is how one limit spans several routes
-	// or processes; use distinct names otherwise. Default: "default".
+	// or processes; use distinct names otherwise. Give limits that share
+	// a name one quota: a key never owes more than the full burst of the
+	// quota it is checked against, so a request under a shorter window
+	// (Burst×Period/Rate) cuts down the debt a longer one left, as a
+	// limit lowered between requests does. Default: "default".
 	Name string
 	// Rate is the number of requests admitted per Period. Required.
 	Rate int
