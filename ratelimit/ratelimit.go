@@ -76,8 +76,10 @@ const (
 type Options struct {
 	// Limits are applied in order to every request; the first one that
 	// refuses it stops the evaluation, and limits before it have counted
-	// the request (Retry-After covers their wait too when that used their
-	// last request). Put the most selective limit (per address) first and
+	// the request. Retry-After covers the wait of every limit: of those
+	// before it when the request used their last one, and of those after
+	// it, which are read without counting (one more call of a Store
+	// other than a MemoryStore for each, on refusals only). Put the most selective limit (per address) first and
 	// the global ceiling last. At least one is required, at most 16.
 	Limits []Limit
 
@@ -448,9 +450,44 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 					d.retry = w
 				}
 			}
+			// The limits after it have not seen the request, and one
+			// that would refuse it makes the client wait too (found in
+			// review: 2 a second then 4 a minute, the first refusing
+			// with Retry-After: 1 a client the second then refused for
+			// 56 seconds). Their states are read, not changed: a
+			// Middleware on another Store asks it once more for each.
+			for j := i + 1; j < len(m.limits); j++ {
+				if w := m.waitOf(r, &m.limits[j], now); w > d.retry {
+					d.retry = w
+				}
+			}
 			return
 		}
 	}
+}
+
+// waitOf returns how long the request r must wait for limit l to admit
+// it, without counting it: 0 when l would admit it now, when its key does
+// not apply to r, or when the store fails (the request is refused
+// anyway). now is the reading of the MemoryStores' clock, if any.
+func (m *Middleware) waitOf(r *http.Request, l *limit, now int64) time.Duration {
+	if m.mem != nil {
+		h, ok := m.memKey(l, r)
+		if !ok {
+			return 0
+		}
+		return l.mem.applyAt(h, l.q, true, false, now).RetryAfter
+	}
+	var buf [keyBufSize]byte
+	key, ok := m.appendKey(buf[:0], l, r)
+	if !ok {
+		return 0
+	}
+	res, err := m.store.Peek(r.Context(), string(key), l.q)
+	if err != nil {
+		return 0
+	}
+	return res.RetryAfter
 }
 
 // Check applies the limits to r, counting it, and returns nil when it is

@@ -3,7 +3,11 @@ package ratelimit_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +189,72 @@ func TestMemoryAndRedisDecideAlike(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRetryAfterAndRemainingAreKept drives Middlewares of random limits
+// with random requests of one client and checks what the fields promise:
+// a request at exactly the time Retry-After names is admitted, and a
+// limit's r= requests made at once are admitted. The same requests go
+// through the Redis script on the same clock, which must answer with the
+// same status and fields.
+func TestRetryAfterAndRemainingAreKept(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	clock := newClock()
+	rs := newClockedStore(t, clock.Now)
+	periods := []time.Duration{time.Second, time.Minute, time.Hour, 24 * time.Hour}
+	rates := []int{1, 2, 4, 5, 10, 100}
+	for trial := range 200 {
+		var limits []ratelimit.Limit
+		for i := range 1 + rng.IntN(3) {
+			limits = append(limits, ratelimit.Limit{
+				Name: fmt.Sprintf("t%dl%d", trial, i), Rate: rates[rng.IntN(len(rates))],
+				Period: periods[rng.IntN(len(periods))], Burst: rng.IntN(4),
+			})
+		}
+		o := ratelimit.Options{Limits: limits}
+		m := mustNew(t, o)
+		for i := range limits {
+			ratelimit.SetClock(ratelimit.LimitStoreOf(m, i), clock.Now)
+		}
+		o.Store = rs
+		hm, hr := m.Handler(okHandler), mustNew(t, o).Handler(okHandler)
+		send := func(what string) *httptest.ResponseRecorder {
+			t.Helper()
+			wm, wr := serve(hm, request("192.0.2.1:1234")), serve(hr, request("192.0.2.1:1234"))
+			for _, k := range []string{"Retry-After", "RateLimit", "RateLimit-Policy"} {
+				if wm.Code != wr.Code || wm.Header().Get(k) != wr.Header().Get(k) {
+					t.Fatalf("%v, %s: memory %d %s %q, redis %d %q", limits, what, wm.Code, k, wm.Header().Get(k), wr.Code, wr.Header().Get(k))
+				}
+			}
+			return wm
+		}
+		for range 30 {
+			clock.Advance(time.Duration(rng.Int64N(int64(limits[0].Period))) / time.Duration(1+rng.IntN(20)))
+			w := send("a request")
+			if w.Code == http.StatusTooManyRequests {
+				n, err := strconv.Atoi(w.Header().Get("Retry-After"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				clock.Advance(time.Duration(n) * time.Second)
+				if w := send("the retry"); w.Code != http.StatusOK {
+					t.Fatalf("%v: a request %ds later, as Retry-After said, got %d %q", limits, n, w.Code, w.Header().Get("RateLimit"))
+				}
+				continue
+			}
+			if len(limits) == 1 && rng.IntN(4) == 0 {
+				rl := w.Header().Get("RateLimit")
+				var r, s int
+				if _, err := fmt.Sscanf(rl[strings.Index(rl, ";r="):], ";r=%d;t=%d", &r, &s); err != nil {
+					t.Fatal(rl, err)
+				}
+				for i := range r {
+					if w := send("within r="); w.Code != http.StatusOK {
+						t.Fatalf("%v: %q, and request %d of them refused", limits, rl, i+1)
+					}
+				}
+			}
+		}
 	}
 }
