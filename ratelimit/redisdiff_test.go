@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -230,7 +231,7 @@ func TestRetryAfterAndRemainingAreKept(t *testing.T) {
 			return wm
 		}
 		for range 30 {
-			clock.Advance(time.Duration(rng.Int64N(int64(limits[0].Period))) / time.Duration(1+rng.IntN(20)))
+			clock.Advance((time.Duration(rng.Int64N(int64(limits[0].Period))) / time.Duration(1+rng.IntN(20))).Truncate(time.Microsecond))
 			w := send("a request")
 			if w.Code == http.StatusTooManyRequests {
 				n, err := strconv.Atoi(w.Header().Get("Retry-After"))
@@ -254,6 +255,60 @@ func TestRetryAfterAndRemainingAreKept(t *testing.T) {
 						t.Fatalf("%v: %q, and request %d of them refused", limits, rl, i+1)
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestAttemptAndKeyLimitersDecideAlike runs random attempts and keyed
+// calls through limiters on a MemoryStore and on the Redis script, on one
+// clock, and compares every answer.
+func TestAttemptAndKeyLimitersDecideAlike(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	clock := newClock()
+	rs := newClockedStore(t, clock.Now)
+	ctx := context.Background()
+	users := []string{"alice", "Alice ", "bob"}
+	ips := []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2:1"), netip.MustParseAddr("::ffff:192.0.2.1")}
+	for trial := range 40 {
+		ao := ratelimit.AttemptOptions{MaxFailures: 1 + rng.IntN(4), Lockout: time.Duration(1+rng.IntN(10)) * time.Minute,
+			MaxUserFailures: 1 + rng.IntN(6), UserLockout: time.Duration(1+rng.IntN(60)) * time.Second,
+			KnownNetworkTTL: time.Duration(1+rng.IntN(5)) * time.Hour, MaxKnownNetworks: 1 + rng.IntN(2)}
+		mem := must(ratelimit.NewMemoryStore(ratelimit.MemoryOptions{}))
+		ratelimit.SetClock(mem, clock.Now)
+		ao.Store = mem
+		am := must(ratelimit.NewAttemptLimiter(ao))
+		ao.Store = rs
+		ar := must(ratelimit.NewAttemptLimiter(ao))
+		ko := ratelimit.KeyLimiterOptions{Name: fmt.Sprintf("k%d", trial), Rate: 1 + rng.IntN(5), Period: time.Duration(1+rng.IntN(3)) * time.Minute, Burst: rng.IntN(3)}
+		ko.Store = mem
+		km := must(ratelimit.NewKeyLimiter(ko))
+		ko.Store = rs
+		kr := must(ratelimit.NewKeyLimiter(ko))
+		prefix := fmt.Sprintf("t%d", trial)
+		for i := range 60 {
+			clock.Advance(time.Duration(rng.Int64N(20e6)) * time.Microsecond) // Redis counts whole microseconds
+			u, ip := prefix+users[rng.IntN(len(users))], ips[rng.IntN(len(ips))]
+			op := rng.IntN(5)
+			var dm, dr time.Duration
+			var em, er error
+			switch op {
+			case 0:
+				dm, em = am.Check(ctx, u, ip)
+				dr, er = ar.Check(ctx, u, ip)
+			case 1:
+				dm, em = am.Reserve(ctx, u, ip)
+				dr, er = ar.Reserve(ctx, u, ip)
+			case 2:
+				em, er = am.RecordFailure(ctx, u, ip), ar.RecordFailure(ctx, u, ip)
+			case 3:
+				em, er = am.RecordSuccess(ctx, u, ip), ar.RecordSuccess(ctx, u, ip)
+			case 4:
+				dm, em = km.Allow(ctx, u)
+				dr, er = kr.Allow(ctx, u)
+			}
+			if dm != dr || fmt.Sprint(em) != fmt.Sprint(er) {
+				t.Fatalf("trial %d (%+v), step %d: op %d for %q from %v: memory %v %v, redis %v %v", trial, ao, i, op, u, ip, dm, em, dr, er)
 			}
 		}
 	}
