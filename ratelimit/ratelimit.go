@@ -75,12 +75,13 @@ const (
 // effect on the Middleware.
 type Options struct {
 	// Limits are applied in order to every request; the first one that
-	// refuses it stops the evaluation, and limits before it have counted
-	// the request. Retry-After covers the wait of every limit: of those
-	// before it when the request used their last one, and of those after
-	// it, which are read without counting (one more call of a Store
-	// other than a MemoryStore for each, on refusals only). Put the most selective limit (per address) first and
-	// the global ceiling last. At least one is required, at most 16.
+	// refuses it stops the evaluation, and limits before it have counted the
+	// request. Retry-After covers the wait of every limit: of those before
+	// it when the request used their last one, and of those after it, which
+	// are read without counting (one more call of a Store other than a
+	// MemoryStore for each, on refusals only). Put the most selective limit
+	// (per address) first and the global ceiling last. At least one is
+	// required, at most 16.
 	Limits []Limit
 
 	// ClientIP resolves the client address for [ByIP] keys (and the
