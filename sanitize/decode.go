@@ -23,7 +23,7 @@ var (
 	ErrContentType   = errors.New("sanitize: unsupported content type")   // 415
 	ErrTooLarge      = errors.New("sanitize: request body too large")     // 413
 	ErrEmptyBody     = errors.New("sanitize: empty request body")         // 400
-	ErrInvalidUTF8   = errors.New("sanitize: body is not valid UTF-8")    // 400, also for a NUL character
+	ErrInvalidUTF8   = errors.New("sanitize: body is not valid UTF-8")    // 400, also for a NUL character or a lone surrogate
 	ErrMalformed     = errors.New("sanitize: malformed body")             // 400
 	ErrTooDeep       = errors.New("sanitize: nesting too deep")           // 400
 	ErrDuplicateKey  = errors.New("sanitize: duplicate object key")       // 400
@@ -38,6 +38,7 @@ var (
 	errTooDeep      = ErrTooDeep
 	errDuplicateKey = ErrDuplicateKey
 	errNUL          = fmt.Errorf("%w: a NUL character", ErrInvalidUTF8)
+	errSurrogate    = fmt.Errorf("%w: an escaped lone UTF-16 surrogate", ErrInvalidUTF8)
 )
 
 // Defaults of [Options].
@@ -206,10 +207,11 @@ func (d *Decoder) orDefault() *Decoder {
 //
 // In order, it refuses (and answers through [Options.OnReject]): a
 // Content-Type other than JSON (415); a body over the size limit (413); an
-// empty body, invalid UTF-8 or a NUL character (\u0000), nesting over the
-// depth limit, a repeated object key, a member name that matches a field's
-// only in letter case, an unknown field, or anything after
-// the one JSON value (400); and a value of the wrong type, a number that
+// empty body, invalid UTF-8, a NUL character (\u0000) or an escaped UTF-16
+// surrogate that is not half of a pair ("\ud800", which encoding/json
+// would decode to U+FFFD), nesting over the depth limit, a repeated object
+// key, a member name that matches a field's only in letter case, an
+// unknown field, or anything after the one JSON value (400); and a value of the wrong type, a number that
 // overflows its field, or a value that fails validation (422, listing the
 // fields as [FieldErrors], at most [MaxFieldErrors] of them). On error the
 // response has been written, the zero T is returned (never a value that
@@ -250,8 +252,8 @@ func (d *Decoder) decodeBytes(body []byte, dst any) error {
 	if !utf8.Valid(body) {
 		return ErrInvalidUTF8
 	}
-	if nulEscape(body) {
-		return errNUL
+	if err := escapeError(body); err != nil {
+		return err
 	}
 	if err := checkJSON(body, d.maxDepth, shapeOf(reflect.TypeOf(dst))); err != nil {
 		return err
@@ -277,8 +279,9 @@ func (d *Decoder) decodeBytes(body []byte, dst any) error {
 // It applies DecodeJSON's checks and rules to data, after the
 // Content-Type, which it does not check: data longer than the Decoder's
 // [Options.MaxBytes] is refused with [ErrTooLarge]; empty data (or only
-// white space) with [ErrEmptyBody]; invalid UTF-8 or a NUL character
-// (\u0000) with [ErrInvalidUTF8]; nesting over [Options.MaxDepth] with
+// white space) with [ErrEmptyBody]; invalid UTF-8, a NUL character
+// (\u0000) or an escaped lone UTF-16 surrogate ("\ud800") with
+// [ErrInvalidUTF8]; nesting over [Options.MaxDepth] with
 // [ErrTooDeep]; a repeated object key with [ErrDuplicateKey]; a member
 // name that matches a field's only in letter case, even with
 // [Options.AllowUnknownFields], and an unknown member without it, with
@@ -311,28 +314,70 @@ func Unmarshal[T any](d *Decoder, data []byte) (T, error) {
 	return v, nil
 }
 
-// nulEscape reports whether the JSON text b holds the escape \u0000, a
-// backslash that is not itself escaped followed by u0000: a NUL, which a
-// C string or a PostgreSQL text column cuts or refuses, and which
-// DecodeForm refuses too (found in review: DecodeJSON took it). The
-// unescaped NUL byte is not valid JSON, so the decoder refuses that one.
-func nulEscape(b []byte) bool {
-	for {
-		i := bytes.Index(b, []byte(`\u0000`))
-		if i < 0 {
-			return false
+// escapeError reports, with errNUL, a \u0000 escape in a string of the
+// JSON text b: a NUL, which a C string or a PostgreSQL text column cuts or
+// refuses, and which DecodeForm refuses too (found in review: DecodeJSON
+// took it); and, with errSurrogate, an escaped UTF-16 surrogate that is
+// not the first half of a pair followed by the second ("\ud800",
+// "\udc00"), which encoding/json decodes to U+FFFD, so that "a\ud800"
+// and "a\udc00", two strings to a parser that keeps lone surrogates,
+// would be one (found in review); the raw twins of both, a NUL byte and
+// invalid UTF-8, are refused already. An escaped backslash is text. It
+// does not validate the syntax: the decoder does that afterwards.
+func escapeError(b []byte) error {
+	inString := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			inString = !inString
+		case c != '\\' || !inString:
+		case i+1 < len(b) && b[i+1] == 'u':
+			u, ok := hex4(b, i+2)
+			if !ok {
+				i++ // malformed; the decoder reports it
+				continue
+			}
+			i += 5 // the last hex digit
+			switch {
+			case u == 0:
+				return errNUL
+			case 0xdc00 <= u && u <= 0xdfff:
+				return errSurrogate
+			case 0xd800 <= u && u <= 0xdbff:
+				if i+2 >= len(b) || b[i+1] != '\\' || b[i+2] != 'u' {
+					return errSurrogate
+				}
+				if lo, ok := hex4(b, i+3); !ok || lo < 0xdc00 || lo > 0xdfff {
+					return errSurrogate
+				}
+				i += 6
+			}
+		default:
+			i++ // the escaped character, a backslash or a quote included
 		}
-		n := 0 // the backslashes that end at i
-		for j := i; j >= 0 && b[j] == '\\'; j-- {
-			n++
-		}
-		if n%2 == 1 {
-			return true
-		}
-		// From the u on: no run of backslashes before a later match
-		// reaches back past it.
-		b = b[i+1:]
 	}
+	return nil
+}
+
+// hex4 decodes the four hexadecimal digits of a \u escape at b[i:].
+func hex4(b []byte, i int) (rune, bool) {
+	if i < 0 || i+4 > len(b) {
+		return 0, false
+	}
+	var u rune
+	for _, h := range b[i : i+4] {
+		switch {
+		case '0' <= h && h <= '9':
+			u = u<<4 | rune(h-'0')
+		case 'a' <= h && h <= 'f':
+			u = u<<4 | rune(h-'a'+10)
+		case 'A' <= h && h <= 'F':
+			u = u<<4 | rune(h-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return u, true
 }
 
 // finish applies the sanitize tags, then validation, naming fields by

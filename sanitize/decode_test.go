@@ -883,3 +883,52 @@ func TestNULIsRefusedInJSONAsInForms(t *testing.T) {
 		t.Errorf("form: %v", err)
 	}
 }
+
+// An escaped UTF-16 surrogate that is not half of a pair ("\ud800") is no
+// character: encoding/json decodes each one to U+FFFD, so the names
+// "admin\ud800" and "admin\udc00", two strings to a parser that keeps
+// lone surrogates (JavaScript's, Python's), both became "admin\ufffd",
+// one user to a uniqueness check here. Found in review: the raw twin,
+// invalid UTF-8 (as %ED%A0%80 in a form), was refused, the escape was not.
+// Both are refused now, as a NUL is, in any string, key or value; a pair
+// decodes to its one character, and escaped backslashes are text.
+func TestLoneSurrogateEscapesAreRefusedInJSON(t *testing.T) {
+	t.Parallel()
+	lenient := sanitize.MustNew(sanitize.Options{AllowUnknownFields: true})
+	for _, body := range []string{
+		`{"name":"admin\ud800","email":"a@example.com"}`,
+		`{"name":"admin\udc00","email":"a@example.com"}`,
+		`{"name":"admin\uDBFFx","email":"a@example.com"}`,
+		`{"name":"admin\ud800\ud800","email":"a@example.com"}`,
+		`{"name":"admin\udc00\ud800","email":"a@example.com"}`,
+		`{"name":"admin\ud800\n","email":"a@example.com"}`,
+		`{"name":"admin\\\ud800","email":"a@example.com"}`,
+		`{"name":"Alice","email":"a@example.com","tags":["go\udfff"]}`,
+		`{"name":"Alice","email":"a@example.com","extra":{"k\ud800":"v"}}`,
+		`{"name":"Alice","email":"a@example.com","x\ud800":1}`,
+		`{"name":"admin\ud800"`,
+	} {
+		for _, d := range []*sanitize.Decoder{nil, lenient} {
+			w := httptest.NewRecorder()
+			got, err := sanitize.DecodeJSON[signup](d, w, post(body, "application/json"))
+			if !errors.Is(err, sanitize.ErrInvalidUTF8) || w.Code != 400 {
+				t.Errorf("%s: %+q, %v (%d); want 400 %v", body, got.Name, err, w.Code, sanitize.ErrInvalidUTF8)
+			}
+			if _, err := sanitize.Unmarshal[signup](d, []byte(body)); !errors.Is(err, sanitize.ErrInvalidUTF8) {
+				t.Errorf("Unmarshal %s: %v", body, err)
+			}
+		}
+	}
+	for body, want := range map[string]string{
+		`{"name":"Al\ud83d\ude00","email":"a@example.com"}`: "Al\U0001F600",
+		`{"name":"Al\uD83D\uDE00","email":"a@example.com"}`: "Al\U0001F600",
+		`{"name":"Al\ufffd","email":"a@example.com"}`:       "Al\ufffd",
+		`{"name":"Al\\ud800","email":"a@example.com"}`:      `Al\ud800`,
+		`{"name":"Al\\\\ud800","email":"a@example.com"}`:    `Al\\ud800`,
+	} {
+		got, err := sanitize.DecodeJSON[signup](nil, httptest.NewRecorder(), post(body, "application/json"))
+		if err != nil || got.Name != want {
+			t.Errorf("%s: %+q, %v; want %+q", body, got.Name, err, want)
+		}
+	}
+}

@@ -35,7 +35,7 @@
 //
 // It checks, in order: the Content-Type (415), the body size through
 // [net/http.MaxBytesReader] (413, default 1 MiB), UTF-8 without NUL
-// characters, nesting depth, repeated keys and member names that match a
+// characters or escaped lone surrogates ("\ud800"), nesting depth, repeated keys and member names that match a
 // field's only in letter case (400: names match exactly); then it decodes,
 // refusing malformed JSON and unknown fields (400) and values of the wrong
 // type or numbers out of their field's range (422); it checks that exactly
