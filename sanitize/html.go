@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"net/url"
 	"unsafe"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -34,9 +35,10 @@ func Strict() *Policy { return strictPolicy }
 
 // UserContent returns the policy for formatted user content such as
 // comments: paragraphs, line breaks, emphasis, lists, quotes, code, and
-// links to http, https and mailto URLs and relative ones ("/docs", "../x",
-// "?q=1", "#top"), which lead to a page of this site (a GET that changes
-// state, such as "/logout", is one click away). Links get rel="nofollow"
+// links to http and https URLs that name a host after "//", mailto URLs,
+// and relative ones ("/docs", "../x", "?q=1", "#top"), which lead to a
+// page of this site (a GET that changes state, such as "/logout", is one
+// click away). Links get rel="nofollow"
 // and, when they name a host ("https://…" or "//…", this site's own
 // included: the policy does not know it), target="_blank" with
 // rel="noopener". No attribute other than href survives, so no event
@@ -48,13 +50,24 @@ func newUserContent() *bluemonday.Policy {
 	p.AllowElements("p", "br", "b", "strong", "i", "em", "u", "s", "del", "ins", "sub", "sup",
 		"ul", "ol", "li", "blockquote", "code", "pre", "hr", "h3", "h4", "h5", "h6")
 	p.AllowAttrs("href").OnElements("a")
-	p.AllowURLSchemes("http", "https", "mailto")
+	p.AllowURLSchemes("mailto")
+	// An http or https URL must name its host after "//": a browser reads
+	// "https:\\evil.example", "http:evil.example" (from an https page) or
+	// "https:///evil.example" as a link to evil.example, in which net/url,
+	// and so the target="_blank" below, sees no host (found in review:
+	// such links lost target and noopener).
+	p.AllowURLSchemeWithCustomPolicy("http", namesHost)
+	p.AllowURLSchemeWithCustomPolicy("https", namesHost)
 	p.RequireParseableURLs(true)
 	p.AllowRelativeURLs(true)
 	p.RequireNoFollowOnLinks(true)
 	p.AddTargetBlankToFullyQualifiedLinks(true)
 	return p
 }
+
+// namesHost reports whether u, an absolute URL, names a host the way a
+// browser and net/url both read it.
+func namesHost(u *url.URL) bool { return u.Opaque == "" && u.Host != "" }
 
 // NewPolicy wraps a bluemonday policy the caller built. The caller must not
 // change p afterwards: bluemonday policies are safe for concurrent use only

@@ -287,3 +287,44 @@ func TestNilAndZeroPoliciesAreStrict(t *testing.T) {
 		}
 	}
 }
+
+// A browser reads an http or https URL by the URL standard, which takes a
+// backslash for a slash and, when the page's scheme is another, a missing
+// "//" for one: "https:\\evil.example", "http:evil.example" on an https
+// page, "https:/evil.example" on an http one and "https:///evil.example"
+// all lead to evil.example. net/url, which the sanitizer underneath asks
+// whether a link names a host, sees none in them: found in review, they
+// kept their href with rel="nofollow" alone, no target="_blank" nor
+// rel="noopener", which UserContent promises every link that names a
+// host. An http or https link in which net/url sees no host is dropped
+// now, its text kept.
+func TestUserContentHostlessHTTPLinks(t *testing.T) {
+	t.Parallel()
+	for _, href := range []string{
+		`https:\\evil.example/x`,
+		`https:/\evil.example/x`,
+		`http:\\evil.example/x`,
+		`https:evil.example/x`,
+		`http:evil.example/x`,
+		`HTTPS:evil.example/x`,
+		`https:/evil.example/x`,
+		`https:///evil.example/x`,
+		`https:`,
+	} {
+		in := `<a href="` + href + `">text</a>`
+		if got := sanitize.UserContent().Sanitize(in); got != "text" {
+			t.Errorf("%s\n  got  %q\n  want %q", in, got, "text")
+		}
+	}
+	for in, want := range map[string]string{
+		`<a href="https://ok.example/x">t</a>`: `<a href="https://ok.example/x" rel="nofollow noopener" target="_blank">t</a>`,
+		`<a href="HTTP://ok.example">t</a>`:    `<a href="http://ok.example" rel="nofollow noopener" target="_blank">t</a>`,
+		`<a href="/\evil.example/x">t</a>`:     `<a href="/%5Cevil.example/x" rel="nofollow">t</a>`,
+		`<a href="mailto:a@example.com">t</a>`: `<a href="mailto:a@example.com" rel="nofollow">t</a>`,
+		`<a href="?q=1">t</a>`:                 `<a href="?q=1" rel="nofollow">t</a>`,
+	} {
+		if got := sanitize.UserContent().Sanitize(in); got != want {
+			t.Errorf("%s\n  got  %q\n  want %q", in, got, want)
+		}
+	}
+}
