@@ -328,3 +328,42 @@ func TestUserContentHostlessHTTPLinks(t *testing.T) {
 		}
 	}
 }
+
+// A relative link that starts with three slashes or more ("///evil.example")
+// leads, by the URL standard, to the host after them, https://evil.example/,
+// where net/url sees a path on this site and no host. Found in review:
+// UserContent, which says relative links lead to a page of this site, kept
+// it with rel="nofollow" alone, without the target="_blank" and
+// rel="noopener" it gives links that name a host. It is dropped now, its
+// text kept, however it is preceded by the white space the sanitizer trims.
+func TestUserContentTripleSlashLinks(t *testing.T) {
+	t.Parallel()
+	for _, href := range []string{
+		`///evil.example/x`,
+		`////evil.example`,
+		` ///evil.example`,
+		"\u00a0///evil.example",
+		"\u2003///evil.example",
+		"\v///evil.example",
+		`&#x2f;&#47;/evil.example`,
+	} {
+		in := `<a href="` + href + `">text</a>`
+		if got := sanitize.UserContent().Sanitize(in); got != "text" {
+			t.Errorf("%q\n  got  %q\n  want %q", in, got, "text")
+		}
+	}
+	for in, want := range map[string]string{
+		`<a href="/docs">t</a>`:              `<a href="/docs" rel="nofollow">t</a>`,
+		`<a href=" /docs">t</a>`:             `<a href="/docs" rel="nofollow">t</a>`,
+		`<a href="/">t</a>`:                  `<a href="/" rel="nofollow">t</a>`,
+		`<a href="/a//b">t</a>`:              `<a href="/a//b" rel="nofollow">t</a>`,
+		`<a href="docs">t</a>`:               `<a href="docs" rel="nofollow">t</a>`,
+		`<a href="#top">t</a>`:               `<a href="#top" rel="nofollow">t</a>`,
+		`<a href="//ok.example/x">t</a>`:     `<a href="//ok.example/x" rel="nofollow noopener" target="_blank">t</a>`,
+		`<a href="https://ok.example">t</a>`: `<a href="https://ok.example" rel="nofollow noopener" target="_blank">t</a>`,
+	} {
+		if got := sanitize.UserContent().Sanitize(in); got != want {
+			t.Errorf("%q\n  got  %q\n  want %q", in, got, want)
+		}
+	}
+}
