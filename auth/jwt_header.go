@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/httpguard/httpguard/internal/httptoken"
+	"github.com/httpguard/httpguard/internal/jsonesc"
 )
 
 // This file holds the allocation-free pre-parsing done on every token
@@ -160,25 +161,15 @@ func (s *jsonScanner) str() (start, end int, esc, ok bool) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				s.i += 2
 			case 'u':
-				// A UTF-16 surrogate must be the first half of a pair
-				// followed by the second: encoding/json decodes a lone one
-				// to U+FFFD, so distinct values ("a\ud800", "a\udc00")
-				// would become one (found in review), as invalid UTF-8
-				// would below.
-				u, ok := hex4(s.b, s.i+2)
-				if !ok || 0xdc00 <= u && u <= 0xdfff {
+				// A UTF-16 surrogate must be half of a pair: encoding/json
+				// decodes a lone one to U+FFFD, so distinct values
+				// ("a\ud800", "a\udc00") would become one (found in
+				// review), as invalid UTF-8 would below.
+				r, n := jsonesc.Escape(s.b, s.i)
+				if n == 0 || r < 0 {
 					return 0, 0, false, false
 				}
-				s.i += 6
-				if 0xd800 <= u && u <= 0xdbff {
-					if s.i+1 >= len(s.b) || s.b[s.i] != '\\' || s.b[s.i+1] != 'u' {
-						return 0, 0, false, false
-					}
-					if lo, ok := hex4(s.b, s.i+2); !ok || lo < 0xdc00 || lo > 0xdfff {
-						return 0, 0, false, false
-					}
-					s.i += 6
-				}
+				s.i += n
 			default:
 				return 0, 0, false, false
 			}
@@ -197,27 +188,6 @@ func (s *jsonScanner) str() (start, end int, esc, ok bool) {
 		}
 	}
 	return 0, 0, false, false
-}
-
-// hex4 decodes the four hexadecimal digits of a \u escape at b[i:].
-func hex4(b []byte, i int) (rune, bool) {
-	if i+4 > len(b) {
-		return 0, false
-	}
-	var u rune
-	for _, h := range b[i : i+4] {
-		switch {
-		case '0' <= h && h <= '9':
-			u = u<<4 | rune(h-'0')
-		case 'a' <= h && h <= 'f':
-			u = u<<4 | rune(h-'a'+10)
-		case 'A' <= h && h <= 'F':
-			u = u<<4 | rune(h-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return u, true
 }
 
 func (s *jsonScanner) digits() bool {

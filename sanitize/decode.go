@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-playground/validator/v10"
 
+	"github.com/httpguard/httpguard/internal/jsonesc"
 	"github.com/httpguard/httpguard/internal/problem"
 )
 
@@ -332,52 +333,22 @@ func escapeError(b []byte) error {
 			inString = !inString
 		case c != '\\' || !inString:
 		case i+1 < len(b) && b[i+1] == 'u':
-			u, ok := hex4(b, i+2)
-			if !ok {
-				i++ // malformed; the decoder reports it
-				continue
-			}
-			i += 5 // the last hex digit
+			r, n := jsonesc.Escape(b, i)
 			switch {
-			case u == 0:
+			case n == 0:
+				i++ // malformed; the decoder reports it
+			case r == 0:
 				return errNUL
-			case 0xdc00 <= u && u <= 0xdfff:
+			case r < 0:
 				return errSurrogate
-			case 0xd800 <= u && u <= 0xdbff:
-				if i+2 >= len(b) || b[i+1] != '\\' || b[i+2] != 'u' {
-					return errSurrogate
-				}
-				if lo, ok := hex4(b, i+3); !ok || lo < 0xdc00 || lo > 0xdfff {
-					return errSurrogate
-				}
-				i += 6
+			default:
+				i += n - 1
 			}
 		default:
 			i++ // the escaped character, a backslash or a quote included
 		}
 	}
 	return nil
-}
-
-// hex4 decodes the four hexadecimal digits of a \u escape at b[i:].
-func hex4(b []byte, i int) (rune, bool) {
-	if i < 0 || i+4 > len(b) {
-		return 0, false
-	}
-	var u rune
-	for _, h := range b[i : i+4] {
-		switch {
-		case '0' <= h && h <= '9':
-			u = u<<4 | rune(h-'0')
-		case 'a' <= h && h <= 'f':
-			u = u<<4 | rune(h-'a'+10)
-		case 'A' <= h && h <= 'F':
-			u = u<<4 | rune(h-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return u, true
 }
 
 // finish applies the sanitize tags, then validation, naming fields by
