@@ -23,7 +23,7 @@ var (
 	// ErrTLSConfig reports a tls.Config that [CheckTLSConfig] refuses:
 	// one that allows protocol versions below TLS 1.2, lists a TLS 1.2
 	// cipher suite without forward secrecy or AEAD, or sets
-	// InsecureSkipVerify or a KeyLogWriter.
+	// InsecureSkipVerify, a KeyLogWriter or a Rand of its own.
 	ErrTLSConfig = errors.New("https: insecure TLS configuration")
 	// ErrOption reports any other invalid option.
 	ErrOption = errors.New("https: invalid option")

@@ -1,6 +1,7 @@
 package https
 
 import (
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"log"
@@ -42,8 +43,8 @@ type ServerOptions struct {
 	// [TLSConfig](). A config [CheckTLSConfig] refuses is an error: one
 	// whose MinVersion allows TLS 1.0 or 1.1, and so a zero MinVersion
 	// (add certificates to a copy of TLSConfig() rather than to a new
-	// tls.Config), a weak TLS 1.2 cipher suite, InsecureSkipVerify or a
-	// KeyLogWriter. It is cloned; when its CipherSuites is empty the
+	// tls.Config), a weak TLS 1.2 cipher suite, InsecureSkipVerify, a
+	// KeyLogWriter or a Rand of its own. It is cloned; when its CipherSuites is empty the
 	// clone gets the AEAD suites of [TLSConfig], since crypto/tls's
 	// defaults still include CBC suites for TLS 1.2.
 	TLSConfig *tls.Config
@@ -188,7 +189,8 @@ func TLSConfig() *tls.Config {
 
 // CheckTLSConfig reports, wrapping [ErrTLSConfig], a configuration that
 // accepts TLS 1.0 or 1.1, lists a TLS 1.2 cipher suite without forward
-// secrecy or AEAD, or sets InsecureSkipVerify or a KeyLogWriter, and a
+// secrecy or AEAD, or sets InsecureSkipVerify, a KeyLogWriter or a Rand
+// other than crypto/rand.Reader (the source of its ephemeral keys), and a
 // nil configuration, which leaves the defaults to crypto/tls. It
 // checks c only: the configurations a GetConfigForClient callback returns
 // are not seen, and should be checked where they are made.
@@ -221,6 +223,12 @@ func CheckTLSConfig(c *tls.Config) error {
 	if c.KeyLogWriter != nil {
 		// Found in review: it writes every session's secrets out.
 		return because(ErrTLSConfig, "KeyLogWriter (it logs the keys of every connection)")
+	}
+	if c.Rand != nil && c.Rand != rand.Reader {
+		// Found in review: crypto/tls draws the ephemeral ECDHE keys
+		// from it (Go 1.25 to 1.27), so a deterministic reader left
+		// from a test gave every TLS 1.2 connection the same key share.
+		return because(ErrTLSConfig, "Rand other than crypto/rand.Reader (it supplies the ephemeral keys): leave it nil")
 	}
 	return nil
 }

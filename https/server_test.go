@@ -3,6 +3,7 @@ package https_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -331,6 +332,12 @@ func TestCheckTLSConfig(t *testing.T) {
 		{"TLS 1.3 suites listed with an AEAD suite pass", &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}}, true},
 		{"InsecureSkipVerify fails", &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true}, false},
 		{"a KeyLogWriter fails", &tls.Config{MinVersion: tls.VersionTLS12, KeyLogWriter: io.Discard}, false},
+		// crypto/tls draws the ephemeral ECDHE key from Rand, under
+		// Go 1.25 to 1.27 alike: with a reader of zeros every TLS 1.2
+		// connection had the same X25519 key share, which anyone can
+		// undo, and the handshake still succeeded.
+		{"a Rand fails", &tls.Config{MinVersion: tls.VersionTLS12, Rand: zeroReader{}}, false},
+		{"crypto/rand.Reader as Rand passes", &tls.Config{MinVersion: tls.VersionTLS12, Rand: rand.Reader}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -345,6 +352,14 @@ func TestCheckTLSConfig(t *testing.T) {
 	if b.CipherSuites[0] == 0 || !strings.Contains(strings.Join(b.NextProtos, ","), "h2") {
 		t.Error("TLSConfig values share state")
 	}
+}
+
+// zeroReader reads zeros, a random source as a test helper might set one.
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
 
 // TestTLSConfigSuitesHaveForwardSecrecyAndAEAD checks every suite
