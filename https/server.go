@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -46,7 +47,9 @@ type ServerOptions struct {
 	// tls.Config), a weak TLS 1.2 cipher suite, InsecureSkipVerify, a
 	// KeyLogWriter or a Rand of its own. It is cloned; when its CipherSuites is empty the
 	// clone gets the AEAD suites of [TLSConfig], since crypto/tls's
-	// defaults still include CBC suites for TLS 1.2.
+	// defaults still include CBC suites for TLS 1.2. A list that allows
+	// TLS 1.2 must hold one of the ECDHE AES-128-GCM suites, which HTTP/2
+	// requires: without one, ServeTLS fails.
 	TLSConfig *tls.Config
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound
 	// the phases of a connection (see the defaults). Negative values are
@@ -136,6 +139,13 @@ func NewServer(o ServerOptions) (*http.Server, error) {
 		if len(cfg.CipherSuites) == 0 {
 			// crypto/tls's defaults still enable the ECDHE CBC-SHA suites.
 			cfg.CipherSuites = append([]uint16(nil), cipherSuites...)
+		}
+		if cfg.MinVersion < tls.VersionTLS13 && !slices.Contains(cfg.CipherSuites, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) &&
+			!slices.Contains(cfg.CipherSuites, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) {
+			// Found in review: net/http's HTTP/2 server refuses such
+			// a list (RFC 9113 §9.2.2) from ServeTLS, so the server
+			// NewServer returned never started.
+			fail("TLSConfig", "", because(ErrOption, "CipherSuites lacks TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 and TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, one of which HTTP/2 requires over TLS 1.2, and ServeTLS would fail"))
 		}
 	}
 	if len(errs) > 0 {

@@ -613,3 +613,56 @@ func TestMaxHeaderBytesRefusesLargeHeaders(t *testing.T) {
 		})
 	}
 }
+
+// net/http's HTTP/2 server refuses to start, from ServeTLS, when a TLS 1.2
+// config lists cipher suites without one of the two ECDHE AES-128-GCM
+// suites RFC 9113 §9.2.2 requires. Such a config passed NewServer, whose
+// server then failed at ListenAndServeTLS: an option error found after
+// New. It is refused by NewServer; without TLS 1.2, or with one of the
+// suites, it serves.
+func TestNewServerRefusesSuitesHTTP2CannotStartWith(t *testing.T) {
+	dev, err := https.NewDevCert(https.DevCertOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aes256 := []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256}
+	for _, tt := range []struct {
+		name   string
+		min    uint16
+		suites []uint16
+		ok     bool
+	}{
+		{"TLS 1.2 without an AES-128-GCM suite is refused", tls.VersionTLS12, aes256, false},
+		{"TLS 1.2 with an AES-128-GCM suite serves", tls.VersionTLS12, append([]uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}, aes256...), true},
+		{"TLS 1.3 only serves whatever the list", tls.VersionTLS13, aes256, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, err := https.NewServer(https.ServerOptions{
+				Handler:   http.NotFoundHandler(),
+				TLSConfig: &tls.Config{MinVersion: tt.min, Certificates: []tls.Certificate{dev.TLS}, CipherSuites: tt.suites},
+				ErrorLog:  log.New(io.Discard, "", 0),
+			})
+			if !tt.ok {
+				if !errors.Is(err, https.ErrOption) {
+					t.Errorf("NewServer error %v, want ErrOption", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- srv.ServeTLS(ln, "", "") }()
+			select {
+			case err := <-done:
+				t.Fatalf("ServeTLS: %v", err)
+			case <-time.After(200 * time.Millisecond):
+			}
+			srv.Close()
+		})
+	}
+}
