@@ -169,10 +169,13 @@ type Options struct {
 	// Suffix List, and a pattern does not match hosts under a public
 	// suffix below it ("*.amazonaws.com" refuses
 	// "bucket.s3.amazonaws.com", someone else's site). A
-	// pattern without a port allows any port. Matching ignores case and a
-	// trailing dot; names must be ASCII (punycode for IDNs). Other requests
-	// are rejected with 400, against Host header injection and DNS
-	// rebinding. Default empty: no check.
+	// pattern without a port allows any port; a Host without one is on
+	// the default port of the scheme the request came over (443 over
+	// HTTPS, as ClientIP decides, else 80), which browsers leave out, so
+	// "example.com:443" allows a browser's "example.com" over HTTPS.
+	// Matching ignores case and a trailing dot; names must be ASCII
+	// (punycode for IDNs). Other requests are rejected with 400, against
+	// Host header injection and DNS rebinding. Default empty: no check.
 	AllowedHosts []string
 
 	// OnReject writes the response for a request whose host is not
@@ -643,7 +646,7 @@ func validAllowItem(s string) bool {
 // whose public suffix is then looked up.
 func (m *Middleware) Check(r *http.Request) error {
 	c := m.config()
-	if c.hosts != nil && !hostAllowed(c.hosts, r.Host) {
+	if c.hosts != nil && !c.hostAllowed(r) {
 		return ErrHostNotAllowed
 	}
 	return nil
@@ -660,7 +663,7 @@ func (m *Middleware) Check(r *http.Request) error {
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	c := m.config()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c.hosts != nil && !hostAllowed(c.hosts, r.Host) {
+		if c.hosts != nil && !c.hostAllowed(r) {
 			problem.SetReason(r, ErrHostNotAllowed)
 			if c.onReject != nil {
 				c.setRejected(w.Header(), r, 0)

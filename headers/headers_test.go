@@ -1178,3 +1178,44 @@ func TestPolicyLengthCountsTheNonces(t *testing.T) {
 		}
 	}
 }
+
+// A browser leaves the scheme's default port out of Host: a page at
+// https://example.com:443/ is requested with "Host: example.com". A
+// pattern naming that port refused every such request, so
+// AllowedHosts: ["example.com:443"] answered 400 to every browser; a Host
+// without a port is on the default port of the scheme the request came
+// over, as Options.ClientIP decides.
+func TestAllowedHostsPortlessHostIsOnTheDefaultPort(t *testing.T) {
+	m := mustNew(t, headers.Options{AllowedHosts: []string{"example.com:443", "plain.example:80", "dev.example:8443"}})
+	tests := []struct {
+		name  string
+		https bool
+		host  string
+		want  bool
+	}{
+		{"HTTPS without a port is on 443", true, "example.com", true},
+		{"HTTPS with 443 written out", true, "example.com:443", true},
+		{"HTTPS on another port", true, "example.com:8443", false},
+		{"plain HTTP without a port is on 80, not 443", false, "example.com", false},
+		{"plain HTTP without a port is on 80", false, "plain.example", true},
+		{"HTTPS without a port is not on 80", true, "plain.example", false},
+		{"a pattern with another port still needs it", true, "dev.example", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			if tt.https {
+				r.TLS = &tls.ConnectionState{}
+			}
+			r.Host = tt.host
+			if got := m.Check(r) == nil; got != tt.want {
+				t.Errorf("Check allowed = %v, want %v", got, tt.want)
+			}
+			rec := httptest.NewRecorder()
+			m.Handler(ok).ServeHTTP(rec, r)
+			if got := rec.Code == http.StatusOK; got != tt.want {
+				t.Errorf("Handler status %d, want allowed %v", rec.Code, tt.want)
+			}
+		})
+	}
+}

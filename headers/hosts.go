@@ -1,6 +1,7 @@
 package headers
 
 import (
+	"net/http"
 	"strconv"
 
 	"github.com/httpguard/httpguard/internal/hostport"
@@ -38,8 +39,19 @@ func parsePattern(p string) (host, port string, wildcard bool, err error) {
 	return host, port, wildcard, nil
 }
 
-// hostAllowed reports whether the Host header value hostPort is in hs.
-func hostAllowed(hs *hostset.Set, hostPort string) bool {
-	_, _, ok := hs.Match(hostPort)
+// hostAllowed reports whether the Host of r is in c.hosts. A Host
+// without a port is on the default port of the scheme r came over, which
+// browsers leave out: "example.com" over HTTPS matches "example.com:443".
+// (Found in review: such a pattern refused every browser's request.) The
+// scheme is resolved only for a Host that did not match without it.
+func (c *config) hostAllowed(r *http.Request) bool {
+	if _, _, ok := c.hosts.Match(r.Host); ok {
+		return true
+	}
+	def := "80"
+	if c.opts.ClientIP.IsHTTPS(r) {
+		def = "443"
+	}
+	_, _, ok := c.hosts.MatchDefault(r.Host, def)
 	return ok
 }

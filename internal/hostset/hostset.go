@@ -83,12 +83,24 @@ func (s *Set) Len() int { return len(s.exact) + len(s.wildcards) }
 // to write an IPv6 address in its canonical form, and once for a host two
 // or more labels under a wildcard's domain (see hostport.SameOwner).
 func (s *Set) Match(hostPort string) (host string, exact, ok bool) {
+	return s.MatchDefault(hostPort, "")
+}
+
+// MatchDefault is Match for a request whose scheme's default port is
+// defaultPort ("443" for https, "80" for http): a Host without a port,
+// as browsers send for that port, is on it, and matches a pattern that
+// lists it ("example.com:443"). With defaultPort "" it is Match, and a
+// Host without a port matches patterns without ports only.
+func (s *Set) MatchDefault(hostPort, defaultPort string) (host string, exact, ok bool) {
 	if hostPort == "" || len(hostPort) > maxHostPort {
 		return "", false, false
 	}
 	h, port, ok := hostport.Split(hostPort)
 	if !ok {
 		return "", false, false
+	}
+	if port == "" {
+		port = defaultPort
 	}
 	host, ok = hostport.Normalize(h)
 	if !ok {

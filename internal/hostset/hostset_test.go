@@ -27,6 +27,33 @@ func compile(t testing.TB) *hostset.Set {
 	return s
 }
 
+// A Host without a port is on the default port MatchDefault is given,
+// which browsers leave out; Match gives none.
+func TestMatchDefault(t *testing.T) {
+	s := &hostset.Set{}
+	s.Add("example.com", "443", false)
+	s.Add(".example.org", "80", true)
+	s.Add("any.example", "", false)
+	for _, tt := range []struct {
+		hostPort, def string
+		ok            bool
+	}{
+		{"example.com", "443", true},
+		{"example.com", "80", false},
+		{"example.com", "", false},
+		{"example.com:443", "80", true},
+		{"example.com:8443", "443", false},
+		{"a.example.org", "80", true},
+		{"a.example.org", "443", false},
+		{"any.example", "443", true},
+		{"any.example", "", true},
+	} {
+		if _, _, ok := s.MatchDefault(tt.hostPort, tt.def); ok != tt.ok {
+			t.Errorf("MatchDefault(%q, %q) = %v, want %v", tt.hostPort, tt.def, ok, tt.ok)
+		}
+	}
+}
+
 func TestMatch(t *testing.T) {
 	s := compile(t)
 	cases := []struct {
