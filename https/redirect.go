@@ -38,8 +38,9 @@ type RedirectOptions struct {
 
 	// AllowedHosts are hosts redirected to themselves on HTTPS: exact names
 	// or IP literals, or "*.example.com" for any subdomain, each with an
-	// optional port that the request must use. Matching ignores case and
-	// a trailing dot. A request for any other Host goes to Host, or, with
+	// optional port that the request must use; a Host without a port is
+	// on port 80, which browsers leave out. Matching ignores case and a
+	// trailing dot. A request for any other Host goes to Host, or, with
 	// no Host, is rejected with 400: an attacker's Host header never
 	// becomes a Location. Default: none, every request goes to Host.
 	AllowedHosts []string
@@ -211,9 +212,12 @@ func (rd *Redirect) Location(r *http.Request) (string, error) {
 	return location(prefix, r), nil
 }
 
-// prefix returns "https://host[:port]" for the request's Host.
+// prefix returns "https://host[:port]" for the request's Host. A Host
+// without a port is on port 80, which browsers leave out of a plain HTTP
+// request's Host (found in review: "www.example.com:80" in AllowedHosts
+// never matched a browser's "www.example.com").
 func (rd *Redirect) prefix(hostPort string) (string, error) {
-	if host, exact, ok := rd.hosts.Match(hostPort); ok {
+	if host, exact, ok := rd.hosts.MatchDefault(hostPort, "80"); ok {
 		if exact {
 			return rd.prefixes[host], nil
 		}

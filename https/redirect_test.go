@@ -530,3 +530,38 @@ func TestRedirectAbsoluteFormTargets(t *testing.T) {
 		})
 	}
 }
+
+// A browser leaves port 80 out of the Host of a plain HTTP request:
+// http://www.example.com:80/ is requested with "Host: www.example.com".
+// An allowed host listed with that port never matched it, so the
+// request went to the canonical host instead of itself, or, with none,
+// got 400.
+func TestRedirectPortlessHostIsOnPort80(t *testing.T) {
+	withCanonical := mustRedirect(t, https.RedirectOptions{Host: "example.com", AllowedHosts: []string{"www.example.com:80", "*.example.org:80", "dev.example:8080"}})
+	listOnly := mustRedirect(t, https.RedirectOptions{AllowedHosts: []string{"www.example.com:80"}})
+	tests := []struct {
+		name     string
+		rd       *https.Redirect
+		host     string
+		status   int
+		location string
+	}{
+		{"no port is port 80", withCanonical, "www.example.com", 301, "https://www.example.com/x"},
+		{"port 80 written out", withCanonical, "www.example.com:80", 301, "https://www.example.com/x"},
+		{"a wildcard listed with port 80", withCanonical, "a.example.org", 301, "https://a.example.org/x"},
+		{"another port goes to the canonical host", withCanonical, "www.example.com:8080", 301, "https://example.com/x"},
+		{"a pattern with another port still needs it", withCanonical, "dev.example", 301, "https://example.com/x"},
+		{"no port is port 80 without a canonical host", listOnly, "www.example.com", 301, "https://www.example.com/x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/x", nil)
+			r.Host = tt.host
+			rec := httptest.NewRecorder()
+			tt.rd.Handler(reached).ServeHTTP(rec, r)
+			if rec.Code != tt.status || rec.Header().Get("Location") != tt.location {
+				t.Errorf("status %d, Location %q; want %d, %q", rec.Code, rec.Header().Get("Location"), tt.status, tt.location)
+			}
+		})
+	}
+}
