@@ -69,6 +69,10 @@ type ServerOptions struct {
 // NewServer returns an [http.Server] with the timeouts, header limit and
 // TLS configuration of o, validated. Start it with ListenAndServeTLS (or
 // ListenAndServe behind a TLS-terminating proxy) and stop it with Shutdown.
+// The server is validated once, here: its fields are the caller's, and a
+// TLSConfig changed or replaced afterwards (a MinVersion lowered, a
+// KeyLogWriter set) is served unchecked, so pass the final configuration
+// in o, or call [CheckTLSConfig] on srv.TLSConfig before serving.
 //
 // net/http applies ReadHeaderTimeout to HTTP/1 only: over HTTP/2 a client
 // that sends a header block a frame or a byte at a time, never ending it,
