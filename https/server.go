@@ -49,7 +49,8 @@ type ServerOptions struct {
 	// clone gets the AEAD suites of [TLSConfig], since crypto/tls's
 	// defaults still include CBC suites for TLS 1.2. A list that allows
 	// TLS 1.2 must hold one of the ECDHE AES-128-GCM suites, which HTTP/2
-	// requires: without one, ServeTLS fails.
+	// requires: without one, ServeTLS fails. A MaxVersion below
+	// MinVersion, which leaves no version, is an error.
 	TLSConfig *tls.Config
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound
 	// the phases of a connection (see the defaults). Negative values are
@@ -143,6 +144,11 @@ func NewServer(o ServerOptions) (*http.Server, error) {
 		if len(cfg.CipherSuites) == 0 {
 			// crypto/tls's defaults still enable the ECDHE CBC-SHA suites.
 			cfg.CipherSuites = append([]uint16(nil), cipherSuites...)
+		}
+		if cfg.MaxVersion != 0 && cfg.MaxVersion < cfg.MinVersion {
+			// Found in review: no version was left, and every
+			// handshake failed.
+			fail("TLSConfig", "", because(ErrOption, "MaxVersion below MinVersion: no protocol version left"))
 		}
 		if cfg.MinVersion < tls.VersionTLS13 && !slices.Contains(cfg.CipherSuites, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) &&
 			!slices.Contains(cfg.CipherSuites, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) {

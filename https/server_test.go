@@ -666,3 +666,27 @@ func TestNewServerRefusesSuitesHTTP2CannotStartWith(t *testing.T) {
 		})
 	}
 }
+
+// A MaxVersion below MinVersion leaves no protocol version: NewServer
+// accepted it, and its server failed every handshake, an option error
+// found per connection rather than at start.
+func TestNewServerRefusesMaxVersionBelowMinVersion(t *testing.T) {
+	h := http.NotFoundHandler()
+	for _, tt := range []struct {
+		name     string
+		min, max uint16
+		want     error
+	}{
+		{"MaxVersion TLS 1.2 under MinVersion TLS 1.3", tls.VersionTLS13, tls.VersionTLS12, https.ErrOption},
+		{"MaxVersion TLS 1.1 under MinVersion TLS 1.2", tls.VersionTLS12, tls.VersionTLS11, https.ErrOption},
+		{"MaxVersion equal to MinVersion", tls.VersionTLS12, tls.VersionTLS12, nil},
+		{"no MaxVersion", tls.VersionTLS13, 0, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := https.NewServer(https.ServerOptions{Handler: h, TLSConfig: &tls.Config{MinVersion: tt.min, MaxVersion: tt.max}})
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("NewServer error %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
