@@ -1219,3 +1219,28 @@ func TestAllowedHostsPortlessHostIsOnTheDefaultPort(t *testing.T) {
 		})
 	}
 }
+
+// The scheme that puts a Host without a port on 443 is the one
+// Options.ClientIP decides: a trusted proxy's X-Forwarded-Proto counts, a
+// client's own does not.
+func TestAllowedHostsDefaultPortFollowsTheTrustedScheme(t *testing.T) {
+	rv := clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/32")}})
+	m := mustNew(t, headers.Options{ClientIP: rv, AllowedHosts: []string{"example.com:443"}})
+	for _, tt := range []struct {
+		name, peer string
+		want       bool
+	}{
+		{"from the trusted proxy", "10.0.0.1:1234", true},
+		{"from any other peer", "192.0.2.1:1234", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tt.peer
+			r.Host = "example.com"
+			r.Header.Set("X-Forwarded-Proto", "https")
+			if got := m.Check(r) == nil; got != tt.want {
+				t.Errorf("allowed = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
