@@ -42,14 +42,14 @@ type ServerOptions struct {
 	Handler http.Handler
 	// TLSConfig is used by ListenAndServeTLS and ServeTLS. Default
 	// [TLSConfig](). A config [CheckTLSConfig] refuses is an error: one
-	// whose MinVersion allows TLS 1.0 or 1.1, and so a zero MinVersion
-	// (add certificates to a copy of TLSConfig() rather than to a new
+	// whose MinVersion allows TLS 1.0 or 1.1, and so a zero MinVersion (add
+	// certificates to a copy of TLSConfig() rather than to a new
 	// tls.Config), a weak TLS 1.2 cipher suite, InsecureSkipVerify, a
-	// KeyLogWriter or a Rand of its own. It is cloned; when its CipherSuites is empty the
-	// clone gets the AEAD suites of [TLSConfig], since crypto/tls's
-	// defaults still include CBC suites for TLS 1.2. A list that allows
-	// TLS 1.2 must hold one of the ECDHE AES-128-GCM suites, which HTTP/2
-	// requires: without one, ServeTLS fails. A MaxVersion below
+	// KeyLogWriter or a Rand of its own. It is cloned; when its CipherSuites
+	// is empty the clone gets the AEAD suites of [TLSConfig], since
+	// crypto/tls's defaults still include CBC suites for TLS 1.2. A list
+	// that allows TLS 1.2 must hold one of the ECDHE AES-128-GCM suites,
+	// which HTTP/2 requires: without one, ServeTLS fails. A MaxVersion below
 	// MinVersion, which leaves no version, is an error.
 	TLSConfig *tls.Config
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound
