@@ -103,9 +103,11 @@
 //     strings.ToLower and strings.ToUpper map to "i" and "I");
 //   - refuses with 400 [ErrAmbiguousPath] a path with a percent-encoded
 //     unreserved character, '/', '\', '%', ';', '?' or '#', a control
-//     character or backslash, an opaque or unrooted request target, and
-//     a CONNECT request whose path is not clean ("//admin", "/a/../b"),
-//     which ServeMux routes as sent, without cleaning;
+//     character or backslash, an opaque or unrooted request target, a
+//     URL whose RawPath does not decode to its Path (left by a
+//     middleware that rewrote Path: ServeMux routes on Path, chi on
+//     RawPath), and a CONNECT request whose path is not clean ("//admin",
+//     "/a/../b"), which ServeMux routes as sent, without cleaning;
 //   - reads a POST also as each method it asks a method-override
 //     middleware for (X-HTTP-Method-Override, X-HTTP-Method,
 //     X-Method-Override, a _method query parameter), each of which must

@@ -82,7 +82,8 @@ var (
 	// backslash, percent sign, one of ";?#", dot or other unreserved
 	// character, or control character; or a backslash or control
 	// character as such; or the request target is opaque or not rooted;
-	// or it is the path of a CONNECT request and not clean. Routers
+	// or its RawPath does not decode to its Path (a middleware rewrote
+	// one); or it is the path of a CONNECT request and not clean. Routers
 	// disagree about those; the rule table refuses to guess. Status 400.
 	ErrAmbiguousPath = errors.New("rbac: ambiguous request path")
 )

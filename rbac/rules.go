@@ -521,11 +521,12 @@ func (t *ruleTable) matches(i int, method, path string, fold, empty bool) bool {
 
 // ambiguousPath reports whether u's path is one routers disagree about:
 // an opaque or unrooted request target, a control character or backslash,
-// or a percent-encoded byte that is unreserved (RFC 3986 §2.3: letters,
-// digits, "-._~"), a slash, a backslash, a percent sign, one of ";?#", or
-// a control character. Clients have no reason to send those, and a router
-// or backend that decodes, or does not, or decodes twice, would see a
-// different path than the rule table.
+// a RawPath that does not decode to Path, or a percent-encoded byte that
+// is unreserved (RFC 3986 §2.3: letters, digits, "-._~"), a slash, a
+// backslash, a percent sign, one of ";?#", or a control character.
+// Clients have no reason to send those, and a router or backend that
+// decodes, or does not, or decodes twice, would see a different path than
+// the rule table.
 func ambiguousPath(u *url.URL) bool {
 	if u.Opaque != "" || u.Path != "" && u.Path[0] != '/' {
 		return true
@@ -537,24 +538,32 @@ func ambiguousPath(u *url.URL) bool {
 			return true
 		}
 	}
-	raw := u.RawPath
+	// RawPath must also decode to Path, byte for byte: one that does not
+	// was left behind by a middleware that rewrote Path, and routers
+	// disagree about it (ServeMux routes on Path, chi and gin's
+	// UseRawPath on RawPath). net/url never makes one.
+	raw, j := u.RawPath, 0
 	for i := 0; i < len(raw); i++ {
-		if raw[i] != '%' {
-			continue
+		c := raw[i]
+		if c == '%' {
+			var ok bool
+			if c, ok = percent.Byte(raw, i); !ok {
+				return true
+			}
+			switch {
+			case c < 0x20, c == 0x7f, c == '/', c == '\\', c == '%', c == ';', c == '?', c == '#',
+				'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+				c == '-', c == '.', c == '_', c == '~':
+				return true
+			}
+			i += 2
 		}
-		c, ok := percent.Byte(raw, i)
-		if !ok {
+		if j == len(u.Path) || u.Path[j] != c {
 			return true
 		}
-		switch {
-		case c < 0x20, c == 0x7f, c == '/', c == '\\', c == '%', c == ';', c == '?', c == '#',
-			'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '-', c == '.', c == '_', c == '~':
-			return true
-		}
-		i += 2
+		j++
 	}
-	return false
+	return raw != "" && j != len(u.Path)
 }
 
 // cleanPath returns the canonical path for p as net/http.ServeMux computes
@@ -696,10 +705,10 @@ func (c *candidates) add(i int, path string) {
 // neither a non-canonical path nor a change of case can reach a handler
 // under a weaker rule. A path that matches no rule under any reading is
 // rejected with [ErrNoRule]: the table denies by default. A path with
-// ambiguous percent-encoding, and a CONNECT request whose path is not
-// clean (ServeMux routes CONNECT without cleaning the path, and matches a
-// wildcard to an empty segment there), are rejected with
-// [ErrAmbiguousPath].
+// ambiguous percent-encoding or a RawPath that does not decode to its
+// Path, and a CONNECT request whose path is not clean (ServeMux routes
+// CONNECT without cleaning the path, and matches a wildcard to an empty
+// segment there), are rejected with [ErrAmbiguousPath].
 //
 // A POST is also read as each method it asks a method-override middleware
 // to run instead: the X-HTTP-Method-Override, X-HTTP-Method and

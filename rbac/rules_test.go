@@ -1,6 +1,7 @@
 package rbac_test
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net/http"
@@ -680,5 +681,46 @@ func TestRuleWithABadPatternHasItsRequirementChecked(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("New error %v does not name %s", err, want)
 		}
+	}
+}
+
+// A request whose RawPath does not decode to its Path has been rewritten
+// in the process (a middleware that set r.URL.Path and left RawPath), and
+// routers disagree about it: ServeMux routes on Path (EscapedPath drops a
+// RawPath that does not encode it), chi and gin's UseRawPath route on
+// RawPath. The table read Path alone, so "/public/x" let through a request
+// that such a router served as "/admin/x". A client cannot send one: net/url
+// sets RawPath only to the spelling Path was decoded from.
+func TestRawPathDisagreeingWithPathIsAmbiguous(t *testing.T) {
+	m := newMiddleware(t, rbac.Options{Rules: seedRules()})
+	guest := principal("gina", "guest")
+	for _, tt := range []struct {
+		name, path, rawPath string
+		want                error
+	}{
+		{"RawPath names a protected path", "/public/x", "/admin/x", rbac.ErrAmbiguousPath},
+		{"RawPath names another public path", "/public/x", "/public/y", rbac.ErrAmbiguousPath},
+		{"RawPath longer than Path", "/public/x", "/public/x/", rbac.ErrAmbiguousPath},
+		{"RawPath shorter than Path", "/public/x/", "/public/x", rbac.ErrAmbiguousPath},
+		{"RawPath decoding to Path", "/public/x$", "/public/x%24", nil},
+		{"RawPath with a raw byte net/url would escape", "/public/é", "/public/\xc3\xa9", nil},
+		{"no RawPath", "/public/x", "", nil},
+	} {
+		r := withIdentity(httptest.NewRequest("GET", "/", nil), guest)
+		r.URL.Path, r.URL.RawPath = tt.path, tt.rawPath
+		if err := m.Check(r); !errors.Is(err, tt.want) && !(tt.want == nil && err == nil) {
+			t.Errorf("%s: Check = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	// As the server parses them, Path and RawPath agree.
+	r, err := http.ReadRequest(bufio.NewReader(strings.NewReader("GET /public/x%24 HTTP/1.1\r\nHost: e.com\r\n\r\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.URL.RawPath == "" {
+		t.Fatal("no RawPath: the case checks nothing")
+	}
+	if err := m.Check(r); err != nil {
+		t.Errorf("GET /public/x%%24: %v", err)
 	}
 }
