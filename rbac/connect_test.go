@@ -215,6 +215,12 @@ var diffTables = [][]string{
 	{"/{tenant}/admin/settings", "/{a}/{b}/", "/{a}/{b}/{c}/{d}", "/{x}/{$}", "GET /{a}"},
 }
 
+// diffCaseTable has literals with capitals and non-ASCII letters, methods
+// in odd case, a semicolon, OPTIONS and PATCH: the table must cover the
+// handler ServeMux runs for any spelling of the path and method.
+var diffCaseTable = []string{"/Admin/", "GET /Ärzte/{id}", "/ſecret", "get /lower/x", "Get /mixed/{a}",
+	"OPTIONS /o", "PATCH /p/{x...}", "/semi;colon/", "/k/{a}/K/"}
+
 var diffMethods = []string{"GET", "HEAD", "POST", "DELETE", "CONNECT", "connect", "get"}
 
 // Found in review: a differential test against ServeMux, over paths with
@@ -252,6 +258,38 @@ func TestRuleTableAgreesWithServeMuxDifferential(t *testing.T) {
 	}
 }
 
+// The differential test on diffCaseTable, with every spelling of its
+// literals and methods.
+func TestRuleTableAgreesWithServeMuxOnCase(t *testing.T) {
+	segs := []string{"admin", "Admin", "ADMIN", "ärzte", "Ärzte", "ÄRZTE", "bob", "secret", "ſecret", "SECRET",
+		"lower", "LOWER", "x", "mixed", "o", "p", "k", "K", "semi;colon", "SEMI;COLON", ";jsessionid=1", "", ".."}
+	methods := []string{"GET", "get", "Get", "HEAD", "head", "POST", "OPTIONS", "options", "PATCH", "patch", "CONNECT"}
+	depth := 3
+	if testing.Short() || raceEnabled {
+		depth = 2 // the race detector makes depth 3 take seconds
+	}
+	d := newMuxDiff(t, diffCaseTable)
+	var gen func(prefix string, depth int)
+	gen = func(prefix string, depth int) {
+		if depth == 0 || t.Failed() {
+			return
+		}
+		for _, s := range segs {
+			p := prefix + "/" + s
+			for _, method := range methods {
+				d.check(t, method, p)
+				d.check(t, method, p+"/")
+			}
+			gen(p, depth-1)
+		}
+	}
+	gen("", depth)
+	t.Logf("%d requests, %d routed to a protected handler, %d checked exactly", d.sent, d.routed, d.exact)
+	if d.exact == 0 && !t.Failed() {
+		t.Error("no request was checked exactly: the test checks nothing")
+	}
+}
+
 // FuzzRuleTableAgreesWithServeMux is the differential test above with
 // arbitrary methods and request targets.
 func FuzzRuleTableAgreesWithServeMux(f *testing.F) {
@@ -261,8 +299,14 @@ func FuzzRuleTableAgreesWithServeMux(f *testing.F) {
 			f.Add(method, target)
 		}
 	}
+	for _, target := range []string{"/admin/x", "/ärzte/1", "/%C3%A4rzte/1", "/secret", "/Lower/x", "/semi;colon/x",
+		"/a/k/", "/o", "/p/x"} {
+		for _, method := range []string{"GET", "Get", "OPTIONS", "patch"} {
+			f.Add(method, target)
+		}
+	}
 	var ds []*muxDiff
-	for _, patterns := range diffTables {
+	for _, patterns := range append(diffTables, diffCaseTable) {
 		ds = append(ds, newMuxDiff(f, patterns))
 	}
 	f.Fuzz(func(t *testing.T, method, target string) {
