@@ -150,3 +150,48 @@ func TestConcurrentSwap(t *testing.T) {
 }
 
 func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
+
+// A check is decided under one policy, even when the policy is swapped
+// while it is being decided: here by its own OwnerFunc, between the two
+// methods the rule table reads a POST with an override header as. Policy a grants the
+// POST only (on owned documents), policy b the DELETE only; a decision
+// mixing them would let the request through.
+func TestSetPolicyDuringADecisionDoesNotMixPolicies(t *testing.T) {
+	a := rbac.MustPolicy(rbac.Role{Name: "r", Own: []string{"docs:write"}})
+	b := rbac.MustPolicy(rbac.Role{Name: "r", Permissions: []string{"docs:delete"}, Own: []string{"docs:write"}})
+	b2 := rbac.MustPolicy(rbac.Role{Name: "r", Permissions: []string{"docs:delete"}})
+	var m *rbac.Middleware
+	var swapTo *rbac.Policy
+	owner := func(r *http.Request, id identity.Identity) bool {
+		if err := m.SetPolicy(swapTo); err != nil {
+			t.Fatal(err)
+		}
+		return true
+	}
+	m = newMiddleware(t, rbac.Options{Policy: a, Rules: []rbac.Rule{
+		{Pattern: "POST /docs/{id}", Requirement: rbac.Requirement{Permissions: []string{"docs:write"}, Owner: owner}},
+		{Pattern: "DELETE /docs/{id}", Requirement: rbac.Requirement{Permissions: []string{"docs:delete"}}},
+	}})
+	// One guard is one decision too: its OwnerFunc runs last.
+	guard, err := m.Guard(rbac.Requirement{Permissions: []string{"docs:write", "docs:delete"}, Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := principal("alice", "r")
+	for _, tt := range []struct {
+		name string
+		h    http.Handler
+	}{{"the rule table", m.Handler(ok)}, {"a guard", guard.Handler(ok)}} {
+		for _, p := range []*rbac.Policy{b, b2} {
+			if err := m.SetPolicy(a); err != nil {
+				t.Fatal(err)
+			}
+			swapTo = p
+			r := withIdentity(httptest.NewRequest("POST", "/docs/1", nil), id)
+			r.Header.Set("X-HTTP-Method-Override", "DELETE")
+			if w := serve(tt.h, r); w.Code != http.StatusForbidden {
+				t.Errorf("%s: status %d, want 403 from policy a", tt.name, w.Code)
+			}
+		}
+	}
+}
