@@ -126,7 +126,13 @@
 // printable with [Matrix.WriteText] and served as JSON by
 // [Middleware.MatrixHandler], so roles can be reviewed regularly.
 // [Middleware.SetPolicy] swaps the policy atomically while serving: each
-// request is decided wholly under the old or wholly under the new policy.
+// check (the rule table's, or one guard's) is decided wholly under the old
+// or wholly under the new policy. A request that passes several checks,
+// the rule table and then a route's guard or guards nested, is checked by
+// each under the policy in force when it runs: a swap between them can
+// admit it with one permission the old policy grants and another only
+// the new one grants. Put what a route needs in one [Requirement] when
+// that matters.
 //
 // # Security considerations
 //

@@ -184,8 +184,11 @@ func (m *Middleware) Policy() *Policy {
 	return m.policy.Load()
 }
 
-// SetPolicy replaces the policy in force, atomically: each request is
-// decided entirely under the old policy or entirely under the new one.
+// SetPolicy replaces the policy in force, atomically: each check, by the
+// rule table or by one guard, is decided entirely under the old policy or
+// entirely under the new one. A request passing several checks (the rule
+// table, then a guard) is checked by each under the policy in force when
+// it runs, so a swap between them can admit what neither policy would.
 // Guards and rules keep working, since they name permissions and roles,
 // not a policy. A nil p is refused with [ErrNoPolicy].
 func (m *Middleware) SetPolicy(p *Policy) error {

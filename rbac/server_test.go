@@ -195,3 +195,27 @@ func TestSetPolicyDuringADecisionDoesNotMixPolicies(t *testing.T) {
 		}
 	}
 }
+
+// Two checks of one request are two decisions: a swap between them admits
+// a request with one permission of each policy, as SetPolicy's doc says.
+// (Its doc said each request was decided under one policy.)
+func TestSetPolicyBetweenTwoGuardsIsTwoDecisions(t *testing.T) {
+	a := rbac.MustPolicy(rbac.Role{Name: "r", Permissions: []string{"docs:write"}})
+	b := rbac.MustPolicy(rbac.Role{Name: "r", Permissions: []string{"docs:delete"}})
+	m := newMiddleware(t, rbac.Options{Policy: a})
+	swap := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := m.SetPolicy(b); err != nil {
+			t.Fatal(err)
+		}
+		m.Require("docs:delete")(ok).ServeHTTP(w, r)
+	})
+	h := m.Require("docs:write")(swap)
+	w := serve(h, withIdentity(httptest.NewRequest("DELETE", "/docs/1", nil), principal("alice", "r")))
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d: the guards decided under one policy; update the docs of SetPolicy", w.Code)
+	}
+	one := m.Require("docs:write", "docs:delete")(ok)
+	if w := serve(one, withIdentity(httptest.NewRequest("DELETE", "/docs/1", nil), principal("alice", "r"))); w.Code != http.StatusForbidden {
+		t.Errorf("one requirement with both: status %d, want 403", w.Code)
+	}
+}
