@@ -393,8 +393,11 @@ func (p *Policy) RoleGrant(role, perm string) Grant {
 
 // Grant returns the strongest grant of perm among id's roles. Roles the
 // policy does not define grant nothing; an invalid permission gives
-// [Denied]. It considers roles only: token scopes are the [Middleware]'s
-// business (Options.ScopedMethods). It does not allocate.
+// [Denied]. It considers roles only: neither token scopes, which are the
+// [Middleware]'s business (Options.ScopedMethods), nor the subject, so an
+// identity without one, which every guard refuses as unauthenticated, gets
+// its roles' grants here. To decide as a guard does, use
+// [Middleware.Can]. It does not allocate.
 func (p *Policy) Grant(id identity.Identity, perm string) Grant {
 	if p == nil || checkPermission(perm, true) != nil {
 		return Denied
@@ -420,8 +423,9 @@ func (p *Policy) grant(id identity.Identity, perm string) Grant {
 	return best
 }
 
-// Can reports whether one of id's roles grants perm on every resource.
-// See [Policy.Grant].
+// Can reports whether one of id's roles grants perm on every resource,
+// whatever id's scopes and subject. See [Policy.Grant]; a handler deciding
+// a request uses [Middleware.Can].
 func (p *Policy) Can(id identity.Identity, perm string) bool {
 	return p.Grant(id, perm) == Allowed
 }

@@ -533,3 +533,17 @@ func TestInheritedGrantsKeepTheStrongest(t *testing.T) {
 		}
 	}
 }
+
+// Policy.Can reads roles alone, as its doc says; Middleware.Can decides as
+// the guards do and refuses an identity without a subject.
+func TestPolicyCanReadsRolesAlone(t *testing.T) {
+	p := seedPolicy(t)
+	m := newMiddleware(t, rbac.Options{Policy: p})
+	noSubject := identity.New(identity.Options{Method: identity.MethodSession, Roles: []string{"admin"}})
+	if !p.Can(noSubject, "users:delete") {
+		t.Error("Policy.Can refuses the roles of an identity without a subject; update its doc")
+	}
+	if m.Can(noSubject, "users:delete") {
+		t.Error("Middleware.Can admits an identity without a subject")
+	}
+}
