@@ -116,7 +116,12 @@ func dedupe(in []string) []string {
 // WithMethod returns a copy of id authenticated by m. The copy shares id's
 // immutable roles, scopes and claims, so it costs no allocation: use it
 // where a principal verified one way is carried another (a login stored in
-// a session is later authenticated by the session).
+// a session is later authenticated by the session). The method decides
+// whether readers apply the scopes: rbac limits a principal to its
+// scopes only for the methods in its Options.ScopedMethods (typically
+// [MethodBearer]), so a token's identity carried as [MethodSession] may
+// use every permission of its roles. Carry a narrowed token's identity
+// under its own method, or build a new one with the roles it should keep.
 func (id Identity) WithMethod(m Method) Identity {
 	id.method = m
 	return id

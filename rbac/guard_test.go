@@ -673,3 +673,18 @@ func TestZeroMiddlewareReasons(t *testing.T) {
 		}
 	}
 }
+
+// Scopes narrow only the methods of ScopedMethods, as identity's
+// WithMethod now warns: a bearer identity narrowed to "users:read" and
+// carried as a session may use all its roles grant.
+func TestScopesFollowTheMethod(t *testing.T) {
+	m := newMiddleware(t, rbac.Options{ScopedMethods: []identity.Method{identity.MethodBearer}})
+	token := identity.New(identity.Options{Subject: "root", Method: identity.MethodBearer,
+		Roles: []string{"admin"}, Scopes: []string{"users:read"}})
+	if m.Can(token, "users:delete") {
+		t.Error("a token scoped to users:read may delete")
+	}
+	if !m.Can(token.WithMethod(identity.MethodSession), "users:delete") {
+		t.Error("carried as a session, the token's scopes narrow it; update WithMethod's doc")
+	}
+}
