@@ -131,6 +131,20 @@ func TestNewDevCertRefusesPublicNames(t *testing.T) {
 	}
 }
 
+// A refused name is answered with the names that are accepted, so that the
+// error says what to write instead.
+func TestNewDevCertRefusalNamesTheLocalNames(t *testing.T) {
+	_, err := https.NewDevCert(https.DevCertOptions{Hosts: []string{"api.example.com"}})
+	if err == nil {
+		t.Fatal("a public name was accepted")
+	}
+	for _, want := range []string{"localhost", ".localhost", ".test", ".example", ".invalid"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+}
+
 func TestNewACMERejectsInvalidOptions(t *testing.T) {
 	valid := func() https.ACMEOptions {
 		return https.ACMEOptions{Hosts: []string{"example.com"}, CacheDir: t.TempDir(), AcceptTOS: true}

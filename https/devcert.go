@@ -79,7 +79,7 @@ func NewDevCert(o DevCertOptions) (*DevCert, error) {
 		}
 		name, ok := hostport.Normalize(strings.TrimPrefix(h, "*."))
 		if !ok || !localName(name) {
-			errs = append(errs, &OptionError{Field: "DevCertOptions.Hosts[" + strconv.Itoa(i) + "]", Value: h, Err: ErrDevHost})
+			errs = append(errs, &OptionError{Field: "DevCertOptions.Hosts[" + strconv.Itoa(i) + "]", Value: h, Err: because(ErrDevHost, "use a loopback address, localhost, or a name under .localhost, .test, .example or .invalid")})
 			continue
 		}
 		if strings.HasPrefix(h, "*.") {

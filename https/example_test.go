@@ -73,7 +73,7 @@ func ExampleNewDevCert() {
 	// Output:
 	// httpguard development certificate - NOT FOR PRODUCTION
 	// [localhost] [127.0.0.1 ::1]
-	// https: DevCertOptions.Hosts[0] "example.com": development certificates are for local names only
+	// https: DevCertOptions.Hosts[0] "example.com": development certificates are for local names only: use a loopback address, localhost, or a name under .localhost, .test, .example or .invalid
 }
 
 // With ACME, port 80 answers challenges and redirects everything else;
