@@ -580,7 +580,9 @@ func readmeSession(mux *http.ServeMux, srv *http.Server, user string) {
 		log.Fatal(err)
 	}
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
-		// check the credentials, then store the identity and renew the ID (against fixation):
+		// check the credentials (auth.CheckPassword, each attempt reserved first with
+		// ratelimit.AttemptLimiter.Reserve: see ExampleAttemptLimiter), then store the
+		// identity and renew the ID (against fixation):
 		id := identity.New(identity.Options{Subject: user, Roles: []string{"member"}})
 		sess := session.FromRequest(r)
 		sess.RememberMe(r.PostFormValue("remember") == "on") // a persistent cookie, for this session only

@@ -391,6 +391,13 @@ func (a *AttemptLimiter) Check(ctx context.Context, username string, ip netip.Ad
 // [ErrStore] and a retry of one second: the attempt is refused (fail
 // closed).
 //
+// A handler of its own (a login form) answers a refusal 429 with
+// Retry-After, the wait rounded up to whole seconds, as auth's Basic and
+// token endpoint do; an ErrStore 503. errorsafe knows ErrStore but not
+// ErrLocked or ErrUserLocked: an errorsafe.HandlerFunc that returns the
+// refusal as it is answers 500 and logs a server error. Set Retry-After
+// and return an errorsafe.Error with Status 429 and the refusal as Err.
+//
 // Reserve looks at up to three keys: whether the network is known (a
 // read), the user name (a read: a locked one is refused before anything
 // is counted), the pair (a Take: when it refuses, nothing is counted)

@@ -10,7 +10,8 @@
 //		log.Fatal(err)
 //	}
 //	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
-//		// ... check the credentials, then:
+//		// ... check the credentials (auth.CheckPassword, each attempt reserved
+//		// first with ratelimit.AttemptLimiter.Reserve), then:
 //		if err := session.FromRequest(r).Login(identity.New(identity.Options{Subject: user})); err != nil {
 //			http.Error(w, "try again", http.StatusServiceUnavailable)
 //		}
