@@ -175,7 +175,11 @@ type Options struct {
 	// "example.com:443" allows a browser's "example.com" over HTTPS.
 	// Matching ignores case and a trailing dot; names must be ASCII
 	// (punycode for IDNs). Other requests are rejected with 400, against
-	// Host header injection and DNS rebinding. Default empty: no check.
+	// Host header injection and DNS rebinding. The Host header is checked
+	// as received, also from a trusted proxy: behind one that rewrites Host
+	// (clientip.Options.PublicOrigin), list the host it sends, not the
+	// public one, or every request gets 400 (see "Allowed hosts" in the
+	// package documentation). Default empty: no check.
 	AllowedHosts []string
 
 	// OnReject writes the response for a request whose host is not
