@@ -1646,3 +1646,31 @@ func TestTheZeroMiddlewareHasNoToken(t *testing.T) {
 		t.Errorf("Token of the zero Middleware = %q, %v; want none", got, ok)
 	}
 }
+
+// The access log around the middleware (errorsafe reads an identity.Recorder)
+// names the user a request signs in: the record of a successful login is the
+// one an audit looks for.
+func TestLoginRecordsTheIdentityForTheRequest(t *testing.T) {
+	m := session.MustNew(session.Options{})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := session.FromRequest(r).Login(identity.New(identity.Options{Subject: "alice"})); err != nil {
+			t.Error(err)
+		}
+	}))
+	ctx, rec := identity.WithRecorder(context.Background())
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/login", nil).WithContext(ctx))
+	id, ok := rec.Identity()
+	if !ok || id.Subject() != "alice" || id.Method() != identity.MethodSession {
+		t.Errorf("recorded %v %q %q, want alice by session", ok, id.Subject(), id.Method())
+	}
+
+	// A Login refused records nothing.
+	h = m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = session.FromRequest(r).Login(identity.Identity{})
+	}))
+	ctx, rec = identity.WithRecorder(context.Background())
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/login", nil).WithContext(ctx))
+	if _, ok := rec.Identity(); ok {
+		t.Error("a refused Login was recorded")
+	}
+}

@@ -716,8 +716,11 @@ func (m *Middleware) removeForRenew(ctx context.Context, token string, del Recor
 // Login renews the session (see [Session.Renew]) and stores id in it, in
 // one step. Unlike Renew, it restarts the absolute timeout: the user has
 // just authenticated. From the next request on, the middleware puts id in the
-// request context ([identity.FromRequest]); an identity without a
-// [identity.Identity.Method] gets [identity.MethodSession]. Identity claims
+// request context ([identity.FromRequest]); in this request's it is
+// only recorded, in the [identity.Recorder] values of middlewares further
+// out, so that errorsafe's access record of the login names the user. An
+// identity without a [identity.Identity.Method] gets
+// [identity.MethodSession]. Identity claims
 // are stored as JSON and read back as JSON values (numbers as float64).
 // It returns [ErrNoSubject] for an identity without a subject.
 //
@@ -768,6 +771,10 @@ func (s *Session) Login(id identity.Identity) error {
 	// A new authentication: the absolute timeout restarts, and
 	// ValidateLogin's loggedIn is now, not when the response starts.
 	s.data.created = s.m.now().UnixNano()
+	// The request's context keeps the identity it had, but the
+	// identity.Recorder of an access log further out (errorsafe's) gets
+	// the one signed in, so that the record of the login names its user.
+	identity.NewContext(s.ctx, id)
 	return nil
 }
 
