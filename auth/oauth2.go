@@ -18,6 +18,7 @@ import (
 
 	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/internal/detach"
 	"github.com/httpguard/httpguard/internal/formsize"
 	"github.com/httpguard/httpguard/internal/httptoken"
@@ -444,9 +445,16 @@ type tokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
+
+	// id is the principal the tokens are issued to, recorded for the
+	// access log (identity.Recorder) once the response is certain.
+	id identity.Identity
 }
 
-// ServeHTTP answers a token request.
+// ServeHTTP answers a token request. A response that issues tokens
+// records their subject in the [identity.Recorder] values of the request
+// (errorsafe's access log names it), without changing the request's
+// context: the client is not authenticated for what follows.
 func (e *TokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e == nil || e.issuer == nil {
 		writeOAuthError(w, r, oerr(http.StatusInternalServerError, "server_error", "The token endpoint is not configured.", errIssuerNotConfigured))
@@ -457,6 +465,9 @@ func (e *TokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, err)
 		return
 	}
+	// The request's context is not changed: this only lets an access log
+	// further out (errorsafe's) name the subject tokens were issued to.
+	identity.NewContext(r.Context(), resp.id)
 	body, _ := json.Marshal(resp) // strings and an integer: cannot fail
 	h := w.Header()
 	h.Set("Content-Type", "application/json;charset=UTF-8")
@@ -1131,6 +1142,7 @@ func (e *TokenEndpoint) issue(ctx context.Context, g Grant) (*tokenResponse, *oa
 		TokenType:   "Bearer",
 		ExpiresIn:   int64(e.issuer.ttl / time.Second),
 		Scope:       strings.Join(g.Scopes, " "),
+		id:          identity.New(identity.Options{Subject: g.Subject, Roles: g.Roles, Scopes: g.Scopes}),
 	}, nil
 }
 

@@ -1198,3 +1198,41 @@ func TestTokenEndpointRefreshNarrowsToCurrentScopes(t *testing.T) {
 		}
 	})
 }
+
+// The access log around the endpoint (errorsafe reads an
+// identity.Recorder) names the subject a grant issued tokens to, as it
+// names the subject of any authenticated request; a refused grant names
+// none.
+func TestTokenEndpointRecordsTheSubjectIssuedTo(t *testing.T) {
+	f := newOAuth(t, nil)
+	grant := func(form url.Values, mod func(*http.Request)) (tokenResult, identity.Identity, bool) {
+		t.Helper()
+		var rec *identity.Recorder
+		res := f.post(t, form, func(r *http.Request) {
+			var ctx context.Context
+			ctx, rec = identity.WithRecorder(r.Context())
+			*r = *r.WithContext(ctx)
+			if mod != nil {
+				mod(r)
+			}
+		})
+		id, ok := rec.Identity()
+		return res, id, ok
+	}
+	res, id, ok := grant(form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), nil)
+	if res.status != 200 || !ok || id.Subject() != "alice" {
+		t.Errorf("password grant: %d, recorded %v %q", res.status, ok, id.Subject())
+	}
+	res, id, ok = grant(form("grant_type", "refresh_token", "refresh_token", res.str("refresh_token"), "client_id", "web"), nil)
+	if res.status != 200 || !ok || id.Subject() != "alice" {
+		t.Errorf("refresh grant: %d, recorded %v %q", res.status, ok, id.Subject())
+	}
+	res, id, ok = grant(form("grant_type", "client_credentials"), basicAuth("batch", "batch secret/+="))
+	if res.status != 200 || !ok || id.Subject() != auth.ClientSubjectPrefix+"batch" {
+		t.Errorf("client credentials: %d, recorded %v %q", res.status, ok, id.Subject())
+	}
+	res, _, ok = grant(form("grant_type", "password", "username", "alice", "password", "wrong", "client_id", "web"), nil)
+	if res.status != 400 || ok {
+		t.Errorf("refused grant: %d, recorded %v", res.status, ok)
+	}
+}
