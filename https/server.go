@@ -63,7 +63,9 @@ type ServerOptions struct {
 	// [DefaultMaxHeaderBytes]; at most 1 MiB.
 	MaxHeaderBytes int
 	// ErrorLog receives connection errors (TLS handshake failures, timeouts).
-	// Default: the log package's standard logger.
+	// Default: the log package's standard logger, in plain text whatever
+	// errorsafe's logger is; log/slog.NewLogLogger(h, slog.LevelWarn) sends
+	// them to the slog handler h with the rest.
 	ErrorLog *log.Logger
 }
 
