@@ -99,7 +99,9 @@ type Options struct {
 	// ExposedHeaders lists the response header names scripts of allowed
 	// origins may read besides the CORS-safelisted ones. "*", alone,
 	// exposes all of them and is an error with AllowCredentials. Default:
-	// none.
+	// none: a script then cannot read the Retry-After of a 429 or 503
+	// (ratelimit, auth), the RateLimit fields or X-Request-ID (errorsafe;
+	// problem bodies carry it as "request_id"); list those it needs.
 	ExposedHeaders []string
 
 	// AllowCredentials lets allowed origins send and read requests with
