@@ -9,6 +9,7 @@ import (
 
 	"github.com/httpguard/httpguard/internal/problem"
 	"github.com/httpguard/httpguard/internal/storefail"
+	"github.com/httpguard/httpguard/internal/toomany"
 )
 
 // Error is an error with a public face: Status and Public are what the
@@ -88,6 +89,9 @@ func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 //     and for an error with a method Unavailable() bool that reports true:
 //     a store that could not answer, such as ratelimit.ErrStore,
 //     session.ErrStore and auth.ErrUnavailable;
+//   - 429 for an error with a method TooManyRequests() bool that reports
+//     true: a limit that refused, such as ratelimit.ErrLimited, ErrLocked
+//     and ErrUserLocked (set Retry-After on w first);
 //   - otherwise 500 with no detail.
 //
 // The body is the problem JSON of that status with the public message as
@@ -171,6 +175,8 @@ func (c *config) statusOf(err error) (int, string) {
 		return http.StatusServiceUnavailable, ""
 	case storefail.Is(err):
 		return http.StatusServiceUnavailable, ""
+	case toomany.Is(err):
+		return http.StatusTooManyRequests, ""
 	}
 	return http.StatusInternalServerError, ""
 }

@@ -25,6 +25,13 @@ var (
 
 const privateCause = "pq: password authentication failed for user admin at 10.0.0.7"
 
+// limitRefusal is the error of a limiter of another module: its method
+// TooManyRequests is the whole contract.
+type limitRefusal bool
+
+func (limitRefusal) Error() string           { return "store: too many failed attempts" }
+func (l limitRefusal) TooManyRequests() bool { return bool(l) }
+
 func TestHandlerFuncErrors(t *testing.T) {
 	opts := errorsafe.Options{Errors: []errorsafe.ErrorMapping{
 		{Err: errNoInvoice, Status: http.StatusNotFound, Public: "No such invoice."},
@@ -50,6 +57,8 @@ func TestHandlerFuncErrors(t *testing.T) {
 		{"a deadline is a 503", fmt.Errorf("query %s: %w", privateCause, context.DeadlineExceeded), 503, "", "ERROR"},
 		{"a handler timeout is a 503", fmt.Errorf("render %s: %w", privateCause, http.ErrHandlerTimeout), 503, "", "ERROR"},
 		{"an Error with a redirect status is a 500", &errorsafe.Error{Status: http.StatusFound, Err: errors.New(privateCause)}, 500, "", "ERROR"},
+		{"a limit's refusal is a 429", fmt.Errorf("login: %w", limitRefusal(true)), 429, "", "DEBUG"},
+		{"a mark that reports false is a 500", limitRefusal(false), 500, "", "ERROR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

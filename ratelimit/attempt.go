@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/httpguard/httpguard/internal/casefold"
+	"github.com/httpguard/httpguard/internal/toomany"
 )
 
 // Errors returned by [AttemptLimiter.Check] and [AttemptLimiter.Reserve].
@@ -20,12 +21,12 @@ var (
 	// ErrLocked means too many failed attempts were made for this user
 	// name from this network: every attempt for the pair, right password
 	// included, is refused until the lockout ends.
-	ErrLocked = errors.New("ratelimit: too many failed attempts from this address")
+	ErrLocked = error(toomany.Error("ratelimit: too many failed attempts from this address"))
 	// ErrUserLocked means too many failed attempts were made for this user
 	// name from every network together. Attempts from networks where the
 	// user recently logged in are still admitted (see
 	// [AttemptOptions.DisableKnownNetworks]).
-	ErrUserLocked = errors.New("ratelimit: too many failed attempts for this user")
+	ErrUserLocked = error(toomany.Error("ratelimit: too many failed attempts for this user"))
 )
 
 // Defaults of [AttemptOptions].
@@ -393,10 +394,9 @@ func (a *AttemptLimiter) Check(ctx context.Context, username string, ip netip.Ad
 //
 // A handler of its own (a login form) answers a refusal 429 with
 // Retry-After, the wait rounded up to whole seconds, as auth's Basic and
-// token endpoint do; an ErrStore 503. errorsafe knows ErrStore but not
-// ErrLocked or ErrUserLocked: an errorsafe.HandlerFunc that returns the
-// refusal as it is answers 500 and logs a server error. Set Retry-After
-// and return an errorsafe.Error with Status 429 and the refusal as Err.
+// token endpoint do; an ErrStore 503. In an errorsafe.HandlerFunc, set
+// Retry-After and return the error: errorsafe answers ErrLocked and
+// ErrUserLocked (as ErrLimited) with 429, and ErrStore with 503.
 //
 // Reserve looks at up to three keys: whether the network is known (a
 // read), the user name (a read: a locked one is refused before anything

@@ -965,3 +965,31 @@ func TestAttemptLimiterKeysThePairByNetwork(t *testing.T) {
 		})
 	}
 }
+
+// A refusal carries the mark TooManyRequests() bool that errorsafe (which
+// this package does not import) answers with 429: returned from an
+// errorsafe.HandlerFunc, a lockout was a 500 and a server error in the
+// log (found in review). A store failure does not carry it.
+func TestRefusalsAreMarkedTooManyRequests(t *testing.T) {
+	marked := func(err error) bool {
+		var m interface{ TooManyRequests() bool }
+		return errors.As(err, &m) && m.TooManyRequests()
+	}
+	a, _ := newAttempts(t, ratelimit.AttemptOptions{MaxFailures: 1})
+	ip := netip.MustParseAddr("192.0.2.1")
+	if _, err := a.Reserve(t.Context(), "alice", ip); err != nil {
+		t.Fatal(err)
+	}
+	_, locked := a.Reserve(t.Context(), "alice", ip)
+	if !errors.Is(locked, ratelimit.ErrLocked) {
+		t.Fatalf("second reservation: %v, want ErrLocked", locked)
+	}
+	for _, err := range []error{ratelimit.ErrLimited, ratelimit.ErrLocked, ratelimit.ErrUserLocked, locked, fmt.Errorf("login: %w", locked)} {
+		if !marked(err) {
+			t.Errorf("%v does not report TooManyRequests", err)
+		}
+	}
+	if marked(ratelimit.ErrStore) {
+		t.Error("ErrStore reports TooManyRequests")
+	}
+}

@@ -10,13 +10,14 @@ import (
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/internal/problem"
+	"github.com/httpguard/httpguard/internal/toomany"
 )
 
 // Errors. The error a [Middleware] passes to [Options.OnReject] wraps
 // ErrLimited or [ErrStore]; the errors from [New] wrap ErrOption.
 var (
 	// ErrLimited means a limit refused the request: 429 Too Many Requests.
-	ErrLimited = errors.New("ratelimit: rate limit exceeded")
+	ErrLimited = error(toomany.Error("ratelimit: rate limit exceeded"))
 	// ErrNotConfigured means a Middleware, [ConcurrencyLimiter],
 	// [AttemptLimiter] or [KeyLimiter] was not built by its constructor:
 	// it refuses every request or call rather than letting it through,
