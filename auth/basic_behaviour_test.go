@@ -508,6 +508,37 @@ func TestCheckPasswordWithAnEndedContext(t *testing.T) {
 	}
 }
 
+// Found in review: Basic and the token endpoint refuse a user name that
+// is not UTF-8 or has a control character or U+FFFD, but CheckPassword,
+// the third way in (a session login form), passed any name to the user
+// store. With a store that ends names at a NUL, "alice\x00" + n was alice
+// for every n, and a caller reserving attempts under the name as typed
+// gave each spelling a failure budget of its own: unlimited guesses.
+func TestCheckPasswordRefusesUserNamesBasicCannotCarry(t *testing.T) {
+	users := &cStringUsers{UserStore: auth.NewMemoryUsers()}
+	if err := users.UserStore.(*auth.MemoryUsers).AddPassword("alice", "wonderland", identity.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i, name := range []string{"alice\x00", "alice\x001", "\x00alice", "ali\x1bce", "alice\x7f", "alice\u0085", "alice\xff", "\xc3alice", "alice\ufffd"} {
+		users.mu.Lock()
+		users.lookup = nil
+		users.mu.Unlock()
+		opts, err := auth.CheckPassword(ctx, users, name, "wonderland")
+		if !errors.Is(err, auth.ErrInvalidCredentials) || opts.Subject != "" {
+			t.Errorf("%d: name %q: %+v, %v; want ErrInvalidCredentials", i, name, opts, err)
+		}
+		users.mu.Lock()
+		if len(users.lookup) != 0 {
+			t.Errorf("%d: name %q reached the user store as %q", i, name, users.lookup)
+		}
+		users.mu.Unlock()
+	}
+	if opts, err := auth.CheckPassword(ctx, users, "alice", "wonderland"); err != nil || opts.Subject != "alice" {
+		t.Errorf("alice: %+v, %v", opts, err)
+	}
+}
+
 func TestMemoryUsers(t *testing.T) {
 	h, _ := fastHasher.Hash("pw")
 	var users auth.MemoryUsers // the zero value is usable

@@ -57,6 +57,7 @@ var (
 	errUnknownUser   = fmt.Errorf("%w: unknown user", ErrInvalidCredentials)
 	errWrongPassword = fmt.Errorf("%w: wrong password", ErrInvalidCredentials)
 	errEmptyPassword = fmt.Errorf("%w: empty password", ErrInvalidCredentials)
+	errUserName      = fmt.Errorf("%w: user name not UTF-8 or contains control characters or U+FFFD", ErrInvalidCredentials)
 )
 
 // passwordChecker verifies passwords against a UserStore with the same
@@ -297,7 +298,9 @@ var defaultChecker = sync.OnceValues(func() (*passwordChecker, error) {
 // not reveal which user names exist. Both return an error wrapping
 // [ErrInvalidCredentials]; so does an empty password, refused without a
 // verification (after the lookup, so that a store failure is still reported
-// as one), and a stored hash that [password.Verify] refuses (the error then
+// as one), a name that is not UTF-8 or has a control character or U+FFFD,
+// refused before the lookup as Basic and the token endpoint refuse it (see
+// [UserStore]), and a stored hash that [password.Verify] refuses (the error then
 // also wraps the password package's reason, for the log). A store failure
 // returns an error wrapping [ErrUnavailable] and the store's error; so does a
 // ctx that ends while the verification waits for its turn to hash (see
@@ -316,6 +319,13 @@ var defaultChecker = sync.OnceValues(func() (*passwordChecker, error) {
 func CheckPassword(ctx context.Context, users UserStore, name, password string) (identity.Options, error) {
 	if users == nil {
 		return identity.Options{}, fmt.Errorf("%w: nil UserStore", ErrUnavailable)
+	}
+	// Found in review: any name reached the store, where Basic and the
+	// token endpoint refuse these; a store that ends names at a NUL found
+	// "alice\x00" + anything as alice, each spelling with a failure budget
+	// of its own at a caller's limiter, and the Subject was the spelling.
+	if !cleanName(name) {
+		return identity.Options{}, errUserName
 	}
 	c, err := defaultChecker()
 	if err != nil {
