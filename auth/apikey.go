@@ -32,6 +32,14 @@ type StoredAPIKey struct {
 	// Identity describes the key's principal: its owner as Subject, and
 	// the Scopes (and Roles) it grants. Method is set by the middleware;
 	// Subject defaults to the key's ID.
+	//
+	// Scopes limit the key only where something checks them: a
+	// [ScopeCheck] ([RequireScopes]) on the route, or rbac with
+	// identity.MethodAPIKey in its Options.ScopedMethods (whose usual
+	// value, MethodBearer alone, leaves API keys out). Elsewhere rbac
+	// reads the Roles alone, so a key given its owner's Roles and fewer
+	// Scopes ("orders:read") may do whatever those roles allow; give a
+	// narrowed key only the roles it needs, or add MethodAPIKey there.
 	Identity identity.Options
 	// Expires, when not zero, is the instant from which the key is
 	// refused.
