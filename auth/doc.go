@@ -230,8 +230,11 @@
 // bcrypt and argon2id hashes shows the difference until OnRehash has
 // upgraded them. The same holds for argon2id hashes made with parameters
 // other than the hasher's current ones (the dummy uses the current ones):
-// after changing the parameters, let OnRehash converge before relying on
-// equal timing.
+// after raising the parameters, let OnRehash converge before relying on
+// equal timing. After lowering them it never converges: a hash at least
+// as strong as the new parameters in each of them is kept (an upgrade
+// never lowers a hash), so its user answers slower than an unknown name
+// until the password changes.
 //
 // A [UserStore] that matches names loosely (many SQL collations ignore
 // case and trailing spaces) should return the canonical name as the
