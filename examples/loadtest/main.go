@@ -40,6 +40,9 @@
 //
 // The run stops after -duration or -requests, whichever comes first; with
 // -login-first the logins before the clock take up to another -duration.
+// A request still unanswered when the run stops is in no figure, as its
+// latency is unknown, but the report counts those on a line of their own:
+// a server that answers slowly or not at all shows up there.
 // Only loopback targets are accepted (127.0.0.0/8, ::1, localhost): the
 // URL is checked before anything is sent and every connection is checked
 // again when it is dialled, no proxy is used and no redirect followed. It

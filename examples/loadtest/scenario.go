@@ -113,6 +113,12 @@ type Counts struct {
 	LockedOut     int64 // answered 429: a lockout, or a rate limit on the password route
 	WrongPassword int64 // answered 400 or 401
 	AttackOther   int64 // anything else
+
+	// Unanswered are the requests sent in the window that had no
+	// answer when the run ended at its duration (or was interrupted).
+	// They are in no other figure, as their latency is unknown: a
+	// server that answers slowly or not at all shows up here.
+	Unanswered int64
 }
 
 // Result is the outcome of a run.
@@ -129,7 +135,10 @@ type Result struct {
 	// Config.LoginFirst (nil otherwise), which took LoginElapsed.
 	Logins       *Stats
 	LoginElapsed time.Duration
-	Notes        []string // warnings worth reading with the figures
+	// LoginsUnanswered are the logins before the window that had no
+	// answer when its bound of Config.Duration ended.
+	LoginsUnanswered int64
+	Notes            []string // warnings worth reading with the figures
 }
 
 // live holds the counters shared by the workers, read by the progress
@@ -143,6 +152,7 @@ type live struct {
 		r401, r403, r429                          atomic.Int64
 		probes, probesDenied, probesAllowed       atomic.Int64
 		attempts, through, lockedOut, wrong, othr atomic.Int64
+		unanswered                                atomic.Int64
 	}
 }
 
@@ -153,6 +163,7 @@ func (l *live) counts() Counts {
 		Probes: l.c.probes.Load(), ProbesDenied: l.c.probesDenied.Load(), ProbesAllowed: l.c.probesAllowed.Load(),
 		Attempts: l.c.attempts.Load(), Through: l.c.through.Load(), LockedOut: l.c.lockedOut.Load(),
 		WrongPassword: l.c.wrong.Load(), AttackOther: l.c.othr.Load(),
+		Unanswered: l.c.unanswered.Load(),
 	}
 }
 
@@ -310,6 +321,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		wg.Wait()
 		lcancel()
 		res.Logins, res.LoginElapsed = NewStats(), time.Since(start)
+		res.LoginsUnanswered = l0.c.unanswered.Load()
 		for _, u := range users {
 			res.Logins.Merge(u.stats)
 			u.stats, u.l = NewStats(), l
@@ -641,6 +653,7 @@ func (u *user) login(ctx context.Context) bool {
 	status, _, body, d, ok := u.c.do(ctx, http.MethodPost, "/token", "application/x-www-form-urlencoded",
 		passwordGrant(u.cfg.ClientID, u.name, u.cfg.Password), "", true)
 	if !ok {
+		u.l.c.unanswered.Add(1)
 		return false
 	}
 	u.stats.Add(routeToken, status, d)
@@ -721,6 +734,7 @@ func (u *user) call(ctx context.Context) bool {
 	}
 	status, answered, _, d, ok := u.c.do(ctx, method, path, ct, body, u.token, false)
 	if !ok {
+		u.l.c.unanswered.Add(1)
 		return false
 	}
 	u.stats.Add(route, status, d)
@@ -772,6 +786,7 @@ func (a *attacker) run(ctx context.Context) {
 		status, answered, _, d, ok := a.c.do(ctx, http.MethodPost, "/token", "application/x-www-form-urlencoded",
 			passwordGrant(a.cfg.ClientID, a.cfg.AttackUser, guess), "", false)
 		if !ok {
+			a.l.c.unanswered.Add(1)
 			return
 		}
 		a.stats.Add(routeTokenAttack, status, d)
@@ -841,9 +856,16 @@ func (r *Result) WriteReport(w io.Writer) {
 			fmt.Fprintf(w, "before the window: %d logins in %.2fs (p50 %s, max %s; %s), not counted above\n",
 				s.Count, r.LoginElapsed.Seconds(), fmtDur(s.P50), fmtDur(s.Max), fmtStatuses(s.Statuses))
 		}
+		if r.LoginsUnanswered > 0 {
+			fmt.Fprintf(w, "before the window: %d logins unanswered when its bound of %v ended, in no figure\n",
+				r.LoginsUnanswered, cfg.Duration)
+		}
 	}
 	fmt.Fprintf(w, "legitimate requests: %d, refused %d (401: %d, 403: %d, 429: %d), errors %d\n",
 		c.Legit, c.LegitRefused, c.Refused401, c.Refused403, c.Refused429, c.LegitErrors)
+	if c.Unanswered > 0 {
+		fmt.Fprintf(w, "%d requests unanswered when the run ended, cut short and in no figure above (their latency is unknown)\n", c.Unanswered)
+	}
 	if c.Refused429 > 0 && cfg.UserRate == 0 {
 		fmt.Fprintln(w, "note: the 429s are the server's rate limits refusing an unpaced load (secureapi admits 20 requests/s per address and per user by default); -user-rate paces each user")
 	}

@@ -483,3 +483,50 @@ func cutAfterStatus(w http.ResponseWriter, start string) {
 		conn.Close()
 	}
 }
+
+// A server that never answers is reported as such: the requests still
+// waiting when the run ends are not counted in the figures (their latency
+// is unknown), but the report says how many there were, in the window and
+// among the logins before it, rather than showing an empty run.
+func TestRunReportsRequestsCutShortAtTheEnd(t *testing.T) {
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(hang); srv.Close() })
+	for _, loginFirst := range []bool{false, true} {
+		cfg := testConfig(t, srv.URL)
+		cfg.Workers, cfg.Attackers, cfg.Duration, cfg.LoginFirst = 2, 1, 300*time.Millisecond, loginFirst
+		begin := time.Now()
+		res, err := Run(context.Background(), cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(begin); took > 3*cfg.Duration+time.Second {
+			t.Errorf("login first %v: the run took %v", loginFirst, took)
+		}
+		if n := res.Stats.Total(); n != 0 {
+			t.Errorf("login first %v: %d requests recorded", loginFirst, n)
+		}
+		var report bytes.Buffer
+		res.WriteReport(&report)
+		want := []string{"3 requests unanswered when the run ended"}
+		if loginFirst {
+			want = append(want, "before the window: 2 logins unanswered")
+			if res.LoginsUnanswered != 2 {
+				t.Errorf("LoginsUnanswered = %d, want 2", res.LoginsUnanswered)
+			}
+		}
+		if c := res.Counts; c.Unanswered != 3 {
+			t.Errorf("login first %v: counts %+v, want 3 unanswered", loginFirst, c)
+		}
+		for _, w := range want {
+			if !strings.Contains(report.String(), w) {
+				t.Errorf("login first %v: report lacks %q:\n%s", loginFirst, w, report.String())
+			}
+		}
+	}
+}
