@@ -220,8 +220,11 @@ func (cfg *Config) Validate() error {
 	case cfg.Attackers > 0 && cfg.AttackRealEvery > 0 && cfg.AttackRealEvery <= lockoutFailures:
 		errs = append(errs, fmt.Errorf("loadtest: -attack-real-every must be 0 or above %d: an earlier real guess comes before secureapi's lockout (after %d wrong passwords), which rightly lets it through, and would be reported as GOT THROUGH", lockoutFailures, lockoutFailures))
 	}
-	if cfg.UserRate < 0 || cfg.UserRate > 1e6 {
-		errs = append(errs, errors.New("loadtest: -user-rate must be in [0, 1e6]"))
+	// NaN fails every comparison, and below one request per maxDuration
+	// the interval overflows a Duration into a negative wait: both must
+	// be refused here, or the users run unpaced.
+	if cfg.UserRate != 0 && !(cfg.UserRate >= 1/maxDuration.Seconds() && cfg.UserRate <= 1e6) {
+		errs = append(errs, fmt.Errorf("loadtest: -user-rate must be 0 (unpaced) or from one request per %v to 1e6 requests a second", maxDuration))
 	}
 	if cfg.ClientID == "" {
 		errs = append(errs, errors.New("loadtest: -client-id is empty"))

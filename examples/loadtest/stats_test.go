@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"math/rand/v2"
 	"net/url"
 	"slices"
@@ -210,6 +211,12 @@ func TestConfigValidate(t *testing.T) {
 		// every server lets it through, a right one included.
 		{"a real guess before the lockout", func(c *Config) { c.AttackRealEvery = 10 }, "-attack-real-every"},
 		{"a public target", func(c *Config) { c.Target.Host = "203.0.113.9" }, "loopback"},
+		// NaN passed both comparisons, and a rate so low that its
+		// interval overflows a Duration paced nobody: both ran unpaced,
+		// while the report took the run for a paced one.
+		{"a user rate that is not a number", func(c *Config) { c.UserRate = math.NaN() }, "-user-rate"},
+		{"a user rate whose interval overflows", func(c *Config) { c.UserRate = 1e-12 }, "-user-rate"},
+		{"a user rate below one request per run", func(c *Config) { c.UserRate = 1e-4 }, "-user-rate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
