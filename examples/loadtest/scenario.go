@@ -107,6 +107,7 @@ type Counts struct {
 	Probes        int64 // non-admin deletes, which must be refused
 	ProbesDenied  int64 // answered 403 (or 401)
 	ProbesAllowed int64 // answered 2xx or 404 (past the access check): an access-control failure
+	ProbesOther   int64 // neither: another status (5xx, 429, …) or no response
 
 	Attempts      int64 // attacker guesses
 	Through       int64 // answered 200: a token for the attacker
@@ -151,6 +152,7 @@ type live struct {
 		legit, legitRefused, legitErrors          atomic.Int64
 		r401, r403, r429                          atomic.Int64
 		probes, probesDenied, probesAllowed       atomic.Int64
+		probesOther                               atomic.Int64
 		attempts, through, lockedOut, wrong, othr atomic.Int64
 		unanswered                                atomic.Int64
 	}
@@ -161,7 +163,8 @@ func (l *live) counts() Counts {
 		Legit: l.c.legit.Load(), LegitRefused: l.c.legitRefused.Load(), LegitErrors: l.c.legitErrors.Load(),
 		Refused401: l.c.r401.Load(), Refused403: l.c.r403.Load(), Refused429: l.c.r429.Load(),
 		Probes: l.c.probes.Load(), ProbesDenied: l.c.probesDenied.Load(), ProbesAllowed: l.c.probesAllowed.Load(),
-		Attempts: l.c.attempts.Load(), Through: l.c.through.Load(), LockedOut: l.c.lockedOut.Load(),
+		ProbesOther: l.c.probesOther.Load(),
+		Attempts:    l.c.attempts.Load(), Through: l.c.through.Load(), LockedOut: l.c.lockedOut.Load(),
 		WrongPassword: l.c.wrong.Load(), AttackOther: l.c.othr.Load(),
 		Unanswered: l.c.unanswered.Load(),
 	}
@@ -750,6 +753,8 @@ func (u *user) call(ctx context.Context) bool {
 			u.l.c.probesDenied.Add(1)
 		case answered >= 200 && answered < 300, answered == http.StatusNotFound:
 			u.l.c.probesAllowed.Add(1)
+		default:
+			u.l.c.probesOther.Add(1)
 		}
 		return true
 	}
@@ -873,7 +878,7 @@ func (r *Result) WriteReport(w io.Writer) {
 		fmt.Fprintln(w, "note: the 429s are the server's rate limits refusing an unpaced load (secureapi admits 20 requests/s per address and per user by default); -user-rate paces each user")
 	}
 	if c.Probes > 0 {
-		fmt.Fprintf(w, "access probes (non-admin DELETE): %d, denied %d, ALLOWED %d\n", c.Probes, c.ProbesDenied, c.ProbesAllowed)
+		fmt.Fprintf(w, "access probes (non-admin DELETE): %d, denied %d, ALLOWED %d, other %d\n", c.Probes, c.ProbesDenied, c.ProbesAllowed, c.ProbesOther)
 	}
 	if cfg.Attackers > 0 {
 		fmt.Fprintf(w, "attacker on %q: %d attempts, GOT THROUGH %d, refused %d (429: lockout or rate limit), wrong password %d, other %d\n",

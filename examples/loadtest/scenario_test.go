@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -528,5 +529,34 @@ func TestRunReportsRequestsCutShortAtTheEnd(t *testing.T) {
 				t.Errorf("login first %v: report lacks %q:\n%s", loginFirst, w, report.String())
 			}
 		}
+	}
+}
+
+// An access probe that is neither denied nor allowed (a 500, a 429, no
+// answer) is counted and shown apart: the probe line must add up.
+func TestReportShowsProbesNeitherDeniedNorAllowed(t *testing.T) {
+	app := newBareMux(map[string]string{"alice": roleAdmin, "bob": roleUser, "carol": roleGuest}, testPassword)
+	target := newTestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		app.ServeHTTP(w, r)
+	}))
+	cfg := testConfig(t, target)
+	cfg.Workers, cfg.Mix, cfg.Attackers, cfg.MaxRequests = 2, map[string]int{roleUser: 1}, 0, 600
+	res, err := Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Counts
+	if c.Probes == 0 || c.ProbesOther != c.Probes || c.ProbesDenied != 0 || c.ProbesAllowed != 0 {
+		t.Errorf("counts %+v, want every probe other", c)
+	}
+	var report bytes.Buffer
+	res.WriteReport(&report)
+	want := "denied 0, ALLOWED 0, other " + strconv.FormatInt(c.Probes, 10)
+	if !strings.Contains(report.String(), want) {
+		t.Errorf("report lacks %q:\n%s", want, report.String())
 	}
 }
