@@ -32,6 +32,16 @@
 // with more users than that on one account, raise it, or the logins over
 // the budget are refused with 429 until it refills.
 //
+// A latency runs from when a request is sent to the end of its response
+// body. Unpaced, a user sends its next request only when the last is
+// answered (a closed loop): the latencies are the server's service times,
+// and a stall shows in the throughput and in the stalled requests alone,
+// not in the requests that the users would have sent meanwhile and did
+// not. With -user-rate a request that is sent late, because the answer
+// before it took longer than the interval, counts from when it was due,
+// so the wait the server caused is in its latency; the user then goes on
+// from there rather than sending the requests it missed.
+//
 // On Linux every user and attacker connects from its own loopback address
 // (127.1.0.x and 127.2.0.x), as separate clients would, so the server's
 // per-address rate limits and lockouts apply to each: the attacker's

@@ -551,7 +551,8 @@ type user struct {
 	expires time.Time
 	backoff time.Duration
 	n       int
-	next    time.Time // when the next paced request is due
+	next    time.Time     // when the next paced request is due
+	late    time.Duration // how late the paced request about to be sent is
 }
 
 // actions are weighted per role: guests read items and comment, users
@@ -610,9 +611,13 @@ func (u *user) run(ctx context.Context) {
 }
 
 // pace waits until the next request is due under cfg.UserRate; it
-// returns false when the run is over. A user that falls behind does not
-// burst to catch up.
+// returns false when the run is over. A user that falls behind, because
+// the last answer took longer than the interval, does not burst to catch
+// up: it sends one request at once, and u.late says how late that is, so
+// that its latency counts from when it was due (the wait the server
+// caused is not left out of the figures, as coordinated omission would).
 func (u *user) pace(ctx context.Context) bool {
+	u.late = 0
 	if u.cfg.UserRate <= 0 {
 		return true
 	}
@@ -621,7 +626,9 @@ func (u *user) pace(ctx context.Context) bool {
 		// Spread the users' first requests over one interval.
 		u.next = now.Add(time.Duration(u.rng.Float64() * float64(time.Second) / u.cfg.UserRate))
 	}
-	if wait := u.next.Sub(now); wait > 0 {
+	if wait := u.next.Sub(now); wait <= 0 {
+		u.late = -wait
+	} else {
 		t := time.NewTimer(wait)
 		defer t.Stop()
 		select {
@@ -662,7 +669,7 @@ func (u *user) login(ctx context.Context) bool {
 		u.l.c.unanswered.Add(1)
 		return false
 	}
-	u.stats.Add(routeToken, status, d)
+	u.stats.Add(routeToken, status, d+u.late)
 	u.l.answered()
 	u.l.c.legit.Add(1)
 	var tr tokenResponse
@@ -684,6 +691,12 @@ func (u *user) login(ctx context.Context) bool {
 	case <-ctx.Done():
 		return false
 	case <-t.C:
+		// The back-off is the generator's own wait, not the server's:
+		// the paced schedule starts again from now, so that the next
+		// request is not counted late by it.
+		if !u.next.IsZero() {
+			u.next = time.Now()
+		}
 		return true
 	}
 }
@@ -743,7 +756,7 @@ func (u *user) call(ctx context.Context) bool {
 		u.l.c.unanswered.Add(1)
 		return false
 	}
-	u.stats.Add(route, status, d)
+	u.stats.Add(route, status, d+u.late)
 	u.l.answered()
 
 	if a == actDeleteProbe {

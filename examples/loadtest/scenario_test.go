@@ -560,3 +560,38 @@ func TestReportShowsProbesNeitherDeniedNorAllowed(t *testing.T) {
 		t.Errorf("report lacks %q:\n%s", want, report.String())
 	}
 }
+
+// A paced user held up by a slow answer sends its next request late; that
+// request's latency runs from when it was due, not from when it was sent,
+// or the figures would leave out the wait the server caused (coordinated
+// omission).
+func TestRunPacedLatencyCountsFromWhenDue(t *testing.T) {
+	app := newBareMux(map[string]string{"alice": roleAdmin, "bob": roleUser, "carol": roleGuest}, testPassword)
+	var calls atomic.Int64
+	target := newTestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/token" && calls.Add(1) == 1 {
+			time.Sleep(500 * time.Millisecond)
+		}
+		app.ServeHTTP(w, r)
+	}))
+	cfg := testConfig(t, target)
+	cfg.Workers, cfg.Mix, cfg.Attackers = 1, map[string]int{roleGuest: 1}, 0
+	cfg.UserRate, cfg.LoginFirst, cfg.MaxRequests, cfg.Duration = 10, true, 6, 5*time.Second
+	res, err := Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slow []time.Duration
+	for _, rs := range res.Stats.routes {
+		for _, d := range rs.lat {
+			if d >= 350*time.Millisecond {
+				slow = append(slow, d)
+			}
+		}
+	}
+	// The stalled request, and the next, due 100 ms after it was sent
+	// and sent about 400 ms late.
+	if len(slow) != 2 {
+		t.Errorf("%d latencies of 350 ms or more (%v), want 2", len(slow), slow)
+	}
+}
