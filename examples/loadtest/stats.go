@@ -141,17 +141,17 @@ func rate(n int, elapsed time.Duration) float64 {
 	return float64(n) / elapsed.Seconds()
 }
 
-// fmtDur prints a latency with three significant digits in a unit that
-// suits it.
+// fmtDur prints a latency in the unit that suits it, with one decimal in
+// microseconds and two in milliseconds and seconds. The unit is chosen
+// after rounding, so that 999.96µs is 1.00ms and not 1000.0µs.
 func fmtDur(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return strconv.FormatFloat(float64(d)/float64(time.Microsecond), 'f', 1, 64) + "µs"
-	case d < time.Second:
-		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + "ms"
-	default:
-		return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
+	if us := math.Round(float64(d)/float64(time.Microsecond)*10) / 10; us < 1000 {
+		return strconv.FormatFloat(us, 'f', 1, 64) + "µs"
 	}
+	if ms := math.Round(float64(d)/float64(time.Millisecond)*100) / 100; ms < 1000 {
+		return strconv.FormatFloat(ms, 'f', 2, 64) + "ms"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
 }
 
 func fmtStatuses(sc []StatusCount) string {

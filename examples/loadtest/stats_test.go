@@ -128,6 +128,11 @@ func TestFmtDur(t *testing.T) {
 		412 * time.Microsecond:  "412.0µs",
 		1500 * time.Microsecond: "1.50ms",
 		2 * time.Second:         "2.00s",
+		// Just below a unit, rounded up into the next one.
+		999_960 * time.Nanosecond:  "1.00ms",
+		999_996 * time.Microsecond: "1.00s",
+		999_940 * time.Nanosecond:  "999.9µs",
+		999_994 * time.Microsecond: "999.99ms",
 	} {
 		if got := fmtDur(d); got != want {
 			t.Errorf("fmtDur(%v) = %q, want %q", d, got, want)
