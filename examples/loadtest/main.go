@@ -131,7 +131,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	attackUser := fs.String("attack-user", "alice", "the account the attackers guess")
 	attackReal := fs.Int("attack-real-every", 25, "every n-th guess is the real password (0: never; else above secureapi's 10 failures before a lockout)")
 	distinct := fs.Bool("distinct-sources", true, "give every user and attacker its own loopback source address")
-	timeout := fs.Duration("timeout", 10*time.Second, "timeout of one request")
+	timeout := fs.Duration("timeout", 10*time.Second, "timeout of one request (0: 10s)")
 	progress := fs.Duration("progress", time.Second, "interval of the progress line (0: none)")
 	seed := fs.Uint64("seed", 1, "seed of the users' random choices")
 	caCert := fs.String("cacert", "", "PEM file of the CA that signed an https target's certificate")

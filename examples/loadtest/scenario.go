@@ -171,7 +171,7 @@ func (l *live) counts() Counts {
 }
 
 // Validate checks cfg, reporting every problem, and sets Timeout to 10 s
-// when it is not positive.
+// when it is zero.
 func (cfg *Config) Validate() error {
 	var errs []error
 	if cfg.Target == nil {
@@ -232,7 +232,13 @@ func (cfg *Config) Validate() error {
 	if cfg.ClientID == "" {
 		errs = append(errs, errors.New("loadtest: -client-id is empty"))
 	}
-	if cfg.Timeout <= 0 {
+	if cfg.Timeout < 0 {
+		errs = append(errs, errors.New("loadtest: -timeout must not be negative (0: 10s)"))
+	}
+	if cfg.Progress < 0 {
+		errs = append(errs, errors.New("loadtest: -progress must not be negative (0: no progress line)"))
+	}
+	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
 	}
 	return errors.Join(errs...)

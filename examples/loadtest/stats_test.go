@@ -222,6 +222,10 @@ func TestConfigValidate(t *testing.T) {
 		{"a user rate that is not a number", func(c *Config) { c.UserRate = math.NaN() }, "-user-rate"},
 		{"a user rate whose interval overflows", func(c *Config) { c.UserRate = 1e-12 }, "-user-rate"},
 		{"a user rate below one request per run", func(c *Config) { c.UserRate = 1e-4 }, "-user-rate"},
+		// Both were taken silently: the timeout as 10 s, the interval as
+		// no progress line.
+		{"a negative timeout", func(c *Config) { c.Timeout = -time.Second }, "-timeout"},
+		{"a negative progress interval", func(c *Config) { c.Progress = -time.Second }, "-progress"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
