@@ -73,12 +73,18 @@ const bareTokenTTL = time.Hour
 // bareMaxTokens bounds the baseline's token table.
 const bareMaxTokens = 100_000
 
+// bareClientID is the only client_id the baseline's password grant takes,
+// as secureapi takes only its app.ClientID.
+const bareClientID = "secureapi-cli"
+
 // newBareMux serves the routes the generator drives on a bare
 // [http.ServeMux], with only the application work every implementation
 // needs: a password check by constant-time comparison (no hashing), an
 // opaque random token kept in a map, a role check for deletes, and the
-// JSON bodies. No headers, CORS, rate limits, sessions, JWT, logging,
-// recovery, sanitizing or lockout. It is the baseline that measures what
+// JSON bodies, each route answering with secureapi's statuses (its one
+// client_id, item ids in their canonical spelling). No headers, CORS,
+// rate limits, sessions, JWT, logging, recovery, sanitizing or lockout.
+// It is the baseline that measures what
 // the protections of secureapi cost (-serve-bare), and the server of the
 // end-to-end test.
 //
@@ -119,6 +125,11 @@ func (b *bare) token(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	if err := r.ParseForm(); err != nil || r.PostForm.Get("grant_type") != "password" {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
+		return
+	}
+	if r.PostForm.Get("client_id") != bareClientID {
+		w.Header().Set("WWW-Authenticate", `Basic realm="secureapi"`)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
 		return
 	}
 	role, known := b.accounts[r.PostForm.Get("username")]
@@ -170,8 +181,9 @@ func (b *bare) me(w http.ResponseWriter, r *http.Request, t bareToken) {
 }
 
 func (b *bare) item(w http.ResponseWriter, r *http.Request, t bareToken) {
-	id, err := strconv.Atoi(r.PathValue("id"))
-	if err != nil || id < 1 || id > 100 {
+	v := r.PathValue("id")
+	id, err := strconv.Atoi(v)
+	if err != nil || id < 1 || id > 100 || strconv.Itoa(id) != v { // no "+7" or "007", as secureapi
 		w.WriteHeader(http.StatusNotFound)
 		return
 	}

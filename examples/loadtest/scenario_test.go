@@ -76,7 +76,7 @@ func testConfig(t *testing.T, target string) Config {
 	return Config{
 		Target: u, Duration: 20 * time.Second, MaxRequests: 1500, Workers: 6,
 		Mix: map[string]int{roleAdmin: 1, roleUser: 1, roleGuest: 1}, Accounts: testAccounts,
-		Password: testPassword, ClientID: "test-cli",
+		Password: testPassword, ClientID: bareClientID,
 		Attackers: 1, AttackUser: "alice", AttackRealEvery: 25,
 		DistinctSources: true, Timeout: 5 * time.Second, Seed: 7,
 	}
