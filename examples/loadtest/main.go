@@ -19,8 +19,9 @@
 // delete, which must be refused (an "access probe"). A token is renewed
 // when it expires or is refused. The attacker guesses -attack-user's
 // password as fast as the server answers; every -attack-real-every-th
-// guess is the real password, so a lockout that lets the right password
-// through shows up as "GOT THROUGH".
+// guess, once ten of its guesses were answered as wrong, is the real
+// password, so a lockout that lets the right password through shows up
+// as "GOT THROUGH".
 //
 // By default each user sends its next request as soon as the last is
 // answered, which is a load test: secureapi's rate limits (20 requests/s
@@ -129,7 +130,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	userRate := fs.Float64("user-rate", 0, "requests per second of each user (0: as fast as the server answers)")
 	attackers := fs.Int("attackers", 1, "concurrent password guessers on /token")
 	attackUser := fs.String("attack-user", "alice", "the account the attackers guess")
-	attackReal := fs.Int("attack-real-every", 25, "every n-th guess is the real password (0: never; else above secureapi's 10 failures before a lockout)")
+	attackReal := fs.Int("attack-real-every", 25, "every n-th guess, once 10 were answered as wrong, is the real password (0: never; else above secureapi's 10 failures before a lockout)")
 	distinct := fs.Bool("distinct-sources", true, "give every user and attacker its own loopback source address")
 	timeout := fs.Duration("timeout", 10*time.Second, "timeout of one request (0: 10s)")
 	progress := fs.Duration("progress", time.Second, "interval of the progress line (0: none)")

@@ -71,7 +71,7 @@ type Config struct {
 
 	Attackers       int    // concurrent password guessers on /token
 	AttackUser      string // the account they guess
-	AttackRealEvery int    // every n-th guess is the real password (0: never; else above lockoutFailures)
+	AttackRealEvery int    // every n-th guess, once lockoutFailures were answered wrong, is the real password (0: never; else above lockoutFailures)
 
 	// DistinctSources gives every worker and attacker its own loopback
 	// source address (127.1.0.x for users, 127.2.0.x for attackers), as
@@ -793,7 +793,11 @@ func (u *user) call(ctx context.Context) bool {
 // attacker guesses the password of one account on the token endpoint as
 // fast as the server answers. Every AttackRealEvery-th guess is the real
 // password, as a guesser with a good word list would eventually try: a
-// lockout must refuse it too.
+// lockout must refuse it too. It is sent only once lockoutFailures of the
+// attacker's guesses were answered as wrong (400 or 401): a server that
+// refuses guesses with 429 from a budget before its lockout has counted
+// them rightly takes the real password after fewer, and that is no
+// lockout letting it through.
 type attacker struct {
 	cfg   *Config
 	l     *live
@@ -801,13 +805,14 @@ type attacker struct {
 	c     *client
 	stats *Stats
 	n     int
+	wrong int // guesses answered 400 or 401
 }
 
 func (a *attacker) run(ctx context.Context) {
 	for ctx.Err() == nil && a.l.take() {
 		a.n++
 		guess := "guess-" + strconv.Itoa(a.id) + "-" + strconv.Itoa(a.n)
-		if k := a.cfg.AttackRealEvery; k > 0 && a.n%k == 0 {
+		if k := a.cfg.AttackRealEvery; k > 0 && a.n%k == 0 && a.wrong >= lockoutFailures {
 			guess = a.cfg.Password
 		}
 		status, answered, _, d, ok := a.c.do(ctx, http.MethodPost, "/token", "application/x-www-form-urlencoded",
@@ -826,6 +831,7 @@ func (a *attacker) run(ctx context.Context) {
 			a.l.c.lockedOut.Add(1)
 		case status == http.StatusBadRequest, status == http.StatusUnauthorized:
 			a.l.c.wrong.Add(1)
+			a.wrong++
 		default:
 			a.l.c.othr.Add(1)
 		}

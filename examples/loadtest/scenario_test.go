@@ -595,3 +595,32 @@ func TestRunPacedLatencyCountsFromWhenDue(t *testing.T) {
 		t.Errorf("%d latencies of 350 ms or more (%v), want 2", len(slow), slow)
 	}
 }
+
+// A server that refuses most guesses with 429 from a budget before its
+// lockout has counted ten failures rightly takes the real password after
+// four wrong ones: the attacker sends the real password only once ten of
+// its guesses were answered as wrong, so that is not reported as a
+// lockout letting it through.
+func TestAttackerRealGuessComesAfterTheLockoutCount(t *testing.T) {
+	app := lockout(newBareMux(map[string]string{"alice": roleAdmin, "bob": roleUser, "carol": roleGuest}, testPassword))
+	var attempts atomic.Int64
+	target := newTestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The budget: one attempt in five reaches the lockout.
+		if r.URL.Path == "/token" && attempts.Add(1)%5 != 0 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		app.ServeHTTP(w, r)
+	}))
+	cfg := testConfig(t, target)
+	cfg.Workers, cfg.Attackers, cfg.MaxRequests = 0, 1, 200
+	res, err := Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Counts
+	if c.Through != 0 || c.WrongPassword != 10 || c.Attempts != cfg.MaxRequests {
+		t.Errorf("attacker: %d attempts, %d through, %d wrong; want none through and 10 wrong", c.Attempts, c.Through, c.WrongPassword)
+	}
+}
