@@ -114,6 +114,7 @@ type Counts struct {
 	LockedOut     int64 // answered 429: a lockout, or a rate limit on the password route
 	WrongPassword int64 // answered 400 or 401
 	AttackOther   int64 // anything else
+	RealAsWrong   int64 // of the wrong passwords, the real one: no lockout was tested
 
 	// Unanswered are the requests sent in the window that had no
 	// answer when the run ended at its duration (or was interrupted).
@@ -154,6 +155,7 @@ type live struct {
 		probes, probesDenied, probesAllowed       atomic.Int64
 		probesOther                               atomic.Int64
 		attempts, through, lockedOut, wrong, othr atomic.Int64
+		realAsWrong                               atomic.Int64
 		unanswered                                atomic.Int64
 	}
 }
@@ -166,7 +168,8 @@ func (l *live) counts() Counts {
 		ProbesOther: l.c.probesOther.Load(),
 		Attempts:    l.c.attempts.Load(), Through: l.c.through.Load(), LockedOut: l.c.lockedOut.Load(),
 		WrongPassword: l.c.wrong.Load(), AttackOther: l.c.othr.Load(),
-		Unanswered: l.c.unanswered.Load(),
+		RealAsWrong: l.c.realAsWrong.Load(),
+		Unanswered:  l.c.unanswered.Load(),
 	}
 }
 
@@ -812,8 +815,9 @@ func (a *attacker) run(ctx context.Context) {
 	for ctx.Err() == nil && a.l.take() {
 		a.n++
 		guess := "guess-" + strconv.Itoa(a.id) + "-" + strconv.Itoa(a.n)
+		isReal := false
 		if k := a.cfg.AttackRealEvery; k > 0 && a.n%k == 0 && a.wrong >= lockoutFailures {
-			guess = a.cfg.Password
+			guess, isReal = a.cfg.Password, true
 		}
 		status, answered, _, d, ok := a.c.do(ctx, http.MethodPost, "/token", "application/x-www-form-urlencoded",
 			passwordGrant(a.cfg.ClientID, a.cfg.AttackUser, guess), "", false)
@@ -832,6 +836,9 @@ func (a *attacker) run(ctx context.Context) {
 		case status == http.StatusBadRequest, status == http.StatusUnauthorized:
 			a.l.c.wrong.Add(1)
 			a.wrong++
+			if isReal {
+				a.l.c.realAsWrong.Add(1)
+			}
 		default:
 			a.l.c.othr.Add(1)
 		}
@@ -908,6 +915,10 @@ func (r *Result) WriteReport(w io.Writer) {
 	if cfg.Attackers > 0 {
 		fmt.Fprintf(w, "attacker on %q: %d attempts, GOT THROUGH %d, refused %d (429: lockout or rate limit), wrong password %d, other %d\n",
 			cfg.AttackUser, c.Attempts, c.Through, c.LockedOut, c.WrongPassword, c.AttackOther)
+		if c.RealAsWrong > 0 {
+			fmt.Fprintf(w, "note: the real password was answered as a wrong one %d times, so no lockout was put to the test: is -password (or $%s), -client-id or -attack-user the server's?\n",
+				c.RealAsWrong, demoPasswordEnv)
+		}
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintln(w, "note:", n)

@@ -624,3 +624,25 @@ func TestAttackerRealGuessComesAfterTheLockoutCount(t *testing.T) {
 		t.Errorf("attacker: %d attempts, %d through, %d wrong; want none through and 10 wrong", c.Attempts, c.Through, c.WrongPassword)
 	}
 }
+
+// When the server answers the attacker's real password as a wrong one
+// (the generator was given another password or client_id than the
+// server's), no lockout was put to the test, and the report says so
+// instead of showing a clean "GOT THROUGH 0".
+func TestReportWarnsWhenTheRealPasswordIsAnsweredAsWrong(t *testing.T) {
+	target := newTestServer(t, newBareMux(map[string]string{"alice": roleAdmin, "bob": roleUser, "carol": roleGuest}, "another password"))
+	cfg := testConfig(t, target)
+	cfg.Workers, cfg.Attackers, cfg.MaxRequests = 0, 1, 100
+	res, err := Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Counts; c.RealAsWrong == 0 || c.Through != 0 {
+		t.Errorf("counts %+v, want real guesses answered as wrong", c)
+	}
+	var report bytes.Buffer
+	res.WriteReport(&report)
+	if !strings.Contains(report.String(), "the real password was answered as a wrong one") {
+		t.Errorf("report:\n%s", report.String())
+	}
+}
