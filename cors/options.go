@@ -94,6 +94,14 @@ type Options struct {
 	// allows every header (the requested list is echoed, so it also covers
 	// Authorization), and is an error with AllowCredentials. Default: none,
 	// so only CORS-safelisted headers can be sent.
+	//
+	// A preflight's Access-Control-Request-Headers may name the allowed
+	// headers in any case and order, on one line or several, with at most
+	// one space or tab around each name and 16 empty elements (rs/cors
+	// takes only the form browsers send: lower case, sorted, each name
+	// once). With "*", the list is echoed only if it is names separated by
+	// commas, at most 1 KiB and 80 elements, empty ones included; a longer
+	// or malformed one fails the preflight (rs/cors echoes any list).
 	AllowedHeaders []string
 
 	// ExposedHeaders lists the response header names scripts of allowed
