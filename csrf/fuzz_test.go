@@ -1,7 +1,9 @@
 package csrf_test
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/tls"
 	"encoding/base64"
 	"io"
 	"net/http"
@@ -288,6 +290,87 @@ func FuzzTokenForm(f *testing.F) {
 		}
 		if (cl <= 0 || cl > maxForm) && (got.read != 0 || got.parsed) {
 			t.Fatalf("Content-Length %d: %d bytes of the body were read, parsed: %v", cl, got.read, got.parsed)
+		}
+	})
+}
+
+// FuzzCheckLines extends FuzzCheck to what it leaves out: Sec-Fetch-Site
+// and Origin sent on several lines or empty, a trusted origin, exempt
+// routes against net/http's bypass patterns, and request targets parsed
+// from the wire (escaped, unclean and absolute paths, queries). With the
+// same trusted origin and routes configured on both, a request the package
+// allows must be allowed by net/http too, except where the package
+// documents a normalization: the Origin fallback, without Sec-Fetch-Site,
+// ignoring case and the default port of the Host.
+func FuzzCheckLines(f *testing.F) {
+	const trusted = "https://trusted.example"
+	f.Add("POST", "/hooks/in", "cross-site", "https://evil.example", "example.com", true, uint8(0x05))
+	f.Add("POST", "/hooks/in?x", "", "", "example.com", true, uint8(0))
+	f.Add("POST", "/hooks/%69n", "cross-site", "", "example.com", true, uint8(0x01))
+	f.Add("POST", "/hooks//in", "cross-site", "", "example.com", true, uint8(0x01))
+	f.Add("POST", "http://other.example/cb", "cross-site", "", "example.com", true, uint8(0x01))
+	f.Add("PUT", "/cb/", "cross-site", "", "example.com", true, uint8(0x01))
+	f.Add("PUT", "/x", "same-origin", "https://evil.example", "example.com", true, uint8(0x0f))
+	f.Add("DELETE", "/x", "cross-site", trusted, "example.com", true, uint8(0x0d))
+	f.Add("POST", "/x", "", "https://EXAMPLE.com", "example.com:443", true, uint8(0x04))
+	f.Add("POST", "/x", "", "", "example.com", false, uint8(0x14))
+	f.Add("GET", "/x?_method=DELETE", "cross-site", "https://evil.example", "example.com", true, uint8(0x05))
+	m := csrf.MustNew(csrf.Options{
+		TrustedOrigins: []string{trusted},
+		Exempt: []csrf.Exemption{
+			{Pattern: "POST /hooks/in", Reason: "test"},
+			{Pattern: "/cb", Reason: "test"},
+		},
+	})
+	cop := http.NewCrossOriginProtection()
+	if err := cop.AddTrustedOrigin(trusted); err != nil {
+		f.Fatal(err)
+	}
+	cop.AddInsecureBypassPattern("POST /hooks/in")
+	cop.AddInsecureBypassPattern("/cb")
+	f.Fuzz(func(t *testing.T, method, target, fetchSite, originValue, host string, https bool, lines uint8) {
+		raw := method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n"
+		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
+		if err != nil {
+			return
+		}
+		if https {
+			r.TLS = &tls.ConnectionState{}
+		}
+		// Bits 0-1: Sec-Fetch-Site absent, one line, the value then "",
+		// or two lines of the value. Bits 2-3: Origin likewise. Bit 4:
+		// the second line first.
+		set := func(name, v string, mode uint8) {
+			switch mode & 3 {
+			case 1:
+				r.Header[name] = []string{v}
+			case 2:
+				r.Header[name] = []string{v, ""}
+			case 3:
+				r.Header[name] = []string{v, v}
+			}
+			if l := r.Header[name]; len(l) == 2 && lines&0x10 != 0 {
+				l[0], l[1] = l[1], l[0]
+			}
+		}
+		set("Sec-Fetch-Site", fetchSite, lines)
+		set("Origin", originValue, lines>>2)
+		ours, std := m.Check(r), cop.Check(r)
+		if ours != nil || std == nil {
+			return
+		}
+		sfs, origin := r.Header["Sec-Fetch-Site"], r.Header["Origin"]
+		if len(sfs) > 0 || len(origin) != 1 {
+			t.Fatalf("allowed %s %q with Sec-Fetch-Site %q, Origin %q, Host %q, which net/http rejects: %v", method, target, sfs, origin, host, std)
+		}
+		u, err := url.Parse(origin[0])
+		if err != nil {
+			t.Fatalf("allowed Origin %q, which net/http cannot parse", origin[0])
+		}
+		h := strings.ToLower(r.Host)
+		h = strings.TrimSuffix(h, map[bool]string{true: ":443", false: ":80"}[https])
+		if u.Host != h {
+			t.Fatalf("allowed %s %q with Origin %q for Host %q, which net/http rejects: %v", method, target, origin[0], r.Host, std)
 		}
 	})
 }
