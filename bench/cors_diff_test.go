@@ -43,7 +43,7 @@ func diffPolicies() []diffPolicy {
 	for i := range 20 {
 		many = append(many, fmt.Sprintf("https://app%d.example.com:%d", i, 8000+i))
 	}
-	many = append(many, "https://app.example.com")
+	many = append(many, "https://app.example.com", "https://*.example.net:8443", "http://*.example.org")
 	manyHeaders := []string{"content-type", "x-a", "x-b", "x-c", "x-d", "x-e", "x-f", "x-g", "x-h", "x-request-id"}
 	return []diffPolicy{
 		{
@@ -120,10 +120,11 @@ type diffReq struct {
 	acrm   []string
 	acrh   []string
 	acrpn  []string
+	vary   bool // an outer middleware has set Vary: Accept-Encoding
 }
 
 func (q diffReq) String() string {
-	return fmt.Sprintf("%s Origin=%q ACRM=%q ACRH=%.80q ACRPN=%q", q.method, q.origin, q.acrm, q.acrh, q.acrpn)
+	return fmt.Sprintf("%s Origin=%q ACRM=%q ACRH=%.80q ACRPN=%q outer Vary=%t", q.method, q.origin, q.acrm, q.acrh, q.acrpn, q.vary)
 }
 
 func (q diffReq) request() *http.Request {
@@ -154,6 +155,9 @@ var diffOrigins = []string{
 	"https://a_b.example.com", "https://app3.example.com:8003", "https://app3.example.com:8004",
 	"https://app19.example.com:8019", "https://APP19.example.com:8019", "null", "NULL", "", "*", "file://",
 	"https://evil.test", "https://app.example.com\t",
+	"https://a.example.net:8443", "https://a.example.net", "https://a.example.net:08443", "https://a.example.net:8443/",
+	"https://A.example.net:8443", "https://example.net:8443", "https://a.b.example.net:8443", "https://a.example.net:84430",
+	"http://a.example.org", "http://a.example.org:80", "https://a.example.org", "http://a.example.org.", "http://[::1]:8443",
 }
 
 var diffMethods = []string{"PUT", "put", "Put", "DELETE", "delete", "PATCH", "patch", "GET", "get", "HEAD",
@@ -225,6 +229,7 @@ func genACRH(rnd *rand.Rand) []string {
 func genDiffReq(rnd *rand.Rand) diffReq {
 	var q diffReq
 	q.method = []string{"GET", "POST", "PUT", "OPTIONS", "OPTIONS", "OPTIONS"}[rnd.IntN(6)]
+	q.vary = rnd.IntN(4) == 0
 	pick := func(pool []string) string {
 		if rnd.IntN(3) == 0 {
 			// Mostly origins that some policy allows.
@@ -346,6 +351,9 @@ func browserVerdict(q diffReq, h http.Header, reached, creds bool) diffVerdict {
 
 func serveDiff(h http.Handler, q diffReq, creds bool) diffVerdict {
 	rec := httptest.NewRecorder()
+	if q.vary {
+		rec.Header()["Vary"] = []string{"Accept-Encoding"}
+	}
 	h.ServeHTTP(rec, q.request())
 	return browserVerdict(q, rec.Header(), rec.Code == http.StatusTeapot, creds)
 }
@@ -482,6 +490,8 @@ func corsDiffReason(p diffPolicy, q diffReq, hg, rs diffVerdict, hgErr error) st
 	}
 	if hg.ok == rs.ok && hg.acao == rs.acao && hg.creds == rs.creds && hg.preflight == rs.preflight {
 		switch {
+		case otherVary(hg.vary) != otherVary(rs.vary):
+			return ""
 		case hg.vary != rs.vary && q.method == "OPTIONS" && (!isPreflight || !p.hg.AllowPrivateNetwork):
 			// Documented (MIGRATING.md "Vary on a preflight"; cors doc:
 			// responses to OPTIONS vary on all four request headers).
@@ -497,6 +507,18 @@ func corsDiffReason(p diffPolicy, q diffReq, hg, rs diffVerdict, hgErr error) st
 		return "actual request with a method not listed"
 	}
 	return ""
+}
+
+// otherVary returns the names of a Vary value that no CORS implementation
+// sets, which both must keep.
+func otherVary(v string) string {
+	var out []string
+	for n := range strings.SplitSeq(v, ",") {
+		if n != "origin" && !strings.HasPrefix(n, "access-control-request-") {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // browserACRH reports whether lines are one Access-Control-Request-Headers
@@ -529,6 +551,9 @@ func TestCORSDifferentialRSCors(t *testing.T) {
 		for range n {
 			q := genDiffReq(rnd)
 			a, b := serveDiff(hg, q, p.hg.AllowCredentials), serveDiff(rs, q, p.hg.AllowCredentials)
+			if q.vary && !strings.Contains(a.vary, "accept-encoding") {
+				t.Errorf("%s: %s: Vary %q lost the outer middleware's Accept-Encoding", p.name, q, a.vary)
+			}
 			if !a.ok && !b.ok {
 				// The browser refuses both: only what a cache keys on is
 				// left to compare.
