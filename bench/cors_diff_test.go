@@ -109,8 +109,27 @@ func diffPolicies() []diffPolicy {
 				AllowedHeaders: []string{"X-A"}, AllowPrivateNetwork: true,
 			},
 		},
+		{
+			// rs/cors consults AllowOriginFunc alone when it is set: it
+			// gets the list too.
+			name: "null and an origin function, passthrough",
+			hg: cors.Options{
+				AllowedOrigins: []string{"https://app.example.com"}, DangerouslyAllowNullOrigin: true,
+				AllowOriginFunc: partnerOrigin, AllowedMethods: []string{"PUT"}, OptionsPassthrough: true,
+				AllowedHeaders: []string{"Accept", "Content-Type", "X-Requested-With"}, // rs/cors's default
+			},
+			rs: rscors.Options{
+				AllowOriginFunc: func(o string) bool {
+					return o == "https://app.example.com" || o == "null" || partnerOrigin(o)
+				},
+				AllowedMethods: append(slices.Clone(simple), "PUT"), OptionsPassthrough: true,
+			},
+		},
 	}
 }
+
+// partnerOrigin allows every origin whose value ends in ".partner.test".
+func partnerOrigin(o string) bool { return strings.HasSuffix(o, ".partner.test") }
 
 // diffReq is a generated request: each header as the lines it is sent in
 // (nil: absent).
@@ -157,6 +176,7 @@ var diffOrigins = []string{
 	"https://evil.test", "https://app.example.com\t",
 	"https://a.example.net:8443", "https://a.example.net", "https://a.example.net:08443", "https://a.example.net:8443/",
 	"https://A.example.net:8443", "https://example.net:8443", "https://a.b.example.net:8443", "https://a.example.net:84430",
+	"https://a.partner.test", "https://A.partner.test", "https://evil.test/.partner.test", "https://a.partner.test:443",
 	"http://a.example.org", "http://a.example.org:80", "https://a.example.org", "http://a.example.org.", "http://[::1]:8443",
 }
 
@@ -450,8 +470,9 @@ func corsDiffReason(p diffPolicy, q diffReq, hg, rs diffVerdict, hgErr error) st
 		// userinfo, an empty label, a non-ASCII host): the Fetch standard's
 		// Origin is an origin's serialization
 		// (https://fetch.spec.whatwg.org/#origin-header), which has none
-		// of these.
-		return "rs/cors: pattern matches a value that is no origin"
+		// of these. It also shows them to AllowOriginFunc, which
+		// httpguard never does (documented: Options.AllowOriginFunc).
+		return "rs/cors: pattern or function matches a value that is no origin"
 	}
 	if isPreflight {
 		switch {
@@ -469,7 +490,7 @@ func corsDiffReason(p diffPolicy, q diffReq, hg, rs diffVerdict, hgErr error) st
 		case len(q.acrpn) > 0 && q.acrpn[0] == "true" && !p.hg.AllowPrivateNetwork && errors.Is(hgErr, cors.ErrPrivateNetworkNotAllowed):
 			// Documented (MIGRATING.md, AllowPrivateNetwork row).
 			return "private network without AllowPrivateNetwork"
-		case len(q.acrpn) > 1 && q.acrpn[0] == "true":
+		case len(q.acrpn) > 1 && q.acrpn[0] == "true" && p.hg.AllowPrivateNetwork && !hg.ok && rs.ok:
 			// rs/cors reads the first of several lines; httpguard reads a
 			// single line "true" as the request, so it grants without
 			// Access-Control-Allow-Private-Network, which Chromium then
@@ -579,6 +600,19 @@ func TestCORSDifferentialRSCors(t *testing.T) {
 	}
 }
 
+// chiOf is p for go-chi/cors, whose options are those of rs/cors.
+func chiOf(p diffPolicy) http.Handler {
+	o := chicors.Options{
+		AllowedOrigins: p.rs.AllowedOrigins, AllowedMethods: p.rs.AllowedMethods, AllowedHeaders: p.rs.AllowedHeaders,
+		ExposedHeaders: p.rs.ExposedHeaders, AllowCredentials: p.rs.AllowCredentials, MaxAge: p.rs.MaxAge,
+		OptionsPassthrough: p.rs.OptionsPassthrough,
+	}
+	if f := p.rs.AllowOriginFunc; f != nil {
+		o.AllowOriginFunc = func(_ *http.Request, origin string) bool { return f(origin) }
+	}
+	return chicors.Handler(o)(teapot)
+}
+
 // TestCORSDifferentialChiCors compares actual (not OPTIONS) requests with
 // go-chi/cors, which decides origins as rs/cors does (it is an older fork
 // of it): the same differences, classified alike.
@@ -587,10 +621,7 @@ func TestCORSDifferentialChiCors(t *testing.T) {
 	for _, p := range diffPolicies() {
 		mw := cors.MustNew(p.hg)
 		hg := mw.Handler(teapot)
-		chi := chicors.Handler(chicors.Options{
-			AllowedOrigins: p.rs.AllowedOrigins, AllowedMethods: p.rs.AllowedMethods, AllowedHeaders: p.rs.AllowedHeaders,
-			ExposedHeaders: p.rs.ExposedHeaders, AllowCredentials: p.rs.AllowCredentials, MaxAge: p.rs.MaxAge,
-		})(teapot)
+		chi := chiOf(p)
 		rnd := rand.New(rand.NewPCG(3, 4))
 		counts := map[string]int{}
 		for range n {
@@ -627,12 +658,6 @@ func TestCORSPeerDefectsPinned(t *testing.T) {
 	pattern := diffPolicies()[1]
 	exact := diffPolicies()[0]
 	anyCreds := diffPolicies()[4]
-	chiOf := func(p diffPolicy) http.Handler {
-		return chicors.Handler(chicors.Options{
-			AllowedOrigins: p.rs.AllowedOrigins, AllowedMethods: p.rs.AllowedMethods, AllowedHeaders: p.rs.AllowedHeaders,
-			ExposedHeaders: p.rs.ExposedHeaders, AllowCredentials: p.rs.AllowCredentials, MaxAge: p.rs.MaxAge,
-		})(teapot)
-	}
 	for _, tc := range []struct {
 		name string
 		p    diffPolicy
@@ -680,6 +705,15 @@ func TestCORSPeerDefectsPinned(t *testing.T) {
 			q:      diffReq{method: "GET", origin: []string{"https://bücher.example.com"}},
 			header: "Access-Control-Allow-Origin",
 			rs:     []string{"https://bücher.example.com"}, chi: []string{"https://bücher.example.com"},
+		},
+		{
+			// Documented (cors.Options.AllowOriginFunc, MIGRATING.md): the
+			// function is shown only values in the form browsers send, so
+			// a suffix check does not grant a path.
+			name: "the origin function is shown a path", p: diffPolicies()[5],
+			q:      diffReq{method: "GET", origin: []string{"https://evil.test/.partner.test"}},
+			header: "Access-Control-Allow-Origin",
+			rs:     []string{"https://evil.test/.partner.test"}, chi: []string{"https://evil.test/.partner.test"},
 		},
 		{
 			// OPTIONS is not a CORS-safelisted method
