@@ -794,6 +794,39 @@ func rsCORSCases() []migCase {
 			hg:   []expect{status(200), reached(true), notGranted()},
 		},
 		{
+			name: "requested headers in another case and order: refused by rs/cors, granted by httpguard",
+			rows: []string{"AllowedHeaders"},
+			req:  preflight(appOrigin, http.MethodPut, "Content-Type, Authorization"),
+			both: []expect{reached(false)},
+			peer: []expect{status(204), notGranted()},
+			hg:   []expect{status(204), granted(appOrigin), header("Access-Control-Allow-Headers", "authorization, content-type")},
+		},
+		{
+			name: "a preflight for OPTIONS: granted by rs/cors, refused by httpguard when OPTIONS is not allowed",
+			rows: []string{"Preflight for OPTIONS"},
+			req:  preflight(appOrigin, http.MethodOptions, ""),
+			both: []expect{reached(false)},
+			peer: []expect{status(204), granted(appOrigin), header("Access-Control-Allow-Methods", "OPTIONS")},
+			hg:   []expect{problemDoc(403), notGranted()},
+		},
+		{
+			name: "several Origin lines: all echoed by rs/cors, none granted by httpguard",
+			rows: []string{"Several Origin lines"},
+			req: func() *http.Request {
+				return newReq(http.MethodGet, apiURL, "Origin", appOrigin, "Origin", "https://evil.test")
+			},
+			both: []expect{reached(true)},
+			peer: []expect{header("Access-Control-Allow-Origin", appOrigin+", https://evil.test")},
+			hg:   []expect{notGranted()},
+		},
+		{
+			name: "an empty Access-Control-Request-Method: an actual request to rs/cors, a refused preflight to httpguard",
+			rows: []string{"Empty Access-Control-Request-Method"},
+			req:  preflight(appOrigin, "", ""),
+			peer: []expect{reached(true), granted(appOrigin)},
+			hg:   []expect{problemDoc(403), reached(false), notGranted()},
+		},
+		{
 			name:  `"*" without credentials: Vary: Origin from rs/cors, no Vary from httpguard`,
 			rows:  []string{`Actual request with AllowedOrigins "*"`},
 			req:   actual(http.MethodGet, "https://any.test"),
