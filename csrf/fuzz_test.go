@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -170,6 +171,10 @@ func (b *countingBody) Close() error { return nil }
 func FuzzTokenForm(f *testing.F) {
 	const maxForm = 256
 	m := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1, MaxFormBytes: maxForm}})
+	// mAlways takes bit 0 of flags: until it was used, that bit only made
+	// the oracle take a request for one needing its form token, and skip
+	// every check of the body given back.
+	mAlways := csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1, MaxFormBytes: maxForm, Always: true}})
 	get := httptest.NewRequest("GET", "https://example.com/", nil)
 	rec := httptest.NewRecorder()
 	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -209,6 +214,8 @@ func FuzzTokenForm(f *testing.F) {
 		reached bool
 		read    int  // bytes of the body read before the handler ran
 		parsed  bool // the handler found a parsed form
+		form    url.Values
+		post    url.Values
 		raw     []byte
 	}
 	do := func(t *testing.T, ct, body string, flags, meth uint8, cl int64) outcome {
@@ -237,9 +244,14 @@ func FuzzTokenForm(f *testing.F) {
 		if flags&0x80 != 0 {
 			r.Header.Set("Cookie", cookie)
 		}
+		mw := m
+		if flags&1 != 0 {
+			mw = mAlways
+		}
 		rec := httptest.NewRecorder()
-		m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			o.reached, o.read, o.parsed = true, cb.n, r.PostForm != nil
+			o.form, o.post = r.Form, r.PostForm
 			if _, ok := r.PostForm["csrf_token"]; ok {
 				t.Errorf("the handler's PostForm holds the token field: %v", r.PostForm)
 			}
@@ -290,6 +302,22 @@ func FuzzTokenForm(f *testing.F) {
 		}
 		if (cl <= 0 || cl > maxForm) && (got.read != 0 || got.parsed) {
 			t.Fatalf("Content-Length %d: %d bytes of the body were read, parsed: %v", cl, got.read, got.parsed)
+		}
+		// A form the step parsed is the one ParseForm makes of the body
+		// sent, without the token field, in r.PostForm and r.Form alike
+		// (the URL has no query).
+		if got.parsed {
+			want := url.Values{}
+			if meth%4 != 3 { // ParseForm reads no body for DELETE
+				var err error
+				if want, err = url.ParseQuery(body); err != nil {
+					t.Fatalf("Content-Length %d: a form net/url refuses (%v) reached the handler parsed: %v", cl, err, got.post)
+				}
+				delete(want, "csrf_token")
+			}
+			if !reflect.DeepEqual(got.post, want) || !reflect.DeepEqual(got.form, want) {
+				t.Fatalf("Content-Length %d: the handler's PostForm %v and Form %v, want %v", cl, got.post, got.form, want)
+			}
 		}
 	})
 }
