@@ -160,7 +160,12 @@ func (b *countingBody) Close() error { return nil }
 // the bytes sent, and its body is not even read when it is over
 // MaxFormBytes or of unknown length; a form that needs its token and is
 // over MaxFormBytes is refused; and the decision is the one taken for the
-// same request of unknown length, which the form step leaves alone.
+// same request of unknown length, which the form step leaves alone. The
+// URL's query, which the step hides from ParseForm, reaches the handler
+// as sent, and a form the step parsed is in r.PostForm as ParseForm
+// makes it of the body, and in r.Form with the query's values after it
+// (r.Form left nil where net/url cannot read the query), less the token
+// field.
 //
 // flags: bit 0 Always; bits 1-2 Sec-Fetch-Site same-origin, neither
 // header, a same-origin Origin, or Sec-Fetch-Site cross-site; bits 3-4 no
@@ -188,25 +193,30 @@ func FuzzTokenForm(f *testing.F) {
 	const urlenc = "application/x-www-form-urlencoded"
 	for _, s := range []struct {
 		ct, body    string
+		query       string
 		flags, meth uint8
 	}{
-		{urlenc, "amount=10&csrf_token=$T", 0x80, 0},
-		{urlenc, "amount=10&csrf_token=$T", 0x81, 0},
-		{urlenc, "amount=10&csrf_token=$T", 0x82, 0},
-		{urlenc, "amount=10&csrf_token=$T", 0x89, 1},
-		{urlenc, "amount=10&csrf_token=$T", 0xa0, 2},
-		{urlenc, "amount=10&csrf_token=$T", 0xc0, 0},
-		{urlenc, "amount=10&csrf_token=$T&csrf_token=$T", 0x82, 0},
-		{urlenc + "; charset=utf-8", "csrf_token=%zz", 0x80, 0},
-		{" Application/X-WWW-Form-Urlencoded;x", "csrf_token=x&a=b", 0x80, 3},
-		{urlenc, "amount=10&csrf_token=" + strings.Repeat("x", 300), 0x80, 0},
-		{urlenc, "amount=10&csrf_token=" + strings.Repeat("x", 300), 0x82, 0},
-		{"multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n$T\r\n--b--\r\n", 0x82, 0},
-		{"multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n$T\r\n--b--\r\n", 0x80, 0},
-		{"application/json", `{"csrf_token":"x"}`, 0x88, 0},
-		{"", "csrf_token=x", 0x80, 0},
+		{urlenc, "amount=10&csrf_token=$T", "", 0x80, 0},
+		{urlenc, "amount=10&csrf_token=$T", "", 0x81, 0},
+		{urlenc, "amount=10&csrf_token=$T", "", 0x82, 0},
+		{urlenc, "amount=10&csrf_token=$T", "", 0x89, 1},
+		{urlenc, "amount=10&csrf_token=$T", "", 0xa0, 2},
+		{urlenc, "amount=10&csrf_token=$T", "", 0xc0, 0},
+		{urlenc, "amount=10&csrf_token=$T&csrf_token=$T", "", 0x82, 0},
+		{urlenc + "; charset=utf-8", "csrf_token=%zz", "", 0x80, 0},
+		{" Application/X-WWW-Form-Urlencoded;x", "csrf_token=x&a=b", "", 0x80, 3},
+		{urlenc, "amount=10&csrf_token=" + strings.Repeat("x", 300), "", 0x80, 0},
+		{urlenc, "amount=10&csrf_token=" + strings.Repeat("x", 300), "", 0x82, 0},
+		{"multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n$T\r\n--b--\r\n", "", 0x82, 0},
+		{"multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n$T\r\n--b--\r\n", "", 0x80, 0},
+		{"application/json", `{"csrf_token":"x"}`, "", 0x88, 0},
+		{"", "csrf_token=x", "", 0x80, 0},
+		{urlenc, "amount=10", "amount=20&to=bob", 0x80, 0},
+		{urlenc, "amount=10&csrf_token=$T", "q=100%", 0x82, 0},
+		{urlenc, "amount=10&csrf_token=$T", "csrf_token=x&b=2", 0x89, 3},
+		{urlenc, "amount=10", "a;b", 0x81, 2},
 	} {
-		f.Add(s.ct, s.body, s.flags, s.meth)
+		f.Add(s.ct, s.body, s.query, s.flags, s.meth)
 	}
 	methods := [4]string{"POST", "PUT", "PATCH", "DELETE"}
 	type outcome struct {
@@ -218,11 +228,12 @@ func FuzzTokenForm(f *testing.F) {
 		post    url.Values
 		raw     []byte
 	}
-	do := func(t *testing.T, ct, body string, flags, meth uint8, cl int64) outcome {
+	do := func(t *testing.T, ct, body, query string, flags, meth uint8, cl int64) outcome {
 		t.Helper()
 		var o outcome
 		cb := &countingBody{r: strings.NewReader(body)}
 		r := httptest.NewRequest(methods[meth%4], "https://example.com/transfer", nil)
+		r.URL.RawQuery = query
 		r.Body, r.ContentLength = cb, cl
 		if ct != "" {
 			r.Header["Content-Type"] = []string{ct}
@@ -252,6 +263,9 @@ func FuzzTokenForm(f *testing.F) {
 		mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			o.reached, o.read, o.parsed = true, cb.n, r.PostForm != nil
 			o.form, o.post = r.Form, r.PostForm
+			if r.URL.RawQuery != query {
+				t.Errorf("the handler's query is %q, sent %q", r.URL.RawQuery, query)
+			}
 			if _, ok := r.PostForm["csrf_token"]; ok {
 				t.Errorf("the handler's PostForm holds the token field: %v", r.PostForm)
 			}
@@ -269,7 +283,7 @@ func FuzzTokenForm(f *testing.F) {
 		o.code = rec.Code
 		return o
 	}
-	f.Fuzz(func(t *testing.T, ct, body string, flags, meth uint8) {
+	f.Fuzz(func(t *testing.T, ct, body, query string, flags, meth uint8) {
 		body = strings.ReplaceAll(body, "$T", tok)
 		var cl int64
 		switch flags >> 5 & 3 {
@@ -280,8 +294,8 @@ func FuzzTokenForm(f *testing.F) {
 		case 2:
 			cl = int64(len(body)) - 1
 		}
-		got := do(t, ct, body, flags, meth, cl)
-		ref := do(t, ct, body, flags, meth, -1)
+		got := do(t, ct, body, query, flags, meth, cl)
+		ref := do(t, ct, body, query, flags, meth, -1)
 		if got.code != ref.code || got.reached != ref.reached {
 			t.Fatalf("Content-Length %d: status %d (handler reached: %v); of unknown length: %d (%v)", cl, got.code, got.reached, ref.code, ref.reached)
 		}
@@ -304,19 +318,29 @@ func FuzzTokenForm(f *testing.F) {
 			t.Fatalf("Content-Length %d: %d bytes of the body were read, parsed: %v", cl, got.read, got.parsed)
 		}
 		// A form the step parsed is the one ParseForm makes of the body
-		// sent, without the token field, in r.PostForm and r.Form alike
-		// (the URL has no query).
+		// sent, and of the query for r.Form, without the token field.
 		if got.parsed {
-			want := url.Values{}
+			post := url.Values{}
 			if meth%4 != 3 { // ParseForm reads no body for DELETE
 				var err error
-				if want, err = url.ParseQuery(body); err != nil {
+				if post, err = url.ParseQuery(body); err != nil {
 					t.Fatalf("Content-Length %d: a form net/url refuses (%v) reached the handler parsed: %v", cl, err, got.post)
 				}
-				delete(want, "csrf_token")
 			}
-			if !reflect.DeepEqual(got.post, want) || !reflect.DeepEqual(got.form, want) {
-				t.Fatalf("Content-Length %d: the handler's PostForm %v and Form %v, want %v", cl, got.post, got.form, want)
+			var form url.Values
+			if q, err := url.ParseQuery(query); err == nil {
+				form = url.Values{}
+				for k, v := range post {
+					form[k] = append(form[k], v...)
+				}
+				for k, v := range q {
+					form[k] = append(form[k], v...)
+				}
+				delete(form, "csrf_token")
+			}
+			delete(post, "csrf_token")
+			if !reflect.DeepEqual(got.post, post) || !reflect.DeepEqual(got.form, form) {
+				t.Fatalf("Content-Length %d, query %q: the handler's PostForm %v and Form %v, want %v and %v", cl, query, got.post, got.form, post, form)
 			}
 		}
 	})
