@@ -49,6 +49,20 @@ func FuzzDecodeJSON(f *testing.F) {
 		r = httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
 		got, err := sanitize.DecodeJSON[signup](d, w, r)
+		// Unmarshal applies the same checks to the same bytes: the same
+		// value or the same error, data left as it was, and no error
+		// naming it.
+		data := []byte(body)
+		u, uerr := sanitize.Unmarshal[signup](d, data)
+		if !reflect.DeepEqual(u, got) || (uerr == nil) != (err == nil) || uerr != nil && uerr.Error() != err.Error() {
+			t.Fatalf("Unmarshal = %+v, %v; DecodeJSON = %+v, %v", u, uerr, got, err)
+		}
+		if string(data) != body {
+			t.Fatalf("Unmarshal modified its data: %q, was %q", data, body)
+		}
+		if uerr != nil && len(body) >= 8 && strings.Contains(uerr.Error(), body) {
+			t.Fatalf("Unmarshal's error %q names the data", uerr)
+		}
 		if err == nil {
 			if w.Body.Len() != 0 {
 				t.Fatal("success wrote a body")
