@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -225,6 +226,65 @@ func FuzzJWTClaims(f *testing.F) {
 		sameDate("iat", plain.IssuedAt)
 		if pooled.Issuer != plain.Issuer || !slices.Equal(pooled.Audience, plain.Audience) || pooled.Subject != plain.Subject {
 			t.Fatalf("%q: interning changed iss/aud/sub: %q %q %q", b, pooled.Issuer, pooled.Audience, pooled.Subject)
+		}
+	})
+}
+
+// FuzzQueryToken checks queryToken against net/url: on a query that
+// url.ParseQuery reads, the access_token values are those it finds, the
+// last one returned; on any query, the pairs counted are exactly those
+// whose name url.QueryUnescape decodes to access_token, and ok is false
+// exactly for such a pair whose value does not decode or that is joined
+// to others by semicolons.
+func FuzzQueryToken(f *testing.F) {
+	for _, s := range []string{
+		"access_token=abc", "a=1&access_token=x%2By&b=%", "access_token=a&access_token=b", "q=100%&access_token=t",
+		"%61ccess_token=t", "access%5Ftoken=t", "access_token=%zz", "a=1;access_token=t", "access_token", "access+token=t",
+		"access_token%=t", "&&access_token=&", "x;y&access_token=t",
+	} {
+		f.Add(s)
+	}
+	named := func(pair string) bool {
+		k, _, _ := strings.Cut(pair, "=")
+		u, err := url.QueryUnescape(k)
+		return err == nil && u == "access_token"
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		tok, n, ok := queryToken(raw)
+		wantTok, wantN, wantOK := "", 0, true
+	pairs:
+		for pair := range strings.SplitSeq(raw, "&") {
+			if strings.Contains(pair, ";") {
+				for part := range strings.SplitSeq(pair, ";") {
+					if named(part) {
+						wantOK = false
+						break pairs
+					}
+				}
+				continue
+			}
+			if !named(pair) {
+				continue
+			}
+			_, v, _ := strings.Cut(pair, "=")
+			u, err := url.QueryUnescape(v)
+			if err != nil {
+				wantOK = false
+				break
+			}
+			wantTok, wantN = u, wantN+1
+		}
+		if !wantOK {
+			wantTok, wantN = "", 0
+		}
+		if tok != wantTok || n != wantN || ok != wantOK {
+			t.Fatalf("queryToken(%q) = %q, %d, %v; want %q, %d, %v", raw, tok, n, ok, wantTok, wantN, wantOK)
+		}
+		if vals, err := url.ParseQuery(raw); err == nil {
+			v := vals["access_token"]
+			if !ok || n != len(v) || n > 0 && tok != v[len(v)-1] {
+				t.Fatalf("queryToken(%q) = %q, %d, %v; url.ParseQuery finds %q", raw, tok, n, ok, v)
+			}
 		}
 	})
 }
