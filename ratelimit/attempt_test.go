@@ -891,7 +891,9 @@ func TestAttemptLimiterDefaultUsernameFoldsCaseAsEqualFold(t *testing.T) {
 }
 
 // The default Username agrees with strings.EqualFold: names it takes for
-// one another are counted as one.
+// one another are counted as one, and names it tells apart are counted
+// apart (a success for one would clear the failures of the other), but
+// for the dotless and dotted i, which it documents as "i".
 func FuzzAttemptLimiterDefaultUsername(f *testing.F) {
 	a, err := ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{})
 	if err != nil {
@@ -900,9 +902,20 @@ func FuzzAttemptLimiterDefaultUsername(f *testing.F) {
 	f.Add("sam", "ſAM")
 	f.Add("\u212a", "k")
 	f.Add("Alice  ", "alice")
+	f.Add("\u0131", "I")
+	f.Add("sam", "sum")
+	f.Add(" sam", "sam")
+	f.Add("\u0345", "\u1fbe")
+	dotless := strings.NewReplacer("\u0131", "i", "\u0130", "i")
 	f.Fuzz(func(t *testing.T, x, y string) {
-		if strings.EqualFold(strings.TrimRight(x, " "), strings.TrimRight(y, " ")) && a.Username(x) != a.Username(y) {
+		tx, ty := strings.TrimRight(x, " "), strings.TrimRight(y, " ")
+		fold := strings.EqualFold(tx, ty)
+		same := a.Username(x) == a.Username(y)
+		if fold && !same {
 			t.Errorf("EqualFold(%q, %q), but Username gives %q and %q", x, y, a.Username(x), a.Username(y))
+		}
+		if same && !fold && !strings.EqualFold(dotless.Replace(tx), dotless.Replace(ty)) {
+			t.Errorf("Username gives %q for both %q and %q, which EqualFold tells apart", a.Username(x), x, y)
 		}
 	})
 }
