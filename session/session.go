@@ -690,9 +690,12 @@ func (rw *responseWriter) before() bool {
 }
 
 // WriteHeader saves the session, then writes the header. An informational
-// status (1xx other than 101) passes straight through.
+// status (1xx other than 101) passes straight through, and so does an
+// invalid one (under 100 or over 999), on which net/http panics before
+// anything is sent: like any panic of the handler, it leaves the session
+// unsaved and its cookie off the error response written instead.
 func (rw *responseWriter) WriteHeader(code int) {
-	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols || code < 100 || code > 999 {
 		rw.ResponseWriter.WriteHeader(code)
 		return
 	}

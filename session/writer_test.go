@@ -267,3 +267,37 @@ func TestWriteStringReachesTheWrappedWriter(t *testing.T) {
 		t.Errorf("body %q, Set-Cookie %q; want hello and the session cookie", rec.Body, res.Header.Values("Set-Cookie"))
 	}
 }
+
+// A handler that writes an invalid status code (0, or over 999) panics
+// in net/http before anything is sent, like any other panic of the
+// handler: its session changes are not saved and no cookie reaches the
+// error response a recovering middleware further out then writes. The
+// session was saved first, and its cookie went out on that 500.
+func TestAnInvalidStatusSavesNothing(t *testing.T) {
+	for _, code := range []int{0, 99, 1000} {
+		ms := memoryStore(t, session.MemoryOptions{})
+		m := session.MustNew(session.Options{Store: ms})
+		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			session.FromRequest(r).SetString("a", "1")
+			w.WriteHeader(code)
+		}))
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if recover() != nil {
+					http.Error(w, "internal error", http.StatusInternalServerError)
+				}
+			}()
+			h.ServeHTTP(w, r)
+		}))
+		res, err := srv.Client().Get(srv.URL)
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusInternalServerError || len(res.Header["Set-Cookie"]) != 0 || ms.Len() != 0 {
+			t.Errorf("WriteHeader(%d): status %d, Set-Cookie %q, %d records; want 500, no cookie, none saved",
+				code, res.StatusCode, res.Header["Set-Cookie"], ms.Len())
+		}
+	}
+}
