@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -255,5 +256,56 @@ func TestChangesAfterTheHandlerReturnedAreDropped(t *testing.T) {
 	}
 	if rec, _ := a.Do(t, "/get?k=a", tok); rec.Body.String() != "" {
 		t.Errorf("after Destroy once the handler returned: %q, want no session", rec.Body.String())
+	}
+}
+
+// A Vary that already names the field the session is carried in, as a
+// handler or another middleware may set it, or is "*", is left as it is:
+// the session added the name once more ("Vary: Cookie, Cookie"), on a
+// response started by a write, a Flush with no body or an error.
+func TestVaryNamesTheSessionFieldOnce(t *testing.T) {
+	for _, tt := range []struct {
+		vary    []string
+		want    []string
+		start   string
+		options session.Options
+	}{
+		{[]string{"Cookie"}, []string{"Cookie"}, "write", session.Options{}},
+		{[]string{"cookie"}, []string{"cookie"}, "flush", session.Options{}},
+		{[]string{"Accept-Encoding, Cookie"}, []string{"Accept-Encoding, Cookie"}, "error", session.Options{}},
+		{[]string{"Origin", " COOKIE "}, []string{"Origin", "COOKIE"}, "write", session.Options{}},
+		{[]string{"*"}, []string{"*"}, "write", session.Options{}},
+		{[]string{"Session-Token"}, []string{"Session-Token"}, "write", session.Options{TokenHeader: "Session-Token"}},
+		{[]string{"Cookies"}, []string{"Cookies", "Cookie"}, "flush", session.Options{}},
+		{[]string{"Origin"}, []string{"Origin", "Cookie"}, "error", session.Options{}},
+	} {
+		m := session.MustNew(tt.options)
+		srv := httptest.NewServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Vary"] = slices.Clone(tt.vary)
+			if err := session.FromRequest(r).Login(identity.New(identity.Options{Subject: "kim"})); err != nil {
+				t.Error(err)
+			}
+			switch tt.start {
+			case "write":
+				_, _ = io.WriteString(w, "page")
+			case "flush":
+				_ = http.NewResponseController(w).Flush()
+			case "error":
+				http.NotFound(w, r)
+			}
+		})))
+		req, _ := http.NewRequest("GET", srv.URL, nil)
+		if tt.options.TokenHeader != "" {
+			req.Header[tt.options.TokenHeader] = []string{""}
+		}
+		res, err := srv.Client().Do(req)
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header["Vary"]; !slices.Equal(got, tt.want) {
+			t.Errorf("Vary %q, started by %s: got %q, want %q", tt.vary, tt.start, got, tt.want)
+		}
 	}
 }
