@@ -423,3 +423,69 @@ func FuzzProblemRequestID(f *testing.F) {
 		checkProblem(t, c, rec.Code, rec.Header(), rec.Body.Bytes())
 	})
 }
+
+// A problem held back to add the request ID to goes out with the header
+// fields set when its status was written, as net/http sends them: a field
+// the handler sets, changes or deletes after WriteHeader (before, between
+// or after the writes of the body) has no effect, but for a trailer
+// (http.TrailerPrefix), which net/http sends at the end (over HTTP/2,
+// with a Content-Length too). The late changes went out with the held
+// header, over HTTP/1.1 and HTTP/2.
+func TestHeaderChangedAfterAHeldProblemsStatusHasNoEffect(t *testing.T) {
+	m := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger()})
+	body := `{"status":404,"title":"Not Found"}`
+	handler := func(withLength bool) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h.Set("Content-Type", problem.ContentType)
+			if withLength {
+				h.Set("Content-Length", strconv.Itoa(len(body)))
+			}
+			h.Set("X-Kept", "1")
+			h.Set("X-Deleted-Late", "1")
+			h.Set(http.TrailerPrefix+"Early", "1")
+			w.WriteHeader(http.StatusNotFound)
+			h.Set("X-Before-Body", "1")
+			h.Set("X-Kept", "changed")
+			h.Del("X-Deleted-Late")
+			h.Add("X-Request-Id", "planted")
+			io.WriteString(w, body[:10])
+			h.Set("X-Between", "1")
+			io.WriteString(w, body[10:])
+			h.Set("X-After-Body", "1")
+			h.Set(http.TrailerPrefix+"Late", "2")
+		})
+	}
+	for _, h2 := range []bool{false, true} {
+		for _, withLength := range []bool{false, true} {
+			srv := httptest.NewUnstartedServer(m.Handler(handler(withLength)))
+			srv.EnableHTTP2 = h2
+			srv.StartTLS()
+			res, err := srv.Client().Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			srv.Close()
+			for _, k := range []string{"X-Before-Body", "X-Between", "X-After-Body"} {
+				if v, ok := res.Header[k]; ok {
+					t.Errorf("HTTP/2 %v, Content-Length %v: %s: %q, set after WriteHeader; want none", h2, withLength, k, v)
+				}
+			}
+			if got := res.Header["X-Kept"]; len(got) != 1 || got[0] != "1" {
+				t.Errorf("HTTP/2 %v, Content-Length %v: X-Kept %q, want the value set before WriteHeader", h2, withLength, got)
+			}
+			if got := res.Header["X-Deleted-Late"]; len(got) != 1 {
+				t.Errorf("HTTP/2 %v, Content-Length %v: X-Deleted-Late %q, deleted after WriteHeader; want it sent", h2, withLength, got)
+			}
+			p := problemBody(t, b)
+			if got := res.Header["X-Request-Id"]; len(got) != 1 || p["request_id"] != got[0] {
+				t.Errorf("HTTP/2 %v, Content-Length %v: X-Request-Id %q, body %v; want one ID, the body's", h2, withLength, got, p)
+			}
+			if h2 && (res.Trailer.Get("Early") != "1" || res.Trailer.Get("Late") != "2") {
+				t.Errorf("HTTP/2 %v, Content-Length %v: trailers %v, want Early and Late", h2, withLength, res.Trailer)
+			}
+		}
+	}
+}

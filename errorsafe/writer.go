@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/httpguard/httpguard/internal/httptoken"
@@ -45,6 +46,7 @@ type exchange struct {
 	pending    bool        // a problem's header is held back, see WriteHeader
 	want       int         // Content-Length announced by the held problem, -1 if none
 	held       []byte      // body of the held problem received so far
+	heldHdr    *[]field    // the header fields when the held problem's status was written, pooled
 	replace    bool        // replace 5xx bodies (SafeErrors)
 	replaceMux bool        // also replace ServeMux 404/405 bodies
 	discard    bool        // the inner handler's body is being discarded
@@ -130,6 +132,7 @@ func (x *exchange) WriteHeader(code int) {
 			x.status = code
 			x.pending = true
 			x.want = n
+			x.heldHdr = snapshot(x.w.Header())
 			return
 		}
 	}
@@ -225,6 +228,7 @@ func (x *exchange) hold(p []byte) (int, error) {
 // added as its "request_id" member when it is a JSON object without one.
 // The Content-Length is then that of the new body.
 func (x *exchange) complete(body []byte) {
+	x.restoreHeader()
 	x.pending, x.held = false, nil
 	var out []byte
 	if g := generic[x.status-400]; g != nil && string(body) == string(g) {
@@ -245,6 +249,7 @@ func (x *exchange) complete(body []byte) {
 // unchanged: the body is not a problem that can be completed (a Flush, a
 // hijack, a body longer or shorter than announced).
 func (x *exchange) release() {
+	x.restoreHeader()
 	held := x.held
 	x.pending, x.held = false, nil
 	x.w.WriteHeader(x.status)
@@ -252,6 +257,73 @@ func (x *exchange) release() {
 		n, _ := x.w.Write(held)
 		x.bytes += int64(n)
 	}
+}
+
+// field is a header field as it was when a held problem's status was
+// written: its values slice, whose length a later Add cannot change.
+type field struct {
+	name string
+	vals []string
+}
+
+// fieldPool holds the slices of snapshot, so holding a problem back
+// costs no allocation in the steady state.
+var fieldPool = sync.Pool{New: func() any { return new([]field) }}
+
+// maxPooledFields is the largest snapshot put back in fieldPool.
+const maxPooledFields = 64
+
+// snapshot records the fields of h in a slice from fieldPool.
+func snapshot(h http.Header) *[]field {
+	fs := fieldPool.Get().(*[]field)
+	for k, v := range h {
+		*fs = append(*fs, field{k, v})
+	}
+	return fs
+}
+
+// putFields clears fs and puts it back in fieldPool.
+func putFields(fs *[]field) {
+	if fs == nil || cap(*fs) > maxPooledFields {
+		return
+	}
+	clear(*fs)
+	*fs = (*fs)[:0]
+	fieldPool.Put(fs)
+}
+
+// restoreHeader puts the header fields back as they were when the held
+// problem's status was written, as net/http sends a response's header
+// as it was at WriteHeader: a field the handler set, changed or deleted
+// since has no effect, but for the trailers (http.TrailerPrefix), which
+// net/http reads when the handler returns.
+func (x *exchange) restoreHeader() {
+	if x.heldHdr == nil {
+		return
+	}
+	fs := *x.heldHdr
+	h := x.w.Header()
+	for k := range h {
+		if !strings.HasPrefix(k, http.TrailerPrefix) && !hasField(fs, k) {
+			delete(h, k)
+		}
+	}
+	for _, f := range fs {
+		if !strings.HasPrefix(f.name, http.TrailerPrefix) {
+			h[f.name] = f.vals
+		}
+	}
+	putFields(x.heldHdr)
+	x.heldHdr = nil
+}
+
+func hasField(fs []field, name string) bool {
+	for _, f := range fs {
+		if f.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // shouldReplace reports whether a response with status code and the
@@ -383,7 +455,8 @@ func (x *exchange) finish() {
 // discardHeld drops a held problem that was never written: nothing is on
 // the wire, so another response can still be sent.
 func (x *exchange) discardHeld() {
-	x.pending, x.held, x.status = false, nil, 0
+	putFields(x.heldHdr)
+	x.pending, x.held, x.heldHdr, x.status = false, nil, nil, 0
 	x.wroteHeader.Store(false)
 }
 
