@@ -25,9 +25,10 @@ import (
 // nothing.
 //
 // It copies the header map once per request. The ResponseWriter next gets
-// has an Unwrap method, so [net/http.ResponseController] (which
-// ReverseProxy uses to flush and to hijack for protocol upgrades) reaches
-// the underlying one.
+// is an [net/http.Flusher] and has an Unwrap method, so
+// [net/http.ResponseController] (which ReverseProxy uses to flush and to
+// hijack for protocol upgrades) reaches the underlying one. A final
+// response started by a flush gets the fields back too.
 func KeepAcross1xx(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(&interimWriter{ResponseWriter: w, saved: w.Header().Clone()}, r)
@@ -59,6 +60,20 @@ func (w *interimWriter) Write(b []byte) (int, error) {
 		w.start()
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// Flush starts the final response, as Write does, and flushes it. See
+// [interimWriter.FlushError].
+func (w *interimWriter) Flush() { _ = w.FlushError() }
+
+// FlushError starts the final response, as Write does, then flushes the
+// underlying ResponseWriter through [net/http.ResponseController] and
+// returns its error (http.ErrNotSupported when it cannot flush).
+func (w *interimWriter) FlushError() error {
+	if !w.started {
+		w.start()
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
 }
 
 // start marks the final response as started and, after a 1xx, puts each

@@ -189,8 +189,9 @@ func TestKeepAcross1xxBehindReverseProxy(t *testing.T) {
 
 // KeepAcross1xx with handlers that act as a ReverseProxy may: one that
 // keeps the header map after a 1xx (as golang/go#81207 makes it) gets no
-// repeated field, one that starts its final response with Write gets the
-// fields back too, and http.ResponseController reaches the connection.
+// repeated field, one that starts its final response with Write or with
+// a flush gets the fields back too, and http.ResponseController reaches
+// the connection.
 func TestKeepAcross1xxWithOtherHandlers(t *testing.T) {
 	t.Parallel()
 	m := mustNew(t, headers.API())
@@ -208,6 +209,25 @@ func TestKeepAcross1xxWithOtherHandlers(t *testing.T) {
 			clear(w.Header())
 			w.Header().Add("Content-Security-Policy", "img-src 'self'")
 			_, _ = io.WriteString(w, "page")
+		}},
+		{"a final response started by a flush with no body", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusEarlyHints)
+			clear(w.Header())
+			w.Header().Add("Content-Security-Policy", "img-src 'self'")
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				t.Errorf("Flush: %v", err)
+			}
+		}},
+		{"a final response started by an http.Flusher", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusEarlyHints)
+			clear(w.Header())
+			w.Header().Add("Content-Security-Policy", "img-src 'self'")
+			f, ok := w.(http.Flusher)
+			if !ok {
+				t.Errorf("%T is no http.Flusher", w)
+				return
+			}
+			f.Flush()
 		}},
 		{"a flush through http.ResponseController", func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusEarlyHints)
