@@ -74,9 +74,13 @@ func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panick
 	if q := c.redactQuery(r.URL.RawQuery); q != "" {
 		attrs = append(attrs, slog.String("query", noBidi(q)))
 	}
+	sent := x.bytes
+	if r.Method == http.MethodHead {
+		sent = 0 // net/http takes the body's writes and sends none
+	}
 	attrs = append(attrs,
 		slog.Int("status", status),
-		slog.Int64("bytes", x.bytes),
+		slog.Int64("bytes", sent),
 		slog.Duration("duration", now.Sub(as.start)),
 	)
 	if addr := c.clientIP.Addr(r); addr.IsValid() {

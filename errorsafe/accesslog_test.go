@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -771,4 +772,43 @@ func waitForLine(t *testing.T, buf *logBuf) string {
 	}
 	t.Fatalf("no record: %q", buf.String())
 	return ""
+}
+
+// The bytes of the access record are those of the body sent: net/http
+// sends none in answer to HEAD, whatever the handler writes (it takes
+// the writes and drops them), so a HEAD logs 0. It logged what the
+// handler wrote, through Write, ReadFrom or a held problem, over HTTP/1.1
+// and HTTP/2.
+func TestAccessLogCountsNoBodyForHead(t *testing.T) {
+	for _, h2 := range []bool{false, true} {
+		for _, path := range []string{"/write", "/readfrom", "/problem"} {
+			for _, method := range []string{"GET", "HEAD"} {
+				m, logs := newLogged(t, errorsafe.Options{})
+				srv := httptest.NewUnstartedServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					switch r.URL.Path {
+					case "/write":
+						io.WriteString(w, "body")
+					case "/readfrom":
+						w.(io.ReaderFrom).ReadFrom(strings.NewReader("body"))
+					case "/problem":
+						problem.Reject(w, r, http.StatusForbidden, nil)
+					}
+				})))
+				srv.EnableHTTP2 = h2
+				srv.StartTLS()
+				req, _ := http.NewRequest(method, srv.URL+path, nil)
+				res, err := srv.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n, _ := io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				lr := waitRecord(t, logs, "http request")
+				srv.Close()
+				if lr["bytes"] != float64(n) || method == "HEAD" && n != 0 {
+					t.Errorf("HTTP/2 %v, %s %s: bytes = %v, %d body bytes received", h2, method, path, lr["bytes"], n)
+				}
+			}
+		}
+	}
 }

@@ -108,7 +108,8 @@
 // One record per request, message "http request", with the attributes
 // method, path, query (redacted), status, bytes, duration, client_ip,
 // subject, request_id, user_agent, reason, and the headers listed in
-// [Options.LogHeaders]. The subject is the one an auth or session
+// [Options.LogHeaders]. The bytes are those of the response body sent,
+// 0 for a HEAD request, whose body net/http drops. The subject is the one an auth or session
 // middleware further in put into the context with [identity.NewContext];
 // the reason is the one any httpguard package recorded when it rejected the
 // request ([RejectReason]), or the error a handler gave [WriteError]: of an
