@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/hijack"
 	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/problem"
 	"github.com/httpguard/httpguard/internal/storefail"
@@ -583,7 +584,7 @@ func (m *Middleware) requestToken(r *http.Request) (token string, viaHeader bool
 // state is everything one request needs, allocated at once.
 type state struct {
 	sess Session
-	rw   responseWriter
+	rw   hijackWriter
 	ctx  sessionCtx
 }
 
@@ -622,10 +623,10 @@ func FromRequest(r *http.Request) *Session { return FromContext(r.Context()) }
 // answered by [Options.OnReject] (503 by default), never by serving the
 // request as anonymous.
 //
-// The [net/http.ResponseWriter] passed to next implements Flush, Hijack,
-// io.ReaderFrom and io.StringWriter (passing them on to the writer it
-// wraps) and has an Unwrap method, so [net/http.ResponseController]
-// works.
+// The [net/http.ResponseWriter] passed to next implements Flush,
+// io.ReaderFrom and io.StringWriter, and Hijack where the writer it wraps
+// can hijack (HTTP/1.x, not HTTP/2), passing them on to that writer, and
+// has an Unwrap method, so [net/http.ResponseController] works.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	if m == nil || m.store == nil {
 		// The zero or nil Middleware, which nothing can configure later.
@@ -657,7 +658,11 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		st.rw.ResponseWriter = w
 		st.rw.st = st
 		st.rw.r = r
-		next.ServeHTTP(&st.rw, r)
+		if hijack.Possible(w) {
+			next.ServeHTTP(&st.rw, r)
+		} else {
+			next.ServeHTTP(&st.rw.responseWriter, r)
+		}
 		st.rw.finish()
 	})
 }
@@ -751,13 +756,18 @@ func (rw *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 // into ReadFrom.
 type writerOnly struct{ io.Writer }
 
+// hijackWriter is the responseWriter passed on where the wrapped writer
+// can hijack: only there is it an [net/http.Hijacker], as a handler that
+// asks w.(http.Hijacker) whether it can take the connection expects.
+type hijackWriter struct{ responseWriter }
+
 // Hijack hands the connection over. Nothing can carry a cookie any more,
 // so the changes made to the session until then are handled as changes
 // made after the headers were written: saved if the token need not change
 // (a server-side store), otherwise dropped with [ErrHeadersWritten]
 // recorded as the rejection reason. A Hijack that fails (HTTP/2) leaves
 // the session to the response the handler writes instead.
-func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (rw *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(rw.ResponseWriter).Hijack()
 	if err == nil && !rw.written {
 		rw.written = true

@@ -301,3 +301,39 @@ func TestAnInvalidStatusSavesNothing(t *testing.T) {
 		}
 	}
 }
+
+// The writer the handler gets is an http.Hijacker exactly when the one
+// the server gave is, as a handler that asks w.(http.Hijacker) whether it
+// can take the connection expects: over HTTP/1.1, where Hijack works, and
+// not over HTTP/2, where it fails with http.ErrNotSupported. It claimed to
+// be one over HTTP/2 too. http.ResponseController answers the same either
+// way.
+func TestTheWriterHijacksExactlyWhereTheServersDoes(t *testing.T) {
+	m := session.MustNew(session.Options{})
+	for _, h2 := range []bool{false, true} {
+		var bare, wrapped bool
+		var bareErr, wrappedErr error
+		probe := func(is *bool, hijackErr *error) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, *is = w.(http.Hijacker)
+				if h2 {
+					_, _, *hijackErr = http.NewResponseController(w).Hijack()
+				}
+			})
+		}
+		for _, h := range []http.Handler{probe(&bare, &bareErr), m.Handler(probe(&wrapped, &wrappedErr))} {
+			srv := httptest.NewUnstartedServer(h)
+			srv.EnableHTTP2 = h2
+			srv.StartTLS()
+			res, err := srv.Client().Get(srv.URL)
+			srv.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+		}
+		if bare != wrapped || errors.Is(wrappedErr, http.ErrNotSupported) != errors.Is(bareErr, http.ErrNotSupported) {
+			t.Errorf("HTTP/2 %v: the server's writer is a Hijacker: %v, the middleware's: %v; Hijack errors %v and %v", h2, bare, wrapped, bareErr, wrappedErr)
+		}
+	}
+}
