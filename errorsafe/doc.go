@@ -22,7 +22,8 @@
 // [Middleware.RequestID], [Middleware.AccessLog] and
 // [Middleware.SafeErrors]; chained directly, they share their per-request
 // state. Every middleware wraps the [net/http.ResponseWriter] in a writer
-// that implements Unwrap, Flush, Hijack and ReadFrom, so
+// that implements Unwrap, Flush and ReadFrom, and Hijack where the
+// wrapped writer can hijack (HTTP/1.x, not HTTP/2), so
 // [net/http.ResponseController] (flushing, hijacking, deadlines, full
 // duplex) keeps working, and that never writes a header once the
 // response has started.

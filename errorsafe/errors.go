@@ -141,7 +141,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	// Written to the exchange itself, the body goes out as it is;
 	// through another writer, it may be compressed (see writeBody).
-	writeBody(w, status, renderProblem(status, public, id), x == nil || w != http.ResponseWriter(x))
+	writeBody(w, status, renderProblem(status, public, id), x == nil || !x.is(w))
 }
 
 // alreadyAnswered reports whether err is, or wraps, the rejection reason
@@ -210,6 +210,8 @@ func findExchange(w http.ResponseWriter) *exchange {
 		switch v := w.(type) {
 		case *exchange:
 			return v
+		case *plainWriter:
+			return v.x
 		case interface{ Unwrap() http.ResponseWriter }:
 			w = v.Unwrap()
 		default:

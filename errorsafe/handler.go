@@ -177,9 +177,9 @@ type accessState struct {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c, f := h.c, h.f
-	x, ok := w.(*exchange)
-	if !ok {
-		x = &exchange{w: w, c: c, upgrade: isUpgrade(r)}
+	x := asExchange(w)
+	if x == nil {
+		x = newExchange(w, c, r)
 	}
 	// Upgrade requests are not exempt: Connection: upgrade is the
 	// client's to send, and a 5xx is never part of a protocol switch.
@@ -219,7 +219,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	done := false
 	defer h.finish(x, r, &as, &done)
-	h.next.ServeHTTP(x, r)
+	h.next.ServeHTTP(x.writer(), r)
 	done = true
 }
 

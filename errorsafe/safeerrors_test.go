@@ -448,3 +448,45 @@ func TestReplacedResponsesCarryNoTrailers(t *testing.T) {
 		}
 	}
 }
+
+// The writer next gets is an http.Hijacker exactly when the one the
+// server gave is, through one errorsafe middleware or several sharing
+// their writer: over HTTP/1.1, and not over HTTP/2, where Hijack fails
+// with http.ErrNotSupported. It claimed to be one over HTTP/2 too, so a
+// handler asking w.(http.Hijacker) whether it can take the connection
+// was told it could. http.ResponseController answers the same either
+// way.
+func TestTheWriterHijacksExactlyWhereTheServersDoes(t *testing.T) {
+	m := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger()})
+	for _, h2 := range []bool{false, true} {
+		for name, wrap := range map[string]func(http.Handler) http.Handler{
+			"Handler":               m.Handler,
+			"Recover and AccessLog": func(h http.Handler) http.Handler { return m.Recover(m.AccessLog(h)) },
+		} {
+			var bare, wrapped bool
+			var bareErr, wrappedErr error
+			probe := func(is *bool, hijackErr *error) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					_, *is = w.(http.Hijacker)
+					if h2 {
+						_, _, *hijackErr = http.NewResponseController(w).Hijack()
+					}
+				})
+			}
+			for _, h := range []http.Handler{probe(&bare, &bareErr), wrap(probe(&wrapped, &wrappedErr))} {
+				srv := httptest.NewUnstartedServer(h)
+				srv.EnableHTTP2 = h2
+				srv.StartTLS()
+				res, err := srv.Client().Get(srv.URL)
+				srv.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+			}
+			if bare != wrapped || errors.Is(wrappedErr, http.ErrNotSupported) != errors.Is(bareErr, http.ErrNotSupported) {
+				t.Errorf("%s, HTTP/2 %v: the server's writer is a Hijacker: %v, errorsafe's: %v; Hijack errors %v and %v", name, h2, bare, wrapped, bareErr, wrappedErr)
+			}
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/httpguard/httpguard/internal/hijack"
 	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/problem"
 )
@@ -61,7 +62,60 @@ type exchange struct {
 	unlogged []pendingAccess
 
 	ctx exchangeCtx // the request context carrying this exchange
+
+	// hijack: the wrapped writer can hijack, and the exchange itself is
+	// passed on; otherwise plain is (see writer).
+	hijack bool
+	plain  plainWriter
 }
+
+// newExchange returns the exchange of r, wrapping w.
+func newExchange(w http.ResponseWriter, c *config, r *http.Request) *exchange {
+	x := &exchange{w: w, c: c, upgrade: isUpgrade(r), hijack: hijack.Possible(w)}
+	x.plain.x = x
+	return x
+}
+
+// writer returns the writer passed on: the exchange, an
+// [net/http.Hijacker], where the wrapped writer can hijack (HTTP/1.x),
+// otherwise (HTTP/2) its plainWriter, which is not one, as a handler
+// that asks w.(http.Hijacker) whether it can take the connection
+// expects.
+func (x *exchange) writer() http.ResponseWriter {
+	if x.hijack {
+		return x
+	}
+	return &x.plain
+}
+
+// is reports whether w is the writer x passes on.
+func (x *exchange) is(w http.ResponseWriter) bool {
+	return w == http.ResponseWriter(x) || w == http.ResponseWriter(&x.plain)
+}
+
+// asExchange returns the exchange w is, or nil.
+func asExchange(w http.ResponseWriter) *exchange {
+	switch v := w.(type) {
+	case *exchange:
+		return v
+	case *plainWriter:
+		return v.x
+	}
+	return nil
+}
+
+// plainWriter is the exchange without Hijack, passed on where the
+// wrapped writer cannot hijack. Every other method is the exchange's.
+type plainWriter struct{ x *exchange }
+
+func (p *plainWriter) Header() http.Header                   { return p.x.Header() }
+func (p *plainWriter) WriteHeader(code int)                  { p.x.WriteHeader(code) }
+func (p *plainWriter) Write(b []byte) (int, error)           { return p.x.Write(b) }
+func (p *plainWriter) WriteString(s string) (int, error)     { return p.x.WriteString(s) }
+func (p *plainWriter) ReadFrom(src io.Reader) (int64, error) { return p.x.ReadFrom(src) }
+func (p *plainWriter) Flush()                                { p.x.Flush() }
+func (p *plainWriter) FlushError() error                     { return p.x.FlushError() }
+func (p *plainWriter) Unwrap() http.ResponseWriter           { return p.x.w }
 
 // abortKind is why a Recover aborts a response.
 type abortKind uint8
