@@ -814,9 +814,10 @@ func (m *Middleware) setToken(w http.ResponseWriter, s *Session, token string, e
 }
 
 // addHeaders adds name: value (replacing it when replace is set), adds
-// vary to Vary unless Vary lists it already (see varies) and sets Cache-Control: no-store, with one allocation for
-// the three values when the headers are new. Each header gets its own
-// capacity-limited slice, so a later append to one cannot touch another.
+// vary to Vary unless Vary lists it already (see varies) and sets
+// Cache-Control: no-store, with one allocation for the three values when
+// the headers are new. Each header gets its own capacity-limited slice, so
+// a later append to one cannot touch another.
 func addHeaders(h http.Header, name, value, vary string, replace bool) {
 	vals := make([]string, 3)
 	vals[0], vals[1], vals[2] = value, vary, "no-store"
