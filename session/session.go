@@ -814,7 +814,7 @@ func (m *Middleware) setToken(w http.ResponseWriter, s *Session, token string, e
 }
 
 // addHeaders adds name: value (replacing it when replace is set), adds
-// vary to Vary unless Vary lists it already (see varies) and sets
+// vary to Vary unless Vary lists it already (see httptoken.Varies) and sets
 // Cache-Control: no-store, with one allocation for the three values when
 // the headers are new. Each header gets its own capacity-limited slice, so
 // a later append to one cannot touch another.
@@ -828,25 +828,10 @@ func addHeaders(h http.Header, name, value, vary string, replace bool) {
 	}
 	if old := h["Vary"]; len(old) == 0 {
 		h["Vary"] = vals[1:2:2]
-	} else if !varies(old, vary) {
+	} else if !httptoken.Varies(old, vary) {
 		h["Vary"] = append(old[:len(old):len(old)], vary)
 	}
 	h["Cache-Control"] = vals[2:3:3]
-}
-
-// varies reports whether the Vary values vary already list name, in any
-// case, or are "*": name is then not added again.
-func varies(vary []string, name string) bool {
-	for _, v := range vary {
-		for v != "" {
-			var tok string
-			tok, v, _ = strings.Cut(v, ",")
-			if tok = httptoken.TrimOWS(tok); tok == "*" || httptoken.EqualFold(tok, name) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // corsSafelisted reports whether the canonical header name is one the

@@ -4,6 +4,8 @@
 // package treats them the same way.
 package httptoken
 
+import "strings"
+
 // tchar is the RFC 9110 §5.6.2 tchar set:
 // "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" /
 // "`" / "|" / "~" / DIGIT / ALPHA.
@@ -82,6 +84,23 @@ func TrimOWS(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// Varies reports whether the Vary field lines vary list name, in any
+// case, or are "*": a middleware that adds name to Vary then leaves it
+// as it is, rather than sending the field twice ("Vary: Cookie, Cookie").
+// It does not allocate.
+func Varies(vary []string, name string) bool {
+	for _, v := range vary {
+		for v != "" {
+			var tok string
+			tok, v, _ = strings.Cut(v, ",")
+			if tok = TrimOWS(tok); tok == "*" || EqualFold(tok, name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // SplitCredentials splits an Authorization or Proxy-Authorization value

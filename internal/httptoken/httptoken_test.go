@@ -266,3 +266,27 @@ func FuzzIsScheme(f *testing.F) {
 		}
 	})
 }
+
+func TestVaries(t *testing.T) {
+	for _, tt := range []struct {
+		vary []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{"Cookie"}, true},
+		{[]string{"origin, COOKIE"}, true},
+		{[]string{"Origin", " cookie\t"}, true},
+		{[]string{"*"}, true},
+		{[]string{"Origin, *"}, true},
+		{[]string{"Cookies", "Set-Cookie"}, false},
+		{[]string{"", ","}, false},
+	} {
+		if got := httptoken.Varies(tt.vary, "Cookie"); got != tt.want {
+			t.Errorf("Varies(%q, Cookie) = %v, want %v", tt.vary, got, tt.want)
+		}
+	}
+	vary := []string{"Accept-Encoding, Origin", "Authorization"}
+	if n := testing.AllocsPerRun(100, func() { httptoken.Varies(vary, "Cookie") }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}
