@@ -123,7 +123,11 @@ func (tc *tokenConfig) issueCookie(w http.ResponseWriter, st *tokenState) {
 		Partitioned: tc.partitioned,
 	})
 	h := w.Header()
-	h.Add("Vary", "Cookie")
+	if !httptoken.Varies(h["Vary"], "Cookie") {
+		// A Vary set further out may list it already: "Vary: Cookie,
+		// Cookie" went out (found in review).
+		h.Add("Vary", "Cookie")
+	}
 	if !keptFromSharedCaches(h["Cache-Control"]) {
 		// The cookie is a per-client secret: never let a shared cache
 		// hand it to someone else. A value set further out that allows

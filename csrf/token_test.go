@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -1228,5 +1229,42 @@ func TestFormHoldsTheQueryAfterTheTokenRead(t *testing.T) {
 				t.Errorf("fetch %q, multipart %v: r.Form is %v, want amount and page", fetch, multi, form)
 			}
 		}
+	}
+}
+
+// TestTokenCookieVaryNamesCookieOnce: a Vary set further out that lists
+// Cookie already (in any case, among other names, on any line) or is "*"
+// is left as it is; the response that issues the token cookie went out
+// with "Vary: Cookie, Cookie" when another middleware had set it, as the
+// session middleware's did before it was fixed.
+func TestTokenCookieVaryNamesCookieOnce(t *testing.T) {
+	ts := newTokenServer(t, csrf.TokenOptions{Key: key1}, csrf.Options{})
+	for _, tt := range []struct {
+		outer, want []string
+	}{
+		{nil, []string{"Cookie"}},
+		{[]string{"Origin"}, []string{"Origin", "Cookie"}},
+		{[]string{"Cookie"}, []string{"Cookie"}},
+		{[]string{"origin, COOKIE"}, []string{"origin, COOKIE"}},
+		{[]string{"Origin", " cookie "}, []string{"Origin", " cookie "}},
+		{[]string{"*"}, []string{"*"}},
+		{[]string{"Cookies"}, []string{"Cookies", "Cookie"}},
+	} {
+		t.Run(strings.Join(tt.outer, "|"), func(t *testing.T) {
+			outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.outer != nil {
+					w.Header()["Vary"] = append([]string(nil), tt.outer...)
+				}
+				ts.h.ServeHTTP(w, r)
+			})
+			rec := httptest.NewRecorder()
+			outer.ServeHTTP(rec, req{method: "GET"}.build())
+			if len(rec.Result().Cookies()) != 1 {
+				t.Fatalf("status %d, no token cookie issued", rec.Code)
+			}
+			if got := rec.Header().Values("Vary"); !slices.Equal(got, tt.want) {
+				t.Errorf("Vary %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
