@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -439,5 +440,29 @@ func TestAttemptLimiterStoreFailureIs503(t *testing.T) {
 				t.Errorf("limiter store down: %d, Retry-After %q, body %s; want 503, Retry-After 5", w.Code, w.Header().Get("Retry-After"), w.Body)
 			}
 		})
+	}
+}
+
+// A refusal by a limiter carries the mark TooManyRequests() bool that
+// errorsafe (which this package does not import) answers with 429, as
+// ratelimit's ErrLimited, ErrLocked and ErrUserLocked do: an OnReject or
+// handler that passes ErrTooManyAttempts or ErrTooManyTokens to
+// errorsafe.WriteError got a 500 and a server error in the log whenever
+// the limiter's own error did not carry it (found in review). The other
+// reasons do not carry it.
+func TestLimitRefusalsAreMarkedTooManyRequests(t *testing.T) {
+	marked := func(err error) bool {
+		var m interface{ TooManyRequests() bool }
+		return errors.As(err, &m) && m.TooManyRequests()
+	}
+	for _, err := range []error{auth.ErrTooManyAttempts, auth.ErrTooManyTokens, fmt.Errorf("login: %w", auth.ErrTooManyAttempts)} {
+		if !marked(err) {
+			t.Errorf("%v does not report TooManyRequests", err)
+		}
+	}
+	for _, err := range []error{auth.ErrInvalidCredentials, auth.ErrNoCredentials, auth.ErrMalformedCredentials, auth.ErrUnavailable} {
+		if marked(err) {
+			t.Errorf("%v reports TooManyRequests", err)
+		}
 	}
 }

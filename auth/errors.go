@@ -7,6 +7,7 @@ import (
 	"github.com/httpguard/httpguard/internal/headervals"
 	"github.com/httpguard/httpguard/internal/problem"
 	"github.com/httpguard/httpguard/internal/storefail"
+	"github.com/httpguard/httpguard/internal/toomany"
 )
 
 // The rejection reasons shared by every authenticator of this package.
@@ -35,12 +36,15 @@ var (
 	// with 503 too.
 	ErrUnavailable = error(storefail.Error("auth: credential store unavailable"))
 	// ErrTooManyAttempts: the [AttemptLimiter] refused another attempt.
-	// Answered with 429 and Retry-After.
-	ErrTooManyAttempts = errors.New("auth: too many failed attempts")
+	// Answered with 429 and Retry-After. It has a method
+	// TooManyRequests() bool that reports true, by which errorsafe
+	// answers a handler that returns it with 429 too.
+	ErrTooManyAttempts = error(toomany.Error("auth: too many failed attempts"))
 	// ErrTooManyTokens: the [IssueLimiter] of a [TokenEndpoint] refused
 	// to issue more tokens to the subject. Answered with 429, Retry-After
-	// and the OAuth2 error slow_down.
-	ErrTooManyTokens = errors.New("auth: too many tokens issued to this subject")
+	// and the OAuth2 error slow_down. It is marked as ErrTooManyAttempts
+	// is.
+	ErrTooManyTokens = error(toomany.Error("auth: too many tokens issued to this subject"))
 )
 
 // unavailableRetryAfter is the Retry-After of a 503 for a store, key set

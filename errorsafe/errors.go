@@ -91,7 +91,8 @@ func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 //     session.ErrStore and auth.ErrUnavailable;
 //   - 429 for an error with a method TooManyRequests() bool that reports
 //     true: a limit that refused, such as ratelimit.ErrLimited, ErrLocked
-//     and ErrUserLocked (set Retry-After on w first);
+//     and ErrUserLocked, and auth.ErrTooManyAttempts and ErrTooManyTokens
+//     (set Retry-After on w first);
 //   - otherwise 500 with no detail.
 //
 // The body is the problem JSON of that status with the public message as

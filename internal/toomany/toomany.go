@@ -10,7 +10,8 @@ package toomany
 import "errors"
 
 // Error is a sentinel with the mark: ratelimit.ErrLimited, ErrLocked and
-// ErrUserLocked are of this type.
+// ErrUserLocked, and auth.ErrTooManyAttempts and ErrTooManyTokens, are of
+// this type.
 type Error string
 
 // Error returns the message.
