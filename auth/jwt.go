@@ -14,7 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -293,7 +292,7 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 	switch {
 	case !utf8.ValidString(opts.Issuer):
 		errs = append(errs, errors.New("auth: JWTOptions.Issuer is not valid UTF-8"))
-	case strings.ContainsFunc(opts.Issuer, unicode.IsControl):
+	case hasControl(opts.Issuer):
 		errs = append(errs, errors.New("auth: JWTOptions.Issuer has a control character"))
 	}
 	auds, err := compileAudiences(opts.Audience, opts.Audiences)
@@ -836,7 +835,7 @@ func compileAudiences(aud string, more []string) ([]string, error) {
 		switch {
 		case !utf8.ValidString(a):
 			errs = append(errs, fmt.Errorf("auth: %s %q is not valid UTF-8", name, a))
-		case strings.ContainsFunc(a, unicode.IsControl):
+		case hasControl(a):
 			errs = append(errs, fmt.Errorf("auth: %s %q has a control character", name, a))
 		case !slices.Contains(auds, a):
 			auds = append(auds, a)

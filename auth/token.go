@@ -304,7 +304,8 @@ func allUTF8(list []string) bool {
 }
 
 // hasControl reports whether s has a control character, which NewJWT
-// refuses in an issuer or audience it is to match.
+// refuses in an issuer or audience it is to match, and NewIssuer and
+// Issue in one they are to write.
 func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
 
 // plainJSONName reports whether encoding/json writes name without
