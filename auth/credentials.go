@@ -300,12 +300,12 @@ var defaultChecker = sync.OnceValues(func() (*passwordChecker, error) {
 // verification (after the lookup, so that a store failure is still reported
 // as one), a name that is not UTF-8 or has a control character or U+FFFD,
 // refused before the lookup as Basic and the token endpoint refuse it (see
-// [UserStore]), and a stored hash that [password.Verify] refuses (the error then
-// also wraps the password package's reason, for the log). A store failure
-// returns an error wrapping [ErrUnavailable] and the store's error; so does a
-// ctx that ends while the verification waits for its turn to hash (see
-// [ContextVerifier]): the error then wraps ctx.Err(), known user or not, and
-// nothing is hashed.
+// [UserStore]), and a stored hash that [password.Verify] refuses (the error
+// then also wraps the password package's reason, for the log). A store
+// failure returns an error wrapping [ErrUnavailable] and the store's error;
+// so does a ctx that ends while the verification waits for its turn to hash
+// (see [ContextVerifier]): the error then wraps ctx.Err(), known user or not,
+// and nothing is hashed.
 //
 // CheckPassword does not limit attempts; callers combine it with an
 // [AttemptLimiter]: Reserve before calling it (refusing the request when

@@ -106,21 +106,22 @@
 //
 // # Access log
 //
-// One record per request, message "http request", with the attributes
-// method, path, query (redacted), status, bytes, duration, client_ip,
-// subject, request_id, user_agent, reason, and the headers listed in
-// [Options.LogHeaders]. The bytes are those of the response body sent,
-// 0 for a HEAD request, whose body net/http drops. The subject is the one an auth or session
-// middleware further in put into the context with [identity.NewContext];
-// the reason is the one any httpguard package recorded when it rejected the
-// request ([RejectReason]), or the error a handler gave [WriteError]: of an
-// [*Error], its cause (Err), since the record shows the status, and a
-// security event's source is the cause's package, not errorsafe. A response
-// cut short has the attribute aborted: a panic after the response started,
-// or a handler's deliberate [net/http.ErrAbortHandler], logged with the
-// status sent, or 0 when none was (the client saw the connection close or
-// the stream reset). Client addresses are resolved by [Options.ClientIP],
-// so forwarding headers are believed only from trusted proxies.
+// One record per request, message "http request", with the attributes method,
+// path, query (redacted), status, bytes, duration, client_ip, subject,
+// request_id, user_agent, reason, and the headers listed in
+// [Options.LogHeaders]. The bytes are those of the response body sent, 0 for
+// a HEAD request, whose body net/http drops. The subject is the one an auth
+// or session middleware further in put into the context with
+// [identity.NewContext]; the reason is the one any httpguard package recorded
+// when it rejected the request ([RejectReason]), or the error a handler gave
+// [WriteError]: of an [*Error], its cause (Err), since the record shows the
+// status, and a security event's source is the cause's package, not
+// errorsafe. A response cut short has the attribute aborted: a panic after
+// the response started, or a handler's deliberate [net/http.ErrAbortHandler],
+// logged with the status sent, or 0 when none was (the client saw the
+// connection close or the stream reset). Client addresses are resolved by
+// [Options.ClientIP], so forwarding headers are believed only from trusted
+// proxies.
 //
 // Wrap the application's slog handler in [LogHandler] to add the request
 // ID to every record logged with a request's context.

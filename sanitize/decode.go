@@ -209,14 +209,14 @@ func (d *Decoder) orDefault() *Decoder {
 // In order, it refuses (and answers through [Options.OnReject]): a
 // Content-Type other than JSON (415); a body over the size limit (413); an
 // empty body, invalid UTF-8, a NUL character (\u0000) or an escaped UTF-16
-// surrogate that is not half of a pair ("\ud800", which encoding/json
-// would decode to U+FFFD), nesting over the depth limit, a repeated object
-// key, a member name that matches a field's only in letter case, an
-// unknown field, or anything after the one JSON value (400); and a value of the wrong type, a number that
-// overflows its field, or a value that fails validation (422, listing the
-// fields as [FieldErrors], at most [MaxFieldErrors] of them). On error the
-// response has been written, the zero T is returned (never a value that
-// was not sanitized and validated), and the handler should return (an
+// surrogate that is not half of a pair ("\ud800", which encoding/json would
+// decode to U+FFFD), nesting over the depth limit, a repeated object key, a
+// member name that matches a field's only in letter case, an unknown field,
+// or anything after the one JSON value (400); and a value of the wrong type,
+// a number that overflows its field, or a value that fails validation (422,
+// listing the fields as [FieldErrors], at most [MaxFieldErrors] of them). On
+// error the response has been written, the zero T is returned (never a value
+// that was not sanitized and validated), and the handler should return (an
 // errorsafe.HandlerFunc may return the error: errorsafe sees that it was
 // answered and leaves it to the access log).
 //

@@ -35,15 +35,15 @@
 //
 // It checks, in order: the Content-Type (415), the body size through
 // [net/http.MaxBytesReader] (413, default 1 MiB), UTF-8 without NUL
-// characters or escaped lone surrogates ("\ud800"), nesting depth, repeated keys and member names that match a
-// field's only in letter case (400: names match exactly); then it decodes,
-// refusing malformed JSON and unknown fields (400) and values of the wrong
-// type or numbers out of their field's range (422); it checks that exactly
-// one JSON value was sent (400), then applies the `sanitize` tags and
-// validates with the `validate` tags (422). [DecodeForm] and [DecodeQuery] do
-// the same for form bodies and query strings. A slice, array or map of
-// structs is sanitized and validated item by item, and a null item of it is
-// refused as a null body is.
+// characters or escaped lone surrogates ("\ud800"), nesting depth, repeated
+// keys and member names that match a field's only in letter case (400: names
+// match exactly); then it decodes, refusing malformed JSON and unknown fields
+// (400) and values of the wrong type or numbers out of their field's range
+// (422); it checks that exactly one JSON value was sent (400), then applies
+// the `sanitize` tags and validates with the `validate` tags (422).
+// [DecodeForm] and [DecodeQuery] do the same for form bodies and query
+// strings. A slice, array or map of structs is sanitized and validated item
+// by item, and a null item of it is refused as a null body is.
 //
 // [Unmarshal] applies the same checks, but the Content-Type's, to JSON
 // that does not come in a request (a configuration file, a queue
