@@ -88,7 +88,8 @@ func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 //   - 503 for [context.DeadlineExceeded] and [net/http.ErrHandlerTimeout],
 //     and for an error with a method Unavailable() bool that reports true:
 //     a store that could not answer, such as ratelimit.ErrStore,
-//     session.ErrStore and auth.ErrUnavailable;
+//     session.ErrStore and auth.ErrUnavailable, and
+//     ratelimit.ErrOverloaded;
 //   - 429 for an error with a method TooManyRequests() bool that reports
 //     true: a limit that refused, such as ratelimit.ErrLimited, ErrLocked
 //     and ErrUserLocked, and auth.ErrTooManyAttempts and ErrTooManyTokens

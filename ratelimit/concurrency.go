@@ -9,11 +9,14 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/internal/problem"
+	"github.com/httpguard/httpguard/internal/storefail"
 )
 
 // ErrOverloaded means a [ConcurrencyLimiter] had MaxInFlight requests in
-// progress and refused another: 503 Service Unavailable.
-var ErrOverloaded = errors.New("ratelimit: too many requests in flight")
+// progress and refused another: 503 Service Unavailable. It has the
+// method Unavailable() bool that reports true, which errorsafe answers
+// with 503.
+var ErrOverloaded = error(storefail.Error("ratelimit: too many requests in flight"))
 
 // ConcurrencyOptions configures a [ConcurrencyLimiter]. Mutating it after
 // [NewConcurrencyLimiter] has no effect.

@@ -155,3 +155,14 @@ func TestConcurrencyLimiterDefaultRetryAfterAndOnReject(t *testing.T) {
 		})
 	}
 }
+
+// ErrOverloaded carries the mark Unavailable() bool that errorsafe (which
+// this package does not import) answers with 503: returned from an
+// errorsafe.HandlerFunc or an OnReject through WriteError, it was a 500
+// (found in review).
+func TestErrOverloadedIsMarkedUnavailable(t *testing.T) {
+	var u interface{ Unavailable() bool }
+	if !errors.As(fmt.Errorf("shed: %w", ratelimit.ErrOverloaded), &u) || !u.Unavailable() {
+		t.Error("ErrOverloaded does not report Unavailable")
+	}
+}

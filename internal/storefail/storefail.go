@@ -1,5 +1,6 @@
 // Package storefail marks the errors that mean a store could not answer
-// (unreachable, timed out, full), as opposed to a refusal, so that a
+// (unreachable, timed out, full), or the server itself could not take the
+// request (ratelimit.ErrOverloaded), as opposed to a refusal, so that a
 // package that does not import the store's can tell them apart: such an
 // error is answered 503 with Retry-After, never 401, 403 or 429.
 //
@@ -10,7 +11,8 @@ package storefail
 import "errors"
 
 // Error is a sentinel with the mark: ratelimit.ErrStore,
-// session.ErrStore and auth.ErrUnavailable are of this type.
+// ratelimit.ErrOverloaded, session.ErrStore and auth.ErrUnavailable are
+// of this type.
 type Error string
 
 // Error returns the message.
