@@ -125,11 +125,12 @@ func TestMatchAllocations(t *testing.T) {
 // patterns describe: the normalized host of the value, equal to an exact
 // entry or a proper subdomain of a wildcard's domain.
 func FuzzMatch(f *testing.F) {
-	for _, v := range []string{"example.com", "EXAMPLE.com.", "api.example.com:9443", "a.b.example.org", "example.org", "[0:0::1]:80", "x.ports.test:3", "example.com/x"} {
+	for _, v := range []string{"example.com", "EXAMPLE.com.", "api.example.com:9443", "a.b.example.org", "example.org", "[0:0::1]:80", "x.ports.test:3", "example.com/x", "api.example.com", "x.ports.test", "[::1]", "example.com:"} {
 		f.Add(v)
 	}
 	s := compile(f)
 	f.Fuzz(func(t *testing.T, v string) {
+		checkDefault(t, s, v)
 		host, exact, ok := s.Match(v)
 		if !ok {
 			if host != "" || exact {
@@ -157,6 +158,30 @@ func FuzzMatch(f *testing.F) {
 			t.Fatalf("Match(%q) allowed %q by a wildcard it does not match", v, host)
 		}
 	})
+}
+
+// checkDefault: MatchDefault(v, def) is Match(v) where v has a port or
+// def is "", and otherwise what Match answers for v's host on port def,
+// the port a browser left out.
+func checkDefault(t *testing.T, s *hostset.Set, v string) {
+	t.Helper()
+	h, port, sok := hostport.Split(v)
+	for _, def := range []string{"", "80", "443", "1", "8080", "8443", "9443"} {
+		host, exact, ok := s.MatchDefault(v, def)
+		wantHost, wantExact, wantOK := s.Match(v)
+		if sok && port == "" && def != "" && len(v) <= 260 {
+			if n, nok := hostport.Normalize(h); nok {
+				if len(n)+1+len(def) > 260 {
+					continue // Match would refuse it for its length alone
+				}
+				wantHost, wantExact, wantOK = s.Match(n + ":" + def)
+			}
+		}
+		if host != wantHost || exact != wantExact || ok != wantOK {
+			t.Fatalf("MatchDefault(%q, %q) = %q, %v, %v; want %q, %v, %v",
+				v, def, host, exact, ok, wantHost, wantExact, wantOK)
+		}
+	}
 }
 
 // TestAddPorts: a host added without a port allows every port, whether
