@@ -2,6 +2,8 @@ package sanitize_test
 
 import (
 	"errors"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -202,6 +204,10 @@ func FuzzPolicies(f *testing.F) {
 		f.Add(v)
 	}
 	f.Add(`<b>bold</b> <a href="https://example.com">x</a>`)
+	for _, href := range []string{"http:evil.example", "https:\\\\evil.example", "https:///evil.example", "///evil.example",
+		" \t///evil.example", "\\\\evil.example", "/\\evil.example", "//evil.example", "HTTPS://evil.example"} {
+		f.Add(`<a href="` + href + `">x</a>`)
+	}
 	f.Fuzz(func(t *testing.T, in string) {
 		for _, p := range []*sanitize.Policy{sanitize.Strict(), sanitize.UserContent()} {
 			once := p.Sanitize(in)
@@ -216,8 +222,81 @@ func FuzzPolicies(f *testing.F) {
 		if strings.ContainsAny(strict, "<>") {
 			t.Fatalf("markup in strict output %q", strict)
 		}
-		assertInert(t, in, sanitize.UserContent().Sanitize(in), false)
+		ugc := sanitize.UserContent().Sanitize(in)
+		assertInert(t, in, ugc, false)
+		assertExternalLinksOpenApart(t, in, ugc)
 	})
+}
+
+// assertExternalLinksOpenApart: every link in out that a browser follows
+// to another host, as it reads the href (C0 controls and spaces trimmed,
+// tabs and newlines removed, a backslash taken for a slash), has
+// target="_blank" and rel="noopener"; and an http or https link names its
+// host after "//" for net/url too.
+func assertExternalLinksOpenApart(t *testing.T, in, out string) {
+	t.Helper()
+	z := html.NewTokenizer(strings.NewReader(out))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			continue
+		}
+		tok := z.Token()
+		if tok.Data != "a" {
+			continue
+		}
+		var href, target, rel string
+		hasHref := false
+		for _, a := range tok.Attr {
+			switch a.Key {
+			case "href":
+				href, hasHref = a.Val, true
+			case "target":
+				target = a.Val
+			case "rel":
+				rel = a.Val
+			}
+		}
+		if !hasHref {
+			continue
+		}
+		v := strings.TrimFunc(href, func(r rune) bool { return r <= 0x20 })
+		v = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(v)
+		external := false
+		if scheme, ok := browserScheme(v); ok {
+			if scheme == "http" || scheme == "https" {
+				external = true
+				if u, err := url.Parse(strings.TrimSpace(href)); err != nil || u.Host == "" || u.Opaque != "" {
+					t.Errorf("%q: http(s) link %q names no host for net/url: %q", in, href, out)
+				}
+			}
+		} else if len(v) >= 2 && strings.ContainsRune(`/\`, rune(v[0])) && strings.ContainsRune(`/\`, rune(v[1])) {
+			external = true
+		}
+		if external && (target != "_blank" || !slices.Contains(strings.Fields(rel), "noopener")) {
+			t.Errorf("%q: link %q to another host without target=_blank and noopener: %q", in, href, out)
+		}
+	}
+}
+
+// browserScheme returns the scheme of v, lower-cased, as the URL standard
+// reads one: a letter, then letters, digits, "+", "-" or ".", then ":".
+func browserScheme(v string) (string, bool) {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		case i > 0 && c == ':':
+			return strings.ToLower(v[:i]), true
+		default:
+			return "", false
+		}
+	}
+	return "", false
 }
 
 // TestRegressionBluemondayAdvisories replays the advisories of the
