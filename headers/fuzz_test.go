@@ -1,12 +1,14 @@
 package headers_test
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -62,61 +64,86 @@ func FuzzParseSource(f *testing.F) {
 // names once lower-cased and stripped of port and trailing dot, and the
 // response never reflects the Host.
 func FuzzAllowedHosts(f *testing.F) {
-	m, err := headers.New(headers.Options{AllowedHosts: []string{"example.com", "*.example.org", "localhost:8080", "[::1]", "127.0.0.1"}})
+	m, err := headers.New(headers.Options{AllowedHosts: []string{"example.com", "*.example.org", "localhost:8080", "[::1]", "127.0.0.1",
+		"plain.example:80", "secure.example:443"}})
 	if err != nil {
 		f.Fatal(err)
 	}
 	for _, h := range []string{"example.com", "EXAMPLE.COM.", "example.com:443", "a.example.org", "example.org",
 		"localhost:8080", "localhost", "[::1]:1", "[::1", "127.0.0.1:80", "example.com\r\nx", "", "ex%61mple.com",
-		"example.com.evil", "evil.com#example.com", "xn--bcher-kva.example", "bücher.example"} {
+		"example.com.evil", "evil.com#example.com", "xn--bcher-kva.example", "bücher.example",
+		"plain.example", "plain.example:80", "secure.example", "SECURE.example.:443", "secure.example:", "plain.example:080"} {
 		f.Add(h)
 	}
 	f.Fuzz(func(t *testing.T, host string) {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.Host = host
-		checkErr := m.Check(r)
-		if checkErr != nil && !errors.Is(checkErr, headers.ErrHostNotAllowed) {
-			t.Fatalf("Check error %v", checkErr)
-		}
-		rec := httptest.NewRecorder()
-		m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(rec, r)
-		if (checkErr == nil) != (rec.Code == http.StatusOK) {
-			t.Fatalf("Check %v but status %d", checkErr, rec.Code)
-		}
-		if checkErr != nil {
-			// The body is the generic problem of its status, whatever
-			// the host: nothing of it is reflected. (Looking for the
-			// host in the body found ":400" in "status":400.)
-			want := httptest.NewRecorder()
-			problem.Write(want, rec.Code)
-			if got := rec.Body.String(); got != want.Body.String() {
-				t.Fatalf("rejection of host %q has the body %q, want the generic problem %q", host, got, want.Body.String())
+		// Each Host is sent over plain HTTP and over HTTPS, where a
+		// Host without a port is on 80 and 443.
+		for _, overTLS := range []bool{false, true} {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Host = host
+			if overTLS {
+				r.TLS = &tls.ConnectionState{}
 			}
-			return
-		}
-		name := strings.ToLower(host)
-		port := ""
-		if i := strings.LastIndexByte(name, ':'); i >= 0 && !strings.HasSuffix(name, "]") {
-			name, port = name[:i], name[i+1:]
-		}
-		name = strings.TrimSuffix(name, ".")
-		if strings.HasPrefix(name, "[") && strings.HasSuffix(name, "]") {
-			// Any spelling of the allowed IPv6 address is that address.
-			if a, err := netip.ParseAddr(name[1 : len(name)-1]); err == nil && a == netip.IPv6Loopback() {
-				name = "[::1]"
+			checkErr := m.Check(r)
+			if checkErr != nil && !errors.Is(checkErr, headers.ErrHostNotAllowed) {
+				t.Fatalf("Check error %v", checkErr)
 			}
-		}
-		switch {
-		case name == "example.com", name == "[::1]", name == "127.0.0.1":
-		case strings.HasSuffix(name, ".example.org") && len(name) > len(".example.org"):
-		case name == "localhost" && port == "8080":
-		default:
-			t.Fatalf("allowed %q (name %q, port %q)", host, name, port)
-		}
-		if strings.ContainsAny(name, "/@?#%\\ \r\n") {
-			t.Fatalf("allowed %q with a URL delimiter", host)
+			rec := httptest.NewRecorder()
+			m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(rec, r)
+			if (checkErr == nil) != (rec.Code == http.StatusOK) {
+				t.Fatalf("Check %v but status %d", checkErr, rec.Code)
+			}
+			name := strings.ToLower(host)
+			port, hasPort := "", false
+			if i := strings.LastIndexByte(name, ':'); i >= 0 && !strings.HasSuffix(name, "]") {
+				name, port, hasPort = name[:i], name[i+1:], true
+			}
+			name = strings.TrimSuffix(name, ".")
+			// A pattern with the port of a scheme allows that host on
+			// the port, and without one over that scheme only.
+			wantPlain := name == "plain.example" && (port == "80" || !hasPort && !overTLS)
+			wantSecure := name == "secure.example" && (port == "443" || !hasPort && overTLS)
+			if (name == "plain.example" || name == "secure.example") && (!hasPort || wellFormedPort(port)) &&
+				(checkErr == nil) != (wantPlain || wantSecure) {
+				t.Fatalf("Host %q over TLS %v: Check %v, want allowed %v", host, overTLS, checkErr, wantPlain || wantSecure)
+			}
+			if checkErr != nil {
+				// The body is the generic problem of its status, whatever
+				// the host: nothing of it is reflected. (Looking for the
+				// host in the body found ":400" in "status":400.)
+				want := httptest.NewRecorder()
+				problem.Write(want, rec.Code)
+				if got := rec.Body.String(); got != want.Body.String() {
+					t.Fatalf("rejection of host %q has the body %q, want the generic problem %q", host, got, want.Body.String())
+				}
+				continue
+			}
+			if strings.HasPrefix(name, "[") && strings.HasSuffix(name, "]") {
+				// Any spelling of the allowed IPv6 address is that address.
+				if a, err := netip.ParseAddr(name[1 : len(name)-1]); err == nil && a == netip.IPv6Loopback() {
+					name = "[::1]"
+				}
+			}
+			switch {
+			case name == "example.com", name == "[::1]", name == "127.0.0.1":
+			case strings.HasSuffix(name, ".example.org") && len(name) > len(".example.org"):
+			case name == "localhost" && port == "8080":
+			case wantPlain, wantSecure:
+			default:
+				t.Fatalf("allowed %q over TLS %v (name %q, port %q)", host, overTLS, name, port)
+			}
+			if strings.ContainsAny(name, "/@?#%\\ \r\n") {
+				t.Fatalf("allowed %q with a URL delimiter", host)
+			}
 		}
 	})
+}
+
+// wellFormedPort reports whether p is a port as a URL writes one: 1 to
+// 65535 without a leading zero.
+func wellFormedPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535 && p == strconv.Itoa(n)
 }
 
 // FuzzParseReports checks that any body parses without panic, within the
