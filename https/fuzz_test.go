@@ -18,7 +18,7 @@ import (
 func FuzzRedirect(f *testing.F) {
 	rd, err := https.NewRedirect(https.RedirectOptions{
 		Host:         "example.com",
-		AllowedHosts: []string{"www.example.com", "*.example.org", "localhost:8080"},
+		AllowedHosts: []string{"www.example.com", "*.example.org", "localhost:8080", "port80.example:80"},
 		HTTPSPort:    8443,
 	})
 	if err != nil {
@@ -28,6 +28,7 @@ func FuzzRedirect(f *testing.F) {
 		{"example.com", "/"}, {"WWW.EXAMPLE.COM.", "/a?b=c"}, {"evil.example", "//evil.example/"},
 		{"a.example.org:1", "/%2F%2Fevil"}, {"localhost:8080", "/?"}, {"example.com@evil", "/x"},
 		{"[::1]", "/"}, {"", "*"}, {"x\r\ny", "/"}, {"www.example.com:80", "/a%20b#frag"},
+		{"port80.example", "/"}, {"PORT80.example.:80", "/"}, {"port80.example:8080", "/"}, {"port80.example:", "/"},
 	} {
 		f.Add(s.host, s.target)
 	}
@@ -52,10 +53,24 @@ func FuzzRedirect(f *testing.F) {
 			t.Fatalf("Location %q: %v", loc, err)
 		}
 		switch hn := got.Host; {
-		case hn == "example.com", hn == "www.example.com:8443", hn == "localhost:8443":
+		case hn == "example.com", hn == "www.example.com:8443", hn == "localhost:8443", hn == "port80.example:8443":
 		case strings.HasSuffix(hn, ".example.org:8443") && len(hn) > len(".example.org:8443"):
 		default:
 			t.Fatalf("redirected Host %q to %q", host, loc)
+		}
+		// An allowed host is redirected to itself, and a plain HTTP
+		// Host without a port is on port 80.
+		name, port, hasPort := strings.ToLower(host), "", false
+		if i := strings.LastIndexByte(name, ':'); i >= 0 {
+			name, port, hasPort = name[:i], name[i+1:], true
+		}
+		name = strings.TrimSuffix(name, ".")
+		wellFormed := !hasPort || port != "" && port[0] != '0' && len(port) <= 5 && strings.Trim(port, "0123456789") == "" && (len(port) < 5 || port <= "65535")
+		if wellFormed && (name == "www.example.com" || name == "port80.example" || name == "localhost") {
+			self := name == "www.example.com" || name == "port80.example" && (!hasPort || port == "80") || name == "localhost" && port == "8080"
+			if want := map[bool]string{true: name + ":8443", false: "example.com"}[self]; got.Host != want {
+				t.Fatalf("redirected Host %q to %q, want host %q", host, loc, want)
+			}
 		}
 		if got.EscapedPath() != u.EscapedPath() && !(u.EscapedPath() == "*" || u.EscapedPath() == "") && got.EscapedPath() != "/"+u.EscapedPath() {
 			t.Fatalf("path %q became %q", u.EscapedPath(), got.EscapedPath())
