@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/errorsafe"
+	"github.com/httpguard/httpguard/internal/testenv"
 )
 
 func TestSafeErrorsReplacesBodies(t *testing.T) {
@@ -474,15 +475,7 @@ func TestTheWriterHijacksExactlyWhereTheServersDoes(t *testing.T) {
 				})
 			}
 			for _, h := range []http.Handler{probe(&bare, &bareErr), wrap(probe(&wrapped, &wrappedErr))} {
-				srv := httptest.NewUnstartedServer(h)
-				srv.EnableHTTP2 = h2
-				srv.StartTLS()
-				res, err := srv.Client().Get(srv.URL)
-				srv.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
-				res.Body.Close()
+				testenv.GetTLS(t, h, h2)
 			}
 			if bare != wrapped || errors.Is(wrappedErr, http.ErrNotSupported) != errors.Is(bareErr, http.ErrNotSupported) {
 				t.Errorf("%s, HTTP/2 %v: the server's writer is a Hijacker: %v, errorsafe's: %v; Hijack errors %v and %v", name, h2, bare, wrapped, bareErr, wrappedErr)

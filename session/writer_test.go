@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/internal/problem"
+	"github.com/httpguard/httpguard/internal/testenv"
 	"github.com/httpguard/httpguard/session"
 )
 
@@ -322,15 +323,7 @@ func TestTheWriterHijacksExactlyWhereTheServersDoes(t *testing.T) {
 			})
 		}
 		for _, h := range []http.Handler{probe(&bare, &bareErr), m.Handler(probe(&wrapped, &wrappedErr))} {
-			srv := httptest.NewUnstartedServer(h)
-			srv.EnableHTTP2 = h2
-			srv.StartTLS()
-			res, err := srv.Client().Get(srv.URL)
-			srv.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
+			testenv.GetTLS(t, h, h2)
 		}
 		if bare != wrapped || errors.Is(wrappedErr, http.ErrNotSupported) != errors.Is(bareErr, http.ErrNotSupported) {
 			t.Errorf("HTTP/2 %v: the server's writer is a Hijacker: %v, the middleware's: %v; Hijack errors %v and %v", h2, bare, wrapped, bareErr, wrappedErr)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/httpguard/httpguard/internal/hijack"
+	"github.com/httpguard/httpguard/internal/testenv"
 )
 
 type hijacker struct{ http.ResponseWriter }
@@ -50,17 +51,9 @@ func TestPossible(t *testing.T) {
 func TestPossibleOnTheServersWriters(t *testing.T) {
 	for _, h2 := range []bool{false, true} {
 		var got bool
-		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		testenv.GetTLS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			got = hijack.Possible(w)
-		}))
-		srv.EnableHTTP2 = h2
-		srv.StartTLS()
-		res, err := srv.Client().Get(srv.URL)
-		srv.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
+		}), h2)
 		if got == h2 {
 			t.Errorf("HTTP/2 %v: Possible = %v", h2, got)
 		}
