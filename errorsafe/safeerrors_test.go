@@ -459,27 +459,10 @@ func TestReplacedResponsesCarryNoTrailers(t *testing.T) {
 // way.
 func TestTheWriterHijacksExactlyWhereTheServersDoes(t *testing.T) {
 	m := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger()})
-	for _, h2 := range []bool{false, true} {
-		for name, wrap := range map[string]func(http.Handler) http.Handler{
-			"Handler":               m.Handler,
-			"Recover and AccessLog": func(h http.Handler) http.Handler { return m.Recover(m.AccessLog(h)) },
-		} {
-			var bare, wrapped bool
-			var bareErr, wrappedErr error
-			probe := func(is *bool, hijackErr *error) http.Handler {
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					_, *is = w.(http.Hijacker)
-					if h2 {
-						_, _, *hijackErr = http.NewResponseController(w).Hijack()
-					}
-				})
-			}
-			for _, h := range []http.Handler{probe(&bare, &bareErr), wrap(probe(&wrapped, &wrappedErr))} {
-				testenv.GetTLS(t, h, h2)
-			}
-			if bare != wrapped || errors.Is(wrappedErr, http.ErrNotSupported) != errors.Is(bareErr, http.ErrNotSupported) {
-				t.Errorf("%s, HTTP/2 %v: the server's writer is a Hijacker: %v, errorsafe's: %v; Hijack errors %v and %v", name, h2, bare, wrapped, bareErr, wrappedErr)
-			}
-		}
+	for name, wrap := range map[string]func(http.Handler) http.Handler{
+		"Handler":               m.Handler,
+		"Recover and AccessLog": func(h http.Handler) http.Handler { return m.Recover(m.AccessLog(h)) },
+	} {
+		testenv.CheckHijacker(t, name, wrap)
 	}
 }

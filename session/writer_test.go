@@ -310,23 +310,5 @@ func TestAnInvalidStatusSavesNothing(t *testing.T) {
 // be one over HTTP/2 too. http.ResponseController answers the same either
 // way.
 func TestTheWriterHijacksExactlyWhereTheServersDoes(t *testing.T) {
-	m := session.MustNew(session.Options{})
-	for _, h2 := range []bool{false, true} {
-		var bare, wrapped bool
-		var bareErr, wrappedErr error
-		probe := func(is *bool, hijackErr *error) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				_, *is = w.(http.Hijacker)
-				if h2 {
-					_, _, *hijackErr = http.NewResponseController(w).Hijack()
-				}
-			})
-		}
-		for _, h := range []http.Handler{probe(&bare, &bareErr), m.Handler(probe(&wrapped, &wrappedErr))} {
-			testenv.GetTLS(t, h, h2)
-		}
-		if bare != wrapped || errors.Is(wrappedErr, http.ErrNotSupported) != errors.Is(bareErr, http.ErrNotSupported) {
-			t.Errorf("HTTP/2 %v: the server's writer is a Hijacker: %v, the middleware's: %v; Hijack errors %v and %v", h2, bare, wrapped, bareErr, wrappedErr)
-		}
-	}
+	testenv.CheckHijacker(t, "session", session.MustNew(session.Options{}).Handler)
 }

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -21,4 +22,30 @@ func GetTLS(t testing.TB, h http.Handler, h2 bool) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
+}
+
+// CheckHijacker checks that the writer wrap's handler passes on is an
+// http.Hijacker exactly when the server's own writer is (HTTP/1.1, not
+// HTTP/2), and that over HTTP/2 a Hijack through
+// http.ResponseController fails with http.ErrNotSupported as it does on
+// the server's writer.
+func CheckHijacker(t *testing.T, name string, wrap func(http.Handler) http.Handler) {
+	t.Helper()
+	for _, h2 := range []bool{false, true} {
+		var bare, wrapped bool
+		var bareErr, wrappedErr error
+		probe := func(is *bool, hijackErr *error) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, *is = w.(http.Hijacker)
+				if h2 {
+					_, _, *hijackErr = http.NewResponseController(w).Hijack()
+				}
+			})
+		}
+		GetTLS(t, probe(&bare, &bareErr), h2)
+		GetTLS(t, wrap(probe(&wrapped, &wrappedErr)), h2)
+		if bare != wrapped || errors.Is(wrappedErr, http.ErrNotSupported) != errors.Is(bareErr, http.ErrNotSupported) {
+			t.Errorf("%s, HTTP/2 %v: the server's writer is a Hijacker: %v, the middleware's: %v; Hijack errors %v and %v", name, h2, bare, wrapped, bareErr, wrappedErr)
+		}
+	}
 }
