@@ -236,25 +236,29 @@ func TestRuleTableAgreesWithServeMuxDifferential(t *testing.T) {
 	}
 	for _, patterns := range diffTables {
 		d := newMuxDiff(t, patterns)
-		var gen func(prefix string, depth int)
-		gen = func(prefix string, depth int) {
-			if depth == 0 || t.Failed() {
-				return
-			}
-			for _, s := range segs {
-				p := prefix + "/" + s
-				for _, method := range diffMethods {
-					d.check(t, method, p)
-					d.check(t, method, p+"/")
-				}
-				gen(p, depth-1)
-			}
-		}
-		gen("", depth)
+		d.walk(t, "", segs, diffMethods, depth)
 		t.Logf("%d requests, %d routed to a protected handler, %d checked exactly (%d CONNECT)", d.sent, d.routed, d.exact, d.connect)
 		if d.connect == 0 && !t.Failed() {
 			t.Error("no clean CONNECT request reached a protected handler: the test checks nothing for CONNECT")
 		}
+	}
+}
+
+// walk checks, with each of methods, every path of up to depth segments
+// from segs below prefix, with and without a trailing slash, until the
+// test fails.
+func (d *muxDiff) walk(t *testing.T, prefix string, segs, methods []string, depth int) {
+	t.Helper()
+	if depth == 0 || t.Failed() {
+		return
+	}
+	for _, s := range segs {
+		p := prefix + "/" + s
+		for _, method := range methods {
+			d.check(t, method, p)
+			d.check(t, method, p+"/")
+		}
+		d.walk(t, p, segs, methods, depth-1)
 	}
 }
 
@@ -269,21 +273,7 @@ func TestRuleTableAgreesWithServeMuxOnCase(t *testing.T) {
 		depth = 2 // the race detector makes depth 3 take seconds
 	}
 	d := newMuxDiff(t, diffCaseTable)
-	var gen func(prefix string, depth int)
-	gen = func(prefix string, depth int) {
-		if depth == 0 || t.Failed() {
-			return
-		}
-		for _, s := range segs {
-			p := prefix + "/" + s
-			for _, method := range methods {
-				d.check(t, method, p)
-				d.check(t, method, p+"/")
-			}
-			gen(p, depth-1)
-		}
-	}
-	gen("", depth)
+	d.walk(t, "", segs, methods, depth)
 	t.Logf("%d requests, %d routed to a protected handler, %d checked exactly", d.sent, d.routed, d.exact)
 	if d.exact == 0 && !t.Failed() {
 		t.Error("no request was checked exactly: the test checks nothing")
