@@ -596,21 +596,25 @@ func TestCORSDifferentialRSCors(t *testing.T) {
 			if a == b {
 				continue
 			}
-			hgErr := mw.Check(q.request())
-			reason := corsDiffReason(p, q, a, b, hgErr)
-			if reason == "" {
-				if counts[""]++; counts[""] > 15 {
-					continue
-				}
-				t.Errorf("%s: %s:\nhttpguard %s (%v)\nrs/cors   %s", p.name, q, a, hgErr, b)
-				continue
-			}
-			if counts[reason]++; counts[reason] == 1 {
+			if reason := tallyDiff(t, counts, mw, p, q, a, b, "rs/cors  "); reason != "" && counts[reason] == 1 {
 				t.Logf("%s: %s: %s:\nhttpguard %s\nrs/cors   %s", p.name, reason, q, a, b)
 			}
 		}
 		t.Logf("%s: differences: %v", p.name, counts)
 	}
+}
+
+// tallyDiff counts the difference between httpguard's verdict a and the
+// peer's b on q under its reason, and returns the reason; a difference
+// without one fails the test (the first 15 are reported).
+func tallyDiff(t *testing.T, counts map[string]int, mw *cors.Middleware, p diffPolicy, q diffReq, a, b diffVerdict, peer string) string {
+	t.Helper()
+	hgErr := mw.Check(q.request())
+	reason := corsDiffReason(p, q, a, b, hgErr)
+	if counts[reason]++; reason == "" && counts[reason] <= 15 {
+		t.Errorf("%s: %s:\nhttpguard %s (%v)\n%s %s", p.name, q, a, hgErr, peer, b)
+	}
+	return reason
 }
 
 // chiOf is p for go-chi/cors, whose options are those of rs/cors.
@@ -659,16 +663,7 @@ func TestCORSDifferentialChiCors(t *testing.T) {
 			if a == b {
 				continue
 			}
-			hgErr := mw.Check(q.request())
-			reason := corsDiffReason(p, q, a, b, hgErr)
-			if reason == "" {
-				if counts[""]++; counts[""] > 15 {
-					continue
-				}
-				t.Errorf("%s: %s:\nhttpguard %s (%v)\ngo-chi    %s", p.name, q, a, hgErr, b)
-				continue
-			}
-			counts[reason]++
+			tallyDiff(t, counts, mw, p, q, a, b, "go-chi   ")
 		}
 		t.Logf("%s: differences: %v", p.name, counts)
 	}
