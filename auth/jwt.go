@@ -685,13 +685,18 @@ func (c *jwtConfig) identityOf(pseg string, cl *accessClaims) (identity.Identity
 		if err != nil {
 			return identity.Identity{}, ErrTokenMalformed
 		}
-		// Numbers are read as written, so that identityNumbers can keep
-		// those a float64 does not hold exactly.
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
 		var all map[string]any
-		if err := dec.Decode(&all); err != nil {
-			return identity.Identity{}, ErrTokenMalformed
+		err = json.Unmarshal(raw, &all)
+		if err != nil || slices.ContainsFunc(c.idClaims, func(name string) bool { return inexact(all[name]) }) {
+			// A number a float64 cannot hold (1e400), or one in a listed
+			// claim it may not hold exactly (both rare): read again with
+			// the numbers as written, so that identityNumbers keeps them.
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.UseNumber()
+			all = nil
+			if err := dec.Decode(&all); err != nil {
+				return identity.Identity{}, ErrTokenMalformed
+			}
 		}
 		if c.rolesClaim != "roles" {
 			o.Roles = nil
@@ -723,7 +728,27 @@ func (c *jwtConfig) identityOf(pseg string, cl *accessClaims) (identity.Identity
 	return identity.New(o), nil
 }
 
-// identityNumbers returns v, a claim decoded with json.Decoder.UseNumber,
+// inexact reports whether v, a claim decoded by encoding/json, holds at
+// any depth a number of magnitude 2^53 or more: one a float64 may not
+// hold exactly. Rounding keeps that bound, so the float64 tells.
+func inexact(v any) bool {
+	switch x := v.(type) {
+	case float64:
+		return math.Abs(x) >= 1<<53
+	case []any:
+		return slices.ContainsFunc(x, inexact)
+	case map[string]any:
+		for _, e := range x {
+			if inexact(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// identityNumbers returns v, a claim decoded with json.Decoder.UseNumber
+// (only when inexact found one of the numbers it keeps),
 // with each number of magnitude under 2^53 made the float64 encoding/json
 // gives, as the identity's Claims have always held them, and each larger
 // one, at any depth, kept as the exact json.Number: a float64 holds the
