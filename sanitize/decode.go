@@ -324,29 +324,30 @@ func Unmarshal[T any](d *Decoder, data []byte) (T, error) {
 // and "a\udc00", two strings to a parser that keeps lone surrogates,
 // would be one (found in review); the raw twins of both, a NUL byte and
 // invalid UTF-8, are refused already. An escaped backslash is text. It
-// does not validate the syntax: the decoder does that afterwards.
+// does not validate the syntax: the decoder does that afterwards (a
+// backslash is valid JSON only in a string, so the scan jumps from one to
+// the next).
 func escapeError(b []byte) error {
-	inString := false
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '"':
-			inString = !inString
-		case c != '\\' || !inString:
-		case i+1 < len(b) && b[i+1] == 'u':
+	for i := 0; i < len(b); {
+		j := bytes.IndexByte(b[i:], '\\')
+		if j < 0 {
+			return nil
+		}
+		i += j
+		if i+1 < len(b) && b[i+1] == 'u' {
 			r, n := jsonesc.Escape(b, i)
 			switch {
 			case n == 0:
-				i++ // malformed; the decoder reports it
+				n = 2 // malformed; the decoder reports it
 			case r == 0:
 				return errNUL
 			case r < 0:
 				return errSurrogate
-			default:
-				i += n - 1
 			}
-		default:
-			i++ // the escaped character, a backslash or a quote included
+			i += n
+			continue
 		}
+		i += 2 // the escaped character, a backslash or a quote included
 	}
 	return nil
 }
