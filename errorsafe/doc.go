@@ -54,9 +54,11 @@
 // A [HandlerFunc] returns an error instead of writing one. An [*Error]
 // carries a public status and message separately from its private cause;
 // [Options.Errors] maps sentinel errors to statuses; a body over its limit is
-// 413, and a deadline or a store that could not answer (session.ErrStore,
-// auth.ErrUnavailable, ratelimit.ErrStore) 503 with Retry-After; anything
-// else is a generic 500. The cause is logged with the request ID, which the
+// 413, a deadline, a store that could not answer (session.ErrStore,
+// auth.ErrUnavailable, ratelimit.ErrStore) or an overloaded server
+// (ratelimit.ErrOverloaded) 503 with Retry-After, and a limit's refusal
+// (ratelimit.ErrLimited and ErrLocked, auth.ErrTooManyAttempts) 429;
+// anything else is a generic 500. The cause is logged with the request ID, which the
 // client also receives as the "request_id" member of the problem, so a user
 // can quote it and the operator can find the cause. [WriteError] does the
 // same for handlers of any shape.
