@@ -99,9 +99,15 @@ func FuzzJWTVerify(f *testing.F) {
 	f.Add("", `{"alg":"HS256","kid":"k1","typ":"JWT"}`, strings.Replace(claims, `"sub":"alice"`, `"sub":"alice","sub":"bob"`, 1))
 	f.Add("", `{"kid":"k\u0031","alg":"HS256"}`, strings.Replace(claims, `"sub":"alice"`, `"s\u0075b":"bob"`, 1))
 	f.Add("", header, strings.Replace(claims, `"sub":"alice"`, `"sub":"al\u0069ce"`, 1))
+	f.Add("", header, strings.Replace(claims, `"sub":"alice"`, `"sub":"alice","nba":1E72366340`, 1))
 	k := keysOnce()
 	m := fuzzJWT(f)
-	ref := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithIssuer("https://issuer.example"), jwt.WithAudience("api://orders"), jwt.WithTimeFunc(testClock))
+	// The reference reads numbers as written (WithJSONNumber): a number
+	// beyond a float64 in a claim the verifier does not read (1e400) is
+	// accepted, as TestJWTIdentityClaimNumbersBeyondFloat64 keeps it in
+	// an identity claim, where MapClaims' float64 refuses the token. The
+	// numeric dates are still read as float64s, so exp 1e400 fails both.
+	ref := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithIssuer("https://issuer.example"), jwt.WithAudience("api://orders"), jwt.WithTimeFunc(testClock), jwt.WithJSONNumber())
 	check := func(t *testing.T, tok string) {
 		id, err := m.Verify(context.Background(), tok)
 		if err != nil {
@@ -210,7 +216,7 @@ func FuzzJWTVerifyAudiences(f *testing.F) {
 	multi := newJWT(f, opts)
 	opts.CacheSize = 64
 	cached := newJWT(f, opts)
-	ref := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithIssuer("https://issuer.example"), jwt.WithAudience(auds...), jwt.WithTimeFunc(testClock))
+	ref := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithIssuer("https://issuer.example"), jwt.WithAudience(auds...), jwt.WithTimeFunc(testClock), jwt.WithJSONNumber())
 	f.Fuzz(func(t *testing.T, tok string) {
 		_, err := multi.Verify(context.Background(), tok)
 		for range 2 {
