@@ -75,7 +75,7 @@ families="$(grep -oE '^Benchmark[A-Za-z0-9_]+' "$raw" | sort -u)"
 		echo
 		echo '```'
 		{ echo "$hdr"; grep -E "^${fam}[/-]" "$raw"; } >"$raw.fam"
-		go run "$BENCHSTAT" -col /impl "$raw.fam" 2>&1 | sed -E '/^(goos|goarch|pkg|cpu):/d'
+		go run "$BENCHSTAT" -col /impl "$raw.fam" 2>&1 | sed -E '/^(goos|goarch|pkg|cpu):/d; /^go: downloading /d'
 		rm -f "$raw.fam"
 		echo '```'
 	done
