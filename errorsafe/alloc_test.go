@@ -27,7 +27,8 @@ func TestAllocationBudgets(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("allocation counts are exact only without -race and -short")
 	}
-	m := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger()})
+	// Behind a gateway, so that an incoming ID can be kept.
+	m := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger(), ClientIP: gatewayResolver(t)})
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 	fail := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusInternalServerError)
@@ -48,8 +49,15 @@ func TestAllocationBudgets(t *testing.T) {
 	})
 	plain := httptest.NewRequest("GET", "/x?page=1", nil)
 	withID := httptest.NewRequest("GET", "/x", nil)
+	withID.RemoteAddr = gatewayAddr
 	withID.Header.Set("X-Request-Id", "gateway-assigned-1")
+	withID6 := httptest.NewRequest("GET", "/x", nil)
+	withID6.RemoteAddr = "[::ffff:10.0.0.1]:443"
+	withID6.Header.Set("X-Request-Id", "gateway-assigned-1")
+	fromClient := httptest.NewRequest("GET", "/x", nil) // RemoteAddr 192.0.2.1:1234
+	fromClient.Header.Set("X-Request-Id", "gateway-assigned-1")
 	hostile := httptest.NewRequest("GET", "/x", nil)
+	hostile.RemoteAddr = gatewayAddr
 	hostile.Header.Set("X-Request-Id", "bad\nid")
 
 	// The request ID itself costs: the exchange holding it (with the
@@ -66,6 +74,8 @@ func TestAllocationBudgets(t *testing.T) {
 		{"SafeErrors on the allowed path costs one wrapper", m.SafeErrors(ok), plain, 1},
 		{"SafeErrors replacing a 500 adds only the header values", m.SafeErrors(fail), plain, 2},
 		{"RequestID with an incoming ID costs no string", m.RequestID(ok), withID, idCost - 1},
+		{"RequestID with an incoming ID over IPv6 costs no string", m.RequestID(ok), withID6, idCost - 1},
+		{"RequestID replacing an untrusted peer's ID", m.RequestID(ok), fromClient, idCost},
 		{"RequestID generating an ID", m.RequestID(ok), plain, idCost},
 		{"RequestID replacing a hostile ID", m.RequestID(ok), hostile, idCost},
 		{"Recover and RequestID together cost only the request ID", m.Recover(m.RequestID(ok)), plain, idCost},
@@ -114,13 +124,14 @@ func TestRecoverAddsNoAllocationToRequestID(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("allocation counts are exact only without -race and -short")
 	}
-	m := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger()})
+	m := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger(), ClientIP: gatewayResolver(t)})
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 	w := &nopWriter{h: make(http.Header, 8)}
 	for _, r := range []*http.Request{
 		httptest.NewRequest("GET", "/", nil),
 		func() *http.Request {
 			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = gatewayAddr
 			r.Header.Set("X-Request-Id", "gw-1")
 			return r
 		}(),

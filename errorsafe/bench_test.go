@@ -48,14 +48,17 @@ func BenchmarkRecover(b *testing.B) {
 }
 
 func BenchmarkRequestID(b *testing.B) {
-	m := errorsafe.MustNew(errorsafe.Options{})
-	for _, tc := range []struct{ name, id string }{
-		{"new", ""},
-		{"incoming", "3f2c8a1e-6b7d-4c55-9e0a-1b2c3d4e5f60"},
-		{"hostile-newline", "abc\nlevel=ERROR"},
-		{"hostile-10KB", strings.Repeat("a", 10<<10)},
+	m := errorsafe.MustNew(errorsafe.Options{ClientIP: gatewayResolver(b)})
+	for _, tc := range []struct{ name, remote, id string }{
+		{"new", gatewayAddr, ""},
+		{"incoming", gatewayAddr, "3f2c8a1e-6b7d-4c55-9e0a-1b2c3d4e5f60"},
+		{"incoming-ipv6", "[::ffff:10.0.0.1]:443", "3f2c8a1e-6b7d-4c55-9e0a-1b2c3d4e5f60"},
+		{"incoming-untrusted", "192.0.2.1:1234", "3f2c8a1e-6b7d-4c55-9e0a-1b2c3d4e5f60"},
+		{"hostile-newline", gatewayAddr, "abc\nlevel=ERROR"},
+		{"hostile-10KB", gatewayAddr, strings.Repeat("a", 10<<10)},
 	} {
 		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.remote
 		if tc.id != "" {
 			r.Header.Set("X-Request-Id", tc.id)
 		}

@@ -86,12 +86,18 @@
 //
 // # Request IDs
 //
-// An incoming X-Request-ID is used only if there is exactly one, of at
-// most 64 bytes of ASCII letters, digits and "-_.:+/="; anything else
-// (newlines, control characters, a 10 KB value, quotes) is replaced by a
-// new ID of 24 base32 characters from [crypto/rand]. The ID is put in
-// the context ([RequestIDFrom]) and echoed in the response. Set
-// [Options.IgnoreIncomingRequestID] when no proxy assigns IDs.
+// Every request gets a new ID of 24 base32 characters from
+// [crypto/rand], unless an incoming X-Request-ID is used. One is used only
+// when the direct peer (the address in [net/http.Request.RemoteAddr]) is a
+// trusted proxy of [Options.ClientIP], so with the zero Options, which
+// trust no proxy, none is; and only if there is exactly one, of at most
+// 64 bytes of ASCII letters, digits and "-_.:+/=". Anything else (a
+// client's own ID, however well-formed, newlines, control characters, a
+// 10 KB value, quotes) is replaced by a new ID. The ID is put in the
+// context ([RequestIDFrom]) and echoed in the response. Set
+// [Options.IgnoreIncomingRequestID] when the trusted proxies assign no
+// IDs, and [Options.DangerouslyTrustAnyRequestID] only where the peers
+// that set the ID cannot be listed as trusted proxies.
 //
 // Every problem response carries the ID as its "request_id" member:
 // those errorsafe writes, and every application/problem+json 4xx or 5xx
@@ -189,9 +195,13 @@
 //     recognised and is logged as is: keep secrets out of paths and
 //     errors, or leave the path out of your log pipeline.
 //   - An incoming request ID is attacker-controlled even when well-formed:
-//     a client can reuse another request's ID. Treat it as a correlation
-//     hint, never as proof; set [Options.IgnoreIncomingRequestID] when no
-//     trusted proxy assigns it.
+//     a client can reuse another request's ID, so that its records pass
+//     for that request's. It is therefore used only from a trusted proxy
+//     of [Options.ClientIP]; such a proxy must set the ID itself or remove
+//     the one its client sent (or set [Options.IgnoreIncomingRequestID]),
+//     else it passes the client's on. [Options.DangerouslyTrustAnyRequestID]
+//     lets every peer choose it. Even from a proxy, treat it as a
+//     correlation hint, never as proof.
 //   - Aborting a started response closes the connection (HTTP/1.x) or
 //     resets the stream (HTTP/2). That is deliberate: a truncated body
 //     with a success status is worse.

@@ -30,10 +30,11 @@ const (
 
 // Options configures a [Middleware]. The zero Options is the recommended
 // default: logs go to [log/slog.Default], client addresses are the direct
-// peer's, incoming X-Request-ID values are accepted when short and safe,
-// and the credential headers and parameters listed in the package
-// documentation are redacted. [New] copies what it needs, so mutating an
-// Options after New has no effect.
+// peer's, every request gets a new request ID (an incoming X-Request-ID
+// is used only from a trusted proxy of ClientIP, which the zero Options
+// has none of), and the credential headers and parameters listed in the
+// package documentation are redacted. [New] copies what it needs, so
+// mutating an Options after New has no effect.
 type Options struct {
 	// Logger receives the access, panic, error and security event records.
 	// Default: nil, which means the logger returned by [log/slog.Default]
@@ -42,8 +43,10 @@ type Options struct {
 	Logger *slog.Logger
 
 	// ClientIP resolves the client address written in access logs and
-	// events. Default: nil, which trusts no proxy and logs the address
-	// of the direct peer (see [clientip.Resolver]).
+	// events, and its trusted proxies are the only peers whose incoming
+	// request ID is used (see DangerouslyTrustAnyRequestID). Default: nil,
+	// which trusts no proxy, logs the address of the direct peer (see
+	// [clientip.Resolver]) and gives every request a new ID.
 	ClientIP *clientip.Resolver
 
 	// RequestIDHeader is the request header an incoming request ID is read
@@ -56,18 +59,31 @@ type Options struct {
 	// [DefaultRequestIDHeader].
 	RequestIDHeader string
 
-	// MaxRequestIDLength is the longest incoming request ID accepted, in
+	// MaxRequestIDLength is the longest incoming request ID used, in
 	// bytes, between 8 and 200. Longer values are replaced by a new
 	// ID. Default: [DefaultMaxRequestIDLength].
 	MaxRequestIDLength int
 
 	// IgnoreIncomingRequestID makes the middleware generate a request ID
-	// for every request and never use one sent by the client. Set it when
-	// the service faces clients directly and no proxy assigns IDs. An
-	// incoming ID is only ever used when it passes the checks described
-	// in the package documentation. Default: false, IDs assigned by a
-	// gateway are kept so that records can be correlated across hops.
+	// for every request and never use an incoming one, even from a
+	// trusted proxy. Set it when the proxies of ClientIP assign no IDs
+	// and pass on the ones their clients send. It contradicts
+	// DangerouslyTrustAnyRequestID: setting both is an error. Default:
+	// false, an incoming ID is used when a trusted proxy of ClientIP
+	// sends it and it passes the checks described in the package
+	// documentation, so that records can be correlated across hops.
 	IgnoreIncomingRequestID bool
+
+	// DangerouslyTrustAnyRequestID uses an incoming request ID that
+	// passes the checks described in the package documentation whoever
+	// sends it, not only a trusted proxy of ClientIP. Any peer that can
+	// reach the service can then reuse another request's ID, so that its
+	// records pass for that request's in an investigation (log
+	// correlation forgery). Set it only when nothing but a gateway that
+	// sets the ID can connect (a private network) and the gateway's
+	// addresses cannot be listed in ClientIP; listing them is safer.
+	// Default: false.
+	DangerouslyTrustAnyRequestID bool
 
 	// GenerateRequestID returns a new request ID. A result that is empty,
 	// longer than 200 bytes or not made of the characters allowed in
@@ -183,6 +199,7 @@ type config struct {
 	idHeader       string // canonical
 	maxIDLen       int
 	ignoreIncoming bool
+	trustAnyID     bool
 	genID          func() string
 	redactHeaders  map[string]bool // canonical names
 	redactParams   map[string]bool // normalized names
@@ -237,6 +254,7 @@ func compile(o Options) (*config, error) {
 		logger:         o.Logger,
 		clientIP:       o.ClientIP,
 		ignoreIncoming: o.IgnoreIncomingRequestID,
+		trustAnyID:     o.DangerouslyTrustAnyRequestID,
 		genID:          o.GenerateRequestID,
 		replaceMux:     o.ReplaceMuxErrors,
 		onEvent:        o.OnEvent,
@@ -251,6 +269,10 @@ func compile(o Options) (*config, error) {
 		} else {
 			c.idHeader = textproto.CanonicalMIMEHeaderKey(o.RequestIDHeader)
 		}
+	}
+
+	if o.IgnoreIncomingRequestID && o.DangerouslyTrustAnyRequestID {
+		bad("DangerouslyTrustAnyRequestID", "contradicts IgnoreIncomingRequestID, which uses no incoming ID: set one or the other")
 	}
 
 	switch n := o.MaxRequestIDLength; {

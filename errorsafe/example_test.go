@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 
+	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/errorsafe"
 )
 
@@ -100,16 +102,31 @@ func ExampleMiddleware_Recover() {
 	// {"type":"about:blank","title":"Internal Server Error","status":500}
 }
 
-// A hostile request ID is replaced; a well-formed one from a gateway is
-// kept.
+// A well-formed request ID from the gateway, a trusted proxy of
+// Options.ClientIP, is kept; a hostile one is replaced, and so is one
+// sent by anyone else, however well-formed.
 func ExampleMiddleware_RequestID() {
-	es := errorsafe.MustNew(errorsafe.Options{GenerateRequestID: func() string { return "new-1" }})
+	gateway, err := clientip.New(clientip.Options{
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+	})
+	if err != nil {
+		panic(err)
+	}
+	es := errorsafe.MustNew(errorsafe.Options{
+		ClientIP:          gateway,
+		GenerateRequestID: func() string { return "new-1" },
+	})
 	h := es.RequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Println("handler sees", errorsafe.RequestIDFrom(r.Context()))
 	}))
-	for _, incoming := range []string{"gw-7f3a", "x\nlevel=ERROR msg=forged"} {
+	for _, tc := range []struct{ from, id string }{
+		{"10.0.0.1:443", "gw-7f3a"},                   // the gateway
+		{"10.0.0.1:443", "x\nlevel=ERROR msg=forged"}, // the gateway, passing on a client's value
+		{"192.0.2.1:1234", "gw-7f3a"},                 // a client reusing another request's ID
+	} {
 		req := httptest.NewRequest("GET", "/", nil)
-		req.Header.Set("X-Request-ID", incoming)
+		req.RemoteAddr = tc.from
+		req.Header.Set("X-Request-ID", tc.id)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		fmt.Println("response has", rec.Header().Get("X-Request-ID"))
@@ -117,6 +134,8 @@ func ExampleMiddleware_RequestID() {
 	// Output:
 	// handler sees gw-7f3a
 	// response has gw-7f3a
+	// handler sees new-1
+	// response has new-1
 	// handler sees new-1
 	// response has new-1
 }

@@ -28,7 +28,8 @@ func validIncomingID(s string) bool {
 	return true
 }
 
-// FuzzRequestID sends arbitrary X-Request-ID values: the ID echoed, put in
+// FuzzRequestID sends arbitrary X-Request-ID values from a trusted proxy
+// (from anyone else every one is replaced): the ID echoed, put in
 // the context and in the problem body is the incoming one exactly when it
 // is valid, a new one otherwise, and the body stays valid JSON.
 func FuzzRequestID(f *testing.F) {
@@ -37,13 +38,14 @@ func FuzzRequestID(f *testing.F) {
 			f.Add(v)
 		}
 	}
-	m := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger()})
+	m := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger(), ClientIP: gatewayResolver(f)})
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Ctx-Id", errorsafe.RequestIDFrom(r.Context()))
 		w.WriteHeader(http.StatusInternalServerError)
 	}))
 	f.Fuzz(func(t *testing.T, in string) {
 		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = gatewayAddr
 		req.Header["X-Request-Id"] = []string{in}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)

@@ -257,7 +257,9 @@ func TestHeadProblemAnnouncesTheLengthOfGet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, _ := newLogged(t, errorsafe.Options{})
+			// The client connects from loopback, trusted as a proxy
+			// so that its ID is kept.
+			m, _ := newLogged(t, errorsafe.Options{ClientIP: trusting(t, "127.0.0.0/8", "::1/128")})
 			srv := httptest.NewServer(m.Handler(tt.write))
 			defer srv.Close()
 			req := func(method string) (*http.Response, []byte) {

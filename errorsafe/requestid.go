@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
+	"net/netip"
 )
 
 // RequestIDFrom returns the request ID assigned by an errorsafe middleware
@@ -46,13 +47,17 @@ func validID(s string, max int) bool {
 	return true
 }
 
-// requestID returns the ID for r: the incoming one when allowed and valid,
-// else a new one.
+// requestID returns the ID for r: the incoming one when allowed, valid
+// and sent by a trusted proxy (or anyone, with trustAnyID), else a new one.
 func (c *config) requestID(r *http.Request) string {
 	if !c.ignoreIncoming {
 		// Exactly one header line: several lines are ambiguous, and a
 		// proxy that appends would let the client choose the first.
-		if v := r.Header[c.idHeader]; len(v) == 1 && validID(v[0], c.maxIDLen) {
+		// The value is checked first: the peer's address is parsed
+		// only for a request that brings a usable ID, and only when
+		// some proxy can be trusted.
+		if v := r.Header[c.idHeader]; len(v) == 1 && validID(v[0], c.maxIDLen) &&
+			(c.trustAnyID || (c.clientIP != nil && c.clientIP.Trusted(peerAddr(r.RemoteAddr)))) {
 			return v[0]
 		}
 	}
@@ -62,6 +67,23 @@ func (c *config) requestID(r *http.Request) string {
 		}
 	}
 	return newID()
+}
+
+// peerAddr returns the address of the direct peer from RemoteAddr, the
+// zero Addr when it holds none (a Unix socket's "@" or "", garbage).
+// Neither parse allocates on success; the forms that fail, and so
+// allocate an error, are not set by net/http for a TCP connection.
+func peerAddr(s string) netip.Addr {
+	if s == "" || s == "@" {
+		return netip.Addr{}
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap()
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap()
+	}
+	return netip.Addr{}
 }
 
 // generate returns the result of Options.GenerateRequestID, or "" when it

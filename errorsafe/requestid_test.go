@@ -2,14 +2,17 @@ package errorsafe_test
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/errorsafe"
 )
 
@@ -42,16 +45,19 @@ var requestIDCases = []struct {
 	{"two ID header lines are replaced", []string{"first", "second"}, false},
 }
 
+// TestRequestID checks the value of an incoming ID, sent by a trusted
+// proxy: from anyone else even a valid one is replaced (TestRequestIDTrust).
 func TestRequestID(t *testing.T) {
 	for _, tt := range requestIDCases {
 		t.Run(tt.name, func(t *testing.T) {
-			m, logs := newLogged(t, errorsafe.Options{})
+			m, logs := newLogged(t, errorsafe.Options{ClientIP: gatewayResolver(t)})
 			var inCtx string
 			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				inCtx = errorsafe.RequestIDFrom(r.Context())
 				http.Error(w, "boom", http.StatusInternalServerError)
 			}))
 			req := httptest.NewRequest("GET", "/", nil)
+			req.RemoteAddr = gatewayAddr
 			if tt.values != nil {
 				req.Header["X-Request-Id"] = tt.values
 			}
@@ -114,8 +120,12 @@ func TestRequestIDOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, _ := newLogged(t, tt.opts)
+			// From the gateway, so that only the option decides.
+			opts := tt.opts
+			opts.ClientIP = gatewayResolver(t)
+			m, _ := newLogged(t, opts)
 			req := httptest.NewRequest("GET", "/", nil)
+			req.RemoteAddr = gatewayAddr
 			if tt.incoming != "" {
 				req.Header.Set(tt.header, tt.incoming)
 			}
@@ -171,7 +181,7 @@ func TestRequestIDsAreUnique(t *testing.T) {
 }
 
 func TestNestedMiddlewaresShareOneRequestID(t *testing.T) {
-	outer := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger()})
+	outer := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger(), ClientIP: gatewayResolver(t)})
 	inner := errorsafe.MustNew(errorsafe.Options{Logger: discardLogger(), IgnoreIncomingRequestID: true})
 	var got string
 	// A foreign wrapper between them hides the outer exchange from the
@@ -185,6 +195,7 @@ func TestNestedMiddlewaresShareOneRequestID(t *testing.T) {
 		got = errorsafe.RequestIDFrom(r.Context())
 	}))))
 	req := httptest.NewRequest("GET", "/", nil)
+	req.RemoteAddr = gatewayAddr
 	req.Header.Set("X-Request-Id", "from-gateway")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
@@ -201,9 +212,10 @@ func TestNestedMiddlewaresShareOneRequestID(t *testing.T) {
 // (echo#1714 pins that behaviour with a test) and echo reflects it in the
 // response, so a client chooses what goes into every log line and
 // response of its request. Sent over a real connection, hostile values
-// never come back and never reach the log.
+// never come back and never reach the log, even from a trusted proxy
+// (here loopback, where the test connects from).
 func TestRegressionPeerRequestIDReflection(t *testing.T) {
-	m, logs := newLogged(t, errorsafe.Options{})
+	m, logs := newLogged(t, errorsafe.Options{ClientIP: trusting(t, "127.0.0.0/8", "::1/128")})
 	srv := httptest.NewServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
 	defer srv.Close()
 	for _, hostile := range []string{
@@ -237,5 +249,102 @@ func TestRegressionPeerRequestIDReflection(t *testing.T) {
 		if strings.Contains(logs.String(), needle) {
 			t.Errorf("log contains %q", needle)
 		}
+	}
+}
+
+// trusting returns a resolver trusting the proxies in prefixes.
+func trusting(t testing.TB, prefixes ...string) *clientip.Resolver {
+	t.Helper()
+	var o clientip.Options
+	for _, p := range prefixes {
+		o.TrustedProxies = append(o.TrustedProxies, netip.MustParsePrefix(p))
+	}
+	rv, err := clientip.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rv
+}
+
+// gatewayAddr is the RemoteAddr of the gateway that gatewayResolver
+// trusts, which the tests of the checks on the value send from.
+const gatewayAddr = "10.0.0.1:443"
+
+func gatewayResolver(t testing.TB) *clientip.Resolver { return trusting(t, "10.0.0.0/8") }
+
+// TestRequestIDTrust: an incoming ID is used only from a trusted proxy of
+// Options.ClientIP, unless DangerouslyTrustAnyRequestID says otherwise;
+// from anyone else a client could reuse another request's ID and make its
+// records pass for that request's (log correlation forgery).
+func TestRequestIDTrust(t *testing.T) {
+	proxies := trusting(t, "10.0.0.0/8", "::1/128")
+	const id = "gw-7f3a-0001"
+	tests := []struct {
+		name   string
+		opts   errorsafe.Options
+		remote string
+		values []string
+		keep   bool
+	}{
+		{"the zero Options replace a client's ID", errorsafe.Options{}, "192.0.2.1:1234", []string{id}, false},
+		{"the zero Options replace an ID from a private address", errorsafe.Options{}, "10.0.0.1:80", []string{id}, false},
+		{"a resolver trusting no proxy replaces it", errorsafe.Options{ClientIP: trusting(t)}, "10.0.0.1:80", []string{id}, false},
+		{"an untrusted peer's ID is replaced", errorsafe.Options{ClientIP: proxies}, "1.2.3.4:5", []string{id}, false},
+		{"a trusted proxy's ID is kept", errorsafe.Options{ClientIP: proxies}, "10.0.0.1:80", []string{id}, true},
+		{"a trusted proxy's ID over IPv6 is kept", errorsafe.Options{ClientIP: proxies}, "[::1]:80", []string{id}, true},
+		{"a trusted proxy's ID over an IPv4-mapped address is kept", errorsafe.Options{ClientIP: proxies}, "[::ffff:10.0.0.1]:80", []string{id}, true},
+		{"a trusted proxy's ID with a bare address is kept", errorsafe.Options{ClientIP: proxies}, "10.0.0.1", []string{id}, true},
+		{"a trusted proxy's malformed ID is replaced", errorsafe.Options{ClientIP: proxies}, "10.0.0.1:80", []string{"bad\nid"}, false},
+		{"a trusted proxy's over-long ID is replaced", errorsafe.Options{ClientIP: proxies}, "10.0.0.1:80", []string{strings.Repeat("a", 65)}, false},
+		{"a trusted proxy's two ID lines are replaced", errorsafe.Options{ClientIP: proxies}, "10.0.0.1:80", []string{id, id}, false},
+		{"an empty RemoteAddr is no proxy", errorsafe.Options{ClientIP: proxies}, "", []string{id}, false},
+		{"a Unix socket peer is no proxy", errorsafe.Options{ClientIP: proxies}, "@", []string{id}, false},
+		{"a garbage RemoteAddr is no proxy", errorsafe.Options{ClientIP: proxies}, "garbage:80", []string{id}, false},
+		{"a RemoteAddr with a zone is matched without it", errorsafe.Options{ClientIP: trusting(t, "fe80::/10")}, "[fe80::1%eth0]:80", []string{id}, true},
+		{"DangerouslyTrustAnyRequestID keeps an untrusted peer's ID", errorsafe.Options{ClientIP: proxies, DangerouslyTrustAnyRequestID: true}, "1.2.3.4:5", []string{id}, true},
+		{"DangerouslyTrustAnyRequestID keeps it without a resolver", errorsafe.Options{DangerouslyTrustAnyRequestID: true}, "192.0.2.1:1234", []string{id}, true},
+		{"DangerouslyTrustAnyRequestID keeps it from a Unix socket", errorsafe.Options{DangerouslyTrustAnyRequestID: true}, "@", []string{id}, true},
+		{"DangerouslyTrustAnyRequestID still replaces a malformed ID", errorsafe.Options{DangerouslyTrustAnyRequestID: true}, "1.2.3.4:5", []string{"x\"y"}, false},
+		{"IgnoreIncomingRequestID replaces even a trusted proxy's ID", errorsafe.Options{ClientIP: proxies, IgnoreIncomingRequestID: true}, "10.0.0.1:80", []string{id}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, logs := newLogged(t, tt.opts)
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("X-Ctx-Id", errorsafe.RequestIDFrom(r.Context()))
+			}))
+			req := httptest.NewRequest("GET", "/", nil)
+			req.RemoteAddr = tt.remote
+			req.Header["X-Request-Id"] = tt.values
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			got := rec.Header().Get("X-Request-Id")
+			if tt.keep && got != tt.values[0] {
+				t.Errorf("echoed %q, want the incoming %q", got, tt.values[0])
+			}
+			if !tt.keep && !freshID.MatchString(got) {
+				t.Errorf("echoed %q, want a new ID", got)
+			}
+			if ctx := rec.Header().Get("X-Ctx-Id"); ctx != got {
+				t.Errorf("context has %q, response %q", ctx, got)
+			}
+			if lr := logs.find(t, "http request"); lr == nil || lr["request_id"] != got {
+				t.Errorf("access record = %v", lr)
+			}
+			if !tt.keep && strings.Contains(logs.String(), id) {
+				t.Error("the replaced incoming ID reached the log")
+			}
+		})
+	}
+}
+
+// TestRequestIDTrustContradiction: an ID both ignored and trusted from
+// anyone is a contradiction, refused at construction rather than
+// resolved silently one way.
+func TestRequestIDTrustContradiction(t *testing.T) {
+	_, err := errorsafe.New(errorsafe.Options{IgnoreIncomingRequestID: true, DangerouslyTrustAnyRequestID: true})
+	var oe *errorsafe.OptionError
+	if !errors.Is(err, errorsafe.ErrOption) || !errors.As(err, &oe) || oe.Field != "DangerouslyTrustAnyRequestID" {
+		t.Fatalf("New: %v; want an OptionError for DangerouslyTrustAnyRequestID", err)
 	}
 }

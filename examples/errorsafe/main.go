@@ -21,13 +21,18 @@
 //	curl -i -X DELETE localhost:8080/hello      # ServeMux 405, Allow kept
 //	curl -i 'localhost:8080/hello?password=hunter2&page=2' -H 'Authorization: Bearer secret'
 //	                                             # the log shows password=[REDACTED], no token
-//	curl -i localhost:8080/hello -H 'X-Request-ID: gw-1234'           # kept
-//	curl -i localhost:8080/hello -H "X-Request-ID: $(printf 'a%.0s' {1..100})"  # too long: replaced
+//	curl -i localhost:8080/hello -H 'X-Request-ID: gw-1234'           # replaced: curl is no trusted proxy
+//	curl -i localhost:8080/hello -H "X-Request-ID: $(printf 'a%.0s' {1..100})"  # replaced
 //	curl -s localhost:8080/events               # security events counted by OnEvent
 //
 // Compare the request ID in a 500 response with the "loading invoice",
 // "handler error" or "panic recovered" records on stderr: that is how a
 // user's report leads to the cause.
+//
+// An incoming X-Request-ID is used only from a trusted proxy of
+// errorsafe.Options.ClientIP; this server trusts none, so a client cannot
+// give its records another request's ID. Behind a gateway that assigns
+// IDs, pass a clientip.Resolver listing the gateway's addresses.
 package main
 
 import (

@@ -183,14 +183,19 @@ func TestRequests(t *testing.T) {
 			},
 		},
 		{
-			name:       "incoming request ID kept",
-			target:     "/hello",
-			header:     map[string]string{"X-Request-ID": "gw-1234"},
-			status:     http.StatusOK,
-			respHeader: map[string]string{"X-Request-Id": "gw-1234"},
-			body:       "hello, your request ID is gw-1234\n",
+			// The server trusts no proxy, so a client cannot choose
+			// the ID of its records.
+			name:    "a client's well-formed request ID: replaced",
+			target:  "/hello",
+			header:  map[string]string{"X-Request-ID": "gw-1234"},
+			status:  http.StatusOK,
+			body:    "hello, your request ID is {id}\n",
+			secrets: []string{"gw-1234"},
 			log: func(t *testing.T, logs *testenv.LogBuffer, id string) {
-				record(t, logs, "http request", "gw-1234")
+				if id == "gw-1234" || strings.Contains(logs.String(), "gw-1234") {
+					t.Errorf("the client's ID was used: %s", logs.String())
+				}
+				record(t, logs, "http request", id)
 			},
 		},
 		{
