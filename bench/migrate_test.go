@@ -5191,10 +5191,18 @@ func chiCases() []migCase {
 					t.Errorf("%s: request ID %q, header %q; want 24 characters, echoed", who, got, rec.Header().Get("X-Request-Id"))
 				}
 			}}),
-		id("a well-formed incoming request ID is kept by both", rows("RequestID, GetReqID", "An incoming X-Request-Id"),
-			get("https://api.example.com/", "X-Request-Id", "edge-42"),
+		id("a well-formed request ID from a trusted proxy is kept by both", rows("RequestID, GetReqID", "An incoming X-Request-Id"),
+			fromPeer(http.MethodGet, "https://api.example.com/", chiProxy, "X-Request-Id", "edge-42"),
 			[]expect{body("edge-42"), header("X-Request-Id", "")},
 			[]expect{body("edge-42"), header("X-Request-Id", "edge-42")}),
+		id("a well-formed request ID from a client: kept by chi, replaced by httpguard", rows("RequestID, GetReqID", "An incoming X-Request-Id"),
+			fromPeer(http.MethodGet, "https://api.example.com/", chiClient, "X-Request-Id", "edge-42"),
+			[]expect{body("edge-42")},
+			[]expect{func(t *testing.T, who string, rec *exchange) {
+				if got := rec.Body.String(); len(got) != 24 || got == "edge-42" || rec.Header().Get("X-Request-Id") != got {
+					t.Errorf("%s: request ID %q, header %q; want a new one, echoed", who, got, rec.Header().Get("X-Request-Id"))
+				}
+			}}),
 		id("an incoming request ID with quotes and spaces: kept by chi, replaced by httpguard", rows("RequestID, GetReqID", "An incoming X-Request-Id"),
 			get("https://api.example.com/", "X-Request-Id", forged),
 			[]expect{body(forged)},
@@ -5303,10 +5311,14 @@ func chiCases() []migCase {
 			if err := json.Unmarshal(hgLog.Bytes(), &rec); err != nil {
 				t.Fatalf("httpguard: log %q: %v", hgLog.String(), err)
 			}
-			for k, v := range map[string]any{"path": "/reset", "query": "token=[REDACTED]&page=2", "client_ip": "203.0.113.7", "request_id": "edge-42", "status": float64(200)} {
+			for k, v := range map[string]any{"path": "/reset", "query": "token=[REDACTED]&page=2", "client_ip": "203.0.113.7", "status": float64(200)} {
 				if rec[k] != v {
 					t.Errorf("httpguard: log %s = %v, want %v", k, rec[k], v)
 				}
+			}
+			// The client, not a trusted proxy, sent the request ID.
+			if id, _ := rec["request_id"].(string); len(id) != 24 || id == "edge-42" {
+				t.Errorf("httpguard: log request_id = %q, want a new one", id)
 			}
 			logHas(t, "httpguard", hgLog.String(), nil, "s3cr3t")
 		}),
