@@ -193,17 +193,10 @@ func (as *accessState) subject(r *http.Request) string {
 	return ""
 }
 
-// logPanic logs a recovered panic with its stack.
-func (c *config) logPanic(x *exchange, r *http.Request, pv any) {
-	lg := c.log()
-	ctx := r.Context()
-	if !lg.Enabled(ctx, slog.LevelError) {
-		return
-	}
-	// Captured here, still on the panicking goroutine's stack below the
-	// deferred call, so the trace shows where the panic happened.
-	stack := stackTrace()
-	lg.LogAttrs(ctx, slog.LevelError, msgPanic,
+// logPanic logs a recovered panic with its stack, taken by the caller
+// when the logger is enabled at error level.
+func (c *config) logPanic(x *exchange, r *http.Request, pv any, stack []byte) {
+	c.log().LogAttrs(r.Context(), slog.LevelError, msgPanic,
 		slog.String("panic", clip(panicString(pv), maxTextLog)),
 		slog.String("stack", string(stack)),
 		slog.String("request_id", x.id),

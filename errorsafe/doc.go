@@ -31,7 +31,9 @@
 // # Panics
 //
 // A panic below the middleware is logged at error level with its value,
-// stack, request ID, method and path. If the response has not started,
+// stack, request ID, method and path, and the panic_recovered [Event]
+// carries the value and the stack in a [*PanicError], for an error
+// tracker. If the response has not started,
 // the client gets
 //
 //	HTTP/1.1 500 Internal Server Error
@@ -187,8 +189,8 @@
 //
 // # Security considerations
 //
-//   - The panic value, the error text and the stack are for the log only;
-//     no response ever contains them. Public messages must be constants:
+//   - The panic value, the error text and the stack are for the log (and
+//     an OnEvent) only; no response ever contains them. Public messages must be constants:
 //     a message built from request data would be reflected to the client.
 //   - Redaction works on names and shapes. A secret in a URL path
 //     (/reset/<token>), in a panic value or in an error message cannot be

@@ -53,8 +53,9 @@ type Event struct {
 	Source string
 	// Status is the status answered.
 	Status int
-	// Reason is the recorded rejection reason, or nil. It is for the
-	// operator, never for the client.
+	// Reason is the recorded rejection reason, or nil; for a recovered
+	// panic, a [*PanicError] with the panic's value and stack. It is for
+	// the operator, never for the client.
 	Reason error
 	// RequestID is the request ID, or "".
 	RequestID string

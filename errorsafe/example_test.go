@@ -182,6 +182,31 @@ func ExampleOptions_onEvent() {
 	// authentication_failed auth 401 errorsafe: 401 Unauthorized: auth: token expired
 }
 
+// A recovered panic reaches OnEvent as a *PanicError with its value and
+// stack, to send to an error tracker; the client gets a plain 500.
+func ExampleOptions_onEventPanic() {
+	es := errorsafe.MustNew(errorsafe.Options{
+		Logger: slog.New(slog.DiscardHandler),
+		OnEvent: func(ctx context.Context, ev errorsafe.Event) {
+			var pe *errorsafe.PanicError
+			if errors.As(ev.Reason, &pe) {
+				// report(pe.Value, pe.Stack, ev.RequestID)
+				fmt.Println(ev.Kind, pe.Value, len(pe.Stack) > 0)
+			}
+		},
+	})
+	h := es.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var items []string
+		_ = items[len(r.URL.Path)] // a bug: index out of range
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	fmt.Println(rec.Code)
+	// Output:
+	// panic_recovered runtime error: index out of range [1] with length 0 true
+	// 500
+}
+
 // Redaction as the access log applies it, for logging data yourself.
 func ExampleMiddleware_RedactQuery() {
 	var es errorsafe.Middleware // the zero value uses the built-in lists

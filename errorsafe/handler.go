@@ -2,6 +2,7 @@ package errorsafe
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -14,6 +15,35 @@ import (
 // ErrPanic is the rejection reason recorded, and reported in the access
 // log and the panic_recovered [Event], when a handler panicked.
 var ErrPanic = errors.New("errorsafe: handler panicked")
+
+// PanicError is the Reason of the panic_recovered [Event]: the value a
+// handler panicked with and the stack of its goroutine at the panic, for
+// an [Options.OnEvent] that reports crashes to an error tracker. It is
+// for the operator, like the panic's log record: the value may hold
+// anything the handler held (request data, secrets), so never show it to
+// a client. It matches ErrPanic with [errors.Is], and an error value as
+// well, and its text is ErrPanic's: the event's log record and the
+// access record, which print the reason, show neither value nor stack.
+type PanicError struct {
+	// Value is the value passed to panic.
+	Value any
+	// Stack is the panicking goroutine's stack, as [runtime.Stack]
+	// formats it, cut at 1 MB.
+	Stack []byte
+}
+
+// Error returns ErrPanic's text.
+func (e *PanicError) Error() string { return ErrPanic.Error() }
+
+// Is reports whether target is ErrPanic.
+func (e *PanicError) Is(target error) bool { return target == ErrPanic }
+
+// Unwrap returns Value when it is an error, so that errors.Is and
+// errors.As reach what the handler panicked with.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
 
 type feature uint8
 
@@ -256,9 +286,19 @@ func (h *handler) finish(x *exchange, r *http.Request, as *accessState, done *bo
 			// wire yet, so the 500 can still be sent.
 			x.discardHeld()
 		}
-		h.c.logPanic(x, r, pv)
+		// The stack is taken here, on the panicking goroutine's stack
+		// below the deferred call, so that it shows where the panic
+		// happened, and only for a record or an OnEvent to take it.
+		var stack []byte
+		logged := h.c.log().Enabled(r.Context(), slog.LevelError)
+		if logged || h.c.onEvent != nil {
+			stack = stackTrace()
+		}
+		if logged {
+			h.c.logPanic(x, r, pv, stack)
+		}
 		problem.SetReason(r, ErrPanic)
-		h.c.emitEvent(r, x, EventPanicRecovered, http.StatusInternalServerError, ErrPanic, "errorsafe", as.subject(r))
+		h.c.emitEvent(r, x, EventPanicRecovered, http.StatusInternalServerError, &PanicError{Value: pv, Stack: stack}, "errorsafe", as.subject(r))
 		if x.started() {
 			abort = true
 			x.aborting = abortAfterPanic
