@@ -196,7 +196,14 @@
 //     request that loaded the session before the logout cannot revive
 //     it, however late it saves. Keep what must not be lost (a cart, a
 //     balance) in the database, not in the session.
-//   - Memory: the [MemoryStore] is bounded ([MemoryOptions.MaxSessions]);
+//   - Memory: a changed session is saved only if its encoding fits in
+//     [Options.MaxBytes] (64 KiB by default), with every store, checked
+//     before the store is called: an application that keeps what a client
+//     sends in the session (a cart, a form draft, a flash message echoing
+//     input) cannot be made to fill memory or Redis through one session.
+//     A save over it is answered with 500 ([ErrMaxBytes]) and the record
+//     stored before is kept; a session that is only read is never
+//     refused. The [MemoryStore] is bounded ([MemoryOptions.MaxSessions]);
 //     once full it refuses new sessions (503) rather than evicting the
 //     sessions of real users. Put a rate limit in front of whatever creates
 //     sessions.

@@ -36,6 +36,10 @@ const (
 	// created or its user logged in, however active (OWASP ASVS 3.3.2,
 	// level 2).
 	DefaultAbsoluteTimeout = 12 * time.Hour
+	// DefaultMaxBytes bounds the encoded session a changed session may
+	// save (see [Options.MaxBytes]): 64 KiB, far more than a session of
+	// IDs, flags and short messages needs.
+	DefaultMaxBytes = 64 << 10
 )
 
 // maxTimeout is the longest timeout applied: a longer IdleTimeout or
@@ -55,6 +59,11 @@ var (
 	// cookie ([CookieStore]). The default response is 500: the application
 	// put too much in the session.
 	ErrTooLarge = errors.New("session: encoded session exceeds the 4096-byte cookie limit")
+	// ErrMaxBytes means a changed session's encoding exceeds
+	// [Options.MaxBytes]; nothing was stored. It wraps [ErrTooLarge], so
+	// an OnReject that answers ErrTooLarge answers it too. Default: 500.
+	// The error passed to OnReject gives the sizes, never the data.
+	ErrMaxBytes = error(tooLargeError("session: encoded session exceeds Options.MaxBytes"))
 	// ErrEncode means a session value could not be encoded (identity
 	// claims or a JSON value that encoding/json rejects). Default: 500.
 	ErrEncode = errors.New("session: cannot encode session")
@@ -73,6 +82,12 @@ var (
 	// ErrOption is wrapped by every [OptionError].
 	ErrOption = errors.New("session: invalid option")
 )
+
+// tooLargeError is the type of ErrMaxBytes, which wraps ErrTooLarge.
+type tooLargeError string
+
+func (e tooLargeError) Error() string { return string(e) }
+func (tooLargeError) Unwrap() error   { return ErrTooLarge }
 
 // OptionError describes an invalid option given to a constructor. It wraps
 // [ErrOption].
@@ -213,6 +228,31 @@ type Options struct {
 	// store.
 	LazyLoad bool
 
+	// MaxBytes bounds the encoded session (the Data of the [Record] the
+	// store gets: values, identity and timestamps) that a changed session
+	// may save, with every store, so that an application which keeps
+	// data a client influences in the session (a cart, a form draft, a
+	// flash message echoing input) cannot be made to fill the server's
+	// memory or Redis through it. It is checked before the store is
+	// called: a save over it stores nothing, the record stored before
+	// stays as it was, and the request is answered by OnReject with an
+	// error wrapping [ErrMaxBytes] and [ErrTooLarge], a 500 by default
+	// (the application put too much in the session: a server-side bug,
+	// not the client's fault, and not a store failure to retry). A
+	// change made after the response headers went out is dropped the
+	// same way and recorded as the request's rejection reason. Only a
+	// session changed in the request is checked: one that is only read
+	// is never refused, even when its idle deadline is extended, so
+	// lowering MaxBytes does not lock out sessions stored before; their
+	// next change is refused. A [Session.Renew] or [Session.Login] counts
+	// as a change, after the old record was deleted.
+	//
+	// A [CookieStore] has its own, lower bound: its cookie must fit in
+	// 4096 bytes, encrypted and encoded, and a larger one fails with
+	// [ErrTooLarge] alone; MaxBytes matters there only if set lower.
+	// Default: [DefaultMaxBytes] (64 KiB). Must not be negative.
+	MaxBytes int
+
 	// ValidateLogin, when set, is asked whether the login a session holds
 	// still stands, on every request that loads a session with one (on
 	// the session's first use with LazyLoad), before the identity reaches
@@ -245,7 +285,8 @@ type Options struct {
 	ValidateLogin func(ctx context.Context, id identity.Identity, loggedIn time.Time) (bool, error)
 
 	// OnReject writes the response when the store fails or the session
-	// cannot be saved. err wraps [ErrStore], [ErrTooLarge] or [ErrEncode].
+	// cannot be saved. err wraps [ErrStore], [ErrTooLarge] ([ErrMaxBytes]
+	// included) or [ErrEncode].
 	// Default: a generic problem response, 503 with Retry-After: 5 for
 	// ErrStore and 500 otherwise. It is called with the underlying
 	// [net/http.ResponseWriter], before any of the handler's output.
@@ -277,6 +318,7 @@ type Middleware struct {
 	touchEvery   time.Duration
 	tokenHeader  string
 	lazy         bool
+	maxBytes     int
 	validate     func(context.Context, identity.Identity, time.Time) (bool, error)
 	onReject     func(http.ResponseWriter, *http.Request, error)
 	now          func() time.Time
@@ -416,6 +458,13 @@ func New(opts Options) (*Middleware, error) {
 		}
 		store = ms
 	}
+	maxBytes := opts.MaxBytes
+	switch {
+	case maxBytes < 0:
+		bad("MaxBytes", "must not be negative")
+	case maxBytes == 0:
+		maxBytes = DefaultMaxBytes
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -436,6 +485,7 @@ func New(opts Options) (*Middleware, error) {
 		touchEvery:   touch,
 		tokenHeader:  header,
 		lazy:         opts.LazyLoad,
+		maxBytes:     maxBytes,
 		validate:     opts.ValidateLogin,
 		onReject:     opts.OnReject,
 		now:          opts.now,

@@ -107,6 +107,7 @@ func TestNewRejectsUnsafeOrImpossibleOptions(t *testing.T) {
 		{"a __secure- cookie without Secure", session.Options{CookieName: "__secure-s", DangerouslyAllowInsecureCookie: true}, "DangerouslyAllowInsecureCookie"},
 		{"SameSite=None without Secure", session.Options{DangerouslyAllowInsecureCookie: true, SameSite: http.SameSiteNoneMode}, "SameSite"},
 		{"an unknown SameSite mode", session.Options{SameSite: 9}, "SameSite"},
+		{"a negative MaxBytes", session.Options{MaxBytes: -1}, "MaxBytes"},
 		{"a cookie name with a space", session.Options{CookieName: "my session"}, "CookieName"},
 		{"a path without a slash", session.Options{CookieName: "s", CookiePath: "app"}, "CookiePath"},
 		{"a path with a semicolon", session.Options{CookieName: "s", CookiePath: "/a;b"}, "CookiePath"},

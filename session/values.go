@@ -282,6 +282,15 @@ func (s *Session) save() (string, time.Time, error) {
 	if err != nil {
 		return "", time.Time{}, err
 	}
+	if s.modified && len(data) > m.maxBytes {
+		// Before the store is called, so the record it holds stays as
+		// it was. Only a change is refused: a session that is only
+		// read, stored under a higher bound, keeps working.
+		if !update {
+			s.id = ""
+		}
+		return "", time.Time{}, fmt.Errorf("%w: %d bytes, limit %d", ErrMaxBytes, len(data), m.maxBytes)
+	}
 	token, err := m.store.Commit(s.ctx, Record{ID: s.id, Data: data, Expiry: expiry, Update: update})
 	if err != nil {
 		return "", time.Time{}, storeError(err)
