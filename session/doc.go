@@ -203,10 +203,13 @@
 //     input) cannot be made to fill memory or Redis through one session.
 //     A save over it is answered with 500 ([ErrMaxBytes]) and the record
 //     stored before is kept; a session that is only read is never
-//     refused. The [MemoryStore] is bounded ([MemoryOptions.MaxSessions]);
-//     once full it refuses new sessions (503) rather than evicting the
-//     sessions of real users. Put a rate limit in front of whatever creates
-//     sessions.
+//     refused. The [MemoryStore] is bounded in records
+//     ([MemoryOptions.MaxSessions], 100,000) and in bytes
+//     ([MemoryOptions.MaxBytes], 256 MiB); once full it refuses new
+//     sessions, and the growth of existing ones (503), rather than
+//     evicting the sessions of real users. Put a rate limit in front of
+//     whatever creates sessions. With session/redisstore, bound Redis
+//     itself too (maxmemory with a noeviction policy).
 //   - After the headers: changes made once the response has started, or
 //     by a handler that hijacks the connection (a WebSocket upgrade it
 //     answers itself), before or after the hijack, are saved if the token

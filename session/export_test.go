@@ -61,3 +61,15 @@ func EncodeRememberSample() []byte {
 	b, _ := rec.encode(nil)
 	return b
 }
+
+// RecountBytes returns the bytes s holds, computed again from its records,
+// to compare with what it counts (Bytes).
+func RecountBytes(s *MemoryStore) int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var n int64
+	for _, e := range s.m {
+		n += int64(len(e.data)) + MemoryRecordOverhead
+	}
+	return n
+}

@@ -8,16 +8,29 @@ import (
 	"time"
 )
 
-// DefaultMaxSessions is the default bound of a [MemoryStore].
+// DefaultMaxSessions is the default bound of a [MemoryStore] on the
+// number of its records.
 const DefaultMaxSessions = 100_000
+
+// DefaultMaxStoreBytes is the default bound of a [MemoryStore] on the
+// bytes its records hold (see [MemoryOptions.MaxBytes]): 256 MiB.
+const DefaultMaxStoreBytes = 256 << 20
+
+// MemoryRecordOverhead is what each record of a [MemoryStore] counts
+// toward [MemoryOptions.MaxBytes] besides its Data: an estimate of what
+// the map entry (key, slice header, expiry) and its share of the map cost.
+const MemoryRecordOverhead = 128
 
 // ErrStoreFull is returned by [MemoryStore.Commit] and [MemoryStore.Add]
 // when the store holds [MemoryOptions.MaxSessions] records (see there
-// what counts) and another would be created. The middleware answers it
-// with 503 ([ErrStore]); existing sessions keep working, but a
-// [Session.Renew] or [Session.Login] of one, which needs a new record,
-// fails after deleting the old one, and the client is signed out. As the
-// Revocations of a [CookieStore] it makes Destroy and Renew fail.
+// what counts) and another would be created, or when a new record, or an
+// update that grows one, would take the bytes held past
+// [MemoryOptions.MaxBytes]. The middleware answers it with 503
+// ([ErrStore]); existing sessions keep working (those that grow only
+// until the bytes run out), but a [Session.Renew] or [Session.Login] of
+// one, which needs a new record, fails after deleting the old one, and
+// the client is signed out. As the Revocations of a [CookieStore] it
+// makes Destroy and Renew fail.
 var ErrStoreFull = errors.New("session: memory store is full")
 
 // MemoryOptions configures a [MemoryStore]. The zero value is the
@@ -32,6 +45,23 @@ type MemoryOptions struct {
 	// (see [MemoryStore.Delete]).
 	// Default: [DefaultMaxSessions]. Must not be negative.
 	MaxSessions int
+	// MaxBytes bounds the bytes the records hold: the length of each
+	// record's Data plus [MemoryRecordOverhead], markers of deleted
+	// sessions included (they hold no Data). [Options.MaxBytes] bounds
+	// one session; this bounds them all, so that many sessions of the
+	// largest size allowed cannot exhaust memory before MaxSessions is
+	// reached. When a Commit or Add would take the total past it, expired
+	// records are swept (at most once a second, as for MaxSessions) and,
+	// if it still would, a new record is refused with [ErrStoreFull] (a
+	// 503), and so is an update that makes a record larger: letting
+	// existing sessions grow past the bound would leave it none, since
+	// whoever holds sessions can keep growing them. An update that does
+	// not grow its record is always taken, so the requests of a session
+	// that only read it, or remove from it, keep working in a full store.
+	// A Delete gives back the record's Data at once, and its marker's
+	// overhead when it lapses; expiry gives back everything at the next
+	// sweep. Default: [DefaultMaxStoreBytes]. Must not be negative.
+	MaxBytes int64
 	// SweepInterval is how often expired sessions are removed, during a
 	// Commit or Add (no background goroutine is started). Default: one minute.
 	// Must not be negative.
@@ -52,6 +82,8 @@ type MemoryStore struct {
 	mu         sync.RWMutex
 	m          map[[sha256.Size]byte]memEntry
 	max        int
+	maxBytes   int64
+	bytes      int64 // held: len(data) + MemoryRecordOverhead for each entry of m
 	sweepEvery time.Duration
 	lastSweep  time.Time
 	lastFull   time.Time // last sweep forced by the bound
@@ -73,6 +105,9 @@ func NewMemoryStore(opts MemoryOptions) (*MemoryStore, error) {
 	if opts.MaxSessions < 0 {
 		errs = append(errs, &OptionError{Field: "MaxSessions", Reason: "must not be negative"})
 	}
+	if opts.MaxBytes < 0 {
+		errs = append(errs, &OptionError{Field: "MaxBytes", Reason: "must not be negative"})
+	}
 	if opts.SweepInterval < 0 {
 		errs = append(errs, &OptionError{Field: "SweepInterval", Reason: "must not be negative"})
 	}
@@ -82,11 +117,15 @@ func NewMemoryStore(opts MemoryOptions) (*MemoryStore, error) {
 	s := &MemoryStore{
 		m:          make(map[[sha256.Size]byte]memEntry),
 		max:        opts.MaxSessions,
+		maxBytes:   opts.MaxBytes,
 		sweepEvery: opts.SweepInterval,
 		now:        opts.now,
 	}
 	if s.max == 0 {
 		s.max = DefaultMaxSessions
+	}
+	if s.maxBytes == 0 {
+		s.maxBytes = DefaultMaxStoreBytes
 	}
 	if s.sweepEvery == 0 {
 		s.sweepEvery = time.Minute
@@ -159,24 +198,61 @@ func (s *MemoryStore) put(rec Record, onlyNew bool) (bool, error) {
 	}
 	if exp <= now.UnixNano() {
 		if !onlyNew {
-			delete(s.m, key)
+			s.delete(key)
 		}
 		return false, nil
 	}
-	if !exists && len(s.m) >= s.max {
+	e := memEntry{data: rec.Data, expiry: exp}
+	if s.full(key, e) {
 		// Sweep at most once a second under a flood, so that refusing
 		// stays cheap.
 		if now.Sub(s.lastFull) >= time.Second {
 			s.lastFull = now
 			s.sweep(now)
 		}
-		if len(s.m) >= s.max {
+		if s.full(key, e) {
 			return false, ErrStoreFull
 		}
 	}
-	s.m[key] = memEntry{data: rec.Data, expiry: exp}
+	s.set(key, e)
 	return true, nil
 }
+
+// full reports whether storing e under key would take the store past
+// either bound: a new record past MaxSessions, or a record new or grown
+// past MaxBytes. s.mu must be held.
+func (s *MemoryStore) full(key [sha256.Size]byte, e memEntry) bool {
+	old, exists := s.m[key]
+	if !exists && len(s.m) >= s.max {
+		return true
+	}
+	grow := e.size()
+	if exists {
+		grow -= old.size()
+	}
+	return grow > 0 && s.bytes+grow > s.maxBytes
+}
+
+// set stores e under key, keeping the count of bytes. s.mu must be held.
+func (s *MemoryStore) set(key [sha256.Size]byte, e memEntry) {
+	if old, ok := s.m[key]; ok {
+		s.bytes -= old.size()
+	}
+	s.m[key] = e
+	s.bytes += e.size()
+}
+
+// delete removes the entry under key, keeping the count of bytes. s.mu
+// must be held.
+func (s *MemoryStore) delete(key [sha256.Size]byte) {
+	if old, ok := s.m[key]; ok {
+		s.bytes -= old.size()
+		delete(s.m, key)
+	}
+}
+
+// size is what e counts toward MaxBytes.
+func (e *memEntry) size() int64 { return int64(len(e.data)) + MemoryRecordOverhead }
 
 // Delete implements [Store]. The record's data is dropped at once; a
 // marker without data stays in its place until rec.Expiry (one idle
@@ -210,9 +286,9 @@ func (s *MemoryStore) Remove(_ context.Context, rec Record) (found bool, err err
 		}
 		switch {
 		case now >= until:
-			delete(s.m, key)
+			s.delete(key)
 		case !e.dead || until > e.expiry:
-			s.m[key] = memEntry{expiry: until, dead: true}
+			s.set(key, memEntry{expiry: until, dead: true})
 		}
 	}
 	s.mu.Unlock()
@@ -227,11 +303,20 @@ func (s *MemoryStore) Len() int {
 	return len(s.m)
 }
 
+// Bytes returns the bytes held as [MemoryOptions.MaxBytes] counts them,
+// expired records not yet swept and the markers of deleted ones included.
+func (s *MemoryStore) Bytes() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.bytes
+}
+
 func (s *MemoryStore) sweep(now time.Time) {
 	s.lastSweep = now
 	n := now.UnixNano()
 	for k, e := range s.m {
 		if n >= e.expiry {
+			s.bytes -= e.size()
 			delete(s.m, k)
 		}
 	}

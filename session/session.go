@@ -109,7 +109,7 @@ func (e *OptionError) Unwrap() error { return ErrOption }
 // afterwards has no effect.
 type Options struct {
 	// Store keeps the sessions. Default: a [MemoryStore] with its default
-	// bound, private to this Middleware.
+	// bounds, private to this Middleware.
 	Store Store
 
 	// CookieName is the session cookie's name, an RFC 9110 token. Default:
