@@ -202,8 +202,8 @@
 //     sends in the session (a cart, a form draft, a flash message echoing
 //     input) cannot be made to fill memory or Redis through one session.
 //     A save over it is answered with 500 ([ErrMaxBytes]) and the record
-//     stored before is kept; a session that is only read is never
-//     refused. The [MemoryStore] is bounded in records
+//     stored before is kept; a session that is only read, or made
+//     smaller, is never refused. The [MemoryStore] is bounded in records
 //     ([MemoryOptions.MaxSessions], 100,000) and in bytes
 //     ([MemoryOptions.MaxBytes], 256 MiB); once full it refuses new
 //     sessions, and the growth of existing ones (503), rather than

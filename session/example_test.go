@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -392,4 +393,48 @@ func ExampleOptions_validateLogin() {
 	// phone: alice
 	// phone after the change: 401
 	// laptop after the change: alice
+}
+
+// A form draft kept in the session: what the client posts goes into the
+// session, so MaxBytes bounds it. A draft that would take the session
+// past the bound is not saved, and the draft saved before is kept; the
+// answer is a 500, since the handler should refuse what it cannot keep
+// before it reaches the session, as this one does with 413 for a body
+// over 4 KiB.
+func ExampleOptions_maxBytes() {
+	sessions := session.MustNew(session.Options{MaxBytes: 1 << 10})
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /draft", func(w http.ResponseWriter, r *http.Request) {
+		// The check a handler should make: a body larger than this
+		// gets 413 before the session is touched.
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4<<10))
+		if err != nil {
+			http.Error(w, "draft too long", http.StatusRequestEntityTooLarge)
+			return
+		}
+		session.FromRequest(r).SetString("draft", string(body))
+	})
+	mux.HandleFunc("GET /draft", func(w http.ResponseWriter, r *http.Request) {
+		draft, _ := session.FromRequest(r).GetString("draft")
+		fmt.Fprintf(w, "%d bytes", len(draft))
+	})
+	h := sessions.Handler(mux)
+
+	serve := func(method, body string, c *http.Cookie) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, "https://example.com/draft", strings.NewReader(body))
+		if c != nil {
+			req.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	c := serve("POST", strings.Repeat("a", 500), nil).Result().Cookies()[0]
+	fmt.Println("a 3000-byte draft:", serve("POST", strings.Repeat("b", 3000), c).Code)
+	fmt.Println("the draft kept:", serve("GET", "", c).Body.String())
+	fmt.Println("a 5000-byte draft:", serve("POST", strings.Repeat("b", 5000), c).Code)
+	// Output:
+	// a 3000-byte draft: 500
+	// the draft kept: 500 bytes
+	// a 5000-byte draft: 413
 }

@@ -133,7 +133,9 @@ func TestMaxBytesDefault(t *testing.T) {
 
 // A session that is only read is never refused by MaxBytes, even one
 // stored when the bound was higher whose idle deadline the request
-// extends; its first change is refused.
+// extends; nor is a change that does not make it larger (a flash message
+// taken, a value replaced by a shorter one), while one that grows it is
+// refused.
 func TestMaxBytesReadOnly(t *testing.T) {
 	c := newClock()
 	st := &sizingStore{MemoryStore: memoryStore(t, session.MemoryOptions{}.WithNow(c.Now))}
@@ -152,7 +154,16 @@ func TestMaxBytesReadOnly(t *testing.T) {
 		}
 	}
 	if rec, _ := small.Do(t, "/set?k=b&v=1", tok); rec.Code != http.StatusInternalServerError || !errors.Is(rejected, session.ErrMaxBytes) {
-		t.Errorf("a change of it: %d, %v; want 500 and ErrMaxBytes", rec.Code, rejected)
+		t.Errorf("a change that grows it: %d, %v; want 500 and ErrMaxBytes", rec.Code, rejected)
+	}
+	rejected = nil
+	for _, v := range []string{strings.Repeat("y", 2000), strings.Repeat("z", 1500)} {
+		if rec, _ := small.Do(t, "/set?k=a&v="+v, tok); rec.Code != http.StatusOK || rejected != nil {
+			t.Errorf("a change that does not grow it: %d, %v; want 200", rec.Code, rejected)
+		}
+		if rec, _ := small.Do(t, "/get?k=a", tok); rec.Body.String() != v {
+			t.Errorf("then it holds %.20q…, want %.20q…", rec.Body.String(), v)
+		}
 	}
 }
 

@@ -59,8 +59,8 @@ var (
 	// cookie ([CookieStore]). The default response is 500: the application
 	// put too much in the session.
 	ErrTooLarge = errors.New("session: encoded session exceeds the 4096-byte cookie limit")
-	// ErrMaxBytes means a changed session's encoding exceeds
-	// [Options.MaxBytes]; nothing was stored. It wraps [ErrTooLarge], so
+	// ErrMaxBytes means a change would make a session's encoding larger
+	// than [Options.MaxBytes]; nothing was stored. It wraps [ErrTooLarge], so
 	// an OnReject that answers ErrTooLarge answers it too. Default: 500.
 	// The error passed to OnReject gives the sizes, never the data.
 	ErrMaxBytes = error(tooLargeError("session: encoded session exceeds Options.MaxBytes"))
@@ -241,11 +241,14 @@ type Options struct {
 	// not the client's fault, and not a store failure to retry). A
 	// change made after the response headers went out is dropped the
 	// same way and recorded as the request's rejection reason. Only a
-	// session changed in the request is checked: one that is only read
+	// change that makes the session larger than MaxBytes, and larger
+	// than it was in the store, is refused: a session that is only read
 	// is never refused, even when its idle deadline is extended, so
-	// lowering MaxBytes does not lock out sessions stored before; their
-	// next change is refused. A [Session.Renew] or [Session.Login] counts
-	// as a change, after the old record was deleted.
+	// lowering MaxBytes does not lock out sessions stored before, and
+	// they can still be made smaller (a flash message taken, a value
+	// deleted). [Session.Renew] and [Session.Login] delete the old
+	// record first: when the renewed session is refused, the client is
+	// signed out.
 	//
 	// A [CookieStore] has its own, lower bound: its cookie must fit in
 	// 4096 bytes, encrypted and encoded, and a larger one fails with

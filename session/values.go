@@ -36,10 +36,8 @@ type Session struct {
 	m   *Middleware
 	ctx context.Context
 
-	token     string // token presented by the client, then the one sent
-	viaHeader bool   // the token travels in Options.TokenHeader
+	token string // token presented by the client, then the one sent
 
-	loaded   bool
 	loadedAt int64 // Unix nanoseconds, read before the load's Find
 	loadErr  error
 	// opErr is the store failure of the last Renew or Destroy, answered
@@ -50,6 +48,10 @@ type Session struct {
 	id     string    // session ID, "" until the session exists in the store
 	expiry time.Time // store expiry of the loaded record
 	data   record
+	// size is the length of the encoded session in the store: of the
+	// record loaded, then of the one saved; 0 for a new session. A
+	// change that makes it larger must fit in Options.MaxBytes.
+	size int
 	// rejected is the deletion of a record the store still holds but
 	// load found past a deadline by this instance's clock (see endStale).
 	// Server-side stores only; a CookieStore's expired copies are handled
@@ -61,6 +63,9 @@ type Session struct {
 	// vctx is the context ValidateLogin is called with.
 	vctx withoutSession
 
+	// The flags are together, where they take no padding.
+	viaHeader   bool // the token travels in Options.TokenHeader
+	loaded      bool
 	rememberSet bool // RememberMe was called: the cookie is sent again
 	modified    bool // data changed since load
 	touch       bool // idle deadline needs extending
@@ -116,6 +121,7 @@ func (s *Session) loadWith(ctx context.Context) error {
 	s.id = rec.ID
 	s.expiry = rec.Expiry
 	s.data = data
+	s.size = len(rec.Data)
 	if now-data.lastSeen >= int64(m.touchEvery) {
 		s.touch = true
 	}
@@ -282,10 +288,11 @@ func (s *Session) save() (string, time.Time, error) {
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	if s.modified && len(data) > m.maxBytes {
+	if s.modified && len(data) > m.maxBytes && len(data) > s.size {
 		// Before the store is called, so the record it holds stays as
-		// it was. Only a change is refused: a session that is only
-		// read, stored under a higher bound, keeps working.
+		// it was. Only a change that makes the session larger is
+		// refused: one that is only read, or made smaller, stored
+		// under a higher bound, keeps working.
 		if !update {
 			s.id = ""
 		}
@@ -296,6 +303,7 @@ func (s *Session) save() (string, time.Time, error) {
 		return "", time.Time{}, storeError(err)
 	}
 	s.expiry = expiry
+	s.size = len(data)
 	s.modified, s.touch, s.ended = false, false, false
 	return token, expiry, nil
 }
@@ -687,6 +695,7 @@ func (s *Session) renew() error {
 			// the old session's data (found in review: one made before
 			// Login was lost when a logout came first).
 			s.data = record{remember: s.rememberSet && s.data.remember}
+			s.size = 0
 		}
 		s.id = ""
 		// Only the request that ended the session tells the client to
@@ -835,6 +844,7 @@ func (s *Session) Destroy() error {
 	s.opErr = nil
 	s.id = ""
 	s.data = record{}
+	s.size = 0
 	s.modified, s.touch, s.late, s.rememberSet = false, false, false, false
 	s.ended = true
 	return nil
