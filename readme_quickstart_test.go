@@ -575,7 +575,7 @@ func readmeRatelimit(mux *http.ServeMux, resolver *clientip.Resolver, tokenHandl
 
 // readme: session
 func readmeSession(mux *http.ServeMux, srv *http.Server, user string) {
-	sessions, err := session.New(session.Options{}) // memory store, __Host- cookie, 30 min idle / 12 h absolute
+	sessions, err := session.New(session.Options{}) // memory store (100,000 sessions, 256 MiB), 64 KiB per session, __Host- cookie, 30 min idle / 12 h absolute
 	if err != nil {
 		log.Fatal(err)
 	}
