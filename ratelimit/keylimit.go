@@ -120,6 +120,39 @@ func (k *KeyLimiter) Allow(ctx context.Context, key string) (retryAfter time.Dur
 	return 0, nil
 }
 
+// Peek reports what [KeyLimiter.Allow] would decide for key now,
+// counting nothing: whether a call would be admitted, how many more
+// calls key may make at once, and how long it would wait. Use it to show
+// a caller its budget, or to decide before work that Allow would refuse.
+// The answer holds only until another call for key: decide with Allow.
+// A store failure returns an error wrapping [ErrStore]; an unconfigured
+// limiter, [ErrNotConfigured].
+func (k *KeyLimiter) Peek(ctx context.Context, key string) (Result, error) {
+	if k == nil || k.store == nil {
+		return Result{}, errKeyNotConfigured
+	}
+	res, err := k.store.Peek(ctx, k.key(key), k.q)
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: %w", k.failed, err)
+	}
+	return res, nil
+}
+
+// Reset forgets what key has used, giving it back its full burst: for an
+// administrator lifting a block, or a key whose budget a successful
+// check earns back. Other keys keep theirs. A store failure returns an
+// error wrapping [ErrStore]; an unconfigured limiter,
+// [ErrNotConfigured].
+func (k *KeyLimiter) Reset(ctx context.Context, key string) error {
+	if k == nil || k.store == nil {
+		return errKeyNotConfigured
+	}
+	if err := k.store.Reset(ctx, k.key(key)); err != nil {
+		return fmt.Errorf("%w: %w", k.failed, err)
+	}
+	return nil
+}
+
 // key returns the stored key of key.
 func (k *KeyLimiter) key(key string) string {
 	var buf [keyBufSize]byte

@@ -255,3 +255,64 @@ func (brokenStore) Peek(context.Context, string, ratelimit.Quota) (ratelimit.Res
 }
 
 func (brokenStore) Reset(context.Context, string) error { return errBroken }
+
+// Peek tells what Allow would decide without counting, and Reset gives a
+// key its burst back (after an administrator lifts a block, say); other
+// keys keep theirs. Neither works without a configured limiter, and a
+// store failure is ErrStore, as for Allow.
+func TestKeyLimiterPeekAndReset(t *testing.T) {
+	ctx := context.Background()
+	clock := newClock()
+	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ratelimit.SetClock(store, clock.Now)
+	k := newKeyLimiter(t, ratelimit.KeyLimiterOptions{Name: "tokens", Rate: 2, Period: time.Minute, Store: store})
+	peek := func(key string, allowed bool, remaining int, retry time.Duration) {
+		t.Helper()
+		for range 2 { // a Peek counts nothing: the second sees the same
+			res, err := k.Peek(ctx, key)
+			if err != nil || res.Allowed != allowed || res.Remaining != remaining || res.RetryAfter != retry {
+				t.Fatalf("Peek(%q) = %+v, %v; want allowed %t, remaining %d, retry %v", key, res, err, allowed, remaining, retry)
+			}
+		}
+	}
+	peek("alice", true, 1, 0)
+	for range 2 {
+		if _, err := k.Allow(ctx, "alice"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := k.Allow(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	peek("alice", false, 0, 30*time.Second)
+	if err := k.Reset(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	peek("alice", true, 1, 0)
+	peek("bob", true, 0, 0)
+	for i := range 2 {
+		if _, err := k.Allow(ctx, "alice"); err != nil {
+			t.Fatalf("call %d after Reset: %v", i+1, err)
+		}
+	}
+
+	var nilLimiter *ratelimit.KeyLimiter
+	for _, k := range []*ratelimit.KeyLimiter{nilLimiter, new(ratelimit.KeyLimiter)} {
+		if _, err := k.Peek(ctx, "alice"); !errors.Is(err, ratelimit.ErrNotConfigured) {
+			t.Errorf("unconfigured Peek: %v", err)
+		}
+		if err := k.Reset(ctx, "alice"); !errors.Is(err, ratelimit.ErrNotConfigured) {
+			t.Errorf("unconfigured Reset: %v", err)
+		}
+	}
+	broken := newKeyLimiter(t, ratelimit.KeyLimiterOptions{Name: "tokens", Rate: 1, Period: time.Minute, Store: brokenStore{}})
+	if _, err := broken.Peek(ctx, "alice"); !errors.Is(err, ratelimit.ErrStore) || !errors.Is(err, errBroken) {
+		t.Errorf("Peek on a broken store: %v", err)
+	}
+	if err := broken.Reset(ctx, "alice"); !errors.Is(err, ratelimit.ErrStore) || !errors.Is(err, errBroken) {
+		t.Errorf("Reset on a broken store: %v", err)
+	}
+}
