@@ -20,6 +20,7 @@ const (
 	msgError     = "handler error"
 	msgEvent     = "security event"
 	msgHookPanic = "event hook panicked"
+	msgSkipPanic = "SkipAccessLog panicked"
 	msgGenPanic  = "request ID generator panicked"
 	maxPathLog   = 1024 // bytes of the path logged
 	maxValLog    = 256  // bytes of a header value logged
@@ -51,6 +52,9 @@ func (c *config) logAccess(x *exchange, r *http.Request, as *accessState, panick
 		}
 	}
 
+	if c.skipLog != nil && !panicked && !aborted && reason == nil && status < 400 && c.skip(r, x.id) {
+		return
+	}
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError
@@ -191,6 +195,21 @@ func (as *accessState) subject(r *http.Request) string {
 		return id.Subject()
 	}
 	return ""
+}
+
+// skip calls SkipAccessLog. A panic in it is logged, and the record
+// kept.
+func (c *config) skip(r *http.Request, id string) (skip bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			skip = false
+			c.log().LogAttrs(r.Context(), slog.LevelError, msgSkipPanic,
+				slog.String("panic", clip(panicString(v), maxTextLog)),
+				slog.String("request_id", id),
+			)
+		}
+	}()
+	return c.skipLog(r)
 }
 
 // logPanic logs a recovered panic with its stack, taken by the caller

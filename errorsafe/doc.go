@@ -131,7 +131,8 @@
 // logged with the status sent, or 0 when none was (the client saw the
 // connection close or the stream reset). Client addresses are resolved by
 // [Options.ClientIP], so forwarding headers are believed only from trusted
-// proxies.
+// proxies. [Options.SkipAccessLog] leaves out the records of requests it
+// selects (health checks), never those of a request that failed.
 //
 // Wrap the application's slog handler in [LogHandler] to add the request
 // ID to every record logged with a request's context.

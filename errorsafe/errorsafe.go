@@ -139,6 +139,18 @@ type Options struct {
 	// the built-in mappings (see [WriteError]) apply after these.
 	Errors []ErrorMapping
 
+	// SkipAccessLog, if set, selects requests whose access record is
+	// left out, such as a load balancer's health checks every few
+	// seconds: it is asked once a request has been answered, and a true
+	// drops the record. It is never asked, and the record always kept,
+	// for a request that failed: a status of 400 or more, a rejection
+	// reason, a panic or an abort, so it cannot hide an attack or an
+	// outage. Security events, the panic record and the request ID are
+	// unaffected. It runs on the request's goroutine, so it must be fast
+	// and safe for concurrent use; a panic in it is recovered and logged,
+	// and the record kept. Default: nil, every request is logged.
+	SkipAccessLog func(r *http.Request) bool
+
 	// OnEvent, if set, is called synchronously with every security
 	// [Event] after it has been logged, for counting and alerting. It
 	// runs on the request's goroutine, so it must be fast and safe for
@@ -208,6 +220,7 @@ type config struct {
 	replaceMux     bool
 	mappings       []ErrorMapping
 	onEvent        func(context.Context, Event)
+	skipLog        func(*http.Request) bool
 }
 
 var defaultConfig = func() *config {
@@ -258,6 +271,7 @@ func compile(o Options) (*config, error) {
 		genID:          o.GenerateRequestID,
 		replaceMux:     o.ReplaceMuxErrors,
 		onEvent:        o.OnEvent,
+		skipLog:        o.SkipAccessLog,
 		redactHeaders:  make(map[string]bool, len(defaultRedactHeaders)+len(o.RedactHeaders)),
 		redactParams:   make(map[string]bool, len(defaultRedactParams)+len(o.RedactParams)),
 	}
