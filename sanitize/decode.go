@@ -80,6 +80,20 @@ type Options struct {
 	// A JSON member whose name matches a field's only in letter case is
 	// refused even so (see [DecodeJSON]).
 	AllowUnknownFields bool
+	// Rules registers the application's validation rules by name, for
+	// `validate` tags to use as they use the built-in ones, such as
+	// `validate:"required,sku"`; a value a rule refuses is answered 422
+	// with the field, the name and the rule's Message. A name is 1 to 64
+	// ASCII letters, digits or _, starting with a letter; the name of a
+	// built-in rule, alias or tag (email, required, omitempty, dive...)
+	// is an error, and so is a rule without Func or Message, or a Message
+	// that is not a constant's text (see [Rule]). A rule takes no
+	// parameter: a tag such as "sku=4" is a programming error, answered
+	// 500 as for [ErrTarget] the first time its type is decoded; register
+	// "sku4" instead. A target type can also check across its fields with
+	// a Validate method: see [Validator]. Default: none, only the
+	// built-in rules.
+	Rules map[string]Rule
 	// OnReject writes the response for a rejected body. Default: a
 	// problem response with the status the error calls for, and for
 	// validation failures a 422 listing each field by the name the body
@@ -101,6 +115,7 @@ type Decoder struct {
 	policies     map[string]*Policy
 	allowUnknown bool
 	onReject     func(w http.ResponseWriter, r *http.Request, err error)
+	rules        map[string]Rule     // Options.Rules, copied
 	validate     *validator.Validate // names fields by their json names
 	validateForm *validator.Validate // by their form names, for forms and queries
 	plans        planCache
@@ -149,11 +164,18 @@ func New(o Options) (*Decoder, error) {
 		}
 		d.policies[name] = p
 	}
+	errs = append(errs, checkRules(o.Rules)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	d.validate = newValidator(false)
-	d.validateForm = newValidator(true)
+	if len(o.Rules) > 0 {
+		d.rules = make(map[string]Rule, len(o.Rules))
+		for name, r := range o.Rules {
+			d.rules[name] = r
+		}
+	}
+	d.validate = newValidator(false, d.rules)
+	d.validateForm = newValidator(true, d.rules)
 	return d, nil
 }
 

@@ -71,6 +71,24 @@
 // a map key (a path shows it as "[*]", as in "labels[*]") or a decoder's
 // error text.
 //
+// # Rules of the application's
+//
+// [Options.Rules] registers named rules for `validate` tags, checked as
+// the built-in ones are and reported with their constant [Rule.Message]:
+//
+//	d, err := sanitize.New(sanitize.Options{Rules: map[string]sanitize.Rule{
+//		"sku": sanitize.RuleFor(skuPattern.MatchString, "must be a SKU such as AB-1234"),
+//	}})
+//
+//	SKU string `json:"sku" validate:"required,sku"`
+//
+// A rule cannot replace a built-in one and takes no parameter. A check
+// across fields ("end after start") is a Validate method: a target type
+// that implements [Validator] is asked once its tags have passed, and the
+// entries it returns are answered with the same 422. A rule or Validate
+// that panics, or an entry that is not constant text, is answered 500 as
+// for [ErrTarget]; the Decoder keeps serving.
+//
 // # Whole routes
 //
 // [BodyLimit] refuses bodies that are too large or of the wrong type for
@@ -98,5 +116,9 @@
 // field role from {"ROLE":"admin"} (or from "ſ" for "s", the Kelvin sign
 // for "k"), a member that a gateway in another language, or json/v2,
 // sees as unknown and lets through. Validation messages come from
-// the struct tags' parameters, never from the request.
+// the struct tags' parameters, never from the request; those of
+// [Options.Rules] and of a [Validator] come from the application, which
+// must keep them constant: the package refuses control characters and
+// text over 200 bytes in them, but cannot tell a constant from a value
+// copied in.
 package sanitize

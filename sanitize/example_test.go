@@ -5,7 +5,9 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/httpguard/httpguard/sanitize"
 )
@@ -116,4 +118,60 @@ func ExampleUnmarshal() {
 	// "127.0.0.1:8080" ["root@example.com"]
 	// refused: sanitize: unknown field: a member name that matches a field only in letter case
 	// refused: sanitize: invalid fields: admins[0] (email)
+}
+
+// An application's rule, registered once in New and named in tags as a
+// built-in rule is. The 422 shows the rule's constant message, never the
+// value sent.
+func ExampleRuleFor() {
+	sku := regexp.MustCompile(`^[A-Z]{2}-[0-9]{4}$`)
+	d, err := sanitize.New(sanitize.Options{Rules: map[string]sanitize.Rule{
+		"sku": sanitize.RuleFor(sku.MatchString, "must be a SKU such as AB-1234"),
+	}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	type Item struct {
+		SKU string `json:"sku" sanitize:"trim,upper" validate:"required,sku"`
+	}
+	for _, body := range []string{`{"sku":" ab-1234 "}`, `{"sku":"<script>x</script>"}`} {
+		r := httptest.NewRequest(http.MethodPost, "/items", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		if it, err := sanitize.DecodeJSON[Item](d, w, r); err == nil {
+			fmt.Println(it.SKU)
+			continue
+		}
+		fmt.Println(w.Code, w.Body.String())
+	}
+	// Output:
+	// AB-1234
+	// 422 {"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"The request has invalid fields.","errors":[{"field":"sku","rule":"sku","message":"must be a SKU such as AB-1234"}]}
+}
+
+// Booking checks across its fields, once its tags have passed: the end
+// must come after the start.
+type Booking struct {
+	Start time.Time `json:"start" validate:"required"`
+	End   time.Time `json:"end" validate:"required"`
+}
+
+func (b *Booking) Validate() []sanitize.FieldError {
+	if !b.End.After(b.Start) {
+		return []sanitize.FieldError{{Field: "end", Rule: "after_start", Message: "must be after start"}}
+	}
+	return nil
+}
+
+func ExampleValidator() {
+	body := `{"start":"2026-05-02T10:00:00Z","end":"2026-05-01T10:00:00Z"}`
+	r := httptest.NewRequest(http.MethodPost, "/bookings", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	_, err := sanitize.DecodeJSON[Booking](nil, w, r)
+	fmt.Println(err)
+	fmt.Println(w.Code, w.Body.String())
+	// Output:
+	// sanitize: invalid fields: end (after_start)
+	// 422 {"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"The request has invalid fields.","errors":[{"field":"end","rule":"after_start","message":"must be after start"}]}
 }

@@ -143,6 +143,10 @@ func (d *Decoder) buildPlan(pc *planCache, t reflect.Type) *typePlan {
 			continue
 		}
 		fp := fieldPlan{index: i}
+		if name := d.paramOnRule(sf.Tag.Get("validate")); name != "" {
+			p.err = fmt.Errorf("%w: %s.%s: the validate rule %q takes no parameter", ErrTarget, t.Name(), sf.Name, name)
+			return p
+		}
 		if tag, ok := sf.Tag.Lookup("sanitize"); ok && tag != "" && tag != "-" {
 			ops, err := d.parseOps(tag)
 			if err != nil {

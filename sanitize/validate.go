@@ -104,10 +104,13 @@ func (l *fieldErrorList) add(fe FieldError) {
 }
 
 // newValidator returns a validator that names fields as tagName does,
-// with form names first if form is set.
-func newValidator(form bool) *validator.Validate {
+// with form names first if form is set, and knows rules. Everything is
+// registered here, before the validator is used: its registration is not
+// safe while it validates.
+func newValidator(form bool, rules map[string]Rule) *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(func(f reflect.StructField) string { return tagName(f, form) })
+	registerRules(v, rules)
 	return v
 }
 
@@ -245,7 +248,7 @@ func compareKeys(a, b reflect.Value) int {
 func (d *Decoder) validateStruct(v reflect.Value, path []byte, out *fieldErrorList) error {
 	err := d.structErrors(v, out.form)
 	if err == nil {
-		return nil
+		return d.structLevel(v, path, out)
 	}
 	var verrs validator.ValidationErrors
 	if !errors.As(err, &verrs) {
@@ -266,7 +269,7 @@ func (d *Decoder) validateStruct(v reflect.Value, path []byte, out *fieldErrorLi
 		default:
 			field = string(path) + "." + field
 		}
-		out.add(FieldError{Field: field, Rule: fe.Tag(), Message: message(fe)})
+		out.add(FieldError{Field: field, Rule: fe.Tag(), Message: d.message(fe)})
 	}
 	return nil
 }
@@ -363,11 +366,13 @@ func fieldNamed(t reflect.Type, ns string, form bool) (reflect.StructField, stri
 // for max on a bool), and in an interface field that value's type is the
 // client's choice: such a panic is returned as ErrTarget, a programming
 // error (found in review: {"data":true} for `validate:"max=3"` on an any
-// panicked out of DecodeJSON, with no response written).
+// panicked out of DecodeJSON, with no response written). So is a rule of
+// Options.Rules that panics, named without the panic value, which it may
+// have made from the value.
 func (d *Decoder) structErrors(v reflect.Value, form bool) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: a validate rule cannot check the value it met: %v", ErrTarget, p)
+			err = ruleError(p)
 		}
 	}()
 	if form {
@@ -377,8 +382,12 @@ func (d *Decoder) structErrors(v reflect.Value, form bool) (err error) {
 }
 
 // message explains a failed rule with its parameter, which comes from the
-// struct tag, never from the request.
-func message(fe validator.FieldError) string {
+// struct tag, never from the request; a rule of Options.Rules, with its
+// Message.
+func (d *Decoder) message(fe validator.FieldError) string {
+	if r, ok := d.rules[fe.Tag()]; ok {
+		return r.Message
+	}
 	p := fe.Param()
 	unit := ""
 	if k := fe.Kind(); k == reflect.String {
