@@ -26,12 +26,17 @@ func FuzzDecodeJSON(f *testing.F) {
 		`{"NAME":"Al","email":"a@example.com"}`, `{"name":"Al","email":"a@example.com","address":{"City":"x"}}`,
 		`{"name":"Al","\u0045mail":"a@example.com"}`, `{"name":"Al","email":"a@example.com","extra":{"Name":"x"}}`,
 		"{\"name\":\"Al\",\"email\":\"a@example.com\",\"address\":{\"\u212aity\":1,\"ſity\":2}}",
+		`{"sku":" AB-1234 ","qty":2,"start":1,"end":2}`, `{"sku":"<b>AB-1234</b>","qty":3,"start":2,"end":1}`,
+		`{"sku":"AB-1234","qty":2,"start":2,"end":1}`,
 	} {
 		f.Add(s)
 	}
-	d := sanitize.MustNew(sanitize.Options{MaxBytes: 4096})
+	// The application's rules change nothing for a target that does not
+	// name them, and order names them: see checkOrder.
+	d := sanitize.MustNew(sanitize.Options{MaxBytes: 4096, Rules: rules})
 	lenient := sanitize.MustNew(sanitize.Options{MaxBytes: 4096, AllowUnknownFields: true})
 	f.Fuzz(func(t *testing.T, body string) {
+		checkOrder(t, d, body)
 		// With unknown fields allowed, a member that matches a field
 		// only in letter case is still refused.
 		w := httptest.NewRecorder()
@@ -97,6 +102,30 @@ func FuzzDecodeJSON(f *testing.F) {
 			t.Fatalf("response reflects the body")
 		}
 	})
+}
+
+// checkOrder decodes body into an order, whose tags name the rules of
+// Options.Rules and whose Validate checks across fields: a value is
+// accepted only if every rule holds, and a refusal is a client error that
+// does not reflect the body, never a programming error.
+func checkOrder(t *testing.T, d *sanitize.Decoder, body string) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	got, err := sanitize.DecodeJSON[order](d, w, r)
+	if err == nil {
+		if !skuPattern.MatchString(got.SKU) || got.Qty < 1 || got.Qty%2 != 0 || got.End <= got.Start {
+			t.Fatalf("accepted an order that breaks its rules: %+v", got)
+		}
+		return
+	}
+	if errors.Is(err, sanitize.ErrTarget) || w.Code != 400 && w.Code != 413 && w.Code != 422 {
+		t.Fatalf("order: status %d for %v", w.Code, err)
+	}
+	if len(body) >= 8 && strings.Contains(w.Body.String(), body) && !strings.Contains(problemVocabulary(w.Code), body) {
+		t.Fatalf("order: response reflects the body")
+	}
 }
 
 func FuzzDecodeForm(f *testing.F) {
