@@ -64,10 +64,6 @@ type Middleware struct {
 // zero one. It is never modified.
 var zeroMiddleware Middleware
 
-type exemption struct {
-	method, path, reason string
-}
-
 // Handler returns next wrapped in the protection: rejected requests are
 // answered by [Options.OnReject] and never reach next. Handler panics if
 // next is nil, a programming error found at start-up.
@@ -262,19 +258,4 @@ func sameHost(originHost, host, scheme string) bool {
 		host = host[:len(host)-3]
 	}
 	return host != "" && httptoken.EqualFold(originHost, host)
-}
-
-// isExempt reports whether r targets an exempt route: the exact path, with
-// no escaping, and the method if one is named.
-func (m *Middleware) isExempt(r *http.Request) bool {
-	if len(m.exempt) == 0 || r.URL == nil || r.URL.RawPath != "" {
-		return false
-	}
-	for i := range m.exempt {
-		e := &m.exempt[i]
-		if r.URL.Path == e.path && (e.method == "" || e.method == r.Method) {
-			return true
-		}
-	}
-	return false
 }

@@ -58,7 +58,10 @@
 //     scheme, host and port (gorilla/csrf CVE-2025-47909 trusted the http
 //     origin of a trusted host);
 //   - exemptions are exact paths, each with a reason, never the paths
-//     ServeMux would redirect to them (CVE-2025-47910);
+//     ServeMux would redirect to them (CVE-2025-47910); a {name} wildcard
+//     stands for one non-empty segment, and subtrees ("/hooks/",
+//     {name...}) are refused, since they would exempt routes added later
+//     without review;
 //   - tokens for old browsers, below.
 //
 // # Tokens

@@ -64,6 +64,39 @@ func ExampleNew() {
 	// Output: true true
 }
 
+// A {name} wildcard exempts one segment, for webhooks per provider or per
+// tenant, and nothing ServeMux would redirect there. A subtree is an error:
+// it would exempt routes added under it later, unreviewed.
+func ExampleExemption() {
+	p := csrf.MustNew(csrf.Options{Exempt: []csrf.Exemption{
+		{Pattern: "POST /hooks/{provider}", Reason: "each provider signs its calls; the handler verifies the signature"},
+		{Pattern: "POST /t/{tenant}/hooks/stripe", Reason: "signed by Stripe with the tenant's secret"},
+	}})
+	for _, path := range []string{
+		"/hooks/stripe",
+		"/t/acme/hooks/stripe",
+		"/hooks/stripe/",
+		"/hooks//stripe",
+		"/hooks/a%2Fb",
+		"/t/acme/hooks/stripe/../../../../admin",
+	} {
+		r := httptest.NewRequest(http.MethodPost, "https://example.com"+path, nil)
+		r.Header.Set("Sec-Fetch-Site", "cross-site")
+		fmt.Println(path, p.Check(r) == nil)
+	}
+
+	_, err := csrf.New(csrf.Options{Exempt: []csrf.Exemption{{Pattern: "POST /hooks/{rest...}", Reason: "webhooks"}}})
+	fmt.Println(err)
+	// Output:
+	// /hooks/stripe true
+	// /t/acme/hooks/stripe true
+	// /hooks/stripe/ false
+	// /hooks//stripe false
+	// /hooks/a%2Fb false
+	// /t/acme/hooks/stripe/../../../../admin false
+	// csrf: Options.Exempt[0]: "POST /hooks/{rest...}": invalid exemption: a {name...} wildcard matches a subtree, which would exempt routes added under it later without review: list each route, with {name} for one segment
+}
+
 // Check exposes the decision, and the reason, outside the middleware.
 func ExampleMiddleware_Check() {
 	p := csrf.MustNew(csrf.Options{})

@@ -3,11 +3,8 @@ package csrf
 import (
 	"errors"
 	"net/http"
-	"net/url"
-	"path"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/internal/httptoken"
@@ -62,7 +59,8 @@ type Options struct {
 	// Exempt lists routes that skip every check, for endpoints that must
 	// accept cross-site requests (webhooks, SAML and OAuth form posts).
 	// Each needs a Reason. A route matches a request whose path equals its
-	// path exactly, with no escaped characters; a path ServeMux would
+	// path exactly, with no escaped characters, a {name} wildcard standing
+	// for one non-empty segment (see [Exemption]); a path ServeMux would
 	// clean or redirect ("/hooks/", "/hooks//x", "/hooks/../x") never
 	// matches (CVE-2025-47910). An unsafe request to an exempt route is
 	// never issued a token cookie, since it may come from any site: when
@@ -104,13 +102,35 @@ type Options struct {
 
 // Exemption is one route that skips cross-origin checks.
 type Exemption struct {
-	// Pattern is "[METHOD ]/path", such as "POST /webhooks/stripe". The
-	// method is an upper-case token, compared byte for byte with the
-	// request's, as ServeMux compares it; without a method, every method
-	// matches. The path must be clean, with no trailing slash but for "/",
-	// and contain no '%', '?', '#', '{', '}', space or tab, nor an ASCII
-	// character net/url escapes ('*', '!', '(', '|', …), which requests
-	// would carry unescaped and so never match.
+	// Pattern is "[METHOD ]/path", such as "POST /webhooks/stripe" or
+	// "POST /hooks/{provider}". The method is an upper-case token,
+	// compared byte for byte with the request's, as ServeMux compares it;
+	// without a method, every method matches. The path must be clean,
+	// with no trailing slash but for "/" (which is the root alone, not
+	// ServeMux's whole site), and contain no '%', '?', '#', space or tab,
+	// nor an ASCII character net/url escapes ('*', '!', '(', '|', …),
+	// which requests would carry unescaped and so never match.
+	//
+	// A segment may be a wildcard, {name} with name a Go identifier used
+	// once in the pattern, as in ServeMux: it matches exactly one
+	// segment of the request's path, never an empty one (as in
+	// "/hooks//x"), "." or "..". Everything else stays exact, unlike
+	// ServeMux, which redirects unclean paths and adds trailing slashes
+	// (CVE-2025-47910): "/t/{tenant}/hooks/stripe" exempts
+	// "/t/acme/hooks/stripe" and not "/t/acme/hooks/stripe/",
+	// "/t//hooks/stripe" nor "/t/x/../hooks/stripe". A request whose path
+	// has an escape net/url would not write ("/hooks/a%2Fb",
+	// "/hooks/%73tripe") or a character it escapes, sent as is
+	// ("/hooks/a*b"), matches no exemption and is checked as any other
+	// request is, so an encoded slash never splits or joins segments.
+	//
+	// Subtrees are refused: a trailing slash ("/hooks/") and a
+	// {name...} wildcard, because they would exempt every route later
+	// added under them, unreviewed. So is {$}, which exact matching makes
+	// needless ("/hooks/{$}" is "/hooks/" in ServeMux). Exemptions that
+	// overlap, such as "POST /hooks/{provider}" and "POST /hooks/github",
+	// are accepted, where ServeMux would pick one: each exempts what it
+	// matches, and a request is exempt if any matches.
 	Pattern string
 	// Reason says why the route must accept cross-site requests. It is
 	// required, for review.
@@ -261,7 +281,10 @@ var (
 	// on a non-loopback host without DangerouslyTrustInsecureOrigins.
 	ErrInvalidTrustedOrigin = errors.New("csrf: invalid trusted origin")
 	// ErrInvalidExemption: an exemption has no reason, or its pattern is
-	// not a clean literal path.
+	// not a clean path of literal segments and {name} wildcards: it has
+	// a trailing slash, a {name...} or {$} wildcard, a wildcard that is
+	// not a whole segment, or whose name is not a Go identifier or is
+	// used twice.
 	ErrInvalidExemption = errors.New("csrf: invalid exemption")
 	// ErrInvalidTokenOptions: a key is shorter than 32 bytes or all zero
 	// bytes, a cookie, field or header name is invalid, MaxFormBytes is
@@ -446,54 +469,6 @@ func MustNew(o Options) *Middleware {
 		panic(err)
 	}
 	return m
-}
-
-// parseExemption parses "[METHOD ]/path" and returns a reason when it is
-// invalid.
-func parseExemption(p string) (exemption, string) {
-	var ex exemption
-	if method, rest, ok := strings.Cut(p, " "); ok {
-		if !httptoken.IsToken(method) || method != strings.ToUpper(method) {
-			return ex, "the method must be an upper-case token"
-		}
-		ex.method, p = method, rest
-	}
-	switch {
-	case !strings.HasPrefix(p, "/"):
-		return ex, "the path must start with /"
-	case strings.ContainsAny(p, "%?#{} \t"):
-		return ex, "the path must be literal: no escapes, query, fragment, wildcard or space"
-	case path.Clean(p) != strings.TrimSuffix(p, "/") && p != "/":
-		return ex, "the path must be clean"
-	case strings.HasSuffix(p, "/") && p != "/":
-		return ex, "a trailing slash names a subtree in ServeMux; exemptions match one exact path"
-	case escapedByURL(p):
-		// Found in review: a request for such a path as browsers and
-		// most clients send it ("/hooks/a*b") has a RawPath, which the
-		// exemption check refuses, so the exemption matched only the
-		// rare client that escapes the character as net/url does
-		// ("/hooks/a%2Ab").
-		return ex, "the path holds a character net/url escapes (such as * ! ' ( ) [ ] |), so requests for it, sent unescaped, would not match"
-	}
-	ex.path = p
-	return ex, ""
-}
-
-// escapedByURL reports whether p holds an ASCII character that
-// net/url.URL.EscapedPath escapes; a request whose path holds one
-// unescaped has a RawPath. Non-ASCII characters are left out: browsers
-// percent-encode them in UTF-8, as net/url does, so such a request has
-// none.
-func escapedByURL(p string) bool {
-	for i := 0; i < len(p); i++ {
-		if c := p[i]; c < utf8.RuneSelf {
-			// After a slash: EscapedPath leaves a path of "*" alone.
-			if s := "/" + p[i:i+1]; (&url.URL{Path: s}).EscapedPath() != s {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func isFieldName(s string) bool {
