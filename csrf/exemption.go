@@ -131,22 +131,29 @@ func (m *Middleware) isExempt(r *http.Request) bool {
 	if len(m.exempt) == 0 || r.URL == nil || r.URL.RawPath != "" {
 		return false
 	}
+	p := r.URL.Path
 	for i := range m.exempt {
 		e := &m.exempt[i]
-		if (e.method == "" || e.method == r.Method) && e.match(r.URL.Path) {
+		if e.method != "" && e.method != r.Method {
+			continue
+		}
+		// A literal path is compared here, without a call.
+		if e.segs == nil {
+			if p == e.path {
+				return true
+			}
+		} else if e.matchWildcards(p) {
 			return true
 		}
 	}
 	return false
 }
 
-// match reports whether p is the exemption's path, each wildcard standing
-// for one segment that is neither empty, "." nor "..": the segments
-// ServeMux would clean away, redirecting, rather than serve.
-func (e *exemption) match(p string) bool {
-	if e.segs == nil {
-		return p == e.path
-	}
+// matchWildcards reports whether p is the path of an exemption with
+// wildcards, each standing for one segment that is neither empty, "." nor
+// "..": the segments ServeMux would clean away, redirecting, rather than
+// serve.
+func (e *exemption) matchWildcards(p string) bool {
 	if len(p) == 0 || p[0] != '/' {
 		return false
 	}
