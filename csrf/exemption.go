@@ -35,12 +35,12 @@ func parseExemption(p string) (exemption, string) {
 		return ex, "the path must start with /"
 	case strings.ContainsAny(p, "%?# \t"):
 		return ex, "the path must be literal but for {name} wildcards: no escapes, query, fragment, space or tab"
-	case strings.HasSuffix(p, "/{$}"):
+	case strings.Contains(p, "{$}"):
 		// ServeMux's "/hooks/{$}" is "/hooks/" and nothing under it;
 		// taking it for "/hooks" would match another path than the one
 		// ServeMux gives the handler registered with it.
 		return ex, `{$} is not needed: exemptions always match their path exactly, and in ServeMux it means a trailing slash, which an exemption cannot have; write the path without it, "/" for the root`
-	case strings.HasSuffix(p, "...}"):
+	case strings.Contains(p, "...}"):
 		// Found in review of the wildcards: a subtree, like a trailing
 		// slash, takes in every route later added under it.
 		return ex, "a {name...} wildcard matches a subtree, which would exempt routes added under it later without review: list each route, with {name} for one segment"
