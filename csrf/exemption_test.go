@@ -230,3 +230,30 @@ func FuzzExemptionMatchesServeMux(f *testing.F) {
 type muxSentinel struct{ _ byte }
 
 func (*muxSentinel) ServeHTTP(http.ResponseWriter, *http.Request) {}
+
+// TestExemptionWildcardsWithTokens: with tokens, a route a {name}
+// exemption covers needs no token and gets no token cookie, as a literal
+// one does, and a path ServeMux would redirect there still needs a token.
+func TestExemptionWildcardsWithTokens(t *testing.T) {
+	ts := newTokenServer(t, csrf.TokenOptions{Key: key1, Always: true}, wildcardOpts)
+	for _, tt := range []struct {
+		target string
+		err    error
+	}{
+		{"https://example.com/t/acme/hooks/stripe", nil},
+		{"https://example.com/hooks/paddle", nil},
+		{"https://example.com/t/acme/hooks/stripe/", csrf.ErrTokenMissing},
+		{"https://example.com/hooks//paddle", csrf.ErrTokenMissing},
+		{"https://example.com/hooks/a%2Fb", csrf.ErrTokenMissing},
+	} {
+		rec := httptest.NewRecorder()
+		ts.err = nil
+		ts.h.ServeHTTP(rec, req{target: tt.target}.build())
+		if (rec.Code == http.StatusOK) != (tt.err == nil) || !errors.Is(ts.err, tt.err) {
+			t.Errorf("POST %s without a token: status %d, reason %v; want %v", tt.target, rec.Code, ts.err, tt.err)
+		}
+		if tt.err == nil && len(rec.Result().Cookies()) != 0 {
+			t.Errorf("POST %s: the exempt route set cookies %v", tt.target, rec.Result().Cookies())
+		}
+	}
+}
