@@ -13,13 +13,25 @@ import (
 // is what browsers give).
 const maxCookieSize = 4096
 
+// maxCookies is the number of cookies above which net/http reads none
+// from a request's Cookie lines (Go 1.25.2 and later, CVE-2025-58186):
+// each line counts its ';' plus one.
+const maxCookies = 3000
+
 // cookieValue returns the value of the first well-formed cookie called
 // name in the request's Cookie header lines, the way browsers send them
 // ("a=1; b=2"). Surrounding double quotes are removed. A cookie whose value
-// has a byte RFC 6265 forbids is skipped, as net/http skips it. It does not
-// allocate.
+// has a byte RFC 6265 forbids is skipped, as net/http skips it. Lines that
+// hold more than maxCookies cookies give none, as net/http's default
+// (its httpcookiemaxnum setting is not followed), so that the session is
+// never found where the application's r.Cookie finds nothing (found by
+// fuzzing). It does not allocate.
 func cookieValue(h http.Header, name string) (string, bool) {
-	for _, line := range h["Cookie"] {
+	lines := h["Cookie"]
+	if tooManyCookies(lines) {
+		return "", false
+	}
+	for _, line := range lines {
 		for len(line) > 0 {
 			var part string
 			if i := strings.IndexByte(line, ';'); i >= 0 {
@@ -41,6 +53,24 @@ func cookieValue(h http.Header, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// tooManyCookies reports whether lines hold more than maxCookies
+// cookies as net/http counts them. Lines too short to hold that many
+// ';' are not scanned.
+func tooManyCookies(lines []string) bool {
+	n := 0
+	for _, line := range lines {
+		n += len(line) + 1
+	}
+	if n <= maxCookies {
+		return false
+	}
+	n = 0
+	for _, line := range lines {
+		n += strings.Count(line, ";") + 1
+	}
+	return n > maxCookies
 }
 
 // validCookieValue reports whether v is made of RFC 6265 cookie-octets.
