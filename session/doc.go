@@ -44,7 +44,8 @@
 // and Path=/, so a sibling subdomain cannot plant one), Secure, HttpOnly,
 // SameSite=Lax, Path=/, and no Max-Age (the cookie ends with the browser;
 // [Options.PersistentCookie] changes that for every session,
-// [Session.RememberMe] for one). Combinations browsers reject —
+// [Session.RememberMe] for one, with the longer timeouts of a remembered
+// session where they are set). Combinations browsers reject —
 // SameSite=None without Secure, a __Host- cookie with a Domain or another
 // Path — are errors from [New]. [HardenCookie] and [SetCookie] give other
 // cookies the same defaults.
@@ -73,7 +74,12 @@
 // Both timeouts are enforced by the server from times kept inside the
 // session record, whatever the cookie's lifetime says: [Options.IdleTimeout]
 // (default 30 minutes) and [Options.AbsoluteTimeout] (default 12 hours,
-// counted from login), the values of OWASP ASVS 3.3.2 level 2.
+// counted from login), the values of OWASP ASVS 3.3.2 level 2. A session
+// whose user chose [Session.RememberMe] is held instead to
+// [Options.RememberMeIdleTimeout] and [Options.RememberMeAbsoluteTimeout]
+// (by default the same), for a "remember me for 30 days" box: the choice
+// is in the record, so a client can neither make nor extend it, and the
+// absolute timeout still counts from login.
 //
 // # Stores
 //

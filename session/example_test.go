@@ -202,10 +202,16 @@ func ExampleSetCookie() {
 }
 
 // A login form with a "remember me" box: only the sessions of users who
-// tick it get a persistent cookie, which survives a browser restart until
-// the session's own timeouts end it.
+// tick it get the remembered timeouts and a persistent cookie, which
+// survives a browser restart until those timeouts end the session.
 func ExampleSession_RememberMe() {
-	sessions := session.MustNew(session.Options{IdleTimeout: 7 * 24 * time.Hour, AbsoluteTimeout: 30 * 24 * time.Hour})
+	// A remembered session lasts 30 days from login, ended by 7 days
+	// without a request; any other keeps the defaults (30 minutes idle,
+	// 12 hours).
+	sessions := session.MustNew(session.Options{
+		RememberMeIdleTimeout:     7 * 24 * time.Hour,
+		RememberMeAbsoluteTimeout: 30 * 24 * time.Hour,
+	})
 	login := sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// ... check the credentials, then:
 		s := session.FromRequest(r)

@@ -73,3 +73,13 @@ func RecountBytes(s *MemoryStore) int64 {
 	}
 	return n
 }
+
+// EncodeLogin returns the encoding of a record of subject's login,
+// created and last seen at the given times, with or without the
+// remember-me flag.
+func EncodeLogin(created, lastSeen time.Time, subject string, remember bool) []byte {
+	rec := record{created: created.UnixNano(), lastSeen: lastSeen.UnixNano(), remember: remember,
+		hasIdent: true, ident: identity.New(identity.Options{Subject: subject, Method: identity.MethodSession})}
+	b, _ := rec.encode(nil)
+	return b
+}

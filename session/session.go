@@ -105,7 +105,7 @@ func (e *OptionError) Unwrap() error { return ErrOption }
 // Options configures a [Middleware]. The zero Options is the recommended
 // configuration: an in-memory store, a __Host- cookie that is Secure,
 // HttpOnly and SameSite=Lax with Path=/, a 30-minute idle timeout and a
-// 12-hour absolute timeout. [New] copies what it needs; mutating Options
+// 12-hour absolute timeout, remembered sessions included. [New] copies what it needs; mutating Options
 // afterwards has no effect.
 type Options struct {
 	// Store keeps the sessions. Default: a [MemoryStore] with its default
@@ -148,7 +148,8 @@ type Options struct {
 	// Default: false, a browser-session cookie, dropped when the browser
 	// closes; the server-side timeouts apply either way.
 	// [Session.RememberMe] makes one session's cookie persistent, for a
-	// "remember me" choice.
+	// "remember me" choice, and gives it RememberMeIdleTimeout and
+	// RememberMeAbsoluteTimeout.
 	PersistentCookie bool
 	// Partitioned adds the Partitioned attribute ([CHIPS]) to the session
 	// cookie and to the cookie that expires it on logout, for an
@@ -195,6 +196,27 @@ type Options struct {
 	// Default: [DefaultAbsoluteTimeout]. Must not be negative; more than
 	// 100 years (math.MaxInt64 for "never") counts as 100 years.
 	AbsoluteTimeout time.Duration
+	// RememberMeIdleTimeout replaces IdleTimeout for a session whose user
+	// chose [Session.RememberMe]: a "remember me for 30 days" box is
+	// RememberMeAbsoluteTimeout set to 30 days, with a RememberMeIdleTimeout
+	// of a few days or of 30 days too. The choice is kept in the session
+	// record, which a [CookieStore] authenticates and a server-side store
+	// keeps, so the server applies these timeouts and a client can neither
+	// choose nor extend them. Default: IdleTimeout. Must not be negative,
+	// shorter than IdleTimeout (a remembered session is never shorter-lived
+	// than another) or exceed RememberMeAbsoluteTimeout; more than 100
+	// years counts as 100 years.
+	RememberMeIdleTimeout time.Duration
+	// RememberMeAbsoluteTimeout replaces AbsoluteTimeout for a session
+	// whose user chose [Session.RememberMe]. It counts from login, as
+	// AbsoluteTimeout does: neither activity nor [Session.Renew] extends
+	// it. Default: AbsoluteTimeout. Must not be negative or shorter than
+	// AbsoluteTimeout; more than 100 years counts as 100 years.
+	//
+	// A remembered session is a long-lived bearer credential: keep
+	// ValidateLogin, so that a password change or a "sign out everywhere"
+	// ends it, and ask for the password again before sensitive actions.
+	RememberMeAbsoluteTimeout time.Duration
 
 	// TokenHeader, when set, lets clients that cannot keep cookies carry
 	// the session token in this request header instead. A request that
@@ -318,13 +340,18 @@ type Middleware struct {
 	persistent   bool
 	idle         time.Duration
 	absolute     time.Duration
-	touchEvery   time.Duration
-	tokenHeader  string
-	lazy         bool
-	maxBytes     int
-	validate     func(context.Context, identity.Identity, time.Time) (bool, error)
-	onReject     func(http.ResponseWriter, *http.Request, error)
-	now          func() time.Time
+	// rememberIdle and rememberAbsolute are the timeouts of a session
+	// whose record has the remember flag; equal to idle and absolute
+	// unless the options set them.
+	rememberIdle     time.Duration
+	rememberAbsolute time.Duration
+	touchEvery       time.Duration
+	tokenHeader      string
+	lazy             bool
+	maxBytes         int
+	validate         func(context.Context, identity.Identity, time.Time) (bool, error)
+	onReject         func(http.ResponseWriter, *http.Request, error)
+	now              func() time.Time
 }
 
 // New validates opts and returns a Middleware. All problems are reported
@@ -408,6 +435,27 @@ func New(opts Options) (*Middleware, error) {
 	// Deadlines are Unix nanoseconds: a longer timeout (math.MaxInt64
 	// for "never") would overflow them and end every session at once.
 	idle, absolute = min(idle, maxTimeout), min(absolute, maxTimeout)
+	rIdle, rAbsolute := opts.RememberMeIdleTimeout, opts.RememberMeAbsoluteTimeout
+	switch {
+	case rIdle < 0:
+		bad("RememberMeIdleTimeout", "must not be negative")
+	case rIdle == 0:
+		rIdle = idle
+	case min(rIdle, maxTimeout) < idle:
+		bad("RememberMeIdleTimeout", "must not be shorter than IdleTimeout: a remembered session is never shorter-lived than another")
+	}
+	switch {
+	case rAbsolute < 0:
+		bad("RememberMeAbsoluteTimeout", "must not be negative")
+	case rAbsolute == 0:
+		rAbsolute = absolute
+	case min(rAbsolute, maxTimeout) < absolute:
+		bad("RememberMeAbsoluteTimeout", "must not be shorter than AbsoluteTimeout: a remembered session is never shorter-lived than another")
+	}
+	rIdle, rAbsolute = min(rIdle, maxTimeout), min(rAbsolute, maxTimeout)
+	if rIdle > 0 && rAbsolute > 0 && rIdle > rAbsolute {
+		bad("RememberMeIdleTimeout", "must not exceed RememberMeAbsoluteTimeout (AbsoluteTimeout when that is zero)")
+	}
 	header := ""
 	if opts.TokenHeader != "" {
 		header = http.CanonicalHeaderKey(opts.TokenHeader)
@@ -476,22 +524,24 @@ func New(opts Options) (*Middleware, error) {
 	remover, _ := store.(Remover)
 	cookies, _ := store.(cookieCopies)
 	m := &Middleware{
-		store:        store,
-		remover:      remover,
-		cookies:      cookies,
-		cookieName:   name,
-		cookieAttrs:  attrs.String(),
-		deleteCookie: name + "=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:01 GMT" + attrs.String(),
-		persistent:   opts.PersistentCookie,
-		idle:         idle,
-		absolute:     absolute,
-		touchEvery:   touch,
-		tokenHeader:  header,
-		lazy:         opts.LazyLoad,
-		maxBytes:     maxBytes,
-		validate:     opts.ValidateLogin,
-		onReject:     opts.OnReject,
-		now:          opts.now,
+		store:            store,
+		remover:          remover,
+		cookies:          cookies,
+		cookieName:       name,
+		cookieAttrs:      attrs.String(),
+		deleteCookie:     name + "=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:01 GMT" + attrs.String(),
+		persistent:       opts.PersistentCookie,
+		idle:             idle,
+		absolute:         absolute,
+		rememberIdle:     rIdle,
+		rememberAbsolute: rAbsolute,
+		touchEvery:       touch,
+		tokenHeader:      header,
+		lazy:             opts.LazyLoad,
+		maxBytes:         maxBytes,
+		validate:         opts.ValidateLogin,
+		onReject:         opts.OnReject,
+		now:              opts.now,
 	}
 	if m.onReject == nil {
 		m.onReject = defaultReject

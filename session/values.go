@@ -57,21 +57,25 @@ type Session struct {
 	// Server-side stores only; a CookieStore's expired copies are handled
 	// by expiredCopy.
 	rejected Record
-	// tokenEnded: this request has deleted (or revoked) the session the
-	// client's token names.
-	tokenEnded bool
 	// vctx is the context ValidateLogin is called with.
 	vctx withoutSession
 
 	// The flags are together, where they take no padding.
-	viaHeader   bool // the token travels in Options.TokenHeader
-	loaded      bool
-	rememberSet bool // RememberMe was called: the cookie is sent again
-	modified    bool // data changed since load
-	touch       bool // idle deadline needs extending
-	ended       bool // Destroy or Renew ended the session the client's token names
-	headerOut   bool // the response headers were written
-	late        bool // modified after the headers were written
+	// tokenEnded: this request has deleted (or revoked) the session the
+	// client's token names.
+	tokenEnded bool
+	// storedRemember is the remember flag of the record in the store, as
+	// loaded or last saved: the timeouts that record is held to, whatever
+	// RememberMe changed since.
+	storedRemember bool
+	viaHeader      bool // the token travels in Options.TokenHeader
+	loaded         bool
+	rememberSet    bool // RememberMe was called: the cookie is sent again
+	modified       bool // data changed since load
+	touch          bool // idle deadline needs extending
+	ended          bool // Destroy or Renew ended the session the client's token names
+	headerOut      bool // the response headers were written
+	late           bool // modified after the headers were written
 }
 
 // load fetches the session once. It must be called with s.mu held, or
@@ -109,7 +113,7 @@ func (s *Session) loadWith(ctx context.Context) error {
 	now := s.loadedAt // one clock read: a slow Find makes the check lenient by its duration only
 	if m.expired(&data, now) || data.created > now+int64(clockSkew) {
 		if m.cookies == nil {
-			s.rejected = m.deletion(rec.ID, data.created)
+			s.rejected = m.deletion(rec.ID, data.created, data.remember)
 		}
 		return nil
 	}
@@ -122,6 +126,7 @@ func (s *Session) loadWith(ctx context.Context) error {
 	s.expiry = rec.Expiry
 	s.data = data
 	s.size = len(rec.Data)
+	s.storedRemember = data.remember
 	if now-data.lastSeen >= int64(m.touchEvery) {
 		s.touch = true
 	}
@@ -152,7 +157,7 @@ func (s *Session) validateLogin(ctx context.Context, id string, data *record) (b
 	}
 	dctx, cancel := detach.Context(ctx)
 	defer cancel()
-	if err := m.store.Delete(dctx, m.deletion(id, data.created)); err != nil {
+	if err := m.store.Delete(dctx, m.deletion(id, data.created, data.remember)); err != nil {
 		s.loadErr = storeError(err)
 		return false, s.loadErr
 	}
@@ -248,7 +253,24 @@ func (s *Session) commit(w http.ResponseWriter) error {
 // rec has passed at now (Unix nanoseconds): the one rule load and save
 // apply.
 func (m *Middleware) expired(rec *record, now int64) bool {
-	return now >= min(rec.created+int64(m.absolute), rec.lastSeen+int64(m.idle))
+	return now >= m.deadline(rec.created, rec.lastSeen, rec.remember)
+}
+
+// timeouts returns the idle and absolute timeouts of a session: the
+// remembered ones when remember is set.
+func (m *Middleware) timeouts(remember bool) (idle, absolute time.Duration) {
+	if remember {
+		return m.rememberIdle, m.rememberAbsolute
+	}
+	return m.idle, m.absolute
+}
+
+// deadline returns when a session created and last seen at the given
+// times (Unix nanoseconds) ends: the earlier of its idle and absolute
+// deadlines, by the timeouts its remember flag selects.
+func (m *Middleware) deadline(created, lastSeen int64, remember bool) int64 {
+	idle, absolute := m.timeouts(remember)
+	return min(created+int64(absolute), lastSeen+int64(idle))
 }
 
 // errExpiredInFlight is save's answer for a session whose record expired
@@ -270,7 +292,10 @@ func (s *Session) save() (string, time.Time, error) {
 			// the absolute deadline.
 			s.data.created = now
 		}
-	} else if m.expired(&s.data, now) {
+	} else if now >= m.deadline(s.data.created, s.data.lastSeen, s.storedRemember) {
+		// (By the timeouts of the record loaded: a RememberMe(true) of
+		// this request does not revive a record the store may have
+		// forgotten, or a logout may have stopped holding.)
 		// The record this request loaded has expired while it ran. A
 		// logout that happened meanwhile is held by the store at least
 		// until then, and not necessarily longer, and one that came
@@ -280,8 +305,9 @@ func (s *Session) save() (string, time.Time, error) {
 		return "", time.Time{}, errExpiredInFlight
 	}
 	s.data.lastSeen = now
-	expiry := time.Unix(0, s.data.created).Add(m.absolute)
-	if idle := nowT.Add(m.idle); idle.Before(expiry) {
+	idle, absolute := m.timeouts(s.data.remember)
+	expiry := time.Unix(0, s.data.created).Add(absolute)
+	if idle := nowT.Add(idle); idle.Before(expiry) {
 		expiry = idle
 	}
 	data, err := s.data.encode(make([]byte, 0, s.data.encodedSize()))
@@ -304,6 +330,7 @@ func (s *Session) save() (string, time.Time, error) {
 	}
 	s.expiry = expiry
 	s.size = len(data)
+	s.storedRemember = s.data.remember
 	s.modified, s.touch, s.ended = false, false, false
 	return token, expiry, nil
 }
@@ -571,25 +598,66 @@ func (s *Session) Clear() {
 	s.change(func() { s.data.values = nil })
 }
 
-// RememberMe makes this session's cookie persistent (v true), as
-// [Options.PersistentCookie] does for every session, or a browser-session
-// cookie again (v false): for a "remember me" box on a login form, the
-// RememberMe of alexedwards/scs. A persistent cookie has a Max-Age equal
-// to the time left until the session expires, renewed with the session,
-// so it survives a browser restart; the server-side timeouts are
-// unchanged, so the session still ends after IdleTimeout without a
-// request and AbsoluteTimeout after login. The choice is stored in the
-// session: it holds on later requests and across [Session.Renew] and
+// RememberMe records the user's "remember me" choice for this session (v
+// true), or withdraws it (v false): for a "remember me" box on a login
+// form, the RememberMe of alexedwards/scs. A remembered session is held by
+// the server to [Options.RememberMeIdleTimeout] and
+// [Options.RememberMeAbsoluteTimeout] instead of IdleTimeout and
+// AbsoluteTimeout (by default they are the same: set them for a session
+// that lasts, say, 30 days), and its cookie is persistent, as
+// [Options.PersistentCookie] makes every cookie: a Max-Age equal to the
+// time left until the session expires, renewed with the session, so it
+// survives a browser restart. The absolute timeout still counts from
+// login: activity and [Session.Renew] never extend it.
+//
+// The choice is stored in the session record (authenticated by a
+// [CookieStore], kept by a server-side store), so only the server sets
+// it: it holds on later requests and across [Session.Renew] and
 // [Session.Login] (call it before or after Login, in the same request),
 // except a Login of another subject, which drops a choice made in an
-// earlier request, and ends with [Session.Destroy]. It changes nothing with
-// PersistentCookie set, nor for a session carried in
-// [Options.TokenHeader]. Like the setters, it panics on a nil *Session.
+// earlier request, and ends with [Session.Destroy]. RememberMe(false)
+// brings the normal timeouts back at once: a stored session that has
+// already lived longer than AbsoluteTimeout since login ends then, as
+// Destroy ends it (its store error, if any, answered as Destroy's is);
+// with a CookieStore the session gets a new ID, as with Renew, so that
+// no earlier cookie keeps the remembered timeouts (after the response
+// headers, that change is dropped, as other changes needing a new
+// cookie are). With PersistentCookie set only the timeouts change; a
+// session carried in [Options.TokenHeader] gets them too, and no cookie.
+// Like the setters, it panics on a nil *Session.
 func (s *Session) RememberMe(v bool) {
-	s.change(func() {
-		s.data.remember = v
-		s.rememberSet = true
-	})
+	if s == nil || v {
+		s.change(func() {
+			s.data.remember = v
+			s.rememberSet = true
+		})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.load() != nil {
+		return
+	}
+	m := s.m
+	if s.id != "" && s.storedRemember && (m.rememberIdle != m.idle || m.rememberAbsolute != m.absolute) {
+		// A stored session loses its remembered timeouts. Past the normal
+		// absolute deadline it has lived too long already: it ends now,
+		// as Destroy ends it. Otherwise a CookieStore's earlier cookies,
+		// which keep the remembered timeouts in them, are revoked by a
+		// new ID; a server-side store has one record, saved below.
+		if m.now().UnixNano() >= s.data.created+int64(m.absolute) {
+			_ = s.destroy()
+			return
+		}
+		if m.cookies != nil && !s.headerOut {
+			if s.renew() != nil {
+				return
+			}
+		}
+	}
+	s.data.remember = false
+	s.rememberSet = true
+	s.changed()
 }
 
 // IsNew reports whether the session did not exist before this request (or
@@ -680,9 +748,10 @@ func (s *Session) renew() error {
 		}
 		s.tokenEnded = true
 		now := s.m.now().UnixNano() // after Remove: it may have taken a while
-		if now >= s.data.created+int64(s.m.absolute) {
+		idle, absolute := s.m.timeouts(s.storedRemember)
+		if now >= s.data.created+int64(absolute) {
 			found = false // every copy and record is past its absolute deadline
-		} else if s.m.cookies != nil && now >= s.loadedAt+int64(s.m.idle) {
+		} else if s.m.cookies != nil && now >= s.loadedAt+int64(idle) {
 			// A CookieStore revokes an ID only while a copy of its cookie
 			// can live: one idle timeout after a logout, at most until the
 			// absolute deadline. Past that from the load, a logout since
@@ -822,6 +891,11 @@ func (s *Session) Destroy() error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.destroy()
+}
+
+// destroy is Destroy with s.mu held.
+func (s *Session) destroy() error {
 	// A logout is not lost with the client (see above): the load and
 	// the deletion run without the request's cancellation, within
 	// detach.Timeout.
@@ -872,11 +946,19 @@ const clockSkew = time.Minute
 // by save. (Found in review: the CookieStore revoked the ID only until
 // this request's token would idle out, and a copy refreshed later lived
 // on.)
-func (s *Session) deletion() Record { return s.m.deletion(s.id, s.data.created) }
+//
+// A remembered session's copies live by the remembered timeouts. Those of
+// a CookieStore are taken for every session: its copies of one session
+// may carry either choice (another request may have made it after this
+// one loaded the session), and a revocation must outlive the longest.
+func (s *Session) deletion() Record {
+	return s.m.deletion(s.id, s.data.created, s.data.remember || s.storedRemember)
+}
 
-func (m *Middleware) deletion(id string, created int64) Record {
-	until := m.now().Add(m.idle)
-	if abs := time.Unix(0, created).Add(m.absolute); abs.Before(until) {
+func (m *Middleware) deletion(id string, created int64, remember bool) Record {
+	idle, absolute := m.timeouts(remember || m.cookies != nil)
+	until := m.now().Add(idle)
+	if abs := time.Unix(0, created).Add(absolute); abs.Before(until) {
 		until = abs
 	}
 	return Record{ID: id, Expiry: until.Add(clockSkew)}
@@ -925,6 +1007,6 @@ func (s *Session) expiredCopy() (Record, bool) {
 	if err != nil {
 		return Record{}, false
 	}
-	del := s.m.deletion(rec.ID, data.created)
+	del := s.m.deletion(rec.ID, data.created, data.remember)
 	return del, del.Expiry.After(s.m.now())
 }
