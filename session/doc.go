@@ -79,7 +79,9 @@
 // [Options.RememberMeIdleTimeout] and [Options.RememberMeAbsoluteTimeout]
 // (by default the same), for a "remember me for 30 days" box: the choice
 // is in the record, so a client can neither make nor extend it, and the
-// absolute timeout still counts from login.
+// absolute timeout still counts from login. [Session.Expiry] tells when a
+// session ends without a further request, for a "your session expires
+// soon" warning.
 //
 // # Stores
 //

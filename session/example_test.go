@@ -232,6 +232,54 @@ func ExampleSession_RememberMe() {
 	// __Host-session=…; Max-Age=604800; Path=/; Secure; HttpOnly; SameSite=Lax
 }
 
+// A "your session expires soon" warning: each page is served with the time
+// its session ends without a further request, from which a script on it
+// warns the user before. (A script that asked the server instead would
+// make requests that themselves keep the session alive.) A remembered
+// session ends later.
+func ExampleSession_Expiry() {
+	sessions := session.MustNew(session.Options{
+		RememberMeIdleTimeout:     7 * 24 * time.Hour,
+		RememberMeAbsoluteTimeout: 30 * 24 * time.Hour,
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		// ... check the credentials, then:
+		s := session.FromRequest(r)
+		s.RememberMe(r.PostFormValue("remember") == "on")
+		if err := s.Login(identity.New(identity.Options{Subject: "alice"})); err != nil {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+		}
+	})
+	mux.HandleFunc("GET /account", func(w http.ResponseWriter, r *http.Request) {
+		end := session.FromRequest(r).Expiry()
+		if end.IsZero() {
+			http.Error(w, "signed out", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		// A page would carry end.Format(time.RFC3339) for its script.
+		fmt.Fprintln(w, "ends in", time.Until(end).Round(time.Minute))
+	})
+	h := sessions.Handler(mux)
+	for _, form := range []string{"user=alice", "user=alice&remember=on"} {
+		req := httptest.NewRequest("POST", "https://example.com/login", strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		req = httptest.NewRequest("GET", "https://example.com/account", nil)
+		for _, c := range rec.Result().Cookies() {
+			req.AddCookie(c)
+		}
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Print(rec.Body.String())
+	}
+	// Output:
+	// ends in 30m0s
+	// ends in 168h0m0s
+}
+
 // The middleware in front of an httputil.ReverseProxy to a legacy backend
 // that sets cookies, one of them with the session cookie's name. The
 // proxy's Rewrite keeps the session cookie from the backend (the token is

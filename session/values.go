@@ -672,6 +672,50 @@ func (s *Session) IsNew() bool {
 	return s.id == ""
 }
 
+// Expiry returns when the session ends if no further request comes, as
+// the server enforces it: the earlier of its idle deadline (IdleTimeout
+// after the last request that refreshed the record, this one when it
+// saves the session) and its absolute deadline (AbsoluteTimeout after
+// login), by the remembered timeouts for a session whose user chose
+// [Session.RememberMe]. It accounts for the changes this request has made
+// so far: after Login, the deadlines of the new login; after
+// RememberMe, those of the choice. For a "your session expires soon"
+// warning, or an API client that renews before the deadline.
+//
+// To save store writes, the record is refreshed only once it is older
+// than IdleTimeout/8 or one minute (see [Options.IdleTimeout]): on a
+// request that does not refresh it, Expiry is up to that much earlier
+// than IdleTimeout from now, as is the deadline the server holds. A
+// request that calls Expiry loads the session, and so counts as activity
+// like any other: a script that polls an endpoint for it keeps the
+// session alive; send the time with the page instead.
+//
+// The time is in UTC, with no monotonic reading. It is the zero time when
+// there is no session: on a nil *Session, when the store failed, for a
+// session that was never stored and holds nothing (a token that named no
+// live session included), and after [Session.Destroy].
+func (s *Session) Expiry() time.Time {
+	if s == nil {
+		return time.Time{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.load() != nil || s.id == "" && s.empty() {
+		return time.Time{}
+	}
+	m := s.m
+	created, last := s.data.created, s.data.lastSeen
+	if s.id == "" || s.modified || s.touch {
+		// The save of this request starts or refreshes the record.
+		now := m.now().UnixNano()
+		last = now
+		if created == 0 {
+			created = now
+		}
+	}
+	return time.Unix(0, m.deadline(created, last, s.data.remember)).UTC()
+}
+
 // Identity returns the identity stored by [Session.Login] and whether
 // there is one.
 func (s *Session) Identity() (identity.Identity, bool) {
