@@ -10,6 +10,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/internal/testenv"
 	"github.com/httpguard/httpguard/session"
 	"github.com/httpguard/httpguard/session/internal/storetest"
@@ -889,5 +891,55 @@ func TestScriptsAreSentAgainAfterAScriptFlush(t *testing.T) {
 		if found, err := s.Remove(ctx, rec); !found || err != nil {
 			t.Fatalf("Remove after SCRIPT FLUSH = %v, %v", found, err)
 		}
+	}
+}
+
+// A remembered session's key lasts as long as the remembered idle
+// timeout (session.Options.RememberMeIdleTimeout), and so does the
+// marker its logout leaves; another session's keeps the idle timeout.
+func TestRememberedSessionsKeepTheirTTL(t *testing.T) {
+	addr := testenv.Redis(t)
+	s, rdb, prefix := newStore(t, addr)
+	const week = 7 * 24 * time.Hour
+	m := session.MustNew(session.Options{Store: s, IdleTimeout: 10 * time.Minute,
+		RememberMeIdleTimeout: week, RememberMeAbsoluteTimeout: 30 * 24 * time.Hour})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess := session.FromRequest(r)
+		if r.URL.Path == "/logout" {
+			_ = sess.Destroy()
+			return
+		}
+		_ = sess.Login(identity.New(identity.Options{Subject: "val"}))
+		sess.RememberMe(r.URL.Query().Get("remember") != "")
+	}))
+	do := func(path, tok string) string {
+		req := httptest.NewRequest(http.MethodGet, "https://example.com"+path, nil)
+		if tok != "" {
+			req.AddCookie(&http.Cookie{Name: m.CookieName(), Value: tok})
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		for _, c := range rec.Result().Cookies() {
+			tok = c.Value
+		}
+		return tok
+	}
+	ctx := context.Background()
+	pttl := func(tok string) time.Duration {
+		sum := sha256.Sum256([]byte(tok))
+		ttl, _ := rdb.PTTL(ctx, prefix+base64.RawURLEncoding.EncodeToString(sum[:])).Result()
+		return ttl
+	}
+	const slack = time.Second
+	if ttl := pttl(do("/login", "")); ttl < 9*time.Minute || ttl > 10*time.Minute+slack {
+		t.Errorf("TTL = %v, want the idle timeout", ttl)
+	}
+	tok := do("/login?remember=1", "")
+	if ttl := pttl(tok); ttl < week-time.Minute || ttl > week+slack {
+		t.Errorf("TTL of a remembered session = %v, want the remembered idle timeout", ttl)
+	}
+	do("/logout", tok)
+	if ttl := pttl(tok); ttl < week || ttl > week+time.Minute+slack {
+		t.Errorf("marker TTL after the logout of a remembered session = %v, want the remembered idle timeout and a minute", ttl)
 	}
 }
