@@ -2898,8 +2898,32 @@ func scsCases() []migCase {
 				}
 			}
 		}),
-		plain(h, "no deadline or merge", rows("Deadline, SetDeadline, MergeSession"), func(t *testing.T) {
+		plain(h, "no deadline to set, no merge", rows("SetDeadline, MergeSession"), func(t *testing.T) {
 			noMethod(t, &session.Session{}, "Deadline", "SetDeadline", "MergeSession")
+		}),
+		plain(h, "Deadline: scs's absolute deadline; Expiry, the earlier of the idle and absolute ones", rows("Deadline"), func(t *testing.T) {
+			m := scs.New()
+			peer := scsMux(m, func(mux *http.ServeMux) {
+				mux.HandleFunc("GET /deadline", func(w http.ResponseWriter, r *http.Request) {
+					_, _ = io.WriteString(w, m.Deadline(r.Context()).UTC().Format(time.RFC3339))
+				})
+			})
+			hg := hgSessionMux(session.Options{}, func(mux *http.ServeMux) {
+				mux.HandleFunc("GET /deadline", func(w http.ResponseWriter, r *http.Request) {
+					_, _ = io.WriteString(w, session.FromRequest(r).Expiry().Format(time.RFC3339))
+				})
+			})
+			bothSessions(t, peer, hg, func(c *sessionClient) {
+				c.login("alice")
+				got, err := time.Parse(time.RFC3339, c.do(http.MethodGet, "/deadline", nil).Body.String())
+				want := session.DefaultIdleTimeout // 30 min: idle comes before the 12 h absolute
+				if c.who == "peer" {
+					want = 24 * time.Hour // scs's Lifetime; it has no idle timeout by default
+				}
+				if left := time.Until(got); err != nil || left < want-time.Minute || left > want+time.Minute {
+					t.Errorf("%s: deadline %v (%v), want in %v", c.who, got, err, want)
+				}
+			})
 		}),
 	}
 }
