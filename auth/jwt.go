@@ -156,6 +156,18 @@ type JWTOptions struct {
 	// Default false: the query string is ignored.
 	DangerouslyAllowQueryToken bool
 
+	// DangerouslyAcceptBoundTokens accepts tokens bound to a key by a cnf
+	// claim (RFC 7800): DPoP-bound tokens (RFC 9449, cnf.jkt) and
+	// certificate-bound ones (RFC 8705, cnf.x5t#S256), which this package
+	// takes as bearer tokens without checking the proof of possession of
+	// the key. Set it only where something in front of this middleware (a
+	// gateway) checks that proof for every request, or the binding is
+	// lost: whoever stole such a token could use it here without the key.
+	// Default false: a token with a cnf member, of any value (null
+	// included), in any case ("CNF"), is refused with [ErrTokenBound],
+	// answered as any invalid token (RFC 9449 §7.2, RFC 8705 §3).
+	DangerouslyAcceptBoundTokens bool
+
 	// Denylist, when set, is consulted for the jti of every token, which
 	// then becomes a required claim. Errors from it fail closed (503).
 	// Default: nil, no token is revoked before it expires, jti is not
@@ -229,6 +241,7 @@ type jwtConfig struct {
 	idClaims     []string
 	cookie       string
 	query        bool
+	acceptBound  bool
 	denylist     Denylist
 	validate     func(context.Context, identity.Identity) error
 	cache        *jwtCache
@@ -243,18 +256,19 @@ type jwtConfig struct {
 func NewJWT(opts JWTOptions) (*JWT, error) {
 	var errs []error
 	c := &jwtConfig{
-		algs:       append([]string(nil), opts.Algorithms...),
-		typ:        opts.Type,
-		maxToken:   opts.MaxTokenBytes,
-		leeway:     opts.Leeway,
-		rolesClaim: opts.RolesClaim,
-		idClaims:   append([]string(nil), opts.IdentityClaims...),
-		cookie:     opts.CookieName,
-		query:      opts.DangerouslyAllowQueryToken,
-		denylist:   opts.Denylist,
-		validate:   opts.ValidateClaims,
-		onReject:   opts.OnReject,
-		now:        opts.now,
+		algs:        append([]string(nil), opts.Algorithms...),
+		typ:         opts.Type,
+		maxToken:    opts.MaxTokenBytes,
+		leeway:      opts.Leeway,
+		rolesClaim:  opts.RolesClaim,
+		idClaims:    append([]string(nil), opts.IdentityClaims...),
+		cookie:      opts.CookieName,
+		query:       opts.DangerouslyAllowQueryToken,
+		acceptBound: opts.DangerouslyAcceptBoundTokens,
+		denylist:    opts.Denylist,
+		validate:    opts.ValidateClaims,
+		onReject:    opts.OnReject,
+		now:         opts.now,
 	}
 	if err := checkAlgorithms("JWTOptions.Algorithms", c.algs); err != nil {
 		errs = append(errs, err)
@@ -635,6 +649,12 @@ func (c *jwtConfig) verifyToken(ctx context.Context, tok string) (identity.Ident
 	msg := buf[cn : cn+copy(buf[cn:], signing)]
 	if !verifySignature(alg, msg, sig[:sn], key) {
 		return identity.Identity{}, ErrTokenSignature
+	}
+	// A token bound to a key is no bearer token (RFC 9449 §7.2, RFC 8705
+	// §3): the proof of possession is not checked here. After the
+	// signature, so that the reason names what the issuer signed.
+	if claims.bound && !c.acceptBound {
+		return identity.Identity{}, ErrTokenBound
 	}
 	// golang-jwt's Validator, built once at New, checks exp (required),
 	// nbf, iat, iss and aud with the leeway.

@@ -64,6 +64,10 @@ func TestJWTAllocations(t *testing.T) {
 		{"a duplicate header member", m, rawSeg(`{"alg":"HS256","alg":"none"}`) + "." + p[1] + "." + p[2], 0, true},
 		{"8000 periods (CVE-2025-30204)", m, strings.Repeat(".", 8000), 0, true},
 		{"an unknown kid", m, sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "nope"}, claims), 0, true},
+		// Signed, so refused after its claims are decoded: the three are the
+		// subject, scope and role strings, as for a valid token; the check
+		// of cnf adds none.
+		{"a token bound to a key (cnf)", m, sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "k1"}, with(benchClaims(), "cnf", map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"})), 3, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := tt.m.Handler(next)

@@ -13,7 +13,7 @@ import (
 // allocation-free scanner (UnmarshalJSON also serves encoding/json, for
 // Revoke). The scan refuses duplicate and escaped member names, invalid
 // UTF-8, quoted dates, and claims of the wrong type; other members are
-// skipped.
+// skipped, but for a cnf, of which only the presence is kept.
 type accessClaims struct {
 	jwt.RegisteredClaims
 	Scope string
@@ -35,6 +35,10 @@ type accessClaims struct {
 	wantIss string
 	wantAud []string
 	skipJTI bool
+
+	// bound reports a cnf member (RFC 7800), of any value, its name in
+	// any case: the token is bound to a key.
+	bound bool
 }
 
 // errClaims is what UnmarshalJSON returns; golang-jwt wraps it in
@@ -52,7 +56,8 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 		m := &members[i]
 		v := m.val(b)
 		var err error
-		switch string(m.key(b)) {
+		key := m.key(b)
+		switch string(key) {
 		case "iss":
 			// The raw text is the issuer only without escapes (found in
 			// review: `t\u0031` matched a configured `t\u0031` while it
@@ -94,6 +99,11 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 			c.NotBefore, err = claimDate(m, v, &c.nbf)
 		case "iat":
 			c.IssuedAt, err = claimDate(m, v, &c.iat)
+		default:
+			// cnf, or CNF, which encoding/json matches to a cnf field
+			// (and no other spelling folds to it). Names with escapes
+			// never get here: the scan refuses them.
+			c.bound = c.bound || len(key) == 3 && key[0]|0x20 == 'c' && key[1]|0x20 == 'n' && key[2]|0x20 == 'f'
 		}
 		if err != nil {
 			return err

@@ -74,6 +74,12 @@ var (
 	ErrTokenClaimMissing = newTokenError("auth: token misses a required claim", false)
 	// ErrTokenRevoked: the token's jti is on the denylist.
 	ErrTokenRevoked = newTokenError("auth: token revoked", false)
+	// ErrTokenBound: the token has a cnf (confirmation) claim, which binds
+	// it to a key whose possession the client must prove with each use
+	// (DPoP, RFC 9449; a client certificate, RFC 8705): it was presented
+	// as a bearer token, which it is not. See
+	// JWTOptions.DangerouslyAcceptBoundTokens.
+	ErrTokenBound = newTokenError("auth: token is bound to a key (cnf) and was presented as a bearer token", false)
 	// ErrTokenClaims: JWTOptions.ValidateClaims refused the token. The
 	// error OnReject receives wraps the function's error too.
 	ErrTokenClaims = newTokenError("auth: token claims rejected", false)

@@ -79,10 +79,12 @@ func FuzzBearerExtraction(f *testing.F) {
 // key, algorithm and claim checks (the pre-scan only ever narrows), under
 // the kid of that key, and with the subject, scopes and roles that
 // encoding/json reads in the signed claims (the scanner and encoding/json
-// read one claims set alike). Each input is a token, taken as it is, and
-// a JOSE header and claims set, signed with the key: a changed byte of a
-// token almost always breaks its signature, so only the signed pair
-// reaches the header and claims scanners with a valid signature.
+// read one claims set alike), and only of a token without cnf in any
+// spelling encoding/json reads (a token bound to a key is no bearer
+// token). Each input is a token, taken as it is, and a JOSE header and
+// claims set, signed with the key: a changed byte of a token almost
+// always breaks its signature, so only the signed pair reaches the header
+// and claims scanners with a valid signature.
 func FuzzJWTVerify(f *testing.F) {
 	header := `{"alg":"HS256","kid":"k1"}`
 	claims := string(must(json.Marshal(goodClaims())))
@@ -100,6 +102,9 @@ func FuzzJWTVerify(f *testing.F) {
 	f.Add("", `{"kid":"k\u0031","alg":"HS256"}`, strings.Replace(claims, `"sub":"alice"`, `"s\u0075b":"bob"`, 1))
 	f.Add("", header, strings.Replace(claims, `"sub":"alice"`, `"sub":"al\u0069ce"`, 1))
 	f.Add("", header, strings.Replace(claims, `"sub":"alice"`, `"sub":"alice","nba":1E72366340`, 1))
+	for _, cnf := range []string{`"cnf":{"jkt":"x"}`, `"cnf":null`, `"CNF":{}`, `"c\u006ef":{"jkt":"x"}`, `"act":{"cnf":{}}`} {
+		f.Add("", header, strings.Replace(claims, `"sub":"alice"`, `"sub":"alice",`+cnf, 1))
+	}
 	k := keysOnce()
 	m := fuzzJWT(f)
 	// The reference reads numbers as written (WithJSONNumber): a number
@@ -128,6 +133,14 @@ func FuzzJWTVerify(f *testing.F) {
 		// the header, names it.
 		if kid, _ := parsed.Header["kid"].(string); kid != "k1" {
 			t.Fatalf("accepted a token of kid %#v for the key k1", parsed.Header["kid"])
+		}
+		// No token bound to a key (RFC 7800 cnf) is taken for a bearer
+		// token, however its member name is spelled: encoding/json reads
+		// escapes in names, and matches a struct field's in any case.
+		for name := range claims {
+			if strings.EqualFold(name, "cnf") {
+				t.Fatalf("accepted a token with a %q claim", name)
+			}
 		}
 		// The identity is the one the signed claims name, as encoding/json
 		// reads them.
