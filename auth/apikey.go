@@ -315,3 +315,33 @@ func (m *APIKey) reject(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	rejectCredentials(w, r, err, onReject, challenge, defaultAPIKeyChallenge)
 }
+
+// Optional returns next wrapped for a stack where API keys are one way
+// among several to authenticate: a request carrying a key (the configured
+// header; with Header Authorization, a value of the configured Scheme)
+// runs with the key's identity, and one whose key is invalid, malformed or
+// sent twice is rejected as by [APIKey.Handler], with the same limiting;
+// a request without one reaches next unchanged, with whatever identity an
+// earlier layer gave it, or none, for the route's guard to judge. An
+// Authorization header of another scheme is no key. A key on a request an
+// earlier layer authenticated already (an identity with a subject: a
+// session, [JWT.Optional]) is refused with [ErrAmbiguousCredentials],
+// before any lookup. The zero APIKey refuses every request.
+func (m *APIKey) Optional(next http.Handler) http.Handler {
+	return optional(next, m.carries, m.Authenticate, m.reject)
+}
+
+// carries reports whether r carries a credential for m, valid or not.
+func (m *APIKey) carries(r *http.Request) bool {
+	if m == nil || m.keys == nil {
+		return true // the zero APIKey refuses every request
+	}
+	vals := r.Header[m.header]
+	switch {
+	case len(vals) == 0:
+		return false
+	case len(vals) > 1 || m.scheme == "":
+		return true
+	}
+	return hasScheme(vals[0], m.scheme)
+}

@@ -198,6 +198,36 @@ func (b *Basic) Handler(next http.Handler) http.Handler {
 	return authenticated(next, b.Authenticate, b.reject)
 }
 
+// Optional returns next wrapped for a stack where Basic is one way among
+// several to authenticate: a request carrying Basic credentials runs with
+// the user's identity, and one whose credentials are wrong, malformed or
+// sent with a second Authorization header is rejected as by
+// [Basic.Handler], with the same Limiter and cache; a request without
+// them reaches next unchanged, with whatever identity an earlier layer
+// gave it, or none, for the route's guard to judge. An Authorization
+// header of another scheme is no credential. Credentials on a request an
+// earlier layer authenticated already (an identity with a subject: a
+// session, [JWT.Optional]) are refused with [ErrAmbiguousCredentials]
+// before any verification, so they count as no attempt. The zero Basic
+// refuses every request.
+func (b *Basic) Optional(next http.Handler) http.Handler {
+	return optional(next, b.carries, b.Authenticate, b.reject)
+}
+
+// carries reports whether r carries Basic credentials, valid or not.
+func (b *Basic) carries(r *http.Request) bool {
+	if b == nil || b.checker == nil {
+		return true // the zero Basic refuses every request
+	}
+	switch vals := r.Header["Authorization"]; len(vals) {
+	case 0:
+		return false
+	case 1:
+		return hasScheme(vals[0], "basic")
+	}
+	return true
+}
+
 // Check reports whether r carries valid Basic credentials: nil, or an error
 // wrapping one of the package's sentinels.
 func (b *Basic) Check(r *http.Request) error {

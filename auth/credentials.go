@@ -13,6 +13,7 @@ import (
 
 	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/identity"
+	"github.com/httpguard/httpguard/internal/httptoken"
 	"github.com/httpguard/httpguard/internal/storefail"
 )
 
@@ -348,4 +349,45 @@ func authenticated(next http.Handler, authenticate func(*http.Request) (identity
 		}
 		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
 	})
+}
+
+// optional is the Optional of an authenticator: a request that carries
+// its credential (carries) is authenticated and rejected as by Handler,
+// unless an earlier layer authenticated it already (ambiguous); one
+// without reaches next unchanged.
+func optional(next http.Handler, carries func(*http.Request) bool,
+	authenticate func(*http.Request) (identity.Identity, error),
+	reject func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !carries(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if authenticatedBefore(r) {
+			reject(w, r, ErrAmbiguousCredentials)
+			return
+		}
+		id, err := authenticate(r)
+		if err != nil {
+			reject(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+	})
+}
+
+// authenticatedBefore reports whether a layer further out put an
+// authenticated identity (one with a subject, as [ScopeCheck] and rbac
+// have it) in r's context.
+func authenticatedBefore(r *http.Request) bool {
+	id, ok := identity.FromRequest(r)
+	return ok && id.Subject() != ""
+}
+
+// hasScheme reports whether the Authorization value v is of scheme
+// (lower-case), as parseBearer tells a Bearer credential: the scheme in
+// any case, alone or followed by a space. "Basicx ..." is another scheme.
+func hasScheme(v, scheme string) bool {
+	n := len(scheme)
+	return len(v) >= n && httptoken.EqualFold(v[:n], scheme) && (len(v) == n || v[n] == ' ')
 }

@@ -110,7 +110,16 @@
 // any invalid token. [JWT.Handler] admits only requests with a valid
 // token; in a stack shared with sessions and public routes, [JWT.Optional]
 // authenticates the requests that send a token, refuses a bad one, and
-// passes the others on to the routes' guards.
+// passes the others on to the routes' guards. [APIKey.Optional] and
+// [Basic.Optional] do the same for their credentials, so that a route can
+// take a user's token or a service's key. A request that brings a second
+// principal, a credential on a request an earlier layer (a session,
+// another Optional) authenticated already, is refused with 401
+// ([ErrAmbiguousCredentials]) rather than run as either. A token bound to
+// a key by a cnf claim (DPoP, mutual TLS) is no bearer token and is
+// refused ([ErrTokenBound]) unless
+// [JWTOptions.DangerouslyAcceptBoundTokens] says a gateway checks its
+// proof.
 //
 // [JWTOptions.CacheSize] keeps verified tokens, keyed by a keyed hash of
 // the token and compared in full in constant time; a hit still checks

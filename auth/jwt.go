@@ -464,23 +464,36 @@ func markPrivate(h http.Header) {
 // rejected as by [JWT.Handler]; a request without a token reaches next
 // unchanged, with whatever identity an earlier layer (a session) gave it,
 // or none, for the route's guard ([RequireScopes], rbac) to judge. An
-// Authorization header of another scheme is no token. A response to a
-// token from the cookie or the query string is marked Cache-Control:
-// private, as by Handler.
+// Authorization header of another scheme is no token. A token on a
+// request an earlier layer authenticated already (an identity with a
+// subject: a session, [APIKey.Optional]) is refused with
+// [ErrAmbiguousCredentials] before it is verified: neither principal
+// silently wins. A response to a token from the cookie or the query
+// string is marked Cache-Control: private, as by Handler.
 func (m *JWT) Optional(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, private, err := m.authenticate(r)
+		if m == nil || m.c == nil {
+			m.reject(w, r, errNotConfigured)
+			return
+		}
+		tok, private, err := m.c.extract(r)
 		switch {
-		case err == nil:
-			if private {
-				markPrivate(w.Header())
-			}
-			next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
 		case err == errNoToken:
 			next.ServeHTTP(w, r)
-		default:
-			m.reject(w, r, err)
+			return
+		case err == nil && authenticatedBefore(r):
+			err = ErrAmbiguousCredentials
+		case err == nil:
+			var id identity.Identity
+			if id, err = m.c.verify(r.Context(), tok); err == nil {
+				if private {
+					markPrivate(w.Header())
+				}
+				next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+				return
+			}
 		}
+		m.reject(w, r, err)
 	})
 }
 

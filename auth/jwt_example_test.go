@@ -340,3 +340,69 @@ func ExampleGrant_claims() {
 	// alice acme
 	// auth: Grant.Claims may not hold the claim "scp"
 }
+
+// ExampleAPIKey_Optional serves a route to a user's bearer token or a
+// service's API key: JWT.Optional and APIKey.Optional each authenticate
+// the requests that carry their credential and let the others through,
+// and a guard (RequireScopes) refuses a request neither authenticated. A
+// request with both credentials is refused by the second layer as
+// ambiguous (auth.ErrAmbiguousCredentials): neither principal wins.
+func ExampleAPIKey_Optional() {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader) // in production: loaded from a secret store
+	issuer, err := auth.NewIssuer(auth.IssuerOptions{
+		Key:      auth.Key{ID: "2026-01", Algorithm: auth.AlgEdDSA, Key: priv},
+		Issuer:   "https://auth.example.com",
+		Audience: []string{"https://api.example.com"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	bearer, err := auth.NewJWT(auth.JWTOptions{
+		Algorithms: []string{auth.AlgEdDSA},
+		Keys:       []auth.Key{issuer.VerificationKey()},
+		Issuer:     "https://auth.example.com",
+		Audience:   "https://api.example.com",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	keys := auth.NewMemoryAPIKeys()
+	k, err := auth.GenerateAPIKey("live")
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = keys.Add(k.ID, auth.StoredAPIKey{Hash: k.Hash, Identity: identity.Options{Subject: "billing-service", Scopes: []string{"orders:read"}}})
+	apikey, err := auth.NewAPIKey(auth.APIKeyOptions{Keys: keys, Prefix: "live"}) // in X-API-Key, out of the bearer's way
+	if err != nil {
+		log.Fatal(err)
+	}
+	orders := auth.RequireScopes("orders:read")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := identity.FromRequest(r)
+		fmt.Fprintf(w, "orders of %s (%s)", id.Subject(), id.Method())
+	}))
+	h := bearer.Optional(apikey.Optional(orders))
+
+	at, _ := issuer.Issue(context.Background(), auth.Grant{Subject: "alice", Scopes: []string{"orders:read"}})
+	for _, c := range []struct{ name, authorization, apiKey string }{
+		{"token", "Bearer " + at.Token, ""},
+		{"API key", "", k.Key},
+		{"neither", "", ""},
+		{"both", "Bearer " + at.Token, k.Key},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/orders", nil)
+		if c.authorization != "" {
+			r.Header.Set("Authorization", c.authorization)
+		}
+		if c.apiKey != "" {
+			r.Header.Set("X-API-Key", c.apiKey)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Println(c.name+":", w.Code, strings.SplitN(w.Body.String(), "\n", 2)[0])
+	}
+	// Output:
+	// token: 200 orders of alice (bearer)
+	// API key: 200 orders of billing-service (api_key)
+	// neither: 401 {"type":"about:blank","title":"Unauthorized","status":401}
+	// both: 401 {"type":"about:blank","title":"Unauthorized","status":401}
+}
