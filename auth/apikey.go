@@ -323,10 +323,10 @@ func (m *APIKey) reject(w http.ResponseWriter, r *http.Request, err error) {
 // sent twice is rejected as by [APIKey.Handler], with the same limiting;
 // a request without one reaches next unchanged, with whatever identity an
 // earlier layer gave it, or none, for the route's guard to judge. An
-// Authorization header of another scheme is no key. A key on a request an
-// earlier layer authenticated already (an identity with a subject: a
-// session, [JWT.Optional]) is refused with [ErrAmbiguousCredentials],
-// before any lookup. The zero APIKey refuses every request.
+// Authorization header of another scheme is no key. A key of another
+// subject than the one an earlier layer authenticated (a session,
+// [JWT.Optional]) is refused with [ErrAmbiguousCredentials]; one of the
+// same subject runs with the key's identity. The zero APIKey refuses every request.
 func (m *APIKey) Optional(next http.Handler) http.Handler {
 	return optional(next, m.carries, m.Authenticate, m.reject)
 }

@@ -205,10 +205,11 @@ func (b *Basic) Handler(next http.Handler) http.Handler {
 // [Basic.Handler], with the same Limiter and cache; a request without
 // them reaches next unchanged, with whatever identity an earlier layer
 // gave it, or none, for the route's guard to judge. An Authorization
-// header of another scheme is no credential. Credentials on a request an
-// earlier layer authenticated already (an identity with a subject: a
-// session, [JWT.Optional]) are refused with [ErrAmbiguousCredentials]
-// before any verification, so they count as no attempt. The zero Basic
+// header of another scheme is no credential. Credentials of another user
+// than the one an earlier layer authenticated (a session,
+// [JWT.Optional]) are refused with [ErrAmbiguousCredentials], after
+// their verification (an attempt like any other); those of the same
+// user run with Basic's identity. The zero Basic
 // refuses every request.
 func (b *Basic) Optional(next http.Handler) http.Handler {
 	return optional(next, b.carries, b.Authenticate, b.reject)

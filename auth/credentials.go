@@ -353,8 +353,8 @@ func authenticated(next http.Handler, authenticate func(*http.Request) (identity
 
 // optional is the Optional of an authenticator: a request that carries
 // its credential (carries) is authenticated and rejected as by Handler,
-// unless an earlier layer authenticated it already (ambiguous); one
-// without reaches next unchanged.
+// and refused when an earlier layer authenticated another subject
+// (ambiguous); one without reaches next unchanged.
 func optional(next http.Handler, carries func(*http.Request) bool,
 	authenticate func(*http.Request) (identity.Identity, error),
 	reject func(http.ResponseWriter, *http.Request, error)) http.Handler {
@@ -363,11 +363,10 @@ func optional(next http.Handler, carries func(*http.Request) bool,
 			next.ServeHTTP(w, r)
 			return
 		}
-		if authenticatedBefore(r) {
-			reject(w, r, ErrAmbiguousCredentials)
-			return
-		}
 		id, err := authenticate(r)
+		if err == nil && !samePrincipal(r, id) {
+			err = ErrAmbiguousCredentials
+		}
 		if err != nil {
 			reject(w, r, err)
 			return
@@ -376,12 +375,15 @@ func optional(next http.Handler, carries func(*http.Request) bool,
 	})
 }
 
-// authenticatedBefore reports whether a layer further out put an
-// authenticated identity (one with a subject, as [ScopeCheck] and rbac
-// have it) in r's context.
-func authenticatedBefore(r *http.Request) bool {
-	id, ok := identity.FromRequest(r)
-	return ok && id.Subject() != ""
+// samePrincipal reports whether id, just authenticated, may replace the
+// identity a layer further out put in r's context: there is none (or one
+// without a subject), or it has id's subject. The later credential's
+// identity then applies, with its method and scopes (a token narrower
+// than its user's session). Another subject is a second principal, of
+// which none may silently win.
+func samePrincipal(r *http.Request, id identity.Identity) bool {
+	prev, ok := identity.FromRequest(r)
+	return !ok || prev.Subject() == "" || prev.Subject() == id.Subject()
 }
 
 // hasScheme reports whether the Authorization value v is of scheme

@@ -113,9 +113,11 @@
 // passes the others on to the routes' guards. [APIKey.Optional] and
 // [Basic.Optional] do the same for their credentials, so that a route can
 // take a user's token or a service's key. A request that brings a second
-// principal, a credential on a request an earlier layer (a session,
-// another Optional) authenticated already, is refused with 401
-// ([ErrAmbiguousCredentials]) rather than run as either. A token bound to
+// principal, a credential of another subject than the one an earlier
+// layer (a session, another Optional) authenticated, is refused with 401
+// ([ErrAmbiguousCredentials]) rather than run as either; a credential of
+// the same subject runs with its own identity (a token's narrower
+// scopes). A token bound to
 // a key by a cnf claim (DPoP, mutual TLS) is no bearer token and is
 // refused ([ErrTokenBound]) unless
 // [JWTOptions.DangerouslyAcceptBoundTokens] says a gateway checks its

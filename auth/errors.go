@@ -30,11 +30,11 @@ var (
 	// never 400 or 500.
 	ErrMalformedCredentials = errors.New("auth: malformed credentials")
 	// ErrAmbiguousCredentials: an Optional middleware ([JWT.Optional],
-	// [APIKey.Optional], [Basic.Optional]) found its credential on a
+	// [APIKey.Optional], [Basic.Optional]) verified its credential on a
 	// request that a layer further out had authenticated already (a
-	// session, another Optional): two principals, of which none may
-	// silently win. Answered with 401 and a challenge. It wraps
-	// ErrMalformedCredentials, as several Authorization headers do.
+	// session, another Optional) as another subject: two principals, of
+	// which none may silently win. Answered with 401 and a challenge. It
+	// wraps ErrMalformedCredentials, as several Authorization headers do.
 	ErrAmbiguousCredentials = fmt.Errorf("%w: credentials of a request authenticated already", ErrMalformedCredentials)
 	// ErrUnavailable: the credential store could not answer, or the
 	// request's context ended while its password waited to be verified

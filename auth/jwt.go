@@ -464,11 +464,11 @@ func markPrivate(h http.Header) {
 // rejected as by [JWT.Handler]; a request without a token reaches next
 // unchanged, with whatever identity an earlier layer (a session) gave it,
 // or none, for the route's guard ([RequireScopes], rbac) to judge. An
-// Authorization header of another scheme is no token. A token on a
-// request an earlier layer authenticated already (an identity with a
-// subject: a session, [APIKey.Optional]) is refused with
-// [ErrAmbiguousCredentials] before it is verified: neither principal
-// silently wins. A response to a token from the cookie or the query
+// Authorization header of another scheme is no token. A token of
+// another subject than the one an earlier layer authenticated (a
+// session, [APIKey.Optional]) is refused with [ErrAmbiguousCredentials]:
+// neither principal silently wins; a token of the same subject runs with
+// the token's identity, whose scopes may be narrower. A response to a token from the cookie or the query
 // string is marked Cache-Control: private, as by Handler.
 func (m *JWT) Optional(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -481,11 +481,12 @@ func (m *JWT) Optional(next http.Handler) http.Handler {
 		case err == errNoToken:
 			next.ServeHTTP(w, r)
 			return
-		case err == nil && authenticatedBefore(r):
-			err = ErrAmbiguousCredentials
 		case err == nil:
 			var id identity.Identity
-			if id, err = m.c.verify(r.Context(), tok); err == nil {
+			if id, err = m.c.verify(r.Context(), tok); err == nil && !samePrincipal(r, id) {
+				err = ErrAmbiguousCredentials
+			}
+			if err == nil {
 				if private {
 					markPrivate(w.Header())
 				}

@@ -345,8 +345,9 @@ func ExampleGrant_claims() {
 // service's API key: JWT.Optional and APIKey.Optional each authenticate
 // the requests that carry their credential and let the others through,
 // and a guard (RequireScopes) refuses a request neither authenticated. A
-// request with both credentials is refused by the second layer as
-// ambiguous (auth.ErrAmbiguousCredentials): neither principal wins.
+// request with the credentials of two subjects is refused by the second
+// layer as ambiguous (auth.ErrAmbiguousCredentials): neither principal
+// wins.
 func ExampleAPIKey_Optional() {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader) // in production: loaded from a secret store
 	issuer, err := auth.NewIssuer(auth.IssuerOptions{

@@ -23,6 +23,7 @@ type optionalCase struct {
 	name        string
 	headers     []string // name, value, ...
 	session     bool
+	sessionAs   string // the session's subject, when not carol
 	wantStatus  int
 	wantSubject string // "" for no identity
 	wantMethod  identity.Method
@@ -48,7 +49,11 @@ func runOptional(t *testing.T, h func(http.Handler) http.Handler, challenge stri
 			}
 			ctx, reason := problem.WithReason(r.Context())
 			if tt.session {
-				ctx = identity.NewContext(ctx, session)
+				sess := session
+				if tt.sessionAs != "" {
+					sess = identity.New(identity.Options{Subject: tt.sessionAs, Method: identity.MethodSession})
+				}
+				ctx = identity.NewContext(ctx, sess)
 			}
 			w := httptest.NewRecorder()
 			hh.ServeHTTP(w, r.WithContext(ctx))
@@ -80,7 +85,8 @@ func TestAPIKeyOptional(t *testing.T) {
 		{name: "an expired key is refused", headers: []string{"X-API-Key", s.expired.Key}, wantStatus: 401, wantReason: auth.ErrInvalidCredentials},
 		{name: "an empty key is refused", headers: []string{"X-API-Key", ""}, wantStatus: 401},
 		{name: "two keys are refused", headers: []string{"X-API-Key", key, "X-API-Key", key}, wantStatus: 401, wantReason: auth.ErrMalformedCredentials},
-		{name: "a key on a request a session authenticated is refused", headers: []string{"X-API-Key", key}, session: true, wantStatus: 401, wantReason: auth.ErrAmbiguousCredentials},
+		{name: "a key on a request a session of another subject authenticated is refused", headers: []string{"X-API-Key", key}, session: true, wantStatus: 401, wantReason: auth.ErrAmbiguousCredentials},
+		{name: "a key of the session's subject runs as the key", headers: []string{"X-API-Key", key}, session: true, sessionAs: "svc-billing", wantStatus: 200, wantSubject: "svc-billing", wantMethod: identity.MethodAPIKey},
 	})
 	t.Run("the zero APIKey refuses a request without a key", func(t *testing.T) {
 		runOptional(t, (&auth.APIKey{}).Optional, "ApiKey", []optionalCase{{name: "no key", wantStatus: 401}})
@@ -112,16 +118,19 @@ func TestBasicOptional(t *testing.T) {
 		{name: "the scheme alone is refused", headers: []string{"Authorization", "Basic"}, wantStatus: 401, wantReason: auth.ErrMalformedCredentials},
 		{name: "bad base64 is refused", headers: []string{"Authorization", "basic !!!!"}, wantStatus: 401, wantReason: auth.ErrMalformedCredentials},
 		{name: "two Authorization lines are refused", headers: []string{"Authorization", basicValue("alice", "wonderland"), "Authorization", "Bearer a.b.c"}, wantStatus: 401, wantReason: auth.ErrMalformedCredentials},
-		{name: "credentials on a request a session authenticated are refused", headers: []string{"Authorization", basicValue("alice", "wonderland")}, session: true, wantStatus: 401, wantReason: auth.ErrAmbiguousCredentials},
+		{name: "credentials of another user than the session's are refused", headers: []string{"Authorization", basicValue("alice", "wonderland")}, session: true, wantStatus: 401, wantReason: auth.ErrAmbiguousCredentials},
+		{name: "credentials of the session's user run as Basic", headers: []string{"Authorization", basicValue("alice", "wonderland")}, session: true, sessionAs: "alice", wantStatus: 200, wantSubject: "alice", wantMethod: identity.MethodBasic},
 	})
 	t.Run("the zero Basic refuses a request without credentials", func(t *testing.T) {
 		runOptional(t, (&auth.Basic{}).Optional, "Basic", []optionalCase{{name: "no credentials", wantStatus: 401}})
 	})
-	t.Run("an ambiguous request costs no verification", func(t *testing.T) {
+	t.Run("credentials on a session are an attempt like any other", func(t *testing.T) {
+		// The subject is known only once they verify: a wrong password
+		// on a session is counted, and refused as wrong, not ambiguous.
 		s := newBasic(t, func(o *auth.BasicOptions) { o.Limiter = newFakeLimiter(3) })
-		runOptional(t, s.basic.Optional, "Basic", []optionalCase{{name: "session and Basic", headers: []string{"Authorization", basicValue("alice", "x")}, session: true, wantStatus: 401}})
-		if s.hasher.calls.Load() != 0 || s.limiter.reserves != 0 {
-			t.Fatalf("%d verifications, %d attempts reserved; want none", s.hasher.calls.Load(), s.limiter.reserves)
+		runOptional(t, s.basic.Optional, "Basic", []optionalCase{{name: "session and a wrong password", headers: []string{"Authorization", basicValue("alice", "x")}, session: true, wantStatus: 401, wantReason: auth.ErrInvalidCredentials}})
+		if s.hasher.calls.Load() != 1 || s.limiter.reserves != 1 {
+			t.Fatalf("%d verifications, %d attempts reserved; want one each", s.hasher.calls.Load(), s.limiter.reserves)
 		}
 	})
 }
@@ -192,7 +201,10 @@ func TestOptionalStack(t *testing.T) {
 		{name: "a token and a key: ambiguous", headers: []string{"Authorization", "Bearer " + tok, "X-API-Key", key}, wantStatus: 401, wantReason: auth.ErrAmbiguousCredentials},
 		{name: "an invalid token and a valid key", headers: []string{"Authorization", "Bearer " + flipSig(tok), "X-API-Key", key}, wantStatus: 401},
 		{name: "a valid token and an invalid key", headers: []string{"Authorization", "Bearer " + tok, "X-API-Key", "nope"}, wantStatus: 401},
-		{name: "a token on a request a session authenticated", headers: []string{"Authorization", "Bearer " + tok}, session: true, wantStatus: 401, wantReason: auth.ErrAmbiguousCredentials},
+		{name: "a token on a request a session of another user authenticated", headers: []string{"Authorization", "Bearer " + tok}, session: true, wantStatus: 401, wantReason: auth.ErrAmbiguousCredentials},
+		{name: "a token of the session's user: the token's identity", headers: []string{"Authorization", "Bearer " + tok}, session: true, sessionAs: "alice", wantStatus: 200, wantSubject: "alice", wantMethod: identity.MethodBearer},
+		{name: "a key of the session's subject: the key's identity", headers: []string{"X-API-Key", key}, session: true, sessionAs: "svc-billing", wantStatus: 200, wantSubject: "svc-billing", wantMethod: identity.MethodAPIKey},
+		{name: "an invalid token on a session of its user", headers: []string{"Authorization", "Bearer " + flipSig(tok)}, session: true, sessionAs: "alice", wantStatus: 401},
 		{name: "a session alone", session: true, wantStatus: 200, wantSubject: "carol", wantMethod: identity.MethodSession},
 	}
 	t.Run("JWT then APIKey", func(t *testing.T) {

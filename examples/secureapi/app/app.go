@@ -562,7 +562,7 @@ func New(cfg Config) (http.Handler, error) {
 		perIP.Handler,
 		crossOrigin,
 		sessions.Handler,
-		s.bearer.Optional, // a token when one is sent (with a session too: 401); else a session, Basic on its route, or nobody
+		s.bearer.Optional, // a token when one is sent (with another user's session: 401); else a session, Basic on its route, or nobody
 		s.current,
 		perSubject.Handler,
 	)
