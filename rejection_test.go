@@ -442,6 +442,17 @@ func rejectionCases(t *testing.T) []rejectionCase {
 			req:   get("/"), method: "GET", status: 401, head: true, challenge: "Bearer",
 		},
 		{
+			name: "rbac whose RolesFor fails",
+			build: func(*testing.T) http.Handler {
+				g, err := rbac.New(rbac.Options{Policy: policy, RolesFor: func(*http.Request, identity.Identity) ([]string, error) {
+					return nil, errors.New("dial tcp 10.0.0.5:5432: connection refused")
+				}})
+				must(err)
+				return withIdentity("member")(g.Require("data:read")(ok))
+			},
+			req: get("/"), method: "GET", status: 503, head: true,
+		},
+		{
 			name: "csrf, a cross-site POST",
 			build: func(t *testing.T) http.Handler {
 				p, err := csrf.New(csrf.Options{})
@@ -722,7 +733,7 @@ func TestCustomOnRejectSeesTheReason(t *testing.T) {
 // errorsafe the 503 with Retry-After that the package itself answers such
 // a failure with, not a 500.
 func TestStoreFailuresReturnedByHandlersAre503(t *testing.T) {
-	for _, sentinel := range []error{session.ErrStore, auth.ErrUnavailable, ratelimit.ErrStore} {
+	for _, sentinel := range []error{session.ErrStore, auth.ErrUnavailable, ratelimit.ErrStore, rbac.ErrRolesUnavailable} {
 		t.Run(sentinel.Error(), func(t *testing.T) {
 			m, err := errorsafe.New(errorsafe.Options{Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {

@@ -151,3 +151,42 @@ func BenchmarkParsePolicy(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGuardRolesFor measures guards whose roles come from
+// Options.RolesFor (a map lookup here): one guard, two nested guards
+// sharing one call, and a check behind a guard that reuses its roles.
+func BenchmarkGuardRolesFor(b *testing.B) {
+	store := map[string][]string{"root": {"admin"}}
+	m := newMiddleware(b, rbac.Options{RolesFor: func(_ *http.Request, id identity.Identity) ([]string, error) {
+		return store[id.Subject()], nil
+	}})
+	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	r := withIdentity(httptest.NewRequest("DELETE", "/users/bob", nil), principal("root"))
+	g, err := m.Guard(rbac.Requirement{Permissions: []string{"users:delete"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var behind *http.Request
+	g.Handler(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { behind = r })).ServeHTTP(&discard{}, r)
+	if behind == nil {
+		b.Fatal("the guard refused")
+	}
+	one := g.Handler(next)
+	two := m.RequireRole("user")(g.Handler(next))
+	for _, bc := range []struct {
+		name string
+		f    func(w http.ResponseWriter)
+	}{
+		{"allowed", func(w http.ResponseWriter) { one.ServeHTTP(w, r) }},
+		{"two nested guards", func(w http.ResponseWriter) { two.ServeHTTP(w, r) }},
+		{"check reusing roles", func(http.ResponseWriter) { _ = g.Check(behind) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			w := &discard{}
+			b.ReportAllocs()
+			for b.Loop() {
+				bc.f(w)
+			}
+		})
+	}
+}

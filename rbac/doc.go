@@ -53,7 +53,8 @@
 // answers 403. Both go through Options.OnReject, default a generic RFC 9457
 // problem response that names nothing of the policy; the reason, an
 // [*AccessError] wrapping [ErrUnauthenticated], [ErrPermission],
-// [ErrRole], [ErrNotOwner] or [ErrScope], is recorded for an access log
+// [ErrRole], [ErrNotOwner], [ErrScope] or [ErrRolesUnavailable], is
+// recorded for an access log
 // (errorsafe's RejectReason reads it).
 //
 // # Ownership
@@ -73,6 +74,27 @@
 // (typically bearer tokens), every permission a guard checks must also be
 // covered by one of the identity's scopes, matched with the permission
 // grammar. Sessions and other methods are not limited.
+//
+// # Roles decided at request time
+//
+// The identity's roles were fixed when its token was issued or its session
+// logged in: an admin demoted now stays admin until then, and a user has
+// the same roles everywhere. Options.RolesFor asks the application for the
+// principal's roles at each request instead, from its database, and may
+// read the request: with r.PathValue("org") a user can be admin of one
+// organisation and viewer of another, as casbin's RBAC with domains
+// (GetRolesForUserInDomain) does. Every check of the Middleware then reads
+// those roles, and only those.
+//
+// It is called after the identity is found (a request without one is 401
+// without a call), and its answer goes with the request to the
+// Middleware's guards further in, so nested guards make one call. A guard
+// or rule table in front of the mux sees no path values: the route's
+// guard, behind the mux, asks again with them, so such a request makes
+// two. Put checks that need per-route roles
+// in per-route guards. An error refuses the request with 503 and
+// Retry-After ([ErrRolesUnavailable]): the identity's roles are never used
+// instead. Scopes still narrow what the roles grant.
 //
 // # Rule table
 //
@@ -143,9 +165,15 @@
 //   - Prefer permissions over roles in guards: "users:delete" says what a
 //     route does, so adding a role never means editing routes.
 //   - Role names are compared exactly, case included, with the names in
-//     the identity. Make sure the authenticating side cannot be made to
-//     emit a role name the attacker chooses (for example, a self-service
-//     profile field copied into a token's roles claim).
+//     the identity (or those Options.RolesFor returns). Make sure the
+//     authenticating side cannot be made to emit a role name the attacker
+//     chooses (for example, a self-service profile field copied into a
+//     token's roles claim).
+//   - Roles in a token or session outlive a demotion until they expire;
+//     Options.RolesFor reads them from the application at each request.
+//     A RolesFor that reads the request must trust only what the router
+//     matched (path values) or the identity, never a header or query
+//     parameter the client chooses.
 //   - An identity with an empty subject is treated as anonymous. An
 //     [OwnerFunc] must compare against a non-empty value, as
 //     [PathValueIsSubject] does; "" == "" would make every record owned.

@@ -2,8 +2,11 @@ package rbac
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/httpguard/httpguard/internal/storefail"
 )
 
 // Errors in a policy. [NewPolicy] and [ParsePolicy] join one [*PolicyError]
@@ -86,16 +89,35 @@ var (
 	// one); or it is the path of a CONNECT request and not clean. Routers
 	// disagree about those; the rule table refuses to guess. Status 400.
 	ErrAmbiguousPath = errors.New("rbac: ambiguous request path")
+	// ErrRolesUnavailable: Options.RolesFor returned an error, so the
+	// principal's roles are not known and nothing is granted. Status 503,
+	// with Retry-After. The *AccessError wraps the error of RolesFor
+	// too. It has a method Unavailable() bool that reports true, by which
+	// errorsafe answers it with 503 too.
+	ErrRolesUnavailable = error(storefail.Error("rbac: roles unavailable"))
 )
+
+// unavailableRetryAfter is the Retry-After of a 503, in seconds, as auth
+// sends when its store cannot answer.
+const unavailableRetryAfter = "5"
+
+// rolesUnavailable is the rejection for an error of Options.RolesFor.
+// Unlike the others it is made per failure, to carry err for the log.
+func rolesUnavailable(err error) *AccessError {
+	e := &AccessError{Status: http.StatusServiceUnavailable, Err: fmt.Errorf("%w: %w", ErrRolesUnavailable, err)}
+	e.msg = e.Err.Error()
+	return e
+}
 
 // AccessError is the error given to Options.OnReject. Its fields are
 // constants chosen at construction (the required permission or role comes
 // from code or policy, never from the request), so it is safe to log, and
 // the values are allocated once, so a rejection allocates nothing for it.
-// It must not be modified.
+// The exception is [ErrRolesUnavailable]'s, whose Err also wraps the error
+// of Options.RolesFor, made by the application. It must not be modified.
 type AccessError struct {
-	// Status is the status code the default rejection writes: 400, 401 or
-	// 403.
+	// Status is the status code the default rejection writes: 400, 401,
+	// 403 or 503.
 	Status int
 	// Permission is the permission that was missing, if one was.
 	Permission string

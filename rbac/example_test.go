@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/rbac"
@@ -209,4 +210,61 @@ func ExampleOptions_scopedMethods() {
 		Roles: []string{"admin"}, Scopes: []string{"users:read"}})
 	fmt.Println(m.Can(token, "users:read"), m.Can(token, "users:delete"))
 	// Output: true false
+}
+
+// Roles per organisation, decided by the application at each request:
+// alice administers org acme and only views org globex, whatever roles her
+// token carries, and a change in the table takes effect at the next
+// request. RolesFor reads the org path value, which only a guard on the
+// route sees: the mux has matched the route by then.
+func ExampleOptions_rolesFor() {
+	policy := rbac.MustPolicy(
+		rbac.Role{Name: "viewer", Permissions: []string{"projects:read"}},
+		rbac.Role{Name: "admin", Inherits: []string{"viewer"}, Permissions: []string{"projects:*"}},
+	)
+	// In production, a query such as
+	// SELECT role FROM memberships WHERE org = $1 AND user_id = $2.
+	var mu sync.Mutex
+	memberships := map[[2]string][]string{
+		{"acme", "alice"}:   {"admin"},
+		{"globex", "alice"}: {"viewer"},
+	}
+	m, err := rbac.New(rbac.Options{
+		Policy: policy,
+		RolesFor: func(r *http.Request, id identity.Identity) ([]string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return memberships[[2]string{r.PathValue("org"), id.Subject()}], nil
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	noop := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	mux := http.NewServeMux()
+	mux.Handle("GET /orgs/{org}/projects", m.Require("projects:read")(noop))
+	mux.Handle("DELETE /orgs/{org}/projects/{id}", m.Require("projects:delete")(noop))
+
+	// alice's token says "viewer" everywhere; the memberships decide.
+	alice := identity.New(identity.Options{Subject: "alice", Method: identity.MethodBearer, Roles: []string{"viewer"}})
+	do := func(method, target string) {
+		r := httptest.NewRequest(method, target, nil)
+		r = r.WithContext(identity.NewContext(r.Context(), alice))
+		fmt.Println(method, target, status(mux, r))
+	}
+	do("DELETE", "/orgs/acme/projects/7")
+	do("DELETE", "/orgs/globex/projects/7")
+	do("GET", "/orgs/globex/projects")
+	do("GET", "/orgs/initech/projects")
+
+	mu.Lock()
+	memberships[[2]string{"acme", "alice"}] = []string{"viewer"} // demoted
+	mu.Unlock()
+	do("DELETE", "/orgs/acme/projects/7")
+	// Output:
+	// DELETE /orgs/acme/projects/7 200
+	// DELETE /orgs/globex/projects/7 403
+	// GET /orgs/globex/projects 200
+	// GET /orgs/initech/projects 403
+	// DELETE /orgs/acme/projects/7 403
 }

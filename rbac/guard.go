@@ -200,17 +200,35 @@ type principalVerdicts struct {
 
 func (pv *principalVerdicts) load(rc *reqCache, id identity.Identity) {
 	for i, n := 0, id.NumRoles(); i < n; i++ {
-		v, ok := rc.roles[id.Role(i)]
-		if !ok {
-			continue
-		}
-		if pv.n == maxCachedRoles {
-			pv.slow = true
+		if !pv.add(rc, id.Role(i)) {
 			return
 		}
-		pv.vs[pv.n] = v
-		pv.n++
 	}
+}
+
+// loadNames is load for the role names Options.RolesFor gave.
+func (pv *principalVerdicts) loadNames(rc *reqCache, names []string) {
+	for _, name := range names {
+		if !pv.add(rc, name) {
+			return
+		}
+	}
+}
+
+// add adds the verdict of the role name, if it is useful, and reports
+// false once there are too many to hold.
+func (pv *principalVerdicts) add(rc *reqCache, name string) bool {
+	v, ok := rc.roles[name]
+	if !ok {
+		return true
+	}
+	if pv.n == maxCachedRoles {
+		pv.slow = true
+		return false
+	}
+	pv.vs[pv.n] = v
+	pv.n++
+	return true
 }
 
 // grant returns the strongest grant of the k-th permission (in c.all, then
@@ -234,30 +252,38 @@ func (pv *principalVerdicts) hasRole() bool {
 	return false
 }
 
-// check decides whether id, under p, meets c. Cheap checks come first;
-// the OwnerFunc, which may query a database, runs last and at most once
-// per call. The rule table calls check once for every reading of the path
+// check decides whether id, under p, meets c. The roles are id's, or if
+// roles is not nil those Options.RolesFor gave; scopes and the OwnerFunc
+// read id. Cheap checks come first; the OwnerFunc, which may query a
+// database, runs last and at most once per call. The rule table calls check once for every reading of the path
 // that reaches the rule (cleaned, raw, ignoring case), so a non-canonical
 // path may run the OwnerFunc up to four times.
 // If pat is not nil, the rule table matched it against path, and its
 // wildcards are set on r for the OwnerFunc, then set back. check does not
 // allocate unless it sets path values or builds the cache for a new
 // policy.
-func (c *compiledReq) check(m *Middleware, p *Policy, r *http.Request, id identity.Identity, pat *pattern, path string) error {
+func (c *compiledReq) check(m *Middleware, p *Policy, r *http.Request, id identity.Identity, roles *[]string, pat *pattern, path string) error {
 	var pv principalVerdicts
-	pv.load(c.verdicts(p), id)
+	if roles == nil {
+		pv.load(c.verdicts(p), id)
+	} else {
+		pv.loadNames(c.verdicts(p), *roles)
+	}
 	grant := func(k int, perm string) Grant {
-		if pv.slow {
-			return p.grant(id, perm)
+		if !pv.slow {
+			return pv.grant(k)
 		}
-		return pv.grant(k)
+		if roles != nil {
+			return p.grantNames(*roles, perm)
+		}
+		return p.grant(id, perm)
 	}
 	if len(c.roles) > 0 {
 		held := pv.hasRole()
 		if pv.slow {
 			held = false
 			for _, role := range c.roles {
-				if p.HasRole(id, role) {
+				if roles != nil && p.hasRoleNames(*roles, role) || roles == nil && p.HasRole(id, role) {
 					held = true
 					break
 				}
@@ -364,30 +390,60 @@ func (m *Middleware) Guard(req Requirement) (*Guard, error) {
 
 // Check returns nil if r may proceed, or the reason it may not: an
 // [*AccessError]. It reads the principal from r's context (see the
-// identity package) and does not allocate unless the OwnerFunc does.
+// identity package) and does not allocate unless the OwnerFunc does or
+// Options.RolesFor is called.
+//
+// With Options.RolesFor, it reads the roles a Handler of the Middleware
+// further out resolved for the request, or calls RolesFor.
 func (g *Guard) Check(r *http.Request) error {
+	_, err := g.check(r)
+	return err
+}
+
+// check is Check, and also returns the roles it had Options.RolesFor
+// resolve, if it called it, for Handler to pass on.
+func (g *Guard) check(r *http.Request) (*resolvedRoles, error) {
 	if g == nil || g.m == nil || g.req == nil {
-		return errNoPolicy
+		return nil, errNoPolicy
 	}
 	id, p, err := g.m.principal(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return g.req.check(g.m, p, r, id, nil, "")
+	if g.m.rolesFor == nil {
+		return nil, g.req.check(g.m, p, r, id, nil, nil, "")
+	}
+	rr, fresh := g.m.resolveRoles(r, id)
+	if rr.err != nil {
+		return nil, rr.err
+	}
+	if err := g.req.check(g.m, p, r, id, &rr.roles, nil, ""); err != nil {
+		return nil, err
+	}
+	if !fresh {
+		return nil, nil
+	}
+	return rr, nil
 }
 
 // Handler returns a handler that calls next when r passes [Guard.Check]
-// and rejects it through Options.OnReject otherwise. The method value
+// and rejects it through Options.OnReject otherwise. With
+// Options.RolesFor, the roles it resolved go with the request to the
+// checks of the Middleware further in. The method value
 // g.Handler is a func(http.Handler) http.Handler.
 func (g *Guard) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := g.Check(r); err != nil {
+		rr, err := g.check(r)
+		if err != nil {
 			var m *Middleware // nil rejects with the default response
 			if g != nil {
 				m = g.m
 			}
 			m.reject(w, r, err)
 			return
+		}
+		if rr != nil {
+			r = g.m.withRoles(r, rr)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -61,14 +61,51 @@ type Options struct {
 
 	// OnReject writes the response for a rejected request. err is an
 	// [*AccessError] wrapping ErrUnauthenticated (status 401),
-	// ErrAmbiguousPath (400) or another reason (403); [StatusOf] returns
+	// ErrAmbiguousPath (400), ErrRolesUnavailable (503) or another reason
+	// (403); [StatusOf] returns
 	// the status. The reason is recorded for the access log (errorsafe's
 	// RejectReason) before OnReject is called. Default:
 	// the generic RFC 9457 problem response for that status, with
-	// WWW-Authenticate on a 401. Never echo request data in the response.
+	// WWW-Authenticate on a 401 and Retry-After: 5 on a 503. Never echo request data in the response.
 	// OnReject must write a response: if it writes nothing, net/http
 	// answers 200 with an empty body, which a client takes for success.
 	OnReject func(w http.ResponseWriter, r *http.Request, err error)
+
+	// RolesFor, if set, gives the roles of the request's principal,
+	// which every check of the Middleware (its guards, its rule table
+	// and their ownership checks) then reads instead of id's roles:
+	// roles the application decides at request time, so that a user
+	// demoted in its store loses the role at the next request rather
+	// than when the token or session expires, and a user can hold
+	// different roles in different organisations (RBAC with domains,
+	// read from r.PathValue("org") and a lookup). id is the request's
+	// identity, always with a subject: a request without one is refused
+	// with 401 (ErrUnauthenticated) before RolesFor is called, and so is
+	// any request when the Middleware has no policy. Its context is
+	// r.Context(), which ends when the client goes away.
+	//
+	// It is called at most once per request per Middleware however many
+	// of its guards the request passes, and the roles are shared with
+	// the checks further in, unless the principal's subject or the
+	// route matched (r.Pattern) changed in between: a guard or rule
+	// table around the mux sees no path values, so the route's own guard
+	// asks again with them. So r.PathValue holds the route's wildcards
+	// in per-route guards only; the rule table's Handler, which runs
+	// before the mux, sees none. [Guard.Check] and [Middleware.Check]
+	// use the roles a Handler of the Middleware further out resolved, or
+	// call RolesFor without keeping the answer.
+	//
+	// A name the policy does not define (empty, malformed, a role of
+	// another application) grants nothing, as in an identity. The slice
+	// is copied: the application may reuse it. Scopes still narrow the
+	// roles as Options.ScopedMethods says, and the OwnerFunc still gets
+	// id. An error refuses the request with 503 and Retry-After, an
+	// [*AccessError] wrapping [ErrRolesUnavailable] and the error; id's
+	// own roles are never used instead. A panic is not recovered, as in
+	// an OwnerFunc: errorsafe's Recover, outermost, answers 500.
+	// [Middleware.Can], which has no request, reads id's roles. It must
+	// be safe for concurrent use. Default: nil, id's roles are used.
+	RolesFor func(r *http.Request, id identity.Identity) ([]string, error)
 }
 
 // Middleware enforces role-based access control. Per-route guards come
@@ -92,6 +129,7 @@ type Middleware struct {
 	scoped    []identity.Method
 	challenge string
 	onReject  func(w http.ResponseWriter, r *http.Request, err error)
+	rolesFor  func(r *http.Request, id identity.Identity) ([]string, error)
 
 	mu       sync.Mutex
 	required map[string]struct{} // permissions guards and rules require
@@ -100,7 +138,7 @@ type Middleware struct {
 // New validates opts and returns a Middleware. Every problem is reported:
 // the error joins one [*PolicyError] or [*OptionError] per problem.
 func New(opts Options) (*Middleware, error) {
-	m := &Middleware{onReject: opts.OnReject, challenge: DefaultChallenge}
+	m := &Middleware{onReject: opts.OnReject, rolesFor: opts.RolesFor, challenge: DefaultChallenge}
 	var errs []error
 	if opts.Policy == nil {
 		errs = append(errs, &OptionError{Field: "Policy", Err: ErrNoPolicy, reason: errNoPolicyHint})
@@ -238,6 +276,13 @@ func (m *Middleware) reject(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusForbidden
 	if ae, ok := err.(*AccessError); ok {
 		status = ae.Status
+	}
+	if status == http.StatusServiceUnavailable {
+		vals := headervals.Take(problem.Slots + 1)
+		vals[problem.Slots] = unavailableRetryAfter
+		w.Header()["Retry-After"] = vals[problem.Slots:]
+		problem.WriteInto(w, status, vals[:problem.Slots:problem.Slots], false)
+		return
 	}
 	if status != http.StatusUnauthorized {
 		problem.WriteInto(w, status, headervals.Take(problem.Slots), false)

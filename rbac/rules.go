@@ -717,8 +717,17 @@ func (c *candidates) add(i int, path string) {
 // field in a form body is not read (that would consume the body): a
 // middleware that honours one belongs outside this one. Check does not
 // allocate for a clean path unless an OwnerFunc runs or a _method value
-// is percent-encoded.
+// is percent-encoded. With Options.RolesFor, it calls RolesFor at most
+// once, without the path values of the router behind it, unless a
+// Handler of m further out resolved the roles.
 func (m *Middleware) Check(r *http.Request) error {
+	var pr principalOnce
+	return m.check(r, &pr)
+}
+
+// check is Check; pr keeps the principal, and the roles Options.RolesFor
+// gave, for Handler to pass on.
+func (m *Middleware) check(r *http.Request, pr *principalOnce) error {
 	if m == nil {
 		return errNoRule
 	}
@@ -740,8 +749,7 @@ func (m *Middleware) Check(r *http.Request) error {
 		// the readings below.
 		return errAmbiguousPath
 	}
-	var pr principalOnce
-	if err := m.checkMethod(t, r, r.Method, raw, clean, &pr); err != nil {
+	if err := m.checkMethod(t, r, r.Method, raw, clean, pr); err != nil {
 		return err
 	}
 	if r.Method != http.MethodPost {
@@ -751,7 +759,7 @@ func (m *Middleware) Check(r *http.Request) error {
 	}
 	for _, h := range overrideHeaders {
 		for _, v := range r.Header[h] {
-			if err := m.checkOverride(t, r, v, raw, clean, &pr); err != nil {
+			if err := m.checkOverride(t, r, v, raw, clean, pr); err != nil {
 				return err
 			}
 		}
@@ -769,7 +777,7 @@ func (m *Middleware) Check(r *http.Request) error {
 			if u, err := url.QueryUnescape(v); err == nil {
 				v = u
 			}
-			if err := m.checkOverride(t, r, v, raw, clean, &pr); err != nil {
+			if err := m.checkOverride(t, r, v, raw, clean, pr); err != nil {
 				return err
 			}
 		}
@@ -797,6 +805,8 @@ type principalOnce struct {
 	p      *Policy
 	err    error
 	looked bool
+	rr     *resolvedRoles // with Options.RolesFor
+	fresh  bool           // rr comes from RolesFor, not from the context
 }
 
 // checkMethod applies the rule table to r read as method, on every reading
@@ -830,11 +840,21 @@ func (m *Middleware) checkMethod(t *ruleTable, r *http.Request, method, raw, cle
 		if !pr.looked {
 			pr.id, pr.p, pr.err = m.principal(r)
 			pr.looked = true
+			if pr.err == nil && m.rolesFor != nil {
+				pr.rr, pr.fresh = m.resolveRoles(r, pr.id)
+				if pr.rr.err != nil {
+					pr.err = pr.rr.err
+				}
+			}
 		}
 		if pr.err != nil {
 			return pr.err
 		}
-		if err := rule.req.check(m, pr.p, r, pr.id, rule.pat, c.path[k]); err != nil {
+		var roles *[]string
+		if pr.rr != nil {
+			roles = &pr.rr.roles
+		}
+		if err := rule.req.check(m, pr.p, r, pr.id, roles, rule.pat, c.path[k]); err != nil {
 			return err
 		}
 	}
@@ -847,9 +867,13 @@ func (m *Middleware) checkMethod(t *ruleTable, r *http.Request, method, raw, cle
 // rejected.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := m.Check(r); err != nil {
+		var pr principalOnce
+		if err := m.check(r, &pr); err != nil {
 			m.reject(w, r, err)
 			return
+		}
+		if pr.fresh && pr.rr.err == nil {
+			r = m.withRoles(r, pr.rr)
 		}
 		next.ServeHTTP(w, r)
 	})
