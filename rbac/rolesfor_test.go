@@ -2,6 +2,7 @@ package rbac_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -389,5 +390,84 @@ func TestRolesForAllocations(t *testing.T) {
 	}
 	if got := testing.AllocsPerRun(200, func() { _ = g.Check(behind) }); got != 0 {
 		t.Errorf("a check reusing resolved roles: %v allocations per run, want 0", got)
+	}
+	// Calling RolesFor: the resolved roles, their copy, the context value
+	// and the request carrying it.
+	h := g.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	r := withIdentity(httptest.NewRequest("GET", "/", nil), principal("alice"))
+	w := &discard{}
+	if got := testing.AllocsPerRun(200, func() { h.ServeHTTP(w, r) }); got > 4 {
+		t.Errorf("a guard calling RolesFor: %v allocations per run, want at most 4", got)
+	}
+}
+
+// TestRolesForOfTheIdentityDecidesAsWithout: a RolesFor that returns the
+// identity's own roles changes no decision and no reason, through every
+// guard of seedMux and every rule of seedRules, for principals with no,
+// one, many (past the verdicts a check holds on the stack) or unknown
+// roles, scoped or not.
+func TestRolesForOfTheIdentityDecidesAsWithout(t *testing.T) {
+	scoped := []identity.Method{identity.MethodBearer}
+	many := []string{"r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "guest", "user", "admin"}
+	ids := []*identity.Identity{
+		nil,
+		ptr(principal("gina", "guest")),
+		ptr(principal("alice", "user")),
+		ptr(principal("root", "admin")),
+		ptr(principal("eve", "superuser")),
+		ptr(principal("nora")),
+		ptr(principal("bob", many...)),
+		ptr(bearer("root", []string{"admin"}, []string{"users:read"})),
+		ptr(bearer("alice", []string{"user"}, []string{"*"})),
+	}
+	// A policy where each of many is a role, so that a principal holding
+	// them all has more useful roles than a check holds on the stack.
+	roles := seedRoles()
+	for _, name := range many[:9] {
+		roles = append(roles, rbac.Role{Name: name, Permissions: []string{"data:view:public"}})
+	}
+	p, err := rbac.NewPolicy(roles...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := func(_ *http.Request, id identity.Identity) ([]string, error) { return id.Roles(), nil }
+	plain := newMiddleware(t, rbac.Options{Policy: p, ScopedMethods: scoped, Rules: seedRules()})
+	via := newMiddleware(t, rbac.Options{Policy: p, ScopedMethods: scoped, Rules: seedRules(), RolesFor: own})
+	plainMux, viaMux := seedMux(t, plain), seedMux(t, via)
+	targets := []struct{ method, path string }{
+		{"GET", "/public"}, {"GET", "/data"}, {"GET", "/data/alice"}, {"GET", "/data/bob"},
+		{"GET", "/users/alice"}, {"GET", "/users/bob"}, {"PUT", "/users/alice"}, {"PUT", "/users/bob"},
+		{"DELETE", "/users/bob"}, {"GET", "/admin"}, {"GET", "/admin/x"}, {"GET", "/members"},
+		{"GET", "/search"}, {"GET", "/me"}, {"GET", "/reports"}, {"GET", "/private/x"},
+		{"GET", "//users/../users/alice"}, {"GET", "/ADMIN/x"}, {"GET", "/healthz"}, {"GET", "/public/x"},
+	}
+	run := func(h http.Handler, method, path string, id *identity.Identity) (int, error) {
+		r := httptest.NewRequest(method, path, nil)
+		if id != nil {
+			r = withIdentity(r, *id)
+		}
+		ctx, reason := problem.WithReason(r.Context())
+		return serve(h, r.WithContext(ctx)).Code, reason.Err()
+	}
+	for _, tg := range targets {
+		for _, id := range ids {
+			for _, h := range []struct {
+				name       string
+				plain, via http.Handler
+			}{
+				{"guards", plainMux, viaMux},
+				{"rule table", plain.Handler(ok), via.Handler(ok)},
+			} {
+				wantCode, wantErr := run(h.plain, tg.method, tg.path, id)
+				gotCode, gotErr := run(h.via, tg.method, tg.path, id)
+				if gotCode != wantCode || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+					who := "anonymous"
+					if id != nil {
+						who = id.Subject()
+					}
+					t.Errorf("%s, %s %s as %s: %d %v with RolesFor, %d %v without", h.name, tg.method, tg.path, who, gotCode, gotErr, wantCode, wantErr)
+				}
+			}
+		}
 	}
 }
