@@ -91,7 +91,12 @@ type Options struct {
 	// table around the mux sees no path values, so the route's own guard
 	// asks again with them. So r.PathValue holds the route's wildcards
 	// in per-route guards only; the rule table's Handler, which runs
-	// before the mux, sees none. [Guard.Check] and [Middleware.Check]
+	// before the mux, sees none. ServeMux and chi (v5.2.5 checked) set
+	// r.Pattern with the path values; behind a router that sets neither
+	// (gorilla/mux, whose mux.Vars RolesFor would read) a route's guard
+	// would reuse the roles resolved in front of the router, so give
+	// per-route roles a Middleware of their own, used only behind the
+	// router. [Guard.Check] and [Middleware.Check]
 	// use the roles a Handler of the Middleware further out resolved, or
 	// call RolesFor without keeping the answer.
 	//
