@@ -96,6 +96,14 @@
 // so the one URL trusted at run time is the one configured. Static keys
 // rotate while serving with [JWT.SetKeys].
 //
+// One JWT verifies the tokens of one issuer. [NewJWTSet] takes one JWT per
+// issuer (a move to a new provider domain, one issuer per tenant, two
+// providers during a migration) and hands each token to the verifier
+// whose Issuer its iss names, read before the signature is checked and
+// compared exactly; that verifier alone verifies it, with its own keys
+// and checks, so one issuer's key never verifies a token naming another.
+// A token whose iss names none of them is refused ([ErrTokenIssuer]).
+//
 // A missing token gets 401 with WWW-Authenticate: Bearer realm="api"; an
 // invalid one 401 with error="invalid_token" and one generic description,
 // whatever the reason; the reason ([ErrTokenExpired], [ErrTokenAudience],
