@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -612,4 +613,60 @@ func FuzzJWTSetSelect(f *testing.F) {
 		check(t, signRaw(t, jwt.SigningMethodEdDSA, k.ed, hdrB, p))
 		check(t, signRaw(t, jwt.SigningMethodHS256, setHMACC, hdrA, p))
 	})
+}
+
+// TestJWTSetFetchesOnlyTheKeysOfTheIssuer: with a JWKS per issuer, a
+// token is checked against the key set of the issuer its iss names alone:
+// a token signed with one provider's key under a kid the other uses too
+// is refused without that key being tried, a token of an unknown issuer
+// or a malformed one fetches nothing, and an unknown kid refetches the
+// key set of its own issuer only.
+func TestJWTSetFetchesOnlyTheKeysOfTheIssuer(t *testing.T) {
+	k := keysOnce()
+	clock := &fakeClock{now: testNow}
+	p1, p2 := newJWKSServer(t, jwksDoc(edJWK("e1", k.ed.Public().(ed25519.PublicKey), ""))), newJWKSServer(t, jwksDoc(edJWK("e1", k.evilEd.Public().(ed25519.PublicKey), "")))
+	remote := func(js *jwksServer, iss string) *auth.JWT {
+		m, err := auth.NewJWT(auth.WithJWTClock(auth.JWTOptions{
+			Algorithms: []string{"EdDSA"}, Issuer: iss, Audience: "api://orders",
+			JWKSURL: js.srv.URL + "/jwks.json",
+			JWKS:    auth.JWKSOptions{HTTPClient: js.srv.Client(), MinRefreshInterval: time.Minute, RefreshInterval: time.Hour, MaxBytes: 4096, Timeout: time.Second},
+		}, clock.Now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	s, err := auth.NewJWTSet(remote(p1, setIssA), remote(p2, setIssB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signWith := func(key ed25519.PrivateKey, kid, iss string) string {
+		return sign(t, jwt.SigningMethodEdDSA, key, map[string]any{"kid": kid}, claimsOf(iss))
+	}
+	for _, tt := range []struct {
+		name           string
+		tok            string
+		want           error
+		fetch1, fetch2 int32 // fetches so far
+		later          bool  // past JWKSOptions.MinRefreshInterval
+	}{
+		{"a token of issuer A", signWith(k.ed, "e1", setIssA), nil, 1, 0, false},
+		{"a token signed with A's key claiming issuer B", signWith(k.ed, "e1", setIssB), auth.ErrTokenSignature, 1, 1, false},
+		{"a token signed with B's key claiming issuer A", signWith(k.evilEd, "e1", setIssA), auth.ErrTokenSignature, 1, 1, false},
+		{"a token of issuer B", signWith(k.evilEd, "e1", setIssB), nil, 1, 1, false},
+		{"a token of an unknown issuer", signWith(k.ed, "e9", "https://x.example"), auth.ErrTokenIssuer, 1, 1, true},
+		{"a malformed token", "a.b.c", auth.ErrTokenMalformed, 1, 1, false},
+		{"an unknown kid of issuer B", signWith(k.evilEd, "e9", setIssB), auth.ErrTokenUnknownKey, 1, 2, false},
+	} {
+		if tt.later {
+			clock.Add(2 * time.Minute)
+		}
+		_, err := s.Verify(context.Background(), tt.tok)
+		if !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
+		}
+		if f1, f2 := p1.fetches.Load(), p2.fetches.Load(); f1 != tt.fetch1 || f2 != tt.fetch2 {
+			t.Errorf("%s: fetches %d and %d, want %d and %d", tt.name, f1, f2, tt.fetch1, tt.fetch2)
+		}
+	}
 }
