@@ -619,10 +619,12 @@ func (s *Session) Clear() {
 // brings the normal timeouts back at once: a stored session that has
 // already lived longer than AbsoluteTimeout since login ends then, as
 // Destroy ends it (its store error, if any, answered as Destroy's is);
-// with a CookieStore the session gets a new ID, as with Renew, so that
-// no earlier cookie keeps the remembered timeouts (after the response
-// headers, that change is dropped, as other changes needing a new
-// cookie are). With PersistentCookie set only the timeouts change; a
+// otherwise the session gets a new ID, as with Renew, so that neither an
+// earlier cookie of a CookieStore nor the save of a request in flight
+// that loaded the remembered session keeps the remembered timeouts
+// (after the response headers, a CookieStore's change is dropped, as
+// other changes needing a new cookie are, and a server-side store's
+// record keeps its ID). With PersistentCookie set only the timeouts change; a
 // session carried in [Options.TokenHeader] gets them too, and no cookie.
 // Like the setters, it panics on a nil *Session.
 func (s *Session) RememberMe(v bool) {
@@ -642,14 +644,17 @@ func (s *Session) RememberMe(v bool) {
 	if s.id != "" && s.storedRemember && (m.rememberIdle != m.idle || m.rememberAbsolute != m.absolute) {
 		// A stored session loses its remembered timeouts. Past the normal
 		// absolute deadline it has lived too long already: it ends now,
-		// as Destroy ends it. Otherwise a CookieStore's earlier cookies,
-		// which keep the remembered timeouts in them, are revoked by a
-		// new ID; a server-side store has one record, saved below.
+		// as Destroy ends it. Otherwise it gets a new ID: a CookieStore's
+		// earlier cookies keep the remembered timeouts in them, and a
+		// request of the session in flight, which loaded the remembered
+		// record, would save it back with them (found in review: a
+		// server-side store's one record, saved below without a new ID,
+		// was remembered again by such a request's save).
 		if m.now().UnixNano() >= s.data.created+int64(m.absolute) {
 			_ = s.destroy()
 			return
 		}
-		if m.cookies != nil && !s.headerOut {
+		if !s.headerOut {
 			if s.renew() != nil {
 				return
 			}
