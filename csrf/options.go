@@ -131,6 +131,14 @@ type Exemption struct {
 	// overlap, such as "POST /hooks/{provider}" and "POST /hooks/github",
 	// are accepted, where ServeMux would pick one: each exempts what it
 	// matches, and a request is exempt if any matches.
+	//
+	// A wildcard exempts every path of its shape, whichever route
+	// ServeMux gives it: "POST /hooks/{provider}" exempts POST
+	// /hooks/settings too, though ServeMux sends it to a more specific
+	// "POST /hooks/settings" if there is one, now or added later, and
+	// that handler then gets cross-site requests unchecked. Keep the
+	// routes that need the protection out of an exempt shape (under
+	// another prefix), or list the exempt routes literally.
 	Pattern string
 	// Reason says why the route must accept cross-site requests. It is
 	// required, for review.
