@@ -624,16 +624,15 @@ func (s *Session) Clear() {
 // that loaded the remembered session keeps the remembered timeouts
 // (after the response headers, a CookieStore's change is dropped, as
 // other changes needing a new cookie are, and a server-side store's
-// record keeps its ID). With PersistentCookie set only the timeouts change; a
+// record keeps its ID). RememberMe(true) gives a stored CookieStore
+// session a new ID likewise, so that the copies of one ID carry one
+// choice and its logout is held only as long as they can live. With
+// PersistentCookie set only the timeouts change; a
 // session carried in [Options.TokenHeader] gets them too, and no cookie.
 // Like the setters, it panics on a nil *Session.
 func (s *Session) RememberMe(v bool) {
-	if s == nil || v {
-		s.change(func() {
-			s.data.remember = v
-			s.rememberSet = true
-		})
-		return
+	if s == nil {
+		s.change(nil) // panics
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -641,7 +640,25 @@ func (s *Session) RememberMe(v bool) {
 		return
 	}
 	m := s.m
-	if s.id != "" && s.storedRemember && (m.rememberIdle != m.idle || m.rememberAbsolute != m.absolute) {
+	longer := m.rememberIdle != m.idle || m.rememberAbsolute != m.absolute
+	if v {
+		// A CookieStore session that was not remembered gets a new ID, so
+		// that the copies of one ID all carry one choice, and a logout
+		// revokes an ID never remembered only as long as the normal
+		// timeouts let its copies live (see deletion). After the response
+		// headers the change is dropped, as other changes needing a new
+		// cookie are.
+		if s.id != "" && !s.storedRemember && longer && m.cookies != nil && !s.headerOut {
+			if s.renew() != nil {
+				return
+			}
+		}
+		s.data.remember = true
+		s.rememberSet = true
+		s.changed()
+		return
+	}
+	if s.id != "" && s.storedRemember && longer {
 		// A stored session loses its remembered timeouts. Past the normal
 		// absolute deadline it has lived too long already: it ends now,
 		// as Destroy ends it. Otherwise it gets a new ID: a CookieStore's
@@ -996,16 +1013,19 @@ const clockSkew = time.Minute
 // this request's token would idle out, and a copy refreshed later lived
 // on.)
 //
-// A remembered session's copies live by the remembered timeouts. Those of
-// a CookieStore are taken for every session: its copies of one session
-// may carry either choice (another request may have made it after this
-// one loaded the session), and a revocation must outlive the longest.
+// A remembered session's copies live by the remembered timeouts. The
+// copies of one CookieStore session ID all carry one choice, since
+// RememberMe changes the ID with it: one never remembered is revoked
+// only as long as the normal timeouts let its copies live (found in
+// review: every CookieStore logout and Renew was held by the remembered
+// timeouts, days in the Revocations store, which a flood of logins could
+// fill).
 func (s *Session) deletion() Record {
 	return s.m.deletion(s.id, s.data.created, s.data.remember || s.storedRemember)
 }
 
 func (m *Middleware) deletion(id string, created int64, remember bool) Record {
-	idle, absolute := m.timeouts(remember || m.cookies != nil)
+	idle, absolute := m.timeouts(remember)
 	until := m.now().Add(idle)
 	if abs := time.Unix(0, created).Add(absolute); abs.Before(until) {
 		until = abs
