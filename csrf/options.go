@@ -105,7 +105,10 @@ type Exemption struct {
 	// Pattern is "[METHOD ]/path", such as "POST /webhooks/stripe" or
 	// "POST /hooks/{provider}". The method is an upper-case token,
 	// compared byte for byte with the request's, as ServeMux compares it;
-	// without a method, every method matches. The path must be clean,
+	// without a method, every method matches. GET, HEAD and OPTIONS are
+	// refused: those requests pass without an exemption, and one naming
+	// them would exempt only a request that asks for another method with
+	// a _method query parameter. The path must be clean,
 	// with no trailing slash but for "/" (which is the root alone, not
 	// ServeMux's whole site), and contain no '%', '?', '#', space or tab,
 	// nor an ASCII character net/url escapes ('*', '!', '(', '|', …),
@@ -290,7 +293,8 @@ var (
 	ErrInvalidTrustedOrigin = errors.New("csrf: invalid trusted origin")
 	// ErrInvalidExemption: an exemption has no reason, or its pattern is
 	// not a clean path of literal segments and {name} wildcards: it has
-	// a trailing slash, a {name...} or {$} wildcard, a wildcard that is
+	// a safe method (GET, HEAD, OPTIONS), a trailing slash, a {name...}
+	// or {$} wildcard, a wildcard that is
 	// not a whole segment, or whose name is not a Go identifier or is
 	// used twice.
 	ErrInvalidExemption = errors.New("csrf: invalid exemption")
