@@ -39,7 +39,9 @@ func (e *PanicError) Error() string { return ErrPanic.Error() }
 func (e *PanicError) Is(target error) bool { return target == ErrPanic }
 
 // Unwrap returns Value when it is an error, so that errors.Is and
-// errors.As reach what the handler panicked with.
+// errors.As reach what the handler panicked with. An OnEvent that sorts
+// events by their reason therefore sees a panic's value too (a panicked
+// *Error with a 404 Status, say): tell panics by the Event's Kind.
 func (e *PanicError) Unwrap() error {
 	err, _ := e.Value.(error)
 	return err
