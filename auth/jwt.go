@@ -468,8 +468,9 @@ func markPrivate(h http.Header) {
 // another subject than the one an earlier layer authenticated (a
 // session, [APIKey.Optional]) is refused with [ErrAmbiguousCredentials]:
 // neither principal silently wins; a token of the same subject runs with
-// the token's identity, whose scopes may be narrower. A response to a token from the cookie or the query
-// string is marked Cache-Control: private, as by Handler.
+// the token's identity, whose scopes may be narrower. A response to a
+// token from the cookie or the query string is marked Cache-Control:
+// private, as by Handler.
 func (m *JWT) Optional(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if m == nil || m.c == nil {
@@ -477,25 +478,37 @@ func (m *JWT) Optional(next http.Handler) http.Handler {
 			return
 		}
 		tok, private, err := m.c.extract(r)
-		switch {
-		case err == errNoToken:
-			next.ServeHTTP(w, r)
-			return
-		case err == nil:
-			var id identity.Identity
-			if id, err = m.c.verify(r.Context(), tok); err == nil && !samePrincipal(r, id) {
-				err = ErrAmbiguousCredentials
-			}
-			if err == nil {
-				if private {
-					markPrivate(w.Header())
-				}
-				next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
-				return
-			}
+		var id identity.Identity
+		if err == nil {
+			id, err = m.c.verify(r.Context(), tok)
 		}
-		m.reject(w, r, err)
+		if err = serveOptional(w, r, next, id, private, err); err != nil {
+			m.reject(w, r, err)
+		}
 	})
+}
+
+// serveOptional ends the Optional of JWT and JWTSet for a request whose
+// token gave id, or err (errNoToken for no token): it serves next
+// unchanged without a token, and with id when id may replace an earlier
+// layer's identity (see samePrincipal), marking the response private for
+// a token from the cookie or the query string. It returns the error to
+// reject the request with, or nil once it has served it.
+func serveOptional(w http.ResponseWriter, r *http.Request, next http.Handler, id identity.Identity, private bool, err error) error {
+	switch {
+	case err == errNoToken:
+		next.ServeHTTP(w, r)
+		return nil
+	case err != nil:
+		return err
+	case !samePrincipal(r, id):
+		return ErrAmbiguousCredentials
+	}
+	if private {
+		markPrivate(w.Header())
+	}
+	next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+	return nil
 }
 
 // Check reports whether r carries a valid bearer token: nil, or an error

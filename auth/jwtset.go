@@ -137,24 +137,13 @@ func (s *JWTSet) Optional(next http.Handler) http.Handler {
 		}
 		m := s.first
 		tok, private, err := m.c.extract(r)
-		switch {
-		case err == errNoToken:
-			next.ServeHTTP(w, r)
-			return
-		case err == nil:
-			var id identity.Identity
-			if id, m, err = s.verify(r.Context(), tok); err == nil && !samePrincipal(r, id) {
-				err = ErrAmbiguousCredentials
-			}
-			if err == nil {
-				if private {
-					markPrivate(w.Header())
-				}
-				next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
-				return
-			}
+		var id identity.Identity
+		if err == nil {
+			id, m, err = s.verify(r.Context(), tok)
 		}
-		m.reject(w, r, err)
+		if err = serveOptional(w, r, next, id, private, err); err != nil {
+			m.reject(w, r, err)
+		}
 	})
 }
 
