@@ -69,23 +69,29 @@ func TestJWTAllocations(t *testing.T) {
 		// of cnf adds none.
 		{"a token bound to a key (cnf)", m, sign(t, jwt.SigningMethodHS256, k.hmac, map[string]any{"kid": "k1"}, with(benchClaims(), "cnf", map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"})), 3, true},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			h := tt.m.Handler(next)
-			req := httptest.NewRequest(http.MethodGet, "/", nil)
-			if tt.tok != "" {
-				req.Header.Set("Authorization", "Bearer "+tt.tok)
-			}
-			w := &discardWriter{h: http.Header{}}
-			h.ServeHTTP(w, req) // warm pools and caches
-			n := testing.AllocsPerRun(200, func() {
-				clear(w.h)
-				h.ServeHTTP(w, req)
+		// Optional costs what Handler does.
+		for _, layer := range []struct {
+			name string
+			wrap func(http.Handler) http.Handler
+		}{{"Handler", tt.m.Handler}, {"Optional", tt.m.Optional}} {
+			t.Run(tt.name+"/"+layer.name, func(t *testing.T) {
+				h := layer.wrap(next)
+				req := httptest.NewRequest(http.MethodGet, "/", nil)
+				if tt.tok != "" {
+					req.Header.Set("Authorization", "Bearer "+tt.tok)
+				}
+				w := &discardWriter{h: http.Header{}}
+				h.ServeHTTP(w, req) // warm pools and caches
+				n := testing.AllocsPerRun(200, func() {
+					clear(w.h)
+					h.ServeHTTP(w, req)
+				})
+				if n > tt.max {
+					t.Errorf("%v allocations, budget %v", n, tt.max)
+				}
+				t.Logf("%v allocations", n)
 			})
-			if n > tt.max {
-				t.Errorf("%v allocations, budget %v", n, tt.max)
-			}
-			t.Logf("%v allocations", n)
-		})
+		}
 	}
 }
 
