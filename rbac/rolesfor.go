@@ -48,6 +48,9 @@ func (m *Middleware) withRoles(r *http.Request, rr *resolvedRoles) *http.Request
 }
 
 // grantNames is [Policy.grant] for role names rather than an identity's.
+// The two are kept apart on purpose: one loop over a type that holds
+// either kind of roles cost Policy.Can 37–70% and the guard a fifth of
+// its time in a benchmark (benchstat, 6 interleaved rounds).
 func (p *Policy) grantNames(names []string, perm string) Grant {
 	best := Denied
 	for _, name := range names {
