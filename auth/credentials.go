@@ -347,7 +347,7 @@ func authenticated(next http.Handler, authenticate func(*http.Request) (identity
 			reject(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+		serveAs(w, r, next, id, false)
 	})
 }
 
@@ -371,7 +371,7 @@ func optional(next http.Handler, carries func(*http.Request) bool,
 			reject(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+		serveAs(w, r, next, id, false)
 	})
 }
 

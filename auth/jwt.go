@@ -440,11 +440,18 @@ func (m *JWT) Handler(next http.Handler) http.Handler {
 			m.reject(w, r, err)
 			return
 		}
-		if private {
-			markPrivate(w.Header())
-		}
-		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+		serveAs(w, r, next, id, private)
 	})
+}
+
+// serveAs runs next with id in r's context, the response first marked
+// Cache-Control: private when the token came from the cookie or the
+// query string (private).
+func serveAs(w http.ResponseWriter, r *http.Request, next http.Handler, id identity.Identity, private bool) {
+	if private {
+		markPrivate(w.Header())
+	}
+	next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
 }
 
 // markPrivate sets Cache-Control: private unless a layer further out set
@@ -504,10 +511,7 @@ func serveOptional(w http.ResponseWriter, r *http.Request, next http.Handler, id
 	case !samePrincipal(r, id):
 		return ErrAmbiguousCredentials
 	}
-	if private {
-		markPrivate(w.Header())
-	}
-	next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+	serveAs(w, r, next, id, private)
 	return nil
 }
 

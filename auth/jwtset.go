@@ -113,10 +113,7 @@ func (s *JWTSet) Handler(next http.Handler) http.Handler {
 			m.reject(w, r, err)
 			return
 		}
-		if private {
-			markPrivate(w.Header())
-		}
-		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+		serveAs(w, r, next, id, private)
 	})
 }
 
