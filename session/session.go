@@ -435,24 +435,21 @@ func New(opts Options) (*Middleware, error) {
 	// Deadlines are Unix nanoseconds: a longer timeout (math.MaxInt64
 	// for "never") would overflow them and end every session at once.
 	idle, absolute = min(idle, maxTimeout), min(absolute, maxTimeout)
-	rIdle, rAbsolute := opts.RememberMeIdleTimeout, opts.RememberMeAbsoluteTimeout
-	switch {
-	case rIdle < 0:
-		bad("RememberMeIdleTimeout", "must not be negative")
-	case rIdle == 0:
-		rIdle = idle
-	case min(rIdle, maxTimeout) < idle:
-		bad("RememberMeIdleTimeout", "must not be shorter than IdleTimeout: a remembered session is never shorter-lived than another")
+	// A remembered session's timeout: the normal one when zero, never
+	// shorter, capped like it.
+	remembered := func(field string, v, normal time.Duration, normalField string) time.Duration {
+		switch {
+		case v < 0:
+			bad(field, "must not be negative")
+		case v == 0:
+			return normal
+		case min(v, maxTimeout) < normal:
+			bad(field, "must not be shorter than "+normalField+": a remembered session is never shorter-lived than another")
+		}
+		return min(v, maxTimeout)
 	}
-	switch {
-	case rAbsolute < 0:
-		bad("RememberMeAbsoluteTimeout", "must not be negative")
-	case rAbsolute == 0:
-		rAbsolute = absolute
-	case min(rAbsolute, maxTimeout) < absolute:
-		bad("RememberMeAbsoluteTimeout", "must not be shorter than AbsoluteTimeout: a remembered session is never shorter-lived than another")
-	}
-	rIdle, rAbsolute = min(rIdle, maxTimeout), min(rAbsolute, maxTimeout)
+	rIdle := remembered("RememberMeIdleTimeout", opts.RememberMeIdleTimeout, idle, "IdleTimeout")
+	rAbsolute := remembered("RememberMeAbsoluteTimeout", opts.RememberMeAbsoluteTimeout, absolute, "AbsoluteTimeout")
 	if rIdle > 0 && rAbsolute > 0 && rIdle > rAbsolute {
 		bad("RememberMeIdleTimeout", "must not exceed RememberMeAbsoluteTimeout (AbsoluteTimeout when that is zero)")
 	}
