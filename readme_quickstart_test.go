@@ -585,7 +585,7 @@ func readmeSession(mux *http.ServeMux, srv *http.Server, user string) {
 		// identity and renew the ID (against fixation):
 		id := identity.New(identity.Options{Subject: user, Roles: []string{"member"}})
 		sess := session.FromRequest(r)
-		sess.RememberMe(r.PostFormValue("remember") == "on") // a persistent cookie, for this session only
+		sess.RememberMe(r.PostFormValue("remember") == "on") // a persistent cookie, and the RememberMe timeouts when set
 		if err := sess.Login(id); err != nil {
 			http.Error(w, "try again", http.StatusServiceUnavailable)
 		}
