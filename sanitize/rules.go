@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
+
+	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
 // Rule is a validation rule of the application's, registered under a name
@@ -123,19 +125,7 @@ func checkRules(rules map[string]Rule) []error {
 // letter, then letters, digits or _, at most maxRuleName bytes; none of
 // the characters that separate rules and parameters in a tag.
 func validRuleName(name string) bool {
-	if name == "" || len(name) > maxRuleName {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
-		case i > 0 && ('0' <= c && c <= '9' || c == '_'):
-		default:
-			return false
-		}
-	}
-	return true
+	return len(name) <= maxRuleName && httptoken.IsIdentifier(name)
 }
 
 // constantText reports whether s is at most maxMessage bytes of UTF-8

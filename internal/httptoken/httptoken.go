@@ -141,4 +141,19 @@ func IsScheme(s string) bool {
 	return true
 }
 
+// IsIdentifier reports whether s is ALPHA *( ALPHA / DIGIT / "_" ), in
+// either case: the names RFC 9457 §3.2 recommends for problem extension
+// members, and those of sanitize's rules. Every identifier is a token.
+func IsIdentifier(s string) bool {
+	if s == "" || !isAlpha(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isAlpha(c) && !('0' <= c && c <= '9') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
 func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }

@@ -290,3 +290,18 @@ func TestVaries(t *testing.T) {
 		t.Errorf("%v allocations", n)
 	}
 }
+
+func TestIsIdentifier(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		want bool
+	}{
+		{"sku", true}, {"SKU_2", true}, {"a", true}, {"a_", true},
+		{"", false}, {"2fa", false}, {"_x", false}, {"a-b", false}, {"a b", false},
+		{"a,b", false}, {"a=b", false}, {"é", false}, {"a\x00", false},
+	} {
+		if got := httptoken.IsIdentifier(tt.s); got != tt.want {
+			t.Errorf("IsIdentifier(%q) = %t, want %t", tt.s, got, tt.want)
+		}
+	}
+}

@@ -28,6 +28,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/httpguard/httpguard/internal/httptoken"
 )
 
 // ContentType is the media type of a problem details JSON document.
@@ -158,16 +160,7 @@ func validMemberName(name string) bool {
 	case "type", "title", "status", "detail", "instance":
 		return false
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
-		case i > 0 && ('0' <= c && c <= '9' || c == '_'):
-		default:
-			return false
-		}
-	}
-	return true
+	return httptoken.IsIdentifier(name)
 }
 
 // Write writes the generic problem response for status: type about:blank,
