@@ -571,6 +571,7 @@ func readmeRatelimit(mux *http.ServeMux, resolver *clientip.Resolver, tokenHandl
 	mux.Handle("POST /token", lim.Handler(tokenHandler)) // 429 + Retry-After + RateLimit fields
 	// Shared between instances: rs, err := redisstore.New(redisstore.Options{Client: redisClient}),
 	// then ratelimit.Options{Store: rs, …}. Failed logins: see the auth quick start.
+	// Plans of an API: Limit.Plans by name and Limit.PlanOf(r) from the account (ExampleLimit_plans).
 }
 
 // readme: session

@@ -3717,7 +3717,40 @@ func httprateCases() []migCase {
 				}
 			})
 		}),
-		plain(h, "a per-request limit: WithRequestLimit, or a second limit keyed on the same condition", rows("WithRequestLimit, WithIncrement"), func(t *testing.T) {
+		plain(h, "a limit per account's plan: WithRequestLimit set by a middleware before, or Plans and PlanOf", rows("WithRequestLimit"), func(t *testing.T) {
+			premium := func(r *http.Request) bool { return r.Header.Get("X-Account") == "acme" }
+			byAccount := func(r *http.Request) (string, error) { return r.Header.Get("X-Account"), nil }
+			peer := rewrite(httprate.LimitBy(5, time.Minute, byAccount)(next), func(r *http.Request) *http.Request {
+				if premium(r) {
+					r = r.WithContext(httprate.WithRequestLimit(r.Context(), 10))
+				}
+				return r
+			})
+			hg := hgLimiter(ratelimit.Options{Limits: []ratelimit.Limit{{
+				Name: "account", Rate: 5, Period: time.Minute,
+				Key:    ratelimit.ByFunc(func(r *http.Request) (string, bool) { k, _ := byAccount(r); return k, true }),
+				Plans:  map[string]ratelimit.Plan{"premium": {Rate: 10, Period: time.Minute}},
+				PlanOf: func(r *http.Request) string { return map[bool]string{true: "premium"}[premium(r)] },
+			}}})
+			eachSide(peer, hg, func(who string, h http.Handler) {
+				admitsExactly(t, who, h, 10, func(int) *http.Request { return fromAddr(rateClient, "/", "X-Account", "acme") })
+				admitsExactly(t, who, h, 5, func(int) *http.Request { return fromAddr(rateClient, "/", "X-Account", "bob") })
+			})
+		}),
+		plain(h, "a request that counts five: WithIncrement in httprate; every request counts one in httpguard", rows("WithIncrement"), func(t *testing.T) {
+			peer := rewrite(httprate.LimitBy(5, time.Minute, httprate.Key("*"))(next), func(r *http.Request) *http.Request {
+				if r.URL.Path == "/bulk" {
+					r = r.WithContext(httprate.WithIncrement(r.Context(), 5))
+				}
+				return r
+			})
+			status(200)(t, "peer", serve(peer, fromAddr(rateClient, "/bulk")))
+			status(429)(t, "peer", serve(peer, fromAddr(rateClient, "/")))
+			hg := hgLimiter(ratelimit.Options{Limits: []ratelimit.Limit{{Name: "all", Rate: 5, Period: time.Minute, Key: ratelimit.Global()}}})
+			status(200)(t, "httpguard", serve(hg, fromAddr(rateClient, "/bulk")))
+			admitsExactly(t, "httpguard", hg, 4, func(int) *http.Request { return fromAddr(rateClient, "/") })
+		}),
+		plain(h, "a lower limit on some routes: WithRequestLimit, or a second limit keyed on the same condition", rows("WithRequestLimit"), func(t *testing.T) {
 			isExport := func(r *http.Request) bool { return r.URL.Path == "/export" }
 			peer := rewrite(httprate.LimitBy(5, time.Minute, httprate.Key("*"))(next), func(r *http.Request) *http.Request {
 				if isExport(r) {

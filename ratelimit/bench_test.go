@@ -69,6 +69,22 @@ func BenchmarkMiddleware(b *testing.B) {
 		l.Key = ratelimit.ByAPIKey("Authorization")
 		runBench(b, benchHandler(b, ratelimit.Options{Limits: []ratelimit.Limit{l}, Headers: ratelimit.HeadersOff}), request("192.0.2.1:1", "Authorization", "Bearer "+strings.Repeat("k", 40)))
 	})
+	b.Run("admitted/plan", func(b *testing.B) {
+		// A plan of the subject, read from the identity, with headers on:
+		// RateLimit-Policy is built for the response.
+		l := generous
+		l.Key = ratelimit.BySubject()
+		l.Plans = map[string]ratelimit.Plan{"pro": {Rate: 1_000_000, Period: time.Second, Burst: 1 << 28}}
+		l.PlanOf = func(r *http.Request) string {
+			if id, ok := identity.FromRequest(r); ok && id.Subject() == "alice" {
+				return "pro"
+			}
+			return ""
+		}
+		r := request("192.0.2.1:1")
+		r = r.WithContext(identity.NewContext(r.Context(), identity.New(identity.Options{Subject: "alice"})))
+		runBench(b, benchHandler(b, ratelimit.Options{Limits: []ratelimit.Limit{l}}), r)
+	})
 	b.Run("refused", func(b *testing.B) {
 		h := benchHandler(b, ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Hour}}})
 		r := request("192.0.2.1:1")

@@ -38,6 +38,16 @@
 // application, so forwarding headers are believed only from the proxies
 // it names.
 //
+// # Plans
+//
+// An API sold in plans gives each its own quota under one limit:
+// [Limit.Plans] holds the quotas by name, and [Limit.PlanOf] names the
+// plan of each request, from what the server knows of the client (its
+// identity, the account of its API key). A request of no plan gets the
+// limit's own Rate, Period and Burst, which should be the lowest. The
+// response's RateLimit-Policy field shows the quota of its plan, and
+// nothing is allocated for it.
+//
 // # Stores
 //
 // The default store is a [MemoryStore] for each limit, private to the

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/httpguard/httpguard/clientip"
+	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/ratelimit"
 )
 
@@ -127,6 +128,38 @@ func ExampleMiddleware_Handler() {
 	// 200 "user";q=2;w=72 "user";r=1;t=36
 	// 200 "user";q=2;w=72 "user";r=0;t=72
 	// 429 "user";q=2;w=72 "user";r=0;t=72
+}
+
+// Plans of an API: the accounts of the "pro" plan get 1000 requests an
+// hour, the others 100. The plan comes from what the server knows of the
+// account (here a map; in an application, the account record behind the
+// identity that auth put in the request).
+func ExampleLimit_plans() {
+	planOf := map[string]string{"alice": "pro"} // by subject
+	lim, err := ratelimit.New(ratelimit.Options{
+		Limits: []ratelimit.Limit{{
+			Name: "account", Rate: 100, Period: time.Hour, Key: ratelimit.BySubject(),
+			Plans: map[string]ratelimit.Plan{"pro": {Rate: 1000, Period: time.Hour}},
+			PlanOf: func(r *http.Request) string {
+				id, _ := identity.FromRequest(r)
+				return planOf[id.Subject()]
+			},
+		}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := lim.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for _, subject := range []string{"alice", "bob"} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r = r.WithContext(identity.NewContext(r.Context(), identity.New(identity.Options{Subject: subject})))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Println(subject, w.Code, w.Header().Get("RateLimit-Policy"), w.Header().Get("RateLimit"))
+	}
+	// Output:
+	// alice 200 "account";q=1000;w=3600 "account";r=999;t=4
+	// bob 200 "account";q=100;w=3600 "account";r=99;t=36
 }
 
 // A login handler that reserves an attempt before verifying the password:

@@ -2,7 +2,6 @@ package ratelimit
 
 import (
 	"net/http"
-	"time"
 	"unsafe"
 
 	"github.com/httpguard/httpguard/internal/headervals"
@@ -17,14 +16,28 @@ import (
 // Values out of those ranges, which only a Store of another package could
 // return, still work: append then reallocates.
 
+// With plans, the RateLimit-Policy value of a request that some plan
+// applies to is built there too: the longest item of each limit, and ", "
+// between them.
+
 // fieldsNeed returns the size of the buffer for limits.
 func fieldsNeed(limits []limit) int {
-	n, retry := 0, 0
+	n, retry, policy, planned := 0, 0, 0, false
 	for i := range limits {
 		l := &limits[i]
-		window := digits(ceilSeconds(time.Duration(l.q.Burst) * l.q.Interval))
-		n += len(l.quoted) + len(";r=;t=, ") + digits(int64(l.q.Burst)) + window
-		retry = max(retry, window)
+		item, longest := 0, 0
+		for j, q := range l.quotas {
+			w := digits(window(q))
+			item = max(item, digits(int64(q.Burst))+w)
+			retry = max(retry, w)
+			longest = max(longest, len(l.policies[j]))
+		}
+		n += len(l.quoted) + len(";r=;t=, ") + item
+		policy += longest + len(", ")
+		planned = planned || l.planOf != nil
+	}
+	if planned {
+		n += policy
 	}
 	return n + retry
 }
@@ -51,7 +64,8 @@ const (
 	refusedSlots = slotProblem + problem.Slots
 )
 
-// setAdmitted sets RateLimit-Policy (every limit, precomputed) and
+// setAdmitted sets RateLimit-Policy (every limit, precomputed unless a
+// plan applied to the request) and
 // RateLimit (the state of each limit evaluated for this request) as the
 // IETF RateLimit header fields draft describes them:
 //
@@ -96,6 +110,12 @@ func (m *Middleware) setRefused(h http.Header, d *decision) []string {
 // setField takes it.
 func (m *Middleware) setRateLimit(h http.Header, d *decision, vals []string, b []byte, stacked bool) {
 	vals[0] = m.policy
+	if d.planned {
+		start := len(b)
+		b = m.appendPolicy(b, d)
+		// As below: b[start:] is written once, then only read.
+		vals[0] = unsafe.String(&b[start], len(b)-start)
+	}
 	setField(h, "Ratelimit-Policy", vals[0:1:1], stacked)
 	start := len(b)
 	for i := 0; i < d.n; i++ {
@@ -115,6 +135,18 @@ func (m *Middleware) setRateLimit(h http.Header, d *decision, vals []string, b [
 		vals[1] = unsafe.String(&b[start], len(b)-start)
 		setField(h, "Ratelimit", vals[1:2:2], stacked)
 	}
+}
+
+// appendPolicy appends the RateLimit-Policy value of a request to b:
+// the quota of every limit, its plan's where one applied to the request.
+func (m *Middleware) appendPolicy(b []byte, d *decision) []byte {
+	for i := range m.limits {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, m.limits[i].policies[d.plan[i]]...)
+	}
+	return b
 }
 
 // setField sets the field name to v, one value, or, stacked under a

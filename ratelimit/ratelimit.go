@@ -3,8 +3,10 @@ package ratelimit
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"time"
 
@@ -54,6 +56,38 @@ type Limit struct {
 	Burst int
 	// Key selects what is counted. Default: [ByIP].
 	Key Key
+
+	// Plans gives some requests other quotas than the limit's own Rate,
+	// Period and Burst: the plans of an API, such as "pro" and
+	// "enterprise", each a quota for every key of its requests. PlanOf
+	// names the plan of each request. A request whose plan is not a key
+	// of Plans, the empty name among them, gets the limit's own quota:
+	// make that the lowest. Key the limit by what a plan belongs to
+	// ([BySubject], [ByAPIKey]): two clients sharing a key share one
+	// budget, whatever their plans. A key keeps what it owes when its
+	// plan changes, as it does under limits sharing a name. A response
+	// shows the quota of its request's plan, under the limit's name, in
+	// the RateLimit-Policy field. At most 64 plans.
+	Plans map[string]Plan
+	// PlanOf returns the name of the plan of r. Required with Plans, and
+	// called once for each request this limit checks. Derive the plan
+	// from what the server knows, such as the authenticated identity or
+	// the account of an API key, never from what the request says: a
+	// client that chose its plan would choose the largest.
+	PlanOf func(r *http.Request) string
+}
+
+// Plan is the quota of one plan of a [Limit]: Rate requests per Period,
+// with bursts of up to Burst (default Rate), under the same bounds as the
+// Limit's own.
+type Plan struct {
+	// Rate is the number of requests admitted per Period. Required.
+	Rate int
+	// Period is the time over which Rate requests are admitted. Required.
+	Period time.Duration
+	// Burst is the number of requests a key may make at once after being
+	// idle. Default: Rate.
+	Burst int
 }
 
 // HeaderMode says when a [Middleware] sends the RateLimit-Policy and
@@ -156,21 +190,29 @@ type Middleware struct {
 
 // limit is a validated Limit.
 type limit struct {
-	name    string
-	prefix  string // "name:", the start of its stored keys
-	quoted  string // `"name"`, a structured-field string
-	item    string // `"name";r=`, the start of its RateLimit item
-	key     Key
-	q       Quota
-	limited *limitedError // ErrLimited naming this limit
-	store   error         // ErrStore naming this limit
-	mem     *MemoryStore  // the limit's store, when it is a MemoryStore
-	addr    addrSeeds     // for hashing networks in mem
+	name   string
+	prefix string // "name:", the start of its stored keys
+	quoted string // `"name"`, a structured-field string
+	item   string // `"name";r=`, the start of its RateLimit item
+	key    Key
+	q      Quota // the limit's own, quotas[0]
+	// With plans, planOf names a request's plan, plans maps the names to
+	// their indexes in quotas, and policies holds the RateLimit-Policy
+	// item of each quota. Index 0 is the limit's own quota.
+	planOf   func(*http.Request) string
+	plans    map[string]uint8
+	quotas   []Quota
+	policies []string
+	limited  *limitedError // ErrLimited naming this limit
+	store    error         // ErrStore naming this limit
+	mem      *MemoryStore  // the limit's store, when it is a MemoryStore
+	addr     addrSeeds     // for hashing networks in mem
 }
 
 const (
 	maxName   = 32
 	maxLimits = 16
+	maxPlans  = 64
 )
 
 // New validates o and returns a Middleware. Every problem is reported,
@@ -230,7 +272,7 @@ func New(o Options) (*Middleware, error) {
 		if i > 0 {
 			m.policy += ", "
 		}
-		m.policy += m.limits[i].policy()
+		m.policy += m.limits[i].policies[0]
 	}
 	return m, nil
 }
@@ -315,6 +357,28 @@ func compileLimit(i int, l Limit) (limit, []error) {
 		bad("Name: %q must be 1 to %d ASCII letters, digits, '-', '_' or '.'", l.Name, maxName)
 	}
 	c.q = quotaOf(l.Rate, l.Period, l.Burst, bad)
+	c.quotas = []Quota{c.q}
+	switch {
+	case l.PlanOf == nil && len(l.Plans) > 0:
+		bad("PlanOf: required with Plans")
+	case l.PlanOf != nil && len(l.Plans) == 0:
+		bad("Plans: PlanOf is set but there are no plans")
+	case len(l.Plans) > maxPlans:
+		bad("Plans: %d plans, at most %d are allowed", len(l.Plans), maxPlans)
+	case l.PlanOf != nil:
+		c.planOf = l.PlanOf
+		c.plans = make(map[string]uint8, len(l.Plans))
+		for _, name := range slices.Sorted(maps.Keys(l.Plans)) {
+			p := l.Plans[name]
+			if name == "" {
+				bad("Plans: the empty name is the limit's own quota")
+				continue
+			}
+			pbad := func(format string, args ...any) { bad("Plans[%q]."+format, append([]any{name}, args...)...) }
+			c.plans[name] = uint8(len(c.quotas))
+			c.quotas = append(c.quotas, quotaOf(p.Rate, p.Period, p.Burst, pbad))
+		}
+	}
 	switch l.Key.kind {
 	case kindAPIKey:
 		if !validName(l.Key.header) && !validHeader(l.Key.header) {
@@ -330,6 +394,9 @@ func compileLimit(i int, l Limit) (limit, []error) {
 	c.prefix = c.name + ":"
 	c.quoted = strconv.Quote(c.name) // the name is plain ASCII: a valid sf-string
 	c.item = c.quoted + ";r="
+	for _, q := range c.quotas {
+		c.policies = append(c.policies, c.quoted+";q="+strconv.Itoa(q.Burst)+";w="+strconv.FormatInt(window(q), 10))
+	}
 	c.limited = &limitedError{msg: fmt.Sprintf("%v (limit %q)", ErrLimited, c.name)}
 	c.store = fmt.Errorf("%w (limit %q)", ErrStore, c.name)
 	return c, errs
@@ -364,11 +431,21 @@ func validHeader(s string) bool {
 	return true
 }
 
-// policy renders the limit as a RateLimit-Policy item: quota q is the
-// burst, window w the seconds in which an idle key earns it back.
-func (l *limit) policy() string {
-	w := ceilSeconds(time.Duration(l.q.Burst) * l.q.Interval)
-	return l.quoted + ";q=" + strconv.Itoa(l.q.Burst) + ";w=" + strconv.FormatInt(w, 10)
+// The RateLimit-Policy item of a quota is its burst, quota q, and window
+// w, the seconds in which an idle key earns it back (limit.policies).
+
+// window returns the seconds in which a key idle under q earns back its
+// full burst, at least 1.
+func window(q Quota) int64 {
+	return ceilSeconds(time.Duration(q.Burst) * q.Interval)
+}
+
+// plan returns the index in l.quotas of the quota for r.
+func (l *limit) plan(r *http.Request) uint8 {
+	if l.planOf == nil {
+		return 0
+	}
+	return l.plans[l.planOf(r)] // 0, the limit's own, for an unknown name
 }
 
 // ceilSeconds rounds d up to whole seconds, at least 1.
@@ -399,6 +476,20 @@ type decision struct {
 	retry     time.Duration            // of the refusing limit
 	err       error                    // nil when admitted
 	limited   bool                     // err wraps ErrLimited
+	planned   bool                     // a limit applied a plan's quota
+	plan      [maxLimits]uint8         // per limit: its quota, in limit.quotas
+}
+
+// quota returns the quota of l, the i-th limit, for r, recording its
+// plan.
+func (d *decision) quota(l *limit, i int, r *http.Request) Quota {
+	if l.planOf == nil {
+		return l.q
+	}
+	p := l.plan(r)
+	d.plan[i] = p
+	d.planned = d.planned || p != 0
+	return l.quotas[p]
 }
 
 // decide evaluates the limits in order until one refuses the request.
@@ -421,7 +512,7 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 				d.n++
 				continue
 			}
-			res = l.mem.applyAt(h, l.q, false, count, now)
+			res = l.mem.applyAt(h, d.quota(l, i, r), false, count, now)
 		} else {
 			var buf [keyBufSize]byte
 			key, ok := m.appendKey(buf[:0], l, r)
@@ -431,7 +522,7 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 				continue
 			}
 			var err error
-			res, err = m.store.Take(r.Context(), string(key), l.q)
+			res, err = m.store.Take(r.Context(), string(key), d.quota(l, i, r))
 			if err != nil {
 				d.err = fmt.Errorf("%w: %w", l.store, err)
 				return
@@ -448,7 +539,7 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 			// Retry-After named the refusing limit's wait alone, and a
 			// retry after it was refused by the limit before).
 			for j := 0; j < i; j++ {
-				if w := m.limits[j].q.waitAfter(d.reset[j]); w > d.retry {
+				if w := m.limits[j].quotas[d.plan[j]].waitAfter(d.reset[j]); w > d.retry {
 					d.retry = w
 				}
 			}
@@ -459,7 +550,7 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 			// 56 seconds). Their states are read, not changed: a
 			// Middleware on another Store asks it once more for each.
 			for j := i + 1; j < len(m.limits); j++ {
-				if w := m.waitOf(r, &m.limits[j], now); w > d.retry {
+				if w := m.waitOf(r, j, now, d); w > d.retry {
 					d.retry = w
 				}
 			}
@@ -468,24 +559,26 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 	}
 }
 
-// waitOf returns how long the request r must wait for limit l to admit
-// it, without counting it: 0 when l would admit it now, when its key does
-// not apply to r, or when the store fails (the request is refused
-// anyway). now is the reading of the MemoryStores' clock, if any.
-func (m *Middleware) waitOf(r *http.Request, l *limit, now int64) time.Duration {
+// waitOf returns how long the request r must wait for the i-th limit to
+// admit it, without counting it: 0 when the limit would admit it now,
+// when its key does not apply to r, or when the store fails (the request
+// is refused anyway). now is the reading of the MemoryStores' clock, if
+// any. The limit's plan for r is recorded in d.
+func (m *Middleware) waitOf(r *http.Request, i int, now int64, d *decision) time.Duration {
+	l := &m.limits[i]
 	if m.mem != nil {
 		h, ok := m.memKey(l, r)
 		if !ok {
 			return 0
 		}
-		return l.mem.applyAt(h, l.q, true, false, now).RetryAfter
+		return l.mem.applyAt(h, d.quota(l, i, r), true, false, now).RetryAfter
 	}
 	var buf [keyBufSize]byte
 	key, ok := m.appendKey(buf[:0], l, r)
 	if !ok {
 		return 0
 	}
-	res, err := m.store.Peek(r.Context(), string(key), l.q)
+	res, err := m.store.Peek(r.Context(), string(key), d.quota(l, i, r))
 	if err != nil {
 		return 0
 	}

@@ -75,6 +75,13 @@ func TestNewRejectsUnsafeOrInvalidOptions(t *testing.T) {
 		{"an unknown header mode", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second}}, Headers: 9}, "Headers"},
 		{"seventeen limits", ratelimit.Options{Limits: distinctLimits(17)}, "at most 16"},
 		{"a name of 33 bytes", ratelimit.Options{Limits: []ratelimit.Limit{{Name: strings.Repeat("n", 33), Rate: 1, Period: time.Second}}}, "Name"},
+		{"plans without PlanOf", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second, Plans: map[string]ratelimit.Plan{"pro": {Rate: 2, Period: time.Second}}}}}, "PlanOf: required with Plans"},
+		{"PlanOf without plans", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second, PlanOf: func(*http.Request) string { return "pro" }}}}, "no plans"},
+		{"a plan with the empty name", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second, Plans: map[string]ratelimit.Plan{"": {Rate: 2, Period: time.Second}}, PlanOf: planHeader}}}, "empty name"},
+		{"a plan without a rate", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second, Plans: map[string]ratelimit.Plan{"pro": {Period: time.Second}}, PlanOf: planHeader}}}, `Limits[0].Plans["pro"].Rate`},
+		{"a plan finer than a microsecond", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second, Plans: map[string]ratelimit.Plan{"pro": {Rate: 2_000_000, Period: time.Second}}, PlanOf: planHeader}}}, `Plans["pro"].Period/Rate must be at least 1µs`},
+		{"a plan with a negative burst", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second, Plans: map[string]ratelimit.Plan{"pro": {Rate: 2, Period: time.Second, Burst: -1}}, PlanOf: planHeader}}}, `Plans["pro"].Burst`},
+		{"65 plans", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second, Plans: plans(65), PlanOf: planHeader}}}, "at most 64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,6 +140,7 @@ func TestNewAcceptsTheDocumentedMaximums(t *testing.T) {
 		{"a burst of 100 a year apart", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 10, Period: 10 * 365 * 24 * time.Hour, Burst: 100}}}},
 		{"an IPv4 prefix of /8", ratelimit.Options{Limits: one, IPv4Prefix: 8}},
 		{"an IPv6 prefix of /24", ratelimit.Options{Limits: one, IPv6Prefix: 24}},
+		{"64 plans", ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Second, Plans: plans(64), PlanOf: planHeader}}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := ratelimit.New(tt.o); err != nil {
@@ -1341,6 +1349,9 @@ func TestAllocations(t *testing.T) {
 			Limits:  []ratelimit.Limit{{Name: "key", Rate: 1, Period: time.Microsecond, Burst: 1 << 20, Key: ratelimit.ByAPIKey("Authorization")}},
 			Headers: ratelimit.HeadersOff,
 		}).Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})), request("192.0.2.1:1", "Authorization", "bearer  "+strings.Repeat("k", 80)), 0, true},
+		{"an admitted request under a plan, with headers on", newPlanned(t, 1<<20), request("192.0.2.1:1", "X-Plan", "pro"), 0, true},
+		{"a refused request under a plan", newPlanned(t, 1), request("192.0.2.1:1", "X-Plan", "pro"), 0, false},
+		{"an admitted request under no plan of a limit with plans", newPlanned(t, 1<<20), request("192.0.2.1:1"), 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
