@@ -37,6 +37,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -47,6 +48,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
 	"github.com/auth0/go-jwt-middleware/v2/validator"
+	"github.com/casbin/casbin/v2"
 	"github.com/go-chi/chi/v5"
 	chimw "github.com/go-chi/chi/v5/middleware"
 	chicors "github.com/go-chi/cors"
@@ -74,6 +76,7 @@ import (
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/internal/doccheck"
 	"github.com/httpguard/httpguard/ratelimit"
+	"github.com/httpguard/httpguard/rbac"
 	"github.com/httpguard/httpguard/session"
 )
 
@@ -93,7 +96,7 @@ func migrationCases() []migCase {
 	var all []migCase
 	for _, f := range []func() []migCase{
 		rsCORSCases, chiCORSCases, unrolledCases, gorillaCSRFCases, nosurfCases,
-		scsCases, gorillaSessionsCases, auth0Cases, jwtauthCases, httprateCases, chiCases,
+		scsCases, gorillaSessionsCases, auth0Cases, jwtauthCases, httprateCases, casbinCases, chiCases,
 		echoCORSCases, echoSecureCases, echoCSRFCases, echoRateCases, echoJWTCases,
 	} {
 		all = append(all, f()...)
@@ -5387,4 +5390,554 @@ func chiCases() []migCase {
 		}),
 	)
 	return out
+}
+
+// --- github.com/casbin/casbin/v2 ------------------------------------------
+
+const casbinHeading = "github.com/casbin/casbin/v2"
+
+// The files of the section, shown in the guide under the code that reads
+// them (the case "the files shown are the ones the cases load" checks
+// that they are the ones shown).
+const (
+	casbinModelConf = `[request_definition]
+r = sub, obj, act
+
+[policy_definition]
+p = sub, obj, act
+
+[role_definition]
+g = _, _
+
+[policy_effect]
+e = some(where (p.eft == allow))
+
+[matchers]
+m = g(r.sub, p.sub) && keyMatch2(r.obj, p.obj) && (r.act == p.act || p.act == "*")`
+
+	casbinPolicyCSV = `p, reader, /articles, GET
+p, reader, /articles/:id, GET
+p, author, /articles, POST
+p, author, /articles/:id, PUT
+p, admin, /admin/*, *
+g, author, reader
+g, admin, author
+g, alice, admin
+g, bob, author
+g, carol, reader`
+
+	rbacPolicyJSON = `{
+  "roles": [
+    {"name": "reader", "permissions": ["articles:read"]},
+    {"name": "author", "inherits": ["reader"], "permissions": ["articles:write"]},
+    {"name": "admin", "inherits": ["author"], "permissions": ["admin:access"]}
+  ]
+}`
+)
+
+// guide: github.com/casbin/casbin/v2, before
+func guideCasbinBefore(mux http.Handler, modelFile, policyFile string, userName func(*http.Request) string) http.Handler {
+	e, err := casbin.NewEnforcer(modelFile, policyFile) // model.conf, policy.csv
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		allowed, err := e.Enforce(userName(r), r.URL.Path, r.Method)
+		if err != nil {
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+			return
+		}
+		if !allowed {
+			http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	return handler
+}
+
+// guide: github.com/casbin/casbin/v2, after
+func guideCasbinAfter(mux http.Handler, policyFile string) http.Handler {
+	f, err := os.Open(policyFile) // policy.json
+	if err != nil {
+		log.Fatal(err)
+	}
+	policy, err := rbac.LoadPolicy(f)
+	f.Close()
+	if err != nil {
+		log.Fatal(err)
+	}
+	read := rbac.Requirement{Permissions: []string{"articles:read"}}
+	write := rbac.Requirement{Permissions: []string{"articles:write"}}
+	m, err := rbac.New(rbac.Options{
+		Policy: policy,
+		Rules: []rbac.Rule{
+			{Pattern: "GET /articles", Requirement: read},
+			{Pattern: "GET /articles/{id}", Requirement: read},
+			{Pattern: "POST /articles", Requirement: write},
+			{Pattern: "PUT /articles/{id}", Requirement: write},
+			{Pattern: "/admin/", Requirement: rbac.Requirement{Permissions: []string{"admin:access"}}},
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := m.Handler(mux) // inside auth or session, which put the identity in the context
+	return handler
+}
+
+// casbinUserHeader names the user of a test request: the casbin side's
+// userName reads it, and casbinAuthn turns it into the identity that auth
+// or session would put in the context.
+const casbinUserHeader = "X-Test-User"
+
+// casbinUserRoles are the roles of each user, as the policy's g lines
+// say, and as auth or session would put them in the identity (sam is the
+// support user of the deny case).
+var casbinUserRoles = map[string][]string{"alice": {"admin"}, "bob": {"author"}, "carol": {"reader"}, "sam": {"support"}}
+
+func casbinUserName(r *http.Request) string { return r.Header.Get(casbinUserHeader) }
+
+// casbinAuthn puts the identity of the request's test user, with the roles
+// of casbinUserRoles, in the context, and none without a user.
+func casbinAuthn(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if name := casbinUserName(r); name != "" {
+			r = r.WithContext(identity.NewContext(r.Context(), identity.New(identity.Options{Subject: name, Roles: casbinUserRoles[name]})))
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// writeFile writes content to a file name in a new temporary directory
+// and returns its path.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// casbinPeer is the guide's casbin middleware around h, reading model and
+// policy.
+func casbinPeer(t *testing.T, h http.Handler, model, policy string) http.Handler {
+	t.Helper()
+	return guideCasbinBefore(h, writeFile(t, "model.conf", model), writeFile(t, "policy.csv", policy), casbinUserName)
+}
+
+// casbinMW is the guide's casbin middleware around next with the
+// enforcer e, for the cases that change e while serving.
+func casbinMW(e *casbin.Enforcer) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allowed, err := e.Enforce(casbinUserName(r), r.URL.Path, r.Method); err != nil || !allowed {
+			http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// casbinGuideEnforcer returns an enforcer of the guide's model and policy
+// and the path of its policy file.
+func casbinGuideEnforcer(t *testing.T) (*casbin.Enforcer, string) {
+	t.Helper()
+	policyFile := writeFile(t, "policy.csv", casbinPolicyCSV)
+	return must(casbin.NewEnforcer(writeFile(t, "model.conf", casbinModelConf), policyFile)), policyFile
+}
+
+// hgArticles is the guide's rbac middleware, its rules with o's changes,
+// for the cases that need the Middleware itself.
+func hgArticles(change func(o *rbac.Options)) *rbac.Middleware {
+	read := rbac.Requirement{Permissions: []string{"articles:read"}}
+	write := rbac.Requirement{Permissions: []string{"articles:write"}}
+	o := rbac.Options{
+		Policy: must(rbac.ParsePolicy([]byte(rbacPolicyJSON))),
+		Rules: []rbac.Rule{
+			{Pattern: "GET /articles", Requirement: read},
+			{Pattern: "GET /articles/{id}", Requirement: read},
+			{Pattern: "POST /articles", Requirement: write},
+			{Pattern: "PUT /articles/{id}", Requirement: write},
+			{Pattern: "/admin/", Requirement: rbac.Requirement{Permissions: []string{"admin:access"}}},
+		},
+	}
+	if change != nil {
+		change(&o)
+	}
+	return must(rbac.New(o))
+}
+
+// as returns a request builder for method and target sent by user, or
+// by no one when user is "".
+func as(user, method, target string) func() *http.Request {
+	return func() *http.Request {
+		if user == "" {
+			return newReq(method, target)
+		}
+		return newReq(method, target, casbinUserHeader, user)
+	}
+}
+
+// blocksUnder returns the ```lang blocks of the guide under the heading
+// "## heading".
+func blocksUnder(t *testing.T, heading, lang string) []string {
+	t.Helper()
+	src, err := os.ReadFile(guideFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks, cur []string
+	under, in := false, false
+	for line := range strings.SplitSeq(string(src), "\n") {
+		switch {
+		case strings.HasPrefix(line, "## "):
+			under = line == "## "+heading
+		case !under:
+		case !in && line == "```"+lang:
+			in, cur = true, nil
+		case in && line == "```":
+			in = false
+			blocks = append(blocks, strings.Join(cur, "\n"))
+		case in:
+			cur = append(cur, line)
+		}
+	}
+	return blocks
+}
+
+// casbinDecisions are the requests both sides decide alike with the
+// guide's configuration, and the status each gets.
+var casbinDecisions = []struct {
+	user, method, target string
+	code                 int
+}{
+	{"carol", "GET", "/articles", 200},
+	{"carol", "GET", "/articles/1", 200},
+	{"carol", "POST", "/articles", 403},
+	{"carol", "PUT", "/articles/1", 403},
+	{"carol", "GET", "/admin/users", 403},
+	{"bob", "GET", "/articles/1", 200},
+	{"bob", "POST", "/articles", 200},
+	{"bob", "PUT", "/articles/1", 200},
+	{"bob", "DELETE", "/articles/1", 403},
+	{"bob", "GET", "/admin/users", 403},
+	{"alice", "GET", "/articles/1", 200},
+	{"alice", "PUT", "/articles/1", 200},
+	{"alice", "GET", "/admin/users", 200},
+	{"alice", "DELETE", "/admin/users/7", 200},
+	{"alice", "GET", "/admin/", 200},
+	{"alice", "GET", "/admin", 403},           // neither /admin/* nor /admin/ covers it
+	{"alice", "DELETE", "/articles/1", 403},   // no line or rule for DELETE
+	{"alice", "GET", "/articles/1/edit", 403}, // :id and {id} are one segment
+	{"alice", "GET", "/other", 403},
+	{"dave", "GET", "/articles", 403}, // a user without roles
+}
+
+func casbinCases() []migCase {
+	h := casbinHeading
+	rows := func(r ...string) []string { return r }
+	peer := func(t *testing.T) http.Handler { return casbinPeer(t, next, casbinModelConf, casbinPolicyCSV) }
+	hg := func(t *testing.T) http.Handler {
+		return casbinAuthn(guideCasbinAfter(next, writeFile(t, "policy.json", rbacPolicyJSON)))
+	}
+	cases := []httpCase{
+		{
+			name: "a refusal: 403 text from the middleware, 403 problem document from rbac",
+			rows: rows("Refusal"),
+			req:  as("carol", "POST", "/articles"),
+			peer: []expect{textError(403, "Forbidden")},
+			hg:   []expect{problemDoc(403)},
+			both: []expect{reached(false)},
+		},
+		{
+			name: "no user: Enforce(\"\", …) is false, 403; rbac answers 401 with a challenge",
+			rows: rows("No user"),
+			req:  as("", "GET", "/articles"),
+			peer: []expect{textError(403, "Forbidden"), header("Www-Authenticate", "")},
+			hg:   []expect{problemDoc(401), header("Www-Authenticate", rbac.DefaultChallenge)},
+			both: []expect{reached(false)},
+		},
+		{
+			name: "a user named like a role: casbin gives them the role's grants, rbac nothing",
+			rows: rows("User named like a role"),
+			req:  as("admin", "DELETE", "/admin/users/7"),
+			peer: []expect{status(200), reached(true)},
+			hg:   []expect{problemDoc(403), reached(false)},
+		},
+		{
+			name: "HEAD where GET is allowed: refused by casbin, allowed by rbac",
+			rows: rows("HEAD", "r.act == p.act"),
+			req:  as("carol", "HEAD", "/articles/1"),
+			peer: []expect{textError(403, "Forbidden"), reached(false)},
+			hg:   []expect{status(200), reached(true)},
+		},
+		{
+			name: "an encoded slash: keyMatch2 sees the decoded path and refuses; rbac refuses the path as ambiguous",
+			rows: rows("Encoded slash (/articles/a%2Fb)"),
+			req:  as("carol", "GET", "/articles/a%2Fb"),
+			peer: []expect{textError(403, "Forbidden")},
+			hg:   []expect{problemDoc(400)},
+			both: []expect{reached(false)},
+		},
+		{
+			name: "no line and no rule for the request: denied by both",
+			rows: rows("No line or rule matches", "model.conf"),
+			req:  as("alice", "GET", "/other"),
+			peer: []expect{textError(403, "Forbidden")},
+			hg:   []expect{problemDoc(403)},
+			both: []expect{reached(false)},
+		},
+	}
+	out := section(h, peer, hg, cases)
+	return append(out,
+		plain(h, "the same decisions for every user and request of the guide's policy", rows(
+			"model.conf", "p, reader, /articles/:id, GET", "g, author, reader", "g, alice, admin",
+			"keyMatch2(r.obj, p.obj)", "r.act == p.act", "casbin.NewEnforcer(modelFile, policyFile)",
+			"e.Enforce(sub, obj, act)", "No line or rule matches"), func(t *testing.T) {
+			noField(t, rbac.Options{}, "Model", "Matcher", "Matchers", "Effect")
+			p, g := peer(t), hg(t)
+			for _, d := range casbinDecisions {
+				eachSide(p, g, func(who string, h http.Handler) {
+					rec := serve(h, as(d.user, d.method, d.target)())
+					if rec.Code != d.code {
+						t.Errorf("%s: %s %s %s: status %d, want %d", who, d.user, d.method, d.target, rec.Code, d.code)
+					}
+				})
+			}
+		}),
+		plain(h, "the files shown are the ones the cases load", rows("model.conf", "casbin.NewEnforcer(modelFile, policyFile)"), func(t *testing.T) {
+			for _, b := range []struct {
+				lang string
+				want []string
+			}{{"ini", []string{casbinModelConf}}, {"csv", []string{casbinPolicyCSV}}, {"json", []string{rbacPolicyJSON}}} {
+				if got := blocksUnder(t, casbinHeading, b.lang); !slices.Equal(got, b.want) {
+					t.Errorf("the guide's %s blocks under %q are %q, want %q", b.lang, casbinHeading, got, b.want)
+				}
+			}
+		}),
+		plain(h, "a per-route guard on a ServeMux route decides as the rule does", rows("keyMatch2(r.obj, p.obj)"), func(t *testing.T) {
+			m := hgArticles(nil)
+			mux := http.NewServeMux()
+			mux.Handle("GET /articles/{id}", m.Require("articles:read")(next))
+			h := casbinAuthn(mux)
+			status(200)(t, "httpguard", serve(h, as("carol", "GET", "/articles/1")()))
+			status(403)(t, "httpguard", serve(h, as("dave", "GET", "/articles/1")()))
+		}),
+		plain(h, "a mistake in the policy file: casbin loads it, rbac refuses it", rows("casbin.NewEnforcer(modelFile, policyFile)", "g, author, reader"), func(t *testing.T) {
+			// casbin loads each file: a stray space makes the line grant
+			// "reader " and carol nothing, an unknown parent grants
+			// nothing, and a cycle is followed.
+			for _, c := range []struct {
+				csv, user string
+				allowed   bool
+			}{
+				{"p, reader , /articles, GET\ng, carol, reader", "carol", false},
+				{"p, reader, /articles, GET\ng, author, raeder\ng, bob, author", "bob", false},
+				{"p, reader, /articles, GET\ng, reader, author\ng, author, reader\ng, carol, reader", "carol", true},
+			} {
+				e, err := casbin.NewEnforcer(writeFile(t, "model.conf", casbinModelConf), writeFile(t, "policy.csv", c.csv))
+				if err != nil {
+					t.Errorf("peer: %q: %v", c.csv, err)
+					continue
+				}
+				if ok, err := e.Enforce(c.user, "/articles", "GET"); err != nil || ok != c.allowed {
+					t.Errorf("peer: %q: %s GET /articles: %v, %v; want %v", c.csv, c.user, ok, err, c.allowed)
+				}
+			}
+			for doc, want := range map[string]error{
+				`{"roles": [{"name": "reader ", "permissions": ["articles:read"]}]}`:                                           rbac.ErrInvalidRoleName,
+				`{"roles": [{"name": "author", "inherits": ["raeder"]}]}`:                                                      rbac.ErrUnknownRole,
+				`{"roles": [{"name": "reader", "inherits": ["author"]}, {"name": "author", "inherits": ["reader"]}]}`:          rbac.ErrInheritanceCycle,
+				`{"roles": [{"name": "author", "inherit": ["reader"]}, {"name": "reader", "permissions": ["articles:read"]}]}`: rbac.ErrPolicySyntax,
+			} {
+				if _, err := rbac.LoadPolicy(strings.NewReader(doc)); !errors.Is(err, want) {
+					t.Errorf("httpguard: LoadPolicy(%s): %v, want %v", doc, err, want)
+				}
+			}
+		}),
+		plain(h, "deny lines: casbin subtracts; rbac grants less", rows("p = sub, obj, act, eft with deny"), func(t *testing.T) {
+			model := strings.NewReplacer("p = sub, obj, act\n", "p = sub, obj, act, eft\n",
+				"e = some(where (p.eft == allow))", "e = some(where (p.eft == allow)) && !some(where (p.eft == deny))").Replace(casbinModelConf)
+			peer := casbinPeer(t, next, model, "p, admin, /admin/*, *, allow\np, support, /admin/billing, *, deny\ng, support, admin\ng, sam, support")
+			hg := casbinAuthn(must(rbac.New(rbac.Options{
+				Policy: rbac.MustPolicy(
+					rbac.Role{Name: "support", Permissions: []string{"admin:users"}},
+					rbac.Role{Name: "admin", Inherits: []string{"support"}, Permissions: []string{"admin:billing"}}),
+				Rules: []rbac.Rule{
+					{Pattern: "/admin/", Requirement: rbac.Requirement{Permissions: []string{"admin:users"}}},
+					{Pattern: "/admin/billing", Requirement: rbac.Requirement{Permissions: []string{"admin:billing"}}},
+				},
+			})).Handler(next))
+			noField(t, rbac.Role{}, "Deny", "Denied", "Effect", "Except")
+			eachSide(peer, hg, func(who string, h http.Handler) {
+				status(200)(t, who, serve(h, as("sam", "GET", "/admin/users")()))
+				status(403)(t, who, serve(h, as("sam", "GET", "/admin/billing")()))
+			})
+		}),
+		plain(h, "roles per organisation: g with a domain, or RolesFor reading the org path value", rows("g = _, _, _ (domains)"), func(t *testing.T) {
+			model := strings.NewReplacer("r = sub, obj, act", "r = sub, dom, obj, act", "p = sub, obj, act", "p = sub, dom, obj, act",
+				"g = _, _\n", "g = _, _, _\n", "g(r.sub, p.sub)", "g(r.sub, p.sub, r.dom) && r.dom == p.dom").Replace(casbinModelConf)
+			e := must(casbin.NewEnforcer(writeFile(t, "model.conf", model), writeFile(t, "policy.csv",
+				"p, viewer, acme, /orgs/:org/reports, GET\np, viewer, globex, /orgs/:org/reports, GET\ng, bob, viewer, acme")))
+			peerMux := http.NewServeMux()
+			peerMux.Handle("GET /orgs/{org}/reports", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if ok, err := e.Enforce(casbinUserName(r), r.PathValue("org"), r.URL.Path, r.Method); err != nil || !ok {
+					http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
+					return
+				}
+				next.ServeHTTP(w, r)
+			}))
+			memberships := map[[2]string][]string{{"bob", "acme"}: {"viewer"}} // the application's store
+			m := must(rbac.New(rbac.Options{
+				Policy: rbac.MustPolicy(rbac.Role{Name: "viewer", Permissions: []string{"reports:read"}}),
+				RolesFor: func(r *http.Request, id identity.Identity) ([]string, error) {
+					return memberships[[2]string{id.Subject(), r.PathValue("org")}], nil
+				},
+			}))
+			hgMux := http.NewServeMux()
+			hgMux.Handle("GET /orgs/{org}/reports", m.Require("reports:read")(next))
+			eachSide(peerMux, casbinAuthn(hgMux), func(who string, h http.Handler) {
+				status(200)(t, who, serve(h, as("bob", "GET", "/orgs/acme/reports")()))
+				status(403)(t, who, serve(h, as("bob", "GET", "/orgs/globex/reports")()))
+			})
+		}),
+		plain(h, "reloading the policy file: LoadPolicy, or SetPolicy with the new file's policy", rows("e.LoadPolicy()"), func(t *testing.T) {
+			e, policyFile := casbinGuideEnforcer(t)
+			m := hgArticles(nil)
+			peer, hg := casbinMW(e), casbinAuthn(m.Handler(next))
+			eachSide(peer, hg, func(who string, h http.Handler) { status(200)(t, who, serve(h, as("carol", "GET", "/articles/1")())) })
+			// The reader lines removed from both files.
+			var kept []string
+			for l := range strings.SplitSeq(casbinPolicyCSV, "\n") {
+				if !strings.HasPrefix(l, "p, reader,") {
+					kept = append(kept, l)
+				}
+			}
+			if err := os.WriteFile(policyFile, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.LoadPolicy(); err != nil {
+				t.Fatal(err)
+			}
+			newDoc := strings.Replace(rbacPolicyJSON, `{"name": "reader", "permissions": ["articles:read"]}`, `{"name": "reader"}`, 1)
+			if newDoc == rbacPolicyJSON {
+				t.Fatal("the reader role was not edited")
+			}
+			if err := m.SetPolicy(must(rbac.LoadPolicy(strings.NewReader(newDoc)))); err != nil {
+				t.Fatal(err)
+			}
+			eachSide(peer, hg, func(who string, h http.Handler) { status(403)(t, who, serve(h, as("carol", "GET", "/articles/1")())) })
+		}),
+		plain(h, "Enforce and its equivalents: Check for a request, Can for a permission", rows("e.Enforce(sub, obj, act)"), func(t *testing.T) {
+			e, _ := casbinGuideEnforcer(t)
+			m := hgArticles(nil)
+			withID := func(user, method, target string) *http.Request {
+				r := as(user, method, target)()
+				return r.WithContext(identity.NewContext(r.Context(), identity.New(identity.Options{Subject: user, Roles: casbinUserRoles[user]})))
+			}
+			for _, d := range casbinDecisions {
+				ok, err := e.Enforce(d.user, d.target, d.method)
+				if err != nil || ok != (d.code == 200) {
+					t.Errorf("peer: Enforce(%s, %s, %s) = %v, %v", d.user, d.target, d.method, ok, err)
+				}
+				if err := m.Check(withID(d.user, d.method, d.target)); (err == nil) != (d.code == 200) {
+					t.Errorf("httpguard: Check(%s %s %s) = %v", d.user, d.method, d.target, err)
+				}
+			}
+			bob := identity.New(identity.Options{Subject: "bob", Roles: casbinUserRoles["bob"]})
+			carol := identity.New(identity.Options{Subject: "carol", Roles: casbinUserRoles["carol"]})
+			if !m.Can(bob, "articles:write") || m.Can(carol, "articles:write") {
+				t.Error("httpguard: Can(bob or carol, articles:write) is not true then false")
+			}
+		}),
+		plain(h, "roles with inheritance: GetImplicitRolesForUser, Policy.HasRole", rows("e.GetImplicitRolesForUser(user)"), func(t *testing.T) {
+			e, _ := casbinGuideEnforcer(t)
+			roles := must(e.GetImplicitRolesForUser("alice"))
+			slices.Sort(roles)
+			if want := []string{"admin", "author", "reader"}; !slices.Equal(roles, want) {
+				t.Errorf("peer: alice's roles %q, want %q", roles, want)
+			}
+			p := hgArticles(nil).Policy()
+			alice := identity.New(identity.Options{Subject: "alice", Roles: casbinUserRoles["alice"]})
+			carol := identity.New(identity.Options{Subject: "carol", Roles: casbinUserRoles["carol"]})
+			for _, r := range []string{"admin", "author", "reader"} {
+				if !p.HasRole(alice, r) {
+					t.Errorf("httpguard: alice does not have the role %s", r)
+				}
+			}
+			if p.HasRole(carol, "author") {
+				t.Error("httpguard: carol has the role author")
+			}
+		}),
+		plain(h, "changing grants while serving: AddPolicy, or SetPolicy with a policy built from Roles", rows("AddPolicy, RemovePolicy, AddRoleForUser, SavePolicy"), func(t *testing.T) {
+			noMethod(t, &rbac.Middleware{}, "AddPolicy", "RemovePolicy", "AddRoleForUser", "SavePolicy")
+			noMethod(t, &rbac.Policy{}, "AddPolicy", "RemovePolicy", "AddRoleForUser", "SavePolicy")
+			e, _ := casbinGuideEnforcer(t)
+			m := hgArticles(nil)
+			peer, hg := casbinMW(e), casbinAuthn(m.Handler(next))
+			eachSide(peer, hg, func(who string, h http.Handler) { status(403)(t, who, serve(h, as("carol", "POST", "/articles")())) })
+			if _, err := e.AddPolicy("reader", "/articles", "POST"); err != nil {
+				t.Fatal(err)
+			}
+			roles := m.Policy().Roles()
+			for i := range roles {
+				if roles[i].Name == "reader" {
+					roles[i].Permissions = append(roles[i].Permissions, "articles:write")
+				}
+			}
+			if err := m.SetPolicy(must(rbac.NewPolicy(roles...))); err != nil {
+				t.Fatal(err)
+			}
+			eachSide(peer, hg, func(who string, h http.Handler) { status(200)(t, who, serve(h, as("carol", "POST", "/articles")())) })
+		}),
+		plain(h, "a role removed while bob is signed in: casbin refuses the next request; rbac with the identity's roles admits it, with RolesFor refuses it", rows("Role removed while signed in", "g, alice, admin"), func(t *testing.T) {
+			e, _ := casbinGuideEnforcer(t)
+			var mu sync.Mutex
+			store := maps.Clone(casbinUserRoles) // the application's users and roles
+			rolesFor := hgArticles(func(o *rbac.Options) {
+				o.RolesFor = func(r *http.Request, id identity.Identity) ([]string, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					return store[id.Subject()], nil
+				}
+			})
+			peer, fromIdentity, fromStore := casbinMW(e), casbinAuthn(hgArticles(nil).Handler(next)), casbinAuthn(rolesFor.Handler(next))
+			req := as("bob", "POST", "/articles")
+			for who, h := range map[string]http.Handler{"peer": peer, "httpguard": fromIdentity, "httpguard RolesFor": fromStore} {
+				status(200)(t, who, serve(h, req()))
+			}
+			if _, err := e.DeleteRoleForUser("bob", "author"); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			delete(store, "bob")
+			mu.Unlock()
+			status(403)(t, "peer", serve(peer, req()))
+			status(200)(t, "httpguard", serve(fromIdentity, req())) // the token or session still says author
+			status(403)(t, "httpguard RolesFor", serve(fromStore, req()))
+		}),
+		plain(h, "a public path: AllowAnonymous lets a request without an identity through; WWWAuthenticate sets the challenge", rows("No user"), func(t *testing.T) {
+			m := hgArticles(func(o *rbac.Options) {
+				o.Rules = append(o.Rules, rbac.Rule{Pattern: "GET /login", AllowAnonymous: true})
+				o.WWWAuthenticate = `Basic realm="api"`
+			})
+			rec := serve(casbinAuthn(m.Handler(next)), as("", "GET", "/login")())
+			check(t, "httpguard", rec, []expect{status(200), reached(true)})
+			rec = serve(casbinAuthn(m.Handler(next)), as("", "GET", "/articles")())
+			check(t, "httpguard", rec, []expect{problemDoc(401), header("Www-Authenticate", `Basic realm="api"`)})
+		}),
+		plain(h, "the reasons Check gives: ErrNoRule, ErrAmbiguousPath, in an *AccessError", rows("No line or rule matches", "Encoded slash (/articles/a%2Fb)", "e.Enforce(sub, obj, act)"), func(t *testing.T) {
+			m := hgArticles(nil)
+			for target, want := range map[string]error{"/other": rbac.ErrNoRule, "/articles/a%2Fb": rbac.ErrAmbiguousPath} {
+				r := as("alice", "GET", target)()
+				r = r.WithContext(identity.NewContext(r.Context(), identity.New(identity.Options{Subject: "alice", Roles: casbinUserRoles["alice"]})))
+				err := m.Check(r)
+				var ae *rbac.AccessError
+				if !errors.Is(err, want) || !errors.As(err, &ae) {
+					t.Errorf("httpguard: Check(GET %s) = %v, want an *AccessError wrapping %v", target, err, want)
+				}
+			}
+		}),
+	)
 }
