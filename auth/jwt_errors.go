@@ -69,8 +69,10 @@ var (
 	// ErrTokenAudience: aud contains neither JWTOptions.Audience nor any
 	// of JWTOptions.Audiences.
 	ErrTokenAudience = newTokenError("auth: token audience not accepted", false)
-	// ErrTokenClaimMissing: a required claim (exp, sub, or jti when a
-	// denylist is configured) is absent.
+	// ErrTokenClaimMissing: a required claim is absent: exp, sub, iss
+	// with JWTOptions.Issuer, aud with Audience or Audiences, and jti when
+	// a denylist is configured; all but exp also when null or empty. A
+	// [JWTSet] refuses a token without iss with ErrTokenIssuer.
 	ErrTokenClaimMissing = newTokenError("auth: token misses a required claim", false)
 	// ErrTokenRevoked: the token's jti is on the denylist.
 	ErrTokenRevoked = newTokenError("auth: token revoked", false)

@@ -55,7 +55,12 @@ type JWTSet struct {
 // (another CookieName, DangerouslyAllowQueryToken or MaxTokenBytes): a
 // set reads a request's token once, before it knows the issuer. One
 // verifier is accepted, for a list of issuers from configuration that
-// holds one; it behaves as that JWT but for refusing a token without iss.
+// holds one; it accepts and refuses the tokens that JWT does, with the
+// same responses (the JWT's Issuer requires an iss too). Only the reason
+// may differ, as the set reads iss first: [ErrTokenIssuer] for a token
+// without iss or of iss null, which the JWT refuses with
+// [ErrTokenClaimMissing], and for a token of another iss that the JWT
+// refuses for its header (its alg or kid, say).
 func NewJWTSet(verifiers ...*JWT) (*JWTSet, error) {
 	var errs []error
 	if len(verifiers) == 0 {

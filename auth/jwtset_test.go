@@ -670,3 +670,41 @@ func TestJWTSetFetchesOnlyTheKeysOfTheIssuer(t *testing.T) {
 		}
 	}
 }
+
+// TestJWTSetOfOneVerifierAnswersAsItsJWT: a set of one verifier accepts
+// and refuses the tokens its JWT does, with the same status, challenge
+// and identity, a token without iss included (the JWT's Issuer requires
+// one); only the reason of a token without iss, or of iss null, differs:
+// ErrTokenIssuer from the set, ErrTokenClaimMissing from the JWT.
+func TestJWTSetOfOneVerifierAnswersAsItsJWT(t *testing.T) {
+	k := keysOnce()
+	a, _, _ := setVerifiers(t, auth.JWTOptions{})
+	s, err := auth.NewJWTSet(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdrA := seg(map[string]any{"alg": "HS256", "kid": "k1"})
+	for _, tt := range []struct {
+		name           string
+		tok            string
+		jwtErr, setErr error // nil: accepted
+	}{
+		{"a valid token", signA(t, claimsOf(setIssA)), nil, nil},
+		{"a token without iss", signA(t, claimsOf(nil)), auth.ErrTokenClaimMissing, auth.ErrTokenIssuer},
+		{"a token of iss null", signRaw(t, jwt.SigningMethodHS256, k.hmac, hdrA, rawClaims(`null`)), auth.ErrTokenClaimMissing, auth.ErrTokenIssuer},
+		{"a token of another iss", signA(t, claimsOf(setIssB)), auth.ErrTokenIssuer, auth.ErrTokenIssuer},
+		{"a token signed with another key", signC(t, claimsOf(setIssA)), auth.ErrTokenSignature, auth.ErrTokenSignature},
+		{"an expired token", signA(t, with(claimsOf(setIssA), "exp", testNow.Add(-time.Hour).Unix())), auth.ErrTokenExpired, auth.ErrTokenExpired},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			jw, jid, jreason := serve(a, bearer(tt.tok))
+			sw, sid, sreason := serveSet(s, bearer(tt.tok))
+			if jw.Code != sw.Code || jw.Header().Get("WWW-Authenticate") != sw.Header().Get("WWW-Authenticate") || jid.Subject() != sid.Subject() {
+				t.Fatalf("JWT: %d %q %q; set: %d %q %q", jw.Code, jw.Header().Get("WWW-Authenticate"), jid.Subject(), sw.Code, sw.Header().Get("WWW-Authenticate"), sid.Subject())
+			}
+			if (jreason == nil) != (tt.jwtErr == nil) || !errors.Is(jreason, tt.jwtErr) || (sreason == nil) != (tt.setErr == nil) || !errors.Is(sreason, tt.setErr) {
+				t.Fatalf("reasons: JWT %v, set %v; want %v, %v", jreason, sreason, tt.jwtErr, tt.setErr)
+			}
+		})
+	}
+}
