@@ -481,11 +481,16 @@ type decision struct {
 }
 
 // quota returns the quota of l, the i-th limit, for r, recording its
-// plan.
+// plan. Without plans, it is l.q, read without a call.
 func (d *decision) quota(l *limit, i int, r *http.Request) Quota {
 	if l.planOf == nil {
 		return l.q
 	}
+	return d.planQuota(l, i, r)
+}
+
+// planQuota is quota for a limit with plans.
+func (d *decision) planQuota(l *limit, i int, r *http.Request) Quota {
 	p := l.plan(r)
 	d.plan[i] = p
 	d.planned = d.planned || p != 0
