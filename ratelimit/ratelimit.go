@@ -59,15 +59,14 @@ type Limit struct {
 
 	// Plans gives some requests other quotas than the limit's own Rate,
 	// Period and Burst: the plans of an API, such as "pro" and
-	// "enterprise", each a quota for every key of its requests. PlanOf
-	// names the plan of each request. A request whose plan is not a key
-	// of Plans, the empty name among them, gets the limit's own quota:
-	// make that the lowest. Key the limit by what a plan belongs to
-	// ([BySubject], [ByAPIKey]): two clients sharing a key share one
-	// budget, whatever their plans. A key keeps what it owes when its
-	// plan changes, as it does under limits sharing a name. A response
-	// shows the quota of its request's plan, under the limit's name, in
-	// the RateLimit-Policy field. At most 64 plans.
+	// "enterprise". PlanOf names the plan of each request; a name that
+	// is not a key of Plans, the empty name among them, gets the limit's
+	// own quota, so make that the lowest. Key the limit by what a plan
+	// belongs to ([BySubject], [ByAPIKey]): requests sharing a key share
+	// one budget, whatever their plans. A key keeps what it owes when its
+	// plan changes, as under limits sharing a name. The RateLimit-Policy
+	// field of a response shows the quota of its request's plan under
+	// the limit's name. At most 64 plans.
 	Plans map[string]Plan
 	// PlanOf returns the name of the plan of r. Required with Plans, and
 	// called once for each request this limit checks. Derive the plan
@@ -431,21 +430,11 @@ func validHeader(s string) bool {
 	return true
 }
 
-// The RateLimit-Policy item of a quota is its burst, quota q, and window
-// w, the seconds in which an idle key earns it back (limit.policies).
-
 // window returns the seconds in which a key idle under q earns back its
-// full burst, at least 1.
+// full burst, at least 1: the w of q's RateLimit-Policy item, whose quota
+// q is the burst (limit.policies).
 func window(q Quota) int64 {
 	return ceilSeconds(time.Duration(q.Burst) * q.Interval)
-}
-
-// plan returns the index in l.quotas of the quota for r.
-func (l *limit) plan(r *http.Request) uint8 {
-	if l.planOf == nil {
-		return 0
-	}
-	return l.plans[l.planOf(r)] // 0, the limit's own, for an unknown name
 }
 
 // ceilSeconds rounds d up to whole seconds, at least 1.
@@ -491,7 +480,7 @@ func (d *decision) quota(l *limit, i int, r *http.Request) Quota {
 
 // planQuota is quota for a limit with plans.
 func (d *decision) planQuota(l *limit, i int, r *http.Request) Quota {
-	p := l.plan(r)
+	p := l.plans[l.planOf(r)] // 0, the limit's own, for an unknown name
 	d.plan[i] = p
 	d.planned = d.planned || p != 0
 	return l.quotas[p]
