@@ -135,11 +135,16 @@ func TestPlansGiveEachRequestItsPlansQuota(t *testing.T) {
 // its two requests a minute is refused for the 12 seconds the pro plan
 // needs to earn one back after an upgrade, and one that spent the pro
 // plan's five waits the 30 seconds of the limit's own quota after a
-// downgrade.
+// downgrade. Up to the new plan's burst: one that spent the team plan's
+// ten, ten minutes' worth, owes the own quota's two after a downgrade,
+// and waits its 30 seconds, not ten minutes.
 func TestAPlanChangeKeepsTheDebt(t *testing.T) {
 	api := ratelimit.Limit{
 		Name: "api", Rate: 2, Period: time.Minute, Key: byAccount,
-		Plans:  map[string]ratelimit.Plan{"pro": {Rate: 5, Period: time.Minute}},
+		Plans: map[string]ratelimit.Plan{
+			"pro":  {Rate: 5, Period: time.Minute},
+			"team": {Rate: 60, Period: time.Hour, Burst: 10},
+		},
 		PlanOf: planHeader,
 	}
 	for _, kind := range storeKinds {
@@ -153,6 +158,7 @@ func TestAPlanChangeKeepsTheDebt(t *testing.T) {
 		}{
 			{"upgrade", "", 2, "pro", 12 * time.Second, "12"},
 			{"downgrade", "pro", 5, "", 30 * time.Second, "30"},
+			{"downgrade to a shorter window", "team", 10, "", 30 * time.Second, "30"},
 		} {
 			t.Run(kind+"/"+tt.name, func(t *testing.T) {
 				clock := newClock()

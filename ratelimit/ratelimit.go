@@ -64,9 +64,11 @@ type Limit struct {
 	// own quota, so make that the lowest. Key the limit by what a plan
 	// belongs to ([BySubject], [ByAPIKey]): requests sharing a key share
 	// one budget, whatever their plans. A key keeps what it owes when its
-	// plan changes, as under limits sharing a name. The RateLimit-Policy
-	// field of a response shows the quota of its request's plan under
-	// the limit's name. At most 64 plans.
+	// plan changes, up to the full burst of its new plan, as under limits
+	// sharing a name: a change to a plan of a shorter window cuts a larger
+	// debt down to that burst. The RateLimit-Policy field of a response
+	// shows the quota of its request's plan under the limit's name. At
+	// most 64 plans.
 	Plans map[string]Plan
 	// PlanOf returns the name of the plan of r. Required with Plans, and
 	// called once for each request this limit checks. Derive the plan

@@ -21,7 +21,11 @@ import (
 // be admitted past the burst.
 type Store interface {
 	// Take applies one decision to key under q: when a request fits, it is
-	// admitted and counted. A refused request changes nothing.
+	// admitted and counted. A refused request changes nothing, but for a
+	// key that owes more than the full burst of q (left by a quota of a
+	// longer window, such as another plan of the limit): its debt is cut
+	// to that burst, as the stores of this module do, so that it waits
+	// one Interval from then.
 	Take(ctx context.Context, key string, q Quota) (Result, error)
 	// Peek reports what Take would decide, changing nothing.
 	Peek(ctx context.Context, key string, q Quota) (Result, error)
