@@ -260,6 +260,56 @@ func TestRetryAfterAndRemainingAreKept(t *testing.T) {
 	}
 }
 
+// TestPlansDecideAlikeOnRedis drives Middlewares of random limits, some
+// with a plan and some keyed by account, with requests of random plans
+// and accounts through MemoryStores and the Redis script on one clock:
+// every status and field must be the same, plan changes on one key
+// included.
+func TestPlansDecideAlikeOnRedis(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	clock := newClock()
+	rs := newClockedStore(t, clock.Now)
+	periods := []time.Duration{time.Second, time.Minute, time.Hour, 24 * time.Hour}
+	rates := []int{1, 2, 4, 5, 10, 100}
+	for trial := range 150 {
+		var limits []ratelimit.Limit
+		for i := range 1 + rng.IntN(3) {
+			l := ratelimit.Limit{
+				Name: fmt.Sprintf("p%dl%d", trial, i), Rate: rates[rng.IntN(len(rates))],
+				Period: periods[rng.IntN(len(periods))], Burst: rng.IntN(4),
+			}
+			if rng.IntN(3) == 0 {
+				l.Key = byAccount
+			}
+			if rng.IntN(2) == 0 {
+				l.Plans = map[string]ratelimit.Plan{"pro": {Rate: rates[rng.IntN(len(rates))], Period: periods[rng.IntN(len(periods))], Burst: rng.IntN(4)}}
+				l.PlanOf = planHeader
+			}
+			limits = append(limits, l)
+		}
+		o := ratelimit.Options{Limits: limits}
+		m := mustNew(t, o)
+		for i := range limits {
+			ratelimit.SetClock(ratelimit.LimitStoreOf(m, i), clock.Now)
+		}
+		o.Store = rs
+		hm, hr := m.Handler(okHandler), mustNew(t, o).Handler(okHandler)
+		for range 30 {
+			clock.Advance((time.Duration(rng.Int64N(int64(limits[0].Period))) / time.Duration(1+rng.IntN(20))).Truncate(time.Microsecond))
+			header := []string{"X-Plan", []string{"", "pro"}[rng.IntN(2)]}
+			if rng.IntN(3) > 0 {
+				header = append(header, "X-Account", "a")
+			}
+			wm, wr := serve(hm, request("192.0.2.1:1234", header...)), serve(hr, request("192.0.2.1:1234", header...))
+			for _, k := range []string{"Retry-After", "RateLimit", "RateLimit-Policy"} {
+				if wm.Code != wr.Code || wm.Header().Get(k) != wr.Header().Get(k) {
+					t.Fatalf("%v, a request with %q: memory %d %s %q, redis %d %q", limits, header, wm.Code, k, wm.Header().Get(k), wr.Code, wr.Header().Get(k))
+				}
+			}
+		}
+	}
+}
+
 // TestAttemptAndKeyLimitersDecideAlike runs random attempts and keyed
 // calls through limiters on a MemoryStore and on the Redis script, on one
 // clock, and compares every answer.
