@@ -669,6 +669,13 @@ func readmeJWT(mux *http.ServeMux, privateKey ed25519.PrivateKey, users *auth.Me
 		log.Fatal(err)
 	}
 	mux.Handle("POST /token", tokens)
+	// RFC 7009 logout: a client revokes its refresh token (access tokens too with AccessTokens,
+	// a JWT with a Denylist).
+	revocation, err := auth.NewRevocationEndpoint(auth.RevocationEndpointOptions{TokenEndpoint: tokens})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux.Handle("POST /revoke", revocation)
 	mux.Handle("GET /orders", bearer.Handler(auth.RequireScopes("orders:read")(orders)))
 }
 

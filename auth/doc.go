@@ -222,6 +222,14 @@
 // Retry-After but loses the JSON error code; OAuth clients act on the
 // status, and the 4xx errors above pass unchanged.
 //
+// [RevocationEndpoint] is the token revocation endpoint of RFC 7009 for
+// a TokenEndpoint's clients, authenticated as there: a posted refresh
+// token's family is revoked, and an access token's jti put on the
+// denylist of [RevocationEndpointOptions.AccessTokens]. An unknown or
+// invalid token is answered 200, as the RFC asks, and so is a token of
+// another client, which is revoked too (see [RevocationEndpoint] for why
+// that departs from the RFC).
+//
 // # Failed attempts
 //
 // [BasicOptions.Limiter] and [APIKeyOptions.Limiter], and the token
