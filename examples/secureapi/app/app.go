@@ -37,7 +37,8 @@
 // one; the password routes (POST /token, POST /login, GET /secure-data/)
 // add a stricter rate limit by address and the failed-attempt limiter,
 // and POST /token and POST /login a budget of tokens and sessions issued
-// per user (Config.TokenRate).
+// per user (Config.TokenRate). POST /token/revoke, which authenticates
+// clients as POST /token does, spends that stricter budget too.
 //
 // # Routes
 //
@@ -67,17 +68,17 @@
 // holds all of its user's. Errors are RFC 9457 problems carrying the
 // request ID, except on the two OAuth2 endpoints, whose errors are RFC
 // 6749 §5.2 JSON ({"error": "invalid_grant"}): their own, a wrong method
-// (405), the cross-origin check (403) and the credential budget of POST
-// /token. Its 429s, from that budget, from the failed-attempt lockout or
-// from the user's budget of tokens issued, carry Retry-After and the code
-// slow_down, which auth's token endpoint uses for its lockout: RFC 6749
-// has no rate-limit code, and slow_down is the token endpoint's registered
-// "retry later" (RFC 8628 §3.5). The layers in front of every route still
+// (405), the cross-origin check (403) and their credential budget. Their
+// 429s, from that budget, and POST /token's from the failed-attempt
+// lockout or from the user's budget of tokens issued, carry Retry-After
+// and the code slow_down, which auth's token endpoint uses for its
+// lockout: RFC 6749 has no rate-limit code, and slow_down is the token
+// endpoint's registered "retry later" (RFC 8628 §3.5). The layers in front of every route still
 // answer them with problems: an unknown Host (400), the per-address
 // request budget (429) and an invalid bearer token (401), which no token
 // request needs to send. A 503, when a store fails, is a problem there as
 // everywhere (with Retry-After): errorsafe replaces the body of every 5xx
-// response, the token endpoint's own temporarily_unavailable included.
+// response, the OAuth2 endpoints' own temporarily_unavailable included.
 //
 // # Cross-site request forgery
 //
@@ -270,7 +271,6 @@ type server struct {
 	attempts *ratelimit.AttemptLimiter
 	issues   *ratelimit.KeyLimiter // tokens and sessions issued per user
 	bearer   *auth.JWT
-	refresh  auth.RefreshStore
 	decoder  *sanitize.Decoder
 	cookie   string // the session cookie's name, for the challenge
 }
@@ -428,7 +428,9 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The same budget for POST /token, with its refusals in the OAuth2
+	// The same budget for POST /token and POST /token/revoke, which
+	// authenticate clients as they would a password (a confidential
+	// client's secret costs a hash), with their refusals in the OAuth2
 	// error format: Middlewares on one store share the budget of limits
 	// with the same name and grouping (a custom OnReject on the first
 	// would cost every other route ratelimit's allocation-free refusal).
@@ -491,6 +493,16 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	// POST /token/revoke (RFC 7009): a refresh token revokes its family,
+	// an access token goes on bearer's denylist, in Redis with
+	// Config.Redis, so that every instance refuses it at once.
+	revocation, err := auth.NewRevocationEndpoint(auth.RevocationEndpointOptions{
+		TokenEndpoint: tokens,
+		AccessTokens:  bearer,
+	})
+	if err != nil {
+		return nil, err
+	}
 	basic, err := auth.NewBasic(auth.BasicOptions{
 		Users:    cfg.Users,
 		Realm:    Realm,
@@ -534,13 +546,13 @@ func New(cfg Config) (http.Handler, error) {
 		attempts: attempts,
 		issues:   issues,
 		bearer:   bearer,
-		refresh:  st.refresh,
 		decoder:  decoder,
 		cookie:   sessions.CookieName(),
 	}
 	mux := http.NewServeMux()
 	s.routes(mux, routeDeps{
 		tokens:    tokens,
+		revoke:    revocation,
 		basic:     basic.Handler,
 		cred:      credLimit.Handler,
 		tokenCred: tokenCredLimit.Handler,

@@ -81,13 +81,15 @@ func TestEveryRouteAsEveryPrincipal(t *testing.T) {
 		{pattern: "POST /comment/{$}", method: "POST", path: "/comment/", contentType: js, body: `{"body":"<b>hello</b>"}`, want: [10]int{401, 200, 200, 200, 200, 200, 200, 401, 401, 401}},
 		{pattern: "POST /comment/{$}", method: "POST", path: "/comment/", contentType: js, body: `{"body":"<script>x</script>"}`, want: [10]int{401, 422, 422, 422, 422, 422, 422, 401, 401, 401}},
 		{pattern: "POST /api/data", method: "POST", path: "/api/data", contentType: js, body: `{"n":1}`, want: [10]int{401, 202, 202, 202, 202, 202, 202, 401, 401, 401}},
-		// Public endpoints authenticated by their body. The token endpoint
-		// reads any Authorization header as client authentication, which
-		// a public client has none of: a bearer token is invalid_client,
-		// and Basic credentials beside the body's client_id authenticate
-		// the client twice, which RFC 6749 §5.2 makes invalid_request.
+		// Public endpoints authenticated by their body. The token and
+		// revocation endpoints read any Authorization header as client
+		// authentication, which a public client has none of: a bearer
+		// token is invalid_client, and Basic credentials beside the body's
+		// client_id authenticate the client twice, which RFC 6749 §5.2
+		// makes invalid_request. An invalid token is revoked with 200
+		// (RFC 7009 §2.2).
 		{pattern: "POST /token", method: "POST", path: "/token", contentType: form, body: "grant_type=password&client_id=" + app.ClientID + "&username=bob&password=wrong", want: [10]int{400, 401, 401, 401, 400, 400, 400, 400, 400, 400}},
-		{pattern: "POST /token/revoke", method: "POST", path: "/token/revoke", contentType: form, body: "client_id=" + app.ClientID + "&token=not-a-token", want: every(200)},
+		{pattern: "POST /token/revoke", method: "POST", path: "/token/revoke", contentType: form, body: "client_id=" + app.ClientID + "&token=not-a-token", want: [10]int{200, 401, 401, 401, 200, 200, 200, 400, 400, 400}},
 		// Their other methods, in their error format.
 		{pattern: "/token", method: "GET", path: "/token", want: every(405)},
 		{pattern: "/token/revoke", method: "PUT", path: "/token/revoke", want: every(405)},
@@ -721,11 +723,14 @@ func TestRevocation(t *testing.T) {
 	if got.StatusCode != 400 || got.json(t)["error"] != "invalid_grant" {
 		t.Errorf("revoked refresh token: %d %s", got.StatusCode, got.body)
 	}
-	if code := c.postForm("/token/revoke", url.Values{"client_id": {"someone-else"}, "token": {access}}).StatusCode; code != 401 {
-		t.Errorf("unknown client: %d", code)
+	// RFC 6749 §5.2 errors, as at the token endpoint: 401 with a Basic
+	// challenge, the scheme a confidential client would use.
+	if r := c.postForm("/token/revoke", url.Values{"client_id": {"someone-else"}, "token": {access}}); r.StatusCode != 401 ||
+		r.json(t)["error"] != "invalid_client" || !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Basic ") {
+		t.Errorf("unknown client: %d %q %s", r.StatusCode, r.Header.Get("WWW-Authenticate"), r.body)
 	}
-	if code := c.postForm("/token/revoke", url.Values{"client_id": {app.ClientID}}).StatusCode; code != 400 {
-		t.Errorf("no token: %d", code)
+	if r := c.postForm("/token/revoke", url.Values{"client_id": {app.ClientID}}); r.StatusCode != 400 || r.json(t)["error"] != "invalid_request" {
+		t.Errorf("no token: %d %s", r.StatusCode, r.body)
 	}
 }
 

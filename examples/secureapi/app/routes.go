@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"html/template"
@@ -25,7 +24,8 @@ import (
 
 // routeDeps are the per-route middlewares built by New.
 type routeDeps struct {
-	tokens    http.Handler
+	tokens    http.Handler                    // POST /token, auth's token endpoint
+	revoke    http.Handler                    // POST /token/revoke, its revocation endpoint
 	basic     func(http.Handler) http.Handler // HTTP Basic
 	cred      func(http.Handler) http.Handler // the password routes' budget per address
 	tokenCred func(http.Handler) http.Handler // the same budget, refusing in the OAuth2 format
@@ -49,7 +49,7 @@ func (s *server) routes(mux *http.ServeMux, d routeDeps) {
 	mux.Handle("GET /data", s.sessionOnly(h(s.data)))
 	mux.Handle("GET /secure-data/{$}", d.cred(d.basic(h(s.secureData))))
 	mux.Handle("POST /token", d.tokenCred(d.tokens))
-	mux.Handle("POST /token/revoke", h(s.revoke))
+	mux.Handle("POST /token/revoke", d.tokenCred(d.revoke))
 	mux.Handle("/token", h(oauthMethodNotAllowed)) // other methods, answered in the OAuth2 format
 	mux.Handle("/token/revoke", h(oauthMethodNotAllowed))
 	mux.Handle("GET /users/me/{$}", g.signedIn(h(s.me)))
@@ -351,57 +351,6 @@ func (s *server) apiData(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, map[string]any{"received_bytes": n})
 }
 
-// revoke is the token revocation endpoint of RFC 7009 for the public
-// client: an access token goes on the denylist until it expires, a
-// refresh token takes its whole family with it. As the RFC asks, an
-// invalid or unknown token is answered 200 too.
-func (s *server) revoke(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	if err := r.ParseForm(); err != nil || len(r.PostForm["token"]) != 1 || len(r.PostForm["client_id"]) > 1 {
-		// Not ParseForm's error, which quotes a piece of the body: the
-		// token the client meant to revoke.
-		errorsafe.SetRejectReason(r, errRevokeRequest)
-		oauthError(w, http.StatusBadRequest, "invalid_request")
-		return
-	}
-	if r.PostForm.Get("client_id") != ClientID {
-		errorsafe.SetRejectReason(r, errRevokeClient)
-		w.Header().Set("WWW-Authenticate", `Basic realm="`+Realm+`"`)
-		oauthError(w, http.StatusUnauthorized, "invalid_client")
-		return
-	}
-	token := r.PostForm.Get("token")
-	// The revocation runs to its end even when the client hangs up as it
-	// logs out: with the request's context, Redis commands were given up
-	// and the token lived on.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
-	defer cancel()
-	var err error
-	if strings.Count(token, ".") == 2 { // a JWT: an access token
-		if err = s.bearer.Revoke(ctx, token); err != nil && !errors.Is(err, auth.ErrUnavailable) {
-			err = nil // invalid or expired: nothing to revoke
-		}
-	} else {
-		var rt auth.RefreshToken
-		var found bool
-		rt, found, err = s.refresh.Lookup(ctx, auth.HashRefreshToken(token))
-		if err == nil && found && rt.ClientID == ClientID {
-			err = s.refresh.RevokeFamily(ctx, rt.Family, rt.FamilyExpiresAt)
-		}
-	}
-	if err != nil {
-		unavailable(w, r, err) // a problem, as every 5xx (see rejectOAuthRate)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-}
-
-var (
-	errRevokeRequest = errors.New("secureapi: a revocation request needs a form of at most 4 KiB with one token and at most one client_id")
-	errRevokeClient  = errors.New("secureapi: a revocation request for an unknown client")
-)
-
 // oauthError writes an RFC 6749 §5.2 error, as the token endpoint does.
 func oauthError(w http.ResponseWriter, status int, code string) {
 	w.Header().Set("Content-Type", "application/json")
@@ -436,10 +385,11 @@ func rejectCrossOrigin(w http.ResponseWriter, r *http.Request, err error) {
 	errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusForbidden, Err: err})
 }
 
-// rejectOAuthRate answers POST /token's credential budget: 429 (with the
-// Retry-After set by ratelimit) and slow_down, as auth's token endpoint
-// answers its own lockout. When the store fails, 503 is a problem, as on
-// every route: errorsafe replaces the body of every 5xx response.
+// rejectOAuthRate answers the credential budget of POST /token and POST
+// /token/revoke: 429 (with the Retry-After set by ratelimit) and
+// slow_down, as auth's token endpoint answers its own lockout. When the
+// store fails, 503 is a problem, as on every route: errorsafe replaces
+// the body of every 5xx response.
 func rejectOAuthRate(w http.ResponseWriter, r *http.Request, err error) {
 	if !errors.Is(err, ratelimit.ErrLimited) {
 		errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusServiceUnavailable, Err: err})

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -134,5 +135,78 @@ func TestSessionBudgetPerUser(t *testing.T) {
 	}
 	if r := login(srv.client(t), "bob"); r.StatusCode != http.StatusSeeOther {
 		t.Errorf("bob during carol's refusals: %d %s", r.StatusCode, r.body)
+	}
+}
+
+// TestRevocationEndsTheTokensOnEveryInstance: a logged-in user's access
+// token and refresh token, revoked at POST /token/revoke, stop working at
+// once: the access token gets 401 invalid_token and the refresh token
+// invalid_grant. With Redis they are revoked on one instance and refused
+// on both, and its access token is refused even by the instance that had
+// verified it before. The user's other login, another refresh token
+// family, goes on working.
+func TestRevocationEndsTheTokensOnEveryInstance(t *testing.T) {
+	t.Parallel()
+	for _, shared := range []bool{false, true} {
+		name := "memory"
+		if shared {
+			name = "redis, two instances"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			logs := new(logBuffer)
+			cfg := newConfig(t, logs)
+			if shared {
+				rdb := redis.NewClient(&redis.Options{Addr: testenv.Redis(t)})
+				t.Cleanup(func() { rdb.Close() })
+				cfg.Redis = rdb
+			}
+			servers := []*testServer{startWith(t, cfg, logs)}
+			if shared {
+				servers = append(servers, startWith(t, cfg, logs))
+			}
+			login, revoker := servers[0].client(t), servers[len(servers)-1].client(t)
+			pair := func() (access, refresh string) {
+				t.Helper()
+				r := login.token("bob", testPassword, "")
+				if r.StatusCode != http.StatusOK {
+					t.Fatalf("login: %d %s", r.StatusCode, r.body)
+				}
+				tok := r.json(t)
+				return tok["access_token"].(string), tok["refresh_token"].(string)
+			}
+			access, refresh := pair()
+			otherAccess, otherRefresh := pair()
+			// Verified before the revocation, on every instance: a cached
+			// verification must not outlive it.
+			for i, s := range servers {
+				if r := s.client(t).get("/users/me/", "Authorization", "Bearer "+access); r.StatusCode != http.StatusOK {
+					t.Fatalf("instance %d, before the revocation: %d %s", i, r.StatusCode, r.body)
+				}
+			}
+			for what, tok := range map[string]string{"access token": access, "refresh token": refresh} {
+				r := revoker.postForm("/token/revoke", url.Values{"client_id": {app.ClientID}, "token": {tok}})
+				if r.StatusCode != http.StatusOK || len(r.body) != 0 || r.Header.Get("Cache-Control") != "no-store" {
+					t.Fatalf("revoking the %s: %d %q, Cache-Control %q", what, r.StatusCode, r.body, r.Header.Get("Cache-Control"))
+				}
+			}
+			for i, s := range servers {
+				c := s.client(t)
+				if r := c.get("/users/me/", "Authorization", "Bearer "+access); r.StatusCode != http.StatusUnauthorized || !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+					t.Errorf("instance %d, the revoked access token: %d %q", i, r.StatusCode, r.Header.Get("WWW-Authenticate"))
+				}
+				r := c.postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {refresh}})
+				if r.StatusCode != http.StatusBadRequest || r.json(t)["error"] != "invalid_grant" {
+					t.Errorf("instance %d, the revoked refresh token: %d %s", i, r.StatusCode, r.body)
+				}
+				if r := c.get("/users/me/", "Authorization", "Bearer "+otherAccess); r.StatusCode != http.StatusOK {
+					t.Errorf("instance %d, the access token of bob's other login: %d %s", i, r.StatusCode, r.body)
+				}
+			}
+			r := servers[len(servers)-1].client(t).postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {otherRefresh}})
+			if r.StatusCode != http.StatusOK {
+				t.Errorf("the refresh token of bob's other login: %d %s", r.StatusCode, r.body)
+			}
+		})
 	}
 }

@@ -282,6 +282,30 @@ func TestEveryPasswordRouteSpendsTheCredentialBudget(t *testing.T) {
 	}
 }
 
+// TestRevocationSpendsTheCredentialBudget: POST /token/revoke spends the
+// per-address budget of the password routes, with POST /token, since it
+// authenticates clients as POST /token does (a confidential client's
+// secret costs a hash); its refusal is 429 slow_down in the OAuth2
+// format, with Retry-After, as POST /token's.
+func TestRevocationSpendsTheCredentialBudget(t *testing.T) {
+	t.Parallel()
+	c := start(t, func(c *app.Config) { c.CredentialRate = 2 }).client(t)
+	revoke := func() response {
+		return c.postForm("/token/revoke", url.Values{"client_id": {app.ClientID}, "token": {"not-a-token"}})
+	}
+	first, wrong, third := revoke(), c.token("bob", "wrong", ""), revoke()
+	if first.StatusCode != http.StatusOK || wrong.StatusCode == http.StatusTooManyRequests {
+		t.Fatalf("within a budget of two: revocation %d, wrong password %d", first.StatusCode, wrong.StatusCode)
+	}
+	if third.StatusCode != http.StatusTooManyRequests || third.Header.Get("Retry-After") == "" {
+		t.Fatalf("a revocation over the budget: %d, Retry-After %q", third.StatusCode, third.Header.Get("Retry-After"))
+	}
+	if code := third.json(t)["error"]; code != "slow_down" {
+		t.Errorf("a revocation over the budget: %s, want slow_down", third.body)
+	}
+	checkOAuthError(t, "a revocation over the budget", third)
+}
+
 // TestLoginSuccessClearsFailures: a successful POST /login clears the
 // pair's failures, as one on POST /token does. Found by mutation: login
 // could leave them counting unnoticed.
