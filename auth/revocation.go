@@ -19,10 +19,14 @@ type RevocationEndpointOptions struct {
 	// AccessTokens, when set, revokes access tokens too: [JWT.Revoke]
 	// puts their jti on its denylist until they expire, so every verifier
 	// sharing the denylist refuses them from then on. It must verify the
-	// TokenEndpoint's tokens: a JWTOptions.Denylist is required, and its
-	// JWTOptions.Issuer and Algorithms must accept the Issuer's. Default:
-	// nil, an access token is answered 400 unsupported_token_type (RFC
-	// 7009 §2.2.1) and stays valid until it expires.
+	// TokenEndpoint's tokens: a JWTOptions.Denylist is required, its
+	// JWTOptions.Issuer must be the Issuer's, its Algorithms must accept
+	// the Issuer's, and its Audience or Audiences, when set, must hold an
+	// aud of IssuerOptions.Audience: a verifier that refuses every token
+	// of the Issuer would answer every revocation 200 and revoke nothing.
+	// Default: nil, an access token is answered 400
+	// unsupported_token_type (RFC 7009 §2.2.1) and stays valid until it
+	// expires.
 	AccessTokens *JWT
 }
 
@@ -88,6 +92,11 @@ func NewRevocationEndpoint(o RevocationEndpointOptions) (*RevocationEndpoint, er
 			}
 			if alg := e.issuer.method.Alg(); !slices.Contains(a.c.algs, alg) {
 				errs = append(errs, fmt.Errorf("auth: RevocationEndpointOptions.AccessTokens does not accept %s, the algorithm of the TokenEndpoint's Issuer", alg))
+			}
+			// The token endpoint's tokens carry the Issuer's aud, which a
+			// Grant cannot change there.
+			if len(a.c.auds) > 0 && !slices.ContainsFunc(e.issuer.aud, func(aud string) bool { return slices.Contains(a.c.auds, aud) }) {
+				errs = append(errs, fmt.Errorf("auth: RevocationEndpointOptions.AccessTokens requires an audience of %q, the TokenEndpoint's Issuer writes aud %q", a.c.auds, e.issuer.aud))
 			}
 		}
 		if len(errs) > 0 {

@@ -319,6 +319,11 @@ func TestRevocationEndpointStoreDown(t *testing.T) {
 func TestNewRevocationEndpointRefusesWhatCannotRevoke(t *testing.T) {
 	f := newOAuth(t, nil)
 	k := keysOnce()
+	noAudIssuer, err := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{ID: "ed", Algorithm: auth.AlgEdDSA, Key: k.ed}, Issuer: "https://issuer.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noAud := newOAuth(t, func(o *auth.TokenEndpointOptions) { o.Issuer = noAudIssuer })
 	verifier := func(o auth.JWTOptions) *auth.JWT {
 		m, err := auth.NewJWT(o)
 		if err != nil {
@@ -347,6 +352,10 @@ func TestNewRevocationEndpointRefusesWhatCannotRevoke(t *testing.T) {
 			o.Algorithms = []string{auth.AlgHS256}
 			o.Keys = []auth.Key{{Key: k.hmac}}
 		})}, "does not accept EdDSA"},
+		// A verifier that refuses every token of the Issuer would answer
+		// every revocation 200 and revoke nothing.
+		{"a verifier of another audience", auth.RevocationEndpointOptions{TokenEndpoint: f.ep, AccessTokens: with(func(o *auth.JWTOptions) { o.Audience = "api://billing" })}, `aud ["api://orders"]`},
+		{"a verifier with an audience, of an Issuer without", auth.RevocationEndpointOptions{TokenEndpoint: noAud.ep, AccessTokens: with(func(o *auth.JWTOptions) { o.Audience = "api://orders" })}, "aud []"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -356,8 +365,15 @@ func TestNewRevocationEndpointRefusesWhatCannotRevoke(t *testing.T) {
 			}
 		})
 	}
-	if _, err := auth.NewRevocationEndpoint(auth.RevocationEndpointOptions{TokenEndpoint: f.ep, AccessTokens: verifier(good)}); err != nil {
-		t.Errorf("a matching verifier: %v", err)
+	for name, o := range map[string]auth.RevocationEndpointOptions{
+		"a matching verifier":                               {TokenEndpoint: f.ep, AccessTokens: verifier(good)},
+		"a verifier of the Issuer's audience":               {TokenEndpoint: f.ep, AccessTokens: with(func(o *auth.JWTOptions) { o.Audience = "api://orders" })},
+		"a verifier of one of the Issuer's audiences":       {TokenEndpoint: f.ep, AccessTokens: with(func(o *auth.JWTOptions) { o.Audiences = []string{"api://billing", "api://orders"} })},
+		"a verifier without audience, of an Issuer without": {TokenEndpoint: noAud.ep, AccessTokens: verifier(good)},
+	} {
+		if _, err := auth.NewRevocationEndpoint(o); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
 
