@@ -21,9 +21,11 @@ type RevocationEndpointOptions struct {
 	// sharing the denylist refuses them from then on. It must verify the
 	// TokenEndpoint's tokens: a JWTOptions.Denylist is required, its
 	// JWTOptions.Issuer must be the Issuer's, its Algorithms must accept
-	// the Issuer's, and its Audience or Audiences, when set, must hold an
-	// aud of IssuerOptions.Audience: a verifier that refuses every token
-	// of the Issuer would answer every revocation 200 and revoke nothing.
+	// the Issuer's, its Audience or Audiences, when set, must hold an aud
+	// of IssuerOptions.Audience, its Type must accept the Issuer's, and
+	// its Keys must verify the Issuer's key (a key set of a JWKSURL is not
+	// fetched to check): a verifier that refuses every token of the Issuer
+	// would answer every revocation 200 and revoke nothing.
 	// Default: nil, an access token is answered 400
 	// unsupported_token_type (RFC 7009 §2.2.1) and stays valid until it
 	// expires.
@@ -92,6 +94,11 @@ func NewRevocationEndpoint(o RevocationEndpointOptions) (*RevocationEndpoint, er
 			}
 			if alg := e.issuer.method.Alg(); !slices.Contains(a.c.algs, alg) {
 				errs = append(errs, fmt.Errorf("auth: RevocationEndpointOptions.AccessTokens does not accept %s, the algorithm of the TokenEndpoint's Issuer", alg))
+			} else if !verifiesIssuerKey(a.c, e.issuer) {
+				errs = append(errs, fmt.Errorf("auth: RevocationEndpointOptions.AccessTokens has no key that verifies the TokenEndpoint's Issuer's (kid %q)", e.issuer.key.ID))
+			}
+			if typ := []byte(e.issuer.typ); a.c.typ != "" && !typMatches(typ, a.c.typ) || a.c.typ == "" && otherJWTType(typ, false) {
+				errs = append(errs, fmt.Errorf("auth: RevocationEndpointOptions.AccessTokens refuses typ %q, which the TokenEndpoint's Issuer writes", e.issuer.typ))
 			}
 			// The token endpoint's tokens carry the Issuer's aud, which a
 			// Grant cannot change there.
@@ -158,4 +165,19 @@ func (re *RevocationEndpoint) serve(r *http.Request) *oauthError {
 	}
 	// Revoked, or invalid: nothing to revoke (§2.2).
 	return nil
+}
+
+// verifiesIssuerKey reports whether the key that c's static keys select
+// for is's tokens (by kid and algorithm) verifies is's signatures: a test
+// signature, made once. With no such key, a verifier with a JWKSURL may
+// still find one there, which only a fetch would tell: it passes.
+func verifiesIssuerKey(c *jwtConfig, is *Issuer) bool {
+	alg := is.method.Alg()
+	k := c.keys.Load().lookup(is.key.ID, is.key.ID != "", alg)
+	if k == nil {
+		return c.remote != nil
+	}
+	const msg = "httpguard revocation endpoint key check"
+	sig, err := is.method.Sign(msg, is.key.Key)
+	return err == nil && verifySignature(alg, []byte(msg), sig, k)
 }

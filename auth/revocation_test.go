@@ -356,6 +356,13 @@ func TestNewRevocationEndpointRefusesWhatCannotRevoke(t *testing.T) {
 		// every revocation 200 and revoke nothing.
 		{"a verifier of another audience", auth.RevocationEndpointOptions{TokenEndpoint: f.ep, AccessTokens: with(func(o *auth.JWTOptions) { o.Audience = "api://billing" })}, `aud ["api://orders"]`},
 		{"a verifier with an audience, of an Issuer without", auth.RevocationEndpointOptions{TokenEndpoint: noAud.ep, AccessTokens: with(func(o *auth.JWTOptions) { o.Audience = "api://orders" })}, "aud []"},
+		{"a verifier of another typ", auth.RevocationEndpointOptions{TokenEndpoint: f.ep, AccessTokens: with(func(o *auth.JWTOptions) { o.Type = "JWT" })}, `typ "at+jwt"`},
+		{"a verifier of another key", auth.RevocationEndpointOptions{TokenEndpoint: f.ep, AccessTokens: with(func(o *auth.JWTOptions) {
+			o.Keys = []auth.Key{{ID: "ed", Algorithm: auth.AlgEdDSA, Key: k.evilEd.Public()}}
+		})}, "no key that verifies"},
+		{"a verifier of the key without its ID", auth.RevocationEndpointOptions{TokenEndpoint: f.ep, AccessTokens: with(func(o *auth.JWTOptions) {
+			o.Keys = []auth.Key{{Algorithm: auth.AlgEdDSA, Key: f.issuer.VerificationKey().Key}}
+		})}, "no key that verifies"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -370,6 +377,15 @@ func TestNewRevocationEndpointRefusesWhatCannotRevoke(t *testing.T) {
 		"a verifier of the Issuer's audience":               {TokenEndpoint: f.ep, AccessTokens: with(func(o *auth.JWTOptions) { o.Audience = "api://orders" })},
 		"a verifier of one of the Issuer's audiences":       {TokenEndpoint: f.ep, AccessTokens: with(func(o *auth.JWTOptions) { o.Audiences = []string{"api://billing", "api://orders"} })},
 		"a verifier without audience, of an Issuer without": {TokenEndpoint: noAud.ep, AccessTokens: verifier(good)},
+		"a verifier of the Issuer's typ":                    {TokenEndpoint: f.ep, AccessTokens: with(func(o *auth.JWTOptions) { o.Type = "AT+JWT" })},
+		"a verifier of the Issuer's key among others": {TokenEndpoint: f.ep, AccessTokens: with(func(o *auth.JWTOptions) {
+			o.Keys = []auth.Key{{ID: "old", Algorithm: auth.AlgEdDSA, Key: k.evilEd.Public()}, f.issuer.VerificationKey()}
+		})},
+		// A key set fetched from a URL is not checked: that would take a
+		// request at construction.
+		"a verifier of a key set URL": {TokenEndpoint: f.ep, AccessTokens: with(func(o *auth.JWTOptions) {
+			o.Keys, o.JWKSURL, o.Audience = nil, "https://issuer.example/jwks", "api://orders"
+		})},
 	} {
 		if _, err := auth.NewRevocationEndpoint(o); err != nil {
 			t.Errorf("%s: %v", name, err)
