@@ -25,6 +25,8 @@
 //	curl -s localhost:8080/token -d grant_type=refresh_token -d client_id=demo-cli \
 //	     -d "refresh_token=$(echo "$PAIR" | jq -r .refresh_token)"        # a new pair; the old refresh token is spent
 //	curl -s localhost:8080/.well-known/jwks.json                           # the public key, for other services
+//	curl -i localhost:8080/revoke -d client_id=demo-cli -d "token=$TOKEN"  # 200: a logout
+//	curl -i -H "Authorization: Bearer $TOKEN" localhost:8080/users/me/    # 401: the token is revoked
 //
 // The tokens stay in shell variables: a file under /tmp is readable by
 // every user of the machine, and each of them can reach this loopback
@@ -32,7 +34,7 @@
 //
 // Replaying a spent refresh token revokes every refresh token of its
 // family; access tokens already issued stay valid until they expire (15
-// minutes). Ten wrong passwords for one user from one address lock that
+// minutes), unless revoked at /revoke, as a refresh token can be too. Ten wrong passwords for one user from one address lock that
 // pair out for a while (429 with Retry-After, the right password included).
 // Each request is logged on stderr by errorsafe, a refusal with its reason
 // (never the password or the token); the problem the client gets carries
@@ -202,12 +204,22 @@ func newHandler(key ed25519.PrivateKey, demoPassword, iss string, logger *slog.L
 		Audience:   audience,
 		Type:       auth.TypeAccessToken,
 		Leeway:     30 * time.Second,
+		// Revoked access tokens, by jti, until they expire: in memory for
+		// one process (auth/redisstore's for several).
+		Denylist: auth.NewMemoryDenylist(),
 	})
+	if err != nil {
+		return nil, err
+	}
+	// The logout of a token client (RFC 7009): its refresh token's family
+	// and its access token stop working at once.
+	revocation, err := auth.NewRevocationEndpoint(auth.RevocationEndpointOptions{TokenEndpoint: endpoint, AccessTokens: bearer})
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /token", endpoint)
+	mux.Handle("POST /revoke", revocation)
 	mux.Handle("GET /.well-known/jwks.json", issuer.JWKSHandler())
 	mux.Handle("GET /users/me/{$}", bearer.Handler(auth.RequireScopes("profile:read")(http.HandlerFunc(me))))
 

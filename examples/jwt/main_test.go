@@ -111,6 +111,28 @@ func TestFlow(t *testing.T) {
 	if code, _ := token(url.Values{"grant_type": {"password"}, "client_id": {clientID}, "username": {"demo"}, "password": {"wrong"}}); code != 400 {
 		t.Fatalf("wrong password: %d", code)
 	}
+	// A logout (RFC 7009): a fresh pair, revoked at /revoke, stops
+	// working at once, the access token too.
+	code, pair := token(url.Values{"grant_type": {"password"}, "client_id": {clientID}, "username": {"demo"}, "password": {"demo password"}})
+	if code != 200 {
+		t.Fatalf("second login: %d %v", code, pair)
+	}
+	for _, kind := range []string{"refresh_token", "access_token"} {
+		resp, err := http.PostForm(srv.URL+"/revoke", url.Values{"client_id": {clientID}, "token": {pair[kind].(string)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("revoking the %s: %d", kind, resp.StatusCode)
+		}
+	}
+	if resp := get(pair["access_token"].(string)); resp.StatusCode != 401 {
+		t.Errorf("a revoked access token: %d, want 401", resp.StatusCode)
+	}
+	if code, body := token(url.Values{"grant_type": {"refresh_token"}, "client_id": {clientID}, "refresh_token": {pair["refresh_token"].(string)}}); code != 400 || body["error"] != "invalid_grant" {
+		t.Errorf("a revoked refresh token: %d %v, want 400 invalid_grant", code, body)
+	}
 	jwks, err := http.Get(srv.URL + "/.well-known/jwks.json")
 	if err != nil || jwks.StatusCode != 200 {
 		t.Fatalf("jwks: %v", err)
