@@ -5583,27 +5583,7 @@ func as(user, method, target string) func() *http.Request {
 // "## heading".
 func blocksUnder(t *testing.T, heading, lang string) []string {
 	t.Helper()
-	src, err := os.ReadFile(guideFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var blocks, cur []string
-	under, in := false, false
-	for line := range strings.SplitSeq(string(src), "\n") {
-		switch {
-		case strings.HasPrefix(line, "## "):
-			under = line == "## "+heading
-		case !under:
-		case !in && line == "```"+lang:
-			in, cur = true, nil
-		case in && line == "```":
-			in = false
-			blocks = append(blocks, strings.Join(cur, "\n"))
-		case in:
-			cur = append(cur, line)
-		}
-	}
-	return blocks
+	return doccheck.Blocks(t, guideFile, lang, heading)
 }
 
 // casbinDecisions are the requests both sides decide alike with the

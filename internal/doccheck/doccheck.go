@@ -20,6 +20,12 @@ import (
 // count.
 func GoBlocks(t testing.TB, path string, sections ...string) []string {
 	t.Helper()
+	return Blocks(t, path, "go", sections...)
+}
+
+// Blocks is GoBlocks for the blocks of another language: ```lang.
+func Blocks(t testing.TB, path, lang string, sections ...string) []string {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +40,7 @@ func GoBlocks(t testing.TB, path string, sections ...string) []string {
 		case len(sections) > 0 && strings.HasPrefix(line, "## "):
 			counted = slices.Contains(sections, strings.TrimPrefix(line, "## "))
 		case !counted:
-		case !in && line == "```go":
+		case !in && line == "```"+lang:
 			in, cur = true, nil
 		case in && line == "```":
 			in = false
