@@ -1073,26 +1073,33 @@ func (e *TokenEndpoint) RevokeRefreshToken(ctx context.Context, token string) er
 	if e == nil || e.store == nil {
 		return errIssuerNotConfigured
 	}
+	_, _, err := e.revokeRefresh(ctx, token)
+	return err
+}
+
+// revokeRefresh is RevokeRefreshToken, returning the token's record and
+// whether it was found, for the revocation endpoint to read its client.
+func (e *TokenEndpoint) revokeRefresh(ctx context.Context, token string) (RefreshToken, bool, error) {
 	if token == "" || len(token) > 512 {
-		return nil
+		return RefreshToken{}, false, nil
 	}
 	ctx, cancel := detach.Context(ctx)
 	defer cancel()
 	t, found, err := e.store.Lookup(ctx, HashRefreshToken(token))
 	if err != nil {
-		return storeUnavailable(err)
+		return RefreshToken{}, false, storeUnavailable(err)
 	}
 	if !found {
-		return nil
+		return RefreshToken{}, false, nil
 	}
 	until := t.FamilyExpiresAt
 	if until.IsZero() {
 		until = e.now().Add(e.maxLife)
 	}
 	if err := e.store.RevokeFamily(ctx, t.Family, until); err != nil {
-		return storeUnavailable(err)
+		return RefreshToken{}, false, storeUnavailable(err)
 	}
-	return nil
+	return t, true, nil
 }
 
 // allowIssue asks the IssueLimiter, when there is one, whether subject may

@@ -7,6 +7,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/httpguard/httpguard/internal/problem"
 )
 
 // RevocationEndpointOptions configures [NewRevocationEndpoint].
@@ -54,7 +58,8 @@ type RevocationEndpointOptions struct {
 // the token endpoint already revokes a refresh token's family when
 // another client presents it: a refusal would leave the leaked token
 // usable, and an answer of its own would tell the client whose token it
-// holds. Revoking a refresh token does not revoke the access tokens
+// holds. The access log of errorsafe records that reason with the 200.
+// Revoking a refresh token does not revoke the access tokens
 // issued with it: they expire within the Issuer's TTL, unless revoked
 // themselves.
 //
@@ -72,6 +77,10 @@ var (
 	errRevocationToken       = errors.New("auth: revocation request without token")
 	errAccessRevocation      = errors.New("auth: access token revocation not configured")
 	errRevocationNotComplete = errors.New("auth: revocation endpoint not configured (use NewRevocationEndpoint)")
+	// errRevokedOtherClient is not a refusal: the token is revoked and
+	// the answer is 200. It puts the leak in the access log, as the token
+	// endpoint's refusal of another client's refresh token does.
+	errRevokedOtherClient = errors.New("auth: revoked a token issued to another client")
 )
 
 // NewRevocationEndpoint validates o and returns the endpoint.
@@ -141,7 +150,8 @@ func (re *RevocationEndpoint) serve(r *http.Request) *oauthError {
 	if err != nil {
 		return oerr(http.StatusBadRequest, "invalid_request", "The request body is malformed.", err)
 	}
-	if _, oe := e.authenticateClient(r, form); oe != nil {
+	client, oe := e.authenticateClient(r, form)
+	if oe != nil {
 		return oe
 	}
 	token := form.Get("token")
@@ -152,15 +162,29 @@ func (re *RevocationEndpoint) serve(r *http.Request) *oauthError {
 	// A refresh token is base64url, without dots; an access token is a
 	// JWS in compact form, with two. token_type_hint is not needed.
 	if strings.Count(token, ".") != 2 {
-		if err := e.RevokeRefreshToken(ctx, token); err != nil {
+		t, found, err := e.revokeRefresh(ctx, token)
+		if err != nil {
 			return unavailable(err)
+		}
+		if found && t.ClientID != client.ID {
+			problem.SetReason(r, errRevokedOtherClient)
 		}
 		return nil
 	}
 	if re.access == nil {
 		return oerr(http.StatusBadRequest, "unsupported_token_type", "Access tokens are not revoked here; they expire on their own.", errAccessRevocation)
 	}
-	if err := re.access.Revoke(ctx, token); err != nil && isStoreUnavailable(err) {
+	switch err := re.access.Revoke(ctx, token); {
+	case err == nil:
+		// The token verified: its client_id is the Issuer's.
+		var c struct {
+			jwt.RegisteredClaims
+			ClientID string `json:"client_id"`
+		}
+		if _, _, err := jwt.NewParser().ParseUnverified(token, &c); err == nil && c.ClientID != client.ID {
+			problem.SetReason(r, errRevokedOtherClient)
+		}
+	case isStoreUnavailable(err):
 		return unavailable(err)
 	}
 	// Revoked, or invalid: nothing to revoke (§2.2).

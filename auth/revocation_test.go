@@ -179,8 +179,8 @@ func TestRevocationEndpointInvalidTokensAre200(t *testing.T) {
 		{"a token of two dots and 3000 bytes", strings.Repeat("a", 1500) + "." + strings.Repeat("b", 1500) + ".c"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if res := f.revoke(t, form("token", tt.token, "client_id", "web"), nil); res.status != http.StatusOK {
-				t.Errorf("%d %s, want 200", res.status, res.raw)
+			if res := f.revoke(t, form("token", tt.token, "client_id", "web"), nil); res.status != http.StatusOK || res.reason != nil {
+				t.Errorf("%d %s (reason %v), want 200 without a reason", res.status, res.raw, res.reason)
 			}
 		})
 	}
@@ -194,13 +194,18 @@ func TestRevocationEndpointInvalidTokensAre200(t *testing.T) {
 
 // A token of another client is revoked too: the token endpoint revokes a
 // refresh token's family when another client presents it, and the answer
-// is 200, which tells the presenting client nothing.
+// is 200, which tells the presenting client nothing. The access log gets
+// the reason: the token leaked.
 func TestRevocationEndpointTokenOfAnotherClient(t *testing.T) {
 	f := newRevocation(t, auth.NewMemoryDenylist(), true, nil)
 	access, refresh := f.login(t, "cli")
 	for _, tok := range []string{refresh, access} {
-		if res := f.revoke(t, form("token", tok, "client_id", "web"), nil); res.status != http.StatusOK {
+		res := f.revoke(t, form("token", tok, "client_id", "web"), nil)
+		if res.status != http.StatusOK {
 			t.Fatalf("%d %s, want 200", res.status, res.raw)
+		}
+		if res.reason == nil || !strings.Contains(res.reason.Error(), "another client") {
+			t.Errorf("reason %v, want the revocation of another client's token", res.reason)
 		}
 	}
 	if f.refreshes(t, "cli", refresh) {
