@@ -479,17 +479,7 @@ func (e *TokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *TokenEndpoint) serve(r *http.Request) (*tokenResponse, *oauthError) {
-	if r.Method != http.MethodPost {
-		return nil, oerr(http.StatusMethodNotAllowed, "invalid_request", "The token endpoint accepts POST only.", errTokenMethod)
-	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
-		return nil, oerr(http.StatusBadRequest, "invalid_request", "The request must be application/x-www-form-urlencoded.", errTokenContentType)
-	}
-	form, err := readForm(r, e.maxBody)
-	if err != nil {
-		return nil, oerr(http.StatusBadRequest, "invalid_request", "The request body is malformed.", err)
-	}
-	client, oe := e.authenticateClient(r, form)
+	form, client, oe := e.readRequest(r, "The token endpoint accepts POST only.")
 	if oe != nil {
 		return nil, oe
 	}
@@ -513,6 +503,27 @@ func (e *TokenEndpoint) serve(r *http.Request) (*tokenResponse, *oauthError) {
 	default:
 		return e.refreshGrant(ctx, client, form)
 	}
+}
+
+// readRequest reads a request to the token endpoint, or to its
+// revocation endpoint: a POST (notPost is the description of a 405) of a
+// bounded form, whose client it authenticates.
+func (e *TokenEndpoint) readRequest(r *http.Request, notPost string) (url.Values, *Client, *oauthError) {
+	if r.Method != http.MethodPost {
+		return nil, nil, oerr(http.StatusMethodNotAllowed, "invalid_request", notPost, errTokenMethod)
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, nil, oerr(http.StatusBadRequest, "invalid_request", "The request must be application/x-www-form-urlencoded.", errTokenContentType)
+	}
+	form, err := readForm(r, e.maxBody)
+	if err != nil {
+		return nil, nil, oerr(http.StatusBadRequest, "invalid_request", "The request body is malformed.", err)
+	}
+	client, oe := e.authenticateClient(r, form)
+	if oe != nil {
+		return nil, nil, oe
+	}
+	return form, client, nil
 }
 
 // readForm reads the form body: bounded, each parameter at most once

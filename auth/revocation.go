@@ -3,7 +3,6 @@ package auth
 import (
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -140,17 +139,7 @@ func (re *RevocationEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 
 func (re *RevocationEndpoint) serve(r *http.Request) *oauthError {
 	e := re.tokens
-	if r.Method != http.MethodPost {
-		return oerr(http.StatusMethodNotAllowed, "invalid_request", "The revocation endpoint accepts POST only.", errTokenMethod)
-	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
-		return oerr(http.StatusBadRequest, "invalid_request", "The request must be application/x-www-form-urlencoded.", errTokenContentType)
-	}
-	form, err := readForm(r, e.maxBody)
-	if err != nil {
-		return oerr(http.StatusBadRequest, "invalid_request", "The request body is malformed.", err)
-	}
-	client, oe := e.authenticateClient(r, form)
+	form, client, oe := e.readRequest(r, "The revocation endpoint accepts POST only.")
 	if oe != nil {
 		return oe
 	}
