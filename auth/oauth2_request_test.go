@@ -18,7 +18,15 @@ import (
 // encodings or put parameters in the query string.
 func (f *oauthFixture) postRaw(t testing.TB, target, ctype, body string, mod func(*http.Request)) tokenResult {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+	return serveOAuth(t, f.ep, http.MethodPost, target, ctype, body, mod, true)
+}
+
+// serveOAuth sends a request to h, an OAuth2 endpoint, and returns its
+// answer with the recorded reason. The body must be JSON when wantJSON
+// is set, and is decoded when it is not empty.
+func serveOAuth(t testing.TB, h http.Handler, method, target, ctype, body string, mod func(*http.Request), wantJSON bool) tokenResult {
+	t.Helper()
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
@@ -27,10 +35,12 @@ func (f *oauthFixture) postRaw(t testing.TB, target, ctype, body string, mod fun
 	}
 	ctx, reason := problem.WithReason(req.Context())
 	w := httptest.NewRecorder()
-	f.ep.ServeHTTP(w, req.WithContext(ctx))
+	h.ServeHTTP(w, req.WithContext(ctx))
 	res := tokenResult{status: w.Code, header: w.Header(), raw: w.Body.String(), reason: reason.Err()}
-	if err := json.Unmarshal(w.Body.Bytes(), &res.body); err != nil {
-		t.Fatalf("body is not JSON: %q", w.Body)
+	if wantJSON || w.Body.Len() > 0 {
+		if err := json.Unmarshal(w.Body.Bytes(), &res.body); err != nil {
+			t.Fatalf("body is not JSON: %q", w.Body)
+		}
 	}
 	return res
 }

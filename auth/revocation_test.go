@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/httpguard/httpguard/auth"
-	"github.com/httpguard/httpguard/internal/problem"
 )
 
 // revocationFixture is a token endpoint, its revocation endpoint, and a
@@ -49,23 +48,8 @@ func (f *revocationFixture) revoke(t testing.TB, form url.Values, mod func(*http
 
 func revokeRaw(t testing.TB, h http.Handler, method, ctype, body string, mod func(*http.Request)) tokenResult {
 	t.Helper()
-	req := httptest.NewRequest(method, "/revoke", strings.NewReader(body))
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	if mod != nil {
-		mod(req)
-	}
-	ctx, reason := problem.WithReason(req.Context())
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, req.WithContext(ctx))
-	res := tokenResult{status: w.Code, header: w.Header(), raw: w.Body.String(), reason: reason.Err()}
-	if w.Code != http.StatusOK {
-		if err := json.Unmarshal(w.Body.Bytes(), &res.body); err != nil {
-			t.Fatalf("body is not JSON: %q", w.Body)
-		}
-	}
-	return res
+	// Errors are JSON; a 200 has no body.
+	return serveOAuth(t, h, method, "/revoke", ctype, body, mod, false)
 }
 
 // login returns the access and refresh tokens of alice through client
