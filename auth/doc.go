@@ -111,7 +111,8 @@
 // or denylist that cannot answer gets 503 (fail closed). [RequireScopes]
 // and [NewScopeCheck] answer 403 with error="insufficient_scope" and the
 // required scope (RFC 6750 §3.1). The identity carries sub, the roles
-// claim ([JWTOptions.RolesClaim]) and the scopes of scope, or else of scp
+// claim ([JWTOptions.RolesClaim], or nested as Keycloak's realm_access
+// roles: [JWTOptions.RolesClaimPath]) and the scopes of scope, or else of scp
 // (an array, or one space-separated string as Microsoft Entra ID issues
 // it). Claims the package does not check (a tenant, an authorized party)
 // are judged by [JWTOptions.ValidateClaims], whose refusal is answered as

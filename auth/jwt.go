@@ -125,9 +125,21 @@ type JWTOptions struct {
 	// to 1 MiB.
 	MaxTokenBytes int
 
-	// RolesClaim names the claim holding the principal's roles (a string
-	// or an array of strings). Default "roles".
+	// RolesClaim names the claim holding the principal's roles: a string
+	// or an array of strings. An absent or null claim is no roles; a
+	// value of another type makes the token malformed. Default "roles".
 	RolesClaim string
+	// RolesClaimPath, instead of RolesClaim, finds the roles in nested
+	// objects, one member name per element: Keycloak puts a user's realm
+	// roles at {"realm_access", "roles"} and a client's roles at
+	// {"resource_access", "<client id>", "roles"}. Each element is one
+	// member name taken as written, dots included, so that a namespaced
+	// claim ("https://example.com/roles", as Auth0 requires) or a client
+	// ID with dots is never split. A member of the path that is absent or
+	// null is no roles; one that is not an object, or roles of a type
+	// RolesClaim would refuse, make the token malformed. No element may
+	// be empty, and setting RolesClaim as well is an error. Default none.
+	RolesClaimPath []string
 	// IdentityClaims lists claims copied into the identity's Claims, as
 	// encoding/json decodes them (a number is a float64), except that a
 	// number of magnitude 2^53 or more, at any depth, which a float64 may
@@ -236,7 +248,7 @@ type jwtConfig struct {
 	typ          string
 	maxToken     int
 	leeway       time.Duration
-	rolesClaim   string
+	rolesPath    []string // nil for the top-level roles claim, which accessClaims decodes
 	needMap      bool
 	idClaims     []string
 	cookie       string
@@ -260,7 +272,6 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 		typ:         opts.Type,
 		maxToken:    opts.MaxTokenBytes,
 		leeway:      opts.Leeway,
-		rolesClaim:  opts.RolesClaim,
 		idClaims:    append([]string(nil), opts.IdentityClaims...),
 		cookie:      opts.CookieName,
 		query:       opts.DangerouslyAllowQueryToken,
@@ -332,10 +343,12 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 	if c.typ != "" && !httptoken.IsToken(c.typ) {
 		errs = append(errs, errors.New("auth: JWTOptions.Type must be a media type token such as at+jwt"))
 	}
-	if c.rolesClaim == "" {
-		c.rolesClaim = "roles"
+	path, err := rolesPath(opts.RolesClaim, opts.RolesClaimPath)
+	if err != nil {
+		errs = append(errs, err)
 	}
-	c.needMap = c.rolesClaim != "roles" || len(c.idClaims) > 0
+	c.rolesPath = path
+	c.needMap = c.rolesPath != nil || len(c.idClaims) > 0
 	if c.cookie != "" && !httptoken.IsToken(c.cookie) {
 		errs = append(errs, errors.New("auth: JWTOptions.CookieName is not a valid cookie name"))
 	}
@@ -749,22 +762,10 @@ func (c *jwtConfig) identityOf(pseg string, cl *accessClaims) (identity.Identity
 				return identity.Identity{}, ErrTokenMalformed
 			}
 		}
-		if c.rolesClaim != "roles" {
-			o.Roles = nil
-			switch v := all[c.rolesClaim].(type) {
-			case nil:
-			case string:
-				o.Roles = []string{v}
-			case []any:
-				for _, e := range v {
-					s, ok := e.(string)
-					if !ok {
-						return identity.Identity{}, ErrTokenMalformed
-					}
-					o.Roles = append(o.Roles, s)
-				}
-			default:
-				return identity.Identity{}, ErrTokenMalformed
+		if c.rolesPath != nil {
+			o.Roles, err = claimRoles(all, c.rolesPath)
+			if err != nil {
+				return identity.Identity{}, err
 			}
 		}
 		if len(c.idClaims) > 0 {
@@ -777,6 +778,62 @@ func (c *jwtConfig) identityOf(pseg string, cl *accessClaims) (identity.Identity
 		}
 	}
 	return identity.New(o), nil
+}
+
+// rolesPath returns the path of member names to the roles claim, or nil
+// for the top-level claim "roles" that accessClaims decodes itself.
+func rolesPath(claim string, path []string) ([]string, error) {
+	switch {
+	case claim != "" && len(path) > 0:
+		return nil, errors.New("auth: set JWTOptions.RolesClaim or JWTOptions.RolesClaimPath, not both")
+	case claim != "":
+		path = []string{claim}
+	case len(path) == 0:
+		return nil, nil
+	default:
+		if slices.Contains(path, "") {
+			return nil, errors.New("auth: JWTOptions.RolesClaimPath has an empty member name")
+		}
+		path = slices.Clone(path)
+	}
+	if len(path) == 1 && path[0] == "roles" {
+		return nil, nil
+	}
+	return path, nil
+}
+
+// claimRoles reads the roles at path in the decoded claims: a string or
+// an array of strings, through objects. An absent or null member is no
+// roles; any other value is ErrTokenMalformed.
+func claimRoles(all map[string]any, path []string) ([]string, error) {
+	v := any(all)
+	for _, name := range path {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			if v == nil {
+				return nil, nil
+			}
+			return nil, ErrTokenMalformed
+		}
+		v = obj[name]
+	}
+	switch v := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return []string{v}, nil
+	case []any:
+		roles := make([]string, len(v))
+		for i, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil, ErrTokenMalformed
+			}
+			roles[i] = s
+		}
+		return roles, nil
+	}
+	return nil, ErrTokenMalformed
 }
 
 // inexact reports whether v, a claim decoded by encoding/json, holds at

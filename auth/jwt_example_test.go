@@ -261,6 +261,44 @@ func ExampleJWTOptions_validateClaims() {
 	// globex 401
 }
 
+// ExampleJWTOptions_rolesClaimPath reads the roles of a Keycloak access
+// token: the realm's in realm_access.roles, a client's in
+// resource_access.<client ID>.roles. Each element of the path is one
+// member name, dots included.
+func ExampleJWTOptions_rolesClaimPath() {
+	secret := []byte("an example secret of 32 bytes!!!") // in production: JWKSURL, the realm's certs
+	bearer, err := auth.NewJWT(auth.JWTOptions{
+		Algorithms:     []string{auth.AlgHS256},
+		Keys:           []auth.Key{{Algorithm: auth.AlgHS256, Key: secret}},
+		Issuer:         "https://sso.example.com/realms/acme",
+		Audience:       "orders.api",
+		RolesClaimPath: []string{"resource_access", "orders.api", "roles"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	api := bearer.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := identity.FromRequest(r)
+		fmt.Println(id.Subject(), id.Roles(), id.HasRole("offline_access"))
+	}))
+
+	// A token as Keycloak would issue it.
+	tok, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"iss": "https://sso.example.com/realms/acme", "aud": "orders.api",
+		"sub": "alice", "exp": time.Now().Add(time.Minute).Unix(),
+		"realm_access": map[string]any{"roles": []string{"offline_access"}},
+		"resource_access": map[string]any{
+			"orders.api": map[string]any{"roles": []string{"orders-admin"}},
+			"billing":    map[string]any{"roles": []string{"billing-admin"}},
+		},
+	}).SignedString(secret)
+	r := httptest.NewRequest(http.MethodGet, "/orders", nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	api.ServeHTTP(httptest.NewRecorder(), r)
+	// Output:
+	// alice [orders-admin] false
+}
+
 // ExampleJWTOptions_audiences moves an API from one identifier to another
 // without a flag day: while clients still hold tokens for the old
 // identifier, the verifier accepts both (a token's aud must contain one of

@@ -95,6 +95,8 @@ func FuzzJWTVerify(f *testing.F) {
 		with(goodClaims(), "scope", nil), with(with(goodClaims(), "scope", nil), "scp", "a b  c"),
 		with(with(goodClaims(), "scope", nil), "scp", []string{"a", "b"}), with(goodClaims(), "roles", "admin"),
 		with(goodClaims(), "aud", []string{"x", "api://orders"}),
+		with(goodClaims(), "realm_access", map[string]any{"roles": []string{"ops"}}),
+		with(goodClaims(), "realm_access", map[string]any{"roles": "ops"}), with(goodClaims(), "realm_access", []string{"ops"}),
 	} {
 		f.Add("", header, string(must(json.Marshal(c))))
 	}
@@ -107,6 +109,8 @@ func FuzzJWTVerify(f *testing.F) {
 	}
 	k := keysOnce()
 	m := fuzzJWT(f)
+	// Keycloak's realm roles: the verifier of a nested roles claim.
+	nested := newJWT(f, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{ID: "k1", Key: k.hmac}}, MaxTokenBytes: 4096, RolesClaimPath: []string{"realm_access", "roles"}})
 	// The reference reads numbers as written (WithJSONNumber): a number
 	// beyond a float64 in a claim the verifier does not read (1e400) is
 	// accepted, as TestJWTIdentityClaimNumbersBeyondFloat64 keeps it in
@@ -115,6 +119,13 @@ func FuzzJWTVerify(f *testing.F) {
 	ref := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithIssuer("https://issuer.example"), jwt.WithAudience("api://orders"), jwt.WithTimeFunc(testClock), jwt.WithJSONNumber())
 	check := func(t *testing.T, tok string) {
 		id, err := m.Verify(context.Background(), tok)
+		nid, nerr := nested.Verify(context.Background(), tok)
+		if err != nil && nerr == nil {
+			t.Fatalf("the nested roles verifier accepted a token the other refuses: %v", err)
+		}
+		if nerr != nil && !errors.Is(nerr, auth.ErrInvalidToken) {
+			t.Fatalf("reason %v does not wrap ErrInvalidToken", nerr)
+		}
 		if err != nil {
 			if !errors.Is(err, auth.ErrInvalidToken) {
 				t.Fatalf("reason %v does not wrap ErrInvalidToken", err)
@@ -152,6 +163,19 @@ func FuzzJWTVerify(f *testing.F) {
 		}
 		if got, want := sortedSet(id.Roles()), sortedSet(refStrings(t, claims["roles"])); !slices.Equal(got, want) {
 			t.Fatalf("roles %q, the claims grant %q", got, want)
+		}
+		// The nested verifier refuses a token only for what it finds on
+		// its path, and reads the roles there as encoding/json does.
+		roles, ok := refNestedStrings(claims, "realm_access", "roles")
+		switch {
+		case !ok && nerr == nil:
+			t.Fatalf("accepted realm_access %#v", claims["realm_access"])
+		case ok && nerr != nil:
+			t.Fatalf("refused a token the other accepts: %v", nerr)
+		case ok:
+			if got, want := sortedSet(nid.Roles()), sortedSet(roles); !slices.Equal(got, want) {
+				t.Fatalf("nested roles %q, the claims grant %q", got, want)
+			}
 		}
 	}
 	f.Fuzz(func(t *testing.T, tok, header, claims string) {
@@ -200,6 +224,39 @@ func refStrings(t *testing.T, v any) []string {
 	}
 	t.Fatalf("accepted a claim of strings holding %#v", v)
 	return nil
+}
+
+// refNestedStrings reads the strings at path in claims decoded by
+// encoding/json, through objects: a missing or null member is none, and
+// ok is false for a value of another type on the path or at its end.
+func refNestedStrings(claims jwt.MapClaims, path ...string) (list []string, ok bool) {
+	var v any = map[string]any(claims)
+	for _, name := range path {
+		if v == nil {
+			return nil, true
+		}
+		o, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		v = o[name]
+	}
+	switch v := v.(type) {
+	case nil:
+		return nil, true
+	case string:
+		return []string{v}, true
+	case []any:
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil, false
+			}
+			list = append(list, s)
+		}
+		return list, true
+	}
+	return nil, false
 }
 
 // sortedSet returns the distinct non-empty strings of list, sorted.

@@ -608,6 +608,76 @@ func TestJWTCustomRolesAndIdentityClaims(t *testing.T) {
 	}
 }
 
+// Keycloak issues a user's realm roles in realm_access.roles and a
+// client's roles in resource_access.<client>.roles; Auth0 requires a
+// namespaced claim name, which has dots. RolesClaimPath walks objects
+// member by member, without splitting names.
+func TestJWTRolesClaimPath(t *testing.T) {
+	k := keysOnce()
+	keycloak := map[string]any{
+		"realm_access":    map[string]any{"roles": []string{"offline_access", "ops"}},
+		"resource_access": map[string]any{"orders.api": map[string]any{"roles": []string{"orders-admin"}}},
+	}
+	for _, tt := range []struct {
+		name   string
+		path   []string
+		claims map[string]any
+		want   []string // nil: no roles
+		status int
+	}{
+		{"realm roles", []string{"realm_access", "roles"}, keycloak, []string{"offline_access", "ops"}, 200},
+		{"a client's roles, its ID with a dot", []string{"resource_access", "orders.api", "roles"}, keycloak, []string{"orders-admin"}, 200},
+		{"another client's roles", []string{"resource_access", "billing", "roles"}, keycloak, nil, 200},
+		{"a namespaced claim", []string{"https://example.com/roles"}, map[string]any{"https://example.com/roles": []string{"ops"}, "https://example": map[string]any{"com/roles": []string{"admin"}}}, []string{"ops"}, 200},
+		{"one role as a string", []string{"realm_access", "roles"}, map[string]any{"realm_access": map[string]any{"roles": "ops"}}, []string{"ops"}, 200},
+		{"an empty array", []string{"realm_access", "roles"}, map[string]any{"realm_access": map[string]any{"roles": []string{}}}, nil, 200},
+		{"an absent object", []string{"realm_access", "roles"}, map[string]any{}, nil, 200},
+		{"a null object", []string{"realm_access", "roles"}, map[string]any{"realm_access": json.RawMessage("null")}, nil, 200},
+		{"null roles", []string{"realm_access", "roles"}, map[string]any{"realm_access": map[string]any{"roles": nil}}, nil, 200},
+		{"a top-level roles claim is not read", []string{"realm_access", "roles"}, map[string]any{"roles": []string{"admin"}}, nil, 200},
+		{"a string on the path", []string{"realm_access", "roles"}, map[string]any{"realm_access": "ops"}, nil, 401},
+		{"an array on the path", []string{"realm_access", "roles"}, map[string]any{"realm_access": []string{"ops"}}, nil, 401},
+		{"roles of a number", []string{"realm_access", "roles"}, map[string]any{"realm_access": map[string]any{"roles": 7}}, nil, 401},
+		{"roles of an object", []string{"realm_access", "roles"}, map[string]any{"realm_access": map[string]any{"roles": map[string]any{"ops": true}}}, nil, 401},
+		{"a role of a number", []string{"realm_access", "roles"}, map[string]any{"realm_access": map[string]any{"roles": []any{"ops", 7}}}, nil, 401},
+		{"the path [roles] reads the roles claim", []string{"roles"}, map[string]any{"roles": []string{"admin"}}, []string{"admin"}, 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, RolesClaimPath: tt.path})
+			claims := with(goodClaims(), "roles", nil)
+			for name, v := range tt.claims {
+				claims[name] = v
+			}
+			w, id, reason := serve(m, bearer(sign(t, jwt.SigningMethodHS256, k.hmac, nil, claims)))
+			if w.Code != tt.status {
+				t.Fatalf("status %d (%v), want %d", w.Code, reason, tt.status)
+			}
+			if tt.status != 200 {
+				if !errors.Is(reason, auth.ErrTokenMalformed) {
+					t.Errorf("reason %v, want ErrTokenMalformed", reason)
+				}
+				return
+			}
+			if got := id.Roles(); !slices.Equal(got, tt.want) {
+				t.Errorf("roles %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// The path is copied: changing the caller's slice after NewJWT changes
+// nothing.
+func TestJWTRolesClaimPathIsCopied(t *testing.T) {
+	k := keysOnce()
+	path := []string{"realm_access", "roles"}
+	m := newJWT(t, auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, RolesClaimPath: path})
+	path[0] = "resource_access"
+	tok := sign(t, jwt.SigningMethodHS256, k.hmac, nil, with(goodClaims(), "realm_access", map[string]any{"roles": []string{"ops"}}))
+	if w, id, reason := serve(m, bearer(tok)); w.Code != 200 || !id.HasRole("ops") {
+		t.Fatalf("status %d (%v), roles %q", w.Code, reason, id.Roles())
+	}
+}
+
 // An identity claim that is a number reaches the identity as a float64,
 // as encoding/json decodes it, which holds every integer exactly only up
 // to 2^53: the user IDs 9007199254740993 and 9007199254740992, two users
@@ -715,6 +785,8 @@ func TestNewJWTRejectsUnsafeOptions(t *testing.T) {
 		{"JWKS URL with HMAC algorithms", auth.JWTOptions{Algorithms: []string{"HS256"}, JWKSURL: "https://idp.example/jwks", Audience: "api://orders"}, "public-key algorithm"},
 		{"JWKS URL with HMAC algorithms beside HMAC keys", auth.JWTOptions{Algorithms: []string{"HS256", "HS512"}, Keys: []auth.Key{{Key: k.hmac, Algorithm: "HS256"}}, JWKSURL: "https://idp.example/jwks", Audience: "api://orders"}, "public-key algorithm"},
 		{"unsupported key type", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: "secret-as-string-0123456789abcdef"}}}, "unsupported key type"},
+		{"roles claim and roles claim path", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, RolesClaim: "groups", RolesClaimPath: []string{"realm_access", "roles"}}, "not both"},
+		{"roles claim path with an empty name", auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: k.hmac}}, RolesClaimPath: []string{"realm_access", ""}}, "empty member name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
