@@ -286,7 +286,7 @@ func (d *Decoder) decodeBytes(body []byte, dst any) error {
 		dec.DisallowUnknownFields()
 	}
 	if err := dec.Decode(dst); err != nil {
-		return classifyJSONError(err, reflect.TypeOf(dst).Elem())
+		return d.classifyJSONError(err, reflect.TypeOf(dst).Elem(), body)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return ErrTrailingData
@@ -387,8 +387,9 @@ func (d *Decoder) finish(dst any, form bool) error {
 // once so that a truncated request costs no error allocation.
 var errTruncated = fmt.Errorf("%w: truncated", ErrMalformed)
 
-// classifyJSONError maps an error of decoding into a value of type t.
-func classifyJSONError(err error, t reflect.Type) error {
+// classifyJSONError maps an error of decoding body into a value of type
+// t.
+func (d *Decoder) classifyJSONError(err error, t reflect.Type, body []byte) error {
 	var typeErr *json.UnmarshalTypeError
 	var invalid *json.InvalidUnmarshalError
 	switch {
@@ -401,6 +402,14 @@ func classifyJSONError(err error, t reflect.Type) error {
 		return &FieldErrors{Fields: []FieldError{{Field: field, Rule: "type", Message: mustBe(jsonKind(typeErr.Type))}}}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return ErrUnknownField
+	case strings.HasPrefix(err.Error(), stringOptionError):
+		// Go 1.27 reports it as any value of the wrong type; earlier
+		// versions name no field, and return it before a refusal they
+		// met earlier in body, which is found there.
+		if err := stringOptionRefusal(body, t, d.allowUnknown); err != nil {
+			return err
+		}
+		return ErrMalformed
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return errTruncated
 	default:

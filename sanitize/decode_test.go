@@ -932,3 +932,111 @@ func TestLoneSurrogateEscapesAreRefusedInJSON(t *testing.T) {
 		}
 	}
 }
+
+// A field with the ,string option holds its value in a JSON string
+// ({"n":"12"}). Before Go 1.27, encoding/json reports such a value of the
+// wrong type ({"n":12}, {"n":"x"}) by an error that names no field, and
+// such bodies were answered 400 as malformed JSON, where Go 1.27 and
+// every other value of the wrong type get 422 with the field's path. The
+// path is now found, so that every Go version answers alike.
+func TestStringOptionTypeErrorsNameTheField(t *testing.T) {
+	t.Parallel()
+	type item struct {
+		X int `json:"x,string"`
+	}
+	type embedded struct {
+		E float64 `json:"e,string"`
+	}
+	type target struct {
+		embedded
+		N  int             `json:"n,string"`
+		U  uint8           `json:"u,string"`
+		B  bool            `json:"b,string"`
+		S  string          `json:"s,string"`
+		P  *int            `json:"p,string"`
+		L  []item          `json:"l"`
+		A  [2]*item        `json:"a"`
+		M  map[string]item `json:"m"`
+		In struct {
+			D float64 `json:"d,string"`
+		} `json:"in"`
+		Plain int `json:"plain"`
+	}
+	const whole = "must be a whole number in range"
+	messages := map[string]string{
+		"n": whole, "p": whole, "l[1].x": whole, "a[1].x": whole, "m": whole, "plain": whole,
+		"u": "must be a non-negative whole number in range", "b": "must be a boolean", "s": "must be a string",
+		"e": "must be a number in range", "in.d": "must be a number in range", "l": "must be an array", "in": "must be an object", "l[1]": "must be an object",
+	}
+	for _, tt := range []struct {
+		body, field string // field "": accepted
+	}{
+		{`{"n":"12","u":"7","b":"true","s":"\"x\"","p":"3","e":"1.5","l":[{"x":"1"}],"in":{"d":"2"}}`, ""},
+		{`{"n":null,"b":"null","p":null}`, ""},
+		{`{"n":12}`, "n"},
+		{`{"n":"x"}`, "n"},
+		{`{"n":""}`, "n"},
+		{`{"n":" 12"}`, "n"},
+		{`{"n":"true"}`, "n"},
+		{`{"n":"nul"}`, "n"},
+		{`{"n":{}}`, "n"},
+		{`{"n":[1]}`, "n"},
+		{`{"u":"x"}`, "u"},
+		{`{"b":"yes"}`, "b"},
+		{`{"b":"1"}`, "b"},
+		{`{"b":true}`, "b"},
+		{`{"s":"x"}`, "s"},
+		{`{"s":"12"}`, "s"},
+		{`{"p":"x"}`, "p"},
+		{`{"e":"x"}`, "e"},
+		{`{"in":{"d":"x"}}`, "in.d"},
+		{`{"l":[{"x":"1"},{"x":2}]}`, "l[1].x"},
+		{`{"a":[null,{"x":"y"}]}`, "a[1].x"},
+		{`{"m":{"secret":{"x":"y"}}}`, "m"},
+		{`{"m":{"secret":{"x":"1","secret2":1}}}`, "unknown"},
+		{`{"n":"1","b":"no","s":"x"}`, "b"},
+		// A refusal before: the first one is answered.
+		{`{"plain":"x","n":"x"}`, "plain"},
+		{`{"plain":{},"n":"x"}`, "plain"},
+		{`{"l":{},"n":"x"}`, "l"},
+		{`{"in":[],"n":"x"}`, "in"},
+		{`{"l":[{"x":"1"},"y"],"n":"x"}`, "l[1]"},
+		{`{"l":[{"x":"1","y":1}],"n":"x"}`, "unknown"},
+		{`{"secret":1,"n":"x"}`, "unknown"},
+		{`{"n":"x","secret":1}`, "n"},
+	} {
+		v, err := sanitize.Unmarshal[target](nil, []byte(tt.body))
+		switch tt.field {
+		case "":
+			if err != nil {
+				t.Errorf("%s: %v", tt.body, err)
+			}
+			continue
+		case "unknown":
+			if !errors.Is(err, sanitize.ErrUnknownField) {
+				t.Errorf("%s: %v, want ErrUnknownField", tt.body, err)
+			}
+			continue
+		}
+		var fe *sanitize.FieldErrors
+		if !errors.As(err, &fe) || len(fe.Fields) != 1 || fe.Fields[0].Field != tt.field || fe.Fields[0].Rule != "type" {
+			t.Errorf("%s: %v, want a type error of %s", tt.body, err, tt.field)
+			continue
+		}
+		if want := messages[tt.field]; fe.Fields[0].Message != want {
+			t.Errorf("%s: message %q, want %q", tt.body, fe.Fields[0].Message, want)
+		}
+		if v.N != 0 || v.B {
+			t.Errorf("%s: a value came back with the error: %+v", tt.body, v)
+		}
+		if strings.Contains(err.Error(), "secret") || strings.Contains(fe.Fields[0].Message, "secret") {
+			t.Errorf("%s: a key reached the error: %v", tt.body, err)
+		}
+	}
+	// With unknown members allowed, the one after is named.
+	lenient := sanitize.MustNew(sanitize.Options{AllowUnknownFields: true})
+	_, err := sanitize.Unmarshal[target](lenient, []byte(`{"secret":1,"n":"x"}`))
+	if fe := (*sanitize.FieldErrors)(nil); !errors.As(err, &fe) || fe.Fields[0].Field != "n" {
+		t.Errorf("AllowUnknownFields: %v, want a type error of n", err)
+	}
+}

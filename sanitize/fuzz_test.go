@@ -28,6 +28,8 @@ func FuzzDecodeJSON(f *testing.F) {
 		"{\"name\":\"Al\",\"email\":\"a@example.com\",\"address\":{\"\u212aity\":1,\"ſity\":2}}",
 		`{"sku":" AB-1234 ","qty":2,"start":1,"end":2}`, `{"sku":"<b>AB-1234</b>","qty":3,"start":2,"end":1}`,
 		`{"sku":"AB-1234","qty":2,"start":2,"end":1}`,
+		`{"n":"12","b":"true","s":"\"x\"","l":[{"x":"1"}]}`, `{"n":12}`, `{"l":[{"x":"1"},{"x":2}],"n":"x"}`,
+		`{"m":{"k":{"x":"y"}}}`, `{"p":[],"n":"x"}`, `{"z":1,"b":"no"}`,
 	} {
 		f.Add(s)
 	}
@@ -37,6 +39,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	lenient := sanitize.MustNew(sanitize.Options{MaxBytes: 4096, AllowUnknownFields: true})
 	f.Fuzz(func(t *testing.T, body string) {
 		checkOrder(t, d, body)
+		checkQuoted(t, body)
 		// With unknown fields allowed, a member that matches a field
 		// only in letter case is still refused.
 		w := httptest.NewRecorder()
@@ -102,6 +105,41 @@ func FuzzDecodeJSON(f *testing.F) {
 			t.Fatalf("response reflects the body")
 		}
 	})
+}
+
+// quoted has fields with the ,string option, whose values of the wrong
+// type encoding/json reports before Go 1.27 without naming the field.
+type quoted struct {
+	N int    `json:"n,string"`
+	B bool   `json:"b,string"`
+	S string `json:"s,string"`
+	P int    `json:"p"`
+	L []struct {
+		X float64 `json:"x,string"`
+	} `json:"l"`
+	M map[string]struct {
+		X uint `json:"x,string"`
+	} `json:"m"`
+}
+
+// quotedPaths matches the paths of quoted's fields.
+var quotedPaths = regexp.MustCompile(`^(\(root\)|[nbsp]|l(\[\d+\](\.x)?)?|m)$`)
+
+// checkQuoted decodes body into a quoted: a body encoding/json reads as
+// JSON is never refused as malformed, and a value of the wrong type is
+// reported at one of quoted's paths.
+func checkQuoted(t *testing.T, body string) {
+	t.Helper()
+	_, err := sanitize.Unmarshal[quoted](nil, []byte(body))
+	var fe *sanitize.FieldErrors
+	switch {
+	case errors.Is(err, sanitize.ErrMalformed) && json.Valid([]byte(body)):
+		t.Fatalf("quoted: valid JSON refused as malformed: %v", err)
+	case errors.As(err, &fe):
+		if len(fe.Fields) != 1 || fe.Fields[0].Rule != "type" || !quotedPaths.MatchString(fe.Fields[0].Field) {
+			t.Fatalf("quoted: %v", err)
+		}
+	}
 }
 
 // checkOrder decodes body into an order, whose tags name the rules of
