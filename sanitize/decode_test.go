@@ -992,6 +992,7 @@ func TestStringOptionTypeErrorsNameTheField(t *testing.T) {
 		{`{"in":{"d":"x"}}`, "in.d"},
 		{`{"l":[{"x":"1"},{"x":2}]}`, "l[1].x"},
 		{`{"a":[null,{"x":"y"}]}`, "a[1].x"},
+		{`{"a":[null,{"x":"1"},5],"n":"x"}`, "n"},
 		{`{"m":{"secret":{"x":"y"}}}`, "m"},
 		{`{"m":{"secret":{"x":"1","secret2":1}}}`, "unknown"},
 		{`{"n":"1","b":"no","s":"x"}`, "b"},

@@ -21,20 +21,19 @@ const stringOptionError = "json: invalid use of ,string struct tag"
 // a value of the wrong type for its field, the ,string option's included,
 // as a *FieldErrors with the field's path (written as typeErrorPath writes
 // paths, ending at a map), or, unless allowUnknown, a member no field
-// takes, as ErrUnknownField. It runs in one pass over body, which the
-// decoder found to be valid JSON, and only on that rare error. Nil: none
-// was found.
+// takes, as ErrUnknownField. Nil: none was found. It runs only on that
+// rare error, in one pass over body, which the decoder found to hold a
+// valid JSON value, and without reflection on the values, so that a
+// large body costs about what decoding it did.
 func stringOptionRefusal(body []byte, t reflect.Type, allowUnknown bool) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	w := stringOptionWalk{dec: dec, allowUnknown: allowUnknown}
+	w := stringOptionWalk{b: body, allowUnknown: allowUnknown}
 	return w.value(t, "")
 }
 
 type stringOptionWalk struct {
-	dec          *json.Decoder
+	b            []byte
+	i            int
 	allowUnknown bool
-	failed       bool
 }
 
 // wrongType is the refusal of a value of the wrong type for t at path.
@@ -42,41 +41,78 @@ func wrongType(path string, t reflect.Type) error {
 	return &FieldErrors{Fields: []FieldError{{Field: pathOr(path), Rule: "type", Message: mustBe(jsonKind(indirect(t)))}}}
 }
 
-// value walks the next value of the decoder, for a field of type t (nil:
-// a value the target does not hold, only passed over) at path.
-func (w *stringOptionWalk) value(t reflect.Type, path string) error {
-	tok, err := w.dec.Token()
-	if err != nil {
-		w.failed = true
-		return nil
+// ws passes over white space.
+func (w *stringOptionWalk) ws() {
+	for w.i < len(w.b) && (w.b[w.i] == ' ' || w.b[w.i] == '\t' || w.b[w.i] == '\n' || w.b[w.i] == '\r') {
+		w.i++
 	}
+}
+
+// next passes over white space and returns the next byte, 0 at the end.
+func (w *stringOptionWalk) next() byte {
+	w.ws()
+	if w.i >= len(w.b) {
+		return 0
+	}
+	return w.b[w.i]
+}
+
+// scalar passes over the string, number or literal at w.i and returns it.
+func (w *stringOptionWalk) scalar() []byte {
+	start := w.i
+	if w.b[w.i] == '"' {
+		for w.i++; w.i < len(w.b) && w.b[w.i] != '"'; w.i++ {
+			if w.b[w.i] == '\\' {
+				w.i++
+			}
+		}
+		w.i++
+		return w.b[start:min(w.i, len(w.b))]
+	}
+	for w.i < len(w.b) && strings.IndexByte(",]} \t\n\r", w.b[w.i]) < 0 {
+		w.i++
+	}
+	return w.b[start:w.i]
+}
+
+// value walks the next value, for a field of type t (nil: a value the
+// target does not hold, only passed over) at path.
+func (w *stringOptionWalk) value(t reflect.Type, path string) error {
 	if t != nil && (t.Kind() == reflect.Interface || decodesItself(indirect(t))) {
 		t = nil // takes any value, or reads it itself
 	}
-	delim, ok := tok.(json.Delim)
-	if !ok {
-		if t != nil && refused(t, scalarText(tok), "") {
+	open := w.next()
+	if open != '{' && open != '[' {
+		if raw := w.scalar(); t != nil && !scalarFits(t, raw) {
 			return wrongType(path, t)
 		}
 		return nil
 	}
+	w.i++
 	kind := reflect.Invalid
 	if t != nil {
 		t = indirect(t)
 		kind = t.Kind()
-		if delim == '{' && kind != reflect.Struct && kind != reflect.Map ||
-			delim == '[' && kind != reflect.Slice && kind != reflect.Array {
+		if open == '{' && kind != reflect.Struct && kind != reflect.Map ||
+			open == '[' && kind != reflect.Slice && kind != reflect.Array {
 			return wrongType(path, t)
 		}
 	}
-	for i := 0; !w.failed && w.dec.More(); i++ {
+	for i := 0; ; i++ {
+		c := w.next()
+		if c == ',' {
+			w.i++
+			c = w.next()
+		}
+		if c == '}' || c == ']' || c == 0 {
+			w.i++
+			return nil
+		}
 		var name string
-		if delim == '{' {
-			if tok, err = w.dec.Token(); err != nil {
-				w.failed = true
-				break
-			}
-			name, _ = tok.(string)
+		if open == '{' {
+			name = unquote(w.scalar())
+			w.next() // the colon
+			w.i++
 		}
 		var err error
 		switch kind {
@@ -88,7 +124,13 @@ func (w *stringOptionWalk) value(t reflect.Type, path string) error {
 			if errors.As(err, &fe) {
 				fe.Fields[0].Field = pathOr(path) // a key came from the request
 			}
-		case reflect.Slice, reflect.Array:
+		case reflect.Array:
+			if i >= t.Len() {
+				err = w.value(nil, "") // encoding/json passes over it
+				break
+			}
+			fallthrough
+		case reflect.Slice:
 			err = w.value(t.Elem(), path+"["+strconv.Itoa(i)+"]")
 		default:
 			err = w.value(nil, "")
@@ -97,10 +139,6 @@ func (w *stringOptionWalk) value(t reflect.Type, path string) error {
 			return err
 		}
 	}
-	if _, err := w.dec.Token(); err != nil { // the closing delimiter
-		w.failed = true
-	}
-	return nil
 }
 
 // member walks the value of the member name of an object decoded into
@@ -119,40 +157,95 @@ func (w *stringOptionWalk) member(t reflect.Type, name, path string) error {
 	if !hasStringOption(f) {
 		return w.value(f.Type, name)
 	}
-	var raw json.RawMessage
-	if err := w.dec.Decode(&raw); err != nil {
-		w.failed = true
-		return nil
+	if c := w.next(); c == '{' || c == '[' {
+		return wrongType(name, f.Type)
 	}
-	if refused(f.Type, raw, ",string") {
+	if !quotedFits(f.Type, w.scalar()) {
 		return wrongType(name, f.Type)
 	}
 	return nil
 }
 
-// scalarText writes again a scalar token of a decoder that uses numbers.
-func scalarText(tok json.Token) []byte {
-	switch v := tok.(type) {
-	case json.Number:
-		return []byte(v)
-	case bool:
-		return strconv.AppendBool(nil, v)
-	case nil:
-		return []byte("null")
+// unquote returns the text of the JSON string raw.
+func unquote(raw []byte) string {
+	if len(raw) >= 2 && !bytes.ContainsRune(raw, '\\') {
+		return string(raw[1 : len(raw)-1])
 	}
-	b, _ := json.Marshal(tok)
-	return b
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	return s
 }
 
-// refused reports whether encoding/json refuses raw for a field of type
-// ft with the options opts (",string" or none), decoding it alone in
-// such a field.
-func refused(ft reflect.Type, raw []byte, opts string) bool {
-	st := reflect.StructOf([]reflect.StructField{{Name: "V", Type: ft, Tag: reflect.StructTag(`json:"v` + opts + `"`)}})
-	doc := make([]byte, 0, len(raw)+6)
-	doc = append(append(append(doc, `{"v":`...), raw...), '}')
-	return json.Unmarshal(doc, reflect.New(st).Interface()) != nil
+// The checks below answer as encoding/json's decoding does, without
+// reflection: only a value for a type that decodes itself is decoded
+// again, by refused.
+
+// scalarFits reports whether encoding/json takes the scalar raw for a
+// value of type t without a type error. Refusals it returns instead (an
+// invalid base64 string for a []byte) come first in body, so they are not
+// met here.
+func scalarFits(t reflect.Type, raw []byte) bool {
+	t = indirect(t)
+	switch raw[0] {
+	case 'n':
+		return true
+	case 't', 'f':
+		return t.Kind() == reflect.Bool
+	case '"':
+		return t.Kind() == reflect.String || t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8
+	}
+	return numberFits(t, string(raw))
 }
+
+// numberFits reports whether encoding/json takes the number s for a value
+// of type t: an integer or floating point number in its range.
+func numberFits(t reflect.Type, s string) bool {
+	var err error
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		_, err = strconv.ParseInt(s, 10, t.Bits())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		_, err = strconv.ParseUint(s, 10, t.Bits())
+	case reflect.Float32, reflect.Float64:
+		_, err = strconv.ParseFloat(s, t.Bits())
+	default:
+		return false
+	}
+	return err == nil
+}
+
+// quotedFits reports whether encoding/json takes the scalar raw for a
+// field of type ft with the ,string option: null, or a string holding
+// null or a literal of the field's kind.
+func quotedFits(ft reflect.Type, raw []byte) bool {
+	switch raw[0] {
+	case 'n':
+		return true
+	case '"':
+	default:
+		return false // a number or a boolean
+	}
+	t := indirect(ft)
+	if decodesItself(t) || t == numberType {
+		return !refused(ft, raw, ",string")
+	}
+	s := unquote(raw)
+	switch {
+	case s == "null":
+		return true
+	case s == "":
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return s == "true" || s == "false"
+	case reflect.String:
+		return s[0] == '"' && s[len(s)-1] == '"' && json.Valid([]byte(s))
+	}
+	return (s[0] == '-' || '0' <= s[0] && s[0] <= '9') && numberFits(t, s)
+}
+
+var numberType = reflect.TypeFor[json.Number]()
 
 // hasStringOption reports whether encoding/json reads the field f with
 // its ,string option, which applies only to strings, numbers and
@@ -184,4 +277,14 @@ func optionsContain(opts, name string) bool {
 		}
 	}
 	return false
+}
+
+// refused reports whether encoding/json refuses raw for a field of type
+// ft with the options opts (",string" or none), decoding it alone in
+// such a field.
+func refused(ft reflect.Type, raw []byte, opts string) bool {
+	st := reflect.StructOf([]reflect.StructField{{Name: "V", Type: ft, Tag: reflect.StructTag(`json:"v` + opts + `"`)}})
+	doc := make([]byte, 0, len(raw)+6)
+	doc = append(append(append(doc, `{"v":`...), raw...), '}')
+	return json.Unmarshal(doc, reflect.New(st).Interface()) != nil
 }
