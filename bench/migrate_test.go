@@ -54,6 +54,7 @@ import (
 	chicors "github.com/go-chi/cors"
 	"github.com/go-chi/httprate"
 	"github.com/go-chi/jwtauth/v5"
+	playground "github.com/go-playground/validator/v10"
 	gojwt "github.com/golang-jwt/jwt/v5"
 	gorillacsrf "github.com/gorilla/csrf"
 	"github.com/gorilla/sessions"
@@ -77,6 +78,7 @@ import (
 	"github.com/httpguard/httpguard/internal/doccheck"
 	"github.com/httpguard/httpguard/ratelimit"
 	"github.com/httpguard/httpguard/rbac"
+	"github.com/httpguard/httpguard/sanitize"
 	"github.com/httpguard/httpguard/session"
 )
 
@@ -96,7 +98,7 @@ func migrationCases() []migCase {
 	var all []migCase
 	for _, f := range []func() []migCase{
 		rsCORSCases, chiCORSCases, unrolledCases, gorillaCSRFCases, nosurfCases,
-		scsCases, gorillaSessionsCases, auth0Cases, jwtauthCases, httprateCases, casbinCases, chiCases,
+		scsCases, gorillaSessionsCases, auth0Cases, jwtauthCases, httprateCases, casbinCases, validatorCases, chiCases,
 		echoCORSCases, echoSecureCases, echoCSRFCases, echoRateCases, echoJWTCases,
 	} {
 		all = append(all, f()...)
@@ -5920,4 +5922,740 @@ func casbinCases() []migCase {
 			}
 		}),
 	)
+}
+
+// --- github.com/go-playground/validator/v10 with encoding/json --------------
+
+const validatorHeading = "github.com/go-playground/validator/v10"
+
+// Signup is the request of the section, as the guide shows it (the case
+// "the type shown is the one the cases decode" checks that it is).
+type Signup struct {
+	Email string   `json:"email" validate:"required,email"`
+	Name  string   `json:"name" validate:"required,max=100"`
+	Age   int      `json:"age" validate:"gte=13"`
+	Tags  []string `json:"tags" validate:"max=5,dive,min=1,max=20"`
+}
+
+// guide: github.com/go-playground/validator/v10, the request
+func guideValidatorType() reflect.Type {
+	type Signup struct {
+		Email string   `json:"email" validate:"required,email"`
+		Name  string   `json:"name" validate:"required,max=100"`
+		Age   int      `json:"age" validate:"gte=13"`
+		Tags  []string `json:"tags" validate:"max=5,dive,min=1,max=20"`
+	}
+	return reflect.TypeFor[Signup]()
+}
+
+// guide: github.com/go-playground/validator/v10, before
+func guideValidatorBefore(validate *playground.Validate, signup func(http.ResponseWriter, Signup)) http.Handler {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		var s Signup
+		if err := dec.Decode(&s); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := validate.Struct(s); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		signup(w, s)
+	})
+	return handler
+}
+
+// guide: github.com/go-playground/validator/v10, after
+func guideValidatorAfter(signup func(http.ResponseWriter, Signup)) http.Handler {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := sanitize.DecodeJSON[Signup](nil, w, r) // nil: the default Decoder
+		if err != nil {
+			return // the 4xx response has been written
+		}
+		signup(w, s)
+	})
+	return handler
+}
+
+// newValidate is the guide's validator: validator.New with
+// WithRequiredStructEnabled.
+func newValidate() *playground.Validate {
+	return playground.New(playground.WithRequiredStructEnabled())
+}
+
+// echoValue is the application of the section: it marks that it ran and
+// writes the value it was given as JSON.
+func echoValue[T any](w http.ResponseWriter, v T) {
+	w.Header().Set("X-Reached", "yes")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// strictJSON is the guide's decoder setting.
+func strictJSON(dec *json.Decoder) { dec.DisallowUnknownFields() }
+
+// jsonPeer is the guide's "before" handler for a T: the body bounded to
+// limit, decoded with configure's settings, validated by v, echoed.
+func jsonPeer[T any](v *playground.Validate, limit int64, configure func(*json.Decoder)) func(*testing.T) http.Handler {
+	return func(*testing.T) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			dec := json.NewDecoder(r.Body)
+			configure(dec)
+			var s T
+			if err := dec.Decode(&s); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			if err := v.Struct(s); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			echoValue(w, s)
+		})
+	}
+}
+
+// jsonHG is the guide's "after" handler for a T, with the Decoder d.
+func jsonHG[T any](d *sanitize.Decoder) func(*testing.T) http.Handler {
+	return func(*testing.T) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s, err := sanitize.DecodeJSON[T](d, w, r)
+			if err != nil {
+				return
+			}
+			echoValue(w, s)
+		})
+	}
+}
+
+// postAs returns a request builder for a POST of body with the
+// Content-Type ct (none for "").
+func postAs(ct, body string) func() *http.Request {
+	return func() *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/signup", strings.NewReader(body))
+		if ct != "" {
+			r.Header.Set("Content-Type", ct)
+		}
+		return r
+	}
+}
+
+// postJSON returns a request builder for a POST of body as
+// application/json.
+func postJSON(body string) func() *http.Request { return postAs("application/json", body) }
+
+// echoed expects the application to have run with v.
+func echoed(v any) expect {
+	want, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		status(200)(t, who, rec)
+		reached(true)(t, who, rec)
+		body(string(want)+"\n")(t, who, rec)
+	}
+}
+
+// invalidFields expects sanitize's 422: a problem document that lists
+// the fields want, and nothing else.
+func invalidFields(want ...sanitize.FieldError) expect {
+	return func(t *testing.T, who string, rec *exchange) {
+		t.Helper()
+		status(422)(t, who, rec)
+		reached(false)(t, who, rec)
+		header("Content-Type", "application/problem+json")(t, who, rec)
+		header("Cache-Control", "no-store")(t, who, rec)
+		header("X-Content-Type-Options", "nosniff")(t, who, rec)
+		var p struct {
+			Type   string                `json:"type"`
+			Title  string                `json:"title"`
+			Status int                   `json:"status"`
+			Detail string                `json:"detail"`
+			Errors []sanitize.FieldError `json:"errors"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(rec.Body.Bytes()))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&p); err != nil {
+			t.Errorf("%s: body %q: %v", who, rec.Body.String(), err)
+			return
+		}
+		if p.Type != "about:blank" || p.Title != "Unprocessable Entity" || p.Status != 422 || p.Detail != "The request has invalid fields." {
+			t.Errorf("%s: problem %+v, want the 422 of invalid fields", who, p)
+		}
+		if !slices.Equal(p.Errors, want) {
+			t.Errorf("%s: errors %+v, want %+v", who, p.Errors, want)
+		}
+	}
+}
+
+// validSignup is a request both sides accept, and validSignupJSON its
+// body.
+var validSignup = Signup{Email: "ann@example.com", Name: "Ann", Age: 30, Tags: []string{"go"}}
+
+const validSignupJSON = `{"email":"ann@example.com","name":"Ann","age":30,"tags":["go"]}`
+
+// withSignup returns validSignupJSON with the members of extra
+// (`"admin":true`) added at its end.
+func withSignup(extra string) string {
+	return strings.TrimSuffix(validSignupJSON, "}") + "," + extra + "}"
+}
+
+// profile holds a struct field that required makes compulsory, and
+// address is that struct.
+type profile struct {
+	Address address `json:"address" validate:"required"`
+}
+
+type address struct {
+	City string `json:"city" validate:"max=5"`
+}
+
+// span is a request whose check across fields is a struct-level
+// validation for validator and a Validate method for sanitize.
+type span struct {
+	From  int    `json:"from"`
+	To    int    `json:"to"`
+	Label string `json:"label" validate:"required"`
+}
+
+func (v span) Validate() []sanitize.FieldError {
+	if v.To < v.From {
+		return []sanitize.FieldError{{Field: "to", Rule: "order", Message: "must not be before from"}}
+	}
+	return nil
+}
+
+// spanOrder is span's Validate as a validator struct-level validation.
+func spanOrder(sl playground.StructLevel) {
+	v := sl.Current().Interface().(span)
+	if v.To < v.From {
+		sl.ReportError(v.To, "to", "To", "order", "")
+	}
+}
+
+// item has a field of an application's rule.
+type item struct {
+	SKU string `json:"sku" validate:"required,sku"`
+}
+
+// isSKU reports whether s is two capital letters, a dash and four digits.
+func isSKU(s string) bool {
+	if len(s) != 7 || s[2] != '-' {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		switch {
+		case i < 2 && c >= 'A' && c <= 'Z', i > 2 && c >= '0' && c <= '9', i == 2:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// event has a number in an any field and in a json.Number field.
+type event struct {
+	ID   json.Number `json:"id"`
+	Data any         `json:"data"`
+}
+
+// jsonNames is the RegisterTagNameFunc most applications register: a
+// field's JSON name.
+func jsonNames(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if name == "-" {
+		return ""
+	}
+	return name
+}
+
+func validatorCases() []migCase {
+	h := validatorHeading
+	rows := func(r ...string) []string { return r }
+	echoSignup := func(w http.ResponseWriter, s Signup) { echoValue(w, s) }
+	peer := func(*testing.T) http.Handler { return guideValidatorBefore(newValidate(), echoSignup) }
+	hg := func(*testing.T) http.Handler { return guideValidatorAfter(echoSignup) }
+	malformed := rows("An empty or malformed body")
+	cases := []httpCase{
+		{
+			name: "a valid body: the same value on both sides",
+			rows: rows("json.NewDecoder(r.Body).Decode(&v)", "validate.Struct(v)"),
+			req:  postJSON(validSignupJSON),
+			both: []expect{echoed(validSignup)},
+		},
+		{
+			name: "a field that fails its rule: 400 with the validator's text; 422 listing the field",
+			rows: rows(`A field that fails its rule ("email":"x")`, "validate.Struct(v)"),
+			req:  postJSON(`{"email":"x","name":"Ann","age":30}`),
+			peer: []expect{textError(400, "Key: 'Signup.Email' Error:Field validation for 'Email' failed on the 'email' tag")},
+			hg:   []expect{invalidFields(sanitize.FieldError{Field: "email", Rule: "email", Message: "must be an email address"})},
+		},
+		{
+			name: "a value of the wrong type: 400 with the decoder's text; 422 listing the field",
+			rows: rows(`A value of the wrong type ("age":"x")`),
+			req:  postJSON(`{"email":"ann@example.com","name":"Ann","age":"x"}`),
+			peer: []expect{textError(400, "json: cannot unmarshal string into Go struct field Signup.age of type int")},
+			hg:   []expect{invalidFields(sanitize.FieldError{Field: "age", Rule: "type", Message: "must be a whole number in range"})},
+		},
+		{
+			name: "an unknown member: refused by both, its name sent back by the decoder's text",
+			rows: rows(`An unknown member ("admin":true)`, "Decoder.DisallowUnknownFields()"),
+			req:  postJSON(withSignup(`"admin":true`)),
+			peer: []expect{textError(400, `json: unknown field "admin"`)},
+			hg:   []expect{problemDoc(400)},
+			both: []expect{reached(false)},
+		},
+		{
+			name: "an empty body: 400 EOF; 400 problem document",
+			rows: malformed,
+			req:  postJSON(""),
+			peer: []expect{textError(400, "EOF")},
+			hg:   []expect{problemDoc(400)},
+		},
+		{
+			name: "a truncated body: 400 unexpected EOF; 400 problem document",
+			rows: malformed,
+			req:  postJSON(`{"email":`),
+			peer: []expect{textError(400, "unexpected EOF")},
+			hg:   []expect{problemDoc(400)},
+		},
+		{
+			name: "a body that is not JSON: 400 with the syntax error; 400 problem document",
+			rows: malformed,
+			req:  postJSON("x"),
+			peer: []expect{textError(400, "invalid character 'x' looking for beginning of value")},
+			hg:   []expect{problemDoc(400)},
+		},
+		{
+			name: "a body over 1 MiB: 400 with MaxBytesReader's text; 413 problem document",
+			rows: rows("A body over 1 MiB", "http.MaxBytesReader(w, r.Body, n)"),
+			req:  postJSON(withSignup(`"note":"` + strings.Repeat("a", 1<<20) + `"`)),
+			peer: []expect{textError(400, "http: request body too large")},
+			hg:   []expect{problemDoc(413)},
+		},
+		{
+			name: "text/plain: decoded by encoding/json; 415 problem document",
+			rows: rows("Content-Type: text/plain, or none"),
+			req:  postAs("text/plain", validSignupJSON),
+			peer: []expect{echoed(validSignup)},
+			hg:   []expect{problemDoc(415), reached(false)},
+		},
+		{
+			name: "no Content-Type: decoded by encoding/json; 415 problem document",
+			rows: rows("Content-Type: text/plain, or none"),
+			req:  postAs("", validSignupJSON),
+			peer: []expect{echoed(validSignup)},
+			hg:   []expect{problemDoc(415), reached(false)},
+		},
+		{
+			name: "a repeated member: the last wins; 400 problem document",
+			rows: rows(`A repeated member ("email" twice)`),
+			req:  postJSON(withSignup(`"email":"eve@example.com"`)),
+			peer: []expect{echoed(Signup{Email: "eve@example.com", Name: "Ann", Age: 30, Tags: []string{"go"}})},
+			hg:   []expect{problemDoc(400), reached(false)},
+		},
+		{
+			name: "a member name in another letter case: sets the field despite DisallowUnknownFields; 400 problem document",
+			rows: rows(`A member name in another letter case ("Email")`, "Decoder.DisallowUnknownFields()"),
+			req:  postJSON(`{"Email":"ann@example.com","name":"Ann","age":30,"tags":["go"]}`),
+			peer: []expect{echoed(validSignup)},
+			hg:   []expect{problemDoc(400), reached(false)},
+		},
+		{
+			name:  "a member name in another letter case with unknown members allowed: sets the field; 400 problem document",
+			rows:  rows(`A member name in another letter case ("Email")`, "Decoder.DisallowUnknownFields()"),
+			req:   postJSON(`{"EMAIL":"ann@example.com","name":"Ann","age":30,"tags":["go"]}`),
+			peerH: jsonPeer[Signup](newValidate(), 1<<20, func(*json.Decoder) {}),
+			hgH:   jsonHG[Signup](must(sanitize.New(sanitize.Options{AllowUnknownFields: true}))),
+			peer:  []expect{echoed(validSignup)},
+			hg:    []expect{problemDoc(400), reached(false)},
+		},
+		{
+			name:  "unknown members allowed: ignored by both",
+			rows:  rows("Decoder.DisallowUnknownFields()"),
+			req:   postJSON(withSignup(`"admin":true`)),
+			peerH: jsonPeer[Signup](newValidate(), 1<<20, func(*json.Decoder) {}),
+			hgH:   jsonHG[Signup](must(sanitize.New(sanitize.Options{AllowUnknownFields: true}))),
+			both:  []expect{echoed(validSignup)},
+		},
+		{
+			name: "a second JSON value: ignored by encoding/json; 400 problem document",
+			rows: rows("A second JSON value after the first"),
+			req:  postJSON(validSignupJSON + ` {"email":"eve@example.com"}`),
+			peer: []expect{echoed(validSignup)},
+			hg:   []expect{problemDoc(400), reached(false)},
+		},
+		{
+			name: "an escaped NUL: accepted; 400 problem document",
+			rows: rows(`\u0000 or a lone surrogate (\ud800) in a string`),
+			req:  postJSON(`{"email":"ann@example.com","name":"Ann\u0000","age":30,"tags":["go"]}`),
+			peer: []expect{echoed(Signup{Email: "ann@example.com", Name: "Ann\x00", Age: 30, Tags: []string{"go"}})},
+			hg:   []expect{problemDoc(400), reached(false)},
+		},
+		{
+			name: "a lone surrogate: accepted as U+FFFD; 400 problem document",
+			rows: rows(`\u0000 or a lone surrogate (\ud800) in a string`),
+			req:  postJSON(`{"email":"ann@example.com","name":"Ann\ud800","age":30,"tags":["go"]}`),
+			peer: []expect{echoed(Signup{Email: "ann@example.com", Name: "Ann\uFFFD", Age: 30, Tags: []string{"go"}})},
+			hg:   []expect{problemDoc(400), reached(false)},
+		},
+		{
+			name: "dive: the same item refused, named tags[1]",
+			rows: rows("dive"),
+			req:  postJSON(`{"email":"ann@example.com","name":"Ann","age":30,"tags":["go",""]}`),
+			peer: []expect{textError(400, "Key: 'Signup.Tags[1]' Error:Field validation for 'Tags[1]' failed on the 'min' tag")},
+			hg:   []expect{invalidFields(sanitize.FieldError{Field: "tags[1]", Rule: "min", Message: "must be at least 1 characters"})},
+		},
+		{
+			name:  "required on a struct field: refused by both, with WithRequiredStructEnabled",
+			rows:  rows("validator.New(validator.WithRequiredStructEnabled())"),
+			req:   postJSON(`{}`),
+			peerH: jsonPeer[profile](newValidate(), 1<<20, strictJSON),
+			hgH:   jsonHG[profile](nil),
+			peer:  []expect{textError(400, "Key: 'profile.Address' Error:Field validation for 'Address' failed on the 'required' tag")},
+			hg:    []expect{invalidFields(sanitize.FieldError{Field: "address", Rule: "required", Message: "is required"})},
+		},
+		{
+			name:  "a list target: validate.Struct refuses it; sanitize checks each item",
+			rows:  rows("validate.Struct(v)"),
+			req:   postJSON(`[` + validSignupJSON + `]`),
+			peerH: jsonPeer[[]Signup](newValidate(), 1<<20, strictJSON),
+			hgH:   jsonHG[[]Signup](nil),
+			peer:  []expect{textError(400, "validator: (nil []bench.Signup)")},
+			hg:    []expect{echoed([]Signup{validSignup})},
+		},
+		{
+			name:  "a list target with an invalid item: reported as [1].email",
+			rows:  rows("validate.Struct(v)"),
+			req:   postJSON(`[` + validSignupJSON + `,{"email":"x","name":"Ann","age":30}]`),
+			peerH: jsonPeer[[]Signup](newValidate(), 1<<20, strictJSON),
+			hgH:   jsonHG[[]Signup](nil),
+			peer:  []expect{status(400), reached(false)},
+			hg:    []expect{invalidFields(sanitize.FieldError{Field: "[1].email", Rule: "email", Message: "must be an email address"})},
+		},
+		{
+			name:  "a smaller limit: MaxBytesReader's 400; MaxBytes's 413",
+			rows:  rows("http.MaxBytesReader(w, r.Body, n)"),
+			req:   postJSON(`{"email":"ann@example.com","name":"Annabel","age":30,"tags":["go"]}`),
+			peerH: jsonPeer[Signup](newValidate(), int64(len(validSignupJSON)), strictJSON),
+			hgH:   jsonHG[Signup](must(sanitize.New(sanitize.Options{MaxBytes: int64(len(validSignupJSON))}))),
+			peer:  []expect{textError(400, "http: request body too large")},
+			hg:    []expect{problemDoc(413)},
+		},
+		{
+			name:  "a body of exactly the smaller limit: accepted by both",
+			rows:  rows("http.MaxBytesReader(w, r.Body, n)"),
+			req:   postJSON(validSignupJSON),
+			peerH: jsonPeer[Signup](newValidate(), int64(len(validSignupJSON)), strictJSON),
+			hgH:   jsonHG[Signup](must(sanitize.New(sanitize.Options{MaxBytes: int64(len(validSignupJSON))}))),
+			both:  []expect{echoed(validSignup)},
+		},
+		{
+			name:  "UseNumber: a big integer in an any field keeps its digits; sanitize makes it a float64, a json.Number field keeps them",
+			rows:  rows("Decoder.UseNumber()"),
+			req:   postJSON(`{"id":12345678901234567891,"data":12345678901234567891}`),
+			peerH: jsonPeer[event](newValidate(), 1<<20, func(dec *json.Decoder) { dec.DisallowUnknownFields(); dec.UseNumber() }),
+			hgH:   jsonHG[event](nil),
+			peer:  []expect{echoed(event{ID: "12345678901234567891", Data: json.Number("12345678901234567891")})},
+			hg:    []expect{echoed(event{ID: "12345678901234567891", Data: float64(12345678901234567891)})},
+		},
+	}
+	// An application's rule, the same on both sides.
+	skuRule := func() *playground.Validate {
+		v := newValidate()
+		if err := v.RegisterValidation("sku", func(fl playground.FieldLevel) bool { return isSKU(fl.Field().String()) }); err != nil {
+			panic(err)
+		}
+		return v
+	}
+	skuDecoder := func() *sanitize.Decoder {
+		return must(sanitize.New(sanitize.Options{Rules: map[string]sanitize.Rule{"sku": sanitize.RuleFor(isSKU, "must be a SKU such as AB-1234")}}))
+	}
+	// A check across fields, the same on both sides.
+	spanPeer := func() *playground.Validate {
+		v := newValidate()
+		v.RegisterStructValidation(spanOrder, span{})
+		return v
+	}
+	cases = append(cases,
+		httpCase{
+			name:  "an application's rule: the same value refused, with the rule's message",
+			rows:  rows("validate.RegisterValidation(tag, fn)"),
+			req:   postJSON(`{"sku":"ab-12"}`),
+			peerH: jsonPeer[item](skuRule(), 1<<20, strictJSON),
+			hgH:   jsonHG[item](skuDecoder()),
+			peer:  []expect{textError(400, "Key: 'item.SKU' Error:Field validation for 'SKU' failed on the 'sku' tag")},
+			hg:    []expect{invalidFields(sanitize.FieldError{Field: "sku", Rule: "sku", Message: "must be a SKU such as AB-1234"})},
+		},
+		httpCase{
+			name:  "an application's rule: the same value accepted",
+			rows:  rows("validate.RegisterValidation(tag, fn)"),
+			req:   postJSON(`{"sku":"AB-1234"}`),
+			peerH: jsonPeer[item](skuRule(), 1<<20, strictJSON),
+			hgH:   jsonHG[item](skuDecoder()),
+			both:  []expect{echoed(item{SKU: "AB-1234"})},
+		},
+		httpCase{
+			name:  "a check across fields with a tag failing too: validator reports both; sanitize the tag's alone",
+			rows:  rows("validate.RegisterStructValidation(fn, T{})"),
+			req:   postJSON(`{"from":5,"to":1,"label":""}`),
+			peerH: jsonPeer[span](spanPeer(), 1<<20, strictJSON),
+			hgH:   jsonHG[span](nil),
+			peer: []expect{textError(400, "Key: 'span.Label' Error:Field validation for 'Label' failed on the 'required' tag\n"+
+				"Key: 'span.to' Error:Field validation for 'to' failed on the 'order' tag")},
+			hg: []expect{invalidFields(sanitize.FieldError{Field: "label", Rule: "required", Message: "is required"})},
+		},
+		httpCase{
+			name:  "a check across fields once the tags hold: refused by both",
+			rows:  rows("validate.RegisterStructValidation(fn, T{})"),
+			req:   postJSON(`{"from":5,"to":1,"label":"x"}`),
+			peerH: jsonPeer[span](spanPeer(), 1<<20, strictJSON),
+			hgH:   jsonHG[span](nil),
+			peer:  []expect{textError(400, "Key: 'span.to' Error:Field validation for 'to' failed on the 'order' tag")},
+			hg:    []expect{invalidFields(sanitize.FieldError{Field: "to", Rule: "order", Message: "must not be before from"})},
+		},
+		httpCase{
+			name:  "a check across fields that holds: accepted by both",
+			rows:  rows("validate.RegisterStructValidation(fn, T{})"),
+			req:   postJSON(`{"from":1,"to":5,"label":"x"}`),
+			peerH: jsonPeer[span](spanPeer(), 1<<20, strictJSON),
+			hgH:   jsonHG[span](nil),
+			both:  []expect{echoed(span{From: 1, To: 5, Label: "x"})},
+		},
+	)
+	out := section(h, peer, hg, cases)
+	return append(out,
+		plain(h, "the type shown is the one the cases decode", rows("json.NewDecoder(r.Body).Decode(&v)"), func(t *testing.T) {
+			shown, tested := guideValidatorType(), reflect.TypeFor[Signup]()
+			if shown.NumField() != tested.NumField() {
+				t.Fatalf("the guide's Signup has %d fields, the tested one %d", shown.NumField(), tested.NumField())
+			}
+			for i := range shown.NumField() {
+				a, b := shown.Field(i), tested.Field(i)
+				if a.Name != b.Name || a.Type != b.Type || a.Tag != b.Tag {
+					t.Errorf("field %d: the guide's %s %v %q, the tested %s %v %q", i, a.Name, a.Type, a.Tag, b.Name, b.Type, b.Tag)
+				}
+			}
+		}),
+		plain(h, "the same decisions for each rule of Signup", rows("validate.Struct(v)", "validator.ValidationErrors, validator.FieldError"), func(t *testing.T) {
+			p, g := peer(t), hg(t)
+			for body, valid := range map[string]bool{
+				validSignupJSON: true,
+				`{"email":"ann@example.com","name":"Ann","age":13}`:                                            true,
+				`{"email":"ann@example.com","name":"Ann","age":12}`:                                            false,
+				`{"name":"Ann","age":30}`:                                                                      false,
+				`{"email":"ann@example.com","age":30}`:                                                         false,
+				`{"email":"ann@example.com","name":"` + strings.Repeat("n", 100) + `","age":30}`:               true,
+				`{"email":"ann@example.com","name":"` + strings.Repeat("n", 101) + `","age":30}`:               false,
+				`{"email":"ann@example.com","name":"Ann","age":30,"tags":["a","b","c","d","e"]}`:               true,
+				`{"email":"ann@example.com","name":"Ann","age":30,"tags":["a","b","c","d","e","f"]}`:           false,
+				`{"email":"ann@example.com","name":"Ann","age":30,"tags":["` + strings.Repeat("t", 21) + `"]}`: false,
+			} {
+				eachSide(p, g, func(who string, h http.Handler) {
+					rec := serve(h, postJSON(body)())
+					if got := rec.Code == 200; got != valid {
+						t.Errorf("%s: %s: status %d, want valid = %v", who, body, rec.Code, valid)
+					}
+				})
+			}
+		}),
+		plain(h, "ValidationErrors and FieldErrors list the same fields and rules; the message holds the parameter, not the value", rows("validator.ValidationErrors, validator.FieldError", "validate.RegisterTagNameFunc(fn)"), func(t *testing.T) {
+			body := `{"email":"x","name":"","age":5,"tags":["","` + strings.Repeat("t", 21) + `"]}`
+			v := newValidate()
+			v.RegisterTagNameFunc(jsonNames)
+			var s Signup
+			if err := json.Unmarshal([]byte(body), &s); err != nil {
+				t.Fatal(err)
+			}
+			var verrs playground.ValidationErrors
+			if err := v.Struct(s); !errors.As(err, &verrs) {
+				t.Fatalf("peer: %v, want ValidationErrors", err)
+			}
+			_, err := sanitize.Unmarshal[Signup](nil, []byte(body))
+			var ferrs *sanitize.FieldErrors
+			if !errors.As(err, &ferrs) || !errors.Is(err, sanitize.ErrInvalidFields) || sanitize.StatusOf(err) != 422 {
+				t.Fatalf("httpguard: %v, want *FieldErrors", err)
+			}
+			if len(verrs) != len(ferrs.Fields) {
+				t.Fatalf("peer: %d errors, httpguard %d: %v; %v", len(verrs), len(ferrs.Fields), verrs, ferrs)
+			}
+			for i, fe := range verrs {
+				got := ferrs.Fields[i]
+				if field := strings.TrimPrefix(fe.Namespace(), "Signup."); got.Field != field || got.Rule != fe.Tag() {
+					t.Errorf("entry %d: %s (%s), want %s (%s)", i, got.Field, got.Rule, field, fe.Tag())
+				}
+				if !strings.Contains(got.Message, fe.Param()) {
+					t.Errorf("entry %d: message %q without the parameter %q", i, got.Message, fe.Param())
+				}
+				if val := fmt.Sprint(fe.Value()); val != "" && strings.Contains(got.Message, val) {
+					t.Errorf("entry %d: message %q holds the value %q", i, got.Message, val)
+				}
+			}
+			noField(t, sanitize.FieldError{}, "Value", "Namespace", "StructField")
+		}),
+		plain(h, "field names: validator names Go fields unless RegisterTagNameFunc; sanitize names JSON fields", rows("validate.RegisterTagNameFunc(fn)"), func(t *testing.T) {
+			bad := profile{Address: address{City: "Zurich"}}
+			v := newValidate()
+			var verrs playground.ValidationErrors
+			if err := v.Struct(bad); !errors.As(err, &verrs) || len(verrs) != 1 || verrs[0].Namespace() != "profile.Address.City" {
+				t.Errorf("peer without RegisterTagNameFunc: %v, want profile.Address.City", err)
+			}
+			v = newValidate() // names are registered before the first use
+			v.RegisterTagNameFunc(jsonNames)
+			if err := v.Struct(bad); !errors.As(err, &verrs) || len(verrs) != 1 || verrs[0].Namespace() != "profile.address.city" {
+				t.Errorf("peer with RegisterTagNameFunc: %v, want profile.address.city", err)
+			}
+			_, err := sanitize.Unmarshal[profile](nil, []byte(`{"address":{"city":"Zurich"}}`))
+			var ferrs *sanitize.FieldErrors
+			if !errors.As(err, &ferrs) || !slices.Equal(ferrs.Fields, []sanitize.FieldError{{Field: "address.city", Rule: "max", Message: "must be at most 5 characters"}}) {
+				t.Errorf("httpguard: %v, want address.city (max)", err)
+			}
+		}),
+		plain(h, "a long list: validator lists every failure; sanitize 100 and one that says more failed", rows("validator.ValidationErrors, validator.FieldError"), func(t *testing.T) {
+			items := slices.Repeat([]string{`{"email":"x","name":"Ann","age":30}`}, 150)
+			body := "[" + strings.Join(items, ",") + "]"
+			var list []Signup
+			if err := json.Unmarshal([]byte(body), &list); err != nil {
+				t.Fatal(err)
+			}
+			var verrs playground.ValidationErrors
+			if err := newValidate().Var(list, "dive"); !errors.As(err, &verrs) || len(verrs) != 150 {
+				t.Errorf("peer: %d errors, want 150", len(verrs))
+			}
+			_, err := sanitize.Unmarshal[[]Signup](nil, []byte(body))
+			var ferrs *sanitize.FieldErrors
+			if !errors.As(err, &ferrs) || len(ferrs.Fields) != sanitize.MaxFieldErrors+1 {
+				t.Fatalf("httpguard: %v, want %d entries", err, sanitize.MaxFieldErrors+1)
+			}
+			if last := ferrs.Fields[sanitize.MaxFieldErrors]; last.Field != "(more)" || last.Rule != "truncated" || ferrs.Fields[99].Field != "[99].email" {
+				t.Errorf("httpguard: entries 100 and 101: %+v, %+v", ferrs.Fields[99], last)
+			}
+		}),
+		plain(h, "messages: English, no translator; an OnReject can write its own from Field and Rule", rows("RegisterTranslation, FieldError.Translate"), func(t *testing.T) {
+			noField(t, sanitize.Options{}, "Translator", "Translations", "Locale", "Messages")
+			if _, ok := reflect.TypeFor[*playground.Validate]().MethodByName("RegisterTranslation"); !ok {
+				t.Error("peer: no RegisterTranslation")
+			}
+			german := map[string]string{"email": "muss eine E-Mail-Adresse sein"}
+			d := must(sanitize.New(sanitize.Options{OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+				var fe *sanitize.FieldErrors
+				if !errors.As(err, &fe) {
+					sanitize.Reject(w, r, err)
+					return
+				}
+				out := map[string]string{}
+				for _, f := range fe.Fields {
+					out[f.Field] = cmp.Or(german[f.Rule], f.Message)
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnprocessableEntity)
+				_ = json.NewEncoder(w).Encode(out)
+			}}))
+			req := postJSON(`{"email":"x","name":"Ann","age":30}`)
+			check(t, "httpguard", serve(hg(t), req()), []expect{invalidFields(sanitize.FieldError{Field: "email", Rule: "email", Message: "must be an email address"})})
+			check(t, "httpguard OnReject", serve(jsonHG[Signup](d)(t), req()), []expect{status(422), body(`{"email":"muss eine E-Mail-Adresse sein"}` + "\n")})
+		}),
+		plain(h, "an application's rule: no parameter, and no built-in name", rows("validate.RegisterValidation(tag, fn)"), func(t *testing.T) {
+			// validator replaces the built-in email rule; sanitize refuses
+			// the name.
+			v := newValidate()
+			if err := v.RegisterValidation("email", func(playground.FieldLevel) bool { return true }); err != nil {
+				t.Errorf("peer: RegisterValidation(email): %v", err)
+			}
+			if err := v.Struct(Signup{Email: "x", Name: "Ann", Age: 30}); err != nil {
+				t.Errorf("peer: the replaced email rule refused x: %v", err)
+			}
+			refuses(t, sanitize.New, sanitize.Options{Rules: map[string]sanitize.Rule{"email": sanitize.RuleFor(func(string) bool { return true }, "any text")}}, sanitize.ErrOption)
+			// A parameter: fl.Param() for validator, a programming error
+			// (500) for sanitize.
+			type item4 struct {
+				SKU string `json:"sku" validate:"sku=4"`
+			}
+			var param string
+			v = newValidate()
+			if err := v.RegisterValidation("sku", func(fl playground.FieldLevel) bool { param = fl.Param(); return isSKU(fl.Field().String()) }); err != nil {
+				t.Fatal(err)
+			}
+			req := postJSON(`{"sku":"AB-1234"}`)
+			check(t, "peer", serve(jsonPeer[item4](v, 1<<20, strictJSON)(t), req()), []expect{echoed(item4{SKU: "AB-1234"})})
+			if param != "4" {
+				t.Errorf("peer: fl.Param() = %q, want 4", param)
+			}
+			check(t, "httpguard", serve(jsonHG[item4](skuDecoder())(t), req()), []expect{problemDoc(500), reached(false)})
+		}),
+		plain(h, "DecodeJSON answers a refusal itself and returns the zero value; Unmarshal writes nothing", rows("json.NewDecoder(r.Body).Decode(&v)"), func(t *testing.T) {
+			var got Signup
+			var rejected error
+			d := must(sanitize.New(sanitize.Options{OnReject: func(w http.ResponseWriter, r *http.Request, err error) {
+				rejected = err
+				sanitize.Reject(w, r, err)
+			}}))
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				got, _ = sanitize.DecodeJSON[Signup](d, w, r)
+			})
+			check(t, "httpguard", serve(h, postJSON(`{"email":"ann@example.com","name":"Ann","age":12}`)()),
+				[]expect{invalidFields(sanitize.FieldError{Field: "age", Rule: "gte", Message: "must be at least 13"})})
+			if !reflect.DeepEqual(got, Signup{}) || !errors.Is(rejected, sanitize.ErrInvalidFields) {
+				t.Errorf("httpguard: DecodeJSON returned %+v, OnReject got %v; want the zero Signup and ErrInvalidFields", got, rejected)
+			}
+			s, err := sanitize.Unmarshal[Signup](nil, []byte(validSignupJSON))
+			if err != nil || !reflect.DeepEqual(s, validSignup) {
+				t.Errorf("httpguard: Unmarshal = %+v, %v", s, err)
+			}
+			if _, err := sanitize.Unmarshal[Signup](nil, []byte(`{"email":"x","name":"Ann","age":30}`)); sanitize.StatusOf(err) != 422 {
+				t.Errorf("httpguard: Unmarshal of an invalid field: %v", err)
+			}
+		}),
+		plain(h, "a Content-Length over the limit: sanitize refuses it unread; MaxBytesReader reads up to the limit", rows("A body over 1 MiB"), func(t *testing.T) {
+			for who, h := range map[string]http.Handler{"peer": peer(t), "httpguard": hg(t)} {
+				var read countingReader
+				r := httptest.NewRequest(http.MethodPost, "/signup", &read)
+				r.Header.Set("Content-Type", "application/json")
+				r.ContentLength = 2 << 20
+				rec := serve(h, r)
+				switch who {
+				case "peer":
+					if rec.Code != 400 || read.n <= 1<<20 {
+						t.Errorf("peer: status %d after reading %d bytes, want 400 after more than 1 MiB", rec.Code, read.n)
+					}
+				default:
+					if rec.Code != 413 || read.n != 0 {
+						t.Errorf("httpguard: status %d after reading %d bytes, want 413 unread", rec.Code, read.n)
+					}
+				}
+			}
+		}),
+		plain(h, "UseNumber: no such option", rows("Decoder.UseNumber()"), func(t *testing.T) {
+			noField(t, sanitize.Options{}, "UseNumber")
+			noMethod(t, &sanitize.Decoder{}, "UseNumber")
+		}),
+		plain(h, "required on a struct field: checked only with WithRequiredStructEnabled, always by sanitize", rows("validator.New(validator.WithRequiredStructEnabled())"), func(t *testing.T) {
+			if err := playground.New().Struct(profile{}); err != nil {
+				t.Errorf("peer without WithRequiredStructEnabled: %v, want the zero struct accepted", err)
+			}
+			if err := newValidate().Struct(profile{}); err == nil {
+				t.Error("peer with WithRequiredStructEnabled: the zero struct accepted")
+			}
+			if _, err := sanitize.Unmarshal[profile](must(sanitize.New(sanitize.Options{})), []byte(`{}`)); sanitize.StatusOf(err) != 422 {
+				t.Errorf("httpguard: %v, want 422", err)
+			}
+		}),
+	)
+}
+
+// countingReader is an endless body of spaces that counts what was read.
+type countingReader struct{ n int }
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	c.n += len(p)
+	return len(p), nil
 }
