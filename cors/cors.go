@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/httpguard/httpguard/internal/headervals"
 	"github.com/httpguard/httpguard/internal/httptoken"
@@ -247,16 +248,42 @@ func (m *Middleware) actual(w http.ResponseWriter, r *http.Request, next http.Ha
 }
 
 // putVary stores the previous Vary values and v at the start of vals and
-// points the Vary header at them. It returns the next free index.
+// points the Vary header at them. It returns the next free index. The
+// names of v that the previous values list already, one set further out
+// ("Vary: Origin" from another layer), are not added again.
 func putVary(h http.Header, vals, prev []string, v string) int {
 	i := 0
 	if len(prev) > 0 {
 		i = copy(vals, prev) // a call to typedslicecopy, even for nothing
+		v = unlisted(prev, v)
 	}
-	vals[i] = v
-	i++
+	if v != "" {
+		vals[i] = v
+		i++
+	}
 	h[hVary] = vals[0:i:i]
 	return i
+}
+
+// unlisted returns the names of the list v that the Vary values prev do
+// not list: v itself when they list none, "" when they list all (or
+// "*").
+func unlisted(prev []string, v string) string {
+	var missing []string
+	listedNone := true
+	for rest := v; rest != ""; {
+		var name string
+		name, rest, _ = strings.Cut(rest, ", ")
+		if httptoken.Varies(prev, name) {
+			listedNone = false
+		} else {
+			missing = append(missing, name)
+		}
+	}
+	if listedNone {
+		return v
+	}
+	return strings.Join(missing, ", ")
 }
 
 func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, next http.Handler, origin, acrm []string) {

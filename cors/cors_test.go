@@ -948,6 +948,37 @@ func TestVarySetByAnOuterMiddlewareIsKept(t *testing.T) {
 	}
 }
 
+// A Vary set further out that lists Origin already (another layer that
+// varies by it, or a second CORS middleware) is not extended to "Vary:
+// Origin, Origin"; only the names it lacks are added.
+func TestVaryNamesListedFurtherOutAreNotRepeated(t *testing.T) {
+	m := cors.MustNew(base)
+	const requestHeaders = "Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"
+	for _, tt := range []struct {
+		name  string
+		lines [][2]string
+		outer []string
+		want  []string
+	}{
+		{"Origin", [][2]string{{"Origin", "https://app.example.com"}}, []string{"Origin"}, []string{"Origin"}},
+		{"origin in lower case", [][2]string{{"Origin", "https://app.example.com"}}, []string{"origin"}, []string{"origin"}},
+		{"Origin in a list", [][2]string{{"Origin", "https://attacker.test"}}, []string{"Accept-Encoding, Origin"}, []string{"Accept-Encoding, Origin"}},
+		{"Origin on a second line", [][2]string{{"Origin", "https://app.example.com"}}, []string{"Accept-Encoding", "Origin"}, []string{"Accept-Encoding", "Origin"}},
+		{"*", [][2]string{{"Origin", "https://app.example.com"}}, []string{"*"}, []string{"*"}},
+		{"another name", [][2]string{{"Origin", "https://app.example.com"}}, []string{"Accept-Encoding"}, []string{"Accept-Encoding", "Origin"}},
+		{"a preflight's Origin", preflight("https://app.example.com", "PUT"), []string{"Origin"}, []string{"Origin", requestHeaders}},
+		{"a refused preflight's names", preflight("https://attacker.test", "PUT"), []string{"Origin, Access-Control-Request-Method"}, []string{"Origin, Access-Control-Request-Method", "Access-Control-Request-Headers, Access-Control-Request-Private-Network"}},
+		{"all a preflight's names", preflight("https://app.example.com", "PUT"), []string{varyOptions}, []string{varyOptions}},
+	} {
+		rec := httptest.NewRecorder()
+		rec.Header()["Vary"] = slices.Clone(tt.outer)
+		m.Handler(next).ServeHTTP(rec, newRequest(lines2method(tt.lines), "/", tt.lines))
+		if got := rec.Header()["Vary"]; !slices.Equal(got, tt.want) {
+			t.Errorf("%s: Vary = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestOnRejectReceivesTheReasonAndVaryIsAlreadySet(t *testing.T) {
 	var gotErr error
 	var gotVary []string
