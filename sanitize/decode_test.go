@@ -1041,3 +1041,61 @@ func TestStringOptionTypeErrorsNameTheField(t *testing.T) {
 		t.Errorf("AllowUnknownFields: %v, want a type error of n", err)
 	}
 }
+
+// The walk that names the field of a ,string refusal before Go 1.27 must
+// find members as encoding/json does: of two fields of one name, the
+// shallower one, and neither when two tie at one depth (found in review:
+// it took the first embedded struct's field, depth first, so a member
+// that encoding/json decodes into a shallower string field, or refuses as
+// unknown, was reported as the deeper field's type error).
+func TestStringOptionRefusalFindsFieldsAsEncodingJSON(t *testing.T) {
+	t.Parallel()
+	type inner struct {
+		X int `json:"x,string"`
+	}
+	type deep struct{ inner }
+	type shallow struct {
+		X string `json:"x"`
+	}
+	type depths struct {
+		deep
+		shallow
+		N int `json:"n,string"`
+	}
+	type tie1 struct {
+		Y int
+	}
+	type tie2 struct {
+		Y string
+	}
+	type tie struct {
+		tie1
+		tie2
+		N int `json:"n,string"`
+	}
+	lenient := sanitize.MustNew(sanitize.Options{AllowUnknownFields: true})
+	for _, tt := range []struct {
+		body  string
+		check func([]byte) error
+		field string // "unknown": ErrUnknownField
+		msg   string
+	}{
+		{`{"x":"a","n":"x"}`, func(b []byte) error { _, err := sanitize.Unmarshal[depths](nil, b); return err }, "n", "must be a whole number in range"},
+		{`{"x":1,"n":"x"}`, func(b []byte) error { _, err := sanitize.Unmarshal[depths](nil, b); return err }, "x", "must be a string"},
+		{`{"Y":1,"n":"x"}`, func(b []byte) error { _, err := sanitize.Unmarshal[tie](nil, b); return err }, "unknown", ""},
+		{`{"Y":"a","n":"x"}`, func(b []byte) error { _, err := sanitize.Unmarshal[tie](nil, b); return err }, "unknown", ""},
+		{`{"Y":"a","n":"x"}`, func(b []byte) error { _, err := sanitize.Unmarshal[tie](lenient, b); return err }, "n", "must be a whole number in range"},
+	} {
+		err := tt.check([]byte(tt.body))
+		if tt.field == "unknown" {
+			if !errors.Is(err, sanitize.ErrUnknownField) {
+				t.Errorf("%s: %v, want ErrUnknownField", tt.body, err)
+			}
+			continue
+		}
+		var fe *sanitize.FieldErrors
+		if !errors.As(err, &fe) || fe.Fields[0].Field != tt.field || fe.Fields[0].Message != tt.msg {
+			t.Errorf("%s: %v, want %s %q", tt.body, err, tt.field, tt.msg)
+		}
+	}
+}

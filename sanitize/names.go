@@ -127,8 +127,9 @@ func buildShape(t reflect.Type, building map[reflect.Type]*shape, depth int) *sh
 type exposedField struct {
 	name  string
 	typ   reflect.Type
-	depth int  // of embedding
-	tag   bool // named by its json tag
+	field reflect.StructField // its tag tells the ,string option
+	depth int                 // of embedding
+	tag   bool                // named by its json tag
 }
 
 // exposedFields returns the fields of the struct type t that encoding/json
@@ -182,7 +183,7 @@ func exposedFields(t reflect.Type) []exposedField {
 					ft = ft.Elem()
 				}
 				if name != "" || !sf.Anonymous || ft.Kind() != reflect.Struct {
-					f := exposedField{name: name, typ: sf.Type, depth: q.depth + 1, tag: name != ""}
+					f := exposedField{name: name, typ: sf.Type, field: sf, depth: q.depth + 1, tag: name != ""}
 					if f.name == "" {
 						f.name = sf.Name
 					}

@@ -34,6 +34,28 @@ type stringOptionWalk struct {
 	b            []byte
 	i            int
 	allowUnknown bool
+	fields       map[reflect.Type]map[string]reflect.StructField // by exposedFields, each struct type's once
+}
+
+// field returns the field of the struct type t that encoding/json decodes
+// the member name into, by the rules exposedFields follows (found in
+// review: jsonField, depth first, took a deeper field over a shallower
+// one, and one of two that tie, which encoding/json drops).
+func (w *stringOptionWalk) field(t reflect.Type, name string) (reflect.StructField, bool) {
+	byName, ok := w.fields[t]
+	if !ok {
+		if w.fields == nil {
+			w.fields = map[reflect.Type]map[string]reflect.StructField{}
+		}
+		fs := exposedFields(t)
+		byName = make(map[string]reflect.StructField, len(fs))
+		for _, f := range fs {
+			byName[f.name] = f.field
+		}
+		w.fields[t] = byName
+	}
+	f, ok := byName[name]
+	return f, ok
 }
 
 // wrongType is the refusal of a value of the wrong type for t at path.
@@ -144,7 +166,7 @@ func (w *stringOptionWalk) value(t reflect.Type, path string) error {
 // member walks the value of the member name of an object decoded into
 // the struct type t at path.
 func (w *stringOptionWalk) member(t reflect.Type, name, path string) error {
-	f, ok := jsonField(t, name, 0)
+	f, ok := w.field(t, name)
 	if !ok {
 		if !w.allowUnknown {
 			return ErrUnknownField
