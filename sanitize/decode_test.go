@@ -1099,3 +1099,22 @@ func TestStringOptionRefusalFindsFieldsAsEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// The walk that names the field of a ,string refusal before Go 1.27 must
+// take what encoding/json takes: a json.Number holds a JSON number (found
+// in review: the number was reported as the refusal, "must be a string").
+func TestStringOptionRefusalTakesANumberForJSONNumber(t *testing.T) {
+	t.Parallel()
+	type target struct {
+		Num json.Number  `json:"num"`
+		P   *json.Number `json:"p"`
+		N   int          `json:"n,string"`
+	}
+	for _, body := range []string{`{"num":5,"n":"x"}`, `{"p":-1.5e3,"n":"x"}`} {
+		_, err := sanitize.Unmarshal[target](nil, []byte(body))
+		var fe *sanitize.FieldErrors
+		if !errors.As(err, &fe) || fe.Fields[0].Field != "n" {
+			t.Errorf("%s: %v, want a type error of n", body, err)
+		}
+	}
+}
