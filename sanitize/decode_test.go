@@ -1118,3 +1118,30 @@ func TestStringOptionRefusalTakesANumberForJSONNumber(t *testing.T) {
 		}
 	}
 }
+
+// The walk that names the field of a ,string refusal before Go 1.27 must
+// refuse what encoding/json refuses: an interface with methods takes only
+// null (found in review: any value was taken, as for an empty interface,
+// and a later field was named).
+func TestStringOptionRefusalNamesAnInterfaceWithMethods(t *testing.T) {
+	t.Parallel()
+	type target struct {
+		S fmt.Stringer `json:"s"`
+		A any          `json:"a"`
+		N int          `json:"n,string"`
+	}
+	for _, tt := range []struct{ body, field string }{
+		{`{"s":1,"n":"x"}`, "s"},
+		{`{"s":"a","n":"x"}`, "s"},
+		{`{"s":{},"n":"x"}`, "s"},
+		{`{"s":[1],"n":"x"}`, "s"},
+		{`{"s":null,"n":"x"}`, "n"},
+		{`{"a":{"s":1},"n":"x"}`, "n"},
+	} {
+		_, err := sanitize.Unmarshal[target](nil, []byte(tt.body))
+		var fe *sanitize.FieldErrors
+		if !errors.As(err, &fe) || fe.Fields[0].Field != tt.field {
+			t.Errorf("%s: %v, want a type error of %s", tt.body, err, tt.field)
+		}
+	}
+}
