@@ -1145,3 +1145,23 @@ func TestStringOptionRefusalNamesAnInterfaceWithMethods(t *testing.T) {
 		}
 	}
 }
+
+// A pointer to an empty interface takes any value, as the interface does
+// (found in review: the walk that names the field of a ,string refusal
+// before Go 1.27 refused a number, a string or an object for a *any).
+func TestStringOptionRefusalTakesAnyValueForAPointerToAny(t *testing.T) {
+	t.Parallel()
+	type target struct {
+		P *any            `json:"p"`
+		L []*any          `json:"l"`
+		M map[string]*any `json:"m"`
+		N int             `json:"n,string"`
+	}
+	for _, body := range []string{`{"p":1,"n":"x"}`, `{"p":"a","n":"x"}`, `{"p":{"a":[1]},"n":"x"}`, `{"l":[true,{}],"n":"x"}`, `{"m":{"k":[1]},"n":"x"}`} {
+		_, err := sanitize.Unmarshal[target](nil, []byte(body))
+		var fe *sanitize.FieldErrors
+		if !errors.As(err, &fe) || fe.Fields[0].Field != "n" {
+			t.Errorf("%s: %v, want a type error of n", body, err)
+		}
+	}
+}

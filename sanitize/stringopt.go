@@ -110,8 +110,8 @@ func (w *stringOptionWalk) value(t reflect.Type, path string) error {
 		}
 		return wrongType(path, t)
 	}
-	if t != nil && (t.Kind() == reflect.Interface || decodesItself(indirect(t))) {
-		t = nil // takes any value, or reads it itself
+	if t != nil && (indirect(t).Kind() == reflect.Interface || decodesItself(indirect(t))) {
+		t = nil // takes any value, through pointers too (found in review), or reads it itself
 	}
 	if open != '{' && open != '[' {
 		if raw := w.scalar(); t != nil && !scalarFits(t, raw) {
