@@ -1165,3 +1165,28 @@ func TestStringOptionRefusalTakesAnyValueForAPointerToAny(t *testing.T) {
 		}
 	}
 }
+
+// A map with integer keys refuses a key that is not an integer in range,
+// as a value of the wrong type for the map (found in review: the walk
+// that names the field of a ,string refusal before Go 1.27 read no key,
+// and named a later field).
+func TestStringOptionRefusalNamesAMapWithAKeyOutOfRange(t *testing.T) {
+	t.Parallel()
+	type target struct {
+		MI map[int8]int `json:"mi"`
+		MU map[uint]int `json:"mu"`
+		N  int          `json:"n,string"`
+	}
+	for _, tt := range []struct{ body, field, msg string }{
+		{`{"mi":{"200":1},"n":"x"}`, "mi", "must be a whole number in range"},
+		{`{"mi":{"z":1},"n":"x"}`, "mi", "must be a whole number in range"},
+		{`{"mu":{"-1":1},"n":"x"}`, "mu", "must be a non-negative whole number in range"},
+		{`{"mi":{"-7":1},"mu":{"7":1},"n":"x"}`, "n", "must be a whole number in range"},
+	} {
+		_, err := sanitize.Unmarshal[target](nil, []byte(tt.body))
+		var fe *sanitize.FieldErrors
+		if !errors.As(err, &fe) || fe.Fields[0].Field != tt.field || fe.Fields[0].Message != tt.msg {
+			t.Errorf("%s: %v, want %s %q", tt.body, err, tt.field, tt.msg)
+		}
+	}
+}
