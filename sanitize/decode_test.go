@@ -1190,3 +1190,27 @@ func TestStringOptionRefusalNamesAMapWithAKeyOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+// An invalid base64 string for a []byte is the first refusal when it
+// comes first (found in review: encoding/json before Go 1.27 keeps that
+// error and returns the ,string one met later, and the walk that names
+// the field took any string for a []byte, naming the later field).
+func TestStringOptionRefusalNamesInvalidBase64First(t *testing.T) {
+	t.Parallel()
+	type target struct {
+		Bs []byte `json:"bs"`
+		N  int    `json:"n,string"`
+	}
+	for _, tt := range []struct{ body, field, msg string }{
+		{`{"bs":"!!","n":"x"}`, "bs", "must be an array"},
+		{`{"bs":"AAA","n":"x"}`, "bs", "must be an array"},
+		{`{"bs":"AAAA","n":"x"}`, "n", "must be a whole number in range"},
+		{`{"bs":"","n":"x"}`, "n", "must be a whole number in range"},
+	} {
+		_, err := sanitize.Unmarshal[target](nil, []byte(tt.body))
+		var fe *sanitize.FieldErrors
+		if !errors.As(err, &fe) || fe.Fields[0].Field != tt.field || fe.Fields[0].Message != tt.msg {
+			t.Errorf("%s: %v, want %s %q", tt.body, err, tt.field, tt.msg)
+		}
+	}
+}
