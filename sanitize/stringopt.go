@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // stringOptionError begins the error encoding/json returns, before Go
@@ -287,7 +288,7 @@ func quotedFits(ft reflect.Type, raw []byte) bool {
 	}
 	t := indirect(ft)
 	if decodesItself(t) || t == numberType {
-		return !refused(ft, raw, ",string")
+		return !refused(ft, raw)
 	}
 	s := unquote(raw)
 	switch {
@@ -340,11 +341,20 @@ func optionsContain(opts, name string) bool {
 }
 
 // refused reports whether encoding/json refuses raw for a field of type
-// ft with the options opts (",string" or none), decoding it alone in
-// such a field.
-func refused(ft reflect.Type, raw []byte, opts string) bool {
-	st := reflect.StructOf([]reflect.StructField{{Name: "V", Type: ft, Tag: reflect.StructTag(`json:"v` + opts + `"`)}})
+// ft with the ,string option, decoding it alone in such a field. The
+// struct type of that field is made once per type (found in review:
+// reflect.StructOf on every value made a body of many such values cost
+// five times its decoding).
+func refused(ft reflect.Type, raw []byte) bool {
+	st, ok := quotedFields.Load(ft)
+	if !ok {
+		st, _ = quotedFields.LoadOrStore(ft, reflect.StructOf([]reflect.StructField{{Name: "V", Type: ft, Tag: `json:"v,string"`}}))
+	}
 	doc := make([]byte, 0, len(raw)+6)
 	doc = append(append(append(doc, `{"v":`...), raw...), '}')
-	return json.Unmarshal(doc, reflect.New(st).Interface()) != nil
+	return json.Unmarshal(doc, reflect.New(st.(reflect.Type)).Interface()) != nil
 }
+
+// quotedFields holds, for each field type refused was asked about, the
+// struct type of one such field with the ,string option.
+var quotedFields sync.Map // reflect.Type → reflect.Type
