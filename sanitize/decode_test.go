@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"reflect"
 	"runtime"
 	"strings"
@@ -1211,6 +1212,36 @@ func TestStringOptionRefusalNamesInvalidBase64First(t *testing.T) {
 		var fe *sanitize.FieldErrors
 		if !errors.As(err, &fe) || fe.Fields[0].Field != tt.field || fe.Fields[0].Message != tt.msg {
 			t.Errorf("%s: %v, want %s %q", tt.body, err, tt.field, tt.msg)
+		}
+	}
+}
+
+// A type that has UnmarshalText and no UnmarshalJSON takes only a string
+// or null: encoding/json refuses any other value as of the wrong type
+// (found in review: the walk that names the field of a ,string refusal
+// before Go 1.27 took any value for such a type, and named a later field).
+func TestStringOptionRefusalNamesANonStringForATextUnmarshaler(t *testing.T) {
+	t.Parallel()
+	type target struct {
+		IP  netip.Addr   `json:"ip"`
+		PIP *netip.Addr  `json:"pip"`
+		L   []netip.Addr `json:"l"`
+		N   int          `json:"n,string"`
+	}
+	for _, tt := range []struct{ body, field string }{
+		{`{"ip":1,"n":"x"}`, "ip"},
+		{`{"ip":true,"n":"x"}`, "ip"},
+		{`{"ip":{},"n":"x"}`, "ip"},
+		{`{"ip":["a"],"n":"x"}`, "ip"},
+		{`{"pip":1,"n":"x"}`, "pip"},
+		{`{"l":["::1",2],"n":"x"}`, "l[1]"},
+		{`{"ip":null,"pip":null,"l":[null,"::1"],"n":"x"}`, "n"},
+		{`{"ip":"::1","pip":"1.2.3.4","n":"x"}`, "n"},
+	} {
+		_, err := sanitize.Unmarshal[target](nil, []byte(tt.body))
+		var fe *sanitize.FieldErrors
+		if !errors.As(err, &fe) || fe.Fields[0].Field != tt.field {
+			t.Errorf("%s: %v, want a type error of %s", tt.body, err, tt.field)
 		}
 	}
 }

@@ -112,6 +112,11 @@ func (w *stringOptionWalk) value(t reflect.Type, path string) error {
 		}
 		return wrongType(path, t)
 	}
+	if t != nil && open != '"' && open != 'n' && textOnly(indirect(t)) {
+		// Found in review: UnmarshalText is given only a string, and
+		// encoding/json refuses any other value but null.
+		return wrongType(path, t)
+	}
 	if t != nil && (indirect(t).Kind() == reflect.Interface || decodesItself(indirect(t))) {
 		t = nil // takes any value, through pointers too (found in review), or reads it itself
 	}
@@ -175,6 +180,17 @@ func (w *stringOptionWalk) value(t reflect.Type, path string) error {
 			return err
 		}
 	}
+}
+
+// textOnly reports whether encoding/json hands a value of type t, which
+// is not a pointer, to its UnmarshalText and not to an UnmarshalJSON, as
+// decodesItself tells them.
+func textOnly(t reflect.Type) bool {
+	if t.Name() == "" {
+		return false
+	}
+	pt := reflect.PointerTo(t)
+	return !pt.Implements(unmarshalerType) && pt.Implements(textUnmarshalerType)
 }
 
 // member walks the value of the member name of an object decoded into
