@@ -82,3 +82,25 @@ func TestCheckDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// A Vary set further out that lists none of the names (a compression
+// layer's Accept-Encoding) costs no allocation either (found in review:
+// the check for names listed already allocated the list of the others,
+// though it was the whole list, on every preflight behind such a layer).
+func TestAllocationsUnderAnOuterVary(t *testing.T) {
+	h := cors.MustNew(base).Handler(noop)
+	outer := []string{"Accept-Encoding"}
+	wrapped := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Vary"] = outer
+		h.ServeHTTP(w, r)
+	})
+	for _, r := range []*http.Request{
+		newRequest("GET", "/", [][2]string{{"Origin", "https://app.example.com"}}),
+		newRequest("OPTIONS", "/", preflight("https://app.example.com", "PUT", acrh("content-type"))),
+		newRequest("OPTIONS", "/", preflight("https://attacker.test", "PUT")),
+	} {
+		if got := allocs(t, wrapped, r); got != 0 {
+			t.Errorf("%s: %v allocations per request, want 0", r.Method, got)
+		}
+	}
+}

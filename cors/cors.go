@@ -267,23 +267,32 @@ func putVary(h http.Header, vals, prev []string, v string) int {
 
 // unlisted returns the names of the list v that the Vary values prev do
 // not list: v itself when they list none, "" when they list all (or
-// "*").
+// "*"). Only a list some of whose names are listed already is built
+// anew (found in review: the names were gathered in a new slice even
+// when none was listed, an allocation on every preflight behind a layer
+// that sets Vary: Accept-Encoding).
 func unlisted(prev []string, v string) string {
-	var missing []string
-	listedNone := true
+	listed := false
+	for rest := v; rest != "" && !listed; {
+		var name string
+		name, rest, _ = strings.Cut(rest, ", ")
+		listed = httptoken.Varies(prev, name)
+	}
+	if !listed {
+		return v
+	}
+	var b strings.Builder
 	for rest := v; rest != ""; {
 		var name string
 		name, rest, _ = strings.Cut(rest, ", ")
-		if httptoken.Varies(prev, name) {
-			listedNone = false
-		} else {
-			missing = append(missing, name)
+		if !httptoken.Varies(prev, name) {
+			if b.Len() > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(name)
 		}
 	}
-	if listedNone {
-		return v
-	}
-	return strings.Join(missing, ", ")
+	return b.String()
 }
 
 func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, next http.Handler, origin, acrm []string) {
