@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"reflect"
 	"strconv"
 	"strings"
@@ -28,8 +27,8 @@ const stringOptionError = "json: invalid use of ,string struct tag"
 // valid JSON value, and without reflection on the values, so that a
 // large body costs about what decoding it did.
 func stringOptionRefusal(body []byte, t reflect.Type, allowUnknown bool) error {
-	w := stringOptionWalk{b: body, allowUnknown: allowUnknown}
-	return w.value(t, "")
+	w := stringOptionWalk{b: body, allowUnknown: allowUnknown, mapAt: -1}
+	return w.value(t)
 }
 
 type stringOptionWalk struct {
@@ -37,6 +36,19 @@ type stringOptionWalk struct {
 	i            int
 	allowUnknown bool
 	fields       map[reflect.Type]map[string]reflect.StructField // by exposedFields, each struct type's once
+
+	// The path of the value walked, written out only for a refusal (found
+	// in review: a path string built at each level made a deep body cost
+	// the square of its depth), and the length it had at the outermost
+	// map it is in, where a reported path ends (-1: none).
+	path  []pathSegment
+	mapAt int
+}
+
+// pathSegment is a member name, or an index when name is empty.
+type pathSegment struct {
+	name  string
+	index int
 }
 
 // field returns the field of the struct type t that encoding/json decodes
@@ -60,9 +72,25 @@ func (w *stringOptionWalk) field(t reflect.Type, name string) (reflect.StructFie
 	return f, ok
 }
 
-// wrongType is the refusal of a value of the wrong type for t at path.
-func wrongType(path string, t reflect.Type) error {
-	return &FieldErrors{Fields: []FieldError{{Field: pathOr(path), Rule: "type", Message: mustBe(jsonKind(indirect(t)))}}}
+// wrongType is the refusal of a value of the wrong type for t at the
+// walk's path, which ends at a map: a key came from the request.
+func (w *stringOptionWalk) wrongType(t reflect.Type) error {
+	path := w.path
+	if w.mapAt >= 0 {
+		path = path[:w.mapAt]
+	}
+	var b strings.Builder
+	for _, seg := range path {
+		switch {
+		case seg.name == "":
+			b.WriteString("[" + strconv.Itoa(seg.index) + "]")
+		case b.Len() > 0:
+			b.WriteString("." + seg.name)
+		default:
+			b.WriteString(seg.name)
+		}
+	}
+	return &FieldErrors{Fields: []FieldError{{Field: pathOr(b.String()), Rule: "type", Message: mustBe(jsonKind(indirect(t)))}}}
 }
 
 // ws passes over white space.
@@ -100,8 +128,8 @@ func (w *stringOptionWalk) scalar() []byte {
 }
 
 // value walks the next value, for a field of type t (nil: a value the
-// target does not hold, only passed over) at path.
-func (w *stringOptionWalk) value(t reflect.Type, path string) error {
+// target does not hold, only passed over) at the walk's path.
+func (w *stringOptionWalk) value(t reflect.Type) error {
 	open := w.next()
 	if t != nil && indirect(t).Kind() == reflect.Interface && indirect(t).NumMethod() > 0 {
 		// Found in review: encoding/json stores only null in an
@@ -110,19 +138,19 @@ func (w *stringOptionWalk) value(t reflect.Type, path string) error {
 			w.scalar()
 			return nil
 		}
-		return wrongType(path, t)
+		return w.wrongType(t)
 	}
 	if t != nil && open != '"' && open != 'n' && textOnly(indirect(t)) {
 		// Found in review: UnmarshalText is given only a string, and
 		// encoding/json refuses any other value but null.
-		return wrongType(path, t)
+		return w.wrongType(t)
 	}
 	if t != nil && (indirect(t).Kind() == reflect.Interface || decodesItself(indirect(t))) {
 		t = nil // takes any value, through pointers too (found in review), or reads it itself
 	}
 	if open != '{' && open != '[' {
 		if raw := w.scalar(); t != nil && !scalarFits(t, raw) {
-			return wrongType(path, t)
+			return w.wrongType(t)
 		}
 		return nil
 	}
@@ -133,7 +161,7 @@ func (w *stringOptionWalk) value(t reflect.Type, path string) error {
 		kind = t.Kind()
 		if open == '{' && kind != reflect.Struct && kind != reflect.Map ||
 			open == '[' && kind != reflect.Slice && kind != reflect.Array {
-			return wrongType(path, t)
+			return w.wrongType(t)
 		}
 	}
 	for i := 0; ; i++ {
@@ -155,26 +183,29 @@ func (w *stringOptionWalk) value(t reflect.Type, path string) error {
 		var err error
 		switch kind {
 		case reflect.Struct:
-			err = w.member(t, name, path)
+			err = w.member(t, name)
 		case reflect.Map:
-			err = w.value(t.Elem(), path)
-			var fe *FieldErrors
-			if errors.As(err, &fe) {
-				fe.Fields[0].Field = pathOr(path) // a key came from the request
+			outer := w.mapAt
+			if outer < 0 {
+				w.mapAt = len(w.path)
 			}
+			err = w.value(t.Elem())
 			if err == nil && !keyFits(t.Key(), name) {
-				err = wrongType(path, t.Key())
+				err = w.wrongType(t.Key())
 			}
+			w.mapAt = outer
 		case reflect.Array:
 			if i >= t.Len() {
-				err = w.value(nil, "") // encoding/json passes over it
+				err = w.value(nil) // encoding/json passes over it
 				break
 			}
 			fallthrough
 		case reflect.Slice:
-			err = w.value(t.Elem(), path+"["+strconv.Itoa(i)+"]")
+			w.path = append(w.path, pathSegment{index: i})
+			err = w.value(t.Elem())
+			w.path = w.path[:len(w.path)-1]
 		default:
-			err = w.value(nil, "")
+			err = w.value(nil)
 		}
 		if err != nil {
 			return err
@@ -194,26 +225,22 @@ func textOnly(t reflect.Type) bool {
 }
 
 // member walks the value of the member name of an object decoded into
-// the struct type t at path.
-func (w *stringOptionWalk) member(t reflect.Type, name, path string) error {
+// the struct type t.
+func (w *stringOptionWalk) member(t reflect.Type, name string) error {
 	f, ok := w.field(t, name)
 	if !ok {
 		if !w.allowUnknown {
 			return ErrUnknownField
 		}
-		return w.value(nil, "")
+		return w.value(nil)
 	}
-	if path != "" {
-		name = path + "." + name
-	}
+	w.path = append(w.path, pathSegment{name: name})
+	defer func() { w.path = w.path[:len(w.path)-1] }()
 	if !hasStringOption(f) {
-		return w.value(f.Type, name)
+		return w.value(f.Type)
 	}
-	if c := w.next(); c == '{' || c == '[' {
-		return wrongType(name, f.Type)
-	}
-	if !quotedFits(f.Type, w.scalar()) {
-		return wrongType(name, f.Type)
+	if c := w.next(); c == '{' || c == '[' || !quotedFits(f.Type, w.scalar()) {
+		return w.wrongType(f.Type)
 	}
 	return nil
 }
