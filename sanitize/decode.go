@@ -442,7 +442,7 @@ func typeErrorPath(field string, t reflect.Type) string {
 			b.WriteString("[" + seg + "]")
 			t = t.Elem()
 		case reflect.Struct:
-			if f, ok := jsonField(t, seg, 0); ok {
+			if f, ok := jsonField(t, seg); ok {
 				if b.Len() > 0 {
 					b.WriteByte('.')
 				}
@@ -497,30 +497,14 @@ func isIndex(s string) bool {
 }
 
 // jsonField returns the field of the struct type t that encoding/json
-// names name: one of t's own fields, else one of an embedded struct's,
-// at most a few levels deep (an embedded pointer may point back to t).
-func jsonField(t reflect.Type, name string, depth int) (reflect.StructField, bool) {
-	var embedded []reflect.Type
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		fname, _, _ := strings.Cut(tag, ",")
-		switch {
-		case fname == "" && f.Anonymous && indirect(f.Type).Kind() == reflect.Struct:
-			embedded = append(embedded, indirect(f.Type))
-		case !f.IsExported():
-		case fname == name, fname == "" && f.Name == name:
-			return f, true
-		}
-	}
-	if depth < 8 {
-		for _, et := range embedded {
-			if f, ok := jsonField(et, name, depth+1); ok {
-				return f, true
-			}
+// decodes the member name into, by the rules exposedFields follows (found
+// in review: a search of t's fields, then of its embedded structs' depth
+// first, took a deeper field over a shallower one, and one of two that
+// tie, which encoding/json drops).
+func jsonField(t reflect.Type, name string) (reflect.StructField, bool) {
+	for _, f := range exposedFields(t) {
+		if f.name == name {
+			return f.field, true
 		}
 	}
 	return reflect.StructField{}, false

@@ -1245,3 +1245,30 @@ func TestStringOptionRefusalNamesANonStringForATextUnmarshaler(t *testing.T) {
 		}
 	}
 }
+
+// The path of a value of the wrong type follows the fields encoding/json
+// decodes into: of two fields named x, the shallower one (found in
+// review: the path followed the deeper one and stopped at "x").
+func TestTypeErrorPathFollowsTheShallowerField(t *testing.T) {
+	t.Parallel()
+	type deep struct {
+		X struct {
+			Deep int `json:"deep"`
+		} `json:"x"`
+	}
+	type outerA struct{ deep }
+	type outerB struct {
+		X struct {
+			Shallow int `json:"shallow"`
+		} `json:"x"`
+	}
+	type target struct {
+		outerA
+		outerB
+	}
+	_, err := sanitize.Unmarshal[target](nil, []byte(`{"x":{"shallow":"s"}}`))
+	var fe *sanitize.FieldErrors
+	if !errors.As(err, &fe) || fe.Fields[0].Field != "x.shallow" {
+		t.Errorf("%v, want a type error of x.shallow", err)
+	}
+}
