@@ -80,6 +80,15 @@ type Options struct {
 	// A JSON member whose name matches a field's only in letter case is
 	// refused even so (see [DecodeJSON]).
 	AllowUnknownFields bool
+	// UseNumber decodes a JSON number in an interface field (any, and
+	// the values of map[string]any and []any) as a [encoding/json.Number],
+	// which keeps its digits, rather than as a float64, which holds
+	// integers exactly only up to 2^53: 12345678901234567891 would become
+	// 12345678901234567000, another ID. Rules of a `validate` tag on such
+	// a field see the number's text. Typed fields (int64, float64,
+	// json.Number) are decoded as their type says either way. Default
+	// false, as encoding/json does.
+	UseNumber bool
 	// Rules registers the application's validation rules by name, for
 	// `validate` tags to use as they use the built-in ones, such as
 	// `validate:"required,sku"`; a value a rule refuses is answered 422
@@ -114,6 +123,7 @@ type Decoder struct {
 	contentTypes map[string]bool // nil: application/json and application/*+json
 	policies     map[string]*Policy
 	allowUnknown bool
+	useNumber    bool
 	onReject     func(w http.ResponseWriter, r *http.Request, err error)
 	rules        map[string]Rule     // Options.Rules, copied
 	validate     *validator.Validate // names fields by their json names
@@ -131,6 +141,7 @@ func New(o Options) (*Decoder, error) {
 		maxBytes:     o.MaxBytes,
 		maxDepth:     o.MaxDepth,
 		allowUnknown: o.AllowUnknownFields,
+		useNumber:    o.UseNumber,
 		onReject:     o.OnReject,
 		policies:     map[string]*Policy{"strict": Strict(), "ugc": UserContent()},
 	}
@@ -284,6 +295,9 @@ func (d *Decoder) decodeBytes(body []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if !d.allowUnknown {
 		dec.DisallowUnknownFields()
+	}
+	if d.useNumber {
+		dec.UseNumber()
 	}
 	if err := dec.Decode(dst); err != nil {
 		return d.classifyJSONError(err, reflect.TypeOf(dst).Elem(), body)

@@ -1272,3 +1272,48 @@ func TestTypeErrorPathFollowsTheShallowerField(t *testing.T) {
 		t.Errorf("%v, want a type error of x.shallow", err)
 	}
 }
+
+// UseNumber keeps the digits of a number in an interface field, where a
+// float64 holds integers exactly only up to 2^53; typed fields decode as
+// their type says either way.
+func TestUseNumberKeepsTheDigitsOfNumbersInInterfaces(t *testing.T) {
+	t.Parallel()
+	type event struct {
+		Data  any            `json:"data"`
+		Tags  []any          `json:"tags"`
+		Extra map[string]any `json:"extra"`
+		ID    int64          `json:"id"`
+		Score float64        `json:"score"`
+	}
+	body := []byte(`{"data":12345678901234567891,"tags":[1.5,9007199254740993],"extra":{"n":{"deep":-7e400}},"id":9007199254740993,"score":0.25}`)
+	numbers := sanitize.MustNew(sanitize.Options{UseNumber: true})
+	got, err := sanitize.Unmarshal[event](numbers, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := event{
+		Data:  json.Number("12345678901234567891"),
+		Tags:  []any{json.Number("1.5"), json.Number("9007199254740993")},
+		Extra: map[string]any{"n": map[string]any{"deep": json.Number("-7e400")}},
+		ID:    9007199254740993,
+		Score: 0.25,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("UseNumber: %#v, want %#v", got, want)
+	}
+	// By default, as encoding/json does: float64, and -7e400 is a value
+	// out of range.
+	got, err = sanitize.Unmarshal[event](nil, []byte(`{"data":12345678901234567891,"tags":[9007199254740993]}`))
+	if err != nil || got.Data != float64(12345678901234567891) || got.Tags[0] != float64(9007199254740992) {
+		t.Errorf("default: %#v, %v", got, err)
+	}
+	if _, err := sanitize.Unmarshal[event](nil, body); !errors.Is(err, sanitize.ErrInvalidFields) {
+		t.Errorf("default, -7e400: %v, want a value out of range", err)
+	}
+	// The request path decodes alike.
+	w := httptest.NewRecorder()
+	r := post(string(body), "application/json")
+	if got, err := sanitize.DecodeJSON[event](numbers, w, r); err != nil || got.Data != json.Number("12345678901234567891") {
+		t.Errorf("DecodeJSON: %#v, %v", got, err)
+	}
+}

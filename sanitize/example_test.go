@@ -1,6 +1,7 @@
 package sanitize_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"log"
 	"net/http"
@@ -174,4 +175,25 @@ func ExampleValidator() {
 	// Output:
 	// sanitize: invalid fields: end (after_start)
 	// 422 {"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"The request has invalid fields.","errors":[{"field":"end","rule":"after_start","message":"must be after start"}]}
+}
+
+// ExampleOptions_useNumber keeps the digits of numbers in free-form JSON:
+// a webhook's payload, an event's attributes. Without UseNumber, the
+// order ID below would become the float64 12345678901234567000.
+func ExampleOptions_useNumber() {
+	type Event struct {
+		Type       string         `json:"type" validate:"required"`
+		Attributes map[string]any `json:"attributes"`
+	}
+	d, err := sanitize.New(sanitize.Options{UseNumber: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	e, err := sanitize.Unmarshal[Event](d, []byte(`{"type":"order.paid","attributes":{"order":12345678901234567891,"total":19.99}}`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	order := e.Attributes["order"].(json.Number)
+	fmt.Println(order, e.Attributes["total"])
+	// Output: 12345678901234567891 19.99
 }
