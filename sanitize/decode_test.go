@@ -934,6 +934,16 @@ func TestLoneSurrogateEscapesAreRefusedInJSON(t *testing.T) {
 	}
 }
 
+// typeError returns the field and message of err when it is a
+// *FieldErrors of one entry for a value of the wrong type.
+func typeError(err error) (field, msg string) {
+	var fe *sanitize.FieldErrors
+	if !errors.As(err, &fe) || len(fe.Fields) != 1 || fe.Fields[0].Rule != "type" {
+		return "", ""
+	}
+	return fe.Fields[0].Field, fe.Fields[0].Message
+}
+
 // A field with the ,string option holds its value in a JSON string
 // ({"n":"12"}). Before Go 1.27, encoding/json reports such a value of the
 // wrong type ({"n":12}, {"n":"x"}) by an error that names no field, and
@@ -1038,7 +1048,7 @@ func TestStringOptionTypeErrorsNameTheField(t *testing.T) {
 	// With unknown members allowed, the one after is named.
 	lenient := sanitize.MustNew(sanitize.Options{AllowUnknownFields: true})
 	_, err := sanitize.Unmarshal[target](lenient, []byte(`{"secret":1,"n":"x"}`))
-	if fe := (*sanitize.FieldErrors)(nil); !errors.As(err, &fe) || fe.Fields[0].Field != "n" {
+	if field, _ := typeError(err); field != "n" {
 		t.Errorf("AllowUnknownFields: %v, want a type error of n", err)
 	}
 }
@@ -1094,8 +1104,7 @@ func TestStringOptionRefusalFindsFieldsAsEncodingJSON(t *testing.T) {
 			}
 			continue
 		}
-		var fe *sanitize.FieldErrors
-		if !errors.As(err, &fe) || fe.Fields[0].Field != tt.field || fe.Fields[0].Message != tt.msg {
+		if field, msg := typeError(err); field != tt.field || msg != tt.msg {
 			t.Errorf("%s: %v, want %s %q", tt.body, err, tt.field, tt.msg)
 		}
 	}
@@ -1113,8 +1122,7 @@ func TestStringOptionRefusalTakesANumberForJSONNumber(t *testing.T) {
 	}
 	for _, body := range []string{`{"num":5,"n":"x"}`, `{"p":-1.5e3,"n":"x"}`} {
 		_, err := sanitize.Unmarshal[target](nil, []byte(body))
-		var fe *sanitize.FieldErrors
-		if !errors.As(err, &fe) || fe.Fields[0].Field != "n" {
+		if field, _ := typeError(err); field != "n" {
 			t.Errorf("%s: %v, want a type error of n", body, err)
 		}
 	}
@@ -1140,8 +1148,7 @@ func TestStringOptionRefusalNamesAnInterfaceWithMethods(t *testing.T) {
 		{`{"a":{"s":1},"n":"x"}`, "n"},
 	} {
 		_, err := sanitize.Unmarshal[target](nil, []byte(tt.body))
-		var fe *sanitize.FieldErrors
-		if !errors.As(err, &fe) || fe.Fields[0].Field != tt.field {
+		if field, _ := typeError(err); field != tt.field {
 			t.Errorf("%s: %v, want a type error of %s", tt.body, err, tt.field)
 		}
 	}
@@ -1160,8 +1167,7 @@ func TestStringOptionRefusalTakesAnyValueForAPointerToAny(t *testing.T) {
 	}
 	for _, body := range []string{`{"p":1,"n":"x"}`, `{"p":"a","n":"x"}`, `{"p":{"a":[1]},"n":"x"}`, `{"l":[true,{}],"n":"x"}`, `{"m":{"k":[1]},"n":"x"}`} {
 		_, err := sanitize.Unmarshal[target](nil, []byte(body))
-		var fe *sanitize.FieldErrors
-		if !errors.As(err, &fe) || fe.Fields[0].Field != "n" {
+		if field, _ := typeError(err); field != "n" {
 			t.Errorf("%s: %v, want a type error of n", body, err)
 		}
 	}
@@ -1185,8 +1191,7 @@ func TestStringOptionRefusalNamesAMapWithAKeyOutOfRange(t *testing.T) {
 		{`{"mi":{"-7":1},"mu":{"7":1},"n":"x"}`, "n", "must be a whole number in range"},
 	} {
 		_, err := sanitize.Unmarshal[target](nil, []byte(tt.body))
-		var fe *sanitize.FieldErrors
-		if !errors.As(err, &fe) || fe.Fields[0].Field != tt.field || fe.Fields[0].Message != tt.msg {
+		if field, msg := typeError(err); field != tt.field || msg != tt.msg {
 			t.Errorf("%s: %v, want %s %q", tt.body, err, tt.field, tt.msg)
 		}
 	}
@@ -1209,8 +1214,7 @@ func TestStringOptionRefusalNamesInvalidBase64First(t *testing.T) {
 		{`{"bs":"","n":"x"}`, "n", "must be a whole number in range"},
 	} {
 		_, err := sanitize.Unmarshal[target](nil, []byte(tt.body))
-		var fe *sanitize.FieldErrors
-		if !errors.As(err, &fe) || fe.Fields[0].Field != tt.field || fe.Fields[0].Message != tt.msg {
+		if field, msg := typeError(err); field != tt.field || msg != tt.msg {
 			t.Errorf("%s: %v, want %s %q", tt.body, err, tt.field, tt.msg)
 		}
 	}
@@ -1239,8 +1243,7 @@ func TestStringOptionRefusalNamesANonStringForATextUnmarshaler(t *testing.T) {
 		{`{"ip":"::1","pip":"1.2.3.4","n":"x"}`, "n"},
 	} {
 		_, err := sanitize.Unmarshal[target](nil, []byte(tt.body))
-		var fe *sanitize.FieldErrors
-		if !errors.As(err, &fe) || fe.Fields[0].Field != tt.field {
+		if field, _ := typeError(err); field != tt.field {
 			t.Errorf("%s: %v, want a type error of %s", tt.body, err, tt.field)
 		}
 	}
@@ -1267,8 +1270,7 @@ func TestTypeErrorPathFollowsTheShallowerField(t *testing.T) {
 		outerB
 	}
 	_, err := sanitize.Unmarshal[target](nil, []byte(`{"x":{"shallow":"s"}}`))
-	var fe *sanitize.FieldErrors
-	if !errors.As(err, &fe) || fe.Fields[0].Field != "x.shallow" {
+	if field, _ := typeError(err); field != "x.shallow" {
 		t.Errorf("%v, want a type error of x.shallow", err)
 	}
 }
