@@ -6310,7 +6310,7 @@ func validatorCases() []migCase {
 			rows: rows("dive"),
 			req:  postJSON(`{"email":"ann@example.com","name":"Ann","age":30,"tags":["go",""]}`),
 			peer: []expect{textError(400, "Key: 'Signup.Tags[1]' Error:Field validation for 'Tags[1]' failed on the 'min' tag")},
-			hg:   []expect{invalidFields(sanitize.FieldError{Field: "tags[1]", Rule: "min", Message: "must be at least 1 characters"})},
+			hg:   []expect{invalidFields(sanitize.FieldError{Field: "tags[1]", Rule: "min", Message: "must be at least 1 character"})},
 		},
 		{
 			name:  "required on a struct field: refused by both, with WithRequiredStructEnabled",

@@ -853,6 +853,39 @@ func TestTimeComparisonsHaveAMessage(t *testing.T) {
 	}
 }
 
+// A length of one is singular: "must be at least 1 character", not
+// "1 characters".
+func TestLengthMessagesAgreeInNumber(t *testing.T) {
+	t.Parallel()
+	type lengths struct {
+		One   string   `json:"one" validate:"min=1"`
+		Two   string   `json:"two" validate:"min=2"`
+		Item  []string `json:"item" validate:"min=1"`
+		Items []string `json:"items" validate:"len=3"`
+		Count int      `json:"count" validate:"min=1"`
+	}
+	_, err := sanitize.Unmarshal[lengths](nil, []byte(`{"one":"","two":"a","item":[],"items":[],"count":0}`))
+	var fe *sanitize.FieldErrors
+	if !errors.As(err, &fe) {
+		t.Fatalf("err = %v", err)
+	}
+	want := map[string]string{
+		"one":   "must be at least 1 character",
+		"two":   "must be at least 2 characters",
+		"item":  "must be at least 1 item",
+		"items": "must be exactly 3 items",
+		"count": "must be at least 1",
+	}
+	if len(fe.Fields) != len(want) {
+		t.Errorf("%d failures, want %d: %v", len(fe.Fields), len(want), err)
+	}
+	for _, f := range fe.Fields {
+		if f.Message != want[f.Field] {
+			t.Errorf("%s: message %q, want %q", f.Field, f.Message, want[f.Field])
+		}
+	}
+}
+
 // Found in review: DecodeForm refuses a NUL character in a field, which
 // a C string or a PostgreSQL text column cuts or refuses ("admin\x00x"),
 // but DecodeJSON took the same NUL spelled \u0000. Both refuse it now;

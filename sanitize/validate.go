@@ -395,6 +395,9 @@ func (d *Decoder) message(fe validator.FieldError) string {
 	} else if k == reflect.Slice || k == reflect.Map || k == reflect.Array {
 		unit = " items"
 	}
+	if p == "1" {
+		unit = strings.TrimSuffix(unit, "s") // "at least 1 character"
+	}
 	if p == "" {
 		// Without a parameter, these compare a time.Time with the
 		// current time (found in review: "must be greater than ").
