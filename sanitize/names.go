@@ -116,7 +116,7 @@ func buildShape(t reflect.Type, building map[reflect.Type]*shape, depth int) *sh
 		s.fields = make(map[string]*shape, len(fields))
 		s.folded = make(map[string]bool, len(fields))
 		for _, f := range fields {
-			s.fields[f.name] = buildShape(f.typ, building, depth+1)
+			s.fields[f.name] = buildShape(f.field.Type, building, depth+1)
 			s.folded[foldKey(f.name)] = true
 		}
 		return s
@@ -125,11 +125,31 @@ func buildShape(t reflect.Type, building map[reflect.Type]*shape, depth int) *sh
 }
 
 type exposedField struct {
-	name  string
-	typ   reflect.Type
-	field reflect.StructField // its tag tells the ,string option
-	depth int                 // of embedding
-	tag   bool                // named by its json tag
+	name   string
+	field  reflect.StructField
+	depth  int  // of embedding
+	tag    bool // named by its json tag
+	quoted bool // read with the ,string option
+}
+
+// quotable reports whether encoding/json reads a field of type ft (an
+// unnamed pointer's element) with the json tag options opts with the
+// ,string option, which applies only to strings, numbers and booleans.
+func quotable(ft reflect.Type, opts string) bool {
+	quoted := false
+	for opt := range strings.SplitSeq(opts, ",") {
+		quoted = quoted || opt == "string"
+	}
+	if !quoted {
+		return false
+	}
+	switch ft.Kind() {
+	case reflect.Bool, reflect.String, reflect.Float32, reflect.Float64,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return true
+	}
+	return false
 }
 
 // exposedFields returns the fields of the struct type t that encoding/json
@@ -174,7 +194,7 @@ func exposedFields(t reflect.Type) []exposedField {
 				if tag == "-" {
 					continue
 				}
-				name, _, _ := strings.Cut(tag, ",")
+				name, opts, _ := strings.Cut(tag, ",")
 				if !validTagName(name) {
 					name = ""
 				}
@@ -183,7 +203,7 @@ func exposedFields(t reflect.Type) []exposedField {
 					ft = ft.Elem()
 				}
 				if name != "" || !sf.Anonymous || ft.Kind() != reflect.Struct {
-					f := exposedField{name: name, typ: sf.Type, field: sf, depth: q.depth + 1, tag: name != ""}
+					f := exposedField{name: name, field: sf, depth: q.depth + 1, tag: name != "", quoted: quotable(ft, opts)}
 					if f.name == "" {
 						f.name = sf.Name
 					}

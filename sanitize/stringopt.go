@@ -35,7 +35,7 @@ type stringOptionWalk struct {
 	b            []byte
 	i            int
 	allowUnknown bool
-	fields       map[reflect.Type]map[string]reflect.StructField // by exposedFields, each struct type's once
+	fields       map[reflect.Type]map[string]exposedField // each struct type's, found once
 
 	// The path of the value walked, written out only for a refusal (found
 	// in review: a path string built at each level made a deep body cost
@@ -55,16 +55,16 @@ type pathSegment struct {
 // the member name into, by the rules exposedFields follows (found in
 // review: jsonField, depth first, took a deeper field over a shallower
 // one, and one of two that tie, which encoding/json drops).
-func (w *stringOptionWalk) field(t reflect.Type, name string) (reflect.StructField, bool) {
+func (w *stringOptionWalk) field(t reflect.Type, name string) (exposedField, bool) {
 	byName, ok := w.fields[t]
 	if !ok {
 		if w.fields == nil {
-			w.fields = map[reflect.Type]map[string]reflect.StructField{}
+			w.fields = map[reflect.Type]map[string]exposedField{}
 		}
 		fs := exposedFields(t)
-		byName = make(map[string]reflect.StructField, len(fs))
+		byName = make(map[string]exposedField, len(fs))
 		for _, f := range fs {
-			byName[f.name] = f.field
+			byName[f.name] = f
 		}
 		w.fields[t] = byName
 	}
@@ -236,11 +236,12 @@ func (w *stringOptionWalk) member(t reflect.Type, name string) error {
 	}
 	w.path = append(w.path, pathSegment{name: name})
 	defer func() { w.path = w.path[:len(w.path)-1] }()
-	if !hasStringOption(f) {
-		return w.value(f.Type)
+	ft := f.field.Type
+	if !f.quoted {
+		return w.value(ft)
 	}
-	if c := w.next(); c == '{' || c == '[' || !quotedFits(f.Type, w.scalar()) {
-		return w.wrongType(f.Type)
+	if c := w.next(); c == '{' || c == '[' || !quotedFits(ft, w.scalar()) {
+		return w.wrongType(ft)
 	}
 	return nil
 }
@@ -350,38 +351,6 @@ func quotedFits(ft reflect.Type, raw []byte) bool {
 }
 
 var numberType = reflect.TypeFor[json.Number]()
-
-// hasStringOption reports whether encoding/json reads the field f with
-// its ,string option, which applies only to strings, numbers and
-// booleans, or unnamed pointers to them.
-func hasStringOption(f reflect.StructField) bool {
-	_, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-	if !optionsContain(opts, "string") {
-		return false
-	}
-	ft := f.Type
-	if ft.Name() == "" && ft.Kind() == reflect.Pointer {
-		ft = ft.Elem()
-	}
-	switch ft.Kind() {
-	case reflect.Bool, reflect.String, reflect.Float32, reflect.Float64,
-		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return true
-	}
-	return false
-}
-
-// optionsContain reports whether the comma-separated options of a json
-// tag hold name.
-func optionsContain(opts, name string) bool {
-	for opt := range strings.SplitSeq(opts, ",") {
-		if opt == name {
-			return true
-		}
-	}
-	return false
-}
 
 // refused reports whether encoding/json refuses raw for a field of type
 // ft with the ,string option, decoding it alone in such a field. The
