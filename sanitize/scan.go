@@ -69,14 +69,8 @@ func checkJSON(b []byte, maxDepth int, root *shape) error {
 			}
 		case '"':
 			start := i
-			escaped := false
-			for i++; i < len(b) && b[i] != '"'; i++ {
-				if b[i] == '\\' {
-					escaped = true
-					i++
-				}
-			}
-			if i >= len(b) {
+			var escaped bool
+			if i, escaped = stringEnd(b, i); i >= len(b) {
 				return nil // unterminated string; the decoder reports it
 			}
 			n := len(stack)
@@ -84,13 +78,9 @@ func checkJSON(b []byte, maxDepth int, root *shape) error {
 				continue
 			}
 			stack[n-1].expectKey = false
-			key := string(b[start+1 : i])
-			if escaped {
-				var k string
-				if json.Unmarshal(b[start:i+1], &k) != nil {
-					return nil // malformed escape; the decoder reports it
-				}
-				key = k
+			key, ok := stringText(b[start:i+1], escaped)
+			if !ok {
+				return nil // malformed escape; the decoder reports it
 			}
 			// encoding/json matches field names case-insensitively, so keys
 			// differing only in case would also collide. Small objects are
@@ -132,6 +122,30 @@ func checkJSON(b []byte, maxDepth int, root *shape) error {
 		}
 	}
 	return nil
+}
+
+// stringEnd returns the index of the quote that closes the JSON string
+// whose opening quote is b[start], or len(b) if none does, and whether
+// the string holds an escape.
+func stringEnd(b []byte, start int) (end int, escaped bool) {
+	i := start + 1
+	for ; i < len(b) && b[i] != '"'; i++ {
+		if b[i] == '\\' {
+			escaped = true
+			i++
+		}
+	}
+	return min(i, len(b)), escaped
+}
+
+// stringText returns the text of lit, a JSON string with its quotes that
+// holds an escape if escaped, and false for an escape that is not valid.
+func stringText(lit []byte, escaped bool) (string, bool) {
+	if !escaped {
+		return string(lit[1 : len(lit)-1]), true
+	}
+	var s string
+	return s, json.Unmarshal(lit, &s) == nil
 }
 
 // foldKey returns key folded as encoding/json matches field names, so that

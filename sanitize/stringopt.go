@@ -113,13 +113,9 @@ func (w *stringOptionWalk) next() byte {
 func (w *stringOptionWalk) scalar() []byte {
 	start := w.i
 	if w.b[w.i] == '"' {
-		for w.i++; w.i < len(w.b) && w.b[w.i] != '"'; w.i++ {
-			if w.b[w.i] == '\\' {
-				w.i++
-			}
-		}
-		w.i++
-		return w.b[start:min(w.i, len(w.b))]
+		end, _ := stringEnd(w.b, start)
+		w.i = min(end+1, len(w.b))
+		return w.b[start:w.i]
 	}
 	for w.i < len(w.b) && strings.IndexByte(",]} \t\n\r", w.b[w.i]) < 0 {
 		w.i++
@@ -246,13 +242,13 @@ func (w *stringOptionWalk) member(t reflect.Type, name string) error {
 	return nil
 }
 
-// unquote returns the text of the JSON string raw.
+// unquote returns the text of the JSON string raw, which the decoder
+// found valid.
 func unquote(raw []byte) string {
-	if len(raw) >= 2 && !bytes.ContainsRune(raw, '\\') {
-		return string(raw[1 : len(raw)-1])
+	if len(raw) < 2 {
+		return ""
 	}
-	var s string
-	_ = json.Unmarshal(raw, &s)
+	s, _ := stringText(raw, bytes.IndexByte(raw, '\\') >= 0)
 	return s
 }
 
