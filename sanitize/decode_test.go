@@ -836,15 +836,21 @@ func TestTimeComparisonsHaveAMessage(t *testing.T) {
 	t.Parallel()
 	_, err := sanitize.DecodeJSON[window](nil, httptest.NewRecorder(), post(
 		`{"from":"2000-01-01T00:00:00Z","since":"2000-01-01T00:00:00Z","to":"2999-01-01T00:00:00Z","until":"2999-01-01T00:00:00Z"}`, "application/json"))
-	var fe *sanitize.FieldErrors
-	if !errors.As(err, &fe) || len(fe.Fields) != 4 {
-		t.Fatalf("err = %v, want four failures", err)
-	}
-	want := map[string]string{
+	wantMessages(t, err, map[string]string{
 		"from":  "must be later than the current time",
 		"since": "must be the current time or later",
 		"to":    "must be earlier than the current time",
 		"until": "must be the current time or earlier",
+	})
+}
+
+// wantMessages fails unless err is a *FieldErrors of exactly the fields
+// of want, each with its message.
+func wantMessages(t *testing.T, err error, want map[string]string) {
+	t.Helper()
+	var fe *sanitize.FieldErrors
+	if !errors.As(err, &fe) || len(fe.Fields) != len(want) {
+		t.Fatalf("err = %v, want %d failures", err, len(want))
 	}
 	for _, f := range fe.Fields {
 		if f.Message != want[f.Field] {
@@ -865,25 +871,13 @@ func TestLengthMessagesAgreeInNumber(t *testing.T) {
 		Count int      `json:"count" validate:"min=1"`
 	}
 	_, err := sanitize.Unmarshal[lengths](nil, []byte(`{"one":"","two":"a","item":[],"items":[],"count":0}`))
-	var fe *sanitize.FieldErrors
-	if !errors.As(err, &fe) {
-		t.Fatalf("err = %v", err)
-	}
-	want := map[string]string{
+	wantMessages(t, err, map[string]string{
 		"one":   "must be at least 1 character",
 		"two":   "must be at least 2 characters",
 		"item":  "must be at least 1 item",
 		"items": "must be exactly 3 items",
 		"count": "must be at least 1",
-	}
-	if len(fe.Fields) != len(want) {
-		t.Errorf("%d failures, want %d: %v", len(fe.Fields), len(want), err)
-	}
-	for _, f := range fe.Fields {
-		if f.Message != want[f.Field] {
-			t.Errorf("%s: message %q, want %q", f.Field, f.Message, want[f.Field])
-		}
-	}
+	})
 }
 
 // Found in review: DecodeForm refuses a NUL character in a field, which
