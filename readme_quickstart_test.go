@@ -572,6 +572,7 @@ func readmeRatelimit(mux *http.ServeMux, resolver *clientip.Resolver, tokenHandl
 	// Shared between instances: rs, err := redisstore.New(redisstore.Options{Client: redisClient}),
 	// then ratelimit.Options{Store: rs, …}. Failed logins: see the auth quick start.
 	// Plans of an API: Limit.Plans by name and Limit.PlanOf(r) from the account (ExampleLimit_plans).
+	// Batches that count as many requests as their items: Limit.Cost(r) (ExampleLimit_cost).
 }
 
 // readme: session

@@ -393,11 +393,11 @@ func TestTheLimiterDoesNotTellWhichUsersExist(t *testing.T) {
 // Redis.
 type downStore struct{}
 
-func (downStore) Take(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+func (downStore) Take(context.Context, string, ratelimit.Quota, int) (ratelimit.Result, error) {
 	return ratelimit.Result{}, errors.New("redis: connection refused")
 }
 
-func (downStore) Peek(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+func (downStore) Peek(context.Context, string, ratelimit.Quota, int) (ratelimit.Result, error) {
 	return ratelimit.Result{}, errors.New("redis: connection refused")
 }
 

@@ -3521,10 +3521,10 @@ func (failingCounter) Get(string, time.Time, time.Time) (int, int, error) { retu
 
 type failingRateStore struct{}
 
-func (failingRateStore) Take(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+func (failingRateStore) Take(context.Context, string, ratelimit.Quota, int) (ratelimit.Result, error) {
 	return ratelimit.Result{}, errStoreDown
 }
-func (failingRateStore) Peek(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+func (failingRateStore) Peek(context.Context, string, ratelimit.Quota, int) (ratelimit.Result, error) {
 	return ratelimit.Result{}, errStoreDown
 }
 func (failingRateStore) Reset(context.Context, string) error { return errStoreDown }
@@ -3742,18 +3742,41 @@ func httprateCases() []migCase {
 				admitsExactly(t, who, h, 5, func(int) *http.Request { return fromAddr(rateClient, "/", "X-Account", "bob") })
 			})
 		}),
-		plain(h, "a request that counts five: WithIncrement in httprate; every request counts one in httpguard", rows("WithIncrement"), func(t *testing.T) {
+		plain(h, "a request that counts five: WithIncrement, or Limit.Cost", rows("WithIncrement"), func(t *testing.T) {
+			isBulk := func(r *http.Request) bool { return r.URL.Path == "/bulk" }
 			peer := rewrite(httprate.LimitBy(5, time.Minute, httprate.Key("*"))(next), func(r *http.Request) *http.Request {
-				if r.URL.Path == "/bulk" {
+				if isBulk(r) {
 					r = r.WithContext(httprate.WithIncrement(r.Context(), 5))
 				}
 				return r
 			})
-			status(200)(t, "peer", serve(peer, fromAddr(rateClient, "/bulk")))
-			status(429)(t, "peer", serve(peer, fromAddr(rateClient, "/")))
-			hg := hgLimiter(ratelimit.Options{Limits: []ratelimit.Limit{{Name: "all", Rate: 5, Period: time.Minute, Key: ratelimit.Global()}}})
-			status(200)(t, "httpguard", serve(hg, fromAddr(rateClient, "/bulk")))
-			admitsExactly(t, "httpguard", hg, 4, func(int) *http.Request { return fromAddr(rateClient, "/") })
+			hg := hgLimiter(ratelimit.Options{Limits: []ratelimit.Limit{{
+				Name: "all", Rate: 5, Period: time.Minute, Key: ratelimit.Global(),
+				Cost: func(r *http.Request) int { return map[bool]int{true: 5, false: 1}[isBulk(r)] },
+			}}})
+			eachSide(peer, hg, func(who string, h http.Handler) {
+				status(200)(t, who, serve(h, fromAddr(rateClient, "/bulk")))
+				status(429)(t, who, serve(h, fromAddr(rateClient, "/")))
+			})
+		}),
+		plain(h, "a request that costs more than the limit: counted by httprate until the window ends, refused for good without Retry-After by httpguard", rows("WithIncrement"), func(t *testing.T) {
+			peer := rewrite(httprate.LimitBy(5, time.Minute, httprate.Key("*"))(next), func(r *http.Request) *http.Request {
+				return r.WithContext(httprate.WithIncrement(r.Context(), 6))
+			})
+			hg := hgLimiter(ratelimit.Options{Limits: []ratelimit.Limit{{
+				Name: "all", Rate: 5, Period: time.Minute, Key: ratelimit.Global(),
+				Cost: func(*http.Request) int { return 6 },
+			}}})
+			eachSide(peer, hg, func(who string, h http.Handler) {
+				status(429)(t, who, serve(h, fromAddr(rateClient, "/")))
+			})
+			w := serve(hg, fromAddr(rateClient, "/"))
+			if _, ok := w.Header()["Retry-After"]; ok {
+				t.Errorf("httpguard: Retry-After %q for a request no wait admits", w.Header().Get("Retry-After"))
+			}
+			if w := serve(peer, fromAddr(rateClient, "/")); w.Header().Get("Retry-After") == "" {
+				t.Errorf("httprate: no Retry-After")
+			}
 		}),
 		plain(h, "a lower limit on some routes: WithRequestLimit, or a second limit keyed on the same condition", rows("WithRequestLimit"), func(t *testing.T) {
 			isExport := func(r *http.Request) bool { return r.URL.Path == "/export" }

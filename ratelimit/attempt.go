@@ -350,14 +350,14 @@ func (a *AttemptLimiter) Check(ctx context.Context, username string, ip netip.Ad
 		return time.Second, errAttemptNotConfigured
 	}
 	pairKey, userKey, knownKey := a.keys(username, ip)
-	res, err := a.store.Peek(ctx, pairKey, a.pair)
+	res, err := a.store.Peek(ctx, pairKey, a.pair, 1)
 	if err != nil {
 		return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	if !res.Allowed {
 		return res.RetryAfter, ErrLocked
 	}
-	res, err = a.users.Peek(ctx, userKey, a.user)
+	res, err = a.users.Peek(ctx, userKey, a.user, 1)
 	if err != nil {
 		return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
 	}
@@ -366,7 +366,7 @@ func (a *AttemptLimiter) Check(ctx context.Context, username string, ip netip.Ad
 	}
 	if a.useKnown {
 		// A known network holds an entry that a Take would refuse.
-		k, err := a.networks.Peek(ctx, knownKey, a.known)
+		k, err := a.networks.Peek(ctx, knownKey, a.known, 1)
 		if err != nil {
 			return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
 		}
@@ -411,7 +411,7 @@ func (a *AttemptLimiter) Reserve(ctx context.Context, username string, ip netip.
 		return time.Second, errAttemptNotConfigured
 	}
 	pairKey, userKey, knownKey := a.keys(username, ip)
-	k, err := a.networks.Peek(ctx, knownKey, a.known)
+	k, err := a.networks.Peek(ctx, knownKey, a.known, 1)
 	if err != nil {
 		return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
 	}
@@ -421,7 +421,7 @@ func (a *AttemptLimiter) Reserve(ctx context.Context, username string, ip netip.
 		// counted, as package auth's contract has it (found in review:
 		// the pair was taken first, and the real user trying from a
 		// new device during an attack locked her own pair).
-		res, err := a.users.Peek(ctx, userKey, a.user)
+		res, err := a.users.Peek(ctx, userKey, a.user, 1)
 		if err != nil {
 			return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
 		}
@@ -429,7 +429,7 @@ func (a *AttemptLimiter) Reserve(ctx context.Context, username string, ip netip.
 			return res.RetryAfter, ErrUserLocked
 		}
 	}
-	pair, err := a.store.Take(ctx, pairKey, a.pair)
+	pair, err := a.store.Take(ctx, pairKey, a.pair, 1)
 	if err != nil {
 		return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
 	}
@@ -439,7 +439,7 @@ func (a *AttemptLimiter) Reserve(ctx context.Context, username string, ip netip.
 	if known {
 		return 0, nil
 	}
-	res, err := a.users.Take(ctx, userKey, a.user)
+	res, err := a.users.Take(ctx, userKey, a.user, 1)
 	if err != nil {
 		return time.Second, fmt.Errorf("%w: %w", ErrStore, err)
 	}
@@ -450,7 +450,7 @@ func (a *AttemptLimiter) Reserve(ctx context.Context, username string, ip netip.
 			// next one waits for the pair too, until one interval of
 			// its debt has passed (found in review: the user's wait
 			// alone was returned, and a retry after it was locked).
-			retry = max(retry, a.pair.waitAfter(pair.ResetAfter))
+			retry = max(retry, a.pair.waitAfter(pair.ResetAfter, 1))
 		}
 		return retry, ErrUserLocked
 	}
@@ -469,14 +469,14 @@ func (a *AttemptLimiter) RecordFailure(ctx context.Context, username string, ip 
 		return errAttemptNotConfigured
 	}
 	pairKey, userKey, knownKey := a.keys(username, ip)
-	_, err1 := a.store.Take(ctx, pairKey, a.pair)
+	_, err1 := a.store.Take(ctx, pairKey, a.pair, 1)
 	// A known network holds an entry that a Take would refuse. Found in
 	// review: the user was counted from a known network too, so an
 	// attacker sharing it locked the user out of every other network.
-	k, err2 := a.networks.Peek(ctx, knownKey, a.known)
+	k, err2 := a.networks.Peek(ctx, knownKey, a.known, 1)
 	var err3 error
 	if err2 != nil || k.Allowed {
-		_, err3 = a.users.Take(ctx, userKey, a.user)
+		_, err3 = a.users.Take(ctx, userKey, a.user, 1)
 	}
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return fmt.Errorf("%w: %w", ErrStore, err)
@@ -515,14 +515,14 @@ func (a *AttemptLimiter) recordSuccess(ctx context.Context, username, pairKey, k
 	if err := a.store.Reset(ctx, pairKey); err != nil {
 		return err
 	}
-	k, err := a.networks.Peek(ctx, knownKey, a.known)
+	k, err := a.networks.Peek(ctx, knownKey, a.known, 1)
 	if err != nil {
 		return err
 	}
 	if k.Allowed {
 		// A new network: it takes one of the user's budget, so that
 		// one account cannot fill the store (found in review).
-		b, err := a.networks.Take(ctx, a.budgetKey(username), a.budget)
+		b, err := a.networks.Take(ctx, a.budgetKey(username), a.budget, 1)
 		if err != nil || !b.Allowed {
 			return err
 		}
@@ -536,7 +536,7 @@ func (a *AttemptLimiter) recordSuccess(ctx context.Context, username, pairKey, k
 		// new one.
 		return err
 	}
-	_, err = a.networks.Take(ctx, knownKey, a.known)
+	_, err = a.networks.Take(ctx, knownKey, a.known, 1)
 	return err
 }
 

@@ -530,14 +530,14 @@ func (s *recordingStore) note(k string) {
 	s.mu.Unlock()
 }
 
-func (s *recordingStore) Take(ctx context.Context, k string, q ratelimit.Quota) (ratelimit.Result, error) {
+func (s *recordingStore) Take(ctx context.Context, k string, q ratelimit.Quota, n int) (ratelimit.Result, error) {
 	s.note(k)
-	return s.Store.Take(ctx, k, q)
+	return s.Store.Take(ctx, k, q, n)
 }
 
-func (s *recordingStore) Peek(ctx context.Context, k string, q ratelimit.Quota) (ratelimit.Result, error) {
+func (s *recordingStore) Peek(ctx context.Context, k string, q ratelimit.Quota, n int) (ratelimit.Result, error) {
 	s.note(k)
-	return s.Store.Peek(ctx, k, q)
+	return s.Store.Peek(ctx, k, q, n)
 }
 
 func (s *recordingStore) Reset(ctx context.Context, k string) error {

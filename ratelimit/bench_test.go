@@ -85,6 +85,13 @@ func BenchmarkMiddleware(b *testing.B) {
 		r = r.WithContext(identity.NewContext(r.Context(), identity.New(identity.Options{Subject: "alice"})))
 		runBench(b, benchHandler(b, ratelimit.Options{Limits: []ratelimit.Limit{l}}), r)
 	})
+	b.Run("admitted/cost", func(b *testing.B) {
+		// A cost read from a header, with headers on: the cost's own
+		// price is its function's.
+		l := generous
+		l.Cost = itemsCost
+		runBench(b, benchHandler(b, ratelimit.Options{Limits: []ratelimit.Limit{l}}), request("192.0.2.1:1", "X-Items", "3"))
+	})
 	b.Run("refused", func(b *testing.B) {
 		h := benchHandler(b, ratelimit.Options{Limits: []ratelimit.Limit{{Rate: 1, Period: time.Hour}}})
 		r := request("192.0.2.1:1")

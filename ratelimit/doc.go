@@ -48,6 +48,16 @@
 // response's RateLimit-Policy field shows the quota of its plan, and
 // nothing is allocated for it.
 //
+// # Costs
+//
+// Some requests cost more than others: a batch of a hundred items, a
+// heavy query. [Limit.Cost] returns how many requests one counts as, and
+// the request uses that many of the burst; the RateLimit field counts in
+// those units, and Retry-After is the wait until the request fits at its
+// cost. A cost of 0 is free; a cost above the burst can never be admitted
+// and is refused without Retry-After. [KeyLimiter.AllowN] does the same
+// for keys of the application's own.
+//
 // # Stores
 //
 // The default store is a [MemoryStore] for each limit, private to the

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/httpguard/httpguard/clientip"
@@ -160,6 +161,40 @@ func ExampleLimit_plans() {
 	// Output:
 	// alice 200 "account";q=1000;w=3600 "account";r=999;t=4
 	// bob 200 "account";q=100;w=3600 "account";r=99;t=36
+}
+
+// A batch endpoint charged by the items a request declares: 100 items a
+// minute per address. A batch of 60 is admitted; a second batch of 60
+// must wait until 60 items' worth has come back; a batch larger than the
+// burst can never be admitted, and no Retry-After is given.
+func ExampleLimit_cost() {
+	lim, err := ratelimit.New(ratelimit.Options{
+		Limits: []ratelimit.Limit{{
+			Name: "items", Rate: 100, Period: time.Minute,
+			Cost: func(r *http.Request) int {
+				n, err := strconv.Atoi(r.URL.Query().Get("count"))
+				if err != nil || n < 1 {
+					return 1 // the handler refuses the request; count it once
+				}
+				return n
+			},
+		}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := lim.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for _, count := range []string{"60", "60", "40", "500"} {
+		r := httptest.NewRequest("POST", "/batch?count="+count, nil)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Printf("%s items: %d, Retry-After %q, RateLimit %s\n", count, w.Code, w.Header().Get("Retry-After"), w.Header().Get("RateLimit"))
+	}
+	// Output:
+	// 60 items: 200, Retry-After "", RateLimit "items";r=40;t=36
+	// 60 items: 429, Retry-After "12", RateLimit "items";r=0;t=36
+	// 40 items: 200, Retry-After "", RateLimit "items";r=0;t=60
+	// 500 items: 429, Retry-After "", RateLimit "items";r=0;t=60
 }
 
 // A login handler that reserves an attempt before verifying the password:

@@ -70,7 +70,7 @@ func NewAttemptLimiterMaxKeys(o AttemptOptions, maxKeys int) (*AttemptLimiter, e
 // IsKnown reports whether ip is a known network of username in a.
 func IsKnown(a *AttemptLimiter, username string, ip netip.Addr) bool {
 	_, _, k := a.keys(username, ip)
-	r, err := a.networks.Peek(context.Background(), k, a.known)
+	r, err := a.networks.Peek(context.Background(), k, a.known, 1)
 	return err == nil && !r.Allowed
 }
 

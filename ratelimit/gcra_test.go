@@ -101,7 +101,7 @@ func TestGCRA(t *testing.T) {
 			ratelimit.SetClock(s, clock.Now)
 			for i, st := range tt.steps {
 				clock.Advance(st.advance)
-				got, err := s.Take(context.Background(), "k", tt.q)
+				got, err := s.Take(context.Background(), "k", tt.q, 1)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -124,22 +124,22 @@ func TestMemoryStorePeekAndReset(t *testing.T) {
 	ratelimit.SetClock(s, clock.Now)
 	q := ratelimit.Quota{Interval: time.Second, Burst: 2}
 	for range 5 {
-		if res, _ := s.Peek(ctx, "k", q); !res.Allowed || res.Remaining != 1 {
+		if res, _ := s.Peek(ctx, "k", q, 1); !res.Allowed || res.Remaining != 1 {
 			t.Fatalf("peek on a fresh key = %+v, want allowed with 1 remaining", res)
 		}
 	}
 	if s.Len() != 0 {
 		t.Fatalf("peek stored %d keys", s.Len())
 	}
-	s.Take(ctx, "k", q)
-	s.Take(ctx, "k", q)
-	if res, _ := s.Peek(ctx, "k", q); res.Allowed || res.RetryAfter != time.Second {
+	s.Take(ctx, "k", q, 1)
+	s.Take(ctx, "k", q, 1)
+	if res, _ := s.Peek(ctx, "k", q, 1); res.Allowed || res.RetryAfter != time.Second {
 		t.Fatalf("peek on a spent key = %+v, want refused for 1s", res)
 	}
 	if err := s.Reset(ctx, "k"); err != nil {
 		t.Fatal(err)
 	}
-	if res, _ := s.Take(ctx, "k", q); !res.Allowed || res.Remaining != 1 {
+	if res, _ := s.Take(ctx, "k", q, 1); !res.Allowed || res.Remaining != 1 {
 		t.Fatalf("take after reset = %+v, want a full burst", res)
 	}
 }
@@ -153,7 +153,7 @@ func TestMemoryStoreRejectsInvalidQuota(t *testing.T) {
 		{Interval: 200 * time.Hour * 24 * 365, Burst: 1},
 		{Interval: time.Hour, Burst: 1 << 31},
 	} {
-		if _, err := s.Take(context.Background(), "k", q); err == nil {
+		if _, err := s.Take(context.Background(), "k", q, 1); err == nil {
 			t.Errorf("Take with %+v: no error", q)
 		}
 	}
@@ -165,10 +165,10 @@ func TestMemoryStoreRejectsInvalidQuota(t *testing.T) {
 func TestZeroMemoryStoreIsUsable(t *testing.T) {
 	var s ratelimit.MemoryStore
 	q := ratelimit.Quota{Interval: time.Second, Burst: 1}
-	if res, err := s.Take(context.Background(), "k", q); err != nil || !res.Allowed {
+	if res, err := s.Take(context.Background(), "k", q, 1); err != nil || !res.Allowed {
 		t.Fatalf("first Take = %+v, %v", res, err)
 	}
-	if res, _ := s.Take(context.Background(), "k", q); res.Allowed {
+	if res, _ := s.Take(context.Background(), "k", q, 1); res.Allowed {
 		t.Fatal("second Take admitted")
 	}
 	if s.MaxKeys() < ratelimit.DefaultMaxKeys || s.Len() != 1 {

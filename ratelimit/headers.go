@@ -88,17 +88,20 @@ func stacked(h http.Header) bool {
 	return len(h) > 0 && len(h["Ratelimit-Policy"]) > 0
 }
 
-// setRefused sets Retry-After and, unless they are off, the RateLimit
+// setRefused sets Retry-After (unless no wait would help) and, unless
+// they are off, the RateLimit
 // fields of a request a limit refused, without allocating (but see
 // setField). It returns the
 // values' spare slots, for the problem response.
 func (m *Middleware) setRefused(h http.Header, d *decision) []string {
 	st := stacked(h)
 	vals, b := headervals.TakeBytes(refusedSlots, m.need)
-	b = appendDecimal(b, ceilSeconds(d.retry))
-	// The bytes are never written again: the string may share them.
-	vals[slotRetry] = unsafe.String(&b[0], len(b))
-	h["Retry-After"] = vals[slotRetry : slotRetry+1 : slotRetry+1]
+	if d.retry >= 0 { // else the request is never admitted: no wait helps
+		b = appendDecimal(b, ceilSeconds(d.retry))
+		// The bytes are never written again: the string may share them.
+		vals[slotRetry] = unsafe.String(&b[0], len(b))
+		h["Retry-After"] = vals[slotRetry : slotRetry+1 : slotRetry+1]
+	}
 	if m.headers != HeadersOff {
 		m.setRateLimit(h, d, vals[slotPolicy:slotLimits+1], b[len(b):], st)
 	}

@@ -60,6 +60,7 @@ type KeyLimiterOptions struct {
 // *KeyLimiter, refuse every call with [ErrNotConfigured]. It is safe for
 // concurrent use.
 type KeyLimiter struct {
+	name   string
 	prefix string // "<name>:key:"
 	store  Store  // nil in the zero KeyLimiter
 	q      Quota
@@ -82,6 +83,7 @@ func NewKeyLimiter(o KeyLimiterOptions) (*KeyLimiter, error) {
 		return nil, errors.Join(errs...)
 	}
 	k := &KeyLimiter{
+		name:   o.Name,
 		prefix: o.Name + ":key:",
 		store:  o.Store,
 		q:      q,
@@ -107,10 +109,23 @@ var errKeyNotConfigured = fmt.Errorf("%w (KeyLimiter)", ErrNotConfigured)
 // Allow is the method of auth.IssueLimiter: the token endpoint calls it
 // with the subject of each token it is about to issue.
 func (k *KeyLimiter) Allow(ctx context.Context, key string) (retryAfter time.Duration, err error) {
+	return k.AllowN(ctx, key, 1)
+}
+
+// AllowN is [KeyLimiter.Allow] for a call that counts as n calls, such
+// as a batch of n messages: it uses n of the burst, or is refused with
+// how long to wait until n fit. n = 0 is always admitted and counts
+// nothing. An n above the Burst is never admitted: the error wraps
+// [ErrLimited] and retryAfter is negative. A negative n returns an error
+// wrapping [ErrCost].
+func (k *KeyLimiter) AllowN(ctx context.Context, key string, n int) (retryAfter time.Duration, err error) {
 	if k == nil || k.store == nil {
 		return time.Second, errKeyNotConfigured
 	}
-	res, err := k.store.Take(ctx, k.key(key), k.q)
+	if n < 0 {
+		return 0, fmt.Errorf("%w: %d (key limiter %q)", ErrCost, n, k.name)
+	}
+	res, err := k.store.Take(ctx, k.key(key), k.q, n)
 	if err != nil {
 		return time.Second, fmt.Errorf("%w: %w", k.failed, err)
 	}
@@ -131,7 +146,7 @@ func (k *KeyLimiter) Peek(ctx context.Context, key string) (Result, error) {
 	if k == nil || k.store == nil {
 		return Result{}, errKeyNotConfigured
 	}
-	res, err := k.store.Peek(ctx, k.key(key), k.q)
+	res, err := k.store.Peek(ctx, k.key(key), k.q, 1)
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: %w", k.failed, err)
 	}

@@ -246,11 +246,11 @@ type brokenStore struct{}
 
 var errBroken = errors.New("connection refused")
 
-func (brokenStore) Take(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+func (brokenStore) Take(context.Context, string, ratelimit.Quota, int) (ratelimit.Result, error) {
 	return ratelimit.Result{}, errBroken
 }
 
-func (brokenStore) Peek(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+func (brokenStore) Peek(context.Context, string, ratelimit.Quota, int) (ratelimit.Result, error) {
 	return ratelimit.Result{}, errBroken
 }
 

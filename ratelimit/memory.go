@@ -190,20 +190,20 @@ func (s *MemoryStore) MaxKeys() int {
 }
 
 // Take implements [Store]. It never returns an error other than for an
-// invalid q.
-func (s *MemoryStore) Take(_ context.Context, key string, q Quota) (Result, error) {
-	if !q.valid() {
-		return Result{}, errQuota
+// invalid q or n.
+func (s *MemoryStore) Take(_ context.Context, key string, q Quota, n int) (Result, error) {
+	if err := checkQuota(q, n); err != nil {
+		return Result{}, err
 	}
-	return s.apply(key, q, false), nil
+	return s.apply(key, q, n, false), nil
 }
 
 // Peek implements [Store].
-func (s *MemoryStore) Peek(_ context.Context, key string, q Quota) (Result, error) {
-	if !q.valid() {
-		return Result{}, errQuota
+func (s *MemoryStore) Peek(_ context.Context, key string, q Quota, n int) (Result, error) {
+	if err := checkQuota(q, n); err != nil {
+		return Result{}, err
 	}
-	return s.apply(key, q, true), nil
+	return s.apply(key, q, n, true), nil
 }
 
 // Reset implements [Store].
@@ -220,6 +220,18 @@ func (s *MemoryStore) Reset(_ context.Context, key string) error {
 }
 
 var errQuota = errors.New("ratelimit: invalid quota")
+
+// checkQuota returns the error of a decision under q for a request of
+// cost n that no store can apply, or nil.
+func checkQuota(q Quota, n int) error {
+	switch {
+	case !q.valid():
+		return errQuota
+	case n < 0:
+		return fmt.Errorf("%w: %d", ErrCost, n)
+	}
+	return nil
+}
 
 // hash returns the hash by which s knows key.
 func (s *MemoryStore) hash(key string) uint64 { return maphash.String(s.seed, key) }
@@ -239,16 +251,16 @@ func (s *MemoryStore) clock() int64 {
 }
 
 // apply is the decision for key.
-func (s *MemoryStore) apply(key string, q Quota, peek bool) Result {
+func (s *MemoryStore) apply(key string, q Quota, n int, peek bool) Result {
 	s.init()
-	return s.applyAt(s.hash(key), q, peek, true, s.clock())
+	return s.applyAt(s.hash(key), q, n, peek, true, s.clock())
 }
 
 // applyAt is apply for the key whose hash is h at time now, a reading of
 // s.clock, so that a request checked against several limits reads the
 // clock once. With count unset, the Remaining of an admitted request is
 // left at 0. s must be initialized.
-func (s *MemoryStore) applyAt(h uint64, q Quota, peek, count bool, now int64) Result {
+func (s *MemoryStore) applyAt(h uint64, q Quota, n int, peek, count bool, now int64) Result {
 	sh := s.shard(h)
 	sh.mu.Lock()
 	slot, found := sh.m[h]
@@ -256,9 +268,10 @@ func (s *MemoryStore) applyAt(h uint64, q Quota, peek, count bool, now int64) Re
 	if found {
 		tat = sh.tat[slot]
 	}
-	newTAT, ok, remaining, retry, reset := step(tat, now, int64(q.Interval), q.Burst, count)
-	// A refused take stores newTAT too when step has capped the debt.
-	if !peek && (ok || found && newTAT != tat) {
+	newTAT, ok, remaining, retry, reset := step(tat, now, int64(q.Interval), q.Burst, n, count)
+	// A refused take stores newTAT too when step has capped the debt. A
+	// new key admitted at cost 0 owes nothing, and is not stored.
+	if !peek && (found && newTAT != tat || !found && newTAT > now) {
 		if found {
 			sh.tat[slot] = newTAT
 		} else {
@@ -276,7 +289,7 @@ func (s *MemoryStore) applyAt(h uint64, q Quota, peek, count bool, now int64) Re
 func (s *MemoryStore) renew(key string, q Quota) {
 	s.init()
 	now := s.clock()
-	newTAT, _, _, _, _ := step(0, now, int64(q.Interval), q.Burst, false)
+	newTAT, _, _, _, _ := step(0, now, int64(q.Interval), q.Burst, 1, false)
 	h := s.hash(key)
 	sh := s.shard(h)
 	sh.mu.Lock()

@@ -27,6 +27,10 @@ var (
 	ErrNotConfigured = errors.New("ratelimit: middleware not built by New")
 	// ErrOption is wrapped by every configuration error.
 	ErrOption = errors.New("ratelimit: invalid option")
+	// ErrCost means a request was given a negative cost, by [Limit.Cost]
+	// (a Middleware answers it with 500 Internal Server Error), by
+	// [KeyLimiter.AllowN] or to a [Store].
+	ErrCost = errors.New("ratelimit: invalid request cost")
 )
 
 // Limit is one rate limit: Rate requests per Period for each distinct
@@ -76,6 +80,21 @@ type Limit struct {
 	// the account of an API key, never from what the request says: a
 	// client that chose its plan would choose the largest.
 	PlanOf func(r *http.Request) string
+
+	// Cost returns how many requests of the limit r counts as, for
+	// requests that cost more than others: the items of a batch, the
+	// weight of a query. A request of cost n uses n of the burst, and the
+	// RateLimit field counts in those units. 0 lets r through without
+	// counting it; a cost above the Burst of the request's quota is never
+	// admitted (429 without Retry-After: waiting will not help); a
+	// negative cost is a bug of Cost, answered with 500 and [ErrCost]
+	// (take care with r.ContentLength, -1 when the length is unknown).
+	// Cost is called once for each request that reaches this limit (with
+	// or without a key that applies to it), before the handler: derive
+	// the cost from what the request declares, such as its query or a
+	// header, and bound the body separately. Default: every request costs
+	// 1.
+	Cost func(r *http.Request) int
 }
 
 // Plan is the quota of one plan of a [Limit]: Rate requests per Period,
@@ -204,10 +223,12 @@ type limit struct {
 	plans    map[string]uint8
 	quotas   []Quota
 	policies []string
-	limited  *limitedError // ErrLimited naming this limit
-	store    error         // ErrStore naming this limit
-	mem      *MemoryStore  // the limit's store, when it is a MemoryStore
-	addr     addrSeeds     // for hashing networks in mem
+	cost     func(*http.Request) int // nil: every request costs 1
+	limited  *limitedError           // ErrLimited naming this limit
+	store    error                   // ErrStore naming this limit
+	badCost  error                   // ErrCost naming this limit
+	mem      *MemoryStore            // the limit's store, when it is a MemoryStore
+	addr     addrSeeds               // for hashing networks in mem
 }
 
 const (
@@ -350,7 +371,7 @@ func compileLimit(i int, l Limit) (limit, []error) {
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: Limits[%d].%s", ErrOption, i, fmt.Sprintf(format, args...)))
 	}
-	c := limit{name: l.Name, key: l.Key}
+	c := limit{name: l.Name, key: l.Key, cost: l.Cost}
 	if c.name == "" {
 		c.name = "default"
 	}
@@ -400,6 +421,7 @@ func compileLimit(i int, l Limit) (limit, []error) {
 	}
 	c.limited = &limitedError{msg: fmt.Sprintf("%v (limit %q)", ErrLimited, c.name)}
 	c.store = fmt.Errorf("%w (limit %q)", ErrStore, c.name)
+	c.badCost = fmt.Errorf("%w (limit %q)", ErrCost, c.name)
 	return c, errs
 }
 
@@ -464,9 +486,11 @@ type decision struct {
 	n         int                      // number of limits evaluated
 	remaining [maxLimits]int32         // per limit evaluated; -1 when unknown
 	reset     [maxLimits]time.Duration // until the full burst is back
-	retry     time.Duration            // of the refusing limit
+	cost      [maxLimits]int32         // per limit that admitted the request
+	retry     time.Duration            // of the refusing limit; -1: never
 	err       error                    // nil when admitted
 	limited   bool                     // err wraps ErrLimited
+	badCost   bool                     // err wraps ErrCost
 	planned   bool                     // a limit applied a plan's quota
 	plan      [maxLimits]uint8         // per limit: its quota, in limit.quotas
 }
@@ -500,6 +524,11 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 	}
 	for i := range m.limits {
 		l := &m.limits[i]
+		n, ok := l.costOf(r)
+		if !ok {
+			d.err, d.badCost = l.badCost, true
+			return
+		}
 		var res Result
 		if m.mem != nil {
 			h, ok := m.memKey(l, r)
@@ -508,7 +537,7 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 				d.n++
 				continue
 			}
-			res = l.mem.applyAt(h, d.quota(l, i, r), false, count, now)
+			res = l.mem.applyAt(h, d.quota(l, i, r), n, false, count, now)
 		} else {
 			var buf [keyBufSize]byte
 			key, ok := m.appendKey(buf[:0], l, r)
@@ -518,7 +547,7 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 				continue
 			}
 			var err error
-			res, err = m.store.Take(r.Context(), string(key), d.quota(l, i, r))
+			res, err = m.store.Take(r.Context(), string(key), d.quota(l, i, r), n)
 			if err != nil {
 				d.err = fmt.Errorf("%w: %w", l.store, err)
 				return
@@ -526,16 +555,21 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 		}
 		d.remaining[d.n] = int32(max(res.Remaining, -1))
 		d.reset[d.n] = res.ResetAfter
+		d.cost[d.n] = int32(min(n, maxBurst+1)) // an admitted cost is at most the burst
 		d.n++
 		if !res.Allowed {
 			d.retry, d.err, d.limited = res.RetryAfter, l.limited, true
+			if d.retry < 0 {
+				return // never: no wait of another limit helps
+			}
 			// The limits before it have counted the request: one that
-			// has no request left makes the client wait too, until its
-			// debt is one interval short of the burst (found in review:
-			// Retry-After named the refusing limit's wait alone, and a
-			// retry after it was refused by the limit before).
+			// has no room left for it makes the client wait too, until
+			// its debt is the request's cost short of the burst (found
+			// in review: Retry-After named the refusing limit's wait
+			// alone, and a retry after it was refused by the limit
+			// before).
 			for j := 0; j < i; j++ {
-				if w := m.limits[j].quotas[d.plan[j]].waitAfter(d.reset[j]); w > d.retry {
+				if w := m.limits[j].quotas[d.plan[j]].waitAfter(d.reset[j], int(d.cost[j])); w > d.retry {
 					d.retry = w
 				}
 			}
@@ -546,35 +580,53 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 			// 56 seconds). Their states are read, not changed: a
 			// Middleware on another Store asks it once more for each.
 			for j := i + 1; j < len(m.limits); j++ {
-				if w := m.waitOf(r, j, now, d); w > d.retry {
+				w := m.waitOf(r, j, now, d)
+				if w < 0 {
 					d.retry = w
+					return
 				}
+				d.retry = max(d.retry, w)
 			}
 			return
 		}
 	}
 }
 
+// costOf returns the cost of r under l: 1 without [Limit.Cost], and false
+// for a negative cost.
+func (l *limit) costOf(r *http.Request) (int, bool) {
+	if l.cost == nil {
+		return 1, true
+	}
+	n := l.cost(r)
+	return n, n >= 0
+}
+
 // waitOf returns how long the request r must wait for the i-th limit to
 // admit it, without counting it: 0 when the limit would admit it now,
-// when its key does not apply to r, or when the store fails (the request
-// is refused anyway). now is the reading of the MemoryStores' clock, if
-// any. The limit's plan for r is recorded in d.
+// when its key does not apply to r, when its cost is negative (the
+// request is answered 500 if it comes back) or when the store fails (the request is refused anyway), and -1 when it never will.
+// now is the reading of the MemoryStores' clock, if any. The limit's plan
+// for r is recorded in d.
 func (m *Middleware) waitOf(r *http.Request, i int, now int64, d *decision) time.Duration {
 	l := &m.limits[i]
+	n, ok := l.costOf(r)
+	if !ok {
+		return 0
+	}
 	if m.mem != nil {
 		h, ok := m.memKey(l, r)
 		if !ok {
 			return 0
 		}
-		return l.mem.applyAt(h, d.quota(l, i, r), true, false, now).RetryAfter
+		return l.mem.applyAt(h, d.quota(l, i, r), n, true, false, now).RetryAfter
 	}
 	var buf [keyBufSize]byte
 	key, ok := m.appendKey(buf[:0], l, r)
 	if !ok {
 		return 0
 	}
-	res, err := m.store.Peek(r.Context(), string(key), d.quota(l, i, r))
+	res, err := m.store.Peek(r.Context(), string(key), d.quota(l, i, r), n)
 	if err != nil {
 		return 0
 	}
@@ -616,6 +668,11 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			return
 		}
 		h := w.Header()
+		if d.badCost {
+			problem.SetReason(r, d.err)
+			problem.Reject(w, r, http.StatusInternalServerError, d.err)
+			return
+		}
 		if !d.limited {
 			h["Retry-After"] = []string{"1"}
 			problem.SetReason(r, d.err)

@@ -175,7 +175,7 @@ func TestMemoryStoreDefaultMaxKeys(t *testing.T) {
 			ctx := context.Background()
 			q := ratelimit.Quota{Interval: time.Minute, Burst: 1}
 			for i := range ratelimit.DefaultMaxKeys + 1000 {
-				if _, err := tt.s.Take(ctx, strconv.Itoa(i), q); err != nil {
+				if _, err := tt.s.Take(ctx, strconv.Itoa(i), q, 1); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -538,10 +538,10 @@ type failingStore struct{}
 
 var errDown = errors.New("down")
 
-func (failingStore) Take(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+func (failingStore) Take(context.Context, string, ratelimit.Quota, int) (ratelimit.Result, error) {
 	return ratelimit.Result{}, errDown
 }
-func (failingStore) Peek(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+func (failingStore) Peek(context.Context, string, ratelimit.Quota, int) (ratelimit.Result, error) {
 	return ratelimit.Result{}, errDown
 }
 func (failingStore) Reset(context.Context, string) error { return errDown }
@@ -1031,12 +1031,12 @@ func TestALimitedKeySurvivesAFloodOfNewKeys(t *testing.T) {
 	store, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{MaxKeys: 1000})
 	q := ratelimit.Quota{Interval: time.Minute, Burst: 10}
 	for range 10 {
-		store.Take(ctx, "victim-of-limits", q)
+		store.Take(ctx, "victim-of-limits", q, 1)
 	}
 	for i := range 100_000 {
-		store.Take(ctx, fmt.Sprint("junk-", i), q)
+		store.Take(ctx, fmt.Sprint("junk-", i), q, 1)
 	}
-	if res, _ := store.Peek(ctx, "victim-of-limits", q); res.Allowed {
+	if res, _ := store.Peek(ctx, "victim-of-limits", q, 1); res.Allowed {
 		t.Fatal("the limited key was evicted by the flood")
 	}
 	if store.Len() > store.MaxKeys() {
@@ -1052,7 +1052,7 @@ func TestMaxKeysIsExact(t *testing.T) {
 	for _, maxKeys := range []int{1, 17, 1000, 4099} {
 		store, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{MaxKeys: maxKeys})
 		for i := range 4 * maxKeys {
-			store.Take(ctx, fmt.Sprint("k", i), q)
+			store.Take(ctx, fmt.Sprint("k", i), q, 1)
 		}
 		if store.MaxKeys() != maxKeys || store.Len() > maxKeys {
 			t.Errorf("MaxKeys %d: reports %d, holds %d", maxKeys, store.MaxKeys(), store.Len())
@@ -1069,17 +1069,17 @@ func TestDecayedKeysAreDroppedBeforeLiveOnes(t *testing.T) {
 	ratelimit.SetClock(store, clock.Now)
 	q := ratelimit.Quota{Interval: time.Second, Burst: 1}
 	for i := range 5000 {
-		store.Take(ctx, fmt.Sprint("old-", i), q)
+		store.Take(ctx, fmt.Sprint("old-", i), q, 1)
 	}
 	clock.Advance(time.Minute)
 	for i := range 1000 {
-		store.Take(ctx, fmt.Sprint("new-", i), q)
+		store.Take(ctx, fmt.Sprint("new-", i), q, 1)
 	}
 	// Eviction samples, so a few live keys may go while decayed ones
 	// remain; with random eviction half of them would.
 	lost := 0
 	for i := range 1000 {
-		if res, _ := store.Peek(ctx, fmt.Sprint("new-", i), q); res.Allowed {
+		if res, _ := store.Peek(ctx, fmt.Sprint("new-", i), q, 1); res.Allowed {
 			lost++
 		}
 	}
@@ -1111,9 +1111,9 @@ func TestDecayedKeysMakeRoomWithoutEvictingLiveOnes(t *testing.T) {
 	}
 	t.Run("a key decayed exactly now is dropped by the next insert", func(t *testing.T) {
 		store, clock := newStore(t)
-		store.Take(ctx, "decays", short)
+		store.Take(ctx, "decays", short, 1)
 		clock.Advance(time.Second)
-		store.Take(ctx, "new", long)
+		store.Take(ctx, "new", long, 1)
 		if n := store.Len(); n != 1 {
 			t.Fatalf("Len() = %d, want 1: the key decayed at this instant was kept", n)
 		}
@@ -1121,16 +1121,16 @@ func TestDecayedKeysMakeRoomWithoutEvictingLiveOnes(t *testing.T) {
 	t.Run("a full shard with a decayed key evicts no live one", func(t *testing.T) {
 		store, clock := newStore(t)
 		for i := range 15 {
-			store.Take(ctx, fmt.Sprint("live-", i), long)
+			store.Take(ctx, fmt.Sprint("live-", i), long, 1)
 		}
-		store.Take(ctx, "decays", short)
+		store.Take(ctx, "decays", short, 1)
 		clock.Advance(2 * time.Second)
-		store.Take(ctx, "new", long)
+		store.Take(ctx, "new", long, 1)
 		if n := store.Len(); n != 16 {
 			t.Errorf("Len() = %d, want 16", n)
 		}
 		for i := range 15 {
-			if res, _ := store.Peek(ctx, fmt.Sprint("live-", i), long); res.Allowed {
+			if res, _ := store.Peek(ctx, fmt.Sprint("live-", i), long, 1); res.Allowed {
 				t.Errorf("live-%d was evicted while a decayed key made room", i)
 			}
 		}
@@ -1283,10 +1283,10 @@ func TestRateLimitFieldsOfManyLimits(t *testing.T) {
 // store produces.
 type fixedStore struct{ res ratelimit.Result }
 
-func (s fixedStore) Take(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+func (s fixedStore) Take(context.Context, string, ratelimit.Quota, int) (ratelimit.Result, error) {
 	return s.res, nil
 }
-func (s fixedStore) Peek(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+func (s fixedStore) Peek(context.Context, string, ratelimit.Quota, int) (ratelimit.Result, error) {
 	return s.res, nil
 }
 func (fixedStore) Reset(context.Context, string) error { return nil }
@@ -1352,6 +1352,9 @@ func TestAllocations(t *testing.T) {
 		{"an admitted request under a plan, with headers on", newPlanned(t, 1<<20), request("192.0.2.1:1", "X-Plan", "pro"), 0, true},
 		{"a refused request under a plan", newPlanned(t, 1), request("192.0.2.1:1", "X-Plan", "pro"), 0, false},
 		{"an admitted request under no plan of a limit with plans", newPlanned(t, 1<<20), request("192.0.2.1:1"), 0, true},
+		{"an admitted request of cost 3, with headers on", newCosted(t, 1<<20), request("192.0.2.1:1", "X-Items", "3"), 0, true},
+		{"a refused request of cost 3", newCosted(t, 3), request("192.0.2.1:1", "X-Items", "3"), 0, false},
+		{"a request whose cost is above the burst", newCosted(t, 1<<20), request("192.0.2.1:1", "X-Items", "2000000"), 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

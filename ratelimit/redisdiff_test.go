@@ -1,8 +1,10 @@
 package ratelimit_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -20,7 +22,7 @@ import (
 )
 
 // clockedScript returns the script of package redisstore with Redis's
-// TIME replaced by the time passed as ARGV[4] and ARGV[5] (seconds and
+// TIME replaced by the time passed as ARGV[5] and ARGV[6] (seconds and
 // microseconds), so that it can be driven by the clock of a MemoryStore.
 func clockedScript(t *testing.T) *redis.Script {
 	t.Helper()
@@ -49,7 +51,7 @@ func clockedScript(t *testing.T) *redis.Script {
 		t.Fatal("the script does not set expiries as expected")
 	}
 	s = strings.ReplaceAll(s, expiry, "'PX', 86400000 + 0 * math.ceil(")
-	return redis.NewScript(strings.Replace(s, timeCall, "local t = {ARGV[4], ARGV[5]}", 1))
+	return redis.NewScript(strings.Replace(s, timeCall, "local t = {ARGV[5], ARGV[6]}", 1))
 }
 
 // clockedStore is a ratelimit.Store running the script of redisstore on
@@ -67,13 +69,13 @@ func newClockedStore(t *testing.T, now func() time.Time) *clockedStore {
 	return &clockedStore{client: c, script: clockedScript(t), now: now}
 }
 
-func (s *clockedStore) run(ctx context.Context, mode, key string, q ratelimit.Quota) (ratelimit.Result, error) {
+func (s *clockedStore) run(ctx context.Context, mode, key string, q ratelimit.Quota, n int) (ratelimit.Result, error) {
 	us := int64(q.Interval / time.Microsecond)
 	if q.Interval%time.Microsecond > 0 {
 		us++
 	}
 	now := s.now().UnixMicro()
-	vals, err := s.script.Run(ctx, s.client, []string{"diff:" + key}, mode, us, q.Burst, now/1e6, now%1e6).Int64Slice()
+	vals, err := s.script.Run(ctx, s.client, []string{"diff:" + key}, mode, us, q.Burst, n, now/1e6, now%1e6).Int64Slice()
 	if err != nil {
 		return ratelimit.Result{}, err
 	}
@@ -83,21 +85,29 @@ func (s *clockedStore) run(ctx context.Context, mode, key string, q ratelimit.Qu
 	return ratelimit.Result{
 		Allowed:    vals[0] == 1,
 		Remaining:  int(vals[1]),
-		RetryAfter: time.Duration(vals[2]) * time.Microsecond,
+		RetryAfter: retryAfter(vals[2]),
 		ResetAfter: time.Duration(vals[3]) * time.Microsecond,
 	}, nil
 }
 
-func (s *clockedStore) Take(ctx context.Context, key string, q ratelimit.Quota) (ratelimit.Result, error) {
-	return s.run(ctx, "take", key, q)
+// retryAfter is the conversion of redisstore's.
+func retryAfter(us int64) time.Duration {
+	if us < 0 {
+		return -1
+	}
+	return time.Duration(us) * time.Microsecond
 }
 
-func (s *clockedStore) Peek(ctx context.Context, key string, q ratelimit.Quota) (ratelimit.Result, error) {
-	return s.run(ctx, "peek", key, q)
+func (s *clockedStore) Take(ctx context.Context, key string, q ratelimit.Quota, n int) (ratelimit.Result, error) {
+	return s.run(ctx, "take", key, q, n)
+}
+
+func (s *clockedStore) Peek(ctx context.Context, key string, q ratelimit.Quota, n int) (ratelimit.Result, error) {
+	return s.run(ctx, "peek", key, q, n)
 }
 
 func (s *clockedStore) Reset(ctx context.Context, key string) error {
-	_, err := s.run(ctx, "reset", key, ratelimit.Quota{Interval: time.Microsecond, Burst: 1})
+	_, err := s.run(ctx, "reset", key, ratelimit.Quota{Interval: time.Microsecond, Burst: 1}, 0)
 	return err
 }
 
@@ -106,6 +116,16 @@ type diffOp struct {
 	q       ratelimit.Quota
 	peek    bool
 	reset   bool
+	cost    int  // of the request; 0 means 1 unless free
+	free    bool // the request costs 0
+}
+
+// n returns the cost of op's request.
+func (op diffOp) n() int {
+	if op.cost == 0 && !op.free {
+		return 1
+	}
+	return op.cost
 }
 
 // TestMemoryAndRedisDecideAlike runs the same requests at the same times
@@ -158,6 +178,13 @@ func TestMemoryAndRedisDecideAlike(t *testing.T) {
 		{"limit raised", cat(rep(4, diffOp{q: sec}), rep(3, diffOp{q: ratelimit.Quota{Interval: time.Second, Burst: 10}}))},
 		{"limit lowered", cat(rep(3, diffOp{q: daily}), rep(3, diffOp{q: sec}), []diffOp{{advance: 2 * time.Second, q: sec}, {q: daily}})},
 		{"burst lowered", cat(rep(5, diffOp{q: daily}), rep(3, diffOp{q: ratelimit.Quota{Interval: 24 * time.Hour, Burst: 2}}))},
+		{"costs", cat([]diffOp{{q: sec, cost: 2}, {q: sec, cost: 2}, {q: sec, free: true}, {q: sec, cost: 2, peek: true}}, []diffOp{{advance: 500 * time.Millisecond, q: sec, cost: 2}, {advance: 500 * time.Millisecond, q: sec, cost: 2}, {q: sec}, {q: sec}})},
+		{"cost of the whole burst", cat([]diffOp{{q: sec, cost: 3}, {q: sec, cost: 3}, {advance: 2 * time.Second, q: sec, cost: 3}, {advance: time.Second, q: sec, cost: 3, peek: true}, {q: sec, cost: 3}})},
+		{"cost above the burst", cat([]diffOp{{q: sec, cost: 4}, {q: sec, cost: 4, peek: true}, {q: sec}, {q: sec, cost: 4}, {q: widest, cost: 1 << 40}, {q: big, cost: 1<<30 + 1}})},
+		{"free requests", cat(rep(3, diffOp{q: sec, free: true}), rep(4, diffOp{q: sec}), []diffOp{{q: sec, free: true}, {q: sec, free: true, peek: true}})},
+		{"free request of a new key", []diffOp{{q: sec, free: true}, {q: sec, free: true, peek: true}, {q: sec, cost: 3}}},
+		{"cost after the limit was lowered", cat(rep(3, diffOp{q: daily}), []diffOp{{q: sec, cost: 2}, {q: sec, cost: 2, peek: true}, {advance: 2 * time.Second, q: sec, cost: 2}, {q: sec, cost: 5}})},
+		{"costs of the largest burst", []diffOp{{q: big, cost: 1 << 29}, {q: big, cost: 1 << 29}, {q: big, cost: 1}, {advance: time.Second, q: big, cost: 1 << 30, peek: true}}},
 	}
 	for ti, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,7 +205,7 @@ func TestMemoryAndRedisDecideAlike(t *testing.T) {
 					if op.peek {
 						f = s.Peek
 					}
-					r, err := f(ctx, key, op.q)
+					r, err := f(ctx, key, op.q, op.n())
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -196,10 +223,20 @@ func TestMemoryAndRedisDecideAlike(t *testing.T) {
 // TestRetryAfterAndRemainingAreKept drives Middlewares of random limits
 // with random requests of one client and checks what the fields promise:
 // a request at exactly the time Retry-After names is admitted, and a
-// limit's r= requests made at once are admitted. The same requests go
-// through the Redis script on the same clock, which must answer with the
-// same status and fields.
+// limit's r= requests made at once are admitted. With costs, each request
+// costs a random part of the limits' bursts (or more), its retry costs as
+// much, and only a cost above a burst goes without Retry-After. The same
+// requests go through the Redis script on the same clock, which must
+// answer with the same status and fields.
 func TestRetryAfterAndRemainingAreKept(t *testing.T) {
+	for _, costs := range []bool{false, true} {
+		t.Run(fmt.Sprint("costs=", costs), func(t *testing.T) {
+			keepsPromises(t, costs)
+		})
+	}
+}
+
+func keepsPromises(t *testing.T, costs bool) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	clock := newClock()
 	rs := newClockedStore(t, clock.Now)
@@ -207,11 +244,17 @@ func TestRetryAfterAndRemainingAreKept(t *testing.T) {
 	rates := []int{1, 2, 4, 5, 10, 100}
 	for trial := range 200 {
 		var limits []ratelimit.Limit
+		minBurst := math.MaxInt
 		for i := range 1 + rng.IntN(3) {
-			limits = append(limits, ratelimit.Limit{
-				Name: fmt.Sprintf("t%dl%d", trial, i), Rate: rates[rng.IntN(len(rates))],
+			l := ratelimit.Limit{
+				Name: fmt.Sprintf("t%dc%vl%d", trial, costs, i), Rate: rates[rng.IntN(len(rates))],
 				Period: periods[rng.IntN(len(periods))], Burst: rng.IntN(4),
-			})
+			}
+			if costs {
+				l.Cost = itemsCost
+			}
+			limits = append(limits, l)
+			minBurst = min(minBurst, cmp.Or(l.Burst, l.Rate))
 		}
 		o := ratelimit.Options{Limits: limits}
 		m := mustNew(t, o)
@@ -220,29 +263,48 @@ func TestRetryAfterAndRemainingAreKept(t *testing.T) {
 		}
 		o.Store = rs
 		hm, hr := m.Handler(okHandler), mustNew(t, o).Handler(okHandler)
-		send := func(what string) *httptest.ResponseRecorder {
+		send := func(what string, items int) *httptest.ResponseRecorder {
 			t.Helper()
-			wm, wr := serve(hm, request("192.0.2.1:1234")), serve(hr, request("192.0.2.1:1234"))
+			rm, rr := request("192.0.2.1:1234"), request("192.0.2.1:1234")
+			if costs {
+				rm.Header.Set("X-Items", strconv.Itoa(items))
+				rr.Header.Set("X-Items", strconv.Itoa(items))
+			}
+			wm, wr := serve(hm, rm), serve(hr, rr)
 			for _, k := range []string{"Retry-After", "RateLimit", "RateLimit-Policy"} {
 				if wm.Code != wr.Code || wm.Header().Get(k) != wr.Header().Get(k) {
-					t.Fatalf("%v, %s: memory %d %s %q, redis %d %q", limits, what, wm.Code, k, wm.Header().Get(k), wr.Code, wr.Header().Get(k))
+					t.Fatalf("%v, %s of cost %d: memory %d %s %q, redis %d %q", limits, what, items, wm.Code, k, wm.Header().Get(k), wr.Code, wr.Header().Get(k))
 				}
 			}
 			return wm
 		}
 		for range 30 {
 			clock.Advance((time.Duration(rng.Int64N(int64(limits[0].Period))) / time.Duration(1+rng.IntN(20))).Truncate(time.Microsecond))
-			w := send("a request")
+			items := 1
+			if costs {
+				items = rng.IntN(minBurst + 2)
+			}
+			w := send("a request", items)
 			if w.Code == http.StatusTooManyRequests {
-				n, err := strconv.Atoi(w.Header().Get("Retry-After"))
+				ra := w.Header().Get("Retry-After")
+				if ra == "" {
+					if items <= minBurst {
+						t.Fatalf("%v: a request of cost %d refused without Retry-After", limits, items)
+					}
+					continue
+				}
+				n, err := strconv.Atoi(ra)
 				if err != nil {
 					t.Fatal(err)
 				}
 				clock.Advance(time.Duration(n) * time.Second)
-				if w := send("the retry"); w.Code != http.StatusOK {
-					t.Fatalf("%v: a request %ds later, as Retry-After said, got %d %q", limits, n, w.Code, w.Header().Get("RateLimit"))
+				if w := send("the retry", items); w.Code != http.StatusOK {
+					t.Fatalf("%v: a request of cost %d %ds later, as Retry-After said, got %d %q", limits, items, n, w.Code, w.Header().Get("RateLimit"))
 				}
 				continue
+			}
+			if items > minBurst {
+				t.Fatalf("%v: a request of cost %d admitted", limits, items)
 			}
 			if len(limits) == 1 && rng.IntN(4) == 0 {
 				rl := w.Header().Get("RateLimit")
@@ -251,7 +313,7 @@ func TestRetryAfterAndRemainingAreKept(t *testing.T) {
 					t.Fatal(rl, err)
 				}
 				for i := range r {
-					if w := send("within r="); w.Code != http.StatusOK {
+					if w := send("within r=", 1); w.Code != http.StatusOK {
 						t.Fatalf("%v: %q, and request %d of them refused", limits, rl, i+1)
 					}
 				}

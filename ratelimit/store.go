@@ -20,15 +20,19 @@ import (
 // atomic for its key: two concurrent Take calls on one key must never both
 // be admitted past the burst.
 type Store interface {
-	// Take applies one decision to key under q: when a request fits, it is
-	// admitted and counted. A refused request changes nothing, but for a
+	// Take applies one decision to key under q for a request of cost n,
+	// which uses n requests of the burst: when it fits, it is admitted
+	// and counted. A cost of 0 is always admitted and counts nothing; a
+	// cost above q.Burst is never admitted (a negative
+	// [Result.RetryAfter]). A refused request changes nothing, but for a
 	// key that owes more than the full burst of q (left by a quota of a
 	// longer window, such as another plan of the limit): its debt is cut
-	// to that burst, as the stores of this module do, so that it waits
-	// one Interval from then.
-	Take(ctx context.Context, key string, q Quota) (Result, error)
+	// to that burst, as the stores of this module do, so that it waits n
+	// Intervals from then. A store returns an error wrapping [ErrCost]
+	// for a negative n.
+	Take(ctx context.Context, key string, q Quota, n int) (Result, error)
 	// Peek reports what Take would decide, changing nothing.
-	Peek(ctx context.Context, key string, q Quota) (Result, error)
+	Peek(ctx context.Context, key string, q Quota, n int) (Result, error)
 	// Reset forgets key, giving it back its full burst.
 	Reset(ctx context.Context, key string) error
 }

@@ -50,10 +50,10 @@ type downStore struct{}
 
 var errDown = errors.New("dial tcp 127.0.0.1:6379: connection refused")
 
-func (downStore) Take(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+func (downStore) Take(context.Context, string, ratelimit.Quota, int) (ratelimit.Result, error) {
 	return ratelimit.Result{}, errDown
 }
-func (downStore) Peek(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+func (downStore) Peek(context.Context, string, ratelimit.Quota, int) (ratelimit.Result, error) {
 	return ratelimit.Result{}, errDown
 }
 func (downStore) Reset(context.Context, string) error { return errDown }

@@ -33,7 +33,7 @@ func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
 			var reported atomic.Int64
 			s := newStore(t, redisstore.Options{Client: client, FailOpen: failOpen, Timeout: 50 * time.Millisecond, OnError: func(error) { reported.Add(1) }})
 			start := time.Now()
-			res, err := s.Take(context.Background(), "hung", q)
+			res, err := s.Take(context.Background(), "hung", q, 1)
 			if d := time.Since(start); d > testenv.HangBound {
 				t.Fatalf("Take took %v with Timeout 50ms", d)
 			}
@@ -50,7 +50,7 @@ func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
 			defer cancel()
 			time.AfterFunc(20*time.Millisecond, cancel)
 			start := time.Now()
-			res, err := s.Take(ctx, "hung", q)
+			res, err := s.Take(ctx, "hung", q, 1)
 			if d := time.Since(start); d > testenv.HangBound {
 				t.Fatalf("Take took %v after its caller left", d)
 			}
@@ -69,7 +69,7 @@ func TestARedisThatHangsFailsWithinTimeout(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			s := newStore(t, redisstore.Options{Client: rdb, Timeout: 50 * time.Millisecond})
 			start := time.Now()
-			res, err := s.Take(context.Background(), "hung", q)
+			res, err := s.Take(context.Background(), "hung", q, 1)
 			if d := time.Since(start); d > testenv.HangBound {
 				t.Fatalf("Take took %v with Timeout 50ms", d)
 			}

@@ -15,22 +15,26 @@ import (
 
 // script applies one decision atomically, with Redis's clock, in
 // microseconds: exact in a Lua double up to 2^53, about the year 2255.
-// The times it computes lie at most Burst+1 intervals past now, two
-// centuries for the widest quota ratelimit accepts (Burst 1, Interval
-// 100 years), which is exact until about 2055 and off by a microsecond
-// or two after; a quota of a year or less is exact until about 2250. It
-// applies the arithmetic of package ratelimit step for step, in whole
-// microseconds: run rounds the emission interval up to one, so a request
-// never costs less than in a MemoryStore. No admission leaves a key more
-// than burst intervals ahead of the clock, so a key further ahead, written
-// before Redis's clock went back (an NTP step, a failover to a replica
-// whose clock is behind), is read as that far ahead, and a take stores it
-// so: it owes no more than its quota's full debt, not the step as well
-// (found in review).
+// The times it computes lie at most twice Burst intervals past now (a
+// key owing the full burst, and a request costing it), two centuries for
+// the widest quota ratelimit accepts (Burst times Interval 100 years),
+// which is exact until about 2055 and off by a microsecond or two after;
+// a quota of a year or less is exact until about 2250. It applies the
+// arithmetic of package ratelimit step for step, in whole microseconds:
+// run rounds the emission interval up to one, so a request never costs
+// less than in a MemoryStore. No admission leaves a key more than burst
+// intervals ahead of the clock, so a key further ahead, written before
+// Redis's clock went back (an NTP step, a failover to a replica whose
+// clock is behind), is read as that far ahead, and a take stores it so:
+// it owes no more than its quota's full debt, not the step as well (found
+// in review). A cost above the burst is never admitted and is refused
+// before any product with it, whatever its size; a cost of 0 is admitted
+// and stores nothing more.
 //
 // KEYS[1] is the key; ARGV is the mode ("take", "peek" or "reset"), the
-// emission interval in microseconds and the burst. It returns {allowed,
-// remaining, retry after, reset after}, durations in microseconds.
+// emission interval in microseconds, the burst and the request's cost. It
+// returns {allowed, remaining, retry after, reset after}, durations in
+// microseconds, retry after -1 when the request is never admitted.
 var script = redis.NewScript(`
 if ARGV[1] == 'reset' then
   redis.call('DEL', KEYS[1])
@@ -41,22 +45,24 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[2])
 local burst = tonumber(ARGV[3])
+local cost = tonumber(ARGV[4])
 local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then tat = now end
-local nxt = tat + interval
-local allow_at = nxt - burst * interval
-if allow_at > now + interval then
+if tat - now > burst * interval then
   tat = now + burst * interval
-  nxt = tat + interval
-  allow_at = now + interval
   if ARGV[1] == 'take' then
     redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000))
   end
 end
+if cost > burst then
+  return {0, 0, -1, tat - now}
+end
+local nxt = tat + cost * interval
+local allow_at = nxt - burst * interval
 if now < allow_at then
   return {0, 0, allow_at - now, tat - now}
 end
-if ARGV[1] == 'take' then
+if ARGV[1] == 'take' and nxt > now then
   redis.call('SET', KEYS[1], string.format('%.0f', nxt), 'PX', math.ceil((nxt - now) / 1000))
 end
 return {1, math.floor((now - allow_at) / interval), 0, nxt - now}
@@ -170,18 +176,18 @@ func New(o Options) (*Store, error) {
 }
 
 // Take implements [ratelimit.Store].
-func (s *Store) Take(ctx context.Context, key string, q ratelimit.Quota) (ratelimit.Result, error) {
-	return s.run(ctx, "take", key, q)
+func (s *Store) Take(ctx context.Context, key string, q ratelimit.Quota, n int) (ratelimit.Result, error) {
+	return s.run(ctx, "take", key, q, n)
 }
 
 // Peek implements [ratelimit.Store].
-func (s *Store) Peek(ctx context.Context, key string, q ratelimit.Quota) (ratelimit.Result, error) {
-	return s.run(ctx, "peek", key, q)
+func (s *Store) Peek(ctx context.Context, key string, q ratelimit.Quota, n int) (ratelimit.Result, error) {
+	return s.run(ctx, "peek", key, q, n)
 }
 
 // Reset implements [ratelimit.Store].
 func (s *Store) Reset(ctx context.Context, key string) error {
-	_, err := s.run(ctx, "reset", key, ratelimit.Quota{Interval: time.Microsecond, Burst: 1})
+	_, err := s.run(ctx, "reset", key, ratelimit.Quota{Interval: time.Microsecond, Burst: 1}, 0)
 	return err
 }
 
@@ -191,13 +197,16 @@ var (
 	errNotConfigured = fmt.Errorf("%w: Store not built by New", ErrOption)
 )
 
-func (s *Store) run(ctx context.Context, mode, key string, q ratelimit.Quota) (ratelimit.Result, error) {
+func (s *Store) run(ctx context.Context, mode, key string, q ratelimit.Quota, n int) (ratelimit.Result, error) {
 	if s == nil || s.client == nil {
 		return ratelimit.Result{}, errNotConfigured
 	}
 	interval := micros(q.Interval)
 	if interval < 1 || q.Burst < 1 {
 		return ratelimit.Result{}, fmt.Errorf("%w: invalid quota", ErrOption)
+	}
+	if n < 0 {
+		return ratelimit.Result{}, fmt.Errorf("%w: %d", ratelimit.ErrCost, n)
 	}
 	if err := ctx.Err(); err != nil {
 		return ratelimit.Result{}, fmt.Errorf("%w: %w", errCallerGone, err)
@@ -209,7 +218,7 @@ func (s *Store) run(ctx context.Context, mode, key string, q ratelimit.Quota) (r
 	// ContextTimeoutEnabled is left to apply the deadline itself, without
 	// a goroutine per call.
 	vals, err := rediscall.RunWith(ctx, s.timeout, s.direct, func(ctx context.Context) ([]int64, error) {
-		return script.Run(ctx, s.client, []string{s.prefix + key}, mode, interval, q.Burst).Int64Slice()
+		return script.Run(ctx, s.client, []string{s.prefix + key}, mode, interval, q.Burst, n).Int64Slice()
 	})
 	if err == nil && len(vals) != 4 {
 		err = errReply
@@ -233,9 +242,19 @@ func (s *Store) run(ctx context.Context, mode, key string, q ratelimit.Quota) (r
 	return ratelimit.Result{
 		Allowed:    vals[0] == 1,
 		Remaining:  int(vals[1]),
-		RetryAfter: time.Duration(vals[2]) * time.Microsecond,
+		RetryAfter: retryAfter(vals[2]),
 		ResetAfter: time.Duration(vals[3]) * time.Microsecond,
 	}, nil
+}
+
+// retryAfter returns the script's retry after, us microseconds, as a
+// [ratelimit.Result.RetryAfter]: -1 for a request never admitted, as a
+// MemoryStore says it.
+func retryAfter(us int64) time.Duration {
+	if us < 0 {
+		return -1
+	}
+	return time.Duration(us) * time.Microsecond
 }
 
 // micros returns d in whole microseconds, rounded up, so that Redis never

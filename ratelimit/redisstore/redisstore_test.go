@@ -66,19 +66,19 @@ func TestGCRAInRedis(t *testing.T) {
 	ctx := context.Background()
 	q := ratelimit.Quota{Interval: time.Hour, Burst: 5}
 
-	if res, err := s.Peek(ctx, "k", q); err != nil || !res.Allowed || res.Remaining != 4 {
+	if res, err := s.Peek(ctx, "k", q, 1); err != nil || !res.Allowed || res.Remaining != 4 {
 		t.Fatalf("peek on a fresh key = %+v, %v", res, err)
 	}
 	if n, _ := client.Exists(ctx, redisstore.DefaultPrefix+"k").Result(); n != 0 {
 		t.Fatal("peek stored the key")
 	}
 	for want := 4; want >= 0; want-- {
-		res, err := s.Take(ctx, "k", q)
+		res, err := s.Take(ctx, "k", q, 1)
 		if err != nil || !res.Allowed || res.Remaining != want {
 			t.Fatalf("take = %+v, %v; want admitted with %d remaining", res, err, want)
 		}
 	}
-	res, err := s.Take(ctx, "k", q)
+	res, err := s.Take(ctx, "k", q, 1)
 	if err != nil || res.Allowed || res.RetryAfter < time.Hour-time.Second || res.RetryAfter > time.Hour {
 		t.Fatalf("take over the burst = %+v, %v; want refused for about an hour", res, err)
 	}
@@ -93,7 +93,7 @@ func TestGCRAInRedis(t *testing.T) {
 	if err := s.Reset(ctx, "k"); err != nil {
 		t.Fatal(err)
 	}
-	if res, _ := s.Take(ctx, "k", q); !res.Allowed || res.Remaining != 4 {
+	if res, _ := s.Take(ctx, "k", q, 1); !res.Allowed || res.Remaining != 4 {
 		t.Fatalf("take after reset = %+v", res)
 	}
 }
@@ -102,15 +102,15 @@ func TestSteadyRateRecovers(t *testing.T) {
 	s := newStore(t, redisstore.Options{Client: newClient(t, testenv.Redis(t))})
 	ctx := context.Background()
 	q := ratelimit.Quota{Interval: 50 * time.Millisecond, Burst: 1}
-	if res, _ := s.Take(ctx, "k", q); !res.Allowed {
+	if res, _ := s.Take(ctx, "k", q, 1); !res.Allowed {
 		t.Fatal("first request refused")
 	}
-	res, _ := s.Take(ctx, "k", q)
+	res, _ := s.Take(ctx, "k", q, 1)
 	if res.Allowed || res.RetryAfter <= 0 || res.RetryAfter > 50*time.Millisecond {
 		t.Fatalf("second request = %+v", res)
 	}
 	time.Sleep(res.RetryAfter + 5*time.Millisecond)
-	if res, _ := s.Take(ctx, "k", q); !res.Allowed {
+	if res, _ := s.Take(ctx, "k", q, 1); !res.Allowed {
 		t.Fatalf("after waiting Retry-After: %+v", res)
 	}
 }
@@ -136,12 +136,12 @@ func TestIntervalIsRoundedUpToAWholeMicrosecond(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			q := ratelimit.Quota{Interval: tt.interval, Burst: 1000}
 			// A fresh key's first Take leaves it one interval in debt.
-			res, err := s.Take(ctx, "k:"+tt.name, q)
+			res, err := s.Take(ctx, "k:"+tt.name, q, 1)
 			if err != nil || !res.Allowed {
 				t.Fatalf("Take = %+v, %v", res, err)
 			}
 			mem, _ := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
-			inMemory, _ := mem.Take(ctx, "k", q)
+			inMemory, _ := mem.Take(ctx, "k", q, 1)
 			if res.ResetAfter != tt.want || res.ResetAfter < inMemory.ResetAfter {
 				t.Fatalf("one request costs %v in Redis, want %v (%v in memory)", res.ResetAfter, tt.want, inMemory.ResetAfter)
 			}
@@ -210,10 +210,10 @@ func TestACallerThatIsGoneIsNeverAdmitted(t *testing.T) {
 				// under test here.
 				s := newStore(t, redisstore.Options{Client: client, FailOpen: failOpen, Timeout: 5 * time.Second, OnError: func(error) { reported.Add(1) }})
 				key := fmt.Sprintf("gone:%v:%s", failOpen, tt.name)
-				if res, err := s.Take(context.Background(), key, q); err != nil || !res.Allowed {
+				if res, err := s.Take(context.Background(), key, q, 1); err != nil || !res.Allowed {
 					t.Fatalf("first Take = %+v, %v", res, err)
 				}
-				res, err := s.Take(tt.ctx(), key, q)
+				res, err := s.Take(tt.ctx(), key, q, 1)
 				if err == nil || res.Allowed || !errors.Is(err, tt.want) || errors.Is(err, redisstore.ErrUnavailable) {
 					t.Fatalf("Take = %+v, %v; want refused with an error wrapping %v, not ErrUnavailable", res, err, tt.want)
 				}
@@ -396,7 +396,7 @@ func TestRedisKilledMidTest(t *testing.T) {
 				t.Fatalf("fail closed with Redis down: %d", w.Code)
 			}
 			if !failOpen {
-				_, err := store.Take(context.Background(), "k", ratelimit.Quota{Interval: time.Second, Burst: 1})
+				_, err := store.Take(context.Background(), "k", ratelimit.Quota{Interval: time.Second, Burst: 1}, 1)
 				if !errors.Is(err, redisstore.ErrUnavailable) {
 					t.Fatalf("Take with Redis down: %v", err)
 				}
@@ -428,7 +428,7 @@ func TestRedisKilledMidTest(t *testing.T) {
 // reportedAfter reports whether the store still fails open: a fail-open
 // result carries no remaining count.
 func reportedAfter(s *redisstore.Store) bool {
-	res, err := s.Peek(context.Background(), "probe", ratelimit.Quota{Interval: time.Second, Burst: 1})
+	res, err := s.Peek(context.Background(), "probe", ratelimit.Quota{Interval: time.Second, Burst: 1}, 1)
 	return err != nil || res.Remaining < 0
 }
 
@@ -578,7 +578,7 @@ func TestFailClosedAttemptLimiterRefusesWhenRedisIsDown(t *testing.T) {
 
 func TestZeroStoreFailsClosed(t *testing.T) {
 	var s redisstore.Store
-	if _, err := s.Take(context.Background(), "k", ratelimit.Quota{Interval: time.Second, Burst: 1}); err == nil {
+	if _, err := s.Take(context.Background(), "k", ratelimit.Quota{Interval: time.Second, Burst: 1}, 1); err == nil {
 		t.Fatal("the zero Store admitted a request")
 	}
 }
@@ -590,10 +590,10 @@ func TestNilStoreFailsClosed(t *testing.T) {
 	var s *redisstore.Store
 	ctx := context.Background()
 	q := ratelimit.Quota{Interval: time.Second, Burst: 1}
-	if _, err := s.Take(ctx, "k", q); err == nil {
+	if _, err := s.Take(ctx, "k", q, 1); err == nil {
 		t.Fatal("Take on a nil Store admitted a request")
 	}
-	if _, err := s.Peek(ctx, "k", q); err == nil {
+	if _, err := s.Peek(ctx, "k", q, 1); err == nil {
 		t.Fatal("Peek on a nil Store succeeded")
 	}
 	if err := s.Reset(ctx, "k"); err == nil {
@@ -631,7 +631,7 @@ func benchmarkStoreTake(b *testing.B, o *redis.Options) {
 	q := ratelimit.Quota{Interval: time.Microsecond, Burst: 1 << 20}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := s.Take(ctx, "bench", q); err != nil {
+		if _, err := s.Take(ctx, "bench", q, 1); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -714,7 +714,7 @@ func TestRefusedWritesAreFailures(t *testing.T) {
 				}})
 			undo := redistest.RefuseWrites(t, client, how)
 			defer undo()
-			if res, err := closed.Take(ctx, "k", q); !errors.Is(err, redisstore.ErrUnavailable) || res.Allowed {
+			if res, err := closed.Take(ctx, "k", q, 1); !errors.Is(err, redisstore.ErrUnavailable) || res.Allowed {
 				t.Errorf("fail-closed Take = %+v, %v; want ErrUnavailable", res, err)
 			}
 			// A full Redis still deletes (that frees memory); a replica
@@ -722,7 +722,7 @@ func TestRefusedWritesAreFailures(t *testing.T) {
 			if err := closed.Reset(ctx, "k"); how == "READONLY" && !errors.Is(err, redisstore.ErrUnavailable) {
 				t.Errorf("fail-closed Reset = %v; want ErrUnavailable", err)
 			}
-			if res, err := open.Take(ctx, "k", q); err != nil || !res.Allowed || res.Remaining != -1 || reported.Load() != 1 {
+			if res, err := open.Take(ctx, "k", q, 1); err != nil || !res.Allowed || res.Remaining != -1 || reported.Load() != 1 {
 				t.Errorf("fail-open Take = %+v, %v, %d reported; want admitted, Remaining -1, one report", res, err, reported.Load())
 			}
 		})
@@ -740,10 +740,10 @@ func TestAKeyOfAnotherTypeIsAFailure(t *testing.T) {
 	}
 	s := newStore(t, redisstore.Options{Client: client})
 	q := ratelimit.Quota{Interval: time.Second, Burst: 5}
-	if res, err := s.Take(ctx, "k", q); !errors.Is(err, redisstore.ErrUnavailable) || res.Allowed {
+	if res, err := s.Take(ctx, "k", q, 1); !errors.Is(err, redisstore.ErrUnavailable) || res.Allowed {
 		t.Errorf("Take = %+v, %v; want ErrUnavailable", res, err)
 	}
-	if res, err := s.Peek(ctx, "k", q); !errors.Is(err, redisstore.ErrUnavailable) || res.Allowed {
+	if res, err := s.Peek(ctx, "k", q, 1); !errors.Is(err, redisstore.ErrUnavailable) || res.Allowed {
 		t.Errorf("Peek = %+v, %v; want ErrUnavailable", res, err)
 	}
 }
@@ -761,7 +761,7 @@ func TestTheScriptIsSentAgainAfterAScriptFlush(t *testing.T) {
 		if err := client.ScriptFlush(ctx).Err(); err != nil {
 			t.Fatal(err)
 		}
-		if res, err := s.Take(ctx, "k", q); err != nil || res.Allowed != want || res.Remaining < 0 {
+		if res, err := s.Take(ctx, "k", q, 1); err != nil || res.Allowed != want || res.Remaining < 0 {
 			t.Fatalf("Take %d after SCRIPT FLUSH = %+v, %v; want allowed %v", i+1, res, err, want)
 		}
 	}
@@ -823,11 +823,11 @@ func TestRedisCluster(t *testing.T) {
 	store := newStore(t, redisstore.Options{Client: client})
 	q := ratelimit.Quota{Interval: time.Hour, Burst: 2}
 	for i, want := range []bool{true, true, false} {
-		if res, err := store.Take(ctx, "k", q); err != nil || res.Allowed != want {
+		if res, err := store.Take(ctx, "k", q, 1); err != nil || res.Allowed != want {
 			t.Fatalf("Take %d = %+v, %v; want allowed %v", i+1, res, err, want)
 		}
 	}
-	if res, err := store.Peek(ctx, "k", q); err != nil || res.Allowed {
+	if res, err := store.Peek(ctx, "k", q, 1); err != nil || res.Allowed {
 		t.Fatalf("Peek = %+v, %v; want refused", res, err)
 	}
 	if err := store.Reset(ctx, "k"); err != nil {
@@ -882,9 +882,9 @@ func TestAKeyAheadOfTheClockOwesNoMoreThanTheBurst(t *testing.T) {
 	for _, op := range []string{"peek", "take"} {
 		var res ratelimit.Result
 		if op == "peek" {
-			res, err = s.Peek(ctx, "minute", q)
+			res, err = s.Peek(ctx, "minute", q, 1)
 		} else {
-			res, err = s.Take(ctx, "minute", q)
+			res, err = s.Take(ctx, "minute", q, 1)
 		}
 		if err != nil || res.Allowed || res.RetryAfter > 12*time.Second || res.ResetAfter > time.Minute {
 			t.Fatalf("%s = %+v, %v; want refused for at most an interval, with the burst back within a minute", op, res, err)
@@ -894,15 +894,54 @@ func TestAKeyAheadOfTheClockOwesNoMoreThanTheBurst(t *testing.T) {
 	// After waiting what Retry-After says, the key is admitted.
 	ahead("fast")
 	q = ratelimit.Quota{Interval: 20 * time.Millisecond, Burst: 2}
-	res, err := s.Take(ctx, "fast", q)
+	res, err := s.Take(ctx, "fast", q, 1)
 	if err != nil || res.Allowed || res.RetryAfter > 20*time.Millisecond {
 		t.Fatalf("take = %+v, %v; want refused for at most 20ms", res, err)
 	}
 	time.Sleep(res.RetryAfter + 5*time.Millisecond)
-	if res, err := s.Take(ctx, "fast", q); err != nil || !res.Allowed {
+	if res, err := s.Take(ctx, "fast", q, 1); err != nil || !res.Allowed {
 		t.Fatalf("take after Retry-After = %+v, %v; want admitted", res, err)
 	}
 	if ttl, _ := client.PTTL(ctx, redisstore.DefaultPrefix+"fast").Result(); ttl > 40*time.Millisecond {
 		t.Fatalf("PTTL %v after an admission, want at most the burst's 40ms", ttl)
+	}
+}
+
+// Requests of a cost through Redis: a cost uses that many of the burst, 0
+// stores nothing (a SET with PX 0 would be an error), a cost above the
+// burst is never admitted whatever its size, and a negative one is an
+// error wrapping ratelimit.ErrCost that leaves Redis alone.
+func TestCostsInRedis(t *testing.T) {
+	addr := testenv.Redis(t)
+	c := newClient(t, addr)
+	s := newStore(t, redisstore.Options{Client: c, FailOpen: true})
+	ctx := context.Background()
+	q := ratelimit.Quota{Interval: time.Hour, Burst: 5}
+	key := redisstore.DefaultPrefix + "cost"
+	res, err := s.Take(ctx, "cost", q, 0)
+	if err != nil || !res.Allowed || res.Remaining != 5 {
+		t.Fatalf("free take on a new key = %+v, %v", res, err)
+	}
+	if n, err := c.Exists(ctx, key).Result(); err != nil || n != 0 {
+		t.Fatalf("a free take stored the key: %d, %v", n, err)
+	}
+	if res, err := s.Take(ctx, "cost", q, 3); err != nil || !res.Allowed || res.Remaining != 2 {
+		t.Fatalf("take of 3 = %+v, %v", res, err)
+	}
+	if res, err := s.Take(ctx, "cost", q, 3); err != nil || res.Allowed || res.RetryAfter <= 59*time.Minute || res.RetryAfter > time.Hour {
+		t.Fatalf("second take of 3 = %+v, %v; want refused for about an hour", res, err)
+	}
+	for _, n := range []int{6, 1 << 62} {
+		if res, err := s.Take(ctx, "cost", q, n); err != nil || res.Allowed || res.RetryAfter != -1 {
+			t.Fatalf("take of %d = %+v, %v; want refused for good", n, res, err)
+		}
+	}
+	if res, err := s.Take(ctx, "cost", q, 2); err != nil || !res.Allowed || res.Remaining != 0 {
+		t.Fatalf("take of the last 2 = %+v, %v", res, err)
+	}
+	for _, call := range []func(context.Context, string, ratelimit.Quota, int) (ratelimit.Result, error){s.Take, s.Peek} {
+		if res, err := call(ctx, "cost", q, -1); !errors.Is(err, ratelimit.ErrCost) || res.Allowed {
+			t.Fatalf("cost -1 = %+v, %v; want ErrCost even failing open", res, err)
+		}
 	}
 }

@@ -484,11 +484,11 @@ type failingStore struct{}
 
 var errStoreDown = errors.New("store down")
 
-func (failingStore) Take(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+func (failingStore) Take(context.Context, string, ratelimit.Quota, int) (ratelimit.Result, error) {
 	return ratelimit.Result{}, errStoreDown
 }
 
-func (failingStore) Peek(context.Context, string, ratelimit.Quota) (ratelimit.Result, error) {
+func (failingStore) Peek(context.Context, string, ratelimit.Quota, int) (ratelimit.Result, error) {
 	return ratelimit.Result{}, errStoreDown
 }
 

@@ -1,0 +1,364 @@
+package ratelimit_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/httpguard/httpguard/ratelimit"
+)
+
+// costStep is a request of cost n (the default 1 unless free) after
+// advance, and what a store must answer.
+type costStep struct {
+	advance   time.Duration
+	n         int
+	free      bool
+	peek      bool
+	allowed   bool
+	remaining int
+	retry     time.Duration
+	reset     time.Duration
+}
+
+func (st costStep) cost() int {
+	if st.n == 0 && !st.free {
+		return 1
+	}
+	return st.n
+}
+
+func TestGCRACost(t *testing.T) {
+	five := ratelimit.Quota{Interval: 12 * time.Second, Burst: 5} // 5 a minute
+	tests := []struct {
+		name  string
+		steps []costStep
+	}{
+		{"a request of cost 3 uses 3 of the burst", []costStep{
+			{n: 3, allowed: true, remaining: 2, reset: 36 * time.Second},
+			{n: 3, allowed: false, retry: 12 * time.Second, reset: 36 * time.Second},
+			{n: 2, allowed: true, remaining: 0, reset: time.Minute},
+			{n: 1, allowed: false, retry: 12 * time.Second, reset: time.Minute},
+			{advance: 24 * time.Second, n: 3, allowed: false, retry: 12 * time.Second, reset: 36 * time.Second},
+			{advance: 12 * time.Second, n: 3, allowed: true, remaining: 0, reset: time.Minute},
+		}},
+		{"a cost of the whole burst needs a rested key", []costStep{
+			{n: 5, allowed: true, remaining: 0, reset: time.Minute},
+			{advance: 48 * time.Second, n: 5, allowed: false, retry: 12 * time.Second, reset: 12 * time.Second},
+			{advance: 12 * time.Second, n: 5, allowed: true, remaining: 0, reset: time.Minute},
+		}},
+		{"a cost above the burst is never admitted, and changes nothing", []costStep{
+			{n: 6, allowed: false, retry: -1},
+			{n: 1 << 40, allowed: false, retry: -1},
+			{n: 5, allowed: true, remaining: 0, reset: time.Minute},
+			{n: 6, allowed: false, retry: -1, reset: time.Minute},
+		}},
+		{"a free request is admitted and counts nothing", []costStep{
+			{free: true, allowed: true, remaining: 5},
+			{n: 5, allowed: true, remaining: 0, reset: time.Minute},
+			{free: true, allowed: true, remaining: 0, reset: time.Minute},
+			{n: 1, allowed: false, retry: 12 * time.Second, reset: time.Minute},
+		}},
+		{"a peek at a cost tells its wait without counting", []costStep{
+			{n: 4, allowed: true, remaining: 1, reset: 48 * time.Second},
+			{n: 3, peek: true, allowed: false, retry: 24 * time.Second, reset: 48 * time.Second},
+			{n: 1, peek: true, allowed: true, remaining: 0, reset: time.Minute},
+			{n: 1, allowed: true, remaining: 0, reset: time.Minute},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			clock := newClock()
+			ratelimit.SetClock(s, clock.Now)
+			for i, st := range tt.steps {
+				clock.Advance(st.advance)
+				f := s.Take
+				if st.peek {
+					f = s.Peek
+				}
+				got, err := f(context.Background(), "k", five, st.cost())
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := ratelimit.Result{Allowed: st.allowed, Remaining: st.remaining, RetryAfter: st.retry, ResetAfter: st.reset}
+				if got != want {
+					t.Errorf("step %d (cost %d): got %+v, want %+v", i, st.cost(), got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestStoresRefuseANegativeCost(t *testing.T) {
+	s, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := ratelimit.Quota{Interval: time.Second, Burst: 1}
+	if _, err := s.Take(context.Background(), "k", q, -1); !errors.Is(err, ratelimit.ErrCost) {
+		t.Errorf("Take(-1) = %v, want ErrCost", err)
+	}
+	if _, err := s.Peek(context.Background(), "k", q, -1); !errors.Is(err, ratelimit.ErrCost) {
+		t.Errorf("Peek(-1) = %v, want ErrCost", err)
+	}
+	if s.Len() != 0 {
+		t.Errorf("%d keys stored", s.Len())
+	}
+}
+
+// itemsCost is a Limit.Cost reading the cost from X-Items: the way an API
+// charges a batch by the size it declares.
+func itemsCost(r *http.Request) int {
+	n, err := strconv.Atoi(r.Header.Get("X-Items"))
+	if err != nil {
+		return 1
+	}
+	return n
+}
+
+// newCosted returns the handler of two limits charging X-Items, for
+// TestAllocations: every request is admitted when burst is large, and
+// the second of cost 3 refused when it is 3.
+func newCosted(t testing.TB, burst int) http.Handler {
+	period := time.Microsecond
+	if burst == 3 {
+		period = time.Hour
+	}
+	return mustNew(t, ratelimit.Options{Limits: []ratelimit.Limit{
+		{Name: "ip", Rate: 1, Period: period, Burst: burst, Cost: itemsCost},
+		{Name: "all", Rate: 1, Period: period, Burst: burst, Key: ratelimit.Global(), Cost: itemsCost},
+	}}).Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+}
+
+// costStores are the ways a Middleware reaches its stores: a MemoryStore
+// of its own per limit (the allocation-free path), one shared
+// MemoryStore, and a Store that is not a *MemoryStore (Take and Peek).
+var costStores = []string{"own stores", "one MemoryStore", "another Store"}
+
+// newCostMiddleware returns a Middleware of limits on a clock the test
+// drives, its stores chosen by store (one of costStores).
+func newCostMiddleware(t *testing.T, store string, o ratelimit.Options) (*ratelimit.Middleware, *fakeClock) {
+	t.Helper()
+	clock := newClock()
+	switch store {
+	case "own stores":
+		m := mustNew(t, o)
+		for i := range o.Limits {
+			ratelimit.SetClock(ratelimit.LimitStoreOf(m, i), clock.Now)
+		}
+		return m, clock
+	case "one MemoryStore", "another Store":
+		ms, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ratelimit.SetClock(ms, clock.Now)
+		o.Store = ms
+		if store == "another Store" {
+			o.Store = struct{ ratelimit.Store }{ms}
+		}
+	}
+	return mustNew(t, o), clock
+}
+
+func TestLimitCost(t *testing.T) {
+	type req struct {
+		advance    time.Duration
+		items      string // X-Items
+		status     int
+		ratelimit  string // the RateLimit field
+		retryAfter string // "" when absent
+	}
+	tests := []struct {
+		name string
+		reqs []req
+	}{
+		{"requests are counted at their cost", []req{
+			{items: "3", status: 200, ratelimit: `"items";r=2;t=36`},
+			{items: "3", status: 429, ratelimit: `"items";r=0;t=36`, retryAfter: "12"},
+			{items: "2", status: 200, ratelimit: `"items";r=0;t=60`},
+			{advance: 36 * time.Second, items: "3", status: 200, ratelimit: `"items";r=0;t=60`},
+		}},
+		{"a request of no cost is admitted and counts nothing", []req{
+			{items: "5", status: 200, ratelimit: `"items";r=0;t=60`},
+			{items: "0", status: 200, ratelimit: `"items";r=0;t=60`},
+			{items: "1", status: 429, ratelimit: `"items";r=0;t=60`, retryAfter: "12"},
+		}},
+		{"a cost above the burst is refused without a Retry-After", []req{
+			{items: "6", status: 429, ratelimit: `"items";r=0;t=1`},
+			{items: "100000000000", status: 429, ratelimit: `"items";r=0;t=1`},
+			{items: "5", status: 200, ratelimit: `"items";r=0;t=60`},
+		}},
+	}
+	for _, store := range costStores {
+		for _, tt := range tests {
+			t.Run(store+"/"+tt.name, func(t *testing.T) {
+				m, clock := newCostMiddleware(t, store, ratelimit.Options{Limits: []ratelimit.Limit{
+					{Name: "items", Rate: 5, Period: time.Minute, Cost: itemsCost},
+				}})
+				h := m.Handler(okHandler)
+				for i, rq := range tt.reqs {
+					clock.Advance(rq.advance)
+					w := serve(h, request("192.0.2.1:1", "X-Items", rq.items))
+					_, hasRetry := w.Header()["Retry-After"]
+					if w.Code != rq.status || w.Header().Get("Ratelimit") != rq.ratelimit ||
+						w.Header().Get("Retry-After") != rq.retryAfter || hasRetry != (rq.retryAfter != "") {
+						t.Errorf("request %d (%s items): %d, RateLimit %q, Retry-After %q; want %d, %q, %q",
+							i, rq.items, w.Code, w.Header().Get("Ratelimit"), w.Header().Get("Retry-After"),
+							rq.status, rq.ratelimit, rq.retryAfter)
+					}
+					if w.Code == http.StatusTooManyRequests && w.Header().Get("Content-Type") != "application/problem+json" {
+						t.Errorf("request %d: refusal of type %q", i, w.Header().Get("Content-Type"))
+					}
+				}
+			})
+		}
+	}
+}
+
+// A limit before the refusing one counted the request at its cost: the
+// retry, at the same cost, must find room there too. With the wait of one
+// request of cost 1, Retry-After said 10 seconds, and the retry was
+// refused by the first limit for 10 more.
+func TestRetryAfterCoversTheCostCountedByEarlierLimits(t *testing.T) {
+	for _, store := range costStores {
+		for _, headers := range []ratelimit.HeaderMode{ratelimit.HeadersAlways, ratelimit.HeadersOff} {
+			t.Run(store+"/headers="+strconv.Itoa(int(headers)), func(t *testing.T) {
+				m, clock := newCostMiddleware(t, store, ratelimit.Options{Headers: headers, Limits: []ratelimit.Limit{
+					{Name: "items", Rate: 4, Period: 40 * time.Second, Cost: itemsCost},
+					{Name: "calls", Rate: 1, Period: time.Second},
+				}})
+				h := m.Handler(okHandler)
+				if w := serve(h, request("192.0.2.1:1", "X-Items", "2")); w.Code != http.StatusOK {
+					t.Fatalf("first request: %d", w.Code)
+				}
+				w := serve(h, request("192.0.2.1:1", "X-Items", "2"))
+				if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "20" {
+					t.Fatalf("second request: %d, Retry-After %q; want 429 and 20 (the items limit's wait for 2 items)", w.Code, w.Header().Get("Retry-After"))
+				}
+				clock.Advance(19 * time.Second)
+				if w := serve(h, request("192.0.2.1:1", "X-Items", "2")); w.Code != http.StatusTooManyRequests {
+					t.Fatalf("a second early: %d, want 429", w.Code)
+				}
+				clock.Advance(time.Second)
+				if w := serve(h, request("192.0.2.1:1", "X-Items", "2")); w.Code != http.StatusOK {
+					t.Fatalf("after Retry-After: %d, want 200", w.Code)
+				}
+			})
+		}
+	}
+}
+
+// A limit after the refusing one that could never admit the request at
+// its cost leaves Retry-After out: no wait would help. The limits after
+// the refusing one still count nothing.
+func TestNoRetryAfterWhenALaterLimitNeverAdmits(t *testing.T) {
+	for _, store := range costStores {
+		t.Run(store, func(t *testing.T) {
+			m, _ := newCostMiddleware(t, store, ratelimit.Options{Limits: []ratelimit.Limit{
+				{Name: "calls", Rate: 1, Period: time.Second},
+				{Name: "items", Rate: 5, Period: time.Minute, Cost: itemsCost},
+			}})
+			h := m.Handler(okHandler)
+			if w := serve(h, request("192.0.2.1:1", "X-Items", "1")); w.Code != http.StatusOK {
+				t.Fatalf("first request: %d", w.Code)
+			}
+			w := serve(h, request("192.0.2.1:1", "X-Items", "6"))
+			if _, ok := w.Header()["Retry-After"]; w.Code != http.StatusTooManyRequests || ok {
+				t.Fatalf("%d, Retry-After %q; want 429 without Retry-After", w.Code, w.Header().Get("Retry-After"))
+			}
+			if w.Header().Get("Ratelimit") != `"calls";r=0;t=1` {
+				t.Errorf("RateLimit %q", w.Header().Get("Ratelimit"))
+			}
+			w = serve(h, request("192.0.2.1:1", "X-Items", "2"))
+			if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "1" {
+				t.Fatalf("at a cost the later limit admits: %d, Retry-After %q; want 429 and 1", w.Code, w.Header().Get("Retry-After"))
+			}
+		})
+	}
+}
+
+// A Cost that returns a negative number is a bug of the application (a
+// ContentLength of -1): the request is refused with 500, not admitted
+// uncounted, and OnReject, which answers limits and store failures, is
+// not called.
+func TestANegativeCostIsAnInternalError(t *testing.T) {
+	for _, store := range costStores {
+		t.Run(store, func(t *testing.T) {
+			called := false
+			m, _ := newCostMiddleware(t, store, ratelimit.Options{
+				Limits: []ratelimit.Limit{
+					{Name: "bytes", Rate: 1 << 20, Period: time.Minute, Cost: func(r *http.Request) int { return int(r.ContentLength) }},
+				},
+				OnReject: func(w http.ResponseWriter, r *http.Request, err error) { called = true },
+			})
+			reached := false
+			h := m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached = true }))
+			r := request("192.0.2.1:1")
+			r.ContentLength = -1
+			w := serve(h, r)
+			if w.Code != http.StatusInternalServerError || reached || called {
+				t.Fatalf("status %d, handler reached %v, OnReject called %v; want 500, neither", w.Code, reached, called)
+			}
+			var p struct {
+				Status int    `json:"status"`
+				Detail string `json:"detail"`
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Status != 500 || strings.Contains(w.Body.String(), "cost") {
+				t.Errorf("body %q: want a generic problem", w.Body.String())
+			}
+			if err := m.Check(r); !errors.Is(err, ratelimit.ErrCost) || !strings.Contains(err.Error(), `"bytes"`) {
+				t.Errorf("Check() = %v, want ErrCost naming the limit", err)
+			}
+		})
+	}
+}
+
+func TestKeyLimiterAllowN(t *testing.T) {
+	ms, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := newClock()
+	ratelimit.SetClock(ms, clock.Now)
+	k, err := ratelimit.NewKeyLimiter(ratelimit.KeyLimiterOptions{Name: "mail", Rate: 10, Period: time.Minute, Store: ms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	steps := []struct {
+		n     int
+		retry time.Duration
+		err   error
+	}{
+		{n: 8},
+		{n: 3, retry: 6 * time.Second, err: ratelimit.ErrLimited},
+		{n: 0},
+		{n: 2},
+		{n: 11, retry: -1, err: ratelimit.ErrLimited},
+		{n: -1, err: ratelimit.ErrCost},
+		{n: 1, retry: 6 * time.Second, err: ratelimit.ErrLimited},
+	}
+	for i, st := range steps {
+		retry, err := k.AllowN(ctx, "alice", st.n)
+		if retry != st.retry || !errors.Is(err, st.err) || (err == nil) != (st.err == nil) {
+			t.Errorf("step %d: AllowN(%d) = %v, %v; want %v, %v", i, st.n, retry, err, st.retry, st.err)
+		}
+	}
+	if retry, err := k.AllowN(ctx, "bob", 10); retry != 0 || err != nil {
+		t.Errorf("another key: %v, %v", retry, err)
+	}
+	var zero ratelimit.KeyLimiter
+	if _, err := zero.AllowN(ctx, "alice", 1); !errors.Is(err, ratelimit.ErrNotConfigured) {
+		t.Errorf("zero KeyLimiter: %v", err)
+	}
+}
