@@ -342,7 +342,7 @@ func userTag(name string) string {
 // When it may not, it returns an error wrapping [ErrLocked] or
 // [ErrUserLocked] and how long to wait. A store failure returns an error
 // wrapping [ErrStore] and a retry of one second: the attempt is refused
-// (fail closed). Check changes nothing: use it where credentials are
+// (fail closed). Check counts nothing: use it where credentials are
 // accepted without a password verification; before a verification, use
 // [AttemptLimiter.Reserve].
 func (a *AttemptLimiter) Check(ctx context.Context, username string, ip netip.Addr) (time.Duration, error) {

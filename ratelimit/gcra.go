@@ -79,7 +79,8 @@ type Result struct {
 // key (a limit lowered between requests, or a limit of the same name and
 // another quota sharing the store), is read as b*t ahead, owing this
 // quota's full debt: it is refused with a wait of n intervals, and
-// newTAT, which a take stores, is that. The Redis script must do so for a
+// newTAT, which a take stores (and a peek too, though it counts nothing),
+// is that. The Redis script must do so for a
 // key written before Redis's clock went back, and the two stores decide
 // alike only if this one does too (found in review: after a limit of 5 a
 // day was lowered to 3 a second, a MemoryStore told a client who had made

@@ -269,9 +269,20 @@ func (s *MemoryStore) applyAt(h uint64, q Quota, n int, peek, count bool, now in
 		tat = sh.tat[slot]
 	}
 	newTAT, ok, remaining, retry, reset := step(tat, now, int64(q.Interval), q.Burst, n, count)
-	// A refused take stores newTAT too when step has capped the debt. A
-	// new key admitted at cost 0 owes nothing, and is not stored.
-	if !peek && (found && newTAT != tat || !found && newTAT > now) {
+	// A take stores newTAT when it changed (a refused one, when step has
+	// capped the debt); a new key admitted at cost 0 owes nothing and is
+	// not stored. A peek stores the cap alone, so that the wait it told is
+	// the wait a take then finds.
+	var store bool
+	switch {
+	case !found:
+		store = !peek && newTAT > now
+	case peek:
+		store = tat-now > int64(q.Burst)*int64(q.Interval) // newTAT is the cap
+	default:
+		store = newTAT != tat
+	}
+	if store {
 		if found {
 			sh.tat[slot] = newTAT
 		} else {

@@ -3,6 +3,7 @@ package ratelimit_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
@@ -297,6 +298,42 @@ func TestRetryAfterCoversAPlanThatCountedTheRefusal(t *testing.T) {
 			}
 			if got := w.Header().Get("Retry-After"); got != "10" {
 				t.Errorf("Retry-After %q, want 10, the per-address limit's wait under its plan", got)
+			}
+		})
+	}
+}
+
+// A limit after the refusing one reads a key that moved to a plan of a
+// shorter window: it owes that plan's full burst at most, and Retry-After
+// says so. The retry at Retry-After must then be admitted by that limit
+// too. Found in review: the read cut the debt without storing the cut, as
+// a refused Take does, and the retry's Take cut it again from its own
+// time, refusing the client once more for an interval.
+func TestARetryAfterAPlanChangeIsAdmitted(t *testing.T) {
+	limits := []ratelimit.Limit{
+		{Name: "ip", Rate: 1, Period: 10 * time.Second},
+		{Name: "acct", Rate: 3, Period: time.Second, Key: byAccount,
+			Plans: map[string]ratelimit.Plan{"daily": {Rate: 3, Period: 24 * time.Hour}}, PlanOf: planHeader},
+	}
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			clock := newClock()
+			h := mustNew(t, plannedOptions(t, kind, clock, limits...)).Handler(okHandler)
+			call := func(plan string) *httptest.ResponseRecorder {
+				return serve(h, request("192.0.2.1:1", "X-Account", "acct", "X-Plan", plan))
+			}
+			if w := call("daily"); w.Code != http.StatusOK {
+				t.Fatalf("under the daily plan: %d", w.Code)
+			}
+			// Moved to the account's own quota, of a one-second window,
+			// while the address limit refuses for 10 seconds.
+			w := call("")
+			if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "10" {
+				t.Fatalf("after the change: %d, Retry-After %q; want 429, 10", w.Code, w.Header().Get("Retry-After"))
+			}
+			clock.Advance(10 * time.Second)
+			if w := call(""); w.Code != http.StatusOK {
+				t.Fatalf("at Retry-After: %d, RateLimit %q; want 200", w.Code, w.Header().Get("Ratelimit"))
 			}
 		})
 	}

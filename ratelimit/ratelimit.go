@@ -577,7 +577,8 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 			// that would refuse it makes the client wait too (found in
 			// review: 2 a second then 4 a minute, the first refusing
 			// with Retry-After: 1 a client the second then refused for
-			// 56 seconds). Their states are read, not changed: a
+			// 56 seconds). They are read, not counted (Peek), which
+			// cuts a debt above a quota's burst as a Take would: a
 			// Middleware on another Store asks it once more for each.
 			for j := i + 1; j < len(m.limits); j++ {
 				w := m.waitOf(r, j, now, d)

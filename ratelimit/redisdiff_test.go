@@ -184,6 +184,7 @@ func TestMemoryAndRedisDecideAlike(t *testing.T) {
 		{"free requests", cat(rep(3, diffOp{q: sec, free: true}), rep(4, diffOp{q: sec}), []diffOp{{q: sec, free: true}, {q: sec, free: true, peek: true}})},
 		{"free request of a new key", []diffOp{{q: sec, free: true}, {q: sec, free: true, peek: true}, {q: sec, cost: 3}}},
 		{"cost after the limit was lowered", cat(rep(3, diffOp{q: daily}), []diffOp{{q: sec, cost: 2}, {q: sec, cost: 2, peek: true}, {advance: 2 * time.Second, q: sec, cost: 2}, {q: sec, cost: 5}})},
+		{"peek after the limit was lowered", cat(rep(3, diffOp{q: daily}), []diffOp{{q: sec, peek: true}, {advance: time.Second, q: sec}, {q: daily, peek: true}, {q: sec, cost: 3, peek: true}, {advance: 3 * time.Second, q: sec, cost: 3}})},
 		{"costs of the largest burst", []diffOp{{q: big, cost: 1 << 29}, {q: big, cost: 1 << 29}, {q: big, cost: 1}, {advance: time.Second, q: big, cost: 1 << 30, peek: true}}},
 	}
 	for ti, tt := range tests {

@@ -31,7 +31,12 @@ type Store interface {
 	// Intervals from then. A store returns an error wrapping [ErrCost]
 	// for a negative n.
 	Take(ctx context.Context, key string, q Quota, n int) (Result, error)
-	// Peek reports what Take would decide, changing nothing.
+	// Peek reports what Take would decide, counting nothing. It cuts a
+	// debt above the full burst of q to that burst as Take does, so that
+	// the wait it reports is the wait a Take then finds (found in review:
+	// a Peek that left the debt whole, read after a change to a plan of a
+	// shorter window, told a client to wait one Interval, and the Take of
+	// its retry cut the debt again from its own time and refused it).
 	Peek(ctx context.Context, key string, q Quota, n int) (Result, error)
 	// Reset forgets key, giving it back its full burst.
 	Reset(ctx context.Context, key string) error

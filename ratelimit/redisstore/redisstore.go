@@ -25,9 +25,9 @@ import (
 // less than in a MemoryStore. No admission leaves a key more than burst
 // intervals ahead of the clock, so a key further ahead, written before
 // Redis's clock went back (an NTP step, a failover to a replica whose
-// clock is behind), is read as that far ahead, and a take stores it so:
-// it owes no more than its quota's full debt, not the step as well (found
-// in review). A cost above the burst is never admitted and is refused
+// clock is behind), is read as that far ahead, and a take or a peek
+// stores it so: it owes no more than its quota's full debt, not the step
+// as well (found in review). A cost above the burst is never admitted and is refused
 // before any product with it, whatever its size; a cost of 0 is admitted
 // and stores nothing more.
 //
@@ -50,9 +50,7 @@ local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then tat = now end
 if tat - now > burst * interval then
   tat = now + burst * interval
-  if ARGV[1] == 'take' then
-    redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000))
-  end
+  redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000))
 end
 if cost > burst then
   return {0, 0, -1, tat - now}
