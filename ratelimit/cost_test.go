@@ -140,34 +140,23 @@ func newCosted(t testing.TB, burst int) http.Handler {
 }
 
 // costStores are the ways a Middleware reaches its stores: a MemoryStore
-// of its own per limit (the allocation-free path), one shared
-// MemoryStore, and a Store that is not a *MemoryStore (Take and Peek).
-var costStores = []string{"own stores", "one MemoryStore", "another Store"}
+// of its own per limit (the allocation-free path), and storeKinds.
+var costStores = append([]string{"own stores"}, storeKinds...)
 
-// newCostMiddleware returns a Middleware of limits on a clock the test
-// drives, its stores chosen by store (one of costStores).
+// newCostMiddleware returns a Middleware of o's limits on a clock the
+// test drives, its stores chosen by store (one of costStores).
 func newCostMiddleware(t *testing.T, store string, o ratelimit.Options) (*ratelimit.Middleware, *fakeClock) {
 	t.Helper()
 	clock := newClock()
-	switch store {
-	case "own stores":
-		m := mustNew(t, o)
-		for i := range o.Limits {
-			ratelimit.SetClock(ratelimit.LimitStoreOf(m, i), clock.Now)
-		}
-		return m, clock
-	case "one MemoryStore", "another Store":
-		ms, err := ratelimit.NewMemoryStore(ratelimit.MemoryOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ratelimit.SetClock(ms, clock.Now)
-		o.Store = ms
-		if store == "another Store" {
-			o.Store = struct{ ratelimit.Store }{ms}
-		}
+	if store != "own stores" {
+		o.Store = plannedOptions(t, store, clock).Store
+		return mustNew(t, o), clock
 	}
-	return mustNew(t, o), clock
+	m := mustNew(t, o)
+	for i := range o.Limits {
+		ratelimit.SetClock(ratelimit.LimitStoreOf(m, i), clock.Now)
+	}
+	return m, clock
 }
 
 func TestLimitCost(t *testing.T) {
