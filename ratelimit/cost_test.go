@@ -351,3 +351,61 @@ func TestKeyLimiterAllowN(t *testing.T) {
 		t.Errorf("zero KeyLimiter: %v", err)
 	}
 }
+
+// A negative cost at a later limit is the same bug of the application:
+// the request is answered 500 before any limit counts it, so that the
+// client's budget under the limits before it is not spent on responses
+// it can do nothing about, and a limit before it that refuses does not
+// send the client a Retry-After after which it is answered 500.
+func TestANegativeCostCountsNothing(t *testing.T) {
+	bytes := func(r *http.Request) int { return int(r.ContentLength) }
+	for _, store := range costStores {
+		t.Run(store, func(t *testing.T) {
+			m, _ := newCostMiddleware(t, store, ratelimit.Options{Limits: []ratelimit.Limit{
+				{Name: "calls", Rate: 1, Period: time.Hour},
+				{Name: "bytes", Rate: 1 << 20, Period: time.Minute, Cost: bytes},
+			}})
+			h := m.Handler(okHandler)
+			r := request("192.0.2.1:1")
+			r.ContentLength = -1
+			if w := serve(h, r); w.Code != http.StatusInternalServerError {
+				t.Fatalf("unknown length: %d, want 500", w.Code)
+			}
+			if err := m.Check(r); !errors.Is(err, ratelimit.ErrCost) {
+				t.Fatalf("Check() = %v, want ErrCost", err)
+			}
+			r = request("192.0.2.1:1")
+			r.ContentLength = 10
+			if w := serve(h, r); w.Code != http.StatusOK {
+				t.Fatalf("a request of known length after the 500s: %d %q, want 200 (the 500s counted under \"calls\")", w.Code, w.Header().Get("Ratelimit"))
+			}
+			r = request("192.0.2.1:1")
+			r.ContentLength = -1
+			if w := serve(h, r); w.Code != http.StatusInternalServerError {
+				t.Fatalf("unknown length when \"calls\" refuses: %d, Retry-After %q; want 500", w.Code, w.Header().Get("Retry-After"))
+			}
+		})
+	}
+}
+
+// A limit before the refusing one whose key does not apply to the request
+// has counted nothing, whatever the request's cost there: it adds no wait.
+func TestRetryAfterIgnoresAnEarlierLimitThatDoesNotApply(t *testing.T) {
+	for _, store := range costStores {
+		t.Run(store, func(t *testing.T) {
+			m, _ := newCostMiddleware(t, store, ratelimit.Options{Limits: []ratelimit.Limit{
+				{Name: "admins", Rate: 1, Period: time.Hour, Cost: itemsCost,
+					Key: ratelimit.ByFunc(func(*http.Request) (string, bool) { return "", false })},
+				{Name: "calls", Rate: 10, Period: 10 * time.Second},
+			}})
+			h := m.Handler(okHandler)
+			for range 10 {
+				serve(h, request("192.0.2.1:1", "X-Items", "5"))
+			}
+			w := serve(h, request("192.0.2.1:1", "X-Items", "5"))
+			if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "1" {
+				t.Fatalf("%d, Retry-After %q; want 429 and 1", w.Code, w.Header().Get("Retry-After"))
+			}
+		})
+	}
+}

@@ -89,8 +89,10 @@ type Limit struct {
 	// admitted (429 without Retry-After: waiting will not help); a
 	// negative cost is a bug of Cost, answered with 500 and [ErrCost]
 	// (take care with r.ContentLength, -1 when the length is unknown).
-	// Cost is called once for each request that reaches this limit (with
-	// or without a key that applies to it), before the handler: derive
+	// Cost is called once for each request the Middleware checks, before
+	// any limit counts it (with or without a key of this limit that
+	// applies to it, and whether or not a limit before this one refuses
+	// it), so that a negative cost counts the request nowhere: derive
 	// the cost from what the request declares, such as its query or a
 	// header, and bound the body separately. Default: every request costs
 	// 1.
@@ -486,7 +488,7 @@ type decision struct {
 	n         int                      // number of limits evaluated
 	remaining [maxLimits]int32         // per limit evaluated; -1 when unknown
 	reset     [maxLimits]time.Duration // until the full burst is back
-	cost      [maxLimits]int32         // per limit that admitted the request
+	cost      [maxLimits]int32         // per limit, at most maxBurst+1
 	retry     time.Duration            // of the refusing limit; -1: never
 	err       error                    // nil when admitted
 	limited   bool                     // err wraps ErrLimited
@@ -517,6 +519,21 @@ func (d *decision) planQuota(l *limit, i int, r *http.Request) Quota {
 // left at 0: they are read only for the RateLimit field, which a response
 // may then not carry.
 func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
+	// Every limit's cost first: a negative one is answered before any
+	// limit counts the request (found in review: a negative cost at the
+	// second limit was answered 500 after the first had counted the
+	// request, so the client's budget went on 500s, and a first limit
+	// that refused gave a Retry-After after which the request was
+	// answered 500). A cost above maxBurst is above every burst, and is
+	// refused as the cost itself would be.
+	for i := range m.limits {
+		n, ok := m.limits[i].costOf(r)
+		if !ok {
+			d.err, d.badCost = m.limits[i].badCost, true
+			return
+		}
+		d.cost[i] = int32(min(n, maxBurst+1))
+	}
 	var now int64
 	if m.mem != nil {
 		// One reading for every limit: their stores share one clock.
@@ -524,11 +541,7 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 	}
 	for i := range m.limits {
 		l := &m.limits[i]
-		n, ok := l.costOf(r)
-		if !ok {
-			d.err, d.badCost = l.badCost, true
-			return
-		}
+		n := int(d.cost[i])
 		var res Result
 		if m.mem != nil {
 			h, ok := m.memKey(l, r)
@@ -555,7 +568,6 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 		}
 		d.remaining[d.n] = int32(max(res.Remaining, -1))
 		d.reset[d.n] = res.ResetAfter
-		d.cost[d.n] = int32(min(n, maxBurst+1)) // an admitted cost is at most the burst
 		d.n++
 		if !res.Allowed {
 			d.retry, d.err, d.limited = res.RetryAfter, l.limited, true
@@ -569,6 +581,9 @@ func (m *Middleware) decide(r *http.Request, d *decision, count bool) {
 			// alone, and a retry after it was refused by the limit
 			// before).
 			for j := 0; j < i; j++ {
+				if d.remaining[j] < 0 {
+					continue // its key did not apply, or its store failed open: no debt known
+				}
 				if w := m.limits[j].quotas[d.plan[j]].waitAfter(d.reset[j], int(d.cost[j])); w > d.retry {
 					d.retry = w
 				}
@@ -605,16 +620,13 @@ func (l *limit) costOf(r *http.Request) (int, bool) {
 
 // waitOf returns how long the request r must wait for the i-th limit to
 // admit it, without counting it: 0 when the limit would admit it now,
-// when its key does not apply to r, when its cost is negative (the
-// request is answered 500 if it comes back) or when the store fails (the request is refused anyway), and -1 when it never will.
+// when its key does not apply to r or when the store fails (the request
+// is refused anyway), and -1 when it never will.
 // now is the reading of the MemoryStores' clock, if any. The limit's plan
 // for r is recorded in d.
 func (m *Middleware) waitOf(r *http.Request, i int, now int64, d *decision) time.Duration {
 	l := &m.limits[i]
-	n, ok := l.costOf(r)
-	if !ok {
-		return 0
-	}
+	n := int(d.cost[i])
 	if m.mem != nil {
 		h, ok := m.memKey(l, r)
 		if !ok {
@@ -635,7 +647,8 @@ func (m *Middleware) waitOf(r *http.Request, i int, now int64, d *decision) time
 }
 
 // Check applies the limits to r, counting it, and returns nil when it is
-// admitted, or an error wrapping [ErrLimited] or [ErrStore]. It is the
+// admitted, or an error wrapping [ErrLimited], [ErrStore] or, for a
+// negative [Limit.Cost], [ErrCost]. It is the
 // decision of [Middleware.Handler] without the response.
 func (m *Middleware) Check(r *http.Request) error {
 	if m == nil || len(m.limits) == 0 {
