@@ -71,8 +71,9 @@
 // # Responses
 //
 // A refused request gets 429 Too Many Requests, an RFC 9457 problem body
-// without request data, Retry-After in seconds, and the RateLimit-Policy
-// and RateLimit fields of the [IETF draft]:
+// without request data, Retry-After in seconds (left out only when no
+// wait would help: a cost above a burst, see Costs), and the
+// RateLimit-Policy and RateLimit fields of the [IETF draft]:
 //
 //	RateLimit-Policy: "ip";q=5;w=60, "all";q=1000;w=1
 //	RateLimit: "ip";r=0;t=60

@@ -124,7 +124,8 @@ const (
 	// HeadersOnReject sends them only with 429 responses.
 	HeadersOnReject
 	// HeadersOff never sends them. Retry-After is still sent with 429 and
-	// 503 responses.
+	// 503 responses (but for a request no wait would admit, see
+	// [Limit.Cost]).
 	HeadersOff
 )
 
@@ -134,11 +135,11 @@ type Options struct {
 	// Limits are applied in order to every request; the first one that
 	// refuses it stops the evaluation, and limits before it have counted the
 	// request. Retry-After covers the wait of every limit: of those before
-	// it when the request used their last one, and of those after it, which
-	// are read without counting (one more call of a Store other than a
-	// MemoryStore for each, on refusals only). Put the most selective limit
-	// (per address) first and the global ceiling last. At least one is
-	// required, at most 16.
+	// it when the request, at its cost, used up their room, and of those
+	// after it, which are read without counting (one more call of a Store
+	// other than a MemoryStore for each, on refusals only). Put the most
+	// selective limit (per address) first and the global ceiling last. At
+	// least one is required, at most 16.
 	Limits []Limit
 
 	// ClientIP resolves the client address for [ByIP] keys (and the
@@ -177,8 +178,10 @@ type Options struct {
 	Headers HeaderMode
 
 	// OnReject writes the response for a refused request. err wraps
-	// [ErrLimited] (status 429) or [ErrStore] (503). Retry-After and, by
-	// [Options.Headers], the RateLimit fields are already set on w.
+	// [ErrLimited] (status 429) or [ErrStore] (503). Retry-After (unless
+	// no wait would admit the request: a cost above a burst) and, by
+	// [Options.Headers], the RateLimit fields are already set on w. A
+	// negative [Limit.Cost] is answered 500 without calling OnReject.
 	// Default: an RFC 9457 problem response with that status and nothing
 	// from the request.
 	// The reason is recorded for the access log before OnReject is called.
