@@ -180,6 +180,17 @@ type JWTOptions struct {
 	// answered as any invalid token (RFC 9449 §7.2, RFC 8705 §3).
 	DangerouslyAcceptBoundTokens bool
 
+	// DPoP, when set, accepts DPoP-bound access tokens (RFC 9449) with
+	// their proof of possession, in "Authorization: DPoP <token>" and a
+	// DPoP header: see [DPoPOptions]. A bound token sent as a bearer token
+	// is still refused ([ErrTokenBound]), and with DPoPOptions.Required
+	// every bearer token is. A DPoP token comes in the Authorization
+	// header only (a bound token in the cookie or the query string is
+	// refused as a bearer token would be). DangerouslyAcceptBoundTokens
+	// cannot be combined with it. Default: nil, the DPoP scheme is not
+	// read.
+	DPoP *DPoPOptions
+
 	// Denylist, when set, is consulted for the jti of every token, which
 	// then becomes a required claim. Errors from it fail closed (503).
 	// Default: nil, no token is revoked before it expires, jti is not
@@ -254,6 +265,7 @@ type jwtConfig struct {
 	cookie       string
 	query        bool
 	acceptBound  bool
+	dpop         *dpopConfig // nil without JWTOptions.DPoP
 	denylist     Denylist
 	validate     func(context.Context, identity.Identity) error
 	cache        *jwtCache
@@ -364,11 +376,24 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 	if !jwtRealmOK(realm) {
 		errs = append(errs, errors.New("auth: JWTOptions.Realm must be printable ASCII without quotes or backslashes"))
 	}
+	if opts.DPoP != nil {
+		d, err := compileDPoP(opts.DPoP, realm)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if c.acceptBound {
+			errs = append(errs, errors.New("auth: JWTOptions.DPoP and DangerouslyAcceptBoundTokens exclude each other: one checks the proof of possession, the other leaves it to a gateway"))
+		}
+		c.dpop = d
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.dpop != nil && opts.DPoP.Replay == nil {
+		c.dpop.replay.(*MemoryReplayCache).now = c.now // its own cache, on its clock
 	}
 	popts := []jwt.ParserOption{
 		jwt.WithExpirationRequired(),
@@ -497,10 +522,10 @@ func (m *JWT) Optional(next http.Handler) http.Handler {
 			m.reject(w, r, errNotConfigured)
 			return
 		}
-		tok, private, err := m.c.extract(r)
+		tok, private, dpop, err := m.c.extract(r)
 		var id identity.Identity
 		if err == nil {
-			id, err = m.c.verify(r.Context(), tok)
+			id, err = m.c.verify(r.Context(), tok, dpopRequest(r, dpop))
 		}
 		if err = serveOptional(w, r, next, id, private, err); err != nil {
 			m.reject(w, r, err)
@@ -548,11 +573,11 @@ func (m *JWT) authenticate(r *http.Request) (identity.Identity, bool, error) {
 	if m == nil || m.c == nil {
 		return identity.Identity{}, false, errNotConfigured
 	}
-	tok, private, err := m.c.extract(r)
+	tok, private, dpop, err := m.c.extract(r)
 	if err != nil {
 		return identity.Identity{}, false, err
 	}
-	id, err := m.c.verify(r.Context(), tok)
+	id, err := m.c.verify(r.Context(), tok, dpopRequest(r, dpop))
 	return id, private, err
 }
 
@@ -565,7 +590,16 @@ func (m *JWT) Verify(ctx context.Context, token string) (identity.Identity, erro
 	if err := m.c.checkForm(token); err != nil {
 		return identity.Identity{}, err
 	}
-	return m.c.verify(ctx, token)
+	return m.c.verify(ctx, token, nil)
+}
+
+// dpopRequest is r when its token came with the DPoP scheme, for the
+// check of its proof, and nil otherwise.
+func dpopRequest(r *http.Request, dpop bool) *http.Request {
+	if dpop {
+		return r
+	}
+	return nil
 }
 
 func (m *JWT) reject(w http.ResponseWriter, r *http.Request, err error) {
@@ -593,6 +627,10 @@ func (m *JWT) reject(w http.ResponseWriter, r *http.Request, err error) {
 		writeRejection(w, http.StatusServiceUnavailable, "Retry-After", unavailableRetryAfter)
 		return
 	}
+	if c != nil && c.dpop != nil {
+		c.dpop.reject(w, err, c.challenge, challenge)
+		return
+	}
 	writeRejection(w, status, "Www-Authenticate", challenge)
 }
 
@@ -606,12 +644,33 @@ var claimsBufPool = sync.Pool{New: func() any { b := make([]byte, 1024); return 
 // largest RSA key compileKey accepts.
 const maxSignatureBytes = maxRSABits / 8
 
-// verify checks a syntactically valid token, then its claims with
-// JWTOptions.ValidateClaims.
-func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, error) {
-	id, err := c.verifyToken(ctx, tok)
-	if err != nil || c.validate == nil {
-		return id, err
+// presented says how a token came: as a bearer token, with the DPoP
+// scheme, or to be revoked, where its binding does not matter.
+type presented uint8
+
+const (
+	asBearer presented = iota
+	asDPoP
+	toRevoke
+)
+
+// verify checks a syntactically valid token, then, for a token that came
+// with the DPoP scheme (dpopReq, the request, is not nil), the request's
+// proof of possession, then its claims with JWTOptions.ValidateClaims.
+func (c *jwtConfig) verify(ctx context.Context, tok string, dpopReq *http.Request) (identity.Identity, error) {
+	how := asBearer
+	if dpopReq != nil {
+		how = asDPoP
+	}
+	id, jkt, err := c.verifyToken(ctx, tok, how)
+	if err == nil && dpopReq != nil {
+		err = c.dpop.check(dpopReq, tok, jkt, c.now(), c.leeway)
+	}
+	if err != nil {
+		return identity.Identity{}, err
+	}
+	if c.validate == nil {
+		return id, nil
 	}
 	if err := c.validate(ctx, id); err != nil {
 		if errors.Is(err, ErrUnavailable) {
@@ -622,50 +681,51 @@ func (c *jwtConfig) verify(ctx context.Context, tok string) (identity.Identity, 
 	return id, nil
 }
 
-// verifyToken checks everything but JWTOptions.ValidateClaims; the cache
-// keeps what it accepted.
-func (c *jwtConfig) verifyToken(ctx context.Context, tok string) (identity.Identity, error) {
+// verifyToken checks everything but JWTOptions.ValidateClaims and a DPoP
+// proof, and returns the DPoP key the token is bound to (cnf.jkt, with
+// JWTOptions.DPoP); the cache keeps what it accepted.
+func (c *jwtConfig) verifyToken(ctx context.Context, tok string, how presented) (identity.Identity, string, error) {
 	if c.cache != nil {
-		if id, ok, err := c.cacheHit(ctx, tok); ok {
-			return id, err
+		if id, jkt, ok, err := c.cacheHit(ctx, tok, how); ok {
+			return id, jkt, err
 		}
 	}
 	hseg, rest, ok := strings.Cut(tok, ".")
 	if !ok {
-		return identity.Identity{}, ErrTokenMalformed
+		return identity.Identity{}, "", ErrTokenMalformed
 	}
 	pseg, sseg, ok := strings.Cut(rest, ".")
 	if !ok || strings.IndexByte(sseg, '.') >= 0 || sseg == "" || !b64Valid(sseg) {
-		return identity.Identity{}, ErrTokenMalformed
+		return identity.Identity{}, "", ErrTokenMalformed
 	}
 	var hbuf [maxHeaderBytes]byte
 	h, ok := scanHeader(hbuf[:], hseg)
 	if !ok {
-		return identity.Identity{}, ErrTokenMalformed
+		return identity.Identity{}, "", ErrTokenMalformed
 	}
 	if h.crit {
-		return identity.Identity{}, ErrTokenCritical
+		return identity.Identity{}, "", ErrTokenCritical
 	}
 	alg := algName(h.alg, c.algs)
 	if alg == "" {
-		return identity.Identity{}, ErrTokenAlgorithm
+		return identity.Identity{}, "", ErrTokenAlgorithm
 	}
 	if c.typ != "" && (h.typ == nil || h.typEsc || !typMatches(h.typ, c.typ)) {
-		return identity.Identity{}, ErrTokenType
+		return identity.Identity{}, "", ErrTokenType
 	}
 	if c.typ == "" && h.typ != nil && otherJWTType(h.typ, h.typEsc) {
-		return identity.Identity{}, ErrTokenType
+		return identity.Identity{}, "", ErrTokenType
 	}
 	ks, key, err := c.keyFor(ctx, &h, alg)
 	if err != nil {
-		return identity.Identity{}, err
+		return identity.Identity{}, "", err
 	}
 
 	// The claims are decoded by the allocation-free scanner into typed
 	// fields; a claims set that does not fit is refused before the
 	// signature costs anything.
 	claims := claimsPool.Get().(*accessClaims)
-	*claims = accessClaims{wantIss: c.iss, wantAud: c.auds, skipJTI: c.denylist == nil && !c.wantJTI}
+	*claims = accessClaims{wantIss: c.iss, wantAud: c.auds, skipJTI: c.denylist == nil && !c.wantJTI, wantJKT: c.dpop != nil}
 	defer claimsPool.Put(claims)
 	// One pooled buffer holds the decoded claims and a copy of the
 	// signing input, which the signature check needs as bytes.
@@ -681,55 +741,78 @@ func (c *jwtConfig) verifyToken(ctx context.Context, tok string) (identity.Ident
 	buf := (*bp)[:cap(*bp)]
 	n, ok := b64Decode(buf[:cn], pseg)
 	if !ok || claims.UnmarshalJSON(buf[:n]) != nil {
-		return identity.Identity{}, ErrTokenMalformed
+		return identity.Identity{}, "", ErrTokenMalformed
 	}
 	// The signature is checked over header.payload exactly as received,
 	// with the key the kid and alg selected.
 	var sig [maxSignatureBytes]byte
 	sn, ok := b64Decode(sig[:], sseg)
 	if !ok {
-		return identity.Identity{}, ErrTokenSignature
+		return identity.Identity{}, "", ErrTokenSignature
 	}
 	msg := buf[cn : cn+copy(buf[cn:], signing)]
 	if !verifySignature(alg, msg, sig[:sn], key) {
-		return identity.Identity{}, ErrTokenSignature
+		return identity.Identity{}, "", ErrTokenSignature
 	}
 	// A token bound to a key is no bearer token (RFC 9449 §7.2, RFC 8705
-	// §3): the proof of possession is not checked here. After the
-	// signature, so that the reason names what the issuer signed.
-	if claims.bound && !c.acceptBound {
-		return identity.Identity{}, ErrTokenBound
+	// §3): the proof of possession of a DPoP key is checked after this,
+	// any other is not. After the signature, so that the reason names
+	// what the issuer signed.
+	if err := c.binding(claims.bound, claims.jkt, how); err != nil {
+		return identity.Identity{}, "", err
 	}
 	// golang-jwt's Validator, built once at New, checks exp (required),
 	// nbf, iat, iss and aud with the leeway.
 	if err := c.validator.Validate(claims); err != nil {
-		return identity.Identity{}, mapJWTError(err)
+		return identity.Identity{}, "", mapJWTError(err)
 	}
 	if claims.Subject == "" {
-		return identity.Identity{}, ErrTokenClaimMissing
+		return identity.Identity{}, "", ErrTokenClaimMissing
 	}
 	var denyKey string // what the cache checks on a hit, with a denylist
 	if c.denylist != nil {
 		if claims.ID == "" {
-			return identity.Identity{}, ErrTokenClaimMissing
+			return identity.Identity{}, "", ErrTokenClaimMissing
 		}
 		denyKey = DenylistKey(claims.ID)
 		revoked, err := c.denylist.IsRevoked(ctx, denyKey)
 		if err != nil {
-			return identity.Identity{}, storeUnavailable(err)
+			return identity.Identity{}, "", storeUnavailable(err)
 		}
 		if revoked {
-			return identity.Identity{}, ErrTokenRevoked
+			return identity.Identity{}, "", ErrTokenRevoked
 		}
 	}
 	id, err := c.identityOf(pseg, claims)
 	if err != nil {
-		return identity.Identity{}, err
+		return identity.Identity{}, "", err
 	}
 	if c.cache != nil {
-		c.cache.add(tok, id, claims.ExpiresAt.Time, denyKey, ks)
+		c.cache.add(tok, id, claims.ExpiresAt.Time, denyKey, ks, claims.bound, claims.jkt)
 	}
-	return id, nil
+	return id, claims.jkt, nil
+}
+
+// binding refuses a token bound to a key (bound, cnf.jkt) for how it
+// came: a bound token as a bearer token (unless
+// DangerouslyAcceptBoundTokens), any bearer token under
+// DPoPOptions.Required, and a token without cnf.jkt with the DPoP
+// scheme.
+func (c *jwtConfig) binding(bound bool, jkt string, how presented) error {
+	switch {
+	case how == toRevoke:
+		return nil
+	case how == asDPoP:
+		if jkt == "" {
+			return ErrTokenNotDPoP
+		}
+		return nil
+	case bound && !c.acceptBound:
+		return ErrTokenBound
+	case c.dpop != nil && c.dpop.required:
+		return ErrTokenNotDPoP
+	}
+	return nil
 }
 
 // identityOf builds the identity of verified claims.

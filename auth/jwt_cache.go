@@ -30,6 +30,8 @@ type jwtCacheEntry struct {
 	exp   time.Time
 	jti   string
 	ks    *keySet
+	bound bool   // the token has a cnf claim
+	jkt   string // its cnf.jkt, with JWTOptions.DPoP
 }
 
 func newJWTCache(max int) *jwtCache {
@@ -51,9 +53,9 @@ func (tc *jwtCache) get(tok string) *jwtCacheEntry {
 // string the entry must not keep alive, the whole Cookie header or the
 // request's URL (found in review: 64 KiB of other cookies stayed
 // reachable for each cached token sent beside them).
-func (tc *jwtCache) add(tok string, id identity.Identity, exp time.Time, jti string, ks *keySet) {
+func (tc *jwtCache) add(tok string, id identity.Identity, exp time.Time, jti string, ks *keySet, bound bool, jkt string) {
 	h := maphash.String(tc.seed, tok)
-	e := &jwtCacheEntry{token: strings.Clone(tok), id: id, exp: exp, jti: jti, ks: ks}
+	e := &jwtCacheEntry{token: strings.Clone(tok), id: id, exp: exp, jti: jti, ks: ks, bound: bound, jkt: strings.Clone(jkt)}
 	tc.mu.Lock()
 	if _, ok := tc.m[h]; !ok && len(tc.m) >= tc.max {
 		for k := range tc.m { // evict an arbitrary entry
@@ -72,17 +74,23 @@ func (tc *jwtCache) remove(tok string) {
 	tc.mu.Unlock()
 }
 
-// cacheHit answers from the cache. ok is false on a miss, in which case
-// the caller verifies the token in full.
-func (c *jwtConfig) cacheHit(ctx context.Context, tok string) (identity.Identity, bool, error) {
+// cacheHit answers from the cache, for a token that came as how says.
+// ok is false on a miss, in which case the caller verifies the token in
+// full.
+func (c *jwtConfig) cacheHit(ctx context.Context, tok string, how presented) (id identity.Identity, jkt string, ok bool, err error) {
 	e := c.cache.get(tok)
 	if e == nil {
-		return identity.Identity{}, false, nil
+		return identity.Identity{}, "", false, nil
+	}
+	// A token accepted with its DPoP proof is no bearer token the next
+	// time it comes as one.
+	if err := c.binding(e.bound, e.jkt, how); err != nil {
+		return identity.Identity{}, "", true, err
 	}
 	if e.ks != c.keys.Load() {
 		if c.remote == nil || e.ks != c.remote.current() {
 			c.cache.remove(tok) // the key set changed: verify again
-			return identity.Identity{}, false, nil
+			return identity.Identity{}, "", false, nil
 		}
 		// As a full verification would, refresh a stale JWKS (found in
 		// review: while every request bore a cached token the set was
@@ -90,22 +98,22 @@ func (c *jwtConfig) cacheHit(ctx context.Context, tok string) (identity.Identity
 		// and refuse a set past MaxStale: the full verification answers.
 		age := c.remote.age()
 		if c.remote.expired(age) {
-			return identity.Identity{}, false, nil
+			return identity.Identity{}, "", false, nil
 		}
 		c.remote.refreshIfStale(age)
 	}
 	if !c.now().Before(e.exp.Add(c.leeway)) {
 		c.cache.remove(tok)
-		return identity.Identity{}, true, ErrTokenExpired
+		return identity.Identity{}, "", true, ErrTokenExpired
 	}
 	if c.denylist != nil {
 		revoked, err := c.denylist.IsRevoked(ctx, e.jti)
 		if err != nil {
-			return identity.Identity{}, true, storeUnavailable(err)
+			return identity.Identity{}, "", true, storeUnavailable(err)
 		}
 		if revoked {
-			return identity.Identity{}, true, ErrTokenRevoked
+			return identity.Identity{}, "", true, ErrTokenRevoked
 		}
 	}
-	return e.id, true, nil
+	return e.id, e.jkt, true, nil
 }

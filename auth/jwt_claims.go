@@ -37,8 +37,12 @@ type accessClaims struct {
 	skipJTI bool
 
 	// bound reports a cnf member (RFC 7800), of any value, its name in
-	// any case: the token is bound to a key.
-	bound bool
+	// any case: the token is bound to a key. jkt is the member of that
+	// name of a cnf object (RFC 9449 §6.1), the thumbprint of a DPoP key,
+	// read only when wantJKT is set.
+	bound   bool
+	wantJKT bool
+	jkt     string
 }
 
 // errClaims is what UnmarshalJSON returns; golang-jwt wraps it in
@@ -104,12 +108,38 @@ func (c *accessClaims) UnmarshalJSON(b []byte) error {
 			// (and no other spelling folds to it). Names with escapes
 			// never get here: the scan refuses them.
 			c.bound = c.bound || len(key) == 3 && key[0]|0x20 == 'c' && key[1]|0x20 == 'n' && key[2]|0x20 == 'f'
+			if c.wantJKT && string(key) == "cnf" {
+				c.jkt, err = cnfJKT(m, v)
+			}
 		}
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// cnfJKT returns the jkt of a cnf claim: "" for a cnf that is not an
+// object or has no jkt, an error for a jkt that is not a string.
+func cnfJKT(m *jsonMember, v []byte) (string, error) {
+	if m.str || len(v) == 0 || v[0] != '{' {
+		return "", nil
+	}
+	var members [16]jsonMember
+	n, ok := scanObject(v, members[:])
+	if !ok {
+		return "", errClaims
+	}
+	for i := range members[:n] {
+		jm := &members[i]
+		if string(jm.key(v)) == "jkt" {
+			if !jm.str {
+				return "", errClaims
+			}
+			return claimString(jm, jm.val(v))
+		}
+	}
+	return "", nil
 }
 
 // claimString decodes a string member; null is the empty string.

@@ -9,25 +9,29 @@ import (
 	"github.com/httpguard/httpguard/internal/percent"
 )
 
-// extract returns the one bearer token of r; private reports that it
+// extract returns the one access token of r; private reports that it
 // came from a cookie or the query string, where shared caches do not see
-// it. No token at all is the no-credentials error; a token in several
-// places, two Authorization headers, or a malformed Bearer credential is
-// ErrTokenMalformed.
-func (c *jwtConfig) extract(r *http.Request) (tok string, private bool, err error) {
+// it, and dpop that it came with the DPoP scheme (only with
+// JWTOptions.DPoP). No token at all is the no-credentials error; a token
+// in several places, two Authorization headers, or a malformed Bearer or
+// DPoP credential is ErrTokenMalformed.
+func (c *jwtConfig) extract(r *http.Request) (tok string, private, dpop bool, err error) {
 	found := 0
 	switch vals := r.Header["Authorization"]; len(vals) {
 	case 0:
 	case 1:
 		t, isBearer, err := parseBearer(vals[0])
-		if err != nil {
-			return "", false, err
+		if err == nil && !isBearer && c.dpop != nil {
+			t, dpop, err = parseDPoP(vals[0])
 		}
-		if isBearer {
+		if err != nil {
+			return "", false, false, err
+		}
+		if isBearer || dpop {
 			tok, found = t, 1
 		}
 	default:
-		return "", false, ErrTokenMalformed
+		return "", false, false, ErrTokenMalformed
 	}
 	if c.cookie != "" {
 		switch cs := r.CookiesNamed(c.cookie); len(cs) {
@@ -36,14 +40,14 @@ func (c *jwtConfig) extract(r *http.Request) (tok string, private bool, err erro
 			tok, private = cs[0].Value, true
 			found++
 		default:
-			return "", false, ErrTokenMalformed
+			return "", false, false, ErrTokenMalformed
 		}
 	}
 	if c.query && r.URL != nil && r.URL.RawQuery != "" {
 		t, n, ok := queryToken(r.URL.RawQuery)
 		switch {
 		case !ok || n > 1:
-			return "", false, ErrTokenMalformed
+			return "", false, false, ErrTokenMalformed
 		case n == 1:
 			tok, private = t, true
 			found++
@@ -51,14 +55,14 @@ func (c *jwtConfig) extract(r *http.Request) (tok string, private bool, err erro
 	}
 	switch {
 	case found == 0:
-		return "", false, errNoToken
+		return "", false, false, errNoToken
 	case found > 1:
-		return "", false, ErrTokenMalformed
+		return "", false, false, ErrTokenMalformed
 	}
 	if err := c.checkForm(tok); err != nil {
-		return "", false, err
+		return "", false, false, err
 	}
-	return tok, private, nil
+	return tok, private, dpop, nil
 }
 
 // queryToken returns the access_token parameter of the query raw and how
@@ -119,7 +123,12 @@ func (c *jwtConfig) checkForm(tok string) error {
 // another scheme; a Bearer credential that is not "Bearer" 1*SP token is
 // an error. The scheme is case-insensitive (RFC 9110 §11.1).
 func parseBearer(v string) (tok string, isBearer bool, err error) {
-	const scheme = "bearer"
+	return parseScheme(v, "bearer")
+}
+
+// parseScheme parses an Authorization value of the token68-style scheme
+// named in lower case, as parseBearer describes.
+func parseScheme(v, scheme string) (tok string, isScheme bool, err error) {
 	if len(v) < len(scheme) || !httptoken.EqualFold(v[:len(scheme)], scheme) {
 		return "", false, nil
 	}

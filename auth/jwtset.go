@@ -77,6 +77,9 @@ func NewJWTSet(verifiers ...*JWT) (*JWTSet, error) {
 		case v.c.iss == "":
 			errs = append(errs, fmt.Errorf("auth: NewJWTSet: verifiers[%d] has no Issuer: a set selects a token's verifier by its iss", i))
 			continue
+		case v.c.dpop != nil:
+			errs = append(errs, fmt.Errorf("auth: NewJWTSet: verifiers[%d] has JWTOptions.DPoP, which a set does not support: use the JWT alone", i))
+			continue
 		}
 		if j, dup := index[v.c.iss]; dup {
 			errs = append(errs, fmt.Errorf("auth: NewJWTSet: verifiers[%d] has the Issuer of verifiers[%d], %q", i, j, v.c.iss))
@@ -138,7 +141,7 @@ func (s *JWTSet) Optional(next http.Handler) http.Handler {
 			return
 		}
 		m := s.first
-		tok, private, err := m.c.extract(r)
+		tok, private, _, err := m.c.extract(r)
 		var id identity.Identity
 		if err == nil {
 			id, m, err = s.verify(r.Context(), tok)
@@ -184,7 +187,7 @@ func (s *JWTSet) authenticate(r *http.Request) (id identity.Identity, private bo
 	if s == nil || s.first == nil {
 		return identity.Identity{}, false, nil, errNotConfigured
 	}
-	tok, private, err := s.first.c.extract(r)
+	tok, private, _, err := s.first.c.extract(r)
 	if err != nil {
 		return identity.Identity{}, false, s.first, err
 	}
@@ -200,7 +203,7 @@ func (s *JWTSet) verify(ctx context.Context, tok string) (identity.Identity, *JW
 	if err != nil {
 		return identity.Identity{}, s.first, err
 	}
-	id, err := m.c.verify(ctx, tok)
+	id, err := m.c.verify(ctx, tok, nil)
 	return id, m, err
 }
 

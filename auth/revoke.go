@@ -41,7 +41,7 @@ func (m *JWT) Revoke(ctx context.Context, token string) error {
 	if err := m.c.checkForm(token); err != nil {
 		return err
 	}
-	if _, err := m.c.verifyToken(ctx, token); err != nil && !errors.Is(err, ErrTokenRevoked) {
+	if _, _, err := m.c.verifyToken(ctx, token, toRevoke); err != nil && !errors.Is(err, ErrTokenRevoked) {
 		return err
 	}
 	// The token verified: read its jti and exp.

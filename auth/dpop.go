@@ -1,0 +1,637 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/httpguard/httpguard/internal/headervals"
+	"github.com/httpguard/httpguard/internal/problem"
+)
+
+// DPoPOptions turns on DPoP, OAuth 2.0 Demonstrating Proof of Possession
+// (RFC 9449), for a [JWT]: an access token bound to the client's key by
+// its cnf.jkt claim is accepted in an "Authorization: DPoP <token>" header
+// when the request carries, in its DPoP header, a fresh proof signed with
+// that key, for this method and URI and this token. A stolen token is
+// then useless without the key, and a stolen proof without a new one.
+//
+// The proof is checked as RFC 9449 §4.3 and §7.1 say: one DPoP header,
+// a JWS of typ dpop+jwt signed by an asymmetric algorithm with the public
+// JWK of its header (never a private or symmetric one), no crit; htm the
+// request's method, htu its URI without query and fragment (compared
+// after normalization: case of scheme and host, default port, percent
+// encoding), iat within MaxAge in the past (and the JWT's Leeway in the
+// future), ath the hash of the access token, the JWK's SHA-256 thumbprint
+// (RFC 7638) the token's cnf.jkt, and a jti never seen before for that
+// key while the proof could be used. Server nonces (DPoP-Nonce) are not
+// issued.
+type DPoPOptions struct {
+	// Required refuses access tokens presented without proof of
+	// possession: bearer tokens, bound or not, with [ErrTokenNotDPoP].
+	// Default false: tokens without cnf are accepted as bearer tokens,
+	// while clients move to DPoP, and bound ones only with their proof.
+	Required bool
+
+	// Origin is the scheme, host and port clients reach this service
+	// at, such as "https://api.example.com", against which the htu of
+	// every proof is compared. Set it behind a proxy or load balancer
+	// that terminates TLS or rewrites the Host. Default: taken from each
+	// request, https when it came over TLS and the Host header.
+	Origin string
+
+	// MaxAge is how old a proof may be (its iat) when it arrives. The
+	// replay cache keeps each proof's jti this long, plus the JWT's
+	// Leeway. Default [DefaultDPoPMaxAge]; at most 10 minutes.
+	MaxAge time.Duration
+
+	// Algorithms lists the signature algorithms a proof may use, all
+	// asymmetric. Default: ES256, ES384, EdDSA, RS256, PS256 (RFC 9449
+	// names ES256 as the one to support).
+	Algorithms []string
+
+	// Replay remembers the proofs already used, so that a proof captured
+	// on the way (a log, a proxy) cannot be sent again. Errors fail
+	// closed (503). Default: a [MemoryReplayCache] of
+	// DefaultReplayCacheSize proofs, private to this JWT; behind a load
+	// balancer use one shared by every instance (auth/redisstore),
+	// or a proof used on one instance can be used once more on each
+	// other.
+	Replay ReplayCache
+}
+
+// DefaultDPoPMaxAge is the default of DPoPOptions.MaxAge.
+const DefaultDPoPMaxAge = time.Minute
+
+// maxDPoPMaxAge bounds DPoPOptions.MaxAge: a proof is a one-time
+// credential of the moment, and the replay cache grows with the window.
+const maxDPoPMaxAge = 10 * time.Minute
+
+// maxProofBytes bounds the DPoP header: a proof with an RSA key of 4096
+// bits and generous claims is under 2 KiB.
+const maxProofBytes = 4096
+
+// maxProofHeaderBytes bounds the decoded JOSE header of a proof, which
+// holds the public key.
+const maxProofHeaderBytes = 2048
+
+// maxProofJTI bounds the jti of a proof.
+const maxProofJTI = 256
+
+// defaultDPoPAlgorithms is the default of DPoPOptions.Algorithms.
+var defaultDPoPAlgorithms = []string{"ES256", "ES384", "EdDSA", "RS256", "PS256"}
+
+// Reasons a request with DPoP is rejected. Each unwraps to
+// [ErrInvalidToken], so the client sees the generic 401 (with a DPoP
+// challenge); OnReject and the log see the reason.
+var (
+	// ErrDPoPProof: the DPoP proof is missing, sent twice, malformed,
+	// signed by a key or algorithm not accepted, for another method, URI
+	// or token, too old or from the future, or its jti was used before.
+	// The error wraps a description of which.
+	ErrDPoPProof = newTokenError("auth: invalid DPoP proof", false)
+	// ErrTokenNotDPoP: DPoPOptions.Required is set and the token came
+	// as a bearer token, or a token without cnf.jkt came with the DPoP
+	// scheme.
+	ErrTokenNotDPoP = newTokenError("auth: access token not bound to a DPoP key", false)
+)
+
+// dpopError is an ErrDPoPProof with what was wrong.
+type dpopError struct{ why string }
+
+func (e *dpopError) Error() string   { return ErrDPoPProof.Error() + ": " + e.why }
+func (e *dpopError) Unwrap() []error { return []error{ErrDPoPProof} }
+
+func proofError(why string) error { return &dpopError{why} }
+
+// ReplayCache remembers one-time values, such as the jti of DPoP proofs,
+// until they expire. It must be safe for concurrent use, and Use must be
+// atomic: of two concurrent calls with one key, one reports a replay.
+type ReplayCache interface {
+	// Use records key until the given time and reports whether key was
+	// recorded already and has not expired: a replay. An error means the
+	// cache could not answer; the request is refused with 503.
+	Use(ctx context.Context, key string, until time.Time) (replayed bool, err error)
+}
+
+// DefaultReplayCacheSize is the capacity of the default replay cache of
+// DPoPOptions.
+const DefaultReplayCacheSize = 1 << 20
+
+// ErrReplayCacheFull is returned by [MemoryReplayCache.Use] when every
+// entry is still live: the request is refused (503) rather than the
+// cache forgetting a proof that could then be replayed.
+var ErrReplayCacheFull = errors.New("auth: replay cache full")
+
+// MemoryReplayCache is a [ReplayCache] in memory, for one process, with
+// a bound on its entries: once full of live entries it refuses new ones
+// with [ErrReplayCacheFull] (503) rather than forget one. Keys are kept
+// as a 16-byte hash, about 60 bytes an entry. Build it with
+// [NewMemoryReplayCache]; it is safe for concurrent use.
+type MemoryReplayCache struct {
+	mu    sync.Mutex
+	max   int
+	m     map[[16]byte]time.Time
+	sweep time.Time // no entry expires before this, as of the last sweep
+	now   func() time.Time
+}
+
+// NewMemoryReplayCache returns a cache of at most max entries; max of 0
+// or less is [DefaultReplayCacheSize].
+func NewMemoryReplayCache(max int) *MemoryReplayCache {
+	if max <= 0 {
+		max = DefaultReplayCacheSize
+	}
+	return &MemoryReplayCache{max: max, m: make(map[[16]byte]time.Time), now: time.Now}
+}
+
+// Use implements [ReplayCache].
+func (c *MemoryReplayCache) Use(_ context.Context, key string, until time.Time) (bool, error) {
+	h := sha256.Sum256([]byte(key))
+	var k [16]byte
+	copy(k[:], h[:])
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if exp, ok := c.m[k]; ok && now.Before(exp) {
+		return true, nil
+	}
+	if len(c.m) >= c.max && !now.Before(c.sweep) {
+		// Drop what has expired, at most once per earliest expiry.
+		next := time.Time{}
+		for key, exp := range c.m {
+			if !now.Before(exp) {
+				delete(c.m, key)
+			} else if next.IsZero() || exp.Before(next) {
+				next = exp
+			}
+		}
+		c.sweep = next
+	}
+	if _, ok := c.m[k]; !ok && len(c.m) >= c.max {
+		return false, ErrReplayCacheFull
+	}
+	c.m[k] = until
+	return false, nil
+}
+
+// Len returns the number of entries, expired ones not yet dropped
+// included.
+func (c *MemoryReplayCache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}
+
+// dpopConfig is the compiled DPoPOptions of a jwtConfig.
+type dpopConfig struct {
+	required bool
+	scheme   string // of Origin, lower case; "" to take it from each request
+	host     string // of Origin, lower case, without a default port
+	maxAge   time.Duration
+	algs     []string
+	replay   ReplayCache
+	// challenge is the WWW-Authenticate value of the DPoP scheme, and
+	// challengeBad and challengeProof those for an invalid token and an
+	// invalid proof (RFC 9449 §7.1).
+	challenge, challengeBad, challengeProof string
+}
+
+// compileDPoP validates o.
+func compileDPoP(o *DPoPOptions, realm string) (*dpopConfig, error) {
+	d := &dpopConfig{required: o.Required, maxAge: o.MaxAge, replay: o.Replay}
+	var errs []error
+	switch {
+	case d.maxAge == 0:
+		d.maxAge = DefaultDPoPMaxAge
+	case d.maxAge < 0 || d.maxAge > maxDPoPMaxAge:
+		errs = append(errs, fmt.Errorf("auth: DPoPOptions.MaxAge must be between 0 and %v", maxDPoPMaxAge))
+	}
+	d.algs = slices.Clone(o.Algorithms)
+	if len(d.algs) == 0 {
+		d.algs = slices.Clone(defaultDPoPAlgorithms)
+	}
+	if err := checkAlgorithms("DPoPOptions.Algorithms", d.algs); err != nil {
+		errs = append(errs, err)
+	}
+	for _, a := range d.algs {
+		if !isPublicKeyAlg(a) {
+			errs = append(errs, fmt.Errorf("auth: DPoPOptions.Algorithms: %q is not an asymmetric algorithm; a proof is signed with the client's private key", a))
+		}
+	}
+	if o.Origin != "" {
+		u, err := url.Parse(o.Origin)
+		if err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" || u.User != nil ||
+			u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+			errs = append(errs, fmt.Errorf("auth: DPoPOptions.Origin %q must be scheme://host[:port], such as https://api.example.com", o.Origin))
+		} else {
+			d.scheme, d.host = u.Scheme, normHost(u.Scheme, u.Host)
+		}
+	}
+	if d.replay == nil {
+		d.replay = NewMemoryReplayCache(0)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	d.challenge = `DPoP realm="` + realm + `", algs="` + strings.Join(d.algs, " ") + `"`
+	d.challengeBad = d.challenge + `, error="invalid_token", error_description="The access token is invalid"`
+	d.challengeProof = d.challenge + `, error="invalid_dpop_proof", error_description="The DPoP proof is invalid"`
+	return d, nil
+}
+
+// reject answers 401 for err with the challenges of both schemes
+// (RFC 9449 §7.1), the Bearer one being bearer, as the JWT chose it for
+// err, or plain, its challenge without an error, for a bad proof; with
+// DPoPOptions.Required only the DPoP one.
+func (d *dpopConfig) reject(w http.ResponseWriter, err error, plain, bearer string) {
+	dp := d.challenge
+	switch {
+	case errors.Is(err, ErrDPoPProof):
+		dp, bearer = d.challengeProof, plain
+	case errors.Is(err, ErrInvalidToken):
+		dp = d.challengeBad
+	}
+	vals := headervals.Take(problem.Slots + 2)
+	h := w.Header()
+	if d.required {
+		vals[problem.Slots] = dp
+		h["Www-Authenticate"] = vals[problem.Slots : problem.Slots+1]
+	} else {
+		vals[problem.Slots], vals[problem.Slots+1] = bearer, dp
+		h["Www-Authenticate"] = vals[problem.Slots:]
+	}
+	problem.WriteInto(w, http.StatusUnauthorized, vals[:problem.Slots:problem.Slots], false)
+}
+
+// parseDPoP parses an Authorization value of the DPoP scheme (RFC 9449
+// §7.1) as parseBearer does the Bearer scheme.
+func parseDPoP(v string) (tok string, isDPoP bool, err error) {
+	return parseScheme(v, "dpop")
+}
+
+// proofClaims are the members of a proof's claims that are checked.
+type proofClaims struct {
+	jti, htm, htu, ath string
+	iat                int64
+	hasIAT             bool
+}
+
+// check verifies the DPoP proof of r for the access token tok, bound to
+// the key of thumbprint jkt, at now with leeway in the future.
+func (d *dpopConfig) check(r *http.Request, tok, jkt string, now time.Time, leeway time.Duration) error {
+	vals := r.Header["Dpop"]
+	switch {
+	case len(vals) == 0:
+		return proofError("no DPoP header")
+	case len(vals) > 1:
+		return proofError("more than one DPoP header")
+	}
+	proof := vals[0]
+	if len(proof) > maxProofBytes {
+		return proofError("too large")
+	}
+	hseg, rest, ok1 := strings.Cut(proof, ".")
+	pseg, sseg, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || strings.IndexByte(sseg, '.') >= 0 || !b64Valid(hseg) || !b64Valid(pseg) || sseg == "" || !b64Valid(sseg) {
+		return proofError("not a compact JWS")
+	}
+	alg, key, thumb, err := d.proofKey(hseg)
+	if err != nil {
+		return err
+	}
+	var sig [maxSignatureBytes]byte
+	sn, ok := b64Decode(sig[:], sseg)
+	if !ok || !verifySignature(alg, []byte(proof[:len(hseg)+1+len(pseg)]), sig[:sn], key) {
+		return proofError("signature does not verify with its jwk")
+	}
+	c, err := decodeProofClaims(pseg)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.jti == "" || len(c.jti) > maxProofJTI:
+		return proofError("jti missing or too long")
+	case c.htm != r.Method:
+		return proofError("htm is not the request's method")
+	case !d.htuMatches(c.htu, r):
+		return proofError("htu is not the request's URI")
+	case !c.hasIAT:
+		return proofError("iat missing")
+	}
+	iat := time.Unix(c.iat, 0)
+	switch {
+	case iat.After(now.Add(leeway)):
+		return proofError("iat in the future")
+	case iat.Before(now.Add(-d.maxAge - leeway)):
+		return proofError("iat older than MaxAge")
+	}
+	if c.ath != accessTokenHash(tok) {
+		return proofError("ath is not the hash of the access token")
+	}
+	if thumb != jkt {
+		return proofError("jwk is not the key the token is bound to (cnf.jkt)")
+	}
+	// Last, so that proofs refused for another reason take no room: the
+	// jti is unique for its key (RFC 9449 §11.1).
+	replayed, err := d.replay.Use(r.Context(), "dpop:"+thumb+":"+c.jti, iat.Add(d.maxAge+leeway))
+	switch {
+	case err != nil:
+		return storeUnavailable(err)
+	case replayed:
+		return proofError("jti used before (replay)")
+	}
+	return nil
+}
+
+// proofKey reads the JOSE header of a proof: typ dpop+jwt, an accepted
+// algorithm, no crit, and a public jwk, which it returns compiled, with
+// its RFC 7638 thumbprint.
+func (d *dpopConfig) proofKey(hseg string) (alg string, key *verKey, thumb string, err error) {
+	var buf [maxProofHeaderBytes]byte
+	if len(hseg) > base64.RawURLEncoding.EncodedLen(len(buf)) {
+		return "", nil, "", proofError("header too large")
+	}
+	n, ok := b64Decode(buf[:], hseg)
+	if !ok {
+		return "", nil, "", proofError("header is not base64url")
+	}
+	b := buf[:n]
+	var members [16]jsonMember
+	mn, ok := scanObject(b, members[:])
+	if !ok {
+		return "", nil, "", proofError("header is not a JSON object")
+	}
+	var typ, jwkRaw []byte
+	typOK := false
+	for i := range members[:mn] {
+		m := &members[i]
+		switch string(m.key(b)) {
+		case "typ":
+			typ, typOK = m.val(b), m.str && !m.esc
+		case "alg":
+			if m.str && !m.esc {
+				alg = algName(m.val(b), d.algs)
+			}
+		case "jwk":
+			jwkRaw = m.val(b)
+		case "crit":
+			return "", nil, "", proofError("header has crit")
+		}
+	}
+	switch {
+	case !typOK || !strings.EqualFold(string(typ), "dpop+jwt"):
+		return "", nil, "", proofError("typ is not dpop+jwt")
+	case alg == "":
+		return "", nil, "", proofError("alg missing or not accepted")
+	case jwkRaw == nil:
+		return "", nil, "", proofError("jwk missing")
+	}
+	j, err := parseProofJWK(jwkRaw)
+	if err != nil {
+		return "", nil, "", err
+	}
+	k, err := j.key()
+	if err != nil {
+		return "", nil, "", proofError("jwk: " + err.Error())
+	}
+	k.ID, k.Algorithm = "", alg
+	vk, err := compileKey(0, k, []string{alg})
+	if err != nil || !vk.accepts(alg) {
+		return "", nil, "", proofError("jwk does not fit alg")
+	}
+	return alg, vk, jwkThumbprint(j), nil
+}
+
+// parseProofJWK reads the public JWK of a proof's header. Member names
+// must be exact (encoding/json would take "X" for "x"), and a key with
+// private members is refused.
+func parseProofJWK(raw []byte) (*jwk, error) {
+	var members [16]jsonMember
+	n, ok := scanObject(raw, members[:])
+	if !ok {
+		return nil, proofError("jwk is not a JSON object of at most 16 members")
+	}
+	j := &jwk{}
+	for i := range members[:n] {
+		m := &members[i]
+		var dst *string
+		switch string(m.key(raw)) {
+		case "kty":
+			dst = &j.Kty
+		case "crv":
+			dst = &j.Crv
+		case "x":
+			dst = &j.X
+		case "y":
+			dst = &j.Y
+		case "n":
+			dst = &j.N
+		case "e":
+			dst = &j.E
+		case "d", "p", "q", "dp", "dq", "qi", "oth", "k":
+			return nil, proofError("jwk holds private key material")
+		default:
+			continue
+		}
+		if !m.str || m.esc {
+			return nil, proofError("jwk member not a plain string")
+		}
+		*dst = string(m.val(raw))
+	}
+	return j, nil
+}
+
+// jwkThumbprint returns the RFC 7638 SHA-256 thumbprint of a public key
+// j.key accepted, in base64url: the hash of its required members in
+// lexicographic order, without whitespace. Their values, base64url or
+// fixed names, need no escaping.
+func jwkThumbprint(j *jwk) string {
+	var s string
+	switch j.Kty {
+	case "EC":
+		s = `{"crv":"` + j.Crv + `","kty":"EC","x":"` + j.X + `","y":"` + j.Y + `"}`
+	case "OKP":
+		s = `{"crv":"` + j.Crv + `","kty":"OKP","x":"` + j.X + `"}`
+	case "RSA":
+		s = `{"e":"` + j.E + `","kty":"RSA","n":"` + j.N + `"}`
+	}
+	h := sha256.Sum256([]byte(s))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// accessTokenHash is the ath of a proof for tok: the base64url SHA-256 of
+// its ASCII.
+func accessTokenHash(tok string) string {
+	h := sha256.Sum256([]byte(tok))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// decodeProofClaims decodes the claims of a proof, strictly: exact
+// member names, strings for jti, htm, htu and ath, an integer iat.
+func decodeProofClaims(pseg string) (proofClaims, error) {
+	var buf [maxProofBytes]byte
+	n, ok := b64Decode(buf[:], pseg)
+	if !ok {
+		return proofClaims{}, proofError("claims are not base64url")
+	}
+	b := buf[:n]
+	var members [maxClaimMembers]jsonMember
+	mn, ok := scanObject(b, members[:])
+	if !ok {
+		return proofClaims{}, proofError("claims are not a JSON object")
+	}
+	var c proofClaims
+	for i := range members[:mn] {
+		m := &members[i]
+		v := m.val(b)
+		var dst *string
+		switch string(m.key(b)) {
+		case "jti":
+			dst = &c.jti
+		case "htm":
+			dst = &c.htm
+		case "htu":
+			dst = &c.htu
+		case "ath":
+			dst = &c.ath
+		case "iat":
+			sec, ok := wholeSeconds(v)
+			if m.str || !ok {
+				return proofClaims{}, proofError("iat is not a number of seconds")
+			}
+			c.iat, c.hasIAT = sec, true
+			continue
+		default:
+			continue
+		}
+		if !m.str {
+			return proofClaims{}, proofError(string(m.key(b)) + " is not a string")
+		}
+		s, err := claimString(m, v)
+		if err != nil {
+			return proofClaims{}, proofError(string(m.key(b)) + " is not a string")
+		}
+		*dst = s
+	}
+	return c, nil
+}
+
+// wholeSeconds reads a JSON number of whole seconds, as a JWT's dates are
+// written, up to 15 digits; a fraction or an exponent is refused.
+func wholeSeconds(v []byte) (int64, bool) {
+	if len(v) == 0 || len(v) > 15 {
+		return 0, false
+	}
+	var sec int64
+	for _, d := range v {
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		sec = sec*10 + int64(d-'0')
+	}
+	return sec, true
+}
+
+// htuMatches reports whether the htu of a proof is the URI of r, without
+// query and fragment (RFC 9449 §4.3), after syntax-based normalization
+// (RFC 3986 §6.2.2: the case of the scheme and host and of percent
+// encodings, unreserved characters decoded) and scheme-based (§6.2.3:
+// the default port, an empty path as "/").
+func (d *dpopConfig) htuMatches(htu string, r *http.Request) bool {
+	u, err := url.Parse(htu)
+	if err != nil || u.Opaque != "" || u.User != nil || u.Host == "" {
+		return false
+	}
+	scheme, host := d.scheme, d.host
+	if scheme == "" {
+		scheme = "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		host = normHost(scheme, r.Host)
+	}
+	if !strings.EqualFold(u.Scheme, scheme) || normHost(scheme, u.Host) != host {
+		return false
+	}
+	want := r.URL.EscapedPath()
+	if r.URL.Opaque != "" {
+		want = r.URL.Opaque
+	}
+	return normPath(u.EscapedPath()) == normPath(want)
+}
+
+// normHost lowers the case of host and drops the port that is the
+// default of scheme.
+func normHost(scheme, host string) string {
+	host = strings.ToLower(host)
+	if h, port, err := net.SplitHostPort(host); err == nil &&
+		(scheme == "https" && port == "443" || scheme == "http" && port == "80") {
+		if strings.IndexByte(h, ':') >= 0 {
+			return "[" + h + "]"
+		}
+		return h
+	}
+	return host
+}
+
+// normPath normalizes the percent encoding of an escaped path: escapes of
+// unreserved characters decoded, the others in upper case; "" is "/".
+func normPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if strings.IndexByte(p, '%') < 0 {
+		return p
+	}
+	b := make([]byte, 0, len(p))
+	for i := 0; i < len(p); i++ {
+		if p[i] == '%' && i+2 < len(p) && ishex(p[i+1]) && ishex(p[i+2]) {
+			c := unhex(p[i+1])<<4 | unhex(p[i+2])
+			if unreserved(c) {
+				b = append(b, c)
+			} else {
+				b = append(b, '%', upperHex(p[i+1]), upperHex(p[i+2]))
+			}
+			i += 2
+			continue
+		}
+		b = append(b, p[i])
+	}
+	return string(b)
+}
+
+// unreserved reports whether c is an unreserved character of RFC 3986.
+func unreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+func ishex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}
+
+func upperHex(c byte) byte {
+	if 'a' <= c && c <= 'f' {
+		return c - 'a' + 'A'
+	}
+	return c
+}
