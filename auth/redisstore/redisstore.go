@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -20,7 +22,8 @@ const DefaultPrefix = "httpguard:auth:"
 // DefaultTimeout is the default Options.Timeout.
 const DefaultTimeout = time.Second
 
-// Options configures [NewRefreshStore] and [NewDenylist].
+// Options configures [NewRefreshStore], [NewDenylist] and
+// [NewReplayCache].
 type Options struct {
 	// Client is the Redis client. Required.
 	Client redis.UniversalClient
@@ -415,4 +418,57 @@ func (d *Denylist) IsRevoked(ctx context.Context, jti string) (bool, error) {
 	}
 	n, err := exists(ctx, d.rdb, d.timeout, d.direct, d.prefix+jti)
 	return n == 1, err
+}
+
+// ReplayCache is an [auth.ReplayCache] in Redis, shared by every instance
+// of a service, so that a DPoP proof used on one instance is a replay on
+// all of them (auth.DPoPOptions.Replay). Keys are stored as the first 16
+// bytes of their SHA-256 in hex. It is safe for concurrent use by any
+// number of instances.
+type ReplayCache struct {
+	rdb     redis.UniversalClient
+	prefix  string // prefix + "replay:"
+	timeout time.Duration
+	direct  bool // the client applies a context's deadline itself
+	now     func() time.Time
+}
+
+var _ auth.ReplayCache = (*ReplayCache)(nil)
+
+// NewReplayCache returns a replay cache using o.Client.
+func NewReplayCache(o Options) (*ReplayCache, error) {
+	if err := o.check("NewReplayCache"); err != nil {
+		return nil, err
+	}
+	return &ReplayCache{rdb: o.Client, prefix: o.Prefix + "replay:", timeout: o.Timeout, direct: rediscall.AppliesDeadlines(o.Client), now: time.Now}, nil
+}
+
+// useScript records KEYS[1] unless it exists (a replay: 1), until the
+// Unix millisecond ARGV[1] by Redis's clock and for at least ARGV[2]
+// milliseconds, as setUntilScript does, in one atomic step.
+var useScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local want = tonumber(ARGV[1]) - (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+if want < tonumber(ARGV[2]) then want = tonumber(ARGV[2]) end
+redis.call('SET', KEYS[1], '1', 'PX', want)
+return 0
+`)
+
+// Use implements [auth.ReplayCache]: the key lasts until until by this
+// instance's clock and by Redis's, whichever is later, so that an
+// instance whose clock runs ahead does not end it early for the others.
+func (c *ReplayCache) Use(ctx context.Context, key string, until time.Time) (bool, error) {
+	h := sha256.Sum256([]byte(key))
+	k := c.prefix + hex.EncodeToString(h[:16])
+	ttl := atLeastMS(until.Sub(c.now()))
+	end := redisttl.CeilUnixMilli(until)
+	n, err := rediscall.RunWith(ctx, c.timeout, c.direct, func(ctx context.Context) (int64, error) {
+		return useScript.Run(ctx, c.rdb, []string{k}, end, ttl.Milliseconds()).Int64()
+	})
+	if err != nil {
+		return false, err
+	}
+	return n == 1, nil
 }

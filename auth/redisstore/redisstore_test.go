@@ -677,3 +677,54 @@ func TestScriptsAreSentAgainAfterAScriptFlush(t *testing.T) {
 		t.Fatalf("Lookup after the revocation: %+v, %v", got, err)
 	}
 }
+
+// A proof's key is used once across instances: the second Use, from any
+// instance, is a replay, and the entry ends with its time, not before.
+func TestReplayCache(t *testing.T) {
+	ctx := context.Background()
+	rdb := newClient(t)
+	a, err := redisstore.NewReplayCache(redisstore.Options{Client: rdb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := redisstore.NewReplayCache(redisstore.Options{Client: rdb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	until := time.Now().Add(time.Hour)
+	if replayed, err := a.Use(ctx, "dpop:k:1", until); replayed || err != nil {
+		t.Fatalf("first use: %v %v", replayed, err)
+	}
+	if replayed, err := b.Use(ctx, "dpop:k:1", until); !replayed || err != nil {
+		t.Fatalf("on another instance: %v %v; want a replay", replayed, err)
+	}
+	if replayed, err := a.Use(ctx, "dpop:k:2", time.Now().Add(80*time.Millisecond)); replayed || err != nil {
+		t.Fatalf("another key: %v %v", replayed, err)
+	}
+	if replayed, _ := b.Use(ctx, "dpop:k:2", time.Now().Add(time.Hour)); !replayed {
+		t.Fatal("a live entry was not a replay")
+	}
+	time.Sleep(150 * time.Millisecond)
+	if replayed, err := a.Use(ctx, "dpop:k:2", time.Now().Add(time.Hour)); replayed || err != nil {
+		t.Fatalf("after its end: %v %v; want a new use", replayed, err)
+	}
+	// Concurrent uses of one key: exactly one is first.
+	var firsts atomic.Int64
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if replayed, err := a.Use(ctx, "dpop:k:3", until); err == nil && !replayed {
+				firsts.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if firsts.Load() != 1 {
+		t.Errorf("%d concurrent uses were first, want 1", firsts.Load())
+	}
+	if _, err := redisstore.NewReplayCache(redisstore.Options{}); err == nil {
+		t.Error("NewReplayCache without a client: no error")
+	}
+}
