@@ -328,11 +328,15 @@ func (d *dpopConfig) check(r *http.Request, tok, jkt string, now time.Time, leew
 	case !c.hasIAT:
 		return proofError("iat missing")
 	}
+	// The proof is good strictly before iat+MaxAge+Leeway, the time the
+	// replay cache forgets its jti (Use treats until as expired): at that
+	// very instant it would have been accepted, and not remembered.
 	iat := time.Unix(c.iat, 0)
+	until := iat.Add(d.maxAge + leeway)
 	switch {
 	case iat.After(now.Add(leeway)):
 		return proofError("iat in the future")
-	case iat.Before(now.Add(-d.maxAge - leeway)):
+	case !now.Before(until):
 		return proofError("iat older than MaxAge")
 	}
 	if c.ath != accessTokenHash(tok) {
@@ -343,7 +347,7 @@ func (d *dpopConfig) check(r *http.Request, tok, jkt string, now time.Time, leew
 	}
 	// Last, so that proofs refused for another reason take no room: the
 	// jti is unique for its key (RFC 9449 §11.1).
-	replayed, err := d.replay.Use(r.Context(), "dpop:"+thumb+":"+c.jti, iat.Add(d.maxAge+leeway))
+	replayed, err := d.replay.Use(r.Context(), "dpop:"+thumb+":"+c.jti, until)
 	switch {
 	case err != nil:
 		return storeUnavailable(err)

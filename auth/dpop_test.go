@@ -428,3 +428,25 @@ func TestMemoryReplayCache(t *testing.T) {
 		t.Errorf("%d entries, bound 2", c.Len())
 	}
 }
+
+// A proof is accepted only while the replay cache remembers its jti: one
+// exactly MaxAge (plus Leeway) old was accepted at the instant its entry
+// expired, and so accepted again, as often as it was sent.
+func TestDPoPProofAtTheEdgeOfItsWindowIsUsedOnce(t *testing.T) {
+	for _, leeway := range []time.Duration{0, 30 * time.Second} {
+		k := newECDPoPKey(t)
+		tok := boundToken(t, k.jkt)
+		m := newDPoPJWT(t, auth.DPoPOptions{}, func(o *auth.JWTOptions) { o.Leeway = leeway })
+		iat := testNow.Add(-auth.DefaultDPoPMaxAge - leeway).Unix()
+		p := k.proof(t, with(proofClaims("GET", dpopURL, tok), "iat", iat))
+		accepted := 0
+		for range 3 {
+			if w, _, _ := serve(m, dpopRequest("GET", dpopURL, tok, p)); w.Code == http.StatusOK {
+				accepted++
+			}
+		}
+		if accepted > 1 {
+			t.Errorf("leeway %v: one proof accepted %d times", leeway, accepted)
+		}
+	}
+}
