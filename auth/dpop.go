@@ -181,6 +181,11 @@ func (c *MemoryReplayCache) Use(_ context.Context, key string, until time.Time) 
 		return false, ErrReplayCacheFull
 	}
 	c.m[k] = until
+	if until.Before(c.sweep) {
+		// Keep c.sweep a lower bound of every expiry: an entry that
+		// expires first is what the next sweep drops.
+		c.sweep = until
+	}
 	return false, nil
 }
 

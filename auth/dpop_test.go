@@ -450,3 +450,30 @@ func TestDPoPProofAtTheEdgeOfItsWindowIsUsedOnce(t *testing.T) {
 		}
 	}
 }
+
+// Once full, the cache sweeps when its earliest entry may have expired.
+// An entry added after a sweep with an earlier expiry than every entry
+// the sweep kept was not counted: once it expired, a full cache refused
+// new proofs (503) until the kept entries expired too.
+func TestMemoryReplayCacheSweepsAnEntryAddedAfterASweep(t *testing.T) {
+	ctx := context.Background()
+	c := auth.NewMemoryReplayCache(3)
+	now := time.Now()
+	live, gone := now.Add(time.Hour), now.Add(-time.Second)
+	for i, step := range []struct {
+		key   string
+		until time.Time
+	}{
+		{"a", live}, {"b", gone}, {"c", gone},
+		{"d", live}, // full: the sweep drops b and c and keeps a
+		{"e", gone}, // expires before a
+		{"f", live}, // full: e has expired, f takes its room
+	} {
+		if replayed, err := c.Use(ctx, step.key, step.until); replayed || err != nil {
+			t.Errorf("step %d: Use(%q) = %v, %v; want false, nil", i, step.key, replayed, err)
+		}
+	}
+	if c.Len() > 3 {
+		t.Errorf("%d entries, bound 3", c.Len())
+	}
+}
