@@ -135,8 +135,9 @@ var ErrReplayCacheFull = errors.New("auth: replay cache full")
 // MemoryReplayCache is a [ReplayCache] in memory, for one process, with
 // a bound on its entries: once full of live entries it refuses new ones
 // with [ErrReplayCacheFull] (503) rather than forget one. Keys are kept
-// as a 16-byte hash, about 60 bytes an entry. Build it with
-// [NewMemoryReplayCache]; it is safe for concurrent use.
+// as a 16-byte hash, about 60 bytes an entry. The zero value is ready to
+// use, bounded at [DefaultReplayCacheSize]; [NewMemoryReplayCache] sets
+// another bound. It is safe for concurrent use.
 type MemoryReplayCache struct {
 	mu    sync.Mutex
 	max   int
@@ -159,9 +160,18 @@ func (c *MemoryReplayCache) Use(_ context.Context, key string, until time.Time) 
 	h := sha256.Sum256([]byte(key))
 	var k [16]byte
 	copy(k[:], h[:])
-	now := c.now()
+	now := time.Now()
+	if c.now != nil {
+		now = c.now()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[[16]byte]time.Time)
+	}
+	if c.max <= 0 {
+		c.max = DefaultReplayCacheSize
+	}
 	if exp, ok := c.m[k]; ok && now.Before(exp) {
 		return true, nil
 	}

@@ -477,3 +477,27 @@ func TestMemoryReplayCacheSweepsAnEntryAddedAfterASweep(t *testing.T) {
 		t.Errorf("%d entries, bound 3", c.Len())
 	}
 }
+
+// The zero MemoryReplayCache, as the zero MemoryDenylist, is ready to
+// use: with DPoPOptions{Replay: &auth.MemoryReplayCache{}} every proof
+// panicked (a nil clock, then a nil map).
+func TestMemoryReplayCacheZeroValue(t *testing.T) {
+	var c auth.MemoryReplayCache
+	ctx := context.Background()
+	until := time.Now().Add(time.Minute)
+	if replayed, err := c.Use(ctx, "a", until); replayed || err != nil {
+		t.Fatalf("first Use = %v, %v; want false, nil", replayed, err)
+	}
+	if replayed, err := c.Use(ctx, "a", until); !replayed || err != nil {
+		t.Fatalf("second Use = %v, %v; want true, nil", replayed, err)
+	}
+	k := newECDPoPKey(t)
+	tok := boundToken(t, k.jkt)
+	m := newDPoPJWT(t, auth.DPoPOptions{Replay: &auth.MemoryReplayCache{}})
+	p := k.proof(t, proofClaims("GET", dpopURL, tok))
+	// (The cache runs on the wall clock, the JWT on the tests' fixed one:
+	// only the use is checked here, the replay above.)
+	if w, _, err := serve(m, dpopRequest("GET", dpopURL, tok, p)); w.Code != http.StatusOK {
+		t.Fatalf("a proof with a zero MemoryReplayCache: %d %v", w.Code, err)
+	}
+}
