@@ -567,6 +567,9 @@ func wholeSeconds(v []byte) (int64, bool) {
 // encodings, unreserved characters decoded) and scheme-based (§6.2.3:
 // the default port, an empty path as "/").
 func (d *dpopConfig) htuMatches(htu string, r *http.Request) bool {
+	if r.URL == nil {
+		return false // a request built by hand, for no URI
+	}
 	u, err := url.Parse(htu)
 	if err != nil || u.Opaque != "" || u.User != nil || u.Host == "" {
 		return false

@@ -501,3 +501,17 @@ func TestMemoryReplayCacheZeroValue(t *testing.T) {
 		t.Fatalf("a proof with a zero MemoryReplayCache: %d %v", w.Code, err)
 	}
 }
+
+// Check takes any request, as it does a bearer one: a request without a
+// URL (built by hand, not by the server) has a proof for no URI, and was
+// a nil dereference in the htu comparison.
+func TestDPoPCheckOfARequestWithoutURL(t *testing.T) {
+	k := newECDPoPKey(t)
+	tok := boundToken(t, k.jkt)
+	m := newDPoPJWT(t, auth.DPoPOptions{})
+	r := dpopRequest("GET", dpopURL, tok, k.proof(t, proofClaims("GET", dpopURL, tok)))
+	r.URL = nil
+	if err := m.Check(r); !errors.Is(err, auth.ErrDPoPProof) {
+		t.Errorf("Check = %v, want ErrDPoPProof", err)
+	}
+}
