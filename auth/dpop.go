@@ -63,9 +63,9 @@ type DPoPOptions struct {
 	// on the way (a log, a proxy) cannot be sent again. Errors fail
 	// closed (503). Default: a [MemoryReplayCache] of
 	// DefaultReplayCacheSize proofs, private to this JWT; behind a load
-	// balancer use one shared by every instance (auth/redisstore),
-	// or a proof used on one instance can be used once more on each
-	// other.
+	// balancer use one shared by every instance (auth/redisstore's
+	// NewReplayCache), or a proof used on one instance can be used once
+	// more on each other.
 	Replay ReplayCache
 }
 
@@ -135,15 +135,18 @@ var ErrReplayCacheFull = errors.New("auth: replay cache full")
 // MemoryReplayCache is a [ReplayCache] in memory, for one process, with
 // a bound on its entries: once full of live entries it refuses new ones
 // with [ErrReplayCacheFull] (503) rather than forget one. Keys are kept
-// as a 16-byte hash, about 60 bytes an entry. The zero value is ready to
-// use, bounded at [DefaultReplayCacheSize]; [NewMemoryReplayCache] sets
-// another bound. It is safe for concurrent use.
+// as a 16-byte hash, about 80 bytes an entry, and filed by the second
+// they expire in, so that dropping expired entries costs each entry once,
+// never a scan of the cache. The zero value is ready to use, bounded at
+// [DefaultReplayCacheSize]; [NewMemoryReplayCache] sets another bound. It
+// is safe for concurrent use.
 type MemoryReplayCache struct {
-	mu    sync.Mutex
-	max   int
-	m     map[[16]byte]time.Time
-	sweep time.Time // no entry expires before this, as of the last sweep
-	now   func() time.Time
+	mu     sync.Mutex
+	max    int
+	m      map[[16]byte]time.Time
+	byExp  map[int64][][16]byte // keys by the Unix second by which they expire
+	oldest int64                // no key of byExp expires before this second
+	now    func() time.Time
 }
 
 // NewMemoryReplayCache returns a cache of at most max entries; max of 0
@@ -152,7 +155,7 @@ func NewMemoryReplayCache(max int) *MemoryReplayCache {
 	if max <= 0 {
 		max = DefaultReplayCacheSize
 	}
-	return &MemoryReplayCache{max: max, m: make(map[[16]byte]time.Time), now: time.Now}
+	return &MemoryReplayCache{max: max, now: time.Now}
 }
 
 // Use implements [ReplayCache].
@@ -167,7 +170,7 @@ func (c *MemoryReplayCache) Use(_ context.Context, key string, until time.Time) 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = make(map[[16]byte]time.Time)
+		c.m, c.byExp = make(map[[16]byte]time.Time), make(map[int64][][16]byte)
 	}
 	if c.max <= 0 {
 		c.max = DefaultReplayCacheSize
@@ -175,28 +178,53 @@ func (c *MemoryReplayCache) Use(_ context.Context, key string, until time.Time) 
 	if exp, ok := c.m[k]; ok && now.Before(exp) {
 		return true, nil
 	}
-	if len(c.m) >= c.max && !now.Before(c.sweep) {
-		// Drop what has expired, at most once per earliest expiry.
-		next := time.Time{}
-		for key, exp := range c.m {
-			if !now.Before(exp) {
-				delete(c.m, key)
-			} else if next.IsZero() || exp.Before(next) {
-				next = exp
-			}
-		}
-		c.sweep = next
-	}
+	c.sweep(now)
 	if _, ok := c.m[k]; !ok && len(c.m) >= c.max {
 		return false, ErrReplayCacheFull
 	}
 	c.m[k] = until
-	if until.Before(c.sweep) {
-		// Keep c.sweep a lower bound of every expiry: an entry that
-		// expires first is what the next sweep drops.
-		c.sweep = until
+	sec := until.Unix()
+	if until.After(time.Unix(sec, 0)) {
+		sec++ // the second by which it has expired
+	}
+	c.byExp[sec] = append(c.byExp[sec], k)
+	if len(c.m) == 1 || sec < c.oldest {
+		c.oldest = sec
 	}
 	return false, nil
+}
+
+// sweep drops the entries that expired by the last whole second before
+// now, each one once: the buckets of those seconds, walked by second, or
+// all of them after a long idle gap.
+func (c *MemoryReplayCache) sweep(now time.Time) {
+	end := now.Unix()
+	if c.oldest > end {
+		return
+	}
+	drop := func(sec int64, keys [][16]byte) {
+		for _, k := range keys {
+			// A key used again after it expired is in a later bucket too.
+			if exp, ok := c.m[k]; ok && !now.Before(exp) {
+				delete(c.m, k)
+			}
+		}
+		delete(c.byExp, sec)
+	}
+	if end-c.oldest > int64(len(c.byExp)) {
+		for sec, keys := range c.byExp {
+			if sec <= end {
+				drop(sec, keys)
+			}
+		}
+	} else {
+		for sec := c.oldest; sec <= end; sec++ {
+			if keys, ok := c.byExp[sec]; ok {
+				drop(sec, keys)
+			}
+		}
+	}
+	c.oldest = end + 1
 }
 
 // Len returns the number of entries, expired ones not yet dropped
