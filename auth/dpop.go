@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/httpguard/httpguard/internal/headervals"
 	"github.com/httpguard/httpguard/internal/problem"
 )
@@ -325,8 +327,7 @@ func parseDPoP(v string) (tok string, isDPoP bool, err error) {
 // proofClaims are the members of a proof's claims that are checked.
 type proofClaims struct {
 	jti, htm, htu, ath string
-	iat                int64
-	hasIAT             bool
+	iat                *jwt.NumericDate // nil when absent
 }
 
 // check verifies the DPoP proof of r for the access token tok, bound to
@@ -368,13 +369,13 @@ func (d *dpopConfig) check(r *http.Request, tok, jkt string, now time.Time, leew
 		return proofError("htm is not the request's method")
 	case !d.htuMatches(c.htu, r):
 		return proofError("htu is not the request's URI")
-	case !c.hasIAT:
+	case c.iat == nil:
 		return proofError("iat missing")
 	}
 	// The proof is good strictly before iat+MaxAge+Leeway, the time the
 	// replay cache forgets its jti (Use treats until as expired): at that
 	// very instant it would have been accepted, and not remembered.
-	iat := time.Unix(c.iat, 0)
+	iat := c.iat.Time
 	until := iat.Add(d.maxAge + leeway)
 	switch {
 	case iat.After(now.Add(leeway)):
@@ -524,7 +525,7 @@ func accessTokenHash(tok string) string {
 }
 
 // decodeProofClaims decodes the claims of a proof, strictly: exact
-// member names, strings for jti, htm, htu and ath, an integer iat.
+// member names, strings for jti, htm, htu and ath, a number for iat.
 func decodeProofClaims(pseg string) (proofClaims, error) {
 	var buf [maxProofBytes]byte
 	n, ok := b64Decode(buf[:], pseg)
@@ -552,11 +553,11 @@ func decodeProofClaims(pseg string) (proofClaims, error) {
 		case "ath":
 			dst = &c.ath
 		case "iat":
-			sec, ok := wholeSeconds(v)
-			if m.str || !ok {
-				return proofClaims{}, proofError("iat is not a number of seconds")
+			// A NumericDate, read as an access token's dates are.
+			var err error
+			if c.iat, err = claimDate(m, v, new(jwt.NumericDate)); err != nil {
+				return proofClaims{}, proofError("iat is not a NumericDate")
 			}
-			c.iat, c.hasIAT = sec, true
 			continue
 		default:
 			continue
@@ -571,22 +572,6 @@ func decodeProofClaims(pseg string) (proofClaims, error) {
 		*dst = s
 	}
 	return c, nil
-}
-
-// wholeSeconds reads a JSON number of whole seconds, as a JWT's dates are
-// written, up to 15 digits; a fraction or an exponent is refused.
-func wholeSeconds(v []byte) (int64, bool) {
-	if len(v) == 0 || len(v) > 15 {
-		return 0, false
-	}
-	var sec int64
-	for _, d := range v {
-		if d < '0' || d > '9' {
-			return 0, false
-		}
-		sec = sec*10 + int64(d-'0')
-	}
-	return sec, true
 }
 
 // htuMatches reports whether the htu of a proof is the URI of r, without

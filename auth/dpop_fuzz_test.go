@@ -147,8 +147,8 @@ func referenceProof(proof, method string, u *url.URL, tok, jkt string) string {
 		return "jti"
 	}
 	iat, ok := c["iat"].(json.Number)
-	n, err := iat.Int64()
-	if !ok || err != nil || n > testNow.Unix() || n < testNow.Add(-time.Minute).Unix() {
+	n, err := iat.Float64()
+	if !ok || err != nil || n > float64(testNow.Unix())+1 || n < float64(testNow.Add(-time.Minute).Unix())-1 {
 		return "iat"
 	}
 	return ""

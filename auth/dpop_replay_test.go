@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/httpguard/httpguard/auth"
 )
@@ -50,5 +53,27 @@ func TestDPoPReplayCacheIsConsulted(t *testing.T) {
 	w, _, err := serve(m, dpopRequest("GET", dpopURL, tok, k.proof(t, proofClaims("GET", dpopURL, tok))))
 	if w.Code != http.StatusServiceUnavailable || !errors.Is(err, auth.ErrUnavailable) || w.Header().Get("Retry-After") == "" {
 		t.Errorf("cache down: %d %v; want 503 with Retry-After", w.Code, err)
+	}
+}
+
+// A DPoP token that lacks a scope is answered in the DPoP scheme
+// (RFC 9449 §7.1), a bearer token in the Bearer scheme.
+func TestInsufficientScopeInTheSchemeOfTheToken(t *testing.T) {
+	k := newECDPoPKey(t)
+	tok := boundToken(t, k.jkt)
+	m := newDPoPJWT(t, auth.DPoPOptions{})
+	h := m.Handler(auth.RequireScopes("orders:delete")(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+	for _, tt := range []struct {
+		r    *http.Request
+		want string
+	}{
+		{dpopRequest("GET", dpopURL, tok, k.proof(t, proofClaims("GET", dpopURL, tok))), "DPoP "},
+		{bearer(sign(t, jwt.SigningMethodHS256, keysOnce().hmac, nil, goodClaims())), "Bearer "},
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, tt.r)
+		if got := w.Header().Get("WWW-Authenticate"); w.Code != http.StatusForbidden || !strings.HasPrefix(got, tt.want+`realm="api", error="insufficient_scope"`) {
+			t.Errorf("%d, WWW-Authenticate %q; want 403 in the %sscheme", w.Code, got, tt.want)
+		}
 	}
 }

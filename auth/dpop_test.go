@@ -218,6 +218,9 @@ func TestDPoPProofs(t *testing.T) {
 		{"iat within MaxAge", func(t *testing.T) *http.Request {
 			return dpopRequest("GET", dpopURL, tok, k.proof(t, with(good(), "iat", testNow.Add(-59*time.Second).Unix())))
 		}, nil},
+		{"a fractional iat, as NumericDate allows", func(t *testing.T) *http.Request {
+			return dpopRequest("GET", dpopURL, tok, k.proof(t, with(good(), "iat", float64(testNow.Unix())-0.5)))
+		}, nil},
 		{"no iat", func(t *testing.T) *http.Request {
 			return dpopRequest("GET", dpopURL, tok, k.proof(t, with(good(), "iat", nil)))
 		}, auth.ErrDPoPProof},

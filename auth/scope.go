@@ -23,7 +23,8 @@ type ScopeOptions struct {
 	// installed without an authenticating middleware in front of it) or
 	// [ErrInsufficientScope]. Default: 401 with the Bearer challenge, or
 	// 403 with WWW-Authenticate: Bearer error="insufficient_scope" and
-	// the required scope (RFC 6750 §3.1).
+	// the required scope (RFC 6750 §3.1), in the DPoP scheme for a
+	// request whose token came with it (RFC 9449 §7.1).
 	// The reason is recorded for the access log before OnReject is called.
 	// OnReject must write a response: if it writes nothing, net/http
 	// answers 200 with an empty body, which a client takes for success.
@@ -39,6 +40,7 @@ type ScopeCheck struct {
 	onReject     func(http.ResponseWriter, *http.Request, error)
 	challenge    string
 	challengeBad string
+	dpopBad      string // challengeBad in the DPoP scheme
 }
 
 var (
@@ -68,11 +70,13 @@ func NewScopeCheck(opts ScopeOptions) (*ScopeCheck, error) {
 		return nil, err
 	}
 	c := `Bearer realm="` + realm + `"`
+	bad := `realm="` + realm + `", error="insufficient_scope", error_description="The access token lacks a required scope", scope="` + strings.Join(opts.Scopes, " ") + `"`
 	return &ScopeCheck{
 		required:     append([]string(nil), opts.Scopes...),
 		onReject:     opts.OnReject,
 		challenge:    c,
-		challengeBad: c + `, error="insufficient_scope", error_description="The access token lacks a required scope", scope="` + strings.Join(opts.Scopes, " ") + `"`,
+		challengeBad: "Bearer " + bad,
+		dpopBad:      "DPoP " + bad,
 	}, nil
 }
 
@@ -136,7 +140,15 @@ func (s *ScopeCheck) reject(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	if s != nil && s.challengeBad != "" {
-		writeRejection(w, http.StatusForbidden, "Www-Authenticate", s.challengeBad)
+		// A token that came with the DPoP scheme is answered in that
+		// scheme (RFC 9449 §7.1).
+		c := s.challengeBad
+		if v := r.Header["Authorization"]; len(v) == 1 {
+			if _, dpop, _ := parseDPoP(v[0]); dpop {
+				c = s.dpopBad
+			}
+		}
+		writeRejection(w, http.StatusForbidden, "Www-Authenticate", c)
 		return
 	}
 	writeRejection(w, http.StatusForbidden, "", "")
