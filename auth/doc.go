@@ -130,7 +130,12 @@
 // a key by a cnf claim (DPoP, mutual TLS) is no bearer token and is
 // refused ([ErrTokenBound]) unless
 // [JWTOptions.DangerouslyAcceptBoundTokens] says a gateway checks its
-// proof.
+// proof. With [JWTOptions.DPoP] the middleware checks a DPoP key's proof
+// itself (RFC 9449): a token bound by cnf.jkt comes in "Authorization:
+// DPoP", with a fresh proof signed by that key for the request's method,
+// URI and token, used once ([ReplayCache]: [MemoryReplayCache], or
+// auth/redisstore's for several instances); [DPoPOptions.Required]
+// refuses bearer tokens altogether.
 //
 // [JWTOptions.CacheSize] keeps verified tokens, keyed by a keyed hash of
 // the token and compared in full in constant time; a hit still checks

@@ -1,13 +1,16 @@
 // Package redisstore keeps the state of auth's token endpoint and bearer
 // middleware in Redis, so that several instances of a service share it:
-// a [RefreshStore] for rotated, family-revocable refresh tokens and a
-// [Denylist] of revoked access tokens.
+// a [RefreshStore] for rotated, family-revocable refresh tokens, a
+// [Denylist] of revoked access tokens, and a [ReplayCache] of the DPoP
+// proofs already used.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 //	refresh, err := redisstore.NewRefreshStore(redisstore.Options{Client: rdb})
 //	denylist, err := redisstore.NewDenylist(redisstore.Options{Client: rdb})
 //	endpoint, err := auth.NewTokenEndpoint(auth.TokenEndpointOptions{RefreshStore: refresh, ...})
 //	bearer, err := auth.NewJWT(auth.JWTOptions{Denylist: denylist, ...})
+//	replay, err := redisstore.NewReplayCache(redisstore.Options{Client: rdb})
+//	dpop, err := auth.NewJWT(auth.JWTOptions{DPoP: &auth.DPoPOptions{Replay: replay}, ...})
 //
 // # Data layout
 //
@@ -28,6 +31,12 @@
 //     expires [auth.MaxLeeway] after the token, the longest an auth.JWT
 //     accepts a token past its expiry. A jti longer than
 //     [auth.MaxJTILength] comes as [auth.DenylistKey] of it.
+//   - prefix + "replay:" + the first 16 bytes of the SHA-256 of a key, in
+//     hex: present while a DPoP proof could still be used (its key's
+//     thumbprint and jti make the key), until its end by the instance's
+//     clock and by Redis's, whichever comes later. Recording it is one
+//     script, so of two instances that receive the same proof one takes
+//     it and the other sees a replay.
 //
 // A revocation, of a family or of a jti, is never shortened: revoking
 // again keeps the later end. It lasts until its end by the clock of the

@@ -1,0 +1,81 @@
+package auth_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/identity"
+)
+
+// ExampleDPoPOptions accepts access tokens bound to the client's key
+// (RFC 9449): each request carries a fresh proof signed with that key for
+// its method, URI and token. The same proof sent again is refused, and so
+// is the token sent without proof as a bearer token.
+func ExampleDPoPOptions() {
+	// The identity provider's signing key, and a token it issued bound
+	// to the client's key by cnf.jkt, the key's RFC 7638 thumbprint.
+	idpPub, idpKey, _ := ed25519.GenerateKey(rand.Reader)
+	client, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	pt, _ := client.PublicKey.Bytes() // 0x04 || x || y
+	b64 := base64.RawURLEncoding.EncodeToString
+	jwk := map[string]any{"kty": "EC", "crv": "P-256", "x": b64(pt[1:33]), "y": b64(pt[33:])}
+	thumb := sha256.Sum256([]byte(`{"crv":"P-256","kty":"EC","x":"` + b64(pt[1:33]) + `","y":"` + b64(pt[33:]) + `"}`))
+	token, _ := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{
+		"iss": "https://auth.example.com", "aud": "https://api.example.com", "sub": "alice",
+		"exp": time.Now().Add(5 * time.Minute).Unix(), "cnf": map[string]string{"jkt": b64(thumb[:])},
+	}).SignedString(idpKey)
+
+	m, err := auth.NewJWT(auth.JWTOptions{
+		Algorithms: []string{auth.AlgEdDSA},
+		Keys:       []auth.Key{{Key: idpPub}},
+		Issuer:     "https://auth.example.com",
+		Audience:   "https://api.example.com",
+		DPoP:       &auth.DPoPOptions{Origin: "https://api.example.com"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	api := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := identity.FromRequest(r)
+		fmt.Fprintf(w, "hello %s", id.Subject())
+	}))
+
+	// The client's proof for GET https://api.example.com/orders.
+	ath := sha256.Sum256([]byte(token))
+	p := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+		"jti": "e1j3V_bKic8-LAEB", "htm": "GET", "htu": "https://api.example.com/orders",
+		"iat": time.Now().Unix(), "ath": b64(ath[:]),
+	})
+	p.Header["typ"], p.Header["jwk"] = "dpop+jwt", jwk
+	proof, _ := p.SignedString(client)
+
+	send := func(scheme, proof string) {
+		r := httptest.NewRequest(http.MethodGet, "/orders", nil)
+		r.Header.Set("Authorization", scheme+" "+token)
+		if proof != "" {
+			r.Header.Set("DPoP", proof)
+		}
+		w := httptest.NewRecorder()
+		api.ServeHTTP(w, r)
+		fmt.Println(w.Code, w.Body.Len() > 0 && w.Code == 200, w.Header().Values("WWW-Authenticate"))
+	}
+	send("DPoP", proof) // accepted
+	send("DPoP", proof) // the same proof again: a replay
+	send("Bearer", "")  // a bound token is no bearer token
+	// Output:
+	// 200 true []
+	// 401 false [Bearer realm="api" DPoP realm="api", algs="ES256 ES384 EdDSA RS256 PS256", error="invalid_dpop_proof", error_description="The DPoP proof is invalid"]
+	// 401 false [Bearer realm="api", error="invalid_token", error_description="The access token is invalid" DPoP realm="api", algs="ES256 ES384 EdDSA RS256 PS256", error="invalid_token", error_description="The access token is invalid"]
+}
