@@ -11,15 +11,28 @@ import (
 	"github.com/httpguard/httpguard/ratelimit"
 )
 
+// gcraStep is a request of cost n (1 unless n or free is set) after
+// advance, taken or only peeked at, and what the store must answer.
 type gcraStep struct {
 	advance   time.Duration
+	n         int
+	free      bool
+	peek      bool
 	allowed   bool
 	remaining int
 	retry     time.Duration
 	reset     time.Duration // checked when not zero
 }
 
+func (st gcraStep) cost() int {
+	if st.n == 0 && !st.free {
+		return 1
+	}
+	return st.n
+}
+
 func TestGCRA(t *testing.T) {
+	five := ratelimit.Quota{Interval: 12 * time.Second, Burst: 5} // 5 a minute
 	tests := []struct {
 		name  string
 		q     ratelimit.Quota
@@ -90,6 +103,37 @@ func TestGCRA(t *testing.T) {
 				{advance: time.Second, allowed: true},
 			},
 		},
+		{name: "a request of cost 3 uses 3 of the burst", q: five, steps: []gcraStep{
+			{n: 3, allowed: true, remaining: 2, reset: 36 * time.Second},
+			{n: 3, allowed: false, retry: 12 * time.Second, reset: 36 * time.Second},
+			{n: 2, allowed: true, remaining: 0, reset: time.Minute},
+			{n: 1, allowed: false, retry: 12 * time.Second, reset: time.Minute},
+			{advance: 24 * time.Second, n: 3, allowed: false, retry: 12 * time.Second, reset: 36 * time.Second},
+			{advance: 12 * time.Second, n: 3, allowed: true, remaining: 0, reset: time.Minute},
+		}},
+		{name: "a cost of the whole burst needs a rested key", q: five, steps: []gcraStep{
+			{n: 5, allowed: true, remaining: 0, reset: time.Minute},
+			{advance: 48 * time.Second, n: 5, allowed: false, retry: 12 * time.Second, reset: 12 * time.Second},
+			{advance: 12 * time.Second, n: 5, allowed: true, remaining: 0, reset: time.Minute},
+		}},
+		{name: "a cost above the burst is never admitted, and changes nothing", q: five, steps: []gcraStep{
+			{n: 6, allowed: false, retry: -1},
+			{n: 1 << 40, allowed: false, retry: -1},
+			{n: 5, allowed: true, remaining: 0, reset: time.Minute},
+			{n: 6, allowed: false, retry: -1, reset: time.Minute},
+		}},
+		{name: "a free request is admitted and counts nothing", q: five, steps: []gcraStep{
+			{free: true, allowed: true, remaining: 5},
+			{n: 5, allowed: true, remaining: 0, reset: time.Minute},
+			{free: true, allowed: true, remaining: 0, reset: time.Minute},
+			{n: 1, allowed: false, retry: 12 * time.Second, reset: time.Minute},
+		}},
+		{name: "a peek at a cost tells its wait without counting", q: five, steps: []gcraStep{
+			{n: 4, allowed: true, remaining: 1, reset: 48 * time.Second},
+			{n: 3, peek: true, allowed: false, retry: 24 * time.Second, reset: 48 * time.Second},
+			{n: 1, peek: true, allowed: true, remaining: 0, reset: time.Minute},
+			{n: 1, allowed: true, remaining: 0, reset: time.Minute},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,7 +145,11 @@ func TestGCRA(t *testing.T) {
 			ratelimit.SetClock(s, clock.Now)
 			for i, st := range tt.steps {
 				clock.Advance(st.advance)
-				got, err := s.Take(context.Background(), "k", tt.q, 1)
+				f := s.Take
+				if st.peek {
+					f = s.Peek
+				}
+				got, err := f(context.Background(), "k", tt.q, st.cost())
 				if err != nil {
 					t.Fatal(err)
 				}
