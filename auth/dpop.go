@@ -36,10 +36,13 @@ import (
 // future), ath the hash of the access token, the JWK's SHA-256 thumbprint
 // (RFC 7638) the token's cnf.jkt, and a jti never seen before for that
 // key while the proof could be used. Server nonces (DPoP-Nonce) are not
-// issued.
+// issued. The identity of a request so authenticated is that of any
+// access token, of [identity.MethodBearer], so that scope checks and
+// rbac treat both alike.
 type DPoPOptions struct {
 	// Required refuses access tokens presented without proof of
-	// possession: bearer tokens, bound or not, with [ErrTokenNotDPoP].
+	// possession: every bearer token, with [ErrTokenNotDPoP] (a bound
+	// one with [ErrTokenBound], as always).
 	// Default false: tokens without cnf are accepted as bearer tokens,
 	// while clients move to DPoP, and bound ones only with their proof.
 	Required bool
