@@ -1,5 +1,6 @@
 // Command ratelimit is a runnable server showing package ratelimit: a
-// per-address and global limit on an API route, a login route protected
+// per-address and global limit on an API route, a batch route charged by
+// its items, a login route protected
 // by a per-address limit and the failed-attempt limiter, and load shedding
 // on a slow route. With -redis the limits are shared through Redis.
 //
@@ -11,6 +12,15 @@
 //
 //	for i in $(seq 1 25); do
 //		curl -s -o /dev/null -w '%{http_code} %header{ratelimit} %header{retry-after}\n' http://127.0.0.1:8080/api
+//	done
+//
+// Send batches: they count as many requests as the items they declare,
+// 100 items a minute per address however they are split. A second batch
+// of 60 waits for 60 items' worth to come back (Retry-After: 12); a batch
+// of more than 100 is refused for good, without Retry-After:
+//
+//	for n in 60 60 40 500; do
+//		curl -s -o /dev/null -w "$n items: %{http_code} %header{ratelimit} %header{retry-after}\n" -X POST "http://127.0.0.1:8080/api/batch?count=$n"
 //	done
 //
 // Guess a password: after 10 failures for alice from your address every
@@ -115,7 +125,7 @@ func main() {
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	log.Printf("listening on http://%s (routes: /api, POST /login, /slow)", *addr)
+	log.Printf("listening on http://%s (routes: /api, POST /api/batch?count=N, POST /login, /slow)", *addr)
 	select {
 	case err := <-errc:
 		log.Fatal(err)
@@ -182,6 +192,15 @@ func newHandler(redisURL string, users auth.UserStore, logger *slog.Logger) (htt
 	if err != nil {
 		return nil, nil, err
 	}
+	// A batch counts as many requests as its items, as its count says.
+	batch, err := ratelimit.New(ratelimit.Options{
+		Limits:   []ratelimit.Limit{{Name: "items", Rate: 100, Period: time.Minute, Cost: batchCost}},
+		ClientIP: resolver,
+		Store:    apiStore,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
 	// The route limit catches floods; the attempt limiter catches guessing
 	// without slowing the right user down.
 	loginLimit, err := ratelimit.New(ratelimit.Options{
@@ -204,6 +223,14 @@ func newHandler(redisURL string, users auth.UserStore, logger *slog.Logger) (htt
 	mux := http.NewServeMux()
 	mux.Handle("GET /api", api.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
+	})))
+	mux.Handle("POST /api/batch", batch.Handler(errorsafe.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		n, ok := batchCount(r)
+		if !ok {
+			return &errorsafe.Error{Status: http.StatusBadRequest, Public: "count must be a number of items from 1 to 1000.", Err: errBadCount}
+		}
+		fmt.Fprintf(w, "accepted %d items\n", n)
+		return nil
 	})))
 	mux.Handle("POST /login", loginLimit.Handler(loginHandler(attempts, resolver, users)))
 	mux.Handle("GET /slow", shed.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -336,6 +363,27 @@ func loginHandler(attempts *ratelimit.AttemptLimiter, resolver *clientip.Resolve
 		return nil
 	})
 }
+
+// batchCount returns the count of items a batch request declares in its
+// query, 1 to 1000.
+func batchCount(r *http.Request) (int, bool) {
+	n, err := strconv.Atoi(r.URL.Query().Get("count"))
+	return n, err == nil && n >= 1 && n <= 1000
+}
+
+// batchCost is the batch limit's Limit.Cost: the count of items, or 1 for
+// a request that declares none the handler takes (it answers 400), so
+// that malformed requests are counted too. Never negative: a negative
+// cost would be answered 500.
+func batchCost(r *http.Request) int {
+	if n, ok := batchCount(r); ok {
+		return n
+	}
+	return 1
+}
+
+// errBadCount is the reason logged for a batch without a valid count.
+var errBadCount = errors.New("batch: invalid count")
 
 // errMalformedForm is the reason logged for a login form that does not
 // parse; the parse error may quote part of the body, the password.

@@ -295,6 +295,42 @@ func TestAPILimit(t *testing.T) {
 	}
 }
 
+// The batch route of the comment: 100 items a minute per address, a batch
+// counting as its items; one larger than the budget is refused without
+// Retry-After, and a malformed one is answered 400 and counted once.
+func TestBatchCountsItems(t *testing.T) {
+	h, cleanup, err := newHandler("", testUsers(t, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	for i, tt := range []struct {
+		count, ratelimit, retry string
+		status                  int
+	}{
+		{"60", `"items";r=40;t=36`, "", http.StatusOK},
+		{"60", `"items";r=0;t=36`, "12", http.StatusTooManyRequests},
+		{"40", `"items";r=0;t=60`, "", http.StatusOK},
+		{"500", `"items";r=0;t=60`, "", http.StatusTooManyRequests},
+		{"x", `"items";r=0;t=60`, "1", http.StatusTooManyRequests},
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/api/batch?count="+tt.count, nil))
+		if w.Code != tt.status || w.Header().Get("RateLimit") != tt.ratelimit || w.Header().Get("Retry-After") != tt.retry {
+			t.Errorf("batch %d of %s: %d, RateLimit %q, Retry-After %q; want %d, %q, %q", i, tt.count, w.Code,
+				w.Header().Get("RateLimit"), w.Header().Get("Retry-After"), tt.status, tt.ratelimit, tt.retry)
+		}
+	}
+	// Another address: a malformed batch is a 400 problem, counted once.
+	r := httptest.NewRequest(http.MethodPost, "/api/batch?count=0", nil)
+	r.RemoteAddr = "192.0.2.9:1234"
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusBadRequest || w.Header().Get("Content-Type") != "application/problem+json" || w.Header().Get("RateLimit") != `"items";r=99;t=1` {
+		t.Errorf("count=0: %d %q, RateLimit %q; want a 400 problem, one item counted", w.Code, w.Header().Get("Content-Type"), w.Header().Get("RateLimit"))
+	}
+}
+
 // Five requests at once on the slow route: two run, the other three get
 // 503 at once.
 func TestSlowRouteSheds(t *testing.T) {
