@@ -3096,6 +3096,9 @@ func jwtStricter(peer, keyRow string) []httpCase {
 		},
 		invalidToken("a token with an empty sub: accepted by "+peer+", refused by httpguard", []string{"Token without exp or sub"},
 			bearerReq(claims("sub", "")), status(200), reached(true), body("")),
+		invalidToken("a token bound to a DPoP key, sent as a bearer token: accepted by "+peer+", refused by httpguard",
+			[]string{"Token bound to a key (cnf: DPoP, mutual TLS) as a bearer token"},
+			bearerReq(claims("cnf", map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"})), status(200), body("alice")),
 	}
 }
 
