@@ -313,7 +313,7 @@ func (d *dpopConfig) reject(w http.ResponseWriter, err error, plain, bearer stri
 	h := w.Header()
 	if d.required {
 		vals[problem.Slots] = dp
-		h["Www-Authenticate"] = vals[problem.Slots : problem.Slots+1]
+		h["Www-Authenticate"] = vals[problem.Slots : problem.Slots+1 : problem.Slots+1]
 	} else {
 		vals[problem.Slots], vals[problem.Slots+1] = bearer, dp
 		h["Www-Authenticate"] = vals[problem.Slots:]
