@@ -356,10 +356,11 @@ func (d *dpopConfig) check(r *http.Request, tok, jkt string, now time.Time, leew
 	if err != nil {
 		return err
 	}
-	var sig [maxSignatureBytes]byte
-	sn, ok := b64Decode(sig[:], sseg)
-	if !ok || !verifySignature(alg, []byte(proof[:len(hseg)+1+len(pseg)]), sig[:sn], key) {
-		return proofError("signature does not verify with its jwk")
+	// The checks that cost nothing come before the signature's, which a
+	// client holding a stolen token could otherwise have computed for
+	// proofs of any key, or for any request.
+	if thumb != jkt {
+		return proofError("jwk is not the key the token is bound to (cnf.jkt)")
 	}
 	c, err := decodeProofClaims(pseg)
 	if err != nil {
@@ -389,8 +390,10 @@ func (d *dpopConfig) check(r *http.Request, tok, jkt string, now time.Time, leew
 	if c.ath != accessTokenHash(tok) {
 		return proofError("ath is not the hash of the access token")
 	}
-	if thumb != jkt {
-		return proofError("jwk is not the key the token is bound to (cnf.jkt)")
+	var sig [maxSignatureBytes]byte
+	sn, ok := b64Decode(sig[:], sseg)
+	if !ok || !verifySignature(alg, []byte(proof[:len(hseg)+1+len(pseg)]), sig[:sn], key) {
+		return proofError("signature does not verify with its jwk")
 	}
 	// Last, so that proofs refused for another reason take no room: the
 	// jti is unique for its key (RFC 9449 §11.1).
