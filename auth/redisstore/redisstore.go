@@ -72,12 +72,23 @@ func (o *Options) check(what string) error {
 // RefreshStore is an [auth.RefreshStore] in Redis. It is safe for
 // concurrent use by any number of instances.
 type RefreshStore struct {
+	conn
+	token  string // prefix + "rt:"
+	family string // prefix + "rf:"
+}
+
+// conn is what every store of this package holds: the client, the bound
+// on each call, and a clock.
+type conn struct {
 	rdb     redis.UniversalClient
-	token   string // prefix + "rt:"
-	family  string // prefix + "rf:"
 	timeout time.Duration
 	direct  bool // the client applies a context's deadline itself
 	now     func() time.Time
+}
+
+// newConn returns the conn of o, which check has completed.
+func newConn(o Options) conn {
+	return conn{rdb: o.Client, timeout: o.Timeout, direct: rediscall.AppliesDeadlines(o.Client), now: time.Now}
 }
 
 var _ auth.RetryableRefreshStore = (*RefreshStore)(nil)
@@ -87,7 +98,7 @@ func NewRefreshStore(o Options) (*RefreshStore, error) {
 	if err := o.check("NewRefreshStore"); err != nil {
 		return nil, err
 	}
-	return &RefreshStore{rdb: o.Client, token: o.Prefix + "rt:", family: o.Prefix + "rf:", timeout: o.Timeout, direct: rediscall.AppliesDeadlines(o.Client), now: time.Now}, nil
+	return &RefreshStore{conn: newConn(o), token: o.Prefix + "rt:", family: o.Prefix + "rf:"}, nil
 }
 
 // errBadRecord is returned for a stored record that cannot be parsed.
@@ -379,11 +390,8 @@ func exists(ctx context.Context, rdb redis.UniversalClient, timeout time.Duratio
 // Denylist is an [auth.Denylist] in Redis. It is safe for concurrent use
 // by any number of instances.
 type Denylist struct {
-	rdb     redis.UniversalClient
-	prefix  string // prefix + "jti:"
-	timeout time.Duration
-	direct  bool // the client applies a context's deadline itself
-	now     func() time.Time
+	conn
+	prefix string // prefix + "jti:"
 }
 
 var _ auth.Denylist = (*Denylist)(nil)
@@ -393,7 +401,7 @@ func NewDenylist(o Options) (*Denylist, error) {
 	if err := o.check("NewDenylist"); err != nil {
 		return nil, err
 	}
-	return &Denylist{rdb: o.Client, prefix: o.Prefix + "jti:", timeout: o.Timeout, direct: rediscall.AppliesDeadlines(o.Client), now: time.Now}, nil
+	return &Denylist{conn: newConn(o), prefix: o.Prefix + "jti:"}, nil
 }
 
 // Revoke implements [auth.Denylist]: the entry lasts until until plus
@@ -426,11 +434,8 @@ func (d *Denylist) IsRevoked(ctx context.Context, jti string) (bool, error) {
 // bytes of their SHA-256 in hex. It is safe for concurrent use by any
 // number of instances.
 type ReplayCache struct {
-	rdb     redis.UniversalClient
-	prefix  string // prefix + "replay:"
-	timeout time.Duration
-	direct  bool // the client applies a context's deadline itself
-	now     func() time.Time
+	conn
+	prefix string // prefix + "replay:"
 }
 
 var _ auth.ReplayCache = (*ReplayCache)(nil)
@@ -440,7 +445,7 @@ func NewReplayCache(o Options) (*ReplayCache, error) {
 	if err := o.check("NewReplayCache"); err != nil {
 		return nil, err
 	}
-	return &ReplayCache{rdb: o.Client, prefix: o.Prefix + "replay:", timeout: o.Timeout, direct: rediscall.AppliesDeadlines(o.Client), now: time.Now}, nil
+	return &ReplayCache{conn: newConn(o), prefix: o.Prefix + "replay:"}, nil
 }
 
 // useScript records KEYS[1] unless it exists (a replay: 1), until the
