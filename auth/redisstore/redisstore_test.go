@@ -563,6 +563,25 @@ func TestRevocationsByAnInstanceWhoseClockRunsAheadHoldUntilTheirEnd(t *testing.
 		}
 		hold(t, end, func() (bool, error) { return slowList.IsRevoked(ctx, "jti-skew") })
 	})
+
+	t.Run("DPoP proof", func(t *testing.T) {
+		slowCache, err := redisstore.NewReplayCache(right)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fastCache, err := redisstore.NewReplayCache(right)
+		if err != nil {
+			t.Fatal(err)
+		}
+		redisstore.SetNow(fastCache, ahead)
+		// A proof whose use ends at end, recorded by the fast instance,
+		// is a replay on the other until end.
+		end := time.Now().Add(2 * time.Second)
+		if replayed, err := fastCache.Use(ctx, "dpop:skew", end); replayed || err != nil {
+			t.Fatalf("first use: %v %v", replayed, err)
+		}
+		hold(t, end, func() (bool, error) { return slowCache.Use(ctx, "dpop:skew", end) })
+	})
 }
 
 // Options stays comparable with ==: the stores' test clock is set on the
