@@ -35,8 +35,8 @@ import (
 // encoding), iat within MaxAge in the past (and the JWT's Leeway in the
 // future), ath the hash of the access token, the JWK's SHA-256 thumbprint
 // (RFC 7638) the token's cnf.jkt, and a jti never seen before for that
-// key while the proof could be used. Server nonces (DPoP-Nonce) are not
-// issued. The identity of a request so authenticated is that of any
+// key while the proof could be used; with Nonces, a nonce the server
+// issued (RFC 9449 §9). The identity of a request so authenticated is that of any
 // access token, of [identity.MethodBearer], so that scope checks and
 // rbac treat both alike.
 type DPoPOptions struct {
@@ -72,6 +72,18 @@ type DPoPOptions struct {
 	// NewReplayCache), or a proof used on one instance can be used once
 	// more on each other.
 	Replay ReplayCache
+
+	// Nonces, when set, requires in every proof a nonce the server
+	// issued (RFC 9449 §9), so that proofs expire by the server's clock:
+	// a proof without one, or with one the source no longer accepts, is
+	// refused with 401, error="use_dpop_nonce" and a new nonce in a
+	// DPoP-Nonce header, which the client puts in a new proof to retry
+	// ([ErrDPoPNonce]). A successful response carries a DPoP-Nonce too
+	// when the proof's nonce is about to expire. Use [HMACNonces] with
+	// one key for every instance. Browser clients read the header only
+	// if CORS exposes it (cors.Options.ExposedHeaders: DPoP-Nonce).
+	// Default: nil, proofs need no nonce.
+	Nonces NonceSource
 }
 
 // DefaultDPoPMaxAge is the default of DPoPOptions.MaxAge.
@@ -249,15 +261,17 @@ type dpopConfig struct {
 	maxAge   time.Duration
 	algs     []string
 	replay   ReplayCache
+	nonces   NonceSource // nil without DPoPOptions.Nonces
 	// challenge is the WWW-Authenticate value of the DPoP scheme, and
 	// challengeBad and challengeProof those for an invalid token and an
-	// invalid proof (RFC 9449 §7.1).
-	challenge, challengeBad, challengeProof string
+	// invalid proof (RFC 9449 §7.1), and challengeNonce that asking for
+	// a server nonce (§9).
+	challenge, challengeBad, challengeProof, challengeNonce string
 }
 
 // compileDPoP validates o.
 func compileDPoP(o *DPoPOptions, realm string) (*dpopConfig, error) {
-	d := &dpopConfig{required: o.Required, maxAge: o.MaxAge, replay: o.Replay}
+	d := &dpopConfig{required: o.Required, maxAge: o.MaxAge, replay: o.Replay, nonces: o.Nonces}
 	var errs []error
 	switch {
 	case d.maxAge == 0:
@@ -295,6 +309,7 @@ func compileDPoP(o *DPoPOptions, realm string) (*dpopConfig, error) {
 	d.challenge = `DPoP realm="` + realm + `", algs="` + strings.Join(d.algs, " ") + `"`
 	d.challengeBad = d.challenge + `, error="invalid_token", error_description="The access token is invalid"`
 	d.challengeProof = d.challenge + `, error="invalid_dpop_proof", error_description="The DPoP proof is invalid"`
+	d.challengeNonce = d.challenge + `, error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"`
 	return d, nil
 }
 
@@ -305,6 +320,8 @@ func compileDPoP(o *DPoPOptions, realm string) (*dpopConfig, error) {
 func (d *dpopConfig) reject(w http.ResponseWriter, err error, plain, bearer string) {
 	dp := d.challenge
 	switch {
+	case errors.Is(err, ErrDPoPNonce):
+		dp, bearer = d.challengeNonce, plain
 	case errors.Is(err, ErrDPoPProof):
 		dp, bearer = d.challengeProof, plain
 	case errors.Is(err, ErrInvalidToken):
@@ -330,52 +347,53 @@ func parseDPoP(v string) (tok string, isDPoP bool, err error) {
 
 // proofClaims are the members of a proof's claims that are checked.
 type proofClaims struct {
-	jti, htm, htu, ath string
+	jti, htm, htu, ath, nonce string
 	iat                *jwt.NumericDate // nil when absent
 }
 
 // check verifies the DPoP proof of r for the access token tok, bound to
-// the key of thumbprint jkt, at now with leeway in the future.
-func (d *dpopConfig) check(r *http.Request, tok, jkt string, now time.Time, leeway time.Duration) error {
+// the key of thumbprint jkt, at now with leeway in the future. It returns
+// the nonce to send the client with the response, if any.
+func (d *dpopConfig) check(r *http.Request, tok, jkt string, now time.Time, leeway time.Duration) (nonce string, err error) {
 	vals := r.Header["Dpop"]
 	switch {
 	case len(vals) == 0:
-		return proofError("no DPoP header")
+		return "", proofError("no DPoP header")
 	case len(vals) > 1:
-		return proofError("more than one DPoP header")
+		return "", proofError("more than one DPoP header")
 	}
 	proof := vals[0]
 	if len(proof) > maxProofBytes {
-		return proofError("too large")
+		return "", proofError("too large")
 	}
 	hseg, rest, ok1 := strings.Cut(proof, ".")
 	pseg, sseg, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.IndexByte(sseg, '.') >= 0 || !b64Valid(hseg) || !b64Valid(pseg) || sseg == "" || !b64Valid(sseg) {
-		return proofError("not a compact JWS")
+		return "", proofError("not a compact JWS")
 	}
 	alg, key, thumb, err := d.proofKey(hseg)
 	if err != nil {
-		return err
+		return "", err
 	}
 	// The checks that cost nothing come before the signature's, which a
 	// client holding a stolen token could otherwise have computed for
 	// proofs of any key, or for any request.
 	if thumb != jkt {
-		return proofError("jwk is not the key the token is bound to (cnf.jkt)")
+		return "", proofError("jwk is not the key the token is bound to (cnf.jkt)")
 	}
 	c, err := decodeProofClaims(pseg)
 	if err != nil {
-		return err
+		return "", err
 	}
 	switch {
 	case c.jti == "" || len(c.jti) > maxProofJTI:
-		return proofError("jti missing or too long")
+		return "", proofError("jti missing or too long")
 	case c.htm != r.Method:
-		return proofError("htm is not the request's method")
+		return "", proofError("htm is not the request's method")
 	case !d.htuMatches(c.htu, r):
-		return proofError("htu is not the request's URI")
+		return "", proofError("htu is not the request's URI")
 	case c.iat == nil:
-		return proofError("iat missing")
+		return "", proofError("iat missing")
 	}
 	// The proof is good strictly before iat+MaxAge+Leeway, the time the
 	// replay cache forgets its jti (Use treats until as expired): at that
@@ -384,28 +402,33 @@ func (d *dpopConfig) check(r *http.Request, tok, jkt string, now time.Time, leew
 	until := iat.Add(d.maxAge + leeway)
 	switch {
 	case iat.After(now.Add(leeway)):
-		return proofError("iat in the future")
+		return "", proofError("iat in the future")
 	case !now.Before(until):
-		return proofError("iat older than MaxAge")
+		return "", proofError("iat older than MaxAge")
 	}
 	if c.ath != accessTokenHash(tok) {
-		return proofError("ath is not the hash of the access token")
+		return "", proofError("ath is not the hash of the access token")
+	}
+	if d.nonces != nil {
+		if nonce, err = d.checkNonce(r.Context(), c.nonce); err != nil {
+			return "", err
+		}
 	}
 	var sig [maxSignatureBytes]byte
 	sn, ok := b64Decode(sig[:], sseg)
 	if !ok || !verifySignature(alg, []byte(proof[:len(hseg)+1+len(pseg)]), sig[:sn], key) {
-		return proofError("signature does not verify with its jwk")
+		return "", proofError("signature does not verify with its jwk")
 	}
 	// Last, so that proofs refused for another reason take no room: the
 	// jti is unique for its key (RFC 9449 §11.1).
 	replayed, err := d.replay.Use(r.Context(), "dpop:"+thumb+":"+c.jti, until)
 	switch {
 	case err != nil:
-		return storeUnavailable(err)
+		return "", storeUnavailable(err)
 	case replayed:
-		return proofError("jti used before (replay)")
+		return "", proofError("jti used before (replay)")
 	}
-	return nil
+	return nonce, nil
 }
 
 // proofKey reads the JOSE header of a proof: typ dpop+jwt, an accepted
@@ -532,7 +555,8 @@ func accessTokenHash(tok string) string {
 }
 
 // decodeProofClaims decodes the claims of a proof, strictly: exact
-// member names, strings for jti, htm, htu and ath, a number for iat.
+// member names, strings for jti, htm, htu, ath and nonce, a number for
+// iat.
 func decodeProofClaims(pseg string) (proofClaims, error) {
 	var buf [maxProofBytes]byte
 	n, ok := b64Decode(buf[:], pseg)
@@ -559,6 +583,8 @@ func decodeProofClaims(pseg string) (proofClaims, error) {
 			dst = &c.htu
 		case "ath":
 			dst = &c.ath
+		case "nonce":
+			dst = &c.nonce
 		case "iat":
 			// A NumericDate, read as an access token's dates are.
 			var err error

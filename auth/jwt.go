@@ -473,11 +473,12 @@ var errNotConfigured = newTokenError("auth: JWT middleware not configured (use N
 // is stricter), and next may set its own.
 func (m *JWT) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, private, err := m.authenticate(r)
+		id, private, nonce, err := m.authenticate(r)
 		if err != nil {
 			m.reject(w, r, err)
 			return
 		}
+		setNonce(w, nonce)
 		serveAs(w, r, next, id, private)
 	})
 }
@@ -525,7 +526,10 @@ func (m *JWT) Optional(next http.Handler) http.Handler {
 		tok, private, dpop, err := m.c.extract(r)
 		var id identity.Identity
 		if err == nil {
-			id, err = m.c.verify(r.Context(), tok, dpopRequest(r, dpop))
+			dc := dpopRequest(r, dpop)
+			if id, err = m.c.verify(r.Context(), tok, dc); dc != nil && err == nil {
+				setNonce(w, dc.nonce)
+			}
 		}
 		if err = serveOptional(w, r, next, id, private, err); err != nil {
 			m.reject(w, r, err)
@@ -563,22 +567,29 @@ func (m *JWT) Check(r *http.Request) error {
 // Authenticate extracts and verifies r's bearer token and returns its
 // identity.
 func (m *JWT) Authenticate(r *http.Request) (identity.Identity, error) {
-	id, _, err := m.authenticate(r)
+	id, _, _, err := m.authenticate(r)
 	return id, err
 }
 
 // authenticate is Authenticate; private reports a token taken from the
-// cookie or the query string.
-func (m *JWT) authenticate(r *http.Request) (identity.Identity, bool, error) {
+// cookie or the query string, and nonce is the DPoP nonce to send the
+// client, if any.
+func (m *JWT) authenticate(r *http.Request) (id identity.Identity, private bool, nonce string, err error) {
 	if m == nil || m.c == nil {
-		return identity.Identity{}, false, errNotConfigured
+		return identity.Identity{}, false, "", errNotConfigured
 	}
 	tok, private, dpop, err := m.c.extract(r)
 	if err != nil {
-		return identity.Identity{}, false, err
+		return identity.Identity{}, false, "", err
 	}
-	id, err := m.c.verify(r.Context(), tok, dpopRequest(r, dpop))
-	return id, private, err
+	dc := dpopRequest(r, dpop)
+	if id, err = m.c.verify(r.Context(), tok, dc); err != nil {
+		return identity.Identity{}, false, "", err
+	}
+	if dc != nil {
+		nonce = dc.nonce
+	}
+	return id, private, nonce, nil
 }
 
 // Verify verifies a token obtained some other way (a WebSocket
@@ -593,13 +604,29 @@ func (m *JWT) Verify(ctx context.Context, token string) (identity.Identity, erro
 	return m.c.verify(ctx, token, nil)
 }
 
-// dpopRequest is r when its token came with the DPoP scheme, for the
-// check of its proof, and nil otherwise.
-func dpopRequest(r *http.Request, dpop bool) *http.Request {
+// dpopCall is a request whose token came with the DPoP scheme, for the
+// check of its proof, which sets nonce to the DPoP nonce to send the
+// client with the response, if any.
+type dpopCall struct {
+	r     *http.Request
+	nonce string
+}
+
+// dpopRequest is the dpopCall of r when its token came with the DPoP
+// scheme, and nil otherwise.
+func dpopRequest(r *http.Request, dpop bool) *dpopCall {
 	if dpop {
-		return r
+		return &dpopCall{r: r}
 	}
 	return nil
+}
+
+// setNonce sends the client nonce, when not "", in a DPoP-Nonce header
+// (RFC 9449 §8.2).
+func setNonce(w http.ResponseWriter, nonce string) {
+	if nonce != "" {
+		w.Header()["Dpop-Nonce"] = []string{nonce}
+	}
 }
 
 func (m *JWT) reject(w http.ResponseWriter, r *http.Request, err error) {
@@ -607,6 +634,10 @@ func (m *JWT) reject(w http.ResponseWriter, r *http.Request, err error) {
 	var c *jwtConfig // nil for a nil or zero JWT, as Basic and APIKey allow
 	if m != nil {
 		c = m.c
+	}
+	var ne *nonceError
+	if c != nil && c.dpop != nil && c.dpop.nonces != nil && errors.As(err, &ne) {
+		setNonce(w, ne.nonce) // for OnReject too: the client needs it to retry
 	}
 	if c != nil && c.onReject != nil {
 		c.onReject(w, r, err)
@@ -655,16 +686,16 @@ const (
 )
 
 // verify checks a syntactically valid token, then, for a token that came
-// with the DPoP scheme (dpopReq, the request, is not nil), the request's
-// proof of possession, then its claims with JWTOptions.ValidateClaims.
-func (c *jwtConfig) verify(ctx context.Context, tok string, dpopReq *http.Request) (identity.Identity, error) {
+// with the DPoP scheme (dc is not nil), the request's proof of
+// possession, then its claims with JWTOptions.ValidateClaims.
+func (c *jwtConfig) verify(ctx context.Context, tok string, dc *dpopCall) (identity.Identity, error) {
 	how := asBearer
-	if dpopReq != nil {
+	if dc != nil {
 		how = asDPoP
 	}
 	id, jkt, err := c.verifyToken(ctx, tok, how)
-	if err == nil && dpopReq != nil {
-		err = c.dpop.check(dpopReq, tok, jkt, c.now(), c.leeway)
+	if err == nil && dc != nil {
+		dc.nonce, err = c.dpop.check(dc.r, tok, jkt, c.now(), c.leeway)
 	}
 	if err != nil {
 		return identity.Identity{}, err

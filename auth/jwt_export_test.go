@@ -25,3 +25,6 @@ func WithTokenEndpointClock(o TokenEndpointOptions, now func() time.Time) TokenE
 func NewMemoryDenylistWithClock(now func() time.Time) *MemoryDenylist {
 	return &MemoryDenylist{now: now}
 }
+
+// SetNonceClock replaces the clock of n, for tests.
+func SetNonceClock(n *HMACNonces, now func() time.Time) { n.now = now }
