@@ -348,7 +348,7 @@ func parseDPoP(v string) (tok string, isDPoP bool, err error) {
 // proofClaims are the members of a proof's claims that are checked.
 type proofClaims struct {
 	jti, htm, htu, ath, nonce string
-	iat                *jwt.NumericDate // nil when absent
+	iat                       *jwt.NumericDate // nil when absent
 }
 
 // check verifies the DPoP proof of r for the access token tok, bound to
