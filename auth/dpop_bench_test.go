@@ -18,25 +18,42 @@ import (
 // verified-token cache and an ES256 proof, against its floor: the one
 // ES256 verification of the proof's signature (golang-jwt's). The replay
 // cache answers "first use" without storing, so that one proof serves
-// every iteration.
+// every iteration. The nonces=hmac case adds an HMACNonces source and a
+// proof carrying its current nonce.
 func BenchmarkDPoP(b *testing.B) {
 	k := newECDPoPKey(b)
 	tok := boundToken(b, k.jkt)
 	proof := k.proof(b, proofClaims("GET", dpopURL, tok))
-	b.Run("impl=httpguard", func(b *testing.B) {
-		m := newDPoPJWT(b, auth.DPoPOptions{Replay: replayFunc(func(context.Context, string, time.Time) (bool, error) { return false, nil })},
-			func(o *auth.JWTOptions) { o.CacheSize = 16 })
-		r := dpopRequest("GET", dpopURL, tok, proof)
-		if w, _, err := serve(m, r); w.Code != http.StatusOK {
-			b.Fatalf("status %d %v", w.Code, err)
-		}
-		h := m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-		w := &discardWriter{h: http.Header{}}
-		b.ReportAllocs()
-		for b.Loop() {
-			h.ServeHTTP(w, r)
-		}
-	})
+	nonces, err := auth.NewHMACNonces([]byte(strings.Repeat("k", auth.MinNonceKeyBytes)), time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	nonce, _ := nonces.Nonce(context.Background())
+	withNonce := proofClaims("GET", dpopURL, tok)
+	withNonce["nonce"] = nonce
+	for _, c := range []struct {
+		name   string
+		proof  string
+		nonces auth.NonceSource
+	}{
+		{"impl=httpguard", proof, nil},
+		{"impl=httpguard/nonces=hmac", k.proof(b, withNonce), nonces}, // a proof with the current nonce
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			m := newDPoPJWT(b, auth.DPoPOptions{Nonces: c.nonces, Replay: replayFunc(func(context.Context, string, time.Time) (bool, error) { return false, nil })},
+				func(o *auth.JWTOptions) { o.CacheSize = 16 })
+			r := dpopRequest("GET", dpopURL, tok, c.proof)
+			if w, _, err := serve(m, r); w.Code != http.StatusOK {
+				b.Fatalf("status %d %v", w.Code, err)
+			}
+			h := m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeHTTP(w, r)
+			}
+		})
+	}
 	b.Run("impl=floor", func(b *testing.B) {
 		i := strings.LastIndexByte(proof, '.')
 		sig, _ := base64.RawURLEncoding.DecodeString(proof[i+1:])

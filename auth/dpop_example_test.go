@@ -79,3 +79,73 @@ func ExampleDPoPOptions() {
 	// 401 false [Bearer realm="api" DPoP realm="api", algs="ES256 ES384 EdDSA RS256 PS256", error="invalid_dpop_proof", error_description="The DPoP proof is invalid"]
 	// 401 false [Bearer realm="api", error="invalid_token", error_description="The access token is invalid" DPoP realm="api", algs="ES256 ES384 EdDSA RS256 PS256", error="invalid_token", error_description="The access token is invalid"]
 }
+
+// ExampleHMACNonces makes DPoP proofs expire by the server's clock
+// (RFC 9449 §9): a proof must carry a nonce the server issued within the
+// last few minutes. The client's first proof has none; it is refused with
+// error="use_dpop_nonce" and a nonce in DPoP-Nonce, which the client puts
+// in a new proof.
+func ExampleHMACNonces() {
+	idpPub, idpKey, _ := ed25519.GenerateKey(rand.Reader)
+	client, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	pt, _ := client.PublicKey.Bytes()
+	b64 := base64.RawURLEncoding.EncodeToString
+	x, y := b64(pt[1:33]), b64(pt[33:])
+	thumb := sha256.Sum256([]byte(`{"crv":"P-256","kty":"EC","x":"` + x + `","y":"` + y + `"}`))
+	token, _ := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{
+		"iss": "https://auth.example.com", "aud": "https://api.example.com", "sub": "alice",
+		"exp": time.Now().Add(5 * time.Minute).Unix(), "cnf": map[string]string{"jkt": b64(thumb[:])},
+	}).SignedString(idpKey)
+
+	// One key for every instance behind the load balancer; nonces live
+	// five minutes to ten.
+	key := make([]byte, auth.MinNonceKeyBytes)
+	rand.Read(key)
+	nonces, err := auth.NewHMACNonces(key, 5*time.Minute)
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, err := auth.NewJWT(auth.JWTOptions{
+		Algorithms: []string{auth.AlgEdDSA},
+		Keys:       []auth.Key{{Key: idpPub}},
+		Issuer:     "https://auth.example.com",
+		Audience:   "https://api.example.com",
+		DPoP:       &auth.DPoPOptions{Origin: "https://api.example.com", Nonces: nonces},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	api := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "orders")
+	}))
+
+	// send signs a proof for GET /orders carrying nonce, when not "",
+	// and returns the response.
+	send := func(jti, nonce string) *http.Response {
+		ath := sha256.Sum256([]byte(token))
+		claims := jwt.MapClaims{"jti": jti, "htm": "GET", "htu": "https://api.example.com/orders",
+			"iat": time.Now().Unix(), "ath": b64(ath[:])}
+		if nonce != "" {
+			claims["nonce"] = nonce
+		}
+		p := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
+		p.Header["typ"] = "dpop+jwt"
+		p.Header["jwk"] = map[string]any{"kty": "EC", "crv": "P-256", "x": x, "y": y}
+		proof, _ := p.SignedString(client)
+		r := httptest.NewRequest(http.MethodGet, "/orders", nil)
+		r.Header.Set("Authorization", "DPoP "+token)
+		r.Header.Set("DPoP", proof)
+		w := httptest.NewRecorder()
+		api.ServeHTTP(w, r)
+		return w.Result()
+	}
+
+	res := send("p1", "")
+	nonce := res.Header.Get("DPoP-Nonce")
+	fmt.Println(res.StatusCode, res.Header.Values("WWW-Authenticate")[1], len(nonce))
+	res = send("p2", nonce)
+	fmt.Println(res.StatusCode)
+	// Output:
+	// 401 DPoP realm="api", algs="ES256 ES384 EdDSA RS256 PS256", error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof" 32
+	// 200
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"net/http"
@@ -429,4 +430,61 @@ func TestHMACNoncesOfAnotherLifetime(t *testing.T) {
 			t.Errorf("a nonce expiring at +%v: %v %q %v; want %v %q", tt.exp, ok, next, err, tt.ok, tt.next)
 		}
 	}
+}
+
+// FuzzHMACNoncesCheck checks HMACNonces.Check, at a time the fuzzer picks,
+// against the nonce format read independently: a nonce is accepted only
+// if it is, byte for byte, the one hmacNonce makes for an expiry after
+// now and at most one period past that of the nonce issued now; the
+// nonce hmacNonce makes for an expiry in that window is accepted; and
+// the next nonce named is "" or the one issued now.
+func FuzzHMACNoncesCheck(f *testing.F) {
+	f.Add("", int64(0), int64(0))
+	f.Add("", int64(0), int64(200)) // past the window
+	f.Add(hmacNonce(nonceKey, testNow.Add(2*time.Minute).Unix()), int64(30), int64(60))
+	f.Add(hmacNonce(nonceKey, testNow.Add(time.Minute).Unix()), int64(59), int64(1))
+	f.Add(hmacNonce(nonceKey, testNow.Add(3*time.Minute).Unix()), int64(0), int64(180))
+	f.Add(strings.Repeat("A", 32), int64(-1), int64(-61))
+	f.Add("AAAAAGkkIYDu1AXC9ZchvymSVePA4kCA", int64(7), int64(121))
+	forged := []byte(hmacNonce(nonceKey, testNow.Add(2*time.Minute).Unix()))
+	forged[20] ^= 1 // another tag for the same expiry
+	f.Add(string(forged), int64(30), int64(0))
+	f.Fuzz(func(t *testing.T, nonce string, at, expIn int64) {
+		const period = 60
+		at %= 1 << 32 // seconds around testNow
+		at0 := testNow.Add(time.Duration(at) * time.Second)
+		n := newNonces(t, nonceKey, &at0)
+		ctx := context.Background()
+		now := at0.Unix()
+		cur, err := n.Nonce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		curExp := (now/period + 2) * period
+		inWindow := func(exp int64) bool { return exp > now && exp <= curExp+period }
+
+		ok, next, err := n.Check(ctx, nonce)
+		if err != nil || (next != "" && (!ok || next != cur)) {
+			t.Fatalf("Check(%q) = %v, %q, %v at %d; the nonce issued is %q", nonce, ok, next, err, now, cur)
+		}
+		if ok {
+			b, err := base64.RawURLEncoding.Strict().DecodeString(nonce)
+			if err != nil || len(b) != 24 {
+				t.Fatalf("accepted %q, not 24 bytes of base64url", nonce)
+			}
+			exp := int64(binary.BigEndian.Uint64(b[:8]))
+			if !inWindow(exp) || hmacNonce(nonceKey, exp) != nonce {
+				t.Fatalf("accepted %q (expiry %d) at %d", nonce, exp, now)
+			}
+			if (next == "") != (exp >= curExp) {
+				t.Fatalf("accepted %q (expiry %d) at %d naming next %q", nonce, exp, now, next)
+			}
+		}
+
+		exp := now + expIn%(4*period)
+		ok, _, err = n.Check(ctx, hmacNonce(nonceKey, exp))
+		if ok != inWindow(exp) || err != nil {
+			t.Fatalf("the nonce expiring at %d checked at %d: %v, %v", exp, now, ok, err)
+		}
+	})
 }
