@@ -135,7 +135,11 @@
 // DPoP", with a fresh proof signed by that key for the request's method,
 // URI and token, used once ([ReplayCache]: [MemoryReplayCache], or
 // auth/redisstore's for several instances); [DPoPOptions.Required]
-// refuses bearer tokens altogether.
+// refuses bearer tokens altogether, and [DPoPOptions.Nonces]
+// ([HMACNonces], stateless and shared by a key) requires in each proof a
+// nonce the server issued, so that proofs expire by its clock (RFC 9449
+// §9): a proof without a current one is refused with use_dpop_nonce and
+// a new nonce in DPoP-Nonce.
 //
 // [JWTOptions.CacheSize] keeps verified tokens, keyed by a keyed hash of
 // the token and compared in full in constant time; a hit still checks
