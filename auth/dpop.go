@@ -303,6 +303,9 @@ func compileDPoP(o *DPoPOptions, realm string) (*dpopConfig, error) {
 	if d.replay == nil {
 		d.replay = NewMemoryReplayCache(0)
 	}
+	if h, ok := d.nonces.(*HMACNonces); ok && (h == nil || h.period == 0) {
+		errs = append(errs, errors.New("auth: DPoPOptions.Nonces is an HMACNonces not made by NewHMACNonces (nil or the zero value)"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

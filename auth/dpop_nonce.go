@@ -62,8 +62,9 @@ const hmacNonceLen = 32
 // nonces. Changing the key invalidates every nonce issued: each client
 // then gets one use_dpop_nonce answer with a new nonce, and retries.
 //
-// Make one with [NewHMACNonces]; the zero value issues no nonce and
-// accepts none.
+// Make one with [NewHMACNonces]. The zero value (or a nil pointer)
+// issues no nonce and accepts none: its methods return an error, and
+// [NewJWT] refuses it in DPoPOptions.Nonces.
 type HMACNonces struct {
 	key    []byte
 	period int64 // seconds

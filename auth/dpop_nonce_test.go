@@ -488,3 +488,44 @@ func FuzzHMACNoncesCheck(f *testing.F) {
 		}
 	})
 }
+
+// An HMACNonces not made by NewHMACNonces (the zero value, or a nil
+// pointer left by an ignored error) is a configuration error that NewJWT
+// reports, rather than a 503 for every DPoP request.
+func TestDPoPNoncesUnconfiguredHMAC(t *testing.T) {
+	k := newECDPoPKey(t)
+	tok := boundToken(t, k.jkt)
+	var nilNonces *auth.HMACNonces
+	at := testNow
+	tests := []struct {
+		name   string
+		nonces auth.NonceSource
+		ok     bool
+	}{
+		{"the zero HMACNonces", &auth.HMACNonces{}, false},
+		{"a nil *HMACNonces", nilNonces, false},
+		{"one made by NewHMACNonces", newNonces(t, nonceKey, &at), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := auth.NewJWT(auth.WithJWTClock(auth.JWTOptions{
+				Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: keysOnce().hmac}},
+				Issuer: "https://issuer.example", Audience: "api://orders",
+				DPoP: &auth.DPoPOptions{Nonces: tt.nonces},
+			}, testClock))
+			if (err == nil) != tt.ok {
+				t.Fatalf("NewJWT: %v; want ok=%v", err, tt.ok)
+			}
+			if err != nil {
+				if !strings.Contains(err.Error(), "DPoPOptions.Nonces") {
+					t.Errorf("NewJWT: %v; want the error to name DPoPOptions.Nonces", err)
+				}
+				return
+			}
+			w, _, err := serve(m, dpopRequest("GET", dpopURL, tok, k.proof(t, proofClaims("GET", dpopURL, tok))))
+			if w.Code != http.StatusUnauthorized || !errors.Is(err, auth.ErrDPoPNonce) {
+				t.Errorf("%d %v; want 401 use_dpop_nonce", w.Code, err)
+			}
+		})
+	}
+}
