@@ -150,7 +150,11 @@ func (n *HMACNonces) Check(_ context.Context, nonce string) (bool, string, error
 
 // current returns the nonces of the period of the Unix second now.
 func (n *HMACNonces) current(now int64) *noncePeriod {
-	exp := (now/n.period + 2) * n.period
+	start := now - now%n.period
+	if now%n.period < 0 {
+		start -= n.period // a period starts at or before now, also before 1970
+	}
+	exp := start + 2*n.period
 	if p := n.cur.Load(); p != nil && p.exp == exp {
 		return p
 	}

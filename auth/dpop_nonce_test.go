@@ -460,7 +460,11 @@ func FuzzHMACNoncesCheck(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		curExp := (now/period + 2) * period
+		start := now - now%period
+		if now%period < 0 {
+			start -= period
+		}
+		curExp := start + 2*period
 		inWindow := func(exp int64) bool { return exp > now && exp <= curExp+period }
 
 		ok, next, err := n.Check(ctx, nonce)
@@ -527,5 +531,45 @@ func TestDPoPNoncesUnconfiguredHMAC(t *testing.T) {
 				t.Errorf("%d %v; want 401 use_dpop_nonce", w.Code, err)
 			}
 		})
+	}
+}
+
+// Periods are cut the same way on both sides of the Unix epoch: a nonce
+// issued at second t of a one-minute lifetime expires at the end of the
+// period after t's, so lives more than one lifetime and at most two,
+// whatever the sign of t.
+func TestHMACNoncesPeriodsBeforeTheEpoch(t *testing.T) {
+	tests := []struct {
+		at, exp int64 // Unix seconds
+	}{
+		{0, 120},
+		{59, 120},
+		{60, 180},
+		{-1, 60},
+		{-60, 60},
+		{-61, 0},
+		{-120, 0},
+		{-121, -60},
+	}
+	for _, tt := range tests {
+		if got, want := nonceAt(t, nonceKey, time.Unix(tt.at, 0)), hmacNonce(nonceKey, tt.exp); got != want {
+			t.Errorf("the nonce issued at %d: %q; want the one expiring at %d, %q", tt.at, got, tt.exp, want)
+		}
+		at := time.Unix(tt.at, 0)
+		n := newNonces(t, nonceKey, &at)
+		for _, c := range []struct {
+			exp int64
+			ok  bool
+		}{
+			{tt.exp, true},
+			{tt.exp - 60, true}, // the previous period's: it expires at the end of this one
+			{tt.exp - 120, false},
+			{tt.exp + 60, true}, // from an instance up to a period ahead
+			{tt.exp + 120, false},
+		} {
+			if ok, _, err := n.Check(context.Background(), hmacNonce(nonceKey, c.exp)); ok != c.ok || err != nil {
+				t.Errorf("at %d, the nonce expiring at %d: %v %v; want %v", tt.at, c.exp, ok, err, c.ok)
+			}
+		}
 	}
 }
