@@ -300,6 +300,9 @@ func compileDPoP(o *DPoPOptions, realm string) (*dpopConfig, error) {
 			d.scheme, d.host = u.Scheme, normHost(u.Scheme, u.Host)
 		}
 	}
+	if c, ok := d.replay.(*MemoryReplayCache); ok && c == nil {
+		errs = append(errs, errors.New("auth: DPoPOptions.Replay is a nil *MemoryReplayCache (leave it nil for the default)"))
+	}
 	if d.replay == nil {
 		d.replay = NewMemoryReplayCache(0)
 	}

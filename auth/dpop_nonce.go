@@ -28,8 +28,9 @@ type NonceSource interface {
 	// Check reports whether nonce, the nonce claim of a proof, is
 	// accepted now. When it is, next is "" or, for a nonce that is still
 	// accepted but about to expire, the one clients should move to,
-	// which the middleware sends in a DPoP-Nonce header. An error means
-	// the source could not answer; the request is refused with 503.
+	// which the middleware sends in a DPoP-Nonce header (a next that is
+	// not a valid nonce, as for Nonce, is refused with 503). An error
+	// means the source could not answer; the request is refused with 503.
 	Check(ctx context.Context, nonce string) (ok bool, next string, err error)
 }
 
@@ -212,6 +213,19 @@ type nonceError struct {
 
 func (e *nonceError) Error() string   { return ErrDPoPNonce.Error() + ": " + e.why }
 func (e *nonceError) Unwrap() []error { return []error{ErrDPoPNonce, ErrDPoPProof} }
+
+// DPoPNonce returns the nonce that an [ErrDPoPNonce] refusal carries for
+// the client, or "" for any other error. The middleware sends it itself;
+// a caller of [JWT.Authenticate] or [JWT.Check] that writes its own 401
+// sends it in a DPoP-Nonce header, with error="use_dpop_nonce" in the
+// DPoP challenge, so that the client can retry.
+func DPoPNonce(err error) string {
+	var ne *nonceError
+	if errors.As(err, &ne) {
+		return ne.nonce
+	}
+	return ""
+}
 
 // checkNonce checks nonce, a proof's, against the NonceSource and
 // returns the nonce to send the client with a successful response (""

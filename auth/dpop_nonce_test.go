@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -571,5 +572,47 @@ func TestHMACNoncesPeriodsBeforeTheEpoch(t *testing.T) {
 				t.Errorf("at %d, the nonce expiring at %d: %v %v; want %v", tt.at, c.exp, ok, err, c.ok)
 			}
 		}
+	}
+}
+
+// A caller of Authenticate or Check that writes its own 401 reads the
+// nonce to send from the error with DPoPNonce; the client's retry with
+// it is accepted.
+func TestDPoPNonceFromAuthenticate(t *testing.T) {
+	k := newECDPoPKey(t)
+	tok := boundToken(t, k.jkt)
+	at := testNow.Add(5 * time.Second)
+	cur := nonceAt(t, nonceKey, at)
+	m := newDPoPJWT(t, auth.DPoPOptions{Nonces: newNonces(t, nonceKey, &at)})
+
+	_, err := m.Authenticate(dpopRequest("GET", dpopURL, tok, k.proof(t, proofClaims("GET", dpopURL, tok))))
+	if !errors.Is(err, auth.ErrDPoPNonce) || auth.DPoPNonce(err) != cur {
+		t.Fatalf("Authenticate without a nonce: %v, DPoPNonce %q; want ErrDPoPNonce, %q", err, auth.DPoPNonce(err), cur)
+	}
+	if got := auth.DPoPNonce(fmt.Errorf("wrapped: %w", err)); got != cur {
+		t.Errorf("DPoPNonce of a wrapped refusal: %q; want %q", got, cur)
+	}
+	c := proofClaims("GET", dpopURL, tok)
+	c["nonce"] = cur
+	if err := m.Check(dpopRequest("GET", dpopURL, tok, k.proof(t, c))); err != nil {
+		t.Fatalf("Check with the nonce: %v", err)
+	}
+	_, other := m.Authenticate(dpopRequest("GET", dpopURL, tok, "not a proof"))
+	for _, err := range []error{nil, other, auth.ErrDPoPNonce, auth.ErrDPoPProof} {
+		if got := auth.DPoPNonce(err); got != "" {
+			t.Errorf("DPoPNonce(%v) = %q; want \"\"", err, got)
+		}
+	}
+}
+
+// A nil *MemoryReplayCache in DPoPOptions.Replay (a typed nil, which is
+// not the nil interface that selects the default) is refused by NewJWT
+// rather than panicking on the first proof.
+func TestDPoPNilMemoryReplayCache(t *testing.T) {
+	var c *auth.MemoryReplayCache
+	_, err := auth.NewJWT(auth.JWTOptions{Algorithms: []string{"HS256"}, Keys: []auth.Key{{Key: keysOnce().hmac}},
+		Issuer: "https://issuer.example", Audience: "api://orders", DPoP: &auth.DPoPOptions{Replay: c}})
+	if err == nil || !strings.Contains(err.Error(), "DPoPOptions.Replay") {
+		t.Fatalf("NewJWT: %v; want an error naming DPoPOptions.Replay", err)
 	}
 }

@@ -565,7 +565,9 @@ func (m *JWT) Check(r *http.Request) error {
 }
 
 // Authenticate extracts and verifies r's bearer token and returns its
-// identity.
+// identity. With DPoPOptions.Nonces it sends no DPoP-Nonce header, as
+// Handler and Optional do: on [ErrDPoPNonce], [DPoPNonce] gives the
+// nonce the response should carry.
 func (m *JWT) Authenticate(r *http.Request) (identity.Identity, error) {
 	id, _, _, err := m.authenticate(r)
 	return id, err
