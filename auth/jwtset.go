@@ -35,6 +35,11 @@ import (
 // verifiers themselves: [JWT.SetKeys] on one of them applies to the set
 // at once. Revoke a token with [JWT.Revoke] of its issuer's verifier.
 //
+// With JWTOptions.DPoP on every verifier, a DPoP-bound token's proof is
+// checked by the verifier of its issuer, under that verifier's
+// DPoPOptions (Required, MaxAge, replay cache, nonces), exactly as by
+// the JWT alone, DPoP-Nonce headers included.
+//
 // Selection costs a base64 decode and a scan of the claims set, without
 // allocating: a token the verifier caches is read once more than by the
 // JWT alone.
@@ -52,8 +57,10 @@ type JWTSet struct {
 // zero JWT, a verifier without JWTOptions.Issuer (it would accept a token
 // of any iss, so it cannot be selected by one), two verifiers of one
 // Issuer, and verifiers that read tokens otherwise than the first
-// (another CookieName, DangerouslyAllowQueryToken or MaxTokenBytes): a
-// set reads a request's token once, before it knows the issuer. One
+// (another CookieName, DangerouslyAllowQueryToken or MaxTokenBytes, or
+// JWTOptions.DPoP set in one and not the other, as it makes the
+// "Authorization: DPoP" scheme a token): a set reads a request's token
+// once, before it knows the issuer. One
 // verifier is accepted, for a list of issuers from configuration that
 // holds one; it accepts and refuses the tokens that JWT does, with the
 // same responses (the JWT's Issuer requires an iss too). Only the reason
@@ -77,9 +84,6 @@ func NewJWTSet(verifiers ...*JWT) (*JWTSet, error) {
 		case v.c.iss == "":
 			errs = append(errs, fmt.Errorf("auth: NewJWTSet: verifiers[%d] has no Issuer: a set selects a token's verifier by its iss", i))
 			continue
-		case v.c.dpop != nil:
-			errs = append(errs, fmt.Errorf("auth: NewJWTSet: verifiers[%d] has JWTOptions.DPoP, which a set does not support: use the JWT alone", i))
-			continue
 		}
 		if j, dup := index[v.c.iss]; dup {
 			errs = append(errs, fmt.Errorf("auth: NewJWTSet: verifiers[%d] has the Issuer of verifiers[%d], %q", i, j, v.c.iss))
@@ -88,8 +92,8 @@ func NewJWTSet(verifiers ...*JWT) (*JWTSet, error) {
 		index[v.c.iss] = i
 		if s.first == nil {
 			s.first, firstIndex = v, i
-		} else if f := s.first.c; v.c.cookie != f.cookie || v.c.query != f.query || v.c.maxToken != f.maxToken {
-			errs = append(errs, fmt.Errorf("auth: NewJWTSet: verifiers[%d] reads tokens otherwise than verifiers[%d]: CookieName, DangerouslyAllowQueryToken and MaxTokenBytes must be equal", i, firstIndex))
+		} else if f := s.first.c; v.c.cookie != f.cookie || v.c.query != f.query || v.c.maxToken != f.maxToken || (v.c.dpop == nil) != (f.dpop == nil) {
+			errs = append(errs, fmt.Errorf("auth: NewJWTSet: verifiers[%d] reads tokens otherwise than verifiers[%d]: CookieName, DangerouslyAllowQueryToken and MaxTokenBytes must be equal, and JWTOptions.DPoP set in both or neither", i, firstIndex))
 		}
 		s.byIss[v.c.iss] = v
 	}
@@ -116,11 +120,12 @@ func MustNewJWTSet(verifiers ...*JWT) *JWTSet {
 // private.
 func (s *JWTSet) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, private, m, err := s.authenticate(r)
+		id, private, m, nonce, err := s.authenticate(r)
 		if err != nil {
 			m.reject(w, r, err)
 			return
 		}
+		setNonce(w, nonce)
 		serveAs(w, r, next, id, private)
 	})
 }
@@ -141,10 +146,13 @@ func (s *JWTSet) Optional(next http.Handler) http.Handler {
 			return
 		}
 		m := s.first
-		tok, private, _, err := m.c.extract(r)
+		tok, private, dpop, err := m.c.extract(r)
 		var id identity.Identity
 		if err == nil {
-			id, m, err = s.verify(r.Context(), tok)
+			dc := dpopRequest(r, dpop)
+			if id, m, err = s.verify(r.Context(), tok, dc); dc != nil && err == nil {
+				setNonce(w, dc.nonce)
+			}
 		}
 		if err = serveOptional(w, r, next, id, private, err); err != nil {
 			m.reject(w, r, err)
@@ -161,9 +169,10 @@ func (s *JWTSet) Check(r *http.Request) error {
 }
 
 // Authenticate extracts r's bearer token, verifies it with the verifier
-// of its issuer and returns its identity.
+// of its issuer and returns its identity. As [JWT.Authenticate], it
+// sends no DPoP-Nonce header: see [DPoPNonce].
 func (s *JWTSet) Authenticate(r *http.Request) (identity.Identity, error) {
-	id, _, _, err := s.authenticate(r)
+	id, _, _, _, err := s.authenticate(r)
 	return id, err
 }
 
@@ -176,34 +185,39 @@ func (s *JWTSet) Verify(ctx context.Context, token string) (identity.Identity, e
 	if err := s.first.c.checkForm(token); err != nil {
 		return identity.Identity{}, err
 	}
-	id, _, err := s.verify(ctx, token)
+	id, _, err := s.verify(ctx, token, nil)
 	return id, err
 }
 
 // authenticate is Authenticate; private reports a token taken from the
-// cookie or the query string, and m is the verifier that answers a
-// refusal (nil for the zero set).
-func (s *JWTSet) authenticate(r *http.Request) (id identity.Identity, private bool, m *JWT, err error) {
+// cookie or the query string, m is the verifier that answers a refusal
+// (nil for the zero set), and nonce the DPoP nonce to send the client,
+// if any.
+func (s *JWTSet) authenticate(r *http.Request) (id identity.Identity, private bool, m *JWT, nonce string, err error) {
 	if s == nil || s.first == nil {
-		return identity.Identity{}, false, nil, errNotConfigured
+		return identity.Identity{}, false, nil, "", errNotConfigured
 	}
-	tok, private, _, err := s.first.c.extract(r)
+	tok, private, dpop, err := s.first.c.extract(r)
 	if err != nil {
-		return identity.Identity{}, false, s.first, err
+		return identity.Identity{}, false, s.first, "", err
 	}
-	id, m, err = s.verify(r.Context(), tok)
-	return id, private, m, err
+	dc := dpopRequest(r, dpop)
+	if id, m, err = s.verify(r.Context(), tok, dc); err == nil && dc != nil {
+		nonce = dc.nonce
+	}
+	return id, private, m, nonce, err
 }
 
 // verify verifies tok, which passed checkForm, with the verifier of its
-// issuer, and returns the verifier that answers for it: that one, or the
-// first when the token selects none.
-func (s *JWTSet) verify(ctx context.Context, tok string) (identity.Identity, *JWT, error) {
+// issuer, and its DPoP proof when dc is not nil, and returns the verifier
+// that answers for it: that one, or the first when the token selects
+// none.
+func (s *JWTSet) verify(ctx context.Context, tok string, dc *dpopCall) (identity.Identity, *JWT, error) {
 	m, err := s.verifierFor(tok)
 	if err != nil {
 		return identity.Identity{}, s.first, err
 	}
-	id, err := m.c.verify(ctx, tok, nil)
+	id, err := m.c.verify(ctx, tok, dc)
 	return id, m, err
 }
 

@@ -708,3 +708,94 @@ func TestJWTSetOfOneVerifierAnswersAsItsJWT(t *testing.T) {
 		})
 	}
 }
+
+// TestJWTSetDPoP: in a set of DPoP verifiers, a token's proof is checked
+// by the verifier of its issuer under that verifier's DPoPOptions (here
+// A without nonces, C requiring DPoP and nonces), with the responses the
+// JWT alone gives; a set mixing DPoP and plain verifiers is refused.
+func TestJWTSetDPoP(t *testing.T) {
+	k := newECDPoPKey(t)
+	at := testNow.Add(time.Minute + 5*time.Second)
+	nonces := newNonces(t, nonceKey, &at)
+	cur, prev := nonceAt(t, nonceKey, at), nonceAt(t, nonceKey, testNow)
+	a, _, _ := setVerifiers(t, auth.JWTOptions{Audience: "api://orders", DPoP: &auth.DPoPOptions{}})
+	_, _, c := setVerifiers(t, auth.JWTOptions{Audience: "api://orders", DPoP: &auth.DPoPOptions{Required: true, Nonces: nonces}})
+	s, err := auth.NewJWTSet(a, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := func(sign func(testing.TB, map[string]any) string, iss string) string {
+		return sign(t, with(claimsOf(iss), "cnf", map[string]any{"jkt": k.jkt}))
+	}
+	tokA, tokC := bound(signA, setIssA), bound(signC, setIssC)
+	proof := func(tok, nonce string) string {
+		pc := proofClaims("GET", dpopURL, tok)
+		if nonce != "" {
+			pc["nonce"] = nonce
+		}
+		return k.proof(t, pc)
+	}
+	replayed := proof(tokA, "")
+	bearer := func(tok string) *http.Request {
+		r := httptest.NewRequest("GET", dpopURL, nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		return r
+	}
+	tests := []struct {
+		name      string
+		r         *http.Request
+		code      int
+		want      error  // nil: accepted
+		realm     string // of the challenge of a refusal
+		nonceSent string // the DPoP-Nonce header
+	}{
+		{"A's bound token with its proof", dpopRequest("GET", dpopURL, tokA, replayed), 200, nil, "", ""},
+		{"the same proof again", dpopRequest("GET", dpopURL, tokA, replayed), 401, auth.ErrDPoPProof, `DPoP realm="a"`, ""},
+		{"A's proof for another URI", dpopRequest("GET", dpopURL+"/1", tokA, proof(tokA, "")), 401, auth.ErrDPoPProof, `DPoP realm="a"`, ""},
+		{"A's bound token as a bearer token", bearer(tokA), 401, auth.ErrTokenBound, `realm="a"`, ""},
+		{"A's plain token as a bearer token", bearer(signA(t, claimsOf(setIssA))), 200, nil, "", ""},
+		{"C's bound token without a nonce", dpopRequest("GET", dpopURL, tokC, proof(tokC, "")), 401, auth.ErrDPoPNonce, `error="use_dpop_nonce"`, cur},
+		{"C's bound token with the nonce", dpopRequest("GET", dpopURL, tokC, proof(tokC, cur)), 200, nil, "", ""},
+		{"C's bound token with the previous nonce", dpopRequest("GET", dpopURL, tokC, proof(tokC, prev)), 200, nil, "", cur},
+		{"C's proof under A's token", dpopRequest("GET", dpopURL, tokA, proof(tokC, "")), 401, auth.ErrDPoPProof, `DPoP realm="a"`, ""},
+		{"C's plain token as a bearer token (C requires DPoP)", bearer(signC(t, claimsOf(setIssC))), 401, auth.ErrTokenNotDPoP, `realm="c"`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, id, err := serveSet(s, tt.r)
+			if w.Code != tt.code || !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+				t.Fatalf("%d %v; want %d %v", w.Code, err, tt.code, tt.want)
+			}
+			if got := w.Header().Get("DPoP-Nonce"); got != tt.nonceSent {
+				t.Errorf("DPoP-Nonce %q; want %q", got, tt.nonceSent)
+			}
+			if tt.want == nil {
+				if id.Subject() != "alice" {
+					t.Errorf("identity %q; want alice", id.Subject())
+				}
+				return
+			}
+			if ch := strings.Join(w.Header().Values("WWW-Authenticate"), " | "); !strings.Contains(ch, tt.realm) {
+				t.Errorf("WWW-Authenticate %q; want it to hold %q", ch, tt.realm)
+			}
+		})
+	}
+
+	// Optional and Authenticate check the proof as Handler does.
+	w := httptest.NewRecorder()
+	s.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })).
+		ServeHTTP(w, dpopRequest("GET", dpopURL, tokC, proof(tokC, prev)))
+	if w.Code != http.StatusNoContent || w.Header().Get("DPoP-Nonce") != cur {
+		t.Errorf("Optional, a stale nonce: %d, DPoP-Nonce %q; want 204, %q", w.Code, w.Header().Get("DPoP-Nonce"), cur)
+	}
+	if _, err := s.Authenticate(dpopRequest("GET", dpopURL, tokC, proof(tokC, ""))); auth.DPoPNonce(err) != cur {
+		t.Errorf("Authenticate without a nonce: %v, DPoPNonce %q; want %q", err, auth.DPoPNonce(err), cur)
+	}
+
+	plain, _, _ := setVerifiers(t, auth.JWTOptions{})
+	for _, vs := range [][]*auth.JWT{{plain, c}, {c, plain}} {
+		if _, err := auth.NewJWTSet(vs...); err == nil || !strings.Contains(err.Error(), "JWTOptions.DPoP set in both or neither") {
+			t.Errorf("NewJWTSet of DPoP and plain verifiers: %v; want an error", err)
+		}
+	}
+}
