@@ -67,7 +67,10 @@ type JWTSet struct {
 // may differ, as the set reads iss first: [ErrTokenIssuer] for a token
 // without iss or of iss null, which the JWT refuses with
 // [ErrTokenClaimMissing], and for a token of another iss that the JWT
-// refuses for its header (its alg or kid, say).
+// refuses first for something it checks before iss: its header (its alg
+// or kid, say), its signature, or how it came (a bound token as a bearer
+// token, [ErrTokenBound]; with DPoPOptions.Required, any bearer token,
+// [ErrTokenNotDPoP]).
 func NewJWTSet(verifiers ...*JWT) (*JWTSet, error) {
 	var errs []error
 	if len(verifiers) == 0 {

@@ -1,12 +1,15 @@
 package auth_test
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -796,6 +799,68 @@ func TestJWTSetDPoP(t *testing.T) {
 	for _, vs := range [][]*auth.JWT{{plain, c}, {c, plain}} {
 		if _, err := auth.NewJWTSet(vs...); err == nil || !strings.Contains(err.Error(), "JWTOptions.DPoP set in both or neither") {
 			t.Errorf("NewJWTSet of DPoP and plain verifiers: %v; want an error", err)
+		}
+	}
+}
+
+// TestJWTSetOfOneDPoPVerifierAnswersAsItsJWT: a set of one DPoP verifier
+// answers as its JWT (status, challenges, DPoP-Nonce), with or without
+// DPoPOptions.Required; the reason differs for a token of another iss
+// that the JWT refuses first for how it came (ErrTokenBound,
+// ErrTokenNotDPoP), which the set refuses with ErrTokenIssuer.
+func TestJWTSetOfOneDPoPVerifierAnswersAsItsJWT(t *testing.T) {
+	k := newECDPoPKey(t)
+	bound := func(iss any) string { return signA(t, with(claimsOf(iss), "cnf", map[string]any{"jkt": k.jkt})) }
+	asBearer := func(tok string) func(string) *http.Request {
+		return func(string) *http.Request { return bearer(tok) }
+	}
+	withProof := func(tok string, nonce bool) func(string) *http.Request {
+		return func(cur string) *http.Request {
+			c := proofClaims("GET", dpopURL, tok)
+			if nonce {
+				c["nonce"] = cur
+			}
+			return dpopRequest("GET", dpopURL, tok, k.proof(t, c))
+		}
+	}
+	for _, required := range []bool{false, true} {
+		at := testNow.Add(time.Minute + 5*time.Second)
+		cur := nonceAt(t, nonceKey, at)
+		verifier := func() *auth.JWT {
+			a, _, _ := setVerifiers(t, auth.JWTOptions{Audience: "api://orders", DPoP: &auth.DPoPOptions{Required: required, Nonces: newNonces(t, nonceKey, &at)}})
+			return a
+		}
+		j, s := verifier(), auth.MustNewJWTSet(verifier())
+		notDPoP := error(nil) // a plain token of A as a bearer token
+		if required {
+			notDPoP = auth.ErrTokenNotDPoP
+		}
+		for _, tt := range []struct {
+			name           string
+			r              func(nonce string) *http.Request
+			jwtErr, setErr error // nil: accepted
+		}{
+			{"a bound token with its proof", withProof(bound(setIssA), true), nil, nil},
+			{"a bound token with a proof without the nonce", withProof(bound(setIssA), false), auth.ErrDPoPNonce, auth.ErrDPoPNonce},
+			{"a plain token as a bearer token", asBearer(signA(t, claimsOf(setIssA))), notDPoP, notDPoP},
+			{"a bound token of another iss with its proof", withProof(bound(setIssB), true), auth.ErrTokenIssuer, auth.ErrTokenIssuer},
+			{"a bound token without iss with its proof", withProof(bound(nil), true), auth.ErrTokenClaimMissing, auth.ErrTokenIssuer},
+			{"a bound token of another iss as a bearer token", asBearer(bound(setIssB)), auth.ErrTokenBound, auth.ErrTokenIssuer},
+			{"a plain token of another iss as a bearer token", asBearer(signA(t, claimsOf(setIssB))), cmp.Or(notDPoP, auth.ErrTokenIssuer), auth.ErrTokenIssuer},
+		} {
+			t.Run(fmt.Sprintf("Required %v, %s", required, tt.name), func(t *testing.T) {
+				jw, jid, jreason := serve(j, tt.r(cur))
+				sw, sid, sreason := serveSet(s, tt.r(cur))
+				jh, sh := jw.Header(), sw.Header()
+				if jw.Code != sw.Code || !slices.Equal(jh.Values("WWW-Authenticate"), sh.Values("WWW-Authenticate")) ||
+					jh.Get("DPoP-Nonce") != sh.Get("DPoP-Nonce") || jid.Subject() != sid.Subject() {
+					t.Fatalf("JWT: %d %q %q %q; set: %d %q %q %q", jw.Code, jh.Values("WWW-Authenticate"), jh.Get("DPoP-Nonce"), jid.Subject(),
+						sw.Code, sh.Values("WWW-Authenticate"), sh.Get("DPoP-Nonce"), sid.Subject())
+				}
+				if (jreason == nil) != (tt.jwtErr == nil) || !errors.Is(jreason, tt.jwtErr) || (sreason == nil) != (tt.setErr == nil) || !errors.Is(sreason, tt.setErr) {
+					t.Fatalf("reasons: JWT %v, set %v; want %v, %v", jreason, sreason, tt.jwtErr, tt.setErr)
+				}
+			})
 		}
 	}
 }
