@@ -60,10 +60,12 @@ type JWTSet struct {
 // (another CookieName, DangerouslyAllowQueryToken or MaxTokenBytes, or
 // JWTOptions.DPoP set in one and not the other, as it makes the
 // "Authorization: DPoP" scheme a token): a set reads a request's token
-// once, before it knows the issuer. One
-// verifier is accepted, for a list of issuers from configuration that
-// holds one; it accepts and refuses the tokens that JWT does, with the
-// same responses (the JWT's Issuer requires an iss too). Only the reason
+// once, before it knows the issuer. One verifier is accepted, for a list
+// of issuers from configuration that holds one; it accepts and refuses
+// the tokens that JWT does, with the same responses (the JWT's Issuer
+// requires an iss too), but for a token of another iss while the JWT's
+// JWKSURL key set cannot be fetched: the JWT, which needs the keys
+// before it reads iss, answers 503, the set 401. Otherwise only the reason
 // may differ, as the set reads iss first: [ErrTokenIssuer] for a token
 // without iss or of iss null, which the JWT refuses with
 // [ErrTokenClaimMissing], and for a token of another iss that the JWT
