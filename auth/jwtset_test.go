@@ -864,3 +864,39 @@ func TestJWTSetOfOneDPoPVerifierAnswersAsItsJWT(t *testing.T) {
 		}
 	}
 }
+
+// A set of one verifier answers as its JWT but for a token of another iss
+// while the JWT's JWKS key set cannot be fetched: the JWT needs the keys
+// before it reads iss (503), the set reads iss first (401), as
+// NewJWTSet's doc says.
+func TestJWTSetOfOneRemoteVerifierWhileTheKeySetIsDown(t *testing.T) {
+	js := newJWKSServer(t, []byte("{}"))
+	js.set([]byte("{}"), http.StatusInternalServerError)
+	m, err := auth.NewJWT(auth.WithJWTClock(auth.JWTOptions{
+		Algorithms: []string{"EdDSA"}, Audience: "api://orders", Issuer: setIssB,
+		JWKSURL: js.srv.URL + "/jwks.json",
+		JWKS:    auth.JWKSOptions{HTTPClient: js.srv.Client(), Timeout: time.Second},
+	}, testClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := auth.NewJWTSet(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		iss          string
+		jwt, setCode int
+	}{
+		{setIssB, 503, 503},
+		{setIssA, 503, 401},
+	} {
+		tok := signB(t, claimsOf(tt.iss))
+		if w, _, reason := serve(m, bearer(tok)); w.Code != tt.jwt {
+			t.Errorf("the JWT, iss %s: %d %v; want %d", tt.iss, w.Code, reason, tt.jwt)
+		}
+		if w, _, reason := serveSet(s, bearer(tok)); w.Code != tt.setCode {
+			t.Errorf("the set, iss %s: %d %v; want %d", tt.iss, w.Code, reason, tt.setCode)
+		}
+	}
+}
