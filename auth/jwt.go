@@ -637,9 +637,10 @@ func (m *JWT) reject(w http.ResponseWriter, r *http.Request, err error) {
 	if m != nil {
 		c = m.c
 	}
-	var ne *nonceError
-	if c != nil && c.dpop != nil && c.dpop.nonces != nil && errors.As(err, &ne) {
-		setNonce(w, ne.nonce) // for OnReject too: the client needs it to retry
+	if c != nil && c.dpop != nil && c.dpop.nonces != nil {
+		// For OnReject too: the client needs it to retry. (DPoPNonce's
+		// errors.As target escapes: kept off the other rejections.)
+		setNonce(w, DPoPNonce(err))
 	}
 	if c != nil && c.onReject != nil {
 		c.onReject(w, r, err)
