@@ -36,9 +36,9 @@ import (
 // future), ath the hash of the access token, the JWK's SHA-256 thumbprint
 // (RFC 7638) the token's cnf.jkt, and a jti never seen before for that
 // key while the proof could be used; with Nonces, a nonce the server
-// issued (RFC 9449 §9). The identity of a request so authenticated is that of any
-// access token, of [identity.MethodBearer], so that scope checks and
-// rbac treat both alike.
+// issued (RFC 9449 §9). The identity of a request so authenticated is
+// that of any access token, of [identity.MethodBearer], so that scope
+// checks and rbac treat both alike.
 type DPoPOptions struct {
 	// Required refuses access tokens presented without proof of
 	// possession: every bearer token, with [ErrTokenNotDPoP] (a bound

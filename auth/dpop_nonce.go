@@ -185,20 +185,6 @@ func (n *HMACNonces) tag(exp int64) [16]byte {
 	return t
 }
 
-// validNonce reports whether s may be sent in a DPoP-Nonce header: 1 to
-// maxProofNonce of the NQCHAR of RFC 9449 §8.1.
-func validNonce(s string) bool {
-	if s == "" || len(s) > maxProofNonce {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
 // ErrDPoPNonce: DPoPOptions.Nonces is set and the proof carried no nonce
 // or one the source no longer accepts. The response is 401 with
 // error="use_dpop_nonce" and a new nonce in DPoP-Nonce, which the client
@@ -239,7 +225,7 @@ func (d *dpopConfig) checkNonce(ctx context.Context, nonce string) (string, erro
 			switch {
 			case err != nil:
 				return "", storeUnavailable(err)
-			case ok && next != "" && !validNonce(next):
+			case ok && next != "" && !nqchars(next, maxProofNonce):
 				return "", storeUnavailable(errBadNonce)
 			case ok:
 				return next, nil
@@ -250,7 +236,7 @@ func (d *dpopConfig) checkNonce(ctx context.Context, nonce string) (string, erro
 	switch {
 	case err != nil:
 		return "", storeUnavailable(err)
-	case !validNonce(fresh):
+	case !nqchars(fresh, maxProofNonce):
 		return "", storeUnavailable(errBadNonce)
 	}
 	return "", &nonceError{why, fresh}

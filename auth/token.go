@@ -480,15 +480,20 @@ func (is *Issuer) JWKSHandler() http.Handler {
 
 var errMethodNotAllowed = errors.New("auth: method not allowed")
 
-// validScopeToken reports whether s is an RFC 6749 §3.3 scope-token:
-// 1*( %x21 / %x23-5B / %x5D-7E ).
-func validScopeToken(s string) bool {
-	if s == "" || len(s) > 256 {
+// validScopeToken reports whether s is an RFC 6749 §3.3 scope-token,
+// of at most 256 bytes.
+func validScopeToken(s string) bool { return nqchars(s, 256) }
+
+// nqchars reports whether s is 1 to max of the NQCHAR of RFC 6749
+// Appendix A, %x21 / %x23-5B / %x5D-7E: the characters of a scope-token
+// and of a DPoP nonce (RFC 9449 §8.1), which may go in a quoted string
+// or a header as they are.
+func nqchars(s string, max int) bool {
+	if s == "" || len(s) > max {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
 			return false
 		}
 	}
