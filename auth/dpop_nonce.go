@@ -71,6 +71,7 @@ type HMACNonces struct {
 	period int64 // seconds
 	now    func() time.Time
 	cur    atomic.Pointer[noncePeriod]
+	macs   jwtMACPool // HMAC-SHA256 states under key
 }
 
 // noncePeriod holds the nonces of one period, computed once.
@@ -99,7 +100,9 @@ func NewHMACNonces(key []byte, lifetime time.Duration) (*HMACNonces, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &HMACNonces{key: append([]byte(nil), key...), period: int64(lifetime / time.Second), now: time.Now}, nil
+	n := &HMACNonces{key: append([]byte(nil), key...), period: int64(lifetime / time.Second), now: time.Now}
+	n.macs.pool.New = func() any { return &jwtMACState{h: hmac.New(sha256.New, n.key)} }
+	return n, nil
 }
 
 // errNoncesNotConfigured is the error of a zero HMACNonces.
@@ -114,7 +117,8 @@ func (n *HMACNonces) Nonce(context.Context) (string, error) {
 }
 
 // Check implements [NonceSource]. The nonces of the current and the
-// previous period are recognized without computing an HMAC.
+// previous period are recognized without computing an HMAC, and no
+// nonce costs an allocation.
 func (n *HMACNonces) Check(_ context.Context, nonce string) (bool, string, error) {
 	if n == nil || n.period == 0 {
 		return false, "", errNoncesNotConfigured
@@ -130,7 +134,7 @@ func (n *HMACNonces) Check(_ context.Context, nonce string) (bool, string, error
 		return false, "", nil
 	}
 	var b [24]byte
-	if k, err := base64.RawURLEncoding.Strict().Decode(b[:], []byte(nonce)); err != nil || k != len(b) {
+	if k, ok := b64Decode(b[:], nonce); !ok || k != len(b) {
 		return false, "", nil
 	}
 	exp := int64(binary.BigEndian.Uint64(b[:8]))
@@ -173,15 +177,21 @@ func (n *HMACNonces) make(exp int64) string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+// nonceLabel begins the input of every HMACNonces tag.
+var nonceLabel = []byte("httpguard DPoP nonce\x00")
+
 // tag is the HMAC of the nonce that expires at exp, cut to 16 bytes.
 func (n *HMACNonces) tag(exp int64) [16]byte {
-	m := hmac.New(sha256.New, n.key)
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(exp))
-	m.Write([]byte("httpguard DPoP nonce\x00"))
-	m.Write(b[:])
+	st := n.macs.pool.Get().(*jwtMACState)
+	st.h.Reset()
+	st.h.Write(nonceLabel)
+	// exp in the state's buffer: a local array would escape through
+	// Write and be allocated.
+	binary.BigEndian.PutUint64(st.sum[:8], uint64(exp))
+	st.h.Write(st.sum[:8])
 	var t [16]byte
-	copy(t[:], m.Sum(nil))
+	copy(t[:], st.h.Sum(st.sum[:0]))
+	n.macs.pool.Put(st)
 	return t
 }
 
