@@ -660,6 +660,8 @@ func readmeJWT(mux *http.ServeMux, privateKey ed25519.PrivateKey, users *auth.Me
 	// DPoP: &auth.DPoPOptions{} takes tokens bound to the client's key (RFC 9449) with a proof
 	// of possession per request (ExampleDPoPOptions); a bound token is never taken as a bearer token.
 	// Its Nonces: auth.NewHMACNonces(key, 0) makes proofs carry a server nonce (ExampleHMACNonces).
+	// TokenEndpointOptions.DPoP issues such tokens to a token request with a proof, and binds a
+	// public client's refresh token to its key (ExampleTokenEndpointOptions_dPoP).
 	bearer, err := auth.NewJWT(auth.JWTOptions{
 		Algorithms: []string{auth.AlgEdDSA}, Keys: []auth.Key{issuer.VerificationKey()},
 		Issuer: "https://auth.example.com", Audience: "https://api.example.com", Type: auth.TypeAccessToken})

@@ -139,7 +139,10 @@
 // ([HMACNonces], stateless and shared by a key) requires in each proof a
 // nonce the server issued, so that proofs expire by its clock (RFC 9449
 // §9): a proof without a current one is refused with use_dpop_nonce and
-// a new nonce in DPoP-Nonce.
+// a new nonce in DPoP-Nonce. [TokenEndpointOptions.DPoP] issues such
+// tokens (RFC 9449 §5): a token request with a proof gets an access token
+// bound to the proof's key, and a public client's refresh token is bound
+// to it too, so that refreshing needs the key.
 //
 // [JWTOptions.CacheSize] keeps verified tokens, keyed by a keyed hash of
 // the token and compared in full in constant time; a hit still checks

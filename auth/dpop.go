@@ -21,7 +21,8 @@ import (
 )
 
 // DPoPOptions turns on DPoP, OAuth 2.0 Demonstrating Proof of Possession
-// (RFC 9449), for a [JWT]: an access token bound to the client's key by
+// (RFC 9449), for a [JWT] (and, in [TokenEndpointOptions], for issuing
+// tokens bound to the client's key): an access token bound to the client's key by
 // its cnf.jkt claim is accepted in an "Authorization: DPoP <token>" header
 // when the request carries, in its DPoP header, a fresh proof signed with
 // that key, for this method and URI and this token. A stolen token is
@@ -361,45 +362,67 @@ type proofClaims struct {
 // the key of thumbprint jkt, at now with leeway in the future. It returns
 // the nonce to send the client with the response, if any.
 func (d *dpopConfig) check(r *http.Request, tok, jkt string, now time.Time, leeway time.Duration) (nonce string, err error) {
+	if tok == "" || jkt == "" {
+		// Never the case: a token bound to no key is refused before.
+		return "", proofError("no access token or key to check the proof for")
+	}
+	_, nonce, err = d.verifyProof(r, tok, jkt, now, leeway)
+	return nonce, err
+}
+
+// checkGrant verifies the DPoP proof of a token request r (RFC 9449 §5),
+// signed by any key, at now with leeway in the future: a proof without
+// ath, since no access token comes with it. It returns the thumbprint of
+// the proof's key, to which the tokens issued are bound, and the nonce to
+// send the client with the response, if any.
+func (d *dpopConfig) checkGrant(r *http.Request, now time.Time, leeway time.Duration) (jkt, nonce string, err error) {
+	return d.verifyProof(r, "", "", now, leeway)
+}
+
+// verifyProof verifies the DPoP proof of r: for the access token tok and
+// signed by the key of thumbprint jkt, or, both empty, a proof of a token
+// request by any key. It returns the thumbprint of the proof's key and
+// the nonce to send the client.
+func (d *dpopConfig) verifyProof(r *http.Request, tok, jkt string, now time.Time, leeway time.Duration) (thumb, nonce string, err error) {
 	vals := r.Header["Dpop"]
 	switch {
 	case len(vals) == 0:
-		return "", proofError("no DPoP header")
+		return "", "", proofError("no DPoP header")
 	case len(vals) > 1:
-		return "", proofError("more than one DPoP header")
+		return "", "", proofError("more than one DPoP header")
 	}
 	proof := vals[0]
 	if len(proof) > maxProofBytes {
-		return "", proofError("too large")
+		return "", "", proofError("too large")
 	}
 	hseg, rest, ok1 := strings.Cut(proof, ".")
 	pseg, sseg, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.IndexByte(sseg, '.') >= 0 || !b64Valid(hseg) || !b64Valid(pseg) || sseg == "" || !b64Valid(sseg) {
-		return "", proofError("not a compact JWS")
+		return "", "", proofError("not a compact JWS")
 	}
 	alg, key, thumb, err := d.proofKey(hseg)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	// The checks that cost nothing come before the signature's, which a
 	// client holding a stolen token could otherwise have computed for
 	// proofs of any key, or for any request.
-	if thumb != jkt {
-		return "", proofError("jwk is not the key the token is bound to (cnf.jkt)")
+	if jkt != "" && thumb != jkt {
+		return "", "", proofError("jwk is not the key the token is bound to (cnf.jkt)")
 	}
 	c, err := decodeProofClaims(pseg)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	switch {
 	case c.jti == "" || len(c.jti) > maxProofJTI:
-		return "", proofError("jti missing or too long")
+		return "", "", proofError("jti missing or too long")
 	case c.htm != r.Method:
-		return "", proofError("htm is not the request's method")
+		return "", "", proofError("htm is not the request's method")
 	case !d.htuMatches(c.htu, r):
-		return "", proofError("htu is not the request's URI")
+		return "", "", proofError("htu is not the request's URI")
 	case c.iat == nil:
-		return "", proofError("iat missing")
+		return "", "", proofError("iat missing")
 	}
 	// The proof is good strictly before iat+MaxAge+Leeway, the time the
 	// replay cache forgets its jti (Use treats until as expired): at that
@@ -408,33 +431,35 @@ func (d *dpopConfig) check(r *http.Request, tok, jkt string, now time.Time, leew
 	until := iat.Add(d.maxAge + leeway)
 	switch {
 	case iat.After(now.Add(leeway)):
-		return "", proofError("iat in the future")
+		return "", "", proofError("iat in the future")
 	case !now.Before(until):
-		return "", proofError("iat older than MaxAge")
+		return "", "", proofError("iat older than MaxAge")
 	}
-	if c.ath != accessTokenHash(tok) {
-		return "", proofError("ath is not the hash of the access token")
+	// A token request's proof comes with no access token: an ath in it
+	// is ignored (RFC 9449 §5 lists no ath there).
+	if tok != "" && c.ath != accessTokenHash(tok) {
+		return "", "", proofError("ath is not the hash of the access token")
 	}
 	if d.nonces != nil {
 		if nonce, err = d.checkNonce(r.Context(), c.nonce); err != nil {
-			return "", err
+			return "", "", err
 		}
 	}
 	var sig [maxSignatureBytes]byte
 	sn, ok := b64Decode(sig[:], sseg)
 	if !ok || !verifySignature(alg, []byte(proof[:len(hseg)+1+len(pseg)]), sig[:sn], key) {
-		return "", proofError("signature does not verify with its jwk")
+		return "", "", proofError("signature does not verify with its jwk")
 	}
 	// Last, so that proofs refused for another reason take no room: the
 	// jti is unique for its key (RFC 9449 §11.1).
 	replayed, err := d.replay.Use(r.Context(), "dpop:"+thumb+":"+c.jti, until)
 	switch {
 	case err != nil:
-		return "", storeUnavailable(err)
+		return "", "", storeUnavailable(err)
 	case replayed:
-		return "", proofError("jti used before (replay)")
+		return "", "", proofError("jti used before (replay)")
 	}
-	return nonce, nil
+	return thumb, nonce, nil
 }
 
 // proofKey reads the JOSE header of a proof: typ dpop+jwt, an accepted

@@ -7,10 +7,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -148,4 +151,83 @@ func ExampleHMACNonces() {
 	// Output:
 	// 401 DPoP realm="api", algs="ES256 ES384 EdDSA RS256 PS256", error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof" 32
 	// 200
+}
+
+// ExampleTokenEndpointOptions_dPoP issues tokens bound to the client's
+// key (RFC 9449 §5): a public client sends a DPoP proof with its token
+// request and gets a DPoP access token, which the API takes only with a
+// proof by that key, and a refresh token that is refused without one.
+func ExampleTokenEndpointOptions_dPoP() {
+	_, signing, _ := ed25519.GenerateKey(rand.Reader)
+	issuer, _ := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{ID: "k1", Algorithm: auth.AlgEdDSA, Key: signing},
+		Issuer: "https://auth.example.com", Audience: []string{"https://api.example.com"}})
+	users := auth.NewMemoryUsers()
+	if err := users.AddPassword("alice", "correct horse battery staple", identity.Options{Scopes: []string{"orders:read"}}); err != nil {
+		log.Fatal(err)
+	}
+	tokens, err := auth.NewTokenEndpoint(auth.TokenEndpointOptions{
+		Issuer: issuer, Users: users,
+		Clients: []auth.Client{{ID: "mobile-app", Public: true,
+			Grants: []string{auth.GrantPassword, auth.GrantRefreshToken}, Scopes: []string{"orders:read"}}},
+		DPoP: &auth.DPoPOptions{Origin: "https://auth.example.com"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	api, err := auth.NewJWT(auth.JWTOptions{Algorithms: []string{auth.AlgEdDSA}, Keys: []auth.Key{issuer.VerificationKey()},
+		Issuer: "https://auth.example.com", Audience: "https://api.example.com", Type: auth.TypeAccessToken,
+		DPoP: &auth.DPoPOptions{Origin: "https://api.example.com"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// The client's key, and a proof by it of a request (ath: the hash of
+	// the access token it comes with, if any).
+	client, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	pt, _ := client.PublicKey.Bytes() // 0x04 || x || y
+	b64 := base64.RawURLEncoding.EncodeToString
+	jwk := map[string]any{"kty": "EC", "crv": "P-256", "x": b64(pt[1:33]), "y": b64(pt[33:])}
+	proof := func(method, uri, accessToken string) string {
+		claims := jwt.MapClaims{"jti": rand.Text(), "htm": method, "htu": uri, "iat": time.Now().Unix()}
+		if accessToken != "" {
+			ath := sha256.Sum256([]byte(accessToken))
+			claims["ath"] = b64(ath[:])
+		}
+		p := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
+		p.Header["typ"], p.Header["jwk"] = "dpop+jwt", jwk
+		s, _ := p.SignedString(client)
+		return s
+	}
+	post := func(form url.Values, withProof bool) map[string]any {
+		r := httptest.NewRequest(http.MethodPost, "https://auth.example.com/token", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if withProof {
+			r.Header.Set("DPoP", proof("POST", "https://auth.example.com/token", ""))
+		}
+		w := httptest.NewRecorder()
+		tokens.ServeHTTP(w, r)
+		var body map[string]any
+		_ = json.Unmarshal(w.Body.Bytes(), &body)
+		fmt.Println(w.Code, body["token_type"], body["error"])
+		return body
+	}
+
+	login := post(url.Values{"grant_type": {"password"}, "client_id": {"mobile-app"},
+		"username": {"alice"}, "password": {"correct horse battery staple"}}, true)
+	at := login["access_token"].(string)
+	r := httptest.NewRequest(http.MethodGet, "https://api.example.com/orders", nil)
+	r.Header.Set("Authorization", "DPoP "+at)
+	r.Header.Set("DPoP", proof("GET", "https://api.example.com/orders", at))
+	w := httptest.NewRecorder()
+	api.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).ServeHTTP(w, r)
+	fmt.Println("API:", w.Code)
+
+	refresh := url.Values{"grant_type": {"refresh_token"}, "client_id": {"mobile-app"}, "refresh_token": {login["refresh_token"].(string)}}
+	post(refresh, false) // a stolen refresh token, without the key
+	post(refresh, true)
+	// Output:
+	// 200 DPoP <nil>
+	// API: 200
+	// 400 <nil> invalid_dpop_proof
+	// 200 DPoP <nil>
 }

@@ -235,6 +235,31 @@ type TokenEndpointOptions struct {
 	// [ReservedClaims], or any [Grant].Claims lists) with 500
 	// server_error. Default: none.
 	Claims func(ctx context.Context, g Grant) (map[string]any, error)
+	// DPoP, when set, issues tokens bound to the client's key (RFC 9449
+	// §5) to a token request with a DPoP proof: the access token carries
+	// the key's thumbprint in its cnf claim and comes with token_type
+	// DPoP, and a [JWT] with DPoPOptions accepts it only with a proof by
+	// that key. A refresh token issued to a public client is bound to
+	// the key too: every refresh needs a proof by it, so a stolen refresh
+	// token is useless without the key, and a refresh without one is
+	// refused with invalid_dpop_proof and revokes nothing. A
+	// confidential client's refresh tokens are not bound (it
+	// authenticates on each refresh), and may move to another key.
+	//
+	// The proof is checked as for a JWT (method POST, htu this
+	// endpoint's URI, iat, a jti never used before, the algorithms), once
+	// the client is authenticated and before a password is verified,
+	// without ath and by any key. An invalid proof is answered 400
+	// invalid_dpop_proof; with Nonces, a proof without a nonce the server
+	// issued is answered 400 use_dpop_nonce with a new one in a
+	// DPoP-Nonce header (RFC 9449 §8), and a successful response carries
+	// the next one when it is about to expire. Required refuses token
+	// requests without a proof. MaxAge, Algorithms, Origin, Replay and
+	// Nonces are as for a JWT; the resource servers' Replay cache and
+	// Nonces may be shared. Without DPoP, a DPoP header is ignored and
+	// tokens are issued as bearer tokens, as RFC 9449 lets a server do.
+	// Default: nil.
+	DPoP *DPoPOptions
 
 	now func() time.Time
 }
@@ -267,6 +292,7 @@ type TokenEndpoint struct {
 	maxBody    int64
 	onRehash   func(ctx context.Context, name, oldHash, newHash string) error
 	claims     func(ctx context.Context, g Grant) (map[string]any, error)
+	dpop       *dpopConfig // nil without TokenEndpointOptions.DPoP
 	now        func() time.Time
 }
 
@@ -374,6 +400,13 @@ func NewTokenEndpoint(opts TokenEndpointOptions) (*TokenEndpoint, error) {
 	case e.maxBody < 256 || e.maxBody > 1<<20:
 		errs = append(errs, errors.New("auth: TokenEndpointOptions.MaxBodyBytes must be between 256 bytes and 1 MiB"))
 	}
+	if opts.DPoP != nil {
+		d, err := compileDPoP(opts.DPoP, "token")
+		if err != nil {
+			errs = append(errs, err)
+		}
+		e.dpop = d
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -382,6 +415,9 @@ func NewTokenEndpoint(opts TokenEndpointOptions) (*TokenEndpoint, error) {
 	}
 	if e.now == nil {
 		e.now = time.Now
+	}
+	if e.dpop != nil && opts.DPoP.Replay == nil {
+		e.dpop.replay.(*MemoryReplayCache).now = e.now // its own cache, on its clock
 	}
 	checker, err := newPasswordChecker(e.hasher)
 	if err != nil {
@@ -402,6 +438,7 @@ type oauthError struct {
 	desc   string
 	cause  error
 	wait   time.Duration
+	nonce  string // a DPoP-Nonce for use_dpop_nonce
 }
 
 func (e *oauthError) Error() string {
@@ -432,6 +469,7 @@ var (
 	errRefreshCredential  = fmt.Errorf("%w: password changed since the refresh token was issued", ErrInvalidCredentials)
 	errClientSubject      = fmt.Errorf("%w: user subject starts with %q, which client tokens use", ErrInvalidCredentials, ClientSubjectPrefix)
 	errIssuing            = errors.New("auth: issuing the token failed")
+	errRefreshDPoPKey     = fmt.Errorf("%w: refresh token bound to a DPoP key, and no proof by that key", ErrDPoPProof)
 )
 
 func oerr(status int, code, desc string, cause error) *oauthError {
@@ -449,6 +487,8 @@ type tokenResponse struct {
 	// id is the principal the tokens are issued to, recorded for the
 	// access log (identity.Recorder) once the response is certain.
 	id identity.Identity
+	// nonce is the DPoP-Nonce to send with the response, if any.
+	nonce string
 }
 
 // ServeHTTP answers a token request. A response that issues tokens
@@ -473,6 +513,9 @@ func (e *TokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json;charset=UTF-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
+	if resp.nonce != "" {
+		h.Set("DPoP-Nonce", resp.nonce)
+	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
@@ -494,15 +537,51 @@ func (e *TokenEndpoint) serve(r *http.Request) (*tokenResponse, *oauthError) {
 	if !slices.Contains(client.Grants, grant) {
 		return nil, oerr(http.StatusBadRequest, "unauthorized_client", "The client may not use this grant type.", errGrantNotAllowed)
 	}
+	jkt, nonce, oe := e.checkProof(r)
+	if oe != nil {
+		return nil, oe
+	}
 	ctx := r.Context()
+	var resp *tokenResponse
 	switch grant {
 	case GrantPassword:
-		return e.passwordGrant(ctx, r, client, form)
+		resp, oe = e.passwordGrant(ctx, r, client, form, jkt)
 	case GrantClientCredentials:
-		return e.clientCredentialsGrant(ctx, client, form)
+		resp, oe = e.clientCredentialsGrant(ctx, client, form, jkt)
 	default:
-		return e.refreshGrant(ctx, client, form)
+		resp, oe = e.refreshGrant(ctx, client, form, jkt)
 	}
+	if oe != nil {
+		return nil, oe
+	}
+	resp.nonce = nonce
+	return resp, nil
+}
+
+// checkProof checks the DPoP proof of a token request, when
+// TokenEndpointOptions.DPoP is set and the request has one or Required
+// asks for one. It returns the thumbprint of the proof's key, to which
+// the tokens are to be bound ("" for none), and the DPoP-Nonce to send
+// with the response.
+func (e *TokenEndpoint) checkProof(r *http.Request) (jkt, nonce string, oe *oauthError) {
+	if e.dpop == nil {
+		return "", "", nil
+	}
+	if _, sent := r.Header["Dpop"]; !sent && !e.dpop.required {
+		return "", "", nil
+	}
+	jkt, nonce, err := e.dpop.checkGrant(r, e.now(), 0)
+	switch {
+	case err == nil:
+		return jkt, nonce, nil
+	case errors.Is(err, ErrUnavailable):
+		return "", "", unavailable(err)
+	case errors.Is(err, ErrDPoPNonce):
+		oe = oerr(http.StatusBadRequest, "use_dpop_nonce", "Authorization server requires nonce in DPoP proof.", err)
+		oe.nonce = DPoPNonce(err)
+		return "", "", oe
+	}
+	return "", "", oerr(http.StatusBadRequest, "invalid_dpop_proof", "The DPoP proof is missing or invalid.", err)
 }
 
 // readRequest reads a request to the token endpoint, or to its
@@ -708,7 +787,7 @@ func intersect(a, b []string) []string {
 	return out
 }
 
-func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *Client, form url.Values) (*tokenResponse, *oauthError) {
+func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *Client, form url.Values, jkt string) (*tokenResponse, *oauthError) {
 	name, pw := form.Get("username"), form.Get("password")
 	if name == "" || pw == "" {
 		return nil, oerr(http.StatusBadRequest, "invalid_request", "The username and password parameters are required.", errTokenMissingParam)
@@ -762,7 +841,7 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 	if oe := e.allowIssue(ctx, opts.Subject); oe != nil {
 		return nil, oe
 	}
-	g, oe := e.withClaims(ctx, Grant{Subject: opts.Subject, Roles: opts.Roles, Scopes: scopes, ClientID: c.ID})
+	g, oe := e.withClaims(ctx, Grant{Subject: opts.Subject, Roles: opts.Roles, Scopes: scopes, ClientID: c.ID, JKT: jkt})
 	if oe != nil {
 		return nil, oe
 	}
@@ -776,8 +855,13 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 		rec := RefreshToken{
 			Family: newOpaqueToken(), ClientID: c.ID, Subject: name, Scopes: scopes,
 			AuthTime: now, ExpiresAt: now.Add(e.refreshTTL), FamilyExpiresAt: now.Add(e.maxLife),
-			Credential: credentialFingerprint(stored),
 		}
+		if c.Public {
+			// RFC 9449 §5: a public client's refresh token is bound to
+			// its key; a confidential client authenticates instead.
+			rec.JKT = jkt
+		}
+		rec.Credential = credentialFingerprint(stored, rec.JKT)
 		if err := e.store.Create(ctx, HashRefreshToken(rt), rec); err != nil {
 			return nil, storeBusy(err)
 		}
@@ -819,7 +903,7 @@ func (e *TokenEndpoint) rehash(ctx context.Context, name, pw, stored, h string) 
 	return stored
 }
 
-func (e *TokenEndpoint) clientCredentialsGrant(ctx context.Context, c *Client, form url.Values) (*tokenResponse, *oauthError) {
+func (e *TokenEndpoint) clientCredentialsGrant(ctx context.Context, c *Client, form url.Values, jkt string) (*tokenResponse, *oauthError) {
 	scopes, oe := grantScopes(form.Get("scope"), c.Scopes)
 	if oe != nil {
 		return nil, oe
@@ -828,7 +912,7 @@ func (e *TokenEndpoint) clientCredentialsGrant(ctx context.Context, c *Client, f
 	if oe := e.allowIssue(ctx, sub); oe != nil {
 		return nil, oe
 	}
-	g, oe := e.withClaims(ctx, Grant{Subject: sub, Roles: c.Roles, Scopes: scopes, ClientID: c.ID})
+	g, oe := e.withClaims(ctx, Grant{Subject: sub, Roles: c.Roles, Scopes: scopes, ClientID: c.ID, JKT: jkt})
 	if oe != nil {
 		return nil, oe
 	}
@@ -846,7 +930,7 @@ func refreshInvalid(cause error) *oauthError {
 // issuance budget) could not answer.
 func storeBusy(err error) *oauthError { return unavailable(storeUnavailable(err)) }
 
-func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Values) (*tokenResponse, *oauthError) {
+func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Values, jkt string) (*tokenResponse, *oauthError) {
 	rt := form.Get("refresh_token")
 	if rt == "" {
 		return nil, oerr(http.StatusBadRequest, "invalid_request", "The refresh_token parameter is required.", errTokenMissingParam)
@@ -863,14 +947,20 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 	if !found || !old.ExpiresAt.After(now) || !old.FamilyExpiresAt.After(now) {
 		return nil, refreshInvalid(ErrRefreshTokenNotFound)
 	}
+	// Before anything else: a token bound to a key is nothing without
+	// it, and whoever presents it without the key revokes nothing, not
+	// even by presenting a rotated one.
+	if old.JKT != "" && subtle.ConstantTimeCompare([]byte(old.JKT), []byte(jkt)) != 1 {
+		return nil, oerr(http.StatusBadRequest, "invalid_dpop_proof", "The refresh token needs a DPoP proof by the key it is bound to.", errRefreshDPoPKey)
+	}
 	if old.Used || old.Revoked {
 		// A rotated token came back: it was stolen, or the client lost
 		// a response. Within RefreshRetryWindow, the second gets the
 		// successor again; otherwise, end the whole family (RFC 9700
 		// §4.14.2).
-		return e.retryRefresh(ctx, c, form, rt, hash, old, now, false)
+		return e.retryRefresh(ctx, c, form, jkt, rt, hash, old, now, false)
 	}
-	g, oe := e.checkRefresh(ctx, c, form, old)
+	g, oe := e.checkRefresh(ctx, c, form, jkt, old)
 	if oe != nil {
 		return nil, oe
 	}
@@ -908,7 +998,7 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 				}
 				if found && again.Used && !again.Revoked {
 					// This request was counted before its rotation.
-					return e.retryRefresh(ctx, c, form, rt, hash, again, now, true)
+					return e.retryRefresh(ctx, c, form, jkt, rt, hash, again, now, true)
 				}
 			}
 			// A reuse the store could not record is a 503, as on every
@@ -961,7 +1051,7 @@ var (
 // as without the window. counted says the request was already counted by
 // the IssueLimiter (a refresh that lost its rotation race): it is not
 // counted twice.
-func (e *TokenEndpoint) retryRefresh(ctx context.Context, c *Client, form url.Values, rt, hash string, old RefreshToken, now time.Time, counted bool) (*tokenResponse, *oauthError) {
+func (e *TokenEndpoint) retryRefresh(ctx context.Context, c *Client, form url.Values, jkt, rt, hash string, old RefreshToken, now time.Time, counted bool) (*tokenResponse, *oauthError) {
 	reuse := func(cause error) (*tokenResponse, *oauthError) {
 		if err := e.revokeFamily(ctx, old); err != nil {
 			return nil, storeBusy(err)
@@ -990,7 +1080,7 @@ func (e *TokenEndpoint) retryRefresh(ctx context.Context, c *Client, form url.Va
 		// The client moved on, or the family ended: a stale copy.
 		return reuse(errRetrySuccessorGone)
 	}
-	g, oe := e.checkRefresh(ctx, c, form, next)
+	g, oe := e.checkRefresh(ctx, c, form, jkt, next)
 	if oe != nil {
 		return nil, oe
 	}
@@ -1015,9 +1105,10 @@ func (e *TokenEndpoint) retryRefresh(ctx context.Context, c *Client, form url.Va
 // rotated or, on a retry, handed out again: the client it was issued to,
 // its user (who must still exist, with the same password hash and a
 // subject no client token has) and the scopes asked for. It returns the
-// grant of the new access token. A failure revokes t's family, except for
-// a scope asked for beyond the grant (invalid_scope).
-func (e *TokenEndpoint) checkRefresh(ctx context.Context, c *Client, form url.Values, t RefreshToken) (Grant, *oauthError) {
+// grant of the new access token, bound to the key jkt of the request's
+// DPoP proof, if any. A failure revokes t's family, except for a scope
+// asked for beyond the grant (invalid_scope).
+func (e *TokenEndpoint) checkRefresh(ctx context.Context, c *Client, form url.Values, jkt string, t RefreshToken) (Grant, *oauthError) {
 	if t.ClientID != c.ID {
 		if err := e.revokeFamily(ctx, t); err != nil {
 			return Grant{}, storeBusy(err)
@@ -1032,9 +1123,10 @@ func (e *TokenEndpoint) checkRefresh(ctx context.Context, c *Client, form url.Va
 		_ = e.revokeFamily(ctx, t)
 		return Grant{}, refreshInvalid(errRefreshUserGone)
 	}
-	if subtle.ConstantTimeCompare([]byte(t.Credential), []byte(credentialFingerprint(u.Hash))) != 1 {
+	if subtle.ConstantTimeCompare([]byte(t.Credential), []byte(credentialFingerprint(u.Hash, t.JKT))) != 1 {
 		// The password changed since the login (or the store lost the
-		// fingerprint): whoever holds this token must log in again.
+		// fingerprint, or the DPoP key it covers): whoever holds this
+		// token must log in again.
 		if err := e.revokeFamily(ctx, t); err != nil {
 			return Grant{}, storeBusy(err)
 		}
@@ -1054,7 +1146,7 @@ func (e *TokenEndpoint) checkRefresh(ctx context.Context, c *Client, form url.Va
 	if oe != nil {
 		return Grant{}, oe
 	}
-	return Grant{Subject: opts.Subject, Roles: opts.Roles, Scopes: scopes, ClientID: c.ID}, nil
+	return Grant{Subject: opts.Subject, Roles: opts.Roles, Scopes: scopes, ClientID: c.ID, JKT: jkt}, nil
 }
 
 // revokeFamily revokes t's family for refreshGrant even when the client
@@ -1143,7 +1235,7 @@ func (e *TokenEndpoint) withClaims(ctx context.Context, g Grant) (Grant, *oauthE
 	if err != nil {
 		return g, unavailable(fmt.Errorf("auth: TokenEndpointOptions.Claims: %w", err))
 	}
-	if _, err := encodeClaims(claims); err != nil {
+	if _, err := encodeClaims(claims, g.JKT != ""); err != nil {
 		return g, oerr(http.StatusInternalServerError, "server_error", "The token could not be issued.", errors.Join(errIssuing, err))
 	}
 	g.Claims = claims
@@ -1155,9 +1247,13 @@ func (e *TokenEndpoint) issue(ctx context.Context, g Grant) (*tokenResponse, *oa
 	if err != nil {
 		return nil, oerr(http.StatusInternalServerError, "server_error", "The token could not be issued.", errors.Join(errIssuing, err))
 	}
+	typ := "Bearer"
+	if g.JKT != "" {
+		typ = "DPoP" // RFC 9449 §5
+	}
 	return &tokenResponse{
 		AccessToken: at.Token,
-		TokenType:   "Bearer",
+		TokenType:   typ,
 		ExpiresIn:   int64(e.issuer.ttl / time.Second),
 		Scope:       strings.Join(g.Scopes, " "),
 		id:          identity.New(identity.Options{Subject: g.Subject, Roles: g.Roles, Scopes: g.Scopes}),
@@ -1178,6 +1274,9 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 		h.Set("Retry-After", retryAfterSeconds(e.wait))
 	case http.StatusServiceUnavailable:
 		h.Set("Retry-After", "5")
+	}
+	if e.nonce != "" {
+		h.Set("DPoP-Nonce", e.nonce)
 	}
 	body, _ := json.Marshal(struct {
 		Error       string `json:"error"`

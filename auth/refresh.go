@@ -40,7 +40,15 @@ type RefreshToken struct {
 	// user's stored hash no longer matches it, so a password change or
 	// reset ends every refresh token issued before it. A store must keep
 	// it like every other field: one that drops it refuses every refresh.
+	// For a token bound to a DPoP key, the fingerprint covers JKT too.
 	Credential string
+	// JKT is, for a token issued to a public client with a DPoP proof,
+	// the RFC 7638 thumbprint of the proof's key (RFC 9449 §5): every
+	// refresh must come with a proof by that key. Empty for a token bound
+	// to no key. A store must keep it: Credential covers it, and a record
+	// that lost it is refused as after a password change, never taken
+	// for an unbound token.
+	JKT string
 
 	// Used reports, on Lookup, that the token was already rotated.
 	Used bool
@@ -120,11 +128,20 @@ func newOpaqueToken() string {
 }
 
 // credentialFingerprint returns what [RefreshToken.Credential] holds for a
-// password hash: 128 bits of its SHA-256, base64url-encoded. It is a hash
-// of a salted, slow hash: it tells nothing about the password, and serves
-// only to notice that the hash changed.
-func credentialFingerprint(hash string) string {
-	sum := sha256.Sum256([]byte("httpguard refresh credential\x00" + hash))
+// password hash, and the DPoP key jkt the token is bound to (RFC 9449 §5)
+// or "": 128 bits of their SHA-256, base64url-encoded. It is a hash of a
+// salted, slow hash: it tells nothing about the password, and serves only
+// to notice that the hash changed, or that a store dropped the binding
+// (RefreshToken.JKT), which would otherwise turn a bound token into one
+// usable without the key.
+func credentialFingerprint(hash, jkt string) string {
+	in := "httpguard refresh credential\x00" + hash
+	if jkt != "" {
+		// A NUL and a label of its own: no stored hash holds "\x00", so
+		// no unbound input is a bound one.
+		in += "\x00dpop jkt\x00" + jkt
+	}
+	sum := sha256.Sum256([]byte(in))
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -112,8 +113,15 @@ type Grant struct {
 	// [JWT] refuse the token as malformed: more than 54 claims, a name
 	// that JSON escapes (invalid UTF-8, a control character, a quote, a
 	// backslash, <, >, &, U+2028 or U+2029), or a value nested more than
-	// 15 levels deep.
+	// 15 levels deep, and with JKT set, more than 53.
 	Claims map[string]any
+	// JKT, when set, binds the token to the client's DPoP key (RFC 9449
+	// §6.1): the token carries a cnf claim {"jkt": JKT}, and a [JWT] with
+	// DPoPOptions accepts it only with a proof signed by that key. It is
+	// the key's RFC 7638 SHA-256 thumbprint, base64url without padding
+	// (43 characters); anything else is an error from Issue.
+	// [TokenEndpoint] sets it from the request's DPoP proof.
+	JKT string
 }
 
 // ReservedClaims returns the claim names a [Grant]'s Claims may not hold:
@@ -249,30 +257,42 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 // issuedClaims is the claims set of an issued token.
 type issuedClaims struct {
 	jwt.RegisteredClaims
-	Scope    string   `json:"scope,omitempty"`
-	Roles    []string `json:"roles,omitempty"`
-	ClientID string   `json:"client_id,omitempty"`
+	Scope    string        `json:"scope,omitempty"`
+	Roles    []string      `json:"roles,omitempty"`
+	ClientID string        `json:"client_id,omitempty"`
+	Cnf      *confirmation `json:"cnf,omitempty"`
+}
+
+// confirmation is the cnf claim of a token bound to a DPoP key (RFC 9449
+// §6.1).
+type confirmation struct {
+	JKT string `json:"jkt"`
 }
 
 // maxGrantClaims is the most claims a [Grant] may add: what [JWT] reads
-// of a claims set (64 members) less the issuer's own ten.
+// of a claims set (64 members) less the issuer's own ten; one fewer with
+// a cnf claim (Grant.JKT).
 const maxGrantClaims = maxClaimMembers - issuedClaimMembers
 
-// issuedClaimMembers counts the members of issuedClaims: iss, sub, aud,
-// exp, nbf, iat, jti, scope, roles and client_id.
+// issuedClaimMembers counts the members of issuedClaims but cnf: iss,
+// sub, aud, exp, nbf, iat, jti, scope, roles and client_id.
 const issuedClaimMembers = 10
 
 // encodeClaims returns the claims of a Grant as a JSON object, or nil for
 // none, or why Issue may not write them: a reserved or empty name, or
 // what would make the token one [JWT] refuses as malformed (found in
 // review: such tokens were issued, and every request bearing one was
-// refused).
-func encodeClaims(claims map[string]any) ([]byte, error) {
+// refused). A token bound to a DPoP key has room for one claim fewer.
+func encodeClaims(claims map[string]any, bound bool) ([]byte, error) {
 	if len(claims) == 0 {
 		return nil, nil
 	}
-	if len(claims) > maxGrantClaims {
-		return nil, fmt.Errorf("auth: Grant.Claims holds %d claims; at most %d", len(claims), maxGrantClaims)
+	most := maxGrantClaims
+	if bound {
+		most--
+	}
+	if len(claims) > most {
+		return nil, fmt.Errorf("auth: Grant.Claims holds %d claims; at most %d", len(claims), most)
 	}
 	for name := range claims {
 		if name == "" || isReservedClaim(name) {
@@ -377,7 +397,10 @@ func (is *Issuer) Issue(_ context.Context, g Grant) (AccessToken, error) {
 			return AccessToken{}, errors.New("auth: Grant.Scopes holds an invalid scope token")
 		}
 	}
-	extra, err := encodeClaims(g.Claims)
+	if g.JKT != "" && !validThumbprint(g.JKT) {
+		return AccessToken{}, errors.New("auth: Grant.JKT is not an RFC 7638 SHA-256 thumbprint (43 base64url characters)")
+	}
+	extra, err := encodeClaims(g.Claims, g.JKT != "")
 	if err != nil {
 		return AccessToken{}, err
 	}
@@ -401,6 +424,9 @@ func (is *Issuer) Issue(_ context.Context, g Grant) (AccessToken, error) {
 		Scope:    strings.Join(g.Scopes, " "),
 		Roles:    g.Roles,
 		ClientID: g.ClientID,
+	}
+	if g.JKT != "" {
+		c.Cnf = &confirmation{JKT: g.JKT}
 	}
 	var claims jwt.Claims = c
 	if extra != nil {
@@ -479,6 +505,15 @@ func (is *Issuer) JWKSHandler() http.Handler {
 }
 
 var errMethodNotAllowed = errors.New("auth: method not allowed")
+
+// validThumbprint reports whether s can be the base64url SHA-256 RFC
+// 7638 thumbprint of a key: 43 characters of the base64url alphabet, the
+// last of which leaves no stray bits.
+func validThumbprint(s string) bool {
+	var sum [sha256.Size]byte
+	n, ok := b64Decode(sum[:], s)
+	return ok && n == sha256.Size && len(s) == 43
+}
 
 // validScopeToken reports whether s is an RFC 6749 §3.3 scope-token,
 // of at most 256 bytes.

@@ -116,7 +116,7 @@ func fields(t auth.RefreshToken) []any {
 	return []any{
 		"family", t.Family, "client", t.ClientID, "sub", t.Subject,
 		"scopes", strings.Join(t.Scopes, " "), "auth", ms(t.AuthTime),
-		"exp", ms(t.ExpiresAt), "fexp", ms(t.FamilyExpiresAt), "cred", t.Credential, "used", "0",
+		"exp", ms(t.ExpiresAt), "fexp", ms(t.FamilyExpiresAt), "cred", t.Credential, "jkt", t.JKT, "used", "0",
 	}
 }
 
@@ -188,6 +188,8 @@ func parseRecord(rec map[string]string) (auth.RefreshToken, error) {
 			t.Scopes = strings.Fields(v)
 		case "cred":
 			t.Credential = v
+		case "jkt":
+			t.JKT = v
 		case "auth", "exp", "fexp":
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {

@@ -60,7 +60,7 @@ func rec(family string) auth.RefreshToken {
 	return auth.RefreshToken{
 		Family: family, ClientID: "web", Subject: "alice", Scopes: []string{"a", "b"},
 		AuthTime: now, ExpiresAt: now.Add(time.Hour), FamilyExpiresAt: now.Add(24 * time.Hour),
-		Credential: "fingerprint-of-" + family,
+		Credential: "fingerprint-of-" + family, JKT: "jkt-of-" + family,
 	}
 }
 
@@ -77,7 +77,7 @@ func TestRefreshStoreContract(t *testing.T) {
 			got, found, err := s.Lookup(ctx, "h1")
 			if err != nil || !found || got.Family != "fam1" || got.ClientID != "web" || got.Subject != "alice" ||
 				len(got.Scopes) != 2 || got.Used || got.Revoked || got.ExpiresAt.Sub(rec("").ExpiresAt).Abs() > time.Second ||
-				got.Credential != "fingerprint-of-fam1" {
+				got.Credential != "fingerprint-of-fam1" || got.JKT != "jkt-of-fam1" {
 				t.Fatalf("lookup: %+v %v %v", got, found, err)
 			}
 			next := rec("ignored: the family comes from the old token")
@@ -88,7 +88,7 @@ func TestRefreshStoreContract(t *testing.T) {
 			if got, _, _ := s.Lookup(ctx, "h1"); !got.Used {
 				t.Errorf("old token not marked used")
 			}
-			if got, found, _ := s.Lookup(ctx, "h2"); !found || got.Family != "fam1" || len(got.Scopes) != 1 || got.Credential != next.Credential {
+			if got, found, _ := s.Lookup(ctx, "h2"); !found || got.Family != "fam1" || len(got.Scopes) != 1 || got.Credential != next.Credential || got.JKT != next.JKT {
 				t.Errorf("new token: %+v", got)
 			}
 			if err := s.Rotate(ctx, "h1", "h3", next); !errors.Is(err, auth.ErrRefreshTokenReused) {
