@@ -242,12 +242,16 @@ type TokenEndpointOptions struct {
 	// that key. A refresh token issued to a public client is bound to
 	// the key too: every refresh needs a proof by it, so a stolen refresh
 	// token is useless without the key, and a refresh without one is
-	// refused with invalid_dpop_proof and revokes nothing. A
-	// confidential client's refresh tokens are not bound (it
-	// authenticates on each refresh), and may move to another key.
+	// refused with invalid_dpop_proof and revokes nothing, not even when
+	// the token was rotated. (A [RevocationEndpoint] revokes it without a
+	// proof, as it revokes any token it is given.) A family begun without
+	// a proof stays unbound. A confidential client's refresh tokens are
+	// not bound (it authenticates on each refresh), and may move to
+	// another key.
 	//
 	// The proof is checked as for a JWT (method POST, htu this
-	// endpoint's URI, iat, a jti never used before, the algorithms), once
+	// endpoint's URI, iat within MaxAge and not in the future, as a JWT
+	// of Leeway 0 checks it, a jti never used before, the algorithms), once
 	// the client is authenticated and before a password is verified,
 	// without ath and by any key. An invalid proof is answered 400
 	// invalid_dpop_proof; with Nonces, a proof without a nonce the server
