@@ -16,6 +16,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/httpguard/httpguard/clientip"
 	"github.com/httpguard/httpguard/internal/headervals"
 	"github.com/httpguard/httpguard/internal/problem"
 )
@@ -52,8 +53,18 @@ type DPoPOptions struct {
 	// at, such as "https://api.example.com", against which the htu of
 	// every proof is compared. Set it behind a proxy or load balancer
 	// that terminates TLS or rewrites the Host. Default: taken from each
-	// request, https when it came over TLS and the Host header.
+	// request, https when it came over TLS and the Host header (or as
+	// ClientIP resolves them).
 	Origin string
+
+	// ClientIP, when Origin is not set, resolves the scheme and host the
+	// client used, against which htu is compared: behind a trusted
+	// TLS-terminating proxy, the scheme of its X-Forwarded-Proto or
+	// Forwarded header, and the Resolver's PublicOrigin when it has one
+	// (see [clientip.Resolver.Origin]). Forwarding headers from an
+	// untrusted peer change nothing. Default: nil, the connection's scheme
+	// and the Host header.
+	ClientIP *clientip.Resolver
 
 	// MaxAge is how old a proof may be (its iat) when it arrives. The
 	// replay cache keeps each proof's jti this long, plus the JWT's
@@ -257,8 +268,9 @@ func (c *MemoryReplayCache) Len() int {
 // dpopConfig is the compiled DPoPOptions of a jwtConfig.
 type dpopConfig struct {
 	required bool
-	scheme   string // of Origin, lower case; "" to take it from each request
-	host     string // of Origin, lower case, without a default port
+	clientIP *clientip.Resolver // without Origin; nil for the connection's
+	scheme   string             // of Origin, lower case; "" to take it from each request
+	host     string             // of Origin, lower case, without a default port
 	maxAge   time.Duration
 	algs     []string
 	replay   ReplayCache
@@ -272,7 +284,7 @@ type dpopConfig struct {
 
 // compileDPoP validates o.
 func compileDPoP(o *DPoPOptions, realm string) (*dpopConfig, error) {
-	d := &dpopConfig{required: o.Required, maxAge: o.MaxAge, replay: o.Replay, nonces: o.Nonces}
+	d := &dpopConfig{required: o.Required, clientIP: o.ClientIP, maxAge: o.MaxAge, replay: o.Replay, nonces: o.Nonces}
 	var errs []error
 	switch {
 	case d.maxAge == 0:
@@ -652,7 +664,14 @@ func (d *dpopConfig) htuMatches(htu string, r *http.Request) bool {
 		return false
 	}
 	scheme, host := d.scheme, d.host
-	if scheme == "" {
+	switch {
+	case scheme != "":
+	case d.clientIP != nil:
+		// Origin gives the scheme and host (the public origin's, or
+		// the resolved scheme and r.Host), the default port dropped.
+		scheme, host, _ = strings.Cut(d.clientIP.Origin(r), "://")
+		host = normHost(scheme, host)
+	default:
 		scheme = "http"
 		if r.TLS != nil {
 			scheme = "https"

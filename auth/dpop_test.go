@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/clientip"
 )
 
 // dpopKey is a client's DPoP key: its private half, its public JWK and
@@ -368,6 +370,47 @@ func TestDPoPOrigin(t *testing.T) {
 	}
 	if w, _, err := serve(newDPoPJWT(t, auth.DPoPOptions{Origin: "https://API.example:443"}), behind()); w.Code != http.StatusOK {
 		t.Errorf("with Origin: %d %v; want 200", w.Code, err)
+	}
+}
+
+// Behind a TLS-terminating proxy, ClientIP gives the scheme the client
+// used (X-Forwarded-Proto from a trusted peer only) and its PublicOrigin
+// the host; Origin, when set, wins.
+func TestDPoPClientIP(t *testing.T) {
+	k := newECDPoPKey(t)
+	tok := boundToken(t, k.jkt)
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	viaProxy := clientip.MustNew(clientip.Options{TrustedProxies: proxies})
+	public := clientip.MustNew(clientip.Options{TrustedProxies: proxies, PublicOrigin: "https://api.example"})
+	tests := []struct {
+		name   string
+		opts   auth.DPoPOptions
+		peer   string
+		target string
+		proto  string
+		htu    string
+		want   int
+	}{
+		{"through the proxy", auth.DPoPOptions{ClientIP: viaProxy}, "10.0.0.2:4711", "http://api.example/orders", "https", "https://api.example/orders", 200},
+		{"through the proxy, default port", auth.DPoPOptions{ClientIP: viaProxy}, "10.0.0.2:4711", "http://API.example:443/orders", "https", "https://api.example/orders", 200},
+		{"through the proxy, over http", auth.DPoPOptions{ClientIP: viaProxy}, "10.0.0.2:4711", "http://api.example/orders", "", "https://api.example/orders", 401},
+		{"from an untrusted peer", auth.DPoPOptions{ClientIP: viaProxy}, "203.0.113.9:4711", "http://api.example/orders", "https", "https://api.example/orders", 401},
+		{"without ClientIP", auth.DPoPOptions{}, "10.0.0.2:4711", "http://api.example/orders", "https", "https://api.example/orders", 401},
+		{"a public origin", auth.DPoPOptions{ClientIP: public}, "10.0.0.2:4711", "http://10.0.0.7:8080/orders", "", "https://api.example/orders", 200},
+		{"a public origin, another host in htu", auth.DPoPOptions{ClientIP: public}, "10.0.0.2:4711", "http://evil.example/orders", "https", "https://evil.example/orders", 401},
+		{"Origin wins", auth.DPoPOptions{ClientIP: viaProxy, Origin: "https://other.example"}, "10.0.0.2:4711", "http://api.example/orders", "https", "https://api.example/orders", 401},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := dpopRequest("GET", tc.target, tok, k.proof(t, proofClaims("GET", tc.htu, tok)))
+			r.RemoteAddr = tc.peer
+			if tc.proto != "" {
+				r.Header.Set("X-Forwarded-Proto", tc.proto)
+			}
+			if w, _, err := serve(newDPoPJWT(t, tc.opts), r); w.Code != tc.want {
+				t.Errorf("%d (%v), want %d", w.Code, err, tc.want)
+			}
+		})
 	}
 }
 

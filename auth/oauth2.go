@@ -258,9 +258,10 @@ type TokenEndpointOptions struct {
 	// issued is answered 400 use_dpop_nonce with a new one in a
 	// DPoP-Nonce header (RFC 9449 §8), and a successful response carries
 	// the next one when it is about to expire. Required refuses token
-	// requests without a proof. MaxAge, Algorithms, Origin, Replay and
-	// Nonces are as for a JWT; the resource servers' Replay cache and
-	// Nonces may be shared. Without DPoP, a DPoP header is ignored and
+	// requests without a proof. MaxAge, Algorithms, Origin, ClientIP,
+	// Replay and Nonces are as for a JWT (ClientIP defaults to
+	// TokenEndpointOptions.ClientIP); the resource servers' Replay cache
+	// and Nonces may be shared. Without DPoP, a DPoP header is ignored and
 	// tokens are issued as bearer tokens, as RFC 9449 lets a server do.
 	// Default: nil.
 	DPoP *DPoPOptions
@@ -408,6 +409,8 @@ func NewTokenEndpoint(opts TokenEndpointOptions) (*TokenEndpoint, error) {
 		d, err := compileDPoP(opts.DPoP, "token")
 		if err != nil {
 			errs = append(errs, err)
+		} else if d.clientIP == nil {
+			d.clientIP = opts.ClientIP
 		}
 		e.dpop = d
 	}

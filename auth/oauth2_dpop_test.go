@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/httpguard/httpguard/auth"
+	"github.com/httpguard/httpguard/clientip"
 )
 
 // tokenURL is the URI of the fixture's token endpoint, as a request to
@@ -249,6 +251,24 @@ func TestTokenEndpointDPoPProofs(t *testing.T) {
 	res = req.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), withProof(grantProof(t, k)))
 	if res.status != 200 || res.str("token_type") != "DPoP" {
 		t.Errorf("Required, a proof: %d %s", res.status, res.raw)
+	}
+
+	// Behind a trusted TLS-terminating proxy, the endpoint's ClientIP
+	// gives the scheme the client used (httptest's peer is 192.0.2.1).
+	proxied, _ := newDPoPOAuth(t, auth.DPoPOptions{}, func(o *auth.TokenEndpointOptions) {
+		o.ClientIP = clientip.MustNew(clientip.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}})
+	})
+	httpsProof := func(r *http.Request) {
+		r.Header.Set("X-Forwarded-Proto", "https")
+		r.Header.Set("DPoP", grantProof(t, k, "htu", "https://example.com/token"))
+	}
+	res = proxied.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), httpsProof)
+	if res.status != 200 || res.str("token_type") != "DPoP" {
+		t.Errorf("through a trusted proxy, a proof of https: %d %s (%v)", res.status, res.raw, res.reason)
+	}
+	res = f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), httpsProof)
+	if res.status != 400 || res.str("error") != "invalid_dpop_proof" {
+		t.Errorf("without ClientIP, X-Forwarded-Proto and a proof of https: %d %s", res.status, res.raw)
 	}
 
 	// Without DPoP, a proof is ignored: a bearer token.

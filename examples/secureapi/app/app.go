@@ -26,7 +26,7 @@
 //	→ csrf (Fetch Metadata and Origin; the CORS origins only without the session cookie)
 //	→ session (a deleted or demoted user's session, or one older than
 //	  the password, ends: ValidateLogin)
-//	→ auth (a bearer token, when one is sent)
+//	→ auth (a bearer or DPoP-bound token, when one is sent)
 //	→ the account check (a deleted or demoted user's token, or one older
 //	  than the password, gets 401)
 //	→ ratelimit by subject
@@ -65,7 +65,11 @@
 // and profile:write; admin adds users:read and users:delete. A bearer
 // token is limited to the scopes it
 // was issued with (ask POST /token for fewer with scope=...), a session
-// holds all of its user's. Errors are RFC 9457 problems carrying the
+// holds all of its user's. A token request with a DPoP proof (RFC 9449)
+// gets tokens bound to the proof's key: the access token then needs
+// "Authorization: DPoP" and a fresh proof by the key on every request,
+// and the refresh token a proof by it on every refresh, so that neither
+// is of use to whoever copies it without the key. Errors are RFC 9457 problems carrying the
 // request ID, except on the two OAuth2 endpoints, whose errors are RFC
 // 6749 §5.2 JSON ({"error": "invalid_grant"}): their own, a wrong method
 // (405), the cross-origin check (403) and their credential budget. Their
@@ -344,7 +348,7 @@ func New(cfg Config) (http.Handler, error) {
 		c, err := cors.New(cors.Options{
 			AllowedOrigins: cfg.CORSOrigins,
 			AllowedMethods: []string{http.MethodDelete},
-			AllowedHeaders: []string{"Authorization", "Content-Type"},
+			AllowedHeaders: []string{"Authorization", "Content-Type", "DPoP"},
 			ExposedHeaders: []string{"X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy"},
 			MaxAge:         10 * time.Minute,
 		})
@@ -401,6 +405,14 @@ func New(cfg Config) (http.Handler, error) {
 		Realm:      Realm,
 		// The fingerprint the account check compares (see Claims below).
 		IdentityClaims: []string{credentialClaim},
+		// Tokens bound to a client's key (RFC 9449), which POST /token
+		// issues to a request with a DPoP proof, come in
+		// "Authorization: DPoP" with a fresh proof by that key; plain
+		// bearer tokens are still taken. Proofs are remembered by every
+		// instance (Redis with Config.Redis), so none is used twice.
+		// Behind a TLS-terminating proxy, ClientIP gives the scheme
+		// clients used, which a proof's htu names.
+		DPoP: &auth.DPoPOptions{Replay: st.replay, ClientIP: cfg.ClientIP},
 	})
 	if err != nil {
 		return nil, err
@@ -478,6 +490,10 @@ func New(cfg Config) (http.Handler, error) {
 			Grants: []string{auth.GrantPassword, auth.GrantRefreshToken},
 			Scopes: allScopes,
 		}},
+		// A token request with a DPoP proof gets tokens bound to the
+		// proof's key: the access token, and the refresh token, since
+		// the client is public. Its ClientIP is the endpoint's.
+		DPoP: &auth.DPoPOptions{Replay: st.replay},
 		// Each access token carries the fingerprint of its user's
 		// password hash, which the account check compares: a password
 		// change ends the access tokens issued before it, as auth ends
@@ -764,6 +780,7 @@ type stores struct {
 	attempts    ratelimit.Store // failed logins, apart from the budgets in memory
 	refresh     auth.RefreshStore
 	denylist    auth.Denylist
+	replay      auth.ReplayCache // DPoP proofs used, of /token and of the API
 }
 
 // newStores returns stores in rdb, or in memory when rdb is nil. Request
@@ -785,6 +802,7 @@ func newStores(rdb redis.UniversalClient, logger *slog.Logger) (stores, error) {
 			attempts:    attempts,
 			refresh:     auth.NewMemoryRefreshStore(),
 			denylist:    auth.NewMemoryDenylist(),
+			replay:      auth.NewMemoryReplayCache(0),
 		}, errors.Join(err1, err2, err3)
 	}
 	sess, err1 := sessionredis.New(sessionredis.Options{Client: rdb})
@@ -794,8 +812,9 @@ func newStores(rdb redis.UniversalClient, logger *slog.Logger) (stores, error) {
 	credentials, err3 := ratelimitredis.New(ratelimitredis.Options{Client: rdb})
 	refresh, err4 := authredis.NewRefreshStore(authredis.Options{Client: rdb})
 	denylist, err5 := authredis.NewDenylist(authredis.Options{Client: rdb})
-	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+	replay, err6 := authredis.NewReplayCache(authredis.Options{Client: rdb})
+	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
 		return stores{}, err
 	}
-	return stores{session: sess, requests: requests, credentials: credentials, attempts: credentials, refresh: refresh, denylist: denylist}, nil
+	return stores{session: sess, requests: requests, credentials: credentials, attempts: credentials, refresh: refresh, denylist: denylist, replay: replay}, nil
 }
