@@ -13,10 +13,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/httpguard/httpguard/examples/secureapi/app"
-	"github.com/httpguard/httpguard/internal/testenv"
 )
 
 // dpopClient is a client's DPoP key (RFC 9449).
@@ -60,88 +58,71 @@ func (d dpopClient) proof(t testing.TB, method, uri, tok string) string {
 // a replay on the other.
 func TestDPoPTokens(t *testing.T) {
 	t.Parallel()
-	for _, shared := range []bool{false, true} {
-		name := "memory"
-		if shared {
-			name = "redis, two instances"
+	onInstances(t, nil, func(t *testing.T, servers []*testServer, _ *logBuffer) {
+		shared := len(servers) > 1
+		first, last := servers[0], servers[len(servers)-1]
+		d := newDPoPClient(t)
+		c := first.client(t)
+		r := c.token("bob", testPassword, "", "DPoP", d.proof(t, "POST", first.URL+"/token", ""))
+		tok := r.json(t)
+		if r.StatusCode != http.StatusOK || tok["token_type"] != "DPoP" {
+			t.Fatalf("token with a proof: %d %s", r.StatusCode, r.body)
 		}
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			logs := new(logBuffer)
-			cfg := newConfig(t, logs)
-			if shared {
-				rdb := redis.NewClient(&redis.Options{Addr: testenv.Redis(t)})
-				t.Cleanup(func() { rdb.Close() })
-				cfg.Redis = rdb
-			}
-			servers := []*testServer{startWith(t, cfg, logs)}
-			if shared {
-				servers = append(servers, startWith(t, cfg, logs))
-			}
-			first, last := servers[0], servers[len(servers)-1]
-			d := newDPoPClient(t)
-			c := first.client(t)
-			r := c.token("bob", testPassword, "", "DPoP", d.proof(t, "POST", first.URL+"/token", ""))
-			tok := r.json(t)
-			if r.StatusCode != http.StatusOK || tok["token_type"] != "DPoP" {
-				t.Fatalf("token with a proof: %d %s", r.StatusCode, r.body)
-			}
-			access, refresh := tok["access_token"].(string), tok["refresh_token"].(string)
+		access, refresh := tok["access_token"].(string), tok["refresh_token"].(string)
 
-			me := func(s *testServer, proof string, scheme string) response {
-				return s.client(t).get("/users/me/", "Authorization", scheme+" "+access, "DPoP", proof)
-			}
+		me := func(s *testServer, proof string, scheme string) response {
+			return s.client(t).get("/users/me/", "Authorization", scheme+" "+access, "DPoP", proof)
+		}
+		proof := d.proof(t, "GET", first.URL+"/users/me/", access)
+		if r := me(first, proof, "DPoP"); r.StatusCode != http.StatusOK || r.json(t)["username"] != "bob" {
+			t.Fatalf("the bound token with its proof: %d %s", r.StatusCode, r.body)
+		}
+		// The same proof again: a replay.
+		if r := me(first, proof, "DPoP"); r.StatusCode != http.StatusUnauthorized || !strings.Contains(strings.Join(r.Header.Values("WWW-Authenticate"), "\n"), `DPoP realm="secureapi"`) ||
+			!strings.Contains(strings.Join(r.Header.Values("WWW-Authenticate"), "\n"), "invalid_dpop_proof") {
+			t.Errorf("a proof used twice: %d %q", r.StatusCode, r.Header.Values("WWW-Authenticate"))
+		}
+		if r := me(first, "", "Bearer"); r.StatusCode != http.StatusUnauthorized {
+			t.Errorf("the bound token as a bearer token: %d %s", r.StatusCode, r.body)
+		}
+		if r := me(last, d.proof(t, "GET", last.URL+"/users/me/", access), "DPoP"); r.StatusCode != http.StatusOK {
+			t.Errorf("the bound token with a proof, at the last instance: %d %s", r.StatusCode, r.body)
+		}
+
+		// The refresh token is bound too: refused without a proof by
+		// the key, on every instance, and usable with one.
+		form := url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {refresh}}
+		if r := last.client(t).postForm("/token", form); r.StatusCode != http.StatusBadRequest || r.json(t)["error"] != "invalid_dpop_proof" {
+			t.Errorf("refresh without a proof: %d %s", r.StatusCode, r.body)
+		}
+		if r := last.client(t).postForm("/token", form, "DPoP", newDPoPClient(t).proof(t, "POST", last.URL+"/token", "")); r.StatusCode != http.StatusBadRequest || r.json(t)["error"] != "invalid_dpop_proof" {
+			t.Errorf("refresh with another key's proof: %d %s", r.StatusCode, r.body)
+		}
+		tokenProof := d.proof(t, "POST", last.URL+"/token", "")
+		if r := last.client(t).postForm("/token", form, "DPoP", tokenProof); r.StatusCode != http.StatusOK || r.json(t)["token_type"] != "DPoP" {
+			t.Errorf("refresh with a proof by the key: %d %s", r.StatusCode, r.body)
+		}
+		if shared {
+			// One Redis remembers proofs for both instances: the
+			// proof the first took, sent to the second under the
+			// first's name (the Host its htu names, as behind a load
+			// balancer), is a replay there.
 			proof := d.proof(t, "GET", first.URL+"/users/me/", access)
-			if r := me(first, proof, "DPoP"); r.StatusCode != http.StatusOK || r.json(t)["username"] != "bob" {
-				t.Fatalf("the bound token with its proof: %d %s", r.StatusCode, r.body)
+			if r := me(first, proof, "DPoP"); r.StatusCode != http.StatusOK {
+				t.Fatalf("a fresh proof at the first instance: %d %s", r.StatusCode, r.body)
 			}
-			// The same proof again: a replay.
-			if r := me(first, proof, "DPoP"); r.StatusCode != http.StatusUnauthorized || !strings.Contains(strings.Join(r.Header.Values("WWW-Authenticate"), "\n"), `DPoP realm="secureapi"`) ||
-				!strings.Contains(strings.Join(r.Header.Values("WWW-Authenticate"), "\n"), "invalid_dpop_proof") {
-				t.Errorf("a proof used twice: %d %q", r.StatusCode, r.Header.Values("WWW-Authenticate"))
+			req, _ := http.NewRequest("GET", last.URL+"/users/me/", nil)
+			req.Host = strings.TrimPrefix(first.URL, "http://")
+			req.Header.Set("Authorization", "DPoP "+access)
+			req.Header.Set("DPoP", proof)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if r := me(first, "", "Bearer"); r.StatusCode != http.StatusUnauthorized {
-				t.Errorf("the bound token as a bearer token: %d %s", r.StatusCode, r.body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(strings.Join(resp.Header.Values("WWW-Authenticate"), "\n"), "invalid_dpop_proof") {
+				t.Errorf("the first instance's proof at the second: %d %q", resp.StatusCode, resp.Header.Values("WWW-Authenticate"))
 			}
-			if r := me(last, d.proof(t, "GET", last.URL+"/users/me/", access), "DPoP"); r.StatusCode != http.StatusOK {
-				t.Errorf("the bound token with a proof, at the last instance: %d %s", r.StatusCode, r.body)
-			}
-
-			// The refresh token is bound too: refused without a proof by
-			// the key, on every instance, and usable with one.
-			form := url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {refresh}}
-			if r := last.client(t).postForm("/token", form); r.StatusCode != http.StatusBadRequest || r.json(t)["error"] != "invalid_dpop_proof" {
-				t.Errorf("refresh without a proof: %d %s", r.StatusCode, r.body)
-			}
-			if r := last.client(t).postForm("/token", form, "DPoP", newDPoPClient(t).proof(t, "POST", last.URL+"/token", "")); r.StatusCode != http.StatusBadRequest || r.json(t)["error"] != "invalid_dpop_proof" {
-				t.Errorf("refresh with another key's proof: %d %s", r.StatusCode, r.body)
-			}
-			tokenProof := d.proof(t, "POST", last.URL+"/token", "")
-			if r := last.client(t).postForm("/token", form, "DPoP", tokenProof); r.StatusCode != http.StatusOK || r.json(t)["token_type"] != "DPoP" {
-				t.Errorf("refresh with a proof by the key: %d %s", r.StatusCode, r.body)
-			}
-			if shared {
-				// One Redis remembers proofs for both instances: the
-				// proof the first took, sent to the second under the
-				// first's name (the Host its htu names, as behind a load
-				// balancer), is a replay there.
-				proof := d.proof(t, "GET", first.URL+"/users/me/", access)
-				if r := me(first, proof, "DPoP"); r.StatusCode != http.StatusOK {
-					t.Fatalf("a fresh proof at the first instance: %d %s", r.StatusCode, r.body)
-				}
-				req, _ := http.NewRequest("GET", last.URL+"/users/me/", nil)
-				req.Host = strings.TrimPrefix(first.URL, "http://")
-				req.Header.Set("Authorization", "DPoP "+access)
-				req.Header.Set("DPoP", proof)
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(strings.Join(resp.Header.Values("WWW-Authenticate"), "\n"), "invalid_dpop_proof") {
-					t.Errorf("the first instance's proof at the second: %d %q", resp.StatusCode, resp.Header.Values("WWW-Authenticate"))
-				}
-			}
-		})
-	}
+		}
+	})
 }

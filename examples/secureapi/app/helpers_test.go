@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/clientip"
@@ -120,6 +122,38 @@ func startWith(t testing.TB, cfg app.Config, logs *logBuffer) *testServer {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, log: logs}
+}
+
+// onInstances runs test, as parallel subtests, on one instance with memory
+// stores and on two instances of one service sharing a private Redis,
+// each configured by change (nil for none) and logging to logs.
+func onInstances(t *testing.T, change func(*app.Config), test func(t *testing.T, servers []*testServer, logs *logBuffer)) {
+	t.Helper()
+	for _, shared := range []bool{false, true} {
+		name := "memory"
+		if shared {
+			name = "redis, two instances"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			// Instances of one service share keys and users.
+			logs := new(logBuffer)
+			cfg := newConfig(t, logs)
+			if change != nil {
+				change(&cfg)
+			}
+			if shared {
+				rdb := redis.NewClient(&redis.Options{Addr: testenv.Redis(t)})
+				t.Cleanup(func() { rdb.Close() })
+				cfg.Redis = rdb
+			}
+			servers := []*testServer{startWith(t, cfg, logs)}
+			if shared {
+				servers = append(servers, startWith(t, cfg, logs))
+			}
+			test(t, servers, logs)
+		})
+	}
 }
 
 func start(t testing.TB, change func(*app.Config)) *testServer {

@@ -8,10 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/httpguard/httpguard/examples/secureapi/app"
-	"github.com/httpguard/httpguard/internal/testenv"
 )
 
 // TestTokenBudgetPerUser: one account hammering the refresh grant, each
@@ -22,77 +19,56 @@ import (
 func TestTokenBudgetPerUser(t *testing.T) {
 	t.Parallel()
 	rv := trustLoopback(t)
-	for _, shared := range []bool{false, true} {
-		name := "memory"
-		if shared {
-			name = "redis, two instances"
+	onInstances(t, func(cfg *app.Config) {
+		cfg.ClientIP = rv
+		cfg.CredentialRate = 3 // per address: never reached, no address is used more often
+		cfg.TokenRate = 4
+	}, func(t *testing.T, servers []*testServer, _ *logBuffer) {
+		n := 0
+		from := func() string { // a fresh /64 for every request
+			n++
+			return fmt.Sprintf("2001:db8:%x::1", n)
 		}
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			var rdb *redis.Client
-			if shared {
-				rdb = redis.NewClient(&redis.Options{Addr: testenv.Redis(t)})
-				t.Cleanup(func() { rdb.Close() })
-			}
-			// Instances of one service share keys and users.
-			logs := new(logBuffer)
-			cfg := newConfig(t, logs)
-			cfg.ClientIP = rv
-			cfg.CredentialRate = 3 // per address: never reached, no address is used more often
-			cfg.TokenRate = 4
-			if rdb != nil {
-				cfg.Redis = rdb
-			}
-			servers := []*testServer{startWith(t, cfg, logs)}
-			if shared {
-				servers = append(servers, startWith(t, cfg, logs))
-			}
-			n := 0
-			from := func() string { // a fresh /64 for every request
-				n++
-				return fmt.Sprintf("2001:db8:%x::1", n)
-			}
-			client := func() *client { return servers[n%len(servers)].client(t) }
-			refresh := func(rt string) response {
-				return client().postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {rt}},
-					"X-Forwarded-For", from())
-			}
+		client := func() *client { return servers[n%len(servers)].client(t) }
+		refresh := func(rt string) response {
+			return client().postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {rt}},
+				"X-Forwarded-For", from())
+		}
 
-			r := client().token("bob", testPassword, "", "X-Forwarded-For", from())
+		r := client().token("bob", testPassword, "", "X-Forwarded-For", from())
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("login: %d %s", r.StatusCode, r.body)
+		}
+		rt := r.json(t)["refresh_token"].(string)
+		for i := range 3 {
+			r := refresh(rt)
 			if r.StatusCode != http.StatusOK {
-				t.Fatalf("login: %d %s", r.StatusCode, r.body)
+				t.Fatalf("refresh %d within the budget: %d %s", i+1, r.StatusCode, r.body)
 			}
-			rt := r.json(t)["refresh_token"].(string)
-			for i := range 3 {
-				r := refresh(rt)
-				if r.StatusCode != http.StatusOK {
-					t.Fatalf("refresh %d within the budget: %d %s", i+1, r.StatusCode, r.body)
-				}
-				rt = r.json(t)["refresh_token"].(string)
+			rt = r.json(t)["refresh_token"].(string)
+		}
+		for range 2 {
+			r = refresh(rt)
+			secs, _ := strconv.Atoi(r.Header.Get("Retry-After"))
+			if r.StatusCode != http.StatusTooManyRequests || r.json(t)["error"] != "slow_down" || secs < 1 || secs > 15 {
+				t.Fatalf("refresh over the budget: %d Retry-After %q %s", r.StatusCode, r.Header.Get("Retry-After"), r.body)
 			}
-			for range 2 {
-				r = refresh(rt)
-				secs, _ := strconv.Atoi(r.Header.Get("Retry-After"))
-				if r.StatusCode != http.StatusTooManyRequests || r.json(t)["error"] != "slow_down" || secs < 1 || secs > 15 {
-					t.Fatalf("refresh over the budget: %d Retry-After %q %s", r.StatusCode, r.Header.Get("Retry-After"), r.body)
-				}
-			}
-			if r := client().token("bob", testPassword, "", "X-Forwarded-For", from()); r.StatusCode != http.StatusTooManyRequests {
-				t.Errorf("a login over the budget: %d %s", r.StatusCode, r.body)
-			}
-			// Another user, from the address bob used last, is served.
-			last := fmt.Sprintf("2001:db8:%x::1", n)
-			r = client().token("alice", testPassword, "", "X-Forwarded-For", last)
-			if r.StatusCode != http.StatusOK {
-				t.Fatalf("alice during bob's refusals: %d %s", r.StatusCode, r.body)
-			}
-			r = client().postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {r.json(t)["refresh_token"].(string)}},
-				"X-Forwarded-For", last)
-			if r.StatusCode != http.StatusOK {
-				t.Errorf("alice's refresh: %d %s", r.StatusCode, r.body)
-			}
-		})
-	}
+		}
+		if r := client().token("bob", testPassword, "", "X-Forwarded-For", from()); r.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("a login over the budget: %d %s", r.StatusCode, r.body)
+		}
+		// Another user, from the address bob used last, is served.
+		last := fmt.Sprintf("2001:db8:%x::1", n)
+		r = client().token("alice", testPassword, "", "X-Forwarded-For", last)
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("alice during bob's refusals: %d %s", r.StatusCode, r.body)
+		}
+		r = client().postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {r.json(t)["refresh_token"].(string)}},
+			"X-Forwarded-For", last)
+		if r.StatusCode != http.StatusOK {
+			t.Errorf("alice's refresh: %d %s", r.StatusCode, r.body)
+		}
+	})
 }
 
 // TestSessionBudgetPerUser: POST /login creates a session record, kept
@@ -147,66 +123,48 @@ func TestSessionBudgetPerUser(t *testing.T) {
 // family, goes on working.
 func TestRevocationEndsTheTokensOnEveryInstance(t *testing.T) {
 	t.Parallel()
-	for _, shared := range []bool{false, true} {
-		name := "memory"
-		if shared {
-			name = "redis, two instances"
-		}
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			logs := new(logBuffer)
-			cfg := newConfig(t, logs)
-			if shared {
-				rdb := redis.NewClient(&redis.Options{Addr: testenv.Redis(t)})
-				t.Cleanup(func() { rdb.Close() })
-				cfg.Redis = rdb
-			}
-			servers := []*testServer{startWith(t, cfg, logs)}
-			if shared {
-				servers = append(servers, startWith(t, cfg, logs))
-			}
-			login, revoker := servers[0].client(t), servers[len(servers)-1].client(t)
-			pair := func() (access, refresh string) {
-				t.Helper()
-				r := login.token("bob", testPassword, "")
-				if r.StatusCode != http.StatusOK {
-					t.Fatalf("login: %d %s", r.StatusCode, r.body)
-				}
-				tok := r.json(t)
-				return tok["access_token"].(string), tok["refresh_token"].(string)
-			}
-			access, refresh := pair()
-			otherAccess, otherRefresh := pair()
-			// Verified before the revocation, on every instance: a cached
-			// verification must not outlive it.
-			for i, s := range servers {
-				if r := s.client(t).get("/users/me/", "Authorization", "Bearer "+access); r.StatusCode != http.StatusOK {
-					t.Fatalf("instance %d, before the revocation: %d %s", i, r.StatusCode, r.body)
-				}
-			}
-			for what, tok := range map[string]string{"access token": access, "refresh token": refresh} {
-				r := revoker.postForm("/token/revoke", url.Values{"client_id": {app.ClientID}, "token": {tok}})
-				if r.StatusCode != http.StatusOK || len(r.body) != 0 || r.Header.Get("Cache-Control") != "no-store" {
-					t.Fatalf("revoking the %s: %d %q, Cache-Control %q", what, r.StatusCode, r.body, r.Header.Get("Cache-Control"))
-				}
-			}
-			for i, s := range servers {
-				c := s.client(t)
-				if r := c.get("/users/me/", "Authorization", "Bearer "+access); r.StatusCode != http.StatusUnauthorized || !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
-					t.Errorf("instance %d, the revoked access token: %d %q", i, r.StatusCode, r.Header.Get("WWW-Authenticate"))
-				}
-				r := c.postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {refresh}})
-				if r.StatusCode != http.StatusBadRequest || r.json(t)["error"] != "invalid_grant" {
-					t.Errorf("instance %d, the revoked refresh token: %d %s", i, r.StatusCode, r.body)
-				}
-				if r := c.get("/users/me/", "Authorization", "Bearer "+otherAccess); r.StatusCode != http.StatusOK {
-					t.Errorf("instance %d, the access token of bob's other login: %d %s", i, r.StatusCode, r.body)
-				}
-			}
-			r := servers[len(servers)-1].client(t).postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {otherRefresh}})
+	onInstances(t, nil, func(t *testing.T, servers []*testServer, _ *logBuffer) {
+		login, revoker := servers[0].client(t), servers[len(servers)-1].client(t)
+		pair := func() (access, refresh string) {
+			t.Helper()
+			r := login.token("bob", testPassword, "")
 			if r.StatusCode != http.StatusOK {
-				t.Errorf("the refresh token of bob's other login: %d %s", r.StatusCode, r.body)
+				t.Fatalf("login: %d %s", r.StatusCode, r.body)
 			}
-		})
-	}
+			tok := r.json(t)
+			return tok["access_token"].(string), tok["refresh_token"].(string)
+		}
+		access, refresh := pair()
+		otherAccess, otherRefresh := pair()
+		// Verified before the revocation, on every instance: a cached
+		// verification must not outlive it.
+		for i, s := range servers {
+			if r := s.client(t).get("/users/me/", "Authorization", "Bearer "+access); r.StatusCode != http.StatusOK {
+				t.Fatalf("instance %d, before the revocation: %d %s", i, r.StatusCode, r.body)
+			}
+		}
+		for what, tok := range map[string]string{"access token": access, "refresh token": refresh} {
+			r := revoker.postForm("/token/revoke", url.Values{"client_id": {app.ClientID}, "token": {tok}})
+			if r.StatusCode != http.StatusOK || len(r.body) != 0 || r.Header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("revoking the %s: %d %q, Cache-Control %q", what, r.StatusCode, r.body, r.Header.Get("Cache-Control"))
+			}
+		}
+		for i, s := range servers {
+			c := s.client(t)
+			if r := c.get("/users/me/", "Authorization", "Bearer "+access); r.StatusCode != http.StatusUnauthorized || !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+				t.Errorf("instance %d, the revoked access token: %d %q", i, r.StatusCode, r.Header.Get("WWW-Authenticate"))
+			}
+			r := c.postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {refresh}})
+			if r.StatusCode != http.StatusBadRequest || r.json(t)["error"] != "invalid_grant" {
+				t.Errorf("instance %d, the revoked refresh token: %d %s", i, r.StatusCode, r.body)
+			}
+			if r := c.get("/users/me/", "Authorization", "Bearer "+otherAccess); r.StatusCode != http.StatusOK {
+				t.Errorf("instance %d, the access token of bob's other login: %d %s", i, r.StatusCode, r.body)
+			}
+		}
+		r := servers[len(servers)-1].client(t).postForm("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {app.ClientID}, "refresh_token": {otherRefresh}})
+		if r.StatusCode != http.StatusOK {
+			t.Errorf("the refresh token of bob's other login: %d %s", r.StatusCode, r.body)
+		}
+	})
 }
