@@ -378,63 +378,92 @@ func (d *dpopConfig) check(r *http.Request, tok, jkt string, now time.Time, leew
 		// Never the case: a token bound to no key is refused before.
 		return "", proofError("no access token or key to check the proof for")
 	}
-	_, nonce, err = d.verifyProof(r, tok, jkt, now, leeway)
-	return nonce, err
+	_, nonce, use, err := d.verifyProof(r, tok, jkt, now, leeway)
+	if err == nil {
+		// Last, so that proofs refused for another reason take no room.
+		err = d.spend(r.Context(), use)
+	}
+	if err != nil {
+		return "", err
+	}
+	return nonce, nil
 }
 
 // checkGrant verifies the DPoP proof of a token request r (RFC 9449 §5),
 // signed by any key, at now with leeway in the future: a proof without
 // ath, since no access token comes with it. It returns the thumbprint of
-// the proof's key, to which the tokens issued are bound, and the nonce to
-// send the client with the response, if any.
-func (d *dpopConfig) checkGrant(r *http.Request, now time.Time, leeway time.Duration) (jkt, nonce string, err error) {
+// the proof's key, to which the tokens issued are bound, the nonce to send
+// the client with the response, if any, and the proof's jti, which the
+// caller spends once the request is authenticated: a request anyone can
+// send takes no room in the replay cache.
+func (d *dpopConfig) checkGrant(r *http.Request, now time.Time, leeway time.Duration) (jkt, nonce string, use proofUse, err error) {
 	return d.verifyProof(r, "", "", now, leeway)
+}
+
+// proofUse is the jti of a verified proof, to record in the replay cache.
+type proofUse struct {
+	key   string    // "dpop:", the key's thumbprint, ":" and the jti
+	until time.Time // when the proof has expired
+}
+
+// spend records u in the replay cache: an error when the proof was used
+// before (the jti is unique for its key, RFC 9449 §11.1), or when the
+// cache cannot answer.
+func (d *dpopConfig) spend(ctx context.Context, u proofUse) error {
+	replayed, err := d.replay.Use(ctx, u.key, u.until)
+	switch {
+	case err != nil:
+		return storeUnavailable(err)
+	case replayed:
+		return proofError("jti used before (replay)")
+	}
+	return nil
 }
 
 // verifyProof verifies the DPoP proof of r: for the access token tok and
 // signed by the key of thumbprint jkt, or, both empty, a proof of a token
-// request by any key. It returns the thumbprint of the proof's key and
-// the nonce to send the client.
-func (d *dpopConfig) verifyProof(r *http.Request, tok, jkt string, now time.Time, leeway time.Duration) (thumb, nonce string, err error) {
+// request by any key. It returns the thumbprint of the proof's key, the
+// nonce to send the client and the jti to spend, which it does not.
+func (d *dpopConfig) verifyProof(r *http.Request, tok, jkt string, now time.Time, leeway time.Duration) (thumb, nonce string, use proofUse, err error) {
 	vals := r.Header["Dpop"]
 	switch {
 	case len(vals) == 0:
-		return "", "", proofError("no DPoP header")
+		return "", "", proofUse{}, proofError("no DPoP header")
 	case len(vals) > 1:
-		return "", "", proofError("more than one DPoP header")
+		return "", "", proofUse{}, proofError("more than one DPoP header")
 	}
 	proof := vals[0]
 	if len(proof) > maxProofBytes {
-		return "", "", proofError("too large")
+		return "", "", proofUse{}, proofError("too large")
 	}
 	hseg, rest, ok1 := strings.Cut(proof, ".")
 	pseg, sseg, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.IndexByte(sseg, '.') >= 0 || !b64Valid(hseg) || !b64Valid(pseg) || sseg == "" || !b64Valid(sseg) {
-		return "", "", proofError("not a compact JWS")
+		return "", "", proofUse{}, proofError("not a compact JWS")
 	}
 	alg, key, thumb, err := d.proofKey(hseg)
 	if err != nil {
-		return "", "", err
+		return "", "", proofUse{}, err
 	}
 	// The checks that cost nothing come before the signature's, which a
 	// client holding a stolen token could otherwise have computed for
 	// proofs of any key, or for any request.
 	if jkt != "" && thumb != jkt {
-		return "", "", proofError("jwk is not the key the token is bound to (cnf.jkt)")
+		return "", "", proofUse{}, proofError("jwk is not the key the token is bound to (cnf.jkt)")
 	}
 	c, err := decodeProofClaims(pseg)
 	if err != nil {
-		return "", "", err
+		return "", "", proofUse{}, err
 	}
 	switch {
 	case c.jti == "" || len(c.jti) > maxProofJTI:
-		return "", "", proofError("jti missing or too long")
+		return "", "", proofUse{}, proofError("jti missing or too long")
 	case c.htm != r.Method:
-		return "", "", proofError("htm is not the request's method")
+		return "", "", proofUse{}, proofError("htm is not the request's method")
 	case !d.htuMatches(c.htu, r):
-		return "", "", proofError("htu is not the request's URI")
+		return "", "", proofUse{}, proofError("htu is not the request's URI")
 	case c.iat == nil:
-		return "", "", proofError("iat missing")
+		return "", "", proofUse{}, proofError("iat missing")
 	}
 	// The proof is good strictly before iat+MaxAge+Leeway, the time the
 	// replay cache forgets its jti (Use treats until as expired): at that
@@ -443,35 +472,26 @@ func (d *dpopConfig) verifyProof(r *http.Request, tok, jkt string, now time.Time
 	until := iat.Add(d.maxAge + leeway)
 	switch {
 	case iat.After(now.Add(leeway)):
-		return "", "", proofError("iat in the future")
+		return "", "", proofUse{}, proofError("iat in the future")
 	case !now.Before(until):
-		return "", "", proofError("iat older than MaxAge")
+		return "", "", proofUse{}, proofError("iat older than MaxAge")
 	}
 	// A token request's proof comes with no access token: an ath in it
 	// is ignored (RFC 9449 §5 lists no ath there).
 	if tok != "" && c.ath != accessTokenHash(tok) {
-		return "", "", proofError("ath is not the hash of the access token")
+		return "", "", proofUse{}, proofError("ath is not the hash of the access token")
 	}
 	if d.nonces != nil {
 		if nonce, err = d.checkNonce(r.Context(), c.nonce); err != nil {
-			return "", "", err
+			return "", "", proofUse{}, err
 		}
 	}
 	var sig [maxSignatureBytes]byte
 	sn, ok := b64Decode(sig[:], sseg)
 	if !ok || !verifySignature(alg, []byte(proof[:len(hseg)+1+len(pseg)]), sig[:sn], key) {
-		return "", "", proofError("signature does not verify with its jwk")
+		return "", "", proofUse{}, proofError("signature does not verify with its jwk")
 	}
-	// Last, so that proofs refused for another reason take no room: the
-	// jti is unique for its key (RFC 9449 §11.1).
-	replayed, err := d.replay.Use(r.Context(), "dpop:"+thumb+":"+c.jti, until)
-	switch {
-	case err != nil:
-		return "", "", storeUnavailable(err)
-	case replayed:
-		return "", "", proofError("jti used before (replay)")
-	}
-	return thumb, nonce, nil
+	return thumb, nonce, proofUse{"dpop:" + thumb + ":" + c.jti, until}, nil
 }
 
 // proofKey reads the JOSE header of a proof: typ dpop+jwt, an accepted

@@ -253,7 +253,13 @@ type TokenEndpointOptions struct {
 	// endpoint's URI, iat within MaxAge and not in the future, as a JWT
 	// of Leeway 0 checks it, a jti never used before, the algorithms), once
 	// the client is authenticated and before a password is verified,
-	// without ath and by any key. An invalid proof is answered 400
+	// without ath and by any key; its jti goes into Replay only once the
+	// request is authenticated (the password verified, or the refresh
+	// token found and, if bound, bound to the proof's key), so that
+	// requests anyone can send take no room in a cache the resource
+	// servers may share, and a proof captured with a refresh, sent again
+	// with the rotated token, is refused before it could revoke the
+	// family as a reuse. An invalid proof is answered 400
 	// invalid_dpop_proof; with Nonces, a proof without a nonce the server
 	// issued is answered 400 use_dpop_nonce with a new one in a
 	// DPoP-Nonce header (RFC 9449 §8), and a successful response carries
@@ -544,7 +550,7 @@ func (e *TokenEndpoint) serve(r *http.Request) (*tokenResponse, *oauthError) {
 	if !slices.Contains(client.Grants, grant) {
 		return nil, oerr(http.StatusBadRequest, "unauthorized_client", "The client may not use this grant type.", errGrantNotAllowed)
 	}
-	jkt, nonce, oe := e.checkProof(r)
+	p, oe := e.checkProof(r)
 	if oe != nil {
 		return nil, oe
 	}
@@ -552,43 +558,85 @@ func (e *TokenEndpoint) serve(r *http.Request) (*tokenResponse, *oauthError) {
 	var resp *tokenResponse
 	switch grant {
 	case GrantPassword:
-		resp, oe = e.passwordGrant(ctx, r, client, form, jkt)
+		resp, oe = e.passwordGrant(ctx, r, client, form, p)
 	case GrantClientCredentials:
-		resp, oe = e.clientCredentialsGrant(ctx, client, form, jkt)
+		resp, oe = e.clientCredentialsGrant(ctx, client, form, p)
 	default:
-		resp, oe = e.refreshGrant(ctx, client, form, jkt)
+		resp, oe = e.refreshGrant(ctx, client, form, p)
 	}
 	if oe != nil {
 		return nil, oe
 	}
-	resp.nonce = nonce
+	resp.nonce = p.nextNonce()
 	return resp, nil
+}
+
+// tokenProof is the verified DPoP proof of a token request, whose jti is
+// spent (spendProof) once the request is authenticated, so that requests
+// anyone can send (a public client's, with a wrong password) take no room
+// in the replay cache. A nil *tokenProof is a request without a proof.
+type tokenProof struct {
+	jkt   string // the thumbprint of its key, to which the tokens are bound
+	nonce string // the DPoP-Nonce to send with a success, if any
+	use   proofUse
+}
+
+// thumb returns the thumbprint of the proof's key, "" without a proof.
+func (p *tokenProof) thumb() string {
+	if p == nil {
+		return ""
+	}
+	return p.jkt
+}
+
+// nextNonce returns the DPoP-Nonce to send with a success, if any.
+func (p *tokenProof) nextNonce() string {
+	if p == nil {
+		return ""
+	}
+	return p.nonce
 }
 
 // checkProof checks the DPoP proof of a token request, when
 // TokenEndpointOptions.DPoP is set and the request has one or Required
-// asks for one. It returns the thumbprint of the proof's key, to which
-// the tokens are to be bound ("" for none), and the DPoP-Nonce to send
-// with the response.
-func (e *TokenEndpoint) checkProof(r *http.Request) (jkt, nonce string, oe *oauthError) {
+// asks for one: nil when there is none to check.
+func (e *TokenEndpoint) checkProof(r *http.Request) (*tokenProof, *oauthError) {
 	if e.dpop == nil {
-		return "", "", nil
+		return nil, nil
 	}
 	if _, sent := r.Header["Dpop"]; !sent && !e.dpop.required {
-		return "", "", nil
+		return nil, nil
 	}
-	jkt, nonce, err := e.dpop.checkGrant(r, e.now(), 0)
+	jkt, nonce, use, err := e.dpop.checkGrant(r, e.now(), 0)
+	if err != nil {
+		return nil, proofRefused(err)
+	}
+	return &tokenProof{jkt: jkt, nonce: nonce, use: use}, nil
+}
+
+// spendProof records the jti of p, if any, in the replay cache: a proof
+// used before is refused.
+func (e *TokenEndpoint) spendProof(ctx context.Context, p *tokenProof) *oauthError {
+	if p == nil {
+		return nil
+	}
+	if err := e.dpop.spend(ctx, p.use); err != nil {
+		return proofRefused(err)
+	}
+	return nil
+}
+
+// proofRefused is the answer to a DPoP proof refused for err.
+func proofRefused(err error) *oauthError {
 	switch {
-	case err == nil:
-		return jkt, nonce, nil
 	case errors.Is(err, ErrUnavailable):
-		return "", "", unavailable(err)
+		return unavailable(err)
 	case errors.Is(err, ErrDPoPNonce):
-		oe = oerr(http.StatusBadRequest, "use_dpop_nonce", "Authorization server requires nonce in DPoP proof.", err)
+		oe := oerr(http.StatusBadRequest, "use_dpop_nonce", "Authorization server requires nonce in DPoP proof.", err)
 		oe.nonce = DPoPNonce(err)
-		return "", "", oe
+		return oe
 	}
-	return "", "", oerr(http.StatusBadRequest, "invalid_dpop_proof", "The DPoP proof is missing or invalid.", err)
+	return oerr(http.StatusBadRequest, "invalid_dpop_proof", "The DPoP proof is missing or invalid.", err)
 }
 
 // readRequest reads a request to the token endpoint, or to its
@@ -794,7 +842,7 @@ func intersect(a, b []string) []string {
 	return out
 }
 
-func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *Client, form url.Values, jkt string) (*tokenResponse, *oauthError) {
+func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *Client, form url.Values, p *tokenProof) (*tokenResponse, *oauthError) {
 	name, pw := form.Get("username"), form.Get("password")
 	if name == "" || pw == "" {
 		return nil, oerr(http.StatusBadRequest, "invalid_request", "The username and password parameters are required.", errTokenMissingParam)
@@ -842,12 +890,16 @@ func (e *TokenEndpoint) passwordGrant(ctx context.Context, r *http.Request, c *C
 	if oe != nil {
 		return nil, oe
 	}
-	// The password verified: the attempt limiter is done with this
-	// request, and the issuance budget is asked before the access token
-	// and the refresh token family exist.
+	// The password verified: the DPoP proof is spent, the attempt
+	// limiter is done with this request, and the issuance budget is asked
+	// before the access token and the refresh token family exist.
+	if oe := e.spendProof(ctx, p); oe != nil {
+		return nil, oe
+	}
 	if oe := e.allowIssue(ctx, opts.Subject); oe != nil {
 		return nil, oe
 	}
+	jkt := p.thumb()
 	g, oe := e.withClaims(ctx, Grant{Subject: opts.Subject, Roles: opts.Roles, Scopes: scopes, ClientID: c.ID, JKT: jkt})
 	if oe != nil {
 		return nil, oe
@@ -910,16 +962,20 @@ func (e *TokenEndpoint) rehash(ctx context.Context, name, pw, stored, h string) 
 	return stored
 }
 
-func (e *TokenEndpoint) clientCredentialsGrant(ctx context.Context, c *Client, form url.Values, jkt string) (*tokenResponse, *oauthError) {
+func (e *TokenEndpoint) clientCredentialsGrant(ctx context.Context, c *Client, form url.Values, p *tokenProof) (*tokenResponse, *oauthError) {
 	scopes, oe := grantScopes(form.Get("scope"), c.Scopes)
 	if oe != nil {
+		return nil, oe
+	}
+	// The client authenticated with its secret.
+	if oe := e.spendProof(ctx, p); oe != nil {
 		return nil, oe
 	}
 	sub := ClientSubjectPrefix + c.ID
 	if oe := e.allowIssue(ctx, sub); oe != nil {
 		return nil, oe
 	}
-	g, oe := e.withClaims(ctx, Grant{Subject: sub, Roles: c.Roles, Scopes: scopes, ClientID: c.ID, JKT: jkt})
+	g, oe := e.withClaims(ctx, Grant{Subject: sub, Roles: c.Roles, Scopes: scopes, ClientID: c.ID, JKT: p.thumb()})
 	if oe != nil {
 		return nil, oe
 	}
@@ -937,7 +993,7 @@ func refreshInvalid(cause error) *oauthError {
 // issuance budget) could not answer.
 func storeBusy(err error) *oauthError { return unavailable(storeUnavailable(err)) }
 
-func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Values, jkt string) (*tokenResponse, *oauthError) {
+func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Values, p *tokenProof) (*tokenResponse, *oauthError) {
 	rt := form.Get("refresh_token")
 	if rt == "" {
 		return nil, oerr(http.StatusBadRequest, "invalid_request", "The refresh_token parameter is required.", errTokenMissingParam)
@@ -956,9 +1012,15 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 	}
 	// Before anything else: a token bound to a key is nothing without
 	// it, and whoever presents it without the key revokes nothing, not
-	// even by presenting a rotated one.
+	// even by presenting a rotated one. Then the proof is spent, before
+	// a rotated token is taken for a reuse: a proof captured with the
+	// request that rotated it, sent again, revokes nothing either.
+	jkt := p.thumb()
 	if old.JKT != "" && subtle.ConstantTimeCompare([]byte(old.JKT), []byte(jkt)) != 1 {
 		return nil, oerr(http.StatusBadRequest, "invalid_dpop_proof", "The refresh token needs a DPoP proof by the key it is bound to.", errRefreshDPoPKey)
+	}
+	if oe := e.spendProof(ctx, p); oe != nil {
+		return nil, oe
 	}
 	if old.Used || old.Revoked {
 		// A rotated token came back: it was stolen, or the client lost

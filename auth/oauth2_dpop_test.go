@@ -236,6 +236,13 @@ func TestTokenEndpointDPoPProofs(t *testing.T) {
 	} {
 		for _, pw := range []string{"correct horse", "wrong"} {
 			res := f.post(t, form("grant_type", "password", "username", "alice", "password", pw, "client_id", "web"), withProof(tc.proofs...))
+			if tc.name == "replayed" && pw == "wrong" {
+				// The jti is looked up once the password verified.
+				if res.status != 400 || res.str("error") != "invalid_grant" {
+					t.Errorf("a proof %s, password %q: %d %s (%v)", tc.name, pw, res.status, res.raw, res.reason)
+				}
+				continue
+			}
 			if res.status != 400 || res.str("error") != "invalid_dpop_proof" || res.str("access_token") != "" || !errors.Is(res.reason, auth.ErrDPoPProof) {
 				t.Errorf("a proof %s, password %q: %d %s (%v)", tc.name, pw, res.status, res.raw, res.reason)
 			}
@@ -276,6 +283,49 @@ func TestTokenEndpointDPoPProofs(t *testing.T) {
 	res = plain.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), withProof(grantProof(t, k)))
 	if res.status != 200 || res.str("token_type") != "Bearer" || cnfJKT(t, res.str("access_token")) != "" {
 		t.Errorf("no DPoP configured, a proof: %d %s", res.status, res.raw)
+	}
+}
+
+// A proof's jti is spent only once the request is authenticated: a
+// public client's requests with wrong passwords, which anyone can send,
+// take no room in the replay cache (which a resource server may share),
+// and a proof captured with a refresh, sent again with the rotated token,
+// is refused without revoking the family.
+func TestTokenEndpointDPoPSpendsProofsOfAuthenticatedRequests(t *testing.T) {
+	cache := auth.NewMemoryReplayCache(3) // the three proofs this test spends
+	f, _ := newDPoPOAuth(t, auth.DPoPOptions{Replay: cache}, nil)
+	k := newECDPoPKey(t)
+	for range 5 {
+		res := f.post(t, form("grant_type", "password", "username", "alice", "password", "wrong", "client_id", "web"), withProof(grantProof(t, k)))
+		if res.status != 400 || res.str("error") != "invalid_grant" {
+			t.Fatalf("a wrong password: %d %s", res.status, res.raw)
+		}
+	}
+	if n := cache.Len(); n != 0 {
+		t.Errorf("%d proofs of wrong passwords remembered", n)
+	}
+	// A proof sent with a wrong password is unspent: it may come again.
+	again := grantProof(t, k)
+	f.post(t, form("grant_type", "password", "username", "alice", "password", "wrong", "client_id", "web"), withProof(again))
+	res := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), withProof(again))
+	if res.status != 200 || cache.Len() != 1 {
+		t.Fatalf("the right password: %d %s, %d proofs remembered", res.status, res.raw, cache.Len())
+	}
+
+	refresh := func(rt, proof string) tokenResult {
+		return f.post(t, form("grant_type", "refresh_token", "refresh_token", rt, "client_id", "web"), withProof(proof))
+	}
+	rt := res.str("refresh_token")
+	captured := grantProof(t, k)
+	next := refresh(rt, captured)
+	if next.status != 200 {
+		t.Fatalf("refresh: %d %s", next.status, next.raw)
+	}
+	if res := refresh(rt, captured); res.status != 400 || res.str("error") != "invalid_dpop_proof" {
+		t.Errorf("the rotated token with the captured proof: %d %s", res.status, res.raw)
+	}
+	if res := refresh(next.str("refresh_token"), grantProof(t, k)); res.status != 200 {
+		t.Errorf("the family after the captured request came again: %d %s (%v)", res.status, res.raw, res.reason)
 	}
 }
 
