@@ -375,15 +375,20 @@ func TestTokenEndpointDPoPBindingLostByTheStore(t *testing.T) {
 	store.RefreshStore = auth.NewMemoryRefreshStore()
 	f, _ := newDPoPOAuth(t, auth.DPoPOptions{}, func(o *auth.TokenEndpointOptions) { o.RefreshStore = &store })
 	k := newECDPoPKey(t)
-	res := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), withProof(grantProof(t, k)))
-	if res.status != 200 {
-		t.Fatalf("password grant: %d %s", res.status, res.raw)
-	}
-	store.dropJKT = true
+	// Each case has a family of its own: the first refusal revokes the
+	// family, and a second refresh of it is refused as revoked whether or
+	// not Credential covers the key (found in review: one of the two
+	// cases, whichever the map gave second, could not fail).
 	for name, mod := range map[string]func(*http.Request){"without a proof": nil, "with a proof by the key": withProof(grantProof(t, k))} {
-		res := f.post(t, form("grant_type", "refresh_token", "refresh_token", res.str("refresh_token"), "client_id", "web"), mod)
-		if res.status != 400 || res.str("error") != "invalid_grant" || res.str("access_token") != "" {
-			t.Errorf("refresh %s, the store having dropped the key: %d %s", name, res.status, res.raw)
+		store.dropJKT = false
+		res := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), withProof(grantProof(t, k)))
+		if res.status != 200 {
+			t.Fatalf("password grant: %d %s", res.status, res.raw)
+		}
+		store.dropJKT = true
+		res = f.post(t, form("grant_type", "refresh_token", "refresh_token", res.str("refresh_token"), "client_id", "web"), mod)
+		if res.status != 400 || res.str("error") != "invalid_grant" || res.str("access_token") != "" || !errors.Is(res.reason, auth.ErrInvalidCredentials) {
+			t.Errorf("refresh %s, the store having dropped the key: %d %s (%v)", name, res.status, res.raw, res.reason)
 		}
 	}
 }
