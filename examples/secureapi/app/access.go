@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/httpguard/httpguard/errorsafe"
 	"github.com/httpguard/httpguard/identity"
@@ -96,14 +97,23 @@ func newGuards() (*guards, error) {
 }
 
 // insufficientScope is the RFC 6750 §3.1 challenge for each permission a
-// token may lack, rendered once.
-var insufficientScope = func() map[string]string {
+// token may lack, rendered once, and insufficientScopeDPoP that of a
+// DPoP-bound token (RFC 9449 §7.1).
+var insufficientScope, insufficientScopeDPoP = scopeChallenges(`Bearer realm="` + Realm + `"`), scopeChallenges(`DPoP realm="` + Realm + `", algs="` + dpopAlgs + `"`)
+
+func scopeChallenges(scheme string) map[string]string {
 	m := make(map[string]string, len(allScopes))
 	for _, s := range allScopes {
-		m[s] = `Bearer realm="` + Realm + `", error="insufficient_scope", error_description="The access token lacks a required scope", scope="` + s + `"`
+		m[s] = scheme + `, error="insufficient_scope", error_description="The access token lacks a required scope", scope="` + s + `"`
 	}
 	return m
-}()
+}
+
+// isDPoP reports whether r's token came in the DPoP scheme.
+func isDPoP(r *http.Request) bool {
+	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return strings.EqualFold(scheme, "DPoP")
+}
 
 // rejectAccess answers rbac's rejections as problems with the request ID;
 // a token that lacks a scope gets the RFC 6750 insufficient_scope
@@ -115,7 +125,11 @@ func rejectAccess(w http.ResponseWriter, r *http.Request, err error) {
 	case status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+`"`)
 	case errors.Is(err, rbac.ErrScope) && errors.As(err, &ae):
-		if c, ok := insufficientScope[ae.Permission]; ok {
+		challenges := insufficientScope
+		if isDPoP(r) {
+			challenges = insufficientScopeDPoP
+		}
+		if c, ok := challenges[ae.Permission]; ok {
 			w.Header().Set("WWW-Authenticate", c)
 		}
 	}

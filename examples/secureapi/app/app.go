@@ -130,6 +130,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -412,7 +413,7 @@ func New(cfg Config) (http.Handler, error) {
 		// instance (Redis with Config.Redis), so none is used twice.
 		// Behind a TLS-terminating proxy, ClientIP gives the scheme
 		// clients used, which a proof's htu names.
-		DPoP: &auth.DPoPOptions{Replay: st.replay, ClientIP: cfg.ClientIP},
+		DPoP: &auth.DPoPOptions{Replay: st.replay, ClientIP: cfg.ClientIP, Algorithms: strings.Fields(dpopAlgs)},
 	})
 	if err != nil {
 		return nil, err
@@ -493,7 +494,7 @@ func New(cfg Config) (http.Handler, error) {
 		// A token request with a DPoP proof gets tokens bound to the
 		// proof's key: the access token, and the refresh token, since
 		// the client is public. Its ClientIP is the endpoint's.
-		DPoP: &auth.DPoPOptions{Replay: st.replay},
+		DPoP: &auth.DPoPOptions{Replay: st.replay, Algorithms: strings.Fields(dpopAlgs)},
 		// Each access token carries the fingerprint of its user's
 		// password hash, which the account check compares: a password
 		// change ends the access tokens issued before it, as auth ends
@@ -651,6 +652,15 @@ var lockoutNames, _ = ratelimit.NewAttemptLimiter(ratelimit.AttemptOptions{})
 
 var errAccountChanged = errors.New("secureapi: the account of this token was deleted, or its roles or password changed")
 
+// The challenges of the account check, for a bearer and a DPoP token.
+const (
+	accountChanged     = `Bearer realm="` + Realm + `", error="invalid_token", error_description="The account was deleted, or its roles or password changed"`
+	accountChangedDPoP = `DPoP realm="` + Realm + `", algs="` + dpopAlgs + `", error="invalid_token", error_description="The account was deleted, or its roles or password changed"`
+)
+
+// dpopAlgs are the algorithms of the DPoP proofs taken, space-separated.
+const dpopAlgs = "ES256 EdDSA"
+
 // current refuses a bearer token whose account is gone from this
 // instance's users, holds other roles than the token says, or has another
 // password hash than the one the token was issued for: DELETE /users/{id},
@@ -672,7 +682,12 @@ func (s *server) current(next http.Handler) http.Handler {
 		case found && sameRoles(id, u.Identity.Roles) && sameCredential(id, u.Hash):
 			next.ServeHTTP(w, r)
 		default:
-			w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+`", error="invalid_token", error_description="The account was deleted, or its roles or password changed"`)
+			// In the scheme the token came in (RFC 9449 §7.1).
+			challenge := accountChanged
+			if isDPoP(r) {
+				challenge = accountChangedDPoP
+			}
+			w.Header().Set("WWW-Authenticate", challenge)
 			errorsafe.WriteError(w, r, &errorsafe.Error{Status: http.StatusUnauthorized, Err: errAccountChanged})
 		}
 	})

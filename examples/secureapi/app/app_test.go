@@ -739,6 +739,14 @@ func TestDeleteUser(t *testing.T) {
 	srv := start(t, nil)
 	c := srv.client(t)
 	dave := c.token("dave", testPassword, "").json(t)
+	key := newDPoPClient(t)
+	bound := c.token("dave", testPassword, "", "DPoP", key.proof(t, "POST", srv.URL+"/token", "")).json(t)["access_token"].(string)
+	withProof := func() response {
+		return c.get("/users/me/", "Authorization", "DPoP "+bound, "DPoP", key.proof(t, "GET", srv.URL+"/users/me/", bound))
+	}
+	if r := withProof(); r.StatusCode != 200 {
+		t.Fatalf("dave's DPoP token before the deletion: %d %s", r.StatusCode, r.body)
+	}
 	daveSession := srv.sessionClient(t, "dave")
 	for _, r := range []response{c.get("/users/me/", "Authorization", "Bearer "+dave["access_token"].(string)), daveSession.get("/data")} {
 		if r.StatusCode != 200 {
@@ -754,6 +762,10 @@ func TestDeleteUser(t *testing.T) {
 	r := c.get("/users/me/", "Authorization", "Bearer "+dave["access_token"].(string))
 	if r.StatusCode != 401 || !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="invalid_token"`) || r.Header.Get("X-Request-Id") == "" {
 		t.Errorf("access token of a deleted user: %d %q", r.StatusCode, r.Header.Get("WWW-Authenticate"))
+	}
+	// A DPoP-bound token is answered in its scheme (RFC 9449 §7.1).
+	if r := withProof(); r.StatusCode != 401 || r.Header.Get("WWW-Authenticate") != `DPoP realm="secureapi", algs="ES256 EdDSA", error="invalid_token", error_description="The account was deleted, or its roles or password changed"` {
+		t.Errorf("DPoP token of a deleted user: %d %q", r.StatusCode, r.Header.Values("WWW-Authenticate"))
 	}
 	if r := daveSession.get("/data"); r.StatusCode != 401 || !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Cookie ") {
 		t.Errorf("GET /data with a deleted user's session: %d %q", r.StatusCode, r.Header.Get("WWW-Authenticate"))

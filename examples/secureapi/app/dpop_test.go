@@ -102,6 +102,13 @@ func TestDPoPTokens(t *testing.T) {
 		if r := last.client(t).postForm("/token", form, "DPoP", tokenProof); r.StatusCode != http.StatusOK || r.json(t)["token_type"] != "DPoP" {
 			t.Errorf("refresh with a proof by the key: %d %s", r.StatusCode, r.body)
 		}
+		// A bound token that lacks a scope gets the challenge in its
+		// scheme (RFC 9449 §7.1).
+		narrow := c.token("bob", testPassword, "profile:read", "DPoP", d.proof(t, "POST", first.URL+"/token", "")).json(t)["access_token"].(string)
+		r = c.get("/items/1", "Authorization", "DPoP "+narrow, "DPoP", d.proof(t, "GET", first.URL+"/items/1", narrow))
+		if want := `DPoP realm="secureapi", algs="ES256 EdDSA", error="insufficient_scope", error_description="The access token lacks a required scope", scope="items:read"`; r.StatusCode != http.StatusForbidden || r.Header.Get("WWW-Authenticate") != want {
+			t.Errorf("a bound token without items:read: %d %q", r.StatusCode, r.Header.Values("WWW-Authenticate"))
+		}
 		if shared {
 			// One Redis remembers proofs for both instances: the
 			// proof the first took, sent to the second under the
