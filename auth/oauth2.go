@@ -245,9 +245,9 @@ type TokenEndpointOptions struct {
 	// refused with invalid_dpop_proof and revokes nothing, not even when
 	// the token was rotated. (A [RevocationEndpoint] revokes it without a
 	// proof, as it revokes any token it is given.) A family begun without
-	// a proof stays unbound. A confidential client's refresh tokens are
-	// not bound (it authenticates on each refresh), and may move to
-	// another key.
+	// a proof is bound from its first refresh with one. A confidential
+	// client's refresh tokens are not bound (it authenticates on each
+	// refresh), and may move to another key.
 	//
 	// The proof is checked as for a JWT (method POST, htu this
 	// endpoint's URI, iat within MaxAge and not in the future, as a JWT
@@ -1016,8 +1016,8 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 	// a rotated token is taken for a reuse: a proof captured with the
 	// request that rotated it, sent again, revokes nothing either.
 	jkt := p.thumb()
-	if old.JKT != "" && subtle.ConstantTimeCompare([]byte(old.JKT), []byte(jkt)) != 1 {
-		return nil, oerr(http.StatusBadRequest, "invalid_dpop_proof", "The refresh token needs a DPoP proof by the key it is bound to.", errRefreshDPoPKey)
+	if oe := boundTo(old, jkt); oe != nil {
+		return nil, oe
 	}
 	if oe := e.spendProof(ctx, p); oe != nil {
 		return nil, oe
@@ -1029,7 +1029,7 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 		// §4.14.2).
 		return e.retryRefresh(ctx, c, form, jkt, rt, hash, old, now, false)
 	}
-	g, oe := e.checkRefresh(ctx, c, form, jkt, old)
+	g, userHash, oe := e.checkRefresh(ctx, c, form, jkt, old)
 	if oe != nil {
 		return nil, oe
 	}
@@ -1049,6 +1049,14 @@ func (e *TokenEndpoint) refreshGrant(ctx context.Context, c *Client, form url.Va
 	next.ExpiresAt = now.Add(e.refreshTTL)
 	if next.ExpiresAt.After(old.FamilyExpiresAt) {
 		next.ExpiresAt = old.FamilyExpiresAt
+	}
+	if c.Public && next.JKT == "" && jkt != "" {
+		// RFC 9449 §5: a refresh token issued to a public client with a
+		// proof is bound to its key. A family begun without one is bound
+		// from this rotation on; a thief who rotated it first, with a key
+		// of its own, is still found out when the client presents the
+		// rotated token, unbound, as a reuse.
+		next.JKT, next.Credential = jkt, credentialFingerprint(userHash, jkt)
 	}
 	newRT := newOpaqueToken()
 	if err := e.rotate(ctx, rt, hash, newRT, next, now); err != nil {
@@ -1149,7 +1157,7 @@ func (e *TokenEndpoint) retryRefresh(ctx context.Context, c *Client, form url.Va
 		// The client moved on, or the family ended: a stale copy.
 		return reuse(errRetrySuccessorGone)
 	}
-	g, oe := e.checkRefresh(ctx, c, form, jkt, next)
+	g, _, oe := e.checkRefresh(ctx, c, form, jkt, next)
 	if oe != nil {
 		return nil, oe
 	}
@@ -1173,33 +1181,39 @@ func (e *TokenEndpoint) retryRefresh(ctx context.Context, c *Client, form url.Va
 // checkRefresh runs the checks of every refresh on t, the token to be
 // rotated or, on a retry, handed out again: the client it was issued to,
 // its user (who must still exist, with the same password hash and a
-// subject no client token has) and the scopes asked for. It returns the
-// grant of the new access token, bound to the key jkt of the request's
-// DPoP proof, if any. A failure revokes t's family, except for a scope
-// asked for beyond the grant (invalid_scope).
-func (e *TokenEndpoint) checkRefresh(ctx context.Context, c *Client, form url.Values, jkt string, t RefreshToken) (Grant, *oauthError) {
+// subject no client token has), the DPoP key it is bound to, if any, and
+// the scopes asked for. It returns the grant of the new access token,
+// bound to the key jkt of the request's DPoP proof, if any, and the
+// user's password hash. A failure revokes t's family, except for a scope
+// asked for beyond the grant (invalid_scope) and a proof by another key
+// than t's.
+func (e *TokenEndpoint) checkRefresh(ctx context.Context, c *Client, form url.Values, jkt string, t RefreshToken) (Grant, string, *oauthError) {
+	// On a retry, t is the successor, which the rotation may have bound.
+	if oe := boundTo(t, jkt); oe != nil {
+		return Grant{}, "", oe
+	}
 	if t.ClientID != c.ID {
 		if err := e.revokeFamily(ctx, t); err != nil {
-			return Grant{}, storeBusy(err)
+			return Grant{}, "", storeBusy(err)
 		}
-		return Grant{}, refreshInvalid(errRefreshClient)
+		return Grant{}, "", refreshInvalid(errRefreshClient)
 	}
 	u, found, err := e.users.LookupUser(ctx, t.Subject)
 	if err != nil {
-		return Grant{}, storeBusy(err)
+		return Grant{}, "", storeBusy(err)
 	}
 	if !found {
 		_ = e.revokeFamily(ctx, t)
-		return Grant{}, refreshInvalid(errRefreshUserGone)
+		return Grant{}, "", refreshInvalid(errRefreshUserGone)
 	}
 	if subtle.ConstantTimeCompare([]byte(t.Credential), []byte(credentialFingerprint(u.Hash, t.JKT))) != 1 {
 		// The password changed since the login (or the store lost the
 		// fingerprint, or the DPoP key it covers): whoever holds this
 		// token must log in again.
 		if err := e.revokeFamily(ctx, t); err != nil {
-			return Grant{}, storeBusy(err)
+			return Grant{}, "", storeBusy(err)
 		}
-		return Grant{}, refreshInvalid(errRefreshCredential)
+		return Grant{}, "", refreshInvalid(errRefreshCredential)
 	}
 	opts := u.Identity
 	if opts.Subject == "" {
@@ -1207,15 +1221,26 @@ func (e *TokenEndpoint) checkRefresh(ctx context.Context, c *Client, form url.Va
 	}
 	if isClientSubject(opts.Subject) {
 		_ = e.revokeFamily(ctx, t)
-		return Grant{}, refreshInvalid(errClientSubject)
+		return Grant{}, "", refreshInvalid(errClientSubject)
 	}
 	// Never more than first granted, nor than the user and client may
 	// have now.
 	scopes, oe := grantScopes(form.Get("scope"), intersect(t.Scopes, intersect(c.Scopes, opts.Scopes)))
 	if oe != nil {
-		return Grant{}, oe
+		return Grant{}, "", oe
 	}
-	return Grant{Subject: opts.Subject, Roles: opts.Roles, Scopes: scopes, ClientID: c.ID, JKT: jkt}, nil
+	return Grant{Subject: opts.Subject, Roles: opts.Roles, Scopes: scopes, ClientID: c.ID, JKT: jkt}, u.Hash, nil
+}
+
+// boundTo refuses a refresh of t by a request without a DPoP proof by the
+// key t is bound to, if any (jkt is the request's proof's thumbprint),
+// without revoking anything: whoever holds t without the key can do
+// nothing with it, not even end its family.
+func boundTo(t RefreshToken, jkt string) *oauthError {
+	if t.JKT == "" || subtle.ConstantTimeCompare([]byte(t.JKT), []byte(jkt)) == 1 {
+		return nil
+	}
+	return oerr(http.StatusBadRequest, "invalid_dpop_proof", "The refresh token needs a DPoP proof by the key it is bound to.", errRefreshDPoPKey)
 }
 
 // revokeFamily revokes t's family for refreshGrant even when the client

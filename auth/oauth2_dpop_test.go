@@ -196,13 +196,78 @@ func TestTokenEndpointDPoP(t *testing.T) {
 	}
 
 	// Without a proof, and DPoP not Required: bearer tokens, and a
-	// public client's refresh token bound to nothing.
+	// public client's refresh token bound to nothing, until a refresh
+	// with a proof binds its successor (RFC 9449 §5).
 	res = f.post(t, alice, nil)
 	if res.status != 200 || res.str("token_type") != "Bearer" || cnfJKT(t, res.str("access_token")) != "" {
 		t.Fatalf("password grant without a proof: %d %s", res.status, res.raw)
 	}
-	if res := refresh(res.str("refresh_token"))(); res.status != 200 || res.str("token_type") != "Bearer" {
-		t.Errorf("refresh of an unbound token without a proof: %d %s (%v)", res.status, res.raw, res.reason)
+	res = refresh(res.str("refresh_token"))()
+	if res.status != 200 || res.str("token_type") != "Bearer" {
+		t.Fatalf("refresh of an unbound token without a proof: %d %s (%v)", res.status, res.raw, res.reason)
+	}
+	res = refresh(res.str("refresh_token"))(withProof(grantProof(t, k)))
+	if res.status != 200 || res.str("token_type") != "DPoP" {
+		t.Fatalf("refresh of an unbound token with a proof: %d %s (%v)", res.status, res.raw, res.reason)
+	}
+	bound := res.str("refresh_token")
+	if res := refresh(bound)(); res.status != 400 || res.str("error") != "invalid_dpop_proof" {
+		t.Errorf("its successor without a proof: %d %s", res.status, res.raw)
+	}
+	if res := refresh(bound)(withProof(grantProof(t, other))); res.status != 400 || res.str("error") != "invalid_dpop_proof" {
+		t.Errorf("its successor with another key: %d %s", res.status, res.raw)
+	}
+	if res := refresh(bound)(withProof(grantProof(t, k))); res.status != 200 || cnfJKT(t, res.str("access_token")) != k.jkt {
+		t.Errorf("its successor with the key: %d %s (%v)", res.status, res.raw, res.reason)
+	}
+
+	// A confidential client's successor stays unbound, whatever key
+	// refreshed it.
+	res = f.post(t, form("grant_type", "password", "username", "bob", "password", "battery staple"), cli)
+	res = f.post(t, form("grant_type", "refresh_token", "refresh_token", res.str("refresh_token")), both(cli, withProof(grantProof(t, k))))
+	if res.status != 200 || res.str("token_type") != "DPoP" {
+		t.Fatalf("confidential refresh with a proof: %d %s", res.status, res.raw)
+	}
+	if res := f.post(t, form("grant_type", "refresh_token", "refresh_token", res.str("refresh_token")), cli); res.status != 200 || res.str("token_type") != "Bearer" {
+		t.Errorf("its successor without a proof: %d %s (%v)", res.status, res.raw, res.reason)
+	}
+}
+
+// A public client's family begun without a proof and stolen: whichever of
+// the thief and the client refreshes first with a key of its own binds
+// the successor, and when the other presents the rotated token the family
+// ends as on any reuse; within RefreshRetryWindow, a retry by another key
+// gets nothing.
+func TestTokenEndpointDPoPBindingAtRefreshKeepsReuseDetection(t *testing.T) {
+	alice := form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web")
+	refresh := func(f *oauthFixture, rt string, k dpopKey) tokenResult {
+		return f.post(t, form("grant_type", "refresh_token", "refresh_token", rt, "client_id", "web"), withProof(grantProof(t, k)))
+	}
+	client, thief := newECDPoPKey(t), newEdDPoPKey(t)
+
+	f, _ := newDPoPOAuth(t, auth.DPoPOptions{}, nil)
+	stolen := f.post(t, alice, nil).str("refresh_token")
+	theirs := refresh(f, stolen, thief)
+	if theirs.status != 200 || cnfJKT(t, theirs.str("access_token")) != thief.jkt {
+		t.Fatalf("the thief's refresh: %d %s", theirs.status, theirs.raw)
+	}
+	if res := refresh(f, stolen, client); res.status != 400 || res.str("error") != "invalid_grant" || !errors.Is(res.reason, auth.ErrRefreshTokenReused) {
+		t.Errorf("the client's refresh after the thief's: %d %s (%v)", res.status, res.raw, res.reason)
+	}
+	if res := refresh(f, theirs.str("refresh_token"), thief); res.status != 400 || res.str("error") != "invalid_grant" {
+		t.Errorf("the thief's successor after the reuse: %d %s", res.status, res.raw)
+	}
+
+	w, _ := newDPoPOAuth(t, auth.DPoPOptions{}, func(o *auth.TokenEndpointOptions) { o.RefreshRetryWindow = time.Minute })
+	stolen = w.post(t, alice, nil).str("refresh_token")
+	if res := refresh(w, stolen, client); res.status != 200 {
+		t.Fatalf("the client's refresh: %d %s", res.status, res.raw)
+	}
+	if res := refresh(w, stolen, thief); res.status != 400 || res.str("error") != "invalid_dpop_proof" || res.str("access_token") != "" {
+		t.Errorf("the thief's retry within the window, by another key: %d %s", res.status, res.raw)
+	}
+	if res := refresh(w, stolen, client); res.status != 200 || cnfJKT(t, res.str("access_token")) != client.jkt {
+		t.Errorf("the client's retry within the window: %d %s (%v)", res.status, res.raw, res.reason)
 	}
 }
 

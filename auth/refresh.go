@@ -42,9 +42,10 @@ type RefreshToken struct {
 	// it like every other field: one that drops it refuses every refresh.
 	// For a token bound to a DPoP key, the fingerprint covers JKT too.
 	Credential string
-	// JKT is, for a token issued to a public client with a DPoP proof,
-	// the RFC 7638 thumbprint of the proof's key (RFC 9449 §5): every
-	// refresh must come with a proof by that key. Empty for a token bound
+	// JKT is, for a token issued to a public client with a DPoP proof (at
+	// the login, or at a refresh of a family begun without one), the RFC
+	// 7638 thumbprint of the proof's key (RFC 9449 §5): every refresh must
+	// come with a proof by that key. Empty for a token bound
 	// to no key. A store must keep it: Credential covers it, and a record
 	// that lost it is refused as after a password change, never taken
 	// for an unbound token.
