@@ -143,8 +143,10 @@ type TokenEndpointOptions struct {
 	// client, which refreshes about once per access-token lifetime.
 	// Default: nil, no limit.
 	IssueLimiter IssueLimiter
-	// ClientIP resolves the client address given to Limiter. Default:
-	// nil, the direct peer.
+	// ClientIP resolves the client address given to Limiter and, unless
+	// DPoP has a ClientIP or Origin of its own, the scheme and host a DPoP
+	// proof's htu is compared with. Default: nil, the direct peer and the
+	// connection's scheme.
 	ClientIP *clientip.Resolver
 	// RefreshStore keeps refresh tokens. Default: a new
 	// [MemoryRefreshStore] (one instance only; use auth/redisstore for

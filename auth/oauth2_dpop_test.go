@@ -152,7 +152,7 @@ func TestTokenEndpointDPoP(t *testing.T) {
 		"no proof":                 func(*http.Request) {},
 		"a proof by another key":   withProof(grantProof(t, other)),
 		"an invalid proof":         withProof(grantProof(t, k, "htm", "GET")),
-		"a proof of another token": withProof(k.proof(t, proofClaims(http.MethodGet, dpopURL, at))),
+		"a proof made for the API": withProof(k.proof(t, with(proofClaims(http.MethodGet, dpopURL, at), "iat", time.Now().Unix()))),
 	} {
 		res := refresh(rt)(mod)
 		if res.status != 400 || res.str("error") != "invalid_dpop_proof" || res.str("access_token") != "" {
