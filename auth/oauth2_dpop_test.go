@@ -605,3 +605,39 @@ func FuzzTokenEndpointDPoP(f *testing.F) {
 		used[proof] = true
 	})
 }
+
+// RFC 7009: a DPoP-bound access token and refresh token are revoked as
+// any other, without a proof, and the resource server refuses the access
+// token from then on, even with a proof by its key.
+func TestRevocationEndpointRevokesDPoPBoundTokens(t *testing.T) {
+	f := newOAuth(t, func(o *auth.TokenEndpointOptions) { o.DPoP = &auth.DPoPOptions{} })
+	rs, err := auth.NewJWT(auth.JWTOptions{Algorithms: []string{auth.AlgEdDSA}, Keys: []auth.Key{f.issuer.VerificationKey()},
+		Issuer: "https://issuer.example", Audience: "api://orders", Type: auth.TypeAccessToken, DPoP: &auth.DPoPOptions{},
+		Denylist: auth.NewMemoryDenylist()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	re, err := auth.NewRevocationEndpoint(auth.RevocationEndpointOptions{TokenEndpoint: f.ep, AccessTokens: rs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := newECDPoPKey(t)
+	res := f.post(t, form("grant_type", "password", "username", "alice", "password", "correct horse", "client_id", "web"), withProof(grantProof(t, k)))
+	at, rt := res.str("access_token"), res.str("refresh_token")
+	if code := useAt(t, rs, at, k); code != 200 {
+		t.Fatalf("before the revocation: %d", code)
+	}
+	for what, tok := range map[string]string{"access": at, "refresh": rt} {
+		r := serveOAuth(t, re, http.MethodPost, "/revoke", "application/x-www-form-urlencoded", form("token", tok, "client_id", "web").Encode(), nil, false)
+		if r.status != 200 {
+			t.Fatalf("revoking the %s token: %d %s (%v)", what, r.status, r.raw, r.reason)
+		}
+	}
+	if code := useAt(t, rs, at, k); code != 401 {
+		t.Errorf("the revoked access token with a proof: %d", code)
+	}
+	res = f.post(t, form("grant_type", "refresh_token", "refresh_token", rt, "client_id", "web"), withProof(grantProof(t, k)))
+	if res.status != 400 || res.str("error") != "invalid_grant" {
+		t.Errorf("the revoked refresh token with a proof: %d %s", res.status, res.raw)
+	}
+}
