@@ -268,7 +268,7 @@ func (c *MemoryReplayCache) Len() int {
 // dpopConfig is the compiled DPoPOptions of a jwtConfig.
 type dpopConfig struct {
 	required bool
-	clientIP *clientip.Resolver // without Origin; nil for the connection's
+	clientIP *clientip.Resolver // for the scheme, without Origin or a PublicOrigin
 	scheme   string             // of Origin, lower case; "" to take it from each request
 	host     string             // of Origin, lower case, without a default port
 	maxAge   time.Duration
@@ -284,7 +284,7 @@ type dpopConfig struct {
 
 // compileDPoP validates o.
 func compileDPoP(o *DPoPOptions, realm string) (*dpopConfig, error) {
-	d := &dpopConfig{required: o.Required, clientIP: o.ClientIP, maxAge: o.MaxAge, replay: o.Replay, nonces: o.Nonces}
+	d := &dpopConfig{required: o.Required, maxAge: o.MaxAge, replay: o.Replay, nonces: o.Nonces}
 	var errs []error
 	switch {
 	case d.maxAge == 0:
@@ -313,6 +313,7 @@ func compileDPoP(o *DPoPOptions, realm string) (*dpopConfig, error) {
 			d.scheme, d.host = u.Scheme, normHost(u.Scheme, u.Host)
 		}
 	}
+	d.useClientIP(o.ClientIP)
 	if c, ok := d.replay.(*MemoryReplayCache); ok && c == nil {
 		errs = append(errs, errors.New("auth: DPoPOptions.Replay is a nil *MemoryReplayCache (leave it nil for the default)"))
 	}
@@ -330,6 +331,22 @@ func compileDPoP(o *DPoPOptions, realm string) (*dpopConfig, error) {
 	d.challengeProof = d.challenge + `, error="invalid_dpop_proof", error_description="The DPoP proof is invalid"`
 	d.challengeNonce = d.challenge + `, error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"`
 	return d, nil
+}
+
+// useClientIP takes htu's scheme and host from rv, unless Origin gave
+// them: from its PublicOrigin, fixed, or else from each request, the
+// scheme rv resolves with the Host header. Nil leaves them to the
+// connection.
+func (d *dpopConfig) useClientIP(rv *clientip.Resolver) {
+	if d.scheme != "" || rv == nil {
+		return
+	}
+	if o, ok := rv.PublicOrigin(); ok {
+		scheme, host, _ := strings.Cut(o, "://")
+		d.scheme, d.host = scheme, normHost(scheme, host)
+		return
+	}
+	d.clientIP = rv
 }
 
 // reject answers 401 for err with the challenges of both schemes
@@ -687,10 +704,8 @@ func (d *dpopConfig) htuMatches(htu string, r *http.Request) bool {
 	switch {
 	case scheme != "":
 	case d.clientIP != nil:
-		// Origin gives the scheme and host (the public origin's, or
-		// the resolved scheme and r.Host), the default port dropped.
-		scheme, host, _ = strings.Cut(d.clientIP.Origin(r), "://")
-		host = normHost(scheme, host)
+		scheme = d.clientIP.Scheme(r)
+		host = normHost(scheme, r.Host)
 	default:
 		scheme = "http"
 		if r.TLS != nil {

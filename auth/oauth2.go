@@ -417,8 +417,8 @@ func NewTokenEndpoint(opts TokenEndpointOptions) (*TokenEndpoint, error) {
 		d, err := compileDPoP(opts.DPoP, "token")
 		if err != nil {
 			errs = append(errs, err)
-		} else if d.clientIP == nil {
-			d.clientIP = opts.ClientIP
+		} else if opts.DPoP.ClientIP == nil {
+			d.useClientIP(opts.ClientIP)
 		}
 		e.dpop = d
 	}
