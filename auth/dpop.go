@@ -23,8 +23,9 @@ import (
 
 // DPoPOptions turns on DPoP, OAuth 2.0 Demonstrating Proof of Possession
 // (RFC 9449), for a [JWT] (and, in [TokenEndpointOptions], for issuing
-// tokens bound to the client's key): an access token bound to the client's key by
-// its cnf.jkt claim is accepted in an "Authorization: DPoP <token>" header
+// tokens bound to the client's key): an access token bound to the
+// client's key by its cnf.jkt claim is accepted in an
+// "Authorization: DPoP <token>" header
 // when the request carries, in its DPoP header, a fresh proof signed with
 // that key, for this method and URI and this token. A stolen token is
 // then useless without the key, and a stolen proof without a new one.
@@ -47,6 +48,8 @@ type DPoPOptions struct {
 	// one with [ErrTokenBound], as always).
 	// Default false: tokens without cnf are accepted as bearer tokens,
 	// while clients move to DPoP, and bound ones only with their proof.
+	// In [TokenEndpointOptions], it refuses token requests without a
+	// proof, and by default bearer tokens are issued to them.
 	Required bool
 
 	// Origin is the scheme, host and port clients reach this service
@@ -79,7 +82,8 @@ type DPoPOptions struct {
 	// Replay remembers the proofs already used, so that a proof captured
 	// on the way (a log, a proxy) cannot be sent again. Errors fail
 	// closed (503). Default: a [MemoryReplayCache] of
-	// DefaultReplayCacheSize proofs, private to this JWT; behind a load
+	// DefaultReplayCacheSize proofs, private to this JWT or token
+	// endpoint (give both one to share it); behind a load
 	// balancer use one shared by every instance (auth/redisstore's
 	// NewReplayCache), or a proof used on one instance can be used once
 	// more on each other.
