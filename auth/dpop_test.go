@@ -53,11 +53,16 @@ func newECDPoPKey(t testing.TB) dpopKey {
 
 func newEdDPoPKey(t testing.TB) dpopKey {
 	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := b64(pub)
+	return edDPoPKey(priv)
+}
+
+// edDPoPKey is the DPoP key of priv.
+func edDPoPKey(priv ed25519.PrivateKey) dpopKey {
+	x := b64(priv.Public().(ed25519.PublicKey))
 	return dpopKey{priv: priv, alg: jwt.SigningMethodEdDSA,
 		jwk: map[string]any{"kty": "OKP", "crv": "Ed25519", "x": x},
 		jkt: thumbprint(`{"crv":"Ed25519","kty":"OKP","x":"` + x + `"}`)}

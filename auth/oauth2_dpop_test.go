@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/httpguard/httpguard/auth"
 	"github.com/httpguard/httpguard/clientip"
 )
@@ -552,10 +550,7 @@ func FuzzTokenEndpointDPoP(f *testing.F) {
 	// A key and proofs that every fuzzing process makes alike (Ed25519
 	// signs deterministically), so that a worker knows the valid proofs
 	// of the corpus the coordinator made.
-	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
-	x := b64(priv.Public().(ed25519.PublicKey))
-	k := dpopKey{priv: priv, alg: jwt.SigningMethodEdDSA, jwk: map[string]any{"kty": "OKP", "crv": "Ed25519", "x": x},
-		jkt: thumbprint(`{"crv":"Ed25519","kty":"OKP","x":"` + x + `"}`)}
+	k := edDPoPKey(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)))
 	n := 0
 	at := func(kv ...any) string {
 		n++
