@@ -45,10 +45,10 @@ type RefreshToken struct {
 	// JKT is, for a token issued to a public client with a DPoP proof (at
 	// the login, or at a refresh of a family begun without one), the RFC
 	// 7638 thumbprint of the proof's key (RFC 9449 §5): every refresh must
-	// come with a proof by that key. Empty for a token bound
-	// to no key. A store must keep it: Credential covers it, and a record
-	// that lost it is refused as after a password change, never taken
-	// for an unbound token.
+	// come with a proof by that key. Empty for a token bound to no key. A
+	// store must keep it: Credential covers it, and a record that lost it
+	// is refused as after a password change, never taken for an unbound
+	// token.
 	JKT string
 
 	// Used reports, on Lookup, that the token was already rotated.
