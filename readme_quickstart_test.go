@@ -682,6 +682,9 @@ func readmeJWT(mux *http.ServeMux, privateKey ed25519.PrivateKey, users *auth.Me
 		log.Fatal(err)
 	}
 	mux.Handle("POST /revoke", revocation)
+	// Discovery: auth.NewServerMetadata publishes the token endpoint and what it takes (RFC 8414),
+	// auth.NewResourceMetadata what the API accepts and who issues its tokens (RFC 9728), and
+	// JWTOptions.ResourceMetadata points every 401 at the latter (ExampleResourceMetadata).
 	mux.Handle("GET /orders", bearer.Handler(auth.RequireScopes("orders:read")(orders)))
 }
 

@@ -243,6 +243,15 @@
 // another client, which is revoked too (see [RevocationEndpoint] for why
 // that departs from the RFC).
 //
+// [ServerMetadata] publishes a TokenEndpoint's authorization server
+// metadata (RFC 8414): its issuer, endpoints, grant types, client
+// authentication methods, scopes and DPoP algorithms. [ResourceMetadata]
+// publishes an API's protected resource metadata (RFC 9728): its
+// authorization servers and scopes, how it takes tokens and whether it
+// needs DPoP. With [JWTOptions.ResourceMetadata], every 401 names the
+// latter's URL (resource_metadata), from which a client that knows only
+// the API finds the server that issues its tokens.
+//
 // # Failed attempts
 //
 // [BasicOptions.Limiter] and [APIKeyOptions.Limiter], and the token

@@ -286,8 +286,9 @@ type dpopConfig struct {
 	challenge, challengeBad, challengeProof, challengeNonce string
 }
 
-// compileDPoP validates o.
-func compileDPoP(o *DPoPOptions, realm string) (*dpopConfig, error) {
+// compileDPoP validates o. params are the challenge's parameters before
+// algs: realm, and resource_metadata if any.
+func compileDPoP(o *DPoPOptions, params string) (*dpopConfig, error) {
 	d := &dpopConfig{required: o.Required, maxAge: o.MaxAge, replay: o.Replay, nonces: o.Nonces}
 	var errs []error
 	switch {
@@ -330,7 +331,7 @@ func compileDPoP(o *DPoPOptions, realm string) (*dpopConfig, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	d.challenge = `DPoP realm="` + realm + `", algs="` + strings.Join(d.algs, " ") + `"`
+	d.challenge = `DPoP ` + params + `, algs="` + strings.Join(d.algs, " ") + `"`
 	d.challengeBad = d.challenge + `, error="invalid_token", error_description="The access token is invalid"`
 	d.challengeProof = d.challenge + `, error="invalid_dpop_proof", error_description="The DPoP proof is invalid"`
 	d.challengeNonce = d.challenge + `, error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"`

@@ -228,6 +228,15 @@ type JWTOptions struct {
 	// [DefaultRealm]. It must be printable ASCII without quotes or
 	// backslashes.
 	Realm string
+	// ResourceMetadata, when set, is the URL of the resource's metadata
+	// (RFC 9728: see [ResourceMetadata] and [ResourceMetadataURL]), sent
+	// as the resource_metadata parameter of every challenge, Bearer and
+	// DPoP alike, so that a client refused for want of a token learns
+	// where to find the authorization server that issues one (RFC 9728
+	// §5.1). It must be an absolute http or https URL without user info,
+	// query or fragment. In a [JWTSet], every verifier must have the
+	// same. Default: none.
+	ResourceMetadata string
 
 	// OnReject writes the response for a rejected request; err wraps one
 	// of the package's sentinels. Default: 401 with the RFC 6750
@@ -273,6 +282,7 @@ type jwtConfig struct {
 	now          func() time.Time
 	challenge    string
 	challengeBad string
+	resourceMeta string // JWTOptions.ResourceMetadata, compared by NewJWTSet
 }
 
 // NewJWT validates opts and returns the middleware. Every problem in opts
@@ -376,8 +386,16 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 	if !jwtRealmOK(realm) {
 		errs = append(errs, errors.New("auth: JWTOptions.Realm must be printable ASCII without quotes or backslashes"))
 	}
+	params := `realm="` + realm + `"`
+	if m := opts.ResourceMetadata; m != "" {
+		if err := checkIdentifierURL(m, true); err != nil {
+			errs = append(errs, fmt.Errorf("auth: JWTOptions.ResourceMetadata: %w", err))
+		}
+		params += `, resource_metadata="` + m + `"`
+		c.resourceMeta = m
+	}
 	if opts.DPoP != nil {
-		d, err := compileDPoP(opts.DPoP, realm)
+		d, err := compileDPoP(opts.DPoP, params)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -411,7 +429,7 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 		popts = append(popts, jwt.WithAudience(c.auds...))
 	}
 	c.validator = jwt.NewValidator(popts...)
-	c.challenge = `Bearer realm="` + realm + `"`
+	c.challenge = `Bearer ` + params
 	c.challengeBad = c.challenge + `, error="invalid_token", error_description="The access token is invalid"`
 	return &JWT{c: c}, nil
 }

@@ -60,7 +60,8 @@ type JWTSet struct {
 // (another CookieName, DangerouslyAllowQueryToken or MaxTokenBytes, or
 // JWTOptions.DPoP set in one and not the other, as it makes the
 // "Authorization: DPoP" scheme a token): a set reads a request's token
-// once, before it knows the issuer. One verifier is accepted, for a list
+// once, before it knows the issuer; and verifiers of different
+// JWTOptions.ResourceMetadata, which one resource has one of. One verifier is accepted, for a list
 // of issuers from configuration that holds one; it accepts and refuses
 // the tokens that JWT does, with the same responses (the JWT's Issuer
 // requires an iss too), but for a token of another iss while the JWT's
@@ -99,6 +100,8 @@ func NewJWTSet(verifiers ...*JWT) (*JWTSet, error) {
 			s.first, firstIndex = v, i
 		} else if f := s.first.c; v.c.cookie != f.cookie || v.c.query != f.query || v.c.maxToken != f.maxToken || (v.c.dpop == nil) != (f.dpop == nil) {
 			errs = append(errs, fmt.Errorf("auth: NewJWTSet: verifiers[%d] reads tokens otherwise than verifiers[%d]: CookieName, DangerouslyAllowQueryToken and MaxTokenBytes must be equal, and JWTOptions.DPoP set in both or neither", i, firstIndex))
+		} else if v.c.resourceMeta != f.resourceMeta {
+			errs = append(errs, fmt.Errorf("auth: NewJWTSet: verifiers[%d] and verifiers[%d] announce different JWTOptions.ResourceMetadata: they protect one resource", i, firstIndex))
 		}
 		s.byIss[v.c.iss] = v
 	}

@@ -414,7 +414,7 @@ func NewTokenEndpoint(opts TokenEndpointOptions) (*TokenEndpoint, error) {
 		errs = append(errs, errors.New("auth: TokenEndpointOptions.MaxBodyBytes must be between 256 bytes and 1 MiB"))
 	}
 	if opts.DPoP != nil {
-		d, err := compileDPoP(opts.DPoP, "token")
+		d, err := compileDPoP(opts.DPoP, `realm="token"`)
 		if err != nil {
 			errs = append(errs, err)
 		} else if opts.DPoP.ClientIP == nil {

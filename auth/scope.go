@@ -18,6 +18,10 @@ type ScopeOptions struct {
 	// Realm is the realm of the WWW-Authenticate challenge. Default
 	// [DefaultRealm].
 	Realm string
+	// ResourceMetadata, when set, is the URL of the resource's metadata
+	// (RFC 9728), sent as the resource_metadata parameter of the
+	// challenges, as JWTOptions.ResourceMetadata is. Default: none.
+	ResourceMetadata string
 	// OnReject writes the response for a rejected request; err wraps
 	// [ErrNoCredentials] (no identity in the context: the check was
 	// installed without an authenticating middleware in front of it) or
@@ -66,11 +70,18 @@ func NewScopeCheck(opts ScopeOptions) (*ScopeCheck, error) {
 	if !jwtRealmOK(realm) {
 		errs = append(errs, errors.New("auth: ScopeOptions.Realm must be printable ASCII without quotes or backslashes"))
 	}
+	params := `realm="` + realm + `"`
+	if m := opts.ResourceMetadata; m != "" {
+		if err := checkIdentifierURL(m, true); err != nil {
+			errs = append(errs, fmt.Errorf("auth: ScopeOptions.ResourceMetadata: %w", err))
+		}
+		params += `, resource_metadata="` + m + `"`
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	c := `Bearer realm="` + realm + `"`
-	bad := `realm="` + realm + `", error="insufficient_scope", error_description="The access token lacks a required scope", scope="` + strings.Join(opts.Scopes, " ") + `"`
+	c := `Bearer ` + params
+	bad := params + `, error="insufficient_scope", error_description="The access token lacks a required scope", scope="` + strings.Join(opts.Scopes, " ") + `"`
 	return &ScopeCheck{
 		required:     append([]string(nil), opts.Scopes...),
 		onReject:     opts.OnReject,
