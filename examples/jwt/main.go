@@ -17,7 +17,9 @@
 //
 // Then, with jq installed:
 //
-//	curl -i localhost:8080/users/me/                      # 401, WWW-Authenticate: Bearer realm="api"
+//	curl -i localhost:8080/users/me/                      # 401, WWW-Authenticate: Bearer realm="api", resource_metadata="…"
+//	curl -s localhost:8080/.well-known/oauth-protected-resource     # the API's metadata (RFC 9728)
+//	curl -s localhost:8080/.well-known/oauth-authorization-server   # the token endpoint and what it takes (RFC 8414)
 //	PAIR=$(curl -s localhost:8080/token -d grant_type=password -d client_id=demo-cli \
 //	     -d username=demo --data-urlencode "password=$JWT_DEMO_PASSWORD"); echo "$PAIR"
 //	TOKEN=$(echo "$PAIR" | jq -r .access_token)
@@ -158,8 +160,8 @@ func issuerURL(addr string, bound net.Addr) string {
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(bound.(*net.TCPAddr).Port))
 }
 
-// newHandler returns the routes: the token endpoint, the JWKS and the
-// protected /users/me/, inside errorsafe. Tokens carry iss as their
+// newHandler returns the routes: the token endpoint, the JWKS, the
+// metadata documents and the protected /users/me/, inside errorsafe. Tokens carry iss as their
 // issuer, and only tokens with that issuer are accepted. errorsafe logs to
 // logger; nil means the default slog logger.
 func newHandler(key ed25519.PrivateKey, demoPassword, iss string, logger *slog.Logger) (http.Handler, error) {
@@ -197,6 +199,15 @@ func newHandler(key ed25519.PrivateKey, demoPassword, iss string, logger *slog.L
 	if err != nil {
 		return nil, err
 	}
+	// Discovery: the 401 of a request without a token names the URL of
+	// the API's metadata (RFC 9728), which names this server as the
+	// authorization server, whose own metadata (RFC 8414) gives the token
+	// endpoint. The API is this whole server, so its resource identifier
+	// is iss. Plain http is for this loopback demo only.
+	resourceMeta, err := auth.ResourceMetadataURL(iss)
+	if err != nil {
+		return nil, err
+	}
 	bearer, err := auth.NewJWT(auth.JWTOptions{
 		Algorithms: []string{auth.AlgEdDSA},
 		Keys:       []auth.Key{issuer.VerificationKey()},
@@ -206,7 +217,22 @@ func newHandler(key ed25519.PrivateKey, demoPassword, iss string, logger *slog.L
 		Leeway:     30 * time.Second,
 		// Revoked access tokens, by jti, until they expire: in memory for
 		// one process (auth/redisstore's for several).
-		Denylist: auth.NewMemoryDenylist(),
+		Denylist:         auth.NewMemoryDenylist(),
+		ResourceMetadata: resourceMeta,
+	})
+	if err != nil {
+		return nil, err
+	}
+	resource, err := auth.NewResourceMetadata(auth.ResourceMetadataOptions{
+		Resource: iss, AuthorizationServers: []string{iss}, ScopesSupported: []string{"profile:read", "profile:write"},
+		ResourceName: "jwt demo", JWT: bearer, DangerouslyAllowHTTP: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	server, err := auth.NewServerMetadata(auth.ServerMetadataOptions{
+		TokenEndpoint: endpoint, TokenEndpointURL: iss + "/token", RevocationEndpointURL: iss + "/revoke",
+		JWKSURI: iss + "/.well-known/jwks.json", DangerouslyAllowHTTP: true,
 	})
 	if err != nil {
 		return nil, err
@@ -221,6 +247,8 @@ func newHandler(key ed25519.PrivateKey, demoPassword, iss string, logger *slog.L
 	mux.Handle("POST /token", endpoint)
 	mux.Handle("POST /revoke", revocation)
 	mux.Handle("GET /.well-known/jwks.json", issuer.JWKSHandler())
+	mux.Handle("GET "+resource.Path(), resource)
+	mux.Handle("GET "+server.Path(), server)
 	mux.Handle("GET /users/me/{$}", bearer.Handler(auth.RequireScopes("profile:read")(http.HandlerFunc(me))))
 
 	// errorsafe outermost: one access record per request on stderr, with

@@ -57,7 +57,7 @@ func TestFlow(t *testing.T) {
 		}
 		return resp
 	}
-	if resp := get(""); resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != `Bearer realm="api"` {
+	if resp := get(""); resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != `Bearer realm="api", resource_metadata="http://127.0.0.1:9090/.well-known/oauth-protected-resource"` {
 		t.Fatalf("without token: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
 	token := func(v url.Values) (int, map[string]any) {
@@ -144,6 +144,93 @@ func TestFlow(t *testing.T) {
 // the right password included, with 429 and Retry-After. Each refusal,
 // and that of a forged bearer token, is in the access log with its reason,
 // and neither a password nor the token is.
+// A client that knows only the API's URL finds the token endpoint from
+// the 401 alone: the challenge names the API's metadata (RFC 9728), which
+// names the authorization server, whose metadata (RFC 8414) names the
+// token endpoint; the token it gets there opens the API.
+func TestDiscovery(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	srv := httptest.NewUnstartedServer(nil)
+	iss := "http://" + srv.Listener.Addr().String()
+	h, err := newHandler(key, "demo password", iss, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = h
+	srv.Start()
+	defer srv.Close()
+
+	getJSON := func(u string, v any, ctype ...string) {
+		t.Helper()
+		want := append(ctype, "application/json")[0]
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != want {
+			t.Fatalf("GET %s: %d %s", u, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/users/me/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	_, metaURL, ok := strings.Cut(resp.Header.Get("WWW-Authenticate"), `resource_metadata="`)
+	metaURL = strings.TrimSuffix(metaURL, `"`)
+	if resp.StatusCode != 401 || !ok || metaURL != iss+"/.well-known/oauth-protected-resource" {
+		t.Fatalf("401 without a metadata URL: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	var rm struct {
+		Resource             string   `json:"resource"`
+		AuthorizationServers []string `json:"authorization_servers"`
+		Scopes               []string `json:"scopes_supported"`
+		BearerMethods        []string `json:"bearer_methods_supported"`
+	}
+	getJSON(metaURL, &rm)
+	// RFC 9728 §3.3: the resource must be the one the client asked about.
+	if rm.Resource != iss || len(rm.AuthorizationServers) != 1 || strings.Join(rm.BearerMethods, " ") != "header" || len(rm.Scopes) != 2 {
+		t.Fatalf("resource metadata: %+v", rm)
+	}
+	var as struct {
+		Issuer        string   `json:"issuer"`
+		TokenEndpoint string   `json:"token_endpoint"`
+		Revocation    string   `json:"revocation_endpoint"`
+		JWKSURI       string   `json:"jwks_uri"`
+		Grants        []string `json:"grant_types_supported"`
+		AuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
+	}
+	getJSON(rm.AuthorizationServers[0]+"/.well-known/oauth-authorization-server", &as)
+	// RFC 8414 §3.3: the issuer must be the one the client asked about.
+	if as.Issuer != rm.AuthorizationServers[0] || as.TokenEndpoint != iss+"/token" || as.Revocation != iss+"/revoke" ||
+		strings.Join(as.Grants, " ") != "password refresh_token" || strings.Join(as.AuthMethods, " ") != "none" {
+		t.Fatalf("server metadata: %+v", as)
+	}
+	var jwks struct{ Keys []map[string]any }
+	getJSON(as.JWKSURI, &jwks, "application/jwk-set+json")
+	if len(jwks.Keys) != 1 {
+		t.Fatalf("JWKS: %+v", jwks)
+	}
+	tr, err := http.PostForm(as.TokenEndpoint, url.Values{"grant_type": {"password"}, "client_id": {clientID}, "username": {"demo"}, "password": {"demo password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pair struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.NewDecoder(tr.Body).Decode(&pair)
+	tr.Body.Close()
+	req, _ := http.NewRequest("GET", rm.Resource+"/users/me/", nil)
+	req.Header.Set("Authorization", "Bearer "+pair.AccessToken)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the token from the discovered endpoint: %v %v", resp, err)
+	}
+}
+
 func TestLockout(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	logs := new(testenv.LogBuffer)
