@@ -406,6 +406,48 @@ func TestAttemptLimiterARetryAfterAUserLockIsAdmitted(t *testing.T) {
 	}
 }
 
+// A client retrying after the wait a refusal named is admitted, when both
+// its pair and its user name are locked, whichever lock Check or Reserve
+// reports and whichever ends last: the wait covers both.
+func TestAttemptLimiterWaitCoversBothLocks(t *testing.T) {
+	other := netip.MustParseAddr("192.0.2.7")
+	for _, tc := range []struct {
+		name string
+		o    ratelimit.AttemptOptions
+	}{
+		// The pair's lock ends after the user name's.
+		{"pair last", ratelimit.AttemptOptions{MaxFailures: 2, MaxUserFailures: 3}},
+		// The user name's lock ends after the pair's.
+		{"user last", ratelimit.AttemptOptions{MaxFailures: 2, Lockout: 10 * time.Second, MaxUserFailures: 3, UserLockout: time.Hour}},
+	} {
+		for _, method := range []string{"Check", "Reserve"} {
+			t.Run(tc.name+"/"+method, func(t *testing.T) {
+				a, clock := newAttempts(t, tc.o)
+				ctx := context.Background()
+				// Two failures lock the pair (alice, attacker), a third
+				// from elsewhere the user name.
+				for _, ip := range []netip.Addr{attacker, attacker, other} {
+					if _, err := a.Reserve(ctx, "alice", ip); err != nil {
+						t.Fatal(err)
+					}
+				}
+				call := a.Check
+				if method == "Reserve" {
+					call = a.Reserve
+				}
+				retry, err := call(ctx, "alice", attacker)
+				if err == nil || retry <= 0 {
+					t.Fatalf("%s with both locks = %v, %v; want a refusal and a wait", method, retry, err)
+				}
+				clock.Advance(retry)
+				if wait, err := call(ctx, "alice", attacker); err != nil {
+					t.Errorf("%s after the %v it said to wait: %v (wait %v more)", method, retry, err, wait)
+				}
+			})
+		}
+	}
+}
+
 // An IPv4-mapped IPv6 address is the IPv4 address it holds, as
 // Options.IPv4Prefix groups it: a caller passing one form or the other
 // counts for one pair (a mutation found no test of it; the Middleware's
