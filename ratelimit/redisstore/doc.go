@@ -45,7 +45,8 @@
 // By default a Store fails closed: it returns an error wrapping
 // [ErrUnavailable] and the rate limiter answers 503, the attempt limiter
 // refuses the login. With [Options.FailOpen] it admits and reports the
-// failure to [Options.OnError]. Fail closed on credential routes (login,
+// failure to [Options.OnError] (a Reset, which admits nothing, still
+// returns its failure). Fail closed on credential routes (login,
 // token), where an outage must not become an unlimited guessing window;
 // fail open elsewhere if availability matters more. Two Stores on one
 // client give both. Each call is bounded by [Options.Timeout], whatever

@@ -104,13 +104,14 @@ type Options struct {
 	// closed where a limit protects credentials (login and token routes);
 	// failing open on other routes keeps the service up during a Redis
 	// outage at the cost of not limiting. Use two Stores on one client to
-	// have both. Default: false.
+	// have both. Reset admits nothing and never fails open: it returns
+	// the failure. Default: false.
 	FailOpen bool
 
-	// OnError is told of every Redis failure when FailOpen is set, for
-	// logging and alerting. It must be safe for concurrent use and fast.
-	// A call whose context is done (the client went away) is not a Redis
-	// failure and is not reported. Default: nothing.
+	// OnError is told of every Redis failure a FailOpen Store admits
+	// through, for logging and alerting. It must be safe for concurrent
+	// use and fast. A call whose context is done (the client went away) is
+	// not a Redis failure and is not reported. Default: nothing.
 	OnError func(error)
 
 	// Timeout bounds each call, so that a Redis that stops answering cannot
@@ -229,7 +230,10 @@ func (s *Store) run(ctx context.Context, mode, key string, q ratelimit.Quota, n 
 		if cerr := ctx.Err(); cerr != nil {
 			return ratelimit.Result{}, fmt.Errorf("%w: %w", errCallerGone, cerr)
 		}
-		if s.failOpen {
+		// A Reset admits nothing: it never fails open, and reports its
+		// failure to its caller (found in review: a KeyLimiter.Reset
+		// lifting a block was told it had, while Redis kept the debt).
+		if s.failOpen && mode != "reset" {
 			if s.onError != nil {
 				s.onError(fmt.Errorf("%w (failing open): %w", ErrUnavailable, err))
 			}

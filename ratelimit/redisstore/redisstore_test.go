@@ -945,3 +945,37 @@ func TestCostsInRedis(t *testing.T) {
 		}
 	}
 }
+
+// A Reset that cannot reach Redis fails, with FailOpen too: failing open
+// admits requests, but a Reset admits nothing, and one reported as done
+// tells an administrator lifting a block (KeyLimiter.Reset) that the key
+// has its burst back while Redis keeps its debt.
+func TestResetNeverFailsOpen(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	ctx := context.Background()
+	for _, failOpen := range []bool{false, true} {
+		t.Run(fmt.Sprintf("FailOpen=%v", failOpen), func(t *testing.T) {
+			store := newStore(t, redisstore.Options{Client: newClient(t, addr), FailOpen: failOpen})
+			if err := store.Reset(ctx, "k"); !errors.Is(err, redisstore.ErrUnavailable) {
+				t.Errorf("Reset with Redis unreachable = %v; want ErrUnavailable", err)
+			}
+			keys, err := ratelimit.NewKeyLimiter(ratelimit.KeyLimiterOptions{Name: "k", Rate: 1, Period: time.Minute, Store: store})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := keys.Reset(ctx, "alice"); !errors.Is(err, ratelimit.ErrStore) {
+				t.Errorf("KeyLimiter.Reset with Redis unreachable = %v; want ErrStore", err)
+			}
+			// Decisions still fail open as configured.
+			res, err := store.Take(ctx, "k", ratelimit.Quota{Interval: time.Second, Burst: 1}, 1)
+			if failOpen != (err == nil && res.Allowed) {
+				t.Errorf("Take with Redis unreachable = %+v, %v (FailOpen %v)", res, err, failOpen)
+			}
+		})
+	}
+}
