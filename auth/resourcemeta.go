@@ -216,23 +216,28 @@ func (m *ResourceMetadata) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	serveMetadata(w, r, m.doc, m.docLen)
 }
 
-// serveMetadata answers GET and HEAD with a metadata document, and other
+// serveDocument answers GET and HEAD with a public document, and other
 // methods with 405.
-func serveMetadata(w http.ResponseWriter, r *http.Request, doc []byte, docLen string) {
+func serveDocument(w http.ResponseWriter, r *http.Request, doc []byte, docLen, contentType, cacheControl string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		problem.Reject(w, r, http.StatusMethodNotAllowed, errMethodNotAllowed)
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "public, max-age=3600")
+	h.Set("Content-Type", contentType)
+	h.Set("Cache-Control", cacheControl)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Length", docLen)
 	if r.Method == http.MethodHead {
 		return
 	}
 	_, _ = w.Write(doc)
+}
+
+// serveMetadata serves a metadata document, cacheable for an hour.
+func serveMetadata(w http.ResponseWriter, r *http.Request, doc []byte, docLen string) {
+	serveDocument(w, r, doc, docLen, "application/json", "public, max-age=3600")
 }
 
 var errResourceMetadataNotConfigured = errors.New("auth: ResourceMetadata not configured (use NewResourceMetadata)")

@@ -158,22 +158,7 @@ func TestResourceMetadataHandler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, method := range []string{http.MethodGet, http.MethodHead} {
-		w := httptest.NewRecorder()
-		m.ServeHTTP(w, httptest.NewRequest(method, m.Path(), nil))
-		h := w.Header()
-		if w.Code != http.StatusOK || h.Get("Content-Type") != "application/json" || h.Get("Cache-Control") != "public, max-age=3600" ||
-			h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Content-Length") != strconv.Itoa(len(m.Document())) {
-			t.Errorf("%s: %d %v", method, w.Code, h)
-		}
-		want := ""
-		if method == http.MethodGet {
-			want = string(m.Document())
-		}
-		if w.Body.String() != want {
-			t.Errorf("%s: body %q, want %q", method, w.Body, want)
-		}
-	}
+	checkServesDocument(t, m, m.Path(), m.Document())
 	var doc struct {
 		Resource string   `json:"resource"`
 		AS       []string `json:"authorization_servers"`
@@ -195,6 +180,25 @@ func TestResourceMetadataHandler(t *testing.T) {
 		}
 		if zero.Path() != "" || zero.URL() != "" || zero.Document() != nil {
 			t.Errorf("zero value: %q %q %q", zero.Path(), zero.URL(), zero.Document())
+		}
+	}
+}
+
+// checkServesDocument checks that h serves doc at path for GET and its
+// headers alone for HEAD, as public JSON cacheable for an hour.
+func checkServesDocument(t *testing.T, h http.Handler, path string, doc []byte) {
+	t.Helper()
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(method, path, nil))
+		hd := w.Header()
+		if w.Code != http.StatusOK || hd.Get("Content-Type") != "application/json" || hd.Get("Cache-Control") != "public, max-age=3600" ||
+			hd.Get("X-Content-Type-Options") != "nosniff" || hd.Get("Content-Length") != strconv.Itoa(len(doc)) {
+			t.Errorf("%s: %d %v", method, w.Code, hd)
+		}
+		want := map[string]string{http.MethodGet: string(doc), http.MethodHead: ""}[method]
+		if w.Body.String() != want {
+			t.Errorf("%s: body %q, want %q", method, w.Body, want)
 		}
 	}
 }

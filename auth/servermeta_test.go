@@ -3,7 +3,6 @@ package auth_test
 import (
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -137,18 +136,7 @@ func TestServerMetadataHandler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, method := range []string{http.MethodGet, http.MethodHead} {
-		w := httptest.NewRecorder()
-		m.ServeHTTP(w, httptest.NewRequest(method, m.Path(), nil))
-		h := w.Header()
-		if w.Code != http.StatusOK || h.Get("Content-Type") != "application/json" || h.Get("Cache-Control") != "public, max-age=3600" ||
-			h.Get("Content-Length") != strconv.Itoa(len(m.Document())) {
-			t.Errorf("%s: %d %v", method, w.Code, h)
-		}
-		if want := map[string]string{"GET": string(m.Document()), "HEAD": ""}[method]; w.Body.String() != want {
-			t.Errorf("%s: body %q", method, w.Body)
-		}
-	}
+	checkServesDocument(t, m, m.Path(), m.Document())
 	w := httptest.NewRecorder()
 	m.ServeHTTP(w, httptest.NewRequest(http.MethodPut, m.Path(), nil))
 	if w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "GET, HEAD" {

@@ -487,20 +487,7 @@ func (is *Issuer) JWKSHandler() http.Handler {
 			problem.Reject(w, r, http.StatusInternalServerError, errIssuerNotConfigured)
 			return
 		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			problem.Reject(w, r, http.StatusMethodNotAllowed, errMethodNotAllowed)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", "application/jwk-set+json")
-		h.Set("Cache-Control", "public, max-age=300")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Length", is.jwksLen)
-		if r.Method == http.MethodHead {
-			return
-		}
-		_, _ = w.Write(is.jwks)
+		serveDocument(w, r, is.jwks, is.jwksLen, "application/jwk-set+json", "public, max-age=300")
 	})
 }
 
