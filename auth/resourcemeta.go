@@ -63,10 +63,12 @@ type ResourceMetadataOptions struct {
 // ResourceMetadata serves a protected resource's metadata (RFC 9728):
 // the JSON document a client fetches to learn which authorization
 // servers issue tokens for the resource, which scopes it knows and how
-// tokens are presented to it. Build it with [NewResourceMetadata], mount
-// it at [ResourceMetadata.Path], and put [ResourceMetadata.URL] in
-// JWTOptions.ResourceMetadata, so that every 401 tells the client where
-// to look (RFC 9728 §5.1).
+// tokens are presented to it. Build it with [NewResourceMetadata] and
+// mount it at [ResourceMetadata.Path], on the host's root: for an API
+// under /api, the path is /.well-known/oauth-protected-resource/api. Give
+// its URL to JWTOptions.ResourceMetadata ([ResourceMetadataURL] computes
+// it from the resource before the JWT is built), so that every 401 tells
+// the client where to look (RFC 9728 §5.1).
 //
 // The document is public, made once at construction, and served for GET
 // and HEAD (405 with Allow otherwise) with Content-Type
