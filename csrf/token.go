@@ -284,8 +284,10 @@ func (m *Middleware) readForm(r *http.Request, st *tokenState, ct string) error 
 	// cannot read (found in review: a form posted to "/search?q=100%"
 	// was refused, its token taken for missing). r.Form is left for the
 	// handler's own ParseForm to build, query included, when the query
-	// does not parse; when it does, r.Form is built here as ParseForm
-	// builds it, for a handler that reads it without calling ParseForm.
+	// does not parse; when it does, r.Form is built here as net/http
+	// builds it, for a handler that reads it without calling ParseForm:
+	// the body's fields first for ParseForm, the query's first for
+	// ParseMultipartForm, which adds the body's after ParseForm's.
 	u := r.URL
 	if u != nil && u.RawQuery != "" {
 		noQuery := *u
@@ -301,11 +303,15 @@ func (m *Middleware) readForm(r *http.Request, st *tokenState, ct string) error 
 	if r.URL != u {
 		r.URL, r.Form = u, nil
 		if query, qerr := url.ParseQuery(u.RawQuery); err == nil && qerr == nil {
+			first, then := r.PostForm, query
+			if ct == "multipart/form-data" {
+				first, then = query, r.PostForm
+			}
 			r.Form = make(url.Values, len(r.PostForm)+len(query))
-			for k, v := range r.PostForm {
+			for k, v := range first {
 				r.Form[k] = append(r.Form[k], v...)
 			}
-			for k, v := range query {
+			for k, v := range then {
 				r.Form[k] = append(r.Form[k], v...)
 			}
 		}

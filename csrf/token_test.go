@@ -1268,3 +1268,47 @@ func TestTokenCookieVaryNamesCookieOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestFormValuePrecedenceIsNetHTTPs: a field both in the URL's query and
+// in the body comes first from where net/http puts it first, whether the
+// middleware read the token from the form or left the form to the
+// handler: the body's value for an urlencoded form (ParseForm), the
+// query's for a multipart one (ParseMultipartForm). The middleware built
+// r.Form with the body first for both, so a multipart form posted by an
+// old browser, whose token is read from the form, gave the handler's
+// FormValue another value than the same form posted by a current one.
+func TestFormValuePrecedenceIsNetHTTPs(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		multi bool
+		fetch string // Sec-Fetch-Site; "" for an old browser, whose token is read from the form
+		want  []string
+	}{
+		{"urlencoded, token read from the form", false, "", []string{"body", "query"}},
+		{"urlencoded, token not needed", false, "same-origin", []string{"body", "query"}},
+		{"multipart, token read from the form", true, "", []string{"query", "body"}},
+		{"multipart, token not needed", true, "same-origin", []string{"query", "body"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTokenServer(t, csrf.TokenOptions{Key: key1}, csrf.Options{})
+			tok, c := ts.get(t)
+			var got []string
+			var value string
+			ts.h = csrf.MustNew(csrf.Options{Tokens: &csrf.TokenOptions{Key: key1}}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				value = r.FormValue("to")
+				got = r.Form["to"]
+			}))
+			r := formPost(t, c, tt.multi, url.Values{"to": {"body"}, "csrf_token": {tok}})
+			r.URL.RawQuery = "to=query"
+			if tt.fetch != "" {
+				r.Header.Set("Sec-Fetch-Site", tt.fetch)
+			}
+			if code, _, _ := ts.do(r); code != http.StatusOK {
+				t.Fatalf("status %d, want 200", code)
+			}
+			if !slices.Equal(got, tt.want) || value != tt.want[0] {
+				t.Errorf("r.Form[\"to\"] = %q, FormValue %q; want %q, as net/http builds it", got, value, tt.want)
+			}
+		})
+	}
+}
