@@ -145,8 +145,10 @@
 //     void the forms it has open.
 //   - A response that issues the token cookie carries "Cache-Control:
 //     private" and "Vary: Cookie"; a Cache-Control set further out is kept
-//     only when it has a bare private directive (not one naming fields)
-//     or no-store. A handler that
+//     as it is when it has a bare private directive (not one naming
+//     fields) or no-store, and otherwise gets private first, without its
+//     public, s-maxage and field-naming private directives (no-cache and
+//     max-age stay, for the browser's cache). A handler that
 //     replaces them with public caching would let a shared cache hand one
 //     client's cookie to others.
 //

@@ -128,12 +128,12 @@ func (tc *tokenConfig) issueCookie(w http.ResponseWriter, st *tokenState) {
 		// Cookie" went out (found in review).
 		h.Add("Vary", "Cookie")
 	}
-	if !keptFromSharedCaches(h["Cache-Control"]) {
+	if cc := h["Cache-Control"]; !keptFromSharedCaches(cc) {
 		// The cookie is a per-client secret: never let a shared cache
 		// hand it to someone else. A value set further out that allows
-		// shared caching ("public, max-age=600") is replaced; found in
+		// shared caching ("public, max-age=600") is made private; found in
 		// review, it was kept whenever one was set.
-		h.Set("Cache-Control", "private")
+		h["Cache-Control"] = []string{privateCacheControl(cc)}
 	}
 }
 
@@ -146,8 +146,7 @@ func keptFromSharedCaches(lines []string) bool {
 	for _, line := range lines {
 		for line != "" {
 			var d string
-			d, line, _ = strings.Cut(line, ",")
-			d = strings.TrimSpace(d)
+			d, line = nextDirective(line)
 			// ASCII case only: strings.EqualFold took "no-\u017ftore", with a
 			// long s, for no-store, which no cache does.
 			if httptoken.EqualFold(d, "private") || httptoken.EqualFold(d, "no-store") {
@@ -156,6 +155,48 @@ func keptFromSharedCaches(lines []string) bool {
 		}
 	}
 	return false
+}
+
+// privateCacheControl returns the Cache-Control value of a response that
+// must stay out of shared caches, from the lines set further out, which
+// do not keep it out: private, then their directives but those that let
+// a shared cache store it (public, s-maxage, a private naming fields).
+// What they ask of the browser's cache stays: no-cache still revalidates
+// each time (found in review: the value was replaced by a bare private,
+// which let the browser reuse a response it was told to revalidate).
+func privateCacheControl(lines []string) string {
+	v := "private"
+	for _, line := range lines {
+		for line != "" {
+			var d string
+			d, line = nextDirective(line)
+			name, _, _ := strings.Cut(d, "=")
+			name = strings.TrimSpace(name)
+			if d == "" || httptoken.EqualFold(name, "public") || httptoken.EqualFold(name, "s-maxage") || httptoken.EqualFold(name, "private") {
+				continue
+			}
+			v += ", " + d
+		}
+	}
+	return v
+}
+
+// nextDirective returns the first directive of a Cache-Control line,
+// trimmed, and the rest of the line after its comma. A comma inside a
+// quoted string (private="X-Foo, X-Bar") does not end the directive.
+func nextDirective(line string) (d, rest string) {
+	quoted := false
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case quoted && c == '\\':
+			i++ // the quoted character, whatever it is
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			return strings.TrimSpace(line[:i]), line[i+1:]
+		}
+	}
+	return strings.TrimSpace(line), ""
 }
 
 func validNonce(s string) bool {

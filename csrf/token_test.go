@@ -564,25 +564,34 @@ func TestTokenCookieIsIssuedToRequestsThatPass(t *testing.T) {
 // TestTokenCookieResponseIsNeverSharedCacheable: the package doc says a
 // response that issues the token cookie carries "Cache-Control: private".
 // A Cache-Control set further out that would let a shared cache store the
-// response (and hand the cookie to other clients) is replaced; one that
+// response (and hand the cookie to other clients) is made private, and
+// keeps what it asks of the browser's cache (no-cache, max-age); one that
 // already keeps it out of shared caches is left as it is.
 func TestTokenCookieResponseIsNeverSharedCacheable(t *testing.T) {
 	ts := newTokenServer(t, csrf.TokenOptions{Key: key1}, csrf.Options{})
 	for _, tt := range []struct{ outer, want string }{
 		{"", "private"},
-		{"public, max-age=600", "private"},
-		{"max-age=600", "private"},
-		{"no-cache", "private"},
-		{"s-maxage=60, stale-while-revalidate=30", "private"},
+		{"public, max-age=600", "private, max-age=600"},
+		{"max-age=600", "private, max-age=600"},
+		// Found in review: a bare private replaced it, and the browser
+		// could reuse what it was told to revalidate.
+		{"no-cache", "private, no-cache"},
+		{"NO-CACHE, must-revalidate", "private, NO-CACHE, must-revalidate"},
+		{"s-maxage=60, stale-while-revalidate=30", "private, stale-while-revalidate=30"},
+		{"S-MAXAGE = 60,PUBLIC,,max-age=5", "private, max-age=5"},
 		{"no-store", "no-store"},
 		{"private, max-age=60", "private, max-age=60"},
 		{"max-age=0, Private", "max-age=0, Private"},
 		{"NO-STORE", "NO-STORE"},
-		{`private="X-Foo", max-age=600`, "private"},
+		{`private="X-Foo", max-age=600`, "private, max-age=600"},
 		{`private="Set-Cookie"`, "private"},
+		// A comma in a quoted string ends nothing: "no-store" here is a
+		// field name, and X-Bar" no directive.
+		{`private="X-Foo, no-store, X-Bar", no-cache`, "private, no-cache"},
+		{`no-cache="Set-Cookie, X-\"a,b"`, `private, no-cache="Set-Cookie, X-\"a,b"`},
 		// A long s (U+017F) is not an s to a cache: strings.EqualFold
 		// folded "no-\u017ftore" into no-store, and the public response kept.
-		{"public, no-\u017ftore", "private"},
+		{"public, no-\u017ftore", "private, no-\u017ftore"},
 	} {
 		t.Run(tt.outer, func(t *testing.T) {
 			outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
