@@ -234,8 +234,8 @@ type JWTOptions struct {
 	// DPoP alike, so that a client refused for want of a token learns
 	// where to find the authorization server that issues one (RFC 9728
 	// §5.1). It must be an absolute http or https URL without user info,
-	// query or fragment. In a [JWTSet], every verifier must have the
-	// same. Default: none.
+	// query, fragment, or empty or dot path segment. In a [JWTSet], every
+	// verifier must have the same. Default: none.
 	ResourceMetadata string
 
 	// OnReject writes the response for a rejected request; err wraps one

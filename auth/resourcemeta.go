@@ -97,8 +97,8 @@ type resourceMetadataDoc struct {
 
 // NewResourceMetadata validates opts and returns the handler. Every
 // problem is reported, joined with errors.Join: a Resource or
-// authorization server that is not an https URL without user info, query
-// or fragment, a scope that is not a scope-token, a name that is not
+// authorization server that is not an https URL without user info, query,
+// fragment, or empty, "." or ".." path segment, a scope that is not a scope-token, a name that is not
 // valid UTF-8 or has control characters, a documentation, policy or
 // terms URL that is not an absolute https URL, and a zero JWT.
 func NewResourceMetadata(opts ResourceMetadataOptions) (*ResourceMetadata, error) {
@@ -266,17 +266,39 @@ func wellKnownLocation(wellKnown, id string) (path, metaURL string) {
 
 // checkIdentifierURL reports whether s can identify a resource or an
 // authorization server: an absolute https URL (http with allowHTTP) with
-// a host, no user info, query or fragment, made of printable ASCII so
-// that it can go in a quoted-string of a challenge as it is.
+// a host, no user info, query or fragment, no empty or dot path segment,
+// made of printable ASCII so that it can go in a quoted-string of a
+// challenge as it is.
 func checkIdentifierURL(s string, allowHTTP bool) error {
 	u, err := url.Parse(s)
 	switch {
 	case err != nil || u.Host == "" || u.Opaque != "" || u.User != nil || u.RawQuery != "" || u.ForceQuery ||
 		u.Fragment != "" || strings.Contains(s, "#") || !jwtRealmOK(s) || strings.ContainsRune(s, ' '):
 		return fmt.Errorf("%q must be an absolute URL without user info, query or fragment, such as https://api.example.com", s)
+	case !normalSegments(u.EscapedPath()):
+		return fmt.Errorf("%q has an empty, \".\" or \"..\" path segment, which clients and ServeMux remove", s)
 	case u.Scheme == "http" && allowHTTP:
 	case u.Scheme != "https":
 		return fmt.Errorf("%q must use https", s)
 	}
 	return nil
+}
+
+// normalSegments reports whether the escaped path p, but for a
+// terminating slash, has no empty, "." or ".." segment (spelled with
+// percent-encoding too): a client removes the dot segments (RFC 3986
+// §5.2.4), so that the identifier is not the one it compares, and
+// ServeMux refuses to mount a well-known path with any of them (it
+// redirects a request for one to the cleaned path).
+func normalSegments(p string) bool {
+	p = strings.TrimSuffix(p, "/")
+	if p == "" {
+		return true
+	}
+	for _, seg := range strings.Split(p[1:], "/") {
+		if seg, err := url.PathUnescape(seg); err != nil || seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }
