@@ -257,11 +257,12 @@ func resourceMetadataLocation(resource string, allowHTTP bool) (path, metaURL st
 // wellKnownLocation returns the path and URL of the metadata of id, an
 // identifier checkIdentifierURL accepts: the well-known segment inserted
 // between its host and its path, from which a terminating slash is
-// removed (RFC 8414 §3.1, RFC 9728 §3.1).
+// removed (RFC 8414 §3.1, RFC 9728 §3.1). The host is escaped again, as
+// url.Parse unescapes an IPv6 zone.
 func wellKnownLocation(wellKnown, id string) (path, metaURL string) {
 	u, _ := url.Parse(id)
 	path = wellKnown + strings.TrimSuffix(u.EscapedPath(), "/")
-	return path, u.Scheme + "://" + u.Host + path
+	return path, (&url.URL{Scheme: u.Scheme, Host: u.Host}).String() + path
 }
 
 // checkIdentifierURL reports whether s can identify a resource or an
