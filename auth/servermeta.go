@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/httpguard/httpguard/internal/problem"
 )
@@ -28,8 +29,8 @@ type ServerMetadataOptions struct {
 	// ones), the scopes and the DPoP algorithms are those of its clients
 	// and options. Required.
 	TokenEndpoint *TokenEndpoint
-	// TokenEndpointURL is the absolute https URL at which TokenEndpoint
-	// is served. Required.
+	// TokenEndpointURL is the absolute https URL, without fragment (RFC
+	// 6749 §3.2), at which TokenEndpoint is served. Required.
 	TokenEndpointURL string
 	// RevocationEndpointURL, when set, is the absolute https URL at which
 	// a [RevocationEndpoint] of TokenEndpoint is served; its clients
@@ -95,7 +96,8 @@ type serverMetadataDoc struct {
 // problem is reported, joined with errors.Join: no or a zero
 // TokenEndpoint, an issuer (the Issuer's iss) that is not an https URL
 // without user info, query or fragment, an endpoint or document URL that
-// is not an absolute https URL, and a JWKSURI for an HMAC issuer.
+// is not an absolute https URL, a TokenEndpointURL with a fragment, and a
+// JWKSURI for an HMAC issuer.
 func NewServerMetadata(opts ServerMetadataOptions) (*ServerMetadata, error) {
 	var errs []error
 	allowHTTP := opts.DangerouslyAllowHTTP
@@ -144,6 +146,9 @@ func NewServerMetadata(opts ServerMetadataOptions) (*ServerMetadata, error) {
 		if !absoluteURL(f.v, allowHTTP) {
 			errs = append(errs, fmt.Errorf("auth: ServerMetadataOptions.%s must be an absolute https URL without user info", f.name))
 		}
+	}
+	if strings.Contains(d.TokenEndpoint, "#") {
+		errs = append(errs, errors.New("auth: ServerMetadataOptions.TokenEndpointURL must have no fragment (RFC 6749 §3.2)"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

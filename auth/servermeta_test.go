@@ -104,6 +104,8 @@ func TestNewServerMetadataRefusesUnsafeOptions(t *testing.T) {
 		{"a relative endpoint URL", auth.ServerMetadataOptions{TokenEndpoint: f.ep, TokenEndpointURL: "/token"}, "TokenEndpointURL"},
 		{"an http endpoint URL", auth.ServerMetadataOptions{TokenEndpoint: f.ep, TokenEndpointURL: "http://issuer.example/token"}, "TokenEndpointURL"},
 		{"user info", auth.ServerMetadataOptions{TokenEndpoint: f.ep, TokenEndpointURL: "https://u:p@issuer.example/token"}, "TokenEndpointURL"},
+		{"an endpoint URL with a fragment (RFC 6749 §3.2)", auth.ServerMetadataOptions{TokenEndpoint: f.ep, TokenEndpointURL: tok + "#x"}, "TokenEndpointURL"},
+		{"an endpoint URL with an empty fragment", auth.ServerMetadataOptions{TokenEndpoint: f.ep, TokenEndpointURL: tok + "#"}, "TokenEndpointURL"},
 		{"a javascript: revocation URL", auth.ServerMetadataOptions{TokenEndpoint: f.ep, TokenEndpointURL: tok, RevocationEndpointURL: "javascript:x"}, "RevocationEndpointURL"},
 		{"a relative JWKS URI", auth.ServerMetadataOptions{TokenEndpoint: f.ep, TokenEndpointURL: tok, JWKSURI: "/jwks"}, "JWKSURI"},
 		{"an http documentation URL", auth.ServerMetadataOptions{TokenEndpoint: f.ep, TokenEndpointURL: tok, ServiceDocumentation: "http://example.com/"}, "ServiceDocumentation"},
