@@ -140,10 +140,6 @@ func TestFlow(t *testing.T) {
 	jwks.Body.Close()
 }
 
-// Ten wrong passwords for one user from one address lock that pair out,
-// the right password included, with 429 and Retry-After. Each refusal,
-// and that of a forged bearer token, is in the access log with its reason,
-// and neither a password nor the token is.
 // A client that knows only the API's URL finds the token endpoint from
 // the 401 alone: the challenge names the API's metadata (RFC 9728), which
 // names the authorization server, whose metadata (RFC 8414) names the
@@ -192,7 +188,8 @@ func TestDiscovery(t *testing.T) {
 		BearerMethods        []string `json:"bearer_methods_supported"`
 	}
 	getJSON(metaURL, &rm)
-	// RFC 9728 §3.3: the resource must be the one the client asked about.
+	// RFC 9728 §3.3: the resource is the identifier the metadata's
+	// well-known URL was made from (iss: the API is the whole server).
 	if rm.Resource != iss || len(rm.AuthorizationServers) != 1 || strings.Join(rm.BearerMethods, " ") != "header" || len(rm.Scopes) != 2 {
 		t.Fatalf("resource metadata: %+v", rm)
 	}
@@ -231,6 +228,10 @@ func TestDiscovery(t *testing.T) {
 	}
 }
 
+// Ten wrong passwords for one user from one address lock that pair out,
+// the right password included, with 429 and Retry-After. Each refusal,
+// and that of a forged bearer token, is in the access log with its reason,
+// and neither a password nor the token is.
 func TestLockout(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	logs := new(testenv.LogBuffer)
