@@ -70,10 +70,20 @@ type ResourceMetadataOptions struct {
 // it from the resource before the JWT is built), so that every 401 tells
 // the client where to look (RFC 9728 §5.1).
 //
+// RFC 9728 §3.3 asks a client that found the metadata through a
+// challenge to use it only if resource is the URL it requested. Clients
+// compare by prefix in practice (the resource is the API's base URL, and
+// a request for /api/users/me is within https://example.com/api); one
+// that compares whole URLs needs a resource per route, which one JWT's
+// challenges cannot name.
+//
 // The document is public, made once at construction, and served for GET
 // and HEAD (405 with Allow otherwise) with Content-Type
-// application/json and a one-hour public cache lifetime. It is safe for
-// concurrent use. The zero value answers 500.
+// application/json and a one-hour public cache lifetime. A browser
+// application on another origin reads it only through CORS: wrap the
+// handler in a cors middleware that allows any origin without
+// credentials. It is safe for concurrent use. The zero value answers
+// 500.
 type ResourceMetadata struct {
 	doc     []byte
 	docLen  string
@@ -97,10 +107,11 @@ type resourceMetadataDoc struct {
 
 // NewResourceMetadata validates opts and returns the handler. Every
 // problem is reported, joined with errors.Join: a Resource or
-// authorization server that is not an https URL without user info, query,
-// fragment, or empty, "." or ".." path segment, a scope that is not a scope-token, a name that is not
-// valid UTF-8 or has control characters, a documentation, policy or
-// terms URL that is not an absolute https URL, and a zero JWT.
+// authorization server that is not an https URL without user info,
+// query, fragment, or empty, "." or ".." path segment, a scope that is
+// not a scope-token, a name that is not valid UTF-8 or has control
+// characters, a documentation, policy or terms URL that is not an
+// absolute https URL, and a zero JWT.
 func NewResourceMetadata(opts ResourceMetadataOptions) (*ResourceMetadata, error) {
 	var errs []error
 	d := resourceMetadataDoc{

@@ -66,8 +66,9 @@ type ServerMetadataOptions struct {
 // empty). The document is public, made once at construction, and served
 // for GET and HEAD (405 with Allow otherwise) with Content-Type
 // application/json and a one-hour public cache lifetime: build a new one
-// when the clients change. It is safe for concurrent use. The zero value
-// answers 500.
+// when the clients change. A browser application on another origin reads
+// it only through CORS, as [ResourceMetadata] says. It is safe for
+// concurrent use. The zero value answers 500.
 type ServerMetadata struct {
 	doc     []byte
 	docLen  string
