@@ -93,7 +93,8 @@ func (m *Middleware) Handler(next http.Handler) http.Handler { return m.wrap(nex
 // [net/http.ErrAbortHandler], since the only alternative is a corrupt
 // response. A panic with [net/http.ErrAbortHandler] itself is not
 // recovered: net/http handles it. The panic value never reaches the
-// client. A panic in a goroutine next started is not on the request's
+// client. A panic of the logger's handler while the panic is logged is
+// dropped and changes none of this. A panic in a goroutine next started is not on the request's
 // goroutine and cannot be recovered here.
 //
 // Recover panics if next is nil.
@@ -288,6 +289,11 @@ func (h *handler) finish(x *exchange, r *http.Request, as *accessState, done *bo
 			// wire yet, so the 500 can still be sent.
 			x.discardHeld()
 		}
+		// What follows calls the application's logger, whose handler
+		// may panic too; that panic must not take the place of the
+		// answer to this one (see answerPanic).
+		answered := false
+		defer x.answerPanic(&answered)
 		// The stack is taken here, on the panicking goroutine's stack
 		// below the deferred call, so that it shows where the panic
 		// happened, and only for a record or an OnEvent to take it.
@@ -307,6 +313,7 @@ func (h *handler) finish(x *exchange, r *http.Request, as *accessState, done *bo
 		} else {
 			x.writeProblem(http.StatusInternalServerError, "")
 		}
+		answered = true
 	}
 	if h.f&fRecover != 0 {
 		x.logUnlogged(panicked, abort)
@@ -327,6 +334,33 @@ func (h *handler) finish(x *exchange, r *http.Request, as *accessState, done *bo
 	}
 	if abort && h.f&fRecover != 0 {
 		panic(http.ErrAbortHandler)
+	}
+}
+
+// answerPanic runs deferred by a Recover that recovered a handler's
+// panic, after the panic was logged, emitted and answered. A panic while
+// doing that (the application's slog handler or OnEvent panicking past
+// its guard) is dropped once the answer is decided, and otherwise
+// answered as the handler's would have been: the generic 500, or an
+// abort when the response has started. Without it, that panic left
+// the middleware in place of the 500, and net/http closed the
+// connection with no response (found in review). The abort a Recover
+// decided, http.ErrAbortHandler, is passed on.
+func (x *exchange) answerPanic(answered *bool) {
+	v := recover()
+	switch {
+	case v == nil:
+		return
+	case v == http.ErrAbortHandler:
+		panic(v)
+	case x.aborting == abortAfterPanic || !*answered && x.started():
+		x.aborting = abortAfterPanic
+		panic(http.ErrAbortHandler)
+	case !*answered:
+		if x.pending {
+			x.discardHeld()
+		}
+		x.writeProblem(http.StatusInternalServerError, "")
 	}
 }
 
