@@ -466,3 +466,55 @@ func TestTheWriterHijacksExactlyWhereTheServersDoes(t *testing.T) {
 		testenv.CheckHijacker(t, name, wrap)
 	}
 }
+
+// A 5xx without a standard status text (a 520 or 599 a backend or an
+// application uses) is replaced like any other, and the problem's
+// "status" member is the status sent, as RFC 9457 requires of a
+// generator: it said 500, and its title Internal Server Error.
+func TestSafeErrorsProblemStatusIsTheStatusSent(t *testing.T) {
+	leaky := "upstream said: pq: password authentication failed"
+	tests := []struct {
+		name   string
+		status int
+	}{
+		{"a 599 keeps its status in the problem", 599},
+		{"a 520 keeps its status in the problem", 520},
+		{"a 509 keeps its status in the problem", 509},
+		{"a 500 still says 500", 500},
+		{"a 502 still says 502", 502},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _ := newLogged(t, errorsafe.Options{})
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tt.status)
+				_, _ = io.WriteString(w, leaky)
+			}))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+			if rec.Code != tt.status {
+				t.Fatalf("status = %d, want %d", rec.Code, tt.status)
+			}
+			body := rec.Body.String()
+			if strings.Contains(body, "pq:") {
+				t.Fatalf("body leaks the handler's: %q", body)
+			}
+			p := problemBody(t, rec.Body.Bytes())
+			if p["status"] != float64(tt.status) {
+				t.Errorf("problem status = %v, want %d: %s", p["status"], tt.status, body)
+			}
+			if want := http.StatusText(tt.status); want != "" && p["title"] != want {
+				t.Errorf("problem title = %v, want %q", p["title"], want)
+			}
+			if p["title"] == http.StatusText(500) && tt.status != 500 {
+				t.Errorf("problem title = %v for a %d", p["title"], tt.status)
+			}
+			if p["request_id"] == nil || p["request_id"] == "" {
+				t.Errorf("problem has no request_id: %s", body)
+			}
+			if cl := rec.Header().Get("Content-Length"); cl != fmt.Sprint(len(body)) {
+				t.Errorf("Content-Length = %s for a %d-byte body", cl, len(body))
+			}
+		})
+	}
+}

@@ -583,14 +583,18 @@ func indexOf(b []byte, s string) int {
 	panic("errorsafe: placeholder not found") // unreachable
 }
 
-// renderProblem returns the problem body for status (500 if it is not a
-// valid error status), with detail and request ID when not empty. The
-// request ID is made of characters JSON never escapes (see validID).
+// renderProblem returns the problem body for status (500 if it is not
+// between 400 and 599), with detail and request ID when not empty. The
+// request ID is made of characters JSON never escapes (see validID). A
+// status without a standard status text (a 520 or 599 that SafeErrors
+// replaces) keeps its number, with the title "Error": the "status" member
+// must be the status sent (RFC 9457, section 3.1.2), and it said 500
+// (found in review).
 func renderProblem(status int, detail, id string) []byte {
-	if !validStatus(status) {
+	if status < 400 || status > 599 {
 		status = http.StatusInternalServerError
 	}
-	if detail == "" {
+	if detail == "" && generic[status-400] != nil {
 		if id == "" {
 			return generic[status-400] // shared: only ever read
 		}
