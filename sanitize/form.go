@@ -20,7 +20,9 @@ import (
 // `json` tag, else their name, exactly; two fields of one name are a
 // programming error (ErrTarget, 500) once that name is sent. Supported
 // field types are strings, booleans, integers, floats, pointers to them
-// and slices of them; nested structs are not. A field given twice where
+// and slices of them; a field of another type (a nested struct, a
+// time.Time, a map, a pointer to a slice) is a programming error
+// (ErrTarget, 500) once its name is sent. A field given twice where
 // one value is expected, an unknown field or an unparseable value is
 // refused with 400 (unknown) or 422 (type); so is a float that is not
 // finite ("NaN", "Inf"), which strconv reads but JSON cannot carry. A key
@@ -140,8 +142,16 @@ func (d *Decoder) decodeParsed(vals url.Values, dst any) error {
 		names = append(names, name)
 		seen++
 		if err := setField(rv.Field(i), vs); err != nil {
-			if err == errTwice {
+			switch err {
+			case errTwice:
 				return ErrDuplicateKey
+			case errUnsupported:
+				// No value the client could send fits: a programming
+				// error, as two fields of one name are. It was answered
+				// 422 ("when: must be an object" for a time.Time, "must
+				// be a whole number" for a *[]int), blaming the client
+				// (found in review).
+				return fmt.Errorf("%w: %s.%s: a form cannot fill a field of type %s", ErrTarget, t.Name(), sf.Name, sf.Type)
 			}
 			fieldErrs = append(fieldErrs, FieldError{Field: name, Rule: "type", Message: mustBe(formKind(sf.Type))})
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/httpguard/httpguard/sanitize"
 )
@@ -428,5 +429,56 @@ func TestFormErrorsNameFieldsByTheirFormNames(t *testing.T) {
 	_, err = sanitize.DecodeJSON[namedTwice](nil, httptest.NewRecorder(), r)
 	if got := fields(err); strings.Join(got, " ") != "query page" {
 		t.Errorf("DecodeJSON: fields %q, want query page", got)
+	}
+}
+
+// unsupportedForm has fields of types DecodeForm cannot fill.
+type unsupportedForm struct {
+	When  time.Time         `form:"when"`
+	ID    [4]byte           `form:"id"`
+	Attrs map[string]string `form:"attrs"`
+	Nums  *[]int            `form:"nums"`
+	Ptrs  []*int            `form:"ptrs"`
+	N     int               `form:"n"`
+}
+
+// A field of a type DecodeForm does not support is a programming error,
+// answered 500 as ErrTarget once it is sent, as two fields of one name
+// are: it was answered 422 with the rule "type" ("when: must be an
+// object" for a time.Time), blaming the client for a value no form can
+// carry. A value of the wrong type for a supported field is still 422.
+func TestUnsupportedFormFieldTypesAreAProgrammingError(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		query  string
+		status int
+		want   error
+	}{
+		{"a time.Time field", "when=2024-01-01T00:00:00Z", 500, sanitize.ErrTarget},
+		{"an array field", "id=1", 500, sanitize.ErrTarget},
+		{"a map field", "attrs=x", 500, sanitize.ErrTarget},
+		{"a pointer to a slice", "nums=1", 500, sanitize.ErrTarget},
+		{"a slice of pointers", "ptrs=1", 500, sanitize.ErrTarget},
+		{"a wrong value for an int is still the client's", "n=x", 422, sanitize.ErrInvalidFields},
+		{"the unsupported fields unsent decode", "n=1", 200, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, form := range []bool{false, true} {
+				w := httptest.NewRecorder()
+				var err error
+				if form {
+					r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.query))
+					r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					_, err = sanitize.DecodeForm[unsupportedForm](nil, w, r)
+				} else {
+					_, err = sanitize.DecodeQuery[unsupportedForm](nil, w, httptest.NewRequest(http.MethodGet, "/?"+tt.query, nil))
+				}
+				if !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) || w.Code != tt.status {
+					t.Errorf("form %v: err %v, status %d; want %v, %d (body %s)", form, err, w.Code, tt.want, tt.status, w.Body)
+				}
+			}
+		})
 	}
 }
