@@ -94,8 +94,8 @@ func (m *Middleware) Handler(next http.Handler) http.Handler { return m.wrap(nex
 // response. A panic with [net/http.ErrAbortHandler] itself is not
 // recovered: net/http handles it. The panic value never reaches the
 // client. A panic of the logger's handler while the panic is logged is
-// dropped and changes none of this. A panic in a goroutine next started is not on the request's
-// goroutine and cannot be recovered here.
+// dropped and changes none of this. A panic in a goroutine next started
+// is not on the request's goroutine and cannot be recovered here.
 //
 // Recover panics if next is nil.
 func (m *Middleware) Recover(next http.Handler) http.Handler { return m.wrap(next, fRecover) }
