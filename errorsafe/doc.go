@@ -143,12 +143,13 @@
 // handler escapes them. The values of Authorization, Proxy-Authorization,
 // Cookie, Set-Cookie, X-API-Key, any header whose name contains "auth",
 // "token", "secret", "key", "passw", "session", "cookie", "credential",
-// "signature", "jwt", "assertion", "dpop", "oidc", "otp", "mfa" or
-// "passcode", any header value holding a JWT ("eyJ…"), and
-// [Options.RedactHeaders] are written as [Redacted]. Query parameters named
-// like password, token, access_token, refresh_token, client_secret, api_key,
-// accessKey, code, resetCode, SAMLResponse, ticket, cvv and
-// [Options.RedactParams] are redacted, whatever their case and separators; so
+// "signature", "jwt", "assertion", "dpop", "oidc", "otp", "mfa",
+// "passcode", "pwd" or "passphrase", any header value holding a JWT
+// ("eyJ…"), and [Options.RedactHeaders] are written as [Redacted]. Query
+// parameters named like password, token, access_token, refresh_token,
+// client_secret, api_key, accessKey, code, resetCode, SAMLResponse,
+// ticket, cvv and [Options.RedactParams] are redacted, whatever their
+// case and separators; so
 // are values that look like a JWT, even percent-encoded, values holding a
 // query or fragment with such an item (a return address
 // "next=/reset?token=…"), and the userinfo of URLs in values (see

@@ -100,10 +100,10 @@ type Options struct {
 	// list (Authorization, Proxy-Authorization, Cookie, Set-Cookie,
 	// X-API-Key and names containing "auth", "token", "secret", "key",
 	// "passw", "session", "cookie", "credential", "signature", "jwt",
-	// "assertion", "dpop", "oidc", "otp", "mfa" or "passcode") always
-	// applies, and so does the redaction of any header value holding a
-	// JWT. Names must be valid
-	// header names. Default: none beyond the built-in list.
+	// "assertion", "dpop", "oidc", "otp", "mfa", "passcode", "pwd" or
+	// "passphrase") always applies, and so does the redaction of any
+	// header value holding a JWT. Names must be valid header names.
+	// Default: none beyond the built-in list.
 	RedactHeaders []string
 
 	// RedactParams names additional query and form parameters whose

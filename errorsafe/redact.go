@@ -38,10 +38,11 @@ var defaultRedactHeaders = []string{
 // one of them. "jwt", "assertion", "dpop" and "oidc" cover the identity
 // proxies' headers (Cf-Access-Jwt-Assertion, X-Goog-Iap-Jwt-Assertion,
 // X-Amzn-Oidc-Data, DPoP); "otp", "mfa" and "passcode" the one-time codes
-// of second factors (X-GitHub-OTP), as for parameters.
+// of second factors (X-GitHub-OTP), and "pwd" and "passphrase" passwords
+// (X-Db-Pwd), as for parameters.
 var sensitiveHeaderWords = []string{
 	"auth", "token", "secret", "key", "passw", "session", "cookie", "credential", "signature",
-	"jwt", "assertion", "dpop", "oidc", "otp", "mfa", "passcode",
+	"jwt", "assertion", "dpop", "oidc", "otp", "mfa", "passcode", "pwd", "passphrase",
 }
 
 // How a logged header is written.

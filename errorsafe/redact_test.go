@@ -322,6 +322,11 @@ func TestRedactHeader(t *testing.T) {
 		{"a one-time password header is redacted", "X-GitHub-OTP", "123456", errorsafe.Redacted},
 		{"an MFA header is redacted", "X-Mfa-Code", "123456", errorsafe.Redacted},
 		{"a passcode header is redacted", "X-Passcode", "1234", errorsafe.Redacted},
+		// Found in review: the parameters' words pwd and passphrase were
+		// not the headers', so X-Db-Pwd was logged in clear.
+		{"a pwd header is redacted", "X-Db-Pwd", "hunter2", errorsafe.Redacted},
+		{"a passphrase header is redacted", "X-Key-Passphrase-Hint", "x", errorsafe.Redacted},
+		{"a passphrase header without key is redacted", "X-Passphrase", "x", errorsafe.Redacted},
 		{"Referer has its query redacted", "Referer", "https://a/?token=x", "https://a/?token=[REDACTED]"},
 		// Found in review: the request target a proxy forwards (Traefik's
 		// and nginx's forward authentication, IIS rewrites, Envoy) was
