@@ -309,3 +309,79 @@ func TestVaryNamesTheSessionFieldOnce(t *testing.T) {
 		}
 	}
 }
+
+// When the save fails and the error response replaces the handler's, the
+// fields the handler set for the body it lost go with it: the headers
+// that describe that representation (a download's Content-Disposition, a
+// Content-Language, a declared Trailer) and the trailers it set with
+// http.TrailerPrefix, before its write or after, which net/http sends
+// over HTTP/2 even after a body of known length (the 503 carried an
+// error detail the handler meant for its own body, and the problem
+// document was saved as the handler's CSV file). Fields set further out
+// (Retry-After, the security headers) stay.
+func TestAReplacedResponseDropsTheHandlersRepresentationFields(t *testing.T) {
+	for _, h2 := range []bool{false, true} {
+		for _, tt := range []struct {
+			name    string
+			handler func(w http.ResponseWriter, r *http.Request)
+		}{
+			{"the save fails on the first write", func(w http.ResponseWriter, r *http.Request) {
+				session.FromRequest(r).SetString("k", "2")
+				_, _ = io.WriteString(w, "a,b\n")
+				w.Header().Set(http.TrailerPrefix+"X-Late", "set after the replaced write")
+			}},
+			{"the save fails when the handler returns", func(w http.ResponseWriter, r *http.Request) {
+				session.FromRequest(r).SetString("k", "2")
+			}},
+		} {
+			t.Run(fmt.Sprintf("%s, HTTP/2 %v", tt.name, h2), func(t *testing.T) {
+				armed := new(atomic.Bool)
+				o := session.Options{Store: failNextCommit{memoryStore(t, session.MemoryOptions{}), armed}}
+				a := storetest.NewApp(t, o)
+				_, tok := a.Do(t, "/set?k=k&v=1", "")
+				h := session.MustNew(o).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					hd := w.Header()
+					hd.Set("Content-Type", "text/csv")
+					hd.Set("Content-Disposition", `attachment; filename="report.csv"`)
+					hd.Set("Content-Language", "de")
+					hd.Set("Content-Location", "/report.csv")
+					hd.Set("Trailer", "X-Digest")
+					hd.Set(http.TrailerPrefix+"X-Detail", "the handler's own detail")
+					tt.handler(w, r)
+					hd.Set("X-Digest", "sha-256=...")
+				}))
+				outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("X-Frame-Options", "DENY")
+					h.ServeHTTP(w, r)
+				})
+				srv := httptest.NewUnstartedServer(outer)
+				srv.EnableHTTP2 = h2
+				srv.StartTLS()
+				defer srv.Close()
+				req, _ := http.NewRequest("GET", srv.URL, nil)
+				req.AddCookie(&http.Cookie{Name: a.M.CookieName(), Value: tok})
+				armed.Store(true)
+				res, err := srv.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusServiceUnavailable || strings.Contains(string(body), "a,b") {
+					t.Fatalf("%d %q; want the 503 alone", res.StatusCode, body)
+				}
+				for _, k := range []string{"Content-Disposition", "Content-Language", "Content-Location", "Trailer"} {
+					if v, ok := res.Header[k]; ok {
+						t.Errorf("%s: %q on the 503, want none", k, v)
+					}
+				}
+				if len(res.Trailer) != 0 {
+					t.Errorf("trailers %v on the 503, want none", res.Trailer)
+				}
+				if res.Header.Get("Retry-After") == "" || res.Header.Get("X-Frame-Options") != "DENY" {
+					t.Errorf("header %v; want Retry-After and the outer X-Frame-Options kept", res.Header)
+				}
+			})
+		}
+	}
+}
