@@ -224,7 +224,9 @@
 //     need not change (a server-side store); otherwise they are dropped
 //     and [ErrHeadersWritten] is recorded as the request's rejection
 //     reason. [Session.Renew] and [Session.Login] return
-//     [ErrHeadersWritten] then; [Session.Destroy] still works.
+//     [ErrHeadersWritten] then; [Session.Destroy] still works. Such a
+//     request still counts as activity where that needs no new token: the
+//     idle deadline of a server-side session is extended.
 //   - Secrets: keys come from the caller (environment, secret manager),
 //     never from source; [NewCookieStore] and [NewSigner] check their
 //     lengths.

@@ -911,8 +911,11 @@ type hijackWriter struct{ responseWriter }
 // so the changes made to the session until then are handled as changes
 // made after the headers were written: saved if the token need not change
 // (a server-side store), otherwise dropped with [ErrHeadersWritten]
-// recorded as the rejection reason. A Hijack that fails (HTTP/2) leaves
-// the session to the response the handler writes instead.
+// recorded as the rejection reason. The request still counts as
+// activity: the refresh of the idle deadline it was due is saved where
+// no new token is needed, and otherwise left undone without a reason. A
+// Hijack that fails (HTTP/2) leaves the session to the response the
+// handler writes instead.
 func (rw *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(rw.ResponseWriter).Hijack()
 	if err == nil && !rw.written {

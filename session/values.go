@@ -337,8 +337,11 @@ func (s *Session) save() (string, time.Time, error) {
 
 // commitLate saves changes made after the headers were written, when that
 // is possible without a new token: a server-side store whose token is the
-// session ID. It returns the error of a load made after the headers, for
-// the request's rejection reason.
+// session ID. So it does the refresh of the idle deadline that was due
+// and that no save has made: the request hijacked the connection, or
+// loaded its session once the response had started. It returns the
+// error of a load made after the headers, for the request's rejection
+// reason.
 func (s *Session) commitLate() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -350,10 +353,17 @@ func (s *Session) commitLate() error {
 		// handler was served nothing found, which the log must show.
 		return s.loadErr
 	}
-	if !s.late || !s.modified {
+	changed := s.late && s.modified
+	if !changed && !s.touch {
 		return nil
 	}
 	if s.id == "" || s.token != s.id {
+		if !changed {
+			// Only a refresh was due, which a CookieStore's new token
+			// cannot reach the client now: the handler changed nothing,
+			// and the session keeps its deadline.
+			return nil
+		}
 		return ErrHeadersWritten
 	}
 	_, _, err := s.save()

@@ -19,6 +19,7 @@ import (
 	"github.com/httpguard/httpguard/internal/problem"
 	"github.com/httpguard/httpguard/internal/testenv"
 	"github.com/httpguard/httpguard/session"
+	"github.com/httpguard/httpguard/session/internal/storetest"
 )
 
 // upgrade sends a WebSocket-style upgrade request for path with the
@@ -311,4 +312,80 @@ func TestAnInvalidStatusSavesNothing(t *testing.T) {
 // way.
 func TestTheWriterHijacksExactlyWhereTheServersDoes(t *testing.T) {
 	testenv.CheckHijacker(t, "session", session.MustNew(session.Options{}).Handler)
+}
+
+// A request that hijacks its connection (a WebSocket upgrade), or that
+// first uses its lazily loaded session once the response has started, is
+// a request of its session like any other and counts as activity: the
+// idle deadline it was due to extend is extended where that needs no new
+// token (a server-side store), and otherwise left as it was without a
+// reason recorded, since the handler changed nothing. The refresh was
+// dropped, so a user whose requests were upgrades was signed out
+// IdleTimeout after the last plain one.
+func TestLateRequestsCountAsActivity(t *testing.T) {
+	hijacking := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("Hijack: %v", err)
+			return
+		}
+		defer conn.Close()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n")
+		_ = brw.Flush()
+	})
+	streaming := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "started; ")
+		v, _ := session.FromRequest(r).GetString("k")
+		_, _ = io.WriteString(w, v)
+	})
+	for _, tt := range []struct {
+		name    string
+		lazy    bool
+		upgrade bool
+		handler http.Handler
+	}{
+		{"a hijack", false, true, hijacking},
+		{"a lazy load after the headers", true, false, streaming},
+	} {
+		for _, st := range stores {
+			t.Run(tt.name+", "+st.name, func(t *testing.T) {
+				c := newClock()
+				o := session.Options{Store: st.new(t)(c.Now), IdleTimeout: 10 * time.Minute, LazyLoad: tt.lazy}.WithNow(c.Now)
+				a := storetest.NewApp(t, o)
+				m := a.M
+				_, tok := a.Do(t, "/set?k=k&v=1", "")
+				h := m.Handler(tt.handler)
+				reasons := make(chan error, 1)
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					ctx, reason := problem.WithReason(r.Context())
+					h.ServeHTTP(w, r.WithContext(ctx))
+					reasons <- reason.Err()
+				}))
+				defer srv.Close()
+
+				c.Advance(9 * time.Minute)
+				if tt.upgrade {
+					if line := upgrade(t, srv, m, "/ws", tok); line != "HTTP/1.1 101 Switching Protocols" {
+						t.Fatalf("upgrade answered %q", line)
+					}
+				} else {
+					req, _ := http.NewRequest("GET", srv.URL, nil)
+					req.AddCookie(&http.Cookie{Name: m.CookieName(), Value: tok})
+					res, err := srv.Client().Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					res.Body.Close()
+				}
+				if reason := <-reasons; reason != nil {
+					t.Errorf("the request recorded %v, want no reason", reason)
+				}
+				c.Advance(2 * time.Minute)
+				rec, _ := a.Do(t, "/get?k=k", tok)
+				if st.name == "memory" && rec.Body.String() != "1" {
+					t.Errorf("2 minutes after it, 11 after the last plain request: %q; want the session alive", rec.Body.String())
+				}
+			})
+		}
+	}
 }
