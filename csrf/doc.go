@@ -148,7 +148,9 @@
 //     as it is when it has a bare private directive (not one naming
 //     fields) or no-store, and otherwise gets private first, without its
 //     public, s-maxage and field-naming private directives (no-cache and
-//     max-age stay, for the browser's cache). A handler that
+//     max-age stay, for the browser's cache); the fields a CDN obeys
+//     instead of Cache-Control (CDN-Cache-Control, Surrogate-Control)
+//     are removed. A handler that
 //     replaces them with public caching would let a shared cache hand one
 //     client's cookie to others.
 //

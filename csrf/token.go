@@ -135,6 +135,9 @@ func (tc *tokenConfig) issueCookie(w http.ResponseWriter, st *tokenState) {
 		// review, it was kept whenever one was set.
 		h["Cache-Control"] = []string{privateCacheControl(cc)}
 	}
+	// A CDN obeys its own fields (CDN-Cache-Control, Surrogate-Control)
+	// instead of private: a handler's would let it keep the cookie.
+	httptoken.DropTargetedCaching(h)
 }
 
 // keptFromSharedCaches reports whether the Cache-Control lines hold a

@@ -598,6 +598,8 @@ func TestTokenCookieResponseIsNeverSharedCacheable(t *testing.T) {
 				if tt.outer != "" {
 					w.Header().Set("Cache-Control", tt.outer)
 				}
+				w.Header().Set("CDN-Cache-Control", "max-age=600")
+				w.Header().Set("Surrogate-Control", "max-age=600")
 				ts.h.ServeHTTP(w, r)
 			})
 			rec := httptest.NewRecorder()
@@ -607,6 +609,12 @@ func TestTokenCookieResponseIsNeverSharedCacheable(t *testing.T) {
 			}
 			if got := rec.Header().Values("Cache-Control"); len(got) != 1 || got[0] != tt.want {
 				t.Errorf("Cache-Control %q, want %q", got, tt.want)
+			}
+			// A CDN obeys these instead of Cache-Control (RFC 9213).
+			for _, k := range []string{"Cdn-Cache-Control", "Surrogate-Control"} {
+				if v := rec.Header().Values(k); len(v) > 0 {
+					t.Errorf("%s %q kept on a response that issues the token cookie", k, v)
+				}
 			}
 		})
 	}

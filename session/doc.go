@@ -27,8 +27,11 @@
 // or Flush, or when it returns — and only if it changed or its idle
 // deadline needs extending. Requests without a token never touch the
 // store, and a session that holds nothing is never created. When it sets
-// a cookie it also adds Vary: Cookie and Cache-Control: no-store, so a
-// shared cache never hands one user's cookie to another. Most responses of
+// a cookie it also adds Vary: Cookie and Cache-Control: no-store, and
+// removes the fields a CDN obeys instead of Cache-Control
+// (CDN-Cache-Control and the vendors' like it, Surrogate-Control,
+// Edge-Control), so a shared cache never hands one user's cookie to
+// another. Most responses of
 // a signed-in user set no cookie and get neither: a page that shows what
 // the session holds (the user's name, their data) sets Cache-Control:
 // no-store itself.
@@ -155,7 +158,8 @@
 // Vary and Cache-Control need nothing: the middleware sets them when it
 // saves, just before the header is written, after the proxy copied the
 // backend's, so Cache-Control: no-store replaces a backend's caching
-// directives on every response that carries the session cookie.
+// directives, its CDN-Cache-Control and Surrogate-Control included, on
+// every response that carries the session cookie.
 //
 // # Where it goes in the chain
 //

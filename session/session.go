@@ -965,8 +965,9 @@ func (m *Middleware) setToken(w http.ResponseWriter, s *Session, token string, e
 }
 
 // addHeaders adds name: value (replacing it when replace is set), adds
-// vary to Vary unless Vary lists it already (see httptoken.Varies) and sets
-// Cache-Control: no-store, with one allocation for the three values when
+// vary to Vary unless Vary lists it already (see httptoken.Varies), sets
+// Cache-Control: no-store and drops the fields a CDN obeys instead of it
+// (see httptoken.DropTargetedCaching), with one allocation for the three values when
 // the headers are new. Each header gets its own capacity-limited slice, so
 // a later append to one cannot touch another.
 func addHeaders(h http.Header, name, value, vary string, replace bool) {
@@ -983,6 +984,10 @@ func addHeaders(h http.Header, name, value, vary string, replace bool) {
 		h["Vary"] = append(old[:len(old):len(old)], vary)
 	}
 	h["Cache-Control"] = vals[2:3:3]
+	// A CDN obeys its own fields (CDN-Cache-Control, Surrogate-Control)
+	// instead of no-store: a handler's would let it keep the cookie
+	// (found in review).
+	httptoken.DropTargetedCaching(h)
 }
 
 // corsSafelisted reports whether the canonical header name is one the

@@ -1675,3 +1675,34 @@ func TestLoginRecordsTheIdentityForTheRequest(t *testing.T) {
 		t.Error("a refused Login was recorded")
 	}
 }
+
+// A CDN obeys CDN-Cache-Control, its vendors' targeted fields and
+// Surrogate-Control instead of Cache-Control (RFC 9213): left on a
+// response that carries the session cookie, they let the CDN keep the
+// cookie and hand it to other clients, whatever no-store says. Found in
+// review: they were left.
+func TestCookieResponseDropsTargetedCacheFields(t *testing.T) {
+	sessions := session.MustNew(session.Options{})
+	h := sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("CDN-Cache-Control", "max-age=600")
+		w.Header().Set("Cloudflare-CDN-Cache-Control", "max-age=600")
+		w.Header().Set("Surrogate-Control", "max-age=600")
+		w.Header().Set("Surrogate-Key", "page")
+		session.FromRequest(r).SetInt("visits", 1)
+		io.WriteString(w, "ok")
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "https://example.com/", nil))
+	hd := rec.Header()
+	if hd.Get("Set-Cookie") == "" || hd.Get("Cache-Control") != "no-store" {
+		t.Fatalf("no cookie or no no-store: %v", hd)
+	}
+	for _, k := range []string{"Cdn-Cache-Control", "Cloudflare-Cdn-Cache-Control", "Surrogate-Control"} {
+		if v := hd.Values(k); len(v) > 0 {
+			t.Errorf("%s: %q kept on a response with the session cookie", k, v)
+		}
+	}
+	if hd.Get("Surrogate-Key") != "page" {
+		t.Errorf("Surrogate-Key, which caches nothing, was dropped")
+	}
+}

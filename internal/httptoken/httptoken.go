@@ -157,3 +157,21 @@ func IsIdentifier(s string) bool {
 }
 
 func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// DropTargetedCaching deletes from h the fields that direct a CDN's
+// caches apart from Cache-Control: RFC 9213's CDN-Cache-Control, the
+// vendors' targeted fields named like it (Cloudflare-CDN-Cache-Control,
+// Akamai-Cache-Control: any name ending in "-Cache-Control"),
+// Surrogate-Control and Edge-Control, in any case. A CDN obeys them
+// instead of Cache-Control, so the no-store or private that keeps a
+// response carrying a per-client secret (a cookie) out of shared caches
+// would not keep it out of the CDN's.
+func DropTargetedCaching(h map[string][]string) {
+	const suffix = "-cache-control"
+	for k := range h {
+		if len(k) > len(suffix) && EqualFold(k[len(k)-len(suffix):], suffix) ||
+			EqualFold(k, "surrogate-control") || EqualFold(k, "edge-control") {
+			delete(h, k)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package httptoken_test
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -303,5 +304,29 @@ func TestIsIdentifier(t *testing.T) {
 		if got := httptoken.IsIdentifier(tt.s); got != tt.want {
 			t.Errorf("IsIdentifier(%q) = %t, want %t", tt.s, got, tt.want)
 		}
+	}
+}
+
+func TestDropTargetedCaching(t *testing.T) {
+	h := map[string][]string{
+		"Cache-Control":                {"private"},
+		"Cdn-Cache-Control":            {"max-age=600"},
+		"cloudflare-cdn-cache-control": {"max-age=600"},
+		"Akamai-Cache-Control":         {"max-age=600"},
+		"Surrogate-Control":            {"max-age=600"},
+		"EDGE-CONTROL":                 {"cache-maxage=600"},
+		"Surrogate-Key":                {"a"},
+		"Content-Type":                 {"text/html"},
+		"-Cache-Control":               {"x"},
+	}
+	httptoken.DropTargetedCaching(h)
+	want := []string{"-Cache-Control", "Cache-Control", "Content-Type", "Surrogate-Key"}
+	var got []string
+	for k := range h {
+		got = append(got, k)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("kept %q, want %q", got, want)
 	}
 }
