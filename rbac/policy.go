@@ -3,6 +3,7 @@ package rbac
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -230,26 +231,41 @@ func NewPolicy(roles ...Role) (*Policy, error) {
 	}
 
 	// Resolve inheritance: each role includes itself and everything
-	// reachable through Inherits. The graph is acyclic and bounded by
-	// MaxRoles, so a walk per role is cheap enough at construction. The
-	// grants each role resolves to are counted before any is indexed.
+	// reachable through Inherits. The graph is acyclic, so the roles a
+	// role includes are itself and the union of those its parents
+	// include, each computed once, as a bit set over the roles. (A walk
+	// per role read the Inherits of every role it reached, once for
+	// every role reaching it: 1 000 roles each inheriting the 140 before
+	// it, a 0.9 MB document, took 5 s to build, and Inherits, which no
+	// limit counts, could make it take any time.) The grants
+	// each role resolves to are counted before any is indexed.
+	words := (len(p.roles) + 63) / 64
+	closure := make([][]uint64, len(p.roles))
+	var include func(i int) []uint64
+	include = func(i int) []uint64 {
+		if closure[i] != nil {
+			return closure[i]
+		}
+		set := make([]uint64, words)
+		set[i/64] |= 1 << (i % 64)
+		for _, parent := range p.roles[i].Inherits {
+			for w, b := range include(index[parent]) {
+				set[w] |= b
+			}
+		}
+		closure[i] = set
+		return set
+	}
 	entries := make([]*roleEntry, len(p.roles))
 	resolved := 0
-	for i, r := range p.roles {
-		e := &roleEntry{includes: map[string]struct{}{r.Name: {}}}
-		stack := slices.Clone(r.Inherits)
-		for len(stack) > 0 {
-			n := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if _, seen := e.includes[n]; seen {
-				continue
+	for i := range p.roles {
+		e := &roleEntry{includes: make(map[string]struct{})}
+		for w, b := range include(i) {
+			for ; b != 0; b &= b - 1 {
+				def := p.roles[w*64+bits.TrailingZeros64(b)]
+				e.includes[def.Name] = struct{}{}
+				resolved += len(def.Permissions) + len(def.Own)
 			}
-			e.includes[n] = struct{}{}
-			stack = append(stack, p.roles[index[n]].Inherits...)
-		}
-		for n := range e.includes {
-			def := p.roles[index[n]]
-			resolved += len(def.Permissions) + len(def.Own)
 		}
 		entries[i] = e
 	}

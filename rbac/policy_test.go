@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/httpguard/httpguard/identity"
 	"github.com/httpguard/httpguard/rbac"
@@ -545,5 +546,57 @@ func TestPolicyCanReadsRolesAlone(t *testing.T) {
 	}
 	if m.Can(noSubject, "users:delete") {
 		t.Error("Middleware.Can admits an identity without a subject")
+	}
+}
+
+// Found in review: inheritance was resolved by a walk per role that read
+// the Inherits of every role it reached, so its cost was the number of
+// roles times the Inherits entries, which no limit counts: the first
+// policy below (a 0.9 MB document) took 5 s to build, the second 13 s.
+func TestInheritanceCostIsBounded(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		parents func(k int) []string
+	}{
+		{"each role inheriting the 140 before it", func(k int) []string {
+			var out []string
+			for j := max(0, k-140); j < k; j++ {
+				out = append(out, fmt.Sprintf("r%d", j))
+			}
+			return out
+		}},
+		{"each role naming the one before it 300 times", func(k int) []string {
+			if k == 0 {
+				return nil
+			}
+			out := make([]string, 300)
+			for j := range out {
+				out[j] = fmt.Sprintf("r%d", k-1)
+			}
+			return out
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			roles := make([]rbac.Role, rbac.MaxRoles)
+			for k := range roles {
+				roles[k] = rbac.Role{Name: fmt.Sprintf("r%d", k), Inherits: tt.parents(k)}
+			}
+			roles[0].Permissions = []string{"base:read"}
+			start := time.Now()
+			p, err := rbac.NewPolicy(roles...)
+			if elapsed := time.Since(start); elapsed > 3*time.Second {
+				t.Errorf("NewPolicy took %v", elapsed)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := fmt.Sprintf("r%d", rbac.MaxRoles-1)
+			if !p.Includes(last, "r0") || !p.Includes(last, "r500") || p.Includes("r500", last) {
+				t.Error("inheritance resolved wrongly")
+			}
+			if p.RoleGrant(last, "base:read") != rbac.Allowed || p.RoleGrant("r0", "base:read") != rbac.Allowed {
+				t.Error("inherited grant lost")
+			}
+		})
 	}
 }
