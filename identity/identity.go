@@ -197,6 +197,9 @@ func copyValue(v any) any {
 	case map[string]any:
 		return copyClaims(v)
 	case []any:
+		if v == nil {
+			return v // a nil list stays nil, as every other slice does
+		}
 		out := make([]any, len(v))
 		for i, e := range v {
 			out[i] = copyValue(e)

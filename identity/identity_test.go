@@ -266,8 +266,10 @@ func TestClaimsNilValuesKept(t *testing.T) {
 	t.Parallel()
 	id := identity.New(identity.Options{Subject: "a", Claims: map[string]any{
 		"nil": nil, "nilSlice": []int(nil), "nilMap": map[string]int(nil), "list": []any{nil, 1.0},
+		"nilList": []any(nil), "nilObject": map[string]any(nil), "nested": map[string]any{"groups": []any(nil)},
 	}})
-	want := map[string]any{"nil": nil, "nilSlice": []int(nil), "nilMap": map[string]int(nil), "list": []any{nil, 1.0}}
+	want := map[string]any{"nil": nil, "nilSlice": []int(nil), "nilMap": map[string]int(nil), "list": []any{nil, 1.0},
+		"nilList": []any(nil), "nilObject": map[string]any(nil), "nested": map[string]any{"groups": []any(nil)}}
 	if got := id.Claims(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Claims() = %#v, want %#v", got, want)
 	}
