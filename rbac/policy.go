@@ -330,8 +330,9 @@ func findCycles(roles []Role, index map[string]int) []error {
 					names = append(names, roles[k].Name)
 				}
 				names = append(names, roles[j].Name)
+				// The entry that closes the cycle is this role's.
 				errs = append(errs, &PolicyError{
-					Role: roles[j].Name, Field: "inherits", Value: parent, Err: ErrInheritanceCycle,
+					Role: roles[i].Name, Field: "inherits", Value: parent, Err: ErrInheritanceCycle,
 					reason: errors.New(strings.Join(names, " -> ")),
 				})
 			}

@@ -74,9 +74,23 @@ func TestNewPolicyReportsEveryProblem(t *testing.T) {
 				{Name: "b", Inherits: []string{"c"}},
 				{Name: "c", Inherits: []string{"a"}},
 			},
-			want:  []error{rbac.ErrInheritanceCycle},
-			names: []string{"a -> b -> c -> a"},
+			want: []error{rbac.ErrInheritanceCycle},
+			// Found in review: the error named role "a" inheriting
+			// "a", an entry the policy does not have; the one that
+			// closes the cycle is in c.
+			names: []string{`role "c": inherits "a"`, "a -> b -> c -> a"},
 			count: 1,
+		},
+		{
+			name: "two cycles through one role, each naming the entry that closes it",
+			roles: []rbac.Role{
+				{Name: "a", Inherits: []string{"b"}},
+				{Name: "b", Inherits: []string{"c"}},
+				{Name: "c", Inherits: []string{"a", "b"}},
+			},
+			want:  []error{rbac.ErrInheritanceCycle},
+			names: []string{`role "c": inherits "a"`, "a -> b -> c -> a", `role "c": inherits "b"`, "b -> c -> b"},
+			count: 2,
 		},
 		{
 			name: "malformed permissions in both lists",
