@@ -22,7 +22,8 @@ var (
 	ErrTimeout = errors.New("https: invalid timeout")
 	// ErrTLSConfig reports a tls.Config that [CheckTLSConfig] refuses:
 	// one that allows protocol versions below TLS 1.2, lists a TLS 1.2
-	// cipher suite without forward secrecy or AEAD, or sets
+	// cipher suite without forward secrecy or AEAD, allows TLS 1.2 with
+	// no CipherSuites (crypto/tls's defaults), or sets
 	// InsecureSkipVerify, a KeyLogWriter or a Rand of its own.
 	ErrTLSConfig = errors.New("https: insecure TLS configuration")
 	// ErrOption reports any other invalid option.

@@ -41,16 +41,16 @@ type ServerOptions struct {
 	// Handler serves requests. Required.
 	Handler http.Handler
 	// TLSConfig is used by ListenAndServeTLS and ServeTLS. Default
-	// [TLSConfig](). A config [CheckTLSConfig] refuses is an error: one
-	// whose MinVersion allows TLS 1.0 or 1.1, and so a zero MinVersion (add
-	// certificates to a copy of TLSConfig() rather than to a new
-	// tls.Config), a weak TLS 1.2 cipher suite, InsecureSkipVerify, a
-	// KeyLogWriter or a Rand of its own. It is cloned; when its CipherSuites
-	// is empty the clone gets the AEAD suites of [TLSConfig], since
-	// crypto/tls's defaults still include CBC suites for TLS 1.2. A list
-	// that allows TLS 1.2 must hold one of the ECDHE AES-128-GCM suites,
-	// which HTTP/2 requires: without one, ServeTLS fails. A MaxVersion below
-	// MinVersion, which leaves no version, is an error.
+	// [TLSConfig](). It is cloned; when its CipherSuites is empty the clone
+	// gets the AEAD suites of [TLSConfig], since crypto/tls's defaults still
+	// include CBC suites for TLS 1.2. A clone [CheckTLSConfig] refuses is
+	// an error: one whose MinVersion allows TLS 1.0 or 1.1, and so a zero
+	// MinVersion (add certificates to a copy of TLSConfig() rather than to
+	// a new tls.Config), a weak TLS 1.2 cipher suite, InsecureSkipVerify, a
+	// KeyLogWriter or a Rand of its own. A list that allows TLS 1.2 must
+	// hold one of the ECDHE AES-128-GCM suites, which HTTP/2 requires:
+	// without one, ServeTLS fails. A MaxVersion below MinVersion, which
+	// leaves no version, is an error.
 	TLSConfig *tls.Config
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound
 	// the phases of a connection (see the defaults). Negative values are
@@ -139,13 +139,14 @@ func NewServer(o ServerOptions) (*http.Server, error) {
 	if cfg == nil {
 		cfg = TLSConfig()
 	} else {
-		if err := CheckTLSConfig(cfg); err != nil {
-			fail("TLSConfig", "", err)
-		}
 		cfg = cfg.Clone()
 		if len(cfg.CipherSuites) == 0 {
 			// crypto/tls's defaults still enable the ECDHE CBC-SHA suites.
+			// Filled in before the check, which refuses an empty list.
 			cfg.CipherSuites = append([]uint16(nil), cipherSuites...)
+		}
+		if err := CheckTLSConfig(cfg); err != nil {
+			fail("TLSConfig", "", err)
 		}
 		if cfg.MaxVersion != 0 && cfg.MaxVersion < cfg.MinVersion {
 			// Found in review: no version was left, and every
@@ -211,11 +212,13 @@ func TLSConfig() *tls.Config {
 
 // CheckTLSConfig reports, wrapping [ErrTLSConfig], a configuration that
 // accepts TLS 1.0 or 1.1, lists a TLS 1.2 cipher suite without forward
-// secrecy or AEAD, or sets InsecureSkipVerify, a KeyLogWriter or a Rand
-// other than crypto/rand.Reader (the source of its ephemeral keys), and a
-// nil configuration, which leaves the defaults to crypto/tls. It
-// checks c only: the configurations a GetConfigForClient callback returns
-// are not seen, and should be checked where they are made.
+// secrecy or AEAD, or allows TLS 1.2 with no CipherSuites (crypto/tls's
+// defaults, CBC suites among them), or sets InsecureSkipVerify, a
+// KeyLogWriter or a Rand other than crypto/rand.Reader (the source of its
+// ephemeral keys), and a nil configuration, which leaves the defaults to
+// crypto/tls. It checks c only: the configurations a GetConfigForClient
+// callback returns are not seen, and should be checked where they are
+// made.
 func CheckTLSConfig(c *tls.Config) error {
 	if c == nil {
 		// Found in review: it panicked. A server given no configuration
@@ -229,6 +232,12 @@ func CheckTLSConfig(c *tls.Config) error {
 			return because(ErrTLSConfig, "MinVersion unset (below TLS 1.2 where GODEBUG allows it): set MinVersion: tls.VersionTLS12, or start from TLSConfig() and add the certificates to it")
 		}
 		return because(ErrTLSConfig, "MinVersion below TLS 1.2")
+	}
+	if len(c.CipherSuites) == 0 && c.MinVersion < tls.VersionTLS13 && (c.MaxVersion == 0 || c.MaxVersion >= tls.VersionTLS12) {
+		// An empty list is crypto/tls's defaults, which still enable the
+		// ECDHE CBC-SHA suites for TLS 1.2 (found in review: a CBC-only
+		// client negotiated one with a config that passed).
+		return because(ErrTLSConfig, "no CipherSuites with TLS 1.2 allowed: crypto/tls's defaults include CBC suites without AEAD; start from TLSConfig(), or set MinVersion: tls.VersionTLS13")
 	}
 	for _, s := range c.CipherSuites {
 		ok := false

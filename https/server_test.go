@@ -317,6 +317,7 @@ func TestNewServerZeroMinVersionSaysWhatToSet(t *testing.T) {
 }
 
 func TestCheckTLSConfig(t *testing.T) {
+	aead := https.TLSConfig().CipherSuites
 	tests := []struct {
 		name string
 		c    *tls.Config
@@ -330,14 +331,21 @@ func TestCheckTLSConfig(t *testing.T) {
 		// crypto/tls ignores TLS 1.3 suites in CipherSuites; listing them
 		// weakens nothing.
 		{"TLS 1.3 suites listed with an AEAD suite pass", &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}}, true},
-		{"InsecureSkipVerify fails", &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true}, false},
-		{"a KeyLogWriter fails", &tls.Config{MinVersion: tls.VersionTLS12, KeyLogWriter: io.Discard}, false},
+		// An empty list is crypto/tls's defaults, which still enable the
+		// ECDHE CBC-SHA suites for TLS 1.2: a CBC-only client negotiated
+		// TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA with a config that passed.
+		{"no cipher suites with TLS 1.2 fails", &tls.Config{MinVersion: tls.VersionTLS12}, false},
+		{"an empty cipher suite list with TLS 1.2 fails", &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: []uint16{}}, false},
+		{"no cipher suites with TLS 1.2 as MaxVersion fails", &tls.Config{MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12}, false},
+		{"no cipher suites with TLS 1.3 only passes", &tls.Config{MinVersion: tls.VersionTLS13, MaxVersion: tls.VersionTLS13}, true},
+		{"InsecureSkipVerify fails", &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: aead, InsecureSkipVerify: true}, false},
+		{"a KeyLogWriter fails", &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: aead, KeyLogWriter: io.Discard}, false},
 		// crypto/tls draws the ephemeral ECDHE key from Rand, under
 		// Go 1.25 to 1.27 alike: with a reader of zeros every TLS 1.2
 		// connection had the same X25519 key share, which anyone can
 		// undo, and the handshake still succeeded.
-		{"a Rand fails", &tls.Config{MinVersion: tls.VersionTLS12, Rand: zeroReader{}}, false},
-		{"crypto/rand.Reader as Rand passes", &tls.Config{MinVersion: tls.VersionTLS12, Rand: rand.Reader}, true},
+		{"a Rand fails", &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: aead, Rand: zeroReader{}}, false},
+		{"crypto/rand.Reader as Rand passes", &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: aead, Rand: rand.Reader}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
