@@ -245,6 +245,12 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"any base URI in the report-only policy with a nonce", headers.Options{CSPReportOnly: &headers.CSP{DefaultSrc: []string{headers.None}, ScriptNonce: true, BaseURI: []string{"*"}}}, headers.ErrUnsafeSource},
 		{"images over http", headers.Options{CSP: &headers.CSP{ImgSrc: []string{"http://cdn.example"}}}, headers.ErrUnsafeSource},
 		{"images from any ftp: URL", headers.Options{CSP: &headers.CSP{ImgSrc: []string{"ftp:"}}}, headers.ErrUnsafeSource},
+		// 'strict-dynamic' makes browsers ignore http: for scripts only:
+		// in default-src it still lets images, styles, fonts, frames and
+		// fetches come over plain HTTP. Found in review: it passed, as the
+		// script fallback of a hash policy.
+		{"any http: URL in default-src next to a hash and strict-dynamic", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{"'sha256-" + strings.Repeat("A", 43) + "='", headers.StrictDynamic, "http:"}, ObjectSrc: []string{headers.None}}}, headers.ErrUnsafeSource},
+		{"any ftp: URL in default-src next to a hash and strict-dynamic", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{"'sha256-" + strings.Repeat("A", 43) + "='", headers.StrictDynamic, "ftp:"}, ObjectSrc: []string{headers.None}}}, headers.ErrUnsafeSource},
 		{"none with other sources", headers.Options{CSP: &headers.CSP{DefaultSrc: []string{headers.None, headers.Self}}}, headers.ErrPolicy},
 		{"strict-dynamic without a nonce", headers.Options{CSP: &headers.CSP{ScriptSrc: []string{headers.Self}, StrictDynamic: true}}, headers.ErrPolicy},
 		{"a script keyword in img-src", headers.Options{CSP: &headers.CSP{ImgSrc: []string{headers.UnsafeInline}}}, headers.ErrPolicy},
