@@ -237,6 +237,12 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 		is.key = k
 		is.verify = k
 	} else {
+		if ed, ok := k.Key.(ed25519.PrivateKey); ok {
+			// A byte slice as well: a caller that wipes it once loaded
+			// made the issuer sign with the zero seed (found in review).
+			k.Key = slices.Clone(ed)
+			is.key = k
+		}
 		vk, _ := compileKey(0, k, []string{k.Algorithm})
 		is.verify = Key{ID: k.ID, Algorithm: k.Algorithm, Key: vk.key}
 	}

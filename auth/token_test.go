@@ -349,3 +349,50 @@ func TestIssuerRefusesControlCharacters(t *testing.T) {
 		t.Error("Grant.Audience with a control character issued")
 	}
 }
+
+// NewIssuer copies what it needs: a caller that wipes the key bytes it
+// passed, as is routine once a key is loaded, does not change the key the
+// issuer signs with. An Ed25519 private key is a byte slice, like an HMAC
+// secret, and was kept as given: wiped, it signed every token with the
+// zero seed, which no verifier of the published key accepted.
+func TestNewIssuerKeepsACopyOfItsKey(t *testing.T) {
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := rand.Read(seed); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		alg  string
+		key  func() (any, []byte) // the key, and the bytes the caller wipes
+	}{
+		{"HMAC secret", auth.AlgHS256, func() (any, []byte) {
+			b := []byte("0123456789abcdef0123456789abcdef")
+			return b, b
+		}},
+		{"Ed25519 private key", auth.AlgEdDSA, func() (any, []byte) {
+			k := ed25519.NewKeyFromSeed(seed)
+			return k, k
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key, wipe := tt.key()
+			iss, err := auth.NewIssuer(auth.IssuerOptions{Key: auth.Key{ID: "k", Algorithm: tt.alg, Key: key}, Issuer: "https://auth.example"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := auth.NewJWT(auth.JWTOptions{Algorithms: []string{tt.alg}, Keys: []auth.Key{iss.VerificationKey()}, Issuer: "https://auth.example"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			clear(wipe)
+			at, err := iss.Issue(context.Background(), auth.Grant{Subject: "alice"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Verify(context.Background(), at.Token); err != nil {
+				t.Errorf("a token issued after the caller wiped its key does not verify: %v", err)
+			}
+		})
+	}
+}
