@@ -214,10 +214,20 @@ func MustNewAPIKey(o APIKeyOptions) *APIKey {
 
 // Handler returns next wrapped so that it only runs for requests with a
 // valid API key; the request's context then carries the key's
-// [identity.Identity] with Method [identity.MethodAPIKey].
+// [identity.Identity] with Method [identity.MethodAPIKey]. When the key
+// travels in a header other than Authorization (X-API-Key), the response
+// is marked Cache-Control: private before next runs: a shared cache sees
+// no credential there (RFC 9111 §3.5 covers Authorization only), and
+// could serve the response to clients without a key, or after the key was
+// revoked. A Cache-Control a layer further out set is kept (no-store is
+// stricter), and next may set its own.
 func (m *APIKey) Handler(next http.Handler) http.Handler {
-	return authenticated(next, m.Authenticate, m.reject)
+	return authenticated(next, m.Authenticate, m.reject, m.private())
 }
+
+// private reports whether m reads keys from a header of its own, which
+// shared caches do not know for a credential.
+func (m *APIKey) private() bool { return m != nil && m.scheme == "" }
 
 // Check reports whether r carries a valid API key: nil, or an error
 // wrapping one of the package's sentinels.
@@ -327,8 +337,10 @@ func (m *APIKey) reject(w http.ResponseWriter, r *http.Request, err error) {
 // subject than the one an earlier layer authenticated (a session,
 // [JWT.Optional]) is refused with [ErrAmbiguousCredentials]; one of the
 // same subject runs with the key's identity. The zero APIKey refuses every request.
+// A response to a key in a header other than Authorization is marked
+// Cache-Control: private, as by Handler.
 func (m *APIKey) Optional(next http.Handler) http.Handler {
-	return optional(next, m.carries, m.Authenticate, m.reject)
+	return optional(next, m.carries, m.Authenticate, m.reject, m.private())
 }
 
 // carries reports whether r carries a credential for m, valid or not.

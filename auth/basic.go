@@ -195,7 +195,9 @@ func MustNewBasic(o BasicOptions) *Basic {
 // [identity.Identity] with Method [identity.MethodBasic] and Subject
 // defaulting to the user name.
 func (b *Basic) Handler(next http.Handler) http.Handler {
-	return authenticated(next, b.Authenticate, b.reject)
+	// Authorization is a credential to shared caches (RFC 9111 §3.5): no
+	// Cache-Control: private is needed.
+	return authenticated(next, b.Authenticate, b.reject, false)
 }
 
 // Optional returns next wrapped for a stack where Basic is one way among
@@ -212,7 +214,7 @@ func (b *Basic) Handler(next http.Handler) http.Handler {
 // user run with Basic's identity. The zero Basic
 // refuses every request.
 func (b *Basic) Optional(next http.Handler) http.Handler {
-	return optional(next, b.carries, b.Authenticate, b.reject)
+	return optional(next, b.carries, b.Authenticate, b.reject, false)
 }
 
 // carries reports whether r carries Basic credentials, valid or not.

@@ -338,26 +338,29 @@ func CheckPassword(ctx context.Context, users UserStore, name, password string) 
 
 // authenticated wraps next so that it runs only for requests authenticate
 // accepts, with the identity in their context; the others go to reject.
-// It is the Handler of every authenticator in this package.
+// It is the Handler of every authenticator in this package. private marks
+// the responses Cache-Control: private (see serveAs), for a credential
+// that a shared cache does not know for one.
 func authenticated(next http.Handler, authenticate func(*http.Request) (identity.Identity, error),
-	reject func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	reject func(http.ResponseWriter, *http.Request, error), private bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := authenticate(r)
 		if err != nil {
 			reject(w, r, err)
 			return
 		}
-		serveAs(w, r, next, id, false)
+		serveAs(w, r, next, id, private)
 	})
 }
 
 // optional is the Optional of an authenticator: a request that carries
 // its credential (carries) is authenticated and rejected as by Handler,
 // and refused when an earlier layer authenticated another subject
-// (ambiguous); one without reaches next unchanged.
+// (ambiguous); one without reaches next unchanged. private is as for
+// authenticated.
 func optional(next http.Handler, carries func(*http.Request) bool,
 	authenticate func(*http.Request) (identity.Identity, error),
-	reject func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	reject func(http.ResponseWriter, *http.Request, error), private bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !carries(r) {
 			next.ServeHTTP(w, r)
@@ -371,7 +374,7 @@ func optional(next http.Handler, carries func(*http.Request) bool,
 			reject(w, r, err)
 			return
 		}
-		serveAs(w, r, next, id, false)
+		serveAs(w, r, next, id, private)
 	})
 }
 
