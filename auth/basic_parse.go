@@ -41,6 +41,17 @@ type basicBuffers struct {
 
 var basicBufs = sync.Pool{New: func() any { return new(basicBuffers) }}
 
+// putBasicBuffers clears what a parse of ne encoded bytes wrote in bufs,
+// the credentials and their base64, and returns bufs to the pool: the
+// password does not outlive the request there, as it does not in the
+// verification cache's pooled scratch (found in review: the pool kept the
+// last credentials parsed, or the tail of a longer one before them).
+func putBasicBuffers(bufs *basicBuffers, ne int) {
+	clear(bufs.enc[:ne])
+	clear(bufs.dec[:(ne+3)/4*3]) // what Decode may write, a last partial quantum included
+	basicBufs.Put(bufs)
+}
+
 // ParseBasic parses the value of an Authorization header carrying RFC 7617
 // Basic credentials,
 //
@@ -68,8 +79,9 @@ func ParseBasic(value string) (username, password string, err error) {
 		return "", "", errBasicBase64
 	}
 	bufs := basicBufs.Get().(*basicBuffers)
-	defer basicBufs.Put(bufs)
-	n, err := basicB64.Decode(bufs.dec[:], bufs.enc[:copy(bufs.enc[:], enc)])
+	ne := copy(bufs.enc[:], enc)
+	defer putBasicBuffers(bufs, ne)
+	n, err := basicB64.Decode(bufs.dec[:], bufs.enc[:ne])
 	if err != nil || len(enc) != basicB64.EncodedLen(n) {
 		// The decoder skips carriage returns and newlines; a value that
 		// had some is not the encoding of what it decoded to.
