@@ -39,15 +39,17 @@ func newVerifyCache(ttl time.Duration, size int, now func() time.Time) *verifyCa
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // crypto/rand.Read never fails
 	c.macs.New = func() any {
-		return &macState{mac: hmac.New(sha256.New, key), buf: make([]byte, 0, 128)}
+		mac := hmac.New(sha256.New, key)
+		mac.Reset() // saves the keyed state, which every later Reset restores
+		return &macState{mac: mac, buf: make([]byte, 0, 128)}
 	}
 	return c
 }
 
-// macState is a pooled HMAC and its scratch space. After its first Sum,
-// crypto/hmac's Reset restores the keyed state without rehashing the key,
-// so a sum costs two SHA-256 blocks for typical credentials instead of
-// four.
+// macState is a pooled HMAC and its scratch space, in the keyed state
+// while in the pool. Once reset, crypto/hmac's Reset restores the keyed
+// state without rehashing the key, so a sum costs two SHA-256 blocks for
+// typical credentials instead of four.
 type macState struct {
 	mac hash.Hash
 	buf []byte
@@ -60,11 +62,16 @@ type macState struct {
 func (c *verifyCache) sum(name, pw string) [sha256.Size]byte {
 	st := c.macs.Get().(*macState)
 	st.buf = append(append(append(st.buf[:0], name...), 0), pw...)
-	st.mac.Reset()
 	st.mac.Write(st.buf)
 	st.mac.Sum(st.out[:0])
 	out := st.out
-	clear(st.buf) // the password does not outlive the request in the pool
+	// The password does not outlive the request in the pool: neither in
+	// the scratch buffer nor in the inner hash, whose block buffer keeps
+	// what was written since its last full block after Sum, all of a
+	// typical "name\x00password" (found in review: only the scratch was
+	// cleared). Reset restores the keyed state, block buffer included.
+	clear(st.buf)
+	st.mac.Reset()
 	c.macs.Put(st)
 	return out
 }
