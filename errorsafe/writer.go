@@ -491,10 +491,10 @@ func (x *exchange) Unwrap() http.ResponseWriter { return x.w }
 // body of unannounced length is complete now; a body shorter than
 // announced, or none (a HEAD handler may write none), is released
 // unchanged. A replaced response loses the trailer fields the handler
-// set after its header (see dropTrailers).
+// set after its header (see problem.DropTrailers).
 func (x *exchange) finish() {
 	if x.discard {
-		dropTrailers(x.w.Header())
+		problem.DropTrailers(x.w.Header())
 	}
 	if !x.pending {
 		return
@@ -617,9 +617,9 @@ func renderProblem(status int, detail, id string) []byte {
 
 // writeBody writes a problem response with the headers of
 // internal/problem: representation headers of the replaced response are
-// removed, and so are trailers (dropTrailers); other headers (Allow,
-// Retry-After, WWW-Authenticate, Vary, security headers, the request ID)
-// are kept. A 503 without Retry-After gets Retry-After: 5, the delay of
+// removed, and so are trailers (problem.DropRepresentation); other
+// headers (Allow, Retry-After, WWW-Authenticate, Vary, security headers,
+// the request ID) are kept. A 503 without Retry-After gets Retry-After: 5, the delay of
 // the other 503s of httpguard.
 //
 // When through is set, w is not known to write the body as it is: it may
@@ -631,12 +631,7 @@ func renderProblem(status int, detail, id string) []byte {
 // JSON.)
 func writeBody(w http.ResponseWriter, status int, body []byte, through bool) {
 	h := w.Header()
-	for _, k := range dropOnReplace {
-		if !through || k != "Content-Encoding" {
-			delete(h, k)
-		}
-	}
-	dropTrailers(h)
+	problem.DropRepresentation(h, through)
 	// One slot more only for the Retry-After a 503 may need: a fifth
 	// string moves every replaced response up a size class (64 to 80
 	// bytes).
@@ -669,34 +664,6 @@ func writeBody(w http.ResponseWriter, status int, body []byte, through bool) {
 // unavailableRetryAfter is the Retry-After, in seconds, of a 503 that
 // has none: that of auth's, session's and ratelimit's store failures.
 const unavailableRetryAfter = "5"
-
-// dropOnReplace are the headers that describe the replaced representation.
-var dropOnReplace = []string{
-	"Content-Disposition",
-	"Content-Encoding",
-	"Content-Language",
-	"Content-Location",
-	"Content-Range",
-	"Etag",
-	"Last-Modified",
-	"Trailer",
-	"Transfer-Encoding",
-}
-
-// dropTrailers removes from h the fields set with
-// [net/http.TrailerPrefix], which net/http sends as trailers after the
-// body whenever they are set, before or after the header is written
-// (over HTTP/2 even with a Content-Length): on a problem response that
-// replaced the handler's, they would carry what the handler meant for
-// the body it lost, an error's detail, past the replacement. Trailers
-// declared with a Trailer field are dropped with it (dropOnReplace).
-func dropTrailers(h http.Header) {
-	for k := range h {
-		if strings.HasPrefix(k, http.TrailerPrefix) {
-			delete(h, k)
-		}
-	}
-}
 
 // addRequestID returns body, a JSON object, with the member
 // "request_id": id added before its closing brace, or nil when body is

@@ -792,52 +792,11 @@ func (rw *responseWriter) before() bool {
 	if err := rw.st.sess.commit(rw.ResponseWriter); err != nil {
 		rw.failed = true
 		problem.SetReason(rw.r, err)
-		dropRepresentation(rw.ResponseWriter.Header())
+		problem.DropRepresentation(rw.ResponseWriter.Header(), true)
 		rw.st.sess.m.onReject(rw.ResponseWriter, rw.r, err)
 		return false
 	}
 	return true
-}
-
-// representationFields are the header fields that describe the
-// handler's response, which an error response replacing it must not
-// carry (a download's Content-Disposition would name the problem
-// document a file of the handler's). Content-Encoding stays: a
-// compressing middleware further out may have set it, and
-// internal/problem keeps it for that reason.
-var representationFields = [...]string{
-	"Content-Disposition",
-	"Content-Language",
-	"Content-Location",
-	"Content-Range",
-	"Etag",
-	"Last-Modified",
-	"Trailer",
-	"Transfer-Encoding",
-}
-
-// dropRepresentation removes from h, before an error response replaces
-// the handler's, the fields describing the handler's response and its
-// trailers (see dropTrailers).
-func dropRepresentation(h http.Header) {
-	for _, k := range representationFields {
-		delete(h, k)
-	}
-	dropTrailers(h)
-}
-
-// dropTrailers removes from h the fields set with
-// [net/http.TrailerPrefix], which net/http sends as trailers after the
-// body whether they were set before or after the header was written, over
-// HTTP/2 even after a body of known length: on an error response that
-// replaced the handler's they would carry what the handler meant for the
-// body it lost.
-func dropTrailers(h http.Header) {
-	for k := range h {
-		if strings.HasPrefix(k, http.TrailerPrefix) {
-			delete(h, k)
-		}
-	}
 }
 
 // WriteHeader saves the session, then writes the header. An informational
@@ -936,7 +895,7 @@ func (rw *responseWriter) finish() {
 	}
 	if rw.failed {
 		// Trailers the handler set after its response was replaced.
-		dropTrailers(rw.ResponseWriter.Header())
+		problem.DropTrailers(rw.ResponseWriter.Header())
 		return
 	}
 	if err := rw.st.sess.commitLate(); err != nil {

@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/httpguard/httpguard/internal/httptoken"
 )
@@ -261,4 +262,49 @@ func writeWith(w http.ResponseWriter, status int, body []byte, length string, va
 func Reject(w http.ResponseWriter, r *http.Request, status int, reason error) {
 	SetReason(r, reason)
 	Write(w, status)
+}
+
+// representationFields describe a response's representation: an error
+// response replacing a response a handler began must not carry them (a
+// download's Content-Disposition would name the problem document a file
+// of the handler's).
+var representationFields = [...]string{
+	"Content-Disposition",
+	"Content-Language",
+	"Content-Location",
+	"Content-Range",
+	"Etag",
+	"Last-Modified",
+	"Trailer",
+	"Transfer-Encoding",
+}
+
+// DropRepresentation removes from h, before an error response replaces
+// a response a handler began, the fields that describe the handler's
+// representation, Content-Encoding too unless keepEncoding (a
+// compressing middleware further out may have set it, and compresses
+// what it is given), and the trailers ([DropTrailers]).
+func DropRepresentation(h http.Header, keepEncoding bool) {
+	for _, k := range representationFields {
+		delete(h, k)
+	}
+	if !keepEncoding {
+		delete(h, "Content-Encoding")
+	}
+	DropTrailers(h)
+}
+
+// DropTrailers removes from h the fields set with
+// [net/http.TrailerPrefix], which net/http sends as trailers after the
+// body whether they were set before or after the header was written,
+// over HTTP/2 even after a body of known length: on an error response
+// that replaced a handler's, they would carry what the handler meant for
+// the body it lost, an error's detail among them, past the replacement.
+// Trailers declared with a Trailer field go with it (DropRepresentation).
+func DropTrailers(h http.Header) {
+	for k := range h {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			delete(h, k)
+		}
+	}
 }
