@@ -176,8 +176,9 @@ const maxConnectionTokens = 32
 // HTTP/2 extended CONNECT. A Connection field has a few tokens; reading
 // every one made a 1 MB field of commas cost some 7 ms on every request
 // (found in review). A request that hides its upgrade further on is
-// treated as any other: its problem bodies may be held back, and a
-// hijack is logged with status 0 rather than 101.
+// treated as any other: a hijack is logged with status 0 rather than 101.
+// Its problem bodies, like every request's, are held back to add the
+// request ID: any client may ask for an upgrade.
 func isUpgrade(r *http.Request) bool {
 	if r.Method == http.MethodConnect {
 		return true

@@ -491,3 +491,34 @@ func TestHeaderChangedAfterAHeldProblemsStatusHasNoEffect(t *testing.T) {
 		}
 	}
 }
+
+// TestUpgradeRequestsGetTheRequestIDInProblems: a problem refusing a
+// request that asks for a protocol upgrade carries the request ID like
+// any other, as the package documents for every problem response. Any
+// client may send Connection: upgrade; it was enough to leave the
+// request_id out of every rejection written further in.
+func TestUpgradeRequestsGetTheRequestIDInProblems(t *testing.T) {
+	m, _ := newLogged(t, errorsafe.Options{})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		problem.Reject(w, r, http.StatusUnauthorized, errors.New("auth: invalid token"))
+	}))
+	for name, req := range map[string]*http.Request{
+		"Connection: upgrade": func() *http.Request {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("Connection", "Upgrade")
+			r.Header.Set("Upgrade", "websocket")
+			return r
+		}(),
+		"CONNECT": httptest.NewRequest("CONNECT", "/", nil),
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		p := problemBody(t, rec.Body.Bytes())
+		if id := rec.Header().Get("X-Request-Id"); rec.Code != http.StatusUnauthorized || id == "" || p["request_id"] != id {
+			t.Errorf("%s: %d %s (header %q)", name, rec.Code, rec.Body, id)
+		}
+		if rec.Header().Get("Content-Length") != strconv.Itoa(rec.Body.Len()) {
+			t.Errorf("%s: Content-Length %s for %d bytes", name, rec.Header().Get("Content-Length"), rec.Body.Len())
+		}
+	}
+}

@@ -178,7 +178,7 @@ func (x *exchange) WriteHeader(code int) {
 		x.writeProblem(code, "")
 		return
 	}
-	if x.id != "" && !x.upgrade && !own && code >= 400 && code <= 599 {
+	if x.id != "" && !own && code >= 400 && code <= 599 {
 		if n, ok := x.holdable(); ok {
 			// A problem document: hold the header back until its body
 			// is complete, to add the request ID to it (see complete).

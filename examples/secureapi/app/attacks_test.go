@@ -264,3 +264,36 @@ func TestRoutesAreExactPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestUpgradeRequestsGetTheRequestIDInProblems: a request asking for a
+// protocol upgrade (Connection: upgrade, which any client may send, or
+// CONNECT) is refused with a problem carrying the request ID like any
+// other. Found in review: errorsafe held back and completed the problems
+// of the layers further in (an invalid token, a wrong Basic password, the
+// HTTPS redirect's 400) for every request but those, whose bodies then
+// lacked the request_id member.
+func TestUpgradeRequestsGetTheRequestIDInProblems(t *testing.T) {
+	t.Parallel()
+	srv := start(t, nil)
+	c := srv.client(t)
+	upgrade := []string{"Connection", "Upgrade", "Upgrade", "websocket"}
+	for what, r := range map[string]response{
+		"an invalid token":           c.get("/users/me/", append([]string{"Authorization", "Bearer not.a.token"}, upgrade...)...),
+		"a wrong Basic password":     c.get("/secure-data/", append([]string{"Authorization", "Basic " + basic("bob", "wrong")}, upgrade...)...),
+		"no credentials":             c.get("/users/me/", upgrade...),
+		"CONNECT to an unknown path": c.raw("CONNECT", "127.0.0.1:1", ""),
+	} {
+		if r.StatusCode < 400 {
+			t.Errorf("%s: %d", what, r.StatusCode)
+		}
+		checkSecurityHeaders(t, what, r)
+		checkProblem(t, what, r)
+	}
+	redirecting := start(t, func(c *app.Config) { c.RedirectHost = "api.example.com:8443" }).client(t)
+	r := redirecting.raw("CONNECT", "127.0.0.1:1", "")
+	if r.StatusCode != http.StatusBadRequest {
+		t.Errorf("CONNECT over plain HTTP to a redirecting server: %d", r.StatusCode)
+	}
+	checkSecurityHeaders(t, "CONNECT over plain HTTP", r)
+	checkProblem(t, "CONNECT over plain HTTP", r)
+}
