@@ -100,6 +100,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/httpguard/httpguard/auth/password"
 	"github.com/httpguard/httpguard/errorsafe"
 	"github.com/httpguard/httpguard/https"
@@ -129,6 +131,9 @@ func run(o options) int {
 		h = flushOnWarn{slog.NewJSONHandler(buf, nil), buf}
 	}
 	logger := slog.New(errorsafe.LogHandler(h))
+	// The Redis client logs through the standard library's log package,
+	// in plain text: its records join the JSON log instead.
+	redis.SetLogger(redisLog{logger})
 	inst, err := setup(o, os.Getenv, os.Stdout, logger)
 	if err != nil {
 		logger.Error("cannot start", "error", err)
@@ -185,6 +190,16 @@ func serve(ctx context.Context, o options, inst *instance, logger *slog.Logger) 
 		return nil
 	}
 	return err
+}
+
+// redisLog writes what the Redis client logs (a pool that cannot dial, a
+// failed re-authentication) as warnings, with its message as it gives it:
+// the same text it wrote on stderr before, which may name the server's
+// address.
+type redisLog struct{ logger *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.logger.WarnContext(ctx, "redis client", "message", fmt.Sprintf(format, v...))
 }
 
 // printHash reads a password from the first line of stdin and prints its
